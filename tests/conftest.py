@@ -1,0 +1,47 @@
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from trajcvae.config import load_config
+from trajcvae.simulate import simulate_scene
+from trajcvae.train import train
+
+ETH_UCY = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "eth_ucy"
+
+
+@pytest.fixture(scope="session")
+def sim_files(tmp_path_factory) -> dict[str, Path]:
+    """Small synthetic train/val/test CSVs."""
+    d = tmp_path_factory.mktemp("sim")
+    files = {}
+    for i, split in enumerate(["train", "val", "test"]):
+        df = simulate_scene(n_frames=150 if split == "train" else 80, seed=10 + i, scene=f"{split}0")
+        files[split] = d / f"{split}.csv"
+        df.to_csv(files[split], index=False)
+    return files
+
+
+@pytest.fixture(scope="session")
+def trained(sim_files, tmp_path_factory) -> Path:
+    """A tiny model trained for a few epochs: the checkpoint path."""
+    out = tmp_path_factory.mktemp("run")
+    cfg = load_config(None, ["train.epochs=3", "model.hidden=32", "model.z_dim=4", "train.kl_anneal_epochs=1"])
+    train([sim_files["train"]], [sim_files["val"]], cfg, out, progress=False)
+    return out / "best.pt"
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture
+def track_table() -> pd.DataFrame:
+    """Two agents walking in straight lines, 25 frames, one with a gap."""
+    rows = []
+    for f in range(25):
+        rows.append(("s", f * 10, 1, 0.4 * f, 0.0))
+        if f != 12:  # agent 2 misses frame 120
+            rows.append(("s", f * 10, 2, 0.4 * f, 1.0))
+    return pd.DataFrame(rows, columns=["scene", "frame", "agent_id", "x", "y"])

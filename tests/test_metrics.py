@@ -1,0 +1,52 @@
+import numpy as np
+import pytest
+
+from trajcvae.metrics import (ade_fde, constant_velocity, fit_cv_noise, min_ade_fde,
+                              noisy_constant_velocity)
+
+
+def test_min_ade_fde_hand_computed():
+    gt = np.array([[[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]]])  # (1, P=3, 2)
+    pred = np.array([[
+        [[0.0, 1.0], [1.0, 1.0], [2.0, 1.0]],  # 1 m off everywhere: ADE 1, FDE 1
+        [[0.0, 0.0], [1.0, 0.0], [2.0, 3.0]],  # exact but the end 3 m off: ADE 1, FDE 3
+        [[3.0, 4.0], [1.0, 0.0], [2.0, 0.5]],  # 5, 0, 0.5: ADE 11/6, FDE 0.5
+    ]])
+    ade, fde = ade_fde(pred, gt)
+    np.testing.assert_allclose(ade, [[1.0, 1.0, 11 / 6]])
+    np.testing.assert_allclose(fde, [[1.0, 3.0, 0.5]])
+    made, mfde = min_ade_fde(pred, gt)
+    # minADE and minFDE are minimised over samples separately.
+    np.testing.assert_allclose(made, [1.0])
+    np.testing.assert_allclose(mfde, [0.5])
+
+
+def test_constant_velocity_uses_backward_difference():
+    obs = np.array([[[0.0, 0.0], [1.0, 0.0], [1.0, 2.0]]])  # last step moved (0, 2)
+    cv = constant_velocity(obs, 3)
+    assert cv.shape == (1, 1, 3, 2)
+    np.testing.assert_allclose(cv[0, 0], [[1, 4], [1, 6], [1, 8]])
+
+
+def test_noisy_line_without_noise_is_the_straight_line():
+    obs = np.random.default_rng(0).normal(size=(5, 8, 2))
+    ncv = noisy_constant_velocity(obs, 12, k=4, heading_std=0.0, log_speed_std=0.0)
+    assert ncv.shape == (5, 4, 12, 2)
+    np.testing.assert_allclose(ncv, np.repeat(constant_velocity(obs, 12), 4, axis=1))
+
+
+def test_noisy_line_keeps_first_step_on_circle_of_scaled_speed():
+    obs = np.zeros((1, 2, 2)); obs[0, 1] = [1.0, 0.0]
+    ncv = noisy_constant_velocity(obs, 1, k=100, heading_std=0.5, log_speed_std=0.0, seed=1)
+    np.testing.assert_allclose(np.linalg.norm(ncv[0, :, 0] - obs[0, 1], axis=-1), 1.0)
+
+
+def test_fit_cv_noise_recovers_spread():
+    rng = np.random.default_rng(0)
+    n = 4000
+    obs = np.zeros((n, 2, 2)); obs[:, 1, 0] = 1.0  # all moving +x at 1 per step
+    th = rng.normal(0, 0.3, n); sp = np.exp(rng.normal(0, 0.2, n))
+    fut = obs[:, 1, None, :] + (np.stack([np.cos(th), np.sin(th)], -1) * sp[:, None])[:, None] * np.arange(1, 13)[None, :, None]
+    noise = fit_cv_noise(obs, fut)
+    assert noise["heading_std"] == pytest.approx(0.3, rel=0.05)
+    assert noise["log_speed_std"] == pytest.approx(0.2, rel=0.05)

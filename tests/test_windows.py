@@ -1,0 +1,72 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from trajcvae.config import DataConfig
+from trajcvae.data import read_tracks
+from trajcvae.errors import DataError
+from trajcvae.windows import build_windows
+
+from .conftest import ETH_UCY
+
+
+def test_windows_never_span_a_gap(track_table):
+    w = build_windows(read_tracks(track_table), DataConfig(obs_len=4, pred_len=3))
+    # agent 1: 25 frames -> 25 - 7 + 1 = 19 windows; agent 2: runs of 12 and 12 frames -> 6 + 6.
+    assert (w.agent_id == 1).sum() == 19
+    assert (w.agent_id == 2).sum() == 12
+    a2 = w.t0[w.agent_id == 2]
+    spans = [(t - 30, t + 30) for t in a2]
+    assert not any(lo <= 120 <= hi for lo, hi in spans)
+    assert np.isfinite(w.obs).all() and np.isfinite(w.fut).all()
+
+
+def test_window_content_and_neighbours(track_table):
+    w = build_windows(read_tracks(track_table), DataConfig(obs_len=4, pred_len=3))
+    i = np.flatnonzero((w.agent_id == 1) & (w.t0 == 50))[0]
+    np.testing.assert_allclose(w.obs[i, :, 0], [0.8, 1.2, 1.6, 2.0])
+    np.testing.assert_allclose(w.fut[i, :, 0], [2.4, 2.8, 3.2])
+    np.testing.assert_allclose(w.nbr[i, 0, :, 1], 1.0)  # agent 2, one metre away, seen up to t0 only
+    np.testing.assert_allclose(w.nbr[i, 0, :, 0], [0.8, 1.2, 1.6, 2.0])
+
+
+def test_neighbour_history_stops_at_its_gap(track_table):
+    w = build_windows(read_tracks(track_table), DataConfig(obs_len=4, pred_len=3))
+    i = np.flatnonzero((w.agent_id == 1) & (w.t0 == 140))[0]  # agent 2 restarted at frame 130
+    assert np.isnan(w.nbr[i, 0, :2, 0]).all()
+    np.testing.assert_allclose(w.nbr[i, 0, 2:, 0], [5.2, 5.6])
+
+
+def test_neighbour_radius_and_count(track_table):
+    w = build_windows(read_tracks(track_table), DataConfig(obs_len=4, pred_len=3, neighbor_radius=0.5))
+    assert np.isnan(w.nbr).all()
+    w = build_windows(read_tracks(track_table), DataConfig(obs_len=4, pred_len=3, max_neighbors=0))
+    assert np.isnan(w.nbr).all()
+
+
+def test_latest_mode_handles_short_histories(track_table):
+    df = track_table[track_table.frame <= 20]  # 3 frames each
+    df = pd.concat([df, pd.DataFrame([{"scene": "s", "frame": 20, "agent_id": 3, "x": 5.0, "y": 5.0}])])
+    w = build_windows(read_tracks(df), DataConfig(obs_len=8, pred_len=12), mode="latest")
+    assert sorted(w.agent_id) == [1, 2] and w.skipped == 1  # agent 3 has one position: counted
+    assert w.fut is None
+    assert np.isnan(w.obs[:, :5]).all() and np.isfinite(w.obs[:, 5:]).all()
+
+
+def test_no_usable_windows_says_why(track_table):
+    with pytest.raises(DataError, match="no track has 40 consecutive frames"):
+        build_windows(read_tracks(track_table), DataConfig(obs_len=20, pred_len=20))
+
+
+def test_off_grid_frame_is_an_error(track_table):
+    df = track_table.copy()
+    df.loc[0, "frame"] = 5
+    with pytest.raises(DataError, match="off the scene's time grid"):
+        build_windows(read_tracks(df), DataConfig(time_step=10))
+
+
+@pytest.mark.skipif(not ETH_UCY.is_dir(), reason="needs ../shared/datasets/eth_ucy")
+def test_standard_eth_ucy_window_counts():
+    counts = {s: len(build_windows(read_tracks([ETH_UCY / s / "test"]), DataConfig()))
+              for s in ("eth", "hotel", "zara1", "zara2")}
+    assert counts == {"eth": 364, "hotel": 1197, "zara1": 2356, "zara2": 5910}

@@ -1,0 +1,40 @@
+"""The demo: train on the bundled synthetic plaza, predict its test scene, evaluate, draw a picture."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .config import load_config
+from .evaluate import evaluate
+from .predict import TrajCVAE, samples_to_frame, write_table
+from .simulate import write_demo
+from .train import train
+from .viz import plot_windows
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_DATA = ROOT / "data" / "demo"
+DEMO_CONFIG = ROOT / "configs" / "demo.toml"
+
+
+def run_demo(out: str | Path = "runs/demo", epochs: int | None = None, progress: bool = True) -> dict:
+    """Run the whole job; returns the evaluation and the paths written. Regenerates the data if absent."""
+    out = Path(out)
+    data = DEMO_DATA
+    if not (data / "train.csv").exists():  # an installed package without the repository's data/
+        data = out / "data"
+        write_demo(data)
+    cfg = load_config(DEMO_CONFIG if DEMO_CONFIG.exists() else None,
+                      [f"train.epochs={epochs}"] if epochs else [])
+    train([data / "train.csv"], [data / "val.csv"], cfg, out, resume=(out / "last.pt").exists(), progress=progress)
+    predictor = TrajCVAE.load(out / "best.pt")
+    w = predictor.windows([data / "test.csv"], windows=True)
+    samples = predictor.sample(w, k=20)
+    write_table(samples_to_frame(w, samples), out / "predictions.csv")
+    result = evaluate(predictor, [data / "test.csv"], k=20)
+    # A picture of six test windows, spread over the scene's time line.
+    pick = np.linspace(0, len(w) - 1, 6).astype(int)
+    fig = plot_windows(w.obs[pick], samples[pick], w.fut[pick], w.nbr[pick])
+    fig.savefig(out / "predictions.png", dpi=80)
+    return {"evaluation": result, "checkpoint": out / "best.pt", "predictions": out / "predictions.csv",
+            "figure": out / "predictions.png"}

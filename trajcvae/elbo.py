@@ -1,0 +1,41 @@
+"""The loss: -ELBO = E_q[-log p(y|x,z)] + beta * KL(q(z|x,y) || p(z|x)), as a pure function of its inputs.
+
+Likelihoods are reported in nats per window for positions in world units: the model works in each
+agent's normalised frame, so the log-Jacobian of that change of variables (2 * P * log scale; rotations
+have none) is added to the NLL. It does not depend on the parameters, so gradients are unchanged.
+"""
+from __future__ import annotations
+
+import torch
+from torch.distributions import kl_divergence
+
+from .features import Batch
+from .model import CVAE
+
+
+def elbo_loss(model: CVAE, batch: Batch, beta: float = 1.0, free_bits: float = 0.0,
+              variety_weight: float = 0.0, variety_k: int = 20) -> dict[str, torch.Tensor]:
+    """Batch-mean loss terms: `loss` (what is minimised), `nll`, `kl`, `elbo` (beta = 1, no free bits)."""
+    assert batch.fut is not None, "the ELBO needs the true future"
+    ctx = model.context(batch)  # (B, H)
+    q, p = model.posterior(ctx, batch.fut), model.prior(ctx)
+    z = q.rsample()  # (B, Z), reparameterised
+    log_jac = 2 * batch.fut.shape[1] * batch.scale.log()  # (B,)
+    nll = -model.decode(ctx, z, batch.cv).log_prob(batch.fut) + log_jac  # (B,)
+    kl = kl_divergence(q, p)  # (B,)
+    if free_bits > 0:
+        # Free bits: each latent dimension's batch-mean KL costs nothing below `free_bits` nats.
+        kl_pen = kl_divergence(q.base_dist, p.base_dist).mean(0).clamp(min=free_bits).sum()
+    else:
+        kl_pen = kl.mean()
+    loss = nll.mean() + beta * kl_pen
+    terms = {"nll": nll.mean(), "kl": kl.mean(), "elbo": -(nll + kl).mean()}
+    if variety_weight > 0:
+        # Best-of-K over prior samples (the "variety" loss of Social GAN / AgentFormer), in the agent frame.
+        zs = p.rsample((variety_k,)).transpose(0, 1)  # (B, K, Z)
+        mean = model.decode_mean(ctx, zs, batch.cv)  # (B, K, P, 2)
+        ade = (mean - batch.fut.unsqueeze(1)).norm(dim=-1).mean(-1)  # (B, K)
+        terms["variety"] = ade.min(dim=1).values.mean()
+        loss = loss + variety_weight * terms["variety"]
+    terms["loss"] = loss
+    return terms

@@ -1,0 +1,14 @@
+"""The project's own error type: every user mistake becomes one of these, and the CLI prints it as
+one line (no traceback)."""
+
+
+class TrajCVAEError(Exception):
+    """A problem with the user's input (file, row, option or checkpoint), stated in one line."""
+
+
+class DataError(TrajCVAEError):
+    """A trajectory file that cannot be read as tracks, or data that yields no usable windows."""
+
+
+class CheckpointError(TrajCVAEError):
+    """A checkpoint that is missing, unsafe to load, or from an incompatible version."""

@@ -1,0 +1,56 @@
+"""Samples -> tables: best-of-K errors per scene and overall, beside the two straight-line baselines."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+from .errors import TrajCVAEError
+from .metrics import ade_fde, constant_velocity, min_ade_fde, noisy_constant_velocity
+from .predict import TrajCVAE
+
+FIELDS = {  # column -> what it means (also the table's headings)
+    "windows": "windows",
+    "min_ade": "minADE@K", "min_fde": "minFDE@K",
+    "ml_ade": "ADE (z=prior mean)", "ml_fde": "FDE (z=prior mean)",
+    "cv_ade": "const-vel ADE", "cv_fde": "const-vel FDE",
+    "ncv_min_ade": "noisy line minADE@K", "ncv_min_fde": "noisy line minFDE@K",
+}
+
+
+def window_errors(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: int = 20,
+                  seed: int = 0) -> pd.DataFrame:
+    """One row per evaluation window: the model's and the baselines' errors (world units)."""
+    w = predictor.windows(data, windows=True)
+    P = predictor.config.data.pred_len
+    min_ade, min_fde = min_ade_fde(predictor.sample(w, k=k, seed=seed), w.fut)
+    ml_ade, ml_fde = (e[:, 0] for e in ade_fde(predictor.sample(w, most_likely=True), w.fut))
+    cv_ade, cv_fde = (e[:, 0] for e in ade_fde(constant_velocity(w.obs, P), w.fut))
+    noise = predictor.stats.get("cv_noise", {"heading_std": 0.35, "log_speed_std": 0.4})
+    ncv = noisy_constant_velocity(w.obs, P, k, noise["heading_std"], noise["log_speed_std"], seed=seed)
+    ncv_ade, ncv_fde = min_ade_fde(ncv, w.fut)
+    return pd.DataFrame({"scene": w.scene, "agent_id": w.agent_id, "t0": w.t0, "min_ade": min_ade,
+                         "min_fde": min_fde, "ml_ade": ml_ade, "ml_fde": ml_fde, "cv_ade": cv_ade,
+                         "cv_fde": cv_fde, "ncv_min_ade": ncv_ade, "ncv_min_fde": ncv_fde})
+
+
+def summarize(errors: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """Mean of each error per scene and over all windows ("overall")."""
+    cols = [c for c in FIELDS if c != "windows"]
+
+    def row(g: pd.DataFrame) -> dict[str, float]:
+        return {"windows": int(len(g)), **{c: float(g[c].mean()) for c in cols}}
+
+    table = {str(scene): row(g) for scene, g in errors.groupby("scene", sort=True)}
+    table["overall"] = row(errors)
+    return table
+
+
+def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: int = 20,
+             seed: int = 0) -> dict:
+    """minADE/minFDE@K per scene and overall, the most-likely prediction, and both baselines."""
+    if k < 1:
+        raise TrajCVAEError(f"-k must be >= 1 (got {k})")
+    return {"k": k, "seed": seed, "scenes": summarize(window_errors(predictor, data, k, seed))}

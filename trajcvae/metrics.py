@@ -1,0 +1,61 @@
+"""Samples -> numbers: displacement errors and the two straight-line baselines. Pure numpy functions."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def displacement(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """Euclidean error per step: pred (..., K, P, 2), gt (..., P, 2) -> (..., K, P)."""
+    return np.linalg.norm(pred - gt[..., None, :, :], axis=-1)
+
+
+def ade_fde(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Average and final displacement error of each sample: -> (..., K), (..., K)."""
+    d = displacement(pred, gt)
+    return d.mean(-1), d[..., -1]
+
+
+def min_ade_fde(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Best-of-K errors per window: minADE and minFDE, each minimised over samples separately. -> (...), (...)"""
+    ade, fde = ade_fde(pred, gt)
+    return ade.min(-1), fde.min(-1)
+
+
+def last_velocity(obs: np.ndarray) -> np.ndarray:
+    """Backward difference at t0: obs (N, T, 2) -> (N, 2); zero when t0 has no observed predecessor."""
+    return np.nan_to_num(obs[:, -1] - obs[:, -2])
+
+
+def constant_velocity(obs: np.ndarray, pred_len: int) -> np.ndarray:
+    """Straight line at the last observed velocity: obs (N, T, 2) -> (N, 1, P, 2)."""
+    steps = np.arange(1, pred_len + 1)[None, :, None]
+    return (obs[:, -1, None, :] + last_velocity(obs)[:, None, :] * steps)[:, None]
+
+
+def noisy_constant_velocity(obs: np.ndarray, pred_len: int, k: int, heading_std: float,
+                            log_speed_std: float, seed: int = 0) -> np.ndarray:
+    """K straight lines with headings turned by N(0, heading_std) radians and speeds scaled by
+    exp(N(0, log_speed_std)): obs (N, T, 2) -> (N, K, P, 2)."""
+    rng = np.random.default_rng(seed)
+    v = last_velocity(obs)  # (N, 2)
+    th = rng.normal(0.0, heading_std, (len(obs), k))
+    sp = np.exp(rng.normal(0.0, log_speed_std, (len(obs), k)))
+    c, s = np.cos(th) * sp, np.sin(th) * sp
+    vk = np.stack([c * v[:, None, 0] - s * v[:, None, 1], s * v[:, None, 0] + c * v[:, None, 1]], -1)  # (N, K, 2)
+    steps = np.arange(1, pred_len + 1)[None, None, :, None]
+    return obs[:, -1, None, None, :] + vk[:, :, None, :] * steps
+
+
+def fit_cv_noise(obs: np.ndarray, fut: np.ndarray, min_step: float = 0.05) -> dict[str, float]:
+    """Fit the noisy straight line on training windows: the spread of the true final heading and speed
+    around the constant-velocity guess, over agents that move at least `min_step` per step."""
+    v = last_velocity(obs)
+    end = fut[:, -1] - obs[:, -1]
+    P = fut.shape[1]
+    moving = (np.linalg.norm(v, axis=1) > min_step) & (np.linalg.norm(end, axis=1) > min_step * P)
+    if moving.sum() < 2:
+        return {"heading_std": 0.35, "log_speed_std": 0.4}  # the values of the mission's reference line
+    v, end = v[moving], end[moving] / P
+    dth = np.angle((end[:, 0] + 1j * end[:, 1]) / (v[:, 0] + 1j * v[:, 1]))
+    dsp = np.log(np.linalg.norm(end, axis=1) / np.linalg.norm(v, axis=1))
+    return {"heading_std": float(np.std(dth)), "log_speed_std": float(np.std(dsp))}

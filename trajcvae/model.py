@@ -1,0 +1,86 @@
+"""The conditional VAE: history encoder, prior_net p(z|x), recognition_net q(z|x,y), decoder p(y|x,z).
+
+All tensors are batch-first and live in each agent's normalised frame (see `features.py`).
+The decoder's likelihood is an independent Gaussian per future step and axis, centred on the
+constant-velocity extrapolation plus a learned, z-dependent correction, with a learned per-step,
+per-axis standard deviation (not input-dependent, so that variation between futures must go through z).
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.distributions import Independent, Normal
+
+from .config import Config
+from .features import Batch
+
+
+def mlp(n_in: int, hidden: int, n_out: int, layers: int = 2) -> nn.Sequential:
+    mods: list[nn.Module] = []
+    for i in range(layers):
+        mods += [nn.Linear(n_in if i == 0 else hidden, hidden), nn.GELU()]
+    mods.append(nn.Linear(hidden, n_out))
+    return nn.Sequential(*mods)
+
+
+class HistoryEncoder(nn.Module):
+    """x -> context: the agent's own track, plus attention over its neighbours' tracks."""
+
+    def __init__(self, obs_len: int, hidden: int, heads: int):
+        super().__init__()
+        self.ego = mlp(obs_len * 5, hidden, hidden)
+        self.nbr = mlp(obs_len * 7, hidden, hidden)
+        # A learned "nobody" key lets an agent with no neighbours (or none that matter) attend to nothing.
+        self.null = nn.Parameter(torch.zeros(1, 1, hidden))
+        self.attn = nn.MultiheadAttention(hidden, heads, batch_first=True)
+        self.out = mlp(2 * hidden, hidden, hidden, layers=1)
+
+    def forward(self, batch: Batch) -> torch.Tensor:
+        B, M = batch.nbr.shape[:2]
+        h = self.ego(batch.obs.flatten(1))  # (B, H)
+        keys = torch.cat([self.null.expand(B, 1, -1), self.nbr(batch.nbr.flatten(2))], 1)  # (B, 1+M, H)
+        pad = torch.cat([torch.zeros(B, 1, dtype=torch.bool, device=h.device), ~batch.nbr_mask], 1)
+        social, _ = self.attn(h.unsqueeze(1), keys, keys, key_padding_mask=pad, need_weights=False)
+        return self.out(torch.cat([h, social.squeeze(1)], -1))  # (B, H)
+
+
+def diag_normal(params: torch.Tensor) -> Independent:
+    """Split (..., 2Z) into mean and log-std of a diagonal Gaussian over the last dim."""
+    mu, log_sigma = params.chunk(2, dim=-1)
+    return Independent(Normal(mu, log_sigma.clamp(-7.0, 5.0).exp()), 1)
+
+
+class CVAE(nn.Module):
+    def __init__(self, cfg: Config):
+        super().__init__()
+        d, m = cfg.data, cfg.model
+        self.pred_len, self.z_dim, self.min_sigma = d.pred_len, m.z_dim, m.min_sigma
+        self.encoder = HistoryEncoder(d.obs_len, m.hidden, m.heads)
+        self.prior_net = mlp(m.hidden, m.hidden, 2 * m.z_dim)  # p(z|x)
+        self.recognition_net = mlp(m.hidden + 2 * d.pred_len, m.hidden, 2 * m.z_dim)  # q(z|x,y)
+        self.decoder = mlp(m.hidden + m.z_dim, 2 * m.hidden, 2 * d.pred_len)  # mean of p(y|x,z)
+        self.log_sigma = nn.Parameter(torch.full((d.pred_len, 2), -1.0))  # std of p(y|x,z)
+
+    def context(self, batch: Batch) -> torch.Tensor:
+        return self.encoder(batch)  # (B, H)
+
+    def prior(self, ctx: torch.Tensor) -> Independent:
+        return diag_normal(self.prior_net(ctx))  # p(z|x), event (Z,)
+
+    def posterior(self, ctx: torch.Tensor, fut: torch.Tensor) -> Independent:
+        return diag_normal(self.recognition_net(torch.cat([ctx, fut.flatten(1)], -1)))  # q(z|x,y)
+
+    def decode_mean(self, ctx: torch.Tensor, z: torch.Tensor, cv: torch.Tensor) -> torch.Tensor:
+        """ctx (B, H), z (B, ..., Z), cv (B, P, 2) -> mean future (B, ..., P, 2)."""
+        extra = z.dim() - 2
+        ctx = ctx.reshape(ctx.shape[:1] + (1,) * extra + ctx.shape[1:]).expand(*z.shape[:-1], -1)
+        delta = self.decoder(torch.cat([ctx, z], -1)).unflatten(-1, (self.pred_len, 2))
+        # Corrections are per-step velocity changes: their running sum keeps the path smooth.
+        return cv.reshape(cv.shape[:1] + (1,) * extra + cv.shape[1:]) + delta.cumsum(-2)
+
+    def decode(self, ctx: torch.Tensor, z: torch.Tensor, cv: torch.Tensor) -> Independent:
+        """p(y|x,z): event (P, 2)."""
+        sigma = self.min_sigma + F.softplus(self.log_sigma)
+        mean = self.decode_mean(ctx, z, cv)
+        return Independent(Normal(mean, sigma.expand_as(mean)), 2)

@@ -1,0 +1,160 @@
+"""Tracks -> windows: one window per (agent, t0), holding only what was observed up to t0.
+
+A window is the agent's last `obs_len` positions ending at its frame t0 (fewer, NaN-padded on the left,
+when the track is shorter), its next `pred_len` positions when they are known, and the histories of the
+agents near it at t0. Tracks are cut at gaps: no window spans a missing frame, nothing is interpolated.
+Nothing observed after t0 enters `obs` or `nbr`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .config import DataConfig
+from .data import time_steps
+from .errors import DataError
+
+
+@dataclass
+class Windows:
+    obs: np.ndarray  # (N, T_obs, 2) positions up to t0, NaN before the track starts
+    nbr: np.ndarray  # (N, M, T_obs, 2) neighbours' positions up to t0, NaN where unobserved
+    fut: np.ndarray | None  # (N, T_pred, 2) true future, None when predicting past the data
+    scene: np.ndarray  # (N,) scene names
+    agent_id: np.ndarray  # (N,)
+    t0: np.ndarray  # (N,) frame id of the last observed position
+    step: np.ndarray  # (N,) frame-id step of the window's scene
+    skipped: int = 0  # agents with a single position at their latest frame (no velocity to extrapolate)
+
+    def __len__(self) -> int:
+        return len(self.obs)
+
+    def subset(self, idx: np.ndarray) -> "Windows":
+        pick = lambda a: None if a is None else a[idx]  # noqa: E731
+        return Windows(self.obs[idx], self.nbr[idx], pick(self.fut), self.scene[idx], self.agent_id[idx],
+                       self.t0[idx], self.step[idx])
+
+
+def build_windows(df: pd.DataFrame, cfg: DataConfig, mode: str = "windows") -> Windows:
+    """Make windows from a track table (see `data.read_tracks`).
+
+    mode="windows": every (agent, t0) with `obs_len` observed and `pred_len` future frames, all present.
+    mode="latest": one window per agent at its latest frame, for forecasting past the end of the data;
+    agents whose latest run has a single position are counted in `skipped`.
+    """
+    if mode not in ("windows", "latest"):
+        raise ValueError(mode)
+    steps = time_steps(df, cfg.time_step).step
+    parts = [_scene_windows(g, steps[str(scene)], cfg, mode) for scene, g in df.groupby("scene", sort=True)]
+    parts = [p for p in parts if p is not None]
+    skipped = sum(p[1] for p in parts)
+    parts = [p[0] for p in parts if len(p[0].obs)]
+    if not parts:
+        need = cfg.obs_len + cfg.pred_len
+        why = (f"no track has {need} consecutive frames (obs_len {cfg.obs_len} + pred_len {cfg.pred_len})"
+               if mode == "windows" else "no agent has 2 consecutive positions at its latest frame")
+        raise DataError(f"no usable windows: {why}")
+    m = max(p.nbr.shape[1] for p in parts)
+    pad = lambda a: np.pad(a, ((0, 0), (0, m - a.shape[1]), (0, 0), (0, 0)), constant_values=np.nan)  # noqa
+    return Windows(
+        obs=np.concatenate([p.obs for p in parts]),
+        nbr=np.concatenate([pad(p.nbr) for p in parts]),
+        fut=None if mode == "latest" else np.concatenate([p.fut for p in parts]),
+        scene=np.concatenate([p.scene for p in parts]),
+        agent_id=np.concatenate([p.agent_id for p in parts]),
+        t0=np.concatenate([p.t0 for p in parts]),
+        step=np.concatenate([p.step for p in parts]),
+        skipped=skipped,
+    )
+
+
+def _scene_windows(g: pd.DataFrame, step: float, cfg: DataConfig, mode: str):
+    # g is sorted by (agent_id, frame): rows of one agent are contiguous and in time order.
+    frame = g["frame"].to_numpy(dtype=float)
+    fi = (frame - frame.min()) / step
+    off = np.abs(fi - np.round(fi)) > 1e-6
+    if off.any():
+        src = g["_src"].to_numpy()[np.flatnonzero(off)[0]]
+        raise DataError(f"{src}: frame {frame[off][0]:g} is off the scene's time grid (step {step:g}); "
+                        "pass --time-step")
+    fi = np.round(fi).astype(np.int64)
+    agent = g["agent_id"].to_numpy()
+    pos = g[["x", "y"]].to_numpy(dtype=np.float64)
+    n = len(g)
+    # Runs of consecutive frames: a new run starts at a new agent or after a gap.
+    new_run = np.ones(n, bool)
+    new_run[1:] = (agent[1:] != agent[:-1]) | (fi[1:] != fi[:-1] + 1)
+    run_id = np.cumsum(new_run) - 1
+    run_start = np.flatnonzero(new_run)
+    run_end = np.append(run_start[1:], n) - 1
+    hist_len = np.arange(n) - run_start[run_id] + 1  # positions observed up to and including this row
+    fut_len = run_end[run_id] - np.arange(n)  # positions known after this row
+
+    T, P = cfg.obs_len, cfg.pred_len
+    skipped = 0
+    if mode == "windows":
+        ego = np.flatnonzero((hist_len >= T) & (fut_len >= P))
+    else:
+        last = np.append(agent[1:] != agent[:-1], True)  # each agent's latest row
+        ego = np.flatnonzero(last & (hist_len >= 2))
+        skipped = int(np.sum(last & (hist_len < 2)))
+    if len(ego) == 0:
+        return _empty(T, P), skipped
+
+    obs = _history(pos, hist_len, ego, T)  # (N, T, 2)
+    fut = pos[ego[:, None] + np.arange(1, P + 1)] if mode == "windows" else None  # (N, P, 2)
+    nbr_rows = _neighbours(pos, fi, agent, ego, cfg.neighbor_radius, cfg.max_neighbors)  # (N, M)
+    nbr = np.full((len(ego), nbr_rows.shape[1], T, 2), np.nan)
+    has = nbr_rows >= 0
+    nbr[has] = _history(pos, hist_len, nbr_rows[has], T)
+    w = Windows(obs, nbr, fut, np.full(len(ego), str(g["scene"].iloc[0]), dtype=object), agent[ego],
+                frame[ego], np.full(len(ego), step))
+    return w, skipped
+
+
+def _history(pos: np.ndarray, hist_len: np.ndarray, rows: np.ndarray, T: int) -> np.ndarray:
+    """Positions of rows-T+1 .. rows (same run), NaN where the run had not started yet.  # (N, T, 2)"""
+    k = np.arange(T - 1, -1, -1)  # steps back from t0
+    valid = k[None, :] < hist_len[rows][:, None]
+    idx = np.where(valid, rows[:, None] - k[None, :], rows[:, None])
+    out = pos[idx]
+    out[~valid] = np.nan
+    return out
+
+
+def _neighbours(pos, fi, agent, ego, radius: float, max_n: int) -> np.ndarray:
+    """For each ego row, the rows of the nearest other agents at the same frame within `radius`."""
+    out = np.full((len(ego), max_n), -1, dtype=np.int64)
+    if max_n == 0 or len(ego) == 0:
+        return out
+    order = np.argsort(fi, kind="stable")
+    bounds = np.searchsorted(fi[order], fi[ego], side="left"), np.searchsorted(fi[order], fi[ego], side="right")
+    ego_order = np.argsort(fi[ego], kind="stable")
+    i = 0
+    while i < len(ego_order):  # one frame at a time: all egos of that frame against all its agents
+        j = i
+        f = fi[ego[ego_order[i]]]
+        while j < len(ego_order) and fi[ego[ego_order[j]]] == f:
+            j += 1
+        e = ego_order[i:j]
+        lo, hi = bounds[0][e[0]], bounds[1][e[0]]
+        others = order[lo:hi]
+        d = np.linalg.norm(pos[ego[e]][:, None] - pos[others][None], axis=-1)  # (n_ego, n_others)
+        d[agent[ego[e]][:, None] == agent[others][None]] = np.inf
+        d[d > radius] = np.inf
+        k = min(max_n, len(others))
+        nearest = np.argsort(d, axis=1, kind="stable")[:, :k]
+        rows = others[nearest]
+        rows[np.take_along_axis(d, nearest, axis=1) == np.inf] = -1
+        out[e, :k] = rows
+        i = j
+    keep = int((out >= 0).sum(axis=1).max()) if len(out) else 0
+    return out[:, :max(keep, 1)]
+
+
+def _empty(T: int, P: int) -> Windows:
+    z = np.zeros((0,))
+    return Windows(np.zeros((0, T, 2)), np.zeros((0, 1, T, 2)), np.zeros((0, P, 2)), z.astype(object),
+                   z, z, z)
