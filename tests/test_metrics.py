@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from trajcvae.metrics import (ade_fde, constant_velocity, fit_cv_noise, min_ade_fde,
+from trajcvae.metrics import (ade_fde, constant_velocity, fit_cv_noise, kde_nll, min_ade_fde,
                               noisy_constant_velocity)
 
 
@@ -50,3 +50,18 @@ def test_fit_cv_noise_recovers_spread():
     noise = fit_cv_noise(obs, fut)
     assert noise["heading_std"] == pytest.approx(0.3, rel=0.05)
     assert noise["log_speed_std"] == pytest.approx(0.2, rel=0.05)
+
+
+def test_kde_nll_matches_scipy_gaussian_kde():
+    from scipy.stats import gaussian_kde
+
+    rng = np.random.default_rng(0)
+    samples = rng.normal(size=(3, 50, 4, 2)) * [1.0, 0.3]
+    gt = rng.normal(size=(3, 4, 2))
+    gt[2, 1] = [40.0, 40.0]  # far outside: clipped at -20
+    expected = np.zeros(3)
+    for n in range(3):
+        for t in range(4):
+            lp = gaussian_kde(samples[n, :, t].T).logpdf(gt[n, t][:, None])[0]
+            expected[n] -= max(lp, -20.0) / 4
+    np.testing.assert_allclose(kde_nll(samples, gt), expected, rtol=1e-6)

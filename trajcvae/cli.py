@@ -15,7 +15,6 @@ from .errors import TrajCVAEError
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Predict where agents go next: a conditional VAE drawing K futures per agent.")
 err = Console(stderr=True)
-out = Console()
 
 DataArg = Annotated[list[Path], typer.Argument(help="Trajectory files or folders (CSV with frame, agent_id, x, "
                                                     "y [, scene]; or ETH/UCY text files).", show_default=False)]
@@ -68,8 +67,7 @@ def train(
             overrides.append(f"{key}={value}")
     cfg = load_config(config, overrides)
     r = run(data, val, cfg, out, resume=resume, progress=not quiet)
-    out_console = Console()
-    out_console.print(f"best epoch {r.best_epoch} (val minADE@{cfg.train.k_eval} {r.best_val_min_ade:.3f}) "
+    Console().print(f"best epoch {r.best_epoch} (val minADE@{cfg.train.k_eval} {r.best_val_min_ade:.3f}) "
                       f"in {r.seconds:.0f} s -> {r.out_dir / 'best.pt'}")
 
 
@@ -161,6 +159,37 @@ def demo(
     print_table(result["evaluation"])
     for key in ("checkpoint", "predictions", "figure"):
         Console().print(f"{key}: {result[key]}")
+
+
+@app.command()
+@user_errors
+def benchmark(
+    suite: Annotated[str, typer.Argument(help="Benchmark suite: eth-ucy.")],
+    root: Annotated[Path, typer.Option(help="ETH/UCY folder with {split}/{train,val,test}.")] =
+        Path("../shared/datasets/eth_ucy"),
+    config: Annotated[Optional[Path], typer.Option(help="TOML config, one for all splits.")] =
+        Path("configs/eth_ucy.toml"),
+    out: Annotated[Path, typer.Option(help="Results folder (results.json, results.md, runs).")] =
+        Path("results/eth_ucy"),
+    splits: Annotated[str, typer.Option(help="Comma-separated splits.")] = "eth,hotel,univ,zara1,zara2",
+    seeds: Annotated[int, typer.Option(help="Seeds per split (0..N-1); the table shows their mean.")] = 1,
+    is_samples: Annotated[int, typer.Option(help="Samples from q(z|x,y) for the importance-sampled NLL.")] = 100,
+    kde_samples: Annotated[int, typer.Option(help="Samples per window for the KDE NLL.")] = 2000,
+    quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
+):
+    """Leave-one-scene-out ETH/UCY: train, select on val, report test; resumable (skips finished splits)."""
+    from .benchmark import run_benchmark
+
+    if suite != "eth-ucy":
+        raise TrajCVAEError(f"unknown benchmark suite '{suite}' (available: eth-ucy)")
+    if seeds < 1:
+        raise TrajCVAEError("--seeds must be >= 1")
+    report = run_benchmark(root, config, out, [s.strip() for s in splits.split(",") if s.strip()], seeds=seeds,
+                           is_samples=is_samples, kde_samples=kde_samples, progress=not quiet,
+                           log=lambda m: Console().print(m, highlight=False))
+    Console().print((out / "results.md").read_text(), highlight=False)
+    mean = report["splits"]["mean"]
+    Console().print(f"mean minADE@20 {mean['min_ade']:.3f} minFDE@20 {mean['min_fde']:.3f} -> {out}")
 
 
 def main() -> None:

@@ -6,6 +6,8 @@ have none) is added to the NLL. It does not depend on the parameters, so gradien
 """
 from __future__ import annotations
 
+import math
+
 import torch
 from torch.distributions import kl_divergence
 
@@ -39,3 +41,19 @@ def elbo_loss(model: CVAE, batch: Batch, beta: float = 1.0, free_bits: float = 0
         loss = loss + variety_weight * terms["variety"]
     terms["loss"] = loss
     return terms
+
+
+@torch.no_grad()
+def importance_nll(model: CVAE, batch: Batch, n_samples: int = 100) -> torch.Tensor:
+    """-log p(y|x) per window by importance sampling with q(z|x,y) as proposal:
+    log p(y|x) ~= logsumexp_s [log p(y|x,z_s) + log p(z_s|x) - log q(z_s|x,y)] - log S.  -> (B,)
+
+    An upper bound on -log p(y|x) in expectation, tighter than -ELBO, and exact as S grows."""
+    ctx = model.context(batch)
+    q, p = model.posterior(ctx, batch.fut), model.prior(ctx)
+    z = q.sample((n_samples,))  # (S, B, Z)
+    y = batch.fut.unsqueeze(1)  # (B, 1, P, 2) against (B, S, P, 2)
+    log_lik = model.decode(ctx, z.transpose(0, 1), batch.cv).log_prob(y).T  # (S, B)
+    log_w = log_lik + p.log_prob(z) - q.log_prob(z)
+    log_jac = 2 * batch.fut.shape[1] * batch.scale.log()
+    return -(torch.logsumexp(log_w, 0) - math.log(n_samples)) + log_jac

@@ -61,9 +61,11 @@ class TrajCVAE:
     # --- windows -> samples -------------------------------------------------------------------
     @torch.inference_mode()
     def sample(self, windows: Windows | WindowTensors, k: int = 20, seed: int = 0,
-               most_likely: bool = False, batch_size: int = 4096) -> np.ndarray:
-        """K futures per window in world coordinates: -> (N, K, P, 2). `most_likely` uses z = prior mean
-        (K is then 1)."""
+               most_likely: bool = False, full: bool = False, batch_size: int = 4096) -> np.ndarray:
+        """K futures per window in world coordinates: -> (N, K, P, 2).
+
+        Each future is the mean of p(y|x,z) for z ~ p(z|x); `full=True` draws y ~ p(y|x,z) instead (the
+        whole predictive distribution, for density estimates). `most_likely` uses z = prior mean (K = 1)."""
         if k < 1:
             raise TrajCVAEError(f"-k must be >= 1 (got {k})")
         wt = windows if isinstance(windows, WindowTensors) else WindowTensors.from_windows(windows)
@@ -79,7 +81,12 @@ class TrajCVAE:
                 z = prior.loc.unsqueeze(1)  # (B, 1, Z)
             else:
                 z = prior.loc.unsqueeze(1) + prior.scale.unsqueeze(1) * eps  # (B, K, Z)
-            out.append(b.to_world(self.model.decode_mean(ctx, z, b.cv)).float().cpu())
+            if full:
+                y = self.model.decode(ctx, z, b.cv).base_dist
+                y = y.loc + y.scale * torch.randn(y.loc.shape, generator=g).to(self.device)
+            else:
+                y = self.model.decode_mean(ctx, z, b.cv)
+            out.append(b.to_world(y).float().cpu())
         return torch.cat(out).numpy().astype(np.float64)
 
     # --- tracks -> table ----------------------------------------------------------------------

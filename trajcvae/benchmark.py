@@ -1,0 +1,122 @@
+"""The ETH/UCY benchmark: leave-one-scene-out on eth, hotel, univ, zara1, zara2.
+
+For each split: train on `train`, pick the checkpoint on `val`, then on `test` measure best-of-K errors,
+the most-likely prediction, both straight-line baselines and three likelihoods (nats per window):
+the test -ELBO, an importance-sampled -log p(y|x), and Trajectron++'s KDE NLL. Finished splits are
+skipped on a re-run (each leaves `result.json`), and a split cut short resumes from its last checkpoint.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .config import load_config
+from .elbo import elbo_loss, importance_nll
+from .errors import TrajCVAEError
+from .evaluate import window_errors
+from .features import WindowTensors, make_batch
+from .metrics import kde_nll
+from .predict import TrajCVAE
+from .train import train
+
+SPLITS = ("eth", "hotel", "univ", "zara1", "zara2")
+COLUMNS = {  # result key -> Markdown heading
+    "windows": "windows", "min_ade": "minADE@20", "min_fde": "minFDE@20", "ml_ade": "ML ADE",
+    "ml_fde": "ML FDE", "cv_ade": "CV ADE", "cv_fde": "CV FDE", "ncv_min_ade": "noisy line minADE@20",
+    "ncv_min_fde": "noisy line minFDE@20", "neg_elbo": "-ELBO", "is_nll": "IS NLL", "kde_nll": "KDE NLL",
+    "train_minutes": "train min", "predict_ms_per_window": "predict ms/window",
+}
+
+
+@torch.no_grad()
+def likelihoods(predictor: TrajCVAE, wt: WindowTensors, fut: np.ndarray, is_samples: int = 100,
+                kde_samples: int = 2000, seed: int = 0, batch: int = 256) -> dict[str, float]:
+    """Mean test -ELBO, importance-sampled -log p(y|x) and KDE NLL, nats per window (world units)."""
+    torch.manual_seed(seed)
+    neg_elbo, is_nll, kde = [], [], []
+    for lo in range(0, len(wt), batch):
+        idx = torch.arange(lo, min(lo + batch, len(wt)))
+        b = make_batch(wt, idx, predictor.config.data, predictor.device)
+        neg_elbo.append(-elbo_loss(predictor.model, b)["elbo"].item() * len(idx))
+        is_nll.append(importance_nll(predictor.model, b, is_samples).sum().item())
+        part = WindowTensors(wt.obs[idx], wt.nbr[idx], None)
+        samples = predictor.sample(part, k=kde_samples, seed=seed + lo, full=True)
+        kde.append(kde_nll(samples, fut[idx.numpy()]).sum())
+    n = len(wt)
+    return {"neg_elbo": sum(neg_elbo) / n, "is_nll": sum(is_nll) / n, "kde_nll": float(sum(kde) / n)}
+
+
+def evaluate_split(predictor: TrajCVAE, test_paths: list[Path], k: int = 20, seed: int = 0,
+                   is_samples: int = 100, kde_samples: int = 2000) -> dict[str, float]:
+    errors = window_errors(predictor, test_paths, k=k, seed=seed)
+    row = {"windows": len(errors), **{c: float(errors[c].mean()) for c in errors.columns
+                                      if c not in ("scene", "agent_id", "t0")}}
+    w = predictor.windows(test_paths, windows=True)
+    wt = WindowTensors.from_windows(w)
+    t = time.perf_counter()
+    predictor.sample(wt, k=k, seed=seed)
+    row["predict_ms_per_window"] = (time.perf_counter() - t) * 1000 / len(wt)
+    row.update(likelihoods(predictor, wt, w.fut, is_samples, kde_samples, seed))
+    return row
+
+
+def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, splits=SPLITS, seeds: int = 1,
+                  k: int = 20, is_samples: int = 100, kde_samples: int = 2000, progress: bool = True,
+                  log: Callable[[str], None] = print) -> dict:
+    """Train and evaluate every split (x seeds); writes results.json and results.md into `out`."""
+    root, out = Path(root), Path(out)
+    for split in splits:
+        if split not in SPLITS:
+            raise TrajCVAEError(f"--splits: unknown split '{split}' (choose from {', '.join(SPLITS)})")
+        for part in ("train", "val", "test"):
+            if not (root / split / part).is_dir():
+                raise TrajCVAEError(f"--root: {root / split / part} not found (expected the ETH/UCY splits)")
+    results: dict[str, list[dict]] = {}
+    for split in splits:
+        for seed in range(seeds):
+            run = out / split / f"seed{seed}"
+            done = run / "result.json"
+            if done.exists():
+                log(f"{split} seed {seed}: done earlier, skipped")
+                results.setdefault(split, []).append(json.loads(done.read_text()))
+                continue
+            log(f"{split} seed {seed}: training")
+            cfg = load_config(config, [f"train.seed={seed}"])
+            train([root / split / "train"], [root / split / "val"], cfg, run, resume=(run / "last.pt").exists(),
+                  progress=progress)
+            metrics = pd.read_csv(run / "metrics.csv")
+            predictor = TrajCVAE.load(run / "best.pt")
+            row = evaluate_split(predictor, [root / split / "test"], k, seed, is_samples, kde_samples)
+            row.update(train_minutes=float(metrics.seconds.sum()) / 60, seed=seed,
+                       best_epoch=int(metrics.val_min_ade.idxmin()) + 1, epochs=int(len(metrics)))
+            done.write_text(json.dumps(row, indent=2))
+            log(f"{split} seed {seed}: minADE@{k} {row['min_ade']:.3f} minFDE@{k} {row['min_fde']:.3f} "
+                f"(constant velocity {row['cv_ade']:.3f}/{row['cv_fde']:.3f})")
+            results.setdefault(split, []).append(row)
+    summary = {split: {key: float(np.mean([r[key] for r in rows])) for key in rows[0]}
+               for split, rows in results.items()}
+    summary["mean"] = {key: float(np.mean([summary[s][key] for s in results])) for key in summary[splits[0]]}
+    report = {"k": k, "seeds": seeds, "is_samples": is_samples, "kde_samples": kde_samples,
+              "config": load_config(config).to_dict(), "splits": summary}
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(report, indent=2))
+    (out / "results.md").write_text(markdown_table(summary))
+    return report
+
+
+def markdown_table(summary: dict[str, dict[str, float]]) -> str:
+    head = "| split | " + " | ".join(COLUMNS.values()) + " |"
+    lines = [head, "|" + "---|" * (len(COLUMNS) + 1)]
+    for split, row in summary.items():
+        cells = [f"{row[c]:.0f}" if c == "windows" else f"{row[c]:.1f}" if c == "train_minutes"
+                 else f"{row[c]:.2f}" if c in ("neg_elbo", "is_nll", "kde_nll", "predict_ms_per_window")
+                 else f"{row[c]:.3f}" for c in COLUMNS]
+        name = f"**{split}**" if split == "mean" else split
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
