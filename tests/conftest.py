@@ -7,6 +7,15 @@ from trajcvae.config import load_config
 from trajcvae.simulate import simulate_scene
 from trajcvae.train import train
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_window_cache(tmp_path_factory):
+    """Tests never write into the user's ~/.cache: the window cache goes to a temporary folder."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("TRAJCVAE_CACHE", str(tmp_path_factory.mktemp("window-cache")))
+    yield
+    mp.undo()
+
+
 ETH_UCY = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "eth_ucy"
 
 

@@ -1,40 +1,83 @@
-"""Checkpoints: written atomically, read with `weights_only=True` so loading never runs code."""
+"""Checkpoints: written atomically, read with `weights_only=True` so loading never runs code.
+
+`save` writes a temp file in the target's folder, fsyncs it and renames it onto the target: a crash or a
+kill at any moment leaves either the previous checkpoint or the new one, never a truncated file.
+`load` refuses anything but tensors and plain containers (a pickle that would import or call anything is
+rejected before it runs), and says so when a checkpoint comes from an incompatible trajcvae.
+"""
 from __future__ import annotations
 
+import glob
 import os
 import pickle
 import tempfile
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import torch
 
 from . import __version__
-from .errors import CheckpointError
+from .errors import CheckpointError, TrajCVAEError
 
 FORMAT = 1  # bump when the checkpoint layout changes incompatibly
+REQUIRED_KEYS = ("format", "config", "model")
+RESUME_KEYS = ("optimizer", "scheduler", "rng", "gen_rng", "epoch", "best_val_min_ade", "best_epoch")
+# torch.load(weights_only=True) could be made to run code before torch 2.6 (CVE-2025-32434).
+SAFE_TORCH = (2, 6)
 
 
 def save(obj: dict[str, Any], path: str | Path) -> None:
     """Write to a temp file in the same folder, then rename: a kill leaves the old file intact."""
-    path = Path(path)
+    _atomic(Path(path), lambda f: torch.save({"format": FORMAT, "version": __version__, **obj}, f))
+
+
+def write_text(path: str | Path, text: str) -> None:
+    """Write a small text file (config, metrics) atomically, like `save`."""
+    _atomic(Path(path), lambda f: f.write(text.encode("utf-8")))
+
+
+def _atomic(path: Path, write) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    started = time.time()
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            torch.save({"format": FORMAT, "version": __version__, **obj}, f)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):  # left by a killed writer
+        try:
+            if stale.stat().st_mtime < started:
+                stale.unlink()
+        except OSError:
+            pass
+    try:  # make the rename itself durable
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
 
 
-def load(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+def load(path: str | Path, map_location: str | torch.device = "cpu",
+         require: Iterable[str] = ()) -> dict[str, Any]:
+    """Read a trajcvae checkpoint without running any code in it; `require`: keys it must hold besides
+    format, config and model (e.g. `RESUME_KEYS`). Every failure is a one-line `CheckpointError`."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint not found")
+    if _torch_version() < SAFE_TORCH:
+        raise CheckpointError(f"{path}: torch {torch.__version__} cannot load checkpoints safely (weights-only "
+                              f"loading can run code before torch 2.6); install torch>=2.6")
     try:
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
@@ -45,7 +88,29 @@ def load(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str
         raise CheckpointError(f"{path}: not a readable trajcvae checkpoint ({type(e).__name__})") from None
     if not isinstance(ckpt, dict) or "format" not in ckpt or "config" not in ckpt:
         raise CheckpointError(f"{path}: not a trajcvae checkpoint")
+    made_by = f"trajcvae {ckpt.get('version', '?')} (format {ckpt['format']})"
     if ckpt["format"] != FORMAT:
-        raise CheckpointError(f"{path}: checkpoint format {ckpt['format']} (trajcvae {ckpt.get('version')}) "
-                              f"is incompatible with this trajcvae {__version__} (format {FORMAT})")
+        raise CheckpointError(f"{path}: checkpoint written by {made_by} is incompatible with this "
+                              f"trajcvae {__version__} (format {FORMAT})")
+    missing = [k for k in (*REQUIRED_KEYS, *require) if k not in ckpt]
+    if missing:
+        raise CheckpointError(f"{path}: checkpoint written by {made_by} lacks {', '.join(missing)}"
+                              + (" (not a run's last.pt?)" if set(missing) & set(RESUME_KEYS) else ""))
+    from .config import Config
+
+    try:
+        if not isinstance(ckpt["config"], dict) or not isinstance(ckpt["model"], dict):
+            raise TrajCVAEError("config or model is not a table")
+        Config.from_dict(ckpt["config"], source="its config")
+    except TrajCVAEError as e:
+        raise CheckpointError(f"{path}: checkpoint written by {made_by} is incompatible with this trajcvae "
+                              f"{__version__}: {e}") from None
     return ckpt
+
+
+def _torch_version() -> tuple[int, int]:
+    try:
+        major, minor = torch.__version__.split("+")[0].split(".")[:2]
+        return int(major), int(minor)
+    except ValueError:  # an unusual build string: assume a current torch
+        return SAFE_TORCH

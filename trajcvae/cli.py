@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .errors import TrajCVAEError
@@ -31,11 +33,20 @@ def user_errors(fn):
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except TrajCVAEError as e:
-            err.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
+        except TrajCVAEError as e:  # escaped: the message may quote the user's data, e.g. a value '[/]'
+            err.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+        except MemoryError:
+            err.print("[bold red]error:[/] out of memory; give fewer or smaller files at a time (e.g. split "
+                      "them by scene)", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
 
     return wrapper
+
+
+def info(message: str) -> None:
+    """A line about the input (e.g. the data summary), on stderr so stdout keeps only results."""
+    err.print(escape(message), highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -54,19 +65,30 @@ def train(
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="Any config option, e.g. "
                     "--set model.hidden=64 (repeatable).")] = None,
     resume: Annotated[bool, typer.Option(help="Continue the run in --out from its last checkpoint.")] = False,
+    max_grad_norm: Annotated[Optional[float], typer.Option(help="Override train.max_grad_norm: clip the "
+                             "gradient norm to this (default 1.0; 0 = off).")] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+    cache: Annotated[bool, typer.Option(help="Keep built windows in the cache folder ($TRAJCVAE_CACHE, "
+                                             "default ~/.cache/trajcvae) for the next run on the same files.")] = True,
 ):
     """Train a CVAE on trajectory files; writes best.pt, last.pt and metrics.csv into --out."""
     from .config import load_config
     from .train import train as run
 
+    if max_grad_norm is not None and not max_grad_norm >= 0:
+        raise TrajCVAEError(f"--max-grad-norm must be >= 0 (got {max_grad_norm})")
     overrides = list(set_ or [])
     for key, value in (("train.epochs", epochs), ("train.seed", seed), ("train.device", device),
-                       ("data.time_step", time_step)):
+                       ("data.time_step", time_step), ("train.max_grad_norm", max_grad_norm)):
         if value is not None:
             overrides.append(f"{key}={value}")
     cfg = load_config(config, overrides)
-    r = run(data, val, cfg, out, resume=resume, progress=not quiet)
+    from .cache import default_cache_dir
+
+    r = run(data, val, cfg, out, resume=resume, progress=not quiet, log=info,
+            cache_dir=default_cache_dir() if cache else None)
+    if os.environ.get("RANK", "0") != "0":  # under torchrun only rank 0 reports
+        return
     Console().print(f"best epoch {r.best_epoch} (val minADE@{cfg.train.k_eval} {r.best_val_min_ade:.3f}) "
                       f"in {r.seconds:.0f} s -> {r.out_dir / 'best.pt'}")
 
@@ -86,10 +108,10 @@ def predict(
     """K futures per agent: columns scene, agent_id, t0, sample, step, frame, x, y."""
     from .predict import predict_to_file
 
-    w = predict_to_file(model, data, out, k=k, seed=seed, windows=windows, device=device)
-    note = f" ({w.skipped} agents with a single position at their latest frame were not predicted)" \
-        if w.skipped else ""
-    Console().print(f"{len(w)} windows x {k} samples -> {out}{note}")
+    r = predict_to_file(model, data, out, k=k, seed=seed, windows=windows, device=device, log=info)
+    note = f" ({r.skipped} agents with a single position at their latest frame were not predicted)" \
+        if r.skipped else ""
+    Console().print(escape(f"{r.windows} windows x {k} samples -> {out}{note}"), highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -103,14 +125,21 @@ def evaluate(
     device: DeviceOpt = "cpu",
 ):
     """minADE/minFDE@K per scene and overall, beside constant-velocity baselines."""
+    from .data import read_tracks, summarize
     from .evaluate import evaluate as run
     from .predict import TrajCVAE
 
-    result = run(TrajCVAE.load(model, device=device), data, k=k, seed=seed)
+    predictor = TrajCVAE.load(model, device=device)
+    if k < 1:
+        raise TrajCVAEError(f"-k must be >= 1 (got {k})")
+    tracks = read_tracks(data)
+    info(summarize(tracks, predictor.config.data.time_step).line())
+    result = run(predictor, tracks, k=k, seed=seed)
     print_table(result)
     if json_out is not None:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(result, indent=2))
+        from .checkpoint import write_text
+
+        write_text(json_out, json.dumps(result, indent=2))  # atomically: never a half-written file
 
 
 def print_table(result: dict) -> None:
@@ -190,6 +219,64 @@ def benchmark(
     Console().print((out / "results.md").read_text(), highlight=False)
     mean = report["splits"]["mean"]
     Console().print(f"mean minADE@20 {mean['min_ade']:.3f} minFDE@20 {mean['min_fde']:.3f} -> {out}")
+
+
+SizeOpt = Annotated[Optional[str], typer.Option(help="Image size WIDTHxHEIGHT in pixels, e.g. 1200x900 "
+                                                     "(default: fitted to the picture).")]
+
+
+@app.command()
+@user_errors
+def visualize(
+    model: Annotated[str, typer.Argument(help="A checkpoint (.pt), a built-in model name, or a predictions "
+                                              "file (.csv/.parquet) written by `trajcvae predict`.")],
+    data: DataArg,
+    out: Annotated[Path, typer.Option(help="Image to write: .png, .svg or .pdf.")] = Path("fig.png"),
+    scene: Annotated[Optional[str], typer.Option(help="Scene to draw (default: the first).")] = None,
+    agent: Annotated[Optional[str], typer.Option(help="Agent id (default: the first agent with a known "
+                                                      "future, or a random one with --seed).")] = None,
+    t0: Annotated[Optional[float], typer.Option(help="Frame id of the agent's last observed position "
+                                                     "(default: its first full window).")] = None,
+    k: KOpt = 20,
+    seed: Annotated[Optional[int], typer.Option(help="Pick windows at random with this seed (also the "
+                                                     "sampling seed; default 0 and no random pick).")] = None,
+    density: Annotated[bool, typer.Option(help="Shade a kernel density of the predicted positions under "
+                                               "the samples.")] = False,
+    density_steps: Annotated[str, typer.Option(help="Positions the density is made of: all (every step) or "
+                                                    "final (the last step).")] = "all",
+    grid: Annotated[Optional[int], typer.Option(help="Draw N windows in one figure (spread over the data, "
+                                                     "random with --seed, or --worst/--best).")] = None,
+    worst: Annotated[bool, typer.Option(help="With --grid: the N windows with the largest minADE.")] = False,
+    best: Annotated[bool, typer.Option(help="With --grid: the N windows with the smallest minADE.")] = False,
+    scene_frame: Annotated[Optional[float], typer.Option(help="Every agent of --scene at this frame id, "
+                                                              "each with its K futures (the crowd view).")] = None,
+    animate: Annotated[Optional[Path], typer.Option(help="Write a GIF of the scene over time instead "
+                       "(starts at --scene-frame, default: around the scene's busiest frame).")] = None,
+    frames: Annotated[int, typer.Option(help="Animation frames (--animate).")] = 40,
+    size: SizeOpt = None,
+    device: DeviceOpt = "cpu",
+):
+    """Draw predicted futures: one agent, a --grid of windows, a --scene-frame crowd view or an --animate GIF."""
+    from .figures import visualize as run
+
+    path = run(model, data, out, scene=scene, agent=agent, t0=t0, k=k, seed=seed,
+               density=density_steps if density else None, grid=grid, worst=worst, best=best,
+               scene_frame=scene_frame, animate=animate, frames=frames, size=size, device=device)
+    Console().print(f"-> {path}", highlight=False)
+
+
+@app.command("plot-training")
+@user_errors
+def plot_training(
+    run: Annotated[Path, typer.Argument(help="Run folder written by `trajcvae train` (or its metrics.csv).")],
+    out: Annotated[Optional[Path], typer.Option(help="Image to write: .png, .svg or .pdf (default: "
+                                                     "RUN/curves.png).")] = None,
+    size: SizeOpt = None,
+):
+    """Training curves per epoch: NLL, KL and ELBO (train and val), val minADE/minFDE."""
+    from .figures import plot_training as run_plot
+
+    Console().print(f"-> {run_plot(run, out, size=size)}", highlight=False)
 
 
 def main() -> None:

@@ -56,6 +56,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"  # "cpu", "cuda" or "auto"
     num_threads: int = 0  # torch CPU threads (0 = torch's default)
+    bf16: bool = False  # CUDA only: bfloat16 autocast for the forward pass
 
 
 @dataclass

@@ -10,7 +10,7 @@ from .evaluate import evaluate
 from .predict import TrajCVAE, samples_to_frame, write_table
 from .simulate import write_demo
 from .train import train
-from .viz import plot_windows
+from .viz import plot_windows, plt
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_DATA = ROOT / "data" / "demo"
@@ -36,5 +36,6 @@ def run_demo(out: str | Path = "runs/demo", epochs: int | None = None, progress:
     pick = np.linspace(0, len(w) - 1, 6).astype(int)
     fig = plot_windows(w.obs[pick], samples[pick], w.fut[pick], w.nbr[pick])
     fig.savefig(out / "predictions.png", dpi=80)
+    plt.close(fig)
     return {"evaluation": result, "checkpoint": out / "best.pt", "predictions": out / "predictions.csv",
             "figure": out / "predictions.png"}

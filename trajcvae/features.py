@@ -58,9 +58,10 @@ class Batch:
 def make_batch(wt: WindowTensors, idx, cfg: DataConfig, device: torch.device | str = "cpu",
                augment: bool = False, generator: torch.Generator | None = None) -> Batch:
     """Select windows `idx`, normalise them into each agent's frame (optionally with augmentation)."""
-    obs = wt.obs[idx].to(device)  # (B, T, 2)
-    nbr = wt.nbr[idx].to(device)  # (B, M, T, 2)
-    fut = None if wt.fut is None else wt.fut[idx].to(device)
+    # non_blocking: with pinned host tensors the copy to a GPU overlaps compute (a no-op on CPU).
+    obs = wt.obs[idx].to(device, non_blocking=True)  # (B, T, 2)
+    nbr = wt.nbr[idx].to(device, non_blocking=True)  # (B, M, T, 2)
+    fut = None if wt.fut is None else wt.fut[idx].to(device, non_blocking=True)
     B, T, _ = obs.shape
     valid = ~torch.isnan(obs[..., 0])  # (B, T); the last step (t0) is always observed
     origin = obs[:, -1]

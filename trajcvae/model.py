@@ -45,6 +45,24 @@ class HistoryEncoder(nn.Module):
         return self.out(torch.cat([h, social.squeeze(1)], -1))  # (B, H)
 
 
+class Decoder(nn.Module):
+    """[context, z] -> per-step velocity corrections (..., P, 2): an MLP whose first layer is split so the
+    context's share is computed once per window, not once per sample (K samples cost K small matmuls)."""
+
+    def __init__(self, ctx_dim: int, z_dim: int, hidden: int, pred_len: int):
+        super().__init__()
+        self.pred_len = pred_len
+        self.from_ctx = nn.Linear(ctx_dim, hidden)
+        self.from_z = nn.Linear(z_dim, hidden, bias=False)
+        self.rest = nn.Sequential(nn.GELU(), nn.Linear(hidden, hidden), nn.GELU(), nn.Linear(hidden, 2 * pred_len))
+
+    def forward(self, ctx: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """ctx (B, H), z (B, ..., Z) -> (B, ..., P, 2)."""
+        c = self.from_ctx(ctx)
+        c = c.reshape(c.shape[:1] + (1,) * (z.dim() - 2) + c.shape[1:])
+        return self.rest(c + self.from_z(z)).unflatten(-1, (self.pred_len, 2))
+
+
 def diag_normal(params: torch.Tensor) -> Independent:
     """Split (..., 2Z) into mean and log-std of a diagonal Gaussian over the last dim."""
     mu, log_sigma = params.chunk(2, dim=-1)
@@ -59,7 +77,7 @@ class CVAE(nn.Module):
         self.encoder = HistoryEncoder(d.obs_len, m.hidden, m.heads)
         self.prior_net = mlp(m.hidden, m.hidden, 2 * m.z_dim)  # p(z|x)
         self.recognition_net = mlp(m.hidden + 2 * d.pred_len, m.hidden, 2 * m.z_dim)  # q(z|x,y)
-        self.decoder = mlp(m.hidden + m.z_dim, 2 * m.hidden, 2 * d.pred_len)  # mean of p(y|x,z)
+        self.decoder = Decoder(m.hidden, m.z_dim, 2 * m.hidden, d.pred_len)  # mean of p(y|x,z)
         self.log_sigma = nn.Parameter(torch.full((d.pred_len, 2), -1.0))  # std of p(y|x,z)
 
     def context(self, batch: Batch) -> torch.Tensor:
@@ -74,8 +92,7 @@ class CVAE(nn.Module):
     def decode_mean(self, ctx: torch.Tensor, z: torch.Tensor, cv: torch.Tensor) -> torch.Tensor:
         """ctx (B, H), z (B, ..., Z), cv (B, P, 2) -> mean future (B, ..., P, 2)."""
         extra = z.dim() - 2
-        ctx = ctx.reshape(ctx.shape[:1] + (1,) * extra + ctx.shape[1:]).expand(*z.shape[:-1], -1)
-        delta = self.decoder(torch.cat([ctx, z], -1)).unflatten(-1, (self.pred_len, 2))
+        delta = self.decoder(ctx, z)  # (B, ..., P, 2)
         # Corrections are per-step velocity changes: their running sum keeps the path smooth.
         return cv.reshape(cv.shape[:1] + (1,) * extra + cv.shape[1:]) + delta.cumsum(-2)
 

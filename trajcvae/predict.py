@@ -6,21 +6,22 @@ on which other agents happen to be in the same file or batch.
 """
 from __future__ import annotations
 
-import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
 import torch
 
-from . import checkpoint
+from . import __version__, checkpoint
 from .config import Config
-from .data import read_tracks
+from .data import TrackSummary, read_tracks, summarize, time_steps
 from .errors import TrajCVAEError
 from .features import WindowTensors, make_batch
 from .model import CVAE
-from .windows import Windows, build_windows
+from .stream import TableWriter
+from .windows import Windows, build_windows, concat_windows, iter_windows, no_windows_error
 
 BUILTIN = {"pedestrian": Path(__file__).parent / "models" / "pedestrian.pt"}
 COLUMNS = ["scene", "agent_id", "t0", "sample", "step", "frame", "x", "y"]
@@ -55,7 +56,9 @@ class TrajCVAE:
         try:
             model.load_state_dict(ckpt["model"])
         except RuntimeError:
-            raise TrajCVAEError(f"{path}: weights do not match the model in its config") from None
+            made = ckpt.get("version", "?")
+            other = f" (written by trajcvae {made}; this is {__version__})" if made != __version__ else ""
+            raise TrajCVAEError(f"{path}: weights do not match the model in its config{other}") from None
         return cls(model, cfg, dict(ckpt.get("stats", {})), dev)
 
     # --- windows -> samples -------------------------------------------------------------------
@@ -91,7 +94,7 @@ class TrajCVAE:
 
     # --- tracks -> table ----------------------------------------------------------------------
     def windows(self, data: pd.DataFrame | Iterable[str | Path], windows: bool = False) -> Windows:
-        df = data if isinstance(data, pd.DataFrame) and "_src" in data else read_tracks(data)
+        df = data if isinstance(data, pd.DataFrame) and "_line" in data else read_tracks(data)
         return build_windows(df, self.config.data, mode="windows" if windows else "latest")
 
     def predict(self, data: pd.DataFrame | Iterable[str | Path], k: int = 20, seed: int = 0,
@@ -106,26 +109,75 @@ class TrajCVAE:
         return samples_to_frame(w, self.sample(w, k=k, seed=seed))
 
 
-def predict_to_file(model: str | Path, data: Iterable[str | Path], out: str | Path, k: int = 20, seed: int = 0,
-                    windows: bool = False, device: str = "cpu") -> Windows:
-    """Load a model, predict K futures for `data` and write the table to `out`; returns the windows used
-    (their `skipped` counts agents too short to extrapolate)."""
+@dataclass
+class PredictResult:
+    windows: int  # windows predicted (agents, in latest-frame mode)
+    skipped: int  # agents with a single position at their latest frame (not predicted)
+    rows: int  # rows written
+    tracks: TrackSummary  # what was read
+
+
+def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path], out: str | Path, k: int = 20,
+                    seed: int = 0, windows: bool = False, device: str = "cpu",
+                    log: Callable[[str], None] | None = None, chunk: int | None = None) -> PredictResult:
+    """Load a model, predict K futures for `data` and write the table to `out`.
+
+    Streams: windows are made, sampled and written `chunk` at a time (default: about a million output rows
+    a piece) and a scene at a time, so memory stays bounded however big the input and K; `out` appears
+    only once complete. `log` gets the data summary."""
     predictor = TrajCVAE.load(model, device=device)
-    w = predictor.windows(data, windows=windows)
-    write_table(samples_to_frame(w, predictor.sample(w, k=k, seed=seed)), out)
-    return w
+    if k < 1:
+        raise TrajCVAEError(f"-k must be >= 1 (got {k})")
+    tracks = data if isinstance(data, pd.DataFrame) and "_line" in data else read_tracks(data)
+    dc = predictor.config.data
+    summary = summarize(tracks, dc.time_step)
+    if log is not None:
+        log(summary.line())
+    mode = "windows" if windows else "latest"
+    chunk = chunk or max(64, 1_000_000 // (k * dc.pred_len))
+    batch = max(16, 81_920 // k)  # windows per forward pass: activations grow with windows x K
+    steps = np.array(list(time_steps(tracks, dc.time_step).step.values()))
+    integral = bool(np.all(tracks["frame"].to_numpy() % 1 == 0) and np.all(steps % 1 == 0))
+    scenes = sorted(str(s) for s in pd.unique(tracks["scene"]))
+    n = skipped = 0
+    with TableWriter(out) as writer:
+        pending: list[Windows] = []
+
+        def flush() -> None:
+            w = concat_windows(pending, mode)
+            pending.clear()
+            writer.write(samples_to_frame(w, predictor.sample(w, k=k, seed=seed, batch_size=batch), scenes,
+                                          integral))
+
+        for part in iter_windows(tracks, dc, mode, chunk=chunk):
+            skipped += part.skipped
+            if len(part):
+                pending.append(part)
+                n += len(part)
+                if sum(len(p) for p in pending) >= chunk:
+                    flush()
+        if pending:
+            flush()
+        if n == 0:
+            raise no_windows_error(dc, mode)
+    return PredictResult(n, skipped, writer.rows, summary)
 
 
-def samples_to_frame(w: Windows, samples: np.ndarray) -> pd.DataFrame:
-    """(N, K, P, 2) samples of windows `w` -> the long output table."""
+def samples_to_frame(w: Windows, samples: np.ndarray, scenes: list[str] | None = None,
+                     integral: bool | None = None) -> pd.DataFrame:
+    """(N, K, P, 2) samples of windows `w` -> the long output table.
+
+    scenes: the categories of the `scene` column (default: those of `w`); integral: write t0 and frame as
+    integers (default: when all of `w`'s are whole numbers). Fix both when writing a table in pieces."""
     N, K, P, _ = samples.shape
     rep = K * P
     step = np.tile(np.arange(1, P + 1), N * K)
     t0 = np.repeat(w.t0, rep)
     frame = t0 + step * np.repeat(w.step, rep)
-    integral = np.all(w.t0 == np.round(w.t0)) and np.all(w.step == np.round(w.step))
+    if integral is None:
+        integral = np.all(w.t0 == np.round(w.t0)) and np.all(w.step == np.round(w.step))
     return pd.DataFrame({
-        "scene": pd.Categorical(np.repeat(w.scene, rep)),
+        "scene": _repeat_categorical(w.scene, rep, scenes),
         "agent_id": np.repeat(w.agent_id, rep),
         "t0": t0.astype(np.int64) if integral else t0,
         "sample": np.tile(np.repeat(np.arange(K), P), N),
@@ -136,16 +188,13 @@ def samples_to_frame(w: Windows, samples: np.ndarray) -> pd.DataFrame:
     })
 
 
+def _repeat_categorical(values: np.ndarray, rep: int, categories: list[str] | None) -> pd.Categorical:
+    """pd.Categorical(np.repeat(values, rep), categories), without hashing every repeated string."""
+    per_window = pd.Categorical(values, categories=categories)
+    return pd.Categorical.from_codes(np.repeat(per_window.codes, rep), dtype=per_window.dtype)
+
+
 def write_table(df: pd.DataFrame, path: str | Path) -> None:
     """Write CSV (or Parquet when the name ends in .parquet) atomically: temp file, then rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        if path.suffix.lower() == ".parquet":
-            df.to_parquet(tmp, index=False)
-        else:
-            df.to_csv(tmp, index=False, float_format="%.4f")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with TableWriter(path) as writer:  # CSV floats with 4 decimals
+        writer.write(df)

@@ -1,23 +1,28 @@
 """Training: windows -> batches -> minimise -ELBO, keep the best (val minADE@K) and last checkpoints.
 
 Run folder: `last.pt` (every epoch, with optimiser/scheduler/RNG state for `--resume`), `best.pt`,
-`metrics.csv` (one row per epoch: train and val NLL, KL, ELBO; val minADE/minFDE), `config.toml`.
+`metrics.csv` (one row per epoch: train and val NLL, KL, ELBO; val minADE/minFDE), `config.toml`, and at the
+end `curves.png` and `val_predictions.png`.
 """
 from __future__ import annotations
 
 import csv
+import io
 import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 import torch
 
-from . import __version__, checkpoint
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DistributedSampler
+
+from . import __version__, checkpoint, distributed
 from .config import Config
-from .data import read_tracks
+from .cache import load_windows as cached_windows
 from .elbo import elbo_loss
 from .errors import TrajCVAEError
 from .features import WindowTensors, make_batch
@@ -39,8 +44,10 @@ class TrainResult:
     seconds: float
 
 
-def load_windows(paths: Iterable[str | Path], cfg: Config) -> Windows:
-    return build_windows(read_tracks(paths), cfg.data, mode="windows")
+def load_windows(paths: Iterable[str | Path], cfg: Config, log: Callable[[str], None] | None = None,
+                 label: str = "", cache_dir: str | Path | None = None) -> Windows:
+    """Training windows of `paths` (from the window cache in `cache_dir` when given); `log` gets a summary."""
+    return cached_windows(paths, cfg.data, "windows", cache_dir, None if log is None else lambda m: log(label + m))
 
 
 def holdout(w: Windows, frac: float = 0.1) -> tuple[Windows, Windows]:
@@ -56,12 +63,15 @@ def holdout(w: Windows, frac: float = 0.1) -> tuple[Windows, Windows]:
 
 
 def train(train_paths: Iterable[str | Path], val_paths: Iterable[str | Path] | None, cfg: Config,
-          out_dir: str | Path, resume: bool = False, progress: bool = True) -> TrainResult:
-    """Train a CVAE on trajectory files; see the module docstring for what lands in `out_dir`."""
+          out_dir: str | Path, resume: bool = False, progress: bool = True,
+          log: Callable[[str], None] | None = None, cache_dir: str | Path | None = None) -> TrainResult:
+    """Train a CVAE on trajectory files; see the module docstring for what lands in `out_dir`.
+    `log` gets one summary line per data set read (see `data.summarize`); `cache_dir` keeps the built
+    windows for the next run on the same files (see `cache.py`; None = no cache)."""
     out = Path(out_dir)
     state = None
     if resume:
-        state = checkpoint.load(out / "last.pt")
+        state = checkpoint.load(out / "last.pt", require=checkpoint.RESUME_KEYS)
         epochs = cfg.train.epochs
         cfg = Config.from_dict(state["config"], source=str(out / "last.pt"))
         cfg.train.epochs = epochs
@@ -71,18 +81,41 @@ def train(train_paths: Iterable[str | Path], val_paths: Iterable[str | Path] | N
     if tc.num_threads > 0:
         torch.set_num_threads(tc.num_threads)
     device = resolve_device(tc.device)
-    torch.manual_seed(tc.seed)
-    gen = torch.Generator().manual_seed(tc.seed)
+    dist = distributed.setup(device)  # one process unless launched by torchrun
+    if dist.enabled and device.type == "cuda":
+        device = torch.device("cuda", dist.local_rank)
+        torch.cuda.set_device(device)
+    main = dist.is_main  # only rank 0 writes files, logs and draws progress bars
+    progress = progress and main
+    log = log if main else None
+    try:
+        return _train(train_paths, val_paths, cfg, out, state, device, dist, progress, log, cache_dir)
+    finally:
+        distributed.cleanup(dist)
 
-    train_w = load_windows(train_paths, cfg)
-    val_w = load_windows(val_paths, cfg) if val_paths else None
+
+def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, device: torch.device,
+           dist: distributed.DistInfo, progress: bool, log, cache_dir) -> TrainResult:
+    tc, main = cfg.train, dist.is_main
+    torch.manual_seed(tc.seed)  # same initial weights on every rank (DDP also broadcasts rank 0's)
+    gen = torch.Generator().manual_seed(tc.seed + dist.rank)  # shuffling and augmentation
+
+    train_w = load_windows(train_paths, cfg, log, "train: ", cache_dir)
+    val_w = load_windows(val_paths, cfg, log, "val: ", cache_dir) if val_paths else None
     if val_w is None:
         train_w, val_w = holdout(train_w)
     stats = {"cv_noise": fit_cv_noise(train_w.obs, train_w.fut), "train_windows": len(train_w),
              "val_windows": len(val_w)}
     tr, va = WindowTensors.from_windows(train_w), WindowTensors.from_windows(val_w)
+    if device.type == "cuda":
+        tr = WindowTensors(tr.obs.pin_memory(), tr.nbr.pin_memory(), tr.fut.pin_memory())
 
     model = CVAE(cfg).to(device)
+    loss_fn = ELBOModule(model)  # DDP needs the whole step in one forward() so it can sync gradients
+    if dist.enabled:
+        loss_fn = DistributedDataParallel(loss_fn, device_ids=[device.index] if device.type == "cuda" else None)
+    sampler = DistributedSampler(range(len(tr)), dist.world_size, dist.rank, shuffle=True, seed=tc.seed) \
+        if dist.enabled else None
     opt = torch.optim.AdamW(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=tc.epochs, eta_min=tc.lr / 20)
     start, best, best_epoch = 1, math.inf, 0
@@ -90,16 +123,20 @@ def train(train_paths: Iterable[str | Path], val_paths: Iterable[str | Path] | N
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
+        sched.T_max = tc.epochs  # resuming with more --epochs stretches the cosine, it does not restart it
         torch.set_rng_state(state["rng"])
         gen.set_state(state["gen_rng"])
         start, best, best_epoch = state["epoch"] + 1, state["best_val_min_ade"], state["best_epoch"]
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "config.toml").write_text(to_toml(cfg.to_dict()))
     metrics_path = out / "metrics.csv"
-    _truncate_metrics(metrics_path, start - 1)
+    if main:
+        out.mkdir(parents=True, exist_ok=True)
+        checkpoint.write_text(out / "config.toml", to_toml(cfg.to_dict()))
+        _truncate_metrics(metrics_path, start - 1)
 
     predictor = TrajCVAE(model, cfg, stats, device)
-    n_batches = math.ceil(len(tr) / tc.batch_size)
+    n_local = len(sampler) if sampler is not None else len(tr)  # windows this rank sees per epoch
+    n_batches = math.ceil(n_local / tc.batch_size)
+    amp = torch.autocast("cuda", dtype=torch.bfloat16, enabled=tc.bf16 and device.type == "cuda")
     t_start = time.time()
     bar = _Progress(progress, tc.epochs * n_batches, (start - 1) * n_batches)
     with bar:
@@ -108,15 +145,27 @@ def train(train_paths: Iterable[str | Path], val_paths: Iterable[str | Path] | N
             beta = tc.beta * min(1.0, epoch / tc.kl_anneal_epochs) if tc.kl_anneal_epochs > 0 else tc.beta
             model.train()
             sums: dict[str, float] = {}
-            perm = torch.randperm(len(tr), generator=gen)
+            if sampler is not None:
+                sampler.set_epoch(epoch)  # a new shuffle each epoch, the same on every rank
+                perm = torch.tensor(list(sampler))
+            else:
+                perm = torch.randperm(len(tr), generator=gen)
             for step in range(n_batches):
                 idx = perm[step * tc.batch_size:(step + 1) * tc.batch_size]
                 batch = make_batch(tr, idx, cfg.data, device, augment=True, generator=gen)
-                terms = elbo_loss(model, batch, beta, tc.free_bits, tc.variety_weight, tc.variety_k)
+                try:
+                    with amp:
+                        terms = loss_fn(batch, beta, tc.free_bits, tc.variety_weight, tc.variety_k)
+                except ValueError as e:  # torch.distributions refuses NaN/inf parameters: the run diverged
+                    if "found invalid values" not in str(e):
+                        raise
+                    terms = {"loss": torch.tensor(float("nan"))}
                 loss = terms["loss"]
-                if not torch.isfinite(loss):
+                if distributed.any_rank(not torch.isfinite(loss).item(), dist, device):  # all ranks stop together
+                    kept = f"last good checkpoint (epoch {epoch - 1}) kept in {out / 'last.pt'}" if epoch > 1 \
+                        else "no checkpoint was written"
                     raise TrajCVAEError(f"loss became {loss.item()} at epoch {epoch} step {step + 1}; stopped, "
-                                        f"last good checkpoint kept in {out / 'last.pt'}")
+                                        f"{kept} (try a lower train.lr or --max-grad-norm)")
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 if tc.max_grad_norm > 0:
@@ -127,10 +176,14 @@ def train(train_paths: Iterable[str | Path], val_paths: Iterable[str | Path] | N
                 bar.advance(f"epoch {epoch}/{tc.epochs} loss {loss.item():.2f}")
             sched.step()
             model.eval()
-            val = validate(predictor, va, val_w.fut, tc.k_eval)
+            val = validate(predictor, va, val_w.fut, tc.k_eval, dist)
+            keys = ("loss", "nll", "kl", "elbo")
+            totals = distributed.all_sum([sums[k] for k in keys] + [float(len(perm))], dist, device)
             row = {"epoch": epoch, "beta": beta, "lr": opt.param_groups[0]["lr"],
-                   **{f"train_{k}": sums[k] / len(tr) for k in ("loss", "nll", "kl", "elbo")},
+                   **{f"train_{k}": v / totals[-1] for k, v in zip(keys, totals)},
                    **{f"val_{k}": v for k, v in val.items()}, "seconds": time.time() - t_epoch}
+            if not main:
+                continue
             _append_metrics(metrics_path, row)
             bar.log(f"epoch {epoch}: train nll {row['train_nll']:.2f} kl {row['train_kl']:.2f} | val elbo "
                     f"{val['elbo']:.2f} minADE {val['min_ade']:.3f} minFDE {val['min_fde']:.3f}")
@@ -141,23 +194,55 @@ def train(train_paths: Iterable[str | Path], val_paths: Iterable[str | Path] | N
             checkpoint.save({**ckpt, "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
                              "rng": torch.get_rng_state(), "gen_rng": gen.get_state(),
                              "best_val_min_ade": best, "best_epoch": best_epoch}, out / "last.pt")
+    if dist.enabled:
+        distributed.check_same_weights(model, dist, device)
+        if log is not None:
+            log(f"DDP: {dist.world_size} ranks finished with identical weights")
+        best, best_epoch = distributed.broadcast_best(best, best_epoch, dist, device)
+    if main:
+        from .figures import write_run_figures  # matplotlib is loaded only once a run has finished
+
+        write_run_figures(out, val_w, k=tc.k_eval)  # curves.png and val_predictions.png
+    distributed.barrier(dist)
     return TrainResult(out, best_epoch, best, tc.epochs - start + 1, time.time() - t_start)
+
+
+class ELBOModule(torch.nn.Module):
+    """The training step's forward pass: CVAE + loss, as one module so DDP can wrap it."""
+
+    def __init__(self, model: CVAE):
+        super().__init__()
+        self.model = model
+
+    def forward(self, batch, beta: float, free_bits: float, variety_weight: float, variety_k: int):
+        return elbo_loss(self.model, batch, beta, free_bits, variety_weight, variety_k)
 
 
 @torch.no_grad()
 def validate(predictor: TrajCVAE, wt: WindowTensors, fut: np.ndarray, k: int,
-             batch_size: int = 2048) -> dict[str, float]:
-    """Val -ELBO terms (beta = 1) and minADE/minFDE@k, in world units."""
+             dist: distributed.DistInfo | None = None, batch_size: int = 2048) -> dict[str, float]:
+    """Val -ELBO terms (beta = 1) and minADE/minFDE@k, in world units. Under DDP each rank takes every
+    world_size-th window and the sums are reduced, so all ranks get the same numbers."""
+    dist = dist or distributed.DistInfo()
     model, cfg = predictor.model, predictor.config
-    sums = {"nll": 0.0, "kl": 0.0, "elbo": 0.0}
-    for lo in range(0, len(wt), batch_size):
-        idx = torch.arange(lo, min(lo + batch_size, len(wt)))
-        terms = elbo_loss(model, make_batch(wt, idx, cfg.data, predictor.device))
-        for key in sums:
+    mine = torch.arange(dist.rank, len(wt), dist.world_size)
+    keys = ("nll", "kl", "elbo")
+    sums = dict.fromkeys(keys, 0.0)
+    for lo in range(0, len(mine), batch_size):
+        idx = mine[lo:lo + batch_size]
+        # q(z|x,y) draws seeded by window, so the numbers do not depend on the number of ranks, and
+        # forked, so validation leaves the training's random stream untouched.
+        with torch.random.fork_rng(devices=[predictor.device] if predictor.device.type == "cuda" else []):
+            torch.manual_seed(int(idx[0]))
+            terms = elbo_loss(model, make_batch(wt, idx, cfg.data, predictor.device))
+        for key in keys:
             sums[key] += terms[key].item() * len(idx)
-    ade, fde = min_ade_fde(predictor.sample(wt, k=k, seed=0), fut)
-    return {**{key: v / len(wt) for key, v in sums.items()}, "min_ade": float(ade.mean()),
-            "min_fde": float(fde.mean())}
+    part = WindowTensors(wt.obs[mine], wt.nbr[mine], None)
+    ade, fde = min_ade_fde(predictor.sample(part, k=k, seed=0), fut[mine.numpy()])
+    totals = distributed.all_sum([sums[key] for key in keys] + [float(ade.sum()), float(fde.sum())], dist,
+                                 predictor.device)
+    n = len(wt)
+    return {**{key: v / n for key, v in zip(keys, totals)}, "min_ade": totals[3] / n, "min_fde": totals[4] / n}
 
 
 def to_toml(d: dict) -> str:
@@ -173,20 +258,30 @@ def to_toml(d: dict) -> str:
 
 
 def _truncate_metrics(path: Path, last_epoch: int) -> None:
-    """On resume, drop rows of epochs after the checkpoint (they will be recomputed); fresh run: start over."""
-    rows = []
+    """On resume, drop rows of epochs after the checkpoint (they will be recomputed); fresh run: start over.
+
+    Rewritten atomically; a row cut short by a kill mid-append, or any row that does not parse, is dropped."""
+    rows: dict[int, dict] = {}
     if last_epoch > 0 and path.exists():
         with open(path, newline="") as f:
-            rows = [r for r in csv.DictReader(f) if int(r["epoch"]) <= last_epoch]
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=METRICS)
-        writer.writeheader()
-        writer.writerows(rows)
+            for line in f.read().splitlines(keepends=True):
+                r = next(csv.reader([line]), [])
+                if not line.endswith("\n") or len(r) != len(METRICS) or not r[0].isdigit():
+                    continue
+                if 1 <= int(r[0]) <= last_epoch:
+                    rows[int(r[0])] = dict(zip(METRICS, r))
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=METRICS)
+    writer.writeheader()
+    writer.writerows(rows[e] for e in sorted(rows))
+    checkpoint.write_text(path, buf.getvalue())
 
 
 def _append_metrics(path: Path, row: dict) -> None:
-    with open(path, "a", newline="") as f:
-        csv.DictWriter(f, fieldnames=METRICS).writerow(row)
+    """Add a row by rewriting the (small) file atomically: a kill never leaves half a row in it."""
+    buf = io.StringIO()
+    csv.DictWriter(buf, fieldnames=METRICS).writerow(row)
+    checkpoint.write_text(path, path.read_text() + buf.getvalue())
 
 
 class _Progress:

@@ -1,63 +1,267 @@
-"""Samples -> pictures. Pure functions: arrays in, matplotlib Figures out (Agg; never shown)."""
+"""Samples -> pictures. Pure functions: arrays in, matplotlib Figures (or an Animation) out; Agg, never shown.
+
+Every picture uses the same code of colours: observed history solid blue, true future dashed green,
+the K sampled futures thin translucent red with opaque endpoints, other agents grey, and (optionally) a
+kernel density of the predicted positions in purple underneath.
+"""
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.animation import FuncAnimation  # noqa: E402
+from matplotlib.collections import LineCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 
 from .metrics import min_ade_fde  # noqa: E402
 
 SAMPLE_COLOR = "#d62728"  # the predicted futures (tests look for this colour)
 HISTORY_COLOR = "#1f77b4"
 TRUTH_COLOR = "#2ca02c"
+OTHER_COLOR = "0.6"  # neighbours and agents without a prediction
+DENSITY_CMAP = "Purples"  # no red in it, so SAMPLE_COLOR pixels always mean "a sample is here"
+DPI = 100  # figure sizes below are in inches; pixels = inches * DPI
 
 
-def draw_window(ax, obs: np.ndarray, samples: np.ndarray, fut: np.ndarray | None = None,
-                nbr: np.ndarray | None = None, title: str | None = None, legend: bool = True) -> None:
-    """One agent on `ax`: obs (T, 2), samples (K, P, 2), fut (P, 2) or None, nbr (M, T, 2) or None."""
-    if nbr is not None:
-        for i, track in enumerate(nbr):
-            if np.isfinite(track).any():
-                ax.plot(track[:, 0], track[:, 1], color="0.6", lw=1, label="neighbours" if i == 0 else None)
-                ax.plot(*track[-1], "o", color="0.6", ms=3)
-    t0 = obs[-1]
-    for i, s in enumerate(samples):
-        path = np.vstack([t0, s])
-        ax.plot(path[:, 0], path[:, 1], color=SAMPLE_COLOR, alpha=0.35, lw=1,
-                label=f"{len(samples)} predicted futures" if i == 0 else None)
-    ax.scatter(samples[:, -1, 0], samples[:, -1, 1], s=8, color=SAMPLE_COLOR, alpha=0.7, zorder=3)
-    ax.plot(obs[:, 0], obs[:, 1], "-o", color=HISTORY_COLOR, ms=3, lw=2, label="observed")
-    if fut is not None:
-        path = np.vstack([t0, fut])
-        ax.plot(path[:, 0], path[:, 1], "--", color=TRUTH_COLOR, lw=2, label="true future")
-        if title is None:
-            ade, fde = min_ade_fde(samples[None], fut[None])
-            title = f"minADE {ade[0]:.2f}  minFDE {fde[0]:.2f}"
+@dataclass
+class SceneView:
+    """One frame of a scene: what `draw_scene` needs."""
+
+    frame: float
+    tracks: list[np.ndarray]  # per predicted agent, its positions up to the frame: (T_i, 2)
+    samples: np.ndarray  # (N, K, P, 2) futures of those agents
+    fut: np.ndarray | None = None  # (N, P, 2) true futures, NaN where unknown
+    others: list[np.ndarray] | None = None  # histories (T_i, 2) of agents present but not predicted
+
+
+def _finite(a: np.ndarray | None) -> bool:
+    return a is not None and bool(np.isfinite(a).all())
+
+
+def density_points(samples: np.ndarray, steps: str) -> np.ndarray:
+    """Positions the density is estimated from: samples (..., K, P, 2) -> (M, 2), "all" steps or "final"."""
+    if steps not in ("all", "final"):
+        raise ValueError(steps)
+    pts = samples[..., -1, :] if steps == "final" else samples
+    return pts.reshape(-1, 2)
+
+
+def density_grid(points: np.ndarray, grid: int = 120) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """A Gaussian KDE of `points` (M, 2) on a grid around them: X, Y, Z each (grid, grid); None if < 3 points."""
+    pts = points[np.isfinite(points).all(1)]
+    if len(pts) < 3:
+        return None
+    lo, hi = pts.min(0), pts.max(0)
+    pad = 0.15 * max(float((hi - lo).max()), 1.0)
+    xs = np.linspace(lo[0] - pad, hi[0] + pad, grid)
+    ys = np.linspace(lo[1] - pad, hi[1] + pad, grid)
+    X, Y = np.meshgrid(xs, ys)
+    try:
+        from scipy.stats import gaussian_kde
+
+        # Scott's rule sizes the kernel from the spread of all points, which blurs two separate modes
+        # into one blob; half of it keeps the modes of a multimodal prediction apart.
+        kde = gaussian_kde(pts.T)
+        kde.set_bandwidth(kde.scotts_factor() * 0.5)
+        Z = kde(np.vstack([X.ravel(), Y.ravel()])).reshape(X.shape)
+    except (np.linalg.LinAlgError, ValueError):
+        # All points on a line or a single spot (e.g. an agent standing still): the KDE's covariance is
+        # singular, so smooth a 2-D histogram instead.
+        from scipy.ndimage import gaussian_filter
+
+        H, _, _ = np.histogram2d(pts[:, 1], pts[:, 0], bins=grid, range=[[ys[0], ys[-1]], [xs[0], xs[-1]]])
+        Z = gaussian_filter(H, sigma=2.0)
+    return X, Y, Z
+
+
+def draw_density(ax, points: np.ndarray, levels: int = 9) -> bool:
+    """Filled contours of `density_grid(points)` under everything else; False if there is nothing to draw."""
+    field = density_grid(points)
+    if field is None:
+        return False
+    X, Y, Z = field
+    top = float(Z.max())
+    if not np.isfinite(top) or top <= 0:
+        return False
+    # The lowest level is above zero so the background stays white where nothing is predicted.
+    ax.contourf(X, Y, Z, levels=np.linspace(0.04 * top, top, levels), cmap=DENSITY_CMAP, alpha=0.75, zorder=0)
+    return True
+
+
+def _density_handle() -> Patch:
+    return Patch(color=plt.get_cmap(DENSITY_CMAP)(0.6), alpha=0.75, label="density of predicted positions")
+
+
+def _draw_samples(ax, starts: np.ndarray, samples: np.ndarray, label: str | None, alpha: float = 0.35) -> None:
+    """Sampled futures: starts (N, 2), samples (N, K, P, 2); thin translucent paths, opaque endpoints."""
+    N, K, P, _ = samples.shape
+    paths = np.concatenate([np.broadcast_to(starts[:, None, None, :], (N, K, 1, 2)), samples], axis=2)
+    # One LineCollection for all N * K paths: a crowd frame has hundreds of them.
+    ax.add_collection(LineCollection(paths.reshape(N * K, P + 1, 2), colors=SAMPLE_COLOR, alpha=alpha,
+                                     linewidths=1, zorder=2, label=label))
+    ax.autoscale_view()
+    ends = samples[..., -1, :].reshape(-1, 2)
+    ax.scatter(ends[:, 0], ends[:, 1], s=9, color=SAMPLE_COLOR, zorder=4, linewidths=0)
+
+
+def _axes_style(ax, title: str | None, legend: bool, extra_handles: list | None = None) -> None:
     ax.set_aspect("equal", adjustable="datalim")
     ax.set_xlabel("x (m)")
     ax.set_ylabel("y (m)")
     if title:
         ax.set_title(title, fontsize=9)
     if legend:
-        ax.legend(fontsize=7, loc="best")
+        handles, _ = ax.get_legend_handles_labels()
+        ax.legend(handles=handles + (extra_handles or []), fontsize=7, loc="best")
+
+
+def draw_window(ax, obs: np.ndarray, samples: np.ndarray, fut: np.ndarray | None = None,
+                nbr: np.ndarray | None = None, title: str | None = None, legend: bool = True,
+                density: str | None = None) -> None:
+    """One agent on `ax`: obs (T, 2), samples (K, P, 2), fut (P, 2) or None (NaN rows = unknown), nbr (M, T, 2)
+    or None. `density` "all" or "final" shades a KDE of the sampled positions (all steps or the last one).
+    When the whole true future is known, minADE/minFDE of the window are added to the title."""
+    extra = []
+    if density and draw_density(ax, density_points(samples, density)):
+        extra.append(_density_handle())
+    if nbr is not None:
+        first = True
+        for track in nbr:
+            if np.isfinite(track).any():
+                ax.plot(track[:, 0], track[:, 1], color=OTHER_COLOR, lw=1, label="neighbours" if first else None)
+                last = track[np.isfinite(track).all(1)][-1]
+                ax.plot(*last, "o", color=OTHER_COLOR, ms=3)
+                first = False
+    t0 = obs[-1]
+    _draw_samples(ax, t0[None], samples[None], f"{len(samples)} predicted futures")
+    ax.plot(obs[:, 0], obs[:, 1], "-o", color=HISTORY_COLOR, ms=3, lw=2, label="observed", zorder=5)
+    if fut is not None and np.isfinite(fut).any():
+        path = np.vstack([t0, fut])
+        ax.plot(path[:, 0], path[:, 1], "--", color=TRUTH_COLOR, lw=2, label="true future", zorder=5)
+        if _finite(fut):
+            ade, fde = min_ade_fde(samples[None], fut[None])
+            scores = f"minADE {ade[0]:.2f} m  minFDE {fde[0]:.2f} m"
+            title = f"{title}\n{scores}" if title else scores
+    _axes_style(ax, title, legend, extra)
 
 
 def plot_windows(obs: np.ndarray, samples: np.ndarray, fut: np.ndarray | None = None,
                  nbr: np.ndarray | None = None, titles: list[str] | None = None, cols: int = 3,
-                 size: float = 3.5) -> Figure:
+                 size: float = 3.5, density: str | None = None, suptitle: str | None = None) -> Figure:
     """A grid of windows: obs (N, T, 2), samples (N, K, P, 2), fut (N, P, 2), nbr (N, M, T, 2)."""
     n = len(obs)
-    cols = min(cols, n)
+    cols = max(1, min(cols, n))
     rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(size * cols, size * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(size * cols, size * rows), squeeze=False, dpi=DPI,
+                             layout="constrained")
     for i, ax in enumerate(axes.flat):
         if i >= n:
             ax.axis("off")
             continue
         draw_window(ax, obs[i], samples[i], None if fut is None else fut[i], None if nbr is None else nbr[i],
-                    None if titles is None else titles[i], legend=i == 0)
-    fig.tight_layout()
+                    None if titles is None else titles[i], legend=i == 0, density=density)
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=10)
+    return fig
+
+
+def draw_scene(ax, view: SceneView, title: str | None = None, legend: bool = True,
+               density: str | None = None) -> None:
+    """Every agent of a scene at one frame, each with its K futures (the crowd view)."""
+    extra = []
+    if density and len(view.samples) and draw_density(ax, density_points(view.samples, density)):
+        extra.append(_density_handle())
+    for i, track in enumerate(view.others or []):
+        ax.plot(track[:, 0], track[:, 1], "-", color=OTHER_COLOR, lw=1, label="not predicted" if i == 0 else None)
+        ax.plot(*track[-1], "o", color=OTHER_COLOR, ms=4)
+    if len(view.samples):
+        starts = np.array([t[-1] for t in view.tracks])  # (N, 2)
+        k = view.samples.shape[1]
+        _draw_samples(ax, starts, view.samples, f"{k} predicted futures per agent", alpha=0.25)
+        for i, track in enumerate(view.tracks):
+            ax.plot(track[:, 0], track[:, 1], "-", color=HISTORY_COLOR, lw=1.5, zorder=5,
+                    label="observed" if i == 0 else None)
+        ax.plot(starts[:, 0], starts[:, 1], "o", color=HISTORY_COLOR, ms=4, zorder=6)
+        if view.fut is not None:
+            first = True
+            for s, f in zip(starts, view.fut):
+                if np.isfinite(f).any():
+                    path = np.vstack([s, f])
+                    ax.plot(path[:, 0], path[:, 1], "--", color=TRUTH_COLOR, lw=1.5, zorder=5,
+                            label="true future" if first else None)
+                    first = False
+    _axes_style(ax, title, legend, extra)
+
+
+def plot_scene(view: SceneView, title: str | None = None, size: tuple[float, float] = (7.0, 7.0),
+               density: str | None = None) -> Figure:
+    fig, ax = plt.subplots(figsize=size, dpi=DPI, layout="constrained")
+    draw_scene(ax, view, title, density=density)
+    return fig
+
+
+def animate_scene(views: list[SceneView], titles: list[str], limits: tuple[tuple[float, float], ...],
+                  size: tuple[float, float] = (6.0, 6.0), density: str | None = None) -> tuple[Figure, FuncAnimation]:
+    """The scene over time: one `SceneView` per animation frame, drawn into fixed `limits` ((x0, x1), (y0, y1))
+    so the view does not jump. Returns the figure and the animation (save it with PillowWriter)."""
+    fig, ax = plt.subplots(figsize=size, dpi=DPI, layout="constrained")
+
+    def draw(i: int):
+        ax.clear()
+        draw_scene(ax, views[i], titles[i], legend=True, density=density)
+        ax.set_aspect("equal", adjustable="box")  # fixed limits: the box, not the data, gives way
+        ax.set_xlim(*limits[0])
+        ax.set_ylim(*limits[1])
+        return []
+
+    return fig, FuncAnimation(fig, draw, frames=len(views), blit=False, repeat=False)
+
+
+CURVES = [  # panel title, [(metrics column, label)]
+    ("NLL (nats / window)", [("train_nll", "train"), ("val_nll", "val")]),
+    ("KL(q || p) (nats / window)", [("train_kl", "train"), ("val_kl", "val")]),
+    ("ELBO (nats / window, higher is better)", [("train_elbo", "train"), ("val_elbo", "val")]),
+    ("validation best-of-K error (m)", [("val_min_ade", "val minADE"), ("val_min_fde", "val minFDE")]),
+]
+
+
+def _robust_ylim(ax, values: np.ndarray) -> None:
+    """Epoch 1 of a CVAE often sits far off the rest (NLL 100 vs -5); scale to the later epochs so the
+    curve's shape stays readable, leaving the first point off the top of the panel."""
+    v = values[:, 1:] if values.shape[1] > 3 else values
+    v = v[np.isfinite(v)]
+    if len(v) == 0:
+        return
+    lo, hi = float(v.min()), float(v.max())
+    pad = 0.08 * (hi - lo) if hi > lo else max(abs(hi), 1.0) * 0.1
+    ax.set_ylim(lo - pad, hi + pad)
+
+
+def plot_curves(metrics: pd.DataFrame, title: str | None = None, size: tuple[float, float] = (10, 7)) -> Figure:
+    """Training curves from a run's metrics.csv: NLL, KL, ELBO (train and val), val minADE/minFDE per epoch.
+    The epoch with the best val minADE (the one `best.pt` holds) is marked."""
+    fig, axes = plt.subplots(2, 2, figsize=size, dpi=DPI, layout="constrained", sharex=True)
+    epoch = metrics["epoch"].to_numpy()
+    best = int(epoch[np.nanargmin(metrics["val_min_ade"].to_numpy())]) if metrics["val_min_ade"].notna().any() \
+        else None
+    for ax, (name, cols) in zip(axes.flat, CURVES):
+        values = np.array([metrics[c].to_numpy(dtype=float) for c, _ in cols])  # (C, E)
+        for (col, label), v in zip(cols, values):
+            ax.plot(epoch, v, "-o", ms=2.5, lw=1.5, label=label)
+        if best is not None:
+            ax.axvline(best, color="0.5", ls=":", lw=1, label=f"best epoch ({best})")
+        _robust_ylim(ax, values)
+        ax.set_title(name, fontsize=9)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="best")
+    for ax in axes[1]:
+        ax.set_xlabel("epoch")
+    if title:
+        fig.suptitle(title, fontsize=10)
     return fig

@@ -8,13 +8,16 @@ Nothing observed after t0 enters `obs` or `nbr`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
 
 from .config import DataConfig
-from .data import time_steps
+from .data import time_steps, where
 from .errors import DataError
+
+CHUNK = 8192  # windows per piece from `iter_windows` (about 1.7 kB each with 12 neighbours)
 
 
 @dataclass
@@ -44,18 +47,37 @@ def build_windows(df: pd.DataFrame, cfg: DataConfig, mode: str = "windows") -> W
     mode="latest": one window per agent at its latest frame, for forecasting past the end of the data;
     agents whose latest run has a single position are counted in `skipped`.
     """
+    parts = list(iter_windows(df, cfg, mode, chunk=None))
+    w = concat_windows([p for p in parts if len(p)], mode)
+    if w is None:
+        raise no_windows_error(cfg, mode)
+    w.skipped = sum(p.skipped for p in parts)
+    return w
+
+
+def iter_windows(df: pd.DataFrame, cfg: DataConfig, mode: str = "windows",
+                 chunk: int | None = CHUNK) -> Iterator[Windows]:
+    """The windows of `build_windows`, in the same order, a scene (and at most `chunk` windows) at a time,
+    so that big inputs never hold all windows at once. Each piece's `skipped` counts its scene's skipped
+    agents (on the scene's first piece); pieces may be empty. Raises nothing when no window comes out."""
     if mode not in ("windows", "latest"):
         raise ValueError(mode)
     steps = time_steps(df, cfg.time_step).step
-    parts = [_scene_windows(g, steps[str(scene)], cfg, mode) for scene, g in df.groupby("scene", sort=True)]
-    parts = [p for p in parts if p is not None]
-    skipped = sum(p[1] for p in parts)
-    parts = [p[0] for p in parts if len(p[0].obs)]
+    for scene, g in df.groupby("scene", sort=True, observed=True):
+        yield from _scene_windows(g, steps[str(scene)], cfg, mode, chunk)
+
+
+def no_windows_error(cfg: DataConfig, mode: str) -> DataError:
+    need = cfg.obs_len + cfg.pred_len
+    why = (f"no track has {need} consecutive frames (obs_len {cfg.obs_len} + pred_len {cfg.pred_len})"
+           if mode == "windows" else "no agent has 2 consecutive positions at its latest frame")
+    return DataError(f"no usable windows: {why}")
+
+
+def concat_windows(parts: list[Windows], mode: str) -> Windows | None:
+    """One `Windows` from several (neighbour slots padded to the widest); None when `parts` is empty."""
     if not parts:
-        need = cfg.obs_len + cfg.pred_len
-        why = (f"no track has {need} consecutive frames (obs_len {cfg.obs_len} + pred_len {cfg.pred_len})"
-               if mode == "windows" else "no agent has 2 consecutive positions at its latest frame")
-        raise DataError(f"no usable windows: {why}")
+        return None
     m = max(p.nbr.shape[1] for p in parts)
     pad = lambda a: np.pad(a, ((0, 0), (0, m - a.shape[1]), (0, 0), (0, 0)), constant_values=np.nan)  # noqa
     return Windows(
@@ -66,17 +88,18 @@ def build_windows(df: pd.DataFrame, cfg: DataConfig, mode: str = "windows") -> W
         agent_id=np.concatenate([p.agent_id for p in parts]),
         t0=np.concatenate([p.t0 for p in parts]),
         step=np.concatenate([p.step for p in parts]),
-        skipped=skipped,
+        skipped=sum(p.skipped for p in parts),
     )
 
 
-def _scene_windows(g: pd.DataFrame, step: float, cfg: DataConfig, mode: str):
+def _scene_windows(g: pd.DataFrame, step: float, cfg: DataConfig, mode: str,
+                   chunk: int | None) -> Iterator[Windows]:
     # g is sorted by (agent_id, frame): rows of one agent are contiguous and in time order.
     frame = g["frame"].to_numpy(dtype=float)
     fi = (frame - frame.min()) / step
     off = np.abs(fi - np.round(fi)) > 1e-6
     if off.any():
-        src = g["_src"].to_numpy()[np.flatnonzero(off)[0]]
+        src = where(g, int(np.flatnonzero(off)[0])) if "_line" in g else f"scene '{g['scene'].iloc[0]}'"
         raise DataError(f"{src}: frame {frame[off][0]:g} is off the scene's time grid (step {step:g}); "
                         "pass --time-step")
     fi = np.round(fi).astype(np.int64)
@@ -101,17 +124,23 @@ def _scene_windows(g: pd.DataFrame, step: float, cfg: DataConfig, mode: str):
         ego = np.flatnonzero(last & (hist_len >= 2))
         skipped = int(np.sum(last & (hist_len < 2)))
     if len(ego) == 0:
-        return _empty(T, P), skipped
-
-    obs = _history(pos, hist_len, ego, T)  # (N, T, 2)
-    fut = pos[ego[:, None] + np.arange(1, P + 1)] if mode == "windows" else None  # (N, P, 2)
-    nbr_rows = _neighbours(pos, fi, agent, ego, cfg.neighbor_radius, cfg.max_neighbors)  # (N, M)
-    nbr = np.full((len(ego), nbr_rows.shape[1], T, 2), np.nan)
-    has = nbr_rows >= 0
-    nbr[has] = _history(pos, hist_len, nbr_rows[has], T)
-    w = Windows(obs, nbr, fut, np.full(len(ego), str(g["scene"].iloc[0]), dtype=object), agent[ego],
-                frame[ego], np.full(len(ego), step))
-    return w, skipped
+        empty = _empty(T, P)
+        empty.skipped = skipped
+        yield empty
+        return
+    order = np.argsort(fi, kind="stable")
+    scene = str(g["scene"].iloc[0])
+    size = chunk or len(ego)
+    for lo in range(0, len(ego), size):
+        e = ego[lo:lo + size]
+        obs = _history(pos, hist_len, e, T)  # (N, T, 2)
+        fut = pos[e[:, None] + np.arange(1, P + 1)] if mode == "windows" else None  # (N, P, 2)
+        nbr_rows = _neighbours(pos, fi, agent, e, cfg.neighbor_radius, cfg.max_neighbors, order)  # (N, M)
+        nbr = np.full((len(e), nbr_rows.shape[1], T, 2), np.nan)
+        has = nbr_rows >= 0
+        nbr[has] = _history(pos, hist_len, nbr_rows[has], T)
+        yield Windows(obs, nbr, fut, np.full(len(e), scene, dtype=object), agent[e], frame[e],
+                      np.full(len(e), step), skipped=skipped if lo == 0 else 0)
 
 
 def _history(pos: np.ndarray, hist_len: np.ndarray, rows: np.ndarray, T: int) -> np.ndarray:
@@ -124,12 +153,14 @@ def _history(pos: np.ndarray, hist_len: np.ndarray, rows: np.ndarray, T: int) ->
     return out
 
 
-def _neighbours(pos, fi, agent, ego, radius: float, max_n: int) -> np.ndarray:
-    """For each ego row, the rows of the nearest other agents at the same frame within `radius`."""
+def _neighbours(pos, fi, agent, ego, radius: float, max_n: int, order: np.ndarray | None = None) -> np.ndarray:
+    """For each ego row, the rows of the nearest other agents at the same frame within `radius`
+    (`order`: the rows sorted by frame, stable, when the caller has it)."""
     out = np.full((len(ego), max_n), -1, dtype=np.int64)
     if max_n == 0 or len(ego) == 0:
         return out
-    order = np.argsort(fi, kind="stable")
+    if order is None:
+        order = np.argsort(fi, kind="stable")
     bounds = np.searchsorted(fi[order], fi[ego], side="left"), np.searchsorted(fi[order], fi[ego], side="right")
     ego_order = np.argsort(fi[ego], kind="stable")
     i = 0

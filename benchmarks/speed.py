@@ -1,0 +1,97 @@
+"""Prediction and training speed on the ETH/UCY `univ` split, with a fixed number of CPU threads.
+
+    python benchmarks/speed.py --model results/eth_ucy/univ/seed0/best.pt --threads 2
+
+Prints (and with --json writes) agent-windows per second at K=20 for the whole `univ` test split,
+the latency of one agent's prediction, the window build time with and without the cache, and training
+windows per second for one process.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from trajcvae import TrajCVAE
+from trajcvae.cache import load_windows
+from trajcvae.elbo import elbo_loss
+from trajcvae.features import WindowTensors, make_batch
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default="results/eth_ucy/univ/seed0/best.pt")
+    ap.add_argument("--root", default="../shared/datasets/eth_ucy")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("-k", type=int, default=20)
+    ap.add_argument("--json", type=Path)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    model = TrajCVAE.load(a.model)
+    cfg = model.config
+    out: dict[str, float] = {"threads": a.threads, "k": a.k}
+
+    with tempfile.TemporaryDirectory() as cache:
+        t = time.perf_counter()
+        train_w = load_windows([Path(a.root) / "univ" / "train"], cfg.data, cache_dir=cache)
+        out["train_windows_build_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        load_windows([Path(a.root) / "univ" / "train"], cfg.data, cache_dir=cache)
+        out["train_windows_cache_load_s"] = time.perf_counter() - t
+        out["train_windows"] = len(train_w)
+        t = time.perf_counter()
+        test_w = load_windows([Path(a.root) / "univ" / "test"], cfg.data, cache_dir=cache)
+        out["test_windows_build_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        load_windows([Path(a.root) / "univ" / "test"], cfg.data, cache_dir=cache)
+        out["test_windows_cache_load_s"] = time.perf_counter() - t
+    out["test_windows"] = len(test_w)
+
+    wt = WindowTensors.from_windows(test_w)
+    model.sample(wt, k=a.k)  # warm-up
+    runs = []
+    for seed in range(3):
+        t = time.perf_counter()
+        model.sample(wt, k=a.k, seed=seed)
+        runs.append(time.perf_counter() - t)
+    out["predict_windows_per_s"] = len(wt) / min(runs)
+    one = WindowTensors(wt.obs[:1], wt.nbr[:1], None)
+    lat = []
+    for i in range(200):
+        t = time.perf_counter()
+        model.sample(one, k=a.k, seed=i)
+        lat.append(time.perf_counter() - t)
+    out["one_agent_latency_ms"] = statistics.median(lat) * 1000
+
+    # Training throughput: forward + backward + step, as in train.py, for 30 batches.
+    tr = WindowTensors.from_windows(train_w)
+    net = model.model.train()
+    opt = torch.optim.AdamW(net.parameters(), lr=1e-4)
+    tc = cfg.train
+    g = torch.Generator().manual_seed(0)
+    perm = torch.randperm(len(tr), generator=g)
+    t, n = time.perf_counter(), 0
+    for i in range(30):
+        idx = perm[i * tc.batch_size:(i + 1) * tc.batch_size]
+        b = make_batch(tr, idx, cfg.data, augment=True, generator=g)
+        loss = elbo_loss(net, b, tc.beta, tc.free_bits, tc.variety_weight, tc.variety_k)["loss"]
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        n += len(idx)
+    out["train_windows_per_s"] = n / (time.perf_counter() - t)
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    for key, v in out.items():
+        print(f"{key:28s} {v:,.2f}" if isinstance(v, float) else f"{key:28s} {v}")
+    if a.json:
+        a.json.write_text(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()

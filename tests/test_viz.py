@@ -1,0 +1,225 @@
+"""Pictures: every command writes a real image of the requested size and format, samples are drawn where
+they are, and unknown scenes/agents/frames fail with one line naming the valid range."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from trajcvae import TrajCVAE
+from trajcvae.cli import app
+from trajcvae.data import read_tracks
+from trajcvae.figures import save_figure
+from trajcvae.pick import grid_windows
+from trajcvae.views import ModelFutures, TableFutures, Tracks
+from trajcvae.viz import DPI, SAMPLE_COLOR, density_grid, draw_density, plot_windows
+
+runner = CliRunner()
+RED = np.array([int(SAMPLE_COLOR[i:i + 2], 16) for i in (1, 3, 5)])
+
+
+def run(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def rgb(path) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("RGB"), dtype=int)  # (H, W, 3)
+
+
+def sample_pixels(img: np.ndarray) -> np.ndarray:
+    """(row, col) of pixels drawn in exactly the sample colour (opaque endpoints; paths are translucent)."""
+    return np.argwhere(np.abs(img - RED).max(-1) <= 6)
+
+
+def ok_png(path, size=None) -> np.ndarray:
+    assert path.stat().st_size > 1000
+    im = Image.open(path)
+    assert im.format == "PNG"
+    if size is not None:
+        assert im.size == size
+    return rgb(path)
+
+
+@pytest.fixture(scope="module")
+def test_csv(sim_files):
+    return sim_files["test"]
+
+
+@pytest.fixture(scope="module")
+def preds(trained, test_csv, tmp_path_factory):
+    """A predictions table from the CLI's own `predict --windows`."""
+    out = tmp_path_factory.mktemp("preds") / "preds.csv"
+    r = run("predict", trained, test_csv, "-k", 4, "--windows", "--out", out)
+    assert r.exit_code == 0, r.output
+    return out
+
+
+def test_train_leaves_curves_and_val_predictions(trained):
+    for name in ("curves.png", "val_predictions.png"):
+        img = ok_png(trained.parent / name)
+        assert (img < 250).any()  # something is drawn
+    assert len(sample_pixels(rgb(trained.parent / "val_predictions.png"))) > 0
+
+
+def test_samples_are_drawn_where_they_are(tmp_path):
+    """Every endpoint has a sample-coloured pixel under it, and no sample-coloured pixel lies elsewhere."""
+    rng = np.random.default_rng(0)
+    obs = np.stack([np.linspace(-4, 0, 8), np.zeros(8)], -1)  # (T, 2)
+    ends = rng.normal([6.0, 0.0], [1.0, 3.0], (5, 2))  # (K, 2)
+    samples = np.linspace(0, 1, 12)[None, :, None] * ends[:, None, :]  # (K, P, 2) straight to the ends
+    fig = plot_windows(obs[None], samples[None], cols=1, size=4)
+    fig.canvas.draw()  # fixes the layout, so the transform below is the one saved
+    px = fig.axes[0].transData.transform(ends)  # display pixels, origin bottom-left
+    height = fig.get_size_inches()[1] * DPI
+    rows_cols = np.stack([height - px[:, 1], px[:, 0]], -1)
+    save_figure(fig, tmp_path / "w.png")
+    red = sample_pixels(ok_png(tmp_path / "w.png", (400, 400)))
+    assert len(red)
+    dist = np.linalg.norm(red[:, None, :] - rows_cols[None], axis=-1)  # (pixels, K)
+    assert (dist.min(0) <= 2.5).all()  # each endpoint is drawn
+    assert (dist.min(1) <= 6).all()  # and nothing else in that colour
+
+
+def test_density_shows_two_modes():
+    rng = np.random.default_rng(1)
+    pts = np.concatenate([rng.normal([5, 3], 0.4, (40, 2)), rng.normal([5, -3], 0.4, (40, 2))])  # (M, 2)
+    X, Y, Z = density_grid(pts)
+    at = lambda x, y: Z[np.abs(Y[:, 0] - y).argmin(), np.abs(X[0] - x).argmin()]  # noqa: E731
+    assert at(5, 3) > 5 * at(5, 0) and at(5, -3) > 5 * at(5, 0)
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    assert draw_density(ax, np.zeros((30, 2)))  # a standing agent: singular KDE, histogram fallback
+    assert not draw_density(ax, np.zeros((2, 2)))
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("suffix,magic", [(".png", b"\x89PNG"), (".svg", b"<?xml"), (".pdf", b"%PDF")])
+def test_visualize_one_agent_formats(tmp_path, trained, test_csv, suffix, magic):
+    out = tmp_path / f"one{suffix}"
+    r = run("visualize", trained, test_csv, "--out", out, "-k", 5, "--density", "--size", "640x480")
+    assert r.exit_code == 0, r.output
+    assert out.read_bytes().startswith(magic)
+    if suffix == ".png":
+        assert len(sample_pixels(ok_png(out, (640, 480)))) > 3
+    elif suffix == ".svg":  # 640 x 480 px at 100 dpi = 460.8 x 345.6 pt
+        assert b'width="460.8pt" height="345.6pt"' in out.read_bytes()
+    else:
+        assert b"/MediaBox [ 0 0 460.8 345.6 ]" in out.read_bytes()
+    assert not list(tmp_path.glob(".*tmp*"))  # no temp file left behind
+
+
+def test_worst_grid_picks_the_largest_errors(trained, test_csv, tmp_path):
+    from trajcvae.metrics import min_ade_fde
+
+    predictor = TrajCVAE.load(trained)
+    tracks = Tracks(read_tracks([test_csv]))
+    w, samples, heading = grid_windows(tracks, ModelFutures(predictor, 6, 0), None, 3, worst=True)
+    every = predictor.windows([test_csv], windows=True)
+    ade, _ = min_ade_fde(predictor.sample(every, k=6, seed=0), every.fut)
+    top = np.argsort(-ade, kind="stable")[:3]
+    assert list(w.t0) == list(every.t0[top]) and list(w.agent_id) == list(every.agent_id[top])
+    assert samples.shape == (3, 6, 12, 2) and "3 worst" in heading
+
+    out = tmp_path / "grid.png"
+    r = run("visualize", trained, test_csv, "--grid", 4, "--best", "-k", 4, "--out", out)
+    assert r.exit_code == 0, r.output
+    assert len(sample_pixels(ok_png(out))) > 10
+    r = run("visualize", trained, test_csv, "--grid", 2, "--seed", 3, "-k", 4, "--out", out, "--size", "500x300")
+    assert r.exit_code == 0, r.output
+    ok_png(out, (500, 300))
+
+
+def test_scene_frame_and_animation(trained, test_csv, tmp_path):
+    df = pd.read_csv(test_csv)
+    frame = int(df.groupby("frame").size().idxmax())  # the busiest frame
+    out = tmp_path / "crowd.png"
+    r = run("visualize", trained, test_csv, "--scene-frame", frame, "-k", 3, "--out", out, "--density",
+            "--density-steps", "final", "--size", "600x600")
+    assert r.exit_code == 0, r.output
+    assert len(sample_pixels(ok_png(out, (600, 600)))) > 10
+
+    gif = tmp_path / "scene.gif"
+    r = run("visualize", trained, test_csv, "--animate", gif, "--frames", 3, "-k", 2, "--size", "300x240")
+    assert r.exit_code == 0, r.output
+    im = Image.open(gif)
+    assert im.format == "GIF" and im.size == (300, 240) and im.n_frames == 3
+
+
+def test_predictions_file_is_drawn(trained, test_csv, preds, tmp_path):
+    table = TableFutures(pd.read_csv(preds))
+    predictor = TrajCVAE.load(trained)
+    w = predictor.windows([test_csv], windows=True).subset(np.arange(5))
+    assert table.available(w).all() and table.k == 4
+    np.testing.assert_allclose(table.samples(w), predictor.sample(w, k=4), atol=1e-3)  # CSV keeps 4 decimals
+
+    for extra in ([], ["--grid", 3, "--worst"]):
+        out = tmp_path / "p.png"
+        r = run("visualize", preds, test_csv, "--out", out, *extra)
+        assert r.exit_code == 0, r.output
+        assert len(sample_pixels(ok_png(out))) > 3
+    bad = tmp_path / "notpreds.csv"
+    bad.write_text("scene,agent_id,x,y\ns,1,0,0\n")
+    r = run("visualize", bad, test_csv)
+    assert r.exit_code == 1 and "missing column(s) t0, sample, step, frame" in r.output
+
+
+def test_plot_training(trained, tmp_path):
+    out = tmp_path / "c.svg"
+    r = run("plot-training", trained.parent, "--out", out)
+    assert r.exit_code == 0, r.output
+    assert out.read_bytes().startswith(b"<?xml")
+    out = tmp_path / "c.png"
+    r = run("plot-training", trained.parent / "metrics.csv", "--out", out, "--size", "800x500")
+    assert r.exit_code == 0, r.output
+    ok_png(out, (800, 500))
+    r = run("plot-training", tmp_path)
+    assert r.exit_code == 1 and "no metrics.csv" in r.output
+
+
+def _one_line_error(r, *parts):
+    assert r.exit_code == 1, r.output
+    assert "Traceback" not in r.output
+    assert len(r.output.strip().splitlines()) == 1, r.output
+    for p in parts:
+        assert p in r.output, r.output
+
+
+def test_unknown_scene_agent_frame_name_the_valid_range(trained, test_csv, tmp_path):
+    df = pd.read_csv(test_csv)
+    scene = str(df.scene.iloc[0])
+    ids = f"agents {df.agent_id.min()}..{df.agent_id.max()}"
+    frames = f"frames {df.frame.min()}..{df.frame.max()}"
+    out = tmp_path / "x.png"
+    _one_line_error(run("visualize", trained, test_csv, "--scene", "nope", "--out", out),
+                    "--scene 'nope': no such scene", f"(scenes: {scene})")
+    _one_line_error(run("visualize", trained, test_csv, "--agent", 999, "--out", out),
+                    f"--agent 999: no such agent in scene '{scene}'", ids)
+    agent = int(df.agent_id.iloc[0])
+    own = df[df.agent_id == agent].frame
+    _one_line_error(run("visualize", trained, test_csv, "--agent", agent, "--t0", 99999, "--out", out),
+                    "--t0 99999", f"agent {agent}", f"frames {own.min()}..{own.max()}")
+    _one_line_error(run("visualize", trained, test_csv, "--scene-frame", 99999, "--out", out),
+                    "--scene-frame 99999", frames)
+    _one_line_error(run("visualize", trained, test_csv, "--animate", tmp_path / "a.gif", "--scene-frame", 5),
+                    "--scene-frame 5", frames)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--worst"], "add --grid N"),
+    (["--grid", 2, "--worst", "--best"], "exclude each other"),
+    (["--grid", 2, "--scene-frame", 100], "exclude each other"),
+    (["--grid", 2, "--agent", 1], "do not combine with --grid"),
+    (["--out", "x.jpg"], "unsupported image format '.jpg'"),
+    (["--animate", "x.mp4"], "name it *.gif"),
+    (["--size", "big"], "expected WIDTHxHEIGHT"),
+    (["--density", "--density-steps", "some"], "expected one of all, final"),
+])
+def test_bad_options_are_one_line(trained, test_csv, args, message):
+    _one_line_error(run("visualize", trained, test_csv, *args), message)
+
+
+def test_help_lists_picture_commands():
+    r = run("--help")
+    assert "visualize" in r.output and "plot-training" in r.output
