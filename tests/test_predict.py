@@ -106,3 +106,18 @@ def test_incompatible_or_foreign_checkpoints(tmp_path, trained):
         TrajCVAE.load(tmp_path / "junk.pt")
     with pytest.raises(CheckpointError, match="not found"):
         TrajCVAE.load(tmp_path / "missing.pt")
+
+
+def test_builtin_pedestrian_model(sim_files):
+    from typer.testing import CliRunner
+
+    from trajcvae.cli import app
+
+    model = TrajCVAE.load("pedestrian")
+    df = model.predict([sim_files["test"]], k=3)
+    assert len(df) > 0 and list(df.columns) == COLUMNS
+    out = sim_files["test"].parent / "ped.csv"
+    r = CliRunner().invoke(app, ["predict", "pedestrian", str(sim_files["test"]), "-k", "2", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    pd.testing.assert_frame_equal(pd.read_csv(out), model.predict([sim_files["test"]], k=2).astype(
+        {"scene": str}), check_dtype=False, atol=1e-3)
