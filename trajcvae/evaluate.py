@@ -10,6 +10,7 @@ import pandas as pd
 from .errors import TrajCVAEError
 from .metrics import ade_fde, constant_velocity, min_ade_fde, noisy_constant_velocity
 from .predict import TrajCVAE
+from .windows import Windows
 
 FIELDS = {  # column -> what it means (also the table's headings)
     "windows": "windows",
@@ -20,10 +21,11 @@ FIELDS = {  # column -> what it means (also the table's headings)
 }
 
 
-def window_errors(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: int = 20,
+def window_errors(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path] | Windows, k: int = 20,
                   seed: int = 0) -> pd.DataFrame:
-    """One row per evaluation window: the model's and the baselines' errors (world units)."""
-    w = predictor.windows(data, windows=True)
+    """One row per evaluation window: the model's and the baselines' errors (world units).
+    `data` may be windows already built in evaluation mode (`predictor.windows(..., windows=True)`)."""
+    w = data if isinstance(data, Windows) else predictor.windows(data, windows=True)
     P = predictor.config.data.pred_len
     min_ade, min_fde = min_ade_fde(predictor.sample(w, k=k, seed=seed), w.fut)
     ml_ade, ml_fde = (e[:, 0] for e in ade_fde(predictor.sample(w, most_likely=True), w.fut))
