@@ -85,7 +85,8 @@ def measured(cmd: list[str]) -> dict:
 
 LOAD = r"""
 import sys, time
-from trajcvae.data import read_tracks, summarize
+from trajcvae.data import read_tracks
+from trajcvae.tracks import summarize
 t = time.perf_counter()
 df = read_tracks([sys.argv[1]])
 print(summarize(df).line())

@@ -2,8 +2,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from trajcvae.data import read_tracks, time_steps
+from trajcvae.data import read_tracks
 from trajcvae.errors import DataError
+from trajcvae.tracks import time_steps
 
 from .conftest import ETH_UCY, write
 

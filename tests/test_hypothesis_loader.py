@@ -9,8 +9,9 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trajcvae.data import read_tracks, summarize
+from trajcvae.data import read_tracks
 from trajcvae.errors import DataError, TrajCVAEError
+from trajcvae.tracks import summarize
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 BAD_NUMBERS = ["abc", "nan", "NaN", "inf", "-inf", "1e999", "", "  ", "1.2.3", "NA", "null", "0x10"]

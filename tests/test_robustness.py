@@ -16,13 +16,14 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from trajcvae import checkpoint, data
+from trajcvae import checkpoint, data, parse
 from trajcvae.cli import app
 from trajcvae.config import DataConfig
-from trajcvae.data import read_tracks, summarize
+from trajcvae.data import read_tracks
 from trajcvae.errors import CheckpointError, DataError, TrajCVAEError
 from trajcvae.predict import TrajCVAE, predict_to_file
 from trajcvae.simulate import simulate_scene
+from trajcvae.tracks import summarize
 from trajcvae.windows import build_windows, concat_windows, iter_windows
 
 from .conftest import write
@@ -62,10 +63,10 @@ def read_error(path) -> str:
     (b"<html><body>404 not found</body></html>\n", "missing column(s)"),
     (b"\xff\xfef\x00r\x00a\x00m\x00e\x00,\x00a\x00", "NUL bytes"),  # UTF-16 text
     (b"frame,agent_id,x,y\n0,1,0,0\n10,1,\xe9,0\n", "not UTF-8"),  # a Latin-1 byte
-    (b"frame,agent_id,x,y\n" + b"0,1,0,0\n" * (data.SNIFF_BYTES // 8) + b"10,1,\xe9,0\n", "not UTF-8"),  # after 1 MiB
+    (b"frame,agent_id,x,y\n" + b"0,1,0,0\n" * (parse.SNIFF_BYTES // 8) + b"10,1,\xe9,0\n", "not UTF-8"),  # after 1 MiB
     (b"PK\x03\x04" + bytes(range(256)) * 8, "NUL bytes"),  # a zip / .xlsx
     (b"   \n\t\n\n", "empty file"),
-    (b"x" * (data.SNIFF_BYTES + 10), "longer than 1 MiB"),  # one endless line: not a table
+    (b"x" * (parse.SNIFF_BYTES + 10), "longer than 1 MiB"),  # one endless line: not a table
     (b"frame,agent_id,x,y\n0,1,0,0\n10,1,1,0,7\n", "line 3: 5 fields where the first row has 4"),
     (b"frame,agent_id,x,y,speed\n0,1,0,0,a\n10,1,1,0,b,9\n", "line 3: 6 fields where the first row has 5"),
     (b"frame,agent_id,x,y\n0,1,0,0\n10,1,1,0,7\n20,1,nope,0\n", "line 3: 5 fields"),  # slow path too
@@ -84,7 +85,7 @@ def test_bad_files_give_one_line_errors(tmp_path, content, expected):  # ids: th
 
 def test_error_line_numbers_count_blank_lines_and_chunks(tmp_path, monkeypatch):
     """The slow path re-reads in chunks; line numbers must still be the file's own."""
-    monkeypatch.setattr(data, "SLOW_CHUNK", 3)
+    monkeypatch.setattr(parse, "SLOW_CHUNK", 3)
     rows = "".join(f"{i * 10},1,{i},0\n" for i in range(9))
     f = write(tmp_path / "a.csv", "\n\nframe,agent_id,x,y\n" + rows + "\n" + "90,1,oops,0\n")
     assert "a.csv line 14: column 'x' value 'oops' is not a number" in read_error(f)
@@ -202,7 +203,7 @@ def test_clean_files_never_take_the_slow_path(tmp_path, monkeypatch, sim_files):
     def boom(*a, **k):
         raise AssertionError("slow path used")
 
-    monkeypatch.setattr(data, "_read_slow", boom)
+    monkeypatch.setattr(data, "_read_slow", boom)  # patched where `data._read_one` looks it up
     df = read_tracks([sim_files["test"]])
     assert df.frame.dtype == np.float64 and df.x.dtype == np.float64 and df.agent_id.dtype == np.int64
     assert len(df) == len(pd.read_csv(sim_files["test"]))

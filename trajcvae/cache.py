@@ -18,7 +18,8 @@ import numpy as np
 
 from . import __version__
 from .config import DataConfig
-from .data import list_files, read_tracks, summarize
+from .data import list_files, read_tracks
+from .tracks import summarize
 from .windows import Windows, build_windows
 
 WINDOW_KEYS = ("obs_len", "pred_len", "time_step", "neighbor_radius", "max_neighbors")
@@ -43,7 +44,7 @@ def cache_key(files: list[Path], cfg: DataConfig, mode: str) -> str:
 def load_windows(paths: Iterable[str | Path], cfg: DataConfig, mode: str = "windows",
                  cache_dir: str | Path | None = None, log: Callable[[str], None] | None = None) -> Windows:
     """Windows of the files at `paths`, from the cache when it holds them (cache_dir=None: no cache).
-    `log` gets the data's summary line (see `data.summarize`), kept in the cache with the windows."""
+    `log` gets the data's summary line (see `tracks.summarize`), kept in the cache with the windows."""
     if cache_dir is None:
         w, line = _build(paths, cfg, mode)
     else:

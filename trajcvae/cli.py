@@ -125,9 +125,10 @@ def evaluate(
     device: DeviceOpt = "cpu",
 ):
     """minADE/minFDE@K per scene and overall, beside constant-velocity baselines."""
-    from .data import read_tracks, summarize
+    from .data import read_tracks
     from .evaluate import evaluate as run
     from .predict import TrajCVAE
+    from .tracks import summarize
 
     predictor = TrajCVAE.load(model, device=device)
     if k < 1:

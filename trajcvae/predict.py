@@ -16,11 +16,12 @@ import torch
 
 from . import __version__, checkpoint
 from .config import Config
-from .data import TrackSummary, read_tracks, summarize, time_steps
+from .data import read_tracks
 from .errors import TrajCVAEError
 from .features import WindowTensors, make_batch
 from .model import CVAE
 from .stream import TableWriter
+from .tracks import TrackSummary, summarize, time_steps
 from .windows import Windows, build_windows, concat_windows, iter_windows, no_windows_error
 
 BUILTIN = {"pedestrian": Path(__file__).parent / "models" / "pedestrian.pt"}

@@ -66,7 +66,7 @@ def train(train_paths: Iterable[str | Path], val_paths: Iterable[str | Path] | N
           out_dir: str | Path, resume: bool = False, progress: bool = True,
           log: Callable[[str], None] | None = None, cache_dir: str | Path | None = None) -> TrainResult:
     """Train a CVAE on trajectory files; see the module docstring for what lands in `out_dir`.
-    `log` gets one summary line per data set read (see `data.summarize`); `cache_dir` keeps the built
+    `log` gets one summary line per data set read (see `tracks.summarize`); `cache_dir` keeps the built
     windows for the next run on the same files (see `cache.py`; None = no cache)."""
     out = Path(out_dir)
     state = None

@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 from .config import DataConfig
-from .data import time_steps
 from .errors import DataError, TrajCVAEError
 from .predict import COLUMNS, TrajCVAE
+from .tracks import time_steps
 from .windows import Windows, build_windows
 
 PREDICTION_SUFFIXES = (".csv", ".parquet")

@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 
 from .config import DataConfig
-from .data import time_steps, where
+from .data import where
 from .errors import DataError
+from .tracks import time_steps
 
 CHUNK = 8192  # windows per piece from `iter_windows` (about 1.7 kB each with 12 neighbours)
 
