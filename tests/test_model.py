@@ -91,3 +91,89 @@ def test_nll_is_in_world_units(batch_and_cfg):
         torch.manual_seed(0)
         nll.append(elbo_loss(model, make_batch(w, idx, cfg.data))["nll"].item())
     assert nll[1] - nll[0] == pytest.approx(2 * 12 * math.log(c), rel=1e-3)
+
+
+def test_context_sigma_gives_each_window_its_own_std(batch_and_cfg):
+    wt, cfg = batch_and_cfg
+    b = make_batch(wt, torch.arange(8), cfg.data)
+    cfg.model.context_sigma = True
+    torch.manual_seed(0)
+    model = CVAE(cfg)
+    ctx = model.context(b)
+    z = model.prior(ctx).sample()
+    py = model.decode(ctx, z, b.cv)
+    assert py.event_shape == (12, 2) and py.batch_shape == (8,)
+    std = py.base_dist.scale  # (B, P, 2)
+    assert (std > cfg.model.min_sigma).all()
+    assert not torch.allclose(std[0], std[1])  # the std depends on the window, not only on the step
+    torch.testing.assert_close(py.mean, model.decode_mean(ctx, z, b.cv))
+    cfg.model.context_sigma = False
+    std_fixed = CVAE(cfg).decode(ctx, z, b.cv).base_dist.scale
+    torch.testing.assert_close(std_fixed[0], std_fixed[1])
+
+
+def test_variety_metres_weights_windows_by_speed_scale(batch_and_cfg):
+    wt, cfg = batch_and_cfg
+    b = make_batch(wt, torch.arange(32), cfg.data)
+    model = CVAE(cfg)
+    terms = []
+    for metres in (False, True):
+        torch.manual_seed(0)
+        terms.append(elbo_loss(model, b, variety_weight=1.0, variety_metres=metres)["variety"])
+    assert b.scale.std() > 0  # the windows walk at different speeds, so the weighting matters
+    assert not torch.isclose(terms[0], terms[1])
+    # With every window at the same speed scale the weighting is the identity.
+    b.scale = torch.ones_like(b.scale) * 1.7
+    again = []
+    for metres in (False, True):
+        torch.manual_seed(0)
+        again.append(elbo_loss(model, b, variety_weight=1.0, variety_metres=metres)["variety"])
+    torch.testing.assert_close(again[0], again[1])
+
+
+def test_nbr_unit_keeps_gaps_to_neighbours_metric(batch_and_cfg):
+    wt, cfg = batch_and_cfg
+    idx = torch.arange(40)
+    agent_scaled = make_batch(wt, idx, cfg.data)
+    cfg.data.nbr_unit = 0.5
+    b = make_batch(wt, idx, cfg.data)
+    filled = b.nbr[:, :, -1, -1] > 0  # (B, M) neighbour seen at t0
+    assert filled.any()
+    gap = (wt.nbr[idx, :, -1] - wt.obs[idx, None, -1]).norm(dim=-1)  # (B, M) metres at t0
+    torch.testing.assert_close(b.nbr[:, :, -1, 4:6].norm(dim=-1)[filled], gap[filled] / 0.5)
+    # Neighbour velocities stay in the agent's own scale; the agent's own features do not change.
+    torch.testing.assert_close(b.nbr[..., 2:4], agent_scaled.nbr[..., 2:4])
+    torch.testing.assert_close(b.obs, agent_scaled.obs)
+    assert not torch.allclose(b.nbr[..., 4:6], agent_scaled.nbr[..., 4:6])
+
+
+def test_cv_steps_extrapolates_the_mean_velocity_of_the_last_steps(batch_and_cfg):
+    wt, cfg = batch_and_cfg
+    idx = torch.arange(30)
+    cfg.data.cv_steps = 3
+    b = make_batch(wt, idx, cfg.data)
+    # Rebuild the agent-frame history from the features: positions are channels 0:2 of obs.
+    pos = b.obs[..., :2]  # (B, T_obs, 2), t0 at the origin
+    v = (pos[:, -1] - pos[:, -4]) / 3
+    steps = torch.arange(1, 13, dtype=v.dtype)
+    torch.testing.assert_close(b.cv, v[:, None] * steps[None, :, None])
+    # A gap three steps back falls back to the last step's velocity.
+    obs = wt.obs[idx].clone()
+    obs[:, -4] = float("nan")
+    b_gap = make_batch(WindowTensors(obs, wt.nbr[idx], wt.fut[idx]), torch.arange(30), cfg.data)
+    v1 = b_gap.obs[:, -1, :2] - b_gap.obs[:, -2, :2]
+    torch.testing.assert_close(b_gap.cv, v1[:, None] * steps[None, :, None])
+
+
+def test_augment_noise_jitters_the_history_only_when_training(batch_and_cfg):
+    wt, cfg = batch_and_cfg
+    idx = torch.arange(25)
+    cfg.data.augment_flip = False
+    clean = make_batch(wt, idx, cfg.data, augment=True, generator=torch.Generator().manual_seed(0))
+    cfg.data.augment_noise = 0.1
+    noisy = make_batch(wt, idx, cfg.data, augment=True, generator=torch.Generator().manual_seed(0))
+    assert not torch.allclose(noisy.obs, clean.obs) and not torch.allclose(noisy.nbr, clean.nbr)
+    torch.testing.assert_close(noisy.to_world(noisy.fut), wt.fut[idx], atol=1e-4, rtol=1e-4)  # target untouched
+    torch.testing.assert_close(make_batch(wt, idx, cfg.data).obs, make_batch(wt, idx, cfg.data).obs)
+    cfg.data.augment_noise = 0.0
+    torch.testing.assert_close(make_batch(wt, idx, cfg.data).obs, clean.obs)  # no jitter at test time

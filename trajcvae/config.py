@@ -28,8 +28,15 @@ class DataConfig:
     frame: str = "heading"  # "heading": rotate so the observed motion points along +x; "world": keep axes
     scale_norm: bool = True  # divide coordinates by the agent's observed speed (floored at min_speed)
     min_speed: float = 0.2  # metres per step: the scale floor, so standing agents are not blown up
+    # Unit (metres) of the neighbours' positions; 0 = the agent's own scale, like its track. A fixed unit
+    # keeps the gaps to neighbours metric, so a fast walker's neighbours do not look closer than they are.
+    nbr_unit: float = 0.0
+    # Steps behind t0 averaged for the velocity the decoder extrapolates from (1 = the last step alone).
+    # More steps steady it where positions are noisy (eth's observed step speeds vary twice as much).
+    cv_steps: int = 1
     augment_rotate: bool = True  # training only: random rotation of each window (only matters for frame="world")
     augment_flip: bool = True  # training only: random mirror image of each window (left/right symmetry)
+    augment_noise: float = 0.0  # training only: std (metres) of Gaussian jitter on observed positions
 
 
 @dataclass
@@ -38,6 +45,7 @@ class ModelConfig:
     z_dim: int = 16  # latent size
     heads: int = 4  # attention heads over neighbours
     min_sigma: float = 0.01  # floor on the decoder's std (normalised units) so the NLL stays finite
+    context_sigma: bool = False  # decoder std depends on [context, z] (False: one learned std per step)
 
 
 @dataclass
@@ -51,7 +59,9 @@ class TrainConfig:
     free_bits: float = 0.0  # nats per latent dim below which the KL is not penalised (0 = off)
     variety_weight: float = 0.0  # extra best-of-`variety_k` prior-sample loss (0 = pure ELBO)
     variety_k: int = 20  # prior samples used by the variety term
+    variety_metres: bool = False  # weight each window's variety error by its speed scale, as metres do
     max_grad_norm: float = 1.0  # gradient clipping (0 = off)
+    ema: float = 0.0  # decay of an exponential moving average of the weights, validated and saved (0 = off)
     k_eval: int = 20  # K for the validation minADE that picks the best checkpoint
     seed: int = 0
     device: str = "auto"  # "cpu", "cuda" or "auto"
@@ -146,6 +156,9 @@ def validate(cfg: Config) -> None:
         (d.max_neighbors >= 0, "data.max_neighbors must be >= 0"),
         (d.frame in ("heading", "world"), "data.frame must be 'heading' or 'world'"),
         (d.min_speed > 0, "data.min_speed must be > 0"),
+        (d.nbr_unit >= 0, "data.nbr_unit must be >= 0"),
+        (d.augment_noise >= 0, "data.augment_noise must be >= 0"),
+        (1 <= d.cv_steps < d.obs_len, "data.cv_steps must be between 1 and obs_len - 1"),
         (m.hidden > 0 and m.z_dim > 0, "model.hidden and model.z_dim must be > 0"),
         (m.hidden % m.heads == 0, "model.hidden must be divisible by model.heads"),
         (t.epochs >= 1, "train.epochs must be >= 1"),
@@ -153,6 +166,7 @@ def validate(cfg: Config) -> None:
         (t.lr > 0, "train.lr must be > 0"),
         (t.k_eval >= 1 and t.variety_k >= 1, "train.k_eval and train.variety_k must be >= 1"),
         (t.device in ("auto", "cpu", "cuda"), "train.device must be auto, cpu or cuda"),
+        (0.0 <= t.ema < 1.0, "train.ema must be in [0, 1)"),
     ]
     for ok, message in checks:
         if not ok:

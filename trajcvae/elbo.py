@@ -16,7 +16,8 @@ from .model import CVAE
 
 
 def elbo_loss(model: CVAE, batch: Batch, beta: float = 1.0, free_bits: float = 0.0,
-              variety_weight: float = 0.0, variety_k: int = 20) -> dict[str, torch.Tensor]:
+              variety_weight: float = 0.0, variety_k: int = 20,
+              variety_metres: bool = False) -> dict[str, torch.Tensor]:
     """Batch-mean loss terms: `loss` (what is minimised), `nll`, `kl`, `elbo` (beta = 1, no free bits)."""
     assert batch.fut is not None, "the ELBO needs the true future"
     ctx = model.context(batch)  # (B, H)
@@ -37,7 +38,12 @@ def elbo_loss(model: CVAE, batch: Batch, beta: float = 1.0, free_bits: float = 0
         zs = p.rsample((variety_k,)).transpose(0, 1)  # (B, K, Z)
         mean = model.decode_mean(ctx, zs, batch.cv)  # (B, K, P, 2)
         ade = (mean - batch.fut.unsqueeze(1)).norm(dim=-1).mean(-1)  # (B, K)
-        terms["variety"] = ade.min(dim=1).values.mean()
+        best = ade.min(dim=1).values  # (B,)
+        if variety_metres:
+            # Errors in metres weigh fast walkers more, as the benchmark's minADE does; dividing by the
+            # batch's mean scale keeps the term's size (and so its weight) comparable.
+            best = best * batch.scale / batch.scale.mean()
+        terms["variety"] = best.mean()
         loss = loss + variety_weight * terms["variety"]
     terms["loss"] = loss
     return terms

@@ -63,6 +63,11 @@ def make_batch(wt: WindowTensors, idx, cfg: DataConfig, device: torch.device | s
     nbr = wt.nbr[idx].to(device, non_blocking=True)  # (B, M, T, 2)
     fut = None if wt.fut is None else wt.fut[idx].to(device, non_blocking=True)
     B, T, _ = obs.shape
+    if augment and cfg.augment_noise > 0:
+        # Annotated positions are noisy (eth's much more than the other scenes'): a jittered history
+        # teaches the model not to trust its last step blindly. The future, the target, stays clean.
+        obs = obs + cfg.augment_noise * torch.randn(obs.shape, generator=generator).to(obs.device)
+        nbr = nbr + cfg.augment_noise * torch.randn(nbr.shape, generator=generator).to(nbr.device)
     valid = ~torch.isnan(obs[..., 0])  # (B, T); the last step (t0) is always observed
     origin = obs[:, -1]
     first = valid.float().argmax(dim=1)  # first observed step
@@ -84,19 +89,28 @@ def make_batch(wt: WindowTensors, idx, cfg: DataConfig, device: torch.device | s
     # Rotate by -angle, then mirror the y axis where flip = -1.
     rot = torch.stack([torch.stack([c, s], -1), torch.stack([-s * flip, c * flip], -1)], 1)  # (B, 2, 2)
 
-    def local(p: torch.Tensor) -> torch.Tensor:  # (B, ..., 2) world -> agent frame
+    def local(p: torch.Tensor, unit: torch.Tensor = scale) -> torch.Tensor:  # (B, ..., 2) world -> agent frame
         shape = (B,) + (1,) * (p.dim() - 2) + (2, 2)
         o = origin.reshape((B,) + (1,) * (p.dim() - 2) + (2,))
-        sc = scale.reshape((B,) + (1,) * (p.dim() - 1))
+        sc = unit.reshape((B,) + (1,) * (p.dim() - 1))
         return (rot.reshape(shape) @ (p - o).unsqueeze(-1)).squeeze(-1) / sc
 
     obs_l = local(obs)
-    nbr_l = local(nbr.reshape(B, -1, 2)).reshape(nbr.shape)
+    nbr_l = local(nbr.reshape(B, -1, 2)).reshape(nbr.shape)  # (B, M, T, 2)
     nbr_valid = ~torch.isnan(nbr[..., 0])  # (B, M, T)
-    rel = nbr_l - obs_l.unsqueeze(1)  # neighbour relative to the agent at the same step
+    # Neighbour velocities stay in the agent's scale (speed relative to its own); positions, and the
+    # gaps to the agent, take `nbr_unit` when set.
+    nbr_p, obs_p = nbr_l, obs_l
+    if cfg.nbr_unit > 0:
+        unit = torch.full_like(scale, cfg.nbr_unit)
+        nbr_p, obs_p = local(nbr.reshape(B, -1, 2), unit).reshape(nbr.shape), local(obs, unit)
+    rel = nbr_p - obs_p.unsqueeze(1)  # neighbour relative to the agent at the same step
     obs_f = torch.cat([_clean(obs_l), _clean(_velocity(obs_l)), valid.unsqueeze(-1).float()], -1)
-    nbr_f = torch.cat([_clean(nbr_l), _clean(_velocity(nbr_l)), _clean(rel), nbr_valid.unsqueeze(-1).float()], -1)
+    nbr_f = torch.cat([_clean(nbr_p), _clean(_velocity(nbr_l)), _clean(rel), nbr_valid.unsqueeze(-1).float()], -1)
     v_last = obs_l[:, -1] - obs_l[:, -2]  # backward difference at t0; nan if t0 has no predecessor
+    if cfg.cv_steps > 1:  # mean velocity over the last cv_steps steps, where that far back was observed
+        v_mean = (obs_l[:, -1] - obs_l[:, -1 - cfg.cv_steps]) / cfg.cv_steps
+        v_last = torch.where(torch.isnan(v_mean), v_last, v_mean)
     v_last = torch.nan_to_num(v_last, nan=0.0)
     steps = torch.arange(1, cfg.pred_len + 1, device=obs.device, dtype=obs.dtype)
     cv = v_last.unsqueeze(1) * steps[None, :, None]  # (B, P, 2)

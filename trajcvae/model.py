@@ -2,8 +2,9 @@
 
 All tensors are batch-first and live in each agent's normalised frame (see `features.py`).
 The decoder's likelihood is an independent Gaussian per future step and axis, centred on the
-constant-velocity extrapolation plus a learned, z-dependent correction, with a learned per-step,
-per-axis standard deviation (not input-dependent, so that variation between futures must go through z).
+constant-velocity extrapolation plus a learned, z-dependent correction. Its standard deviation is a
+learned per-step, per-axis value; with `context_sigma` the decoder also outputs a [context, z]-dependent
+offset to it, so a window whose future is predictable can be sharp and a crowded one wide.
 """
 from __future__ import annotations
 
@@ -46,21 +47,23 @@ class HistoryEncoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    """[context, z] -> per-step velocity corrections (..., P, 2): an MLP whose first layer is split so the
-    context's share is computed once per window, not once per sample (K samples cost K small matmuls)."""
+    """[context, z] -> per-step velocity corrections (..., P, C), C = 2 (or 4 with log-std offsets): an MLP
+    whose first layer is split so the context's share is computed once per window, not once per sample
+    (K samples cost K small matmuls)."""
 
-    def __init__(self, ctx_dim: int, z_dim: int, hidden: int, pred_len: int):
+    def __init__(self, ctx_dim: int, z_dim: int, hidden: int, pred_len: int, channels: int = 2):
         super().__init__()
-        self.pred_len = pred_len
+        self.pred_len, self.channels = pred_len, channels
         self.from_ctx = nn.Linear(ctx_dim, hidden)
         self.from_z = nn.Linear(z_dim, hidden, bias=False)
-        self.rest = nn.Sequential(nn.GELU(), nn.Linear(hidden, hidden), nn.GELU(), nn.Linear(hidden, 2 * pred_len))
+        self.rest = nn.Sequential(nn.GELU(), nn.Linear(hidden, hidden), nn.GELU(),
+                                  nn.Linear(hidden, channels * pred_len))
 
     def forward(self, ctx: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        """ctx (B, H), z (B, ..., Z) -> (B, ..., P, 2)."""
+        """ctx (B, H), z (B, ..., Z) -> (B, ..., P, C)."""
         c = self.from_ctx(ctx)
         c = c.reshape(c.shape[:1] + (1,) * (z.dim() - 2) + c.shape[1:])
-        return self.rest(c + self.from_z(z)).unflatten(-1, (self.pred_len, 2))
+        return self.rest(c + self.from_z(z)).unflatten(-1, (self.pred_len, self.channels))
 
 
 def diag_normal(params: torch.Tensor) -> Independent:
@@ -77,7 +80,8 @@ class CVAE(nn.Module):
         self.encoder = HistoryEncoder(d.obs_len, m.hidden, m.heads)
         self.prior_net = mlp(m.hidden, m.hidden, 2 * m.z_dim)  # p(z|x)
         self.recognition_net = mlp(m.hidden + 2 * d.pred_len, m.hidden, 2 * m.z_dim)  # q(z|x,y)
-        self.decoder = Decoder(m.hidden, m.z_dim, 2 * m.hidden, d.pred_len)  # mean of p(y|x,z)
+        self.context_sigma = m.context_sigma
+        self.decoder = Decoder(m.hidden, m.z_dim, 2 * m.hidden, d.pred_len, 4 if m.context_sigma else 2)
         self.log_sigma = nn.Parameter(torch.full((d.pred_len, 2), -1.0))  # std of p(y|x,z)
 
     def context(self, batch: Batch) -> torch.Tensor:
@@ -91,13 +95,16 @@ class CVAE(nn.Module):
 
     def decode_mean(self, ctx: torch.Tensor, z: torch.Tensor, cv: torch.Tensor) -> torch.Tensor:
         """ctx (B, H), z (B, ..., Z), cv (B, P, 2) -> mean future (B, ..., P, 2)."""
-        extra = z.dim() - 2
-        delta = self.decoder(ctx, z)  # (B, ..., P, 2)
+        return self._mean(self.decoder(ctx, z), cv)
+
+    def _mean(self, out: torch.Tensor, cv: torch.Tensor) -> torch.Tensor:
+        extra = out.dim() - 3
         # Corrections are per-step velocity changes: their running sum keeps the path smooth.
-        return cv.reshape(cv.shape[:1] + (1,) * extra + cv.shape[1:]) + delta.cumsum(-2)
+        return cv.reshape(cv.shape[:1] + (1,) * extra + cv.shape[1:]) + out[..., :2].cumsum(-2)
 
     def decode(self, ctx: torch.Tensor, z: torch.Tensor, cv: torch.Tensor) -> Independent:
         """p(y|x,z): event (P, 2)."""
-        sigma = self.min_sigma + F.softplus(self.log_sigma)
-        mean = self.decode_mean(ctx, z, cv)
-        return Independent(Normal(mean, sigma.expand_as(mean)), 2)
+        out = self.decoder(ctx, z)  # (B, ..., P, C)
+        mean = self._mean(out, cv)
+        raw = self.log_sigma + out[..., 2:] if self.context_sigma else self.log_sigma.expand_as(mean)
+        return Independent(Normal(mean, self.min_sigma + F.softplus(raw)), 2)

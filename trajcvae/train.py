@@ -1,6 +1,7 @@
 """Training: windows -> batches -> minimise -ELBO, keep the best (val minADE@K) and last checkpoints.
 
 Run folder: `last.pt` (every epoch, with optimiser/scheduler/RNG state for `--resume`), `best.pt`,
+(with `train.ema`, the weights validated and saved are the moving average; last.pt also keeps the raw ones),
 `metrics.csv` (one row per epoch: train and val NLL, KL, ELBO; val minADE/minFDE), `config.toml`, and at the
 end `curves.png` and `val_predictions.png`.
 """
@@ -18,6 +19,7 @@ import numpy as np
 import torch
 
 from torch.nn.parallel import DistributedDataParallel
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DistributedSampler
 
 from . import __version__, checkpoint, distributed
@@ -118,9 +120,16 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
         if dist.enabled else None
     opt = torch.optim.AdamW(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=tc.epochs, eta_min=tc.lr / 20)
+    # An average of the recent weights is a smoother estimate than the last step's: it is what we
+    # validate, pick and ship; the optimiser keeps stepping the raw weights.
+    ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(tc.ema)) if tc.ema > 0 else None
+    shipped = model if ema is None else ema.module
     start, best, best_epoch = 1, math.inf, 0
     if state is not None:
-        model.load_state_dict(state["model"])
+        model.load_state_dict(state.get("raw_model", state["model"]))
+        if ema is not None:
+            ema.module.load_state_dict(state["model"])
+            ema.n_averaged.fill_(state["epoch"])  # > 0: keep averaging rather than restart from a copy
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
         sched.T_max = tc.epochs  # resuming with more --epochs stretches the cosine, it does not restart it
@@ -133,7 +142,7 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
         checkpoint.write_text(out / "config.toml", to_toml(cfg.to_dict()))
         _truncate_metrics(metrics_path, start - 1)
 
-    predictor = TrajCVAE(model, cfg, stats, device)
+    predictor = TrajCVAE(shipped, cfg, stats, device)
     n_local = len(sampler) if sampler is not None else len(tr)  # windows this rank sees per epoch
     n_batches = math.ceil(n_local / tc.batch_size)
     amp = torch.autocast("cuda", dtype=torch.bfloat16, enabled=tc.bf16 and device.type == "cuda")
@@ -155,7 +164,7 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
                 batch = make_batch(tr, idx, cfg.data, device, augment=True, generator=gen)
                 try:
                     with amp:
-                        terms = loss_fn(batch, beta, tc.free_bits, tc.variety_weight, tc.variety_k)
+                        terms = loss_fn(batch, beta, tc.free_bits, tc.variety_weight, tc.variety_k, tc.variety_metres)
                 except ValueError as e:  # torch.distributions refuses NaN/inf parameters: the run diverged
                     if "found invalid values" not in str(e):
                         raise
@@ -171,11 +180,13 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
                 if tc.max_grad_norm > 0:
                     torch.nn.utils.clip_grad_norm_(model.parameters(), tc.max_grad_norm)
                 opt.step()
+                if ema is not None:
+                    ema.update_parameters(model)
                 for key, v in terms.items():
                     sums[key] = sums.get(key, 0.0) + v.item() * len(idx)
                 bar.advance(f"epoch {epoch}/{tc.epochs} loss {loss.item():.2f}")
             sched.step()
-            model.eval()
+            model.eval(), shipped.eval()
             val = validate(predictor, va, val_w.fut, tc.k_eval, dist)
             keys = ("loss", "nll", "kl", "elbo")
             totals = distributed.all_sum([sums[k] for k in keys] + [float(len(perm))], dist, device)
@@ -187,11 +198,12 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
             _append_metrics(metrics_path, row)
             bar.log(f"epoch {epoch}: train nll {row['train_nll']:.2f} kl {row['train_kl']:.2f} | val elbo "
                     f"{val['elbo']:.2f} minADE {val['min_ade']:.3f} minFDE {val['min_fde']:.3f}")
-            ckpt = {"config": cfg.to_dict(), "model": model.state_dict(), "stats": stats, "epoch": epoch}
+            ckpt = {"config": cfg.to_dict(), "model": shipped.state_dict(), "stats": stats, "epoch": epoch}
             if val["min_ade"] < best:
                 best, best_epoch = val["min_ade"], epoch
                 checkpoint.save({**ckpt, "val_min_ade": best}, out / "best.pt")
-            checkpoint.save({**ckpt, "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+            raw = {} if ema is None else {"raw_model": model.state_dict()}
+            checkpoint.save({**ckpt, **raw, "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
                              "rng": torch.get_rng_state(), "gen_rng": gen.get_state(),
                              "best_val_min_ade": best, "best_epoch": best_epoch}, out / "last.pt")
     if dist.enabled:
@@ -214,8 +226,9 @@ class ELBOModule(torch.nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, batch, beta: float, free_bits: float, variety_weight: float, variety_k: int):
-        return elbo_loss(self.model, batch, beta, free_bits, variety_weight, variety_k)
+    def forward(self, batch, beta: float, free_bits: float, variety_weight: float, variety_k: int,
+                variety_metres: bool = False):
+        return elbo_loss(self.model, batch, beta, free_bits, variety_weight, variety_k, variety_metres)
 
 
 @torch.no_grad()

@@ -1,0 +1,44 @@
+import pandas as pd
+import pytest
+import torch
+
+from trajcvae.config import load_config
+from trajcvae.features import WindowTensors
+from trajcvae.predict import TrajCVAE
+from trajcvae.train import load_windows, train, validate
+
+TINY = ["model.hidden=32", "model.z_dim=4", "train.kl_anneal_epochs=1"]
+
+
+def test_ema_weights_are_the_ones_validated_and_shipped(sim_files, tmp_path):
+    cfg = load_config(None, TINY + ["train.epochs=2", "train.ema=0.9"])
+    out = tmp_path / "run"
+    train([sim_files["train"]], [sim_files["val"]], cfg, out, progress=False)
+    last = torch.load(out / "last.pt", weights_only=True)
+    assert any(not torch.equal(last["model"][k], last["raw_model"][k]) for k in last["model"])
+    # The val minADE recorded for the best epoch is that of best.pt's (averaged) weights.
+    metrics = pd.read_csv(out / "metrics.csv")
+    best = torch.load(out / "best.pt", weights_only=True)
+    va = load_windows([sim_files["val"]], cfg)
+    got = validate(TrajCVAE.load(out / "best.pt"), WindowTensors.from_windows(va), va.fut, cfg.train.k_eval)
+    assert got["min_ade"] == pytest.approx(metrics.set_index("epoch").val_min_ade[best["epoch"]], rel=1e-5)
+
+
+def test_resume_keeps_averaging_rather_than_restarting_the_ema(sim_files, tmp_path):
+    # A decay this close to 1 keeps the average at the initial weights while the raw weights move on.
+    over = TINY + ["train.ema=0.99999", "train.lr=0.02"]
+    out = tmp_path / "run"
+    train([sim_files["train"]], [sim_files["val"]], load_config(None, over + ["train.epochs=1"]), out, progress=False)
+    before = torch.load(out / "last.pt", weights_only=True)
+    train([sim_files["train"]], [sim_files["val"]], load_config(None, over + ["train.epochs=2"]), out,
+          resume=True, progress=False)
+    after = torch.load(out / "last.pt", weights_only=True)
+    assert after["epoch"] == 2
+    for k in before["model"]:
+        torch.testing.assert_close(after["model"][k], before["model"][k], atol=1e-4, rtol=0)
+    assert any((after["raw_model"][k] - after["model"][k]).abs().max() > 1e-2 for k in after["model"])
+
+
+def test_ema_must_be_a_decay():
+    with pytest.raises(Exception, match="train.ema"):
+        load_config(None, ["train.ema=1.5"])
