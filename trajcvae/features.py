@@ -89,21 +89,24 @@ def make_batch(wt: WindowTensors, idx, cfg: DataConfig, device: torch.device | s
     # Rotate by -angle, then mirror the y axis where flip = -1.
     rot = torch.stack([torch.stack([c, s], -1), torch.stack([-s * flip, c * flip], -1)], 1)  # (B, 2, 2)
 
-    def local(p: torch.Tensor, unit: torch.Tensor = scale) -> torch.Tensor:  # (B, ..., 2) world -> agent frame
+    def rotated(p: torch.Tensor) -> torch.Tensor:  # (B, ..., 2) world -> agent frame, before scaling
         shape = (B,) + (1,) * (p.dim() - 2) + (2, 2)
         o = origin.reshape((B,) + (1,) * (p.dim() - 2) + (2,))
-        sc = unit.reshape((B,) + (1,) * (p.dim() - 1))
-        return (rot.reshape(shape) @ (p - o).unsqueeze(-1)).squeeze(-1) / sc
+        return (rot.reshape(shape) @ (p - o).unsqueeze(-1)).squeeze(-1)
 
-    obs_l = local(obs)
-    nbr_l = local(nbr.reshape(B, -1, 2)).reshape(nbr.shape)  # (B, M, T, 2)
+    def scaled(r: torch.Tensor, unit: torch.Tensor) -> torch.Tensor:  # (B, ..., 2) / per-window unit (B,)
+        return r / unit.reshape((B,) + (1,) * (r.dim() - 1))
+
+    obs_r = rotated(obs)  # (B, T, 2)
+    nbr_r = rotated(nbr.reshape(B, -1, 2)).reshape(nbr.shape)  # (B, M, T, 2)
+    obs_l, nbr_l = scaled(obs_r, scale), scaled(nbr_r, scale)
     nbr_valid = ~torch.isnan(nbr[..., 0])  # (B, M, T)
     # Neighbour velocities stay in the agent's scale (speed relative to its own); positions, and the
     # gaps to the agent, take `nbr_unit` when set.
     nbr_p, obs_p = nbr_l, obs_l
     if cfg.nbr_unit > 0:
         unit = torch.full_like(scale, cfg.nbr_unit)
-        nbr_p, obs_p = local(nbr.reshape(B, -1, 2), unit).reshape(nbr.shape), local(obs, unit)
+        nbr_p, obs_p = scaled(nbr_r, unit), scaled(obs_r, unit)
     rel = nbr_p - obs_p.unsqueeze(1)  # neighbour relative to the agent at the same step
     obs_f = torch.cat([_clean(obs_l), _clean(_velocity(obs_l)), valid.unsqueeze(-1).float()], -1)
     nbr_f = torch.cat([_clean(nbr_p), _clean(_velocity(nbr_l)), _clean(rel), nbr_valid.unsqueeze(-1).float()], -1)
@@ -114,7 +117,8 @@ def make_batch(wt: WindowTensors, idx, cfg: DataConfig, device: torch.device | s
     v_last = torch.nan_to_num(v_last, nan=0.0)
     steps = torch.arange(1, cfg.pred_len + 1, device=obs.device, dtype=obs.dtype)
     cv = v_last.unsqueeze(1) * steps[None, :, None]  # (B, P, 2)
-    return Batch(obs_f, nbr_f, nbr_valid[..., -1], cv, None if fut is None else local(fut), origin, rot, scale)
+    fut_l = None if fut is None else scaled(rotated(fut), scale)  # (B, P, 2)
+    return Batch(obs_f, nbr_f, nbr_valid[..., -1], cv, fut_l, origin, rot, scale)
 
 
 def _velocity(p: torch.Tensor) -> torch.Tensor:

@@ -1,9 +1,9 @@
 """Training: windows -> batches -> minimise -ELBO, keep the best (val minADE@K) and last checkpoints.
 
 Run folder: `last.pt` (every epoch, with optimiser/scheduler/RNG state for `--resume`), `best.pt`,
-(with `train.ema`, the weights validated and saved are the moving average; last.pt also keeps the raw ones),
 `metrics.csv` (one row per epoch: train and val NLL, KL, ELBO; val minADE/minFDE), `config.toml`, and at the
-end `curves.png` and `val_predictions.png`.
+end `curves.png` and `val_predictions.png`. With `train.ema`, the weights validated and saved as "model" are
+the moving average, and last.pt also keeps the raw ones ("raw_model") to resume from.
 """
 from __future__ import annotations
 
@@ -186,7 +186,8 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
                     sums[key] = sums.get(key, 0.0) + v.item() * len(idx)
                 bar.advance(f"epoch {epoch}/{tc.epochs} loss {loss.item():.2f}")
             sched.step()
-            model.eval(), shipped.eval()
+            shipped.eval()  # the weights validated (the EMA copy with train.ema, else the model itself)
+            model.eval()
             val = validate(predictor, va, val_w.fut, tc.k_eval, dist)
             keys = ("loss", "nll", "kl", "elbo")
             totals = distributed.all_sum([sums[k] for k in keys] + [float(len(perm))], dist, device)
