@@ -86,3 +86,33 @@ def test_help_lists_commands():
     r = run("--help")
     for cmd in ("train", "predict", "evaluate", "simulate", "demo"):
         assert cmd in r.output
+
+
+def test_benchmark_two_seeds_writes_both_and_resumes(tmp_path, sim_files):
+    """`benchmark eth-ucy` on a one-split stand-in root: the table, the per-seed table, then a re-run skips."""
+    root = tmp_path / "root"
+    for part in ("train", "val", "test"):
+        (root / "hotel" / part).mkdir(parents=True)
+        (root / "hotel" / part / f"{part}.csv").write_bytes(sim_files[part].read_bytes())
+    cfg = tmp_path / "tiny.toml"
+    cfg.write_text("[model]\nhidden = 16\nz_dim = 4\n[train]\nepochs = 1\nvariety_weight = 1.0\n"
+                   "variety_endpoint = 0.5\n")
+    args = ("benchmark", "eth-ucy", "--root", root, "--config", cfg, "--out", tmp_path / "res",
+            "--splits", "hotel", "--seeds", 2, "--is-samples", 4, "--kde-samples", 30, "--quiet")
+    r = run(*args)
+    assert r.exit_code == 0, r.output
+    report = json.loads((tmp_path / "res" / "results.json").read_text())
+    assert report["seeds"] == 2 and [row["seed"] for row in report["per_seed"]["hotel"]] == [0, 1]
+    per_seed = report["per_seed"]["hotel"]
+    assert report["splits"]["hotel"]["min_ade"] == pytest.approx((per_seed[0]["min_ade"] + per_seed[1]["min_ade"]) / 2)
+    md = (tmp_path / "res" / "results.md").read_text()
+    assert "seed 1 minADE/minFDE" in md and f"{per_seed[1]['min_ade']:.3f}/{per_seed[1]['min_fde']:.3f}" in md
+    again = run(*args)
+    assert again.exit_code == 0 and again.output.count("done earlier, skipped") == 2, again.output
+
+
+def test_benchmark_refuses_unknown_suite_and_split(tmp_path):
+    r = run("benchmark", "kitti", "--out", tmp_path / "res")
+    assert r.exit_code != 0 and "unknown benchmark suite 'kitti'" in r.output
+    r = run("benchmark", "eth-ucy", "--splits", "mars", "--out", tmp_path / "res")
+    assert r.exit_code != 0 and "unknown split 'mars'" in r.output

@@ -131,6 +131,25 @@ def test_variety_metres_weights_windows_by_speed_scale(batch_and_cfg):
     torch.testing.assert_close(again[0], again[1])
 
 
+def test_variety_endpoint_adds_the_endpoint_error_to_each_draw(batch_and_cfg):
+    wt, cfg = batch_and_cfg
+    b = make_batch(wt, torch.arange(16), cfg.data)
+    model = CVAE(cfg)
+    torch.manual_seed(3)
+    got = elbo_loss(model, b, variety_weight=1.0, variety_k=5, variety_endpoint=2.0)["variety"]
+    # The same draws by hand: q's sample comes first, then K = 5 prior samples.
+    torch.manual_seed(3)
+    ctx = model.context(b)
+    model.posterior(ctx, b.fut).rsample()
+    zs = model.prior(ctx).rsample((5,)).transpose(0, 1)  # (B, K, Z)
+    dist = (model.decode_mean(ctx, zs, b.cv) - b.fut[:, None]).norm(dim=-1)  # (B, K, P)
+    want = (dist.mean(-1) + 2.0 * dist[..., -1]).min(1).values.mean()
+    torch.testing.assert_close(got, want)
+    torch.manual_seed(3)
+    plain = elbo_loss(model, b, variety_weight=1.0, variety_k=5)["variety"]
+    torch.testing.assert_close(plain, dist.mean(-1).min(1).values.mean())
+
+
 def test_nbr_unit_keeps_gaps_to_neighbours_metric(batch_and_cfg):
     wt, cfg = batch_and_cfg
     idx = torch.arange(40)

@@ -4,6 +4,7 @@ For each split: train on `train`, pick the checkpoint on `val`, then on `test` m
 the most-likely prediction, both straight-line baselines and three likelihoods (nats per window):
 the test -ELBO, an importance-sampled -log p(y|x), and Trajectron++'s KDE NLL. Finished splits are
 skipped on a re-run (each leaves `result.json`), and a split cut short resumes from its last checkpoint.
+With several seeds the table holds their mean, and a second table each seed's minADE/minFDE.
 """
 from __future__ import annotations
 
@@ -103,10 +104,15 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
                for split, rows in results.items()}
     summary["mean"] = {key: float(np.mean([summary[s][key] for s in results])) for key in summary[splits[0]]}
     report = {"k": k, "seeds": seeds, "is_samples": is_samples, "kde_samples": kde_samples,
-              "config": load_config(config).to_dict(), "splits": summary}
+              "config": load_config(config).to_dict(), "splits": summary,
+              "per_seed": {split: [{c: r[c] for c in ("seed", "min_ade", "min_fde")} for r in rows]
+                           for split, rows in results.items()}}
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(report, indent=2))
-    (out / "results.md").write_text(markdown_table(summary))
+    md = markdown_table(summary)
+    if seeds > 1:  # the table above averages the seeds; say how far apart they are
+        md += "\n" + seed_table(results)
+    (out / "results.md").write_text(md)
     return report
 
 
@@ -119,4 +125,17 @@ def markdown_table(summary: dict[str, dict[str, float]]) -> str:
                  else f"{row[c]:.3f}" for c in COLUMNS]
         name = f"**{split}**" if split == "mean" else split
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def seed_table(results: dict[str, list[dict]]) -> str:
+    """minADE/minFDE@K of each seed per split, and of the split mean for each seed."""
+    seeds = [r["seed"] for r in next(iter(results.values()))]
+    lines = ["| split | " + " | ".join(f"seed {s} minADE/minFDE" for s in seeds) + " |",
+             "|" + "---|" * (len(seeds) + 1)]
+    for split, rows in results.items():
+        lines.append(f"| {split} | " + " | ".join(f"{r['min_ade']:.3f}/{r['min_fde']:.3f}" for r in rows) + " |")
+    means = [(np.mean([rows[i]["min_ade"] for rows in results.values()]),
+              np.mean([rows[i]["min_fde"] for rows in results.values()])) for i in range(len(seeds))]
+    lines.append("| **mean** | " + " | ".join(f"{a:.3f}/{f:.3f}" for a, f in means) + " |")
     return "\n".join(lines) + "\n"

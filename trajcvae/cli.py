@@ -202,7 +202,8 @@ def benchmark(
     out: Annotated[Path, typer.Option(help="Results folder (results.json, results.md, runs).")] =
         Path("results/eth_ucy"),
     splits: Annotated[str, typer.Option(help="Comma-separated splits.")] = "eth,hotel,univ,zara1,zara2",
-    seeds: Annotated[int, typer.Option(help="Seeds per split (0..N-1); the table shows their mean.")] = 1,
+    seeds: Annotated[int, typer.Option(help="Seeds per split (0..N-1); the table shows their mean, "
+                                            "a second table each seed.")] = 1,
     is_samples: Annotated[int, typer.Option(help="Samples from q(z|x,y) for the importance-sampled NLL.")] = 100,
     kde_samples: Annotated[int, typer.Option(help="Samples per window for the KDE NLL.")] = 2000,
     quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,

@@ -60,6 +60,7 @@ class TrainConfig:
     variety_weight: float = 0.0  # extra best-of-`variety_k` prior-sample loss (0 = pure ELBO)
     variety_k: int = 20  # prior samples used by the variety term
     variety_metres: bool = False  # weight each window's variety error by its speed scale, as metres do
+    variety_endpoint: float = 0.0  # each sample's variety error is its ADE + this times its endpoint error
     max_grad_norm: float = 1.0  # gradient clipping (0 = off)
     ema: float = 0.0  # decay of an exponential moving average of the weights, validated and saved (0 = off)
     k_eval: int = 20  # K for the validation minADE that picks the best checkpoint
@@ -165,6 +166,7 @@ def validate(cfg: Config) -> None:
         (t.batch_size >= 1, "train.batch_size must be >= 1"),
         (t.lr > 0, "train.lr must be > 0"),
         (t.k_eval >= 1 and t.variety_k >= 1, "train.k_eval and train.variety_k must be >= 1"),
+        (t.variety_endpoint >= 0, "train.variety_endpoint must be >= 0"),
         (t.device in ("auto", "cpu", "cuda"), "train.device must be auto, cpu or cuda"),
         (0.0 <= t.ema < 1.0, "train.ema must be in [0, 1)"),
     ]

@@ -17,7 +17,7 @@ from .model import CVAE
 
 def elbo_loss(model: CVAE, batch: Batch, beta: float = 1.0, free_bits: float = 0.0,
               variety_weight: float = 0.0, variety_k: int = 20,
-              variety_metres: bool = False) -> dict[str, torch.Tensor]:
+              variety_metres: bool = False, variety_endpoint: float = 0.0) -> dict[str, torch.Tensor]:
     """Batch-mean loss terms: `loss` (what is minimised), `nll`, `kl`, `elbo` (beta = 1, no free bits)."""
     assert batch.fut is not None, "the ELBO needs the true future"
     ctx = model.context(batch)  # (B, H)
@@ -37,8 +37,10 @@ def elbo_loss(model: CVAE, batch: Batch, beta: float = 1.0, free_bits: float = 0
         # Best-of-K over prior samples (the "variety" loss of Social GAN / AgentFormer), in the agent frame.
         zs = p.rsample((variety_k,)).transpose(0, 1)  # (B, K, Z)
         mean = model.decode_mean(ctx, zs, batch.cv)  # (B, K, P, 2)
-        ade = (mean - batch.fut.unsqueeze(1)).norm(dim=-1).mean(-1)  # (B, K)
-        best = ade.min(dim=1).values  # (B,)
+        dist = (mean - batch.fut.unsqueeze(1)).norm(dim=-1)  # (B, K, P)
+        # The ADE alone weighs the endpoint 1/P; `variety_endpoint` asks the draws to cover endpoints too.
+        err = dist.mean(-1) + variety_endpoint * dist[..., -1]  # (B, K)
+        best = err.min(dim=1).values  # (B,)
         if variety_metres:
             # Errors in metres weigh fast walkers more, as the benchmark's minADE does; dividing by the
             # batch's mean scale keeps the term's size (and so its weight) comparable.

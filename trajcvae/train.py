@@ -164,7 +164,8 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
                 batch = make_batch(tr, idx, cfg.data, device, augment=True, generator=gen)
                 try:
                     with amp:
-                        terms = loss_fn(batch, beta, tc.free_bits, tc.variety_weight, tc.variety_k, tc.variety_metres)
+                        terms = loss_fn(batch, beta, tc.free_bits, tc.variety_weight, tc.variety_k, tc.variety_metres,
+                                        tc.variety_endpoint)
                 except ValueError as e:  # torch.distributions refuses NaN/inf parameters: the run diverged
                     if "found invalid values" not in str(e):
                         raise
@@ -228,8 +229,9 @@ class ELBOModule(torch.nn.Module):
         self.model = model
 
     def forward(self, batch, beta: float, free_bits: float, variety_weight: float, variety_k: int,
-                variety_metres: bool = False):
-        return elbo_loss(self.model, batch, beta, free_bits, variety_weight, variety_k, variety_metres)
+                variety_metres: bool = False, variety_endpoint: float = 0.0):
+        return elbo_loss(self.model, batch, beta, free_bits, variety_weight, variety_k, variety_metres,
+                         variety_endpoint)
 
 
 @torch.no_grad()
