@@ -196,3 +196,72 @@ def test_augment_noise_jitters_the_history_only_when_training(batch_and_cfg):
     torch.testing.assert_close(make_batch(wt, idx, cfg.data).obs, make_batch(wt, idx, cfg.data).obs)
     cfg.data.augment_noise = 0.0
     torch.testing.assert_close(make_batch(wt, idx, cfg.data).obs, clean.obs)  # no jitter at test time
+
+
+def test_mixture_prior_draws_and_mode(batch_and_cfg):
+    wt, cfg = batch_and_cfg
+    cfg.model.prior_components = 3
+    b = make_batch(wt, torch.arange(6), cfg.data)
+    model = CVAE(cfg)
+    ctx = model.context(b)
+    p = model.prior(ctx)
+    assert p.batch_shape == (6,) and p.event_shape == (4,)
+    comp = p.component_distribution.base_dist  # loc/scale (B, M, Z)
+    eps = torch.randn(5, 4)
+    # u below the first weight picks component 0 in every window; u = 1 the last one.
+    z0 = model.prior_draws(p, eps, torch.zeros(5))
+    torch.testing.assert_close(z0, comp.loc[:, :1] + comp.scale[:, :1] * eps)
+    z2 = model.prior_draws(p, eps, torch.ones(5))
+    torch.testing.assert_close(z2, comp.loc[:, 2:] + comp.scale[:, 2:] * eps)
+    # The mode is the mean of each window's heaviest component.
+    top = p.mixture_distribution.probs.argmax(-1)
+    torch.testing.assert_close(model.prior_mode(p), comp.loc[torch.arange(6), top])
+    # Draws are reparameterised: a loss on them reaches the prior net.
+    model.prior_draws(p, eps, torch.rand(5)).sum().backward()
+    assert model.prior_net[-1].weight.grad.abs().sum() > 0
+
+
+def test_mixture_prior_kl_is_the_one_sample_estimate(batch_and_cfg):
+    from trajcvae.elbo import _kl
+    from torch.distributions import Categorical, MixtureSameFamily, Normal, Independent
+    base = Independent(Normal(torch.zeros(3, 4), torch.ones(3, 4)), 1)
+    q = Independent(Normal(torch.randn(3, 4), torch.rand(3, 4) + 0.5), 1)
+    # Two identical components are the same distribution as one.
+    mix = MixtureSameFamily(Categorical(logits=torch.randn(3, 2)),
+                            Independent(Normal(torch.zeros(3, 2, 4), torch.ones(3, 2, 4)), 1))
+    z = q.sample()
+    torch.testing.assert_close(_kl(q, mix, z), q.log_prob(z) - base.log_prob(z))
+    torch.testing.assert_close(_kl(q, base, z), kl_divergence(q, base))  # closed form where there is one
+    # Averaged over many z from q, the estimate is the KL.
+    zs = q.sample((20000,))
+    torch.testing.assert_close(_kl(q, mix, zs).mean(0), kl_divergence(q, base), atol=0.05, rtol=0.02)
+
+
+def test_mixture_prior_trains_and_refuses_free_bits(batch_and_cfg):
+    wt, cfg = batch_and_cfg
+    cfg.model.prior_components = 4
+    b = make_batch(wt, torch.arange(32), cfg.data)
+    model = CVAE(cfg)
+    terms = elbo_loss(model, b, variety_weight=1.0, variety_k=6)
+    assert all(torch.isfinite(v) for v in terms.values())
+    terms["loss"].backward()
+    assert model.prior_net[-1].weight.grad.abs().sum() > 0
+    from trajcvae.config import validate
+    from trajcvae.errors import TrajCVAEError
+    cfg.train.free_bits = 0.5
+    with pytest.raises(TrajCVAEError, match="free_bits needs model.prior_components = 1"):
+        validate(cfg)
+
+
+def test_mixture_prior_predicts_reproducibly(sim_files):
+    from trajcvae.predict import TrajCVAE
+    cfg = Config()
+    cfg.model.hidden, cfg.model.z_dim, cfg.model.prior_components = 32, 4, 3
+    w = build_windows(read_tracks([sim_files["val"]]), cfg.data)
+    predictor = TrajCVAE(CVAE(cfg), cfg, {})
+    a, again = predictor.sample(w, k=7, seed=2), predictor.sample(w, k=7, seed=2)
+    assert a.shape == (len(w), 7, 12, 2) and np.isfinite(a).all()
+    np.testing.assert_array_equal(a, again)
+    assert not np.allclose(a, predictor.sample(w, k=7, seed=3))
+    assert predictor.sample(w, most_likely=True).shape == (len(w), 1, 12, 2)
+    assert predictor.sample(w, k=3, full=True).shape == (len(w), 3, 12, 2)

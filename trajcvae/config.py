@@ -46,6 +46,9 @@ class ModelConfig:
     heads: int = 4  # attention heads over neighbours
     min_sigma: float = 0.01  # floor on the decoder's std (normalised units) so the NLL stays finite
     context_sigma: bool = False  # decoder std depends on [context, z] (False: one learned std per step)
+    # Components of p(z|x): 1 = one diagonal Gaussian; more = a mixture of that many, with learned weights
+    # (its KL to q has no closed form, so the loss uses a one-sample estimate).
+    prior_components: int = 1
 
 
 @dataclass
@@ -167,6 +170,8 @@ def validate(cfg: Config) -> None:
         (t.lr > 0, "train.lr must be > 0"),
         (t.k_eval >= 1 and t.variety_k >= 1, "train.k_eval and train.variety_k must be >= 1"),
         (t.variety_endpoint >= 0, "train.variety_endpoint must be >= 0"),
+        (m.prior_components >= 1, "model.prior_components must be >= 1"),
+        (m.prior_components == 1 or t.free_bits == 0, "train.free_bits needs model.prior_components = 1"),
         (t.device in ("auto", "cpu", "cuda"), "train.device must be auto, cpu or cuda"),
         (0.0 <= t.ema < 1.0, "train.ema must be in [0, 1)"),
     ]

@@ -25,7 +25,7 @@ def elbo_loss(model: CVAE, batch: Batch, beta: float = 1.0, free_bits: float = 0
     z = q.rsample()  # (B, Z), reparameterised
     log_jac = 2 * batch.fut.shape[1] * batch.scale.log()  # (B,)
     nll = -model.decode(ctx, z, batch.cv).log_prob(batch.fut) + log_jac  # (B,)
-    kl = kl_divergence(q, p)  # (B,)
+    kl = _kl(q, p, z)  # (B,)
     if free_bits > 0:
         # Free bits: each latent dimension's batch-mean KL costs nothing below `free_bits` nats.
         kl_pen = kl_divergence(q.base_dist, p.base_dist).mean(0).clamp(min=free_bits).sum()
@@ -35,7 +35,12 @@ def elbo_loss(model: CVAE, batch: Batch, beta: float = 1.0, free_bits: float = 0
     terms = {"nll": nll.mean(), "kl": kl.mean(), "elbo": -(nll + kl).mean()}
     if variety_weight > 0:
         # Best-of-K over prior samples (the "variety" loss of Social GAN / AgentFormer), in the agent frame.
-        zs = p.rsample((variety_k,)).transpose(0, 1)  # (B, K, Z)
+        if model.components == 1:
+            zs = p.rsample((variety_k,)).transpose(0, 1)  # (B, K, Z)
+        else:  # a mixture has no rsample: draw each component by inverse CDF, reparameterise within it
+            B = ctx.shape[0]
+            eps = torch.randn(B, variety_k, model.z_dim, device=ctx.device)
+            zs = model.prior_draws(p, eps, torch.rand(B, variety_k, device=ctx.device))  # (B, K, Z)
         mean = model.decode_mean(ctx, zs, batch.cv)  # (B, K, P, 2)
         dist = (mean - batch.fut.unsqueeze(1)).norm(dim=-1)  # (B, K, P)
         # The ADE alone weighs the endpoint 1/P; `variety_endpoint` asks the draws to cover endpoints too.
@@ -49,6 +54,15 @@ def elbo_loss(model: CVAE, batch: Batch, beta: float = 1.0, free_bits: float = 0
         loss = loss + variety_weight * terms["variety"]
     terms["loss"] = loss
     return terms
+
+
+def _kl(q, p, z: torch.Tensor) -> torch.Tensor:
+    """KL(q || p) per window: closed form where torch has it; for a mixture prior, the one-sample estimate
+    log q(z) - log p(z) at the z already drawn from q (unbiased, and its gradient reaches both nets)."""
+    try:
+        return kl_divergence(q, p)
+    except NotImplementedError:
+        return q.log_prob(z) - p.log_prob(z)
 
 
 @torch.no_grad()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.distributions import Independent, Normal
+from torch.distributions import Categorical, Independent, MixtureSameFamily, Normal
 
 from .config import Config
 from .features import Batch
@@ -78,7 +78,10 @@ class CVAE(nn.Module):
         d, m = cfg.data, cfg.model
         self.pred_len, self.z_dim, self.min_sigma = d.pred_len, m.z_dim, m.min_sigma
         self.encoder = HistoryEncoder(d.obs_len, m.hidden, m.heads)
-        self.prior_net = mlp(m.hidden, m.hidden, 2 * m.z_dim)  # p(z|x)
+        self.components = m.prior_components
+        # p(z|x): mean and log-std per component, plus the mixture's logits when there are several.
+        n_logits = self.components if self.components > 1 else 0
+        self.prior_net = mlp(m.hidden, m.hidden, self.components * 2 * m.z_dim + n_logits)
         self.recognition_net = mlp(m.hidden + 2 * d.pred_len, m.hidden, 2 * m.z_dim)  # q(z|x,y)
         self.context_sigma = m.context_sigma
         self.decoder = Decoder(m.hidden, m.z_dim, 2 * m.hidden, d.pred_len, 4 if m.context_sigma else 2)
@@ -87,8 +90,37 @@ class CVAE(nn.Module):
     def context(self, batch: Batch) -> torch.Tensor:
         return self.encoder(batch)  # (B, H)
 
-    def prior(self, ctx: torch.Tensor) -> Independent:
-        return diag_normal(self.prior_net(ctx))  # p(z|x), event (Z,)
+    def prior(self, ctx: torch.Tensor) -> Independent | MixtureSameFamily:
+        out = self.prior_net(ctx)
+        if self.components == 1:
+            return diag_normal(out)  # p(z|x), event (Z,)
+        M = self.components
+        comps = diag_normal(out[:, M:].unflatten(-1, (M, 2 * self.z_dim)))  # batch (B, M), event (Z,)
+        return MixtureSameFamily(Categorical(logits=out[:, :M]), comps)  # p(z|x), event (Z,)
+
+    @staticmethod
+    def prior_draws(p: Independent | MixtureSameFamily, eps: torch.Tensor,
+                    u: torch.Tensor | None = None) -> torch.Tensor:
+        """Reparameterised z ~ p(z|x) from standard-normal `eps` (K, Z) or (B, K, Z): -> (B, K, Z).
+        A mixture also needs uniform `u` (K,) or (B, K) to pick each draw's component (by inverse CDF, so
+        shared `u` give every window the same quantiles); gradients reach the chosen component's mean and
+        std, while the weights learn through the KL term."""
+        if isinstance(p, Independent):
+            return p.base_dist.loc.unsqueeze(1) + p.base_dist.scale.unsqueeze(1) * eps
+        cdf = p.mixture_distribution.probs.cumsum(-1)  # (B, M)
+        u = u.expand(cdf.shape[0], -1).contiguous()  # (B, K)
+        c = torch.searchsorted(cdf.detach(), u).clamp(max=cdf.shape[1] - 1)  # (B, K) component of each draw
+        comp = p.component_distribution.base_dist  # loc/scale (B, M, Z)
+        pick = lambda t: t.gather(1, c.unsqueeze(-1).expand(-1, -1, t.shape[-1]))  # noqa: E731  (B, K, Z)
+        return pick(comp.loc) + pick(comp.scale) * eps
+
+    @staticmethod
+    def prior_mode(p: Independent | MixtureSameFamily) -> torch.Tensor:
+        """The "most likely" z: the prior mean, or the mean of a mixture's heaviest component. -> (B, Z)"""
+        if isinstance(p, Independent):
+            return p.base_dist.loc
+        top = p.mixture_distribution.probs.argmax(-1)  # (B,)
+        return p.component_distribution.base_dist.loc[torch.arange(len(top), device=top.device), top]
 
     def posterior(self, ctx: torch.Tensor, fut: torch.Tensor) -> Independent:
         return diag_normal(self.recognition_net(torch.cat([ctx, fut.flatten(1)], -1)))  # q(z|x,y)

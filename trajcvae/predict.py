@@ -75,16 +75,18 @@ class TrajCVAE:
         wt = windows if isinstance(windows, WindowTensors) else WindowTensors.from_windows(windows)
         g = torch.Generator().manual_seed(seed)
         eps = torch.randn(k, self.model.z_dim, generator=g).to(self.device)  # (K, Z) shared by all windows
+        # A mixture prior also needs each draw's component: shared uniforms, mapped per window by its weights.
+        u = torch.rand(k, generator=g).to(self.device) if self.model.components > 1 else None
         out = []
         for lo in range(0, len(wt), batch_size):
             idx = torch.arange(lo, min(lo + batch_size, len(wt)))
             b = make_batch(wt, idx, self.config.data, self.device)
             ctx = self.model.context(b)
-            prior = self.model.prior(ctx).base_dist
+            prior = self.model.prior(ctx)
             if most_likely:
-                z = prior.loc.unsqueeze(1)  # (B, 1, Z)
+                z = self.model.prior_mode(prior).unsqueeze(1)  # (B, 1, Z)
             else:
-                z = prior.loc.unsqueeze(1) + prior.scale.unsqueeze(1) * eps  # (B, K, Z)
+                z = self.model.prior_draws(prior, eps, u)  # (B, K, Z)
             if full:
                 y = self.model.decode(ctx, z, b.cv).base_dist
                 y = y.loc + y.scale * torch.randn(y.loc.shape, generator=g).to(self.device)
