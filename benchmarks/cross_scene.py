@@ -19,8 +19,6 @@ import json
 import time
 from pathlib import Path
 
-import torch
-
 from trajcvae import TrajCVAE
 from trajcvae.config import load_config
 from trajcvae.evaluate import evaluate
@@ -63,8 +61,7 @@ def main() -> None:
     out = Path(args.out)
     t = time.time()
     result = train(tr, va, cfg, out, progress=False)
-    seconds = time.time() - t
-    torch.set_num_threads(args.threads)
+    seconds = time.time() - t  # train() has set torch's threads to --threads for the evaluation too
     scores = evaluate(TrajCVAE.load(out / "best.pt"), held, k=args.k)["scenes"]["overall"]
     report = {"split": args.split, "holdout": args.holdout, "overrides": args.set, "best_epoch": result.best_epoch,
               "val_min_ade": result.best_val_min_ade, "train_seconds": round(seconds, 1),

@@ -35,12 +35,7 @@ def elbo_loss(model: CVAE, batch: Batch, beta: float = 1.0, free_bits: float = 0
     terms = {"nll": nll.mean(), "kl": kl.mean(), "elbo": -(nll + kl).mean()}
     if variety_weight > 0:
         # Best-of-K over prior samples (the "variety" loss of Social GAN / AgentFormer), in the agent frame.
-        if model.components == 1:
-            zs = p.rsample((variety_k,)).transpose(0, 1)  # (B, K, Z)
-        else:  # a mixture has no rsample: draw each component by inverse CDF, reparameterise within it
-            B = ctx.shape[0]
-            eps = torch.randn(B, variety_k, model.z_dim, device=ctx.device)
-            zs = model.prior_draws(p, eps, torch.rand(B, variety_k, device=ctx.device))  # (B, K, Z)
+        zs = model.prior_rsample(p, variety_k)  # (B, K, Z)
         mean = model.decode_mean(ctx, zs, batch.cv)  # (B, K, P, 2)
         dist = (mean - batch.fut.unsqueeze(1)).norm(dim=-1)  # (B, K, P)
         # The ADE alone weighs the endpoint 1/P; `variety_endpoint` asks the draws to cover endpoints too.

@@ -114,6 +114,14 @@ class CVAE(nn.Module):
         pick = lambda t: t.gather(1, c.unsqueeze(-1).expand(-1, -1, t.shape[-1]))  # noqa: E731  (B, K, Z)
         return pick(comp.loc) + pick(comp.scale) * eps
 
+    def prior_rsample(self, p: Independent | MixtureSameFamily, k: int) -> torch.Tensor:
+        """K reparameterised draws per window from p(z|x), fresh noise from torch's RNG: -> (B, K, Z).
+        A mixture has no `rsample`: its draws go through `prior_draws` (component by inverse CDF)."""
+        if isinstance(p, Independent):
+            return p.rsample((k,)).transpose(0, 1)
+        B, dev = p.batch_shape[0], p.mixture_distribution.logits.device
+        return self.prior_draws(p, torch.randn(B, k, self.z_dim, device=dev), torch.rand(B, k, device=dev))
+
     @staticmethod
     def prior_mode(p: Independent | MixtureSameFamily) -> torch.Tensor:
         """The "most likely" z: the prior mean, or the mean of a mixture's heaviest component. -> (B, Z)"""

@@ -114,6 +114,8 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
 
     model = CVAE(cfg).to(device)
     loss_fn = ELBOModule(model)  # DDP needs the whole step in one forward() so it can sync gradients
+    loss_opts = {k: getattr(tc, k) for k in ("free_bits", "variety_weight", "variety_k", "variety_metres",
+                                             "variety_endpoint")}  # elbo_loss's options, from the config
     if dist.enabled:
         loss_fn = DistributedDataParallel(loss_fn, device_ids=[device.index] if device.type == "cuda" else None)
     sampler = DistributedSampler(range(len(tr)), dist.world_size, dist.rank, shuffle=True, seed=tc.seed) \
@@ -164,8 +166,7 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
                 batch = make_batch(tr, idx, cfg.data, device, augment=True, generator=gen)
                 try:
                     with amp:
-                        terms = loss_fn(batch, beta, tc.free_bits, tc.variety_weight, tc.variety_k, tc.variety_metres,
-                                        tc.variety_endpoint)
+                        terms = loss_fn(batch, beta, **loss_opts)
                 except ValueError as e:  # torch.distributions refuses NaN/inf parameters: the run diverged
                     if "found invalid values" not in str(e):
                         raise
@@ -228,10 +229,8 @@ class ELBOModule(torch.nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, batch, beta: float, free_bits: float, variety_weight: float, variety_k: int,
-                variety_metres: bool = False, variety_endpoint: float = 0.0):
-        return elbo_loss(self.model, batch, beta, free_bits, variety_weight, variety_k, variety_metres,
-                         variety_endpoint)
+    def forward(self, batch, beta: float, **opts):
+        return elbo_loss(self.model, batch, beta, **opts)  # opts: elbo_loss's keyword options
 
 
 @torch.no_grad()
