@@ -198,6 +198,24 @@ def test_augment_noise_jitters_the_history_only_when_training(batch_and_cfg):
     torch.testing.assert_close(make_batch(wt, idx, cfg.data).obs, clean.obs)  # no jitter at test time
 
 
+def test_augment_noise_spread_draws_one_jitter_std_per_window(batch_and_cfg):
+    wt, cfg = batch_and_cfg
+    idx = torch.arange(40)
+    cfg.data.augment_flip, cfg.data.augment_noise = False, 0.1
+
+    def jitter_std() -> torch.Tensor:  # (B,) std of each window's jitter on its observed positions, metres
+        b = make_batch(wt, idx, cfg.data, augment=True, generator=torch.Generator().manual_seed(0))
+        err = b.to_world(b.obs[..., :2]) - wt.obs[idx]  # (B, T_obs, 2)
+        seen = b.obs[..., 4:].bool().expand_as(err)
+        return torch.stack([e[m].std() for e, m in zip(err, seen)])
+
+    fixed = jitter_std()
+    assert fixed.min() > 0.05 and fixed.max() < 0.2  # every window near 0.1
+    cfg.data.augment_noise_spread = True
+    spread = jitter_std()  # stds from U(0, 0.2): smooth and rough windows side by side
+    assert spread.min() < 0.03 and spread.max() > 0.15
+
+
 def test_mixture_prior_draws_and_mode(batch_and_cfg):
     wt, cfg = batch_and_cfg
     cfg.model.prior_components = 3

@@ -37,6 +37,9 @@ class DataConfig:
     augment_rotate: bool = True  # training only: random rotation of each window (only matters for frame="world")
     augment_flip: bool = True  # training only: random mirror image of each window (left/right symmetry)
     augment_noise: float = 0.0  # training only: std (metres) of Gaussian jitter on observed positions
+    # Each training window draws its own jitter std, uniformly from [0, 2 x augment_noise] (same mean), so the
+    # model sees smooth and rough histories side by side and can tell from a history how far to trust it.
+    augment_noise_spread: bool = False
 
 
 @dataclass

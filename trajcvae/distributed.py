@@ -5,6 +5,7 @@ MASTER_ADDR/PORT) every process trains on its share of the windows: gloo on CPU,
 """
 from __future__ import annotations
 
+import gc
 import os
 from dataclasses import dataclass
 
@@ -42,6 +43,10 @@ def setup(device: torch.device) -> DistInfo:
 
 def cleanup(info: DistInfo) -> None:
     if info.enabled and dist.is_initialized():
+        # The DDP wrapper's reducer keeps the process group alive; if the wrapper sits in a reference cycle
+        # it would be freed only at interpreter exit, after the group, and gloo then aborts the process
+        # ("terminate called without an active exception"). Free it while the group is still up.
+        gc.collect()
         dist.destroy_process_group()
 
 

@@ -66,8 +66,12 @@ def make_batch(wt: WindowTensors, idx, cfg: DataConfig, device: torch.device | s
     if augment and cfg.augment_noise > 0:
         # Annotated positions are noisy (eth's much more than the other scenes'): a jittered history
         # teaches the model not to trust its last step blindly. The future, the target, stays clean.
-        obs = obs + cfg.augment_noise * torch.randn(obs.shape, generator=generator).to(obs.device)
-        nbr = nbr + cfg.augment_noise * torch.randn(nbr.shape, generator=generator).to(nbr.device)
+        sigma = torch.full((B,), cfg.augment_noise)
+        if cfg.augment_noise_spread:  # one std per window, from 0 (a smooth spline) to twice the mean
+            sigma = 2 * cfg.augment_noise * torch.rand(B, generator=generator)
+        sigma = sigma.to(obs.device)
+        obs = obs + sigma[:, None, None] * torch.randn(obs.shape, generator=generator).to(obs.device)
+        nbr = nbr + sigma[:, None, None, None] * torch.randn(nbr.shape, generator=generator).to(nbr.device)
     valid = ~torch.isnan(obs[..., 0])  # (B, T); the last step (t0) is always observed
     origin = obs[:, -1]
     first = valid.float().argmax(dim=1)  # first observed step
