@@ -99,7 +99,7 @@ def test_benchmark_two_seeds_writes_both_and_resumes(tmp_path, sim_files):
                    "variety_endpoint = 0.5\n")
     args = ("benchmark", "eth-ucy", "--root", root, "--config", cfg, "--out", tmp_path / "res",
             "--splits", "hotel", "--seeds", 2, "--is-samples", 4, "--kde-samples", 30, "--quiet")
-    r = run(*args)
+    r = run(*args, "--cluster-from", 40)
     assert r.exit_code == 0, r.output
     report = json.loads((tmp_path / "res" / "results.json").read_text())
     assert report["seeds"] == 2 and [row["seed"] for row in report["per_seed"]["hotel"]] == [0, 1]
@@ -107,8 +107,19 @@ def test_benchmark_two_seeds_writes_both_and_resumes(tmp_path, sim_files):
     assert report["splits"]["hotel"]["min_ade"] == pytest.approx((per_seed[0]["min_ade"] + per_seed[1]["min_ade"]) / 2)
     md = (tmp_path / "res" / "results.md").read_text()
     assert "seed 1 minADE/minFDE" in md and f"{per_seed[1]['min_ade']:.3f}/{per_seed[1]['min_fde']:.3f}" in md
-    again = run(*args)
+    # The test-time selection has its own table, beside plain sampling (not in place of it).
+    assert "k-means of 40 draws -> 20" in md and report["cluster_from"] == 40
+    km = report["splits"]["hotel"]
+    assert f"{km['min_ade']:.3f}/{km['min_fde']:.3f} | {km['km_min_ade']:.3f}/{km['km_min_fde']:.3f}" in md
+    again = run(*args, "--cluster-from", 40)
     assert again.exit_code == 0 and again.output.count("done earlier, skipped") == 2, again.output
+    # Another pool size: finished splits are re-scored from their checkpoints, not retrained.
+    other = run(*args, "--cluster-from", 60)
+    assert other.exit_code == 0 and other.output.count("adding k-means of 60 draws") == 2, other.output
+    rows = [json.loads((tmp_path / "res" / "hotel" / f"seed{i}" / "result.json").read_text()) for i in (0, 1)]
+    assert [r["km_draws"] for r in rows] == [60, 60] and rows[0]["min_ade"] == per_seed[0]["min_ade"]
+    bad = run(*args, "--cluster-from", 5)
+    assert bad.exit_code == 1 and "--cluster-from must be at least -k = 20 (got 5)" in bad.output
 
 
 def test_benchmark_refuses_unknown_suite_and_split(tmp_path):

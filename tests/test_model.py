@@ -214,6 +214,13 @@ def test_augment_noise_spread_draws_one_jitter_std_per_window(batch_and_cfg):
     cfg.data.augment_noise_spread = True
     spread = jitter_std()  # stds from U(0, 0.2): smooth and rough windows side by side
     assert spread.min() < 0.03 and spread.max() > 0.15
+    cfg.data.augment_noise_clean = 0.5  # about half the windows exactly as annotated, the rest jittered
+    clean = jitter_std()
+    assert 8 <= int((clean < 1e-5).sum()) <= 32 and clean.max() > 0.1
+    from trajcvae.config import load_config
+    from trajcvae.errors import TrajCVAEError
+    with pytest.raises(TrajCVAEError, match="augment_noise_clean must be in"):
+        load_config(None, ["data.augment_noise_clean=1"])  # every window clean: say so with augment_noise 0
 
 
 def test_mixture_prior_draws_and_mode(batch_and_cfg):
@@ -283,3 +290,19 @@ def test_mixture_prior_predicts_reproducibly(sim_files):
     assert not np.allclose(a, predictor.sample(w, k=7, seed=3))
     assert predictor.sample(w, most_likely=True).shape == (len(w), 1, 12, 2)
     assert predictor.sample(w, k=3, full=True).shape == (len(w), 3, 12, 2)
+
+
+def test_dropout_is_a_training_only_regulariser_that_keeps_old_checkpoint_keys(batch_and_cfg):
+    wt, cfg = batch_and_cfg
+    b = make_batch(wt, torch.arange(8), cfg.data)
+    keys = set(CVAE(cfg).state_dict())
+    cfg.model.dropout = 0.5
+    model = CVAE(cfg)
+    # Dropout modules carry no weights, but they shift the MLP's layer indices: only a model that uses
+    # them gets them, so a checkpoint trained without dropout still loads into the default model.
+    assert set(model.state_dict()) != keys and len(model.state_dict()) == len(keys)
+    torch.manual_seed(0)
+    model.train()
+    assert not torch.allclose(model.context(b), model.context(b))  # a different mask on each call
+    model.eval()
+    torch.testing.assert_close(model.context(b), model.context(b))  # off at prediction time

@@ -24,6 +24,9 @@ ModelArg = Annotated[str, typer.Argument(help="A checkpoint (.pt) or a built-in 
 KOpt = Annotated[int, typer.Option("-k", "--k", help="Futures (samples) per agent.")]
 SeedOpt = Annotated[int, typer.Option(help="Random seed: same seed and data give the same numbers on CPU.")]
 DeviceOpt = Annotated[str, typer.Option(help="cpu, cuda or auto.")]
+ClusterOpt = Annotated[Optional[int], typer.Option(
+    help="Draw this many futures per agent and return the K means of their k-means clusters (a test-time "
+         "selection that spreads the K futures; not plain prior sampling). Default: K plain draws.")]
 
 
 def user_errors(fn):
@@ -104,11 +107,13 @@ def predict(
     windows: Annotated[bool, typer.Option(help="Predict every (agent, t0) with a full observed and future "
                                                "window (evaluation mode) instead of each agent's latest frame.")] = False,
     device: DeviceOpt = "cpu",
+    cluster_from: ClusterOpt = None,
 ):
     """K futures per agent: columns scene, agent_id, t0, sample, step, frame, x, y."""
     from .predict import predict_to_file
 
-    r = predict_to_file(model, data, out, k=k, seed=seed, windows=windows, device=device, log=info)
+    r = predict_to_file(model, data, out, k=k, seed=seed, windows=windows, device=device, log=info,
+                        cluster_from=cluster_from)
     note = f" ({r.skipped} agents with a single position at their latest frame were not predicted)" \
         if r.skipped else ""
     Console().print(escape(f"{r.windows} windows x {k} samples -> {out}{note}"), highlight=False, soft_wrap=True)
@@ -123,6 +128,7 @@ def evaluate(
     seed: SeedOpt = 0,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the numbers as JSON.")] = None,
     device: DeviceOpt = "cpu",
+    cluster_from: ClusterOpt = None,
 ):
     """minADE/minFDE@K per scene and overall, beside constant-velocity baselines."""
     from .data import read_tracks
@@ -135,7 +141,7 @@ def evaluate(
         raise TrajCVAEError(f"-k must be >= 1 (got {k})")
     tracks = read_tracks(data)
     info(summarize(tracks, predictor.config.data.time_step).line())
-    result = run(predictor, tracks, k=k, seed=seed)
+    result = run(predictor, tracks, k=k, seed=seed, cluster_from=cluster_from)
     print_table(result)
     if json_out is not None:
         from .checkpoint import write_text
@@ -146,8 +152,9 @@ def evaluate(
 def print_table(result: dict) -> None:
     from .evaluate import FIELDS
 
-    k = result["k"]
-    table = Table(title=f"best of K={k} (world units; lower is better)")
+    k, pool = result["k"], result.get("cluster_from")
+    how = f", k-means of {pool} draws" if pool else ""
+    table = Table(title=f"best of K={k}{how} (world units; lower is better)")
     table.add_column("scene")
     for name in FIELDS.values():
         table.add_column(name.replace("@K", f"@{k}"), justify="right")
@@ -206,6 +213,8 @@ def benchmark(
                                             "a second table each seed.")] = 1,
     is_samples: Annotated[int, typer.Option(help="Samples from q(z|x,y) for the importance-sampled NLL.")] = 100,
     kde_samples: Annotated[int, typer.Option(help="Samples per window for the KDE NLL.")] = 2000,
+    cluster_from: Annotated[int, typer.Option(help="Also score the k-means selection (K cluster means of this "
+                                                   "many prior draws) in its own table; 0 = off.")] = 1000,
     quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
 ):
     """Leave-one-scene-out ETH/UCY: train, select on val, report test; resumable (skips finished splits)."""
@@ -216,7 +225,8 @@ def benchmark(
     if seeds < 1:
         raise TrajCVAEError("--seeds must be >= 1")
     report = run_benchmark(root, config, out, [s.strip() for s in splits.split(",") if s.strip()], seeds=seeds,
-                           is_samples=is_samples, kde_samples=kde_samples, progress=not quiet,
+                           is_samples=is_samples, kde_samples=kde_samples, cluster_from=cluster_from,
+                           progress=not quiet,
                            log=lambda m: Console().print(m, highlight=False))
     Console().print((out / "results.md").read_text(), highlight=False)
     mean = report["splits"]["mean"]

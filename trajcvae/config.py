@@ -40,6 +40,9 @@ class DataConfig:
     # Each training window draws its own jitter std, uniformly from [0, 2 x augment_noise] (same mean), so the
     # model sees smooth and rough histories side by side and can tell from a history how far to trust it.
     augment_noise_spread: bool = False
+    # Share of training windows left as recorded (no jitter at all), drawn per window after the std above:
+    # more weight at zero for the smooth spline-annotated scenes without losing the rough end of the range.
+    augment_noise_clean: float = 0.0
 
 
 @dataclass
@@ -47,6 +50,7 @@ class ModelConfig:
     hidden: int = 128  # width of every MLP and of the context
     z_dim: int = 16  # latent size
     heads: int = 4  # attention heads over neighbours
+    dropout: float = 0.0  # training only: dropout after the history encoder's hidden layers (a regulariser)
     min_sigma: float = 0.01  # floor on the decoder's std (normalised units) so the NLL stays finite
     context_sigma: bool = False  # decoder std depends on [context, z] (False: one learned std per step)
     # Components of p(z|x): 1 = one diagonal Gaussian; more = a mixture of that many, with learned weights
@@ -165,9 +169,11 @@ def validate(cfg: Config) -> None:
         (d.min_speed > 0, "data.min_speed must be > 0"),
         (d.nbr_unit >= 0, "data.nbr_unit must be >= 0"),
         (d.augment_noise >= 0, "data.augment_noise must be >= 0"),
+        (0.0 <= d.augment_noise_clean < 1.0, "data.augment_noise_clean must be in [0, 1)"),
         (1 <= d.cv_steps < d.obs_len, "data.cv_steps must be between 1 and obs_len - 1"),
         (m.hidden > 0 and m.z_dim > 0, "model.hidden and model.z_dim must be > 0"),
         (m.hidden % m.heads == 0, "model.hidden must be divisible by model.heads"),
+        (0.0 <= m.dropout < 1.0, "model.dropout must be in [0, 1)"),
         (t.epochs >= 1, "train.epochs must be >= 1"),
         (t.batch_size >= 1, "train.batch_size must be >= 1"),
         (t.lr > 0, "train.lr must be > 0"),

@@ -7,6 +7,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
+from .cluster import check_cluster_from
 from .errors import TrajCVAEError
 from .metrics import ade_fde, constant_velocity, min_ade_fde, noisy_constant_velocity
 from .predict import TrajCVAE
@@ -22,12 +23,13 @@ FIELDS = {  # column -> what it means (also the table's headings)
 
 
 def window_errors(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path] | Windows, k: int = 20,
-                  seed: int = 0) -> pd.DataFrame:
+                  seed: int = 0, cluster_from: int | None = None) -> pd.DataFrame:
     """One row per evaluation window: the model's and the baselines' errors (world units).
-    `data` may be windows already built in evaluation mode (`predictor.windows(..., windows=True)`)."""
+    `data` may be windows already built in evaluation mode (`predictor.windows(..., windows=True)`).
+    With `cluster_from` the model's K futures are the k-means means of that many draws (see `TrajCVAE.sample`)."""
     w = data if isinstance(data, Windows) else predictor.windows(data, windows=True)
     P = predictor.config.data.pred_len
-    min_ade, min_fde = min_ade_fde(predictor.sample(w, k=k, seed=seed), w.fut)
+    min_ade, min_fde = min_ade_fde(predictor.sample(w, k=k, seed=seed, cluster_from=cluster_from), w.fut)
     ml_ade, ml_fde = (e[:, 0] for e in ade_fde(predictor.sample(w, most_likely=True), w.fut))
     cv_ade, cv_fde = (e[:, 0] for e in ade_fde(constant_velocity(w.obs, P), w.fut))
     noise = predictor.stats.get("cv_noise", {"heading_std": 0.35, "log_speed_std": 0.4})
@@ -51,8 +53,11 @@ def summarize(errors: pd.DataFrame) -> dict[str, dict[str, float]]:
 
 
 def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: int = 20,
-             seed: int = 0) -> dict:
-    """minADE/minFDE@K per scene and overall, the most-likely prediction, and both baselines."""
+             seed: int = 0, cluster_from: int | None = None) -> dict:
+    """minADE/minFDE@K per scene and overall, the most-likely prediction, and both baselines.
+    `cluster_from`: the K futures are cluster means of that many draws (recorded in the result)."""
     if k < 1:
         raise TrajCVAEError(f"-k must be >= 1 (got {k})")
-    return {"k": k, "seed": seed, "scenes": summarize(window_errors(predictor, data, k, seed))}
+    check_cluster_from(k, cluster_from)
+    return {"k": k, "seed": seed, "cluster_from": cluster_from,
+            "scenes": summarize(window_errors(predictor, data, k, seed, cluster_from))}

@@ -68,7 +68,10 @@ def make_batch(wt: WindowTensors, idx, cfg: DataConfig, device: torch.device | s
         # teaches the model not to trust its last step blindly. The future, the target, stays clean.
         # With `augment_noise_spread`, one std per window, from 0 (a smooth spline) to twice the mean.
         sigma = (2 * cfg.augment_noise * torch.rand(B, generator=generator) if cfg.augment_noise_spread
-                 else torch.full((B,), cfg.augment_noise)).to(obs.device)  # (B,)
+                 else torch.full((B,), cfg.augment_noise))  # (B,)
+        if cfg.augment_noise_clean > 0:  # some windows stay exactly as annotated
+            sigma = sigma * (torch.rand(B, generator=generator) >= cfg.augment_noise_clean)
+        sigma = sigma.to(obs.device)
         obs = obs + sigma[:, None, None] * torch.randn(obs.shape, generator=generator).to(obs.device)
         nbr = nbr + sigma[:, None, None, None] * torch.randn(nbr.shape, generator=generator).to(nbr.device)
     valid = ~torch.isnan(obs[..., 0])  # (B, T); the last step (t0) is always observed

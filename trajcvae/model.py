@@ -17,10 +17,12 @@ from .config import Config
 from .features import Batch
 
 
-def mlp(n_in: int, hidden: int, n_out: int, layers: int = 2) -> nn.Sequential:
+def mlp(n_in: int, hidden: int, n_out: int, layers: int = 2, dropout: float = 0.0) -> nn.Sequential:
     mods: list[nn.Module] = []
     for i in range(layers):
         mods += [nn.Linear(n_in if i == 0 else hidden, hidden), nn.GELU()]
+        if dropout > 0:  # only then: without it the layer indices (and old checkpoints' keys) stay as they were
+            mods.append(nn.Dropout(dropout))
     mods.append(nn.Linear(hidden, n_out))
     return nn.Sequential(*mods)
 
@@ -28,10 +30,10 @@ def mlp(n_in: int, hidden: int, n_out: int, layers: int = 2) -> nn.Sequential:
 class HistoryEncoder(nn.Module):
     """x -> context: the agent's own track, plus attention over its neighbours' tracks."""
 
-    def __init__(self, obs_len: int, hidden: int, heads: int):
+    def __init__(self, obs_len: int, hidden: int, heads: int, dropout: float = 0.0):
         super().__init__()
-        self.ego = mlp(obs_len * 5, hidden, hidden)
-        self.nbr = mlp(obs_len * 7, hidden, hidden)
+        self.ego = mlp(obs_len * 5, hidden, hidden, dropout=dropout)
+        self.nbr = mlp(obs_len * 7, hidden, hidden, dropout=dropout)
         # A learned "nobody" key lets an agent with no neighbours (or none that matter) attend to nothing.
         self.null = nn.Parameter(torch.zeros(1, 1, hidden))
         self.attn = nn.MultiheadAttention(hidden, heads, batch_first=True)
@@ -77,7 +79,7 @@ class CVAE(nn.Module):
         super().__init__()
         d, m = cfg.data, cfg.model
         self.pred_len, self.z_dim, self.min_sigma = d.pred_len, m.z_dim, m.min_sigma
-        self.encoder = HistoryEncoder(d.obs_len, m.hidden, m.heads)
+        self.encoder = HistoryEncoder(d.obs_len, m.hidden, m.heads, m.dropout)
         self.components = m.prior_components
         # p(z|x): mean and log-std per component, plus the mixture's logits when there are several.
         n_logits = self.components if self.components > 1 else 0

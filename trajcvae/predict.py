@@ -15,6 +15,7 @@ import pandas as pd
 import torch
 
 from . import __version__, checkpoint
+from .cluster import check_cluster_from, kmeans_futures
 from .config import Config
 from .data import read_tracks
 from .errors import TrajCVAEError
@@ -65,18 +66,27 @@ class TrajCVAE:
     # --- windows -> samples -------------------------------------------------------------------
     @torch.inference_mode()
     def sample(self, windows: Windows | WindowTensors, k: int = 20, seed: int = 0,
-               most_likely: bool = False, full: bool = False, batch_size: int = 4096) -> np.ndarray:
+               most_likely: bool = False, full: bool = False, batch_size: int = 4096,
+               cluster_from: int | None = None) -> np.ndarray:
         """K futures per window in world coordinates: -> (N, K, P, 2).
 
         Each future is the mean of p(y|x,z) for z ~ p(z|x); `full=True` draws y ~ p(y|x,z) instead (the
-        whole predictive distribution, for density estimates). `most_likely` uses z = prior mean (K = 1)."""
+        whole predictive distribution, for density estimates). `most_likely` uses z = prior mean (K = 1).
+        `cluster_from = N` draws N futures per window and returns the K means of their k-means clusters
+        (`cluster.kmeans_futures`): a test-time selection on top of plain sampling, not plain sampling."""
         if k < 1:
             raise TrajCVAEError(f"-k must be >= 1 (got {k})")
+        check_cluster_from(k, cluster_from)
+        draws = k
+        if cluster_from is not None:
+            if most_likely or full:
+                raise TrajCVAEError("cluster_from works on the decoder means of prior draws only")
+            draws, batch_size = cluster_from, max(1, batch_size * k // cluster_from)  # same memory per pass
         wt = windows if isinstance(windows, WindowTensors) else WindowTensors.from_windows(windows)
         g = torch.Generator().manual_seed(seed)
-        eps = torch.randn(k, self.model.z_dim, generator=g).to(self.device)  # (K, Z) shared by all windows
+        eps = torch.randn(draws, self.model.z_dim, generator=g).to(self.device)  # (K, Z) shared by all windows
         # A mixture prior also needs each draw's component: shared uniforms, mapped per window by its weights.
-        u = torch.rand(k, generator=g).to(self.device) if self.model.components > 1 else None
+        u = torch.rand(draws, generator=g).to(self.device) if self.model.components > 1 else None
         out = []
         for lo in range(0, len(wt), batch_size):
             idx = torch.arange(lo, min(lo + batch_size, len(wt)))
@@ -91,7 +101,11 @@ class TrajCVAE:
                 y = self.model.decode(ctx, z, b.cv).base_dist
                 y = y.loc + y.scale * torch.randn(y.loc.shape, generator=g).to(self.device)
             else:
-                y = self.model.decode_mean(ctx, z, b.cv)
+                y = self.model.decode_mean(ctx, z, b.cv)  # (B, draws, P, 2)
+            if draws > k:
+                # In the agent frame: k-means is unchanged by a window's rotation and scale, and these
+                # small numbers keep float32 distances exact where world coordinates are large.
+                y = kmeans_futures(y, k)  # (B, K, P, 2)
             out.append(b.to_world(y).float().cpu())
         return torch.cat(out).numpy().astype(np.float64)
 
@@ -101,15 +115,16 @@ class TrajCVAE:
         return build_windows(df, self.config.data, mode="windows" if windows else "latest")
 
     def predict(self, data: pd.DataFrame | Iterable[str | Path], k: int = 20, seed: int = 0,
-                windows: bool = False) -> pd.DataFrame:
+                windows: bool = False, cluster_from: int | None = None) -> pd.DataFrame:
         """K futures per agent as a long table (see `COLUMNS`).
 
         data: a DataFrame with `frame, agent_id, x, y` (and optionally `scene`) or paths of files.
         windows=False: one forecast per agent from its latest frame. windows=True: one for every (agent, t0)
         whose obs_len observed and pred_len future frames are present (evaluation mode).
+        cluster_from: see `sample` (the K futures are cluster means of that many draws).
         """
         w = self.windows(data, windows)
-        return samples_to_frame(w, self.sample(w, k=k, seed=seed))
+        return samples_to_frame(w, self.sample(w, k=k, seed=seed, cluster_from=cluster_from))
 
 
 @dataclass
@@ -122,15 +137,17 @@ class PredictResult:
 
 def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path], out: str | Path, k: int = 20,
                     seed: int = 0, windows: bool = False, device: str = "cpu",
-                    log: Callable[[str], None] | None = None, chunk: int | None = None) -> PredictResult:
+                    log: Callable[[str], None] | None = None, chunk: int | None = None,
+                    cluster_from: int | None = None) -> PredictResult:
     """Load a model, predict K futures for `data` and write the table to `out`.
 
     Streams: windows are made, sampled and written `chunk` at a time (default: about a million output rows
     a piece) and a scene at a time, so memory stays bounded however big the input and K; `out` appears
-    only once complete. `log` gets the data summary."""
+    only once complete. `log` gets the data summary. `cluster_from`: see `TrajCVAE.sample`."""
     predictor = TrajCVAE.load(model, device=device)
     if k < 1:
         raise TrajCVAEError(f"-k must be >= 1 (got {k})")
+    check_cluster_from(k, cluster_from)  # before any file is read or written
     tracks = data if isinstance(data, pd.DataFrame) and "_line" in data else read_tracks(data)
     dc = predictor.config.data
     summary = summarize(tracks, dc.time_step)
@@ -149,8 +166,8 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
         def flush() -> None:
             w = concat_windows(pending, mode)
             pending.clear()
-            writer.write(samples_to_frame(w, predictor.sample(w, k=k, seed=seed, batch_size=batch), scenes,
-                                          integral))
+            writer.write(samples_to_frame(w, predictor.sample(w, k=k, seed=seed, batch_size=batch,
+                                                              cluster_from=cluster_from), scenes, integral))
 
         for part in iter_windows(tracks, dc, mode, chunk=chunk):
             skipped += part.skipped
