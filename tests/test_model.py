@@ -306,3 +306,18 @@ def test_dropout_is_a_training_only_regulariser_that_keeps_old_checkpoint_keys(b
     assert not torch.allclose(model.context(b), model.context(b))  # a different mask on each call
     model.eval()
     torch.testing.assert_close(model.context(b), model.context(b))  # off at prediction time
+
+
+def test_gru_track_encoder(batch_and_cfg):
+    wt, cfg = batch_and_cfg
+    cfg.model.encoder = "gru"
+    b = make_batch(wt, torch.arange(9), cfg.data)
+    model = CVAE(cfg)
+    assert model.context(b).shape == (9, 32)
+    # It reads the steps in order: reversing the observed steps changes the context (a sum would not).
+    rev = make_batch(wt, torch.arange(9), cfg.data)
+    rev.obs = rev.obs.flip(1)
+    assert not torch.allclose(model.context(rev), model.context(b))
+    terms = elbo_loss(model, b, variety_weight=1.0, variety_k=4)
+    terms["loss"].backward()
+    assert model.encoder.ego.gru.weight_ih_l0.grad.abs().sum() > 0

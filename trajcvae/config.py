@@ -50,7 +50,8 @@ class ModelConfig:
     hidden: int = 128  # width of every MLP and of the context
     z_dim: int = 16  # latent size
     heads: int = 4  # attention heads over neighbours
-    dropout: float = 0.0  # training only: dropout after the history encoder's hidden layers (a regulariser)
+    dropout: float = 0.0  # training only: dropout after the MLP track encoder's hidden layers (a regulariser)
+    encoder: str = "mlp"  # how a track is read: "mlp" over its flattened steps, or "gru" over the steps in turn
     min_sigma: float = 0.01  # floor on the decoder's std (normalised units) so the NLL stays finite
     context_sigma: bool = False  # decoder std depends on [context, z] (False: one learned std per step)
     # Components of p(z|x): 1 = one diagonal Gaussian; more = a mixture of that many, with learned weights
@@ -174,6 +175,7 @@ def validate(cfg: Config) -> None:
         (m.hidden > 0 and m.z_dim > 0, "model.hidden and model.z_dim must be > 0"),
         (m.hidden % m.heads == 0, "model.hidden must be divisible by model.heads"),
         (0.0 <= m.dropout < 1.0, "model.dropout must be in [0, 1)"),
+        (m.encoder in ("mlp", "gru"), "model.encoder must be 'mlp' or 'gru'"),
         (t.epochs >= 1, "train.epochs must be >= 1"),
         (t.batch_size >= 1, "train.batch_size must be >= 1"),
         (t.lr > 0, "train.lr must be > 0"),

@@ -27,13 +27,33 @@ def mlp(n_in: int, hidden: int, n_out: int, layers: int = 2, dropout: float = 0.
     return nn.Sequential(*mods)
 
 
-class HistoryEncoder(nn.Module):
-    """x -> context: the agent's own track, plus attention over its neighbours' tracks."""
+class TrackGRU(nn.Module):
+    """(..., T, F) per-step features -> (..., H): a GRU over the observed steps, read from its last state."""
 
-    def __init__(self, obs_len: int, hidden: int, heads: int, dropout: float = 0.0):
+    def __init__(self, n_in: int, hidden: int):
         super().__init__()
-        self.ego = mlp(obs_len * 5, hidden, hidden, dropout=dropout)
-        self.nbr = mlp(obs_len * 7, hidden, hidden, dropout=dropout)
+        self.inp = nn.Linear(n_in, hidden)
+        self.gru = nn.GRU(hidden, hidden, batch_first=True)
+        self.out = nn.Linear(hidden, hidden)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        lead = x.shape[:-2]
+        _, h = self.gru(F.gelu(self.inp(x.reshape((-1,) + x.shape[-2:]))))  # h (1, N, H)
+        return self.out(h[-1]).reshape(lead + (-1,))
+
+
+class HistoryEncoder(nn.Module):
+    """x -> context: the agent's own track, plus attention over its neighbours' tracks. Each track is read
+    by an MLP over its flattened steps (`encoder = "mlp"`) or by a GRU over them (`"gru"`)."""
+
+    def __init__(self, obs_len: int, hidden: int, heads: int, dropout: float = 0.0, encoder: str = "mlp"):
+        super().__init__()
+        self.recurrent = encoder == "gru"
+        if self.recurrent:
+            self.ego, self.nbr = TrackGRU(5, hidden), TrackGRU(7, hidden)
+        else:  # (module names unchanged since the first release: checkpoints keep loading)
+            self.ego = mlp(obs_len * 5, hidden, hidden, dropout=dropout)
+            self.nbr = mlp(obs_len * 7, hidden, hidden, dropout=dropout)
         # A learned "nobody" key lets an agent with no neighbours (or none that matter) attend to nothing.
         self.null = nn.Parameter(torch.zeros(1, 1, hidden))
         self.attn = nn.MultiheadAttention(hidden, heads, batch_first=True)
@@ -41,8 +61,9 @@ class HistoryEncoder(nn.Module):
 
     def forward(self, batch: Batch) -> torch.Tensor:
         B, M = batch.nbr.shape[:2]
-        h = self.ego(batch.obs.flatten(1))  # (B, H)
-        keys = torch.cat([self.null.expand(B, 1, -1), self.nbr(batch.nbr.flatten(2))], 1)  # (B, 1+M, H)
+        obs, nbr = (batch.obs, batch.nbr) if self.recurrent else (batch.obs.flatten(1), batch.nbr.flatten(2))
+        h = self.ego(obs)  # (B, H)
+        keys = torch.cat([self.null.expand(B, 1, -1), self.nbr(nbr)], 1)  # (B, 1+M, H)
         pad = torch.cat([torch.zeros(B, 1, dtype=torch.bool, device=h.device), ~batch.nbr_mask], 1)
         social, _ = self.attn(h.unsqueeze(1), keys, keys, key_padding_mask=pad, need_weights=False)
         return self.out(torch.cat([h, social.squeeze(1)], -1))  # (B, H)
@@ -79,7 +100,7 @@ class CVAE(nn.Module):
         super().__init__()
         d, m = cfg.data, cfg.model
         self.pred_len, self.z_dim, self.min_sigma = d.pred_len, m.z_dim, m.min_sigma
-        self.encoder = HistoryEncoder(d.obs_len, m.hidden, m.heads, m.dropout)
+        self.encoder = HistoryEncoder(d.obs_len, m.hidden, m.heads, m.dropout, m.encoder)
         self.components = m.prior_components
         # p(z|x): mean and log-std per component, plus the mixture's logits when there are several.
         n_logits = self.components if self.components > 1 else 0
