@@ -84,7 +84,7 @@ class TrajCVAE:
             draws, batch_size = cluster_from, max(1, batch_size * k // cluster_from)  # same memory per pass
         wt = windows if isinstance(windows, WindowTensors) else WindowTensors.from_windows(windows)
         g = torch.Generator().manual_seed(seed)
-        eps = torch.randn(draws, self.model.z_dim, generator=g).to(self.device)  # (K, Z) shared by all windows
+        eps = torch.randn(draws, self.model.z_dim, generator=g).to(self.device)  # (draws, Z) shared by all windows
         # A mixture prior also needs each draw's component: shared uniforms, mapped per window by its weights.
         u = torch.rand(draws, generator=g).to(self.device) if self.model.components > 1 else None
         out = []
