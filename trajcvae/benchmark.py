@@ -124,7 +124,7 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
                                  cluster_from)
             row.update(train_minutes=float(metrics.seconds.sum()) / 60, seed=seed,
                        best_epoch=int(metrics.val_min_ade.idxmin()) + 1, epochs=int(len(metrics)))
-            done.write_text(json.dumps(row, indent=2))
+            write_text(done, json.dumps(row, indent=2))
             log(f"{split} seed {seed}: minADE@{k} {row['min_ade']:.3f} minFDE@{k} {row['min_fde']:.3f} "
                 f"(constant velocity {row['cv_ade']:.3f}/{row['cv_fde']:.3f})")
             results.setdefault(split, []).append(row)
@@ -139,14 +139,13 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
               "config": load_config(config).to_dict(), "splits": summary,
               "per_seed": {split: [{c: r[c] for c in ("seed", "min_ade", "min_fde")} for r in rows]
                            for split, rows in results.items()}}
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps(report, indent=2))
+    write_text(out / "results.json", json.dumps(report, indent=2))
     md = markdown_table(summary)
     if seeds > 1:  # the table above averages the seeds; say how far apart they are
         md += "\n" + seed_table(results)
     if cluster_from:
         md += "\n" + cluster_table(summary, k, cluster_from)
-    (out / "results.md").write_text(md)
+    write_text(out / "results.md", md)
     return report
 
 
