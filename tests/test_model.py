@@ -321,3 +321,63 @@ def test_gru_track_encoder(batch_and_cfg):
     terms = elbo_loss(model, b, variety_weight=1.0, variety_k=4)
     terms["loss"].backward()
     assert model.encoder.ego.gru.weight_ih_l0.grad.abs().sum() > 0
+    from trajcvae.config import load_config
+    from trajcvae.errors import TrajCVAEError
+    with pytest.raises(TrajCVAEError, match="model.dropout applies to the mlp track encoder only"):
+        load_config(None, ["model.encoder=gru", "model.dropout=0.1"])  # would silently do nothing
+
+
+def test_augment_drop_neighbors_hides_some_neighbours_only_when_training(batch_and_cfg):
+    wt, cfg = batch_and_cfg
+    idx = torch.arange(len(wt))
+    full = make_batch(wt, idx, cfg.data).nbr_mask
+    assert full.sum() > 50
+    cfg.data.augment_drop_neighbors = 0.5
+    gen = torch.Generator().manual_seed(0)
+    kept = make_batch(wt, idx, cfg.data, augment=True, generator=gen).nbr_mask
+    assert not (kept & ~full).any()  # nobody appears who was not there
+    assert 0.35 < kept.sum() / full.sum() < 0.65
+    torch.testing.assert_close(make_batch(wt, idx, cfg.data).nbr_mask, full)  # never at test time
+    from trajcvae.config import load_config
+    from trajcvae.errors import TrajCVAEError
+    with pytest.raises(TrajCVAEError, match="augment_drop_neighbors must be in"):
+        load_config(None, ["data.augment_drop_neighbors=1"])
+
+
+def test_path_basis_keeps_only_smooth_velocity_changes(batch_and_cfg):
+    wt, cfg = batch_and_cfg
+    b = make_batch(wt, torch.arange(6), cfg.data)
+    keys = set(CVAE(cfg).state_dict())
+    t = torch.arange(12) + 0.5
+    basis = torch.cos(torch.pi * t[:, None] * torch.arange(3)[None] / 12)  # (P, 3) the three slowest cosines
+
+    def residual(model: CVAE) -> float:  # what a fit on the basis leaves of the velocity changes
+        mean = model.decode_mean(model.context(b), torch.randn(6, 5, cfg.model.z_dim), b.cv)  # (B, K, P, 2)
+        dv = torch.diff(mean - b.cv[:, None], dim=-2, prepend=torch.zeros_like(mean[..., :1, :]))
+        cols = dv.reshape(-1, 12, 2).transpose(0, 1).reshape(12, -1)  # (P, B*K*2)
+        return (basis @ torch.linalg.lstsq(basis, cols).solution - cols).abs().max().item()
+
+    assert residual(CVAE(cfg)) > 1e-3  # per-step corrections: any profile
+    cfg.model.path_basis = 3
+    model = CVAE(cfg)
+    assert set(model.state_dict()) == keys  # the projection follows from the config: checkpoints unchanged
+    assert residual(model) < 1e-5
+    from trajcvae.config import load_config
+    from trajcvae.errors import TrajCVAEError
+    with pytest.raises(TrajCVAEError, match="model.path_basis must be between 0 and data.pred_len"):
+        load_config(None, ["model.path_basis=13"])
+
+
+def test_nbr_encounter_says_where_and_when_two_walkers_would_pass(batch_and_cfg):
+    from trajcvae.features import _encounter
+    # The agent walks +x at 1 m/step from the origin; a neighbour 10 m ahead and 2 m aside walks towards it
+    # at 1 m/step: they would pass 2 m apart after 5 steps. One seen at t0 only has no velocity: zeros.
+    obs = torch.tensor([[[-1.0, 0.0], [0.0, 0.0]]])  # (B, T, 2)
+    nbr = torch.tensor([[[[11.0, 2.0], [10.0, 2.0]], [[float("nan")] * 2, [3.0, 3.0]]]])  # (B, M, T, 2)
+    torch.testing.assert_close(_encounter(obs, nbr, 12), torch.tensor([[[0.0, 2.0, 2.0, 5 / 12], [0.0] * 4]]))
+    wt, cfg = batch_and_cfg
+    cfg.data.nbr_encounter = True
+    b = make_batch(wt, torch.arange(7), cfg.data)
+    assert b.nbr.shape[-1] == 11 and (b.nbr[..., 7:].abs().sum() > 0)
+    terms = elbo_loss(CVAE(cfg), b, variety_weight=1.0, variety_k=4)
+    assert torch.isfinite(terms["loss"])

@@ -42,3 +42,19 @@ def test_resume_keeps_averaging_rather_than_restarting_the_ema(sim_files, tmp_pa
 def test_ema_must_be_a_decay():
     with pytest.raises(Exception, match="train.ema"):
         load_config(None, ["train.ema=1.5"])
+
+
+def test_augment_reverse_trains_on_twice_the_windows(sim_files, tmp_path):
+    runs = {}
+    for flag in ("false", "true"):
+        cfg = load_config(None, TINY + ["train.epochs=1", f"data.augment_reverse={flag}"])
+        train([sim_files["train"]], [sim_files["val"]], cfg, tmp_path / flag, progress=False)
+        runs[flag] = torch.load(tmp_path / flag / "best.pt", weights_only=True)
+    n = {k: r["stats"]["train_windows"] for k, r in runs.items()}
+    assert n["true"] == 2 * n["false"] > 0
+    assert runs["true"]["config"]["data"]["augment_reverse"] is True
+    # Without val files the held-out windows are cut first, and none of them enters training reversed.
+    cfg = load_config(None, TINY + ["train.epochs=1", "data.augment_reverse=true"])
+    train([sim_files["train"]], None, cfg, tmp_path / "holdout", progress=False)
+    stats = torch.load(tmp_path / "holdout" / "best.pt", weights_only=True)["stats"]
+    assert stats["train_windows"] + 2 * stats["val_windows"] == n["true"]

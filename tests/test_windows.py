@@ -5,7 +5,7 @@ import pytest
 from trajcvae.config import DataConfig
 from trajcvae.data import read_tracks
 from trajcvae.errors import DataError
-from trajcvae.windows import build_windows
+from trajcvae.windows import build_windows, reversed_copies, reversed_tracks
 
 from .conftest import ETH_UCY
 
@@ -70,3 +70,22 @@ def test_standard_eth_ucy_window_counts():
     counts = {s: len(build_windows(read_tracks([ETH_UCY / s / "test"]), DataConfig()))
               for s in ("eth", "hotel", "zara1", "zara2")}
     assert counts == {"eth": 364, "hotel": 1197, "zara1": 2356, "zara2": 5910}
+
+
+def test_reversed_tracks_give_each_window_played_backwards(track_table):
+    cfg = DataConfig(obs_len=4, pred_len=3)
+    tracks = read_tracks(track_table)
+    fwd, rev = build_windows(tracks, cfg), build_windows(reversed_tracks(tracks), cfg)
+    assert len(rev) == len(fwd) and set(rev.scene) == {s + "~reversed" for s in set(fwd.scene)}
+    # Each window's 7 positions, read backwards, are those of a reversed window: its path starts at frame
+    # -(t0 + 3 steps) and its t0' is 3 steps later (frames advance by 10 here), -t0 as obs_len - 1 = pred_len.
+    for i in range(len(fwd)):
+        path = np.concatenate([fwd.obs[i], fwd.fut[i]])[::-1]
+        j = np.flatnonzero((rev.agent_id == fwd.agent_id[i]) & (rev.t0 == -(fwd.t0[i] + 30) + 30))
+        assert len(j) == 1
+        np.testing.assert_allclose(np.concatenate([rev.obs[j[0]], rev.fut[j[0]]]), path)
+    # Reversed copies of a subset are those of its windows only.
+    assert len(reversed_copies(fwd, rev, cfg)) == len(fwd)
+    part = fwd.subset(np.flatnonzero(fwd.t0 <= 100))
+    copies = reversed_copies(part, rev, cfg)
+    assert len(copies) == len(part) and set(-copies.t0) == set(part.t0)  # t0' = -t0 here (see above)

@@ -20,7 +20,7 @@ from . import __version__
 from .config import DataConfig
 from .data import list_files, read_tracks
 from .tracks import summarize
-from .windows import Windows, build_windows
+from .windows import Windows, build_windows, reversed_tracks
 
 WINDOW_KEYS = ("obs_len", "pred_len", "time_step", "neighbor_radius", "max_neighbors")
 
@@ -62,7 +62,10 @@ def load_windows(paths: Iterable[str | Path], cfg: DataConfig, mode: str = "wind
 
 
 def _build(paths, cfg: DataConfig, mode: str) -> tuple[Windows, str]:
+    """mode "reversed": the "windows" of the tracks played backwards (training augmentation)."""
     tracks = read_tracks(paths)
+    if mode == "reversed":
+        return build_windows(reversed_tracks(tracks), cfg, "windows"), summarize(tracks, cfg.time_step).line()
     return build_windows(tracks, cfg, mode), summarize(tracks, cfg.time_step).line()
 
 

@@ -31,11 +31,17 @@ class DataConfig:
     # Unit (metres) of the neighbours' positions; 0 = the agent's own scale, like its track. A fixed unit
     # keeps the gaps to neighbours metric, so a fast walker's neighbours do not look closer than they are.
     nbr_unit: float = 0.0
+    # Give each neighbour's track 4 more inputs: where and when it would pass closest to the agent if both
+    # kept their velocity at t0 (the encounter a walker steers to avoid).
+    nbr_encounter: bool = False
     # Steps behind t0 averaged for the velocity the decoder extrapolates from (1 = the last step alone).
     # More steps steady it where positions are noisy (eth's observed step speeds vary twice as much).
     cv_steps: int = 1
     augment_rotate: bool = True  # training only: random rotation of each window (only matters for frame="world")
     augment_flip: bool = True  # training only: random mirror image of each window (left/right symmetry)
+    # Training only: add every training scene played backwards (twice the windows, twice the epoch time).
+    augment_reverse: bool = False
+    augment_drop_neighbors: float = 0.0  # training only: chance that each neighbour is hidden from a window
     augment_noise: float = 0.0  # training only: std (metres) of Gaussian jitter on observed positions
     # Each training window draws its own jitter std, uniformly from [0, 2 x augment_noise] (same mean), so the
     # model sees smooth and rough histories side by side and can tell from a history how far to trust it.
@@ -50,8 +56,10 @@ class ModelConfig:
     hidden: int = 128  # width of every MLP and of the context
     z_dim: int = 16  # latent size
     heads: int = 4  # attention heads over neighbours
-    dropout: float = 0.0  # training only: dropout after the MLP track encoder's hidden layers (a regulariser)
+    dropout: float = 0.0  # training only: dropout after the MLP track encoder's hidden layers (encoder = "mlp")
     encoder: str = "mlp"  # how a track is read: "mlp" over its flattened steps, or "gru" over the steps in turn
+    # Velocity corrections limited to the slowest `path_basis` cosines over the future steps (0 = any, per step).
+    path_basis: int = 0
     min_sigma: float = 0.01  # floor on the decoder's std (normalised units) so the NLL stays finite
     context_sigma: bool = False  # decoder std depends on [context, z] (False: one learned std per step)
     # Components of p(z|x): 1 = one diagonal Gaussian; more = a mixture of that many, with learned weights
@@ -171,11 +179,15 @@ def validate(cfg: Config) -> None:
         (d.nbr_unit >= 0, "data.nbr_unit must be >= 0"),
         (d.augment_noise >= 0, "data.augment_noise must be >= 0"),
         (0.0 <= d.augment_noise_clean < 1.0, "data.augment_noise_clean must be in [0, 1)"),
+        (0.0 <= d.augment_drop_neighbors < 1.0, "data.augment_drop_neighbors must be in [0, 1)"),
         (1 <= d.cv_steps < d.obs_len, "data.cv_steps must be between 1 and obs_len - 1"),
         (m.hidden > 0 and m.z_dim > 0, "model.hidden and model.z_dim must be > 0"),
         (m.hidden % m.heads == 0, "model.hidden must be divisible by model.heads"),
         (0.0 <= m.dropout < 1.0, "model.dropout must be in [0, 1)"),
         (m.encoder in ("mlp", "gru"), "model.encoder must be 'mlp' or 'gru'"),
+        (0 <= m.path_basis <= d.pred_len, "model.path_basis must be between 0 and data.pred_len"),
+        (m.dropout == 0 or m.encoder == "mlp",
+         "model.dropout applies to the mlp track encoder only: set it to 0 with model.encoder = gru"),
         (t.epochs >= 1, "train.epochs must be >= 1"),
         (t.batch_size >= 1, "train.batch_size must be >= 1"),
         (t.lr > 0, "train.lr must be > 0"),

@@ -38,7 +38,8 @@ class WindowTensors:
 @dataclass
 class Batch:
     obs: torch.Tensor  # (B, T_obs, 5): position, velocity, observed flag, in the agent's frame
-    nbr: torch.Tensor  # (B, M, T_obs, 7): position, velocity, position relative to the agent, flag
+    nbr: torch.Tensor  # (B, M, T_obs, 7): position, velocity, position relative to the agent, flag (+ 4, see
+    # `nbr_encounter`)
     nbr_mask: torch.Tensor  # (B, M) True where the neighbour slot is filled
     cv: torch.Tensor  # (B, T_pred, 2) constant-velocity extrapolation in the agent's frame
     fut: torch.Tensor | None  # (B, T_pred, 2) true future in the agent's frame (training/evaluation)
@@ -74,6 +75,11 @@ def make_batch(wt: WindowTensors, idx, cfg: DataConfig, device: torch.device | s
         sigma = sigma.to(obs.device)
         obs = obs + sigma[:, None, None] * torch.randn(obs.shape, generator=generator).to(obs.device)
         nbr = nbr + sigma[:, None, None, None] * torch.randn(nbr.shape, generator=generator).to(nbr.device)
+    if augment and cfg.augment_drop_neighbors > 0:
+        # Crowds differ between scenes (12 neighbours within 5 m in a dense one, one or two in a sparse one):
+        # hiding a random share of the neighbours shows each window at several densities.
+        gone = torch.rand(nbr.shape[:2], generator=generator).to(nbr.device) < cfg.augment_drop_neighbors
+        nbr = nbr.masked_fill(gone[:, :, None, None], float("nan"))  # (B, M, T, 2)
     valid = ~torch.isnan(obs[..., 0])  # (B, T); the last step (t0) is always observed
     origin = obs[:, -1]
     first = valid.float().argmax(dim=1)  # first observed step
@@ -116,6 +122,8 @@ def make_batch(wt: WindowTensors, idx, cfg: DataConfig, device: torch.device | s
     rel = nbr_p - obs_p.unsqueeze(1)  # neighbour relative to the agent at the same step
     obs_f = torch.cat([_clean(obs_l), _clean(_velocity(obs_l)), valid.unsqueeze(-1).float()], -1)
     nbr_f = torch.cat([_clean(nbr_p), _clean(_velocity(nbr_l)), _clean(rel), nbr_valid.unsqueeze(-1).float()], -1)
+    if cfg.nbr_encounter:  # + 4 channels, the same at every step: where the two would pass each other
+        nbr_f = torch.cat([nbr_f, _encounter(obs_p, nbr_p, cfg.pred_len)[:, :, None].expand(-1, -1, T, -1)], -1)
     v_last = obs_l[:, -1] - obs_l[:, -2]  # backward difference at t0; nan if t0 has no predecessor
     if cfg.cv_steps > 1:  # mean velocity over the last cv_steps steps, where that far back was observed
         v_mean = (obs_l[:, -1] - obs_l[:, -1 - cfg.cv_steps]) / cfg.cv_steps
@@ -125,6 +133,18 @@ def make_batch(wt: WindowTensors, idx, cfg: DataConfig, device: torch.device | s
     cv = v_last.unsqueeze(1) * steps[None, :, None]  # (B, P, 2)
     fut_l = None if fut is None else scaled(rotated(fut), scale)  # (B, P, 2)
     return Batch(obs_f, nbr_f, nbr_valid[..., -1], cv, fut_l, origin, rot, scale)
+
+
+def _encounter(obs: torch.Tensor, nbr: torch.Tensor, horizon: int) -> torch.Tensor:
+    """Closest approach if the agent (B, T, 2) and each neighbour (B, M, T, 2) kept their last step's
+    velocity: the gap at that moment (2 channels), its length and its time in units of `horizon` steps,
+    capped to [0, horizon]: who is on a collision course, and how soon. Uses t0 and the step before only.
+    -> (B, M, 4), zeros for an empty slot or a neighbour seen at t0 alone (no velocity)."""
+    gap = nbr[:, :, -1] - obs[:, None, -1]  # (B, M, 2) at t0
+    closing = (nbr[:, :, -1] - nbr[:, :, -2]) - (obs[:, None, -1] - obs[:, None, -2])  # relative velocity
+    t = (-(gap * closing).sum(-1) / (closing * closing).sum(-1).clamp(min=1e-6)).clamp(0, horizon)  # (B, M)
+    at = gap + closing * t[..., None]  # (B, M, 2)
+    return _clean(torch.cat([at, at.norm(dim=-1, keepdim=True), (t / horizon)[..., None]], -1))
 
 
 def _velocity(p: torch.Tensor) -> torch.Tensor:

@@ -46,14 +46,15 @@ class HistoryEncoder(nn.Module):
     """x -> context: the agent's own track, plus attention over its neighbours' tracks. Each track is read
     by an MLP over its flattened steps (`encoder = "mlp"`) or by a GRU over them (`"gru"`)."""
 
-    def __init__(self, obs_len: int, hidden: int, heads: int, dropout: float = 0.0, encoder: str = "mlp"):
+    def __init__(self, obs_len: int, hidden: int, heads: int, dropout: float = 0.0, encoder: str = "mlp",
+                 nbr_channels: int = 7):
         super().__init__()
         self.recurrent = encoder == "gru"
         if self.recurrent:
-            self.ego, self.nbr = TrackGRU(5, hidden), TrackGRU(7, hidden)
+            self.ego, self.nbr = TrackGRU(5, hidden), TrackGRU(nbr_channels, hidden)
         else:  # (module names unchanged since the first release: checkpoints keep loading)
             self.ego = mlp(obs_len * 5, hidden, hidden, dropout=dropout)
-            self.nbr = mlp(obs_len * 7, hidden, hidden, dropout=dropout)
+            self.nbr = mlp(obs_len * nbr_channels, hidden, hidden, dropout=dropout)
         # A learned "nobody" key lets an agent with no neighbours (or none that matter) attend to nothing.
         self.null = nn.Parameter(torch.zeros(1, 1, hidden))
         self.attn = nn.MultiheadAttention(hidden, heads, batch_first=True)
@@ -89,6 +90,16 @@ class Decoder(nn.Module):
         return self.rest(c + self.from_z(z)).unflatten(-1, (self.pred_len, self.channels))
 
 
+def smooth_projection(steps: int, components: int) -> torch.Tensor | None:
+    """(P, P) orthogonal projection onto the first `components` DCT-II cosines over `steps`; None for 0."""
+    if components == 0:
+        return None
+    t = torch.arange(steps, dtype=torch.float64) + 0.5
+    basis = torch.cos(torch.pi * t[:, None] * torch.arange(components, dtype=torch.float64)[None] / steps)  # (P, C)
+    q, _ = torch.linalg.qr(basis)
+    return (q @ q.T).float()
+
+
 def diag_normal(params: torch.Tensor) -> Independent:
     """Split (..., 2Z) into mean and log-std of a diagonal Gaussian over the last dim."""
     mu, log_sigma = params.chunk(2, dim=-1)
@@ -100,7 +111,7 @@ class CVAE(nn.Module):
         super().__init__()
         d, m = cfg.data, cfg.model
         self.pred_len, self.z_dim, self.min_sigma = d.pred_len, m.z_dim, m.min_sigma
-        self.encoder = HistoryEncoder(d.obs_len, m.hidden, m.heads, m.dropout, m.encoder)
+        self.encoder = HistoryEncoder(d.obs_len, m.hidden, m.heads, m.dropout, m.encoder, 11 if d.nbr_encounter else 7)
         self.components = m.prior_components
         # p(z|x): mean and log-std per component, plus the mixture's logits when there are several.
         n_logits = self.components if self.components > 1 else 0
@@ -109,6 +120,9 @@ class CVAE(nn.Module):
         self.context_sigma = m.context_sigma
         self.decoder = Decoder(m.hidden, m.z_dim, 2 * m.hidden, d.pred_len, 4 if m.context_sigma else 2)
         self.log_sigma = nn.Parameter(torch.full((d.pred_len, 2), -1.0))  # std of p(y|x,z)
+        # With `path_basis` = C, the decoder's velocity corrections are projected onto the C slowest cosines
+        # over the P steps: only smooth changes of speed and heading (not saved: it follows from the config).
+        self.register_buffer("smooth", smooth_projection(d.pred_len, m.path_basis), persistent=False)
 
     def context(self, batch: Batch) -> torch.Tensor:
         return self.encoder(batch)  # (B, H)
@@ -162,8 +176,9 @@ class CVAE(nn.Module):
 
     def _mean(self, out: torch.Tensor, cv: torch.Tensor) -> torch.Tensor:
         extra = out.dim() - 3
+        dv = out[..., :2] if self.smooth is None else self.smooth @ out[..., :2]  # (B, ..., P, 2)
         # Corrections are per-step velocity changes: their running sum keeps the path smooth.
-        return cv.reshape(cv.shape[:1] + (1,) * extra + cv.shape[1:]) + out[..., :2].cumsum(-2)
+        return cv.reshape(cv.shape[:1] + (1,) * extra + cv.shape[1:]) + dv.cumsum(-2)
 
     def decode(self, ctx: torch.Tensor, z: torch.Tensor, cv: torch.Tensor) -> Independent:
         """p(y|x,z): event (P, 2)."""

@@ -31,7 +31,7 @@ from .features import WindowTensors, make_batch
 from .metrics import fit_cv_noise, min_ade_fde
 from .model import CVAE
 from .predict import TrajCVAE, resolve_device
-from .windows import Windows, build_windows
+from .windows import Windows, build_windows, concat_windows, reversed_copies
 
 METRICS = ["epoch", "beta", "lr", "train_loss", "train_nll", "train_kl", "train_elbo", "val_nll", "val_kl",
            "val_elbo", "val_min_ade", "val_min_fde", "seconds"]
@@ -106,6 +106,9 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
     val_w = load_windows(val_paths, cfg, log, "val: ", cache_dir) if val_paths else None
     if val_w is None:
         train_w, val_w = holdout(train_w)
+    if cfg.data.augment_reverse:  # every training window also played backwards: twice the windows
+        rev = cached_windows(train_paths, cfg.data, "reversed", cache_dir)
+        train_w = concat_windows([train_w, reversed_copies(train_w, rev, cfg.data)], "windows")
     stats = {"cv_noise": fit_cv_noise(train_w.obs, train_w.fut), "train_windows": len(train_w),
              "val_windows": len(val_w)}
     tr, va = WindowTensors.from_windows(train_w), WindowTensors.from_windows(val_w)

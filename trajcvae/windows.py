@@ -41,6 +41,24 @@ class Windows:
                        self.t0[idx], self.step[idx])
 
 
+def reversed_tracks(df: pd.DataFrame) -> pd.DataFrame:
+    """The same tracks played backwards (frame ids negated), as scenes named '<scene>~reversed'.
+    Walking is close to time-symmetric, so each reversed window is a plausible new training example."""
+    rev = df.assign(frame=-df["frame"], scene=df["scene"].astype(str) + "~reversed")
+    return rev.sort_values(["scene", "agent_id", "frame"], kind="stable").reset_index(drop=True)
+
+
+def reversed_copies(w: Windows, rev: Windows, cfg: DataConfig) -> Windows:
+    """The windows of `rev` (from `reversed_tracks`) that replay a window of `w` backwards: the same agent
+    over the same frames. So a training set with a held-out part gets reversed copies of its own windows
+    only, never of the held-out ones."""
+    shift = (cfg.obs_len - 1 - cfg.pred_len) * rev.step  # a forward t0 = -t0' + shift
+    key = pd.MultiIndex.from_arrays([pd.Index(rev.scene.astype(str)).str.removesuffix("~reversed"),
+                                     rev.agent_id, -rev.t0 + shift])
+    own = pd.MultiIndex.from_arrays([w.scene.astype(str), w.agent_id, w.t0])
+    return rev.subset(np.flatnonzero(key.isin(own)))
+
+
 def build_windows(df: pd.DataFrame, cfg: DataConfig, mode: str = "windows") -> Windows:
     """Make windows from a track table (see `data.read_tracks`).
 
