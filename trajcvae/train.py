@@ -107,8 +107,10 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
     if val_w is None:
         train_w, val_w = holdout(train_w)
     if cfg.data.augment_reverse:  # every training window also played backwards: twice the windows
-        rev = cached_windows(train_paths, cfg.data, "reversed", cache_dir)
-        train_w = concat_windows([train_w, reversed_copies(train_w, rev, cfg.data)], "windows")
+        rev = reversed_copies(train_w, cached_windows(train_paths, cfg.data, "reversed", cache_dir), cfg.data)
+        train_w = concat_windows([train_w, rev], "windows")
+        if log is not None:
+            log(f"train: + {len(rev)} windows played backwards (augment_reverse)")
     stats = {"cv_noise": fit_cv_noise(train_w.obs, train_w.fut), "train_windows": len(train_w),
              "val_windows": len(val_w)}
     tr, va = WindowTensors.from_windows(train_w), WindowTensors.from_windows(val_w)
