@@ -1,7 +1,7 @@
 """Cross-scene validation: choose configs on a scene the model has not seen, without any test file.
 
     python benchmarks/cross_scene.py --holdout hotel --set data.nbr_unit=0 --out /tmp/cs/nbr0
-    python benchmarks/cross_scene.py --holdout students
+    python benchmarks/cross_scene.py --holdout students,hotel,zara --seeds 2 --out /tmp/cs/shipped
 
 The splits' `val` files are later stretches of the *training* scenes, so they measure how well a config
 fits those scenes; the benchmark asks how it transfers to a new one (and `eth`, the hardest split, has
@@ -10,7 +10,9 @@ nothing like its test scene in `val`). This script builds that situation from on
 group (`--holdout`) are set aside, the model trains on the rest's `train` files and picks its epoch on the
 rest's `val` files, exactly as the benchmark does, and the chosen checkpoint is then scored (minADE/minFDE@K)
 on every file of the held-out group. `hotel` (raw ETH clicks, like `eth`) held out of an otherwise UCY
-training set is the closest stand-in for the `eth` split; `students` stands in for `univ`.
+training set is the closest stand-in for the `eth` split; `students` stands in for `univ`, `zara` for
+`zara1` and `zara2`. With several folds and `--seeds N`, each (fold, seed) run lands in `<out>/<fold>/seed<N>`
+(finished runs are read back, so a re-run resumes) and `<out>/summary.md` gets each fold's mean score.
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ import json
 import time
 from pathlib import Path
 
-from trajcvae import TrajCVAE
+from trajcvae import TrajCVAE, checkpoint
 from trajcvae.config import load_config
 from trajcvae.evaluate import evaluate
 from trajcvae.train import train
@@ -44,32 +46,74 @@ def cross_scene_files(split_dir: Path, holdout: str) -> tuple[list[Path], list[P
     return tr, va, held
 
 
+def score(run: dict) -> float:
+    """One run's number for comparing configs: the mean of its held-out minADE and minFDE (metres)."""
+    return (run["min_ade"] + run["min_fde"]) / 2
+
+
+def summary_table(runs: list[dict]) -> str:
+    """Markdown: per fold, each seed's minADE/minFDE and the mean score over its seeds."""
+    lines = ["| fold | seeds | minADE/minFDE per seed | score (mean of (minADE + minFDE) / 2) |", "|---|---|---|---|"]
+    for fold in dict.fromkeys(r["holdout"] for r in runs):
+        mine = sorted((r for r in runs if r["holdout"] == fold), key=lambda r: r["seed"])
+        per_seed = ", ".join(f"{r['min_ade']:.4f}/{r['min_fde']:.4f}" for r in mine)
+        mean = sum(map(score, mine)) / len(mine)
+        lines.append(f"| {fold} | {', '.join(str(r['seed']) for r in mine)} | {per_seed} | {mean:.4f} |")
+    return "\n".join(lines)
+
+
+def run_fold(split_dir: Path, holdout: str, config: str, overrides: list[str], seed: int, out: Path,
+             threads: int, k: int) -> dict:
+    """Train and score one fold with one seed in `out`; a finished run (its cross_scene.json) is read back,
+    an interrupted one resumed."""
+    done = out / "cross_scene.json"
+    if done.exists():
+        return json.loads(done.read_text())
+    tr, va, held = cross_scene_files(split_dir, holdout)
+    cfg = load_config(config, [f"train.num_threads={threads}", *overrides, f"train.seed={seed}"])
+    t = time.time()
+    result = train(tr, va, cfg, out, resume=(out / "last.pt").exists(), progress=False)
+    seconds = time.time() - t  # train() has set torch's threads to --threads for the evaluation too
+    scores = evaluate(TrajCVAE.load(out / "best.pt"), held, k=k)["scenes"]["overall"]
+    report = {"split": split_dir.name, "holdout": holdout, "seed": seed, "overrides": overrides,
+              "best_epoch": result.best_epoch, "val_min_ade": result.best_val_min_ade,
+              "train_seconds": round(seconds, 1), "held_out_files": [f.name for f in held],
+              **{key: scores[key] for key in ("windows", "min_ade", "min_fde")}}
+    checkpoint.write_text(done, json.dumps(report, indent=2))
+    return report
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--root", default="../shared/datasets/eth_ucy", help="ETH/UCY root")
     ap.add_argument("--split", default="eth", help="split whose train/val files are used (its test is not)")
-    ap.add_argument("--holdout", default="hotel", help=f"scene group to hold out: {', '.join(GROUPS)}")
+    ap.add_argument("--holdout", default="hotel",
+                    help=f"scene group(s) to hold out, comma-separated: {', '.join(GROUPS)}")
+    ap.add_argument("--seeds", type=int, default=1, help="train seeds 0..N-1 on every fold")
     ap.add_argument("--config", default="configs/eth_ucy.toml")
     ap.add_argument("--set", nargs="*", default=[], help="config overrides, section.key=value")
-    ap.add_argument("--out", default="/tmp/trajcvae-cross-scene", help="run folder")
+    ap.add_argument("--out", default="/tmp/trajcvae-cross-scene", help="folder: one run in <out>/<fold>/seed<N>")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     ap.add_argument("-k", type=int, default=20)
     args = ap.parse_args()
 
-    tr, va, held = cross_scene_files(Path(args.root) / args.split, args.holdout)
-    cfg = load_config(args.config, [f"train.num_threads={args.threads}", *args.set])
-    out = Path(args.out)
-    t = time.time()
-    result = train(tr, va, cfg, out, progress=False)
-    seconds = time.time() - t  # train() has set torch's threads to --threads for the evaluation too
-    scores = evaluate(TrajCVAE.load(out / "best.pt"), held, k=args.k)["scenes"]["overall"]
-    report = {"split": args.split, "holdout": args.holdout, "overrides": args.set, "best_epoch": result.best_epoch,
-              "val_min_ade": result.best_val_min_ade, "train_seconds": round(seconds, 1),
-              "held_out_files": [f.name for f in held], **{k: scores[k] for k in ("windows", "min_ade", "min_fde")}}
-    (out / "cross_scene.json").write_text(json.dumps(report, indent=2))
-    print(f"{args.holdout} held out of {args.split}'s train/val {' '.join(args.set) or '(config as is)'}: "
-          f"minADE/minFDE@{args.k} {scores['min_ade']:.4f}/{scores['min_fde']:.4f} on {scores['windows']} windows "
-          f"(epoch {result.best_epoch}, {seconds:.0f} s)")
+    folds = [f.strip() for f in args.holdout.split(",") if f.strip()]
+    for fold in folds:  # every fold checked before the first run starts
+        cross_scene_files(Path(args.root) / args.split, fold)
+    if args.seeds < 1:
+        raise SystemExit("--seeds must be >= 1")
+    runs = []
+    for fold in folds:
+        for seed in range(args.seeds):
+            run = run_fold(Path(args.root) / args.split, fold, args.config, args.set, seed,
+                           Path(args.out) / fold / f"seed{seed}", args.threads, args.k)
+            print(f"{fold} held out of {args.split}'s train/val, seed {seed}, {' '.join(args.set) or '(config as is)'}: "
+                  f"minADE/minFDE@{args.k} {run['min_ade']:.4f}/{run['min_fde']:.4f} on {run['windows']} windows "
+                  f"(epoch {run['best_epoch']}, {run['train_seconds']:.0f} s)", flush=True)
+            runs.append(run)
+    table = summary_table(runs)
+    checkpoint.write_text(Path(args.out) / "summary.md", table + "\n")
+    print(table)
 
 
 if __name__ == "__main__":

@@ -35,3 +35,17 @@ def test_cross_scene_refuses_an_unknown_group(tmp_path):
     cs = load_script("cross_scene")
     with pytest.raises(SystemExit, match="--holdout must be one of"):
         cs.cross_scene_files(tmp_path, "nowhere")
+
+
+def test_cross_scene_summary_scores_each_fold_over_its_seeds(tmp_path):
+    cs = load_script("cross_scene")
+    runs = [{"holdout": "students", "seed": 1, "min_ade": 0.3, "min_fde": 0.5},
+            {"holdout": "students", "seed": 0, "min_ade": 0.2, "min_fde": 0.4},
+            {"holdout": "hotel", "seed": 0, "min_ade": 0.1, "min_fde": 0.2}]
+    table = cs.summary_table(runs).splitlines()
+    assert table[2] == "| students | 0, 1 | 0.2000/0.4000, 0.3000/0.5000 | 0.3500 |"  # (0.3 + 0.4) / 2
+    assert table[3] == "| hotel | 0 | 0.1000/0.2000 | 0.1500 |"
+    # A finished run is read back, not retrained (no data needed to show it).
+    done = {"holdout": "hotel", "seed": 3, "min_ade": 0.1, "min_fde": 0.2}
+    (tmp_path / "cross_scene.json").write_text(__import__("json").dumps(done))
+    assert cs.run_fold(tmp_path / "nowhere", "hotel", "configs/eth_ucy.toml", [], 3, tmp_path, 1, 20) == done
