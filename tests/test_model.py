@@ -374,7 +374,8 @@ def test_nbr_encounter_says_where_and_when_two_walkers_would_pass(batch_and_cfg)
     # at 1 m/step: they would pass 2 m apart after 5 steps. One seen at t0 only has no velocity: zeros.
     obs = torch.tensor([[[-1.0, 0.0], [0.0, 0.0]]])  # (B, T, 2)
     nbr = torch.tensor([[[[11.0, 2.0], [10.0, 2.0]], [[float("nan")] * 2, [3.0, 3.0]]]])  # (B, M, T, 2)
-    torch.testing.assert_close(_encounter(obs, nbr, 12), torch.tensor([[[0.0, 2.0, 2.0, 5 / 12], [0.0] * 4]]))
+    rel = nbr - obs[:, None]  # (B, M, T, 2) as make_batch computes it
+    torch.testing.assert_close(_encounter(rel, 12), torch.tensor([[[0.0, 2.0, 2.0, 5 / 12], [0.0] * 4]]))
     wt, cfg = batch_and_cfg
     cfg.data.nbr_encounter = True
     b = make_batch(wt, torch.arange(7), cfg.data)

@@ -64,9 +64,10 @@ def load_windows(paths: Iterable[str | Path], cfg: DataConfig, mode: str = "wind
 def _build(paths, cfg: DataConfig, mode: str) -> tuple[Windows, str]:
     """mode "reversed": the "windows" of the tracks played backwards (training augmentation)."""
     tracks = read_tracks(paths)
+    line = summarize(tracks, cfg.time_step).line()
     if mode == "reversed":
-        return build_windows(reversed_tracks(tracks), cfg, "windows"), summarize(tracks, cfg.time_step).line()
-    return build_windows(tracks, cfg, mode), summarize(tracks, cfg.time_step).line()
+        return build_windows(reversed_tracks(tracks), cfg, "windows"), line
+    return build_windows(tracks, cfg, mode), line
 
 
 def _save(w: Windows, line: str, path: Path) -> None:

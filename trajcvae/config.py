@@ -39,7 +39,7 @@ class DataConfig:
     cv_steps: int = 1
     augment_rotate: bool = True  # training only: random rotation of each window (only matters for frame="world")
     augment_flip: bool = True  # training only: random mirror image of each window (left/right symmetry)
-    # Training only: add every training scene played backwards (twice the windows, twice the epoch time).
+    # Training only: add every training window played backwards (twice the windows, twice the epoch time).
     augment_reverse: bool = False
     augment_drop_neighbors: float = 0.0  # training only: chance that each neighbour is hidden from a window
     augment_noise: float = 0.0  # training only: std (metres) of Gaussian jitter on observed positions

@@ -123,7 +123,7 @@ def make_batch(wt: WindowTensors, idx, cfg: DataConfig, device: torch.device | s
     obs_f = torch.cat([_clean(obs_l), _clean(_velocity(obs_l)), valid.unsqueeze(-1).float()], -1)
     nbr_f = torch.cat([_clean(nbr_p), _clean(_velocity(nbr_l)), _clean(rel), nbr_valid.unsqueeze(-1).float()], -1)
     if cfg.nbr_encounter:  # + 4 channels, the same at every step: where the two would pass each other
-        nbr_f = torch.cat([nbr_f, _encounter(obs_p, nbr_p, cfg.pred_len)[:, :, None].expand(-1, -1, T, -1)], -1)
+        nbr_f = torch.cat([nbr_f, _encounter(rel, cfg.pred_len)[:, :, None].expand(-1, -1, T, -1)], -1)
     v_last = obs_l[:, -1] - obs_l[:, -2]  # backward difference at t0; nan if t0 has no predecessor
     if cfg.cv_steps > 1:  # mean velocity over the last cv_steps steps, where that far back was observed
         v_mean = (obs_l[:, -1] - obs_l[:, -1 - cfg.cv_steps]) / cfg.cv_steps
@@ -135,13 +135,19 @@ def make_batch(wt: WindowTensors, idx, cfg: DataConfig, device: torch.device | s
     return Batch(obs_f, nbr_f, nbr_valid[..., -1], cv, fut_l, origin, rot, scale)
 
 
-def _encounter(obs: torch.Tensor, nbr: torch.Tensor, horizon: int) -> torch.Tensor:
-    """Closest approach if the agent (B, T, 2) and each neighbour (B, M, T, 2) kept their last step's
-    velocity: the gap at that moment (2 channels), its length and its time in units of `horizon` steps,
-    capped to [0, horizon]: who is on a collision course, and how soon. Uses t0 and the step before only.
+def nbr_channels(cfg: DataConfig) -> int:
+    """Features per neighbour and step in `Batch.nbr`: 7, plus 4 with `nbr_encounter`."""
+    return 11 if cfg.nbr_encounter else 7
+
+
+def _encounter(rel: torch.Tensor, horizon: int) -> torch.Tensor:
+    """Closest approach if the agent and each neighbour kept their last step's velocity, from the
+    neighbour's position relative to the agent (B, M, T, 2): the gap at that moment (2 channels), its length
+    and its time in units of `horizon` steps, capped to [0, horizon]: who is on a collision course, and how
+    soon. Uses t0 and the step before only.
     -> (B, M, 4), zeros for an empty slot or a neighbour seen at t0 alone (no velocity)."""
-    gap = nbr[:, :, -1] - obs[:, None, -1]  # (B, M, 2) at t0
-    closing = (nbr[:, :, -1] - nbr[:, :, -2]) - (obs[:, None, -1] - obs[:, None, -2])  # relative velocity
+    gap = rel[:, :, -1]  # (B, M, 2) at t0
+    closing = rel[:, :, -1] - rel[:, :, -2]  # relative velocity
     t = (-(gap * closing).sum(-1) / (closing * closing).sum(-1).clamp(min=1e-6)).clamp(0, horizon)  # (B, M)
     at = gap + closing * t[..., None]  # (B, M, 2)
     return _clean(torch.cat([at, at.norm(dim=-1, keepdim=True), (t / horizon)[..., None]], -1))

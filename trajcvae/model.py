@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch.distributions import Categorical, Independent, MixtureSameFamily, Normal
 
 from .config import Config
-from .features import Batch
+from .features import Batch, nbr_channels
 
 
 def mlp(n_in: int, hidden: int, n_out: int, layers: int = 2, dropout: float = 0.0) -> nn.Sequential:
@@ -111,7 +111,7 @@ class CVAE(nn.Module):
         super().__init__()
         d, m = cfg.data, cfg.model
         self.pred_len, self.z_dim, self.min_sigma = d.pred_len, m.z_dim, m.min_sigma
-        self.encoder = HistoryEncoder(d.obs_len, m.hidden, m.heads, m.dropout, m.encoder, 11 if d.nbr_encounter else 7)
+        self.encoder = HistoryEncoder(d.obs_len, m.hidden, m.heads, m.dropout, m.encoder, nbr_channels(d))
         self.components = m.prior_components
         # p(z|x): mean and log-std per component, plus the mixture's logits when there are several.
         n_logits = self.components if self.components > 1 else 0
