@@ -107,7 +107,8 @@ def main() -> None:
         for seed in range(args.seeds):
             run = run_fold(Path(args.root) / args.split, fold, args.config, args.set, seed,
                            Path(args.out) / fold / f"seed{seed}", args.threads, args.k)
-            print(f"{fold} held out of {args.split}'s train/val, seed {seed}, {' '.join(args.set) or '(config as is)'}: "
+            changes = " ".join(args.set) or "(config as is)"
+            print(f"{fold} held out of {args.split}'s train/val, seed {seed}, {changes}: "
                   f"minADE/minFDE@{args.k} {run['min_ade']:.4f}/{run['min_fde']:.4f} on {run['windows']} windows "
                   f"(epoch {run['best_epoch']}, {run['train_seconds']:.0f} s)", flush=True)
             runs.append(run)

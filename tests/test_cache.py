@@ -74,3 +74,15 @@ def test_second_cli_training_run_reads_windows_from_the_cache(tmp_path, sim_file
     assert "(windows from cache)" in second.output
     third = CliRunner().invoke(app, args + ["--out", str(tmp_path / "c"), "--no-cache"])
     assert third.exit_code == 0 and "(windows from cache)" not in third.output
+
+
+def test_scene_memory_round_trips_and_has_its_own_key(tmp_path, sim_files):
+    cfg = DataConfig(memory=4, memory_radius=3.0)
+    first = load_windows([sim_files["val"]], cfg, cache_dir=tmp_path)
+    second = load_windows([sim_files["val"]], cfg, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("*.npz"))) == 1
+    np.testing.assert_array_equal(first.mem, second.mem)
+    np.testing.assert_array_equal(first.mem_lag, second.mem_lag)
+    load_windows([sim_files["val"]], DataConfig(memory=4, memory_radius=2.0), cache_dir=tmp_path)
+    plain = load_windows([sim_files["val"]], DataConfig(), cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("*.npz"))) == 3 and plain.mem is None

@@ -46,7 +46,8 @@ def test_fit_cv_noise_recovers_spread():
     n = 4000
     obs = np.zeros((n, 2, 2)); obs[:, 1, 0] = 1.0  # all moving +x at 1 per step
     th = rng.normal(0, 0.3, n); sp = np.exp(rng.normal(0, 0.2, n))
-    fut = obs[:, 1, None, :] + (np.stack([np.cos(th), np.sin(th)], -1) * sp[:, None])[:, None] * np.arange(1, 13)[None, :, None]
+    vel = np.stack([np.cos(th), np.sin(th)], -1) * sp[:, None]  # (n, 2)
+    fut = obs[:, 1, None, :] + vel[:, None] * np.arange(1, 13)[None, :, None]
     noise = fit_cv_noise(obs, fut)
     assert noise["heading_std"] == pytest.approx(0.3, rel=0.05)
     assert noise["log_speed_std"] == pytest.approx(0.2, rel=0.05)

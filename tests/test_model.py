@@ -382,3 +382,21 @@ def test_nbr_encounter_says_where_and_when_two_walkers_would_pass(batch_and_cfg)
     assert b.nbr.shape[-1] == 11 and (b.nbr[..., 7:].abs().sum() > 0)
     terms = elbo_loss(CVAE(cfg), b, variety_weight=1.0, variety_k=4)
     assert torch.isfinite(terms["loss"])
+
+
+def test_scene_memory_reaches_the_context(sim_files):
+    cfg = Config()
+    cfg.model.hidden, cfg.model.z_dim = 32, 4
+    cfg.data.memory, cfg.data.memory_radius = 4, 3.0
+    wt = WindowTensors.from_windows(build_windows(read_tracks([sim_files["val"]]), cfg.data))
+    idx = torch.arange(40)
+    b = make_batch(wt, idx, cfg.data)
+    assert b.mem.shape == (40, 4, 2 * 14 + 1) and b.mem_mask.shape == (40, 4)
+    assert b.mem_mask.any()
+    torch.manual_seed(0)
+    model = CVAE(cfg)
+    ctx = model.context(b)
+    # Moving the remembered paths moves the context of exactly the windows that have some.
+    moved = WindowTensors(wt.obs, wt.nbr, wt.fut, wt.mem + 1.0, wt.mem_lag)
+    changed = (model.context(make_batch(moved, idx, cfg.data)) - ctx).abs().amax(1) > 1e-6
+    assert torch.equal(changed, b.mem_mask.any(1))

@@ -89,3 +89,57 @@ def test_reversed_tracks_give_each_window_played_backwards(track_table):
     part = fwd.subset(np.flatnonzero(fwd.t0 <= 100))
     copies = reversed_copies(part, rev, cfg)
     assert len(copies) == len(part) and set(-copies.t0) == set(part.t0)  # t0' = -t0 here (see above)
+
+
+def _line_walkers() -> pd.DataFrame:
+    """Agent 1 walks along y = 0 at 1 m a step (frames 0-190); agent 2 walks the same line later
+    (frames 400-590); agent 3 walks the same line at the same time as agent 1 but 50 m away."""
+    rows = [("s", f * 10, 1, float(f), 0.0) for f in range(20)]
+    rows += [("s", 400 + f * 10, 2, float(f), 0.0) for f in range(20)]
+    rows += [("s", f * 10, 3, float(f), 50.0) for f in range(20)]
+    return pd.DataFrame(rows, columns=["scene", "frame", "agent_id", "x", "y"])
+
+
+def test_memory_holds_the_paths_walked_from_here_before_t0():
+    cfg = DataConfig(memory=3, memory_radius=1.0)
+    w = build_windows(read_tracks(_line_walkers()), cfg)
+    i = np.flatnonzero((w.agent_id == 2) & (w.t0 == 470))[0]  # agent 2 at x = 7
+    # Agent 1's paths that start within 1 m of x = 7 and end by t0: from its rows at x = 7 (distance 0) and
+    # x = 6 (distance 1; x = 8 has no 12 steps after it). Each path: the step before, the start, 12 after.
+    np.testing.assert_allclose(w.mem[i, 0, :, 0], np.arange(6, 20))
+    np.testing.assert_allclose(w.mem[i, 1, :, 0], np.arange(5, 19))
+    np.testing.assert_allclose(w.mem[i, :2, :, 1], 0.0)
+    np.testing.assert_allclose(w.mem_lag[i, :2], [47 - 7, 47 - 6])  # steps from the path's start to t0
+    assert np.isnan(w.mem[i, 2]).all() and np.isnan(w.mem_lag[i, 2])  # no third path within 1 m
+    # Agent 1 and agent 3 have no earlier walker near them: empty memories.
+    assert np.isnan(w.mem_lag[w.agent_id != 2]).all()
+
+
+def test_memory_paths_end_by_t0_and_ignore_later_frames(sim_files):
+    """Cutting the file at t0 leaves each agent's memory at t0 unchanged."""
+    cfg = DataConfig(memory=6, memory_radius=3.0)
+    df = read_tracks([sim_files["val"]])
+    full = build_windows(df, cfg)
+    assert np.nanmin(full.mem_lag) >= cfg.pred_len  # every path is finished by t0
+    assert np.isfinite(full.mem_lag).mean() > 0.3  # and there are paths to remember
+    t0 = float(pd.Series(full.t0).mode().iloc[0])
+    cut = build_windows(df[df.frame <= t0], cfg, mode="latest")
+    at_full = np.flatnonzero(full.t0 == t0)
+    assert len(at_full) > 0
+    for i in at_full:  # each full window's agent, in the cut file's latest-frame windows
+        j = np.flatnonzero((cut.t0 == t0) & (cut.agent_id == full.agent_id[i]))[0]
+        np.testing.assert_array_equal(full.mem[i], cut.mem[j])
+        np.testing.assert_array_equal(full.mem_lag[i], cut.mem_lag[j])
+
+
+def test_a_single_frame_view_keeps_the_scene_memory(sim_files):
+    """The windows a figure draws for one frame remember the same paths as the whole file's windows."""
+    from trajcvae.views import Tracks
+
+    cfg = DataConfig(memory=6, memory_radius=3.0)
+    df = read_tracks([sim_files["val"]])
+    full = build_windows(df, cfg)
+    i = int(np.flatnonzero(np.isfinite(full.mem_lag).any(1))[-1])  # a late window with paths to remember
+    view = Tracks(df).windows_at(cfg, str(full.scene[i]), float(full.t0[i]))
+    j = np.flatnonzero(view.agent_id == full.agent_id[i])[0]
+    np.testing.assert_array_equal(view.mem[j], full.mem[i])

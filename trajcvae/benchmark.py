@@ -49,7 +49,7 @@ def likelihoods(predictor: TrajCVAE, wt: WindowTensors, fut: np.ndarray, is_samp
         b = make_batch(wt, idx, predictor.config.data, predictor.device)
         neg_elbo.append(-elbo_loss(predictor.model, b)["elbo"].item() * len(idx))
         is_nll.append(importance_nll(predictor.model, b, is_samples).sum().item())
-        part = WindowTensors(wt.obs[idx], wt.nbr[idx], None)
+        part = wt.inputs(idx)
         samples = predictor.sample(part, k=kde_samples, seed=seed + lo, full=True)
         kde.append(kde_nll(samples, fut[idx.numpy()]).sum())
     n = len(wt)

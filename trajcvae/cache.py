@@ -2,8 +2,8 @@
 
 Reading and windowing a large dataset takes longer than a short training run; the second run on the
 same files loads the arrays from an `.npz` (no pickle) in about the time it takes to read them.
-Any change to a file's bytes or to obs_len, pred_len, time_step, neighbor_radius or max_neighbors
-gives a new key, so a stale cache is never used.
+Any change to a file's bytes or to obs_len, pred_len, time_step, neighbor_radius, max_neighbors or the
+scene memory's options gives a new key, so a stale cache is never used.
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from .tracks import summarize
 from .windows import Windows, build_windows, reversed_tracks
 
 WINDOW_KEYS = ("obs_len", "pred_len", "time_step", "neighbor_radius", "max_neighbors")
+MEMORY_KEYS = ("memory", "memory_radius", "memory_horizon")  # in the key only when memory is on
 
 
 def default_cache_dir() -> Path:
@@ -31,8 +32,9 @@ def default_cache_dir() -> Path:
 
 def cache_key(files: list[Path], cfg: DataConfig, mode: str) -> str:
     h = hashlib.sha256()
-    h.update(json.dumps({"version": __version__, "mode": mode,
-                         **{k: getattr(cfg, k) for k in WINDOW_KEYS}}, sort_keys=True).encode())
+    keys = WINDOW_KEYS + (MEMORY_KEYS if cfg.memory > 0 else ())
+    h.update(json.dumps({"version": __version__, "mode": mode, **{k: getattr(cfg, k) for k in keys}},
+                        sort_keys=True).encode())
     for f in files:
         h.update(f.name.encode())  # the scene name comes from the file name
         with open(f, "rb") as fh:
@@ -75,9 +77,11 @@ def _save(w: Windows, line: str, path: Path) -> None:
     ids = w.agent_id
     numeric = ids.dtype.kind in "iuf"
     arrays = {"obs": w.obs, "nbr": w.nbr, "scene": w.scene.astype(str), "t0": w.t0, "step": w.step,
-              "agent_id": ids if numeric else ids.astype(str), "skipped": np.array(w.skipped), "summary": np.array(line)}
-    if w.fut is not None:
-        arrays["fut"] = w.fut
+              "agent_id": ids if numeric else ids.astype(str), "skipped": np.array(w.skipped),
+              "summary": np.array(line)}
+    for name in ("fut", "mem", "mem_lag"):
+        if getattr(w, name) is not None:
+            arrays[name] = getattr(w, name)
     tmp = path.with_name(path.name + f".{os.getpid()}.tmp.npz")
     try:
         np.savez(tmp, **arrays)
@@ -91,5 +95,6 @@ def _load(path: Path) -> tuple[Windows, str]:
         ids = z["agent_id"]
         w = Windows(obs=z["obs"], nbr=z["nbr"], fut=z["fut"] if "fut" in z else None,
                     scene=z["scene"].astype(object), agent_id=ids if ids.dtype.kind in "iuf" else ids.astype(object),
-                    t0=z["t0"], step=z["step"], skipped=int(z["skipped"]))
+                    t0=z["t0"], step=z["step"], skipped=int(z["skipped"]),
+                    mem=z["mem"] if "mem" in z else None, mem_lag=z["mem_lag"] if "mem_lag" in z else None)
         return w, str(z["summary"])

@@ -104,8 +104,8 @@ def predict(
     k: KOpt = 20,
     out: Annotated[Path, typer.Option(help="Output table: .csv, or .parquet.")] = Path("predictions.csv"),
     seed: SeedOpt = 0,
-    windows: Annotated[bool, typer.Option(help="Predict every (agent, t0) with a full observed and future "
-                                               "window (evaluation mode) instead of each agent's latest frame.")] = False,
+    windows: Annotated[bool, typer.Option(help="Predict every (agent, t0) with a full observed and future window "
+                                               "(evaluation mode) instead of each agent's latest frame.")] = False,
     device: DeviceOpt = "cpu",
     cluster_from: ClusterOpt = None,
 ):

@@ -34,6 +34,11 @@ class DataConfig:
     # Give each neighbour's track 4 more inputs: where and when it would pass closest to the agent if both
     # kept their velocity at t0 (the encounter a walker steers to avoid).
     nbr_encounter: bool = False
+    # Scene memory: each window also gets the `memory` paths other agents walked from near its t0 position
+    # earlier in the same scene (each finished by t0), ranked by distance and heading (0 = off).
+    memory: int = 0
+    memory_radius: float = 0.5  # metres: how near the agent's t0 position a remembered path must start
+    memory_horizon: int = 1000  # steps: how far back the memory reaches (bounds the search on long scenes)
     # Steps behind t0 averaged for the velocity the decoder extrapolates from (1 = the last step alone).
     # More steps steady it where positions are noisy (eth's observed step speeds vary twice as much).
     cv_steps: int = 1
@@ -174,6 +179,9 @@ def validate(cfg: Config) -> None:
         (d.time_step is None or d.time_step > 0, "data.time_step must be > 0"),
         (d.neighbor_radius >= 0, "data.neighbor_radius must be >= 0"),
         (d.max_neighbors >= 0, "data.max_neighbors must be >= 0"),
+        (d.memory >= 0, "data.memory must be >= 0"),
+        (d.memory_radius > 0, "data.memory_radius must be > 0"),
+        (d.memory_horizon >= d.pred_len, "data.memory_horizon must be >= data.pred_len"),
         (d.frame in ("heading", "world"), "data.frame must be 'heading' or 'world'"),
         (d.min_speed > 0, "data.min_speed must be > 0"),
         (d.nbr_unit >= 0, "data.nbr_unit must be >= 0"),

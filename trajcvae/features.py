@@ -25,11 +25,22 @@ class WindowTensors:
     obs: torch.Tensor  # (N, T_obs, 2)
     nbr: torch.Tensor  # (N, M, T_obs, 2)
     fut: torch.Tensor | None  # (N, T_pred, 2)
+    mem: torch.Tensor | None = None  # (N, Mm, T_pred + 2, 2) remembered paths (`memory`), NaN = empty
+    mem_lag: torch.Tensor | None = None  # (N, Mm) their lags in steps
 
     @classmethod
     def from_windows(cls, w: Windows) -> "WindowTensors":
         t = lambda a: None if a is None else torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))  # noqa
-        return cls(t(w.obs), t(w.nbr), t(w.fut))
+        return cls(t(w.obs), t(w.nbr), t(w.fut), t(w.mem), t(w.mem_lag))
+
+    def inputs(self, idx) -> "WindowTensors":
+        """Windows `idx`, without their futures: what a prediction may see."""
+        pick = lambda a: None if a is None else a[idx]  # noqa: E731
+        return WindowTensors(self.obs[idx], self.nbr[idx], None, pick(self.mem), pick(self.mem_lag))
+
+    def pinned(self) -> "WindowTensors":
+        pin = lambda a: None if a is None else a.pin_memory()  # noqa: E731
+        return WindowTensors(*(pin(a) for a in (self.obs, self.nbr, self.fut, self.mem, self.mem_lag)))
 
     def __len__(self) -> int:
         return len(self.obs)
@@ -46,6 +57,8 @@ class Batch:
     origin: torch.Tensor  # (B, 2) world position at t0
     rot: torch.Tensor  # (B, 2, 2) world -> agent-frame rotation (may include a mirror)
     scale: torch.Tensor  # (B,) world units per agent-frame unit
+    mem: torch.Tensor | None = None  # (B, Mm, 2 (T_pred + 2) + 1): remembered paths in the agent's frame, lag
+    mem_mask: torch.Tensor | None = None  # (B, Mm) True where the slot holds a path
 
     def to_world(self, local: torch.Tensor) -> torch.Tensor:
         """Agent-frame positions (B, ..., 2) back to world coordinates."""
@@ -132,7 +145,16 @@ def make_batch(wt: WindowTensors, idx, cfg: DataConfig, device: torch.device | s
     steps = torch.arange(1, cfg.pred_len + 1, device=obs.device, dtype=obs.dtype)
     cv = v_last.unsqueeze(1) * steps[None, :, None]  # (B, P, 2)
     fut_l = None if fut is None else scaled(rotated(fut), scale)  # (B, P, 2)
-    return Batch(obs_f, nbr_f, nbr_valid[..., -1], cv, fut_l, origin, rot, scale)
+    mem_f = mem_mask = None
+    if cfg.memory > 0:
+        if wt.mem is None:
+            raise ValueError("the model uses data.memory but the windows were built without it")
+        mem = wt.mem[idx].to(device, non_blocking=True)  # (B, Mm, P + 2, 2)
+        mem_mask = ~torch.isnan(mem[:, :, 0, 0])  # (B, Mm)
+        # In the agent's frame and speed unit, like its own future: a remembered path is a candidate answer.
+        lag = wt.mem_lag[idx].to(device, non_blocking=True) / cfg.memory_horizon  # (B, Mm) in (0, 1]
+        mem_f = torch.cat([_clean(scaled(rotated(mem), scale)).flatten(2), _clean(lag)[..., None]], -1)
+    return Batch(obs_f, nbr_f, nbr_valid[..., -1], cv, fut_l, origin, rot, scale, mem_f, mem_mask)
 
 
 def nbr_channels(cfg: DataConfig) -> int:

@@ -47,7 +47,7 @@ class HistoryEncoder(nn.Module):
     by an MLP over its flattened steps (`encoder = "mlp"`) or by a GRU over them (`"gru"`)."""
 
     def __init__(self, obs_len: int, hidden: int, heads: int, dropout: float = 0.0, encoder: str = "mlp",
-                 nbr_channels: int = 7):
+                 nbr_channels: int = 7, mem_inputs: int = 0):
         super().__init__()
         self.recurrent = encoder == "gru"
         if self.recurrent:
@@ -58,7 +58,13 @@ class HistoryEncoder(nn.Module):
         # A learned "nobody" key lets an agent with no neighbours (or none that matter) attend to nothing.
         self.null = nn.Parameter(torch.zeros(1, 1, hidden))
         self.attn = nn.MultiheadAttention(hidden, heads, batch_first=True)
-        self.out = mlp(2 * hidden, hidden, hidden, layers=1)
+        # Scene memory (`data.memory`): the same kind of attention over paths others walked from here.
+        self.memory = mem_inputs > 0
+        if self.memory:
+            self.mem = mlp(mem_inputs, hidden, hidden)
+            self.mem_null = nn.Parameter(torch.zeros(1, 1, hidden))
+            self.mem_attn = nn.MultiheadAttention(hidden, heads, batch_first=True)
+        self.out = mlp((3 if self.memory else 2) * hidden, hidden, hidden, layers=1)
 
     def forward(self, batch: Batch) -> torch.Tensor:
         B, M = batch.nbr.shape[:2]
@@ -67,7 +73,13 @@ class HistoryEncoder(nn.Module):
         keys = torch.cat([self.null.expand(B, 1, -1), self.nbr(nbr)], 1)  # (B, 1+M, H)
         pad = torch.cat([torch.zeros(B, 1, dtype=torch.bool, device=h.device), ~batch.nbr_mask], 1)
         social, _ = self.attn(h.unsqueeze(1), keys, keys, key_padding_mask=pad, need_weights=False)
-        return self.out(torch.cat([h, social.squeeze(1)], -1))  # (B, H)
+        parts = [h, social.squeeze(1)]
+        if self.memory:
+            keys = torch.cat([self.mem_null.expand(B, 1, -1), self.mem(batch.mem)], 1)  # (B, 1+Mm, H)
+            pad = torch.cat([torch.zeros(B, 1, dtype=torch.bool, device=h.device), ~batch.mem_mask], 1)
+            remembered, _ = self.mem_attn(h.unsqueeze(1), keys, keys, key_padding_mask=pad, need_weights=False)
+            parts.append(remembered.squeeze(1))
+        return self.out(torch.cat(parts, -1))  # (B, H)
 
 
 class Decoder(nn.Module):
@@ -111,7 +123,8 @@ class CVAE(nn.Module):
         super().__init__()
         d, m = cfg.data, cfg.model
         self.pred_len, self.z_dim, self.min_sigma = d.pred_len, m.z_dim, m.min_sigma
-        self.encoder = HistoryEncoder(d.obs_len, m.hidden, m.heads, m.dropout, m.encoder, nbr_channels(d))
+        mem_inputs = 2 * (d.pred_len + 2) + 1 if d.memory > 0 else 0  # a path's positions and its lag
+        self.encoder = HistoryEncoder(d.obs_len, m.hidden, m.heads, m.dropout, m.encoder, nbr_channels(d), mem_inputs)
         self.components = m.prior_components
         # p(z|x): mean and log-std per component, plus the mixture's logits when there are several.
         n_logits = self.components if self.components > 1 else 0

@@ -88,7 +88,9 @@ def concat(parts: list[Windows]) -> Windows:
     m = max(p.nbr.shape[1] for p in parts)
     pad = [np.pad(p.nbr, ((0, 0), (0, m - p.nbr.shape[1]), (0, 0), (0, 0)), constant_values=np.nan) for p in parts]
     cat = lambda name: np.concatenate([getattr(p, name) for p in parts])  # noqa: E731
-    return Windows(cat("obs"), np.concatenate(pad), None, cat("scene"), cat("agent_id"), cat("t0"), cat("step"))
+    mem = (cat("mem"), cat("mem_lag")) if parts[0].mem is not None else (None, None)
+    return Windows(cat("obs"), np.concatenate(pad), None, cat("scene"), cat("agent_id"), cat("t0"), cat("step"),
+                   mem=mem[0], mem_lag=mem[1])
 
 
 def _known(fut: np.ndarray) -> np.ndarray:

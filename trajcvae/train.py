@@ -115,7 +115,7 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
              "val_windows": len(val_w)}
     tr, va = WindowTensors.from_windows(train_w), WindowTensors.from_windows(val_w)
     if device.type == "cuda":
-        tr = WindowTensors(tr.obs.pin_memory(), tr.nbr.pin_memory(), tr.fut.pin_memory())
+        tr = tr.pinned()
 
     model = CVAE(cfg).to(device)
     loss_fn = ELBOModule(model)  # DDP needs the whole step in one forward() so it can sync gradients
@@ -257,7 +257,7 @@ def validate(predictor: TrajCVAE, wt: WindowTensors, fut: np.ndarray, k: int,
             terms = elbo_loss(model, make_batch(wt, idx, cfg.data, predictor.device))
         for key in keys:
             sums[key] += terms[key].item() * len(idx)
-    part = WindowTensors(wt.obs[mine], wt.nbr[mine], None)
+    part = wt.inputs(mine)
     ade, fde = min_ade_fde(predictor.sample(part, k=k, seed=0), fut[mine.numpy()])
     totals = distributed.all_sum([sums[key] for key in keys] + [float(ade.sum()), float(fde.sum())], dist,
                                  predictor.device)

@@ -165,10 +165,12 @@ class Tracks:
     # --- windows --------------------------------------------------------------------------------
     def windows_at(self, cfg: DataConfig, scene: str, frame: float) -> Windows | None:
         """Windows of every agent present at `frame` with >= 2 consecutive positions up to it; None if none.
-        Built from the frames (frame - (obs_len - 1) * step) .. frame only: nothing later can leak in."""
+        Built from the frames (frame - (obs_len - 1) * step) .. frame only (from memory_horizon steps back
+        with a scene memory): nothing later can leak in."""
         step = self.step[scene]
         g = self.by_scene[scene]
-        lo = frame - (cfg.obs_len - 1) * step - 1e-6 * step
+        back = max(cfg.obs_len - 1, cfg.memory_horizon + 1 if cfg.memory > 0 else 0)  # + a path's step before
+        lo = frame - back * step - 1e-6 * step
         sub = g[(g["frame"] >= lo) & (g["frame"] <= frame + 1e-6 * step)]
         if sub.empty:
             return None

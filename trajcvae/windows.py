@@ -31,6 +31,9 @@ class Windows:
     t0: np.ndarray  # (N,) frame id of the last observed position
     step: np.ndarray  # (N,) frame-id step of the window's scene
     skipped: int = 0  # agents with a single position at their latest frame (no velocity to extrapolate)
+    # With `memory`: paths other agents walked near the agent's t0 position, wholly before t0 (see `_memory`).
+    mem: np.ndarray | None = None  # (N, Mm, P + 2, 2) positions, NaN for an empty slot
+    mem_lag: np.ndarray | None = None  # (N, Mm) steps from each path's start to t0, NaN for an empty slot
 
     def __len__(self) -> int:
         return len(self.obs)
@@ -38,7 +41,7 @@ class Windows:
     def subset(self, idx: np.ndarray) -> "Windows":
         pick = lambda a: None if a is None else a[idx]  # noqa: E731
         return Windows(self.obs[idx], self.nbr[idx], pick(self.fut), self.scene[idx], self.agent_id[idx],
-                       self.t0[idx], self.step[idx])
+                       self.t0[idx], self.step[idx], mem=pick(self.mem), mem_lag=pick(self.mem_lag))
 
 
 def reversed_tracks(df: pd.DataFrame) -> pd.DataFrame:
@@ -99,6 +102,7 @@ def concat_windows(parts: list[Windows], mode: str) -> Windows | None:
         return None
     m = max(p.nbr.shape[1] for p in parts)
     pad = lambda a: np.pad(a, ((0, 0), (0, m - a.shape[1]), (0, 0), (0, 0)), constant_values=np.nan)  # noqa
+    has_mem = parts[0].mem is not None  # the same config built every part: all or none have it
     return Windows(
         obs=np.concatenate([p.obs for p in parts]),
         nbr=np.concatenate([pad(p.nbr) for p in parts]),
@@ -108,6 +112,8 @@ def concat_windows(parts: list[Windows], mode: str) -> Windows | None:
         t0=np.concatenate([p.t0 for p in parts]),
         step=np.concatenate([p.step for p in parts]),
         skipped=sum(p.skipped for p in parts),
+        mem=np.concatenate([p.mem for p in parts]) if has_mem else None,
+        mem_lag=np.concatenate([p.mem_lag for p in parts]) if has_mem else None,
     )
 
 
@@ -143,7 +149,7 @@ def _scene_windows(g: pd.DataFrame, step: float, cfg: DataConfig, mode: str,
         ego = np.flatnonzero(last & (hist_len >= 2))
         skipped = int(np.sum(last & (hist_len < 2)))
     if len(ego) == 0:
-        empty = _empty(T, P)
+        empty = _empty(T, P, cfg.memory)
         empty.skipped = skipped
         yield empty
         return
@@ -158,8 +164,9 @@ def _scene_windows(g: pd.DataFrame, step: float, cfg: DataConfig, mode: str,
         nbr = np.full((len(e), nbr_rows.shape[1], T, 2), np.nan)
         has = nbr_rows >= 0
         nbr[has] = _history(pos, hist_len, nbr_rows[has], T)
+        mem, mem_lag = _memory(pos, fi, agent, hist_len, fut_len, e, cfg) if cfg.memory > 0 else (None, None)
         yield Windows(obs, nbr, fut, np.full(len(e), scene, dtype=object), agent[e], frame[e],
-                      np.full(len(e), step), skipped=skipped if lo == 0 else 0)
+                      np.full(len(e), step), skipped=skipped if lo == 0 else 0, mem=mem, mem_lag=mem_lag)
 
 
 def _history(pos: np.ndarray, hist_len: np.ndarray, rows: np.ndarray, T: int) -> np.ndarray:
@@ -204,7 +211,50 @@ def _neighbours(pos, fi, agent, ego, radius: float, max_n: int, order: np.ndarra
     return out[:, :max(keep, 1)]
 
 
-def _empty(T: int, P: int) -> Windows:
+def _memory(pos, fi, agent, hist_len, fut_len, ego, cfg: DataConfig) -> tuple[np.ndarray, np.ndarray]:
+    """For each ego row, the `cfg.memory` paths that other agents walked from near its t0 position, each
+    finished by t0: a path is a row r of another agent at least `pred_len` steps (and at most
+    `memory_horizon`) before t0, with its step before and its `pred_len` steps after, so positions r-1 ..
+    r+P. Ranked by distance to the ego's t0 position plus `memory_radius` x (1 - cos) of the angle between
+    the path's first step and the ego's observed heading; only paths starting within `memory_radius`.
+    Where others went from here is the scene's layout (doors, crossings, obstacles) learnt from its own past.
+    -> positions (N, Mm, P + 2, 2) and lags in steps (N, Mm), NaN for an empty slot."""
+    P, Mm, radius, T = cfg.pred_len, cfg.memory, cfg.memory_radius, cfg.obs_len
+    N = len(ego)
+    mem, lag = np.full((N, Mm, P + 2, 2), np.nan), np.full((N, Mm), np.nan)
+    cand = np.flatnonzero((hist_len >= 2) & (fut_len >= P))
+    cand = cand[np.argsort(fi[cand], kind="stable")]
+    cf = fi[cand]
+    v = pos[cand] - pos[cand - 1]  # (C, 2) each candidate path's first step
+    v = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9)
+    back = np.minimum(hist_len[ego], T) - 1  # (N,) observed steps behind t0
+    head = pos[ego] - pos[ego - back]  # (N, 2) observed displacement: the heading
+    norm = np.linalg.norm(head, axis=1, keepdims=True)
+    head = np.where(norm > 1e-9, head / np.maximum(norm, 1e-9), 0.0)  # standing still: distance alone
+    lo = np.searchsorted(cf, fi[ego] - cfg.memory_horizon, side="left")
+    hi = np.searchsorted(cf, fi[ego] - P, side="right")
+    for f in np.unique(fi[ego]):  # one t0 frame at a time: its egos share the candidate range
+        e = np.flatnonzero(fi[ego] == f)
+        c = cand[lo[e[0]]:hi[e[0]]]
+        if len(c) == 0:
+            continue
+        d = np.linalg.norm(pos[ego[e]][:, None] - pos[c][None], axis=-1)  # (n, C)
+        cos = head[e] @ v[lo[e[0]]:hi[e[0]]].T  # (n, C)
+        score = np.where((d <= radius) & (agent[ego[e]][:, None] != agent[c][None]),
+                         d + radius * (1 - cos), np.inf)
+        k = min(Mm, len(c))
+        best = np.argsort(score, axis=1, kind="stable")[:, :k]  # (n, k)
+        ok = np.isfinite(np.take_along_axis(score, best, axis=1))
+        rows = c[best]  # (n, k)
+        paths = pos[rows[..., None] + np.arange(-1, P + 1)]  # (n, k, P + 2, 2)
+        paths[~ok] = np.nan
+        mem[e, :k] = paths
+        lag[e, :k] = np.where(ok, f - fi[rows], np.nan)
+    return mem, lag
+
+
+def _empty(T: int, P: int, memory: int = 0) -> Windows:
     z = np.zeros((0,))
+    mem = (np.zeros((0, memory, P + 2, 2)), np.zeros((0, memory))) if memory > 0 else (None, None)
     return Windows(np.zeros((0, T, 2)), np.zeros((0, 1, T, 2)), np.zeros((0, P, 2)), z.astype(object),
-                   z, z, z)
+                   z, z, z, mem=mem[0], mem_lag=mem[1])
