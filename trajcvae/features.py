@@ -162,6 +162,11 @@ def nbr_channels(cfg: DataConfig) -> int:
     return 11 if cfg.nbr_encounter else 7
 
 
+def mem_channels(cfg: DataConfig) -> int:
+    """Features per remembered path in `Batch.mem`: its P + 2 positions and its lag; 0 without `memory`."""
+    return 2 * (cfg.pred_len + 2) + 1 if cfg.memory > 0 else 0
+
+
 def _encounter(rel: torch.Tensor, horizon: int) -> torch.Tensor:
     """Closest approach if the agent and each neighbour kept their last step's velocity, from the
     neighbour's position relative to the agent (B, M, T, 2): the gap at that moment (2 channels), its length

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch.distributions import Categorical, Independent, MixtureSameFamily, Normal
 
 from .config import Config
-from .features import Batch, nbr_channels
+from .features import Batch, mem_channels, nbr_channels
 
 
 def mlp(n_in: int, hidden: int, n_out: int, layers: int = 2, dropout: float = 0.0) -> nn.Sequential:
@@ -123,8 +123,8 @@ class CVAE(nn.Module):
         super().__init__()
         d, m = cfg.data, cfg.model
         self.pred_len, self.z_dim, self.min_sigma = d.pred_len, m.z_dim, m.min_sigma
-        mem_inputs = 2 * (d.pred_len + 2) + 1 if d.memory > 0 else 0  # a path's positions and its lag
-        self.encoder = HistoryEncoder(d.obs_len, m.hidden, m.heads, m.dropout, m.encoder, nbr_channels(d), mem_inputs)
+        self.encoder = HistoryEncoder(d.obs_len, m.hidden, m.heads, m.dropout, m.encoder, nbr_channels(d),
+                                      mem_channels(d))
         self.components = m.prior_components
         # p(z|x): mean and log-std per component, plus the mixture's logits when there are several.
         n_logits = self.components if self.components > 1 else 0

@@ -13,7 +13,7 @@ from .errors import TrajCVAEError
 from .metrics import min_ade_fde
 from .views import TableFutures, Tracks
 from .viz import SceneView
-from .windows import Windows, build_windows
+from .windows import Windows, build_windows, concat_windows
 
 
 @dataclass
@@ -39,7 +39,8 @@ class Pool:
         if self.windows is not None:
             w = self.windows.subset(idx)
         else:
-            w = concat([_table_window(tracks, futures, *r) for r in self.keys.iloc[idx].itertuples(index=False)])
+            parts = [_table_window(tracks, futures, *r) for r in self.keys.iloc[idx].itertuples(index=False)]
+            w = concat_windows(parts, "latest")  # inputs only; the true futures are attached below
         w.fut = self.fut[idx]
         return w
 
@@ -82,15 +83,6 @@ def _table_window(tracks: Tracks, futures: TableFutures, scene, agent, t0) -> Wi
         raise TrajCVAEError(f"the predictions file has futures for agent {agent} at t0 {float(t0):g} in scene "
                             f"'{scene}', but DATA has no track with 2 consecutive positions there")
     return w.subset(hit[:1])
-
-
-def concat(parts: list[Windows]) -> Windows:
-    m = max(p.nbr.shape[1] for p in parts)
-    pad = [np.pad(p.nbr, ((0, 0), (0, m - p.nbr.shape[1]), (0, 0), (0, 0)), constant_values=np.nan) for p in parts]
-    cat = lambda name: np.concatenate([getattr(p, name) for p in parts])  # noqa: E731
-    mem = (cat("mem"), cat("mem_lag")) if parts[0].mem is not None else (None, None)
-    return Windows(cat("obs"), np.concatenate(pad), None, cat("scene"), cat("agent_id"), cat("t0"), cat("step"),
-                   mem=mem[0], mem_lag=mem[1])
 
 
 def _known(fut: np.ndarray) -> np.ndarray:
