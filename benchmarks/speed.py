@@ -55,7 +55,7 @@ def main() -> None:
         model.sample(wt, k=a.k, seed=seed)
         runs.append(time.perf_counter() - t)
     out["predict_windows_per_s"] = len(wt) / min(runs)
-    one = WindowTensors(wt.obs[:1], wt.nbr[:1], None)
+    one = wt.inputs(slice(0, 1))  # one agent, with its scene memory when the model has one
     lat = []
     for i in range(200):
         t = time.perf_counter()

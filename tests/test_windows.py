@@ -143,3 +143,51 @@ def test_a_single_frame_view_keeps_the_scene_memory(sim_files):
     view = Tracks(df).windows_at(cfg, str(full.scene[i]), float(full.t0[i]))
     j = np.flatnonzero(view.agent_id == full.agent_id[i])[0]
     np.testing.assert_array_equal(view.mem[j], full.mem[i])
+
+
+def _memory_by_brute_force(df: pd.DataFrame, cfg: DataConfig, w):
+    """The memory of every window of `w`, one pair (window, earlier row) at a time: -> paths, lags."""
+    rows = df.sort_values(["agent_id", "frame"]).reset_index(drop=True)
+    fi = (rows.frame.to_numpy() / 10).astype(int)
+    ag, xy = rows.agent_id.to_numpy(), rows[["x", "y"]].to_numpy()
+    lags = np.full((len(w), cfg.memory), np.nan)
+    paths = np.full((len(w), cfg.memory, cfg.pred_len + 2, 2), np.nan)
+    for n in range(len(w)):
+        e = np.flatnonzero((ag == w.agent_id[n]) & (fi == w.t0[n] / 10))[0]
+        k = min(cfg.obs_len - 1, int(np.sum((ag == ag[e]) & (fi < fi[e]))))  # no gaps in this scene
+        head = xy[e] - xy[e - k]
+        head = head / np.linalg.norm(head) if np.linalg.norm(head) > 1e-9 else np.zeros(2)
+        found = []
+        for r in range(1, len(rows) - cfg.pred_len):
+            run = ag[r - 1:r + cfg.pred_len + 1] == ag[r]
+            lag = fi[e] - fi[r]
+            if ag[r] == ag[e] or not run.all() or not cfg.pred_len <= lag <= cfg.memory_horizon:
+                continue
+            d = np.linalg.norm(xy[e] - xy[r])
+            if d <= cfg.memory_radius:
+                step = (xy[r] - xy[r - 1]) / max(np.linalg.norm(xy[r] - xy[r - 1]), 1e-9)
+                found.append((d + cfg.memory_radius * (1 - head @ step), fi[r], r, lag))
+        for slot, (*_, r, lag) in enumerate(sorted(found)[:cfg.memory]):  # ties: the earlier frame, then row
+            lags[n, slot] = lag
+            paths[n, slot] = xy[r - 1:r + cfg.pred_len + 1]
+    return paths, lags
+
+
+def test_memory_matches_a_brute_force_search():
+    """Random walkers on a 0.8 m square, positions on a 0.1 m grid: many paths lie exactly at the radius
+    (0.3-0.4-0.5 triangles), where rounding decides, and many tie."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for a in range(8):
+        start = int(rng.integers(0, 10))
+        p = rng.integers(0, 9, size=2)
+        for f in range(start, start + 40):
+            p = np.clip(p + rng.integers(-1, 2, size=2), 0, 8)
+            rows.append(("s", f * 10, a, p[0] * 0.1, p[1] * 0.1))
+    df = pd.DataFrame(rows, columns=["scene", "frame", "agent_id", "x", "y"])
+    cfg = DataConfig(memory=5, memory_radius=0.5, memory_horizon=25)
+    w = build_windows(read_tracks(df), cfg)
+    assert np.isfinite(w.mem_lag).sum() > 500
+    paths, lags = _memory_by_brute_force(df, cfg, w)
+    np.testing.assert_array_equal(w.mem_lag, lags)
+    np.testing.assert_array_equal(w.mem, paths)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 import numpy as np
+from scipy.spatial import cKDTree
 import pandas as pd
 
 from .config import DataConfig
@@ -231,25 +232,27 @@ def _memory(pos, fi, agent, hist_len, fut_len, ego, cfg: DataConfig) -> tuple[np
     head = pos[ego] - pos[ego - back]  # (N, 2) observed displacement: the heading
     norm = np.linalg.norm(head, axis=1, keepdims=True)
     head = np.where(norm > 1e-9, head / np.maximum(norm, 1e-9), 0.0)  # standing still: distance alone
-    lo = np.searchsorted(cf, fi[ego] - cfg.memory_horizon, side="left")
-    hi = np.searchsorted(cf, fi[ego] - P, side="right")
-    for f in np.unique(fi[ego]):  # one t0 frame at a time: its egos share the candidate range
-        e = np.flatnonzero(fi[ego] == f)
-        c = cand[lo[e[0]]:hi[e[0]]]
-        if len(c) == 0:
-            continue
-        d = np.linalg.norm(pos[ego[e]][:, None] - pos[c][None], axis=-1)  # (n, C)
-        cos = head[e] @ v[lo[e[0]]:hi[e[0]]].T  # (n, C)
-        score = np.where((d <= radius) & (agent[ego[e]][:, None] != agent[c][None]),
-                         d + radius * (1 - cos), np.inf)
-        k = min(Mm, len(c))
-        best = np.argsort(score, axis=1, kind="stable")[:, :k]  # (n, k)
-        ok = np.isfinite(np.take_along_axis(score, best, axis=1))
-        rows = c[best]  # (n, k)
-        paths = pos[rows[..., None] + np.arange(-1, P + 1)]  # (n, k, P + 2, 2)
-        paths[~ok] = np.nan
-        mem[e, :k] = paths
-        lag[e, :k] = np.where(ok, f - fi[rows], np.nan)
+    # Pairs (ego, candidate) within the radius, from a k-d tree over the candidates' start positions:
+    # measuring every ego against every candidate of the horizon was most of univ's window-building time.
+    near = cKDTree(pos[cand]).query_ball_point(pos[ego], r=radius * (1 + 1e-9))  # a margin for rounding
+    pe = np.repeat(np.arange(N), [len(c) for c in near])  # (pairs,) ego index
+    pc = np.concatenate([np.asarray(c, dtype=np.int64) for c in near]) if N else np.zeros(0, np.int64)
+    lag_p = fi[ego][pe] - cf[pc]
+    keep = (lag_p >= P) & (lag_p <= cfg.memory_horizon) & (agent[ego][pe] != agent[cand][pc])
+    pe, pc = pe[keep], pc[keep]
+    d = np.linalg.norm(pos[ego][pe] - pos[cand][pc], axis=-1)
+    d = np.where(d <= radius, d, np.inf)  # the boundary test itself is ours, as in _neighbours
+    score = d + radius * (1 - np.sum(head[pe] * v[pc], axis=1))
+    ok = np.isfinite(score)
+    pe, pc, score = pe[ok], pc[ok], score[ok]
+    o = np.lexsort((pc, score, pe))  # per ego: best score first, ties to the earlier candidate
+    pe, pc = pe[o], pc[o]
+    slot = np.arange(len(pe)) - np.searchsorted(pe, pe, side="left")  # rank within its ego
+    top = slot < Mm
+    pe, pc, slot = pe[top], pc[top], slot[top]
+    rows = cand[pc]
+    mem[pe, slot] = pos[rows[:, None] + np.arange(-1, P + 1)]  # (pairs, P + 2, 2)
+    lag[pe, slot] = fi[ego][pe] - fi[rows]
     return mem, lag
 
 
