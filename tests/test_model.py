@@ -400,3 +400,21 @@ def test_scene_memory_reaches_the_context(sim_files):
     moved = WindowTensors(wt.obs, wt.nbr, wt.fut, wt.mem + 1.0, wt.mem_lag)
     changed = (model.context(make_batch(moved, idx, cfg.data)) - ctx).abs().amax(1) > 1e-6
     assert torch.equal(changed, b.mem_mask.any(1))
+
+
+def test_augment_drop_memory_hides_some_paths_only_when_training(sim_files):
+    cfg = Config()
+    cfg.data.memory, cfg.data.memory_radius = 4, 3.0
+    wt = WindowTensors.from_windows(build_windows(read_tracks([sim_files["val"]]), cfg.data))
+    idx = torch.arange(len(wt))
+    full = make_batch(wt, idx, cfg.data).mem_mask
+    assert full.sum() > 50
+    cfg.data.augment_drop_memory = 0.5
+    kept = make_batch(wt, idx, cfg.data, augment=True, generator=torch.Generator().manual_seed(0)).mem_mask
+    assert not (kept & ~full).any()  # no path appears that was not remembered
+    assert 0.35 < kept.sum() / full.sum() < 0.65
+    torch.testing.assert_close(make_batch(wt, idx, cfg.data).mem_mask, full)  # never at test time
+    from trajcvae.config import load_config
+    from trajcvae.errors import TrajCVAEError
+    with pytest.raises(TrajCVAEError, match="augment_drop_memory must be in"):
+        load_config(None, ["data.augment_drop_memory=1"])

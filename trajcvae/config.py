@@ -47,6 +47,7 @@ class DataConfig:
     # Training only: add every training window played backwards (twice the windows, twice the epoch time).
     augment_reverse: bool = False
     augment_drop_neighbors: float = 0.0  # training only: chance that each neighbour is hidden from a window
+    augment_drop_memory: float = 0.0  # training only: chance that each remembered path is hidden from a window
     augment_noise: float = 0.0  # training only: std (metres) of Gaussian jitter on observed positions
     # Each training window draws its own jitter std, uniformly from [0, 2 x augment_noise] (same mean), so the
     # model sees smooth and rough histories side by side and can tell from a history how far to trust it.
@@ -188,6 +189,7 @@ def validate(cfg: Config) -> None:
         (d.augment_noise >= 0, "data.augment_noise must be >= 0"),
         (0.0 <= d.augment_noise_clean < 1.0, "data.augment_noise_clean must be in [0, 1)"),
         (0.0 <= d.augment_drop_neighbors < 1.0, "data.augment_drop_neighbors must be in [0, 1)"),
+        (0.0 <= d.augment_drop_memory < 1.0, "data.augment_drop_memory must be in [0, 1)"),
         (1 <= d.cv_steps < d.obs_len, "data.cv_steps must be between 1 and obs_len - 1"),
         (m.hidden > 0 and m.z_dim > 0, "model.hidden and model.z_dim must be > 0"),
         (m.hidden % m.heads == 0, "model.hidden must be divisible by model.heads"),

@@ -151,6 +151,11 @@ def make_batch(wt: WindowTensors, idx, cfg: DataConfig, device: torch.device | s
             raise ValueError("the model uses data.memory but the windows were built without it")
         mem = wt.mem[idx].to(device, non_blocking=True)  # (B, Mm, P + 2, 2)
         mem_mask = ~torch.isnan(mem[:, :, 0, 0])  # (B, Mm)
+        if augment and cfg.augment_drop_memory > 0:
+            # How full the memory is depends on the scene's crowd and on how much of it came before t0:
+            # hiding a random share of the paths shows each window with fewer, so no path is leant on alone.
+            kept = torch.rand(mem_mask.shape, generator=generator).to(mem.device) >= cfg.augment_drop_memory
+            mem_mask = mem_mask & kept
         # In the agent's frame and speed unit, like its own future: a remembered path is a candidate answer.
         lag = wt.mem_lag[idx].to(device, non_blocking=True) / cfg.memory_horizon  # (B, Mm) in (0, 1]
         mem_f = torch.cat([_clean(scaled(rotated(mem), scale)).flatten(2), _clean(lag)[..., None]], -1)
