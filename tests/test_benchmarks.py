@@ -49,3 +49,25 @@ def test_cross_scene_summary_scores_each_fold_over_its_seeds(tmp_path):
     done = {"holdout": "hotel", "seed": 3, "min_ade": 0.1, "min_fde": 0.2}
     (tmp_path / "cross_scene.json").write_text(__import__("json").dumps(done))
     assert cs.run_fold(tmp_path / "nowhere", "hotel", "configs/eth_ucy.toml", [], 3, tmp_path, 1, 20) == done
+
+
+def test_short_history_script_cuts_histories_and_restores_the_config(trained, sim_files):
+    import numpy as np
+    import torch
+
+    from trajcvae import TrajCVAE
+    from trajcvae.cache import load_windows
+    from trajcvae.features import WindowTensors
+
+    sh = load_script("short_history")
+    obs = torch.arange(16.0).reshape(1, 8, 2)
+    cut = sh.cut_history(obs, 3)
+    assert torch.isnan(cut[0, :5]).all() and torch.equal(cut[0, 5:], obs[0, 5:])
+    model = TrajCVAE.load(trained)
+    w = load_windows([sim_files["test"]], model.config.data, "windows")
+    wt = WindowTensors.from_windows(w)
+    full = [sh.short_history_errors(model, wt, w.fut, 8, fill, k=3) for fill in (False, True)]
+    assert full[0] == full[1]  # nothing to fill in a full history
+    short = [sh.short_history_errors(model, wt, w.fut, 3, fill, k=3) for fill in (False, True)]
+    assert short[0] != short[1] and np.isfinite(short).all()
+    assert model.config.data.fill_short_history is True  # the script leaves the model as it found it

@@ -8,7 +8,7 @@ from torch.distributions import kl_divergence
 from trajcvae.config import Config, DataConfig
 from trajcvae.data import read_tracks
 from trajcvae.elbo import elbo_loss
-from trajcvae.features import WindowTensors, make_batch
+from trajcvae.features import WindowTensors, _fill_short_history, make_batch
 from trajcvae.model import CVAE, diag_normal
 from trajcvae.windows import build_windows
 
@@ -182,6 +182,38 @@ def test_cv_steps_extrapolates_the_mean_velocity_of_the_last_steps(batch_and_cfg
     b_gap = make_batch(WindowTensors(obs, wt.nbr[idx], wt.fut[idx]), torch.arange(30), cfg.data)
     v1 = b_gap.obs[:, -1, :2] - b_gap.obs[:, -2, :2]
     torch.testing.assert_close(b_gap.cv, v1[:, None] * steps[None, :, None])
+
+
+def test_short_history_is_extended_back_along_its_mean_velocity():
+    nan = float("nan")
+    obs = torch.tensor([[[nan, nan]] * 5 + [[0.0, 0.0], [1.0, 0.5], [2.0, 1.0]],  # 3 positions, 1 step = (1, 0.5)
+                        [[nan, nan]] * 7 + [[4.0, 4.0]],  # a single position stays put
+                        [[float(t), 0.0] for t in range(8)]])  # full: unchanged
+    filled = _fill_short_history(obs)
+    expected_first = torch.tensor([[-5.0 + t, -2.5 + 0.5 * t] for t in range(5)])
+    torch.testing.assert_close(filled[0, :5], expected_first)
+    torch.testing.assert_close(filled[0, 5:], obs[0, 5:])
+    torch.testing.assert_close(filled[1], torch.full((8, 2), 4.0))
+    torch.testing.assert_close(filled[2], obs[2])
+    # A NaN inside a track (not left padding) is not invented.
+    gap = obs[2:].clone()
+    gap[0, 3] = nan
+    assert torch.isnan(_fill_short_history(gap)[0, 3]).all()
+
+
+def test_short_track_reads_like_the_full_straight_track_it_starts(batch_and_cfg):
+    wt, cfg = batch_and_cfg
+    idx = torch.arange(20)
+    line = wt.obs[idx, -1:] + (torch.arange(8.0) - 7)[None, :, None] * torch.tensor([0.3, -0.1])  # (B, 8, 2)
+    short = line.clone()
+    short[:, :5] = float("nan")
+    full_b = make_batch(WindowTensors(line, wt.nbr[idx], wt.fut[idx]), torch.arange(20), cfg.data)
+    short_b = make_batch(WindowTensors(short, wt.nbr[idx], wt.fut[idx]), torch.arange(20), cfg.data)
+    torch.testing.assert_close(short_b.obs, full_b.obs)
+    torch.testing.assert_close(short_b.cv, full_b.cv)
+    cfg.data.fill_short_history = False  # as before: the padding reaches the model as unobserved steps
+    raw_b = make_batch(WindowTensors(short, wt.nbr[idx], wt.fut[idx]), torch.arange(20), cfg.data)
+    assert (raw_b.obs[:, :5, -1] == 0).all() and not torch.allclose(raw_b.obs, full_b.obs)
 
 
 def test_augment_noise_jitters_the_history_only_when_training(batch_and_cfg):

@@ -121,3 +121,17 @@ def test_builtin_pedestrian_model(sim_files):
     assert r.exit_code == 0, r.output
     pd.testing.assert_frame_equal(pd.read_csv(out), model.predict([sim_files["test"]], k=2).astype(
         {"scene": str}), check_dtype=False, atol=1e-3)
+
+
+def test_builtin_model_reads_a_three_position_track_like_a_full_one():
+    # A tracker hands over an agent seen for 3 steps: it should be predicted like the same straight walk
+    # seen for 8, not as one about to stop (what the NaN-padded history gave: median 1.0 m of 4.8 m).
+    model = TrajCVAE.load("pedestrian")
+    walk = pd.DataFrame({"frame": np.arange(8) * 10, "agent_id": 1, "x": 0.48 * np.arange(8), "y": 0.0})
+    full = model.predict(walk, k=20)
+    short = model.predict(walk.iloc[5:], k=20)
+    np.testing.assert_allclose(short[["x", "y"]], full[["x", "y"]], atol=1e-4)
+    model.config.data.fill_short_history = False
+    unfilled = model.predict(walk.iloc[5:], k=20)
+    end = lambda df: np.median(df[df.step == 12].x) - 0.48 * 7  # noqa: E731  median metres walked
+    assert end(unfilled) < 0.5 * end(full)

@@ -42,6 +42,10 @@ class DataConfig:
     # Steps behind t0 averaged for the velocity the decoder extrapolates from (1 = the last step alone).
     # More steps steady it where positions are noisy (eth's observed step speeds vary twice as much).
     cv_steps: int = 1
+    # A track shorter than obs_len (an agent seen for 2-7 steps, as `predict` allows) is extended backwards
+    # along its mean observed velocity before the model reads it: training windows all have full
+    # histories, and a NaN-padded one is outside them (the model then predicts a stop).
+    fill_short_history: bool = True
     augment_rotate: bool = True  # training only: random rotation of each window (only matters for frame="world")
     augment_flip: bool = True  # training only: random mirror image of each window (left/right symmetry)
     # Training only: add every training window played backwards (twice the windows, twice the epoch time).

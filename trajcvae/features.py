@@ -77,6 +77,8 @@ def make_batch(wt: WindowTensors, idx, cfg: DataConfig, device: torch.device | s
     nbr = wt.nbr[idx].to(device, non_blocking=True)  # (B, M, T, 2)
     fut = None if wt.fut is None else wt.fut[idx].to(device, non_blocking=True)
     B, T, _ = obs.shape
+    if cfg.fill_short_history:
+        obs = _fill_short_history(obs)
     if augment and cfg.augment_noise > 0:
         # Annotated positions are noisy (eth's much more than the other scenes'): a jittered history
         # teaches the model not to trust its last step blindly. The future, the target, stays clean.
@@ -183,6 +185,22 @@ def _encounter(rel: torch.Tensor, horizon: int) -> torch.Tensor:
     t = (-(gap * closing).sum(-1) / (closing * closing).sum(-1).clamp(min=1e-6)).clamp(0, horizon)  # (B, M)
     at = gap + closing * t[..., None]  # (B, M, 2)
     return _clean(torch.cat([at, at.norm(dim=-1, keepdim=True), (t / horizon)[..., None]], -1))
+
+
+def _fill_short_history(obs: torch.Tensor) -> torch.Tensor:
+    """(B, T, 2) with NaN before each track's first position -> the gaps filled by walking back from that
+    position at the track's mean observed velocity (a single position stays put). Uses positions up to t0
+    only; full histories are returned unchanged."""
+    valid = ~torch.isnan(obs[..., 0])  # (B, T)
+    T = obs.shape[1]
+    first = valid.float().argmax(dim=1)  # (B,) first observed step
+    rows = torch.arange(len(obs), device=obs.device)
+    start = obs[rows, first]  # (B, 2)
+    v = (obs[:, -1] - start) / (T - 1 - first).clamp(min=1).unsqueeze(-1)  # (B, 2) metres per step
+    back = (first[:, None] - torch.arange(T, device=obs.device)[None]).to(obs.dtype)  # (B, T) steps before first
+    filled = start[:, None] - back[..., None] * v[:, None]  # (B, T, 2)
+    before = torch.arange(T, device=obs.device)[None] < first[:, None]  # (B, T) only the left padding
+    return torch.where(before[..., None], filled, obs)
 
 
 def _velocity(p: torch.Tensor) -> torch.Tensor:
