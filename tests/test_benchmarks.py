@@ -2,7 +2,13 @@
 import importlib.util
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
+
+from trajcvae import TrajCVAE
+from trajcvae.cache import load_windows
+from trajcvae.features import WindowTensors
 
 from .conftest import ETH_UCY
 
@@ -52,13 +58,6 @@ def test_cross_scene_summary_scores_each_fold_over_its_seeds(tmp_path):
 
 
 def test_short_history_script_cuts_histories_and_restores_the_config(trained, sim_files):
-    import numpy as np
-    import torch
-
-    from trajcvae import TrajCVAE
-    from trajcvae.cache import load_windows
-    from trajcvae.features import WindowTensors
-
     sh = load_script("short_history")
     obs = torch.arange(16.0).reshape(1, 8, 2)
     cut = sh.cut_history(obs, 3)

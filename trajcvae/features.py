@@ -95,12 +95,9 @@ def make_batch(wt: WindowTensors, idx, cfg: DataConfig, device: torch.device | s
         # hiding a random share of the neighbours shows each window at several densities.
         gone = torch.rand(nbr.shape[:2], generator=generator).to(nbr.device) < cfg.augment_drop_neighbors
         nbr = nbr.masked_fill(gone[:, :, None, None], float("nan"))  # (B, M, T, 2)
-    valid = ~torch.isnan(obs[..., 0])  # (B, T); the last step (t0) is always observed
+    valid, first, start, n_steps = _observed_span(obs)
     origin = obs[:, -1]
-    first = valid.float().argmax(dim=1)  # first observed step
-    start = obs[torch.arange(B, device=obs.device), first]
     disp = origin - start  # (B, 2) observed displacement
-    n_steps = (T - 1 - first).clamp(min=1).float()
     angle = torch.atan2(disp[:, 1], disp[:, 0]) if cfg.frame == "heading" else torch.zeros(B, device=obs.device)
     if cfg.scale_norm:
         scale = (disp.norm(dim=1) / n_steps).clamp(min=cfg.min_speed)
@@ -187,20 +184,24 @@ def _encounter(rel: torch.Tensor, horizon: int) -> torch.Tensor:
     return _clean(torch.cat([at, at.norm(dim=-1, keepdim=True), (t / horizon)[..., None]], -1))
 
 
+def _observed_span(obs: torch.Tensor):
+    """(B, T, 2) history, NaN before the track starts -> the observed flags (B, T), the first observed step
+    (B,), its position (B, 2) and the steps from it to t0 (B,), at least 1 (t0 is always observed)."""
+    valid = ~torch.isnan(obs[..., 0])
+    first = valid.float().argmax(dim=1)
+    start = obs[torch.arange(len(obs), device=obs.device), first]
+    return valid, first, start, (obs.shape[1] - 1 - first).clamp(min=1).float()
+
+
 def _fill_short_history(obs: torch.Tensor) -> torch.Tensor:
     """(B, T, 2) with NaN before each track's first position -> the gaps filled by walking back from that
     position at the track's mean observed velocity (a single position stays put). Uses positions up to t0
     only; full histories are returned unchanged."""
-    valid = ~torch.isnan(obs[..., 0])  # (B, T)
-    T = obs.shape[1]
-    first = valid.float().argmax(dim=1)  # (B,) first observed step
-    rows = torch.arange(len(obs), device=obs.device)
-    start = obs[rows, first]  # (B, 2)
-    v = (obs[:, -1] - start) / (T - 1 - first).clamp(min=1).unsqueeze(-1)  # (B, 2) metres per step
-    back = (first[:, None] - torch.arange(T, device=obs.device)[None]).to(obs.dtype)  # (B, T) steps before first
-    filled = start[:, None] - back[..., None] * v[:, None]  # (B, T, 2)
-    before = torch.arange(T, device=obs.device)[None] < first[:, None]  # (B, T) only the left padding
-    return torch.where(before[..., None], filled, obs)
+    _, first, start, n_steps = _observed_span(obs)
+    v = (obs[:, -1] - start) / n_steps[:, None]  # (B, 2) metres per step
+    back = first[:, None] - torch.arange(obs.shape[1], device=obs.device)[None]  # (B, T) steps before first
+    filled = start[:, None] - back[..., None].to(obs.dtype) * v[:, None]  # (B, T, 2)
+    return torch.where((back > 0)[..., None], filled, obs)  # only the left padding
 
 
 def _velocity(p: torch.Tensor) -> torch.Tensor:
