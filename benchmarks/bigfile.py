@@ -33,7 +33,7 @@ def make_csv(path: Path, rows: int, base_scenes: int, seed: int) -> None:
     import pandas as pd
 
     from trajcvae.simulate import simulate_scene
-    from trajcvae.stream import TableWriter
+    from trajcvae.atomic import TableWriter
 
     base = [simulate_scene(n_frames=400, spawn_rate=0.35, seed=seed * 1000 + i, scene="base")
             for i in range(base_scenes)]
@@ -85,7 +85,7 @@ def measured(cmd: list[str]) -> dict:
 
 LOAD = r"""
 import sys, time
-from trajcvae.data import read_tracks
+from trajcvae.tracks import read_tracks
 from trajcvae.tracks import summarize
 t = time.perf_counter()
 df = read_tracks([sys.argv[1]])
@@ -144,7 +144,7 @@ def main() -> None:
         if not args.keep:
             out.unlink()
     if not args.run_windows:
-        from trajcvae.data import read_tracks
+        from trajcvae.tracks import read_tracks
         from trajcvae.predict import TrajCVAE
         from trajcvae.windows import iter_windows
 

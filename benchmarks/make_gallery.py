@@ -20,9 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from trajcvae import TrajCVAE  # noqa: E402
-from trajcvae.data import read_tracks  # noqa: E402
-from trajcvae.figures import plot_training, visualize  # noqa: E402
-from trajcvae.views import Tracks  # noqa: E402
+from trajcvae.tracks import read_tracks  # noqa: E402
+from trajcvae.visualize import SceneTracks, plot_training, visualize  # noqa: E402
 
 MAX_BYTES = 300_000
 
@@ -31,7 +30,7 @@ def most_spread_window(model: Path, data: Path, k: int = 20) -> tuple[str, str, 
     """(scene, agent, t0) of the test window whose K final positions are the most spread out: where the
     model sees several ways to go, so the density has more than one mode."""
     predictor = TrajCVAE.load(model)
-    w = predictor.windows([data], windows=True)
+    w = predictor.make_windows([data], every_window=True)
     ends = predictor.sample(w, k=k, seed=0)[:, :, -1]  # (N, K, 2)
     spread = np.linalg.norm(ends - ends.mean(1, keepdims=True), axis=-1).mean(1)  # (N,)
     i = int(np.argmax(spread))
@@ -39,7 +38,7 @@ def most_spread_window(model: Path, data: Path, k: int = 20) -> tuple[str, str, 
 
 
 def busiest(data: Path) -> tuple[str, float]:
-    tracks = Tracks(read_tracks([data]))
+    tracks = SceneTracks(read_tracks([data]))
     scene = tracks.scenes[0]
     return scene, tracks.busiest_frame(scene)
 

@@ -21,9 +21,9 @@ import numpy as np
 import torch
 
 from trajcvae import TrajCVAE
-from trajcvae.cache import load_windows
+from trajcvae.windows import load_windows
 from trajcvae.config import load_config
-from trajcvae.features import WindowTensors
+from trajcvae.batch import WindowTensors
 from trajcvae.metrics import min_ade_fde
 
 
@@ -57,11 +57,11 @@ def main() -> None:
     torch.set_num_threads(a.threads)
     cfg = load_config(None)
     for scene in a.scenes:
-        med, sigma = annotation_noise(load_windows([scene], cfg.data, "windows").obs)
+        med, sigma = annotation_noise(load_windows([scene], cfg.data).obs)
         print(f"{scene}: median |second difference| {med:.3f} m, white-noise std {sigma:.3f} m")
     for path in a.model:
         model = TrajCVAE.load(path)
-        w = load_windows(a.data, model.config.data, "windows")
+        w = load_windows(a.data, model.config.data)
         wt = WindowTensors.from_windows(w)
         cells = [f"{s:g} m: {'%.4f/%.4f' % noisy_min_ade(model, wt.obs, wt.nbr, w.fut, s, a.k)}" for s in a.sigmas]
         print(f"{path}: minADE/minFDE@{a.k} with observation noise " + " | ".join(cells))

@@ -18,8 +18,8 @@ import numpy as np
 import torch
 
 from trajcvae import TrajCVAE
-from trajcvae.cache import load_windows
-from trajcvae.features import WindowTensors
+from trajcvae.windows import load_windows
+from trajcvae.batch import WindowTensors
 from trajcvae.metrics import min_ade_fde
 
 
@@ -59,7 +59,7 @@ def main() -> None:
     for path in a.model:
         split = Path(path).parents[1].name
         model = TrajCVAE.load(path)
-        w = load_windows([a.split_data / split / a.part], model.config.data, "windows")
+        w = load_windows([a.split_data / split / a.part], model.config.data)
         wt = WindowTensors.from_windows(w)
         for length in a.lengths:
             off, on = (short_history_errors(model, wt, w.fut, length, fill, a.k) for fill in (False, True))

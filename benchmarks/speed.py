@@ -19,9 +19,8 @@ from pathlib import Path
 import torch
 
 from trajcvae import TrajCVAE
-from trajcvae.cache import load_windows
-from trajcvae.elbo import elbo_loss
-from trajcvae.features import WindowTensors, make_batch
+from trajcvae.windows import load_windows
+from trajcvae.batch import WindowTensors, make_batch
 
 
 def main() -> None:
@@ -74,7 +73,7 @@ def main() -> None:
     for i in range(30):
         idx = perm[i * tc.batch_size:(i + 1) * tc.batch_size]
         b = make_batch(tr, idx, cfg.data, augment=True, generator=g)
-        loss = elbo_loss(net, b, tc.beta, tc.free_bits, tc.variety_weight, tc.variety_k)["loss"]
+        loss = net.loss(b, tc.beta, tc.variety_weight, tc.variety_k)["loss"]
         opt.zero_grad()
         loss.backward()
         opt.step()

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from trajcvae import TrajCVAE
-from trajcvae.cache import load_windows
-from trajcvae.features import WindowTensors
+from trajcvae.windows import load_windows
+from trajcvae.batch import WindowTensors
 
 from .conftest import ETH_UCY
 
@@ -63,7 +63,7 @@ def test_short_history_script_cuts_histories_and_restores_the_config(trained, si
     cut = sh.cut_history(obs, 3)
     assert torch.isnan(cut[0, :5]).all() and torch.equal(cut[0, 5:], obs[0, 5:])
     model = TrajCVAE.load(trained)
-    w = load_windows([sim_files["test"]], model.config.data, "windows")
+    w = load_windows([sim_files["test"]], model.config.data)
     wt = WindowTensors.from_windows(w)
     full = [sh.short_history_errors(model, wt, w.fut, 8, fill, k=3) for fill in (False, True)]
     assert full[0] == full[1]  # nothing to fill in a full history

@@ -1,6 +1,6 @@
 import numpy as np
 
-from trajcvae.cache import load_windows
+from trajcvae.windows import load_windows
 from trajcvae.config import DataConfig
 
 
@@ -84,5 +84,5 @@ def test_scene_memory_round_trips_and_has_its_own_key(tmp_path, sim_files):
     np.testing.assert_array_equal(first.mem, second.mem)
     np.testing.assert_array_equal(first.mem_lag, second.mem_lag)
     load_windows([sim_files["val"]], DataConfig(memory=4, memory_radius=2.0), cache_dir=tmp_path)
-    plain = load_windows([sim_files["val"]], DataConfig(), cache_dir=tmp_path)
+    plain = load_windows([sim_files["val"]], DataConfig(memory=0), cache_dir=tmp_path)
     assert len(list(tmp_path.glob("*.npz"))) == 3 and plain.mem is None

@@ -39,7 +39,7 @@ def test_selection_turns_and_scales_with_the_window():
 
 def test_sample_with_cluster_from(trained, sim_files):
     m = TrajCVAE.load(trained)
-    w = m.windows([sim_files["test"]], windows=True)
+    w = m.make_windows([sim_files["test"]], every_window=True)
     plain = m.sample(w, k=5, seed=3)
     km = m.sample(w, k=5, seed=3, cluster_from=200)
     assert km.shape == plain.shape and np.isfinite(km).all()

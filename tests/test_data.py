@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from trajcvae.data import read_tracks
+from trajcvae.tracks import read_tracks
 from trajcvae.errors import DataError
 from trajcvae.tracks import time_steps
 

@@ -9,7 +9,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trajcvae.data import read_tracks
+from trajcvae.tracks import read_tracks
 from trajcvae.errors import DataError, TrajCVAEError
 from trajcvae.tracks import summarize
 

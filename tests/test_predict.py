@@ -7,14 +7,14 @@ import torch
 
 from trajcvae import TrajCVAE
 from trajcvae.errors import CheckpointError
-from trajcvae.predict import COLUMNS
+from trajcvae.predict import OUTPUT_COLUMNS
 
 
 def test_output_contract(trained, sim_files):
     p = TrajCVAE.load(trained)
-    df = p.predict([sim_files["test"]], k=5, windows=True)
-    assert list(df.columns) == COLUMNS
-    n = len(p.windows([sim_files["test"]], windows=True))
+    df = p.predict([sim_files["test"]], k=5, every_window=True)
+    assert list(df.columns) == OUTPUT_COLUMNS
+    n = len(p.make_windows([sim_files["test"]], every_window=True))
     assert len(df) == n * 5 * 12
     assert sorted(df["sample"].unique()) == list(range(5))
     assert sorted(df["step"].unique()) == list(range(1, 13))
@@ -46,7 +46,7 @@ def test_prediction_at_t0_ignores_everything_after_t0(trained, sim_files):
     """Cutting the file at t0 and predicting gives exactly what the full file gives for that t0."""
     p = TrajCVAE.load(trained)
     tracks = pd.read_csv(sim_files["test"])
-    full = p.predict(tracks, k=6, seed=1, windows=True)
+    full = p.predict(tracks, k=6, seed=1, every_window=True)
     t0 = int(full.t0.mode().iloc[0])  # the t0 with the most agents
     cut = tracks[tracks.frame <= t0]
     # Also disturb what happens after t0, to be sure none of it is used.
@@ -56,7 +56,7 @@ def test_prediction_at_t0_ignores_everything_after_t0(trained, sim_files):
     from_cut = p.predict(cut, k=6, seed=1)
     from_cut = from_cut[from_cut.t0 == t0]
     from_full = full[full.t0 == t0]
-    from_noisy = p.predict(tracks_noisy, k=6, seed=1, windows=True)
+    from_noisy = p.predict(tracks_noisy, k=6, seed=1, every_window=True)
     from_noisy = from_noisy[from_noisy.t0 == t0]
     assert len(from_full) > 0
     key = ["agent_id", "sample", "step"]
@@ -115,7 +115,7 @@ def test_builtin_pedestrian_model(sim_files):
 
     model = TrajCVAE.load("pedestrian")
     df = model.predict([sim_files["test"]], k=3)
-    assert len(df) > 0 and list(df.columns) == COLUMNS
+    assert len(df) > 0 and list(df.columns) == OUTPUT_COLUMNS
     out = sim_files["test"].parent / "ped.csv"
     r = CliRunner().invoke(app, ["predict", "pedestrian", str(sim_files["test"]), "-k", "2", "--out", str(out)])
     assert r.exit_code == 0, r.output

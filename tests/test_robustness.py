@@ -16,10 +16,10 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from trajcvae import checkpoint, data, parse
+from trajcvae import checkpoint, tracks
 from trajcvae.cli import app
 from trajcvae.config import DataConfig
-from trajcvae.data import read_tracks
+from trajcvae.tracks import read_tracks
 from trajcvae.errors import CheckpointError, DataError, TrajCVAEError
 from trajcvae.predict import TrajCVAE, predict_to_file
 from trajcvae.simulate import simulate_scene
@@ -63,10 +63,10 @@ def read_error(path) -> str:
     (b"<html><body>404 not found</body></html>\n", "missing column(s)"),
     (b"\xff\xfef\x00r\x00a\x00m\x00e\x00,\x00a\x00", "NUL bytes"),  # UTF-16 text
     (b"frame,agent_id,x,y\n0,1,0,0\n10,1,\xe9,0\n", "not UTF-8"),  # a Latin-1 byte
-    (b"frame,agent_id,x,y\n" + b"0,1,0,0\n" * (parse.SNIFF_BYTES // 8) + b"10,1,\xe9,0\n", "not UTF-8"),  # after 1 MiB
+    (b"frame,agent_id,x,y\n" + b"0,1,0,0\n" * (tracks.SNIFF_BYTES // 8) + b"10,1,\xe9,0\n", "not UTF-8"),  # after 1 MiB
     (b"PK\x03\x04" + bytes(range(256)) * 8, "NUL bytes"),  # a zip / .xlsx
     (b"   \n\t\n\n", "empty file"),
-    (b"x" * (parse.SNIFF_BYTES + 10), "longer than 1 MiB"),  # one endless line: not a table
+    (b"x" * (tracks.SNIFF_BYTES + 10), "longer than 1 MiB"),  # one endless line: not a table
     (b"frame,agent_id,x,y\n0,1,0,0\n10,1,1,0,7\n", "line 3: 5 fields where the first row has 4"),
     (b"frame,agent_id,x,y,speed\n0,1,0,0,a\n10,1,1,0,b,9\n", "line 3: 6 fields where the first row has 5"),
     (b"frame,agent_id,x,y\n0,1,0,0\n10,1,1,0,7\n20,1,nope,0\n", "line 3: 5 fields"),  # slow path too
@@ -85,7 +85,7 @@ def test_bad_files_give_one_line_errors(tmp_path, content, expected):  # ids: th
 
 def test_error_line_numbers_count_blank_lines_and_chunks(tmp_path, monkeypatch):
     """The slow path re-reads in chunks; line numbers must still be the file's own."""
-    monkeypatch.setattr(parse, "SLOW_CHUNK", 3)
+    monkeypatch.setattr(tracks, "SLOW_CHUNK", 3)
     rows = "".join(f"{i * 10},1,{i},0\n" for i in range(9))
     f = write(tmp_path / "a.csv", "\n\nframe,agent_id,x,y\n" + rows + "\n" + "90,1,oops,0\n")
     assert "a.csv line 14: column 'x' value 'oops' is not a number" in read_error(f)
@@ -136,7 +136,7 @@ def test_blank_lines_leading_and_inside_are_skipped(tmp_path):
     f = write(tmp_path / "a.csv", "\n\n  \nframe,agent_id,x,y\n0,1,0,0\n\n   \n10,1,1,0\n\n")
     df = read_tracks([f])
     assert len(df) == 2 and list(df["_line"]) == [5, 8]
-    assert data.where(df, 1) == f"{f} line 8"
+    assert tracks.where(df, 1) == f"{f} line 8"
 
 
 def test_exact_repeats_are_dropped_and_counted_conflicts_are_errors(tmp_path):
@@ -203,7 +203,7 @@ def test_clean_files_never_take_the_slow_path(tmp_path, monkeypatch, sim_files):
     def boom(*a, **k):
         raise AssertionError("slow path used")
 
-    monkeypatch.setattr(data, "_read_slow", boom)  # patched where `data._read_one` looks it up
+    monkeypatch.setattr(tracks, "_read_slow", boom)
     df = read_tracks([sim_files["test"]])
     assert df.frame.dtype == np.float64 and df.x.dtype == np.float64 and df.agent_id.dtype == np.int64
     assert len(df) == len(pd.read_csv(sim_files["test"]))
@@ -312,10 +312,10 @@ def test_metrics_rows_cut_short_by_a_kill_are_dropped_on_resume(tmp_path):
 
 
 def test_nan_loss_stops_with_one_line_and_keeps_the_last_good_checkpoint(tmp_path, tiny_files, monkeypatch):
-    import trajcvae.train as train_mod
+    from trajcvae.model import CVAE
 
     out = tmp_path / "run"
-    real = train_mod.elbo_loss
+    real = CVAE.loss
 
     def nan_after_first_epoch(model, batch, *args, **kwargs):
         terms = real(model, batch, *args, **kwargs)
@@ -323,7 +323,7 @@ def test_nan_loss_stops_with_one_line_and_keeps_the_last_good_checkpoint(tmp_pat
             terms["loss"] = terms["loss"] * float("nan")
         return terms
 
-    monkeypatch.setattr(train_mod, "elbo_loss", nan_after_first_epoch)
+    monkeypatch.setattr(CVAE, "loss", nan_after_first_epoch)
     r = cli("train", tiny_files[0], "--val", tiny_files[1], "--out", out, "--epochs", 3, "--quiet",
             "--set", "model.hidden=16", "--set", "model.heads=2", "--set", "train.k_eval=2")
     one_line_error(r, "loss became nan at epoch 2 step 1", f"last good checkpoint (epoch 1) kept in {out}")
@@ -366,7 +366,7 @@ def test_gradient_clipping_is_on_by_default_and_set_by_option(tmp_path, tiny_fil
 
 def test_negative_max_grad_norm_is_refused(tmp_path, tiny_files):
     one_line_error(cli("train", tiny_files[0], "--out", tmp_path / "r", "--max-grad-norm", "-1"),
-                   "--max-grad-norm must be >= 0")
+                   "train.max_grad_norm must be >= 0")
 
 
 # --- checkpoints from strangers ------------------------------------------------------------------------
@@ -442,14 +442,14 @@ def test_iter_windows_pieces_add_up_to_build_windows(sim_files):
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
-@pytest.mark.parametrize("windows", [False, True])
-def test_streamed_prediction_equals_the_in_memory_one(tmp_path, trained, sim_files, suffix, windows):
+@pytest.mark.parametrize("every", [False, True])
+def test_streamed_prediction_equals_the_in_memory_one(tmp_path, trained, sim_files, suffix, every):
     out = tmp_path / f"p{suffix}"
-    r = predict_to_file(trained, [sim_files["test"], sim_files["val"]], out, k=3, seed=2, windows=windows,
-                        chunk=500 if windows else 20)  # several pieces, cutting through scenes
-    ref = TrajCVAE.load(trained).predict([sim_files["test"], sim_files["val"]], k=3, seed=2, windows=windows)
+    r = predict_to_file(trained, [sim_files["test"], sim_files["val"]], out, k=3, seed=2, every_window=every,
+                        chunk=500 if every else 20)  # several pieces, cutting through scenes
+    ref = TrajCVAE.load(trained).predict([sim_files["test"], sim_files["val"]], k=3, seed=2, every_window=every)
     got = pd.read_parquet(out) if suffix == ".parquet" else pd.read_csv(out)
-    assert r.rows == len(ref) == len(got) and r.windows == len(ref) // (3 * 12)
+    assert r.rows == len(ref) == len(got) and r.n_windows == len(ref) // (3 * 12)
     assert list(got.columns) == list(ref.columns)
     for col in ("agent_id", "t0", "sample", "step", "frame"):
         np.testing.assert_array_equal(got[col].to_numpy(), ref[col].to_numpy())
@@ -472,6 +472,6 @@ def test_failed_prediction_leaves_the_previous_output_untouched(tmp_path, traine
 
     monkeypatch.setattr(TrajCVAE, "sample", fail_on_second_piece)
     with pytest.raises(TrajCVAEError, match="mid-way"):
-        predict_to_file(trained, [sim_files["test"]], out, k=2, windows=True, chunk=20)
+        predict_to_file(trained, [sim_files["test"]], out, k=2, every_window=True, chunk=20)
     assert out.read_text() == "the previous, complete output\n"
     assert [p.name for p in tmp_path.iterdir()] == ["p.csv"]

@@ -9,11 +9,9 @@ from typer.testing import CliRunner
 
 from trajcvae import TrajCVAE
 from trajcvae.cli import app
-from trajcvae.data import read_tracks
-from trajcvae.figures import save_figure
-from trajcvae.pick import grid_windows
-from trajcvae.views import ModelFutures, TableFutures, Tracks
-from trajcvae.viz import DPI, SAMPLE_COLOR, density_grid, draw_density, plot_windows
+from trajcvae.tracks import read_tracks
+from trajcvae.plots import DPI, SAMPLE_COLOR, density_grid, draw_density, plot_windows
+from trajcvae.visualize import ModelFutures, SceneTracks, TableFutures, grid_windows, save_figure
 
 runner = CliRunner()
 RED = np.array([int(SAMPLE_COLOR[i:i + 2], 16) for i in (1, 3, 5)])
@@ -114,9 +112,9 @@ def test_worst_grid_picks_the_largest_errors(trained, test_csv, tmp_path):
     from trajcvae.metrics import min_ade_fde
 
     predictor = TrajCVAE.load(trained)
-    tracks = Tracks(read_tracks([test_csv]))
+    tracks = SceneTracks(read_tracks([test_csv]))
     w, samples, heading = grid_windows(tracks, ModelFutures(predictor, 6, 0), None, 3, worst=True)
-    every = predictor.windows([test_csv], windows=True)
+    every = predictor.make_windows([test_csv], every_window=True)
     ade, _ = min_ade_fde(predictor.sample(every, k=6, seed=0), every.fut)
     top = np.argsort(-ade, kind="stable")[:3]
     assert list(w.t0) == list(every.t0[top]) and list(w.agent_id) == list(every.agent_id[top])
@@ -150,7 +148,7 @@ def test_scene_frame_and_animation(trained, test_csv, tmp_path):
 def test_predictions_file_is_drawn(trained, test_csv, preds, tmp_path):
     table = TableFutures(pd.read_csv(preds))
     predictor = TrajCVAE.load(trained)
-    w = predictor.windows([test_csv], windows=True).subset(np.arange(5))
+    w = predictor.make_windows([test_csv], every_window=True).subset(np.arange(5))
     assert table.available(w).all() and table.k == 4
     np.testing.assert_allclose(table.samples(w), predictor.sample(w, k=4), atol=1e-3)  # CSV keeps 4 decimals
 

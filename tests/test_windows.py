@@ -3,9 +3,9 @@ import pandas as pd
 import pytest
 
 from trajcvae.config import DataConfig
-from trajcvae.data import read_tracks
+from trajcvae.tracks import read_tracks
 from trajcvae.errors import DataError
-from trajcvae.windows import build_windows, reversed_copies, reversed_tracks
+from trajcvae.windows import build_windows
 
 from .conftest import ETH_UCY
 
@@ -72,25 +72,6 @@ def test_standard_eth_ucy_window_counts():
     assert counts == {"eth": 364, "hotel": 1197, "zara1": 2356, "zara2": 5910}
 
 
-def test_reversed_tracks_give_each_window_played_backwards(track_table):
-    cfg = DataConfig(obs_len=4, pred_len=3)
-    tracks = read_tracks(track_table)
-    fwd, rev = build_windows(tracks, cfg), build_windows(reversed_tracks(tracks), cfg)
-    assert len(rev) == len(fwd) and set(rev.scene) == {s + "~reversed" for s in set(fwd.scene)}
-    # Each window's 7 positions, read backwards, are those of a reversed window: its path starts at frame
-    # -(t0 + 3 steps) and its t0' is 3 steps later (frames advance by 10 here), -t0 as obs_len - 1 = pred_len.
-    for i in range(len(fwd)):
-        path = np.concatenate([fwd.obs[i], fwd.fut[i]])[::-1]
-        j = np.flatnonzero((rev.agent_id == fwd.agent_id[i]) & (rev.t0 == -(fwd.t0[i] + 30) + 30))
-        assert len(j) == 1
-        np.testing.assert_allclose(np.concatenate([rev.obs[j[0]], rev.fut[j[0]]]), path)
-    # Reversed copies of a subset are those of its windows only.
-    assert len(reversed_copies(fwd, rev, cfg)) == len(fwd)
-    part = fwd.subset(np.flatnonzero(fwd.t0 <= 100))
-    copies = reversed_copies(part, rev, cfg)
-    assert len(copies) == len(part) and set(-copies.t0) == set(part.t0)  # t0' = -t0 here (see above)
-
-
 def _line_walkers() -> pd.DataFrame:
     """Agent 1 walks along y = 0 at 1 m a step (frames 0-190); agent 2 walks the same line later
     (frames 400-590); agent 3 walks the same line at the same time as agent 1 but 50 m away."""
@@ -134,13 +115,13 @@ def test_memory_paths_end_by_t0_and_ignore_later_frames(sim_files):
 
 def test_a_single_frame_view_keeps_the_scene_memory(sim_files):
     """The windows a figure draws for one frame remember the same paths as the whole file's windows."""
-    from trajcvae.views import Tracks
+    from trajcvae.visualize import SceneTracks
 
     cfg = DataConfig(memory=6, memory_radius=3.0)
     df = read_tracks([sim_files["val"]])
     full = build_windows(df, cfg)
     i = int(np.flatnonzero(np.isfinite(full.mem_lag).any(1))[-1])  # a late window with paths to remember
-    view = Tracks(df).windows_at(cfg, str(full.scene[i]), float(full.t0[i]))
+    view = SceneTracks(df).windows_at(cfg, str(full.scene[i]), float(full.t0[i]))
     j = np.flatnonzero(view.agent_id == full.agent_id[i])[0]
     np.testing.assert_array_equal(view.mem[j], full.mem[i])
 

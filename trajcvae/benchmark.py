@@ -17,20 +17,19 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .checkpoint import write_text
-from .cluster import check_cluster_from
-from .config import load_config
-from .elbo import elbo_loss, importance_nll
+from . import checkpoint
+from .atomic import write_text
+from .batch import WindowTensors, make_batch
+from .config import check_cluster_from, load_config
 from .errors import TrajCVAEError
 from .evaluate import window_errors
-from .features import WindowTensors, make_batch
 from .metrics import kde_nll, min_ade_fde
 from .predict import TrajCVAE
 from .train import train
 from .windows import Windows
 
 SPLITS = ("eth", "hotel", "univ", "zara1", "zara2")
-COLUMNS = {  # result key -> Markdown heading
+HEADINGS = {  # result key -> Markdown heading
     "windows": "windows", "min_ade": "minADE@20", "min_fde": "minFDE@20", "ml_ade": "ML ADE",
     "ml_fde": "ML FDE", "cv_ade": "CV ADE", "cv_fde": "CV FDE", "ncv_min_ade": "noisy line minADE@20",
     "ncv_min_fde": "noisy line minFDE@20", "neg_elbo": "-ELBO", "is_nll": "IS NLL", "kde_nll": "KDE NLL",
@@ -47,8 +46,8 @@ def likelihoods(predictor: TrajCVAE, wt: WindowTensors, fut: np.ndarray, is_samp
     for lo in range(0, len(wt), batch):
         idx = torch.arange(lo, min(lo + batch, len(wt)))
         b = make_batch(wt, idx, predictor.config.data, predictor.device)
-        neg_elbo.append(-elbo_loss(predictor.model, b)["elbo"].item() * len(idx))
-        is_nll.append(importance_nll(predictor.model, b, is_samples).sum().item())
+        neg_elbo.append(-predictor.model.loss(b)["elbo"].item() * len(idx))
+        is_nll.append(predictor.model.importance_nll(b, is_samples).sum().item())
         part = wt.inputs(idx)
         samples = predictor.sample(part, k=kde_samples, seed=seed + lo, full=True)
         kde.append(kde_nll(samples, fut[idx.numpy()]).sum())
@@ -58,7 +57,7 @@ def likelihoods(predictor: TrajCVAE, wt: WindowTensors, fut: np.ndarray, is_samp
 
 def evaluate_split(predictor: TrajCVAE, test_paths: list[Path], k: int = 20, seed: int = 0,
                    is_samples: int = 100, kde_samples: int = 2000, cluster_from: int = 0) -> dict[str, float]:
-    w = predictor.windows(test_paths, windows=True)  # built once: errors, timing and likelihoods share it
+    w = predictor.make_windows(test_paths, every_window=True)  # built once: errors, timing and likelihoods share it
     errors = window_errors(predictor, w, k=k, seed=seed)
     row = {"windows": len(errors), **{c: float(errors[c].mean()) for c in errors.columns
                                       if c not in ("scene", "agent_id", "t0")}}
@@ -107,7 +106,7 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
                 if cluster_from and row.get("km_draws") != cluster_from:
                     log(f"{split} seed {seed}: done earlier; adding k-means of {cluster_from} draws")
                     predictor = TrajCVAE.load(run / "best.pt")
-                    w = predictor.windows([root / split / "test"], windows=True)
+                    w = predictor.make_windows([root / split / "test"], every_window=True)
                     row.update(clustered(predictor, w, k, seed, cluster_from))
                     write_text(done, json.dumps(row, indent=2))
                 else:
@@ -123,7 +122,7 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
             row = evaluate_split(predictor, [root / split / "test"], k, seed, is_samples, kde_samples,
                                  cluster_from)
             row.update(train_minutes=float(metrics.seconds.sum()) / 60, seed=seed,
-                       best_epoch=int(metrics.val_min_ade.idxmin()) + 1, epochs=int(len(metrics)))
+                       best_epoch=int(checkpoint.load(run / "best.pt")["epoch"]), epochs=int(len(metrics)))
             write_text(done, json.dumps(row, indent=2))
             log(f"{split} seed {seed}: minADE@{k} {row['min_ade']:.3f} minFDE@{k} {row['min_fde']:.3f} "
                 f"(constant velocity {row['cv_ade']:.3f}/{row['cv_fde']:.3f})")
@@ -150,12 +149,12 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
 
 
 def markdown_table(summary: dict[str, dict[str, float]]) -> str:
-    head = "| split | " + " | ".join(COLUMNS.values()) + " |"
-    lines = [head, "|" + "---|" * (len(COLUMNS) + 1)]
+    head = "| split | " + " | ".join(HEADINGS.values()) + " |"
+    lines = [head, "|" + "---|" * (len(HEADINGS) + 1)]
     for split, row in summary.items():
         cells = [f"{row[c]:.0f}" if c == "windows" else f"{row[c]:.1f}" if c == "train_minutes"
                  else f"{row[c]:.2f}" if c in ("neg_elbo", "is_nll", "kde_nll", "predict_ms_per_window")
-                 else f"{row[c]:.3f}" for c in COLUMNS]
+                 else f"{row[c]:.3f}" for c in HEADINGS]
         name = f"**{split}**" if split == "mean" else split
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

@@ -1,23 +1,20 @@
 """Checkpoints: written atomically, read with `weights_only=True` so loading never runs code.
 
-`save` writes a temp file in the target's folder, fsyncs it and renames it onto the target: a crash or a
-kill at any moment leaves either the previous checkpoint or the new one, never a truncated file.
+`save` writes through `atomic.write_bytes`: a crash or a kill at any moment leaves either the previous
+checkpoint or the new one, never a truncated file.
 `load` refuses anything but tensors and plain containers (a pickle that would import or call anything is
 rejected before it runs), and says so when a checkpoint comes from an incompatible trajcvae.
 """
 from __future__ import annotations
 
-import glob
-import os
 import pickle
-import tempfile
-import time
 from pathlib import Path
 from typing import Any, Iterable
 
 import torch
 
 from . import __version__
+from .atomic import write_bytes
 from .errors import CheckpointError, TrajCVAEError
 
 FORMAT = 1  # bump when the checkpoint layout changes incompatibly
@@ -28,44 +25,8 @@ SAFE_TORCH = (2, 6)
 
 
 def save(obj: dict[str, Any], path: str | Path) -> None:
-    """Write to a temp file in the same folder, then rename: a kill leaves the old file intact."""
-    _atomic(Path(path), lambda f: torch.save({"format": FORMAT, "version": __version__, **obj}, f))
-
-
-def write_text(path: str | Path, text: str) -> None:
-    """Write a small text file (config, metrics) atomically, like `save`."""
-    _atomic(Path(path), lambda f: f.write(text.encode("utf-8")))
-
-
-def _atomic(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    started = time.time()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):  # left by a killed writer
-        try:
-            if stale.stat().st_mtime < started:
-                stale.unlink()
-        except OSError:
-            pass
-    try:  # make the rename itself durable
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
+    """Write a checkpoint atomically (`atomic.write_bytes`): a kill leaves the old file intact."""
+    write_bytes(path, lambda f: torch.save({"format": FORMAT, "version": __version__, **obj}, f))
 
 
 def load(path: str | Path, map_location: str | torch.device = "cpu",

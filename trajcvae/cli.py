@@ -58,7 +58,8 @@ def train(
     data: DataArg,
     val: Annotated[Optional[list[Path]], typer.Option(help="Validation files/folders (picks the best "
                    "checkpoint); default: the latest 10% of each training scene.")] = None,
-    config: Annotated[Optional[Path], typer.Option(help="TOML config (see configs/).")] = None,
+    config: Annotated[Optional[Path], typer.Option(help="TOML config overriding the defaults (which are the "
+                      "recipe the README's results come from).")] = None,
     out: Annotated[Path, typer.Option(help="Run folder for checkpoints and metrics.")] = Path("runs/default"),
     epochs: Annotated[Optional[int], typer.Option(help="Override train.epochs.")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Override train.seed.")] = None,
@@ -78,15 +79,13 @@ def train(
     from .config import load_config
     from .train import train as run
 
-    if max_grad_norm is not None and not max_grad_norm >= 0:
-        raise TrajCVAEError(f"--max-grad-norm must be >= 0 (got {max_grad_norm})")
     overrides = list(set_ or [])
     for key, value in (("train.epochs", epochs), ("train.seed", seed), ("train.device", device),
                        ("data.time_step", time_step), ("train.max_grad_norm", max_grad_norm)):
         if value is not None:
             overrides.append(f"{key}={value}")
     cfg = load_config(config, overrides)
-    from .cache import default_cache_dir
+    from .windows import default_cache_dir
 
     r = run(data, val, cfg, out, resume=resume, progress=not quiet, log=info,
             cache_dir=default_cache_dir() if cache else None)
@@ -104,19 +103,20 @@ def predict(
     k: KOpt = 20,
     out: Annotated[Path, typer.Option(help="Output table: .csv, or .parquet.")] = Path("predictions.csv"),
     seed: SeedOpt = 0,
-    windows: Annotated[bool, typer.Option(help="Predict every (agent, t0) with a full observed and future window "
-                                               "(evaluation mode) instead of each agent's latest frame.")] = False,
+    every_window: Annotated[bool, typer.Option("--every-window", "--windows", help="Predict every (agent, t0) "
+                            "with a full observed and future window (evaluation mode) instead of each agent's "
+                            "latest frame.")] = False,
     device: DeviceOpt = "cpu",
     cluster_from: ClusterOpt = None,
 ):
     """K futures per agent: columns scene, agent_id, t0, sample, step, frame, x, y."""
     from .predict import predict_to_file
 
-    r = predict_to_file(model, data, out, k=k, seed=seed, windows=windows, device=device, log=info,
+    r = predict_to_file(model, data, out, k=k, seed=seed, every_window=every_window, device=device, log=info,
                         cluster_from=cluster_from)
     note = f" ({r.skipped} agents with a single position at their latest frame were not predicted)" \
         if r.skipped else ""
-    Console().print(escape(f"{r.windows} windows x {k} samples -> {out}{note}"), highlight=False, soft_wrap=True)
+    Console().print(escape(f"{r.n_windows} windows x {k} samples -> {out}{note}"), highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -131,21 +131,19 @@ def evaluate(
     cluster_from: ClusterOpt = None,
 ):
     """minADE/minFDE@K per scene and overall, beside constant-velocity baselines."""
-    from .data import read_tracks
+    from .atomic import write_text
+    from .config import check_sampling
     from .evaluate import evaluate as run
     from .predict import TrajCVAE
-    from .tracks import summarize
+    from .tracks import read_tracks, summarize
 
+    check_sampling(k, seed, cluster_from)
     predictor = TrajCVAE.load(model, device=device)
-    if k < 1:
-        raise TrajCVAEError(f"-k must be >= 1 (got {k})")
     tracks = read_tracks(data)
     info(summarize(tracks, predictor.config.data.time_step).line())
     result = run(predictor, tracks, k=k, seed=seed, cluster_from=cluster_from)
     print_table(result)
     if json_out is not None:
-        from .checkpoint import write_text
-
         write_text(json_out, json.dumps(result, indent=2))  # atomically: never a half-written file
 
 
@@ -176,8 +174,11 @@ def simulate(
     """Write a synthetic multi-agent dataset: a plaza where agents pick one of three exits."""
     from .simulate import simulate as run
 
+    from .config import check_seed
+
     if scenes < 1 or frames < 1 or rate <= 0:
         raise TrajCVAEError("--scenes and --frames must be >= 1 and --rate > 0")
+    check_seed(seed)
     df = run(out, scenes=scenes, n_frames=frames, spawn_rate=rate, seed=seed)
     Console().print(f"{len(df)} rows, {df.groupby('scene').agent_id.nunique().sum()} agents -> {out}")
 
@@ -192,6 +193,8 @@ def demo(
     """The whole job on the bundled synthetic data: train -> predict -> evaluate -> a picture."""
     from .demo import run_demo
 
+    if epochs is not None and epochs < 1:
+        raise TrajCVAEError(f"--epochs must be >= 1 (got {epochs})")
     result = run_demo(out, epochs=epochs, progress=not quiet)
     print_table(result["evaluation"])
     for key in ("checkpoint", "predictions", "figure"):
@@ -204,8 +207,8 @@ def benchmark(
     suite: Annotated[str, typer.Argument(help="Benchmark suite: eth-ucy.")],
     root: Annotated[Path, typer.Option(help="ETH/UCY folder with {split}/{train,val,test}.")] =
         Path("../shared/datasets/eth_ucy"),
-    config: Annotated[Optional[Path], typer.Option(help="TOML config, one for all splits.")] =
-        Path("configs/eth_ucy.toml"),
+    config: Annotated[Optional[Path], typer.Option(help="TOML config overriding the defaults, one for all "
+                                                        "splits (default: the defaults, i.e. the recipe).")] = None,
     out: Annotated[Path, typer.Option(help="Results folder (results.json, results.md, runs).")] =
         Path("results/eth_ucy"),
     splits: Annotated[str, typer.Option(help="Comma-separated splits.")] = "eth,hotel,univ,zara1,zara2",
@@ -269,7 +272,7 @@ def visualize(
     device: DeviceOpt = "cpu",
 ):
     """Draw predicted futures: one agent, a --grid of windows, a --scene-frame crowd view or an --animate GIF."""
-    from .figures import visualize as run
+    from .visualize import visualize as run
 
     path = run(model, data, out, scene=scene, agent=agent, t0=t0, k=k, seed=seed,
                density=density_steps if density else None, grid=grid, worst=worst, best=best,
@@ -286,7 +289,7 @@ def plot_training(
     size: SizeOpt = None,
 ):
     """Training curves per epoch: NLL, KL and ELBO (train and val), val minADE/minFDE."""
-    from .figures import plot_training as run_plot
+    from .visualize import plot_training as run_plot
 
     Console().print(f"-> {run_plot(run, out, size=size)}", highlight=False)
 

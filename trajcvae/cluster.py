@@ -10,14 +10,6 @@ from __future__ import annotations
 
 import torch
 
-from .errors import TrajCVAEError
-
-
-def check_cluster_from(k: int, cluster_from: int | None) -> None:
-    """A pool smaller than K has nothing to condense: say so before any work is done."""
-    if cluster_from is not None and cluster_from < k:
-        raise TrajCVAEError(f"--cluster-from must be at least -k = {k} (got {cluster_from})")
-
 
 def kmeans_futures(samples: torch.Tensor, k: int, iters: int = 10) -> torch.Tensor:
     """(B, N, P, 2) futures per window -> (B, K, P, 2): the K cluster means of a k-means over whole futures

@@ -7,10 +7,12 @@ import numpy as np
 
 from .config import load_config
 from .evaluate import evaluate
-from .predict import TrajCVAE, samples_to_frame, write_table
+from .atomic import write_table
+from .plots import plot_windows
+from .predict import TrajCVAE, samples_to_frame
 from .simulate import write_demo
 from .train import train
-from .viz import plot_windows, plt
+from .visualize import save_figure
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_DATA = ROOT / "data" / "demo"
@@ -28,14 +30,13 @@ def run_demo(out: str | Path = "runs/demo", epochs: int | None = None, progress:
                       [f"train.epochs={epochs}"] if epochs else [])
     train([data / "train.csv"], [data / "val.csv"], cfg, out, resume=(out / "last.pt").exists(), progress=progress)
     predictor = TrajCVAE.load(out / "best.pt")
-    w = predictor.windows([data / "test.csv"], windows=True)
+    w = predictor.make_windows([data / "test.csv"], every_window=True)
     samples = predictor.sample(w, k=20)
     write_table(samples_to_frame(w, samples), out / "predictions.csv")
     result = evaluate(predictor, [data / "test.csv"], k=20)
     # A picture of six test windows, spread over the scene's time line.
     pick = np.linspace(0, len(w) - 1, 6).astype(int)
     fig = plot_windows(w.obs[pick], samples[pick], w.fut[pick], w.nbr[pick])
-    fig.savefig(out / "predictions.png", dpi=80)
-    plt.close(fig)
+    save_figure(fig, out / "predictions.png")
     return {"evaluation": result, "checkpoint": out / "best.pt", "predictions": out / "predictions.csv",
             "figure": out / "predictions.png"}

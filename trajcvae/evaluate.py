@@ -7,8 +7,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from .cluster import check_cluster_from
-from .errors import TrajCVAEError
+from .config import check_sampling
 from .metrics import ade_fde, constant_velocity, min_ade_fde, noisy_constant_velocity
 from .predict import TrajCVAE
 from .windows import Windows
@@ -25,9 +24,9 @@ FIELDS = {  # column -> what it means (also the table's headings)
 def window_errors(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path] | Windows, k: int = 20,
                   seed: int = 0, cluster_from: int | None = None) -> pd.DataFrame:
     """One row per evaluation window: the model's and the baselines' errors (world units).
-    `data` may be windows already built in evaluation mode (`predictor.windows(..., windows=True)`).
+    `data` may be windows already built in evaluation mode (`predictor.make_windows(..., every_window=True)`).
     With `cluster_from` the model's K futures are the k-means means of that many draws (see `TrajCVAE.sample`)."""
-    w = data if isinstance(data, Windows) else predictor.windows(data, windows=True)
+    w = data if isinstance(data, Windows) else predictor.make_windows(data, every_window=True)
     P = predictor.config.data.pred_len
     min_ade, min_fde = min_ade_fde(predictor.sample(w, k=k, seed=seed, cluster_from=cluster_from), w.fut)
     ml_ade, ml_fde = (e[:, 0] for e in ade_fde(predictor.sample(w, most_likely=True), w.fut))
@@ -40,7 +39,7 @@ def window_errors(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path]
                          "cv_fde": cv_fde, "ncv_min_ade": ncv_ade, "ncv_min_fde": ncv_fde})
 
 
-def summarize(errors: pd.DataFrame) -> dict[str, dict[str, float]]:
+def scene_means(errors: pd.DataFrame) -> dict[str, dict[str, float]]:
     """Mean of each error per scene and over all windows ("overall")."""
     cols = [c for c in FIELDS if c != "windows"]
 
@@ -56,8 +55,6 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
              seed: int = 0, cluster_from: int | None = None) -> dict:
     """minADE/minFDE@K per scene and overall, the most-likely prediction, and both baselines.
     `cluster_from`: the K futures are cluster means of that many draws (recorded in the result)."""
-    if k < 1:
-        raise TrajCVAEError(f"-k must be >= 1 (got {k})")
-    check_cluster_from(k, cluster_from)
+    check_sampling(k, seed, cluster_from)
     return {"k": k, "seed": seed, "cluster_from": cluster_from,
-            "scenes": summarize(window_errors(predictor, data, k, seed, cluster_from))}
+            "scenes": scene_means(window_errors(predictor, data, k, seed, cluster_from))}

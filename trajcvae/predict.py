@@ -15,26 +15,17 @@ import pandas as pd
 import torch
 
 from . import __version__, checkpoint
-from .cluster import check_cluster_from, kmeans_futures
-from .config import Config
-from .data import read_tracks
+from .atomic import TableWriter
+from .cluster import kmeans_futures
+from .config import Config, check_sampling, resolve_device
 from .errors import TrajCVAEError
-from .features import WindowTensors, make_batch
+from .batch import WindowTensors, make_batch
 from .model import CVAE
-from .stream import TableWriter
-from .tracks import TrackSummary, summarize, time_steps
+from .tracks import TrackSummary, read_tracks, summarize, time_steps
 from .windows import Windows, build_windows, concat_windows, iter_windows, no_windows_error
 
 BUILTIN = {"pedestrian": Path(__file__).parent / "models" / "pedestrian.pt"}
-COLUMNS = ["scene", "agent_id", "t0", "sample", "step", "frame", "x", "y"]
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise TrajCVAEError("--device cuda: CUDA is not available on this machine (use cpu or auto)")
-    return torch.device(name)
+OUTPUT_COLUMNS = ["scene", "agent_id", "t0", "sample", "step", "frame", "x", "y"]
 
 
 class TrajCVAE:
@@ -65,43 +56,30 @@ class TrajCVAE:
 
     # --- windows -> samples -------------------------------------------------------------------
     @torch.inference_mode()
-    def sample(self, windows: Windows | WindowTensors, k: int = 20, seed: int = 0,
+    def sample(self, w: Windows | WindowTensors, k: int = 20, seed: int = 0,
                most_likely: bool = False, full: bool = False, batch_size: int = 4096,
                cluster_from: int | None = None) -> np.ndarray:
         """K futures per window in world coordinates: -> (N, K, P, 2).
 
-        Each future is the mean of p(y|x,z) for z ~ p(z|x); `full=True` draws y ~ p(y|x,z) instead (the
-        whole predictive distribution, for density estimates). `most_likely` uses z = prior mean (K = 1).
-        `cluster_from = N` draws N futures per window and returns the K means of their k-means clusters
-        (`cluster.kmeans_futures`): a test-time selection on top of plain sampling, not plain sampling."""
-        if k < 1:
-            raise TrajCVAEError(f"-k must be >= 1 (got {k})")
-        check_cluster_from(k, cluster_from)
+        Each future is the mean of p(y|x,z) for z ~ p(z|x) (`CVAE.sample`); `full=True` draws y ~ p(y|x,z)
+        instead. `most_likely` uses z = prior mean (K = 1). `cluster_from = N` draws N futures per window and
+        returns the K means of their k-means clusters (`cluster.kmeans_futures`): a test-time selection on
+        top of plain sampling, not plain sampling. Every batch draws from a generator seeded with `seed`, so
+        a window's futures do not depend on which other windows share its call or batch."""
+        check_sampling(k, seed, cluster_from)
         draws = k
         if cluster_from is not None:
             if most_likely or full:
                 raise TrajCVAEError("cluster_from works on the decoder means of prior draws only")
             draws, batch_size = cluster_from, max(1, batch_size * k // cluster_from)  # same memory per pass
-        wt = windows if isinstance(windows, WindowTensors) else WindowTensors.from_windows(windows)
-        g = torch.Generator().manual_seed(seed)
-        eps = torch.randn(draws, self.model.z_dim, generator=g).to(self.device)  # (draws, Z) shared by all windows
-        # A mixture prior also needs each draw's component: shared uniforms, mapped per window by its weights.
-        u = torch.rand(draws, generator=g).to(self.device) if self.model.components > 1 else None
+        wt = w if isinstance(w, WindowTensors) else WindowTensors.from_windows(w)
         out = []
         for lo in range(0, len(wt), batch_size):
-            idx = torch.arange(lo, min(lo + batch_size, len(wt)))
-            b = make_batch(wt, idx, self.config.data, self.device)
-            ctx = self.model.context(b)
-            prior = self.model.prior(ctx)
+            b = make_batch(wt, torch.arange(lo, min(lo + batch_size, len(wt))), self.config.data, self.device)
             if most_likely:
-                z = self.model.prior_mode(prior).unsqueeze(1)  # (B, 1, Z)
+                y = self.model.most_likely(b)  # (B, 1, P, 2)
             else:
-                z = self.model.prior_draws(prior, eps, u)  # (B, K, Z)
-            if full:
-                y = self.model.decode(ctx, z, b.cv).base_dist
-                y = y.loc + y.scale * torch.randn(y.loc.shape, generator=g).to(self.device)
-            else:
-                y = self.model.decode_mean(ctx, z, b.cv)  # (B, draws, P, 2)
+                y = self.model.sample(b, draws, torch.Generator().manual_seed(seed), full=full)  # (B, draws, P, 2)
             if draws > k:
                 # In the agent frame: k-means is unchanged by a window's rotation and scale, and these
                 # small numbers keep float32 distances exact where world coordinates are large.
@@ -110,33 +88,34 @@ class TrajCVAE:
         return torch.cat(out).numpy().astype(np.float64)
 
     # --- tracks -> table ----------------------------------------------------------------------
-    def windows(self, data: pd.DataFrame | Iterable[str | Path], windows: bool = False) -> Windows:
+    def make_windows(self, data: pd.DataFrame | Iterable[str | Path], every_window: bool = False) -> Windows:
+        """The windows `predict` samples: each agent's latest, or with `every_window` every full one."""
         df = data if isinstance(data, pd.DataFrame) and "_line" in data else read_tracks(data)
-        return build_windows(df, self.config.data, mode="windows" if windows else "latest")
+        return build_windows(df, self.config.data, mode="windows" if every_window else "latest")
 
     def predict(self, data: pd.DataFrame | Iterable[str | Path], k: int = 20, seed: int = 0,
-                windows: bool = False, cluster_from: int | None = None) -> pd.DataFrame:
-        """K futures per agent as a long table (see `COLUMNS`).
+                every_window: bool = False, cluster_from: int | None = None) -> pd.DataFrame:
+        """K futures per agent as a long table (see `OUTPUT_COLUMNS`).
 
         data: a DataFrame with `frame, agent_id, x, y` (and optionally `scene`) or paths of files.
-        windows=False: one forecast per agent from its latest frame. windows=True: one for every (agent, t0)
+        every_window=False: one forecast per agent from its latest frame. True: one for every (agent, t0)
         whose obs_len observed and pred_len future frames are present (evaluation mode).
         cluster_from: see `sample` (the K futures are cluster means of that many draws).
         """
-        w = self.windows(data, windows)
+        w = self.make_windows(data, every_window)
         return samples_to_frame(w, self.sample(w, k=k, seed=seed, cluster_from=cluster_from))
 
 
 @dataclass
 class PredictResult:
-    windows: int  # windows predicted (agents, in latest-frame mode)
+    n_windows: int  # windows predicted (agents, in latest-frame mode)
     skipped: int  # agents with a single position at their latest frame (not predicted)
     rows: int  # rows written
     tracks: TrackSummary  # what was read
 
 
 def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path], out: str | Path, k: int = 20,
-                    seed: int = 0, windows: bool = False, device: str = "cpu",
+                    seed: int = 0, every_window: bool = False, device: str = "cpu",
                     log: Callable[[str], None] | None = None, chunk: int | None = None,
                     cluster_from: int | None = None) -> PredictResult:
     """Load a model, predict K futures for `data` and write the table to `out`.
@@ -144,16 +123,14 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
     Streams: windows are made, sampled and written `chunk` at a time (default: about a million output rows
     a piece) and a scene at a time, so memory stays bounded however big the input and K; `out` appears
     only once complete. `log` gets the data summary. `cluster_from`: see `TrajCVAE.sample`."""
+    check_sampling(k, seed, cluster_from)  # before any file is read or written
     predictor = TrajCVAE.load(model, device=device)
-    if k < 1:
-        raise TrajCVAEError(f"-k must be >= 1 (got {k})")
-    check_cluster_from(k, cluster_from)  # before any file is read or written
     tracks = data if isinstance(data, pd.DataFrame) and "_line" in data else read_tracks(data)
     dc = predictor.config.data
     summary = summarize(tracks, dc.time_step)
     if log is not None:
         log(summary.line())
-    mode = "windows" if windows else "latest"
+    mode = "windows" if every_window else "latest"
     chunk = chunk or max(64, 1_000_000 // (k * dc.pred_len))
     batch = max(16, 81_920 // k)  # windows per forward pass: activations grow with windows x K
     steps = np.array(list(time_steps(tracks, dc.time_step).step.values()))
@@ -212,9 +189,3 @@ def _repeat_categorical(values: np.ndarray, rep: int, categories: list[str] | No
     """pd.Categorical(np.repeat(values, rep), categories), without hashing every repeated string."""
     per_window = pd.Categorical(values, categories=categories)
     return pd.Categorical.from_codes(np.repeat(per_window.codes, rep), dtype=per_window.dtype)
-
-
-def write_table(df: pd.DataFrame, path: str | Path) -> None:
-    """Write CSV (or Parquet when the name ends in .parquet) atomically: temp file, then rename."""
-    with TableWriter(path) as writer:  # CSV floats with 4 decimals
-        writer.write(df)

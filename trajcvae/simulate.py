@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .atomic import write_table
+
 SIDES = np.array([[-1.0, 0.0], [1.0, 0.0], [0.0, -1.0], [0.0, 1.0]])  # plaza edges: W, E, S, N
 
 
@@ -57,8 +59,6 @@ def simulate_scene(n_frames: int = 400, spawn_rate: float = 0.35, half_size: flo
 def simulate(out: str | Path, scenes: int = 1, n_frames: int = 400, spawn_rate: float = 0.35,
              seed: int = 0, prefix: str = "plaza") -> pd.DataFrame:
     """Write `scenes` scenes into one CSV at `out` (atomically) and return the table."""
-    from .predict import write_table
-
     df = pd.concat([simulate_scene(n_frames, spawn_rate, seed=seed * 1000 + i, scene=f"{prefix}{i}")
                     for i in range(scenes)], ignore_index=True)
     write_table(df, out)

@@ -1,17 +1,148 @@
-"""Tracks -> per-scene time steps and the summary line: what `data.read_tracks` found, in counts.
+"""Files -> tracks: read trajectory files into one validated table, infer each scene's time step, and
+summarise what was read in one line.
 
-`time_steps` infers each scene's step (the most common frame difference within agents' tracks) and counts
-the gaps that split tracks into gap-free segments; windows are built within segments only. `summarize`
-counts files, rows, agents, scenes, gaps, single-frame agents and repeated rows dropped, for the one line
-that `train`, `predict` and `evaluate` print.
+The track table has one row per observation: `scene, frame, agent_id, x, y`, sorted by scene, agent and
+frame, plus `_file` and `_line`, where each row came from (for error messages; see `where`). Every problem
+with a file is a `DataError` naming the file, the line and what is wrong. Two repairs are made and counted
+(see `summarize`): rows repeated exactly (same scene, frame, agent and position) are dropped, and blank
+lines are skipped. Rows out of frame order are sorted.
+
+Reading one file: `_sniff` looks at the first MiB only (text or binary, UTF-8 with or without a byte-order
+mark, separator `,` `;` or whitespace, a header naming `frame, agent_id, x, y` in any order or case, or
+none: a headerless ETH/UCY file). Then `_read_fast` parses the whole file straight into numeric columns
+with pandas' C parser (never held as text or as one Python string per value); only a file that fails it
+is re-read by `_read_slow`, in chunks of `SLOW_CHUNK` rows, as text, to name the line at fault. The table
+takes about 40 bytes a row (about 140 at the peak while reading).
 """
 from __future__ import annotations
 
+import codecs
+import csv
+import re
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
 
 import numpy as np
 import pandas as pd
 
+from .errors import DataError
+
+REQUIRED = ("frame", "agent_id", "x", "y")
+TRACK_COLUMNS = ["scene", "frame", "agent_id", "x", "y", "_file", "_line"]
+SUFFIXES = (".csv", ".txt", ".tsv", ".parquet")
+SNIFF_BYTES = 1 << 20  # the header (or first row) must lie within the first MiB
+SLOW_CHUNK = 200_000  # rows per chunk when re-reading a bad file as text to find the line at fault
+
+
+def list_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Expand directories (recursively) into the trajectory files they hold, sorted; a file named twice
+    (directly and through its folder) is read once."""
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUFFIXES)
+            if not found:
+                raise DataError(f"{p}: directory holds no .csv/.txt/.tsv/.parquet files")
+            files.extend(found)
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise DataError(f"{p}: no such file or directory")
+    if not files:
+        raise DataError("no input files given")
+    seen: set[Path] = set()
+    unique = []
+    for f in files:
+        key = f.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(f)
+    return unique
+
+
+def read_tracks(paths: Iterable[str | Path] | pd.DataFrame) -> pd.DataFrame:
+    """Read files (or check a DataFrame) into the canonical track table.
+
+    CSV files need a header holding at least `frame, agent_id, x, y` (any order or case; an optional
+    `scene` column; other columns are ignored). Headerless files are read as ETH/UCY: `frame agent_id x y`,
+    whitespace or comma separated. The scene is the `scene` column, or else the file's stem.
+    `df.attrs` records `files` (how many were read) and `duplicates_dropped`.
+    """
+    if isinstance(paths, pd.DataFrame):
+        tables, n_files = [_canonical(paths, "dataframe", "input", first_line=1, row_word="row")], 0
+    else:
+        files = list_files(paths)
+        tables, n_files = [_read_one(f) for f in files], len(files)
+    return _combine(tables, n_files)
+
+
+def where(df: pd.DataFrame, i: int) -> str:
+    """Where row `i` (by position) of a track table came from, e.g. 'data/a.csv line 12'."""
+    name = str(df["_file"].iloc[i])
+    word = "row" if name == "dataframe" or name.lower().endswith(".parquet") else "line"
+    return f"{name} {word} {int(df['_line'].iloc[i])}"
+
+
+# --- all files -----------------------------------------------------------------------------------------
+
+def _combine(tables: list[pd.DataFrame], n_files: int) -> pd.DataFrame:
+    """One table from all files: sorted by scene, agent, frame (stable: ties keep file order); exact
+    repeats of a row dropped (and counted in `attrs`); the same (scene, frame, agent) at two different
+    positions an error naming both lines. Works on whole columns: about one copy of the table at a time."""
+    numeric = [pd.api.types.is_numeric_dtype(t["agent_id"]) for t in tables]
+    if any(numeric) and not all(numeric):
+        for t in tables:  # a mix of numeric and string ids across files: all become strings
+            t["agent_id"] = t["agent_id"].astype(str).to_numpy(dtype=object)
+    scene = pd.api.types.union_categoricals([t["scene"].array for t in tables], sort_categories=True)
+    files = pd.api.types.union_categoricals([t["_file"].array for t in tables])
+    col = {c: (np.concatenate([t[c].to_numpy() for t in tables]) if len(tables) > 1 else tables[0][c].to_numpy())
+           for c in ("frame", "agent_id", "x", "y", "_line")}
+    del tables
+    scene_codes = scene.codes
+    agent_key = col["agent_id"] if all(numeric) else pd.factorize(col["agent_id"], sort=True)[0]
+    order = np.lexsort((col["frame"], agent_key, scene_codes))
+    # Rows with the same key are now adjacent, in file order.
+    same = _equal_next(scene_codes, order) & _equal_next(agent_key, order) & _equal_next(col["frame"], order)
+    del agent_key
+    dropped = 0
+    if same.any():
+        moved = _equal_next(col["x"], order) & _equal_next(col["y"], order)
+        clash = np.flatnonzero(same & ~moved)
+        if len(clash):
+            c = clash[np.argmin(order[clash + 1])]  # the clash seen first in the files
+            first = c
+            while first > 0 and same[first - 1]:
+                first -= 1
+            i, j = order[c + 1], order[first]
+            src = pd.DataFrame({"_file": files, "_line": col["_line"]}, copy=False)
+            raise DataError(f"{where(src, i)}: duplicate (scene, frame, agent_id) = ({scene[i]}, "
+                            f"{col['frame'][i]:g}, {col['agent_id'][i]}) at another position; first seen at "
+                            f"{where(src, j)}")
+        keep = np.ones(len(order), bool)
+        keep[1:] = ~same
+        order = order[keep]
+        dropped = int(len(keep) - len(order))
+    if dropped or not (order[1:] > order[:-1]).all():
+        for c in list(col):  # one column at a time, each old one freed as soon as it is replaced
+            col[c] = col[c][order]
+        scene = pd.Categorical.from_codes(scene_codes[order], dtype=scene.dtype)
+        files = pd.Categorical.from_codes(files.codes[order], dtype=files.dtype)
+    df = pd.DataFrame({"scene": scene, **{c: col[c] for c in ("frame", "agent_id", "x", "y")}, "_file": files,
+                       "_line": col["_line"]}, copy=False)
+    df.attrs.update(files=n_files, duplicates_dropped=dropped)
+    return df
+
+
+def _equal_next(values: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """values[order][1:] == values[order][:-1], one temporary copy at a time."""
+    v = values[order]
+    return v[1:] == v[:-1]
+
+
+# --- time steps and the summary line ---------------------------------------------------------------------
 
 @dataclass
 class SceneSteps:
@@ -92,3 +223,269 @@ def summarize(df: pd.DataFrame, time_step: float | None = None) -> TrackSummary:
 
 def _n(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+# --- one file ------------------------------------------------------------------------------------------
+
+def _read_one(path: Path) -> pd.DataFrame:
+    if path.suffix.lower() == ".parquet":
+        return _read_parquet(path)
+    fmt = _sniff(path)
+    table = _read_fast(path, fmt)
+    if table is None:  # something is wrong: find the first bad line, slowly, chunk by chunk
+        table = _read_slow(path, fmt)
+    return table
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        import pyarrow.parquet as pq
+
+        names = pq.read_schema(path).names
+        wanted = [c for c in names if str(c).strip().lower() in REQUIRED + ("scene",)]
+        raw = pd.read_parquet(path, columns=wanted or None)
+    except Exception as e:  # pyarrow raises many types for a non-Parquet file
+        raise DataError(f"{path}: cannot read as Parquet ({type(e).__name__})") from None
+    return _canonical(raw, str(path), path.stem, first_line=1, row_word="row")
+
+
+@dataclass
+class _Format:
+    encoding: str
+    sep: str
+    skip: int  # blank lines before the header / first row
+    names: list[str] | None  # lower-cased header names, None for a headerless file
+    n_fields: int
+
+
+def _sniff(path: Path) -> _Format:
+    """Look at the first MiB only: text or binary, separator, header, leading blank lines."""
+    with open(path, "rb") as f:
+        head = f.read(SNIFF_BYTES)
+        more = bool(f.read(1))
+        if not head.strip():
+            while more:  # a long run of blank space: keep looking for a first row
+                block = f.read(SNIFF_BYTES)
+                if block.strip():
+                    raise DataError(f"{path}: more than 1 MiB of blank space before the first row")
+                more = bool(block)
+            raise DataError(f"{path}: empty file (no rows)")
+    if b"\x00" in head:
+        raise DataError(f"{path}: not a text file (it holds NUL bytes: binary data, or UTF-16 text); expected "
+                        "UTF-8 CSV or ETH/UCY text")
+    encoding = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
+    try:
+        text = codecs.getincrementaldecoder(encoding)().decode(head, final=not more)
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: not a text file (not UTF-8); expected CSV or ETH/UCY text") from None
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")  # as the C parser splits lines
+    skip = 0
+    while skip < len(lines) and not lines[skip].strip(" \t\x0b\x0c"):  # blank as bytes.strip() sees it
+        skip += 1
+    if skip == len(lines):
+        raise DataError(f"{path}: empty file (no rows)")
+    first = lines[skip]
+    if more and skip == len(lines) - 1:
+        raise DataError(f"{path}: first row is longer than 1 MiB; not a CSV/text table")
+    first = first.strip()
+    sep = "," if "," in first else ";" if ";" in first else r"\s+"
+    fields = next(csv.reader([first], delimiter=sep)) if sep != r"\s+" else first.split()
+    fields = [f.strip() for f in fields]
+    if all(_parses(f) for f in fields):  # numbers only: a headerless ETH/UCY-style file
+        if len(fields) != 4:
+            raise DataError(f"{path}: line {skip + 1} has {len(fields)} columns and no header; headerless files "
+                            "must be 'frame agent_id x y' (add a header row to a CSV)")
+        return _Format(encoding, sep, skip, None, 4)
+    names = [f.lower() for f in fields]
+    missing = [c for c in REQUIRED if c not in names]
+    if missing:
+        raise DataError(f"{path}: missing column(s) {', '.join(missing)} (have: {', '.join(fields)})")
+    for c in REQUIRED + ("scene",):
+        if names.count(c) > 1:
+            raise DataError(f"{path}: column '{c}' appears {names.count(c)} times in the header (any case)")
+    return _Format(encoding, sep, skip, names, len(fields))
+
+
+def _read_fast(path: Path, fmt: _Format) -> pd.DataFrame | None:
+    """Numeric parse of the whole file; None when any value fails (the slow path then names it)."""
+    cols = {c: (fmt.names.index(c) if fmt.names else i) for i, c in enumerate(REQUIRED)}
+    if fmt.names and "scene" in fmt.names:
+        cols["scene"] = fmt.names.index("scene")
+    header_lines = fmt.skip + (1 if fmt.names else 0)
+    # Every column is parsed (no usecols: with it pandas silently drops fields beyond the header's); the
+    # ones not used are read as categories, cheap for the few repeated values such columns usually hold.
+    dtypes = {i: "category" for i in range(fmt.n_fields)}
+    dtypes.update({i: ("float64" if c in ("frame", "x", "y") else "category") for c, i in cols.items()})
+    try:
+        raw = _read_csv(path, fmt, header_lines, dtype=dtypes)
+    except ValueError:  # a value that is not a number
+        return None
+    raw = raw[sorted(cols.values())].rename(columns={i: c for c, i in cols.items()})
+    if "scene" in raw and not pd.api.types.is_string_dtype(raw["scene"].cat.categories):
+        # pandas turned scene names that look like numbers ("01") into numbers (1.0): re-read them as text
+        raw["scene"] = _read_csv(path, fmt, header_lines, usecols=[cols["scene"]],
+                                 dtype={cols["scene"]: "str"})[cols["scene"]].to_numpy()
+    out = {c: raw[c].to_numpy() for c in ("frame", "x", "y")}  # views, no copies
+    lines = np.arange(len(raw), dtype=np.int64) + header_lines + 1
+    blank = np.isnan(out["frame"]) & np.isnan(out["x"]) & np.isnan(out["y"]) & raw["agent_id"].isna().to_numpy()
+    if "scene" in raw:
+        blank &= raw["scene"].isna().to_numpy()
+    if blank.any():
+        keep = ~blank
+        raw, lines = raw[keep], lines[keep]
+        out = {c: raw[c].to_numpy() for c in ("frame", "x", "y")}
+    del blank
+    if len(raw) == 0:
+        raise DataError(f"{path}: empty file (no rows)")
+    if not all(np.isfinite(v).all() for v in out.values()) or raw["agent_id"].isna().any():
+        return None
+    ids = raw["agent_id"].array
+    if (pd.Index(ids.categories.astype(str)).str.strip() == "").any():  # a blank id: the slow path names it
+        return None
+    if pd.api.types.is_numeric_dtype(ids.categories) and not (ids.categories == np.round(ids.categories)).all():
+        return None  # pandas read ids like 1.5 as numbers (1 -> 1.0): the slow path keeps their text
+    out["agent_id"] = _agent_ids(ids.categories, ids.codes)
+    if "scene" in raw:
+        codes, names = pd.factorize(raw["scene"])
+        names = pd.Index(names.astype(str)).str.strip()
+        if (codes < 0).any() or (names == "").any():
+            return None
+        out["scene"] = pd.Categorical.from_codes(codes, categories=names) if names.is_unique \
+            else pd.Categorical(np.asarray(names, dtype=object)[codes])
+    else:
+        out["scene"] = pd.Categorical.from_codes(np.zeros(len(raw), np.int8), categories=[path.stem])
+    out["_file"] = pd.Categorical.from_codes(np.zeros(len(raw), np.int8), categories=[str(path)])
+    out["_line"] = lines
+    return pd.DataFrame(out, copy=False)
+
+
+def _read_slow(path: Path, fmt: _Format) -> pd.DataFrame:
+    """Read as text in chunks and check every value; raises on the first bad line."""
+    header_lines = fmt.skip + (1 if fmt.names else 0)
+    names = fmt.names or list(REQUIRED)
+    tables = []
+    with _parse_errors(path), _read_csv(path, fmt, header_lines, dtype=str, chunksize=SLOW_CHUNK) as chunks:
+        for chunk in chunks:
+            chunk.columns = names
+            first = header_lines + 1 + int(chunk.index[0]) if len(chunk) else header_lines + 1
+            t = _canonical(chunk, str(path), path.stem, first_line=first, allow_empty=True)
+            if len(t):
+                tables.append(t)
+    if not tables:
+        raise DataError(f"{path}: empty file (no rows)")
+    return pd.concat(tables, ignore_index=True)
+
+
+def _read_csv(path: Path, fmt: _Format, header_lines: int, **kwargs):
+    """pd.read_csv for every row after the header, columns numbered 0..n_fields-1; a row with more fields
+    than the first one is an error."""
+    with _parse_errors(path), warnings.catch_warnings():
+        warnings.simplefilter("ignore", pd.errors.ParserWarning)
+        return pd.read_csv(path, sep=fmt.sep, header=None, names=list(range(fmt.n_fields)),
+                           skiprows=header_lines, encoding=fmt.encoding,
+                           skip_blank_lines=False, keep_default_na=False, na_values=[""], index_col=False,
+                           engine="c", **kwargs)
+
+
+@contextmanager
+def _parse_errors(path: Path):
+    """pandas' parser errors -> one-line DataErrors naming the file (and line, where pandas says)."""
+    try:
+        yield
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: not a text file (not UTF-8); expected CSV or ETH/UCY text") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(e))
+        if m:
+            raise DataError(f"{path} line {m[2]}: {m[3]} fields where the first row has {m[1]}") from None
+        raise DataError(f"{path}: not a readable CSV/text table ({_first_line(e)})") from None
+
+
+def _first_line(e: Exception) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0][:200] if text else type(e).__name__
+
+
+# --- checking values -----------------------------------------------------------------------------------
+
+def _canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int, row_word: str = "line",
+               allow_empty: bool = False) -> pd.DataFrame:
+    """Check a table of raw values (text or numbers) row by row; `first_line` numbers its first row."""
+    raw = raw.copy()
+    raw.columns = [str(c).strip().lower() for c in raw.columns]
+    missing = [c for c in REQUIRED if c not in raw.columns]
+    if missing:
+        raise DataError(f"{name}: missing column(s) {', '.join(missing)} (have: {', '.join(raw.columns)})")
+    for c in REQUIRED + ("scene",):
+        if list(raw.columns).count(c) > 1:
+            raise DataError(f"{name}: column '{c}' appears {list(raw.columns).count(c)} times (any case)")
+    wanted = [c for c in REQUIRED + ("scene",) if c in raw.columns]
+    raw = raw[wanted]
+    for c in wanted:  # blank text is a missing value
+        if raw[c].dtype == object or pd.api.types.is_string_dtype(raw[c]):
+            s = raw[c].astype(object)
+            na = s.isna()
+            s = s.where(na, s.astype(str).str.strip())
+            raw[c] = s.mask(na | (s == ""), np.nan)
+    lines = pd.Series(np.arange(len(raw), dtype=np.int64) + first_line, index=raw.index)
+    blank = raw[list(REQUIRED)].isna().all(axis=1)
+    raw, lines = raw[~blank], lines[~blank]
+    if len(raw) == 0:
+        if allow_empty:
+            return pd.DataFrame(columns=TRACK_COLUMNS)
+        raise DataError(f"{name}: empty file (no rows)")
+    out = pd.DataFrame({"_line": lines.to_numpy()})
+    for col in ("frame", "x", "y"):
+        out[col] = _numeric(raw[col], lines, name, col, row_word)
+    ids = raw["agent_id"]
+    if ids.isna().any():
+        i = int(np.flatnonzero(ids.isna().to_numpy())[0])
+        raise DataError(f"{name} {row_word} {lines.iloc[i]}: column 'agent_id' is missing")
+    codes, uniques = pd.factorize(ids)
+    out["agent_id"] = _agent_ids(pd.Index(uniques), codes)
+    if "scene" in raw.columns:
+        sc = raw["scene"]
+        if sc.isna().any():
+            i = int(np.flatnonzero(sc.isna().to_numpy())[0])
+            raise DataError(f"{name} {row_word} {lines.iloc[i]}: empty 'scene'")
+        out["scene"] = pd.Categorical(sc.astype(str).str.strip().to_numpy(dtype=object))
+    else:
+        out["scene"] = pd.Categorical.from_codes(np.zeros(len(out), np.int8), categories=[scene])
+    out["_file"] = pd.Categorical.from_codes(np.zeros(len(out), np.int8), categories=[name])
+    return out[TRACK_COLUMNS]
+
+
+def _numeric(col: pd.Series, lines: pd.Series, name: str, what: str, row_word: str) -> np.ndarray:
+    if pd.api.types.is_bool_dtype(col):
+        raise DataError(f"{name}: column '{what}' holds true/false values, not numbers")
+    values = np.asarray(pd.to_numeric(col, errors="coerce"), dtype=float)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        shown = col.iloc[i]
+        kind = "missing" if pd.isna(shown) else ("not finite" if _parses(shown) else "not a number")
+        raise DataError(f"{name} {row_word} {lines.iloc[i]}: column '{what}' value {shown!r} is {kind}")
+    return values
+
+
+def _parses(text) -> bool:
+    if text is None:
+        return False
+    try:
+        float(text)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+def _agent_ids(uniques: pd.Index, codes: np.ndarray) -> np.ndarray:
+    """Agent ids from their distinct values and per-row codes: integers when every id is one (ETH/UCY
+    writes 1.0), else stripped strings."""
+    text = pd.Index(uniques.astype(str)).str.strip()
+    if len(uniques) and pd.api.types.is_numeric_dtype(uniques) and not pd.api.types.is_bool_dtype(uniques):
+        num = np.asarray(uniques, dtype=float)
+    else:
+        num = np.asarray(pd.to_numeric(pd.Series(np.asarray(text, dtype=object)), errors="coerce"), dtype=float)
+    if len(num) and np.isfinite(num).all() and (num == np.round(num)).all() and (np.abs(num) < 2 ** 53).all():
+        return num.astype(np.int64)[codes]  # keep them as integers
+    return np.asarray(text, dtype=object)[codes]

@@ -3,8 +3,7 @@ and last checkpoints.
 
 Run folder: `last.pt` (every epoch, with optimiser/scheduler/RNG state for `--resume`), `best.pt`,
 `metrics.csv` (one row per epoch: train and val NLL, KL, ELBO; val minADE/minFDE), `config.toml`, and at the
-end `curves.png` and `val_predictions.png`. With `train.ema`, the weights validated and saved as "model" are
-the moving average, and last.pt also keeps the raw ones ("raw_model") to resume from.
+end `curves.png` and `val_predictions.png`.
 """
 from __future__ import annotations
 
@@ -20,19 +19,17 @@ import numpy as np
 import torch
 
 from torch.nn.parallel import DistributedDataParallel
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DistributedSampler
 
 from . import __version__, checkpoint, distributed
-from .config import Config
-from .cache import load_windows as cached_windows
-from .elbo import elbo_loss
+from .atomic import write_text
+from .batch import WindowTensors, make_batch
+from .config import Config, resolve_device
 from .errors import TrajCVAEError
-from .features import WindowTensors, make_batch
 from .metrics import fit_cv_noise, min_ade_fde
 from .model import CVAE
-from .predict import TrajCVAE, resolve_device
-from .windows import Windows, build_windows, concat_windows, reversed_copies
+from .predict import TrajCVAE
+from .windows import Windows, load_windows
 
 METRICS = ["epoch", "beta", "lr", "train_loss", "train_nll", "train_kl", "train_elbo", "val_nll", "val_kl",
            "val_elbo", "val_min_ade", "val_min_fde", "seconds"]
@@ -45,12 +42,6 @@ class TrainResult:
     best_val_min_ade: float
     epochs_run: int
     seconds: float
-
-
-def load_windows(paths: Iterable[str | Path], cfg: Config, log: Callable[[str], None] | None = None,
-                 label: str = "", cache_dir: str | Path | None = None) -> Windows:
-    """Training windows of `paths` (from the window cache in `cache_dir` when given); `log` gets a summary."""
-    return cached_windows(paths, cfg.data, "windows", cache_dir, None if log is None else lambda m: log(label + m))
 
 
 def holdout(w: Windows, frac: float = 0.1) -> tuple[Windows, Windows]:
@@ -103,15 +94,11 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
     torch.manual_seed(tc.seed)  # same initial weights on every rank (DDP also broadcasts rank 0's)
     gen = torch.Generator().manual_seed(tc.seed + dist.rank)  # shuffling and augmentation
 
-    train_w = load_windows(train_paths, cfg, log, "train: ", cache_dir)
-    val_w = load_windows(val_paths, cfg, log, "val: ", cache_dir) if val_paths else None
+    labelled = lambda label: None if log is None else (lambda m: log(label + m))  # noqa: E731
+    train_w = load_windows(train_paths, cfg.data, cache_dir, labelled("train: "))
+    val_w = load_windows(val_paths, cfg.data, cache_dir, labelled("val: ")) if val_paths else None
     if val_w is None:
         train_w, val_w = holdout(train_w)
-    if cfg.data.augment_reverse:  # every training window also played backwards: twice the windows
-        rev = reversed_copies(train_w, cached_windows(train_paths, cfg.data, "reversed", cache_dir), cfg.data)
-        train_w = concat_windows([train_w, rev], "windows")
-        if log is not None:
-            log(f"train: + {len(rev)} windows played backwards (augment_reverse)")
     stats = {"cv_noise": fit_cv_noise(train_w.obs, train_w.fut), "train_windows": len(train_w),
              "val_windows": len(val_w)}
     tr, va = WindowTensors.from_windows(train_w), WindowTensors.from_windows(val_w)
@@ -120,24 +107,15 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
 
     model = CVAE(cfg).to(device)
     loss_fn = ELBOModule(model)  # DDP needs the whole step in one forward() so it can sync gradients
-    loss_opts = {k: getattr(tc, k) for k in ("free_bits", "variety_weight", "variety_k", "variety_metres",
-                                             "variety_endpoint")}  # elbo_loss's options, from the config
     if dist.enabled:
         loss_fn = DistributedDataParallel(loss_fn, device_ids=[device.index] if device.type == "cuda" else None)
     sampler = DistributedSampler(range(len(tr)), dist.world_size, dist.rank, shuffle=True, seed=tc.seed) \
         if dist.enabled else None
     opt = torch.optim.AdamW(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=tc.epochs, eta_min=tc.lr / 20)
-    # An average of the recent weights is a smoother estimate than the last step's: it is what we
-    # validate, pick and ship; the optimiser keeps stepping the raw weights.
-    ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(tc.ema)) if tc.ema > 0 else None
-    shipped = model if ema is None else ema.module
     start, best, best_epoch = 1, math.inf, 0
     if state is not None:
-        model.load_state_dict(state.get("raw_model", state["model"]))
-        if ema is not None:
-            ema.module.load_state_dict(state["model"])
-            ema.n_averaged.fill_(state["epoch"])  # > 0: keep averaging rather than restart from a copy
+        model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
         sched.T_max = tc.epochs  # resuming with more --epochs stretches the cosine, it does not restart it
@@ -147,10 +125,10 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
     metrics_path = out / "metrics.csv"
     if main:
         out.mkdir(parents=True, exist_ok=True)
-        checkpoint.write_text(out / "config.toml", to_toml(cfg.to_dict()))
+        write_text(out / "config.toml", to_toml(cfg.to_dict()))
         _truncate_metrics(metrics_path, start - 1)
 
-    predictor = TrajCVAE(shipped, cfg, stats, device)
+    predictor = TrajCVAE(model, cfg, stats, device)
     n_local = len(sampler) if sampler is not None else len(tr)  # windows this rank sees per epoch
     n_batches = math.ceil(n_local / tc.batch_size)
     amp = torch.autocast("cuda", dtype=torch.bfloat16, enabled=tc.bf16 and device.type == "cuda")
@@ -172,7 +150,7 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
                 batch = make_batch(tr, idx, cfg.data, device, augment=True, generator=gen)
                 try:
                     with amp:
-                        terms = loss_fn(batch, beta, **loss_opts)
+                        terms = loss_fn(batch, beta, tc.variety_weight, tc.variety_k)
                 except ValueError as e:  # torch.distributions refuses NaN/inf parameters: the run diverged
                     if "found invalid values" not in str(e):
                         raise
@@ -188,13 +166,10 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
                 if tc.max_grad_norm > 0:
                     torch.nn.utils.clip_grad_norm_(model.parameters(), tc.max_grad_norm)
                 opt.step()
-                if ema is not None:
-                    ema.update_parameters(model)
                 for key, v in terms.items():
                     sums[key] = sums.get(key, 0.0) + v.item() * len(idx)
                 bar.advance(f"epoch {epoch}/{tc.epochs} loss {loss.item():.2f}")
             sched.step()
-            shipped.eval()  # the weights validated (the EMA copy with train.ema, else the model itself)
             model.eval()
             val = validate(predictor, va, val_w.fut, tc.k_eval, dist)
             keys = ("loss", "nll", "kl", "elbo")
@@ -207,16 +182,15 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
             _append_metrics(metrics_path, row)
             bar.log(f"epoch {epoch}: train nll {row['train_nll']:.2f} kl {row['train_kl']:.2f} | val elbo "
                     f"{val['elbo']:.2f} minADE {val['min_ade']:.3f} minFDE {val['min_fde']:.3f}")
-            ckpt = {"config": cfg.to_dict(), "model": shipped.state_dict(), "stats": stats, "epoch": epoch}
+            ckpt = {"config": cfg.to_dict(), "model": model.state_dict(), "stats": stats, "epoch": epoch}
             # best.pt is picked only once the KL weight is full: until then the model trains a looser
             # bound than the -ELBO it is reported on, and its prior lags the recognition net. Such an
             # epoch can still win on val minADE by chance (in the benchmark the univ split's seed 0 took
-            # epoch 8 of 40), while on held-out scenes those epochs score worst (eth_ucy_tradeoffs.md).
+            # epoch 8 of 40), while on held-out scenes those epochs score worst (docs/lab-notes.md).
             if val["min_ade"] < best and epoch >= min(tc.kl_anneal_epochs, tc.epochs):
                 best, best_epoch = val["min_ade"], epoch
                 checkpoint.save({**ckpt, "val_min_ade": best}, out / "best.pt")
-            raw = {} if ema is None else {"raw_model": model.state_dict()}
-            checkpoint.save({**ckpt, **raw, "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+            checkpoint.save({**ckpt, "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
                              "rng": torch.get_rng_state(), "gen_rng": gen.get_state(),
                              "best_val_min_ade": best, "best_epoch": best_epoch}, out / "last.pt")
     if dist.enabled:
@@ -225,7 +199,7 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
             log(f"DDP: {dist.world_size} ranks finished with identical weights")
         best, best_epoch = distributed.broadcast_best(best, best_epoch, dist, device)
     if main:
-        from .figures import write_run_figures  # matplotlib is loaded only once a run has finished
+        from .visualize import write_run_figures  # matplotlib is loaded only once a run has finished
 
         write_run_figures(out, val_w, k=tc.k_eval)  # curves.png and val_predictions.png
     distributed.barrier(dist)
@@ -233,14 +207,14 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
 
 
 class ELBOModule(torch.nn.Module):
-    """The training step's forward pass: CVAE + loss, as one module so DDP can wrap it."""
+    """The training step's forward pass, `CVAE.loss`, as one module so DDP can wrap it."""
 
     def __init__(self, model: CVAE):
         super().__init__()
         self.model = model
 
-    def forward(self, batch, beta: float, **opts):
-        return elbo_loss(self.model, batch, beta, **opts)  # opts: elbo_loss's keyword options
+    def forward(self, batch, beta: float, variety_weight: float, variety_k: int):
+        return self.model.loss(batch, beta, variety_weight, variety_k)
 
 
 @torch.no_grad()
@@ -259,7 +233,7 @@ def validate(predictor: TrajCVAE, wt: WindowTensors, fut: np.ndarray, k: int,
         # forked, so validation leaves the training's random stream untouched.
         with torch.random.fork_rng(devices=[predictor.device] if predictor.device.type == "cuda" else []):
             torch.manual_seed(int(idx[0]))
-            terms = elbo_loss(model, make_batch(wt, idx, cfg.data, predictor.device))
+            terms = model.loss(make_batch(wt, idx, cfg.data, predictor.device))
         for key in keys:
             sums[key] += terms[key].item() * len(idx)
     part = wt.inputs(mine)
@@ -299,14 +273,14 @@ def _truncate_metrics(path: Path, last_epoch: int) -> None:
     writer = csv.DictWriter(buf, fieldnames=METRICS)
     writer.writeheader()
     writer.writerows(rows[e] for e in sorted(rows))
-    checkpoint.write_text(path, buf.getvalue())
+    write_text(path, buf.getvalue())
 
 
 def _append_metrics(path: Path, row: dict) -> None:
     """Add a row by rewriting the (small) file atomically: a kill never leaves half a row in it."""
     buf = io.StringIO()
     csv.DictWriter(buf, fieldnames=METRICS).writerow(row)
-    checkpoint.write_text(path, path.read_text() + buf.getvalue())
+    write_text(path, path.read_text() + buf.getvalue())
 
 
 class _Progress:

@@ -4,22 +4,35 @@ A window is the agent's last `obs_len` positions ending at its frame t0 (fewer, 
 when the track is shorter), its next `pred_len` positions when they are known, and the histories of the
 agents near it at t0. Tracks are cut at gaps: no window spans a missing frame, nothing is interpolated.
 Nothing observed after t0 enters `obs` or `nbr`.
+
+Building the windows of a large dataset takes longer than a short training run, so `load_windows` keeps
+them in a cache (an `.npz`, no pickle) keyed by the files' content and the windowing options: any change
+to a file's bytes or to obs_len, pred_len, time_step, neighbor_radius, max_neighbors or the scene memory's
+options gives a new key, and a stale cache is never used.
 """
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import zipfile
 from dataclasses import dataclass
-from typing import Iterator
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
-from scipy.spatial import cKDTree
 import pandas as pd
+from scipy.spatial import cKDTree
 
+from . import __version__
+from .atomic import atomic_path
 from .config import DataConfig
-from .data import where
 from .errors import DataError
-from .tracks import time_steps
+from .tracks import list_files, read_tracks, summarize, time_steps, where
 
 CHUNK = 8192  # windows per piece from `iter_windows` (about 1.7 kB each with 12 neighbours)
+CACHE_KEYS = ("obs_len", "pred_len", "time_step", "neighbor_radius", "max_neighbors")
+MEMORY_KEYS = ("memory", "memory_radius", "memory_horizon")  # in the key only when memory is on
 
 
 @dataclass
@@ -43,24 +56,6 @@ class Windows:
         pick = lambda a: None if a is None else a[idx]  # noqa: E731
         return Windows(self.obs[idx], self.nbr[idx], pick(self.fut), self.scene[idx], self.agent_id[idx],
                        self.t0[idx], self.step[idx], mem=pick(self.mem), mem_lag=pick(self.mem_lag))
-
-
-def reversed_tracks(df: pd.DataFrame) -> pd.DataFrame:
-    """The same tracks played backwards (frame ids negated), as scenes named '<scene>~reversed'.
-    Walking is close to time-symmetric, so each reversed window is a plausible new training example."""
-    rev = df.assign(frame=-df["frame"], scene=df["scene"].astype(str) + "~reversed")
-    return rev.sort_values(["scene", "agent_id", "frame"], kind="stable").reset_index(drop=True)
-
-
-def reversed_copies(w: Windows, rev: Windows, cfg: DataConfig) -> Windows:
-    """The windows of `rev` (from `reversed_tracks`) that replay a window of `w` backwards: the same agent
-    over the same frames. So a training set with a held-out part gets reversed copies of its own windows
-    only, never of the held-out ones."""
-    shift = (cfg.obs_len - 1 - cfg.pred_len) * rev.step  # a forward t0 = -t0' + shift
-    key = pd.MultiIndex.from_arrays([pd.Index(rev.scene.astype(str)).str.removesuffix("~reversed"),
-                                     rev.agent_id, -rev.t0 + shift])
-    own = pd.MultiIndex.from_arrays([w.scene.astype(str), w.agent_id, w.t0])
-    return rev.subset(np.flatnonzero(key.isin(own)))
 
 
 def build_windows(df: pd.DataFrame, cfg: DataConfig, mode: str = "windows") -> Windows:
@@ -261,3 +256,72 @@ def _empty(T: int, P: int, memory: int = 0) -> Windows:
     mem = (np.zeros((0, memory, P + 2, 2)), np.zeros((0, memory))) if memory > 0 else (None, None)
     return Windows(np.zeros((0, T, 2)), np.zeros((0, 1, T, 2)), np.zeros((0, P, 2)), z.astype(object),
                    z, z, z, mem=mem[0], mem_lag=mem[1])
+
+
+# --- the window cache ---------------------------------------------------------------------------------
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("TRAJCVAE_CACHE", Path.home() / ".cache" / "trajcvae"))
+
+
+def cache_key(files: list[Path], cfg: DataConfig, mode: str) -> str:
+    h = hashlib.sha256()
+    keys = CACHE_KEYS + (MEMORY_KEYS if cfg.memory > 0 else ())
+    h.update(json.dumps({"version": __version__, "mode": mode, **{k: getattr(cfg, k) for k in keys}},
+                        sort_keys=True).encode())
+    for f in files:
+        h.update(f.name.encode())  # the scene name comes from the file name
+        with open(f, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()[:32]
+
+
+def load_windows(paths: Iterable[str | Path], cfg: DataConfig, cache_dir: str | Path | None = None,
+                 log: Callable[[str], None] | None = None, mode: str = "windows") -> Windows:
+    """Windows of the files at `paths`, from the cache when it holds them (cache_dir=None: no cache).
+    `log` gets the data's summary line (see `tracks.summarize`), kept in the cache with the windows."""
+    if cache_dir is None:
+        w, line = _build(paths, cfg, mode)
+    else:
+        files = list_files(paths)
+        path = Path(cache_dir) / f"windows-{cache_key(files, cfg, mode)}.npz"
+        try:
+            w, line = _load(path)
+            line += " (windows from cache)"
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile):  # missing or damaged: rebuild
+            w, line = _build(files, cfg, mode)
+            _save(w, line, path)
+    if log is not None:
+        log(line)
+    return w
+
+
+def _build(paths, cfg: DataConfig, mode: str) -> tuple[Windows, str]:
+    tracks = read_tracks(paths)
+    return build_windows(tracks, cfg, mode), summarize(tracks, cfg.time_step).line()
+
+
+def _save(w: Windows, line: str, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ids = w.agent_id
+    numeric = ids.dtype.kind in "iuf"
+    arrays = {"obs": w.obs, "nbr": w.nbr, "scene": w.scene.astype(str), "t0": w.t0, "step": w.step,
+              "agent_id": ids if numeric else ids.astype(str), "skipped": np.array(w.skipped),
+              "summary": np.array(line)}
+    for name in ("fut", "mem", "mem_lag"):
+        if getattr(w, name) is not None:
+            arrays[name] = getattr(w, name)
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:  # a file object: np.savez would add ".npz" to a temp name
+            np.savez(f, **arrays)
+
+
+def _load(path: Path) -> tuple[Windows, str]:
+    with np.load(path, allow_pickle=False) as z:
+        ids = z["agent_id"]
+        w = Windows(obs=z["obs"], nbr=z["nbr"], fut=z["fut"] if "fut" in z else None,
+                    scene=z["scene"].astype(object), agent_id=ids if ids.dtype.kind in "iuf" else ids.astype(object),
+                    t0=z["t0"], step=z["step"], skipped=int(z["skipped"]),
+                    mem=z["mem"] if "mem" in z else None, mem_lag=z["mem_lag"] if "mem_lag" in z else None)
+        return w, str(z["summary"])

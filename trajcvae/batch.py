@@ -48,17 +48,27 @@ class WindowTensors:
 
 @dataclass
 class Batch:
-    obs: torch.Tensor  # (B, T_obs, 5): position, velocity, observed flag, in the agent's frame
-    nbr: torch.Tensor  # (B, M, T_obs, 7): position, velocity, position relative to the agent, flag (+ 4, see
-    # `nbr_encounter`)
+    """Windows in each agent's own frame: what the model reads (and, in training, its target)."""
+
+    OBS_CHANNELS = 5  # per observed step of the agent: position (2), velocity (2), observed flag
+    NBR_CHANNELS = 7  # per step of a neighbour: position (2), velocity (2), position relative to the agent (2), flag
+
+    obs: torch.Tensor  # (B, T_obs, OBS_CHANNELS) in the agent's frame
+    nbr: torch.Tensor  # (B, M, T_obs, NBR_CHANNELS)
     nbr_mask: torch.Tensor  # (B, M) True where the neighbour slot is filled
     cv: torch.Tensor  # (B, T_pred, 2) constant-velocity extrapolation in the agent's frame
     fut: torch.Tensor | None  # (B, T_pred, 2) true future in the agent's frame (training/evaluation)
     origin: torch.Tensor  # (B, 2) world position at t0
     rot: torch.Tensor  # (B, 2, 2) world -> agent-frame rotation (may include a mirror)
     scale: torch.Tensor  # (B,) world units per agent-frame unit
-    mem: torch.Tensor | None = None  # (B, Mm, 2 (T_pred + 2) + 1): remembered paths in the agent's frame, lag
+    mem: torch.Tensor | None = None  # (B, Mm, mem_channels(T_pred)): remembered paths in the agent's frame
     mem_mask: torch.Tensor | None = None  # (B, Mm) True where the slot holds a path
+
+    @staticmethod
+    def mem_channels(pred_len: int) -> int:
+        """Features per remembered path: its positions from the step before its start to P steps after
+        (P + 2 of them, 2 coordinates each) and its lag."""
+        return 2 * (pred_len + 2) + 1
 
     def to_world(self, local: torch.Tensor) -> torch.Tensor:
         """Agent-frame positions (B, ..., 2) back to world coordinates."""
@@ -76,7 +86,7 @@ def make_batch(wt: WindowTensors, idx, cfg: DataConfig, device: torch.device | s
     obs = wt.obs[idx].to(device, non_blocking=True)  # (B, T, 2)
     nbr = wt.nbr[idx].to(device, non_blocking=True)  # (B, M, T, 2)
     fut = None if wt.fut is None else wt.fut[idx].to(device, non_blocking=True)
-    B, T, _ = obs.shape
+    B = obs.shape[0]
     if cfg.fill_short_history:
         obs = _fill_short_history(obs)
     if augment and cfg.augment_noise > 0:
@@ -84,17 +94,9 @@ def make_batch(wt: WindowTensors, idx, cfg: DataConfig, device: torch.device | s
         # teaches the model not to trust its last step blindly. The future, the target, stays clean.
         # With `augment_noise_spread`, one std per window, from 0 (a smooth spline) to twice the mean.
         sigma = (2 * cfg.augment_noise * torch.rand(B, generator=generator) if cfg.augment_noise_spread
-                 else torch.full((B,), cfg.augment_noise))  # (B,)
-        if cfg.augment_noise_clean > 0:  # some windows stay exactly as annotated
-            sigma = sigma * (torch.rand(B, generator=generator) >= cfg.augment_noise_clean)
-        sigma = sigma.to(obs.device)
+                 else torch.full((B,), cfg.augment_noise)).to(obs.device)  # (B,)
         obs = obs + sigma[:, None, None] * torch.randn(obs.shape, generator=generator).to(obs.device)
         nbr = nbr + sigma[:, None, None, None] * torch.randn(nbr.shape, generator=generator).to(nbr.device)
-    if augment and cfg.augment_drop_neighbors > 0:
-        # Crowds differ between scenes (12 neighbours within 5 m in a dense one, one or two in a sparse one):
-        # hiding a random share of the neighbours shows each window at several densities.
-        gone = torch.rand(nbr.shape[:2], generator=generator).to(nbr.device) < cfg.augment_drop_neighbors
-        nbr = nbr.masked_fill(gone[:, :, None, None], float("nan"))  # (B, M, T, 2)
     valid, first, start, n_steps = _observed_span(obs)
     origin = obs[:, -1]
     disp = origin - start  # (B, 2) observed displacement
@@ -134,13 +136,7 @@ def make_batch(wt: WindowTensors, idx, cfg: DataConfig, device: torch.device | s
     rel = nbr_p - obs_p.unsqueeze(1)  # neighbour relative to the agent at the same step
     obs_f = torch.cat([_clean(obs_l), _clean(_velocity(obs_l)), valid.unsqueeze(-1).float()], -1)
     nbr_f = torch.cat([_clean(nbr_p), _clean(_velocity(nbr_l)), _clean(rel), nbr_valid.unsqueeze(-1).float()], -1)
-    if cfg.nbr_encounter:  # + 4 channels, the same at every step: where the two would pass each other
-        nbr_f = torch.cat([nbr_f, _encounter(rel, cfg.pred_len)[:, :, None].expand(-1, -1, T, -1)], -1)
-    v_last = obs_l[:, -1] - obs_l[:, -2]  # backward difference at t0; nan if t0 has no predecessor
-    if cfg.cv_steps > 1:  # mean velocity over the last cv_steps steps, where that far back was observed
-        v_mean = (obs_l[:, -1] - obs_l[:, -1 - cfg.cv_steps]) / cfg.cv_steps
-        v_last = torch.where(torch.isnan(v_mean), v_last, v_mean)
-    v_last = torch.nan_to_num(v_last, nan=0.0)
+    v_last = torch.nan_to_num(obs_l[:, -1] - obs_l[:, -2], nan=0.0)  # backward difference at t0 (0 if none)
     steps = torch.arange(1, cfg.pred_len + 1, device=obs.device, dtype=obs.dtype)
     cv = v_last.unsqueeze(1) * steps[None, :, None]  # (B, P, 2)
     fut_l = None if fut is None else scaled(rotated(fut), scale)  # (B, P, 2)
@@ -150,38 +146,10 @@ def make_batch(wt: WindowTensors, idx, cfg: DataConfig, device: torch.device | s
             raise ValueError("the model uses data.memory but the windows were built without it")
         mem = wt.mem[idx].to(device, non_blocking=True)  # (B, Mm, P + 2, 2)
         mem_mask = ~torch.isnan(mem[:, :, 0, 0])  # (B, Mm)
-        if augment and cfg.augment_drop_memory > 0:
-            # How full the memory is depends on the scene's crowd and on how much of it came before t0:
-            # hiding a random share of the paths shows each window with fewer, so no path is leant on alone.
-            kept = torch.rand(mem_mask.shape, generator=generator).to(mem.device) >= cfg.augment_drop_memory
-            mem_mask = mem_mask & kept
         # In the agent's frame and speed unit, like its own future: a remembered path is a candidate answer.
         lag = wt.mem_lag[idx].to(device, non_blocking=True) / cfg.memory_horizon  # (B, Mm) in (0, 1]
         mem_f = torch.cat([_clean(scaled(rotated(mem), scale)).flatten(2), _clean(lag)[..., None]], -1)
     return Batch(obs_f, nbr_f, nbr_valid[..., -1], cv, fut_l, origin, rot, scale, mem_f, mem_mask)
-
-
-def nbr_channels(cfg: DataConfig) -> int:
-    """Features per neighbour and step in `Batch.nbr`: 7, plus 4 with `nbr_encounter`."""
-    return 11 if cfg.nbr_encounter else 7
-
-
-def mem_channels(cfg: DataConfig) -> int:
-    """Features per remembered path in `Batch.mem`: its P + 2 positions and its lag; 0 without `memory`."""
-    return 2 * (cfg.pred_len + 2) + 1 if cfg.memory > 0 else 0
-
-
-def _encounter(rel: torch.Tensor, horizon: int) -> torch.Tensor:
-    """Closest approach if the agent and each neighbour kept their last step's velocity, from the
-    neighbour's position relative to the agent (B, M, T, 2): the gap at that moment (2 channels), its length
-    and its time in units of `horizon` steps, capped to [0, horizon]: who is on a collision course, and how
-    soon. Uses t0 and the step before only.
-    -> (B, M, 4), zeros for an empty slot or a neighbour seen at t0 alone (no velocity)."""
-    gap = rel[:, :, -1]  # (B, M, 2) at t0
-    closing = rel[:, :, -1] - rel[:, :, -2]  # relative velocity
-    t = (-(gap * closing).sum(-1) / (closing * closing).sum(-1).clamp(min=1e-6)).clamp(0, horizon)  # (B, M)
-    at = gap + closing * t[..., None]  # (B, M, 2)
-    return _clean(torch.cat([at, at.norm(dim=-1, keepdim=True), (t / horizon)[..., None]], -1))
 
 
 def _observed_span(obs: torch.Tensor):

@@ -231,6 +231,9 @@ CURVES = [  # panel title, [(metrics column, label)]
 ]
 
 
+CURVE_COLUMNS = ["epoch"] + [c for _, lines in CURVES for c, _ in lines]  # what `plot_curves` reads
+
+
 def _robust_ylim(ax, values: np.ndarray) -> None:
     """Epoch 1 of a CVAE often sits far off the rest (NLL 100 vs -5); scale to the later epochs so the
     curve's shape stays readable, leaving the first point off the top of the panel."""

@@ -1,15 +1,22 @@
-"""Chunked, atomic table output: write a big prediction table piece by piece, never all of it in memory,
-and never leave a half-written file behind.
+"""Everything the project writes goes through here: a temp file beside the target, renamed onto it only
+once complete. A crash, a kill or an error at any moment leaves the target as it was (absent, or the
+previous complete file), never a half-written one; temp files a killed writer left behind are removed by
+the next write to the same target.
 
-Pieces go to a temp file beside the target (`.NAME.PID.tmp`); only `commit()` renames it onto the target,
-so a crash, a kill or an error mid-way leaves the target as it was (absent, or the previous complete file).
+`atomic_path` is the one helper; `write_bytes`/`write_text` write small files through it, `TableWriter`
+writes a big table piece by piece (never all of it in memory), and checkpoints use `write_bytes`.
 """
 from __future__ import annotations
 
 import csv
+import glob
 import io
 import os
+import tempfile
+import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -17,17 +24,81 @@ import pandas as pd
 UNSAFE = (",", '"', "\n", "\r")  # text holding any of these needs CSV quoting
 
 
+@contextmanager
+def atomic_path(path: str | Path, suffix: str = ".tmp") -> Iterator[Path]:
+    """`with atomic_path(out) as tmp: write to tmp` -> `out` appears complete, or not at all.
+
+    The temp file `.NAME.RANDOM{suffix}` lies in `out`'s folder (so the rename is atomic); on success it is
+    flushed to disk and renamed onto `out`, and the rename itself is made durable; on any exception it is
+    deleted. `suffix` ends in the real extension for writers that pick a format from the name."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _remove_stale(path, suffix, started)
+    _fsync_dir(path.parent)
+
+
+def write_bytes(path: str | Path, write: Callable[[io.BufferedWriter], object]) -> None:
+    """Call `write(f)` on a binary file that becomes `path` only once it returns."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        write(f)
+
+
+def write_text(path: str | Path, text: str) -> None:
+    """Write a small text file (config, metrics, JSON) atomically."""
+    write_bytes(path, lambda f: f.write(text.encode("utf-8")))
+
+
+def write_table(df: pd.DataFrame, path: str | Path) -> None:
+    """Write a whole table as CSV (or Parquet when the name ends in .parquet) atomically."""
+    with TableWriter(path) as writer:
+        writer.write(df)
+
+
+def _remove_stale(path: Path, suffix: str, started: float) -> None:
+    """Temp files of `path` older than this write: left by a killed writer."""
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*{glob.escape(suffix)}"):
+        try:
+            if stale.stat().st_mtime < started:
+                stale.unlink()
+        except OSError:
+            pass
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 class TableWriter:
     """`with TableWriter(path) as w: w.write(df1); w.write(df2)` -> one CSV (or Parquet for *.parquet).
 
     Every piece must have the same columns and dtypes (a categorical column: the same categories). CSV
-    floats are written with 4 decimals, as `predict.write_table` does. Leaving the block normally commits
-    (renames the temp file onto `path`); leaving it by an exception deletes the temp file.
+    floats are written with 4 decimals. The pieces go to a temp file (`atomic_path`): leaving the block
+    normally renames it onto `path`; leaving it by an exception deletes it.
     """
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         self.parquet = self.path.suffix.lower() == ".parquet"
         self.rows = 0
         self.written = False
@@ -36,7 +107,8 @@ class TableWriter:
         self._schema = None
 
     def __enter__(self) -> "TableWriter":
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._target = atomic_path(self.path)
+        self.tmp = self._target.__enter__()
         return self
 
     def write(self, df: pd.DataFrame) -> None:
@@ -69,20 +141,18 @@ class TableWriter:
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
             self._close()
-            if exc_type is None:
-                if not self.written:
-                    raise ValueError("TableWriter: nothing was written")
-                os.replace(self.tmp, self.path)
-        finally:
-            self.tmp.unlink(missing_ok=True)
+            if exc_type is None and not self.written:
+                raise ValueError("TableWriter: nothing was written")
+        except BaseException as e:
+            self._target.__exit__(type(e), e, e.__traceback__)
+            raise
+        self._target.__exit__(exc_type, exc, tb)
 
     def _close(self) -> None:
         if self._pq is not None:
             self._pq.close()
             self._pq = None
         if self._file is not None:
-            self._file.flush()
-            os.fsync(self._file.fileno())
             self._file.close()
             self._file = None
 

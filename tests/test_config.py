@@ -1,0 +1,83 @@
+"""The configuration: the defaults are the recipe, removed options are refused by name, bad values and
+user options fail in one line before any work."""
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from trajcvae import checkpoint
+from trajcvae.config import REMOVED, Config, check_k, check_seed, load_config, resolve_device
+from trajcvae.errors import CheckpointError, TrajCVAEError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_defaults_are_the_configuration_of_the_published_results():
+    """The README's table comes from `trajcvae benchmark eth-ucy` with no --config: results.json records
+    the configuration it ran, and a bare `Config()` must be that configuration."""
+    report = json.loads((ROOT / "results" / "eth_ucy" / "results.json").read_text())
+    assert Config.from_dict(report["config"]).to_dict() == Config().to_dict()
+    assert not (ROOT / "configs" / "eth_ucy.toml").exists()  # no second copy of the recipe to drift
+
+
+def test_toml_and_set_override_the_defaults(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text("[model]\nhidden = 64\n[train]\nepochs = 3\n")
+    cfg = load_config(path, ["train.epochs=5", "data.augment_flip=off"])
+    assert (cfg.model.hidden, cfg.train.epochs, cfg.data.augment_flip) == (64, 5, False)
+    assert cfg.model.z_dim == Config().model.z_dim
+
+
+@pytest.mark.parametrize("option", sorted(REMOVED))
+def test_a_removed_option_is_refused_by_name_unless_off(tmp_path, option):
+    section, key = option.split(".")
+    off = REMOVED[option]
+    on = {bool: True, int: 3, float: 0.5, str: "gru"}[type(off)]
+    for value, ok in ((off, True), (on, False)):
+        path = tmp_path / "c.toml"
+        path.write_text(f"[{section}]\n{key} = {json.dumps(value)}\n")
+        if ok:
+            assert load_config(path).to_dict() == Config().to_dict()  # an old run's config.toml still loads
+        else:
+            with pytest.raises(TrajCVAEError, match=f"option '{option}' .* was removed.*lab-notes"):
+                load_config(path)
+    with pytest.raises(TrajCVAEError, match=f"--set {option}: option removed"):
+        load_config(None, [f"{option}={on}"])
+
+
+def test_an_old_checkpoint_that_used_a_removed_option_is_refused_in_one_line(tmp_path):
+    cfg = Config().to_dict()
+    cfg["model"]["encoder"] = "gru"
+    path = tmp_path / "old.pt"
+    torch.save({"format": checkpoint.FORMAT, "version": "0.1.0", "config": cfg, "model": {}}, path)
+    with pytest.raises(CheckpointError, match="model.encoder' = 'gru' was removed") as e:
+        checkpoint.load(path)
+    assert "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("override,message", [
+    ("model.heads=0", "model.heads must be >= 1"),
+    ("model.heads=5", "divide model.hidden"),
+    ("model.min_sigma=-1", "model.min_sigma must be > 0"),
+    ("train.epochs=0", "train.epochs must be >= 1"),
+    ("train.max_grad_norm=-1", "train.max_grad_norm must be >= 0"),
+    ("data.memory_radius=0", "data.memory_radius must be > 0"),
+    ("train.device=tpu", "train.device must be auto, cpu or cuda"),
+])
+def test_invalid_values_are_refused(override, message):
+    with pytest.raises(TrajCVAEError, match=message):
+        load_config(None, [override])
+
+
+def test_user_options_are_checked_in_one_place():
+    assert check_k(1) == 1 and check_seed(0) == 0 and check_seed(2 ** 63 - 1) == 2 ** 63 - 1
+    for bad in (0, -3):
+        with pytest.raises(TrajCVAEError, match="-k must be >= 1"):
+            check_k(bad)
+    for bad in (-1, 2 ** 63):
+        with pytest.raises(TrajCVAEError, match="--seed must be between"):
+            check_seed(bad)
+    assert resolve_device("cpu") == torch.device("cpu")
+    with pytest.raises(TrajCVAEError, match="--device must be cpu, cuda or auto"):
+        resolve_device("tpu")

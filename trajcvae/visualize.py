@@ -1,0 +1,566 @@
+"""Pictures as files, and what they show: `visualize` (one agent, a grid, a crowd frame or an animation),
+`plot_training`, and the figures `train` leaves in its run folder. Each writes atomically and returns the
+path written. Drawing itself is in `plots` (pure functions); this module chooses what to draw.
+
+Futures come from a model (`ModelFutures`, sampled on demand) or from a table written by `trajcvae predict`
+(`TableFutures`, only the windows it holds). `SceneTracks` finds windows at any (scene, frame), causally: a
+window at frame F is built from frames up to F only, as `predict` does for an agent's latest frame. Grid
+candidates are handled as keys (scene, agent, t0) and only the windows actually drawn are built, so
+ranking thousands of windows of a predictions table stays cheap. Every unknown scene, agent or frame is a
+`TrajCVAEError` naming the valid range.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+from .atomic import atomic_path
+from .config import DataConfig, check_k, check_seed
+from .errors import DataError, TrajCVAEError
+from .metrics import min_ade_fde
+from .plots import CURVE_COLUMNS, DPI, SceneView, animate_scene, plot_curves, plot_scene, plot_windows, plt
+from .predict import OUTPUT_COLUMNS, TrajCVAE
+from .tracks import read_tracks, time_steps
+from .windows import Windows, build_windows, concat_windows
+
+FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
+DENSITY_STEPS = ("all", "final")
+
+
+def parse_size(text: str | None) -> tuple[int, int] | None:
+    """'1200x900' -> (1200, 900) pixels (at 100 dpi for SVG/PDF)."""
+    if text is None:
+        return None
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise TrajCVAEError(f"--size '{text}': expected WIDTHxHEIGHT in pixels, e.g. 1200x900") from None
+    if not (50 <= w <= 8000 and 50 <= h <= 8000):
+        raise TrajCVAEError(f"--size '{text}': width and height must be 50..8000 pixels")
+    return w, h
+
+
+def _image_format(out: Path, option: str = "--out") -> str:
+    fmt = FORMATS.get(out.suffix.lower())
+    if fmt is None:
+        raise TrajCVAEError(f"{option} {out}: unsupported image format '{out.suffix}' (use .png, .svg or .pdf)")
+    return fmt
+
+
+def save_figure(fig, out: str | Path, size: tuple[int, int] | None = None) -> Path:
+    """Write `fig` to `out` (format from the extension; `size` in pixels), then close it."""
+    out = Path(out)
+    try:
+        fmt = _image_format(out)
+        if size is not None:
+            fig.set_size_inches(size[0] / DPI, size[1] / DPI)
+        with atomic_path(out) as tmp:
+            # No bbox_inches="tight": the image is exactly the requested size (layout="constrained" fits it).
+            fig.savefig(tmp, format=fmt, dpi=DPI, metadata={"Date": None} if fmt in ("svg", "pdf") else None)
+    finally:
+        plt.close(fig)
+    return out
+
+
+def _label(scene, agent, t0) -> str:
+    return f"{scene} · agent {agent} · t0 {float(t0):g}"
+
+
+# --- visualize ----------------------------------------------------------------------------------
+def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "fig.png", *,
+              scene: str | None = None, agent: str | None = None, t0: float | None = None, k: int = 20,
+              seed: int | None = None, density: str | None = None, grid: int | None = None, worst: bool = False,
+              best: bool = False, scene_frame: float | None = None, animate: str | Path | None = None,
+              frames: int = 40, size: str | None = None, device: str = "cpu") -> Path:
+    """Draw predicted futures over the tracks of `data` and write the picture; returns its path.
+
+    model: a checkpoint / built-in name (futures are sampled), or a predictions table (.csv/.parquet from
+    `trajcvae predict`; its futures are drawn). One of four pictures: one agent's window (default), a
+    `grid` of windows (`worst`/`best` by minADE, random with `seed`, else spread over the data), every
+    agent at `scene_frame`, or an `animate`d GIF of the scene. `density` ("all" or "final") shades a KDE
+    of the predicted positions of all steps or of the final step."""
+    check_k(k)
+    check_seed(seed)
+    px = parse_size(size)
+    _check_options(out, agent, t0, grid, worst, best, scene_frame, animate, frames, density)
+    futures = (TableFutures(read_predictions(model), str(model)) if is_predictions_path(model)
+               else ModelFutures(TrajCVAE.load(model, device=device), k, 0 if seed is None else seed))
+    tracks = SceneTracks(read_tracks(data), futures.cfg.time_step)
+    if animate is not None:
+        return _animation(tracks, futures, Path(animate), scene, scene_frame, frames, px, density)
+    if scene_frame is not None:
+        view, title = scene_view(tracks, futures, tracks.scene(scene), float(scene_frame), strict=True)
+        return save_figure(plot_scene(view, title, density=density), out, px)
+    if grid is not None:
+        w, samples, heading = grid_windows(tracks, futures, scene, grid, seed, worst, best)
+        fig = plot_windows(w.obs, samples, w.fut, w.nbr, titles=[_label(*r) for r in zip(w.scene, w.agent_id, w.t0)],
+                           density=density, suptitle=heading)
+        return save_figure(fig, out, px)
+    w = one_window(tracks, futures, scene, agent, t0, seed)
+    samples = futures.samples(w)
+    fig = plot_windows(w.obs, samples, w.fut, w.nbr, titles=[f"{_label(w.scene[0], w.agent_id[0], w.t0[0])}: "
+                       f"{samples.shape[1]} futures"], cols=1, size=6.0, density=density)
+    return save_figure(fig, out, px)
+
+
+def _check_options(out, agent, t0, grid, worst, best, scene_frame, animate, frames, density) -> None:
+    """Contradictory or out-of-range options fail before any work is done."""
+    if animate is not None:
+        if Path(animate).suffix.lower() != ".gif":
+            raise TrajCVAEError(f"--animate {animate}: the animation is written as a GIF; name it *.gif")
+        if frames < 1:
+            raise TrajCVAEError(f"--frames must be >= 1 (got {frames})")
+    else:
+        _image_format(Path(out))
+    if density is not None and density not in DENSITY_STEPS:
+        raise TrajCVAEError(f"--density-steps '{density}': expected one of {', '.join(DENSITY_STEPS)}")
+    if worst and best:
+        raise TrajCVAEError("--worst and --best exclude each other")
+    if (worst or best) and grid is None:
+        raise TrajCVAEError(f"--{'worst' if worst else 'best'} picks windows for a grid: add --grid N")
+    if grid is not None and grid < 1:
+        raise TrajCVAEError(f"--grid must be >= 1 (got {grid})")
+    views = [name for name, on in (("--grid", grid is not None), ("--scene-frame", scene_frame is not None and
+             animate is None), ("--animate", animate is not None)) if on]
+    if len(views) > 1:
+        raise TrajCVAEError(f"{' and '.join(views)} exclude each other (one picture per command)")
+    if views and (agent is not None or t0 is not None):
+        raise TrajCVAEError(f"--agent/--t0 pick one window; they do not combine with {views[0]}")
+
+
+# --- animation ------------------------------------------------------------------------------------
+def _animation(tracks: SceneTracks, futures, out: Path, scene, start, n_frames: int, px, density) -> Path:
+    """A GIF of the scene: histories growing from the first animation frame, futures redrawn every frame."""
+    from matplotlib.animation import PillowWriter
+
+    s = tracks.scene(scene)
+    all_frames = tracks.frames(s)
+    if start is None:  # centred on the busiest moment of the scene
+        i0 = int(np.searchsorted(all_frames, tracks.busiest_frame(s))) - n_frames // 2
+        i0 = max(0, min(i0, len(all_frames) - n_frames))
+    else:
+        hit = np.flatnonzero(np.isclose(all_frames, float(start)))
+        if not len(hit):
+            raise TrajCVAEError(f"--scene-frame {float(start):g}: no agent in scene '{s}' at that frame "
+                                f"({tracks.frame_range(s)})")
+        i0 = int(hit[0])
+    sel = all_frames[i0:i0 + n_frames]
+    views = [scene_view(tracks, futures, s, f, since=sel[0])[0] for f in sel]
+    titles = [f"scene '{s}' · frame {f:g} ({i + 1}/{len(sel)})" for i, f in enumerate(sel)]
+    pts = [np.concatenate([v.samples.reshape(-1, 2)] + v.tracks + (v.others or []) +
+                          ([v.fut.reshape(-1, 2)] if v.fut is not None else [])) for v in views]
+    pts = np.concatenate(pts)
+    lo, hi = np.nanmin(pts, 0) - 1.0, np.nanmax(pts, 0) + 1.0
+    if px is None:  # 7 inches wide, as tall as the scene's extent needs (within reason)
+        figsize = (7.0, float(np.clip(7.0 * (hi[1] - lo[1]) / (hi[0] - lo[0]) + 0.6, 3.0, 9.0)))
+    else:
+        figsize = (px[0] / DPI, px[1] / DPI)
+    fig, anim = animate_scene(views, titles, ((lo[0], hi[0]), (lo[1], hi[1])), size=figsize, density=density)
+    try:
+        with atomic_path(out, suffix=".tmp.gif") as tmp:  # Pillow picks the format from the name
+            anim.save(tmp, writer=PillowWriter(fps=4), dpi=DPI)
+    finally:
+        plt.close(fig)
+    return out
+
+
+# --- training curves ------------------------------------------------------------------------------
+def plot_training(run: str | Path, out: str | Path | None = None, size: str | None = None) -> Path:
+    """Curves of a run folder's metrics.csv (or of that file) -> `out` (default: RUN/curves.png)."""
+    run = Path(run)
+    path = run if run.is_file() else run / "metrics.csv"
+    if not path.is_file():
+        raise TrajCVAEError(f"{run}: no metrics.csv here (plot-training takes a run folder written by "
+                            "`trajcvae train`)")
+    out = Path(out) if out is not None else path.parent / "curves.png"
+    _image_format(out)
+    px = parse_size(size)
+    try:
+        metrics = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError):
+        raise TrajCVAEError(f"{path}: not a readable metrics CSV") from None
+    missing = [c for c in CURVE_COLUMNS if c not in metrics.columns]
+    if missing:
+        raise TrajCVAEError(f"{path}: missing column(s) {', '.join(missing)} (not a metrics.csv from `train`)")
+    if len(metrics) == 0:
+        raise TrajCVAEError(f"{path}: no epochs recorded yet")
+    best = metrics.loc[metrics["val_min_ade"].idxmin()] if metrics["val_min_ade"].notna().any() else None
+    title = f"training run {path.parent.name}: {len(metrics)} epochs" + (
+        "" if best is None else f", best val minADE {best.val_min_ade:.3f} m at epoch {int(best.epoch)}")
+    return save_figure(plot_curves(metrics, title), out, px)
+
+
+def write_run_figures(run_dir: str | Path, val: Windows, k: int = 20, n: int = 6) -> list[Path]:
+    """What `train` leaves in its run folder at the end: curves.png and val_predictions.png (n validation
+    windows spread over the validation set, predicted by best.pt)."""
+    run_dir = Path(run_dir)
+    paths = [plot_training(run_dir)]
+    if (run_dir / "best.pt").exists() and len(val):
+        predictor = TrajCVAE.load(run_dir / "best.pt")
+        pick = np.unique(np.linspace(0, len(val) - 1, min(n, len(val))).round().astype(int))
+        w = val.subset(pick)
+        samples = predictor.sample(w, k=k, seed=0)  # (n, K, P, 2)
+        fig = plot_windows(w.obs, samples, w.fut, w.nbr, titles=[_label(*r) for r in zip(w.scene, w.agent_id, w.t0)],
+                           suptitle=f"validation windows predicted by best.pt ({k} futures each)")
+        paths.append(save_figure(fig, run_dir / "val_predictions.png"))
+    return paths
+
+
+# --- sources of windows and futures ---------------------------------------------------------------
+PREDICTION_SUFFIXES = (".csv", ".parquet")
+
+
+def _key(scene, agent, t0) -> tuple[str, str, float]:
+    """A window's identity across a predictions table and the tracks (ids may be ints in one, str in other)."""
+    return str(scene), str(agent), round(float(t0), 6)
+
+
+def id_range(ids) -> str:
+    """'1..148' for numeric ids, else the first few names."""
+    ids = list(ids)
+    try:
+        nums = sorted(float(i) for i in ids)
+        return f"{nums[0]:g}..{nums[-1]:g}"
+    except (TypeError, ValueError):
+        names = sorted(map(str, ids))
+        return ", ".join(names[:8]) + (f", ... ({len(names)} in all)" if len(names) > 8 else "")
+
+
+def is_predictions_path(model: str | Path) -> bool:
+    return Path(str(model)).suffix.lower() in PREDICTION_SUFFIXES
+
+
+def read_predictions(path: str | Path) -> pd.DataFrame:
+    """A predictions table (CSV or Parquet with the columns `predict` writes)."""
+    path = Path(path)
+    if not path.is_file():
+        raise TrajCVAEError(f"MODEL {path}: no such predictions file")
+    try:
+        df = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
+    except Exception as e:  # pandas/pyarrow raise many types for an unreadable file
+        raise TrajCVAEError(f"MODEL {path}: cannot read it as a predictions table ({type(e).__name__})") from None
+    missing = [c for c in OUTPUT_COLUMNS if c not in df.columns]
+    if missing:
+        raise TrajCVAEError(f"MODEL {path}: not a predictions file from `trajcvae predict` (missing column(s) "
+                            f"{', '.join(missing)})")
+    if len(df) == 0:
+        raise TrajCVAEError(f"MODEL {path}: the predictions table is empty")
+    return df
+
+
+class ModelFutures:
+    """K futures sampled from a model, for any window."""
+
+    def __init__(self, predictor: TrajCVAE, k: int, seed: int):
+        if k < 1:
+            raise TrajCVAEError(f"-k must be >= 1 (got {k})")
+        self.predictor, self.k, self.seed = predictor, k, seed
+        self.cfg: DataConfig = predictor.config.data
+
+    def available(self, w: Windows) -> np.ndarray:
+        return np.ones(len(w), bool)
+
+    def samples(self, w: Windows) -> np.ndarray:  # (N, K, P, 2)
+        return self.predictor.sample(replace(w, fut=None), k=self.k, seed=self.seed)
+
+
+class TableFutures:
+    """The futures of a predictions table, for the (scene, agent, t0) windows it holds."""
+
+    def __init__(self, df: pd.DataFrame, name: str = "predictions"):
+        df = df.sort_values(["scene", "agent_id", "t0", "sample", "step"], kind="stable")
+        K, P = df["sample"].nunique(), df["step"].nunique()
+        sizes = df.groupby(["scene", "agent_id", "t0"], sort=False, observed=True).size()
+        bad = sizes[sizes != K * P]
+        if len(bad):
+            (s, a, t), n = bad.index[0], bad.iloc[0]
+            raise TrajCVAEError(f"MODEL {name}: window (scene {s}, agent {a}, t0 {t}) has {n} rows; expected "
+                                f"{K} samples x {P} steps = {K * P}")
+        self.keys = sizes.index.to_frame(index=False)  # scene, agent_id, t0 in the table's order
+        self.keys["scene"] = self.keys["scene"].astype(str)
+        self.xy = df[["x", "y"]].to_numpy(dtype=np.float64).reshape(len(sizes), K, P, 2)  # (N, K, P, 2)
+        self.index = {_key(*r): i for i, r in enumerate(self.keys.itertuples(index=False))}
+        self.k = K
+        self.cfg = DataConfig(pred_len=P)  # the history shown is the default obs_len; the table has no config
+
+    def t0_range(self, scene: str, agent=None) -> str:
+        """Where the table has futures, for error messages: 't0 60..3870' (or 'no futures')."""
+        keys = self.keys[self.keys["scene"] == scene]
+        if agent is not None:
+            keys = keys[keys["agent_id"].astype(str) == str(agent)]
+        t = keys["t0"].to_numpy(dtype=float)
+        return f"t0 {t.min():g}..{t.max():g}" if len(t) else "no futures"
+
+    def available(self, w: Windows) -> np.ndarray:
+        return np.array([_key(*r) in self.index for r in zip(w.scene, w.agent_id, w.t0)], dtype=bool)
+
+    def lookup(self, scene, agent_id, t0) -> np.ndarray:  # (N, K, P, 2) of keys held by the table
+        return self.xy[[self.index[_key(*r)] for r in zip(scene, agent_id, t0)]]
+
+    def samples(self, w: Windows) -> np.ndarray:  # (N, K, P, 2)
+        return self.lookup(w.scene, w.agent_id, w.t0)
+
+
+class SceneTracks:
+    """The track table of DATA, with per-scene lookups and causal windows at any frame."""
+
+    def __init__(self, df: pd.DataFrame, time_step: float | None = None):
+        self.df = df
+        self.step = time_steps(df, time_step).step  # scene -> frame-id step
+        self.by_scene = {str(s): g for s, g in df.groupby("scene", sort=True)}
+        self.scenes = list(self.by_scene)
+        self._ref = pd.DataFrame({"scene": df["scene"].astype(str), "agent_id": df["agent_id"].astype(str),
+                                  "frame": df["frame"].round(6), "x": df["x"], "y": df["y"]})
+
+    # --- names and ranges -----------------------------------------------------------------------
+    def scene(self, scene: str | None) -> str:
+        """The named scene, or the first one when none is named."""
+        if scene is None:
+            return self.scenes[0]
+        if scene not in self.by_scene:
+            raise TrajCVAEError(f"--scene '{scene}': no such scene in DATA (scenes: {id_range(self.scenes)})")
+        return scene
+
+    def agent(self, scene: str | None, agent: str) -> tuple[str, object]:
+        """(scene, agent id as stored) for `--agent`; without `--scene`, the first scene that has the agent."""
+        for s in [self.scene(scene)] if scene is not None else self.scenes:
+            ids = self.by_scene[s]["agent_id"].unique()
+            match = [i for i in ids if str(i) == str(agent)]
+            if match:
+                return s, match[0]
+        s = self.scene(scene)
+        ids = id_range(self.by_scene[s]["agent_id"].unique())
+        if scene is not None or len(self.scenes) == 1:
+            raise TrajCVAEError(f"--agent {agent}: no such agent in scene '{s}' (agents {ids})")
+        raise TrajCVAEError(f"--agent {agent}: no such agent in any scene (agents {ids} in scene '{s}'; pick "
+                            "another with --scene)")
+
+    def frames(self, scene: str, agent=None) -> np.ndarray:
+        g = self.by_scene[scene]
+        if agent is not None:
+            g = g[g["agent_id"] == agent]
+        return np.unique(g["frame"].to_numpy(dtype=float))
+
+    def frame_range(self, scene: str, agent=None) -> str:
+        f = self.frames(scene, agent)
+        return f"frames {f[0]:g}..{f[-1]:g}, step {self.step[scene]:g}"
+
+    def busiest_frame(self, scene: str) -> float:
+        """The frame with the most agents present (the crowd view's default)."""
+        counts = self.by_scene[scene].groupby("frame").size()
+        return float(counts.idxmax())
+
+    # --- windows --------------------------------------------------------------------------------
+    def windows_at(self, cfg: DataConfig, scene: str, frame: float) -> Windows | None:
+        """Windows of every agent present at `frame` with >= 2 consecutive positions up to it; None if none.
+        Built from the frames (frame - (obs_len - 1) * step) .. frame only (from memory_horizon steps back
+        with a scene memory): nothing later can leak in."""
+        step = self.step[scene]
+        g = self.by_scene[scene]
+        back = max(cfg.obs_len - 1, cfg.memory_horizon + 1 if cfg.memory > 0 else 0)  # + a path's step before
+        lo = frame - back * step - 1e-6 * step
+        sub = g[(g["frame"] >= lo) & (g["frame"] <= frame + 1e-6 * step)]
+        if sub.empty:
+            return None
+        try:
+            w = build_windows(sub, replace(cfg, time_step=step), mode="latest")
+        except DataError:
+            return None
+        at = np.flatnonzero(np.isclose(w.t0, frame))
+        return w.subset(at) if len(at) else None
+
+    def truth(self, scene, agent_id, t0, step, pred_len: int) -> np.ndarray:
+        """The known future of each window (N, P, 2), given its scene, agent, t0 and step: NaN where a frame
+        after t0 is missing."""
+        t0, step = np.asarray(t0, dtype=float), np.asarray(step, dtype=float)
+        frames = np.round(t0[:, None] + step[:, None] * np.arange(1, pred_len + 1), 6)  # (N, P)
+        # Ids are compared as text: a table's agent_id may be int where the tracks' is str, or the reverse.
+        q = pd.DataFrame({"scene": np.repeat(np.asarray(scene).astype(str), pred_len),
+                          "agent_id": np.repeat(np.asarray(agent_id).astype(str), pred_len), "frame": frames.ravel()})
+        m = q.merge(self._ref, how="left", on=["scene", "agent_id", "frame"])  # a left merge keeps q's order
+        return m[["x", "y"]].to_numpy(dtype=np.float64).reshape(len(t0), pred_len, 2)
+
+    def history(self, scene: str, agent, frame: float, since: float) -> np.ndarray:
+        """The agent's gap-free run of positions ending at `frame`, from `since` on: (T, 2)."""
+        g = self.by_scene[scene]
+        g = g[(g["agent_id"] == agent) & (g["frame"] <= frame + 1e-9) & (g["frame"] >= since - 1e-9)]
+        f = g["frame"].to_numpy(dtype=float)
+        xy = g[["x", "y"]].to_numpy(dtype=np.float64)
+        gaps = np.flatnonzero(~np.isclose(np.diff(f), self.step[scene]))
+        return xy[gaps[-1] + 1:] if len(gaps) else xy
+
+    def present(self, scene: str, frame: float) -> pd.DataFrame:
+        """Rows of the agents present at `frame`."""
+        g = self.by_scene[scene]
+        return g[np.isclose(g["frame"].to_numpy(dtype=float), frame)]
+
+
+# --- which windows a picture shows -----------------------------------------------------------------
+@dataclass
+class Pool:
+    """Candidate windows in data order: keys (scene, agent_id, t0), their true futures (N, P, 2; NaN where
+    unknown) and, for a model, the built windows (a table's are built only when picked)."""
+
+    keys: pd.DataFrame
+    fut: np.ndarray
+    windows: Windows | None = None
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def samples(self, futures, idx: np.ndarray) -> np.ndarray:  # (n, K, P, 2)
+        if self.windows is not None:
+            return futures.samples(self.windows.subset(idx))
+        k = self.keys.iloc[idx]
+        return futures.lookup(k["scene"], k["agent_id"], k["t0"])
+
+    def build(self, tracks: SceneTracks, futures, idx: np.ndarray) -> Windows:
+        """The windows of candidates `idx`, true futures attached."""
+        if self.windows is not None:
+            w = self.windows.subset(idx)
+        else:
+            parts = [_table_window(tracks, futures, *r) for r in self.keys.iloc[idx].itertuples(index=False)]
+            w = concat_windows(parts, "latest")  # inputs only; the true futures are attached below
+        w.fut = self.fut[idx]
+        return w
+
+
+def pool(tracks: SceneTracks, futures, scene: str | None, agent: str | None) -> Pool:
+    """Candidates for the grid or the default window: a model's full windows (true future known; else each
+    agent's latest window), or the windows a predictions table holds; limited to --scene / --agent."""
+    P = futures.cfg.pred_len
+    if isinstance(futures, TableFutures):
+        keys = futures.keys
+        if agent is not None:
+            s, a = tracks.agent(scene, agent)
+            keys = keys[(keys["scene"] == s) & (keys["agent_id"].astype(str) == str(a))]
+        elif scene is not None:
+            keys = keys[keys["scene"] == tracks.scene(scene)]
+        if len(keys) == 0:
+            raise TrajCVAEError("the predictions file has no futures for the chosen --scene/--agent")
+        keys = keys.reset_index(drop=True)
+        step = np.array([tracks.step.get(s, np.nan) for s in keys["scene"]])
+        return Pool(keys, tracks.truth(keys["scene"], keys["agent_id"], keys["t0"], step, P))
+    df = tracks.df
+    if agent is not None:
+        s, a = tracks.agent(scene, agent)
+        df = df[(df["scene"] == s) & (df["agent_id"] == a)]
+    elif scene is not None:
+        df = df[df["scene"] == tracks.scene(scene)]
+    try:
+        w = build_windows(df, futures.cfg, mode="windows")
+    except TrajCVAEError:
+        w = build_windows(df, futures.cfg, mode="latest")  # no full window: forecast past the data
+    keys = pd.DataFrame({"scene": w.scene.astype(str), "agent_id": w.agent_id, "t0": w.t0})
+    fut = w.fut if w.fut is not None else tracks.truth(w.scene, w.agent_id, w.t0, w.step, P)
+    return Pool(keys, fut, w)
+
+
+def _table_window(tracks: SceneTracks, futures: TableFutures, scene, agent, t0) -> Windows:
+    w = tracks.windows_at(futures.cfg, str(scene), float(t0))
+    hit = [] if w is None else np.flatnonzero(w.agent_id.astype(str) == str(agent))
+    if not len(hit):
+        raise TrajCVAEError(f"the predictions file has futures for agent {agent} at t0 {float(t0):g} in scene "
+                            f"'{scene}', but DATA has no track with 2 consecutive positions there")
+    return w.subset(hit[:1])
+
+
+def _known(fut: np.ndarray) -> np.ndarray:
+    return np.isfinite(fut).all((1, 2))  # (N,) the whole true future is in the data
+
+
+def one_window(tracks: SceneTracks, futures, scene: str | None, agent: str | None, t0: float | None,
+               seed: int | None) -> Windows:
+    """The window of --agent at --t0; without them the first (or, with --seed, a random) window, preferring
+    one whose true future is known."""
+    if t0 is None:
+        p = pool(tracks, futures, scene, agent)
+        known = np.flatnonzero(_known(p.fut))
+        choice = known if len(known) else np.arange(len(p))
+        i = choice[0] if seed is None else np.random.default_rng(seed).choice(choice)
+        return p.build(tracks, futures, np.array([i]))
+    s, a = tracks.agent(scene, agent) if agent is not None else (tracks.scene(scene), None)
+    w = tracks.windows_at(futures.cfg, s, float(t0))
+    if w is not None:
+        w = w.subset(np.flatnonzero(futures.available(w)))
+    if w is not None and a is not None:
+        w = w.subset(np.flatnonzero(w.agent_id.astype(str) == str(a)))
+    if w is None or len(w) == 0:
+        f = f"{float(t0):g}"
+        table = isinstance(futures, TableFutures)
+        who = f"agent {a} in scene '{s}'" if a is not None else f"no agent in scene '{s}'"
+        what = (f"the predictions file has no futures at frame {f} for {who.replace('no agent', 'any agent')}"
+                if table else f"{who} has no window ending at frame {f} (2 consecutive positions up to it are "
+                "needed)" if a is not None else f"{who} has 2 consecutive positions up to frame {f}")
+        whose = f"agent {a} has" if a is not None else "the scene has"
+        have = f"{futures.t0_range(s, a)} in the file" if table else tracks.frame_range(s, a)
+        raise TrajCVAEError(f"--t0 {f}: {what}; {whose} {have}")
+    w.fut = tracks.truth(w.scene, w.agent_id, w.t0, w.step, futures.cfg.pred_len)
+    known = np.flatnonzero(_known(w.fut))
+    return w.subset(known[:1] if len(known) else np.arange(1))
+
+
+def grid_windows(tracks: SceneTracks, futures, scene: str | None, n: int, seed: int | None = None, worst: bool = False,
+                 best: bool = False) -> tuple[Windows, np.ndarray, str]:
+    """Pick n windows: worst/best by minADE, random with a seed, else evenly spread over the data.
+    Returns the windows (true futures attached, NaN where unknown), their samples (n, K, P, 2), a heading."""
+    p = pool(tracks, futures, scene, None)
+    k = futures.k
+    if worst or best:
+        known = np.flatnonzero(_known(p.fut))
+        if not len(known):
+            raise TrajCVAEError(f"--{'worst' if worst else 'best'}: no window in DATA has a known true future "
+                                "to score")
+        samples = p.samples(futures, known)  # (N, K, P, 2): every candidate, to rank them
+        ade, _ = min_ade_fde(samples, p.fut[known])
+        order = np.argsort(-ade if worst else ade, kind="stable")[:n]
+        heading = (f"{len(order)} {'worst' if worst else 'best'} of {len(known)} windows by minADE@{k} "
+                   f"(mean over all {ade.mean():.2f} m)")
+        return p.build(tracks, futures, known[order]), samples[order], heading
+    if seed is not None:
+        pick = np.sort(np.random.default_rng(seed).choice(len(p), size=min(n, len(p)), replace=False))
+        heading = f"{len(pick)} random windows of {len(p)} (seed {seed}), {k} futures each"
+    else:
+        pick = np.unique(np.linspace(0, len(p) - 1, min(n, len(p))).round().astype(int))
+        heading = f"{len(pick)} windows spread over {len(p)}, {k} futures each"
+    w = p.build(tracks, futures, pick)
+    return w, futures.samples(w), heading
+
+
+def scene_view(tracks: SceneTracks, futures, scene: str, frame: float, since: float | None = None,
+               strict: bool = False) -> tuple[SceneView, str]:
+    """Every agent present at `frame` with its futures (agents that cannot be predicted in grey), and a
+    title. Histories start at `since` (default: the model's observed window). `strict`: no predicted
+    agent at `frame` is an error (for --scene-frame)."""
+    step = tracks.step[scene]
+    present = tracks.present(scene, frame)
+    if strict and present.empty:
+        raise TrajCVAEError(f"--scene-frame {frame:g}: no agent in scene '{scene}' at frame {frame:g} "
+                            f"({tracks.frame_range(scene)})")
+    since = frame - (futures.cfg.obs_len - 1) * step if since is None else since
+    w = tracks.windows_at(futures.cfg, scene, frame)
+    if w is not None:
+        w = w.subset(np.flatnonzero(futures.available(w)))
+    if strict and (w is None or len(w) == 0):
+        table = isinstance(futures, TableFutures)
+        have = "the predictions file has no futures" if table else "no agent has 2 consecutive positions"
+        where = f"{futures.t0_range(scene)} in the file" if table else tracks.frame_range(scene)
+        raise TrajCVAEError(f"--scene-frame {frame:g}: {have} at frame {frame:g} in scene '{scene}' ({where})")
+    P, K = futures.cfg.pred_len, futures.k
+    predicted = set() if w is None else {str(a) for a in w.agent_id}
+    others = [tracks.history(scene, a, frame, since) for a in present["agent_id"] if str(a) not in predicted]
+    if w is None or len(w) == 0:
+        return SceneView(frame, [], np.zeros((0, K, P, 2)), None, others), f"scene '{scene}' · frame {frame:g}"
+    samples = futures.samples(w)  # (N, K, P, 2)
+    fut = tracks.truth(w.scene, w.agent_id, w.t0, w.step, P)
+    view = SceneView(frame, [tracks.history(scene, a, frame, since) for a in w.agent_id], samples, fut, others)
+    title = f"scene '{scene}' · frame {frame:g}: {len(w)} agents x {samples.shape[1]} futures"
+    known = _known(fut)
+    if known.any():
+        ade, fde = min_ade_fde(samples[known], fut[known])
+        title += f"\nmean minADE {ade.mean():.2f} m, minFDE {fde.mean():.2f} m over {known.sum()} with known futures"
+    return view, title
