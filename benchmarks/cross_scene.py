@@ -62,7 +62,7 @@ def summary_table(runs: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def run_fold(split_dir: Path, holdout: str, config: str, overrides: list[str], seed: int, out: Path,
+def run_fold(split_dir: Path, holdout: str, config: str | None, overrides: list[str], seed: int, out: Path,
              threads: int, k: int) -> dict:
     """Train and score one fold with one seed in `out`; a finished run (its cross_scene.json) is read back,
     an interrupted one resumed."""
@@ -90,7 +90,7 @@ def main() -> None:
     ap.add_argument("--holdout", default="hotel",
                     help=f"scene group(s) to hold out, comma-separated: {', '.join(GROUPS)}")
     ap.add_argument("--seeds", type=int, default=1, help="train seeds 0..N-1 on every fold")
-    ap.add_argument("--config", default="configs/eth_ucy.toml")
+    ap.add_argument("--config", default=None, help="TOML config over the defaults (default: the defaults)")
     ap.add_argument("--set", nargs="*", default=[], help="config overrides, section.key=value")
     ap.add_argument("--out", default="/tmp/trajcvae-cross-scene", help="folder: one run in <out>/<fold>/seed<N>")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")

@@ -1,3 +1,4 @@
+"""Fixtures shared by the test files: a private window cache, small simulated data, a tiny trained model."""
 from pathlib import Path
 
 import pandas as pd
@@ -7,6 +8,9 @@ from trajcvae.config import load_config
 from trajcvae.simulate import simulate_scene
 from trajcvae.train import train
 
+pytest.register_assert_rewrite("tests.helpers")  # the shared checks report failures like the tests' own
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _private_window_cache(tmp_path_factory):
     """Tests never write into the user's ~/.cache: the window cache goes to a temporary folder."""
@@ -14,9 +18,6 @@ def _private_window_cache(tmp_path_factory):
     mp.setenv("TRAJCVAE_CACHE", str(tmp_path_factory.mktemp("window-cache")))
     yield
     mp.undo()
-
-
-ETH_UCY = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "eth_ucy"
 
 
 @pytest.fixture(scope="session")
@@ -38,11 +39,6 @@ def trained(sim_files, tmp_path_factory) -> Path:
     cfg = load_config(None, ["train.epochs=3", "model.hidden=32", "model.z_dim=4", "train.kl_anneal_epochs=1"])
     train([sim_files["train"]], [sim_files["val"]], cfg, out, progress=False)
     return out / "best.pt"
-
-
-def write(path: Path, text: str) -> Path:
-    path.write_text(text)
-    return path
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from trajcvae import TrajCVAE
 from trajcvae.windows import load_windows
 from trajcvae.batch import WindowTensors
 
-from .conftest import ETH_UCY
+from tests.helpers import ETH_UCY
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,7 +54,7 @@ def test_cross_scene_summary_scores_each_fold_over_its_seeds(tmp_path):
     # A finished run is read back, not retrained (no data needed to show it).
     done = {"holdout": "hotel", "seed": 3, "min_ade": 0.1, "min_fde": 0.2}
     (tmp_path / "cross_scene.json").write_text(__import__("json").dumps(done))
-    assert cs.run_fold(tmp_path / "nowhere", "hotel", "configs/eth_ucy.toml", [], 3, tmp_path, 1, 20) == done
+    assert cs.run_fold(tmp_path / "nowhere", "hotel", None, [], 3, tmp_path, 1, 20) == done
 
 
 def test_short_history_script_cuts_histories_and_restores_the_config(trained, sim_files):

@@ -1,25 +1,21 @@
+"""The command line: train, predict, evaluate and benchmark end to end; every mistake is one line, no traceback."""
 import json
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
-from trajcvae.cli import app
+from trajcvae.tracks import read_tracks, summarize
 
-runner = CliRunner()
-
-
-def run(*args):
-    return runner.invoke(app, [str(a) for a in args])
+from tests.helpers import cli, one_line_error, write
 
 
 def test_end_to_end_train_predict_evaluate(tmp_path, sim_files):
     """The real thing, small: simulate -> train -> predict -> evaluate, all through the CLI."""
     data = tmp_path / "plaza.csv"
-    r = run("simulate", data, "--scenes", 2, "--frames", 120, "--seed", 5)
+    r = cli("simulate", data, "--scenes", 2, "--frames", 120, "--seed", 5)
     assert r.exit_code == 0, r.output
     out = tmp_path / "run"
-    r = run("train", data, "--val", sim_files["val"], "--out", out, "--epochs", 2, "--quiet",
+    r = cli("train", data, "--val", sim_files["val"], "--out", out, "--epochs", 2, "--quiet",
             "--set", "model.hidden=32")
     assert r.exit_code == 0, r.output
     assert (out / "best.pt").exists() and (out / "last.pt").exists()
@@ -29,14 +25,14 @@ def test_end_to_end_train_predict_evaluate(tmp_path, sim_files):
         assert metrics[col].notna().all()
 
     preds = tmp_path / "preds.parquet"
-    r = run("predict", out / "best.pt", sim_files["test"], "-k", 4, "--out", preds, "--windows")
+    r = cli("predict", out / "best.pt", sim_files["test"], "-k", 4, "--out", preds, "--windows")
     assert r.exit_code == 0, r.output
     df = pd.read_parquet(preds)
     assert list(df.columns) == ["scene", "agent_id", "t0", "sample", "step", "frame", "x", "y"]
     assert df["sample"].max() == 3
 
     js = tmp_path / "eval.json"
-    r = run("evaluate", out / "best.pt", sim_files["test"], "-k", 4, "--json", js)
+    r = cli("evaluate", out / "best.pt", sim_files["test"], "-k", 4, "--json", js)
     assert r.exit_code == 0, r.output
     assert "minADE@4" in r.output and "overall" in r.output
     result = json.loads(js.read_text())
@@ -51,7 +47,7 @@ def test_end_to_end_train_predict_evaluate(tmp_path, sim_files):
     assert overall["min_ade"] == pytest.approx(ade.mean(), abs=1e-3)  # CSV rounding: 4 decimals
     assert overall["ncv_min_ade"] > 0 and overall["cv_ade"] > 0
 
-    r = run("train", data, "--val", sim_files["val"], "--out", out, "--epochs", 3, "--quiet", "--resume")
+    r = cli("train", data, "--val", sim_files["val"], "--out", out, "--epochs", 3, "--quiet", "--resume")
     assert r.exit_code == 0, r.output
     assert list(pd.read_csv(out / "metrics.csv").epoch) == [1, 2, 3]
 
@@ -65,12 +61,26 @@ def test_end_to_end_train_predict_evaluate(tmp_path, sim_files):
     (["train", "{test}", "--set", "train.epochs=abc"], "invalid value"),
     (["train", "{test}", "--config", "{missing}"], "config file not found"),
     (["evaluate", "{model}", "{test}", "--device", "cuda"], None),
+    (["evaluate", "{model}", "{test}", "--device", "tpu"], "--device must be cpu, cuda or auto"),
+    (["evaluate", "{model}", "{test}", "--seed", "-1"], "--seed must be between 0 and 2**63 - 1"),
+    (["visualize", "{model}", "{test}", "--seed", str(2 ** 63), "--out", "{png}"], "--seed must be between"),
+    (["predict", "{model}", "{test}", "--out", "{folder}"], "is a folder; give a file name"),
+    (["predict", "{model}", "{test}", "--out", "{under_file}"], "is not a folder"),
+    (["evaluate", "{model}", "{test}", "--json", "{folder}"], "--json"),
+    (["train", "{test}", "--config", "{folder}"], "is a folder; give a TOML file"),
+    (["train", "{test}", "--set", "model.heads=0"], "model.heads must be >= 1"),
+    (["train", "{test}", "--set", "model.min_sigma=-1"], "model.min_sigma must be > 0"),
+    (["train", "{test}", "--set", "model.encoder=gru"], "option removed in trajcvae 0.2"),
+    (["train", "{test}", "--out", "{bad}"], "is a file; give a folder for the run"),
+    (["predict", "{bad}", "{test}"], "not a trajcvae checkpoint"),
+    (["demo", "--epochs", "0"], "--epochs must be >= 1"),
 ])
 def test_user_errors_are_one_line(tmp_path, trained, sim_files, args, message):
     bad = tmp_path / "bad.csv"
     bad.write_text("frame,agent_id,x,y\n0,1,0,0\n10,1,oops,0\n")
-    fill = {"{model}": trained, "{missing}": tmp_path / "missing.csv", "{bad}": bad, "{test}": sim_files["test"]}
-    r = run(*[fill.get(a, a) for a in args])
+    fill = {"{model}": trained, "{missing}": tmp_path / "missing.csv", "{bad}": bad, "{test}": sim_files["test"],
+            "{folder}": tmp_path, "{under_file}": bad / "out.csv", "{png}": tmp_path / "x.png"}
+    r = cli(*[fill.get(a, a) for a in args])
     if message is None:  # cuda: fine where a GPU exists, a clear error elsewhere
         import torch
         if torch.cuda.is_available():
@@ -80,15 +90,16 @@ def test_user_errors_are_one_line(tmp_path, trained, sim_files, args, message):
     assert message in r.output
     assert "Traceback" not in r.output
     assert len(r.output.strip().splitlines()) == 1, r.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv"]  # nothing written, no temp file
 
 
 def test_refuses_to_overwrite_a_run(tmp_path, sim_files, trained):
-    r = run("train", sim_files["test"], "--out", trained.parent, "--quiet")
+    r = cli("train", sim_files["test"], "--out", trained.parent, "--quiet")
     assert r.exit_code == 1 and "--resume" in r.output
 
 
 def test_help_lists_commands():
-    r = run("--help")
+    r = cli("--help")
     for cmd in ("train", "predict", "evaluate", "simulate", "demo"):
         assert cmd in r.output
 
@@ -103,7 +114,7 @@ def test_benchmark_two_seeds_writes_both_and_resumes(tmp_path, sim_files):
     cfg.write_text("[model]\nhidden = 16\nz_dim = 4\n[train]\nepochs = 1\nvariety_k = 4\n[data]\nmemory = 2\n")
     args = ("benchmark", "eth-ucy", "--root", root, "--config", cfg, "--out", tmp_path / "res",
             "--splits", "hotel", "--seeds", 2, "--is-samples", 4, "--kde-samples", 30, "--quiet")
-    r = run(*args, "--cluster-from", 40)
+    r = cli(*args, "--cluster-from", 40)
     assert r.exit_code == 0, r.output
     report = json.loads((tmp_path / "res" / "results.json").read_text())
     assert report["seeds"] == 2 and [row["seed"] for row in report["per_seed"]["hotel"]] == [0, 1]
@@ -115,19 +126,66 @@ def test_benchmark_two_seeds_writes_both_and_resumes(tmp_path, sim_files):
     assert "k-means of 40 draws -> 20" in md and report["cluster_from"] == 40
     km = report["splits"]["hotel"]
     assert f"{km['min_ade']:.3f}/{km['min_fde']:.3f} | {km['km_min_ade']:.3f}/{km['km_min_fde']:.3f}" in md
-    again = run(*args, "--cluster-from", 40)
+    again = cli(*args, "--cluster-from", 40)
     assert again.exit_code == 0 and again.output.count("done earlier, skipped") == 2, again.output
     # Another pool size: finished splits are re-scored from their checkpoints, not retrained.
-    other = run(*args, "--cluster-from", 60)
+    other = cli(*args, "--cluster-from", 60)
     assert other.exit_code == 0 and other.output.count("adding k-means of 60 draws") == 2, other.output
     rows = [json.loads((tmp_path / "res" / "hotel" / f"seed{i}" / "result.json").read_text()) for i in (0, 1)]
     assert [r["km_draws"] for r in rows] == [60, 60] and rows[0]["min_ade"] == per_seed[0]["min_ade"]
-    bad = run(*args, "--cluster-from", 5)
+    bad = cli(*args, "--cluster-from", 5)
     assert bad.exit_code == 1 and "--cluster-from must be at least -k = 20 (got 5)" in bad.output
 
 
 def test_benchmark_refuses_unknown_suite_and_split(tmp_path):
-    r = run("benchmark", "kitti", "--out", tmp_path / "res")
+    r = cli("benchmark", "kitti", "--out", tmp_path / "res")
     assert r.exit_code != 0 and "unknown benchmark suite 'kitti'" in r.output
-    r = run("benchmark", "eth-ucy", "--splits", "mars", "--out", tmp_path / "res")
+    r = cli("benchmark", "eth-ucy", "--splits", "mars", "--out", tmp_path / "res")
     assert r.exit_code != 0 and "unknown split 'mars'" in r.output
+
+
+# --- bad data and the data summary, through the CLI ---------------------------------------------------
+
+def test_cli_reports_bad_data_in_one_line(tmp_path, trained):
+    f = tmp_path / "bad.csv"
+    f.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+    one_line_error(cli("predict", trained, f, "--out", tmp_path / "p.csv"), str(f), "not a text file")
+    one_line_error(cli("evaluate", trained, f), str(f), "not a text file")
+    one_line_error(cli("train", f, "--out", tmp_path / "run", "--quiet"), str(f), "not a text file")
+    assert not (tmp_path / "p.csv").exists()
+
+
+def test_messages_quoting_the_data_are_printed_verbatim(tmp_path, trained):
+    """Values are echoed in errors: text like '[/]' must not be taken for terminal markup."""
+    for value in ("[/]", "[bold]"):
+        f = write(tmp_path / "m.csv", f"frame,agent_id,x,y\n0,1,{value},0\n")
+        one_line_error(cli("predict", trained, f, "--out", tmp_path / "p.csv"), f"value '{value}' is not a number")
+
+
+def test_running_out_of_memory_is_one_line(tmp_path, trained, sim_files, monkeypatch):
+    import trajcvae.predict as predict_mod
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError()
+
+    monkeypatch.setattr(predict_mod, "read_tracks", no_memory)
+    one_line_error(cli("predict", trained, sim_files["test"], "--out", tmp_path / "p.csv"), "out of memory")
+
+
+def test_train_predict_evaluate_print_the_summary(tmp_path, trained, sim_files):
+    expected = summarize(read_tracks([sim_files["test"]])).line()
+    assert expected.startswith("read 1 file: ")
+    r = cli("predict", trained, sim_files["test"], "-k", 2, "--out", tmp_path / "p.csv")
+    assert r.exit_code == 0 and expected in r.output, r.output
+    r = cli("evaluate", trained, sim_files["test"], "-k", 2)
+    assert r.exit_code == 0 and expected in r.output, r.output
+
+
+def test_scene_with_a_single_frame_is_counted_not_fatal(tmp_path, trained, sim_files):
+    one = write(tmp_path / "one.csv", "frame,agent_id,x,y\n0,1,0,0\n0,2,3,3\n")
+    n = summarize(read_tracks([sim_files["test"], one])).single_frame_agents
+    assert n >= 2
+    r = cli("predict", trained, sim_files["test"], one, "-k", 2, "--out", tmp_path / "p.csv")
+    assert r.exit_code == 0, r.output
+    assert f"{n} single-frame agents" in r.output and f"({n} agents with a single position" in r.output
+    assert "one" not in set(pd.read_csv(tmp_path / "p.csv").scene)

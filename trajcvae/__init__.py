@@ -1,8 +1,8 @@
 """trajcvae: predict where agents go next with a conditional VAE; K plausible futures per agent."""
-__version__ = "0.1.0"
+from ._version import __version__
 
-from .config import Config, load_config  # noqa: E402
-from .errors import CheckpointError, DataError, TrajCVAEError  # noqa: E402
-from .predict import TrajCVAE  # noqa: E402
+from .config import Config, load_config
+from .errors import CheckpointError, DataError, TrajCVAEError
+from .predict import TrajCVAE
 
 __all__ = ["TrajCVAE", "Config", "load_config", "TrajCVAEError", "DataError", "CheckpointError", "__version__"]

@@ -20,7 +20,7 @@ import torch
 from . import checkpoint
 from .atomic import write_text
 from .batch import WindowTensors, make_batch
-from .config import check_cluster_from, load_config
+from .config import check_cluster_from, check_output, load_config
 from .errors import TrajCVAEError
 from .evaluate import window_errors
 from .metrics import kde_nll, min_ade_fde
@@ -90,6 +90,7 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
     own table; a split finished before without those numbers gets them from its checkpoint, untrained."""
     check_cluster_from(k, cluster_from or None)
     root, out = Path(root), Path(out)
+    check_output(out, folder=True)
     for split in splits:
         if split not in SPLITS:
             raise TrajCVAEError(f"--splits: unknown split '{split}' (choose from {', '.join(SPLITS)})")

@@ -8,13 +8,15 @@ rejected before it runs), and says so when a checkpoint comes from an incompatib
 from __future__ import annotations
 
 import pickle
+import re
 from pathlib import Path
 from typing import Any, Iterable
 
 import torch
 
-from . import __version__
+from ._version import __version__
 from .atomic import write_bytes
+from .config import Config
 from .errors import CheckpointError, TrajCVAEError
 
 FORMAT = 1  # bump when the checkpoint layout changes incompatibly
@@ -39,12 +41,17 @@ def load(path: str | Path, map_location: str | torch.device = "cpu",
     if _torch_version() < SAFE_TORCH:
         raise CheckpointError(f"{path}: torch {torch.__version__} cannot load checkpoints safely (weights-only "
                               f"loading can run code before torch 2.6); install torch>=2.6")
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    if not (magic.startswith(b"PK\x03\x04") or magic[:1] == b"\x80"):  # a zip (torch.save) or a raw pickle
+        raise CheckpointError(f"{path}: not a trajcvae checkpoint (not a file written by torch.save)")
     try:
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else "unsafe content"
-        raise CheckpointError(f"{path}: refused to load, the file holds more than weights ({first[:160]})") \
-            from None
+        # torch's message is a paragraph; the part that names what was refused is its "Unsupported ..." line.
+        found = re.search(r"Unsupported [^\n.]*", str(e))
+        what = f" ({found[0].strip()[:120]})" if found else ""
+        raise CheckpointError(f"{path}: refused to load, the file holds more than weights{what}") from None
     except Exception as e:  # truncated or not a torch file at all
         raise CheckpointError(f"{path}: not a readable trajcvae checkpoint ({type(e).__name__})") from None
     if not isinstance(ckpt, dict) or "format" not in ckpt or "config" not in ckpt:
@@ -57,8 +64,6 @@ def load(path: str | Path, map_location: str | torch.device = "cpu",
     if missing:
         raise CheckpointError(f"{path}: checkpoint written by {made_by} lacks {', '.join(missing)}"
                               + (" (not a run's last.pt?)" if set(missing) & set(RESUME_KEYS) else ""))
-    from .config import Config
-
     try:
         if not isinstance(ckpt["config"], dict) or not isinstance(ckpt["model"], dict):
             raise TrajCVAEError("config or model is not a table")

@@ -132,12 +132,14 @@ def evaluate(
 ):
     """minADE/minFDE@K per scene and overall, beside constant-velocity baselines."""
     from .atomic import write_text
-    from .config import check_sampling
+    from .config import check_output, check_sampling
     from .evaluate import evaluate as run
     from .predict import TrajCVAE
     from .tracks import read_tracks, summarize
 
     check_sampling(k, seed, cluster_from)
+    if json_out is not None:
+        check_output(json_out, "--json")
     predictor = TrajCVAE.load(model, device=device)
     tracks = read_tracks(data)
     info(summarize(tracks, predictor.config.data.time_step).line())
@@ -174,8 +176,9 @@ def simulate(
     """Write a synthetic multi-agent dataset: a plaza where agents pick one of three exits."""
     from .simulate import simulate as run
 
-    from .config import check_seed
+    from .config import check_output, check_seed
 
+    check_output(out, "OUT")
     if scenes < 1 or frames < 1 or rate <= 0:
         raise TrajCVAEError("--scenes and --frames must be >= 1 and --rate > 0")
     check_seed(seed)

@@ -168,6 +168,8 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         cfg = Config()
     else:
         path = Path(path)
+        if path.is_dir():
+            raise TrajCVAEError(f"--config {path}: is a folder; give a TOML file")
         try:
             with open(path, "rb") as f:
                 cfg = Config.from_dict(tomllib.load(f), source=str(path))
@@ -175,6 +177,8 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
             raise TrajCVAEError(f"{path}: config file not found") from None
         except tomllib.TOMLDecodeError as e:
             raise TrajCVAEError(f"{path}: not valid TOML ({e})") from None
+        except (PermissionError, UnicodeDecodeError) as e:
+            raise TrajCVAEError(f"{path}: cannot read the config ({type(e).__name__})") from None
     for item in overrides or []:
         key, eq, value = item.partition("=")
         if not eq:
@@ -250,6 +254,26 @@ def check_sampling(k: int, seed: int | None = 0, cluster_from: int | None = None
     check_k(k)
     check_seed(seed)
     check_cluster_from(k, cluster_from)
+
+
+def check_output(path, option: str = "--out", folder: bool = False) -> None:
+    """An output path must be writable before the work starts: a file name (not a folder) whose nearest
+    existing parent is a writable folder; with `folder`, a run folder (not a file)."""
+    import os
+    from pathlib import Path
+
+    path = Path(path)
+    if folder and path.exists() and not path.is_dir():
+        raise TrajCVAEError(f"{option} {path}: is a file; give a folder for the run")
+    if not folder and path.is_dir():
+        raise TrajCVAEError(f"{option} {path}: is a folder; give a file name")
+    parent = path if folder and path.is_dir() else path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise TrajCVAEError(f"{option} {path}: {parent} is not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise TrajCVAEError(f"{option} {path}: {parent} is not writable")
 
 
 def resolve_device(name: str):

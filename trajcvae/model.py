@@ -63,7 +63,6 @@ class HistoryEncoder(nn.Module):
         self.out = mlp((3 if self.memory else 2) * hidden, hidden, hidden, layers=1)
 
     def forward(self, batch: Batch) -> torch.Tensor:
-        B = batch.obs.shape[0]
         h = self.ego(batch.obs.flatten(1))  # (B, H)
         parts = [h, self._attend(h, self.null, self.nbr(batch.nbr.flatten(2)), batch.nbr_mask, self.attn)]
         if self.memory:

@@ -14,10 +14,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import __version__, checkpoint
+from . import checkpoint
+from ._version import __version__
 from .atomic import TableWriter
 from .cluster import kmeans_futures
-from .config import Config, check_sampling, resolve_device
+from .config import Config, check_output, check_sampling, resolve_device
 from .errors import TrajCVAEError
 from .batch import WindowTensors, make_batch
 from .model import CVAE
@@ -124,6 +125,7 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
     a piece) and a scene at a time, so memory stays bounded however big the input and K; `out` appears
     only once complete. `log` gets the data summary. `cluster_from`: see `TrajCVAE.sample`."""
     check_sampling(k, seed, cluster_from)  # before any file is read or written
+    check_output(out)
     predictor = TrajCVAE.load(model, device=device)
     tracks = data if isinstance(data, pd.DataFrame) and "_line" in data else read_tracks(data)
     dc = predictor.config.data

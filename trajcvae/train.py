@@ -21,10 +21,11 @@ import torch
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DistributedSampler
 
-from . import __version__, checkpoint, distributed
+from . import checkpoint, distributed
+from ._version import __version__
 from .atomic import write_text
 from .batch import WindowTensors, make_batch
-from .config import Config, resolve_device
+from .config import Config, check_output, resolve_device
 from .errors import TrajCVAEError
 from .metrics import fit_cv_noise, min_ade_fde
 from .model import CVAE
@@ -61,8 +62,9 @@ def train(train_paths: Iterable[str | Path], val_paths: Iterable[str | Path] | N
           log: Callable[[str], None] | None = None, cache_dir: str | Path | None = None) -> TrainResult:
     """Train a CVAE on trajectory files; see the module docstring for what lands in `out_dir`.
     `log` gets one summary line per data set read (see `tracks.summarize`); `cache_dir` keeps the built
-    windows for the next run on the same files (see `cache.py`; None = no cache)."""
+    windows for the next run on the same files (see `windows.load_windows`; None = no cache)."""
     out = Path(out_dir)
+    check_output(out, folder=True)
     state = None
     if resume:
         state = checkpoint.load(out / "last.pt", require=checkpoint.RESUME_KEYS)
@@ -183,10 +185,9 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
             bar.log(f"epoch {epoch}: train nll {row['train_nll']:.2f} kl {row['train_kl']:.2f} | val elbo "
                     f"{val['elbo']:.2f} minADE {val['min_ade']:.3f} minFDE {val['min_fde']:.3f}")
             ckpt = {"config": cfg.to_dict(), "model": model.state_dict(), "stats": stats, "epoch": epoch}
-            # best.pt is picked only once the KL weight is full: until then the model trains a looser
-            # bound than the -ELBO it is reported on, and its prior lags the recognition net. Such an
-            # epoch can still win on val minADE by chance (in the benchmark the univ split's seed 0 took
-            # epoch 8 of 40), while on held-out scenes those epochs score worst (docs/lab-notes.md).
+            # best.pt is picked only once the KL weight is full: until then the model trains a looser bound
+            # than the -ELBO it is reported on, and its prior lags the recognition net; such epochs can win
+            # on val minADE by chance yet score worst on held-out scenes (docs/lab-notes.md).
             if val["min_ade"] < best and epoch >= min(tc.kl_anneal_epochs, tc.epochs):
                 best, best_epoch = val["min_ade"], epoch
                 checkpoint.save({**ckpt, "val_min_ade": best}, out / "best.pt")

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .atomic import atomic_path
-from .config import DataConfig, check_k, check_seed
+from .config import DataConfig, check_k, check_output, check_seed
 from .errors import DataError, TrajCVAEError
 from .metrics import min_ade_fde
 from .plots import CURVE_COLUMNS, DPI, SceneView, animate_scene, plot_curves, plot_scene, plot_windows, plt
@@ -85,6 +85,7 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
     of the predicted positions of all steps or of the final step."""
     check_k(k)
     check_seed(seed)
+    check_output(animate if animate is not None else out, "--animate" if animate is not None else "--out")
     px = parse_size(size)
     _check_options(out, agent, t0, grid, worst, best, scene_frame, animate, frames, density)
     futures = (TableFutures(read_predictions(model), str(model)) if is_predictions_path(model)
@@ -178,6 +179,7 @@ def plot_training(run: str | Path, out: str | Path | None = None, size: str | No
                             "`trajcvae train`)")
     out = Path(out) if out is not None else path.parent / "curves.png"
     _image_format(out)
+    check_output(out)
     px = parse_size(size)
     try:
         metrics = pd.read_csv(path)
@@ -256,8 +258,7 @@ class ModelFutures:
     """K futures sampled from a model, for any window."""
 
     def __init__(self, predictor: TrajCVAE, k: int, seed: int):
-        if k < 1:
-            raise TrajCVAEError(f"-k must be >= 1 (got {k})")
+        check_k(k)
         self.predictor, self.k, self.seed = predictor, k, seed
         self.cfg: DataConfig = predictor.config.data
 

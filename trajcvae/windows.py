@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from . import __version__
+from ._version import __version__
 from .atomic import atomic_path
 from .config import DataConfig
 from .errors import DataError

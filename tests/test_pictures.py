@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 
 from trajcvae import TrajCVAE
 from trajcvae.cli import app
-from trajcvae.tracks import read_tracks
 from trajcvae.plots import DPI, SAMPLE_COLOR, density_grid, draw_density, plot_windows
+from trajcvae.tracks import read_tracks
 from trajcvae.visualize import ModelFutures, SceneTracks, TableFutures, grid_windows, save_figure
 
 runner = CliRunner()

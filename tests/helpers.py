@@ -1,0 +1,31 @@
+"""Plain helpers shared by several test files: where the data lives, the CLI runner, one-line errors."""
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from trajcvae.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+ETH_UCY = ROOT.parent / "shared" / "datasets" / "eth_ucy"
+runner = CliRunner()
+
+
+def cli(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def one_line_error(result, *parts):
+    """Exit code 1 and one `error:` line holding `parts`; the only other lines allowed are the data
+    summaries printed before the error."""
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.output.strip().splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("error: ")]
+    assert len(errors) == 1 and "Traceback" not in result.output, result.output
+    assert all(line.startswith(("read ", "train: read ", "val: read ")) for line in lines if line not in errors)
+    for part in parts:
+        assert part in errors[0], result.output
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path

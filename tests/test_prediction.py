@@ -1,0 +1,293 @@
+"""Prediction: K futures per agent in the documented table, seeded, causal, streamed safely, from safe checkpoints."""
+import json
+import math
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from trajcvae import TrajCVAE
+from trajcvae.cli import app
+from trajcvae.cluster import kmeans_futures
+from trajcvae.errors import CheckpointError, TrajCVAEError
+from trajcvae.metrics import min_ade_fde
+from trajcvae.predict import OUTPUT_COLUMNS, predict_to_file
+
+from tests.helpers import ROOT, cli, one_line_error
+
+
+def test_output_contract(trained, sim_files):
+    p = TrajCVAE.load(trained)
+    df = p.predict([sim_files["test"]], k=5, every_window=True)
+    assert list(df.columns) == OUTPUT_COLUMNS
+    n = len(p.make_windows([sim_files["test"]], every_window=True))
+    assert len(df) == n * 5 * 12
+    assert sorted(df["sample"].unique()) == list(range(5))
+    assert sorted(df["step"].unique()) == list(range(1, 13))
+    assert (df["frame"] == df["t0"] + df["step"] * 10).all()
+    assert np.isfinite(df[["x", "y"]].to_numpy()).all()
+
+
+def test_latest_mode_one_forecast_per_agent(trained, sim_files):
+    p = TrajCVAE.load(trained)
+    tracks = pd.read_csv(sim_files["test"])
+    df = p.predict(tracks, k=3)
+    last = tracks.groupby("agent_id").frame.max()
+    got = df.groupby("agent_id").t0.first()
+    multi = tracks.groupby("agent_id").size() >= 2
+    assert set(got.index) == set(last[multi].index)
+    assert (got == last[got.index]).all()
+
+
+def test_same_seed_same_numbers(trained, sim_files):
+    p = TrajCVAE.load(trained)
+    a = p.predict([sim_files["test"]], k=4, seed=3)
+    b = p.predict([sim_files["test"]], k=4, seed=3)
+    c = p.predict([sim_files["test"]], k=4, seed=4)
+    pd.testing.assert_frame_equal(a, b)
+    assert not np.allclose(a[["x", "y"]], c[["x", "y"]])
+
+
+def test_prediction_at_t0_ignores_everything_after_t0(trained, sim_files):
+    """Cutting the file at t0 and predicting gives exactly what the full file gives for that t0."""
+    p = TrajCVAE.load(trained)
+    tracks = pd.read_csv(sim_files["test"])
+    full = p.predict(tracks, k=6, seed=1, every_window=True)
+    t0 = int(full.t0.mode().iloc[0])  # the t0 with the most agents
+    cut = tracks[tracks.frame <= t0]
+    # Also disturb what happens after t0, to be sure none of it is used.
+    tracks_noisy = tracks.copy()
+    late = tracks_noisy.frame > t0
+    tracks_noisy.loc[late, ["x", "y"]] += np.random.default_rng(0).normal(0, 5, (late.sum(), 2))
+    from_cut = p.predict(cut, k=6, seed=1)
+    from_cut = from_cut[from_cut.t0 == t0]
+    from_full = full[full.t0 == t0]
+    from_noisy = p.predict(tracks_noisy, k=6, seed=1, every_window=True)
+    from_noisy = from_noisy[from_noisy.t0 == t0]
+    assert len(from_full) > 0
+    key = ["agent_id", "sample", "step"]
+    merged = from_full.merge(from_cut, on=key, suffixes=("", "_cut"))
+    assert len(merged) == len(from_full)
+    np.testing.assert_allclose(merged.x, merged.x_cut, atol=1e-5)
+    np.testing.assert_allclose(merged.y, merged.y_cut, atol=1e-5)
+    np.testing.assert_allclose(from_full[["x", "y"]], from_noisy[["x", "y"]], atol=1e-5)
+
+
+def test_agent_prediction_does_not_depend_on_far_agents(trained, sim_files):
+    p = TrajCVAE.load(trained)
+    tracks = pd.read_csv(sim_files["test"])
+    far = tracks.copy()
+    far["agent_id"] += 10_000
+    far["x"] += 1000.0
+    both = p.predict(pd.concat([tracks, far]), k=3)
+    alone = p.predict(tracks, k=3)
+    mine = both[both.agent_id < 10_000].reset_index(drop=True)
+    np.testing.assert_allclose(mine[["x", "y"]], alone[["x", "y"]], atol=1e-5)
+
+
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
+def test_checkpoint_that_would_run_code_is_refused(tmp_path):
+    class Evil:
+        def __reduce__(self):
+            return (print, ("pwned",))
+
+    path = tmp_path / "evil.pt"
+    with open(path, "wb") as f:
+        pickle.dump({"format": 1, "config": {}, "x": Evil()}, f)
+    with pytest.raises(CheckpointError, match="refused to load"):
+        TrajCVAE.load(path)
+
+
+def test_incompatible_or_foreign_checkpoints(tmp_path, trained):
+    ckpt = torch.load(trained, weights_only=True)
+    ckpt["format"] = 999
+    torch.save(ckpt, tmp_path / "future.pt")
+    with pytest.raises(CheckpointError, match="incompatible"):
+        TrajCVAE.load(tmp_path / "future.pt")
+    torch.save({"weights": torch.zeros(3)}, tmp_path / "other.pt")
+    with pytest.raises(CheckpointError, match="not a trajcvae checkpoint"):
+        TrajCVAE.load(tmp_path / "other.pt")
+    (tmp_path / "junk.pt").write_bytes(b"junk")
+    with pytest.raises(CheckpointError, match=r"not a trajcvae checkpoint \(not a file written by torch.save\)"):
+        TrajCVAE.load(tmp_path / "junk.pt")
+    (tmp_path / "cut.pt").write_bytes(trained.read_bytes()[:5000])  # a torch file cut short
+    with pytest.raises(CheckpointError, match="not a readable trajcvae checkpoint"):
+        TrajCVAE.load(tmp_path / "cut.pt")
+    with pytest.raises(CheckpointError, match="not found"):
+        TrajCVAE.load(tmp_path / "missing.pt")
+
+
+def test_builtin_pedestrian_model(sim_files):
+    from typer.testing import CliRunner
+
+    from trajcvae.cli import app
+
+    model = TrajCVAE.load("pedestrian")
+    df = model.predict([sim_files["test"]], k=3)
+    assert len(df) > 0 and list(df.columns) == OUTPUT_COLUMNS
+    out = sim_files["test"].parent / "ped.csv"
+    r = CliRunner().invoke(app, ["predict", "pedestrian", str(sim_files["test"]), "-k", "2", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    pd.testing.assert_frame_equal(pd.read_csv(out), model.predict([sim_files["test"]], k=2).astype(
+        {"scene": str}), check_dtype=False, atol=1e-3)
+
+
+def test_builtin_model_reads_a_three_position_track_like_a_full_one():
+    # A tracker hands over an agent seen for 3 steps: it should be predicted like the same straight walk
+    # seen for 8, not as one about to stop (what the NaN-padded history gave: median 1.0 m of 4.8 m).
+    model = TrajCVAE.load("pedestrian")
+    walk = pd.DataFrame({"frame": np.arange(8) * 10, "agent_id": 1, "x": 0.48 * np.arange(8), "y": 0.0})
+    full = model.predict(walk, k=20)
+    short = model.predict(walk.iloc[5:], k=20)
+    np.testing.assert_allclose(short[["x", "y"]], full[["x", "y"]], atol=1e-4)
+    model.config.data.fill_short_history = False
+    unfilled = model.predict(walk.iloc[5:], k=20)
+    end = lambda df: np.median(df[df.step == 12].x) - 0.48 * 7  # noqa: E731  median metres walked
+    assert end(unfilled) < 0.5 * end(full)
+
+
+# --- big files: streamed, atomic output ---------------------------------------------------------------
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+@pytest.mark.parametrize("every", [False, True])
+def test_streamed_prediction_equals_the_in_memory_one(tmp_path, trained, sim_files, suffix, every):
+    out = tmp_path / f"p{suffix}"
+    r = predict_to_file(trained, [sim_files["test"], sim_files["val"]], out, k=3, seed=2, every_window=every,
+                        chunk=500 if every else 20)  # several pieces, cutting through scenes
+    ref = TrajCVAE.load(trained).predict([sim_files["test"], sim_files["val"]], k=3, seed=2, every_window=every)
+    got = pd.read_parquet(out) if suffix == ".parquet" else pd.read_csv(out)
+    assert r.rows == len(ref) == len(got) and r.n_windows == len(ref) // (3 * 12)
+    assert list(got.columns) == list(ref.columns)
+    for col in ("agent_id", "t0", "sample", "step", "frame"):
+        np.testing.assert_array_equal(got[col].to_numpy(), ref[col].to_numpy())
+    assert list(got.scene.astype(str)) == list(ref.scene.astype(str))
+    np.testing.assert_allclose(got[["x", "y"]].to_numpy(), ref[["x", "y"]].to_numpy(), atol=1e-4)
+    assert [p.name for p in tmp_path.iterdir()] == [out.name]  # no temp file left behind
+
+
+def test_failed_prediction_leaves_the_previous_output_untouched(tmp_path, trained, sim_files, monkeypatch):
+    out = tmp_path / "p.csv"
+    out.write_text("the previous, complete output\n")
+    calls = []
+    real = TrajCVAE.sample
+
+    def fail_on_second_piece(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise TrajCVAEError("simulated failure mid-way")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(TrajCVAE, "sample", fail_on_second_piece)
+    with pytest.raises(TrajCVAEError, match="mid-way"):
+        predict_to_file(trained, [sim_files["test"]], out, k=2, every_window=True, chunk=20)
+    assert out.read_text() == "the previous, complete output\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["p.csv"]
+
+
+# --- checkpoints from strangers -----------------------------------------------------------------------
+
+class _RunsCode:
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (Path.touch, (Path(self.marker),))
+
+
+@pytest.mark.parametrize("force_unsafe_env", [False, True])
+def test_zip_format_checkpoint_that_would_run_code_is_refused(tmp_path, monkeypatch, force_unsafe_env):
+    marker = tmp_path / "pwned"
+    path = tmp_path / "evil.pt"
+    torch.save({"format": 1, "version": "0.1.0", "config": {}, "model": {"w": torch.zeros(2)},
+                "payload": _RunsCode(marker)}, path)
+    torch.load(path, weights_only=False)  # proof that the file does run code when loaded unsafely
+    assert marker.exists()
+    marker.unlink()
+    if force_unsafe_env:  # torch's escape hatch must not switch our loader to unsafe loading
+        monkeypatch.setenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
+    with pytest.raises(CheckpointError, match="refused to load"):
+        TrajCVAE.load(path)
+    one_line_error(cli("predict", path, ROOT / "data" / "demo" / "test.csv", "--out", tmp_path / "p.csv"),
+                   "refused to load")
+    assert not marker.exists()
+
+
+def test_checkpoint_from_an_incompatible_version_says_so(tmp_path, trained):
+    ckpt = torch.load(trained, weights_only=True)
+    newer = {**ckpt, "version": "9.0.0", "config": {**ckpt["config"], "model": {**ckpt["config"]["model"],
+                                                                                  "mixture": 3}}}
+    torch.save(newer, tmp_path / "newer.pt")
+    with pytest.raises(CheckpointError, match=r"written by trajcvae 9\.0\.0 \(format 1\) is incompatible with this "
+                                              r"trajcvae .*unknown option 'model\.mixture'"):
+        TrajCVAE.load(tmp_path / "newer.pt")
+    torch.save({k: v for k, v in ckpt.items() if k != "model"}, tmp_path / "nomodel.pt")
+    with pytest.raises(CheckpointError, match="lacks model"):
+        TrajCVAE.load(tmp_path / "nomodel.pt")
+    raw = Path(trained).read_bytes()
+    (tmp_path / "torn.pt").write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(CheckpointError, match="not a readable trajcvae checkpoint"):
+        TrajCVAE.load(tmp_path / "torn.pt")
+
+
+# --- the k-means selection: K cluster means of N prior draws (a test-time strategy beside plain sampling)
+
+def test_two_groups_give_their_two_means():
+    # Six futures (P = 2 steps): three close to a path along +x, three close to a path along +y.
+    right = torch.tensor([[1.0, 0.0], [2.0, 0.0]])
+    up = torch.tensor([[0.0, 1.0], [0.0, 2.0]])
+    shift = torch.tensor([0.1, -0.1, 0.0]).reshape(3, 1, 1)
+    x = torch.cat([right + shift, up + shift]).unsqueeze(0)  # (1, 6, 2, 2)
+    c = kmeans_futures(x, 2)
+    assert c.shape == (1, 2, 2, 2)
+    found = sorted(c[0].tolist())
+    torch.testing.assert_close(torch.tensor(found), torch.stack(sorted([up, right], key=lambda t: t.tolist())))
+    torch.testing.assert_close(kmeans_futures(x, 6), x)  # nothing to condense: the draws themselves
+
+
+def test_selection_turns_and_scales_with_the_window():
+    # Clustering in the agent frame is valid only because k-means commutes with rotation and scale.
+    x = torch.randn(3, 40, 12, 2, generator=torch.Generator().manual_seed(0))
+    a = 0.7
+    rot = torch.tensor([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+    torch.testing.assert_close(kmeans_futures(2.5 * x @ rot.T, 5), 2.5 * kmeans_futures(x, 5) @ rot.T,
+                               atol=1e-4, rtol=1e-4)
+
+
+def test_sample_with_cluster_from(trained, sim_files):
+    m = TrajCVAE.load(trained)
+    w = m.make_windows([sim_files["test"]], every_window=True)
+    plain = m.sample(w, k=5, seed=3)
+    km = m.sample(w, k=5, seed=3, cluster_from=200)
+    assert km.shape == plain.shape and np.isfinite(km).all()
+    np.testing.assert_array_equal(km, m.sample(w, k=5, seed=3, cluster_from=200))  # seeded
+    # Five cluster means of 200 draws cover the draws better than five draws do (best-of-5 against each draw).
+    pool = m.sample(w, k=200, seed=3)  # the same 200 draws: same seed, same noise
+    def cover(futs):  # mean over windows and draws of the distance to the nearest of `futs`
+        d = np.linalg.norm(pool[:, :, None] - futs[:, None], axis=-1).mean(-1)  # (N, 200, 5)
+        return d.min(-1).mean()
+    assert cover(km) < cover(plain)
+    with pytest.raises(TrajCVAEError, match="--cluster-from must be at least -k = 5"):
+        m.sample(w, k=5, cluster_from=4)
+    assert min_ade_fde(km, w.fut)[0].shape == (len(w),)
+
+
+def test_cli_predict_and_evaluate_cluster_from(tmp_path, trained, sim_files):
+    runner = CliRunner()
+    out = tmp_path / "p.csv"
+    r = runner.invoke(app, ["predict", str(trained), str(sim_files["test"]), "-k", "4", "--cluster-from", "3",
+                            "--out", str(out)])
+    assert r.exit_code == 1 and "--cluster-from must be at least -k = 4 (got 3)" in r.output
+    assert not out.exists()  # refused before anything was written
+    r = runner.invoke(app, ["predict", str(trained), str(sim_files["test"]), "-k", "4", "--cluster-from", "50",
+                            "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert pd.read_csv(out)["sample"].nunique() == 4
+    js = tmp_path / "e.json"
+    r = runner.invoke(app, ["evaluate", str(trained), str(sim_files["test"]), "-k", "4", "--cluster-from", "50",
+                            "--json", str(js)])
+    assert r.exit_code == 0 and "k-means of 50 draws" in r.output, r.output
+    assert json.loads(js.read_text())["cluster_from"] == 50

@@ -1,0 +1,387 @@
+"""Reading files into tracks: every row accounted for, every problem named in one line."""
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from trajcvae import tracks
+from trajcvae.errors import DataError, TrajCVAEError
+from trajcvae.tracks import read_tracks, summarize, time_steps
+
+from tests.helpers import ETH_UCY, write
+
+
+needs_eth_ucy = pytest.mark.skipif(not ETH_UCY.is_dir(), reason="../shared/datasets/eth_ucy is not beside the project")
+
+
+@needs_eth_ucy
+def test_reads_real_eth_ucy_files():
+    df = read_tracks([ETH_UCY / "eth" / "test" / "biwi_eth.txt", ETH_UCY / "hotel" / "test"])
+    raw = np.loadtxt(ETH_UCY / "eth" / "test" / "biwi_eth.txt")
+    eth = df[df.scene == "biwi_eth"]
+    assert len(eth) == len(raw)  # every row accounted for
+    assert set(df.scene) == {"biwi_eth", "biwi_hotel"}
+    assert eth.agent_id.dtype == np.int64
+    first = eth[(eth.agent_id == int(raw[0, 1])) & (eth.frame == raw[0, 0])]
+    np.testing.assert_allclose(first[["x", "y"]].to_numpy()[0], raw[0, 2:4])
+    assert time_steps(df).step == {"biwi_eth": 10.0, "biwi_hotel": 10.0}
+
+
+def test_csv_header_any_order_and_case_extra_columns(tmp_path):
+    f = write(tmp_path / "a.csv", "Y,X,Agent_ID,Frame,speed\n1.5,2.5,7,0,9\n1.6,2.6,7,10,9\n")
+    df = read_tracks([f])
+    assert list(df[["frame", "agent_id", "x", "y"]].iloc[0]) == [0, 7, 2.5, 1.5]
+    assert df.scene.iloc[0] == "a"  # the file's stem
+
+
+def test_scene_column_and_directories(tmp_path):
+    (tmp_path / "d").mkdir()
+    write(tmp_path / "d" / "one.csv", "scene,frame,agent_id,x,y\nA,0,1,0,0\nB,0,1,0,0\n")
+    write(tmp_path / "d" / "two.txt", "0 1 0 0\n10 1 1 0\n")
+    df = read_tracks([tmp_path / "d"])
+    assert sorted(df.scene.unique()) == ["A", "B", "two"]
+    assert len(df) == 4
+
+
+def test_string_agent_ids_are_kept(tmp_path):
+    f = write(tmp_path / "a.csv", "frame,agent_id,x,y\n0,ped_a,0,0\n10,ped_a,1,0\n")
+    assert list(read_tracks([f]).agent_id) == ["ped_a", "ped_a"]
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("frame,agent,x,y\n0,1,0,0\n", "missing column(s) agent_id"),
+    ("frame,agent_id,x,y\n0,1,0,0\n10,1,abc,0\n", "line 3: column 'x' value 'abc' is not a number"),
+    ("frame,agent_id,x,y\n0,1,0,nan\n", "line 2: column 'y' value 'nan' is not finite"),
+    ("frame,agent_id,x,y\n0,1,inf,0\n", "line 2: column 'x' value 'inf' is not finite"),
+    ("frame,agent_id,x,y\n0,1,0,\n", "line 2: column 'y' value nan is missing"),
+    ("frame,agent_id,x,y\n0,1,0,0\n10,1,1,0\n0,1,5,5\n", "line 4: duplicate (scene, frame, agent_id)"),
+    ("", "empty file"),
+    ("\n\n", "empty file"),
+    ("frame,agent_id,x,y\n", "empty file"),
+    ("0 1 0\n", "headerless files must be 'frame agent_id x y'"),
+])
+def test_bad_input_gives_one_line_error(tmp_path, text, expected):
+    f = write(tmp_path / "bad.csv", text)
+    with pytest.raises(DataError) as e:
+        read_tracks([f])
+    msg = str(e.value)
+    assert expected in msg and str(f) in msg and "\n" not in msg
+
+
+def test_binary_file_is_refused(tmp_path):
+    f = tmp_path / "x.csv"
+    f.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe")
+    with pytest.raises(DataError, match="not a text file"):
+        read_tracks([f])
+
+
+def test_missing_path(tmp_path):
+    with pytest.raises(DataError, match="no such file"):
+        read_tracks([tmp_path / "nope.csv"])
+
+
+def test_frames_out_of_order_are_sorted(tmp_path):
+    f = write(tmp_path / "a.csv", "frame,agent_id,x,y\n20,1,2,0\n0,1,0,0\n10,1,1,0\n")
+    assert list(read_tracks([f]).frame) == [0, 10, 20]
+
+
+def test_time_step_is_the_most_common_difference(track_table):
+    s = time_steps(read_tracks(track_table))
+    assert s.step == {"s": 10.0}
+    assert s.gaps == 1 and s.segments == 3  # agent 2 is split in two by its missing frame
+    assert time_steps(read_tracks(track_table), time_step=5).step == {"s": 5.0}
+
+
+def test_dataframe_input_is_validated():
+    with pytest.raises(DataError, match="missing column"):
+        read_tracks(pd.DataFrame({"frame": [0], "x": [0.0], "y": [0.0]}))
+
+
+def read_error(path) -> str:
+    with pytest.raises(DataError) as e:
+        read_tracks([path])
+    msg = str(e.value)
+    assert "\n" not in msg and str(path) in msg
+    return msg
+
+
+# --- bad input: clear one-line errors -----------------------------------------------------------------
+
+@pytest.mark.parametrize("content,expected", [
+    (b'{"frame": 0, "agent_id": 1, "x": 0, "y": 0}\n', "missing column(s)"),  # JSON, not CSV
+    (b"<html><body>404 not found</body></html>\n", "missing column(s)"),
+    (b"\xff\xfef\x00r\x00a\x00m\x00e\x00,\x00a\x00", "NUL bytes"),  # UTF-16 text
+    (b"frame,agent_id,x,y\n0,1,0,0\n10,1,\xe9,0\n", "not UTF-8"),  # a Latin-1 byte
+    (b"frame,agent_id,x,y\n" + b"0,1,0,0\n" * (tracks.SNIFF_BYTES // 8) + b"10,1,\xe9,0\n", "not UTF-8"),  # after 1 MiB
+    (b"PK\x03\x04" + bytes(range(256)) * 8, "NUL bytes"),  # a zip / .xlsx
+    (b"   \n\t\n\n", "empty file"),
+    (b"x" * (tracks.SNIFF_BYTES + 10), "longer than 1 MiB"),  # one endless line: not a table
+    (b"frame,agent_id,x,y\n0,1,0,0\n10,1,1,0,7\n", "line 3: 5 fields where the first row has 4"),
+    (b"frame,agent_id,x,y,speed\n0,1,0,0,a\n10,1,1,0,b,9\n", "line 3: 6 fields where the first row has 5"),
+    (b"frame,agent_id,x,y\n0,1,0,0\n10,1,1,0,7\n20,1,nope,0\n", "line 3: 5 fields"),  # slow path too
+    (b"frame,agent_id,x,y\n0,1,0,0\n10,1,1\n", "line 3: column 'y' value nan is missing"),
+    (b"frame,agent_id,X,x,y\n0,1,0,0,0\n", "column 'x' appears 2 times"),
+    (b"scene,frame,agent_id,x,y\na,0,1,0,0\n ,10,1,1,0\n", "line 3: empty 'scene'"),
+    (b"frame,agent_id,x,y\n0, ,0,0\n", "line 2: column 'agent_id' is missing"),
+    (b"frame,agent_id,x,y\n0,1,0,0\n10,1,NA,0\n", "line 3: column 'x' value 'NA' is not a number"),
+    (b"frame,agent_id,x,y\n0,1,0,0\n10,1,-inf,0\n", "line 3: column 'x' value '-inf' is not finite"),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_bad_files_give_one_line_errors(tmp_path, content, expected):  # ids: the expected message
+    f = tmp_path / "bad.csv"
+    f.write_bytes(content)
+    assert expected in read_error(f)
+
+
+def test_error_line_numbers_count_blank_lines_and_chunks(tmp_path, monkeypatch):
+    """The slow path re-reads in chunks; line numbers must still be the file's own."""
+    monkeypatch.setattr(tracks, "SLOW_CHUNK", 3)
+    rows = "".join(f"{i * 10},1,{i},0\n" for i in range(9))
+    f = write(tmp_path / "a.csv", "\n\nframe,agent_id,x,y\n" + rows + "\n" + "90,1,oops,0\n")
+    assert "a.csv line 14: column 'x' value 'oops' is not a number" in read_error(f)
+
+
+# --- messy but readable input: documented repairs -----------------------------------------------------
+
+def test_excel_style_csv_bom_crlf_semicolons_quotes(tmp_path):
+    f = tmp_path / "excel.csv"
+    f.write_bytes(b'\xef\xbb\xbf"Frame";"Agent_ID";"X";"Y"\r\n0;7;1.5;2\r\n10;7;1.6;2.1\r\n')
+    df = read_tracks([f])
+    assert list(df.frame) == [0, 10] and list(df.agent_id) == [7, 7] and list(df.x) == [1.5, 1.6]
+
+
+def test_headerless_file_in_scientific_notation_is_not_a_header(tmp_path):
+    f = write(tmp_path / "eth.txt", "1.0e+01\t1.0e+00\t2.5e-01\t3\n2.0e+01\t1.0e+00\t3.5e-01\t3\n")
+    df = read_tracks([f])
+    assert list(df.frame) == [10, 20] and df.agent_id.dtype == np.int64 and list(df.x) == [0.25, 0.35]
+
+
+def test_blank_lines_leading_and_inside_are_skipped(tmp_path):
+    f = write(tmp_path / "a.csv", "\n\n  \nframe,agent_id,x,y\n0,1,0,0\n\n   \n10,1,1,0\n\n")
+    df = read_tracks([f])
+    assert len(df) == 2 and list(df["_line"]) == [5, 8]
+    assert tracks.where(df, 1) == f"{f} line 8"
+
+
+def test_exact_repeats_are_dropped_and_counted_conflicts_are_errors(tmp_path):
+    f = write(tmp_path / "a.csv", "frame,agent_id,x,y\n0,1,0,0\n10,1,1,0\n0,1,0,0\n10,1,1,0\n20,1,2,0\n")
+    df = read_tracks([f])
+    assert list(df.frame) == [0, 10, 20] and df.attrs["duplicates_dropped"] == 2
+    assert summarize(df).line().endswith("; 2 repeated rows dropped")
+    g = write(tmp_path / "b.csv", "frame,agent_id,x,y\n0,1,0,0\n10,1,1,0\n10,1,1.5,0\n")
+    assert f"{g} line 4: duplicate (scene, frame, agent_id) = (b, 10, 1) at another position; first seen " \
+           f"at {g} line 3" in read_error(g)
+
+
+def test_a_file_named_twice_is_read_once(tmp_path):
+    (tmp_path / "d").mkdir()
+    f = write(tmp_path / "d" / "a.csv", "frame,agent_id,x,y\n0,1,0,0\n10,1,1,0\n")
+    df = read_tracks([tmp_path / "d", f])
+    assert len(df) == 2 and df.attrs["duplicates_dropped"] == 0 and df.attrs["files"] == 1
+
+
+def test_numeric_and_string_ids_across_files(tmp_path):
+    a = write(tmp_path / "a.csv", "scene,frame,agent_id,x,y\ns,0,1,0,0\ns,10,1,1,0\n")
+    b = write(tmp_path / "b.csv", "scene,frame,agent_id,x,y\ns,0,ped,0,1\ns,10,ped,1,1\n")
+    df = read_tracks([a, b])
+    assert sorted(df.agent_id.unique()) == ["1", "ped"]
+
+
+def test_summary_counts_files_rows_agents_scenes_gaps_and_single_frames(tmp_path):
+    a = write(tmp_path / "a.csv", "scene,frame,agent_id,x,y\n"
+              "s1,20,1,2,0\ns1,0,1,0,0\ns1,10,1,1,0\ns1,40,1,4,0\ns1,50,1,5,0\n"  # agent 1: one gap (30)
+              "s1,0,2,0,1\ns1,10,2,1,1\n"
+              "s2,0,1,0,0\n"  # single-frame agent
+              "s2,0,3,0,0\ns2,10,3,1,0\ns2,20,3,2,0\ns2,40,3,4,0\ns2,60,3,6,0\ns2,60,3,6,0\n")  # two gaps, a repeat
+    b = write(tmp_path / "b.txt", "0 5 0 0\n10 5 1 0\n")
+    df = read_tracks([a, b])
+    s = summarize(df)
+    assert (s.files, s.rows, s.agents, s.scenes) == (2, 15, 5, 3)
+    assert (s.gaps, s.segments, s.single_frame_agents, s.duplicates_dropped) == (3, 8, 1, 1)
+    assert s.line() == ("read 2 files: 15 rows, 5 agents, 3 scenes; 3 gaps split tracks into 8 segments; "
+                        "1 single-frame agent; 1 repeated row dropped")
+    assert list(df.frame[(df.scene == "s1") & (df.agent_id == 1)]) == [0, 10, 20, 40, 50]  # sorted
+
+
+def test_clean_files_never_take_the_slow_path(tmp_path, monkeypatch, sim_files):
+    """Big files: a clean file is parsed straight into numbers, never re-read as text."""
+    def boom(*a, **k):
+        raise AssertionError("slow path used")
+
+    monkeypatch.setattr(tracks, "_read_slow", boom)
+    df = read_tracks([sim_files["test"]])
+    assert df.frame.dtype == np.float64 and df.x.dtype == np.float64 and df.agent_id.dtype == np.int64
+    assert len(df) == len(pd.read_csv(sim_files["test"]))
+
+
+# --- property-based: random tables, written the many ways people write them, are either read with every
+# row accounted for or refused with the project's own one-line error.
+
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+BAD_NUMBERS = ["abc", "nan", "NaN", "inf", "-inf", "1e999", "", "  ", "1.2.3", "NA", "null", "0x10"]
+
+finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
+numeric_id = st.integers(min_value=-5, max_value=40)
+text_id = st.sampled_from(["ped_a", "b", "NA", "nan", "x y", "7a", "-"])
+scene_name = st.sampled_from(["s", "plaza", "NA", "nan", "1", "01", "Zara 2", "é"])
+
+
+@st.composite
+def tables(draw):
+    """(file text, expected outcome): outcome is None when the loader must refuse the file, else the
+    multiset of (scene, frame, agent_id, x, y) it must return and the number of exact repeats dropped."""
+    n = draw(st.integers(min_value=1, max_value=25))
+    string_ids = draw(st.booleans())
+    ids = draw(st.lists(text_id if string_ids else numeric_id, min_size=1, max_size=4))
+    use_scene = draw(st.booleans())
+    rows = []
+    for _ in range(n):
+        rows.append({
+            "scene": draw(scene_name) if use_scene else None,
+            "frame": float(draw(st.integers(0, 200)) * draw(st.sampled_from([1, 10]))),
+            "agent_id": draw(st.sampled_from(ids)),
+            "x": draw(finite), "y": draw(finite),
+        })
+    # Exact repeats (a log written twice) and rows whose order is scrambled.
+    for i in draw(st.lists(st.integers(0, n - 1), max_size=3)):
+        rows.append(dict(rows[i]))
+    rows = draw(st.permutations(rows))
+
+    headerless = not use_scene and not string_ids and draw(st.booleans())
+    extra = [] if headerless else draw(st.lists(st.sampled_from(["speed", "note", "t"]), max_size=2, unique=True))
+    cols = (["scene"] if use_scene else []) + ["frame", "agent_id", "x", "y"] + extra
+    cols = list(draw(st.permutations(cols))) if not headerless else ["frame", "agent_id", "x", "y"]
+    sep = draw(st.sampled_from([" ", "\t"])) if headerless else draw(st.sampled_from([",", ";"]))
+    if sep in ",;" and any(sep in str(r["scene"]) for r in rows):
+        sep = ","
+
+    def cell(r, c):
+        if c in ("frame", "x", "y"):
+            return draw(st.sampled_from([repr(r[c]), f"{r[c]:.17g}", f" {r[c]!r} "]))
+        if c == "agent_id":
+            v = r[c]
+            return v if isinstance(v, str) else draw(st.sampled_from([str(v), f"{v}.0", f" {v}"]))
+        if c == "scene":
+            return r[c]
+        return draw(st.sampled_from(["1", "a", ""]))
+
+    lines = [[cell(r, c) for c in cols] for r in rows]
+    if headerless and any(" " in v.strip() for line in lines for v in line):
+        return draw(tables())
+    # Corruption: a bad number, a blank id, or the same (scene, frame, agent) at a different position.
+    corrupt = draw(st.sampled_from(["none", "none", "number", "id", "clash"]))
+    if corrupt == "number":
+        i, c = draw(st.integers(0, len(lines) - 1)), draw(st.sampled_from(["frame", "x", "y"]))
+        bad = draw(st.sampled_from(BAD_NUMBERS))
+        if headerless and bad.strip() == "":
+            bad = "abc"  # an empty field cannot be written in a whitespace-separated file
+        lines[i][cols.index(c)] = bad
+    elif corrupt == "id" and not headerless:
+        lines[draw(st.integers(0, len(lines) - 1))][cols.index("agent_id")] = draw(st.sampled_from(["", "  "]))
+    elif corrupt == "clash":
+        i = draw(st.integers(0, len(lines) - 1))
+        clash = list(lines[i])
+        clash[cols.index("x")] = repr(rows[i]["x"] + 1.0)
+        lines.append(clash)
+    else:
+        corrupt = "none"
+
+    text = [] if headerless else [sep.join(draw(st.sampled_from([c, c.upper(), c.title()])) for c in cols)]
+    text += [sep.join(line) for line in lines]
+    for _ in range(draw(st.integers(0, 3))):  # blank lines anywhere, even before the header
+        text.insert(draw(st.integers(0, len(text))), "")
+    body = draw(st.sampled_from(["\n", "\r\n"])).join(text) + draw(st.sampled_from(["\n", ""]))
+    if corrupt != "none":
+        return body, None
+
+    # What the loader must return.
+    def agent(r):
+        written = [line[cols.index("agent_id")].strip() for line in lines]
+        if all(_is_number(v) for v in written):
+            return int(float(str(r["agent_id"])))
+        return str(r["agent_id"]).strip()
+
+    key = [(r["scene"].strip() if use_scene else "data", r["frame"], agent(r), r["x"], r["y"]) for r in rows]
+    distinct = Counter(key)
+    if len({k[:3] for k in distinct}) < len(distinct):  # two positions for one (scene, frame, agent)
+        return body, None
+    return body, (sorted(distinct), len(key) - len(distinct))
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return bool(np.isfinite(float(text)))
+    except ValueError:
+        return False
+
+
+def _write(text: str | bytes) -> Path:
+    d = Path(tempfile.mkdtemp())
+    path = d / "data.csv"
+    if isinstance(text, str):
+        text = text.encode("utf-8")
+    path.write_bytes(text)
+    return path
+
+
+@SETTINGS
+@given(tables())
+def test_random_tables_load_with_every_row_accounted_for_or_fail_cleanly(case):
+    text, expected = case
+    path = _write(text)
+    try:
+        df = read_tracks([path])
+    except DataError as e:
+        assert expected is None, f"refused a valid file: {e}\n{text}"
+        assert "\n" not in str(e) and str(path) in str(e)
+        return
+    assert expected is not None, f"accepted a file it should refuse:\n{text}"
+    rows, repeats = expected
+    got = sorted(zip(df.scene.astype(str), df.frame, df.agent_id, df.x, df.y))
+    assert got == rows, text  # the same values, bit for bit, every distinct row once
+    assert df.attrs["duplicates_dropped"] == repeats
+    s = summarize(df)
+    assert s.rows + s.duplicates_dropped == len(rows) + repeats  # every row of the file accounted for
+    sorted_ok = df.sort_values(["scene", "agent_id", "frame"], kind="stable")
+    assert (sorted_ok.index == df.index).all()
+
+
+@SETTINGS
+@given(st.one_of(st.binary(max_size=300),
+                 st.text(alphabet=st.sampled_from(list("0123456789.,;- \t\nabcdefgxyzAIDnai_\r\"'e+")), max_size=300)))
+def test_arbitrary_bytes_load_or_raise_the_projects_error(content):
+    path = _write(content)
+    try:
+        df = read_tracks([path])
+    except DataError as e:
+        assert "\n" not in str(e) and str(path) in str(e)
+        return
+    text = content.decode("utf-8", "replace") if isinstance(content, bytes) else content
+    lines = len(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    assert 1 <= len(df) <= lines
+    assert np.isfinite(df[["frame", "x", "y"]].to_numpy()).all()
+
+
+cell = st.one_of(finite, st.integers(-3, 3), st.none(), st.just(float("nan")), st.just(float("inf")),
+                 st.sampled_from(["1", " 2 ", "abc", "", "ped"]), st.booleans())
+
+
+@SETTINGS
+@given(st.lists(st.tuples(cell, cell, cell, cell), min_size=0, max_size=12),
+       st.permutations(["frame", "agent_id", "x", "y"]))
+def test_random_dataframes_load_or_raise_the_projects_error(rows, cols):
+    df_in = pd.DataFrame(rows, columns=cols) if rows else pd.DataFrame(columns=cols)
+    try:
+        df = read_tracks(df_in)
+    except TrajCVAEError as e:
+        assert "\n" not in str(e)
+        return
+    def blank(v):
+        return v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip())
+
+    assert len(df) + df.attrs["duplicates_dropped"] == sum(not all(blank(v) for v in r) for r in rows)
+    assert np.isfinite(df[["frame", "x", "y"]].to_numpy()).all()

@@ -1,0 +1,250 @@
+"""Training: the best epoch is picked fairly, runs survive kills bit-identical, and bad runs stop in one line."""
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from trajcvae import TrajCVAE, checkpoint
+from trajcvae.config import load_config
+from trajcvae.simulate import simulate_scene
+from trajcvae.train import train
+
+from tests.helpers import ROOT, cli, one_line_error
+
+
+def test_best_checkpoint_is_picked_only_once_the_kl_weight_is_full(sim_files, tmp_path, monkeypatch):
+    # A val minADE that is best at epoch 1 and worsens after: during the KL anneal (3 epochs here) no
+    # epoch may become best.pt, so the pick is epoch 3, the first at full weight.
+    import trajcvae.train as train_module
+    real = train_module.validate
+    calls = []
+
+    def worsening(*args, **kwargs):
+        calls.append(1)
+        return {**real(*args, **kwargs), "min_ade": 0.1 * len(calls)}
+
+    monkeypatch.setattr(train_module, "validate", worsening)
+    cfg = load_config(None, ["model.hidden=32", "model.z_dim=4", "train.kl_anneal_epochs=3", "train.epochs=4"])
+    train([sim_files["train"]], [sim_files["val"]], cfg, tmp_path / "run", progress=False)
+    best = torch.load(tmp_path / "run" / "best.pt", weights_only=True)
+    assert best["epoch"] == 3 and best["val_min_ade"] == pytest.approx(0.3)
+    last = torch.load(tmp_path / "run" / "last.pt", weights_only=True)
+    assert last["best_epoch"] == 3
+
+
+# --- training that survives ---------------------------------------------------------------------------
+
+def test_kill_during_checkpoint_writes_leaves_the_last_good_one_readable(tmp_path):
+    """SIGKILL a process that writes checkpoints back to back, at random moments, again and again: the
+    file on disk is always a complete checkpoint (one of those written), never a torn one."""
+    path = tmp_path / "last.pt"
+    script = textwrap.dedent(f"""
+        import torch
+        from trajcvae import checkpoint
+        w = torch.zeros(8_000_000)  # 32 MB: most of the loop's time is spent writing
+        i = 0
+        while True:
+            i += 1
+            w.fill_(float(i))
+            checkpoint.save({{"config": {{}}, "model": {{"w": w}}, "epoch": i}}, {str(path)!r})
+            print(i, flush=True)
+    """)
+    rng = np.random.default_rng(0)
+    mid_write = 0
+    for _ in range(6):
+        p = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, cwd=ROOT)
+        assert p.stdout.readline()  # one checkpoint done; the next ones are being written
+        time.sleep(rng.uniform(0.0, 0.3))
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        p.stdout.close()
+        mid_write += any(f.name.endswith(".tmp") for f in tmp_path.iterdir())  # killed while writing
+        ckpt = checkpoint.load(path)
+        w = ckpt["model"]["w"]
+        assert w.shape == (8_000_000,) and bool((w == ckpt["epoch"]).all())
+        if mid_write >= 2:
+            break
+    assert mid_write >= 1, "no kill landed while a checkpoint was being written; the test proved nothing"
+    checkpoint.save({"config": {}, "model": {}, "epoch": 0}, path)  # the next good save tidies up
+    assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]  # no temp file of a killed writer left
+
+
+def tiny_run_args(train_csv, val_csv, out, epochs):
+    return [sys.executable, "-m", "trajcvae", "train", str(train_csv), "--val", str(val_csv), "--out", str(out),
+            "--epochs", str(epochs), "--quiet", "--device", "cpu", "--set", "model.hidden=16",
+            "--set", "model.z_dim=4", "--set", "model.heads=2", "--set", "train.batch_size=32",
+            "--set", "train.k_eval=4", "--set", "train.kl_anneal_epochs=2", "--set", "train.num_threads=1"]
+
+
+@pytest.fixture(scope="module")
+def tiny_files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("tiny")
+    simulate_scene(n_frames=60, seed=21, scene="tr").to_csv(d / "train.csv", index=False)
+    simulate_scene(n_frames=45, seed=22, scene="va").to_csv(d / "val.csv", index=False)
+    return d / "train.csv", d / "val.csv"
+
+
+def test_resume_after_sigkill_ends_bit_identical_to_an_uninterrupted_run(tmp_path, tiny_files):
+    epochs = 4
+    full, cut = tmp_path / "full", tmp_path / "cut"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    a = subprocess.Popen(tiny_run_args(*tiny_files, full, epochs), cwd=ROOT, env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    b = subprocess.Popen(tiny_run_args(*tiny_files, cut, epochs), cwd=ROOT, env=env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while not (cut / "last.pt").exists() and b.poll() is None and time.time() < deadline:
+        time.sleep(0.005)
+    b.send_signal(signal.SIGKILL)  # a real kill, part-way: right after the first checkpoint appeared
+    b.wait()
+    killed_at = checkpoint.load(cut / "last.pt")["epoch"]
+    assert killed_at < epochs, "the run finished before the kill; the test proved nothing"
+    out, errs = a.communicate(timeout=120)
+    assert a.returncode == 0, errs
+    assert "train: read 1 file:" in errs and "val: read 1 file:" in errs  # the data summary lines
+    r = subprocess.run(tiny_run_args(*tiny_files, cut, epochs) + ["--resume"], cwd=ROOT, env=env,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+
+    for name in ("last.pt", "best.pt"):
+        x, y = checkpoint.load(full / name), checkpoint.load(cut / name)
+        assert x["epoch"] == y["epoch"]
+        assert x["model"].keys() == y["model"].keys()
+        for key in x["model"]:
+            assert torch.equal(x["model"][key], y["model"][key]), (name, key)
+    x, y = checkpoint.load(full / "last.pt"), checkpoint.load(cut / "last.pt")
+    for st_x, st_y in zip(x["optimizer"]["state"].values(), y["optimizer"]["state"].values()):
+        for key in st_x:
+            assert torch.equal(torch.as_tensor(st_x[key]), torch.as_tensor(st_y[key]))
+    assert torch.equal(x["rng"], y["rng"]) and torch.equal(x["gen_rng"], y["gen_rng"])
+    mx, my = pd.read_csv(full / "metrics.csv"), pd.read_csv(cut / "metrics.csv")
+    assert list(my.epoch) == list(range(1, epochs + 1))
+    pd.testing.assert_frame_equal(mx.drop(columns="seconds"), my.drop(columns="seconds"))
+
+
+def test_metrics_rows_cut_short_by_a_kill_are_dropped_on_resume(tmp_path):
+    from trajcvae.train import METRICS, _truncate_metrics
+
+    path = tmp_path / "metrics.csv"
+    good = [",".join([str(e)] + ["0.5"] * (len(METRICS) - 1)) for e in (1, 2, 3)]
+    path.write_text(",".join(METRICS) + "\n" + "\n".join(good) + "\n1,0.5,0.0")  # epoch 4's row, cut short
+    _truncate_metrics(path, last_epoch=3)
+    assert list(pd.read_csv(path).epoch) == [1, 2, 3]
+    _truncate_metrics(path, last_epoch=2)
+    assert list(pd.read_csv(path).epoch) == [1, 2]
+
+
+def test_nan_loss_stops_with_one_line_and_keeps_the_last_good_checkpoint(tmp_path, tiny_files, monkeypatch):
+    from trajcvae.model import CVAE
+
+    out = tmp_path / "run"
+    real = CVAE.loss
+
+    def nan_after_first_epoch(model, batch, *args, **kwargs):
+        terms = real(model, batch, *args, **kwargs)
+        if model.training and (out / "last.pt").exists():
+            terms["loss"] = terms["loss"] * float("nan")
+        return terms
+
+    monkeypatch.setattr(CVAE, "loss", nan_after_first_epoch)
+    r = cli("train", tiny_files[0], "--val", tiny_files[1], "--out", out, "--epochs", 3, "--quiet",
+            "--set", "model.hidden=16", "--set", "model.heads=2", "--set", "train.k_eval=2")
+    one_line_error(r, "loss became nan at epoch 2 step 1", f"last good checkpoint (epoch 1) kept in {out}")
+    ckpt = checkpoint.load(out / "last.pt", require=checkpoint.RESUME_KEYS)
+    assert ckpt["epoch"] == 1
+    assert all(torch.isfinite(t).all() for t in ckpt["model"].values())
+    assert list(pd.read_csv(out / "metrics.csv").epoch) == [1]
+
+
+def test_exploding_learning_rate_is_caught_at_its_first_bad_step(tmp_path, tiny_files):
+    r = cli("train", tiny_files[0], "--val", tiny_files[1], "--out", tmp_path / "run", "--epochs", 2, "--quiet",
+            "--set", "model.hidden=16", "--set", "model.heads=2", "--set", "train.lr=1e30",
+            "--set", "train.batch_size=16",
+            "--max-grad-norm", 0)
+    one_line_error(r, "at epoch 1 step 2", "no checkpoint was written")
+
+
+@pytest.mark.parametrize("option,expected", [([], 1.0), (["--max-grad-norm", "0.25"], 0.25),
+                                             (["--max-grad-norm", "0"], None)])
+def test_gradient_clipping_is_on_by_default_and_set_by_option(tmp_path, tiny_files, monkeypatch, option,
+                                                              expected):
+    seen = []
+    real = torch.nn.utils.clip_grad_norm_
+
+    def spy(params, max_norm, *args, **kwargs):
+        seen.append(max_norm)
+        return real(params, max_norm, *args, **kwargs)
+
+    monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", spy)
+    out = tmp_path / "run"
+    r = cli("train", tiny_files[0], "--val", tiny_files[1], "--out", out, "--epochs", 1, "--quiet",
+            "--set", "model.hidden=16", "--set", "model.heads=2", "--set", "train.k_eval=2", *option)
+    assert r.exit_code == 0, r.output
+    if expected is None:
+        assert seen == []  # 0 = off
+    else:
+        assert len(seen) > 0 and set(seen) == {expected}  # every step clipped, at that norm
+    assert f"max_grad_norm = {expected or 0.0}" in (out / "config.toml").read_text()
+
+
+def test_negative_max_grad_norm_is_refused(tmp_path, tiny_files):
+    one_line_error(cli("train", tiny_files[0], "--out", tmp_path / "r", "--max-grad-norm", "-1"),
+                   "train.max_grad_norm must be >= 0")
+
+
+def test_resume_from_a_checkpoint_without_training_state_says_so(tmp_path, trained, sim_files):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "last.pt").write_bytes(Path(trained).read_bytes())  # a best.pt: weights only
+    one_line_error(cli("train", sim_files["train"], "--out", run, "--resume", "--quiet"),
+                   "lacks optimizer", "not a run's last.pt")
+
+
+# --- DDP: a real 2-process DistributedDataParallel run on CPU (gloo), launched by torchrun ---------
+
+def torchrun(*args, cwd):
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+           "-m", "trajcvae", *map(str, args)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_two_process_ddp_run(tmp_path, sim_files):
+    out = tmp_path / "run"
+    common = ["--val", sim_files["val"], "--out", out, "--quiet", "--set", "model.hidden=32",
+              "--set", "train.batch_size=64"]
+    r = torchrun("train", sim_files["train"], "--epochs", 2, *common, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "DDP: 2 ranks finished with identical weights" in r.stdout + r.stderr
+    assert (r.stdout + r.stderr).count("best epoch") == 1  # only rank 0 reports
+    # Exactly one set of files, written by rank 0.
+    assert sorted(p.name for p in out.iterdir()) == ["best.pt", "config.toml", "curves.png", "last.pt",
+                                                     "metrics.csv", "val_predictions.png"]
+    assert list(pd.read_csv(out / "metrics.csv").epoch) == [1, 2]
+    # The checkpoint is an ordinary one: predict loads it.
+    preds = TrajCVAE.load(out / "best.pt").predict([sim_files["test"]], k=3)
+    assert len(preds) > 0 and preds[["x", "y"]].notna().all().all()
+    first = torch.load(out / "last.pt", weights_only=True)["model"]
+
+    # The same seed gives the same run twice.
+    again = tmp_path / "again"
+    r = torchrun("train", sim_files["train"], "--epochs", 2, *common[:3], again, *common[4:], cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    second = torch.load(again / "last.pt", weights_only=True)["model"]
+    assert all(torch.equal(first[k], second[k]) for k in first)
+
+    # --resume under DDP continues the same run.
+    r = torchrun("train", sim_files["train"], "--epochs", 3, "--resume", *common, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert list(pd.read_csv(out / "metrics.csv").epoch) == [1, 2, 3]
+    resumed = torch.load(out / "last.pt", weights_only=True)
+    assert resumed["epoch"] == 3
+    assert any(not torch.equal(first[k], resumed["model"][k]) for k in first)
