@@ -34,7 +34,8 @@ def test_end_to_end_train_predict_evaluate(tmp_path, sim_files):
     js = tmp_path / "eval.json"
     r = cli("evaluate", out / "best.pt", sim_files["test"], "-k", 4, "--json", js)
     assert r.exit_code == 0, r.output
-    assert "minADE@4" in r.output and "overall" in r.output
+    assert "min@4" in r.output and "overall" in r.output
+    assert max(len(line) for line in r.output.splitlines()) <= 80  # fits a terminal
     result = json.loads(js.read_text())
     overall = result["scenes"]["overall"]
     assert overall["windows"] == len(df) // (4 * 12)
@@ -74,12 +75,15 @@ def test_end_to_end_train_predict_evaluate(tmp_path, sim_files):
     (["train", "{test}", "--out", "{bad}"], "is a file; give a folder for the run"),
     (["predict", "{bad}", "{test}"], "not a trajcvae checkpoint"),
     (["demo", "--epochs", "0"], "--epochs must be >= 1"),
+    (["predict", "{model}", "{test}", "-k", "100000000000"], "GiB per agent"),
+    (["train", "{bad}", "--out", "{run}"], "column 'x' value 'oops' is not a number"),  # and no run folder left
 ])
 def test_user_errors_are_one_line(tmp_path, trained, sim_files, args, message):
     bad = tmp_path / "bad.csv"
     bad.write_text("frame,agent_id,x,y\n0,1,0,0\n10,1,oops,0\n")
     fill = {"{model}": trained, "{missing}": tmp_path / "missing.csv", "{bad}": bad, "{test}": sim_files["test"],
-            "{folder}": tmp_path, "{under_file}": bad / "out.csv", "{png}": tmp_path / "x.png"}
+            "{folder}": tmp_path, "{under_file}": bad / "out.csv", "{png}": tmp_path / "x.png",
+            "{run}": tmp_path / "run"}
     r = cli(*[fill.get(a, a) for a in args])
     if message is None:  # cuda: fine where a GPU exists, a clear error elsewhere
         import torch

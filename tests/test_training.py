@@ -248,3 +248,24 @@ def test_two_process_ddp_run(tmp_path, sim_files):
     resumed = torch.load(out / "last.pt", weights_only=True)
     assert resumed["epoch"] == 3
     assert any(not torch.equal(first[k], resumed["model"][k]) for k in first)
+
+
+TINY = ["--set", "model.hidden=16", "--set", "model.z_dim=4", "--set", "model.heads=2", "--set", "train.k_eval=4",
+        "--set", "train.variety_k=4"]
+
+
+def test_a_second_train_into_the_same_run_folder_is_refused_while_the_first_lives(tmp_path, tiny_files):
+    out = tmp_path / "run"
+    out.mkdir()
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (out / ".lock").write_text(str(sleeper.pid))  # as a live `train` leaves it
+        one_line_error(cli("train", tiny_files[0], "--out", out, "--quiet", *TINY),
+                       f"another trajcvae train (pid {sleeper.pid}) is writing this run")
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    # Its process gone (killed), the lock is stale: the next run takes it over, and removes it at the end.
+    r = cli("train", tiny_files[0], "--val", tiny_files[1], "--out", out, "--quiet", "--epochs", 1, *TINY)
+    assert r.exit_code == 0, r.output
+    assert (out / "best.pt").exists() and not (out / ".lock").exists()

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -150,18 +151,20 @@ def evaluate(
 
 
 def print_table(result: dict) -> None:
-    from .evaluate import FIELDS
-
+    """The evaluation as ADE/FDE pairs, narrow enough for an 80-column terminal."""
     k, pool = result["k"], result.get("cluster_from")
     how = f", k-means of {pool} draws" if pool else ""
-    table = Table(title=f"best of K={k}{how} (world units; lower is better)")
-    table.add_column("scene")
-    for name in FIELDS.values():
-        table.add_column(name.replace("@K", f"@{k}"), justify="right")
+    table = Table(title=f"best of K={k}{how}, ADE/FDE (world units; lower is better)", title_justify="left",
+                  box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    pairs = {f"min@{k}": "min", "prior mean": "ml", "const-vel": "cv", f"line min@{k}": "ncv_min"}
+    table.add_column("scene", overflow="fold")
+    for name in ("windows", *pairs):
+        table.add_column(name, justify="right", no_wrap=True)
+    scenes = list(result["scenes"])
     for scene, row in result["scenes"].items():
-        table.add_row(scene, *(str(v) if c == "windows" else f"{v:.3f}" for c, v in row.items()),
-                      end_section=scene == list(result["scenes"])[-2])
-    Console(width=200).print(table)
+        cells = [f"{row[p + '_ade']:.3f}/{row[p + '_fde']:.3f}" for p in pairs.values()]
+        table.add_row(scene, str(row["windows"]), *cells, end_section=len(scenes) > 1 and scene == scenes[-2])
+    Console().print(table)
 
 
 @app.command()

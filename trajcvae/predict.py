@@ -73,6 +73,7 @@ class TrajCVAE:
             if most_likely or full:
                 raise TrajCVAEError("cluster_from works on the decoder means of prior draws only")
             draws, batch_size = cluster_from, max(1, batch_size * k // cluster_from)  # same memory per pass
+        batch_size = min(batch_size, self._windows_that_fit(draws))
         wt = w if isinstance(w, WindowTensors) else WindowTensors.from_windows(w)
         out = []
         for lo in range(0, len(wt), batch_size):
@@ -87,6 +88,21 @@ class TrajCVAE:
                 y = kmeans_futures(y, k)  # (B, K, P, 2)
             out.append(b.to_world(y).float().cpu())
         return torch.cat(out).numpy().astype(np.float64)
+
+    def draw_bytes(self) -> int:
+        """Rough memory of one future while it is drawn: the decoder's activations and the outputs."""
+        hidden, P = self.config.model.hidden, self.config.data.pred_len
+        return 4 * (3 * 2 * hidden + 8 * P * 2)
+
+    def _windows_that_fit(self, draws: int) -> int:
+        """Windows per forward pass that fit in a quarter of the free memory; refuses a K that does not fit
+        for a single window before anything is allocated."""
+        free = free_memory()
+        need = draws * self.draw_bytes()
+        if free is not None and need > free / 2:
+            raise TrajCVAEError(f"-k {draws}: drawing that many futures needs about {need / 2 ** 30:.1f} GiB per "
+                                f"agent, and {free / 2 ** 30:.1f} GiB is free; use a smaller -k")
+        return max(1, int((free if free is not None else 2 ** 32) / 4 // need))
 
     # --- tracks -> table ----------------------------------------------------------------------
     def make_windows(self, data: pd.DataFrame | Iterable[str | Path], every_window: bool = False) -> Windows:
@@ -127,13 +143,19 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
     check_sampling(k, seed, cluster_from)  # before any file is read or written
     check_output(out)
     predictor = TrajCVAE.load(model, device=device)
-    tracks = data if isinstance(data, pd.DataFrame) and "_line" in data else read_tracks(data)
     dc = predictor.config.data
+    predictor._windows_that_fit(cluster_from or k)  # a K that cannot fit is refused before any work
+    # Output rows cost ~100 bytes each while a piece is built: keep a piece within a quarter of free memory.
+    rows_per_window = k * dc.pred_len
+    fits = (free_memory() or 2 ** 32) // 4 // (100 * rows_per_window)
+    if fits < 1:
+        raise TrajCVAEError(f"-k {k}: the output for one agent alone would not fit in memory; use a smaller -k")
+    chunk = chunk or int(min(max(64, 1_000_000 // rows_per_window), fits))
+    tracks = data if isinstance(data, pd.DataFrame) and "_line" in data else read_tracks(data)
     summary = summarize(tracks, dc.time_step)
     if log is not None:
         log(summary.line())
     mode = "windows" if every_window else "latest"
-    chunk = chunk or max(64, 1_000_000 // (k * dc.pred_len))
     batch = max(16, 81_920 // k)  # windows per forward pass: activations grow with windows x K
     steps = np.array(list(time_steps(tracks, dc.time_step).step.values()))
     integral = bool(np.all(tracks["frame"].to_numpy() % 1 == 0) and np.all(steps % 1 == 0))
@@ -160,6 +182,18 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
         if n == 0:
             raise no_windows_error(dc, mode)
     return PredictResult(n, skipped, writer.rows, summary)
+
+
+def free_memory() -> int | None:
+    """Bytes of memory available to new allocations (Linux's MemAvailable), or None where unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 def samples_to_frame(w: Windows, samples: np.ndarray, scenes: list[str] | None = None,

@@ -10,7 +10,9 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
@@ -65,6 +67,53 @@ def train(train_paths: Iterable[str | Path], val_paths: Iterable[str | Path] | N
     windows for the next run on the same files (see `windows.load_windows`; None = no cache)."""
     out = Path(out_dir)
     check_output(out, folder=True)
+    with _run_lock(out, os.environ.get("RANK", "0") == "0"):
+        return _locked_train(train_paths, val_paths, cfg, out, resume, progress, log, cache_dir)
+
+
+@contextmanager
+def _run_lock(out: Path, take: bool):
+    """One `train` at a time in a run folder: a lock file holding the owner's pid. A lock whose process
+    is gone (a killed run) is taken over; a run folder this call created and left empty is removed."""
+    if not take:  # under torchrun only rank 0 holds the lock
+        yield
+        return
+    created = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    lock = out / ".lock"
+    try:
+        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        try:
+            owner = int(lock.read_text().strip() or 0)
+        except (OSError, ValueError):
+            owner = 0
+        if owner > 0 and owner != os.getpid() and _alive(owner):
+            raise TrajCVAEError(f"{out}: another trajcvae train (pid {owner}) is writing this run; wait for it "
+                                "or choose another --out") from None
+        fd = os.open(lock, os.O_WRONLY | os.O_TRUNC)  # left by a run that is gone: take it over
+    with os.fdopen(fd, "w") as f:
+        f.write(str(os.getpid()))
+    try:
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+        if created and not any(out.iterdir()):
+            out.rmdir()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, owned by someone else
+        return True
+    return True
+
+
+def _locked_train(train_paths, val_paths, cfg: Config, out: Path, resume: bool, progress: bool, log,
+                  cache_dir) -> TrainResult:
     state = None
     if resume:
         state = checkpoint.load(out / "last.pt", require=checkpoint.RESUME_KEYS)
