@@ -1,17 +1,17 @@
 """Prediction: K futures per agent in the documented table, seeded, causal, streamed safely, from safe checkpoints."""
 import json
 import math
+import os
 import pickle
+import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
-from typer.testing import CliRunner
 
 from trajcvae import TrajCVAE
-from trajcvae.cli import app
 from trajcvae.cluster import kmeans_futures
 from trajcvae.errors import CheckpointError, TrajCVAEError
 from trajcvae.metrics import min_ade_fde
@@ -122,15 +122,11 @@ def test_incompatible_or_foreign_checkpoints(tmp_path, trained):
 
 
 def test_builtin_pedestrian_model(sim_files):
-    from typer.testing import CliRunner
-
-    from trajcvae.cli import app
-
     model = TrajCVAE.load("pedestrian")
     df = model.predict([sim_files["test"]], k=3)
     assert len(df) > 0 and list(df.columns) == OUTPUT_COLUMNS
     out = sim_files["test"].parent / "ped.csv"
-    r = CliRunner().invoke(app, ["predict", "pedestrian", str(sim_files["test"]), "-k", "2", "--out", str(out)])
+    r = cli("predict", "pedestrian", sim_files["test"], "-k", 2, "--out", out)
     assert r.exit_code == 0, r.output
     pd.testing.assert_frame_equal(pd.read_csv(out), model.predict([sim_files["test"]], k=2).astype(
         {"scene": str}), check_dtype=False, atol=1e-3)
@@ -276,18 +272,23 @@ def test_sample_with_cluster_from(trained, sim_files):
 
 
 def test_cli_predict_and_evaluate_cluster_from(tmp_path, trained, sim_files):
-    runner = CliRunner()
     out = tmp_path / "p.csv"
-    r = runner.invoke(app, ["predict", str(trained), str(sim_files["test"]), "-k", "4", "--cluster-from", "3",
-                            "--out", str(out)])
+    r = cli("predict", trained, sim_files["test"], "-k", 4, "--cluster-from", 3, "--out", out)
     assert r.exit_code == 1 and "--cluster-from must be at least -k = 4 (got 3)" in r.output
     assert not out.exists()  # refused before anything was written
-    r = runner.invoke(app, ["predict", str(trained), str(sim_files["test"]), "-k", "4", "--cluster-from", "50",
-                            "--out", str(out)])
+    r = cli("predict", trained, sim_files["test"], "-k", 4, "--cluster-from", 50, "--out", out)
     assert r.exit_code == 0, r.output
     assert pd.read_csv(out)["sample"].nunique() == 4
     js = tmp_path / "e.json"
-    r = runner.invoke(app, ["evaluate", str(trained), str(sim_files["test"]), "-k", "4", "--cluster-from", "50",
-                            "--json", str(js)])
+    r = cli("evaluate", trained, sim_files["test"], "-k", 4, "--cluster-from", 50, "--json", js)
     assert r.exit_code == 0 and "k-means of 50 draws" in r.output, r.output
     assert json.loads(js.read_text())["cluster_from"] == 50
+
+
+def test_a_temp_file_left_by_a_killed_predict_is_removed_by_the_next(tmp_path, trained, sim_files):
+    out = tmp_path / "p.csv"
+    stale = tmp_path / ".p.csv.k1ll3d.tmp"  # as a predict killed mid-write leaves it
+    stale.write_text("scene,agent_id\nhalf a table")
+    os.utime(stale, (time.time() - 60, time.time() - 60))
+    predict_to_file(trained, [sim_files["test"]], out, k=2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.csv"]

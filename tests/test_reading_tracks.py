@@ -130,6 +130,8 @@ def read_error(path) -> str:
     (b"frame,agent_id,x,y\n0, ,0,0\n", "line 2: column 'agent_id' is missing"),
     (b"frame,agent_id,x,y\n0,1,0,0\n10,1,NA,0\n", "line 3: column 'x' value 'NA' is not a number"),
     (b"frame,agent_id,x,y\n0,1,0,0\n10,1,-inf,0\n", "line 3: column 'x' value '-inf' is not finite"),
+    (b"frame,agent_id,x,y\n0,1,0,0\n10,1,0,1e30\n", "line 3: column 'y' value '1e30' is beyond 1e+09"),
+    (b"0 1 0 0\n10 1 -2e9 0\n", "line 2: column 'x' value '-2e9' is beyond 1e+09"),  # headerless, ETH/UCY
 ], ids=lambda v: v if isinstance(v, str) else "")
 def test_bad_files_give_one_line_errors(tmp_path, content, expected):  # ids: the expected message
     f = tmp_path / "bad.csv"

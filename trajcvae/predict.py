@@ -1,8 +1,9 @@
 """Model -> samples: the user-facing predictor `TrajCVAE` (load a checkpoint, draw K futures per agent).
 
-Sampling follows the test path x -> p(z|x) -> z -> mean of p(y|x,z). The K standard-normal draws behind
-z are made once per call from `seed` and shared by every window, so an agent's futures do not depend
-on which other agents happen to be in the same file or batch.
+Sampling is the model's test path, `CVAE.sample`: x -> p(z|x) -> z -> mean of p(y|x,z). Each batch draws
+its K standard-normal vectors from a generator seeded with `seed`, so every window gets the same K draws
+and an agent's futures do not depend on which other agents happen to be in the same file or batch.
+`predict_to_file` streams the output table (`OUTPUT_COLUMNS`) piece by piece through `atomic.TableWriter`.
 """
 from __future__ import annotations
 

@@ -35,6 +35,7 @@ TRACK_COLUMNS = ["scene", "frame", "agent_id", "x", "y", "_file", "_line"]
 SUFFIXES = (".csv", ".txt", ".tsv", ".parquet")
 SNIFF_BYTES = 1 << 20  # the header (or first row) must lie within the first MiB
 SLOW_CHUNK = 200_000  # rows per chunk when re-reading a bad file as text to find the line at fault
+MAX_COORD = 1e9  # larger positions are no coordinates in metres (UTM northings stay below 1e7)
 
 
 def list_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -337,7 +338,8 @@ def _read_fast(path: Path, fmt: _Format) -> pd.DataFrame | None:
     del blank
     if len(raw) == 0:
         raise DataError(f"{path}: empty file (no rows)")
-    if not all(np.isfinite(v).all() for v in out.values()) or raw["agent_id"].isna().any():
+    if not all(np.isfinite(v).all() for v in out.values()) or raw["agent_id"].isna().any() \
+            or (np.abs(out["x"]) > MAX_COORD).any() or (np.abs(out["y"]) > MAX_COORD).any():
         return None
     ids = raw["agent_id"].array
     if (pd.Index(ids.categories.astype(str)).str.strip() == "").any():  # a blank id: the slow path names it
@@ -465,6 +467,10 @@ def _numeric(col: pd.Series, lines: pd.Series, name: str, what: str, row_word: s
         shown = col.iloc[i]
         kind = "missing" if pd.isna(shown) else ("not finite" if _parses(shown) else "not a number")
         raise DataError(f"{name} {row_word} {lines.iloc[i]}: column '{what}' value {shown!r} is {kind}")
+    if what in ("x", "y") and (np.abs(values) > MAX_COORD).any():
+        i = int(np.flatnonzero(np.abs(values) > MAX_COORD)[0])
+        raise DataError(f"{name} {row_word} {lines.iloc[i]}: column '{what}' value {col.iloc[i]!r} is beyond "
+                        f"{MAX_COORD:.0e} in magnitude (not a position in metres; check the units)")
     return values
 
 
