@@ -25,6 +25,9 @@ ModelArg = Annotated[str, typer.Argument(help="A checkpoint (.pt) or a built-in 
 KOpt = Annotated[int, typer.Option("-k", "--k", help="Futures (samples) per agent.")]
 SeedOpt = Annotated[int, typer.Option(help="Random seed: same seed and data give the same numbers on CPU.")]
 DeviceOpt = Annotated[str, typer.Option(help="cpu, cuda or auto.")]
+FpsOpt = Annotated[Optional[float], typer.Option(help="Frames per second of the input's frame ids: the tracks are "
+                   "resampled onto the model's step (0.4 s). Not needed for a time column in seconds. Default: "
+                   "the model's training rate, or frame steps taken as model steps.", show_default=False)]
 ClusterOpt = Annotated[Optional[int], typer.Option(
     help="Draw this many futures per agent and return the K means of their k-means clusters (a test-time "
          "selection that spreads the K futures; not plain prior sampling). Default: K plain draws.")]
@@ -67,6 +70,7 @@ def train(
     device: Annotated[Optional[str], typer.Option(help="Override train.device: cpu, cuda or auto.")] = None,
     time_step: Annotated[Optional[float], typer.Option(help="Frame-id step between samples (default: "
                          "inferred per scene).")] = None,
+    fps: FpsOpt = None,
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="Any config option, e.g. "
                     "--set model.hidden=64 (repeatable).")] = None,
     resume: Annotated[bool, typer.Option(help="Continue the run in --out from its last checkpoint.")] = False,
@@ -82,7 +86,7 @@ def train(
 
     overrides = list(set_ or [])
     for key, value in (("train.epochs", epochs), ("train.seed", seed), ("train.device", device),
-                       ("data.time_step", time_step), ("train.max_grad_norm", max_grad_norm)):
+                       ("data.time_step", time_step), ("train.max_grad_norm", max_grad_norm), ("data.fps", fps)):
         if value is not None:
             overrides.append(f"{key}={value}")
     cfg = load_config(config, overrides)
@@ -109,12 +113,13 @@ def predict(
                             "latest frame.")] = False,
     device: DeviceOpt = "cpu",
     cluster_from: ClusterOpt = None,
+    fps: FpsOpt = None,
 ):
     """K futures per agent: columns scene, agent_id, t0, sample, step, frame, x, y."""
     from .predict import predict_to_file
 
     r = predict_to_file(model, data, out, k=k, seed=seed, every_window=every_window, device=device, log=info,
-                        cluster_from=cluster_from)
+                        cluster_from=cluster_from, fps=fps)
     note = f" ({r.skipped} agents with a single position at their latest frame were not predicted)" \
         if r.skipped else ""
     Console().print(escape(f"{r.n_windows} windows x {k} samples -> {out}{note}"), highlight=False, soft_wrap=True)
@@ -130,19 +135,20 @@ def evaluate(
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the numbers as JSON.")] = None,
     device: DeviceOpt = "cpu",
     cluster_from: ClusterOpt = None,
+    fps: FpsOpt = None,
 ):
     """minADE/minFDE@K per scene and overall, beside constant-velocity baselines."""
     from .atomic import write_text
     from .config import check_output, check_sampling
     from .evaluate import evaluate as run
     from .predict import TrajCVAE
-    from .tracks import read_tracks, summarize
+    from .tracks import summarize
 
     check_sampling(k, seed, cluster_from)
     if json_out is not None:
         check_output(json_out, "--json")
     predictor = TrajCVAE.load(model, device=device)
-    tracks = read_tracks(data)
+    tracks = predictor.read(data, fps)
     info(summarize(tracks, predictor.config.data.time_step).line())
     result = run(predictor, tracks, k=k, seed=seed, cluster_from=cluster_from)
     print_table(result)

@@ -22,7 +22,12 @@ from .errors import TrajCVAEError
 class DataConfig:
     obs_len: int = 8  # observed steps, including t0 (8 x 0.4 s = 3.2 s on ETH/UCY)
     pred_len: int = 12  # predicted steps after t0 (12 x 0.4 s = 4.8 s)
-    time_step: float | None = None  # frame-id step between samples; None = infer per scene
+    time_step: float | None = None  # frame-id step between samples of inputs of unknown rate; None = infer
+    # Seconds per model step (ETH/UCY: 0.4). Inputs with a known rate (a time column in seconds, or frame
+    # ids with --fps) are resampled onto it by linear interpolation.
+    dt: float = 0.4
+    max_gap: float = 0.8  # seconds: a gap in a track up to this is bridged when resampling; a longer one splits it
+    fps: float | None = None  # frame ids per second of the training files (None: unknown, one step per frame step)
     neighbor_radius: float = 5.0  # metres: other agents closer than this at t0 enter the context
     max_neighbors: int = 12  # nearest neighbours kept per agent
     frame: str = "heading"  # "heading": rotate so the observed motion points along +x; "world": keep axes
@@ -197,6 +202,8 @@ def validate(cfg: Config) -> None:
         (d.obs_len >= 2, "data.obs_len must be >= 2"),
         (d.pred_len >= 1, "data.pred_len must be >= 1"),
         (d.time_step is None or d.time_step > 0, "data.time_step must be > 0"),
+        (d.dt > 0 and d.max_gap >= 0, "data.dt must be > 0 and data.max_gap >= 0"),
+        (d.fps is None or d.fps > 0, "data.fps must be > 0"),
         (d.neighbor_radius >= 0, "data.neighbor_radius must be >= 0"),
         (d.max_neighbors >= 0, "data.max_neighbors must be >= 0"),
         (d.memory >= 0, "data.memory must be >= 0"),

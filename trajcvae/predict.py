@@ -23,7 +23,7 @@ from .config import Config, check_output, check_sampling, resolve_device
 from .errors import TrajCVAEError
 from .batch import WindowTensors, make_batch
 from .model import CVAE
-from .tracks import TrackSummary, read_tracks, summarize, time_steps
+from .tracks import TrackSummary, read_tracks, seconds_per_unit, summarize, time_steps
 from .windows import Windows, build_windows, concat_windows, iter_windows, no_windows_error
 
 BUILTIN = {"pedestrian": Path(__file__).parent / "models" / "pedestrian.pt"}
@@ -106,22 +106,32 @@ class TrajCVAE:
         return max(1, int((free if free is not None else 2 ** 32) / 4 // need))
 
     # --- tracks -> table ----------------------------------------------------------------------
-    def make_windows(self, data: pd.DataFrame | Iterable[str | Path], every_window: bool = False) -> Windows:
+    def read(self, data: pd.DataFrame | Iterable[str | Path], fps: float | None = None) -> pd.DataFrame:
+        """The track table of `data` (files, or a DataFrame); frame ids are `fps` per second (default: the
+        rate of the model's own training files, `data.fps`, where it had one)."""
+        if isinstance(data, pd.DataFrame) and "_line" in data:
+            return data
+        return read_tracks(data, fps=fps if fps is not None else self.config.data.fps)
+
+    def make_windows(self, data: pd.DataFrame | Iterable[str | Path], every_window: bool = False,
+                     fps: float | None = None) -> Windows:
         """The windows `predict` samples: each agent's latest, or with `every_window` every full one."""
-        df = data if isinstance(data, pd.DataFrame) and "_line" in data else read_tracks(data)
-        return build_windows(df, self.config.data, mode="windows" if every_window else "latest")
+        return build_windows(self.read(data, fps), self.config.data, mode="windows" if every_window else "latest")
 
     def predict(self, data: pd.DataFrame | Iterable[str | Path], k: int = 20, seed: int = 0,
-                every_window: bool = False, cluster_from: int | None = None) -> pd.DataFrame:
-        """K futures per agent as a long table (see `OUTPUT_COLUMNS`).
+                every_window: bool = False, cluster_from: int | None = None,
+                fps: float | None = None) -> pd.DataFrame:
+        """K futures per agent as a long table (see `OUTPUT_COLUMNS`), in the input's time base.
 
-        data: a DataFrame with `frame, agent_id, x, y` (and optionally `scene`) or paths of files.
-        every_window=False: one forecast per agent from its latest frame. True: one for every (agent, t0)
-        whose obs_len observed and pred_len future frames are present (evaluation mode).
-        cluster_from: see `sample` (the K futures are cluster means of that many draws).
+        data: a DataFrame with `frame` (or `time` in seconds), `agent_id, x, y` (and optionally `scene`), or
+        paths of files. every_window=False: one forecast per agent from its latest observation. True: one
+        for every (agent, t0) whose obs_len observed and pred_len future steps are present (evaluation
+        mode). cluster_from: see `sample`. fps: frames per second of frame ids (see `read`).
         """
-        w = self.make_windows(data, every_window)
-        return samples_to_frame(w, self.sample(w, k=k, seed=seed, cluster_from=cluster_from))
+        tracks = self.read(data, fps)
+        w = self.make_windows(tracks, every_window)
+        return samples_to_frame(w, self.sample(w, k=k, seed=seed, cluster_from=cluster_from),
+                                time_column=time_column(tracks))
 
 
 @dataclass
@@ -135,8 +145,8 @@ class PredictResult:
 def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path], out: str | Path, k: int = 20,
                     seed: int = 0, every_window: bool = False, device: str = "cpu",
                     log: Callable[[str], None] | None = None, chunk: int | None = None,
-                    cluster_from: int | None = None) -> PredictResult:
-    """Load a model, predict K futures for `data` and write the table to `out`.
+                    cluster_from: int | None = None, fps: float | None = None) -> PredictResult:
+    """Load a model, predict K futures for `data` and write the table to `out` (`fps`: see `TrajCVAE.read`).
 
     Streams: windows are made, sampled and written `chunk` at a time (default: about a million output rows
     a piece) and a scene at a time, so memory stays bounded however big the input and K; `out` appears
@@ -152,14 +162,18 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
     if fits < 1:
         raise TrajCVAEError(f"-k {k}: the output for one agent alone would not fit in memory; use a smaller -k")
     chunk = chunk or int(min(max(64, 1_000_000 // rows_per_window), fits))
-    tracks = data if isinstance(data, pd.DataFrame) and "_line" in data else read_tracks(data)
+    tracks = predictor.read(data, fps)
     summary = summarize(tracks, dc.time_step)
     if log is not None:
         log(summary.line())
     mode = "windows" if every_window else "latest"
     batch = max(16, 81_920 // k)  # windows per forward pass: activations grow with windows x K
-    steps = np.array(list(time_steps(tracks, dc.time_step).step.values()))
-    integral = bool(np.all(tracks["frame"].to_numpy() % 1 == 0) and np.all(steps % 1 == 0))
+    if seconds_per_unit(tracks) is None:
+        steps = np.array(list(time_steps(tracks, dc.time_step).step.values()))
+    else:  # resampled onto the model's step: dt seconds, in the input's units
+        steps = np.array([dc.dt / seconds_per_unit(tracks)])
+    integral = time_column(tracks) == "frame" and bool(np.all(tracks["frame"].to_numpy() % 1 == 0)
+                                                       and np.all(np.abs(steps - np.round(steps)) < 1e-9))
     scenes = sorted(str(s) for s in pd.unique(tracks["scene"]))
     n = skipped = 0
     with TableWriter(out) as writer:
@@ -169,7 +183,8 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
             w = concat_windows(pending, mode)
             pending.clear()
             writer.write(samples_to_frame(w, predictor.sample(w, k=k, seed=seed, batch_size=batch,
-                                                              cluster_from=cluster_from), scenes, integral))
+                                                              cluster_from=cluster_from), scenes, integral,
+                                          time_column(tracks)))
 
         for part in iter_windows(tracks, dc, mode, chunk=chunk):
             skipped += part.skipped
@@ -197,12 +212,18 @@ def free_memory() -> int | None:
     return None
 
 
-def samples_to_frame(w: Windows, samples: np.ndarray, scenes: list[str] | None = None,
-                     integral: bool | None = None) -> pd.DataFrame:
-    """(N, K, P, 2) samples of windows `w` -> the long output table.
+def time_column(tracks: pd.DataFrame) -> str:
+    """The output's time column: `time` (seconds) for an input with a time column, else `frame`."""
+    return "time" if tracks.attrs.get("time_base") == "seconds" else "frame"
 
-    scenes: the categories of the `scene` column (default: those of `w`); integral: write t0 and frame as
-    integers (default: when all of `w`'s are whole numbers). Fix both when writing a table in pieces."""
+
+def samples_to_frame(w: Windows, samples: np.ndarray, scenes: list[str] | None = None,
+                     integral: bool | None = None, time_column: str = "frame") -> pd.DataFrame:
+    """(N, K, P, 2) samples of windows `w` -> the long output table (`OUTPUT_COLUMNS`, with `time_column`
+    holding each future position's time in the input's time base).
+
+    scenes: the categories of the `scene` column (default: those of `w`); integral: write t0 and the time
+    as integers (default: when all of `w`'s are whole numbers). Fix both when writing a table in pieces."""
     N, K, P, _ = samples.shape
     rep = K * P
     step = np.tile(np.arange(1, P + 1), N * K)
@@ -213,10 +234,10 @@ def samples_to_frame(w: Windows, samples: np.ndarray, scenes: list[str] | None =
     return pd.DataFrame({
         "scene": _repeat_categorical(w.scene, rep, scenes),
         "agent_id": np.repeat(w.agent_id, rep),
-        "t0": t0.astype(np.int64) if integral else t0,
+        "t0": np.round(t0).astype(np.int64) if integral else t0,
         "sample": np.tile(np.repeat(np.arange(K), P), N),
         "step": step,
-        "frame": frame.astype(np.int64) if integral else frame,
+        time_column: np.round(frame).astype(np.int64) if integral else frame,
         "x": samples[..., 0].reshape(-1),
         "y": samples[..., 1].reshape(-1),
     })

@@ -31,6 +31,7 @@ import pandas as pd
 from .errors import DataError
 
 REQUIRED = ("frame", "agent_id", "x", "y")
+TIME_NAMES = ("time", "t", "timestamp")  # a column in seconds that may stand in for `frame`
 TRACK_COLUMNS = ["scene", "frame", "agent_id", "x", "y", "_file", "_line"]
 SUFFIXES = (".csv", ".txt", ".tsv", ".parquet")
 SNIFF_BYTES = 1 << 20  # the header (or first row) must lie within the first MiB
@@ -64,20 +65,44 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
     return unique
 
 
-def read_tracks(paths: Iterable[str | Path] | pd.DataFrame) -> pd.DataFrame:
+def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = None) -> pd.DataFrame:
     """Read files (or check a DataFrame) into the canonical track table.
 
     CSV files need a header holding at least `frame, agent_id, x, y` (any order or case; an optional
-    `scene` column; other columns are ignored). Headerless files are read as ETH/UCY: `frame agent_id x y`,
-    whitespace or comma separated. The scene is the `scene` column, or else the file's stem.
-    `df.attrs` records `files` (how many were read) and `duplicates_dropped`.
+    `scene` column; other columns are ignored); a `time` (or `t`, `timestamp`) column in seconds may stand
+    in for `frame`. Headerless files are read as ETH/UCY: `frame agent_id x y`, whitespace or comma
+    separated. The scene is the `scene` column, or else the file's stem.
+
+    The table's time column is always called `frame`; `df.attrs["time_base"]` says what it holds:
+    "seconds" (a time column), "frames" (frame ids at `fps` per second, `attrs["fps"]`), or "steps" (frame
+    ids of unknown rate: each scene's most common difference is taken as one model step, as on ETH/UCY).
+    `df.attrs` also records `files` (how many were read) and `duplicates_dropped`.
     """
+    if fps is not None and not (np.isfinite(fps) and fps > 0):
+        raise DataError(f"--fps must be a positive number of frames per second (got {fps})")
     if isinstance(paths, pd.DataFrame):
         tables, n_files = [_canonical(paths, "dataframe", "input", first_line=1, row_word="row")], 0
+        names = ["dataframe"]
     else:
         files = list_files(paths)
         tables, n_files = [_read_one(f) for f in files], len(files)
-    return _combine(tables, n_files)
+        names = [str(f) for f in files]
+    seconds = [bool(t.attrs.get("seconds")) for t in tables]
+    if any(seconds) and not all(seconds):
+        raise DataError(f"{names[seconds.index(True)]} has a time column in seconds but "
+                        f"{names[seconds.index(False)]} has frame ids: give files of one kind at a time")
+    if all(seconds) and fps is not None:
+        raise DataError(f"--fps {fps:g}: {names[0]} has a time column in seconds, not frame ids; drop --fps")
+    df = _combine(tables, n_files)
+    df.attrs.update(time_base="seconds" if all(seconds) else "frames" if fps is not None else "steps",
+                    fps=None if all(seconds) else fps)
+    return df
+
+
+def seconds_per_unit(df: pd.DataFrame) -> float | None:
+    """Seconds per unit of a track table's `frame` column; None when the rate is unknown ("steps")."""
+    base = df.attrs.get("time_base", "steps")
+    return 1.0 if base == "seconds" else 1.0 / df.attrs["fps"] if base == "frames" else None
 
 
 def where(df: pd.DataFrame, i: int) -> str:
@@ -193,6 +218,7 @@ class TrackSummary:
     segments: int  # gap-free pieces of track (agents + gaps)
     single_frame_agents: int  # agents seen at one frame only: no motion, never predicted
     duplicates_dropped: int  # exact repeats of a row
+    rates: dict[str, float] | None = None  # samples per second of each scene, where the time base is known
 
     def line(self) -> str:
         where = f"read {_n(self.files, 'file')}" if self.files else "read a table"
@@ -203,6 +229,10 @@ class TrackSummary:
             text += f"; {_n(self.single_frame_agents, 'single-frame agent')}"
         if self.duplicates_dropped:
             text += f"; {_n(self.duplicates_dropped, 'repeated row')} dropped"
+        if self.rates:
+            shown = [f"{scene}: {hz:.3g} Hz" for scene, hz in list(self.rates.items())[:3]]
+            more = f" and {len(self.rates) - 3} more" if len(self.rates) > 3 else ""
+            text += "; " + ", ".join(shown) + more
         return text
 
 
@@ -216,10 +246,12 @@ def summarize(df: pd.DataFrame, time_step: float | None = None) -> TrackSummary:
     new[1:] = (scene[1:] != scene[:-1]) | (agent[1:] != agent[:-1])
     starts = np.flatnonzero(new)
     sizes = np.diff(np.append(starts, len(df)))
+    spu = seconds_per_unit(df)
     return TrackSummary(files=int(df.attrs.get("files", 0)), rows=len(df), agents=len(starts),
                         scenes=len(s.step), gaps=s.gaps, segments=s.segments,
                         single_frame_agents=int(np.sum(sizes == 1)),
-                        duplicates_dropped=int(df.attrs.get("duplicates_dropped", 0)))
+                        duplicates_dropped=int(df.attrs.get("duplicates_dropped", 0)),
+                        rates=None if spu is None else {k: 1.0 / (v * spu) for k, v in s.step.items()})
 
 
 def _n(count: int, word: str) -> str:
@@ -235,7 +267,19 @@ def _read_one(path: Path) -> pd.DataFrame:
     table = _read_fast(path, fmt)
     if table is None:  # something is wrong: find the first bad line, slowly, chunk by chunk
         table = _read_slow(path, fmt)
+    table.attrs["seconds"] = fmt.seconds
     return table
+
+
+def _time_alias(names: list[str]) -> tuple[list[str], bool]:
+    """Lower-cased column names with a time column in seconds renamed `frame` (where there is no frame
+    column), and whether that happened."""
+    if "frame" in names:
+        return names, False
+    found = [n for n in names if n in TIME_NAMES]
+    if len(found) != 1:
+        return names, False
+    return ["frame" if n == found[0] else n for n in names], True
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -243,7 +287,8 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         import pyarrow.parquet as pq
 
         names = pq.read_schema(path).names
-        wanted = [c for c in names if str(c).strip().lower() in REQUIRED + ("scene",)]
+        usable = _time_alias([str(c).strip().lower() for c in names])[0]
+        wanted = [c for c, u in zip(names, usable) if u in REQUIRED + ("scene",)]
         raw = pd.read_parquet(path, columns=wanted or None)
     except Exception as e:  # pyarrow raises many types for a non-Parquet file
         raise DataError(f"{path}: cannot read as Parquet ({type(e).__name__})") from None
@@ -257,6 +302,7 @@ class _Format:
     skip: int  # blank lines before the header / first row
     names: list[str] | None  # lower-cased header names, None for a headerless file
     n_fields: int
+    seconds: bool = False  # the time column is in seconds (`time`, `t` or `timestamp`), read as `frame`
 
 
 def _sniff(path: Path) -> _Format:
@@ -297,14 +343,15 @@ def _sniff(path: Path) -> _Format:
             raise DataError(f"{path}: line {skip + 1} has {len(fields)} columns and no header; headerless files "
                             "must be 'frame agent_id x y' (add a header row to a CSV)")
         return _Format(encoding, sep, skip, None, 4)
-    names = [f.lower() for f in fields]
+    names, seconds = _time_alias([f.lower() for f in fields])
     missing = [c for c in REQUIRED if c not in names]
     if missing:
-        raise DataError(f"{path}: missing column(s) {', '.join(missing)} (have: {', '.join(fields)})")
+        shown = ["frame (or time in seconds)" if c == "frame" else c for c in missing]
+        raise DataError(f"{path}: missing column(s) {', '.join(shown)} (have: {', '.join(fields)})")
     for c in REQUIRED + ("scene",):
         if names.count(c) > 1:
             raise DataError(f"{path}: column '{c}' appears {names.count(c)} times in the header (any case)")
-    return _Format(encoding, sep, skip, names, len(fields))
+    return _Format(encoding, sep, skip, names, len(fields), seconds)
 
 
 def _read_fast(path: Path, fmt: _Format) -> pd.DataFrame | None:
@@ -414,7 +461,7 @@ def _canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int, row_wo
                allow_empty: bool = False) -> pd.DataFrame:
     """Check a table of raw values (text or numbers) row by row; `first_line` numbers its first row."""
     raw = raw.copy()
-    raw.columns = [str(c).strip().lower() for c in raw.columns]
+    raw.columns, seconds = _time_alias([str(c).strip().lower() for c in raw.columns])
     missing = [c for c in REQUIRED if c not in raw.columns]
     if missing:
         raise DataError(f"{name}: missing column(s) {', '.join(missing)} (have: {', '.join(raw.columns)})")
@@ -454,7 +501,9 @@ def _canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int, row_wo
     else:
         out["scene"] = pd.Categorical.from_codes(np.zeros(len(out), np.int8), categories=[scene])
     out["_file"] = pd.Categorical.from_codes(np.zeros(len(out), np.int8), categories=[name])
-    return out[TRACK_COLUMNS]
+    out = out[TRACK_COLUMNS]
+    out.attrs["seconds"] = seconds
+    return out
 
 
 def _numeric(col: pd.Series, lines: pd.Series, name: str, what: str, row_word: str) -> np.ndarray:

@@ -28,10 +28,11 @@ from ._version import __version__
 from .atomic import atomic_path
 from .config import DataConfig
 from .errors import DataError
-from .tracks import list_files, read_tracks, summarize, time_steps, where
+from .resample import EPS, resample_scene
+from .tracks import list_files, read_tracks, seconds_per_unit, summarize, time_steps, where
 
 CHUNK = 8192  # windows per piece from `iter_windows` (about 1.7 kB each with 12 neighbours)
-CACHE_KEYS = ("obs_len", "pred_len", "time_step", "neighbor_radius", "max_neighbors")
+CACHE_KEYS = ("obs_len", "pred_len", "time_step", "dt", "max_gap", "fps", "neighbor_radius", "max_neighbors")
 MEMORY_KEYS = ("memory", "memory_radius", "memory_horizon")  # in the key only when memory is on
 
 
@@ -80,9 +81,61 @@ def iter_windows(df: pd.DataFrame, cfg: DataConfig, mode: str = "windows",
     agents (on the scene's first piece); pieces may be empty. Raises nothing when no window comes out."""
     if mode not in ("windows", "latest"):
         raise ValueError(mode)
-    steps = time_steps(df, cfg.time_step).step
+    spu = seconds_per_unit(df)
+    steps = time_steps(df, cfg.time_step).step if spu is None else None
     for scene, g in df.groupby("scene", sort=True, observed=True):
-        yield from _scene_windows(g, steps[str(scene)], cfg, mode, chunk)
+        if spu is None:  # frame ids of unknown rate: each scene's step is one model step
+            yield from _scene_windows(g, steps[str(scene)], cfg, mode, chunk)
+        else:
+            yield from _resampled_windows(g, cfg.dt / spu, cfg.max_gap / spu, cfg, mode, chunk)
+
+
+def _resampled_windows(g: pd.DataFrame, step: float, max_gap: float, cfg: DataConfig, mode: str,
+                       chunk: int | None) -> Iterator[Windows]:
+    """One scene's windows on the model's grid (`resample.py`; `step`, `max_gap` in the input's time
+    units), with t0 and step given back in the input's time units. "latest": each agent's grid is
+    anchored at its latest observation, on the scene as it was then (nothing later is read)."""
+    t = g["frame"].to_numpy(dtype=np.float64)
+    if mode == "windows":
+        anchor = float(t.min())
+        for w in _scene_windows(resample_scene(g, anchor, step, max_gap), 1.0, cfg, mode, chunk):
+            yield _in_input_time(w, anchor, step)
+        return
+    agent = g["agent_id"].to_numpy()
+    last = np.append(agent[1:] != agent[:-1], True)  # each agent's latest row
+    # How far back a window reads: its history, or the scene memory's horizon and a path's step before it.
+    reach = ((cfg.memory_horizon + 1) if cfg.memory > 0 else cfg.obs_len) * step + max_gap
+    parts, skipped = [], 0
+    for anchor in np.unique(t[last]):
+        mine = agent[last][t[last] == anchor]  # the agents last seen at this time
+        cut = g[(t <= anchor + EPS * step) & (t >= anchor - reach)]  # the scene as it was at `anchor`
+        # Others last seen less than half a step before t0 are still placed at t0 (along their velocity).
+        w = build_windows_or_empty(resample_scene(cut, anchor, step, max_gap, lead=step / 2), cfg)
+        keep = np.flatnonzero((np.abs(w.t0) < EPS) & np.isin(w.agent_id, mine))
+        part = _in_input_time(w.subset(keep), anchor, step)
+        width = int((~np.isnan(part.nbr[:, :, -1, 0])).sum(1).max()) if len(part) else 1
+        part.nbr = part.nbr[:, :max(width, 1)]  # the slots of the agents kept, as one build would have them
+        skipped += len(mine) - len(keep)  # seen once, or alone after a long gap: no velocity at t0
+        if len(part):
+            parts.append(part)
+    w = concat_windows(parts, "latest") or _empty(cfg.obs_len, cfg.pred_len, cfg.memory)
+    order = {a: i for i, a in enumerate(pd.unique(agent))}  # the scene's agent order, as without resampling
+    w = w.subset(np.argsort([order[a] for a in w.agent_id], kind="stable"))
+    w.skipped = skipped
+    yield w
+
+
+def build_windows_or_empty(r: pd.DataFrame, cfg: DataConfig) -> Windows:
+    """Latest-frame windows of one resampled scene, as one piece (possibly empty)."""
+    parts = [p for p in _scene_windows(r, 1.0, cfg, "latest", None) if len(p)] if len(r) else []
+    return concat_windows(parts, "latest") if parts else _empty(cfg.obs_len, cfg.pred_len, cfg.memory)
+
+
+def _in_input_time(w: Windows, anchor: float, step: float) -> Windows:
+    """Grid indices back to the input's time units: t0 = anchor + j * step, one step = `step`."""
+    w.t0 = anchor + np.asarray(w.t0, dtype=np.float64) * step
+    w.step = np.full(len(w), step)
+    return w
 
 
 def no_windows_error(cfg: DataConfig, mode: str) -> DataError:
@@ -298,7 +351,7 @@ def load_windows(paths: Iterable[str | Path], cfg: DataConfig, cache_dir: str | 
 
 
 def _build(paths, cfg: DataConfig, mode: str) -> tuple[Windows, str]:
-    tracks = read_tracks(paths)
+    tracks = read_tracks(paths, fps=cfg.fps)
     return build_windows(tracks, cfg, mode), summarize(tracks, cfg.time_step).line()
 
 

@@ -1,0 +1,141 @@
+"""Any frame rate or timestamps: tracks are resampled onto the model's 0.4 s step, futures come back in the
+input's time base, and the same motion gives the same futures however it was sampled."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from trajcvae import TrajCVAE
+from trajcvae.config import Config
+from trajcvae.errors import DataError
+from trajcvae.resample import resample_scene
+from trajcvae.tracks import read_tracks, summarize
+from trajcvae.windows import build_windows
+
+from tests.helpers import cli, one_line_error
+
+
+@pytest.fixture(scope="module")
+def model():
+    return TrajCVAE.load("pedestrian")
+
+
+@pytest.fixture(scope="module")
+def plaza(sim_files) -> pd.DataFrame:
+    """The synthetic plaza as recorded: frame ids 10 apart per 0.4 s step (25 ids per second), metres."""
+    return pd.read_csv(sim_files["test"])
+
+
+def upsample(df: pd.DataFrame, hz: float) -> pd.DataFrame:
+    """Each track linearly interpolated at `hz` samples per second, with a `time` column in seconds."""
+    parts = []
+    for (scene, agent), g in df.groupby(["scene", "agent_id"]):
+        t = g["frame"].to_numpy() / 25.0
+        ts = np.round(np.arange(t[0], t[-1] + 1e-9, 1.0 / hz), 9)
+        parts.append(pd.DataFrame({"scene": scene, "time": ts, "agent_id": agent,
+                                   "x": np.interp(ts, t, g["x"]), "y": np.interp(ts, t, g["y"])}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def by_time(df: pd.DataFrame, seconds_per_unit: float) -> pd.DataFrame:
+    """A prediction table keyed by (agent, t0 in seconds, sample, step), sorted."""
+    col = "time" if "time" in df else "frame"
+    out = df.assign(t0=np.round(df["t0"] * seconds_per_unit, 6), at=np.round(df[col] * seconds_per_unit, 6))
+    return out.sort_values(["agent_id", "t0", "sample", "step"]).reset_index(drop=True)
+
+
+def test_frame_ids_with_their_fps_predict_exactly_as_model_steps(model, plaza):
+    """ETH/UCY-style frame ids (10 per 0.4 s step): with --fps 25 the grid falls on the recorded frames."""
+    plain = model.predict(plaza, k=6, seed=1)
+    timed = model.predict(plaza, k=6, seed=1, fps=25)
+    pd.testing.assert_frame_equal(plain, timed)
+    for every in (False, True):
+        a = build_windows(read_tracks(plaza), model.config.data, "windows" if every else "latest")
+        b = build_windows(read_tracks(plaza, fps=25), model.config.data, "windows" if every else "latest")
+        np.testing.assert_array_equal(a.obs, b.obs)
+        np.testing.assert_array_equal(a.t0, b.t0)
+
+
+@pytest.mark.parametrize("hz", [10.0, 25.0])
+def test_the_same_motion_sampled_faster_in_seconds_gives_the_same_futures(model, plaza, hz):
+    plain = by_time(model.predict(plaza, k=6, seed=1), 1 / 25)
+    fast = model.predict(upsample(plaza, hz), k=6, seed=1)
+    assert "time" in fast and "frame" not in fast  # the input's time base comes back
+    fast = by_time(fast, 1.0)
+    assert len(fast) == len(plain)
+    np.testing.assert_allclose(fast[["t0", "at"]], plain[["t0", "at"]], atol=1e-6)
+    np.testing.assert_allclose(fast[["x", "y"]], plain[["x", "y"]], atol=1e-4)
+
+
+def test_frame_ids_of_a_25_fps_video_come_back_as_frame_ids(model, plaza):
+    """One row per video frame at 25 fps: frame ids 1 apart. The futures are 12 x 0.4 s long, not 12 frames."""
+    video = upsample(plaza, 25.0)
+    video = video.assign(frame=np.round(video.pop("time") * 25).astype(int))
+    out = model.predict(video, k=3, seed=0, fps=25)
+    assert (out.groupby(["agent_id", "sample"]).frame.max() - out.groupby(["agent_id", "sample"]).t0.max() == 120).all()
+    plain = by_time(model.predict(plaza, k=3, seed=0), 1 / 25)
+    np.testing.assert_allclose(by_time(out, 1 / 25)[["x", "y"]], plain[["x", "y"]], atol=1e-4)
+
+
+def test_irregular_timestamps_give_nearly_the_same_futures(model, plaza):
+    """Timestamps jittered by up to 20 ms around 10 Hz: the grid still falls at each agent's latest
+    observation, the rest is interpolated; the futures move by a small fraction of the distance walked."""
+    fast = upsample(plaza, 10.0)
+    rng = np.random.default_rng(0)
+    first = fast.groupby(["scene", "agent_id"]).cumcount() == 0
+    jitter = rng.uniform(-0.02, 0.02, len(fast)) * ~first
+    jittered = fast.assign(time=fast["time"] + jitter)
+    a = by_time(model.predict(fast, k=6, seed=1), 1.0)
+    b = model.predict(jittered, k=6, seed=1)
+    b = b.assign(t0=np.round(b.t0, 6)).sort_values(["agent_id", "sample", "step"]).reset_index(drop=True)
+    a = a.sort_values(["agent_id", "sample", "step"]).reset_index(drop=True)
+    moved = np.hypot(*(a.groupby("agent_id")[["x", "y"]].transform(lambda v: v - v.iloc[0]).to_numpy().T))
+    shift = np.hypot(a.x - b.x, a.y - b.y)
+    assert len(a) == len(b) and shift.mean() < 0.05 * moved.mean()
+
+
+def test_a_short_gap_is_bridged_and_a_long_one_splits_the_track():
+    t = np.array([0.0, 0.1, 0.2, 0.3, 0.9, 1.0, 3.0, 3.1])  # a 0.6 s gap (bridged), a 2 s gap (split)
+    g = pd.DataFrame({"scene": pd.Categorical(["s"] * 8), "frame": t, "agent_id": 1, "x": t * 2, "y": 0.0,
+                      "_file": "f", "_line": np.arange(8)})
+    r = resample_scene(g, anchor=0.0, step=0.2, max_gap=0.8)
+    assert list(r.frame) == [0, 1, 2, 3, 4, 5, 15]  # 0 .. 1.0 s bridged; nothing inside the 2 s gap
+    np.testing.assert_allclose(r.x, r.frame * 0.4)  # linear between the observations
+
+
+def test_the_summary_line_reports_each_scenes_rate(plaza):
+    assert summarize(read_tracks(upsample(plaza, 10.0))).line().endswith("test0: 10 Hz")
+    assert summarize(read_tracks(plaza, fps=25)).line().endswith("test0: 2.5 Hz")
+
+
+def test_time_base_mistakes_are_one_line(tmp_path, plaza):
+    seconds = tmp_path / "s.csv"
+    upsample(plaza, 10.0).to_csv(seconds, index=False)
+    frames = tmp_path / "f.csv"
+    plaza.to_csv(frames, index=False)
+    one_line_error(cli("predict", "pedestrian", seconds, "--fps", 25, "--out", tmp_path / "p.csv"),
+                   "has a time column in seconds, not frame ids; drop --fps")
+    one_line_error(cli("predict", "pedestrian", seconds, frames, "--out", tmp_path / "p.csv"),
+                   "has a time column in seconds but", "give files of one kind at a time")
+    one_line_error(cli("predict", "pedestrian", frames, "--fps", 0, "--out", tmp_path / "p.csv"),
+                   "--fps must be a positive number")
+    with pytest.raises(DataError, match="missing column.*frame \\(or time in seconds\\)"):
+        (tmp_path / "n.csv").write_text("when,agent_id,x,y\n0,1,0,0\n")
+        read_tracks([tmp_path / "n.csv"])
+
+
+def test_cli_writes_futures_in_the_inputs_time_base(tmp_path, plaza):
+    seconds = tmp_path / "s.csv"
+    upsample(plaza, 10.0).to_csv(seconds, index=False)
+    r = cli("predict", "pedestrian", seconds, "-k", 2, "--out", tmp_path / "p.csv")
+    assert r.exit_code == 0, r.output
+    out = pd.read_csv(tmp_path / "p.csv")
+    assert list(out.columns) == ["scene", "agent_id", "t0", "sample", "step", "time", "x", "y"]
+    np.testing.assert_allclose(out.time - out.t0, out.step * 0.4, atol=1e-9)
+    assert "test0: 10 Hz" in r.output
+
+
+def test_a_model_trained_with_fps_records_it_for_its_predictions(tmp_path, plaza):
+    cfg = Config()
+    cfg.data.fps = 25.0
+    w = build_windows(read_tracks(plaza, fps=cfg.data.fps), cfg.data)
+    assert len(w) and (w.step == 10).all()  # 0.4 s at 25 frame ids per second

@@ -1,0 +1,65 @@
+"""Tracks -> tracks on the model's time grid: each agent's positions, linearly interpolated at steps of the
+model's `dt` seconds, for inputs whose rate is known (a time column in seconds, or frame ids with --fps).
+
+A grid is anchored at a time `anchor` of the input: its points are anchor + j * step for integers j, and the
+resampled table's `frame` column holds j (so the windows are built exactly as for ETH/UCY, one step per
+frame id). Between two observations of an agent at most `max_gap` apart the track is interpolated; a
+longer gap splits it, and no grid point is made inside it. Only grid points within an agent's observed
+span are made: nothing is extrapolated. For `predict`, `iter_windows` anchors a grid at each agent's
+latest observation and cuts the scene there first, so t0 is a real observation and nothing after it is
+read; for training and evaluation, one grid per scene is anchored at its first observation.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+EPS = 1e-6  # in grid steps: a time this close to a grid point is on it
+
+
+def resample_scene(g: pd.DataFrame, anchor: float, step: float, max_gap: float, lead: float = 0.0) -> pd.DataFrame:
+    """One scene's rows (sorted by agent and time) -> rows at grid points anchor + j * step, with `frame` = j.
+
+    `step`, `max_gap` and `lead` are in the units of `g["frame"]`. `lead`: a grid point up to this long
+    after a track's last observation is still made, extrapolated along its last velocity (agents seen just
+    before t0 by a tracker whose timestamps are not in step with the agent's). Each row keeps the
+    `_file`/`_line` of the observation at or before it, for error messages."""
+    t = g["frame"].to_numpy(dtype=np.float64)
+    agent = g["agent_id"].to_numpy()
+    x, y = g["x"].to_numpy(dtype=np.float64), g["y"].to_numpy(dtype=np.float64)
+    n = len(g)
+    # Segments: runs of one agent whose consecutive observations are at most max_gap apart.
+    new = np.ones(n, bool)
+    new[1:] = (agent[1:] != agent[:-1]) | (np.diff(t) > max_gap * (1 + 1e-9))
+    starts = np.flatnonzero(new)
+    ends = np.append(starts[1:], n)  # exclusive
+    lo = np.ceil((t[starts] - anchor) / step - EPS).astype(np.int64)  # first grid index in each segment
+    hi = np.floor((t[ends - 1] + lead - anchor) / step + EPS).astype(np.int64)  # last one
+    count = np.maximum(hi - lo + 1, 0)
+    seg = np.repeat(np.arange(len(starts)), count)  # (G,) segment of each grid point
+    j = lo[seg] + (np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count))  # (G,) grid index
+    tg = anchor + j * step  # (G,) grid times
+    # The observation at or before each grid point, within its segment, and the one after it.
+    k = np.empty(len(j), np.int64)
+    first = np.cumsum(count) - count  # (S,) where each segment's grid points begin
+    for s in np.flatnonzero(count):  # one searchsorted per segment: agents x gaps, not rows
+        sel = slice(first[s], first[s] + count[s])
+        k[sel] = starts[s] + np.searchsorted(t[starts[s]:ends[s]], tg[sel] + EPS * step, side="right") - 1
+    k = np.clip(k, starts[seg], ends[seg] - 1)
+    k1 = np.minimum(k + 1, ends[seg] - 1)
+    past_end = (k1 == k) & (k > starts[seg]) & (tg > t[k] + EPS * step)  # in the lead: extrapolate
+    k = np.where(past_end, k - 1, k)
+    span = t[k1] - t[k]
+    w = np.where(span > 0, (tg - t[k]) / np.where(span > 0, span, 1.0), 0.0)
+    w = np.where(past_end, w, np.clip(w, 0.0, 1.0))
+    on_point = np.abs(tg - t[k]) <= EPS * step  # exactly the observation: no arithmetic on it
+    xs = np.where(on_point, x[k], x[k] + w * (x[k1] - x[k]))
+    ys = np.where(on_point, y[k], y[k] + w * (y[k1] - y[k]))
+    out = pd.DataFrame({
+        "scene": pd.Categorical.from_codes(np.zeros(len(j), np.int8), categories=[str(g["scene"].iloc[0])])
+        if len(g) else pd.Categorical([]),
+        "frame": j.astype(np.float64), "agent_id": agent[k] if len(j) else agent[:0], "x": xs, "y": ys,
+        "_file": g["_file"].to_numpy()[k] if len(j) else g["_file"].to_numpy()[:0],
+        "_line": g["_line"].to_numpy()[k] if len(j) else g["_line"].to_numpy()[:0],
+    })
+    return out
