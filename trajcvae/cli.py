@@ -28,6 +28,10 @@ DeviceOpt = Annotated[str, typer.Option(help="cpu, cuda or auto.")]
 FpsOpt = Annotated[Optional[float], typer.Option(help="Frames per second of the input's frame ids: the tracks are "
                    "resampled onto the model's step (0.4 s). Not needed for a time column in seconds. Default: "
                    "the model's training rate, or frame steps taken as model steps.", show_default=False)]
+ScaleOpt = Annotated[Optional[float], typer.Option(help="Metres per unit of the input's positions (0.01 for "
+                     "centimetres, 0.3048 for feet); futures come back in the input's units.", show_default=False)]
+HomographyOpt = Annotated[Optional[Path], typer.Option(help="Text file of a 3x3 matrix taking image pixels (u, v, 1) "
+                          "to metres (as ETH/UCY's H.txt); futures come back in pixels.", show_default=False)]
 ClusterOpt = Annotated[Optional[int], typer.Option(
     help="Draw this many futures per agent and return the K means of their k-means clusters (a test-time "
          "selection that spreads the K futures; not plain prior sampling). Default: K plain draws.")]
@@ -71,6 +75,8 @@ def train(
     time_step: Annotated[Optional[float], typer.Option(help="Frame-id step between samples (default: "
                          "inferred per scene).")] = None,
     fps: FpsOpt = None,
+    scale: ScaleOpt = None,
+    homography: HomographyOpt = None,
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="Any config option, e.g. "
                     "--set model.hidden=64 (repeatable).")] = None,
     resume: Annotated[bool, typer.Option(help="Continue the run in --out from its last checkpoint.")] = False,
@@ -86,7 +92,8 @@ def train(
 
     overrides = list(set_ or [])
     for key, value in (("train.epochs", epochs), ("train.seed", seed), ("train.device", device),
-                       ("data.time_step", time_step), ("train.max_grad_norm", max_grad_norm), ("data.fps", fps)):
+                       ("data.time_step", time_step), ("train.max_grad_norm", max_grad_norm), ("data.fps", fps),
+                       ("data.scale", scale), ("data.homography", homography)):
         if value is not None:
             overrides.append(f"{key}={value}")
     cfg = load_config(config, overrides)
@@ -114,12 +121,14 @@ def predict(
     device: DeviceOpt = "cpu",
     cluster_from: ClusterOpt = None,
     fps: FpsOpt = None,
+    scale: ScaleOpt = None,
+    homography: HomographyOpt = None,
 ):
     """K futures per agent: columns scene, agent_id, t0, sample, step, frame, x, y."""
     from .predict import predict_to_file
 
     r = predict_to_file(model, data, out, k=k, seed=seed, every_window=every_window, device=device, log=info,
-                        cluster_from=cluster_from, fps=fps)
+                        cluster_from=cluster_from, fps=fps, scale=scale, homography=homography)
     note = f" ({r.skipped} agents with a single position at their latest frame were not predicted)" \
         if r.skipped else ""
     Console().print(escape(f"{r.n_windows} windows x {k} samples -> {out}{note}"), highlight=False, soft_wrap=True)
@@ -136,20 +145,25 @@ def evaluate(
     device: DeviceOpt = "cpu",
     cluster_from: ClusterOpt = None,
     fps: FpsOpt = None,
+    scale: ScaleOpt = None,
+    homography: HomographyOpt = None,
 ):
     """minADE/minFDE@K per scene and overall, beside constant-velocity baselines."""
     from .atomic import write_text
     from .config import check_output, check_sampling
     from .evaluate import evaluate as run
     from .predict import TrajCVAE
-    from .tracks import summarize
+    from .tracks import plausibility, summarize
 
     check_sampling(k, seed, cluster_from)
     if json_out is not None:
         check_output(json_out, "--json")
     predictor = TrajCVAE.load(model, device=device)
-    tracks = predictor.read(data, fps)
+    tracks = predictor.read(data, fps, scale, homography)
     info(summarize(tracks, predictor.config.data.time_step).line())
+    warning = plausibility(tracks, predictor.config.data.dt)
+    if warning:
+        info(warning)
     result = run(predictor, tracks, k=k, seed=seed, cluster_from=cluster_from)
     print_table(result)
     if json_out is not None:

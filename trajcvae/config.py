@@ -28,6 +28,8 @@ class DataConfig:
     dt: float = 0.4
     max_gap: float = 0.8  # seconds: a gap in a track up to this is bridged when resampling; a longer one splits it
     fps: float | None = None  # frame ids per second of the training files (None: unknown, one step per frame step)
+    scale: float | None = None  # metres per unit of the training files' positions (None: metres)
+    homography: str | None = None  # or a text file of a 3x3 matrix taking their pixels (u, v, 1) to metres
     neighbor_radius: float = 5.0  # metres: other agents closer than this at t0 enter the context
     max_neighbors: int = 12  # nearest neighbours kept per agent
     frame: str = "heading"  # "heading": rotate so the observed motion points along +x; "world": keep axes
@@ -204,6 +206,9 @@ def validate(cfg: Config) -> None:
         (d.time_step is None or d.time_step > 0, "data.time_step must be > 0"),
         (d.dt > 0 and d.max_gap >= 0, "data.dt must be > 0 and data.max_gap >= 0"),
         (d.fps is None or d.fps > 0, "data.fps must be > 0"),
+        (d.scale is None or d.scale > 0, "data.scale must be > 0 (metres per input unit)"),
+        (d.scale is None or d.homography is None, "data.scale and data.homography exclude each other"),
+        (d.homography is None or Path(d.homography).is_file(), f"data.homography: no such file {d.homography}"),
         (d.neighbor_radius >= 0, "data.neighbor_radius must be >= 0"),
         (d.max_neighbors >= 0, "data.max_neighbors must be >= 0"),
         (d.memory >= 0, "data.memory must be >= 0"),

@@ -23,7 +23,7 @@ from .config import Config, check_output, check_sampling, resolve_device
 from .errors import TrajCVAEError
 from .batch import WindowTensors, make_batch
 from .model import CVAE
-from .tracks import TrackSummary, read_tracks, seconds_per_unit, summarize, time_steps
+from .tracks import TrackSummary, from_metres, plausibility, read_tracks, seconds_per_unit, summarize, time_steps
 from .windows import Windows, build_windows, concat_windows, iter_windows, no_windows_error
 
 BUILTIN = {"pedestrian": Path(__file__).parent / "models" / "pedestrian.pt"}
@@ -106,12 +106,15 @@ class TrajCVAE:
         return max(1, int((free if free is not None else 2 ** 32) / 4 // need))
 
     # --- tracks -> table ----------------------------------------------------------------------
-    def read(self, data: pd.DataFrame | Iterable[str | Path], fps: float | None = None) -> pd.DataFrame:
-        """The track table of `data` (files, or a DataFrame); frame ids are `fps` per second (default: the
-        rate of the model's own training files, `data.fps`, where it had one)."""
+    def read(self, data: pd.DataFrame | Iterable[str | Path], fps: float | None = None, scale: float | None = None,
+             homography: str | Path | None = None) -> pd.DataFrame:
+        """The track table of `data` (files, or a DataFrame), positions in metres. Frame ids are `fps` per
+        second (default: the rate of the model's own training files, `data.fps`, where it had one);
+        `scale`/`homography`: see `tracks.read_tracks`."""
         if isinstance(data, pd.DataFrame) and "_line" in data:
             return data
-        return read_tracks(data, fps=fps if fps is not None else self.config.data.fps)
+        return read_tracks(data, fps=fps if fps is not None else self.config.data.fps, scale=scale,
+                           homography=homography)
 
     def make_windows(self, data: pd.DataFrame | Iterable[str | Path], every_window: bool = False,
                      fps: float | None = None) -> Windows:
@@ -119,19 +122,19 @@ class TrajCVAE:
         return build_windows(self.read(data, fps), self.config.data, mode="windows" if every_window else "latest")
 
     def predict(self, data: pd.DataFrame | Iterable[str | Path], k: int = 20, seed: int = 0,
-                every_window: bool = False, cluster_from: int | None = None,
-                fps: float | None = None) -> pd.DataFrame:
-        """K futures per agent as a long table (see `OUTPUT_COLUMNS`), in the input's time base.
+                every_window: bool = False, cluster_from: int | None = None, fps: float | None = None,
+                scale: float | None = None, homography: str | Path | None = None) -> pd.DataFrame:
+        """K futures per agent as a long table (see `OUTPUT_COLUMNS`), in the input's time base and units.
 
         data: a DataFrame with `frame` (or `time` in seconds), `agent_id, x, y` (and optionally `scene`), or
         paths of files. every_window=False: one forecast per agent from its latest observation. True: one
         for every (agent, t0) whose obs_len observed and pred_len future steps are present (evaluation
-        mode). cluster_from: see `sample`. fps: frames per second of frame ids (see `read`).
+        mode). cluster_from: see `sample`. fps, scale, homography: the input's rate and units (see `read`).
         """
-        tracks = self.read(data, fps)
+        tracks = self.read(data, fps, scale, homography)
         w = self.make_windows(tracks, every_window)
-        return samples_to_frame(w, self.sample(w, k=k, seed=seed, cluster_from=cluster_from),
-                                time_column=time_column(tracks))
+        samples = from_metres(self.sample(w, k=k, seed=seed, cluster_from=cluster_from), tracks.attrs.get("units"))
+        return samples_to_frame(w, samples, time_column=time_column(tracks))
 
 
 @dataclass
@@ -145,8 +148,10 @@ class PredictResult:
 def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path], out: str | Path, k: int = 20,
                     seed: int = 0, every_window: bool = False, device: str = "cpu",
                     log: Callable[[str], None] | None = None, chunk: int | None = None,
-                    cluster_from: int | None = None, fps: float | None = None) -> PredictResult:
-    """Load a model, predict K futures for `data` and write the table to `out` (`fps`: see `TrajCVAE.read`).
+                    cluster_from: int | None = None, fps: float | None = None, scale: float | None = None,
+                    homography: str | Path | None = None) -> PredictResult:
+    """Load a model, predict K futures for `data` and write the table to `out`, in the input's time base and
+    units (`fps`, `scale`, `homography`: see `TrajCVAE.read`).
 
     Streams: windows are made, sampled and written `chunk` at a time (default: about a million output rows
     a piece) and a scene at a time, so memory stays bounded however big the input and K; `out` appears
@@ -162,10 +167,13 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
     if fits < 1:
         raise TrajCVAEError(f"-k {k}: the output for one agent alone would not fit in memory; use a smaller -k")
     chunk = chunk or int(min(max(64, 1_000_000 // rows_per_window), fits))
-    tracks = predictor.read(data, fps)
+    tracks = predictor.read(data, fps, scale, homography)
     summary = summarize(tracks, dc.time_step)
     if log is not None:
         log(summary.line())
+        warning = plausibility(tracks, dc.dt)
+        if warning:
+            log(warning)
     mode = "windows" if every_window else "latest"
     batch = max(16, 81_920 // k)  # windows per forward pass: activations grow with windows x K
     if seconds_per_unit(tracks) is None:
@@ -182,8 +190,8 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
         def flush() -> None:
             w = concat_windows(pending, mode)
             pending.clear()
-            writer.write(samples_to_frame(w, predictor.sample(w, k=k, seed=seed, batch_size=batch,
-                                                              cluster_from=cluster_from), scenes, integral,
+            samples = predictor.sample(w, k=k, seed=seed, batch_size=batch, cluster_from=cluster_from)
+            writer.write(samples_to_frame(w, from_metres(samples, tracks.attrs.get("units")), scenes, integral,
                                           time_column(tracks)))
 
         for part in iter_windows(tracks, dc, mode, chunk=chunk):

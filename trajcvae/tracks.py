@@ -65,7 +65,8 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
     return unique
 
 
-def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = None) -> pd.DataFrame:
+def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = None, scale: float | None = None,
+                homography: str | Path | np.ndarray | None = None) -> pd.DataFrame:
     """Read files (or check a DataFrame) into the canonical track table.
 
     CSV files need a header holding at least `frame, agent_id, x, y` (any order or case; an optional
@@ -76,8 +77,12 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     The table's time column is always called `frame`; `df.attrs["time_base"]` says what it holds:
     "seconds" (a time column), "frames" (frame ids at `fps` per second, `attrs["fps"]`), or "steps" (frame
     ids of unknown rate: each scene's most common difference is taken as one model step, as on ETH/UCY).
+    Positions become metres: `scale` is metres per input unit (0.01 for centimetres); `homography` a 3x3
+    matrix (or a text file of one) taking image pixels (u, v, 1) to metres, as ETH/UCY's H.txt files do.
+    `df.attrs["units"]` keeps the conversion, so outputs can be given back in the input's units.
     `df.attrs` also records `files` (how many were read) and `duplicates_dropped`.
     """
+    units = _units(scale, homography)
     if fps is not None and not (np.isfinite(fps) and fps > 0):
         raise DataError(f"--fps must be a positive number of frames per second (got {fps})")
     if isinstance(paths, pd.DataFrame):
@@ -95,8 +100,67 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
         raise DataError(f"--fps {fps:g}: {names[0]} has a time column in seconds, not frame ids; drop --fps")
     df = _combine(tables, n_files)
     df.attrs.update(time_base="seconds" if all(seconds) else "frames" if fps is not None else "steps",
-                    fps=None if all(seconds) else fps)
+                    fps=None if all(seconds) else fps, units=units)
+    if units is not None:
+        xy = to_metres(df[["x", "y"]].to_numpy(dtype=np.float64), units)
+        bad = ~np.isfinite(xy).all(1) | (np.abs(xy) > MAX_COORD).any(1)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DataError(f"{where(df, i)}: position ({df['x'].iloc[i]:g}, {df['y'].iloc[i]:g}) is "
+                            f"{xy[i, 0]:g}, {xy[i, 1]:g} in metres: beyond {MAX_COORD:.0e} or not finite (check "
+                            "--scale/--homography)")
+        df["x"], df["y"] = xy[:, 0], xy[:, 1]
     return df
+
+
+def _units(scale: float | None, homography) -> dict | None:
+    """The conversion of input positions to metres, checked: None (already metres), a scale or a matrix."""
+    if scale is not None and homography is not None:
+        raise DataError("--scale and --homography exclude each other: give one")
+    if scale is not None:
+        if not (np.isfinite(scale) and scale > 0):
+            raise DataError(f"--scale must be a positive number of metres per input unit (got {scale})")
+        return {"scale": float(scale)}
+    if homography is None:
+        return None
+    if isinstance(homography, (str, Path)):
+        try:
+            H = np.loadtxt(homography, dtype=np.float64, ndmin=2)
+        except (OSError, ValueError) as e:
+            raise DataError(f"--homography {homography}: cannot read a matrix ({type(e).__name__})") from None
+        where_ = f"--homography {homography}"
+    else:
+        H, where_ = np.asarray(homography, dtype=np.float64), "homography"
+    if H.size != 9 or not np.isfinite(H).all():
+        raise DataError(f"{where_}: expected a 3x3 matrix of 9 finite numbers (got {H.size} values)")
+    H = H.reshape(3, 3)
+    if abs(np.linalg.det(H)) < 1e-12 * max(1.0, np.abs(H).max() ** 3):
+        raise DataError(f"{where_}: the matrix is singular (it cannot map pixels to metres and back)")
+    return {"homography": H.tolist()}
+
+
+def to_metres(xy: np.ndarray, units: dict | None) -> np.ndarray:
+    """(..., 2) input positions -> metres."""
+    if units is None:
+        return xy
+    if "scale" in units:
+        return xy * units["scale"]
+    return _project(xy, np.asarray(units["homography"]))
+
+
+def from_metres(xy: np.ndarray, units: dict | None) -> np.ndarray:
+    """(..., 2) metres -> the input's units (the inverse of `to_metres`)."""
+    if units is None:
+        return xy
+    if "scale" in units:
+        return xy / units["scale"]
+    return _project(xy, np.linalg.inv(np.asarray(units["homography"])))
+
+
+def _project(xy: np.ndarray, H: np.ndarray) -> np.ndarray:
+    """(..., 2) points through a 3x3 homography (homogeneous coordinates, then divided by w)."""
+    p = xy @ H[:, :2].T + H[:, 2]  # (..., 3)
+    return p[..., :2] / p[..., 2:3]
 
 
 def seconds_per_unit(df: pd.DataFrame) -> float | None:
@@ -252,6 +316,38 @@ def summarize(df: pd.DataFrame, time_step: float | None = None) -> TrackSummary:
                         single_frame_agents=int(np.sum(sizes == 1)),
                         duplicates_dropped=int(df.attrs.get("duplicates_dropped", 0)),
                         rates=None if spu is None else {k: 1.0 / (v * spu) for k, v in s.step.items()})
+
+
+def median_speed(df: pd.DataFrame, dt: float) -> float | None:
+    """Median speed (metres per second) between consecutive observations of each agent; with frame ids of
+    unknown rate, each scene's step is taken as `dt` seconds (one model step). None without any motion."""
+    spu = seconds_per_unit(df)
+    steps = time_steps(df).step if spu is None else None
+    speeds = []
+    for scene, g in df.groupby("scene", sort=False, observed=True):
+        same = g["agent_id"].to_numpy()[1:] == g["agent_id"].to_numpy()[:-1]
+        t = np.diff(g["frame"].to_numpy(dtype=np.float64))[same]
+        d = np.hypot(np.diff(g["x"].to_numpy()), np.diff(g["y"].to_numpy()))[same]
+        seconds = t * spu if spu is not None else t / steps[str(scene)] * dt
+        ok = seconds > 0
+        speeds.append(d[ok] / seconds[ok])
+    speeds = np.concatenate(speeds) if speeds else np.zeros(0)
+    return float(np.median(speeds)) if len(speeds) else None
+
+
+def plausibility(df: pd.DataFrame, dt: float, low: float = 0.3, high: float = 5.0) -> str | None:
+    """A one-line warning when the tracks' median speed is outside [low, high] m/s, the walking range the
+    model knows, naming the option that would fix the likely cause; None when it is inside."""
+    v = median_speed(df, dt)
+    if v is None or low <= v <= high:
+        return None
+    known = seconds_per_unit(df) is not None
+    how = "" if known else f" if one frame step is {dt:g} s"
+    fixes = ["--scale or --homography (positions in metres?)"]
+    if not known:
+        fixes.append("--fps or a time column in seconds (time between steps?)")
+    return (f"warning: the tracks' median speed is {v:.3g} m/s{how}, outside the {low:g}-{high:g} m/s of people "
+            f"walking: check {' and '.join(fixes)}")
 
 
 def _n(count: int, word: str) -> str:

@@ -32,7 +32,8 @@ from .resample import EPS, resample_scene
 from .tracks import list_files, read_tracks, seconds_per_unit, summarize, time_steps, where
 
 CHUNK = 8192  # windows per piece from `iter_windows` (about 1.7 kB each with 12 neighbours)
-CACHE_KEYS = ("obs_len", "pred_len", "time_step", "dt", "max_gap", "fps", "neighbor_radius", "max_neighbors")
+CACHE_KEYS = ("obs_len", "pred_len", "time_step", "dt", "max_gap", "fps", "scale", "homography", "neighbor_radius",
+              "max_neighbors")
 MEMORY_KEYS = ("memory", "memory_radius", "memory_horizon")  # in the key only when memory is on
 
 
@@ -322,7 +323,7 @@ def cache_key(files: list[Path], cfg: DataConfig, mode: str) -> str:
     keys = CACHE_KEYS + (MEMORY_KEYS if cfg.memory > 0 else ())
     h.update(json.dumps({"version": __version__, "mode": mode, **{k: getattr(cfg, k) for k in keys}},
                         sort_keys=True).encode())
-    for f in files:
+    for f in files + ([Path(cfg.homography)] if cfg.homography else []):
         h.update(f.name.encode())  # the scene name comes from the file name
         with open(f, "rb") as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):
@@ -351,7 +352,7 @@ def load_windows(paths: Iterable[str | Path], cfg: DataConfig, cache_dir: str | 
 
 
 def _build(paths, cfg: DataConfig, mode: str) -> tuple[Windows, str]:
-    tracks = read_tracks(paths, fps=cfg.fps)
+    tracks = read_tracks(paths, fps=cfg.fps, scale=cfg.scale, homography=cfg.homography)
     return build_windows(tracks, cfg, mode), summarize(tracks, cfg.time_step).line()
 
 

@@ -1,5 +1,6 @@
-"""Any frame rate or timestamps: tracks are resampled onto the model's 0.4 s step, futures come back in the
-input's time base, and the same motion gives the same futures however it was sampled."""
+"""Your own tracks: any frame rate or timestamps (resampled onto the model's 0.4 s step) and any units (a scale
+or a homography to metres); futures come back in the input's time base and units, and the same motion gives
+the same futures however it was sampled and measured."""
 import numpy as np
 import pandas as pd
 import pytest
@@ -139,3 +140,69 @@ def test_a_model_trained_with_fps_records_it_for_its_predictions(tmp_path, plaza
     cfg.data.fps = 25.0
     w = build_windows(read_tracks(plaza, fps=cfg.data.fps), cfg.data)
     assert len(w) and (w.step == 10).all()  # 0.4 s at 25 frame ids per second
+
+
+H = np.array([[0.021, 0.002, -3.0], [-0.001, 0.025, -1.5], [0.00002, 0.00001, 1.0]])  # pixels -> metres
+
+
+def to_pixels(df: pd.DataFrame) -> pd.DataFrame:
+    from trajcvae.tracks import from_metres
+    uv = from_metres(df[["x", "y"]].to_numpy(), {"homography": H.tolist()})
+    return df.assign(x=uv[:, 0], y=uv[:, 1])
+
+
+def test_positions_in_centimetres_with_a_scale_give_the_same_futures_in_centimetres(model, plaza):
+    metres = model.predict(plaza, k=4, seed=2)
+    cm = model.predict(plaza.assign(x=plaza.x * 100, y=plaza.y * 100), k=4, seed=2, scale=0.01)
+    np.testing.assert_allclose(cm[["x", "y"]] / 100, metres[["x", "y"]], atol=1e-4)
+
+
+def test_pixels_at_10_hz_with_a_homography_give_the_same_futures_in_pixels(model, plaza, tmp_path):
+    """The done-when case: metres at 0.4 s, and pixels at 10 Hz in seconds through a homography."""
+    path = tmp_path / "H.txt"
+    np.savetxt(path, H)
+    metres = by_time(model.predict(plaza, k=4, seed=2), 1 / 25)
+    px = model.predict(to_pixels(upsample(plaza, 10.0)), k=4, seed=2, homography=path)
+    assert px.x.abs().max() > 100  # pixels, not metres
+    from trajcvae.tracks import to_metres
+    back = by_time(px.assign(**dict(zip("xy", to_metres(px[["x", "y"]].to_numpy(), {"homography": H.tolist()}).T))),
+                   1.0)
+    np.testing.assert_allclose(back[["x", "y"]], metres[["x", "y"]], atol=1e-4)
+
+
+def test_unit_mistakes_are_one_line(tmp_path, plaza):
+    frames = tmp_path / "f.csv"
+    plaza.to_csv(frames, index=False)
+    singular = tmp_path / "S.txt"
+    np.savetxt(singular, np.ones((3, 3)))
+    short = tmp_path / "short.txt"
+    short.write_text("1 0 0\n0 1 0\n")
+    out = tmp_path / "p.csv"
+    one_line_error(cli("predict", "pedestrian", frames, "--scale", 0.01, "--homography", singular, "--out", out),
+                   "--scale and --homography exclude each other")
+    one_line_error(cli("predict", "pedestrian", frames, "--scale", -1, "--out", out), "--scale must be a positive")
+    one_line_error(cli("predict", "pedestrian", frames, "--homography", singular, "--out", out), "singular")
+    one_line_error(cli("predict", "pedestrian", frames, "--homography", short, "--out", out),
+                   "expected a 3x3 matrix of 9 finite numbers (got 6 values)")
+    one_line_error(cli("predict", "pedestrian", frames, "--scale", 1e12, "--out", out),
+                   "beyond 1e+09", "check --scale/--homography")
+    one_line_error(cli("train", frames, "--homography", tmp_path / "nope.txt", "--out", tmp_path / "r"),
+                   "data.homography: no such file")
+    assert not out.exists()
+
+
+def test_speeds_no_walker_has_get_a_warning_that_names_the_fix(plaza, tmp_path):
+    """The median speed of people walking is 0.6-2.5 m/s on every ETH/UCY split: far outside it, the units or
+    the rate are probably wrong, and the summary is followed by one warning line naming the option."""
+    from trajcvae.tracks import plausibility
+    assert plausibility(read_tracks(plaza), 0.4) is None
+    assert plausibility(read_tracks(plaza.assign(frame=plaza.frame // 10)), 0.4) is None  # step 1: still 0.4 s
+    video = upsample(plaza, 25.0)
+    video = video.assign(frame=np.round(video.pop("time") * 25).astype(int))  # 25 fps frame ids, no --fps
+    assert "--fps" in plausibility(read_tracks(video), 0.4)
+    assert plausibility(read_tracks(video, fps=25), 0.4) is None
+    cm = plaza.assign(x=plaza.x * 100, y=plaza.y * 100)
+    assert "--scale" in plausibility(read_tracks(cm), 0.4)
+    cm.to_csv(tmp_path / "cm.csv", index=False)
+    r = cli("predict", "pedestrian", tmp_path / "cm.csv", "--out", tmp_path / "p.csv")
+    assert r.exit_code == 0 and "warning: the tracks' median speed is" in r.output
