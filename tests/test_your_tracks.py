@@ -206,3 +206,63 @@ def test_speeds_no_walker_has_get_a_warning_that_names_the_fix(plaza, tmp_path):
     cm.to_csv(tmp_path / "cm.csv", index=False)
     r = cli("predict", "pedestrian", tmp_path / "cm.csv", "--out", tmp_path / "p.csv")
     assert r.exit_code == 0 and "warning: the tracks' median speed is" in r.output
+
+
+def write_sdd(path, plaza: pd.DataFrame, px_per_m: float = 20.0) -> None:
+    """The plaza as an SDD annotations file: 30 fps frame ids (every frame), boxes in pixels, lost boxes,
+    quoted labels (agents alternate Pedestrian and Biker)."""
+    video = upsample(plaza, 30.0)
+    lines = []
+    for (agent, t, x, y) in video[["agent_id", "time", "x", "y"]].itertuples(index=False):
+        u, v = x * px_per_m, y * px_per_m
+        label = "Pedestrian" if agent % 2 else "Biker"
+        lines.append(f'{agent} {u - 8:.2f} {v - 15:.2f} {u + 8:.2f} {v + 15:.2f} {round(t * 30)} 0 0 0 "{label}"')
+    lines.append('999 0 0 10 10 0 1 0 0 "Pedestrian"')  # a lost box: dropped
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_sdd_annotations_are_box_centres_at_30_fps_with_their_label(model, plaza, tmp_path):
+    sdd = tmp_path / "deathCircle" / "video0" / "annotations.txt"
+    write_sdd(sdd, plaza)
+    tracks = read_tracks([sdd], scale=1 / 20.0)
+    assert tracks.attrs["fps"] == 30.0 and 999 not in set(tracks.agent_id)
+    assert set(tracks.label) == {"Pedestrian", "Biker"} and tracks.scene.iloc[0] == "deathCircle_video0"
+    r = cli("predict", "pedestrian", sdd, "--scale", 0.05, "--classes", "Pedestrian", "-k", 3,
+            "--out", tmp_path / "p.csv")
+    assert r.exit_code == 0, r.output
+    out = pd.read_csv(tmp_path / "p.csv")
+    assert list(out.columns)[:4] == ["scene", "agent_id", "label", "t0"] and set(out.label) == {"Pedestrian"}
+    assert (out.agent_id % 2 == 1).all()
+    # The same futures as the plaza's pedestrians in metres at 0.4 s, in pixels and 30 fps frame ids.
+    plain = by_time(model.predict(plaza[plaza.agent_id % 2 == 1], k=3, seed=0), 1 / 25)
+    got = by_time(out.assign(x=out.x / 20, y=out.y / 20), 1 / 30)
+    np.testing.assert_allclose(got[["t0", "at"]], plain[["t0", "at"]], atol=1e-6)
+    np.testing.assert_allclose(got[["x", "y"]], plain[["x", "y"]], atol=2e-3)  # boxes written to 0.01 px
+    one_line_error(cli("predict", "pedestrian", sdd, "--classes", "Skater", "--out", tmp_path / "q.csv"),
+                   "no agent of those classes", "Biker, Pedestrian")
+
+
+def test_trajnetplusplus_ndjson_reads_its_tracks_at_its_rate(model, plaza, tmp_path):
+    import json
+    path = tmp_path / "plaza.ndjson"
+    with open(path, "w") as f:
+        f.write(json.dumps({"scene": {"id": 0, "p": 1, "s": 0, "e": 400, "fps": 2.5, "tag": [1, []]}}) + "\n")
+        for row in plaza.sort_values(["frame", "agent_id"]).itertuples(index=False):
+            f.write(json.dumps({"track": {"f": int(row.frame), "p": int(row.agent_id), "x": row.x, "y": row.y}})
+                    + "\n")
+    tracks = read_tracks([path])
+    assert tracks.attrs["fps"] == 25.0  # one sample every 10 frame ids, 2.5 samples a second
+    got = model.predict([path], k=3, seed=0)
+    want = model.predict(plaza, k=3, seed=0)
+    np.testing.assert_allclose(got[["x", "y"]], want[["x", "y"]], atol=1e-9)
+    bad = tmp_path / "bad.ndjson"
+    bad.write_text('{"track": {"f": 0, "p": 1, "x": 0, "y": 0}}\n{"track": {"f": 10, "p": 1}}\n')
+    with pytest.raises(DataError, match="bad.ndjson line 2: not a TrajNet\\+\\+ record"):
+        read_tracks([bad])
+
+
+def test_a_label_column_travels_through_to_the_predictions(model, plaza):
+    labelled = plaza.assign(label=np.where(plaza.agent_id % 2 == 1, "adult", "child"))
+    out = model.predict(labelled, k=2, seed=0)
+    assert (out.label == np.where(out.agent_id % 2 == 1, "adult", "child")).all()

@@ -32,6 +32,8 @@ ScaleOpt = Annotated[Optional[float], typer.Option(help="Metres per unit of the 
                      "centimetres, 0.3048 for feet); futures come back in the input's units.", show_default=False)]
 HomographyOpt = Annotated[Optional[Path], typer.Option(help="Text file of a 3x3 matrix taking image pixels (u, v, 1) "
                           "to metres (as ETH/UCY's H.txt); futures come back in pixels.", show_default=False)]
+ClassesOpt = Annotated[Optional[str], typer.Option(help="Comma-separated labels of the agents to keep, e.g. "
+                       "Pedestrian,Biker (SDD's classes, or a CSV `label` column).", show_default=False)]
 ClusterOpt = Annotated[Optional[int], typer.Option(
     help="Draw this many futures per agent and return the K means of their k-means clusters (a test-time "
          "selection that spreads the K futures; not plain prior sampling). Default: K plain draws.")]
@@ -77,6 +79,7 @@ def train(
     fps: FpsOpt = None,
     scale: ScaleOpt = None,
     homography: HomographyOpt = None,
+    classes: ClassesOpt = None,
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="Any config option, e.g. "
                     "--set model.hidden=64 (repeatable).")] = None,
     resume: Annotated[bool, typer.Option(help="Continue the run in --out from its last checkpoint.")] = False,
@@ -93,7 +96,7 @@ def train(
     overrides = list(set_ or [])
     for key, value in (("train.epochs", epochs), ("train.seed", seed), ("train.device", device),
                        ("data.time_step", time_step), ("train.max_grad_norm", max_grad_norm), ("data.fps", fps),
-                       ("data.scale", scale), ("data.homography", homography)):
+                       ("data.scale", scale), ("data.homography", homography), ("data.classes", classes)):
         if value is not None:
             overrides.append(f"{key}={value}")
     cfg = load_config(config, overrides)
@@ -123,12 +126,14 @@ def predict(
     fps: FpsOpt = None,
     scale: ScaleOpt = None,
     homography: HomographyOpt = None,
+    classes: ClassesOpt = None,
 ):
     """K futures per agent: columns scene, agent_id, t0, sample, step, frame, x, y."""
     from .predict import predict_to_file
 
     r = predict_to_file(model, data, out, k=k, seed=seed, every_window=every_window, device=device, log=info,
-                        cluster_from=cluster_from, fps=fps, scale=scale, homography=homography)
+                        cluster_from=cluster_from, fps=fps, scale=scale, homography=homography,
+                        classes=classes.split(",") if classes else None)
     note = f" ({r.skipped} agents with a single position at their latest frame were not predicted)" \
         if r.skipped else ""
     Console().print(escape(f"{r.n_windows} windows x {k} samples -> {out}{note}"), highlight=False, soft_wrap=True)
@@ -147,6 +152,7 @@ def evaluate(
     fps: FpsOpt = None,
     scale: ScaleOpt = None,
     homography: HomographyOpt = None,
+    classes: ClassesOpt = None,
 ):
     """minADE/minFDE@K per scene and overall, beside constant-velocity baselines."""
     from .atomic import write_text
@@ -159,7 +165,7 @@ def evaluate(
     if json_out is not None:
         check_output(json_out, "--json")
     predictor = TrajCVAE.load(model, device=device)
-    tracks = predictor.read(data, fps, scale, homography)
+    tracks = predictor.read(data, fps, scale, homography, classes.split(",") if classes else None)
     info(summarize(tracks, predictor.config.data.time_step).line())
     warning = plausibility(tracks, predictor.config.data.dt)
     if warning:

@@ -23,7 +23,7 @@ from .config import Config, check_output, check_sampling, resolve_device
 from .errors import TrajCVAEError
 from .batch import WindowTensors, make_batch
 from .model import CVAE
-from .tracks import TrackSummary, from_metres, plausibility, read_tracks, seconds_per_unit, summarize, time_steps
+from .tracks import AGENT_COLUMNS, TrackSummary, from_metres, plausibility, read_tracks, seconds_per_unit, summarize, time_steps
 from .windows import Windows, build_windows, concat_windows, iter_windows, no_windows_error
 
 BUILTIN = {"pedestrian": Path(__file__).parent / "models" / "pedestrian.pt"}
@@ -107,14 +107,14 @@ class TrajCVAE:
 
     # --- tracks -> table ----------------------------------------------------------------------
     def read(self, data: pd.DataFrame | Iterable[str | Path], fps: float | None = None, scale: float | None = None,
-             homography: str | Path | None = None) -> pd.DataFrame:
+             homography: str | Path | None = None, classes: Iterable[str] | None = None) -> pd.DataFrame:
         """The track table of `data` (files, or a DataFrame), positions in metres. Frame ids are `fps` per
         second (default: the rate of the model's own training files, `data.fps`, where it had one);
-        `scale`/`homography`: see `tracks.read_tracks`."""
+        `scale`, `homography`, `classes`: see `tracks.read_tracks`."""
         if isinstance(data, pd.DataFrame) and "_line" in data:
             return data
         return read_tracks(data, fps=fps if fps is not None else self.config.data.fps, scale=scale,
-                           homography=homography)
+                           homography=homography, classes=classes)
 
     def make_windows(self, data: pd.DataFrame | Iterable[str | Path], every_window: bool = False,
                      fps: float | None = None) -> Windows:
@@ -123,7 +123,8 @@ class TrajCVAE:
 
     def predict(self, data: pd.DataFrame | Iterable[str | Path], k: int = 20, seed: int = 0,
                 every_window: bool = False, cluster_from: int | None = None, fps: float | None = None,
-                scale: float | None = None, homography: str | Path | None = None) -> pd.DataFrame:
+                scale: float | None = None, homography: str | Path | None = None,
+                classes: Iterable[str] | None = None) -> pd.DataFrame:
         """K futures per agent as a long table (see `OUTPUT_COLUMNS`), in the input's time base and units.
 
         data: a DataFrame with `frame` (or `time` in seconds), `agent_id, x, y` (and optionally `scene`), or
@@ -131,10 +132,10 @@ class TrajCVAE:
         for every (agent, t0) whose obs_len observed and pred_len future steps are present (evaluation
         mode). cluster_from: see `sample`. fps, scale, homography: the input's rate and units (see `read`).
         """
-        tracks = self.read(data, fps, scale, homography)
+        tracks = self.read(data, fps, scale, homography, classes)
         w = self.make_windows(tracks, every_window)
         samples = from_metres(self.sample(w, k=k, seed=seed, cluster_from=cluster_from), tracks.attrs.get("units"))
-        return samples_to_frame(w, samples, time_column=time_column(tracks))
+        return samples_to_frame(w, samples, time_column=time_column(tracks), extra=agent_values(tracks, w))
 
 
 @dataclass
@@ -149,7 +150,7 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
                     seed: int = 0, every_window: bool = False, device: str = "cpu",
                     log: Callable[[str], None] | None = None, chunk: int | None = None,
                     cluster_from: int | None = None, fps: float | None = None, scale: float | None = None,
-                    homography: str | Path | None = None) -> PredictResult:
+                    homography: str | Path | None = None, classes: Iterable[str] | None = None) -> PredictResult:
     """Load a model, predict K futures for `data` and write the table to `out`, in the input's time base and
     units (`fps`, `scale`, `homography`: see `TrajCVAE.read`).
 
@@ -167,7 +168,7 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
     if fits < 1:
         raise TrajCVAEError(f"-k {k}: the output for one agent alone would not fit in memory; use a smaller -k")
     chunk = chunk or int(min(max(64, 1_000_000 // rows_per_window), fits))
-    tracks = predictor.read(data, fps, scale, homography)
+    tracks = predictor.read(data, fps, scale, homography, classes)
     summary = summarize(tracks, dc.time_step)
     if log is not None:
         log(summary.line())
@@ -192,7 +193,7 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
             pending.clear()
             samples = predictor.sample(w, k=k, seed=seed, batch_size=batch, cluster_from=cluster_from)
             writer.write(samples_to_frame(w, from_metres(samples, tracks.attrs.get("units")), scenes, integral,
-                                          time_column(tracks)))
+                                          time_column(tracks), agent_values(tracks, w)))
 
         for part in iter_windows(tracks, dc, mode, chunk=chunk):
             skipped += part.skipped
@@ -220,13 +221,30 @@ def free_memory() -> int | None:
     return None
 
 
+def agent_values(tracks: pd.DataFrame, w: Windows) -> dict[str, np.ndarray]:
+    """The per-agent columns of the input (`tracks.AGENT_COLUMNS`, e.g. `label`) for each window of `w`: the
+    agent's latest non-empty value."""
+    extras = [c for c in AGENT_COLUMNS if c in tracks.columns]
+    if not extras or not len(w):
+        return {}
+    key = pd.MultiIndex.from_arrays([tracks["scene"].astype(str), tracks["agent_id"]])
+    out = {}
+    for c in extras:
+        values = pd.Series(tracks[c].to_numpy(), index=key)
+        latest = values[values != ""].groupby(level=[0, 1]).last()
+        wanted = pd.MultiIndex.from_arrays([pd.Index(w.scene.astype(str)), pd.Index(w.agent_id)])
+        out[c] = latest.reindex(wanted).fillna("").to_numpy(dtype=object)
+    return out
+
+
 def time_column(tracks: pd.DataFrame) -> str:
     """The output's time column: `time` (seconds) for an input with a time column, else `frame`."""
     return "time" if tracks.attrs.get("time_base") == "seconds" else "frame"
 
 
 def samples_to_frame(w: Windows, samples: np.ndarray, scenes: list[str] | None = None,
-                     integral: bool | None = None, time_column: str = "frame") -> pd.DataFrame:
+                     integral: bool | None = None, time_column: str = "frame",
+                     extra: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
     """(N, K, P, 2) samples of windows `w` -> the long output table (`OUTPUT_COLUMNS`, with `time_column`
     holding each future position's time in the input's time base).
 
@@ -242,6 +260,7 @@ def samples_to_frame(w: Windows, samples: np.ndarray, scenes: list[str] | None =
     return pd.DataFrame({
         "scene": _repeat_categorical(w.scene, rep, scenes),
         "agent_id": np.repeat(w.agent_id, rep),
+        **{c: np.repeat(v, rep) for c, v in (extra or {}).items()},
         "t0": np.round(t0).astype(np.int64) if integral else t0,
         "sample": np.tile(np.repeat(np.arange(K), P), N),
         "step": step,

@@ -32,8 +32,12 @@ from .errors import DataError
 
 REQUIRED = ("frame", "agent_id", "x", "y")
 TIME_NAMES = ("time", "t", "timestamp")  # a column in seconds that may stand in for `frame`
+# Per-agent columns kept beside the positions and carried through to the predictions (e.g. SDD's label).
+AGENT_COLUMNS = ("label", "type", "class", "category")
 TRACK_COLUMNS = ["scene", "frame", "agent_id", "x", "y", "_file", "_line"]
-SUFFIXES = (".csv", ".txt", ".tsv", ".parquet")
+SUFFIXES = (".csv", ".txt", ".tsv", ".parquet", ".ndjson")
+SDD_FIELDS = ("agent_id", "xmin", "ymin", "xmax", "ymax", "frame", "lost", "occluded", "generated", "label")
+SDD_FPS = 30.0  # the Stanford Drone Dataset's videos
 SNIFF_BYTES = 1 << 20  # the header (or first row) must lie within the first MiB
 SLOW_CHUNK = 200_000  # rows per chunk when re-reading a bad file as text to find the line at fault
 MAX_COORD = 1e9  # larger positions are no coordinates in metres (UTM northings stay below 1e7)
@@ -47,7 +51,7 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
         if p.is_dir():
             found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUFFIXES)
             if not found:
-                raise DataError(f"{p}: directory holds no .csv/.txt/.tsv/.parquet files")
+                raise DataError(f"{p}: directory holds no .csv/.txt/.tsv/.parquet/.ndjson files")
             files.extend(found)
         elif p.is_file():
             files.append(p)
@@ -66,13 +70,17 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = None, scale: float | None = None,
-                homography: str | Path | np.ndarray | None = None) -> pd.DataFrame:
+                homography: str | Path | np.ndarray | None = None,
+                classes: Iterable[str] | None = None) -> pd.DataFrame:
     """Read files (or check a DataFrame) into the canonical track table.
 
     CSV files need a header holding at least `frame, agent_id, x, y` (any order or case; an optional
     `scene` column; other columns are ignored); a `time` (or `t`, `timestamp`) column in seconds may stand
     in for `frame`. Headerless files are read as ETH/UCY: `frame agent_id x y`, whitespace or comma
-    separated. The scene is the `scene` column, or else the file's stem.
+    separated. The scene is the `scene` column, or else the file's stem. Two formats are recognised by
+    their content: the Stanford Drone Dataset's `annotations.txt` (bounding boxes in pixels at 30 fps: box
+    centres, lost boxes dropped, the quoted class kept as `label`) and TrajNet++ `.ndjson` (its `track`
+    records; frame ids at the rate its `scene` records give). `classes` keeps only agents of those labels.
 
     The table's time column is always called `frame`; `df.attrs["time_base"]` says what it holds:
     "seconds" (a time column), "frames" (frame ids at `fps` per second, `attrs["fps"]`), or "steps" (frame
@@ -92,6 +100,11 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
         files = list_files(paths)
         tables, n_files = [_read_one(f) for f in files], len(files)
         names = [str(f) for f in files]
+    if classes is not None:
+        tables = [_only_classes(t, list(classes), name) for t, name in zip(tables, names)]
+    own_fps = {t.attrs.get("fps") for t in tables}  # a format's own rate (SDD's 30 fps, TrajNet++'s)
+    if fps is None and len(own_fps) == 1 and None not in own_fps:
+        fps = own_fps.pop()
     seconds = [bool(t.attrs.get("seconds")) for t in tables]
     if any(seconds) and not all(seconds):
         raise DataError(f"{names[seconds.index(True)]} has a time column in seconds but "
@@ -111,6 +124,19 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
                             "--scale/--homography)")
         df["x"], df["y"] = xy[:, 0], xy[:, 1]
     return df
+
+
+def _only_classes(t: pd.DataFrame, classes: list[str], name: str) -> pd.DataFrame:
+    """The rows of agents whose `label` is one of `classes` (any case)."""
+    if "label" not in t.columns:
+        raise DataError(f"--classes: {name} has no label column (SDD annotations or a CSV `label` column)")
+    wanted = {c.strip().lower() for c in classes if c.strip()}
+    kept = t[np.isin(np.char.lower(t["label"].to_numpy(dtype=str)), list(wanted))].reset_index(drop=True)
+    kept.attrs.update(t.attrs)
+    if not len(kept):
+        found = ", ".join(sorted(set(t["label"].astype(str)) - {""})[:8])
+        raise DataError(f"--classes {','.join(classes)}: no agent of those classes in {name} (it has: {found})")
+    return kept
 
 
 def _units(scale: float | None, homography) -> dict | None:
@@ -188,8 +214,13 @@ def _combine(tables: list[pd.DataFrame], n_files: int) -> pd.DataFrame:
             t["agent_id"] = t["agent_id"].astype(str).to_numpy(dtype=object)
     scene = pd.api.types.union_categoricals([t["scene"].array for t in tables], sort_categories=True)
     files = pd.api.types.union_categoricals([t["_file"].array for t in tables])
+    extras = [c for c in AGENT_COLUMNS if any(c in t.columns for t in tables)]
+    for t in tables:
+        for c in extras:
+            if c not in t.columns:
+                t[c] = ""
     col = {c: (np.concatenate([t[c].to_numpy() for t in tables]) if len(tables) > 1 else tables[0][c].to_numpy())
-           for c in ("frame", "agent_id", "x", "y", "_line")}
+           for c in ("frame", "agent_id", "x", "y", "_line", *extras)}
     del tables
     scene_codes = scene.codes
     agent_key = col["agent_id"] if all(numeric) else pd.factorize(col["agent_id"], sort=True)[0]
@@ -221,7 +252,7 @@ def _combine(tables: list[pd.DataFrame], n_files: int) -> pd.DataFrame:
         scene = pd.Categorical.from_codes(scene_codes[order], dtype=scene.dtype)
         files = pd.Categorical.from_codes(files.codes[order], dtype=files.dtype)
     df = pd.DataFrame({"scene": scene, **{c: col[c] for c in ("frame", "agent_id", "x", "y")}, "_file": files,
-                       "_line": col["_line"]}, copy=False)
+                       "_line": col["_line"], **{c: col[c] for c in extras}}, copy=False)
     df.attrs.update(files=n_files, duplicates_dropped=dropped)
     return df
 
@@ -359,7 +390,11 @@ def _n(count: int, word: str) -> str:
 def _read_one(path: Path) -> pd.DataFrame:
     if path.suffix.lower() == ".parquet":
         return _read_parquet(path)
+    if path.suffix.lower() == ".ndjson":
+        return _read_trajnet(path)
     fmt = _sniff(path)
+    if fmt.sdd:
+        return _read_sdd(path, fmt)
     table = _read_fast(path, fmt)
     if table is None:  # something is wrong: find the first bad line, slowly, chunk by chunk
         table = _read_slow(path, fmt)
@@ -384,7 +419,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
 
         names = pq.read_schema(path).names
         usable = _time_alias([str(c).strip().lower() for c in names])[0]
-        wanted = [c for c, u in zip(names, usable) if u in REQUIRED + ("scene",)]
+        wanted = [c for c, u in zip(names, usable) if u in REQUIRED + ("scene",) + AGENT_COLUMNS]
         raw = pd.read_parquet(path, columns=wanted or None)
     except Exception as e:  # pyarrow raises many types for a non-Parquet file
         raise DataError(f"{path}: cannot read as Parquet ({type(e).__name__})") from None
@@ -399,6 +434,7 @@ class _Format:
     names: list[str] | None  # lower-cased header names, None for a headerless file
     n_fields: int
     seconds: bool = False  # the time column is in seconds (`time`, `t` or `timestamp`), read as `frame`
+    sdd: bool = False  # a Stanford Drone Dataset annotations file
 
 
 def _sniff(path: Path) -> _Format:
@@ -434,6 +470,9 @@ def _sniff(path: Path) -> _Format:
     sep = "," if "," in first else ";" if ";" in first else r"\s+"
     fields = next(csv.reader([first], delimiter=sep)) if sep != r"\s+" else first.split()
     fields = [f.strip() for f in fields]
+    if sep == r"\s+" and len(fields) == len(SDD_FIELDS) and all(_parses(f) for f in fields[:9]) \
+            and not _parses(fields[9]):  # track, box, frame, lost, occluded, generated, "label"
+        return _Format(encoding, sep, skip, list(SDD_FIELDS), len(SDD_FIELDS), sdd=True)
     if all(_parses(f) for f in fields):  # numbers only: a headerless ETH/UCY-style file
         if len(fields) != 4:
             raise DataError(f"{path}: line {skip + 1} has {len(fields)} columns and no header; headerless files "
@@ -455,6 +494,8 @@ def _read_fast(path: Path, fmt: _Format) -> pd.DataFrame | None:
     cols = {c: (fmt.names.index(c) if fmt.names else i) for i, c in enumerate(REQUIRED)}
     if fmt.names and "scene" in fmt.names:
         cols["scene"] = fmt.names.index("scene")
+    extras = [c for c in AGENT_COLUMNS if fmt.names and c in fmt.names]
+    cols.update({c: fmt.names.index(c) for c in extras})
     header_lines = fmt.skip + (1 if fmt.names else 0)
     # Every column is parsed (no usecols: with it pandas silently drops fields beyond the header's); the
     # ones not used are read as categories, cheap for the few repeated values such columns usually hold.
@@ -501,7 +542,89 @@ def _read_fast(path: Path, fmt: _Format) -> pd.DataFrame | None:
         out["scene"] = pd.Categorical.from_codes(np.zeros(len(raw), np.int8), categories=[path.stem])
     out["_file"] = pd.Categorical.from_codes(np.zeros(len(raw), np.int8), categories=[str(path)])
     out["_line"] = lines
+    for c in extras:
+        out[c] = _text(raw[c])
     return pd.DataFrame(out, copy=False)
+
+
+def _text(values: pd.Series) -> np.ndarray:
+    """A per-agent column as stripped strings, "" where missing."""
+    v = values.astype(object)
+    return np.asarray(v.where(v.notna(), "").astype(str).str.strip(), dtype=object)
+
+
+def _read_sdd(path: Path, fmt: _Format) -> pd.DataFrame:
+    """Stanford Drone Dataset annotations -> box centres (pixels) of the boxes not lost, with their label."""
+    with _parse_errors(path), warnings.catch_warnings():
+        warnings.simplefilter("ignore", pd.errors.ParserWarning)
+        raw = pd.read_csv(path, sep=r"\s+", header=None, names=list(SDD_FIELDS), skiprows=fmt.skip, dtype=str,
+                          encoding=fmt.encoding, skip_blank_lines=True, quotechar='"', engine="c")
+    lines = np.arange(len(raw), dtype=np.int64) + fmt.skip + 1  # blank lines inside are rare; see below
+    num = {}
+    for c in SDD_FIELDS[:9]:
+        v = pd.to_numeric(raw[c], errors="coerce").to_numpy(dtype=np.float64)
+        if not np.isfinite(v).all():
+            i = int(np.flatnonzero(~np.isfinite(v))[0])
+            raise DataError(f"{path} line {lines[i]}: SDD column '{c}' value {raw[c].iloc[i]!r} is not a number")
+        num[c] = v
+    keep = num["lost"] == 0
+    if not keep.any():
+        raise DataError(f"{path}: every box is marked lost (no positions)")
+    table = pd.DataFrame({
+        "frame": num["frame"][keep], "agent_id": num["agent_id"][keep].astype(np.int64),
+        "x": (num["xmin"][keep] + num["xmax"][keep]) / 2, "y": (num["ymin"][keep] + num["ymax"][keep]) / 2,
+        "_line": lines[keep], "label": _text(raw["label"][keep].str.strip('"')),
+    })
+    table["scene"] = pd.Categorical.from_codes(np.zeros(len(table), np.int8), categories=[_scene_of(path)])
+    table["_file"] = pd.Categorical.from_codes(np.zeros(len(table), np.int8), categories=[str(path)])
+    table = table[TRACK_COLUMNS + ["label"]]
+    table.attrs.update(seconds=False, fps=SDD_FPS)
+    return table
+
+
+def _scene_of(path: Path) -> str:
+    """SDD keeps every video's annotations in a file named annotations.txt: its folders name the scene."""
+    if path.stem == "annotations" and path.parent.name:
+        return f"{path.parent.parent.name}_{path.parent.name}" if path.parent.parent.name else path.parent.name
+    return path.stem
+
+
+def _read_trajnet(path: Path) -> pd.DataFrame:
+    """TrajNet++ ndjson: its `track` records (frame, pedestrian, x, y in metres). Frame ids are at the rate
+    of its `scene` records (`fps` samples per second, one sample every `step` frame ids)."""
+    import json
+
+    rows, rates = [], set()
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+                if "track" in rec:
+                    t = rec["track"]
+                    rows.append((float(t["f"]), t["p"], float(t["x"]), float(t["y"]), n))
+                elif "scene" in rec and "fps" in rec["scene"]:
+                    rates.add(float(rec["scene"]["fps"]))
+            except (ValueError, KeyError, TypeError) as e:
+                raise DataError(f"{path} line {n}: not a TrajNet++ record ({type(e).__name__}: {e})") from None
+    if not rows:
+        raise DataError(f"{path}: no TrajNet++ track records")
+    frame, agent, x, y, lines = (np.array(v) for v in zip(*rows))
+    table = pd.DataFrame({"frame": frame, "agent_id": agent, "x": x.astype(np.float64),
+                          "y": y.astype(np.float64), "_line": lines})
+    table = _canonical(table, str(path), path.stem, first_line=1)
+    table["_line"] = lines  # the ndjson lines, not the table's rows
+    fps = None
+    if len(rates) == 1:  # frame ids step by `step` between samples taken `rate` times a second
+        o = np.lexsort((frame, agent))
+        diffs = np.diff(frame[o])[agent[o][1:] == agent[o][:-1]]
+        diffs = diffs[diffs > 0]
+        if len(diffs):
+            vals, counts = np.unique(diffs, return_counts=True)
+            fps = rates.pop() * float(vals[np.argmax(counts)])
+    table.attrs.update(seconds=False, fps=fps)
+    return table
 
 
 def _read_slow(path: Path, fmt: _Format) -> pd.DataFrame:
@@ -565,6 +688,8 @@ def _canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int, row_wo
         if list(raw.columns).count(c) > 1:
             raise DataError(f"{name}: column '{c}' appears {list(raw.columns).count(c)} times (any case)")
     wanted = [c for c in REQUIRED + ("scene",) if c in raw.columns]
+    extras = [c for c in AGENT_COLUMNS if c in raw.columns]
+    kept = {c: _text(raw[c]) for c in extras}
     raw = raw[wanted]
     for c in wanted:  # blank text is a missing value
         if raw[c].dtype == object or pd.api.types.is_string_dtype(raw[c]):
@@ -575,6 +700,7 @@ def _canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int, row_wo
     lines = pd.Series(np.arange(len(raw), dtype=np.int64) + first_line, index=raw.index)
     blank = raw[list(REQUIRED)].isna().all(axis=1)
     raw, lines = raw[~blank], lines[~blank]
+    kept = {c: v[~blank.to_numpy()] for c, v in kept.items()}
     if len(raw) == 0:
         if allow_empty:
             return pd.DataFrame(columns=TRACK_COLUMNS)
@@ -598,6 +724,8 @@ def _canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int, row_wo
         out["scene"] = pd.Categorical.from_codes(np.zeros(len(out), np.int8), categories=[scene])
     out["_file"] = pd.Categorical.from_codes(np.zeros(len(out), np.int8), categories=[name])
     out = out[TRACK_COLUMNS]
+    for c, v in kept.items():
+        out[c] = v
     out.attrs["seconds"] = seconds
     return out
 

@@ -32,8 +32,8 @@ from .resample import EPS, resample_scene
 from .tracks import list_files, read_tracks, seconds_per_unit, summarize, time_steps, where
 
 CHUNK = 8192  # windows per piece from `iter_windows` (about 1.7 kB each with 12 neighbours)
-CACHE_KEYS = ("obs_len", "pred_len", "time_step", "dt", "max_gap", "fps", "scale", "homography", "neighbor_radius",
-              "max_neighbors")
+CACHE_KEYS = ("obs_len", "pred_len", "time_step", "dt", "max_gap", "fps", "scale", "homography", "classes",
+              "neighbor_radius", "max_neighbors")
 MEMORY_KEYS = ("memory", "memory_radius", "memory_horizon")  # in the key only when memory is on
 
 
@@ -352,7 +352,8 @@ def load_windows(paths: Iterable[str | Path], cfg: DataConfig, cache_dir: str | 
 
 
 def _build(paths, cfg: DataConfig, mode: str) -> tuple[Windows, str]:
-    tracks = read_tracks(paths, fps=cfg.fps, scale=cfg.scale, homography=cfg.homography)
+    tracks = read_tracks(paths, fps=cfg.fps, scale=cfg.scale, homography=cfg.homography,
+                         classes=cfg.classes.split(",") if cfg.classes else None)
     return build_windows(tracks, cfg, mode), summarize(tracks, cfg.time_step).line()
 
 
