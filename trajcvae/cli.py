@@ -302,13 +302,18 @@ def visualize(
     frames: Annotated[int, typer.Option(help="Animation frames (--animate).")] = 40,
     size: SizeOpt = None,
     device: DeviceOpt = "cpu",
+    fps: FpsOpt = None,
+    scale: ScaleOpt = None,
+    homography: HomographyOpt = None,
+    classes: ClassesOpt = None,
 ):
     """Draw predicted futures: one agent, a --grid of windows, a --scene-frame crowd view or an --animate GIF."""
     from .visualize import visualize as run
 
     path = run(model, data, out, scene=scene, agent=agent, t0=t0, k=k, seed=seed,
                density=density_steps if density else None, grid=grid, worst=worst, best=best,
-               scene_frame=scene_frame, animate=animate, frames=frames, size=size, device=device)
+               scene_frame=scene_frame, animate=animate, frames=frames, size=size, device=device, fps=fps,
+               scale=scale, homography=homography, classes=classes.split(",") if classes else None)
     Console().print(f"-> {path}", highlight=False)
 
 

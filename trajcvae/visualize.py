@@ -24,7 +24,7 @@ from .errors import DataError, TrajCVAEError
 from .metrics import min_ade_fde
 from .plots import CURVE_COLUMNS, DPI, SceneView, animate_scene, plot_curves, plot_scene, plot_windows, plt
 from .predict import OUTPUT_COLUMNS, TrajCVAE
-from .tracks import read_tracks, time_steps
+from .tracks import read_tracks, seconds_per_unit, time_steps, to_metres
 from .windows import Windows, build_windows, concat_windows
 
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
@@ -75,22 +75,34 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
               scene: str | None = None, agent: str | None = None, t0: float | None = None, k: int = 20,
               seed: int | None = None, density: str | None = None, grid: int | None = None, worst: bool = False,
               best: bool = False, scene_frame: float | None = None, animate: str | Path | None = None,
-              frames: int = 40, size: str | None = None, device: str = "cpu") -> Path:
+              frames: int = 40, size: str | None = None, device: str = "cpu", fps: float | None = None,
+              scale: float | None = None, homography: str | Path | None = None,
+              classes: Iterable[str] | None = None) -> Path:
     """Draw predicted futures over the tracks of `data` and write the picture; returns its path.
 
     model: a checkpoint / built-in name (futures are sampled), or a predictions table (.csv/.parquet from
     `trajcvae predict`; its futures are drawn). One of four pictures: one agent's window (default), a
     `grid` of windows (`worst`/`best` by minADE, random with `seed`, else spread over the data), every
     agent at `scene_frame`, or an `animate`d GIF of the scene. `density` ("all" or "final") shades a KDE
-    of the predicted positions of all steps or of the final step."""
+    of the predicted positions of all steps or of the final step. `fps`, `scale`, `homography`, `classes`:
+    the input's rate, units and agents, as for `predict`; pictures are in metres."""
     check_k(k)
     check_seed(seed)
     check_output(animate if animate is not None else out, "--animate" if animate is not None else "--out")
     px = parse_size(size)
     _check_options(out, agent, t0, grid, worst, best, scene_frame, animate, frames, density)
-    futures = (TableFutures(read_predictions(model), str(model)) if is_predictions_path(model)
-               else ModelFutures(TrajCVAE.load(model, device=device), k, 0 if seed is None else seed))
-    tracks = SceneTracks(read_tracks(data), futures.cfg.time_step)
+    if is_predictions_path(model):
+        table = read_predictions(model)
+        df = read_tracks(data, fps=fps, scale=scale, homography=homography, classes=classes)
+        xy = to_metres(table[["x", "y"]].to_numpy(dtype=np.float64), df.attrs.get("units"))
+        futures = TableFutures(table.assign(x=xy[:, 0], y=xy[:, 1]), str(model))
+        dt = 0.4
+    else:
+        predictor = TrajCVAE.load(model, device=device)
+        df = predictor.read(data, fps, scale, homography, classes)
+        futures = ModelFutures(predictor, k, 0 if seed is None else seed)
+        dt = predictor.config.data.dt
+    tracks = SceneTracks(df, futures.cfg.time_step, dt)
     if animate is not None:
         return _animation(tracks, futures, Path(animate), scene, scene_frame, frames, px, density)
     if scene_frame is not None:
@@ -245,6 +257,8 @@ def read_predictions(path: str | Path) -> pd.DataFrame:
         df = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
     except Exception as e:  # pandas/pyarrow raise many types for an unreadable file
         raise TrajCVAEError(f"MODEL {path}: cannot read it as a predictions table ({type(e).__name__})") from None
+    if "time" in df.columns and "frame" not in df.columns:  # futures of an input with a time column
+        df = df.rename(columns={"time": "frame"})
     missing = [c for c in OUTPUT_COLUMNS if c not in df.columns]
     if missing:
         raise TrajCVAEError(f"MODEL {path}: not a predictions file from `trajcvae predict` (missing column(s) "
@@ -309,9 +323,12 @@ class TableFutures:
 class SceneTracks:
     """The track table of DATA, with per-scene lookups and causal windows at any frame."""
 
-    def __init__(self, df: pd.DataFrame, time_step: float | None = None):
+    def __init__(self, df: pd.DataFrame, time_step: float | None = None, dt: float = 0.4):
         self.df = df
-        self.step = time_steps(df, time_step).step  # scene -> frame-id step
+        spu = seconds_per_unit(df)
+        self.step = time_steps(df, time_step).step  # scene -> one model step, in the input's time units
+        if spu is not None:  # resampled onto the model's step (see resample.py)
+            self.step = {scene: dt / spu for scene in self.step}
         self.by_scene = {str(s): g for s, g in df.groupby("scene", sort=True)}
         self.scenes = list(self.by_scene)
         self._ref = pd.DataFrame({"scene": df["scene"].astype(str), "agent_id": df["agent_id"].astype(str),
@@ -367,6 +384,7 @@ class SceneTracks:
         sub = g[(g["frame"] >= lo) & (g["frame"] <= frame + 1e-6 * step)]
         if sub.empty:
             return None
+        sub.attrs.update(self.df.attrs)  # the time base and units: a resampled input stays one
         try:
             w = build_windows(sub, replace(cfg, time_step=step), mode="latest")
         except DataError:
