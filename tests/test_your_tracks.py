@@ -266,3 +266,13 @@ def test_a_label_column_travels_through_to_the_predictions(model, plaza):
     labelled = plaza.assign(label=np.where(plaza.agent_id % 2 == 1, "adult", "child"))
     out = model.predict(labelled, k=2, seed=0)
     assert (out.label == np.where(out.agent_id % 2 == 1, "adult", "child")).all()
+
+
+def test_georeferenced_coordinates_give_the_same_futures_once_shifted_back(model, plaza):
+    """UTM-like positions (+500 km east, +5000 km north): float32 alone resolves them to 0.5 m; the windows
+    are shifted in float64 first, so the futures are those of the unshifted tracks, to the millimetre."""
+    shift = np.array([500_000.0, 5_000_000.0])
+    plain = model.predict(plaza, k=5, seed=3)
+    utm = model.predict(plaza.assign(x=plaza.x + shift[0], y=plaza.y + shift[1]), k=5, seed=3)
+    np.testing.assert_allclose(utm.x - shift[0], plain.x, atol=1e-3, rtol=0)
+    np.testing.assert_allclose(utm.y - shift[1], plain.y, atol=1e-3, rtol=0)

@@ -18,29 +18,48 @@ from .config import DataConfig
 from .windows import Windows
 
 
+OFFSET_GRID = 1000.0  # metres: windows are shifted by a multiple of this, in float64, before the float32 cast
+
+
 @dataclass
 class WindowTensors:
-    """A `Windows` as float32 tensors (NaN = unobserved), ready to be sliced into batches."""
+    """A `Windows` as float32 tensors (NaN = unobserved), ready to be sliced into batches.
+
+    Positions are stored relative to `offset`, each window's t0 position rounded to a multiple of 1 km and
+    subtracted in float64: georeferenced coordinates (UTM northings of 5e6 m, where a float32 resolves only
+    0.5 m) reach float32 as numbers below 1 km. Scenes within 500 m of the origin have offset 0."""
 
     obs: torch.Tensor  # (N, T_obs, 2)
     nbr: torch.Tensor  # (N, M, T_obs, 2)
     fut: torch.Tensor | None  # (N, T_pred, 2)
     mem: torch.Tensor | None = None  # (N, Mm, T_pred + 2, 2) remembered paths (`memory`), NaN = empty
     mem_lag: torch.Tensor | None = None  # (N, Mm) their lags in steps
+    offset: np.ndarray | None = None  # (N, 2) float64 world position the stored positions are relative to
 
     @classmethod
     def from_windows(cls, w: Windows) -> "WindowTensors":
-        t = lambda a: None if a is None else torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))  # noqa
-        return cls(t(w.obs), t(w.nbr), t(w.fut), t(w.mem), t(w.mem_lag))
+        offset = np.round(np.asarray(w.obs[:, -1], dtype=np.float64) / OFFSET_GRID) * OFFSET_GRID  # (N, 2)
+        offset = np.nan_to_num(offset) + 0.0  # -0.0 -> 0.0
+
+        def t(a: np.ndarray | None, shift: bool = True) -> torch.Tensor | None:
+            if a is None:
+                return None
+            if shift and offset.any():
+                a = np.asarray(a, dtype=np.float64) - offset.reshape((-1,) + (1,) * (a.ndim - 2) + (2,))
+            return torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))
+
+        return cls(t(w.obs), t(w.nbr), t(w.fut), t(w.mem), t(w.mem_lag, shift=False), offset)
 
     def inputs(self, idx) -> "WindowTensors":
         """Windows `idx`, without their futures: what a prediction may see."""
         pick = lambda a: None if a is None else a[idx]  # noqa: E731
-        return WindowTensors(self.obs[idx], self.nbr[idx], None, pick(self.mem), pick(self.mem_lag))
+        return WindowTensors(self.obs[idx], self.nbr[idx], None, pick(self.mem), pick(self.mem_lag),
+                             None if self.offset is None else self.offset[np.asarray(idx)])
 
     def pinned(self) -> "WindowTensors":
         pin = lambda a: None if a is None else a.pin_memory()  # noqa: E731
-        return WindowTensors(*(pin(a) for a in (self.obs, self.nbr, self.fut, self.mem, self.mem_lag)))
+        return WindowTensors(*(pin(a) for a in (self.obs, self.nbr, self.fut, self.mem, self.mem_lag)),
+                             self.offset)
 
     def __len__(self) -> int:
         return len(self.obs)

@@ -88,7 +88,10 @@ class TrajCVAE:
                 # small numbers keep float32 distances exact where world coordinates are large.
                 y = kmeans_futures(y, k)  # (B, K, P, 2)
             out.append(b.to_world(y).float().cpu())
-        return torch.cat(out).numpy().astype(np.float64)
+        samples = torch.cat(out).numpy().astype(np.float64)  # (N, K, P, 2) relative to each window's offset
+        if wt.offset is not None:
+            samples += wt.offset[:, None, None, :]  # in float64: georeferenced positions keep their mm
+        return samples
 
     def draw_bytes(self) -> int:
         """Rough memory of one future while it is drawn: the decoder's activations and the outputs."""
