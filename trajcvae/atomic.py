@@ -37,6 +37,9 @@ def atomic_path(path: str | Path, suffix: str = ".tmp") -> Iterator[Path]:
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     os.close(fd)
     tmp = Path(name)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # as a plain open() would create it (mkstemp makes it private)
     try:
         yield tmp
         with open(tmp, "rb+") as f:

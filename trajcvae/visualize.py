@@ -102,7 +102,7 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
         df = predictor.read(data, fps, scale, homography, classes)
         futures = ModelFutures(predictor, k, 0 if seed is None else seed)
         dt = predictor.config.data.dt
-    tracks = SceneTracks(df, futures.cfg.time_step, dt)
+    tracks = SceneTracks(df, futures.cfg.time_step, dt, 2 * dt)
     if animate is not None:
         return _animation(tracks, futures, Path(animate), scene, scene_frame, frames, px, density)
     if scene_frame is not None:
@@ -323,12 +323,14 @@ class TableFutures:
 class SceneTracks:
     """The track table of DATA, with per-scene lookups and causal windows at any frame."""
 
-    def __init__(self, df: pd.DataFrame, time_step: float | None = None, dt: float = 0.4):
+    def __init__(self, df: pd.DataFrame, time_step: float | None = None, dt: float = 0.4, max_gap: float = 0.8):
         self.df = df
         spu = seconds_per_unit(df)
         self.step = time_steps(df, time_step).step  # scene -> one model step, in the input's time units
-        if spu is not None:  # resampled onto the model's step (see resample.py)
+        self.max_gap = None  # frame ids of unknown rate: a track is cut where a step is missing
+        if spu is not None:  # resampled onto the model's step (see resample.py): cut at gaps over max_gap
             self.step = {scene: dt / spu for scene in self.step}
+            self.max_gap = max_gap / spu
         self.by_scene = {str(s): g for s, g in df.groupby("scene", sort=True)}
         self.scenes = list(self.by_scene)
         self._ref = pd.DataFrame({"scene": df["scene"].astype(str), "agent_id": df["agent_id"].astype(str),
@@ -409,7 +411,8 @@ class SceneTracks:
         g = g[(g["agent_id"] == agent) & (g["frame"] <= frame + 1e-9) & (g["frame"] >= since - 1e-9)]
         f = g["frame"].to_numpy(dtype=float)
         xy = g[["x", "y"]].to_numpy(dtype=np.float64)
-        gaps = np.flatnonzero(~np.isclose(np.diff(f), self.step[scene]))
+        d = np.diff(f)
+        gaps = np.flatnonzero(~np.isclose(d, self.step[scene]) if self.max_gap is None else d > self.max_gap)
         return xy[gaps[-1] + 1:] if len(gaps) else xy
 
     def present(self, scene: str, frame: float) -> pd.DataFrame:

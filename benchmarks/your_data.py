@@ -1,0 +1,125 @@
+"""Your own tracks, six ways: write one recorded ETH/UCY file as the kinds of data users bring, predict each
+with the built-in pedestrian model, and draw the same crowd moment from each (the pictures of docs/your-data.md).
+
+    python benchmarks/your_data.py --source ../shared/datasets/eth_ucy/zara1/test/crowds_zara01.txt \
+        --out /tmp/your-data --gallery docs/gallery
+
+The kinds: tracker output at 10 Hz with timestamps in seconds; frame ids of a 25 fps video (one row per
+frame); image pixels with a homography; UTM coordinates; a Stanford Drone Dataset annotations file (boxes in
+pixels at 30 fps, with labels); a TrajNet++ ndjson file. Each is made from the same tracks (interpolated
+where it is sampled faster), so each prediction is printed with its largest distance, in metres, from the
+prediction on the original file.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from trajcvae import TrajCVAE
+from trajcvae.tracks import from_metres, to_metres
+
+# A homography of a camera looking down at an angle: pixels (u, v, 1) -> metres.
+H = np.array([[0.021, 0.002, -3.0], [-0.001, 0.025, -1.5], [0.00002, 0.00001, 1.0]])
+UTM = np.array([500_000.0, 5_000_000.0])
+FPS = 25.0  # ETH/UCY frame ids: 10 per 0.4 s step
+
+
+def resampled(df: pd.DataFrame, hz: float) -> pd.DataFrame:
+    """Each track linearly interpolated at `hz` samples per second: a `time` column in seconds."""
+    parts = []
+    for agent, g in df.groupby("agent_id"):
+        t = g["frame"].to_numpy() / FPS
+        ts = np.round(np.arange(t[0], t[-1] + 1e-9, 1.0 / hz), 6)
+        parts.append(pd.DataFrame({"time": ts, "agent_id": agent, "x": np.interp(ts, t, g["x"]),
+                                   "y": np.interp(ts, t, g["y"])}))
+    return pd.concat(parts, ignore_index=True).sort_values(["time", "agent_id"]).reset_index(drop=True)
+
+
+def write_all(df: pd.DataFrame, out: Path) -> dict[str, tuple[Path, list[str], float]]:
+    """The six files; for each, its `predict` options and the seconds per unit of its time column."""
+    out.mkdir(parents=True, exist_ok=True)
+    files = {}
+    tracker = resampled(df, 10.0)
+    tracker.round(3).to_csv(out / "tracker_10hz.csv", index=False)
+    files["tracker"] = (out / "tracker_10hz.csv", [], 1.0)
+    video = resampled(df, FPS)
+    video.assign(frame=np.round(video.pop("time") * FPS).astype(int))[["frame", "agent_id", "x", "y"]] \
+        .round(3).to_csv(out / "video_25fps.csv", index=False)
+    files["video"] = (out / "video_25fps.csv", ["--fps", "25"], 1 / FPS)
+    np.savetxt(out / "H.txt", H)
+    uv = from_metres(tracker[["x", "y"]].to_numpy(), {"homography": H.tolist()})
+    tracker.assign(x=uv[:, 0], y=uv[:, 1]).round(2).to_csv(out / "pixels_10hz.csv", index=False)
+    files["pixels"] = (out / "pixels_10hz.csv", ["--homography", str(out / "H.txt")], 1.0)
+    df.assign(x=df.x + UTM[0], y=df.y + UTM[1]).to_csv(out / "utm.csv", index=False)
+    files["utm"] = (out / "utm.csv", [], 1 / FPS)
+    sdd = resampled(df, 30.0)
+    px = 25.0  # pixels per metre of the drone's view
+    rows = [f'{a} {x * px - 8:.2f} {y * px - 15:.2f} {x * px + 8:.2f} {y * px + 15:.2f} {round(t * 30)} 0 0 0 '
+            f'"{"Pedestrian" if a % 5 else "Biker"}"' for t, a, x, y in sdd.itertuples(index=False)]
+    (out / "sdd" / "zara" / "video0").mkdir(parents=True, exist_ok=True)
+    (out / "sdd" / "zara" / "video0" / "annotations.txt").write_text("\n".join(rows) + "\n")
+    files["sdd"] = (out / "sdd" / "zara" / "video0" / "annotations.txt",
+                    ["--scale", str(1 / px), "--classes", "Pedestrian,Biker"], 1 / 30.0)
+    with open(out / "trajnet.ndjson", "w") as f:
+        f.write(json.dumps({"scene": {"id": 0, "p": int(df.agent_id.iloc[0]), "s": int(df.frame.min()),
+                                      "e": int(df.frame.max()), "fps": 2.5, "tag": [1, []]}}) + "\n")
+        for r in df.sort_values(["frame", "agent_id"]).itertuples(index=False):
+            f.write(json.dumps({"track": {"f": int(r.frame), "p": int(r.agent_id), "x": float(r.x),
+                                          "y": float(r.y)}}) + "\n")
+    files["trajnet"] = (out / "trajnet.ndjson", [], 1 / FPS)
+    return files
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--source", default="../shared/datasets/eth_ucy/zara1/test/crowds_zara01.txt")
+    ap.add_argument("--out", default="/tmp/trajcvae-your-data")
+    ap.add_argument("--gallery", default=None, help="folder for the pictures (default: --out)")
+    ap.add_argument("--until", type=float, default=3000, help="use the source's frames up to this one")
+    ap.add_argument("--at", type=float, default=None, help="frame id (at 25 fps) of the crowd picture (default: "
+                    "the frame with the most agents seen for 8 steps, 12 steps before --until)")
+    a = ap.parse_args()
+    src = pd.read_csv(a.source, sep=r"\s+", header=None, names=["frame", "agent_id", "x", "y"])
+    src = src[src.frame <= a.until].reset_index(drop=True)
+    if a.at is None:
+        seen = src.groupby("agent_id").frame.transform("min")
+        ok = src[(src.frame - seen >= 70) & (src.frame <= a.until - 120)]
+        a.at = float(ok.groupby("frame").size().idxmax())
+    out, gallery = Path(a.out), Path(a.gallery or a.out)
+    files = write_all(src, out)
+    model = TrajCVAE.load("pedestrian")
+    ref = model.predict(src, k=20, seed=0)
+    ref = ref.assign(t0=ref.t0 / FPS).set_index(["agent_id", "t0", "sample", "step"])[["x", "y"]]
+    for name, (path, opts, spu) in files.items():
+        cmd = [sys.executable, "-m", "trajcvae", "predict", "pedestrian", str(path), *opts, "-k", "20",
+               "--out", str(out / f"{name}_pred.csv")]
+        print("$", " ".join(cmd[2:]))
+        subprocess.run(cmd, check=True)
+        pred = pd.read_csv(out / f"{name}_pred.csv")
+        xy = pred[["x", "y"]].to_numpy()
+        if "--homography" in opts:
+            xy = to_metres(xy, {"homography": H.tolist()})
+        elif "--scale" in opts:
+            xy = xy * float(opts[opts.index("--scale") + 1])
+        elif name == "utm":
+            xy = xy - UTM
+        got = pd.DataFrame(xy, columns=["x", "y"]).set_index(
+            pd.MultiIndex.from_arrays([pred.agent_id, np.round(pred.t0 * spu, 6), pred["sample"], pred.step]))
+        both = got.join(ref.add_suffix("_ref"), how="inner")
+        gap = np.hypot(both.x - both.x_ref, both.y - both.y_ref)
+        print(f"  {name}: {len(both) // 240} agents as on the original, largest difference {gap.max():.4f} m")
+        at = a.at / FPS if spu == 1.0 else a.at * (30 / FPS if name == "sdd" else 1)
+        pic = [sys.executable, "-m", "trajcvae", "visualize", "pedestrian", str(path), *opts,
+               "--scene-frame", f"{at:g}", "--out", str(gallery / f"your-data-{name}.png"), "--size", "700x560"]
+        print("$", " ".join(pic[2:]))
+        subprocess.run(pic, check=True)
+
+
+if __name__ == "__main__":
+    main()
