@@ -314,6 +314,7 @@ class TrackSummary:
     single_frame_agents: int  # agents seen at one frame only: no motion, never predicted
     duplicates_dropped: int  # exact repeats of a row
     rates: dict[str, float] | None = None  # samples per second of each scene, where the time base is known
+    steps: dict[str, float] | None = None  # else each scene's step in frame ids, taken as one model step
 
     def line(self) -> str:
         where = f"read {_n(self.files, 'file')}" if self.files else "read a table"
@@ -328,6 +329,10 @@ class TrackSummary:
             shown = [f"{scene}: {hz:.3g} Hz" for scene, hz in list(self.rates.items())[:3]]
             more = f" and {len(self.rates) - 3} more" if len(self.rates) > 3 else ""
             text += "; " + ", ".join(shown) + more
+        elif self.steps:
+            distinct = sorted(set(self.steps.values()))
+            text += (f"; a step is {distinct[0]:g} frame ids" if len(distinct) == 1 else
+                     f"; steps of {', '.join(f'{v:g}' for v in distinct[:3])} frame ids") + " (no --fps: one model step)"
         return text
 
 
@@ -346,7 +351,8 @@ def summarize(df: pd.DataFrame, time_step: float | None = None) -> TrackSummary:
                         scenes=len(s.step), gaps=s.gaps, segments=s.segments,
                         single_frame_agents=int(np.sum(sizes == 1)),
                         duplicates_dropped=int(df.attrs.get("duplicates_dropped", 0)),
-                        rates=None if spu is None else {k: 1.0 / (v * spu) for k, v in s.step.items()})
+                        rates=None if spu is None else {k: 1.0 / (v * spu) for k, v in s.step.items()},
+                        steps=s.step if spu is None else None)
 
 
 def median_speed(df: pd.DataFrame, dt: float) -> float | None:
@@ -375,7 +381,9 @@ def plausibility(df: pd.DataFrame, dt: float, low: float = 0.3, high: float = 5.
     known = seconds_per_unit(df) is not None
     how = "" if known else f" if one frame step is {dt:g} s"
     fixes = ["--scale or --homography (positions in metres?)"]
-    if not known:
+    if df.attrs.get("time_base") == "frames":
+        fixes.append(f"--fps {df.attrs['fps']:g} (frame ids per second?)")
+    elif not known:
         fixes.append("--fps or a time column in seconds (time between steps?)")
     return (f"warning: the tracks' median speed is {v:.3g} m/s{how}, outside the {low:g}-{high:g} m/s of people "
             f"walking: check {' and '.join(fixes)}")
