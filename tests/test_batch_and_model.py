@@ -92,12 +92,17 @@ def test_a_windows_futures_do_not_depend_on_the_rest_of_its_batch(batch_and_cfg)
     assert not torch.allclose(other, part)
 
 
-def test_full_draws_scatter_around_the_decoder_means(batch_and_cfg):
-    """`full=True` adds p(y|x,z)'s noise to the same z draws: same means on average, a spread of sigma."""
+@pytest.fixture
+def untrained(batch_and_cfg):
+    """A freshly initialised model (seed 0) in eval mode, and a batch of 4 windows."""
     wt, cfg = batch_and_cfg
     torch.manual_seed(0)
-    model = CVAE(cfg).eval()
-    b = make_batch(wt, torch.arange(4), cfg.data)
+    return CVAE(cfg).eval(), make_batch(wt, torch.arange(4), cfg.data), cfg
+
+
+def test_full_draws_scatter_around_the_decoder_means(untrained):
+    """`full=True` adds p(y|x,z)'s noise to the same z draws: same means on average, a spread of sigma."""
+    model, b, cfg = untrained
     with torch.no_grad():
         means = model.sample(b, 4000, torch.Generator().manual_seed(0))
         draws = model.sample(b, 4000, torch.Generator().manual_seed(0), full=True)
@@ -107,11 +112,8 @@ def test_full_draws_scatter_around_the_decoder_means(batch_and_cfg):
     assert noise.mean(dim=1).abs().max() < 0.05
 
 
-def test_most_likely_is_the_future_at_the_prior_mean(batch_and_cfg):
-    wt, cfg = batch_and_cfg
-    torch.manual_seed(0)
-    model = CVAE(cfg).eval()
-    b = make_batch(wt, torch.arange(5), cfg.data)
+def test_most_likely_is_the_future_at_the_prior_mean(untrained):
+    model, b, _ = untrained
     with torch.no_grad():
         ctx = model.context(b)
         expected = model.decode_mean(ctx, model.prior(ctx).mean.unsqueeze(1), b.cv)
