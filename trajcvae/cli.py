@@ -263,9 +263,18 @@ def benchmark(
                            is_samples=is_samples, kde_samples=kde_samples, cluster_from=cluster_from,
                            progress=not quiet,
                            log=lambda m: Console().print(m, highlight=False))
-    Console().print((out / "results.md").read_text(), highlight=False)
-    mean = report["splits"]["mean"]
-    Console().print(f"mean minADE@20 {mean['min_ade']:.3f} minFDE@20 {mean['min_fde']:.3f} -> {out}")
+    table = Table(title="test minADE/minFDE@20 (m); every column in results.md", title_justify="left",
+                  box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    km = bool(cluster_from) and all("km_min_ade" in r for r in report["splits"].values())
+    for name in ["split", "windows", "plain sampling"] + (["k-means"] if km else []) + ["const-vel"]:
+        table.add_column(name, justify="left" if name == "split" else "right")
+    for split, r in report["splits"].items():
+        cells = [f"{r['windows']:.0f}", f"{r['min_ade']:.3f}/{r['min_fde']:.3f}"]
+        cells += [f"{r['km_min_ade']:.3f}/{r['km_min_fde']:.3f}"] if km else []
+        table.add_row(split, *cells, f"{r['cv_ade']:.3f}/{r['cv_fde']:.3f}", end_section=split == list(
+            report["splits"])[-2])
+    Console().print(table)
+    Console().print(f"-> {out / 'results.md'}", highlight=False)
 
 
 SizeOpt = Annotated[Optional[str], typer.Option(help="Image size WIDTHxHEIGHT in pixels, e.g. 1200x900 "
