@@ -47,6 +47,9 @@ def test_end_to_end_train_predict_evaluate(tmp_path, sim_files):
     ade = merged.groupby(["agent_id", "t0", "sample"]).err.mean().groupby(["agent_id", "t0"]).min()
     assert overall["min_ade"] == pytest.approx(ade.mean(), abs=1e-3)  # CSV rounding: 4 decimals
     assert overall["ncv_min_ade"] > 0 and overall["cv_ade"] > 0
+    cal = result["calibration"]  # plain sampling's honesty, from 200 draws per window
+    assert cal["draws"] == 200 and len(cal["final"]["coverage"]) == len(cal["final"]["p"]) == 10
+    assert 0 <= cal["final"]["error"] <= 1 and "calibration of plain sampling (200 draws)" in r.output
 
     r = cli("train", data, "--val", sim_files["val"], "--out", out, "--epochs", 3, "--quiet", "--resume")
     assert r.exit_code == 0, r.output
@@ -75,6 +78,7 @@ def test_end_to_end_train_predict_evaluate(tmp_path, sim_files):
     (["train", "{test}", "--out", "{bad}"], "is a file; give a folder for the run"),
     (["predict", "{bad}", "{test}"], "not a trajcvae checkpoint"),
     (["demo", "--epochs", "0"], "--epochs must be >= 1"),
+    (["evaluate", "{model}", "{test}", "--calibration", "50"], "--calibration needs at least 100 draws"),
     (["predict", "{model}", "{test}", "-k", "100000000000"], "GiB per agent"),
     (["train", "{bad}", "--out", "{run}"], "column 'x' value 'oops' is not a number"),  # and no run folder left
 ])

@@ -1,8 +1,9 @@
+"""Samples -> numbers: displacement errors, the straight-line baselines, likelihoods and calibration."""
 import numpy as np
 import pytest
 
-from trajcvae.metrics import (ade_fde, constant_velocity, fit_cv_noise, kde_nll, min_ade_fde,
-                              noisy_constant_velocity)
+from trajcvae.metrics import (ade_fde, calibration, constant_velocity, fit_cv_noise, hpd_levels, kde_nll,
+                              min_ade_fde, noisy_constant_velocity)
 
 
 def test_min_ade_fde_hand_computed():
@@ -66,3 +67,25 @@ def test_kde_nll_matches_scipy_gaussian_kde():
             lp = gaussian_kde(samples[n, :, t].T).logpdf(gt[n, t][:, None])[0]
             expected[n] -= max(lp, -20.0) / 4
     np.testing.assert_allclose(kde_nll(samples, gt), expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("spread,sign", [(1.0, 0), (0.5, -1), (2.0, 1)])
+def test_calibration_is_zero_for_honest_draws_and_signed_for_narrow_or_wide_ones(spread, sign):
+    """The truth and 200 draws from N(0, I), or draws too narrow (std 0.5) or too wide (std 2)."""
+    rng = np.random.default_rng(0)
+    gt = rng.normal(size=(500, 2, 2))  # (N, P, 2)
+    samples = rng.normal(size=(500, 120, 2, 2)) * spread  # (N, S, P, 2)
+    cal = calibration(hpd_levels(samples, gt))
+    if sign == 0:
+        assert cal["error"] < 0.03
+    else:
+        assert cal["error"] > 0.1 and np.sign(cal["signed_error"]) == sign
+    p50 = cal["coverage"][cal["p"].index(0.5)]
+    assert (abs(p50 - 0.5) < 0.05) if sign == 0 else (p50 < 0.4 if sign < 0 else p50 > 0.6)
+
+
+def test_hpd_level_of_the_mode_is_zero_and_of_a_far_point_is_one():
+    rng = np.random.default_rng(1)
+    samples = rng.normal(size=(1, 300, 1, 2))
+    levels = hpd_levels(np.repeat(samples, 2, axis=0), np.array([[[0.0, 0.0]], [[9.0, 9.0]]]))
+    assert levels[0, 0] < 0.05 and levels[1, 0] == 1.0

@@ -149,6 +149,8 @@ def evaluate(
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the numbers as JSON.")] = None,
     device: DeviceOpt = "cpu",
     cluster_from: ClusterOpt = None,
+    calibration: Annotated[int, typer.Option(help="Draws per window (at least 100) for the calibration of plain "
+                           "sampling: how often the truth falls in the p highest-density region; 0 = off.")] = 200,
     fps: FpsOpt = None,
     scale: ScaleOpt = None,
     homography: HomographyOpt = None,
@@ -162,6 +164,8 @@ def evaluate(
     from .tracks import plausibility, summarize
 
     check_sampling(k, seed, cluster_from)
+    if calibration and calibration < 100:
+        raise TrajCVAEError(f"--calibration needs at least 100 draws for its density estimate (got {calibration})")
     if json_out is not None:
         check_output(json_out, "--json")
     predictor = TrajCVAE.load(model, device=device)
@@ -170,8 +174,10 @@ def evaluate(
     warning = plausibility(tracks, predictor.config.data.dt)
     if warning:
         info(warning)
-    result = run(predictor, tracks, k=k, seed=seed, cluster_from=cluster_from)
+    result = run(predictor, tracks, k=k, seed=seed, cluster_from=cluster_from, calibration_draws=calibration)
     print_table(result)
+    if calibration:
+        print_calibration(result["calibration"])
     if json_out is not None:
         write_text(json_out, json.dumps(result, indent=2))  # atomically: never a half-written file
 
@@ -275,6 +281,17 @@ def benchmark(
             report["splits"])[-2])
     Console().print(table)
     Console().print(f"-> {out / 'results.md'}", highlight=False)
+
+
+def print_calibration(cal: dict) -> None:
+    """One line per region: how often the truth fell inside the p highest-density region of plain draws."""
+    final, every = cal["final"], cal["all_steps"]
+    shown = [i for i, p in enumerate(final["p"]) if p in (0.5, 0.8, 0.95)]
+    cover = ", ".join(f"{final['p'][i]:.0%} region {final['coverage'][i]:.2f} ({every['coverage'][i]:.2f})"
+                      for i in shown)
+    Console().print(f"calibration of plain sampling ({cal['draws']} draws), truth inside the endpoint's (all "
+                    f"steps') {cover}; error {final['error']:.3f} ({every['error']:.3f}), signed "
+                    f"{final['signed_error']:+.3f} ({every['signed_error']:+.3f})", highlight=False)
 
 
 SizeOpt = Annotated[Optional[str], typer.Option(help="Image size WIDTHxHEIGHT in pixels, e.g. 1200x900 "

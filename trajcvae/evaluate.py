@@ -7,7 +7,7 @@ from typing import Iterable
 import pandas as pd
 
 from .config import check_sampling
-from .metrics import ade_fde, constant_velocity, min_ade_fde, noisy_constant_velocity
+from .metrics import ade_fde, calibration, constant_velocity, hpd_levels, min_ade_fde, noisy_constant_velocity
 from .predict import TrajCVAE
 from .windows import Windows
 
@@ -50,10 +50,23 @@ def scene_means(errors: pd.DataFrame) -> dict[str, dict[str, float]]:
     return table
 
 
+def calibration_of(predictor: TrajCVAE, w: Windows, draws: int = 200, seed: int = 0) -> dict:
+    """How honest plain sampling is: `draws` futures per window from the whole predictive distribution
+    (z ~ p(z|x), y ~ p(y|x,z)), and the coverage of the truth by their p highest-density regions (see
+    `metrics.hpd_levels`) at the endpoint and over all steps, with the calibration errors."""
+    levels = hpd_levels(predictor.sample(w, k=draws, seed=seed, full=True), w.fut)  # (N, P)
+    return {"draws": draws, "final": calibration(levels[:, -1]), "all_steps": calibration(levels)}
+
+
 def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: int = 20,
-             seed: int = 0, cluster_from: int | None = None) -> dict:
-    """minADE/minFDE@K per scene and overall, the most-likely prediction, and both baselines.
+             seed: int = 0, cluster_from: int | None = None, calibration_draws: int = 200) -> dict:
+    """minADE/minFDE@K per scene and overall, the most-likely prediction, both baselines and, with
+    `calibration_draws` > 0, the calibration of plain sampling (`calibration_of`).
     `cluster_from`: the K futures are cluster means of that many draws (recorded in the result)."""
     check_sampling(k, seed, cluster_from)
-    return {"k": k, "seed": seed, "cluster_from": cluster_from,
-            "scenes": scene_means(window_errors(predictor, data, k, seed, cluster_from))}
+    w = data if isinstance(data, Windows) else predictor.make_windows(data, every_window=True)
+    result = {"k": k, "seed": seed, "cluster_from": cluster_from,
+              "scenes": scene_means(window_errors(predictor, w, k, seed, cluster_from))}
+    if calibration_draws > 0:
+        result["calibration"] = calibration_of(predictor, w, calibration_draws, seed)
+    return result

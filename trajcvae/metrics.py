@@ -85,3 +85,48 @@ def kde_nll(samples: np.ndarray, gt: np.ndarray, floor: float = -20.0, batch: in
         log_pdf = (m[..., 0] + np.log(np.exp(log_k - m).sum(-1))) - np.log(K)  # (B, P)
         out[lo:lo + batch] = -np.maximum(log_pdf, floor).mean(-1)
     return out
+
+
+CALIBRATION_LEVELS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+
+
+def hpd_levels(samples: np.ndarray, gt: np.ndarray, batch: int | None = None) -> np.ndarray:
+    """The smallest p whose highest-density region holds the truth, per window and step: the share of the
+    draws where a Gaussian KDE of the draws (Scott's bandwidth, as `kde_nll`) is higher than at the truth.
+    Densities at the draws leave the draw's own kernel out, so a truth drawn from the same distribution is
+    ranked like any draw. The truth lies in the p-region exactly when its level is <= p; for an honest
+    predictor, the levels are uniform on [0, 1].  samples (N, S, P, 2), gt (N, P, 2) -> (N, P)"""
+    N, S, P, _ = samples.shape
+    out = np.empty((N, P))
+    factor2 = S ** (-2.0 / 6.0)
+    batch = batch or max(1, 10_000_000 // (P * S * S * 2))  # windows at a time: ~160 MB of float64 at most
+    for lo in range(0, N, batch):
+        s = samples[lo:lo + batch].transpose(0, 2, 1, 3)  # (B, P, S, 2)
+        c = s - s.mean(2, keepdims=True)
+        sxx = (c[..., 0] ** 2).sum(-1) / (S - 1) * factor2 + 1e-12  # (B, P) bandwidth covariance
+        syy = (c[..., 1] ** 2).sum(-1) / (S - 1) * factor2 + 1e-12
+        sxy = (c[..., 0] * c[..., 1]).sum(-1) / (S - 1) * factor2
+        det = np.maximum(sxx * syy - sxy ** 2, 1e-24)
+
+        def kernel_sum(points: np.ndarray) -> np.ndarray:  # (B, P, Q, 2) -> sum over draws (B, P, Q)
+            d = points[:, :, :, None, :] - s[:, :, None, :, :]  # (B, P, Q, S, 2)
+            dx, dy = d[..., 0], d[..., 1]
+            maha = (dx ** 2 * syy[..., None, None] - 2 * dx * dy * sxy[..., None, None]
+                    + dy ** 2 * sxx[..., None, None]) / det[..., None, None]
+            return np.exp(-0.5 * maha).sum(-1)
+
+        at_draws = kernel_sum(s) - 1.0  # (B, P, S): leave each draw's own kernel (exp(0) = 1) out
+        at_truth = kernel_sum(gt[lo:lo + batch, :, None, :])[..., 0] * (S - 1) / S  # (B, P), same scale
+        out[lo:lo + batch] = (at_draws > at_truth[..., None]).mean(-1)
+    return out
+
+
+def calibration(levels: np.ndarray, ps=CALIBRATION_LEVELS) -> dict[str, object]:
+    """Coverage of the truth by the p highest-density regions, from `hpd_levels` (any shape), and the
+    calibration error: the mean |coverage - p| over `ps`, and its signed mean (negative: too sharp, the
+    truth falls outside the regions more often than it should; positive: too wide)."""
+    levels = np.asarray(levels).ravel()
+    coverage = np.array([(levels <= p).mean() for p in ps])
+    gap = coverage - np.asarray(ps)
+    return {"p": list(ps), "coverage": coverage.tolist(), "error": float(np.abs(gap).mean()),
+            "signed_error": float(gap.mean())}
