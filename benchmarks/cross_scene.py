@@ -74,7 +74,7 @@ def run_fold(split_dir: Path, holdout: str, config: str | None, overrides: list[
     t = time.time()
     result = train(tr, va, cfg, out, resume=(out / "last.pt").exists(), progress=False)
     seconds = time.time() - t  # train() has set torch's threads to --threads for the evaluation too
-    scores = evaluate(TrajCVAE.load(out / "best.pt"), held, k=k)["scenes"]["overall"]
+    scores = evaluate(TrajCVAE.load(out / "best.pt"), held, k=k, calibration_draws=0)["scenes"]["overall"]
     report = {"split": split_dir.name, "holdout": holdout, "seed": seed, "overrides": overrides,
               "best_epoch": result.best_epoch, "val_min_ade": result.best_val_min_ade,
               "train_seconds": round(seconds, 1), "held_out_files": [f.name for f in held],

@@ -280,7 +280,7 @@ def test_cli_predict_and_evaluate_cluster_from(tmp_path, trained, sim_files):
     assert r.exit_code == 0, r.output
     assert pd.read_csv(out)["sample"].nunique() == 4
     js = tmp_path / "e.json"
-    r = cli("evaluate", trained, sim_files["test"], "-k", 4, "--cluster-from", 50, "--json", js)
+    r = cli("evaluate", trained, sim_files["test"], "-k", 4, "--cluster-from", 50, "--json", js, "--calibration", 0)
     assert r.exit_code == 0 and "k-means of 50 draws" in r.output, r.output
     assert json.loads(js.read_text())["cluster_from"] == 50
 

@@ -235,6 +235,7 @@ def demo(
         raise TrajCVAEError(f"--epochs must be >= 1 (got {epochs})")
     result = run_demo(out, epochs=epochs, progress=not quiet)
     print_table(result["evaluation"])
+    print_calibration(result["evaluation"]["calibration"])
     for key in ("checkpoint", "predictions", "figure"):
         Console().print(f"{key}: {result[key]}")
 

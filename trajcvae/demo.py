@@ -33,7 +33,7 @@ def run_demo(out: str | Path = "runs/demo", epochs: int | None = None, progress:
     w = predictor.make_windows([data / "test.csv"], every_window=True)
     samples = predictor.sample(w, k=20)
     write_table(samples_to_frame(w, samples), out / "predictions.csv")
-    result = evaluate(predictor, [data / "test.csv"], k=20)
+    result = evaluate(predictor, [data / "test.csv"], k=20, calibration_draws=100)
     # A picture of six test windows, spread over the scene's time line.
     pick = np.linspace(0, len(w) - 1, 6).astype(int)
     fig = plot_windows(w.obs[pick], samples[pick], w.fut[pick], w.nbr[pick])
