@@ -137,6 +137,9 @@ def test_benchmark_two_seeds_writes_both_and_resumes(tmp_path, sim_files):
     assert "k-means of 40 draws -> 20" in md and report["cluster_from"] == 40
     km = report["splits"]["hotel"]
     assert f"{km['min_ade']:.3f}/{km['min_fde']:.3f} | {km['km_min_ade']:.3f}/{km['km_min_fde']:.3f}" in md
+    # Plain sampling's calibration: its table and the reliability diagram.
+    assert f"| hotel | {km['cal_error']:.3f} ({km['cal_error_all']:.3f}) |" in md
+    assert (tmp_path / "res" / "reliability.png").read_bytes()[:4] == b"\x89PNG"
     again = cli(*args, "--cluster-from", 40)
     assert again.exit_code == 0 and again.output.count("done earlier, skipped") == 2, again.output
     # Another pool size: finished splits are re-scored from their checkpoints, not retrained.

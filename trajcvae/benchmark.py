@@ -22,8 +22,8 @@ from .atomic import write_text
 from .batch import WindowTensors, make_batch
 from .config import check_cluster_from, check_output, load_config
 from .errors import TrajCVAEError
-from .evaluate import window_errors
-from .metrics import kde_nll, min_ade_fde
+from .evaluate import calibration_of, window_errors
+from .metrics import CALIBRATION_LEVELS, kde_nll, min_ade_fde
 from .predict import TrajCVAE
 from .train import train
 from .windows import Windows
@@ -56,7 +56,8 @@ def likelihoods(predictor: TrajCVAE, wt: WindowTensors, fut: np.ndarray, is_samp
 
 
 def evaluate_split(predictor: TrajCVAE, test_paths: list[Path], k: int = 20, seed: int = 0,
-                   is_samples: int = 100, kde_samples: int = 2000, cluster_from: int = 0) -> dict[str, float]:
+                   is_samples: int = 100, kde_samples: int = 2000, cluster_from: int = 0,
+                   calibration_draws: int = 200) -> dict[str, float]:
     w = predictor.make_windows(test_paths, every_window=True)  # built once: errors, timing and likelihoods share it
     errors = window_errors(predictor, w, k=k, seed=seed)
     row = {"windows": len(errors), **{c: float(errors[c].mean()) for c in errors.columns
@@ -68,7 +69,21 @@ def evaluate_split(predictor: TrajCVAE, test_paths: list[Path], k: int = 20, see
     row.update(likelihoods(predictor, wt, w.fut, is_samples, kde_samples, seed))
     if cluster_from:
         row.update(clustered(predictor, w, k, seed, cluster_from))
+    if calibration_draws:
+        row.update(calibrated(predictor, w, seed, calibration_draws))
     return row
+
+
+def calibrated(predictor: TrajCVAE, w: Windows, seed: int, draws: int = 200, max_windows: int = 2000) -> dict:
+    """Plain sampling's calibration (`evaluate.calibration_of`) on at most `max_windows` windows spread evenly
+    over the split (its KDE costs draws^2 per window and step), as flat numbers: the endpoint's and all
+    steps' calibration error, the endpoint's signed error and its coverage at every level."""
+    pick = np.unique(np.linspace(0, len(w) - 1, min(len(w), max_windows)).round().astype(int))
+    cal = calibration_of(predictor, w.subset(pick), draws, seed)
+    final = cal["final"]
+    return {"cal_error": final["error"], "cal_error_all": cal["all_steps"]["error"],
+            "cal_signed": final["signed_error"], "cal_draws": draws, "cal_windows": len(pick),
+            **{f"cal_cov_{round(100 * p)}": c for p, c in zip(final["p"], final["coverage"])}}
 
 
 def clustered(predictor: TrajCVAE, w: Windows, k: int, seed: int, cluster_from: int) -> dict[str, float]:
@@ -83,8 +98,9 @@ def clustered(predictor: TrajCVAE, w: Windows, k: int, seed: int, cluster_from: 
 
 def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, splits=SPLITS, seeds: int = 1,
                   k: int = 20, is_samples: int = 100, kde_samples: int = 2000, progress: bool = True,
-                  log: Callable[[str], None] = print, cluster_from: int = 1000) -> dict:
-    """Train and evaluate every split (x seeds); writes results.json and results.md into `out`.
+                  log: Callable[[str], None] = print, cluster_from: int = 1000, calibration_draws: int = 200) -> dict:
+    """Train and evaluate every split (x seeds); writes results.json, results.md (and, with calibration,
+    reliability.png) into `out`. `calibration_draws` > 0 measures plain sampling's calibration (`calibrated`).
 
     `cluster_from` > 0 also scores the k-means selection (K cluster means of that many prior draws) in its
     own table; a split finished before without those numbers gets them from its checkpoint, untrained."""
@@ -104,11 +120,17 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
             done = run / "result.json"
             if done.exists():
                 row = json.loads(done.read_text())
-                if cluster_from and row.get("km_draws") != cluster_from:
-                    log(f"{split} seed {seed}: done earlier; adding k-means of {cluster_from} draws")
+                add_km = bool(cluster_from) and row.get("km_draws") != cluster_from
+                add_cal = bool(calibration_draws) and row.get("cal_draws") != calibration_draws
+                if add_km or add_cal:
+                    what = " and ".join([f"k-means of {cluster_from} draws"] * add_km + ["calibration"] * add_cal)
+                    log(f"{split} seed {seed}: done earlier; adding {what}")
                     predictor = TrajCVAE.load(run / "best.pt")
                     w = predictor.make_windows([root / split / "test"], every_window=True)
-                    row.update(clustered(predictor, w, k, seed, cluster_from))
+                    if add_km:
+                        row.update(clustered(predictor, w, k, seed, cluster_from))
+                    if add_cal:
+                        row.update(calibrated(predictor, w, seed, calibration_draws))
                     write_text(done, json.dumps(row, indent=2))
                 else:
                     log(f"{split} seed {seed}: done earlier, skipped")
@@ -121,7 +143,7 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
             metrics = pd.read_csv(run / "metrics.csv")
             predictor = TrajCVAE.load(run / "best.pt")
             row = evaluate_split(predictor, [root / split / "test"], k, seed, is_samples, kde_samples,
-                                 cluster_from)
+                                 cluster_from, calibration_draws)
             row.update(train_minutes=float(metrics.seconds.sum()) / 60, seed=seed,
                        best_epoch=int(checkpoint.load(run / "best.pt")["epoch"]), epochs=int(len(metrics)))
             write_text(done, json.dumps(row, indent=2))
@@ -135,7 +157,7 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
                for split, rows in results.items()}
     summary["mean"] = {key: float(np.mean([summary[s][key] for s in results])) for key in summary[splits[0]]}
     report = {"k": k, "seeds": seeds, "is_samples": is_samples, "kde_samples": kde_samples,
-              "cluster_from": cluster_from,
+              "cluster_from": cluster_from, "calibration_draws": calibration_draws,
               "config": load_config(config).to_dict(), "splits": summary,
               "per_seed": {split: [{c: r[c] for c in ("seed", "min_ade", "min_fde")} for r in rows]
                            for split, rows in results.items()}}
@@ -145,6 +167,14 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
         md += "\n" + seed_table(results)
     if cluster_from:
         md += "\n" + cluster_table(summary, k, cluster_from)
+    if calibration_draws:
+        md += "\n" + calibration_table(summary)
+        from .plots import plot_reliability  # matplotlib only once there is a picture to draw
+        from .visualize import save_figure
+
+        save_figure(plot_reliability({s: [r[f"cal_cov_{round(100 * p)}"] for p in CALIBRATION_LEVELS]
+                                      for s, r in summary.items()}, CALIBRATION_LEVELS),
+                    out / "reliability.png")
     write_text(out / "results.md", md)
     return report
 
@@ -171,6 +201,19 @@ def seed_table(results: dict[str, list[dict]]) -> str:
     means = [(np.mean([rows[i]["min_ade"] for rows in results.values()]),
               np.mean([rows[i]["min_fde"] for rows in results.values()])) for i in range(len(seeds))]
     lines.append("| **mean** | " + " | ".join(f"{a:.3f}/{f:.3f}" for a, f in means) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def calibration_table(summary: dict[str, dict[str, float]]) -> str:
+    """Plain sampling's calibration: how often the truth falls in the p highest-density region."""
+    draws, most = summary["mean"]["cal_draws"], max(r["cal_windows"] for r in summary.values())
+    lines = [f"| split | calibration error, endpoint (all steps) | signed | coverage of the 50% / 80% / 95% "
+             f"regions at the endpoint ({draws:.0f} draws, at most {most:.0f} windows a split) |",
+             "|---|---|---|---|"]
+    for split, r in summary.items():
+        name = f"**{split}**" if split == "mean" else split
+        lines.append(f"| {name} | {r['cal_error']:.3f} ({r['cal_error_all']:.3f}) | {r['cal_signed']:+.3f} | "
+                     f"{r['cal_cov_50']:.2f} / {r['cal_cov_80']:.2f} / {r['cal_cov_95']:.2f} |")
     return "\n".join(lines) + "\n"
 
 

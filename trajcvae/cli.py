@@ -257,6 +257,9 @@ def benchmark(
     kde_samples: Annotated[int, typer.Option(help="Samples per window for the KDE NLL.")] = 2000,
     cluster_from: Annotated[int, typer.Option(help="Also score the k-means selection (K cluster means of this "
                                                    "many prior draws) in its own table; 0 = off.")] = 1000,
+    calibration: Annotated[int, typer.Option(help="Draws per window for the calibration of plain sampling "
+                           "(on up to 2000 windows per split; a finished split gets it from its checkpoint); 0 = off.")]
+        = 200,
     quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
 ):
     """Leave-one-scene-out ETH/UCY: train, select on val, report test; resumable (skips finished splits)."""
@@ -266,8 +269,11 @@ def benchmark(
         raise TrajCVAEError(f"unknown benchmark suite '{suite}' (available: eth-ucy)")
     if seeds < 1:
         raise TrajCVAEError("--seeds must be >= 1")
+    if calibration and calibration < 100:
+        raise TrajCVAEError(f"--calibration needs at least 100 draws for its density estimate (got {calibration})")
     report = run_benchmark(root, config, out, [s.strip() for s in splits.split(",") if s.strip()], seeds=seeds,
                            is_samples=is_samples, kde_samples=kde_samples, cluster_from=cluster_from,
+                           calibration_draws=calibration,
                            progress=not quiet,
                            log=lambda m: Console().print(m, highlight=False))
     table = Table(title="test minADE/minFDE@20 (m); every column in results.md", title_justify="left",

@@ -223,6 +223,25 @@ def animate_scene(views: list[SceneView], titles: list[str], limits: tuple[tuple
     return fig, FuncAnimation(fig, draw, frames=len(views), blit=False, repeat=False)
 
 
+def plot_reliability(coverage: dict[str, list[float]], levels, size: tuple[float, float] = (5.0, 5.0)) -> Figure:
+    """Reliability diagram: for each named curve, the share of truths inside the p highest-density region
+    against p. On the diagonal, the probabilities are honest; below it, too sharp; above it, too wide."""
+    fig, ax = plt.subplots(figsize=size, dpi=DPI, layout="constrained")
+    ax.plot([0, 1], [0, 1], color="0.6", linestyle="--", linewidth=1, label="calibrated")
+    for name, cov in coverage.items():
+        bold = name in ("mean", "overall")
+        ax.plot(levels, cov, marker="o", markersize=3, linewidth=2.2 if bold else 1.2,
+                color="black" if bold else None, label=name)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_aspect("equal")
+    ax.set_xlabel("p (highest-density region of the predicted endpoints)")
+    ax.set_ylabel("share of true endpoints inside it")
+    ax.set_title("calibration of plain sampling")
+    ax.legend(fontsize=8, loc="upper left")
+    return fig
+
+
 CURVES = [  # panel title, [(metrics column, label)]
     ("NLL (nats / window)", [("train_nll", "train"), ("val_nll", "val")]),
     ("KL(q || p) (nats / window)", [("train_kl", "train"), ("val_kl", "val")]),
