@@ -124,7 +124,8 @@ def test_benchmark_two_seeds_writes_both_and_resumes(tmp_path, sim_files):
     cfg = tmp_path / "tiny.toml"
     cfg.write_text("[model]\nhidden = 16\nz_dim = 4\n[train]\nepochs = 1\nvariety_k = 4\n[data]\nmemory = 2\n")
     args = ("benchmark", "eth-ucy", "--root", root, "--config", cfg, "--out", tmp_path / "res",
-            "--splits", "hotel", "--seeds", 2, "--is-samples", 4, "--kde-samples", 30, "--quiet")
+            "--splits", "hotel", "--seeds", 2, "--is-samples", 4, "--kde-samples", 30, "--calibration", 100,
+            "--quiet")
     r = cli(*args, "--cluster-from", 40)
     assert r.exit_code == 0, r.output
     report = json.loads((tmp_path / "res" / "results.json").read_text())
