@@ -276,3 +276,31 @@ def test_georeferenced_coordinates_give_the_same_futures_once_shifted_back(model
     utm = model.predict(plaza.assign(x=plaza.x + shift[0], y=plaza.y + shift[1]), k=5, seed=3)
     np.testing.assert_allclose(utm.x - shift[0], plain.x, atol=1e-3, rtol=0)
     np.testing.assert_allclose(utm.y - shift[1], plain.y, atol=1e-3, rtol=0)
+
+
+def test_the_summary_counts_only_gaps_that_split_a_resampled_track(plaza):
+    """At a known rate a gap up to max_gap (0.8 s) is bridged, so it is no gap; irregular timestamps are
+    no gaps either, and the rate shown is the typical interval's."""
+    fast = upsample(plaza, 10.0)
+    rng = np.random.default_rng(0)
+    jittered = fast.assign(time=fast.time + rng.uniform(-0.02, 0.02, len(fast))
+                           * (fast.groupby(["scene", "agent_id"]).cumcount() > 0))
+    line = summarize(read_tracks(jittered)).line()
+    assert "no gaps" in line and line.endswith("test0: 10 Hz")
+    agent = fast.agent_id.iloc[0]
+    t = fast.time[fast.agent_id == agent]
+    mid = t.iloc[len(t) // 2]
+    short = fast[~((fast.agent_id == agent) & (fast.time > mid) & (fast.time < mid + 0.5))]
+    long = fast[~((fast.agent_id == agent) & (fast.time > mid) & (fast.time < mid + 1.5))]
+    assert "no gaps" in summarize(read_tracks(short)).line()
+    assert "1 gap split tracks" in summarize(read_tracks(long)).line()
+
+
+def test_files_of_different_rates_are_refused_without_fps(plaza, tmp_path):
+    sdd = tmp_path / "v" / "annotations.txt"
+    write_sdd(sdd, plaza)
+    plaza.to_csv(tmp_path / "f.csv", index=False)
+    with pytest.raises(DataError, match="has 30 frame ids a second but .*f.csv has frame ids of unknown rate"):
+        read_tracks([sdd, tmp_path / "f.csv"])
+    assert len(read_tracks([sdd, tmp_path / "f.csv"], fps=30))  # a rate given: read as one kind
+    assert set(read_tracks([sdd], classes="Biker").label) == {"Biker"}  # --classes as one string

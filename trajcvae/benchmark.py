@@ -20,7 +20,7 @@ import torch
 from . import checkpoint
 from .atomic import write_text
 from .batch import WindowTensors, make_batch
-from .config import check_cluster_from, check_output, load_config
+from .config import check_calibration, check_cluster_from, check_output, load_config
 from .errors import TrajCVAEError
 from .evaluate import calibration_of, window_errors
 from .metrics import CALIBRATION_LEVELS, kde_nll, min_ade_fde
@@ -105,6 +105,7 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
     `cluster_from` > 0 also scores the k-means selection (K cluster means of that many prior draws) in its
     own table; a split finished before without those numbers gets them from its checkpoint, untrained."""
     check_cluster_from(k, cluster_from or None)
+    check_calibration(calibration_draws)
     root, out = Path(root), Path(out)
     check_output(out, folder=True)
     for split in splits:

@@ -133,7 +133,7 @@ def predict(
 
     r = predict_to_file(model, data, out, k=k, seed=seed, every_window=every_window, device=device, log=info,
                         cluster_from=cluster_from, fps=fps, scale=scale, homography=homography,
-                        classes=classes.split(",") if classes else None)
+                        classes=classes)
     note = f" ({r.skipped} agents with a single position at their latest frame were not predicted)" \
         if r.skipped else ""
     Console().print(escape(f"{r.n_windows} windows x {k} samples -> {out}{note}"), highlight=False, soft_wrap=True)
@@ -158,19 +158,18 @@ def evaluate(
 ):
     """minADE/minFDE@K per scene and overall, beside constant-velocity baselines."""
     from .atomic import write_text
-    from .config import check_output, check_sampling
+    from .config import check_calibration, check_output, check_sampling
     from .evaluate import evaluate as run
     from .predict import TrajCVAE
     from .tracks import plausibility, summarize
 
     check_sampling(k, seed, cluster_from)
-    if calibration and calibration < 100:
-        raise TrajCVAEError(f"--calibration needs at least 100 draws for its density estimate (got {calibration})")
+    check_calibration(calibration)
     if json_out is not None:
         check_output(json_out, "--json")
     predictor = TrajCVAE.load(model, device=device)
-    tracks = predictor.read(data, fps, scale, homography, classes.split(",") if classes else None)
-    info(summarize(tracks, predictor.config.data.time_step).line())
+    tracks = predictor.read(data, fps, scale, homography, classes)
+    info(summarize(tracks, predictor.config.data.time_step, predictor.config.data.max_gap).line())
     warning = plausibility(tracks, predictor.config.data.dt)
     if warning:
         info(warning)
@@ -182,12 +181,16 @@ def evaluate(
         write_text(json_out, json.dumps(result, indent=2))  # atomically: never a half-written file
 
 
+def narrow_table(title: str) -> Table:
+    """A table without borders or edge padding, so that its columns fit an 80-column terminal."""
+    return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+
+
 def print_table(result: dict) -> None:
     """The evaluation as ADE/FDE pairs, narrow enough for an 80-column terminal."""
     k, pool = result["k"], result.get("cluster_from")
     how = f", k-means of {pool} draws" if pool else ""
-    table = Table(title=f"best of K={k}{how}, ADE/FDE (world units; lower is better)", title_justify="left",
-                  box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table = narrow_table(f"best of K={k}{how}, ADE/FDE (world units; lower is better)")
     pairs = {f"min@{k}": "min", "prior mean": "ml", "const-vel": "cv", f"line min@{k}": "ncv_min"}
     table.add_column("scene", overflow="fold")
     for name in ("windows", *pairs):
@@ -264,20 +267,19 @@ def benchmark(
 ):
     """Leave-one-scene-out ETH/UCY: train, select on val, report test; resumable (skips finished splits)."""
     from .benchmark import run_benchmark
+    from .config import check_calibration
 
     if suite != "eth-ucy":
         raise TrajCVAEError(f"unknown benchmark suite '{suite}' (available: eth-ucy)")
     if seeds < 1:
         raise TrajCVAEError("--seeds must be >= 1")
-    if calibration and calibration < 100:
-        raise TrajCVAEError(f"--calibration needs at least 100 draws for its density estimate (got {calibration})")
+    check_calibration(calibration)
     report = run_benchmark(root, config, out, [s.strip() for s in splits.split(",") if s.strip()], seeds=seeds,
                            is_samples=is_samples, kde_samples=kde_samples, cluster_from=cluster_from,
                            calibration_draws=calibration,
                            progress=not quiet,
                            log=lambda m: Console().print(m, highlight=False))
-    table = Table(title="test minADE/minFDE@20 (m); every column in results.md", title_justify="left",
-                  box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table = narrow_table("test minADE/minFDE@20 (m); every column in results.md")
     km = bool(cluster_from) and all("km_min_ade" in r for r in report["splits"].values())
     for name in ["split", "windows", "plain sampling"] + (["k-means"] if km else []) + ["const-vel"]:
         table.add_column(name, justify="left" if name == "split" else "right")
@@ -346,7 +348,7 @@ def visualize(
     path = run(model, data, out, scene=scene, agent=agent, t0=t0, k=k, seed=seed,
                density=density_steps if density else None, grid=grid, worst=worst, best=best,
                scene_frame=scene_frame, animate=animate, frames=frames, size=size, device=device, fps=fps,
-               scale=scale, homography=homography, classes=classes.split(",") if classes else None)
+               scale=scale, homography=homography, classes=classes)
     Console().print(f"-> {path}", highlight=False)
 
 

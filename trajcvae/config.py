@@ -5,6 +5,7 @@ The whole `Config` is saved inside every checkpoint as a plain dict, so `predict
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -269,12 +270,15 @@ def check_sampling(k: int, seed: int | None = 0, cluster_from: int | None = None
     check_cluster_from(k, cluster_from)
 
 
+def check_calibration(draws: int) -> None:
+    """--calibration: 0 (off), or enough draws per window for the density estimate behind it."""
+    if draws and draws < 100:
+        raise TrajCVAEError(f"--calibration needs at least 100 draws for its density estimate (got {draws})")
+
+
 def check_output(path, option: str = "--out", folder: bool = False) -> None:
     """An output path must be writable before the work starts: a file name (not a folder) whose nearest
     existing parent is a writable folder; with `folder`, a run folder (not a file)."""
-    import os
-    from pathlib import Path
-
     path = Path(path)
     if folder and path.exists() and not path.is_dir():
         raise TrajCVAEError(f"{option} {path}: is a file; give a folder for the run")

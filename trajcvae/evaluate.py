@@ -6,7 +6,7 @@ from typing import Iterable
 
 import pandas as pd
 
-from .config import check_sampling
+from .config import check_calibration, check_sampling
 from .metrics import ade_fde, calibration, constant_velocity, hpd_levels, min_ade_fde, noisy_constant_velocity
 from .predict import TrajCVAE
 from .windows import Windows
@@ -64,6 +64,7 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
     `calibration_draws` > 0, the calibration of plain sampling (`calibration_of`).
     `cluster_from`: the K futures are cluster means of that many draws (recorded in the result)."""
     check_sampling(k, seed, cluster_from)
+    check_calibration(calibration_draws)
     w = data if isinstance(data, Windows) else predictor.make_windows(data, every_window=True)
     result = {"k": k, "seed": seed, "cluster_from": cluster_from,
               "scenes": scene_means(window_errors(predictor, w, k, seed, cluster_from))}

@@ -23,7 +23,8 @@ from .config import Config, check_output, check_sampling, resolve_device
 from .errors import TrajCVAEError
 from .batch import WindowTensors, make_batch
 from .model import CVAE
-from .tracks import AGENT_COLUMNS, TrackSummary, from_metres, plausibility, read_tracks, seconds_per_unit, summarize, time_steps
+from .tracks import (AGENT_COLUMNS, TrackSummary, from_metres, plausibility, read_tracks, seconds_per_unit,
+                     summarize, time_steps)
 from .windows import Windows, build_windows, concat_windows, iter_windows, no_windows_error
 
 BUILTIN = {"pedestrian": Path(__file__).parent / "models" / "pedestrian.pt"}
@@ -110,7 +111,7 @@ class TrajCVAE:
 
     # --- tracks -> table ----------------------------------------------------------------------
     def read(self, data: pd.DataFrame | Iterable[str | Path], fps: float | None = None, scale: float | None = None,
-             homography: str | Path | None = None, classes: Iterable[str] | None = None) -> pd.DataFrame:
+             homography: str | Path | None = None, classes: str | Iterable[str] | None = None) -> pd.DataFrame:
         """The track table of `data` (files, or a DataFrame), positions in metres. Frame ids are `fps` per
         second (default: the rate of the model's own training files, `data.fps`, where it had one);
         `scale`, `homography`, `classes`: see `tracks.read_tracks`."""
@@ -138,7 +139,8 @@ class TrajCVAE:
         tracks = self.read(data, fps, scale, homography, classes)
         w = self.make_windows(tracks, every_window)
         samples = from_metres(self.sample(w, k=k, seed=seed, cluster_from=cluster_from), tracks.attrs.get("units"))
-        return samples_to_frame(w, samples, time_column=time_column(tracks), extra=agent_values(tracks, w))
+        return samples_to_frame(w, samples, time_column=time_column(tracks),
+                                extra=agent_values(agent_table(tracks), w))
 
 
 @dataclass
@@ -172,7 +174,7 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
         raise TrajCVAEError(f"-k {k}: the output for one agent alone would not fit in memory; use a smaller -k")
     chunk = chunk or int(min(max(64, 1_000_000 // rows_per_window), fits))
     tracks = predictor.read(data, fps, scale, homography, classes)
-    summary = summarize(tracks, dc.time_step)
+    summary = summarize(tracks, dc.time_step, dc.max_gap)
     if log is not None:
         log(summary.line())
         warning = plausibility(tracks, dc.dt)
@@ -187,6 +189,7 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
     integral = time_column(tracks) == "frame" and bool(np.all(tracks["frame"].to_numpy() % 1 == 0)
                                                        and np.all(np.abs(steps - np.round(steps)) < 1e-9))
     scenes = sorted(str(s) for s in pd.unique(tracks["scene"]))
+    units, column, labels = tracks.attrs.get("units"), time_column(tracks), agent_table(tracks)
     n = skipped = 0
     with TableWriter(out) as writer:
         pending: list[Windows] = []
@@ -195,8 +198,8 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
             w = concat_windows(pending, mode)
             pending.clear()
             samples = predictor.sample(w, k=k, seed=seed, batch_size=batch, cluster_from=cluster_from)
-            writer.write(samples_to_frame(w, from_metres(samples, tracks.attrs.get("units")), scenes, integral,
-                                          time_column(tracks), agent_values(tracks, w)))
+            writer.write(samples_to_frame(w, from_metres(samples, units), scenes, integral, column,
+                                          agent_values(labels, w)))
 
         for part in iter_windows(tracks, dc, mode, chunk=chunk):
             skipped += part.skipped
@@ -224,20 +227,26 @@ def free_memory() -> int | None:
     return None
 
 
-def agent_values(tracks: pd.DataFrame, w: Windows) -> dict[str, np.ndarray]:
-    """The per-agent columns of the input (`tracks.AGENT_COLUMNS`, e.g. `label`) for each window of `w`: the
-    agent's latest non-empty value."""
-    extras = [c for c in AGENT_COLUMNS if c in tracks.columns]
-    if not extras or not len(w):
+def agent_table(tracks: pd.DataFrame) -> dict[str, pd.Series]:
+    """The per-agent columns of the input (`tracks.AGENT_COLUMNS`, e.g. `label`): each agent's latest
+    non-empty value, indexed by (scene, agent_id). Built once per input; `agent_values` looks windows up."""
+    columns = [c for c in AGENT_COLUMNS if c in tracks.columns]
+    if not columns:
         return {}
     key = pd.MultiIndex.from_arrays([tracks["scene"].astype(str), tracks["agent_id"]])
-    out = {}
-    for c in extras:
+    table = {}
+    for c in columns:
         values = pd.Series(tracks[c].to_numpy(), index=key)
-        latest = values[values != ""].groupby(level=[0, 1]).last()
-        wanted = pd.MultiIndex.from_arrays([pd.Index(w.scene.astype(str)), pd.Index(w.agent_id)])
-        out[c] = latest.reindex(wanted).fillna("").to_numpy(dtype=object)
-    return out
+        table[c] = values[values != ""].groupby(level=[0, 1]).last()
+    return table
+
+
+def agent_values(table: dict[str, pd.Series], w: Windows) -> dict[str, np.ndarray]:
+    """Each window's value of every per-agent column in `table` (from `agent_table`), "" where unknown."""
+    if not table or not len(w):
+        return {}
+    wanted = pd.MultiIndex.from_arrays([pd.Index(w.scene.astype(str)), pd.Index(w.agent_id)])
+    return {c: latest.reindex(wanted).fillna("").to_numpy(dtype=object) for c, latest in table.items()}
 
 
 def time_column(tracks: pd.DataFrame) -> str:

@@ -5,7 +5,8 @@ A grid is anchored at a time `anchor` of the input: its points are anchor + j * 
 resampled table's `frame` column holds j (so the windows are built exactly as for ETH/UCY, one step per
 frame id). Between two observations of an agent at most `max_gap` apart the track is interpolated; a
 longer gap splits it, and no grid point is made inside it. Only grid points within an agent's observed
-span are made: nothing is extrapolated. For `predict`, `iter_windows` anchors a grid at each agent's
+span are made, but for a `lead` past its last observation (then extrapolated along its last velocity; used
+by `predict` for neighbours seen just before t0). For `predict`, `iter_windows` anchors a grid at each agent's
 latest observation and cuts the scene there first, so t0 is a real observation and nothing after it is
 read; for training and evaluation, one grid per scene is anchored at its first observation.
 """
@@ -55,11 +56,8 @@ def resample_scene(g: pd.DataFrame, anchor: float, step: float, max_gap: float, 
     on_point = np.abs(tg - t[k]) <= EPS * step  # exactly the observation: no arithmetic on it
     xs = np.where(on_point, x[k], x[k] + w * (x[k1] - x[k]))
     ys = np.where(on_point, y[k], y[k] + w * (y[k1] - y[k]))
-    out = pd.DataFrame({
-        "scene": pd.Categorical.from_codes(np.zeros(len(j), np.int8), categories=[str(g["scene"].iloc[0])])
-        if len(g) else pd.Categorical([]),
-        "frame": j.astype(np.float64), "agent_id": agent[k] if len(j) else agent[:0], "x": xs, "y": ys,
-        "_file": g["_file"].to_numpy()[k] if len(j) else g["_file"].to_numpy()[:0],
-        "_line": g["_line"].to_numpy()[k] if len(j) else g["_line"].to_numpy()[:0],
+    return pd.DataFrame({
+        "scene": pd.Categorical.from_codes(np.zeros(len(j), np.int8), categories=[str(g["scene"].iloc[0])]),
+        "frame": j.astype(np.float64), "agent_id": agent[k], "x": xs, "y": ys,
+        "_file": g["_file"].to_numpy()[k], "_line": g["_line"].to_numpy()[k],
     })
-    return out

@@ -71,7 +71,7 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
 
 def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = None, scale: float | None = None,
                 homography: str | Path | np.ndarray | None = None,
-                classes: Iterable[str] | None = None) -> pd.DataFrame:
+                classes: str | Iterable[str] | None = None) -> pd.DataFrame:
     """Read files (or check a DataFrame) into the canonical track table.
 
     CSV files need a header holding at least `frame, agent_id, x, y` (any order or case; an optional
@@ -80,7 +80,8 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     separated. The scene is the `scene` column, or else the file's stem. Two formats are recognised by
     their content: the Stanford Drone Dataset's `annotations.txt` (bounding boxes in pixels at 30 fps: box
     centres, lost boxes dropped, the quoted class kept as `label`) and TrajNet++ `.ndjson` (its `track`
-    records; frame ids at the rate its `scene` records give). `classes` keeps only agents of those labels.
+    records; frame ids at the rate its `scene` records give). `classes` (a list, or one comma-separated
+string) keeps only agents of those labels.
 
     The table's time column is always called `frame`; `df.attrs["time_base"]` says what it holds:
     "seconds" (a time column), "frames" (frame ids at `fps` per second, `attrs["fps"]`), or "steps" (frame
@@ -100,11 +101,18 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
         files = list_files(paths)
         tables, n_files = [_read_one(f) for f in files], len(files)
         names = [str(f) for f in files]
+    if isinstance(classes, str):  # "Pedestrian,Biker", as --classes and data.classes give it
+        classes = classes.split(",") if classes.strip() else None
     if classes is not None:
         tables = [_only_classes(t, list(classes), name) for t, name in zip(tables, names)]
-    own_fps = {t.attrs.get("fps") for t in tables}  # a format's own rate (SDD's 30 fps, TrajNet++'s)
-    if fps is None and len(own_fps) == 1 and None not in own_fps:
-        fps = own_fps.pop()
+    own = [t.attrs.get("fps") for t in tables]  # a format's own rate (SDD's 30 fps, TrajNet++'s), else None
+    if fps is None and len(set(own)) > 1:
+        i = next(i for i, r in enumerate(own) if r != own[0])
+        shown = lambda r: "frame ids of unknown rate" if r is None else f"{r:g} frame ids a second"  # noqa: E731
+        raise DataError(f"{names[0]} has {shown(own[0])} but {names[i]} has {shown(own[i])}: give --fps, or "
+                        "files of one kind at a time")
+    if fps is None and own[0] is not None:
+        fps = own[0]
     seconds = [bool(t.attrs.get("seconds")) for t in tables]
     if any(seconds) and not all(seconds):
         raise DataError(f"{names[seconds.index(True)]} has a time column in seconds but "
@@ -274,11 +282,14 @@ class SceneSteps:
     gaps: int
 
 
-def time_steps(df: pd.DataFrame, time_step: float | None = None) -> SceneSteps:
-    """Infer each scene's step as the most common positive frame difference within agents' tracks.
+def time_steps(df: pd.DataFrame, time_step: float | None = None, max_gap: float = 0.8) -> SceneSteps:
+    """Infer each scene's step as the most common positive frame difference within agents' tracks, and count
+    the gaps: for frame ids of unknown rate, every difference other than the step; for tracks of a known
+    rate, which are resampled, only differences over `max_gap` seconds (shorter ones are bridged).
 
     A scene with a single frame holds no motion at all (no window can come from it); its step is 1.
     """
+    spu = seconds_per_unit(df)
     steps: dict[str, float] = {}
     segments = gaps = 0
     for scene, g in df.groupby("scene", sort=True, observed=True):
@@ -288,6 +299,8 @@ def time_steps(df: pd.DataFrame, time_step: float | None = None) -> SceneSteps:
         diffs = np.diff(frame)[same]
         if time_step is not None:
             step = float(time_step)
+        elif (diffs > 0).any() and spu is not None:  # a known rate, maybe irregular: the typical interval
+            step = float(np.median(diffs[diffs > 0]))
         elif (diffs > 0).any():
             vals, counts = np.unique(np.round(diffs[diffs > 0], 9), return_counts=True)
             step = float(vals[np.argmax(counts)])
@@ -295,7 +308,7 @@ def time_steps(df: pd.DataFrame, time_step: float | None = None) -> SceneSteps:
             frames = np.unique(frame)
             step = float(np.min(np.diff(frames))) if len(frames) > 1 else 1.0
         steps[str(scene)] = step
-        n_gaps = int(np.sum(~np.isclose(diffs, step)))
+        n_gaps = int(np.sum(~np.isclose(diffs, step) if spu is None else diffs * spu > max_gap * (1 + 1e-9)))
         gaps += n_gaps
         segments += int(np.sum(~same)) + 1 + n_gaps
     return SceneSteps(steps, segments, gaps)
@@ -332,13 +345,14 @@ class TrackSummary:
         elif self.steps:
             distinct = sorted(set(self.steps.values()))
             text += (f"; a step is {distinct[0]:g} frame ids" if len(distinct) == 1 else
-                     f"; steps of {', '.join(f'{v:g}' for v in distinct[:3])} frame ids") + " (no --fps: one model step)"
+                     f"; steps of {', '.join(f'{v:g}' for v in distinct[:3])} frame ids")
+            text += " (no --fps: one model step)"
         return text
 
 
-def summarize(df: pd.DataFrame, time_step: float | None = None) -> TrackSummary:
-    """Counts for a table from `read_tracks` (and the gaps at `time_step`, or each scene's inferred step)."""
-    s = time_steps(df, time_step)
+def summarize(df: pd.DataFrame, time_step: float | None = None, max_gap: float = 0.8) -> TrackSummary:
+    """Counts for a table from `read_tracks` (gaps as `time_steps` counts them)."""
+    s = time_steps(df, time_step, max_gap)
     scene = df["scene"].cat.codes.to_numpy() if isinstance(df["scene"].dtype, pd.CategoricalDtype) \
         else pd.factorize(df["scene"])[0]
     agent = df["agent_id"].to_numpy()

@@ -96,13 +96,11 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
         df = read_tracks(data, fps=fps, scale=scale, homography=homography, classes=classes)
         xy = to_metres(table[["x", "y"]].to_numpy(dtype=np.float64), df.attrs.get("units"))
         futures = TableFutures(table.assign(x=xy[:, 0], y=xy[:, 1]), str(model))
-        dt = 0.4
     else:
         predictor = TrajCVAE.load(model, device=device)
         df = predictor.read(data, fps, scale, homography, classes)
         futures = ModelFutures(predictor, k, 0 if seed is None else seed)
-        dt = predictor.config.data.dt
-    tracks = SceneTracks(df, futures.cfg.time_step, dt, 2 * dt)
+    tracks = SceneTracks(df, futures.cfg.time_step, futures.cfg.dt, futures.cfg.max_gap)
     if animate is not None:
         return _animation(tracks, futures, Path(animate), scene, scene_frame, frames, px, density)
     if scene_frame is not None:

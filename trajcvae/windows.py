@@ -2,13 +2,14 @@
 
 A window is the agent's last `obs_len` positions ending at its frame t0 (fewer, NaN-padded on the left,
 when the track is shorter), its next `pred_len` positions when they are known, and the histories of the
-agents near it at t0. Tracks are cut at gaps: no window spans a missing frame, nothing is interpolated.
-Nothing observed after t0 enters `obs` or `nbr`.
+agents near it at t0. Frame ids of unknown rate are cut at gaps: no window spans a missing frame, nothing
+is interpolated. Tracks of a known rate (a time column, or frame ids with --fps) are first put on the
+model's step by `resample.py`, which bridges short gaps. Nothing observed after t0 enters `obs` or `nbr`.
 
 Building the windows of a large dataset takes longer than a short training run, so `load_windows` keeps
-them in a cache (an `.npz`, no pickle) keyed by the files' content and the windowing options: any change
-to a file's bytes or to obs_len, pred_len, time_step, neighbor_radius, max_neighbors or the scene memory's
-options gives a new key, and a stale cache is never used.
+them in a cache (an `.npz`, no pickle) keyed by the files' content and the options that shape windows
+(`CACHE_KEYS`, and the scene memory's when it is on): any change to either gives a new key, and a stale
+cache is never used.
 """
 from __future__ import annotations
 
@@ -111,7 +112,8 @@ def _resampled_windows(g: pd.DataFrame, step: float, max_gap: float, cfg: DataCo
         mine = agent[last][t[last] == anchor]  # the agents last seen at this time
         cut = g[(t <= anchor + EPS * step) & (t >= anchor - reach)]  # the scene as it was at `anchor`
         # Others last seen less than half a step before t0 are still placed at t0 (along their velocity).
-        w = build_windows_or_empty(resample_scene(cut, anchor, step, max_gap, lead=step / 2), cfg)
+        r = resample_scene(cut, anchor, step, max_gap, lead=step / 2)
+        w = next(_scene_windows(r, 1.0, cfg, "latest", None))  # chunk None: the scene's one piece
         keep = np.flatnonzero((np.abs(w.t0) < EPS) & np.isin(w.agent_id, mine))
         part = _in_input_time(w.subset(keep), anchor, step)
         width = int((~np.isnan(part.nbr[:, :, -1, 0])).sum(1).max()) if len(part) else 1
@@ -119,17 +121,11 @@ def _resampled_windows(g: pd.DataFrame, step: float, max_gap: float, cfg: DataCo
         skipped += len(mine) - len(keep)  # seen once, or alone after a long gap: no velocity at t0
         if len(part):
             parts.append(part)
-    w = concat_windows(parts, "latest") or _empty(cfg.obs_len, cfg.pred_len, cfg.memory)
+    w = concat_windows(parts, "latest") if parts else _empty(cfg.obs_len, cfg.pred_len, cfg.memory)
     order = {a: i for i, a in enumerate(pd.unique(agent))}  # the scene's agent order, as without resampling
     w = w.subset(np.argsort([order[a] for a in w.agent_id], kind="stable"))
     w.skipped = skipped
     yield w
-
-
-def build_windows_or_empty(r: pd.DataFrame, cfg: DataConfig) -> Windows:
-    """Latest-frame windows of one resampled scene, as one piece (possibly empty)."""
-    parts = [p for p in _scene_windows(r, 1.0, cfg, "latest", None) if len(p)] if len(r) else []
-    return concat_windows(parts, "latest") if parts else _empty(cfg.obs_len, cfg.pred_len, cfg.memory)
 
 
 def _in_input_time(w: Windows, anchor: float, step: float) -> Windows:
@@ -352,9 +348,8 @@ def load_windows(paths: Iterable[str | Path], cfg: DataConfig, cache_dir: str | 
 
 
 def _build(paths, cfg: DataConfig, mode: str) -> tuple[Windows, str]:
-    tracks = read_tracks(paths, fps=cfg.fps, scale=cfg.scale, homography=cfg.homography,
-                         classes=cfg.classes.split(",") if cfg.classes else None)
-    return build_windows(tracks, cfg, mode), summarize(tracks, cfg.time_step).line()
+    tracks = read_tracks(paths, fps=cfg.fps, scale=cfg.scale, homography=cfg.homography, classes=cfg.classes)
+    return build_windows(tracks, cfg, mode), summarize(tracks, cfg.time_step, cfg.max_gap).line()
 
 
 def _save(w: Windows, line: str, path: Path) -> None:
