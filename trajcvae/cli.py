@@ -352,6 +352,45 @@ def visualize(
     Console().print(f"-> {path}", highlight=False)
 
 
+@app.command()
+@user_errors
+def serve(
+    model: ModelArg,
+    host: Annotated[str, typer.Option(help="Address to listen on (127.0.0.1: this machine only).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    k: KOpt = 20,
+    kset: Annotated[str, typer.Option(help="How the K futures are chosen: none (K plain draws), or a K-set "
+                                           "mode (kmeans, learned) that gives each a weight.")] = "none",
+    seed: SeedOpt = 0,
+    fps: Annotated[Optional[float], typer.Option(help="Frame ids per second, for requests that send a frame "
+                                                      "in place of a time in seconds.", show_default=False)] = None,
+    scale: ScaleOpt = None,
+    homography: HomographyOpt = None,
+    forget_after: Annotated[float, typer.Option(help="Seconds after which an agent not seen again gets no "
+                                                     "more futures.")] = 2.0,
+    replay: Annotated[Optional[Path], typer.Option(help="Replay this recorded file into the server (its scenes "
+                                                        "by name), for the live page without a tracker.",
+                                                   show_default=False)] = None,
+    speed: Annotated[float, typer.Option(help="Replay this many times faster than recorded.")] = 1.0,
+    max_agents: Annotated[int, typer.Option(help="Detections per request, at most.")] = 1000,
+    max_body: Annotated[int, typer.Option(help="Bytes per request body, at most.")] = 1 << 20,
+    max_scenes: Annotated[int, typer.Option(help="Scenes held at once, at most.")] = 100,
+    max_k: Annotated[int, typer.Option(help="Futures per agent a request may ask for with ?k=.")] = 100,
+    threads: Annotated[int, typer.Option(help="Torch threads for inference (1 leaves a core to the HTTP "
+                                              "server on 2 cores).")] = 1,
+):
+    """Serve live predictions over HTTP: POST detections, get every agent's K futures; a live page at /."""
+    from .server import Limits, serve as run
+
+    for name, value in (("--max-agents", max_agents), ("--max-body", max_body), ("--max-scenes", max_scenes),
+                        ("--max-k", max_k)):
+        if value < 1:
+            raise TrajCVAEError(f"{name} must be >= 1 (got {value})")
+    run(model, host, port, k=k, kset=kset, seed=seed, fps=fps, scale=scale, homography=homography,
+        forget_after=forget_after, limits=Limits(max_agents, max_body, max_scenes, max_k), replay_file=replay,
+        speed=speed, threads=threads, log=info)
+
+
 @app.command("plot-training")
 @user_errors
 def plot_training(

@@ -270,6 +270,22 @@ def check_sampling(k: int, seed: int | None = 0, cluster_from: int | None = None
     check_cluster_from(k, cluster_from)
 
 
+KSETS = ("none", "kmeans", "learned")  # how K futures are chosen: plain draws, or a weighted K-set
+
+
+def check_kset(kset: str) -> str:
+    if kset not in KSETS:
+        raise TrajCVAEError(f"--kset must be one of {', '.join(KSETS)} (got {kset!r})")
+    return kset
+
+
+def check_forget_after(seconds: float) -> float:
+    """--forget-after: how long an agent not seen again stays in view, a positive number of seconds."""
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 < seconds < float("inf"):
+        raise TrajCVAEError(f"--forget-after must be a positive number of seconds (got {seconds})")
+    return float(seconds)
+
+
 def check_calibration(draws: int) -> None:
     """--calibration: 0 (off), or enough draws per window for the density estimate behind it."""
     if draws and draws < 100:

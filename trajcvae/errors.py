@@ -12,3 +12,7 @@ class DataError(TrajCVAEError):
 
 class CheckpointError(TrajCVAEError):
     """A checkpoint that is missing, unsafe to load, or from an incompatible version."""
+
+
+class NoWindowsError(DataError):
+    """Tracks that give no window to predict from (e.g. no agent with 2 positions yet)."""

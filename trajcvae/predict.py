@@ -121,23 +121,26 @@ class TrajCVAE:
                            homography=homography, classes=classes)
 
     def make_windows(self, data: pd.DataFrame | Iterable[str | Path], every_window: bool = False,
-                     fps: float | None = None) -> Windows:
-        """The windows `predict` samples: each agent's latest, or with `every_window` every full one."""
-        return build_windows(self.read(data, fps), self.config.data, mode="windows" if every_window else "latest")
+                     fps: float | None = None, since: float | None = None) -> Windows:
+        """The windows `predict` samples: each agent's latest (with `since`, of the agents last seen at or
+        after that time), or with `every_window` every full one."""
+        return build_windows(self.read(data, fps), self.config.data, mode="windows" if every_window else "latest",
+                             since=since)
 
     def predict(self, data: pd.DataFrame | Iterable[str | Path], k: int = 20, seed: int = 0,
                 every_window: bool = False, cluster_from: int | None = None, fps: float | None = None,
                 scale: float | None = None, homography: str | Path | None = None,
-                classes: Iterable[str] | None = None) -> pd.DataFrame:
+                classes: Iterable[str] | None = None, since: float | None = None) -> pd.DataFrame:
         """K futures per agent as a long table (see `OUTPUT_COLUMNS`), in the input's time base and units.
 
         data: a DataFrame with `frame` (or `time` in seconds), `agent_id, x, y` (and optionally `scene`), or
-        paths of files. every_window=False: one forecast per agent from its latest observation. True: one
+        paths of files. every_window=False: one forecast per agent from its latest observation (with
+        `since`, only for the agents last seen at or after that time, in the input's time base). True: one
         for every (agent, t0) whose obs_len observed and pred_len future steps are present (evaluation
         mode). cluster_from: see `sample`. fps, scale, homography: the input's rate and units (see `read`).
         """
         tracks = self.read(data, fps, scale, homography, classes)
-        w = self.make_windows(tracks, every_window)
+        w = self.make_windows(tracks, every_window, since=since)
         samples = from_metres(self.sample(w, k=k, seed=seed, cluster_from=cluster_from), tracks.attrs.get("units"))
         return samples_to_frame(w, samples, time_column=time_column(tracks),
                                 extra=agent_values(agent_table(tracks), w))

@@ -28,7 +28,7 @@ from scipy.spatial import cKDTree
 from ._version import __version__
 from .atomic import atomic_path
 from .config import DataConfig
-from .errors import DataError
+from .errors import DataError, NoWindowsError
 from .resample import EPS, resample_scene
 from .tracks import list_files, read_tracks, seconds_per_unit, summarize, time_steps, where
 
@@ -61,14 +61,16 @@ class Windows:
                        self.t0[idx], self.step[idx], mem=pick(self.mem), mem_lag=pick(self.mem_lag))
 
 
-def build_windows(df: pd.DataFrame, cfg: DataConfig, mode: str = "windows") -> Windows:
+def build_windows(df: pd.DataFrame, cfg: DataConfig, mode: str = "windows", since: float | None = None) -> Windows:
     """Make windows from a track table (see `data.read_tracks`).
 
     mode="windows": every (agent, t0) with `obs_len` observed and `pred_len` future frames, all present.
     mode="latest": one window per agent at its latest frame, for forecasting past the end of the data;
-    agents whose latest run has a single position are counted in `skipped`.
+    agents whose latest run has a single position are counted in `skipped`. `since` (latest only): just
+    the agents whose latest observation is at or after this time; the others still appear as neighbours
+    and in the scene memory.
     """
-    parts = list(iter_windows(df, cfg, mode, chunk=None))
+    parts = list(iter_windows(df, cfg, mode, chunk=None, since=since))
     w = concat_windows([p for p in parts if len(p)], mode)
     if w is None:
         raise no_windows_error(cfg, mode)
@@ -77,26 +79,36 @@ def build_windows(df: pd.DataFrame, cfg: DataConfig, mode: str = "windows") -> W
 
 
 def iter_windows(df: pd.DataFrame, cfg: DataConfig, mode: str = "windows",
-                 chunk: int | None = CHUNK) -> Iterator[Windows]:
+                 chunk: int | None = CHUNK, since: float | None = None) -> Iterator[Windows]:
     """The windows of `build_windows`, in the same order, a scene (and at most `chunk` windows) at a time,
     so that big inputs never hold all windows at once. Each piece's `skipped` counts its scene's skipped
     agents (on the scene's first piece); pieces may be empty. Raises nothing when no window comes out."""
     if mode not in ("windows", "latest"):
         raise ValueError(mode)
+    if since is not None and mode != "latest":
+        raise ValueError("since: latest windows only")
     spu = seconds_per_unit(df)
     steps = time_steps(df, cfg.time_step).step if spu is None else None
     for scene, g in df.groupby("scene", sort=True, observed=True):
         if spu is None:  # frame ids of unknown rate: each scene's step is one model step
-            yield from _scene_windows(g, steps[str(scene)], cfg, mode, chunk)
+            yield from _scene_windows(g, steps[str(scene)], cfg, mode, chunk, since)
         else:
-            yield from _resampled_windows(g, cfg.dt / spu, cfg.max_gap / spu, cfg, mode, chunk)
+            yield from _resampled_windows(g, cfg.dt / spu, cfg.max_gap / spu, cfg, mode, chunk, since)
+
+
+def history_reach(cfg: DataConfig, step: float, max_gap: float) -> float:
+    """How far back before its t0 a latest window on the model's grid reads the scene (in the units of
+    `step` and `max_gap`): the agent's history, or, with the scene memory, its horizon and a path's step
+    before it; plus a gap that resampling bridges."""
+    return ((cfg.memory_horizon + 1) if cfg.memory > 0 else cfg.obs_len) * step + max_gap
 
 
 def _resampled_windows(g: pd.DataFrame, step: float, max_gap: float, cfg: DataConfig, mode: str,
-                       chunk: int | None) -> Iterator[Windows]:
+                       chunk: int | None, since: float | None = None) -> Iterator[Windows]:
     """One scene's windows on the model's grid (`resample.py`; `step`, `max_gap` in the input's time
     units), with t0 and step given back in the input's time units. "latest": each agent's grid is
-    anchored at its latest observation, on the scene as it was then (nothing later is read)."""
+    anchored at its latest observation, on the scene as it was then (nothing later is read); with
+    `since`, only the agents last seen at or after it."""
     t = g["frame"].to_numpy(dtype=np.float64)
     if mode == "windows":
         anchor = float(t.min())
@@ -105,10 +117,10 @@ def _resampled_windows(g: pd.DataFrame, step: float, max_gap: float, cfg: DataCo
         return
     agent = g["agent_id"].to_numpy()
     last = np.append(agent[1:] != agent[:-1], True)  # each agent's latest row
-    # How far back a window reads: its history, or the scene memory's horizon and a path's step before it.
-    reach = ((cfg.memory_horizon + 1) if cfg.memory > 0 else cfg.obs_len) * step + max_gap
+    reach = history_reach(cfg, step, max_gap)
     parts, skipped = [], 0
-    for anchor in np.unique(t[last]):
+    anchors = np.unique(t[last])
+    for anchor in anchors if since is None else anchors[anchors >= since]:
         mine = agent[last][t[last] == anchor]  # the agents last seen at this time
         cut = g[(t <= anchor + EPS * step) & (t >= anchor - reach)]  # the scene as it was at `anchor`
         # Others last seen less than half a step before t0 are still placed at t0 (along their velocity).
@@ -135,11 +147,11 @@ def _in_input_time(w: Windows, anchor: float, step: float) -> Windows:
     return w
 
 
-def no_windows_error(cfg: DataConfig, mode: str) -> DataError:
+def no_windows_error(cfg: DataConfig, mode: str) -> NoWindowsError:
     need = cfg.obs_len + cfg.pred_len
     why = (f"no track has {need} consecutive frames (obs_len {cfg.obs_len} + pred_len {cfg.pred_len})"
            if mode == "windows" else "no agent has 2 consecutive positions at its latest frame")
-    return DataError(f"no usable windows: {why}")
+    return NoWindowsError(f"no usable windows: {why}")
 
 
 def concat_windows(parts: list[Windows], mode: str) -> Windows | None:
@@ -164,7 +176,7 @@ def concat_windows(parts: list[Windows], mode: str) -> Windows | None:
 
 
 def _scene_windows(g: pd.DataFrame, step: float, cfg: DataConfig, mode: str,
-                   chunk: int | None) -> Iterator[Windows]:
+                   chunk: int | None, since: float | None = None) -> Iterator[Windows]:
     # g is sorted by (agent_id, frame): rows of one agent are contiguous and in time order.
     frame = g["frame"].to_numpy(dtype=float)
     fi = (frame - frame.min()) / step
@@ -192,6 +204,8 @@ def _scene_windows(g: pd.DataFrame, step: float, cfg: DataConfig, mode: str,
         ego = np.flatnonzero((hist_len >= T) & (fut_len >= P))
     else:
         last = np.append(agent[1:] != agent[:-1], True)  # each agent's latest row
+        if since is not None:
+            last &= frame >= since
         ego = np.flatnonzero(last & (hist_len >= 2))
         skipped = int(np.sum(last & (hist_len < 2)))
     if len(ego) == 0:

@@ -1,0 +1,304 @@
+"""Live prediction: the online predictor gives predict's futures on the data so far, forgets agents and
+keeps a bounded history; the server answers every request, refuses bad ones in one line without
+disturbing other scenes, and its live page draws tracks and futures in a real browser."""
+import copy
+import os
+import shutil
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from trajcvae import TrajCVAE
+from trajcvae.errors import TrajCVAEError
+from trajcvae.online import OnlinePredictor
+
+from tests.helpers import cli, one_line_error
+
+K = 4
+JSON = {"content-type": "application/json"}
+
+
+@pytest.fixture(scope="module")
+def pedestrian() -> TrajCVAE:
+    return TrajCVAE.load("pedestrian")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_inference_thread():
+    """Live inference runs on one torch thread, as `trajcvae serve` does by default (--threads 1)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def walkers(n_updates: int = 30, seed: int = 3) -> pd.DataFrame:
+    """Detections of 7 agents in centimetres at irregular times (0.25-0.55 s apart): agents arrive and
+    leave, about one detection in ten is missed, agent 6 is seen twice only, agent 0 carries a label."""
+    rng = np.random.default_rng(seed)
+    times = np.round(np.cumsum(rng.uniform(0.25, 0.55, n_updates)), 3)
+    spans = {0: (0, 30), 1: (0, 30), 2: (2, 30), 3: (0, 14), 4: (5, 30), 5: (8, 30), 6: (20, 22)}
+    rows = []
+    for a, (first, stop) in spans.items():
+        p0, heading = rng.uniform(-4, 4, 2), rng.uniform(0, 2 * np.pi)
+        v = rng.uniform(0.8, 1.6) * np.array([np.cos(heading), np.sin(heading)])
+        for i in range(first, min(stop, n_updates)):
+            if a != 6 and i > first + 1 and rng.random() < 0.1:
+                continue  # a missed detection
+            x, y = 100 * (p0 + v * times[i])
+            rows.append((times[i], a, x, y, "cyclist" if a == 0 else ""))
+    return pd.DataFrame(rows, columns=["time", "agent_id", "x", "y", "label"])
+
+
+def in_order(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.assign(agent_id=df["agent_id"].astype(str))
+    return df.sort_values(["agent_id", "sample", "step"]).reset_index(drop=True)
+
+
+def test_streaming_detections_gives_the_futures_of_predict_on_the_file_cut_there(pedestrian, tmp_path):
+    """Irregular times, missed detections, arrivals, departures, a short track, centimetres and a label:
+    at every checked update, the online futures are those of `predict` on the file cut at that time, for
+    the agents seen within forget_after."""
+    data = walkers()
+    online = OnlinePredictor(pedestrian, k=K, scale=0.01, forget_after=1.5)
+    times = np.unique(data["time"])
+    seen = {}
+    for i, t in enumerate(times):
+        got = online.update(t, data[data["time"] == t][["agent_id", "x", "y", "label"]])
+        if i not in (3, 12, 17, 21, 29):
+            continue
+        path = tmp_path / f"cut{i}.csv"
+        data[data["time"] <= t].to_csv(path, index=False)
+        expected = pedestrian.predict([path], k=K, scale=0.01)
+        expected = expected[expected["t0"] >= t - 1.5]
+        assert len(got) and set(got["agent_id"]) == set(expected["agent_id"].astype(str))
+        assert list(got.columns) == list(expected.columns)
+        g, e = in_order(got), in_order(expected)
+        assert (g[["sample", "step"]].to_numpy() == e[["sample", "step"]].to_numpy()).all()
+        assert (g["label"] == e["label"]).all()
+        np.testing.assert_allclose(g[["t0", "time"]].to_numpy(), e[["t0", "time"]].to_numpy(), atol=1e-9)
+        np.testing.assert_allclose(g[["x", "y"]].to_numpy(), e[["x", "y"]].to_numpy(), atol=1e-3)  # 10 um
+        seen[i] = set(got["agent_id"])
+    # Agent 3 left after update 13 and is out of view 1.5 s later; agent 6, seen twice, is predicted.
+    assert "3" in seen[12] and "3" not in seen[29] and "6" in seen[21] and "6" not in seen[17]
+
+
+def test_agents_out_of_view_are_forgotten_and_the_history_stays_bounded(pedestrian):
+    """An agent not seen for forget_after gets no futures; with a stable set of agents the rows held stop
+    growing once the history the model reads (here a 10-step memory horizon) is full."""
+    model = copy.copy(pedestrian)
+    model.config = copy.deepcopy(pedestrian.config)
+    model.config.data.memory_horizon = 10
+    online = OnlinePredictor(model, k=2, forget_after=1.0)
+    held = []
+    for i in range(40):
+        t = 0.4 * i
+        dets = [(a, 1.2 * t, 2.0 * a) for a in range(3)] + ([("gone", 5.0, -1.2 * t)] if i < 20 else [])
+        futures = online.update(t, dets)
+        held.append(online.rows)
+        seen = set(futures["agent_id"])
+        assert ("gone" in seen) == (1 <= i <= 21), i  # last seen at 7.6 s, in view until 8.6 s
+        assert {"0", "1", "2"} <= seen or i == 0
+    # History read: 10 + 1 memory steps + max_gap 0.8 s, plus forget_after 1 s and a step of margin.
+    keep = 11 * 0.4 + 0.8 + 1.0 + 0.4
+    assert held[-1] == held[-3] <= 3 * (int(keep / 0.4) + 1) < max(held)
+    assert online.tracks()["time"].min() >= online.time - 3.2
+
+
+@pytest.mark.parametrize("update, message", [
+    (lambda p: p.update(float("nan"), [("a", 0, 0)]), "time must be finite"),
+    (lambda p: p.update(0.0, [("a", 0, 0)]), "is not after the last update's 1"),
+    (lambda p: p.update(2.0, [("a", 0, 0), ("a", 1, 0)]), "duplicate (scene, frame, agent_id)"),
+    (lambda p: p.update(2.0, [("a", "here", 0)]), "detections row 1: column 'x' value 'here' is not a number"),
+    (lambda p: p.update(2.0, pd.DataFrame({"agent_id": ["a"], "x": [0], "y": [0], "frame": [3]})),
+     "column 'frame' is not allowed"),
+    (lambda p: p.update(2.0, [("a", 0, 0)], k=0), "-k must be >= 1"),
+])
+def test_online_refuses_bad_updates_in_one_line_and_keeps_its_state(pedestrian, update, message):
+    online = OnlinePredictor(pedestrian, k=2)
+    online.update(1.0, [("a", 0.0, 0.0)])
+    with pytest.raises(TrajCVAEError) as e:
+        update(online)
+    assert message in str(e.value) and "\n" not in str(e.value)
+    assert online.time == 1.0 and online.rows == 1
+
+
+def test_online_options_are_checked_when_made(pedestrian):
+    for kwargs, message in (({"kset": "best"}, "--kset must be one of none, kmeans, learned"),
+                            ({"forget_after": 0}, "--forget-after must be a positive"),
+                            ({"scale": -1.0}, "--scale must be a positive"), ({"k": 0}, "-k must be >= 1")):
+        with pytest.raises(TrajCVAEError, match=message):
+            OnlinePredictor(pedestrian, **kwargs)
+
+
+def test_serve_without_the_extra_says_how_to_install_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "fastapi", None)  # as if not installed
+    monkeypatch.delitem(sys.modules, "trajcvae.server", raising=False)
+    one_line_error(cli("serve", "pedestrian"), 'pip install -e ".[serve]"')
+
+
+# --- the server ---------------------------------------------------------------------------------------
+
+def server_app(pedestrian, **limits):
+    server = pytest.importorskip("trajcvae.server")
+    return server, server.create_app(pedestrian, k=K, limits=server.Limits(**limits))
+
+
+def test_serve_bad_options_are_one_line_errors():
+    pytest.importorskip("fastapi")
+    one_line_error(cli("serve", "pedestrian", "--kset", "best"), "--kset must be one of")
+    one_line_error(cli("serve", "pedestrian", "--max-agents", 0), "--max-agents must be >= 1")
+    one_line_error(cli("serve", "pedestrian", "-k", 500), "-k 500: more than --max-k 100")
+
+
+def test_every_bad_request_is_a_one_line_4xx_that_leaves_other_scenes_alone(pedestrian):
+    server, app = server_app(pedestrian, max_agents=50, max_body=20_000, max_scenes=2)
+    from fastapi.testclient import TestClient
+
+    client = TestClient(app, raise_server_exceptions=False)
+    for t in (0.0, 0.4):
+        r = client.post("/v1/scenes/a/observations", json={"time": t, "detections": [
+            {"agent_id": "7", "x": 1.0 + t, "y": 2.0}, {"agent_id": 8, "x": -1.0, "y": 2.0 - t, "label": "p"}]})
+        assert r.status_code == 200, r.text
+    before = client.get("/v1/scenes/a/futures").content
+    answer = r.json()
+    assert answer["time"] == 0.4 and len(answer["futures"]) == 2 * K * 12
+    assert set(answer["futures"][0]) == {"agent_id", "t0", "sample", "step", "time", "x", "y", "label"}
+    assert {f["agent_id"] for f in answer["futures"]} == {"7", "8"}
+    ok = {"time": 9.0, "detections": [{"agent_id": "1", "x": 0.0, "y": 0.0}]}
+    bad = [
+        (client.post, "/v1/scenes/a/observations", {"headers": JSON, "content": b'{"time": 1.0, "detections": [', }, 422, "JSON"),
+        (client.post, "/v1/scenes/a/observations", {"json": {"time": "soon", "detections": []}}, 422, "time:"),
+        (client.post, "/v1/scenes/a/observations",
+         {"json": {"time": 1.0, "detections": [{"agent_id": [1], "x": 0, "y": 0}]}}, 422, "detections.0.agent_id"),
+        (client.post, "/v1/scenes/a/observations",
+         {"json": {"time": 1.0, "detections": [{"agent_id": "1", "x": "abc", "y": 0}]}}, 422, "detections.0.x"),
+        (client.post, "/v1/scenes/a/observations",
+         {"headers": JSON, "content": b'{"time": 1.0, "detections": [{"agent_id": "1", "x": NaN, "y": 0}]}'}, 422, "detections.0.x"),
+        (client.post, "/v1/scenes/a/observations",
+         {"headers": JSON, "content": b'{"time": 1e999, "detections": []}'}, 422, "time: Input should be a finite number"),
+        (client.post, "/v1/scenes/a/observations", {"json": {"time": 0.2, "detections": []}}, 409,
+         "times must increase"),
+        (client.post, "/v1/scenes/a/observations", {"json": {"frame": 3, "detections": []}}, 422, "--fps"),
+        (client.post, "/v1/scenes/a/observations",
+         {"json": {"time": 1.0, "detections": [{"agent_id": str(i), "x": i, "y": 0} for i in range(51)]}}, 413,
+         "51 agents, more than the server's limit of 50"),
+        (client.post, "/v1/scenes/a/observations",
+         {"json": {"time": 1.0, "detections": [{"agent_id": "1", "x": 0, "y": 0, "pad": "x" * 30_000}]}}, 413,
+         "body: more than 20000 bytes"),
+        (client.post, "/v1/scenes/a/observations",
+         {"json": {"time": 1.0, "detections": [{"agent_id": "1", "x": 0, "y": 0}, {"agent_id": "1", "x": 1, "y": 0}]}},
+         422, "duplicate"),
+        (client.post, "/v1/scenes/a/observations", {"json": [ok]}, 422, "body: Input should be a valid dictionary"),
+        (client.post, "/v1/scenes/a/observations?k=0", {"json": ok}, 422, "k: must be between 1 and 100"),
+        (client.post, "/v1/scenes/a b/observations", {"json": ok}, 422, "scene:"),
+        (client.get, "/v1/scenes/nowhere/futures", {}, 404, "scene 'nowhere' does not exist"),
+        (client.delete, "/v1/scenes/nowhere", {}, 404, "does not exist"),
+    ]
+    for call, url, kwargs, status, detail in bad:
+        r = call(url, **kwargs)
+        assert r.status_code == status and detail in r.json()["detail"], (url, kwargs, r.status_code, r.text)
+        assert "\n" not in r.json()["detail"]
+        assert client.get("/v1/scenes/a/futures").content == before  # scene a as it was
+    r = client.post("/v1/scenes/b/observations", json=ok)
+    assert r.status_code == 200 and r.json()["futures"] == []  # one detection: no velocity yet
+    r = client.post("/v1/scenes/c/observations", json=ok)
+    assert r.status_code == 429 and "--max-scenes" in r.json()["detail"]
+    r = client.post("/v1/scenes/a/observations?k=2", json={"time": 0.8, "detections": [
+        {"agent_id": "7", "x": 2.2, "y": 2.0}]})
+    assert r.status_code == 200 and {f["sample"] for f in r.json()["futures"]} == {0, 1}
+    assert client.delete("/v1/scenes/b").json() == {"deleted": "b"}
+    assert client.get("/healthz").json() == {"status": "ok", "scenes": 1}
+    assert "/v1/scenes/{scene}/observations" in client.get("/openapi.json").json()["paths"]
+    assert client.get("/docs").status_code == 200
+
+
+def test_two_scenes_at_once_each_get_their_own_futures(pedestrian):
+    """Two trackers post to two scenes concurrently over HTTP on 127.0.0.1: each scene's answers hold its
+    own agents only, and equal those of an OnlinePredictor fed the same detections alone."""
+    server, app = server_app(pedestrian)
+    import httpx
+
+    answers = {}
+
+    def tracker(name: str, offset: float, base: str):
+        with httpx.Client(base_url=base) as c:
+            for i in range(6):
+                t = 0.4 * i
+                dets = [{"agent_id": f"{name}{a}", "x": offset + 1.3 * t, "y": a * 1.5} for a in range(3)]
+                r = c.post(f"/v1/scenes/{name}/observations", json={"time": t, "detections": dets})
+                assert r.status_code == 200, r.text
+            answers[name] = r.json()
+
+    with server.running(app) as base:
+        threads = [threading.Thread(target=tracker, args=(n, o, base)) for n, o in (("left", 0.0), ("right", 50.0))]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        assert httpx.get(f"{base}/v1/scenes").json()["scenes"] == ["left", "right"]
+    alone = OnlinePredictor(pedestrian, k=K, scene="right")
+    for i in range(6):
+        t = 0.4 * i
+        expected = alone.update(t, [(f"right{a}", 50.0 + 1.3 * t, a * 1.5) for a in range(3)])
+    for name in ("left", "right"):
+        assert {f["agent_id"] for f in answers[name]["futures"]} == {f"{name}{a}" for a in range(3)}
+    got = pd.DataFrame(answers["right"]["futures"])
+    np.testing.assert_allclose(got[["x", "y"]].to_numpy(), expected[["x", "y"]].to_numpy(), atol=1e-5)
+
+
+def chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def test_live_page_draws_tracks_and_futures_in_a_real_browser(pedestrian, tmp_path):
+    """Replay a short recorded file into a running server, screenshot the live page with headless
+    Chromium, and find the future colour at the futures' end points and the track colour at the agents."""
+    if chromium() is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI: the live page test needs chromium (.ci/run installs it)")
+        pytest.skip("no chromium on this machine (apt-get install chromium)")
+    server, app = server_app(pedestrian)
+    data = walkers(n_updates=12, seed=5)
+    path = tmp_path / "recorded.csv"
+    data.assign(x=data.x / 100, y=data.y / 100).to_csv(path, index=False)
+    updates = server.replay_updates(path)
+    assert [u[1] for u in updates] == sorted(set(data["time"])) and updates[0][0] == "recorded"
+    assert server.replay(app.state.scenes, updates, speed=float("inf")) == len(updates)
+    shot = tmp_path / "live.png"
+    with server.running(app) as base:
+        import httpx
+
+        futures = httpx.get(f"{base}/v1/scenes/recorded/futures").json()["futures"]
+        tracks = httpx.get(f"{base}/v1/scenes/recorded/tracks").json()["tracks"]
+        subprocess.run([chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                        "--window-size=800,600", "--virtual-time-budget=4000", f"--screenshot={shot}",
+                        f"{base}/?scene=recorded"], check=True, capture_output=True, timeout=60)
+    import matplotlib.image
+
+    image = (matplotlib.image.imread(shot)[..., :3] * 255).astype(int)
+    # The page's view (static/live.js): every point fitted into the canvas below the 40 px header.
+    pts = np.array([[p["x"], p["y"]] for p in futures + tracks])
+    lo, hi = pts.min(0), pts.max(0)
+    W, H = 800, 600 - 40
+    scale = min((W - 60) / (hi[0] - lo[0]), (H - 60) / (hi[1] - lo[1]))
+    to_pixel = lambda x, y: (int(round(40 + H / 2 - (y - (lo[1] + hi[1]) / 2) * scale)),  # noqa: E731
+                             int(round(W / 2 + (x - (lo[0] + hi[0]) / 2) * scale)))
+
+    def near(colour, x, y):
+        r, c = to_pixel(x, y)
+        patch = image[max(r - 2, 0):r + 3, max(c - 2, 0):c + 3]
+        return bool((np.abs(patch - np.array(colour)).sum(-1) < 60).any())
+
+    ends = [f for f in futures if f["step"] == 12]
+    assert len(ends) >= 3 * K
+    assert np.mean([near((214, 39, 40), f["x"], f["y"]) for f in ends]) > 0.9  # SAMPLE_COLOR #d62728
+    last = pd.DataFrame(tracks).groupby("agent_id").last()
+    assert np.mean([near((31, 119, 180), x, y) for x, y in zip(last.x, last.y)]) > 0.9  # HISTORY_COLOR
+    red = (np.abs(image - np.array([214, 39, 40])).sum(-1) < 60).sum()
+    assert red > 200

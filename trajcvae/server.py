@@ -1,0 +1,337 @@
+"""The live server: `trajcvae serve MODEL` (FastAPI + uvicorn, the `serve` extra).
+
+Each scene is an `online.OnlinePredictor` of its own, created by its first POST and held until DELETE.
+A request holds its scene's lock only, so scenes never wait on or disturb each other; every bad request
+is answered with a 4xx and a one-line `detail` before it reaches the predictor, or by the predictor's own
+one-line error (its state unchanged), and any other failure is a 500 with one line, never a dead process.
+All agents of a request are sampled in one forward pass. The live page (`static/live.html`) polls the
+scene's futures and tracks; `replay` feeds a recorded file into the scenes, paced by its own clock.
+"""
+from __future__ import annotations
+
+import math
+import re
+import threading
+import time as clock
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator, Optional, Union
+
+import numpy as np
+import pandas as pd
+
+from .config import check_kset, check_sampling
+from .errors import TrajCVAEError
+from .online import OnlinePredictor
+from .predict import TrajCVAE
+from .tracks import AGENT_COLUMNS, read_tracks, seconds_per_unit, time_steps
+
+try:
+    import uvicorn
+    from fastapi import FastAPI, HTTPException, Query, Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import FileResponse, JSONResponse, Response
+    from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+    from starlette.exceptions import HTTPException as AnyHTTPException  # also routing's 404 and 405
+except ImportError:  # the base package works without the extra; only the server needs it
+    raise TrajCVAEError('trajcvae serve needs the serve extra: pip install -e ".[serve]"') from None
+
+STATIC = Path(__file__).parent / "static"
+SCENE_NAME = r"^[A-Za-z0-9_.\-]{1,64}$"
+
+
+@dataclass
+class Limits:
+    """What one request, and the server as a whole, may ask for (the `serve` options of the same names)."""
+
+    max_agents: int = 1000  # detections per request
+    max_body: int = 1 << 20  # bytes per request body
+    max_scenes: int = 100  # scenes held at once
+    max_k: int = 100  # futures per agent, with ?k=
+
+
+class Detection(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    agent_id: Union[StrictStr, StrictInt] = Field(description="The tracker's id of the agent.")
+    x: float = Field(allow_inf_nan=False, description="Position in the server's units (metres by default).")
+    y: float = Field(allow_inf_nan=False)
+    label: Optional[StrictStr] = Field(None, description="The agent's class; travels through to its futures.")
+
+
+class Observations(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    time: Optional[float] = Field(None, allow_inf_nan=False, description="Seconds (any origin).")
+    frame: Optional[float] = Field(None, allow_inf_nan=False, description="A frame id at the server's --fps, "
+                                                                          "in place of time.")
+    detections: list[Detection] = Field(description="Every agent seen at this time.")
+
+
+class Scene:
+    def __init__(self, predictor: OnlinePredictor):
+        self.predictor, self.lock = predictor, threading.Lock()
+        self.answer = answer_json(None, predictor.futures)
+
+
+class Scenes:
+    """The server's scenes by name, each behind its own lock."""
+
+    def __init__(self, make: Callable[[str], OnlinePredictor], limits: Limits):
+        self.make, self.limits = make, limits
+        self._scenes: dict[str, Scene] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str, create: bool = False) -> Scene:
+        with self._lock:
+            scene = self._scenes.get(name)
+            if scene is None and create:
+                if len(self._scenes) >= self.limits.max_scenes:
+                    raise HTTPException(429, f"scene '{name}': the server holds {len(self._scenes)} scenes, its "
+                                             "limit (--max-scenes); DELETE one first")
+                scene = self._scenes[name] = Scene(self.make(name))
+        if scene is None:
+            raise HTTPException(404, f"scene '{name}' does not exist (POST observations to create it)")
+        return scene
+
+    def delete(self, name: str) -> None:
+        with self._lock:
+            if self._scenes.pop(name, None) is None:
+                raise HTTPException(404, f"scene '{name}' does not exist")
+
+    def names(self) -> list[str]:
+        with self._lock:
+            return sorted(self._scenes)
+
+    def observe(self, name: str, time: float, detections: list[dict], k: int | None = None) -> bytes:
+        """One update of scene `name` (created if new): the answer's JSON."""
+        if len(detections) > self.limits.max_agents:
+            raise HTTPException(413, f"detections: {len(detections)} agents, more than the server's limit of "
+                                     f"{self.limits.max_agents} (--max-agents)")
+        if k is not None and not 1 <= k <= self.limits.max_k:
+            raise HTTPException(422, f"k: must be between 1 and {self.limits.max_k} (--max-k); got {k}")
+        scene = self.get(name, create=True)
+        with scene.lock:
+            try:
+                futures = scene.predictor.update(time, detections, k=k)
+            except TrajCVAEError as e:
+                raise HTTPException(409 if "times must increase" in str(e) else 422, str(e)) from None
+            scene.answer = answer_json(time, futures)
+            return scene.answer
+
+
+def answer_json(time: float | None, futures: pd.DataFrame) -> bytes:
+    """{"time": ..., "futures": [{"agent_id", "t0", "sample", "step", "time", "x", "y"[, "label"][, "weight"]},
+    ...]}: one object per future position, written by pandas' C encoder (12,000 of them for 50 agents x 20)."""
+    columns = ["agent_id", "t0", "sample", "step", "time", "x", "y"]
+    columns += [c for c in (*AGENT_COLUMNS, "weight") if c in futures.columns]
+    rows = futures[columns].to_json(orient="records", double_precision=6) if len(futures) else "[]"
+    return f'{{"time": {"null" if time is None else repr(float(time))}, "futures": {rows}}}'.encode()
+
+
+def one_line(errors: list[dict]) -> str:
+    """The first of pydantic's errors as one line naming the field, e.g. 'detections.2.x: ...'."""
+    e = errors[0]
+    if e.get("type") == "json_invalid":
+        return f"body: not valid JSON ({e.get('ctx', {}).get('error', 'decode error')})"
+    where = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"
+    message = str(e.get("msg", "invalid")).splitlines()[0]
+    return f"{where}: {message}"
+
+
+class BodyLimit:
+    """ASGI middleware: a request body over `limit` bytes is refused with 413, by its Content-Length when
+    it has one, else as soon as the bytes received pass the limit."""
+
+    def __init__(self, app, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        length = dict(scope.get("headers", [])).get(b"content-length")
+        too_large = f"body: more than {self.limit} bytes (--max-body)"
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            return await JSONResponse({"detail": too_large}, 413)(scope, receive, send)
+        received = 0
+
+        async def limited():
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise HTTPException(413, too_large)
+            return message
+
+        await self.app(scope, limited, send)
+
+
+def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "none", seed: int = 0,
+               fps: float | None = None, scale: float | None = None, homography: Any = None,
+               forget_after: float = 2.0, limits: Limits | None = None) -> FastAPI:
+    """The FastAPI app: the API under /v1, /healthz, the live page at /, the docs at /docs."""
+    check_sampling(k, seed)
+    check_kset(kset)
+    limits = limits or Limits()
+    if not 1 <= k <= limits.max_k:
+        raise TrajCVAEError(f"-k {k}: more than --max-k {limits.max_k}")
+    predictor = model if isinstance(model, TrajCVAE) else TrajCVAE.load(model)
+    # Seconds always: a request's frame id becomes seconds at the server's --fps.
+    OnlinePredictor(predictor, k, seed, kset, None, scale, homography, forget_after)  # checks the options now
+    scenes = Scenes(lambda name: OnlinePredictor(predictor, k, seed, kset, None, scale, homography, forget_after,
+                                                 scene=name), limits)
+    app = FastAPI(title="trajcvae live", version="1",
+                  description="K futures for every agent in view, updated as detections arrive.")
+    app.state.scenes = scenes
+    app.add_middleware(BodyLimit, limit=limits.max_body)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError):
+        return JSONResponse({"detail": one_line(exc.errors())}, 422)
+
+    @app.exception_handler(AnyHTTPException)
+    async def refused(request: Request, exc: AnyHTTPException):
+        return JSONResponse({"detail": str(exc.detail).splitlines()[0]}, exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def failed(request: Request, exc: Exception):  # a bug, not the caller's: one line, and serve on
+        return JSONResponse({"detail": f"internal error: {type(exc).__name__}"}, 500)
+
+    def scene_name(scene: str) -> str:
+        if not re.match(SCENE_NAME, scene):
+            raise HTTPException(422, f"scene: '{scene[:80]}' is not a name of 1-64 letters, digits, '_', '.' or '-'")
+        return scene
+
+    @app.post("/v1/scenes/{scene}/observations", summary="Detections at one time -> every agent's futures")
+    def observe(scene: str, body: Observations, k: Optional[int] = Query(None, description="Futures per agent "
+                "for this request (default: the server's -k).")) -> Response:
+        scene = scene_name(scene)
+        if (body.time is None) == (body.frame is None):
+            raise HTTPException(422, "time: give either time (seconds) or frame, not both or neither")
+        if body.frame is not None and fps is None:
+            raise HTTPException(422, "frame: the server has no --fps; send time in seconds")
+        t = body.time if body.time is not None else body.frame / fps
+        dets = [d.model_dump(exclude_none=True) for d in body.detections]
+        return Response(scenes.observe(scene, t, dets, k), media_type="application/json")
+
+    @app.get("/v1/scenes/{scene}/futures", summary="The futures of the scene's latest update")
+    def futures(scene: str) -> Response:
+        return Response(scenes.get(scene_name(scene)).answer, media_type="application/json")
+
+    @app.get("/v1/scenes/{scene}/tracks", summary="The observed positions of the agents in view")
+    def tracks(scene: str, seconds: float = Query(3.2, gt=0, le=60, allow_inf_nan=False)) -> Response:
+        s = scenes.get(scene_name(scene))
+        with s.lock:
+            t, table = s.predictor.time, s.predictor.tracks(seconds)
+        body = table.to_json(orient="records", double_precision=6) if len(table) else "[]"
+        return Response(f'{{"time": {"null" if t is None else repr(t)}, "tracks": {body}}}'.encode(),
+                        media_type="application/json")
+
+    @app.delete("/v1/scenes/{scene}", summary="Forget a scene")
+    def delete(scene: str) -> dict:
+        scenes.delete(scene_name(scene))
+        return {"deleted": scene}
+
+    @app.get("/v1/scenes", summary="The scenes held")
+    def list_scenes() -> dict:
+        return {"scenes": scenes.names(), "k": k, "kset": kset}
+
+    @app.get("/healthz", summary="Alive")
+    def healthz() -> dict:
+        return {"status": "ok", "scenes": len(scenes.names())}
+
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(STATIC / "live.html", media_type="text/html")
+
+    @app.get("/static/{name}", include_in_schema=False)
+    def static(name: str) -> FileResponse:
+        files = {p.name: p for p in STATIC.iterdir() if p.suffix in (".js", ".css", ".html")}
+        if name not in files:
+            raise HTTPException(404, f"no static file '{name}'")
+        return FileResponse(files[name])
+
+    return app
+
+
+# --- replay ---------------------------------------------------------------------------------------------
+
+def replay_updates(path: str | Path, fps: float | None = None) -> list[tuple[str, float, list[dict]]]:
+    """A recorded file as the updates a tracker would have sent: (scene, time in seconds, detections in the
+    file's units), in time order. Frame ids of unknown rate (ETH/UCY) are one model step per frame step."""
+    tracks = read_tracks([path], fps=fps)
+    spu = seconds_per_unit(tracks)
+    extra = [c for c in AGENT_COLUMNS if c in tracks.columns]
+    if spu is None:
+        from .config import DataConfig
+
+        steps = time_steps(tracks).step
+        seconds = tracks["frame"].to_numpy() * np.array([DataConfig.dt / steps[str(s)] for s in tracks["scene"]])
+    else:
+        seconds = tracks["frame"].to_numpy() * spu
+    table = pd.DataFrame({"scene": tracks["scene"].astype(str), "time": seconds, "agent_id": tracks["agent_id"],
+                          "x": tracks["x"], "y": tracks["y"], **{c: tracks[c] for c in extra}})
+    updates = []
+    for (t, scene), g in table.groupby(["time", "scene"], sort=True):
+        updates.append((scene, float(t), g[["agent_id", "x", "y", *extra]].to_dict("records")))
+    return updates
+
+
+def replay(scenes: Scenes, updates: list[tuple[str, float, list[dict]]], speed: float = 1.0,
+           log: Callable[[str], None] | None = None, stop: threading.Event | None = None) -> int:
+    """Feed `updates` (from `replay_updates`) into `scenes`, `speed` times faster than they were recorded
+    (math.inf: no waiting). A refused update is logged and skipped. -> updates accepted."""
+    if not speed > 0:
+        raise TrajCVAEError(f"--speed must be positive (got {speed})")
+    stop = stop or threading.Event()
+    start, first, done = clock.monotonic(), updates[0][1] if updates else 0.0, 0
+    for scene, t, detections in updates:
+        wait = start + (t - first) / speed - clock.monotonic()
+        if (wait > 0 and stop.wait(wait)) or stop.is_set():
+            break
+        try:
+            scenes.observe(scene, t, detections)
+            done += 1
+        except HTTPException as e:
+            if log is not None:
+                log(f"replay: {scene} at {t:g} s refused: {e.detail}")
+    return done
+
+
+@contextmanager
+def running(app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """Serve `app` from a background thread for the `with` block (port 0: a free one): -> its base URL."""
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            raise TrajCVAEError(f"cannot serve on {host}:{port}")
+        clock.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(5)
+
+
+def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, k: int = 20, kset: str = "none",
+          seed: int = 0, fps: float | None = None, scale: float | None = None, homography: Any = None,
+          forget_after: float = 2.0, limits: Limits | None = None, replay_file: str | Path | None = None,
+          speed: float = 1.0, threads: int = 1, log: Callable[[str], None] = print) -> None:
+    """Run the server until interrupted; with `replay_file`, replay it into its scenes at `speed`."""
+    import torch
+
+    if threads < 1:
+        raise TrajCVAEError(f"--threads must be >= 1 (got {threads})")
+    if not speed > 0 or not math.isfinite(speed):
+        raise TrajCVAEError(f"--speed must be a positive number (got {speed})")
+    app = create_app(model, k, kset, seed, fps, scale, homography, forget_after, limits)
+    updates = replay_updates(replay_file, fps) if replay_file is not None else None
+    torch.set_num_threads(threads)  # once every option has been checked
+    log(f"serving {model} on http://{host}:{port} (live page: /, API docs: /docs)")
+    if updates is not None:
+        scene_list = ", ".join(sorted({u[0] for u in updates}))
+        log(f"replaying {replay_file} ({len(updates)} updates of {scene_list}) at {speed:g}x")
+        threading.Thread(target=replay, args=(app.state.scenes, updates, speed, log), daemon=True).start()
+    uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -1,0 +1,111 @@
+// The live page: polls the chosen scene's tracks and futures and redraws them when a new update arrives.
+// Colours and marks follow the static pictures (plots.py): observed tracks solid blue, the K futures thin
+// red with dots at their ends (more opaque for a larger weight, when the server gives weights), and
+// optionally a purple density of the predicted positions underneath.
+"use strict";
+const HEADER = 40, MARGIN = 30, POLL_MS = 200;
+const SAMPLE_COLOR = "#d62728", HISTORY_COLOR = "#1f77b4", DENSITY_COLOR = "rgba(106, 81, 163, 0.06)";
+const canvas = document.getElementById("view"), ctx = canvas.getContext("2d");
+const select = document.getElementById("scene"), status = document.getElementById("status");
+const density = document.getElementById("density");
+let scene = new URLSearchParams(location.search).get("scene");
+let bounds = null, shown = null, server = {k: null, kset: "none"}, last = null;
+
+async function getJSON(url) {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error((await r.json()).detail || r.statusText);
+  return r.json();
+}
+
+async function refreshScenes() {
+  try {
+    const s = await getJSON("/v1/scenes");
+    server = s;
+    if (!scene && s.scenes.length) choose(s.scenes[0]);
+    const names = s.scenes.includes(scene) || !scene ? s.scenes : [scene, ...s.scenes];
+    if (names.join("\n") !== [...select.options].map(o => o.value).join("\n")) {
+      select.replaceChildren(...names.map(n => new Option(n, n, false, n === scene)));
+    }
+  } catch (e) { status.textContent = "server: " + e.message; }
+  setTimeout(refreshScenes, 2000);
+}
+
+function choose(name) { scene = name; bounds = null; shown = null; last = null; }
+select.onchange = () => choose(select.value);
+density.onchange = () => { if (last) draw(...last); };
+window.onresize = () => { if (last) draw(...last); };
+
+async function poll() {
+  if (scene) {
+    try {
+      const q = encodeURIComponent(scene);
+      const [f, t] = await Promise.all([getJSON(`/v1/scenes/${q}/futures`), getJSON(`/v1/scenes/${q}/tracks`)]);
+      // Both from the same update (one may have arrived between the two requests), and a new one.
+      if (f.time === t.time && f.time !== shown) { shown = f.time; last = [f, t]; draw(f, t); }
+    } catch (e) { status.textContent = `${scene}: ${e.message}`; }
+  }
+  setTimeout(poll, POLL_MS);
+}
+
+function groupBy(rows, key) {
+  const m = new Map();
+  for (const r of rows) { const k = key(r); if (!m.has(k)) m.set(k, []); m.get(k).push(r); }
+  return m;
+}
+
+function draw(f, t) {
+  const W = window.innerWidth, H = window.innerHeight - HEADER;
+  canvas.width = W; canvas.height = H;
+  ctx.clearRect(0, 0, W, H);
+  const tracks = groupBy(t.tracks, r => r.agent_id);
+  const futures = groupBy(f.futures, r => r.agent_id + "\u0000" + r.sample);
+  // The view: every point drawn so far in this scene, equal axes, y up.
+  for (const p of [...t.tracks, ...f.futures]) {
+    if (!bounds) bounds = {x0: p.x, x1: p.x, y0: p.y, y1: p.y};
+    bounds.x0 = Math.min(bounds.x0, p.x); bounds.x1 = Math.max(bounds.x1, p.x);
+    bounds.y0 = Math.min(bounds.y0, p.y); bounds.y1 = Math.max(bounds.y1, p.y);
+  }
+  const agents = new Set([...tracks.keys(), ...f.futures.map(r => r.agent_id)]).size;
+  const k = f.futures.length ? Math.max(...f.futures.map(r => r.sample)) + 1 : server.k;
+  const weighted = f.futures.length > 0 && "weight" in f.futures[0];
+  status.textContent = `t = ${f.time === null ? "-" : f.time.toFixed(1)} s, ${agents} agents, K = ${k}` +
+    (weighted ? `, weights (${server.kset})` : "");
+  if (!bounds) return;
+  const span = Math.max(bounds.x1 - bounds.x0, bounds.y1 - bounds.y0, 1e-9);
+  const scale = Math.min((W - 2 * MARGIN) / Math.max(bounds.x1 - bounds.x0, span * 1e-3),
+                         (H - 2 * MARGIN) / Math.max(bounds.y1 - bounds.y0, span * 1e-3));
+  const cx = (bounds.x0 + bounds.x1) / 2, cy = (bounds.y0 + bounds.y1) / 2;
+  const px = x => W / 2 + (x - cx) * scale, py = y => H / 2 - (y - cy) * scale;
+  const start = new Map([...tracks].map(([a, rows]) => [a, rows[rows.length - 1]]));
+  const maxWeight = new Map();
+  if (weighted) for (const r of f.futures) maxWeight.set(r.agent_id, Math.max(maxWeight.get(r.agent_id) || 0, r.weight));
+
+  if (density.checked) {
+    ctx.fillStyle = DENSITY_COLOR;
+    for (const r of f.futures) { ctx.beginPath(); ctx.arc(px(r.x), py(r.y), 8, 0, 2 * Math.PI); ctx.fill(); }
+  }
+  for (const rows of futures.values()) {
+    rows.sort((a, b) => a.step - b.step);
+    const a = rows[0].agent_id, share = weighted ? rows[0].weight / maxWeight.get(a) : 0.5;
+    ctx.strokeStyle = SAMPLE_COLOR; ctx.lineWidth = 1; ctx.globalAlpha = 0.15 + 0.6 * share;
+    ctx.beginPath();
+    const s = start.get(a);
+    if (s) ctx.moveTo(px(s.x), py(s.y)); else ctx.moveTo(px(rows[0].x), py(rows[0].y));
+    for (const r of rows) ctx.lineTo(px(r.x), py(r.y));
+    ctx.stroke();
+    ctx.globalAlpha = 1; ctx.fillStyle = SAMPLE_COLOR;
+    const end = rows[rows.length - 1];
+    ctx.beginPath(); ctx.arc(px(end.x), py(end.y), weighted ? 1.5 + 2 * share : 2.5, 0, 2 * Math.PI); ctx.fill();
+  }
+  ctx.globalAlpha = 1; ctx.strokeStyle = HISTORY_COLOR; ctx.fillStyle = HISTORY_COLOR; ctx.lineWidth = 2;
+  for (const rows of tracks.values()) {
+    ctx.beginPath();
+    rows.forEach((r, i) => (i ? ctx.lineTo(px(r.x), py(r.y)) : ctx.moveTo(px(r.x), py(r.y))));
+    ctx.stroke();
+    const r = rows[rows.length - 1];
+    ctx.beginPath(); ctx.arc(px(r.x), py(r.y), 3.5, 0, 2 * Math.PI); ctx.fill();
+  }
+}
+
+refreshScenes();
+poll();
