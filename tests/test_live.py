@@ -113,7 +113,7 @@ def test_agents_out_of_view_are_forgotten_and_the_history_stays_bounded(pedestri
 @pytest.mark.parametrize("update, message", [
     (lambda p: p.update(float("nan"), [("a", 0, 0)]), "time must be finite"),
     (lambda p: p.update(0.0, [("a", 0, 0)]), "is not after the last update's 1"),
-    (lambda p: p.update(2.0, [("a", 0, 0), ("a", 1, 0)]), "duplicate (scene, frame, agent_id)"),
+    (lambda p: p.update(2.0, [("a", 0, 0), ("a", 1, 0)]), "detections row 2: duplicate agent_id 'a' at another position"),
     (lambda p: p.update(2.0, [("a", "here", 0)]), "detections row 1: column 'x' value 'here' is not a number"),
     (lambda p: p.update(2.0, pd.DataFrame({"agent_id": ["a"], "x": [0], "y": [0], "frame": [3]})),
      "column 'frame' is not allowed"),
@@ -168,7 +168,7 @@ def test_every_bad_request_is_a_one_line_4xx_that_leaves_other_scenes_alone(pede
     before = client.get("/v1/scenes/a/futures").content
     answer = r.json()
     assert answer["time"] == 0.4 and len(answer["futures"]) == 2 * K * 12
-    assert set(answer["futures"][0]) == {"agent_id", "t0", "sample", "step", "time", "x", "y", "label"}
+    assert set(answer["futures"][0]) == {"agent_id", "sample", "step", "time", "x", "y", "label"}
     assert {f["agent_id"] for f in answer["futures"]} == {"7", "8"}
     ok = {"time": 9.0, "detections": [{"agent_id": "1", "x": 0.0, "y": 0.0}]}
     bad = [

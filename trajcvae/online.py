@@ -1,11 +1,12 @@
 """Detections -> futures, live: `OnlinePredictor` keeps one scene's recent tracks and, at every update,
 predicts K futures for each agent still in view.
 
-It takes the file path's steps, not a copy of them: each update's detections are checked and converted to
-metres by `tracks.read_tracks` (the same `fps`, `scale` and `homography` handling as files), appended to a
-bounded track table, and `TrajCVAE.predict` draws the futures from it with `since` = the oldest time an
-agent may have been last seen and still count as in view. So the futures at time t are exactly those
-`predict` gives on the detections up to t (written as a file), for the agents seen since t - forget_after.
+It takes the file path's steps, not a copy of them: each update's detections are checked as a file's rows
+are and converted to metres by `tracks.to_metres` (the options checked by `tracks.read_tracks`: the same
+`fps`, `scale` and `homography` handling as files), appended to a bounded history, and `TrajCVAE.predict`
+draws the futures from it as a track table, with `since` = the oldest time an agent may have been last
+seen and still count as in view. So the futures at time t are those `predict` gives on the detections up
+to t (written as a file), for the agents seen since t - forget_after.
 
 The table keeps what the windows read and no more (`windows.history_reach`): each agent's last obs_len
 steps, or with the scene memory the paths others walked up to `memory_horizon` steps back, plus the gap
@@ -22,7 +23,7 @@ import pandas as pd
 from .config import check_forget_after, check_kset, check_sampling
 from .errors import DataError, NoWindowsError, TrajCVAEError
 from .predict import OUTPUT_COLUMNS, TrajCVAE
-from .tracks import AGENT_COLUMNS, TIME_NAMES, from_metres, read_tracks
+from .tracks import AGENT_COLUMNS, MAX_COORD, TIME_NAMES, _numeric, from_metres, read_tracks, to_metres
 from .windows import history_reach
 
 DETECTION_COLUMNS = ("agent_id", "x", "y")
@@ -52,8 +53,10 @@ class OnlinePredictor:
         self.k, self.seed, self.kset, self.scene = k, seed, kset, str(scene)
         self.fps, self.scale, self.homography = fps, scale, homography
         self.time_column = "time" if fps is None else "frame"
-        # Checks fps, scale and homography now, on one made-up detection, and keeps their conversions.
-        self._attrs = dict(self._read(0.0, pd.DataFrame({"agent_id": ["-"], "x": [0.0], "y": [0.0]})).attrs)
+        # `read_tracks` checks fps, scale and homography now, on one made-up detection; its attributes
+        # (time base, rate, the conversion to metres) describe every update's rows.
+        one = pd.DataFrame({"agent_id": ["-"], "x": [0.0], "y": [0.0], self.time_column: [0.0]})
+        self._attrs = dict(read_tracks(one, fps=fps, scale=scale, homography=homography).attrs)
         cfg = self.model.config.data
         per_second = 1.0 if fps is None else fps  # time units per second
         self.forget_after = forget_after * per_second
@@ -61,7 +64,12 @@ class OnlinePredictor:
         # for rounding at the boundary).
         self._keep = self.forget_after + history_reach(cfg, cfg.dt * per_second, cfg.max_gap * per_second) \
             + cfg.dt * per_second
-        self._rows = self._read(0.0, pd.DataFrame({"agent_id": ["-"], "x": [0.0], "y": [0.0]})).iloc[:0]
+        # The history held, as columns in metres sorted by (agent, time); agents by integer code, so the
+        # windows work on numbers (a code is freed with the agent's last row).
+        self._cols = {"frame": np.zeros(0), "agent": np.zeros(0, np.int64), "x": np.zeros(0), "y": np.zeros(0),
+                      "_line": np.zeros(0, np.int64)}
+        self._codes: dict[str, int] = {}
+        self._next_code = 0
         self.time: float | None = None
         self.futures = self._no_futures()
 
@@ -75,19 +83,47 @@ class OnlinePredictor:
         if k is not None:
             check_sampling(k)
         time = self._check_time(time)
-        table = self._detections(time, detections)
-        rows = pd.concat([self._rows, table], ignore_index=True) if len(table) and len(self._rows) else \
-            table if len(table) else self._rows
-        for c in AGENT_COLUMNS:
-            if c in rows.columns:
-                rows[c] = rows[c].fillna("")
-        rows = rows[rows["frame"].to_numpy() >= time - self._keep]
-        codes = pd.factorize(rows["agent_id"], sort=True)[0]
-        rows = rows.iloc[np.lexsort((rows["frame"].to_numpy(), codes))].reset_index(drop=True)
-        rows.attrs.update(self._attrs)
-        self._rows, self.time = rows, time
-        self.futures = self._predict(rows, since=time - self.forget_after, k=k or self.k)
+        new = self._detections(time, detections)  # checked before anything changes
+        cols = self._cols
+        if new is not None:
+            ids, n = new.pop("agent_id"), len(new["x"])
+            for a in ids:
+                if a not in self._codes:
+                    self._codes[a], self._next_code = self._next_code, self._next_code + 1
+            added = {"frame": np.full(n, time), "agent": np.array([self._codes[a] for a in ids], np.int64),
+                     "_line": np.arange(1, n + 1), **new}
+            for c in AGENT_COLUMNS:  # per-agent columns: "" where an update did not give one
+                if c in new or c in cols:
+                    added.setdefault(c, np.full(n, "", object))
+                    cols.setdefault(c, np.full(len(cols["frame"]), "", object))
+            cols = {c: np.concatenate([cols[c], added[c]]) for c in cols}
+        keep = cols["frame"] >= time - self._keep
+        order = np.lexsort((cols["frame"][keep], cols["agent"][keep]))
+        self._cols = {c: v[keep][order] for c, v in cols.items()}
+        held = set(np.unique(self._cols["agent"]).tolist())
+        if len(held) < len(self._codes):  # forget the codes of agents no longer held
+            self._codes = {a: c for a, c in self._codes.items() if c in held}
+        self.time = time
+        self.futures = self._predict(self._table(), since=time - self.forget_after, k=k or self.k)
         return self.futures
+
+    def _table(self) -> pd.DataFrame:
+        """The history as a track table (`tracks.read_tracks`' columns and attributes)."""
+        cols, n = self._cols, len(self._cols["frame"])
+        one = np.zeros(n, np.int8)
+        table = pd.DataFrame({"scene": pd.Categorical.from_codes(one, categories=[self.scene]),
+                              "frame": cols["frame"], "agent_id": cols["agent"], "x": cols["x"], "y": cols["y"],
+                              "_file": pd.Categorical.from_codes(one, categories=["detections"]),
+                              "_line": cols["_line"], **{c: cols[c] for c in AGENT_COLUMNS if c in cols}}, copy=False)
+        table.attrs.update(self._attrs)
+        return table
+
+    def _names(self, codes: np.ndarray) -> np.ndarray:
+        """Agent codes -> the caller's agent ids (text)."""
+        names = np.empty(self._next_code, dtype=object)
+        for a, c in self._codes.items():
+            names[c] = a
+        return names[codes]
 
     def _predict(self, rows: pd.DataFrame, since: float, k: int) -> pd.DataFrame:
         # A K-set mode is passed on only when chosen: "none" is predict's plain sampling.
@@ -96,9 +132,8 @@ class OnlinePredictor:
             out = self.model.predict(rows, k=k, seed=self.seed, since=since, **kset)
         except NoWindowsError:  # nobody in view has 2 positions yet
             return self._no_futures()
-        out["agent_id"] = out["agent_id"].astype(str)
-        out["scene"] = out["scene"].astype(str)
-        return out.reset_index(drop=True)
+        out["agent_id"] = self._names(out["agent_id"].to_numpy())
+        return out
 
     def _no_futures(self) -> pd.DataFrame:
         columns = [self.time_column if c == "frame" else c for c in OUTPUT_COLUMNS]
@@ -115,10 +150,12 @@ class OnlinePredictor:
             raise TrajCVAEError(f"{what} {time:g} is not after the last update's {self.time:g}: times must increase")
         return time
 
-    def _detections(self, time: float, detections) -> pd.DataFrame:
-        """The detections as track rows in metres, checked by `read_tracks`, agent ids as text."""
+    def _detections(self, time: float, detections) -> dict[str, np.ndarray] | None:
+        """The detections as columns agent_id (text), x, y (metres) and any per-agent column, checked as
+        `read_tracks` checks a file's rows (numbers, finite, within MAX_COORD in metres; a row repeated
+        exactly is dropped, the same agent twice at two positions refused); None when there are none."""
         if isinstance(detections, pd.DataFrame):
-            df = detections.copy()
+            df = detections
         else:
             items = list(detections)
             if items and not isinstance(items[0], Mapping):
@@ -126,21 +163,39 @@ class OnlinePredictor:
             else:
                 df = pd.DataFrame(items)
         if not len(df):
-            return self._rows.iloc[:0]
-        clash = [c for c in df.columns if str(c).strip().lower() in ("scene", "frame", *TIME_NAMES)]
+            return None
+        names = {str(c).strip().lower(): c for c in df.columns}
+        clash = [c for c in names if c in ("scene", "frame", *TIME_NAMES)]
         if clash:
             raise DataError(f"detections: column '{clash[0]}' is not allowed; the time is update's argument and "
                             "the scene is the predictor's")
-        return self._read(time, df)
-
-    def _read(self, time: float, df: pd.DataFrame) -> pd.DataFrame:
-        df = df.assign(**{"time" if self.fps is None else "frame": time, "scene": self.scene})
-        try:
-            rows = read_tracks(df, fps=self.fps, scale=self.scale, homography=self.homography)
-        except DataError as e:  # name the input as the caller knows it
-            raise DataError(str(e).replace("dataframe", "detections", 1)) from None
-        rows["agent_id"] = rows["agent_id"].astype(str).to_numpy(dtype=object)
-        return rows
+        missing = [c for c in DETECTION_COLUMNS if c not in names]
+        if missing:
+            raise DataError(f"detections: missing column(s) {', '.join(missing)} (have: {', '.join(names)})")
+        lines = pd.Series(np.arange(1, len(df) + 1))
+        x, y = (_numeric(df[names[c]].reset_index(drop=True), lines, "detections", c, "row") for c in ("x", "y"))
+        ids = [_agent_text(v) for v in df[names["agent_id"]].to_numpy(object)]
+        keep, first = np.ones(len(ids), bool), {}
+        for i, a in enumerate(ids):
+            if not a:
+                raise DataError(f"detections row {i + 1}: column 'agent_id' is missing")
+            j = first.setdefault(a, i)
+            if j != i:
+                if (x[i], y[i]) != (x[j], y[j]):
+                    raise DataError(f"detections row {i + 1}: duplicate agent_id '{a}' at another position; "
+                                    f"first seen at row {j + 1}")
+                keep[i] = False  # repeated exactly: dropped, as in a file
+        xy = to_metres(np.stack([x, y], axis=1), self._attrs.get("units"))
+        bad = ~np.isfinite(xy).all(1) | (np.abs(xy) > MAX_COORD).any(1)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DataError(f"detections row {i + 1}: position ({x[i]:g}, {y[i]:g}) is {xy[i, 0]:g}, {xy[i, 1]:g} "
+                            f"in metres: beyond {MAX_COORD:.0e} or not finite (check --scale/--homography)")
+        out = {"agent_id": np.array(ids, dtype=object)[keep], "x": xy[keep, 0], "y": xy[keep, 1]}
+        for c in AGENT_COLUMNS:
+            if c in names:
+                out[c] = np.array([_agent_text(v) for v in df[names[c]].to_numpy(object)], dtype=object)[keep]
+        return out
 
     # --- what the scene holds -------------------------------------------------------------------------
     def tracks(self, history: float | None = None) -> pd.DataFrame:
@@ -149,17 +204,27 @@ class OnlinePredictor:
         cfg = self.model.config.data
         per_second = 1.0 if self.fps is None else self.fps
         history = cfg.obs_len * cfg.dt if history is None else history
-        rows = self._rows
-        if self.time is None or not len(rows):
-            return pd.DataFrame(columns=["agent_id", self.time_column, "x", "y"])
-        t = rows["frame"].to_numpy()
-        last = rows.groupby("agent_id", sort=False)["frame"].transform("max").to_numpy()
-        keep = (last >= self.time - self.forget_after) & (t >= self.time - history * per_second)
-        xy = from_metres(rows.loc[keep, ["x", "y"]].to_numpy(dtype=np.float64), self._attrs.get("units"))
-        return pd.DataFrame({"agent_id": rows.loc[keep, "agent_id"].to_numpy(), self.time_column: t[keep],
+        cols = self._cols
+        if self.time is None or not len(cols["frame"]):
+            return pd.DataFrame({c: [] for c in ("agent_id", self.time_column, "x", "y")})
+        t, agent = cols["frame"], cols["agent"]
+        last = np.zeros(self._next_code)
+        np.maximum.at(last, agent, t)
+        keep = (last[agent] >= self.time - self.forget_after) & (t >= self.time - history * per_second)
+        xy = from_metres(np.stack([cols["x"][keep], cols["y"][keep]], axis=1), self._attrs.get("units"))
+        return pd.DataFrame({"agent_id": self._names(agent[keep]), self.time_column: t[keep],
                              "x": xy[:, 0], "y": xy[:, 1]})
 
     @property
     def rows(self) -> int:
         """Observations held (bounded by the history the model reads, see the module's docstring)."""
-        return len(self._rows)
+        return len(self._cols["frame"])
+
+
+def _agent_text(value) -> str:
+    """An id or label as text: whole numbers without ".0" (as `read_tracks` reads ids), "" when missing."""
+    if value is None or (isinstance(value, (float, np.floating)) and math.isnan(value)):
+        return ""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value).strip()

@@ -120,9 +120,9 @@ class Scenes:
 
 
 def answer_json(time: float | None, futures: pd.DataFrame) -> bytes:
-    """{"time": ..., "futures": [{"agent_id", "t0", "sample", "step", "time", "x", "y"[, "label"][, "weight"]},
-    ...]}: one object per future position, written by pandas' C encoder (12,000 of them for 50 agents x 20)."""
-    columns = ["agent_id", "t0", "sample", "step", "time", "x", "y"]
+    """{"time": ..., "futures": [{"agent_id", "sample", "step", "time", "x", "y"[, "label"][, "weight"]}, ...]}:
+    one object per future position, written by pandas' C encoder (12,000 of them for 50 agents x 20)."""
+    columns = ["agent_id", "sample", "step", "time", "x", "y"]
     columns += [c for c in (*AGENT_COLUMNS, "weight") if c in futures.columns]
     rows = futures[columns].to_json(orient="records", double_precision=6) if len(futures) else "[]"
     return f'{{"time": {"null" if time is None else repr(float(time))}, "futures": {rows}}}'.encode()

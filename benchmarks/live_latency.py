@@ -1,0 +1,143 @@
+"""Load, latency and memory of `trajcvae serve`, on 127.0.0.1, bounded: it stops by itself.
+
+    python benchmarks/live_latency.py                       # 10, 50, 200 agents; 300 requests each; 1 h memory
+    python benchmarks/live_latency.py --requests 100 --memory-minutes 10 --json live.json
+
+Starts `python -m trajcvae serve pedestrian -k 20 --threads 1` as a child process on a free port, then:
+
+1. **Latency and throughput**: for each agent count, one client posts `--requests` updates in a row (after
+   20 unmeasured ones) to a scene of its own: every agent walks its own straight line, one detection each
+   per update, 0.4 s apart. Latency is the client's wall time per request (sending, inference, the answer's
+   bytes received; its JSON is not parsed), throughput the requests (and agent updates) per second of that
+   closed loop.
+2. **Memory**: `--memory-minutes` of updates (0.4 s apart, sent with no waiting) of 20 agents walking
+   circles, so the agent set is stable; the server's resident memory (VmRSS) is read at the start, at
+   every tenth of the run and at the end.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+def lines(n: int, i: int) -> list[dict]:
+    """n agents on straight lines at step i (0.4 s apart), 1.3 m/s, spread over a 20 m plaza."""
+    a = np.arange(n)
+    heading = 2 * np.pi * a / max(n, 1)
+    x = (a % 10) * 2.0 + 1.3 * 0.4 * i * np.cos(heading)
+    y = (a // 10) * 2.0 + 1.3 * 0.4 * i * np.sin(heading)
+    return [{"agent_id": str(j), "x": float(x[j]), "y": float(y[j])} for j in range(n)]
+
+
+def circles(n: int, i: int) -> list[dict]:
+    """n agents walking circles of 4 m radius at 1.3 m/s: the same agents for ever."""
+    a = np.arange(n)
+    angle = 1.3 * 0.4 * i / 4.0 + 2 * np.pi * a / n
+    x, y = (a % 5) * 10.0 + 4 * np.cos(angle), (a // 5) * 10.0 + 4 * np.sin(angle)
+    return [{"agent_id": f"c{j}", "x": float(x[j]), "y": float(y[j])} for j in range(n)]
+
+
+def latency(client: httpx.Client, agents: int, requests: int, warmup: int = 20) -> dict:
+    scene = f"load{agents}"
+    times = []
+    start = time.perf_counter()
+    for i in range(warmup + requests):
+        if i == warmup:
+            start = time.perf_counter()
+        body = json.dumps({"time": 0.4 * i, "detections": lines(agents, i)})
+        t = time.perf_counter()
+        r = client.post(f"/v1/scenes/{scene}/observations", content=body,
+                        headers={"content-type": "application/json"})
+        elapsed = time.perf_counter() - t
+        r.raise_for_status()
+        if i >= warmup:
+            times.append(elapsed)
+    wall = time.perf_counter() - start
+    client.delete(f"/v1/scenes/{scene}")
+    ms = np.array(times) * 1000
+    return {"agents": agents, "requests": requests, "p50_ms": float(np.percentile(ms, 50)),
+            "p99_ms": float(np.percentile(ms, 99)), "max_ms": float(ms.max()), "requests_per_s": requests / wall,
+            "agent_updates_per_s": requests * agents / wall, "answer_kib": len(r.content) / 1024}
+
+
+def memory(client: httpx.Client, pid: int, minutes: float, agents: int = 20) -> dict:
+    updates = int(minutes * 60 / 0.4)
+    samples = [(0.0, rss_mib(pid))]
+    start = time.perf_counter()
+    for i in range(updates):
+        r = client.post("/v1/scenes/memory/observations", json={"time": 0.4 * i, "detections": circles(agents, i)})
+        r.raise_for_status()
+        if (i + 1) % max(updates // 10, 1) == 0:
+            samples.append((0.4 * (i + 1) / 60, rss_mib(pid)))
+    return {"agents": agents, "updates": updates, "replayed_minutes": minutes,
+            "wall_s": time.perf_counter() - start, "rss_mib": samples}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--requests", type=int, default=300, help="measured requests per agent count")
+    ap.add_argument("--agents", default="10,50,200")
+    ap.add_argument("--k", type=int, default=20)
+    ap.add_argument("--memory-minutes", type=float, default=60.0, help="replayed minutes (0: skip)")
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args()
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    server = subprocess.Popen([sys.executable, "-m", "trajcvae", "serve", "pedestrian", "-k", str(args.k),
+                               "--port", str(port), "--threads", "1"], env=env, cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+            for _ in range(600):
+                try:
+                    if client.get("/healthz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            else:
+                raise RuntimeError("the server did not start")
+            result = {"k": args.k, "cpus": os.cpu_count(), "load_average": os.getloadavg(),
+                      "latency": [latency(client, int(n), args.requests) for n in args.agents.split(",")]}
+            for row in result["latency"]:
+                print(f"{row['agents']:4d} agents: p50 {row['p50_ms']:.1f} ms, p99 {row['p99_ms']:.1f} ms, "
+                      f"{row['requests_per_s']:.1f} requests/s ({row['agent_updates_per_s']:.0f} agent updates/s), "
+                      f"answer {row['answer_kib']:.0f} KiB", flush=True)
+            if args.memory_minutes > 0:
+                result["memory"] = memory(client, server.pid, args.memory_minutes)
+                m = result["memory"]
+                print(f"memory: {m['updates']} updates ({m['replayed_minutes']:g} min replayed in {m['wall_s']:.0f} s),"
+                      " RSS MiB " + ", ".join(f"{t:.0f} min: {r:.0f}" for t, r in m["rss_mib"]))
+            result["load_average_after"] = os.getloadavg()
+    finally:
+        server.terminate()
+        server.wait(10)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
