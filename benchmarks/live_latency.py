@@ -63,7 +63,7 @@ def circles(n: int, i: int) -> list[dict]:
 
 def latency(client: httpx.Client, agents: int, requests: int, warmup: int = 20) -> dict:
     scene = f"load{agents}"
-    times = []
+    times, server = [], {"predict": [], "json": []}
     start = time.perf_counter()
     for i in range(warmup + requests):
         if i == warmup:
@@ -76,11 +76,16 @@ def latency(client: httpx.Client, agents: int, requests: int, warmup: int = 20) 
         r.raise_for_status()
         if i >= warmup:
             times.append(elapsed)
+            for part in r.headers["server-timing"].split(", "):
+                name, dur = part.split(";dur=")
+                server[name].append(float(dur))
     wall = time.perf_counter() - start
     client.delete(f"/v1/scenes/{scene}")
     ms = np.array(times) * 1000
     return {"agents": agents, "requests": requests, "p50_ms": float(np.percentile(ms, 50)),
             "p99_ms": float(np.percentile(ms, 99)), "max_ms": float(ms.max()), "requests_per_s": requests / wall,
+            "server_predict_p50_ms": float(np.median(server["predict"])),
+            "server_json_p50_ms": float(np.median(server["json"])),
             "agent_updates_per_s": requests * agents / wall, "answer_kib": len(r.content) / 1024}
 
 
@@ -125,7 +130,8 @@ def main() -> None:
             for row in result["latency"]:
                 print(f"{row['agents']:4d} agents: p50 {row['p50_ms']:.1f} ms, p99 {row['p99_ms']:.1f} ms, "
                       f"{row['requests_per_s']:.1f} requests/s ({row['agent_updates_per_s']:.0f} agent updates/s), "
-                      f"answer {row['answer_kib']:.0f} KiB", flush=True)
+                      f"answer {row['answer_kib']:.0f} KiB; in the server (p50): predict {row['server_predict_p50_ms']:.1f} ms, "
+                      f"answer JSON {row['server_json_p50_ms']:.1f} ms", flush=True)
             if args.memory_minutes > 0:
                 result["memory"] = memory(client, server.pid, args.memory_minutes)
                 m = result["memory"]

@@ -158,9 +158,13 @@ def test_serve_bad_options_are_one_line_errors():
 
 def test_every_bad_request_is_a_one_line_4xx_that_leaves_other_scenes_alone(pedestrian):
     server, app = server_app(pedestrian, max_agents=50, max_body=20_000, max_scenes=2)
-    from fastapi.testclient import TestClient
+    import httpx
 
-    client = TestClient(app, raise_server_exceptions=False)
+    with server.running(app) as base, httpx.Client(base_url=base) as client:
+        check_refusals(client)
+
+
+def check_refusals(client):
     for t in (0.0, 0.4):
         r = client.post("/v1/scenes/a/observations", json={"time": t, "detections": [
             {"agent_id": "7", "x": 1.0 + t, "y": 2.0}, {"agent_id": 8, "x": -1.0, "y": 2.0 - t, "label": "p"}]})
@@ -205,6 +209,9 @@ def test_every_bad_request_is_a_one_line_4xx_that_leaves_other_scenes_alone(pede
         assert r.status_code == status and detail in r.json()["detail"], (url, kwargs, r.status_code, r.text)
         assert "\n" not in r.json()["detail"]
         assert client.get("/v1/scenes/a/futures").content == before  # scene a as it was
+    twice = [{"agent_id": "1", "x": 0, "y": 0}, {"agent_id": "1", "x": 1, "y": 0}]
+    r = client.post("/v1/scenes/b/observations", json={"time": 1.0, "detections": twice})
+    assert r.status_code == 422 and client.get("/v1/scenes").json()["scenes"] == ["a"]  # no scene made
     r = client.post("/v1/scenes/b/observations", json=ok)
     assert r.status_code == 200 and r.json()["futures"] == []  # one detection: no velocity yet
     r = client.post("/v1/scenes/c/observations", json=ok)

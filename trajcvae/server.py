@@ -102,20 +102,32 @@ class Scenes:
         with self._lock:
             return sorted(self._scenes)
 
-    def observe(self, name: str, time: float, detections: list[dict], k: int | None = None) -> bytes:
-        """One update of scene `name` (created if new): the answer's JSON."""
+    def observe(self, name: str, time: float, detections: list[dict], k: int | None = None,
+                timing: dict | None = None) -> bytes:
+        """One update of scene `name` (created if new): the answer's JSON. `timing` gets the seconds spent
+        predicting ("predict") and writing the answer ("json")."""
         if len(detections) > self.limits.max_agents:
             raise HTTPException(413, f"detections: {len(detections)} agents, more than the server's limit of "
                                      f"{self.limits.max_agents} (--max-agents)")
         if k is not None and not 1 <= k <= self.limits.max_k:
             raise HTTPException(422, f"k: must be between 1 and {self.limits.max_k} (--max-k); got {k}")
+        with self._lock:
+            new = name not in self._scenes
         scene = self.get(name, create=True)
         with scene.lock:
+            start = clock.perf_counter()
             try:
                 futures = scene.predictor.update(time, detections, k=k)
             except TrajCVAEError as e:
+                if new and scene.predictor.time is None:  # a scene made by a refused request is not kept
+                    with self._lock:
+                        if self._scenes.get(name) is scene:
+                            del self._scenes[name]
                 raise HTTPException(409 if "times must increase" in str(e) else 422, str(e)) from None
+            predicted = clock.perf_counter()
             scene.answer = answer_json(time, futures)
+            if timing is not None:
+                timing.update(predict=predicted - start, json=clock.perf_counter() - predicted)
             return scene.answer
 
 
@@ -211,7 +223,11 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
             raise HTTPException(422, "frame: the server has no --fps; send time in seconds")
         t = body.time if body.time is not None else body.frame / fps
         dets = [d.model_dump(exclude_none=True) for d in body.detections]
-        return Response(scenes.observe(scene, t, dets, k), media_type="application/json")
+        timing: dict = {}
+        answer = scenes.observe(scene, t, dets, k, timing)
+        # Where the time went, for clients and benchmarks (the standard Server-Timing header, milliseconds).
+        spent = ", ".join(f"{name};dur={seconds * 1000:.2f}" for name, seconds in timing.items())
+        return Response(answer, media_type="application/json", headers={"Server-Timing": spent})
 
     @app.get("/v1/scenes/{scene}/futures", summary="The futures of the scene's latest update")
     def futures(scene: str) -> Response:
