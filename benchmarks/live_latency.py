@@ -130,7 +130,8 @@ def main() -> None:
             for row in result["latency"]:
                 print(f"{row['agents']:4d} agents: p50 {row['p50_ms']:.1f} ms, p99 {row['p99_ms']:.1f} ms, "
                       f"{row['requests_per_s']:.1f} requests/s ({row['agent_updates_per_s']:.0f} agent updates/s), "
-                      f"answer {row['answer_kib']:.0f} KiB; in the server (p50): predict {row['server_predict_p50_ms']:.1f} ms, "
+                      f"answer {row['answer_kib']:.0f} KiB; in the server (p50): predict "
+                      f"{row['server_predict_p50_ms']:.1f} ms, "
                       f"answer JSON {row['server_json_p50_ms']:.1f} ms", flush=True)
             if args.memory_minutes > 0:
                 result["memory"] = memory(client, server.pid, args.memory_minutes)

@@ -113,7 +113,8 @@ def test_agents_out_of_view_are_forgotten_and_the_history_stays_bounded(pedestri
 @pytest.mark.parametrize("update, message", [
     (lambda p: p.update(float("nan"), [("a", 0, 0)]), "time must be finite"),
     (lambda p: p.update(0.0, [("a", 0, 0)]), "is not after the last update's 1"),
-    (lambda p: p.update(2.0, [("a", 0, 0), ("a", 1, 0)]), "detections row 2: duplicate agent_id 'a' at another position"),
+    (lambda p: p.update(2.0, [("a", 0, 0), ("a", 1, 0)]),
+     "detections row 2: duplicate agent_id 'a' at another position"),
     (lambda p: p.update(2.0, [("a", "here", 0)]), "detections row 1: column 'x' value 'here' is not a number"),
     (lambda p: p.update(2.0, pd.DataFrame({"agent_id": ["a"], "x": [0], "y": [0], "frame": [3]})),
      "column 'frame' is not allowed"),
@@ -154,6 +155,8 @@ def test_serve_bad_options_are_one_line_errors():
     one_line_error(cli("serve", "pedestrian", "--kset", "best"), "--kset must be one of")
     one_line_error(cli("serve", "pedestrian", "--max-agents", 0), "--max-agents must be >= 1")
     one_line_error(cli("serve", "pedestrian", "-k", 500), "-k 500: more than --max-k 100")
+    one_line_error(cli("serve", "pedestrian", "--replay", "nowhere.csv"), "nowhere.csv: no such file")
+    one_line_error(cli("serve", "pedestrian", "--speed", 0), "--speed must be a positive number")
 
 
 def test_every_bad_request_is_a_one_line_4xx_that_leaves_other_scenes_alone(pedestrian):
@@ -176,16 +179,19 @@ def check_refusals(client):
     assert {f["agent_id"] for f in answer["futures"]} == {"7", "8"}
     ok = {"time": 9.0, "detections": [{"agent_id": "1", "x": 0.0, "y": 0.0}]}
     bad = [
-        (client.post, "/v1/scenes/a/observations", {"headers": JSON, "content": b'{"time": 1.0, "detections": [', }, 422, "JSON"),
+        (client.post, "/v1/scenes/a/observations", {"headers": JSON, "content": b'{"time": 1.0, "detections": ['},
+         422, "body: not valid JSON"),
         (client.post, "/v1/scenes/a/observations", {"json": {"time": "soon", "detections": []}}, 422, "time:"),
         (client.post, "/v1/scenes/a/observations",
          {"json": {"time": 1.0, "detections": [{"agent_id": [1], "x": 0, "y": 0}]}}, 422, "detections.0.agent_id"),
         (client.post, "/v1/scenes/a/observations",
          {"json": {"time": 1.0, "detections": [{"agent_id": "1", "x": "abc", "y": 0}]}}, 422, "detections.0.x"),
         (client.post, "/v1/scenes/a/observations",
-         {"headers": JSON, "content": b'{"time": 1.0, "detections": [{"agent_id": "1", "x": NaN, "y": 0}]}'}, 422, "detections.0.x"),
+         {"headers": JSON, "content": b'{"time": 1.0, "detections": [{"agent_id": "1", "x": NaN, "y": 0}]}'}, 422,
+         "detections.0.x: Input should be a finite number"),
         (client.post, "/v1/scenes/a/observations",
-         {"headers": JSON, "content": b'{"time": 1e999, "detections": []}'}, 422, "time: Input should be a finite number"),
+         {"headers": JSON, "content": b'{"time": 1e999, "detections": []}'}, 422,
+         "time: Input should be a finite number"),
         (client.post, "/v1/scenes/a/observations", {"json": {"time": 0.2, "detections": []}}, 409,
          "times must increase"),
         (client.post, "/v1/scenes/a/observations", {"json": {"frame": 3, "detections": []}}, 422, "--fps"),

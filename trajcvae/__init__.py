@@ -6,4 +6,5 @@ from .errors import CheckpointError, DataError, TrajCVAEError
 from .online import OnlinePredictor
 from .predict import TrajCVAE
 
-__all__ = ["TrajCVAE", "OnlinePredictor", "Config", "load_config", "TrajCVAEError", "DataError", "CheckpointError", "__version__"]
+__all__ = ["TrajCVAE", "OnlinePredictor", "Config", "load_config", "TrajCVAEError", "DataError", "CheckpointError",
+           "__version__"]

@@ -363,7 +363,8 @@ def serve(
                                            "mode (kmeans, learned) that gives each a weight.")] = "none",
     seed: SeedOpt = 0,
     fps: Annotated[Optional[float], typer.Option(help="Frame ids per second, for requests that send a frame "
-                                                      "in place of a time in seconds.", show_default=False)] = None,
+                                                      "in place of a time in seconds, and of the --replay file's "
+                                                      "frame ids.", show_default=False)] = None,
     scale: ScaleOpt = None,
     homography: HomographyOpt = None,
     forget_after: Annotated[float, typer.Option(help="Seconds after which an agent not seen again gets no "

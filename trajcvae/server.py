@@ -271,17 +271,17 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
 
 # --- replay ---------------------------------------------------------------------------------------------
 
-def replay_updates(path: str | Path, fps: float | None = None) -> list[tuple[str, float, list[dict]]]:
+def replay_updates(path: str | Path, fps: float | None = None,
+                   dt: float = 0.4) -> list[tuple[str, float, list[dict]]]:
     """A recorded file as the updates a tracker would have sent: (scene, time in seconds, detections in the
-    file's units), in time order. Frame ids of unknown rate (ETH/UCY) are one model step per frame step."""
+    file's units), in time order. Frame ids are `fps` a second; of unknown rate (ETH/UCY), each scene's
+    frame step is one model step of `dt` seconds."""
     tracks = read_tracks([path], fps=fps)
     spu = seconds_per_unit(tracks)
     extra = [c for c in AGENT_COLUMNS if c in tracks.columns]
     if spu is None:
-        from .config import DataConfig
-
         steps = time_steps(tracks).step
-        seconds = tracks["frame"].to_numpy() * np.array([DataConfig.dt / steps[str(s)] for s in tracks["scene"]])
+        seconds = tracks["frame"].to_numpy() * np.array([dt / steps[str(s)] for s in tracks["scene"]])
     else:
         seconds = tracks["frame"].to_numpy() * spu
     table = pd.DataFrame({"scene": tracks["scene"].astype(str), "time": seconds, "agent_id": tracks["agent_id"],
@@ -342,8 +342,10 @@ def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, 
         raise TrajCVAEError(f"--threads must be >= 1 (got {threads})")
     if not speed > 0 or not math.isfinite(speed):
         raise TrajCVAEError(f"--speed must be a positive number (got {speed})")
-    app = create_app(model, k, kset, seed, fps, scale, homography, forget_after, limits)
-    updates = replay_updates(replay_file, fps) if replay_file is not None else None
+    predictor = TrajCVAE.load(model)
+    app = create_app(predictor, k, kset, seed, fps, scale, homography, forget_after, limits)
+    dc = predictor.config.data  # a file's frame ids: --fps, else the model's training rate, as for predict
+    updates = replay_updates(replay_file, fps if fps is not None else dc.fps, dc.dt) if replay_file else None
     torch.set_num_threads(threads)  # once every option has been checked
     log(f"serving {model} on http://{host}:{port} (live page: /, API docs: /docs)")
     if updates is not None:

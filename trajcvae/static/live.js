@@ -78,7 +78,9 @@ function draw(f, t) {
   const px = x => W / 2 + (x - cx) * scale, py = y => H / 2 - (y - cy) * scale;
   const start = new Map([...tracks].map(([a, rows]) => [a, rows[rows.length - 1]]));
   const maxWeight = new Map();
-  if (weighted) for (const r of f.futures) maxWeight.set(r.agent_id, Math.max(maxWeight.get(r.agent_id) || 0, r.weight));
+  if (weighted) {
+    for (const r of f.futures) maxWeight.set(r.agent_id, Math.max(maxWeight.get(r.agent_id) || 0, r.weight));
+  }
 
   if (density.checked) {
     ctx.fillStyle = DENSITY_COLOR;
