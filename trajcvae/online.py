@@ -8,9 +8,10 @@ draws the futures from it as a track table, with `since` = the oldest time an ag
 seen and still count as in view. So the futures at time t are those `predict` gives on the detections up
 to t (written as a file), for the agents seen since t - forget_after.
 
-The table keeps what the windows read and no more (`windows.history_reach`): each agent's last obs_len
+The history keeps what the windows read and no more (`windows.history_reach`): each agent's last obs_len
 steps, or with the scene memory the paths others walked up to `memory_horizon` steps back, plus the gap
-resampling bridges, behind the oldest agent in view. Older rows are dropped at every update.
+resampling bridges, behind the oldest agent in view. Older rows are dropped at every update, and with
+them the ids of agents no longer held.
 """
 from __future__ import annotations
 
@@ -65,10 +66,11 @@ class OnlinePredictor:
         self._keep = self.forget_after + history_reach(cfg, cfg.dt * per_second, cfg.max_gap * per_second) \
             + cfg.dt * per_second
         # The history held, as columns in metres sorted by (agent, time); agents by integer code, so the
-        # windows work on numbers (a code is freed with the agent's last row).
+        # windows work on numbers (a code is forgotten with the agent's last row).
         self._cols = {"frame": np.zeros(0), "agent": np.zeros(0, np.int64), "x": np.zeros(0), "y": np.zeros(0),
                       "_line": np.zeros(0, np.int64)}
-        self._codes: dict[str, int] = {}
+        self._codes: dict[str, int] = {}  # agent id -> code
+        self._ids: dict[int, str] = {}  # code -> agent id
         self._next_code = 0
         self.time: float | None = None
         self.futures = self._no_futures()
@@ -89,7 +91,8 @@ class OnlinePredictor:
             ids, n = new.pop("agent_id"), len(new["x"])
             for a in ids:
                 if a not in self._codes:
-                    self._codes[a], self._next_code = self._next_code, self._next_code + 1
+                    self._codes[a], self._ids[self._next_code] = self._next_code, a
+                    self._next_code += 1
             added = {"frame": np.full(n, time), "agent": np.array([self._codes[a] for a in ids], np.int64),
                      "_line": np.arange(1, n + 1), **new}
             for c in AGENT_COLUMNS:  # per-agent columns: "" where an update did not give one
@@ -103,6 +106,7 @@ class OnlinePredictor:
         held = set(np.unique(self._cols["agent"]).tolist())
         if len(held) < len(self._codes):  # forget the codes of agents no longer held
             self._codes = {a: c for a, c in self._codes.items() if c in held}
+            self._ids = {c: a for a, c in self._codes.items()}
         self.time = time
         self.futures = self._predict(self._table(), since=time - self.forget_after, k=k or self.k)
         return self.futures
@@ -120,10 +124,8 @@ class OnlinePredictor:
 
     def _names(self, codes: np.ndarray) -> np.ndarray:
         """Agent codes -> the caller's agent ids (text)."""
-        names = np.empty(self._next_code, dtype=object)
-        for a, c in self._codes.items():
-            names[c] = a
-        return names[codes]
+        unique, inverse = np.unique(codes, return_inverse=True)
+        return np.array([self._ids[c] for c in unique.tolist()], dtype=object)[inverse]
 
     def _predict(self, rows: pd.DataFrame, since: float, k: int) -> pd.DataFrame:
         # A K-set mode is passed on only when chosen: "none" is predict's plain sampling.
@@ -208,9 +210,9 @@ class OnlinePredictor:
         if self.time is None or not len(cols["frame"]):
             return pd.DataFrame({c: [] for c in ("agent_id", self.time_column, "x", "y")})
         t, agent = cols["frame"], cols["agent"]
-        last = np.zeros(self._next_code)
-        np.maximum.at(last, agent, t)
-        keep = (last[agent] >= self.time - self.forget_after) & (t >= self.time - history * per_second)
+        last = np.append(agent[1:] != agent[:-1], True)  # each agent's latest row (sorted by agent, time)
+        latest = np.repeat(t[last], np.diff(np.concatenate([[0], np.flatnonzero(last) + 1])))
+        keep = (latest >= self.time - self.forget_after) & (t >= self.time - history * per_second)
         xy = from_metres(np.stack([cols["x"][keep], cols["y"][keep]], axis=1), self._attrs.get("units"))
         return pd.DataFrame({"agent_id": self._names(agent[keep]), self.time_column: t[keep],
                              "x": xy[:, 0], "y": xy[:, 1]})
