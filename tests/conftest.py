@@ -36,7 +36,8 @@ def sim_files(tmp_path_factory) -> dict[str, Path]:
 def trained(sim_files, tmp_path_factory) -> Path:
     """A tiny model trained for a few epochs: the checkpoint path."""
     out = tmp_path_factory.mktemp("run")
-    cfg = load_config(None, ["train.epochs=3", "model.hidden=32", "model.z_dim=4", "train.kl_anneal_epochs=1"])
+    cfg = load_config(None, ["train.epochs=3", "model.hidden=32", "model.z_dim=4", "train.kl_anneal_epochs=1",
+                                "kset.epochs=2", "kset.k=6"])
     train([sim_files["train"]], [sim_files["val"]], cfg, out, progress=False)
     return out / "best.pt"
 

@@ -116,17 +116,18 @@ def test_help_lists_commands():
 
 
 def test_benchmark_two_seeds_writes_both_and_resumes(tmp_path, sim_files):
-    """`benchmark eth-ucy` on a one-split stand-in root: the table, the per-seed table, then a re-run skips."""
+    """`benchmark eth-ucy` on a one-split stand-in root: the tables, the per-seed table, then a re-run skips."""
     root = tmp_path / "root"
     for part in ("train", "val", "test"):
         (root / "hotel" / part).mkdir(parents=True)
         (root / "hotel" / part / f"{part}.csv").write_bytes(sim_files[part].read_bytes())
     cfg = tmp_path / "tiny.toml"
-    cfg.write_text("[model]\nhidden = 16\nz_dim = 4\n[train]\nepochs = 1\nvariety_k = 4\n[data]\nmemory = 2\n")
+    cfg.write_text("[model]\nhidden = 16\nz_dim = 4\n[train]\nepochs = 1\nvariety_k = 4\n[data]\nmemory = 2\n"
+                   "[kset]\nepochs = 1\n")
     args = ("benchmark", "eth-ucy", "--root", root, "--config", cfg, "--out", tmp_path / "res",
             "--splits", "hotel", "--seeds", 2, "--is-samples", 4, "--kde-samples", 30, "--calibration", 100,
             "--quiet")
-    r = cli(*args, "--cluster-from", 40)
+    r = cli(*args, "--draws", 40)
     assert r.exit_code == 0, r.output
     report = json.loads((tmp_path / "res" / "results.json").read_text())
     assert report["seeds"] == 2 and [row["seed"] for row in report["per_seed"]["hotel"]] == [0, 1]
@@ -134,22 +135,26 @@ def test_benchmark_two_seeds_writes_both_and_resumes(tmp_path, sim_files):
     assert report["splits"]["hotel"]["min_ade"] == pytest.approx((per_seed[0]["min_ade"] + per_seed[1]["min_ade"]) / 2)
     md = (tmp_path / "res" / "results.md").read_text()
     assert "seed 1 minADE/minFDE" in md and f"{per_seed[1]['min_ade']:.3f}/{per_seed[1]['min_fde']:.3f}" in md
-    # The test-time selection has its own table, beside plain sampling (not in place of it).
-    assert "k-means of 40 draws -> 20" in md and report["cluster_from"] == 40
-    km = report["splits"]["hotel"]
-    assert f"{km['min_ade']:.3f}/{km['min_fde']:.3f} | {km['km_min_ade']:.3f}/{km['km_min_fde']:.3f}" in md
-    # Plain sampling's calibration: its table and the reliability diagram.
-    assert f"| hotel | {km['cal_error']:.3f} ({km['cal_error_all']:.3f}) |" in md
+    # Both K-set modes beside plain sampling, with their Brier-minFDE, on all windows and on those with
+    # at least two agents present.
+    assert "k-means of 40 draws" in md and "learned sampler" in md and report["draws"] == 40
+    h = report["splits"]["hotel"]
+    assert (f"| {h['min_ade']:.3f}/{h['min_fde']:.3f} | {h['km_min_ade']:.3f}/{h['km_min_fde']:.3f}, "
+            f"{h['km_brier_fde']:.3f} |") in md
+    assert f"{h['ks_min_ade_2']:.3f}/{h['ks_min_fde_2']:.3f}, {h['ks_brier_fde_2']:.3f}" in md
+    assert 0 < h["windows_2"] <= h["windows"]
+    # Plain sampling's calibration, with and without the temperatures: its table and the reliability diagram.
+    assert f"| hotel | {h['cal_error']:.3f} ({h['cal_error_all']:.3f}) |" in md and f"{h['raw_cal_error']:.3f}" in md
     assert (tmp_path / "res" / "reliability.png").read_bytes()[:4] == b"\x89PNG"
-    again = cli(*args, "--cluster-from", 40)
+    again = cli(*args, "--draws", 40)
     assert again.exit_code == 0 and again.output.count("done earlier, skipped") == 2, again.output
     # Another pool size: finished splits are re-scored from their checkpoints, not retrained.
-    other = cli(*args, "--cluster-from", 60)
-    assert other.exit_code == 0 and other.output.count("adding k-means of 60 draws") == 2, other.output
+    other = cli(*args, "--draws", 60)
+    assert other.exit_code == 0 and other.output.count("done earlier; adding") == 2, other.output
     rows = [json.loads((tmp_path / "res" / "hotel" / f"seed{i}" / "result.json").read_text()) for i in (0, 1)]
     assert [r["km_draws"] for r in rows] == [60, 60] and rows[0]["min_ade"] == per_seed[0]["min_ade"]
-    bad = cli(*args, "--cluster-from", 5)
-    assert bad.exit_code == 1 and "--cluster-from must be at least -k = 20 (got 5)" in bad.output
+    bad = cli(*args, "--draws", 5)
+    assert bad.exit_code == 1 and "--draws must be at least -k = 20 (got 5)" in bad.output
 
 
 def test_benchmark_refuses_unknown_suite_and_split(tmp_path):

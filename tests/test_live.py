@@ -88,6 +88,33 @@ def test_streaming_detections_gives_the_futures_of_predict_on_the_file_cut_there
     assert "3" in seen[12] and "3" not in seen[29] and "6" in seen[21] and "6" not in seen[17]
 
 
+def test_a_kset_mode_gives_weighted_futures_online_and_over_http(pedestrian, tmp_path):
+    """With --kset kmeans each agent's K futures carry weights summing to 1, the same online as from
+    `predict` on the file so far, and in the server's answers."""
+    data = walkers(n_updates=8)
+    online = OnlinePredictor(pedestrian, k=K, kset="kmeans", draws=50, scale=0.01)
+    for t in np.unique(data["time"]):
+        got = online.update(t, data[data["time"] == t][["agent_id", "x", "y"]])
+    path = tmp_path / "so_far.csv"
+    data.to_csv(path, index=False)
+    expected = pedestrian.predict([path], k=K, kset="kmeans", draws=50, scale=0.01)
+    expected = expected[expected["t0"] >= t - 2.0]
+    g, e = in_order(got), in_order(expected)
+    np.testing.assert_allclose(g[["x", "y", "weight"]].to_numpy(), e[["x", "y", "weight"]].to_numpy(), atol=1e-3)
+    np.testing.assert_allclose(got.groupby(["agent_id", "sample"])["weight"].first().groupby(level=0).sum(), 1.0)
+    server = pytest.importorskip("trajcvae.server")
+    import httpx
+
+    app = server.create_app(pedestrian, k=K, kset="kmeans", draws=50)
+    with server.running(app) as base, httpx.Client(base_url=base) as client:
+        for t in (0.0, 0.4):
+            r = client.post("/v1/scenes/w/observations", json={"time": t, "detections": [
+                {"agent_id": "7", "x": 1.0 + t, "y": 2.0}, {"agent_id": "8", "x": -1.0, "y": 2.0 - t}]})
+    answer = pd.DataFrame(r.json()["futures"])
+    assert r.status_code == 200 and len(answer) == 2 * K * 12
+    np.testing.assert_allclose(answer[answer.step == 1].groupby("agent_id")["weight"].sum(), 1.0, atol=1e-6)
+
+
 def test_agents_out_of_view_are_forgotten_and_the_history_stays_bounded(pedestrian):
     """An agent not seen for forget_after gets no futures; with a stable set of agents the rows held stop
     growing once the history the model reads (here a 10-step memory horizon) is full."""

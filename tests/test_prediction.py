@@ -12,9 +12,8 @@ import pytest
 import torch
 
 from trajcvae import TrajCVAE
-from trajcvae.cluster import kmeans_futures
+from trajcvae.kset import kmeans_futures, nearest_shares
 from trajcvae.errors import CheckpointError, TrajCVAEError
-from trajcvae.metrics import min_ade_fde
 from trajcvae.predict import OUTPUT_COLUMNS, predict_to_file
 
 from tests.helpers import ROOT, cli, one_line_error
@@ -169,7 +168,7 @@ def test_failed_prediction_leaves_the_previous_output_untouched(tmp_path, traine
     out = tmp_path / "p.csv"
     out.write_text("the previous, complete output\n")
     calls = []
-    real = TrajCVAE.sample
+    real = TrajCVAE._draw
 
     def fail_on_second_piece(self, *args, **kwargs):
         calls.append(1)
@@ -177,7 +176,7 @@ def test_failed_prediction_leaves_the_previous_output_untouched(tmp_path, traine
             raise TrajCVAEError("simulated failure mid-way")
         return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(TrajCVAE, "sample", fail_on_second_piece)
+    monkeypatch.setattr(TrajCVAE, "_draw", fail_on_second_piece)
     with pytest.raises(TrajCVAEError, match="mid-way"):
         predict_to_file(trained, [sim_files["test"]], out, k=2, every_window=True, chunk=20)
     assert out.read_text() == "the previous, complete output\n"
@@ -229,19 +228,23 @@ def test_checkpoint_from_an_incompatible_version_says_so(tmp_path, trained):
         TrajCVAE.load(tmp_path / "torn.pt")
 
 
-# --- the k-means selection: K cluster means of N prior draws (a test-time strategy beside plain sampling)
+# --- K-sets: K futures that cover the predictive distribution, each with its share of it as a weight
 
-def test_two_groups_give_their_two_means():
-    # Six futures (P = 2 steps): three close to a path along +x, three close to a path along +y.
+def test_two_groups_give_their_two_means_and_their_shares():
+    # Six futures (P = 2 steps): four close to a path along +x, two close to a path along +y.
     right = torch.tensor([[1.0, 0.0], [2.0, 0.0]])
     up = torch.tensor([[0.0, 1.0], [0.0, 2.0]])
-    shift = torch.tensor([0.1, -0.1, 0.0]).reshape(3, 1, 1)
-    x = torch.cat([right + shift, up + shift]).unsqueeze(0)  # (1, 6, 2, 2)
-    c = kmeans_futures(x, 2)
-    assert c.shape == (1, 2, 2, 2)
-    found = sorted(c[0].tolist())
-    torch.testing.assert_close(torch.tensor(found), torch.stack(sorted([up, right], key=lambda t: t.tolist())))
-    torch.testing.assert_close(kmeans_futures(x, 6), x)  # nothing to condense: the draws themselves
+    shift = torch.tensor([0.1, -0.1, 0.05, -0.05]).reshape(4, 1, 1)
+    x = torch.cat([right + shift, up + shift[:2]]).unsqueeze(0)  # (1, 6, 2, 2)
+    c, w = kmeans_futures(x, 2)
+    assert c.shape == (1, 2, 2, 2) and w.shape == (1, 2)
+    by_path = {tuple(c[0, i].round(decimals=4).flatten().tolist()): w[0, i].item() for i in range(2)}
+    assert by_path == {tuple(right.flatten().tolist()): pytest.approx(4 / 6), tuple(up.flatten().tolist()): pytest.approx(2 / 6)}
+    same, even = kmeans_futures(x, 6)  # nothing to condense: the draws themselves, each 1/6
+    torch.testing.assert_close(same, x)
+    torch.testing.assert_close(even, torch.full((1, 6), 1 / 6))
+    # The share of draws nearest to each future, as the learned K-set's weights are measured.
+    torch.testing.assert_close(nearest_shares(torch.stack([right, up]).unsqueeze(0), x), torch.tensor([[4 / 6, 2 / 6]]))
 
 
 def test_selection_turns_and_scales_with_the_window():
@@ -249,40 +252,68 @@ def test_selection_turns_and_scales_with_the_window():
     x = torch.randn(3, 40, 12, 2, generator=torch.Generator().manual_seed(0))
     a = 0.7
     rot = torch.tensor([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
-    torch.testing.assert_close(kmeans_futures(2.5 * x @ rot.T, 5), 2.5 * kmeans_futures(x, 5) @ rot.T,
-                               atol=1e-4, rtol=1e-4)
+    c, w = kmeans_futures(x, 5)
+    c2, w2 = kmeans_futures(2.5 * x @ rot.T, 5)
+    torch.testing.assert_close(c2, 2.5 * c @ rot.T, atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(w2, w)
 
 
-def test_sample_with_cluster_from(trained, sim_files):
+@pytest.mark.parametrize("mode", ["kmeans", "learned"])
+def test_a_kset_covers_the_draws_and_its_weights_sum_to_one(trained, sim_files, mode):
     m = TrajCVAE.load(trained)
     w = m.make_windows([sim_files["test"]], every_window=True)
-    plain = m.sample(w, k=5, seed=3)
-    km = m.sample(w, k=5, seed=3, cluster_from=200)
-    assert km.shape == plain.shape and np.isfinite(km).all()
-    np.testing.assert_array_equal(km, m.sample(w, k=5, seed=3, cluster_from=200))  # seeded
-    # Five cluster means of 200 draws cover the draws better than five draws do (best-of-5 against each draw).
-    pool = m.sample(w, k=200, seed=3)  # the same 200 draws: same seed, same noise
-    def cover(futs):  # mean over windows and draws of the distance to the nearest of `futs`
-        d = np.linalg.norm(pool[:, :, None] - futs[:, None], axis=-1).mean(-1)  # (N, 200, 5)
-        return d.min(-1).mean()
-    assert cover(km) < cover(plain)
-    with pytest.raises(TrajCVAEError, match="--cluster-from must be at least -k = 5"):
-        m.sample(w, k=5, cluster_from=4)
-    assert min_ade_fde(km, w.fut)[0].shape == (len(w),)
+    k = m.config.kset.k if mode == "learned" else 5
+    plain = m.sample(w, k=k, seed=3)
+    futures, weights = m.sample_kset(w, k=k, seed=3, kset=mode, draws=200)
+    assert futures.shape == plain.shape and weights.shape == (len(w), k) and np.isfinite(futures).all()
+    np.testing.assert_allclose(weights.sum(1), 1.0)
+    again = m.sample_kset(w, k=k, seed=3, kset=mode, draws=200)  # seeded
+    np.testing.assert_array_equal(futures, again[0])
+    np.testing.assert_array_equal(weights, again[1])
+    if mode == "kmeans":
+        # Five cluster means of 200 draws cover the draws better than five draws do.
+        pool = m.sample(w, k=200, seed=3)  # the same 200 draws: same seed, same noise
+        def cover(futs):  # mean over windows and draws of the distance to the nearest of `futs`
+            d = np.linalg.norm(pool[:, :, None] - futs[:, None], axis=-1).mean(-1)  # (N, 200, 5)
+            return d.min(-1).mean()
+        assert cover(futures) < cover(plain)
+    with pytest.raises(TrajCVAEError, match="--draws must be at least -k = 5"):
+        m.sample_kset(w, k=5, kset=mode, draws=4)
 
 
-def test_cli_predict_and_evaluate_cluster_from(tmp_path, trained, sim_files):
+def test_the_learned_kset_says_what_it_can_do(trained, sim_files, tmp_path):
+    m = TrajCVAE.load(trained)
+    w = m.make_windows([sim_files["test"]], every_window=True)
+    with pytest.raises(TrajCVAEError, match=f"makes {m.config.kset.k} futures; use -k {m.config.kset.k}"):
+        m.sample_kset(w, k=m.config.kset.k + 1, kset="learned")
+    ckpt = torch.load(trained, weights_only=True)
+    del ckpt["kset"]
+    torch.save(ckpt, tmp_path / "plain.pt")
+    with pytest.raises(TrajCVAEError, match="has no learned K-set sampler"):
+        TrajCVAE.load(tmp_path / "plain.pt").sample_kset(w, k=m.config.kset.k, kset="learned")
+    with pytest.raises(TrajCVAEError, match="--kset must be one of none, kmeans, learned"):
+        m.sample(w, kset="dlow")
+
+
+def test_cli_predict_and_evaluate_a_kset(tmp_path, trained, sim_files):
     out = tmp_path / "p.csv"
-    r = cli("predict", trained, sim_files["test"], "-k", 4, "--cluster-from", 3, "--out", out)
-    assert r.exit_code == 1 and "--cluster-from must be at least -k = 4 (got 3)" in r.output
+    r = cli("predict", trained, sim_files["test"], "-k", 4, "--kset", "kmeans", "--draws", 3, "--out", out)
+    assert r.exit_code == 1 and "--draws must be at least -k = 4 (got 3)" in r.output
     assert not out.exists()  # refused before anything was written
-    r = cli("predict", trained, sim_files["test"], "-k", 4, "--cluster-from", 50, "--out", out)
+    r = cli("predict", trained, sim_files["test"], "-k", 4, "--kset", "kmeans", "--draws", 50, "--out", out)
     assert r.exit_code == 0, r.output
-    assert pd.read_csv(out)["sample"].nunique() == 4
+    df = pd.read_csv(out)
+    assert df["sample"].nunique() == 4 and list(df.columns[-1:]) == ["weight"]
+    per_agent = df[df.step == 1].groupby(["agent_id", "t0"]).weight.sum()
+    np.testing.assert_allclose(per_agent, 1.0, atol=1e-3)  # 4 decimals in the CSV
+    assert cli("predict", trained, sim_files["test"], "-k", 2, "--out", out).exit_code == 0
+    assert "weight" not in pd.read_csv(out).columns  # plain draws carry no weights
     js = tmp_path / "e.json"
-    r = cli("evaluate", trained, sim_files["test"], "-k", 4, "--cluster-from", 50, "--json", js, "--calibration", 0)
-    assert r.exit_code == 0 and "k-means of 50 draws" in r.output, r.output
-    assert json.loads(js.read_text())["cluster_from"] == 50
+    k = TrajCVAE.load(trained).config.kset.k
+    r = cli("evaluate", trained, sim_files["test"], "-k", k, "--kset", "learned", "--json", js, "--calibration", 0)
+    assert r.exit_code == 0 and "K-set: learned sampler" in r.output and "Brier-minFDE" in r.output, r.output
+    result = json.loads(js.read_text())
+    assert result["kset"] == "learned" and result["scenes"]["overall"]["brier_fde"] >= result["scenes"]["overall"]["min_fde"]
 
 
 def test_a_temp_file_left_by_a_killed_predict_is_removed_by_the_next(tmp_path, trained, sim_files):

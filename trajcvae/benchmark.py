@@ -4,6 +4,8 @@ For each split: train on `train`, pick the checkpoint on `val`, then on `test` m
 the most-likely prediction, both straight-line baselines and three likelihoods (nats per window):
 the test -ELBO, an importance-sampled -log p(y|x), and Trajectron++'s KDE NLL. Finished splits are
 skipped on a re-run (each leaves `result.json`), and a split cut short resumes from its last checkpoint.
+Beside plain sampling: both K-set modes (k-means and the learned sampler, with Brier-minFDE), plain
+sampling's calibration, and every error also on the windows with at least two agents present.
 With several seeds the table holds their mean, and a second table each seed's minADE/minFDE.
 """
 from __future__ import annotations
@@ -20,13 +22,13 @@ import torch
 from . import checkpoint
 from .atomic import write_text
 from .batch import WindowTensors, make_batch
-from .config import check_calibration, check_cluster_from, check_output, load_config
+from .config import check_calibration, check_kset, check_output, load_config
 from .errors import TrajCVAEError
 from .evaluate import calibration_of, window_errors
-from .metrics import CALIBRATION_LEVELS, kde_nll, min_ade_fde
+from .metrics import CALIBRATION_LEVELS, brier_fde, kde_nll, min_ade_fde
 from .predict import TrajCVAE
-from .train import train
-from .windows import Windows
+from .train import finish_run, train
+from .windows import Windows, default_cache_dir, load_windows
 
 SPLITS = ("eth", "hotel", "univ", "zara1", "zara2")
 HEADINGS = {  # result key -> Markdown heading
@@ -55,56 +57,91 @@ def likelihoods(predictor: TrajCVAE, wt: WindowTensors, fut: np.ndarray, is_samp
     return {"neg_elbo": sum(neg_elbo) / n, "is_nll": sum(is_nll) / n, "kde_nll": float(sum(kde) / n)}
 
 
+MODES = {"km": "kmeans", "ks": "learned"}  # result-key prefix -> K-set mode
+
+
 def evaluate_split(predictor: TrajCVAE, test_paths: list[Path], k: int = 20, seed: int = 0,
-                   is_samples: int = 100, kde_samples: int = 2000, cluster_from: int = 0,
+                   is_samples: int = 100, kde_samples: int = 2000, draws: int = 1000,
                    calibration_draws: int = 200) -> dict[str, float]:
-    w = predictor.make_windows(test_paths, every_window=True)  # built once: errors, timing and likelihoods share it
+    """Every number of one split's test set: plain sampling's errors beside the baselines, its time and
+    likelihoods, each K-set mode's errors, Brier-minFDE and time (`draws` > 0; the learned one where the
+    checkpoint has a sampler), and plain sampling's calibration. Errors are given for all windows and, as
+    `*_2`, for the windows with at least two agents present (Social GAN's convention, `two_agents`)."""
+    w = predictor.make_windows(test_paths, every_window=True)  # built once: every number below shares it
+    two = two_agents(w)
     errors = window_errors(predictor, w, k=k, seed=seed)
     row = {"windows": len(errors), **{c: float(errors[c].mean()) for c in errors.columns
-                                      if c not in ("scene", "agent_id", "t0")}}
+                                      if c not in ("scene", "agent_id", "t0")},
+           "windows_2": int(two.sum()), "min_ade_2": float(errors.min_ade[two].mean()),
+           "min_fde_2": float(errors.min_fde[two].mean())}
     wt = WindowTensors.from_windows(w)
     t = time.perf_counter()
     predictor.sample(wt, k=k, seed=seed)
     row["predict_ms_per_window"] = (time.perf_counter() - t) * 1000 / len(wt)
     row.update(likelihoods(predictor, wt, w.fut, is_samples, kde_samples, seed))
-    if cluster_from:
-        row.update(clustered(predictor, w, k, seed, cluster_from))
+    for prefix, mode in MODES.items():
+        if draws and (mode != "learned" or predictor.sampler is not None):
+            row.update(kset_numbers(predictor, w, two, prefix, mode, k, seed, draws))
     if calibration_draws:
         row.update(calibrated(predictor, w, seed, calibration_draws))
     return row
 
 
+def two_agents(w: Windows) -> np.ndarray:
+    """Windows with at least one other agent's whole window (observed and future) in the same scene and t0:
+    the sequences Social GAN's loader keeps (it drops those with a single pedestrian). -> (N,) bool"""
+    key = pd.MultiIndex.from_arrays([pd.Index(w.scene.astype(str)), pd.Index(w.t0)])
+    return (pd.Series(1, index=key).groupby(level=[0, 1]).transform("size") >= 2).to_numpy()
+
+
+def kset_numbers(predictor: TrajCVAE, w: Windows, two: np.ndarray, prefix: str, mode: str, k: int, seed: int,
+                 draws: int) -> dict[str, float]:
+    """One K-set mode's numbers: minADE/minFDE and Brier-minFDE over all windows and over `two`, and the
+    time per window."""
+    t = time.perf_counter()
+    samples, weights = predictor.sample_kset(w, k=k, seed=seed, kset=mode, draws=draws)
+    ms = (time.perf_counter() - t) * 1000 / len(w)
+    ade, fde = min_ade_fde(samples, w.fut)
+    brier = brier_fde(samples, weights, w.fut)
+    return {f"{prefix}_min_ade": float(ade.mean()), f"{prefix}_min_fde": float(fde.mean()),
+            f"{prefix}_brier_fde": float(brier.mean()), f"{prefix}_min_ade_2": float(ade[two].mean()),
+            f"{prefix}_min_fde_2": float(fde[two].mean()), f"{prefix}_brier_fde_2": float(brier[two].mean()),
+            f"{prefix}_ms_per_window": ms, f"{prefix}_draws": draws}
+
+
 def calibrated(predictor: TrajCVAE, w: Windows, seed: int, draws: int = 200, max_windows: int = 2000) -> dict:
     """Plain sampling's calibration (`evaluate.calibration_of`) on at most `max_windows` windows spread evenly
     over the split (its KDE costs draws^2 per window and step), as flat numbers: the endpoint's and all
-    steps' calibration error, the endpoint's signed error and its coverage at every level."""
+    steps' calibration error, the endpoint's signed error and its coverage at every level; and, as
+    `raw_*`, the endpoint's numbers of the model's own spread (every temperature 1)."""
     pick = np.unique(np.linspace(0, len(w) - 1, min(len(w), max_windows)).round().astype(int))
-    cal = calibration_of(predictor, w.subset(pick), draws, seed)
+    part = w.subset(pick)
+    cal = calibration_of(predictor, part, draws, seed)
+    raw = calibration_of(predictor, part, draws, seed, temperature=np.ones(len(part)), steps=False)
     final = cal["final"]
     return {"cal_error": final["error"], "cal_error_all": cal["all_steps"]["error"],
             "cal_signed": final["signed_error"], "cal_draws": draws, "cal_windows": len(pick),
+            "raw_cal_error": raw["final"]["error"], "raw_cal_signed": raw["final"]["signed_error"],
             **{f"cal_cov_{round(100 * p)}": c for p, c in zip(final["p"], final["coverage"])}}
 
 
-def clustered(predictor: TrajCVAE, w: Windows, k: int, seed: int, cluster_from: int) -> dict[str, float]:
-    """The test-time selection's own numbers: best of the K k-means means of `cluster_from` prior draws."""
-    t = time.perf_counter()
-    samples = predictor.sample(w, k=k, seed=seed, cluster_from=cluster_from)
-    ms = (time.perf_counter() - t) * 1000 / len(w)
-    ade, fde = min_ade_fde(samples, w.fut)
-    return {"km_min_ade": float(ade.mean()), "km_min_fde": float(fde.mean()), "km_ms_per_window": ms,
-            "km_draws": cluster_from}
+def complete(row: dict, draws: int, calibration_draws: int) -> bool:
+    """Whether a finished split's numbers hold everything this run asks for."""
+    return ((not draws or (row.get("km_draws") == draws and row.get("ks_draws") == draws))
+            and (not calibration_draws or (row.get("cal_draws") == calibration_draws and "raw_cal_error" in row))
+            and "windows_2" in row)
 
 
 def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, splits=SPLITS, seeds: int = 1,
                   k: int = 20, is_samples: int = 100, kde_samples: int = 2000, progress: bool = True,
-                  log: Callable[[str], None] = print, cluster_from: int = 1000, calibration_draws: int = 200) -> dict:
+                  log: Callable[[str], None] = print, draws: int = 1000, calibration_draws: int = 200) -> dict:
     """Train and evaluate every split (x seeds); writes results.json, results.md (and, with calibration,
-    reliability.png) into `out`. `calibration_draws` > 0 measures plain sampling's calibration (`calibrated`).
+    reliability.png) into `out`. `draws` > 0 scores both K-set modes (k-means and learned) on that many
+    plain draws; `calibration_draws` > 0 measures plain sampling's calibration (`calibrated`).
 
-    `cluster_from` > 0 also scores the k-means selection (K cluster means of that many prior draws) in its
-    own table; a split finished before without those numbers gets them from its checkpoint, untrained."""
-    check_cluster_from(k, cluster_from or None)
+    A split finished before without some of these numbers gets them from its checkpoint, untrained (its
+    second stage, `train.finish_run`, is run first where best.pt lacks the calibration or the sampler)."""
+    check_kset(k, "kmeans" if draws else "none", draws)
     check_calibration(calibration_draws)
     root, out = Path(root), Path(out)
     check_output(out, folder=True)
@@ -119,55 +156,53 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
         for seed in range(seeds):
             run = out / split / f"seed{seed}"
             done = run / "result.json"
+            cfg = load_config(config, [f"train.seed={seed}"])
             if done.exists():
                 row = json.loads(done.read_text())
-                add_km = bool(cluster_from) and row.get("km_draws") != cluster_from
-                add_cal = bool(calibration_draws) and row.get("cal_draws") != calibration_draws
-                if add_km or add_cal:
-                    what = " and ".join([f"k-means of {cluster_from} draws"] * add_km + ["calibration"] * add_cal)
-                    log(f"{split} seed {seed}: done earlier; adding {what}")
-                    predictor = TrajCVAE.load(run / "best.pt")
-                    w = predictor.make_windows([root / split / "test"], every_window=True)
-                    if add_km:
-                        row.update(clustered(predictor, w, k, seed, cluster_from))
-                    if add_cal:
-                        row.update(calibrated(predictor, w, seed, calibration_draws))
-                    write_text(done, json.dumps(row, indent=2))
-                else:
+                if complete(row, draws, calibration_draws):
                     log(f"{split} seed {seed}: done earlier, skipped")
-                results.setdefault(split, []).append(row)
-                continue
-            log(f"{split} seed {seed}: training")
-            cfg = load_config(config, [f"train.seed={seed}"])
-            train([root / split / "train"], [root / split / "val"], cfg, run, resume=(run / "last.pt").exists(),
-                  progress=progress)
-            metrics = pd.read_csv(run / "metrics.csv")
+                    results.setdefault(split, []).append(row)
+                    continue
+                log(f"{split} seed {seed}: done earlier; adding what it lacks (calibration, K-sets)")
+                cache = default_cache_dir()
+                finish_run(run, load_windows([root / split / "train"], cfg.data, cache),
+                           load_windows([root / split / "val"], cfg.data, cache), log=log)
+                meta = {key: row[key] for key in ("train_minutes", "seed", "best_epoch", "epochs")}
+            else:
+                log(f"{split} seed {seed}: training")
+                train([root / split / "train"], [root / split / "val"], cfg, run,
+                      resume=(run / "last.pt").exists(), progress=progress)
+                metrics = pd.read_csv(run / "metrics.csv")
+                meta = {"train_minutes": float(metrics.seconds.sum()) / 60, "seed": seed,
+                        "best_epoch": int(checkpoint.load(run / "best.pt")["epoch"]), "epochs": int(len(metrics))}
             predictor = TrajCVAE.load(run / "best.pt")
-            row = evaluate_split(predictor, [root / split / "test"], k, seed, is_samples, kde_samples,
-                                 cluster_from, calibration_draws)
-            row.update(train_minutes=float(metrics.seconds.sum()) / 60, seed=seed,
-                       best_epoch=int(checkpoint.load(run / "best.pt")["epoch"]), epochs=int(len(metrics)))
+            stats = predictor.stats.get("kset", {})
+            row = evaluate_split(predictor, [root / split / "test"], k, seed, is_samples, kde_samples, draws,
+                                 calibration_draws)
+            row.update(meta, finish_minutes=(stats.get("seconds", 0.0)
+                                             + (predictor.calibration or {}).get("seconds", 0.0)) / 60)
             write_text(done, json.dumps(row, indent=2))
             log(f"{split} seed {seed}: minADE@{k} {row['min_ade']:.3f} minFDE@{k} {row['min_fde']:.3f} "
                 f"(constant velocity {row['cv_ade']:.3f}/{row['cv_fde']:.3f})")
             results.setdefault(split, []).append(row)
-    # Keys every row has: a row written with another --cluster-from may carry or lack the k-means numbers.
+    # Keys every row has: a row written with other options may carry or lack some numbers.
     rows_all = [r for rows in results.values() for r in rows]
     keys = [key for key in rows_all[0] if all(key in r for r in rows_all)]
     summary = {split: {key: float(np.mean([r[key] for r in rows])) for key in keys}
                for split, rows in results.items()}
     summary["mean"] = {key: float(np.mean([summary[s][key] for s in results])) for key in summary[splits[0]]}
     report = {"k": k, "seeds": seeds, "is_samples": is_samples, "kde_samples": kde_samples,
-              "cluster_from": cluster_from, "calibration_draws": calibration_draws,
+              "draws": draws, "calibration_draws": calibration_draws,
               "config": load_config(config).to_dict(), "splits": summary,
-              "per_seed": {split: [{c: r[c] for c in ("seed", "min_ade", "min_fde")} for r in rows]
+              "per_seed": {split: [{c: r[c] for c in ("seed", "min_ade", "min_fde") + tuple(
+                  f"{p}_{m}" for p in MODES for m in ("min_ade", "min_fde") if f"{p}_{m}" in r)} for r in rows]
                            for split, rows in results.items()}}
     write_text(out / "results.json", json.dumps(report, indent=2))
     md = markdown_table(summary)
     if seeds > 1:  # the table above averages the seeds; say how far apart they are
         md += "\n" + seed_table(results)
-    if cluster_from:
-        md += "\n" + cluster_table(summary, k, cluster_from)
+    if draws:
+        md += "\n" + kset_table(summary, k, draws, "") + "\n" + kset_table(summary, k, draws, "_2")
     if calibration_draws:
         md += "\n" + calibration_table(summary)
         from .plots import plot_reliability  # matplotlib only once there is a picture to draw
@@ -208,22 +243,31 @@ def seed_table(results: dict[str, list[dict]]) -> str:
 def calibration_table(summary: dict[str, dict[str, float]]) -> str:
     """Plain sampling's calibration: how often the truth falls in the p highest-density region."""
     draws, most = summary["mean"]["cal_draws"], max(r["cal_windows"] for r in summary.values())
-    lines = [f"| split | calibration error, endpoint (all steps) | signed | coverage of the 50% / 80% / 95% "
-             f"regions at the endpoint ({draws:.0f} draws, at most {most:.0f} windows a split) |",
-             "|---|---|---|---|"]
+    lines = ["| split | calibration error, endpoint (all steps) | signed | coverage of the 50% / 80% / 95% "
+             "regions at the endpoint | the model's own spread: error (signed) |", "|---|---|---|---|---|"]
     for split, r in summary.items():
         name = f"**{split}**" if split == "mean" else split
         lines.append(f"| {name} | {r['cal_error']:.3f} ({r['cal_error_all']:.3f}) | {r['cal_signed']:+.3f} | "
-                     f"{r['cal_cov_50']:.2f} / {r['cal_cov_80']:.2f} / {r['cal_cov_95']:.2f} |")
-    return "\n".join(lines) + "\n"
+                     f"{r['cal_cov_50']:.2f} / {r['cal_cov_80']:.2f} / {r['cal_cov_95']:.2f} | "
+                     f"{r['raw_cal_error']:.3f} ({r['raw_cal_signed']:+.3f}) |")
+    return (f"Calibration of plain sampling ({draws:.0f} full draws per window, at most {most:.0f} windows a "
+            "split), with the temperatures chosen on val, and without them:\n\n" + "\n".join(lines) + "\n")
 
 
-def cluster_table(summary: dict[str, dict[str, float]], k: int, draws: int) -> str:
-    """The test-time selection in its own rows, beside plain prior sampling."""
-    lines = [f"| split | plain sampling minADE/minFDE@{k} | k-means of {draws} draws -> {k}: minADE/minFDE@{k} "
-             "| k-means ms/window |", "|---|---|---|---|"]
+def kset_table(summary: dict[str, dict[str, float]], k: int, draws: int, which: str = "") -> str:
+    """Plain sampling and both K-set modes side by side: minADE/minFDE@K, Brier-minFDE, ms per window;
+    `which` = "_2": on the windows with at least two agents present."""
+    learned = all("ks_min_ade" in r for r in summary.values())
+    modes = [("km", f"k-means of {draws} draws")] + ([("ks", "learned sampler")] if learned else [])
+    title = ("All windows" if not which else "Windows with at least two agents present (Social GAN's convention)")
+    head = f"| split | windows | plain minADE/minFDE@{k} | " + " | ".join(
+        f"{name}: minADE/minFDE, Brier-minFDE | ms/window" for _, name in modes) + " |"
+    lines = [f"{title}:\n", head, "|" + "---|" * (3 + 2 * len(modes))]
     for split, r in summary.items():
         name = f"**{split}**" if split == "mean" else split
-        lines.append(f"| {name} | {r['min_ade']:.3f}/{r['min_fde']:.3f} | {r['km_min_ade']:.3f}/{r['km_min_fde']:.3f}"
-                     f" | {r['km_ms_per_window']:.2f} |")
+        cells = [f"{r['windows' + which]:.0f}", f"{r['min_ade' + which]:.3f}/{r['min_fde' + which]:.3f}"]
+        for p, _ in modes:
+            cells += [f"{r[f'{p}_min_ade{which}']:.3f}/{r[f'{p}_min_fde{which}']:.3f}, "
+                      f"{r[f'{p}_brier_fde{which}']:.3f}", f"{r[f'{p}_ms_per_window']:.2f}"]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

@@ -34,9 +34,11 @@ HomographyOpt = Annotated[Optional[Path], typer.Option(help="Text file of a 3x3 
                           "to metres (as ETH/UCY's H.txt); futures come back in pixels.", show_default=False)]
 ClassesOpt = Annotated[Optional[str], typer.Option(help="Comma-separated labels of the agents to keep, e.g. "
                        "Pedestrian,Biker (SDD's classes, or a CSV `label` column).", show_default=False)]
-ClusterOpt = Annotated[Optional[int], typer.Option(
-    help="Draw this many futures per agent and return the K means of their k-means clusters (a test-time "
-         "selection that spreads the K futures; not plain prior sampling). Default: K plain draws.")]
+KSetOpt = Annotated[str, typer.Option(help="none: K plain draws. kmeans: the K means of the k-means clusters of "
+                   "--draws plain draws. learned: the model's trained K-set sampler (K = 20). Both K-sets write a "
+                   "`weight` column: each future's share of --draws plain draws.")]
+DrawsOpt = Annotated[int, typer.Option(help="Plain draws per agent behind a K-set (its k-means pool and its "
+                                            "weights).")]
 
 
 def user_errors(fn):
@@ -122,17 +124,18 @@ def predict(
                             "with a full observed and future window (evaluation mode) instead of each agent's "
                             "latest frame.")] = False,
     device: DeviceOpt = "cpu",
-    cluster_from: ClusterOpt = None,
+    kset: KSetOpt = "none",
+    draws: DrawsOpt = 1000,
     fps: FpsOpt = None,
     scale: ScaleOpt = None,
     homography: HomographyOpt = None,
     classes: ClassesOpt = None,
 ):
-    """K futures per agent: columns scene, agent_id, t0, sample, step, frame, x, y."""
+    """K futures per agent: columns scene, agent_id, t0, sample, step, frame, x, y (and weight with --kset)."""
     from .predict import predict_to_file
 
     r = predict_to_file(model, data, out, k=k, seed=seed, every_window=every_window, device=device, log=info,
-                        cluster_from=cluster_from, fps=fps, scale=scale, homography=homography,
+                        kset=kset, draws=draws, fps=fps, scale=scale, homography=homography,
                         classes=classes)
     note = f" ({r.skipped} agents with a single position at their latest frame were not predicted)" \
         if r.skipped else ""
@@ -148,7 +151,8 @@ def evaluate(
     seed: SeedOpt = 0,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the numbers as JSON.")] = None,
     device: DeviceOpt = "cpu",
-    cluster_from: ClusterOpt = None,
+    kset: KSetOpt = "none",
+    draws: DrawsOpt = 1000,
     calibration: Annotated[int, typer.Option(help="Draws per window (at least 100) for the calibration of plain "
                            "sampling: how often the truth falls in the p highest-density region; 0 = off.")] = 200,
     fps: FpsOpt = None,
@@ -163,7 +167,7 @@ def evaluate(
     from .predict import TrajCVAE
     from .tracks import plausibility, summarize
 
-    check_sampling(k, seed, cluster_from)
+    check_sampling(k, seed, kset, draws)
     check_calibration(calibration)
     if json_out is not None:
         check_output(json_out, "--json")
@@ -173,7 +177,9 @@ def evaluate(
     warning = plausibility(tracks, predictor.config.data.dt)
     if warning:
         info(warning)
-    result = run(predictor, tracks, k=k, seed=seed, cluster_from=cluster_from, calibration_draws=calibration)
+    if kset == "learned":
+        predictor._check_sampler(k)
+    result = run(predictor, tracks, k=k, seed=seed, kset=kset, draws=draws, calibration_draws=calibration)
     print_table(result)
     if calibration:
         print_calibration(result["calibration"])
@@ -188,9 +194,9 @@ def narrow_table(title: str) -> Table:
 
 def print_table(result: dict) -> None:
     """The evaluation as ADE/FDE pairs, narrow enough for an 80-column terminal."""
-    k, pool = result["k"], result.get("cluster_from")
-    how = f", k-means of {pool} draws" if pool else ""
-    table = narrow_table(f"best of K={k}{how}, ADE/FDE (world units; lower is better)")
+    k, kset = result["k"], result.get("kset", "none")
+    how = {"kmeans": f", K-set: k-means of {result.get('draws')} draws", "learned": ", K-set: learned sampler"}
+    table = narrow_table(f"best of K={k}{how.get(kset, '')}, ADE/FDE (world units; lower is better)")
     pairs = {f"min@{k}": "min", "prior mean": "ml", "const-vel": "cv", f"line min@{k}": "ncv_min"}
     table.add_column("scene", overflow="fold")
     for name in ("windows", *pairs):
@@ -200,6 +206,9 @@ def print_table(result: dict) -> None:
         cells = [f"{row[p + '_ade']:.3f}/{row[p + '_fde']:.3f}" for p in pairs.values()]
         table.add_row(scene, str(row["windows"]), *cells, end_section=len(scenes) > 1 and scene == scenes[-2])
     Console().print(table)
+    if kset != "none":  # the weights' score: minFDE + (1 - weight of the future nearest the truth)^2
+        Console().print(f"Brier-minFDE@{k} of the K-set's weights: {result['scenes']['overall']['brier_fde']:.3f} "
+                        f"(minFDE@{k} {result['scenes']['overall']['min_fde']:.3f})", highlight=False)
 
 
 @app.command()
@@ -258,8 +267,8 @@ def benchmark(
                                             "a second table each seed.")] = 1,
     is_samples: Annotated[int, typer.Option(help="Samples from q(z|x,y) for the importance-sampled NLL.")] = 100,
     kde_samples: Annotated[int, typer.Option(help="Samples per window for the KDE NLL.")] = 2000,
-    cluster_from: Annotated[int, typer.Option(help="Also score the k-means selection (K cluster means of this "
-                                                   "many prior draws) in its own table; 0 = off.")] = 1000,
+    draws: Annotated[int, typer.Option(help="Also score both K-set modes (k-means and the learned sampler) on this "
+                                            "many plain draws per window, in their own tables; 0 = off.")] = 1000,
     calibration: Annotated[int, typer.Option(help="Draws per window for the calibration of plain sampling "
                            "(on up to 2000 windows per split; a finished split gets it from its checkpoint); 0 = off.")]
         = 200,
@@ -275,17 +284,18 @@ def benchmark(
         raise TrajCVAEError("--seeds must be >= 1")
     check_calibration(calibration)
     report = run_benchmark(root, config, out, [s.strip() for s in splits.split(",") if s.strip()], seeds=seeds,
-                           is_samples=is_samples, kde_samples=kde_samples, cluster_from=cluster_from,
+                           is_samples=is_samples, kde_samples=kde_samples, draws=draws,
                            calibration_draws=calibration,
                            progress=not quiet,
                            log=lambda m: Console().print(m, highlight=False))
     table = narrow_table("test minADE/minFDE@20 (m); every column in results.md")
-    km = bool(cluster_from) and all("km_min_ade" in r for r in report["splits"].values())
-    for name in ["split", "windows", "plain sampling"] + (["k-means"] if km else []) + ["const-vel"]:
+    modes = [(p, name) for p, name in (("km", "k-means"), ("ks", "learned"))
+             if all(f"{p}_min_ade" in r for r in report["splits"].values())]
+    for name in ["split", "windows", "plain"] + [name for _, name in modes] + ["const-vel"]:
         table.add_column(name, justify="left" if name == "split" else "right")
     for split, r in report["splits"].items():
         cells = [f"{r['windows']:.0f}", f"{r['min_ade']:.3f}/{r['min_fde']:.3f}"]
-        cells += [f"{r['km_min_ade']:.3f}/{r['km_min_fde']:.3f}"] if km else []
+        cells += [f"{r[p + '_min_ade']:.3f}/{r[p + '_min_fde']:.3f}" for p, _ in modes]
         table.add_row(split, *cells, f"{r['cv_ade']:.3f}/{r['cv_fde']:.3f}", end_section=split == list(
             report["splits"])[-2])
     Console().print(table)
@@ -359,8 +369,8 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on (127.0.0.1: this machine only).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     k: KOpt = 20,
-    kset: Annotated[str, typer.Option(help="How the K futures are chosen: none (K plain draws), or a K-set "
-                                           "mode (kmeans, learned) that gives each a weight.")] = "none",
+    kset: KSetOpt = "none",
+    draws: DrawsOpt = 1000,
     seed: SeedOpt = 0,
     fps: Annotated[Optional[float], typer.Option(help="Frame ids per second, for requests that send a frame "
                                                       "in place of a time in seconds, and of the --replay file's "
@@ -387,7 +397,7 @@ def serve(
                         ("--max-k", max_k)):
         if value < 1:
             raise TrajCVAEError(f"{name} must be >= 1 (got {value})")
-    run(model, host, port, k=k, kset=kset, seed=seed, fps=fps, scale=scale, homography=homography,
+    run(model, host, port, k=k, kset=kset, draws=draws, seed=seed, fps=fps, scale=scale, homography=homography,
         forget_after=forget_after, limits=Limits(max_agents, max_body, max_scenes, max_k), replay_file=replay,
         speed=speed, threads=threads, log=info)
 

@@ -90,6 +90,18 @@ class TrainConfig:
     bf16: bool = False  # CUDA only: bfloat16 autocast for the forward pass
 
 
+@dataclass
+class KSetConfig:
+    # The learned K-set sampler (`kset.py`), trained on the frozen CVAE at the end of `train`.
+    k: int = 20  # futures per K-set: the sampler makes exactly this many (`--kset learned` needs -k = k)
+    epochs: int = 10  # passes over the training windows (the encoder's contexts are computed once)
+    batch_size: int = 256
+    lr: float = 1e-3  # AdamW, cosine-decayed to lr/20
+    # Weight of each map's KL to the standard normal beside the best-of-K error: it keeps every z_k likely
+    # under p(z|x), so the K futures stay inside the model's distribution instead of chasing outliers.
+    kl_weight: float = 0.01
+
+
 # Options that were tried, measured and removed (docs/lab-notes.md), each with the value that meant "off".
 # A config or checkpoint holding one at that value loads as before; any other value is refused.
 REMOVED = {
@@ -106,6 +118,7 @@ class Config:
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    kset: KSetConfig = field(default_factory=KSetConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -115,7 +128,7 @@ class Config:
         cfg = cls()
         for section, values in d.items():
             if not hasattr(cfg, section) or not isinstance(values, dict):
-                raise TrajCVAEError(f"{source}: unknown section [{section}] (expected data, model, train)")
+                raise TrajCVAEError(f"{source}: unknown section [{section}] (expected data, model, train, kset)")
             for key, value in values.items():
                 if f"{section}.{key}" in REMOVED:
                     check_removed(f"{section}.{key}", value, source)
@@ -201,7 +214,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
 
 
 def validate(cfg: Config) -> None:
-    d, m, t = cfg.data, cfg.model, cfg.train
+    d, m, t, ks = cfg.data, cfg.model, cfg.train, cfg.kset
     checks = [
         (d.obs_len >= 2, "data.obs_len must be >= 2"),
         (d.pred_len >= 1, "data.pred_len must be >= 1"),
@@ -234,6 +247,9 @@ def validate(cfg: Config) -> None:
         (t.k_eval >= 1 and t.variety_k >= 1, "train.k_eval and train.variety_k must be >= 1"),
         (t.device in ("auto", "cpu", "cuda"), "train.device must be auto, cpu or cuda"),
         (0 <= t.seed <= MAX_SEED, "train.seed must be between 0 and 2**63 - 1"),
+        (ks.k >= 1 and ks.batch_size >= 1, "kset.k and kset.batch_size must be >= 1"),
+        (ks.epochs >= 0, "kset.epochs must be >= 0 (0 = no learned K-set)"),
+        (ks.lr > 0 and ks.kl_weight >= 0, "kset.lr must be > 0 and kset.kl_weight >= 0"),
     ]
     for ok, message in checks:
         if not ok:
@@ -243,6 +259,7 @@ def validate(cfg: Config) -> None:
 # --- user options: every command checks its k, seed, device and pool size here, before any work -------
 
 MAX_SEED = 2 ** 63 - 1  # torch.Generator.manual_seed takes a signed 64-bit seed
+KSETS = ("none", "kmeans", "learned")  # --kset: plain sampling (K draws, no weights) or a K-set (kset.py)
 
 
 def check_k(k: int) -> int:
@@ -257,26 +274,19 @@ def check_seed(seed: int | None) -> int | None:
     return seed
 
 
-def check_cluster_from(k: int, cluster_from: int | None) -> None:
-    """A pool smaller than K has nothing to condense: say so before any work is done."""
-    if cluster_from is not None and cluster_from < k:
-        raise TrajCVAEError(f"--cluster-from must be at least -k = {k} (got {cluster_from})")
-
-
-def check_sampling(k: int, seed: int | None = 0, cluster_from: int | None = None) -> None:
-    """The options of every command that draws futures: -k, --seed, --cluster-from."""
-    check_k(k)
-    check_seed(seed)
-    check_cluster_from(k, cluster_from)
-
-
-KSETS = ("none", "kmeans", "learned")  # how K futures are chosen: plain draws, or a weighted K-set
-
-
-def check_kset(kset: str) -> str:
+def check_kset(k: int, kset: str, draws: int) -> None:
+    """--kset and --draws: a known mode, and a pool of plain draws larger than the K it condenses."""
     if kset not in KSETS:
         raise TrajCVAEError(f"--kset must be one of {', '.join(KSETS)} (got {kset!r})")
-    return kset
+    if kset != "none" and draws < k:
+        raise TrajCVAEError(f"--draws must be at least -k = {k} (got {draws})")
+
+
+def check_sampling(k: int, seed: int | None = 0, kset: str = "none", draws: int = 1000) -> None:
+    """The options of every command that draws futures: -k, --seed, --kset, --draws."""
+    check_k(k)
+    check_seed(seed)
+    check_kset(k, kset, draws)
 
 
 def check_forget_after(seconds: float) -> float:

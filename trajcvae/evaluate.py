@@ -4,16 +4,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable
 
+import numpy as np
 import pandas as pd
 
 from .config import check_calibration, check_sampling
-from .metrics import ade_fde, calibration, constant_velocity, hpd_levels, min_ade_fde, noisy_constant_velocity
+from .metrics import (ade_fde, brier_fde, calibration, constant_velocity, hpd_levels, min_ade_fde,
+                      noisy_constant_velocity)
 from .predict import TrajCVAE
 from .windows import Windows
 
 FIELDS = {  # column -> what it means (also the table's headings)
     "windows": "windows",
-    "min_ade": "minADE@K", "min_fde": "minFDE@K",
+    "min_ade": "minADE@K", "min_fde": "minFDE@K", "brier_fde": "Brier-minFDE@K (K-sets)",
     "ml_ade": "ADE (z=prior mean)", "ml_fde": "FDE (z=prior mean)",
     "cv_ade": "const-vel ADE", "cv_fde": "const-vel FDE",
     "ncv_min_ade": "noisy line minADE@K", "ncv_min_fde": "noisy line minFDE@K",
@@ -21,26 +23,29 @@ FIELDS = {  # column -> what it means (also the table's headings)
 
 
 def window_errors(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path] | Windows, k: int = 20,
-                  seed: int = 0, cluster_from: int | None = None) -> pd.DataFrame:
+                  seed: int = 0, kset: str = "none", draws: int = 1000) -> pd.DataFrame:
     """One row per evaluation window: the model's and the baselines' errors (world units).
     `data` may be windows already built in evaluation mode (`predictor.make_windows(..., every_window=True)`).
-    With `cluster_from` the model's K futures are the k-means means of that many draws (see `TrajCVAE.sample`)."""
+    With a K-set mode (`kset`, `draws`: see `TrajCVAE.sample_kset`) the model's K futures are its K-set,
+    and `brier_fde` scores their weights."""
     w = data if isinstance(data, Windows) else predictor.make_windows(data, every_window=True)
     P = predictor.config.data.pred_len
-    min_ade, min_fde = min_ade_fde(predictor.sample(w, k=k, seed=seed, cluster_from=cluster_from), w.fut)
+    samples, weights = predictor._draw(w, k, seed, False, False, 4096, kset, draws, None)
+    min_ade, min_fde = min_ade_fde(samples, w.fut)
+    kset_cols = {} if weights is None else {"brier_fde": brier_fde(samples, weights, w.fut)}
     ml_ade, ml_fde = (e[:, 0] for e in ade_fde(predictor.sample(w, most_likely=True), w.fut))
     cv_ade, cv_fde = (e[:, 0] for e in ade_fde(constant_velocity(w.obs, P), w.fut))
     noise = predictor.stats.get("cv_noise", {"heading_std": 0.35, "log_speed_std": 0.4})
     ncv = noisy_constant_velocity(w.obs, P, k, noise["heading_std"], noise["log_speed_std"], seed=seed)
     ncv_ade, ncv_fde = min_ade_fde(ncv, w.fut)
     return pd.DataFrame({"scene": w.scene, "agent_id": w.agent_id, "t0": w.t0, "min_ade": min_ade,
-                         "min_fde": min_fde, "ml_ade": ml_ade, "ml_fde": ml_fde, "cv_ade": cv_ade,
+                         "min_fde": min_fde, **kset_cols, "ml_ade": ml_ade, "ml_fde": ml_fde, "cv_ade": cv_ade,
                          "cv_fde": cv_fde, "ncv_min_ade": ncv_ade, "ncv_min_fde": ncv_fde})
 
 
 def scene_means(errors: pd.DataFrame) -> dict[str, dict[str, float]]:
     """Mean of each error per scene and over all windows ("overall")."""
-    cols = [c for c in FIELDS if c != "windows"]
+    cols = [c for c in FIELDS if c != "windows" and c in errors]
 
     def row(g: pd.DataFrame) -> dict[str, float]:
         return {"windows": int(len(g)), **{c: float(g[c].mean()) for c in cols}}
@@ -50,24 +55,29 @@ def scene_means(errors: pd.DataFrame) -> dict[str, dict[str, float]]:
     return table
 
 
-def calibration_of(predictor: TrajCVAE, w: Windows, draws: int = 200, seed: int = 0) -> dict:
+def calibration_of(predictor: TrajCVAE, w: Windows, draws: int = 200, seed: int = 0,
+                   temperature: np.ndarray | None = None, steps: bool = True) -> dict:
     """How honest plain sampling is: `draws` futures per window from the whole predictive distribution
-    (z ~ p(z|x), y ~ p(y|x,z)), and the coverage of the truth by their p highest-density regions (see
-    `metrics.hpd_levels`) at the endpoint and over all steps, with the calibration errors."""
-    levels = hpd_levels(predictor.sample(w, k=draws, seed=seed, full=True), w.fut)  # (N, P)
+    (z ~ p(z|x), y ~ p(y|x,z), at the calibrated temperatures unless `temperature` (N,) is given), and the
+    coverage of the truth by their p highest-density regions (see `metrics.hpd_levels`) at the endpoint
+    and, with `steps`, over all steps, with the calibration errors."""
+    samples = predictor.sample(w, k=draws, seed=seed, full=True, temperature=temperature)  # (N, S, P, 2)
+    if not steps:
+        return {"draws": draws, "final": calibration(hpd_levels(samples[:, :, -1:], w.fut[:, -1:]))}
+    levels = hpd_levels(samples, w.fut)  # (N, P)
     return {"draws": draws, "final": calibration(levels[:, -1]), "all_steps": calibration(levels)}
 
 
 def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: int = 20,
-             seed: int = 0, cluster_from: int | None = None, calibration_draws: int = 200) -> dict:
-    """minADE/minFDE@K per scene and overall, the most-likely prediction, both baselines and, with
-    `calibration_draws` > 0, the calibration of plain sampling (`calibration_of`).
-    `cluster_from`: the K futures are cluster means of that many draws (recorded in the result)."""
-    check_sampling(k, seed, cluster_from)
+             seed: int = 0, kset: str = "none", draws: int = 1000, calibration_draws: int = 200) -> dict:
+    """minADE/minFDE@K per scene and overall (with a K-set mode, of its K-set, and its Brier-minFDE), the
+    most-likely prediction, both baselines and, with `calibration_draws` > 0, the calibration of plain
+    sampling (`calibration_of`)."""
+    check_sampling(k, seed, kset, draws)
     check_calibration(calibration_draws)
     w = data if isinstance(data, Windows) else predictor.make_windows(data, every_window=True)
-    result = {"k": k, "seed": seed, "cluster_from": cluster_from,
-              "scenes": scene_means(window_errors(predictor, w, k, seed, cluster_from))}
+    result = {"k": k, "seed": seed, "kset": kset, "draws": draws if kset != "none" else None,
+              "scenes": scene_means(window_errors(predictor, w, k, seed, kset, draws))}
     if calibration_draws > 0:
         result["calibration"] = calibration_of(predictor, w, calibration_draws, seed)
     return result

@@ -21,6 +21,15 @@ def min_ade_fde(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return ade.min(-1), fde.min(-1)
 
 
+def brier_fde(pred: np.ndarray, weights: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """Brier-minFDE per window: the final error of the future nearest the truth at the end plus
+    (1 - its weight)^2, which is 0 only for a K-set that puts all its weight on the right future.
+    pred (..., K, P, 2), weights (..., K), gt (..., P, 2) -> (...)"""
+    fde = displacement(pred[..., -1:, :], gt[..., -1:, :])[..., 0]  # (..., K)
+    best = fde.argmin(-1)[..., None]
+    return np.take_along_axis(fde, best, -1)[..., 0] + (1 - np.take_along_axis(weights, best, -1)[..., 0]) ** 2
+
+
 def last_velocity(obs: np.ndarray) -> np.ndarray:
     """Backward difference at t0: obs (N, T, 2) -> (N, 2); zero when t0 has no observed predecessor."""
     return np.nan_to_num(obs[:, -1] - obs[:, -2])
@@ -96,28 +105,34 @@ def hpd_levels(samples: np.ndarray, gt: np.ndarray, batch: int | None = None) ->
     Densities at the draws leave the draw's own kernel out, so a truth drawn from the same distribution is
     ranked like any draw. The truth lies in the p-region exactly when its level is <= p; for an honest
     predictor, the levels are uniform on [0, 1].  samples (N, S, P, 2), gt (N, P, 2) -> (N, P)"""
+    import torch  # the S x S kernel sums are pairwise distances: torch.cdist does them in one pass
+
     N, S, P, _ = samples.shape
     out = np.empty((N, P))
     factor2 = S ** (-2.0 / 6.0)
-    batch = batch or max(1, 10_000_000 // (P * S * S * 2))  # windows at a time: ~160 MB of float64 at most
+    batch = batch or max(1, 4_000_000 // (P * S * S))  # windows at a time: ~32 MB of float64 per S x S block
     for lo in range(0, N, batch):
-        s = samples[lo:lo + batch].transpose(0, 2, 1, 3)  # (B, P, S, 2)
-        c = s - s.mean(2, keepdims=True)
+        s = torch.from_numpy(np.ascontiguousarray(samples[lo:lo + batch].transpose(0, 2, 1, 3)))  # (B, P, S, 2)
+        t = torch.from_numpy(np.ascontiguousarray(gt[lo:lo + batch])).unsqueeze(2)  # (B, P, 1, 2)
+        c = s - s.mean(2, keepdim=True)
         sxx = (c[..., 0] ** 2).sum(-1) / (S - 1) * factor2 + 1e-12  # (B, P) bandwidth covariance
         syy = (c[..., 1] ** 2).sum(-1) / (S - 1) * factor2 + 1e-12
         sxy = (c[..., 0] * c[..., 1]).sum(-1) / (S - 1) * factor2
-        det = np.maximum(sxx * syy - sxy ** 2, 1e-24)
+        # Whiten with the covariance's Cholesky factor: Mahalanobis distances become Euclidean ones.
+        a = sxx.sqrt()
+        b = sxy / a
+        d = (syy - b ** 2).clamp(min=1e-24).sqrt()
 
-        def kernel_sum(points: np.ndarray) -> np.ndarray:  # (B, P, Q, 2) -> sum over draws (B, P, Q)
-            d = points[:, :, :, None, :] - s[:, :, None, :, :]  # (B, P, Q, S, 2)
-            dx, dy = d[..., 0], d[..., 1]
-            maha = (dx ** 2 * syy[..., None, None] - 2 * dx * dy * sxy[..., None, None]
-                    + dy ** 2 * sxx[..., None, None]) / det[..., None, None]
-            return np.exp(-0.5 * maha).sum(-1)
+        def white(x: torch.Tensor) -> torch.Tensor:  # (B, P, Q, 2) -> whitened, flattened to (B * P, Q, 2)
+            u = x[..., 0] / a[..., None]
+            v = (x[..., 1] - b[..., None] * u) / d[..., None]
+            return torch.stack([u, v], -1).flatten(0, 1)
 
-        at_draws = kernel_sum(s) - 1.0  # (B, P, S): leave each draw's own kernel (exp(0) = 1) out
-        at_truth = kernel_sum(gt[lo:lo + batch, :, None, :])[..., 0] * (S - 1) / S  # (B, P), same scale
-        out[lo:lo + batch] = (at_draws > at_truth[..., None]).mean(-1)
+        ws = white(s)
+        at_draws = torch.exp(-0.5 * torch.cdist(ws, ws) ** 2).sum(-1) - 1.0  # (B*P, S): own kernel left out
+        at_truth = torch.exp(-0.5 * torch.cdist(white(t), ws) ** 2).sum(-1) * (S - 1) / S  # (B*P, 1), same scale
+        levels = (at_draws > at_truth).double().mean(-1)  # (B*P,)
+        out[lo:lo + batch] = levels.reshape(-1, P).numpy()
     return out
 
 

@@ -21,7 +21,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from .config import check_forget_after, check_kset, check_sampling
+from .config import check_forget_after, check_sampling
 from .errors import DataError, NoWindowsError, TrajCVAEError
 from .predict import OUTPUT_COLUMNS, TrajCVAE
 from .tracks import AGENT_COLUMNS, MAX_COORD, TIME_NAMES, _numeric, from_metres, read_tracks, to_metres
@@ -40,18 +40,20 @@ class OnlinePredictor:
     model: a `TrajCVAE`, a checkpoint path or a built-in name. fps: times are frame ids at this rate
     (default: seconds). scale, homography: the detections' units (see `tracks.read_tracks`); futures come
     back in them. forget_after: seconds after which an agent not seen again is out of view (no futures;
-    its path stays in the scene memory while the model reads it). kset: "none" (K plain draws) or a K-set
-    mode of `TrajCVAE.predict`, which then gives each future a weight.
+    its path stays in the scene memory while the model reads it). kset: "none" (K plain draws), "kmeans"
+    or "learned": a K-set of `TrajCVAE.predict`, each future with its weight, its share of `draws` plain
+    draws.
     """
 
     def __init__(self, model: TrajCVAE | str = "pedestrian", k: int = 20, seed: int = 0, kset: str = "none",
                  fps: float | None = None, scale: float | None = None, homography: Any = None,
-                 forget_after: float = 2.0, scene: str = "live", device: str = "cpu"):
-        check_sampling(k, seed)
-        check_kset(kset)
+                 forget_after: float = 2.0, scene: str = "live", device: str = "cpu", draws: int = 1000):
+        check_sampling(k, seed, kset, draws)
         check_forget_after(forget_after)
         self.model = model if isinstance(model, TrajCVAE) else TrajCVAE.load(model, device=device)
-        self.k, self.seed, self.kset, self.scene = k, seed, kset, str(scene)
+        if kset == "learned":
+            self.model._check_sampler(k)  # a model without a sampler, or one of another K: refused now
+        self.k, self.seed, self.kset, self.draws, self.scene = k, seed, kset, draws, str(scene)
         self.fps, self.scale, self.homography = fps, scale, homography
         self.time_column = "time" if fps is None else "frame"
         # `read_tracks` checks fps, scale and homography now, on one made-up detection; its attributes
@@ -83,10 +85,10 @@ class OnlinePredictor:
         detection (`k` of them, default the predictor's). Times must increase from update to update; an
         empty list says nobody was seen."""
         if k is not None:
-            check_sampling(k)
+            check_sampling(k, self.seed, self.kset, self.draws)
         time = self._check_time(time)
         new = self._detections(time, detections)  # checked before anything changes
-        cols = self._cols
+        cols = dict(self._cols)  # a new dict: a `state()` taken before keeps its own
         if new is not None:
             ids, n = new.pop("agent_id"), len(new["x"])
             for a in ids:
@@ -122,16 +124,15 @@ class OnlinePredictor:
         table.attrs.update(self._attrs)
         return table
 
-    def _names(self, codes: np.ndarray) -> np.ndarray:
-        """Agent codes -> the caller's agent ids (text)."""
+    def _names(self, codes: np.ndarray, ids: dict[int, str] | None = None) -> np.ndarray:
+        """Agent codes -> the caller's agent ids (text), by `ids` (default: the current codes)."""
+        ids = self._ids if ids is None else ids
         unique, inverse = np.unique(codes, return_inverse=True)
-        return np.array([self._ids[c] for c in unique.tolist()], dtype=object)[inverse]
+        return np.array([ids[c] for c in unique.tolist()], dtype=object)[inverse]
 
     def _predict(self, rows: pd.DataFrame, since: float, k: int) -> pd.DataFrame:
-        # A K-set mode is passed on only when chosen: "none" is predict's plain sampling.
-        kset = {} if self.kset == "none" else {"kset": self.kset}
         try:
-            out = self.model.predict(rows, k=k, seed=self.seed, since=since, **kset)
+            out = self.model.predict(rows, k=k, seed=self.seed, kset=self.kset, draws=self.draws, since=since)
         except NoWindowsError:  # nobody in view has 2 positions yet
             return self._no_futures()
         out["agent_id"] = self._names(out["agent_id"].to_numpy())
@@ -200,21 +201,26 @@ class OnlinePredictor:
         return out
 
     # --- what the scene holds -------------------------------------------------------------------------
-    def tracks(self, history: float | None = None) -> pd.DataFrame:
+    def state(self) -> tuple:
+        """What `tracks` reads, as of the latest update: later updates leave it as it is."""
+        return self.time, self._cols, self._ids
+
+    def tracks(self, history: float | None = None, state: tuple | None = None) -> pd.DataFrame:
         """The observed positions of the agents in view over the last `history` seconds (default: the
-        model's observed window): columns agent_id, time (or frame), x, y, in the predictor's units."""
+        model's observed window), as of the latest update or of an earlier `state()`: columns agent_id,
+        time (or frame), x, y, in the predictor's units."""
         cfg = self.model.config.data
         per_second = 1.0 if self.fps is None else self.fps
         history = cfg.obs_len * cfg.dt if history is None else history
-        cols = self._cols
-        if self.time is None or not len(cols["frame"]):
+        time, cols, ids = state or self.state()
+        if time is None or not len(cols["frame"]):
             return pd.DataFrame({c: [] for c in ("agent_id", self.time_column, "x", "y")})
         t, agent = cols["frame"], cols["agent"]
         last = np.append(agent[1:] != agent[:-1], True)  # each agent's latest row (sorted by agent, time)
         latest = np.repeat(t[last], np.diff(np.concatenate([[0], np.flatnonzero(last) + 1])))
-        keep = (latest >= self.time - self.forget_after) & (t >= self.time - history * per_second)
+        keep = (latest >= time - self.forget_after) & (t >= time - history * per_second)
         xy = from_metres(np.stack([cols["x"][keep], cols["y"][keep]], axis=1), self._attrs.get("units"))
-        return pd.DataFrame({"agent_id": self._names(agent[keep]), self.time_column: t[keep],
+        return pd.DataFrame({"agent_id": self._names(agent[keep], ids), self.time_column: t[keep],
                              "x": xy[:, 0], "y": xy[:, 1]})
 
     @property

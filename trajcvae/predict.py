@@ -1,7 +1,9 @@
 """Model -> samples: the user-facing predictor `TrajCVAE` (load a checkpoint, draw K futures per agent).
 
-Sampling is the model's test path, `CVAE.sample`: x -> p(z|x) -> z -> mean of p(y|x,z). Each batch draws
-its K standard-normal vectors from a generator seeded with `seed`, so every window gets the same K draws
+Sampling is the model's test path, `CVAE.sample`: x -> p(z|x) -> z -> mean of p(y|x,z), with the spread of
+each window's distribution set by the temperature of its walking speed (`calibrate.py`, chosen on val). A
+K-set mode (`kset.py`) returns K futures with weights instead of K independent draws. Each batch draws
+its standard-normal vectors from a generator seeded with `seed`, so every window gets the same draws
 and an agent's futures do not depend on which other agents happen to be in the same file or batch.
 `predict_to_file` streams the output table (`OUTPUT_COLUMNS`) piece by piece through `atomic.TableWriter`.
 """
@@ -18,25 +20,31 @@ import torch
 from . import checkpoint
 from ._version import __version__
 from .atomic import TableWriter
-from .cluster import kmeans_futures
+from .calibrate import temperature_of
 from .config import Config, check_output, check_sampling, resolve_device
 from .errors import TrajCVAEError
 from .batch import WindowTensors, make_batch
+from .kset import KSetSampler, kmeans_futures, nearest_shares
 from .model import CVAE
 from .tracks import (AGENT_COLUMNS, TrackSummary, from_metres, plausibility, read_tracks, seconds_per_unit,
                      summarize, time_steps)
 from .windows import Windows, build_windows, concat_windows, iter_windows, no_windows_error
 
 BUILTIN = {"pedestrian": Path(__file__).parent / "models" / "pedestrian.pt"}
-OUTPUT_COLUMNS = ["scene", "agent_id", "t0", "sample", "step", "frame", "x", "y"]
+OUTPUT_COLUMNS = ["scene", "agent_id", "t0", "sample", "step", "frame", "x", "y"]  # + "weight" with a K-set
 
 
 class TrajCVAE:
-    """A trained model ready to predict. `TrajCVAE.load("runs/x/best.pt").predict(df, k=20)`."""
+    """A trained model ready to predict. `TrajCVAE.load("runs/x/best.pt").predict(df, k=20)`.
 
-    def __init__(self, model: CVAE, config: Config, stats: dict, device: torch.device | str = "cpu"):
+    calibration: the temperature table of `calibrate.fit_temperatures` (None: every temperature 1);
+    sampler: the learned K-set sampler (`kset.KSetSampler`), where the checkpoint has one."""
+
+    def __init__(self, model: CVAE, config: Config, stats: dict, device: torch.device | str = "cpu",
+                 calibration: dict | None = None, sampler: KSetSampler | None = None, source: str = "model"):
         self.model, self.config, self.stats = model.eval(), config, stats
         self.device = torch.device(device)
+        self.calibration, self.sampler, self.source = calibration, sampler, source
 
     @classmethod
     def load(cls, path: str | Path, device: str = "cpu") -> "TrajCVAE":
@@ -55,44 +63,81 @@ class TrajCVAE:
             made = ckpt.get("version", "?")
             other = f" (written by trajcvae {made}; this is {__version__})" if made != __version__ else ""
             raise TrajCVAEError(f"{path}: weights do not match the model in its config{other}") from None
-        return cls(model, cfg, dict(ckpt.get("stats", {})), dev)
+        sampler = None
+        if "kset" in ckpt:
+            sampler = KSetSampler(cfg.model.hidden, cfg.model.z_dim, cfg.kset.k).to(dev)
+            sampler.load_state_dict(ckpt["kset"])
+            sampler.eval()
+        return cls(model, cfg, dict(ckpt.get("stats", {})), dev, ckpt.get("calibration"), sampler, str(path))
 
     # --- windows -> samples -------------------------------------------------------------------
-    @torch.inference_mode()
-    def sample(self, w: Windows | WindowTensors, k: int = 20, seed: int = 0,
-               most_likely: bool = False, full: bool = False, batch_size: int = 4096,
-               cluster_from: int | None = None) -> np.ndarray:
+    def sample(self, w: Windows | WindowTensors, k: int = 20, seed: int = 0, most_likely: bool = False,
+               full: bool = False, batch_size: int = 4096, kset: str = "none", draws: int = 1000,
+               temperature: np.ndarray | None = None) -> np.ndarray:
         """K futures per window in world coordinates: -> (N, K, P, 2).
 
         Each future is the mean of p(y|x,z) for z ~ p(z|x) (`CVAE.sample`); `full=True` draws y ~ p(y|x,z)
-        instead. `most_likely` uses z = prior mean (K = 1). `cluster_from = N` draws N futures per window and
-        returns the K means of their k-means clusters (`cluster.kmeans_futures`): a test-time selection on
-        top of plain sampling, not plain sampling. Every batch draws from a generator seeded with `seed`, so
-        a window's futures do not depend on which other windows share its call or batch."""
-        check_sampling(k, seed, cluster_from)
-        draws = k
-        if cluster_from is not None:
-            if most_likely or full:
-                raise TrajCVAEError("cluster_from works on the decoder means of prior draws only")
-            draws, batch_size = cluster_from, max(1, batch_size * k // cluster_from)  # same memory per pass
-        batch_size = min(batch_size, self._windows_that_fit(draws))
+        instead. `most_likely` uses z = prior mean (K = 1). `kset`: "kmeans" or "learned" returns a K-set
+        (`sample_kset`, without its weights). `temperature` (N,) replaces the calibration's temperatures
+        (1 = the model's own spread). Every batch draws from a generator seeded with `seed`, so a window's
+        futures do not depend on which other windows share its call or batch."""
+        return self._draw(w, k, seed, most_likely, full, batch_size, kset, draws, temperature)[0]
+
+    def sample_kset(self, w: Windows | WindowTensors, k: int = 20, seed: int = 0, kset: str = "kmeans",
+                    draws: int = 1000, batch_size: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+        """A K-set per window (`kset.py`): K futures (N, K, P, 2) in world coordinates and their weights
+        (N, K), each future's share of `draws` plain draws (summing to 1 per window).
+        "kmeans": the K cluster means of the draws; "learned": the checkpoint's K-set sampler."""
+        return self._draw(w, k, seed, False, False, batch_size, kset, draws, None)
+
+    @torch.inference_mode()
+    def _draw(self, w, k, seed, most_likely, full, batch_size, kset, draws, temperature):
+        check_sampling(k, seed, kset, draws)
+        if kset != "none" and (most_likely or full):
+            raise TrajCVAEError("a K-set is made of the decoder means of prior draws: no most_likely or full")
+        if kset == "learned":
+            self._check_sampler(k)
+        pool = draws if kset != "none" else k
+        if kset != "none":
+            batch_size = max(1, batch_size * k // pool)  # the same memory per pass as K plain draws
+        batch_size = min(batch_size, self._windows_that_fit(pool))
         wt = w if isinstance(w, WindowTensors) else WindowTensors.from_windows(w)
-        out = []
+        out, weights = [], []
         for lo in range(0, len(wt), batch_size):
-            b = make_batch(wt, torch.arange(lo, min(lo + batch_size, len(wt))), self.config.data, self.device)
+            idx = torch.arange(lo, min(lo + batch_size, len(wt)))
+            b = make_batch(wt, idx, self.config.data, self.device)
+            if temperature is not None:
+                t = torch.as_tensor(temperature[lo:lo + len(idx)], dtype=torch.float32, device=self.device)
+            elif self.calibration is not None:
+                t = temperature_of(b.speed / self.config.data.dt, self.calibration)  # (B,)
+            else:
+                t = None
+            gen = torch.Generator().manual_seed(seed)
             if most_likely:
                 y = self.model.most_likely(b)  # (B, 1, P, 2)
+            elif kset == "learned":
+                eps = torch.randn(self.model.z_dim, generator=gen).to(self.device)  # one draw for all K
+                y = self.sampler.futures(self.model, b, eps)  # (B, K, P, 2)
+                # In the agent frame, as k-means: distances there do not depend on a window's rotation and scale.
+                weights.append(nearest_shares(y, self.model.sample(b, pool, gen, temperature=t)).cpu())
+            elif kset == "kmeans":
+                y, share = kmeans_futures(self.model.sample(b, pool, gen, temperature=t), k)  # (B, K, P, 2)
+                weights.append(share.cpu())
             else:
-                y = self.model.sample(b, draws, torch.Generator().manual_seed(seed), full=full)  # (B, draws, P, 2)
-            if draws > k:
-                # In the agent frame: k-means is unchanged by a window's rotation and scale, and these
-                # small numbers keep float32 distances exact where world coordinates are large.
-                y = kmeans_futures(y, k)  # (B, K, P, 2)
+                y = self.model.sample(b, k, gen, full=full, temperature=t)  # (B, K, P, 2)
             out.append(b.to_world(y).float().cpu())
         samples = torch.cat(out).numpy().astype(np.float64)  # (N, K, P, 2) relative to each window's offset
         if wt.offset is not None:
             samples += wt.offset[:, None, None, :]  # in float64: georeferenced positions keep their mm
-        return samples
+        return samples, (torch.cat(weights).numpy().astype(np.float64) if weights else None)
+
+    def _check_sampler(self, k: int) -> None:
+        if self.sampler is None:
+            raise TrajCVAEError(f"--kset learned: {self.source} has no learned K-set sampler (trajcvae train "
+                                "--resume on its run folder adds one); use --kset kmeans")
+        if k != self.sampler.k:
+            raise TrajCVAEError(f"--kset learned: the sampler of {self.source} makes {self.sampler.k} futures; "
+                                f"use -k {self.sampler.k}, or --kset kmeans for -k {k}")
 
     def draw_bytes(self) -> int:
         """Rough memory of one future while it is drawn: the decoder's activations and the outputs."""
@@ -128,7 +173,7 @@ class TrajCVAE:
                              since=since)
 
     def predict(self, data: pd.DataFrame | Iterable[str | Path], k: int = 20, seed: int = 0,
-                every_window: bool = False, cluster_from: int | None = None, fps: float | None = None,
+                every_window: bool = False, kset: str = "none", draws: int = 1000, fps: float | None = None,
                 scale: float | None = None, homography: str | Path | None = None,
                 classes: Iterable[str] | None = None, since: float | None = None) -> pd.DataFrame:
         """K futures per agent as a long table (see `OUTPUT_COLUMNS`), in the input's time base and units.
@@ -137,13 +182,14 @@ class TrajCVAE:
         paths of files. every_window=False: one forecast per agent from its latest observation (with
         `since`, only for the agents last seen at or after that time, in the input's time base). True: one
         for every (agent, t0) whose obs_len observed and pred_len future steps are present (evaluation
-        mode). cluster_from: see `sample`. fps, scale, homography: the input's rate and units (see `read`).
+        mode). kset: "kmeans" or "learned" adds a `weight` column (`sample_kset`; `draws` plain draws behind
+        each K-set). fps, scale, homography: the input's rate and units (see `read`).
         """
         tracks = self.read(data, fps, scale, homography, classes)
         w = self.make_windows(tracks, every_window, since=since)
-        samples = from_metres(self.sample(w, k=k, seed=seed, cluster_from=cluster_from), tracks.attrs.get("units"))
-        return samples_to_frame(w, samples, time_column=time_column(tracks),
-                                extra=agent_values(agent_table(tracks), w))
+        samples, weights = self._draw(w, k, seed, False, False, 4096, kset, draws, None)
+        return samples_to_frame(w, from_metres(samples, tracks.attrs.get("units")), time_column=time_column(tracks),
+                                extra=agent_values(agent_table(tracks), w), weights=weights)
 
 
 @dataclass
@@ -157,19 +203,21 @@ class PredictResult:
 def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path], out: str | Path, k: int = 20,
                     seed: int = 0, every_window: bool = False, device: str = "cpu",
                     log: Callable[[str], None] | None = None, chunk: int | None = None,
-                    cluster_from: int | None = None, fps: float | None = None, scale: float | None = None,
+                    kset: str = "none", draws: int = 1000, fps: float | None = None, scale: float | None = None,
                     homography: str | Path | None = None, classes: Iterable[str] | None = None) -> PredictResult:
     """Load a model, predict K futures for `data` and write the table to `out`, in the input's time base and
     units (`fps`, `scale`, `homography`: see `TrajCVAE.read`).
 
     Streams: windows are made, sampled and written `chunk` at a time (default: about a million output rows
     a piece) and a scene at a time, so memory stays bounded however big the input and K; `out` appears
-    only once complete. `log` gets the data summary. `cluster_from`: see `TrajCVAE.sample`."""
-    check_sampling(k, seed, cluster_from)  # before any file is read or written
+    only once complete. `log` gets the data summary. `kset`, `draws`: see `TrajCVAE.predict`."""
+    check_sampling(k, seed, kset, draws)  # before any file is read or written
     check_output(out)
     predictor = TrajCVAE.load(model, device=device)
     dc = predictor.config.data
-    predictor._windows_that_fit(cluster_from or k)  # a K that cannot fit is refused before any work
+    if kset == "learned":
+        predictor._check_sampler(k)
+    predictor._windows_that_fit(draws if kset != "none" else k)  # a K that cannot fit is refused before any work
     # Output rows cost ~100 bytes each while a piece is built: keep a piece within a quarter of free memory.
     rows_per_window = k * dc.pred_len
     fits = (free_memory() or 2 ** 32) // 4 // (100 * rows_per_window)
@@ -200,9 +248,9 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
         def flush() -> None:
             w = concat_windows(pending, mode)
             pending.clear()
-            samples = predictor.sample(w, k=k, seed=seed, batch_size=batch, cluster_from=cluster_from)
+            samples, weights = predictor._draw(w, k, seed, False, False, batch, kset, draws, None)
             writer.write(samples_to_frame(w, from_metres(samples, units), scenes, integral, column,
-                                          agent_values(labels, w)))
+                                          agent_values(labels, w), weights))
 
         for part in iter_windows(tracks, dc, mode, chunk=chunk):
             skipped += part.skipped
@@ -259,9 +307,10 @@ def time_column(tracks: pd.DataFrame) -> str:
 
 def samples_to_frame(w: Windows, samples: np.ndarray, scenes: list[str] | None = None,
                      integral: bool | None = None, time_column: str = "frame",
-                     extra: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+                     extra: dict[str, np.ndarray] | None = None,
+                     weights: np.ndarray | None = None) -> pd.DataFrame:
     """(N, K, P, 2) samples of windows `w` -> the long output table (`OUTPUT_COLUMNS`, with `time_column`
-    holding each future position's time in the input's time base).
+    holding each future position's time in the input's time base, and a K-set's (N, K) `weights` last).
 
     scenes: the categories of the `scene` column (default: those of `w`); integral: write t0 and the time
     as integers (default: when all of `w`'s are whole numbers). Fix both when writing a table in pieces."""
@@ -282,6 +331,7 @@ def samples_to_frame(w: Windows, samples: np.ndarray, scenes: list[str] | None =
         time_column: np.round(frame).astype(np.int64) if integral else frame,
         "x": samples[..., 0].reshape(-1),
         "y": samples[..., 1].reshape(-1),
+        **({} if weights is None else {"weight": np.repeat(weights.reshape(-1), P)}),
     })
 
 

@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterator, Optional, Union
 import numpy as np
 import pandas as pd
 
-from .config import check_kset, check_sampling
+from .config import check_sampling
 from .errors import TrajCVAEError
 from .online import OnlinePredictor
 from .predict import TrajCVAE
@@ -70,7 +70,9 @@ class Observations(BaseModel):
 class Scene:
     def __init__(self, predictor: OnlinePredictor):
         self.predictor, self.lock = predictor, threading.Lock()
-        self.answer = answer_json(None, predictor.futures)
+        # The latest update's answer and the tracks it was made from, replaced together: readers take
+        # both without waiting for an update in progress, and the page never pairs one with the other's.
+        self.shown = answer_json(None, predictor.futures), predictor.state()
 
 
 class Scenes:
@@ -125,10 +127,11 @@ class Scenes:
                             del self._scenes[name]
                 raise HTTPException(409 if "times must increase" in str(e) else 422, str(e)) from None
             predicted = clock.perf_counter()
-            scene.answer = answer_json(time, futures)
+            answer = answer_json(time, futures)
+            scene.shown = answer, scene.predictor.state()
             if timing is not None:
                 timing.update(predict=predicted - start, json=clock.perf_counter() - predicted)
-            return scene.answer
+            return answer
 
 
 def answer_json(time: float | None, futures: pd.DataFrame) -> bytes:
@@ -179,18 +182,19 @@ class BodyLimit:
 
 def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "none", seed: int = 0,
                fps: float | None = None, scale: float | None = None, homography: Any = None,
-               forget_after: float = 2.0, limits: Limits | None = None) -> FastAPI:
+               forget_after: float = 2.0, limits: Limits | None = None, draws: int = 1000) -> FastAPI:
     """The FastAPI app: the API under /v1, /healthz, the live page at /, the docs at /docs."""
-    check_sampling(k, seed)
-    check_kset(kset)
+    check_sampling(k, seed, kset, draws)
     limits = limits or Limits()
     if not 1 <= k <= limits.max_k:
         raise TrajCVAEError(f"-k {k}: more than --max-k {limits.max_k}")
     predictor = model if isinstance(model, TrajCVAE) else TrajCVAE.load(model)
-    # Seconds always: a request's frame id becomes seconds at the server's --fps.
-    OnlinePredictor(predictor, k, seed, kset, None, scale, homography, forget_after)  # checks the options now
-    scenes = Scenes(lambda name: OnlinePredictor(predictor, k, seed, kset, None, scale, homography, forget_after,
-                                                 scene=name), limits)
+
+    def scene(name: str) -> OnlinePredictor:  # seconds always: a request's frame id becomes seconds at --fps
+        return OnlinePredictor(predictor, k, seed, kset, None, scale, homography, forget_after, name, draws=draws)
+
+    scene("-")  # checks the options now, before the server starts
+    scenes = Scenes(scene, limits)
     app = FastAPI(title="trajcvae live", version="1",
                   description="K futures for every agent in view, updated as detections arrive.")
     app.state.scenes = scenes
@@ -231,13 +235,13 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
 
     @app.get("/v1/scenes/{scene}/futures", summary="The futures of the scene's latest update")
     def futures(scene: str) -> Response:
-        return Response(scenes.get(scene_name(scene)).answer, media_type="application/json")
+        return Response(scenes.get(scene_name(scene)).shown[0], media_type="application/json")
 
     @app.get("/v1/scenes/{scene}/tracks", summary="The observed positions of the agents in view")
     def tracks(scene: str, seconds: float = Query(3.2, gt=0, le=60, allow_inf_nan=False)) -> Response:
         s = scenes.get(scene_name(scene))
-        with s.lock:
-            t, table = s.predictor.time, s.predictor.tracks(seconds)
+        state = s.shown[1]
+        t, table = state[0], s.predictor.tracks(seconds, state)
         body = table.to_json(orient="records", double_precision=6) if len(table) else "[]"
         return Response(f'{{"time": {"null" if t is None else repr(t)}, "tracks": {body}}}'.encode(),
                         media_type="application/json")
@@ -334,7 +338,7 @@ def running(app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> Iterator[st
 def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, k: int = 20, kset: str = "none",
           seed: int = 0, fps: float | None = None, scale: float | None = None, homography: Any = None,
           forget_after: float = 2.0, limits: Limits | None = None, replay_file: str | Path | None = None,
-          speed: float = 1.0, threads: int = 1, log: Callable[[str], None] = print) -> None:
+          speed: float = 1.0, threads: int = 1, log: Callable[[str], None] = print, draws: int = 1000) -> None:
     """Run the server until interrupted; with `replay_file`, replay it into its scenes at `speed`."""
     import torch
 
@@ -342,8 +346,9 @@ def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, 
         raise TrajCVAEError(f"--threads must be >= 1 (got {threads})")
     if not speed > 0 or not math.isfinite(speed):
         raise TrajCVAEError(f"--speed must be a positive number (got {speed})")
+    check_sampling(k, seed, kset, draws)
     predictor = TrajCVAE.load(model)
-    app = create_app(predictor, k, kset, seed, fps, scale, homography, forget_after, limits)
+    app = create_app(predictor, k, kset, seed, fps, scale, homography, forget_after, limits, draws)
     dc = predictor.config.data  # a file's frame ids: --fps, else the model's training rate, as for predict
     updates = replay_updates(replay_file, fps if fps is not None else dc.fps, dc.dt) if replay_file else None
     torch.set_num_threads(threads)  # once every option has been checked
