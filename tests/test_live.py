@@ -156,6 +156,21 @@ def test_online_refuses_bad_updates_in_one_line_and_keeps_its_state(pedestrian, 
     assert online.time == 1.0 and online.rows == 1
 
 
+@pytest.mark.parametrize("column", ["frame", "time"])
+def test_predict_since_gives_the_same_futures_for_the_agents_seen_since_then(pedestrian, column):
+    """`since` (what the online predictor asks `predict` for): only agents last seen at or after it, each
+    with the futures `predict` gives it without `since`; frame ids of unknown rate and times in seconds."""
+    data = walkers(n_updates=16).drop(columns="label")
+    data = data.assign(frame=np.unique(data["time"], return_inverse=True)[1] * 10).drop(columns="time") \
+        if column == "frame" else data
+    cut = 140 if column == "frame" else float(np.unique(data["time"])[14])  # agent 3 left at update 13
+    every = pedestrian.predict(data, k=2, scale=0.01)
+    some = pedestrian.predict(data, k=2, scale=0.01, since=cut)
+    assert set(some["agent_id"]) == set(every.loc[every["t0"] >= cut, "agent_id"]) != set(every["agent_id"])
+    e = every[every["t0"] >= cut].reset_index(drop=True)
+    np.testing.assert_allclose(some[["x", "y"]].to_numpy(), e[["x", "y"]].to_numpy(), atol=1e-3)
+
+
 def test_online_options_are_checked_when_made(pedestrian):
     for kwargs, message in (({"kset": "best"}, "--kset must be one of none, kmeans, learned"),
                             ({"forget_after": 0}, "--forget-after must be a positive"),
