@@ -14,7 +14,6 @@ import torch
 from trajcvae import TrajCVAE
 from trajcvae.kset import kmeans_futures, nearest_shares
 from trajcvae.errors import CheckpointError, TrajCVAEError
-from trajcvae.metrics import min_ade_fde
 from trajcvae.predict import OUTPUT_COLUMNS, predict_to_file
 
 from tests.helpers import ROOT, cli, one_line_error
