@@ -32,7 +32,8 @@ def test_best_checkpoint_is_picked_only_once_the_kl_weight_is_full(sim_files, tm
         return {**real(*args, **kwargs), "min_ade": 0.1 * len(calls)}
 
     monkeypatch.setattr(train_module, "validate", worsening)
-    cfg = load_config(None, ["model.hidden=32", "model.z_dim=4", "train.kl_anneal_epochs=3", "train.epochs=4"])
+    cfg = load_config(None, ["model.hidden=32", "model.z_dim=4", "train.kl_anneal_epochs=3", "train.epochs=4",
+                             "kset.epochs=0"])
     train([sim_files["train"]], [sim_files["val"]], cfg, tmp_path / "run", progress=False)
     best = torch.load(tmp_path / "run" / "best.pt", weights_only=True)
     assert best["epoch"] == 3 and best["val_min_ade"] == pytest.approx(0.3)
@@ -81,7 +82,8 @@ def tiny_run_args(train_csv, val_csv, out, epochs):
     return [sys.executable, "-m", "trajcvae", "train", str(train_csv), "--val", str(val_csv), "--out", str(out),
             "--epochs", str(epochs), "--quiet", "--device", "cpu", "--set", "model.hidden=16",
             "--set", "model.z_dim=4", "--set", "model.heads=2", "--set", "train.batch_size=32",
-            "--set", "train.k_eval=4", "--set", "train.kl_anneal_epochs=2", "--set", "train.num_threads=1"]
+            "--set", "train.k_eval=4", "--set", "train.kl_anneal_epochs=2", "--set", "train.num_threads=1",
+            "--set", "kset.epochs=1"]
 
 
 @pytest.fixture(scope="module")
@@ -220,7 +222,8 @@ def torchrun(*args, cwd):
 def test_two_process_ddp_run(tmp_path, sim_files):
     out = tmp_path / "run"
     common = ["--val", sim_files["val"], "--out", out, "--quiet", "--set", "model.hidden=32",
-              "--set", "train.batch_size=64", "--set", "train.variety_k=4", "--set", "data.memory=2"]
+              "--set", "train.batch_size=64", "--set", "train.variety_k=4", "--set", "data.memory=2",
+              "--set", "kset.epochs=1"]
     r = torchrun("train", sim_files["train"], "--epochs", 1, *common, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "DDP: 2 ranks finished with identical weights" in r.stdout + r.stderr
@@ -251,7 +254,7 @@ def test_two_process_ddp_run(tmp_path, sim_files):
 
 
 TINY = ["--set", "model.hidden=16", "--set", "model.z_dim=4", "--set", "model.heads=2", "--set", "train.k_eval=4",
-        "--set", "train.variety_k=4"]
+        "--set", "train.variety_k=4", "--set", "kset.epochs=0"]
 
 
 def test_a_second_train_into_the_same_run_folder_is_refused_while_the_first_lives(tmp_path, tiny_files):

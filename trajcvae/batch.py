@@ -82,7 +82,6 @@ class Batch:
     scale: torch.Tensor  # (B,) world units per agent-frame unit
     mem: torch.Tensor | None = None  # (B, Mm, mem_channels(T_pred)): remembered paths in the agent's frame
     mem_mask: torch.Tensor | None = None  # (B, Mm) True where the slot holds a path
-    speed: torch.Tensor | None = None  # (B,) observed speed, world units per step (`scale` before its floor)
 
     @staticmethod
     def mem_channels(pred_len: int) -> int:
@@ -121,9 +120,8 @@ def make_batch(wt: WindowTensors, idx, cfg: DataConfig, device: torch.device | s
     origin = obs[:, -1]
     disp = origin - start  # (B, 2) observed displacement
     angle = torch.atan2(disp[:, 1], disp[:, 0]) if cfg.frame == "heading" else torch.zeros(B, device=obs.device)
-    speed = disp.norm(dim=1) / n_steps  # (B,)
     if cfg.scale_norm:
-        scale = speed.clamp(min=cfg.min_speed)
+        scale = (disp.norm(dim=1) / n_steps).clamp(min=cfg.min_speed)
     else:
         scale = torch.ones(B, device=obs.device)
     flip = torch.ones(B, device=obs.device)
@@ -170,7 +168,7 @@ def make_batch(wt: WindowTensors, idx, cfg: DataConfig, device: torch.device | s
         # In the agent's frame and speed unit, like its own future: a remembered path is a candidate answer.
         lag = wt.mem_lag[idx].to(device, non_blocking=True) / cfg.memory_horizon  # (B, Mm) in (0, 1]
         mem_f = torch.cat([_clean(scaled(rotated(mem), scale)).flatten(2), _clean(lag)[..., None]], -1)
-    return Batch(obs_f, nbr_f, nbr_valid[..., -1], cv, fut_l, origin, rot, scale, mem_f, mem_mask, speed)
+    return Batch(obs_f, nbr_f, nbr_valid[..., -1], cv, fut_l, origin, rot, scale, mem_f, mem_mask)
 
 
 def _observed_span(obs: torch.Tensor):

@@ -112,23 +112,19 @@ def kset_numbers(predictor: TrajCVAE, w: Windows, two: np.ndarray, prefix: str, 
 def calibrated(predictor: TrajCVAE, w: Windows, seed: int, draws: int = 200, max_windows: int = 2000) -> dict:
     """Plain sampling's calibration (`evaluate.calibration_of`) on at most `max_windows` windows spread evenly
     over the split (its KDE costs draws^2 per window and step), as flat numbers: the endpoint's and all
-    steps' calibration error, the endpoint's signed error and its coverage at every level; and, as
-    `raw_*`, the endpoint's numbers of the model's own spread (every temperature 1)."""
+    steps' calibration error, the endpoint's signed error and its coverage at every level."""
     pick = np.unique(np.linspace(0, len(w) - 1, min(len(w), max_windows)).round().astype(int))
-    part = w.subset(pick)
-    cal = calibration_of(predictor, part, draws, seed)
-    raw = calibration_of(predictor, part, draws, seed, temperature=np.ones(len(part)), steps=False)
+    cal = calibration_of(predictor, w.subset(pick), draws, seed)
     final = cal["final"]
     return {"cal_error": final["error"], "cal_error_all": cal["all_steps"]["error"],
             "cal_signed": final["signed_error"], "cal_draws": draws, "cal_windows": len(pick),
-            "raw_cal_error": raw["final"]["error"], "raw_cal_signed": raw["final"]["signed_error"],
             **{f"cal_cov_{round(100 * p)}": c for p, c in zip(final["p"], final["coverage"])}}
 
 
 def complete(row: dict, draws: int, calibration_draws: int) -> bool:
     """Whether a finished split's numbers hold everything this run asks for."""
     return ((not draws or (row.get("km_draws") == draws and row.get("ks_draws") == draws))
-            and (not calibration_draws or (row.get("cal_draws") == calibration_draws and "raw_cal_error" in row))
+            and (not calibration_draws or row.get("cal_draws") == calibration_draws)
             and "windows_2" in row)
 
 
@@ -140,7 +136,7 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
     plain draws; `calibration_draws` > 0 measures plain sampling's calibration (`calibrated`).
 
     A split finished before without some of these numbers gets them from its checkpoint, untrained (its
-    second stage, `train.finish_run`, is run first where best.pt lacks the calibration or the sampler)."""
+    second stage, `train.finish_run`, is run first where best.pt lacks the K-set sampler)."""
     check_kset(k, "kmeans" if draws else "none", draws)
     check_calibration(calibration_draws)
     root, out = Path(root), Path(out)
@@ -163,7 +159,7 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
                     log(f"{split} seed {seed}: done earlier, skipped")
                     results.setdefault(split, []).append(row)
                     continue
-                log(f"{split} seed {seed}: done earlier; adding what it lacks (calibration, K-sets)")
+                log(f"{split} seed {seed}: done earlier; adding what it lacks (K-sets, calibration)")
                 cache = default_cache_dir()
                 finish_run(run, load_windows([root / split / "train"], cfg.data, cache),
                            load_windows([root / split / "val"], cfg.data, cache), log=log)
@@ -179,8 +175,7 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
             stats = predictor.stats.get("kset", {})
             row = evaluate_split(predictor, [root / split / "test"], k, seed, is_samples, kde_samples, draws,
                                  calibration_draws)
-            row.update(meta, finish_minutes=(stats.get("seconds", 0.0)
-                                             + (predictor.calibration or {}).get("seconds", 0.0)) / 60)
+            row.update(meta, kset_minutes=stats.get("seconds", 0.0) / 60)
             write_text(done, json.dumps(row, indent=2))
             log(f"{split} seed {seed}: minADE@{k} {row['min_ade']:.3f} minFDE@{k} {row['min_fde']:.3f} "
                 f"(constant velocity {row['cv_ade']:.3f}/{row['cv_fde']:.3f})")
@@ -244,14 +239,13 @@ def calibration_table(summary: dict[str, dict[str, float]]) -> str:
     """Plain sampling's calibration: how often the truth falls in the p highest-density region."""
     draws, most = summary["mean"]["cal_draws"], max(r["cal_windows"] for r in summary.values())
     lines = ["| split | calibration error, endpoint (all steps) | signed | coverage of the 50% / 80% / 95% "
-             "regions at the endpoint | the model's own spread: error (signed) |", "|---|---|---|---|---|"]
+             "regions at the endpoint |", "|---|---|---|---|"]
     for split, r in summary.items():
         name = f"**{split}**" if split == "mean" else split
         lines.append(f"| {name} | {r['cal_error']:.3f} ({r['cal_error_all']:.3f}) | {r['cal_signed']:+.3f} | "
-                     f"{r['cal_cov_50']:.2f} / {r['cal_cov_80']:.2f} / {r['cal_cov_95']:.2f} | "
-                     f"{r['raw_cal_error']:.3f} ({r['raw_cal_signed']:+.3f}) |")
+                     f"{r['cal_cov_50']:.2f} / {r['cal_cov_80']:.2f} / {r['cal_cov_95']:.2f} |")
     return (f"Calibration of plain sampling ({draws:.0f} full draws per window, at most {most:.0f} windows a "
-            "split), with the temperatures chosen on val, and without them:\n\n" + "\n".join(lines) + "\n")
+            "split):\n\n" + "\n".join(lines) + "\n")
 
 
 def kset_table(summary: dict[str, dict[str, float]], k: int, draws: int, which: str = "") -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable
 
-import numpy as np
 import pandas as pd
 
 from .config import check_calibration, check_sampling
@@ -30,7 +29,7 @@ def window_errors(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path]
     and `brier_fde` scores their weights."""
     w = data if isinstance(data, Windows) else predictor.make_windows(data, every_window=True)
     P = predictor.config.data.pred_len
-    samples, weights = predictor._draw(w, k, seed, False, False, 4096, kset, draws, None)
+    samples, weights = predictor._draw(w, k, seed, False, False, 4096, kset, draws)
     min_ade, min_fde = min_ade_fde(samples, w.fut)
     kset_cols = {} if weights is None else {"brier_fde": brier_fde(samples, weights, w.fut)}
     ml_ade, ml_fde = (e[:, 0] for e in ade_fde(predictor.sample(w, most_likely=True), w.fut))
@@ -55,16 +54,11 @@ def scene_means(errors: pd.DataFrame) -> dict[str, dict[str, float]]:
     return table
 
 
-def calibration_of(predictor: TrajCVAE, w: Windows, draws: int = 200, seed: int = 0,
-                   temperature: np.ndarray | None = None, steps: bool = True) -> dict:
+def calibration_of(predictor: TrajCVAE, w: Windows, draws: int = 200, seed: int = 0) -> dict:
     """How honest plain sampling is: `draws` futures per window from the whole predictive distribution
-    (z ~ p(z|x), y ~ p(y|x,z), at the calibrated temperatures unless `temperature` (N,) is given), and the
-    coverage of the truth by their p highest-density regions (see `metrics.hpd_levels`) at the endpoint
-    and, with `steps`, over all steps, with the calibration errors."""
-    samples = predictor.sample(w, k=draws, seed=seed, full=True, temperature=temperature)  # (N, S, P, 2)
-    if not steps:
-        return {"draws": draws, "final": calibration(hpd_levels(samples[:, :, -1:], w.fut[:, -1:]))}
-    levels = hpd_levels(samples, w.fut)  # (N, P)
+    (z ~ p(z|x), y ~ p(y|x,z)), and the coverage of the truth by their p highest-density regions (see
+    `metrics.hpd_levels`) at the endpoint and over all steps, with the calibration errors."""
+    levels = hpd_levels(predictor.sample(w, k=draws, seed=seed, full=True), w.fut)  # (N, P)
     return {"draws": draws, "final": calibration(levels[:, -1]), "all_steps": calibration(levels)}
 
 

@@ -167,25 +167,21 @@ class CVAE(nn.Module):
 
     # --- test path -----------------------------------------------------------------------------------
     def sample(self, batch: Batch, k: int, generator: torch.Generator | None = None,
-               full: bool = False, temperature: torch.Tensor | None = None) -> torch.Tensor:
+               full: bool = False) -> torch.Tensor:
         """K futures per window in the agent frame (`batch.to_world` maps them back): -> (B, K, P, 2).
 
         The K standard-normal draws behind z come first from `generator` (on the CPU), shared by every
         window of the batch; a generator seeded the same way for each batch makes a window's futures
         independent of the other windows in its file or batch. Each future is the mean of p(y|x,z);
-        `full=True` draws y ~ p(y|x,z) instead (the whole predictive distribution, for density estimates).
-        `temperature` (B,) multiplies the stds of p(z|x) and p(y|x,z): the calibration chosen on val
-        (`calibrate.py`) narrows or widens each window's distribution without moving its centre."""
+        `full=True` draws y ~ p(y|x,z) instead (the whole predictive distribution, for density estimates)."""
         eps = torch.randn(k, self.z_dim, generator=generator).to(batch.obs.device)  # (K, Z)
         ctx = self.context(batch)  # (B, H)
         p = self.prior(ctx)
-        t = torch.ones(ctx.shape[0], device=ctx.device) if temperature is None else temperature  # (B,)
-        z = p.base_dist.loc.unsqueeze(1) + (t[:, None, None] * p.base_dist.scale.unsqueeze(1)) * eps  # (B, K, Z)
+        z = p.base_dist.loc.unsqueeze(1) + p.base_dist.scale.unsqueeze(1) * eps  # (B, K, Z)
         if not full:
             return self.decode_mean(ctx, z, batch.cv)  # (B, K, P, 2)
         y = self.decode(ctx, z, batch.cv).base_dist
-        noise = torch.randn(y.loc.shape, generator=generator).to(y.loc.device)
-        return y.loc + t[:, None, None, None] * y.scale * noise
+        return y.loc + y.scale * torch.randn(y.loc.shape, generator=generator).to(y.loc.device)
 
     def most_likely(self, batch: Batch) -> torch.Tensor:
         """The future at the prior's mean z: -> (B, 1, P, 2) in the agent frame."""

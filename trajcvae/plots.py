@@ -1,8 +1,9 @@
 """Samples -> pictures. Pure functions: arrays in, matplotlib Figures (or an Animation) out; Agg, never shown.
 
 Every picture uses the same code of colours: observed history solid blue, true future dashed green,
-the K sampled futures thin translucent red with opaque endpoints, other agents grey, and (optionally) a
-kernel density of the predicted positions in purple underneath.
+the K sampled futures thin translucent red with opaque endpoints (a K-set's wider and more opaque the
+more weight it carries), other agents grey, and (optionally) a kernel density of the predicted positions in
+purple underneath.
 """
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ class SceneView:
     samples: np.ndarray  # (N, K, P, 2) futures of those agents
     fut: np.ndarray | None = None  # (N, P, 2) true futures, NaN where unknown
     others: list[np.ndarray] | None = None  # histories (T_i, 2) of agents present but not predicted
+    weights: np.ndarray | None = None  # (N, K) a K-set's weights, or None for plain draws
 
 
 def _finite(a: np.ndarray | None) -> bool:
@@ -98,16 +100,26 @@ def _density_handle() -> Patch:
     return Patch(color=plt.get_cmap(DENSITY_CMAP)(0.6), alpha=0.75, label="density of predicted positions")
 
 
-def _draw_samples(ax, starts: np.ndarray, samples: np.ndarray, label: str | None, alpha: float = 0.35) -> None:
-    """Sampled futures: starts (N, 2), samples (N, K, P, 2); thin translucent paths, opaque endpoints."""
+def _draw_samples(ax, starts: np.ndarray, samples: np.ndarray, label: str | None, alpha: float = 0.35,
+                  weights: np.ndarray | None = None) -> None:
+    """Sampled futures: starts (N, 2), samples (N, K, P, 2); thin translucent paths, opaque endpoints.
+    With a K-set's weights (N, K), each path's width, opacity and endpoint grow with its weight (relative
+    to the agent's heaviest future)."""
     N, K, P, _ = samples.shape
     paths = np.concatenate([np.broadcast_to(starts[:, None, None, :], (N, K, 1, 2)), samples], axis=2)
+    width, size, colors = 1.0, 9.0, SAMPLE_COLOR
+    if weights is not None:
+        rel = (weights / np.maximum(weights.max(1, keepdims=True), 1e-12)).reshape(-1)  # (N * K,) in [0, 1]
+        width, size = 0.4 + 3.6 * rel, 3.0 + 30.0 * rel
+        colors = [matplotlib.colors.to_rgba(SAMPLE_COLOR, 0.12 + 0.83 * r) for r in rel]
+        alpha = None
+        label = f"{label}, width by weight" if label else label
     # One LineCollection for all N * K paths: a crowd frame has hundreds of them.
-    ax.add_collection(LineCollection(paths.reshape(N * K, P + 1, 2), colors=SAMPLE_COLOR, alpha=alpha,
-                                     linewidths=1, zorder=2, label=label))
+    ax.add_collection(LineCollection(paths.reshape(N * K, P + 1, 2), colors=colors, alpha=alpha,
+                                     linewidths=width, zorder=2, label=label))
     ax.autoscale_view()
     ends = samples[..., -1, :].reshape(-1, 2)
-    ax.scatter(ends[:, 0], ends[:, 1], s=9, color=SAMPLE_COLOR, zorder=4, linewidths=0)
+    ax.scatter(ends[:, 0], ends[:, 1], s=size, color=SAMPLE_COLOR, zorder=4, linewidths=0)
 
 
 def _axes_style(ax, title: str | None, legend: bool, extra_handles: list | None = None) -> None:
@@ -123,9 +135,9 @@ def _axes_style(ax, title: str | None, legend: bool, extra_handles: list | None 
 
 def draw_window(ax, obs: np.ndarray, samples: np.ndarray, fut: np.ndarray | None = None,
                 nbr: np.ndarray | None = None, title: str | None = None, legend: bool = True,
-                density: str | None = None) -> None:
+                density: str | None = None, weights: np.ndarray | None = None) -> None:
     """One agent on `ax`: obs (T, 2), samples (K, P, 2), fut (P, 2) or None (NaN rows = unknown), nbr (M, T, 2)
-    or None. `density` "all" or "final" shades a KDE of the sampled positions (all steps or the last one).
+    or None, a K-set's weights (K,) or None. `density` "all" or "final" shades a KDE of the sampled positions (all steps or the last one).
     When the whole true future is known, minADE/minFDE of the window are added to the title."""
     extra = []
     if density and draw_density(ax, density_points(samples, density)):
@@ -139,7 +151,8 @@ def draw_window(ax, obs: np.ndarray, samples: np.ndarray, fut: np.ndarray | None
                 ax.plot(*last, "o", color=OTHER_COLOR, ms=3)
                 first = False
     t0 = obs[-1]
-    _draw_samples(ax, t0[None], samples[None], f"{len(samples)} predicted futures")
+    _draw_samples(ax, t0[None], samples[None], f"{len(samples)} predicted futures",
+                  weights=None if weights is None else weights[None])
     ax.plot(obs[:, 0], obs[:, 1], "-o", color=HISTORY_COLOR, ms=3, lw=2, label="observed", zorder=5)
     if fut is not None and np.isfinite(fut).any():
         path = np.vstack([t0, fut])
@@ -153,8 +166,10 @@ def draw_window(ax, obs: np.ndarray, samples: np.ndarray, fut: np.ndarray | None
 
 def plot_windows(obs: np.ndarray, samples: np.ndarray, fut: np.ndarray | None = None,
                  nbr: np.ndarray | None = None, titles: list[str] | None = None, cols: int = 3,
-                 size: float = 3.5, density: str | None = None, suptitle: str | None = None) -> Figure:
-    """A grid of windows: obs (N, T, 2), samples (N, K, P, 2), fut (N, P, 2), nbr (N, M, T, 2)."""
+                 size: float = 3.5, density: str | None = None, suptitle: str | None = None,
+                 weights: np.ndarray | None = None) -> Figure:
+    """A grid of windows: obs (N, T, 2), samples (N, K, P, 2), fut (N, P, 2), nbr (N, M, T, 2), a K-set's
+    weights (N, K)."""
     n = len(obs)
     cols = max(1, min(cols, n))
     rows = int(np.ceil(n / cols))
@@ -165,7 +180,8 @@ def plot_windows(obs: np.ndarray, samples: np.ndarray, fut: np.ndarray | None = 
             ax.axis("off")
             continue
         draw_window(ax, obs[i], samples[i], None if fut is None else fut[i], None if nbr is None else nbr[i],
-                    None if titles is None else titles[i], legend=i == 0, density=density)
+                    None if titles is None else titles[i], legend=i == 0, density=density,
+                    weights=None if weights is None else weights[i])
     if suptitle:
         fig.suptitle(suptitle, fontsize=10)
     return fig
@@ -183,7 +199,7 @@ def draw_scene(ax, view: SceneView, title: str | None = None, legend: bool = Tru
     if len(view.samples):
         starts = np.array([t[-1] for t in view.tracks])  # (N, 2)
         k = view.samples.shape[1]
-        _draw_samples(ax, starts, view.samples, f"{k} predicted futures per agent", alpha=0.25)
+        _draw_samples(ax, starts, view.samples, f"{k} predicted futures per agent", alpha=0.25, weights=view.weights)
         for i, track in enumerate(view.tracks):
             ax.plot(track[:, 0], track[:, 1], "-", color=HISTORY_COLOR, lw=1.5, zorder=5,
                     label="observed" if i == 0 else None)

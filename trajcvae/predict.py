@@ -1,8 +1,6 @@
 """Model -> samples: the user-facing predictor `TrajCVAE` (load a checkpoint, draw K futures per agent).
 
-Sampling is the model's test path, `CVAE.sample`: x -> p(z|x) -> z -> mean of p(y|x,z), with the spread of
-each window's distribution set by the temperature of its walking speed (`calibrate.py`, chosen on val). A
-K-set mode (`kset.py`) returns K futures with weights instead of K independent draws. Each batch draws
+Sampling is the model's test path, `CVAE.sample`: x -> p(z|x) -> z -> mean of p(y|x,z). A K-set mode (`kset.py`) returns K futures with weights instead of K independent draws. Each batch draws
 its standard-normal vectors from a generator seeded with `seed`, so every window gets the same draws
 and an agent's futures do not depend on which other agents happen to be in the same file or batch.
 `predict_to_file` streams the output table (`OUTPUT_COLUMNS`) piece by piece through `atomic.TableWriter`.
@@ -20,7 +18,6 @@ import torch
 from . import checkpoint
 from ._version import __version__
 from .atomic import TableWriter
-from .calibrate import temperature_of
 from .config import Config, check_output, check_sampling, resolve_device
 from .errors import TrajCVAEError
 from .batch import WindowTensors, make_batch
@@ -37,14 +34,13 @@ OUTPUT_COLUMNS = ["scene", "agent_id", "t0", "sample", "step", "frame", "x", "y"
 class TrajCVAE:
     """A trained model ready to predict. `TrajCVAE.load("runs/x/best.pt").predict(df, k=20)`.
 
-    calibration: the temperature table of `calibrate.fit_temperatures` (None: every temperature 1);
     sampler: the learned K-set sampler (`kset.KSetSampler`), where the checkpoint has one."""
 
     def __init__(self, model: CVAE, config: Config, stats: dict, device: torch.device | str = "cpu",
-                 calibration: dict | None = None, sampler: KSetSampler | None = None, source: str = "model"):
+                 sampler: KSetSampler | None = None, source: str = "model"):
         self.model, self.config, self.stats = model.eval(), config, stats
         self.device = torch.device(device)
-        self.calibration, self.sampler, self.source = calibration, sampler, source
+        self.sampler, self.source = sampler, source
 
     @classmethod
     def load(cls, path: str | Path, device: str = "cpu") -> "TrajCVAE":
@@ -68,30 +64,28 @@ class TrajCVAE:
             sampler = KSetSampler(cfg.model.hidden, cfg.model.z_dim, cfg.kset.k).to(dev)
             sampler.load_state_dict(ckpt["kset"])
             sampler.eval()
-        return cls(model, cfg, dict(ckpt.get("stats", {})), dev, ckpt.get("calibration"), sampler, str(path))
+        return cls(model, cfg, dict(ckpt.get("stats", {})), dev, sampler, str(path))
 
     # --- windows -> samples -------------------------------------------------------------------
     def sample(self, w: Windows | WindowTensors, k: int = 20, seed: int = 0, most_likely: bool = False,
-               full: bool = False, batch_size: int = 4096, kset: str = "none", draws: int = 1000,
-               temperature: np.ndarray | None = None) -> np.ndarray:
+               full: bool = False, batch_size: int = 4096, kset: str = "none", draws: int = 1000) -> np.ndarray:
         """K futures per window in world coordinates: -> (N, K, P, 2).
 
         Each future is the mean of p(y|x,z) for z ~ p(z|x) (`CVAE.sample`); `full=True` draws y ~ p(y|x,z)
         instead. `most_likely` uses z = prior mean (K = 1). `kset`: "kmeans" or "learned" returns a K-set
-        (`sample_kset`, without its weights). `temperature` (N,) replaces the calibration's temperatures
-        (1 = the model's own spread). Every batch draws from a generator seeded with `seed`, so a window's
+        (`sample_kset`, without its weights). Every batch draws from a generator seeded with `seed`, so a window's
         futures do not depend on which other windows share its call or batch."""
-        return self._draw(w, k, seed, most_likely, full, batch_size, kset, draws, temperature)[0]
+        return self._draw(w, k, seed, most_likely, full, batch_size, kset, draws)[0]
 
     def sample_kset(self, w: Windows | WindowTensors, k: int = 20, seed: int = 0, kset: str = "kmeans",
                     draws: int = 1000, batch_size: int = 4096) -> tuple[np.ndarray, np.ndarray]:
         """A K-set per window (`kset.py`): K futures (N, K, P, 2) in world coordinates and their weights
         (N, K), each future's share of `draws` plain draws (summing to 1 per window).
         "kmeans": the K cluster means of the draws; "learned": the checkpoint's K-set sampler."""
-        return self._draw(w, k, seed, False, False, batch_size, kset, draws, None)
+        return self._draw(w, k, seed, False, False, batch_size, kset, draws)
 
     @torch.inference_mode()
-    def _draw(self, w, k, seed, most_likely, full, batch_size, kset, draws, temperature):
+    def _draw(self, w, k, seed, most_likely, full, batch_size, kset, draws):
         check_sampling(k, seed, kset, draws)
         if kset != "none" and (most_likely or full):
             raise TrajCVAEError("a K-set is made of the decoder means of prior draws: no most_likely or full")
@@ -106,12 +100,6 @@ class TrajCVAE:
         for lo in range(0, len(wt), batch_size):
             idx = torch.arange(lo, min(lo + batch_size, len(wt)))
             b = make_batch(wt, idx, self.config.data, self.device)
-            if temperature is not None:
-                t = torch.as_tensor(temperature[lo:lo + len(idx)], dtype=torch.float32, device=self.device)
-            elif self.calibration is not None:
-                t = temperature_of(b.speed / self.config.data.dt, self.calibration)  # (B,)
-            else:
-                t = None
             gen = torch.Generator().manual_seed(seed)
             if most_likely:
                 y = self.model.most_likely(b)  # (B, 1, P, 2)
@@ -119,12 +107,12 @@ class TrajCVAE:
                 eps = torch.randn(self.model.z_dim, generator=gen).to(self.device)  # one draw for all K
                 y = self.sampler.futures(self.model, b, eps)  # (B, K, P, 2)
                 # In the agent frame, as k-means: distances there do not depend on a window's rotation and scale.
-                weights.append(nearest_shares(y, self.model.sample(b, pool, gen, temperature=t)).cpu())
+                weights.append(nearest_shares(y, self.model.sample(b, pool, gen)).cpu())
             elif kset == "kmeans":
-                y, share = kmeans_futures(self.model.sample(b, pool, gen, temperature=t), k)  # (B, K, P, 2)
+                y, share = kmeans_futures(self.model.sample(b, pool, gen), k)  # (B, K, P, 2)
                 weights.append(share.cpu())
             else:
-                y = self.model.sample(b, k, gen, full=full, temperature=t)  # (B, K, P, 2)
+                y = self.model.sample(b, k, gen, full=full)  # (B, K, P, 2)
             out.append(b.to_world(y).float().cpu())
         samples = torch.cat(out).numpy().astype(np.float64)  # (N, K, P, 2) relative to each window's offset
         if wt.offset is not None:
@@ -133,8 +121,8 @@ class TrajCVAE:
 
     def _check_sampler(self, k: int) -> None:
         if self.sampler is None:
-            raise TrajCVAEError(f"--kset learned: {self.source} has no learned K-set sampler (trajcvae train "
-                                "--resume on its run folder adds one); use --kset kmeans")
+            raise TrajCVAEError(f"--kset learned: {self.source} has no learned K-set sampler (trained before "
+                                "trajcvae 0.3, or with kset.epochs = 0); use --kset kmeans")
         if k != self.sampler.k:
             raise TrajCVAEError(f"--kset learned: the sampler of {self.source} makes {self.sampler.k} futures; "
                                 f"use -k {self.sampler.k}, or --kset kmeans for -k {k}")
@@ -187,7 +175,7 @@ class TrajCVAE:
         """
         tracks = self.read(data, fps, scale, homography, classes)
         w = self.make_windows(tracks, every_window, since=since)
-        samples, weights = self._draw(w, k, seed, False, False, 4096, kset, draws, None)
+        samples, weights = self._draw(w, k, seed, False, False, 4096, kset, draws)
         return samples_to_frame(w, from_metres(samples, tracks.attrs.get("units")), time_column=time_column(tracks),
                                 extra=agent_values(agent_table(tracks), w), weights=weights)
 
@@ -248,7 +236,7 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
         def flush() -> None:
             w = concat_windows(pending, mode)
             pending.clear()
-            samples, weights = predictor._draw(w, k, seed, False, False, batch, kset, draws, None)
+            samples, weights = predictor._draw(w, k, seed, False, False, batch, kset, draws)
             writer.write(samples_to_frame(w, from_metres(samples, units), scenes, integral, column,
                                           agent_values(labels, w), weights))
 

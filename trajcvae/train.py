@@ -1,6 +1,6 @@
 """Training: windows -> batches -> minimise -ELBO, keep the best (val minADE@K, once the KL weight is full)
-and last checkpoints; then, on the frozen best model, choose the temperatures that calibrate plain sampling
-on val (`calibrate.py`) and train the learned K-set sampler (`kset.py`), both saved into `best.pt`.
+and last checkpoints; then, on the frozen best model, train the learned K-set sampler (`kset.py`) into
+`best.pt`.
 
 Run folder: `last.pt` (every epoch, with optimiser/scheduler/RNG state for `--resume`), `best.pt`,
 `metrics.csv` (one row per epoch: train and val NLL, KL, ELBO; val minADE/minFDE), `config.toml`, and at the
@@ -28,7 +28,6 @@ from . import checkpoint, distributed
 from ._version import __version__
 from .atomic import write_text
 from .batch import WindowTensors, make_batch
-from .calibrate import fit_temperatures
 from .config import Config, check_output, resolve_device
 from .errors import TrajCVAEError
 from .kset import train_kset
@@ -262,36 +261,21 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
 
 def finish_run(out: Path, train_w: Windows, val_w: Windows, device: torch.device | str = "cpu",
                log: Callable[[str], None] | None = None) -> None:
-    """A run's second stage, on its frozen best model: the temperatures that calibrate plain sampling (chosen
-    on the val windows, `calibrate.fit_temperatures`) and the learned K-set sampler (`kset.train_kset`,
-    unless kset.epochs = 0), saved into best.pt. What best.pt already holds is not redone."""
+    """A run's second stage, on its frozen best model: the learned K-set sampler (`kset.train_kset`, kept at
+    its best val minADE@K), saved into best.pt. Nothing is done where best.pt has one or kset.epochs = 0."""
     path = Path(out) / "best.pt"
     ckpt = checkpoint.load(path, map_location="cpu")
     cfg = Config.from_dict(ckpt["config"], source=str(path))
-    want_kset = cfg.kset.epochs > 0 and "kset" not in ckpt
-    if "calibration" in ckpt and not want_kset:
+    if cfg.kset.epochs == 0 or "kset" in ckpt:
         return
-    predictor = TrajCVAE.load(path, device=str(torch.device(device).type))
-    predictor.calibration = None  # fit on the model's own spread
-    extra: dict = {}
-    if "calibration" not in ckpt:
-        t = time.time()
-        extra["calibration"] = fit_temperatures(
-            lambda w, k, seed, temps: predictor.sample(w, k=k, seed=seed, full=True, temperature=temps),
-            val_w, cfg.data.dt, seed=cfg.train.seed)
-        extra["calibration"]["seconds"] = time.time() - t
-        if log is not None:
-            temps = ", ".join(f"{x:g}" for x in extra["calibration"]["temperature"])
-            log(f"calibration: temperatures {temps} by speed band, chosen on val in {time.time() - t:.0f} s")
-    if want_kset:
-        sampler, info = train_kset(predictor.model, cfg, WindowTensors.from_windows(train_w),
-                                   WindowTensors.from_windows(val_w), val_w.fut, log)
-        extra["kset"] = sampler.state_dict()
-        extra["stats"] = {**ckpt.get("stats", {}), "kset": info}
-        if log is not None:
-            log(f"K-set sampler: val minADE@{cfg.kset.k} {info['val_min_ade']:.3f} (epoch {info['epoch']}) "
-                f"in {info['seconds']:.0f} s")
-    checkpoint.save({key: v for key, v in ckpt.items() if key not in ("format", "version")} | extra, path)
+    predictor = TrajCVAE.load(path, device=torch.device(device).type)
+    sampler, info = train_kset(predictor.model, cfg, WindowTensors.from_windows(train_w),
+                               WindowTensors.from_windows(val_w), val_w.fut, log)
+    if log is not None:
+        log(f"K-set sampler: val minADE@{cfg.kset.k} {info['val_min_ade']:.3f} (epoch {info['epoch']}) "
+            f"in {info['seconds']:.0f} s")
+    kept = {key: v for key, v in ckpt.items() if key not in ("format", "version")}
+    checkpoint.save({**kept, "kset": sampler.state_dict(), "stats": {**ckpt.get("stats", {}), "kset": info}}, path)
 
 
 class ELBOModule(torch.nn.Module):

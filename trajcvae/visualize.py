@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .atomic import atomic_path
-from .config import DataConfig, check_k, check_output, check_seed
+from .config import DataConfig, check_output, check_sampling, check_seed
 from .errors import DataError, TrajCVAEError
 from .metrics import min_ade_fde
 from .plots import CURVE_COLUMNS, DPI, SceneView, animate_scene, plot_curves, plot_scene, plot_windows, plt
@@ -77,7 +77,7 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
               best: bool = False, scene_frame: float | None = None, animate: str | Path | None = None,
               frames: int = 40, size: str | None = None, device: str = "cpu", fps: float | None = None,
               scale: float | None = None, homography: str | Path | None = None,
-              classes: Iterable[str] | None = None) -> Path:
+              classes: Iterable[str] | None = None, kset: str = "none", draws: int = 1000) -> Path:
     """Draw predicted futures over the tracks of `data` and write the picture; returns its path.
 
     model: a checkpoint / built-in name (futures are sampled), or a predictions table (.csv/.parquet from
@@ -85,8 +85,10 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
     `grid` of windows (`worst`/`best` by minADE, random with `seed`, else spread over the data), every
     agent at `scene_frame`, or an `animate`d GIF of the scene. `density` ("all" or "final") shades a KDE
     of the predicted positions of all steps or of the final step. `fps`, `scale`, `homography`, `classes`:
-    the input's rate, units and agents, as for `predict`; pictures are in metres."""
-    check_k(k)
+    the input's rate, units and agents, as for `predict`; pictures are in metres. `kset`, `draws`: a K-set
+    mode, as for `predict`, whose futures are drawn wider the more weight they carry (as are those of a
+    predictions table with a `weight` column)."""
+    check_sampling(k, seed, kset, draws)
     check_seed(seed)
     check_output(animate if animate is not None else out, "--animate" if animate is not None else "--out")
     px = parse_size(size)
@@ -99,7 +101,9 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
     else:
         predictor = TrajCVAE.load(model, device=device)
         df = predictor.read(data, fps, scale, homography, classes)
-        futures = ModelFutures(predictor, k, 0 if seed is None else seed)
+        if kset == "learned":
+            predictor._check_sampler(k)
+        futures = ModelFutures(predictor, k, 0 if seed is None else seed, kset, draws)
     tracks = SceneTracks(df, futures.cfg.time_step, futures.cfg.dt, futures.cfg.max_gap)
     if animate is not None:
         return _animation(tracks, futures, Path(animate), scene, scene_frame, frames, px, density)
@@ -109,12 +113,12 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
     if grid is not None:
         w, samples, heading = grid_windows(tracks, futures, scene, grid, seed, worst, best)
         fig = plot_windows(w.obs, samples, w.fut, w.nbr, titles=[_label(*r) for r in zip(w.scene, w.agent_id, w.t0)],
-                           density=density, suptitle=heading)
+                           density=density, suptitle=heading, weights=futures.draw(w)[1])
         return save_figure(fig, out, px)
     w = one_window(tracks, futures, scene, agent, t0, seed)
-    samples = futures.samples(w)
+    samples, weights = futures.draw(w)
     fig = plot_windows(w.obs, samples, w.fut, w.nbr, titles=[f"{_label(w.scene[0], w.agent_id[0], w.t0[0])}: "
-                       f"{samples.shape[1]} futures"], cols=1, size=6.0, density=density)
+                       f"{samples.shape[1]} futures"], cols=1, size=6.0, density=density, weights=weights)
     return save_figure(fig, out, px)
 
 
@@ -267,18 +271,22 @@ def read_predictions(path: str | Path) -> pd.DataFrame:
 
 
 class ModelFutures:
-    """K futures sampled from a model, for any window."""
+    """K futures sampled from a model (or its K-set, with weights), for any window."""
 
-    def __init__(self, predictor: TrajCVAE, k: int, seed: int):
-        check_k(k)
-        self.predictor, self.k, self.seed = predictor, k, seed
+    def __init__(self, predictor: TrajCVAE, k: int, seed: int, kset: str = "none", draws: int = 1000):
+        check_sampling(k, seed, kset, draws)
+        self.predictor, self.k, self.seed, self.kset, self.draws = predictor, k, seed, kset, draws
         self.cfg: DataConfig = predictor.config.data
 
     def available(self, w: Windows) -> np.ndarray:
         return np.ones(len(w), bool)
 
+    def draw(self, w: Windows) -> tuple[np.ndarray, np.ndarray | None]:  # (N, K, P, 2), weights (N, K) or None
+        return self.predictor._draw(replace(w, fut=None), self.k, self.seed, False, False, 4096, self.kset,
+                                    self.draws)
+
     def samples(self, w: Windows) -> np.ndarray:  # (N, K, P, 2)
-        return self.predictor.sample(replace(w, fut=None), k=self.k, seed=self.seed)
+        return self.draw(w)[0]
 
 
 class TableFutures:
@@ -296,6 +304,9 @@ class TableFutures:
         self.keys = sizes.index.to_frame(index=False)  # scene, agent_id, t0 in the table's order
         self.keys["scene"] = self.keys["scene"].astype(str)
         self.xy = df[["x", "y"]].to_numpy(dtype=np.float64).reshape(len(sizes), K, P, 2)  # (N, K, P, 2)
+        # A K-set's weights (N, K): one per sample, repeated on its P rows.
+        self.w = (df["weight"].to_numpy(dtype=np.float64).reshape(len(sizes), K, P)[..., 0]
+                  if "weight" in df.columns else None)
         self.index = {_key(*r): i for i, r in enumerate(self.keys.itertuples(index=False))}
         self.k = K
         self.cfg = DataConfig(pred_len=P)  # the history shown is the default obs_len; the table has no config
@@ -316,6 +327,12 @@ class TableFutures:
 
     def samples(self, w: Windows) -> np.ndarray:  # (N, K, P, 2)
         return self.lookup(w.scene, w.agent_id, w.t0)
+
+    def draw(self, w: Windows) -> tuple[np.ndarray, np.ndarray | None]:  # (N, K, P, 2), weights (N, K) or None
+        if self.w is None:
+            return self.samples(w), None
+        rows = [self.index[_key(*r)] for r in zip(w.scene, w.agent_id, w.t0)]
+        return self.xy[rows], self.w[rows]
 
 
 class SceneTracks:
@@ -575,9 +592,10 @@ def scene_view(tracks: SceneTracks, futures, scene: str, frame: float, since: fl
     others = [tracks.history(scene, a, frame, since) for a in present["agent_id"] if str(a) not in predicted]
     if w is None or len(w) == 0:
         return SceneView(frame, [], np.zeros((0, K, P, 2)), None, others), f"scene '{scene}' · frame {frame:g}"
-    samples = futures.samples(w)  # (N, K, P, 2)
+    samples, weights = futures.draw(w)  # (N, K, P, 2), (N, K) or None
     fut = tracks.truth(w.scene, w.agent_id, w.t0, w.step, P)
-    view = SceneView(frame, [tracks.history(scene, a, frame, since) for a in w.agent_id], samples, fut, others)
+    view = SceneView(frame, [tracks.history(scene, a, frame, since) for a in w.agent_id], samples, fut, others,
+                     weights)
     title = f"scene '{scene}' · frame {frame:g}: {len(w)} agents x {samples.shape[1]} futures"
     known = _known(fut)
     if known.any():
