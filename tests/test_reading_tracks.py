@@ -224,7 +224,7 @@ def test_clean_files_never_take_the_slow_path(tmp_path, monkeypatch, sim_files):
 # --- property-based: random tables, written the many ways people write them, are either read with every
 # row accounted for or refused with the project's own one-line error.
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 BAD_NUMBERS = ["abc", "nan", "NaN", "inf", "-inf", "1e999", "", "  ", "1.2.3", "NA", "null", "0x10"]
 
 finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
