@@ -212,11 +212,14 @@ def test_resume_from_a_checkpoint_without_training_state_says_so(tmp_path, train
 
 # --- DDP: a real 2-process DistributedDataParallel run on CPU (gloo), launched by torchrun ---------
 
-def torchrun(*args, cwd):
+def torchrun(*args, cwd, wait: bool = True):
+    """`trajcvae ARGS` under torchrun, 2 processes: the finished run, or (wait=False) the running Popen."""
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
            "-m", "trajcvae", *map(str, args)]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    if wait:
+        return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def test_two_process_ddp_run(tmp_path, sim_files):
@@ -237,15 +240,15 @@ def test_two_process_ddp_run(tmp_path, sim_files):
     assert len(preds) > 0 and preds[["x", "y"]].notna().all().all()
     first = torch.load(out / "last.pt", weights_only=True)["model"]
 
-    # The same seed gives the same run twice.
+    # The same seed gives the same run twice, while --resume under DDP continues the first (both at once).
     again = tmp_path / "again"
-    r = torchrun("train", sim_files["train"], "--epochs", 1, *common[:3], again, *common[4:], cwd=tmp_path)
-    assert r.returncode == 0, r.stderr[-3000:]
+    twice = torchrun("train", sim_files["train"], "--epochs", 1, *common[:3], again, *common[4:], cwd=tmp_path,
+                     wait=False)
+    r = torchrun("train", sim_files["train"], "--epochs", 2, "--resume", *common, cwd=tmp_path)
+    _, errs = twice.communicate(timeout=300)
+    assert twice.returncode == 0, errs[-3000:]
     second = torch.load(again / "last.pt", weights_only=True)["model"]
     assert all(torch.equal(first[k], second[k]) for k in first)
-
-    # --resume under DDP continues the same run.
-    r = torchrun("train", sim_files["train"], "--epochs", 2, "--resume", *common, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
     assert list(pd.read_csv(out / "metrics.csv").epoch) == [1, 2]
     resumed = torch.load(out / "last.pt", weights_only=True)

@@ -1,10 +1,24 @@
-"""trajcvae: predict where agents go next with a conditional VAE; K plausible futures per agent."""
+"""trajcvae: predict where agents go next with a conditional VAE; K plausible futures per agent.
+
+`TrajCVAE` and `OnlinePredictor` are imported on first use, so `import trajcvae.checkpoint` (or the CLI's
+`--help`) does not load pandas, scipy and the model code.
+"""
 from ._version import __version__
 
 from .config import Config, load_config
 from .errors import CheckpointError, DataError, TrajCVAEError
-from .online import OnlinePredictor
-from .predict import TrajCVAE
 
 __all__ = ["TrajCVAE", "OnlinePredictor", "Config", "load_config", "TrajCVAEError", "DataError", "CheckpointError",
            "__version__"]
+
+
+def __getattr__(name: str):
+    if name == "TrajCVAE":
+        from .predict import TrajCVAE
+
+        return TrajCVAE
+    if name == "OnlinePredictor":
+        from .online import OnlinePredictor
+
+        return OnlinePredictor
+    raise AttributeError(f"module 'trajcvae' has no attribute {name!r}")
