@@ -113,7 +113,7 @@ def test_worst_grid_picks_the_largest_errors(trained, test_csv, tmp_path):
 
     predictor = TrajCVAE.load(trained)
     tracks = SceneTracks(read_tracks([test_csv]))
-    w, samples, heading = grid_windows(tracks, ModelFutures(predictor, 6, 0), None, 3, worst=True)
+    w, samples, _, heading = grid_windows(tracks, ModelFutures(predictor, 6, 0), None, 3, worst=True)
     every = predictor.make_windows([test_csv], every_window=True)
     ade, _ = min_ade_fde(predictor.sample(every, k=6, seed=0), every.fut)
     top = np.argsort(-ade, kind="stable")[:3]
@@ -150,7 +150,7 @@ def test_predictions_file_is_drawn(trained, test_csv, preds, tmp_path):
     predictor = TrajCVAE.load(trained)
     w = predictor.make_windows([test_csv], every_window=True).subset(np.arange(5))
     assert table.available(w).all() and table.k == 4
-    np.testing.assert_allclose(table.samples(w), predictor.sample(w, k=4), atol=1e-3)  # CSV keeps 4 decimals
+    np.testing.assert_allclose(table.draw(w)[0], predictor.sample(w, k=4), atol=1e-3)  # CSV keeps 4 decimals
 
     for extra in ([], ["--grid", 3, "--worst"]):
         out = tmp_path / "p.png"

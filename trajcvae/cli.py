@@ -177,8 +177,7 @@ def evaluate(
     warning = plausibility(tracks, predictor.config.data.dt)
     if warning:
         info(warning)
-    if kset == "learned":
-        predictor._check_sampler(k)
+    predictor.check_kset(k, kset)
     result = run(predictor, tracks, k=k, seed=seed, kset=kset, draws=draws, calibration_draws=calibration)
     print_table(result)
     if calibration:

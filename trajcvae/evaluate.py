@@ -29,7 +29,7 @@ def window_errors(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path]
     and `brier_fde` scores their weights."""
     w = data if isinstance(data, Windows) else predictor.make_windows(data, every_window=True)
     P = predictor.config.data.pred_len
-    samples, weights = predictor._draw(w, k, seed, False, False, 4096, kset, draws)
+    samples, weights = predictor.sample_kset(w, k=k, seed=seed, kset=kset, draws=draws)
     min_ade, min_fde = min_ade_fde(samples, w.fut)
     kset_cols = {} if weights is None else {"brier_fde": brier_fde(samples, weights, w.fut)}
     ml_ade, ml_fde = (e[:, 0] for e in ade_fde(predictor.sample(w, most_likely=True), w.fut))

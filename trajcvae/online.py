@@ -51,8 +51,7 @@ class OnlinePredictor:
         check_sampling(k, seed, kset, draws)
         check_forget_after(forget_after)
         self.model = model if isinstance(model, TrajCVAE) else TrajCVAE.load(model, device=device)
-        if kset == "learned":
-            self.model._check_sampler(k)  # a model without a sampler, or one of another K: refused now
+        self.model.check_kset(k, kset)  # a model without a sampler, or one of another K: refused now
         self.k, self.seed, self.kset, self.draws, self.scene = k, seed, kset, draws, str(scene)
         self.fps, self.scale, self.homography = fps, scale, homography
         self.time_column = "time" if fps is None else "frame"

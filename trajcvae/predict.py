@@ -1,7 +1,8 @@
 """Model -> samples: the user-facing predictor `TrajCVAE` (load a checkpoint, draw K futures per agent).
 
-Sampling is the model's test path, `CVAE.sample`: x -> p(z|x) -> z -> mean of p(y|x,z). A K-set mode (`kset.py`) returns K futures with weights instead of K independent draws. Each batch draws
-its standard-normal vectors from a generator seeded with `seed`, so every window gets the same draws
+Sampling is the model's test path, `CVAE.sample`: x -> p(z|x) -> z -> mean of p(y|x,z). A K-set mode
+(`kset.py`) returns K futures with weights instead of K independent draws. Each batch draws its
+standard-normal vectors from a generator seeded with `seed`, so every window gets the same draws
 and an agent's futures do not depend on which other agents happen to be in the same file or batch.
 `predict_to_file` streams the output table (`OUTPUT_COLUMNS`) piece by piece through `atomic.TableWriter`.
 """
@@ -73,15 +74,16 @@ class TrajCVAE:
 
         Each future is the mean of p(y|x,z) for z ~ p(z|x) (`CVAE.sample`); `full=True` draws y ~ p(y|x,z)
         instead. `most_likely` uses z = prior mean (K = 1). `kset`: "kmeans" or "learned" returns a K-set
-        (`sample_kset`, without its weights). Every batch draws from a generator seeded with `seed`, so a window's
-        futures do not depend on which other windows share its call or batch."""
+        (`sample_kset`, without its weights). Every batch draws from a generator seeded with `seed`, so a
+        window's futures do not depend on which other windows share its call or batch."""
         return self._draw(w, k, seed, most_likely, full, batch_size, kset, draws)[0]
 
     def sample_kset(self, w: Windows | WindowTensors, k: int = 20, seed: int = 0, kset: str = "kmeans",
-                    draws: int = 1000, batch_size: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+                    draws: int = 1000, batch_size: int = 4096) -> tuple[np.ndarray, np.ndarray | None]:
         """A K-set per window (`kset.py`): K futures (N, K, P, 2) in world coordinates and their weights
         (N, K), each future's share of `draws` plain draws (summing to 1 per window).
-        "kmeans": the K cluster means of the draws; "learned": the checkpoint's K-set sampler."""
+        "kmeans": the K cluster means of the draws; "learned": the checkpoint's K-set sampler; "none": K
+        plain draws (`sample`) and no weights (None)."""
         return self._draw(w, k, seed, False, False, batch_size, kset, draws)
 
     @torch.inference_mode()
@@ -89,8 +91,7 @@ class TrajCVAE:
         check_sampling(k, seed, kset, draws)
         if kset != "none" and (most_likely or full):
             raise TrajCVAEError("a K-set is made of the decoder means of prior draws: no most_likely or full")
-        if kset == "learned":
-            self._check_sampler(k)
+        self.check_kset(k, kset)
         pool = draws if kset != "none" else k
         if kset != "none":
             batch_size = max(1, batch_size * k // pool)  # the same memory per pass as K plain draws
@@ -119,7 +120,10 @@ class TrajCVAE:
             samples += wt.offset[:, None, None, :]  # in float64: georeferenced positions keep their mm
         return samples, (torch.cat(weights).numpy().astype(np.float64) if weights else None)
 
-    def _check_sampler(self, k: int) -> None:
+    def check_kset(self, k: int, kset: str) -> None:
+        """--kset learned needs this model's sampler, at its K: refused in one line otherwise."""
+        if kset != "learned":
+            return
         if self.sampler is None:
             raise TrajCVAEError(f"--kset learned: {self.source} has no learned K-set sampler (trained before "
                                 "trajcvae 0.3, or with kset.epochs = 0); use --kset kmeans")
@@ -175,7 +179,7 @@ class TrajCVAE:
         """
         tracks = self.read(data, fps, scale, homography, classes)
         w = self.make_windows(tracks, every_window, since=since)
-        samples, weights = self._draw(w, k, seed, False, False, 4096, kset, draws)
+        samples, weights = self.sample_kset(w, k=k, seed=seed, kset=kset, draws=draws)
         return samples_to_frame(w, from_metres(samples, tracks.attrs.get("units")), time_column=time_column(tracks),
                                 extra=agent_values(agent_table(tracks), w), weights=weights)
 
@@ -203,8 +207,7 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
     check_output(out)
     predictor = TrajCVAE.load(model, device=device)
     dc = predictor.config.data
-    if kset == "learned":
-        predictor._check_sampler(k)
+    predictor.check_kset(k, kset)
     predictor._windows_that_fit(draws if kset != "none" else k)  # a K that cannot fit is refused before any work
     # Output rows cost ~100 bytes each while a piece is built: keep a piece within a quarter of free memory.
     rows_per_window = k * dc.pred_len
@@ -236,7 +239,7 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
         def flush() -> None:
             w = concat_windows(pending, mode)
             pending.clear()
-            samples, weights = predictor._draw(w, k, seed, False, False, batch, kset, draws)
+            samples, weights = predictor.sample_kset(w, k=k, seed=seed, kset=kset, draws=draws, batch_size=batch)
             writer.write(samples_to_frame(w, from_metres(samples, units), scenes, integral, column,
                                           agent_values(labels, w), weights))
 

@@ -101,8 +101,7 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
     else:
         predictor = TrajCVAE.load(model, device=device)
         df = predictor.read(data, fps, scale, homography, classes)
-        if kset == "learned":
-            predictor._check_sampler(k)
+        predictor.check_kset(k, kset)
         futures = ModelFutures(predictor, k, 0 if seed is None else seed, kset, draws)
     tracks = SceneTracks(df, futures.cfg.time_step, futures.cfg.dt, futures.cfg.max_gap)
     if animate is not None:
@@ -111,9 +110,9 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
         view, title = scene_view(tracks, futures, tracks.scene(scene), float(scene_frame), strict=True)
         return save_figure(plot_scene(view, title, density=density), out, px)
     if grid is not None:
-        w, samples, heading = grid_windows(tracks, futures, scene, grid, seed, worst, best)
+        w, samples, weights, heading = grid_windows(tracks, futures, scene, grid, seed, worst, best)
         fig = plot_windows(w.obs, samples, w.fut, w.nbr, titles=[_label(*r) for r in zip(w.scene, w.agent_id, w.t0)],
-                           density=density, suptitle=heading, weights=futures.draw(w)[1])
+                           density=density, suptitle=heading, weights=weights)
         return save_figure(fig, out, px)
     w = one_window(tracks, futures, scene, agent, t0, seed)
     samples, weights = futures.draw(w)
@@ -282,11 +281,8 @@ class ModelFutures:
         return np.ones(len(w), bool)
 
     def draw(self, w: Windows) -> tuple[np.ndarray, np.ndarray | None]:  # (N, K, P, 2), weights (N, K) or None
-        return self.predictor._draw(replace(w, fut=None), self.k, self.seed, False, False, 4096, self.kset,
-                                    self.draws)
-
-    def samples(self, w: Windows) -> np.ndarray:  # (N, K, P, 2)
-        return self.draw(w)[0]
+        return self.predictor.sample_kset(replace(w, fut=None), k=self.k, seed=self.seed, kset=self.kset,
+                                          draws=self.draws)
 
 
 class TableFutures:
@@ -322,17 +318,13 @@ class TableFutures:
     def available(self, w: Windows) -> np.ndarray:
         return np.array([_key(*r) in self.index for r in zip(w.scene, w.agent_id, w.t0)], dtype=bool)
 
-    def lookup(self, scene, agent_id, t0) -> np.ndarray:  # (N, K, P, 2) of keys held by the table
-        return self.xy[[self.index[_key(*r)] for r in zip(scene, agent_id, t0)]]
-
-    def samples(self, w: Windows) -> np.ndarray:  # (N, K, P, 2)
-        return self.lookup(w.scene, w.agent_id, w.t0)
+    def lookup(self, scene, agent_id, t0) -> tuple[np.ndarray, np.ndarray | None]:
+        """The futures (N, K, P, 2) and weights (N, K, or None) of keys held by the table."""
+        rows = [self.index[_key(*r)] for r in zip(scene, agent_id, t0)]
+        return self.xy[rows], None if self.w is None else self.w[rows]
 
     def draw(self, w: Windows) -> tuple[np.ndarray, np.ndarray | None]:  # (N, K, P, 2), weights (N, K) or None
-        if self.w is None:
-            return self.samples(w), None
-        rows = [self.index[_key(*r)] for r in zip(w.scene, w.agent_id, w.t0)]
-        return self.xy[rows], self.w[rows]
+        return self.lookup(w.scene, w.agent_id, w.t0)
 
 
 class SceneTracks:
@@ -449,9 +441,9 @@ class Pool:
     def __len__(self) -> int:
         return len(self.keys)
 
-    def samples(self, futures, idx: np.ndarray) -> np.ndarray:  # (n, K, P, 2)
+    def draw(self, futures, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:  # (n, K, P, 2), (n, K)
         if self.windows is not None:
-            return futures.samples(self.windows.subset(idx))
+            return futures.draw(self.windows.subset(idx))
         k = self.keys.iloc[idx]
         return futures.lookup(k["scene"], k["agent_id"], k["t0"])
 
@@ -542,9 +534,10 @@ def one_window(tracks: SceneTracks, futures, scene: str | None, agent: str | Non
 
 
 def grid_windows(tracks: SceneTracks, futures, scene: str | None, n: int, seed: int | None = None, worst: bool = False,
-                 best: bool = False) -> tuple[Windows, np.ndarray, str]:
+                 best: bool = False) -> tuple[Windows, np.ndarray, np.ndarray | None, str]:
     """Pick n windows: worst/best by minADE, random with a seed, else evenly spread over the data.
-    Returns the windows (true futures attached, NaN where unknown), their samples (n, K, P, 2), a heading."""
+    Returns the windows (true futures attached, NaN where unknown), their samples (n, K, P, 2), a K-set's
+    weights (n, K) or None, and a heading."""
     p = pool(tracks, futures, scene, None)
     k = futures.k
     if worst or best:
@@ -552,12 +545,13 @@ def grid_windows(tracks: SceneTracks, futures, scene: str | None, n: int, seed: 
         if not len(known):
             raise TrajCVAEError(f"--{'worst' if worst else 'best'}: no window in DATA has a known true future "
                                 "to score")
-        samples = p.samples(futures, known)  # (N, K, P, 2): every candidate, to rank them
+        samples, weights = p.draw(futures, known)  # (N, K, P, 2): every candidate, to rank them
         ade, _ = min_ade_fde(samples, p.fut[known])
         order = np.argsort(-ade if worst else ade, kind="stable")[:n]
         heading = (f"{len(order)} {'worst' if worst else 'best'} of {len(known)} windows by minADE@{k} "
                    f"(mean over all {ade.mean():.2f} m)")
-        return p.build(tracks, futures, known[order]), samples[order], heading
+        return (p.build(tracks, futures, known[order]), samples[order],
+                None if weights is None else weights[order], heading)
     if seed is not None:
         pick = np.sort(np.random.default_rng(seed).choice(len(p), size=min(n, len(p)), replace=False))
         heading = f"{len(pick)} random windows of {len(p)} (seed {seed}), {k} futures each"
@@ -565,7 +559,7 @@ def grid_windows(tracks: SceneTracks, futures, scene: str | None, n: int, seed: 
         pick = np.unique(np.linspace(0, len(p) - 1, min(n, len(p))).round().astype(int))
         heading = f"{len(pick)} windows spread over {len(p)}, {k} futures each"
     w = p.build(tracks, futures, pick)
-    return w, futures.samples(w), heading
+    return (w, *futures.draw(w), heading)
 
 
 def scene_view(tracks: SceneTracks, futures, scene: str, frame: float, since: float | None = None,
