@@ -2,6 +2,7 @@
 keeps a bounded history; the server answers every request, refuses bad ones in one line without
 disturbing other scenes, and its live page draws tracks and futures in a real browser."""
 import copy
+import json
 import os
 import shutil
 import subprocess
@@ -146,6 +147,14 @@ def test_agents_out_of_view_are_forgotten_and_the_history_stays_bounded(pedestri
     (lambda p: p.update(2.0, pd.DataFrame({"agent_id": ["a"], "x": [0], "y": [0], "frame": [3]})),
      "column 'frame' is not allowed"),
     (lambda p: p.update(2.0, [("a", 0, 0)], k=0), "-k must be >= 1"),
+    # Rows as the server passes them (dicts): the same checks and messages as a table's.
+    (lambda p: p.update(2.0, [{"agent_id": "a", "x": 0, "y": 0}, {"agent_id": "a", "x": 1.0, "y": 0}]),
+     "detections row 2: duplicate agent_id 'a' at another position"),
+    (lambda p: p.update(2.0, [{"agent_id": "a", "x": "here", "y": 0}]),
+     "detections row 1: column 'x' value 'here' is not a number"),
+    (lambda p: p.update(2.0, [{"agent_id": "a", "x": 0, "y": float("inf")}]), "column 'y' value inf is not finite"),
+    (lambda p: p.update(2.0, [{"agent_id": "", "x": 0, "y": 0}]), "detections row 1: column 'agent_id' is missing"),
+    (lambda p: p.update(2.0, [{"agent_id": "a", "x": 0}]), "missing column(s) y"),
 ])
 def test_online_refuses_bad_updates_in_one_line_and_keeps_its_state(pedestrian, update, message):
     online = OnlinePredictor(pedestrian, k=2)
@@ -154,6 +163,31 @@ def test_online_refuses_bad_updates_in_one_line_and_keeps_its_state(pedestrian, 
         update(online)
     assert message in str(e.value) and "\n" not in str(e.value)
     assert online.time == 1.0 and online.rows == 1
+
+
+def test_rows_as_dicts_give_the_futures_of_the_same_rows_as_a_table(pedestrian):
+    """The server's dict rows skip the table `update` builds for other inputs; the futures are the same."""
+    data = walkers()
+    as_dicts, as_table = OnlinePredictor(pedestrian, k=3), OnlinePredictor(pedestrian, k=3)
+    for t in np.unique(data["time"])[:12]:
+        rows = data[data["time"] == t][["agent_id", "x", "y", "label"]]
+        got = as_dicts.update(t, [{**r, "agent_id": str(r["agent_id"])} for r in rows.to_dict("records")])
+        expected = as_table.update(t, rows)
+    assert len(got) and got.equals(expected)
+
+
+def test_answers_are_the_futures_table_as_json():
+    """The answer's writer (`server.records`) gives what a JSON encoder gives for the same table: text
+    escaped, whole numbers as integers, floats to 6 decimals, NaN and missing text as null."""
+    server = pytest.importorskip("trajcvae.server")
+    table = pd.DataFrame({"agent_id": ['7', 'a,"b"', "7", "ü"], "sample": [0, 1, 2, 3], "step": [1, 1, 1, 1],
+                          "time": [1.2, 1.2, 1.2, 1.2], "x": [0.1234567, -3.0, np.nan, 1e6 + 0.25],
+                          "label": ["car", None, "car", ""]})
+    got = json.loads(server.records(table, list(table.columns)))
+    expected = json.loads(table.to_json(orient="records", double_precision=6))
+    assert got == expected
+    assert [type(r["sample"]) for r in got] == [int] * 4 and got[2]["x"] is None and got[1]["label"] is None
+    assert json.loads(server.answer_json(2.5, table.iloc[:0])) == {"time": 2.5, "futures": []}
 
 
 @pytest.mark.parametrize("column", ["frame", "time"])

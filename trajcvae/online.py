@@ -73,6 +73,7 @@ class OnlinePredictor:
         self._codes: dict[str, int] = {}  # agent id -> code
         self._ids: dict[int, str] = {}  # code -> agent id
         self._next_code = 0
+        self._dtypes = pd.CategoricalDtype([self.scene]), pd.CategoricalDtype(["detections"])  # of `_table`
         self.time: float | None = None
         self.futures = self._no_futures()
 
@@ -116,18 +117,22 @@ class OnlinePredictor:
         """The history as a track table (`tracks.read_tracks`' columns and attributes)."""
         cols, n = self._cols, len(self._cols["frame"])
         one = np.zeros(n, np.int8)
-        table = pd.DataFrame({"scene": pd.Categorical.from_codes(one, categories=[self.scene]),
+        table = pd.DataFrame({"scene": pd.Categorical.from_codes(one, dtype=self._dtypes[0]),
                               "frame": cols["frame"], "agent_id": cols["agent"], "x": cols["x"], "y": cols["y"],
-                              "_file": pd.Categorical.from_codes(one, categories=["detections"]),
+                              "_file": pd.Categorical.from_codes(one, dtype=self._dtypes[1]),
                               "_line": cols["_line"], **{c: cols[c] for c in AGENT_COLUMNS if c in cols}}, copy=False)
         table.attrs.update(self._attrs)
         return table
 
     def _names(self, codes: np.ndarray, ids: dict[int, str] | None = None) -> np.ndarray:
-        """Agent codes -> the caller's agent ids (text), by `ids` (default: the current codes)."""
+        """Agent codes -> the caller's agent ids (text), by `ids` (default: the current codes). Codes come
+        in runs (an agent's rows), so each run is looked up once."""
         ids = self._ids if ids is None else ids
-        unique, inverse = np.unique(codes, return_inverse=True)
-        return np.array([ids[c] for c in unique.tolist()], dtype=object)[inverse]
+        if not len(codes):
+            return np.array([], dtype=object)
+        start = np.flatnonzero(np.append(True, codes[1:] != codes[:-1]))  # (R,) where each run begins
+        names = np.array([ids[c] for c in codes[start].tolist()], dtype=object)
+        return np.repeat(names, np.diff(np.append(start, len(codes))))
 
     def _predict(self, rows: pd.DataFrame, since: float, k: int) -> pd.DataFrame:
         try:
@@ -156,27 +161,31 @@ class OnlinePredictor:
         """The detections as columns agent_id (text), x, y (metres) and any per-agent column, checked as
         `read_tracks` checks a file's rows (numbers, finite, within MAX_COORD in metres; a row repeated
         exactly is dropped, the same agent twice at two positions refused); None when there are none."""
-        if isinstance(detections, pd.DataFrame):
-            df = detections
+        items = None if isinstance(detections, pd.DataFrame) else list(detections)
+        plain = _plain(items) if items else None
+        if plain is not None:  # the server's rows: no table needed
+            df, names = plain, {c: c for c in plain}
+            x, y = plain["x"], plain["y"]
         else:
-            items = list(detections)
-            if items and not isinstance(items[0], Mapping):
+            if items is None:
+                df = detections
+            elif items and not isinstance(items[0], Mapping):
                 df = pd.DataFrame(items, columns=list(DETECTION_COLUMNS)[:len(items[0])])
             else:
                 df = pd.DataFrame(items)
-        if not len(df):
-            return None
-        names = {str(c).strip().lower(): c for c in df.columns}
-        clash = [c for c in names if c in ("scene", "frame", *TIME_NAMES)]
-        if clash:
-            raise DataError(f"detections: column '{clash[0]}' is not allowed; the time is update's argument and "
-                            "the scene is the predictor's")
-        missing = [c for c in DETECTION_COLUMNS if c not in names]
-        if missing:
-            raise DataError(f"detections: missing column(s) {', '.join(missing)} (have: {', '.join(names)})")
-        lines = pd.Series(np.arange(1, len(df) + 1))
-        x, y = (_numeric(df[names[c]].reset_index(drop=True), lines, "detections", c, "row") for c in ("x", "y"))
-        ids = [_agent_text(v) for v in df[names["agent_id"]].to_numpy(object)]
+            if not len(df):
+                return None
+            names = {str(c).strip().lower(): c for c in df.columns}
+            clash = [c for c in names if c in ("scene", "frame", *TIME_NAMES)]
+            if clash:
+                raise DataError(f"detections: column '{clash[0]}' is not allowed; the time is update's argument "
+                                "and the scene is the predictor's")
+            missing = [c for c in DETECTION_COLUMNS if c not in names]
+            if missing:
+                raise DataError(f"detections: missing column(s) {', '.join(missing)} (have: {', '.join(names)})")
+            lines = pd.Series(np.arange(1, len(df) + 1))
+            x, y = (_numeric(df[names[c]].reset_index(drop=True), lines, "detections", c, "row") for c in "xy")
+        ids = [_agent_text(v) for v in np.asarray(df[names["agent_id"]], dtype=object)]
         keep, first = np.ones(len(ids), bool), {}
         for i, a in enumerate(ids):
             if not a:
@@ -196,7 +205,7 @@ class OnlinePredictor:
         out = {"agent_id": np.array(ids, dtype=object)[keep], "x": xy[keep, 0], "y": xy[keep, 1]}
         for c in AGENT_COLUMNS:
             if c in names:
-                out[c] = np.array([_agent_text(v) for v in df[names[c]].to_numpy(object)], dtype=object)[keep]
+                out[c] = np.array([_agent_text(v) for v in np.asarray(df[names[c]], dtype=object)], dtype=object)[keep]
         return out
 
     # --- what the scene holds -------------------------------------------------------------------------
@@ -226,6 +235,29 @@ class OnlinePredictor:
     def rows(self) -> int:
         """Observations held (bounded by the history the model reads, see the module's docstring)."""
         return len(self._cols["frame"])
+
+
+def _plain(items: list) -> dict[str, np.ndarray] | None:
+    """Rows given as dicts with the keys agent_id, x, y [, per-agent columns], all alike, x and y finite
+    numbers (what the server passes on), as columns; None for anything else, which `_detections` reads
+    through a table and `tracks._numeric`, for its one-line errors."""
+    keys = items[0].keys() if isinstance(items[0], dict) else ()
+    if not {"agent_id", "x", "y"} <= set(keys) <= {"agent_id", "x", "y", *AGENT_COLUMNS}:
+        return None
+    try:
+        columns = {c: [item[c] for item in items] for c in keys}
+    except (KeyError, TypeError):
+        return None
+    if any(len(item) != len(keys) for item in items):
+        return None
+    out = {c: np.array(v, dtype=object) for c, v in columns.items() if c not in ("x", "y")}
+    for c in ("x", "y"):
+        if not all(type(v) in (int, float) for v in columns[c]):  # bool, text, None: the table's errors
+            return None
+        out[c] = np.array(columns[c], dtype=np.float64)
+        if not np.isfinite(out[c]).all():
+            return None
+    return out
 
 
 def _agent_text(value) -> str:

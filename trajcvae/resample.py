@@ -56,8 +56,7 @@ def resample_scene(g: pd.DataFrame, anchor: float, step: float, max_gap: float, 
     on_point = np.abs(tg - t[k]) <= EPS * step  # exactly the observation: no arithmetic on it
     xs = np.where(on_point, x[k], x[k] + w * (x[k1] - x[k]))
     ys = np.where(on_point, y[k], y[k] + w * (y[k1] - y[k]))
-    return pd.DataFrame({
-        "scene": pd.Categorical.from_codes(np.zeros(len(j), np.int8), categories=[str(g["scene"].iloc[0])]),
-        "frame": j.astype(np.float64), "agent_id": agent[k], "x": xs, "y": ys,
-        "_file": g["_file"].to_numpy()[k], "_line": g["_line"].to_numpy()[k],
-    })
+    return pd.DataFrame({  # `take` keeps the scene's and the file's column types (categories: no hashing)
+        "scene": g["scene"].array.take(k), "frame": j.astype(np.float64), "agent_id": agent[k], "x": xs, "y": ys,
+        "_file": g["_file"].array.take(k), "_line": g["_line"].to_numpy()[k],
+    }, copy=False)

@@ -760,6 +760,7 @@ def _numeric(col: pd.Series, lines: pd.Series, name: str, what: str, row_word: s
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         shown = col.iloc[i]
+        shown = shown.item() if isinstance(shown, np.generic) else shown  # inf, not np.float64(inf)
         kind = "missing" if pd.isna(shown) else ("not finite" if _parses(shown) else "not a number")
         raise DataError(f"{name} {row_word} {lines.iloc[i]}: column '{what}' value {shown!r} is {kind}")
     if what in ("x", "y") and (np.abs(values) > MAX_COORD).any():

@@ -89,11 +89,22 @@ def iter_windows(df: pd.DataFrame, cfg: DataConfig, mode: str = "windows",
         raise ValueError("since: latest windows only")
     spu = seconds_per_unit(df)
     steps = time_steps(df, cfg.time_step).step if spu is None else None
-    for scene, g in df.groupby("scene", sort=True, observed=True):
+    for scene, g in _by_scene(df):
         if spu is None:  # frame ids of unknown rate: each scene's step is one model step
             yield from _scene_windows(g, steps[str(scene)], cfg, mode, chunk, since)
         else:
             yield from _resampled_windows(g, cfg.dt / spu, cfg.max_gap / spu, cfg, mode, chunk, since)
+
+
+def _by_scene(df: pd.DataFrame):
+    """`df.groupby("scene")` (sorted, scenes present), without grouping when every row is of one scene (a
+    live update's table, or a single file)."""
+    scene = df["scene"]
+    if isinstance(scene.dtype, pd.CategoricalDtype) and len(scene):
+        codes = scene.cat.codes.to_numpy()
+        if (codes == codes[0]).all():
+            return [(scene.cat.categories[codes[0]], df)]
+    return df.groupby("scene", sort=True, observed=True)
 
 
 def history_reach(cfg: DataConfig, step: float, max_gap: float) -> float:
@@ -187,7 +198,7 @@ def _scene_windows(g: pd.DataFrame, step: float, cfg: DataConfig, mode: str,
                         "pass --time-step")
     fi = np.round(fi).astype(np.int64)
     agent = g["agent_id"].to_numpy()
-    pos = g[["x", "y"]].to_numpy(dtype=np.float64)
+    pos = np.stack([g["x"].to_numpy(dtype=np.float64), g["y"].to_numpy(dtype=np.float64)], axis=1)  # (n, 2)
     n = len(g)
     # Runs of consecutive frames: a new run starts at a new agent or after a gap.
     new_run = np.ones(n, bool)
