@@ -146,26 +146,45 @@ def answer_json(time: float | None, futures: pd.DataFrame) -> bytes:
 def records(table: pd.DataFrame, columns: list[str], decimals: int = 6) -> bytes:
     """`table[columns]` as a JSON list of objects, floats rounded to `decimals`. Written column by column,
     with no Python per row: a column of few distinct values (ids, labels, sample, step, time) has each
-    written once and repeated; any other column (x, y) is written by one orjson call and given its key
-    in one replace (numbers hold no NUL, so NUL marks where to split them apart); the rows are joined at
-    once. About three times as fast as pandas' encoder, which goes row by row."""
+    written once, merged with the next such column while their pairs stay few (agent and sample: 1,000
+    texts for 12,000 rows); any other column (x, y) is written by one orjson call and given its key in one
+    replace (numbers hold no NUL, so NUL marks where to split them apart); the rows are joined at once.
+    Three to four times as fast as pandas' encoder, which goes row by row."""
     n = len(table)
     if not n:
         return b"[]"
-    pieces: list[bytes] = [b""] * (n * len(columns))
+    few = max(n // 4, 1)
+    parts: list = []  # per run of columns: (codes, texts) of its distinct values, or the n texts themselves
     for i, c in enumerate(columns):
         key = (b"},{" if i == 0 else b",") + orjson.dumps(c) + b":"  # "}," closes the row before
-        values = table[c].to_numpy()
-        if values.dtype.kind == "f":
+        column = table[c]
+        numeric = isinstance(column.dtype, np.dtype) and column.dtype.kind in "fiu"
+        values = column.to_numpy() if numeric else column  # text as it is: pandas factorizes arrow strings fast
+        if numeric and values.dtype.kind == "f":
             values = np.round(values.astype(np.float64), decimals)
-        codes, uniques = pd.factorize(values, use_na_sentinel=False)  # NaN, None: a value (null) as any other
-        if values.dtype.kind not in "fiu" or len(uniques) <= n // 4:
-            uniques = [u if values.dtype.kind in "fiub" or pd.isna(u) else str(u) for u in uniques.tolist()]
-            keyed = np.array([key + orjson.dumps(u) for u in uniques], dtype=object)[codes].tolist()
+        # Positions are all different: a look at the first values spares them the counting.
+        many = numeric and len(np.unique(values[:257])) > 64
+        if not many:
+            codes, uniques = pd.factorize(values, use_na_sentinel=False)  # NaN, None: a value (null) as any other
+            many = numeric and len(uniques) > few
+        if not many:
+            texts = [key + orjson.dumps(u if numeric or pd.isna(u) or isinstance(u, (bool, int, float)) else str(u))
+                     for u in uniques.tolist()]
+            if parts and isinstance(parts[-1], tuple):
+                pair, distinct = pd.factorize(parts[-1][0] * len(texts) + codes)
+                if len(distinct) <= few:  # still few: one text per row for both columns
+                    before = parts[-1][1]
+                    parts[-1] = pair, [before[d // len(texts)] + texts[d % len(texts)] for d in distinct.tolist()]
+                    continue
+            parts.append((codes, texts))
         else:
             text = orjson.dumps(np.ascontiguousarray(values), option=orjson.OPT_SERIALIZE_NUMPY)[1:-1]
-            keyed = (key + text.replace(b",", b"\0" + key)).split(b"\0")
-        pieces[i::len(columns)] = keyed
+            parts.append((key + text.replace(b",", b"\0" + key)).split(b"\0"))
+    pieces: list[bytes] = [b""] * (n * len(parts))
+    for i, part in enumerate(parts):
+        if isinstance(part, tuple):
+            part = np.array(part[1], dtype=object)[part[0]].tolist()
+        pieces[i::len(parts)] = part
     pieces[0] = pieces[0][2:]  # the first row has none before it
     return b"[" + b"".join(pieces) + b"}]"
 
