@@ -82,6 +82,7 @@ class TrainConfig:
     # ELBO). Best-of-K scores reward K draws that cover the futures; the ELBO alone leaves the prior narrow.
     variety_weight: float = 100.0
     variety_k: int = 20  # prior samples used by the variety term
+    variety_score: str = "best_of_k"  # EXPERIMENT (calibration): "best_of_k", "energy" or "detach_prior"
     max_grad_norm: float = 1.0  # gradient clipping (0 = off)
     k_eval: int = 20  # K for the validation minADE that picks the best checkpoint
     seed: int = 0

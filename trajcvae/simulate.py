@@ -56,6 +56,25 @@ def simulate_scene(n_frames: int = 400, spawn_rate: float = 0.35, half_size: flo
     return pd.DataFrame(rows, columns=["scene", "frame", "agent_id", "x", "y"])
 
 
+def branching_scene(n_agents: int = 300, p_left: float = 0.7, seed: int = 0, scene: str = "fork",
+                    turn_deg: float = 60.0) -> pd.DataFrame:
+    """A fork with known odds: agents walk east along y = 0 (1.3 m/s, 0.3 m of lateral spread), and at
+    x = 0 each turns `turn_deg` to the left with probability `p_left`, else as far to the right. Agents start
+    6 steps apart, so a model sees others ahead of it but nobody in its way. A calibrated predictor sends
+    a share `p_left` of its draws left. Returns `scene, frame, agent_id, x, y` rows (45 steps per agent)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for a in range(n_agents):
+        speed, pos, heading = rng.normal(1.3, 0.1) * 0.4, np.array([-12.0, rng.normal(0.0, 0.3)]), 0.0
+        target = np.deg2rad(turn_deg) * (1 if rng.random() < p_left else -1)
+        for step in range(45):
+            if pos[0] > -0.5:  # the turn, over about 0.8 s
+                heading += np.clip(target - heading, -0.35, 0.35)
+            pos = pos + speed * np.array([np.cos(heading), np.sin(heading)]) + rng.normal(0.0, 0.01, 2)
+            rows.append((scene, (6 * a + step) * 10, a, round(pos[0], 3), round(pos[1], 3)))
+    return pd.DataFrame(rows, columns=["scene", "frame", "agent_id", "x", "y"])
+
+
 def simulate(out: str | Path, scenes: int = 1, n_frames: int = 400, spawn_rate: float = 0.35,
              seed: int = 0, prefix: str = "plaza") -> pd.DataFrame:
     """Write `scenes` scenes into one CSV at `out` (atomically) and return the table."""

@@ -1,0 +1,78 @@
+"""Are a fork's odds sampled at their rates? Trains a model on the simulator's fork (`simulate.branching_scene`:
+walkers turn left with probability 0.7, else right) and measures the share of plain draws that go left.
+
+    python benchmarks/branching.py                                   # the recipe (defaults), 15 epochs
+    python benchmarks/branching.py --set train.variety_weight=0      # the pure ELBO
+    python benchmarks/branching.py --model runs/fork/best.pt         # measure a model trained before
+
+It writes train (300 walkers), val (60) and test (200) files under `--out`, trains there (`--epochs`,
+`--set` as for `trajcvae train`; the KL weight annealed over 5 epochs; no K-set sampler), then, on the test windows whose 12-step future passes
+the fork (t0 between 4 and 1.5 m before it): the share of the walkers that went left, the share of 1000
+plain draws per window that end left of the agent's t0 position, the endpoint calibration error of 200
+draws with the decoder's noise (as the benchmark) and of 200 decoder means, and minADE/minFDE@20.
+About 3 minutes on one core.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from trajcvae import TrajCVAE
+from trajcvae.config import load_config
+from trajcvae.metrics import calibration, hpd_levels, min_ade_fde
+from trajcvae.simulate import branching_scene
+from trajcvae.train import train
+from trajcvae.windows import load_windows
+
+
+def fork_rates(model: TrajCVAE, test: Path, draws: int = 1000, seed: int = 0) -> dict:
+    w = load_windows([test], model.config.data, None)
+    x0 = w.obs[:, -1, 0]
+    w = w.subset(np.flatnonzero((x0 > -4.0) & (x0 < -1.5)))
+    went_left = w.fut[:, -1, 1] > w.obs[:, -1, 1]
+    drawn_left = (model.sample(w, k=draws, seed=seed)[:, :, -1, 1] > w.obs[:, None, -1, 1]).mean(1)  # (N,)
+    full = calibration(hpd_levels(model.sample(w, k=200, seed=seed, full=True), w.fut)[:, -1])
+    means = calibration(hpd_levels(model.sample(w, k=200, seed=seed), w.fut)[:, -1])
+    ade, fde = min_ade_fde(model.sample(w, k=20, seed=seed + 1), w.fut)
+    return {"windows": len(w), "true_left": float(went_left.mean()), "drawn_left": float(drawn_left.mean()),
+            "drawn_left_sd": float(drawn_left.std()), "cal_error": full["error"], "cal_signed": full["signed_error"],
+            "cal_error_means": means["error"], "cal_signed_means": means["signed_error"],
+            "min_ade": float(ade.mean()), "min_fde": float(fde.mean())}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", type=Path, default=Path("/tmp/trajcvae-fork"))
+    ap.add_argument("--epochs", type=int, default=15)
+    ap.add_argument("--set", action="append", default=[], dest="overrides", metavar="KEY=VALUE")
+    ap.add_argument("--model", type=Path, default=None, help="measure this model instead of training one")
+    ap.add_argument("--p-left", type=float, default=0.7)
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    data = args.out / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    for part, (n, seed) in {"train": (300, 0), "val": (60, 1), "test": (200, 2)}.items():
+        branching_scene(n, args.p_left, seed, part).to_csv(data / f"{part}.csv", index=False)
+    model = args.model
+    if model is None:
+        cfg = load_config(None, [f"train.epochs={args.epochs}", "kset.epochs=0", "train.kl_anneal_epochs=5",
+                                 *args.overrides])
+        run = args.out / "run"
+        train([data / "train.csv"], [data / "val.csv"], cfg, run, progress=False)
+        model = run / "best.pt"
+    result = {"model": str(model), "overrides": args.overrides, **fork_rates(TrajCVAE.load(model), data / "test.csv")}
+    print(f"{result['windows']} windows: {result['true_left']:.3f} went left, plain draws {result['drawn_left']:.3f} "
+          f"(sd over windows {result['drawn_left_sd']:.3f}); endpoint calibration error {result['cal_error']:.3f} "
+          f"(signed {result['cal_signed']:+.3f}), of the decoder means {result['cal_error_means']:.3f} "
+          f"({result['cal_signed_means']:+.3f}); minADE/minFDE@20 {result['min_ade']:.3f}/{result['min_fde']:.3f}")
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
