@@ -89,3 +89,18 @@ def test_hpd_level_of_the_mode_is_zero_and_of_a_far_point_is_one():
     samples = rng.normal(size=(1, 300, 1, 2))
     levels = hpd_levels(np.repeat(samples, 2, axis=0), np.array([[[0.0, 0.0]], [[9.0, 9.0]]]))
     assert levels[0, 0] < 0.05 and levels[1, 0] == 1.0
+
+
+@pytest.mark.parametrize("p_left", [0.7, 0.2])
+def test_the_simulated_fork_sends_the_asked_share_of_walkers_left_and_hides_it_before_the_fork(p_left):
+    """`simulate.branching_scene` is the measure of sampled odds (benchmarks/branching.py): its walkers must
+    take the left branch at the asked rate, and nothing before the fork may tell which way one goes."""
+    from trajcvae.simulate import branching_scene
+
+    df = branching_scene(n_agents=400, p_left=p_left, seed=3)
+    last = df.groupby("agent_id").last()
+    left = last["y"] > 0
+    assert abs(left.mean() - p_left) < 3 * np.sqrt(p_left * (1 - p_left) / 400)  # within 3 standard errors
+    assert (last["x"] > 2).all() and (last["y"].abs() > 4).all()  # every walker took one branch, far along
+    before = df[df["x"] < -1.0].groupby("agent_id")["y"].mean()
+    assert abs(before[left].mean() - before[~left].mean()) < 0.1  # the approach looks the same either way

@@ -82,7 +82,6 @@ class TrainConfig:
     # ELBO). Best-of-K scores reward K draws that cover the futures; the ELBO alone leaves the prior narrow.
     variety_weight: float = 100.0
     variety_k: int = 20  # prior samples used by the variety term
-    variety_score: str = "best_of_k"  # EXPERIMENT (calibration): "best_of_k", "energy" or "detach_prior"
     max_grad_norm: float = 1.0  # gradient clipping (0 = off)
     k_eval: int = 20  # K for the validation minADE that picks the best checkpoint
     seed: int = 0
@@ -111,7 +110,7 @@ REMOVED = {
     "data.augment_drop_neighbors": 0.0, "data.augment_drop_memory": 0.0, "data.augment_noise_clean": 0.0,
     "model.dropout": 0.0, "model.encoder": "mlp", "model.path_basis": 0, "model.context_sigma": False,
     "model.prior_components": 1, "train.variety_metres": False, "train.variety_endpoint": 0.0,
-    "train.ema": 0.0, "train.free_bits": 0.0,
+    "train.ema": 0.0, "train.free_bits": 0.0, "train.variety_score": "best_of_k",
 }
 
 

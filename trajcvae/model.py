@@ -143,7 +143,7 @@ class CVAE(nn.Module):
 
     # --- train path ----------------------------------------------------------------------------------
     def loss(self, batch: Batch, beta: float = 1.0, variety_weight: float = 0.0,
-             variety_k: int = 20, variety_score: str = "best_of_k") -> dict[str, torch.Tensor]:
+             variety_k: int = 20) -> dict[str, torch.Tensor]:
         """Batch-mean terms: `loss` (what is minimised), `nll`, `kl`, `elbo` (at beta = 1) and, with a
         variety weight, `variety`."""
         assert batch.fut is not None, "the ELBO needs the true future"
@@ -158,16 +158,9 @@ class CVAE(nn.Module):
         if variety_weight > 0:
             # Best-of-K over prior draws (the "variety" loss of Social GAN / AgentFormer), in the agent frame.
             zs = p.rsample((variety_k,)).transpose(0, 1)  # (B, K, Z)
-            if variety_score == "detach_prior":  # EXPERIMENT: only the decoder and encoder learn from it
-                eps = (zs - p.base_dist.loc.unsqueeze(1)) / p.base_dist.scale.unsqueeze(1)
-                zs = p.base_dist.loc.detach().unsqueeze(1) + p.base_dist.scale.detach().unsqueeze(1) * eps.detach()
             mean = self.decode_mean(ctx, zs, batch.cv)  # (B, K, P, 2)
             ade = (mean - batch.fut.unsqueeze(1)).norm(dim=-1).mean(-1)  # (B, K)
-            if variety_score == "energy":  # EXPERIMENT: E d(Y, y) - E d(Y, Y') / 2 with d = ADE, a proper score
-                pair = (mean.unsqueeze(1) - mean.unsqueeze(2)).norm(dim=-1).mean(-1)  # (B, K, K)
-                terms["variety"] = (ade.mean(1) - pair.sum((1, 2)) / (2 * variety_k * (variety_k - 1))).mean()
-            else:
-                terms["variety"] = ade.min(dim=1).values.mean()
+            terms["variety"] = ade.min(dim=1).values.mean()
             loss = loss + variety_weight * terms["variety"]
         terms["loss"] = loss
         return terms

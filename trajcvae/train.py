@@ -203,7 +203,7 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
                 batch = make_batch(tr, idx, cfg.data, device, augment=True, generator=gen)
                 try:
                     with amp:
-                        terms = loss_fn(batch, beta, tc.variety_weight, tc.variety_k, tc.variety_score)
+                        terms = loss_fn(batch, beta, tc.variety_weight, tc.variety_k)
                 except ValueError as e:  # torch.distributions refuses NaN/inf parameters: the run diverged
                     if "found invalid values" not in str(e):
                         raise
@@ -285,8 +285,8 @@ class ELBOModule(torch.nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, batch, beta: float, variety_weight: float, variety_k: int, variety_score: str = "best_of_k"):
-        return self.model.loss(batch, beta, variety_weight, variety_k, variety_score)
+    def forward(self, batch, beta: float, variety_weight: float, variety_k: int):
+        return self.model.loss(batch, beta, variety_weight, variety_k)
 
 
 @torch.no_grad()
