@@ -12,7 +12,8 @@ Starts `python -m trajcvae serve pedestrian -k 20 --threads 1` as a child proces
    closed loop.
 2. **Memory**: `--memory-minutes` of updates (0.4 s apart, sent with no waiting) of 20 agents walking
    circles, so the agent set is stable; the server's resident memory (VmRSS) is read at the start, at
-   every tenth of the run and at the end.
+   every tenth of the run and at the end, with each tenth's median latency: an update's cost grows with
+   the history the scene memory reads, up to its horizon (1000 steps, 400 s), then stays.
 """
 from __future__ import annotations
 
@@ -91,15 +92,19 @@ def latency(client: httpx.Client, agents: int, requests: int, warmup: int = 20) 
 
 def memory(client: httpx.Client, pid: int, minutes: float, agents: int = 20) -> dict:
     updates = int(minutes * 60 / 0.4)
-    samples = [(0.0, rss_mib(pid))]
+    samples, latency_ms, times = [(0.0, rss_mib(pid))], [], []
     start = time.perf_counter()
     for i in range(updates):
+        t = time.perf_counter()
         r = client.post("/v1/scenes/memory/observations", json={"time": 0.4 * i, "detections": circles(agents, i)})
+        times.append(time.perf_counter() - t)
         r.raise_for_status()
         if (i + 1) % max(updates // 10, 1) == 0:
             samples.append((0.4 * (i + 1) / 60, rss_mib(pid)))
+            latency_ms.append((0.4 * (i + 1) / 60, float(np.median(times) * 1000)))  # this tenth's median
+            times = []
     return {"agents": agents, "updates": updates, "replayed_minutes": minutes,
-            "wall_s": time.perf_counter() - start, "rss_mib": samples}
+            "wall_s": time.perf_counter() - start, "rss_mib": samples, "p50_ms": latency_ms}
 
 
 def main() -> None:
@@ -137,7 +142,8 @@ def main() -> None:
                 result["memory"] = memory(client, server.pid, args.memory_minutes)
                 m = result["memory"]
                 print(f"memory: {m['updates']} updates ({m['replayed_minutes']:g} min replayed in {m['wall_s']:.0f} s),"
-                      " RSS MiB " + ", ".join(f"{t:.0f} min: {r:.0f}" for t, r in m["rss_mib"]))
+                      " RSS MiB " + ", ".join(f"{t:.0f} min: {r:.0f}" for t, r in m["rss_mib"])
+                      + "; p50 ms per tenth " + ", ".join(f"{t:.0f} min: {v:.0f}" for t, v in m["p50_ms"]))
             result["load_average_after"] = os.getloadavg()
     finally:
         server.terminate()

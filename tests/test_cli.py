@@ -6,7 +6,7 @@ import pytest
 
 from trajcvae.tracks import read_tracks, summarize
 
-from tests.helpers import cli, one_line_error, write
+from tests.helpers import ETH_UCY, cli, one_line_error, write
 
 
 def test_end_to_end_train_predict_evaluate(tmp_path, sim_files):
@@ -167,6 +167,11 @@ def test_benchmark_refuses_unknown_suite_and_split(tmp_path):
     assert r.exit_code != 0 and "unknown benchmark suite 'kitti'" in r.output
     r = cli("benchmark", "eth-ucy", "--splits", "mars", "--out", tmp_path / "res")
     assert r.exit_code != 0 and "unknown split 'mars'" in r.output
+    # A K-set sampler of another K than the benchmark's is refused before any training, not after it.
+    cfg = write(tmp_path / "k12.toml", "[kset]\nk = 12\n")
+    one_line_error(cli("benchmark", "eth-ucy", "--root", ETH_UCY, "--splits", "hotel", "--config", cfg, "--out",
+                       tmp_path / "res"), "kset.k = 12", "K = 20")
+    assert not (tmp_path / "res" / "hotel").exists()
 
 
 # --- bad data and the data summary, through the CLI ---------------------------------------------------

@@ -147,6 +147,10 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
         for part in ("train", "val", "test"):
             if not (root / split / part).is_dir():
                 raise TrajCVAEError(f"--root: {root / split / part} not found (expected the ETH/UCY splits)")
+    ks = load_config(config).kset  # checked now, not after the first split has trained
+    if draws and ks.epochs > 0 and ks.k != k:
+        raise TrajCVAEError(f"{config or 'config'}: kset.k = {ks.k}, but the benchmark scores K = {k} futures "
+                            f"and the learned K-set sampler makes kset.k; set kset.k = {k} (or kset.epochs = 0)")
     results: dict[str, list[dict]] = {}
     for split in splits:
         for seed in range(seeds):

@@ -81,9 +81,10 @@ class KSetSampler(nn.Module):
         kl = 0.5 * ((2 * log_a).exp() + b ** 2 - 1 - 2 * log_a).sum(-1).mean(-1)  # (B,)
         return u, kl
 
-    def futures(self, model: CVAE, batch, eps: torch.Tensor) -> torch.Tensor:
-        """The K futures (means of p(y|x,z_k)) in the agent frame: -> (B, K, P, 2)."""
-        ctx = model.context(batch)
+    def futures(self, model: CVAE, batch, eps: torch.Tensor, ctx: torch.Tensor | None = None) -> torch.Tensor:
+        """The K futures (means of p(y|x,z_k)) in the agent frame: -> (B, K, P, 2). `ctx`: the batch's
+        context, where the caller has it."""
+        ctx = model.context(batch) if ctx is None else ctx
         p = model.prior(ctx).base_dist
         u, _ = self(ctx, eps)
         return model.decode_mean(ctx, p.loc.unsqueeze(1) + p.scale.unsqueeze(1) * u, batch.cv)

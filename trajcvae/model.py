@@ -167,15 +167,16 @@ class CVAE(nn.Module):
 
     # --- test path -----------------------------------------------------------------------------------
     def sample(self, batch: Batch, k: int, generator: torch.Generator | None = None,
-               full: bool = False) -> torch.Tensor:
+               full: bool = False, ctx: torch.Tensor | None = None) -> torch.Tensor:
         """K futures per window in the agent frame (`batch.to_world` maps them back): -> (B, K, P, 2).
 
         The K standard-normal draws behind z come first from `generator` (on the CPU), shared by every
         window of the batch; a generator seeded the same way for each batch makes a window's futures
         independent of the other windows in its file or batch. Each future is the mean of p(y|x,z);
-        `full=True` draws y ~ p(y|x,z) instead (the whole predictive distribution, for density estimates)."""
+        `full=True` draws y ~ p(y|x,z) instead (the whole predictive distribution, for density estimates).
+        `ctx`: the batch's context where the caller has computed it already."""
         eps = torch.randn(k, self.z_dim, generator=generator).to(batch.obs.device)  # (K, Z)
-        ctx = self.context(batch)  # (B, H)
+        ctx = self.context(batch) if ctx is None else ctx  # (B, H)
         p = self.prior(ctx)
         z = p.base_dist.loc.unsqueeze(1) + p.base_dist.scale.unsqueeze(1) * eps  # (B, K, Z)
         if not full:

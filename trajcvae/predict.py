@@ -106,9 +106,10 @@ class TrajCVAE:
                 y = self.model.most_likely(b)  # (B, 1, P, 2)
             elif kset == "learned":
                 eps = torch.randn(self.model.z_dim, generator=gen).to(self.device)  # one draw for all K
-                y = self.sampler.futures(self.model, b, eps)  # (B, K, P, 2)
+                ctx = self.model.context(b)  # (B, H), for the K-set and the draws behind its weights
+                y = self.sampler.futures(self.model, b, eps, ctx)  # (B, K, P, 2)
                 # In the agent frame, as k-means: distances there do not depend on a window's rotation and scale.
-                weights.append(nearest_shares(y, self.model.sample(b, pool, gen)).cpu())
+                weights.append(nearest_shares(y, self.model.sample(b, pool, gen, ctx=ctx)).cpu())
             elif kset == "kmeans":
                 y, share = kmeans_futures(self.model.sample(b, pool, gen), k)  # (B, K, P, 2)
                 weights.append(share.cpu())
