@@ -345,6 +345,31 @@ def chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+def test_api_docs_render_in_a_real_browser_from_the_package_alone(pedestrian):
+    """/docs (Swagger UI) loads nothing from the internet, and headless Chromium renders every operation."""
+    if chromium() is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI: the docs page test needs chromium (.ci/run installs it)")
+        pytest.skip("no chromium on this machine (apt-get install chromium)")
+    server, app = server_app(pedestrian)
+    with server.running(app) as base:
+        import httpx
+
+        html = httpx.get(f"{base}/docs").text
+        assert "swagger-ui-bundle.js" in html and "http://" not in html and "https://" not in html
+        for name in ("swagger-ui-bundle.js", "swagger-ui.css"):
+            assert httpx.get(f"{base}/docs/{name}").status_code == 200
+        assert httpx.get(f"{base}/docs/app.py").status_code == 404
+        shown = httpx.get(f"{base}/docs/openapi.json").json()
+        assert shown["paths"] == httpx.get(f"{base}/openapi.json").json()["paths"]
+        dom = subprocess.run([chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000",
+                              "--dump-dom", f"{base}/docs"], check=True, capture_output=True, text=True,
+                             timeout=60).stdout
+    assert "Unable to render" not in dom
+    for path in ("/v1/scenes/{scene}/observations", "/v1/scenes/{scene}/futures", "/healthz"):
+        assert path.replace("{", "").replace("}", "") in dom.replace("{", "").replace("}", "").replace("\u200b", "")
+
+
 def test_live_page_draws_tracks_and_futures_in_a_real_browser(pedestrian, tmp_path):
     """Replay a short recorded file into a running server, screenshot the live page with headless
     Chromium, and find the future colour at the futures' end points and the track colour at the agents."""

@@ -32,9 +32,11 @@ try:
     import uvicorn
     from fastapi import FastAPI, HTTPException, Query, Request
     from fastapi.exceptions import RequestValidationError
+    from fastapi.openapi.docs import get_swagger_ui_html
     from fastapi.responses import FileResponse, JSONResponse, Response
     from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
     from starlette.exceptions import HTTPException as AnyHTTPException  # also routing's 404 and 405
+    from swagger_ui_bundle import swagger_ui_path
 except ImportError:  # the base package works without the extra; only the server needs it
     raise TrajCVAEError('trajcvae serve needs the serve extra: pip install -e ".[serve]"') from None
 
@@ -241,7 +243,7 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
 
     scene("-")  # checks the options now, before the server starts
     scenes = Scenes(scene, limits)
-    app = FastAPI(title="trajcvae live", version="1",
+    app = FastAPI(title="trajcvae live", version="1", docs_url=None, redoc_url=None,  # /docs: below, offline
                   description="K futures for every agent in view, updated as detections arrive.")
     app.state.scenes = scenes
     app.add_middleware(BodyLimit, limit=limits.max_body)
@@ -303,6 +305,26 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
     @app.get("/healthz", summary="Alive")
     def healthz() -> dict:
         return {"status": "ok", "scenes": len(scenes.names())}
+
+    # The API docs, served by the package like the live page (a robot or a lab may have no internet): the
+    # Swagger UI of the swagger-ui-bundle package. Its version 4 renders OpenAPI 3.0 documents only, so it
+    # reads the schema labelled 3.0.3 (its few 3.1 forms, null in anyOf, show as they are); /openapi.json
+    # stays 3.1.
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> Response:
+        return get_swagger_ui_html(openapi_url="/docs/openapi.json", title="trajcvae live: API",
+                                   swagger_js_url="/docs/swagger-ui-bundle.js", swagger_css_url="/docs/swagger-ui.css",
+                                   swagger_favicon_url="data:,", swagger_ui_parameters={"validatorUrl": None})
+
+    @app.get("/docs/openapi.json", include_in_schema=False)
+    def docs_schema() -> dict:
+        return {**app.openapi(), "openapi": "3.0.3"}
+
+    @app.get("/docs/{name}", include_in_schema=False)
+    def docs_asset(name: str) -> FileResponse:
+        if name not in ("swagger-ui-bundle.js", "swagger-ui.css"):
+            raise HTTPException(404, f"no docs file '{name}'")
+        return FileResponse(swagger_ui_path / name)
 
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:
