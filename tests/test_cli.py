@@ -59,7 +59,8 @@ def test_end_to_end_train_predict_evaluate(tmp_path, sim_files):
     kset = pd.read_parquet(preds)
     assert kset["sample"].nunique() == 20 and kset.groupby(["agent_id", "step"]).weight.sum().round(6).eq(1).all()
 
-    r = cli("train", data, "--val", sim_files["val"], "--out", out, "--epochs", 3, "--quiet", "--resume")
+    r = cli("train", data, "--val", sim_files["val"], "--out", out, "--epochs", 3, "--quiet", "--resume",
+            "--no-figures")
     assert r.exit_code == 0, r.output
     assert list(pd.read_csv(out / "metrics.csv").epoch) == [1, 2, 3]
 

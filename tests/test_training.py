@@ -34,7 +34,7 @@ def test_best_checkpoint_is_picked_only_once_the_kl_weight_is_full(sim_files, tm
     monkeypatch.setattr(train_module, "validate", worsening)
     cfg = load_config(None, ["model.hidden=32", "model.z_dim=4", "train.kl_anneal_epochs=3", "train.epochs=4",
                              "kset.epochs=0"])
-    train([sim_files["train"]], [sim_files["val"]], cfg, tmp_path / "run", progress=False)
+    train([sim_files["train"]], [sim_files["val"]], cfg, tmp_path / "run", progress=False, figures=False)
     best = torch.load(tmp_path / "run" / "best.pt", weights_only=True)
     assert best["epoch"] == 3 and best["val_min_ade"] == pytest.approx(0.3)
     last = torch.load(tmp_path / "run" / "last.pt", weights_only=True)
@@ -83,7 +83,7 @@ def tiny_run_args(train_csv, val_csv, out, epochs):
             "--epochs", str(epochs), "--quiet", "--device", "cpu", "--set", "model.hidden=16",
             "--set", "model.z_dim=4", "--set", "model.heads=2", "--set", "train.batch_size=32",
             "--set", "train.k_eval=4", "--set", "train.kl_anneal_epochs=2", "--set", "train.num_threads=1",
-            "--set", "kset.epochs=0"]
+            "--set", "kset.epochs=0", "--no-figures"]
 
 
 @pytest.fixture(scope="module")
@@ -188,8 +188,9 @@ def test_gradient_clipping_is_on_by_default_and_set_by_option(tmp_path, tiny_fil
     monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", spy)
     out = tmp_path / "run"
     r = cli("train", tiny_files[0], "--val", tiny_files[1], "--out", out, "--epochs", 1, "--quiet",
-            "--set", "model.hidden=16", "--set", "model.heads=2", "--set", "train.k_eval=2", *option)
+            "--set", "model.hidden=16", "--set", "model.heads=2", "--set", "train.k_eval=2", "--no-figures", *option)
     assert r.exit_code == 0, r.output
+    assert not list(out.glob("*.png"))  # --no-figures
     if expected is None:
         assert seen == []  # 0 = off
     else:
@@ -257,7 +258,7 @@ def test_two_process_ddp_run(tmp_path, sim_files):
 
 
 TINY = ["--set", "model.hidden=16", "--set", "model.z_dim=4", "--set", "model.heads=2", "--set", "train.k_eval=4",
-        "--set", "train.variety_k=4", "--set", "kset.epochs=0"]
+        "--set", "train.variety_k=4", "--set", "kset.epochs=0", "--no-figures"]
 
 
 def test_a_second_train_into_the_same_run_folder_is_refused_while_the_first_lives(tmp_path, tiny_files):

@@ -245,7 +245,7 @@ def test_second_cli_training_run_reads_windows_from_the_cache(tmp_path, sim_file
 
     monkeypatch.setenv("TRAJCVAE_CACHE", str(tmp_path / "cache"))
     args = ["train", str(sim_files["val"]), "--epochs", "1", "--quiet", "--set", "model.hidden=16",
-            "--set", "kset.epochs=0"]
+            "--set", "kset.epochs=0", "--no-figures"]
     first = CliRunner().invoke(app, args + ["--out", str(tmp_path / "a")])
     second = CliRunner().invoke(app, args + ["--out", str(tmp_path / "b")])
     assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output

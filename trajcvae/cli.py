@@ -90,6 +90,8 @@ def train(
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
     cache: Annotated[bool, typer.Option(help="Keep built windows in the cache folder ($TRAJCVAE_CACHE, "
                                              "default ~/.cache/trajcvae) for the next run on the same files.")] = True,
+    figures: Annotated[bool, typer.Option(help="Draw curves.png and val_predictions.png at the end (a few "
+                                               "seconds; skip them in sweeps).")] = True,
 ):
     """Train a CVAE on trajectory files; writes best.pt, last.pt and metrics.csv into --out."""
     from .config import load_config
@@ -105,7 +107,7 @@ def train(
     from .windows import default_cache_dir
 
     r = run(data, val, cfg, out, resume=resume, progress=not quiet, log=info,
-            cache_dir=default_cache_dir() if cache else None)
+            cache_dir=default_cache_dir() if cache else None, figures=figures)
     if os.environ.get("RANK", "0") != "0":  # under torchrun only rank 0 reports
         return
     Console().print(f"best epoch {r.best_epoch} (val minADE@{cfg.train.k_eval} {r.best_val_min_ade:.3f}) "

@@ -4,7 +4,7 @@ and last checkpoints; then, on the frozen best model, train the learned K-set sa
 
 Run folder: `last.pt` (every epoch, with optimiser/scheduler/RNG state for `--resume`), `best.pt`,
 `metrics.csv` (one row per epoch: train and val NLL, KL, ELBO; val minADE/minFDE), `config.toml`, and at the
-end `curves.png` and `val_predictions.png`.
+end `curves.png` and `val_predictions.png` (unless `figures=False`, `train --no-figures`).
 """
 from __future__ import annotations
 
@@ -63,14 +63,16 @@ def holdout(w: Windows, frac: float = 0.1) -> tuple[Windows, Windows]:
 
 def train(train_paths: Iterable[str | Path], val_paths: Iterable[str | Path] | None, cfg: Config,
           out_dir: str | Path, resume: bool = False, progress: bool = True,
-          log: Callable[[str], None] | None = None, cache_dir: str | Path | None = None) -> TrainResult:
+          log: Callable[[str], None] | None = None, cache_dir: str | Path | None = None,
+          figures: bool = True) -> TrainResult:
     """Train a CVAE on trajectory files; see the module docstring for what lands in `out_dir`.
     `log` gets one summary line per data set read (see `tracks.summarize`); `cache_dir` keeps the built
-    windows for the next run on the same files (see `windows.load_windows`; None = no cache)."""
+    windows for the next run on the same files (see `windows.load_windows`; None = no cache); `figures`:
+    draw curves.png and val_predictions.png at the end (about 3 s of matplotlib on a small run)."""
     out = Path(out_dir)
     check_output(out, folder=True)
     with _run_lock(out, os.environ.get("RANK", "0") == "0"):
-        return _locked_train(train_paths, val_paths, cfg, out, resume, progress, log, cache_dir)
+        return _locked_train(train_paths, val_paths, cfg, out, resume, progress, log, cache_dir, figures)
 
 
 @contextmanager
@@ -115,7 +117,7 @@ def _alive(pid: int) -> bool:
 
 
 def _locked_train(train_paths, val_paths, cfg: Config, out: Path, resume: bool, progress: bool, log,
-                  cache_dir) -> TrainResult:
+                  cache_dir, figures: bool = True) -> TrainResult:
     state = None
     if resume:
         state = checkpoint.load(out / "last.pt", require=checkpoint.RESUME_KEYS)
@@ -136,13 +138,13 @@ def _locked_train(train_paths, val_paths, cfg: Config, out: Path, resume: bool, 
     progress = progress and main
     log = log if main else None
     try:
-        return _train(train_paths, val_paths, cfg, out, state, device, dist, progress, log, cache_dir)
+        return _train(train_paths, val_paths, cfg, out, state, device, dist, progress, log, cache_dir, figures)
     finally:
         distributed.cleanup(dist)
 
 
 def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, device: torch.device,
-           dist: distributed.DistInfo, progress: bool, log, cache_dir) -> TrainResult:
+           dist: distributed.DistInfo, progress: bool, log, cache_dir, figures: bool = True) -> TrainResult:
     tc, main = cfg.train, dist.is_main
     torch.manual_seed(tc.seed)  # same initial weights on every rank (DDP also broadcasts rank 0's)
     gen = torch.Generator().manual_seed(tc.seed + dist.rank)  # shuffling and augmentation
@@ -252,9 +254,10 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
         best, best_epoch = distributed.broadcast_best(best, best_epoch, dist, device)
     if main:
         finish_run(out, train_w, val_w, device, log)
-        from .visualize import write_run_figures  # matplotlib is loaded only once a run has finished
+        if figures:
+            from .visualize import write_run_figures  # matplotlib is loaded only once a run has finished
 
-        write_run_figures(out, val_w, k=tc.k_eval)  # curves.png and val_predictions.png
+            write_run_figures(out, val_w, k=tc.k_eval)  # curves.png and val_predictions.png
     distributed.barrier(dist)
     return TrainResult(out, best_epoch, best, tc.epochs - start + 1, time.time() - t_start)
 
