@@ -51,9 +51,13 @@ class TrajCVAE:
             if not path.is_file():
                 raise TrajCVAEError(f"built-in model '{path.stem}' is not installed in this package")
         dev = resolve_device(device)
-        ckpt = checkpoint.load(path, map_location=dev)
+        return cls.from_checkpoint(checkpoint.load(path, map_location=dev), str(path), dev)
+
+    @classmethod
+    def from_checkpoint(cls, ckpt: dict, path: str, device: torch.device) -> "TrajCVAE":
+        """A checkpoint read already (`checkpoint.load`), its nets put on `device`; `path` names it in errors."""
         cfg = Config.from_dict(ckpt["config"], source=str(path))
-        model = CVAE(cfg).to(dev)
+        model = CVAE(cfg).to(device)
         try:
             model.load_state_dict(ckpt["model"])
         except RuntimeError:
@@ -62,10 +66,10 @@ class TrajCVAE:
             raise TrajCVAEError(f"{path}: weights do not match the model in its config{other}") from None
         sampler = None
         if "kset" in ckpt:
-            sampler = KSetSampler(cfg.model.hidden, cfg.model.z_dim, cfg.kset.k).to(dev)
+            sampler = KSetSampler(cfg.model.hidden, cfg.model.z_dim, cfg.kset.k).to(device)
             sampler.load_state_dict(ckpt["kset"])
             sampler.eval()
-        return cls(model, cfg, dict(ckpt.get("stats", {})), dev, sampler, str(path))
+        return cls(model, cfg, dict(ckpt.get("stats", {})), device, sampler, str(path))
 
     # --- windows -> samples -------------------------------------------------------------------
     def sample(self, w: Windows | WindowTensors, k: int = 20, seed: int = 0, most_likely: bool = False,

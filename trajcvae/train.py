@@ -271,7 +271,7 @@ def finish_run(out: Path, train_w: Windows, val_w: Windows, device: torch.device
     cfg = Config.from_dict(ckpt["config"], source=str(path))
     if cfg.kset.epochs == 0 or "kset" in ckpt:
         return
-    predictor = TrajCVAE.load(path, device=torch.device(device).type)
+    predictor = TrajCVAE.from_checkpoint(ckpt, str(path), torch.device(device))
     sampler, info = train_kset(predictor.model, cfg, WindowTensors.from_windows(train_w),
                                WindowTensors.from_windows(val_w), val_w.fut, log)
     if log is not None:
