@@ -233,6 +233,9 @@ def test_serve_bad_options_are_one_line_errors():
     one_line_error(cli("serve", "pedestrian", "-k", 500), "-k 500: more than --max-k 100")
     one_line_error(cli("serve", "pedestrian", "--replay", "nowhere.csv"), "nowhere.csv: no such file")
     one_line_error(cli("serve", "pedestrian", "--speed", 0), "--speed must be a positive number")
+    server = pytest.importorskip("trajcvae.server")
+    with pytest.raises(TrajCVAEError, match="--max-k must be >= 1"):  # the Python API checks its limits too
+        server.Limits(max_k=0)
 
 
 def test_every_bad_request_is_a_one_line_4xx_that_leaves_other_scenes_alone(pedestrian):

@@ -396,10 +396,6 @@ def serve(
     """Serve live predictions over HTTP: POST detections, get every agent's K futures; a live page at /."""
     from .server import Limits, serve as run
 
-    for name, value in (("--max-agents", max_agents), ("--max-body", max_body), ("--max-scenes", max_scenes),
-                        ("--max-k", max_k)):
-        if value < 1:
-            raise TrajCVAEError(f"{name} must be >= 1 (got {value})")
     run(model, host, port, k=k, kset=kset, draws=draws, seed=seed, fps=fps, scale=scale, homography=homography,
         forget_after=forget_after, limits=Limits(max_agents, max_body, max_scenes, max_k), replay_file=replay,
         speed=speed, threads=threads, log=info)

@@ -53,6 +53,11 @@ class Limits:
     max_scenes: int = 100  # scenes held at once
     max_k: int = 100  # futures per agent, with ?k=
 
+    def __post_init__(self):
+        for name, value in vars(self).items():
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise TrajCVAEError(f"--{name.replace('_', '-')} must be >= 1 (got {value})")
+
 
 class Detection(BaseModel):
     model_config = ConfigDict(extra="ignore")
