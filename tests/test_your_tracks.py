@@ -103,6 +103,53 @@ def test_a_short_gap_is_bridged_and_a_long_one_splits_the_track():
     np.testing.assert_allclose(r.x, r.frame * 0.4)  # linear between the observations
 
 
+def test_latest_windows_read_only_the_past_near_the_agents_and_come_out_the_same(model, plaza, monkeypatch):
+    """Before an agent's recent steps, a latest window reads only the scene memory's paths from near its t0
+    position: the rows far from every agent in view are left out before resampling (`windows._readable`),
+    and the windows are exactly those of the whole scene, with irregular times and missed detections."""
+    import trajcvae.windows as windows
+
+    def jittered(drop: float) -> pd.DataFrame:
+        fast = upsample(plaza, 10.0)
+        rng = np.random.default_rng(0)
+        later = (fast.groupby(["scene", "agent_id"]).cumcount() > 0).to_numpy()
+        fast = fast.assign(time=fast["time"] + rng.uniform(-0.02, 0.02, len(fast)) * later)
+        return fast[(rng.random(len(fast)) >= drop) | ~later]
+
+    readable, left_out = windows._readable, []
+
+    def counted(g, *args):
+        rows, cut = readable(g, *args)
+        left_out.append(len(g) - len(rows))
+        return rows, cut
+
+    for drop in (0.0, 0.3):
+        tracks = read_tracks(jittered(drop))
+        t = tracks["frame"].to_numpy()
+        for end in np.quantile(t, [0.6, 1.0]):
+            monkeypatch.setattr(windows, "_readable", counted)
+            got = build_windows(tracks[t <= end], model.config.data, "latest")
+            monkeypatch.setattr(windows, "_readable", lambda g, *args: (g, None))
+            whole = build_windows(tracks[t <= end], model.config.data, "latest")
+            for name in ("obs", "nbr", "mem", "mem_lag", "t0", "agent_id"):
+                assert np.array_equal(getattr(got, name), getattr(whole, name), equal_nan=name != "agent_id"), name
+    assert sum(left_out) > 0
+
+
+def test_resampling_around_left_out_rows_makes_only_the_whole_tracks_grid_points():
+    """Rows left out after a kept row (`cut`): no interpolation across them, and no extrapolation into
+    them as at a track's end; every grid point made is the whole track's."""
+    t = np.array([0.0, 0.3, 0.7, 1.1, 1.3, 1.75, 2.2, 2.6])
+    g = pd.DataFrame({"scene": pd.Categorical(["s"] * 8), "frame": t, "agent_id": 1, "x": t ** 2, "y": -t,
+                      "_file": "f", "_line": np.arange(8)})
+    whole = resample_scene(g, anchor=0.0, step=0.4, max_gap=0.8, lead=0.2).set_index("frame")
+    keep = np.array([1, 1, 1, 1, 0, 0, 1, 1], bool)  # 1.1 s is kept, 1.3 and 1.75 are not
+    cut = np.array([0, 0, 0, 1, 0, 0, 0, 0], bool)[keep]
+    part = resample_scene(g[keep], anchor=0.0, step=0.4, max_gap=0.8, lead=0.2, cut=cut).set_index("frame")
+    assert list(part.index) == [0, 1, 2, 6, 7]  # not 3 (1.2 s: past the kept 1.1 s), 4 or 5 (in the cut)
+    pd.testing.assert_frame_equal(part[["x", "y"]], whole.loc[part.index, ["x", "y"]])
+
+
 def test_the_summary_line_reports_each_scenes_rate(plaza):
     assert summarize(read_tracks(upsample(plaza, 10.0))).line().endswith("test0: 10 Hz")
     assert summarize(read_tracks(plaza, fps=25)).line().endswith("test0: 2.5 Hz")

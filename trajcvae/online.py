@@ -4,9 +4,10 @@ predicts K futures for each agent still in view.
 It takes the file path's steps, not a copy of them: each update's detections are checked as a file's rows
 are and converted to metres by `tracks.to_metres` (the options checked by `tracks.read_tracks`: the same
 `fps`, `scale` and `homography` handling as files), appended to a bounded history, and `TrajCVAE.predict`
-draws the futures from it as a track table, with `since` = the oldest time an agent may have been last
-seen and still count as in view. So the futures at time t are those `predict` gives on the detections up
-to t (written as a file), for the agents seen since t - forget_after.
+draws the futures of the agents seen now from it as a track table, with `since` = now. An agent in view
+but not seen now keeps the futures it got when last seen, which read nothing later. So the futures at
+time t are those `predict` gives on the detections up to t (written as a file), for the agents seen since
+t - forget_after.
 
 The history keeps what the windows read and no more (`windows.history_reach`): each agent's last obs_len
 steps, or with the scene memory the paths others walked up to `memory_horizon` steps back, plus the gap
@@ -75,6 +76,7 @@ class OnlinePredictor:
         self._next_code = 0
         self._dtypes = pd.CategoricalDtype([self.scene]), pd.CategoricalDtype(["detections"])  # of `_table`
         self.time: float | None = None
+        self._k: int | None = None  # the K of `futures`
         self.futures = self._no_futures()
 
     # --- the update -----------------------------------------------------------------------------------
@@ -89,6 +91,7 @@ class OnlinePredictor:
         time = self._check_time(time)
         new = self._detections(time, detections)  # checked before anything changes
         cols = dict(self._cols)  # a new dict: a `state()` taken before keeps its own
+        ids = ()
         if new is not None:
             ids, n = new.pop("agent_id"), len(new["x"])
             for a in ids:
@@ -110,8 +113,29 @@ class OnlinePredictor:
             self._codes = {a: c for a, c in self._codes.items() if c in held}
             self._ids = {c: a for a, c in self._codes.items()}
         self.time = time
-        self.futures = self._predict(self._table(), since=time - self.forget_after, k=k or self.k)
+        self.futures = self._futures(time, k or self.k, seen=ids if new is not None else ())
         return self.futures
+
+    def _futures(self, time: float, k: int, seen) -> pd.DataFrame:
+        """The futures of the agents in view at `time`, of which those in `seen` were detected now. An agent
+        not seen now keeps the futures it got when last seen: they read nothing after that time, and a
+        window's futures do not depend on the other windows sampled with it. So only the agents seen now
+        are predicted, unless K or the columns changed (then every agent in view is)."""
+        since = time - self.forget_after
+        last = self.futures
+        if self._k != k or not len(last):
+            self._k = k
+            return self._predict(self._table(), since=since, k=k)
+        fresh = self._predict(self._table(), since=time, k=k) if len(seen) else last.iloc[:0]
+        if list(fresh.columns) != list(last.columns):
+            return self._predict(self._table(), since=since, k=k)
+        seen = set(seen)
+        kept = last[(last["t0"] >= since).to_numpy() & ~_per_agent(last, lambda a: a in seen)]
+        if not len(kept):
+            return fresh
+        both = pd.concat([kept, fresh], ignore_index=True)
+        order = np.argsort(_per_agent(both, self._codes.__getitem__), kind="stable")  # predict's agent order
+        return both.iloc[order].reset_index(drop=True)
 
     def _table(self) -> pd.DataFrame:
         """The history as a track table (`tracks.read_tracks`' columns and attributes)."""
@@ -235,6 +259,14 @@ class OnlinePredictor:
     def rows(self) -> int:
         """Observations held (bounded by the history the model reads, see the module's docstring)."""
         return len(self._cols["frame"])
+
+
+def _per_agent(futures: pd.DataFrame, value) -> np.ndarray:
+    """value(agent id) for every row of a futures table, whose rows come in runs of one agent: each run's
+    id is looked up once."""
+    ids = futures["agent_id"].to_numpy(dtype=object)
+    start = np.flatnonzero(np.append(True, ids[1:] != ids[:-1])) if len(ids) else np.zeros(0, np.int64)
+    return np.repeat(np.array([value(a) for a in ids[start].tolist()]), np.diff(np.append(start, len(ids))))
 
 
 def _plain(items: list) -> dict[str, np.ndarray] | None:

@@ -18,13 +18,17 @@ import pandas as pd
 EPS = 1e-6  # in grid steps: a time this close to a grid point is on it
 
 
-def resample_scene(g: pd.DataFrame, anchor: float, step: float, max_gap: float, lead: float = 0.0) -> pd.DataFrame:
+def resample_scene(g: pd.DataFrame, anchor: float, step: float, max_gap: float, lead: float = 0.0,
+                   cut: np.ndarray | None = None) -> pd.DataFrame:
     """One scene's rows (sorted by agent and time) -> rows at grid points anchor + j * step, with `frame` = j.
 
     `step`, `max_gap` and `lead` are in the units of `g["frame"]`. `lead`: a grid point up to this long
     after a track's last observation is still made, extrapolated along its last velocity (agents seen just
-    before t0 by a tracker whose timestamps are not in step with the agent's). Each row keeps the
-    `_file`/`_line` of the observation at or before it, for error messages."""
+    before t0 by a tracker whose timestamps are not in step with the agent's). `cut` (bool per row): the
+    rows after which rows of the same agent were left out of `g` (`windows._readable`); nothing is
+    interpolated across such a cut nor extrapolated into it, so the grid points made are those the whole
+    track gives between the rows kept. Each row keeps the `_file`/`_line` of the observation at or before it, for error
+    messages."""
     t = g["frame"].to_numpy(dtype=np.float64)
     agent = g["agent_id"].to_numpy()
     x, y = g["x"].to_numpy(dtype=np.float64), g["y"].to_numpy(dtype=np.float64)
@@ -32,21 +36,26 @@ def resample_scene(g: pd.DataFrame, anchor: float, step: float, max_gap: float, 
     # Segments: runs of one agent whose consecutive observations are at most max_gap apart.
     new = np.ones(n, bool)
     new[1:] = (agent[1:] != agent[:-1]) | (np.diff(t) > max_gap * (1 + 1e-9))
+    if cut is not None:
+        new[1:] |= cut[:-1]
     starts = np.flatnonzero(new)
     ends = np.append(starts[1:], n)  # exclusive
+    lead = np.full(len(starts), float(lead))
+    if cut is not None:
+        lead[cut[ends - 1]] = 0.0  # a segment that stops at a cut is not a track's end
     lo = np.ceil((t[starts] - anchor) / step - EPS).astype(np.int64)  # first grid index in each segment
     hi = np.floor((t[ends - 1] + lead - anchor) / step + EPS).astype(np.int64)  # last one
     count = np.maximum(hi - lo + 1, 0)
     seg = np.repeat(np.arange(len(starts)), count)  # (G,) segment of each grid point
     j = lo[seg] + (np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count))  # (G,) grid index
     tg = anchor + j * step  # (G,) grid times
-    # The observation at or before each grid point, within its segment, and the one after it.
-    k = np.empty(len(j), np.int64)
-    first = np.cumsum(count) - count  # (S,) where each segment's grid points begin
-    for s in np.flatnonzero(count):  # one searchsorted per segment: agents x gaps, not rows
-        sel = slice(first[s], first[s] + count[s])
-        k[sel] = starts[s] + np.searchsorted(t[starts[s]:ends[s]], tg[sel] + EPS * step, side="right") - 1
-    k = np.clip(k, starts[seg], ends[seg] - 1)
+    # The observation at or before each grid point, within its segment, and the one after it: row i is at
+    # or before the grid points from its first index J_i on, up to the next row's, or to the segment's last.
+    J = np.ceil((t - anchor) / step - EPS).astype(np.int64)  # (n,) first grid index at or after each row
+    last = hi[np.repeat(np.arange(len(starts)), ends - starts)] + 1  # (n,) past its segment's grid points
+    upper = np.minimum(np.append(J[1:], 0), last)
+    upper[ends - 1] = last[ends - 1]
+    k = np.repeat(np.arange(n), np.maximum(upper - J, 0))  # (G,) in the order of `j`
     k1 = np.minimum(k + 1, ends[seg] - 1)
     past_end = (k1 == k) & (k > starts[seg]) & (tg > t[k] + EPS * step)  # in the lead: extrapolate
     k = np.where(past_end, k - 1, k)

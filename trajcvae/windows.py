@@ -134,9 +134,11 @@ def _resampled_windows(g: pd.DataFrame, step: float, max_gap: float, cfg: DataCo
     for anchor in anchors if since is None else anchors[anchors >= since]:
         mine = agent[last][t[last] == anchor]  # the agents last seen at this time
         cut = g[(t <= anchor + EPS * step) & (t >= anchor - reach)]  # the scene as it was at `anchor`
+        rows, cuts = _readable(cut, anchor, mine, step, max_gap, cfg)
         # Others last seen less than half a step before t0 are still placed at t0 (along their velocity).
-        r = resample_scene(cut, anchor, step, max_gap, lead=step / 2)
-        w = next(_scene_windows(r, 1.0, cfg, "latest", None))  # chunk None: the scene's one piece
+        r = resample_scene(rows, anchor, step, max_gap, lead=step / 2, cut=cuts)
+        # Windows at grid index 0 only (chunk None: the scene's one piece); the others were seen earlier.
+        w = next(_scene_windows(r, 1.0, cfg, "latest", None, since=-0.5))
         keep = np.flatnonzero((np.abs(w.t0) < EPS) & np.isin(w.agent_id, mine))
         part = _in_input_time(w.subset(keep), anchor, step)
         width = int((~np.isnan(part.nbr[:, :, -1, 0])).sum(1).max()) if len(part) else 1
@@ -149,6 +151,68 @@ def _resampled_windows(g: pd.DataFrame, step: float, max_gap: float, cfg: DataCo
     w = w.subset(np.argsort([order[a] for a in w.agent_id], kind="stable"))
     w.skipped = skipped
     yield w
+
+
+def _readable(g: pd.DataFrame, anchor: float, mine: np.ndarray, step: float, max_gap: float,
+              cfg: DataConfig) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """The rows of a scene cut at `anchor` that the latest windows of the agents `mine` (last seen at
+    `anchor`) can read, and the rows after which rows were left out (`resample_scene`'s `cut`; None when
+    none were).
+
+    All rows of the last obs_len steps are read (histories, neighbours). Before that, only the scene
+    memory reads, and only paths that start within `memory_radius` of an ego's t0 position: a grid point
+    lies on the segment between two observations (or, at a track's end, at most `lead` past it along its
+    last velocity), so an observation farther from every ego than the radius plus its segments' lengths
+    cannot start one. Around each observation that can, the steps a path reads (one before, pred_len
+    after) are kept with a gap's margin. The windows are those the whole cut gives; a live scene remembers
+    `memory_horizon` steps (400 s by default), and resampling all of them for every update was most of its
+    time."""
+    T, P = cfg.obs_len, cfg.pred_len
+    t = g["frame"].to_numpy(dtype=np.float64)
+    old = t < anchor - (T + 1) * step - max_gap
+    if cfg.memory == 0 or not old.any():
+        return g, None
+    agent = g["agent_id"].to_numpy()
+    x, y = g["x"].to_numpy(dtype=np.float64), g["y"].to_numpy(dtype=np.float64)
+    now = np.flatnonzero(t >= anchor - EPS * step)  # the rows at t0 (rows are sorted by agent and time)
+    now = now[np.isin(agent[now], mine)]
+    # How far from an observation the grid points that read it can lie (its slack): the segments to its
+    # neighbours, and at a segment's end, the half step of lead along its last velocity.
+    dt = np.diff(t)
+    joined = (agent[1:] == agent[:-1]) & (dt <= max_gap * (1 + 1e-9))  # row i + 1 continues row i's segment
+    seg = np.where(joined, np.hypot(np.diff(x), np.diff(y)), 0.0)  # (n - 1,) segment i -> i + 1
+    ends = joined & ~np.append(joined[1:], False)  # row i + 1 ends a segment
+    lead = np.where(ends, seg * (step / 2) / np.where(dt > 0, dt, np.inf), 0.0)
+    slack = np.maximum(np.append(seg, 0.0), np.append(0.0, np.maximum(seg, lead)))  # (n,)
+    # Near: in a cell next to the cell of an ego of another agent (an agent's own past is not in its
+    # memory), cells as wide as the radius plus a slack `most`; a row of a larger slack is near untested.
+    most = max(cfg.memory_radius, 3 * float(slack.mean()))
+    size = (cfg.memory_radius + most) * (1 + 1e-6)
+    around = np.stack(np.meshgrid([-1, 0, 1], [-1, 0, 1]), -1).reshape(1, 9, 2)
+    ego_cell = np.floor(np.stack([x[now], y[now]], 1) / size).astype(np.int64)[:, None] + around  # (E, 9, 2)
+    ego_key = (ego_cell[..., 0] * 2_000_003 + ego_cell[..., 1]).ravel()  # a clash of keys only keeps more
+    cells, first, egos = np.unique(ego_key, return_index=True, return_counts=True)  # (C,) sorted
+    owner = np.repeat(agent[now], 9)[first]  # the ego of a cell next to one ego only
+    cell = np.floor(x / size).astype(np.int64) * 2_000_003 + np.floor(y / size).astype(np.int64)
+    at = np.minimum(np.searchsorted(cells, cell), len(cells) - 1)
+    near = cells[at] == cell
+    hit = np.flatnonzero(near)
+    near[hit] = (egos[at[hit]] > 1) | (owner[at[hit]] != agent[hit])
+    near |= slack > most
+    if near[old].mean() > 0.5:  # most of the past is near the agents in view: leaving out little saves little
+        return g, None
+    # Keep every row within `margin` of a near row of the same agent, on one increasing key per (agent, time)
+    # whose agents lie more than a margin apart: the nearest near row before and after each row.
+    margin = (P + 2) * step + 2 * max_gap
+    run = np.cumsum(np.append(True, agent[1:] != agent[:-1]))  # (n,) agent index, rows sorted by agent
+    key = run * (t.max() - t.min() + 4 * margin + 1) + (t - t.min())  # (n,) increasing
+    before = np.maximum.accumulate(np.where(near, key, -np.inf))
+    after = np.minimum.accumulate(np.where(near, key, np.inf)[::-1])[::-1]
+    keep = ~old | (key - before <= margin) | (after - key <= margin)
+    if keep.all():
+        return g, None
+    cut = np.append(~keep[1:] & (agent[1:] == agent[:-1]), False)  # the next row of the agent is left out
+    return g[keep], cut[keep]
 
 
 def _in_input_time(w: Windows, anchor: float, step: float) -> Windows:
