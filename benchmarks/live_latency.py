@@ -10,7 +10,10 @@ Starts `python -m trajcvae serve pedestrian -k 20 --threads 1` as a child proces
    per update, 0.4 s apart. Latency is the client's wall time per request (sending, inference, the answer's
    bytes received; its JSON is not parsed), throughput the requests (and agent updates) per second of that
    closed loop.
-2. **Memory**: `--memory-minutes` of updates (0.4 s apart, sent with no waiting) of 20 agents walking
+2. **Replay**: a recorded file (`--replay`, by default univ's students001 test file, up to 60-odd
+   people at once) posted frame by frame to one scene, 0.4 s apart in the data: arrivals, departures and
+   missed detections, as from a tracker; latency per update as above.
+3. **Memory**: `--memory-minutes` of updates (0.4 s apart, sent with no waiting) of 20 agents walking
    circles, so the agent set is stable; the server's resident memory (VmRSS) is read at the start, at
    every tenth of the run and at the end, with each tenth's median latency: an update's cost grows with
    the history the scene memory reads, up to its horizon (1000 steps, 400 s), then stays.
@@ -90,6 +93,28 @@ def latency(client: httpx.Client, agents: int, requests: int, warmup: int = 20) 
             "agent_updates_per_s": requests * agents / wall, "answer_kib": len(r.content) / 1024}
 
 
+def replay(client: httpx.Client, path: Path) -> dict:
+    """Every frame of a recorded ETH/UCY file (frame agent_id x y, 25 frame ids per second) posted in turn,
+    with the detections of that frame, as a tracker would: agents arrive, leave and are missed."""
+    rows = np.loadtxt(path)
+    frames = np.unique(rows[:, 0])
+    times, agents = [], []
+    for f in frames:
+        now = rows[rows[:, 0] == f]
+        body = json.dumps({"time": float(f) / 25.0, "detections": [
+            {"agent_id": str(int(a)), "x": float(x), "y": float(y)} for _, a, x, y in now]})
+        t = time.perf_counter()
+        r = client.post("/v1/scenes/replay/observations", content=body, headers={"content-type": "application/json"})
+        times.append(time.perf_counter() - t)
+        r.raise_for_status()
+        agents.append(len(now))
+    client.delete("/v1/scenes/replay")
+    ms = np.array(times) * 1000
+    return {"file": path.name, "updates": len(frames), "agents_mean": float(np.mean(agents)),
+            "agents_max": int(np.max(agents)), "p50_ms": float(np.percentile(ms, 50)),
+            "p99_ms": float(np.percentile(ms, 99)), "max_ms": float(ms.max())}
+
+
 def memory(client: httpx.Client, pid: int, minutes: float, agents: int = 20) -> dict:
     updates = int(minutes * 60 / 0.4)
     samples, latency_ms, times = [(0.0, rss_mib(pid))], [], []
@@ -113,6 +138,8 @@ def main() -> None:
     ap.add_argument("--agents", default="10,50,200")
     ap.add_argument("--k", type=int, default=20)
     ap.add_argument("--memory-minutes", type=float, default=60.0, help="replayed minutes (0: skip)")
+    ap.add_argument("--replay", default=str(ROOT.parent / "shared/datasets/eth_ucy/univ/test/students001.txt"),
+                    help="a recorded ETH/UCY file replayed frame by frame ('': skip)")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
     port = free_port()
@@ -138,6 +165,10 @@ def main() -> None:
                       f"answer {row['answer_kib']:.0f} KiB; in the server (p50): predict "
                       f"{row['server_predict_p50_ms']:.1f} ms, "
                       f"answer JSON {row['server_json_p50_ms']:.1f} ms", flush=True)
+            if args.replay:
+                result["replay"] = r = replay(client, Path(args.replay))
+                print(f"replay of {r['file']}: {r['updates']} updates of {r['agents_mean']:.1f} agents on average "
+                      f"(at most {r['agents_max']}): p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms", flush=True)
             if args.memory_minutes > 0:
                 result["memory"] = memory(client, server.pid, args.memory_minutes)
                 m = result["memory"]
