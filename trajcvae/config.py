@@ -68,6 +68,7 @@ class ModelConfig:
     z_dim: int = 32  # latent size
     heads: int = 4  # attention heads over neighbours (and over remembered paths)
     min_sigma: float = 0.01  # floor on the decoder's std (normalised units) so the NLL stays finite
+    sigma_net: bool = False  # EXPERIMENT (calibration): the decoder's std also depends on the context h
 
 
 @dataclass
