@@ -91,7 +91,7 @@ class OnlinePredictor:
         time = self._check_time(time)
         new = self._detections(time, detections)  # checked before anything changes
         cols = dict(self._cols)  # a new dict: a `state()` taken before keeps its own
-        ids = ()
+        ids = ()  # the agents seen now
         if new is not None:
             ids, n = new.pop("agent_id"), len(new["x"])
             for a in ids:
@@ -113,7 +113,7 @@ class OnlinePredictor:
             self._codes = {a: c for a, c in self._codes.items() if c in held}
             self._ids = {c: a for a, c in self._codes.items()}
         self.time = time
-        self.futures = self._futures(time, k or self.k, seen=ids if new is not None else ())
+        self.futures = self._futures(time, k or self.k, seen=ids)
         return self.futures
 
     def _futures(self, time: float, k: int, seen) -> pd.DataFrame:
@@ -130,11 +130,11 @@ class OnlinePredictor:
         if list(fresh.columns) != list(last.columns):
             return self._predict(self._table(), since=since, k=k)
         seen = set(seen)
-        kept = last[(last["t0"] >= since).to_numpy() & ~_per_agent(last, lambda a: a in seen)]
+        kept = last[(last["t0"] >= since).to_numpy() & ~_by_run(last["agent_id"], seen.__contains__, bool)]
         if not len(kept):
             return fresh
         both = pd.concat([kept, fresh], ignore_index=True)
-        order = np.argsort(_per_agent(both, self._codes.__getitem__), kind="stable")  # predict's agent order
+        order = np.argsort(_by_run(both["agent_id"], self._codes.__getitem__, np.int64), kind="stable")  # as predict
         return both.iloc[order].reset_index(drop=True)
 
     def _table(self) -> pd.DataFrame:
@@ -151,12 +151,7 @@ class OnlinePredictor:
     def _names(self, codes: np.ndarray, ids: dict[int, str] | None = None) -> np.ndarray:
         """Agent codes -> the caller's agent ids (text), by `ids` (default: the current codes). Codes come
         in runs (an agent's rows), so each run is looked up once."""
-        ids = self._ids if ids is None else ids
-        if not len(codes):
-            return np.array([], dtype=object)
-        start = np.flatnonzero(np.append(True, codes[1:] != codes[:-1]))  # (R,) where each run begins
-        names = np.array([ids[c] for c in codes[start].tolist()], dtype=object)
-        return np.repeat(names, np.diff(np.append(start, len(codes))))
+        return _by_run(codes, (self._ids if ids is None else ids).__getitem__, object)
 
     def _predict(self, rows: pd.DataFrame, since: float, k: int) -> pd.DataFrame:
         try:
@@ -261,12 +256,14 @@ class OnlinePredictor:
         return len(self._cols["frame"])
 
 
-def _per_agent(futures: pd.DataFrame, value) -> np.ndarray:
-    """value(agent id) for every row of a futures table, whose rows come in runs of one agent: each run's
-    id is looked up once."""
-    ids = futures["agent_id"].to_numpy(dtype=object)
-    start = np.flatnonzero(np.append(True, ids[1:] != ids[:-1])) if len(ids) else np.zeros(0, np.int64)
-    return np.repeat(np.array([value(a) for a in ids[start].tolist()]), np.diff(np.append(start, len(ids))))
+def _by_run(values, f, dtype) -> np.ndarray:
+    """f(value) for every element of `values` (agent codes or ids), which come in runs (an agent's rows):
+    each run is looked up once.  -> (n,) of `dtype`"""
+    values = values.to_numpy(dtype=object) if isinstance(values, pd.Series) else np.asarray(values)
+    if not len(values):
+        return np.zeros(0, dtype)
+    start = np.flatnonzero(np.append(True, values[1:] != values[:-1]))  # (R,) where each run begins
+    return np.repeat(np.array([f(v) for v in values[start].tolist()], dtype), np.diff(np.append(start, len(values))))
 
 
 def _plain(items: list) -> dict[str, np.ndarray] | None:

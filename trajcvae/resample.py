@@ -27,8 +27,8 @@ def resample_scene(g: pd.DataFrame, anchor: float, step: float, max_gap: float, 
     before t0 by a tracker whose timestamps are not in step with the agent's). `cut` (bool per row): the
     rows after which rows of the same agent were left out of `g` (`windows._readable`); nothing is
     interpolated across such a cut nor extrapolated into it, so the grid points made are those the whole
-    track gives between the rows kept. Each row keeps the `_file`/`_line` of the observation at or before it, for error
-    messages."""
+    track gives between the rows kept. Each row keeps the `_file`/`_line` of the observation at or before
+    it, for error messages."""
     t = g["frame"].to_numpy(dtype=np.float64)
     agent = g["agent_id"].to_numpy()
     x, y = g["x"].to_numpy(dtype=np.float64), g["y"].to_numpy(dtype=np.float64)
