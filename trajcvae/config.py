@@ -68,7 +68,6 @@ class ModelConfig:
     z_dim: int = 32  # latent size
     heads: int = 4  # attention heads over neighbours (and over remembered paths)
     min_sigma: float = 0.01  # floor on the decoder's std (normalised units) so the NLL stays finite
-    sigma_net: bool = False  # EXPERIMENT (calibration): the decoder's std also depends on the context h
 
 
 @dataclass
@@ -110,7 +109,8 @@ REMOVED = {
     "data.nbr_encounter": False, "data.cv_steps": 1, "data.augment_reverse": False,
     "data.augment_drop_neighbors": 0.0, "data.augment_drop_memory": 0.0, "data.augment_noise_clean": 0.0,
     "model.dropout": 0.0, "model.encoder": "mlp", "model.path_basis": 0, "model.context_sigma": False,
-    "model.prior_components": 1, "train.variety_metres": False, "train.variety_endpoint": 0.0,
+    "model.prior_components": 1, "model.sigma_net": False, "train.variety_metres": False,
+    "train.variety_endpoint": 0.0,
     "train.ema": 0.0, "train.free_bits": 0.0, "train.variety_score": "best_of_k",
 }
 

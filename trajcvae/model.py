@@ -120,10 +120,6 @@ class CVAE(nn.Module):
         self.recognition_net = mlp(m.hidden + 2 * d.pred_len, m.hidden, 2 * m.z_dim)  # q(z|x,y)
         self.decoder = Decoder(m.hidden, m.z_dim, 2 * m.hidden, d.pred_len)  # p(y|x,z)
         self.log_sigma = nn.Parameter(torch.full((d.pred_len, 2), -1.0))  # std of p(y|x,z), before softplus
-        self.sigma_net = nn.Linear(m.hidden, 2 * d.pred_len) if m.sigma_net else None
-        if self.sigma_net is not None:
-            nn.init.zeros_(self.sigma_net.weight)
-            nn.init.zeros_(self.sigma_net.bias)
 
     # --- the distributions ---------------------------------------------------------------------------
     def context(self, batch: Batch) -> torch.Tensor:
@@ -142,11 +138,7 @@ class CVAE(nn.Module):
 
     def decode(self, ctx: torch.Tensor, z: torch.Tensor, cv: torch.Tensor) -> Independent:
         mean = self.decode_mean(ctx, z, cv)  # (B, ..., P, 2)
-        log_sigma = self.log_sigma
-        if self.sigma_net is not None:
-            ls = self.log_sigma + self.sigma_net(ctx).unflatten(-1, (self.pred_len, 2))  # (B, P, 2)
-            log_sigma = ls.reshape(ls.shape[:1] + (1,) * (mean.dim() - 3) + ls.shape[1:])
-        sigma = self.min_sigma + F.softplus(log_sigma.expand_as(mean))
+        sigma = self.min_sigma + F.softplus(self.log_sigma.expand_as(mean))
         return Independent(Normal(mean, sigma), 2)  # p(y|x,z), event (P, 2)
 
     # --- train path ----------------------------------------------------------------------------------
