@@ -151,7 +151,11 @@ def test_benchmark_two_seeds_writes_both_and_resumes(tmp_path, sim_files):
     assert 0 < h["windows_2"] <= h["windows"]
     # Plain sampling's calibration: its table and the reliability diagram.
     assert f"| hotel | {h['cal_error']:.3f} ({h['cal_error_all']:.3f}) |" in md
-    assert (tmp_path / "res" / "reliability.png").read_bytes()[:4] == b"\x89PNG"
+    # ... and that of the draws fitted to the scene's past, with their best-of-K.
+    assert f"| {h['cs_cal_error']:.3f} ({h['cs_cal_error_all']:.3f}) | {h['cs_cal_signed']:+.3f} |" in md
+    assert f"{h['min_ade']:.3f}/{h['min_fde']:.3f} -> {h['cs_min_ade']:.3f}/{h['cs_min_fde']:.3f} |" in md
+    for picture in ("reliability.png", "reliability_scene.png"):
+        assert (tmp_path / "res" / picture).read_bytes()[:4] == b"\x89PNG"
     again = cli(*args, "--draws", 40)
     assert again.exit_code == 0 and again.output.count("done earlier, skipped") == 2, again.output
     # Another pool size: finished splits are re-scored from their checkpoints, not retrained.

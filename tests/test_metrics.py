@@ -104,3 +104,38 @@ def test_the_simulated_fork_sends_the_asked_share_of_walkers_left_and_hides_it_b
     assert (last["x"] > 2).all() and (last["y"].abs() > 4).all()  # every walker took one branch, far along
     before = df[df["x"] < -1.0].groupby("agent_id")["y"].mean()
     assert abs(before[left].mean() - before[~left].mean()) < 0.1  # the approach looks the same either way
+
+
+@pytest.mark.parametrize("width", [2.0, 0.6])
+def test_scene_calibration_fits_a_too_wide_or_too_narrow_model_to_its_scene(width):
+    """A model `width` times too wide (or narrow) on a scene: its finished windows choose the scale 1/width,
+    and fresh draws scaled by it are calibrated where the model's own are far from it."""
+    from trajcvae.calibrate import SCALES, past_scales
+    from trajcvae.metrics import region_levels
+
+    rng = np.random.default_rng(0)
+    n = 400
+    draws, truth = rng.normal(size=(n, 200, 2)) * width, rng.normal(size=(n, 2))  # centred on c = 0
+    levels = region_levels(draws, truth[:, None] / SCALES[:, None])  # (n, G): the truth's level at each scale
+    s = past_scales(np.full(n, "a"), np.arange(n, dtype=float), levels, np.array(["a"]), np.array([n + 0.5]))[0]
+    assert s == pytest.approx(1 / width, rel=0.15)
+    fresh, truth = rng.normal(size=(n, 200, 1, 2)) * width, rng.normal(size=(n, 1, 2))
+    assert calibration(hpd_levels(fresh, truth))["error"] > 0.15
+    assert calibration(hpd_levels(fresh * s, truth))["error"] < 0.05
+
+
+def test_scene_calibration_reads_only_its_scene_and_windows_finished_by_t0():
+    from trajcvae.calibrate import MIN_PAST, SCALES, past_scales
+
+    rng = np.random.default_rng(1)
+    n = 60
+    scene, done = np.array(["a", "b"] * (n // 2)), np.arange(n, dtype=float)
+    levels = rng.uniform(size=(n, len(SCALES))) ** 3  # bunched near 0: too wide
+    ask = dict(at_scene=np.array(["a", "a", "b"]), at_time=np.array([2 * MIN_PAST - 2.5, 40.5, 40.5]))
+    before = past_scales(scene, done, levels, **ask)
+    assert before[0] == 1.0  # fewer than MIN_PAST of its scene's windows had ended
+    assert before[1] < 1.0  # too wide: narrowed
+    later = levels.copy()
+    later[done > 40.5] = rng.uniform(size=later[done > 40.5].shape) ** 0.2  # what comes after t0 ...
+    later[scene == "b"] = 0.999  # ... and another scene's windows change nothing
+    np.testing.assert_array_equal(past_scales(scene, done, later, **ask)[:2], before[:2])

@@ -51,21 +51,26 @@ def test_same_seed_same_numbers(trained, sim_files):
     assert not np.allclose(a[["x", "y"]], c[["x", "y"]])
 
 
-def test_prediction_at_t0_ignores_everything_after_t0(trained, sim_files):
-    """Cutting the file at t0 and predicting gives exactly what the full file gives for that t0."""
+@pytest.mark.parametrize("calibrate", ["none", "scene"])
+def test_prediction_at_t0_ignores_everything_after_t0(trained, sim_files, calibrate):
+    """Cutting the file at t0 and predicting gives exactly what the full file gives for that t0; with
+    `--calibrate scene` too, whose scale reads only the windows finished by t0."""
     p = TrajCVAE.load(trained)
     tracks = pd.read_csv(sim_files["test"])
-    full = p.predict(tracks, k=6, seed=1, every_window=True)
+    full = p.predict(tracks, k=6, seed=1, every_window=True, calibrate=calibrate)
     t0 = int(full.t0.mode().iloc[0])  # the t0 with the most agents
+    if calibrate == "scene":  # not vacuous: the scene's past rescales the draws at t0
+        w = p.make_windows(tracks, every_window=True)
+        assert (p.scene_past(w, seed=1).scales(w.scene, w.t0)[w.t0 == t0] != 1.0).any()
     cut = tracks[tracks.frame <= t0]
     # Also disturb what happens after t0, to be sure none of it is used.
     tracks_noisy = tracks.copy()
     late = tracks_noisy.frame > t0
     tracks_noisy.loc[late, ["x", "y"]] += np.random.default_rng(0).normal(0, 5, (late.sum(), 2))
-    from_cut = p.predict(cut, k=6, seed=1)
+    from_cut = p.predict(cut, k=6, seed=1, calibrate=calibrate)
     from_cut = from_cut[from_cut.t0 == t0]
     from_full = full[full.t0 == t0]
-    from_noisy = p.predict(tracks_noisy, k=6, seed=1, every_window=True)
+    from_noisy = p.predict(tracks_noisy, k=6, seed=1, every_window=True, calibrate=calibrate)
     from_noisy = from_noisy[from_noisy.t0 == t0]
     assert len(from_full) > 0
     key = ["agent_id", "sample", "step"]
@@ -323,3 +328,32 @@ def test_a_temp_file_left_by_a_killed_predict_is_removed_by_the_next(tmp_path, t
     os.utime(stale, (time.time() - 60, time.time() - 60))
     predict_to_file(trained, [sim_files["test"]], out, k=2)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.csv"]
+
+
+def test_scene_calibrated_draws_are_the_plain_ones_rescaled_about_the_most_likely_future(trained, sim_files):
+    """`--calibrate scene`: each window's K draws are c + s (y - c), y its plain draws, c its most likely
+    future and s the scale its scene's finished windows choose (`calibrate.py`); the API and the CLI agree."""
+    m = TrajCVAE.load(trained)
+    w = m.make_windows([sim_files["test"]], every_window=True)
+    past = m.scene_past(w)
+    s = past.scales(w.scene, w.t0)
+    assert s[0] == 1.0 and (s != 1.0).any()  # no past at the first windows; a fitted scale later
+    plain, c = m.sample(w, k=5, seed=3), m.sample(w, most_likely=True)
+    np.testing.assert_allclose(m.sample(w, k=5, seed=3, past=past), c + s[:, None, None, None] * (plain - c), atol=1e-4)
+    df = m.predict([sim_files["test"]], k=5, seed=3, calibrate="scene")  # latest windows, the file's past
+    latest = m.make_windows([sim_files["test"]])
+    expect = m.sample(latest, k=5, seed=3, past=m.scene_past(w, seed=3))  # the seed draws the past's levels too
+    np.testing.assert_allclose(df[["x", "y"]].to_numpy(), expect.reshape(-1, 2), atol=1e-4)
+
+
+def test_cli_scene_calibration(tmp_path, trained, sim_files):
+    out = tmp_path / "p.csv"
+    r = cli("predict", trained, sim_files["test"], "-k", 3, "--calibrate", "scene", "--out", out)
+    assert r.exit_code == 0, r.output
+    assert len(pd.read_csv(out)) == len(TrajCVAE.load(trained).make_windows([sim_files["test"]])) * 3 * 12
+    one_line_error(cli("predict", trained, sim_files["test"], "--calibrate", "scene", "--kset", "kmeans"),
+                   "--calibrate scene rescales plain draws", "--kset kmeans")
+    one_line_error(cli("evaluate", trained, sim_files["test"], "--calibrate", "yes"), "--calibrate must be one of")
+    r = cli("evaluate", trained, sim_files["test"], "-k", 3, "--calibrate", "scene", "--calibration", 100)
+    assert r.exit_code == 0 and "best of K=3, scene-fitted draws" in r.output, r.output
+    assert "calibration of plain draws fitted to the scene's past (100 draws)" in r.output

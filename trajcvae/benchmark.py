@@ -5,7 +5,8 @@ the most-likely prediction, both straight-line baselines and three likelihoods (
 the test -ELBO, an importance-sampled -log p(y|x), and Trajectron++'s KDE NLL. Finished splits are
 skipped on a re-run (each leaves `result.json`), and a split cut short resumes from its last checkpoint.
 Beside plain sampling: both K-set modes (k-means and the learned sampler, with Brier-minFDE), plain
-sampling's calibration, and every error also on the windows with at least two agents present.
+sampling's calibration, the same for plain draws fitted to the scene's past (`--calibrate scene`,
+`calibrate.py`), and every error also on the windows with at least two agents present.
 With several seeds the table holds their mean, and a second table each seed's minADE/minFDE.
 """
 from __future__ import annotations
@@ -22,6 +23,7 @@ import torch
 from . import checkpoint
 from .atomic import write_text
 from .batch import WindowTensors, make_batch
+from .calibrate import ScenePast
 from .config import check_calibration, check_kset, check_output, load_config
 from .errors import TrajCVAEError
 from .evaluate import calibration_of, window_errors
@@ -62,28 +64,34 @@ MODES = {"km": "kmeans", "ks": "learned"}  # result-key prefix -> K-set mode
 
 def evaluate_split(predictor: TrajCVAE, test_paths: list[Path], k: int = 20, seed: int = 0,
                    is_samples: int = 100, kde_samples: int = 2000, draws: int = 1000,
-                   calibration_draws: int = 200) -> dict[str, float]:
+                   calibration_draws: int = 200, known: dict | None = None) -> dict[str, float]:
     """Every number of one split's test set: plain sampling's errors beside the baselines, its time and
     likelihoods, each K-set mode's errors, Brier-minFDE and time (`draws` > 0; the learned one where the
-    checkpoint has a sampler), and plain sampling's calibration. Errors are given for all windows and, as
-    `*_2`, for the windows with at least two agents present (Social GAN's convention, `two_agents`)."""
+    checkpoint has a sampler), and the calibration of plain sampling and of `--calibrate scene`. Errors are
+    given for all windows and, as `*_2`, for the windows with at least two agents present (Social GAN's
+    convention, `two_agents`). `known`: numbers measured before with the same options, kept as they are."""
+    known = dict(known or {})
     w = predictor.make_windows(test_paths, every_window=True)  # built once: every number below shares it
     two = two_agents(w)
-    errors = window_errors(predictor, w, k=k, seed=seed)
-    row = {"windows": len(errors), **{c: float(errors[c].mean()) for c in errors.columns
-                                      if c not in ("scene", "agent_id", "t0")},
-           "windows_2": int(two.sum()), "min_ade_2": float(errors.min_ade[two].mean()),
-           "min_fde_2": float(errors.min_fde[two].mean())}
-    wt = WindowTensors.from_windows(w)
-    t = time.perf_counter()
-    predictor.sample(wt, k=k, seed=seed)
-    row["predict_ms_per_window"] = (time.perf_counter() - t) * 1000 / len(wt)
-    row.update(likelihoods(predictor, wt, w.fut, is_samples, kde_samples, seed))
+    row = known if "windows_2" in known else {}
+    if not row:
+        errors = window_errors(predictor, w, k=k, seed=seed)
+        row = {"windows": len(errors), **{c: float(errors[c].mean()) for c in errors.columns
+                                          if c not in ("scene", "agent_id", "t0")},
+               "windows_2": int(two.sum()), "min_ade_2": float(errors.min_ade[two].mean()),
+               "min_fde_2": float(errors.min_fde[two].mean())}
+        wt = WindowTensors.from_windows(w)
+        t = time.perf_counter()
+        predictor.sample(wt, k=k, seed=seed)
+        row["predict_ms_per_window"] = (time.perf_counter() - t) * 1000 / len(wt)
+        row.update(likelihoods(predictor, wt, w.fut, is_samples, kde_samples, seed))
     for prefix, mode in MODES.items():
-        if draws and (mode != "learned" or predictor.sampler is not None):
+        if draws and (mode != "learned" or predictor.sampler is not None) and row.get(f"{prefix}_draws") != draws:
             row.update(kset_numbers(predictor, w, two, prefix, mode, k, seed, draws))
-    if calibration_draws:
+    if calibration_draws and row.get("cal_draws") != calibration_draws:
         row.update(calibrated(predictor, w, seed, calibration_draws))
+    if calibration_draws and row.get("cs_cal_draws") != calibration_draws:
+        row.update(scene_calibrated(predictor, w, two, k, seed, calibration_draws))
     return row
 
 
@@ -109,22 +117,39 @@ def kset_numbers(predictor: TrajCVAE, w: Windows, two: np.ndarray, prefix: str, 
             f"{prefix}_ms_per_window": ms, f"{prefix}_draws": draws}
 
 
-def calibrated(predictor: TrajCVAE, w: Windows, seed: int, draws: int = 200, max_windows: int = 2000) -> dict:
-    """Plain sampling's calibration (`evaluate.calibration_of`) on at most `max_windows` windows spread evenly
-    over the split (its KDE costs draws^2 per window and step), as flat numbers: the endpoint's and all
-    steps' calibration error, the endpoint's signed error and its coverage at every level."""
+def calibrated(predictor: TrajCVAE, w: Windows, seed: int, draws: int = 200, max_windows: int = 2000,
+               past: ScenePast | None = None, prefix: str = "cal") -> dict:
+    """Plain sampling's calibration (`evaluate.calibration_of`; with `past`, of the draws fitted to it)
+    on at most `max_windows` windows spread evenly over the split (its KDE costs draws^2 per window and
+    step), as flat numbers: the endpoint's and all steps' calibration error, the endpoint's signed error and
+    its coverage at every level."""
     pick = np.unique(np.linspace(0, len(w) - 1, min(len(w), max_windows)).round().astype(int))
-    cal = calibration_of(predictor, w.subset(pick), draws, seed)
+    cal = calibration_of(predictor, w.subset(pick), draws, seed, past)
     final = cal["final"]
-    return {"cal_error": final["error"], "cal_error_all": cal["all_steps"]["error"],
-            "cal_signed": final["signed_error"], "cal_draws": draws, "cal_windows": len(pick),
-            **{f"cal_cov_{round(100 * p)}": c for p, c in zip(final["p"], final["coverage"])}}
+    return {f"{prefix}_error": final["error"], f"{prefix}_error_all": cal["all_steps"]["error"],
+            f"{prefix}_signed": final["signed_error"], f"{prefix}_draws": draws, f"{prefix}_windows": len(pick),
+            **{f"{prefix}_cov_{round(100 * p)}": c for p, c in zip(final["p"], final["coverage"])}}
+
+
+def scene_calibrated(predictor: TrajCVAE, w: Windows, two: np.ndarray, k: int, seed: int, draws: int) -> dict:
+    """Plain draws fitted to each scene's past (`--calibrate scene`): minADE/minFDE@K over all windows
+    and over `two`, the time per window (the past's levels included) and the calibration (`calibrated`),
+    under the prefix "cs"."""
+    t = time.perf_counter()
+    past = predictor.scene_past(w, seed)
+    samples = predictor.sample(w, k=k, seed=seed, past=past)
+    ms = (time.perf_counter() - t) * 1000 / len(w)
+    ade, fde = min_ade_fde(samples, w.fut)
+    return {"cs_min_ade": float(ade.mean()), "cs_min_fde": float(fde.mean()), "cs_min_ade_2": float(ade[two].mean()),
+            "cs_min_fde_2": float(fde[two].mean()), "cs_ms_per_window": ms,
+            **calibrated(predictor, w, seed, draws, past=past, prefix="cs_cal")}
 
 
 def complete(row: dict, draws: int, calibration_draws: int) -> bool:
     """Whether a finished split's numbers hold everything this run asks for."""
     return ((not draws or (row.get("km_draws") == draws and row.get("ks_draws") == draws))
-            and (not calibration_draws or row.get("cal_draws") == calibration_draws)
+            and (not calibration_draws or (row.get("cal_draws") == calibration_draws
+                                           and row.get("cs_cal_draws") == calibration_draws))
             and "windows_2" in row)
 
 
@@ -178,7 +203,7 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
             predictor = TrajCVAE.load(run / "best.pt")
             stats = predictor.stats.get("kset", {})
             row = evaluate_split(predictor, [root / split / "test"], k, seed, is_samples, kde_samples, draws,
-                                 calibration_draws)
+                                 calibration_draws, known=row if done.exists() else None)
             row.update(meta, kset_minutes=stats.get("seconds", 0.0) / 60)
             write_text(done, json.dumps(row, indent=2))
             log(f"{split} seed {seed}: minADE@{k} {row['min_ade']:.3f} minFDE@{k} {row['min_fde']:.3f} "
@@ -207,9 +232,11 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
         from .plots import plot_reliability  # matplotlib only once there is a picture to draw
         from .visualize import save_figure
 
-        save_figure(plot_reliability({s: [r[f"cal_cov_{round(100 * p)}"] for p in CALIBRATION_LEVELS]
-                                      for s, r in summary.items()}, CALIBRATION_LEVELS),
-                    out / "reliability.png")
+        for prefix, name, title in (("cal", "reliability.png", "calibration of plain sampling"),
+                                    ("cs_cal", "reliability_scene.png", "plain draws fitted to the scene's past")):
+            save_figure(plot_reliability({s: [r[f"{prefix}_cov_{round(100 * p)}"] for p in CALIBRATION_LEVELS]
+                                          for s, r in summary.items()}, CALIBRATION_LEVELS, title=title),
+                        out / name)
     write_text(out / "results.md", md)
     return report
 
@@ -240,16 +267,21 @@ def seed_table(results: dict[str, list[dict]]) -> str:
 
 
 def calibration_table(summary: dict[str, dict[str, float]]) -> str:
-    """Plain sampling's calibration: how often the truth falls in the p highest-density region."""
+    """Plain sampling's calibration (how often the truth falls in the p highest-density region), beside
+    that of the draws fitted to the scene's past (`--calibrate scene`) and their minADE/minFDE."""
     draws, most = summary["mean"]["cal_draws"], max(r["cal_windows"] for r in summary.values())
-    lines = ["| split | calibration error, endpoint (all steps) | signed | coverage of the 50% / 80% / 95% "
-             "regions at the endpoint |", "|---|---|---|---|"]
+    lines = ["| split | plain: calibration error, endpoint (all steps) | signed | coverage of the 50% / 80% / 95% "
+             "regions | fitted to the scene: calibration error (all steps) | signed | coverage 50% / 80% / 95% | "
+             "minADE/minFDE@K, plain -> fitted |", "|---|---|---|---|---|---|---|---|"]
     for split, r in summary.items():
         name = f"**{split}**" if split == "mean" else split
         lines.append(f"| {name} | {r['cal_error']:.3f} ({r['cal_error_all']:.3f}) | {r['cal_signed']:+.3f} | "
-                     f"{r['cal_cov_50']:.2f} / {r['cal_cov_80']:.2f} / {r['cal_cov_95']:.2f} |")
-    return (f"Calibration of plain sampling ({draws:.0f} full draws per window, at most {most:.0f} windows a "
-            "split):\n\n" + "\n".join(lines) + "\n")
+                     f"{r['cal_cov_50']:.2f} / {r['cal_cov_80']:.2f} / {r['cal_cov_95']:.2f} | "
+                     f"{r['cs_cal_error']:.3f} ({r['cs_cal_error_all']:.3f}) | {r['cs_cal_signed']:+.3f} | "
+                     f"{r['cs_cal_cov_50']:.2f} / {r['cs_cal_cov_80']:.2f} / {r['cs_cal_cov_95']:.2f} | "
+                     f"{r['min_ade']:.3f}/{r['min_fde']:.3f} -> {r['cs_min_ade']:.3f}/{r['cs_min_fde']:.3f} |")
+    return (f"Calibration at the endpoint ({draws:.0f} full draws per window, at most {most:.0f} windows a split), "
+            "of plain sampling and of `--calibrate scene`:\n\n" + "\n".join(lines) + "\n")
 
 
 def kset_table(summary: dict[str, dict[str, float]], k: int, draws: int, which: str = "") -> str:

@@ -39,6 +39,9 @@ KSetOpt = Annotated[str, typer.Option(help="none: K plain draws. kmeans: the K m
                    "`weight` column: each future's share of --draws plain draws.")]
 DrawsOpt = Annotated[int, typer.Option(help="Plain draws per agent behind a K-set (its k-means pool and its "
                                             "weights).")]
+CalibrateOpt = Annotated[str, typer.Option(help="none: plain draws as the model makes them. scene: each agent's "
+                         "draws widened or narrowed to fit how the model did on the same scene before t0 (the "
+                         "input's finished windows are predicted first; see docs/results.md).")]
 
 
 def user_errors(fn):
@@ -132,13 +135,14 @@ def predict(
     scale: ScaleOpt = None,
     homography: HomographyOpt = None,
     classes: ClassesOpt = None,
+    calibrate: CalibrateOpt = "none",
 ):
     """K futures per agent: columns scene, agent_id, t0, sample, step, frame, x, y (and weight with --kset)."""
     from .predict import predict_to_file
 
     r = predict_to_file(model, data, out, k=k, seed=seed, every_window=every_window, device=device, log=info,
                         kset=kset, draws=draws, fps=fps, scale=scale, homography=homography,
-                        classes=classes)
+                        classes=classes, calibrate=calibrate)
     note = f" ({r.skipped} agents with a single position at their latest frame were not predicted)" \
         if r.skipped else ""
     Console().print(escape(f"{r.n_windows} windows x {k} samples -> {out}{note}"), highlight=False, soft_wrap=True)
@@ -161,6 +165,7 @@ def evaluate(
     scale: ScaleOpt = None,
     homography: HomographyOpt = None,
     classes: ClassesOpt = None,
+    calibrate: CalibrateOpt = "none",
 ):
     """minADE/minFDE@K per scene and overall, beside constant-velocity baselines."""
     from .atomic import write_text
@@ -169,7 +174,7 @@ def evaluate(
     from .predict import TrajCVAE
     from .tracks import plausibility, summarize
 
-    check_sampling(k, seed, kset, draws)
+    check_sampling(k, seed, kset, draws, calibrate)
     check_calibration(calibration)
     if json_out is not None:
         check_output(json_out, "--json")
@@ -180,7 +185,8 @@ def evaluate(
     if warning:
         info(warning)
     predictor.check_kset(k, kset)
-    result = run(predictor, tracks, k=k, seed=seed, kset=kset, draws=draws, calibration_draws=calibration)
+    result = run(predictor, tracks, k=k, seed=seed, kset=kset, draws=draws, calibration_draws=calibration,
+                 calibrate=calibrate)
     print_table(result)
     if calibration:
         print_calibration(result["calibration"])
@@ -197,7 +203,8 @@ def print_table(result: dict) -> None:
     """The evaluation as ADE/FDE pairs, narrow enough for an 80-column terminal."""
     k, kset = result["k"], result.get("kset", "none")
     how = {"kmeans": f", K-set: k-means of {result.get('draws')} draws", "learned": ", K-set: learned sampler"}
-    table = narrow_table(f"best of K={k}{how.get(kset, '')}, ADE/FDE (world units; lower is better)")
+    how = how.get(kset, ", scene-fitted draws" if result.get("calibrate") == "scene" else "")
+    table = narrow_table(f"best of K={k}{how}, ADE/FDE (world units; lower is better)")
     pairs = {f"min@{k}": "min", "prior mean": "ml", "const-vel": "cv", f"line min@{k}": "ncv_min"}
     table.add_column("scene", overflow="fold")
     for name in ("windows", *pairs):
@@ -309,7 +316,7 @@ def print_calibration(cal: dict) -> None:
     shown = [i for i, p in enumerate(final["p"]) if p in (0.5, 0.8, 0.95)]
     cover = ", ".join(f"{final['p'][i]:.0%} region {final['coverage'][i]:.2f} ({every['coverage'][i]:.2f})"
                       for i in shown)
-    Console().print(f"calibration of plain sampling ({cal['draws']} draws), truth inside the endpoint's (all "
+    Console().print(f"calibration of {cal.get('of', 'plain sampling')} ({cal['draws']} draws), truth inside the endpoint's (all "
                     f"steps') {cover}; error {final['error']:.3f} ({every['error']:.3f}), signed "
                     f"{final['signed_error']:+.3f} ({every['signed_error']:+.3f})", highlight=False)
 

@@ -284,11 +284,25 @@ def check_kset(k: int, kset: str, draws: int) -> None:
         raise TrajCVAEError(f"--draws must be at least -k = {k} (got {draws})")
 
 
-def check_sampling(k: int, seed: int | None = 0, kset: str = "none", draws: int = 1000) -> None:
-    """The options of every command that draws futures: -k, --seed, --kset, --draws."""
+CALIBRATE = ("none", "scene")  # --calibrate: plain draws as the model makes them, or fitted to the scene (calibrate.py)
+
+
+def check_calibrate(calibrate: str, kset: str = "none") -> None:
+    """--calibrate: a known mode, for plain draws only (a K-set's futures carry their own weights)."""
+    if calibrate not in CALIBRATE:
+        raise TrajCVAEError(f"--calibrate must be one of {', '.join(CALIBRATE)} (got {calibrate!r})")
+    if calibrate != "none" and kset != "none":
+        raise TrajCVAEError(f"--calibrate {calibrate} rescales plain draws; a K-set (--kset {kset}) carries its "
+                            "own weights: drop one of them")
+
+
+def check_sampling(k: int, seed: int | None = 0, kset: str = "none", draws: int = 1000,
+                   calibrate: str = "none") -> None:
+    """The options of every command that draws futures: -k, --seed, --kset, --draws, --calibrate."""
     check_k(k)
     check_seed(seed)
     check_kset(k, kset, draws)
+    check_calibrate(calibrate, kset)
 
 
 def check_forget_after(seconds: float) -> float:

@@ -6,6 +6,7 @@ from typing import Iterable
 
 import pandas as pd
 
+from .calibrate import ScenePast
 from .config import check_calibration, check_sampling
 from .metrics import (ade_fde, brier_fde, calibration, constant_velocity, hpd_levels, min_ade_fde,
                       noisy_constant_velocity)
@@ -22,14 +23,15 @@ FIELDS = {  # column -> what it means (also the table's headings)
 
 
 def window_errors(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path] | Windows, k: int = 20,
-                  seed: int = 0, kset: str = "none", draws: int = 1000) -> pd.DataFrame:
+                  seed: int = 0, kset: str = "none", draws: int = 1000, past: ScenePast | None = None) -> pd.DataFrame:
     """One row per evaluation window: the model's and the baselines' errors (world units).
     `data` may be windows already built in evaluation mode (`predictor.make_windows(..., every_window=True)`).
     With a K-set mode (`kset`, `draws`: see `TrajCVAE.sample_kset`) the model's K futures are its K-set,
-    and `brier_fde` scores their weights."""
+    and `brier_fde` scores their weights; with `past` (`TrajCVAE.scene_past`), plain draws are fitted to
+    their scene's past (`calibrate.py`)."""
     w = data if isinstance(data, Windows) else predictor.make_windows(data, every_window=True)
     P = predictor.config.data.pred_len
-    samples, weights = predictor.sample_kset(w, k=k, seed=seed, kset=kset, draws=draws)
+    samples, weights = predictor.sample_kset(w, k=k, seed=seed, kset=kset, draws=draws, past=past)
     min_ade, min_fde = min_ade_fde(samples, w.fut)
     kset_cols = {} if weights is None else {"brier_fde": brier_fde(samples, weights, w.fut)}
     ml_ade, ml_fde = (e[:, 0] for e in ade_fde(predictor.sample(w, most_likely=True), w.fut))
@@ -54,24 +56,30 @@ def scene_means(errors: pd.DataFrame) -> dict[str, dict[str, float]]:
     return table
 
 
-def calibration_of(predictor: TrajCVAE, w: Windows, draws: int = 200, seed: int = 0) -> dict:
+def calibration_of(predictor: TrajCVAE, w: Windows, draws: int = 200, seed: int = 0,
+                   past: ScenePast | None = None) -> dict:
     """How honest plain sampling is: `draws` futures per window from the whole predictive distribution
-    (z ~ p(z|x), y ~ p(y|x,z)), and the coverage of the truth by their p highest-density regions (see
-    `metrics.hpd_levels`) at the endpoint and over all steps, with the calibration errors."""
-    levels = hpd_levels(predictor.sample(w, k=draws, seed=seed, full=True), w.fut)  # (N, P)
-    return {"draws": draws, "final": calibration(levels[:, -1]), "all_steps": calibration(levels)}
+    (z ~ p(z|x), y ~ p(y|x,z); with `past`, fitted to the scene's past), and the coverage of the truth by
+    their p highest-density regions (see `metrics.hpd_levels`) at the endpoint and over all steps, with the
+    calibration errors."""
+    levels = hpd_levels(predictor.sample(w, k=draws, seed=seed, full=True, past=past), w.fut)  # (N, P)
+    return {"draws": draws, "of": "plain sampling" if past is None else "plain draws fitted to the scene's past",
+            "final": calibration(levels[:, -1]), "all_steps": calibration(levels)}
 
 
 def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: int = 20,
-             seed: int = 0, kset: str = "none", draws: int = 1000, calibration_draws: int = 200) -> dict:
+             seed: int = 0, kset: str = "none", draws: int = 1000, calibration_draws: int = 200,
+             calibrate: str = "none") -> dict:
     """minADE/minFDE@K per scene and overall (with a K-set mode, of its K-set, and its Brier-minFDE), the
     most-likely prediction, both baselines and, with `calibration_draws` > 0, the calibration of plain
-    sampling (`calibration_of`)."""
-    check_sampling(k, seed, kset, draws)
+    sampling (`calibration_of`); calibrate="scene": of plain draws fitted to each window's scene's past
+    (`calibrate.py`)."""
+    check_sampling(k, seed, kset, draws, calibrate)
     check_calibration(calibration_draws)
     w = data if isinstance(data, Windows) else predictor.make_windows(data, every_window=True)
-    result = {"k": k, "seed": seed, "kset": kset, "draws": draws if kset != "none" else None,
-              "scenes": scene_means(window_errors(predictor, w, k, seed, kset, draws))}
+    past = predictor.scene_past(w, seed) if calibrate == "scene" else None
+    result = {"k": k, "seed": seed, "kset": kset, "draws": draws if kset != "none" else None, "calibrate": calibrate,
+              "scenes": scene_means(window_errors(predictor, w, k, seed, kset, draws, past))}
     if calibration_draws > 0:
-        result["calibration"] = calibration_of(predictor, w, calibration_draws, seed)
+        result["calibration"] = calibration_of(predictor, w, calibration_draws, seed, past)
     return result

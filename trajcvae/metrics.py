@@ -105,35 +105,52 @@ def hpd_levels(samples: np.ndarray, gt: np.ndarray, batch: int | None = None) ->
     Densities at the draws leave the draw's own kernel out, so a truth drawn from the same distribution is
     ranked like any draw. The truth lies in the p-region exactly when its level is <= p; for an honest
     predictor, the levels are uniform on [0, 1].  samples (N, S, P, 2), gt (N, P, 2) -> (N, P)"""
-    import torch  # the S x S kernel sums are pairwise distances: torch.cdist does them in one pass
-
     N, S, P, _ = samples.shape
-    out = np.empty((N, P))
-    factor2 = S ** (-2.0 / 6.0)
-    batch = batch or max(1, 4_000_000 // (P * S * S))  # windows at a time: ~32 MB of float64 per S x S block
-    for lo in range(0, N, batch):
-        s = torch.from_numpy(np.ascontiguousarray(samples[lo:lo + batch].transpose(0, 2, 1, 3)))  # (B, P, S, 2)
-        t = torch.from_numpy(np.ascontiguousarray(gt[lo:lo + batch])).unsqueeze(2)  # (B, P, 1, 2)
-        c = s - s.mean(2, keepdim=True)
-        sxx = (c[..., 0] ** 2).sum(-1) / (S - 1) * factor2 + 1e-12  # (B, P) bandwidth covariance
-        syy = (c[..., 1] ** 2).sum(-1) / (S - 1) * factor2 + 1e-12
-        sxy = (c[..., 0] * c[..., 1]).sum(-1) / (S - 1) * factor2
-        # Whiten with the covariance's Cholesky factor: Mahalanobis distances become Euclidean ones.
-        a = sxx.sqrt()
-        b = sxy / a
-        d = (syy - b ** 2).clamp(min=1e-24).sqrt()
+    draws = samples.transpose(0, 2, 1, 3).reshape(N * P, S, 2)
+    return region_levels(draws, gt.reshape(N * P, 1, 2), batch).reshape(N, P)
 
-        def white(x: torch.Tensor) -> torch.Tensor:  # (B, P, Q, 2) -> whitened, flattened to (B * P, Q, 2)
-            u = x[..., 0] / a[..., None]
-            v = (x[..., 1] - b[..., None] * u) / d[..., None]
-            return torch.stack([u, v], -1).flatten(0, 1)
 
-        ws = white(s)
-        at_draws = torch.exp(-0.5 * torch.cdist(ws, ws) ** 2).sum(-1) - 1.0  # (B*P, S): own kernel left out
-        at_truth = torch.exp(-0.5 * torch.cdist(white(t), ws) ** 2).sum(-1) * (S - 1) / S  # (B*P, 1), same scale
-        levels = (at_draws > at_truth).double().mean(-1)  # (B*P,)
-        out[lo:lo + batch] = levels.reshape(-1, P).numpy()
+def region_levels(draws: np.ndarray, points: np.ndarray, batch: int | None = None) -> np.ndarray:
+    """`hpd_levels` of several points against the same draws: the smallest p whose highest-density region
+    of the draws holds each point.  draws (B, S, 2), points (B, Q, 2) -> (B, Q)"""
+    import torch
+
+    B, S, _ = draws.shape
+    out = np.empty(points.shape[:2])
+    batch = batch or max(1, 4_000_000 // (S * S))  # rows at a time: ~32 MB of float64 per S x S block
+    for lo in range(0, B, batch):
+        s = torch.from_numpy(np.ascontiguousarray(draws[lo:lo + batch]))
+        at_draws, at_points = _kde_densities(s, torch.from_numpy(np.ascontiguousarray(points[lo:lo + batch])))
+        out[lo:lo + batch] = (at_draws.unsqueeze(1) > at_points.unsqueeze(2)).double().mean(-1).numpy()
     return out
+
+
+def _kde_densities(s, t):
+    """A Gaussian KDE of the draws s (B, S, 2) (Scott's bandwidth, full covariance), up to a common factor:
+    at each draw, its own kernel left out (B, S), and at the points t (B, Q, 2), scaled to match (B, Q).
+    Torch tensors: the S x S kernel sums are pairwise distances, which torch.cdist does in one pass."""
+    import torch
+
+    S = s.shape[1]
+    factor2 = S ** (-2.0 / 6.0)
+    c = s - s.mean(1, keepdim=True)
+    sxx = (c[..., 0] ** 2).sum(-1) / (S - 1) * factor2 + 1e-12  # (B,) bandwidth covariance
+    syy = (c[..., 1] ** 2).sum(-1) / (S - 1) * factor2 + 1e-12
+    sxy = (c[..., 0] * c[..., 1]).sum(-1) / (S - 1) * factor2
+    # Whiten with the covariance's Cholesky factor: Mahalanobis distances become Euclidean ones.
+    a = sxx.sqrt()
+    b = sxy / a
+    d = (syy - b ** 2).clamp(min=1e-24).sqrt()
+
+    def white(x: torch.Tensor) -> torch.Tensor:  # (B, Q, 2) -> whitened
+        u = x[..., 0] / a[:, None]
+        v = (x[..., 1] - b[:, None] * u) / d[:, None]
+        return torch.stack([u, v], -1)
+
+    ws = white(s)
+    at_draws = torch.exp(-0.5 * torch.cdist(ws, ws) ** 2).sum(-1) - 1.0  # (B, S): own kernel left out
+    at_t = torch.exp(-0.5 * torch.cdist(white(t), ws) ** 2).sum(-1) * (S - 1) / S  # (B, Q), same scale
+    return at_draws, at_t
 
 
 def calibration(levels: np.ndarray, ps=CALIBRATION_LEVELS) -> dict[str, object]:

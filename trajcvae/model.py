@@ -184,9 +184,9 @@ class CVAE(nn.Module):
         y = self.decode(ctx, z, batch.cv).base_dist
         return y.loc + y.scale * torch.randn(y.loc.shape, generator=generator).to(y.loc.device)
 
-    def most_likely(self, batch: Batch) -> torch.Tensor:
+    def most_likely(self, batch: Batch, ctx: torch.Tensor | None = None) -> torch.Tensor:
         """The future at the prior's mean z: -> (B, 1, P, 2) in the agent frame."""
-        ctx = self.context(batch)
+        ctx = self.context(batch) if ctx is None else ctx
         return self.decode_mean(ctx, self.prior(ctx).base_dist.loc.unsqueeze(1), batch.cv)
 
     @torch.no_grad()

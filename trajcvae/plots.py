@@ -239,7 +239,8 @@ def animate_scene(views: list[SceneView], titles: list[str], limits: tuple[tuple
     return fig, FuncAnimation(fig, draw, frames=len(views), blit=False, repeat=False)
 
 
-def plot_reliability(coverage: dict[str, list[float]], levels, size: tuple[float, float] = (5.0, 5.0)) -> Figure:
+def plot_reliability(coverage: dict[str, list[float]], levels, size: tuple[float, float] = (5.0, 5.0),
+                     title: str = "calibration of plain sampling") -> Figure:
     """Reliability diagram: for each named curve, the share of truths inside the p highest-density region
     against p. On the diagonal, the probabilities are honest; below it, too sharp; above it, too wide."""
     fig, ax = plt.subplots(figsize=size, dpi=DPI, layout="constrained")
@@ -253,7 +254,7 @@ def plot_reliability(coverage: dict[str, list[float]], levels, size: tuple[float
     ax.set_aspect("equal")
     ax.set_xlabel("p (highest-density region of the predicted endpoints)")
     ax.set_ylabel("share of true endpoints inside it")
-    ax.set_title("calibration of plain sampling")
+    ax.set_title(title)
     ax.legend(fontsize=8, loc="upper left")
     return fig
 

@@ -1,7 +1,8 @@
 """Model -> samples: the user-facing predictor `TrajCVAE` (load a checkpoint, draw K futures per agent).
 
 Sampling is the model's test path, `CVAE.sample`: x -> p(z|x) -> z -> mean of p(y|x,z). A K-set mode
-(`kset.py`) returns K futures with weights instead of K independent draws. Each batch draws its
+(`kset.py`) returns K futures with weights instead of K independent draws; `--calibrate scene` fits the
+spread of plain draws to how the model has done on the scene so far (`calibrate.py`). Each batch draws its
 standard-normal vectors from a generator seeded with `seed`, so every window gets the same draws
 and an agent's futures do not depend on which other agents happen to be in the same file or batch.
 `predict_to_file` streams the output table (`OUTPUT_COLUMNS`) piece by piece through `atomic.TableWriter`.
@@ -16,13 +17,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import checkpoint
+from . import calibrate, checkpoint
 from ._version import __version__
 from .atomic import TableWriter
 from .config import Config, check_output, check_sampling, resolve_device
-from .errors import TrajCVAEError
+from .errors import NoWindowsError, TrajCVAEError
 from .batch import WindowTensors, make_batch
 from .kset import KSetSampler, kmeans_futures, nearest_shares
+from .metrics import region_levels
 from .model import CVAE
 from .tracks import (AGENT_COLUMNS, TrackSummary, from_metres, plausibility, read_tracks, seconds_per_unit,
                      summarize, time_steps)
@@ -73,29 +75,35 @@ class TrajCVAE:
 
     # --- windows -> samples -------------------------------------------------------------------
     def sample(self, w: Windows | WindowTensors, k: int = 20, seed: int = 0, most_likely: bool = False,
-               full: bool = False, batch_size: int = 4096, kset: str = "none", draws: int = 1000) -> np.ndarray:
+               full: bool = False, batch_size: int = 4096, kset: str = "none", draws: int = 1000,
+               past: calibrate.ScenePast | None = None) -> np.ndarray:
         """K futures per window in world coordinates: -> (N, K, P, 2).
 
         Each future is the mean of p(y|x,z) for z ~ p(z|x) (`CVAE.sample`); `full=True` draws y ~ p(y|x,z)
         instead. `most_likely` uses z = prior mean (K = 1). `kset`: "kmeans" or "learned" returns a K-set
-        (`sample_kset`, without its weights). Every batch draws from a generator seeded with `seed`, so a
-        window's futures do not depend on which other windows share its call or batch."""
-        return self._draw(w, k, seed, most_likely, full, batch_size, kset, draws)[0]
+        (`sample_kset`, without its weights). `past` (`scene_past`; `w` must be `Windows`): plain draws with
+        their spread fitted to their scene's past (`calibrate.py`). Every batch draws from a generator seeded with
+        `seed`, so a window's futures do not depend on which other windows share its call or batch."""
+        return self._draw(w, k, seed, most_likely, full, batch_size, kset, draws, past)[0]
 
     def sample_kset(self, w: Windows | WindowTensors, k: int = 20, seed: int = 0, kset: str = "kmeans",
-                    draws: int = 1000, batch_size: int = 4096) -> tuple[np.ndarray, np.ndarray | None]:
+                    draws: int = 1000, batch_size: int = 4096,
+                    past: calibrate.ScenePast | None = None) -> tuple[np.ndarray, np.ndarray | None]:
         """A K-set per window (`kset.py`): K futures (N, K, P, 2) in world coordinates and their weights
         (N, K), each future's share of `draws` plain draws (summing to 1 per window).
         "kmeans": the K cluster means of the draws; "learned": the checkpoint's K-set sampler; "none": K
-        plain draws (`sample`) and no weights (None)."""
-        return self._draw(w, k, seed, False, False, batch_size, kset, draws)
+        plain draws (`sample`, with `past` calibrated) and no weights (None)."""
+        return self._draw(w, k, seed, False, False, batch_size, kset, draws, past)
 
     @torch.inference_mode()
-    def _draw(self, w, k, seed, most_likely, full, batch_size, kset, draws):
-        check_sampling(k, seed, kset, draws)
+    def _draw(self, w, k, seed, most_likely, full, batch_size, kset, draws, past=None):
+        check_sampling(k, seed, kset, draws, "none" if past is None else "scene")
         if kset != "none" and (most_likely or full):
             raise TrajCVAEError("a K-set is made of the decoder means of prior draws: no most_likely or full")
         self.check_kset(k, kset)
+        scales = None
+        if past is not None and not most_likely:
+            scales = torch.from_numpy(past.scales(w.scene, w.t0)).float().to(self.device)  # (N,)
         pool = draws if kset != "none" else k
         if kset != "none":
             batch_size = max(1, batch_size * k // pool)  # the same memory per pass as K plain draws
@@ -117,6 +125,11 @@ class TrajCVAE:
             elif kset == "kmeans":
                 y, share = kmeans_futures(self.model.sample(b, pool, gen), k)  # (B, K, P, 2)
                 weights.append(share.cpu())
+            elif scales is not None:  # c + s (y - c) about the most likely future c (calibrate.py)
+                ctx = self.model.context(b)  # (B, H)
+                c = self.model.most_likely(b, ctx)  # (B, 1, P, 2)
+                s = scales[idx.to(scales.device)].reshape(-1, 1, 1, 1)
+                y = c + s * (self.model.sample(b, k, gen, full=full, ctx=ctx) - c)  # (B, K, P, 2)
             else:
                 y = self.model.sample(b, k, gen, full=full)  # (B, K, P, 2)
             out.append(b.to_world(y).float().cpu())
@@ -124,6 +137,40 @@ class TrajCVAE:
         if wt.offset is not None:
             samples += wt.offset[:, None, None, :]  # in float64: georeferenced positions keep their mm
         return samples, (torch.cat(weights).numpy().astype(np.float64) if weights else None)
+
+    def scene_past(self, data: pd.DataFrame | Iterable[str | Path] | Windows, seed: int = 0, draws: int = 200,
+                   batch: int = 2048) -> calibrate.ScenePast | None:
+        """What `--calibrate scene` reads: for every window of `data` (`Windows` built with every_window, or
+        the tracks) whose future is known, its truth's level at the endpoint among `draws` draws of p(y|x)
+        scaled by each of `calibrate.SCALES` about the most likely future, with its scene and the time its
+        future ended. None when no window is. A window's levels depend on it and `seed` alone."""
+        if not isinstance(data, Windows):
+            try:
+                data = self.make_windows(data, every_window=True)
+            except NoWindowsError:
+                return None
+        wt = WindowTensors.from_windows(data)
+        levels = [self._scaled_levels(make_batch(wt, torch.arange(lo, min(lo + batch, len(wt))), self.config.data,
+                                                 self.device), seed, draws) for lo in range(0, len(wt), batch)]
+        return calibrate.ScenePast(data.scene, data.t0 + self.config.data.pred_len * data.step, np.concatenate(levels))
+
+    @torch.inference_mode()
+    def _scaled_levels(self, b, seed: int, draws: int) -> np.ndarray:
+        """The truth's level at the endpoint among `draws` draws of p(y|x) scaled by each of SCALES about the
+        most likely future: the level of c + (truth - c) / s among the unscaled draws. In the agent frame,
+        which levels do not see (a KDE with the draws' covariance is unchanged by moving, turning and scaling).
+        Every window gets the same standard-normal draws, as in `CVAE.sample`.  -> (B, G)"""
+        gen = torch.Generator().manual_seed(seed)
+        eps = torch.randn(draws, self.model.z_dim, generator=gen).to(self.device)  # (S, Z)
+        noise = torch.randn(draws, 2, generator=gen).to(self.device)  # (S, 2) at the endpoint
+        ctx = self.model.context(b)  # (B, H)
+        p = self.model.prior(ctx).base_dist
+        y = self.model.decode(ctx, p.loc.unsqueeze(1) + p.scale.unsqueeze(1) * eps, b.cv).base_dist  # (B, S, P, 2)
+        ends = y.loc[:, :, -1] + y.scale[:, :, -1] * noise  # (B, S, 2)
+        c = self.model.most_likely(b, ctx)[:, :, -1]  # (B, 1, 2)
+        scales = torch.as_tensor(calibrate.SCALES, dtype=c.dtype, device=c.device)[:, None]  # (G, 1)
+        shrunk = c + (b.fut[:, -1:] - c) / scales  # (B, G, 2)
+        return region_levels(ends.double().cpu().numpy(), shrunk.double().cpu().numpy())
 
     def check_kset(self, k: int, kset: str) -> None:
         """--kset learned needs this model's sampler, at its K: refused in one line otherwise."""
@@ -172,7 +219,8 @@ class TrajCVAE:
     def predict(self, data: pd.DataFrame | Iterable[str | Path], k: int = 20, seed: int = 0,
                 every_window: bool = False, kset: str = "none", draws: int = 1000, fps: float | None = None,
                 scale: float | None = None, homography: str | Path | None = None,
-                classes: Iterable[str] | None = None, since: float | None = None) -> pd.DataFrame:
+                classes: Iterable[str] | None = None, since: float | None = None,
+                calibrate: str = "none") -> pd.DataFrame:
         """K futures per agent as a long table (see `OUTPUT_COLUMNS`), in the input's time base and units.
 
         data: a DataFrame with `frame` (or `time` in seconds), `agent_id, x, y` (and optionally `scene`), or
@@ -180,11 +228,15 @@ class TrajCVAE:
         `since`, only for the agents last seen at or after that time, in the input's time base). True: one
         for every (agent, t0) whose obs_len observed and pred_len future steps are present (evaluation
         mode). kset: "kmeans" or "learned" adds a `weight` column (`sample_kset`; `draws` plain draws behind
-        each K-set). fps, scale, homography: the input's rate and units (see `read`).
+        each K-set). calibrate="scene": plain draws rescaled to fit how the model has done on each scene of
+        `data` so far (`calibrate.py`; it predicts every finished window of `data` first). fps, scale,
+        homography: the input's rate and units (see `read`).
         """
+        check_sampling(k, seed, kset, draws, calibrate)
         tracks = self.read(data, fps, scale, homography, classes)
         w = self.make_windows(tracks, every_window, since=since)
-        samples, weights = self.sample_kset(w, k=k, seed=seed, kset=kset, draws=draws)
+        past = None if calibrate == "none" else self.scene_past(w if every_window else tracks, seed)
+        samples, weights = self.sample_kset(w, k=k, seed=seed, kset=kset, draws=draws, past=past)
         return samples_to_frame(w, from_metres(samples, tracks.attrs.get("units")), time_column=time_column(tracks),
                                 extra=agent_values(agent_table(tracks), w), weights=weights)
 
@@ -201,14 +253,16 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
                     seed: int = 0, every_window: bool = False, device: str = "cpu",
                     log: Callable[[str], None] | None = None, chunk: int | None = None,
                     kset: str = "none", draws: int = 1000, fps: float | None = None, scale: float | None = None,
-                    homography: str | Path | None = None, classes: Iterable[str] | None = None) -> PredictResult:
+                    homography: str | Path | None = None, classes: Iterable[str] | None = None,
+                    calibrate: str = "none") -> PredictResult:
     """Load a model, predict K futures for `data` and write the table to `out`, in the input's time base and
     units (`fps`, `scale`, `homography`: see `TrajCVAE.read`).
 
     Streams: windows are made, sampled and written `chunk` at a time (default: about a million output rows
     a piece) and a scene at a time, so memory stays bounded however big the input and K; `out` appears
-    only once complete. `log` gets the data summary. `kset`, `draws`: see `TrajCVAE.predict`."""
-    check_sampling(k, seed, kset, draws)  # before any file is read or written
+    only once complete. `log` gets the data summary. `kset`, `draws`, `calibrate`: see `TrajCVAE.predict`
+    (calibrate="scene" first predicts every finished window of the input, which holds them all at once)."""
+    check_sampling(k, seed, kset, draws, calibrate)  # before any file is read or written
     check_output(out)
     predictor = TrajCVAE.load(model, device=device)
     dc = predictor.config.data
@@ -237,6 +291,7 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
                                                        and np.all(np.abs(steps - np.round(steps)) < 1e-9))
     scenes = sorted(str(s) for s in pd.unique(tracks["scene"]))
     units, column, labels = tracks.attrs.get("units"), time_column(tracks), agent_table(tracks)
+    past = None if calibrate == "none" else predictor.scene_past(tracks, seed)
     n = skipped = 0
     with TableWriter(out) as writer:
         pending: list[Windows] = []
@@ -244,7 +299,8 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
         def flush() -> None:
             w = concat_windows(pending, mode)
             pending.clear()
-            samples, weights = predictor.sample_kset(w, k=k, seed=seed, kset=kset, draws=draws, batch_size=batch)
+            samples, weights = predictor.sample_kset(w, k=k, seed=seed, kset=kset, draws=draws, batch_size=batch,
+                                                     past=past)
             writer.write(samples_to_frame(w, from_metres(samples, units), scenes, integral, column,
                                           agent_values(labels, w), weights))
 
