@@ -316,7 +316,8 @@ def print_calibration(cal: dict) -> None:
     shown = [i for i, p in enumerate(final["p"]) if p in (0.5, 0.8, 0.95)]
     cover = ", ".join(f"{final['p'][i]:.0%} region {final['coverage'][i]:.2f} ({every['coverage'][i]:.2f})"
                       for i in shown)
-    Console().print(f"calibration of {cal.get('of', 'plain sampling')} ({cal['draws']} draws), truth inside the endpoint's (all "
+    of = cal.get("of", "plain sampling")
+    Console().print(f"calibration of {of} ({cal['draws']} draws), truth inside the endpoint's (all "
                     f"steps') {cover}; error {final['error']:.3f} ({every['error']:.3f}), signed "
                     f"{final['signed_error']:+.3f} ({every['signed_error']:+.3f})", highlight=False)
 

@@ -17,12 +17,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import calibrate, checkpoint
+from . import checkpoint
 from ._version import __version__
 from .atomic import TableWriter
 from .config import Config, check_output, check_sampling, resolve_device
 from .errors import NoWindowsError, TrajCVAEError
 from .batch import WindowTensors, make_batch
+from .calibrate import SCALES, ScenePast
 from .kset import KSetSampler, kmeans_futures, nearest_shares
 from .metrics import region_levels
 from .model import CVAE
@@ -76,19 +77,20 @@ class TrajCVAE:
     # --- windows -> samples -------------------------------------------------------------------
     def sample(self, w: Windows | WindowTensors, k: int = 20, seed: int = 0, most_likely: bool = False,
                full: bool = False, batch_size: int = 4096, kset: str = "none", draws: int = 1000,
-               past: calibrate.ScenePast | None = None) -> np.ndarray:
+               past: ScenePast | None = None) -> np.ndarray:
         """K futures per window in world coordinates: -> (N, K, P, 2).
 
         Each future is the mean of p(y|x,z) for z ~ p(z|x) (`CVAE.sample`); `full=True` draws y ~ p(y|x,z)
         instead. `most_likely` uses z = prior mean (K = 1). `kset`: "kmeans" or "learned" returns a K-set
         (`sample_kset`, without its weights). `past` (`scene_past`; `w` must be `Windows`): plain draws with
-        their spread fitted to their scene's past (`calibrate.py`). Every batch draws from a generator seeded with
-        `seed`, so a window's futures do not depend on which other windows share its call or batch."""
+        their spread fitted to their scene's past (`calibrate.py`). Every batch draws from a generator
+        seeded with `seed`, so a window's futures do not depend on which other windows share its call or
+        batch."""
         return self._draw(w, k, seed, most_likely, full, batch_size, kset, draws, past)[0]
 
     def sample_kset(self, w: Windows | WindowTensors, k: int = 20, seed: int = 0, kset: str = "kmeans",
                     draws: int = 1000, batch_size: int = 4096,
-                    past: calibrate.ScenePast | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+                    past: ScenePast | None = None) -> tuple[np.ndarray, np.ndarray | None]:
         """A K-set per window (`kset.py`): K futures (N, K, P, 2) in world coordinates and their weights
         (N, K), each future's share of `draws` plain draws (summing to 1 per window).
         "kmeans": the K cluster means of the draws; "learned": the checkpoint's K-set sampler; "none": K
@@ -139,7 +141,7 @@ class TrajCVAE:
         return samples, (torch.cat(weights).numpy().astype(np.float64) if weights else None)
 
     def scene_past(self, data: pd.DataFrame | Iterable[str | Path] | Windows, seed: int = 0, draws: int = 200,
-                   batch: int = 2048) -> calibrate.ScenePast | None:
+                   batch: int = 2048) -> ScenePast | None:
         """What `--calibrate scene` reads: for every window of `data` (`Windows` built with every_window, or
         the tracks) whose future is known, its truth's level at the endpoint among `draws` draws of p(y|x)
         scaled by each of `calibrate.SCALES` about the most likely future, with its scene and the time its
@@ -149,10 +151,12 @@ class TrajCVAE:
                 data = self.make_windows(data, every_window=True)
             except NoWindowsError:
                 return None
+        if data.fut is None:
+            raise TrajCVAEError("scene_past reads windows with their futures: make_windows(..., every_window=True)")
         wt = WindowTensors.from_windows(data)
         levels = [self._scaled_levels(make_batch(wt, torch.arange(lo, min(lo + batch, len(wt))), self.config.data,
                                                  self.device), seed, draws) for lo in range(0, len(wt), batch)]
-        return calibrate.ScenePast(data.scene, data.t0 + self.config.data.pred_len * data.step, np.concatenate(levels))
+        return ScenePast(data.scene, data.t0 + self.config.data.pred_len * data.step, np.concatenate(levels))
 
     @torch.inference_mode()
     def _scaled_levels(self, b, seed: int, draws: int) -> np.ndarray:
@@ -168,7 +172,7 @@ class TrajCVAE:
         y = self.model.decode(ctx, p.loc.unsqueeze(1) + p.scale.unsqueeze(1) * eps, b.cv).base_dist  # (B, S, P, 2)
         ends = y.loc[:, :, -1] + y.scale[:, :, -1] * noise  # (B, S, 2)
         c = self.model.most_likely(b, ctx)[:, :, -1]  # (B, 1, 2)
-        scales = torch.as_tensor(calibrate.SCALES, dtype=c.dtype, device=c.device)[:, None]  # (G, 1)
+        scales = torch.as_tensor(SCALES, dtype=c.dtype, device=c.device)[:, None]  # (G, 1)
         shrunk = c + (b.fut[:, -1:] - c) / scales  # (B, G, 2)
         return region_levels(ends.double().cpu().numpy(), shrunk.double().cpu().numpy())
 
