@@ -97,10 +97,10 @@ def replay(client: httpx.Client, path: Path) -> dict:
     """Every frame of a recorded ETH/UCY file (frame agent_id x y, 25 frame ids per second) posted in turn,
     with the detections of that frame, as a tracker would: agents arrive, leave and are missed."""
     rows = np.loadtxt(path)
-    frames = np.unique(rows[:, 0])
+    rows = rows[np.argsort(rows[:, 0], kind="stable")]
+    frames, first = np.unique(rows[:, 0], return_index=True)
     times, agents = [], []
-    for f in frames:
-        now = rows[rows[:, 0] == f]
+    for f, now in zip(frames, np.split(rows, first[1:])):  # each frame's rows, in the file's order
         body = json.dumps({"time": float(f) / 25.0, "detections": [
             {"agent_id": str(int(a)), "x": float(x), "y": float(y)} for _, a, x, y in now]})
         t = time.perf_counter()
