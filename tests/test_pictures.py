@@ -163,6 +163,22 @@ def test_predictions_file_is_drawn(trained, test_csv, preds, tmp_path):
     assert r.exit_code == 1 and "missing column(s) t0, sample, step, frame" in r.output
 
 
+
+def test_visualize_draws_the_scene_fitted_futures(trained, test_csv, preds, tmp_path):
+    """`--calibrate scene` draws what `predict --calibrate scene` writes; a predictions table is drawn as
+    written, so asking to fit it is one line."""
+    predictor = TrajCVAE.load(trained)
+    w = predictor.make_windows([test_csv], every_window=True)
+    past = predictor.scene_past(w, seed=0)
+    futures = ModelFutures(predictor, 4, 0, past=past)
+    np.testing.assert_allclose(futures.draw(w)[0], predictor.sample(w, k=4, past=past), atol=1e-6)
+    out = tmp_path / "g.png"
+    r = run("visualize", trained, test_csv, "--grid", 3, "-k", 4, "--calibrate", "scene", "--out", out)
+    assert r.exit_code == 0, r.output
+    assert len(sample_pixels(ok_png(out))) > 3
+    _one_line_error(run("visualize", preds, test_csv, "--calibrate", "scene", "--out", out),
+                    "--calibrate scene", "holds futures already")
+
 def test_plot_training(trained, tmp_path):
     out = tmp_path / "c.svg"
     r = run("plot-training", trained.parent, "--out", out)

@@ -362,6 +362,7 @@ def visualize(
     classes: ClassesOpt = None,
     kset: KSetOpt = "none",
     draws: DrawsOpt = 1000,
+    calibrate: CalibrateOpt = "none",
 ):
     """Draw predicted futures: one agent, a --grid of windows, a --scene-frame crowd view or an --animate GIF."""
     from .visualize import visualize as run
@@ -369,7 +370,7 @@ def visualize(
     path = run(model, data, out, scene=scene, agent=agent, t0=t0, k=k, seed=seed,
                density=density_steps if density else None, grid=grid, worst=worst, best=best,
                scene_frame=scene_frame, animate=animate, frames=frames, size=size, device=device, fps=fps,
-               scale=scale, homography=homography, classes=classes, kset=kset, draws=draws)
+               scale=scale, homography=homography, classes=classes, kset=kset, draws=draws, calibrate=calibrate)
     Console().print(f"-> {path}", highlight=False)
 
 

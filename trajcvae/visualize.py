@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .atomic import atomic_path
+from .calibrate import ScenePast
 from .config import DataConfig, check_output, check_sampling, check_seed
 from .errors import DataError, TrajCVAEError
 from .metrics import min_ade_fde
@@ -77,7 +78,8 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
               best: bool = False, scene_frame: float | None = None, animate: str | Path | None = None,
               frames: int = 40, size: str | None = None, device: str = "cpu", fps: float | None = None,
               scale: float | None = None, homography: str | Path | None = None,
-              classes: Iterable[str] | None = None, kset: str = "none", draws: int = 1000) -> Path:
+              classes: Iterable[str] | None = None, kset: str = "none", draws: int = 1000,
+              calibrate: str = "none") -> Path:
     """Draw predicted futures over the tracks of `data` and write the picture; returns its path.
 
     model: a checkpoint / built-in name (futures are sampled), or a predictions table (.csv/.parquet from
@@ -87,13 +89,17 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
     of the predicted positions of all steps or of the final step. `fps`, `scale`, `homography`, `classes`:
     the input's rate, units and agents, as for `predict`; pictures are in metres. `kset`, `draws`: a K-set
     mode, as for `predict`, whose futures are drawn wider the more weight they carry (as are those of a
-    predictions table with a `weight` column)."""
-    check_sampling(k, seed, kset, draws)
+    predictions table with a `weight` column). `calibrate`: "scene" fits sampled draws to the scene's past,
+    as for `predict` (a predictions table is drawn as it was written)."""
+    check_sampling(k, seed, kset, draws, calibrate)
     check_seed(seed)
     check_output(animate if animate is not None else out, "--animate" if animate is not None else "--out")
     px = parse_size(size)
     _check_options(out, agent, t0, grid, worst, best, scene_frame, animate, frames, density)
     if is_predictions_path(model):
+        if calibrate != "none":
+            raise TrajCVAEError(f"--calibrate {calibrate}: {model} holds futures already; give it to `trajcvae "
+                                "predict --calibrate` instead, or visualize a model")
         table = read_predictions(model)
         df = read_tracks(data, fps=fps, scale=scale, homography=homography, classes=classes)
         xy = to_metres(table[["x", "y"]].to_numpy(dtype=np.float64), df.attrs.get("units"))
@@ -102,7 +108,8 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
         predictor = TrajCVAE.load(model, device=device)
         df = predictor.read(data, fps, scale, homography, classes)
         predictor.check_kset(k, kset)
-        futures = ModelFutures(predictor, k, 0 if seed is None else seed, kset, draws)
+        past = predictor.scene_past(df, 0 if seed is None else seed) if calibrate == "scene" else None
+        futures = ModelFutures(predictor, k, 0 if seed is None else seed, kset, draws, past)
     tracks = SceneTracks(df, futures.cfg.time_step, futures.cfg.dt, futures.cfg.max_gap)
     if animate is not None:
         return _animation(tracks, futures, Path(animate), scene, scene_frame, frames, px, density)
@@ -272,9 +279,11 @@ def read_predictions(path: str | Path) -> pd.DataFrame:
 class ModelFutures:
     """K futures sampled from a model (or its K-set, with weights), for any window."""
 
-    def __init__(self, predictor: TrajCVAE, k: int, seed: int, kset: str = "none", draws: int = 1000):
-        check_sampling(k, seed, kset, draws)
+    def __init__(self, predictor: TrajCVAE, k: int, seed: int, kset: str = "none", draws: int = 1000,
+                 past: ScenePast | None = None):
+        check_sampling(k, seed, kset, draws, "none" if past is None else "scene")
         self.predictor, self.k, self.seed, self.kset, self.draws = predictor, k, seed, kset, draws
+        self.past = past  # `TrajCVAE.scene_past` of the input: draws fitted to it (`--calibrate scene`)
         self.cfg: DataConfig = predictor.config.data
 
     def available(self, w: Windows) -> np.ndarray:
@@ -282,7 +291,7 @@ class ModelFutures:
 
     def draw(self, w: Windows) -> tuple[np.ndarray, np.ndarray | None]:  # (N, K, P, 2), weights (N, K) or None
         return self.predictor.sample_kset(replace(w, fut=None), k=self.k, seed=self.seed, kset=self.kset,
-                                          draws=self.draws)
+                                          draws=self.draws, past=self.past)
 
 
 class TableFutures:
