@@ -243,9 +243,9 @@ def test_two_process_ddp_run(tmp_path, sim_files):
 
     # The same seed gives the same run twice, while --resume under DDP continues the first (both at once).
     again = tmp_path / "again"
-    twice = torchrun("train", sim_files["train"], "--epochs", 1, *common[:3], again, *common[4:], cwd=tmp_path,
-                     wait=False)
-    r = torchrun("train", sim_files["train"], "--epochs", 2, "--resume", *common, cwd=tmp_path)
+    twice = torchrun("train", sim_files["train"], "--epochs", 1, *common[:3], again, *common[4:], "--no-figures",
+                     cwd=tmp_path, wait=False)
+    r = torchrun("train", sim_files["train"], "--epochs", 2, "--resume", *common, "--no-figures", cwd=tmp_path)
     _, errs = twice.communicate(timeout=300)
     assert twice.returncode == 0, errs[-3000:]
     second = torch.load(again / "last.pt", weights_only=True)["model"]
