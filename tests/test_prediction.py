@@ -351,6 +351,11 @@ def test_cli_scene_calibration(tmp_path, trained, sim_files):
     r = cli("predict", trained, sim_files["test"], "-k", 3, "--calibrate", "scene", "--out", out)
     assert r.exit_code == 0, r.output
     assert len(pd.read_csv(out)) == len(TrajCVAE.load(trained).make_windows([sim_files["test"]])) * 3 * 12
+    # Agents whose scene has too little past keep the model's draws, and the output says how many.
+    short = tmp_path / "short.csv"
+    pd.read_csv(sim_files["test"]).query("frame <= 150").to_csv(short, index=False)
+    r = cli("predict", trained, short, "-k", 3, "--calibrate", "scene", "--out", out)
+    assert r.exit_code == 0 and "warning: --calibrate scene:" in r.output and "the model's own" in r.output
     one_line_error(cli("predict", trained, sim_files["test"], "--calibrate", "scene", "--kset", "kmeans"),
                    "--calibrate scene rescales plain draws", "--kset kmeans")
     one_line_error(cli("evaluate", trained, sim_files["test"], "--calibrate", "yes"), "--calibrate must be one of")

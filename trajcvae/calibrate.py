@@ -43,6 +43,15 @@ class ScenePast:
         """The scale of each window (its scene, its t0): see the module's docstring.  -> (Q,)"""
         return past_scales(self.scene, self.done, self.levels, np.asarray(scene), np.asarray(t0, np.float64))
 
+    def finished(self, scene: np.ndarray, t0: np.ndarray) -> np.ndarray:
+        """Per window (its scene, its t0): how many windows of its scene had finished by t0.  -> (Q,)"""
+        scene, t0 = np.asarray(scene), np.asarray(t0, np.float64)
+        out = np.zeros(len(scene), np.int64)
+        for s in np.unique(scene):
+            query = scene == s
+            out[query] = np.searchsorted(np.sort(self.done[self.scene == s]), t0[query], side="right")
+        return out
+
 
 def past_scales(scene: np.ndarray, done: np.ndarray, levels: np.ndarray, at_scene: np.ndarray,
                 at_time: np.ndarray) -> np.ndarray:

@@ -23,7 +23,7 @@ from .atomic import TableWriter
 from .config import Config, check_output, check_sampling, resolve_device
 from .errors import NoWindowsError, TrajCVAEError
 from .batch import WindowTensors, make_batch
-from .calibrate import SCALES, ScenePast
+from .calibrate import MIN_PAST, SCALES, ScenePast
 from .kset import KSetSampler, kmeans_futures, nearest_shares
 from .metrics import region_levels
 from .model import CVAE
@@ -296,15 +296,19 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
     scenes = sorted(str(s) for s in pd.unique(tracks["scene"]))
     units, column, labels = tracks.attrs.get("units"), time_column(tracks), agent_table(tracks)
     past = None if calibrate == "none" else predictor.scene_past(tracks, seed)
+    unfitted = 0  # with --calibrate scene: agents whose scene had too little past to fit their draws
     n = skipped = 0
     with TableWriter(out) as writer:
         pending: list[Windows] = []
 
         def flush() -> None:
+            nonlocal unfitted
             w = concat_windows(pending, mode)
             pending.clear()
             samples, weights = predictor.sample_kset(w, k=k, seed=seed, kset=kset, draws=draws, batch_size=batch,
                                                      past=past)
+            if calibrate != "none":
+                unfitted += len(w) if past is None else int((past.finished(w.scene, w.t0) < MIN_PAST).sum())
             writer.write(samples_to_frame(w, from_metres(samples, units), scenes, integral, column,
                                           agent_values(labels, w), weights))
 
@@ -319,6 +323,10 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
             flush()
         if n == 0:
             raise no_windows_error(dc, mode)
+    if unfitted and log is not None:
+        log(f"warning: --calibrate scene: {unfitted} of {n} windows had fewer than {MIN_PAST} finished windows "
+            f"({dc.obs_len} + {dc.pred_len} steps of one agent) in their scene before t0; their draws are the "
+            "model's own")
     return PredictResult(n, skipped, writer.rows, summary)
 
 
