@@ -21,7 +21,7 @@ from . import checkpoint
 from ._version import __version__
 from .atomic import TableWriter
 from .config import Config, check_output, check_sampling, resolve_device
-from .errors import NoWindowsError, TrajCVAEError
+from .errors import TrajCVAEError
 from .batch import WindowTensors, make_batch
 from .calibrate import MIN_PAST, SCALES, ScenePast
 from .kset import KSetSampler, kmeans_futures, nearest_shares
@@ -143,20 +143,25 @@ class TrajCVAE:
     def scene_past(self, data: pd.DataFrame | Iterable[str | Path] | Windows, seed: int = 0, draws: int = 200,
                    batch: int = 2048) -> ScenePast | None:
         """What `--calibrate scene` reads: for every window of `data` (`Windows` built with every_window, or
-        the tracks) whose future is known, its truth's level at the endpoint among `draws` draws of p(y|x)
-        scaled by each of `calibrate.SCALES` about the most likely future, with its scene and the time its
-        future ended. None when no window is. A window's levels depend on it and `seed` alone."""
-        if not isinstance(data, Windows):
-            try:
-                data = self.make_windows(data, every_window=True)
-            except NoWindowsError:
-                return None
-        if data.fut is None:
-            raise TrajCVAEError("scene_past reads windows with their futures: make_windows(..., every_window=True)")
-        wt = WindowTensors.from_windows(data)
-        levels = [self._scaled_levels(make_batch(wt, torch.arange(lo, min(lo + batch, len(wt))), self.config.data,
-                                                 self.device), seed, draws) for lo in range(0, len(wt), batch)]
-        return ScenePast(data.scene, data.t0 + self.config.data.pred_len * data.step, np.concatenate(levels))
+        the tracks, whose windows are made a piece at a time) whose future is known, its truth's level at the
+        endpoint among `draws` draws of p(y|x) scaled by each of `calibrate.SCALES` about the most likely
+        future, with its scene and the time its future ended. None when no window is. A window's levels
+        depend on it and `seed` alone."""
+        parts = [data] if isinstance(data, Windows) else iter_windows(self.read(data), self.config.data, "windows")
+        scene, done, levels = [], [], []
+        for part in parts:
+            if not len(part):
+                continue
+            if part.fut is None:
+                raise TrajCVAEError("scene_past reads windows with their futures: make_windows(..., every_window=True)")
+            wt = WindowTensors.from_windows(part)
+            levels += [self._scaled_levels(make_batch(wt, torch.arange(lo, min(lo + batch, len(wt))), self.config.data,
+                                                      self.device), seed, draws) for lo in range(0, len(wt), batch)]
+            scene.append(part.scene)
+            done.append(part.t0 + self.config.data.pred_len * part.step)
+        if not scene:
+            return None
+        return ScenePast(np.concatenate(scene), np.concatenate(done), np.concatenate(levels))
 
     @torch.inference_mode()
     def _scaled_levels(self, b, seed: int, draws: int) -> np.ndarray:
@@ -265,7 +270,7 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
     Streams: windows are made, sampled and written `chunk` at a time (default: about a million output rows
     a piece) and a scene at a time, so memory stays bounded however big the input and K; `out` appears
     only once complete. `log` gets the data summary. `kset`, `draws`, `calibrate`: see `TrajCVAE.predict`
-    (calibrate="scene" first predicts every finished window of the input, which holds them all at once)."""
+    (calibrate="scene" first predicts every finished window of the input, a piece at a time)."""
     check_sampling(k, seed, kset, draws, calibrate)  # before any file is read or written
     check_output(out)
     predictor = TrajCVAE.load(model, device=device)
