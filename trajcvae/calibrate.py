@@ -45,11 +45,10 @@ class ScenePast:
 
     def finished(self, scene: np.ndarray, t0: np.ndarray) -> np.ndarray:
         """Per window (its scene, its t0): how many windows of its scene had finished by t0.  -> (Q,)"""
-        scene, t0 = np.asarray(scene), np.asarray(t0, np.float64)
+        scene = np.asarray(scene)
         out = np.zeros(len(scene), np.int64)
-        for s in np.unique(scene):
-            query = scene == s
-            out[query] = np.searchsorted(np.sort(self.done[self.scene == s]), t0[query], side="right")
+        for query, _, seen in _past_by_scene(self.scene, self.done, scene, np.asarray(t0, np.float64)):
+            out[query] = seen
         return out
 
 
@@ -61,10 +60,7 @@ def past_scales(scene: np.ndarray, done: np.ndarray, levels: np.ndarray, at_scen
     out = np.ones(len(at_scene))
     ps = np.asarray(CALIBRATION_LEVELS)
     tie = 1e-9 * np.abs(np.log(SCALES))  # the smallest change wins a tie
-    for s in np.unique(at_scene):
-        past, query = np.flatnonzero(scene == s), np.flatnonzero(at_scene == s)
-        order = past[np.argsort(done[past], kind="stable")]
-        seen = np.searchsorted(done[order], at_time[query], side="right")  # (q,) past windows ended by t0
+    for query, order, seen in _past_by_scene(scene, done, at_scene, at_time):
         ok = seen >= MIN_PAST
         if not ok.any():
             continue
@@ -73,3 +69,12 @@ def past_scales(scene: np.ndarray, done: np.ndarray, levels: np.ndarray, at_scen
         error = np.abs(coverage - ps).mean(-1) + tie  # (q, G)
         out[query[ok]] = SCALES[error.argmin(-1)]
     return out
+
+
+def _past_by_scene(scene: np.ndarray, done: np.ndarray, at_scene: np.ndarray, at_time: np.ndarray):
+    """Per scene of the queries: the queries (indices), that scene's windows in the order their futures
+    ended (indices), and how many of them had ended by each query's time."""
+    for s in np.unique(at_scene):
+        past, query = np.flatnonzero(scene == s), np.flatnonzero(at_scene == s)
+        order = past[np.argsort(done[past], kind="stable")]
+        yield query, order, np.searchsorted(done[order], at_time[query], side="right")

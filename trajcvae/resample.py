@@ -18,6 +18,14 @@ import pandas as pd
 EPS = 1e-6  # in grid steps: a time this close to a grid point is on it
 
 
+def segment_starts(agent: np.ndarray, t: np.ndarray, max_gap: float) -> np.ndarray:
+    """Rows (sorted by agent and time) that start a segment: a run of one agent whose consecutive
+    observations are at most `max_gap` apart, which resampling bridges.  -> (n,) bool"""
+    new = np.ones(len(t), bool)
+    new[1:] = (agent[1:] != agent[:-1]) | (np.diff(t) > max_gap * (1 + 1e-9))
+    return new
+
+
 def resample_scene(g: pd.DataFrame, anchor: float, step: float, max_gap: float, lead: float = 0.0,
                    cut: np.ndarray | None = None) -> pd.DataFrame:
     """One scene's rows (sorted by agent and time) -> rows at grid points anchor + j * step, with `frame` = j.
@@ -33,9 +41,7 @@ def resample_scene(g: pd.DataFrame, anchor: float, step: float, max_gap: float, 
     agent = g["agent_id"].to_numpy()
     x, y = g["x"].to_numpy(dtype=np.float64), g["y"].to_numpy(dtype=np.float64)
     n = len(g)
-    # Segments: runs of one agent whose consecutive observations are at most max_gap apart.
-    new = np.ones(n, bool)
-    new[1:] = (agent[1:] != agent[:-1]) | (np.diff(t) > max_gap * (1 + 1e-9))
+    new = segment_starts(agent, t, max_gap)
     if cut is not None:
         new[1:] |= cut[:-1]
     starts = np.flatnonzero(new)

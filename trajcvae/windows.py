@@ -29,7 +29,7 @@ from ._version import __version__
 from .atomic import atomic_path
 from .config import DataConfig
 from .errors import DataError, NoWindowsError
-from .resample import EPS, resample_scene
+from .resample import EPS, resample_scene, segment_starts
 from .tracks import list_files, read_tracks, seconds_per_unit, summarize, time_steps, where
 
 CHUNK = 8192  # windows per piece from `iter_windows` (about 1.7 kB each with 12 neighbours)
@@ -179,7 +179,7 @@ def _readable(g: pd.DataFrame, anchor: float, mine: np.ndarray, step: float, max
     # How far from an observation the grid points that read it can lie (its slack): the segments to its
     # neighbours, and at a segment's end, the half step of lead along its last velocity.
     dt = np.diff(t)
-    joined = (agent[1:] == agent[:-1]) & (dt <= max_gap * (1 + 1e-9))  # row i + 1 continues row i's segment
+    joined = ~segment_starts(agent, t, max_gap)[1:]  # row i + 1 continues row i's segment
     seg = np.where(joined, np.hypot(np.diff(x), np.diff(y)), 0.0)  # (n - 1,) segment i -> i + 1
     ends = joined & ~np.append(joined[1:], False)  # row i + 1 ends a segment
     lead = np.where(ends, seg * (step / 2) / np.where(dt > 0, dt, np.inf), 0.0)
