@@ -14,6 +14,7 @@ import torch
 from trajcvae import TrajCVAE
 from trajcvae.kset import kmeans_futures, nearest_shares
 from trajcvae.errors import CheckpointError, TrajCVAEError
+from trajcvae.batch import WindowTensors
 from trajcvae.predict import OUTPUT_COLUMNS, predict_to_file
 
 from tests.helpers import ROOT, cli, one_line_error
@@ -340,6 +341,8 @@ def test_scene_calibrated_draws_are_the_plain_ones_rescaled_about_the_most_likel
     assert s[0] == 1.0 and (s != 1.0).any()  # no past at the first windows; a fitted scale later
     plain, c = m.sample(w, k=5, seed=3), m.sample(w, most_likely=True)
     np.testing.assert_allclose(m.sample(w, k=5, seed=3, past=past), c + s[:, None, None, None] * (plain - c), atol=1e-4)
+    with pytest.raises(TrajCVAEError, match="pass Windows"):  # tensors carry no scene or t0 to look the past up by
+        m.sample(WindowTensors.from_windows(w), k=5, past=past)
     df = m.predict([sim_files["test"]], k=5, seed=3, calibrate="scene")  # latest windows, the file's past
     latest = m.make_windows([sim_files["test"]])
     expect = m.sample(latest, k=5, seed=3, past=m.scene_past(w, seed=3))  # the seed draws the past's levels too

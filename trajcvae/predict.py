@@ -105,6 +105,8 @@ class TrajCVAE:
         self.check_kset(k, kset)
         scales = None
         if past is not None and not most_likely:
+            if not isinstance(w, Windows):
+                raise TrajCVAEError("past: a scene's past is looked up by each window's scene and t0; pass Windows")
             scales = torch.from_numpy(past.scales(w.scene, w.t0)).float().to(self.device)  # (N,)
         pool = draws if kset != "none" else k
         if kset != "none":
