@@ -170,12 +170,16 @@ def test_visualize_draws_the_scene_fitted_futures(trained, test_csv, preds, tmp_
     predictor = TrajCVAE.load(trained)
     w = predictor.make_windows([test_csv], every_window=True)
     past = predictor.scene_past(w, seed=0)
-    futures = ModelFutures(predictor, 4, 0, past=past)
+    futures = ModelFutures(predictor, 4, 0, past=past, calibrate="scene")
     np.testing.assert_allclose(futures.draw(w)[0], predictor.sample(w, k=4, past=past), atol=1e-6)
     out = tmp_path / "g.png"
     r = run("visualize", trained, test_csv, "--grid", 3, "-k", 4, "--calibrate", "scene", "--out", out)
     assert r.exit_code == 0, r.output
     assert len(sample_pixels(ok_png(out))) > 3
+    # The test file's first windows have no past in their scene: said in one line, as by `predict`.
+    r = run("visualize", trained, test_csv, "-k", 4, "--calibrate", "scene", "--out", out)
+    assert r.exit_code == 0, r.output
+    assert "warning: --calibrate scene: 1 of 1 windows had fewer than 10 finished windows" in r.output
     _one_line_error(run("visualize", preds, test_csv, "--calibrate", "scene", "--out", out),
                     "--calibrate scene", "holds futures already")
 

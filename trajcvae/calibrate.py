@@ -52,6 +52,12 @@ class ScenePast:
         return out
 
 
+def too_little_past(unfitted: int, n: int, obs_len: int, pred_len: int) -> str:
+    """The warning of a command whose `unfitted` of `n` windows kept the model's own draws."""
+    return (f"warning: --calibrate scene: {unfitted} of {n} windows had fewer than {MIN_PAST} finished windows "
+            f"({obs_len} + {pred_len} steps of one agent) in their scene before t0; their draws are the model's own")
+
+
 def past_scales(scene: np.ndarray, done: np.ndarray, levels: np.ndarray, at_scene: np.ndarray,
                 at_time: np.ndarray) -> np.ndarray:
     """For each query (its scene, its time t0), the scale of SCALES under which the levels of that scene's

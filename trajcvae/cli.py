@@ -370,7 +370,8 @@ def visualize(
     path = run(model, data, out, scene=scene, agent=agent, t0=t0, k=k, seed=seed,
                density=density_steps if density else None, grid=grid, worst=worst, best=best,
                scene_frame=scene_frame, animate=animate, frames=frames, size=size, device=device, fps=fps,
-               scale=scale, homography=homography, classes=classes, kset=kset, draws=draws, calibrate=calibrate)
+               scale=scale, homography=homography, classes=classes, kset=kset, draws=draws, calibrate=calibrate,
+               log=info)
     Console().print(f"-> {path}", highlight=False)
 
 

@@ -23,7 +23,7 @@ from .atomic import TableWriter
 from .config import Config, check_output, check_sampling, resolve_device
 from .errors import TrajCVAEError
 from .batch import WindowTensors, make_batch
-from .calibrate import MIN_PAST, SCALES, ScenePast
+from .calibrate import MIN_PAST, SCALES, ScenePast, too_little_past
 from .kset import KSetSampler, kmeans_futures, nearest_shares
 from .metrics import region_levels
 from .model import CVAE
@@ -331,9 +331,7 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
         if n == 0:
             raise no_windows_error(dc, mode)
     if unfitted and log is not None:
-        log(f"warning: --calibrate scene: {unfitted} of {n} windows had fewer than {MIN_PAST} finished windows "
-            f"({dc.obs_len} + {dc.pred_len} steps of one agent) in their scene before t0; their draws are the "
-            "model's own")
+        log(too_little_past(unfitted, n, dc.obs_len, dc.pred_len))
     return PredictResult(n, skipped, writer.rows, summary)
 
 

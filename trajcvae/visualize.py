@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
 
 from .atomic import atomic_path
-from .calibrate import ScenePast
+from .calibrate import MIN_PAST, ScenePast, too_little_past
 from .config import DataConfig, check_output, check_sampling, check_seed
 from .errors import DataError, TrajCVAEError
 from .metrics import min_ade_fde
@@ -79,7 +79,7 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
               frames: int = 40, size: str | None = None, device: str = "cpu", fps: float | None = None,
               scale: float | None = None, homography: str | Path | None = None,
               classes: Iterable[str] | None = None, kset: str = "none", draws: int = 1000,
-              calibrate: str = "none") -> Path:
+              calibrate: str = "none", log: Callable[[str], None] | None = None) -> Path:
     """Draw predicted futures over the tracks of `data` and write the picture; returns its path.
 
     model: a checkpoint / built-in name (futures are sampled), or a predictions table (.csv/.parquet from
@@ -90,7 +90,8 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
     the input's rate, units and agents, as for `predict`; pictures are in metres. `kset`, `draws`: a K-set
     mode, as for `predict`, whose futures are drawn wider the more weight they carry (as are those of a
     predictions table with a `weight` column). `calibrate`: "scene" fits sampled draws to the scene's past,
-    as for `predict` (a predictions table is drawn as it was written)."""
+    as for `predict` (a predictions table is drawn as it was written); `log` gets a warning line when some
+    drawn windows had too little of their scene's past to be fitted."""
     check_sampling(k, seed, kset, draws, calibrate)
     check_seed(seed)
     check_output(animate if animate is not None else out, "--animate" if animate is not None else "--out")
@@ -109,8 +110,19 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
         df = predictor.read(data, fps, scale, homography, classes)
         predictor.check_kset(k, kset)
         past = predictor.scene_past(df, 0 if seed is None else seed) if calibrate == "scene" else None
-        futures = ModelFutures(predictor, k, 0 if seed is None else seed, kset, draws, past)
+        futures = ModelFutures(predictor, k, 0 if seed is None else seed, kset, draws, past, calibrate)
     tracks = SceneTracks(df, futures.cfg.time_step, futures.cfg.dt, futures.cfg.max_gap)
+    path = _picture(tracks, futures, out, scene, agent, t0, seed, density, grid, worst, best, scene_frame, animate,
+                    frames, px)
+    if log is not None and isinstance(futures, ModelFutures) and futures.unfitted:
+        cfg = futures.cfg
+        log(too_little_past(len(futures.unfitted), len(futures.drawn), cfg.obs_len, cfg.pred_len))
+    return path
+
+
+def _picture(tracks, futures, out, scene, agent, t0, seed, density, grid, worst, best, scene_frame, animate,
+             frames, px) -> Path:
+    """`visualize`'s picture, written; returns its path."""
     if animate is not None:
         return _animation(tracks, futures, Path(animate), scene, scene_frame, frames, px, density)
     if scene_frame is not None:
@@ -280,16 +292,25 @@ class ModelFutures:
     """K futures sampled from a model (or its K-set, with weights), for any window."""
 
     def __init__(self, predictor: TrajCVAE, k: int, seed: int, kset: str = "none", draws: int = 1000,
-                 past: ScenePast | None = None):
-        check_sampling(k, seed, kset, draws, "none" if past is None else "scene")
+                 past: ScenePast | None = None, calibrate: str = "none"):
+        check_sampling(k, seed, kset, draws, calibrate)
         self.predictor, self.k, self.seed, self.kset, self.draws = predictor, k, seed, kset, draws
+        self.calibrate = calibrate
         self.past = past  # `TrajCVAE.scene_past` of the input: draws fitted to it (`--calibrate scene`)
         self.cfg: DataConfig = predictor.config.data
+        # With `past`: the windows drawn, and those of them whose scene had too little past to be fitted.
+        self.drawn: set = set()
+        self.unfitted: set = set()
 
     def available(self, w: Windows) -> np.ndarray:
         return np.ones(len(w), bool)
 
     def draw(self, w: Windows) -> tuple[np.ndarray, np.ndarray | None]:  # (N, K, P, 2), weights (N, K) or None
+        if self.calibrate != "none":
+            keys = list(zip(w.scene, w.agent_id, w.t0))
+            short = np.ones(len(w), bool) if self.past is None else self.past.finished(w.scene, w.t0) < MIN_PAST
+            self.drawn.update(keys)
+            self.unfitted.update(key for key, s in zip(keys, short) if s)
         return self.predictor.sample_kset(replace(w, fut=None), k=self.k, seed=self.seed, kset=self.kset,
                                           draws=self.draws, past=self.past)
 
