@@ -170,7 +170,7 @@ def test_visualize_draws_the_scene_fitted_futures(trained, test_csv, preds, tmp_
     predictor = TrajCVAE.load(trained)
     w = predictor.make_windows([test_csv], every_window=True)
     past = predictor.scene_past(w, seed=0)
-    futures = ModelFutures(predictor, 4, 0, past=past, calibrate="scene")
+    futures = ModelFutures(predictor, 4, 0, past=past)
     np.testing.assert_allclose(futures.draw(w)[0], predictor.sample(w, k=4, past=past), atol=1e-6)
     out = tmp_path / "g.png"
     r = run("visualize", trained, test_csv, "--grid", 3, "-k", 4, "--calibrate", "scene", "--out", out)

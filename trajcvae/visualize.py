@@ -293,9 +293,11 @@ class ModelFutures:
 
     def __init__(self, predictor: TrajCVAE, k: int, seed: int, kset: str = "none", draws: int = 1000,
                  past: ScenePast | None = None, calibrate: str = "none"):
-        check_sampling(k, seed, kset, draws, calibrate)
+        # `past` fits the draws to it; calibrate="scene" with no past (nothing in the input had finished)
+        # draws the model's own, and says so.
+        self.calibrate = "scene" if past is not None else calibrate
+        check_sampling(k, seed, kset, draws, self.calibrate)
         self.predictor, self.k, self.seed, self.kset, self.draws = predictor, k, seed, kset, draws
-        self.calibrate = calibrate
         self.past = past  # `TrajCVAE.scene_past` of the input: draws fitted to it (`--calibrate scene`)
         self.cfg: DataConfig = predictor.config.data
         # With `past`: the windows drawn, and those of them whose scene had too little past to be fitted.
