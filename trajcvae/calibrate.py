@@ -52,6 +52,14 @@ class ScenePast:
         return out
 
 
+def unfitted(past: ScenePast | None, scene: np.ndarray, t0: np.ndarray) -> np.ndarray:
+    """Per window (its scene, its t0): whether its scene had fewer than MIN_PAST finished windows by t0, so
+    that its draws stay the model's own (all of them without any past).  -> (Q,) bool"""
+    if past is None:
+        return np.ones(len(scene), bool)
+    return past.finished(scene, t0) < MIN_PAST
+
+
 def too_little_past(unfitted: int, n: int, obs_len: int, pred_len: int) -> str:
     """The warning of a command whose `unfitted` of `n` windows kept the model's own draws."""
     return (f"warning: --calibrate scene: {unfitted} of {n} windows had fewer than {MIN_PAST} finished windows "

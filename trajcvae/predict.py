@@ -23,7 +23,7 @@ from .atomic import TableWriter
 from .config import Config, check_output, check_sampling, resolve_device
 from .errors import TrajCVAEError
 from .batch import WindowTensors, make_batch
-from .calibrate import MIN_PAST, SCALES, ScenePast, too_little_past
+from .calibrate import SCALES, ScenePast, too_little_past, unfitted
 from .kset import KSetSampler, kmeans_futures, nearest_shares
 from .metrics import region_levels
 from .model import CVAE
@@ -303,19 +303,19 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
     scenes = sorted(str(s) for s in pd.unique(tracks["scene"]))
     units, column, labels = tracks.attrs.get("units"), time_column(tracks), agent_table(tracks)
     past = None if calibrate == "none" else predictor.scene_past(tracks, seed)
-    unfitted = 0  # with --calibrate scene: agents whose scene had too little past to fit their draws
+    n_unfitted = 0  # with --calibrate scene: agents whose scene had too little past to fit their draws
     n = skipped = 0
     with TableWriter(out) as writer:
         pending: list[Windows] = []
 
         def flush() -> None:
-            nonlocal unfitted
+            nonlocal n_unfitted
             w = concat_windows(pending, mode)
             pending.clear()
             samples, weights = predictor.sample_kset(w, k=k, seed=seed, kset=kset, draws=draws, batch_size=batch,
                                                      past=past)
             if calibrate != "none":
-                unfitted += len(w) if past is None else int((past.finished(w.scene, w.t0) < MIN_PAST).sum())
+                n_unfitted += int(unfitted(past, w.scene, w.t0).sum())
             writer.write(samples_to_frame(w, from_metres(samples, units), scenes, integral, column,
                                           agent_values(labels, w), weights))
 
@@ -330,8 +330,8 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
             flush()
         if n == 0:
             raise no_windows_error(dc, mode)
-    if unfitted and log is not None:
-        log(too_little_past(unfitted, n, dc.obs_len, dc.pred_len))
+    if n_unfitted and log is not None:
+        log(too_little_past(n_unfitted, n, dc.obs_len, dc.pred_len))
     return PredictResult(n, skipped, writer.rows, summary)
 
 

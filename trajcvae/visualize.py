@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .atomic import atomic_path
-from .calibrate import MIN_PAST, ScenePast, too_little_past
+from .calibrate import ScenePast, too_little_past, unfitted
 from .config import DataConfig, check_output, check_sampling, check_seed
 from .errors import DataError, TrajCVAEError
 from .metrics import min_ade_fde
@@ -310,7 +310,7 @@ class ModelFutures:
     def draw(self, w: Windows) -> tuple[np.ndarray, np.ndarray | None]:  # (N, K, P, 2), weights (N, K) or None
         if self.calibrate != "none":
             keys = list(zip(w.scene, w.agent_id, w.t0))
-            short = np.ones(len(w), bool) if self.past is None else self.past.finished(w.scene, w.t0) < MIN_PAST
+            short = unfitted(self.past, w.scene, w.t0)
             self.drawn.update(keys)
             self.unfitted.update(key for key, s in zip(keys, short) if s)
         return self.predictor.sample_kset(replace(w, fut=None), k=self.k, seed=self.seed, kset=self.kset,
