@@ -365,3 +365,4 @@ def test_cli_scene_calibration(tmp_path, trained, sim_files):
     r = cli("evaluate", trained, sim_files["test"], "-k", 3, "--calibrate", "scene", "--calibration", 100)
     assert r.exit_code == 0 and "best of K=3, scene-fitted draws" in r.output, r.output
     assert "calibration of plain draws fitted to the scene's past (100 draws)" in r.output
+    assert "warning: --calibrate scene:" in r.output  # the file's first windows had no past, as with predict

@@ -169,6 +169,7 @@ def evaluate(
 ):
     """minADE/minFDE@K per scene and overall, beside constant-velocity baselines."""
     from .atomic import write_text
+    from .calibrate import too_little_past
     from .config import check_calibration, check_output, check_sampling
     from .evaluate import evaluate as run
     from .predict import TrajCVAE
@@ -190,6 +191,9 @@ def evaluate(
     print_table(result)
     if calibration:
         print_calibration(result["calibration"])
+    if result.get("unfitted"):
+        dc = predictor.config.data
+        info(too_little_past(result["unfitted"], result["scenes"]["overall"]["windows"], dc.obs_len, dc.pred_len))
     if json_out is not None:
         write_text(json_out, json.dumps(result, indent=2))  # atomically: never a half-written file
 

@@ -6,7 +6,7 @@ from typing import Iterable
 
 import pandas as pd
 
-from .calibrate import ScenePast
+from .calibrate import ScenePast, unfitted
 from .config import check_calibration, check_sampling
 from .metrics import (ade_fde, brier_fde, calibration, constant_velocity, hpd_levels, min_ade_fde,
                       noisy_constant_velocity)
@@ -73,13 +73,15 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
     """minADE/minFDE@K per scene and overall (with a K-set mode, of its K-set, and its Brier-minFDE), the
     most-likely prediction, both baselines and, with `calibration_draws` > 0, the calibration of plain
     sampling (`calibration_of`); calibrate="scene": of plain draws fitted to each window's scene's past
-    (`calibrate.py`)."""
+    (`calibrate.py`), with `unfitted`, how many windows had too little of it."""
     check_sampling(k, seed, kset, draws, calibrate)
     check_calibration(calibration_draws)
     w = data if isinstance(data, Windows) else predictor.make_windows(data, every_window=True)
     past = predictor.scene_past(w, seed) if calibrate == "scene" else None
     result = {"k": k, "seed": seed, "kset": kset, "draws": draws if kset != "none" else None, "calibrate": calibrate,
               "scenes": scene_means(window_errors(predictor, w, k, seed, kset, draws, past))}
+    if calibrate == "scene":  # windows whose scene had too little past: their draws stay the model's own
+        result["unfitted"] = int(unfitted(past, w.scene, w.t0).sum())
     if calibration_draws > 0:
         result["calibration"] = calibration_of(predictor, w, calibration_draws, seed, past)
     return result
