@@ -118,10 +118,10 @@ def test_latest_windows_read_only_the_past_near_the_agents_and_come_out_the_same
 
     readable, left_out = windows._readable, []
 
-    def counted(g, *args):
-        rows, cut = readable(g, *args)
-        left_out.append(len(g) - len(rows))
-        return rows, cut
+    def counted(t, *args):
+        keep, cut = readable(t, *args)
+        left_out.append(0 if keep is None else int((~keep).sum()))
+        return keep, cut
 
     for drop in (0.0, 0.3):
         tracks = read_tracks(jittered(drop))
@@ -129,7 +129,7 @@ def test_latest_windows_read_only_the_past_near_the_agents_and_come_out_the_same
         for end in np.quantile(t, [0.6, 1.0]):
             monkeypatch.setattr(windows, "_readable", counted)
             got = build_windows(tracks[t <= end], model.config.data, "latest")
-            monkeypatch.setattr(windows, "_readable", lambda g, *args: (g, None))
+            monkeypatch.setattr(windows, "_readable", lambda t, *args: (None, None))
             whole = build_windows(tracks[t <= end], model.config.data, "latest")
             for name in ("obs", "nbr", "mem", "mem_lag", "t0", "agent_id"):
                 assert np.array_equal(getattr(got, name), getattr(whole, name), equal_nan=name != "agent_id"), name

@@ -3,8 +3,10 @@ predicts K futures for each agent still in view.
 
 It takes the file path's steps, not a copy of them: each update's detections are checked as a file's rows
 are and converted to metres by `tracks.to_metres` (the options checked by `tracks.read_tracks`: the same
-`fps`, `scale` and `homography` handling as files), appended to a bounded history, and `TrajCVAE.predict`
-draws the futures of the agents seen now from it as a track table, with `since` = now. An agent in view
+`fps`, `scale` and `homography` handling as files), and appended to a bounded history, kept as columns
+sorted by agent and time. The agents seen now all have their latest observation now, so their windows are
+those of one cut of the scene (`windows.latest_windows`, the step `predict` takes for each time an agent
+was last seen), sampled and written as `TrajCVAE.predict` does; no track table is built. An agent in view
 but not seen now keeps the futures it got when last seen, which read nothing later. So the futures at
 time t are those `predict` gives on the detections up to t (written as a file), for the agents seen since
 t - forget_after.
@@ -24,9 +26,9 @@ import pandas as pd
 
 from .config import check_forget_after, check_sampling
 from .errors import DataError, NoWindowsError, TrajCVAEError
-from .predict import OUTPUT_COLUMNS, TrajCVAE
+from .predict import OUTPUT_COLUMNS, TrajCVAE, samples_to_frame
 from .tracks import AGENT_COLUMNS, MAX_COORD, TIME_NAMES, _numeric, from_metres, read_tracks, to_metres
-from .windows import history_reach
+from .windows import history_reach, latest_windows
 
 DETECTION_COLUMNS = ("agent_id", "x", "y")
 
@@ -98,20 +100,25 @@ class OnlinePredictor:
                 if a not in self._codes:
                     self._codes[a], self._ids[self._next_code] = self._next_code, a
                     self._next_code += 1
-            added = {"frame": np.full(n, time), "agent": np.array([self._codes[a] for a in ids], np.int64),
-                     "_line": np.arange(1, n + 1), **new}
+            code = np.array([self._codes[a] for a in ids], np.int64)
+            added = {"frame": np.full(n, time), "agent": code, "_line": np.arange(1, n + 1), **new}
             for c in AGENT_COLUMNS:  # per-agent columns: "" where an update did not give one
                 if c in new or c in cols:
                     added.setdefault(c, np.full(n, "", object))
                     cols.setdefault(c, np.full(len(cols["frame"]), "", object))
-            cols = {c: np.concatenate([cols[c], added[c]]) for c in cols}
-        keep = cols["frame"] >= time - self._keep
-        order = np.lexsort((cols["frame"][keep], cols["agent"][keep]))
-        self._cols = {c: v[keep][order] for c, v in cols.items()}
-        held = set(np.unique(self._cols["agent"]).tolist())
-        if len(held) < len(self._codes):  # forget the codes of agents no longer held
-            self._codes = {a: c for a, c in self._codes.items() if c in held}
-            self._ids = {c: a for a, c in self._codes.items()}
+            # Each row goes to the end of its agent's rows: the history stays sorted by (agent, time).
+            order = np.argsort(code, kind="stable")
+            at = np.searchsorted(cols["agent"], code[order], side="right")
+            cols = {c: np.insert(cols[c], at, added[c][order]) for c in cols}
+        old = cols["frame"] < time - self._keep
+        if old.any():
+            gone = np.unique(cols["agent"][old])
+            cols = {c: v[~old] for c, v in cols.items()}
+            at = np.minimum(np.searchsorted(cols["agent"], gone), max(len(cols["agent"]) - 1, 0))
+            held = (cols["agent"][at] == gone) if len(cols["agent"]) else np.zeros(len(gone), bool)
+            for c in gone[~held].tolist():  # forget the codes of agents no longer held
+                del self._codes[self._ids.pop(c)]
+        self._cols = cols
         self.time = time
         self.futures = self._futures(time, k or self.k, seen=ids)
         return self.futures
@@ -126,16 +133,19 @@ class OnlinePredictor:
         if self._k != k or not len(last):
             self._k = k
             return self._predict(self._table(), since=since, k=k)
-        fresh = self._predict(self._table(), since=time, k=k) if len(seen) else last.iloc[:0]
+        fresh = self._predict_seen(time, k, seen) if len(seen) else last.iloc[:0]
         if list(fresh.columns) != list(last.columns):
             return self._predict(self._table(), since=since, k=k)
-        seen = set(seen)
-        kept = last[(last["t0"] >= since).to_numpy() & ~_by_run(last["agent_id"], seen.__contains__, bool)]
-        if not len(kept):
+        # The futures come in blocks of k x pred_len rows, one block per agent: kept or not as a block.
+        rows = k * self.model.config.data.pred_len
+        agent = last["agent_id"].iloc[::rows].to_numpy(dtype=object)  # (A,) one per block
+        kept = (last["t0"].iloc[::rows].to_numpy() >= since) & ~np.isin(agent, np.asarray(list(seen), dtype=object))
+        if not kept.any():
             return fresh
+        kept = last.iloc[(np.flatnonzero(kept)[:, None] * rows + np.arange(rows)).ravel()]
         both = pd.concat([kept, fresh], ignore_index=True)
-        order = np.argsort(_by_run(both["agent_id"], self._codes.__getitem__, np.int64), kind="stable")  # as predict
-        return both.iloc[order].reset_index(drop=True)
+        code = np.array([self._codes[a] for a in both["agent_id"].iloc[::rows].tolist()])  # as predict: by agent
+        return both.iloc[(np.argsort(code, kind="stable")[:, None] * rows + np.arange(rows)).ravel()].reset_index(drop=True)
 
     def _table(self) -> pd.DataFrame:
         """The history as a track table (`tracks.read_tracks`' columns and attributes)."""
@@ -160,6 +170,23 @@ class OnlinePredictor:
             return self._no_futures()
         out["agent_id"] = self._names(out["agent_id"].to_numpy())
         return out
+
+    def _predict_seen(self, time: float, k: int, seen) -> pd.DataFrame:
+        """`_predict` of the history with since = `time`, for the agents `seen` at `time`, without a track
+        table: their latest windows all have t0 = `time` (one cut of the scene, `windows.latest_windows`),
+        sampled and written as `TrajCVAE.predict` does."""
+        cols, cfg = self._cols, self.model.config.data
+        per_second = 1.0 if self.fps is None else self.fps
+        mine = np.array([self._codes[a] for a in seen], np.int64)
+        w = latest_windows(cols["frame"], cols["agent"], cols["x"], cols["y"], self.scene, time, mine,
+                           cfg.dt * per_second, cfg.max_gap * per_second, cfg)
+        if not len(w):  # nobody seen now has 2 positions yet
+            return self._no_futures()
+        samples, weights = self.model.sample_kset(w, k=k, seed=self.seed, kset=self.kset, draws=self.draws)
+        extra = {c: _latest_values(cols["agent"], cols[c], w.agent_id) for c in AGENT_COLUMNS if c in cols}
+        w.agent_id = self._names(w.agent_id)
+        return samples_to_frame(w, from_metres(samples, self._attrs.get("units")), time_column=self.time_column,
+                                extra=extra, weights=weights)
 
     def _no_futures(self) -> pd.DataFrame:
         columns = [self.time_column if c == "frame" else c for c in OUTPUT_COLUMNS]
@@ -264,6 +291,14 @@ def _by_run(values, f, dtype) -> np.ndarray:
         return np.zeros(0, dtype)
     start = np.flatnonzero(np.append(True, values[1:] != values[:-1]))  # (R,) where each run begins
     return np.repeat(np.array([f(v) for v in values[start].tolist()], dtype), np.diff(np.append(start, len(values))))
+
+
+def _latest_values(agent: np.ndarray, values: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Each of `codes`' latest non-empty value in `values` (a per-agent column of the history, sorted by
+    agent and time), "" where it has none: what `predict.agent_values` gives for a track table."""
+    start, end = np.searchsorted(agent, codes, side="left"), np.searchsorted(agent, codes, side="right") - 1
+    latest = np.maximum.accumulate(np.where(values != "", np.arange(len(values)), -1))[end]  # (N,) row, or -1
+    return np.where(latest >= start, values[np.maximum(latest, 0)], "").astype(object)
 
 
 def _plain(items: list) -> dict[str, np.ndarray] | None:

@@ -392,8 +392,8 @@ def samples_to_frame(w: Windows, samples: np.ndarray, scenes: list[str] | None =
         integral = np.all(w.t0 == np.round(w.t0)) and np.all(w.step == np.round(w.step))
     return pd.DataFrame({
         "scene": _repeat_categorical(w.scene, rep, scenes),
-        "agent_id": np.repeat(w.agent_id, rep),
-        **{c: np.repeat(v, rep) for c, v in (extra or {}).items()},
+        "agent_id": _repeat_text(w.agent_id, rep),
+        **{c: _repeat_text(v, rep) for c, v in (extra or {}).items()},
         "t0": np.round(t0).astype(np.int64) if integral else t0,
         "sample": np.tile(np.repeat(np.arange(K), P), N),
         "step": step,
@@ -402,6 +402,13 @@ def samples_to_frame(w: Windows, samples: np.ndarray, scenes: list[str] | None =
         "y": samples[..., 1].reshape(-1),
         **({} if weights is None else {"weight": np.repeat(weights.reshape(-1), P)}),
     })
+
+
+def _repeat_text(values: np.ndarray, rep: int):
+    """np.repeat(values, rep) as the table's column; text is made a column once per value, not per row."""
+    if values.dtype == object and all(isinstance(v, str) for v in values.tolist()):
+        return pd.array(values, dtype="str").take(np.repeat(np.arange(len(values)), rep))
+    return np.repeat(values, rep)
 
 
 def _repeat_categorical(values: np.ndarray, rep: int, categories: list[str] | None) -> pd.Categorical:

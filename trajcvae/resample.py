@@ -28,19 +28,31 @@ def segment_starts(agent: np.ndarray, t: np.ndarray, max_gap: float) -> np.ndarr
 
 def resample_scene(g: pd.DataFrame, anchor: float, step: float, max_gap: float, lead: float = 0.0,
                    cut: np.ndarray | None = None) -> pd.DataFrame:
-    """One scene's rows (sorted by agent and time) -> rows at grid points anchor + j * step, with `frame` = j.
+    """One scene's rows (sorted by agent and time) -> rows at grid points anchor + j * step, with `frame` = j
+    (`resample_rows`). Each row keeps the `_file`/`_line` of the observation at or before it, for error
+    messages."""
+    t, agent = g["frame"].to_numpy(dtype=np.float64), g["agent_id"].to_numpy()
+    k, j, xs, ys = resample_rows(t, agent, g["x"].to_numpy(dtype=np.float64), g["y"].to_numpy(dtype=np.float64),
+                                 anchor, step, max_gap, lead, cut)
+    return pd.DataFrame({  # `take` keeps the scene's and the file's column types (categories: no hashing)
+        "scene": g["scene"].array.take(k), "frame": j.astype(np.float64), "agent_id": agent[k], "x": xs, "y": ys,
+        "_file": g["_file"].array.take(k), "_line": g["_line"].to_numpy()[k],
+    }, copy=False)
 
-    `step`, `max_gap` and `lead` are in the units of `g["frame"]`. `lead`: a grid point up to this long
-    after a track's last observation is still made, extrapolated along its last velocity (agents seen just
-    before t0 by a tracker whose timestamps are not in step with the agent's). `cut` (bool per row): the
-    rows after which rows of the same agent were left out of `g` (`windows._readable`); nothing is
-    interpolated across such a cut nor extrapolated into it, so the grid points made are those the whole
-    track gives between the rows kept. Each row keeps the `_file`/`_line` of the observation at or before
-    it, for error messages."""
-    t = g["frame"].to_numpy(dtype=np.float64)
-    agent = g["agent_id"].to_numpy()
-    x, y = g["x"].to_numpy(dtype=np.float64), g["y"].to_numpy(dtype=np.float64)
-    n = len(g)
+
+def resample_rows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarray, anchor: float, step: float,
+                  max_gap: float, lead: float = 0.0, cut: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Rows (times `t`, `agent`, positions x, y; sorted by agent and time) -> their grid points
+    anchor + j * step: for each, the row at or before it (k), j, and its position.  -> (G,) each
+
+    `step`, `max_gap` and `lead` are in the units of `t`. `lead`: a grid point up to this long after a
+    track's last observation is still made, extrapolated along its last velocity (agents seen just before
+    t0 by a tracker whose timestamps are not in step with the agent's). `cut` (bool per row): the rows
+    after which rows of the same agent were left out (`windows._readable`); nothing is interpolated across
+    such a cut nor extrapolated into it, so the grid points made are those the whole track gives between
+    the rows kept."""
+    n = len(t)
     new = segment_starts(agent, t, max_gap)
     if cut is not None:
         new[1:] |= cut[:-1]
@@ -71,7 +83,4 @@ def resample_scene(g: pd.DataFrame, anchor: float, step: float, max_gap: float, 
     on_point = np.abs(tg - t[k]) <= EPS * step  # exactly the observation: no arithmetic on it
     xs = np.where(on_point, x[k], x[k] + w * (x[k1] - x[k]))
     ys = np.where(on_point, y[k], y[k] + w * (y[k1] - y[k]))
-    return pd.DataFrame({  # `take` keeps the scene's and the file's column types (categories: no hashing)
-        "scene": g["scene"].array.take(k), "frame": j.astype(np.float64), "agent_id": agent[k], "x": xs, "y": ys,
-        "_file": g["_file"].array.take(k), "_line": g["_line"].to_numpy()[k],
-    }, copy=False)
+    return k, j, xs, ys

@@ -29,7 +29,7 @@ from ._version import __version__
 from .atomic import atomic_path
 from .config import DataConfig
 from .errors import DataError, NoWindowsError
-from .resample import EPS, resample_scene, segment_starts
+from .resample import EPS, resample_rows, resample_scene, segment_starts
 from .tracks import list_files, read_tracks, seconds_per_unit, summarize, time_steps, where
 
 CHUNK = 8192  # windows per piece from `iter_windows` (about 1.7 kB each with 12 neighbours)
@@ -127,23 +127,15 @@ def _resampled_windows(g: pd.DataFrame, step: float, max_gap: float, cfg: DataCo
             yield _in_input_time(w, anchor, step)
         return
     agent = g["agent_id"].to_numpy()
+    x, y = g["x"].to_numpy(dtype=np.float64), g["y"].to_numpy(dtype=np.float64)
     last = np.append(agent[1:] != agent[:-1], True)  # each agent's latest row
-    reach = history_reach(cfg, step, max_gap)
+    scene = str(g["scene"].iloc[0])
     parts, skipped = [], 0
     anchors = np.unique(t[last])
     for anchor in anchors if since is None else anchors[anchors >= since]:
         mine = agent[last][t[last] == anchor]  # the agents last seen at this time
-        cut = g[(t <= anchor + EPS * step) & (t >= anchor - reach)]  # the scene as it was at `anchor`
-        rows, cuts = _readable(cut, anchor, mine, step, max_gap, cfg)
-        # Others last seen less than half a step before t0 are still placed at t0 (along their velocity).
-        r = resample_scene(rows, anchor, step, max_gap, lead=step / 2, cut=cuts)
-        # Windows at grid index 0 only (chunk None: the scene's one piece); the others were seen earlier.
-        w = next(_scene_windows(r, 1.0, cfg, "latest", None, since=-0.5))
-        keep = np.flatnonzero((np.abs(w.t0) < EPS) & np.isin(w.agent_id, mine))
-        part = _in_input_time(w.subset(keep), anchor, step)
-        width = int((~np.isnan(part.nbr[:, :, -1, 0])).sum(1).max()) if len(part) else 1
-        part.nbr = part.nbr[:, :max(width, 1)]  # the slots of the agents kept, as one build would have them
-        skipped += len(mine) - len(keep)  # seen once, or alone after a long gap: no velocity at t0
+        part = latest_windows(t, agent, x, y, scene, anchor, mine, step, max_gap, cfg)
+        skipped += part.skipped
         if len(part):
             parts.append(part)
     w = concat_windows(parts, "latest") if parts else _empty(cfg.obs_len, cfg.pred_len, cfg.memory)
@@ -153,11 +145,37 @@ def _resampled_windows(g: pd.DataFrame, step: float, max_gap: float, cfg: DataCo
     yield w
 
 
-def _readable(g: pd.DataFrame, anchor: float, mine: np.ndarray, step: float, max_gap: float,
-              cfg: DataConfig) -> tuple[pd.DataFrame, np.ndarray | None]:
-    """The rows of a scene cut at `anchor` that the latest windows of the agents `mine` (last seen at
-    `anchor`) can read, and the rows after which rows were left out (`resample_scene`'s `cut`; None when
-    none were).
+def latest_windows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarray, scene: str, anchor: float,
+                   mine: np.ndarray, step: float, max_gap: float, cfg: DataConfig) -> Windows:
+    """The latest windows of the agents `mine`, last seen at time `anchor`, on a grid anchored there, from
+    one scene's rows (times `t` in the input's units, `agent`, positions x, y in metres; sorted by agent and
+    time; rows after `anchor` are not read). In the order of the rows' agents; t0 and step in the input's
+    time units; `skipped` counts the agents of `mine` with no window (seen once, or alone after a long gap:
+    no velocity at t0). `OnlinePredictor` calls it on its history, without a track table."""
+    reach = history_reach(cfg, step, max_gap)
+    cut = np.flatnonzero((t <= anchor + EPS * step) & (t >= anchor - reach))  # the scene as it was at `anchor`
+    t, agent, x, y = t[cut], agent[cut], x[cut], y[cut]
+    keep, cuts = _readable(t, agent, x, y, anchor, mine, step, max_gap, cfg)
+    if keep is not None:
+        t, agent, x, y = t[keep], agent[keep], x[keep], y[keep]
+    # Others last seen less than half a step before t0 are still placed at t0 (along their velocity).
+    k, j, xs, ys = resample_rows(t, agent, x, y, anchor, step, max_gap, lead=step / 2, cut=cuts)
+    # Windows at grid index 0 only (chunk None: the scene's one piece); the others were seen earlier.
+    w = next(_grid_windows(j - j.min() if len(j) else j, j.astype(np.float64), agent[k], np.stack([xs, ys], 1),
+                           scene, 1.0, cfg, "latest", None, since=-0.5))
+    keep = np.flatnonzero((np.abs(w.t0) < EPS) & np.isin(w.agent_id, mine))
+    part = _in_input_time(w.subset(keep), anchor, step)
+    width = int((~np.isnan(part.nbr[:, :, -1, 0])).sum(1).max()) if len(part) else 1
+    part.nbr = part.nbr[:, :max(width, 1)]  # the slots of the agents kept, as one build would have them
+    part.skipped = len(mine) - len(keep)
+    return part
+
+
+def _readable(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarray, anchor: float, mine: np.ndarray,
+              step: float, max_gap: float, cfg: DataConfig) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The rows of a scene cut at `anchor` (times `t`, `agent`, positions x, y; sorted by agent and time)
+    that the latest windows of the agents `mine` (last seen at `anchor`) can read, as a mask, and among
+    them the rows after which rows were left out (`resample_rows`' `cut`); None, None when all are read.
 
     All rows of the last obs_len steps are read (histories, neighbours). Before that, only the scene
     memory reads, and only paths that start within `memory_radius` of an ego's t0 position: a grid point
@@ -168,12 +186,9 @@ def _readable(g: pd.DataFrame, anchor: float, mine: np.ndarray, step: float, max
     `memory_horizon` steps (400 s by default), and resampling all of them for every update was most of its
     time."""
     T, P = cfg.obs_len, cfg.pred_len
-    t = g["frame"].to_numpy(dtype=np.float64)
     old = t < anchor - (T + 1) * step - max_gap
     if cfg.memory == 0 or not old.any():
-        return g, None
-    agent = g["agent_id"].to_numpy()
-    x, y = g["x"].to_numpy(dtype=np.float64), g["y"].to_numpy(dtype=np.float64)
+        return None, None
     now = np.flatnonzero(t >= anchor - EPS * step)  # the rows at t0 (rows are sorted by agent and time)
     now = now[np.isin(agent[now], mine)]
     # How far from an observation the grid points that read it can lie (its slack): the segments to its
@@ -184,23 +199,28 @@ def _readable(g: pd.DataFrame, anchor: float, mine: np.ndarray, step: float, max
     ends = joined & ~np.append(joined[1:], False)  # row i + 1 ends a segment
     lead = np.where(ends, seg * (step / 2) / np.where(dt > 0, dt, np.inf), 0.0)
     slack = np.maximum(np.append(seg, 0.0), np.append(0.0, np.maximum(seg, lead)))  # (n,)
-    # Near: in a cell next to the cell of an ego of another agent (an agent's own past is not in its
-    # memory), cells as wide as the radius plus a slack `most`; a row of a larger slack is near untested.
+    # Near: within the radius plus its slack of an ego of another agent (an agent's own past is not in its
+    # memory). Measured only for the rows in a cell next to an ego's, cells as wide as the radius plus a
+    # slack `most`; a row of a larger slack is near untested.
     most = max(cfg.memory_radius, 3 * float(slack.mean()))
     size = (cfg.memory_radius + most) * (1 + 1e-6)
     around = np.stack(np.meshgrid([-1, 0, 1], [-1, 0, 1]), -1).reshape(1, 9, 2)
     ego_cell = np.floor(np.stack([x[now], y[now]], 1) / size).astype(np.int64)[:, None] + around  # (E, 9, 2)
-    ego_key = (ego_cell[..., 0] * 2_000_003 + ego_cell[..., 1]).ravel()  # a clash of keys only keeps more
-    cells, first, egos = np.unique(ego_key, return_index=True, return_counts=True)  # (C,) sorted
-    owner = np.repeat(agent[now], 9)[first]  # the ego of a cell next to one ego only
+    ego_key = (ego_cell[..., 0] * 2_000_003 + ego_cell[..., 1]).ravel()  # a clash of keys only measures more
+    by_key = np.argsort(ego_key, kind="stable")  # (9E,) -> ego now[by_key // 9]
+    cells, first, egos = np.unique(ego_key[by_key], return_index=True, return_counts=True)  # (C,) sorted
     cell = np.floor(x / size).astype(np.int64) * 2_000_003 + np.floor(y / size).astype(np.int64)
     at = np.minimum(np.searchsorted(cells, cell), len(cells) - 1)
-    near = cells[at] == cell
-    hit = np.flatnonzero(near)
-    near[hit] = (egos[at[hit]] > 1) | (owner[at[hit]] != agent[hit])
-    near |= slack > most
+    hit = np.flatnonzero(cells[at] == cell)
+    many = egos[at[hit]]  # (H,) egos next to each row hit
+    pair = np.repeat(hit, many)  # (pairs,) row, and its ego:
+    ego = now[by_key[np.repeat(first[at[hit]], many) + np.arange(len(pair)) - np.repeat(np.cumsum(many) - many, many)]
+              // 9]
+    close = np.hypot(x[pair] - x[ego], y[pair] - y[ego]) <= (cfg.memory_radius + slack[pair]) * (1 + 1e-6)
+    near = slack > most
+    near[pair[close & (agent[pair] != agent[ego])]] = True
     if near[old].mean() > 0.5:  # most of the past is near the agents in view: leaving out little saves little
-        return g, None
+        return None, None
     # Keep every row within `margin` of a near row of the same agent, on one increasing key per (agent, time)
     # whose agents lie more than a margin apart: the nearest near row before and after each row.
     margin = (P + 2) * step + 2 * max_gap
@@ -210,9 +230,9 @@ def _readable(g: pd.DataFrame, anchor: float, mine: np.ndarray, step: float, max
     after = np.minimum.accumulate(np.where(near, key, np.inf)[::-1])[::-1]
     keep = ~old | (key - before <= margin) | (after - key <= margin)
     if keep.all():
-        return g, None
+        return None, None
     cut = np.append(~keep[1:] & (agent[1:] == agent[:-1]), False)  # the next row of the agent is left out
-    return g[keep], cut[keep]
+    return keep, cut[keep]
 
 
 def _in_input_time(w: Windows, anchor: float, step: float) -> Windows:
@@ -260,10 +280,16 @@ def _scene_windows(g: pd.DataFrame, step: float, cfg: DataConfig, mode: str,
         src = where(g, int(np.flatnonzero(off)[0])) if "_line" in g else f"scene '{g['scene'].iloc[0]}'"
         raise DataError(f"{src}: frame {frame[off][0]:g} is off the scene's time grid (step {step:g}); "
                         "pass --time-step")
-    fi = np.round(fi).astype(np.int64)
-    agent = g["agent_id"].to_numpy()
     pos = np.stack([g["x"].to_numpy(dtype=np.float64), g["y"].to_numpy(dtype=np.float64)], axis=1)  # (n, 2)
-    n = len(g)
+    yield from _grid_windows(np.round(fi).astype(np.int64), frame, g["agent_id"].to_numpy(), pos,
+                             str(g["scene"].iloc[0]), step, cfg, mode, chunk, since)
+
+
+def _grid_windows(fi: np.ndarray, frame: np.ndarray, agent: np.ndarray, pos: np.ndarray, scene: str, step: float,
+                  cfg: DataConfig, mode: str, chunk: int | None, since: float | None = None) -> Iterator[Windows]:
+    """`_scene_windows` on one scene's rows as arrays (sorted by agent and frame): grid indices `fi` from 0,
+    frame ids `frame`, `agent`, positions `pos` (n, 2)."""
+    n = len(fi)
     # Runs of consecutive frames: a new run starts at a new agent or after a gap.
     new_run = np.ones(n, bool)
     new_run[1:] = (agent[1:] != agent[:-1]) | (fi[1:] != fi[:-1] + 1)
@@ -289,7 +315,6 @@ def _scene_windows(g: pd.DataFrame, step: float, cfg: DataConfig, mode: str,
         yield empty
         return
     order = np.argsort(fi, kind="stable")
-    scene = str(g["scene"].iloc[0])
     size = chunk or len(ego)
     for lo in range(0, len(ego), size):
         e = ego[lo:lo + size]
