@@ -106,36 +106,45 @@ def test_the_simulated_fork_sends_the_asked_share_of_walkers_left_and_hides_it_b
     assert abs(before[left].mean() - before[~left].mean()) < 0.1  # the approach looks the same either way
 
 
-@pytest.mark.parametrize("width", [2.0, 0.6])
-def test_scene_calibration_fits_a_too_wide_or_too_narrow_model_to_its_scene(width):
-    """A model `width` times too wide (or narrow) on a scene: its finished windows choose the scale 1/width,
-    and fresh draws scaled by it are calibrated where the model's own are far from it."""
-    from trajcvae.calibrate import SCALES, past_scales
-    from trajcvae.metrics import region_levels
+@pytest.mark.parametrize("truth", ["narrower", "wider", "other shape"])
+def test_scene_calibration_maps_a_miscalibrated_model_to_its_scene(truth):
+    """A model whose draws are too wide, too narrow, or of the wrong shape (truths bunched at the centre
+    with long tails, which no single scale fits) on a scene: the levels of its finished windows make a map
+    under which fresh draws are calibrated where the model's own are far from it."""
+    import torch
+
+    from trajcvae.calibrate import level_map, past_quantiles, radial_levels
 
     rng = np.random.default_rng(0)
-    n = 400
-    draws, truth = rng.normal(size=(n, 200, 2)) * width, rng.normal(size=(n, 2))  # centred on c = 0
-    levels = region_levels(draws, truth[:, None] / SCALES[:, None])  # (n, G): the truth's level at each scale
-    s = past_scales(np.full(n, "a"), np.arange(n, dtype=float), levels, np.array(["a"]), np.array([n + 0.5]))[0]
-    assert s == pytest.approx(1 / width, rel=0.15)
-    fresh, truth = rng.normal(size=(n, 200, 1, 2)) * width, rng.normal(size=(n, 1, 2))
-    assert calibration(hpd_levels(fresh, truth))["error"] > 0.15
-    assert calibration(hpd_levels(fresh * s, truth))["error"] < 0.05
+    n = 1000
+
+    def truths() -> np.ndarray:  # (n, 2) around c = 0; the model draws N(0, I)
+        if truth == "other shape":
+            return rng.normal(size=(n, 2)) * np.where(rng.random((n, 1)) < 0.7, 0.4, 2.0)
+        return rng.normal(size=(n, 2)) * (0.5 if truth == "narrower" else 1.7)
+
+    c = torch.zeros(n, 2, dtype=torch.float64)
+    draws = torch.from_numpy(rng.normal(size=(n, 200, 2)))
+    levels = radial_levels(draws, c, torch.from_numpy(truths())[:, None])[:, 0].numpy()
+    maps = past_quantiles(np.full(n, "a"), np.arange(n, dtype=float), levels, np.full(n, "a"), np.full(n, n + 0.5))
+    fresh, gt = torch.from_numpy(rng.normal(size=(n, 200, 2))), truths()[:, None]  # new windows of the scene
+    mapped = fresh * level_map(fresh, c, fresh, torch.from_numpy(maps))[..., None]
+    assert calibration(hpd_levels(fresh.numpy()[:, :, None], gt))["error"] > 0.1
+    assert calibration(hpd_levels(mapped.numpy()[:, :, None], gt))["error"] < 0.05
 
 
 def test_scene_calibration_reads_only_its_scene_and_windows_finished_by_t0():
-    from trajcvae.calibrate import MIN_PAST, SCALES, past_scales
+    from trajcvae.calibrate import GRID, MIN_PAST, past_quantiles
 
     rng = np.random.default_rng(1)
     n = 60
     scene, done = np.array(["a", "b"] * (n // 2)), np.arange(n, dtype=float)
-    levels = rng.uniform(size=(n, len(SCALES))) ** 3  # bunched near 0: too wide
+    levels = rng.uniform(size=n) ** 3  # bunched near 0: too wide
     ask = dict(at_scene=np.array(["a", "a", "b"]), at_time=np.array([2 * MIN_PAST - 2.5, 40.5, 40.5]))
-    before = past_scales(scene, done, levels, **ask)
-    assert before[0] == 1.0  # fewer than MIN_PAST of its scene's windows had ended
-    assert before[1] < 1.0  # too wide: narrowed
+    before = past_quantiles(scene, done, levels, **ask)
+    assert np.isnan(before[0]).all()  # fewer than MIN_PAST of its scene's windows had ended: no map
+    assert before[1, GRID == 0.5] < 0.4  # too wide: a draw at level 0.5 moves inward
     later = levels.copy()
-    later[done > 40.5] = rng.uniform(size=later[done > 40.5].shape) ** 0.2  # what comes after t0 ...
+    later[done > 40.5] = rng.uniform(size=(done > 40.5).sum()) ** 0.2  # what comes after t0 ...
     later[scene == "b"] = 0.999  # ... and another scene's windows change nothing
-    np.testing.assert_array_equal(past_scales(scene, done, later, **ask)[:2], before[:2])
+    np.testing.assert_array_equal(past_quantiles(scene, done, later, **ask)[:2], before[:2])

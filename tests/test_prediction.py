@@ -55,14 +55,14 @@ def test_same_seed_same_numbers(trained, sim_files):
 @pytest.mark.parametrize("calibrate", ["none", "scene"])
 def test_prediction_at_t0_ignores_everything_after_t0(trained, sim_files, calibrate):
     """Cutting the file at t0 and predicting gives exactly what the full file gives for that t0; with
-    `--calibrate scene` too, whose scale reads only the windows finished by t0."""
+    `--calibrate scene` too, whose map reads only the windows finished by t0."""
     p = TrajCVAE.load(trained)
     tracks = pd.read_csv(sim_files["test"])
     full = p.predict(tracks, k=6, seed=1, every_window=True, calibrate=calibrate)
     t0 = int(full.t0.mode().iloc[0])  # the t0 with the most agents
-    if calibrate == "scene":  # not vacuous: the scene's past rescales the draws at t0
+    if calibrate == "scene":  # not vacuous: the scene's past maps the draws at t0
         w = p.make_windows(tracks, every_window=True)
-        assert (p.scene_past(w, seed=1).scales(w.scene, w.t0)[w.t0 == t0] != 1.0).any()
+        assert not np.isnan(p.scene_past(w, seed=1).quantiles(w.scene, w.t0)[w.t0 == t0]).any()
     cut = tracks[tracks.frame <= t0]
     # Also disturb what happens after t0, to be sure none of it is used.
     tracks_noisy = tracks.copy()
@@ -331,16 +331,22 @@ def test_a_temp_file_left_by_a_killed_predict_is_removed_by_the_next(tmp_path, t
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.csv"]
 
 
-def test_scene_calibrated_draws_are_the_plain_ones_rescaled_about_the_most_likely_future(trained, sim_files):
-    """`--calibrate scene`: each window's K draws are c + s (y - c), y its plain draws, c its most likely
-    future and s the scale its scene's finished windows choose (`calibrate.py`); the API and the CLI agree."""
+def test_scene_calibrated_draws_are_the_plain_ones_moved_along_rays_from_the_most_likely_future(trained, sim_files):
+    """`--calibrate scene`: each of a window's K draws is c + f (y - c), y a plain draw, c the window's most
+    likely future and f a factor per draw, from the map its scene's finished windows make (`calibrate.py`;
+    1 before the scene has enough of them); the API and the CLI agree."""
     m = TrajCVAE.load(trained)
     w = m.make_windows([sim_files["test"]], every_window=True)
     past = m.scene_past(w)
-    s = past.scales(w.scene, w.t0)
-    assert s[0] == 1.0 and (s != 1.0).any()  # no past at the first windows; a fitted scale later
+    fitted = ~np.isnan(past.quantiles(w.scene, w.t0)[:, 0])
+    assert not fitted[0] and fitted.any()  # no past at the first windows; a map later
     plain, c = m.sample(w, k=5, seed=3), m.sample(w, most_likely=True)
-    np.testing.assert_allclose(m.sample(w, k=5, seed=3, past=past), c + s[:, None, None, None] * (plain - c), atol=1e-4)
+    got = m.sample(w, k=5, seed=3, past=past)
+    end = lambda y: np.linalg.norm(y[:, :, -1] - c[:, :, -1], axis=-1)  # noqa: E731  (N, K)
+    f = end(got) / end(plain)
+    np.testing.assert_allclose(got, c + f[..., None, None] * (plain - c), atol=1e-4)
+    np.testing.assert_allclose(f[~fitted], 1.0, atol=1e-5)
+    assert np.abs(f[fitted] - 1).max() > 0.05 and len(np.unique(f[fitted].round(3))) > 5  # one factor per draw
     with pytest.raises(TrajCVAEError, match="pass Windows"):  # tensors carry no scene or t0 to look the past up by
         m.sample(WindowTensors.from_windows(w), k=5, past=past)
     df = m.predict([sim_files["test"]], k=5, seed=3, calibrate="scene")  # latest windows, the file's past

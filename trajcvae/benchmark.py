@@ -60,6 +60,7 @@ def likelihoods(predictor: TrajCVAE, wt: WindowTensors, fut: np.ndarray, is_samp
 
 
 MODES = {"km": "kmeans", "ks": "learned"}  # result-key prefix -> K-set mode
+CS_MAP = "quantile"  # how `--calibrate scene` maps draws (calibrate.py): numbers of another map are redone
 
 
 def evaluate_split(predictor: TrajCVAE, test_paths: list[Path], k: int = 20, seed: int = 0,
@@ -90,7 +91,7 @@ def evaluate_split(predictor: TrajCVAE, test_paths: list[Path], k: int = 20, see
             row.update(kset_numbers(predictor, w, two, prefix, mode, k, seed, draws))
     if calibration_draws and row.get("cal_draws") != calibration_draws:
         row.update(calibrated(predictor, w, seed, calibration_draws))
-    if calibration_draws and row.get("cs_cal_draws") != calibration_draws:
+    if calibration_draws and (row.get("cs_cal_draws") != calibration_draws or row.get("cs_map") != CS_MAP):
         row.update(scene_calibrated(predictor, w, two, k, seed, calibration_draws))
     return row
 
@@ -141,7 +142,7 @@ def scene_calibrated(predictor: TrajCVAE, w: Windows, two: np.ndarray, k: int, s
     ms = (time.perf_counter() - t) * 1000 / len(w)
     ade, fde = min_ade_fde(samples, w.fut)
     return {"cs_min_ade": float(ade.mean()), "cs_min_fde": float(fde.mean()), "cs_min_ade_2": float(ade[two].mean()),
-            "cs_min_fde_2": float(fde[two].mean()), "cs_ms_per_window": ms,
+            "cs_min_fde_2": float(fde[two].mean()), "cs_ms_per_window": ms, "cs_map": CS_MAP,
             **calibrated(predictor, w, seed, draws, past=past, prefix="cs_cal")}
 
 
@@ -149,7 +150,8 @@ def complete(row: dict, draws: int, calibration_draws: int) -> bool:
     """Whether a finished split's numbers hold everything this run asks for."""
     return ((not draws or (row.get("km_draws") == draws and row.get("ks_draws") == draws))
             and (not calibration_draws or (row.get("cal_draws") == calibration_draws
-                                           and row.get("cs_cal_draws") == calibration_draws))
+                                           and row.get("cs_cal_draws") == calibration_draws
+                                           and row.get("cs_map") == CS_MAP))
             and "windows_2" in row)
 
 
@@ -209,9 +211,9 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
             log(f"{split} seed {seed}: minADE@{k} {row['min_ade']:.3f} minFDE@{k} {row['min_fde']:.3f} "
                 f"(constant velocity {row['cv_ade']:.3f}/{row['cv_fde']:.3f})")
             results.setdefault(split, []).append(row)
-    # Keys every row has: a row written with other options may carry or lack some numbers.
+    # Numbers every row has: a row written with other options may carry or lack some.
     rows_all = [r for rows in results.values() for r in rows]
-    keys = [key for key in rows_all[0] if all(key in r for r in rows_all)]
+    keys = [key for key in rows_all[0] if all(isinstance(r.get(key), (int, float)) for r in rows_all)]
     summary = {split: {key: float(np.mean([r[key] for r in rows])) for key in keys}
                for split, rows in results.items()}
     summary["mean"] = {key: float(np.mean([summary[s][key] for s in results])) for key in summary[splits[0]]}

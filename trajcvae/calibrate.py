@@ -1,47 +1,53 @@
-"""Samples -> calibrated samples: plain draws widened or narrowed by how the model has done on this scene.
+"""Samples -> calibrated samples: plain draws mapped to match how the model has done on this scene so far.
 
 A model trained on other scenes is seldom calibrated on a new one (docs/results.md): on hotel's test scene
 the truth falls in the 50% region of plain draws 85% of the time, on eth's 43%, and no change to the model
-or its training fixed both. But each scene says how the model errs there: for a window whose future was
-observed by t0, the truth's level (`metrics.hpd_levels` at the endpoint: the share of the model's draws
-denser than the truth) is uniform on [0, 1] for an honest model, bunched near 0 where it is too wide, near 1
-where it is too narrow. `--calibrate scene` fits the spread of each window's draws to its scene's past:
+or its training fixed both. But each scene says how the model errs there. For a window whose future was
+observed by t0, the truth's level among the model's draws is uniform on [0, 1] for an honest model, bunched
+near 0 where it is too wide, near 1 where it is too narrow. `--calibrate scene` maps each window's draws so
+that the levels of its scene's past become uniform (quantile recalibration, done on the draws):
 
-    the draws      c + s (y - c), every step of every plain draw y, about the most likely future c (z at the
-                   prior's mean), for one scale s per window
-    past levels    for each window of the scene whose future ended by t0, and each s of SCALES, its truth's
-                   level among its draws scaled by s: the level of c + (truth - c) / s among the unscaled
-                   draws, as a Gaussian KDE scales with its draws (`metrics.region_levels`)
-    the scale      the s of SCALES whose past levels are nearest to uniform (the calibration error over
-                   `metrics.CALIBRATION_LEVELS`), once the scene has MIN_PAST finished windows; 1 before
+    the level     of a point at the endpoint among a window's DRAWS draws of p(y|x) (`radial_levels`):
+                  its distance r from the most likely endpoint c, in the metric of the draws' covariance,
+                  through F, the share of draws nearer c (linear between them; beyond the farthest, a
+                  Gaussian's tail, so that a map can reach past the draws)
+    past levels   the truth's, for each window of the scene whose future ended by t0 (`TrajCVAE.scene_past`)
+    the map       G, the distribution of those past levels with PSEUDO evenly spread ones added (they keep a
+                  short past from fitting its own noise); every draw y moves along its ray from c from level
+                  l = F(r) to level G^-1(l): y -> c + f (y - c) at every step of the draw, about the most
+                  likely future's step, f = F^-1(G^-1(F(r))) / r (`level_map`)
 
-Nothing observed after t0 is read. A scale below 1 pulls the draws toward the most likely future, so it
-sharpens a spread of directions (a standing agent's) well and would pull two branches of a fork toward each
-other; an honest model gets s = 1 and keeps its draws.
+Once the scene has MIN_PAST finished windows; before, the draws stay the model's own. If a window's truth
+has the level distribution G of its scene's past, its level among the mapped draws is uniform:
+P(truth in the p-region of the mapped draws) = P(F(truth) <= G^-1(p)) = G(G^-1(p)) = p. Nothing observed
+after t0 is read. Levels along rays from c treat a spread of directions (a standing agent's) and a spread
+along the walk alike; a fork's two branches are each widened or narrowed about c, not about themselves.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
-from .metrics import CALIBRATION_LEVELS
-
-SCALES = np.exp(np.linspace(np.log(0.4), np.log(2.5), 15))  # spread scales tried, 1 among them
-MIN_PAST = 10  # finished windows a scene needs before its draws are rescaled
+DRAWS = 200  # draws of p(y|x) per window behind its levels and its map
+PSEUDO = 10  # evenly spread levels added to every scene's past
+MIN_PAST = 10  # finished windows a scene needs before its draws are mapped
+GRID = np.linspace(0.0, 1.0, 201)  # where each window's G^-1 is tabulated
 
 
 @dataclass
 class ScenePast:
     """Windows whose futures are known (`TrajCVAE.scene_past`): their scene, the time their future ended
-    (t0 + P steps, in the input's time base) and their truth's level at the endpoint under each of SCALES."""
+    (t0 + P steps, in the input's time base) and their truth's level at the endpoint (`radial_levels`)."""
     scene: np.ndarray  # (N,)
     done: np.ndarray  # (N,)
-    levels: np.ndarray  # (N, len(SCALES))
+    levels: np.ndarray  # (N,)
 
-    def scales(self, scene: np.ndarray, t0: np.ndarray) -> np.ndarray:
-        """The scale of each window (its scene, its t0): see the module's docstring.  -> (Q,)"""
-        return past_scales(self.scene, self.done, self.levels, np.asarray(scene), np.asarray(t0, np.float64))
+    def quantiles(self, scene: np.ndarray, t0: np.ndarray) -> np.ndarray:
+        """Each window's map (its scene, its t0): G^-1 at GRID, NaN where it has too little past.  -> (Q, L)"""
+        return past_quantiles(self.scene, self.done, self.levels, np.asarray(scene), np.asarray(t0, np.float64))
 
     def finished(self, scene: np.ndarray, t0: np.ndarray) -> np.ndarray:
         """Per window (its scene, its t0): how many windows of its scene had finished by t0.  -> (Q,)"""
@@ -66,22 +72,19 @@ def too_little_past(unfitted: int, n: int, obs_len: int, pred_len: int) -> str:
             f"({obs_len} + {pred_len} steps of one agent) in their scene before t0; their draws are the model's own")
 
 
-def past_scales(scene: np.ndarray, done: np.ndarray, levels: np.ndarray, at_scene: np.ndarray,
-                at_time: np.ndarray) -> np.ndarray:
-    """For each query (its scene, its time t0), the scale of SCALES under which the levels of that scene's
-    windows whose futures ended (`done`) by t0 are nearest to uniform; 1 with fewer than MIN_PAST of them.
-    Ties go to the scale nearest 1.  (N,), (N,), (N, G), (Q,), (Q,) -> (Q,)"""
-    out = np.ones(len(at_scene))
-    ps = np.asarray(CALIBRATION_LEVELS)
-    tie = 1e-9 * np.abs(np.log(SCALES))  # the smallest change wins a tie
+def past_quantiles(scene: np.ndarray, done: np.ndarray, levels: np.ndarray, at_scene: np.ndarray,
+                   at_time: np.ndarray) -> np.ndarray:
+    """For each query (its scene, its time t0), G^-1 at GRID: the quantiles of the levels of that scene's
+    windows whose futures ended (`done`) by t0, with PSEUDO evenly spread levels; NaN with fewer than
+    MIN_PAST of them.  (N,), (N,), (N,), (Q,), (Q,) -> (Q, L)"""
+    out = np.full((len(at_scene), len(GRID)), np.nan)
+    pseudo = (np.arange(PSEUDO) + 0.5) / PSEUDO
     for query, order, seen in _past_by_scene(scene, done, at_scene, at_time):
-        ok = seen >= MIN_PAST
-        if not ok.any():
-            continue
-        inside = np.cumsum(levels[order][:, :, None] <= ps, axis=0)  # (n, G, L) truths in each region so far
-        coverage = inside[seen[ok] - 1] / seen[ok][:, None, None]  # (q, G, L)
-        error = np.abs(coverage - ps).mean(-1) + tie  # (q, G)
-        out[query[ok]] = SCALES[error.argmin(-1)]
+        known, have = np.sort(pseudo), 0  # the sorted levels of the first `have` windows to end, and pseudo
+        for n in np.unique(seen[seen >= MIN_PAST]):  # the past grows with t0: insert what ended since
+            new = np.sort(levels[order[have:n]])
+            known, have = np.insert(known, np.searchsorted(known, new), new), n
+            out[query[seen == n]] = np.quantile(known, GRID)
     return out
 
 
@@ -92,3 +95,77 @@ def _past_by_scene(scene: np.ndarray, done: np.ndarray, at_scene: np.ndarray, at
         past, query = np.flatnonzero(scene == s), np.flatnonzero(at_scene == s)
         order = past[np.argsort(done[past], kind="stable")]
         yield query, order, np.searchsorted(done[order], at_time[query], side="right")
+
+
+# --- levels along rays from the most likely endpoint ---------------------------------------------------
+
+def radial_levels(ends: torch.Tensor, c: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
+    """The level of each point among a window's draws (see the module's docstring): F of its distance from
+    c.  ends (B, S, 2) the draws' endpoints, c (B, 2), points (B, Q, 2) -> (B, Q)"""
+    radii, r = _radii(ends, c, points)
+    return _cdf(radii, r)
+
+
+def level_map(ends: torch.Tensor, c: torch.Tensor, points: torch.Tensor, quantiles: torch.Tensor) -> torch.Tensor:
+    """The factor f of each point (a draw's endpoint) under its window's map: c + f (y - c) moves it from
+    level F(r) to G^-1(F(r)); 1 where the window's `quantiles` (G^-1 at GRID) are NaN.
+    ends (B, S, 2), c (B, 2), points (B, K, 2), quantiles (B, L) -> (B, K)"""
+    radii, r = _radii(ends, c, points)
+    fitted = ~torch.isnan(quantiles[:, :1])  # (B, 1)
+    L = quantiles.shape[1]
+    at = _cdf(radii, r) * (L - 1)  # (B, K) where F(r) falls on GRID
+    i = at.floor().clamp(0, L - 2).long()
+    lo, hi = quantiles.gather(1, i), quantiles.gather(1, i + 1)
+    target = torch.where(fitted, lo + (at - i) * (hi - lo), 0.5)  # G^-1(F(r))
+    f = _inverse_cdf(radii, target) / r.clamp(min=1e-12)
+    return torch.where(fitted & (r > 1e-12), f, torch.ones_like(f))
+
+
+def _radii(ends: torch.Tensor, c: torch.Tensor, points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Distances from c in the metric of the draws' covariance: the draws' (sorted, (B, S)) and the points'
+    (B, Q). Whitening by the covariance's Cholesky factor makes them Euclidean."""
+    d = ends - ends.mean(1, keepdim=True)
+    var = (d ** 2).sum(1) / (ends.shape[1] - 1)  # (B, 2)
+    ridge = 1e-9 * var.sum(-1) + 1e-12  # (B,) a floor for draws along a line
+    # The covariance's Cholesky factor [[a, 0], [b, e]], written out for 2 x 2.
+    a = (var[:, 0] + ridge).sqrt()[:, None]  # (B, 1)
+    b = ((d[..., 0] * d[..., 1]).sum(1) / (ends.shape[1] - 1))[:, None] / a
+    e = (var[:, 1:] + ridge[:, None] - b ** 2).clamp(min=1e-24).sqrt()
+
+    def radius(p: torch.Tensor) -> torch.Tensor:  # (B, n, 2) -> (B, n)
+        x, y = (p - c[:, None]).unbind(-1)
+        u = x / a
+        return torch.hypot(u, (y - b * u) / e)
+
+    return radius(ends).sort(dim=1).values, radius(points)
+
+
+def _cdf(radii: torch.Tensor, r: torch.Tensor) -> torch.Tensor:
+    """F: the i-th nearest draw (of S) at level (i + 1/2) / S, linear in between and from 0 at c; beyond the
+    farthest, 1 - exp(-k r^2 / 2), a Gaussian's tail through it.  radii (B, S) sorted, r (B, Q) -> (B, Q)"""
+    S = radii.shape[1]
+    i = torch.searchsorted(radii, r).clamp(1, S - 1)  # (B, Q) the draw beyond r (within the draws)
+    lo, hi = radii.gather(1, i - 1), radii.gather(1, i)
+    inside = ((i - 0.5) + (r - lo) / (hi - lo).clamp(min=1e-12)) / S
+    first, last = radii[:, :1], radii[:, -1:]
+    near = 0.5 / S * r / first.clamp(min=1e-12)
+    far = 1 - torch.exp(-_tail(radii) * r ** 2 / 2)
+    return torch.where(r < first, near, torch.where(r > last, far, inside.clamp(max=1 - 0.5 / S)))
+
+
+def _inverse_cdf(radii: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """F^-1 at levels t (B, Q), as `_cdf` defines F.  -> (B, Q)"""
+    S = radii.shape[1]
+    u = t * S - 0.5
+    i = u.floor().clamp(0, S - 2).long()
+    lo, hi = radii.gather(1, i), radii.gather(1, i + 1)
+    inside = lo + (u - i) * (hi - lo)
+    near = radii[:, :1] * t * 2 * S
+    far = torch.sqrt(-2 * torch.log((1 - t).clamp(min=1e-12)) / _tail(radii))
+    return torch.where(u < 0, near, torch.where(u > S - 1, far, inside))
+
+
+def _tail(radii: torch.Tensor) -> torch.Tensor:
+    """k of the tail beyond the farthest draw, so that F is continuous there.  -> (B, 1)"""
+    S = radii.shape[1]
+    return -2 * math.log(0.5 / S) / (radii[:, -1:] ** 2).clamp(min=1e-12)

@@ -40,8 +40,9 @@ KSetOpt = Annotated[str, typer.Option(help="none: K plain draws. kmeans: the K m
 DrawsOpt = Annotated[int, typer.Option(help="Plain draws per agent behind a K-set (its k-means pool and its "
                                             "weights).")]
 CalibrateOpt = Annotated[str, typer.Option(help="none: plain draws as the model makes them. scene: each agent's "
-                         "draws widened or narrowed to fit how the model did on the same scene before t0 (the "
-                         "input's finished windows are predicted first; see docs/results.md).")]
+                         "draws moved nearer to or farther from its most likely future, to fit how the model did "
+                         "on the same scene before t0 (the input's finished windows are predicted first; see "
+                         "docs/results.md).")]
 
 
 def user_errors(fn):

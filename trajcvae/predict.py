@@ -1,8 +1,8 @@
 """Model -> samples: the user-facing predictor `TrajCVAE` (load a checkpoint, draw K futures per agent).
 
 Sampling is the model's test path, `CVAE.sample`: x -> p(z|x) -> z -> mean of p(y|x,z). A K-set mode
-(`kset.py`) returns K futures with weights instead of K independent draws; `--calibrate scene` fits the
-spread of plain draws to how the model has done on the scene so far (`calibrate.py`). Each batch draws its
+(`kset.py`) returns K futures with weights instead of K independent draws; `--calibrate scene` maps plain
+draws to fit how the model has done on the scene so far (`calibrate.py`). Each batch draws its
 standard-normal vectors from a generator seeded with `seed`, so every window gets the same draws
 and an agent's futures do not depend on which other agents happen to be in the same file or batch.
 `predict_to_file` streams the output table (`OUTPUT_COLUMNS`) piece by piece through `atomic.TableWriter`.
@@ -23,9 +23,8 @@ from .atomic import TableWriter
 from .config import Config, check_output, check_sampling, resolve_device
 from .errors import TrajCVAEError
 from .batch import WindowTensors, make_batch
-from .calibrate import SCALES, ScenePast, too_little_past, unfitted
+from .calibrate import DRAWS, ScenePast, level_map, radial_levels, too_little_past, unfitted
 from .kset import KSetSampler, kmeans_futures, nearest_shares
-from .metrics import region_levels
 from .model import CVAE
 from .tracks import (AGENT_COLUMNS, TrackSummary, from_metres, plausibility, read_tracks, seconds_per_unit,
                      summarize, time_steps)
@@ -82,8 +81,8 @@ class TrajCVAE:
 
         Each future is the mean of p(y|x,z) for z ~ p(z|x) (`CVAE.sample`); `full=True` draws y ~ p(y|x,z)
         instead. `most_likely` uses z = prior mean (K = 1). `kset`: "kmeans" or "learned" returns a K-set
-        (`sample_kset`, without its weights). `past` (`scene_past`; `w` must be `Windows`): plain draws with
-        their spread fitted to their scene's past (`calibrate.py`). Every batch draws from a generator
+        (`sample_kset`, without its weights). `past` (`scene_past`; `w` must be `Windows`): plain draws
+        mapped to fit their scene's past (`calibrate.py`). Every batch draws from a generator
         seeded with `seed`, so a window's futures do not depend on which other windows share its call or
         batch."""
         return self._draw(w, k, seed, most_likely, full, batch_size, kset, draws, past)[0]
@@ -103,11 +102,11 @@ class TrajCVAE:
         if kset != "none" and (most_likely or full):
             raise TrajCVAEError("a K-set is made of the decoder means of prior draws: no most_likely or full")
         self.check_kset(k, kset)
-        scales = None
+        maps = None
         if past is not None and not most_likely:
             if not isinstance(w, Windows):
                 raise TrajCVAEError("past: a scene's past is looked up by each window's scene and t0; pass Windows")
-            scales = torch.from_numpy(past.scales(w.scene, w.t0)).float().to(self.device)  # (N,)
+            maps = torch.from_numpy(past.quantiles(w.scene, w.t0)).float().to(self.device)  # (N, L), NaN: unfitted
         pool = draws if kset != "none" else k
         if kset != "none":
             batch_size = max(1, batch_size * k // pool)  # the same memory per pass as K plain draws
@@ -129,11 +128,12 @@ class TrajCVAE:
             elif kset == "kmeans":
                 y, share = kmeans_futures(self.model.sample(b, pool, gen), k)  # (B, K, P, 2)
                 weights.append(share.cpu())
-            elif scales is not None:  # c + s (y - c) about the most likely future c (calibrate.py)
+            elif maps is not None:  # c + f (y - c) about the most likely future c, f per draw (calibrate.py)
                 ctx = self.model.context(b)  # (B, H)
                 c = self.model.most_likely(b, ctx)  # (B, 1, P, 2)
-                s = scales[idx.to(scales.device)].reshape(-1, 1, 1, 1)
-                y = c + s * (self.model.sample(b, k, gen, full=full, ctx=ctx) - c)  # (B, K, P, 2)
+                y = self.model.sample(b, k, gen, full=full, ctx=ctx)  # (B, K, P, 2)
+                f = level_map(self._endpoints(b, ctx, seed), c[:, 0, -1], y[:, :, -1], maps[idx.to(maps.device)])
+                y = c + f[..., None, None] * (y - c)  # (B, K, P, 2)
             else:
                 y = self.model.sample(b, k, gen, full=full)  # (B, K, P, 2)
             out.append(b.to_world(y).float().cpu())
@@ -142,13 +142,12 @@ class TrajCVAE:
             samples += wt.offset[:, None, None, :]  # in float64: georeferenced positions keep their mm
         return samples, (torch.cat(weights).numpy().astype(np.float64) if weights else None)
 
-    def scene_past(self, data: pd.DataFrame | Iterable[str | Path] | Windows, seed: int = 0, draws: int = 200,
+    def scene_past(self, data: pd.DataFrame | Iterable[str | Path] | Windows, seed: int = 0,
                    batch: int = 2048) -> ScenePast | None:
         """What `--calibrate scene` reads: for every window of `data` (`Windows` built with every_window, or
         the tracks, whose windows are made a piece at a time) whose future is known, its truth's level at the
-        endpoint among `draws` draws of p(y|x) scaled by each of `calibrate.SCALES` about the most likely
-        future, with its scene and the time its future ended. None when no window is. A window's levels
-        depend on it and `seed` alone."""
+        endpoint among `calibrate.DRAWS` draws of p(y|x) (`calibrate.radial_levels`), with its scene and the
+        time its future ended. None when no window is. A window's level depends on it and `seed` alone."""
         parts = [data] if isinstance(data, Windows) else iter_windows(self.read(data), self.config.data, "windows")
         scene, done, levels = [], [], []
         for part in parts:
@@ -157,8 +156,8 @@ class TrajCVAE:
             if part.fut is None:
                 raise TrajCVAEError("scene_past reads windows with their futures: make_windows(..., every_window=True)")
             wt = WindowTensors.from_windows(part)
-            levels += [self._scaled_levels(make_batch(wt, torch.arange(lo, min(lo + batch, len(wt))), self.config.data,
-                                                      self.device), seed, draws) for lo in range(0, len(wt), batch)]
+            levels += [self._truth_levels(make_batch(wt, torch.arange(lo, min(lo + batch, len(wt))), self.config.data,
+                                                     self.device), seed) for lo in range(0, len(wt), batch)]
             scene.append(part.scene)
             done.append(part.t0 + self.config.data.pred_len * part.step)
         if not scene:
@@ -166,22 +165,23 @@ class TrajCVAE:
         return ScenePast(np.concatenate(scene), np.concatenate(done), np.concatenate(levels))
 
     @torch.inference_mode()
-    def _scaled_levels(self, b, seed: int, draws: int) -> np.ndarray:
-        """The truth's level at the endpoint among `draws` draws of p(y|x) scaled by each of SCALES about the
-        most likely future: the level of c + (truth - c) / s among the unscaled draws. In the agent frame,
-        which levels do not see (a KDE with the draws' covariance is unchanged by moving, turning and scaling).
-        Every window gets the same standard-normal draws, as in `CVAE.sample`.  -> (B, G)"""
-        gen = torch.Generator().manual_seed(seed)
-        eps = torch.randn(draws, self.model.z_dim, generator=gen).to(self.device)  # (S, Z)
-        noise = torch.randn(draws, 2, generator=gen).to(self.device)  # (S, 2) at the endpoint
+    def _truth_levels(self, b, seed: int) -> np.ndarray:
+        """The truth's level at the endpoint among the window's draws of p(y|x) (`calibrate.radial_levels`),
+        in the agent frame, which levels do not see (they are distances in the draws' own metric).  -> (B,)"""
         ctx = self.model.context(b)  # (B, H)
+        c = self.model.most_likely(b, ctx)[:, 0, -1]  # (B, 2)
+        return radial_levels(self._endpoints(b, ctx, seed), c, b.fut[:, -1:])[:, 0].double().cpu().numpy()
+
+    def _endpoints(self, b, ctx: torch.Tensor, seed: int) -> torch.Tensor:
+        """The endpoints of `calibrate.DRAWS` draws of p(y|x) per window, in the agent frame: every window
+        gets the same standard-normal draws, from a generator seeded with `seed`, as in `CVAE.sample`, so a
+        window's endpoints do not depend on the others of its batch.  -> (B, S, 2)"""
+        gen = torch.Generator().manual_seed(seed)
+        eps = torch.randn(DRAWS, self.model.z_dim, generator=gen).to(self.device)  # (S, Z)
+        noise = torch.randn(DRAWS, 2, generator=gen).to(self.device)  # (S, 2) at the endpoint
         p = self.model.prior(ctx).base_dist
         y = self.model.decode(ctx, p.loc.unsqueeze(1) + p.scale.unsqueeze(1) * eps, b.cv).base_dist  # (B, S, P, 2)
-        ends = y.loc[:, :, -1] + y.scale[:, :, -1] * noise  # (B, S, 2)
-        c = self.model.most_likely(b, ctx)[:, :, -1]  # (B, 1, 2)
-        scales = torch.as_tensor(SCALES, dtype=c.dtype, device=c.device)[:, None]  # (G, 1)
-        shrunk = c + (b.fut[:, -1:] - c) / scales  # (B, G, 2)
-        return region_levels(ends.double().cpu().numpy(), shrunk.double().cpu().numpy())
+        return y.loc[:, :, -1] + y.scale[:, :, -1] * noise
 
     def check_kset(self, k: int, kset: str) -> None:
         """--kset learned needs this model's sampler, at its K: refused in one line otherwise."""
@@ -239,7 +239,7 @@ class TrajCVAE:
         `since`, only for the agents last seen at or after that time, in the input's time base). True: one
         for every (agent, t0) whose obs_len observed and pred_len future steps are present (evaluation
         mode). kset: "kmeans" or "learned" adds a `weight` column (`sample_kset`; `draws` plain draws behind
-        each K-set). calibrate="scene": plain draws rescaled to fit how the model has done on each scene of
+        each K-set). calibrate="scene": plain draws mapped to fit how the model has done on each scene of
         `data` so far (`calibrate.py`; it predicts every finished window of `data` first). fps, scale,
         homography: the input's rate and units (see `read`).
         """
