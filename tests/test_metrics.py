@@ -123,14 +123,14 @@ def test_scene_calibration_maps_a_miscalibrated_model_to_its_scene(truth):
             return rng.normal(size=(n, 2)) * np.where(rng.random((n, 1)) < 0.7, 0.4, 2.0)
         return rng.normal(size=(n, 2)) * (0.5 if truth == "narrower" else 1.7)
 
-    c = torch.zeros(n, 2, dtype=torch.float64)
-    draws = torch.from_numpy(rng.normal(size=(n, 200, 2)))
-    levels = radial_levels(draws, c, torch.from_numpy(truths())[:, None])[:, 0].numpy()
+    c = torch.zeros(n, 1, 2, dtype=torch.float64)  # one future step
+    draws = torch.from_numpy(rng.normal(size=(n, 200, 1, 2)))
+    levels = radial_levels(draws, c, torch.from_numpy(truths())[:, None, None])[:, 0].numpy()  # (n, 1)
     maps = past_quantiles(np.full(n, "a"), np.arange(n, dtype=float), levels, np.full(n, "a"), np.full(n, n + 0.5))
-    fresh, gt = torch.from_numpy(rng.normal(size=(n, 200, 2))), truths()[:, None]  # new windows of the scene
+    fresh, gt = torch.from_numpy(rng.normal(size=(n, 200, 1, 2))), truths()[:, None]  # new windows of the scene
     mapped = fresh * level_map(fresh, c, fresh, torch.from_numpy(maps))[..., None]
-    assert calibration(hpd_levels(fresh.numpy()[:, :, None], gt))["error"] > 0.1
-    assert calibration(hpd_levels(mapped.numpy()[:, :, None], gt))["error"] < 0.05
+    assert calibration(hpd_levels(fresh.numpy(), gt))["error"] > 0.1
+    assert calibration(hpd_levels(mapped.numpy(), gt))["error"] < 0.05
 
 
 def test_scene_calibration_reads_only_its_scene_and_windows_finished_by_t0():
@@ -139,12 +139,12 @@ def test_scene_calibration_reads_only_its_scene_and_windows_finished_by_t0():
     rng = np.random.default_rng(1)
     n = 60
     scene, done = np.array(["a", "b"] * (n // 2)), np.arange(n, dtype=float)
-    levels = rng.uniform(size=n) ** 3  # bunched near 0: too wide
+    levels = rng.uniform(size=(n, 2)) ** 6  # two future steps, bunched near 0: too wide
     ask = dict(at_scene=np.array(["a", "a", "b"]), at_time=np.array([2 * MIN_PAST - 2.5, 40.5, 40.5]))
     before = past_quantiles(scene, done, levels, **ask)
     assert np.isnan(before[0]).all()  # fewer than MIN_PAST of its scene's windows had ended: no map
-    assert before[1, GRID == 0.5] < 0.4  # too wide: a draw at level 0.5 moves inward
+    assert (before[1][:, GRID == 0.5] < 0.4).all()  # too wide: a draw at level 0.5 moves inward
     later = levels.copy()
-    later[done > 40.5] = rng.uniform(size=(done > 40.5).sum()) ** 0.2  # what comes after t0 ...
+    later[done > 40.5] = rng.uniform(size=((done > 40.5).sum(), 2)) ** 0.2  # what comes after t0 ...
     later[scene == "b"] = 0.999  # ... and another scene's windows change nothing
     np.testing.assert_array_equal(past_quantiles(scene, done, later, **ask)[:2], before[:2])

@@ -332,21 +332,20 @@ def test_a_temp_file_left_by_a_killed_predict_is_removed_by_the_next(tmp_path, t
 
 
 def test_scene_calibrated_draws_are_the_plain_ones_moved_along_rays_from_the_most_likely_future(trained, sim_files):
-    """`--calibrate scene`: each of a window's K draws is c + f (y - c), y a plain draw, c the window's most
-    likely future and f a factor per draw, from the map its scene's finished windows make (`calibrate.py`;
-    1 before the scene has enough of them); the API and the CLI agree."""
+    """`--calibrate scene`: each of a window's K draws is c + f (y - c) at every step, y a plain draw, c the
+    window's most likely future and f > 0 a factor per draw and step, from the maps its scene's finished
+    windows make (`calibrate.py`; 1 before the scene has enough of them); the API and the CLI agree."""
     m = TrajCVAE.load(trained)
     w = m.make_windows([sim_files["test"]], every_window=True)
     past = m.scene_past(w)
-    fitted = ~np.isnan(past.quantiles(w.scene, w.t0)[:, 0])
-    assert not fitted[0] and fitted.any()  # no past at the first windows; a map later
+    fitted = ~np.isnan(past.quantiles(w.scene, w.t0)[:, 0, 0])
+    assert not fitted[0] and fitted.any()  # no past at the first windows; maps later
     plain, c = m.sample(w, k=5, seed=3), m.sample(w, most_likely=True)
     got = m.sample(w, k=5, seed=3, past=past)
-    end = lambda y: np.linalg.norm(y[:, :, -1] - c[:, :, -1], axis=-1)  # noqa: E731  (N, K)
-    f = end(got) / end(plain)
-    np.testing.assert_allclose(got, c + f[..., None, None] * (plain - c), atol=1e-4)
+    f = np.linalg.norm(got - c, axis=-1) / np.linalg.norm(plain - c, axis=-1)  # (N, K, P)
+    np.testing.assert_allclose(got, c + f[..., None] * (plain - c), atol=1e-4)  # along each ray from c
     np.testing.assert_allclose(f[~fitted], 1.0, atol=1e-5)
-    assert np.abs(f[fitted] - 1).max() > 0.05 and len(np.unique(f[fitted].round(3))) > 5  # one factor per draw
+    assert np.abs(f[fitted] - 1).max() > 0.05 and len(np.unique(f[fitted].round(3))) > 5  # a factor per draw
     with pytest.raises(TrajCVAEError, match="pass Windows"):  # tensors carry no scene or t0 to look the past up by
         m.sample(WindowTensors.from_windows(w), k=5, past=past)
     df = m.predict([sim_files["test"]], k=5, seed=3, calibrate="scene")  # latest windows, the file's past

@@ -60,7 +60,7 @@ def likelihoods(predictor: TrajCVAE, wt: WindowTensors, fut: np.ndarray, is_samp
 
 
 MODES = {"km": "kmeans", "ks": "learned"}  # result-key prefix -> K-set mode
-CS_MAP = "quantile"  # how `--calibrate scene` maps draws (calibrate.py): numbers of another map are redone
+CS_MAP = "quantile per step"  # how `--calibrate scene` maps draws (calibrate.py): numbers of another map are redone
 
 
 def evaluate_split(predictor: TrajCVAE, test_paths: list[Path], k: int = 20, seed: int = 0,

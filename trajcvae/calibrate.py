@@ -7,15 +7,16 @@ observed by t0, the truth's level among the model's draws is uniform on [0, 1] f
 near 0 where it is too wide, near 1 where it is too narrow. `--calibrate scene` maps each window's draws so
 that the levels of its scene's past become uniform (quantile recalibration, done on the draws):
 
-    the level     of a point at the endpoint among a window's DRAWS draws of p(y|x) (`radial_levels`):
-                  its distance r from the most likely endpoint c, in the metric of the draws' covariance,
-                  through F, the share of draws nearer c (linear between them; beyond the farthest, a
-                  Gaussian's tail, so that a map can reach past the draws)
-    past levels   the truth's, for each window of the scene whose future ended by t0 (`TrajCVAE.scene_past`)
-    the map       G, the distribution of those past levels with PSEUDO evenly spread ones added (they keep a
-                  short past from fitting its own noise); every draw y moves along its ray from c from level
-                  l = F(r) to level G^-1(l): y -> c + f (y - c) at every step of the draw, about the most
-                  likely future's step, f = F^-1(G^-1(F(r))) / r (`level_map`)
+    the level     of a point at a future step among a window's DRAWS draws of p(y|x) at that step
+                  (`radial_levels`): its distance r from the most likely future's position c there, in the
+                  metric of the draws' covariance, through F, the share of draws nearer c (linear between
+                  them; beyond the farthest, a Gaussian's tail, so that a map can reach past the draws)
+    past levels   the truth's at every step, for each window of the scene whose future ended by t0
+                  (`TrajCVAE.scene_past`)
+    the map       per step, G, the distribution of those past levels with PSEUDO evenly spread ones added
+                  (they keep a short past from fitting its own noise); every draw's position y moves along
+                  its ray from c from level l = F(r) to level G^-1(l): y -> c + f (y - c),
+                  f = F^-1(G^-1(F(r))) / r (`level_map`), a factor per draw and step
 
 Once the scene has MIN_PAST finished windows; before, the draws stay the model's own. If a window's truth
 has the level distribution G of its scene's past, its level among the mapped draws is uniform:
@@ -40,13 +41,14 @@ GRID = np.linspace(0.0, 1.0, 201)  # where each window's G^-1 is tabulated
 @dataclass
 class ScenePast:
     """Windows whose futures are known (`TrajCVAE.scene_past`): their scene, the time their future ended
-    (t0 + P steps, in the input's time base) and their truth's level at the endpoint (`radial_levels`)."""
+    (t0 + P steps, in the input's time base) and their truth's level at every future step (`radial_levels`)."""
     scene: np.ndarray  # (N,)
     done: np.ndarray  # (N,)
-    levels: np.ndarray  # (N,)
+    levels: np.ndarray  # (N, P)
 
     def quantiles(self, scene: np.ndarray, t0: np.ndarray) -> np.ndarray:
-        """Each window's map (its scene, its t0): G^-1 at GRID, NaN where it has too little past.  -> (Q, L)"""
+        """Each window's map (its scene, its t0): G^-1 at GRID per step, NaN where it has too little past.
+        -> (Q, P, L)"""
         return past_quantiles(self.scene, self.done, self.levels, np.asarray(scene), np.asarray(t0, np.float64))
 
     def finished(self, scene: np.ndarray, t0: np.ndarray) -> np.ndarray:
@@ -74,17 +76,19 @@ def too_little_past(unfitted: int, n: int, obs_len: int, pred_len: int) -> str:
 
 def past_quantiles(scene: np.ndarray, done: np.ndarray, levels: np.ndarray, at_scene: np.ndarray,
                    at_time: np.ndarray) -> np.ndarray:
-    """For each query (its scene, its time t0), G^-1 at GRID: the quantiles of the levels of that scene's
-    windows whose futures ended (`done`) by t0, with PSEUDO evenly spread levels; NaN with fewer than
-    MIN_PAST of them.  (N,), (N,), (N,), (Q,), (Q,) -> (Q, L)"""
-    out = np.full((len(at_scene), len(GRID)), np.nan)
+    """For each query (its scene, its time t0), G^-1 at GRID per step: the quantiles of the levels of that
+    scene's windows whose futures ended (`done`) by t0, with PSEUDO evenly spread levels; NaN with fewer
+    than MIN_PAST of them.  (N,), (N,), (N, P), (Q,), (Q,) -> (Q, P, L)"""
+    out = np.full((len(at_scene), levels.shape[1], len(GRID)), np.nan)
     pseudo = (np.arange(PSEUDO) + 0.5) / PSEUDO
     for query, order, seen in _past_by_scene(scene, done, at_scene, at_time):
-        known, have = np.sort(pseudo), 0  # the sorted levels of the first `have` windows to end, and pseudo
+        # Per step, the sorted levels of the first `have` windows to end, and the pseudo-levels.
+        known, have = [pseudo] * levels.shape[1], 0
         for n in np.unique(seen[seen >= MIN_PAST]):  # the past grows with t0: insert what ended since
-            new = np.sort(levels[order[have:n]])
-            known, have = np.insert(known, np.searchsorted(known, new), new), n
-            out[query[seen == n]] = np.quantile(known, GRID)
+            new = np.sort(levels[order[have:n]], axis=0)  # (n - have, P)
+            known = [np.insert(k, np.searchsorted(k, v), v) for k, v in zip(known, new.T)]
+            have = n
+            out[query[seen == n]] = np.stack([np.quantile(k, GRID) for k in known])
     return out
 
 
@@ -99,26 +103,37 @@ def _past_by_scene(scene: np.ndarray, done: np.ndarray, at_scene: np.ndarray, at
 
 # --- levels along rays from the most likely endpoint ---------------------------------------------------
 
-def radial_levels(ends: torch.Tensor, c: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
-    """The level of each point among a window's draws (see the module's docstring): F of its distance from
-    c.  ends (B, S, 2) the draws' endpoints, c (B, 2), points (B, Q, 2) -> (B, Q)"""
-    radii, r = _radii(ends, c, points)
-    return _cdf(radii, r)
+def radial_levels(draws: torch.Tensor, c: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
+    """The level of each point among a window's draws at the same step (see the module's docstring): F of
+    its distance from c.  draws (B, S, P, 2), c (B, P, 2), points (B, Q, P, 2) -> (B, Q, P)"""
+    B, S, P, _ = draws.shape
+    radii, r = _radii(*_by_step(draws, c, points))
+    return _cdf(radii, r).reshape(B, P, -1).transpose(1, 2)
 
 
-def level_map(ends: torch.Tensor, c: torch.Tensor, points: torch.Tensor, quantiles: torch.Tensor) -> torch.Tensor:
-    """The factor f of each point (a draw's endpoint) under its window's map: c + f (y - c) moves it from
-    level F(r) to G^-1(F(r)); 1 where the window's `quantiles` (G^-1 at GRID) are NaN.
-    ends (B, S, 2), c (B, 2), points (B, K, 2), quantiles (B, L) -> (B, K)"""
-    radii, r = _radii(ends, c, points)
-    fitted = ~torch.isnan(quantiles[:, :1])  # (B, 1)
+def level_map(draws: torch.Tensor, c: torch.Tensor, points: torch.Tensor, quantiles: torch.Tensor) -> torch.Tensor:
+    """The factor f of each point (a draw's position) under its window's map at its step: c + f (y - c)
+    moves it from level F(r) to G^-1(F(r)); 1 where the window's `quantiles` (G^-1 at GRID) are NaN.
+    draws (B, S, P, 2), c (B, P, 2), points (B, K, P, 2), quantiles (B, P, L) -> (B, K, P)"""
+    B, S, P, _ = draws.shape
+    radii, r = _radii(*_by_step(draws, c, points))  # (BP, S), (BP, K)
+    quantiles = quantiles.reshape(B * P, -1)
+    fitted = ~torch.isnan(quantiles[:, :1])  # (BP, 1)
     L = quantiles.shape[1]
-    at = _cdf(radii, r) * (L - 1)  # (B, K) where F(r) falls on GRID
+    at = _cdf(radii, r) * (L - 1)  # (BP, K) where F(r) falls on GRID
     i = at.floor().clamp(0, L - 2).long()
     lo, hi = quantiles.gather(1, i), quantiles.gather(1, i + 1)
     target = torch.where(fitted, lo + (at - i) * (hi - lo), 0.5)  # G^-1(F(r))
     f = _inverse_cdf(radii, target) / r.clamp(min=1e-12)
-    return torch.where(fitted & (r > 1e-12), f, torch.ones_like(f))
+    f = torch.where(fitted & (r > 1e-12), f, torch.ones_like(f))
+    return f.reshape(B, P, -1).transpose(1, 2)
+
+
+def _by_step(draws: torch.Tensor, c: torch.Tensor, points: torch.Tensor):
+    """(B, S, P, 2), (B, P, 2), (B, Q, P, 2) -> one row per window and step: (BP, S, 2), (BP, 2), (BP, Q, 2)"""
+    B, S, P, _ = draws.shape
+    return (draws.transpose(1, 2).reshape(B * P, S, 2), c.reshape(B * P, 2),
+            points.transpose(1, 2).reshape(B * P, points.shape[1], 2))
 
 
 def _radii(ends: torch.Tensor, c: torch.Tensor, points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

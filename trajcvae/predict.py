@@ -102,15 +102,14 @@ class TrajCVAE:
         if kset != "none" and (most_likely or full):
             raise TrajCVAEError("a K-set is made of the decoder means of prior draws: no most_likely or full")
         self.check_kset(k, kset)
-        maps = None
-        if past is not None and not most_likely:
-            if not isinstance(w, Windows):
-                raise TrajCVAEError("past: a scene's past is looked up by each window's scene and t0; pass Windows")
-            maps = torch.from_numpy(past.quantiles(w.scene, w.t0)).float().to(self.device)  # (N, L), NaN: unfitted
+        fit = past is not None and not most_likely  # each batch's maps are looked up as it is drawn
+        if fit and not isinstance(w, Windows):
+            raise TrajCVAEError("past: a scene's past is looked up by each window's scene and t0; pass Windows")
         pool = draws if kset != "none" else k
-        if kset != "none":
-            batch_size = max(1, batch_size * k // pool)  # the same memory per pass as K plain draws
-        batch_size = min(batch_size, self._windows_that_fit(pool))
+        decoded = pool + (DRAWS if fit else 0)  # futures decoded per window in a pass
+        if decoded > k:
+            batch_size = max(1, batch_size * k // decoded)  # the same memory per pass as K plain draws
+        batch_size = min(batch_size, self._windows_that_fit(decoded))
         wt = w if isinstance(w, WindowTensors) else WindowTensors.from_windows(w)
         out, weights = [], []
         for lo in range(0, len(wt), batch_size):
@@ -128,12 +127,13 @@ class TrajCVAE:
             elif kset == "kmeans":
                 y, share = kmeans_futures(self.model.sample(b, pool, gen), k)  # (B, K, P, 2)
                 weights.append(share.cpu())
-            elif maps is not None:  # c + f (y - c) about the most likely future c, f per draw (calibrate.py)
+            elif fit:  # c + f (y - c) about the most likely future c, f per draw and step (calibrate.py)
                 ctx = self.model.context(b)  # (B, H)
                 c = self.model.most_likely(b, ctx)  # (B, 1, P, 2)
                 y = self.model.sample(b, k, gen, full=full, ctx=ctx)  # (B, K, P, 2)
-                f = level_map(self._endpoints(b, ctx, seed), c[:, 0, -1], y[:, :, -1], maps[idx.to(maps.device)])
-                y = c + f[..., None, None] * (y - c)  # (B, K, P, 2)
+                at = idx.numpy()
+                q = torch.from_numpy(past.quantiles(w.scene[at], w.t0[at])).float().to(self.device)  # NaN: unfitted
+                y = c + level_map(self._pool(b, ctx, seed), c[:, 0], y, q)[..., None] * (y - c)  # (B, K, P, 2)
             else:
                 y = self.model.sample(b, k, gen, full=full)  # (B, K, P, 2)
             out.append(b.to_world(y).float().cpu())
@@ -145,9 +145,9 @@ class TrajCVAE:
     def scene_past(self, data: pd.DataFrame | Iterable[str | Path] | Windows, seed: int = 0,
                    batch: int = 2048) -> ScenePast | None:
         """What `--calibrate scene` reads: for every window of `data` (`Windows` built with every_window, or
-        the tracks, whose windows are made a piece at a time) whose future is known, its truth's level at the
-        endpoint among `calibrate.DRAWS` draws of p(y|x) (`calibrate.radial_levels`), with its scene and the
-        time its future ended. None when no window is. A window's level depends on it and `seed` alone."""
+        the tracks, whose windows are made a piece at a time) whose future is known, its truth's level at
+        every future step among `calibrate.DRAWS` draws of p(y|x) (`calibrate.radial_levels`), with its scene
+        and the time its future ended. None when no window is. A window's level depends on it and `seed` alone."""
         parts = [data] if isinstance(data, Windows) else iter_windows(self.read(data), self.config.data, "windows")
         scene, done, levels = [], [], []
         for part in parts:
@@ -166,22 +166,23 @@ class TrajCVAE:
 
     @torch.inference_mode()
     def _truth_levels(self, b, seed: int) -> np.ndarray:
-        """The truth's level at the endpoint among the window's draws of p(y|x) (`calibrate.radial_levels`),
-        in the agent frame, which levels do not see (they are distances in the draws' own metric).  -> (B,)"""
+        """The truth's level at every future step among the window's draws of p(y|x) there
+        (`calibrate.radial_levels`), in the agent frame, which levels do not see (they are distances in the
+        draws' own metric).  -> (B, P)"""
         ctx = self.model.context(b)  # (B, H)
-        c = self.model.most_likely(b, ctx)[:, 0, -1]  # (B, 2)
-        return radial_levels(self._endpoints(b, ctx, seed), c, b.fut[:, -1:])[:, 0].double().cpu().numpy()
+        c = self.model.most_likely(b, ctx)[:, 0]  # (B, P, 2)
+        return radial_levels(self._pool(b, ctx, seed), c, b.fut[:, None])[:, 0].double().cpu().numpy()
 
-    def _endpoints(self, b, ctx: torch.Tensor, seed: int) -> torch.Tensor:
-        """The endpoints of `calibrate.DRAWS` draws of p(y|x) per window, in the agent frame: every window
-        gets the same standard-normal draws, from a generator seeded with `seed`, as in `CVAE.sample`, so a
-        window's endpoints do not depend on the others of its batch.  -> (B, S, 2)"""
+    def _pool(self, b, ctx: torch.Tensor, seed: int) -> torch.Tensor:
+        """`calibrate.DRAWS` draws of p(y|x) per window, in the agent frame: every window gets the same
+        standard-normal draws, from a generator seeded with `seed`, as in `CVAE.sample`, so a window's pool
+        does not depend on the others of its batch.  -> (B, S, P, 2)"""
         gen = torch.Generator().manual_seed(seed)
         eps = torch.randn(DRAWS, self.model.z_dim, generator=gen).to(self.device)  # (S, Z)
-        noise = torch.randn(DRAWS, 2, generator=gen).to(self.device)  # (S, 2) at the endpoint
+        noise = torch.randn(DRAWS, self.config.data.pred_len, 2, generator=gen).to(self.device)  # (S, P, 2)
         p = self.model.prior(ctx).base_dist
         y = self.model.decode(ctx, p.loc.unsqueeze(1) + p.scale.unsqueeze(1) * eps, b.cv).base_dist  # (B, S, P, 2)
-        return y.loc[:, :, -1] + y.scale[:, :, -1] * noise
+        return y.loc + y.scale * noise
 
     def check_kset(self, k: int, kset: str) -> None:
         """--kset learned needs this model's sampler, at its K: refused in one line otherwise."""
