@@ -143,7 +143,7 @@ class TrajCVAE:
         return samples, (torch.cat(weights).numpy().astype(np.float64) if weights else None)
 
     def scene_past(self, data: pd.DataFrame | Iterable[str | Path] | Windows, seed: int = 0,
-                   batch: int = 2048) -> ScenePast | None:
+                   batch: int = 256) -> ScenePast | None:
         """What `--calibrate scene` reads: for every window of `data` (`Windows` built with every_window, or
         the tracks, whose windows are made a piece at a time) whose future is known, its truth's level at
         every future step among `calibrate.DRAWS` draws of p(y|x) (`calibrate.radial_levels`), with its scene
