@@ -101,7 +101,7 @@ def _past_by_scene(scene: np.ndarray, done: np.ndarray, at_scene: np.ndarray, at
         yield query, order, np.searchsorted(done[order], at_time[query], side="right")
 
 
-# --- levels along rays from the most likely endpoint ---------------------------------------------------
+# --- levels along rays from the most likely future, step by step ---------------------------------------------------
 
 def radial_levels(draws: torch.Tensor, c: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
     """The level of each point among a window's draws at the same step (see the module's docstring): F of
@@ -136,15 +136,16 @@ def _by_step(draws: torch.Tensor, c: torch.Tensor, points: torch.Tensor):
             points.transpose(1, 2).reshape(B * P, points.shape[1], 2))
 
 
-def _radii(ends: torch.Tensor, c: torch.Tensor, points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def _radii(draws: torch.Tensor, c: torch.Tensor, points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Distances from c in the metric of the draws' covariance: the draws' (sorted, (B, S)) and the points'
-    (B, Q). Whitening by the covariance's Cholesky factor makes them Euclidean."""
-    d = ends - ends.mean(1, keepdim=True)
-    var = (d ** 2).sum(1) / (ends.shape[1] - 1)  # (B, 2)
+    (B, Q), for draws (B, S, 2), c (B, 2), points (B, Q, 2). Whitening by the covariance's Cholesky factor
+    makes them Euclidean."""
+    d = draws - draws.mean(1, keepdim=True)
+    var = (d ** 2).sum(1) / (draws.shape[1] - 1)  # (B, 2)
     ridge = 1e-9 * var.sum(-1) + 1e-12  # (B,) a floor for draws along a line
     # The covariance's Cholesky factor [[a, 0], [b, e]], written out for 2 x 2.
     a = (var[:, 0] + ridge).sqrt()[:, None]  # (B, 1)
-    b = ((d[..., 0] * d[..., 1]).sum(1) / (ends.shape[1] - 1))[:, None] / a
+    b = ((d[..., 0] * d[..., 1]).sum(1) / (draws.shape[1] - 1))[:, None] / a
     e = (var[:, 1:] + ridge[:, None] - b ** 2).clamp(min=1e-24).sqrt()
 
     def radius(p: torch.Tensor) -> torch.Tensor:  # (B, n, 2) -> (B, n)
@@ -152,7 +153,7 @@ def _radii(ends: torch.Tensor, c: torch.Tensor, points: torch.Tensor) -> tuple[t
         u = x / a
         return torch.hypot(u, (y - b * u) / e)
 
-    return radius(ends).sort(dim=1).values, radius(points)
+    return radius(draws).sort(dim=1).values, radius(points)
 
 
 def _cdf(radii: torch.Tensor, r: torch.Tensor) -> torch.Tensor:

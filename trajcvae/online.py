@@ -63,12 +63,13 @@ class OnlinePredictor:
         one = pd.DataFrame({"agent_id": ["-"], "x": [0.0], "y": [0.0], self.time_column: [0.0]})
         self._attrs = dict(read_tracks(one, fps=fps, scale=scale, homography=homography).attrs)
         cfg = self.model.config.data
-        per_second = 1.0 if fps is None else fps  # time units per second
-        self.forget_after = forget_after * per_second
+        self._per_second = 1.0 if fps is None else fps  # time units per second
+        self.forget_after = forget_after * self._per_second
+        # The model's step and the longest gap resampling bridges, in the time units of updates.
+        self._step, self._max_gap = cfg.dt * self._per_second, cfg.max_gap * self._per_second
         # Rows older than this behind the latest update are never read again (one more step: a margin
         # for rounding at the boundary).
-        self._keep = self.forget_after + history_reach(cfg, cfg.dt * per_second, cfg.max_gap * per_second) \
-            + cfg.dt * per_second
+        self._keep = self.forget_after + history_reach(cfg, self._step, self._max_gap) + self._step
         # The history held, as columns in metres sorted by (agent, time); agents by integer code, so the
         # windows work on numbers (a code is forgotten with the agent's last row).
         self._cols = {"frame": np.zeros(0), "agent": np.zeros(0, np.int64), "x": np.zeros(0), "y": np.zeros(0),
@@ -175,11 +176,10 @@ class OnlinePredictor:
         """`_predict` of the history with since = `time`, for the agents `seen` at `time`, without a track
         table: their latest windows all have t0 = `time` (one cut of the scene, `windows.latest_windows`),
         sampled and written as `TrajCVAE.predict` does."""
-        cols, cfg = self._cols, self.model.config.data
-        per_second = 1.0 if self.fps is None else self.fps
+        cols = self._cols
         mine = np.array([self._codes[a] for a in seen], np.int64)
         w = latest_windows(cols["frame"], cols["agent"], cols["x"], cols["y"], self.scene, time, mine,
-                           cfg.dt * per_second, cfg.max_gap * per_second, cfg)
+                           self._step, self._max_gap, self.model.config.data)
         if not len(w):  # nobody seen now has 2 positions yet
             return self._no_futures()
         samples, weights = self.model.sample_kset(w, k=k, seed=self.seed, kset=self.kset, draws=self.draws)
@@ -264,7 +264,6 @@ class OnlinePredictor:
         model's observed window), as of the latest update or of an earlier `state()`: columns agent_id,
         time (or frame), x, y, in the predictor's units."""
         cfg = self.model.config.data
-        per_second = 1.0 if self.fps is None else self.fps
         history = cfg.obs_len * cfg.dt if history is None else history
         time, cols, ids = state or self.state()
         if time is None or not len(cols["frame"]):
@@ -272,7 +271,7 @@ class OnlinePredictor:
         t, agent = cols["frame"], cols["agent"]
         last = np.append(agent[1:] != agent[:-1], True)  # each agent's latest row (sorted by agent, time)
         latest = np.repeat(t[last], np.diff(np.concatenate([[0], np.flatnonzero(last) + 1])))
-        keep = (latest >= time - self.forget_after) & (t >= time - history * per_second)
+        keep = (latest >= time - self.forget_after) & (t >= time - history * self._per_second)
         xy = from_metres(np.stack([cols["x"][keep], cols["y"][keep]], axis=1), self._attrs.get("units"))
         return pd.DataFrame({"agent_id": self._names(agent[keep], ids), self.time_column: t[keep],
                              "x": xy[:, 0], "y": xy[:, 1]})
