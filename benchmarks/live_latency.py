@@ -5,8 +5,9 @@
 
 Starts `python -m trajcvae serve pedestrian -k 20 --threads 1` as a child process on a free port, then:
 
-1. **Latency and throughput**: for each agent count, one client posts `--requests` updates in a row (after
-   20 unmeasured ones) to a scene of its own: every agent walks its own straight line, one detection each
+1. **Latency and throughput**: for each agent count and answer layout (`?layout=rows`, one object per
+   future position, the default; `agents`, one per agent with nested lists), one client posts `--requests`
+   updates in a row (after 20 unmeasured ones) to a scene of its own: every agent walks its own straight line, one detection each
    per update, 0.4 s apart. Latency is the client's wall time per request (sending, inference, the answer's
    bytes received; its JSON is not parsed), throughput the requests (and agent updates) per second of that
    closed loop.
@@ -65,7 +66,7 @@ def circles(n: int, i: int) -> list[dict]:
     return [{"agent_id": f"c{j}", "x": float(x[j]), "y": float(y[j])} for j in range(n)]
 
 
-def latency(client: httpx.Client, agents: int, requests: int, warmup: int = 20) -> dict:
+def latency(client: httpx.Client, agents: int, requests: int, layout: str = "rows", warmup: int = 20) -> dict:
     scene = f"load{agents}"
     times, server = [], {"predict": [], "json": []}
     start = time.perf_counter()
@@ -74,7 +75,7 @@ def latency(client: httpx.Client, agents: int, requests: int, warmup: int = 20) 
             start = time.perf_counter()
         body = json.dumps({"time": 0.4 * i, "detections": lines(agents, i)})
         t = time.perf_counter()
-        r = client.post(f"/v1/scenes/{scene}/observations", content=body,
+        r = client.post(f"/v1/scenes/{scene}/observations?layout={layout}", content=body,
                         headers={"content-type": "application/json"})
         elapsed = time.perf_counter() - t
         r.raise_for_status()
@@ -86,7 +87,7 @@ def latency(client: httpx.Client, agents: int, requests: int, warmup: int = 20) 
     wall = time.perf_counter() - start
     client.delete(f"/v1/scenes/{scene}")
     ms = np.array(times) * 1000
-    return {"agents": agents, "requests": requests, "p50_ms": float(np.percentile(ms, 50)),
+    return {"agents": agents, "layout": layout, "requests": requests, "p50_ms": float(np.percentile(ms, 50)),
             "p99_ms": float(np.percentile(ms, 99)), "max_ms": float(ms.max()), "requests_per_s": requests / wall,
             "server_predict_p50_ms": float(np.median(server["predict"])),
             "server_json_p50_ms": float(np.median(server["json"])),
@@ -136,6 +137,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--requests", type=int, default=300, help="measured requests per agent count")
     ap.add_argument("--agents", default="10,50,200")
+    ap.add_argument("--layouts", default="rows,agents", help="the answers' layouts (?layout=), each measured")
     ap.add_argument("--k", type=int, default=20)
     ap.add_argument("--memory-minutes", type=float, default=60.0, help="replayed minutes (0: skip)")
     ap.add_argument("--replay", default=str(ROOT.parent / "shared/datasets/eth_ucy/univ/test/students001.txt"),
@@ -158,9 +160,10 @@ def main() -> None:
             else:
                 raise RuntimeError("the server did not start")
             result = {"k": args.k, "cpus": os.cpu_count(), "load_average": os.getloadavg(),
-                      "latency": [latency(client, int(n), args.requests) for n in args.agents.split(",")]}
+                      "latency": [latency(client, int(n), args.requests, layout) for n in args.agents.split(",")
+                                  for layout in args.layouts.split(",")]}
             for row in result["latency"]:
-                print(f"{row['agents']:4d} agents: p50 {row['p50_ms']:.1f} ms, p99 {row['p99_ms']:.1f} ms, "
+                print(f"{row['agents']:4d} agents, {row['layout']:6s}: p50 {row['p50_ms']:.1f} ms, p99 {row['p99_ms']:.1f} ms, "
                       f"{row['requests_per_s']:.1f} requests/s ({row['agent_updates_per_s']:.0f} agent updates/s), "
                       f"answer {row['answer_kib']:.0f} KiB; in the server (p50): predict "
                       f"{row['server_predict_p50_ms']:.1f} ms, "

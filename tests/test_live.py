@@ -344,6 +344,56 @@ def test_two_scenes_at_once_each_get_their_own_futures(pedestrian):
     np.testing.assert_allclose(got[["x", "y"]].to_numpy(), expected[["x", "y"]].to_numpy(), atol=1e-5)
 
 
+def test_the_agents_layout_holds_the_same_futures_one_object_per_agent(pedestrian):
+    """?layout=agents (POST and GET) answers with one object per agent: its t0, the P times, x and y as
+    K lists of P, its label and, with a K-set, its K weights: the numbers of the default rows layout."""
+    server = pytest.importorskip("trajcvae.server")
+    import httpx
+
+    app = server.create_app(pedestrian, k=K, kset="kmeans", draws=50)
+    with server.running(app) as base, httpx.Client(base_url=base) as client:
+        empty = client.post("/v1/scenes/w/observations?layout=agents", json={"time": 0.0, "detections": []})
+        assert empty.status_code == 200 and empty.json() == {"time": 0.0, "agents": []}
+        for i in range(1, 4):  # agent 9 is missed at the last update: it keeps its futures from 0.8 s
+            t = 0.4 * i
+            dets = [{"agent_id": "7", "x": 1.0 + t, "y": 2.0, "label": "cyclist"}, {"agent_id": 8, "x": -1.0, "y": 2 - t}]
+            dets += [{"agent_id": "9", "x": 3.0, "y": 3.0 + t}] if i < 3 else []
+            answer = client.post("/v1/scenes/w/observations?layout=agents", json={"time": t, "detections": dets})
+        assert answer.status_code == 200 and client.get("/v1/scenes/w/futures?layout=agents").content == answer.content
+        rows = pd.DataFrame(client.get("/v1/scenes/w/futures").json()["futures"])
+        bad = client.get("/v1/scenes/w/futures?layout=columns")
+    assert bad.status_code == 422 and bad.json()["detail"] == "layout: Input should be 'rows' or 'agents'"
+    agents = answer.json()["agents"]
+    assert answer.json()["time"] == pytest.approx(1.2) and [a["agent_id"] for a in agents] == ["7", "8", "9"]
+    for a in agents:
+        mine = rows[rows["agent_id"] == a["agent_id"]]
+        assert np.shape(a["x"]) == np.shape(a["y"]) == (K, 12) and len(a["time"]) == 12 and len(a["weight"]) == K
+        np.testing.assert_array_equal(np.ravel(a["x"]), mine["x"])
+        np.testing.assert_array_equal(np.ravel(a["y"]), mine["y"])
+        np.testing.assert_array_equal(np.tile(a["time"], K), mine["time"])
+        np.testing.assert_array_equal(a["weight"], mine[mine["step"] == 1]["weight"])
+        assert a["label"] == mine["label"].iloc[0]
+    assert [a["t0"] for a in agents] == pytest.approx([1.2, 1.2, 0.8]) and agents[0]["label"] == "cyclist"
+
+
+def test_a_server_bug_is_a_one_line_500_and_the_server_and_its_connections_go_on(pedestrian, monkeypatch):
+    server, app = server_app(pedestrian)
+    import httpx
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    ok = {"time": 0.0, "detections": [{"agent_id": "1", "x": 0.0, "y": 0.0}]}
+    with server.running(app) as base, httpx.Client(base_url=base) as client:
+        monkeypatch.setattr(server, "answer_json", broken)
+        for _ in range(2):  # twice on the same kept-alive connection
+            r = client.get("/v1/scenes/a/futures") if _ else client.post("/v1/scenes/a/observations", json=ok)
+            assert r.status_code == 500 and r.json() == {"detail": "internal error: RuntimeError"}
+        monkeypatch.undo()
+        r = client.post("/v1/scenes/a/observations", json={**ok, "time": 0.4})  # the scene kept its first update
+        assert r.status_code == 200 and len(r.json()["futures"]) == K * 12
+
+
 def chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 

@@ -9,6 +9,7 @@ scene's futures and tracks; `replay` feeds a recorded file into the scenes, pace
 """
 from __future__ import annotations
 
+import logging
 import math
 import re
 import threading
@@ -16,7 +17,7 @@ import time as clock
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional, Union
+from typing import Any, Callable, Iterator, Literal, Optional, Union
 
 import numpy as np
 import pandas as pd
@@ -41,6 +42,8 @@ except ImportError:  # the base package works without the extra; only the server
     raise TrajCVAEError('trajcvae serve needs the serve extra: pip install -e ".[serve]"') from None
 
 STATIC = Path(__file__).parent / "static"
+LAYOUT = Query("rows", description='The answer\'s layout: "rows", one object per future position, or "agents", '
+                                 "one object per agent with its futures as nested lists (a quarter of the bytes).")
 SCENE_NAME = r"^[A-Za-z0-9_.\-]{1,64}$"
 
 
@@ -75,12 +78,33 @@ class Observations(BaseModel):
     detections: list[Detection] = Field(description="Every agent seen at this time.")
 
 
+Layout = Literal["rows", "agents"]
+
+
+class Shown:
+    """One update as readers see it: its futures and the tracks they were made from, replaced together,
+    so readers take both without waiting for an update in progress and the page never pairs one update's
+    futures with another's tracks. Each layout's JSON is written once, when first asked for."""
+
+    def __init__(self, time: float | None, futures: pd.DataFrame, state: tuple, pred_len: int):
+        self.time, self.futures, self.state, self.pred_len = time, futures, state, pred_len
+        self._json: dict[str, bytes] = {}
+
+    def answer(self, layout: Layout = "rows") -> bytes:
+        text = self._json.get(layout)
+        if text is None:  # two readers at once may both write it: the same bytes
+            text = self._json[layout] = answer_json(self.time, self.futures, layout, self.pred_len)
+        return text
+
+
 class Scene:
     def __init__(self, predictor: OnlinePredictor):
         self.predictor, self.lock = predictor, threading.Lock()
-        # The latest update's answer and the tracks it was made from, replaced together: readers take
-        # both without waiting for an update in progress, and the page never pairs one with the other's.
-        self.shown = answer_json(None, predictor.futures), predictor.state()
+        self.shown = self._shown(None)
+
+    def _shown(self, time: float | None) -> Shown:
+        p = self.predictor
+        return Shown(time, p.futures, p.state(), p.model.config.data.pred_len)
 
 
 class Scenes:
@@ -113,9 +137,9 @@ class Scenes:
             return sorted(self._scenes)
 
     def observe(self, name: str, time: float, detections: list[dict], k: int | None = None,
-                timing: dict | None = None) -> bytes:
-        """One update of scene `name` (created if new): the answer's JSON. `timing` gets the seconds spent
-        predicting ("predict") and writing the answer ("json")."""
+                timing: dict | None = None, layout: Layout | None = "rows") -> bytes | None:
+        """One update of scene `name` (created if new): the answer's JSON in `layout` (None: no answer).
+        `timing` gets the seconds spent predicting ("predict") and writing the answer ("json")."""
         if len(detections) > self.limits.max_agents:
             raise HTTPException(413, f"detections: {len(detections)} agents, more than the server's limit of "
                                      f"{self.limits.max_agents} (--max-agents)")
@@ -127,7 +151,7 @@ class Scenes:
         with scene.lock:
             start = clock.perf_counter()
             try:
-                futures = scene.predictor.update(time, detections, k=k)
+                scene.predictor.update(time, detections, k=k)
             except TrajCVAEError as e:
                 if new and scene.predictor.time is None:  # a scene made by a refused request is not kept
                     with self._lock:
@@ -135,19 +159,44 @@ class Scenes:
                             del self._scenes[name]
                 raise HTTPException(409 if "times must increase" in str(e) else 422, str(e)) from None
             predicted = clock.perf_counter()
-            answer = answer_json(time, futures)
-            scene.shown = answer, scene.predictor.state()
+            scene.shown = shown = scene._shown(time)
+            answer = None if layout is None else shown.answer(layout)
             if timing is not None:
                 timing.update(predict=predicted - start, json=clock.perf_counter() - predicted)
             return answer
 
 
-def answer_json(time: float | None, futures: pd.DataFrame) -> bytes:
-    """{"time": ..., "futures": [{"agent_id", "sample", "step", "time", "x", "y"[, "label"][, "weight"]}, ...]}:
-    one object per future position (12,000 of them for 50 agents x 20), written by `records`."""
-    columns = ["agent_id", "sample", "step", "time", "x", "y"]
-    columns += [c for c in (*AGENT_COLUMNS, "weight") if c in futures.columns]
-    return b'{"time": ' + orjson.dumps(time) + b', "futures": ' + records(futures, columns) + b"}"
+def answer_json(time: float | None, futures: pd.DataFrame, layout: Layout = "rows", pred_len: int = 12) -> bytes:
+    """The answer to an update at `time` with the `futures` of `OnlinePredictor.update`, in one of two layouts.
+
+    "rows": {"time": ..., "futures": [{"agent_id", "sample", "step", "time", "x", "y"[, "label"][, "weight"]},
+    ...]}, one object per future position (12,000 for 50 agents x 20), written by `records`.
+    "agents": {"time": ..., "agents": [{"agent_id", "t0", "time": (P,), "x": (K, P), "y": (K, P)[, "label"]
+    [, "weight": (K,)]}, ...]}, one object per agent, its futures as nested lists: the same numbers in a
+    quarter of the bytes, written from arrays (the futures come in blocks of K x P rows, one per agent,
+    sample by sample, step by step)."""
+    if layout == "rows":
+        columns = ["agent_id", "sample", "step", "time", "x", "y"]
+        columns += [c for c in (*AGENT_COLUMNS, "weight") if c in futures.columns]
+        return b'{"time": ' + orjson.dumps(time) + b', "futures": ' + records(futures, columns) + b"}"
+    if not len(futures):
+        return orjson.dumps({"time": time, "agents": []})
+    k = int(futures["sample"].max()) + 1
+    shape = (len(futures) // (k * pred_len), k, pred_len)  # (A, K, P)
+    block = futures.iloc[::k * pred_len]  # each agent's first row
+    per_agent: dict[str, Any] = {
+        "agent_id": block["agent_id"].astype(str).tolist(),
+        "t0": np.round(block["t0"].to_numpy(np.float64), 6).tolist(),
+        "time": np.round(futures["time"].to_numpy(np.float64).reshape(shape)[:, 0], 6),  # (A, P)
+        **{c: np.round(futures[c].to_numpy(np.float64), 6).reshape(shape) for c in ("x", "y")},  # (A, K, P)
+    }  # floats to 6 decimals, as in "rows"
+    for c in AGENT_COLUMNS:
+        if c in futures.columns:
+            per_agent[c] = [None if pd.isna(v) else str(v) for v in block[c].tolist()]
+    if "weight" in futures.columns:
+        per_agent["weight"] = np.round(futures["weight"].to_numpy(np.float64).reshape(shape)[..., 0], 6)  # (A, K)
+    agents = [{c: v[a] for c, v in per_agent.items()} for a in range(shape[0])]
+    return orjson.dumps({"time": time, "agents": agents}, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
 def records(table: pd.DataFrame, columns: list[str], decimals: int = 6) -> bytes:
@@ -201,9 +250,36 @@ def one_line(errors: list[dict]) -> str:
     e = errors[0]
     if e.get("type") == "json_invalid":
         return f"body: not valid JSON ({e.get('ctx', {}).get('error', 'decode error')})"
-    where = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"
+    where = ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query")) or "body"
     message = str(e.get("msg", "invalid")).splitlines()[0]
     return f"{where}: {message}"
+
+
+class Contained:
+    """ASGI middleware: an unexpected exception (a bug, not the caller's) is answered with a 500 and one
+    line, its traceback logged, and the server and the connection go on (Starlette's own handler re-raises,
+    and uvicorn then drops the connection under a client that keeps it alive)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = False
+
+        async def sending(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as exc:
+            logging.getLogger("uvicorn.error").exception(f"{scope.get('method')} {scope.get('path')}: internal error")
+            if started:  # too late for an answer of our own
+                raise
+            await JSONResponse({"detail": f"internal error: {type(exc).__name__}"}, 500)(scope, receive, send)
 
 
 class BodyLimit:
@@ -252,6 +328,7 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
                   description="K futures for every agent in view, updated as detections arrive.")
     app.state.scenes = scenes
     app.add_middleware(BodyLimit, limit=limits.max_body)
+    app.add_middleware(Contained)  # outside BodyLimit: a bug anywhere inside is one line
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
@@ -261,10 +338,6 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
     async def refused(request: Request, exc: AnyHTTPException):
         return JSONResponse({"detail": str(exc.detail).splitlines()[0]}, exc.status_code)
 
-    @app.exception_handler(Exception)
-    async def failed(request: Request, exc: Exception):  # a bug, not the caller's: one line, and serve on
-        return JSONResponse({"detail": f"internal error: {type(exc).__name__}"}, 500)
-
     def scene_name(scene: str) -> str:
         if not re.match(SCENE_NAME, scene):
             raise HTTPException(422, f"scene: '{scene[:80]}' is not a name of 1-64 letters, digits, '_', '.' or '-'")
@@ -272,7 +345,7 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
 
     @app.post("/v1/scenes/{scene}/observations", summary="Detections at one time -> every agent's futures")
     def observe(scene: str, body: Observations, k: Optional[int] = Query(None, description="Futures per agent "
-                "for this request (default: the server's -k).")) -> Response:
+                "for this request (default: the server's -k)."), layout: Layout = LAYOUT) -> Response:
         scene = scene_name(scene)
         if (body.time is None) == (body.frame is None):
             raise HTTPException(422, "time: give either time (seconds) or frame, not both or neither")
@@ -281,19 +354,19 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
         t = body.time if body.time is not None else body.frame / fps
         dets = [d.model_dump(exclude_none=True) for d in body.detections]
         timing: dict = {}
-        answer = scenes.observe(scene, t, dets, k, timing)
+        answer = scenes.observe(scene, t, dets, k, timing, layout)
         # Where the time went, for clients and benchmarks (the standard Server-Timing header, milliseconds).
         spent = ", ".join(f"{name};dur={seconds * 1000:.2f}" for name, seconds in timing.items())
         return Response(answer, media_type="application/json", headers={"Server-Timing": spent})
 
     @app.get("/v1/scenes/{scene}/futures", summary="The futures of the scene's latest update")
-    def futures(scene: str) -> Response:
-        return Response(scenes.get(scene_name(scene)).shown[0], media_type="application/json")
+    def futures(scene: str, layout: Layout = LAYOUT) -> Response:
+        return Response(scenes.get(scene_name(scene)).shown.answer(layout), media_type="application/json")
 
     @app.get("/v1/scenes/{scene}/tracks", summary="The observed positions of the agents in view")
     def tracks(scene: str, seconds: float = Query(3.2, gt=0, le=60, allow_inf_nan=False)) -> Response:
         s = scenes.get(scene_name(scene))
-        state = s.shown[1]
+        state = s.shown.state
         t, table = state[0], s.predictor.tracks(seconds, state)
         body = b'{"time": ' + orjson.dumps(t) + b', "tracks": ' + records(table, list(table.columns)) + b"}"
         return Response(body, media_type="application/json")
@@ -381,7 +454,7 @@ def replay(scenes: Scenes, updates: list[tuple[str, float, list[dict]]], speed: 
         if (wait > 0 and stop.wait(wait)) or stop.is_set():
             break
         try:
-            scenes.observe(scene, t, detections)
+            scenes.observe(scene, t, detections, layout=None)  # readers write the JSON they ask for
             done += 1
         except HTTPException as e:
             if log is not None:

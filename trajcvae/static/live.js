@@ -39,7 +39,7 @@ async function poll() {
   if (scene) {
     try {
       const q = encodeURIComponent(scene);
-      const [f, t] = await Promise.all([getJSON(`/v1/scenes/${q}/futures`), getJSON(`/v1/scenes/${q}/tracks`)]);
+      const [f, t] = await Promise.all([getJSON(`/v1/scenes/${q}/futures?layout=agents`), getJSON(`/v1/scenes/${q}/tracks`)]);
       // Both from the same update (one may have arrived between the two requests), and a new one.
       if (f.time === t.time && f.time !== shown) { shown = f.time; last = [f, t]; draw(f, t); }
     } catch (e) { status.textContent = `${scene}: ${e.message}`; }
@@ -58,16 +58,19 @@ function draw(f, t) {
   canvas.width = W; canvas.height = H;
   ctx.clearRect(0, 0, W, H);
   const tracks = groupBy(t.tracks, r => r.agent_id);
-  const futures = groupBy(f.futures, r => r.agent_id + "\u0000" + r.sample);
+  // Each agent's K futures as lists of points (the answer's agents layout holds x and y as K lists of P).
+  const futures = f.agents.map(a => ({agent: a.agent_id, weight: a.weight,
+    paths: a.x.map((xs, i) => xs.map((x, j) => ({x, y: a.y[i][j]})))}));
+  const points = futures.flatMap(a => a.paths.flat());
   // The view: every point drawn so far in this scene, equal axes, y up.
-  for (const p of [...t.tracks, ...f.futures]) {
+  for (const p of [...t.tracks, ...points]) {
     if (!bounds) bounds = {x0: p.x, x1: p.x, y0: p.y, y1: p.y};
     bounds.x0 = Math.min(bounds.x0, p.x); bounds.x1 = Math.max(bounds.x1, p.x);
     bounds.y0 = Math.min(bounds.y0, p.y); bounds.y1 = Math.max(bounds.y1, p.y);
   }
-  const agents = new Set([...tracks.keys(), ...f.futures.map(r => r.agent_id)]).size;
-  const k = f.futures.length ? Math.max(...f.futures.map(r => r.sample)) + 1 : server.k;
-  const weighted = f.futures.length > 0 && "weight" in f.futures[0];
+  const agents = new Set([...tracks.keys(), ...futures.map(a => a.agent)]).size;
+  const k = futures.length ? futures[0].paths.length : server.k;
+  const weighted = futures.length > 0 && futures[0].weight !== undefined;
   status.textContent = `t = ${f.time === null ? "-" : f.time.toFixed(1)} s, ${agents} agents, K = ${k}` +
     (weighted ? `, weights (${server.kset})` : "");
   if (!bounds) return;
@@ -77,27 +80,25 @@ function draw(f, t) {
   const cx = (bounds.x0 + bounds.x1) / 2, cy = (bounds.y0 + bounds.y1) / 2;
   const px = x => W / 2 + (x - cx) * scale, py = y => H / 2 - (y - cy) * scale;
   const start = new Map([...tracks].map(([a, rows]) => [a, rows[rows.length - 1]]));
-  const maxWeight = new Map();
-  if (weighted) {
-    for (const r of f.futures) maxWeight.set(r.agent_id, Math.max(maxWeight.get(r.agent_id) || 0, r.weight));
-  }
 
   if (density.checked) {
     ctx.fillStyle = DENSITY_COLOR;
-    for (const r of f.futures) { ctx.beginPath(); ctx.arc(px(r.x), py(r.y), 8, 0, 2 * Math.PI); ctx.fill(); }
+    for (const r of points) { ctx.beginPath(); ctx.arc(px(r.x), py(r.y), 8, 0, 2 * Math.PI); ctx.fill(); }
   }
-  for (const rows of futures.values()) {
-    rows.sort((a, b) => a.step - b.step);
-    const a = rows[0].agent_id, share = weighted ? rows[0].weight / maxWeight.get(a) : 0.5;
-    ctx.strokeStyle = SAMPLE_COLOR; ctx.lineWidth = 1; ctx.globalAlpha = 0.15 + 0.6 * share;
-    ctx.beginPath();
-    const s = start.get(a);
-    if (s) ctx.moveTo(px(s.x), py(s.y)); else ctx.moveTo(px(rows[0].x), py(rows[0].y));
-    for (const r of rows) ctx.lineTo(px(r.x), py(r.y));
-    ctx.stroke();
-    ctx.globalAlpha = 1; ctx.fillStyle = SAMPLE_COLOR;
-    const end = rows[rows.length - 1];
-    ctx.beginPath(); ctx.arc(px(end.x), py(end.y), weighted ? 1.5 + 2 * share : 2.5, 0, 2 * Math.PI); ctx.fill();
+  for (const a of futures) {
+    const most = weighted ? Math.max(...a.weight) : 1;
+    a.paths.forEach((rows, i) => {
+      const share = weighted ? a.weight[i] / most : 0.5;
+      ctx.strokeStyle = SAMPLE_COLOR; ctx.lineWidth = 1; ctx.globalAlpha = 0.15 + 0.6 * share;
+      ctx.beginPath();
+      const s = start.get(a.agent);
+      if (s) ctx.moveTo(px(s.x), py(s.y)); else ctx.moveTo(px(rows[0].x), py(rows[0].y));
+      for (const r of rows) ctx.lineTo(px(r.x), py(r.y));
+      ctx.stroke();
+      ctx.globalAlpha = 1; ctx.fillStyle = SAMPLE_COLOR;
+      const end = rows[rows.length - 1];
+      ctx.beginPath(); ctx.arc(px(end.x), py(end.y), weighted ? 1.5 + 2 * share : 2.5, 0, 2 * Math.PI); ctx.fill();
+    });
   }
   ctx.globalAlpha = 1; ctx.strokeStyle = HISTORY_COLOR; ctx.fillStyle = HISTORY_COLOR; ctx.lineWidth = 2;
   for (const rows of tracks.values()) {
