@@ -167,14 +167,16 @@ class CVAE(nn.Module):
 
     # --- test path -----------------------------------------------------------------------------------
     def sample(self, batch: Batch, k: int, generator: torch.Generator | None = None,
-               full: bool = False, ctx: torch.Tensor | None = None) -> torch.Tensor:
+               full: bool = False, ctx: torch.Tensor | None = None,
+               noise: torch.Tensor | None = None) -> torch.Tensor:
         """K futures per window in the agent frame (`batch.to_world` maps them back): -> (B, K, P, 2).
 
         The K standard-normal draws behind z come first from `generator` (on the CPU), shared by every
         window of the batch; a generator seeded the same way for each batch makes a window's futures
         independent of the other windows in its file or batch. Each future is the mean of p(y|x,z);
-        `full=True` draws y ~ p(y|x,z) instead (the whole predictive distribution, for density estimates).
-        `ctx`: the batch's context where the caller has computed it already."""
+        `full=True` draws y ~ p(y|x,z) instead (the whole predictive distribution, for density estimates),
+        its standard-normal noise `noise` (B, K, P, 2) where the caller has drawn it, else drawn from
+        `generator` after z's. `ctx`: the batch's context where the caller has computed it already."""
         eps = torch.randn(k, self.z_dim, generator=generator).to(batch.obs.device)  # (K, Z)
         ctx = self.context(batch) if ctx is None else ctx  # (B, H)
         p = self.prior(ctx)
@@ -182,7 +184,9 @@ class CVAE(nn.Module):
         if not full:
             return self.decode_mean(ctx, z, batch.cv)  # (B, K, P, 2)
         y = self.decode(ctx, z, batch.cv).base_dist
-        return y.loc + y.scale * torch.randn(y.loc.shape, generator=generator).to(y.loc.device)
+        if noise is None:
+            noise = torch.randn(y.loc.shape, generator=generator)
+        return y.loc + y.scale * noise.to(y.loc.device)
 
     def most_likely(self, batch: Batch, ctx: torch.Tensor | None = None) -> torch.Tensor:
         """The future at the prior's mean z: -> (B, 1, P, 2) in the agent frame."""

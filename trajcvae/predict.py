@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -82,9 +82,10 @@ class TrajCVAE:
         Each future is the mean of p(y|x,z) for z ~ p(z|x) (`CVAE.sample`); `full=True` draws y ~ p(y|x,z)
         instead. `most_likely` uses z = prior mean (K = 1). `kset`: "kmeans" or "learned" returns a K-set
         (`sample_kset`, without its weights). `past` (`scene_past`; `w` must be `Windows`): plain draws
-        mapped to fit their scene's past (`calibrate.py`). Every batch draws from a generator
+        mapped to fit their scene's past (`calibrate.py`). Every batch draws z from a generator
         seeded with `seed`, so a window's futures do not depend on which other windows share its call or
-        batch."""
+        batch; `full` draws' noise is drawn per block of `batch_size` windows, so it depends on a window's
+        place in the call, never on the memory free."""
         return self._draw(w, k, seed, most_likely, full, batch_size, kset, draws, past)[0]
 
     def sample_kset(self, w: Windows | WindowTensors, k: int = 20, seed: int = 0, kset: str = "kmeans",
@@ -109,11 +110,17 @@ class TrajCVAE:
         decoded = pool + (DRAWS if fit else 0)  # futures decoded per window in a pass
         if decoded > k:
             batch_size = max(1, batch_size * k // decoded)  # the same memory per pass as K plain draws
-        batch_size = min(batch_size, self._windows_that_fit(decoded))
+        # Full draws' noise is drawn for a block of `batch_size` windows at a time and a pass takes its slice, so
+        # a pass shrunk to fit the free memory draws the same numbers as on a machine with more.
+        per_pass = min(batch_size, self._windows_that_fit(decoded))
+        full = full and not most_likely
         wt = w if isinstance(w, WindowTensors) else WindowTensors.from_windows(w)
         out, weights = [], []
-        for lo in range(0, len(wt), batch_size):
-            idx = torch.arange(lo, min(lo + batch_size, len(wt)))
+        for start, lo, hi in _passes(len(wt), batch_size, per_pass):
+            if full and lo == start:
+                noise = self._full_noise(seed, k, min(batch_size, len(wt) - start))  # (N_block, K, P, 2)
+            idx = torch.arange(lo, hi)
+            part = noise[lo - start:hi - start] if full else None  # (B, K, P, 2)
             b = make_batch(wt, idx, self.config.data, self.device)
             gen = torch.Generator().manual_seed(seed)
             if most_likely:
@@ -130,17 +137,24 @@ class TrajCVAE:
             elif fit:  # c + f (y - c) about the most likely future c, f per draw and step (calibrate.py)
                 ctx = self.model.context(b)  # (B, H)
                 c = self.model.most_likely(b, ctx)  # (B, 1, P, 2)
-                y = self.model.sample(b, k, gen, full=full, ctx=ctx)  # (B, K, P, 2)
+                y = self.model.sample(b, k, gen, full=full, ctx=ctx, noise=part)  # (B, K, P, 2)
                 at = idx.numpy()
                 q = torch.from_numpy(past.quantiles(w.scene[at], w.t0[at])).float().to(self.device)  # NaN: unfitted
                 y = c + level_map(self._pool(b, ctx, seed), c[:, 0], y, q)[..., None] * (y - c)  # (B, K, P, 2)
             else:
-                y = self.model.sample(b, k, gen, full=full)  # (B, K, P, 2)
+                y = self.model.sample(b, k, gen, full=full, noise=part)  # (B, K, P, 2)
             out.append(b.to_world(y).float().cpu())
         samples = torch.cat(out).numpy().astype(np.float64)  # (N, K, P, 2) relative to each window's offset
         if wt.offset is not None:
             samples += wt.offset[:, None, None, :]  # in float64: georeferenced positions keep their mm
         return samples, (torch.cat(weights).numpy().astype(np.float64) if weights else None)
+
+    def _full_noise(self, seed: int, k: int, n: int) -> torch.Tensor:
+        """The standard-normal noise of full draws for a block of n windows: what `CVAE.sample(full=True)`
+        draws after z's from a generator seeded with `seed`.  -> (n, K, P, 2)"""
+        gen = torch.Generator().manual_seed(seed)
+        torch.randn(k, self.model.z_dim, generator=gen)  # z's draws come first
+        return torch.randn(n, k, self.config.data.pred_len, 2, generator=gen)
 
     def scene_past(self, data: pd.DataFrame | Iterable[str | Path] | Windows, seed: int = 0,
                    batch: int = 256) -> ScenePast | None:
@@ -334,6 +348,15 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
     if n_unfitted and log is not None:
         log(too_little_past(n_unfitted, n, dc.obs_len, dc.pred_len))
     return PredictResult(n, skipped, writer.rows, summary)
+
+
+def _passes(n: int, block: int, per_pass: int) -> Iterator[tuple[int, int, int]]:
+    """(block start, pass start, pass end) over n windows in blocks of `block`, each cut into passes of at
+    most `per_pass` windows that never cross a block's end."""
+    for start in range(0, n, block):
+        end = min(start + block, n)
+        for lo in range(start, end, per_pass):
+            yield start, lo, min(lo + per_pass, end)
 
 
 def free_memory() -> int | None:
