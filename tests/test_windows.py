@@ -132,8 +132,14 @@ def test_a_single_frame_view_keeps_the_scene_memory(sim_files):
     np.testing.assert_array_equal(view.mem[j], full.mem[i])
 
 
+def _norm(v: np.ndarray) -> float:
+    return np.sqrt(v[0] * v[0] + v[1] * v[1])
+
+
 def _memory_by_brute_force(df: pd.DataFrame, cfg: DataConfig, w):
-    """The memory of every window of `w`, one pair (window, earlier row) at a time: -> paths, lags."""
+    """The memory of every window of `w`, one pair (window, earlier row) at a time: -> paths, lags. Norms and
+    cosines of 2-vectors are written out (products, then a sum), as elementwise array arithmetic does them on
+    every machine: a BLAS dot may fuse them and move a tie by the last bit."""
     rows = df.sort_values(["agent_id", "frame"]).reset_index(drop=True)
     fi = (rows.frame.to_numpy() / 10).astype(int)
     ag, xy = rows.agent_id.to_numpy(), rows[["x", "y"]].to_numpy()
@@ -143,17 +149,17 @@ def _memory_by_brute_force(df: pd.DataFrame, cfg: DataConfig, w):
         e = np.flatnonzero((ag == w.agent_id[n]) & (fi == w.t0[n] / 10))[0]
         k = min(cfg.obs_len - 1, int(np.sum((ag == ag[e]) & (fi < fi[e]))))  # no gaps in this scene
         head = xy[e] - xy[e - k]
-        head = head / np.linalg.norm(head) if np.linalg.norm(head) > 1e-9 else np.zeros(2)
+        head = head / _norm(head) if _norm(head) > 1e-9 else np.zeros(2)
         found = []
         for r in range(1, len(rows) - cfg.pred_len):
             run = ag[r - 1:r + cfg.pred_len + 1] == ag[r]
             lag = fi[e] - fi[r]
             if ag[r] == ag[e] or not run.all() or not cfg.pred_len <= lag <= cfg.memory_horizon:
                 continue
-            d = np.linalg.norm(xy[e] - xy[r])
+            d = _norm(xy[e] - xy[r])
             if d <= cfg.memory_radius:
-                step = (xy[r] - xy[r - 1]) / max(np.linalg.norm(xy[r] - xy[r - 1]), 1e-9)
-                found.append((d + cfg.memory_radius * (1 - head @ step), fi[r], r, lag))
+                step = (xy[r] - xy[r - 1]) / max(_norm(xy[r] - xy[r - 1]), 1e-9)
+                found.append((d + cfg.memory_radius * (1 - (head[0] * step[0] + head[1] * step[1])), fi[r], r, lag))
         for slot, (*_, r, lag) in enumerate(sorted(found)[:cfg.memory]):  # ties: the earlier frame, then row
             lags[n, slot] = lag
             paths[n, slot] = xy[r - 1:r + cfg.pred_len + 1]
