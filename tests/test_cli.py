@@ -3,6 +3,7 @@ import json
 
 import pandas as pd
 import pytest
+import torch
 
 from trajcvae.tracks import read_tracks, summarize
 
@@ -156,8 +157,20 @@ def test_benchmark_two_seeds_writes_both_and_resumes(tmp_path, sim_files):
     assert f"{h['min_ade']:.3f}/{h['min_fde']:.3f} -> {h['cs_min_ade']:.3f}/{h['cs_min_fde']:.3f} |" in md
     for picture in ("reliability.png", "reliability_scene.png"):
         assert (tmp_path / "res" / picture).read_bytes()[:4] == b"\x89PNG"
+    # What the runs trained on (the same seed trains differently on another kind of machine).
+    here = report["machines"]["hotel"][0]
+    assert here.startswith(f"torch {torch.__version__}, CPU (") and report["machines"]["hotel"] == [here, here]
+    assert f"Trained on {here}." in md
     again = cli(*args, "--draws", 40)
     assert again.exit_code == 0 and again.output.count("done earlier, skipped") == 2, again.output
+    assert "warning" not in again.output
+    # A run trained elsewhere (its result copied in, say): the table says it mixes machines, and warns.
+    done = tmp_path / "res" / "hotel" / "seed1" / "result.json"
+    done.write_text(json.dumps({**json.loads(done.read_text()), "machine": "torch 2.9.1, CPU (AVX2), 2 threads"}))
+    mixed = cli(*args, "--draws", 40)
+    listed = f"{here} (hotel seed 0); torch 2.9.1, CPU (AVX2), 2 threads (hotel seed 1)"
+    assert mixed.exit_code == 0 and "trained on different machines" in mixed.output and listed in mixed.output
+    assert f"Trained on {listed}." in (tmp_path / "res" / "results.md").read_text()
     # Another pool size: finished splits are re-scored from their checkpoints, not retrained.
     other = cli(*args, "--draws", 60)
     assert other.exit_code == 0 and other.output.count("done earlier; adding") == 2, other.output

@@ -132,6 +132,31 @@ def test_resume_after_sigkill_ends_bit_identical_to_an_uninterrupted_run(tmp_pat
     pd.testing.assert_frame_equal(mx.drop(columns="seconds"), my.drop(columns="seconds"))
 
 
+def test_a_run_records_its_machine_and_a_resume_on_another_says_so(tmp_path, tiny_files):
+    """The same seed trains differently on another kind of machine (torch, processor, thread count:
+    docs/results.md). A run records what it trained on; resumed on another, it warns and records both."""
+    cfg = load_config(None, ["model.hidden=16", "model.z_dim=4", "model.heads=2", "train.epochs=1",
+                             "train.kl_anneal_epochs=1", "train.k_eval=4", "kset.epochs=0"])
+    run, lines, threads = tmp_path / "run", [], torch.get_num_threads()
+    cpu = f"torch {torch.__version__}, CPU ({torch.backends.cpu.get_cpu_capability()})"
+    try:
+        torch.set_num_threads(1)
+        train([tiny_files[0]], [tiny_files[1]], cfg, run, progress=False, log=lines.append, figures=False)
+        assert checkpoint.load(run / "last.pt")["stats"]["machine"] == [
+            {"from_epoch": 1, "machine": f"{cpu}, 1 thread"}]
+        assert not any("warning" in line for line in lines)
+        cfg.train.epochs = 2
+        torch.set_num_threads(2)
+        train([tiny_files[0]], [tiny_files[1]], cfg, run, resume=True, progress=False, log=lines.append, figures=False)
+    finally:
+        torch.set_num_threads(threads)
+    warned = [line for line in lines if line.startswith("warning")]
+    assert warned == [f"warning: {run / 'last.pt'} was trained on {cpu}, 1 thread; resumed on {cpu}, 2 threads, "
+                      "it rounds differently from epoch 2 on, so it matches no run trained on either alone"]
+    assert TrajCVAE.load(run / "best.pt").stats["machine"] == [{"from_epoch": 1, "machine": f"{cpu}, 1 thread"},
+                                                               {"from_epoch": 2, "machine": f"{cpu}, 2 threads"}]
+
+
 def test_metrics_rows_cut_short_by_a_kill_are_dropped_on_resume(tmp_path):
     from trajcvae.train import METRICS, _truncate_metrics
 

@@ -206,7 +206,7 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
             stats = predictor.stats.get("kset", {})
             row = evaluate_split(predictor, [root / split / "test"], k, seed, is_samples, kde_samples, draws,
                                  calibration_draws, known=row if done.exists() else None)
-            row.update(meta, kset_minutes=stats.get("seconds", 0.0) / 60)
+            row.update(meta, kset_minutes=stats.get("seconds", 0.0) / 60, machine=trained_on(predictor.stats))
             write_text(done, json.dumps(row, indent=2))
             log(f"{split} seed {seed}: minADE@{k} {row['min_ade']:.3f} minFDE@{k} {row['min_fde']:.3f} "
                 f"(constant velocity {row['cv_ade']:.3f}/{row['cv_fde']:.3f})")
@@ -223,8 +223,12 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
               "per_seed": {split: [{c: r[c] for c in ("seed", "min_ade", "min_fde") + tuple(
                   f"{p}_{m}" for p in MODES for m in ("min_ade", "min_fde") if f"{p}_{m}" in r)} for r in rows]
                            for split, rows in results.items()}}
+    machines = machine_line(results)
+    if len(machines) > 1:
+        log(f"warning: {out}: {machines[1]}")
+    report["machines"] = {split: [r.get("machine", UNRECORDED) for r in rows] for split, rows in results.items()}
     write_text(out / "results.json", json.dumps(report, indent=2))
-    md = markdown_table(summary)
+    md = markdown_table(summary) + "\n" + machines[0] + "\n"
     if seeds > 1:  # the table above averages the seeds; say how far apart they are
         md += "\n" + seed_table(results)
     if draws:
@@ -241,6 +245,31 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
                         out / name)
     write_text(out / "results.md", md)
     return report
+
+
+UNRECORDED = "an unrecorded machine"  # runs trained before trajcvae recorded it
+
+
+def trained_on(stats: dict) -> str:
+    """The machine a run trained on (`train.machine`), each of them where it was resumed on another."""
+    parts = stats.get("machine", [])
+    if not parts:
+        return UNRECORDED
+    return "; ".join(p["machine"] if p["from_epoch"] == 1 else f"from epoch {p['from_epoch']} {p['machine']}"
+                     for p in parts)
+
+
+def machine_line(results: dict[str, list[dict]]) -> list[str]:
+    """results.md's line on what the runs trained on, and, where that differs between runs, a warning."""
+    runs: dict[str, list[str]] = {}
+    for split, rows in results.items():
+        for r in rows:
+            runs.setdefault(r.get("machine", UNRECORDED), []).append(f"{split} seed {r['seed']}")
+    if len(runs) == 1:
+        return [f"Trained on {next(iter(runs))}."]
+    listed = "; ".join(f"{m} ({', '.join(names)})" for m, names in runs.items())
+    return [f"Trained on {listed}.", "the runs trained on different machines, which train the same seed "
+            f"differently (docs/results.md), so the table mixes them: {listed}"]
 
 
 def markdown_table(summary: dict[str, dict[str, float]]) -> str:

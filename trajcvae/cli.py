@@ -300,7 +300,7 @@ def benchmark(
                            is_samples=is_samples, kde_samples=kde_samples, draws=draws,
                            calibration_draws=calibration,
                            progress=not quiet,
-                           log=lambda m: Console().print(m, highlight=False))
+                           log=lambda m: Console().print(escape(m), highlight=False, soft_wrap=True))
     table = narrow_table("test minADE/minFDE@20 (m); every column in results.md")
     modes = [(p, name) for p, name in (("km", "k-means"), ("ks", "learned"))
              if all(f"{p}_min_ade" in r for r in report["splits"].values())]

@@ -4,7 +4,8 @@ and last checkpoints; then, on the frozen best model, train the learned K-set sa
 
 Run folder: `last.pt` (every epoch, with optimiser/scheduler/RNG state for `--resume`), `best.pt`,
 `metrics.csv` (one row per epoch: train and val NLL, KL, ELBO; val minADE/minFDE), `config.toml`, and at the
-end `curves.png` and `val_predictions.png` (unless `figures=False`, `train --no-figures`).
+end `curves.png` and `val_predictions.png` (unless `figures=False`, `train --no-figures`). Both checkpoints
+record the machine the run trained on (`machine`), and each other one it was resumed on.
 """
 from __future__ import annotations
 
@@ -177,6 +178,15 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
         torch.set_rng_state(state["rng"])
         gen.set_state(state["gen_rng"])
         start, best, best_epoch = state["epoch"] + 1, state["best_val_min_ade"], state["best_epoch"]
+    # What the run trained on: the same seed and config give the same run only on the same kind of machine.
+    here = machine(device, dist.world_size)
+    stats["machine"] = list(state.get("stats", {}).get("machine", [])) if state is not None else []
+    if not stats["machine"] or stats["machine"][-1]["machine"] != here:
+        if state is not None and log is not None:
+            before = stats["machine"][-1]["machine"] if stats["machine"] else "an unrecorded machine"
+            log(f"warning: {out / 'last.pt'} was trained on {before}; resumed on {here}, it rounds "
+                f"differently from epoch {start} on, so it matches no run trained on either alone")
+        stats["machine"].append({"from_epoch": start, "machine": here})
     metrics_path = out / "metrics.csv"
     if main:
         out.mkdir(parents=True, exist_ok=True)
@@ -260,6 +270,17 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
             write_run_figures(out, val_w, k=tc.k_eval)  # curves.png and val_predictions.png
     distributed.barrier(dist)
     return TrainResult(out, best_epoch, best, tc.epochs - start + 1, time.time() - t_start)
+
+
+def machine(device: torch.device, world_size: int = 1) -> str:
+    """The kind of machine a run trains on, in what decides its rounding: torch's version, the processor
+    (a CPU's vector instructions, a GPU's name) and the CPU threads or processes (docs/results.md)."""
+    if device.type == "cuda":
+        where = torch.cuda.get_device_name(device)
+    else:
+        n = torch.get_num_threads()
+        where = f"CPU ({torch.backends.cpu.get_cpu_capability()}), {n} thread{'s' if n != 1 else ''}"
+    return f"torch {torch.__version__}, {where}" + (f", {world_size} processes" if world_size > 1 else "")
 
 
 def finish_run(out: Path, train_w: Windows, val_w: Windows, device: torch.device | str = "cpu",
