@@ -133,6 +133,26 @@ def test_scene_calibration_maps_a_miscalibrated_model_to_its_scene(truth):
     assert calibration(hpd_levels(mapped.numpy(), gt))["error"] < 0.05
 
 
+def test_a_scene_map_is_numpys_quantiles_of_its_finished_windows_levels_and_the_pseudo_levels():
+    from trajcvae.calibrate import GRID, MIN_PAST, PSEUDO, past_quantiles
+
+    rng = np.random.default_rng(2)
+    n = 300
+    scene, done = rng.choice(["a", "b"], n), rng.permutation(n).astype(float)
+    levels = rng.uniform(size=(n, 3)) ** 2
+    levels[::3] = levels[::3].round(2)  # ties
+    at_scene, at_time = rng.choice(["a", "b"], 40), rng.uniform(0, n, 40)
+    got = past_quantiles(scene, done, levels, at_scene, at_time)
+    pseudo = (np.arange(PSEUDO) + 0.5) / PSEUDO
+    for q in range(40):
+        past = (scene == at_scene[q]) & (done <= at_time[q])
+        if past.sum() < MIN_PAST:
+            assert np.isnan(got[q]).all()
+            continue
+        want = [np.quantile(np.concatenate([levels[past, step], pseudo]), GRID) for step in range(3)]
+        np.testing.assert_array_equal(got[q], np.stack(want))  # to the bit
+
+
 def test_scene_calibration_reads_only_its_scene_and_windows_finished_by_t0():
     from trajcvae.calibrate import GRID, MIN_PAST, past_quantiles
 
