@@ -157,6 +157,26 @@ def test_a_run_records_its_machine_and_a_resume_on_another_says_so(tmp_path, tin
                                                                {"from_epoch": 2, "machine": f"{cpu}, 2 threads"}]
 
 
+def test_a_learned_sampler_with_its_own_decoder_saves_and_uses_it(tmp_path, tiny_files):
+    """`kset.own_decoder` (an open lead): the sampler trains beside its own copy of the CVAE's decoder, which
+    best.pt keeps (loaded weights-only) and `--kset learned` decodes with; the CVAE's decoder is untouched."""
+    cfg = load_config(None, ["model.hidden=16", "model.z_dim=4", "model.heads=2", "train.epochs=1",
+                             "train.kl_anneal_epochs=1", "train.k_eval=4", "kset.epochs=2", "kset.k=6",
+                             "kset.own_decoder=true"])
+    run = tmp_path / "run"
+    train([tiny_files[0]], [tiny_files[1]], cfg, run, progress=False, figures=False)
+    assert any(key.startswith("decoder.") for key in checkpoint.load(run / "best.pt")["kset"])
+    p = TrajCVAE.load(run / "best.pt")
+    cvae = checkpoint.load(run / "last.pt")["model"]  # the CVAE before its sampler trained
+    assert all(torch.equal(v, cvae[f"decoder.{key}"]) for key, v in p.model.decoder.state_dict().items())
+    assert any(not torch.equal(v, cvae[f"decoder.{key}"]) for key, v in p.sampler.decoder.state_dict().items())
+    w = p.make_windows([tiny_files[1]], every_window=True)
+    own, _ = p.sample_kset(w, k=6, kset="learned")
+    p.sampler.decoder = None  # the same maps through the CVAE's decoder
+    shared, _ = p.sample_kset(w, k=6, kset="learned")
+    assert not np.allclose(own, shared)
+
+
 def test_metrics_rows_cut_short_by_a_kill_are_dropped_on_resume(tmp_path):
     from trajcvae.train import METRICS, _truncate_metrics
 

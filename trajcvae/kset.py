@@ -18,6 +18,7 @@ distribution; Brier-minFDE (`metrics.brier_fde`) scores them.
 """
 from __future__ import annotations
 
+import copy
 import math
 import time
 from typing import Callable
@@ -65,12 +66,20 @@ def nearest_shares(futures: torch.Tensor, draws: torch.Tensor) -> torch.Tensor:
 
 # --- the learned sampler -------------------------------------------------------------------------------
 class KSetSampler(nn.Module):
-    """h -> K affine maps (a_k, b_k) of one standard-normal eps into p(z|x)'s standardised latent space."""
+    """h -> K affine maps (a_k, b_k) of one standard-normal eps into p(z|x)'s standardised latent space;
+    with `decoder` (`kset.own_decoder`), its own copy of the CVAE's decoder decodes them."""
 
-    def __init__(self, hidden: int, z_dim: int, k: int):
+    def __init__(self, hidden: int, z_dim: int, k: int, decoder: nn.Module | None = None):
         super().__init__()
         self.k, self.z_dim = k, z_dim
         self.net = mlp(hidden, hidden, k * 2 * z_dim)
+        self.decoder = decoder
+
+    @classmethod
+    def for_model(cls, model: CVAE, cfg: Config) -> "KSetSampler":
+        """A sampler for `model` as `cfg.kset` asks, its own decoder (if any) a trainable copy of the model's."""
+        decoder = copy.deepcopy(model.decoder).requires_grad_(True) if cfg.kset.own_decoder else None
+        return cls(cfg.model.hidden, cfg.model.z_dim, cfg.kset.k, decoder)
 
     def forward(self, ctx: torch.Tensor, eps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """ctx (B, H), eps (B, Z) or (Z,) -> u (B, K, Z) with z_k = mu + sigma * u_k, and each map's
@@ -87,7 +96,7 @@ class KSetSampler(nn.Module):
         ctx = model.context(batch) if ctx is None else ctx
         p = model.prior(ctx).base_dist
         u, _ = self(ctx, eps)
-        return model.decode_mean(ctx, p.loc.unsqueeze(1) + p.scale.unsqueeze(1) * u, batch.cv)
+        return model.decode_mean(ctx, p.loc.unsqueeze(1) + p.scale.unsqueeze(1) * u, batch.cv, self.decoder)
 
 
 def train_kset(model: CVAE, cfg: Config, train_wt: WindowTensors, val_wt: WindowTensors, val_fut: np.ndarray,
@@ -104,7 +113,7 @@ def train_kset(model: CVAE, cfg: Config, train_wt: WindowTensors, val_wt: Window
         p.requires_grad_(False)
     t_start = time.time()
     ctx, cv, fut, loc, scale = _frozen(model, train_wt, dc)
-    sampler = KSetSampler(cfg.model.hidden, cfg.model.z_dim, kc.k)
+    sampler = KSetSampler.for_model(model, cfg)
     opt = torch.optim.AdamW(sampler.parameters(), lr=kc.lr, weight_decay=cfg.train.weight_decay)
     steps = math.ceil(len(ctx) / kc.batch_size)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=kc.epochs * steps, eta_min=kc.lr / 20)
@@ -117,7 +126,7 @@ def train_kset(model: CVAE, cfg: Config, train_wt: WindowTensors, val_wt: Window
             eps = torch.randn(len(idx), cfg.model.z_dim, generator=gen)  # one draw per window
             u, kl = sampler(ctx[idx], eps)
             z = loc[idx].unsqueeze(1) + scale[idx].unsqueeze(1) * u  # (B, K, Z)
-            y = model.decode_mean(ctx[idx], z, cv[idx])  # (B, K, P, 2)
+            y = model.decode_mean(ctx[idx], z, cv[idx], sampler.decoder)  # (B, K, P, 2)
             ade = (y - fut[idx].unsqueeze(1)).norm(dim=-1).mean(-1)  # (B, K)
             loss = ade.min(1).values.mean() + kc.kl_weight * kl.mean()
             opt.zero_grad(set_to_none=True)

@@ -131,9 +131,11 @@ class CVAE(nn.Module):
     def posterior(self, ctx: torch.Tensor, fut: torch.Tensor) -> Independent:
         return diag_normal(self.recognition_net(torch.cat([ctx, fut.flatten(1)], -1)))  # q(z|x,y), event (Z,)
 
-    def decode_mean(self, ctx: torch.Tensor, z: torch.Tensor, cv: torch.Tensor) -> torch.Tensor:
-        """ctx (B, H), z (B, ..., Z), cv (B, P, 2) -> mean future (B, ..., P, 2)."""
-        dv = self.decoder(ctx, z)  # (B, ..., P, 2) per-step velocity changes
+    def decode_mean(self, ctx: torch.Tensor, z: torch.Tensor, cv: torch.Tensor,
+                    decoder: Decoder | None = None) -> torch.Tensor:
+        """ctx (B, H), z (B, ..., Z), cv (B, P, 2) -> mean future (B, ..., P, 2); `decoder`: another net of
+        the decoder's shape in its place (a K-set sampler's own, `kset.own_decoder`)."""
+        dv = (decoder or self.decoder)(ctx, z)  # (B, ..., P, 2) per-step velocity changes
         return cv.reshape(cv.shape[:1] + (1,) * (dv.dim() - 3) + cv.shape[1:]) + dv.cumsum(-2)
 
     def decode(self, ctx: torch.Tensor, z: torch.Tensor, cv: torch.Tensor) -> Independent:

@@ -68,7 +68,7 @@ class TrajCVAE:
             raise TrajCVAEError(f"{path}: weights do not match the model in its config{other}") from None
         sampler = None
         if "kset" in ckpt:
-            sampler = KSetSampler(cfg.model.hidden, cfg.model.z_dim, cfg.kset.k).to(device)
+            sampler = KSetSampler.for_model(model, cfg).to(device)
             sampler.load_state_dict(ckpt["kset"])
             sampler.eval()
         return cls(model, cfg, dict(ckpt.get("stats", {})), device, sampler, str(path))
