@@ -29,7 +29,7 @@ from .errors import TrajCVAEError
 from .evaluate import calibration_of, window_errors
 from .metrics import CALIBRATION_LEVELS, brier_fde, kde_nll, min_ade_fde
 from .predict import TrajCVAE
-from .train import finish_run, train
+from .train import UNRECORDED, finish_run, train, trained_on
 from .windows import Windows, default_cache_dir, load_windows
 
 SPLITS = ("eth", "hotel", "univ", "zara1", "zara2")
@@ -223,12 +223,12 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
               "per_seed": {split: [{c: r[c] for c in ("seed", "min_ade", "min_fde") + tuple(
                   f"{p}_{m}" for p in MODES for m in ("min_ade", "min_fde") if f"{p}_{m}" in r)} for r in rows]
                            for split, rows in results.items()}}
-    machines = machine_line(results)
-    if len(machines) > 1:
-        log(f"warning: {out}: {machines[1]}")
+    trained, mixed = machine_line(results)
+    if mixed:
+        log(f"warning: {out}: {mixed}")
     report["machines"] = {split: [r.get("machine", UNRECORDED) for r in rows] for split, rows in results.items()}
     write_text(out / "results.json", json.dumps(report, indent=2))
-    md = markdown_table(summary) + "\n" + machines[0] + "\n"
+    md = markdown_table(summary) + "\n" + trained + "\n"
     if seeds > 1:  # the table above averages the seeds; say how far apart they are
         md += "\n" + seed_table(results)
     if draws:
@@ -247,29 +247,17 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
     return report
 
 
-UNRECORDED = "an unrecorded machine"  # runs trained before trajcvae recorded it
-
-
-def trained_on(stats: dict) -> str:
-    """The machine a run trained on (`train.machine`), each of them where it was resumed on another."""
-    parts = stats.get("machine", [])
-    if not parts:
-        return UNRECORDED
-    return "; ".join(p["machine"] if p["from_epoch"] == 1 else f"from epoch {p['from_epoch']} {p['machine']}"
-                     for p in parts)
-
-
-def machine_line(results: dict[str, list[dict]]) -> list[str]:
-    """results.md's line on what the runs trained on, and, where that differs between runs, a warning."""
+def machine_line(results: dict[str, list[dict]]) -> tuple[str, str | None]:
+    """results.md's line on what the runs trained on, and a warning where that differs between runs."""
     runs: dict[str, list[str]] = {}
     for split, rows in results.items():
         for r in rows:
             runs.setdefault(r.get("machine", UNRECORDED), []).append(f"{split} seed {r['seed']}")
     if len(runs) == 1:
-        return [f"Trained on {next(iter(runs))}."]
+        return f"Trained on {next(iter(runs))}.", None
     listed = "; ".join(f"{m} ({', '.join(names)})" for m, names in runs.items())
-    return [f"Trained on {listed}.", "the runs trained on different machines, which train the same seed "
-            f"differently (docs/results.md), so the table mixes them: {listed}"]
+    return f"Trained on {listed}.", ("the runs trained on different machines, which train the same seed "
+                                     f"differently (docs/results.md), so the table mixes them: {listed}")
 
 
 def markdown_table(summary: dict[str, dict[str, float]]) -> str:

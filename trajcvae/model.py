@@ -135,7 +135,7 @@ class CVAE(nn.Module):
                     decoder: Decoder | None = None) -> torch.Tensor:
         """ctx (B, H), z (B, ..., Z), cv (B, P, 2) -> mean future (B, ..., P, 2); `decoder`: another net of
         the decoder's shape in its place (a K-set sampler's own, `kset.own_decoder`)."""
-        dv = (decoder or self.decoder)(ctx, z)  # (B, ..., P, 2) per-step velocity changes
+        dv = (self.decoder if decoder is None else decoder)(ctx, z)  # (B, ..., P, 2) per-step velocity changes
         return cv.reshape(cv.shape[:1] + (1,) * (dv.dim() - 3) + cv.shape[1:]) + dv.cumsum(-2)
 
     def decode(self, ctx: torch.Tensor, z: torch.Tensor, cv: torch.Tensor) -> Independent:

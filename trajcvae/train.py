@@ -183,7 +183,7 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
     stats["machine"] = list(state.get("stats", {}).get("machine", [])) if state is not None else []
     if not stats["machine"] or stats["machine"][-1]["machine"] != here:
         if state is not None and log is not None:
-            before = stats["machine"][-1]["machine"] if stats["machine"] else "an unrecorded machine"
+            before = stats["machine"][-1]["machine"] if stats["machine"] else UNRECORDED
             log(f"warning: {out / 'last.pt'} was trained on {before}; resumed on {here}, it rounds "
                 f"differently from epoch {start} on, so it matches no run trained on either alone")
         stats["machine"].append({"from_epoch": start, "machine": here})
@@ -281,6 +281,18 @@ def machine(device: torch.device, world_size: int = 1) -> str:
         n = torch.get_num_threads()
         where = f"CPU ({torch.backends.cpu.get_cpu_capability()}), {n} thread{'s' if n != 1 else ''}"
     return f"torch {torch.__version__}, {where}" + (f", {world_size} processes" if world_size > 1 else "")
+
+
+UNRECORDED = "an unrecorded machine"  # what ran a run trained before trajcvae recorded it
+
+
+def trained_on(stats: dict) -> str:
+    """A checkpoint's machine record (`stats["machine"]`) in words: each machine, from the epoch it took over."""
+    parts = stats.get("machine", [])
+    if not parts:
+        return UNRECORDED
+    return "; ".join(p["machine"] if p["from_epoch"] == 1 else f"from epoch {p['from_epoch']} {p['machine']}"
+                     for p in parts)
 
 
 def finish_run(out: Path, train_w: Windows, val_w: Windows, device: torch.device | str = "cpu",
