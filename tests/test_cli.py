@@ -136,6 +136,9 @@ def test_benchmark_two_seeds_writes_both_and_resumes(tmp_path, sim_files):
             "--quiet")
     r = cli(*args, "--draws", 40)
     assert r.exit_code == 0, r.output
+    for seed in (0, 1):  # each run's data and its K-set sampler, named by split and seed
+        assert f"hotel seed {seed}: train: " in r.output and f"hotel seed {seed}: val: " in r.output
+        assert f"hotel seed {seed}: K-set sampler: val minADE@20 " in r.output
     report = json.loads((tmp_path / "res" / "results.json").read_text())
     assert report["seeds"] == 2 and [row["seed"] for row in report["per_seed"]["hotel"]] == [0, 1]
     per_seed = report["per_seed"]["hotel"]

@@ -183,6 +183,7 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
         for seed in range(seeds):
             run = out / split / f"seed{seed}"
             done = run / "result.json"
+            said = _prefixed(log, f"{split} seed {seed}: ")  # train's and finish_run's lines
             cfg = load_config(config, [f"train.seed={seed}"])
             if done.exists():
                 row = json.loads(done.read_text())
@@ -193,12 +194,12 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
                 log(f"{split} seed {seed}: done earlier; adding what it lacks (K-sets, calibration)")
                 cache = default_cache_dir()
                 finish_run(run, load_windows([root / split / "train"], cfg.data, cache),
-                           load_windows([root / split / "val"], cfg.data, cache), log=log)
+                           load_windows([root / split / "val"], cfg.data, cache), log=said)
                 meta = {key: row[key] for key in ("train_minutes", "seed", "best_epoch", "epochs")}
             else:
                 log(f"{split} seed {seed}: training")
                 train([root / split / "train"], [root / split / "val"], cfg, run,
-                      resume=(run / "last.pt").exists(), progress=progress)
+                      resume=(run / "last.pt").exists(), progress=progress, log=said)
                 metrics = pd.read_csv(run / "metrics.csv")
                 meta = {"train_minutes": float(metrics.seconds.sum()) / 60, "seed": seed,
                         "best_epoch": int(checkpoint.load(run / "best.pt")["epoch"]), "epochs": int(len(metrics))}
@@ -245,6 +246,10 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
                         out / name)
     write_text(out / "results.md", md)
     return report
+
+
+def _prefixed(log: Callable[[str], None], prefix: str) -> Callable[[str], None]:
+    return lambda message: log(prefix + message)
 
 
 def machine_line(results: dict[str, list[dict]]) -> tuple[str, str | None]:
