@@ -101,9 +101,9 @@ class KSetConfig:
     # under p(z|x), so the K futures stay inside the model's distribution instead of chasing outliers.
     # Chosen on val (hotel, zara1): 0.001 beat 0.01 and 0.1 (docs/lab-notes.md).
     kl_weight: float = 0.001
-    # Temporary, an open lead (docs/lab-notes.md): the sampler trains beside its own copy of the CVAE's
-    # decoder, so its K futures may leave the decoder's manifold. Adopted or removed after the three-seed
-    # benchmark with `epochs = 20`.
+    # Temporary (docs/lab-notes.md): the sampler trains beside its own copy of the CVAE's decoder, so its K
+    # futures may leave the decoder's manifold. With `epochs = 20` it met its three-seed rule; it becomes the
+    # default with the re-run of the published table, whose configuration the defaults must be.
     own_decoder: bool = False
 
 
