@@ -29,7 +29,7 @@ from .errors import TrajCVAEError
 from .evaluate import calibration_of, window_errors
 from .metrics import CALIBRATION_LEVELS, brier_fde, kde_nll, min_ade_fde
 from .predict import TrajCVAE
-from .train import UNRECORDED, finish_run, train, trained_on
+from .train import UNRECORDED, finish_run, prefixed, train, trained_on
 from .windows import Windows, default_cache_dir, load_windows
 
 SPLITS = ("eth", "hotel", "univ", "zara1", "zara2")
@@ -183,21 +183,21 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
         for seed in range(seeds):
             run = out / split / f"seed{seed}"
             done = run / "result.json"
-            said = _prefixed(log, f"{split} seed {seed}: ")  # train's and finish_run's lines
+            said = prefixed(log, f"{split} seed {seed}: ")  # its lines, train's and finish_run's
             cfg = load_config(config, [f"train.seed={seed}"])
             if done.exists():
                 row = json.loads(done.read_text())
                 if complete(row, draws, calibration_draws):
-                    log(f"{split} seed {seed}: done earlier, skipped")
+                    said("done earlier, skipped")
                     results.setdefault(split, []).append(row)
                     continue
-                log(f"{split} seed {seed}: done earlier; adding what it lacks (K-sets, calibration)")
+                said("done earlier; adding what it lacks (K-sets, calibration)")
                 cache = default_cache_dir()
                 finish_run(run, load_windows([root / split / "train"], cfg.data, cache),
                            load_windows([root / split / "val"], cfg.data, cache), log=said)
                 meta = {key: row[key] for key in ("train_minutes", "seed", "best_epoch", "epochs")}
             else:
-                log(f"{split} seed {seed}: training")
+                said("training")
                 train([root / split / "train"], [root / split / "val"], cfg, run,
                       resume=(run / "last.pt").exists(), progress=progress, log=said)
                 metrics = pd.read_csv(run / "metrics.csv")
@@ -209,8 +209,8 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
                                  calibration_draws, known=row if done.exists() else None)
             row.update(meta, kset_minutes=stats.get("seconds", 0.0) / 60, machine=trained_on(predictor.stats))
             write_text(done, json.dumps(row, indent=2))
-            log(f"{split} seed {seed}: minADE@{k} {row['min_ade']:.3f} minFDE@{k} {row['min_fde']:.3f} "
-                f"(constant velocity {row['cv_ade']:.3f}/{row['cv_fde']:.3f})")
+            said(f"minADE@{k} {row['min_ade']:.3f} minFDE@{k} {row['min_fde']:.3f} "
+                 f"(constant velocity {row['cv_ade']:.3f}/{row['cv_fde']:.3f})")
             results.setdefault(split, []).append(row)
     # Numbers every row has: a row written with other options may carry or lack some.
     rows_all = [r for rows in results.values() for r in rows]
@@ -246,10 +246,6 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
                         out / name)
     write_text(out / "results.md", md)
     return report
-
-
-def _prefixed(log: Callable[[str], None], prefix: str) -> Callable[[str], None]:
-    return lambda message: log(prefix + message)
 
 
 def machine_line(results: dict[str, list[dict]]) -> tuple[str, str | None]:

@@ -150,9 +150,8 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
     torch.manual_seed(tc.seed)  # same initial weights on every rank (DDP also broadcasts rank 0's)
     gen = torch.Generator().manual_seed(tc.seed + dist.rank)  # shuffling and augmentation
 
-    labelled = lambda label: None if log is None else (lambda m: log(label + m))  # noqa: E731
-    train_w = load_windows(train_paths, cfg.data, cache_dir, labelled("train: "))
-    val_w = load_windows(val_paths, cfg.data, cache_dir, labelled("val: ")) if val_paths else None
+    train_w = load_windows(train_paths, cfg.data, cache_dir, prefixed(log, "train: "))
+    val_w = load_windows(val_paths, cfg.data, cache_dir, prefixed(log, "val: ")) if val_paths else None
     if val_w is None:
         train_w, val_w = holdout(train_w)
     stats = {"cv_noise": fit_cv_noise(train_w.obs, train_w.fut), "train_windows": len(train_w),
@@ -293,6 +292,11 @@ def trained_on(stats: dict) -> str:
         return UNRECORDED
     return "; ".join(p["machine"] if p["from_epoch"] == 1 else f"from epoch {p['from_epoch']} {p['machine']}"
                      for p in parts)
+
+
+def prefixed(log: Callable[[str], None] | None, prefix: str) -> Callable[[str], None] | None:
+    """`log` with `prefix` before every line (None stays None)."""
+    return None if log is None else (lambda message: log(prefix + message))
 
 
 def finish_run(out: Path, train_w: Windows, val_w: Windows, device: torch.device | str = "cpu",
