@@ -157,12 +157,13 @@ def test_a_run_records_its_machine_and_a_resume_on_another_says_so(tmp_path, tin
                                                                {"from_epoch": 2, "machine": f"{cpu}, 2 threads"}]
 
 
-def test_a_learned_sampler_with_its_own_decoder_saves_and_uses_it(tmp_path, tiny_files):
-    """`kset.own_decoder` (an open lead): the sampler trains beside its own copy of the CVAE's decoder, which
-    best.pt keeps (loaded weights-only) and `--kset learned` decodes with; the CVAE's decoder is untouched."""
+def test_a_learned_sampler_trains_its_own_decoder_saves_and_uses_it(tmp_path, tiny_files):
+    """The sampler trains beside its own copy of the CVAE's decoder, which best.pt keeps (loaded weights-only)
+    and `--kset learned` decodes with; the CVAE's decoder is untouched. A sampler saved without a decoder
+    of its own (and the temporary `kset.own_decoder` flag in its config) still loads and decodes with the
+    CVAE's."""
     cfg = load_config(None, ["model.hidden=16", "model.z_dim=4", "model.heads=2", "train.epochs=1",
-                             "train.kl_anneal_epochs=1", "train.k_eval=4", "kset.epochs=2", "kset.k=6",
-                             "kset.own_decoder=true"])
+                             "train.kl_anneal_epochs=1", "train.k_eval=4", "kset.epochs=2", "kset.k=6"])
     run = tmp_path / "run"
     train([tiny_files[0]], [tiny_files[1]], cfg, run, progress=False, figures=False)
     assert any(key.startswith("decoder.") for key in checkpoint.load(run / "best.pt")["kset"])
@@ -175,6 +176,14 @@ def test_a_learned_sampler_with_its_own_decoder_saves_and_uses_it(tmp_path, tiny
     p.sampler.decoder = None  # the same maps through the CVAE's decoder
     shared, _ = p.sample_kset(w, k=6, kset="learned")
     assert not np.allclose(own, shared)
+
+    old = torch.load(run / "best.pt", weights_only=True)  # as a sampler without its own decoder was saved
+    old["kset"] = {key: v for key, v in old["kset"].items() if not key.startswith("decoder.")}
+    old["config"]["kset"]["own_decoder"] = False
+    torch.save(old, tmp_path / "old.pt")
+    q = TrajCVAE.load(tmp_path / "old.pt")
+    assert q.sampler.decoder is None
+    assert np.array_equal(q.sample_kset(w, k=6, kset="learned")[0], shared)
 
 
 def test_metrics_rows_cut_short_by_a_kill_are_dropped_on_resume(tmp_path):

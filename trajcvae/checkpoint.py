@@ -67,6 +67,9 @@ def load(path: str | Path, map_location: str | torch.device = "cpu",
     try:
         if not isinstance(ckpt["config"], dict) or not isinstance(ckpt["model"], dict):
             raise TrajCVAEError("config or model is not a table")
+        if isinstance(ckpt["config"].get("kset"), dict):
+            # A flag while it was tried: the sampler's own decoder. Its saved state says whether it has one.
+            ckpt["config"]["kset"].pop("own_decoder", None)
         Config.from_dict(ckpt["config"], source="its config")
     except TrajCVAEError as e:
         raise CheckpointError(f"{path}: checkpoint written by {made_by} is incompatible with this trajcvae "

@@ -11,7 +11,10 @@ likely turn gets none, and every draw counts as 1/K whatever it stands for. Two 
                  z_k = mu(x) + sigma(x) * (b_k(x) + a_k(x) * eps),     p(z|x) = N(mu(x), sigma(x)^2),
              trained so that the best of the K decoded futures is near the truth (the best-of-K loss) while
              each N(b_k, a_k^2) stays near the standard normal (its KL, so every z_k stays likely under
-             p(z|x)). A future's weight is the share of N plain draws nearest to it (`nearest_shares`).
+             p(z|x)). It decodes with its own copy of the CVAE's decoder, trained beside it, so its K
+             futures may leave the shapes the CVAE's decoder makes from likely latents (a better K-set on
+             three seeds, docs/lab-notes.md). A future's weight is the share of N plain draws nearest to it
+             (`nearest_shares`).
 
 Both weights are measured on the model's own plain draws, so they are as honest as the model's
 distribution; Brier-minFDE (`metrics.brier_fde`) scores them.
@@ -66,8 +69,9 @@ def nearest_shares(futures: torch.Tensor, draws: torch.Tensor) -> torch.Tensor:
 
 # --- the learned sampler -------------------------------------------------------------------------------
 class KSetSampler(nn.Module):
-    """h -> K affine maps (a_k, b_k) of one standard-normal eps into p(z|x)'s standardised latent space;
-    with `decoder` (`kset.own_decoder`), its own copy of the CVAE's decoder decodes them."""
+    """h -> K affine maps (a_k, b_k) of one standard-normal eps into p(z|x)'s standardised latent space,
+    decoded by `decoder`, its own copy of the CVAE's decoder (None: by the CVAE's, as samplers saved before
+    they had their own are)."""
 
     def __init__(self, hidden: int, z_dim: int, k: int, decoder: nn.Module | None = None):
         super().__init__()
@@ -76,9 +80,10 @@ class KSetSampler(nn.Module):
         self.decoder = decoder
 
     @classmethod
-    def for_model(cls, model: CVAE, cfg: Config) -> "KSetSampler":
-        """A sampler for `model` as `cfg.kset` asks, its own decoder (if any) a trainable copy of the model's."""
-        decoder = copy.deepcopy(model.decoder).requires_grad_(True) if cfg.kset.own_decoder else None
+    def for_model(cls, model: CVAE, cfg: Config, own_decoder: bool = True) -> "KSetSampler":
+        """A sampler for `model` as `cfg.kset` asks, its decoder a trainable copy of the model's (or, with
+        `own_decoder` False, none: a saved sampler without one)."""
+        decoder = copy.deepcopy(model.decoder).requires_grad_(True) if own_decoder else None
         return cls(cfg.model.hidden, cfg.model.z_dim, cfg.kset.k, decoder)
 
     def forward(self, ctx: torch.Tensor, eps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -134,7 +134,7 @@ class CVAE(nn.Module):
     def decode_mean(self, ctx: torch.Tensor, z: torch.Tensor, cv: torch.Tensor,
                     decoder: Decoder | None = None) -> torch.Tensor:
         """ctx (B, H), z (B, ..., Z), cv (B, P, 2) -> mean future (B, ..., P, 2); `decoder`: another net of
-        the decoder's shape in its place (a K-set sampler's own, `kset.own_decoder`)."""
+        the decoder's shape in its place (a K-set sampler's own, `kset.KSetSampler`)."""
         dv = (self.decoder if decoder is None else decoder)(ctx, z)  # (B, ..., P, 2) per-step velocity changes
         return cv.reshape(cv.shape[:1] + (1,) * (dv.dim() - 3) + cv.shape[1:]) + dv.cumsum(-2)
 

@@ -68,7 +68,8 @@ class TrajCVAE:
             raise TrajCVAEError(f"{path}: weights do not match the model in its config{other}") from None
         sampler = None
         if "kset" in ckpt:
-            sampler = KSetSampler.for_model(model, cfg).to(device)
+            own = any(key.startswith("decoder.") for key in ckpt["kset"])  # older samplers have none
+            sampler = KSetSampler.for_model(model, cfg, own_decoder=own).to(device)
             sampler.load_state_dict(ckpt["kset"])
             sampler.eval()
         return cls(model, cfg, dict(ckpt.get("stats", {})), device, sampler, str(path))
