@@ -16,6 +16,7 @@ import torch
 
 from trajcvae import TrajCVAE
 from trajcvae.errors import TrajCVAEError
+from trajcvae import online as online_module
 from trajcvae.online import OnlinePredictor
 
 from tests.helpers import cli, one_line_error
@@ -114,6 +115,67 @@ def test_a_kset_mode_gives_weighted_futures_online_and_over_http(pedestrian, tmp
     answer = pd.DataFrame(r.json()["futures"])
     assert r.status_code == 200 and len(answer) == 2 * K * 12
     np.testing.assert_allclose(answer[answer.step == 1].groupby("agent_id")["weight"].sum(), 1.0, atol=1e-6)
+
+
+def test_scene_calibration_online_learns_the_scene_past_and_gives_predicts_calibrated_futures(pedestrian, tmp_path,
+                                                                                           monkeypatch):
+    """calibrate="scene" online: each window whose future ends at an update joins the scene's past with the
+    levels `scene_past` gives it from the file, and at every update the futures are those of `predict
+    --calibrate scene` on the file cut there: the model's own draws until the scene has MIN_PAST finished
+    windows, mapped after."""
+    from trajcvae.calibrate import MIN_PAST
+
+    rng = np.random.default_rng(5)
+    rows = []
+    for a, first in enumerate((0, 0, 0, 2, 3, 5)):
+        p, v = rng.uniform(-4, 4, 2), rng.uniform(0.2, 0.6, 2) * rng.choice([-1, 1], 2)
+        for i in range(first, 30):
+            v = v + rng.normal(0, 0.03, 2)  # wandering walkers: the model is not exact on them
+            p = p + v
+            rows.append((round(0.4 * i, 1), a, *p))
+    data = pd.DataFrame(rows, columns=["time", "agent_id", "x", "y"])
+    online = OnlinePredictor(pedestrian, k=K, calibrate="scene", forget_after=1.0)
+    plain = OnlinePredictor(pedestrian, k=K, forget_after=1.0)
+    times = np.unique(data["time"])
+    for i, t in enumerate(times):
+        now = data[data["time"] == t][["agent_id", "x", "y"]]
+        got, own = online.update(t, now), plain.update(t, now)
+        if i not in (18, 21, 29):
+            continue
+        path = tmp_path / f"cut{i}.csv"
+        data[data["time"] <= t].to_csv(path, index=False)
+        expected = pedestrian.predict([path], k=K, calibrate="scene")
+        expected = expected[expected["t0"] >= t - 1.0]
+        g, e = in_order(got), in_order(expected)
+        np.testing.assert_allclose(g[["x", "y"]].to_numpy(), e[["x", "y"]].to_numpy(), atol=1e-3)
+        finished = 0 if online.past is None else len(online.past.done)
+        mapped = not np.allclose(got[["x", "y"]].to_numpy(), own[["x", "y"]].to_numpy(), atol=1e-4)
+        assert mapped == (finished >= MIN_PAST), (i, finished)
+    past = pedestrian.scene_past([path])
+    assert len(online.past.done) == len(past.done) > MIN_PAST  # every finished window of the file
+    order = lambda p: np.lexsort(np.round(p.levels.T, 3)[::-1])  # noqa: E731
+    np.testing.assert_allclose(online.past.levels[order(online.past)], past.levels[order(past)], atol=1e-4)
+    np.testing.assert_allclose(np.sort(online.past.done), np.sort(past.done), atol=1e-9)
+    # Over HTTP: the scene's futures are scene-calibrated, as the server says.
+    server = pytest.importorskip("trajcvae.server")
+    import httpx
+
+    app = server.create_app(pedestrian, k=K, calibrate="scene")
+    with server.running(app) as base, httpx.Client(base_url=base) as client:
+        for t in times:
+            now = data[data["time"] == t][["agent_id", "x", "y"]]
+            r = client.post("/v1/scenes/s/observations", json={"time": float(t), "detections": [
+                {"agent_id": str(a), "x": float(x), "y": float(y)} for a, x, y in now.itertuples(index=False)]})
+        info = client.get("/v1/scenes").json()
+    answer = in_order(pd.DataFrame(r.json()["futures"]))
+    assert info["calibrate"] == "scene" and r.status_code == 200
+    np.testing.assert_allclose(answer[["x", "y"]].to_numpy(), in_order(got)[["x", "y"]].to_numpy(), atol=1e-3)
+    # The past a live scene keeps is bounded: the latest PAST_HELD finished windows.
+    monkeypatch.setattr(online_module, "PAST_HELD", 20)
+    bounded = OnlinePredictor(pedestrian, k=K, calibrate="scene", forget_after=1.0)
+    for t in times:
+        bounded.update(t, data[data["time"] == t][["agent_id", "x", "y"]])
+    assert len(bounded.past.done) == 20 and np.isclose(bounded.past.done.min(), np.sort(past.done)[-20])
 
 
 def test_agents_out_of_view_are_forgotten_and_the_history_stays_bounded(pedestrian):
@@ -229,6 +291,9 @@ def server_app(pedestrian, **limits):
 def test_serve_bad_options_are_one_line_errors():
     pytest.importorskip("fastapi")
     one_line_error(cli("serve", "pedestrian", "--kset", "best"), "--kset must be one of")
+    one_line_error(cli("serve", "pedestrian", "--calibrate", "always"), "--calibrate must be one of")
+    one_line_error(cli("serve", "pedestrian", "--calibrate", "scene", "--kset", "kmeans"),
+                   "--calibrate scene rescales plain draws")
     one_line_error(cli("serve", "pedestrian", "--max-agents", 0), "--max-agents must be >= 1")
     one_line_error(cli("serve", "pedestrian", "-k", 500), "-k 500: more than --max-k 100")
     one_line_error(cli("serve", "pedestrian", "--replay", "nowhere.csv"), "nowhere.csv: no such file")

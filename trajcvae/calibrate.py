@@ -109,11 +109,13 @@ def _at_grid(known: list[np.ndarray]) -> np.ndarray:
 
 def _past_by_scene(scene: np.ndarray, done: np.ndarray, at_scene: np.ndarray, at_time: np.ndarray):
     """Per scene of the queries: the queries (indices), that scene's windows in the order their futures
-    ended (indices), and how many of them had ended by each query's time."""
+    ended (indices), and how many of them had ended by each query's time. A future that ends at the query's
+    time, up to rounding (a time t0 + P steps computed in floats), has ended."""
     for s in np.unique(at_scene):
         past, query = np.flatnonzero(scene == s), np.flatnonzero(at_scene == s)
         order = past[np.argsort(done[past], kind="stable")]
-        yield query, order, np.searchsorted(done[order], at_time[query], side="right")
+        t = at_time[query]
+        yield query, order, np.searchsorted(done[order], t + 64 * np.spacing(np.abs(t)), side="right")
 
 
 # --- levels along rays from the most likely future, step by step ---------------------------------------------------
@@ -175,7 +177,7 @@ def _cdf(radii: torch.Tensor, r: torch.Tensor) -> torch.Tensor:
     """F: the i-th nearest draw (of S) at level (i + 1/2) / S, linear in between and from 0 at c; beyond the
     farthest, 1 - exp(-k r^2 / 2), a Gaussian's tail through it.  radii (B, S) sorted, r (B, Q) -> (B, Q)"""
     S = radii.shape[1]
-    i = torch.searchsorted(radii, r).clamp(1, S - 1)  # (B, Q) the draw beyond r (within the draws)
+    i = torch.searchsorted(radii.contiguous(), r.contiguous()).clamp(1, S - 1)  # (B, Q) the draw beyond r
     lo, hi = radii.gather(1, i - 1), radii.gather(1, i)
     inside = ((i - 0.5) + (r - lo) / (hi - lo).clamp(min=1e-12)) / S
     first, last = radii[:, :1], radii[:, -1:]

@@ -389,6 +389,7 @@ def serve(
     k: KOpt = 20,
     kset: KSetOpt = "none",
     draws: DrawsOpt = 1000,
+    calibrate: CalibrateOpt = "none",
     seed: SeedOpt = 0,
     fps: Annotated[Optional[float], typer.Option(help="Frame ids per second, for requests that send a frame "
                                                       "in place of a time in seconds, and of the --replay file's "
@@ -411,9 +412,9 @@ def serve(
     """Serve live predictions over HTTP: POST detections, get every agent's K futures; a live page at /."""
     from .server import Limits, serve as run
 
-    run(model, host, port, k=k, kset=kset, draws=draws, seed=seed, fps=fps, scale=scale, homography=homography,
-        forget_after=forget_after, limits=Limits(max_agents, max_body, max_scenes, max_k), replay_file=replay,
-        speed=speed, threads=threads, log=info)
+    run(model, host, port, k=k, kset=kset, draws=draws, calibrate=calibrate, seed=seed, fps=fps, scale=scale,
+        homography=homography, forget_after=forget_after, limits=Limits(max_agents, max_body, max_scenes, max_k),
+        replay_file=replay, speed=speed, threads=threads, log=info)
 
 
 @app.command("plot-training")

@@ -11,6 +11,12 @@ but not seen now keeps the futures it got when last seen, which read nothing lat
 time t are those `predict` gives on the detections up to t (written as a file), for the agents seen since
 t - forget_after.
 
+With `calibrate="scene"`, plain draws are mapped to fit how the model has done on this scene so far
+(`calibrate.py`), as `predict --calibrate scene` maps them on a file: at every update, each agent seen
+now whose window's future ends now (t0 = now - pred_len steps, a full history and every future step
+observed, at most one per agent and step) adds its truth's levels to the scene's past, which keeps the
+latest PAST_HELD of them; a window's map reads only windows finished by its t0.
+
 The history keeps what the windows read and no more (`windows.history_reach`): each agent's last obs_len
 steps, or with the scene memory the paths others walked up to `memory_horizon` steps back, plus the gap
 resampling bridges, behind the oldest agent in view. Older rows are dropped at every update, and with
@@ -24,13 +30,15 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from .calibrate import ScenePast
 from .config import check_forget_after, check_sampling
 from .errors import DataError, NoWindowsError, TrajCVAEError
 from .predict import OUTPUT_COLUMNS, TrajCVAE, samples_to_frame
 from .tracks import AGENT_COLUMNS, MAX_COORD, TIME_NAMES, _numeric, from_metres, read_tracks, to_metres
-from .windows import history_reach, latest_windows
+from .windows import finished_windows, history_reach, latest_windows
 
 DETECTION_COLUMNS = ("agent_id", "x", "y")
+PAST_HELD = 5000  # finished windows a live scene's past keeps for `calibrate="scene"` (the latest)
 
 
 class OnlinePredictor:
@@ -45,17 +53,19 @@ class OnlinePredictor:
     back in them. forget_after: seconds after which an agent not seen again is out of view (no futures;
     its path stays in the scene memory while the model reads it). kset: "none" (K plain draws), "kmeans"
     or "learned": a K-set of `TrajCVAE.predict`, each future with its weight, its share of `draws` plain
-    draws.
+    draws. calibrate: "scene" maps plain draws to fit the scene's past (see the module's docstring).
     """
 
     def __init__(self, model: TrajCVAE | str = "pedestrian", k: int = 20, seed: int = 0, kset: str = "none",
                  fps: float | None = None, scale: float | None = None, homography: Any = None,
-                 forget_after: float = 2.0, scene: str = "live", device: str = "cpu", draws: int = 1000):
-        check_sampling(k, seed, kset, draws)
+                 forget_after: float = 2.0, scene: str = "live", device: str = "cpu", draws: int = 1000,
+                 calibrate: str = "none"):
+        check_sampling(k, seed, kset, draws, calibrate)
         check_forget_after(forget_after)
         self.model = model if isinstance(model, TrajCVAE) else TrajCVAE.load(model, device=device)
         self.model.check_kset(k, kset)  # a model without a sampler, or one of another K: refused now
         self.k, self.seed, self.kset, self.draws, self.scene = k, seed, kset, draws, str(scene)
+        self.calibrate = calibrate
         self.fps, self.scale, self.homography = fps, scale, homography
         self.time_column = "time" if fps is None else "frame"
         # `read_tracks` checks fps, scale and homography now, on one made-up detection; its attributes
@@ -70,6 +80,12 @@ class OnlinePredictor:
         # Rows older than this behind the latest update are never read again (one more step: a margin
         # for rounding at the boundary).
         self._keep = self.forget_after + history_reach(cfg, self._step, self._max_gap) + self._step
+        # With calibrate="scene": the past (`calibrate.ScenePast`) and, per agent code, when its latest
+        # finished window ended; a window finishing now reads pred_len steps further back.
+        self.past: ScenePast | None = None
+        self._scored: dict[int, float] = {}
+        if calibrate == "scene":
+            self._keep += cfg.pred_len * self._step
         # The history held, as columns in metres sorted by (agent, time); agents by integer code, so the
         # windows work on numbers (a code is forgotten with the agent's last row).
         self._cols = {"frame": np.zeros(0), "agent": np.zeros(0, np.int64), "x": np.zeros(0), "y": np.zeros(0),
@@ -119,8 +135,11 @@ class OnlinePredictor:
             held = (cols["agent"][at] == gone) if len(cols["agent"]) else np.zeros(len(gone), bool)
             for c in gone[~held].tolist():  # forget the codes of agents no longer held
                 del self._codes[self._ids.pop(c)]
+                self._scored.pop(c, None)
         self._cols = cols
         self.time = time
+        if self.calibrate == "scene" and len(ids):
+            self._add_to_past(time, ids)
         self.futures = self._futures(time, k or self.k, seen=ids)
         return self.futures
 
@@ -148,6 +167,28 @@ class OnlinePredictor:
         code = np.array([self._codes[a] for a in both["agent_id"].iloc[::rows].tolist()])  # as predict: by agent
         return both.iloc[(np.argsort(code, kind="stable")[:, None] * rows + np.arange(rows)).ravel()].reset_index(drop=True)
 
+    def _add_to_past(self, time: float, seen) -> None:
+        """Add the finished windows of the agents `seen` now (`windows.finished_windows`) to the scene's past:
+        their truths' levels among the model's draws (`TrajCVAE.scene_past`), done at `time`."""
+        codes = np.array([self._codes[a] for a in seen], np.int64)
+        due = codes[np.array([self._scored.get(c, -math.inf) <= time - self._step * 0.999 for c in codes.tolist()],
+                             bool)]  # at most one window per agent and step
+        if not len(due):
+            return
+        cols = self._cols
+        w = finished_windows(cols["frame"], cols["agent"], cols["x"], cols["y"], self.scene, time, due, self._step,
+                             self._max_gap, self.model.config.data)
+        if not len(w):
+            return
+        new = self.model.scene_past(w, self.seed)
+        for c in w.agent_id.tolist():
+            self._scored[c] = time
+        old = self.past
+        if old is not None:
+            new = ScenePast(*(np.concatenate([a, b])[-PAST_HELD:] for a, b in
+                              ((old.scene, new.scene), (old.done, new.done), (old.levels, new.levels))))
+        self.past = new
+
     def _table(self) -> pd.DataFrame:
         """The history as a track table (`tracks.read_tracks`' columns and attributes)."""
         cols, n = self._cols, len(self._cols["frame"])
@@ -166,7 +207,8 @@ class OnlinePredictor:
 
     def _predict(self, rows: pd.DataFrame, since: float, k: int) -> pd.DataFrame:
         try:
-            out = self.model.predict(rows, k=k, seed=self.seed, kset=self.kset, draws=self.draws, since=since)
+            out = self.model.predict(rows, k=k, seed=self.seed, kset=self.kset, draws=self.draws, since=since,
+                                     calibrate=self.calibrate, past=self._past_or_none())
         except NoWindowsError:  # nobody in view has 2 positions yet
             return self._no_futures()
         out["agent_id"] = self._names(out["agent_id"].to_numpy())
@@ -182,11 +224,20 @@ class OnlinePredictor:
                            self._step, self._max_gap, self.model.config.data)
         if not len(w):  # nobody seen now has 2 positions yet
             return self._no_futures()
-        samples, weights = self.model.sample_kset(w, k=k, seed=self.seed, kset=self.kset, draws=self.draws)
+        samples, weights = self.model.sample_kset(w, k=k, seed=self.seed, kset=self.kset, draws=self.draws,
+                                                  past=self._past_or_none())
         extra = {c: _latest_values(cols["agent"], cols[c], w.agent_id) for c in AGENT_COLUMNS if c in cols}
         w.agent_id = self._names(w.agent_id)
         return samples_to_frame(w, from_metres(samples, self._attrs.get("units")), time_column=self.time_column,
                                 extra=extra, weights=weights)
+
+    def _past_or_none(self) -> ScenePast | None:
+        """The past the draws are mapped to fit (calibrate="scene"); None draws the model's own. A scene with
+        no finished window yet has an empty past, so that `predict` does not measure one from the history."""
+        if self.calibrate == "none":
+            return None
+        P = self.model.config.data.pred_len
+        return self.past or ScenePast(np.zeros(0, object), np.zeros(0), np.zeros((0, P)))
 
     def _no_futures(self) -> pd.DataFrame:
         columns = [self.time_column if c == "frame" else c for c in OUTPUT_COLUMNS]

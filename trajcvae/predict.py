@@ -247,7 +247,7 @@ class TrajCVAE:
                 every_window: bool = False, kset: str = "none", draws: int = 1000, fps: float | None = None,
                 scale: float | None = None, homography: str | Path | None = None,
                 classes: Iterable[str] | None = None, since: float | None = None,
-                calibrate: str = "none") -> pd.DataFrame:
+                calibrate: str = "none", past: ScenePast | None = None) -> pd.DataFrame:
         """K futures per agent as a long table (see `OUTPUT_COLUMNS`), in the input's time base and units.
 
         data: a DataFrame with `frame` (or `time` in seconds), `agent_id, x, y` (and optionally `scene`), or
@@ -256,13 +256,17 @@ class TrajCVAE:
         for every (agent, t0) whose obs_len observed and pred_len future steps are present (evaluation
         mode). kset: "kmeans" or "learned" adds a `weight` column (`sample_kset`; `draws` plain draws behind
         each K-set). calibrate="scene": plain draws mapped to fit how the model has done on each scene of
-        `data` so far (`calibrate.py`; it predicts every finished window of `data` first). fps, scale,
+        `data` so far (`calibrate.py`; it predicts every finished window of `data` first, unless `past`, a
+        past measured already (`scene_past`; `OnlinePredictor` keeps its own), is given). fps, scale,
         homography: the input's rate and units (see `read`).
         """
         check_sampling(k, seed, kset, draws, calibrate)
         tracks = self.read(data, fps, scale, homography, classes)
         w = self.make_windows(tracks, every_window, since=since)
-        past = None if calibrate == "none" else self.scene_past(w if every_window else tracks, seed)
+        if calibrate == "none":
+            past = None
+        elif past is None:
+            past = self.scene_past(w if every_window else tracks, seed)
         samples, weights = self.sample_kset(w, k=k, seed=seed, kset=kset, draws=draws, past=past)
         return samples_to_frame(w, from_metres(samples, tracks.attrs.get("units")), time_column=time_column(tracks),
                                 extra=agent_values(agent_table(tracks), w), weights=weights)

@@ -311,16 +311,18 @@ class BodyLimit:
 
 def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "none", seed: int = 0,
                fps: float | None = None, scale: float | None = None, homography: Any = None,
-               forget_after: float = 2.0, limits: Limits | None = None, draws: int = 1000) -> FastAPI:
+               forget_after: float = 2.0, limits: Limits | None = None, draws: int = 1000,
+               calibrate: str = "none") -> FastAPI:
     """The FastAPI app: the API under /v1, /healthz, the live page at /, the docs at /docs."""
-    check_sampling(k, seed, kset, draws)
+    check_sampling(k, seed, kset, draws, calibrate)
     limits = limits or Limits()
     if not 1 <= k <= limits.max_k:
         raise TrajCVAEError(f"-k {k}: more than --max-k {limits.max_k}")
     predictor = model if isinstance(model, TrajCVAE) else TrajCVAE.load(model)
 
     def scene(name: str) -> OnlinePredictor:  # seconds always: a request's frame id becomes seconds at --fps
-        return OnlinePredictor(predictor, k, seed, kset, None, scale, homography, forget_after, name, draws=draws)
+        return OnlinePredictor(predictor, k, seed, kset, None, scale, homography, forget_after, name, draws=draws,
+                               calibrate=calibrate)
 
     scene("-")  # checks the options now, before the server starts
     scenes = Scenes(scene, limits)
@@ -378,7 +380,7 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
 
     @app.get("/v1/scenes", summary="The scenes held")
     def list_scenes() -> dict:
-        return {"scenes": scenes.names(), "k": k, "kset": kset}
+        return {"scenes": scenes.names(), "k": k, "kset": kset, "calibrate": calibrate}
 
     @app.get("/healthz", summary="Alive")
     def healthz() -> dict:
@@ -483,7 +485,8 @@ def running(app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> Iterator[st
 def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, k: int = 20, kset: str = "none",
           seed: int = 0, fps: float | None = None, scale: float | None = None, homography: Any = None,
           forget_after: float = 2.0, limits: Limits | None = None, replay_file: str | Path | None = None,
-          speed: float = 1.0, threads: int = 1, log: Callable[[str], None] = print, draws: int = 1000) -> None:
+          speed: float = 1.0, threads: int = 1, log: Callable[[str], None] = print, draws: int = 1000,
+          calibrate: str = "none") -> None:
     """Run the server until interrupted; with `replay_file`, replay it into its scenes at `speed`."""
     import torch
 
@@ -491,9 +494,9 @@ def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, 
         raise TrajCVAEError(f"--threads must be >= 1 (got {threads})")
     if not speed > 0 or not math.isfinite(speed):
         raise TrajCVAEError(f"--speed must be a positive number (got {speed})")
-    check_sampling(k, seed, kset, draws)
+    check_sampling(k, seed, kset, draws, calibrate)
     predictor = TrajCVAE.load(model)
-    app = create_app(predictor, k, kset, seed, fps, scale, homography, forget_after, limits, draws)
+    app = create_app(predictor, k, kset, seed, fps, scale, homography, forget_after, limits, draws, calibrate)
     dc = predictor.config.data  # a file's frame ids: --fps, else the model's training rate, as for predict
     updates = replay_updates(replay_file, fps if fps is not None else dc.fps, dc.dt) if replay_file else None
     torch.set_num_threads(threads)  # once every option has been checked

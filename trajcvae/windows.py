@@ -171,6 +171,34 @@ def latest_windows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarra
     return part
 
 
+def finished_windows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarray, scene: str, anchor: float,
+                     mine: np.ndarray, step: float, max_gap: float, cfg: DataConfig) -> Windows:
+    """The windows of the agents `mine` whose futures end at `anchor`: t0 = anchor - pred_len steps, on a
+    grid anchored there, each read from the scene as it was at its t0 (`latest_windows`), with its future as
+    observed up to `anchor` (rows as `latest_windows` takes them). Only windows with obs_len observed and
+    pred_len future steps, as `build_windows` makes them; what `OnlinePredictor` adds to a scene's past
+    for `--calibrate scene`."""
+    P = cfg.pred_len
+    t0 = anchor - P * step
+    # The agents seen within half a step of t0 (`latest_windows` places them there), by t0.
+    near = (t <= t0 + EPS * step) & (t >= t0 - step / 2) & np.isin(agent, mine)
+    if not near.any():
+        return _empty(cfg.obs_len, P, cfg.memory)
+    w = latest_windows(t, agent, x, y, scene, t0, np.unique(agent[near]), step, max_gap, cfg)
+    if not len(w):
+        return w
+    rows = np.flatnonzero(np.isin(agent, w.agent_id) & (t >= t0 - max_gap - step) & (t <= anchor + EPS * step))
+    k, j, xs, ys = resample_rows(t[rows], agent[rows], x[rows], y[rows], t0, step, max_gap)
+    ahead = (j >= 1) & (j <= P)
+    slot = {a: i for i, a in enumerate(w.agent_id.tolist())}
+    i = np.array([slot[a] for a in agent[rows][k[ahead]].tolist()], np.int64)
+    fut = np.full((len(w), P, 2), np.nan)
+    fut[i, j[ahead].astype(np.int64) - 1] = np.stack([xs[ahead], ys[ahead]], 1)
+    w.fut = fut
+    full = ~(np.isnan(fut).any((1, 2)) | np.isnan(w.obs).any((1, 2)))
+    return w.subset(np.flatnonzero(full))
+
+
 def _readable(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarray, anchor: float, mine: np.ndarray,
               step: float, max_gap: float, cfg: DataConfig) -> tuple[np.ndarray | None, np.ndarray | None]:
     """The rows of a scene cut at `anchor` (times `t`, `agent`, positions x, y; sorted by agent and time)
