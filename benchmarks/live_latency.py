@@ -2,8 +2,10 @@
 
     python benchmarks/live_latency.py                       # 10, 50, 200 agents; 300 requests each; 1 h memory
     python benchmarks/live_latency.py --requests 100 --memory-minutes 10 --json live.json
+    python benchmarks/live_latency.py --calibrate scene --agents 10,50 --layouts rows --memory-minutes 0
 
-Starts `python -m trajcvae serve pedestrian -k 20 --threads 1` as a child process on a free port, then:
+Starts `python -m trajcvae serve pedestrian -k 20 --threads 1` (with `--calibrate`, if given) as a child
+process on a free port, then:
 
 1. **Latency and throughput**: for each agent count and answer layout (`?layout=rows`, one object per
    future position, the default; `agents`, one per agent with nested lists), one client posts `--requests`
@@ -142,12 +144,15 @@ def main() -> None:
     ap.add_argument("--memory-minutes", type=float, default=60.0, help="replayed minutes (0: skip)")
     ap.add_argument("--replay", default=str(ROOT.parent / "shared/datasets/eth_ucy/univ/test/students001.txt"),
                     help="a recorded ETH/UCY file replayed frame by frame ('': skip)")
+    ap.add_argument("--calibrate", default="none", help="the server's --calibrate (scene: draws fitted to each "
+                    "scene's past, which the straight walkers and the replay build as they go)")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     server = subprocess.Popen([sys.executable, "-m", "trajcvae", "serve", "pedestrian", "-k", str(args.k),
-                               "--port", str(port), "--threads", "1"], env=env, cwd=ROOT,
+                               "--port", str(port), "--threads", "1", "--calibrate", args.calibrate],
+                              env=env, cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
@@ -159,7 +164,8 @@ def main() -> None:
                     time.sleep(0.1)
             else:
                 raise RuntimeError("the server did not start")
-            result = {"k": args.k, "cpus": os.cpu_count(), "load_average": os.getloadavg(),
+            result = {"k": args.k, "calibrate": args.calibrate, "cpus": os.cpu_count(),
+                      "load_average": os.getloadavg(),
                       "latency": [latency(client, int(n), args.requests, layout) for n in args.agents.split(",")
                                   for layout in args.layouts.split(",")]}
             for row in result["latency"]:
