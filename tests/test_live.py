@@ -148,7 +148,7 @@ def test_scene_calibration_online_learns_the_scene_past_and_gives_predicts_calib
         expected = expected[expected["t0"] >= t - 1.0]
         g, e = in_order(got), in_order(expected)
         np.testing.assert_allclose(g[["x", "y"]].to_numpy(), e[["x", "y"]].to_numpy(), atol=1e-3)
-        finished = 0 if online.past is None else len(online.past.done)
+        finished = len(online.past.done)
         mapped = not np.allclose(got[["x", "y"]].to_numpy(), own[["x", "y"]].to_numpy(), atol=1e-4)
         assert mapped == (finished >= MIN_PAST), (i, finished)
     past = pedestrian.scene_past([path])

@@ -80,11 +80,13 @@ class OnlinePredictor:
         # Rows older than this behind the latest update are never read again (one more step: a margin
         # for rounding at the boundary).
         self._keep = self.forget_after + history_reach(cfg, self._step, self._max_gap) + self._step
-        # With calibrate="scene": the past (`calibrate.ScenePast`) and, per agent code, when its latest
-        # finished window ended; a window finishing now reads pred_len steps further back.
+        # With calibrate="scene": the past (`calibrate.ScenePast`, empty until a window finishes; None without
+        # calibration) and, per agent code, when its latest finished window ended; a window finishing now
+        # reads pred_len steps further back.
         self.past: ScenePast | None = None
         self._scored: dict[int, float] = {}
         if calibrate == "scene":
+            self.past = ScenePast(np.zeros(0, object), np.zeros(0), np.zeros((0, cfg.pred_len)))
             self._keep += cfg.pred_len * self._step
         # The history held, as columns in metres sorted by (agent, time); agents by integer code, so the
         # windows work on numbers (a code is forgotten with the agent's last row).
@@ -180,14 +182,11 @@ class OnlinePredictor:
                              self._max_gap, self.model.config.data)
         if not len(w):
             return
-        new = self.model.scene_past(w, self.seed)
+        new, old = self.model.scene_past(w, self.seed), self.past
         for c in w.agent_id.tolist():
             self._scored[c] = time
-        old = self.past
-        if old is not None:
-            new = ScenePast(*(np.concatenate([a, b])[-PAST_HELD:] for a, b in
-                              ((old.scene, new.scene), (old.done, new.done), (old.levels, new.levels))))
-        self.past = new
+        self.past = ScenePast(*(np.concatenate([a, b])[-PAST_HELD:] for a, b in
+                                ((old.scene, new.scene), (old.done, new.done), (old.levels, new.levels))))
 
     def _table(self) -> pd.DataFrame:
         """The history as a track table (`tracks.read_tracks`' columns and attributes)."""
@@ -208,7 +207,7 @@ class OnlinePredictor:
     def _predict(self, rows: pd.DataFrame, since: float, k: int) -> pd.DataFrame:
         try:
             out = self.model.predict(rows, k=k, seed=self.seed, kset=self.kset, draws=self.draws, since=since,
-                                     calibrate=self.calibrate, past=self._past_or_none())
+                                     calibrate=self.calibrate, past=self.past)
         except NoWindowsError:  # nobody in view has 2 positions yet
             return self._no_futures()
         out["agent_id"] = self._names(out["agent_id"].to_numpy())
@@ -225,19 +224,11 @@ class OnlinePredictor:
         if not len(w):  # nobody seen now has 2 positions yet
             return self._no_futures()
         samples, weights = self.model.sample_kset(w, k=k, seed=self.seed, kset=self.kset, draws=self.draws,
-                                                  past=self._past_or_none())
+                                                  past=self.past)
         extra = {c: _latest_values(cols["agent"], cols[c], w.agent_id) for c in AGENT_COLUMNS if c in cols}
         w.agent_id = self._names(w.agent_id)
         return samples_to_frame(w, from_metres(samples, self._attrs.get("units")), time_column=self.time_column,
                                 extra=extra, weights=weights)
-
-    def _past_or_none(self) -> ScenePast | None:
-        """The past the draws are mapped to fit (calibrate="scene"); None draws the model's own. A scene with
-        no finished window yet has an empty past, so that `predict` does not measure one from the history."""
-        if self.calibrate == "none":
-            return None
-        P = self.model.config.data.pred_len
-        return self.past or ScenePast(np.zeros(0, object), np.zeros(0), np.zeros((0, P)))
 
     def _no_futures(self) -> pd.DataFrame:
         columns = [self.time_column if c == "frame" else c for c in OUTPUT_COLUMNS]
