@@ -120,10 +120,21 @@ def test_a_kset_mode_gives_weighted_futures_online_and_over_http(pedestrian, tmp
 def test_scene_calibration_online_learns_the_scene_past_and_gives_predicts_calibrated_futures(pedestrian, tmp_path,
                                                                                            monkeypatch):
     """calibrate="scene" online: each window whose future ends at an update joins the scene's past with the
-    levels `scene_past` gives it from the file, and at every update the futures are those of `predict
-    --calibrate scene` on the file cut there: the model's own draws until the scene has MIN_PAST finished
-    windows, mapped after."""
+    levels `scene_past` gives it from the file, read among the draws its own map read at its t0 (no new
+    draws), and at every update the futures are those of `predict --calibrate scene` on the file cut there:
+    the model's own draws until the scene has MIN_PAST finished windows, mapped after."""
+    import sys
+
     from trajcvae.calibrate import MIN_PAST
+
+    drawn_for = []  # who drew calibrate.DRAWS draws for how many windows
+    pool = pedestrian._pool
+
+    def counted(cv, ctx, seed):
+        drawn_for.append((sys._getframe(1).f_code.co_name, len(ctx)))
+        return pool(cv, ctx, seed)
+
+    monkeypatch.setattr(pedestrian, "_pool", counted)
 
     rng = np.random.default_rng(5)
     rows = []
@@ -139,7 +150,11 @@ def test_scene_calibration_online_learns_the_scene_past_and_gives_predicts_calib
     times = np.unique(data["time"])
     for i, t in enumerate(times):
         now = data[data["time"] == t][["agent_id", "x", "y"]]
+        drawn_for.clear()
         got, own = online.update(t, now), plain.update(t, now)
+        # Draws only for the maps of the agents seen now (those with two positions): none for finished windows.
+        twice = int((data[data["time"] <= t].groupby("agent_id").size()[now["agent_id"]] >= 2).sum())
+        assert drawn_for == ([("_draw", twice)] if twice else []), i
         if i not in (18, 21, 29):
             continue
         path = tmp_path / f"cut{i}.csv"

@@ -72,6 +72,31 @@ def test_full_draws_are_the_same_however_little_memory_is_free(trained, sim_file
     assert not np.allclose(runs[None][1], runs[None][3])  # full draws carry the decoder's noise
 
 
+def test_a_scene_past_reuses_the_draws_of_the_same_window_and_only_those(trained, sim_files, monkeypatch):
+    """`scene_past(drawn=)` reads a window's levels among the draws its map read when it was predicted
+    (`sample_kset(pools=)`): the levels `scene_past` draws anew, without drawing. Draws given for another
+    window are not taken: that window's are drawn."""
+    p = TrajCVAE.load(trained)
+    w = p.make_windows([sim_files["test"]], every_window=True)
+    past = p.scene_past(w, seed=2)
+    pools = []
+    p.sample_kset(w, k=6, seed=2, kset="none", past=past, batch_size=16, pools=pools)
+    keys, draws = (torch.cat(part) for part in zip(*pools))
+    drawn = list(zip(keys, draws))
+    assert len(drawn) == len(w) > 20
+    calls = []
+    real = p._pool
+    monkeypatch.setattr(p, "_pool", lambda cv, ctx, seed: calls.append(len(ctx)) or real(cv, ctx, seed))
+    again = p.scene_past(w, seed=2, drawn=drawn)
+    np.testing.assert_allclose(again.levels, past.levels, atol=1e-4)  # float32 sums of another pass size
+    assert calls == []
+    shifted = p.scene_past(w, seed=2, drawn=drawn[1:] + drawn[:1])  # each window given another's draws
+    np.testing.assert_allclose(shifted.levels, past.levels, atol=1e-4)
+    assert sum(calls) == len(w)
+    with pytest.raises(TrajCVAEError, match="one entry per window"):
+        p.scene_past(w, drawn=drawn[1:])
+
+
 @pytest.mark.parametrize("calibrate", ["none", "scene"])
 def test_prediction_at_t0_ignores_everything_after_t0(trained, sim_files, calibrate):
     """Cutting the file at t0 and predicting gives exactly what the full file gives for that t0; with

@@ -15,7 +15,9 @@ With `calibrate="scene"`, plain draws are mapped to fit how the model has done o
 (`calibrate.py`), as `predict --calibrate scene` maps them on a file: at every update, each agent seen
 now whose window's future ends now (t0 = now - pred_len steps, a full history and every future step
 observed, at most one per agent and step) adds its truth's levels to the scene's past, which keeps the
-latest PAST_HELD of them; a window's map reads only windows finished by its t0.
+latest PAST_HELD of them; a window's map reads only windows finished by its t0. The levels are read
+among the draws that window's own map read when it was predicted (kept pred_len steps per agent), so a
+finished window costs no new draws unless its agent was not predicted at its t0.
 
 The history keeps what the windows read and no more (`windows.history_reach`): each agent's last obs_len
 steps, or with the scene memory the paths others walked up to `memory_horizon` steps back, plus the gap
@@ -29,6 +31,7 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
+import torch
 
 from .calibrate import ScenePast
 from .config import check_forget_after, check_sampling
@@ -85,6 +88,9 @@ class OnlinePredictor:
         # reads pred_len steps further back.
         self.past: ScenePast | None = None
         self._scored: dict[int, float] = {}
+        # Per agent code, the windows predicted in the last pred_len steps: (t0, inputs, draws), the draws
+        # their truth's levels are read among once their future ends (`TrajCVAE.scene_past(drawn=)`).
+        self._drawn: dict[int, list[tuple[float, Any, Any]]] = {}
         if calibrate == "scene":
             self.past = ScenePast(np.zeros(0, object), np.zeros(0), np.zeros((0, cfg.pred_len)))
             self._keep += cfg.pred_len * self._step
@@ -138,6 +144,7 @@ class OnlinePredictor:
             for c in gone[~held].tolist():  # forget the codes of agents no longer held
                 del self._codes[self._ids.pop(c)]
                 self._scored.pop(c, None)
+                self._drawn.pop(c, None)
         self._cols = cols
         self.time = time
         if self.calibrate == "scene" and len(ids):
@@ -182,11 +189,36 @@ class OnlinePredictor:
                              self._max_gap, self.model.config.data)
         if not len(w):
             return
-        new, old = self.model.scene_past(w, self.seed), self.past
+        t0 = time - self.model.config.data.pred_len * self._step
+        drawn = [self._drawn_at(c, t0) for c in w.agent_id.tolist()]
+        new, old = self.model.scene_past(w, self.seed, drawn=drawn), self.past
         for c in w.agent_id.tolist():
             self._scored[c] = time
         self.past = ScenePast(*(np.concatenate([a, b])[-PAST_HELD:] for a, b in
                                 ((old.scene, new.scene), (old.done, new.done), (old.levels, new.levels))))
+
+    def _drawn_at(self, code: int, t0: float):
+        """The (inputs, draws) agent `code`'s window at t0 was predicted with, or None."""
+        for t, key, pool in self._drawn.get(code, ()):
+            if abs(t - t0) <= 1e-6 * self._step:
+                return key, pool
+        return None
+
+    def _keep_drawn(self, time: float, codes: np.ndarray, full: np.ndarray, pools: list) -> None:
+        """Keep the draws behind the maps of the windows predicted at `time` (those with a full history:
+        only they can finish), and forget those older than pred_len steps: no window that finishes from now
+        on starts before then."""
+        if pools:
+            keys, draws = (torch.cat(part) for part in zip(*pools))
+            for i in np.flatnonzero(full).tolist():
+                self._drawn.setdefault(int(codes[i]), []).append((time, keys[i], draws[i]))
+        oldest = time - self.model.config.data.pred_len * self._step * (1 + 1e-6)
+        for code in list(self._drawn):
+            kept = [d for d in self._drawn[code] if d[0] >= oldest]
+            if kept:
+                self._drawn[code] = kept
+            else:
+                del self._drawn[code]
 
     def _table(self) -> pd.DataFrame:
         """The history as a track table (`tracks.read_tracks`' columns and attributes)."""
@@ -223,8 +255,11 @@ class OnlinePredictor:
                            self._step, self._max_gap, self.model.config.data)
         if not len(w):  # nobody seen now has 2 positions yet
             return self._no_futures()
+        pools = [] if self.calibrate == "scene" else None
         samples, weights = self.model.sample_kset(w, k=k, seed=self.seed, kset=self.kset, draws=self.draws,
-                                                  past=self.past)
+                                                  past=self.past, pools=pools)
+        if pools is not None:
+            self._keep_drawn(time, w.agent_id, ~np.isnan(w.obs).any((1, 2)), pools)
         extra = {c: _latest_values(cols["agent"], cols[c], w.agent_id) for c in AGENT_COLUMNS if c in cols}
         w.agent_id = self._names(w.agent_id)
         return samples_to_frame(w, from_metres(samples, self._attrs.get("units")), time_column=self.time_column,

@@ -90,16 +90,19 @@ class TrajCVAE:
         return self._draw(w, k, seed, most_likely, full, batch_size, kset, draws, past)[0]
 
     def sample_kset(self, w: Windows | WindowTensors, k: int = 20, seed: int = 0, kset: str = "kmeans",
-                    draws: int = 1000, batch_size: int = 4096,
-                    past: ScenePast | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+                    draws: int = 1000, batch_size: int = 4096, past: ScenePast | None = None,
+                    pools: list | None = None) -> tuple[np.ndarray, np.ndarray | None]:
         """A K-set per window (`kset.py`): K futures (N, K, P, 2) in world coordinates and their weights
         (N, K), each future's share of `draws` plain draws (summing to 1 per window).
         "kmeans": the K cluster means of the draws; "learned": the checkpoint's K-set sampler; "none": K
-        plain draws (`sample`, with `past` calibrated) and no weights (None)."""
-        return self._draw(w, k, seed, False, False, batch_size, kset, draws, past)
+        plain draws (`sample`, with `past` calibrated) and no weights (None). `pools` (with `past`): a list
+        that gets, pass by pass, the windows' inputs to the draws (context and constant-velocity path, (B,
+        H + 2P)) and the `calibrate.DRAWS` draws their maps read (B, S, P, 2): once a window's future is known, its truth's levels are read among those
+        (`scene_past(drawn=)`) instead of drawn again."""
+        return self._draw(w, k, seed, False, False, batch_size, kset, draws, past, pools)
 
     @torch.inference_mode()
-    def _draw(self, w, k, seed, most_likely, full, batch_size, kset, draws, past=None):
+    def _draw(self, w, k, seed, most_likely, full, batch_size, kset, draws, past=None, pools=None):
         check_sampling(k, seed, kset, draws, "none" if past is None else "scene")
         if kset != "none" and (most_likely or full):
             raise TrajCVAEError("a K-set is made of the decoder means of prior draws: no most_likely or full")
@@ -141,7 +144,10 @@ class TrajCVAE:
                 y = self.model.sample(b, k, gen, full=full, ctx=ctx, noise=part)  # (B, K, P, 2)
                 at = idx.numpy()
                 q = torch.from_numpy(past.quantiles(w.scene[at], w.t0[at])).float().to(self.device)  # NaN: unfitted
-                y = c + level_map(self._pool(b, ctx, seed), c[:, 0], y, q)[..., None] * (y - c)  # (B, K, P, 2)
+                pool = self._pool(b.cv, ctx, seed)  # (B, S, P, 2)
+                if pools is not None:
+                    pools.append((_pool_key(ctx, b.cv), pool))
+                y = c + level_map(pool, c[:, 0], y, q)[..., None] * (y - c)  # (B, K, P, 2)
             else:
                 y = self.model.sample(b, k, gen, full=full, noise=part)  # (B, K, P, 2)
             out.append(b.to_world(y).float().cpu())
@@ -158,11 +164,15 @@ class TrajCVAE:
         return torch.randn(n, k, self.config.data.pred_len, 2, generator=gen)
 
     def scene_past(self, data: pd.DataFrame | Iterable[str | Path] | Windows, seed: int = 0,
-                   batch: int = 256) -> ScenePast | None:
+                   batch: int = 256, drawn: list | None = None) -> ScenePast | None:
         """What `--calibrate scene` reads: for every window of `data` (`Windows` built with every_window, or
         the tracks, whose windows are made a piece at a time) whose future is known, its truth's level at
         every future step among `calibrate.DRAWS` draws of p(y|x) (`calibrate.radial_levels`), with its scene
-        and the time its future ended. None when no window is. A window's level depends on it and `seed` alone."""
+        and the time its future ended. None when no window is. A window's level depends on it and `seed` alone.
+        `drawn` (`Windows` only): per window, None or the (inputs, draws) it was predicted with
+        (`sample_kset(pools=)`, same seed); where its inputs now are the same, those draws are reused."""
+        if drawn is not None and not (isinstance(data, Windows) and len(drawn) == len(data)):
+            raise TrajCVAEError("scene_past: `drawn` needs Windows and one entry per window")
         parts = [data] if isinstance(data, Windows) else iter_windows(self.read(data), self.config.data, "windows")
         scene, done, levels = [], [], []
         for part in parts:
@@ -172,7 +182,8 @@ class TrajCVAE:
                 raise TrajCVAEError("scene_past reads windows with their futures: make_windows(..., every_window=True)")
             wt = WindowTensors.from_windows(part)
             levels += [self._truth_levels(make_batch(wt, torch.arange(lo, min(lo + batch, len(wt))), self.config.data,
-                                                     self.device), seed) for lo in range(0, len(wt), batch)]
+                                                     self.device), seed, drawn and drawn[lo:lo + batch])
+                       for lo in range(0, len(wt), batch)]
             scene.append(part.scene)
             done.append(part.t0 + self.config.data.pred_len * part.step)
         if not scene:
@@ -180,15 +191,27 @@ class TrajCVAE:
         return ScenePast(np.concatenate(scene), np.concatenate(done), np.concatenate(levels))
 
     @torch.inference_mode()
-    def _truth_levels(self, b, seed: int) -> np.ndarray:
+    def _truth_levels(self, b, seed: int, drawn: list | None = None) -> np.ndarray:
         """The truth's level at every future step among the window's draws of p(y|x) there
         (`calibrate.radial_levels`), in the agent frame, which levels do not see (they are distances in the
-        draws' own metric).  -> (B, P)"""
+        draws' own metric). `drawn`: per window, None or the (inputs, draws) drawn for it before.  -> (B, P)"""
         ctx = self.model.context(b)  # (B, H)
         c = self.model.most_likely(b, ctx)[:, 0]  # (B, P, 2)
-        return radial_levels(self._pool(b, ctx, seed), c, b.fut[:, None])[:, 0].double().cpu().numpy()
+        # Draws made from the same inputs (context and constant-velocity path) are reused: the same noise
+        # decoded from them again would give them back. The tolerance admits the rounding of another batch.
+        key = _pool_key(ctx, b.cv)  # (B, H + 2P)
+        same = torch.tensor([d is not None and torch.allclose(d[0], k, rtol=0, atol=1e-5)
+                             for d, k in zip(drawn or [None] * len(key), key)], dtype=torch.bool)
+        if not same.any():
+            pool = self._pool(b.cv, ctx, seed)  # (B, S, P, 2)
+        else:
+            pool = torch.empty(len(ctx), DRAWS, *b.cv.shape[1:], device=ctx.device)
+            pool[same] = torch.stack([d[1] for d, s in zip(drawn, same.tolist()) if s]).to(ctx.device)
+            if not same.all():
+                pool[~same] = self._pool(b.cv[~same], ctx[~same], seed)
+        return radial_levels(pool, c, b.fut[:, None])[:, 0].double().cpu().numpy()
 
-    def _pool(self, b, ctx: torch.Tensor, seed: int) -> torch.Tensor:
+    def _pool(self, cv: torch.Tensor, ctx: torch.Tensor, seed: int) -> torch.Tensor:
         """`calibrate.DRAWS` draws of p(y|x) per window, in the agent frame: every window gets the same
         standard-normal draws, from a generator seeded with `seed`, as in `CVAE.sample`, so a window's pool
         does not depend on the others of its batch.  -> (B, S, P, 2)"""
@@ -196,7 +219,7 @@ class TrajCVAE:
         eps = torch.randn(DRAWS, self.model.z_dim, generator=gen).to(self.device)  # (S, Z)
         noise = torch.randn(DRAWS, self.config.data.pred_len, 2, generator=gen).to(self.device)  # (S, P, 2)
         p = self.model.prior(ctx).base_dist
-        y = self.model.decode(ctx, p.loc.unsqueeze(1) + p.scale.unsqueeze(1) * eps, b.cv).base_dist  # (B, S, P, 2)
+        y = self.model.decode(ctx, p.loc.unsqueeze(1) + p.scale.unsqueeze(1) * eps, cv).base_dist  # (B, S, P, 2)
         return y.loc + y.scale * noise
 
     def check_kset(self, k: int, kset: str) -> None:
@@ -353,6 +376,12 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
     if n_unfitted and log is not None:
         log(too_little_past(n_unfitted, n, dc.obs_len, dc.pred_len))
     return PredictResult(n, skipped, writer.rows, summary)
+
+
+def _pool_key(ctx: torch.Tensor, cv: torch.Tensor) -> torch.Tensor:
+    """What a window's `calibrate.DRAWS` draws are decoded from besides the seed's noise: its context and
+    constant-velocity path.  ctx (B, H), cv (B, P, 2) -> (B, H + 2P)"""
+    return torch.cat([ctx, cv.flatten(1)], 1)
 
 
 def _passes(n: int, block: int, per_pass: int) -> Iterator[tuple[int, int, int]]:
