@@ -193,6 +193,56 @@ def test_scene_calibration_online_learns_the_scene_past_and_gives_predicts_calib
     assert len(bounded.past.done) == 20 and np.isclose(bounded.past.done.min(), np.sort(past.done)[-20])
 
 
+def test_a_window_whose_future_ends_on_a_missed_detection_joins_the_past_with_the_detection_that_bridges_it(
+        pedestrian, tmp_path):
+    """A window whose last future step fell between detections (resampling bridges the gap) is known only
+    once the next detection arrives: on a file its `done` is that detection's time, so a prediction at the
+    missed step reads nothing observed after it (the file cut there gives the same), and live it joins
+    the scene's past at the update that brings that detection, with the file's levels."""
+    from trajcvae.calibrate import MIN_PAST
+
+    rng = np.random.default_rng(8)
+    rows = []
+    for a in range(8):
+        p, v = rng.uniform(-6, 6, 2), rng.uniform(0.2, 0.5, 2) * rng.choice([-1, 1], 2)
+        for i in range(45):
+            v = v + rng.normal(0, 0.03, 2)
+            p = p + v
+            rows.append((round(0.4 * i, 1), a, *p))
+    data = pd.DataFrame(rows, columns=["time", "agent_id", "x", "y"])
+    missed = 10.4  # agent 0 unseen at step 26, agent 1 at step 27
+    data = data[~(((data.agent_id == 0) & (data.time == missed))
+                  | ((data.agent_id == 1) & (data.time == 10.8)))].reset_index(drop=True)
+    path = tmp_path / "tracks.csv"
+    data.to_csv(path, index=False)
+    past = pedestrian.scene_past([path])
+    # Agent 0's window ending at 10.4 s is done at 10.8 s, agent 1's ending at 10.8 s at 11.2 s.
+    assert [int(np.isclose(past.done, t).sum()) for t in (missed, 10.8, 11.2)] == [7, 8, 9]
+    assert (past.finished(np.array(["tracks"]), np.array([missed])) >= MIN_PAST).all()
+    full = pedestrian.predict([path], k=K, every_window=True, calibrate="scene")
+    cut = data[data["time"] <= missed]
+    cut.to_csv(tmp_path / "cut.csv", index=False)
+    at_cut = pedestrian.predict([tmp_path / "cut.csv"], k=K, calibrate="scene")
+    g = in_order(full[np.isclose(full.t0, missed) & (full.agent_id != 0)])  # agent 0 is not seen at 10.4 s
+    e = in_order(at_cut[np.isclose(at_cut.t0, missed)])
+    assert len(g) == len(e) == 7 * K * 12
+    np.testing.assert_allclose(g[["x", "y"]].to_numpy(), e[["x", "y"]].to_numpy(), atol=1e-4)
+    # Live: the bridged windows join at 10.8 s (agent 0) and 11.2 s (agent 1), as in the file. Live has no
+    # window at a t0 its agent was missed at (the file's grid interpolates one there), and contexts that
+    # read a missed step differ (live places nobody there); the windows with t0 before 10.4 s are the same.
+    online = OnlinePredictor(pedestrian, k=K, calibrate="scene", forget_after=2.0)
+    for t in np.unique(data["time"]):
+        online.update(t, data[data["time"] == t][["agent_id", "x", "y"]])
+    w = pedestrian.make_windows([path], every_window=True)
+    unseen = ((w.agent_id == 0) & np.isclose(w.t0, missed)) | ((w.agent_id == 1) & np.isclose(w.t0, 10.8))
+    assert unseen.sum() == 2
+    np.testing.assert_allclose(np.sort(online.past.done), np.sort(w.known_at()[~unseen]), atol=1e-9)
+    order = lambda p: np.lexsort(np.vstack([np.round(p.levels.T, 3)[::-1], np.round(p.done, 6)]))  # noqa: E731
+    before = lambda p: p.levels[order(p)][np.sort(p.done) < missed + 4.8 - 1e-6]  # noqa: E731
+    assert len(before(past)) == len(before(online.past)) > 100
+    np.testing.assert_allclose(before(online.past), before(past), atol=1e-4)
+
+
 def test_agents_out_of_view_are_forgotten_and_the_history_stays_bounded(pedestrian):
     """An agent not seen for forget_after gets no futures; with a stable set of agents the rows held stop
     growing once the history the model reads (here a 10-step memory horizon) is full."""

@@ -40,8 +40,9 @@ GRID = np.linspace(0.0, 1.0, 201)  # where each window's G^-1 is tabulated
 
 @dataclass
 class ScenePast:
-    """Windows whose futures are known (`TrajCVAE.scene_past`): their scene, the time their future ended
-    (t0 + P steps, in the input's time base) and their truth's level at every future step (`radial_levels`)."""
+    """Windows whose futures are known (`TrajCVAE.scene_past`): their scene, the time their future was
+    known (t0 + P steps, in the input's time base; the next detection's time where a missed one at the
+    last step was bridged, `Windows.done`) and their truth's level at every future step (`radial_levels`)."""
     scene: np.ndarray  # (N,)
     done: np.ndarray  # (N,)
     levels: np.ndarray  # (N, P)

@@ -38,7 +38,7 @@ from .config import check_forget_after, check_sampling
 from .errors import DataError, NoWindowsError, TrajCVAEError
 from .predict import OUTPUT_COLUMNS, TrajCVAE, samples_to_frame
 from .tracks import AGENT_COLUMNS, MAX_COORD, TIME_NAMES, _numeric, from_metres, read_tracks, to_metres
-from .windows import finished_windows, history_reach, latest_windows
+from .windows import concat_windows, finished_windows, history_reach, latest_windows
 
 DETECTION_COLUMNS = ("agent_id", "x", "y")
 PAST_HELD = 5000  # finished windows a live scene's past keeps for `calibrate="scene"` (the latest)
@@ -93,7 +93,7 @@ class OnlinePredictor:
         self._drawn: dict[int, list[tuple[float, Any, Any]]] = {}
         if calibrate == "scene":
             self.past = ScenePast(np.zeros(0, object), np.zeros(0), np.zeros((0, cfg.pred_len)))
-            self._keep += cfg.pred_len * self._step
+            self._keep += cfg.pred_len * self._step + self._max_gap
         # The history held, as columns in metres sorted by (agent, time); agents by integer code, so the
         # windows work on numbers (a code is forgotten with the agent's last row).
         self._cols = {"frame": np.zeros(0), "agent": np.zeros(0, np.int64), "x": np.zeros(0), "y": np.zeros(0),
@@ -177,23 +177,37 @@ class OnlinePredictor:
         return both.iloc[(np.argsort(code, kind="stable")[:, None] * rows + np.arange(rows)).ravel()].reset_index(drop=True)
 
     def _add_to_past(self, time: float, seen) -> None:
-        """Add the finished windows of the agents `seen` now (`windows.finished_windows`) to the scene's past:
-        their truths' levels among the model's draws (`TrajCVAE.scene_past`), done at `time`."""
+        """Add the finished windows of the agents `seen` now (`windows.finished_windows`) to the scene's past,
+        done at `time`: each one's window whose future ends now, and those whose future ended at a step it
+        was missed at since its previous detection, when this one bridges the gap (as resampling bridges it
+        in a file, whose window is then known at this detection too). At most one window per agent and step;
+        their truths' levels among the model's draws (`TrajCVAE.scene_past`)."""
         codes = np.array([self._codes[a] for a in seen], np.int64)
-        due = codes[np.array([self._scored.get(c, -math.inf) <= time - self._step * 0.999 for c in codes.tolist()],
-                             bool)]  # at most one window per agent and step
-        if not len(due):
-            return
         cols = self._cols
-        w = finished_windows(cols["frame"], cols["agent"], cols["x"], cols["y"], self.scene, time, due, self._step,
-                             self._max_gap, self.model.config.data)
-        if not len(w):
+        at = np.searchsorted(cols["agent"], codes, side="right") - 2  # each one's detection before this one
+        before = np.where((at >= 0) & (cols["agent"][np.maximum(at, 0)] == codes), cols["frame"][np.maximum(at, 0)],
+                          -math.inf)
+        bridged = time - before <= self._max_gap * (1 + 1e-9)
+        parts = []
+        for back in range(int(self._max_gap / self._step + 1e-6), -1, -1):  # the oldest step first
+            anchor = time - back * self._step
+            due = np.array([self._scored.get(c, -math.inf) <= anchor - self._step * 0.999 for c in codes.tolist()],
+                           bool)
+            if back:
+                due &= bridged & (anchor > before + 1e-6 * self._step)
+            if not due.any():
+                continue
+            w = finished_windows(cols["frame"], cols["agent"], cols["x"], cols["y"], self.scene, anchor, codes[due],
+                                 self._step, self._max_gap, self.model.config.data, until=time)
+            for c in w.agent_id.tolist():
+                self._scored[c] = anchor
+            if len(w):
+                parts.append(w)
+        if not parts:
             return
-        t0 = time - self.model.config.data.pred_len * self._step
-        drawn = [self._drawn_at(c, t0) for c in w.agent_id.tolist()]
+        w = concat_windows(parts, "windows")
+        drawn = [self._drawn_at(c, t0) for c, t0 in zip(w.agent_id.tolist(), w.t0.tolist())]
         new, old = self.model.scene_past(w, self.seed, drawn=drawn), self.past
-        for c in w.agent_id.tolist():
-            self._scored[c] = time
         self.past = ScenePast(*(np.concatenate([a, b])[-PAST_HELD:] for a, b in
                                 ((old.scene, new.scene), (old.done, new.done), (old.levels, new.levels))))
 
@@ -206,13 +220,13 @@ class OnlinePredictor:
 
     def _keep_drawn(self, time: float, codes: np.ndarray, full: np.ndarray, pools: list) -> None:
         """Keep the draws behind the maps of the windows predicted at `time` (those with a full history:
-        only they can finish), and forget those older than pred_len steps: no window that finishes from now
-        on starts before then."""
+        only they can finish), and forget those older than pred_len steps and a bridged gap: no window that
+        finishes from now on starts before then."""
         if pools:
             keys, draws = (torch.cat(part) for part in zip(*pools))
             for i in np.flatnonzero(full).tolist():
                 self._drawn.setdefault(int(codes[i]), []).append((time, keys[i], draws[i]))
-        oldest = time - self.model.config.data.pred_len * self._step * (1 + 1e-6)
+        oldest = time - (self.model.config.data.pred_len * self._step + self._max_gap) * (1 + 1e-6)
         for code in list(self._drawn):
             kept = [d for d in self._drawn[code] if d[0] >= oldest]
             if kept:

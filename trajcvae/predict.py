@@ -96,9 +96,9 @@ class TrajCVAE:
         (N, K), each future's share of `draws` plain draws (summing to 1 per window).
         "kmeans": the K cluster means of the draws; "learned": the checkpoint's K-set sampler; "none": K
         plain draws (`sample`, with `past` calibrated) and no weights (None). `pools` (with `past`): a list
-        that gets, pass by pass, the windows' inputs to the draws (context and constant-velocity path, (B,
-        H + 2P)) and the `calibrate.DRAWS` draws their maps read (B, S, P, 2): once a window's future is known, its truth's levels are read among those
-        (`scene_past(drawn=)`) instead of drawn again."""
+        that gets, pass by pass, the windows' inputs to the draws (context and constant-velocity path,
+        (B, H + 2P)) and the `calibrate.DRAWS` draws their maps read (B, S, P, 2): once a window's future
+        is known, its truth's levels are read among those (`scene_past(drawn=)`) instead of drawn again."""
         return self._draw(w, k, seed, False, False, batch_size, kset, draws, past, pools)
 
     @torch.inference_mode()
@@ -168,7 +168,7 @@ class TrajCVAE:
         """What `--calibrate scene` reads: for every window of `data` (`Windows` built with every_window, or
         the tracks, whose windows are made a piece at a time) whose future is known, its truth's level at
         every future step among `calibrate.DRAWS` draws of p(y|x) (`calibrate.radial_levels`), with its scene
-        and the time its future ended. None when no window is. A window's level depends on it and `seed` alone.
+        and the time its future was known (`Windows.known_at`). None when no window is. A window's level depends on it and `seed` alone.
         `drawn` (`Windows` only): per window, None or the (inputs, draws) it was predicted with
         (`sample_kset(pools=)`, same seed); where its inputs now are the same, those draws are reused."""
         if drawn is not None and not (isinstance(data, Windows) and len(drawn) == len(data)):
@@ -185,7 +185,7 @@ class TrajCVAE:
                                                      self.device), seed, drawn and drawn[lo:lo + batch])
                        for lo in range(0, len(wt), batch)]
             scene.append(part.scene)
-            done.append(part.t0 + self.config.data.pred_len * part.step)
+            done.append(part.known_at())
         if not scene:
             return None
         return ScenePast(np.concatenate(scene), np.concatenate(done), np.concatenate(levels))

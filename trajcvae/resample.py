@@ -30,13 +30,19 @@ def resample_scene(g: pd.DataFrame, anchor: float, step: float, max_gap: float, 
                    cut: np.ndarray | None = None) -> pd.DataFrame:
     """One scene's rows (sorted by agent and time) -> rows at grid points anchor + j * step, with `frame` = j
     (`resample_rows`). Each row keeps the `_file`/`_line` of the observation at or before it, for error
-    messages."""
+    messages, and in `_seen` (grid units, as `frame`) the time of the latest observation its position reads:
+    its own time on an observation, the next observation's between two (a bridged gap is known only then)."""
     t, agent = g["frame"].to_numpy(dtype=np.float64), g["agent_id"].to_numpy()
     k, j, xs, ys = resample_rows(t, agent, g["x"].to_numpy(dtype=np.float64), g["y"].to_numpy(dtype=np.float64),
                                  anchor, step, max_gap, lead, cut)
+    # Between two observations of a segment, the position reads the later one too.
+    nxt = np.minimum(k + 1, max(len(t) - 1, 0))
+    between = ((np.abs(anchor + j * step - t[k]) > EPS * step) & (agent[nxt] == agent[k])
+               & (t[nxt] - t[k] <= max_gap * (1 + 1e-9))) if len(k) else np.zeros(0, bool)
+    seen = np.where(between, t[nxt], t[k]) if len(k) else np.zeros(0)
     return pd.DataFrame({  # `take` keeps the scene's and the file's column types (categories: no hashing)
         "scene": g["scene"].array.take(k), "frame": j.astype(np.float64), "agent_id": agent[k], "x": xs, "y": ys,
-        "_file": g["_file"].array.take(k), "_line": g["_line"].to_numpy()[k],
+        "_file": g["_file"].array.take(k), "_line": g["_line"].to_numpy()[k], "_seen": (seen - anchor) / step,
     }, copy=False)
 
 

@@ -51,14 +51,23 @@ class Windows:
     # With `memory`: paths other agents walked near the agent's t0 position, wholly before t0 (see `_memory`).
     mem: np.ndarray | None = None  # (N, Mm, P + 2, 2) positions, NaN for an empty slot
     mem_lag: np.ndarray | None = None  # (N, Mm) steps from each path's start to t0, NaN for an empty slot
+    # With futures, from resampled tracks: when each future was known, the time of the latest observation
+    # its last step reads (after t0 + P steps where resampling bridged a missed detection there). None:
+    # t0 + P steps, the time of its last step (on a grid of observations).
+    done: np.ndarray | None = None  # (N,)
 
     def __len__(self) -> int:
         return len(self.obs)
 
+    def known_at(self) -> np.ndarray:
+        """(N,) when each window's future was known, in its t0's units: `done`, or t0 + P steps."""
+        return self.done if self.done is not None else self.t0 + self.fut.shape[1] * self.step
+
     def subset(self, idx: np.ndarray) -> "Windows":
         pick = lambda a: None if a is None else a[idx]  # noqa: E731
         return Windows(self.obs[idx], self.nbr[idx], pick(self.fut), self.scene[idx], self.agent_id[idx],
-                       self.t0[idx], self.step[idx], mem=pick(self.mem), mem_lag=pick(self.mem_lag))
+                       self.t0[idx], self.step[idx], mem=pick(self.mem), mem_lag=pick(self.mem_lag),
+                       done=pick(self.done))
 
 
 def build_windows(df: pd.DataFrame, cfg: DataConfig, mode: str = "windows", since: float | None = None) -> Windows:
@@ -172,12 +181,15 @@ def latest_windows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarra
 
 
 def finished_windows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarray, scene: str, anchor: float,
-                     mine: np.ndarray, step: float, max_gap: float, cfg: DataConfig) -> Windows:
+                     mine: np.ndarray, step: float, max_gap: float, cfg: DataConfig,
+                     until: float | None = None) -> Windows:
     """The windows of the agents `mine` whose futures end at `anchor`: t0 = anchor - pred_len steps, on a
     grid anchored there, each read from the scene as it was at its t0 (`latest_windows`), with its future as
-    observed up to `anchor` (rows as `latest_windows` takes them). Only windows with obs_len observed and
-    pred_len future steps, as `build_windows` makes them; what `OnlinePredictor` adds to a scene's past
+    observed up to `until` (default `anchor`; later where a missed detection at `anchor` is bridged by one
+    at `until`), rows as `latest_windows` takes them; `done` = `until`. Only windows with obs_len observed
+    and pred_len future steps, as `build_windows` makes them; what `OnlinePredictor` adds to a scene's past
     for `--calibrate scene`."""
+    until = anchor if until is None else until
     P = cfg.pred_len
     t0 = anchor - P * step
     # The agents seen within half a step of t0 (`latest_windows` places them there), by t0.
@@ -187,14 +199,14 @@ def finished_windows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndar
     w = latest_windows(t, agent, x, y, scene, t0, np.unique(agent[near]), step, max_gap, cfg)
     if not len(w):
         return w
-    rows = np.flatnonzero(np.isin(agent, w.agent_id) & (t >= t0 - max_gap - step) & (t <= anchor + EPS * step))
+    rows = np.flatnonzero(np.isin(agent, w.agent_id) & (t >= t0 - max_gap - step) & (t <= until + EPS * step))
     k, j, xs, ys = resample_rows(t[rows], agent[rows], x[rows], y[rows], t0, step, max_gap)
     ahead = (j >= 1) & (j <= P)
     slot = {a: i for i, a in enumerate(w.agent_id.tolist())}
     i = np.array([slot[a] for a in agent[rows][k[ahead]].tolist()], np.int64)
     fut = np.full((len(w), P, 2), np.nan)
     fut[i, j[ahead].astype(np.int64) - 1] = np.stack([xs[ahead], ys[ahead]], 1)
-    w.fut = fut
+    w.fut, w.done = fut, np.full(len(w), float(until))
     full = ~(np.isnan(fut).any((1, 2)) | np.isnan(w.obs).any((1, 2)))
     return w.subset(np.flatnonzero(full))
 
@@ -267,6 +279,8 @@ def _in_input_time(w: Windows, anchor: float, step: float) -> Windows:
     """Grid indices back to the input's time units: t0 = anchor + j * step, one step = `step`."""
     w.t0 = anchor + np.asarray(w.t0, dtype=np.float64) * step
     w.step = np.full(len(w), step)
+    if w.done is not None:
+        w.done = anchor + w.done * step
     return w
 
 
@@ -295,6 +309,8 @@ def concat_windows(parts: list[Windows], mode: str) -> Windows | None:
         skipped=sum(p.skipped for p in parts),
         mem=np.concatenate([p.mem for p in parts]) if has_mem else None,
         mem_lag=np.concatenate([p.mem_lag for p in parts]) if has_mem else None,
+        done=(np.concatenate([p.known_at() for p in parts])
+              if mode != "latest" and any(p.done is not None for p in parts) else None),
     )
 
 
@@ -309,14 +325,17 @@ def _scene_windows(g: pd.DataFrame, step: float, cfg: DataConfig, mode: str,
         raise DataError(f"{src}: frame {frame[off][0]:g} is off the scene's time grid (step {step:g}); "
                         "pass --time-step")
     pos = np.stack([g["x"].to_numpy(dtype=np.float64), g["y"].to_numpy(dtype=np.float64)], axis=1)  # (n, 2)
+    seen = g["_seen"].to_numpy(dtype=np.float64) if "_seen" in g else None  # resampled tracks
     yield from _grid_windows(np.round(fi).astype(np.int64), frame, g["agent_id"].to_numpy(), pos,
-                             str(g["scene"].iloc[0]), step, cfg, mode, chunk, since)
+                             str(g["scene"].iloc[0]), step, cfg, mode, chunk, since, seen)
 
 
 def _grid_windows(fi: np.ndarray, frame: np.ndarray, agent: np.ndarray, pos: np.ndarray, scene: str, step: float,
-                  cfg: DataConfig, mode: str, chunk: int | None, since: float | None = None) -> Iterator[Windows]:
+                  cfg: DataConfig, mode: str, chunk: int | None, since: float | None = None,
+                  seen: np.ndarray | None = None) -> Iterator[Windows]:
     """`_scene_windows` on one scene's rows as arrays (sorted by agent and frame): grid indices `fi` from 0,
-    frame ids `frame`, `agent`, positions `pos` (n, 2)."""
+    frame ids `frame`, `agent`, positions `pos` (n, 2); `seen` (frame units): the time of the latest
+    observation each row reads (`resample.resample_scene`), which gives the windows' `done`."""
     n = len(fi)
     # Runs of consecutive frames: a new run starts at a new agent or after a gap.
     new_run = np.ones(n, bool)
@@ -353,8 +372,9 @@ def _grid_windows(fi: np.ndarray, frame: np.ndarray, agent: np.ndarray, pos: np.
         has = nbr_rows >= 0
         nbr[has] = _history(pos, hist_len, nbr_rows[has], T)
         mem, mem_lag = _memory(pos, fi, agent, hist_len, fut_len, e, cfg) if cfg.memory > 0 else (None, None)
+        done = seen[e + P] if seen is not None and mode == "windows" else None
         yield Windows(obs, nbr, fut, np.full(len(e), scene, dtype=object), agent[e], frame[e],
-                      np.full(len(e), step), skipped=skipped if lo == 0 else 0, mem=mem, mem_lag=mem_lag)
+                      np.full(len(e), step), skipped=skipped if lo == 0 else 0, mem=mem, mem_lag=mem_lag, done=done)
 
 
 def _history(pos: np.ndarray, hist_len: np.ndarray, rows: np.ndarray, T: int) -> np.ndarray:
@@ -459,7 +479,7 @@ def default_cache_dir() -> Path:
 def cache_key(files: list[Path], cfg: DataConfig, mode: str) -> str:
     h = hashlib.sha256()
     keys = CACHE_KEYS + (MEMORY_KEYS if cfg.memory > 0 else ())
-    h.update(json.dumps({"version": __version__, "mode": mode, **{k: getattr(cfg, k) for k in keys}},
+    h.update(json.dumps({"version": __version__, "format": 2, "mode": mode, **{k: getattr(cfg, k) for k in keys}},
                         sort_keys=True).encode())
     for f in files + ([Path(cfg.homography)] if cfg.homography else []):
         h.update(f.name.encode())  # the scene name comes from the file name
@@ -501,7 +521,7 @@ def _save(w: Windows, line: str, path: Path) -> None:
     arrays = {"obs": w.obs, "nbr": w.nbr, "scene": w.scene.astype(str), "t0": w.t0, "step": w.step,
               "agent_id": ids if numeric else ids.astype(str), "skipped": np.array(w.skipped),
               "summary": np.array(line)}
-    for name in ("fut", "mem", "mem_lag"):
+    for name in ("fut", "mem", "mem_lag", "done"):
         if getattr(w, name) is not None:
             arrays[name] = getattr(w, name)
     with atomic_path(path) as tmp:
@@ -515,5 +535,6 @@ def _load(path: Path) -> tuple[Windows, str]:
         w = Windows(obs=z["obs"], nbr=z["nbr"], fut=z["fut"] if "fut" in z else None,
                     scene=z["scene"].astype(object), agent_id=ids if ids.dtype.kind in "iuf" else ids.astype(object),
                     t0=z["t0"], step=z["step"], skipped=int(z["skipped"]),
-                    mem=z["mem"] if "mem" in z else None, mem_lag=z["mem_lag"] if "mem_lag" in z else None)
+                    mem=z["mem"] if "mem" in z else None, mem_lag=z["mem_lag"] if "mem_lag" in z else None,
+                    done=z["done"] if "done" in z else None)
         return w, str(z["summary"])
