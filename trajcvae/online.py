@@ -14,9 +14,10 @@ t - forget_after.
 With `calibrate="scene"`, plain draws are mapped to fit how the model has done on this scene so far
 (`calibrate.py`), as `predict --calibrate scene` maps them on a file: at every update, each agent seen
 now whose window's future ends now (t0 = now - pred_len steps, a full history and every future step
-observed, at most one per agent and step) adds its truth's levels to the scene's past, which keeps the
-latest PAST_HELD of them; a window's map reads only windows finished by its t0. The levels are read
-among the draws that window's own map read when it was predicted (kept pred_len steps per agent), so a
+observed, at most one per agent and step; also one that ended at a step the agent was missed at, which
+this detection bridges) adds its truth's levels to the scene's past, which keeps the latest PAST_HELD of
+them; a window's map reads only windows finished by its t0. The levels are read among the draws that
+window's own map read when it was predicted (kept pred_len steps and a bridged gap per agent), so a
 finished window costs no new draws unless its agent was not predicted at its t0.
 
 The history keeps what the windows read and no more (`windows.history_reach`): each agent's last obs_len
@@ -85,12 +86,12 @@ class OnlinePredictor:
         self._keep = self.forget_after + history_reach(cfg, self._step, self._max_gap) + self._step
         # With calibrate="scene": the past (`calibrate.ScenePast`, empty until a window finishes; None without
         # calibration) and, per agent code, when its latest finished window ended; a window finishing now
-        # reads pred_len steps further back.
+        # reads pred_len steps further back, one bridged at this detection a gap more.
         self.past: ScenePast | None = None
         self._scored: dict[int, float] = {}
-        # Per agent code, the windows predicted in the last pred_len steps: (t0, inputs, draws), the draws
-        # their truth's levels are read among once their future ends (`TrajCVAE.scene_past(drawn=)`).
-        self._drawn: dict[int, list[tuple[float, Any, Any]]] = {}
+        # Per agent code, the windows predicted in the last pred_len steps and a bridged gap: (t0, inputs,
+        # draws), the draws their truth's levels are read among once their future ends (`scene_past(drawn=)`).
+        self._drawn: dict[int, list[tuple[float, torch.Tensor, torch.Tensor]]] = {}
         if calibrate == "scene":
             self.past = ScenePast(np.zeros(0, object), np.zeros(0), np.zeros((0, cfg.pred_len)))
             self._keep += cfg.pred_len * self._step + self._max_gap
