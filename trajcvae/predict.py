@@ -168,7 +168,8 @@ class TrajCVAE:
         """What `--calibrate scene` reads: for every window of `data` (`Windows` built with every_window, or
         the tracks, whose windows are made a piece at a time) whose future is known, its truth's level at
         every future step among `calibrate.DRAWS` draws of p(y|x) (`calibrate.radial_levels`), with its scene
-        and the time its future was known (`Windows.known_at`). None when no window is. A window's level depends on it and `seed` alone.
+        and the time its future was known (`Windows.known_at`). None when no window is. A window's level
+        depends on it and `seed` alone.
         `drawn` (`Windows` only): per window, None or the (inputs, draws) it was predicted with
         (`sample_kset(pools=)`, same seed); where its inputs now are the same, those draws are reused."""
         if drawn is not None and not (isinstance(data, Windows) and len(drawn) == len(data)):
