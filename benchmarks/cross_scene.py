@@ -21,7 +21,8 @@ import json
 import time
 from pathlib import Path
 
-from trajcvae import TrajCVAE, checkpoint
+from trajcvae import TrajCVAE
+from trajcvae.atomic import write_text
 from trajcvae.config import load_config
 from trajcvae.evaluate import evaluate
 from trajcvae.train import train
@@ -79,7 +80,7 @@ def run_fold(split_dir: Path, holdout: str, config: str | None, overrides: list[
               "best_epoch": result.best_epoch, "val_min_ade": result.best_val_min_ade,
               "train_seconds": round(seconds, 1), "held_out_files": [f.name for f in held],
               **{key: scores[key] for key in ("windows", "min_ade", "min_fde")}}
-    checkpoint.write_text(done, json.dumps(report, indent=2))
+    write_text(done, json.dumps(report, indent=2))
     return report
 
 
@@ -113,7 +114,7 @@ def main() -> None:
                   f"(epoch {run['best_epoch']}, {run['train_seconds']:.0f} s)", flush=True)
             runs.append(run)
     table = summary_table(runs)
-    checkpoint.write_text(Path(args.out) / "summary.md", table + "\n")
+    write_text(Path(args.out) / "summary.md", table + "\n")
     print(table)
 
 
