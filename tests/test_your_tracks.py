@@ -8,7 +8,7 @@ import pytest
 from trajcvae import TrajCVAE
 from trajcvae.config import Config
 from trajcvae.errors import DataError
-from trajcvae.resample import resample_scene
+from trajcvae.resample import resample_rows
 from trajcvae.tracks import read_tracks, summarize
 from trajcvae.windows import build_windows
 
@@ -96,11 +96,9 @@ def test_irregular_timestamps_give_nearly_the_same_futures(model, plaza):
 
 def test_a_short_gap_is_bridged_and_a_long_one_splits_the_track():
     t = np.array([0.0, 0.1, 0.2, 0.3, 0.9, 1.0, 3.0, 3.1])  # a 0.6 s gap (bridged), a 2 s gap (split)
-    g = pd.DataFrame({"scene": pd.Categorical(["s"] * 8), "frame": t, "agent_id": 1, "x": t * 2, "y": 0.0,
-                      "_file": "f", "_line": np.arange(8)})
-    r = resample_scene(g, anchor=0.0, step=0.2, max_gap=0.8)
-    assert list(r.frame) == [0, 1, 2, 3, 4, 5, 15]  # 0 .. 1.0 s bridged; nothing inside the 2 s gap
-    np.testing.assert_allclose(r.x, r.frame * 0.4)  # linear between the observations
+    _, j, x, _ = resample_rows(t, np.ones(8), t * 2, np.zeros(8), anchor=0.0, step=0.2, max_gap=0.8)
+    assert list(j) == [0, 1, 2, 3, 4, 5, 15]  # 0 .. 1.0 s bridged; nothing inside the 2 s gap
+    np.testing.assert_allclose(x, j * 0.4)  # linear between the observations
 
 
 def test_latest_windows_read_only_the_past_near_the_agents_and_come_out_the_same(model, plaza, monkeypatch):
@@ -140,14 +138,16 @@ def test_resampling_around_left_out_rows_makes_only_the_whole_tracks_grid_points
     """Rows left out after a kept row (`cut`): no interpolation across them, and no extrapolation into
     them as at a track's end; every grid point made is the whole track's."""
     t = np.array([0.0, 0.3, 0.7, 1.1, 1.3, 1.75, 2.2, 2.6])
-    g = pd.DataFrame({"scene": pd.Categorical(["s"] * 8), "frame": t, "agent_id": 1, "x": t ** 2, "y": -t,
-                      "_file": "f", "_line": np.arange(8)})
-    whole = resample_scene(g, anchor=0.0, step=0.4, max_gap=0.8, lead=0.2).set_index("frame")
+    def grid(keep, cut=None):
+        _, j, x, y = resample_rows(t[keep], np.ones(keep.sum()), t[keep] ** 2, -t[keep], anchor=0.0, step=0.4,
+                                   max_gap=0.8, lead=0.2, cut=cut)
+        return pd.DataFrame({"x": x, "y": y}, index=j)
+
+    whole = grid(np.ones(8, bool))
     keep = np.array([1, 1, 1, 1, 0, 0, 1, 1], bool)  # 1.1 s is kept, 1.3 and 1.75 are not
-    cut = np.array([0, 0, 0, 1, 0, 0, 0, 0], bool)[keep]
-    part = resample_scene(g[keep], anchor=0.0, step=0.4, max_gap=0.8, lead=0.2, cut=cut).set_index("frame")
+    part = grid(keep, cut=np.array([0, 0, 0, 1, 0, 0, 0, 0], bool)[keep])
     assert list(part.index) == [0, 1, 2, 6, 7]  # not 3 (1.2 s: past the kept 1.1 s), 4 or 5 (in the cut)
-    pd.testing.assert_frame_equal(part[["x", "y"]], whole.loc[part.index, ["x", "y"]])
+    pd.testing.assert_frame_equal(part, whole.loc[part.index])
 
 
 def test_the_summary_line_reports_each_scenes_rate(plaza):
@@ -351,3 +351,28 @@ def test_files_of_different_rates_are_refused_without_fps(plaza, tmp_path):
         read_tracks([sdd, tmp_path / "f.csv"])
     assert len(read_tracks([sdd, tmp_path / "f.csv"], fps=30))  # a rate given: read as one kind
     assert set(read_tracks([sdd], classes="Biker").label) == {"Biker"}  # --classes as one string
+
+
+def test_training_and_evaluation_windows_of_resampled_tracks_read_nothing_observed_after_their_t0(model, plaza):
+    """Irregular timestamps with missed detections: moving everything observed after a window's t0 far away
+    leaves the history, the neighbours and the remembered paths of every window at that t0 as they were
+    (each is made as `predict` makes one at an observation); only the futures change."""
+    rng = np.random.default_rng(1)
+    rec = plaza.assign(time=plaza["frame"] / 25.0).drop(columns="frame")
+    first = rec.groupby(["scene", "agent_id"]).cumcount() == 0
+    rec = rec.assign(time=rec["time"] + rng.uniform(-0.15, 0.15, len(rec)) * ~first)
+    rec = rec[first | (rng.random(len(rec)) > 0.1)]  # a tenth of the detections missed
+    full = model.make_windows(rec, every_window=True)
+    times = np.unique(full.t0)
+    assert len(times) > 100 and np.isin(np.round(full.t0, 9), np.round(rec["time"], 9)).all()
+    for t0 in times[::len(times) // 20][:20]:
+        moved = rec.assign(x=np.where(rec["time"] > t0 + 1e-9, rec["x"] + 50.0, rec["x"]))
+        after = model.make_windows(moved, every_window=True)
+        a, b = (w.subset(np.flatnonzero(w.t0 == t0)) for w in (full, after))
+        assert len(a) == len(b) > 0 and list(a.agent_id) == list(b.agent_id)
+        m = int((~np.isnan(a.nbr[:, :, -1, 0])).sum(1).max())  # slots: the widest window of a build
+        assert np.isnan(a.nbr[:, m:]).all() and np.isnan(b.nbr[:, m:]).all()
+        a.nbr, b.nbr = a.nbr[:, :m], b.nbr[:, :m]
+        for name in ("obs", "nbr", "mem", "mem_lag"):
+            np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=f"{name} at t0 {t0}")
+        assert np.all(np.abs(a.fut[:, -1, 0] - b.fut[:, -1, 0]) > 40)  # the futures did read the moved rows

@@ -1,19 +1,19 @@
-"""Tracks -> tracks on the model's time grid: each agent's positions, linearly interpolated at steps of the
+"""Tracks -> positions on the model's time grid: each agent's positions, linearly interpolated at steps of the
 model's `dt` seconds, for inputs whose rate is known (a time column in seconds, or frame ids with --fps).
 
-A grid is anchored at a time `anchor` of the input: its points are anchor + j * step for integers j, and the
-resampled table's `frame` column holds j (so the windows are built exactly as for ETH/UCY, one step per
+A grid is anchored at a time `anchor` of the input: its points are anchor + j * step for integers j, and
+`resample_rows` gives each point its j (so windows are built on it exactly as for ETH/UCY, one step per
 frame id). Between two observations of an agent at most `max_gap` apart the track is interpolated; a
 longer gap splits it, and no grid point is made inside it. Only grid points within an agent's observed
 span are made, but for a `lead` past its last observation (then extrapolated along its last velocity; used
-by `predict` for neighbours seen just before t0). For `predict`, `iter_windows` anchors a grid at each agent's
-latest observation and cuts the scene there first, so t0 is a real observation and nothing after it is
-read; for training and evaluation, one grid per scene is anchored at its first observation.
+for neighbours seen just before t0). `windows.py` anchors a grid at an agent's observation and cuts the
+scene there first, so t0 is a real observation and nothing after it is read: for `predict` at each agent's
+latest observation, for training and evaluation at its observations (one per step), whose futures are
+then read from the agent's own track.
 """
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 EPS = 1e-6  # in grid steps: a time this close to a grid point is on it
 
@@ -24,26 +24,6 @@ def segment_starts(agent: np.ndarray, t: np.ndarray, max_gap: float) -> np.ndarr
     new = np.ones(len(t), bool)
     new[1:] = (agent[1:] != agent[:-1]) | (np.diff(t) > max_gap * (1 + 1e-9))
     return new
-
-
-def resample_scene(g: pd.DataFrame, anchor: float, step: float, max_gap: float, lead: float = 0.0,
-                   cut: np.ndarray | None = None) -> pd.DataFrame:
-    """One scene's rows (sorted by agent and time) -> rows at grid points anchor + j * step, with `frame` = j
-    (`resample_rows`). Each row keeps the `_file`/`_line` of the observation at or before it, for error
-    messages, and in `_seen` (grid units, as `frame`) the time of the latest observation its position reads:
-    its own time on an observation, the next observation's between two (a bridged gap is known only then)."""
-    t, agent = g["frame"].to_numpy(dtype=np.float64), g["agent_id"].to_numpy()
-    k, j, xs, ys = resample_rows(t, agent, g["x"].to_numpy(dtype=np.float64), g["y"].to_numpy(dtype=np.float64),
-                                 anchor, step, max_gap, lead, cut)
-    # Between two observations of a segment, the position reads the later one too.
-    nxt = np.minimum(k + 1, max(len(t) - 1, 0))
-    between = ((np.abs(anchor + j * step - t[k]) > EPS * step) & (agent[nxt] == agent[k])
-               & (t[nxt] - t[k] <= max_gap * (1 + 1e-9))) if len(k) else np.zeros(0, bool)
-    seen = np.where(between, t[nxt], t[k]) if len(k) else np.zeros(0)
-    return pd.DataFrame({  # `take` keeps the scene's and the file's column types (categories: no hashing)
-        "scene": g["scene"].array.take(k), "frame": j.astype(np.float64), "agent_id": agent[k], "x": xs, "y": ys,
-        "_file": g["_file"].array.take(k), "_line": g["_line"].to_numpy()[k], "_seen": (seen - anchor) / step,
-    }, copy=False)
 
 
 def resample_rows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarray, anchor: float, step: float,

@@ -29,7 +29,7 @@ from ._version import __version__
 from .atomic import atomic_path
 from .config import DataConfig
 from .errors import DataError, NoWindowsError
-from .resample import EPS, resample_rows, resample_scene, segment_starts
+from .resample import EPS, resample_rows, segment_starts
 from .tracks import list_files, read_tracks, seconds_per_unit, summarize, time_steps, where
 
 CHUNK = 8192  # windows per piece from `iter_windows` (about 1.7 kB each with 12 neighbours)
@@ -128,17 +128,16 @@ def _resampled_windows(g: pd.DataFrame, step: float, max_gap: float, cfg: DataCo
     """One scene's windows on the model's grid (`resample.py`; `step`, `max_gap` in the input's time
     units), with t0 and step given back in the input's time units. "latest": each agent's grid is
     anchored at its latest observation, on the scene as it was then (nothing later is read); with
-    `since`, only the agents last seen at or after it."""
+    `since`, only the agents last seen at or after it. "windows": the same at one observation per agent
+    and step, with futures (`_anchored_windows`)."""
     t = g["frame"].to_numpy(dtype=np.float64)
-    if mode == "windows":
-        anchor = float(t.min())
-        for w in _scene_windows(resample_scene(g, anchor, step, max_gap), 1.0, cfg, mode, chunk):
-            yield _in_input_time(w, anchor, step)
-        return
     agent = g["agent_id"].to_numpy()
     x, y = g["x"].to_numpy(dtype=np.float64), g["y"].to_numpy(dtype=np.float64)
-    last = np.append(agent[1:] != agent[:-1], True)  # each agent's latest row
     scene = str(g["scene"].iloc[0])
+    if mode == "windows":
+        yield from _anchored_windows(t, agent, x, y, scene, step, max_gap, cfg, chunk)
+        return
+    last = np.append(agent[1:] != agent[:-1], True)  # each agent's latest row
     parts, skipped = [], 0
     anchors = np.unique(t[last])
     for anchor in anchors if since is None else anchors[anchors >= since]:
@@ -180,6 +179,70 @@ def latest_windows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarra
     return part
 
 
+def _anchored_windows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarray, scene: str, step: float,
+                      max_gap: float, cfg: DataConfig, chunk: int | None) -> Iterator[Windows]:
+    """The training and evaluation windows of one resampled scene (rows sorted by agent and time), each
+    anchored at an observation of its agent, as `predict` makes it there (`latest_windows`: the scene as it
+    was at t0, so nothing observed later is read), with its future: the agent's track at t0 + 1 .. pred_len
+    steps. One t0 per agent and point of a grid anchored at the scene's first observation: its observation
+    nearest that point (each observation at the model's rate, however jittered; one in `step` of a faster
+    tracker's, on the grid where one is). Ordered by agent, then t0, as on a grid of frame ids; at most
+    `chunk` windows a piece; `done`: the time of the observation each last future step reads."""
+    T, P = cfg.obs_len, cfg.pred_len
+    starts = segment_starts(agent, t, max_gap)
+    seg = np.cumsum(starts) - 1
+    begin, end = t[starts][seg], t[np.append(starts[1:], True)][seg]  # (n,) each row's segment's first, last time
+    at = (t - t.min()) / step
+    cell = np.floor(at + 0.5).astype(np.int64)  # the grid point nearest each row
+    group = np.cumsum(np.append(True, (agent[1:] != agent[:-1]) | (cell[1:] != cell[:-1])))
+    nearest = np.zeros(len(t), bool)  # each agent's observation nearest each grid point (the later on a tie)
+    by = np.lexsort((-t, np.abs(at - cell), group))
+    nearest[by[np.append(True, group[by][1:] != group[by][:-1])]] = True
+    ok = nearest & (t - (T - 1) * step >= begin - EPS * step) & (t + P * step <= end + EPS * step)
+    rows = np.flatnonzero(ok)  # by agent, then t0
+    if not len(rows):
+        yield _empty(T, P, cfg.memory)
+        return
+    size = chunk or len(rows)
+    for part in (rows[lo:lo + size] for lo in range(0, len(rows), size)):
+        part = part[np.argsort(t[part], kind="stable")]  # one cut of the scene per t0
+        cut = np.flatnonzero(t[part][1:] != t[part][:-1]) + 1
+        got = []
+        for lo, hi in zip(np.append(0, cut), np.append(cut, len(part))):
+            t0 = t[part[lo]]
+            w = latest_windows(t, agent, x, y, scene, t0, agent[part[lo:hi]], step, max_gap, cfg)
+            got.append(_with_futures(w, t, agent, x, y, t0, step, max_gap, cfg))
+        w = concat_windows(got, "windows")
+        place = {a: r for a, r in zip(agent[part][::-1].tolist(), part[::-1].tolist())}  # agent -> its first row
+        yield w.subset(np.lexsort((w.t0, [place[a] for a in w.agent_id.tolist()])))
+
+
+def _with_futures(w: Windows, t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarray, t0: float, step: float,
+                  max_gap: float, cfg: DataConfig, until: float = np.inf) -> Windows:
+    """Latest windows `w` at `t0` with their futures: each agent's track (rows as `latest_windows` takes
+    them) at t0 + 1 .. pred_len steps, as observed up to `until`; `done`: the time of the latest observation
+    its last step reads. Only the windows with obs_len observed and pred_len future steps."""
+    if not len(w):
+        return w
+    P = cfg.pred_len
+    last = min(until, t0 + P * step + max_gap)  # the observation the last step reads, at the latest
+    rows = np.flatnonzero((t >= t0 - max_gap - step) & (t <= last + EPS * step) & np.isin(agent, w.agent_id))
+    k, j, xs, ys = resample_rows(t[rows], agent[rows], x[rows], y[rows], t0, step, max_gap)
+    ahead = (j >= 1) & (j <= P)
+    slot = {a: i for i, a in enumerate(w.agent_id.tolist())}
+    i = np.array([slot[a] for a in agent[rows][k[ahead]].tolist()], np.int64)
+    fut = np.full((len(w), P, 2), np.nan)
+    fut[i, j[ahead].astype(np.int64) - 1] = np.stack([xs[ahead], ys[ahead]], 1)
+    # The last step reads the observation at it, or the next one where it falls between two.
+    end = j == P
+    k_end = k[end] + (np.abs(t[rows][k[end]] - (t0 + P * step)) > EPS * step)
+    done = np.full(len(w), np.nan)
+    done[i[end[ahead]]] = t[rows][np.minimum(k_end, len(rows) - 1)]
+    w.fut, w.done = fut, done
+    full = ~(np.isnan(fut).any((1, 2)) | np.isnan(w.obs).any((1, 2)))
+    return w.subset(np.flatnonzero(full))
+
+
 def finished_windows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarray, scene: str, anchor: float,
                      mine: np.ndarray, step: float, max_gap: float, cfg: DataConfig,
                      until: float | None = None) -> Windows:
@@ -196,19 +259,10 @@ def finished_windows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndar
     near = (t <= t0 + EPS * step) & (t >= t0 - step / 2) & np.isin(agent, mine)
     if not near.any():
         return _empty(cfg.obs_len, P, cfg.memory)
-    w = latest_windows(t, agent, x, y, scene, t0, np.unique(agent[near]), step, max_gap, cfg)
-    if not len(w):
-        return w
-    rows = np.flatnonzero(np.isin(agent, w.agent_id) & (t >= t0 - max_gap - step) & (t <= until + EPS * step))
-    k, j, xs, ys = resample_rows(t[rows], agent[rows], x[rows], y[rows], t0, step, max_gap)
-    ahead = (j >= 1) & (j <= P)
-    slot = {a: i for i, a in enumerate(w.agent_id.tolist())}
-    i = np.array([slot[a] for a in agent[rows][k[ahead]].tolist()], np.int64)
-    fut = np.full((len(w), P, 2), np.nan)
-    fut[i, j[ahead].astype(np.int64) - 1] = np.stack([xs[ahead], ys[ahead]], 1)
-    w.fut, w.done = fut, np.full(len(w), float(until))
-    full = ~(np.isnan(fut).any((1, 2)) | np.isnan(w.obs).any((1, 2)))
-    return w.subset(np.flatnonzero(full))
+    w = _with_futures(latest_windows(t, agent, x, y, scene, t0, np.unique(agent[near]), step, max_gap, cfg),
+                      t, agent, x, y, t0, step, max_gap, cfg, until)
+    w.done = np.full(len(w), float(until))  # known at this update
+    return w
 
 
 def _readable(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarray, anchor: float, mine: np.ndarray,
@@ -279,8 +333,6 @@ def _in_input_time(w: Windows, anchor: float, step: float) -> Windows:
     """Grid indices back to the input's time units: t0 = anchor + j * step, one step = `step`."""
     w.t0 = anchor + np.asarray(w.t0, dtype=np.float64) * step
     w.step = np.full(len(w), step)
-    if w.done is not None:
-        w.done = anchor + w.done * step
     return w
 
 
@@ -325,17 +377,14 @@ def _scene_windows(g: pd.DataFrame, step: float, cfg: DataConfig, mode: str,
         raise DataError(f"{src}: frame {frame[off][0]:g} is off the scene's time grid (step {step:g}); "
                         "pass --time-step")
     pos = np.stack([g["x"].to_numpy(dtype=np.float64), g["y"].to_numpy(dtype=np.float64)], axis=1)  # (n, 2)
-    seen = g["_seen"].to_numpy(dtype=np.float64) if "_seen" in g else None  # resampled tracks
     yield from _grid_windows(np.round(fi).astype(np.int64), frame, g["agent_id"].to_numpy(), pos,
-                             str(g["scene"].iloc[0]), step, cfg, mode, chunk, since, seen)
+                             str(g["scene"].iloc[0]), step, cfg, mode, chunk, since)
 
 
 def _grid_windows(fi: np.ndarray, frame: np.ndarray, agent: np.ndarray, pos: np.ndarray, scene: str, step: float,
-                  cfg: DataConfig, mode: str, chunk: int | None, since: float | None = None,
-                  seen: np.ndarray | None = None) -> Iterator[Windows]:
+                  cfg: DataConfig, mode: str, chunk: int | None, since: float | None = None) -> Iterator[Windows]:
     """`_scene_windows` on one scene's rows as arrays (sorted by agent and frame): grid indices `fi` from 0,
-    frame ids `frame`, `agent`, positions `pos` (n, 2); `seen` (frame units): the time of the latest
-    observation each row reads (`resample.resample_scene`), which gives the windows' `done`."""
+    frame ids `frame`, `agent`, positions `pos` (n, 2)."""
     n = len(fi)
     # Runs of consecutive frames: a new run starts at a new agent or after a gap.
     new_run = np.ones(n, bool)
@@ -372,9 +421,8 @@ def _grid_windows(fi: np.ndarray, frame: np.ndarray, agent: np.ndarray, pos: np.
         has = nbr_rows >= 0
         nbr[has] = _history(pos, hist_len, nbr_rows[has], T)
         mem, mem_lag = _memory(pos, fi, agent, hist_len, fut_len, e, cfg) if cfg.memory > 0 else (None, None)
-        done = seen[e + P] if seen is not None and mode == "windows" else None
         yield Windows(obs, nbr, fut, np.full(len(e), scene, dtype=object), agent[e], frame[e],
-                      np.full(len(e), step), skipped=skipped if lo == 0 else 0, mem=mem, mem_lag=mem_lag, done=done)
+                      np.full(len(e), step), skipped=skipped if lo == 0 else 0, mem=mem, mem_lag=mem_lag)
 
 
 def _history(pos: np.ndarray, hist_len: np.ndarray, rows: np.ndarray, T: int) -> np.ndarray:
@@ -479,7 +527,7 @@ def default_cache_dir() -> Path:
 def cache_key(files: list[Path], cfg: DataConfig, mode: str) -> str:
     h = hashlib.sha256()
     keys = CACHE_KEYS + (MEMORY_KEYS if cfg.memory > 0 else ())
-    h.update(json.dumps({"version": __version__, "format": 2, "mode": mode, **{k: getattr(cfg, k) for k in keys}},
+    h.update(json.dumps({"version": __version__, "format": 3, "mode": mode, **{k: getattr(cfg, k) for k in keys}},
                         sort_keys=True).encode())
     for f in files + ([Path(cfg.homography)] if cfg.homography else []):
         h.update(f.name.encode())  # the scene name comes from the file name
