@@ -203,6 +203,8 @@ def _anchored_windows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.nda
     if not len(rows):
         yield _empty(T, P, cfg.memory)
         return
+    by_time = np.argsort(t, kind="stable")
+    back, ahead = history_reach(cfg, step, max_gap) + step, P * step + max_gap + step  # what a window reads
     size = chunk or len(rows)
     for part in (rows[lo:lo + size] for lo in range(0, len(rows), size)):
         part = part[np.argsort(t[part], kind="stable")]  # one cut of the scene per t0
@@ -210,8 +212,11 @@ def _anchored_windows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.nda
         got = []
         for lo, hi in zip(np.append(0, cut), np.append(cut, len(part))):
             t0 = t[part[lo]]
-            w = latest_windows(t, agent, x, y, scene, t0, agent[part[lo:hi]], step, max_gap, cfg)
-            got.append(_with_futures(w, t, agent, x, y, t0, step, max_gap, cfg))
+            near = np.sort(by_time[np.searchsorted(t, t0 - back, sorter=by_time):
+                                   np.searchsorted(t, t0 + ahead, side="right", sorter=by_time)])
+            tn, an, xn, yn = t[near], agent[near], x[near], y[near]  # still by agent and time
+            w = latest_windows(tn, an, xn, yn, scene, t0, agent[part[lo:hi]], step, max_gap, cfg)
+            got.append(_with_futures(w, tn, an, xn, yn, t0, step, max_gap, cfg))
         w = concat_windows(got, "windows")
         place = {a: r for a, r in zip(agent[part][::-1].tolist(), part[::-1].tolist())}  # agent -> its first row
         yield w.subset(np.lexsort((w.t0, [place[a] for a in w.agent_id.tolist()])))
