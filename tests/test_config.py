@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from trajcvae import checkpoint
-from trajcvae.config import REMOVED, Config, check_k, check_seed, load_config, resolve_device
+from trajcvae.config import ADOPTED, REMOVED, Config, check_k, check_seed, load_config, resolve_device
 from trajcvae.errors import CheckpointError, TrajCVAEError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,6 +44,21 @@ def test_a_removed_option_is_refused_by_name_unless_off(tmp_path, option):
                 load_config(path)
     with pytest.raises(TrajCVAEError, match=f"--set {option}: option removed"):
         load_config(None, [f"{option}={on}"])
+
+
+@pytest.mark.parametrize("option", sorted(ADOPTED))
+def test_an_adopted_flag_loads_at_its_adopted_value_and_is_refused_at_another(tmp_path, option):
+    """The published runs' config holds `[kset] own_decoder = true`: it still loads, and asks for nothing."""
+    section, key = option.split(".")
+    for value, ok in ((ADOPTED[option], True), (not ADOPTED[option], False)):
+        path = tmp_path / "c.toml"
+        path.write_text(f"[{section}]\n{key} = {json.dumps(value)}\n")
+        if ok:
+            assert load_config(path).to_dict() == load_config(None, [f"{option}={value}"]).to_dict() == Config().to_dict()
+        else:
+            for args in ((path, None), (None, [f"{option}={value}"])):
+                with pytest.raises(TrajCVAEError, match=f"'{option}' = .* no longer a choice.*adopted"):
+                    load_config(*args)
 
 
 def test_an_old_checkpoint_that_used_a_removed_option_is_refused_in_one_line(tmp_path):

@@ -115,6 +115,9 @@ REMOVED = {
     "train.variety_endpoint": 0.0,
     "train.ema": 0.0, "train.free_bits": 0.0, "train.variety_score": "best_of_k",
 }
+# Temporary flags that became the recipe, each with the value the code now always has: a config holding
+# one at that value loads as before (docs/results.md quotes the published runs' flag); another is refused.
+ADOPTED = {"kset.own_decoder": True}
 
 
 @dataclass
@@ -136,6 +139,8 @@ class Config:
             for key, value in values.items():
                 if f"{section}.{key}" in REMOVED:
                     check_removed(f"{section}.{key}", value, source)
+                elif f"{section}.{key}" in ADOPTED:
+                    check_adopted(f"{section}.{key}", value, source)
                 else:
                     set_option(cfg, f"{section}.{key}", value, source)
         return cfg
@@ -177,6 +182,17 @@ def check_removed(dotted: str, value: Any, source: str) -> None:
                             f"gain; see docs/lab-notes.md); retrain without it")
 
 
+def check_adopted(dotted: str, value: Any, source: str) -> None:
+    """An adopted flag is accepted only at the value the code now always has."""
+    try:
+        ok = _to_bool(value) == ADOPTED[dotted]
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise TrajCVAEError(f"{source}: option '{dotted}' = {value!r} is no longer a choice: it was adopted as "
+                            f"{ADOPTED[dotted]!r} (docs/lab-notes.md); remove it")
+
+
 def _to_bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -212,6 +228,9 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         if key.strip() in REMOVED:
             raise TrajCVAEError(f"--set {key.strip()}: option removed in trajcvae 0.2 (tried, no gain; see "
                                 "docs/lab-notes.md)")
+        if key.strip() in ADOPTED:
+            check_adopted(key.strip(), value.strip(), source="--set")
+            continue
         set_option(cfg, key.strip(), value.strip(), source="--set")
     validate(cfg)
     return cfg
