@@ -94,3 +94,25 @@ def test_short_history_script_cuts_histories_and_restores_the_config(trained, si
     short = [sh.short_history_errors(model, wt, w.fut, 3, fill, k=3) for fill in (False, True)]
     assert short[0] != short[1] and np.isfinite(short).all()
     assert model.config.data.fill_short_history is True  # the script leaves the model as it found it
+
+
+def test_window_building_writes_one_file_four_ways_with_the_same_tracks():
+    """benchmarks/window_building.py: the four inputs it times hold the same tracks, and each makes windows
+    whose t0s are its own observations."""
+    import pandas as pd
+
+    wb = load_script("window_building")
+    rows = [(f, a, 0.1 * f + a, 0.05 * f) for a in range(3) for f in range(0, 400, 10)]
+    d = pd.DataFrame(rows, columns=["frame", "agent_id", "x", "y"])
+    model = TrajCVAE.load("pedestrian")
+    made = wb.kinds(d, jitter=0.1, seed=0)
+    assert list(made) == ["frame ids of unknown rate", "25 fps frame ids", "seconds, jittered frame by frame",
+                          "seconds, jittered detection by detection"]
+    for name, (table, fps) in made.items():
+        w = model.make_windows(table, every_window=True, fps=fps)
+        times = table["time"] if "time" in table else table["frame"]
+        assert len(w) > 0 and np.isin(np.round(w.t0, 6), np.round(times, 6)).all(), name
+    shared = made["seconds, jittered frame by frame"][0]
+    assert shared.groupby(d["frame"])["time"].nunique().max() == 1  # a frame's agents share its time
+    np.testing.assert_allclose(made["25 fps frame ids"][0].set_index(["agent_id", "frame"]).loc[
+        list(zip(d.agent_id, d.frame)), ["x", "y"]].to_numpy(), d[["x", "y"]].to_numpy())

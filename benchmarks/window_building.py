@@ -1,0 +1,69 @@
+"""Window building on resampled tracks, timed: one recorded file written four ways, and the time
+`TrajCVAE.make_windows(every_window=True)` takes on each (the windows training, `evaluate` and
+`predict --every-window` read; the numbers of docs/your-data.md).
+
+    python benchmarks/window_building.py --source ../shared/datasets/eth_ucy/univ/test/students001.txt
+
+The four ways: the file's own frame ids of unknown rate (one grid, no resampling); 25 fps frame ids, one row
+per frame (tracks interpolated between the recorded frames); a tracker's output in seconds, the frames of
+the recording with their timestamps jittered by up to `--jitter` s, frame by frame (the agents of a frame
+share its time); and the same jitter drawn detection by detection (every detection at a time of its own,
+the worst case: each window is cut from the scene on its own). Resampled windows are cut from the scene as
+it was at their t0 (`windows._anchored_windows`), so they cost more than the one grid of frame ids.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import pandas as pd
+
+from trajcvae import TrajCVAE
+
+FPS = 25.0  # ETH/UCY frame ids: 10 per 0.4 s step
+
+
+def kinds(d: pd.DataFrame, jitter: float, seed: int) -> dict[str, tuple[pd.DataFrame, float | None]]:
+    """The file written four ways: name -> (table, fps for frame ids or None)."""
+    rng = np.random.default_rng(seed)
+    frames = np.unique(d["frame"])
+    per_frame = dict(zip(frames, rng.uniform(-jitter, jitter, len(frames))))
+    parts = []
+    for agent, g in d.groupby("agent_id"):
+        f = np.arange(g["frame"].iloc[0], g["frame"].iloc[-1] + 1)
+        parts.append(pd.DataFrame({"frame": f, "agent_id": agent, "x": np.interp(f, g["frame"], g["x"]),
+                                   "y": np.interp(f, g["frame"], g["y"])}))
+    seconds = d["frame"] / FPS
+
+    def timed(t: pd.Series) -> pd.DataFrame:
+        return pd.DataFrame({"time": np.round(t, 4), "agent_id": d["agent_id"], "x": d["x"], "y": d["y"]})
+
+    return {
+        "frame ids of unknown rate": (d, None),
+        "25 fps frame ids": (pd.concat(parts, ignore_index=True), FPS),
+        "seconds, jittered frame by frame": (timed(seconds + d["frame"].map(per_frame)), None),
+        "seconds, jittered detection by detection": (timed(seconds + rng.uniform(-jitter, jitter, len(d))), None),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--source", required=True, help="an ETH/UCY text file (frame agent_id x y)")
+    ap.add_argument("--model", default="pedestrian", help="the model whose data config builds the windows")
+    ap.add_argument("--jitter", type=float, default=0.1, help="timestamp jitter, seconds (uniform +-)")
+    ap.add_argument("--seed", type=int, default=0)
+    a = ap.parse_args()
+    d = pd.read_csv(a.source, sep=r"\s+", header=None, names=["frame", "agent_id", "x", "y"])
+    d = d.sort_values(["agent_id", "frame"]).reset_index(drop=True)
+    model = TrajCVAE.load(a.model)
+    print("| input | rows | windows | seconds | ms per window |\n|---|---:|---:|---:|---:|")
+    for name, (table, fps) in kinds(d, a.jitter, a.seed).items():
+        t = time.perf_counter()
+        w = model.make_windows(table, every_window=True, fps=fps)
+        s = time.perf_counter() - t
+        print(f"| {name} | {len(table):,} | {len(w):,} | {s:.1f} | {1000 * s / max(len(w), 1):.2f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
