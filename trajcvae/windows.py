@@ -227,9 +227,10 @@ def _with_futures(w: Windows, t: np.ndarray, agent: np.ndarray, x: np.ndarray, y
     """Latest windows `w` at `t0` with their futures: each agent's track (rows as `latest_windows` takes
     them) at t0 + 1 .. pred_len steps, as observed up to `until`; `done`: the time of the latest observation
     its last step reads. Only the windows with obs_len observed and pred_len future steps."""
-    if not len(w):
-        return w
     P = cfg.pred_len
+    if not len(w):  # still a table of futures, to join others
+        w.fut, w.done = np.zeros((0, P, 2)), np.zeros(0)
+        return w
     last = min(until, t0 + P * step + max_gap)  # the observation the last step reads, at the latest
     rows = np.flatnonzero((t >= t0 - max_gap - step) & (t <= last + EPS * step) & np.isin(agent, w.agent_id))
     k, j, xs, ys = resample_rows(t[rows], agent[rows], x[rows], y[rows], t0, step, max_gap)
@@ -254,9 +255,9 @@ def finished_windows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndar
     """The windows of the agents `mine` whose futures end at `anchor`: t0 = anchor - pred_len steps, on a
     grid anchored there, each read from the scene as it was at its t0 (`latest_windows`), with its future as
     observed up to `until` (default `anchor`; later where a missed detection at `anchor` is bridged by one
-    at `until`), rows as `latest_windows` takes them; `done` = `until`. Only windows with obs_len observed
-    and pred_len future steps, as `build_windows` makes them; what `OnlinePredictor` adds to a scene's past
-    for `--calibrate scene`."""
+    at `until`), rows as `latest_windows` takes them; `done`: when it was known (`_with_futures`). Only
+    windows with obs_len observed and pred_len future steps, as `build_windows` makes them; what
+    `OnlinePredictor` adds to a scene's past for `--calibrate scene`."""
     until = anchor if until is None else until
     P = cfg.pred_len
     t0 = anchor - P * step
@@ -264,10 +265,8 @@ def finished_windows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndar
     near = (t <= t0 + EPS * step) & (t >= t0 - step / 2) & np.isin(agent, mine)
     if not near.any():
         return _empty(cfg.obs_len, P, cfg.memory)
-    w = _with_futures(latest_windows(t, agent, x, y, scene, t0, np.unique(agent[near]), step, max_gap, cfg),
-                      t, agent, x, y, t0, step, max_gap, cfg, until)
-    w.done = np.full(len(w), float(until))  # known at this update
-    return w
+    return _with_futures(latest_windows(t, agent, x, y, scene, t0, np.unique(agent[near]), step, max_gap, cfg),
+                         t, agent, x, y, t0, step, max_gap, cfg, until)
 
 
 def _readable(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarray, anchor: float, mine: np.ndarray,
