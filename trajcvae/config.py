@@ -172,25 +172,24 @@ def set_option(cfg: Config, dotted: str, value: Any, source: str = "option") -> 
 
 def check_removed(dotted: str, value: Any, source: str) -> None:
     """A removed option is accepted only at its old "off" value (as old checkpoints and configs hold it)."""
-    off = REMOVED[dotted]
-    try:
-        is_off = (_to_bool(value) if isinstance(off, bool) else type(off)(value)) == off
-    except (TypeError, ValueError):
-        is_off = False
-    if not is_off:
+    if not _equals(value, REMOVED[dotted]):
         raise TrajCVAEError(f"{source}: option '{dotted}' = {value!r} was removed in trajcvae 0.2 (tried, no "
                             f"gain; see docs/lab-notes.md); retrain without it")
 
 
 def check_adopted(dotted: str, value: Any, source: str) -> None:
     """An adopted flag is accepted only at the value the code now always has."""
-    try:
-        ok = _to_bool(value) == ADOPTED[dotted]
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
+    if not _equals(value, ADOPTED[dotted]):
         raise TrajCVAEError(f"{source}: option '{dotted}' = {value!r} is no longer a choice: it was adopted as "
                             f"{ADOPTED[dotted]!r} (docs/lab-notes.md); remove it")
+
+
+def _equals(value: Any, target: Any) -> bool:
+    """Whether `value` (from TOML, a checkpoint or --set text) read as `target`'s type is `target`."""
+    try:
+        return (_to_bool(value) if isinstance(target, bool) else type(target)(value)) == target
+    except (TypeError, ValueError):
+        return False
 
 
 def _to_bool(value: Any) -> bool:
