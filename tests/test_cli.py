@@ -91,13 +91,16 @@ def test_end_to_end_train_predict_evaluate(tmp_path, sim_files):
     (["evaluate", "{model}", "{test}", "--calibration", "50"], "--calibration needs at least 100 draws"),
     (["predict", "{model}", "{test}", "-k", "100000000000"], "GiB per agent"),
     (["train", "{bad}", "--out", "{run}"], "column 'x' value 'oops' is not a number"),  # and no run folder left
+    (["simulate", "{sim}", "--rate", "nan"], "--rate must be > 0 and at most 10"),
+    (["simulate", "{sim}", "--rate", "1e9", "--frames", "3"], "--rate must be > 0 and at most 10"),  # not a hang
+    (["simulate", "{sim}", "--scenes", "0"], "--scenes and --frames must be >= 1"),
 ])
 def test_user_errors_are_one_line(tmp_path, trained, sim_files, args, message):
     bad = tmp_path / "bad.csv"
     bad.write_text("frame,agent_id,x,y\n0,1,0,0\n10,1,oops,0\n")
     fill = {"{model}": trained, "{missing}": tmp_path / "missing.csv", "{bad}": bad, "{test}": sim_files["test"],
             "{folder}": tmp_path, "{under_file}": bad / "out.csv", "{png}": tmp_path / "x.png",
-            "{run}": tmp_path / "run"}
+            "{run}": tmp_path / "run", "{sim}": tmp_path / "sim.csv"}
     r = cli(*[fill.get(a, a) for a in args])
     if message is None:  # cuda: fine where a GPU exists, a clear error elsewhere
         import torch
@@ -240,3 +243,17 @@ def test_scene_with_a_single_frame_is_counted_not_fatal(tmp_path, trained, sim_f
     assert r.exit_code == 0, r.output
     assert f"{n} single-frame agents" in r.output and f"({n} agents with a single position" in r.output
     assert "one" not in set(pd.read_csv(tmp_path / "p.csv").scene)
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_a_frame_off_the_grid_names_the_option_that_reads_it(tmp_path, trained, sim_files, command):
+    """Frame ids of unknown rate must sit on one grid; a frame off it is refused with the fix these
+    commands have (--fps resamples the tracks), and that fix works."""
+    df = pd.read_csv(sim_files["test"])
+    df.loc[10, "frame"] += 3
+    off = tmp_path / "off.csv"
+    df.to_csv(off, index=False)
+    opts = ["--out", tmp_path / "p.csv"] if command == "predict" else ["--calibration", "0"]
+    one_line_error(cli(command, trained, off, "-k", 2, *opts), "off the scene's time grid", "pass --fps")
+    r = cli(command, trained, off, "-k", 2, "--fps", 25, *opts)
+    assert r.exit_code == 0, r.output

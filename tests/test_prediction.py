@@ -236,6 +236,34 @@ def test_failed_prediction_leaves_the_previous_output_untouched(tmp_path, traine
     assert [p.name for p in tmp_path.iterdir()] == ["p.csv"]
 
 
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_an_output_the_system_refuses_to_write_is_one_line_naming_it(tmp_path, trained, sim_files, monkeypatch,
+                                                                     command):
+    """A full disk (or a quota, or a folder that cannot be written) fails the write: one line naming the
+    output and the system's reason, exit 1, the previous output untouched, no temp file."""
+    import errno
+
+    out = tmp_path / ("p.csv" if command == "predict" else "e.json")
+    out.write_text("the previous, complete output\n")
+    real = os.fsync
+
+    def full(fd):
+        real(fd)
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full)
+    opts = ["--out", out] if command == "predict" else ["--calibration", "0", "--json", out]
+    r = cli(command, trained, sim_files["test"], "-k", 2, *opts)
+    if command == "predict":
+        one_line_error(r, str(out), "No space left on device")
+    else:  # evaluate prints its table before it writes the JSON
+        errors = [line for line in r.output.splitlines() if line.startswith("error: ")]
+        assert r.exit_code == 1 and "Traceback" not in r.output and len(errors) == 1, r.output
+        assert str(out) in errors[0] and "No space left on device" in errors[0]
+    assert out.read_text() == "the previous, complete output\n"
+    assert [p.name for p in tmp_path.iterdir()] == [out.name]
+
+
 # --- checkpoints from strangers -----------------------------------------------------------------------
 
 class _RunsCode:

@@ -53,12 +53,25 @@ def test_string_agent_ids_are_kept(tmp_path):
     assert list(read_tracks([f]).agent_id) == ["ped_a", "ped_a"]
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_agent_ids_come_back_as_written(tmp_path, suffix):
+    """Ids with leading zeros stay text as written ("007", and "01" and "1" are two agents), so predictions
+    join back onto the user's table; ids that are whole numbers as written (ETH/UCY's 1.0) are integers."""
+    padded = pd.DataFrame({"frame": [0, 10, 0, 10, 0, 10], "agent_id": ["007", "007", "01", "01", "1", "1"],
+                           "x": [0.0, 0.4, 5, 5.4, 9, 9.4], "y": 0.0})
+    f = tmp_path / f"a{suffix}"
+    padded.to_csv(f, index=False) if suffix == ".csv" else padded.to_parquet(f)
+    assert sorted(read_tracks([f]).agent_id.unique()) == ["007", "01", "1"]
+    whole = write(tmp_path / "b.txt", "0 1.0 0 0\n10 1.0 0.4 0\n0 12.0 5 0\n10 12.0 5.4 0\n")
+    assert list(read_tracks([whole]).agent_id.unique()) == [1, 12]
+
+
 @pytest.mark.parametrize("text,expected", [
     ("frame,agent,x,y\n0,1,0,0\n", "missing column(s) agent_id"),
     ("frame,agent_id,x,y\n0,1,0,0\n10,1,abc,0\n", "line 3: column 'x' value 'abc' is not a number"),
     ("frame,agent_id,x,y\n0,1,0,nan\n", "line 2: column 'y' value 'nan' is not finite"),
     ("frame,agent_id,x,y\n0,1,inf,0\n", "line 2: column 'x' value 'inf' is not finite"),
-    ("frame,agent_id,x,y\n0,1,0,\n", "line 2: column 'y' value nan is missing"),
+    ("frame,agent_id,x,y\n0,1,0,\n", "line 2: column 'y' is empty"),
     ("frame,agent_id,x,y\n0,1,0,0\n10,1,1,0\n0,1,5,5\n", "line 4: duplicate (scene, frame, agent_id)"),
     ("", "empty file"),
     ("\n\n", "empty file"),
@@ -124,7 +137,7 @@ def read_error(path) -> str:
     (b"frame,agent_id,x,y\n0,1,0,0\n10,1,1,0,7\n", "line 3: 5 fields where the first row has 4"),
     (b"frame,agent_id,x,y,speed\n0,1,0,0,a\n10,1,1,0,b,9\n", "line 3: 6 fields where the first row has 5"),
     (b"frame,agent_id,x,y\n0,1,0,0\n10,1,1,0,7\n20,1,nope,0\n", "line 3: 5 fields"),  # slow path too
-    (b"frame,agent_id,x,y\n0,1,0,0\n10,1,1\n", "line 3: column 'y' value nan is missing"),
+    (b"frame,agent_id,x,y\n0,1,0,0\n10,1,1\n", "line 3: column 'y' is empty"),
     (b"frame,agent_id,X,x,y\n0,1,0,0,0\n", "column 'x' appears 2 times"),
     (b"scene,frame,agent_id,x,y\na,0,1,0,0\n ,10,1,1,0\n", "line 3: empty 'scene'"),
     (b"frame,agent_id,x,y\n0, ,0,0\n", "line 2: column 'agent_id' is missing"),

@@ -204,6 +204,17 @@ def test_positions_in_centimetres_with_a_scale_give_the_same_futures_in_centimet
     np.testing.assert_allclose(cm[["x", "y"]] / 100, metres[["x", "y"]], atol=1e-4)
 
 
+def test_positions_in_kilometres_are_written_to_a_tenth_of_a_millimetre(tmp_path, plaza):
+    """CSV output rounds positions in the input's units: in kilometres that needs 7 decimals, not 4."""
+    plaza.to_csv(tmp_path / "m.csv", index=False)
+    plaza.assign(x=plaza.x / 1000, y=plaza.y / 1000).to_csv(tmp_path / "km.csv", index=False)
+    assert cli("predict", "pedestrian", tmp_path / "m.csv", "-k", 2, "--out", tmp_path / "m_p.csv").exit_code == 0
+    r = cli("predict", "pedestrian", tmp_path / "km.csv", "--scale", 1000, "-k", 2, "--out", tmp_path / "km_p.csv")
+    assert r.exit_code == 0, r.output
+    m, km = pd.read_csv(tmp_path / "m_p.csv"), pd.read_csv(tmp_path / "km_p.csv")
+    np.testing.assert_allclose(km[["x", "y"]] * 1000, m[["x", "y"]], atol=2e-4)
+
+
 def test_pixels_at_10_hz_with_a_homography_give_the_same_futures_in_pixels(model, plaza, tmp_path):
     """The done-when case: metres at 0.4 s, and pixels at 10 Hz in seconds through a homography."""
     path = tmp_path / "H.txt"
@@ -231,6 +242,14 @@ def test_unit_mistakes_are_one_line(tmp_path, plaza):
     one_line_error(cli("predict", "pedestrian", frames, "--homography", singular, "--out", out), "singular")
     one_line_error(cli("predict", "pedestrian", frames, "--homography", short, "--out", out),
                    "expected a 3x3 matrix of 9 finite numbers (got 6 values)")
+    # A pixel on, or just past, the horizon of a camera's homography is no place on the ground.
+    tilted = tmp_path / "T.txt"
+    np.savetxt(tilted, [[0.02, 0, 0], [0, 0.02, 0], [0, 0.01, 1]])
+    for v in (-100, -100.0001):
+        far = plaza.assign(y=np.where(np.arange(len(plaza)) == 7, v, plaza.y + 5))
+        far.to_csv(tmp_path / "far.csv", index=False)
+        one_line_error(cli("predict", "pedestrian", tmp_path / "far.csv", "--homography", tilted, "--out", out),
+                       "line 9", "past the homography's horizon")
     one_line_error(cli("predict", "pedestrian", frames, "--scale", 1e12, "--out", out),
                    "beyond 1e+09", "check --scale/--homography")
     one_line_error(cli("train", frames, "--homography", tmp_path / "nope.txt", "--out", tmp_path / "r"),
@@ -252,7 +271,15 @@ def test_speeds_no_walker_has_get_a_warning_that_names_the_fix(plaza, tmp_path):
     assert "--scale" in plausibility(read_tracks(cm), 0.4)
     cm.to_csv(tmp_path / "cm.csv", index=False)
     r = cli("predict", "pedestrian", tmp_path / "cm.csv", "--out", tmp_path / "p.csv")
-    assert r.exit_code == 0 and "warning: the tracks' median speed is" in r.output
+    assert r.exit_code == 0 and "warning: the median speed of the tracks is" in r.output
+    # One file in centimetres among files in metres: the pooled median is a walker's, that file's is not.
+    for i in range(3):
+        plaza.assign(scene=f"day{i}").to_csv(tmp_path / f"day{i}.csv", index=False)
+    warning = plausibility(read_tracks([tmp_path / f"day{i}.csv" for i in range(3)] + [tmp_path / "cm.csv"]), 0.4)
+    assert "scene 'test0' (" in warning and "cm.csv)" in warning and "--scale" in warning
+    # A time column in milliseconds: the warning asks about the time column, not only the units.
+    ms = plaza.assign(time=plaza.frame / 25 * 1000).drop(columns="frame")
+    assert "time column (in seconds" in plausibility(read_tracks(ms), 0.4)
 
 
 def write_sdd(path, plaza: pd.DataFrame, px_per_m: float = 20.0) -> None:
@@ -303,6 +330,12 @@ def test_trajnetplusplus_ndjson_reads_its_tracks_at_its_rate(model, plaza, tmp_p
     got = model.predict([path], k=3, seed=0)
     want = model.predict(plaza, k=3, seed=0)
     np.testing.assert_allclose(got[["x", "y"]], want[["x", "y"]], atol=1e-9)
+    # A scene record with a wrong rate: the speed warning points at the file's own rate, not at an --fps
+    # the user never gave.
+    fast = tmp_path / "fast.ndjson"
+    fast.write_text(path.read_text().replace('"fps": 2.5', '"fps": 25'))
+    from trajcvae.tracks import plausibility
+    assert "the file's own rate (250 frame ids a second; --fps overrides it)" in plausibility(read_tracks([fast]), 0.4)
     bad = tmp_path / "bad.ndjson"
     bad.write_text('{"track": {"f": 0, "p": 1, "x": 0, "y": 0}}\n{"track": {"f": 10, "p": 1}}\n')
     with pytest.raises(DataError, match="bad.ndjson line 2: not a TrajNet\\+\\+ record"):
@@ -313,6 +346,11 @@ def test_a_label_column_travels_through_to_the_predictions(model, plaza):
     labelled = plaza.assign(label=np.where(plaza.agent_id % 2 == 1, "adult", "child"))
     out = model.predict(labelled, k=2, seed=0)
     assert (out.label == np.where(out.agent_id % 2 == 1, "adult", "child")).all()
+    # --classes filters on that column under any of its names; an empty --classes is refused.
+    typed = labelled.rename(columns={"label": "type"})
+    assert set(read_tracks(typed, classes="Child").type) == {"child"}
+    with pytest.raises(DataError, match="--classes names no label"):
+        read_tracks(typed, classes=" ,")
 
 
 def test_georeferenced_coordinates_give_the_same_futures_once_shifted_back(model, plaza):

@@ -21,6 +21,8 @@ from typing import Callable, Iterator
 import numpy as np
 import pandas as pd
 
+from .errors import TrajCVAEError
+
 UNSAFE = (",", '"', "\n", "\r")  # text holding any of these needs CSV quoting
 
 
@@ -32,9 +34,12 @@ def atomic_path(path: str | Path, suffix: str = ".tmp") -> Iterator[Path]:
     flushed to disk and renamed onto `out`, and the rename itself is made durable; on any exception it is
     deleted. `suffix` ends in the real extension for writers that pick a format from the name."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    except OSError as e:
+        raise _cannot_write(path, e) from None
     started = time.time()
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     os.close(fd)
     tmp = Path(name)
     umask = os.umask(0)
@@ -45,11 +50,18 @@ def atomic_path(path: str | Path, suffix: str = ".tmp") -> Iterator[Path]:
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         tmp.unlink(missing_ok=True)
+        # A write that fails (a full disk, a quota) names the target, not its temp file.
+        if isinstance(e, OSError) and e.filename in (None, str(tmp), name):
+            raise _cannot_write(path, e) from None
         raise
     _remove_stale(path, suffix, started)
     _fsync_dir(path.parent)
+
+
+def _cannot_write(path: Path, e: OSError) -> TrajCVAEError:
+    return TrajCVAEError(f"{path}: cannot write it: {e.strerror or e}")
 
 
 def write_bytes(path: str | Path, write: Callable[[io.BufferedWriter], object]) -> None:
@@ -96,12 +108,14 @@ class TableWriter:
     """`with TableWriter(path) as w: w.write(df1); w.write(df2)` -> one CSV (or Parquet for *.parquet).
 
     Every piece must have the same columns and dtypes (a categorical column: the same categories). CSV
-    floats are written with 4 decimals. The pieces go to a temp file (`atomic_path`): leaving the block
-    normally renames it onto `path`; leaving it by an exception deletes it.
+    floats are written with `decimals` decimals (4: a tenth of a millimetre in metres). The pieces go to a
+    temp file (`atomic_path`): leaving the block normally renames it onto `path`; leaving it by an exception
+    deletes it.
     """
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, decimals: int = 4):
         self.path = Path(path)
+        self.decimals = decimals
         self.parquet = self.path.suffix.lower() == ".parquet"
         self.rows = 0
         self.written = False
@@ -130,9 +144,9 @@ class TableWriter:
                 head = io.StringIO()
                 csv.writer(head, lineterminator="\n").writerow([str(c) for c in df.columns])
                 self._file.write(head.getvalue().encode("utf-8"))
-            table = _arrow_csv_table(df)
+            table = _arrow_csv_table(df, self.decimals)
             if table is None:  # values that need quoting, or floats too big for the fast path
-                self._file.write(df.to_csv(None, index=False, header=False, float_format="%.4f",
+                self._file.write(df.to_csv(None, index=False, header=False, float_format=f"%.{self.decimals}f",
                                            lineterminator="\n").encode("utf-8"))
             elif len(df):
                 import pyarrow.csv as pc
@@ -160,9 +174,10 @@ class TableWriter:
             self._file = None
 
 
-def _arrow_csv_table(df: pd.DataFrame):
+def _arrow_csv_table(df: pd.DataFrame, decimals: int = 4):
     """The piece as an Arrow table that pyarrow's (fast) CSV writer turns into exactly what
-    `df.to_csv(float_format="%.4f")` writes (but "0.0000" for tiny negatives); None where it cannot."""
+    `df.to_csv(float_format=f"%.{decimals}f")` writes (but "0.0000" for tiny negatives); None where it
+    cannot."""
     import pyarrow as pa
     import pyarrow.compute as pac
 
@@ -180,7 +195,7 @@ def _arrow_csv_table(df: pd.DataFrame):
             v = col.to_numpy(dtype=np.float64)
             if len(v) and not (np.isfinite(v).all() and np.abs(v).max() < 1e13):
                 return None
-            cols[name] = pac.cast(pa.array(v), pa.decimal128(18, 4), safe=False)  # rounds to 4 decimals
+            cols[name] = pac.cast(pa.array(v), pa.decimal128(13 + decimals, decimals), safe=False)  # rounds
         elif pd.api.types.is_integer_dtype(col) and not pd.api.types.is_bool_dtype(col):
             cols[name] = pa.array(col.to_numpy())
         else:

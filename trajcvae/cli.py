@@ -33,7 +33,8 @@ ScaleOpt = Annotated[Optional[float], typer.Option(help="Metres per unit of the 
 HomographyOpt = Annotated[Optional[Path], typer.Option(help="Text file of a 3x3 matrix taking image pixels (u, v, 1) "
                           "to metres (as ETH/UCY's H.txt); futures come back in pixels.", show_default=False)]
 ClassesOpt = Annotated[Optional[str], typer.Option(help="Comma-separated labels of the agents to keep, e.g. "
-                       "Pedestrian,Biker (SDD's classes, or a CSV `label` column).", show_default=False)]
+                       "Pedestrian,Biker (SDD's classes, or a CSV `label`, `type`, `class` or `category` column).",
+                       show_default=False)]
 KSetOpt = Annotated[str, typer.Option(help="none: K plain draws. kmeans: the K means of the k-means clusters of "
                    "--draws plain draws. learned: the model's trained K-set sampler (K = 20). Both K-sets write a "
                    "`weight` column: each future's share of --draws plain draws.")]
@@ -58,6 +59,10 @@ def user_errors(fn):
         except MemoryError:
             err.print("[bold red]error:[/] out of memory; give fewer or smaller files at a time (e.g. split "
                       "them by scene)", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+        except OSError as e:  # the system refused a read or a write: say which file, and why
+            where = f"{e.filename}: " if e.filename else ""
+            err.print(f"[bold red]error:[/] {escape(where + (e.strerror or str(e)))}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
 
     return wrapper
@@ -144,9 +149,11 @@ def predict(
     r = predict_to_file(model, data, out, k=k, seed=seed, every_window=every_window, device=device, log=info,
                         kset=kset, draws=draws, fps=fps, scale=scale, homography=homography,
                         classes=classes, calibrate=calibrate)
-    note = f" ({r.skipped} agents with a single position at their latest frame were not predicted)" \
-        if r.skipped else ""
-    Console().print(escape(f"{r.n_windows} windows x {k} samples -> {out}{note}"), highlight=False, soft_wrap=True)
+    many = r.skipped != 1
+    note = (f" ({r.skipped} agent{'s' * many} with a single position at {'their' if many else 'its'} latest frame "
+            f"{'were' if many else 'was'} not predicted)") if r.skipped else ""
+    line = f"{r.n_windows} window{'s' * (r.n_windows != 1)} x {k} sample{'s' * (k != 1)} -> {out}{note}"
+    Console().print(escape(line), highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -209,7 +216,7 @@ def print_table(result: dict) -> None:
     k, kset = result["k"], result.get("kset", "none")
     how = {"kmeans": f", K-set: k-means of {result.get('draws')} draws", "learned": ", K-set: learned sampler"}
     how = how.get(kset, ", scene-fitted draws" if result.get("calibrate") == "scene" else "")
-    table = narrow_table(f"best of K={k}{how}, ADE/FDE (world units; lower is better)")
+    table = narrow_table(f"best of K={k}{how}, ADE/FDE (metres; lower is better)")
     pairs = {f"min@{k}": "min", "prior mean": "ml", "const-vel": "cv", f"line min@{k}": "ncv_min"}
     table.add_column("scene", overflow="fold")
     for name in ("windows", *pairs):
@@ -230,7 +237,7 @@ def simulate(
     out: Annotated[Path, typer.Argument(help="CSV (or .parquet) to write.")],
     scenes: Annotated[int, typer.Option(help="Number of scenes.")] = 1,
     frames: Annotated[int, typer.Option(help="Steps per scene (0.4 s each).")] = 400,
-    rate: Annotated[float, typer.Option(help="Expected new agents per step.")] = 0.35,
+    rate: Annotated[float, typer.Option(help="Expected new agents per step (the plaza is a dense crowd at 5).")] = 0.35,
     seed: SeedOpt = 0,
 ):
     """Write a synthetic multi-agent dataset: a plaza where agents pick one of three exits."""
@@ -239,8 +246,6 @@ def simulate(
     from .config import check_output, check_seed
 
     check_output(out, "OUT")
-    if scenes < 1 or frames < 1 or rate <= 0:
-        raise TrajCVAEError("--scenes and --frames must be >= 1 and --rate > 0")
     check_seed(seed)
     df = run(out, scenes=scenes, n_frames=frames, spawn_rate=rate, seed=seed)
     Console().print(f"{len(df)} rows, {df.groupby('scene').agent_id.nunique().sum()} agents -> {out}")

@@ -26,8 +26,8 @@ from .batch import WindowTensors, make_batch
 from .calibrate import DRAWS, ScenePast, level_map, radial_levels, too_little_past, unfitted
 from .kset import KSetSampler, kmeans_futures, nearest_shares
 from .model import CVAE
-from .tracks import (AGENT_COLUMNS, TrackSummary, from_metres, plausibility, read_tracks, seconds_per_unit,
-                     summarize, time_steps)
+from .tracks import (AGENT_COLUMNS, TrackSummary, from_metres, output_decimals, plausibility, read_tracks,
+                     seconds_per_unit, summarize, time_steps)
 from .windows import Windows, build_windows, concat_windows, iter_windows, no_windows_error
 
 BUILTIN = {"pedestrian": Path(__file__).parent / "models" / "pedestrian.pt"}
@@ -349,7 +349,7 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
     past = None if calibrate == "none" else predictor.scene_past(tracks, seed)
     n_unfitted = 0  # with --calibrate scene: agents whose scene had too little past to fit their draws
     n = skipped = 0
-    with TableWriter(out) as writer:
+    with TableWriter(out, output_decimals(units)) as writer:
         pending: list[Windows] = []
 
         def flush() -> None:

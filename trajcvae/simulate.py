@@ -11,7 +11,9 @@ import numpy as np
 import pandas as pd
 
 from .atomic import write_table
+from .errors import TrajCVAEError
 
+MAX_SPAWN_RATE = 10.0  # new agents per step: the 16 m plaza is a dense crowd at 5, and arrivals are a Python loop
 SIDES = np.array([[-1.0, 0.0], [1.0, 0.0], [0.0, -1.0], [0.0, 1.0]])  # plaza edges: W, E, S, N
 
 
@@ -78,6 +80,11 @@ def branching_scene(n_agents: int = 300, p_left: float = 0.7, seed: int = 0, sce
 def simulate(out: str | Path, scenes: int = 1, n_frames: int = 400, spawn_rate: float = 0.35,
              seed: int = 0, prefix: str = "plaza") -> pd.DataFrame:
     """Write `scenes` scenes into one CSV at `out` (atomically) and return the table."""
+    if scenes < 1 or n_frames < 1:
+        raise TrajCVAEError("--scenes and --frames must be >= 1")
+    if not 0 < spawn_rate <= MAX_SPAWN_RATE:  # NaN fails too
+        raise TrajCVAEError(f"--rate must be > 0 and at most {MAX_SPAWN_RATE:g} new agents per step "
+                            f"(got {spawn_rate:g})")
     df = pd.concat([simulate_scene(n_frames, spawn_rate, seed=seed * 1000 + i, scene=f"{prefix}{i}")
                     for i in range(scenes)], ignore_index=True)
     write_table(df, out)

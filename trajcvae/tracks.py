@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import math
 import re
 import warnings
 from contextlib import contextmanager
@@ -102,7 +103,9 @@ string) keeps only agents of those labels.
         tables, n_files = [_read_one(f) for f in files], len(files)
         names = [str(f) for f in files]
     if isinstance(classes, str):  # "Pedestrian,Biker", as --classes and data.classes give it
-        classes = classes.split(",") if classes.strip() else None
+        classes = classes.split(",")
+    if classes is not None and not any(c.strip() for c in classes):
+        raise DataError("--classes names no label: give labels, e.g. Pedestrian,Biker")
     if classes is not None:
         tables = [_only_classes(t, list(classes), name) for t, name in zip(tables, names)]
     own = [t.attrs.get("fps") for t in tables]  # a format's own rate (SDD's 30 fps, TrajNet++'s), else None
@@ -111,7 +114,8 @@ string) keeps only agents of those labels.
         shown = lambda r: "frame ids of unknown rate" if r is None else f"{r:g} frame ids a second"  # noqa: E731
         raise DataError(f"{names[0]} has {shown(own[0])} but {names[i]} has {shown(own[i])}: give --fps, or "
                         "files of one kind at a time")
-    if fps is None and own[0] is not None:
+    own_rate = fps is None and own[0] is not None  # the rate the format itself gives (SDD, TrajNet++)
+    if own_rate:
         fps = own[0]
     seconds = [bool(t.attrs.get("seconds")) for t in tables]
     if any(seconds) and not all(seconds):
@@ -121,28 +125,35 @@ string) keeps only agents of those labels.
         raise DataError(f"--fps {fps:g}: {names[0]} has a time column in seconds, not frame ids; drop --fps")
     df = _combine(tables, n_files)
     df.attrs.update(time_base="seconds" if all(seconds) else "frames" if fps is not None else "steps",
-                    fps=None if all(seconds) else fps, units=units)
+                    fps=None if all(seconds) else fps, own_rate=own_rate, units=units)
     if units is not None:
-        xy = to_metres(df[["x", "y"]].to_numpy(dtype=np.float64), units)
+        uv = df[["x", "y"]].to_numpy(dtype=np.float64)
+        xy = to_metres(uv, units)
         bad = ~np.isfinite(xy).all(1) | (np.abs(xy) > MAX_COORD).any(1)
+        if "homography" in units:  # a pixel on or past the horizon (w of the other sign) is no place on the ground
+            w = uv @ np.asarray(units["homography"])[2, :2] + units["homography"][2][2]
+            bad |= np.sign(w) != np.sign(np.median(w))
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise DataError(f"{where(df, i)}: position ({df['x'].iloc[i]:g}, {df['y'].iloc[i]:g}) is "
-                            f"{xy[i, 0]:g}, {xy[i, 1]:g} in metres: beyond {MAX_COORD:.0e} or not finite (check "
-                            "--scale/--homography)")
+                            f"{xy[i, 0]:g}, {xy[i, 1]:g} in metres: beyond {MAX_COORD:.0e}, not finite or past the "
+                            "homography's horizon (check --scale/--homography)")
         df["x"], df["y"] = xy[:, 0], xy[:, 1]
     return df
 
 
 def _only_classes(t: pd.DataFrame, classes: list[str], name: str) -> pd.DataFrame:
-    """The rows of agents whose `label` is one of `classes` (any case)."""
-    if "label" not in t.columns:
-        raise DataError(f"--classes: {name} has no label column (SDD annotations or a CSV `label` column)")
+    """The rows of agents whose label (the first of the `AGENT_COLUMNS` the table has) is one of `classes`
+    (any case)."""
+    column = next((c for c in AGENT_COLUMNS if c in t.columns), None)
+    if column is None:
+        raise DataError(f"--classes: {name} has no label column (SDD annotations or a CSV `label`, `type`, "
+                        "`class` or `category` column)")
     wanted = {c.strip().lower() for c in classes if c.strip()}
-    kept = t[np.isin(np.char.lower(t["label"].to_numpy(dtype=str)), list(wanted))].reset_index(drop=True)
+    kept = t[np.isin(np.char.lower(t[column].to_numpy(dtype=str)), list(wanted))].reset_index(drop=True)
     kept.attrs.update(t.attrs)
     if not len(kept):
-        found = ", ".join(sorted(set(t["label"].astype(str)) - {""})[:8])
+        found = ", ".join(sorted(set(t[column].astype(str)) - {""})[:8])
         raise DataError(f"--classes {','.join(classes)}: no agent of those classes in {name} (it has: {found})")
     return kept
 
@@ -182,6 +193,14 @@ def to_metres(xy: np.ndarray, units: dict | None) -> np.ndarray:
     return _project(xy, np.asarray(units["homography"]))
 
 
+def output_decimals(units: dict | None) -> int:
+    """Decimals that keep positions written in the input's units to a tenth of a millimetre: 4 in metres
+    (and centimetres, pixels), 7 in kilometres."""
+    if units is None or "scale" not in units:
+        return 4
+    return 4 + max(0, math.ceil(math.log10(units["scale"]) - 1e-9))
+
+
 def from_metres(xy: np.ndarray, units: dict | None) -> np.ndarray:
     """(..., 2) metres -> the input's units (the inverse of `to_metres`)."""
     if units is None:
@@ -194,7 +213,8 @@ def from_metres(xy: np.ndarray, units: dict | None) -> np.ndarray:
 def _project(xy: np.ndarray, H: np.ndarray) -> np.ndarray:
     """(..., 2) points through a 3x3 homography (homogeneous coordinates, then divided by w)."""
     p = xy @ H[:, :2].T + H[:, 2]  # (..., 3)
-    return p[..., :2] / p[..., 2:3]
+    with np.errstate(divide="ignore", invalid="ignore"):  # a point on the horizon: inf, refused by the caller
+        return p[..., :2] / p[..., 2:3]
 
 
 def seconds_per_unit(df: pd.DataFrame) -> float | None:
@@ -344,7 +364,7 @@ class TrackSummary:
             text += "; " + ", ".join(shown) + more
         elif self.steps:
             distinct = sorted(set(self.steps.values()))
-            text += (f"; a step is {distinct[0]:g} frame ids" if len(distinct) == 1 else
+            text += (f"; a step is {distinct[0]:g} frame id{'' if distinct[0] == 1 else 's'}" if len(distinct) == 1 else
                      f"; steps of {', '.join(f'{v:g}' for v in distinct[:3])} frame ids")
             text += " (no --fps: one model step)"
         return text
@@ -369,38 +389,58 @@ def summarize(df: pd.DataFrame, time_step: float | None = None, max_gap: float =
                         steps=s.step if spu is None else None)
 
 
-def median_speed(df: pd.DataFrame, dt: float) -> float | None:
-    """Median speed (metres per second) between consecutive observations of each agent; with frame ids of
-    unknown rate, each scene's step is taken as `dt` seconds (one model step). None without any motion."""
+def scene_speeds(df: pd.DataFrame, dt: float) -> dict[str, np.ndarray]:
+    """Each scene's speeds (metres per second) between consecutive observations of each agent; with frame
+    ids of unknown rate, each scene's step is taken as `dt` seconds (one model step)."""
     spu = seconds_per_unit(df)
     steps = time_steps(df).step if spu is None else None
-    speeds = []
+    speeds = {}
     for scene, g in df.groupby("scene", sort=False, observed=True):
         same = g["agent_id"].to_numpy()[1:] == g["agent_id"].to_numpy()[:-1]
         t = np.diff(g["frame"].to_numpy(dtype=np.float64))[same]
         d = np.hypot(np.diff(g["x"].to_numpy()), np.diff(g["y"].to_numpy()))[same]
         seconds = t * spu if spu is not None else t / steps[str(scene)] * dt
         ok = seconds > 0
-        speeds.append(d[ok] / seconds[ok])
-    speeds = np.concatenate(speeds) if speeds else np.zeros(0)
-    return float(np.median(speeds)) if len(speeds) else None
+        speeds[str(scene)] = d[ok] / seconds[ok]
+    return speeds
 
 
-def plausibility(df: pd.DataFrame, dt: float, low: float = 0.3, high: float = 5.0) -> str | None:
-    """A one-line warning when the tracks' median speed is outside [low, high] m/s, the walking range the
-    model knows, naming the option that would fix the likely cause; None when it is inside."""
-    v = median_speed(df, dt)
-    if v is None or low <= v <= high:
+def plausibility(df: pd.DataFrame, dt: float, low: float = 0.3, high: float = 5.0,
+                 min_moves: int = 20) -> str | None:
+    """A one-line warning when the tracks' median speed, or that of one scene (of at least `min_moves`
+    moves), is outside [low, high] m/s, the walking range the model knows, naming the option that would fix
+    the likely cause (for one scene among others: its file, to be given on its own); None when all are
+    inside."""
+    speeds = scene_speeds(df, dt)
+    every = np.concatenate(list(speeds.values())) if speeds else np.zeros(0)
+    if not len(every):
         return None
+    v, what, odd = float(np.median(every)), "the tracks", None
+    if low <= v <= high:
+        odd = next((scene for scene, sp in speeds.items()
+                    if len(sp) >= min_moves and not low <= np.median(sp) <= high), None)
+        if odd is None:
+            return None
+        rest = float(np.median(np.concatenate([sp for scene, sp in speeds.items() if scene != odd])))
+        v = float(np.median(speeds[odd]))
+        files = df.loc[df["scene"] == odd, "_file"].astype(str)
+        what = f"scene '{odd}'" + (f" ({files.iloc[0]})" if files.nunique() == 1 and files.iloc[0] != "dataframe"
+                                   else "")
     known = seconds_per_unit(df) is not None
     how = "" if known else f" if one frame step is {dt:g} s"
     fixes = ["--scale or --homography (positions in metres?)"]
-    if df.attrs.get("time_base") == "frames":
+    if df.attrs.get("time_base") == "frames" and df.attrs.get("own_rate"):
+        fixes.append(f"the file's own rate ({df.attrs['fps']:g} frame ids a second; --fps overrides it)")
+    elif df.attrs.get("time_base") == "frames":
         fixes.append(f"--fps {df.attrs['fps']:g} (frame ids per second?)")
+    elif df.attrs.get("time_base") == "seconds":
+        fixes.append("the time column (in seconds, not milliseconds or minutes?)")
     elif not known:
         fixes.append("--fps or a time column in seconds (time between steps?)")
-    return (f"warning: the tracks' median speed is {v:.3g} m/s{how}, outside the {low:g}-{high:g} m/s of people "
-            f"walking: check {' and '.join(fixes)}")
+    others = "" if odd is None else \
+        f"; the other scenes' median is {rest:.3g} m/s, so give its file on its own with the fix"
+    return (f"warning: the median speed of {what} is {v:.3g} m/s{how}, outside the {low:g}-{high:g} m/s of people "
+            f"walking: check {' and '.join(fixes)}{others}")
 
 
 def _n(count: int, word: str) -> str:
@@ -457,6 +497,7 @@ class _Format:
     n_fields: int
     seconds: bool = False  # the time column is in seconds (`time`, `t` or `timestamp`), read as `frame`
     sdd: bool = False  # a Stanford Drone Dataset annotations file
+    header: list[str] | None = None  # the lower-cased header as written (a time column under its own name)
 
 
 def _sniff(path: Path) -> _Format:
@@ -508,7 +549,8 @@ def _sniff(path: Path) -> _Format:
     for c in REQUIRED + ("scene",):
         if names.count(c) > 1:
             raise DataError(f"{path}: column '{c}' appears {names.count(c)} times in the header (any case)")
-    return _Format(encoding, sep, skip, names, len(fields), seconds)
+    return _Format(encoding, sep, skip, names, len(fields), seconds,
+                   header=[f.lower() for f in fields])
 
 
 def _read_fast(path: Path, fmt: _Format) -> pd.DataFrame | None:
@@ -523,6 +565,7 @@ def _read_fast(path: Path, fmt: _Format) -> pd.DataFrame | None:
     # ones not used are read as categories, cheap for the few repeated values such columns usually hold.
     dtypes = {i: "category" for i in range(fmt.n_fields)}
     dtypes.update({i: ("float64" if c in ("frame", "x", "y") else "category") for c, i in cols.items()})
+    dtypes[cols["agent_id"]] = "str"  # as written: pandas would turn "007" into 7 in a category
     try:
         raw = _read_csv(path, fmt, header_lines, dtype=dtypes)
     except ValueError:  # a value that is not a number
@@ -547,12 +590,10 @@ def _read_fast(path: Path, fmt: _Format) -> pd.DataFrame | None:
     if not all(np.isfinite(v).all() for v in out.values()) or raw["agent_id"].isna().any() \
             or (np.abs(out["x"]) > MAX_COORD).any() or (np.abs(out["y"]) > MAX_COORD).any():
         return None
-    ids = raw["agent_id"].array
-    if (pd.Index(ids.categories.astype(str)).str.strip() == "").any():  # a blank id: the slow path names it
+    codes, uniques = pd.factorize(raw["agent_id"])
+    if (pd.Index(uniques.astype(str)).str.strip() == "").any():  # a blank id: the slow path names it
         return None
-    if pd.api.types.is_numeric_dtype(ids.categories) and not (ids.categories == np.round(ids.categories)).all():
-        return None  # pandas read ids like 1.5 as numbers (1 -> 1.0): the slow path keeps their text
-    out["agent_id"] = _agent_ids(ids.categories, ids.codes)
+    out["agent_id"] = _agent_ids(pd.Index(uniques), codes)
     if "scene" in raw:
         codes, names = pd.factorize(raw["scene"])
         names = pd.Index(names.astype(str)).str.strip()
@@ -587,6 +628,9 @@ def _read_sdd(path: Path, fmt: _Format) -> pd.DataFrame:
         v = pd.to_numeric(raw[c], errors="coerce").to_numpy(dtype=np.float64)
         if not np.isfinite(v).all():
             i = int(np.flatnonzero(~np.isfinite(v))[0])
+            if pd.isna(raw[c].iloc[i]):  # a short line
+                raise DataError(f"{path} line {lines[i]}: SDD column '{c}' is empty (an SDD line has "
+                                f"{len(SDD_FIELDS)} fields)")
             raise DataError(f"{path} line {lines[i]}: SDD column '{c}' value {raw[c].iloc[i]!r} is not a number")
         num[c] = v
     keep = num["lost"] == 0
@@ -652,7 +696,7 @@ def _read_trajnet(path: Path) -> pd.DataFrame:
 def _read_slow(path: Path, fmt: _Format) -> pd.DataFrame:
     """Read as text in chunks and check every value; raises on the first bad line."""
     header_lines = fmt.skip + (1 if fmt.names else 0)
-    names = fmt.names or list(REQUIRED)
+    names = fmt.header or fmt.names or list(REQUIRED)  # `_canonical` names a time column as the file does
     tables = []
     with _parse_errors(path), _read_csv(path, fmt, header_lines, dtype=str, chunksize=SLOW_CHUNK) as chunks:
         for chunk in chunks:
@@ -702,7 +746,9 @@ def _canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int, row_wo
                allow_empty: bool = False) -> pd.DataFrame:
     """Check a table of raw values (text or numbers) row by row; `first_line` numbers its first row."""
     raw = raw.copy()
-    raw.columns, seconds = _time_alias([str(c).strip().lower() for c in raw.columns])
+    lower = [str(c).strip().lower() for c in raw.columns]
+    raw.columns, seconds = _time_alias(lower)
+    shown = {"frame": next(c for c, n in zip(lower, raw.columns) if n == "frame")} if seconds else {}
     missing = [c for c in REQUIRED if c not in raw.columns]
     if missing:
         raise DataError(f"{name}: missing column(s) {', '.join(missing)} (have: {', '.join(raw.columns)})")
@@ -728,8 +774,8 @@ def _canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int, row_wo
             return pd.DataFrame(columns=TRACK_COLUMNS)
         raise DataError(f"{name}: empty file (no rows)")
     out = pd.DataFrame({"_line": lines.to_numpy()})
-    for col in ("frame", "x", "y"):
-        out[col] = _numeric(raw[col], lines, name, col, row_word)
+    for col in ("frame", "x", "y"):  # a time column is named as the file names it
+        out[col] = _numeric(raw[col], lines, name, shown.get(col, col), row_word)
     ids = raw["agent_id"]
     if ids.isna().any():
         i = int(np.flatnonzero(ids.isna().to_numpy())[0])
@@ -762,6 +808,10 @@ def _numeric(col: pd.Series, lines: pd.Series, name: str, what: str, row_word: s
         shown = col.iloc[i]
         shown = shown.item() if isinstance(shown, np.generic) else shown  # inf, not np.float64(inf)
         kind = "missing" if pd.isna(shown) else ("not finite" if _parses(shown) else "not a number")
+        if kind == "not a number" and what in TIME_NAMES:
+            kind += " of seconds (write times as seconds, e.g. since the recording's start)"
+        if kind == "missing":
+            raise DataError(f"{name} {row_word} {lines.iloc[i]}: column '{what}' is empty")
         raise DataError(f"{name} {row_word} {lines.iloc[i]}: column '{what}' value {shown!r} is {kind}")
     if what in ("x", "y") and (np.abs(values) > MAX_COORD).any():
         i = int(np.flatnonzero(np.abs(values) > MAX_COORD)[0])
@@ -782,10 +832,13 @@ def _parses(text) -> bool:
 
 def _agent_ids(uniques: pd.Index, codes: np.ndarray) -> np.ndarray:
     """Agent ids from their distinct values and per-row codes: integers when every id is one (ETH/UCY
-    writes 1.0), else stripped strings."""
+    writes 1.0) and none is written with a leading zero, else stripped strings as written (so "007" comes
+    back as "007", and "01" and "1" stay two agents)."""
     text = pd.Index(uniques.astype(str)).str.strip()
     if len(uniques) and pd.api.types.is_numeric_dtype(uniques) and not pd.api.types.is_bool_dtype(uniques):
         num = np.asarray(uniques, dtype=float)
+    elif text.str.match(r"[+-]?0\d").any():
+        num = np.zeros(0)
     else:
         num = np.asarray(pd.to_numeric(pd.Series(np.asarray(text, dtype=object)), errors="coerce"), dtype=float)
     if len(num) and np.isfinite(num).all() and (num == np.round(num)).all() and (np.abs(num) < 2 ** 53).all():

@@ -379,7 +379,7 @@ def _scene_windows(g: pd.DataFrame, step: float, cfg: DataConfig, mode: str,
     if off.any():
         src = where(g, int(np.flatnonzero(off)[0])) if "_line" in g else f"scene '{g['scene'].iloc[0]}'"
         raise DataError(f"{src}: frame {frame[off][0]:g} is off the scene's time grid (step {step:g}); "
-                        "pass --time-step")
+                        "pass --fps with the input's frame rate, which resamples its tracks onto the model's steps")
     pos = np.stack([g["x"].to_numpy(dtype=np.float64), g["y"].to_numpy(dtype=np.float64)], axis=1)  # (n, 2)
     yield from _grid_windows(np.round(fi).astype(np.int64), frame, g["agent_id"].to_numpy(), pos,
                              str(g["scene"].iloc[0]), step, cfg, mode, chunk, since)
