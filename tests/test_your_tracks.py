@@ -182,6 +182,23 @@ def test_cli_writes_futures_in_the_inputs_time_base(tmp_path, plaza):
     assert "test0: 10 Hz" in r.output
 
 
+@pytest.mark.parametrize("kind", ["date-times", "durations"])
+def test_a_time_column_of_date_times_or_durations_is_read_as_seconds(model, plaza, tmp_path, kind):
+    """Parquet and DataFrames can hold real date-times (any time zone) or durations: they are seconds
+    (since 1970-01-01 UTC, or as long), and give the futures of the same times written as seconds."""
+    seconds = upsample(plaza, 10.0)
+    start = pd.Timestamp("2024-05-01 12:00", tz="Europe/Berlin") if kind == "date-times" else pd.Timedelta(0)
+    timed = seconds.assign(time=start + pd.to_timedelta(seconds.time, unit="s"))
+    path = tmp_path / "t.parquet"
+    timed.to_parquet(path)
+    got, want = model.predict([path], k=2, seed=0), model.predict(seconds, k=2, seed=0)
+    np.testing.assert_allclose(got[["x", "y"]], want[["x", "y"]], atol=1e-9)
+    offset = start.timestamp() if kind == "date-times" else 0.0
+    np.testing.assert_allclose(got.time - offset, want.time, atol=1e-6)
+    with pytest.raises(DataError, match=f"column 'frame' holds {kind}, not frame ids; name it `time`"):
+        read_tracks(timed.rename(columns={"time": "frame"}))
+
+
 def test_a_model_trained_with_fps_records_it_for_its_predictions(tmp_path, plaza):
     cfg = Config()
     cfg.data.fps = 25.0

@@ -774,6 +774,7 @@ def _canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int, row_wo
             return pd.DataFrame(columns=TRACK_COLUMNS)
         raise DataError(f"{name}: empty file (no rows)")
     out = pd.DataFrame({"_line": lines.to_numpy()})
+    raw["frame"] = _seconds_of_dates(raw["frame"], name, seconds)
     for col in ("frame", "x", "y"):  # a time column is named as the file names it
         out[col] = _numeric(raw[col], lines, name, shown.get(col, col), row_word)
     ids = raw["agent_id"]
@@ -796,6 +797,20 @@ def _canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int, row_wo
         out[c] = v
     out.attrs["seconds"] = seconds
     return out
+
+
+def _seconds_of_dates(col: pd.Series, name: str, seconds: bool) -> pd.Series:
+    """A time column of date-times (Parquet, a DataFrame) as seconds since 1970-01-01 UTC, and one of
+    durations as seconds; a `frame` column of either is refused (frame ids are numbers)."""
+    dates, spans = pd.api.types.is_datetime64_any_dtype(col), pd.api.types.is_timedelta64_dtype(col)
+    if not (dates or spans):
+        return col
+    if not seconds:
+        raise DataError(f"{name}: column 'frame' holds {'date-times' if dates else 'durations'}, not frame ids; "
+                        "name it `time` to read them as seconds")
+    if dates:
+        col = col - pd.Timestamp(0, tz=getattr(col.dt, "tz", None))
+    return col.dt.total_seconds()
 
 
 def _numeric(col: pd.Series, lines: pd.Series, name: str, what: str, row_word: str) -> np.ndarray:
