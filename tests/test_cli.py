@@ -94,6 +94,10 @@ def test_end_to_end_train_predict_evaluate(tmp_path, sim_files):
     (["simulate", "{sim}", "--rate", "nan"], "--rate must be > 0 and at most 10"),
     (["simulate", "{sim}", "--rate", "1e9", "--frames", "3"], "--rate must be > 0 and at most 10"),  # not a hang
     (["simulate", "{sim}", "--scenes", "0"], "--scenes and --frames must be >= 1"),
+    (["train", "{test}", "--set", "train.lr=inf"], "train.lr must be a finite number"),
+    (["serve", "pedestrian", "--port", "70000"], "--port must be between 0 and 65535"),
+    (["serve", "pedestrian", "--fps", "-1"], "--fps must be a positive number"),
+    (["visualize", "{model}", "{test}", "--grid", "61", "--out", "{png}"], "--grid must be 1..60"),
 ])
 def test_user_errors_are_one_line(tmp_path, trained, sim_files, args, message):
     bad = tmp_path / "bad.csv"
@@ -117,6 +121,19 @@ def test_user_errors_are_one_line(tmp_path, trained, sim_files, args, message):
 def test_refuses_to_overwrite_a_run(tmp_path, sim_files, trained):
     r = cli("train", sim_files["test"], "--out", trained.parent, "--quiet")
     assert r.exit_code == 1 and "--resume" in r.output
+
+
+def test_a_resumed_run_keeps_its_config_and_refuses_options_that_would_change_it(sim_files, trained):
+    """--resume continues the run as it was configured: an option that would change it is refused by name
+    (not dropped in silence), and so is an --epochs the run has already passed; the run is left as it was."""
+    run = trained.parent
+    before = {p.name: p.stat().st_mtime_ns for p in run.iterdir()}
+    done = int(pd.read_csv(run / "metrics.csv").epoch.max())
+    one_line_error(cli("train", sim_files["train"], "--out", run, "--resume", "--quiet", "--set", "model.hidden=64"),
+                   "--resume: model.hidden = 64 differs from the run's")
+    one_line_error(cli("train", sim_files["train"], "--out", run, "--resume", "--quiet", "--epochs", done - 1),
+                   f"has trained {done} epochs already")
+    assert {p.name: p.stat().st_mtime_ns for p in run.iterdir()} == before
 
 
 def test_help_lists_commands():

@@ -277,8 +277,16 @@ def test_agents_out_of_view_are_forgotten_and_the_history_stays_bounded(pedestri
     (lambda p: p.update(2.0, [{"agent_id": "a", "x": "here", "y": 0}]),
      "detections row 1: column 'x' value 'here' is not a number"),
     (lambda p: p.update(2.0, [{"agent_id": "a", "x": 0, "y": float("inf")}]), "column 'y' value inf is not finite"),
-    (lambda p: p.update(2.0, [{"agent_id": "", "x": 0, "y": 0}]), "detections row 1: column 'agent_id' is missing"),
+    (lambda p: p.update(2.0, [{"agent_id": "", "x": 0, "y": 0}]), "detections row 1: column 'agent_id' is empty"),
     (lambda p: p.update(2.0, [{"agent_id": "a", "x": 0}]), "missing column(s) y"),
+    # Not rows at all, rows of two kinds, or of a length no row has: one line, not a Python error.
+    (lambda p: p.update(2.0, None), "detections: expected a list of rows"),
+    (lambda p: p.update(2.0, {"agent_id": "a", "x": 0, "y": 0}), "detections: expected a list of rows"),
+    (lambda p: p.update(2.0, "abc"), "detections: expected a list of rows"),
+    (lambda p: p.update(2.0, [1, 2]), "detections row 1: expected a dict or an (agent_id, x, y[, label]) tuple"),
+    (lambda p: p.update(2.0, [("a", 0, 0), {"agent_id": "b", "x": 0, "y": 0}]), "detections row 2: expected"),
+    (lambda p: p.update(2.0, [("a", 0, 0, "ped", 5)]), "detections row 1: expected"),
+    (lambda p: p.update(2.0, [("a", 0, 0)], k=2.5), "-k must be a whole number"),
 ])
 def test_online_refuses_bad_updates_in_one_line_and_keeps_its_state(pedestrian, update, message):
     online = OnlinePredictor(pedestrian, k=2)
@@ -388,6 +396,14 @@ def check_refusals(client):
         (client.post, "/v1/scenes/a/observations", {"headers": JSON, "content": b'{"time": 1.0, "detections": ['},
          422, "body: not valid JSON"),
         (client.post, "/v1/scenes/a/observations", {"json": {"time": "soon", "detections": []}}, 422, "time:"),
+        # No type is guessed: a number as text, or true for 1, is refused as OnlinePredictor refuses it.
+        (client.post, "/v1/scenes/a/observations", {"json": {"time": "2.0", "detections": []}}, 422, "time:"),
+        (client.post, "/v1/scenes/a/observations", {"json": {"time": True, "detections": []}}, 422, "time:"),
+        (client.post, "/v1/scenes/a/observations",
+         {"json": {"time": 1.0, "detections": [{"agent_id": "1", "x": "1.5", "y": 0}]}}, 422, "detections.0.x"),
+        (client.post, "/v1/scenes/a/observations",
+         {"json": {"time": 1.0, "detections": [{"agent_id": "1", "x": 0, "y": 0, "time": 5}]}}, 422,
+         "'time' is not allowed in a detection"),
         (client.post, "/v1/scenes/a/observations",
          {"json": {"time": 1.0, "detections": [{"agent_id": [1], "x": 0, "y": 0}]}}, 422, "detections.0.agent_id"),
         (client.post, "/v1/scenes/a/observations",

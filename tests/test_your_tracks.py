@@ -289,6 +289,13 @@ def test_speeds_no_walker_has_get_a_warning_that_names_the_fix(plaza, tmp_path):
     cm.to_csv(tmp_path / "cm.csv", index=False)
     r = cli("predict", "pedestrian", tmp_path / "cm.csv", "--out", tmp_path / "p.csv")
     assert r.exit_code == 0 and "warning: the median speed of the tracks is" in r.output
+    # Training reads through the window cache: the warning comes with the summary, built or cached.
+    from trajcvae.windows import load_windows
+    for _ in range(2):
+        said = []
+        load_windows([tmp_path / "cm.csv"], Config().data, tmp_path / "cache", said.append)
+        assert len(said) == 2 and said[1].startswith("warning: the median speed of the tracks is")
+    assert "(windows from cache)" in said[0]
     # One file in centimetres among files in metres: the pooled median is a walker's, that file's is not.
     for i in range(3):
         plaza.assign(scene=f"day{i}").to_csv(tmp_path / f"day{i}.csv", index=False)

@@ -5,6 +5,8 @@ The whole `Config` is saved inside every checkpoint as a plain dict, so `predict
 from __future__ import annotations
 
 import dataclasses
+import math
+import numbers
 import os
 import sys
 from dataclasses import dataclass, field
@@ -276,6 +278,10 @@ def validate(cfg: Config) -> None:
     for ok, message in checks:
         if not ok:
             raise TrajCVAEError(f"invalid config: {message}")
+    for section, values in cfg.to_dict().items():  # inf and nan pass every comparison above as bounds
+        for key, value in values.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                raise TrajCVAEError(f"invalid config: {section}.{key} must be a finite number (got {value})")
 
 
 # --- user options: every command checks its k, seed, device and pool size here, before any work -------
@@ -284,13 +290,22 @@ MAX_SEED = 2 ** 63 - 1  # torch.Generator.manual_seed takes a signed 64-bit seed
 KSETS = ("none", "kmeans", "learned")  # --kset: plain sampling (K draws, no weights) or a K-set (kset.py)
 
 
+def _whole(value, option: str) -> None:
+    """The Python API's counts and seeds are whole numbers (2.5 or "5" would fail deep inside torch)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TrajCVAEError(f"{option} must be a whole number (got {value!r})")
+
+
 def check_k(k: int) -> int:
+    _whole(k, "-k")
     if k < 1:
         raise TrajCVAEError(f"-k must be >= 1 (got {k})")
     return k
 
 
 def check_seed(seed: int | None) -> int | None:
+    if seed is not None:
+        _whole(seed, "--seed")
     if seed is not None and not 0 <= seed <= MAX_SEED:
         raise TrajCVAEError(f"--seed must be between 0 and 2**63 - 1 (got {seed})")
     return seed
@@ -298,6 +313,7 @@ def check_seed(seed: int | None) -> int | None:
 
 def check_kset(k: int, kset: str, draws: int) -> None:
     """--kset and --draws: a known mode, and a pool of plain draws larger than the K it condenses."""
+    _whole(draws, "--draws")
     if kset not in KSETS:
         raise TrajCVAEError(f"--kset must be one of {', '.join(KSETS)} (got {kset!r})")
     if kset != "none" and draws < k:

@@ -28,6 +28,7 @@ them the ids of agents no longer held.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import numpy as np
@@ -66,6 +67,9 @@ class OnlinePredictor:
                  calibrate: str = "none"):
         check_sampling(k, seed, kset, draws, calibrate)
         check_forget_after(forget_after)
+        if not isinstance(model, (TrajCVAE, str, Path)):
+            raise TrajCVAEError(f"model must be a TrajCVAE, a checkpoint path or a built-in name (got "
+                                f"{type(model).__name__})")
         self.model = model if isinstance(model, TrajCVAE) else TrajCVAE.load(model, device=device)
         self.model.check_kset(k, kset)  # a model without a sampler, or one of another K: refused now
         self.k, self.seed, self.kset, self.draws, self.scene = k, seed, kset, draws, str(scene)
@@ -299,7 +303,7 @@ class OnlinePredictor:
         """The detections as columns agent_id (text), x, y (metres) and any per-agent column, checked as
         `read_tracks` checks a file's rows (numbers, finite, within MAX_COORD in metres; a row repeated
         exactly is dropped, the same agent twice at two positions refused); None when there are none."""
-        items = None if isinstance(detections, pd.DataFrame) else list(detections)
+        items = None if isinstance(detections, pd.DataFrame) else _rows(detections)
         plain = _plain(items) if items else None
         if plain is not None:  # the server's rows: no table needed
             df, names = plain, {c: c for c in plain}
@@ -308,7 +312,7 @@ class OnlinePredictor:
             if items is None:
                 df = detections
             elif items and not isinstance(items[0], Mapping):
-                df = pd.DataFrame(items, columns=list(DETECTION_COLUMNS)[:len(items[0])])
+                df = pd.DataFrame(items, columns=[*DETECTION_COLUMNS, "label"][:len(items[0])])
             else:
                 df = pd.DataFrame(items)
             if not len(df):
@@ -327,7 +331,7 @@ class OnlinePredictor:
         keep, first = np.ones(len(ids), bool), {}
         for i, a in enumerate(ids):
             if not a:
-                raise DataError(f"detections row {i + 1}: column 'agent_id' is missing")
+                raise DataError(f"detections row {i + 1}: column 'agent_id' is empty")
             j = first.setdefault(a, i)
             if j != i:
                 if (x[i], y[i]) != (x[j], y[j]):
@@ -391,6 +395,26 @@ def _latest_values(agent: np.ndarray, values: np.ndarray, codes: np.ndarray) -> 
     latest = np.maximum.accumulate(np.where(values != "", np.arange(len(values)), -1))[end]  # (N,) row, or -1
     return np.where(latest >= start, values[np.maximum(latest, 0)], "").astype(object)
 
+
+
+def _rows(detections) -> list:
+    """`update`'s detections as a list of rows, each a mapping or an (agent_id, x, y[, label]) sequence, all
+    of one kind; anything else is refused in one line."""
+    if isinstance(detections, (str, bytes, Mapping)) or not isinstance(detections, Iterable):
+        raise DataError("detections: expected a list of rows (dicts, or (agent_id, x, y[, label]) tuples) or a "
+                        f"DataFrame (got {type(detections).__name__})")
+    items = list(detections)
+
+    def kind(row) -> str:
+        if isinstance(row, Mapping):
+            return "dict"
+        return f"tuple of {len(row)}" if isinstance(row, (tuple, list)) else type(row).__name__
+
+    for i, row in enumerate(items):
+        if kind(row) not in ("dict", "tuple of 3", "tuple of 4") or kind(row) != kind(items[0]):
+            raise DataError(f"detections row {i + 1}: expected a dict or an (agent_id, x, y[, label]) tuple, "
+                            f"all of one kind (got: {kind(row)}; row 1: {kind(items[0])})")
+    return items
 
 def _plain(items: list) -> dict[str, np.ndarray] | None:
     """Rows given as dicts with the keys agent_id, x, y [, per-agent columns], all alike, x and y finite

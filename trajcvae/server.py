@@ -26,7 +26,7 @@ from .config import check_sampling
 from .errors import TrajCVAEError
 from .online import OnlinePredictor
 from .predict import TrajCVAE
-from .tracks import AGENT_COLUMNS, read_tracks, seconds_per_unit, time_steps
+from .tracks import AGENT_COLUMNS, TIME_NAMES, read_tracks, seconds_per_unit, time_steps
 
 try:
     import orjson
@@ -35,7 +35,7 @@ try:
     from fastapi.exceptions import RequestValidationError
     from fastapi.openapi.docs import get_swagger_ui_html
     from fastapi.responses import FileResponse, JSONResponse, Response
-    from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+    from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
     from starlette.exceptions import HTTPException as AnyHTTPException  # also routing's 404 and 405
     from swagger_ui_bundle import swagger_ui_path
 except ImportError:  # the base package works without the extra; only the server needs it
@@ -63,18 +63,35 @@ class Limits:
 
 
 class Detection(BaseModel):
+    # Other fields a tracker sends (a confidence, a box) are ignored; a time or scene of its own is refused:
+    # the time is the update's, the scene the URL's.
     model_config = ConfigDict(extra="ignore")
     agent_id: Union[StrictStr, StrictInt] = Field(description="The tracker's id of the agent.")
-    x: float = Field(allow_inf_nan=False, description="Position in the server's units (metres by default).")
-    y: float = Field(allow_inf_nan=False)
+    x: float = Field(strict=True, allow_inf_nan=False, description="Position in the server's units (metres "
+                                                                   "by default).")
+    y: float = Field(strict=True, allow_inf_nan=False)
     label: Optional[StrictStr] = Field(None, description="The agent's class; travels through to its futures.")
+    type: Optional[StrictStr] = Field(None, description="As label (one of label, type, class, category).")
+    class_: Optional[StrictStr] = Field(None, alias="class", description="As label.")
+    category: Optional[StrictStr] = Field(None, description="As label.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_time_or_scene(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key in data:
+                if str(key).strip().lower() in ("scene", "frame", *TIME_NAMES):
+                    raise ValueError(f"'{key}' is not allowed in a detection: the time is the update's, the "
+                                     "scene the URL's")
+        return data
 
 
 class Observations(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    time: Optional[float] = Field(None, allow_inf_nan=False, description="Seconds (any origin).")
-    frame: Optional[float] = Field(None, allow_inf_nan=False, description="A frame id at the server's --fps, "
-                                                                          "in place of time.")
+    time: Optional[float] = Field(None, strict=True, allow_inf_nan=False, description="Seconds (any origin).")
+    frame: Optional[float] = Field(None, strict=True, allow_inf_nan=False, description="A frame id at the "
+                                                                                        "server's --fps, in place "
+                                                                                        "of time.")
     detections: list[Detection] = Field(description="Every agent seen at this time.")
 
 
@@ -354,7 +371,7 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
         if body.frame is not None and fps is None:
             raise HTTPException(422, "frame: the server has no --fps; send time in seconds")
         t = body.time if body.time is not None else body.frame / fps
-        dets = [d.model_dump(exclude_none=True) for d in body.detections]
+        dets = [d.model_dump(exclude_none=True, by_alias=True) for d in body.detections]
         timing: dict = {}
         answer = scenes.observe(scene, t, dets, k, timing, layout)
         # Where the time went, for clients and benchmarks (the standard Server-Timing header, milliseconds).
@@ -492,6 +509,10 @@ def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, 
 
     if threads < 1:
         raise TrajCVAEError(f"--threads must be >= 1 (got {threads})")
+    if not 0 <= port <= 65535:
+        raise TrajCVAEError(f"--port must be between 0 and 65535 (got {port})")
+    if fps is not None and not (math.isfinite(fps) and fps > 0):
+        raise TrajCVAEError(f"--fps must be a positive number of frames per second (got {fps})")
     if not speed > 0 or not math.isfinite(speed):
         raise TrajCVAEError(f"--speed must be a positive number (got {speed})")
     check_sampling(k, seed, kset, draws, calibrate)

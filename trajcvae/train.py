@@ -122,9 +122,8 @@ def _locked_train(train_paths, val_paths, cfg: Config, out: Path, resume: bool, 
     state = None
     if resume:
         state = checkpoint.load(out / "last.pt", require=checkpoint.RESUME_KEYS)
-        epochs = cfg.train.epochs
-        cfg = Config.from_dict(state["config"], source=str(out / "last.pt"))
-        cfg.train.epochs = epochs
+        cfg = _resumed_config(cfg, Config.from_dict(state["config"], source=str(out / "last.pt")), out,
+                              state["epoch"])
     elif (out / "last.pt").exists():
         raise TrajCVAEError(f"{out}: already holds a run; pass --resume to continue it or choose another --out")
     tc = cfg.train
@@ -142,6 +141,33 @@ def _locked_train(train_paths, val_paths, cfg: Config, out: Path, resume: bool, 
         return _train(train_paths, val_paths, cfg, out, state, device, dist, progress, log, cache_dir, figures)
     finally:
         distributed.cleanup(dist)
+
+
+RESUME_OPTIONS = ("train.epochs", "train.device", "train.num_threads")  # what a resumed run may change
+
+
+def _resumed_config(given: Config, run: Config, out: Path, done: int) -> Config:
+    """The config a resumed run continues with: its own, with `given`'s epochs (and device and threads). An
+    option `given` sets away from its default to another value than the run's is refused by name: the run's
+    weights and optimiser were made under the run's config, and silently dropping the option would not be
+    what was asked."""
+    default, mine, theirs = Config().to_dict(), given.to_dict(), run.to_dict()
+    for section, values in mine.items():
+        for key, value in values.items():
+            dotted = f"{section}.{key}"
+            if dotted not in RESUME_OPTIONS and value != default[section][key] and value != theirs[section][key]:
+                raise TrajCVAEError(f"--resume: {dotted} = {value!r} differs from the run's {theirs[section][key]!r} "
+                                    f"({out / 'config.toml'}); a resumed run keeps its config: drop the option, or "
+                                    "start a new run in another --out")
+    if given.train.epochs < done:
+        raise TrajCVAEError(f"--resume: the run in {out} has trained {done} epochs already; give --epochs {done} "
+                            "or more to continue it")
+    run.train.epochs = given.train.epochs
+    for dotted in RESUME_OPTIONS[1:]:  # the run's device and threads, unless others are asked for
+        section, _, key = dotted.partition(".")
+        if mine[section][key] != default[section][key]:
+            setattr(getattr(run, section), key, mine[section][key])
+    return run
 
 
 def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, device: torch.device,

@@ -25,11 +25,12 @@ from .errors import DataError, TrajCVAEError
 from .metrics import min_ade_fde
 from .plots import CURVE_COLUMNS, DPI, SceneView, animate_scene, plot_curves, plot_scene, plot_windows, plt
 from .predict import OUTPUT_COLUMNS, TrajCVAE
-from .tracks import read_tracks, seconds_per_unit, time_steps, to_metres
+from .tracks import plausibility, read_tracks, seconds_per_unit, time_steps, to_metres
 from .windows import Windows, build_windows, concat_windows
 
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 DENSITY_STEPS = ("all", "final")
+MAX_GRID = 60  # windows in a --grid: 20 rows of 3 panels
 
 
 def parse_size(text: str | None) -> tuple[int, int] | None:
@@ -90,8 +91,9 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
     the input's rate, units and agents, as for `predict`; pictures are in metres. `kset`, `draws`: a K-set
     mode, as for `predict`, whose futures are drawn wider the more weight they carry (as are those of a
     predictions table with a `weight` column). `calibrate`: "scene" fits sampled draws to the scene's past,
-    as for `predict` (a predictions table is drawn as it was written); `log` gets a warning line when some
-    drawn windows had too little of their scene's past to be fitted."""
+    as for `predict` (a predictions table is drawn as it was written); `log` gets a warning line when the
+    tracks' speeds are no walker's (`tracks.plausibility`) and when some drawn windows had too little of
+    their scene's past to be fitted."""
     check_sampling(k, seed, kset, draws, calibrate)
     check_seed(seed)
     check_output(animate if animate is not None else out, "--animate" if animate is not None else "--out")
@@ -111,6 +113,9 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
         predictor.check_kset(k, kset)
         past = predictor.scene_past(df, 0 if seed is None else seed) if calibrate == "scene" else None
         futures = ModelFutures(predictor, k, 0 if seed is None else seed, kset, draws, past, calibrate)
+    warning = plausibility(df, futures.cfg.dt)
+    if warning and log is not None:
+        log(warning)
     tracks = SceneTracks(df, futures.cfg.time_step, futures.cfg.dt, futures.cfg.max_gap)
     path = _picture(tracks, futures, out, scene, agent, t0, seed, density, grid, worst, best, scene_frame, animate,
                     frames, px)
@@ -155,8 +160,9 @@ def _check_options(out, agent, t0, grid, worst, best, scene_frame, animate, fram
         raise TrajCVAEError("--worst and --best exclude each other")
     if (worst or best) and grid is None:
         raise TrajCVAEError(f"--{'worst' if worst else 'best'} picks windows for a grid: add --grid N")
-    if grid is not None and grid < 1:
-        raise TrajCVAEError(f"--grid must be >= 1 (got {grid})")
+    if grid is not None and not 1 <= grid <= MAX_GRID:
+        raise TrajCVAEError(f"--grid must be 1..{MAX_GRID} windows (got {grid}); a grid of {MAX_GRID} is already "
+                            "about 7000 pixels tall")
     views = [name for name, on in (("--grid", grid is not None), ("--scene-frame", scene_frame is not None and
              animate is None), ("--animate", animate is not None)) if on]
     if len(views) > 1:

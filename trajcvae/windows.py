@@ -30,7 +30,7 @@ from .atomic import atomic_path
 from .config import DataConfig
 from .errors import DataError, NoWindowsError
 from .resample import EPS, resample_rows, segment_starts
-from .tracks import list_files, read_tracks, seconds_per_unit, summarize, time_steps, where
+from .tracks import list_files, plausibility, read_tracks, seconds_per_unit, summarize, time_steps, where
 
 CHUNK = 8192  # windows per piece from `iter_windows` (about 1.7 kB each with 12 neighbours)
 CACHE_KEYS = ("obs_len", "pred_len", "time_step", "dt", "max_gap", "fps", "scale", "homography", "classes",
@@ -531,7 +531,7 @@ def default_cache_dir() -> Path:
 def cache_key(files: list[Path], cfg: DataConfig, mode: str) -> str:
     h = hashlib.sha256()
     keys = CACHE_KEYS + (MEMORY_KEYS if cfg.memory > 0 else ())
-    h.update(json.dumps({"version": __version__, "format": 3, "mode": mode, **{k: getattr(cfg, k) for k in keys}},
+    h.update(json.dumps({"version": __version__, "format": 4, "mode": mode, **{k: getattr(cfg, k) for k in keys}},
                         sort_keys=True).encode())
     for f in files + ([Path(cfg.homography)] if cfg.homography else []):
         h.update(f.name.encode())  # the scene name comes from the file name
@@ -544,7 +544,8 @@ def cache_key(files: list[Path], cfg: DataConfig, mode: str) -> str:
 def load_windows(paths: Iterable[str | Path], cfg: DataConfig, cache_dir: str | Path | None = None,
                  log: Callable[[str], None] | None = None, mode: str = "windows") -> Windows:
     """Windows of the files at `paths`, from the cache when it holds them (cache_dir=None: no cache).
-    `log` gets the data's summary line (see `tracks.summarize`), kept in the cache with the windows."""
+    `log` gets the data's summary line (see `tracks.summarize`) and its speed warning if any (see
+    `tracks.plausibility`), kept in the cache with the windows."""
     if cache_dir is None:
         w, line = _build(paths, cfg, mode)
     else:
@@ -552,18 +553,22 @@ def load_windows(paths: Iterable[str | Path], cfg: DataConfig, cache_dir: str | 
         path = Path(cache_dir) / f"windows-{cache_key(files, cfg, mode)}.npz"
         try:
             w, line = _load(path)
-            line += " (windows from cache)"
+            first, _, warning = line.partition("\n")
+            line = first + " (windows from cache)" + (f"\n{warning}" if warning else "")
         except (OSError, ValueError, KeyError, zipfile.BadZipFile):  # missing or damaged: rebuild
             w, line = _build(files, cfg, mode)
             _save(w, line, path)
     if log is not None:
-        log(line)
+        for text in line.split("\n"):
+            log(text)
     return w
 
 
 def _build(paths, cfg: DataConfig, mode: str) -> tuple[Windows, str]:
     tracks = read_tracks(paths, fps=cfg.fps, scale=cfg.scale, homography=cfg.homography, classes=cfg.classes)
-    return build_windows(tracks, cfg, mode), summarize(tracks, cfg.time_step, cfg.max_gap).line()
+    warning = plausibility(tracks, cfg.dt)
+    line = summarize(tracks, cfg.time_step, cfg.max_gap).line() + (f"\n{warning}" if warning else "")
+    return build_windows(tracks, cfg, mode), line
 
 
 def _save(w: Windows, line: str, path: Path) -> None:
