@@ -274,3 +274,11 @@ def test_a_frame_off_the_grid_names_the_option_that_reads_it(tmp_path, trained, 
     one_line_error(cli(command, trained, off, "-k", 2, *opts), "off the scene's time grid", "pass --fps")
     r = cli(command, trained, off, "-k", 2, "--fps", 25, *opts)
     assert r.exit_code == 0, r.output
+
+
+def test_a_validation_set_without_windows_is_named(tmp_path, sim_files):
+    short = tmp_path / "short.csv"
+    pd.read_csv(sim_files["val"]).query("frame <= 80").to_csv(short, index=False)
+    r = cli("train", sim_files["train"], "--val", short, "--out", tmp_path / "run", "--epochs", 1, "--quiet")
+    one_line_error(r, f"the validation set ({short}): no usable windows")
+    assert not (tmp_path / "run").exists()

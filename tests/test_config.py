@@ -27,6 +27,9 @@ def test_toml_and_set_override_the_defaults(tmp_path):
     cfg = load_config(path, ["train.epochs=5", "data.augment_flip=off"])
     assert (cfg.model.hidden, cfg.train.epochs, cfg.data.augment_flip) == (64, 5, False)
     assert cfg.model.z_dim == Config().model.z_dim
+    path.write_text("hidden = 64\n[train]\nepochs = 3\n")  # an option above every section
+    with pytest.raises(TrajCVAEError, match="option 'hidden' is outside any section: put it under"):
+        load_config(path)
 
 
 @pytest.mark.parametrize("option", sorted(REMOVED))

@@ -368,6 +368,12 @@ def test_serve_bad_options_are_one_line_errors():
     one_line_error(cli("serve", "pedestrian", "-k", 500), "-k 500: more than --max-k 100")
     one_line_error(cli("serve", "pedestrian", "--replay", "nowhere.csv"), "nowhere.csv: no such file")
     one_line_error(cli("serve", "pedestrian", "--speed", 0), "--speed must be a positive number")
+    import socket
+    with socket.socket() as taken:  # a port in use: one line, before any "serving on" line
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        one_line_error(cli("serve", "pedestrian", "--port", port), f"--port {port}: cannot listen there")
     server = pytest.importorskip("trajcvae.server")
     with pytest.raises(TrajCVAEError, match="--max-k must be >= 1"):  # the Python API checks its limits too
         server.Limits(max_k=0)

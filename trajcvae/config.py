@@ -136,7 +136,10 @@ class Config:
     def from_dict(cls, d: dict[str, Any], source: str = "config") -> "Config":
         cfg = cls()
         for section, values in d.items():
-            if not hasattr(cfg, section) or not isinstance(values, dict):
+            if not isinstance(values, dict):
+                raise TrajCVAEError(f"{source}: option '{section}' is outside any section: put it under [data], "
+                                    "[model], [train] or [kset]")
+            if not hasattr(cfg, section):
                 raise TrajCVAEError(f"{source}: unknown section [{section}] (expected data, model, train, kset)")
             for key, value in values.items():
                 if f"{section}.{key}" in REMOVED:

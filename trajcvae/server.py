@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import socket
 import threading
 import time as clock
 from contextlib import contextmanager
@@ -499,6 +500,18 @@ def running(app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> Iterator[st
         thread.join(5)
 
 
+def _check_address(host: str, port: int) -> None:
+    """Bind the address once before saying the server is there: a bad host or a port in use is one line."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds it
+            s.bind((host, port))
+    except (OSError, UnicodeError) as e:
+        raise TrajCVAEError(f"--host {host} --port {port}: cannot listen there "
+                            f"({getattr(e, 'strerror', None) or e})") from None
+
+
 def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, k: int = 20, kset: str = "none",
           seed: int = 0, fps: float | None = None, scale: float | None = None, homography: Any = None,
           forget_after: float = 2.0, limits: Limits | None = None, replay_file: str | Path | None = None,
@@ -520,6 +533,7 @@ def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, 
     app = create_app(predictor, k, kset, seed, fps, scale, homography, forget_after, limits, draws, calibrate)
     dc = predictor.config.data  # a file's frame ids: --fps, else the model's training rate, as for predict
     updates = replay_updates(replay_file, fps if fps is not None else dc.fps, dc.dt) if replay_file else None
+    _check_address(host, port)
     torch.set_num_threads(threads)  # once every option has been checked
     log(f"serving {model} on http://{host}:{port} (live page: /, API docs: /docs)")
     if updates is not None:

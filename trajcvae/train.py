@@ -30,7 +30,7 @@ from ._version import __version__
 from .atomic import write_text
 from .batch import WindowTensors, make_batch
 from .config import Config, check_output, resolve_device
-from .errors import TrajCVAEError
+from .errors import NoWindowsError, TrajCVAEError
 from .kset import train_kset
 from .metrics import fit_cv_noise, min_ade_fde
 from .model import CVAE
@@ -143,6 +143,16 @@ def _locked_train(train_paths, val_paths, cfg: Config, out: Path, resume: bool, 
         distributed.cleanup(dist)
 
 
+def _windows_of(role: str, paths, cfg: Config, cache_dir, log) -> Windows:
+    """`load_windows`, with a set that gives no window named as the training or the validation set."""
+    paths = list(paths)
+    try:
+        return load_windows(paths, cfg.data, cache_dir, log)
+    except NoWindowsError as e:
+        shown = ", ".join(str(p) for p in paths[:3]) + (" ..." if len(paths) > 3 else "")
+        raise NoWindowsError(f"the {role} set ({shown}): {e}") from None
+
+
 RESUME_OPTIONS = ("train.epochs", "train.device", "train.num_threads")  # what a resumed run may change
 
 
@@ -176,8 +186,8 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
     torch.manual_seed(tc.seed)  # same initial weights on every rank (DDP also broadcasts rank 0's)
     gen = torch.Generator().manual_seed(tc.seed + dist.rank)  # shuffling and augmentation
 
-    train_w = load_windows(train_paths, cfg.data, cache_dir, prefixed(log, "train: "))
-    val_w = load_windows(val_paths, cfg.data, cache_dir, prefixed(log, "val: ")) if val_paths else None
+    train_w = _windows_of("training", train_paths, cfg, cache_dir, prefixed(log, "train: "))
+    val_w = _windows_of("validation", val_paths, cfg, cache_dir, prefixed(log, "val: ")) if val_paths else None
     if val_w is None:
         train_w, val_w = holdout(train_w)
     stats = {"cv_noise": fit_cv_noise(train_w.obs, train_w.fut), "train_windows": len(train_w),
