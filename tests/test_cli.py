@@ -282,3 +282,12 @@ def test_a_validation_set_without_windows_is_named(tmp_path, sim_files):
     r = cli("train", sim_files["train"], "--val", short, "--out", tmp_path / "run", "--epochs", 1, "--quiet")
     one_line_error(r, f"the validation set ({short}): no usable windows")
     assert not (tmp_path / "run").exists()
+
+
+def test_evaluate_names_the_scenes_that_gave_no_window(tmp_path, trained, sim_files):
+    df = pd.read_csv(sim_files["test"])
+    tiny = df[df.frame <= df.frame.min() + 60].assign(scene="tiny")  # 7 steps: too short for any window
+    pd.concat([df, tiny]).to_csv(tmp_path / "t.csv", index=False)
+    r = cli("evaluate", trained, tmp_path / "t.csv", "-k", 2, "--calibration", 0)
+    assert r.exit_code == 0, r.output
+    assert "note: 1 scene gave no window" in r.output and r.output.rstrip().endswith("not in the table: tiny")

@@ -618,3 +618,19 @@ def test_live_page_draws_tracks_and_futures_in_a_real_browser(pedestrian, tmp_pa
     assert np.mean([near((31, 119, 180), x, y) for x, y in zip(last.x, last.y)]) > 0.9  # HISTORY_COLOR
     red = (np.abs(image - np.array([214, 39, 40])).sum(-1) < 60).sum()
     assert red > 200
+
+
+def test_serve_warns_about_a_replay_file_whose_speeds_are_no_walkers(tmp_path, sim_files, monkeypatch):
+    """A replayed file goes in as detections in the server's units: one in centimetres, replayed without
+    --scale, gets the warning `predict` gives it."""
+    pytest.importorskip("fastapi")
+    import uvicorn
+
+    from trajcvae import server
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)  # the checks and the warning: no server,
+    monkeypatch.setattr(server, "replay", lambda *args, **kwargs: 0)  # and no replay thread left running
+    df = pd.read_csv(sim_files["test"])
+    df.assign(x=df.x * 100, y=df.y * 100).to_csv(tmp_path / "cm.csv", index=False)
+    r = cli("serve", "pedestrian", "--replay", tmp_path / "cm.csv", "--speed", 1000)
+    assert r.exit_code == 0, r.output
+    assert "warning: the median speed of the tracks is" in r.output and "--scale" in r.output

@@ -202,6 +202,12 @@ def evaluate(
     if result.get("unfitted"):
         dc = predictor.config.data
         info(too_little_past(result["unfitted"], result["scenes"]["overall"]["windows"], dc.obs_len, dc.pred_len))
+    empty = sorted(set(map(str, tracks["scene"].unique())) - set(result["scenes"]))
+    if empty:  # not in the table: say so rather than leave them out in silence
+        dc = predictor.config.data
+        info(f"note: {len(empty)} scene{'s' * (len(empty) != 1)} gave no window (no track of obs_len {dc.obs_len} + "
+             f"pred_len {dc.pred_len} steps) and {'are' if len(empty) != 1 else 'is'} not in the table: "
+             + ", ".join(empty[:5]) + (" ..." if len(empty) > 5 else ""))
     if json_out is not None:
         write_text(json_out, json.dumps(result, indent=2))  # atomically: never a half-written file
 

@@ -27,7 +27,7 @@ from .config import check_sampling
 from .errors import TrajCVAEError
 from .online import OnlinePredictor
 from .predict import TrajCVAE
-from .tracks import AGENT_COLUMNS, TIME_NAMES, read_tracks, seconds_per_unit, time_steps
+from .tracks import AGENT_COLUMNS, TIME_NAMES, plausibility, read_tracks, seconds_per_unit, time_steps
 
 try:
     import orjson
@@ -533,6 +533,11 @@ def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, 
     app = create_app(predictor, k, kset, seed, fps, scale, homography, forget_after, limits, draws, calibrate)
     dc = predictor.config.data  # a file's frame ids: --fps, else the model's training rate, as for predict
     updates = replay_updates(replay_file, fps if fps is not None else dc.fps, dc.dt) if replay_file else None
+    if replay_file:  # its detections go in the server's units: warn as `predict` would on the file
+        warning = plausibility(read_tracks([replay_file], fps=fps if fps is not None else dc.fps, scale=scale,
+                                           homography=homography), dc.dt)
+        if warning:
+            log(warning)
     _check_address(host, port)
     torch.set_num_threads(threads)  # once every option has been checked
     log(f"serving {model} on http://{host}:{port} (live page: /, API docs: /docs)")
