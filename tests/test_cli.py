@@ -41,6 +41,8 @@ def test_end_to_end_train_predict_evaluate(tmp_path, sim_files):
                   next(i for i, x in enumerate(lines) if x.startswith("overall")) + 1]
     assert max(len(line) for line in table) <= 80  # the table fits a terminal
     result = json.loads(js.read_text())
+    assert (result["model"], result["data"], result["scale"]) == (str(out / "best.pt"), [str(sim_files["test"])],
+                                                                  None)  # what was scored, beside the numbers
     overall = result["scenes"]["overall"]
     assert overall["windows"] == len(df) // (4 * 12)
     # The table agrees with the predictions file: the mean over windows of the best of its 4 futures.

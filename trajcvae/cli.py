@@ -208,8 +208,10 @@ def evaluate(
         info(f"note: {len(empty)} scene{'s' * (len(empty) != 1)} gave no window (no track of obs_len {dc.obs_len} + "
              f"pred_len {dc.pred_len} steps) and {'are' if len(empty) != 1 else 'is'} not in the table: "
              + ", ".join(empty[:5]) + (" ..." if len(empty) > 5 else ""))
-    if json_out is not None:
-        write_text(json_out, json.dumps(result, indent=2))  # atomically: never a half-written file
+    if json_out is not None:  # what was scored, beside the numbers
+        inputs = {"model": str(model), "data": [str(p) for p in data], "fps": fps, "scale": scale,
+                  "homography": None if homography is None else str(homography), "classes": classes}
+        write_text(json_out, json.dumps({**inputs, **result}, indent=2))  # atomically: never a half-written file
 
 
 def narrow_table(title: str) -> Table:
