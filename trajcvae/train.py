@@ -145,11 +145,12 @@ def _locked_train(train_paths, val_paths, cfg: Config, out: Path, resume: bool, 
 
 def _windows_of(role: str, paths, cfg: Config, cache_dir, log) -> Windows:
     """`load_windows`, with a set that gives no window named as the training or the validation set."""
-    paths = list(paths)
+    table = hasattr(paths, "columns")  # read_tracks also takes a DataFrame
+    paths = paths if table else list(paths)
     try:
         return load_windows(paths, cfg.data, cache_dir, log)
     except NoWindowsError as e:
-        shown = ", ".join(str(p) for p in paths[:3]) + (" ..." if len(paths) > 3 else "")
+        shown = "a table" if table else ", ".join(str(p) for p in paths[:3]) + (" ..." if len(paths) > 3 else "")
         raise NoWindowsError(f"the {role} set ({shown}): {e}") from None
 
 
