@@ -27,7 +27,8 @@ from .config import check_sampling
 from .errors import TrajCVAEError
 from .online import OnlinePredictor
 from .predict import TrajCVAE
-from .tracks import AGENT_COLUMNS, TIME_NAMES, plausibility, read_tracks, seconds_per_unit, time_steps
+from .tracks import (AGENT_COLUMNS, TIME_NAMES, _units, check_fps, plausibility, read_tracks, seconds_per_unit,
+                     time_steps, to_metres)
 
 try:
     import orjson
@@ -440,12 +441,19 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
 
 # --- replay ---------------------------------------------------------------------------------------------
 
-def replay_updates(path: str | Path, fps: float | None = None,
-                   dt: float = 0.4) -> list[tuple[str, float, list[dict]]]:
+def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4, scale: float | None = None,
+                   homography: Any = None, log: Callable[[str], None] | None = None
+                   ) -> list[tuple[str, float, list[dict]]]:
     """A recorded file as the updates a tracker would have sent: (scene, time in seconds, detections in the
     file's units), in time order. Frame ids are `fps` a second; of unknown rate (ETH/UCY), each scene's
-    frame step is one model step of `dt` seconds."""
+    frame step is one model step of `dt` seconds. `log` gets the speed warning `predict` would give the file
+    in the server's units (`scale`, `homography`), if any."""
     tracks = read_tracks([path], fps=fps)
+    if log is not None:  # the detections go in as they are; the warning reads them in metres
+        xy = to_metres(tracks[["x", "y"]].to_numpy(dtype=np.float64), _units(scale, homography))
+        warning = plausibility(tracks.assign(x=xy[:, 0], y=xy[:, 1]), dt)
+        if warning:
+            log(warning)
     spu = seconds_per_unit(tracks)
     extra = [c for c in AGENT_COLUMNS if c in tracks.columns]
     if spu is None:
@@ -524,20 +532,15 @@ def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, 
         raise TrajCVAEError(f"--threads must be >= 1 (got {threads})")
     if not 0 <= port <= 65535:
         raise TrajCVAEError(f"--port must be between 0 and 65535 (got {port})")
-    if fps is not None and not (math.isfinite(fps) and fps > 0):
-        raise TrajCVAEError(f"--fps must be a positive number of frames per second (got {fps})")
+    check_fps(fps)
     if not speed > 0 or not math.isfinite(speed):
         raise TrajCVAEError(f"--speed must be a positive number (got {speed})")
     check_sampling(k, seed, kset, draws, calibrate)
     predictor = TrajCVAE.load(model)
     app = create_app(predictor, k, kset, seed, fps, scale, homography, forget_after, limits, draws, calibrate)
     dc = predictor.config.data  # a file's frame ids: --fps, else the model's training rate, as for predict
-    updates = replay_updates(replay_file, fps if fps is not None else dc.fps, dc.dt) if replay_file else None
-    if replay_file:  # its detections go in the server's units: warn as `predict` would on the file
-        warning = plausibility(read_tracks([replay_file], fps=fps if fps is not None else dc.fps, scale=scale,
-                                           homography=homography), dc.dt)
-        if warning:
-            log(warning)
+    updates = replay_updates(replay_file, fps if fps is not None else dc.fps, dc.dt, scale, homography,
+                             log) if replay_file else None
     _check_address(host, port)
     torch.set_num_threads(threads)  # once every option has been checked
     log(f"serving {model} on http://{host}:{port} (live page: /, API docs: /docs)")

@@ -93,8 +93,7 @@ string) keeps only agents of those labels.
     `df.attrs` also records `files` (how many were read) and `duplicates_dropped`.
     """
     units = _units(scale, homography)
-    if fps is not None and not (np.isfinite(fps) and fps > 0):
-        raise DataError(f"--fps must be a positive number of frames per second (got {fps})")
+    check_fps(fps)
     if isinstance(paths, pd.DataFrame):
         tables, n_files = [_canonical(paths, "dataframe", "input", first_line=1, row_word="row")], 0
         names = ["dataframe"]
@@ -156,6 +155,12 @@ def _only_classes(t: pd.DataFrame, classes: list[str], name: str) -> pd.DataFram
         found = ", ".join(sorted(set(t[column].astype(str)) - {""})[:8])
         raise DataError(f"--classes {','.join(classes)}: no agent of those classes in {name} (it has: {found})")
     return kept
+
+
+def check_fps(fps: float | None) -> None:
+    """--fps: None (no rate given) or a positive, finite number of frame ids per second."""
+    if fps is not None and not (np.isfinite(fps) and fps > 0):
+        raise DataError(f"--fps must be a positive number of frames per second (got {fps})")
 
 
 def _units(scale: float | None, homography) -> dict | None:
@@ -852,10 +857,10 @@ def _agent_ids(uniques: pd.Index, codes: np.ndarray) -> np.ndarray:
     text = pd.Index(uniques.astype(str)).str.strip()
     if len(uniques) and pd.api.types.is_numeric_dtype(uniques) and not pd.api.types.is_bool_dtype(uniques):
         num = np.asarray(uniques, dtype=float)
-    elif text.str.match(r"[+-]?0\d").any():
-        num = np.zeros(0)
     else:
         num = np.asarray(pd.to_numeric(pd.Series(np.asarray(text, dtype=object)), errors="coerce"), dtype=float)
-    if len(num) and np.isfinite(num).all() and (num == np.round(num)).all() and (np.abs(num) < 2 ** 53).all():
+    whole = len(num) and np.isfinite(num).all() and (num == np.round(num)).all() and (np.abs(num) < 2 ** 53).all()
+    padded = text.str.match(r"[+-]?0\d").any()  # "007": kept as written
+    if whole and not padded:
         return num.astype(np.int64)[codes]  # keep them as integers
     return np.asarray(text, dtype=object)[codes]
