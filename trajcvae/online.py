@@ -410,10 +410,11 @@ def _rows(detections) -> list:
             return "dict"
         return f"tuple of {len(row)}" if isinstance(row, (tuple, list)) else type(row).__name__
 
+    first = kind(items[0]) if items else None
     for i, row in enumerate(items):
-        if kind(row) not in ("dict", "tuple of 3", "tuple of 4") or kind(row) != kind(items[0]):
+        if kind(row) not in ("dict", "tuple of 3", "tuple of 4") or kind(row) != first:
             raise DataError(f"detections row {i + 1}: expected a dict or an (agent_id, x, y[, label]) tuple, "
-                            f"all of one kind (got: {kind(row)}; row 1: {kind(items[0])})")
+                            f"all of one kind (got: {kind(row)}; row 1: {first})")
     return items
 
 def _plain(items: list) -> dict[str, np.ndarray] | None:
