@@ -293,3 +293,22 @@ def test_evaluate_names_the_scenes_that_gave_no_window(tmp_path, trained, sim_fi
     r = cli("evaluate", trained, tmp_path / "t.csv", "-k", 2, "--calibration", 0)
     assert r.exit_code == 0, r.output
     assert "note: 1 scene gave no window" in r.output and r.output.rstrip().endswith("not in the table: tiny")
+
+
+def test_a_plain_resume_runs_to_the_runs_own_epochs_and_a_hand_edited_record_is_refused(sim_files, trained, tmp_path):
+    """--resume without --epochs continues to the epochs the run was started with (a finished run stays
+    as it is), not to the default; config.toml is a record of the run's config, which lives in last.pt,
+    so an edit of it is refused rather than overwritten."""
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(trained.parent, run)
+    done = int(pd.read_csv(run / "metrics.csv").epoch.max())
+    r = cli("train", sim_files["train"], "--val", sim_files["val"], "--out", run, "--resume", "--quiet", "--no-figures")
+    assert r.exit_code == 0, r.output
+    assert int(pd.read_csv(run / "metrics.csv").epoch.max()) == done
+    record = (run / "config.toml").read_text()
+    assert "lr = 0.002\n" in record
+    (run / "config.toml").write_text(record.replace("lr = 0.002\n", "lr = 0.05\n", 1))
+    one_line_error(cli("train", sim_files["train"], "--out", run, "--resume", "--quiet", "--epochs", done + 1),
+                   f"{run / 'config.toml'} was edited (train.lr = 0.05)", f"the one in {run / 'last.pt'}")

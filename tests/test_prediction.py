@@ -446,3 +446,49 @@ def test_cli_scene_calibration(tmp_path, trained, sim_files):
     assert r.exit_code == 0 and "best of K=3, scene-fitted draws" in r.output, r.output
     assert "calibration of plain draws fitted to the scene's past (100 draws)" in r.output
     assert "warning: --calibrate scene:" in r.output  # the file's first windows had no past, as with predict
+
+
+def test_a_corrupt_checkpoint_is_refused_in_one_line_not_used(tmp_path, trained, sim_files):
+    """Weights that are not finite, a K-set sampler that does not fit its config, stats that are not a
+    table, a run folder given for its checkpoint: each one line, never a traceback or NaN futures."""
+    ckpt = torch.load(trained, weights_only=True)
+    nan = {**ckpt, "model": {k: v.clone() for k, v in ckpt["model"].items()}}
+    next(iter(nan["model"].values()))[...] = float("nan")
+    torch.save(nan, tmp_path / "nan.pt")
+    sampler = {**ckpt, "kset": {k: v[:1] if v.dim() else v for k, v in ckpt["kset"].items()}}
+    torch.save(sampler, tmp_path / "sampler.pt")
+    torch.save({**ckpt, "stats": "x"}, tmp_path / "stats.pt")
+    for name, expected in [("nan.pt", "is not a tensor of finite numbers"),
+                           ("sampler.pt", "the K-set sampler's weights do not match its config"),
+                           ("stats.pt", "stats or kset is not a table")]:
+        one_line_error(cli("predict", tmp_path / name, sim_files["test"], "--out", tmp_path / "p.csv"), name, expected)
+        assert not (tmp_path / "p.csv").exists()
+    one_line_error(cli("predict", trained.parent, sim_files["test"], "--out", tmp_path / "p.csv"),
+                   f"a folder, not a checkpoint; give {trained}")
+
+
+def test_the_python_api_takes_one_path_and_names_what_it_cannot_take(trained, sim_files):
+    model = TrajCVAE.load(trained)
+    one = model.predict(str(sim_files["test"]), k=2)
+    pd.testing.assert_frame_equal(one, model.predict([sim_files["test"]], k=2))
+    w = model.make_windows(sim_files["test"], every_window=True)
+    with pytest.raises(TrajCVAEError, match="expected windows \\(from model.make_windows"):
+        model.sample([sim_files["test"]], k=2)
+    for bad in (0, -3, 2.5):
+        with pytest.raises(TrajCVAEError, match="batch_size must be a whole number >= 1"):
+            model.sample(w, k=2, batch_size=bad)
+    np.testing.assert_array_equal(model.sample(w, k=2, seed=np.int64(3)), model.sample(w, k=2, seed=3))
+    none = w.subset(np.array([], int))
+    assert model.sample(none, k=2).shape == (0, 2, 12, 2)
+    futures, weights = model.sample_kset(none, k=2)
+    assert futures.shape == (0, 2, 12, 2) and weights.shape == (0, 2)
+
+
+def test_k_set_weights_are_exact_shares_that_sum_to_one_in_the_csv(tmp_path, sim_files):
+    r = cli("predict", "pedestrian", sim_files["test"], "-k", 30, "--kset", "kmeans", "--draws", 30,
+            "--out", tmp_path / "k.csv")
+    assert r.exit_code == 0, r.output
+    out = pd.read_csv(tmp_path / "k.csv")
+    assert (out.weight * 30).round(9).mod(1).eq(0).all()  # whole draws
+    sums = out[out.step == 1].groupby(["agent_id", "t0"]).weight.sum()
+    np.testing.assert_allclose(sums, 1.0, rtol=0, atol=1e-12)

@@ -143,8 +143,8 @@ def read_error(path) -> str:
     (b"frame,agent_id,x,y\n0, ,0,0\n", "line 2: column 'agent_id' is missing"),
     (b"frame,agent_id,x,y\n0,1,0,0\n10,1,NA,0\n", "line 3: column 'x' value 'NA' is not a number"),
     (b"frame,agent_id,x,y\n0,1,0,0\n10,1,-inf,0\n", "line 3: column 'x' value '-inf' is not finite"),
-    (b"frame,agent_id,x,y\n0,1,0,0\n10,1,0,1e30\n", "line 3: column 'y' value '1e30' is beyond 1e+09"),
-    (b"0 1 0 0\n10 1 -2e9 0\n", "line 2: column 'x' value '-2e9' is beyond 1e+09"),  # headerless, ETH/UCY
+    (b"frame,agent_id,x,y\n0,1,0,0\n10,1,0,1e30\n", "line 3: column 'y' value '1e30' is beyond 1e+15"),
+    (b"0 1 0 0\n10 1 -2e9 0\n", "line 2: position (-2e+09, 0) is beyond 1e+09 in magnitude: not a position in metres"),  # headerless, ETH/UCY
 ], ids=lambda v: v if isinstance(v, str) else "")
 def test_bad_files_give_one_line_errors(tmp_path, content, expected):  # ids: the expected message
     f = tmp_path / "bad.csv"
@@ -401,3 +401,61 @@ def test_random_dataframes_load_or_raise_the_projects_error(rows, cols):
 
     assert len(df) + df.attrs["duplicates_dropped"] == sum(not all(blank(v) for v in r) for r in rows)
     assert np.isfinite(df[["frame", "x", "y"]].to_numpy()).all()
+
+
+def test_a_tab_separated_file_keeps_its_empty_fields_in_place(tmp_path):
+    """Two tabs around an empty field are an empty field, not one separator: the columns after it stay put."""
+    f = write(tmp_path / "a.tsv", "frame\tagent_id\tlabel\tx\ty\n0\t1\t\t2.5\t1.5\n10\t1\tped\t2.6\t1.6\n")
+    df = read_tracks([f])
+    assert list(df.x) == [2.5, 2.6] and list(df.y) == [1.5, 1.6] and list(df.label) == ["", "ped"]
+
+
+def test_rows_with_more_fields_than_the_header_are_refused(tmp_path):
+    f = write(tmp_path / "a.csv", "frame,agent_id,x,y\n0,1,0.9,2.5,1.5\n10,1,0.9,2.6,1.6\n")
+    with pytest.raises(DataError, match="line 2: 5 fields where the header has 4"):
+        read_tracks([f])
+    # A separator left at the end of every row is no field.
+    assert len(read_tracks([write(tmp_path / "b.csv", "frame,agent_id,x,y\n0,1,2.5,1.5,\n10,1,2.6,1.6,\n")])) == 2
+
+
+def test_files_of_the_same_name_in_two_folders_are_two_scenes(tmp_path):
+    """Two recordings named alike (cam1/tracks.csv, cam2/tracks.csv) never share neighbours."""
+    for cam in ("cam1", "cam2"):
+        (tmp_path / cam).mkdir()
+        write(tmp_path / cam / "tracks.csv", "frame,agent_id,x,y\n0,1,0,0\n10,1,0,1\n")
+    df = read_tracks([tmp_path / "cam1", tmp_path / "cam2"])
+    assert sorted(set(df.scene)) == ["cam1/tracks", "cam2/tracks"] and len(df) == 4
+    # With a scene column, the files' scenes are the column's, joined as written.
+    for cam in ("cam1", "cam2"):
+        write(tmp_path / cam / "tracks.csv", f"scene,frame,agent_id,x,y\nhall,0,{cam[-1]},0,0\nhall,10,{cam[-1]},0,1\n")
+    assert set(read_tracks([tmp_path / "cam1", tmp_path / "cam2"]).scene) == {"hall"}
+
+
+def test_large_raw_positions_are_judged_in_metres_after_the_scale(tmp_path):
+    """UTM in millimetres (5e9) with --scale 0.001 is a position; 5e9 metres is not."""
+    f = write(tmp_path / "mm.csv", "frame,agent_id,x,y\n0,1,500000000.0,5000000000.0\n10,1,500000400.0,5000000000.0\n")
+    df = read_tracks([f], scale=0.001)
+    np.testing.assert_allclose(df.x, [500000.0, 500000.4])
+    with pytest.raises(DataError, match="is beyond 1e\\+09 in magnitude: not a position in metres"):
+        read_tracks([f])
+
+
+def test_two_time_columns_and_unreadable_homographies_are_named(tmp_path):
+    f = write(tmp_path / "t.csv", "time,t,agent_id,x,y\n0,0,1,0,0\n")
+    with pytest.raises(DataError, match="2 time columns \\(time, t\\): keep one"):
+        read_tracks([f])
+    ok = write(tmp_path / "ok.csv", "frame,agent_id,x,y\n0,1,10,20\n10,1,11,20\n")
+    commas = write(tmp_path / "H.txt", "# pixels to metres\n0.5, 0, 0\n0, 0.5, 0\n0, 0, 1\n")
+    assert list(read_tracks([ok], homography=commas).x) == [5.0, 5.5]
+    for text, expected in [("", "expected a 3x3 matrix of 9 numbers \\(got 0\\)"),
+                           ("1 0 0\n0 nan 0\n0 0 1\n", "not finite"), ("1 0 0\n0 x 0\n0 0 1\n", "'x' is not a number")]:
+        with pytest.raises(DataError, match=expected):
+            read_tracks([ok], homography=write(tmp_path / "H.txt", text))
+
+
+def test_one_path_is_one_file_and_other_data_is_named(tmp_path):
+    f = write(tmp_path / "a.csv", "frame,agent_id,x,y\n0,1,0,0\n10,1,0,1\n")
+    assert len(read_tracks(str(f))) == len(read_tracks(f)) == 2
+    for data in (np.zeros(3), {"a": 1}, [pd.DataFrame()]):
+        with pytest.raises(DataError, match="expected file paths or a DataFrame"):
+            read_tracks(data)

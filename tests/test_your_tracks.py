@@ -9,7 +9,7 @@ from trajcvae import TrajCVAE
 from trajcvae.config import Config
 from trajcvae.errors import DataError
 from trajcvae.resample import resample_rows
-from trajcvae.tracks import read_tracks, summarize
+from trajcvae.tracks import plausibility, read_tracks, summarize
 from trajcvae.windows import build_windows
 
 from tests.helpers import cli, one_line_error
@@ -258,7 +258,7 @@ def test_unit_mistakes_are_one_line(tmp_path, plaza):
     one_line_error(cli("predict", "pedestrian", frames, "--scale", -1, "--out", out), "--scale must be a positive")
     one_line_error(cli("predict", "pedestrian", frames, "--homography", singular, "--out", out), "singular")
     one_line_error(cli("predict", "pedestrian", frames, "--homography", short, "--out", out),
-                   "expected a 3x3 matrix of 9 finite numbers (got 6 values)")
+                   "expected a 3x3 matrix of 9 numbers (got 6)")
     # A pixel on, or just past, the horizon of a camera's homography is no place on the ground.
     tilted = tmp_path / "T.txt"
     np.savetxt(tilted, [[0.02, 0, 0], [0, 0.02, 0], [0, 0.01, 1]])
@@ -438,3 +438,42 @@ def test_training_and_evaluation_windows_of_resampled_tracks_read_nothing_observ
         for name in ("obs", "nbr", "mem", "mem_lag"):
             np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=f"{name} at t0 {t0}")
         assert np.all(np.abs(a.fut[:, -1, 0] - b.fut[:, -1, 0]) > 40)  # the futures did read the moved rows
+
+
+def test_a_models_training_rate_never_overrides_a_files_own_rate_or_a_time_column(plaza, tmp_path):
+    """A model trained with --fps reuses that rate for frame ids of no known rate only: SDD's 30 fps and a
+    time column in seconds are read as they are, and the speed warning names the rate it used."""
+    model = TrajCVAE.load("pedestrian")
+    model.config.data.fps = 25.0  # as `train --fps 25` records it
+    sdd = tmp_path / "deathCircle" / "video0" / "annotations.txt"
+    write_sdd(sdd, plaza)
+    tracks = model.read([sdd], scale=1 / 20.0)
+    assert tracks.attrs["fps"] == 30.0 and tracks.attrs["rate_from"] == "file"
+    seconds = upsample(plaza, 10.0)
+    assert model.read(seconds).attrs["time_base"] == "seconds"
+    ids = model.read(plaza)
+    assert ids.attrs["fps"] == 25.0 and ids.attrs["rate_from"] == "model"
+    fast = model.read(plaza.assign(x=plaza.x * 100, y=plaza.y * 100))
+    assert "the model's training rate (25 frame ids a second; --fps overrides it)" in plausibility(fast, 0.4)
+
+
+def test_futures_past_a_homographys_horizon_are_left_empty_not_wrapped(tmp_path):
+    """Agents walking towards an oblique camera's horizon: the futures beyond it have no pixel and are
+    written empty, with a warning that counts them, never as positions on the other side of the image."""
+    G = np.array([[50.0, 0, 500], [0, 50, 200], [0, 0.1, 1.0]])  # metres -> pixels
+    np.savetxt(tmp_path / "H.txt", np.linalg.inv(G))
+    m = pd.DataFrame([(k * 10, a, a * 1.0, -3.0 - 0.52 * k) for a in range(3) for k in range(10)],
+                     columns=["frame", "agent_id", "x", "y"])
+    p = np.c_[m.x, m.y, np.ones(len(m))] @ G.T
+    m.assign(x=p[:, 0] / p[:, 2], y=p[:, 1] / p[:, 2]).to_csv(tmp_path / "px.csv", index=False)
+    r = cli("predict", "pedestrian", tmp_path / "px.csv", "--homography", tmp_path / "H.txt", "-k", 2,
+            "--out", tmp_path / "p.csv")
+    assert r.exit_code == 0, r.output
+    out = pd.read_csv(tmp_path / "p.csv")
+    empty = out.x.isna()
+    assert empty.any() and (empty == out.y.isna()).all()
+    assert f"warning: {int(empty.sum())} of {len(out)} future points fall past the homography's horizon" in r.output
+    # The rest lie on the camera's side: their pixels map back onto the metres predicted.
+    back = read_tracks(out[~empty & (out["sample"] == 0)][["frame", "agent_id", "x", "y"]],
+                       homography=tmp_path / "H.txt")
+    assert back.y.between(-10.0, -3.0).all()  # walking away, short of the horizon at y = -10 m

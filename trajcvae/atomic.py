@@ -108,14 +108,15 @@ class TableWriter:
     """`with TableWriter(path) as w: w.write(df1); w.write(df2)` -> one CSV (or Parquet for *.parquet).
 
     Every piece must have the same columns and dtypes (a categorical column: the same categories). CSV
-    floats are written with `decimals` decimals (4: a tenth of a millimetre in metres). The pieces go to a
+    floats are written with `decimals` decimals (4: a tenth of a millimetre in metres), those of the `exact`
+    columns (shares, which must sum to 1) as the shortest text that reads back the same. The pieces go to a
     temp file (`atomic_path`): leaving the block normally renames it onto `path`; leaving it by an exception
     deletes it.
     """
 
-    def __init__(self, path: str | Path, decimals: int = 4):
+    def __init__(self, path: str | Path, decimals: int = 4, exact: tuple[str, ...] = ()):
         self.path = Path(path)
-        self.decimals = decimals
+        self.decimals, self.exact = decimals, exact
         self.parquet = self.path.suffix.lower() == ".parquet"
         self.rows = 0
         self.written = False
@@ -144,10 +145,11 @@ class TableWriter:
                 head = io.StringIO()
                 csv.writer(head, lineterminator="\n").writerow([str(c) for c in df.columns])
                 self._file.write(head.getvalue().encode("utf-8"))
-            table = _arrow_csv_table(df, self.decimals)
+            table = _arrow_csv_table(df, self.decimals, self.exact)
             if table is None:  # values that need quoting, or floats too big for the fast path
-                self._file.write(df.to_csv(None, index=False, header=False, float_format=f"%.{self.decimals}f",
-                                           lineterminator="\n").encode("utf-8"))
+                shown = df.assign(**{c: [repr(float(v)) for v in df[c]] for c in self.exact if c in df})
+                self._file.write(shown.to_csv(None, index=False, header=False, float_format=f"%.{self.decimals}f",
+                                              lineterminator="\n").encode("utf-8"))
             elif len(df):
                 import pyarrow.csv as pc
 
@@ -174,10 +176,10 @@ class TableWriter:
             self._file = None
 
 
-def _arrow_csv_table(df: pd.DataFrame, decimals: int = 4):
+def _arrow_csv_table(df: pd.DataFrame, decimals: int = 4, exact: tuple[str, ...] = ()):
     """The piece as an Arrow table that pyarrow's (fast) CSV writer turns into exactly what
-    `df.to_csv(float_format=f"%.{decimals}f")` writes (but "0.0000" for tiny negatives); None where it
-    cannot."""
+    `df.to_csv(float_format=f"%.{decimals}f")` writes (but "0.0000" for tiny negatives; the `exact` columns
+    as written by Python's repr); None where it cannot."""
     import pyarrow as pa
     import pyarrow.compute as pac
 
@@ -195,6 +197,9 @@ def _arrow_csv_table(df: pd.DataFrame, decimals: int = 4):
             v = col.to_numpy(dtype=np.float64)
             if len(v) and not (np.isfinite(v).all() and np.abs(v).max() < 1e13):
                 return None
+            if name in exact:
+                cols[name] = pa.array([repr(float(x)) for x in v], pa.string())
+                continue
             cols[name] = pac.cast(pa.array(v), pa.decimal128(13 + decimals, decimals), safe=False)  # rounds
         elif pd.api.types.is_integer_dtype(col) and not pd.api.types.is_bool_dtype(col):
             cols[name] = pa.array(col.to_numpy())

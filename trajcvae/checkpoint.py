@@ -36,6 +36,9 @@ def load(path: str | Path, map_location: str | torch.device = "cpu",
     """Read a trajcvae checkpoint without running any code in it; `require`: keys it must hold besides
     format, config and model (e.g. `RESUME_KEYS`). Every failure is a one-line `CheckpointError`."""
     path = Path(path)
+    if path.is_dir():
+        shown = f"; give {path / 'best.pt'}" if (path / "best.pt").is_file() else ""
+        raise CheckpointError(f"{path}: a folder, not a checkpoint{shown}")
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint not found")
     if _torch_version() < SAFE_TORCH:
@@ -53,7 +56,8 @@ def load(path: str | Path, map_location: str | torch.device = "cpu",
         what = f" ({found[0].strip()[:120]})" if found else ""
         raise CheckpointError(f"{path}: refused to load, the file holds more than weights{what}") from None
     except Exception as e:  # truncated or not a torch file at all
-        raise CheckpointError(f"{path}: not a readable trajcvae checkpoint ({type(e).__name__})") from None
+        raise CheckpointError(f"{path}: not a readable trajcvae checkpoint (truncated or corrupt: "
+                              f"{type(e).__name__})") from None
     if not isinstance(ckpt, dict) or "format" not in ckpt or "config" not in ckpt:
         raise CheckpointError(f"{path}: not a trajcvae checkpoint")
     made_by = f"trajcvae {ckpt.get('version', '?')} (format {ckpt['format']})"
@@ -67,6 +71,11 @@ def load(path: str | Path, map_location: str | torch.device = "cpu",
     try:
         if not isinstance(ckpt["config"], dict) or not isinstance(ckpt["model"], dict):
             raise TrajCVAEError("config or model is not a table")
+        if not isinstance(ckpt.get("stats", {}), dict) or not isinstance(ckpt.get("kset", {}), dict):
+            raise TrajCVAEError("stats or kset is not a table")
+        for key, value in [*ckpt["model"].items(), *ckpt.get("kset", {}).items()]:
+            if not isinstance(value, torch.Tensor) or not torch.isfinite(value).all():
+                raise TrajCVAEError(f"weight {key} is not a tensor of finite numbers (a corrupt file?)")
         if isinstance(ckpt["config"].get("kset"), dict):
             # A flag while it was tried: the sampler's own decoder. Its saved state says whether it has one.
             ckpt["config"]["kset"].pop("own_decoder", None)

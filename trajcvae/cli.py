@@ -27,17 +27,19 @@ SeedOpt = Annotated[int, typer.Option(help="Random seed: same seed and data give
 DeviceOpt = Annotated[str, typer.Option(help="cpu, cuda or auto.")]
 FpsOpt = Annotated[Optional[float], typer.Option(help="Frames per second of the input's frame ids: the tracks are "
                    "resampled onto the model's step (0.4 s). Not needed for a time column in seconds. Default: "
-                   "the model's training rate, or frame steps taken as model steps.", show_default=False)]
+                   "the format's own rate (SDD, TrajNet++), else the model's training rate, else each scene's "
+                   "frame step taken as one model step.", show_default=False)]
 ScaleOpt = Annotated[Optional[float], typer.Option(help="Metres per unit of the input's positions (0.01 for "
-                     "centimetres, 0.3048 for feet); futures come back in the input's units.", show_default=False)]
+                     "centimetres, 0.3048 for feet); predicted futures come back in the input's units, scores are "
+                     "in metres.", show_default=False)]
 HomographyOpt = Annotated[Optional[Path], typer.Option(help="Text file of a 3x3 matrix taking image pixels (u, v, 1) "
-                          "to metres (as ETH/UCY's H.txt); futures come back in pixels.", show_default=False)]
+                          "to metres (as ETH/UCY's H.txt); predicted futures come back in pixels, scores are in metres.", show_default=False)]
 ClassesOpt = Annotated[Optional[str], typer.Option(help="Comma-separated labels of the agents to keep, e.g. "
                        "Pedestrian,Biker (SDD's classes, or a CSV `label`, `type`, `class` or `category` column).",
                        show_default=False)]
 KSetOpt = Annotated[str, typer.Option(help="none: K plain draws. kmeans: the K means of the k-means clusters of "
-                   "--draws plain draws. learned: the model's trained K-set sampler (K = 20). Both K-sets write a "
-                   "`weight` column: each future's share of --draws plain draws.")]
+                   "--draws plain draws. learned: the model's trained K-set sampler (K = 20). Both K-sets weigh "
+                   "each future by its share of --draws plain draws (predict writes it as a `weight` column).")]
 DrawsOpt = Annotated[int, typer.Option(help="Plain draws per agent behind a K-set (its k-means pool and its "
                                             "weights).")]
 CalibrateOpt = Annotated[str, typer.Option(help="none: plain draws as the model makes them. scene: each agent's "

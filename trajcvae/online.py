@@ -80,6 +80,8 @@ class OnlinePredictor:
         # (time base, rate, the conversion to metres) describe every update's rows.
         one = pd.DataFrame({"agent_id": ["-"], "x": [0.0], "y": [0.0], self.time_column: [0.0]})
         self._attrs = dict(read_tracks(one, fps=fps, scale=scale, homography=homography).attrs)
+        if self._attrs.get("units"):
+            self._attrs["units"].pop("side", None)  # the made-up detection's side of a horizon says nothing
         cfg = self.model.config.data
         self._per_second = 1.0 if fps is None else fps  # time units per second
         self.forget_after = forget_after * self._per_second

@@ -26,8 +26,8 @@ from .batch import WindowTensors, make_batch
 from .calibrate import DRAWS, ScenePast, level_map, radial_levels, too_little_past, unfitted
 from .kset import KSetSampler, kmeans_futures, nearest_shares
 from .model import CVAE
-from .tracks import (AGENT_COLUMNS, TrackSummary, from_metres, output_decimals, plausibility, read_tracks,
-                     seconds_per_unit, summarize, time_steps)
+from .tracks import (AGENT_COLUMNS, TrackSummary, from_metres, output_decimals, past_horizon, plausibility,
+                     read_tracks, seconds_per_unit, summarize, time_steps)
 from .windows import Windows, build_windows, concat_windows, iter_windows, no_windows_error
 
 BUILTIN = {"pedestrian": Path(__file__).parent / "models" / "pedestrian.pt"}
@@ -70,7 +70,10 @@ class TrajCVAE:
         if "kset" in ckpt:
             own = any(key.startswith("decoder.") for key in ckpt["kset"])  # older samplers have none
             sampler = KSetSampler.for_model(model, cfg, own_decoder=own).to(device)
-            sampler.load_state_dict(ckpt["kset"])
+            try:
+                sampler.load_state_dict(ckpt["kset"])
+            except RuntimeError:
+                raise TrajCVAEError(f"{path}: the K-set sampler's weights do not match its config") from None
             sampler.eval()
         return cls(model, cfg, dict(ckpt.get("stats", {})), device, sampler, str(path))
 
@@ -104,6 +107,12 @@ class TrajCVAE:
     @torch.inference_mode()
     def _draw(self, w, k, seed, most_likely, full, batch_size, kset, draws, past=None, pools=None):
         check_sampling(k, seed, kset, draws, "none" if past is None else "scene")
+        if not isinstance(w, (Windows, WindowTensors)):
+            raise TrajCVAEError(f"sample: expected windows (from model.make_windows(data)), got {type(w).__name__}; "
+                                "model.predict takes files or a DataFrame")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise TrajCVAEError(f"batch_size must be a whole number >= 1 (got {batch_size!r})")
+        k, seed, batch_size, draws = int(k), int(seed), int(batch_size), int(draws)
         if kset != "none" and (most_likely or full):
             raise TrajCVAEError("a K-set is made of the decoder means of prior draws: no most_likely or full")
         self.check_kset(k, kset)
@@ -151,10 +160,16 @@ class TrajCVAE:
             else:
                 y = self.model.sample(b, k, gen, full=full, noise=part)  # (B, K, P, 2)
             out.append(b.to_world(y).float().cpu())
+        if not out:  # no windows
+            P = self.config.data.pred_len
+            return np.zeros((0, 1 if most_likely else k, P, 2)), (np.zeros((0, k)) if kset != "none" else None)
         samples = torch.cat(out).numpy().astype(np.float64)  # (N, K, P, 2) relative to each window's offset
         if wt.offset is not None:
             samples += wt.offset[:, None, None, :]  # in float64: georeferenced positions keep their mm
-        return samples, (torch.cat(weights).numpy().astype(np.float64) if weights else None)
+        if not weights:
+            return samples, None
+        # Shares of `pool` draws, exactly: counts / pool in float64, so an agent's weights sum to 1.
+        return samples, np.round(torch.cat(weights).numpy().astype(np.float64) * pool) / pool
 
     def _full_noise(self, seed: int, k: int, n: int) -> torch.Tensor:
         """The standard-normal noise of full draws for a block of n windows: what `CVAE.sample(full=True)`
@@ -253,12 +268,13 @@ class TrajCVAE:
     def read(self, data: pd.DataFrame | Iterable[str | Path], fps: float | None = None, scale: float | None = None,
              homography: str | Path | None = None, classes: str | Iterable[str] | None = None) -> pd.DataFrame:
         """The track table of `data` (files, or a DataFrame), positions in metres. Frame ids are `fps` per
-        second (default: the rate of the model's own training files, `data.fps`, where it had one);
+        second (default: a format's own rate, else the rate of the model's own training files, `data.fps`,
+        where it had one; a time column in seconds needs none);
         `scale`, `homography`, `classes`: see `tracks.read_tracks`."""
         if isinstance(data, pd.DataFrame) and "_line" in data:
             return data
-        return read_tracks(data, fps=fps if fps is not None else self.config.data.fps, scale=scale,
-                           homography=homography, classes=classes)
+        return read_tracks(data, fps=fps, scale=scale, homography=homography, classes=classes,
+                           default_fps=self.config.data.fps)
 
     def make_windows(self, data: pd.DataFrame | Iterable[str | Path], every_window: bool = False,
                      fps: float | None = None, since: float | None = None) -> Windows:
@@ -348,20 +364,21 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
     units, column, labels = tracks.attrs.get("units"), time_column(tracks), agent_table(tracks)
     past = None if calibrate == "none" else predictor.scene_past(tracks, seed)
     n_unfitted = 0  # with --calibrate scene: agents whose scene had too little past to fit their draws
-    n = skipped = 0
-    with TableWriter(out, output_decimals(units)) as writer:
+    n = skipped = hidden = 0  # hidden: future points past a homography's horizon (no pixel)
+    with TableWriter(out, output_decimals(units), exact=("weight",)) as writer:
         pending: list[Windows] = []
 
         def flush() -> None:
-            nonlocal n_unfitted
+            nonlocal n_unfitted, hidden
             w = concat_windows(pending, mode)
             pending.clear()
             samples, weights = predictor.sample_kset(w, k=k, seed=seed, kset=kset, draws=draws, batch_size=batch,
                                                      past=past)
             if calibrate != "none":
                 n_unfitted += int(unfitted(past, w.scene, w.t0).sum())
-            writer.write(samples_to_frame(w, from_metres(samples, units), scenes, integral, column,
-                                          agent_values(labels, w), weights))
+            uv = from_metres(samples, units)
+            hidden += past_horizon(uv)
+            writer.write(samples_to_frame(w, uv, scenes, integral, column, agent_values(labels, w), weights))
 
         for part in iter_windows(tracks, dc, mode, chunk=chunk):
             skipped += part.skipped
@@ -376,6 +393,9 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
             raise no_windows_error(dc, mode)
     if n_unfitted and log is not None:
         log(too_little_past(n_unfitted, n, dc.obs_len, dc.pred_len))
+    if hidden and log is not None:
+        log(f"warning: {hidden} of {writer.rows} future points fall past the homography's horizon, "
+            "where no pixel shows them; they are written empty (x, y missing)")
     return PredictResult(n, skipped, writer.rows, summary)
 
 

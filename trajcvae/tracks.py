@@ -19,6 +19,7 @@ from __future__ import annotations
 import codecs
 import csv
 import math
+import os
 import re
 import warnings
 from contextlib import contextmanager
@@ -42,11 +43,20 @@ SDD_FPS = 30.0  # the Stanford Drone Dataset's videos
 SNIFF_BYTES = 1 << 20  # the header (or first row) must lie within the first MiB
 SLOW_CHUNK = 200_000  # rows per chunk when re-reading a bad file as text to find the line at fault
 MAX_COORD = 1e9  # larger positions are no coordinates in metres (UTM northings stay below 1e7)
+MAX_RAW = 1e15  # larger input values lose a tenth of a millimetre to float64 rounding in any units
 
 
 def list_files(paths: Iterable[str | Path]) -> list[Path]:
     """Expand directories (recursively) into the trajectory files they hold, sorted; a file named twice
     (directly and through its folder) is read once."""
+    if isinstance(paths, (str, os.PathLike)):  # one file or folder
+        paths = [paths]
+    if not isinstance(paths, Iterable) or isinstance(paths, dict):
+        raise DataError(f"expected file paths or a DataFrame as the data, got {type(paths).__name__}")
+    paths = list(paths)
+    odd = next((p for p in paths if not isinstance(p, (str, os.PathLike))), None)
+    if odd is not None:
+        raise DataError(f"expected file paths or a DataFrame as the data, got a {type(odd).__name__} among them")
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
@@ -72,7 +82,7 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
 
 def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = None, scale: float | None = None,
                 homography: str | Path | np.ndarray | None = None,
-                classes: str | Iterable[str] | None = None) -> pd.DataFrame:
+                classes: str | Iterable[str] | None = None, default_fps: float | None = None) -> pd.DataFrame:
     """Read files (or check a DataFrame) into the canonical track table.
 
     CSV files need a header holding at least `frame, agent_id, x, y` (any order or case; an optional
@@ -83,6 +93,10 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     centres, lost boxes dropped, the quoted class kept as `label`) and TrajNet++ `.ndjson` (its `track`
     records; frame ids at the rate its `scene` records give). `classes` (a list, or one comma-separated
 string) keeps only agents of those labels.
+
+    Frame ids are `fps` per second where given; else at a format's own rate; else at `default_fps` (a
+    model's training rate) where given; else of unknown rate. `df.attrs["rate_from"]` says which: "fps",
+    "file", "model" or None.
 
     The table's time column is always called `frame`; `df.attrs["time_base"]` says what it holds:
     "seconds" (a time column), "frames" (frame ids at `fps` per second, `attrs["fps"]`), or "steps" (frame
@@ -101,6 +115,7 @@ string) keeps only agents of those labels.
         files = list_files(paths)
         tables, n_files = [_read_one(f) for f in files], len(files)
         names = [str(f) for f in files]
+        _distinct_scenes(tables, files)
     if isinstance(classes, str):  # "Pedestrian,Biker", as --classes and data.classes give it
         classes = classes.split(",")
     if classes is not None and not any(c.strip() for c in classes):
@@ -111,32 +126,43 @@ string) keeps only agents of those labels.
     if fps is None and len(set(own)) > 1:
         i = next(i for i, r in enumerate(own) if r != own[0])
         shown = lambda r: "frame ids of unknown rate" if r is None else f"{r:g} frame ids a second"  # noqa: E731
-        raise DataError(f"{names[0]} has {shown(own[0])} but {names[i]} has {shown(own[i])}: give --fps, or "
-                        "files of one kind at a time")
-    own_rate = fps is None and own[0] is not None  # the rate the format itself gives (SDD, TrajNet++)
-    if own_rate:
-        fps = own[0]
+        fix = "give files of one kind at a time" if None not in (own[0], own[i]) else \
+            "give --fps, or files of one kind at a time"
+        raise DataError(f"{names[0]} has {shown(own[0])} but {names[i]} has {shown(own[i])}: {fix}")
     seconds = [bool(t.attrs.get("seconds")) for t in tables]
     if any(seconds) and not all(seconds):
         raise DataError(f"{names[seconds.index(True)]} has a time column in seconds but "
                         f"{names[seconds.index(False)]} has frame ids: give files of one kind at a time")
     if all(seconds) and fps is not None:
         raise DataError(f"--fps {fps:g}: {names[0]} has a time column in seconds, not frame ids; drop --fps")
+    rate_from = "fps" if fps is not None else None
+    if all(seconds):
+        pass
+    elif fps is None and own[0] is not None:  # the rate the format itself gives (SDD, TrajNet++)
+        fps, rate_from = own[0], "file"
+    elif fps is None and default_fps is not None:
+        check_fps(default_fps)
+        fps, rate_from = default_fps, "model"
     df = _combine(tables, n_files)
     df.attrs.update(time_base="seconds" if all(seconds) else "frames" if fps is not None else "steps",
-                    fps=None if all(seconds) else fps, own_rate=own_rate, units=units)
+                    fps=None if all(seconds) else fps, rate_from=rate_from, units=units)
+    uv = df[["x", "y"]].to_numpy(dtype=np.float64)
+    xy = to_metres(uv, units)
+    bad = ~np.isfinite(xy).all(1) | (np.abs(xy) > MAX_COORD).any(1)
+    if units is not None and "homography" in units:
+        # A pixel on or past the horizon (w of the other sign) is no place on the ground.
+        w = uv @ np.asarray(units["homography"])[2, :2] + units["homography"][2][2]
+        units["side"] = float(np.sign(np.median(w)))
+        bad |= np.sign(w) != units["side"]
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        if units is None:
+            raise DataError(f"{where(df, i)}: position ({xy[i, 0]:g}, {xy[i, 1]:g}) is beyond {MAX_COORD:.0e} "
+                            "in magnitude: not a position in metres (give --scale or --homography)")
+        raise DataError(f"{where(df, i)}: position ({df['x'].iloc[i]:g}, {df['y'].iloc[i]:g}) is "
+                        f"{xy[i, 0]:g}, {xy[i, 1]:g} in metres: beyond {MAX_COORD:.0e}, not finite or past the "
+                        "homography's horizon (check --scale/--homography)")
     if units is not None:
-        uv = df[["x", "y"]].to_numpy(dtype=np.float64)
-        xy = to_metres(uv, units)
-        bad = ~np.isfinite(xy).all(1) | (np.abs(xy) > MAX_COORD).any(1)
-        if "homography" in units:  # a pixel on or past the horizon (w of the other sign) is no place on the ground
-            w = uv @ np.asarray(units["homography"])[2, :2] + units["homography"][2][2]
-            bad |= np.sign(w) != np.sign(np.median(w))
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise DataError(f"{where(df, i)}: position ({df['x'].iloc[i]:g}, {df['y'].iloc[i]:g}) is "
-                            f"{xy[i, 0]:g}, {xy[i, 1]:g} in metres: beyond {MAX_COORD:.0e}, not finite or past the "
-                            "homography's horizon (check --scale/--homography)")
         df["x"], df["y"] = xy[:, 0], xy[:, 1]
     return df
 
@@ -174,15 +200,23 @@ def _units(scale: float | None, homography) -> dict | None:
     if homography is None:
         return None
     if isinstance(homography, (str, Path)):
-        try:
-            H = np.loadtxt(homography, dtype=np.float64, ndmin=2)
-        except (OSError, ValueError) as e:
-            raise DataError(f"--homography {homography}: cannot read a matrix ({type(e).__name__})") from None
         where_ = f"--homography {homography}"
+        try:
+            text = Path(homography).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise DataError(f"{where_}: cannot read it ({getattr(e, 'strerror', None) or type(e).__name__})") from None
+        # Numbers separated by blanks, commas or semicolons; '#' starts a comment, as in numpy's text files.
+        tokens = [t for line in text.splitlines() for t in re.split(r"[\s,;]+", line.split("#")[0]) if t]
+        bad = next((t for t in tokens if not _parses(t)), None)
+        if bad is not None:
+            raise DataError(f"{where_}: {bad!r} is not a number (expected a 3x3 matrix)")
+        H = np.array([float(t) for t in tokens], dtype=np.float64)
     else:
         H, where_ = np.asarray(homography, dtype=np.float64), "homography"
-    if H.size != 9 or not np.isfinite(H).all():
-        raise DataError(f"{where_}: expected a 3x3 matrix of 9 finite numbers (got {H.size} values)")
+    if H.size != 9:
+        raise DataError(f"{where_}: expected a 3x3 matrix of 9 numbers (got {H.size})")
+    if not np.isfinite(H).all():
+        raise DataError(f"{where_}: the matrix holds a value that is not finite (nan or inf)")
     H = H.reshape(3, 3)
     if abs(np.linalg.det(H)) < 1e-12 * max(1.0, np.abs(H).max() ** 3):
         raise DataError(f"{where_}: the matrix is singular (it cannot map pixels to metres and back)")
@@ -207,12 +241,25 @@ def output_decimals(units: dict | None) -> int:
 
 
 def from_metres(xy: np.ndarray, units: dict | None) -> np.ndarray:
-    """(..., 2) metres -> the input's units (the inverse of `to_metres`)."""
+    """(..., 2) metres -> the input's units (the inverse of `to_metres`). Through a homography, a point past
+    the camera's horizon (beyond where the input's pixels lie) has no pixel: it becomes NaN, never a
+    position wrapped to the other side of the image (`past_horizon` counts them)."""
     if units is None:
         return xy
     if "scale" in units:
         return xy / units["scale"]
-    return _project(xy, np.linalg.inv(np.asarray(units["homography"])))
+    G = np.linalg.inv(np.asarray(units["homography"]))
+    uv = _project(xy, G)
+    side = units.get("side")
+    if side:
+        w = xy @ G[2, :2] + G[2, 2]  # the input's pixels have w' of the sign of their own w
+        uv[np.sign(w) != side] = np.nan
+    return uv
+
+
+def past_horizon(uv: np.ndarray) -> int:
+    """How many of the (..., 2) positions `from_metres` gave have no pixel (past the homography's horizon)."""
+    return int(np.isnan(uv[..., 0]).sum())
 
 
 def _project(xy: np.ndarray, H: np.ndarray) -> np.ndarray:
@@ -434,8 +481,10 @@ def plausibility(df: pd.DataFrame, dt: float, low: float = 0.3, high: float = 5.
     known = seconds_per_unit(df) is not None
     how = "" if known else f" if one frame step is {dt:g} s"
     fixes = ["--scale or --homography (positions in metres?)"]
-    if df.attrs.get("time_base") == "frames" and df.attrs.get("own_rate"):
+    if df.attrs.get("time_base") == "frames" and df.attrs.get("rate_from") == "file":
         fixes.append(f"the file's own rate ({df.attrs['fps']:g} frame ids a second; --fps overrides it)")
+    elif df.attrs.get("time_base") == "frames" and df.attrs.get("rate_from") == "model":
+        fixes.append(f"the model's training rate ({df.attrs['fps']:g} frame ids a second; --fps overrides it)")
     elif df.attrs.get("time_base") == "frames":
         fixes.append(f"--fps {df.attrs['fps']:g} (frame ids per second?)")
     elif df.attrs.get("time_base") == "seconds":
@@ -455,18 +504,54 @@ def _n(count: int, word: str) -> str:
 # --- one file ------------------------------------------------------------------------------------------
 
 def _read_one(path: Path) -> pd.DataFrame:
+    """One file's table; `attrs["named_by_file"]`: its scene is named after the file (no scene column)."""
     if path.suffix.lower() == ".parquet":
         return _read_parquet(path)
     if path.suffix.lower() == ".ndjson":
-        return _read_trajnet(path)
+        table = _read_trajnet(path)
+        table.attrs["named_by_file"] = True
+        return table
     fmt = _sniff(path)
     if fmt.sdd:
-        return _read_sdd(path, fmt)
-    table = _read_fast(path, fmt)
-    if table is None:  # something is wrong: find the first bad line, slowly, chunk by chunk
-        table = _read_slow(path, fmt)
-    table.attrs["seconds"] = fmt.seconds
+        table = _read_sdd(path, fmt)
+    else:
+        table = _read_fast(path, fmt)
+        if table is None:  # something is wrong: find the first bad line, slowly, chunk by chunk
+            table = _read_slow(path, fmt)
+        table.attrs["seconds"] = fmt.seconds
+    table.attrs["named_by_file"] = not fmt.names or "scene" not in fmt.names
     return table
+
+
+def _distinct_scenes(tables: list[pd.DataFrame], files: list[Path]) -> None:
+    """Files without a scene column are scenes named after the file; where two such files share a name
+    (cam1/tracks.csv, cam2/tracks.csv) each becomes its own scene, named by as much of its path as tells
+    them apart, so agents of one recording never become neighbours of another's."""
+    by_name: dict[str, list[int]] = {}
+    for i, t in enumerate(tables):
+        if t.attrs.get("named_by_file") and len(t["scene"].cat.categories) == 1:
+            by_name.setdefault(str(t["scene"].cat.categories[0]), []).append(i)
+    for clash in (group for group in by_name.values() if len(group) > 1):
+        paths = [files[i].resolve() for i in clash]
+        for stem in (True, False):
+            parts = [(p.with_suffix("") if stem else p).parts for p in paths]
+            for k in range(1, max(map(len, parts)) + 1):
+                names = ["/".join(q[-k:]) for q in parts]
+                if len(set(names)) == len(names):
+                    break
+            if len(set(names)) == len(names):
+                break
+        for i, name in zip(clash, names):
+            tables[i]["scene"] = pd.Categorical.from_codes(np.zeros(len(tables[i]), np.int8), categories=[name])
+
+
+def _missing(name: str, missing: list[str], names: list[str], shown: list[str]) -> DataError:
+    """The error for a table without the columns it needs (`shown`: its header as written)."""
+    times = [n for n in names if n in TIME_NAMES]
+    if "frame" in missing and len(times) > 1:
+        return DataError(f"{name}: {len(times)} time columns ({', '.join(times)}): keep one, in seconds")
+    what = ["frame (or time in seconds)" if c == "frame" else c for c in missing]
+    return DataError(f"{name}: missing column(s) {', '.join(what)} (have: {', '.join(shown)})")
 
 
 def _time_alias(names: list[str]) -> tuple[list[str], bool]:
@@ -490,7 +575,9 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         raw = pd.read_parquet(path, columns=wanted or None)
     except Exception as e:  # pyarrow raises many types for a non-Parquet file
         raise DataError(f"{path}: cannot read as Parquet ({type(e).__name__})") from None
-    return _canonical(raw, str(path), path.stem, first_line=1, row_word="row")
+    table = _canonical(raw, str(path), path.stem, first_line=1, row_word="row")
+    table.attrs["named_by_file"] = "scene" not in usable
+    return table
 
 
 @dataclass
@@ -546,16 +633,35 @@ def _sniff(path: Path) -> _Format:
             raise DataError(f"{path}: line {skip + 1} has {len(fields)} columns and no header; headerless files "
                             "must be 'frame agent_id x y' (add a header row to a CSV)")
         return _Format(encoding, sep, skip, None, 4)
+    if sep == r"\s+" and "\t" in first:  # a tab-separated header: single tabs, so an empty field stays empty
+        sep, fields = "\t", [f.strip() for f in first.split("\t")]
+    _check_first_row(path, lines, skip, sep, len(fields), complete=not more)
     names, seconds = _time_alias([f.lower() for f in fields])
     missing = [c for c in REQUIRED if c not in names]
     if missing:
-        shown = ["frame (or time in seconds)" if c == "frame" else c for c in missing]
-        raise DataError(f"{path}: missing column(s) {', '.join(shown)} (have: {', '.join(fields)})")
+        raise _missing(str(path), missing, names, fields)
     for c in REQUIRED + ("scene",):
         if names.count(c) > 1:
             raise DataError(f"{path}: column '{c}' appears {names.count(c)} times in the header (any case)")
     return _Format(encoding, sep, skip, names, len(fields), seconds,
                    header=[f.lower() for f in fields])
+
+
+def _check_first_row(path: Path, lines: list[str], skip: int, sep: str, n_header: int, complete: bool) -> None:
+    """A first data row with more fields than the header would shift or drop columns silently (the parser
+    fits every row to the first): refuse it, naming the line. Empty fields at the end of a row are fine."""
+    rest = [(i, line) for i, line in enumerate(lines[skip + 1:], skip + 2) if line.strip()]
+    if not rest or (not complete and rest[0][1] is lines[-1]):
+        return  # no data row in the first MiB, or it may be cut off there
+    n, line = rest[0]
+    line = line.strip(" \r\n") if sep == "\t" else line.strip()
+    fields = line.split() if sep == r"\s+" else line.split("\t") if sep == "\t" \
+        else next(csv.reader([line], delimiter=sep))
+    while fields and not fields[-1].strip():
+        fields.pop()
+    if len(fields) > n_header:
+        raise DataError(f"{path} line {n}: {len(fields)} fields where the header has {n_header} (a value with "
+                        "the separator in it, or a column without a name?)")
 
 
 def _read_fast(path: Path, fmt: _Format) -> pd.DataFrame | None:
@@ -593,7 +699,7 @@ def _read_fast(path: Path, fmt: _Format) -> pd.DataFrame | None:
     if len(raw) == 0:
         raise DataError(f"{path}: empty file (no rows)")
     if not all(np.isfinite(v).all() for v in out.values()) or raw["agent_id"].isna().any() \
-            or (np.abs(out["x"]) > MAX_COORD).any() or (np.abs(out["y"]) > MAX_COORD).any():
+            or (np.abs(out["x"]) > MAX_RAW).any() or (np.abs(out["y"]) > MAX_RAW).any():
         return None
     codes, uniques = pd.factorize(raw["agent_id"])
     if (pd.Index(uniques.astype(str)).str.strip() == "").any():  # a blank id: the slow path names it
@@ -756,7 +862,7 @@ def _canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int, row_wo
     shown = {"frame": next(c for c, n in zip(lower, raw.columns) if n == "frame")} if seconds else {}
     missing = [c for c in REQUIRED if c not in raw.columns]
     if missing:
-        raise DataError(f"{name}: missing column(s) {', '.join(missing)} (have: {', '.join(raw.columns)})")
+        raise _missing(name, missing, list(raw.columns), [str(c) for c in raw.columns])
     for c in REQUIRED + ("scene",):
         if list(raw.columns).count(c) > 1:
             raise DataError(f"{name}: column '{c}' appears {list(raw.columns).count(c)} times (any case)")
@@ -833,10 +939,12 @@ def _numeric(col: pd.Series, lines: pd.Series, name: str, what: str, row_word: s
         if kind == "missing":
             raise DataError(f"{name} {row_word} {lines.iloc[i]}: column '{what}' is empty")
         raise DataError(f"{name} {row_word} {lines.iloc[i]}: column '{what}' value {shown!r} is {kind}")
-    if what in ("x", "y") and (np.abs(values) > MAX_COORD).any():
-        i = int(np.flatnonzero(np.abs(values) > MAX_COORD)[0])
-        raise DataError(f"{name} {row_word} {lines.iloc[i]}: column '{what}' value {col.iloc[i]!r} is beyond "
-                        f"{MAX_COORD:.0e} in magnitude (not a position in metres; check the units)")
+    if what in ("x", "y") and (np.abs(values) > MAX_RAW).any():
+        i = int(np.flatnonzero(np.abs(values) > MAX_RAW)[0])
+        shown = col.iloc[i]
+        shown = shown.item() if isinstance(shown, np.generic) else shown  # 1e+16, not np.float64(1e+16)
+        raise DataError(f"{name} {row_word} {lines.iloc[i]}: column '{what}' value {shown!r} is beyond "
+                        f"{MAX_RAW:.0e} in magnitude (no position in any units)")
     return values
 
 

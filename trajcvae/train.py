@@ -29,7 +29,7 @@ from . import checkpoint, distributed
 from ._version import __version__
 from .atomic import write_text
 from .batch import WindowTensors, make_batch
-from .config import Config, check_output, resolve_device
+from .config import Config, check_output, load_config, resolve_device
 from .errors import NoWindowsError, TrajCVAEError
 from .kset import train_kset
 from .metrics import fit_cv_noise, min_ade_fde
@@ -143,10 +143,15 @@ def _locked_train(train_paths, val_paths, cfg: Config, out: Path, resume: bool, 
         distributed.cleanup(dist)
 
 
+def _as_list(paths) -> list:
+    """Files as a list: one path (str or Path) is one file, not a sequence of letters."""
+    return [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+
+
 def _windows_of(role: str, paths, cfg: Config, cache_dir, log) -> Windows:
     """`load_windows`, with a set that gives no window named as the training or the validation set."""
     table = hasattr(paths, "columns")  # read_tracks also takes a DataFrame
-    paths = paths if table else list(paths)
+    paths = paths if table else _as_list(paths)
     try:
         return load_windows(paths, cfg.data, cache_dir, log)
     except NoWindowsError as e:
@@ -158,22 +163,36 @@ RESUME_OPTIONS = ("train.epochs", "train.device", "train.num_threads")  # what a
 
 
 def _resumed_config(given: Config, run: Config, out: Path, done: int) -> Config:
-    """The config a resumed run continues with: its own, with `given`'s epochs (and device and threads). An
-    option `given` sets away from its default to another value than the run's is refused by name: the run's
-    weights and optimiser were made under the run's config, and silently dropping the option would not be
-    what was asked."""
+    """The config a resumed run continues with: its own, with `given`'s epochs where set away from the
+    default (and device and threads); else it runs to its own epochs. An option `given` sets away from its
+    default to another value than the run's is refused by name: the run's weights and optimiser were made
+    under the run's config (kept in last.pt), and silently dropping the option would not be what was
+    asked. So is a hand edit of the run's config.toml, which is a record of that config."""
     default, mine, theirs = Config().to_dict(), given.to_dict(), run.to_dict()
     for section, values in mine.items():
         for key, value in values.items():
             dotted = f"{section}.{key}"
             if dotted not in RESUME_OPTIONS and value != default[section][key] and value != theirs[section][key]:
                 raise TrajCVAEError(f"--resume: {dotted} = {value!r} differs from the run's {theirs[section][key]!r} "
-                                    f"({out / 'config.toml'}); a resumed run keeps its config: drop the option, or "
+                                    f"({out / 'last.pt'}); a resumed run keeps its config: drop the option, or "
                                     "start a new run in another --out")
-    if given.train.epochs < done:
+    record = out / "config.toml"
+    if record.is_file():
+        try:
+            written = load_config(record).to_dict()
+        except TrajCVAEError:
+            written = None
+        edited = next((f"{section}.{key} = {written[section][key]!r}" for section, values in theirs.items()
+                       for key, value in values.items() if f"{section}.{key}" not in RESUME_OPTIONS
+                       and written is not None and written[section][key] != value), None)
+        if written is None or edited:
+            raise TrajCVAEError(f"--resume: {record} was edited ({edited or 'unreadable'}) but the run's config is "
+                                f"the one in {out / 'last.pt'}; undo the edit, or start a new run with it as --config")
+    epochs = given.train.epochs if given.train.epochs != default["train"]["epochs"] else run.train.epochs
+    if epochs < done:
         raise TrajCVAEError(f"--resume: the run in {out} has trained {done} epochs already; give --epochs {done} "
                             "or more to continue it")
-    run.train.epochs = given.train.epochs
+    run.train.epochs = epochs
     for dotted in RESUME_OPTIONS[1:]:  # the run's device and threads, unless others are asked for
         section, _, key = dotted.partition(".")
         if mine[section][key] != default[section][key]:
@@ -188,7 +207,9 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
     gen = torch.Generator().manual_seed(tc.seed + dist.rank)  # shuffling and augmentation
 
     train_w = _windows_of("training", train_paths, cfg, cache_dir, prefixed(log, "train: "))
-    val_w = _windows_of("validation", val_paths, cfg, cache_dir, prefixed(log, "val: ")) if val_paths else None
+    if val_paths is not None and not hasattr(val_paths, "columns"):  # files, or a table (a DataFrame)
+        val_paths = _as_list(val_paths) or None
+    val_w = None if val_paths is None else _windows_of("validation", val_paths, cfg, cache_dir, prefixed(log, "val: "))
     if val_w is None:
         train_w, val_w = holdout(train_w)
     stats = {"cv_noise": fit_cv_noise(train_w.obs, train_w.fut), "train_windows": len(train_w),

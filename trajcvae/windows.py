@@ -531,10 +531,10 @@ def default_cache_dir() -> Path:
 def cache_key(files: list[Path], cfg: DataConfig, mode: str) -> str:
     h = hashlib.sha256()
     keys = CACHE_KEYS + (MEMORY_KEYS if cfg.memory > 0 else ())
-    h.update(json.dumps({"version": __version__, "format": 4, "mode": mode, **{k: getattr(cfg, k) for k in keys}},
+    h.update(json.dumps({"version": __version__, "format": 5, "mode": mode, **{k: getattr(cfg, k) for k in keys}},
                         sort_keys=True).encode())
     for f in files + ([Path(cfg.homography)] if cfg.homography else []):
-        h.update(f.name.encode())  # the scene name comes from the file name
+        h.update(str(f.resolve()).encode())  # the scene name comes from the file's name (and folders)
         with open(f, "rb") as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 h.update(block)
