@@ -1,5 +1,6 @@
 """The command line: train, predict, evaluate and benchmark end to end; every mistake is one line, no traceback."""
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -203,9 +204,18 @@ def test_benchmark_two_seeds_writes_both_and_resumes(tmp_path, sim_files):
     assert [r["km_draws"] for r in rows] == [60, 60] and rows[0]["min_ade"] == per_seed[0]["min_ade"]
     bad = cli(*args, "--draws", 5)
     assert bad.exit_code == 1 and "--draws must be at least -k = 20 (got 5)" in bad.output
+    # Finished runs are never reported as another configuration's: the defaults into the same --out.
+    other_config = [a for a in args if a not in ("--config", cfg)]
+    one_line_error(cli(*other_config, "--draws", 40), "was trained with data.memory = 2, not 8",
+                   "benchmark another configuration in another --out")
 
 
 def test_benchmark_refuses_unknown_suite_and_split(tmp_path):
+    for option, value, expected in (("--splits", "", "--splits names no split"),
+                                    ("--is-samples", 0, "--is-samples must be a whole number >= 1 (got 0)"),
+                                    ("--kde-samples", -1, "--kde-samples must be a whole number >= 1 (got -1)")):
+        one_line_error(cli("benchmark", "eth-ucy", "--root", ETH_UCY, option, value, "--out", tmp_path / "r0"),
+                       expected)
     r = cli("benchmark", "kitti", "--out", tmp_path / "res")
     assert r.exit_code != 0 and "unknown benchmark suite 'kitti'" in r.output
     r = cli("benchmark", "eth-ucy", "--splits", "mars", "--out", tmp_path / "res")
@@ -312,3 +322,16 @@ def test_a_plain_resume_runs_to_the_runs_own_epochs_and_a_hand_edited_record_is_
     (run / "config.toml").write_text(record.replace("lr = 0.002\n", "lr = 0.05\n", 1))
     one_line_error(cli("train", sim_files["train"], "--out", run, "--resume", "--quiet", "--epochs", done + 1),
                    f"{run / 'config.toml'} was edited (train.lr = 0.05)", f"the one in {run / 'last.pt'}")
+
+
+def test_tables_are_written_only_as_csv_or_parquet(tmp_path, sim_files):
+    """An output name the writers do not write (.json, .csv.gz, .tsv) is refused, not filled with CSV."""
+    for name in ("p.json", "p.csv.gz", "p.tsv"):
+        one_line_error(cli("predict", "pedestrian", sim_files["test"], "--out", tmp_path / name),
+                       f"unsupported table format '{Path(name).suffix}' (use .csv or .parquet)")
+        one_line_error(cli("simulate", tmp_path / name, "--frames", 20), "unsupported table format")
+        assert not (tmp_path / name).exists()
+    one_line_error(cli("simulate", tmp_path / "big.csv", "--frames", 300_000), "--scenes x --frames is at most 200,000")
+    one_line_error(cli("predict", "pedestrian", sim_files["test"], "--kset", "kmeans", "--draws", 10 ** 11,
+                       "--out", tmp_path / "p.csv"), "--draws 100000000000: drawing that many futures",
+                   "use a smaller --draws")

@@ -180,6 +180,22 @@ def test_visualize_draws_the_scene_fitted_futures(trained, test_csv, preds, tmp_
     assert "warning: --calibrate scene: 1 of 3 windows had fewer than 10 finished windows" in r.output
     _one_line_error(run("visualize", preds, test_csv, "--calibrate", "scene", "--out", out),
                     "--calibrate scene", "holds futures already")
+    _one_line_error(run("visualize", preds, test_csv, "--kset", "kmeans", "--out", out),
+                    "--kset kmeans", "holds futures already")
+    # Tracks of another scene than the table's: one line naming both, no traceback.
+    other = tmp_path / "elsewhere.csv"
+    pd.read_csv(test_csv).assign(scene="elsewhere").to_csv(other, index=False)
+    _one_line_error(run("visualize", preds, other, "--out", out), "futures in scene", "which DATA does not hold")
+
+
+def test_the_marked_best_epoch_is_the_one_best_pt_holds():
+    """Epochs before the KL weight is full are never picked for best.pt, so the curves never mark one."""
+    from trajcvae.plots import best_row
+
+    metrics = pd.DataFrame({"epoch": [1, 2, 3, 4], "beta": [0.33, 0.67, 1.0, 1.0],
+                            "val_min_ade": [0.55, 0.50, 0.61, 0.60]})
+    assert int(best_row(metrics)["epoch"]) == 4
+    assert int(best_row(metrics.assign(beta=1.0))["epoch"]) == 2
 
 def test_plot_training(trained, tmp_path):
     out = tmp_path / "c.svg"

@@ -330,3 +330,20 @@ def test_a_second_train_into_the_same_run_folder_is_refused_while_the_first_live
     r = cli("train", tiny_files[0], "--val", tiny_files[1], "--out", out, "--quiet", "--epochs", 1, *TINY)
     assert r.exit_code == 0, r.output
     assert (out / "best.pt").exists() and not (out / ".lock").exists()
+
+
+def test_more_epochs_on_resume_follow_the_longer_cosine_and_pick_best_among_full_kl_epochs(tmp_path, tiny_files):
+    """A run extended with --resume --epochs trains its new epochs on the cosine a run of that length
+    follows (not at the old schedule's floor), and best.pt comes from the epochs with the full KL weight,
+    as in a fresh run of that length."""
+    cfg = load_config(None, ["model.hidden=16", "model.z_dim=4", "model.heads=2", "train.batch_size=32",
+                             "train.k_eval=4", "train.kl_anneal_epochs=3", "kset.epochs=0"])
+    short, fresh = tmp_path / "short", tmp_path / "fresh"
+    cfg.train.epochs = 2
+    train([tiny_files[0]], [tiny_files[1]], cfg, short, progress=False, figures=False)
+    cfg.train.epochs = 4
+    train([tiny_files[0]], [tiny_files[1]], cfg, short, resume=True, progress=False, figures=False)
+    train([tiny_files[0]], [tiny_files[1]], cfg, fresh, progress=False, figures=False)
+    a, b = pd.read_csv(short / "metrics.csv"), pd.read_csv(fresh / "metrics.csv")
+    np.testing.assert_allclose(a.lr.iloc[2:], b.lr.iloc[2:], rtol=1e-9)  # the rate after epochs 3 and 4
+    assert checkpoint.load(short / "best.pt")["epoch"] >= 3

@@ -24,11 +24,12 @@ from . import checkpoint
 from .atomic import write_text
 from .batch import WindowTensors, make_batch
 from .calibrate import ScenePast
-from .config import check_calibration, check_kset, check_output, load_config
+from .config import Config, check_calibration, check_kset, check_output, load_config
 from .errors import TrajCVAEError
 from .evaluate import calibration_of, window_errors
 from .metrics import CALIBRATION_LEVELS, brier_fde, kde_nll, min_ade_fde
 from .predict import TrajCVAE
+from .tracks import list_files
 from .train import UNRECORDED, finish_run, prefixed, train, trained_on
 from .windows import Windows, default_cache_dir, load_windows
 
@@ -166,6 +167,14 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
     second stage, `train.finish_run`, is run first where best.pt lacks the K-set sampler)."""
     check_kset(k, "kmeans" if draws else "none", draws)
     check_calibration(calibration_draws)
+    for name, value in (("--is-samples", is_samples), ("--kde-samples", kde_samples)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise TrajCVAEError(f"{name} must be a whole number >= 1 (got {value})")
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+        raise TrajCVAEError(f"--seeds must be a whole number >= 1 (got {seeds})")
+    splits = list(splits)
+    if not splits:
+        raise TrajCVAEError(f"--splits names no split (choose from {', '.join(SPLITS)})")
     root, out = Path(root), Path(out)
     check_output(out, folder=True)
     for split in splits:
@@ -174,6 +183,7 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
         for part in ("train", "val", "test"):
             if not (root / split / part).is_dir():
                 raise TrajCVAEError(f"--root: {root / split / part} not found (expected the ETH/UCY splits)")
+            list_files([root / split / part])  # a folder without track files is named now, not after training
     ks = load_config(config).kset  # checked now, not after the first split has trained
     if draws and ks.epochs > 0 and ks.k != k:
         raise TrajCVAEError(f"{config or 'config'}: kset.k = {ks.k}, but the benchmark scores K = {k} futures "
@@ -186,6 +196,7 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
             said = prefixed(log, f"{split} seed {seed}: ")  # its lines, train's and finish_run's
             cfg = load_config(config, [f"train.seed={seed}"])
             if done.exists():
+                _check_same_config(run, cfg)
                 row = json.loads(done.read_text())
                 if complete(row, draws, calibration_draws):
                     said("done earlier, skipped")
@@ -246,6 +257,18 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
                         out / name)
     write_text(out / "results.md", md)
     return report
+
+
+def _check_same_config(run: Path, cfg: Config) -> None:
+    """A finished run is reused only under the configuration it was trained with: its numbers would
+    otherwise be reported as another configuration's."""
+    theirs = Config.from_dict(checkpoint.load(run / "best.pt")["config"], source=str(run / "best.pt")).to_dict()
+    mine = cfg.to_dict()
+    for section, values in mine.items():
+        for key, value in values.items():
+            if f"{section}.{key}" not in ("train.device", "train.num_threads") and value != theirs[section][key]:
+                raise TrajCVAEError(f"{run} was trained with {section}.{key} = {theirs[section][key]!r}, not "
+                                    f"{value!r}: benchmark another configuration in another --out")
 
 
 def machine_line(results: dict[str, list[dict]]) -> tuple[str, str | None]:

@@ -357,14 +357,21 @@ def check_calibration(draws: int) -> None:
         raise TrajCVAEError(f"--calibration needs at least 100 draws for its density estimate (got {draws})")
 
 
-def check_output(path, option: str = "--out", folder: bool = False) -> None:
+TABLE_SUFFIXES = (".csv", ".parquet")  # what the table writer writes (`atomic.TableWriter`)
+
+
+def check_output(path, option: str = "--out", folder: bool = False, table: bool = False) -> None:
     """An output path must be writable before the work starts: a file name (not a folder) whose nearest
-    existing parent is a writable folder; with `folder`, a run folder (not a file)."""
+    existing parent is a writable folder; with `folder`, a run folder (not a file); with `table`, a name
+    ending in .csv or .parquet (missing folders on the way are made)."""
     path = Path(path)
     if folder and path.exists() and not path.is_dir():
         raise TrajCVAEError(f"{option} {path}: is a file; give a folder for the run")
     if not folder and path.is_dir():
         raise TrajCVAEError(f"{option} {path}: is a folder; give a file name")
+    if table and path.suffix.lower() not in TABLE_SUFFIXES:
+        raise TrajCVAEError(f"{option} {path}: unsupported table format '{path.suffix or path.name}' "
+                            "(use .csv or .parquet)")
     parent = path if folder and path.is_dir() else path.parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent

@@ -5,7 +5,9 @@ from pathlib import Path
 
 import numpy as np
 
+from . import checkpoint
 from .config import load_config
+from .errors import TrajCVAEError
 from .evaluate import evaluate
 from .atomic import write_table
 from .plots import plot_windows
@@ -28,7 +30,13 @@ def run_demo(out: str | Path = "runs/demo", epochs: int | None = None, progress:
         write_demo(data)
     cfg = load_config(DEMO_CONFIG if DEMO_CONFIG.exists() else None,
                       [f"train.epochs={epochs}"] if epochs else [])
-    train([data / "train.csv"], [data / "val.csv"], cfg, out, resume=(out / "last.pt").exists(), progress=progress)
+    resume = (out / "last.pt").exists()
+    if resume and epochs:
+        done = checkpoint.load(out / "last.pt")["epoch"]
+        if epochs < done:
+            raise TrajCVAEError(f"{out} holds a demo run of {done} epochs; give --epochs {done} or more, or "
+                                "another --out")
+    train([data / "train.csv"], [data / "val.csv"], cfg, out, resume=resume, progress=progress)
     predictor = TrajCVAE.load(out / "best.pt")
     w = predictor.make_windows([data / "test.csv"], every_window=True)
     samples = predictor.sample(w, k=20)

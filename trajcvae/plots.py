@@ -282,13 +282,21 @@ def _robust_ylim(ax, values: np.ndarray) -> None:
     ax.set_ylim(lo - pad, hi + pad)
 
 
+def best_row(metrics: pd.DataFrame) -> pd.Series | None:
+    """The epoch `best.pt` holds: the best val minADE among the epochs trained with the run's full KL weight
+    (`train` never picks one from before it); None before any such epoch was validated."""
+    full = metrics[metrics["beta"] >= metrics["beta"].max() - 1e-9] if "beta" in metrics else metrics
+    full = full[full["val_min_ade"].notna()]
+    return None if full.empty else full.loc[full["val_min_ade"].idxmin()]
+
+
 def plot_curves(metrics: pd.DataFrame, title: str | None = None, size: tuple[float, float] = (10, 7)) -> Figure:
     """Training curves from a run's metrics.csv: NLL, KL, ELBO (train and val), val minADE/minFDE per epoch.
-    The epoch with the best val minADE (the one `best.pt` holds) is marked."""
+    The epoch `best.pt` holds (`best_row`) is marked."""
     fig, axes = plt.subplots(2, 2, figsize=size, dpi=DPI, layout="constrained", sharex=True)
     epoch = metrics["epoch"].to_numpy()
-    best = int(epoch[np.nanargmin(metrics["val_min_ade"].to_numpy())]) if metrics["val_min_ade"].notna().any() \
-        else None
+    row = best_row(metrics)
+    best = None if row is None else int(row["epoch"])
     for ax, (name, cols) in zip(axes.flat, CURVES):
         values = np.array([metrics[c].to_numpy(dtype=float) for c, _ in cols])  # (C, E)
         for (col, label), v in zip(cols, values):

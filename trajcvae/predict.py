@@ -254,14 +254,14 @@ class TrajCVAE:
         hidden, P = self.config.model.hidden, self.config.data.pred_len
         return 4 * (3 * 2 * hidden + 8 * P * 2)
 
-    def _windows_that_fit(self, draws: int) -> int:
-        """Windows per forward pass that fit in a quarter of the free memory; refuses a K that does not fit
-        for a single window before anything is allocated."""
+    def _windows_that_fit(self, draws: int, option: str = "-k") -> int:
+        """Windows per forward pass that fit in a quarter of the free memory; refuses a K (or `option`'s
+        number of draws) that does not fit for a single window before anything is allocated."""
         free = free_memory()
         need = draws * self.draw_bytes()
         if free is not None and need > free / 2:
-            raise TrajCVAEError(f"-k {draws}: drawing that many futures needs about {need / 2 ** 30:.1f} GiB per "
-                                f"agent, and {free / 2 ** 30:.1f} GiB is free; use a smaller -k")
+            raise TrajCVAEError(f"{option} {draws}: drawing that many futures needs about {need / 2 ** 30:.1f} GiB per "
+                                f"agent, and {free / 2 ** 30:.1f} GiB is free; use a smaller {option}")
         return max(1, int((free if free is not None else 2 ** 32) / 4 // need))
 
     # --- tracks -> table ----------------------------------------------------------------------
@@ -334,11 +334,11 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
     only once complete. `log` gets the data summary. `kset`, `draws`, `calibrate`: see `TrajCVAE.predict`
     (calibrate="scene" first predicts every finished window of the input, a piece at a time)."""
     check_sampling(k, seed, kset, draws, calibrate)  # before any file is read or written
-    check_output(out)
+    check_output(out, table=True)
     predictor = TrajCVAE.load(model, device=device)
     dc = predictor.config.data
     predictor.check_kset(k, kset)
-    predictor._windows_that_fit(draws if kset != "none" else k)  # a K that cannot fit is refused before any work
+    predictor._windows_that_fit(*((draws, "--draws") if kset != "none" else (k, "-k")))  # refused before any work
     # Output rows cost ~100 bytes each while a piece is built: keep a piece within a quarter of free memory.
     rows_per_window = k * dc.pred_len
     fits = (free_memory() or 2 ** 32) // 4 // (100 * rows_per_window)

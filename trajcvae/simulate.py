@@ -11,9 +11,11 @@ import numpy as np
 import pandas as pd
 
 from .atomic import write_table
+from .config import check_output
 from .errors import TrajCVAEError
 
 MAX_SPAWN_RATE = 10.0  # new agents per step: the 16 m plaza is a dense crowd at 5, and arrivals are a Python loop
+MAX_STEPS = 200_000  # scenes x frames: 4,000 steps take about 1.7 s
 SIDES = np.array([[-1.0, 0.0], [1.0, 0.0], [0.0, -1.0], [0.0, 1.0]])  # plaza edges: W, E, S, N
 
 
@@ -79,9 +81,13 @@ def branching_scene(n_agents: int = 300, p_left: float = 0.7, seed: int = 0, sce
 
 def simulate(out: str | Path, scenes: int = 1, n_frames: int = 400, spawn_rate: float = 0.35,
              seed: int = 0, prefix: str = "plaza") -> pd.DataFrame:
-    """Write `scenes` scenes into one CSV at `out` (atomically) and return the table."""
+    """Write `scenes` scenes into one CSV (or Parquet) at `out` (atomically) and return the table."""
+    check_output(out, "OUT", table=True)
     if scenes < 1 or n_frames < 1:
         raise TrajCVAEError("--scenes and --frames must be >= 1")
+    if scenes * n_frames > MAX_STEPS:
+        raise TrajCVAEError(f"--scenes x --frames is at most {MAX_STEPS:,} steps (about a minute and a half; "
+                            f"got {scenes * n_frames:,})")
     if not 0 < spawn_rate <= MAX_SPAWN_RATE:  # NaN fails too
         raise TrajCVAEError(f"--rate must be > 0 and at most {MAX_SPAWN_RATE:g} new agents per step "
                             f"(got {spawn_rate:g})")

@@ -35,6 +35,7 @@ from .kset import train_kset
 from .metrics import fit_cv_noise, min_ade_fde
 from .model import CVAE
 from .predict import TrajCVAE
+from .tracks import list_files
 from .windows import Windows, load_windows
 
 METRICS = ["epoch", "beta", "lr", "train_loss", "train_nll", "train_kl", "train_elbo", "val_nll", "val_kl",
@@ -72,6 +73,11 @@ def train(train_paths: Iterable[str | Path], val_paths: Iterable[str | Path] | N
     draw curves.png and val_predictions.png at the end (about 3 s of matplotlib on a small run)."""
     out = Path(out_dir)
     check_output(out, folder=True)
+    # Every path is checked before anything is read: a missing --val is named before the training set is read.
+    train_paths, val_paths = (p if p is None or hasattr(p, "columns") else _as_list(p) for p in (train_paths, val_paths))
+    for paths in (train_paths, val_paths):
+        if paths is not None and not hasattr(paths, "columns") and paths:
+            list_files(paths)
     with _run_lock(out, os.environ.get("RANK", "0") == "0"):
         return _locked_train(train_paths, val_paths, cfg, out, resume, progress, log, cache_dir, figures)
 
@@ -231,10 +237,17 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
-        sched.T_max = tc.epochs  # resuming with more --epochs stretches the cosine, it does not restart it
+        if sched.T_max != tc.epochs:
+            # More --epochs stretch the cosine: the rate is put where the longer cosine is at the epochs done
+            # (the scheduler steps from the current rate, so it would stay at its floor otherwise).
+            sched.T_max, done = tc.epochs, sched.last_epoch
+            for group, base in zip(opt.param_groups, sched.base_lrs):
+                group["lr"] = sched.eta_min + (base - sched.eta_min) * (1 + math.cos(math.pi * done / tc.epochs)) / 2
         torch.set_rng_state(state["rng"])
         gen.set_state(state["gen_rng"])
         start, best, best_epoch = state["epoch"] + 1, state["best_val_min_ade"], state["best_epoch"]
+        if best_epoch < min(tc.kl_anneal_epochs, tc.epochs):
+            best = math.inf  # a best picked before the KL weight was full gives way to the run's full-KL epochs
     # What the run trained on: the same seed and config give the same run only on the same kind of machine.
     here = machine(device, dist.world_size)
     stats["machine"] = list(state.get("stats", {}).get("machine", [])) if state is not None else []

@@ -23,7 +23,7 @@ from .calibrate import ScenePast, too_little_past, unfitted
 from .config import DataConfig, check_output, check_sampling, check_seed
 from .errors import DataError, TrajCVAEError
 from .metrics import min_ade_fde
-from .plots import CURVE_COLUMNS, DPI, SceneView, animate_scene, plot_curves, plot_scene, plot_windows, plt
+from .plots import CURVE_COLUMNS, DPI, SceneView, animate_scene, best_row, plot_curves, plot_scene, plot_windows, plt
 from .predict import OUTPUT_COLUMNS, TrajCVAE
 from .tracks import plausibility, read_tracks, seconds_per_unit, time_steps, to_metres
 from .windows import Windows, build_windows, concat_windows
@@ -103,6 +103,9 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
         if calibrate != "none":
             raise TrajCVAEError(f"--calibrate {calibrate}: {model} holds futures already; give it to `trajcvae "
                                 "predict --calibrate` instead, or visualize a model")
+        if kset != "none":
+            raise TrajCVAEError(f"--kset {kset}: {model} holds futures already (a K-set's weights too, where "
+                                "`predict --kset` wrote them); visualize a model for a new K-set")
         table = read_predictions(model)
         df = read_tracks(data, fps=fps, scale=scale, homography=homography, classes=classes)
         xy = to_metres(table[["x", "y"]].to_numpy(dtype=np.float64), df.attrs.get("units"))
@@ -228,9 +231,9 @@ def plot_training(run: str | Path, out: str | Path | None = None, size: str | No
         raise TrajCVAEError(f"{path}: missing column(s) {', '.join(missing)} (not a metrics.csv from `train`)")
     if len(metrics) == 0:
         raise TrajCVAEError(f"{path}: no epochs recorded yet")
-    best = metrics.loc[metrics["val_min_ade"].idxmin()] if metrics["val_min_ade"].notna().any() else None
+    best = best_row(metrics)
     title = f"training run {path.parent.name}: {len(metrics)} epochs" + (
-        "" if best is None else f", best val minADE {best.val_min_ade:.3f} m at epoch {int(best.epoch)}")
+        "" if best is None else f", best.pt: val minADE {best.val_min_ade:.3f} m at epoch {int(best.epoch)}")
     return save_figure(plot_curves(metrics, title), out, px)
 
 
@@ -528,6 +531,10 @@ def pool(tracks: SceneTracks, futures, scene: str | None, agent: str | None) -> 
 
 
 def _table_window(tracks: SceneTracks, futures: TableFutures, scene, agent, t0) -> Windows:
+    if str(scene) not in tracks.by_scene:
+        shown = ", ".join(sorted(map(str, tracks.by_scene))[:5])
+        raise TrajCVAEError(f"the predictions file has futures in scene '{scene}', which DATA does not hold "
+                            f"(its scenes: {shown}); give the tracks the predictions were made from")
     w = tracks.windows_at(futures.cfg, str(scene), float(t0))
     hit = [] if w is None else np.flatnonzero(w.agent_id.astype(str) == str(agent))
     if not len(hit):
