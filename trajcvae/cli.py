@@ -33,7 +33,8 @@ ScaleOpt = Annotated[Optional[float], typer.Option(help="Metres per unit of the 
                      "centimetres, 0.3048 for feet); predicted futures come back in the input's units, scores are "
                      "in metres.", show_default=False)]
 HomographyOpt = Annotated[Optional[Path], typer.Option(help="Text file of a 3x3 matrix taking image pixels (u, v, 1) "
-                          "to metres (as ETH/UCY's H.txt); predicted futures come back in pixels, scores are in metres.", show_default=False)]
+                          "to metres (as ETH/UCY's H.txt); predicted futures come back in pixels, scores are "
+                          "in metres.", show_default=False)]
 ClassesOpt = Annotated[Optional[str], typer.Option(help="Comma-separated labels of the agents to keep, e.g. "
                        "Pedestrian,Biker (SDD's classes, or a CSV `label`, `type`, `class` or `category` column).",
                        show_default=False)]

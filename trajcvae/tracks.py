@@ -136,13 +136,12 @@ string) keeps only agents of those labels.
     if all(seconds) and fps is not None:
         raise DataError(f"--fps {fps:g}: {names[0]} has a time column in seconds, not frame ids; drop --fps")
     rate_from = "fps" if fps is not None else None
-    if all(seconds):
-        pass
-    elif fps is None and own[0] is not None:  # the rate the format itself gives (SDD, TrajNet++)
-        fps, rate_from = own[0], "file"
-    elif fps is None and default_fps is not None:
-        check_fps(default_fps)
-        fps, rate_from = default_fps, "model"
+    if fps is None and not all(seconds):
+        if own[0] is not None:  # the rate the format itself gives (SDD, TrajNet++)
+            fps, rate_from = own[0], "file"
+        elif default_fps is not None:
+            check_fps(default_fps)
+            fps, rate_from = default_fps, "model"
     df = _combine(tables, n_files)
     df.attrs.update(time_base="seconds" if all(seconds) else "frames" if fps is not None else "steps",
                     fps=None if all(seconds) else fps, rate_from=rate_from, units=units)
@@ -532,17 +531,19 @@ def _distinct_scenes(tables: list[pd.DataFrame], files: list[Path]) -> None:
         if t.attrs.get("named_by_file") and len(t["scene"].cat.categories) == 1:
             by_name.setdefault(str(t["scene"].cat.categories[0]), []).append(i)
     for clash in (group for group in by_name.values() if len(group) > 1):
-        paths = [files[i].resolve() for i in clash]
-        for stem in (True, False):
-            parts = [(p.with_suffix("") if stem else p).parts for p in paths]
-            for k in range(1, max(map(len, parts)) + 1):
-                names = ["/".join(q[-k:]) for q in parts]
-                if len(set(names)) == len(names):
-                    break
-            if len(set(names)) == len(names):
-                break
-        for i, name in zip(clash, names):
+        for i, name in zip(clash, _shortest_distinct([files[i].resolve() for i in clash])):
             tables[i]["scene"] = pd.Categorical.from_codes(np.zeros(len(tables[i]), np.int8), categories=[name])
+
+
+def _shortest_distinct(paths: list[Path]) -> list[str]:
+    """The fewest trailing parts of each path (without its suffix where that is enough) that tell them apart:
+    cam1/tracks, cam2/tracks."""
+    for parts in ([p.with_suffix("").parts for p in paths], [p.parts for p in paths]):
+        for k in range(1, max(map(len, parts)) + 1):
+            names = ["/".join(q[-k:]) for q in parts]
+            if len(set(names)) == len(names):
+                return names
+    return [str(p) for p in paths]  # distinct files always differ in full
 
 
 def _missing(name: str, missing: list[str], names: list[str], shown: list[str]) -> DataError:

@@ -74,7 +74,8 @@ def train(train_paths: Iterable[str | Path], val_paths: Iterable[str | Path] | N
     out = Path(out_dir)
     check_output(out, folder=True)
     # Every path is checked before anything is read: a missing --val is named before the training set is read.
-    train_paths, val_paths = (p if p is None or hasattr(p, "columns") else _as_list(p) for p in (train_paths, val_paths))
+    train_paths, val_paths = (p if p is None or hasattr(p, "columns") else _as_list(p)
+                              for p in (train_paths, val_paths))
     for paths in (train_paths, val_paths):
         if paths is not None and not hasattr(paths, "columns") and paths:
             list_files(paths)
