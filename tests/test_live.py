@@ -287,6 +287,9 @@ def test_agents_out_of_view_are_forgotten_and_the_history_stays_bounded(pedestri
     (lambda p: p.update(2.0, [("a", 0, 0), {"agent_id": "b", "x": 0, "y": 0}]), "detections row 2: expected"),
     (lambda p: p.update(2.0, [("a", 0, 0, "ped", 5)]), "detections row 1: expected"),
     (lambda p: p.update(2.0, [("a", 0, 0)], k=2.5), "-k must be a whole number"),
+    # Ids that are no single value, or no text a file could hold.
+    (lambda p: p.update(2.0, [{"agent_id": ["x"], "x": 0, "y": 0}]), "an agent_id or label must be text or a number"),
+    (lambda p: p.update(2.0, [{"agent_id": "\ud800", "x": 0, "y": 0}]), "is not valid Unicode text"),
 ])
 def test_online_refuses_bad_updates_in_one_line_and_keeps_its_state(pedestrian, update, message):
     online = OnlinePredictor(pedestrian, k=2)
@@ -634,3 +637,56 @@ def test_serve_warns_about_a_replay_file_whose_speeds_are_no_walkers(tmp_path, s
     r = cli("serve", "pedestrian", "--replay", tmp_path / "cm.csv", "--speed", 1000)
     assert r.exit_code == 0, r.output
     assert "warning: the median speed of the tracks is" in r.output and "--scale" in r.output
+
+
+def test_live_futures_past_a_homographys_horizon_have_no_pixel_and_a_detection_past_it_is_refused(pedestrian, tmp_path):
+    """As `predict --homography`: the first detections say which side of the horizon the ground is on, a
+    detection on the other side is refused, and futures that cross it come back empty (null in JSON)."""
+    from trajcvae.server import answer_json
+
+    H = np.array([[0.02, 0, 0], [0, 0.02, 0], [0, -0.004, 1]])  # pixels -> metres; the horizon at v = 250
+    np.savetxt(tmp_path / "H.txt", H)
+    G = np.linalg.inv(H)
+    live = OnlinePredictor(pedestrian, k=3, homography=tmp_path / "H.txt")
+    for i in range(12):  # walking towards the horizon (metres y = -5)
+        p = G @ [1.0, -1.0 - 0.2 * i, 1.0]
+        futures = live.update(0.4 * i, [{"agent_id": "a", "x": p[0] / p[2], "y": p[1] / p[2]}])
+    empty = futures.x.isna()
+    assert empty.any() and (empty == futures.y.isna()).all()
+    shown = futures[~empty]
+    ground = np.c_[shown.x, shown.y, np.ones(len(shown))] @ H.T
+    assert (ground[:, 2] > 0).all() and (ground[:, 1] / ground[:, 2] > -5.0).all()  # on the ground's side
+    assert b"null" in answer_json(live.time, futures)
+    with pytest.raises(TrajCVAEError, match="past the homography's horizon"):
+        live.update(5.0, [{"agent_id": "b", "x": 10.0, "y": 300.0}])
+    assert live.time == pytest.approx(4.4)
+
+
+def test_a_state_taken_before_keeps_reading_after_agents_are_forgotten_and_types_stay_whole(pedestrian):
+    live = OnlinePredictor(pedestrian, k=2)
+    live.update(0.0, [("a", 0.0, 0.0)])
+    live.update(0.4, [("a", 0.5, 0.0)])
+    before = live.state()
+    newcomer = live.update(1000.0, [("b", 3.0, 3.0)])  # "a" is forgotten
+    assert len(live.tracks(state=before)) == 2
+    # An update whose only agents are new keeps the futures' integer columns (JSON 0, not 0.0).
+    live.update(1000.4, [("b", 3.5, 3.0)])
+    assert newcomer.dtypes["sample"] == np.int64 and live.update(1000.8, [("c", 9.0, 9.0)]).dtypes["step"] == np.int64
+
+
+def test_a_k_the_k_set_sampler_cannot_make_is_refused_before_the_update_changes_anything(pedestrian):
+    live = OnlinePredictor(pedestrian, k=20, kset="learned", draws=50)
+    live.update(0.0, [("a", 0.0, 0.0)])
+    with pytest.raises(TrajCVAEError, match="makes 20 futures"):
+        live.update(0.4, [("a", 0.5, 0.0)], k=5)
+    assert live.time == 0.0 and live.rows == 1
+
+
+def test_a_replayed_files_scene_names_are_names_the_api_takes(tmp_path, sim_files):
+    from trajcvae.server import SCENE_NAME, replay_updates
+    import re
+
+    odd = tmp_path / "crowd café (1).csv"
+    pd.read_csv(sim_files["test"]).drop(columns="scene").to_csv(odd, index=False)
+    scenes = {scene for scene, _, _ in replay_updates(odd)}
+    assert scenes == {"crowd_caf___1_"} and all(re.match(SCENE_NAME, s) for s in scenes)

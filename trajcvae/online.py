@@ -81,7 +81,8 @@ class OnlinePredictor:
         one = pd.DataFrame({"agent_id": ["-"], "x": [0.0], "y": [0.0], self.time_column: [0.0]})
         self._attrs = dict(read_tracks(one, fps=fps, scale=scale, homography=homography).attrs)
         if self._attrs.get("units"):
-            self._attrs["units"].pop("side", None)  # the made-up detection's side of a horizon says nothing
+            # The made-up detection's side of a homography's horizon says nothing: the first detections set it.
+            self._attrs["units"].pop("side", None)
         cfg = self.model.config.data
         self._per_second = 1.0 if fps is None else fps  # time units per second
         self.forget_after = forget_after * self._per_second
@@ -122,6 +123,7 @@ class OnlinePredictor:
         empty list says nobody was seen."""
         if k is not None:
             check_sampling(k, self.seed, self.kset, self.draws)
+            self.model.check_kset(k, self.kset)  # before anything changes, as every check of an update
         time = self._check_time(time)
         new = self._detections(time, detections)  # checked before anything changes
         cols = dict(self._cols)  # a new dict: a `state()` taken before keeps its own
@@ -288,7 +290,8 @@ class OnlinePredictor:
 
     def _no_futures(self) -> pd.DataFrame:
         columns = [self.time_column if c == "frame" else c for c in OUTPUT_COLUMNS]
-        return pd.DataFrame({c: pd.Series(dtype=object if c in ("scene", "agent_id") else float) for c in columns})
+        kind = {"scene": object, "agent_id": object, "sample": np.int64, "step": np.int64}  # as samples_to_frame's
+        return pd.DataFrame({c: pd.Series(dtype=kind.get(c, float)) for c in columns})
 
     def _check_time(self, time) -> float:
         what = self.time_column
@@ -340,22 +343,35 @@ class OnlinePredictor:
                     raise DataError(f"detections row {i + 1}: duplicate agent_id '{a}' at another position; "
                                     f"first seen at row {j + 1}")
                 keep[i] = False  # repeated exactly: dropped, as in a file
-        xy = to_metres(np.stack([x, y], axis=1), self._attrs.get("units"))
+        units = self._attrs.get("units")
+        uv = np.stack([x, y], axis=1)
+        xy = to_metres(uv, units)
         bad = ~np.isfinite(xy).all(1) | (np.abs(xy) > MAX_COORD).any(1)
+        side = None
+        if units is not None and "homography" in units:
+            # A pixel past the horizon is no place on the ground; the first detections say which side is the
+            # ground's (as a file's rows do), and futures past it have no pixel (`tracks.from_metres`).
+            w = uv @ np.asarray(units["homography"])[2, :2] + units["homography"][2][2]
+            side = units.get("side") or float(np.sign(np.median(w)))
+            bad |= np.sign(w) != side
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise DataError(f"detections row {i + 1}: position ({x[i]:g}, {y[i]:g}) is {xy[i, 0]:g}, {xy[i, 1]:g} "
-                            f"in metres: beyond {MAX_COORD:.0e} or not finite (check --scale/--homography)")
+                            f"in metres: beyond {MAX_COORD:.0e}, not finite or past the homography's horizon "
+                            "(check --scale/--homography)")
         out = {"agent_id": np.array(ids, dtype=object)[keep], "x": xy[keep, 0], "y": xy[keep, 1]}
         for c in AGENT_COLUMNS:
             if c in names:
                 out[c] = np.array([_agent_text(v) for v in np.asarray(df[names[c]], dtype=object)], dtype=object)[keep]
+        if side:
+            units["side"] = side  # the last check has passed: the update goes ahead
         return out
 
     # --- what the scene holds -------------------------------------------------------------------------
     def state(self) -> tuple:
-        """What `tracks` reads, as of the latest update: later updates leave it as it is."""
-        return self.time, self._cols, self._ids
+        """What `tracks` reads, as of the latest update: later updates leave it as it is (they replace the
+        history's columns, and forget ids only in their own copy)."""
+        return self.time, self._cols, dict(self._ids)
 
     def tracks(self, history: float | None = None, state: tuple | None = None) -> pd.DataFrame:
         """The observed positions of the agents in view over the last `history` seconds (default: the
@@ -443,9 +459,17 @@ def _plain(items: list) -> dict[str, np.ndarray] | None:
 
 
 def _agent_text(value) -> str:
-    """An id or label as text: whole numbers without ".0" (as `read_tracks` reads ids), "" when missing."""
+    """An id or label as text: whole numbers without ".0" (as `read_tracks` reads ids), "" when missing;
+    refused when it is no single value (a list) or no text a file could hold (a lone surrogate)."""
     if value is None or (isinstance(value, (float, np.floating)) and math.isnan(value)):
         return ""
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
         return str(int(value))
-    return str(value).strip()
+    if not isinstance(value, (str, int, float, np.integer, np.floating)) or isinstance(value, bool):
+        raise DataError(f"detections: an agent_id or label must be text or a number (got {type(value).__name__})")
+    text = str(value).strip()
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise DataError(f"detections: {text!r} is not valid Unicode text (a lone surrogate)") from None
+    return text

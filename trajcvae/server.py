@@ -461,7 +461,10 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4, 
         seconds = tracks["frame"].to_numpy() * np.array([dt / steps[str(s)] for s in tracks["scene"]])
     else:
         seconds = tracks["frame"].to_numpy() * spu
-    table = pd.DataFrame({"scene": tracks["scene"].astype(str), "time": seconds, "agent_id": tracks["agent_id"],
+    # A scene's name as the API takes it (cam1/tracks, "crowd café (1)" -> cam1_tracks, crowd_caf_1_).
+    names = {s: re.sub(r"[^A-Za-z0-9_.\-]", "_", s)[:64] or "replay" for s in map(str, tracks["scene"].unique())}
+    table = pd.DataFrame({"scene": tracks["scene"].astype(str).map(names), "time": seconds,
+                          "agent_id": tracks["agent_id"],
                           "x": tracks["x"], "y": tracks["y"], **{c: tracks[c] for c in extra}})
     updates = []
     for (t, scene), g in table.groupby(["time", "scene"], sort=True):
