@@ -404,6 +404,11 @@ def check_refusals(client):
     bad = [
         (client.post, "/v1/scenes/a/observations", {"headers": JSON, "content": b'{"time": 1.0, "detections": ['},
          422, "body: not valid JSON"),
+        # Bodies the JSON parser gives up on (not UTF-8, nested 5000 deep): the same 422, not a bare 400.
+        (client.post, "/v1/scenes/a/observations", {"headers": JSON, "content": '{"time": 1.0, "detections": [{'
+         '"agent_id": "é", "x": 1, "y": 1}]}'.encode("latin-1")}, 422, "body: not valid JSON"),
+        (client.post, "/v1/scenes/a/observations", {"headers": JSON, "content": b'{"time": 1.0, "detections": ['
+         + b"[" * 5000 + b"]" * 5000 + b"]}"}, 422, "body: not valid JSON"),
         (client.post, "/v1/scenes/a/observations", {"json": {"time": "soon", "detections": []}}, 422, "time:"),
         # No type is guessed: a number as text, or true for 1, is refused as OnlinePredictor refuses it.
         (client.post, "/v1/scenes/a/observations", {"json": {"time": "2.0", "detections": []}}, 422, "time:"),

@@ -357,6 +357,10 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
 
     @app.exception_handler(AnyHTTPException)
     async def refused(request: Request, exc: AnyHTTPException):
+        if exc.status_code == 400 and str(exc.detail) == "There was an error parsing the body":
+            # FastAPI's answer to a body its JSON parser gave up on: say what a body must be, as for bad JSON.
+            return JSONResponse({"detail": "body: not valid JSON (UTF-8 text of an object, numbers of at most "
+                                           "4300 digits, nested less deeply)"}, 422)
         return JSONResponse({"detail": str(exc.detail).splitlines()[0]}, exc.status_code)
 
     def scene_name(scene: str) -> str:
