@@ -147,7 +147,7 @@ class TableWriter:
                 self._file.write(head.getvalue().encode("utf-8"))
             table = _arrow_csv_table(df, self.decimals, self.exact)
             if table is None:  # values that need quoting, or floats too big for the fast path
-                shown = df.assign(**{c: [repr(float(v)) for v in df[c]] for c in self.exact if c in df})
+                shown = df.assign(**{c: _exact_text(df[c]) for c in self.exact if c in df})
                 self._file.write(shown.to_csv(None, index=False, header=False, float_format=f"%.{self.decimals}f",
                                               lineterminator="\n").encode("utf-8"))
             elif len(df):
@@ -198,7 +198,7 @@ def _arrow_csv_table(df: pd.DataFrame, decimals: int = 4, exact: tuple[str, ...]
             if len(v) and not (np.isfinite(v).all() and np.abs(v).max() < 1e13):
                 return None
             if name in exact:
-                cols[name] = pa.array([repr(float(x)) for x in v], pa.string())
+                cols[name] = pa.array(_exact_text(v), pa.string())
                 continue
             cols[name] = pac.cast(pa.array(v), pa.decimal128(13 + decimals, decimals), safe=False)  # rounds
         elif pd.api.types.is_integer_dtype(col) and not pd.api.types.is_bool_dtype(col):
@@ -209,3 +209,8 @@ def _arrow_csv_table(df: pd.DataFrame, decimals: int = 4, exact: tuple[str, ...]
                 return None
             cols[name] = pa.array(col.to_numpy(dtype=object), pa.string())
     return pa.table(cols)
+
+
+def _exact_text(values) -> list[str]:
+    """Floats as the shortest text that reads back the same (0.05, not 0.0500 or 0.05000000000000000277)."""
+    return [repr(float(v)) for v in values]
