@@ -461,7 +461,7 @@ def _plain(items: list) -> dict[str, np.ndarray] | None:
 def _agent_text(value) -> str:
     """An id or label as text: whole numbers without ".0" (as `read_tracks` reads ids), "" when missing;
     refused when it is no single value (a list) or no text a file could hold (a lone surrogate)."""
-    if value is None or (isinstance(value, (float, np.floating)) and math.isnan(value)):
+    if value is None or value is pd.NA or (isinstance(value, (float, np.floating)) and math.isnan(value)):
         return ""
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
         return str(int(value))

@@ -465,7 +465,7 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4, 
         seconds = tracks["frame"].to_numpy() * np.array([dt / steps[str(s)] for s in tracks["scene"]])
     else:
         seconds = tracks["frame"].to_numpy() * spu
-    # A scene's name as the API takes it (cam1/tracks, "crowd café (1)" -> cam1_tracks, crowd_caf_1_).
+    # A scene's name as the API takes it (cam1/tracks -> cam1_tracks, "crowd café (1)" -> crowd_caf___1_).
     names = {s: re.sub(r"[^A-Za-z0-9_.\-]", "_", s)[:64] or "replay" for s in map(str, tracks["scene"].unique())}
     table = pd.DataFrame({"scene": tracks["scene"].astype(str).map(names), "time": seconds,
                           "agent_id": tracks["agent_id"],
