@@ -39,7 +39,8 @@ from .calibrate import ScenePast
 from .config import check_forget_after, check_sampling
 from .errors import DataError, NoWindowsError, TrajCVAEError
 from .predict import OUTPUT_COLUMNS, TrajCVAE, samples_to_frame
-from .tracks import AGENT_COLUMNS, MAX_COORD, TIME_NAMES, _numeric, from_metres, read_tracks, to_metres
+from .tracks import (AGENT_COLUMNS, MAX_COORD, TIME_NAMES, _numeric, beyond_horizon, from_metres, read_tracks,
+                     to_metres)
 from .windows import concat_windows, finished_windows, history_reach, latest_windows
 
 DETECTION_COLUMNS = ("agent_id", "x", "y")
@@ -346,14 +347,8 @@ class OnlinePredictor:
         units = self._attrs.get("units")
         uv = np.stack([x, y], axis=1)
         xy = to_metres(uv, units)
-        bad = ~np.isfinite(xy).all(1) | (np.abs(xy) > MAX_COORD).any(1)
-        side = None
-        if units is not None and "homography" in units:
-            # A pixel past the horizon is no place on the ground; the first detections say which side is the
-            # ground's (as a file's rows do), and futures past it have no pixel (`tracks.from_metres`).
-            w = uv @ np.asarray(units["homography"])[2, :2] + units["homography"][2][2]
-            side = units.get("side") or float(np.sign(np.median(w)))
-            bad |= np.sign(w) != side
+        past, side = beyond_horizon(uv, units)  # the first detections say which side the ground is on
+        bad = ~np.isfinite(xy).all(1) | (np.abs(xy) > MAX_COORD).any(1) | past
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise DataError(f"detections row {i + 1}: position ({x[i]:g}, {y[i]:g}) is {xy[i, 0]:g}, {xy[i, 1]:g} "
@@ -364,7 +359,7 @@ class OnlinePredictor:
             if c in names:
                 out[c] = np.array([_agent_text(v) for v in np.asarray(df[names[c]], dtype=object)], dtype=object)[keep]
         if side:
-            units["side"] = side  # the last check has passed: the update goes ahead
+            units["side"] = side  # the last check has passed: the update goes ahead (`tracks.from_metres`)
         return out
 
     # --- what the scene holds -------------------------------------------------------------------------

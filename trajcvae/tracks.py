@@ -147,12 +147,10 @@ string) keeps only agents of those labels.
                     fps=None if all(seconds) else fps, rate_from=rate_from, units=units)
     uv = df[["x", "y"]].to_numpy(dtype=np.float64)
     xy = to_metres(uv, units)
-    bad = ~np.isfinite(xy).all(1) | (np.abs(xy) > MAX_COORD).any(1)
-    if units is not None and "homography" in units:
-        # A pixel on or past the horizon (w of the other sign) is no place on the ground.
-        w = uv @ np.asarray(units["homography"])[2, :2] + units["homography"][2][2]
-        units["side"] = float(np.sign(np.median(w)))
-        bad |= np.sign(w) != units["side"]
+    past, side = beyond_horizon(uv, units)
+    bad = ~np.isfinite(xy).all(1) | (np.abs(xy) > MAX_COORD).any(1) | past
+    if side:
+        units["side"] = side  # where the ground is: futures past it have no pixel (`from_metres`)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         if units is None:
@@ -254,6 +252,18 @@ def from_metres(xy: np.ndarray, units: dict | None) -> np.ndarray:
         w = xy @ G[2, :2] + G[2, 2]  # the input's pixels have w' of the sign of their own w
         uv[np.sign(w) != side] = np.nan
     return uv
+
+
+def beyond_horizon(uv: np.ndarray, units: dict | None) -> tuple[np.ndarray, float | None]:
+    """(N, 2) input pixels -> which of them lie on or past a homography's horizon (w of the other sign: no
+    place on the ground), and the sign of w on the ground's side: `units["side"]` where set, else the side
+    most of `uv` lie on. Without a homography: none, and None."""
+    if units is None or "homography" not in units or not len(uv):
+        return np.zeros(len(uv), bool), None
+    H = np.asarray(units["homography"])
+    w = uv @ H[2, :2] + H[2, 2]
+    side = units.get("side") or float(np.sign(np.median(w)))
+    return np.sign(w) != side, side
 
 
 def past_horizon(uv: np.ndarray) -> int:
