@@ -634,8 +634,7 @@ def _sniff(path: Path) -> _Format:
         raise DataError(f"{path}: first row is longer than 1 MiB; not a CSV/text table")
     first = first.strip()
     sep = "," if "," in first else ";" if ";" in first else r"\s+"
-    fields = next(csv.reader([first], delimiter=sep)) if sep != r"\s+" else first.split()
-    fields = [f.strip() for f in fields]
+    fields = _fields(first, sep)
     if sep == r"\s+" and len(fields) == len(SDD_FIELDS) and all(_parses(f) for f in fields[:9]) \
             and not _parses(fields[9]):  # track, box, frame, lost, occluded, generated, "label"
         return _Format(encoding, sep, skip, list(SDD_FIELDS), len(SDD_FIELDS), sdd=True)
@@ -645,7 +644,7 @@ def _sniff(path: Path) -> _Format:
                             "must be 'frame agent_id x y' (add a header row to a CSV)")
         return _Format(encoding, sep, skip, None, 4)
     if sep == r"\s+" and "\t" in first:  # a tab-separated header: single tabs, so an empty field stays empty
-        sep, fields = "\t", [f.strip() for f in first.split("\t")]
+        sep, fields = "\t", _fields(first, "\t")
     _check_first_row(path, lines, skip, sep, len(fields), complete=not more)
     names, seconds = _time_alias([f.lower() for f in fields])
     missing = [c for c in REQUIRED if c not in names]
@@ -661,18 +660,23 @@ def _sniff(path: Path) -> _Format:
 def _check_first_row(path: Path, lines: list[str], skip: int, sep: str, n_header: int, complete: bool) -> None:
     """A first data row with more fields than the header would shift or drop columns silently (the parser
     fits every row to the first): refuse it, naming the line. Empty fields at the end of a row are fine."""
-    rest = [(i, line) for i, line in enumerate(lines[skip + 1:], skip + 2) if line.strip()]
-    if not rest or (not complete and rest[0][1] is lines[-1]):
+    n = next((i for i in range(skip + 1, len(lines)) if lines[i].strip()), None)
+    if n is None or (not complete and n == len(lines) - 1):
         return  # no data row in the first MiB, or it may be cut off there
-    n, line = rest[0]
-    line = line.strip(" \r\n") if sep == "\t" else line.strip()
-    fields = line.split() if sep == r"\s+" else line.split("\t") if sep == "\t" \
-        else next(csv.reader([line], delimiter=sep))
-    while fields and not fields[-1].strip():
+    fields = _fields(lines[n].strip(" \r\n") if sep == "\t" else lines[n].strip(), sep)
+    while fields and not fields[-1]:
         fields.pop()
     if len(fields) > n_header:
-        raise DataError(f"{path} line {n}: {len(fields)} fields where the header has {n_header} (a value with "
+        raise DataError(f"{path} line {n + 1}: {len(fields)} fields where the header has {n_header} (a value with "
                         "the separator in it, or a column without a name?)")
+
+
+def _fields(line: str, sep: str) -> list[str]:
+    """One line's fields, stripped, as the parser splits it: on runs of blanks, single tabs, or `sep`
+    (quoted fields kept whole)."""
+    parts = (line.split() if sep == r"\s+" else line.split("\t") if sep == "\t"
+             else next(csv.reader([line], delimiter=sep)))
+    return [f.strip() for f in parts]
 
 
 def _read_fast(path: Path, fmt: _Format) -> pd.DataFrame | None:
