@@ -74,10 +74,13 @@ def train(train_paths: Iterable[str | Path], val_paths: Iterable[str | Path] | N
     out = Path(out_dir)
     check_output(out, folder=True)
     # Every path is checked before anything is read: a missing --val is named before the training set is read.
+    # Files become lists here (one path is one file; no files for validation: the holdout), once.
     train_paths, val_paths = (p if p is None or hasattr(p, "columns") else _as_list(p)
                               for p in (train_paths, val_paths))
+    if isinstance(val_paths, list) and not val_paths:
+        val_paths = None
     for paths in (train_paths, val_paths):
-        if paths is not None and not hasattr(paths, "columns") and paths:
+        if isinstance(paths, list) and paths:
             list_files(paths)
     with _run_lock(out, os.environ.get("RANK", "0") == "0"):
         return _locked_train(train_paths, val_paths, cfg, out, resume, progress, log, cache_dir, figures)
@@ -158,7 +161,6 @@ def _as_list(paths) -> list:
 def _windows_of(role: str, paths, cfg: Config, cache_dir, log) -> Windows:
     """`load_windows`, with a set that gives no window named as the training or the validation set."""
     table = hasattr(paths, "columns")  # read_tracks also takes a DataFrame
-    paths = paths if table else _as_list(paths)
     try:
         return load_windows(paths, cfg.data, cache_dir, log)
     except NoWindowsError as e:
@@ -214,8 +216,6 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
     gen = torch.Generator().manual_seed(tc.seed + dist.rank)  # shuffling and augmentation
 
     train_w = _windows_of("training", train_paths, cfg, cache_dir, prefixed(log, "train: "))
-    if val_paths is not None and not hasattr(val_paths, "columns"):  # files, or a table (a DataFrame)
-        val_paths = _as_list(val_paths) or None
     val_w = None if val_paths is None else _windows_of("validation", val_paths, cfg, cache_dir, prefixed(log, "val: "))
     if val_w is None:
         train_w, val_w = holdout(train_w)
