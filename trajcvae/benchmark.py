@@ -262,13 +262,10 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
 def _check_same_config(run: Path, cfg: Config) -> None:
     """A finished run is reused only under the configuration it was trained with: its numbers would
     otherwise be reported as another configuration's."""
-    theirs = Config.from_dict(checkpoint.load(run / "best.pt")["config"], source=str(run / "best.pt")).to_dict()
-    mine = cfg.to_dict()
-    for section, values in mine.items():
-        for key, value in values.items():
-            if f"{section}.{key}" not in ("train.device", "train.num_threads") and value != theirs[section][key]:
-                raise TrajCVAEError(f"{run} was trained with {section}.{key} = {theirs[section][key]!r}, not "
-                                    f"{value!r}: benchmark another configuration in another --out")
+    theirs = Config.from_dict(checkpoint.load(run / "best.pt")["config"], source=str(run / "best.pt"))
+    for dotted, value, trained in cfg.differences(theirs, skip=("train.device", "train.num_threads")):
+        raise TrajCVAEError(f"{run} was trained with {dotted} = {trained!r}, not {value!r}: benchmark another "
+                            "configuration in another --out")
 
 
 def machine_line(results: dict[str, list[dict]]) -> tuple[str, str | None]:

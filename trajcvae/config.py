@@ -132,6 +132,12 @@ class Config:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    def differences(self, other: "Config", skip: tuple[str, ...] = ()) -> list[tuple[str, Any, Any]]:
+        """(section.key, this value, the other's) for every option the two set differently, but those in `skip`."""
+        mine, theirs = self.to_dict(), other.to_dict()
+        return [(f"{section}.{key}", value, theirs[section][key]) for section, values in mine.items()
+                for key, value in values.items() if f"{section}.{key}" not in skip and value != theirs[section][key]]
+
     @classmethod
     def from_dict(cls, d: dict[str, Any], source: str = "config") -> "Config":
         cfg = cls()

@@ -177,35 +177,31 @@ def _resumed_config(given: Config, run: Config, out: Path, done: int) -> Config:
     default to another value than the run's is refused by name: the run's weights and optimiser were made
     under the run's config (kept in last.pt), and silently dropping the option would not be what was
     asked. So is a hand edit of the run's config.toml, which is a record of that config."""
-    default, mine, theirs = Config().to_dict(), given.to_dict(), run.to_dict()
-    for section, values in mine.items():
-        for key, value in values.items():
-            dotted = f"{section}.{key}"
-            if dotted not in RESUME_OPTIONS and value != default[section][key] and value != theirs[section][key]:
-                raise TrajCVAEError(f"--resume: {dotted} = {value!r} differs from the run's {theirs[section][key]!r} "
-                                    f"({out / 'last.pt'}); a resumed run keeps its config: drop the option, or "
-                                    "start a new run in another --out")
+    asked = {dotted for dotted, _, _ in given.differences(Config())}  # options set away from their default
+    for dotted, value, theirs in given.differences(run, skip=RESUME_OPTIONS):
+        if dotted in asked:
+            raise TrajCVAEError(f"--resume: {dotted} = {value!r} differs from the run's {theirs!r} "
+                                f"({out / 'last.pt'}); a resumed run keeps its config: drop the option, or "
+                                "start a new run in another --out")
     record = out / "config.toml"
     if record.is_file():
         try:
-            written = load_config(record).to_dict()
+            edited = [f"{dotted} = {value!r}" for dotted, value, _ in
+                      load_config(record).differences(run, skip=RESUME_OPTIONS)][:1]
         except TrajCVAEError:
-            written = None
-        edited = next((f"{section}.{key} = {written[section][key]!r}" for section, values in theirs.items()
-                       for key, value in values.items() if f"{section}.{key}" not in RESUME_OPTIONS
-                       and written is not None and written[section][key] != value), None)
-        if written is None or edited:
-            raise TrajCVAEError(f"--resume: {record} was edited ({edited or 'unreadable'}) but the run's config is "
+            edited = ["unreadable"]
+        if edited:
+            raise TrajCVAEError(f"--resume: {record} was edited ({edited[0]}) but the run's config is "
                                 f"the one in {out / 'last.pt'}; undo the edit, or start a new run with it as --config")
-    epochs = given.train.epochs if given.train.epochs != default["train"]["epochs"] else run.train.epochs
+    epochs = given.train.epochs if "train.epochs" in asked else run.train.epochs
     if epochs < done:
         raise TrajCVAEError(f"--resume: the run in {out} has trained {done} epochs already; give --epochs {done} "
                             "or more to continue it")
     run.train.epochs = epochs
     for dotted in RESUME_OPTIONS[1:]:  # the run's device and threads, unless others are asked for
         section, _, key = dotted.partition(".")
-        if mine[section][key] != default[section][key]:
-            setattr(getattr(run, section), key, mine[section][key])
+        if dotted in asked:
+            setattr(getattr(run, section), key, getattr(getattr(given, section), key))
     return run
 
 
