@@ -1,12 +1,13 @@
-"""Your own tracks, six ways: write one recorded ETH/UCY file as the kinds of data users bring, predict each
+"""Your own tracks, seven ways: write one recorded ETH/UCY file as the kinds of data users bring, predict each
 with the built-in pedestrian model, and draw the same crowd moment from each (the pictures of docs/your-data.md).
 
     python benchmarks/your_data.py --source ../shared/datasets/eth_ucy/zara1/test/crowds_zara01.txt \
         --out /tmp/your-data --gallery docs/gallery
 
 The kinds: tracker output at 10 Hz with timestamps in seconds; frame ids of a 25 fps video (one row per
-frame); image pixels with a homography; UTM coordinates; a Stanford Drone Dataset annotations file (boxes in
-pixels at 30 fps, with labels); a TrajNet++ ndjson file. Each is made from the same tracks (interpolated
+frame); image pixels with a homography; UTM coordinates; GPS longitudes and latitudes (made and read back
+by Karney's geodesics, `geographiclib`, not by trajcvae's projection); a Stanford Drone Dataset annotations
+file (boxes in pixels at 30 fps, with labels); a TrajNet++ ndjson file. Each is made from the same tracks (interpolated
 where it is sampled faster), so each prediction is printed with its largest distance, in metres, from the
 prediction on the original file.
 """
@@ -27,6 +28,7 @@ from trajcvae.tracks import from_metres, to_metres
 # A homography of a camera looking down at an angle: pixels (u, v, 1) -> metres.
 H = np.array([[0.021, 0.002, -3.0], [-0.001, 0.025, -1.5], [0.00002, 0.00001, 1.0]])
 UTM = np.array([500_000.0, 5_000_000.0])
+GPS = (47.3769, 8.5417)  # latitude, longitude of the source's (0, 0): Zurich
 FPS = 25.0  # ETH/UCY frame ids: 10 per 0.4 s step
 
 
@@ -41,8 +43,25 @@ def resampled(df: pd.DataFrame, hz: float) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True).sort_values(["time", "agent_id"]).reset_index(drop=True)
 
 
+def gps_degrees(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Points x metres east and y north of GPS, along geodesics of the WGS84 ellipsoid: (lon, lat)."""
+    from geographiclib.geodesic import Geodesic
+
+    p = [Geodesic.WGS84.Direct(*GPS, np.degrees(np.arctan2(e, n)), np.hypot(e, n)) for e, n in zip(x, y)]
+    return np.array([q["lon2"] for q in p]), np.array([q["lat2"] for q in p])
+
+
+def gps_metres(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """The inverse of `gps_degrees`: (N, 2) metres east and north of GPS."""
+    from geographiclib.geodesic import Geodesic
+
+    p = [Geodesic.WGS84.Inverse(*GPS, la, lo) for lo, la in zip(lon, lat)]
+    s, az = np.array([q["s12"] for q in p]), np.radians([q["azi1"] for q in p])
+    return np.stack([s * np.sin(az), s * np.cos(az)], axis=1)
+
+
 def write_all(df: pd.DataFrame, out: Path) -> dict[str, tuple[Path, list[str], float]]:
-    """The six files; for each, its `predict` options and the seconds per unit of its time column."""
+    """The seven files; for each, its `predict` options and the seconds per unit of its time column."""
     out.mkdir(parents=True, exist_ok=True)
     files = {}
     tracker = resampled(df, 10.0)
@@ -58,6 +77,9 @@ def write_all(df: pd.DataFrame, out: Path) -> dict[str, tuple[Path, list[str], f
     files["pixels"] = (out / "pixels_10hz.csv", ["--homography", str(out / "H.txt")], 1.0)
     df.assign(x=df.x + UTM[0], y=df.y + UTM[1]).to_csv(out / "utm.csv", index=False)
     files["utm"] = (out / "utm.csv", [], 1 / FPS)
+    lon, lat = gps_degrees(df.x.to_numpy(), df.y.to_numpy())
+    df.drop(columns=["x", "y"]).assign(lon=lon, lat=lat).to_csv(out / "gps.csv", index=False, float_format="%.10f")
+    files["gps"] = (out / "gps.csv", [], 1 / FPS)
     sdd = resampled(df, 30.0)
     px = 25.0  # pixels per metre of the drone's view
     rows = [f'{a} {x * px - 8:.2f} {y * px - 15:.2f} {x * px + 8:.2f} {y * px + 15:.2f} {round(t * 30)} 0 0 0 '
@@ -102,7 +124,7 @@ def main() -> None:
         print("$", " ".join(cmd[2:]))
         subprocess.run(cmd, check=True)
         pred = pd.read_csv(out / f"{name}_pred.csv")
-        xy = pred[["x", "y"]].to_numpy()
+        xy = gps_metres(pred.lon.to_numpy(), pred.lat.to_numpy()) if name == "gps" else pred[["x", "y"]].to_numpy()
         if "--homography" in opts:
             xy = to_metres(xy, {"homography": H.tolist()})
         elif "--scale" in opts:

@@ -20,6 +20,7 @@ from trajcvae import online as online_module
 from trajcvae.online import OnlinePredictor
 
 from tests.helpers import cli, one_line_error
+from tests.test_your_tracks import to_gps
 
 K = 4
 JSON = {"content-type": "application/json"}
@@ -356,9 +357,9 @@ def test_serve_without_the_extra_says_how_to_install_it(monkeypatch):
 
 # --- the server ---------------------------------------------------------------------------------------
 
-def server_app(pedestrian, **limits):
+def server_app(pedestrian, lonlat=False, **limits):
     server = pytest.importorskip("trajcvae.server")
-    return server, server.create_app(pedestrian, k=K, limits=server.Limits(**limits))
+    return server, server.create_app(pedestrian, k=K, limits=server.Limits(**limits), lonlat=lonlat)
 
 
 def test_serve_bad_options_are_one_line_errors():
@@ -409,6 +410,9 @@ def check_refusals(client):
          '"agent_id": "é", "x": 1, "y": 1}]}'.encode("latin-1")}, 422, "body: not valid JSON"),
         (client.post, "/v1/scenes/a/observations", {"headers": JSON, "content": b'{"time": 1.0, "detections": ['
          + b"[" * 5000 + b"]" * 5000 + b"]}"}, 422, "body: not valid JSON"),
+        (client.post, "/v1/scenes/a/observations", {"headers": {"content-type": "text/plain"},
+                                                    "content": b'{"time": 1.0, "detections": []}'}, 422,
+         "body: send JSON with the header content-type: application/json (got text/plain)"),
         (client.post, "/v1/scenes/a/observations", {"json": {"time": "soon", "detections": []}}, 422, "time:"),
         # No type is guessed: a number as text, or true for 1, is refused as OnlinePredictor refuses it.
         (client.post, "/v1/scenes/a/observations", {"json": {"time": "2.0", "detections": []}}, 422, "time:"),
@@ -580,18 +584,23 @@ def test_api_docs_render_in_a_real_browser_from_the_package_alone(pedestrian):
         assert path.replace("{", "").replace("}", "") in dom.replace("{", "").replace("}", "").replace("\u200b", "")
 
 
-def test_live_page_draws_tracks_and_futures_in_a_real_browser(pedestrian, tmp_path):
-    """Replay a short recorded file into a running server, screenshot the live page with headless
-    Chromium, and find the future colour at the futures' end points and the track colour at the agents."""
+@pytest.mark.parametrize("lonlat", [False, True])
+def test_live_page_draws_tracks_and_futures_in_a_real_browser(pedestrian, tmp_path, lonlat):
+    """Replay a short recorded file (in metres, or in longitude and latitude) into a running server,
+    screenshot the live page with headless Chromium, and find the future colour at the futures' end points
+    and the track colour at the agents."""
     if chromium() is None:
         if os.environ.get("CI") == "true":
             pytest.fail("CI: the live page test needs chromium (.ci/run installs it)")
         pytest.skip("no chromium on this machine (apt-get install chromium)")
-    server, app = server_app(pedestrian)
+    server, app = server_app(pedestrian, lonlat=lonlat)
     data = walkers(n_updates=12, seed=5)
     path = tmp_path / "recorded.csv"
-    data.assign(x=data.x / 100, y=data.y / 100).to_csv(path, index=False)
-    updates = server.replay_updates(path)
+    data = data.assign(x=data.x / 100, y=data.y / 100)
+    if lonlat:
+        data = to_gps(data, 47.3769, 8.5417)
+    data.to_csv(path, index=False, float_format="%.10f")
+    updates = server.replay_updates(path, lonlat=lonlat)
     assert [u[1] for u in updates] == sorted(set(data["time"])) and updates[0][0] == "recorded"
     assert server.replay(app.state.scenes, updates, speed=float("inf")) == len(updates)
     shot = tmp_path / "live.png"
@@ -606,6 +615,11 @@ def test_live_page_draws_tracks_and_futures_in_a_real_browser(pedestrian, tmp_pa
     import matplotlib.image
 
     image = (matplotlib.image.imread(shot)[..., :3] * 255).astype(int)
+    if lonlat:  # the page draws degrees in metres east and north of the first track point (static/live.js)
+        lon0, lat0 = tracks[0]["lon"], tracks[0]["lat"]
+        for p in futures + tracks:
+            p["x"] = (p["lon"] - lon0) * 111320 * np.cos(np.radians(lat0))
+            p["y"] = (p["lat"] - lat0) * 110574
     # The page's view (static/live.js): every point fitted into the canvas below the 40 px header.
     pts = np.array([[p["x"], p["y"]] for p in futures + tracks])
     lo, hi = pts.min(0), pts.max(0)
@@ -685,6 +699,15 @@ def test_a_k_the_k_set_sampler_cannot_make_is_refused_before_the_update_changes_
     with pytest.raises(TrajCVAEError, match="makes 20 futures"):
         live.update(0.4, [("a", 0.5, 0.0)], k=5)
     assert live.time == 0.0 and live.rows == 1
+    # Over HTTP the refusal names the request's k, not a command-line option or the model's file.
+    server = pytest.importorskip("trajcvae.server")
+    import httpx
+
+    with server.running(server.create_app(pedestrian, kset="learned", draws=50)) as base:
+        r = httpx.post(f"{base}/v1/scenes/s/observations?k=5", json={"time": 0.0, "detections": []})
+        scenes = httpx.get(f"{base}/v1/scenes").json()["scenes"]
+    assert r.status_code == 422 and scenes == []
+    assert r.json()["detail"] == "k: the server's learned K-set makes 20 futures per agent; send k=20 or no k"
 
 
 def test_a_replayed_files_scene_names_are_names_the_api_takes(tmp_path, sim_files):
@@ -695,3 +718,50 @@ def test_a_replayed_files_scene_names_are_names_the_api_takes(tmp_path, sim_file
     pd.read_csv(sim_files["test"]).drop(columns="scene").to_csv(odd, index=False)
     scenes = {scene for scene, _, _ in replay_updates(odd)}
     assert scenes == {"crowd_caf___1_"} and all(re.match(SCENE_NAME, s) for s in scenes)
+    # Scenes whose names differ only in characters the API refuses stay apart.
+    df = pd.read_csv(sim_files["test"])
+    two = pd.concat([df.assign(scene="a b"), df.assign(scene="a?b"), df.assign(scene="a_b_2")])
+    two.to_csv(tmp_path / "two.csv", index=False)
+    scenes = {scene for scene, _, _ in replay_updates(tmp_path / "two.csv")}
+    assert len(scenes) == 3 and all(re.match(SCENE_NAME, s) for s in scenes)
+
+
+def test_gps_detections_give_the_futures_of_predict_on_the_gps_file_online_and_over_http(pedestrian, tmp_path):
+    """With lonlat, detections and futures are longitudes and latitudes: the futures of `predict` on the
+    same GPS file, to the last of 9 decimals over HTTP; x, y sent to such a predictor are refused by name,
+    and a GPS file is replayed only into a server that takes degrees."""
+    data = walkers(n_updates=10, seed=4)
+    data = to_gps(data.assign(x=data.x / 100, y=data.y / 100), -33.86, 151.21).drop(columns="label")
+    path = tmp_path / "gps.csv"
+    data.to_csv(path, index=False, float_format="%.10f")
+    data = pd.read_csv(path)
+    online = OnlinePredictor(pedestrian, k=K, lonlat=True, forget_after=10)
+    server, app = server_app(pedestrian, lonlat=True)
+    import httpx
+
+    with server.running(app) as base, httpx.Client(base_url=base) as client:
+        for t, g in data.groupby("time"):
+            dets = g[["agent_id", "lon", "lat"]].to_dict("records")
+            got = online.update(t, dets)
+            answer = client.post("/v1/scenes/gps/observations", json={"time": t, "detections": dets})
+            assert answer.status_code == 200, answer.text
+        wrong = client.post("/v1/scenes/gps/observations", json={"time": 99.0, "detections": [
+            {"agent_id": 1, "x": 1.0, "y": 2.0}]})
+        tracks = client.get("/v1/scenes/gps/tracks").json()["tracks"]
+    assert wrong.status_code == 422 and wrong.json()["detail"] == \
+        "detections: missing column(s) lon, lat (have: agent_id, x, y)"
+    expected = pedestrian.predict([path], k=K)
+    expected = expected[expected["t0"] >= data["time"].max() - 10]
+    assert list(got.columns[-2:]) == ["lon", "lat"] and len(got) == len(expected)
+    g, e = in_order(got), in_order(expected)
+    np.testing.assert_allclose(g[["lon", "lat"]].to_numpy(), e[["lon", "lat"]].to_numpy(), atol=1e-9, rtol=0)
+    http = in_order(pd.DataFrame(answer.json()["futures"]).assign(t0=0))
+    np.testing.assert_allclose(http[["lon", "lat"]].to_numpy(), g[["lon", "lat"]].to_numpy(), atol=6e-10, rtol=0)
+    assert {"lon", "lat"} <= set(tracks[0]) and "x" not in tracks[0]
+    with pytest.raises(TrajCVAEError, match="drop it or lonlat"):
+        OnlinePredictor(pedestrian, lonlat=True, scale=0.01)
+    with pytest.raises(TrajCVAEError, match="add --lonlat"):
+        server.replay_updates(path)
+    walkers(n_updates=3).to_csv(tmp_path / "xy.csv", index=False)
+    one_line_error(cli("serve", "pedestrian", "--lonlat", "--replay", tmp_path / "xy.csv"),
+                   "holds x, y, not longitudes and latitudes")

@@ -4,6 +4,7 @@ the same futures however it was sampled and measured."""
 import numpy as np
 import pandas as pd
 import pytest
+from geographiclib.geodesic import Geodesic
 
 from trajcvae import TrajCVAE
 from trajcvae.config import Config
@@ -477,3 +478,104 @@ def test_futures_past_a_homographys_horizon_are_left_empty_not_wrapped(tmp_path)
     back = read_tracks(out[~empty & (out["sample"] == 0)][["frame", "agent_id", "x", "y"]],
                        homography=tmp_path / "H.txt")
     assert back.y.between(-10.0, -3.0).all()  # walking away, short of the horizon at y = -10 m
+
+
+# --- GPS tracks: longitude and latitude in degrees ------------------------------------------------------
+
+def geodesic_degrees(east: np.ndarray, north: np.ndarray, lat0: float, lon0: float) -> tuple[np.ndarray, np.ndarray]:
+    """Points `east`, `north` metres from (lat0, lon0), by Karney's geodesics on the WGS84 ellipsoid (an
+    oracle independent of the projection under test): (lon, lat) in degrees."""
+    g = Geodesic.WGS84
+    out = [g.Direct(lat0, lon0, np.degrees(np.arctan2(e, n)), np.hypot(e, n)) for e, n in zip(east, north)]
+    return np.array([p["lon2"] for p in out]), np.array([p["lat2"] for p in out])
+
+
+def geodesic_metres(lon: np.ndarray, lat: np.ndarray, lat0: float, lon0: float) -> np.ndarray:
+    """The inverse of `geodesic_degrees`: (N, 2) metres east and north of (lat0, lon0)."""
+    g = Geodesic.WGS84
+    out = [g.Inverse(lat0, lon0, la, lo) for lo, la in zip(lon, lat)]
+    s, az = np.array([p["s12"] for p in out]), np.radians([p["azi1"] for p in out])
+    return np.stack([s * np.sin(az), s * np.cos(az)], axis=1)
+
+
+def to_gps(plaza: pd.DataFrame, lat0: float, lon0: float) -> pd.DataFrame:
+    lon, lat = geodesic_degrees(plaza.x.to_numpy(), plaza.y.to_numpy(), lat0, lon0)
+    return plaza.drop(columns=["x", "y"]).assign(lon=lon, lat=lat)
+
+
+@pytest.mark.parametrize("lat0, lon0", [(47.3769, 8.5417), (-16.5, 179.9997)])  # Zurich; Fiji, across 180
+def test_gps_tracks_in_degrees_give_the_futures_of_the_same_tracks_in_metres(model, plaza, lat0, lon0):
+    """Longitude and latitude columns are projected to metres about each scene's first position and the
+    futures come back in degrees (`lon, lat`), at the places the same tracks in metres are predicted to go."""
+    metres = model.predict(plaza, k=4, seed=2)
+    degrees = model.predict(to_gps(plaza, lat0, lon0), k=4, seed=2)
+    assert list(degrees.columns[-2:]) == ["lon", "lat"] and "x" not in degrees
+    back = geodesic_metres(degrees.lon.to_numpy(), degrees.lat.to_numpy(), lat0, lon0)
+    np.testing.assert_allclose(back, metres[["x", "y"]].to_numpy(), atol=1e-3, rtol=0)
+
+
+def test_gps_walkers_are_read_at_their_speed_anywhere_on_earth():
+    """1.3 m/s along geodesics, at any heading and latitude, in either longitude convention: read as 1.3
+    m/s to 0.01%."""
+    rows = []
+    for a, (lat0, lon0, heading) in enumerate([(47.4, 8.5, 37), (-33.9, 151.2, 95), (69.6, 18.9, 10),
+                                              (0.0, 179.9999, 90), (35.7, 220.3, 300), (47.405, 8.51, 200)]):
+        g = Geodesic.WGS84
+        for k in range(20):
+            p = g.Direct(lat0, lon0, heading, 1.3 * 0.4 * k)
+            rows.append((0.4 * k, a, p["lon2"] % 360 if lon0 > 180 else p["lon2"], p["lat2"], f"s{min(a, 5)}"))
+    tracks = read_tracks(pd.DataFrame(rows, columns=["time", "agent_id", "longitude", "Latitude", "scene"]))
+    for _, g in tracks.groupby("agent_id"):
+        speed = np.hypot(*np.diff(g[["x", "y"]].to_numpy(), axis=0).T) / 0.4
+        np.testing.assert_allclose(speed, 1.3, rtol=1e-4)
+
+
+def test_gps_futures_are_written_to_a_tenth_of_a_millimetre_and_drawn(model, plaza, tmp_path):
+    gps = tmp_path / "gps.csv"
+    to_gps(plaza, 47.3769, 8.5417).to_csv(gps, index=False, float_format="%.10f")
+    r = cli("predict", "pedestrian", gps, "-k", 3, "--out", tmp_path / "p.csv")
+    assert r.exit_code == 0, r.output
+    header, first = (tmp_path / "p.csv").read_text().splitlines()[:2]
+    assert header.endswith("frame,lon,lat") and all(len(v.split(".")[1]) == 9 for v in first.split(",")[-2:])
+    r = cli("visualize", tmp_path / "p.csv", gps, "--out", tmp_path / "p.png")
+    assert r.exit_code == 0 and (tmp_path / "p.png").stat().st_size > 0, r.output
+    plaza.to_csv(tmp_path / "m.csv", index=False)
+    one_line_error(cli("visualize", tmp_path / "p.csv", tmp_path / "m.csv", "--out", tmp_path / "q.png"),
+                   "futures are in degrees but the tracks' positions are in x, y")
+
+
+def test_gps_mistakes_are_one_line(plaza, tmp_path):
+    gps = to_gps(plaza, 47.3769, 8.5417)
+    gps.to_csv(tmp_path / "gps.csv", index=False)
+    plaza.to_csv(tmp_path / "m.csv", index=False)
+    out = tmp_path / "p.csv"
+    bad = gps.copy()
+    bad.loc[5, "lat"] = 95.0
+    bad.to_csv(tmp_path / "bad.csv", index=False)
+    one_line_error(cli("predict", "pedestrian", tmp_path / "bad.csv", "--out", out), "bad.csv line 7",
+                   "is no longitude, latitude in degrees")
+    one_line_error(cli("predict", "pedestrian", tmp_path / "gps.csv", "--scale", 2, "--out", out),
+                   "--scale", "longitude and latitude in degrees", "drop it")
+    one_line_error(cli("predict", "pedestrian", tmp_path / "gps.csv", tmp_path / "m.csv", "--out", out),
+                   "give files of one kind at a time")
+    far = gps.copy()
+    far.loc[far.agent_id == far.agent_id.iloc[-1], "lat"] += 0.9  # 100 km north, in the same scene
+    far.to_csv(tmp_path / "far.csv", index=False)
+    one_line_error(cli("predict", "pedestrian", tmp_path / "far.csv", "--out", out), "km north or south",
+                   "split the scene")
+    polar = to_gps(plaza, 89.8, 0.0)
+    polar.to_csv(tmp_path / "polar.csv", index=False)
+    one_line_error(cli("predict", "pedestrian", tmp_path / "polar.csv", "--out", out), "too near a pole")
+    assert not out.exists()
+
+
+def test_degrees_in_x_y_columns_get_a_warning_that_names_lon_lat(plaza):
+    gps = to_gps(plaza, 47.3769, 8.5417)
+    warning = plausibility(read_tracks(gps.rename(columns={"lon": "x", "lat": "y"})), 0.4)
+    assert "name the columns lon, lat" in warning
+    assert plausibility(read_tracks(gps), 0.4) is None
+
+
+def test_a_given_frame_rate_is_shown_as_given():
+    df = pd.DataFrame({"frame": np.arange(10), "agent_id": 1, "x": np.arange(10) * 0.04, "y": 0.0})
+    assert summarize(read_tracks(df, fps=29.97)).line().endswith("input: 29.97 Hz")

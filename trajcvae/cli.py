@@ -411,6 +411,8 @@ def serve(
     homography: HomographyOpt = None,
     forget_after: Annotated[float, typer.Option(help="Seconds after which an agent not seen again gets no "
                                                      "more futures.")] = 2.0,
+    lonlat: Annotated[bool, typer.Option("--lonlat", help="Detections and futures in longitude and latitude "
+                                                         "(lon, lat: WGS84 degrees) in place of x, y.")] = False,
     replay: Annotated[Optional[Path], typer.Option(help="Replay this recorded file into the server (its scenes "
                                                         "by name), for the live page without a tracker.",
                                                    show_default=False)] = None,
@@ -427,7 +429,7 @@ def serve(
 
     run(model, host, port, k=k, kset=kset, draws=draws, calibrate=calibrate, seed=seed, fps=fps, scale=scale,
         homography=homography, forget_after=forget_after, limits=Limits(max_agents, max_body, max_scenes, max_k),
-        replay_file=replay, speed=speed, threads=threads, log=info)
+        replay_file=replay, speed=speed, threads=threads, log=info, lonlat=lonlat)
 
 
 @app.command("plot-training")

@@ -3,8 +3,9 @@ predicts K futures for each agent still in view.
 
 It takes the file path's steps, not a copy of them: each update's detections are checked as a file's rows
 are and converted to metres by `tracks.to_metres` (the options checked by `tracks.read_tracks`: the same
-`fps`, `scale` and `homography` handling as files), and appended to a bounded history, kept as columns
-sorted by agent and time. The agents seen now all have their latest observation now, so their windows are
+`fps`, `scale` and `homography` handling as files; with `lonlat`, longitudes and latitudes projected about
+the scene's first detection, as a file's about its scene's first row), and appended to a bounded history,
+kept as columns sorted by agent and time. The agents seen now all have their latest observation now, so their windows are
 those of one cut of the scene (`windows.latest_windows`, the step `predict` takes for each time an agent
 was last seen), sampled and written as `TrajCVAE.predict` does; no track table is built. An agent in view
 but not seen now keeps the futures it got when last seen, which read nothing later. So the futures at
@@ -39,11 +40,10 @@ from .calibrate import ScenePast
 from .config import check_forget_after, check_sampling
 from .errors import DataError, NoWindowsError, TrajCVAEError
 from .predict import OUTPUT_COLUMNS, TrajCVAE, samples_to_frame
-from .tracks import (AGENT_COLUMNS, MAX_COORD, TIME_NAMES, _numeric, beyond_horizon, from_metres, read_tracks,
-                     to_metres)
+from .tracks import (AGENT_COLUMNS, MAX_COORD, TIME_NAMES, _numeric, beyond_horizon, check_lonlat, from_metres,
+                     read_tracks, to_metres)
 from .windows import concat_windows, finished_windows, history_reach, latest_windows
 
-DETECTION_COLUMNS = ("agent_id", "x", "y")
 PAST_HELD = 5000  # finished windows a live scene's past keeps for `calibrate="scene"` (the latest)
 
 
@@ -56,7 +56,8 @@ class OnlinePredictor:
 
     model: a `TrajCVAE`, a checkpoint path or a built-in name. fps: times are frame ids at this rate
     (default: seconds). scale, homography: the detections' units (see `tracks.read_tracks`); futures come
-    back in them. forget_after: seconds after which an agent not seen again is out of view (no futures;
+    back in them. lonlat: detections carry `lon, lat` (WGS84 degrees) in place of `x, y`, and so do the
+    futures. forget_after: seconds after which an agent not seen again is out of view (no futures;
     its path stays in the scene memory while the model reads it). kset: "none" (K plain draws), "kmeans"
     or "learned": a K-set of `TrajCVAE.predict`, each future with its weight, its share of `draws` plain
     draws. calibrate: "scene" maps plain draws to fit the scene's past (see the module's docstring).
@@ -65,7 +66,7 @@ class OnlinePredictor:
     def __init__(self, model: TrajCVAE | str = "pedestrian", k: int = 20, seed: int = 0, kset: str = "none",
                  fps: float | None = None, scale: float | None = None, homography: Any = None,
                  forget_after: float = 2.0, scene: str = "live", device: str = "cpu", draws: int = 1000,
-                 calibrate: str = "none"):
+                 calibrate: str = "none", lonlat: bool = False):
         check_sampling(k, seed, kset, draws, calibrate)
         check_forget_after(forget_after)
         if not isinstance(model, (TrajCVAE, str, Path)):
@@ -76,6 +77,12 @@ class OnlinePredictor:
         self.k, self.seed, self.kset, self.draws, self.scene = k, seed, kset, draws, str(scene)
         self.calibrate = calibrate
         self.fps, self.scale, self.homography = fps, scale, homography
+        if not isinstance(lonlat, bool):
+            raise TrajCVAEError(f"lonlat must be True or False (got {type(lonlat).__name__})")
+        if lonlat and (scale is not None or homography is not None):
+            raise TrajCVAEError(f"{'scale' if scale is not None else 'homography'}: longitudes and latitudes "
+                                "are projected to metres as they are; drop it or lonlat")
+        self.position = ("lon", "lat") if lonlat else ("x", "y")  # the detections' and futures' columns
         self.time_column = "time" if fps is None else "frame"
         # `read_tracks` checks fps, scale and homography now, on one made-up detection; its attributes
         # (time base, rate, the conversion to metres) describe every update's rows.
@@ -84,6 +91,8 @@ class OnlinePredictor:
         if self._attrs.get("units"):
             # The made-up detection's side of a homography's horizon says nothing: the first detections set it.
             self._attrs["units"].pop("side", None)
+        if lonlat:
+            self._attrs["units"] = {"lonlat": {}}  # the scene's origin: its first detection sets it
         cfg = self.model.config.data
         self._per_second = 1.0 if fps is None else fps  # time units per second
         self.forget_after = forget_after * self._per_second
@@ -286,11 +295,12 @@ class OnlinePredictor:
             self._keep_drawn(time, w.agent_id, ~np.isnan(w.obs).any((1, 2)), pools)
         extra = {c: _latest_values(cols["agent"], cols[c], w.agent_id) for c in AGENT_COLUMNS if c in cols}
         w.agent_id = self._names(w.agent_id)
-        return samples_to_frame(w, from_metres(samples, self._attrs.get("units")), time_column=self.time_column,
-                                extra=extra, weights=weights)
+        return samples_to_frame(w, from_metres(samples, self._attrs.get("units"), w.scene),
+                                time_column=self.time_column, extra=extra, weights=weights, position=self.position)
 
     def _no_futures(self) -> pd.DataFrame:
-        columns = [self.time_column if c == "frame" else c for c in OUTPUT_COLUMNS]
+        renamed = {"frame": self.time_column, "x": self.position[0], "y": self.position[1]}
+        columns = [renamed.get(c, c) for c in OUTPUT_COLUMNS]
         kind = {"scene": object, "agent_id": object, "sample": np.int64, "step": np.int64}  # as samples_to_frame's
         return pd.DataFrame({c: pd.Series(dtype=kind.get(c, float)) for c in columns})
 
@@ -309,16 +319,17 @@ class OnlinePredictor:
         """The detections as columns agent_id (text), x, y (metres) and any per-agent column, checked as
         `read_tracks` checks a file's rows (numbers, finite, within MAX_COORD in metres; a row repeated
         exactly is dropped, the same agent twice at two positions refused); None when there are none."""
-        items = None if isinstance(detections, pd.DataFrame) else _rows(detections)
-        plain = _plain(items) if items else None
+        pos = self.position
+        items = None if isinstance(detections, pd.DataFrame) else _rows(detections, pos)
+        plain = _plain(items, pos) if items else None
         if plain is not None:  # the server's rows: no table needed
             df, names = plain, {c: c for c in plain}
-            x, y = plain["x"], plain["y"]
+            x, y = plain[pos[0]], plain[pos[1]]
         else:
             if items is None:
                 df = detections
             elif items and not isinstance(items[0], Mapping):
-                df = pd.DataFrame(items, columns=[*DETECTION_COLUMNS, "label"][:len(items[0])])
+                df = pd.DataFrame(items, columns=["agent_id", *pos, "label"][:len(items[0])])
             else:
                 df = pd.DataFrame(items)
             if not len(df):
@@ -328,11 +339,11 @@ class OnlinePredictor:
             if clash:
                 raise DataError(f"detections: column '{clash[0]}' is not allowed; the time is update's argument "
                                 "and the scene is the predictor's")
-            missing = [c for c in DETECTION_COLUMNS if c not in names]
+            missing = [c for c in ("agent_id", *pos) if c not in names]
             if missing:
                 raise DataError(f"detections: missing column(s) {', '.join(missing)} (have: {', '.join(names)})")
             lines = pd.Series(np.arange(1, len(df) + 1))
-            x, y = (_numeric(df[names[c]].reset_index(drop=True), lines, "detections", c, "row") for c in "xy")
+            x, y = (_numeric(df[names[c]].reset_index(drop=True), lines, "detections", c, "row") for c in pos)
         ids = [_agent_text(v) for v in np.asarray(df[names["agent_id"]], dtype=object)]
         keep, first = np.ones(len(ids), bool), {}
         for i, a in enumerate(ids):
@@ -346,7 +357,14 @@ class OnlinePredictor:
                 keep[i] = False  # repeated exactly: dropped, as in a file
         units = self._attrs.get("units")
         uv = np.stack([x, y], axis=1)
-        xy = to_metres(uv, units)
+        scenes = np.full(len(uv), self.scene, dtype=object)
+        origin = None
+        if units is not None and "lonlat" in units:  # the scene's first detection is its origin
+            origin = units["lonlat"].get(self.scene) or [float(x[0]), float(y[0])]
+            check_lonlat(x, y, np.full(len(x), origin[1]), lambda i: f"detections row {i + 1}", lambda i: self.scene,
+                         fix="use a scene per area")
+            units = {"lonlat": {self.scene: origin}}
+        xy = to_metres(uv, units, scenes)
         past, side = beyond_horizon(uv, units)  # the first detections say which side the ground is on
         bad = ~np.isfinite(xy).all(1) | (np.abs(xy) > MAX_COORD).any(1) | past
         if bad.any():
@@ -360,6 +378,8 @@ class OnlinePredictor:
                 out[c] = np.array([_agent_text(v) for v in np.asarray(df[names[c]], dtype=object)], dtype=object)[keep]
         if side:
             units["side"] = side  # the last check has passed: the update goes ahead (`tracks.from_metres`)
+        if origin is not None:
+            self._attrs["units"]["lonlat"][self.scene] = origin
         return out
 
     # --- what the scene holds -------------------------------------------------------------------------
@@ -371,19 +391,20 @@ class OnlinePredictor:
     def tracks(self, history: float | None = None, state: tuple | None = None) -> pd.DataFrame:
         """The observed positions of the agents in view over the last `history` seconds (default: the
         model's observed window), as of the latest update or of an earlier `state()`: columns agent_id,
-        time (or frame), x, y, in the predictor's units."""
+        time (or frame), x, y (or lon, lat), in the predictor's units."""
         cfg = self.model.config.data
         history = cfg.obs_len * cfg.dt if history is None else history
         time, cols, ids = state or self.state()
         if time is None or not len(cols["frame"]):
-            return pd.DataFrame({c: [] for c in ("agent_id", self.time_column, "x", "y")})
+            return pd.DataFrame({c: [] for c in ("agent_id", self.time_column, *self.position)})
         t, agent = cols["frame"], cols["agent"]
         last = np.append(agent[1:] != agent[:-1], True)  # each agent's latest row (sorted by agent, time)
         latest = np.repeat(t[last], np.diff(np.concatenate([[0], np.flatnonzero(last) + 1])))
         keep = (latest >= time - self.forget_after) & (t >= time - history * self._per_second)
-        xy = from_metres(np.stack([cols["x"][keep], cols["y"][keep]], axis=1), self._attrs.get("units"))
+        xy = from_metres(np.stack([cols["x"][keep], cols["y"][keep]], axis=1), self._attrs.get("units"),
+                         np.full(int(keep.sum()), self.scene, dtype=object))
         return pd.DataFrame({"agent_id": self._names(agent[keep], ids), self.time_column: t[keep],
-                             "x": xy[:, 0], "y": xy[:, 1]})
+                             self.position[0]: xy[:, 0], self.position[1]: xy[:, 1]})
 
     @property
     def rows(self) -> int:
@@ -410,12 +431,13 @@ def _latest_values(agent: np.ndarray, values: np.ndarray, codes: np.ndarray) -> 
 
 
 
-def _rows(detections) -> list:
-    """`update`'s detections as a list of rows, each a mapping or an (agent_id, x, y[, label]) sequence, all
-    of one kind; anything else is refused in one line."""
+def _rows(detections, pos: tuple[str, str]) -> list:
+    """`update`'s detections as a list of rows, each a mapping or an (agent_id, x, y[, label]) sequence (with
+    `pos` the names of x and y), all of one kind; anything else is refused in one line."""
+    shape = f"(agent_id, {', '.join(pos)}[, label])"
     if isinstance(detections, (str, bytes, Mapping)) or not isinstance(detections, Iterable):
-        raise DataError("detections: expected a list of rows (dicts, or (agent_id, x, y[, label]) tuples) or a "
-                        f"DataFrame (got {type(detections).__name__})")
+        raise DataError(f"detections: expected a list of rows (dicts, or {shape} tuples) or a DataFrame (got "
+                        f"{type(detections).__name__})")
     items = list(detections)
 
     def kind(row) -> str:
@@ -426,16 +448,16 @@ def _rows(detections) -> list:
     first = kind(items[0]) if items else None
     for i, row in enumerate(items):
         if kind(row) not in ("dict", "tuple of 3", "tuple of 4") or kind(row) != first:
-            raise DataError(f"detections row {i + 1}: expected a dict or an (agent_id, x, y[, label]) tuple, "
-                            f"all of one kind (got: {kind(row)}; row 1: {first})")
+            raise DataError(f"detections row {i + 1}: expected a dict or an {shape} tuple, all of one kind (got: "
+                            f"{kind(row)}; row 1: {first})")
     return items
 
-def _plain(items: list) -> dict[str, np.ndarray] | None:
-    """Rows given as dicts with the keys agent_id, x, y [, per-agent columns], all alike, x and y finite
-    numbers (what the server passes on), as columns; None for anything else, which `_detections` reads
-    through a table and `tracks._numeric`, for its one-line errors."""
+def _plain(items: list, pos: tuple[str, str]) -> dict[str, np.ndarray] | None:
+    """Rows given as dicts with the keys agent_id, x, y (the names `pos`) [, per-agent columns], all alike,
+    x and y finite numbers (what the server passes on), as columns; None for anything else, which
+    `_detections` reads through a table and `tracks._numeric`, for its one-line errors."""
     keys = items[0].keys() if isinstance(items[0], dict) else ()
-    if not {"agent_id", "x", "y"} <= set(keys) <= {"agent_id", "x", "y", *AGENT_COLUMNS}:
+    if not {"agent_id", *pos} <= set(keys) <= {"agent_id", *pos, *AGENT_COLUMNS}:
         return None
     try:
         columns = {c: [item[c] for item in items] for c in keys}
@@ -443,8 +465,8 @@ def _plain(items: list) -> dict[str, np.ndarray] | None:
         return None
     if any(len(item) != len(keys) for item in items):
         return None
-    out = {c: np.array(v, dtype=object) for c, v in columns.items() if c not in ("x", "y")}
-    for c in ("x", "y"):
+    out = {c: np.array(v, dtype=object) for c, v in columns.items() if c not in pos}
+    for c in pos:
         if not all(type(v) in (int, float) for v in columns[c]):  # bool, text, None: the table's errors
             return None
         out[c] = np.array(columns[c], dtype=np.float64)

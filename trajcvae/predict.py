@@ -27,11 +27,12 @@ from .calibrate import DRAWS, ScenePast, level_map, radial_levels, too_little_pa
 from .kset import KSetSampler, kmeans_futures, nearest_shares
 from .model import CVAE
 from .tracks import (AGENT_COLUMNS, TrackSummary, from_metres, output_decimals, past_horizon, plausibility,
-                     read_tracks, seconds_per_unit, summarize, time_steps)
+                     position_columns, read_tracks, seconds_per_unit, summarize, time_steps)
 from .windows import Windows, build_windows, concat_windows, iter_windows, no_windows_error
 
 BUILTIN = {"pedestrian": Path(__file__).parent / "models" / "pedestrian.pt"}
-OUTPUT_COLUMNS = ["scene", "agent_id", "t0", "sample", "step", "frame", "x", "y"]  # + "weight" with a K-set
+# + "weight" with a K-set; `time` for `frame` (an input with a time column), `lon, lat` for `x, y` (one in degrees)
+OUTPUT_COLUMNS = ["scene", "agent_id", "t0", "sample", "step", "frame", "x", "y"]
 
 
 class TrajCVAE:
@@ -308,8 +309,10 @@ class TrajCVAE:
         elif past is None:
             past = self.scene_past(w if every_window else tracks, seed)
         samples, weights = self.sample_kset(w, k=k, seed=seed, kset=kset, draws=draws, past=past)
-        return samples_to_frame(w, from_metres(samples, tracks.attrs.get("units")), time_column=time_column(tracks),
-                                extra=agent_values(agent_table(tracks), w), weights=weights)
+        units = tracks.attrs.get("units")
+        return samples_to_frame(w, from_metres(samples, units, w.scene), time_column=time_column(tracks),
+                                extra=agent_values(agent_table(tracks), w), weights=weights,
+                                position=position_columns(units))
 
 
 @dataclass
@@ -376,9 +379,10 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
                                                      past=past)
             if calibrate != "none":
                 n_unfitted += int(unfitted(past, w.scene, w.t0).sum())
-            uv = from_metres(samples, units)
+            uv = from_metres(samples, units, w.scene)
             hidden += past_horizon(uv)
-            writer.write(samples_to_frame(w, uv, scenes, integral, column, agent_values(labels, w), weights))
+            writer.write(samples_to_frame(w, uv, scenes, integral, column, agent_values(labels, w), weights,
+                                          position_columns(units)))
 
         for part in iter_windows(tracks, dc, mode, chunk=chunk):
             skipped += part.skipped
@@ -456,9 +460,10 @@ def time_column(tracks: pd.DataFrame) -> str:
 def samples_to_frame(w: Windows, samples: np.ndarray, scenes: list[str] | None = None,
                      integral: bool | None = None, time_column: str = "frame",
                      extra: dict[str, np.ndarray] | None = None,
-                     weights: np.ndarray | None = None) -> pd.DataFrame:
+                     weights: np.ndarray | None = None, position: tuple[str, str] = ("x", "y")) -> pd.DataFrame:
     """(N, K, P, 2) samples of windows `w` -> the long output table (`OUTPUT_COLUMNS`, with `time_column`
-    holding each future position's time in the input's time base, and a K-set's (N, K) `weights` last).
+    holding each future position's time in the input's time base, the positions under the names `position`
+    (`tracks.position_columns`), and a K-set's (N, K) `weights` last).
 
     scenes: the categories of the `scene` column (default: those of `w`); integral: write t0 and the time
     as integers (default: when all of `w`'s are whole numbers). Fix both when writing a table in pieces."""
@@ -477,8 +482,8 @@ def samples_to_frame(w: Windows, samples: np.ndarray, scenes: list[str] | None =
         "sample": np.tile(np.repeat(np.arange(K), P), N),
         "step": step,
         time_column: np.round(frame).astype(np.int64) if integral else frame,
-        "x": samples[..., 0].reshape(-1),
-        "y": samples[..., 1].reshape(-1),
+        position[0]: samples[..., 0].reshape(-1),
+        position[1]: samples[..., 1].reshape(-1),
         **({} if weights is None else {"weight": np.repeat(weights.reshape(-1), P)}),
     })
 

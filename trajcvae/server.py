@@ -24,11 +24,11 @@ import numpy as np
 import pandas as pd
 
 from .config import check_sampling
-from .errors import TrajCVAEError
+from .errors import DataError, TrajCVAEError
 from .online import OnlinePredictor
 from .predict import TrajCVAE
-from .tracks import (AGENT_COLUMNS, TIME_NAMES, _units, check_fps, plausibility, read_tracks, seconds_per_unit,
-                     time_steps, to_metres)
+from .tracks import (AGENT_COLUMNS, TIME_NAMES, check_fps, from_metres, plausibility, read_tracks, unit_conversion,
+                     seconds_per_unit, time_steps, to_metres)
 
 try:
     import orjson
@@ -69,9 +69,12 @@ class Detection(BaseModel):
     # the time is the update's, the scene the URL's.
     model_config = ConfigDict(extra="ignore")
     agent_id: Union[StrictStr, StrictInt] = Field(description="The tracker's id of the agent.")
-    x: float = Field(strict=True, allow_inf_nan=False, description="Position in the server's units (metres "
-                                                                   "by default).")
-    y: float = Field(strict=True, allow_inf_nan=False)
+    x: Optional[float] = Field(None, strict=True, allow_inf_nan=False,
+                               description="Position in the server's units (metres by default).")
+    y: Optional[float] = Field(None, strict=True, allow_inf_nan=False)
+    lon: Optional[float] = Field(None, strict=True, allow_inf_nan=False,
+                                 description="Longitude in degrees, in place of x, on a server run with --lonlat.")
+    lat: Optional[float] = Field(None, strict=True, allow_inf_nan=False, description="Latitude, in place of y.")
     label: Optional[StrictStr] = Field(None, description="The agent's class; travels through to its futures.")
     type: Optional[StrictStr] = Field(None, description="As label (one of label, type, class, category).")
     class_: Optional[StrictStr] = Field(None, alias="class", description="As label.")
@@ -85,6 +88,8 @@ class Detection(BaseModel):
                 if str(key).strip().lower() in ("scene", "frame", *TIME_NAMES):
                     raise ValueError(f"'{key}' is not allowed in a detection: the time is the update's, the "
                                      "scene the URL's")
+            if not ({"x", "y"} <= data.keys() or {"lon", "lat"} <= data.keys()):
+                raise ValueError("a detection needs x and y (or lon and lat, on a server run with --lonlat)")
         return data
 
 
@@ -189,15 +194,17 @@ def answer_json(time: float | None, futures: pd.DataFrame, layout: Layout = "row
     """The answer to an update at `time` with the `futures` of `OnlinePredictor.update`, in one of two layouts.
 
     "rows": {"time": ..., "futures": [{"agent_id", "sample", "step", "time", "x", "y"[, "label"][, "weight"]},
-    ...]}, one object per future position (12,000 for 50 agents x 20), written by `records`.
+    ...]}, one object per future position (12,000 for 50 agents x 20), written by `records`. Futures in
+    degrees have "lon", "lat" in place of "x", "y", to 9 decimals (a tenth of a millimetre), not 6.
     "agents": {"time": ..., "agents": [{"agent_id", "t0", "time": (P,), "x": (K, P), "y": (K, P)[, "label"]
     [, "weight": (K,)]}, ...]}, one object per agent, its futures as nested lists: the same numbers in a
     quarter of the bytes, written from arrays (the futures come in blocks of K x P rows, one per agent,
     sample by sample, step by step)."""
+    position, decimals = (("lon", "lat"), 9) if "lon" in futures.columns else (("x", "y"), 6)
     if layout == "rows":
-        columns = ["agent_id", "sample", "step", "time", "x", "y"]
+        columns = ["agent_id", "sample", "step", "time", *position]
         columns += [c for c in (*AGENT_COLUMNS, "weight") if c in futures.columns]
-        return b'{"time": ' + orjson.dumps(time) + b', "futures": ' + records(futures, columns) + b"}"
+        return b'{"time": ' + orjson.dumps(time) + b', "futures": ' + records(futures, columns, decimals) + b"}"
     if not len(futures):
         return orjson.dumps({"time": time, "agents": []})
     k = int(futures["sample"].max()) + 1
@@ -207,8 +214,8 @@ def answer_json(time: float | None, futures: pd.DataFrame, layout: Layout = "row
         "agent_id": block["agent_id"].astype(str).tolist(),
         "t0": np.round(block["t0"].to_numpy(np.float64), 6).tolist(),
         "time": np.round(futures["time"].to_numpy(np.float64).reshape(shape)[:, 0], 6),  # (A, P)
-        **{c: np.round(futures[c].to_numpy(np.float64), 6).reshape(shape) for c in ("x", "y")},  # (A, K, P)
-    }  # floats to 6 decimals, as in "rows"
+        **{c: np.round(futures[c].to_numpy(np.float64), decimals).reshape(shape) for c in position},  # (A, K, P)
+    }  # floats to 6 decimals (positions in degrees to 9), as in "rows"
     for c in AGENT_COLUMNS:
         if c in futures.columns:
             per_agent[c] = [None if pd.isna(v) else str(v) for v in block[c].tolist()]
@@ -331,8 +338,9 @@ class BodyLimit:
 def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "none", seed: int = 0,
                fps: float | None = None, scale: float | None = None, homography: Any = None,
                forget_after: float = 2.0, limits: Limits | None = None, draws: int = 1000,
-               calibrate: str = "none") -> FastAPI:
-    """The FastAPI app: the API under /v1, /healthz, the live page at /, the docs at /docs."""
+               calibrate: str = "none", lonlat: bool = False) -> FastAPI:
+    """The FastAPI app: the API under /v1, /healthz, the live page at /, the docs at /docs. lonlat: detections
+    and futures in longitude and latitude (`OnlinePredictor`)."""
     check_sampling(k, seed, kset, draws, calibrate)
     limits = limits or Limits()
     if not 1 <= k <= limits.max_k:
@@ -341,7 +349,7 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
 
     def scene(name: str) -> OnlinePredictor:  # seconds always: a request's frame id becomes seconds at --fps
         return OnlinePredictor(predictor, k, seed, kset, None, scale, homography, forget_after, name, draws=draws,
-                               calibrate=calibrate)
+                               calibrate=calibrate, lonlat=lonlat)
 
     scene("-")  # checks the options now, before the server starts
     scenes = Scenes(scene, limits)
@@ -353,7 +361,12 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
-        return JSONResponse({"detail": one_line(exc.errors())}, 422)
+        errors, kind = exc.errors(), request.headers.get("content-type", "")
+        if errors and tuple(errors[0].get("loc", ())) == ("body",) and "json" not in kind.lower():
+            # FastAPI reads a body of another content type as text, whatever it holds: name the header.
+            return JSONResponse({"detail": "body: send JSON with the header content-type: application/json (got "
+                                           f"{kind[:60] or 'none'})"}, 422)
+        return JSONResponse({"detail": one_line(errors)}, 422)
 
     @app.exception_handler(AnyHTTPException)
     async def refused(request: Request, exc: AnyHTTPException):
@@ -376,6 +389,9 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
             raise HTTPException(422, "time: give either time (seconds) or frame, not both or neither")
         if body.frame is not None and fps is None:
             raise HTTPException(422, "frame: the server has no --fps; send time in seconds")
+        if k is not None and kset == "learned" and k != predictor.sampler.k:
+            raise HTTPException(422, f"k: the server's learned K-set makes {predictor.sampler.k} futures per agent; "
+                                     f"send k={predictor.sampler.k} or no k")
         t = body.time if body.time is not None else body.frame / fps
         dets = [d.model_dump(exclude_none=True, by_alias=True) for d in body.detections]
         timing: dict = {}
@@ -393,7 +409,8 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
         s = scenes.get(scene_name(scene))
         state = s.shown.state
         t, table = state[0], s.predictor.tracks(seconds, state)
-        body = b'{"time": ' + orjson.dumps(t) + b', "tracks": ' + records(table, list(table.columns)) + b"}"
+        decimals = 9 if "lon" in table.columns else 6
+        body = b'{"time": ' + orjson.dumps(t) + b', "tracks": ' + records(table, list(table.columns), decimals) + b"}"
         return Response(body, media_type="application/json")
 
     @app.delete("/v1/scenes/{scene}", summary="Forget a scene")
@@ -403,7 +420,7 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
 
     @app.get("/v1/scenes", summary="The scenes held")
     def list_scenes() -> dict:
-        return {"scenes": scenes.names(), "k": k, "kset": kset, "calibrate": calibrate}
+        return {"scenes": scenes.names(), "k": k, "kset": kset, "calibrate": calibrate, "lonlat": lonlat}
 
     @app.get("/healthz", summary="Alive")
     def healthz() -> dict:
@@ -446,18 +463,29 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
 # --- replay ---------------------------------------------------------------------------------------------
 
 def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4, scale: float | None = None,
-                   homography: Any = None, log: Callable[[str], None] | None = None
+                   homography: Any = None, log: Callable[[str], None] | None = None, lonlat: bool = False
                    ) -> list[tuple[str, float, list[dict]]]:
     """A recorded file as the updates a tracker would have sent: (scene, time in seconds, detections in the
     file's units), in time order. Frame ids are `fps` a second; of unknown rate (ETH/UCY), each scene's
     frame step is one model step of `dt` seconds. `log` gets the speed warning `predict` would give the file
-    in the server's units (`scale`, `homography`), if any."""
+    in the server's units (`scale`, `homography`), if any. A file of longitudes and latitudes is replayed as
+    they are, to a server run with `lonlat`."""
     tracks = read_tracks([path], fps=fps)
-    if log is not None:  # the detections go in as they are; the warning reads them in metres
-        xy = to_metres(tracks[["x", "y"]].to_numpy(dtype=np.float64), _units(scale, homography))
+    units = tracks.attrs.get("units") or {}
+    if ("lonlat" in units) != lonlat:
+        raise DataError(f"--replay {path}: it holds longitudes and latitudes: add --lonlat" if "lonlat" in units
+                        else f"--lonlat: --replay {path} holds x, y, not longitudes and latitudes")
+    position = ("lon", "lat") if lonlat else ("x", "y")
+    if log is not None:  # the warning reads the detections in metres: the server's units, or projected
+        xy = tracks[["x", "y"]].to_numpy(dtype=np.float64)
+        xy = xy if lonlat else to_metres(xy, unit_conversion(scale, homography))
         warning = plausibility(tracks.assign(x=xy[:, 0], y=xy[:, 1]), dt)
         if warning:
             log(warning)
+    if lonlat:  # the degrees as written (`read_tracks` gave metres): the server projects them itself
+        tracks = tracks.copy()
+        tracks["x"], tracks["y"] = from_metres(tracks[["x", "y"]].to_numpy(dtype=np.float64), units,
+                                               tracks["scene"]).T
     spu = seconds_per_unit(tracks)
     extra = [c for c in AGENT_COLUMNS if c in tracks.columns]
     if spu is None:
@@ -465,14 +493,22 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4, 
         seconds = tracks["frame"].to_numpy() * np.array([dt / steps[str(s)] for s in tracks["scene"]])
     else:
         seconds = tracks["frame"].to_numpy() * spu
-    # A scene's name as the API takes it (cam1/tracks -> cam1_tracks, "crowd café (1)" -> crowd_caf___1_).
-    names = {s: re.sub(r"[^A-Za-z0-9_.\-]", "_", s)[:64] or "replay" for s in map(str, tracks["scene"].unique())}
+    # A scene's name as the API takes it (cam1/tracks -> cam1_tracks, "crowd café (1)" -> crowd_caf___1_), and
+    # one no other scene of the file has taken ("a b" after "a?b": a_b_2).
+    names: dict[str, str] = {}
+    for scene in map(str, tracks["scene"].unique()):
+        base = re.sub(r"[^A-Za-z0-9_.\-]", "_", scene)[:64] or "replay"
+        name, n = base, 1
+        while name in names.values():
+            n += 1
+            name = f"{base[:60]}_{n}"
+        names[scene] = name
     table = pd.DataFrame({"scene": tracks["scene"].astype(str).map(names), "time": seconds,
-                          "agent_id": tracks["agent_id"],
-                          "x": tracks["x"], "y": tracks["y"], **{c: tracks[c] for c in extra}})
+                          "agent_id": tracks["agent_id"], position[0]: tracks["x"], position[1]: tracks["y"],
+                          **{c: tracks[c] for c in extra}})
     updates = []
     for (t, scene), g in table.groupby(["time", "scene"], sort=True):
-        updates.append((scene, float(t), g[["agent_id", "x", "y", *extra]].to_dict("records")))
+        updates.append((scene, float(t), g[["agent_id", *position, *extra]].to_dict("records")))
     return updates
 
 
@@ -531,7 +567,7 @@ def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, 
           seed: int = 0, fps: float | None = None, scale: float | None = None, homography: Any = None,
           forget_after: float = 2.0, limits: Limits | None = None, replay_file: str | Path | None = None,
           speed: float = 1.0, threads: int = 1, log: Callable[[str], None] = print, draws: int = 1000,
-          calibrate: str = "none") -> None:
+          calibrate: str = "none", lonlat: bool = False) -> None:
     """Run the server until interrupted; with `replay_file`, replay it into its scenes at `speed`."""
     import torch
 
@@ -544,10 +580,11 @@ def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, 
         raise TrajCVAEError(f"--speed must be a positive number (got {speed})")
     check_sampling(k, seed, kset, draws, calibrate)
     predictor = TrajCVAE.load(model)
-    app = create_app(predictor, k, kset, seed, fps, scale, homography, forget_after, limits, draws, calibrate)
+    app = create_app(predictor, k, kset, seed, fps, scale, homography, forget_after, limits, draws, calibrate,
+                     lonlat)
     dc = predictor.config.data  # a file's frame ids: --fps, else the model's training rate, as for predict
     updates = replay_updates(replay_file, fps if fps is not None else dc.fps, dc.dt, scale, homography,
-                             log) if replay_file else None
+                             log, lonlat) if replay_file else None
     _check_address(host, port)
     torch.set_num_threads(threads)  # once every option has been checked
     log(f"serving {model} on http://{host}:{port} (live page: /, API docs: /docs)")

@@ -25,7 +25,7 @@ import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -34,6 +34,8 @@ from .errors import DataError
 
 REQUIRED = ("frame", "agent_id", "x", "y")
 TIME_NAMES = ("time", "t", "timestamp")  # a column in seconds that may stand in for `frame`
+# Columns of WGS84 degrees that stand in for `x, y` (GPS tracks): projected to metres per scene.
+LON_NAMES, LAT_NAMES = ("lon", "lng", "long", "longitude"), ("lat", "latitude")
 # Per-agent columns kept beside the positions and carried through to the predictions (e.g. SDD's label).
 AGENT_COLUMNS = ("label", "type", "class", "category")
 TRACK_COLUMNS = ["scene", "frame", "agent_id", "x", "y", "_file", "_line"]
@@ -44,6 +46,8 @@ SNIFF_BYTES = 1 << 20  # the header (or first row) must lie within the first MiB
 SLOW_CHUNK = 200_000  # rows per chunk when re-reading a bad file as text to find the line at fault
 MAX_COORD = 1e9  # larger positions are no coordinates in metres (UTM northings stay below 1e7)
 MAX_RAW = 1e15  # larger input values lose a tenth of a millimetre to float64 rounding in any units
+WGS84_A, WGS84_F = 6378137.0, 1 / 298.257223563  # the GPS ellipsoid: equatorial radius (m), flattening
+MAX_DISTORTION = 0.005  # the largest scale error of a scene's local projection of longitude and latitude
 
 
 def list_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -103,10 +107,12 @@ string) keeps only agents of those labels.
     ids of unknown rate: each scene's most common difference is taken as one model step, as on ETH/UCY).
     Positions become metres: `scale` is metres per input unit (0.01 for centimetres); `homography` a 3x3
     matrix (or a text file of one) taking image pixels (u, v, 1) to metres, as ETH/UCY's H.txt files do.
+    Columns `lon, lat` (or `lng`/`long`/`longitude`, `latitude`) in place of `x, y` are WGS84 degrees,
+    projected to metres east and north of each scene's first position (`_lonlat_units`).
     `df.attrs["units"]` keeps the conversion, so outputs can be given back in the input's units.
     `df.attrs` also records `files` (how many were read) and `duplicates_dropped`.
     """
-    units = _units(scale, homography)
+    units = unit_conversion(scale, homography)
     check_fps(fps)
     if isinstance(paths, pd.DataFrame):
         tables, n_files = [_canonical(paths, "dataframe", "input", first_line=1, row_word="row")], 0
@@ -133,6 +139,13 @@ string) keeps only agents of those labels.
     if any(seconds) and not all(seconds):
         raise DataError(f"{names[seconds.index(True)]} has a time column in seconds but "
                         f"{names[seconds.index(False)]} has frame ids: give files of one kind at a time")
+    lonlat = [bool(t.attrs.get("lonlat")) for t in tables]
+    if any(lonlat) and not all(lonlat):
+        raise DataError(f"{names[lonlat.index(True)]} has longitude and latitude columns but "
+                        f"{names[lonlat.index(False)]} has x, y: give files of one kind at a time")
+    if all(lonlat) and units is not None:
+        raise DataError(f"--{'scale' if scale is not None else 'homography'}: {names[0]} holds longitude and "
+                        "latitude in degrees, which are projected to metres as they are: drop it")
     if all(seconds) and fps is not None:
         raise DataError(f"--fps {fps:g}: {names[0]} has a time column in seconds, not frame ids; drop --fps")
     rate_from = "fps" if fps is not None else None
@@ -146,7 +159,9 @@ string) keeps only agents of those labels.
     df.attrs.update(time_base="seconds" if all(seconds) else "frames" if fps is not None else "steps",
                     fps=None if all(seconds) else fps, rate_from=rate_from, units=units)
     uv = df[["x", "y"]].to_numpy(dtype=np.float64)
-    xy = to_metres(uv, units)
+    if all(lonlat):
+        units = df.attrs["units"] = _lonlat_units(df)
+    xy = to_metres(uv, units, df["scene"])
     past, side = beyond_horizon(uv, units)
     bad = ~np.isfinite(xy).all(1) | (np.abs(xy) > MAX_COORD).any(1) | past
     if side:
@@ -186,7 +201,7 @@ def check_fps(fps: float | None) -> None:
         raise DataError(f"--fps must be a positive number of frames per second (got {fps})")
 
 
-def _units(scale: float | None, homography) -> dict | None:
+def unit_conversion(scale: float | None, homography) -> dict | None:
     """The conversion of input positions to metres, checked: None (already metres), a scale or a matrix."""
     if scale is not None and homography is not None:
         raise DataError("--scale and --homography exclude each other: give one")
@@ -220,31 +235,119 @@ def _units(scale: float | None, homography) -> dict | None:
     return {"homography": H.tolist()}
 
 
-def to_metres(xy: np.ndarray, units: dict | None) -> np.ndarray:
-    """(..., 2) input positions -> metres."""
+def _lonlat_units(df: pd.DataFrame) -> dict:
+    """The conversion of a table's longitudes and latitudes (its `x, y`, degrees) to metres: per scene, the
+    origin of a local projection (east, north), the scene's earliest position, so every row keeps the
+    conversion whatever is observed later; checked by `check_lonlat`."""
+    lon, lat = df["x"].to_numpy(dtype=np.float64), df["y"].to_numpy(dtype=np.float64)
+    codes, names = df["scene"].cat.codes.to_numpy(), df["scene"].cat.categories
+    order = np.lexsort((df["frame"].to_numpy(), codes))  # per scene, earliest first
+    starts = order[np.r_[True, codes[order][1:] != codes[order][:-1]]]  # each scene's earliest row
+    units = {"lonlat": {str(names[codes[i]]): [float(lon[i]), float(lat[i])] for i in starts}}
+    check_lonlat(lon, lat, _origins(units, df["scene"], 2)[:, 1], lambda i: where(df, i),
+                 lambda i: str(df["scene"].iloc[i]))
+    return units
+
+
+def check_lonlat(lon: np.ndarray, lat: np.ndarray, lat0: np.ndarray, where: Callable[[int], str],
+                 scene: Callable[[int], str], fix: str = "split the scene (a `scene` column, or one file per area)"
+                 ) -> None:
+    """Refuse, naming the first row at fault (`where(i)`, its scene `scene(i)`): longitudes and latitudes that
+    are no degrees, an origin (latitude `lat0`, per row) near a pole, and a row so far north or south of its
+    scene's origin that the local projection's scale there is off by more than MAX_DISTORTION (`fix` says
+    what to do)."""
+    bad = ~((np.abs(lat) <= 90) & (lon >= -180) & (lon <= 360))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataError(f"{where(i)}: ({lon[i]:g}, {lat[i]:g}) is no longitude, latitude in degrees "
+                        "(longitude -180 to 360, latitude -90 to 90)")
+    M0, N0 = _radii(lat0)
+    M, N = _radii(lat)
+    cos0, cos = np.cos(np.radians(lat0)), np.cos(np.radians(lat))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        error = np.maximum(np.abs(N0 * cos0 / (N * cos) - 1), np.abs(M0 / M - 1))
+    error[cos0 < 0.01] = np.inf  # an origin within 0.6 degrees of a pole
+    if (error > MAX_DISTORTION).any():
+        i = int(np.flatnonzero(error > MAX_DISTORTION)[0])
+        if cos0[i] < 0.01:
+            raise DataError(f"{where(i)}: scene '{scene(i)}' starts at latitude {lat0[i]:g}, too near a pole to "
+                            "project longitude and latitude to metres: give positions in metres (x, y)")
+        km = abs(np.radians(lat[i] - lat0[i])) * M0[i] / 1000
+        raise DataError(f"{where(i)}: latitude {lat[i]:g} is {km:.3g} km north or south of the first position of "
+                        f"scene '{scene(i)}' ({lat0[i]:g}): too far for one local projection to metres (its scale "
+                        f"would be off by {error[i]:.1%}); {fix}")
+
+
+def _radii(lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The WGS84 ellipsoid's radii of curvature (metres) at latitudes `lat` (degrees): along the meridian
+    (metres north per radian of latitude) and across it (east, per radian of longitude, times cos(lat))."""
+    e2 = WGS84_F * (2 - WGS84_F)
+    w = np.sqrt(1 - e2 * np.sin(np.radians(lat)) ** 2)
+    return WGS84_A * (1 - e2) / w ** 3, WGS84_A / w
+
+
+def _origins(units: dict, scenes, ndim: int) -> np.ndarray:
+    """The projection origins (lon, lat) of positions (N, ..., 2) whose scenes are `scenes` (N,), shaped to
+    broadcast against them: (N, 1, ..., 1, 2)."""
+    if scenes is None:
+        raise ValueError("positions in longitude and latitude need their scenes")
+    codes, uniques = pd.factorize(scenes)
+    table = units["lonlat"]
+    missing = next((str(s) for s in uniques if str(s) not in table), None)
+    if missing is not None:
+        raise DataError(f"scene '{missing}': none of its positions was read, so its longitude and latitude "
+                        "cannot be converted")
+    o = np.array([table[str(s)] for s in uniques], dtype=np.float64).reshape(-1, 2)[codes]
+    return o.reshape((len(o),) + (1,) * (ndim - 2) + (2,))
+
+
+def to_metres(xy: np.ndarray, units: dict | None, scenes=None) -> np.ndarray:
+    """(..., 2) input positions -> metres. Longitudes and latitudes need the scene of each position
+    (`scenes`, along the first axis): each is projected to metres east and north of its scene's origin
+    (`_lonlat_units`)."""
     if units is None:
         return xy
     if "scale" in units:
         return xy * units["scale"]
+    if "lonlat" in units:
+        o = _origins(units, scenes, xy.ndim)
+        M, N = _radii(o[..., 1])
+        east = np.radians((xy[..., 0] - o[..., 0] + 180) % 360 - 180) * N * np.cos(np.radians(o[..., 1]))
+        return np.stack([east, np.radians(xy[..., 1] - o[..., 1]) * M], axis=-1)
     return _project(xy, np.asarray(units["homography"]))
 
 
 def output_decimals(units: dict | None) -> int:
     """Decimals that keep positions written in the input's units to a tenth of a millimetre: 4 in metres
-    (and centimetres, pixels), 7 in kilometres."""
+    (and centimetres, pixels), 7 in kilometres, 9 in degrees of longitude and latitude."""
+    if units is not None and "lonlat" in units:
+        return 9
     if units is None or "scale" not in units:
         return 4
     return 4 + max(0, math.ceil(math.log10(units["scale"]) - 1e-9))
 
 
-def from_metres(xy: np.ndarray, units: dict | None) -> np.ndarray:
-    """(..., 2) metres -> the input's units (the inverse of `to_metres`). Through a homography, a point past
-    the camera's horizon (beyond where the input's pixels lie) has no pixel: it becomes NaN, never a
-    position wrapped to the other side of the image (`past_horizon` counts them)."""
+def position_columns(units: dict | None) -> tuple[str, str]:
+    """The names of the output's position columns: `lon, lat` for an input in degrees, else `x, y`."""
+    return ("lon", "lat") if units is not None and "lonlat" in units else ("x", "y")
+
+
+def from_metres(xy: np.ndarray, units: dict | None, scenes=None) -> np.ndarray:
+    """(..., 2) metres -> the input's units (the inverse of `to_metres`; longitudes and latitudes need each
+    position's scene, along the first axis). Through a homography, a point past the camera's horizon
+    (beyond where the input's pixels lie) has no pixel: it becomes NaN, never a position wrapped to the
+    other side of the image (`past_horizon` counts them)."""
     if units is None:
         return xy
     if "scale" in units:
         return xy / units["scale"]
+    if "lonlat" in units:
+        o = _origins(units, scenes, xy.ndim)
+        M, N = _radii(o[..., 1])
+        lon = o[..., 0] + np.degrees(xy[..., 0] / (N * np.cos(np.radians(o[..., 1]))))
+        base = np.where(o[..., 0] > 180, 0.0, -180.0)  # longitudes as the origin writes them: 0-360 or +-180
+        lon = np.where((lon < base) | (lon >= base + 360), (lon - base) % 360 + base, lon)
+        return np.stack([lon, o[..., 1] + np.degrees(xy[..., 1] / M)], axis=-1)
     G = np.linalg.inv(np.asarray(units["homography"]))
     uv = _project(xy, G)
     side = units.get("side")
@@ -420,7 +523,7 @@ class TrackSummary:
         if self.duplicates_dropped:
             text += f"; {_n(self.duplicates_dropped, 'repeated row')} dropped"
         if self.rates:
-            shown = [f"{scene}: {hz:.3g} Hz" for scene, hz in list(self.rates.items())[:3]]
+            shown = [f"{scene}: {_rate(hz)} Hz" for scene, hz in list(self.rates.items())[:3]]
             more = f" and {len(self.rates) - 3} more" if len(self.rates) > 3 else ""
             text += "; " + ", ".join(shown) + more
         elif self.steps:
@@ -429,6 +532,13 @@ class TrackSummary:
                      f"; steps of {', '.join(f'{v:g}' for v in distinct[:3])} frame ids")
             text += " (no --fps: one model step)"
         return text
+
+
+def _rate(hz: float) -> str:
+    """A rate as given (29.97, 12.5) when it has up to 4 significant digits, else to 3 (one measured from
+    jittered timestamps: 10, not 10.0398)."""
+    exact = f"{hz:.4g}"
+    return exact if abs(float(exact) - hz) <= 1e-9 * hz else f"{hz:.3g}"
 
 
 def summarize(df: pd.DataFrame, time_step: float | None = None, max_gap: float = 0.8) -> TrackSummary:
@@ -489,7 +599,11 @@ def plausibility(df: pd.DataFrame, dt: float, low: float = 0.3, high: float = 5.
                                    else "")
     known = seconds_per_unit(df) is not None
     how = "" if known else f" if one frame step is {dt:g} s"
-    fixes = ["--scale or --homography (positions in metres?)"]
+    units = df.attrs.get("units") or {}
+    degrees = not units and v < low / 100 and df["x"].abs().max() <= 360 and df["y"].abs().max() <= 90
+    fixes = ["that the lon and lat columns hold degrees" if "lonlat" in units else
+             "--scale or --homography (positions in metres?" + (" Longitudes and latitudes in degrees: name the "
+                                                                "columns lon, lat)" if degrees else ")")]
     if df.attrs.get("time_base") == "frames" and df.attrs.get("rate_from") == "file":
         fixes.append(f"the file's own rate ({df.attrs['fps']:g} frame ids a second; --fps overrides it)")
     elif df.attrs.get("time_base") == "frames" and df.attrs.get("rate_from") == "model":
@@ -527,7 +641,7 @@ def _read_one(path: Path) -> pd.DataFrame:
         table = _read_fast(path, fmt)
         if table is None:  # something is wrong: find the first bad line, slowly, chunk by chunk
             table = _read_slow(path, fmt)
-        table.attrs["seconds"] = fmt.seconds
+        table.attrs.update(seconds=fmt.seconds, lonlat=fmt.lonlat)
     table.attrs["named_by_file"] = not fmt.names or "scene" not in fmt.names
     return table
 
@@ -562,18 +676,23 @@ def _missing(name: str, missing: list[str], names: list[str], shown: list[str]) 
     if "frame" in missing and len(times) > 1:
         return DataError(f"{name}: {len(times)} time columns ({', '.join(times)}): keep one, in seconds")
     what = ["frame (or time in seconds)" if c == "frame" else c for c in missing]
+    if "x" in missing and "y" in missing:
+        what[what.index("y")] = "y (or lon, lat in degrees)"
     return DataError(f"{name}: missing column(s) {', '.join(what)} (have: {', '.join(shown)})")
 
 
-def _time_alias(names: list[str]) -> tuple[list[str], bool]:
+def _aliases(names: list[str]) -> tuple[list[str], bool, bool]:
     """Lower-cased column names with a time column in seconds renamed `frame` (where there is no frame
-    column), and whether that happened."""
-    if "frame" in names:
-        return names, False
-    found = [n for n in names if n in TIME_NAMES]
-    if len(found) != 1:
-        return names, False
-    return ["frame" if n == found[0] else n for n in names], True
+    column) and longitude and latitude columns renamed `x, y` (where there are no x, y columns); and whether
+    each happened."""
+    seconds = lonlat = False
+    times = [n for n in names if n in TIME_NAMES]
+    if "frame" not in names and len(times) == 1:
+        names, seconds = ["frame" if n == times[0] else n for n in names], True
+    lons, lats = [n for n in names if n in LON_NAMES], [n for n in names if n in LAT_NAMES]
+    if "x" not in names and "y" not in names and len(lons) == 1 and len(lats) == 1:
+        names, lonlat = [{lons[0]: "x", lats[0]: "y"}.get(n, n) for n in names], True
+    return names, seconds, lonlat
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -581,7 +700,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         import pyarrow.parquet as pq
 
         names = pq.read_schema(path).names
-        usable = _time_alias([str(c).strip().lower() for c in names])[0]
+        usable = _aliases([str(c).strip().lower() for c in names])[0]
         wanted = [c for c, u in zip(names, usable) if u in REQUIRED + ("scene",) + AGENT_COLUMNS]
         raw = pd.read_parquet(path, columns=wanted or None)
     except Exception as e:  # pyarrow raises many types for a non-Parquet file
@@ -599,6 +718,7 @@ class _Format:
     names: list[str] | None  # lower-cased header names, None for a headerless file
     n_fields: int
     seconds: bool = False  # the time column is in seconds (`time`, `t` or `timestamp`), read as `frame`
+    lonlat: bool = False  # positions are longitude and latitude in degrees, read as `x, y`
     sdd: bool = False  # a Stanford Drone Dataset annotations file
     header: list[str] | None = None  # the lower-cased header as written (a time column under its own name)
 
@@ -646,14 +766,14 @@ def _sniff(path: Path) -> _Format:
     if sep == r"\s+" and "\t" in first:  # a tab-separated header: single tabs, so an empty field stays empty
         sep, fields = "\t", _fields(first, "\t")
     _check_first_row(path, lines, skip, sep, len(fields), complete=not more)
-    names, seconds = _time_alias([f.lower() for f in fields])
+    names, seconds, lonlat = _aliases([f.lower() for f in fields])
     missing = [c for c in REQUIRED if c not in names]
     if missing:
         raise _missing(str(path), missing, names, fields)
     for c in REQUIRED + ("scene",):
         if names.count(c) > 1:
             raise DataError(f"{path}: column '{c}' appears {names.count(c)} times in the header (any case)")
-    return _Format(encoding, sep, skip, names, len(fields), seconds,
+    return _Format(encoding, sep, skip, names, len(fields), seconds, lonlat=lonlat,
                    header=[f.lower() for f in fields])
 
 
@@ -873,8 +993,9 @@ def _canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int, row_wo
     """Check a table of raw values (text or numbers) row by row; `first_line` numbers its first row."""
     raw = raw.copy()
     lower = [str(c).strip().lower() for c in raw.columns]
-    raw.columns, seconds = _time_alias(lower)
-    shown = {"frame": next(c for c, n in zip(lower, raw.columns) if n == "frame")} if seconds else {}
+    raw.columns, seconds, lonlat = _aliases(lower)
+    # Columns renamed are named in messages as the table names them.
+    shown = {n: c for c, n in zip(lower, raw.columns) if c != n}
     missing = [c for c in REQUIRED if c not in raw.columns]
     if missing:
         raise _missing(name, missing, list(raw.columns), [str(c) for c in raw.columns])
@@ -921,7 +1042,7 @@ def _canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int, row_wo
     out = out[TRACK_COLUMNS]
     for c, v in kept.items():
         out[c] = v
-    out.attrs["seconds"] = seconds
+    out.attrs.update(seconds=seconds, lonlat=lonlat)
     return out
 
 

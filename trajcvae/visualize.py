@@ -108,7 +108,12 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
                                 "`predict --kset` wrote them); visualize a model for a new K-set")
         table = read_predictions(model)
         df = read_tracks(data, fps=fps, scale=scale, homography=homography, classes=classes)
-        xy = to_metres(table[["x", "y"]].to_numpy(dtype=np.float64), df.attrs.get("units"))
+        units = df.attrs.get("units")
+        kinds = ["degrees" if lonlat else "x, y" for lonlat in (table.attrs["lonlat"], "lonlat" in (units or {}))]
+        if kinds[0] != kinds[1]:
+            raise TrajCVAEError(f"MODEL {model}: its futures are in {kinds[0]} but the tracks' positions are in "
+                                f"{kinds[1]}: give the tracks the futures were predicted from")
+        xy = to_metres(table[["x", "y"]].to_numpy(dtype=np.float64), units, table["scene"].astype(str).to_numpy())
         futures = TableFutures(table.assign(x=xy[:, 0], y=xy[:, 1]), str(model))
     else:
         predictor = TrajCVAE.load(model, device=device)
@@ -278,7 +283,8 @@ def is_predictions_path(model: str | Path) -> bool:
 
 
 def read_predictions(path: str | Path) -> pd.DataFrame:
-    """A predictions table (CSV or Parquet with the columns `predict` writes)."""
+    """A predictions table (CSV or Parquet with the columns `predict` writes), with `lon, lat` read as `x, y`
+    (`attrs["lonlat"]`: they were)."""
     path = Path(path)
     if not path.is_file():
         raise TrajCVAEError(f"MODEL {path}: no such predictions file")
@@ -288,12 +294,16 @@ def read_predictions(path: str | Path) -> pd.DataFrame:
         raise TrajCVAEError(f"MODEL {path}: cannot read it as a predictions table ({type(e).__name__})") from None
     if "time" in df.columns and "frame" not in df.columns:  # futures of an input with a time column
         df = df.rename(columns={"time": "frame"})
+    lonlat = {"lon", "lat"} <= set(df.columns) and not {"x", "y"} & set(df.columns)
+    if lonlat:  # futures of an input in degrees
+        df = df.rename(columns={"lon": "x", "lat": "y"})
     missing = [c for c in OUTPUT_COLUMNS if c not in df.columns]
     if missing:
         raise TrajCVAEError(f"MODEL {path}: not a predictions file from `trajcvae predict` (missing column(s) "
                             f"{', '.join(missing)})")
     if len(df) == 0:
         raise TrajCVAEError(f"MODEL {path}: the predictions table is empty")
+    df.attrs["lonlat"] = lonlat
     return df
 
 

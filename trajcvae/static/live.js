@@ -9,7 +9,7 @@ const canvas = document.getElementById("view"), ctx = canvas.getContext("2d");
 const select = document.getElementById("scene"), status = document.getElementById("status");
 const density = document.getElementById("density");
 let scene = new URLSearchParams(location.search).get("scene");
-let bounds = null, shown = null, server = {k: null, kset: "none"}, last = null;
+let bounds = null, shown = null, server = {k: null, kset: "none"}, last = null, origin = null;
 
 async function getJSON(url) {
   const r = await fetch(url);
@@ -30,7 +30,15 @@ async function refreshScenes() {
   setTimeout(refreshScenes, 2000);
 }
 
-function choose(name) { scene = name; bounds = null; shown = null; last = null; }
+function choose(name) { scene = name; bounds = null; shown = null; last = null; origin = null; }
+
+// Longitudes and latitudes (a server run with --lonlat) are drawn in metres east and north of the first
+// point shown, so the axes stay equal; x and y are drawn as they are.
+function planar(lon, lat) {
+  if (!origin) origin = {lon, lat, east: 111320 * Math.cos(lat * Math.PI / 180)};
+  return {x: (((lon - origin.lon + 540) % 360) - 180) * origin.east, y: (lat - origin.lat) * 110574};
+}
+const point = r => (r.lon === undefined ? r : {...r, ...planar(r.lon, r.lat)});
 select.onchange = () => choose(select.value);
 density.onchange = () => { if (last) draw(...last); };
 window.onresize = () => { if (last) draw(...last); };
@@ -57,13 +65,16 @@ function draw(f, t) {
   const W = window.innerWidth, H = window.innerHeight - HEADER;
   canvas.width = W; canvas.height = H;
   ctx.clearRect(0, 0, W, H);
-  const tracks = groupBy(t.tracks, r => r.agent_id);
-  // Each agent's K futures as lists of points (the answer's agents layout holds x and y as K lists of P).
+  const rows = t.tracks.map(point);
+  const tracks = groupBy(rows, r => r.agent_id);
+  // Each agent's K futures as lists of points (the answer's agents layout holds x and y, or lon and lat, as
+  // K lists of P).
   const futures = f.agents.map(a => ({agent: a.agent_id, weight: a.weight,
-    paths: a.x.map((xs, i) => xs.map((x, j) => ({x, y: a.y[i][j]})))}));
+    paths: (a.x || a.lon).map((xs, i) => xs.map((v, j) => point(a.x ? {x: v, y: a.y[i][j]} :
+                                                                     {lon: v, lat: a.lat[i][j]})))}));
   const points = futures.flatMap(a => a.paths.flat());
   // The view: every point drawn so far in this scene, equal axes, y up.
-  for (const p of [...t.tracks, ...points]) {
+  for (const p of [...rows, ...points]) {
     if (!bounds) bounds = {x0: p.x, x1: p.x, y0: p.y, y1: p.y};
     bounds.x0 = Math.min(bounds.x0, p.x); bounds.x1 = Math.max(bounds.x1, p.x);
     bounds.y0 = Math.min(bounds.y0, p.y); bounds.y1 = Math.max(bounds.y1, p.y);
