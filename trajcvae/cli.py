@@ -20,7 +20,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 err = Console(stderr=True)
 
 DataArg = Annotated[list[Path], typer.Argument(help="Trajectory files or folders (CSV with frame, agent_id, x, "
-                                                    "y [, scene]; or ETH/UCY text files).", show_default=False)]
+                                                    "y [, scene], or lon, lat in degrees for x, y; or ETH/UCY text "
+                                                    "files).", show_default=False)]
 ModelArg = Annotated[str, typer.Argument(help="A checkpoint (.pt) or a built-in model name (pedestrian).")]
 KOpt = Annotated[int, typer.Option("-k", "--k", help="Futures (samples) per agent.")]
 SeedOpt = Annotated[int, typer.Option(help="Random seed: same seed and data give the same numbers on CPU.")]
@@ -146,7 +147,8 @@ def predict(
     classes: ClassesOpt = None,
     calibrate: CalibrateOpt = "none",
 ):
-    """K futures per agent: columns scene, agent_id, t0, sample, step, frame, x, y (and weight with --kset)."""
+    """K futures per agent: columns scene, agent_id, t0, sample, step, frame, x, y (lon, lat for an input in
+    degrees; and weight with --kset)."""
     from .predict import predict_to_file
 
     r = predict_to_file(model, data, out, k=k, seed=seed, every_window=every_window, device=device, log=info,

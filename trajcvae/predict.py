@@ -291,8 +291,8 @@ class TrajCVAE:
                 calibrate: str = "none", past: ScenePast | None = None) -> pd.DataFrame:
         """K futures per agent as a long table (see `OUTPUT_COLUMNS`), in the input's time base and units.
 
-        data: a DataFrame with `frame` (or `time` in seconds), `agent_id, x, y` (and optionally `scene`), or
-        paths of files. every_window=False: one forecast per agent from its latest observation (with
+        data: a DataFrame with `frame` (or `time` in seconds), `agent_id, x, y` (or `lon, lat` in degrees;
+        and optionally `scene`), or paths of files. every_window=False: one forecast per agent from its latest observation (with
         `since`, only for the agents last seen at or after that time, in the input's time base). True: one
         for every (agent, t0) whose obs_len observed and pred_len future steps are present (evaluation
         mode). kset: "kmeans" or "learned" adds a `weight` column (`sample_kset`; `draws` plain draws behind
