@@ -6,6 +6,8 @@ import pandas as pd
 import pytest
 import torch
 
+from trajcvae import TrajCVAE
+from trajcvae.config import load_config
 from trajcvae.tracks import read_tracks, summarize
 
 from tests.helpers import ETH_UCY, cli, one_line_error, write
@@ -225,6 +227,15 @@ def test_benchmark_refuses_unknown_suite_and_split(tmp_path):
     one_line_error(cli("benchmark", "eth-ucy", "--root", ETH_UCY, "--splits", "hotel", "--config", cfg, "--out",
                        tmp_path / "res"), "kset.k = 12", "K = 20")
     assert not (tmp_path / "res" / "hotel").exists()
+    # So is a test set that gives no window: named, before any training.
+    root = tmp_path / "root"
+    for part in ("train", "val", "test"):
+        (root / "hotel" / part).mkdir(parents=True)
+        (root / "hotel" / part / "a.txt").write_text("".join(f"{10 * f} 1 {0.5 * f} 0\n" for f in range(30 if
+                                                                                               part != "test" else 5)))
+    one_line_error(cli("benchmark", "eth-ucy", "--root", root, "--splits", "hotel", "--out", tmp_path / "res"),
+                   f"the test set ({root / 'hotel' / 'test'}): no usable windows")
+    assert not (tmp_path / "res" / "hotel").exists()
 
 
 # --- bad data and the data summary, through the CLI ---------------------------------------------------
@@ -324,6 +335,38 @@ def test_a_plain_resume_runs_to_the_runs_own_epochs_and_a_hand_edited_record_is_
                    f"{run / 'config.toml'} was edited (train.lr = 0.05)", f"the one in {run / 'last.pt'}")
 
 
+def test_a_resume_refuses_what_it_would_drop_and_other_data(sim_files, trained, tmp_path):
+    """An option given on --resume is held to the run's config whatever its value (the default's too), and
+    --epochs at the default value runs to it; a resume on other training or validation data is refused,
+    since the run's curves and best.pt would mix two data sets."""
+    import shutil
+
+    from trajcvae.config import Config
+    from trajcvae.train import _resumed_config
+
+    run = tmp_path / "run"
+    shutil.copytree(trained.parent, run)
+    hidden = TrajCVAE.load(run / "best.pt").config.model.hidden
+    assert hidden != Config().model.hidden
+    base = ["train", sim_files["train"], "--val", sim_files["val"], "--out", run, "--resume", "--quiet", "--no-figures"]
+    one_line_error(cli(*base, "--set", f"model.hidden={Config().model.hidden}"),
+                   f"model.hidden = {Config().model.hidden} differs from the run's {hidden}")
+    stored = Config.from_dict(torch.load(run / "last.pt", weights_only=True)["config"])
+    default = Config().train.epochs
+    assert _resumed_config(load_config(None, [f"train.epochs={default}"]), stored, run, 1).train.epochs == default
+    # The run records its data: another validation file is refused before anything is trained.
+    r = cli(*base, "--epochs", stored.train.epochs + 1)
+    assert r.exit_code == 0, r.output
+    rows = len(pd.read_csv(run / "metrics.csv"))
+    other = tmp_path / "other_val.csv"
+    pd.read_csv(sim_files["val"]).iloc[:-40].to_csv(other, index=False)
+    one_line_error(cli("train", sim_files["train"], "--val", other, "--out", run, "--resume", "--quiet",
+                       "--epochs", stored.train.epochs + 2), "the validation set is not the one the run in")
+    assert len(pd.read_csv(run / "metrics.csv")) == rows and "\r" not in (run / "metrics.csv").read_text()
+    # `demo` continues only its own run.
+    one_line_error(cli("demo", "--out", run), f"{run} holds a run that is not the demo's", "give another --out")
+
+
 def test_tables_are_written_only_as_csv_or_parquet(tmp_path, sim_files):
     """An output name the writers do not write (.json, .csv.gz, .tsv) is refused, not filled with CSV."""
     for name in ("p.json", "p.csv.gz", "p.tsv"):
@@ -332,6 +375,8 @@ def test_tables_are_written_only_as_csv_or_parquet(tmp_path, sim_files):
         one_line_error(cli("simulate", tmp_path / name, "--frames", 20), "unsupported table format")
         assert not (tmp_path / name).exists()
     one_line_error(cli("simulate", tmp_path / "big.csv", "--frames", 300_000), "--scenes x --frames is at most 200,000")
+    one_line_error(cli("simulate", tmp_path / "none.csv", "--frames", 1), "no agent entered the plaza")
+    assert not (tmp_path / "none.csv").exists()
     one_line_error(cli("predict", "pedestrian", sim_files["test"], "--kset", "kmeans", "--draws", 10 ** 11,
                        "--out", tmp_path / "p.csv"), "--draws 100000000000: drawing that many futures",
                    "use a smaller --draws")

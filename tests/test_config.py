@@ -3,6 +3,7 @@ user options fail in one line before any work."""
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -86,6 +87,26 @@ def test_an_old_checkpoint_that_used_a_removed_option_is_refused_in_one_line(tmp
 def test_invalid_values_are_refused(override, message):
     with pytest.raises(TrajCVAEError, match=message):
         load_config(None, [override])
+
+
+@pytest.mark.parametrize("toml,option", [
+    ("[train]\nepochs = true\n", "train.epochs"),  # TOML's true is no number
+    ("[data]\nscale = true\n", "data.scale"),
+    ("[data]\nhomography = 5\n", "data.homography"),  # a path is text
+    ("[data]\nclasses = [\"Pedestrian\"]\n", "data.classes"),  # labels are one comma-separated text
+])
+def test_a_toml_value_of_the_wrong_kind_is_refused_by_name(tmp_path, toml, option):
+    path = tmp_path / "c.toml"
+    path.write_text(toml)
+    with pytest.raises(TrajCVAEError, match=f"{path}: option '{option}' has invalid value"):
+        load_config(path)
+
+
+def test_a_homography_file_is_kept_by_its_absolute_path(tmp_path, monkeypatch):
+    """A run's config names its homography file from any folder (a run resumed from elsewhere)."""
+    np.savetxt(tmp_path / "H.txt", np.eye(3))
+    monkeypatch.chdir(tmp_path)
+    assert load_config(None, ["data.homography=H.txt"]).data.homography == str(tmp_path / "H.txt")
 
 
 def test_user_options_are_checked_in_one_place():

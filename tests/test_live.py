@@ -758,7 +758,7 @@ def test_gps_detections_give_the_futures_of_predict_on_the_gps_file_online_and_o
     http = in_order(pd.DataFrame(answer.json()["futures"]).assign(t0=0))
     np.testing.assert_allclose(http[["lon", "lat"]].to_numpy(), g[["lon", "lat"]].to_numpy(), atol=6e-10, rtol=0)
     assert {"lon", "lat"} <= set(tracks[0]) and "x" not in tracks[0]
-    with pytest.raises(TrajCVAEError, match="drop it or lonlat"):
+    with pytest.raises(TrajCVAEError, match="lonlat and scale .--lonlat and --scale. exclude each other"):
         OnlinePredictor(pedestrian, lonlat=True, scale=0.01)
     with pytest.raises(TrajCVAEError, match="add --lonlat"):
         server.replay_updates(path)

@@ -208,6 +208,20 @@ def test_plot_training(trained, tmp_path):
     ok_png(out, (800, 500))
     r = run("plot-training", tmp_path)
     assert r.exit_code == 1 and "no metrics.csv" in r.output
+    # A value that is no number is named; a run stopped before its KL weight was full has no best.pt to mark.
+    metrics = pd.read_csv(trained.parent / "metrics.csv")
+    (tmp_path / "bad").mkdir()
+    metrics.astype({"beta": object}).assign(beta=["abc"] + list(metrics.beta[1:])).to_csv(
+        tmp_path / "bad" / "metrics.csv", index=False)
+    _one_line_error(run("plot-training", tmp_path / "bad"), "row 1, column beta: 'abc' is not a number")
+    (tmp_path / "cut").mkdir()
+    (tmp_path / "cut" / "config.toml").write_text((trained.parent / "config.toml").read_text())
+    metrics.assign(beta=0.5).to_csv(tmp_path / "cut" / "metrics.csv", index=False)
+    from trajcvae.plots import best_row
+    from trajcvae.visualize import plot_training
+
+    assert plot_training(tmp_path / "cut", tmp_path / "cut.png").exists()
+    assert best_row(metrics.assign(beta=0.5), beta=1.0) is None
 
 
 def _one_line_error(r, *parts):

@@ -295,20 +295,21 @@ def test_two_process_ddp_run(tmp_path, sim_files):
     assert len(preds) > 0 and preds[["x", "y"]].notna().all().all()
     first = torch.load(out / "last.pt", weights_only=True)["model"]
 
-    # The same seed gives the same run twice, while --resume under DDP continues the first (both at once).
+    # The same seed gives the same run twice, and --resume under DDP continues the first as if it had never
+    # stopped: each rank resumes its own random streams (both runs at once).
     again = tmp_path / "again"
-    twice = torchrun("train", sim_files["train"], "--epochs", 1, *common[:3], again, *common[4:], "--no-figures",
+    twice = torchrun("train", sim_files["train"], "--epochs", 2, *common[:3], again, *common[4:], "--no-figures",
                      cwd=tmp_path, wait=False)
     r = torchrun("train", sim_files["train"], "--epochs", 2, "--resume", *common, "--no-figures", cwd=tmp_path)
     _, errs = twice.communicate(timeout=300)
     assert twice.returncode == 0, errs[-3000:]
-    second = torch.load(again / "last.pt", weights_only=True)["model"]
-    assert all(torch.equal(first[k], second[k]) for k in first)
     assert r.returncode == 0, r.stderr[-3000:]
-    assert list(pd.read_csv(out / "metrics.csv").epoch) == [1, 2]
-    resumed = torch.load(out / "last.pt", weights_only=True)
-    assert resumed["epoch"] == 2
+    resumed, uninterrupted = (torch.load(p / "last.pt", weights_only=True) for p in (out, again))
+    assert resumed["epoch"] == uninterrupted["epoch"] == 2
     assert any(not torch.equal(first[k], resumed["model"][k]) for k in first)
+    assert all(torch.equal(resumed["model"][k], uninterrupted["model"][k]) for k in first)
+    a, b = (pd.read_csv(p / "metrics.csv") for p in (out, again))
+    assert list(a.epoch) == [1, 2] and a["val_min_ade"].tolist() == b["val_min_ade"].tolist()
 
 
 TINY = ["--set", "model.hidden=16", "--set", "model.z_dim=4", "--set", "model.heads=2", "--set", "train.k_eval=4",
@@ -323,6 +324,13 @@ def test_a_second_train_into_the_same_run_folder_is_refused_while_the_first_live
         (out / ".lock").write_text(str(sleeper.pid))  # as a live `train` leaves it
         one_line_error(cli("train", tiny_files[0], "--out", out, "--quiet", *TINY),
                        f"another trajcvae train (pid {sleeper.pid}) is writing this run")
+        if Path(f"/proc/{sleeper.pid}/stat").exists():  # where the system says when a process started
+            from trajcvae.train import _alive, _started
+
+            (out / ".lock").write_text(f"{sleeper.pid} {_started(sleeper.pid)}")
+            assert _alive(sleeper.pid, _started(sleeper.pid))
+            # The same pid, started at another time: the lock's owner is gone and its pid reused.
+            assert not _alive(sleeper.pid, str(int(_started(sleeper.pid)) - 1))
     finally:
         sleeper.kill()
         sleeper.wait()
@@ -345,5 +353,6 @@ def test_more_epochs_on_resume_follow_the_longer_cosine_and_pick_best_among_full
     train([tiny_files[0]], [tiny_files[1]], cfg, short, resume=True, progress=False, figures=False)
     train([tiny_files[0]], [tiny_files[1]], cfg, fresh, progress=False, figures=False)
     a, b = pd.read_csv(short / "metrics.csv"), pd.read_csv(fresh / "metrics.csv")
-    np.testing.assert_allclose(a.lr.iloc[2:], b.lr.iloc[2:], rtol=1e-9)  # the rate after epochs 3 and 4
+    np.testing.assert_allclose(a.lr.iloc[2:], b.lr.iloc[2:], rtol=1e-9)  # the rates of epochs 3 and 4
+    assert a.lr.iloc[0] == cfg.train.lr  # each row holds the rate its epoch trained at
     assert checkpoint.load(short / "best.pt")["epoch"] >= 3

@@ -566,14 +566,30 @@ def test_gps_mistakes_are_one_line(plaza, tmp_path):
     polar = to_gps(plaza, 89.8, 0.0)
     polar.to_csv(tmp_path / "polar.csv", index=False)
     one_line_error(cli("predict", "pedestrian", tmp_path / "polar.csv", "--out", out), "too near a pole")
+    # A GPS log at 1 Hz: every sample is further apart than the model bridges; the error says so.
+    one_hz = to_gps(upsample(plaza, 1.0), 47.3769, 8.5417)
+    one_hz.to_csv(tmp_path / "1hz.csv", index=False)
+    one_line_error(cli("predict", "pedestrian", tmp_path / "1hz.csv", "--out", out),
+                   "sampled every 1 s (median), longer than the 0.8 s gap the model bridges")
     assert not out.exists()
 
 
-def test_degrees_in_x_y_columns_get_a_warning_that_names_lon_lat(plaza):
+def test_degrees_in_x_y_columns_or_as_float32_get_a_warning_that_names_the_fix(plaza, tmp_path):
     gps = to_gps(plaza, 47.3769, 8.5417)
     warning = plausibility(read_tracks(gps.rename(columns={"lon": "x", "lat": "y"})), 0.4)
     assert "name the columns lon, lat" in warning
     assert plausibility(read_tracks(gps), 0.4) is None
+    # float32 degrees resolve about a metre: said, for a table and for Parquet.
+    coarse = gps.astype({"lon": "float32", "lat": "float32"})
+    assert "as float32, which resolve only about a metre" in plausibility(read_tracks(coarse), 0.4)
+    coarse.to_parquet(tmp_path / "g.parquet")
+    assert "store them as float64" in plausibility(read_tracks([tmp_path / "g.parquet"]), 0.4)
+    # Two latitude columns, or a Parquet file without positions, are named as the file names its columns.
+    with pytest.raises(DataError, match=r"2 latitude columns \(lat, latitude\): keep one"):
+        read_tracks(gps.assign(latitude=gps.lat))
+    gps.drop(columns="lat").to_parquet(tmp_path / "h.parquet")
+    with pytest.raises(DataError, match=r"missing column\(s\) x, y \(or lon, lat in degrees\) \(have: .*lon"):
+        read_tracks([tmp_path / "h.parquet"])
 
 
 def test_a_given_frame_rate_is_shown_as_given():

@@ -108,15 +108,17 @@ class TableWriter:
     """`with TableWriter(path) as w: w.write(df1); w.write(df2)` -> one CSV (or Parquet for *.parquet).
 
     Every piece must have the same columns and dtypes (a categorical column: the same categories). CSV
-    floats are written with `decimals` decimals (4: a tenth of a millimetre in metres), those of the `exact`
-    columns (shares, which must sum to 1) as the shortest text that reads back the same. The pieces go to a
+    floats are written with `decimals` decimals (4: a tenth of a millimetre in metres), or as many as
+    `column_decimals` gives their column (positions in other units), those of the `exact` columns (shares,
+    which must sum to 1) as the shortest text that reads back the same. The pieces go to a
     temp file (`atomic_path`): leaving the block normally renames it onto `path`; leaving it by an exception
     deletes it.
     """
 
-    def __init__(self, path: str | Path, decimals: int = 4, exact: tuple[str, ...] = ()):
+    def __init__(self, path: str | Path, decimals: int = 4, exact: tuple[str, ...] = (),
+                 column_decimals: dict[str, int] | None = None):
         self.path = Path(path)
-        self.decimals, self.exact = decimals, exact
+        self.decimals, self.exact, self.column_decimals = decimals, exact, column_decimals or {}
         self.parquet = self.path.suffix.lower() == ".parquet"
         self.rows = 0
         self.written = False
@@ -145,9 +147,11 @@ class TableWriter:
                 head = io.StringIO()
                 csv.writer(head, lineterminator="\n").writerow([str(c) for c in df.columns])
                 self._file.write(head.getvalue().encode("utf-8"))
-            table = _arrow_csv_table(df, self.decimals, self.exact)
+            table = _arrow_csv_table(df, self.decimals, self.exact, self.column_decimals)
             if table is None:  # values that need quoting, or floats too big for the fast path
-                shown = df.assign(**{c: _exact_text(df[c]) for c in self.exact if c in df})
+                shown = df.assign(**{c: _exact_text(df[c]) for c in self.exact if c in df},
+                                  **{c: df[c].map(lambda v, d=d: "" if pd.isna(v) else f"{v:.{d}f}")
+                                     for c, d in self.column_decimals.items() if c in df})
                 self._file.write(shown.to_csv(None, index=False, header=False, float_format=f"%.{self.decimals}f",
                                               lineterminator="\n").encode("utf-8"))
             elif len(df):
@@ -176,7 +180,8 @@ class TableWriter:
             self._file = None
 
 
-def _arrow_csv_table(df: pd.DataFrame, decimals: int = 4, exact: tuple[str, ...] = ()):
+def _arrow_csv_table(df: pd.DataFrame, decimals: int = 4, exact: tuple[str, ...] = (),
+                     column_decimals: dict[str, int] | None = None):
     """The piece as an Arrow table that pyarrow's (fast) CSV writer turns into exactly what
     `df.to_csv(float_format=f"%.{decimals}f")` writes (but "0.0000" for tiny negatives; the `exact` columns
     as written by Python's repr); None where it cannot."""
@@ -200,7 +205,8 @@ def _arrow_csv_table(df: pd.DataFrame, decimals: int = 4, exact: tuple[str, ...]
             if name in exact:
                 cols[name] = pa.array(_exact_text(v), pa.string())
                 continue
-            cols[name] = pac.cast(pa.array(v), pa.decimal128(13 + decimals, decimals), safe=False)  # rounds
+            d = (column_decimals or {}).get(name, decimals)
+            cols[name] = pac.cast(pa.array(v), pa.decimal128(13 + d, d), safe=False)  # rounds
         elif pd.api.types.is_integer_dtype(col) and not pd.api.types.is_bool_dtype(col):
             cols[name] = pa.array(col.to_numpy())
         else:

@@ -25,7 +25,7 @@ from .atomic import write_text
 from .batch import WindowTensors, make_batch
 from .calibrate import ScenePast
 from .config import Config, check_calibration, check_kset, check_output, load_config
-from .errors import TrajCVAEError
+from .errors import NoWindowsError, TrajCVAEError
 from .evaluate import calibration_of, window_errors
 from .metrics import CALIBRATION_LEVELS, brier_fde, kde_nll, min_ade_fde
 from .predict import TrajCVAE
@@ -184,10 +184,16 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
             if not (root / split / part).is_dir():
                 raise TrajCVAEError(f"--root: {root / split / part} not found (expected the ETH/UCY splits)")
             list_files([root / split / part])  # a folder without track files is named now, not after training
-    ks = load_config(config).kset  # checked now, not after the first split has trained
+    given = load_config(config)  # checked now, not after the first split has trained
+    ks = given.kset
     if draws and ks.epochs > 0 and ks.k != k:
         raise TrajCVAEError(f"{config or 'config'}: kset.k = {ks.k}, but the benchmark scores K = {k} futures "
                             f"and the learned K-set sampler makes kset.k; set kset.k = {k} (or kset.epochs = 0)")
+    for split in splits:  # so is every test set: a bad row, or no window, is named before any training
+        try:
+            load_windows([root / split / "test"], given.data, default_cache_dir())
+        except NoWindowsError as e:
+            raise NoWindowsError(f"the test set ({root / split / 'test'}): {e}") from None
     results: dict[str, list[dict]] = {}
     for split in splits:
         for seed in range(seeds):

@@ -123,7 +123,7 @@ def train(
             cache_dir=default_cache_dir() if cache else None, figures=figures)
     if os.environ.get("RANK", "0") != "0":  # under torchrun only rank 0 reports
         return
-    Console().print(f"best epoch {r.best_epoch} (val minADE@{cfg.train.k_eval} {r.best_val_min_ade:.3f}) "
+    Console().print(f"best epoch {r.best_epoch} (val minADE@{r.k_eval} {r.best_val_min_ade:.3f}) "
                       f"in {r.seconds:.0f} s -> {r.out_dir / 'best.pt'}")
 
 

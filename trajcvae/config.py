@@ -132,6 +132,11 @@ class Config:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    def given(self) -> set[str]:
+        """The options this config was given: those set through `set_option` (a config file, `--set`, a CLI
+        option), whatever their values, and any set away from its default."""
+        return set(self.__dict__.get("_given", ())) | {dotted for dotted, _, _ in self.differences(Config())}
+
     def differences(self, other: "Config", skip: tuple[str, ...] = ()) -> list[tuple[str, Any, Any]]:
         """(section.key, this value, the other's) for every option the two set differently, but those in `skip`."""
         mine, theirs = self.to_dict(), other.to_dict()
@@ -164,21 +169,26 @@ def set_option(cfg: Config, dotted: str, value: Any, source: str = "option") -> 
     names = {f.name: f for f in dataclasses.fields(sub)} if dataclasses.is_dataclass(sub) else {}
     if key not in names:
         raise TrajCVAEError(f"{source}: unknown option '{dotted}'")
-    current = getattr(sub, key)
+    current, kind = getattr(sub, key), names[key].type
     try:
-        if isinstance(current, bool) or names[key].type == "bool":
+        if isinstance(current, bool) or kind == "bool":
             value = _to_bool(value)
-        elif names[key].type in ("int",):
+        elif isinstance(value, bool) and kind != "str":  # TOML's true is no number (int(True) would be 1)
+            raise ValueError(value)
+        elif kind in ("int",):
             if isinstance(value, float) and not value.is_integer():
                 raise ValueError(value)
             value = int(value)
-        elif names[key].type in ("float", "float | None"):
+        elif kind in ("float", "float | None"):
             value = None if value in (None, "none", "None", "") else float(value)
-        elif names[key].type == "str":
+        elif kind == "str":
             value = str(value)
+        elif kind == "str | None" and value is not None and not isinstance(value, str):  # a path or labels
+            raise ValueError(value)
     except (TypeError, ValueError):
         raise TrajCVAEError(f"{source}: option '{dotted}' has invalid value {value!r}") from None
     setattr(sub, key, value)
+    cfg.__dict__.setdefault("_given", set()).add(dotted)  # `Config.given`
 
 
 def check_removed(dotted: str, value: Any, source: str) -> None:
@@ -242,6 +252,9 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
             check_adopted(key.strip(), value.strip(), source="--set")
             continue
         set_option(cfg, key.strip(), value.strip(), source="--set")
+    if isinstance(cfg.data.homography, str) and cfg.data.homography:
+        # Kept as an absolute path: the run's config then names the same file from any folder (--resume).
+        cfg.data.homography = str(Path(cfg.data.homography).expanduser().resolve())
     validate(cfg)
     return cfg
 

@@ -6,14 +6,14 @@ from pathlib import Path
 import numpy as np
 
 from . import checkpoint
-from .config import load_config
+from .config import Config, load_config
 from .errors import TrajCVAEError
 from .evaluate import evaluate
 from .atomic import write_table
 from .plots import plot_windows
 from .predict import TrajCVAE, samples_to_frame
 from .simulate import write_demo
-from .train import train
+from .train import RESUME_OPTIONS, train
 from .visualize import save_figure
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,11 +31,16 @@ def run_demo(out: str | Path = "runs/demo", epochs: int | None = None, progress:
     cfg = load_config(DEMO_CONFIG if DEMO_CONFIG.exists() else None,
                       [f"train.epochs={epochs}"] if epochs else [])
     resume = (out / "last.pt").exists()
-    if resume and epochs:
-        done = checkpoint.load(out / "last.pt")["epoch"]
-        if epochs < done:
-            raise TrajCVAEError(f"{out} holds a demo run of {done} epochs; give --epochs {done} or more, or "
-                                "another --out")
+    if resume:  # the demo's own run, continued; any other run in --out is left alone
+        state = checkpoint.load(out / "last.pt")
+        other = Config.from_dict(state["config"], source=str(out / "last.pt")).differences(cfg, skip=RESUME_OPTIONS)
+        if other:
+            dotted, theirs, mine = other[0]
+            raise TrajCVAEError(f"{out} holds a run that is not the demo's ({dotted} = {theirs!r}, the demo's "
+                                f"{mine!r}); give another --out")
+        if epochs and epochs < state["epoch"]:
+            raise TrajCVAEError(f"{out} holds a demo run of {state['epoch']} epochs; give --epochs "
+                                f"{state['epoch']} or more, or another --out")
     train([data / "train.csv"], [data / "val.csv"], cfg, out, resume=resume, progress=progress)
     predictor = TrajCVAE.load(out / "best.pt")
     w = predictor.make_windows([data / "test.csv"], every_window=True)

@@ -88,6 +88,17 @@ def check_same_weights(model: torch.nn.Module, info: DistInfo, device: torch.dev
         raise TrajCVAEError("DDP: ranks finished with different weights; the run is not consistent")
 
 
+def all_states(state: torch.Tensor, info: DistInfo, device: torch.device) -> list[torch.Tensor]:
+    """Every rank's byte tensor `state` (a random-number generator's), in rank order, on the CPU: what a
+    checkpoint keeps so that each rank resumes its own stream."""
+    if not info.enabled:
+        return [state]
+    t = state.to(device)
+    out = [torch.empty_like(t) for _ in range(info.world_size)]
+    dist.all_gather(out, t)
+    return [o.cpu() for o in out]
+
+
 def barrier(info: DistInfo) -> None:
     if info.enabled:
         dist.barrier()

@@ -80,8 +80,9 @@ class OnlinePredictor:
         if not isinstance(lonlat, bool):
             raise TrajCVAEError(f"lonlat must be True or False (got {type(lonlat).__name__})")
         if lonlat and (scale is not None or homography is not None):
-            raise TrajCVAEError(f"{'scale' if scale is not None else 'homography'}: longitudes and latitudes "
-                                "are projected to metres as they are; drop it or lonlat")
+            raise TrajCVAEError(f"lonlat and {'scale' if scale is not None else 'homography'} (--lonlat and "
+                                f"--{'scale' if scale is not None else 'homography'}) exclude each other: "
+                                "longitudes and latitudes are projected to metres as they are")
         self.position = ("lon", "lat") if lonlat else ("x", "y")  # the detections' and futures' columns
         self.time_column = "time" if fps is None else "frame"
         # `read_tracks` checks fps, scale and homography now, on one made-up detection; its attributes

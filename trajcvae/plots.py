@@ -282,20 +282,25 @@ def _robust_ylim(ax, values: np.ndarray) -> None:
     ax.set_ylim(lo - pad, hi + pad)
 
 
-def best_row(metrics: pd.DataFrame) -> pd.Series | None:
+def best_row(metrics: pd.DataFrame, beta: float | None = None) -> pd.Series | None:
     """The epoch `best.pt` holds: the best val minADE among the epochs trained with the run's full KL weight
-    (`train` never picks one from before it); None before any such epoch was validated."""
-    full = metrics[metrics["beta"] >= metrics["beta"].max() - 1e-9] if "beta" in metrics else metrics
+    `beta` (`train` never picks one from before it; default: the largest recorded); None before any such
+    epoch was validated."""
+    if "beta" in metrics:
+        full = metrics[metrics["beta"] >= (metrics["beta"].max() if beta is None else beta) - 1e-9]
+    else:
+        full = metrics
     full = full[full["val_min_ade"].notna()]
     return None if full.empty else full.loc[full["val_min_ade"].idxmin()]
 
 
-def plot_curves(metrics: pd.DataFrame, title: str | None = None, size: tuple[float, float] = (10, 7)) -> Figure:
+def plot_curves(metrics: pd.DataFrame, title: str | None = None, size: tuple[float, float] = (10, 7),
+                beta: float | None = None) -> Figure:
     """Training curves from a run's metrics.csv: NLL, KL, ELBO (train and val), val minADE/minFDE per epoch.
-    The epoch `best.pt` holds (`best_row`) is marked."""
+    The epoch `best.pt` holds (`best_row`, the run's full KL weight `beta`) is marked."""
     fig, axes = plt.subplots(2, 2, figsize=size, dpi=DPI, layout="constrained", sharex=True)
     epoch = metrics["epoch"].to_numpy()
-    row = best_row(metrics)
+    row = best_row(metrics, beta)
     best = None if row is None else int(row["epoch"])
     for ax, (name, cols) in zip(axes.flat, CURVES):
         values = np.array([metrics[c].to_numpy(dtype=float) for c, _ in cols])  # (C, E)

@@ -243,6 +243,10 @@ class TrajCVAE:
         """--kset learned needs this model's sampler, at its K: refused in one line otherwise."""
         if kset != "learned":
             return
+        if self.sampler is None and self.config.kset.epochs > 0:  # a run stopped in its second stage
+            raise TrajCVAEError(f"--kset learned: {self.source} has no learned K-set sampler yet: its run stopped "
+                                "before training it; `trajcvae train ... --resume` on the run finishes it (or "
+                                "use --kset kmeans)")
         if self.sampler is None:
             raise TrajCVAEError(f"--kset learned: {self.source} has no learned K-set sampler (trained before "
                                 "trajcvae 0.3, or with kset.epochs = 0); use --kset kmeans")
@@ -368,7 +372,8 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
     past = None if calibrate == "none" else predictor.scene_past(tracks, seed)
     n_unfitted = 0  # with --calibrate scene: agents whose scene had too little past to fit their draws
     n = skipped = hidden = 0  # hidden: future points past a homography's horizon (no pixel)
-    with TableWriter(out, output_decimals(units), exact=("weight",)) as writer:
+    positions = dict.fromkeys(position_columns(units), output_decimals(units))  # times and the rest: 4 decimals
+    with TableWriter(out, exact=("weight",), column_decimals=positions) as writer:
         pending: list[Windows] = []
 
         def flush() -> None:
@@ -394,7 +399,7 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
         if pending:
             flush()
         if n == 0:
-            raise no_windows_error(dc, mode)
+            raise no_windows_error(dc, mode, tracks)
     if n_unfitted and log is not None:
         log(too_little_past(n_unfitted, n, dc.obs_len, dc.pred_len))
     if hidden and log is not None:

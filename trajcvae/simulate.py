@@ -93,6 +93,9 @@ def simulate(out: str | Path, scenes: int = 1, n_frames: int = 400, spawn_rate: 
                             f"(got {spawn_rate:g})")
     df = pd.concat([simulate_scene(n_frames, spawn_rate, seed=seed * 1000 + i, scene=f"{prefix}{i}")
                     for i in range(scenes)], ignore_index=True)
+    if not len(df):  # a file every command would refuse as empty
+        raise TrajCVAEError(f"--frames {n_frames} at --rate {spawn_rate:g}: no agent entered the plaza; give more "
+                            "--frames or a higher --rate")
     write_table(df, out)
     return df
 

@@ -155,9 +155,10 @@ string) keeps only agents of those labels.
         elif default_fps is not None:
             check_fps(default_fps)
             fps, rate_from = default_fps, "model"
+    coarse = next((t.attrs["coarse"] for t in tables if t.attrs.get("coarse")), None)
     df = _combine(tables, n_files)
     df.attrs.update(time_base="seconds" if all(seconds) else "frames" if fps is not None else "steps",
-                    fps=None if all(seconds) else fps, rate_from=rate_from, units=units)
+                    fps=None if all(seconds) else fps, rate_from=rate_from, units=units, coarse=coarse)
     uv = df[["x", "y"]].to_numpy(dtype=np.float64)
     if all(lonlat):
         units = df.attrs["units"] = _lonlat_units(df)
@@ -580,8 +581,11 @@ def plausibility(df: pd.DataFrame, dt: float, low: float = 0.3, high: float = 5.
                  min_moves: int = 20) -> str | None:
     """A one-line warning when the tracks' median speed, or that of one scene (of at least `min_moves`
     moves), is outside [low, high] m/s, the walking range the model knows, naming the option that would fix
-    the likely cause (for one scene among others: its file, to be given on its own); None when all are
-    inside."""
+    the likely cause (for one scene among others: its file, to be given on its own); or, before that, when
+    longitudes and latitudes came as float32 (`attrs["coarse"]`); None when all is well."""
+    if df.attrs.get("coarse"):
+        return (f"warning: {df.attrs['coarse']} holds longitude and latitude as float32, which resolve only about a "
+                "metre: the futures are that coarse too; store them as float64 (double)")
     speeds = scene_speeds(df, dt)
     every = np.concatenate(list(speeds.values())) if speeds else np.zeros(0)
     if not len(every):
@@ -675,6 +679,10 @@ def _missing(name: str, missing: list[str], names: list[str], shown: list[str]) 
     times = [n for n in names if n in TIME_NAMES]
     if "frame" in missing and len(times) > 1:
         return DataError(f"{name}: {len(times)} time columns ({', '.join(times)}): keep one, in seconds")
+    for kind, aliases in (("longitude", LON_NAMES), ("latitude", LAT_NAMES)):
+        found = [n for n in names if n in aliases]
+        if "x" in missing and len(found) > 1:
+            return DataError(f"{name}: {len(found)} {kind} columns ({', '.join(found)}): keep one")
     what = ["frame (or time in seconds)" if c == "frame" else c for c in missing]
     if "x" in missing and "y" in missing:
         what[what.index("y")] = "y (or lon, lat in degrees)"
@@ -700,10 +708,17 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         import pyarrow.parquet as pq
 
         names = pq.read_schema(path).names
-        usable = _aliases([str(c).strip().lower() for c in names])[0]
-        wanted = [c for c, u in zip(names, usable) if u in REQUIRED + ("scene",) + AGENT_COLUMNS]
-        raw = pd.read_parquet(path, columns=wanted or None)
     except Exception as e:  # pyarrow raises many types for a non-Parquet file
+        raise DataError(f"{path}: cannot read as Parquet ({type(e).__name__})") from None
+    lower = [str(c).strip().lower() for c in names]
+    usable = _aliases(lower)[0]
+    missing = [c for c in REQUIRED if c not in usable]
+    if missing:  # named among all the file's columns, not only those read
+        raise _missing(str(path), missing, lower, [str(c) for c in names])
+    wanted = [c for c, u in zip(names, usable) if u in REQUIRED + ("scene",) + AGENT_COLUMNS]
+    try:
+        raw = pd.read_parquet(path, columns=wanted)
+    except Exception as e:
         raise DataError(f"{path}: cannot read as Parquet ({type(e).__name__})") from None
     table = _canonical(raw, str(path), path.stem, first_line=1, row_word="row")
     table.attrs["named_by_file"] = "scene" not in usable
@@ -839,7 +854,7 @@ def _read_fast(path: Path, fmt: _Format) -> pd.DataFrame | None:
     codes, uniques = pd.factorize(raw["agent_id"])
     if (pd.Index(uniques.astype(str)).str.strip() == "").any():  # a blank id: the slow path names it
         return None
-    out["agent_id"] = _agent_ids(pd.Index(uniques), codes)
+    out["agent_id"] = agent_ids(pd.Index(uniques), codes)
     if "scene" in raw:
         codes, names = pd.factorize(raw["scene"])
         names = pd.Index(names.astype(str)).str.strip()
@@ -998,7 +1013,7 @@ def _canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int, row_wo
     shown = {n: c for c, n in zip(lower, raw.columns) if c != n}
     missing = [c for c in REQUIRED if c not in raw.columns]
     if missing:
-        raise _missing(name, missing, list(raw.columns), [str(c) for c in raw.columns])
+        raise _missing(name, missing, lower, lower)
     for c in REQUIRED + ("scene",):
         if list(raw.columns).count(c) > 1:
             raise DataError(f"{name}: column '{c}' appears {list(raw.columns).count(c)} times (any case)")
@@ -1021,6 +1036,8 @@ def _canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int, row_wo
             return pd.DataFrame(columns=TRACK_COLUMNS)
         raise DataError(f"{name}: empty file (no rows)")
     out = pd.DataFrame({"_line": lines.to_numpy()})
+    # Degrees held as float32 resolve only about a metre (a CSV's text is read in full).
+    coarse = lonlat and any(raw[c].dtype == np.float32 for c in ("x", "y"))
     raw["frame"] = _seconds_of_dates(raw["frame"], name, seconds)
     for col in ("frame", "x", "y"):  # a time column is named as the file names it
         out[col] = _numeric(raw[col], lines, name, shown.get(col, col), row_word)
@@ -1029,7 +1046,7 @@ def _canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int, row_wo
         i = int(np.flatnonzero(ids.isna().to_numpy())[0])
         raise DataError(f"{name} {row_word} {lines.iloc[i]}: column 'agent_id' is missing")
     codes, uniques = pd.factorize(ids)
-    out["agent_id"] = _agent_ids(pd.Index(uniques), codes)
+    out["agent_id"] = agent_ids(pd.Index(uniques), codes)
     if "scene" in raw.columns:
         sc = raw["scene"]
         if sc.isna().any():
@@ -1042,7 +1059,7 @@ def _canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int, row_wo
     out = out[TRACK_COLUMNS]
     for c, v in kept.items():
         out[c] = v
-    out.attrs.update(seconds=seconds, lonlat=lonlat)
+    out.attrs.update(seconds=seconds, lonlat=lonlat, coarse=name if coarse else None)
     return out
 
 
@@ -1094,7 +1111,7 @@ def _parses(text) -> bool:
         return False
 
 
-def _agent_ids(uniques: pd.Index, codes: np.ndarray) -> np.ndarray:
+def agent_ids(uniques: pd.Index, codes: np.ndarray) -> np.ndarray:
     """Agent ids from their distinct values and per-row codes: integers when every id is one (ETH/UCY
     writes 1.0) and none is written with a leading zero, else stripped strings as written (so "007" comes
     back as "007", and "01" and "1" stay two agents)."""

@@ -10,6 +10,7 @@ record the machine the run trained on (`machine`), and each other one it was res
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import math
 import os
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 import numpy as np
+import pandas as pd
 import torch
 
 from torch.nn.parallel import DistributedDataParallel
@@ -49,6 +51,7 @@ class TrainResult:
     best_val_min_ade: float
     epochs_run: int
     seconds: float
+    k_eval: int = 20  # the K of best_val_min_ade (the run's train.k_eval)
 
 
 def holdout(w: Windows, frac: float = 0.1) -> tuple[Windows, Windows]:
@@ -88,8 +91,9 @@ def train(train_paths: Iterable[str | Path], val_paths: Iterable[str | Path] | N
 
 @contextmanager
 def _run_lock(out: Path, take: bool):
-    """One `train` at a time in a run folder: a lock file holding the owner's pid. A lock whose process
-    is gone (a killed run) is taken over; a run folder this call created and left empty is removed."""
+    """One `train` at a time in a run folder: a lock file holding the owner's pid (and, where the system
+    says, when that process started, so a pid reused by another process since is no owner). A lock whose
+    process is gone (a killed run) is taken over; a run folder this call created and left empty is removed."""
     if not take:  # under torchrun only rank 0 holds the lock
         yield
         return
@@ -97,18 +101,19 @@ def _run_lock(out: Path, take: bool):
     out.mkdir(parents=True, exist_ok=True)
     lock = out / ".lock"
     try:
-        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
     except FileExistsError:
         try:
-            owner = int(lock.read_text().strip() or 0)
+            owner, _, started = lock.read_text().strip().partition(" ")
+            owner = int(owner or 0)
         except (OSError, ValueError):
-            owner = 0
-        if owner > 0 and owner != os.getpid() and _alive(owner):
+            owner, started = 0, ""
+        if owner > 0 and owner != os.getpid() and _alive(owner, started):
             raise TrajCVAEError(f"{out}: another trajcvae train (pid {owner}) is writing this run; wait for it "
                                 "or choose another --out") from None
         fd = os.open(lock, os.O_WRONLY | os.O_TRUNC)  # left by a run that is gone: take it over
     with os.fdopen(fd, "w") as f:
-        f.write(str(os.getpid()))
+        f.write(f"{os.getpid()} {_started(os.getpid())}".strip())
     try:
         yield
     finally:
@@ -117,14 +122,24 @@ def _run_lock(out: Path, take: bool):
             out.rmdir()
 
 
-def _alive(pid: int) -> bool:
+def _started(pid: int) -> str:
+    """When process `pid` started, in the system's clock ticks since boot (Linux's /proc); "" elsewhere."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+def _alive(pid: int, started: str = "") -> bool:
+    """Whether process `pid` runs, and is the one that started at `started` (when known on both sides)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:  # it exists, owned by someone else
-        return True
-    return True
+        pass
+    now = _started(pid)
+    return not (started and now and now != started)
 
 
 def _locked_train(train_paths, val_paths, cfg: Config, out: Path, resume: bool, progress: bool, log,
@@ -153,6 +168,23 @@ def _locked_train(train_paths, val_paths, cfg: Config, out: Path, resume: bool, 
         distributed.cleanup(dist)
 
 
+def _digest(paths) -> str | None:
+    """What a data set is read from, as a digest: its files' names and bytes in order (a table's values);
+    None for no files (the validation holdout)."""
+    if paths is None:
+        return None
+    h = hashlib.sha256()
+    if hasattr(paths, "columns"):
+        h.update(pd.util.hash_pandas_object(paths, index=False).to_numpy().tobytes())
+        return h.hexdigest()[:32]
+    for f in list_files(paths):
+        h.update(f.name.encode() + b"\0")
+        with open(f, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()[:32]
+
+
 def _as_list(paths) -> list:
     """Files as a list: one path (str or Path) is one file, not a sequence of letters."""
     return [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
@@ -172,12 +204,12 @@ RESUME_OPTIONS = ("train.epochs", "train.device", "train.num_threads")  # what a
 
 
 def _resumed_config(given: Config, run: Config, out: Path, done: int) -> Config:
-    """The config a resumed run continues with: its own, with `given`'s epochs where set away from the
-    default (and device and threads); else it runs to its own epochs. An option `given` sets away from its
-    default to another value than the run's is refused by name: the run's weights and optimiser were made
-    under the run's config (kept in last.pt), and silently dropping the option would not be what was
+    """The config a resumed run continues with: its own, with `given`'s epochs where given (and device and
+    threads); else it runs to its own epochs. An option `given` sets (`Config.given`: at any value, the
+    default's too) to another value than the run's is refused by name: the run's weights and optimiser were
+    made under the run's config (kept in last.pt), and silently dropping the option would not be what was
     asked. So is a hand edit of the run's config.toml, which is a record of that config."""
-    asked = {dotted for dotted, _, _ in given.differences(Config())}  # options set away from their default
+    asked = given.given()
     for dotted, value, theirs in given.differences(run, skip=RESUME_OPTIONS):
         if dotted in asked:
             raise TrajCVAEError(f"--resume: {dotted} = {value!r} differs from the run's {theirs!r} "
@@ -188,8 +220,8 @@ def _resumed_config(given: Config, run: Config, out: Path, done: int) -> Config:
         try:
             edited = [f"{dotted} = {value!r}" for dotted, value, _ in
                       load_config(record).differences(run, skip=RESUME_OPTIONS)][:1]
-        except TrajCVAEError:
-            edited = ["unreadable"]
+        except TrajCVAEError as e:
+            edited = [f"it no longer loads: {e}"]
         if edited:
             raise TrajCVAEError(f"--resume: {record} was edited ({edited[0]}) but the run's config is "
                                 f"the one in {out / 'last.pt'}; undo the edit, or start a new run with it as --config")
@@ -208,6 +240,13 @@ def _resumed_config(given: Config, run: Config, out: Path, done: int) -> Config:
 def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, device: torch.device,
            dist: distributed.DistInfo, progress: bool, log, cache_dir, figures: bool = True) -> TrainResult:
     tc, main = cfg.train, dist.is_main
+    inputs = {"training": _digest(train_paths), "validation": _digest(val_paths)}
+    before = (state or {}).get("stats", {}).get("inputs", {})
+    changed = [role for role, digest in inputs.items() if role in before and before[role] != digest]
+    if changed:  # its curves and best.pt would mix two data sets
+        raise TrajCVAEError(f"--resume: the {changed[0]} set is not the one the run in {out} was trained with "
+                            "(other files, or edited ones); resume with the run's files, or start a new run in "
+                            "another --out")
     torch.manual_seed(tc.seed)  # same initial weights on every rank (DDP also broadcasts rank 0's)
     gen = torch.Generator().manual_seed(tc.seed + dist.rank)  # shuffling and augmentation
 
@@ -216,7 +255,7 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
     if val_w is None:
         train_w, val_w = holdout(train_w)
     stats = {"cv_noise": fit_cv_noise(train_w.obs, train_w.fut), "train_windows": len(train_w),
-             "val_windows": len(val_w)}
+             "val_windows": len(val_w), "inputs": inputs}
     tr, va = WindowTensors.from_windows(train_w), WindowTensors.from_windows(val_w)
     if device.type == "cuda":
         tr = tr.pinned()
@@ -240,8 +279,11 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
             sched.T_max, done = tc.epochs, sched.last_epoch
             for group, base in zip(opt.param_groups, sched.base_lrs):
                 group["lr"] = sched.eta_min + (base - sched.eta_min) * (1 + math.cos(math.pi * done / tc.epochs)) / 2
-        torch.set_rng_state(state["rng"])
-        gen.set_state(state["gen_rng"])
+        # Each rank's own streams where the run had as many ranks (else, and in older runs, rank 0's).
+        ranks = state.get("rank_rngs")
+        own = ranks is not None and len(ranks) == dist.world_size
+        torch.set_rng_state(ranks[dist.rank] if own else state["rng"])
+        gen.set_state(state["rank_gen_rngs"][dist.rank] if own else state["gen_rng"])
         start, best, best_epoch = state["epoch"] + 1, state["best_val_min_ade"], state["best_epoch"]
         if best_epoch < min(tc.kl_anneal_epochs, tc.epochs):
             best = math.inf  # a best picked before the KL weight was full gives way to the run's full-KL epochs
@@ -269,6 +311,7 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
     with bar:
         for epoch in range(start, tc.epochs + 1):
             t_epoch = time.time()
+            lr = opt.param_groups[0]["lr"]  # this epoch's rate (the scheduler steps at its end)
             beta = tc.beta * min(1.0, epoch / tc.kl_anneal_epochs) if tc.kl_anneal_epochs > 0 else tc.beta
             model.train()
             sums: dict[str, float] = {}
@@ -306,9 +349,11 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
             val = validate(predictor, va, val_w.fut, tc.k_eval, dist)
             keys = ("loss", "nll", "kl", "elbo")
             totals = distributed.all_sum([sums[k] for k in keys] + [float(len(perm))], dist, device)
-            row = {"epoch": epoch, "beta": beta, "lr": opt.param_groups[0]["lr"],
+            row = {"epoch": epoch, "beta": beta, "lr": lr,
                    **{f"train_{k}": v / totals[-1] for k, v in zip(keys, totals)},
                    **{f"val_{k}": v for k, v in val.items()}, "seconds": time.time() - t_epoch}
+            rngs = distributed.all_states(torch.get_rng_state(), dist, device)  # every rank's, for last.pt
+            gen_rngs = distributed.all_states(gen.get_state(), dist, device)
             if not main:
                 continue
             _append_metrics(metrics_path, row)
@@ -322,7 +367,7 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
                 best, best_epoch = val["min_ade"], epoch
                 checkpoint.save({**ckpt, "val_min_ade": best}, out / "best.pt")
             checkpoint.save({**ckpt, "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-                             "rng": torch.get_rng_state(), "gen_rng": gen.get_state(),
+                             "rng": rngs[0], "gen_rng": gen_rngs[0], "rank_rngs": rngs, "rank_gen_rngs": gen_rngs,
                              "best_val_min_ade": best, "best_epoch": best_epoch}, out / "last.pt")
     if dist.enabled:
         distributed.check_same_weights(model, dist, device)
@@ -336,7 +381,7 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
 
             write_run_figures(out, val_w, k=tc.k_eval)  # curves.png and val_predictions.png
     distributed.barrier(dist)
-    return TrainResult(out, best_epoch, best, tc.epochs - start + 1, time.time() - t_start)
+    return TrainResult(out, best_epoch, best, tc.epochs - start + 1, time.time() - t_start, tc.k_eval)
 
 
 def machine(device: torch.device, world_size: int = 1) -> str:
@@ -450,7 +495,7 @@ def _truncate_metrics(path: Path, last_epoch: int) -> None:
                 if 1 <= int(r[0]) <= last_epoch:
                     rows[int(r[0])] = dict(zip(METRICS, r))
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=METRICS)
+    writer = csv.DictWriter(buf, fieldnames=METRICS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows[e] for e in sorted(rows))
     write_text(path, buf.getvalue())
@@ -459,7 +504,7 @@ def _truncate_metrics(path: Path, last_epoch: int) -> None:
 def _append_metrics(path: Path, row: dict) -> None:
     """Add a row by rewriting the (small) file atomically: a kill never leaves half a row in it."""
     buf = io.StringIO()
-    csv.DictWriter(buf, fieldnames=METRICS).writerow(row)
+    csv.DictWriter(buf, fieldnames=METRICS, lineterminator="\n").writerow(row)
     write_text(path, path.read_text() + buf.getvalue())
 
 

@@ -20,12 +20,12 @@ import pandas as pd
 
 from .atomic import atomic_path
 from .calibrate import ScenePast, too_little_past, unfitted
-from .config import DataConfig, check_output, check_sampling, check_seed
+from .config import DataConfig, check_output, check_sampling, check_seed, load_config
 from .errors import DataError, TrajCVAEError
 from .metrics import min_ade_fde
 from .plots import CURVE_COLUMNS, DPI, SceneView, animate_scene, best_row, plot_curves, plot_scene, plot_windows, plt
 from .predict import OUTPUT_COLUMNS, TrajCVAE
-from .tracks import plausibility, read_tracks, seconds_per_unit, time_steps, to_metres
+from .tracks import agent_ids, plausibility, read_tracks, seconds_per_unit, time_steps, to_metres
 from .windows import Windows, build_windows, concat_windows
 
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
@@ -113,6 +113,10 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
         if kinds[0] != kinds[1]:
             raise TrajCVAEError(f"MODEL {model}: its futures are in {kinds[0]} but the tracks' positions are in "
                                 f"{kinds[1]}: give the tracks the futures were predicted from")
+        if kinds[0] == "degrees":  # each scene's origin is its tracks': the futures of scenes they lack are left out
+            table = table[table["scene"].astype(str).isin(units["lonlat"])]
+            if not len(table):
+                raise TrajCVAEError(f"MODEL {model}: none of its scenes is in the tracks given")
         xy = to_metres(table[["x", "y"]].to_numpy(dtype=np.float64), units, table["scene"].astype(str).to_numpy())
         futures = TableFutures(table.assign(x=xy[:, 0], y=xy[:, 1]), str(model))
     else:
@@ -236,10 +240,28 @@ def plot_training(run: str | Path, out: str | Path | None = None, size: str | No
         raise TrajCVAEError(f"{path}: missing column(s) {', '.join(missing)} (not a metrics.csv from `train`)")
     if len(metrics) == 0:
         raise TrajCVAEError(f"{path}: no epochs recorded yet")
-    best = best_row(metrics)
-    title = f"training run {path.parent.name}: {len(metrics)} epochs" + (
-        "" if best is None else f", best.pt: val minADE {best.val_min_ade:.3f} m at epoch {int(best.epoch)}")
-    return save_figure(plot_curves(metrics, title), out, px)
+    for column in [c for c in (*CURVE_COLUMNS, "beta") if c in metrics.columns]:
+        values = pd.to_numeric(metrics[column], errors="coerce")
+        bad = values.isna() & metrics[column].notna()
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise TrajCVAEError(f"{path}: not a readable metrics CSV (row {i + 1}, column {column}: "
+                                f"{metrics[column].iloc[i]!r} is not a number)")
+        metrics[column] = values
+    # The run's full KL weight (its config.toml, where the folder has one): best.pt is picked only once it is
+    # reached, so an interrupted run may have none yet.
+    record, beta = path.parent / "config.toml", None
+    if record.is_file():
+        try:
+            beta = load_config(record).train.beta
+        except TrajCVAEError:
+            pass
+    best = best_row(metrics, beta)
+    epochs = f"{len(metrics)} epoch{'' if len(metrics) == 1 else 's'}"
+    title = f"training run {path.parent.name}: {epochs}" + (
+        ", no best.pt yet (the KL weight is not full)" if best is None else
+        f", best.pt: val minADE {best.val_min_ade:.3f} m at epoch {int(best.epoch)}")
+    return save_figure(plot_curves(metrics, title, beta=beta), out, px)
 
 
 def write_run_figures(run_dir: str | Path, val: Windows, k: int = 20, n: int = 6) -> list[Path]:
@@ -284,12 +306,15 @@ def is_predictions_path(model: str | Path) -> bool:
 
 def read_predictions(path: str | Path) -> pd.DataFrame:
     """A predictions table (CSV or Parquet with the columns `predict` writes), with `lon, lat` read as `x, y`
-    (`attrs["lonlat"]`: they were)."""
+    (`attrs["lonlat"]`: they were); scenes as text and agent ids as `read_tracks` reads them ("007" stays
+    "007", "7" is 7)."""
     path = Path(path)
     if not path.is_file():
         raise TrajCVAEError(f"MODEL {path}: no such predictions file")
     try:
-        df = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
+        df = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else \
+            pd.read_csv(path, dtype={"scene": str, "agent_id": str}, keep_default_na=False, na_values={"x": [""],
+                        "y": [""], "lon": [""], "lat": [""]})
     except Exception as e:  # pandas/pyarrow raise many types for an unreadable file
         raise TrajCVAEError(f"MODEL {path}: cannot read it as a predictions table ({type(e).__name__})") from None
     if "time" in df.columns and "frame" not in df.columns:  # futures of an input with a time column
@@ -303,6 +328,8 @@ def read_predictions(path: str | Path) -> pd.DataFrame:
                             f"{', '.join(missing)})")
     if len(df) == 0:
         raise TrajCVAEError(f"MODEL {path}: the predictions table is empty")
+    codes, uniques = pd.factorize(df["agent_id"].astype(str))
+    df["agent_id"] = agent_ids(pd.Index(uniques), codes)
     df.attrs["lonlat"] = lonlat
     return df
 

@@ -82,7 +82,7 @@ def build_windows(df: pd.DataFrame, cfg: DataConfig, mode: str = "windows", sinc
     parts = list(iter_windows(df, cfg, mode, chunk=None, since=since))
     w = concat_windows([p for p in parts if len(p)], mode)
     if w is None:
-        raise no_windows_error(cfg, mode)
+        raise no_windows_error(cfg, mode, df)
     w.skipped = sum(p.skipped for p in parts)
     return w
 
@@ -340,10 +340,20 @@ def _in_input_time(w: Windows, anchor: float, step: float) -> Windows:
     return w
 
 
-def no_windows_error(cfg: DataConfig, mode: str) -> NoWindowsError:
+def no_windows_error(cfg: DataConfig, mode: str, df: pd.DataFrame | None = None) -> NoWindowsError:
+    """The error for data that gave no window; with its track table `df`, also saying when its samples are
+    further apart than the model bridges (1 Hz GPS against `max_gap` 0.8 s)."""
     need = cfg.obs_len + cfg.pred_len
     why = (f"no track has {need} consecutive frames (obs_len {cfg.obs_len} + pred_len {cfg.pred_len})"
            if mode == "windows" else "no agent has 2 consecutive positions at its latest frame")
+    spu = None if df is None else seconds_per_unit(df)
+    if spu is not None and len(df) > 1:
+        same = df["agent_id"].to_numpy()[1:] == df["agent_id"].to_numpy()[:-1]
+        gaps = np.diff(df["frame"].to_numpy(dtype=np.float64))[same] * spu
+        if len(gaps) and np.median(gaps) > cfg.max_gap * (1 + 1e-9):
+            why += (f": the tracks are sampled every {np.median(gaps):.3g} s (median), longer than the "
+                    f"{cfg.max_gap:g} s gap the model bridges (data.max_gap), so every sample starts a new track; "
+                    f"give tracks sampled at least every {cfg.max_gap:g} s")
     return NoWindowsError(f"no usable windows: {why}")
 
 
