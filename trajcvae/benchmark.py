@@ -172,7 +172,7 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
             raise TrajCVAEError(f"{name} must be a whole number >= 1 (got {value})")
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
         raise TrajCVAEError(f"--seeds must be a whole number >= 1 (got {seeds})")
-    splits = list(splits)
+    splits = list(dict.fromkeys(splits))  # a split named twice is run once
     if not splits:
         raise TrajCVAEError(f"--splits names no split (choose from {', '.join(SPLITS)})")
     root, out = Path(root), Path(out)
