@@ -570,8 +570,13 @@ def test_gps_mistakes_are_one_line(plaza, tmp_path):
     one_hz = to_gps(upsample(plaza, 1.0), 47.3769, 8.5417)
     one_hz.to_csv(tmp_path / "1hz.csv", index=False)
     one_line_error(cli("predict", "pedestrian", tmp_path / "1hz.csv", "--out", out),
-                   "sampled every 1 s (median), longer than the 0.8 s gap the model bridges")
+                   "sampled every 1 s (median), longer than the 0.8 s gap the model bridges", "give --max-gap 1.5")
     assert not out.exists()
+    r = cli("predict", "pedestrian", tmp_path / "1hz.csv", "--out", out, "--max-gap", 1.5)
+    assert r.exit_code == 0 and len(pd.read_csv(out)) > 0, r.output
+    r = cli("evaluate", "pedestrian", tmp_path / "1hz.csv", "--max-gap", 1.5, "-k", 5, "--calibration", 0)
+    assert r.exit_code == 0 and "overall" in r.output, r.output
+    one_line_error(cli("predict", "pedestrian", tmp_path / "1hz.csv", "--max-gap", -1), "--max-gap must be")
 
 
 def test_degrees_in_x_y_columns_or_as_float32_get_a_warning_that_names_the_fix(plaza, tmp_path):

@@ -39,6 +39,9 @@ HomographyOpt = Annotated[Optional[Path], typer.Option(help="Text file of a 3x3 
 ClassesOpt = Annotated[Optional[str], typer.Option(help="Comma-separated labels of the agents to keep, e.g. "
                        "Pedestrian,Biker (SDD's classes, or a CSV `label`, `type`, `class` or `category` column).",
                        show_default=False)]
+MaxGapOpt = Annotated[Optional[float], typer.Option(help="Seconds between two observations of an agent that "
+                      "resampling bridges (default: the model's, 0.8 s); GPS logs at 1 Hz need 1.5.",
+                      show_default=False)]
 KSetOpt = Annotated[str, typer.Option(help="none: K plain draws. kmeans: the K means of the k-means clusters of "
                    "--draws plain draws. learned: the model's trained K-set sampler (K = 20). Both K-sets weigh "
                    "each future by its share of --draws plain draws (predict writes it as a `weight` column).")]
@@ -146,6 +149,7 @@ def predict(
     homography: HomographyOpt = None,
     classes: ClassesOpt = None,
     calibrate: CalibrateOpt = "none",
+    max_gap: MaxGapOpt = None,
 ):
     """K futures per agent: columns scene, agent_id, t0, sample, step, frame, x, y (lon, lat for an input in
     degrees; and weight with --kset)."""
@@ -153,7 +157,7 @@ def predict(
 
     r = predict_to_file(model, data, out, k=k, seed=seed, every_window=every_window, device=device, log=info,
                         kset=kset, draws=draws, fps=fps, scale=scale, homography=homography,
-                        classes=classes, calibrate=calibrate)
+                        classes=classes, calibrate=calibrate, max_gap=max_gap)
     many = r.skipped != 1
     note = (f" ({r.skipped} agent{'s' * many} with a single position at {'their' if many else 'its'} latest frame "
             f"{'were' if many else 'was'} not predicted)") if r.skipped else ""
@@ -179,6 +183,7 @@ def evaluate(
     homography: HomographyOpt = None,
     classes: ClassesOpt = None,
     calibrate: CalibrateOpt = "none",
+    max_gap: MaxGapOpt = None,
 ):
     """minADE/minFDE@K per scene and overall, beside constant-velocity baselines."""
     from .atomic import write_text
@@ -192,7 +197,7 @@ def evaluate(
     check_calibration(calibration)
     if json_out is not None:
         check_output(json_out, "--json")
-    predictor = TrajCVAE.load(model, device=device)
+    predictor = TrajCVAE.load(model, device=device, max_gap=max_gap)
     tracks = predictor.read(data, fps, scale, homography, classes)
     info(summarize(tracks, predictor.config.data.time_step, predictor.config.data.max_gap).line())
     warning = plausibility(tracks, predictor.config.data.dt)
@@ -383,6 +388,7 @@ def visualize(
     kset: KSetOpt = "none",
     draws: DrawsOpt = 1000,
     calibrate: CalibrateOpt = "none",
+    max_gap: MaxGapOpt = None,
 ):
     """Draw predicted futures: one agent, a --grid of windows, a --scene-frame crowd view or an --animate GIF."""
     from .visualize import visualize as run
@@ -391,7 +397,7 @@ def visualize(
                density=density_steps if density else None, grid=grid, worst=worst, best=best,
                scene_frame=scene_frame, animate=animate, frames=frames, size=size, device=device, fps=fps,
                scale=scale, homography=homography, classes=classes, kset=kset, draws=draws, calibrate=calibrate,
-               log=info)
+               log=info, max_gap=max_gap)
     Console().print(f"-> {path}", highlight=False)
 
 
@@ -413,6 +419,7 @@ def serve(
     homography: HomographyOpt = None,
     forget_after: Annotated[float, typer.Option(help="Seconds after which an agent not seen again gets no "
                                                      "more futures.")] = 2.0,
+    max_gap: MaxGapOpt = None,
     lonlat: Annotated[bool, typer.Option("--lonlat", help="Detections and futures in longitude and latitude "
                                                          "(lon, lat: WGS84 degrees) in place of x, y.")] = False,
     replay: Annotated[Optional[Path], typer.Option(help="Replay this recorded file into the server (its scenes "
@@ -431,7 +438,7 @@ def serve(
 
     run(model, host, port, k=k, kset=kset, draws=draws, calibrate=calibrate, seed=seed, fps=fps, scale=scale,
         homography=homography, forget_after=forget_after, limits=Limits(max_agents, max_body, max_scenes, max_k),
-        replay_file=replay, speed=speed, threads=threads, log=info, lonlat=lonlat)
+        replay_file=replay, speed=speed, threads=threads, log=info, lonlat=lonlat, max_gap=max_gap)
 
 
 @app.command("plot-training")

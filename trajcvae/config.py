@@ -333,6 +333,14 @@ def check_seed(seed: int | None) -> int | None:
     return seed
 
 
+def check_max_gap(max_gap: float | None) -> float | None:
+    """--max-gap: None (the model's) or a finite number of seconds >= 0."""
+    if max_gap is not None and not (isinstance(max_gap, (int, float)) and not isinstance(max_gap, bool)
+                                    and math.isfinite(max_gap) and max_gap >= 0):
+        raise TrajCVAEError(f"--max-gap must be a number of seconds >= 0 (got {max_gap})")
+    return None if max_gap is None else float(max_gap)
+
+
 def check_kset(k: int, kset: str, draws: int) -> None:
     """--kset and --draws: a known mode, and a pool of plain draws larger than the K it condenses."""
     _whole(draws, "--draws")

@@ -20,7 +20,7 @@ import torch
 from . import checkpoint
 from ._version import __version__
 from .atomic import TableWriter
-from .config import Config, check_output, check_sampling, resolve_device
+from .config import Config, check_max_gap, check_output, check_sampling, resolve_device
 from .errors import TrajCVAEError
 from .batch import WindowTensors, make_batch
 from .calibrate import DRAWS, ScenePast, level_map, radial_levels, too_little_past, unfitted
@@ -47,14 +47,20 @@ class TrajCVAE:
         self.sampler, self.source = sampler, source
 
     @classmethod
-    def load(cls, path: str | Path, device: str = "cpu") -> "TrajCVAE":
-        """Load a checkpoint path or a built-in model name (e.g. "pedestrian")."""
+    def load(cls, path: str | Path, device: str = "cpu", max_gap: float | None = None) -> "TrajCVAE":
+        """Load a checkpoint path or a built-in model name (e.g. "pedestrian"). max_gap: the longest gap
+        (seconds) between two observations that resampling bridges in the data it is given, in place of
+        the model's `data.max_gap` (0.8 s): GPS logs at 1 Hz need more than 1 s."""
+        check_max_gap(max_gap)
         if str(path) in BUILTIN:
             path = BUILTIN[str(path)]
             if not path.is_file():
                 raise TrajCVAEError(f"built-in model '{path.stem}' is not installed in this package")
         dev = resolve_device(device)
-        return cls.from_checkpoint(checkpoint.load(path, map_location=dev), str(path), dev)
+        model = cls.from_checkpoint(checkpoint.load(path, map_location=dev), str(path), dev)
+        if max_gap is not None:
+            model.config.data.max_gap = float(max_gap)
+        return model
 
     @classmethod
     def from_checkpoint(cls, ckpt: dict, path: str, device: torch.device) -> "TrajCVAE":
@@ -332,17 +338,18 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
                     log: Callable[[str], None] | None = None, chunk: int | None = None,
                     kset: str = "none", draws: int = 1000, fps: float | None = None, scale: float | None = None,
                     homography: str | Path | None = None, classes: Iterable[str] | None = None,
-                    calibrate: str = "none") -> PredictResult:
+                    calibrate: str = "none", max_gap: float | None = None) -> PredictResult:
     """Load a model, predict K futures for `data` and write the table to `out`, in the input's time base and
     units (`fps`, `scale`, `homography`: see `TrajCVAE.read`).
 
     Streams: windows are made, sampled and written `chunk` at a time (default: about a million output rows
     a piece) and a scene at a time, so memory stays bounded however big the input and K; `out` appears
     only once complete. `log` gets the data summary. `kset`, `draws`, `calibrate`: see `TrajCVAE.predict`
-    (calibrate="scene" first predicts every finished window of the input, a piece at a time)."""
+    (calibrate="scene" first predicts every finished window of the input, a piece at a time); `max_gap`: see
+    `TrajCVAE.load`."""
     check_sampling(k, seed, kset, draws, calibrate)  # before any file is read or written
     check_output(out, table=True)
-    predictor = TrajCVAE.load(model, device=device)
+    predictor = TrajCVAE.load(model, device=device, max_gap=max_gap)
     dc = predictor.config.data
     predictor.check_kset(k, kset)
     predictor._windows_that_fit(*((draws, "--draws") if kset != "none" else (k, "-k")))  # refused before any work

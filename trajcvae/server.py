@@ -567,8 +567,9 @@ def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, 
           seed: int = 0, fps: float | None = None, scale: float | None = None, homography: Any = None,
           forget_after: float = 2.0, limits: Limits | None = None, replay_file: str | Path | None = None,
           speed: float = 1.0, threads: int = 1, log: Callable[[str], None] = print, draws: int = 1000,
-          calibrate: str = "none", lonlat: bool = False) -> None:
-    """Run the server until interrupted; with `replay_file`, replay it into its scenes at `speed`."""
+          calibrate: str = "none", lonlat: bool = False, max_gap: float | None = None) -> None:
+    """Run the server until interrupted; with `replay_file`, replay it into its scenes at `speed`. `max_gap`:
+    see `TrajCVAE.load`."""
     import torch
 
     if threads < 1:
@@ -579,7 +580,7 @@ def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, 
     if not speed > 0 or not math.isfinite(speed):
         raise TrajCVAEError(f"--speed must be a positive number (got {speed})")
     check_sampling(k, seed, kset, draws, calibrate)
-    predictor = TrajCVAE.load(model)
+    predictor = TrajCVAE.load(model, max_gap=max_gap)
     app = create_app(predictor, k, kset, seed, fps, scale, homography, forget_after, limits, draws, calibrate,
                      lonlat)
     dc = predictor.config.data  # a file's frame ids: --fps, else the model's training rate, as for predict

@@ -20,7 +20,7 @@ import pandas as pd
 
 from .atomic import atomic_path
 from .calibrate import ScenePast, too_little_past, unfitted
-from .config import DataConfig, check_output, check_sampling, check_seed, load_config
+from .config import DataConfig, check_max_gap, check_output, check_sampling, check_seed, load_config
 from .errors import DataError, TrajCVAEError
 from .metrics import min_ade_fde
 from .plots import CURVE_COLUMNS, DPI, SceneView, animate_scene, best_row, plot_curves, plot_scene, plot_windows, plt
@@ -80,7 +80,8 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
               frames: int = 40, size: str | None = None, device: str = "cpu", fps: float | None = None,
               scale: float | None = None, homography: str | Path | None = None,
               classes: Iterable[str] | None = None, kset: str = "none", draws: int = 1000,
-              calibrate: str = "none", log: Callable[[str], None] | None = None) -> Path:
+              calibrate: str = "none", log: Callable[[str], None] | None = None,
+              max_gap: float | None = None) -> Path:
     """Draw predicted futures over the tracks of `data` and write the picture; returns its path.
 
     model: a checkpoint / built-in name (futures are sampled), or a predictions table (.csv/.parquet from
@@ -93,7 +94,7 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
     predictions table with a `weight` column). `calibrate`: "scene" fits sampled draws to the scene's past,
     as for `predict` (a predictions table is drawn as it was written); `log` gets a warning line when the
     tracks' speeds are no walker's (`tracks.plausibility`) and when some drawn windows had too little of
-    their scene's past to be fitted."""
+    their scene's past to be fitted. `max_gap`: see `TrajCVAE.load`."""
     check_sampling(k, seed, kset, draws, calibrate)
     check_seed(seed)
     check_output(animate if animate is not None else out, "--animate" if animate is not None else "--out")
@@ -120,11 +121,13 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
         xy = to_metres(table[["x", "y"]].to_numpy(dtype=np.float64), units, table["scene"].astype(str).to_numpy())
         futures = TableFutures(table.assign(x=xy[:, 0], y=xy[:, 1]), str(model))
     else:
-        predictor = TrajCVAE.load(model, device=device)
+        predictor = TrajCVAE.load(model, device=device, max_gap=max_gap)
         df = predictor.read(data, fps, scale, homography, classes)
         predictor.check_kset(k, kset)
         past = predictor.scene_past(df, 0 if seed is None else seed) if calibrate == "scene" else None
         futures = ModelFutures(predictor, k, 0 if seed is None else seed, kset, draws, past, calibrate)
+    if max_gap is not None:  # a table's futures: the tracks drawn beside them bridge the gaps predict's did
+        futures.cfg.max_gap = check_max_gap(max_gap)
     warning = plausibility(df, futures.cfg.dt)
     if warning and log is not None:
         log(warning)

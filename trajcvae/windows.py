@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import zipfile
 from dataclasses import dataclass
@@ -351,9 +352,10 @@ def no_windows_error(cfg: DataConfig, mode: str, df: pd.DataFrame | None = None)
         same = df["agent_id"].to_numpy()[1:] == df["agent_id"].to_numpy()[:-1]
         gaps = np.diff(df["frame"].to_numpy(dtype=np.float64))[same] * spu
         if len(gaps) and np.median(gaps) > cfg.max_gap * (1 + 1e-9):
+            bridge = math.ceil(np.median(gaps) * 15) / 10  # half an interval more, rounded up to 0.1 s
             why += (f": the tracks are sampled every {np.median(gaps):.3g} s (median), longer than the "
-                    f"{cfg.max_gap:g} s gap the model bridges (data.max_gap), so every sample starts a new track; "
-                    f"give tracks sampled at least every {cfg.max_gap:g} s")
+                    f"{cfg.max_gap:g} s gap the model bridges, so every sample starts a new track; give "
+                    f"--max-gap {bridge:g} (data.max_gap in training) to bridge them")
     return NoWindowsError(f"no usable windows: {why}")
 
 
