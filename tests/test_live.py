@@ -758,6 +758,13 @@ def test_gps_detections_give_the_futures_of_predict_on_the_gps_file_online_and_o
     http = in_order(pd.DataFrame(answer.json()["futures"]).assign(t0=0))
     np.testing.assert_allclose(http[["lon", "lat"]].to_numpy(), g[["lon", "lat"]].to_numpy(), atol=6e-10, rtol=0)
     assert {"lon", "lat"} <= set(tracks[0]) and "x" not in tracks[0]
+    # The names a file's longitude and latitude may go by work live too; two of one kind are refused.
+    aliases = OnlinePredictor(pedestrian, k=K, lonlat=True)
+    assert list(aliases.update(0.0, [{"agent_id": 1, "Longitude": 151.2, "LAT": -33.8}]).columns[-2:]) == ["lon", "lat"]
+    for dets, message in (([{"agent_id": 1, "lat": 151.2, "LAT": -33.8, "lon": 151.2}], "column 'lat' appears 2 times"),
+                          ([{"agent_id": 1, "lon": 151.2, "lng": 151.2, "lat": -33.8}], "2 longitude columns")):
+        with pytest.raises(TrajCVAEError, match=message):
+            aliases.update(1.0, dets)
     with pytest.raises(TrajCVAEError, match="lonlat and scale .--lonlat and --scale. exclude each other"):
         OnlinePredictor(pedestrian, lonlat=True, scale=0.01)
     with pytest.raises(TrajCVAEError, match="add --lonlat"):

@@ -40,8 +40,8 @@ from .calibrate import ScenePast
 from .config import check_forget_after, check_sampling
 from .errors import DataError, NoWindowsError, TrajCVAEError
 from .predict import OUTPUT_COLUMNS, TrajCVAE, samples_to_frame
-from .tracks import (AGENT_COLUMNS, MAX_COORD, TIME_NAMES, _numeric, beyond_horizon, check_lonlat, from_metres,
-                     read_tracks, to_metres)
+from .tracks import (AGENT_COLUMNS, LAT_NAMES, LON_NAMES, MAX_COORD, TIME_NAMES, _numeric, beyond_horizon,
+                     check_lonlat, from_metres, read_tracks, to_metres)
 from .windows import concat_windows, finished_windows, history_reach, latest_windows
 
 PAST_HELD = 5000  # finished windows a live scene's past keeps for `calibrate="scene"` (the latest)
@@ -335,7 +335,18 @@ class OnlinePredictor:
                 df = pd.DataFrame(items)
             if not len(df):
                 return None
-            names = {str(c).strip().lower(): c for c in df.columns}
+            lower = [str(c).strip().lower() for c in df.columns]
+            twice = next((c for c in lower if lower.count(c) > 1), None)
+            if twice is not None:
+                raise DataError(f"detections: column '{twice}' appears {lower.count(twice)} times (any case)")
+            names = dict(zip(lower, df.columns))
+            if pos == ("lon", "lat"):  # the names a file's longitude and latitude may go by
+                for want, aliases, kind in (("lon", LON_NAMES, "longitude"), ("lat", LAT_NAMES, "latitude")):
+                    found = [n for n in names if n in aliases]
+                    if len(found) > 1:
+                        raise DataError(f"detections: {len(found)} {kind} columns ({', '.join(found)}): keep one")
+                    if found:
+                        names[want] = names.pop(found[0])
             clash = [c for c in names if c in ("scene", "frame", *TIME_NAMES)]
             if clash:
                 raise DataError(f"detections: column '{clash[0]}' is not allowed; the time is update's argument "
