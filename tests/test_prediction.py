@@ -129,6 +129,33 @@ def test_prediction_at_t0_ignores_everything_after_t0(trained, sim_files, calibr
     np.testing.assert_allclose(from_full[["x", "y"]], from_noisy[["x", "y"]], atol=atol)
 
 
+def test_agents_who_appear_after_t0_change_nothing_a_window_at_t0_reads(sim_files):
+    """A crowd that arrives after T leaves every window made at t0 <= T as it was, to the bit (its
+    neighbour slots do not widen with the file's busiest later frame), and so its futures, up to the
+    rounding of windows batched beside it (docs/model.md)."""
+    p = TrajCVAE.load("pedestrian")
+    tracks = pd.read_csv(sim_files["test"])
+    tracks = tracks[tracks.agent_id.isin(tracks.agent_id.unique()[:8])]  # a quiet scene: few neighbours
+    T = int(tracks.frame.quantile(0.5))
+    crowd = pd.DataFrame([(tracks.scene.iloc[0], f, 900 + a, 1.0 + 0.04 * (f - T) + 0.6 * (a % 5), 0.6 * (a // 5))
+                          for a in range(10) for f in range(T + 10, int(tracks.frame.max()) + 1, 10)],
+                         columns=["scene", "frame", "agent_id", "x", "y"])
+    both = pd.concat([tracks, crowd], ignore_index=True)
+    for fps in (None, 25.0):  # frame ids as steps, and resampled at a known rate
+        a, b = (p.make_windows(t, every_window=True, fps=fps) for t in (tracks, both))
+        early = (b.t0 <= T) & (np.asarray(b.agent_id, dtype=int) < 900)
+        mine = a.t0 <= T
+        assert mine.sum() > 0 and a.nbr.shape[1] == b.nbr.shape[1] == p.config.data.max_neighbors
+        for name in ("obs", "nbr", "mem"):
+            np.testing.assert_array_equal(getattr(a, name)[mine], getattr(b, name)[early])
+        assert p.make_windows(tracks, fps=fps).nbr.shape[1] == p.config.data.max_neighbors  # latest windows too
+    before, after = (p.predict(t, k=6, seed=2, every_window=True) for t in (tracks, both))
+    key = ["agent_id", "t0", "sample", "step"]
+    before = before[before.t0 <= T].sort_values(key).reset_index(drop=True)
+    after = after[(after.t0 <= T) & (after.agent_id < 900)].sort_values(key).reset_index(drop=True)
+    np.testing.assert_allclose(before[["x", "y"]], after[["x", "y"]], atol=1e-5, rtol=0)
+
+
 def test_agent_prediction_does_not_depend_on_far_agents(trained, sim_files):
     p = TrajCVAE.load(trained)
     tracks = pd.read_csv(sim_files["test"])

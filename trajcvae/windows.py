@@ -174,8 +174,6 @@ def latest_windows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarra
                            scene, 1.0, cfg, "latest", None, since=-0.5))
     keep = np.flatnonzero((np.abs(w.t0) < EPS) & np.isin(w.agent_id, mine))
     part = _in_input_time(w.subset(keep), anchor, step)
-    width = int((~np.isnan(part.nbr[:, :, -1, 0])).sum(1).max()) if len(part) else 1
-    part.nbr = part.nbr[:, :max(width, 1)]  # the slots of the agents kept, as one build would have them
     part.skipped = len(mine) - len(keep)
     return part
 
@@ -452,8 +450,8 @@ def _history(pos: np.ndarray, hist_len: np.ndarray, rows: np.ndarray, T: int) ->
 
 
 def _neighbours(pos, fi, agent, ego, radius: float, max_n: int, order: np.ndarray | None = None) -> np.ndarray:
-    """For each ego row, the rows of the nearest other agents at the same frame within `radius`
-    (`order`: the rows sorted by frame, stable, when the caller has it)."""
+    """For each ego row, the rows of the nearest other agents at the same frame within `radius`, in `max_n`
+    slots (-1: empty) (`order`: the rows sorted by frame, stable, when the caller has it)."""
     out = np.full((len(ego), max_n), -1, dtype=np.int64)
     if max_n == 0 or len(ego) == 0:
         return out
@@ -479,8 +477,9 @@ def _neighbours(pos, fi, agent, ego, radius: float, max_n: int, order: np.ndarra
         rows[np.take_along_axis(d, nearest, axis=1) == np.inf] = -1
         out[e, :k] = rows
         i = j
-    keep = int((out >= 0).sum(axis=1).max()) if len(out) else 0
-    return out[:, :max(keep, 1)]
+    # Always max_n slots, however crowded the file's busiest frame: the width changes the floating-point
+    # rounding of the neighbours' attention, so a window must not depend on agents seen after its t0.
+    return out
 
 
 def _memory(pos, fi, agent, hist_len, fut_len, ego, cfg: DataConfig) -> tuple[np.ndarray, np.ndarray]:
