@@ -600,3 +600,14 @@ def test_degrees_in_x_y_columns_or_as_float32_get_a_warning_that_names_the_fix(p
 def test_a_given_frame_rate_is_shown_as_given():
     df = pd.DataFrame({"frame": np.arange(10), "agent_id": 1, "x": np.arange(10) * 0.04, "y": 0.0})
     assert summarize(read_tracks(df, fps=29.97)).line().endswith("input: 29.97 Hz")
+
+
+def test_frame_ids_of_two_rates_in_one_scene_get_a_warning(plaza):
+    """Frame ids of unknown rate: a scene whose later rows come twice as often takes the faster rate as its
+    step, and every earlier move becomes a gap that splits its track; that is said, naming --fps."""
+    assert plausibility(read_tracks(plaza), 0.4) is None
+    half = int(plaza.frame.median())
+    late = upsample(plaza[plaza.frame >= half], 5.0)  # 5 samples a second: 5 frame ids apart at 25 ids/s
+    mixed = pd.concat([plaza[plaza.frame < half], late.assign(frame=np.round(late.pop("time") * 25))])
+    warning = plausibility(read_tracks(mixed), 0.4)
+    assert "moves 10 frame ids at a time" in warning and "not its step of 5" in warning and "--fps" in warning

@@ -586,6 +586,9 @@ def plausibility(df: pd.DataFrame, dt: float, low: float = 0.3, high: float = 5.
     if df.attrs.get("coarse"):
         return (f"warning: {df.attrs['coarse']} holds longitude and latitude as float32, which resolve only about a "
                 "metre: the futures are that coarse too; store them as float64 (double)")
+    mixed = _mixed_steps(df)
+    if mixed:
+        return mixed
     speeds = scene_speeds(df, dt)
     every = np.concatenate(list(speeds.values())) if speeds else np.zeros(0)
     if not len(every):
@@ -622,6 +625,29 @@ def plausibility(df: pd.DataFrame, dt: float, low: float = 0.3, high: float = 5.
         f"; the other scenes' median is {rest:.3g} m/s, so give its file on its own with the fix"
     return (f"warning: the median speed of {what} is {v:.3g} m/s{how}, outside the {low:g}-{high:g} m/s of people "
             f"walking: check {' and '.join(fixes)}{others}")
+
+
+def _mixed_steps(df: pd.DataFrame, share: float = 0.25) -> str | None:
+    """For frame ids of unknown rate, a one-line warning when a scene steps by another difference than its
+    most common one (its step) in at least `share` of its moves: frame ids of two rates, where every move
+    of the other rate splits a track (missed frames are rarer than that)."""
+    if df.attrs.get("time_base", "steps") != "steps":
+        return None
+    for scene, g in df.groupby("scene", sort=True, observed=True):
+        same = g["agent_id"].to_numpy()[1:] == g["agent_id"].to_numpy()[:-1]
+        diffs = np.round(np.diff(g["frame"].to_numpy(dtype=np.float64))[same], 9)
+        diffs = diffs[diffs > 0]
+        if len(diffs) < 20:
+            continue
+        vals, counts = np.unique(diffs, return_counts=True)
+        step = vals[np.argmax(counts)]
+        other = diffs[diffs != step]
+        if len(other) >= share * len(diffs):
+            v, n = np.unique(other, return_counts=True)
+            return (f"warning: scene '{scene}' moves {v[np.argmax(n)]:g} frame ids at a time in "
+                    f"{len(other) / len(diffs):.0%} of its moves, not its step of {step:g}: frame ids of two rates "
+                    "split its tracks there; give --fps, or the rows of each rate as their own file")
+    return None
 
 
 def _n(count: int, word: str) -> str:
