@@ -355,8 +355,10 @@ def test_a_resume_refuses_what_it_would_drop_and_other_data(sim_files, trained, 
     default = Config().train.epochs
     assert _resumed_config(load_config(None, [f"train.epochs={default}"]), stored, run, 1).train.epochs == default
     # The run records its data: another validation file is refused before anything is trained.
+    assert (run / "curves.png").exists()
     r = cli(*base, "--epochs", stored.train.epochs + 1)
     assert r.exit_code == 0, r.output
+    assert not (run / "curves.png").exists()  # --no-figures: no picture of the shorter run is left beside it
     rows = len(pd.read_csv(run / "metrics.csv"))
     other = tmp_path / "other_val.csv"
     pd.read_csv(sim_files["val"]).iloc[:-40].to_csv(other, index=False)

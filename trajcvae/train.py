@@ -380,6 +380,9 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
             from .visualize import write_run_figures  # matplotlib is loaded only once a run has finished
 
             write_run_figures(out, val_w, k=tc.k_eval)  # curves.png and val_predictions.png
+        elif start <= tc.epochs:  # pictures of an earlier part of the run would no longer show it
+            for name in ("curves.png", "val_predictions.png"):
+                (out / name).unlink(missing_ok=True)
     distributed.barrier(dist)
     return TrainResult(out, best_epoch, best, tc.epochs - start + 1, time.time() - t_start, tc.k_eval)
 
