@@ -133,7 +133,7 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
         log(warning)
     tracks = SceneTracks(df, futures.cfg.time_step, futures.cfg.dt, futures.cfg.max_gap)
     path = _picture(tracks, futures, out, scene, agent, t0, seed, density, grid, worst, best, scene_frame, animate,
-                    frames, px)
+                    frames, px, east_north="lonlat" in (df.attrs.get("units") or {}))
     if log is not None and isinstance(futures, ModelFutures) and futures.unfitted:
         cfg = futures.cfg
         log(too_little_past(len(futures.unfitted), len(futures.drawn), cfg.obs_len, cfg.pred_len))
@@ -141,23 +141,33 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
 
 
 def _picture(tracks, futures, out, scene, agent, t0, seed, density, grid, worst, best, scene_frame, animate,
-             frames, px) -> Path:
-    """`visualize`'s picture, written; returns its path."""
+             frames, px, east_north: bool = False) -> Path:
+    """`visualize`'s picture, written; returns its path. east_north: the tracks were longitudes and
+    latitudes, drawn in metres east and north of each scene's first position, and the axes say so."""
+
+    def save(fig) -> Path:
+        if east_north:
+            for ax in fig.axes:
+                if ax.get_xlabel() == "x (m)":
+                    ax.set_xlabel("east of the scene's first position (m)")
+                    ax.set_ylabel("north (m)")
+        return save_figure(fig, out, px)
+
     if animate is not None:
         return _animation(tracks, futures, Path(animate), scene, scene_frame, frames, px, density)
     if scene_frame is not None:
         view, title = scene_view(tracks, futures, tracks.scene(scene), float(scene_frame), strict=True)
-        return save_figure(plot_scene(view, title, density=density), out, px)
+        return save(plot_scene(view, title, density=density))
     if grid is not None:
         w, samples, weights, heading = grid_windows(tracks, futures, scene, grid, seed, worst, best)
         fig = plot_windows(w.obs, samples, w.fut, w.nbr, titles=[_label(*r) for r in zip(w.scene, w.agent_id, w.t0)],
                            density=density, suptitle=heading, weights=weights)
-        return save_figure(fig, out, px)
+        return save(fig)
     w = one_window(tracks, futures, scene, agent, t0, seed)
     samples, weights = futures.draw(w)
     fig = plot_windows(w.obs, samples, w.fut, w.nbr, titles=[f"{_label(w.scene[0], w.agent_id[0], w.t0[0])}: "
                        f"{samples.shape[1]} futures"], cols=1, size=6.0, density=density, weights=weights)
-    return save_figure(fig, out, px)
+    return save(fig)
 
 
 def _check_options(out, agent, t0, grid, worst, best, scene_frame, animate, frames, density) -> None:
