@@ -577,6 +577,21 @@ def test_gps_mistakes_are_one_line(plaza, tmp_path):
     r = cli("evaluate", "pedestrian", tmp_path / "1hz.csv", "--max-gap", 1.5, "-k", 5, "--calibration", 0)
     assert r.exit_code == 0 and "overall" in r.output, r.output
     one_line_error(cli("predict", "pedestrian", tmp_path / "1hz.csv", "--max-gap", -1), "--max-gap must be")
+    # Live, the same detections need the same bridge, and then give predict's futures.
+    from trajcvae import OnlinePredictor
+
+    live = OnlinePredictor("pedestrian", k=3, lonlat=True, max_gap=1.5, forget_after=100)
+    for t, g in one_hz.groupby("time"):
+        got = live.update(t, g[["agent_id", "lon", "lat"]].to_dict("records"))
+    want = TrajCVAE.load("pedestrian", max_gap=1.5).predict(one_hz, k=3)
+    key = ["agent_id", "sample", "step"]
+    got, want = (f.astype({"agent_id": str}).sort_values(key).reset_index(drop=True) for f in (got, want))
+    assert len(got) == len(want) > 0
+    np.testing.assert_allclose(got[["lon", "lat"]], want[["lon", "lat"]], atol=1e-9, rtol=0)
+    # Frame ids of no known rate: a missing frame splits a track whatever --max-gap says, so it is refused.
+    plaza.to_csv(tmp_path / "frames.csv", index=False)
+    one_line_error(cli("predict", "pedestrian", tmp_path / "frames.csv", "--max-gap", 1.5, "--out", out),
+                   "--max-gap 1.5: the frame ids have no known rate", "give --fps")
 
 
 def test_degrees_in_x_y_columns_or_as_float32_get_a_warning_that_names_the_fix(plaza, tmp_path):

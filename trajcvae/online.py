@@ -28,6 +28,7 @@ them the ids of agents no longer held.
 """
 from __future__ import annotations
 
+import copy
 import math
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -37,7 +38,7 @@ import pandas as pd
 import torch
 
 from .calibrate import ScenePast
-from .config import check_forget_after, check_sampling
+from .config import check_forget_after, check_max_gap, check_sampling
 from .errors import DataError, NoWindowsError, TrajCVAEError
 from .predict import OUTPUT_COLUMNS, TrajCVAE, samples_to_frame
 from .tracks import (AGENT_COLUMNS, LAT_NAMES, LON_NAMES, MAX_COORD, TIME_NAMES, _numeric, beyond_horizon,
@@ -57,8 +58,10 @@ class OnlinePredictor:
     model: a `TrajCVAE`, a checkpoint path or a built-in name. fps: times are frame ids at this rate
     (default: seconds). scale, homography: the detections' units (see `tracks.read_tracks`); futures come
     back in them. lonlat: detections carry `lon, lat` (WGS84 degrees) in place of `x, y`, and so do the
-    futures. forget_after: seconds after which an agent not seen again is out of view (no futures;
-    its path stays in the scene memory while the model reads it). kset: "none" (K plain draws), "kmeans"
+    futures. max_gap: the longest gap (seconds) between an agent's detections that is bridged (default: the
+    model's `data.max_gap`, 0.8 s; detections at 1 Hz need 1.5). forget_after: seconds after which an agent
+    not seen again is out of view (no futures; its path stays in the scene memory while the model reads
+    it). kset: "none" (K plain draws), "kmeans"
     or "learned": a K-set of `TrajCVAE.predict`, each future with its weight, its share of `draws` plain
     draws. calibrate: "scene" maps plain draws to fit the scene's past (see the module's docstring).
     """
@@ -66,13 +69,18 @@ class OnlinePredictor:
     def __init__(self, model: TrajCVAE | str = "pedestrian", k: int = 20, seed: int = 0, kset: str = "none",
                  fps: float | None = None, scale: float | None = None, homography: Any = None,
                  forget_after: float = 2.0, scene: str = "live", device: str = "cpu", draws: int = 1000,
-                 calibrate: str = "none", lonlat: bool = False):
+                 calibrate: str = "none", lonlat: bool = False, max_gap: float | None = None):
         check_sampling(k, seed, kset, draws, calibrate)
         check_forget_after(forget_after)
         if not isinstance(model, (TrajCVAE, str, Path)):
             raise TrajCVAEError(f"model must be a TrajCVAE, a checkpoint path or a built-in name (got "
                                 f"{type(model).__name__})")
         self.model = model if isinstance(model, TrajCVAE) else TrajCVAE.load(model, device=device)
+        if check_max_gap(max_gap) is not None and max_gap != self.model.config.data.max_gap:
+            # The same nets, with a config of its own that bridges longer gaps (the caller's model is left as it is).
+            self.model = copy.copy(self.model)
+            self.model.config = copy.deepcopy(self.model.config)
+            self.model.config.data.max_gap = float(max_gap)
         self.model.check_kset(k, kset)  # a model without a sampler, or one of another K: refused now
         self.k, self.seed, self.kset, self.draws, self.scene = k, seed, kset, draws, str(scene)
         self.calibrate = calibrate

@@ -21,7 +21,7 @@ from . import checkpoint
 from ._version import __version__
 from .atomic import TableWriter
 from .config import Config, check_max_gap, check_output, check_sampling, resolve_device
-from .errors import TrajCVAEError
+from .errors import DataError, TrajCVAEError
 from .batch import WindowTensors, make_batch
 from .calibrate import DRAWS, ScenePast, level_map, radial_levels, too_little_past, unfitted
 from .kset import KSetSampler, kmeans_futures, nearest_shares
@@ -60,6 +60,7 @@ class TrajCVAE:
         model = cls.from_checkpoint(checkpoint.load(path, map_location=dev), str(path), dev)
         if max_gap is not None:
             model.config.data.max_gap = float(max_gap)
+            model.max_gap_given = True  # `read` refuses it for frame ids of no known rate, where it does nothing
         return model
 
     @classmethod
@@ -284,8 +285,13 @@ class TrajCVAE:
         `scale`, `homography`, `classes`: see `tracks.read_tracks`."""
         if isinstance(data, pd.DataFrame) and "_line" in data:
             return data
-        return read_tracks(data, fps=fps, scale=scale, homography=homography, classes=classes,
-                           default_fps=self.config.data.fps)
+        tracks = read_tracks(data, fps=fps, scale=scale, homography=homography, classes=classes,
+                             default_fps=self.config.data.fps)
+        if getattr(self, "max_gap_given", False) and tracks.attrs["time_base"] == "steps":
+            raise DataError(f"--max-gap {self.config.data.max_gap:g}: the frame ids have no known rate, so a missing "
+                            "frame is a gap that splits a track whatever --max-gap says; give --fps (or a time "
+                            "column in seconds) for --max-gap to bridge gaps")
+        return tracks
 
     def make_windows(self, data: pd.DataFrame | Iterable[str | Path], every_window: bool = False,
                      fps: float | None = None, since: float | None = None) -> Windows:
