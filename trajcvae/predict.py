@@ -45,6 +45,7 @@ class TrajCVAE:
         self.model, self.config, self.stats = model.eval(), config, stats
         self.device = torch.device(device)
         self.sampler, self.source = sampler, source
+        self.max_gap_given = False  # `load(max_gap=)`: `read` refuses it where it would do nothing
 
     @classmethod
     def load(cls, path: str | Path, device: str = "cpu", max_gap: float | None = None) -> "TrajCVAE":
@@ -59,8 +60,7 @@ class TrajCVAE:
         dev = resolve_device(device)
         model = cls.from_checkpoint(checkpoint.load(path, map_location=dev), str(path), dev)
         if max_gap is not None:
-            model.config.data.max_gap = float(max_gap)
-            model.max_gap_given = True  # `read` refuses it for frame ids of no known rate, where it does nothing
+            model.config.data.max_gap, model.max_gap_given = float(max_gap), True
         return model
 
     @classmethod
@@ -287,7 +287,7 @@ class TrajCVAE:
             return data
         tracks = read_tracks(data, fps=fps, scale=scale, homography=homography, classes=classes,
                              default_fps=self.config.data.fps)
-        if getattr(self, "max_gap_given", False) and tracks.attrs["time_base"] == "steps":
+        if self.max_gap_given and tracks.attrs["time_base"] == "steps":
             raise DataError(f"--max-gap {self.config.data.max_gap:g}: the frame ids have no known rate, so a missing "
                             "frame is a gap that splits a track whatever --max-gap says; give --fps (or a time "
                             "column in seconds) for --max-gap to bridge gaps")
@@ -308,8 +308,8 @@ class TrajCVAE:
         """K futures per agent as a long table (see `OUTPUT_COLUMNS`), in the input's time base and units.
 
         data: a DataFrame with `frame` (or `time` in seconds), `agent_id, x, y` (or `lon, lat` in degrees;
-        and optionally `scene`), or paths of files. every_window=False: one forecast per agent from its latest observation (with
-        `since`, only for the agents last seen at or after that time, in the input's time base). True: one
+        and optionally `scene`), or paths of files. every_window=False: one forecast per agent from its
+        latest observation (with `since`, only for the agents last seen at or after that time, in the input's time base). True: one
         for every (agent, t0) whose obs_len observed and pred_len future steps are present (evaluation
         mode). kset: "kmeans" or "learned" adds a `weight` column (`sample_kset`; `draws` plain draws behind
         each K-set). calibrate="scene": plain draws mapped to fit how the model has done on each scene of

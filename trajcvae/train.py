@@ -38,7 +38,7 @@ from .metrics import fit_cv_noise, min_ade_fde
 from .model import CVAE
 from .predict import TrajCVAE
 from .tracks import list_files
-from .windows import Windows, load_windows
+from .windows import Windows, files_digest, load_windows
 
 METRICS = ["epoch", "beta", "lr", "train_loss", "train_nll", "train_kl", "train_elbo", "val_nll", "val_kl",
            "val_elbo", "val_min_ade", "val_min_fde", "seconds"]
@@ -173,16 +173,9 @@ def _digest(paths) -> str | None:
     None for no files (the validation holdout)."""
     if paths is None:
         return None
-    h = hashlib.sha256()
     if hasattr(paths, "columns"):
-        h.update(pd.util.hash_pandas_object(paths, index=False).to_numpy().tobytes())
-        return h.hexdigest()[:32]
-    for f in list_files(paths):
-        h.update(f.name.encode() + b"\0")
-        with open(f, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-    return h.hexdigest()[:32]
+        return hashlib.sha256(pd.util.hash_pandas_object(paths, index=False).to_numpy().tobytes()).hexdigest()[:32]
+    return files_digest(list_files(paths), lambda f: f.name)
 
 
 def _as_list(paths) -> list:

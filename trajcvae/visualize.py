@@ -110,24 +110,25 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
         table = read_predictions(model)
         df = read_tracks(data, fps=fps, scale=scale, homography=homography, classes=classes)
         units = df.attrs.get("units")
-        kinds = ["degrees" if lonlat else "x, y" for lonlat in (table.attrs["lonlat"], "lonlat" in (units or {}))]
-        if kinds[0] != kinds[1]:
-            raise TrajCVAEError(f"MODEL {model}: its futures are in {kinds[0]} but the tracks' positions are in "
-                                f"{kinds[1]}: give the tracks the futures were predicted from")
-        if kinds[0] == "degrees":  # each scene's origin is its tracks': the futures of scenes they lack are left out
+        degrees = "lonlat" in (units or {})
+        if table.attrs["lonlat"] != degrees:
+            kind = {True: "degrees", False: "x, y"}
+            raise TrajCVAEError(f"MODEL {model}: its futures are in {kind[table.attrs['lonlat']]} but the tracks' "
+                                f"positions are in {kind[degrees]}: give the tracks the futures were predicted from")
+        if degrees:  # each scene's origin is its tracks': the futures of scenes they lack are left out
             table = table[table["scene"].astype(str).isin(units["lonlat"])]
             if not len(table):
                 raise TrajCVAEError(f"MODEL {model}: none of its scenes is in the tracks given")
         xy = to_metres(table[["x", "y"]].to_numpy(dtype=np.float64), units, table["scene"].astype(str).to_numpy())
         futures = TableFutures(table.assign(x=xy[:, 0], y=xy[:, 1]), str(model))
+        if max_gap is not None:  # the tracks drawn beside the futures bridge the gaps predict's did
+            futures.cfg.max_gap = check_max_gap(max_gap)
     else:
         predictor = TrajCVAE.load(model, device=device, max_gap=max_gap)
         df = predictor.read(data, fps, scale, homography, classes)
         predictor.check_kset(k, kset)
         past = predictor.scene_past(df, 0 if seed is None else seed) if calibrate == "scene" else None
         futures = ModelFutures(predictor, k, 0 if seed is None else seed, kset, draws, past, calibrate)
-    if max_gap is not None:  # a table's futures: the tracks drawn beside them bridge the gaps predict's did
-        futures.cfg.max_gap = check_max_gap(max_gap)
     warning = plausibility(df, futures.cfg.dt)
     if warning and log is not None:
         log(warning)

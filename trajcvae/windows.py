@@ -542,10 +542,19 @@ def default_cache_dir() -> Path:
 def cache_key(files: list[Path], cfg: DataConfig, mode: str) -> str:
     h = hashlib.sha256()
     keys = CACHE_KEYS + (MEMORY_KEYS if cfg.memory > 0 else ())
-    h.update(json.dumps({"version": __version__, "format": 5, "mode": mode, **{k: getattr(cfg, k) for k in keys}},
+    # Format 6: neighbours fill max_neighbors slots (windows cached before had as many as their busiest frame).
+    h.update(json.dumps({"version": __version__, "format": 6, "mode": mode, **{k: getattr(cfg, k) for k in keys}},
                         sort_keys=True).encode())
-    for f in files + ([Path(cfg.homography)] if cfg.homography else []):
-        h.update(str(f.resolve()).encode())  # the scene name comes from the file's name (and folders)
+    # The scene name comes from the file's name (and folders): each file's full path goes in with its bytes.
+    return files_digest(files + ([Path(cfg.homography)] if cfg.homography else []), lambda f: str(f.resolve()), h)
+
+
+def files_digest(files: list[Path], name: Callable[[Path], str], h=None) -> str:
+    """A digest of `files`: each one's `name(f)` and bytes, in order (added to `h`, a hashlib object, if
+    given)."""
+    h = h or hashlib.sha256()
+    for f in files:
+        h.update(name(f).encode() + b"\0")
         with open(f, "rb") as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 h.update(block)
