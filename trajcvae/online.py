@@ -5,8 +5,8 @@ It takes the file path's steps, not a copy of them: each update's detections are
 are and converted to metres by `tracks.to_metres` (the options checked by `tracks.read_tracks`: the same
 `fps`, `scale` and `homography` handling as files; with `lonlat`, longitudes and latitudes projected about
 the scene's first detection, as a file's about its scene's first row), and appended to a bounded history,
-kept as columns sorted by agent and time. The agents seen now all have their latest observation now, so their windows are
-those of one cut of the scene (`windows.latest_windows`, the step `predict` takes for each time an agent
+kept as columns sorted by agent and time. The agents seen now all have their latest observation now, so
+their windows are those of one cut of the scene (`windows.latest_windows`, the step `predict` takes for each time an agent
 was last seen), sampled and written as `TrajCVAE.predict` does; no track table is built. An agent in view
 but not seen now keeps the futures it got when last seen, which read nothing later. So the futures at
 time t are those `predict` gives on the detections up to t (written as a file), for the agents seen since

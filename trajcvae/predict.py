@@ -309,9 +309,9 @@ class TrajCVAE:
 
         data: a DataFrame with `frame` (or `time` in seconds), `agent_id, x, y` (or `lon, lat` in degrees;
         and optionally `scene`), or paths of files. every_window=False: one forecast per agent from its
-        latest observation (with `since`, only for the agents last seen at or after that time, in the input's time base). True: one
-        for every (agent, t0) whose obs_len observed and pred_len future steps are present (evaluation
-        mode). kset: "kmeans" or "learned" adds a `weight` column (`sample_kset`; `draws` plain draws behind
+        latest observation (with `since`, only for the agents last seen at or after that time, in the
+        input's time base). True: one for every (agent, t0) whose obs_len observed and pred_len future steps
+        are present (evaluation mode). kset: "kmeans" or "learned" adds a `weight` column (`sample_kset`; `draws` plain draws behind
         each K-set). calibrate="scene": plain draws mapped to fit how the model has done on each scene of
         `data` so far (`calibrate.py`; it predicts every finished window of `data` first, unless `past`, a
         past measured already (`scene_past`; `OnlinePredictor` keeps its own), is given). fps, scale,

@@ -200,7 +200,7 @@ def answer_json(time: float | None, futures: pd.DataFrame, layout: Layout = "row
     [, "weight": (K,)]}, ...]}, one object per agent, its futures as nested lists: the same numbers in a
     quarter of the bytes, written from arrays (the futures come in blocks of K x P rows, one per agent,
     sample by sample, step by step)."""
-    position, decimals = (("lon", "lat"), 9) if "lon" in futures.columns else (("x", "y"), 6)
+    position, decimals = (("lon", "lat") if "lon" in futures.columns else ("x", "y")), position_decimals(futures)
     if layout == "rows":
         columns = ["agent_id", "sample", "step", "time", *position]
         columns += [c for c in (*AGENT_COLUMNS, "weight") if c in futures.columns]
@@ -223,6 +223,11 @@ def answer_json(time: float | None, futures: pd.DataFrame, layout: Layout = "row
         per_agent["weight"] = np.round(futures["weight"].to_numpy(np.float64).reshape(shape)[..., 0], 6)  # (A, K)
     agents = [{c: v[a] for c, v in per_agent.items()} for a in range(shape[0])]
     return orjson.dumps({"time": time, "agents": agents}, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def position_decimals(table: pd.DataFrame) -> int:
+    """Decimals of the positions in an answer: 6 (a micrometre in metres), 9 in degrees (`lon, lat`)."""
+    return 9 if "lon" in table.columns else 6
 
 
 def records(table: pd.DataFrame, columns: list[str], decimals: int = 6) -> bytes:
@@ -409,8 +414,8 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
         s = scenes.get(scene_name(scene))
         state = s.shown.state
         t, table = state[0], s.predictor.tracks(seconds, state)
-        decimals = 9 if "lon" in table.columns else 6
-        body = b'{"time": ' + orjson.dumps(t) + b', "tracks": ' + records(table, list(table.columns), decimals) + b"}"
+        body = b'{"time": ' + orjson.dumps(t) + b', "tracks": ' + records(table, list(table.columns),
+                                                                          position_decimals(table)) + b"}"
         return Response(body, media_type="application/json")
 
     @app.delete("/v1/scenes/{scene}", summary="Forget a scene")
