@@ -141,10 +141,25 @@ def test_a_resumed_run_keeps_its_config_and_refuses_options_that_would_change_it
     assert {p.name: p.stat().st_mtime_ns for p in run.iterdir()} == before
 
 
-def test_help_lists_commands():
+def test_help_lists_commands_and_the_version():
     r = cli("--help")
     for cmd in ("train", "predict", "evaluate", "simulate", "demo"):
         assert cmd in r.output
+    from trajcvae import __version__
+    r = cli("--version")
+    assert r.exit_code == 0 and r.output.strip() == f"trajcvae {__version__}"
+
+
+def test_the_demo_config_ships_inside_the_package():
+    """An installed package has no clone around it: the demo's configuration is package data, declared so
+    in pyproject.toml, and differs from the defaults (the demo is the short run the README promises)."""
+    import trajcvae
+    from trajcvae.config import Config
+    from trajcvae.demo import DEMO_CONFIG
+
+    assert DEMO_CONFIG.is_file() and Path(trajcvae.__file__).parent in DEMO_CONFIG.parents
+    assert "configs/*.toml" in (Path(trajcvae.__file__).parents[1] / "pyproject.toml").read_text()
+    assert load_config(DEMO_CONFIG).train.epochs < Config().train.epochs
 
 
 def test_benchmark_two_seeds_writes_both_and_resumes(tmp_path, sim_files):
@@ -281,7 +296,7 @@ def test_scene_with_a_single_frame_is_counted_not_fatal(tmp_path, trained, sim_f
     assert n >= 2
     r = cli("predict", trained, sim_files["test"], one, "-k", 2, "--out", tmp_path / "p.csv")
     assert r.exit_code == 0, r.output
-    assert f"{n} single-frame agents" in r.output and f"({n} agents with a single position" in r.output
+    assert f"{n} single-frame agents" in r.output and f"({n} agents with no position just before their latest one" in r.output
     assert "one" not in set(pd.read_csv(tmp_path / "p.csv").scene)
 
 

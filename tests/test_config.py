@@ -19,7 +19,7 @@ def test_defaults_are_the_configuration_of_the_published_results():
     the configuration it ran, every option of it, and a bare `Config()` must be that configuration."""
     report = json.loads((ROOT / "results" / "eth_ucy" / "results.json").read_text())
     assert report["config"] == Config().to_dict()
-    assert not (ROOT / "configs" / "eth_ucy.toml").exists()  # no second copy of the recipe to drift
+    assert not (ROOT / "trajcvae" / "configs" / "eth_ucy.toml").exists()  # no second copy of the recipe to drift
 
 
 def test_toml_and_set_override_the_defaults(tmp_path):

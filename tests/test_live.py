@@ -352,7 +352,7 @@ def test_online_options_are_checked_when_made(pedestrian):
 def test_serve_without_the_extra_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "fastapi", None)  # as if not installed
     monkeypatch.delitem(sys.modules, "trajcvae.server", raising=False)
-    one_line_error(cli("serve", "pedestrian"), 'pip install -e ".[serve]"')
+    one_line_error(cli("serve", "pedestrian"), 'pip install "trajcvae[serve]"', 'pip install -e ".[serve]"')
 
 
 # --- the server ---------------------------------------------------------------------------------------

@@ -84,6 +84,16 @@ def test_calibration_is_zero_for_honest_draws_and_signed_for_narrow_or_wide_ones
     assert (abs(p50 - 0.5) < 0.05) if sign == 0 else (p50 < 0.4 if sign < 0 else p50 > 0.6)
 
 
+def test_hpd_levels_do_not_depend_on_where_the_origin_is():
+    """UTM metres (or a homography's offset) put draws millions of metres from the origin: their levels are
+    those of the same draws near it."""
+    rng = np.random.default_rng(3)
+    samples = rng.normal(scale=0.3, size=(50, 200, 3, 2))
+    gt = rng.normal(scale=0.3, size=(50, 3, 2))
+    far = np.array([500_000.0, 5_200_000.0])
+    np.testing.assert_allclose(hpd_levels(samples + far, gt + far), hpd_levels(samples, gt), atol=1e-12)
+
+
 def test_hpd_level_of_the_mode_is_zero_and_of_a_far_point_is_one():
     rng = np.random.default_rng(1)
     samples = rng.normal(size=(1, 300, 1, 2))

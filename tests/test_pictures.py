@@ -188,6 +188,36 @@ def test_visualize_draws_the_scene_fitted_futures(trained, test_csv, preds, tmp_
     _one_line_error(run("visualize", preds, other, "--out", out), "futures in scene", "which DATA does not hold")
 
 
+def test_tracker_timestamps_since_1970_are_drawn_at_their_own_times_with_their_truth(test_csv, tmp_path):
+    """A time column of jittered Unix seconds: a frame picks only the agents observed at that very time, a
+    table `predict` wrote is drawn against the tracks it came from, and the true futures drawn are those
+    `evaluate` scores (interpolated between observations), not only futures that land on an observation."""
+    from trajcvae.visualize import _label
+
+    df = pd.read_csv(test_csv)
+    rng = np.random.default_rng(0)
+    times = df.assign(time=np.round(1.7e9 + df.frame / 25 + rng.uniform(-0.05, 0.05, len(df)), 6)).drop(
+        columns="frame")
+    data = tmp_path / "unix.csv"
+    times.to_csv(data, index=False, float_format="%.6f")
+    model = TrajCVAE.load("pedestrian")
+    tracks = SceneTracks(model.read([data]), None, model.config.data.dt, model.config.data.max_gap)
+    at = float(times.time.iloc[len(times) // 2])
+    w = tracks.windows_at(model.config.data, tracks.scenes[0], at)
+    assert w is not None and (w.t0 == at).all() and len(w) == (times.time == at).sum()
+    assert _label("s", 1, at).endswith(f"t0 {at:.6f}".rstrip("0"))
+    # The table's windows are found again, with the truth evaluate reads.
+    table = tmp_path / "p.csv"
+    assert run("predict", "pedestrian", data, "-k", 3, "--windows", "--out", table).exit_code == 0
+    windows = model.make_windows([data], every_window=True)
+    truth = tracks.truth(windows.scene, windows.agent_id, windows.t0, windows.step, windows.fut.shape[1])
+    np.testing.assert_allclose(truth, windows.fut, atol=1e-9)
+    out = tmp_path / "w.png"
+    r = run("visualize", table, data, "--grid", 3, "--worst", "--out", out)
+    assert r.exit_code == 0, r.output
+    ok_png(out)
+
+
 def test_the_marked_best_epoch_is_the_one_best_pt_holds():
     """Epochs before the KL weight is full are never picked for best.pt, so the curves never mark one."""
     from trajcvae.plots import best_row

@@ -10,7 +10,7 @@ from trajcvae import TrajCVAE
 from trajcvae.config import Config
 from trajcvae.errors import DataError
 from trajcvae.resample import resample_rows
-from trajcvae.tracks import plausibility, read_tracks, summarize
+from trajcvae.tracks import plausibility, read_tracks, scene_speeds, summarize
 from trajcvae.windows import build_windows
 
 from tests.helpers import cli, one_line_error
@@ -183,6 +183,30 @@ def test_cli_writes_futures_in_the_inputs_time_base(tmp_path, plaza):
     assert "test0: 10 Hz" in r.output
 
 
+def test_times_are_written_as_they_were_read_so_t0_names_the_observation(tmp_path, plaza):
+    """A tracker's timestamps to the microsecond, since 1970: each t0 written is the agent's observation
+    to the digit (4 decimals would put it before the observation), and each future's time t0 + 0.4 s steps."""
+    fast = upsample(plaza, 10.0)
+    rng = np.random.default_rng(2)
+    fast = fast.assign(time=np.round(1.7e9 + fast.time + rng.uniform(-0.02, 0.02, len(fast)), 6))
+    fast.to_csv(tmp_path / "s.csv", index=False, float_format="%.6f")
+    r = cli("predict", "pedestrian", tmp_path / "s.csv", "-k", 2, "--out", tmp_path / "p.csv")
+    assert r.exit_code == 0, r.output
+    out = pd.read_csv(tmp_path / "p.csv", dtype={"t0": str, "time": str})
+    last = fast.groupby("agent_id").time.max().map(lambda v: f"{v:.6f}")
+    assert (out.t0 == out.agent_id.map(last)).all()
+    np.testing.assert_allclose(out.time.astype(float) - out.t0.astype(float), out.step * 0.4, atol=1e-6)
+
+
+def test_rows_out_of_time_order_are_sorted_and_counted(plaza):
+    shuffled = plaza.sample(frac=1.0, random_state=0)
+    s = summarize(read_tracks(shuffled))
+    assert s.rows_sorted > 0 and f"{s.rows_sorted} rows out of time order sorted" in s.line()
+    assert summarize(read_tracks(plaza)).rows_sorted == 0  # agents interleaved frame by frame: in order
+    by_agent = plaza.sort_values(["agent_id", "frame"])
+    assert summarize(read_tracks(by_agent)).rows_sorted == 0
+
+
 @pytest.mark.parametrize("kind", ["date-times", "durations"])
 def test_a_time_column_of_date_times_or_durations_is_read_as_seconds(model, plaza, tmp_path, kind):
     """Parquet and DataFrames can hold real date-times (any time zone) or durations: they are seconds
@@ -302,9 +326,21 @@ def test_speeds_no_walker_has_get_a_warning_that_names_the_fix(plaza, tmp_path):
         plaza.assign(scene=f"day{i}").to_csv(tmp_path / f"day{i}.csv", index=False)
     warning = plausibility(read_tracks([tmp_path / f"day{i}.csv" for i in range(3)] + [tmp_path / "cm.csv"]), 0.4)
     assert "scene 'test0' (" in warning and "cm.csv)" in warning and "--scale" in warning
-    # A time column in milliseconds: the warning asks about the time column, not only the units.
+    # A time column in milliseconds: the warning asks about the time column, not only the units (not about
+    # degrees: these positions span metres), and no window's error suggests bridging 400 s gaps.
     ms = plaza.assign(time=plaza.frame / 25 * 1000).drop(columns="frame")
-    assert "time column (in seconds" in plausibility(read_tracks(ms), 0.4)
+    warning = plausibility(read_tracks(ms), 0.4)
+    assert "time column (in seconds" in warning and "lon, lat" not in warning
+    ms.to_csv(tmp_path / "ms.csv", index=False)
+    r = cli("predict", "pedestrian", tmp_path / "ms.csv", "--out", tmp_path / "q.csv")
+    assert r.exit_code == 1 and "Traceback" not in r.output and "--max-gap" not in r.output
+    assert "sampled every 400 s (median), too far apart for steps of 0.4 s: is the time column in seconds" in r.output
+    # People standing among walkers are no units error, as long as one move in ten is a walker's.
+    still = plaza.drop_duplicates("agent_id").assign(x=5.0, y=5.0)
+    standing = pd.concat([plaza] + [still.assign(agent_id=still.agent_id + 1000 * i, frame=f)
+                                    for i in range(1, 3) for f in sorted(set(plaza.frame))[:200]])
+    assert np.median(np.concatenate(list(scene_speeds(read_tracks(standing), 0.4).values()))) < 0.3
+    assert plausibility(read_tracks(standing), 0.4) is None
 
 
 def write_sdd(path, plaza: pd.DataFrame, px_per_m: float = 20.0) -> None:
@@ -340,6 +376,12 @@ def test_sdd_annotations_are_box_centres_at_30_fps_with_their_label(model, plaza
     np.testing.assert_allclose(got[["x", "y"]], plain[["x", "y"]], atol=2e-3)  # boxes written to 0.01 px
     one_line_error(cli("predict", "pedestrian", sdd, "--classes", "Skater", "--out", tmp_path / "q.csv"),
                    "no agent of those classes", "Biker, Pedestrian")
+    # A bad value is named at its line of the file, blank lines before it counted.
+    lines = sdd.read_text().split("\n")
+    lines[4] = lines[4].replace(lines[4].split()[4], "x", 1)
+    sdd.write_text("\n".join(lines[:2] + ["", "   "] + lines[2:]))
+    with pytest.raises(DataError, match="annotations.txt line 7: SDD column 'ymax' value 'x' is not a number"):
+        read_tracks([sdd])
 
 
 def test_trajnetplusplus_ndjson_reads_its_tracks_at_its_rate(model, plaza, tmp_path):
@@ -365,6 +407,19 @@ def test_trajnetplusplus_ndjson_reads_its_tracks_at_its_rate(model, plaza, tmp_p
     bad.write_text('{"track": {"f": 0, "p": 1, "x": 0, "y": 0}}\n{"track": {"f": 10, "p": 1}}\n')
     with pytest.raises(DataError, match="bad.ndjson line 2: not a TrajNet\\+\\+ record"):
         read_tracks([bad])
+    # A rate that is none, an id that is none, and a bad value: each named at its line of the file.
+    tracks_text = '{"track": {"f": 0, "p": 1, "x": 0, "y": 0}}\n{"track": {"f": 10, "p": 1, "x": 1, "y": 0}}\n'
+    for fps in ("0", "-2.5", "NaN", "Infinity"):
+        bad.write_text('{"scene": {"id": 0, "p": 1, "s": 0, "e": 10, "fps": %s}}\n' % fps + tracks_text)
+        with pytest.raises(DataError, match="bad.ndjson line 1: scene 'fps' .* is no frame rate"):
+            read_tracks([bad])
+    for p in ("[1]", "true", "1.5"):
+        bad.write_text('{"scene": {"id": 0, "fps": 2.5}}\n' + tracks_text.replace('"p": 1,', '"p": %s,' % p, 1))
+        with pytest.raises(DataError, match="bad.ndjson line 2: track 'p' .* is no pedestrian id"):
+            read_tracks([bad])
+    bad.write_text('{"scene": {"id": 0, "fps": 2.5}}\n\n' + tracks_text.replace('"x": 1', '"x": NaN'))
+    with pytest.raises(DataError, match="bad.ndjson line 4: column 'x'"):
+        read_tracks([bad])
 
 
 def test_a_label_column_travels_through_to_the_predictions(model, plaza):
@@ -386,6 +441,16 @@ def test_georeferenced_coordinates_give_the_same_futures_once_shifted_back(model
     utm = model.predict(plaza.assign(x=plaza.x + shift[0], y=plaza.y + shift[1]), k=5, seed=3)
     np.testing.assert_allclose(utm.x - shift[0], plain.x, atol=1e-3, rtol=0)
     np.testing.assert_allclose(utm.y - shift[1], plain.y, atol=1e-3, rtol=0)
+    # Held as float32 (a Parquet file's choice), they are half-metre steps: said, naming the fix.
+    coarse = plaza.assign(x=(plaza.x + shift[0]).astype("float32"), y=(plaza.y + shift[1]).astype("float32"))
+    assert "the table holds positions as float32, which near 5.00001e+06 resolve only 0.5 of" in \
+        plausibility(read_tracks(coarse), 0.4)
+    assert plausibility(read_tracks(plaza.astype({"x": "float32", "y": "float32"})), 0.4) is None  # fine near 0
+    seconds = upsample(plaza, 2.5)
+    assert plausibility(read_tracks(seconds.assign(time=(seconds.time + 2e5).astype("float32"))), 0.4).startswith(
+        "warning: the table holds times as float32, which near 2")
+    with pytest.raises(DataError, match="times as float32, which near 1.7e\\+09 resolve only 128 of their units"):
+        read_tracks(seconds.assign(time=(seconds.time + 1.7e9).astype("float32")))
 
 
 def test_the_summary_counts_only_gaps_that_split_a_resampled_track(plaza):

@@ -53,6 +53,20 @@ CalibrateOpt = Annotated[str, typer.Option(help="none: plain draws as the model 
                          "docs/results.md).")]
 
 
+def _version(value: bool) -> None:
+    if value:
+        from ._version import __version__
+
+        print(f"trajcvae {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                   help="Print the version and exit.")] = False) -> None:
+    """Predict where agents go next: a conditional VAE drawing K futures per agent."""
+
+
 def user_errors(fn):
     """Turn the project's own errors into a one-line message and exit code 1 (no traceback)."""
 
@@ -159,8 +173,9 @@ def predict(
                         kset=kset, draws=draws, fps=fps, scale=scale, homography=homography,
                         classes=classes, calibrate=calibrate, max_gap=max_gap)
     many = r.skipped != 1
-    note = (f" ({r.skipped} agent{'s' * many} with a single position at {'their' if many else 'its'} latest frame "
-            f"{'were' if many else 'was'} not predicted)") if r.skipped else ""
+    its = "their" if many else "its"
+    note = (f" ({r.skipped} agent{'s' * many} with no position just before {its} latest one (a missed frame, or "
+            f"one over the max gap earlier: --max-gap) {'were' if many else 'was'} not predicted)") if r.skipped else ""
     line = f"{r.n_windows} window{'s' * (r.n_windows != 1)} x {k} sample{'s' * (k != 1)} -> {out}{note}"
     Console().print(escape(line), highlight=False, soft_wrap=True)
 
@@ -283,7 +298,7 @@ def demo(
     result = run_demo(out, epochs=epochs, progress=not quiet)
     print_table(result["evaluation"])
     print_calibration(result["evaluation"]["calibration"])
-    for key in ("checkpoint", "predictions", "figure"):
+    for key in ("data", "checkpoint", "predictions", "figure"):
         Console().print(f"{key}: {result[key]}")
 
 

@@ -16,20 +16,19 @@ from .simulate import write_demo
 from .train import RESUME_OPTIONS, train
 from .visualize import save_figure
 
-ROOT = Path(__file__).resolve().parent.parent
-DEMO_DATA = ROOT / "data" / "demo"
-DEMO_CONFIG = ROOT / "configs" / "demo.toml"
+DEMO_DATA = Path(__file__).resolve().parent.parent / "data" / "demo"  # in a clone of the repository
+DEMO_CONFIG = Path(__file__).resolve().parent / "configs" / "demo.toml"  # package data
 
 
 def run_demo(out: str | Path = "runs/demo", epochs: int | None = None, progress: bool = True) -> dict:
-    """Run the whole job; returns the evaluation and the paths written. Regenerates the data if absent."""
+    """Run the whole job; returns the evaluation and the paths written (`data`: the folder of the plaza's
+    files, the repository's data/demo, or, for an installed package, the same files generated under `out`)."""
     out = Path(out)
     data = DEMO_DATA
     if not (data / "train.csv").exists():  # an installed package without the repository's data/
         data = out / "data"
         write_demo(data)
-    cfg = load_config(DEMO_CONFIG if DEMO_CONFIG.exists() else None,
-                      [f"train.epochs={epochs}"] if epochs else [])
+    cfg = load_config(DEMO_CONFIG, [f"train.epochs={epochs}"] if epochs else [])
     resume = (out / "last.pt").exists()
     if resume:  # the demo's own run, continued; any other run in --out is left alone
         state = checkpoint.load(out / "last.pt")
@@ -51,5 +50,5 @@ def run_demo(out: str | Path = "runs/demo", epochs: int | None = None, progress:
     pick = np.linspace(0, len(w) - 1, 6).astype(int)
     fig = plot_windows(w.obs[pick], samples[pick], w.fut[pick], w.nbr[pick])
     save_figure(fig, out / "predictions.png")
-    return {"evaluation": result, "checkpoint": out / "best.pt", "predictions": out / "predictions.csv",
+    return {"evaluation": result, "data": data, "checkpoint": out / "best.pt", "predictions": out / "predictions.csv",
             "figure": out / "predictions.png"}

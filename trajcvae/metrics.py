@@ -133,7 +133,11 @@ def _kde_densities(s, t):
 
     S = s.shape[1]
     factor2 = S ** (-2.0 / 6.0)
-    c = s - s.mean(1, keepdim=True)
+    # Everything about the draws' mean: positions far from the origin (UTM, a homography's offset) would
+    # lose the kernels' centimetres to cancellation in cdist's squared norms.
+    centre = s.mean(1, keepdim=True)
+    s, t = s - centre, t - centre
+    c = s
     sxx = (c[..., 0] ** 2).sum(-1) / (S - 1) * factor2 + 1e-12  # (B,) bandwidth covariance
     syy = (c[..., 1] ** 2).sum(-1) / (S - 1) * factor2 + 1e-12
     sxy = (c[..., 0] * c[..., 1]).sum(-1) / (S - 1) * factor2

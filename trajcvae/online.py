@@ -41,8 +41,8 @@ from .calibrate import ScenePast
 from .config import check_forget_after, check_max_gap, check_sampling
 from .errors import DataError, NoWindowsError, TrajCVAEError
 from .predict import OUTPUT_COLUMNS, TrajCVAE, samples_to_frame
-from .tracks import (AGENT_COLUMNS, LAT_NAMES, LON_NAMES, MAX_COORD, TIME_NAMES, _numeric, beyond_horizon,
-                     check_lonlat, from_metres, read_tracks, to_metres)
+from .tracks import (AGENT_COLUMNS, LAT_NAMES, LON_NAMES, MAX_COORD, TIME_NAMES, beyond_horizon,
+                     check_lonlat, from_metres, numeric_column, read_tracks, to_metres)
 from .windows import concat_windows, finished_windows, history_reach, latest_windows
 
 PAST_HELD = 5000  # finished windows a live scene's past keeps for `calibrate="scene"` (the latest)
@@ -363,7 +363,7 @@ class OnlinePredictor:
             if missing:
                 raise DataError(f"detections: missing column(s) {', '.join(missing)} (have: {', '.join(names)})")
             lines = pd.Series(np.arange(1, len(df) + 1))
-            x, y = (_numeric(df[names[c]].reset_index(drop=True), lines, "detections", c, "row") for c in pos)
+            x, y = (numeric_column(df[names[c]].reset_index(drop=True), lines, "detections", c, "row") for c in pos)
         ids = [_agent_text(v) for v in np.asarray(df[names["agent_id"]], dtype=object)]
         keep, first = np.ones(len(ids), bool), {}
         for i, a in enumerate(ids):
@@ -475,7 +475,7 @@ def _rows(detections, pos: tuple[str, str]) -> list:
 def _plain(items: list, pos: tuple[str, str]) -> dict[str, np.ndarray] | None:
     """Rows given as dicts with the keys agent_id, x, y (the names `pos`) [, per-agent columns], all alike,
     x and y finite numbers (what the server passes on), as columns; None for anything else, which
-    `_detections` reads through a table and `tracks._numeric`, for its one-line errors."""
+    `_detections` reads through a table and `tracks.numeric_column`, for its one-line errors."""
     keys = items[0].keys() if isinstance(items[0], dict) else ()
     if not {"agent_id", *pos} <= set(keys) <= {"agent_id", *pos, *AGENT_COLUMNS}:
         return None

@@ -27,7 +27,7 @@ from .calibrate import DRAWS, ScenePast, level_map, radial_levels, too_little_pa
 from .kset import KSetSampler, kmeans_futures, nearest_shares
 from .model import CVAE
 from .tracks import (AGENT_COLUMNS, TrackSummary, from_metres, output_decimals, past_horizon, plausibility,
-                     position_columns, read_tracks, seconds_per_unit, summarize, time_steps)
+                     position_columns, read_tracks, seconds_per_unit, summarize, time_decimals, time_steps)
 from .windows import Windows, build_windows, concat_windows, iter_windows, no_windows_error
 
 BUILTIN = {"pedestrian": Path(__file__).parent / "models" / "pedestrian.pt"}
@@ -385,8 +385,10 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
     past = None if calibrate == "none" else predictor.scene_past(tracks, seed)
     n_unfitted = 0  # with --calibrate scene: agents whose scene had too little past to fit their draws
     n = skipped = hidden = 0  # hidden: future points past a homography's horizon (no pixel)
-    positions = dict.fromkeys(position_columns(units), output_decimals(units))  # times and the rest: 4 decimals
-    with TableWriter(out, exact=("weight",), column_decimals=positions) as writer:
+    decimals = dict.fromkeys(position_columns(units), output_decimals(units))  # the rest: 4 decimals
+    if not integral:  # times as they were read, so that t0 names the agent's observation
+        decimals.update(dict.fromkeys(("t0", column), time_decimals(tracks["frame"].to_numpy(), steps)))
+    with TableWriter(out, exact=("weight",), column_decimals=decimals) as writer:
         pending: list[Windows] = []
 
         def flush() -> None:

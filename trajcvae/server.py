@@ -41,7 +41,8 @@ try:
     from starlette.exceptions import HTTPException as AnyHTTPException  # also routing's 404 and 405
     from swagger_ui_bundle import swagger_ui_path
 except ImportError:  # the base package works without the extra; only the server needs it
-    raise TrajCVAEError('trajcvae serve needs the serve extra: pip install -e ".[serve]"') from None
+    raise TrajCVAEError('trajcvae serve needs the serve extra: pip install "trajcvae[serve]" (in a clone of the '
+                        'repository: pip install -e ".[serve]")') from None
 
 STATIC = Path(__file__).parent / "static"
 LAYOUT = Query("rows", description='The answer\'s layout: "rows", one object per future position, or "agents", '

@@ -110,7 +110,8 @@ string) keeps only agents of those labels.
     Columns `lon, lat` (or `lng`/`long`/`longitude`, `latitude`) in place of `x, y` are WGS84 degrees,
     projected to metres east and north of each scene's first position (`_lonlat_units`).
     `df.attrs["units"]` keeps the conversion, so outputs can be given back in the input's units.
-    `df.attrs` also records `files` (how many were read) and `duplicates_dropped`.
+    `df.attrs` also records `files` (how many were read), `duplicates_dropped` and `rows_sorted` (rows read
+    after a later row of their agent, put in time order).
     """
     units = unit_conversion(scale, homography)
     check_fps(fps)
@@ -328,6 +329,19 @@ def output_decimals(units: dict | None) -> int:
     return 4 + max(0, math.ceil(math.log10(units["scale"]) - 1e-9))
 
 
+def time_decimals(times: np.ndarray, steps: np.ndarray) -> int:
+    """Decimals that write the input's times, and so its futures' times (t0 + k steps), as they are: at
+    least 4, at most 9. A time written shorter than it was read would name no observation (4.388919
+    written 4.3889 falls before the agent's position at t0)."""
+    v = np.unique(np.concatenate([np.asarray(times, np.float64).ravel(), np.asarray(steps, np.float64).ravel()]))
+    v = v[np.isfinite(v)]
+    tol = 4 * np.spacing(np.abs(v))  # the float's own rounding, whatever the magnitude (Unix seconds too)
+    for d in range(4, 9):
+        if np.all(np.abs(v - np.round(v, d)) <= tol):
+            return d
+    return 9
+
+
 def position_columns(units: dict | None) -> tuple[str, str]:
     """The names of the output's position columns: `lon, lat` for an input in degrees, else `x, y`."""
     return ("lon", "lat") if units is not None and "lonlat" in units else ("x", "y")
@@ -419,8 +433,9 @@ def _combine(tables: list[pd.DataFrame], n_files: int) -> pd.DataFrame:
     agent_key = col["agent_id"] if all(numeric) else pd.factorize(col["agent_id"], sort=True)[0]
     order = np.lexsort((col["frame"], agent_key, scene_codes))
     # Rows with the same key are now adjacent, in file order.
-    same = _equal_next(scene_codes, order) & _equal_next(agent_key, order) & _equal_next(col["frame"], order)
+    agent_next = _equal_next(scene_codes, order) & _equal_next(agent_key, order)
     del agent_key
+    same = agent_next & _equal_next(col["frame"], order)
     dropped = 0
     if same.any():
         moved = _equal_next(col["x"], order) & _equal_next(col["y"], order)
@@ -433,12 +448,15 @@ def _combine(tables: list[pd.DataFrame], n_files: int) -> pd.DataFrame:
             i, j = order[c + 1], order[first]
             src = pd.DataFrame({"_file": files, "_line": col["_line"]}, copy=False)
             raise DataError(f"{where(src, i)}: duplicate (scene, frame, agent_id) = ({scene[i]}, "
-                            f"{col['frame'][i]:g}, {col['agent_id'][i]}) at another position; first seen at "
+                            f"{col['frame'][i]:.15g}, {col['agent_id'][i]}) at another position; first seen at "
                             f"{where(src, j)}")
         keep = np.ones(len(order), bool)
         keep[1:] = ~same
+        agent_next = agent_next[keep[1:]]
         order = order[keep]
         dropped = int(len(keep) - len(order))
+    # A row of an agent read after a later row of the same agent was out of time order (the files' order).
+    unsorted = int(np.count_nonzero(agent_next & (order[1:] < order[:-1])))
     if dropped or not (order[1:] > order[:-1]).all():
         for c in list(col):  # one column at a time, each old one freed as soon as it is replaced
             col[c] = col[c][order]
@@ -446,7 +464,7 @@ def _combine(tables: list[pd.DataFrame], n_files: int) -> pd.DataFrame:
         files = pd.Categorical.from_codes(files.codes[order], dtype=files.dtype)
     df = pd.DataFrame({"scene": scene, **{c: col[c] for c in ("frame", "agent_id", "x", "y")}, "_file": files,
                        "_line": col["_line"], **{c: col[c] for c in extras}}, copy=False)
-    df.attrs.update(files=n_files, duplicates_dropped=dropped)
+    df.attrs.update(files=n_files, duplicates_dropped=dropped, rows_sorted=unsorted)
     return df
 
 
@@ -511,6 +529,7 @@ class TrackSummary:
     segments: int  # gap-free pieces of track (agents + gaps)
     single_frame_agents: int  # agents seen at one frame only: no motion, never predicted
     duplicates_dropped: int  # exact repeats of a row
+    rows_sorted: int  # rows read after a later row of their agent, put in time order
     rates: dict[str, float] | None = None  # samples per second of each scene, where the time base is known
     steps: dict[str, float] | None = None  # else each scene's step in frame ids, taken as one model step
 
@@ -523,6 +542,8 @@ class TrackSummary:
             text += f"; {_n(self.single_frame_agents, 'single-frame agent')}"
         if self.duplicates_dropped:
             text += f"; {_n(self.duplicates_dropped, 'repeated row')} dropped"
+        if self.rows_sorted:
+            text += f"; {_n(self.rows_sorted, 'row')} out of time order sorted"
         if self.rates:
             shown = [f"{scene}: {_rate(hz)} Hz" for scene, hz in list(self.rates.items())[:3]]
             more = f" and {len(self.rates) - 3} more" if len(self.rates) > 3 else ""
@@ -557,6 +578,7 @@ def summarize(df: pd.DataFrame, time_step: float | None = None, max_gap: float =
                         scenes=len(s.step), gaps=s.gaps, segments=s.segments,
                         single_frame_agents=int(np.sum(sizes == 1)),
                         duplicates_dropped=int(df.attrs.get("duplicates_dropped", 0)),
+                        rows_sorted=int(df.attrs.get("rows_sorted", 0)),
                         rates=None if spu is None else {k: 1.0 / (v * spu) for k, v in s.step.items()},
                         steps=s.step if spu is None else None)
 
@@ -577,15 +599,28 @@ def scene_speeds(df: pd.DataFrame, dt: float) -> dict[str, np.ndarray]:
     return speeds
 
 
+def _speed_outside(sp: np.ndarray, low: float, high: float) -> tuple[float, str] | None:
+    """(speed, what it is) when moves at speeds `sp` (m/s) are no walkers' in [low, high]: their median over
+    `high`, or their 90th percentile under `low` (people standing among walkers are no units error, so
+    too slow means that nine in ten moves are); None when they are walkers'."""
+    median, fast = float(np.median(sp)), float(np.percentile(sp, 90))
+    if median > high:
+        return median, "median speed"
+    if fast < low:
+        return fast, "90th-percentile speed"
+    return None
+
+
 def plausibility(df: pd.DataFrame, dt: float, low: float = 0.3, high: float = 5.0,
                  min_moves: int = 20) -> str | None:
-    """A one-line warning when the tracks' median speed, or that of one scene (of at least `min_moves`
-    moves), is outside [low, high] m/s, the walking range the model knows, naming the option that would fix
-    the likely cause (for one scene among others: its file, to be given on its own); or, before that, when
-    longitudes and latitudes came as float32 (`attrs["coarse"]`); None when all is well."""
+    """A one-line warning when the tracks' speeds, or those of one scene (of at least `min_moves` moves), are
+    no walkers' (`_speed_outside`: [low, high] m/s, the walking range the model knows), naming the option
+    that would fix the likely cause (for one scene among others: its file, to be given on its own); or,
+    before that, when
+    positions or times came as float32 too coarse to predict from (`attrs["coarse"]`); None when all is well."""
     if df.attrs.get("coarse"):
-        return (f"warning: {df.attrs['coarse']} holds longitude and latitude as float32, which resolve only about a "
-                "metre: the futures are that coarse too; store them as float64 (double)")
+        return (f"warning: {df.attrs['coarse']}: the futures are that coarse too; store them as float64 "
+                "(double)")
     mixed = _mixed_steps(df)
     if mixed:
         return mixed
@@ -593,21 +628,26 @@ def plausibility(df: pd.DataFrame, dt: float, low: float = 0.3, high: float = 5.
     every = np.concatenate(list(speeds.values())) if speeds else np.zeros(0)
     if not len(every):
         return None
-    v, what, odd = float(np.median(every)), "the tracks", None
-    if low <= v <= high:
+    what, odd = "the tracks", None
+    outside = _speed_outside(every, low, high)
+    if outside is None:
         odd = next((scene for scene, sp in speeds.items()
-                    if len(sp) >= min_moves and not low <= np.median(sp) <= high), None)
+                    if len(sp) >= min_moves and _speed_outside(sp, low, high) is not None), None)
         if odd is None:
             return None
         rest = float(np.median(np.concatenate([sp for scene, sp in speeds.items() if scene != odd])))
-        v = float(np.median(speeds[odd]))
+        outside = _speed_outside(speeds[odd], low, high)
         files = df.loc[df["scene"] == odd, "_file"].astype(str)
         what = f"scene '{odd}'" + (f" ({files.iloc[0]})" if files.nunique() == 1 and files.iloc[0] != "dataframe"
                                    else "")
     known = seconds_per_unit(df) is not None
     how = "" if known else f" if one frame step is {dt:g} s"
     units = df.attrs.get("units") or {}
-    degrees = not units and v < low / 100 and df["x"].abs().max() <= 360 and df["y"].abs().max() <= 90
+    v, measure = outside
+    # Degrees in x, y: a crawl of values within a degree of each other (metres move tens of units).
+    xy = df[["x", "y"]].to_numpy(dtype=np.float64)
+    degrees = (not units and v < low / 100 and np.abs(xy[:, 0]).max() <= 360 and np.abs(xy[:, 1]).max() <= 90
+               and (xy.max(0) - xy.min(0)).max() < 1)
     fixes = ["that the lon and lat columns hold degrees" if "lonlat" in units else
              "--scale or --homography (positions in metres?" + (" Longitudes and latitudes in degrees: name the "
                                                                 "columns lon, lat)" if degrees else ")")]
@@ -623,7 +663,7 @@ def plausibility(df: pd.DataFrame, dt: float, low: float = 0.3, high: float = 5.
         fixes.append("--fps or a time column in seconds (time between steps?)")
     others = "" if odd is None else \
         f"; the other scenes' median is {rest:.3g} m/s, so give its file on its own with the fix"
-    return (f"warning: the median speed of {what} is {v:.3g} m/s{how}, outside the {low:g}-{high:g} m/s of people "
+    return (f"warning: the {measure} of {what} is {v:.3g} m/s{how}, outside the {low:g}-{high:g} m/s of people "
             f"walking: check {' and '.join(fixes)}{others}")
 
 
@@ -908,8 +948,10 @@ def _read_sdd(path: Path, fmt: _Format) -> pd.DataFrame:
     with _parse_errors(path), warnings.catch_warnings():
         warnings.simplefilter("ignore", pd.errors.ParserWarning)
         raw = pd.read_csv(path, sep=r"\s+", header=None, names=list(SDD_FIELDS), skiprows=fmt.skip, dtype=str,
-                          encoding=fmt.encoding, skip_blank_lines=True, quotechar='"', engine="c")
-    lines = np.arange(len(raw), dtype=np.int64) + fmt.skip + 1  # blank lines inside are rare; see below
+                          encoding=fmt.encoding, skip_blank_lines=False, quotechar='"', engine="c")
+    lines = np.arange(len(raw), dtype=np.int64) + fmt.skip + 1  # blank lines kept here, so they count
+    blank = raw.isna().all(axis=1).to_numpy()
+    raw, lines = raw[~blank], lines[~blank]
     num = {}
     for c in SDD_FIELDS[:9]:
         v = pd.to_numeric(raw[c], errors="coerce").to_numpy(dtype=np.float64)
@@ -956,9 +998,16 @@ def _read_trajnet(path: Path) -> pd.DataFrame:
                 rec = json.loads(line)
                 if "track" in rec:
                     t = rec["track"]
+                    if isinstance(t["p"], bool) or not isinstance(t["p"], (int, str)):
+                        raise DataError(f"{path} line {n}: track 'p' {t['p']!r} is no pedestrian id (a whole number "
+                                        "or text)")
                     rows.append((float(t["f"]), t["p"], float(t["x"]), float(t["y"]), n))
                 elif "scene" in rec and "fps" in rec["scene"]:
-                    rates.add(float(rec["scene"]["fps"]))
+                    rate = float(rec["scene"]["fps"])
+                    if not (math.isfinite(rate) and rate > 0):
+                        raise DataError(f"{path} line {n}: scene 'fps' {rec['scene']['fps']!r} is no frame rate "
+                                        "(a positive number)")
+                    rates.add(rate)
             except (ValueError, KeyError, TypeError) as e:
                 raise DataError(f"{path} line {n}: not a TrajNet++ record ({type(e).__name__}: {e})") from None
     if not rows:
@@ -966,8 +1015,7 @@ def _read_trajnet(path: Path) -> pd.DataFrame:
     frame, agent, x, y, lines = (np.array(v) for v in zip(*rows))
     table = pd.DataFrame({"frame": frame, "agent_id": agent, "x": x.astype(np.float64),
                           "y": y.astype(np.float64), "_line": lines})
-    table = _canonical(table, str(path), path.stem, first_line=1)
-    table["_line"] = lines  # the ndjson lines, not the table's rows
+    table = _canonical(table, str(path), path.stem, line_numbers=lines)  # the ndjson lines, not the table's rows
     fps = None
     if len(rates) == 1:  # frame ids step by `step` between samples taken `rate` times a second
         o = np.lexsort((frame, agent))
@@ -1029,9 +1077,10 @@ def _first_line(e: Exception) -> str:
 
 # --- checking values -----------------------------------------------------------------------------------
 
-def _canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int, row_word: str = "line",
-               allow_empty: bool = False) -> pd.DataFrame:
-    """Check a table of raw values (text or numbers) row by row; `first_line` numbers its first row."""
+def _canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int = 1, row_word: str = "line",
+               allow_empty: bool = False, line_numbers: np.ndarray | None = None) -> pd.DataFrame:
+    """Check a table of raw values (text or numbers) row by row; `first_line` numbers its first row, or
+    `line_numbers` each row (rows read from lines not all kept)."""
     raw = raw.copy()
     lower = [str(c).strip().lower() for c in raw.columns]
     raw.columns, seconds, lonlat = _aliases(lower)
@@ -1053,7 +1102,8 @@ def _canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int, row_wo
             na = s.isna()
             s = s.where(na, s.astype(str).str.strip())
             raw[c] = s.mask(na | (s == ""), np.nan)
-    lines = pd.Series(np.arange(len(raw), dtype=np.int64) + first_line, index=raw.index)
+    lines = pd.Series(np.arange(len(raw), dtype=np.int64) + first_line if line_numbers is None
+                      else np.asarray(line_numbers, dtype=np.int64), index=raw.index)
     blank = raw[list(REQUIRED)].isna().all(axis=1)
     raw, lines = raw[~blank], lines[~blank]
     kept = {c: v[~blank.to_numpy()] for c, v in kept.items()}
@@ -1062,11 +1112,10 @@ def _canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int, row_wo
             return pd.DataFrame(columns=TRACK_COLUMNS)
         raise DataError(f"{name}: empty file (no rows)")
     out = pd.DataFrame({"_line": lines.to_numpy()})
-    # Degrees held as float32 resolve only about a metre (a CSV's text is read in full).
-    coarse = lonlat and any(raw[c].dtype == np.float32 for c in ("x", "y"))
+    coarse = _coarse(raw, lonlat, seconds, name)
     raw["frame"] = _seconds_of_dates(raw["frame"], name, seconds)
     for col in ("frame", "x", "y"):  # a time column is named as the file names it
-        out[col] = _numeric(raw[col], lines, name, shown.get(col, col), row_word)
+        out[col] = numeric_column(raw[col], lines, name, shown.get(col, col), row_word)
     ids = raw["agent_id"]
     if ids.isna().any():
         i = int(np.flatnonzero(ids.isna().to_numpy())[0])
@@ -1085,8 +1134,33 @@ def _canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int, row_wo
     out = out[TRACK_COLUMNS]
     for c, v in kept.items():
         out[c] = v
-    out.attrs.update(seconds=seconds, lonlat=lonlat, coarse=name if coarse else None)
+    out.attrs.update(seconds=seconds, lonlat=lonlat, coarse=f"{'the table' if name == 'dataframe' else name} holds {coarse}"
+                     if coarse else None)
     return out
+
+
+def _coarse(raw: pd.DataFrame, lonlat: bool, seconds: bool, name: str) -> str | None:
+    """What float32 columns (a Parquet file's; a CSV's text is read in full) hold too coarsely to predict
+    from, or None: degrees (a float32 resolves about a metre of the Earth's surface), positions of 2^17 or
+    more in their units (UTM metres: half a metre), times of 2^17 s or more (seconds since 1970: minutes) or
+    frame ids of 2^24 or more (no longer whole numbers). Times that lose more than a tenth of a second (or
+    frame ids that are no longer whole) are refused: the tracks themselves are gone."""
+    def big(c: str, limit: float) -> bool:
+        v = raw[c].to_numpy()
+        return raw[c].dtype == np.float32 and len(v) > 0 and np.nanmax(np.abs(v)) >= limit
+
+    if lonlat and any(raw[c].dtype == np.float32 for c in ("x", "y")):
+        return "longitude and latitude as float32, which resolve only about a metre"
+    time_limit = 2.0 ** 17 if seconds else 2.0 ** 24
+    for cols, what, limit in ((("x", "y"), "positions", 2.0 ** 17), (("frame",), "times", time_limit)):
+        if any(big(c, limit) for c in cols):
+            v = max(float(np.nanmax(np.abs(raw[c].to_numpy()))) for c in cols)
+            spacing = float(np.spacing(np.float32(v)))
+            text = f"{what} as float32, which near {v:.6g} resolve only {spacing:.3g} of their units"
+            if what == "times" and spacing > (0.1 if seconds else 1.0):  # a step's time is lost: no tracks
+                raise DataError(f"{name}: {text}; store them as float64 (double)")
+            return text
+    return None
 
 
 def _seconds_of_dates(col: pd.Series, name: str, seconds: bool) -> pd.Series:
@@ -1103,7 +1177,10 @@ def _seconds_of_dates(col: pd.Series, name: str, seconds: bool) -> pd.Series:
     return col.dt.total_seconds()
 
 
-def _numeric(col: pd.Series, lines: pd.Series, name: str, what: str, row_word: str) -> np.ndarray:
+def numeric_column(col: pd.Series, lines: pd.Series, name: str, what: str, row_word: str) -> np.ndarray:
+    """A column of numbers as floats, or a one-line DataError naming the file (`name`), the row (its number
+    in `lines`, counted in `row_word`s) and the column `what` of the first value that is empty, not a number
+    or not finite (or, for x and y, beyond any position).  -> (n,) float64"""
     if pd.api.types.is_bool_dtype(col):
         raise DataError(f"{name}: column '{what}' holds true/false values, not numbers")
     values = np.asarray(pd.to_numeric(col, errors="coerce"), dtype=float)

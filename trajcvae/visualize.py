@@ -26,6 +26,7 @@ from .metrics import min_ade_fde
 from .plots import CURVE_COLUMNS, DPI, SceneView, animate_scene, best_row, plot_curves, plot_scene, plot_windows, plt
 from .predict import OUTPUT_COLUMNS, TrajCVAE
 from .tracks import agent_ids, plausibility, read_tracks, seconds_per_unit, time_steps, to_metres
+from .resample import EPS, resample_rows
 from .windows import Windows, build_windows, concat_windows
 
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
@@ -69,7 +70,13 @@ def save_figure(fig, out: str | Path, size: tuple[int, int] | None = None) -> Pa
 
 
 def _label(scene, agent, t0) -> str:
-    return f"{scene} · agent {agent} · t0 {float(t0):g}"
+    return f"{scene} · agent {agent} · t0 {_time(t0)}"
+
+
+def _time(value) -> str:
+    """A frame or time as it reads in the data: 1700000013.2, not 1.7e+09."""
+    text = f"{float(value):.6f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
 
 
 # --- visualize ----------------------------------------------------------------------------------
@@ -208,14 +215,14 @@ def _animation(tracks: SceneTracks, futures, out: Path, scene, start, n_frames: 
         i0 = int(np.searchsorted(all_frames, tracks.busiest_frame(s))) - n_frames // 2
         i0 = max(0, min(i0, len(all_frames) - n_frames))
     else:
-        hit = np.flatnonzero(np.isclose(all_frames, float(start)))
+        hit = np.flatnonzero(tracks.at(s, all_frames, float(start)))
         if not len(hit):
-            raise TrajCVAEError(f"--scene-frame {float(start):g}: no agent in scene '{s}' at that frame "
+            raise TrajCVAEError(f"--scene-frame {_time(start)}: no agent in scene '{s}' at that frame "
                                 f"({tracks.frame_range(s)})")
         i0 = int(hit[0])
     sel = all_frames[i0:i0 + n_frames]
     views = [scene_view(tracks, futures, s, f, since=sel[0])[0] for f in sel]
-    titles = [f"scene '{s}' · frame {f:g} ({i + 1}/{len(sel)})" for i, f in enumerate(sel)]
+    titles = [f"scene '{s}' · frame {_time(f)} ({i + 1}/{len(sel)})" for i, f in enumerate(sel)]
     pts = [np.concatenate([v.samples.reshape(-1, 2)] + v.tracks + (v.others or []) +
                           ([v.fut.reshape(-1, 2)] if v.fut is not None else [])) for v in views]
     pts = np.concatenate(pts)
@@ -308,7 +315,7 @@ def id_range(ids) -> str:
     ids = list(ids)
     try:
         nums = sorted(float(i) for i in ids)
-        return f"{nums[0]:g}..{nums[-1]:g}"
+        return f"{_time(nums[0])}..{_time(nums[-1])}"
     except (TypeError, ValueError):
         names = sorted(map(str, ids))
         return ", ".join(names[:8]) + (f", ... ({len(names)} in all)" if len(names) > 8 else "")
@@ -405,7 +412,7 @@ class TableFutures:
         if agent is not None:
             keys = keys[keys["agent_id"].astype(str) == str(agent)]
         t = keys["t0"].to_numpy(dtype=float)
-        return f"t0 {t.min():g}..{t.max():g}" if len(t) else "no futures"
+        return f"t0 {_time(t.min())}..{_time(t.max())}" if len(t) else "no futures"
 
     def available(self, w: Windows) -> np.ndarray:
         return np.array([_key(*r) in self.index for r in zip(w.scene, w.agent_id, w.t0)], dtype=bool)
@@ -432,6 +439,7 @@ class SceneTracks:
             self.max_gap = max_gap / spu
         self.by_scene = {str(s): g for s, g in df.groupby("scene", sort=True)}
         self.scenes = list(self.by_scene)
+        self._tracks = None  # built when a resampled input's true futures are first asked for
         self._ref = pd.DataFrame({"scene": df["scene"].astype(str), "agent_id": df["agent_id"].astype(str),
                                   "frame": df["frame"].round(6), "x": df["x"], "y": df["y"]})
 
@@ -466,7 +474,7 @@ class SceneTracks:
 
     def frame_range(self, scene: str, agent=None) -> str:
         f = self.frames(scene, agent)
-        return f"frames {f[0]:g}..{f[-1]:g}, step {self.step[scene]:g}"
+        return f"frames {_time(f[0])}..{_time(f[-1])}, step {self.step[scene]:g}"
 
     def busiest_frame(self, scene: str) -> float:
         """The frame with the most agents present (the crowd view's default)."""
@@ -490,19 +498,41 @@ class SceneTracks:
             w = build_windows(sub, replace(cfg, time_step=step), mode="latest")
         except DataError:
             return None
-        at = np.flatnonzero(np.isclose(w.t0, frame))
+        at = np.flatnonzero(self.at(scene, w.t0, frame))
         return w.subset(at) if len(at) else None
 
     def truth(self, scene, agent_id, t0, step, pred_len: int) -> np.ndarray:
         """The known future of each window (N, P, 2), given its scene, agent, t0 and step: NaN where a frame
-        after t0 is missing."""
+        after t0 is missing. On a resampled input, the agent's track at t0 + 1..P steps, interpolated between
+        observations at most max_gap apart, as `evaluate` reads it."""
         t0, step = np.asarray(t0, dtype=float), np.asarray(step, dtype=float)
+        if self.max_gap is not None:
+            return self._resampled_truth(np.asarray(scene).astype(str), np.asarray(agent_id).astype(str), t0, step,
+                                         pred_len)
         frames = np.round(t0[:, None] + step[:, None] * np.arange(1, pred_len + 1), 6)  # (N, P)
         # Ids are compared as text: a table's agent_id may be int where the tracks' is str, or the reverse.
         q = pd.DataFrame({"scene": np.repeat(np.asarray(scene).astype(str), pred_len),
                           "agent_id": np.repeat(np.asarray(agent_id).astype(str), pred_len), "frame": frames.ravel()})
         m = q.merge(self._ref, how="left", on=["scene", "agent_id", "frame"])  # a left merge keeps q's order
         return m[["x", "y"]].to_numpy(dtype=np.float64).reshape(len(t0), pred_len, 2)
+
+    def _resampled_truth(self, scene: np.ndarray, agent: np.ndarray, t0: np.ndarray, step: np.ndarray,
+                         pred_len: int) -> np.ndarray:
+        if self._tracks is None:  # (scene, agent as text) -> its times and positions, in time order
+            self._tracks = {(str(s), str(a)): (g["frame"].to_numpy(dtype=float), g["x"].to_numpy(dtype=float),
+                                               g["y"].to_numpy(dtype=float))
+                            for (s, a), g in self.df.groupby(["scene", "agent_id"], observed=True, sort=False)}
+        fut = np.full((len(t0), pred_len, 2), np.nan)
+        for i, key in enumerate(zip(scene, agent)):
+            if key not in self._tracks:
+                continue
+            t, x, y = self._tracks[key]
+            rows = (t >= t0[i] - self.max_gap - step[i]) & (t <= t0[i] + pred_len * step[i] + self.max_gap)
+            _, j, xs, ys = resample_rows(t[rows], np.zeros(int(rows.sum())), x[rows], y[rows], t0[i], step[i],
+                                         self.max_gap)
+            ahead = (j >= 1) & (j <= pred_len)
+            fut[i, j[ahead] - 1] = np.stack([xs[ahead], ys[ahead]], 1)
+        return fut
 
     def history(self, scene: str, agent, frame: float, since: float) -> np.ndarray:
         """The agent's gap-free run of positions ending at `frame`, from `since` on: (T, 2)."""
@@ -517,7 +547,12 @@ class SceneTracks:
     def present(self, scene: str, frame: float) -> pd.DataFrame:
         """Rows of the agents present at `frame`."""
         g = self.by_scene[scene]
-        return g[np.isclose(g["frame"].to_numpy(dtype=float), frame)]
+        return g[self.at(scene, g["frame"].to_numpy(dtype=float), frame)]
+
+    def at(self, scene: str, frames: np.ndarray, frame: float) -> np.ndarray:
+        """Which of `frames` are `frame` (to within a millionth of a step: times of any magnitude, Unix
+        seconds too, match only themselves).  -> bool"""
+        return np.abs(np.asarray(frames, dtype=float) - frame) <= EPS * self.step[scene]
 
 
 # --- which windows a picture shows -----------------------------------------------------------------
@@ -589,7 +624,7 @@ def _table_window(tracks: SceneTracks, futures: TableFutures, scene, agent, t0) 
     w = tracks.windows_at(futures.cfg, str(scene), float(t0))
     hit = [] if w is None else np.flatnonzero(w.agent_id.astype(str) == str(agent))
     if not len(hit):
-        raise TrajCVAEError(f"the predictions file has futures for agent {agent} at t0 {float(t0):g} in scene "
+        raise TrajCVAEError(f"the predictions file has futures for agent {agent} at t0 {_time(t0)} in scene "
                             f"'{scene}', but DATA has no track with 2 consecutive positions there")
     return w.subset(hit[:1])
 
@@ -615,7 +650,7 @@ def one_window(tracks: SceneTracks, futures, scene: str | None, agent: str | Non
     if w is not None and a is not None:
         w = w.subset(np.flatnonzero(w.agent_id.astype(str) == str(a)))
     if w is None or len(w) == 0:
-        f = f"{float(t0):g}"
+        f = _time(t0)
         table = isinstance(futures, TableFutures)
         who = f"agent {a} in scene '{s}'" if a is not None else f"no agent in scene '{s}'"
         what = (f"the predictions file has no futures at frame {f} for {who.replace('no agent', 'any agent')}"
@@ -666,7 +701,7 @@ def scene_view(tracks: SceneTracks, futures, scene: str, frame: float, since: fl
     step = tracks.step[scene]
     present = tracks.present(scene, frame)
     if strict and present.empty:
-        raise TrajCVAEError(f"--scene-frame {frame:g}: no agent in scene '{scene}' at frame {frame:g} "
+        raise TrajCVAEError(f"--scene-frame {_time(frame)}: no agent in scene '{scene}' at frame {_time(frame)} "
                             f"({tracks.frame_range(scene)})")
     since = frame - (futures.cfg.obs_len - 1) * step if since is None else since
     w = tracks.windows_at(futures.cfg, scene, frame)
@@ -676,17 +711,17 @@ def scene_view(tracks: SceneTracks, futures, scene: str, frame: float, since: fl
         table = isinstance(futures, TableFutures)
         have = "the predictions file has no futures" if table else "no agent has 2 consecutive positions"
         where = f"{futures.t0_range(scene)} in the file" if table else tracks.frame_range(scene)
-        raise TrajCVAEError(f"--scene-frame {frame:g}: {have} at frame {frame:g} in scene '{scene}' ({where})")
+        raise TrajCVAEError(f"--scene-frame {_time(frame)}: {have} at frame {_time(frame)} in scene '{scene}' ({where})")
     P, K = futures.cfg.pred_len, futures.k
     predicted = set() if w is None else {str(a) for a in w.agent_id}
     others = [tracks.history(scene, a, frame, since) for a in present["agent_id"] if str(a) not in predicted]
     if w is None or len(w) == 0:
-        return SceneView(frame, [], np.zeros((0, K, P, 2)), None, others), f"scene '{scene}' · frame {frame:g}"
+        return SceneView(frame, [], np.zeros((0, K, P, 2)), None, others), f"scene '{scene}' · frame {_time(frame)}"
     samples, weights = futures.draw(w)  # (N, K, P, 2), (N, K) or None
     fut = tracks.truth(w.scene, w.agent_id, w.t0, w.step, P)
     view = SceneView(frame, [tracks.history(scene, a, frame, since) for a in w.agent_id], samples, fut, others,
                      weights)
-    title = f"scene '{scene}' · frame {frame:g}: {len(w)} agents x {samples.shape[1]} futures"
+    title = f"scene '{scene}' · frame {_time(frame)}: {len(w)} agents x {samples.shape[1]} futures"
     known = _known(fut)
     if known.any():
         ade, fde = min_ade_fde(samples[known], fut[known])

@@ -349,7 +349,10 @@ def no_windows_error(cfg: DataConfig, mode: str, df: pd.DataFrame | None = None)
     if spu is not None and len(df) > 1:
         same = df["agent_id"].to_numpy()[1:] == df["agent_id"].to_numpy()[:-1]
         gaps = np.diff(df["frame"].to_numpy(dtype=np.float64))[same] * spu
-        if len(gaps) and np.median(gaps) > cfg.max_gap * (1 + 1e-9):
+        if len(gaps) and np.median(gaps) > 10:  # no walker's tracker: times in other units?
+            why += (f": the tracks are sampled every {np.median(gaps):.3g} s (median), too far apart for steps of "
+                    f"{cfg.dt:g} s: is the time column in seconds (not milliseconds)?")
+        elif len(gaps) and np.median(gaps) > cfg.max_gap * (1 + 1e-9):
             bridge = math.ceil(np.median(gaps) * 15) / 10  # half an interval more, rounded up to 0.1 s
             why += (f": the tracks are sampled every {np.median(gaps):.3g} s (median), longer than the "
                     f"{cfg.max_gap:g} s gap the model bridges, so every sample starts a new track; give "
