@@ -437,6 +437,62 @@ def test_a_temp_file_left_by_a_killed_predict_is_removed_by_the_next(tmp_path, t
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.csv"]
 
 
+def test_a_writer_at_work_keeps_its_temp_file_and_a_kill_unwinds_the_write(tmp_path, trained, sim_files):
+    """Two commands writing one --out: the one that finishes first removes only temp files whose writer is
+    gone. SIGTERM unwinds a write as Ctrl-C does: no temp file left, the previous output kept."""
+    import signal
+    import subprocess
+    import sys
+
+    out = tmp_path / "p.csv"
+    live = tmp_path / f".p.csv.{os.getpid()}.w0rk1ng.tmp"  # this process is alive: a writer at work
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = tmp_path / f".p.csv.{gone.stdout.strip()}.k1ll3d.tmp"
+    for f in (live, dead):
+        f.write_text("half a table")
+    predict_to_file(trained, [sim_files["test"]], out, k=2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["p.csv", live.name])
+    live.unlink()
+    code = ("import time; from trajcvae import cli; from trajcvae.atomic import atomic_path\n"
+            "cli.unwind_on_kill()\n"
+            f"with atomic_path({str(out)!r}) as tmp:\n"
+            "    tmp.write_text('half'); print('writing', flush=True); time.sleep(60)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "writing"
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 128 + signal.SIGTERM
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.csv"] and out.read_text().startswith("scene,")
+
+
+def test_an_output_that_is_an_input_or_write_protected_is_refused(tmp_path, trained, sim_files):
+    """No command writes over what it reads, nor over a file its owner protected; a replaced file keeps its
+    permissions, a link is followed, and a failed write leaves no folder it made."""
+    data = tmp_path / "tracks.csv"
+    data.write_bytes(Path(sim_files["test"]).read_bytes())
+    one_line_error(cli("predict", trained, data, "-k", 2, "--out", data), "is", "an input of this command")
+    one_line_error(cli("evaluate", trained, data, "-k", 2, "--json", trained), "give a name ending in .json")
+    one_line_error(cli("visualize", trained, data, "--out", data), "an input of this command")
+    assert data.read_bytes() == Path(sim_files["test"]).read_bytes()
+    # A table of futures put in the data's folder is not read back as tracks on the next run.
+    (tmp_path / "data").mkdir()
+    data.rename(tmp_path / "data" / "tracks.csv")
+    assert cli("predict", trained, tmp_path / "data", "-k", 1, "--out", tmp_path / "data" / "p.csv").exit_code == 0
+    one_line_error(cli("predict", trained, tmp_path / "data", "-k", 1, "--out", tmp_path / "q.csv"),
+                   "data/p.csv: a table of predicted futures", "not tracks")
+    out = tmp_path / "mine.csv"
+    out.write_text("old")
+    out.chmod(0o600)
+    link = tmp_path / "link.csv"
+    link.symlink_to(out)
+    assert cli("predict", trained, tmp_path / "data" / "tracks.csv", "-k", 1, "--out", link).exit_code == 0
+    assert link.is_symlink() and out.read_text().startswith("scene,") and (out.stat().st_mode & 0o777) == 0o600
+    if os.geteuid() != 0:  # root writes anything
+        out.chmod(0o400)
+        one_line_error(cli("predict", trained, tmp_path / "data" / "tracks.csv", "--out", out), "write-protected")
+    r = cli("predict", trained, tmp_path / "data" / "p.csv", "--out", tmp_path / "new" / "sub" / "p.csv")
+    assert r.exit_code == 1 and not (tmp_path / "new").exists()
+
+
 def test_scene_calibrated_draws_are_the_plain_ones_moved_along_rays_from_the_most_likely_future(trained, sim_files):
     """`--calibrate scene`: each of a window's K draws is c + f (y - c) at every step, y a plain draw, c the
     window's most likely future and f > 0 a factor per draw and step, from the maps its scene's finished

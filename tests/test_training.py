@@ -325,7 +325,7 @@ def test_a_second_train_into_the_same_run_folder_is_refused_while_the_first_live
         one_line_error(cli("train", tiny_files[0], "--out", out, "--quiet", *TINY),
                        f"another trajcvae train (pid {sleeper.pid}) is writing this run")
         if Path(f"/proc/{sleeper.pid}/stat").exists():  # where the system says when a process started
-            from trajcvae.train import _alive, _started
+            from trajcvae.atomic import process_alive as _alive, process_started as _started
 
             (out / ".lock").write_text(f"{sleeper.pid} {_started(sleeper.pid)}")
             assert _alive(sleeper.pid, _started(sleeper.pid))

@@ -242,6 +242,21 @@ def test_damaged_cache_entry_is_rebuilt(tmp_path, sim_files):
     entry = next(tmp_path.glob("windows-*.npz"))
     entry.write_bytes(b"garbage")
     _same(first, load_windows([sim_files["val"]], cfg, cache_dir=tmp_path))
+    for damage in (b"", None):  # empty, or a single array where the archive was
+        if damage is None:
+            np.save(open(entry, "wb"), np.zeros(3))
+        else:
+            entry.write_bytes(damage)
+        _same(first, load_windows([sim_files["val"]], cfg, cache_dir=tmp_path))
+
+
+def test_an_unwritable_cache_costs_a_warning_not_the_run(tmp_path, sim_files):
+    blocked = tmp_path / "a_file"
+    blocked.write_text("not a folder")
+    said = []
+    w = load_windows([sim_files["val"]], DataConfig(), cache_dir=blocked, log=said.append)
+    _same(w, load_windows([sim_files["val"]], DataConfig()))
+    assert said[-1].startswith(f"warning: the window cache {blocked} is not writable") and "--no-cache" in said[-1]
 
 
 def test_second_cli_training_run_reads_windows_from_the_cache(tmp_path, sim_files, monkeypatch):

@@ -255,6 +255,16 @@ def test_positions_in_kilometres_are_written_to_a_tenth_of_a_millimetre(tmp_path
     assert r.exit_code == 0, r.output
     m, km = pd.read_csv(tmp_path / "m_p.csv"), pd.read_csv(tmp_path / "km_p.csv")
     np.testing.assert_allclose(km[["x", "y"]] * 1000, m[["x", "y"]], atol=2e-4)
+    # Pixels of 5 m (an aerial image, through a homography) need 5 decimals, as the largest pixel says.
+    aerial = np.diag([5.0, 5.0, 1.0])
+    np.savetxt(tmp_path / "H5.txt", aerial)
+    plaza.assign(x=plaza.x / 5, y=plaza.y / 5).to_csv(tmp_path / "px.csv", index=False, float_format="%.12g")
+    r = cli("predict", "pedestrian", tmp_path / "px.csv", "--homography", tmp_path / "H5.txt", "-k", 2,
+            "--out", tmp_path / "px_p.csv")
+    assert r.exit_code == 0, r.output
+    px = pd.read_csv(tmp_path / "px_p.csv")
+    np.testing.assert_allclose(px[["x", "y"]] * 5, m[["x", "y"]], atol=2e-4)
+    assert read_tracks([tmp_path / "px.csv"], homography=aerial).attrs["units"]["metres_per_unit"] == pytest.approx(5.0)
 
 
 def test_pixels_at_10_hz_with_a_homography_give_the_same_futures_in_pixels(model, plaza, tmp_path):

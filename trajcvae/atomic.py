@@ -1,7 +1,9 @@
 """Everything the project writes goes through here: a temp file beside the target, renamed onto it only
 once complete. A crash, a kill or an error at any moment leaves the target as it was (absent, or the
 previous complete file), never a half-written one; temp files a killed writer left behind are removed by
-the next write to the same target.
+the next write to the same target (each temp file names its writer's process, so a writer still at work
+keeps its own). A target that exists keeps its permissions; a symbolic link is followed, so the file it
+points to is the one replaced.
 
 `atomic_path` is the one helper; `write_bytes`/`write_text` write small files through it, `TableWriter`
 writes a big table piece by piece (never all of it in memory), and checkpoints use `write_bytes`.
@@ -12,8 +14,8 @@ import csv
 import glob
 import io
 import os
+import stat
 import tempfile
-import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
@@ -30,34 +32,68 @@ UNSAFE = (",", '"', "\n", "\r")  # text holding any of these needs CSV quoting
 def atomic_path(path: str | Path, suffix: str = ".tmp") -> Iterator[Path]:
     """`with atomic_path(out) as tmp: write to tmp` -> `out` appears complete, or not at all.
 
-    The temp file `.NAME.RANDOM{suffix}` lies in `out`'s folder (so the rename is atomic); on success it is
-    flushed to disk and renamed onto `out`, and the rename itself is made durable; on any exception it is
-    deleted. `suffix` ends in the real extension for writers that pick a format from the name."""
+    The temp file `.NAME.PID.RANDOM{suffix}` lies in `out`'s folder (so the rename is atomic); on success it
+    is flushed to disk and renamed onto `out`, and the rename itself is made durable; on any exception it is
+    deleted, with the folders this call made for it. `suffix` ends in the real extension for writers that
+    pick a format from the name."""
     path = Path(path)
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
+    made = [f for f in [path.parent, *path.parent.parents] if not f.exists()]  # deepest first
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+        fd, name = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=suffix, dir=path.parent)
     except OSError as e:
+        _remove_folders(made)
         raise _cannot_write(path, e) from None
-    started = time.time()
     os.close(fd)
     tmp = Path(name)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # as a plain open() would create it (mkstemp makes it private)
     try:
         yield tmp
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
+        _permissions(tmp, path)
         os.replace(tmp, path)
     except BaseException as e:
         tmp.unlink(missing_ok=True)
+        _remove_folders(made)
         # A write that fails (a full disk, a quota) names the target, not its temp file.
         if isinstance(e, OSError) and e.filename in (None, str(tmp), name):
             raise _cannot_write(path, e) from None
         raise
-    _remove_stale(path, suffix, started)
+    _remove_stale(path, suffix)
     _fsync_dir(path.parent)
+
+
+def _permissions(tmp: Path, path: Path) -> None:
+    """A file replaced keeps its permissions and, where allowed, its group; a new one gets what a plain
+    open() would give it (mkstemp makes it private)."""
+    try:
+        kept = path.stat()
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        return
+    os.chmod(tmp, stat.S_IMODE(kept.st_mode))
+    try:
+        os.chown(tmp, -1, kept.st_gid)
+    except OSError:
+        pass
+
+
+def _temp_prefix(path: Path) -> str:
+    """`.NAME.PID.` (NAME cut to 200 characters: a name the file system takes keeps room for the rest)."""
+    return f".{path.name[:200]}.{os.getpid()}."
+
+
+def _remove_folders(made: list[Path]) -> None:
+    """Remove the folders an unfinished write made (deepest first), where nothing else was put in them."""
+    for folder in made:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
 
 
 def _cannot_write(path: Path, e: OSError) -> TrajCVAEError:
@@ -81,14 +117,39 @@ def write_table(df: pd.DataFrame, path: str | Path) -> None:
         writer.write(df)
 
 
-def _remove_stale(path: Path, suffix: str, started: float) -> None:
-    """Temp files of `path` older than this write: left by a killed writer."""
-    for stale in path.parent.glob(f".{glob.escape(path.name)}.*{glob.escape(suffix)}"):
+def _remove_stale(path: Path, suffix: str) -> None:
+    """Temp files of `path` whose writer is gone (killed): each names its writer's process id."""
+    prefix = _temp_prefix(path).rsplit(".", 2)[0] + "."  # `.NAME.`
+    for stale in path.parent.glob(f"{glob.escape(prefix)}*{glob.escape(suffix)}"):
+        pid = stale.name[len(prefix):].split(".", 1)[0]
+        if pid.isdigit() and process_alive(int(pid)):
+            continue
         try:
-            if stale.stat().st_mtime < started:
-                stale.unlink()
+            stale.unlink()
         except OSError:
             pass
+
+
+def process_started(pid: int) -> str:
+    """When process `pid` started, in the system's clock ticks since boot (Linux's /proc); "" elsewhere."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+def process_alive(pid: int, started: str = "") -> bool:
+    """Whether process `pid` runs, and is the one that started at `started` (when known on both sides)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, owned by someone else
+        pass
+    except (OverflowError, ValueError):
+        return False
+    now = process_started(pid)
+    return not (started and now and now != started)
 
 
 def _fsync_dir(folder: Path) -> None:

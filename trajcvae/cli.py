@@ -203,7 +203,7 @@ def evaluate(
     """minADE/minFDE@K per scene and overall, beside constant-velocity baselines."""
     from .atomic import write_text
     from .calibrate import too_little_past
-    from .config import check_calibration, check_output, check_sampling
+    from .config import check_calibration, check_output, check_sampling, read_paths
     from .evaluate import evaluate as run
     from .predict import TrajCVAE
     from .tracks import plausibility, summarize
@@ -211,7 +211,9 @@ def evaluate(
     check_sampling(k, seed, kset, draws, calibrate)
     check_calibration(calibration)
     if json_out is not None:
-        check_output(json_out, "--json")
+        if json_out.suffix.lower() != ".json":
+            raise TrajCVAEError(f"--json {json_out}: give a name ending in .json")
+        check_output(json_out, "--json", inputs=read_paths(model, data, homography))
     predictor = TrajCVAE.load(model, device=device, max_gap=max_gap)
     tracks = predictor.read(data, fps, scale, homography, classes)
     info(summarize(tracks, predictor.config.data.time_step, predictor.config.data.max_gap).line())
@@ -470,5 +472,21 @@ def plot_training(
     Console().print(f"-> {run_plot(run, out, size=size)}", highlight=False)
 
 
+def unwind_on_kill() -> None:
+    """A kill (SIGTERM, as from `kill` or a job scheduler, or a closed terminal's SIGHUP) unwinds like Ctrl-C,
+    so temp files and a run's lock are removed and no half-written output is left; the exit code is the
+    shell's 128 + signal number."""
+    import signal
+    import sys
+
+    def unwind(signum, frame):
+        sys.exit(128 + signum)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), unwind)
+
+
 def main() -> None:
+    unwind_on_kill()
     app()

@@ -387,9 +387,10 @@ def check_calibration(draws: int) -> None:
 TABLE_SUFFIXES = (".csv", ".parquet")  # what the table writer writes (`atomic.TableWriter`)
 
 
-def check_output(path, option: str = "--out", folder: bool = False, table: bool = False) -> None:
+def check_output(path, option: str = "--out", folder: bool = False, table: bool = False, inputs=()) -> None:
     """An output path must be writable before the work starts: a file name (not a folder) whose nearest
-    existing parent is a writable folder; with `folder`, a run folder (not a file); with `table`, a name
+    existing parent is a writable folder, not write-protected and none of the command's `inputs` (files it
+    reads: data, a model, a homography); with `folder`, a run folder (not a file); with `table`, a name
     ending in .csv or .parquet (missing folders on the way are made)."""
     path = Path(path)
     if folder and path.exists() and not path.is_dir():
@@ -406,6 +407,30 @@ def check_output(path, option: str = "--out", folder: bool = False, table: bool 
         raise TrajCVAEError(f"{option} {path}: {parent} is not a folder")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise TrajCVAEError(f"{option} {path}: {parent} is not writable")
+    if not folder and path.exists() and not os.access(path, os.W_OK):
+        raise TrajCVAEError(f"{option} {path}: is write-protected; give another name or make it writable")
+    same = next((p for p in inputs if _same_file(path, p)), None)
+    if same is not None:
+        raise TrajCVAEError(f"{option} {path}: is {same} itself, an input of this command; give another name")
+
+
+def read_paths(*given) -> list:
+    """The files a command reads, from its arguments (paths, lists of paths, or tables and names that are
+    no files, which are skipped): what its outputs must not be (`check_output`'s `inputs`)."""
+    out = []
+    for g in given:
+        if isinstance(g, (str, Path)):
+            out.append(Path(g))
+        elif isinstance(g, (list, tuple)):
+            out += [Path(p) for p in g if isinstance(p, (str, Path))]
+    return out
+
+
+def _same_file(a: Path, b) -> bool:
+    try:
+        return Path(b).is_file() and a.exists() and os.path.samefile(a, b)
+    except (OSError, TypeError, ValueError):
+        return False
 
 
 def resolve_device(name: str):

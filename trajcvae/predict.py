@@ -20,7 +20,7 @@ import torch
 from . import checkpoint
 from ._version import __version__
 from .atomic import TableWriter
-from .config import Config, check_max_gap, check_output, check_sampling, resolve_device
+from .config import Config, check_max_gap, check_output, check_sampling, read_paths, resolve_device
 from .errors import DataError, TrajCVAEError
 from .batch import WindowTensors, make_batch
 from .calibrate import DRAWS, ScenePast, level_map, radial_levels, too_little_past, unfitted
@@ -354,7 +354,7 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
     (calibrate="scene" first predicts every finished window of the input, a piece at a time); `max_gap`: see
     `TrajCVAE.load`."""
     check_sampling(k, seed, kset, draws, calibrate)  # before any file is read or written
-    check_output(out, table=True)
+    check_output(out, table=True, inputs=read_paths(model, data, homography))
     predictor = TrajCVAE.load(model, device=device, max_gap=max_gap)
     dc = predictor.config.data
     predictor.check_kset(k, kset)

@@ -116,6 +116,7 @@ string) keeps only agents of those labels.
     units = unit_conversion(scale, homography)
     check_fps(fps)
     if isinstance(paths, pd.DataFrame):
+        _not_futures("the table", list(paths.columns))
         tables, n_files = [_canonical(paths, "dataframe", "input", first_line=1, row_word="row")], 0
         names = ["dataframe"]
     else:
@@ -176,6 +177,10 @@ string) keeps only agents of those labels.
         raise DataError(f"{where(df, i)}: position ({df['x'].iloc[i]:g}, {df['y'].iloc[i]:g}) is "
                         f"{xy[i, 0]:g}, {xy[i, 1]:g} in metres: beyond {MAX_COORD:.0e}, not finite or past the "
                         "homography's horizon (check --scale/--homography)")
+    if units is not None and "homography" in units:  # the most metres a pixel spans where the data lies
+        some = uv[:: max(1, len(uv) // 10_000)]
+        units["metres_per_unit"] = float(max(np.abs(to_metres(some + d, units) - xy[:: max(1, len(uv) // 10_000)])
+                                             .sum(1).max() for d in ((1.0, 0.0), (0.0, 1.0))))
     if units is not None:
         df["x"], df["y"] = xy[:, 0], xy[:, 1]
     return df
@@ -321,12 +326,14 @@ def to_metres(xy: np.ndarray, units: dict | None, scenes=None) -> np.ndarray:
 
 def output_decimals(units: dict | None) -> int:
     """Decimals that keep positions written in the input's units to a tenth of a millimetre: 4 in metres
-    (and centimetres, pixels), 7 in kilometres, 9 in degrees of longitude and latitude."""
+    (and centimetres, pixels of a few centimetres), 7 in kilometres, 5 in pixels of 5 m (an aerial image),
+    9 in degrees of longitude and latitude."""
     if units is not None and "lonlat" in units:
         return 9
-    if units is None or "scale" not in units:
+    per_unit = None if units is None else units.get("scale", units.get("metres_per_unit"))
+    if per_unit is None:
         return 4
-    return 4 + max(0, math.ceil(math.log10(units["scale"]) - 1e-9))
+    return 4 + max(0, math.ceil(math.log10(per_unit) - 1e-9))
 
 
 def time_decimals(times: np.ndarray, steps: np.ndarray) -> int:
@@ -705,6 +712,7 @@ def _read_one(path: Path) -> pd.DataFrame:
         table.attrs["named_by_file"] = True
         return table
     fmt = _sniff(path)
+    _not_futures(str(path), fmt.names or [])
     if fmt.sdd:
         table = _read_sdd(path, fmt)
     else:
@@ -769,6 +777,15 @@ def _aliases(names: list[str]) -> tuple[list[str], bool, bool]:
     return names, seconds, lonlat
 
 
+def _not_futures(name: str, columns: list) -> None:
+    """Refuse a table of futures (`trajcvae predict`'s output, e.g. written into the data's own folder) given
+    as tracks: its future positions would be read as observations."""
+    if {"t0", "sample", "step"} <= {str(c).strip().lower() for c in columns}:
+        raise DataError(f"{name}: a table of predicted futures (columns t0, sample, step, as `trajcvae predict` "
+                        "writes), not tracks; leave it out of the data (e.g. write predictions outside the data's "
+                        "folder)")
+
+
 def _read_parquet(path: Path) -> pd.DataFrame:
     try:
         import pyarrow.parquet as pq
@@ -777,6 +794,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     except Exception as e:  # pyarrow raises many types for a non-Parquet file
         raise DataError(f"{path}: cannot read as Parquet ({type(e).__name__})") from None
     lower = [str(c).strip().lower() for c in names]
+    _not_futures(str(path), lower)
     usable = _aliases(lower)[0]
     missing = [c for c in REQUIRED if c not in usable]
     if missing:  # named among all the file's columns, not only those read

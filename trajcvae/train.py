@@ -29,7 +29,7 @@ from torch.utils.data import DistributedSampler
 
 from . import checkpoint, distributed
 from ._version import __version__
-from .atomic import write_text
+from .atomic import process_alive, process_started, write_text
 from .batch import WindowTensors, make_batch
 from .config import Config, check_output, load_config, resolve_device
 from .errors import NoWindowsError, TrajCVAEError
@@ -108,38 +108,18 @@ def _run_lock(out: Path, take: bool):
             owner = int(owner or 0)
         except (OSError, ValueError):
             owner, started = 0, ""
-        if owner > 0 and owner != os.getpid() and _alive(owner, started):
+        if owner > 0 and owner != os.getpid() and process_alive(owner, started):
             raise TrajCVAEError(f"{out}: another trajcvae train (pid {owner}) is writing this run; wait for it "
                                 "or choose another --out") from None
         fd = os.open(lock, os.O_WRONLY | os.O_TRUNC)  # left by a run that is gone: take it over
     with os.fdopen(fd, "w") as f:
-        f.write(f"{os.getpid()} {_started(os.getpid())}".strip())
+        f.write(f"{os.getpid()} {process_started(os.getpid())}".strip())
     try:
         yield
     finally:
         lock.unlink(missing_ok=True)
         if created and not any(out.iterdir()):
             out.rmdir()
-
-
-def _started(pid: int) -> str:
-    """When process `pid` started, in the system's clock ticks since boot (Linux's /proc); "" elsewhere."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
-        return ""
-
-
-def _alive(pid: int, started: str = "") -> bool:
-    """Whether process `pid` runs, and is the one that started at `started` (when known on both sides)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # it exists, owned by someone else
-        pass
-    now = _started(pid)
-    return not (started and now and now != started)
 
 
 def _locked_train(train_paths, val_paths, cfg: Config, out: Path, resume: bool, progress: bool, log,

@@ -20,7 +20,7 @@ import pandas as pd
 
 from .atomic import atomic_path
 from .calibrate import ScenePast, too_little_past, unfitted
-from .config import DataConfig, check_max_gap, check_output, check_sampling, check_seed, load_config
+from .config import DataConfig, check_max_gap, check_output, check_sampling, check_seed, load_config, read_paths
 from .errors import DataError, TrajCVAEError
 from .metrics import min_ade_fde
 from .plots import CURVE_COLUMNS, DPI, SceneView, animate_scene, best_row, plot_curves, plot_scene, plot_windows, plt
@@ -104,7 +104,8 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
     their scene's past to be fitted. `max_gap`: see `TrajCVAE.load`."""
     check_sampling(k, seed, kset, draws, calibrate)
     check_seed(seed)
-    check_output(animate if animate is not None else out, "--animate" if animate is not None else "--out")
+    check_output(animate if animate is not None else out, "--animate" if animate is not None else "--out",
+                 inputs=read_paths(model, data, homography))
     px = parse_size(size)
     _check_options(out, agent, t0, grid, worst, best, scene_frame, animate, frames, density)
     if is_predictions_path(model):

@@ -17,7 +17,6 @@ import hashlib
 import json
 import math
 import os
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -29,7 +28,7 @@ from scipy.spatial import cKDTree
 from ._version import __version__
 from .atomic import atomic_path
 from .config import DataConfig
-from .errors import DataError, NoWindowsError
+from .errors import DataError, NoWindowsError, TrajCVAEError
 from .resample import EPS, resample_rows, segment_starts
 from .tracks import list_files, plausibility, read_tracks, seconds_per_unit, summarize, time_steps, where
 
@@ -578,9 +577,13 @@ def load_windows(paths: Iterable[str | Path], cfg: DataConfig, cache_dir: str | 
             w, line = _load(path)
             first, _, warning = line.partition("\n")
             line = first + " (windows from cache)" + (f"\n{warning}" if warning else "")
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile):  # missing or damaged: rebuild
+        except Exception:  # missing, damaged or not ours: it is only a cache, so rebuild
             w, line = _build(files, cfg, mode)
-            _save(w, line, path)
+            try:
+                _save(w, line, path)
+            except (OSError, TrajCVAEError) as e:  # an unwritable cache costs time, not the run
+                line += (f"\nwarning: the window cache {Path(cache_dir)} is not writable ({e}); going on without "
+                         "it (set TRAJCVAE_CACHE to a writable folder, or give --no-cache)")
     if log is not None:
         for text in line.split("\n"):
             log(text)
@@ -610,7 +613,10 @@ def _save(w: Windows, line: str, path: Path) -> None:
 
 
 def _load(path: Path) -> tuple[Windows, str]:
-    with np.load(path, allow_pickle=False) as z:
+    z = np.load(path, allow_pickle=False)
+    if not isinstance(z, np.lib.npyio.NpzFile):
+        raise ValueError(f"{path}: not a window cache")
+    with z:
         ids = z["agent_id"]
         w = Windows(obs=z["obs"], nbr=z["nbr"], fut=z["fut"] if "fut" in z else None,
                     scene=z["scene"].astype(object), agent_id=ids if ids.dtype.kind in "iuf" else ids.astype(object),
