@@ -429,12 +429,18 @@ def test_cli_predict_and_evaluate_a_kset(tmp_path, trained, sim_files):
 
 
 def test_a_temp_file_left_by_a_killed_predict_is_removed_by_the_next(tmp_path, trained, sim_files):
+    """A temp file is stale when its writer (process id and start time, in its name) is gone and nothing
+    wrote to it for 10 minutes; temp files of other targets sharing the name's start are not touched."""
     out = tmp_path / "p.csv"
-    stale = tmp_path / ".p.csv.k1ll3d.tmp"  # as a predict killed mid-write leaves it
-    stale.write_text("scene,agent_id\nhalf a table")
-    os.utime(stale, (time.time() - 60, time.time() - 60))
+    stale = tmp_path / ".p.csv.4194304-12345.k1ll3d00.tmp"  # as a predict killed mid-write leaves it
+    other = tmp_path / ".p.csv.bak.4194304-12345.k1ll3d00.tmp"  # another target's (p.csv.bak)
+    recent = tmp_path / ".p.csv.4194305-12345.r3c3nt00.tmp"  # a writer this process cannot see, still at work
+    for f in (stale, other, recent):
+        f.write_text("scene,agent_id\nhalf a table")
+    for f in (stale, other):
+        os.utime(f, (time.time() - 3600, time.time() - 3600))
     predict_to_file(trained, [sim_files["test"]], out, k=2)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["p.csv", other.name, recent.name])
 
 
 def test_a_writer_at_work_keeps_its_temp_file_and_a_kill_unwinds_the_write(tmp_path, trained, sim_files):
@@ -444,12 +450,16 @@ def test_a_writer_at_work_keeps_its_temp_file_and_a_kill_unwinds_the_write(tmp_p
     import subprocess
     import sys
 
+    from trajcvae.atomic import process_started
+
     out = tmp_path / "p.csv"
-    live = tmp_path / f".p.csv.{os.getpid()}.w0rk1ng.tmp"  # this process is alive: a writer at work
+    me = f"{os.getpid()}-{process_started(os.getpid()) or 0}"
+    live = tmp_path / f".p.csv.{me}.w0rk1ng_.tmp"  # this process is alive: a writer at work
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    dead = tmp_path / f".p.csv.{gone.stdout.strip()}.k1ll3d.tmp"
+    dead = tmp_path / f".p.csv.{gone.stdout.strip()}-1.k1ll3d00.tmp"
     for f in (live, dead):
         f.write_text("half a table")
+        os.utime(f, (time.time() - 3600, time.time() - 3600))
     predict_to_file(trained, [sim_files["test"]], out, k=2)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["p.csv", live.name])
     live.unlink()

@@ -217,9 +217,9 @@ def test_summary_counts_files_rows_agents_scenes_gaps_and_single_frames(tmp_path
     s = summarize(df)
     assert (s.files, s.rows, s.agents, s.scenes) == (2, 15, 5, 3)
     assert (s.gaps, s.segments, s.single_frame_agents, s.duplicates_dropped) == (3, 8, 1, 1)
-    assert s.rows_sorted == 1  # agent 1's frame 20, read before its frames 0 and 10
+    assert s.rows_sorted == 2  # agent 1's frames 0 and 10, read after its frame 20
     assert s.line() == ("read 2 files: 15 rows, 5 agents, 3 scenes; 3 gaps split tracks into 8 segments; "
-                        "1 single-frame agent; 1 repeated row dropped; 1 row out of time order sorted; a step is "
+                        "1 single-frame agent; 1 repeated row dropped; 2 rows out of time order sorted; a step is "
                         "10 frame ids (no --fps: one model step)")
     assert list(df.frame[(df.scene == "s1") & (df.agent_id == 1)]) == [0, 10, 20, 40, 50]  # sorted
 

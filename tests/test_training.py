@@ -74,6 +74,8 @@ def test_kill_during_checkpoint_writes_leaves_the_last_good_one_readable(tmp_pat
         if mid_write >= 2:
             break
     assert mid_write >= 1, "no kill landed while a checkpoint was being written; the test proved nothing"
+    for f in tmp_path.glob("*.tmp"):  # a killed writer's temp file, once untouched for 10 minutes
+        os.utime(f, (time.time() - 3600, time.time() - 3600))
     checkpoint.save({"config": {}, "model": {}, "epoch": 0}, path)  # the next good save tidies up
     assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]  # no temp file of a killed writer left
 

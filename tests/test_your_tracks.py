@@ -198,6 +198,14 @@ def test_times_are_written_as_they_were_read_so_t0_names_the_observation(tmp_pat
     np.testing.assert_allclose(out.time.astype(float) - out.t0.astype(float), out.step * 0.4, atol=1e-6)
 
 
+def test_a_step_or_gap_out_of_scale_with_the_sampling_is_refused_before_resampling(plaza):
+    """One sample a day bridged by a huge --max-gap would be interpolated onto 0.4 s steps: millions of
+    positions from a few hundred rows. Refused in one line naming both options, before any work."""
+    daily = plaza.assign(time=plaza.frame / 10 * 86_400.0).drop(columns="frame")
+    with pytest.raises(DataError, match="would make .* positions: check both against the input's sampling"):
+        TrajCVAE.load("pedestrian", max_gap=1e6).predict(daily, k=1)
+
+
 def test_rows_out_of_time_order_are_sorted_and_counted(plaza):
     shuffled = plaza.sample(frac=1.0, random_state=0)
     s = summarize(read_tracks(shuffled))
@@ -453,9 +461,11 @@ def test_georeferenced_coordinates_give_the_same_futures_once_shifted_back(model
     np.testing.assert_allclose(utm.y - shift[1], plain.y, atol=1e-3, rtol=0)
     # Held as float32 (a Parquet file's choice), they are half-metre steps: said, naming the fix.
     coarse = plaza.assign(x=(plaza.x + shift[0]).astype("float32"), y=(plaza.y + shift[1]).astype("float32"))
-    assert "the table holds positions as float32, which near 5.00001e+06 resolve only 0.5 of" in \
+    assert "the table holds positions as float32, which near 5.00001e+06 resolve only 0.5 m" in \
         plausibility(read_tracks(coarse), 0.4)
     assert plausibility(read_tracks(plaza.astype({"x": "float32", "y": "float32"})), 0.4) is None  # fine near 0
+    mm = plaza.assign(x=(plaza.x * 1000 + 2e5).astype("float32"), y=(plaza.y * 1000).astype("float32"))
+    assert plausibility(read_tracks(mm, scale=0.001), 0.4) is None  # 0.016 mm where they lie
     seconds = upsample(plaza, 2.5)
     assert plausibility(read_tracks(seconds.assign(time=(seconds.time + 2e5).astype("float32"))), 0.4).startswith(
         "warning: the table holds times as float32, which near 2")

@@ -1,8 +1,8 @@
 """Everything the project writes goes through here: a temp file beside the target, renamed onto it only
 once complete. A crash, a kill or an error at any moment leaves the target as it was (absent, or the
 previous complete file), never a half-written one; temp files a killed writer left behind are removed by
-the next write to the same target (each temp file names its writer's process, so a writer still at work
-keeps its own). A target that exists keeps its permissions; a symbolic link is followed, so the file it
+a later write to the same target, once untouched for 10 minutes (each temp file names its writer's process
+and when it started, so a writer still at work keeps its own). A target that exists keeps its permissions; a symbolic link is followed, so the file it
 points to is the one replaced.
 
 `atomic_path` is the one helper; `write_bytes`/`write_text` write small files through it, `TableWriter`
@@ -14,8 +14,10 @@ import csv
 import glob
 import io
 import os
+import re
 import stat
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
@@ -32,7 +34,7 @@ UNSAFE = (",", '"', "\n", "\r")  # text holding any of these needs CSV quoting
 def atomic_path(path: str | Path, suffix: str = ".tmp") -> Iterator[Path]:
     """`with atomic_path(out) as tmp: write to tmp` -> `out` appears complete, or not at all.
 
-    The temp file `.NAME.PID.RANDOM{suffix}` lies in `out`'s folder (so the rename is atomic); on success it
+    The temp file `.NAME.PID-START.RANDOM{suffix}` lies in `out`'s folder (so the rename is atomic); on success it
     is flushed to disk and renamed onto `out`, and the rename itself is made durable; on any exception it is
     deleted, with the folders this call made for it. `suffix` ends in the real extension for writers that
     pick a format from the name."""
@@ -83,8 +85,13 @@ def _permissions(tmp: Path, path: Path) -> None:
 
 
 def _temp_prefix(path: Path) -> str:
-    """`.NAME.PID.` (NAME cut to 200 characters: a name the file system takes keeps room for the rest)."""
-    return f".{path.name[:200]}.{os.getpid()}."
+    """`.NAME.PID-START.`: the writer's process and when it started (`process_started`); NAME cut to 180
+    bytes, so that any name the file system takes leaves room for the rest."""
+    return f"{_temp_stem(path)}{os.getpid()}-{process_started(os.getpid()) or 0}."
+
+
+def _temp_stem(path: Path) -> str:
+    return "." + os.fsencode(path.name)[:180].decode(errors="ignore") + "."
 
 
 def _remove_folders(made: list[Path]) -> None:
@@ -117,15 +124,19 @@ def write_table(df: pd.DataFrame, path: str | Path) -> None:
         writer.write(df)
 
 
-def _remove_stale(path: Path, suffix: str) -> None:
-    """Temp files of `path` whose writer is gone (killed): each names its writer's process id."""
-    prefix = _temp_prefix(path).rsplit(".", 2)[0] + "."  # `.NAME.`
-    for stale in path.parent.glob(f"{glob.escape(prefix)}*{glob.escape(suffix)}"):
-        pid = stale.name[len(prefix):].split(".", 1)[0]
-        if pid.isdigit() and process_alive(int(pid)):
+def _remove_stale(path: Path, suffix: str, quiet: float = 600.0) -> None:
+    """Temp files of `path` (and of no other target) whose writer is gone (killed), as their names say, and
+    untouched for `quiet` seconds (a writer whose process this one cannot see, in another container or on
+    another host sharing the folder, is still writing to its file)."""
+    stem = _temp_stem(path)
+    pattern = re.compile(re.escape(stem) + r"(\d+)-(\d+)\.[a-z0-9_]{8}" + re.escape(suffix))
+    for stale in path.parent.glob(f"{glob.escape(stem)}*{glob.escape(suffix)}"):
+        m = pattern.fullmatch(stale.name)
+        if m is None or process_alive(int(m[1]), "" if m[2] == "0" else m[2]):
             continue
         try:
-            stale.unlink()
+            if stale.stat().st_mtime < time.time() - quiet:
+                stale.unlink()
         except OSError:
             pass
 

@@ -27,7 +27,7 @@ KOpt = Annotated[int, typer.Option("-k", "--k", help="Futures (samples) per agen
 SeedOpt = Annotated[int, typer.Option(help="Random seed: same seed and data give the same numbers on CPU.")]
 DeviceOpt = Annotated[str, typer.Option(help="cpu, cuda or auto.")]
 FpsOpt = Annotated[Optional[float], typer.Option(help="Frames per second of the input's frame ids: the tracks are "
-                   "resampled onto the model's step (0.4 s). Not needed for a time column in seconds. Default: "
+                   "resampled onto the model's step (its data.dt; 0.4 s for pedestrian). Not needed for a time column in seconds. Default: "
                    "the format's own rate (SDD, TrajNet++), else the model's training rate, else each scene's "
                    "frame step taken as one model step.", show_default=False)]
 ScaleOpt = Annotated[Optional[float], typer.Option(help="Metres per unit of the input's positions (0.01 for "
@@ -40,10 +40,11 @@ ClassesOpt = Annotated[Optional[str], typer.Option(help="Comma-separated labels 
                        "Pedestrian,Biker (SDD's classes, or a CSV `label`, `type`, `class` or `category` column).",
                        show_default=False)]
 MaxGapOpt = Annotated[Optional[float], typer.Option(help="Seconds between two observations of an agent that "
-                      "resampling bridges (default: the model's, 0.8 s); GPS logs at 1 Hz need 1.5.",
+                      "resampling bridges (default: the model's data.max_gap, 0.8 s for pedestrian); GPS logs at 1 Hz "
+                      "need 1.5.",
                       show_default=False)]
 KSetOpt = Annotated[str, typer.Option(help="none: K plain draws. kmeans: the K means of the k-means clusters of "
-                   "--draws plain draws. learned: the model's trained K-set sampler (K = 20). Both K-sets weigh "
+                   "--draws plain draws. learned: the model's trained K-set sampler (K = its kset.k, 20 for pedestrian). Both K-sets weigh "
                    "each future by its share of --draws plain draws (predict writes it as a `weight` column).")]
 DrawsOpt = Annotated[int, typer.Option(help="Plain draws per agent behind a K-set (its k-means pool and its "
                                             "weights).")]
@@ -479,12 +480,18 @@ def unwind_on_kill() -> None:
     import signal
     import sys
 
+    from .distributed import launched_by_torchrun
+
+    if launched_by_torchrun():  # a rank waiting in a collective would never run the handler: keep the default
+        return
+
     def unwind(signum, frame):
         sys.exit(128 + signum)
 
     for name in ("SIGTERM", "SIGHUP"):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), unwind)
+        sig = getattr(signal, name, None)
+        if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:  # nohup's choice stands
+            signal.signal(sig, unwind)
 
 
 def main() -> None:

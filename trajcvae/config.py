@@ -392,7 +392,7 @@ def check_output(path, option: str = "--out", folder: bool = False, table: bool 
     existing parent is a writable folder, not write-protected and none of the command's `inputs` (files it
     reads: data, a model, a homography); with `folder`, a run folder (not a file); with `table`, a name
     ending in .csv or .parquet (missing folders on the way are made)."""
-    path = Path(path)
+    path = Path(os.path.realpath(path)) if Path(path).is_symlink() else Path(path)  # a link's target is written
     if folder and path.exists() and not path.is_dir():
         raise TrajCVAEError(f"{option} {path}: is a file; give a folder for the run")
     if not folder and path.is_dir():

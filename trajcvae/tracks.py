@@ -158,7 +158,9 @@ string) keeps only agents of those labels.
             check_fps(default_fps)
             fps, rate_from = default_fps, "model"
     coarse = next((t.attrs["coarse"] for t in tables if t.attrs.get("coarse")), None)
+    float32_positions = [t.attrs.get("float32_positions") for t in tables]
     df = _combine(tables, n_files)
+    del tables
     df.attrs.update(time_base="seconds" if all(seconds) else "frames" if fps is not None else "steps",
                     fps=None if all(seconds) else fps, rate_from=rate_from, units=units, coarse=coarse)
     uv = df[["x", "y"]].to_numpy(dtype=np.float64)
@@ -178,9 +180,16 @@ string) keeps only agents of those labels.
                         f"{xy[i, 0]:g}, {xy[i, 1]:g} in metres: beyond {MAX_COORD:.0e}, not finite or past the "
                         "homography's horizon (check --scale/--homography)")
     if units is not None and "homography" in units:  # the most metres a pixel spans where the data lies
-        some = uv[:: max(1, len(uv) // 10_000)]
-        units["metres_per_unit"] = float(max(np.abs(to_metres(some + d, units) - xy[:: max(1, len(uv) // 10_000)])
-                                             .sum(1).max() for d in ((1.0, 0.0), (0.0, 1.0))))
+        every = max(1, len(uv) // 10_000)
+        with np.errstate(all="ignore"):  # a probe past the horizon is no number: left out
+            spans = [np.abs(to_metres(uv[::every] + d, units) - xy[::every]).sum(1) / 1e-3
+                     for d in ((1e-3, 0.0), (0.0, 1e-3))]
+        spans = np.concatenate(spans)
+        spans = spans[np.isfinite(spans)]
+        if len(spans):
+            units["metres_per_unit"] = float(spans.max())
+    if not df.attrs["coarse"]:
+        df.attrs["coarse"] = _coarse_positions(float32_positions, units)
     if units is not None:
         df["x"], df["y"] = xy[:, 0], xy[:, 1]
     return df
@@ -462,8 +471,11 @@ def _combine(tables: list[pd.DataFrame], n_files: int) -> pd.DataFrame:
         agent_next = agent_next[keep[1:]]
         order = order[keep]
         dropped = int(len(keep) - len(order))
-    # A row of an agent read after a later row of the same agent was out of time order (the files' order).
-    unsorted = int(np.count_nonzero(agent_next & (order[1:] < order[:-1])))
+    # A row read after a later row of its agent (in the files' order) was out of time order: its file index
+    # is above the smallest of the later rows' (in time) of the same agent.
+    run = np.cumsum(np.append(True, ~agent_next))  # (n,) each row's agent, in sorted order
+    later_min = pd.Series(order[::-1]).groupby(run[::-1]).cummin().to_numpy()[::-1]  # min over rows i.. of its agent
+    unsorted = int(np.count_nonzero(agent_next & (order[:-1] > later_min[1:])))
     if dropped or not (order[1:] > order[:-1]).all():
         for c in list(col):  # one column at a time, each old one freed as soon as it is replaced
             col[c] = col[c][order]
@@ -1152,32 +1164,43 @@ def _canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int = 1, ro
     out = out[TRACK_COLUMNS]
     for c, v in kept.items():
         out[c] = v
-    out.attrs.update(seconds=seconds, lonlat=lonlat, coarse=f"{'the table' if name == 'dataframe' else name} holds {coarse}"
-                     if coarse else None)
+    shown = "the table" if name == "dataframe" else name
+    out.attrs.update(seconds=seconds, lonlat=lonlat, coarse=f"{shown} holds {coarse}" if coarse else None,
+                     float32_positions=None if lonlat or not any(raw[c].dtype == np.float32 for c in ("x", "y"))
+                     else (shown, max(float(np.nanmax(np.abs(raw[c].to_numpy(), dtype=np.float64))) for c in ("x", "y"))))
     return out
 
 
 def _coarse(raw: pd.DataFrame, lonlat: bool, seconds: bool, name: str) -> str | None:
     """What float32 columns (a Parquet file's; a CSV's text is read in full) hold too coarsely to predict
-    from, or None: degrees (a float32 resolves about a metre of the Earth's surface), positions of 2^17 or
-    more in their units (UTM metres: half a metre), times of 2^17 s or more (seconds since 1970: minutes) or
-    frame ids of 2^24 or more (no longer whole numbers). Times that lose more than a tenth of a second (or
-    frame ids that are no longer whole) are refused: the tracks themselves are gone."""
-    def big(c: str, limit: float) -> bool:
-        v = raw[c].to_numpy()
-        return raw[c].dtype == np.float32 and len(v) > 0 and np.nanmax(np.abs(v)) >= limit
-
+    from, or None: degrees (a float32 resolves about a metre of the Earth's surface), or times of 2^17 s or
+    more (seconds since 1970: minutes) or frame ids of 2^24 or more (no longer whole numbers). Times that
+    lose more than a tenth of a second (or frame ids that are no longer whole) are refused: the tracks
+    themselves are gone. Positions in float32 are judged once their units are known (`read_tracks`)."""
     if lonlat and any(raw[c].dtype == np.float32 for c in ("x", "y")):
         return "longitude and latitude as float32, which resolve only about a metre"
-    time_limit = 2.0 ** 17 if seconds else 2.0 ** 24
-    for cols, what, limit in ((("x", "y"), "positions", 2.0 ** 17), (("frame",), "times", time_limit)):
-        if any(big(c, limit) for c in cols):
-            v = max(float(np.nanmax(np.abs(raw[c].to_numpy()))) for c in cols)
-            spacing = float(np.spacing(np.float32(v)))
-            text = f"{what} as float32, which near {v:.6g} resolve only {spacing:.3g} of their units"
-            if what == "times" and spacing > (0.1 if seconds else 1.0):  # a step's time is lost: no tracks
-                raise DataError(f"{name}: {text}; store them as float64 (double)")
-            return text
+    t = raw["frame"]
+    if t.dtype == np.float32 and len(t) and np.nanmax(np.abs(t.to_numpy())) >= (2.0 ** 17 if seconds else 2.0 ** 24):
+        v = float(np.nanmax(np.abs(t.to_numpy(dtype=np.float64))))
+        spacing = float(np.spacing(np.float32(v)))
+        text = f"times as float32, which near {v:.6g} resolve only {spacing:.3g} of their units"
+        if spacing > (0.1 if seconds else 1.0):  # a step's time is lost: no tracks
+            raise DataError(f"{name}: {text}; store them as float64 (double)")
+        return text
+    return None
+
+
+def _coarse_positions(float32_positions: list, units: dict | None) -> str | None:
+    """The first table whose positions came as float32 (its name and largest value, per table, or None)
+    spaced over a centimetre where they lie, in metres (UTM metres: half a metre; millimetres of a 200 m
+    scene: fine)."""
+    per_unit = 1.0 if units is None else units.get("scale", units.get("metres_per_unit", 1.0))
+    for given in float32_positions:
+        if given:
+            shown, v = given
+            spacing = float(np.spacing(np.float32(v))) * per_unit
+            if spacing > 0.01:
+                return f"{shown} holds positions as float32, which near {v:.6g} resolve only {spacing:.3g} m"
     return None
 
 

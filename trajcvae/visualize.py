@@ -129,6 +129,9 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
                 raise TrajCVAEError(f"MODEL {model}: none of its scenes is in the tracks given")
         xy = to_metres(table[["x", "y"]].to_numpy(dtype=np.float64), units, table["scene"].astype(str).to_numpy())
         futures = TableFutures(table.assign(x=xy[:, 0], y=xy[:, 1]), str(model))
+        spu = seconds_per_unit(df)
+        if spu is not None:  # the model's step, as the table's futures are spaced (a model's dt need not be 0.4 s)
+            futures.cfg.dt = float(np.median((table["frame"] - table["t0"]) / table["step"])) * spu
         if max_gap is not None:  # the tracks drawn beside the futures bridge the gaps predict's did
             futures.cfg.max_gap = check_max_gap(max_gap)
     else:
@@ -223,7 +226,7 @@ def _animation(tracks: SceneTracks, futures, out: Path, scene, start, n_frames: 
         i0 = int(hit[0])
     sel = all_frames[i0:i0 + n_frames]
     views = [scene_view(tracks, futures, s, f, since=sel[0])[0] for f in sel]
-    titles = [f"scene '{s}' · frame {_time(f)} ({i + 1}/{len(sel)})" for i, f in enumerate(sel)]
+    titles = [f"scene '{s}' · {tracks.when(f)} ({i + 1}/{len(sel)})" for i, f in enumerate(sel)]
     pts = [np.concatenate([v.samples.reshape(-1, 2)] + v.tracks + (v.others or []) +
                           ([v.fut.reshape(-1, 2)] if v.fut is not None else [])) for v in views]
     pts = np.concatenate(pts)
@@ -441,6 +444,7 @@ class SceneTracks:
         self.by_scene = {str(s): g for s, g in df.groupby("scene", sort=True)}
         self.scenes = list(self.by_scene)
         self._tracks = None  # built when a resampled input's true futures are first asked for
+        self.word = "time" if df.attrs.get("time_base") == "seconds" else "frame"  # what the input's times are
         self._ref = pd.DataFrame({"scene": df["scene"].astype(str), "agent_id": df["agent_id"].astype(str),
                                   "frame": df["frame"].round(6), "x": df["x"], "y": df["y"]})
 
@@ -475,7 +479,11 @@ class SceneTracks:
 
     def frame_range(self, scene: str, agent=None) -> str:
         f = self.frames(scene, agent)
-        return f"frames {_time(f[0])}..{_time(f[-1])}, step {self.step[scene]:g}"
+        return f"{self.word}s {_time(f[0])}..{_time(f[-1])}, step {self.step[scene]:g}"
+
+    def when(self, frame: float) -> str:
+        """'frame 780', or 'time 12.4 s' for an input with a time column."""
+        return f"time {_time(frame)} s" if self.word == "time" else f"frame {_time(frame)}"
 
     def busiest_frame(self, scene: str) -> float:
         """The frame with the most agents present (the crowd view's default)."""
@@ -702,7 +710,7 @@ def scene_view(tracks: SceneTracks, futures, scene: str, frame: float, since: fl
     step = tracks.step[scene]
     present = tracks.present(scene, frame)
     if strict and present.empty:
-        raise TrajCVAEError(f"--scene-frame {_time(frame)}: no agent in scene '{scene}' at frame {_time(frame)} "
+        raise TrajCVAEError(f"--scene-frame {_time(frame)}: no agent in scene '{scene}' at {tracks.when(frame)} "
                             f"({tracks.frame_range(scene)})")
     since = frame - (futures.cfg.obs_len - 1) * step if since is None else since
     w = tracks.windows_at(futures.cfg, scene, frame)
@@ -712,17 +720,18 @@ def scene_view(tracks: SceneTracks, futures, scene: str, frame: float, since: fl
         table = isinstance(futures, TableFutures)
         have = "the predictions file has no futures" if table else "no agent has 2 consecutive positions"
         where = f"{futures.t0_range(scene)} in the file" if table else tracks.frame_range(scene)
-        raise TrajCVAEError(f"--scene-frame {_time(frame)}: {have} at frame {_time(frame)} in scene '{scene}' ({where})")
+        raise TrajCVAEError(f"--scene-frame {_time(frame)}: {have} at {tracks.when(frame)} in scene '{scene}' "
+                            f"({where})")
     P, K = futures.cfg.pred_len, futures.k
     predicted = set() if w is None else {str(a) for a in w.agent_id}
     others = [tracks.history(scene, a, frame, since) for a in present["agent_id"] if str(a) not in predicted]
     if w is None or len(w) == 0:
-        return SceneView(frame, [], np.zeros((0, K, P, 2)), None, others), f"scene '{scene}' · frame {_time(frame)}"
+        return SceneView(frame, [], np.zeros((0, K, P, 2)), None, others), f"scene '{scene}' · {tracks.when(frame)}"
     samples, weights = futures.draw(w)  # (N, K, P, 2), (N, K) or None
     fut = tracks.truth(w.scene, w.agent_id, w.t0, w.step, P)
     view = SceneView(frame, [tracks.history(scene, a, frame, since) for a in w.agent_id], samples, fut, others,
                      weights)
-    title = f"scene '{scene}' · frame {_time(frame)}: {len(w)} agents x {samples.shape[1]} futures"
+    title = f"scene '{scene}' · {tracks.when(frame)}: {len(w)} agents x {samples.shape[1]} futures"
     known = _known(fut)
     if known.any():
         ade, fde = min_ade_fde(samples[known], fut[known])

@@ -98,11 +98,34 @@ def iter_windows(df: pd.DataFrame, cfg: DataConfig, mode: str = "windows",
         raise ValueError("since: latest windows only")
     spu = seconds_per_unit(df)
     steps = time_steps(df, cfg.time_step).step if spu is None else None
+    if spu is not None:
+        _check_grid(df, cfg, spu)
     for scene, g in _by_scene(df):
         if spu is None:  # frame ids of unknown rate: each scene's step is one model step
             yield from _scene_windows(g, steps[str(scene)], cfg, mode, chunk, since)
         else:
             yield from _resampled_windows(g, cfg.dt / spu, cfg.max_gap / spu, cfg, mode, chunk, since)
+
+
+def _check_grid(df: pd.DataFrame, cfg: DataConfig, spu: float, most: int = 1_000_000, per_row: int = 100) -> None:
+    """Refuse, before any work, a resampling that would make far more positions than the input has rows (over
+    `per_row` times as many, and over `most`): a step (data.dt) or a bridged gap (--max-gap) out of scale with
+    the input's sampling, which would exhaust memory rather than predict."""
+    if len(df) == 0:
+        return
+    t = df["frame"].to_numpy(dtype=np.float64) * spu
+    scene = df["scene"].cat.codes.to_numpy() if isinstance(df["scene"].dtype, pd.CategoricalDtype) else \
+        pd.factorize(df["scene"])[0]
+    agent = df["agent_id"].to_numpy()
+    track = np.cumsum(np.append(True, (scene[1:] != scene[:-1]) | (agent[1:] != agent[:-1])))  # rows are sorted
+    new = segment_starts(track, t, cfg.max_gap)
+    starts = np.flatnonzero(new)
+    ends = np.append(starts[1:], len(t)) - 1
+    points = float(np.sum((t[ends] - t[starts]) / cfg.dt + 1))
+    if points > max(most, per_row * len(t)):
+        raise DataError(f"resampling {len(t)} rows onto steps of {cfg.dt:g} s (data.dt) across gaps up to "
+                        f"{cfg.max_gap:g} s (--max-gap) would make {points:.3g} positions: check both against "
+                        "the input's sampling")
 
 
 def _by_scene(df: pd.DataFrame):
