@@ -46,6 +46,7 @@ def test_end_to_end_train_predict_evaluate(tmp_path, sim_files):
     result = json.loads(js.read_text())
     assert (result["model"], result["data"], result["scale"]) == (str(out / "best.pt"), [str(sim_files["test"])],
                                                                   None)  # what was scored, beside the numbers
+    assert result["max_gap"] == 0.8 and result["scenes_without_windows"] == [] and result["warning"] is None
     overall = result["scenes"]["overall"]
     assert overall["windows"] == len(df) // (4 * 12)
     # The table agrees with the predictions file: the mean over windows of the best of its 4 futures.
@@ -225,6 +226,11 @@ def test_benchmark_two_seeds_writes_both_and_resumes(tmp_path, sim_files):
     other_config = [a for a in args if a not in ("--config", cfg)]
     one_line_error(cli(*other_config, "--draws", 40), "was trained with data.memory = 2, not 8",
                    "benchmark another configuration in another --out")
+    # ... nor as another data set's: the same --out on edited files.
+    test = root / "hotel" / "test" / "test.csv"
+    test.write_text(test.read_text().replace("\n", "\n", 1) + "\n")  # the same rows, other bytes
+    r = cli(*args, "--draws", 60)
+    assert r.exit_code == 1 and "was scored on another test set than" in r.output, r.output
 
 
 def test_benchmark_refuses_unknown_suite_and_split(tmp_path):

@@ -466,6 +466,9 @@ def test_georeferenced_coordinates_give_the_same_futures_once_shifted_back(model
     assert plausibility(read_tracks(plaza.astype({"x": "float32", "y": "float32"})), 0.4) is None  # fine near 0
     mm = plaza.assign(x=(plaza.x * 1000 + 2e5).astype("float32"), y=(plaza.y * 1000).astype("float32"))
     assert plausibility(read_tracks(mm, scale=0.001), 0.4) is None  # 0.016 mm where they lie
+    mixed = plaza.assign(x=plaza.x + shift[0], y=plaza.y.astype("float32"))  # only y is float32, and small
+    assert plausibility(read_tracks(mixed), 0.4) is None
+    assert len(read_tracks(plaza.assign(x=plaza.x.astype("float32"), y=plaza.y.astype(str)))) == len(plaza)
     seconds = upsample(plaza, 2.5)
     assert plausibility(read_tracks(seconds.assign(time=(seconds.time + 2e5).astype("float32"))), 0.4).startswith(
         "warning: the table holds times as float32, which near 2")

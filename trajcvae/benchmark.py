@@ -30,7 +30,7 @@ from .evaluate import calibration_of, window_errors
 from .metrics import CALIBRATION_LEVELS, brier_fde, kde_nll, min_ade_fde
 from .predict import TrajCVAE
 from .tracks import list_files
-from .train import UNRECORDED, finish_run, prefixed, train, trained_on
+from .train import UNRECORDED, data_digest, finish_run, prefixed, train, trained_on
 from .windows import Windows, default_cache_dir, load_windows
 
 SPLITS = ("eth", "hotel", "univ", "zara1", "zara2")
@@ -61,6 +61,7 @@ def likelihoods(predictor: TrajCVAE, wt: WindowTensors, fut: np.ndarray, is_samp
 
 
 MODES = {"km": "kmeans", "ks": "learned"}  # result-key prefix -> K-set mode
+PER_RUN = ("seed",)  # a run's own, left out of the means over seeds (the per-seed table holds it)
 CS_MAP = "quantile per step"  # how `--calibrate scene` maps draws (calibrate.py): numbers of another map are redone
 
 
@@ -73,7 +74,9 @@ def evaluate_split(predictor: TrajCVAE, test_paths: list[Path], k: int = 20, see
     given for all windows and, as `*_2`, for the windows with at least two agents present (Social GAN's
     convention, `two_agents`). `known`: numbers measured before with the same options, kept as they are."""
     known = dict(known or {})
-    w = predictor.make_windows(test_paths, every_window=True)  # built once: every number below shares it
+    # Built once (every number below shares them), read as the model's training files were: the config's
+    # rate, units (scale, homography) and classes describe the benchmark's files.
+    w = load_windows(test_paths, predictor.config.data)
     two = two_agents(w)
     row = known if "windows_2" in known else {}
     if not row:
@@ -86,7 +89,9 @@ def evaluate_split(predictor: TrajCVAE, test_paths: list[Path], k: int = 20, see
         t = time.perf_counter()
         predictor.sample(wt, k=k, seed=seed)
         row["predict_ms_per_window"] = (time.perf_counter() - t) * 1000 / len(wt)
-        row.update(likelihoods(predictor, wt, w.fut, is_samples, kde_samples, seed))
+    if row.get("is_samples") != is_samples or row.get("kde_samples") != kde_samples:
+        row.update(likelihoods(predictor, WindowTensors.from_windows(w), w.fut, is_samples, kde_samples, seed),
+                   is_samples=is_samples, kde_samples=kde_samples)
     for prefix, mode in MODES.items():
         if draws and (mode != "learned" or predictor.sampler is not None) and row.get(f"{prefix}_draws") != draws:
             row.update(kset_numbers(predictor, w, two, prefix, mode, k, seed, draws))
@@ -147,9 +152,10 @@ def scene_calibrated(predictor: TrajCVAE, w: Windows, two: np.ndarray, k: int, s
             **calibrated(predictor, w, seed, draws, past=past, prefix="cs_cal")}
 
 
-def complete(row: dict, draws: int, calibration_draws: int) -> bool:
+def complete(row: dict, draws: int, calibration_draws: int, is_samples: int = 100, kde_samples: int = 2000) -> bool:
     """Whether a finished split's numbers hold everything this run asks for."""
     return ((not draws or (row.get("km_draws") == draws and row.get("ks_draws") == draws))
+            and row.get("is_samples") == is_samples and row.get("kde_samples") == kde_samples
             and (not calibration_draws or (row.get("cal_draws") == calibration_draws
                                            and row.get("cs_cal_draws") == calibration_draws
                                            and row.get("cs_map") == CS_MAP))
@@ -191,7 +197,8 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
                             f"and the learned K-set sampler makes kset.k; set kset.k = {k} (or kset.epochs = 0)")
     for split in splits:  # so is every test set: a bad row, or no window, is named before any training
         try:
-            load_windows([root / split / "test"], given.data, default_cache_dir())
+            load_windows([root / split / "test"], given.data, default_cache_dir(),  # its speed warning, if any
+                         lambda line, s=split: log(f"{s} test: {line}") if line.startswith("warning") else None)
         except NoWindowsError as e:
             raise NoWindowsError(f"the test set ({root / split / 'test'}): {e}") from None
     results: dict[str, list[dict]] = {}
@@ -204,7 +211,8 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
             if done.exists():
                 _check_same_config(run, cfg)
                 row = json.loads(done.read_text())
-                if complete(row, draws, calibration_draws):
+                _check_same_data(run, root / split, row)
+                if complete(row, draws, calibration_draws, is_samples, kde_samples):
                     said("done earlier, skipped")
                     results.setdefault(split, []).append(row)
                     continue
@@ -224,14 +232,16 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
             stats = predictor.stats.get("kset", {})
             row = evaluate_split(predictor, [root / split / "test"], k, seed, is_samples, kde_samples, draws,
                                  calibration_draws, known=row if done.exists() else None)
-            row.update(meta, kset_minutes=stats.get("seconds", 0.0) / 60, machine=trained_on(predictor.stats))
+            row.update(meta, kset_minutes=stats.get("seconds", 0.0) / 60, machine=trained_on(predictor.stats),
+                       test_data=data_digest([root / split / "test"]))
             write_text(done, json.dumps(row, indent=2))
             said(f"minADE@{k} {row['min_ade']:.3f} minFDE@{k} {row['min_fde']:.3f} "
                  f"(constant velocity {row['cv_ade']:.3f}/{row['cv_fde']:.3f})")
             results.setdefault(split, []).append(row)
     # Numbers every row has: a row written with other options may carry or lack some.
     rows_all = [r for rows in results.values() for r in rows]
-    keys = [key for key in rows_all[0] if all(isinstance(r.get(key), (int, float)) for r in rows_all)]
+    keys = [key for key in rows_all[0] if all(isinstance(r.get(key), (int, float)) for r in rows_all)
+            and key not in PER_RUN]
     summary = {split: {key: float(np.mean([r[key] for r in rows])) for key in keys}
                for split, rows in results.items()}
     summary["mean"] = {key: float(np.mean([summary[s][key] for s in results])) for key in summary[splits[0]]}
@@ -272,6 +282,19 @@ def _check_same_config(run: Path, cfg: Config) -> None:
     for dotted, value, trained in cfg.differences(theirs, skip=("train.device", "train.num_threads")):
         raise TrajCVAEError(f"{run} was trained with {dotted} = {trained!r}, not {value!r}: benchmark another "
                             "configuration in another --out")
+
+
+def _check_same_data(run: Path, split: Path, row: dict) -> None:
+    """A finished run is reused only on the files it was trained and tested on (as their digests say, where
+    it recorded them): its numbers would otherwise be reported as another data set's."""
+    trained = checkpoint.load(run / "best.pt").get("stats", {}).get("inputs", {})
+    now = {"training": data_digest([split / "train"]), "validation": data_digest([split / "val"])}
+    if "test_data" in row:
+        trained, now = {**trained, "test": row["test_data"]}, {**now, "test": data_digest([split / "test"])}
+    for role, digest in now.items():
+        if role in trained and trained[role] != digest:
+            raise TrajCVAEError(f"{run} was scored on another {role} set than {split}'s (other files, or edited "
+                                "ones): benchmark these files in another --out")
 
 
 def machine_line(results: dict[str, list[dict]]) -> tuple[str, str | None]:

@@ -205,6 +205,7 @@ def evaluate(
     from .atomic import write_text
     from .calibrate import too_little_past
     from .config import check_calibration, check_output, check_sampling, read_paths
+    from .errors import NoWindowsError
     from .evaluate import evaluate as run
     from .predict import TrajCVAE
     from .tracks import plausibility, summarize
@@ -222,8 +223,11 @@ def evaluate(
     if warning:
         info(warning)
     predictor.check_kset(k, kset)
-    result = run(predictor, tracks, k=k, seed=seed, kset=kset, draws=draws, calibration_draws=calibration,
-                 calibrate=calibrate)
+    try:
+        result = run(predictor, tracks, k=k, seed=seed, kset=kset, draws=draws, calibration_draws=calibration,
+                     calibrate=calibrate)
+    except NoWindowsError as e:  # which data gave none
+        raise NoWindowsError(f"{', '.join(map(str, data[:3]))}{' ...' if len(data) > 3 else ''}: {e}") from None
     print_table(result)
     if calibration:
         print_calibration(result["calibration"])
@@ -238,7 +242,9 @@ def evaluate(
              + ", ".join(empty[:5]) + (" ..." if len(empty) > 5 else ""))
     if json_out is not None:  # what was scored, beside the numbers
         inputs = {"model": str(model), "data": [str(p) for p in data], "fps": fps, "scale": scale,
-                  "homography": None if homography is None else str(homography), "classes": classes}
+                  "homography": None if homography is None else str(homography), "classes": classes,
+                  "max_gap": predictor.config.data.max_gap, "scenes_without_windows": empty,
+                  "warning": warning}
         write_text(json_out, json.dumps({**inputs, **result}, indent=2))  # atomically: never a half-written file
 
 
@@ -480,9 +486,9 @@ def unwind_on_kill() -> None:
     import signal
     import sys
 
-    from .distributed import launched_by_torchrun
-
-    if launched_by_torchrun():  # a rank waiting in a collective would never run the handler: keep the default
+    # Under torchrun (`distributed.launched_by_torchrun`, not imported: it would load torch for --help) a rank
+    # waiting in a collective would never run the handler: the default stays.
+    if all(k in os.environ for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK")):
         return
 
     def unwind(signum, frame):

@@ -392,13 +392,14 @@ def check_output(path, option: str = "--out", folder: bool = False, table: bool 
     existing parent is a writable folder, not write-protected and none of the command's `inputs` (files it
     reads: data, a model, a homography); with `folder`, a run folder (not a file); with `table`, a name
     ending in .csv or .parquet (missing folders on the way are made)."""
-    path = Path(os.path.realpath(path)) if Path(path).is_symlink() else Path(path)  # a link's target is written
+    given = Path(path)  # its name picks a table's format
+    path = Path(os.path.realpath(path)) if given.is_symlink() else given  # a link's target is written
     if folder and path.exists() and not path.is_dir():
         raise TrajCVAEError(f"{option} {path}: is a file; give a folder for the run")
     if not folder and path.is_dir():
         raise TrajCVAEError(f"{option} {path}: is a folder; give a file name")
-    if table and path.suffix.lower() not in TABLE_SUFFIXES:
-        raise TrajCVAEError(f"{option} {path}: unsupported table format '{path.suffix or path.name}' "
+    if table and given.suffix.lower() not in TABLE_SUFFIXES:
+        raise TrajCVAEError(f"{option} {given}: unsupported table format '{given.suffix or given.name}' "
                             "(use .csv or .parquet)")
     parent = path if folder and path.is_dir() else path.parent
     while not parent.exists() and parent != parent.parent:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import signal
 import socket
 import threading
 import time as clock
@@ -599,4 +600,7 @@ def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, 
         scene_list = ", ".join(sorted({u[0] for u in updates}))
         log(f"replaying {replay_file} ({len(updates)} updates of {scene_list}) at {speed:g}x")
         threading.Thread(target=replay, args=(app.state.scenes, updates, speed, log), daemon=True).start()
+    if hasattr(signal, "SIGHUP") and signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
+        # uvicorn shuts down gracefully on SIGTERM but not on a closed terminal's SIGHUP: make it one.
+        signal.signal(signal.SIGHUP, lambda signum, frame: signal.raise_signal(signal.SIGTERM))
     uvicorn.run(app, host=host, port=port, log_level="warning")

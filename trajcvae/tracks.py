@@ -473,8 +473,9 @@ def _combine(tables: list[pd.DataFrame], n_files: int) -> pd.DataFrame:
         dropped = int(len(keep) - len(order))
     # A row read after a later row of its agent (in the files' order) was out of time order: its file index
     # is above the smallest of the later rows' (in time) of the same agent.
-    run = np.cumsum(np.append(True, ~agent_next))  # (n,) each row's agent, in sorted order
-    later_min = pd.Series(order[::-1]).groupby(run[::-1]).cummin().to_numpy()[::-1]  # min over rows i.. of its agent
+    run = np.cumsum(np.append(True, ~agent_next))  # (n,) each row's agent, in sorted order, increasing
+    span = np.int64(len(order) + 1)  # offsets keep each agent's running minimum within its own rows
+    later_min = np.minimum.accumulate((order + run * span)[::-1])[::-1] - run * span  # min over rows i.. of its agent
     unsorted = int(np.count_nonzero(agent_next & (order[:-1] > later_min[1:])))
     if dropped or not (order[1:] > order[:-1]).all():
         for c in list(col):  # one column at a time, each old one freed as soon as it is replaced
@@ -1166,8 +1167,7 @@ def _canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int = 1, ro
         out[c] = v
     shown = "the table" if name == "dataframe" else name
     out.attrs.update(seconds=seconds, lonlat=lonlat, coarse=f"{shown} holds {coarse}" if coarse else None,
-                     float32_positions=None if lonlat or not any(raw[c].dtype == np.float32 for c in ("x", "y"))
-                     else (shown, max(float(np.nanmax(np.abs(raw[c].to_numpy(), dtype=np.float64))) for c in ("x", "y"))))
+                     float32_positions=_float32_positions(raw, shown, lonlat))
     return out
 
 
@@ -1188,6 +1188,15 @@ def _coarse(raw: pd.DataFrame, lonlat: bool, seconds: bool, name: str) -> str | 
             raise DataError(f"{name}: {text}; store them as float64 (double)")
         return text
     return None
+
+
+def _float32_positions(raw: pd.DataFrame, shown: str, lonlat: bool) -> tuple[str, float] | None:
+    """(the table's name, the largest of its float32 position columns' values) when x or y came as float32
+    (degrees: `_coarse`), for `_coarse_positions` to judge in metres; else None."""
+    f32 = [c for c in ("x", "y") if raw[c].dtype == np.float32]
+    if lonlat or not f32:
+        return None
+    return shown, max(float(np.nanmax(np.abs(raw[c].to_numpy(dtype=np.float64)), initial=0.0)) for c in f32)
 
 
 def _coarse_positions(float32_positions: list, units: dict | None) -> str | None:

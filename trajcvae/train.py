@@ -148,7 +148,7 @@ def _locked_train(train_paths, val_paths, cfg: Config, out: Path, resume: bool, 
         distributed.cleanup(dist)
 
 
-def _digest(paths) -> str | None:
+def data_digest(paths) -> str | None:
     """What a data set is read from, as a digest: its files' names and bytes in order (a table's values);
     None for no files (the validation holdout)."""
     if paths is None:
@@ -213,7 +213,7 @@ def _resumed_config(given: Config, run: Config, out: Path, done: int) -> Config:
 def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, device: torch.device,
            dist: distributed.DistInfo, progress: bool, log, cache_dir, figures: bool = True) -> TrainResult:
     tc, main = cfg.train, dist.is_main
-    inputs = {"training": _digest(train_paths), "validation": _digest(val_paths)}
+    inputs = {"training": data_digest(train_paths), "validation": data_digest(val_paths)}
     before = (state or {}).get("stats", {}).get("inputs", {})
     changed = [role for role, digest in inputs.items() if role in before and before[role] != digest]
     if changed:  # its curves and best.pt would mix two data sets

@@ -132,6 +132,8 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
         spu = seconds_per_unit(df)
         if spu is not None:  # the model's step, as the table's futures are spaced (a model's dt need not be 0.4 s)
             futures.cfg.dt = float(np.median((table["frame"] - table["t0"]) / table["step"])) * spu
+            if max_gap is None:  # and the gaps it bridged, at the defaults' ratio (0.8 s for 0.4 s)
+                futures.cfg.max_gap = max(futures.cfg.max_gap, 2 * futures.cfg.dt)
         if max_gap is not None:  # the tracks drawn beside the futures bridge the gaps predict's did
             futures.cfg.max_gap = check_max_gap(max_gap)
     else:
