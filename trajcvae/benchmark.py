@@ -216,7 +216,7 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
                     said("done earlier, skipped")
                     results.setdefault(split, []).append(row)
                     continue
-                said("done earlier; adding what it lacks (K-sets, calibration)")
+                said("done earlier; adding what it lacks (K-sets, calibration or likelihoods asked for otherwise)")
                 cache = default_cache_dir()
                 finish_run(run, load_windows([root / split / "train"], cfg.data, cache),
                            load_windows([root / split / "val"], cfg.data, cache), log=said)

@@ -408,9 +408,10 @@ def check_output(path, option: str = "--out", folder: bool = False, table: bool 
         raise TrajCVAEError(f"{option} {path}: {parent} is not a folder")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise TrajCVAEError(f"{option} {path}: {parent} is not writable")
-    if not folder and path.exists() and not os.access(path, os.W_OK):
+    real = Path(os.path.realpath(given))  # what will be written: links followed, `..` resolved
+    if not folder and real.is_file() and (not os.access(real, os.W_OK) or not real.stat().st_mode & 0o222):
         raise TrajCVAEError(f"{option} {path}: is write-protected; give another name or make it writable")
-    same = next((p for p in inputs if _same_file(path, p)), None)
+    same = next((p for p in inputs if _same_file(real, p)), None)
     if same is not None:
         raise TrajCVAEError(f"{option} {path}: is {same} itself, an input of this command; give another name")
 
@@ -428,8 +429,9 @@ def read_paths(*given) -> list:
 
 
 def _same_file(a: Path, b) -> bool:
+    """Whether output `a` (resolved; it may not exist yet) is input file `b`, by path or as a hard link."""
     try:
-        return Path(b).is_file() and a.exists() and os.path.samefile(a, b)
+        return Path(b).is_file() and (str(a) == os.path.realpath(b) or (a.exists() and os.path.samefile(a, b)))
     except (OSError, TypeError, ValueError):
         return False
 

@@ -378,16 +378,16 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
         steps = np.array(list(time_steps(tracks, dc.time_step).step.values()))
     else:  # resampled onto the model's step: dt seconds, in the input's units
         steps = np.array([dc.dt / seconds_per_unit(tracks)])
-    integral = time_column(tracks) == "frame" and bool(np.all(tracks["frame"].to_numpy() % 1 == 0)
-                                                       and np.all(np.abs(steps - np.round(steps)) < 1e-9))
+    whole = time_column(tracks) == "frame" and bool(np.all(tracks["frame"].to_numpy() % 1 == 0))  # t0 as read
+    integral = (whole, whole and bool(np.all(np.abs(steps - np.round(steps)) < 1e-9)))  # t0, the futures' frames
     scenes = sorted(str(s) for s in pd.unique(tracks["scene"]))
     units, column, labels = tracks.attrs.get("units"), time_column(tracks), agent_table(tracks)
     past = None if calibrate == "none" else predictor.scene_past(tracks, seed)
     n_unfitted = 0  # with --calibrate scene: agents whose scene had too little past to fit their draws
     n = skipped = hidden = 0  # hidden: future points past a homography's horizon (no pixel)
     decimals = dict.fromkeys(position_columns(units), output_decimals(units))  # the rest: 4 decimals
-    if not integral:  # times as they were read, so that t0 names the agent's observation
-        decimals.update(dict.fromkeys(("t0", column), time_decimals(tracks["frame"].to_numpy(), steps)))
+    times = time_decimals(tracks["frame"].to_numpy(), steps)  # times as read, so that t0 names the observation
+    decimals.update({c: times for c, whole_numbers in zip(("t0", column), integral) if not whole_numbers})
     with TableWriter(out, exact=("weight",), column_decimals=decimals) as writer:
         pending: list[Windows] = []
 
@@ -478,7 +478,7 @@ def time_column(tracks: pd.DataFrame) -> str:
 
 
 def samples_to_frame(w: Windows, samples: np.ndarray, scenes: list[str] | None = None,
-                     integral: bool | None = None, time_column: str = "frame",
+                     integral: bool | tuple[bool, bool] | None = None, time_column: str = "frame",
                      extra: dict[str, np.ndarray] | None = None,
                      weights: np.ndarray | None = None, position: tuple[str, str] = ("x", "y")) -> pd.DataFrame:
     """(N, K, P, 2) samples of windows `w` -> the long output table (`OUTPUT_COLUMNS`, with `time_column`
@@ -486,22 +486,25 @@ def samples_to_frame(w: Windows, samples: np.ndarray, scenes: list[str] | None =
     (`tracks.position_columns`), and a K-set's (N, K) `weights` last).
 
     scenes: the categories of the `scene` column (default: those of `w`); integral: write t0 and the time
-    as integers (default: when all of `w`'s are whole numbers). Fix both when writing a table in pieces."""
+    as integers, or (t0's, the time's) (default: t0 for frame ids that are all whole numbers, the time too
+    when the steps are). Fix both when writing a table in pieces."""
     N, K, P, _ = samples.shape
     rep = K * P
     step = np.tile(np.arange(1, P + 1), N * K)
     t0 = np.repeat(w.t0, rep)
     frame = t0 + step * np.repeat(w.step, rep)
-    if integral is None:
-        integral = np.all(w.t0 == np.round(w.t0)) and np.all(w.step == np.round(w.step))
+    if integral is None:  # t0 is an observation: a whole frame id is written as one
+        whole = time_column == "frame" and bool(np.all(w.t0 == np.round(w.t0)))
+        integral = (whole, whole and bool(np.all(w.step == np.round(w.step))))
+    whole_t0, whole_frames = (integral, integral) if isinstance(integral, bool) else integral
     return pd.DataFrame({
         "scene": _repeat_categorical(w.scene, rep, scenes),
         "agent_id": _repeat_text(w.agent_id, rep),
         **{c: _repeat_text(v, rep) for c, v in (extra or {}).items()},
-        "t0": np.round(t0).astype(np.int64) if integral else t0,
+        "t0": np.round(t0).astype(np.int64) if whole_t0 else t0,
         "sample": np.tile(np.repeat(np.arange(K), P), N),
         "step": step,
-        time_column: np.round(frame).astype(np.int64) if integral else frame,
+        time_column: np.round(frame).astype(np.int64) if whole_frames else frame,
         position[0]: samples[..., 0].reshape(-1),
         position[1]: samples[..., 1].reshape(-1),
         **({} if weights is None else {"weight": np.repeat(weights.reshape(-1), P)}),
