@@ -2,8 +2,8 @@
 once complete. A crash, a kill or an error at any moment leaves the target as it was (absent, or the
 previous complete file), never a half-written one; temp files a killed writer left behind are removed by
 a later write to the same target, once untouched for 10 minutes (each temp file names its writer's process
-and when it started, so a writer still at work keeps its own). A target that exists keeps its permissions; a symbolic link is followed, so the file it
-points to is the one replaced.
+and when it started, so a writer still at work keeps its own). A target that exists keeps its permissions;
+a symbolic link is followed, so the file it points to is the one replaced.
 
 `atomic_path` is the one helper; `write_bytes`/`write_text` write small files through it, `TableWriter`
 writes a big table piece by piece (never all of it in memory), and checkpoints use `write_bytes`.
@@ -34,10 +34,10 @@ UNSAFE = (",", '"', "\n", "\r")  # text holding any of these needs CSV quoting
 def atomic_path(path: str | Path, suffix: str = ".tmp") -> Iterator[Path]:
     """`with atomic_path(out) as tmp: write to tmp` -> `out` appears complete, or not at all.
 
-    The temp file `.NAME.PID-START.RANDOM{suffix}` lies in `out`'s folder (so the rename is atomic); on success it
-    is flushed to disk and renamed onto `out`, and the rename itself is made durable; on any exception it is
-    deleted, with the folders this call made for it. `suffix` ends in the real extension for writers that
-    pick a format from the name."""
+    The temp file `.NAME.PID-START.RANDOM{suffix}` lies in `out`'s folder (so the rename is atomic); on
+    success it is flushed to disk and renamed onto `out`, and the rename itself is made durable; on any
+    exception it is deleted, with the folders this call made for it. `suffix` ends in the real extension
+    for writers that pick a format from the name."""
     path = Path(path)
     if path.is_symlink():
         path = Path(os.path.realpath(path))

@@ -27,8 +27,8 @@ KOpt = Annotated[int, typer.Option("-k", "--k", help="Futures (samples) per agen
 SeedOpt = Annotated[int, typer.Option(help="Random seed: same seed and data give the same numbers on CPU.")]
 DeviceOpt = Annotated[str, typer.Option(help="cpu, cuda or auto.")]
 FpsOpt = Annotated[Optional[float], typer.Option(help="Frames per second of the input's frame ids: the tracks are "
-                   "resampled onto the model's step (its data.dt; 0.4 s for pedestrian). Not needed for a time column in seconds. Default: "
-                   "the format's own rate (SDD, TrajNet++), else the model's training rate, else each scene's "
+                   "resampled onto the model's step (its data.dt; 0.4 s for pedestrian). Not needed for a time "
+                   "column in seconds. Default: the format's own rate (SDD, TrajNet++), else the model's training rate, else each scene's "
                    "frame step taken as one model step.", show_default=False)]
 ScaleOpt = Annotated[Optional[float], typer.Option(help="Metres per unit of the input's positions (0.01 for "
                      "centimetres, 0.3048 for feet); predicted futures come back in the input's units, scores are "
@@ -40,12 +40,12 @@ ClassesOpt = Annotated[Optional[str], typer.Option(help="Comma-separated labels 
                        "Pedestrian,Biker (SDD's classes, or a CSV `label`, `type`, `class` or `category` column).",
                        show_default=False)]
 MaxGapOpt = Annotated[Optional[float], typer.Option(help="Seconds between two observations of an agent that "
-                      "resampling bridges (default: the model's data.max_gap, 0.8 s for pedestrian); GPS logs at 1 Hz "
-                      "need 1.5.",
-                      show_default=False)]
+                      "resampling bridges (default: the model's data.max_gap, 0.8 s for pedestrian); GPS logs "
+                      "at 1 Hz need 1.5.", show_default=False)]
 KSetOpt = Annotated[str, typer.Option(help="none: K plain draws. kmeans: the K means of the k-means clusters of "
-                   "--draws plain draws. learned: the model's trained K-set sampler (K = its kset.k, 20 for pedestrian). Both K-sets weigh "
-                   "each future by its share of --draws plain draws (predict writes it as a `weight` column).")]
+                   "--draws plain draws. learned: the model's trained K-set sampler (K = its kset.k, 20 for "
+                   "pedestrian). Both K-sets weigh each future by its share of --draws plain draws (predict writes "
+                   "it as a `weight` column).")]
 DrawsOpt = Annotated[int, typer.Option(help="Plain draws per agent behind a K-set (its k-means pool and its "
                                             "weights).")]
 CalibrateOpt = Annotated[str, typer.Option(help="none: plain draws as the model makes them. scene: each agent's "
