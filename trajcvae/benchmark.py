@@ -67,30 +67,33 @@ CS_MAP = "quantile per step"  # how `--calibrate scene` maps draws (calibrate.py
 
 def evaluate_split(predictor: TrajCVAE, test_paths: list[Path], k: int = 20, seed: int = 0,
                    is_samples: int = 100, kde_samples: int = 2000, draws: int = 1000,
-                   calibration_draws: int = 200, known: dict | None = None) -> dict[str, float]:
+                   calibration_draws: int = 200, known: dict | None = None,
+                   cache_dir: Path | None = None) -> dict[str, float]:
     """Every number of one split's test set: plain sampling's errors beside the baselines, its time and
     likelihoods, each K-set mode's errors, Brier-minFDE and time (`draws` > 0; the learned one where the
     checkpoint has a sampler), and the calibration of plain sampling and of `--calibrate scene`. Errors are
     given for all windows and, as `*_2`, for the windows with at least two agents present (Social GAN's
-    convention, `two_agents`). `known`: numbers measured before with the same options, kept as they are."""
+    convention, `two_agents`). `known`: numbers measured before with the same options, kept as they are.
+    `cache_dir`: the window cache (`windows.load_windows`)."""
     known = dict(known or {})
     # Built once (every number below shares them), read as the model's training files were: the config's
     # rate, units (scale, homography) and classes describe the benchmark's files.
-    w = load_windows(test_paths, predictor.config.data)
+    w = load_windows(test_paths, predictor.config.data, cache_dir)
     two = two_agents(w)
     row = known if "windows_2" in known else {}
+    measured = row.get("is_samples") == is_samples and row.get("kde_samples") == kde_samples  # the likelihoods
+    wt = None if row and measured else WindowTensors.from_windows(w)
     if not row:
         errors = window_errors(predictor, w, k=k, seed=seed)
         row = {"windows": len(errors), **{c: float(errors[c].mean()) for c in errors.columns
                                           if c not in ("scene", "agent_id", "t0")},
                "windows_2": int(two.sum()), "min_ade_2": float(errors.min_ade[two].mean()),
                "min_fde_2": float(errors.min_fde[two].mean())}
-        wt = WindowTensors.from_windows(w)
         t = time.perf_counter()
         predictor.sample(wt, k=k, seed=seed)
         row["predict_ms_per_window"] = (time.perf_counter() - t) * 1000 / len(wt)
-    if row.get("is_samples") != is_samples or row.get("kde_samples") != kde_samples:
-        row.update(likelihoods(predictor, WindowTensors.from_windows(w), w.fut, is_samples, kde_samples, seed),
+    if not measured:
+        row.update(likelihoods(predictor, wt, w.fut, is_samples, kde_samples, seed),
                    is_samples=is_samples, kde_samples=kde_samples)
     for prefix, mode in MODES.items():
         if draws and (mode != "learned" or predictor.sampler is not None) and row.get(f"{prefix}_draws") != draws:
@@ -209,9 +212,10 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
             said = prefixed(log, f"{split} seed {seed}: ")  # its lines, train's and finish_run's
             cfg = load_config(config, [f"train.seed={seed}"])
             if done.exists():
-                _check_same_config(run, cfg)
                 row = json.loads(done.read_text())
-                _check_same_data(run, root / split, row)
+                ckpt = checkpoint.load(run / "best.pt")
+                _check_same_config(run, ckpt, cfg)
+                _check_same_data(run, ckpt, root / split, row)
                 if complete(row, draws, calibration_draws, is_samples, kde_samples):
                     said("done earlier, skipped")
                     results.setdefault(split, []).append(row)
@@ -231,7 +235,8 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
             predictor = TrajCVAE.load(run / "best.pt")
             stats = predictor.stats.get("kset", {})
             row = evaluate_split(predictor, [root / split / "test"], k, seed, is_samples, kde_samples, draws,
-                                 calibration_draws, known=row if done.exists() else None)
+                                 calibration_draws, known=row if done.exists() else None,
+                                 cache_dir=default_cache_dir())
             row.update(meta, kset_minutes=stats.get("seconds", 0.0) / 60, machine=trained_on(predictor.stats),
                        test_data=data_digest([root / split / "test"]))
             write_text(done, json.dumps(row, indent=2))
@@ -275,19 +280,20 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
     return report
 
 
-def _check_same_config(run: Path, cfg: Config) -> None:
-    """A finished run is reused only under the configuration it was trained with: its numbers would
-    otherwise be reported as another configuration's."""
-    theirs = Config.from_dict(checkpoint.load(run / "best.pt")["config"], source=str(run / "best.pt"))
+def _check_same_config(run: Path, ckpt: dict, cfg: Config) -> None:
+    """A finished run (its best.pt `ckpt`) is reused only under the configuration it was trained with: its
+    numbers would otherwise be reported as another configuration's."""
+    theirs = Config.from_dict(ckpt["config"], source=str(run / "best.pt"))
     for dotted, value, trained in cfg.differences(theirs, skip=("train.device", "train.num_threads")):
         raise TrajCVAEError(f"{run} was trained with {dotted} = {trained!r}, not {value!r}: benchmark another "
                             "configuration in another --out")
 
 
-def _check_same_data(run: Path, split: Path, row: dict) -> None:
-    """A finished run is reused only on the files it was trained and tested on (as their digests say, where
-    it recorded them): its numbers would otherwise be reported as another data set's."""
-    trained = checkpoint.load(run / "best.pt").get("stats", {}).get("inputs", {})
+def _check_same_data(run: Path, ckpt: dict, split: Path, row: dict) -> None:
+    """A finished run (its best.pt `ckpt`, its `row` of numbers) is reused only on the files it was trained
+    and tested on (as their digests say, where it recorded them): its numbers would otherwise be reported as
+    another data set's."""
+    trained = ckpt.get("stats", {}).get("inputs", {})
     now = {"training": data_digest([split / "train"]), "validation": data_digest([split / "val"])}
     if "test_data" in row:
         trained, now = {**trained, "test": row["test_data"]}, {**now, "test": data_digest([split / "test"])}

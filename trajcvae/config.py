@@ -392,12 +392,12 @@ def check_output(path, option: str = "--out", folder: bool = False, table: bool 
     existing parent is a writable folder, not write-protected and none of the command's `inputs` (files it
     reads: data, a model, a homography); with `folder`, a run folder (not a file); with `table`, a name
     ending in .csv or .parquet (missing folders on the way are made)."""
-    given = Path(path)  # its name picks a table's format
-    path = Path(os.path.realpath(path)) if given.is_symlink() else given  # a link's target is written
+    given = Path(path)  # as the user wrote it: its name picks a table's format, and messages show it
+    path = Path(os.path.realpath(given))  # what will be written: links followed, `..` resolved
     if folder and path.exists() and not path.is_dir():
-        raise TrajCVAEError(f"{option} {path}: is a file; give a folder for the run")
+        raise TrajCVAEError(f"{option} {given}: is a file; give a folder for the run")
     if not folder and path.is_dir():
-        raise TrajCVAEError(f"{option} {path}: is a folder; give a file name")
+        raise TrajCVAEError(f"{option} {given}: is a folder; give a file name")
     if table and given.suffix.lower() not in TABLE_SUFFIXES:
         raise TrajCVAEError(f"{option} {given}: unsupported table format '{given.suffix or given.name}' "
                             "(use .csv or .parquet)")
@@ -405,15 +405,14 @@ def check_output(path, option: str = "--out", folder: bool = False, table: bool 
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
     if not parent.is_dir():
-        raise TrajCVAEError(f"{option} {path}: {parent} is not a folder")
+        raise TrajCVAEError(f"{option} {given}: {parent} is not a folder")
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise TrajCVAEError(f"{option} {path}: {parent} is not writable")
-    real = Path(os.path.realpath(given))  # what will be written: links followed, `..` resolved
-    if not folder and real.is_file() and (not os.access(real, os.W_OK) or not real.stat().st_mode & 0o222):
-        raise TrajCVAEError(f"{option} {path}: is write-protected; give another name or make it writable")
-    same = next((p for p in inputs if _same_file(real, p)), None)
+        raise TrajCVAEError(f"{option} {given}: {parent} is not writable")
+    if not folder and path.is_file() and (not os.access(path, os.W_OK) or not path.stat().st_mode & 0o222):
+        raise TrajCVAEError(f"{option} {given}: is write-protected; give another name or make it writable")
+    same = next((p for p in inputs if _same_file(path, p)), None)
     if same is not None:
-        raise TrajCVAEError(f"{option} {path}: is {same} itself, an input of this command; give another name")
+        raise TrajCVAEError(f"{option} {given}: is {same} itself, an input of this command; give another name")
 
 
 def read_paths(*given) -> list:

@@ -41,8 +41,8 @@ from .calibrate import ScenePast
 from .config import check_forget_after, check_max_gap, check_sampling
 from .errors import DataError, NoWindowsError, TrajCVAEError
 from .predict import OUTPUT_COLUMNS, TrajCVAE, samples_to_frame
-from .tracks import (AGENT_COLUMNS, LAT_NAMES, LON_NAMES, MAX_COORD, TIME_NAMES, beyond_horizon,
-                     check_lonlat, from_metres, numeric_column, read_tracks, to_metres)
+from .tracks import (AGENT_COLUMNS, MAX_COORD, TIME_NAMES, beyond_horizon, check_lonlat, from_metres,
+                     lonlat_names, numeric_column, read_tracks, to_metres)
 from .windows import concat_windows, finished_windows, history_reach, latest_windows
 
 PAST_HELD = 5000  # finished windows a live scene's past keeps for `calibrate="scene"` (the latest)
@@ -349,12 +349,9 @@ class OnlinePredictor:
                 raise DataError(f"detections: column '{twice}' appears {lower.count(twice)} times (any case)")
             names = dict(zip(lower, df.columns))
             if pos == ("lon", "lat"):  # the names a file's longitude and latitude may go by
-                for want, aliases, kind in (("lon", LON_NAMES, "longitude"), ("lat", LAT_NAMES, "latitude")):
-                    found = [n for n in names if n in aliases]
-                    if len(found) > 1:
-                        raise DataError(f"detections: {len(found)} {kind} columns ({', '.join(found)}): keep one")
-                    if found:
-                        names[want] = names.pop(found[0])
+                for want, found in zip(pos, lonlat_names(list(names), "detections")):
+                    if found is not None:
+                        names[want] = names.pop(found)
             clash = [c for c in names if c in ("scene", "frame", *TIME_NAMES)]
             if clash:
                 raise DataError(f"detections: column '{clash[0]}' is not allowed; the time is update's argument "

@@ -311,11 +311,11 @@ class TrajCVAE:
         and optionally `scene`), or paths of files. every_window=False: one forecast per agent from its
         latest observation (with `since`, only for the agents last seen at or after that time, in the
         input's time base). True: one for every (agent, t0) whose obs_len observed and pred_len future steps
-        are present (evaluation mode). kset: "kmeans" or "learned" adds a `weight` column (`sample_kset`; `draws` plain draws behind
-        each K-set). calibrate="scene": plain draws mapped to fit how the model has done on each scene of
-        `data` so far (`calibrate.py`; it predicts every finished window of `data` first, unless `past`, a
-        past measured already (`scene_past`; `OnlinePredictor` keeps its own), is given). fps, scale,
-        homography: the input's rate and units (see `read`).
+        are present (evaluation mode). kset: "kmeans" or "learned" adds a `weight` column (`sample_kset`;
+        `draws` plain draws behind each K-set). calibrate="scene": plain draws mapped to fit how the model has
+        done on each scene of `data` so far (`calibrate.py`; it predicts every finished window of `data`
+        first, unless `past`, a past measured already (`scene_past`; `OnlinePredictor` keeps its own), is
+        given). fps, scale, homography: the input's rate and units (see `read`).
         """
         check_sampling(k, seed, kset, draws, calibrate)
         tracks = self.read(data, fps, scale, homography, classes)
@@ -478,16 +478,16 @@ def time_column(tracks: pd.DataFrame) -> str:
 
 
 def samples_to_frame(w: Windows, samples: np.ndarray, scenes: list[str] | None = None,
-                     integral: bool | tuple[bool, bool] | None = None, time_column: str = "frame",
+                     integral: tuple[bool, bool] | None = None, time_column: str = "frame",
                      extra: dict[str, np.ndarray] | None = None,
                      weights: np.ndarray | None = None, position: tuple[str, str] = ("x", "y")) -> pd.DataFrame:
     """(N, K, P, 2) samples of windows `w` -> the long output table (`OUTPUT_COLUMNS`, with `time_column`
     holding each future position's time in the input's time base, the positions under the names `position`
     (`tracks.position_columns`), and a K-set's (N, K) `weights` last).
 
-    scenes: the categories of the `scene` column (default: those of `w`); integral: write t0 and the time
-    as integers, or (t0's, the time's) (default: t0 for frame ids that are all whole numbers, the time too
-    when the steps are). Fix both when writing a table in pieces."""
+    scenes: the categories of the `scene` column (default: those of `w`); integral: whether to write (t0,
+    the time) as integers (default: t0 for frame ids that are all whole numbers, the time too when the
+    steps are). Fix both when writing a table in pieces."""
     N, K, P, _ = samples.shape
     rep = K * P
     step = np.tile(np.arange(1, P + 1), N * K)
@@ -496,7 +496,7 @@ def samples_to_frame(w: Windows, samples: np.ndarray, scenes: list[str] | None =
     if integral is None:  # t0 is an observation: a whole frame id is written as one
         whole = time_column == "frame" and bool(np.all(w.t0 == np.round(w.t0)))
         integral = (whole, whole and bool(np.all(w.step == np.round(w.step))))
-    whole_t0, whole_frames = (integral, integral) if isinstance(integral, bool) else integral
+    whole_t0, whole_frames = integral
     return pd.DataFrame({
         "scene": _repeat_categorical(w.scene, rep, scenes),
         "agent_id": _repeat_text(w.agent_id, rep),

@@ -339,10 +339,13 @@ def output_decimals(units: dict | None) -> int:
     9 in degrees of longitude and latitude."""
     if units is not None and "lonlat" in units:
         return 9
-    per_unit = None if units is None else units.get("scale", units.get("metres_per_unit"))
-    if per_unit is None:
-        return 4
-    return 4 + max(0, math.ceil(math.log10(per_unit) - 1e-9))
+    return 4 + max(0, math.ceil(math.log10(_metres_per_unit(units)) - 1e-9))
+
+
+def _metres_per_unit(units: dict | None) -> float:
+    """Metres per input unit: a scale's, the most a homography's pixel spans where the data lies (`read_tracks`
+    measures it), else 1."""
+    return 1.0 if units is None else units.get("scale", units.get("metres_per_unit", 1.0))
 
 
 def time_decimals(times: np.ndarray, steps: np.ndarray) -> int:
@@ -636,8 +639,8 @@ def plausibility(df: pd.DataFrame, dt: float, low: float = 0.3, high: float = 5.
     """A one-line warning when the tracks' speeds, or those of one scene (of at least `min_moves` moves), are
     no walkers' (`_speed_outside`: [low, high] m/s, the walking range the model knows), naming the option
     that would fix the likely cause (for one scene among others: its file, to be given on its own); or,
-    before that, when
-    positions or times came as float32 too coarse to predict from (`attrs["coarse"]`); None when all is well."""
+    before that, when positions or times came as float32 too coarse to predict from (`attrs["coarse"]`), or
+    frame ids move at two rates (`_mixed_steps`); None when all is well."""
     if df.attrs.get("coarse"):
         return (f"warning: {df.attrs['coarse']}: the futures are that coarse too; store them as float64 "
                 "(double)")
@@ -766,14 +769,24 @@ def _missing(name: str, missing: list[str], names: list[str], shown: list[str]) 
     times = [n for n in names if n in TIME_NAMES]
     if "frame" in missing and len(times) > 1:
         return DataError(f"{name}: {len(times)} time columns ({', '.join(times)}): keep one, in seconds")
-    for kind, aliases in (("longitude", LON_NAMES), ("latitude", LAT_NAMES)):
-        found = [n for n in names if n in aliases]
-        if "x" in missing and len(found) > 1:
-            return DataError(f"{name}: {len(found)} {kind} columns ({', '.join(found)}): keep one")
+    if "x" in missing:
+        lonlat_names(names, name)  # two longitude (or latitude) columns are named as such
     what = ["frame (or time in seconds)" if c == "frame" else c for c in missing]
     if "x" in missing and "y" in missing:
         what[what.index("y")] = "y (or lon, lat in degrees)"
     return DataError(f"{name}: missing column(s) {', '.join(what)} (have: {', '.join(shown)})")
+
+
+def lonlat_names(names: list[str], name: str) -> tuple[str | None, str | None]:
+    """The longitude and latitude columns among lower-cased `names` (any of `LON_NAMES`, `LAT_NAMES`), None
+    for one that is not there; two of one kind are a DataError naming them (`name`: the file or table)."""
+    found = []
+    for kind, aliases in (("longitude", LON_NAMES), ("latitude", LAT_NAMES)):
+        hits = [n for n in names if n in aliases]
+        if len(hits) > 1:
+            raise DataError(f"{name}: {len(hits)} {kind} columns ({', '.join(hits)}): keep one")
+        found.append(hits[0] if hits else None)
+    return found[0], found[1]
 
 
 def _aliases(names: list[str]) -> tuple[list[str], bool, bool]:
@@ -1203,7 +1216,7 @@ def _coarse_positions(float32_positions: list, units: dict | None) -> str | None
     """The first table whose positions came as float32 (its name and largest value, per table, or None)
     spaced over a centimetre where they lie, in metres (UTM metres: half a metre; millimetres of a 200 m
     scene: fine)."""
-    per_unit = 1.0 if units is None else units.get("scale", units.get("metres_per_unit", 1.0))
+    per_unit = _metres_per_unit(units)
     for given in float32_positions:
         if given:
             shown, v = given
