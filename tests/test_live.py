@@ -301,6 +301,7 @@ def test_online_refuses_bad_updates_in_one_line_and_keeps_its_state(pedestrian, 
     assert online.time == 1.0 and online.rows == 1
 
 
+@pytest.mark.filterwarnings("ignore::trajcvae.TrajCVAEWarning")  # made-up speeds, warned as they should be
 def test_rows_as_dicts_give_the_futures_of_the_same_rows_as_a_table(pedestrian):
     """The server's dict rows skip the table `update` builds for other inputs; the futures are the same."""
     data = walkers()
@@ -537,6 +538,7 @@ def test_the_agents_layout_holds_the_same_futures_one_object_per_agent(pedestria
     assert [a["t0"] for a in agents] == pytest.approx([1.2, 1.2, 0.8]) and agents[0]["label"] == "cyclist"
 
 
+@pytest.mark.filterwarnings("ignore::trajcvae.TrajCVAEWarning")  # made-up speeds, warned as they should be
 def test_a_server_bug_is_a_one_line_500_and_the_server_and_its_connections_go_on(pedestrian, monkeypatch):
     server, app = server_app(pedestrian)
     import httpx

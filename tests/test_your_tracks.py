@@ -198,6 +198,7 @@ def test_times_are_written_as_they_were_read_so_t0_names_the_observation(tmp_pat
     np.testing.assert_allclose(out.time.astype(float) - out.t0.astype(float), out.step * 0.4, atol=1e-6)
 
 
+@pytest.mark.filterwarnings("ignore::trajcvae.TrajCVAEWarning")  # made-up speeds, warned as they should be
 def test_a_step_or_gap_out_of_scale_with_the_sampling_is_refused_before_resampling(plaza):
     """One sample a day bridged by a huge --max-gap would be interpolated onto 0.4 s steps: millions of
     positions from a few hundred rows. Refused in one line naming both options, before any work."""
@@ -361,6 +362,59 @@ def test_speeds_no_walker_has_get_a_warning_that_names_the_fix(plaza, tmp_path):
     assert plausibility(read_tracks(standing), 0.4) is None
 
 
+def test_a_model_judges_speeds_by_those_it_was_trained_on(sim_files, trained, tmp_path):
+    """A model records its training tracks' speeds, so one trained on vehicles predicts vehicles without a
+    warning and warns about walkers, and the shipped walker model warns about vehicles by its own record;
+    training, which has no model yet, judges by people walking and says vehicles are expected to fail it."""
+    sim = pd.read_csv(sim_files["train"])
+    for name, factor in (("cars.csv", 12.0), ("people.csv", 1.0)):
+        sim.assign(x=sim.x * factor, y=sim.y * factor).to_csv(tmp_path / name, index=False)
+    r = cli("train", tmp_path / "cars.csv", "--out", tmp_path / "run", "--no-figures", "--set", "train.epochs=1",
+            "--set", "model.hidden=16", "--set", "model.z_dim=2", "--set", "kset.epochs=0")
+    assert r.exit_code == 0 and "tracks of vehicles or cyclists are expected to get this warning" in r.output
+    cars, people = (TrajCVAE.load(p).stats["speeds"]["p90"] for p in (tmp_path / "run" / "best.pt", trained))
+    assert cars == pytest.approx(12 * people, rel=0.1)
+    said = lambda model, data: cli("predict", model, tmp_path / data, "--out", tmp_path / "p.csv").output  # noqa
+    assert "warning" not in said(tmp_path / "run" / "best.pt", "cars.csv")
+    assert "warning" not in said(trained, "people.csv")
+    assert "warning: the 90th-percentile speed of the tracks is" in said(tmp_path / "run" / "best.pt", "people.csv")
+    warning = said("pedestrian", "cars.csv")
+    assert "warning: the median speed of the tracks is" in warning and "of the model's training tracks (90th " \
+        "percentile 1.2 m/s)" in warning and "the model knows no agents that fast: train one" in warning
+    r = cli("evaluate", "pedestrian", tmp_path / "cars.csv", "-k", 2, "--calibration", 0)
+    assert r.output.count("warning:") == 1 and "TrajCVAEWarning" not in r.output  # said once, as a line
+    # The Python API warns as the CLI does: predict, evaluate and training's windows, once per table.
+    from trajcvae import TrajCVAEWarning
+    from trajcvae.evaluate import evaluate
+    from trajcvae.windows import load_windows
+
+    walker = TrajCVAE.load("pedestrian")
+    with pytest.warns(TrajCVAEWarning, match="the median speed of the tracks is .* train one"):
+        walker.predict([tmp_path / "cars.csv"], k=1)
+    with pytest.warns(TrajCVAEWarning, match="the median speed of the tracks is"):
+        evaluate(walker, [tmp_path / "cars.csv"], k=2, calibration_draws=0)
+    with pytest.warns(TrajCVAEWarning, match="vehicles or cyclists are expected"):
+        load_windows([tmp_path / "cars.csv"], Config().data)
+    tracks = walker.read([tmp_path / "cars.csv"])
+    with pytest.warns(TrajCVAEWarning) as caught:
+        walker.predict(tracks, k=1)
+        walker.predict(tracks, k=1)
+    assert len(caught) == 1
+    # Live, once the history holds enough detections to judge (a few standing agents are no units error).
+    from trajcvae import OnlinePredictor
+
+    live = OnlinePredictor(walker, k=1)
+    cars = pd.read_csv(tmp_path / "cars.csv")
+    with pytest.warns(TrajCVAEWarning, match="the median speed of the tracks is") as caught:
+        for frame in sorted(set(cars.frame))[:40]:
+            live.update(frame / 25, cars[cars.frame == frame][["agent_id", "x", "y"]])
+    assert len(caught) == 1
+    # A checkpoint without the record (written before it existed) judges by people walking.
+    legacy = TrajCVAE.load(trained)
+    legacy.stats.pop("speeds")
+    assert "of people walking" in legacy.check_speeds(legacy.read([tmp_path / "cars.csv"]), [].append)
+
+
 def write_sdd(path, plaza: pd.DataFrame, px_per_m: float = 20.0) -> None:
     """The plaza as an SDD annotations file: 30 fps frame ids (every frame), boxes in pixels, lost boxes,
     quoted labels (agents alternate Pedestrian and Biker)."""
@@ -449,6 +503,16 @@ def test_a_label_column_travels_through_to_the_predictions(model, plaza):
     assert set(read_tracks(typed, classes="Child").type) == {"child"}
     with pytest.raises(DataError, match="--classes names no label"):
         read_tracks(typed, classes=" ,")
+    # It keeps or drops whole tracks, each by its agent's latest label, as the predictions write it: a label
+    # that flickers along a track (or goes missing) does not cut the track short.
+    first = labelled.agent_id.iloc[0]
+    early = (labelled.agent_id == first) & (labelled.frame < labelled.frame[labelled.agent_id == first].median())
+    flicker = labelled.assign(label=np.where(early, "child", np.where(labelled.agent_id == first, "", labelled.label)))
+    assert flicker.label[labelled.agent_id == first].iloc[-1] == ""  # its latest label is the early one
+    kept = read_tracks(flicker, classes="child")
+    assert len(kept[kept.agent_id == first]) == (labelled.agent_id == first).sum()
+    out = model.predict(flicker, k=1, classes=["child"])
+    assert set(out.agent_id) == set(kept.agent_id) and (out.label == "child").all()
 
 
 def test_georeferenced_coordinates_give_the_same_futures_once_shifted_back(model, plaza):
@@ -600,6 +664,19 @@ def test_gps_tracks_in_degrees_give_the_futures_of_the_same_tracks_in_metres(mod
     assert list(degrees.columns[-2:]) == ["lon", "lat"] and "x" not in degrees
     back = geodesic_metres(degrees.lon.to_numpy(), degrees.lat.to_numpy(), lat0, lon0)
     np.testing.assert_allclose(back, metres[["x", "y"]].to_numpy(), atol=1e-3, rtol=0)
+    if lon0 > 179:  # across 180, futures come back in the convention the scene is written in, 0-360 or +-180,
+        # also where its first position lies west of 180 (x = -7.6 m, 180 at x = 0)
+        west = model.predict(to_gps(plaza, lat0, 180.0), k=4, seed=2)
+        east = model.predict(to_gps(plaza, lat0, 180.0).assign(lon=lambda d: d.lon % 360), k=4, seed=2)
+        assert (west.lon < 0).any() and (west.lon > 0).any() and (east.lon > 180).any() and (east.lon > 0).all()
+        np.testing.assert_allclose(east.lon % 360, west.lon % 360, atol=1e-9, rtol=0)
+        from trajcvae import OnlinePredictor  # and live, once a detection has been east of 180 in 0-360
+
+        live = OnlinePredictor("pedestrian", k=2, lonlat=True, forget_after=100)
+        last = plaza[plaza.frame >= sorted(set(plaza.frame))[-8]]  # the last 8 steps are history enough
+        got = pd.concat([live.update(frame / 25, g[["agent_id", "lon", "lat"]]) for frame, g in
+                         to_gps(last, lat0, 180.0).assign(lon=lambda d: d.lon % 360).groupby("frame")])
+        assert (got.lon > 180).any() and (got.lon > 0).all()
 
 
 def test_gps_walkers_are_read_at_their_speed_anywhere_on_earth():
@@ -680,6 +757,16 @@ def test_gps_mistakes_are_one_line(plaza, tmp_path):
     plaza.to_csv(tmp_path / "frames.csv", index=False)
     one_line_error(cli("predict", "pedestrian", tmp_path / "frames.csv", "--max-gap", 1.5, "--out", out),
                    "--max-gap 1.5: the frame ids have no known rate", "give --fps")
+    # A --max-gap under the samples' interval makes every sample a track of its own: predict and evaluate
+    # refuse it alike (predict could read histories whose samples fall on the model's grid, evaluate no
+    # future), and so does the Python API.
+    upsample(plaza, 2.5).to_csv(tmp_path / "seconds.csv", index=False)
+    for command in (["predict", "--out", tmp_path / "q.csv"], ["evaluate", "-k", 5]):
+        one_line_error(cli(command[0], "pedestrian", tmp_path / "seconds.csv", "--max-gap", 0.3, *command[1:]),
+                       "--max-gap 0.3: shorter than the 0.4 s between the tracks' samples", "give --max-gap 0.6")
+    with pytest.raises(DataError, match="every sample would start a new track"):
+        TrajCVAE.load("pedestrian", max_gap=0.3).predict(upsample(plaza, 2.5), k=1)
+    assert not (tmp_path / "q.csv").exists()
 
 
 def test_degrees_in_x_y_columns_or_as_float32_get_a_warning_that_names_the_fix(plaza, tmp_path):
@@ -687,6 +774,9 @@ def test_degrees_in_x_y_columns_or_as_float32_get_a_warning_that_names_the_fix(p
     warning = plausibility(read_tracks(gps.rename(columns={"lon": "x", "lat": "y"})), 0.4)
     assert "name the columns lon, lat" in warning
     assert plausibility(read_tracks(gps), 0.4) is None
+    km = plaza.assign(x=plaza.x / 1000, y=plaza.y / 1000)  # kilometres about a local origin crawl too
+    warning = plausibility(read_tracks(km), 0.4)
+    assert "--scale" in warning and "lon, lat" not in warning
     # float32 degrees resolve about a metre: said, for a table and for Parquet.
     coarse = gps.astype({"lon": "float32", "lat": "float32"})
     assert "as float32, which resolve only about a metre" in plausibility(read_tracks(coarse), 0.4)

@@ -6,10 +6,10 @@
 from ._version import __version__
 
 from .config import Config, load_config
-from .errors import CheckpointError, DataError, TrajCVAEError
+from .errors import CheckpointError, DataError, TrajCVAEError, TrajCVAEWarning
 
 __all__ = ["TrajCVAE", "OnlinePredictor", "Config", "load_config", "TrajCVAEError", "DataError", "CheckpointError",
-           "__version__"]
+           "TrajCVAEWarning", "__version__"]
 
 
 def __getattr__(name: str):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -13,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .errors import TrajCVAEError
+from .errors import TrajCVAEError, TrajCVAEWarning
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Predict where agents go next: a conditional VAE drawing K futures per agent.")
@@ -66,6 +67,16 @@ def _version(value: bool) -> None:
 def _options(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                                    help="Print the version and exit.")] = False) -> None:
     """Predict where agents go next: a conditional VAE drawing K futures per agent."""
+    warnings.showwarning = _warning_line
+
+
+def _warning_line(message, category, filename, lineno, file=None, line=None, _python=warnings.showwarning) -> None:
+    """A `TrajCVAEWarning` (e.g. the live predictor's speed check under `serve`) as the CLI's other warnings:
+    one line, without the Python source line; other warnings as Python shows them."""
+    if issubclass(category, TrajCVAEWarning):
+        info(f"warning: {message}")
+    else:
+        _python(message, category, filename, lineno, file, line)
 
 
 def user_errors(fn):
@@ -208,7 +219,7 @@ def evaluate(
     from .errors import NoWindowsError
     from .evaluate import evaluate as run
     from .predict import TrajCVAE
-    from .tracks import plausibility, summarize
+    from .tracks import summarize
 
     check_sampling(k, seed, kset, draws, calibrate)
     check_calibration(calibration)
@@ -219,9 +230,7 @@ def evaluate(
     predictor = TrajCVAE.load(model, device=device, max_gap=max_gap)
     tracks = predictor.read(data, fps, scale, homography, classes)
     info(summarize(tracks, predictor.config.data.time_step, predictor.config.data.max_gap).line())
-    warning = plausibility(tracks, predictor.config.data.dt)
-    if warning:
-        info(warning)
+    warning = predictor.check_speeds(tracks, info)
     predictor.check_kset(k, kset)
     try:
         result = run(predictor, tracks, k=k, seed=seed, kset=kset, draws=draws, calibration_draws=calibration,

@@ -16,3 +16,8 @@ class CheckpointError(TrajCVAEError):
 
 class NoWindowsError(DataError):
     """Tracks that give no window to predict from (e.g. no agent with 2 positions yet)."""
+
+
+class TrajCVAEWarning(UserWarning):
+    """A result that may be wrong (e.g. tracks at speeds the model was not trained on), stated in one line:
+    the CLI prints it after the data's summary; the Python API gives it as a Python warning."""

@@ -46,6 +46,7 @@ from .tracks import (AGENT_COLUMNS, MAX_COORD, TIME_NAMES, beyond_horizon, check
 from .windows import concat_windows, finished_windows, history_reach, latest_windows
 
 PAST_HELD = 5000  # finished windows a live scene's past keeps for `calibrate="scene"` (the latest)
+JUDGE_ROWS = 200  # detections held before the live speed check judges them (fewer could be a moment of standing)
 
 
 class OnlinePredictor:
@@ -130,6 +131,7 @@ class OnlinePredictor:
         self._next_code = 0
         self._dtypes = pd.CategoricalDtype([self.scene]), pd.CategoricalDtype(["detections"])  # of `_table`
         self.time: float | None = None
+        self._speeds_judged = False  # the speed warning is given once, when the history first holds JUDGE_ROWS
         self._k: int | None = None  # the K of `futures`
         self.futures = self._no_futures()
 
@@ -175,6 +177,9 @@ class OnlinePredictor:
                 self._drawn.pop(c, None)
         self._cols = cols
         self.time = time
+        if not self._speeds_judged and len(cols["frame"]) >= JUDGE_ROWS:
+            self._speeds_judged = True  # a `TrajCVAEWarning` if the detections move as no track the model knows
+            self.model.check_speeds(self._table(judge=True))
         if self.calibrate == "scene" and len(ids):
             self._add_to_past(time, ids)
         self.futures = self._futures(time, k or self.k, seen=ids)
@@ -262,8 +267,10 @@ class OnlinePredictor:
             else:
                 del self._drawn[code]
 
-    def _table(self) -> pd.DataFrame:
-        """The history as a track table (`tracks.read_tracks`' columns and attributes)."""
+    def _table(self, judge: bool = False) -> pd.DataFrame:
+        """The history as a track table (`tracks.read_tracks`' columns and attributes), marked as judged for
+        its speeds (`TrajCVAE.check_speeds`: `update` judges the history once, not every prediction's)
+        unless `judge`."""
         cols, n = self._cols, len(self._cols["frame"])
         one = np.zeros(n, np.int8)
         table = pd.DataFrame({"scene": pd.Categorical.from_codes(one, dtype=self._dtypes[0]),
@@ -271,6 +278,8 @@ class OnlinePredictor:
                               "_file": pd.Categorical.from_codes(one, dtype=self._dtypes[1]),
                               "_line": cols["_line"], **{c: cols[c] for c in AGENT_COLUMNS if c in cols}}, copy=False)
         table.attrs.update(self._attrs)
+        if not judge:
+            table.attrs["speed_warning"] = ""
         return table
 
     def _names(self, codes: np.ndarray, ids: dict[int, str] | None = None) -> np.ndarray:
@@ -378,6 +387,8 @@ class OnlinePredictor:
         origin = None
         if units is not None and "lonlat" in units:  # the scene's first detection is its origin
             origin = units["lonlat"].get(self.scene) or [float(x[0]), float(y[0])]
+            if origin[0] <= 180 and (np.asarray(x, dtype=np.float64) > 180).any():  # written 0-360: futures too
+                origin = [origin[0] + 360.0, origin[1]]  # (as `tracks._lonlat_units`; the projection is periodic)
             check_lonlat(x, y, np.full(len(x), origin[1]), lambda i: f"detections row {i + 1}", lambda i: self.scene,
                          fix="use a scene per area")
             units = {"lonlat": {self.scene: origin}}

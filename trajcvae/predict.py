@@ -9,6 +9,7 @@ and an agent's futures do not depend on which other agents happen to be in the s
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -21,13 +22,14 @@ from . import checkpoint
 from ._version import __version__
 from .atomic import TableWriter
 from .config import Config, check_max_gap, check_output, check_sampling, read_paths, resolve_device
-from .errors import DataError, TrajCVAEError
+from .errors import DataError, TrajCVAEError, TrajCVAEWarning
 from .batch import WindowTensors, make_batch
 from .calibrate import DRAWS, ScenePast, level_map, radial_levels, too_little_past, unfitted
 from .kset import KSetSampler, kmeans_futures, nearest_shares
 from .model import CVAE
-from .tracks import (AGENT_COLUMNS, TrackSummary, from_metres, output_decimals, past_horizon, plausibility,
-                     position_columns, read_tracks, seconds_per_unit, summarize, time_decimals, time_steps)
+from .tracks import (AGENT_COLUMNS, TrackSummary, bridging_gap, from_metres, output_decimals, past_horizon,
+                     plausibility, position_columns, read_tracks, sampling_interval, seconds_per_unit, summarize,
+                     time_decimals, time_steps)
 from .windows import Windows, build_windows, concat_windows, iter_windows, no_windows_error
 
 BUILTIN = {"pedestrian": Path(__file__).parent / "models" / "pedestrian.pt"}
@@ -291,13 +293,37 @@ class TrajCVAE:
             raise DataError(f"--max-gap {self.config.data.max_gap:g}: the frame ids have no known rate, so a missing "
                             "frame is a gap that splits a track whatever --max-gap says; give --fps (or a time "
                             "column in seconds) for --max-gap to bridge gaps")
+        interval = sampling_interval(tracks) if self.max_gap_given else None
+        if interval is not None and self.config.data.max_gap < interval * (1 - 1e-9):
+            # Every move would be a gap: histories on the model's grid would still be read where samples fall
+            # on it, but no future could be, so `predict` and `evaluate` would disagree on the same data.
+            raise DataError(f"--max-gap {self.config.data.max_gap:g}: shorter than the {interval:.3g} s between the "
+                            f"tracks' samples (median), so every sample would start a new track; give --max-gap "
+                            f"{bridging_gap(interval):g} or more")
         return tracks
+
+    def check_speeds(self, tracks: pd.DataFrame, log: Callable[[str], None] | None = None) -> str | None:
+        """The warning line of a table from `read` whose speeds (or units, or rate) look wrong for this model
+        (`tracks.plausibility`, judged against the speeds it was trained on: its checkpoint's
+        `speed_record`, or people walking for a checkpoint without one); None when all is well. It is given
+        once per table: to `log`, or without one as a `TrajCVAEWarning` (so the Python API warns as the CLI
+        does)."""
+        if "speed_warning" not in tracks.attrs:
+            warning = plausibility(tracks, self.config.data.dt, self.stats.get("speeds"))
+            tracks.attrs["speed_warning"] = warning or ""
+            if warning and log is not None:
+                log(warning)
+            elif warning:
+                warnings.warn(warning.removeprefix("warning: "), TrajCVAEWarning, stacklevel=3)
+        return tracks.attrs["speed_warning"] or None
 
     def make_windows(self, data: pd.DataFrame | Iterable[str | Path], every_window: bool = False,
                      fps: float | None = None, since: float | None = None) -> Windows:
         """The windows `predict` samples: each agent's latest (with `since`, of the agents last seen at or
         after that time), or with `every_window` every full one."""
-        return build_windows(self.read(data, fps), self.config.data, mode="windows" if every_window else "latest",
+        tracks = self.read(data, fps)
+        self.check_speeds(tracks)
+        return build_windows(tracks, self.config.data, mode="windows" if every_window else "latest",
                              since=since)
 
     def predict(self, data: pd.DataFrame | Iterable[str | Path], k: int = 20, seed: int = 0,
@@ -350,7 +376,8 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
 
     Streams: windows are made, sampled and written `chunk` at a time (default: about a million output rows
     a piece) and a scene at a time, so memory stays bounded however big the input and K; `out` appears
-    only once complete. `log` gets the data summary. `kset`, `draws`, `calibrate`: see `TrajCVAE.predict`
+    only once complete. `log` gets the data summary and the speed warning, if any (without `log`, it is a
+    `TrajCVAEWarning`). `kset`, `draws`, `calibrate`: see `TrajCVAE.predict`
     (calibrate="scene" first predicts every finished window of the input, a piece at a time); `max_gap`: see
     `TrajCVAE.load`."""
     check_sampling(k, seed, kset, draws, calibrate)  # before any file is read or written
@@ -369,9 +396,7 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
     summary = summarize(tracks, dc.time_step, dc.max_gap)
     if log is not None:
         log(summary.line())
-        warning = plausibility(tracks, dc.dt)
-        if warning:
-            log(warning)
+    predictor.check_speeds(tracks, log)
     mode = "windows" if every_window else "latest"
     batch = max(16, 81_920 // k)  # windows per forward pass: activations grow with windows x K
     if seconds_per_unit(tracks) is None:

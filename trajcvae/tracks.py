@@ -196,14 +196,21 @@ string) keeps only agents of those labels.
 
 
 def _only_classes(t: pd.DataFrame, classes: list[str], name: str) -> pd.DataFrame:
-    """The rows of agents whose label (the first of the `AGENT_COLUMNS` the table has) is one of `classes`
-    (any case)."""
+    """The rows of the agents whose label (the first of the `AGENT_COLUMNS` the table has) is one of
+    `classes` (any case): whole tracks, each agent judged by its latest non-empty label, as the predictions
+    write it (a tracker's label may flicker along a track)."""
     column = next((c for c in AGENT_COLUMNS if c in t.columns), None)
     if column is None:
         raise DataError(f"--classes: {name} has no label column (SDD annotations or a CSV `label`, `type`, "
                         "`class` or `category` column)")
     wanted = {c.strip().lower() for c in classes if c.strip()}
-    kept = t[np.isin(np.char.lower(t[column].to_numpy(dtype=str)), list(wanted))].reset_index(drop=True)
+    key = pd.MultiIndex.from_arrays([t[c].astype(str) if c == "scene" else t[c]
+                                     for c in ("scene", "agent_id") if c in t.columns])
+    label = pd.Series(np.char.lower(t[column].to_numpy(dtype=str)), index=key)
+    order = np.argsort(t["frame"].to_numpy(), kind="stable")  # so each agent's last label is its latest
+    labelled = label.iloc[order][label.iloc[order] != ""]
+    latest = labelled.groupby(level=list(range(key.nlevels)), sort=False).last()
+    kept = t[key.isin(latest.index[latest.isin(wanted)])].reset_index(drop=True)
     kept.attrs.update(t.attrs)
     if not len(kept):
         found = ", ".join(sorted(set(t[column].astype(str)) - {""})[:8])
@@ -259,7 +266,12 @@ def _lonlat_units(df: pd.DataFrame) -> dict:
     codes, names = df["scene"].cat.codes.to_numpy(), df["scene"].cat.categories
     order = np.lexsort((df["frame"].to_numpy(), codes))  # per scene, earliest first
     starts = order[np.r_[True, codes[order][1:] != codes[order][:-1]]]  # each scene's earliest row
-    units = {"lonlat": {str(names[codes[i]]): [float(lon[i]), float(lat[i])] for i in starts}}
+    # A scene whose longitudes go past 180 is written 0-360: its origin's longitude is kept over 180 (plus
+    # 360 where it is not), which `from_metres` reads as that convention (the projection is 360-periodic).
+    east360 = np.zeros(len(names), bool)
+    np.logical_or.at(east360, codes, lon > 180)
+    units = {"lonlat": {str(names[codes[i]]): [float(lon[i]) + (360.0 if east360[codes[i]] and lon[i] <= 180 else 0.0),
+                                               float(lat[i])] for i in starts}}
     check_lonlat(lon, lat, _origins(units, df["scene"], 2)[:, 1], lambda i: where(df, i),
                  lambda i: str(df["scene"].iloc[i]))
     return units
@@ -540,6 +552,23 @@ def time_steps(df: pd.DataFrame, time_step: float | None = None, max_gap: float 
     return SceneSteps(steps, segments, gaps)
 
 
+def sampling_interval(df: pd.DataFrame) -> float | None:
+    """The median time (seconds) between an agent's consecutive samples, for tracks of a known rate; None
+    for frame ids of unknown rate or tracks without two samples of one agent."""
+    spu = seconds_per_unit(df)
+    if spu is None or len(df) < 2:
+        return None
+    same = df["agent_id"].to_numpy()[1:] == df["agent_id"].to_numpy()[:-1]
+    gaps = np.diff(df["frame"].to_numpy(dtype=np.float64))[same] * spu
+    return float(np.median(gaps)) if len(gaps) else None
+
+
+def bridging_gap(interval: float) -> float:
+    """The --max-gap to suggest for samples `interval` seconds apart: half an interval more, rounded up to
+    0.1 s (so jittered samples are bridged too)."""
+    return math.ceil(interval * 15 - 1e-9) / 10
+
+
 @dataclass
 class TrackSummary:
     """What `read_tracks` found, in counts: see `line()`."""
@@ -622,10 +651,31 @@ def scene_speeds(df: pd.DataFrame, dt: float) -> dict[str, np.ndarray]:
     return speeds
 
 
+WALKERS = (0.3, 5.0)  # m/s: the speeds of people walking, for tracks with no model's record to go by
+WALKING = "people walking"
+BAND = 4.0  # a model knows speeds within this factor of its training tracks' 90th-percentile speed
+
+
+def speed_record(speeds: np.ndarray) -> dict[str, float]:
+    """What a checkpoint keeps of its training tracks' speeds `speeds` (m/s): their 90th percentile, from
+    which `speed_band` judges other tracks."""
+    return {"p90": float(np.percentile(speeds, 90))}
+
+
+def speed_band(record: dict | None = None) -> tuple[float, float, str]:
+    """(low, high, whose): the speeds (m/s) tracks may move at. With a model's `speed_record`: within
+    `BAND` times under or over its training tracks' 90th-percentile speed (for ETH/UCY's walkers, 1.2 m/s,
+    about 0.3-5 m/s), so a model trained on vehicles knows vehicles; without one: people walking."""
+    p90 = record.get("p90") if isinstance(record, dict) else None
+    if isinstance(p90, float) and math.isfinite(p90) and p90 > 0:
+        return p90 / BAND, p90 * BAND, f"the model's training tracks (90th percentile {p90:.2g} m/s)"
+    return (*WALKERS, WALKING)
+
+
 def _speed_outside(sp: np.ndarray, low: float, high: float) -> tuple[float, str] | None:
-    """(speed, what it is) when moves at speeds `sp` (m/s) are no walkers' in [low, high]: their median over
-    `high`, or their 90th percentile under `low` (people standing among walkers are no units error, so
-    too slow means that nine in ten moves are); None when they are walkers'."""
+    """(speed, what it is) when moves at speeds `sp` (m/s) are outside [low, high]: their median over
+    `high`, or their 90th percentile under `low` (agents standing among moving ones are no units error,
+    so too slow means that nine in ten moves are); None when they are within it."""
     median, fast = float(np.median(sp)), float(np.percentile(sp, 90))
     if median > high:
         return median, "median speed"
@@ -634,19 +684,19 @@ def _speed_outside(sp: np.ndarray, low: float, high: float) -> tuple[float, str]
     return None
 
 
-def plausibility(df: pd.DataFrame, dt: float, low: float = 0.3, high: float = 5.0,
-                 min_moves: int = 20) -> str | None:
+def plausibility(df: pd.DataFrame, dt: float, record: dict | None = None, min_moves: int = 20) -> str | None:
     """A one-line warning when the tracks' speeds, or those of one scene (of at least `min_moves` moves), are
-    no walkers' (`_speed_outside`: [low, high] m/s, the walking range the model knows), naming the option
-    that would fix the likely cause (for one scene among others: its file, to be given on its own); or,
-    before that, when positions or times came as float32 too coarse to predict from (`attrs["coarse"]`), or
-    frame ids move at two rates (`_mixed_steps`); None when all is well."""
+    outside `speed_band(record)` (`_speed_outside`; `record`: the model's `speed_record`, None for people
+    walking), naming the option that would fix the likely cause (for one scene among others: its file, to
+    be given on its own); or, before that, when positions or times came as float32 too coarse to predict
+    from (`attrs["coarse"]`), or frame ids move at two rates (`_mixed_steps`); None when all is well."""
     if df.attrs.get("coarse"):
         return (f"warning: {df.attrs['coarse']}: the futures are that coarse too; store them as float64 "
                 "(double)")
     mixed = _mixed_steps(df)
     if mixed:
         return mixed
+    low, high, whose = speed_band(record)
     speeds = scene_speeds(df, dt)
     every = np.concatenate(list(speeds.values())) if speeds else np.zeros(0)
     if not len(every):
@@ -667,10 +717,11 @@ def plausibility(df: pd.DataFrame, dt: float, low: float = 0.3, high: float = 5.
     how = "" if known else f" if one frame step is {dt:g} s"
     units = df.attrs.get("units") or {}
     v, measure = outside
-    # Degrees in x, y: a crawl of values within a degree of each other (metres move tens of units).
+    # Degrees in x, y: a crawl of values within a degree of each other (metres move tens of units), away
+    # from (0, 0) (kilometres about a local origin crawl too, in the Gulf of Guinea).
     xy = df[["x", "y"]].to_numpy(dtype=np.float64)
     degrees = (not units and v < low / 100 and np.abs(xy[:, 0]).max() <= 360 and np.abs(xy[:, 1]).max() <= 90
-               and (xy.max(0) - xy.min(0)).max() < 1)
+               and (xy.max(0) - xy.min(0)).max() < 1 and np.abs(np.median(xy, axis=0)).max() > 1)
     fixes = ["that the lon and lat columns hold degrees" if "lonlat" in units else
              "--scale or --homography (positions in metres?" + (" Longitudes and latitudes in degrees: name the "
                                                                 "columns lon, lat)" if degrees else ")")]
@@ -686,8 +737,11 @@ def plausibility(df: pd.DataFrame, dt: float, low: float = 0.3, high: float = 5.
         fixes.append("--fps or a time column in seconds (time between steps?)")
     others = "" if odd is None else \
         f"; the other scenes' median is {rest:.3g} m/s, so give its file on its own with the fix"
-    return (f"warning: the {measure} of {what} is {v:.3g} m/s{how}, outside the {low:g}-{high:g} m/s of people "
-            f"walking: check {' and '.join(fixes)}{others}")
+    agents = "; tracks of vehicles or cyclists are expected to get this warning" if whose == WALKING else \
+        f"; if they are right, the model knows no agents that {'fast' if v > high else 'slow'}: train one on tracks " \
+        "like these (`trajcvae train`)"
+    return (f"warning: the {measure} of {what} is {v:.3g} m/s{how}, outside the {low:.2g}-{high:.2g} m/s of "
+            f"{whose}: check {' and '.join(fixes)}{others}{agents}")
 
 
 def _mixed_steps(df: pd.DataFrame, share: float = 0.25) -> str | None:

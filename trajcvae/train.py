@@ -37,7 +37,7 @@ from .kset import train_kset
 from .metrics import fit_cv_noise, min_ade_fde
 from .model import CVAE
 from .predict import TrajCVAE
-from .tracks import list_files
+from .tracks import list_files, speed_record
 from .windows import Windows, files_digest, load_windows
 
 METRICS = ["epoch", "beta", "lr", "train_loss", "train_nll", "train_kl", "train_elbo", "val_nll", "val_kl",
@@ -227,8 +227,11 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
     val_w = None if val_paths is None else _windows_of("validation", val_paths, cfg, cache_dir, prefixed(log, "val: "))
     if val_w is None:
         train_w, val_w = holdout(train_w)
+    moves = np.diff(np.concatenate([train_w.obs[:, -1:], train_w.fut], axis=1), axis=1)  # (N, T_pred, 2) metres
     stats = {"cv_noise": fit_cv_noise(train_w.obs, train_w.fut), "train_windows": len(train_w),
-             "val_windows": len(val_w), "inputs": inputs}
+             "val_windows": len(val_w), "inputs": inputs,
+             # what the speed warning judges other tracks by (`tracks.speed_band`)
+             "speeds": speed_record(np.linalg.norm(moves, axis=-1).ravel() / cfg.data.dt)}
     tr, va = WindowTensors.from_windows(train_w), WindowTensors.from_windows(val_w)
     if device.type == "cuda":
         tr = tr.pinned()

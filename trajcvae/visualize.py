@@ -96,12 +96,12 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
     `grid` of windows (`worst`/`best` by minADE, random with `seed`, else spread over the data), every
     agent at `scene_frame`, or an `animate`d GIF of the scene. `density` ("all" or "final") shades a KDE
     of the predicted positions of all steps or of the final step. `fps`, `scale`, `homography`, `classes`:
-    the input's rate, units and agents, as for `predict`; pictures are in metres. `kset`, `draws`: a K-set
-    mode, as for `predict`, whose futures are drawn wider the more weight they carry (as are those of a
-    predictions table with a `weight` column). `calibrate`: "scene" fits sampled draws to the scene's past,
-    as for `predict` (a predictions table is drawn as it was written); `log` gets a warning line when the
-    tracks' speeds are no walker's (`tracks.plausibility`) and when some drawn windows had too little of
-    their scene's past to be fitted. `max_gap`: see `TrajCVAE.load`."""
+    the input's rate, units and agents, as for `predict`; pictures are in metres. `kset`, `draws`: a K-set mode, as
+    for `predict`, whose futures are drawn wider the more weight they carry (as are those of a predictions table
+    with a `weight` column). `calibrate`: "scene" fits sampled draws to the scene's past, as for `predict` (a
+    predictions table is drawn as it was written); `log` gets a warning line when the tracks' speeds are not the
+    model's (`TrajCVAE.check_speeds`; a table's: no walker's) and when some drawn windows had too little of their
+    scene's past to be fitted. `max_gap`: see `TrajCVAE.load`."""
     check_sampling(k, seed, kset, draws, calibrate)
     check_seed(seed)
     check_output(animate if animate is not None else out, "--animate" if animate is not None else "--out",
@@ -142,8 +142,9 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
         predictor.check_kset(k, kset)
         past = predictor.scene_past(df, 0 if seed is None else seed) if calibrate == "scene" else None
         futures = ModelFutures(predictor, k, 0 if seed is None else seed, kset, draws, past, calibrate)
-    warning = plausibility(df, futures.cfg.dt)
-    if warning and log is not None:
+    if isinstance(futures, ModelFutures):
+        futures.predictor.check_speeds(df, log)
+    elif log is not None and (warning := plausibility(df, futures.cfg.dt)):
         log(warning)
     tracks = SceneTracks(df, futures.cfg.time_step, futures.cfg.dt, futures.cfg.max_gap)
     path = _picture(tracks, futures, out, scene, agent, t0, seed, density, grid, worst, best, scene_frame, animate,

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -28,9 +28,10 @@ from scipy.spatial import cKDTree
 from ._version import __version__
 from .atomic import atomic_path
 from .config import DataConfig
-from .errors import DataError, NoWindowsError, TrajCVAEError
+from .errors import DataError, NoWindowsError, TrajCVAEError, TrajCVAEWarning
 from .resample import EPS, resample_rows, segment_starts
-from .tracks import list_files, plausibility, read_tracks, seconds_per_unit, summarize, time_steps, where
+from .tracks import (bridging_gap, list_files, plausibility, read_tracks, sampling_interval, seconds_per_unit,
+                     summarize, time_steps, where)
 
 CHUNK = 8192  # windows per piece from `iter_windows` (about 1.7 kB each with 12 neighbours)
 CACHE_KEYS = ("obs_len", "pred_len", "time_step", "dt", "max_gap", "fps", "scale", "homography", "classes",
@@ -367,18 +368,14 @@ def no_windows_error(cfg: DataConfig, mode: str, df: pd.DataFrame | None = None)
     need = cfg.obs_len + cfg.pred_len
     why = (f"no track has {need} consecutive frames (obs_len {cfg.obs_len} + pred_len {cfg.pred_len})"
            if mode == "windows" else "no agent has 2 consecutive positions at its latest frame")
-    spu = None if df is None else seconds_per_unit(df)
-    if spu is not None and len(df) > 1:
-        same = df["agent_id"].to_numpy()[1:] == df["agent_id"].to_numpy()[:-1]
-        gaps = np.diff(df["frame"].to_numpy(dtype=np.float64))[same] * spu
-        if len(gaps) and np.median(gaps) > 10:  # no walker's tracker: times in other units?
-            why += (f": the tracks are sampled every {np.median(gaps):.3g} s (median), too far apart for steps of "
-                    f"{cfg.dt:g} s: is the time column in seconds (not milliseconds)?")
-        elif len(gaps) and np.median(gaps) > cfg.max_gap * (1 + 1e-9):
-            bridge = math.ceil(np.median(gaps) * 15) / 10  # half an interval more, rounded up to 0.1 s
-            why += (f": the tracks are sampled every {np.median(gaps):.3g} s (median), longer than the "
-                    f"{cfg.max_gap:g} s gap the model bridges, so every sample starts a new track; give "
-                    f"--max-gap {bridge:g} (data.max_gap in training) to bridge them")
+    interval = None if df is None else sampling_interval(df)
+    if interval is not None and interval > 10:  # no walker's tracker: times in other units?
+        why += (f": the tracks are sampled every {interval:.3g} s (median), too far apart for steps of "
+                f"{cfg.dt:g} s: is the time column in seconds (not milliseconds)?")
+    elif interval is not None and interval > cfg.max_gap * (1 + 1e-9):
+        why += (f": the tracks are sampled every {interval:.3g} s (median), longer than the "
+                f"{cfg.max_gap:g} s gap the model bridges, so every sample starts a new track; give "
+                f"--max-gap {bridging_gap(interval):g} (data.max_gap in training) to bridge them")
     return NoWindowsError(f"no usable windows: {why}")
 
 
@@ -590,7 +587,8 @@ def load_windows(paths: Iterable[str | Path], cfg: DataConfig, cache_dir: str | 
                  log: Callable[[str], None] | None = None, mode: str = "windows") -> Windows:
     """Windows of the files at `paths`, from the cache when it holds them (cache_dir=None: no cache).
     `log` gets the data's summary line (see `tracks.summarize`) and its speed warning if any (see
-    `tracks.plausibility`), kept in the cache with the windows."""
+    `tracks.plausibility`), kept in the cache with the windows; without `log`, the warning is a
+    `TrajCVAEWarning`."""
     if cache_dir is None:
         w, line = _build(paths, cfg, mode)
     else:
@@ -607,9 +605,11 @@ def load_windows(paths: Iterable[str | Path], cfg: DataConfig, cache_dir: str | 
             except (OSError, TrajCVAEError) as e:  # an unwritable cache costs time, not the run
                 line += (f"\nwarning: the window cache {Path(cache_dir)} is not writable ({e}); going on without "
                          "it (set TRAJCVAE_CACHE to a writable folder, or give --no-cache)")
-    if log is not None:
-        for text in line.split("\n"):
+    for text in line.split("\n"):
+        if log is not None:
             log(text)
+        elif text.startswith("warning: "):  # the Python API (`train` without `log`) still warns
+            warnings.warn(text.removeprefix("warning: "), TrajCVAEWarning, stacklevel=2)
     return w
 
 
