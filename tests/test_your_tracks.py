@@ -400,6 +400,8 @@ def test_a_model_judges_speeds_by_those_it_was_trained_on(sim_files, trained, tm
         walker.predict(tracks, k=1)
         walker.predict(tracks, k=1)
     assert len(caught) == 1
+    people = tracks.assign(x=tracks.x / 12, y=tracks.y / 12)  # derived: pandas copies the attributes
+    assert walker.check_speeds(people) is None and walker.check_speeds(tracks).startswith("warning: the median")
     # Live, once the history holds enough detections to judge (a few standing agents are no units error).
     from trajcvae import OnlinePredictor
 

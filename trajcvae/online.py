@@ -279,7 +279,7 @@ class OnlinePredictor:
                               "_line": cols["_line"], **{c: cols[c] for c in AGENT_COLUMNS if c in cols}}, copy=False)
         table.attrs.update(self._attrs)
         if not judge:
-            table.attrs["speed_warning"] = ""
+            table.attrs["speed_warning"] = (id(table), "")
         return table
 
     def _names(self, codes: np.ndarray, ids: dict[int, str] | None = None) -> np.ndarray:

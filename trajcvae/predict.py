@@ -307,15 +307,17 @@ class TrajCVAE:
         (`tracks.plausibility`, judged against the speeds it was trained on: its checkpoint's
         `speed_record`, or people walking for a checkpoint without one); None when all is well. It is given
         once per table: to `log`, or without one as a `TrajCVAEWarning` (so the Python API warns as the CLI
-        does)."""
-        if "speed_warning" not in tracks.attrs:
-            warning = plausibility(tracks, self.config.data.dt, self.stats.get("speeds"))
-            tracks.attrs["speed_warning"] = warning or ""
-            if warning and log is not None:
-                log(warning)
-            elif warning:
-                warnings.warn(warning.removeprefix("warning: "), TrajCVAEWarning, stacklevel=3)
-        return tracks.attrs["speed_warning"] or None
+        does). The table keeps it with its identity (`attrs["speed_warning"]`), so a table derived from it,
+        to which pandas copies the attributes, is judged anew."""
+        judged, said = tracks.attrs.get("speed_warning", (None, ""))
+        if judged != id(tracks):
+            said = plausibility(tracks, self.config.data.dt, self.stats.get("speeds")) or ""
+            tracks.attrs["speed_warning"] = (id(tracks), said)
+            if said and log is not None:
+                log(said)
+            elif said:
+                warnings.warn(said.removeprefix("warning: "), TrajCVAEWarning, stacklevel=3)
+        return said or None
 
     def make_windows(self, data: pd.DataFrame | Iterable[str | Path], every_window: bool = False,
                      fps: float | None = None, since: float | None = None) -> Windows:
