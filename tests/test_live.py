@@ -774,3 +774,18 @@ def test_gps_detections_give_the_futures_of_predict_on_the_gps_file_online_and_o
     walkers(n_updates=3).to_csv(tmp_path / "xy.csv", index=False)
     one_line_error(cli("serve", "pedestrian", "--lonlat", "--replay", tmp_path / "xy.csv"),
                    "holds x, y, not longitudes and latitudes")
+
+
+def test_live_futures_do_not_move_with_microseconds_of_time_jitter(pedestrian, sim_files):
+    """Times rounded to float32 (microseconds off, as a tracker may send them) give the futures of the exact
+    times, for the same agents: a time within 1e-4 steps of a grid point, a gap or forget_after is on it."""
+    sim = pd.read_csv(sim_files["test"])
+    frames = sorted(set(sim.frame))[:30]
+
+    def stream(clock) -> list[pd.DataFrame]:
+        live = OnlinePredictor(pedestrian, k=2, forget_after=0.8)  # an agent missed twice is out of view
+        return [live.update(clock(100 + f / 25), sim[sim.frame == f][["agent_id", "x", "y"]]) for f in frames]
+
+    for exact, rounded in zip(stream(float), stream(lambda t: float(np.float32(t)))):
+        assert list(exact.agent_id) == list(rounded.agent_id)
+        np.testing.assert_allclose(rounded[["x", "y"]], exact[["x", "y"]], atol=1e-6, rtol=0)

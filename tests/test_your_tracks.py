@@ -1,6 +1,8 @@
 """Your own tracks: any frame rate or timestamps (resampled onto the model's 0.4 s step) and any units (a scale
 or a homography to metres); futures come back in the input's time base and units, and the same motion gives
 the same futures however it was sampled and measured."""
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -372,8 +374,8 @@ def test_a_model_judges_speeds_by_those_it_was_trained_on(sim_files, trained, tm
     r = cli("train", tmp_path / "cars.csv", "--out", tmp_path / "run", "--no-figures", "--set", "train.epochs=1",
             "--set", "model.hidden=16", "--set", "model.z_dim=2", "--set", "kset.epochs=0")
     assert r.exit_code == 0 and "tracks of vehicles or cyclists are expected to get this warning" in r.output
-    cars, people = (TrajCVAE.load(p).stats["speeds"]["p90"] for p in (tmp_path / "run" / "best.pt", trained))
-    assert cars == pytest.approx(12 * people, rel=0.1)
+    car_p90, walker_p90 = (TrajCVAE.load(p).stats["speeds"]["p90"] for p in (tmp_path / "run" / "best.pt", trained))
+    assert car_p90 == pytest.approx(12 * walker_p90, rel=0.1)
     said = lambda model, data: cli("predict", model, tmp_path / data, "--out", tmp_path / "p.csv").output  # noqa
     assert "warning" not in said(tmp_path / "run" / "best.pt", "cars.csv")
     assert "warning" not in said(trained, "people.csv")
@@ -402,7 +404,10 @@ def test_a_model_judges_speeds_by_those_it_was_trained_on(sim_files, trained, tm
     assert len(caught) == 1
     people = tracks.assign(x=tracks.x / 12, y=tracks.y / 12)  # derived: pandas copies the attributes
     assert walker.check_speeds(people) is None and walker.check_speeds(tracks).startswith("warning: the median")
-    # Live, once the history holds enough detections to judge (a few standing agents are no units error).
+    fast = TrajCVAE.load(tmp_path / "run" / "best.pt").read([tmp_path / "cars.csv"])  # judged by each model
+    assert TrajCVAE.load(tmp_path / "run" / "best.pt").check_speeds(fast) is None and walker.check_speeds(fast)
+    # Live, once the history holds enough moves to judge (a few standing agents are no units error), also
+    # when the first update alone brings a crowd; the update is whole even if the warning is an error.
     from trajcvae import OnlinePredictor
 
     live = OnlinePredictor(walker, k=1)
@@ -411,6 +416,21 @@ def test_a_model_judges_speeds_by_those_it_was_trained_on(sim_files, trained, tm
         for frame in sorted(set(cars.frame))[:40]:
             live.update(frame / 25, cars[cars.frame == frame][["agent_id", "x", "y"]])
     assert len(caught) == 1
+    live = OnlinePredictor(walker, k=1)
+    crowd = lambda t: pd.DataFrame({"agent_id": np.arange(250), "x": 13.0 * t, "y": 3.0 * np.arange(250)})  # noqa
+    live.update(0.0, crowd(0.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TrajCVAEWarning)
+        with pytest.raises(TrajCVAEWarning, match="the median speed of the tracks is 13 m/s"):
+            live.update(0.4, crowd(0.4))
+    assert live.time == 0.4 and (live.futures.t0 == 0.4).all() and len(live.futures) == 250 * 12
+    # The band reads as numbers (7.5-120, not 1.2e+02), from any real p90; a record that is none is no band.
+    from trajcvae.tracks import speed_band
+    assert speed_band({"p90": 30})[:2] == (7.5, 120) == speed_band({"p90": np.float32(30)})[:2]
+    assert "outside the 7.5-120 m/s of the model's training tracks (90th percentile 30 m/s)" in plausibility(
+        people, 0.4, {"p90": 30})
+    assert all(speed_band(bad)[2] == "people walking" for bad in ({"p90": 0.0}, {"p90": float("nan")}, {"p90": "1"},
+                                                                  {"p90": True}, [], None))
     # A checkpoint without the record (written before it existed) judges by people walking.
     legacy = TrajCVAE.load(trained)
     legacy.stats.pop("speeds")
@@ -515,6 +535,8 @@ def test_a_label_column_travels_through_to_the_predictions(model, plaza):
     assert len(kept[kept.agent_id == first]) == (labelled.agent_id == first).sum()
     out = model.predict(flicker, k=1, classes=["child"])
     assert set(out.agent_id) == set(kept.agent_id) and (out.label == "child").all()
+    with pytest.raises(DataError, match=r"no agent of those classes in dataframe \(it has: adult, child\)"):
+        read_tracks(labelled.assign(label=np.where(early, "teen", labelled.label)), classes="teen")
 
 
 def test_georeferenced_coordinates_give_the_same_futures_once_shifted_back(model, plaza):
@@ -679,6 +701,12 @@ def test_gps_tracks_in_degrees_give_the_futures_of_the_same_tracks_in_metres(mod
         got = pd.concat([live.update(frame / 25, g[["agent_id", "lon", "lat"]]) for frame, g in
                          to_gps(last, lat0, 180.0).assign(lon=lambda d: d.lon % 360).groupby("frame")])
         assert (got.lon > 180).any() and (got.lon > 0).all()
+        # An agent missed by the update that switched the scene to 0-360 has its futures written anew too.
+        live, east = OnlinePredictor("pedestrian", k=2, lonlat=True), 1.3 / (111_320 * np.cos(np.radians(10)))
+        for i in range(9):
+            a = {"agent_id": "A", "lon": 180 - 5e-5 + east * 0.4 * i, "lat": 10.0}
+            got = live.update(0.4 * i, [a, {**a, "agent_id": "B", "lat": 10.00001}] if i < 8 else [{**a, "lon": 180.00002}])
+        assert set(got.agent_id) == {"A", "B"} and (got.lon > 179).all()
 
 
 def test_gps_walkers_are_read_at_their_speed_anywhere_on_earth():
@@ -768,6 +796,10 @@ def test_gps_mistakes_are_one_line(plaza, tmp_path):
                        "--max-gap 0.3: shorter than the 0.4 s between the tracks' samples", "give --max-gap 0.6")
     with pytest.raises(DataError, match="every sample would start a new track"):
         TrajCVAE.load("pedestrian", max_gap=0.3).predict(upsample(plaza, 2.5), k=1)
+    # Samples 400 s apart are no tracker's: the error asks about the time column, not for a longer gap.
+    upsample(plaza, 2.5).assign(time=lambda d: d.time * 1000).to_csv(tmp_path / "ms.csv", index=False)
+    r = cli("predict", "pedestrian", tmp_path / "ms.csv", "--max-gap", 1.5, "--out", tmp_path / "q.csv")
+    assert r.exit_code == 1 and "is the time column in seconds" in r.output and "give --max-gap" not in r.output
     assert not (tmp_path / "q.csv").exists()
 
 

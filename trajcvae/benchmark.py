@@ -65,6 +65,11 @@ PER_RUN = ("seed",)  # a run's own, left out of the means over seeds (the per-se
 CS_MAP = "quantile per step"  # how `--calibrate scene` maps draws (calibrate.py): numbers of another map are redone
 
 
+def quiet(line: str) -> None:
+    """A `log` for data whose summary line and warning were given already (not None: a warning would become
+    a Python warning, `windows.load_windows`)."""
+
+
 def evaluate_split(predictor: TrajCVAE, test_paths: list[Path], k: int = 20, seed: int = 0,
                    is_samples: int = 100, kde_samples: int = 2000, draws: int = 1000,
                    calibration_draws: int = 200, known: dict | None = None,
@@ -78,7 +83,7 @@ def evaluate_split(predictor: TrajCVAE, test_paths: list[Path], k: int = 20, see
     known = dict(known or {})
     # Built once (every number below shares them), read as the model's training files were: the config's
     # rate, units (scale, homography) and classes describe the benchmark's files.
-    w = load_windows(test_paths, predictor.config.data, cache_dir)
+    w = load_windows(test_paths, predictor.config.data, cache_dir, log=quiet)  # its warning was given before
     two = two_agents(w)
     row = known if "windows_2" in known else {}
     measured = row.get("is_samples") == is_samples and row.get("kde_samples") == kde_samples  # the likelihoods
@@ -222,8 +227,8 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
                     continue
                 said("done earlier; adding what it lacks (K-sets, calibration or likelihoods asked for otherwise)")
                 cache = default_cache_dir()
-                finish_run(run, load_windows([root / split / "train"], cfg.data, cache),
-                           load_windows([root / split / "val"], cfg.data, cache), log=said)
+                finish_run(run, load_windows([root / split / "train"], cfg.data, cache, log=quiet),  # as trained
+                           load_windows([root / split / "val"], cfg.data, cache, log=quiet), log=said)
                 meta = {key: row[key] for key in ("train_minutes", "seed", "best_epoch", "epochs")}
             else:
                 said("training")

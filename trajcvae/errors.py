@@ -1,5 +1,8 @@
 """The project's own error type: every user mistake becomes one of these, and the CLI prints it as
-one line (no traceback)."""
+one line (no traceback); and its warning type, for a result that may be wrong."""
+import os
+import sys
+import warnings
 
 
 class TrajCVAEError(Exception):
@@ -21,3 +24,13 @@ class NoWindowsError(DataError):
 class TrajCVAEWarning(UserWarning):
     """A result that may be wrong (e.g. tracks at speeds the model was not trained on), stated in one line:
     the CLI prints it after the data's summary; the Python API gives it as a Python warning."""
+
+
+def warn(line: str) -> None:
+    """Give a one-line warning of the CLI's kind ("warning: ...") to a Python caller as a `TrajCVAEWarning`,
+    attributed to the caller's first line outside trajcvae (so it points at the user's call)."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame, level = sys._getframe(1), 2
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(line.removeprefix("warning: "), TrajCVAEWarning, stacklevel=level)

@@ -39,14 +39,15 @@ import torch
 
 from .calibrate import ScenePast
 from .config import check_forget_after, check_max_gap, check_sampling
-from .errors import DataError, NoWindowsError, TrajCVAEError
+from .errors import DataError, NoWindowsError, TrajCVAEError, warn
 from .predict import OUTPUT_COLUMNS, TrajCVAE, samples_to_frame
+from .resample import EPS
 from .tracks import (AGENT_COLUMNS, MAX_COORD, TIME_NAMES, beyond_horizon, check_lonlat, from_metres,
                      lonlat_names, numeric_column, read_tracks, to_metres)
 from .windows import concat_windows, finished_windows, history_reach, latest_windows
 
 PAST_HELD = 5000  # finished windows a live scene's past keeps for `calibrate="scene"` (the latest)
-JUDGE_ROWS = 200  # detections held before the live speed check judges them (fewer could be a moment of standing)
+JUDGE_MOVES = 200  # moves held before the live speed check judges them (fewer could be a moment of standing)
 
 
 class OnlinePredictor:
@@ -65,12 +66,16 @@ class OnlinePredictor:
     it). kset: "none" (K plain draws), "kmeans"
     or "learned": a K-set of `TrajCVAE.predict`, each future with its weight, its share of `draws` plain
     draws. calibrate: "scene" maps plain draws to fit the scene's past (see the module's docstring).
+    judge_speeds: once the history holds `JUDGE_MOVES` moves, warn (a `TrajCVAEWarning`) if they are not at
+    speeds the model was trained on (`TrajCVAE.check_speeds`); False for a caller that has judged the
+    detections already (`serve --replay` judges its file).
     """
 
     def __init__(self, model: TrajCVAE | str = "pedestrian", k: int = 20, seed: int = 0, kset: str = "none",
                  fps: float | None = None, scale: float | None = None, homography: Any = None,
                  forget_after: float = 2.0, scene: str = "live", device: str = "cpu", draws: int = 1000,
-                 calibrate: str = "none", lonlat: bool = False, max_gap: float | None = None):
+                 calibrate: str = "none", lonlat: bool = False, max_gap: float | None = None,
+                 judge_speeds: bool = True):
         check_sampling(k, seed, kset, draws, calibrate)
         check_forget_after(forget_after)
         if not isinstance(model, (TrajCVAE, str, Path)):
@@ -131,8 +136,11 @@ class OnlinePredictor:
         self._next_code = 0
         self._dtypes = pd.CategoricalDtype([self.scene]), pd.CategoricalDtype(["detections"])  # of `_table`
         self.time: float | None = None
-        self._speeds_judged = False  # the speed warning is given once, when the history first holds JUDGE_ROWS
+        # The speed warning is given once, when the history first holds JUDGE_MOVES moves (not at all with
+        # judge_speeds=False: a caller that has judged the detections already).
+        self._speeds_judged = not judge_speeds
         self._k: int | None = None  # the K of `futures`
+        self._recast = False  # `futures` are in longitudes of another convention than the scene's now
         self.futures = self._no_futures()
 
     # --- the update -----------------------------------------------------------------------------------
@@ -177,23 +185,24 @@ class OnlinePredictor:
                 self._drawn.pop(c, None)
         self._cols = cols
         self.time = time
-        if not self._speeds_judged and len(cols["frame"]) >= JUDGE_ROWS:
-            self._speeds_judged = True  # a `TrajCVAEWarning` if the detections move as no track the model knows
-            self.model.check_speeds(self._table(judge=True))
         if self.calibrate == "scene" and len(ids):
             self._add_to_past(time, ids)
         self.futures = self._futures(time, k or self.k, seen=ids)
+        if not self._speeds_judged and len(cols["frame"]) - len(self._codes) >= JUDGE_MOVES:
+            self._speeds_judged = True  # a `TrajCVAEWarning` if the detections move as no track the model knows
+            self.model.check_speeds(self._table(judged=False), lambda line: warn(f"{line} (scene '{self.scene}')"))
         return self.futures
 
     def _futures(self, time: float, k: int, seen) -> pd.DataFrame:
         """The futures of the agents in view at `time`, of which those in `seen` were detected now. An agent
         not seen now keeps the futures it got when last seen: they read nothing after that time, and a
         window's futures do not depend on the other windows sampled with it. So only the agents seen now
-        are predicted, unless K or the columns changed (then every agent in view is)."""
-        since = time - self.forget_after
+        are predicted, unless K, the columns or the longitudes' convention changed (then every agent in view
+        is)."""
+        since = time - self.forget_after - EPS * self._step  # seen exactly forget_after ago: still in view
         last = self.futures
-        if self._k != k or not len(last):
-            self._k = k
+        if self._k != k or not len(last) or self._recast:
+            self._k, self._recast = k, False
             return self._predict(self._table(), since=since, k=k)
         fresh = self._predict_seen(time, k, seen) if len(seen) else last.iloc[:0]
         if list(fresh.columns) != list(last.columns):
@@ -220,7 +229,7 @@ class OnlinePredictor:
         at = np.searchsorted(cols["agent"], codes, side="right") - 2  # each one's detection before this one
         before = np.where((at >= 0) & (cols["agent"][np.maximum(at, 0)] == codes), cols["frame"][np.maximum(at, 0)],
                           -math.inf)
-        bridged = time - before <= self._max_gap * (1 + 1e-9)
+        bridged = time - before <= self._max_gap * (1 + EPS)
         parts = []
         for back in range(int(self._max_gap / self._step + 1e-6), -1, -1):  # the oldest step first
             anchor = time - back * self._step
@@ -267,10 +276,10 @@ class OnlinePredictor:
             else:
                 del self._drawn[code]
 
-    def _table(self, judge: bool = False) -> pd.DataFrame:
-        """The history as a track table (`tracks.read_tracks`' columns and attributes), marked as judged for
-        its speeds (`TrajCVAE.check_speeds`: `update` judges the history once, not every prediction's)
-        unless `judge`."""
+    def _table(self, judged: bool = True) -> pd.DataFrame:
+        """The history as a track table (`tracks.read_tracks`' columns and attributes); `judged`: marked as
+        judged for its speeds (`TrajCVAE.speeds_judged`: `update` judges the history once, not every
+        prediction's table)."""
         cols, n = self._cols, len(self._cols["frame"])
         one = np.zeros(n, np.int8)
         table = pd.DataFrame({"scene": pd.Categorical.from_codes(one, dtype=self._dtypes[0]),
@@ -278,9 +287,7 @@ class OnlinePredictor:
                               "_file": pd.Categorical.from_codes(one, dtype=self._dtypes[1]),
                               "_line": cols["_line"], **{c: cols[c] for c in AGENT_COLUMNS if c in cols}}, copy=False)
         table.attrs.update(self._attrs)
-        if not judge:
-            table.attrs["speed_warning"] = (id(table), "")
-        return table
+        return self.model.speeds_judged(table) if judged else table
 
     def _names(self, codes: np.ndarray, ids: dict[int, str] | None = None) -> np.ndarray:
         """Agent codes -> the caller's agent ids (text), by `ids` (default: the current codes). Codes come
@@ -407,6 +414,8 @@ class OnlinePredictor:
         if side:
             units["side"] = side  # the last check has passed: the update goes ahead (`tracks.from_metres`)
         if origin is not None:
+            # An origin moved to 0-360 writes every agent's futures anew (`_futures`), not only those seen now.
+            self._recast = self._recast or origin != self._attrs["units"]["lonlat"].get(self.scene, origin)
             self._attrs["units"]["lonlat"][self.scene] = origin
         return out
 

@@ -9,7 +9,6 @@ and an agent's futures do not depend on which other agents happen to be in the s
 """
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -22,14 +21,15 @@ from . import checkpoint
 from ._version import __version__
 from .atomic import TableWriter
 from .config import Config, check_max_gap, check_output, check_sampling, read_paths, resolve_device
-from .errors import DataError, TrajCVAEError, TrajCVAEWarning
+from .errors import DataError, TrajCVAEError, warn
 from .batch import WindowTensors, make_batch
 from .calibrate import DRAWS, ScenePast, level_map, radial_levels, too_little_past, unfitted
 from .kset import KSetSampler, kmeans_futures, nearest_shares
 from .model import CVAE
-from .tracks import (AGENT_COLUMNS, TrackSummary, bridging_gap, from_metres, output_decimals, past_horizon,
+from .tracks import (AGENT_COLUMNS, FAR_APART, TrackSummary, bridging_gap, from_metres, output_decimals, past_horizon,
                      plausibility, position_columns, read_tracks, sampling_interval, seconds_per_unit, summarize,
                      time_decimals, time_steps)
+from .resample import EPS
 from .windows import Windows, build_windows, concat_windows, iter_windows, no_windows_error
 
 BUILTIN = {"pedestrian": Path(__file__).parent / "models" / "pedestrian.pt"}
@@ -294,9 +294,10 @@ class TrajCVAE:
                             "frame is a gap that splits a track whatever --max-gap says; give --fps (or a time "
                             "column in seconds) for --max-gap to bridge gaps")
         interval = sampling_interval(tracks) if self.max_gap_given else None
-        if interval is not None and self.config.data.max_gap < interval * (1 - 1e-9):
+        if interval is not None and self.config.data.max_gap < interval * (1 - EPS) and interval <= FAR_APART:
             # Every move would be a gap: histories on the model's grid would still be read where samples fall
             # on it, but no future could be, so `predict` and `evaluate` would disagree on the same data.
+            # (Samples over FAR_APART apart are left to the no-window error, which asks about the time unit.)
             raise DataError(f"--max-gap {self.config.data.max_gap:g}: shorter than the {interval:.3g} s between the "
                             f"tracks' samples (median), so every sample would start a new track; give --max-gap "
                             f"{bridging_gap(interval):g} or more")
@@ -307,17 +308,27 @@ class TrajCVAE:
         (`tracks.plausibility`, judged against the speeds it was trained on: its checkpoint's
         `speed_record`, or people walking for a checkpoint without one); None when all is well. It is given
         once per table: to `log`, or without one as a `TrajCVAEWarning` (so the Python API warns as the CLI
-        does). The table keeps it with its identity (`attrs["speed_warning"]`), so a table derived from it,
-        to which pandas copies the attributes, is judged anew."""
+        does). The table keeps it with its identity and the band it was judged by (`attrs["speed_warning"]`),
+        so a table derived from it (pandas copies the attributes), or judged by another model, is judged
+        anew."""
         judged, said = tracks.attrs.get("speed_warning", (None, ""))
-        if judged != id(tracks):
+        if judged != self._speed_key(tracks):
             said = plausibility(tracks, self.config.data.dt, self.stats.get("speeds")) or ""
-            tracks.attrs["speed_warning"] = (id(tracks), said)
+            tracks.attrs["speed_warning"] = (self._speed_key(tracks), said)
             if said and log is not None:
                 log(said)
             elif said:
-                warnings.warn(said.removeprefix("warning: "), TrajCVAEWarning, stacklevel=3)
+                warn(said)
         return said or None
+
+    def speeds_judged(self, tracks: pd.DataFrame) -> pd.DataFrame:
+        """`tracks`, marked as judged by `check_speeds` with no warning: for a caller that judges them itself
+        (`OnlinePredictor` judges its history once, not every prediction's table)."""
+        tracks.attrs["speed_warning"] = (self._speed_key(tracks), "")
+        return tracks
+
+    def _speed_key(self, tracks: pd.DataFrame) -> tuple:
+        return id(tracks), self.config.data.dt, repr(self.stats.get("speeds"))
 
     def make_windows(self, data: pd.DataFrame | Iterable[str | Path], every_window: bool = False,
                      fps: float | None = None, since: float | None = None) -> Windows:

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import numpy as np
 
-EPS = 1e-6  # in grid steps: a time this close to a grid point is on it
+EPS = 1e-4  # in grid steps: a time this close to a grid point is on it (float32 times jitter by ~1e-6 s)
 
 
 def segment_starts(agent: np.ndarray, t: np.ndarray, max_gap: float) -> np.ndarray:
     """Rows (sorted by agent and time) that start a segment: a run of one agent whose consecutive
     observations are at most `max_gap` apart, which resampling bridges.  -> (n,) bool"""
     new = np.ones(len(t), bool)
-    new[1:] = (agent[1:] != agent[:-1]) | (np.diff(t) > max_gap * (1 + 1e-9))
+    new[1:] = (agent[1:] != agent[:-1]) | (np.diff(t) > max_gap * (1 + EPS))
     return new
 
 

@@ -354,15 +354,17 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
         raise TrajCVAEError(f"-k {k}: more than --max-k {limits.max_k}")
     predictor = model if isinstance(model, TrajCVAE) else TrajCVAE.load(model)
 
+    judged: set[str] = set()  # scenes whose detections were judged for their speeds already (a replayed file's)
+
     def scene(name: str) -> OnlinePredictor:  # seconds always: a request's frame id becomes seconds at --fps
         return OnlinePredictor(predictor, k, seed, kset, None, scale, homography, forget_after, name, draws=draws,
-                               calibrate=calibrate, lonlat=lonlat)
+                               calibrate=calibrate, lonlat=lonlat, judge_speeds=name not in judged)
 
     scene("-")  # checks the options now, before the server starts
     scenes = Scenes(scene, limits)
     app = FastAPI(title="trajcvae live", version="1", docs_url=None, redoc_url=None,  # /docs: below, offline
                   description="K futures for every agent in view, updated as detections arrive.")
-    app.state.scenes = scenes
+    app.state.scenes, app.state.judged = scenes, judged
     app.add_middleware(BodyLimit, limit=limits.max_body)
     app.add_middleware(Contained)  # outside BodyLimit: a bug anywhere inside is one line
 
@@ -598,6 +600,7 @@ def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, 
     torch.set_num_threads(threads)  # once every option has been checked
     log(f"serving {model} on http://{host}:{port} (live page: /, API docs: /docs)")
     if updates is not None:
+        app.state.judged.update(u[0] for u in updates)  # `replay_updates` has given the file's speed warning
         scene_list = ", ".join(sorted({u[0] for u in updates}))
         log(f"replaying {replay_file} ({len(updates)} updates of {scene_list}) at {speed:g}x")
         threading.Thread(target=replay, args=(app.state.scenes, updates, speed, log), daemon=True).start()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import codecs
 import csv
 import math
+import numbers
 import os
 import re
 import warnings
@@ -31,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError
+from .resample import EPS
 
 REQUIRED = ("frame", "agent_id", "x", "y")
 TIME_NAMES = ("time", "t", "timestamp")  # a column in seconds that may stand in for `frame`
@@ -206,14 +208,13 @@ def _only_classes(t: pd.DataFrame, classes: list[str], name: str) -> pd.DataFram
     wanted = {c.strip().lower() for c in classes if c.strip()}
     key = pd.MultiIndex.from_arrays([t[c].astype(str) if c == "scene" else t[c]
                                      for c in ("scene", "agent_id") if c in t.columns])
-    label = pd.Series(np.char.lower(t[column].to_numpy(dtype=str)), index=key)
-    order = np.argsort(t["frame"].to_numpy(), kind="stable")  # so each agent's last label is its latest
-    labelled = label.iloc[order][label.iloc[order] != ""]
-    latest = labelled.groupby(level=list(range(key.nlevels)), sort=False).last()
-    kept = t[key.isin(latest.index[latest.isin(wanted)])].reset_index(drop=True)
+    label = pd.Series(t[column].to_numpy(dtype=str), index=key)
+    label = label.iloc[np.argsort(t["frame"].to_numpy(), kind="stable")]  # so each agent's last is its latest
+    latest = label[label != ""].groupby(level=list(range(key.nlevels)), sort=False).last()
+    kept = t[key.isin(latest.index[latest.str.lower().isin(wanted)])].reset_index(drop=True)
     kept.attrs.update(t.attrs)
     if not len(kept):
-        found = ", ".join(sorted(set(t[column].astype(str)) - {""})[:8])
+        found = ", ".join(sorted(set(latest))[:8])
         raise DataError(f"--classes {','.join(classes)}: no agent of those classes in {name} (it has: {found})")
     return kept
 
@@ -546,10 +547,13 @@ def time_steps(df: pd.DataFrame, time_step: float | None = None, max_gap: float 
             frames = np.unique(frame)
             step = float(np.min(np.diff(frames))) if len(frames) > 1 else 1.0
         steps[str(scene)] = step
-        n_gaps = int(np.sum(~np.isclose(diffs, step) if spu is None else diffs * spu > max_gap * (1 + 1e-9)))
+        n_gaps = int(np.sum(~np.isclose(diffs, step) if spu is None else diffs * spu > max_gap * (1 + EPS)))
         gaps += n_gaps
         segments += int(np.sum(~same)) + 1 + n_gaps
     return SceneSteps(steps, segments, gaps)
+
+
+FAR_APART = 10.0  # seconds between an agent's samples (median) that no tracker takes: times in other units?
 
 
 def sampling_interval(df: pd.DataFrame) -> float | None:
@@ -667,9 +671,14 @@ def speed_band(record: dict | None = None) -> tuple[float, float, str]:
     `BAND` times under or over its training tracks' 90th-percentile speed (for ETH/UCY's walkers, 1.2 m/s,
     about 0.3-5 m/s), so a model trained on vehicles knows vehicles; without one: people walking."""
     p90 = record.get("p90") if isinstance(record, dict) else None
-    if isinstance(p90, float) and math.isfinite(p90) and p90 > 0:
-        return p90 / BAND, p90 * BAND, f"the model's training tracks (90th percentile {p90:.2g} m/s)"
+    if isinstance(p90, numbers.Real) and not isinstance(p90, bool) and math.isfinite(p90) and p90 > 0:
+        return p90 / BAND, p90 * BAND, f"the model's training tracks (90th percentile {_two_digits(p90)} m/s)"
     return (*WALKERS, WALKING)
+
+
+def _two_digits(v: float) -> str:
+    """`v` to two significant digits, without an exponent where it needs none (120, not 1.2e+02)."""
+    return f"{float(f'{v:.2g}'):g}"
 
 
 def _speed_outside(sp: np.ndarray, low: float, high: float) -> tuple[float, str] | None:
@@ -740,7 +749,7 @@ def plausibility(df: pd.DataFrame, dt: float, record: dict | None = None, min_mo
     agents = "; tracks of vehicles or cyclists are expected to get this warning" if whose == WALKING else \
         f"; if they are right, the model knows no agents that {'fast' if v > high else 'slow'}: train one on tracks " \
         "like these (`trajcvae train`)"
-    return (f"warning: the {measure} of {what} is {v:.3g} m/s{how}, outside the {low:.2g}-{high:.2g} m/s of "
+    return (f"warning: the {measure} of {what} is {v:.3g} m/s{how}, outside the {_two_digits(low)}-{_two_digits(high)} m/s of "
             f"{whose}: check {' and '.join(fixes)}{others}{agents}")
 
 

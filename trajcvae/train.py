@@ -141,7 +141,7 @@ def _locked_train(train_paths, val_paths, cfg: Config, out: Path, resume: bool, 
         torch.cuda.set_device(device)
     main = dist.is_main  # only rank 0 writes files, logs and draws progress bars
     progress = progress and main
-    log = log if main else None
+    log = log if main else (lambda line: None)  # (not None: the data's warning would become a Python warning)
     try:
         return _train(train_paths, val_paths, cfg, out, state, device, dist, progress, log, cache_dir, figures)
     finally:

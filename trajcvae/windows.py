@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -28,9 +27,9 @@ from scipy.spatial import cKDTree
 from ._version import __version__
 from .atomic import atomic_path
 from .config import DataConfig
-from .errors import DataError, NoWindowsError, TrajCVAEError, TrajCVAEWarning
+from .errors import DataError, NoWindowsError, TrajCVAEError, warn
 from .resample import EPS, resample_rows, segment_starts
-from .tracks import (bridging_gap, list_files, plausibility, read_tracks, sampling_interval, seconds_per_unit,
+from .tracks import (FAR_APART, bridging_gap, list_files, plausibility, read_tracks, sampling_interval, seconds_per_unit,
                      summarize, time_steps, where)
 
 CHUNK = 8192  # windows per piece from `iter_windows` (about 1.7 kB each with 12 neighbours)
@@ -369,10 +368,10 @@ def no_windows_error(cfg: DataConfig, mode: str, df: pd.DataFrame | None = None)
     why = (f"no track has {need} consecutive frames (obs_len {cfg.obs_len} + pred_len {cfg.pred_len})"
            if mode == "windows" else "no agent has 2 consecutive positions at its latest frame")
     interval = None if df is None else sampling_interval(df)
-    if interval is not None and interval > 10:  # no walker's tracker: times in other units?
+    if interval is not None and interval > FAR_APART:  # times in other units?
         why += (f": the tracks are sampled every {interval:.3g} s (median), too far apart for steps of "
                 f"{cfg.dt:g} s: is the time column in seconds (not milliseconds)?")
-    elif interval is not None and interval > cfg.max_gap * (1 + 1e-9):
+    elif interval is not None and interval > cfg.max_gap * (1 + EPS):
         why += (f": the tracks are sampled every {interval:.3g} s (median), longer than the "
                 f"{cfg.max_gap:g} s gap the model bridges, so every sample starts a new track; give "
                 f"--max-gap {bridging_gap(interval):g} (data.max_gap in training) to bridge them")
@@ -609,7 +608,7 @@ def load_windows(paths: Iterable[str | Path], cfg: DataConfig, cache_dir: str | 
         if log is not None:
             log(text)
         elif text.startswith("warning: "):  # the Python API (`train` without `log`) still warns
-            warnings.warn(text.removeprefix("warning: "), TrajCVAEWarning, stacklevel=2)
+            warn(text)
     return w
 
 
