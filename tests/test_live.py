@@ -660,6 +660,16 @@ def test_serve_warns_about_a_replay_file_whose_speeds_are_no_walkers(tmp_path, s
     assert "warning: the median speed of the tracks is" in r.output and "--scale" in r.output
 
 
+def test_serve_on_port_0_listens_on_a_free_port_and_names_it(monkeypatch):
+    pytest.importorskip("fastapi")
+    import uvicorn
+
+    served = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, host, port, **kwargs: served.update(port=port))
+    r = cli("serve", "pedestrian", "--port", 0)
+    assert r.exit_code == 0 and served["port"] > 0 and f"http://127.0.0.1:{served['port']} " in r.output, r.output
+
+
 def test_live_futures_past_a_homographys_horizon_have_no_pixel_and_a_detection_past_it_is_refused(pedestrian, tmp_path):
     """As `predict --homography`: the first detections say which side of the horizon the ground is on, a
     detection on the other side is refused, and futures that cross it come back empty (null in JSON)."""

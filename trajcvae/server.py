@@ -561,13 +561,15 @@ def running(app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> Iterator[st
         thread.join(5)
 
 
-def _check_address(host: str, port: int) -> None:
-    """Bind the address once before saying the server is there: a bad host or a port in use is one line."""
+def _check_address(host: str, port: int) -> int:
+    """Bind the address once before saying the server is there: a bad host or a port in use is one line.
+    -> the port bound (port 0: the free one the system gave, for the server to listen on and name)."""
     try:
         family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
         with socket.socket(family, socket.SOCK_STREAM) as s:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds it
             s.bind((host, port))
+            return s.getsockname()[1]
     except (OSError, UnicodeError) as e:
         raise TrajCVAEError(f"--host {host} --port {port}: cannot listen there "
                             f"({getattr(e, 'strerror', None) or e})") from None
@@ -596,7 +598,7 @@ def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, 
     dc = predictor.config.data  # a file's frame ids: --fps, else the model's training rate, as for predict
     updates = replay_updates(replay_file, fps if fps is not None else dc.fps, dc.dt, scale, homography,
                              log, lonlat, predictor.stats.get("speeds")) if replay_file else None
-    _check_address(host, port)
+    port = _check_address(host, port)
     torch.set_num_threads(threads)  # once every option has been checked
     log(f"serving {model} on http://{host}:{port} (live page: /, API docs: /docs)")
     if updates is not None:
