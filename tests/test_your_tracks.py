@@ -705,7 +705,8 @@ def test_gps_tracks_in_degrees_give_the_futures_of_the_same_tracks_in_metres(mod
         live, east = OnlinePredictor("pedestrian", k=2, lonlat=True), 1.3 / (111_320 * np.cos(np.radians(10)))
         for i in range(9):
             a = {"agent_id": "A", "lon": 180 - 5e-5 + east * 0.4 * i, "lat": 10.0}
-            got = live.update(0.4 * i, [a, {**a, "agent_id": "B", "lat": 10.00001}] if i < 8 else [{**a, "lon": 180.00002}])
+            both = [a, {**a, "agent_id": "B", "lat": 10.00001}]
+            got = live.update(0.4 * i, both if i < 8 else [{**a, "lon": 180.00002}])  # B missed as A crosses
         assert set(got.agent_id) == {"A", "B"} and (got.lon > 179).all()
 
 

@@ -749,8 +749,9 @@ def plausibility(df: pd.DataFrame, dt: float, record: dict | None = None, min_mo
     agents = "; tracks of vehicles or cyclists are expected to get this warning" if whose == WALKING else \
         f"; if they are right, the model knows no agents that {'fast' if v > high else 'slow'}: train one on tracks " \
         "like these (`trajcvae train`)"
-    return (f"warning: the {measure} of {what} is {v:.3g} m/s{how}, outside the {_two_digits(low)}-{_two_digits(high)} m/s of "
-            f"{whose}: check {' and '.join(fixes)}{others}{agents}")
+    band = f"{_two_digits(low)}-{_two_digits(high)} m/s of {whose}"
+    return (f"warning: the {measure} of {what} is {v:.3g} m/s{how}, outside the {band}: check "
+            f"{' and '.join(fixes)}{others}{agents}")
 
 
 def _mixed_steps(df: pd.DataFrame, share: float = 0.25) -> str | None:

@@ -29,8 +29,8 @@ from .atomic import atomic_path
 from .config import DataConfig
 from .errors import DataError, NoWindowsError, TrajCVAEError, warn
 from .resample import EPS, resample_rows, segment_starts
-from .tracks import (FAR_APART, bridging_gap, list_files, plausibility, read_tracks, sampling_interval, seconds_per_unit,
-                     summarize, time_steps, where)
+from .tracks import (FAR_APART, bridging_gap, list_files, plausibility, read_tracks, sampling_interval,
+                     seconds_per_unit, summarize, time_steps, where)
 
 CHUNK = 8192  # windows per piece from `iter_windows` (about 1.7 kB each with 12 neighbours)
 CACHE_KEYS = ("obs_len", "pred_len", "time_step", "dt", "max_gap", "fps", "scale", "homography", "classes",
