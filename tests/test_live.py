@@ -799,3 +799,26 @@ def test_live_futures_do_not_move_with_microseconds_of_time_jitter(pedestrian, s
     for exact, rounded in zip(stream(float), stream(lambda t: float(np.float32(t)))):
         assert list(exact.agent_id) == list(rounded.agent_id)
         np.testing.assert_allclose(rounded[["x", "y"]], exact[["x", "y"]], atol=1e-6, rtol=0)
+
+
+def test_live_scene_calibration_takes_irregular_update_times(pedestrian, sim_files):
+    """Updates up to 0.15 s late (a tracker's irregular times) finish windows whose agents were seen up to
+    half a step before their t0: the scene's past grows from them, and no update fails."""
+    sim = pd.read_csv(sim_files["test"])
+    late = np.random.default_rng(0).uniform(0.0, 0.15, sim.frame.nunique())
+    live = OnlinePredictor(pedestrian, k=2, calibrate="scene")
+    for f, delay in zip(sorted(set(sim.frame)), late):
+        live.update(f / 25 + delay, sim[sim.frame == f][["agent_id", "x", "y"]])
+    assert len(live.past.levels) > 50
+
+
+def test_a_prediction_reads_nothing_observed_after_its_t0_however_close(pedestrian):
+    """Another agent first seen 30 microseconds after an agent's t0 is not in that agent's window: its
+    futures are those of the rows up to t0, in a file as live."""
+    t = np.round(np.arange(26) * 0.4, 6)
+    rows = pd.DataFrame({"time": t, "agent_id": "A", "x": 1.2 * t, "y": 0.0})
+    later = pd.concat([rows, pd.DataFrame({"time": [t[-1] + 3e-5], "agent_id": ["B"], "x": [1.2 * t[-1] + 0.6],
+                                           "y": [0.0]})], ignore_index=True)
+    alone, beside = (pedestrian.predict(d, k=3, seed=1) for d in (rows, later))
+    a = beside[beside.agent_id == "A"].reset_index(drop=True)
+    np.testing.assert_allclose(a[["x", "y"]], alone[["x", "y"]], atol=1e-9, rtol=0)

@@ -47,7 +47,7 @@ from .tracks import (AGENT_COLUMNS, MAX_COORD, TIME_NAMES, beyond_horizon, check
 from .windows import concat_windows, finished_windows, history_reach, latest_windows
 
 PAST_HELD = 5000  # finished windows a live scene's past keeps for `calibrate="scene"` (the latest)
-JUDGE_MOVES = 200  # moves held before the live speed check judges them (fewer could be a moment of standing)
+JUDGE_MOVES = 200  # moves seen before the live speed check judges the history (fewer: a moment of standing?)
 
 
 class OnlinePredictor:
@@ -66,7 +66,7 @@ class OnlinePredictor:
     it). kset: "none" (K plain draws), "kmeans"
     or "learned": a K-set of `TrajCVAE.predict`, each future with its weight, its share of `draws` plain
     draws. calibrate: "scene" maps plain draws to fit the scene's past (see the module's docstring).
-    judge_speeds: once the history holds `JUDGE_MOVES` moves, warn (a `TrajCVAEWarning`) if they are not at
+    judge_speeds: once `JUDGE_MOVES` moves have been seen, warn (a `TrajCVAEWarning`) if they are not at
     speeds the model was trained on (`TrajCVAE.check_speeds`); False for a caller that has judged the
     detections already (`serve --replay` judges its file).
     """
@@ -136,9 +136,9 @@ class OnlinePredictor:
         self._next_code = 0
         self._dtypes = pd.CategoricalDtype([self.scene]), pd.CategoricalDtype(["detections"])  # of `_table`
         self.time: float | None = None
-        # The speed warning is given once, when the history first holds JUDGE_MOVES moves (not at all with
-        # judge_speeds=False: a caller that has judged the detections already).
-        self._speeds_judged = not judge_speeds
+        # The speed warning is given once, on the history held once JUDGE_MOVES moves have been seen (not at
+        # all with judge_speeds=False: a caller that has judged the detections already).
+        self._speeds_judged, self._moves = not judge_speeds, 0
         self._k: int | None = None  # the K of `futures`
         self._recast = False  # `futures` are in longitudes of another convention than the scene's now
         self.futures = self._no_futures()
@@ -159,6 +159,7 @@ class OnlinePredictor:
         ids = ()  # the agents seen now
         if new is not None:
             ids, n = new.pop("agent_id"), len(new["x"])
+            self._moves += sum(a in self._codes for a in ids)  # detections of agents held: moves
             for a in ids:
                 if a not in self._codes:
                     self._codes[a], self._ids[self._next_code] = self._next_code, a
@@ -188,7 +189,7 @@ class OnlinePredictor:
         if self.calibrate == "scene" and len(ids):
             self._add_to_past(time, ids)
         self.futures = self._futures(time, k or self.k, seen=ids)
-        if not self._speeds_judged and len(cols["frame"]) - len(self._codes) >= JUDGE_MOVES:
+        if not self._speeds_judged and self._moves >= JUDGE_MOVES and len(cols["frame"]) - len(self._codes) >= 20:
             self._speeds_judged = True  # a `TrajCVAEWarning` if the detections move as no track the model knows
             self.model.check_speeds(self._table(judged=False), lambda line: warn(f"{line} (scene '{self.scene}')"))
         return self.futures

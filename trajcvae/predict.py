@@ -9,6 +9,7 @@ and an agent's futures do not depend on which other agents happen to be in the s
 """
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -45,6 +46,7 @@ class TrajCVAE:
     def __init__(self, model: CVAE, config: Config, stats: dict, device: torch.device | str = "cpu",
                  sampler: KSetSampler | None = None, source: str = "model"):
         self.model, self.config, self.stats = model.eval(), config, stats
+        self._speeds_said: dict[int, tuple] = {}  # `check_speeds`' verdicts: id(table) -> (weakref, line)
         self.device = torch.device(device)
         self.sampler, self.source = sampler, source
         self.max_gap_given = False  # `load(max_gap=)`: `read` refuses it where it would do nothing
@@ -308,27 +310,28 @@ class TrajCVAE:
         (`tracks.plausibility`, judged against the speeds it was trained on: its checkpoint's
         `speed_record`, or people walking for a checkpoint without one); None when all is well. It is given
         once per table: to `log`, or without one as a `TrajCVAEWarning` (so the Python API warns as the CLI
-        does). The table keeps it with its identity and the band it was judged by (`attrs["speed_warning"]`),
-        so a table derived from it (pandas copies the attributes), or judged by another model, is judged
-        anew."""
-        judged, said = tracks.attrs.get("speed_warning", (None, ""))
-        if judged != self._speed_key(tracks):
-            said = plausibility(tracks, self.config.data.dt, self.stats.get("speeds")) or ""
-            tracks.attrs["speed_warning"] = (self._speed_key(tracks), said)
-            if said and log is not None:
-                log(said)
-            elif said:
-                warn(said)
+        does). The predictor remembers it for as long as that very table lives (not a table derived from
+        it, nor another table at a freed one's address)."""
+        judged = self._speeds_said.get(id(tracks))
+        if judged is not None and judged[0]() is tracks:
+            return judged[1] or None
+        said = plausibility(tracks, self.config.data.dt, self.stats.get("speeds")) or ""
+        self._remember_speeds(tracks, said)
+        if said and log is not None:
+            log(said)
+        elif said:
+            warn(said)
         return said or None
 
     def speeds_judged(self, tracks: pd.DataFrame) -> pd.DataFrame:
         """`tracks`, marked as judged by `check_speeds` with no warning: for a caller that judges them itself
         (`OnlinePredictor` judges its history once, not every prediction's table)."""
-        tracks.attrs["speed_warning"] = (self._speed_key(tracks), "")
+        self._remember_speeds(tracks, "")
         return tracks
 
-    def _speed_key(self, tracks: pd.DataFrame) -> tuple:
-        return id(tracks), self.config.data.dt, repr(self.stats.get("speeds"))
+    def _remember_speeds(self, tracks: pd.DataFrame, said: str) -> None:
+        key = id(tracks)  # forgotten when the table is freed, before another can take its id
+        self._speeds_said[key] = (weakref.ref(tracks, lambda _, key=key: self._speeds_said.pop(key, None)), said)
 
     def make_windows(self, data: pd.DataFrame | Iterable[str | Path], every_window: bool = False,
                      fps: float | None = None, since: float | None = None) -> Windows:

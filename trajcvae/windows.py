@@ -177,14 +177,16 @@ def _resampled_windows(g: pd.DataFrame, step: float, max_gap: float, cfg: DataCo
 
 
 def latest_windows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarray, scene: str, anchor: float,
-                   mine: np.ndarray, step: float, max_gap: float, cfg: DataConfig) -> Windows:
+                   mine: np.ndarray, step: float, max_gap: float, cfg: DataConfig, after: float = 0.0) -> Windows:
     """The latest windows of the agents `mine`, last seen at time `anchor`, on a grid anchored there, from
     one scene's rows (times `t` in the input's units, `agent`, positions x, y in metres; sorted by agent and
     time; rows after `anchor` are not read). In the order of the rows' agents; t0 and step in the input's
     time units; `skipped` counts the agents of `mine` with no window (seen once, or alone after a long gap:
-    no velocity at t0). `OnlinePredictor` calls it on its history, without a track table."""
+    no velocity at t0). `OnlinePredictor` calls it on its history, without a track table. `after`: rows up
+    to this long after `anchor` count as at it (a t0 computed, not observed: `finished_windows`); an
+    observed anchor reads nothing after it, however close."""
     reach = history_reach(cfg, step, max_gap)
-    cut = np.flatnonzero((t <= anchor + EPS * step) & (t >= anchor - reach))  # the scene as it was at `anchor`
+    cut = np.flatnonzero((t <= anchor + after) & (t >= anchor - reach))  # the scene as it was at `anchor`
     t, agent, x, y = t[cut], agent[cut], x[cut], y[cut]
     keep, cuts = _readable(t, agent, x, y, anchor, mine, step, max_gap, cfg)
     if keep is not None:
@@ -286,8 +288,8 @@ def finished_windows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndar
     near = (t <= t0 + EPS * step) & (t >= t0 - step / 2) & np.isin(agent, mine)
     if not near.any():
         return _empty(cfg.obs_len, P, cfg.memory)
-    return _with_futures(latest_windows(t, agent, x, y, scene, t0, np.unique(agent[near]), step, max_gap, cfg),
-                         t, agent, x, y, t0, step, max_gap, cfg, until)
+    return _with_futures(latest_windows(t, agent, x, y, scene, t0, np.unique(agent[near]), step, max_gap, cfg,
+                                        after=EPS * step), t, agent, x, y, t0, step, max_gap, cfg, until)
 
 
 def _readable(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarray, anchor: float, mine: np.ndarray,
@@ -308,8 +310,10 @@ def _readable(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarray, an
     old = t < anchor - (T + 1) * step - max_gap
     if cfg.memory == 0 or not old.any():
         return None, None
-    now = np.flatnonzero(t >= anchor - EPS * step)  # the rows at t0 (rows are sorted by agent and time)
-    now = now[np.isin(agent[now], mine)]
+    last = np.append(agent[1:] != agent[:-1], True)  # each agent's latest row (sorted by agent and time)
+    now = np.flatnonzero(last & np.isin(agent, mine))  # the egos' rows at t0 (or up to half a step before it)
+    if not len(now):
+        return None, None
     # How far from an observation the grid points that read it can lie (its slack): the segments to its
     # neighbours, and at a segment's end, the half step of lead along its last velocity.
     dt = np.diff(t)
