@@ -98,6 +98,7 @@ def test_a_scene_past_reuses_the_draws_of_the_same_window_and_only_those(trained
 
 
 @pytest.mark.parametrize("calibrate", ["none", "scene"])
+@pytest.mark.filterwarnings("ignore::trajcvae.TrajCVAEWarning")  # futures moved far on purpose
 def test_prediction_at_t0_ignores_everything_after_t0(trained, sim_files, calibrate):
     """Cutting the file at t0 and predicting gives exactly what the full file gives for that t0; with
     `--calibrate scene` too, whose map reads only the windows finished by t0."""

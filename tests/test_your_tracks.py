@@ -10,7 +10,7 @@ from geographiclib.geodesic import Geodesic
 
 from trajcvae import TrajCVAE
 from trajcvae.config import Config
-from trajcvae.errors import DataError
+from trajcvae.errors import DataError, TrajCVAEWarning
 from trajcvae.resample import resample_rows
 from trajcvae.tracks import plausibility, read_tracks, scene_speeds, summarize
 from trajcvae.windows import build_windows
@@ -437,6 +437,24 @@ def test_a_model_judges_speeds_by_those_it_was_trained_on(sim_files, trained, tm
     assert "of people walking" in legacy.check_speeds(legacy.read([tmp_path / "cars.csv"]), [].append)
 
 
+def test_a_track_that_jumps_as_no_agent_moves_gets_a_warning_naming_the_agent(model, plaza):
+    """A tracker's id that goes to another agent 22 m away within the gap a track bridges joins two paths
+    into one: warned, naming the agent and the time, in seconds or frame ids; a gap longer than the model
+    bridges is two tracks, and walkers' tracks are fine."""
+    t = np.round(np.arange(11) * 0.4, 6)
+    walk = pd.DataFrame({"time": t, "agent_id": 7, "x": 1.2 * t, "y": 0.0})
+    switched = pd.concat([walk, pd.DataFrame({"time": [4.8, 5.2, 5.6], "agent_id": 7, "x": 20.0,
+                                              "y": [10.0, 10.5, 11.0]})], ignore_index=True)
+    with pytest.warns(TrajCVAEWarning, match=r"1 move within a track is faster than 20 m/s \(the fastest: agent "
+                                             r"'7' in scene 'input' at time 4.8, 22.7 m/s\)"):
+        model.predict(switched, k=1)
+    frames = switched.assign(frame=np.arange(len(switched))).drop(columns="time")  # of unknown rate: no gap
+    assert "at frame 11, 45.5 m/s" in model.check_speeds(model.read(frames), [].append)
+    apart = switched.assign(time=np.where(switched.time > 4.5, switched.time + 1.0, switched.time))
+    assert model.check_speeds(model.read(apart)) is None  # 1.4 s apart: two tracks, the model bridges 0.8 s
+    assert model.check_speeds(model.read(plaza)) is None
+
+
 def write_sdd(path, plaza: pd.DataFrame, px_per_m: float = 20.0) -> None:
     """The plaza as an SDD annotations file: 30 fps frame ids (every frame), boxes in pixels, lost boxes,
     quoted labels (agents alternate Pedestrian and Biker)."""
@@ -592,6 +610,7 @@ def test_files_of_different_rates_are_refused_without_fps(plaza, tmp_path):
     assert set(read_tracks([sdd], classes="Biker").label) == {"Biker"}  # --classes as one string
 
 
+@pytest.mark.filterwarnings("ignore::trajcvae.TrajCVAEWarning")  # futures moved far on purpose
 def test_training_and_evaluation_windows_of_resampled_tracks_read_nothing_observed_after_their_t0(model, plaza):
     """Irregular timestamps with missed detections: moving everything observed after a window's t0 far away
     leaves the history, the neighbours and the remembered paths of every window at that t0 as they were

@@ -315,7 +315,8 @@ class TrajCVAE:
         judged = self._speeds_said.get(id(tracks))
         if judged is not None and judged[0]() is tracks:
             return judged[1] or None
-        said = plausibility(tracks, self.config.data.dt, self.stats.get("speeds")) or ""
+        said = plausibility(tracks, self.config.data.dt, self.stats.get("speeds"),
+                            max_gap=self.config.data.max_gap) or ""
         self._remember_speeds(tracks, said)
         if said and log is not None:
             log(said)

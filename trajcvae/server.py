@@ -473,13 +473,13 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
 
 def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4, scale: float | None = None,
                    homography: Any = None, log: Callable[[str], None] | None = None, lonlat: bool = False,
-                   speeds: dict | None = None) -> list[tuple[str, float, list[dict]]]:
+                   speeds: dict | None = None, max_gap: float = 0.8) -> list[tuple[str, float, list[dict]]]:
     """A recorded file as the updates a tracker would have sent: (scene, time in seconds, detections in the
     file's units), in time order. Frame ids are `fps` a second; of unknown rate (ETH/UCY), each scene's
     frame step is one model step of `dt` seconds. `log` gets the speed warning `predict` would give the file
     in the server's units (`scale`, `homography`), if any, judged against `speeds` (the model's
-    `tracks.speed_record`; None: people walking). A file of longitudes and latitudes is replayed as
-    they are, to a server run with `lonlat`."""
+    `tracks.speed_record`; None: people walking) and the model's `max_gap` (seconds bridged). A file of
+    longitudes and latitudes is replayed as they are, to a server run with `lonlat`."""
     tracks = read_tracks([path], fps=fps)
     units = tracks.attrs.get("units") or {}
     if ("lonlat" in units) != lonlat:
@@ -489,7 +489,7 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4, 
     if log is not None:  # the warning reads the detections in metres: the server's units, or projected
         xy = tracks[["x", "y"]].to_numpy(dtype=np.float64)
         xy = xy if lonlat else to_metres(xy, unit_conversion(scale, homography))
-        warning = plausibility(tracks.assign(x=xy[:, 0], y=xy[:, 1]), dt, speeds)
+        warning = plausibility(tracks.assign(x=xy[:, 0], y=xy[:, 1]), dt, speeds, max_gap=max_gap)
         if warning:
             log(warning)
     if lonlat:  # the degrees as written (`read_tracks` gave metres): the server projects them itself
@@ -597,7 +597,7 @@ def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, 
                      lonlat)
     dc = predictor.config.data  # a file's frame ids: --fps, else the model's training rate, as for predict
     updates = replay_updates(replay_file, fps if fps is not None else dc.fps, dc.dt, scale, homography,
-                             log, lonlat, predictor.stats.get("speeds")) if replay_file else None
+                             log, lonlat, predictor.stats.get("speeds"), dc.max_gap) if replay_file else None
     port = _check_address(host, port)
     torch.set_num_threads(threads)  # once every option has been checked
     log(f"serving {model} on http://{host}:{port} (live page: /, API docs: /docs)")

@@ -658,6 +658,7 @@ def scene_speeds(df: pd.DataFrame, dt: float) -> dict[str, np.ndarray]:
 WALKERS = (0.3, 5.0)  # m/s: the speeds of people walking, for tracks with no model's record to go by
 WALKING = "people walking"
 BAND = 4.0  # a model knows speeds within this factor of its training tracks' 90th-percentile speed
+JUMP = 4.0  # a move this many times the band's top speed is no agent's: an id switch (20 m/s for walkers)
 
 
 def speed_record(speeds: np.ndarray) -> dict[str, float]:
@@ -681,6 +682,40 @@ def _two_digits(v: float) -> str:
     return f"{float(f'{v:.2g}'):g}"
 
 
+def _jumps(df: pd.DataFrame, dt: float, max_gap: float, limit: float) -> str | None:
+    """A one-line warning when moves within a track (consecutive observations of an agent that one track
+    joins: `max_gap` apart at most, or one frame step for frame ids of unknown rate) are faster than `limit`
+    m/s and longer than a model step at an eighth of it, naming the fastest: a tracker's id that went to
+    another agent; None when none is."""
+    spu = seconds_per_unit(df)
+    steps = time_steps(df).step if spu is None else None
+    count, fastest = 0, None
+    for scene, g in df.groupby("scene", sort=False, observed=True):
+        agent, t = g["agent_id"].to_numpy(), g["frame"].to_numpy(dtype=np.float64)
+        gap = np.diff(t)
+        if spu is None:
+            seconds, joined = gap / steps[str(scene)] * dt, np.isclose(gap, steps[str(scene)])
+        else:
+            seconds = gap * spu
+            joined = (seconds > 0) & (seconds <= max_gap * (1 + EPS))
+        joined &= agent[1:] == agent[:-1]
+        metres = np.hypot(np.diff(g["x"].to_numpy(dtype=np.float64)), np.diff(g["y"].to_numpy(dtype=np.float64)))
+        # (and longer than limit x dt / 8, 1 m for walkers: position noise over a millisecond is no jump)
+        speed = np.where(joined & (metres > limit * dt / 8), metres / np.where(joined, seconds, 1.0), 0.0)
+        count += int(np.sum(speed > limit))
+        i = int(np.argmax(speed)) if len(speed) else 0
+        if len(speed) and speed[i] > limit and (fastest is None or speed[i] > fastest[0]):
+            fastest = (float(speed[i]), str(scene), agent[i + 1], t[i + 1])
+    if fastest is None:
+        return None
+    v, scene, agent, at = fastest
+    when = "time" if df.attrs.get("time_base") == "seconds" else "frame"
+    return (f"warning: {count} move{'s' * (count != 1)} within a track {'is' if count == 1 else 'are'} faster than "
+            f"{_two_digits(limit)} m/s (the fastest: agent '{agent}' in scene '{scene}' at {when} {at:.10g}, "
+            f"{v:.3g} m/s): a tracker's id that went to another agent joins two paths into one track, whose "
+            "futures are wrong; give each agent an id of its own")
+
+
 def _speed_outside(sp: np.ndarray, low: float, high: float) -> tuple[float, str] | None:
     """(speed, what it is) when moves at speeds `sp` (m/s) are outside [low, high]: their median over
     `high`, or their 90th percentile under `low` (agents standing among moving ones are no units error,
@@ -693,12 +728,15 @@ def _speed_outside(sp: np.ndarray, low: float, high: float) -> tuple[float, str]
     return None
 
 
-def plausibility(df: pd.DataFrame, dt: float, record: dict | None = None, min_moves: int = 20) -> str | None:
+def plausibility(df: pd.DataFrame, dt: float, record: dict | None = None, min_moves: int = 20,
+                 max_gap: float = 0.8) -> str | None:
     """A one-line warning when the tracks' speeds, or those of one scene (of at least `min_moves` moves), are
     outside `speed_band(record)` (`_speed_outside`; `record`: the model's `speed_record`, None for people
     walking), naming the option that would fix the likely cause (for one scene among others: its file, to
     be given on its own); or, before that, when positions or times came as float32 too coarse to predict
-    from (`attrs["coarse"]`), or frame ids move at two rates (`_mixed_steps`); None when all is well."""
+    from (`attrs["coarse"]`), or frame ids move at two rates (`_mixed_steps`); or, after it, when a track
+    jumps (`_jumps`: a move within a track, gaps up to `max_gap` bridged, at JUMP times the band's top);
+    None when all is well."""
     if df.attrs.get("coarse"):
         return (f"warning: {df.attrs['coarse']}: the futures are that coarse too; store them as float64 "
                 "(double)")
@@ -716,7 +754,7 @@ def plausibility(df: pd.DataFrame, dt: float, record: dict | None = None, min_mo
         odd = next((scene for scene, sp in speeds.items()
                     if len(sp) >= min_moves and _speed_outside(sp, low, high) is not None), None)
         if odd is None:
-            return None
+            return _jumps(df, dt, max_gap, JUMP * high)
         rest = float(np.median(np.concatenate([sp for scene, sp in speeds.items() if scene != odd])))
         outside = _speed_outside(speeds[odd], low, high)
         files = df.loc[df["scene"] == odd, "_file"].astype(str)
