@@ -31,7 +31,7 @@ from .metrics import CALIBRATION_LEVELS, brier_fde, kde_nll, min_ade_fde
 from .predict import TrajCVAE
 from .tracks import list_files
 from .train import UNRECORDED, data_digest, finish_run, prefixed, train, trained_on
-from .windows import Windows, default_cache_dir, load_windows
+from .windows import Windows, default_cache_dir, load_windows, quiet
 
 SPLITS = ("eth", "hotel", "univ", "zara1", "zara2")
 HEADINGS = {  # result key -> Markdown heading
@@ -63,11 +63,6 @@ def likelihoods(predictor: TrajCVAE, wt: WindowTensors, fut: np.ndarray, is_samp
 MODES = {"km": "kmeans", "ks": "learned"}  # result-key prefix -> K-set mode
 PER_RUN = ("seed",)  # a run's own, left out of the means over seeds (the per-seed table holds it)
 CS_MAP = "quantile per step"  # how `--calibrate scene` maps draws (calibrate.py): numbers of another map are redone
-
-
-def quiet(line: str) -> None:
-    """A `log` for data whose summary line and warning were given already (not None: a warning would become
-    a Python warning, `windows.load_windows`)."""
 
 
 def evaluate_split(predictor: TrajCVAE, test_paths: list[Path], k: int = 20, seed: int = 0,

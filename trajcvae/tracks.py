@@ -26,7 +26,7 @@ import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -640,19 +640,27 @@ def summarize(df: pd.DataFrame, time_step: float | None = None, max_gap: float =
 
 
 def scene_speeds(df: pd.DataFrame, dt: float) -> dict[str, np.ndarray]:
-    """Each scene's speeds (metres per second) between consecutive observations of each agent; with frame
-    ids of unknown rate, each scene's step is taken as `dt` seconds (one model step)."""
+    """Each scene's speeds (metres per second) between consecutive observations of each agent (`_moves`)."""
+    speeds = {}
+    for scene, _, _, seconds, metres in _moves(df, dt):
+        ok = seconds > 0
+        speeds[scene] = metres[ok] / seconds[ok]
+    return speeds
+
+
+def _moves(df: pd.DataFrame, dt: float) -> Iterator[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Per scene, its moves between consecutive observations of each agent (rows sorted by agent and time):
+    (scene, each move's agent and its end's time, in the input's time base, then its seconds and metres).
+    With frame ids of unknown rate, each scene's step is taken as `dt` seconds (one model step)."""
     spu = seconds_per_unit(df)
     steps = time_steps(df).step if spu is None else None
-    speeds = {}
     for scene, g in df.groupby("scene", sort=False, observed=True):
-        same = g["agent_id"].to_numpy()[1:] == g["agent_id"].to_numpy()[:-1]
-        t = np.diff(g["frame"].to_numpy(dtype=np.float64))[same]
-        d = np.hypot(np.diff(g["x"].to_numpy()), np.diff(g["y"].to_numpy()))[same]
-        seconds = t * spu if spu is not None else t / steps[str(scene)] * dt
-        ok = seconds > 0
-        speeds[str(scene)] = d[ok] / seconds[ok]
-    return speeds
+        agent, t = g["agent_id"].to_numpy(), g["frame"].to_numpy(dtype=np.float64)
+        same = agent[1:] == agent[:-1]
+        gap = np.diff(t)[same]
+        metres = np.hypot(np.diff(g["x"].to_numpy(dtype=np.float64)), np.diff(g["y"].to_numpy(dtype=np.float64)))
+        yield (str(scene), agent[1:][same], t[1:][same], gap * spu if spu is not None else gap / steps[str(scene)] * dt,
+               metres[same])
 
 
 WALKERS = (0.3, 5.0)  # m/s: the speeds of people walking, for tracks with no model's record to go by
@@ -687,25 +695,17 @@ def _jumps(df: pd.DataFrame, dt: float, max_gap: float, limit: float) -> str | N
     joins: `max_gap` apart at most, or one frame step for frame ids of unknown rate) are faster than `limit`
     m/s and longer than a model step at an eighth of it, naming the fastest: a tracker's id that went to
     another agent; None when none is."""
-    spu = seconds_per_unit(df)
-    steps = time_steps(df).step if spu is None else None
+    known = seconds_per_unit(df) is not None
     count, fastest = 0, None
-    for scene, g in df.groupby("scene", sort=False, observed=True):
-        agent, t = g["agent_id"].to_numpy(), g["frame"].to_numpy(dtype=np.float64)
-        gap = np.diff(t)
-        if spu is None:
-            seconds, joined = gap / steps[str(scene)] * dt, np.isclose(gap, steps[str(scene)])
-        else:
-            seconds = gap * spu
-            joined = (seconds > 0) & (seconds <= max_gap * (1 + EPS))
-        joined &= agent[1:] == agent[:-1]
-        metres = np.hypot(np.diff(g["x"].to_numpy(dtype=np.float64)), np.diff(g["y"].to_numpy(dtype=np.float64)))
-        # (and longer than limit x dt / 8, 1 m for walkers: position noise over a millisecond is no jump)
+    for scene, agent, t, seconds, metres in _moves(df, dt):
+        # A move one track joins: a gap bridged, or (of unknown rate) one step. Longer than limit x dt / 8 (1 m
+        # for walkers): position noise over a millisecond is no jump.
+        joined = (seconds > 0) & (seconds <= max_gap * (1 + EPS)) if known else np.isclose(seconds, dt)
         speed = np.where(joined & (metres > limit * dt / 8), metres / np.where(joined, seconds, 1.0), 0.0)
         count += int(np.sum(speed > limit))
         i = int(np.argmax(speed)) if len(speed) else 0
         if len(speed) and speed[i] > limit and (fastest is None or speed[i] > fastest[0]):
-            fastest = (float(speed[i]), str(scene), agent[i + 1], t[i + 1])
+            fastest = (float(speed[i]), scene, agent[i], t[i])
     if fastest is None:
         return None
     v, scene, agent, at = fastest

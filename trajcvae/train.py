@@ -38,7 +38,7 @@ from .metrics import fit_cv_noise, min_ade_fde
 from .model import CVAE
 from .predict import TrajCVAE
 from .tracks import list_files, speed_record
-from .windows import Windows, files_digest, load_windows
+from .windows import Windows, files_digest, load_windows, quiet
 
 METRICS = ["epoch", "beta", "lr", "train_loss", "train_nll", "train_kl", "train_elbo", "val_nll", "val_kl",
            "val_elbo", "val_min_ade", "val_min_fde", "seconds"]
@@ -141,7 +141,7 @@ def _locked_train(train_paths, val_paths, cfg: Config, out: Path, resume: bool, 
         torch.cuda.set_device(device)
     main = dist.is_main  # only rank 0 writes files, logs and draws progress bars
     progress = progress and main
-    log = log if main else (lambda line: None)  # (not None: the data's warning would become a Python warning)
+    log = log if main else quiet  # rank 0 says what the data is
     try:
         return _train(train_paths, val_paths, cfg, out, state, device, dist, progress, log, cache_dir, figures)
     finally:

@@ -586,6 +586,11 @@ def files_digest(files: list[Path], name: Callable[[Path], str], h=None) -> str:
     return h.hexdigest()[:32]
 
 
+def quiet(line: str) -> None:
+    """A `log` for `load_windows` that shows nothing, for data whose summary line and warning were given
+    already, or are another process's to give (None would turn the warning into a Python warning)."""
+
+
 def load_windows(paths: Iterable[str | Path], cfg: DataConfig, cache_dir: str | Path | None = None,
                  log: Callable[[str], None] | None = None, mode: str = "windows") -> Windows:
     """Windows of the files at `paths`, from the cache when it holds them (cache_dir=None: no cache).
