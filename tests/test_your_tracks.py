@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from geographiclib.geodesic import Geodesic
 
-from trajcvae import TrajCVAE
+from trajcvae import OnlinePredictor, TrajCVAE
 from trajcvae.config import Config
 from trajcvae.errors import DataError, TrajCVAEWarning
 from trajcvae.resample import resample_rows
@@ -438,21 +438,50 @@ def test_a_model_judges_speeds_by_those_it_was_trained_on(sim_files, trained, tm
 
 
 def test_a_track_that_jumps_as_no_agent_moves_gets_a_warning_naming_the_agent(model, plaza):
-    """A tracker's id that goes to another agent 22 m away within the gap a track bridges joins two paths
-    into one: warned, naming the agent and the time, in seconds or frame ids; a gap longer than the model
-    bridges is two tracks, and walkers' tracks are fine."""
+    """A tracker's id that goes to another agent within the gap a track bridges joins two paths into one: a
+    step over the band's top, 4 times as fast as the track's steps around it, is warned, naming the agent
+    and the time, in seconds or frame ids, in files and live (a step after the jump, once per agent); a gap
+    longer than the model bridges is two tracks, and walkers' tracks are fine, as are vehicles among them
+    (they go on as fast) and walkers sampled at 60 Hz with centimetres of noise."""
     t = np.round(np.arange(11) * 0.4, 6)
     walk = pd.DataFrame({"time": t, "agent_id": 7, "x": 1.2 * t, "y": 0.0})
     switched = pd.concat([walk, pd.DataFrame({"time": [4.8, 5.2, 5.6], "agent_id": 7, "x": 20.0,
                                               "y": [10.0, 10.5, 11.0]})], ignore_index=True)
-    with pytest.warns(TrajCVAEWarning, match=r"1 move within a track is faster than 20 m/s \(the fastest: agent "
-                                             r"'7' in scene 'input' at time 4.8, 22.7 m/s\)"):
+    with pytest.warns(TrajCVAEWarning, match=r"1 track jumps: agent '7' in scene 'input' moves 18.2 m in 0.8 s at "
+                                             r"time 4.8 \(22.7 m/s, against 1.2 m/s just before and after\)"):
         model.predict(switched, k=1)
     frames = switched.assign(frame=np.arange(len(switched))).drop(columns="time")  # of unknown rate: no gap
-    assert "at frame 11, 45.5 m/s" in model.check_speeds(model.read(frames), [].append)
+    assert "in 0.4 s at frame 11 (45.5 m/s" in model.check_speeds(model.read(frames), [].append)
     apart = switched.assign(time=np.where(switched.time > 4.5, switched.time + 1.0, switched.time))
     assert model.check_speeds(model.read(apart)) is None  # 1.4 s apart: two tracks, the model bridges 0.8 s
     assert model.check_speeds(model.read(plaza)) is None
+    # Among walkers at 2.5 Hz, an id that goes to someone 3 m away (7 m/s, under the 20 m/s that no walker
+    # reaches) is a jump; cars going on at 10 m/s are not, nor are walkers at 60 Hz with 5 cm of noise
+    # (over 1/60 s, 7 m/s; over a model step, as the model reads them, a walker's pace).
+    walkers = upsample(plaza, 2.5)
+    one = walkers.agent_id == walkers.agent_id.value_counts().index[0]
+    late = one & (walkers.time > walkers[one].time.median())
+    warning = model.check_speeds(model.read(walkers.assign(x=walkers.x + 3.0 * late)), [].append)
+    assert warning.startswith("warning: 1 track jumps: agent") and "in 0.4 s" in warning
+    cars = pd.DataFrame({"scene": "test0", "time": np.round(np.arange(0, 20, 0.4), 6)})
+    cars = pd.concat([cars.assign(agent_id=1000 + i, x=10.0 * cars.time, y=3.0 * i) for i in range(3)])
+    assert model.check_speeds(model.read(pd.concat([walkers, cars]))) is None
+    rng = np.random.default_rng(0)
+    noisy = lambda d: d.assign(x=d.x + rng.normal(0, 0.05, len(d)), y=d.y + rng.normal(0, 0.05, len(d)))  # noqa
+    assert model.check_speeds(model.read(noisy(upsample(plaza, 60.0)))) is None
+    # 30 frame ids a second read as 0.4 s steps: the noise no longer hides that they crawl.
+    video = noisy(upsample(plaza, 30.0))
+    video = video.assign(frame=np.round(video.pop("time") * 30).astype(int))
+    assert "--fps" in model.check_speeds(model.read(video), [].append)
+    # Live: warned once, a step after the jump, after the speeds were judged (at 200 moves, t = 36.8 s).
+    live = OnlinePredictor(model, k=1)
+    with pytest.warns(TrajCVAEWarning) as caught:
+        for s in np.round(np.arange(30, 44, 0.4), 6):
+            crowd = pd.DataFrame({"agent_id": [f"a{i}" for i in range(12)], "x": 1.2 * s, "y": 3.0 * np.arange(12)})
+            live.update(s, crowd.assign(y=crowd.y + 6.0 * ((crowd.agent_id == "a3") & (s >= 40))))
+            assert len(caught) == (s >= 40.4)
+    said = str(caught[0].message)
+    assert "1 track jumps: agent 'a3' in scene 'live' moves 6.02 m in 0.4 s at time 40 (15 m/s" in said
 
 
 def write_sdd(path, plaza: pd.DataFrame, px_per_m: float = 20.0) -> None:

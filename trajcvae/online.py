@@ -43,7 +43,8 @@ from .errors import DataError, NoWindowsError, TrajCVAEError, warn
 from .predict import OUTPUT_COLUMNS, TrajCVAE, samples_to_frame
 from .resample import EPS
 from .tracks import (AGENT_COLUMNS, MAX_COORD, TIME_NAMES, beyond_horizon, check_lonlat, from_metres,
-                     lonlat_names, numeric_column, read_tracks, to_metres)
+                     lonlat_names, numeric_column, read_tracks, speed_band, to_metres,
+                     track_jumps)
 from .windows import concat_windows, finished_windows, history_reach, latest_windows
 
 PAST_HELD = 5000  # finished windows a live scene's past keeps for `calibrate="scene"` (the latest)
@@ -67,8 +68,9 @@ class OnlinePredictor:
     or "learned": a K-set of `TrajCVAE.predict`, each future with its weight, its share of `draws` plain
     draws. calibrate: "scene" maps plain draws to fit the scene's past (see the module's docstring).
     judge_speeds: once `JUDGE_MOVES` moves have been seen, warn (a `TrajCVAEWarning`) if they are not at
-    speeds the model was trained on (`TrajCVAE.check_speeds`); False for a caller that has judged the
-    detections already (`serve --replay` judges its file).
+    speeds the model was trained on (`TrajCVAE.check_speeds`), and warn of each track that jumps (an id
+    that went to another agent, `tracks.track_jumps`) a step after the jump; False for a caller that has judged
+    the detections already (`serve --replay` judges its file).
     """
 
     def __init__(self, model: TrajCVAE | str = "pedestrian", k: int = 20, seed: int = 0, kset: str = "none",
@@ -139,6 +141,7 @@ class OnlinePredictor:
         # The speed warning is given once, on the history held once JUDGE_MOVES moves have been seen (not at
         # all with judge_speeds=False: a caller that has judged the detections already).
         self._speeds_judged, self._moves = not judge_speeds, 0
+        self._judge_jumps, self._jumped = judge_speeds, set()  # agent codes warned of a jump: once each
         self._k: int | None = None  # the K of `futures`
         self._recast = False  # `futures` are in longitudes of another convention than the scene's now
         self.futures = self._no_futures()
@@ -182,6 +185,7 @@ class OnlinePredictor:
             held = (cols["agent"][at] == gone) if len(cols["agent"]) else np.zeros(len(gone), bool)
             for c in gone[~held].tolist():  # forget the codes of agents no longer held
                 del self._codes[self._ids.pop(c)]
+                self._jumped.discard(c)
                 self._scored.pop(c, None)
                 self._drawn.pop(c, None)
         self._cols = cols
@@ -191,8 +195,33 @@ class OnlinePredictor:
         self.futures = self._futures(time, k or self.k, seen=ids)
         if not self._speeds_judged and self._moves >= JUDGE_MOVES and len(cols["frame"]) - len(self._codes) >= 20:
             self._speeds_judged = True  # a `TrajCVAEWarning` if the detections move as no track the model knows
-            self.model.check_speeds(self._table(judged=False), lambda line: warn(f"{line} (scene '{self.scene}')"))
+            self.model.check_speeds(self._table(judged=False), lambda line: warn(f"{line} (scene '{self.scene}')"),
+                                    jumps=False)
+        if self._judge_jumps and len(ids):
+            self._warn_jumps(time, ids)
         return self.futures
+
+    def _warn_jumps(self, time: float, ids) -> None:
+        """Warn (a `TrajCVAEWarning`, once per agent) when the track of an agent seen at `time` jumps
+        (`tracks.track_jumps`), judged as a file's track is once the step after the jump has been seen: spans that
+        end a step before `time`, each with the rows of a step and a bridged gap on either side."""
+        codes = np.array([c for c in (self._codes[a] for a in ids) if c not in self._jumped], np.int64)
+        reach = self._step + self._max_gap  # a step, with a gap in it bridged
+        cols = self._cols
+        rows = np.isin(cols["agent"], codes) & (cols["frame"] >= time - 3 * reach)
+        if not rows.any():
+            return
+        table = pd.DataFrame({"scene": self.scene, "frame": cols["frame"][rows],
+                              "agent_id": self._names(cols["agent"][rows]), "x": cols["x"][rows],
+                              "y": cols["y"][rows]})
+        table.attrs.update(self._attrs)
+        cfg = self.model.config.data
+        said, agents = track_jumps(table, cfg.dt, self._max_gap / self._per_second,
+                             speed_band(self.model.stats.get("speeds"))[1], since=time - 2 * reach,
+                             until=time - self._step * (1 - EPS))
+        if said:
+            self._jumped.update(self._codes[a] for a in agents)
+            warn(said)
 
     def _futures(self, time: float, k: int, seen) -> pd.DataFrame:
         """The futures of the agents in view at `time`, of which those in `seen` were detected now. An agent

@@ -305,18 +305,20 @@ class TrajCVAE:
                             f"{bridging_gap(interval):g} or more")
         return tracks
 
-    def check_speeds(self, tracks: pd.DataFrame, log: Callable[[str], None] | None = None) -> str | None:
+    def check_speeds(self, tracks: pd.DataFrame, log: Callable[[str], None] | None = None,
+                     jumps: bool = True) -> str | None:
         """The warning line of a table from `read` whose speeds (or units, or rate) look wrong for this model
         (`tracks.plausibility`, judged against the speeds it was trained on: its checkpoint's
         `speed_record`, or people walking for a checkpoint without one); None when all is well. It is given
         once per table: to `log`, or without one as a `TrajCVAEWarning` (so the Python API warns as the CLI
         does). The predictor remembers it for as long as that very table lives (not a table derived from
-        it, nor another table at a freed one's address)."""
+        it, nor another table at a freed one's address). `jumps`: False leaves tracks that jump unjudged
+        (`tracks.track_jumps`: `OnlinePredictor` judges them update by update)."""
         judged = self._speeds_said.get(id(tracks))
         if judged is not None and judged[0]() is tracks:
             return judged[1] or None
         said = plausibility(tracks, self.config.data.dt, self.stats.get("speeds"),
-                            max_gap=self.config.data.max_gap) or ""
+                            max_gap=self.config.data.max_gap, jumps=jumps) or ""
         self._remember_speeds(tracks, said)
         if said and log is not None:
             log(said)

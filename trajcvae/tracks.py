@@ -639,34 +639,83 @@ def summarize(df: pd.DataFrame, time_step: float | None = None, max_gap: float =
                         steps=s.step if spu is None else None)
 
 
-def scene_speeds(df: pd.DataFrame, dt: float) -> dict[str, np.ndarray]:
-    """Each scene's speeds (metres per second) between consecutive observations of each agent (`_moves`)."""
-    speeds = {}
-    for scene, _, _, seconds, metres in _moves(df, dt):
-        ok = seconds > 0
-        speeds[scene] = metres[ok] / seconds[ok]
-    return speeds
+def scene_speeds(df: pd.DataFrame, dt: float, steps: int = 1) -> dict[str, np.ndarray]:
+    """Each scene's speeds (metres per second), each from a position to where its agent is `steps` model
+    steps `dt` later, or at its last observation if that comes sooner (`_spans`)."""
+    return {s.scene: s.speed for s in _spans(df, dt, steps=steps)}
 
 
-def _moves(df: pd.DataFrame, dt: float) -> Iterator[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
-    """Per scene, its moves between consecutive observations of each agent (rows sorted by agent and time):
-    (scene, each move's agent and its end's time, in the input's time base, then its seconds and metres).
-    With frame ids of unknown rate, each scene's step is taken as `dt` seconds (one model step)."""
+PACE = 8  # model steps that a "too slow" speed is measured over: 3.2 s for walkers, where noise of a few
+# centimetres is no speed even at 60 samples a second, nor does it make 30 frame ids a second read as steps
+# look like walking
+
+
+@dataclass
+class _Spans:
+    """One scene's moves over `steps` model steps `dt`, one from each observation that its agent outlives by
+    that long: to the agent's first observation at least that long after (the next one where samples are
+    sparser). Over a step, noise averages out (between samples 1/60 s apart it swamps the motion)."""
+    rows: pd.DataFrame  # the scene's rows, sorted by agent and time
+    start: np.ndarray  # (S,) each span's first row (a position in `rows`)
+    end: np.ndarray  # (S,) its last row
+    speed: np.ndarray  # (S,) m/s
+    track: np.ndarray  # (S,) the track its first row is in (tracks: split by agent and by gaps not bridged)
+    joined: np.ndarray  # (S,) bool: its last row is in that track too
+    around: np.ndarray  # (S,) m/s: the faster of its track's spans just before and just after it; NaN: none
+
+    @property
+    def scene(self) -> str:
+        return str(self.rows["scene"].iloc[0])
+
+
+def _spans(df: pd.DataFrame, dt: float, max_gap: float = 0.8, steps: int = 1) -> Iterator[_Spans]:
+    """`_Spans` per scene, over `steps` model steps; with more than one, an agent seen for less than that
+    from a row spans to its last observation. A track bridges gaps up to `max_gap` seconds; of frame ids of
+    unknown rate (whose frame step counts as `dt` seconds), only one frame step, as `time_steps` counts
+    gaps."""
     spu = seconds_per_unit(df)
-    steps = time_steps(df).step if spu is None else None
+    frame_step = time_steps(df).step if spu is None else None
     for scene, g in df.groupby("scene", sort=False, observed=True):
-        agent, t = g["agent_id"].to_numpy(), g["frame"].to_numpy(dtype=np.float64)
-        same = agent[1:] == agent[:-1]
-        gap = np.diff(t)[same]
-        metres = np.hypot(np.diff(g["x"].to_numpy(dtype=np.float64)), np.diff(g["y"].to_numpy(dtype=np.float64)))
-        yield (str(scene), agent[1:][same], t[1:][same], gap * spu if spu is not None else gap / steps[str(scene)] * dt,
-               metres[same])
+        ids = g["agent_id"].to_numpy()
+        agent = np.r_[0, np.cumsum(ids[1:] != ids[:-1])]  # (N,) 0, 1, ... agent after agent
+        raw = g["frame"].to_numpy(dtype=np.float64)
+        per = spu if spu is not None else dt / frame_step[str(scene)]  # seconds per unit of `frame`
+        t = (raw - raw.min()) * per  # (N,) seconds
+        xy = g[["x", "y"]].to_numpy(dtype=np.float64)
+        gap = np.diff(t)
+        bridged = gap <= max_gap * (1 + EPS) if spu is not None else np.isclose(gap, dt)
+        track = np.concatenate([[0], np.cumsum((agent[1:] != agent[:-1]) | ~bridged)])  # (N,)
+        # One sorted key, agent after agent (each offset past the last one's end): one search finds every
+        # row's span end, and the row a step before it.
+        first = np.flatnonzero(np.r_[True, agent[1:] != agent[:-1]])  # each agent's first row
+        last = np.r_[first[1:], len(t)] - 1
+        life = t[last] - t[first] + 2 * dt + 1
+        key = t - t[first][agent] + np.r_[0.0, np.cumsum(life)[:-1]][agent]
+        n, reach = len(t), dt * (1 - EPS)
+        end = np.searchsorted(key, key + reach * steps, side="left")
+        if steps > 1:
+            end = np.minimum(end, last[agent])
+        ok = (end < n) & (agent[np.minimum(end, n - 1)] == agent) & (end > np.arange(n))
+        start, end = np.flatnonzero(ok), end[ok]
+        speed = np.hypot(*(xy[end] - xy[start]).T) / (t[end] - t[start])
+        joined = track[end] == track[start]
+        # The span just after one starts where it ends; the one just before ends where it starts.
+        span_of = np.full(n, -1)
+        span_of[start] = np.arange(len(start))
+        nxt = span_of[end]
+        after = np.where((nxt >= 0) & joined[nxt] & joined, speed[nxt], np.nan)
+        prior = np.searchsorted(key, key[start] - reach, side="right") - 1
+        prior_ok = (prior >= 0) & (track[np.maximum(prior, 0)] == track[start])
+        prior = np.maximum(prior, 0)
+        back = np.hypot(*(xy[start] - xy[prior]).T) / np.maximum(t[start] - t[prior], reach)
+        before = np.where(prior_ok, back, np.nan)
+        yield _Spans(g, start, end, speed, track[start], joined, np.fmax(before, after))
 
 
 WALKERS = (0.3, 5.0)  # m/s: the speeds of people walking, for tracks with no model's record to go by
 WALKING = "people walking"
 BAND = 4.0  # a model knows speeds within this factor of its training tracks' 90th-percentile speed
-JUMP = 4.0  # a move this many times the band's top speed is no agent's: an id switch (20 m/s for walkers)
+JUMP = 4.0  # a track's step this many times as fast as its steps around it (and over the band) is a jump
 
 
 def speed_record(speeds: np.ndarray) -> dict[str, float]:
@@ -690,52 +739,66 @@ def _two_digits(v: float) -> str:
     return f"{float(f'{v:.2g}'):g}"
 
 
-def _jumps(df: pd.DataFrame, dt: float, max_gap: float, limit: float) -> str | None:
-    """A one-line warning when moves within a track (consecutive observations of an agent that one track
-    joins: `max_gap` apart at most, or one frame step for frame ids of unknown rate) are faster than `limit`
-    m/s and longer than a model step at an eighth of it, naming the fastest: a tracker's id that went to
-    another agent; None when none is."""
-    known = seconds_per_unit(df) is not None
-    count, fastest = 0, None
-    for scene, agent, t, seconds, metres in _moves(df, dt):
-        # A move one track joins: a gap bridged, or (of unknown rate) one step. Longer than limit x dt / 8 (1 m
-        # for walkers): position noise over a millisecond is no jump.
-        joined = (seconds > 0) & (seconds <= max_gap * (1 + EPS)) if known else np.isclose(seconds, dt)
-        speed = np.where(joined & (metres > limit * dt / 8), metres / np.where(joined, seconds, 1.0), 0.0)
-        count += int(np.sum(speed > limit))
-        i = int(np.argmax(speed)) if len(speed) else 0
-        if len(speed) and speed[i] > limit and (fastest is None or speed[i] > fastest[0]):
-            fastest = (float(speed[i]), scene, agent[i], t[i])
+def track_jumps(df: pd.DataFrame, dt: float, max_gap: float, high: float, since: float = -math.inf,
+                until: float = math.inf, spans: list[_Spans] | None = None) -> tuple[str | None, list]:
+    """(a one-line warning naming the fastest jump, or None; the agent ids of the tracks that jump) when
+    tracks jump: a span (`_spans`, within a track, gaps up to `max_gap` bridged) faster than `high` m/s
+    (the band's top) and `JUMP` times the faster of its track's spans just before and after (`JUMP` x
+    `high` where it has neither): a tracker's id that went to another agent, not an agent speeding up (it
+    goes on as fast) or noise. Only spans from `since` on that end by `until` (in the `frame` column's units)
+    are judged. `spans`: `_spans(df, dt, max_gap)`, where the caller has them."""
+    count, fastest, agents = 0, None, []
+    for s in _spans(df, dt, max_gap) if spans is None else spans:
+        t = s.rows["frame"].to_numpy()
+        bad = (s.joined & (t[s.start] >= since) & (t[s.end] <= until) & (s.speed > high)
+               & (s.speed > JUMP * np.where(np.isnan(s.around), high, s.around)))
+        if not bad.any():
+            continue
+        count += len(np.unique(s.track[bad]))
+        agents += pd.unique(s.rows["agent_id"].to_numpy()[s.start[bad]]).tolist()
+        i = np.flatnonzero(bad)[np.argmax(s.speed[bad])]
+        if fastest is None or s.speed[i] > fastest[0].speed[fastest[1]]:
+            fastest = (s, i)
     if fastest is None:
-        return None
-    v, scene, agent, at = fastest
+        return None, agents
+    s, i = fastest
+    rows = s.rows.iloc[s.start[i]:s.end[i] + 1]
+    xy = rows[["x", "y"]].to_numpy(dtype=np.float64)
+    at = rows["frame"].iloc[1 + int(np.argmax(np.hypot(*np.diff(xy, axis=0).T)))]  # the span's longest move
     when = "time" if df.attrs.get("time_base") == "seconds" else "frame"
-    return (f"warning: {count} move{'s' * (count != 1)} within a track {'is' if count == 1 else 'are'} faster than "
-            f"{_two_digits(limit)} m/s (the fastest: agent '{agent}' in scene '{scene}' at {when} {at:.10g}, "
-            f"{v:.3g} m/s): a tracker's id that went to another agent joins two paths into one track, whose "
-            "futures are wrong; give each agent an id of its own")
+    near = (f"against {s.around[i]:.2g} m/s just before and after" if not np.isnan(s.around[i]) else
+            f"over {_two_digits(JUMP * high)} m/s")
+    metres = float(np.hypot(*(xy[-1] - xy[0])))
+    return (f"warning: {count} track{'s jump' if count != 1 else ' jumps'}{'' if count == 1 else '; the fastest'}: "
+            f"agent '{rows['agent_id'].iloc[0]}' in scene '{s.scene}' moves {metres:.3g} m in "
+            f"{metres / s.speed[i]:.3g} s at {when} {at:.10g} ({s.speed[i]:.3g} m/s, {near}): a tracker's id "
+            "that went to another agent joins two paths into one track, whose futures are wrong; give each "
+            "agent an id of its own"), agents
 
 
-def _speed_outside(sp: np.ndarray, low: float, high: float) -> tuple[float, str] | None:
-    """(speed, what it is) when moves at speeds `sp` (m/s) are outside [low, high]: their median over
-    `high`, or their 90th percentile under `low` (agents standing among moving ones are no units error,
-    so too slow means that nine in ten moves are); None when they are within it."""
-    median, fast = float(np.median(sp)), float(np.percentile(sp, 90))
+def _speed_outside(sp: np.ndarray, paced: np.ndarray, low: float, high: float) -> tuple[float, str] | None:
+    """(speed, what it is) when moves at speeds `sp` (m/s, over a step; `paced`: over `PACE` steps) are
+    outside [low, high]: the median of `sp` over `high`, or the 90th percentile of `paced` under `low`
+    (agents standing among moving ones are no units error, so too slow means that nine in ten moves are);
+    None when they are within it."""
+    median = float(np.median(sp))
     if median > high:
         return median, "median speed"
+    fast = float(np.percentile(paced, 90)) if len(paced) else high
     if fast < low:
         return fast, "90th-percentile speed"
     return None
 
 
 def plausibility(df: pd.DataFrame, dt: float, record: dict | None = None, min_moves: int = 20,
-                 max_gap: float = 0.8) -> str | None:
+                 max_gap: float = 0.8, jumps: bool = True) -> str | None:
     """A one-line warning when the tracks' speeds, or those of one scene (of at least `min_moves` moves), are
     outside `speed_band(record)` (`_speed_outside`; `record`: the model's `speed_record`, None for people
     walking), naming the option that would fix the likely cause (for one scene among others: its file, to
     be given on its own); or, before that, when positions or times came as float32 too coarse to predict
     from (`attrs["coarse"]`), or frame ids move at two rates (`_mixed_steps`); or, after it, when a track
-    jumps (`_jumps`: a move within a track, gaps up to `max_gap` bridged, at JUMP times the band's top);
+    jumps (`track_jumps`, unless `jumps` is False: a step within a track over the band's top and `JUMP`
+    times as fast as its track's steps around it);
     None when all is well."""
     if df.attrs.get("coarse"):
         return (f"warning: {df.attrs['coarse']}: the futures are that coarse too; store them as float64 "
@@ -744,19 +807,20 @@ def plausibility(df: pd.DataFrame, dt: float, record: dict | None = None, min_mo
     if mixed:
         return mixed
     low, high, whose = speed_band(record)
-    speeds = scene_speeds(df, dt)
+    steps = list(_spans(df, dt, max_gap))
+    speeds, paced = {s.scene: s.speed for s in steps}, scene_speeds(df, dt, PACE)
     every = np.concatenate(list(speeds.values())) if speeds else np.zeros(0)
     if not len(every):
         return None
     what, odd = "the tracks", None
-    outside = _speed_outside(every, low, high)
+    outside = _speed_outside(every, np.concatenate(list(paced.values())), low, high)
     if outside is None:
         odd = next((scene for scene, sp in speeds.items()
-                    if len(sp) >= min_moves and _speed_outside(sp, low, high) is not None), None)
+                    if len(sp) >= min_moves and _speed_outside(sp, paced[scene], low, high) is not None), None)
         if odd is None:
-            return _jumps(df, dt, max_gap, JUMP * high)
+            return track_jumps(df, dt, max_gap, high, spans=steps)[0] if jumps else None
         rest = float(np.median(np.concatenate([sp for scene, sp in speeds.items() if scene != odd])))
-        outside = _speed_outside(speeds[odd], low, high)
+        outside = _speed_outside(speeds[odd], paced[odd], low, high)
         files = df.loc[df["scene"] == odd, "_file"].astype(str)
         what = f"scene '{odd}'" + (f" ({files.iloc[0]})" if files.nunique() == 1 and files.iloc[0] != "dataframe"
                                    else "")
