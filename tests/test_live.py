@@ -646,18 +646,50 @@ def test_live_page_draws_tracks_and_futures_in_a_real_browser(pedestrian, tmp_pa
 
 def test_serve_warns_about_a_replay_file_whose_speeds_are_no_walkers(tmp_path, sim_files, monkeypatch):
     """A replayed file goes in as detections in the server's units: one in centimetres, replayed without
-    --scale, gets the warning `predict` gives it."""
+    --scale, gets the warning `predict` gives it, in the log and in its scene's answers."""
     pytest.importorskip("fastapi")
     import uvicorn
 
     from trajcvae import server
-    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)  # the checks and the warning: no server,
+    served = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: served.update(app=app))  # no server,
     monkeypatch.setattr(server, "replay", lambda *args, **kwargs: 0)  # and no replay thread left running
     df = pd.read_csv(sim_files["test"])
     df.assign(x=df.x * 100, y=df.y * 100).to_csv(tmp_path / "cm.csv", index=False)
     r = cli("serve", "pedestrian", "--replay", tmp_path / "cm.csv", "--speed", 1000)
     assert r.exit_code == 0, r.output
     assert "warning: the median speed of the tracks is" in r.output and "--scale" in r.output
+    answer = served["app"].state.scenes.observe("test0", 0.0, [{"agent_id": "1", "x": 0.0, "y": 0.0}])
+    assert json.loads(answer)["warnings"][0].startswith("the median speed of the tracks is")
+
+
+def test_a_scenes_warnings_come_in_its_answers_and_on_the_live_page(pedestrian):
+    """A scene's warnings (an id that jumped, as `OnlinePredictor` gives them) come in every answer of the
+    scene from the update that gave them on, in both layouts, and the live page shows them; a scene
+    without any has no "warnings" in its answers."""
+    server, app = server_app(pedestrian)
+    import httpx
+
+    with server.running(app) as base, httpx.Client(base_url=base) as c:
+        for i in range(9):
+            t = round(0.4 * i, 6)
+            for name in ("calm", "jumpy"):
+                jump = 6.0 if name == "jumpy" and i >= 5 else 0.0  # a1's id goes to someone 6 m away at t = 2
+                dets = [{"agent_id": f"a{a}", "x": 1.2 * t, "y": 3.0 * a + jump * (a == 1)} for a in range(4)]
+                answer = c.post(f"/v1/scenes/{name}/observations", json={"time": t, "detections": dets}).json()
+                assert ("warnings" in answer) == (name == "jumpy" and i >= 6), (name, i)
+        said = answer["warnings"]
+        assert len(said) == 1 and said[0].startswith("1 track jumps: agent 'a1' in scene 'jumpy' moves 6.02 m")
+        assert c.get("/v1/scenes/jumpy/futures?layout=agents").json()["warnings"] == said
+        assert "warnings" not in c.get("/v1/scenes/calm/futures").json()
+        if chromium() is None:
+            if os.environ.get("CI") == "true":
+                pytest.fail("CI: the live page test needs chromium (.ci/run installs it)")
+            pytest.skip("no chromium on this machine (apt-get install chromium)")
+        dom = subprocess.run([chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=3000",
+                              "--dump-dom", f"{base}/?scene=jumpy"], check=True, capture_output=True, text=True,
+                             timeout=60).stdout
+    assert "warning: 1 track jumps: agent 'a1' in scene 'jumpy'" in dom.replace("&#39;", "'")
 
 
 def test_serve_on_port_0_listens_on_a_free_port_and_names_it(monkeypatch):

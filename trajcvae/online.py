@@ -49,6 +49,7 @@ from .windows import concat_windows, finished_windows, history_reach, latest_win
 
 PAST_HELD = 5000  # finished windows a live scene's past keeps for `calibrate="scene"` (the latest)
 JUDGE_MOVES = 200  # moves seen before the live speed check judges the history (fewer: a moment of standing?)
+WARNINGS_HELD = 20  # the latest warning lines a predictor keeps in `warnings` (one per agent that jumps)
 
 
 class OnlinePredictor:
@@ -70,7 +71,8 @@ class OnlinePredictor:
     judge_speeds: once `JUDGE_MOVES` moves have been seen, warn (a `TrajCVAEWarning`) if they are not at
     speeds the model was trained on (`TrajCVAE.check_speeds`), and warn of each track that jumps (an id
     that went to another agent, `tracks.track_jumps`) a step after the jump; False for a caller that has judged
-    the detections already (`serve --replay` judges its file).
+    the detections already (`serve --replay` judges its file). `warnings` holds the lines of the latest
+    `WARNINGS_HELD` warnings given, for callers that show them (`serve` puts them in its answers).
     """
 
     def __init__(self, model: TrajCVAE | str = "pedestrian", k: int = 20, seed: int = 0, kset: str = "none",
@@ -142,6 +144,7 @@ class OnlinePredictor:
         # all with judge_speeds=False: a caller that has judged the detections already).
         self._speeds_judged, self._moves = not judge_speeds, 0
         self._judge_jumps, self._jumped = judge_speeds, set()  # agent codes warned of a jump: once each
+        self.warnings: list[str] = []
         self._k: int | None = None  # the K of `futures`
         self._recast = False  # `futures` are in longitudes of another convention than the scene's now
         self.futures = self._no_futures()
@@ -195,7 +198,8 @@ class OnlinePredictor:
         self.futures = self._futures(time, k or self.k, seen=ids)
         if not self._speeds_judged and self._moves >= JUDGE_MOVES and len(cols["frame"]) - len(self._codes) >= 20:
             self._speeds_judged = True  # a `TrajCVAEWarning` if the detections move as no track the model knows
-            self.model.check_speeds(self._table(judged=False), lambda line: warn(f"{line} (scene '{self.scene}')"),
+            self.model.check_speeds(self._table(judged=False), lambda line: self._warn(f"{line} (scene "
+                                                                                       f"'{self.scene}')"),
                                     jumps=False)
         if self._judge_jumps and len(ids):
             self._warn_jumps(time, ids)
@@ -221,7 +225,12 @@ class OnlinePredictor:
                              until=time - self._step * (1 - EPS))
         if said:
             self._jumped.update(self._codes[a] for a in agents)
-            warn(said)
+            self._warn(said)
+
+    def _warn(self, line: str) -> None:
+        """Give `line` as a `TrajCVAEWarning`, kept in `warnings`."""
+        self.warnings = [*self.warnings, line.removeprefix("warning: ")][-WARNINGS_HELD:]
+        warn(line)
 
     def _futures(self, time: float, k: int, seen) -> pd.DataFrame:
         """The futures of the agents in view at `time`, of which those in `seen` were detected now. An agent

@@ -19,7 +19,7 @@ import time as clock
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Literal, Optional, Union
+from typing import Any, Callable, Iterator, Literal, Optional, Sequence, Union
 
 import numpy as np
 import pandas as pd
@@ -112,14 +112,16 @@ class Shown:
     so readers take both without waiting for an update in progress and the page never pairs one update's
     futures with another's tracks. Each layout's JSON is written once, when first asked for."""
 
-    def __init__(self, time: float | None, futures: pd.DataFrame, state: tuple, pred_len: int):
+    def __init__(self, time: float | None, futures: pd.DataFrame, state: tuple, pred_len: int,
+                 warnings: tuple[str, ...] = ()):
         self.time, self.futures, self.state, self.pred_len = time, futures, state, pred_len
+        self.warnings = warnings
         self._json: dict[str, bytes] = {}
 
     def answer(self, layout: Layout = "rows") -> bytes:
         text = self._json.get(layout)
         if text is None:  # two readers at once may both write it: the same bytes
-            text = self._json[layout] = answer_json(self.time, self.futures, layout, self.pred_len)
+            text = self._json[layout] = answer_json(self.time, self.futures, layout, self.pred_len, self.warnings)
         return text
 
 
@@ -130,7 +132,7 @@ class Scene:
 
     def _shown(self, time: float | None) -> Shown:
         p = self.predictor
-        return Shown(time, p.futures, p.state(), p.model.config.data.pred_len)
+        return Shown(time, p.futures, p.state(), p.model.config.data.pred_len, tuple(p.warnings))
 
 
 class Scenes:
@@ -192,8 +194,10 @@ class Scenes:
             return answer
 
 
-def answer_json(time: float | None, futures: pd.DataFrame, layout: Layout = "rows", pred_len: int = 12) -> bytes:
-    """The answer to an update at `time` with the `futures` of `OnlinePredictor.update`, in one of two layouts.
+def answer_json(time: float | None, futures: pd.DataFrame, layout: Layout = "rows", pred_len: int = 12,
+                warnings: Sequence[str] = ()) -> bytes:
+    """The answer to an update at `time` with the `futures` of `OnlinePredictor.update`, in one of two layouts,
+    with "warnings": [...] after them when the scene has given any (`OnlinePredictor.warnings`).
 
     "rows": {"time": ..., "futures": [{"agent_id", "sample", "step", "time", "x", "y"[, "label"][, "weight"]},
     ...]}, one object per future position (12,000 for 50 agents x 20), written by `records`. Futures in
@@ -206,9 +210,12 @@ def answer_json(time: float | None, futures: pd.DataFrame, layout: Layout = "row
     if layout == "rows":
         columns = ["agent_id", "sample", "step", "time", *position]
         columns += [c for c in (*AGENT_COLUMNS, "weight") if c in futures.columns]
-        return b'{"time": ' + orjson.dumps(time) + b', "futures": ' + records(futures, columns, decimals) + b"}"
+        said = b', "warnings": ' + orjson.dumps(list(warnings)) if warnings else b""
+        return (b'{"time": ' + orjson.dumps(time) + b', "futures": ' + records(futures, columns, decimals) + said
+                + b"}")
+    said = {"warnings": list(warnings)} if warnings else {}
     if not len(futures):
-        return orjson.dumps({"time": time, "agents": []})
+        return orjson.dumps({"time": time, "agents": [], **said})
     k = int(futures["sample"].max()) + 1
     shape = (len(futures) // (k * pred_len), k, pred_len)  # (A, K, P)
     block = futures.iloc[::k * pred_len]  # each agent's first row
@@ -224,7 +231,7 @@ def answer_json(time: float | None, futures: pd.DataFrame, layout: Layout = "row
     if "weight" in futures.columns:
         per_agent["weight"] = np.round(futures["weight"].to_numpy(np.float64).reshape(shape)[..., 0], 6)  # (A, K)
     agents = [{c: v[a] for c, v in per_agent.items()} for a in range(shape[0])]
-    return orjson.dumps({"time": time, "agents": agents}, option=orjson.OPT_SERIALIZE_NUMPY)
+    return orjson.dumps({"time": time, "agents": agents, **said}, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
 def position_decimals(table: pd.DataFrame) -> int:
@@ -354,11 +361,14 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
         raise TrajCVAEError(f"-k {k}: more than --max-k {limits.max_k}")
     predictor = model if isinstance(model, TrajCVAE) else TrajCVAE.load(model)
 
-    judged: set[str] = set()  # scenes whose detections were judged for their speeds already (a replayed file's)
+    # Scenes whose detections were judged already (a replayed file's), with the warnings that file got.
+    judged: dict[str, list[str]] = {}
 
     def scene(name: str) -> OnlinePredictor:  # seconds always: a request's frame id becomes seconds at --fps
-        return OnlinePredictor(predictor, k, seed, kset, None, scale, homography, forget_after, name, draws=draws,
+        live = OnlinePredictor(predictor, k, seed, kset, None, scale, homography, forget_after, name, draws=draws,
                                calibrate=calibrate, lonlat=lonlat, judge_speeds=name not in judged)
+        live.warnings = [line.removeprefix("warning: ") for line in judged.get(name, ())]
+        return live
 
     scene("-")  # checks the options now, before the server starts
     scenes = Scenes(scene, limits)
@@ -596,13 +606,16 @@ def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, 
     app = create_app(predictor, k, kset, seed, fps, scale, homography, forget_after, limits, draws, calibrate,
                      lonlat)
     dc = predictor.config.data  # a file's frame ids: --fps, else the model's training rate, as for predict
+    said: list[str] = []
     updates = replay_updates(replay_file, fps if fps is not None else dc.fps, dc.dt, scale, homography,
-                             log, lonlat, predictor.stats.get("speeds"), dc.max_gap) if replay_file else None
+                             said.append, lonlat, predictor.stats.get("speeds"), dc.max_gap) if replay_file else None
+    for line in said:
+        log(line)
     port = _check_address(host, port)
     torch.set_num_threads(threads)  # once every option has been checked
     log(f"serving {model} on http://{host}:{port} (live page: /, API docs: /docs)")
     if updates is not None:
-        app.state.judged.update(u[0] for u in updates)  # `replay_updates` has given the file's speed warning
+        app.state.judged.update({u[0]: said for u in updates})  # `replay_updates` gave the file's warning
         scene_list = ", ".join(sorted({u[0] for u in updates}))
         log(f"replaying {replay_file} ({len(updates)} updates of {scene_list}) at {speed:g}x")
         threading.Thread(target=replay, args=(app.state.scenes, updates, speed, log), daemon=True).start()

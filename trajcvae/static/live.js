@@ -1,13 +1,13 @@
 // The live page: polls the chosen scene's tracks and futures and redraws them when a new update arrives.
 // Colours and marks follow the static pictures (plots.py): observed tracks solid blue, the K futures thin
 // red with dots at their ends (more opaque for a larger weight, when the server gives weights), and
-// optionally a purple density of the predicted positions underneath.
+// optionally a purple density of the predicted positions underneath. The header shows the scene's warnings.
 "use strict";
 const HEADER = 40, MARGIN = 30, POLL_MS = 200;
 const SAMPLE_COLOR = "#d62728", HISTORY_COLOR = "#1f77b4", DENSITY_COLOR = "rgba(106, 81, 163, 0.06)";
 const canvas = document.getElementById("view"), ctx = canvas.getContext("2d");
 const select = document.getElementById("scene"), status = document.getElementById("status");
-const density = document.getElementById("density");
+const density = document.getElementById("density"), warning = document.getElementById("warning");
 let scene = new URLSearchParams(location.search).get("scene");
 let bounds = null, shown = null, server = {k: null, kset: "none"}, last = null, origin = null;
 
@@ -84,6 +84,11 @@ function draw(f, t) {
   const weighted = futures.length > 0 && futures[0].weight !== undefined;
   status.textContent = `t = ${f.time === null ? "-" : f.time.toFixed(1)} s, ${agents} agents, K = ${k}` +
     (weighted ? `, weights (${server.kset})` : "");
+  // The scene's warnings (units, rate, an id that jumped): the latest in the header, all of them on hover.
+  const said = f.warnings || [];
+  warning.textContent = said.length ? `warning: ${said[said.length - 1]}` +
+    (said.length > 1 ? ` (${said.length - 1} more)` : "") : "";
+  warning.title = said.join("\n");
   if (!bounds) return;
   const span = Math.max(bounds.x1 - bounds.x0, bounds.y1 - bounds.y0, 1e-9);
   const scale = Math.min((W - 2 * MARGIN) / Math.max(bounds.x1 - bounds.x0, span * 1e-3),
