@@ -70,8 +70,8 @@ class OnlinePredictor:
     draws. calibrate: "scene" maps plain draws to fit the scene's past (see the module's docstring).
     judge_speeds: once `JUDGE_MOVES` moves have been seen, warn (a `TrajCVAEWarning`) if they are not at
     speeds the model was trained on (`TrajCVAE.check_speeds`), and warn of each track that jumps (an id
-    that went to another agent, `tracks.track_jumps`) a step after the jump; False for a caller that has judged
-    the detections already (`serve --replay` judges its file). `warnings` holds the lines of the latest
+    that went to another agent, `tracks.track_jumps`) a step after the jump; False for a caller that has
+    judged the detections already (`serve --replay` judges its file). `warnings` holds the lines of the latest
     `WARNINGS_HELD` warnings given, for callers that show them (`serve` puts them in its answers).
     """
 
@@ -207,8 +207,8 @@ class OnlinePredictor:
 
     def _warn_jumps(self, time: float, ids) -> None:
         """Warn (a `TrajCVAEWarning`, once per agent) when the track of an agent seen at `time` jumps
-        (`tracks.track_jumps`), judged as a file's track is once the step after the jump has been seen: spans that
-        end a step before `time`, each with the rows of a step and a bridged gap on either side."""
+        (`tracks.track_jumps`), judged as a file's track is once the step after the jump has been seen: spans
+        that end a step before `time`, each with the rows of a step and a bridged gap on either side."""
         codes = np.array([c for c in (self._codes[a] for a in ids) if c not in self._jumped], np.int64)
         reach = self._step + self._max_gap  # a step, with a gap in it bridged
         cols = self._cols
@@ -221,8 +221,8 @@ class OnlinePredictor:
         table.attrs.update(self._attrs)
         cfg = self.model.config.data
         said, agents = track_jumps(table, cfg.dt, self._max_gap / self._per_second,
-                             speed_band(self.model.stats.get("speeds"))[1], since=time - 2 * reach,
-                             until=time - self._step * (1 - EPS))
+                                   speed_band(self.model.stats.get("speeds"))[1], since=time - 2 * reach,
+                                   until=time - self._step * (1 - EPS))
         if said:
             self._jumped.update(self._codes[a] for a in agents)
             self._warn(said)
