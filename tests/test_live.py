@@ -677,7 +677,7 @@ def test_a_scenes_warnings_come_in_its_answers_and_on_the_live_page(pedestrian):
                 jump = 6.0 if name == "jumpy" and i >= 5 else 0.0  # a1's id goes to someone 6 m away at t = 2
                 dets = [{"agent_id": f"a{a}", "x": 1.2 * t, "y": 3.0 * a + jump * (a == 1)} for a in range(4)]
                 answer = c.post(f"/v1/scenes/{name}/observations", json={"time": t, "detections": dets}).json()
-                assert ("warnings" in answer) == (name == "jumpy" and i >= 6), (name, i)
+                assert ("warnings" in answer) == (name == "jumpy" and i >= 8), (name, i)  # 1.2 s after the jump
         said = answer["warnings"]
         assert len(said) == 1 and said[0].startswith("1 track jumps: agent 'a1' in scene 'jumpy' moves 6.02 m")
         assert c.get("/v1/scenes/jumpy/futures?layout=agents").json()["warnings"] == said

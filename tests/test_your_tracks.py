@@ -461,11 +461,16 @@ def test_a_track_that_jumps_as_no_agent_moves_gets_a_warning_naming_the_agent(mo
     walkers = upsample(plaza, 2.5)
     one = walkers.agent_id == walkers.agent_id.value_counts().index[0]
     late = one & (walkers.time > walkers[one].time.median())
-    warning = model.check_speeds(model.read(walkers.assign(x=walkers.x + 3.0 * late)), [].append)
-    assert warning.startswith("warning: 1 track jumps: agent") and "in 0.4 s" in warning
+    switched = walkers.assign(x=walkers.x + 3.0 * late)
+    warning = model.check_speeds(model.read(switched), [].append)
+    at = walkers[late].time.min()
+    assert warning.startswith("warning: 1 track jumps: agent") and f"in 0.4 s at time {at:g} (" in warning
+    unix = model.check_speeds(model.read(switched.assign(time=switched.time + 1.7e9)), [].append)
+    assert f"at time {1.7e9 + at:.11g} (" in unix and (1.7e9 + at) % 1  # to the tenth of a second
     cars = pd.DataFrame({"scene": "test0", "time": np.round(np.arange(0, 20, 0.4), 6)})
     cars = pd.concat([cars.assign(agent_id=1000 + i, x=10.0 * cars.time, y=3.0 * i) for i in range(3)])
-    assert model.check_speeds(model.read(pd.concat([walkers, cars]))) is None
+    seen_twice = pd.DataFrame({"scene": "test0", "time": [3.2, 3.6], "agent_id": 500, "x": [0.0, 10.0], "y": 1.0})
+    assert model.check_speeds(model.read(pd.concat([walkers, cars, seen_twice]))) is None  # no step around it
     rng = np.random.default_rng(0)
     noisy = lambda d: d.assign(x=d.x + rng.normal(0, 0.05, len(d)), y=d.y + rng.normal(0, 0.05, len(d)))  # noqa
     assert model.check_speeds(model.read(noisy(upsample(plaza, 60.0)))) is None
@@ -473,15 +478,21 @@ def test_a_track_that_jumps_as_no_agent_moves_gets_a_warning_naming_the_agent(mo
     video = noisy(upsample(plaza, 30.0))
     video = video.assign(frame=np.round(video.pop("time") * 30).astype(int))
     assert "--fps" in model.check_speeds(model.read(video), [].append)
-    # Live: warned once, a step after the jump, after the speeds were judged (at 200 moves, t = 36.8 s).
+    # Live: warned once, a step and a bridged gap after the jump (as a file's span, once the span after it
+    # is seen), after the speeds were judged (at 200 moves, t = 36.8 s); and a jump in a track's last step,
+    # once the track has ended.
     live = OnlinePredictor(model, k=1)
     with pytest.warns(TrajCVAEWarning) as caught:
-        for s in np.round(np.arange(30, 44, 0.4), 6):
+        for n in range(35):  # t = 30 ... 43.6 s
+            s = round(30 + 0.4 * n, 6)
             crowd = pd.DataFrame({"agent_id": [f"a{i}" for i in range(12)], "x": 1.2 * s, "y": 3.0 * np.arange(12)})
-            live.update(s, crowd.assign(y=crowd.y + 6.0 * ((crowd.agent_id == "a3") & (s >= 40))))
-            assert len(caught) == (s >= 40.4)
-    said = str(caught[0].message)
-    assert "1 track jumps: agent 'a3' in scene 'live' moves 6.02 m in 0.4 s at time 40 (15 m/s" in said
+            crowd = crowd.assign(y=crowd.y + 6.0 * ((crowd.agent_id == "a3") & (n >= 25)))  # at 40 s, a3's id goes
+            live.update(s, crowd[(crowd.agent_id != "a5") | (n <= 30)].assign(  # a5 jumps 5 m at 42 s, then gone
+                x=lambda d: d.x + 5.0 * ((d.agent_id == "a5") & (n == 30))))
+            assert len(caught) == (n >= 28) + (n >= 33), s  # 1.2 s later
+    said = [str(w.message) for w in caught]
+    assert "1 track jumps: agent 'a3' in scene 'live' moves 6.02 m in 0.4 s at time 40 (15 m/s" in said[0]
+    assert "1 track jumps: agent 'a5' in scene 'live' moves 5.48 m in 0.4 s at time 42 (13.7 m/s" in said[1]
 
 
 def write_sdd(path, plaza: pd.DataFrame, px_per_m: float = 20.0) -> None:

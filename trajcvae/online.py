@@ -70,8 +70,8 @@ class OnlinePredictor:
     draws. calibrate: "scene" maps plain draws to fit the scene's past (see the module's docstring).
     judge_speeds: once `JUDGE_MOVES` moves have been seen, warn (a `TrajCVAEWarning`) if they are not at
     speeds the model was trained on (`TrajCVAE.check_speeds`), and warn of each track that jumps (an id
-    that went to another agent, `tracks.track_jumps`) a step after the jump; False for a caller that has
-    judged the detections already (`serve --replay` judges its file). `warnings` holds the lines of the latest
+    that went to another agent, `tracks.track_jumps`) once a step and a bridged gap have passed since the
+    jump (1.2-1.6 s by default); False for a caller that has judged the detections already (`serve --replay` judges its file). `warnings` holds the lines of the latest
     `WARNINGS_HELD` warnings given, for callers that show them (`serve` puts them in its answers).
     """
 
@@ -143,7 +143,9 @@ class OnlinePredictor:
         # The speed warning is given once, on the history held once JUDGE_MOVES moves have been seen (not at
         # all with judge_speeds=False: a caller that has judged the detections already).
         self._speeds_judged, self._moves = not judge_speeds, 0
-        self._judge_jumps, self._jumped = judge_speeds, set()  # agent codes warned of a jump: once each
+        # Jumps are judged update by update: spans that ended by `_jumps_until` have been, and the agent codes
+        # in `_jumped` were warned of (once each).
+        self._judge_jumps, self._jumps_until, self._jumped = judge_speeds, -math.inf, set()
         self.warnings: list[str] = []
         self._k: int | None = None  # the K of `futures`
         self._recast = False  # `futures` are in longitudes of another convention than the scene's now
@@ -201,30 +203,33 @@ class OnlinePredictor:
             self.model.check_speeds(self._table(judged=False), lambda line: self._warn(f"{line} (scene "
                                                                                        f"'{self.scene}')"),
                                     jumps=False)
-        if self._judge_jumps and len(ids):
-            self._warn_jumps(time, ids)
+        if self._judge_jumps:
+            self._warn_jumps(time)
         return self.futures
 
-    def _warn_jumps(self, time: float, ids) -> None:
-        """Warn (a `TrajCVAEWarning`, once per agent) when the track of an agent seen at `time` jumps
-        (`tracks.track_jumps`), judged as a file's track is once the step after the jump has been seen: spans
-        that end a step before `time`, each with the rows of a step and a bridged gap on either side."""
-        codes = np.array([c for c in (self._codes[a] for a in ids) if c not in self._jumped], np.int64)
+    def _warn_jumps(self, time: float) -> None:
+        """Warn (a `TrajCVAEWarning`, once per agent) of tracks that jump (`tracks.track_jumps`), judged as a
+        file's are: a span once a step and a bridged gap have passed since it ended (by then the span after
+        it has been seen, or its track has ended), at most once per model step of updates."""
         reach = self._step + self._max_gap  # a step, with a gap in it bridged
+        until = time - reach + EPS * self._step  # (times a step and a gap apart, as rounded, count)
+        if until - self._jumps_until < self._step * (1 - EPS):
+            return
+        after, self._jumps_until = self._jumps_until, until
         cols = self._cols
-        rows = np.isin(cols["agent"], codes) & (cols["frame"] >= time - 3 * reach)
+        ending = (cols["frame"] > after) & (cols["frame"] <= until)  # rows that end the spans judged now
+        codes = np.setdiff1d(cols["agent"][ending], np.fromiter(self._jumped, np.int64, len(self._jumped)))
+        rows = np.isin(cols["agent"], codes) & (cols["frame"] >= after - 2 * reach)
         if not rows.any():
             return
         table = pd.DataFrame({"scene": self.scene, "frame": cols["frame"][rows],
                               "agent_id": self._names(cols["agent"][rows]), "x": cols["x"][rows],
                               "y": cols["y"][rows]})
         table.attrs.update(self._attrs)
-        cfg = self.model.config.data
-        said, agents = track_jumps(table, cfg.dt, self._max_gap / self._per_second,
-                                   speed_band(self.model.stats.get("speeds"))[1], since=time - 2 * reach,
-                                   until=time - self._step * (1 - EPS))
+        said, agents = track_jumps(table, self.model.config.data.dt, self._max_gap / self._per_second,
+                                   speed_band(self.model.stats.get("speeds"))[1], after=after, until=until)
         if said:
-            self._jumped.update(self._codes[a] for a in agents)
+            self._jumped.update(self._codes[a] for a in agents if a in self._codes)
             self._warn(said)
 
     def _warn(self, line: str) -> None:

@@ -26,7 +26,7 @@ import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -639,10 +639,10 @@ def summarize(df: pd.DataFrame, time_step: float | None = None, max_gap: float =
                         steps=s.step if spu is None else None)
 
 
-def scene_speeds(df: pd.DataFrame, dt: float, steps: int = 1) -> dict[str, np.ndarray]:
-    """Each scene's speeds (metres per second), each from a position to where its agent is `steps` model
-    steps `dt` later, or at its last observation if that comes sooner (`_spans`)."""
-    return {s.scene: s.speed for s in _spans(df, dt, steps=steps)}
+def scene_speeds(df: pd.DataFrame, dt: float) -> dict[str, np.ndarray]:
+    """Each scene's speeds (metres per second), each over one model step `dt` of an agent's track
+    (`_spans`)."""
+    return {s.scene: s.speed for s in _spans(df, dt)}
 
 
 PACE = 8  # model steps that a "too slow" speed is measured over: 3.2 s for walkers, where noise of a few
@@ -652,64 +652,77 @@ PACE = 8  # model steps that a "too slow" speed is measured over: 3.2 s for walk
 
 @dataclass
 class _Spans:
-    """One scene's moves over `steps` model steps `dt`, one from each observation that its agent outlives by
-    that long: to the agent's first observation at least that long after (the next one where samples are
-    sparser). Over a step, noise averages out (between samples 1/60 s apart it swamps the motion)."""
-    rows: pd.DataFrame  # the scene's rows, sorted by agent and time
-    start: np.ndarray  # (S,) each span's first row (a position in `rows`)
+    """One scene's moves over one model step `dt`, one from each row whose agent it outlives by a step: to
+    the agent's first row at least `dt` seconds on (the next one where samples are sparser). Over a step,
+    noise averages out (between samples 1/60 s apart it swamps the motion), and a model's recorded speeds
+    are over its steps (`speed_record`). Rows are positions in the table (sorted by scene, agent, time)."""
+    scene: str
+    start: np.ndarray  # (S,) each span's first row
     end: np.ndarray  # (S,) its last row
     speed: np.ndarray  # (S,) m/s
     track: np.ndarray  # (S,) the track its first row is in (tracks: split by agent and by gaps not bridged)
     joined: np.ndarray  # (S,) bool: its last row is in that track too
     around: np.ndarray  # (S,) m/s: the faster of its track's spans just before and just after it; NaN: none
-
-    @property
-    def scene(self) -> str:
-        return str(self.rows["scene"].iloc[0])
+    paced: np.ndarray  # (Q,) m/s over PACE steps from each row, or to its agent's last row if that is sooner
 
 
-def _spans(df: pd.DataFrame, dt: float, max_gap: float = 0.8, steps: int = 1) -> Iterator[_Spans]:
-    """`_Spans` per scene, over `steps` model steps; with more than one, an agent seen for less than that
-    from a row spans to its last observation. A track bridges gaps up to `max_gap` seconds; of frame ids of
-    unknown rate (whose frame step counts as `dt` seconds), only one frame step, as `time_steps` counts
-    gaps."""
+def _spans(df: pd.DataFrame, dt: float, max_gap: float = 0.8) -> list[_Spans]:
+    """`_Spans` per scene, all scenes in one pass. A track bridges gaps up to `max_gap` seconds; of frame
+    ids of unknown rate (whose frame step counts as `dt` seconds), only one frame step, as `time_steps`
+    counts gaps."""
+    n = len(df)
+    if not n:
+        return []
+    scene, names = pd.factorize(df["scene"], sort=False)
+    ids = df["agent_id"].to_numpy()
     spu = seconds_per_unit(df)
-    frame_step = time_steps(df).step if spu is None else None
-    for scene, g in df.groupby("scene", sort=False, observed=True):
-        ids = g["agent_id"].to_numpy()
-        agent = np.r_[0, np.cumsum(ids[1:] != ids[:-1])]  # (N,) 0, 1, ... agent after agent
-        raw = g["frame"].to_numpy(dtype=np.float64)
-        per = spu if spu is not None else dt / frame_step[str(scene)]  # seconds per unit of `frame`
-        t = (raw - raw.min()) * per  # (N,) seconds
-        xy = g[["x", "y"]].to_numpy(dtype=np.float64)
-        gap = np.diff(t)
-        bridged = gap <= max_gap * (1 + EPS) if spu is not None else np.isclose(gap, dt)
-        track = np.concatenate([[0], np.cumsum((agent[1:] != agent[:-1]) | ~bridged)])  # (N,)
-        # One sorted key, agent after agent (each offset past the last one's end): one search finds every
-        # row's span end, and the row a step before it.
-        first = np.flatnonzero(np.r_[True, agent[1:] != agent[:-1]])  # each agent's first row
-        last = np.r_[first[1:], len(t)] - 1
-        life = t[last] - t[first] + 2 * dt + 1
-        key = t - t[first][agent] + np.r_[0.0, np.cumsum(life)[:-1]][agent]
-        n, reach = len(t), dt * (1 - EPS)
-        end = np.searchsorted(key, key + reach * steps, side="left")
-        if steps > 1:
-            end = np.minimum(end, last[agent])
-        ok = (end < n) & (agent[np.minimum(end, n - 1)] == agent) & (end > np.arange(n))
-        start, end = np.flatnonzero(ok), end[ok]
-        speed = np.hypot(*(xy[end] - xy[start]).T) / (t[end] - t[start])
-        joined = track[end] == track[start]
-        # The span just after one starts where it ends; the one just before ends where it starts.
-        span_of = np.full(n, -1)
-        span_of[start] = np.arange(len(start))
-        nxt = span_of[end]
-        after = np.where((nxt >= 0) & joined[nxt] & joined, speed[nxt], np.nan)
-        prior = np.searchsorted(key, key[start] - reach, side="right") - 1
-        prior_ok = (prior >= 0) & (track[np.maximum(prior, 0)] == track[start])
-        prior = np.maximum(prior, 0)
-        back = np.hypot(*(xy[start] - xy[prior]).T) / np.maximum(t[start] - t[prior], reach)
-        before = np.where(prior_ok, back, np.nan)
-        yield _Spans(g, start, end, speed, track[start], joined, np.fmax(before, after))
+    if spu is None:
+        step = time_steps(df).step
+        per = (dt / np.array([step[str(name)] for name in names]))[scene]  # (N,) seconds per frame id
+    else:
+        per = spu
+    t = df["frame"].to_numpy(dtype=np.float64) * per  # (N,) seconds
+    x, y = df["x"].to_numpy(dtype=np.float64), df["y"].to_numpy(dtype=np.float64)
+    metres = lambda i, j: np.hypot(x[j] - x[i], y[j] - y[i])  # noqa: E731  rows i to rows j
+    new = np.r_[True, (scene[1:] != scene[:-1]) | (ids[1:] != ids[:-1])]  # (N,) an agent's first row
+    agent = np.cumsum(new) - 1  # (N,) 0, 1, ... agent after agent
+    gap = np.diff(t)
+    bridged = gap <= max_gap * (1 + EPS) if spu is not None else np.isclose(gap, dt)
+    track = np.cumsum(np.r_[True, new[1:] | ~bridged]) - 1  # (N,)
+    # One sorted key, agent after agent (each offset past the last one's end): one search finds every
+    # row's span end, and the row a step before it.
+    first = np.flatnonzero(new)
+    last = np.r_[first[1:], n] - 1
+    life = t[last] - t[first] + 2 * dt + 1
+    key = t - t[first][agent] + np.r_[0.0, np.cumsum(life)[:-1]][agent]
+    reach, rows = dt * (1 - EPS), np.arange(n)
+    end = np.searchsorted(key, key + reach, side="left")
+    ok = end <= last[agent]
+    start, end = rows[ok], end[ok]
+    speed = metres(start, end) / (t[end] - t[start])
+    joined = track[end] == track[start]
+    # The span just after one starts where it ends; the one just before ends where it starts.
+    span_of = np.full(n, -1)
+    span_of[start] = np.arange(len(start))
+    nxt = span_of[end]
+    after = np.where((nxt >= 0) & joined[nxt] & joined, speed[nxt], np.nan)
+    prior = np.searchsorted(key, key[start] - reach, side="right") - 1
+    prior_ok = (prior >= 0) & (track[np.maximum(prior, 0)] == track[start])
+    prior = np.maximum(prior, 0)
+    back = metres(prior, start) / np.maximum(t[start] - t[prior], reach)
+    around = np.fmax(np.where(prior_ok, back, np.nan), after)
+    paced_end = np.minimum(np.searchsorted(key, key + reach * PACE, side="left"), last[agent])
+    moved = paced_end > rows
+    paced = metres(rows[moved], paced_end[moved]) / (t[paced_end[moved]] - t[moved])
+    # Per scene, in the order scenes first appear.
+    out = []
+    by, paced_by = np.argsort(scene[start], kind="stable"), np.argsort(scene[moved], kind="stable")
+    cut = np.searchsorted(scene[start][by], np.arange(len(names) + 1))
+    paced_cut = np.searchsorted(scene[moved][paced_by], np.arange(len(names) + 1))
+    for c, name in enumerate(names):
+        i, q = by[cut[c]:cut[c + 1]], paced_by[paced_cut[c]:paced_cut[c + 1]]
+        out.append(_Spans(str(name), start[i], end[i], speed[i], track[start[i]], joined[i], around[i], paced[q]))
+    return out
 
 
 WALKERS = (0.3, 5.0)  # m/s: the speeds of people walking, for tracks with no model's record to go by
@@ -739,41 +752,40 @@ def _two_digits(v: float) -> str:
     return f"{float(f'{v:.2g}'):g}"
 
 
-def track_jumps(df: pd.DataFrame, dt: float, max_gap: float, high: float, since: float = -math.inf,
+def track_jumps(df: pd.DataFrame, dt: float, max_gap: float, high: float, after: float = -math.inf,
                 until: float = math.inf, spans: list[_Spans] | None = None) -> tuple[str | None, list]:
     """(a one-line warning naming the fastest jump, or None; the agent ids of the tracks that jump) when
     tracks jump: a span (`_spans`, within a track, gaps up to `max_gap` bridged) faster than `high` m/s
-    (the band's top) and `JUMP` times the faster of its track's spans just before and after (`JUMP` x
-    `high` where it has neither): a tracker's id that went to another agent, not an agent speeding up (it
-    goes on as fast) or noise. Only spans from `since` on that end by `until` (in the `frame` column's units)
-    are judged. `spans`: `_spans(df, dt, max_gap)`, where the caller has them."""
+    (the band's top) and `JUMP` times the faster of its track's spans just before and after: a tracker's id
+    that went to another agent, not an agent speeding up (it goes on as fast) or noise. A span with no span
+    before or after it (a track of two rows) is not judged: a jump or a fast agent, it cannot tell. Only
+    spans that end after `after` and by `until` (in the `frame` column's units) are judged. `spans`:
+    `_spans(df, dt, max_gap)`, where the caller has them."""
     count, fastest, agents = 0, None, []
+    frame, ids = df["frame"].to_numpy(), df["agent_id"].to_numpy()
     for s in _spans(df, dt, max_gap) if spans is None else spans:
-        t = s.rows["frame"].to_numpy()
-        bad = (s.joined & (t[s.start] >= since) & (t[s.end] <= until) & (s.speed > high)
-               & (s.speed > JUMP * np.where(np.isnan(s.around), high, s.around)))
+        bad = (s.joined & (frame[s.end] > after) & (frame[s.end] <= until) & (s.speed > high)
+               & (s.speed > JUMP * s.around))  # NaN around: False
         if not bad.any():
             continue
         count += len(np.unique(s.track[bad]))
-        agents += pd.unique(s.rows["agent_id"].to_numpy()[s.start[bad]]).tolist()
+        agents += pd.unique(ids[s.start[bad]]).tolist()
         i = np.flatnonzero(bad)[np.argmax(s.speed[bad])]
         if fastest is None or s.speed[i] > fastest[0].speed[fastest[1]]:
             fastest = (s, i)
     if fastest is None:
         return None, agents
     s, i = fastest
-    rows = s.rows.iloc[s.start[i]:s.end[i] + 1]
-    xy = rows[["x", "y"]].to_numpy(dtype=np.float64)
-    at = rows["frame"].iloc[1 + int(np.argmax(np.hypot(*np.diff(xy, axis=0).T)))]  # the span's longest move
+    xy = df[["x", "y"]].to_numpy(dtype=np.float64)[s.start[i]:s.end[i] + 1]
+    at = frame[s.start[i] + 1 + int(np.argmax(np.hypot(*np.diff(xy, axis=0).T)))]  # the span's longest move
     when = "time" if df.attrs.get("time_base") == "seconds" else "frame"
-    near = (f"against {s.around[i]:.2g} m/s just before and after" if not np.isnan(s.around[i]) else
-            f"over {_two_digits(JUMP * high)} m/s")
+    how = "" if seconds_per_unit(df) is not None else f", if one frame step is {dt:g} s"
     metres = float(np.hypot(*(xy[-1] - xy[0])))
     return (f"warning: {count} track{'s jump' if count != 1 else ' jumps'}{'' if count == 1 else '; the fastest'}: "
-            f"agent '{rows['agent_id'].iloc[0]}' in scene '{s.scene}' moves {metres:.3g} m in "
-            f"{metres / s.speed[i]:.3g} s at {when} {at:.10g} ({s.speed[i]:.3g} m/s, {near}): a tracker's id "
-            "that went to another agent joins two paths into one track, whose futures are wrong; give each "
-            "agent an id of its own"), agents
+            f"agent '{ids[s.start[i]]}' in scene '{s.scene}' moves {metres:.3g} m in {metres / s.speed[i]:.3g} s "
+            f"at {when} {round(float(at), 6):.15g} ({s.speed[i]:.3g} m/s, against {s.around[i]:.2g} m/s just "
+            f"before and after{how}): a tracker's id that went to another agent joins two paths into one "
+            "track, whose futures are wrong; give each agent an id of its own"), agents
 
 
 def _speed_outside(sp: np.ndarray, paced: np.ndarray, low: float, high: float) -> tuple[float, str] | None:
@@ -807,8 +819,8 @@ def plausibility(df: pd.DataFrame, dt: float, record: dict | None = None, min_mo
     if mixed:
         return mixed
     low, high, whose = speed_band(record)
-    steps = list(_spans(df, dt, max_gap))
-    speeds, paced = {s.scene: s.speed for s in steps}, scene_speeds(df, dt, PACE)
+    steps = _spans(df, dt, max_gap)
+    speeds, paced = {s.scene: s.speed for s in steps}, {s.scene: s.paced for s in steps}
     every = np.concatenate(list(speeds.values())) if speeds else np.zeros(0)
     if not len(every):
         return None
