@@ -663,6 +663,7 @@ def test_serve_warns_about_a_replay_file_whose_speeds_are_no_walkers(tmp_path, s
     assert json.loads(answer)["warnings"][0].startswith("the median speed of the tracks is")
 
 
+@pytest.mark.filterwarnings("ignore::trajcvae.errors.TrajCVAEWarning")  # the server's log line: asked for here
 def test_a_scenes_warnings_come_in_its_answers_and_on_the_live_page(pedestrian):
     """A scene's warnings (an id that jumped, as `OnlinePredictor` gives them) come in every answer of the
     scene from the update that gave them on, in both layouts, and the live page shows them; a scene
