@@ -655,12 +655,19 @@ def test_serve_warns_about_a_replay_file_whose_speeds_are_no_walkers(tmp_path, s
     monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: served.update(app=app))  # no server,
     monkeypatch.setattr(server, "replay", lambda *args, **kwargs: 0)  # and no replay thread left running
     df = pd.read_csv(sim_files["test"])
-    df.assign(x=df.x * 100, y=df.y * 100).to_csv(tmp_path / "cm.csv", index=False)
+    both = pd.concat([df.assign(x=df.x * 100, y=df.y * 100)] + [df.assign(scene=f"metres{i}") for i in range(3)])
+    both.to_csv(tmp_path / "cm.csv", index=False)
     r = cli("serve", "pedestrian", "--replay", tmp_path / "cm.csv", "--speed", 1000)
     assert r.exit_code == 0, r.output
-    assert "warning: the median speed of the tracks is" in r.output and "--scale" in r.output
-    answer = served["app"].state.scenes.observe("test0", 0.0, [{"agent_id": "1", "x": 0.0, "y": 0.0}])
-    assert json.loads(answer)["warnings"][0].startswith("the median speed of the tracks is")
+    assert "warning: the median speed of scene 'test0' (" in r.output and "--scale" in r.output
+    observe = lambda name: json.loads(served["app"].state.scenes.observe(  # noqa: E731
+        name, 0.0, [{"agent_id": "1", "x": 0.0, "y": 0.0}]))
+    assert observe("test0")["warnings"][0].startswith("the median speed of the tracks is")
+    assert "warnings" not in observe("metres0")  # each scene gets its own detections' warning (test0 is in cm)
+    import httpx
+    with server.running(served["app"]) as base:
+        assert httpx.delete(f"{base}/v1/scenes/test0").status_code == 200
+    assert "warnings" not in observe("test0")  # made again: a new scene, judged as one
 
 
 @pytest.mark.filterwarnings("ignore::trajcvae.errors.TrajCVAEWarning")  # the server's log line: asked for here

@@ -474,10 +474,19 @@ def test_a_track_that_jumps_as_no_agent_moves_gets_a_warning_naming_the_agent(mo
     rng = np.random.default_rng(0)
     noisy = lambda d: d.assign(x=d.x + rng.normal(0, 0.05, len(d)), y=d.y + rng.normal(0, 0.05, len(d)))  # noqa
     assert model.check_speeds(model.read(noisy(upsample(plaza, 60.0)))) is None
-    # 30 frame ids a second read as 0.4 s steps: the noise no longer hides that they crawl.
+    # 30 frame ids a second read as 0.4 s steps: the noise does not hide that they crawl.
     video = noisy(upsample(plaza, 30.0))
     video = video.assign(frame=np.round(video.pop("time") * 30).astype(int))
     assert "--fps" in model.check_speeds(model.read(video), [].append)
+    # Walkers who leave for a minute and come back 1 m on are no crawl: a speed is measured within a track.
+    t = np.round(np.arange(8) * 0.4, 6)
+    back = pd.concat([pd.DataFrame({"time": np.r_[t, 70.0], "agent_id": a, "x": np.r_[1.2 * t, 4.6], "y": 3.0 * a})
+                      for a in range(10)], ignore_index=True)
+    assert model.check_speeds(model.read(back)) is None
+    # A verdict without the jump check (the live one) is not kept for the table: the full one still warns.
+    table = model.read(switched)
+    assert model.check_speeds(table, [].append, jumps=False) is None
+    assert model.check_speeds(table, [].append).startswith("warning: 1 track jumps")
     # Live: warned once, a step and a bridged gap after the jump (as a file's span, once the span after it
     # is seen), after the speeds were judged (at 200 moves, t = 36.8 s); and a jump in a track's last step,
     # once the track has ended.
@@ -490,6 +499,11 @@ def test_a_track_that_jumps_as_no_agent_moves_gets_a_warning_naming_the_agent(mo
             live.update(s, crowd[(crowd.agent_id != "a5") | (n <= 30)].assign(  # a5 jumps 5 m at 42 s, then gone
                 x=lambda d: d.x + 5.0 * ((d.agent_id == "a5") & (n == 30))))
             assert len(caught) == (n >= 28) + (n >= 33), s  # 1.2 s later
+    # After a pause in updates longer than the history kept, the jump before it is still judged.
+    paused = OnlinePredictor(model, k=1)
+    with pytest.warns(TrajCVAEWarning, match="1 track jumps: agent 'a1' in scene 'live'"):
+        for s in (*np.round(np.arange(0, 4.8, 0.4), 6), 500.0):
+            paused.update(s, [(f"a{i}", 1.2 * s, 3.0 * i + 6.0 * (i == 1 and s >= 4.0)) for i in range(4)])
     said = [str(w.message) for w in caught]
     assert "1 track jumps: agent 'a3' in scene 'live' moves 6.02 m in 0.4 s at time 40 (15 m/s" in said[0]
     assert "1 track jumps: agent 'a5' in scene 'live' moves 5.48 m in 0.4 s at time 42 (13.7 m/s" in said[1]

@@ -26,6 +26,11 @@ class TrajCVAEWarning(UserWarning):
     the CLI prints it after the data's summary; the Python API gives it as a Python warning."""
 
 
+def warning_text(line: str) -> str:
+    """A warning line without the CLI's "warning: " prefix: its text, as a `TrajCVAEWarning` says it."""
+    return line.removeprefix("warning: ")
+
+
 def warn(line: str) -> None:
     """Give a one-line warning of the CLI's kind ("warning: ...") to a Python caller as a `TrajCVAEWarning`,
     attributed to the caller's first line outside trajcvae (so it points at the user's call)."""
@@ -33,4 +38,4 @@ def warn(line: str) -> None:
     frame, level = sys._getframe(1), 2
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
         frame, level = frame.f_back, level + 1
-    warnings.warn(line.removeprefix("warning: "), TrajCVAEWarning, stacklevel=level)
+    warnings.warn(warning_text(line), TrajCVAEWarning, stacklevel=level)

@@ -39,7 +39,7 @@ import torch
 
 from .calibrate import ScenePast
 from .config import check_forget_after, check_max_gap, check_sampling
-from .errors import DataError, NoWindowsError, TrajCVAEError, warn
+from .errors import DataError, NoWindowsError, TrajCVAEError, warn, warning_text
 from .predict import OUTPUT_COLUMNS, TrajCVAE, samples_to_frame
 from .resample import EPS
 from .tracks import (AGENT_COLUMNS, MAX_COORD, TIME_NAMES, beyond_horizon, check_lonlat, from_metres,
@@ -71,8 +71,9 @@ class OnlinePredictor:
     judge_speeds: once `JUDGE_MOVES` moves have been seen, warn (a `TrajCVAEWarning`) if they are not at
     speeds the model was trained on (`TrajCVAE.check_speeds`), and warn of each track that jumps (an id
     that went to another agent, `tracks.track_jumps`) once a step and a bridged gap have passed since the
-    jump (1.2-1.6 s by default); False for a caller that has judged the detections already (`serve --replay` judges its file). `warnings` holds the lines of the latest
-    `WARNINGS_HELD` warnings given, for callers that show them (`serve` puts them in its answers).
+    jump (1.2-1.6 s by default); False for a caller that has judged the detections already (`serve
+    --replay` judges its file). `warnings` holds the lines of the latest `WARNINGS_HELD` warnings given, for
+    callers that show them (`serve` puts them in its answers).
     """
 
     def __init__(self, model: TrajCVAE | str = "pedestrian", k: int = 20, seed: int = 0, kset: str = "none",
@@ -182,6 +183,8 @@ class OnlinePredictor:
             order = np.argsort(code, kind="stable")
             at = np.searchsorted(cols["agent"], code[order], side="right")
             cols = {c: np.insert(cols[c], at, added[c][order]) for c in cols}
+        # Jumps are judged before old rows go: after a pause in updates, the spans due may be older than that.
+        jumped = self._jumps(time, cols) if self._judge_jumps else None
         old = cols["frame"] < time - self._keep
         if old.any():
             gone = np.unique(cols["agent"][old])
@@ -203,38 +206,34 @@ class OnlinePredictor:
             self.model.check_speeds(self._table(judged=False), lambda line: self._warn(f"{line} (scene "
                                                                                        f"'{self.scene}')"),
                                     jumps=False)
-        if self._judge_jumps:
-            self._warn_jumps(time)
+        if jumped:
+            self._warn(jumped)
         return self.futures
 
-    def _warn_jumps(self, time: float) -> None:
-        """Warn (a `TrajCVAEWarning`, once per agent) of tracks that jump (`tracks.track_jumps`), judged as a
-        file's are: a span once a step and a bridged gap have passed since it ended (by then the span after
-        it has been seen, or its track has ended), at most once per model step of updates."""
+    def _jumps(self, time: float, cols: dict[str, np.ndarray]) -> str | None:
+        """The warning line (or None) of tracks in the history `cols` that jump (`tracks.track_jumps`), judged
+        as a file's are: a span once a step and a bridged gap have passed since it ended (by then the span
+        after it has been seen, or its track has ended), at most once per model step of updates, and each
+        agent once (`_jumped`)."""
         reach = self._step + self._max_gap  # a step, with a gap in it bridged
         until = time - reach + EPS * self._step  # (times a step and a gap apart, as rounded, count)
         if until - self._jumps_until < self._step * (1 - EPS):
-            return
+            return None
         after, self._jumps_until = self._jumps_until, until
-        cols = self._cols
         ending = (cols["frame"] > after) & (cols["frame"] <= until)  # rows that end the spans judged now
         codes = np.setdiff1d(cols["agent"][ending], np.fromiter(self._jumped, np.int64, len(self._jumped)))
         rows = np.isin(cols["agent"], codes) & (cols["frame"] >= after - 2 * reach)
         if not rows.any():
-            return
-        table = pd.DataFrame({"scene": self.scene, "frame": cols["frame"][rows],
-                              "agent_id": self._names(cols["agent"][rows]), "x": cols["x"][rows],
-                              "y": cols["y"][rows]})
-        table.attrs.update(self._attrs)
+            return None
+        table = self._table(judged=False, cols={c: v[rows] for c, v in cols.items()}, named=True)
         said, agents = track_jumps(table, self.model.config.data.dt, self._max_gap / self._per_second,
                                    speed_band(self.model.stats.get("speeds"))[1], after=after, until=until)
-        if said:
-            self._jumped.update(self._codes[a] for a in agents if a in self._codes)
-            self._warn(said)
+        self._jumped.update(self._codes[a] for a in agents)
+        return said
 
     def _warn(self, line: str) -> None:
         """Give `line` as a `TrajCVAEWarning`, kept in `warnings`."""
-        self.warnings = [*self.warnings, line.removeprefix("warning: ")][-WARNINGS_HELD:]
+        self.warnings = [*self.warnings, warning_text(line)][-WARNINGS_HELD:]
         warn(line)
 
     def _futures(self, time: float, k: int, seen) -> pd.DataFrame:
@@ -320,14 +319,17 @@ class OnlinePredictor:
             else:
                 del self._drawn[code]
 
-    def _table(self, judged: bool = True) -> pd.DataFrame:
-        """The history as a track table (`tracks.read_tracks`' columns and attributes); `judged`: marked as
-        judged for its speeds (`TrajCVAE.speeds_judged`: `update` judges the history once, not every
-        prediction's table)."""
-        cols, n = self._cols, len(self._cols["frame"])
+    def _table(self, judged: bool = True, cols: dict[str, np.ndarray] | None = None,
+               named: bool = False) -> pd.DataFrame:
+        """The history (or `cols`, columns of it) as a track table (`tracks.read_tracks`' columns and
+        attributes; agents by code, or `named` by the caller's ids); `judged`: marked as judged for its speeds
+        (`TrajCVAE.speeds_judged`: `update` judges the history once, not every prediction's table)."""
+        cols = self._cols if cols is None else cols
+        n = len(cols["frame"])
         one = np.zeros(n, np.int8)
+        agents = self._names(cols["agent"]) if named else cols["agent"]
         table = pd.DataFrame({"scene": pd.Categorical.from_codes(one, dtype=self._dtypes[0]),
-                              "frame": cols["frame"], "agent_id": cols["agent"], "x": cols["x"], "y": cols["y"],
+                              "frame": cols["frame"], "agent_id": agents, "x": cols["x"], "y": cols["y"],
                               "_file": pd.Categorical.from_codes(one, dtype=self._dtypes[1]),
                               "_line": cols["_line"], **{c: cols[c] for c in AGENT_COLUMNS if c in cols}}, copy=False)
         table.attrs.update(self._attrs)

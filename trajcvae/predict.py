@@ -314,12 +314,13 @@ class TrajCVAE:
         does). The predictor remembers it for as long as that very table lives (not a table derived from
         it, nor another table at a freed one's address). `jumps`: False leaves tracks that jump unjudged
         (`tracks.track_jumps`: `OnlinePredictor` judges them update by update)."""
-        judged = self._speeds_said.get(id(tracks))
+        judged = self._speeds_said.get(id(tracks)) if jumps else None  # a verdict without jumps is not kept
         if judged is not None and judged[0]() is tracks:
             return judged[1] or None
         said = plausibility(tracks, self.config.data.dt, self.stats.get("speeds"),
                             max_gap=self.config.data.max_gap, jumps=jumps) or ""
-        self._remember_speeds(tracks, said)
+        if jumps:
+            self._remember_speeds(tracks, said)
         if said and log is not None:
             log(said)
         elif said:

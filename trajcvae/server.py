@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .config import check_sampling
-from .errors import DataError, TrajCVAEError
+from .errors import DataError, TrajCVAEError, warning_text
 from .online import OnlinePredictor
 from .predict import TrajCVAE
 from .tracks import (AGENT_COLUMNS, TIME_NAMES, check_fps, from_metres, plausibility, read_tracks, unit_conversion,
@@ -361,13 +361,13 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
         raise TrajCVAEError(f"-k {k}: more than --max-k {limits.max_k}")
     predictor = model if isinstance(model, TrajCVAE) else TrajCVAE.load(model)
 
-    # Scenes whose detections were judged already (a replayed file's), with the warnings that file got.
+    # Scenes whose detections were judged already (a replayed file's), each with the warnings it got.
     judged: dict[str, list[str]] = {}
 
     def scene(name: str) -> OnlinePredictor:  # seconds always: a request's frame id becomes seconds at --fps
         live = OnlinePredictor(predictor, k, seed, kset, None, scale, homography, forget_after, name, draws=draws,
                                calibrate=calibrate, lonlat=lonlat, judge_speeds=name not in judged)
-        live.warnings = [line.removeprefix("warning: ") for line in judged.get(name, ())]
+        live.warnings = [warning_text(line) for line in judged.get(name, ())]
         return live
 
     scene("-")  # checks the options now, before the server starts
@@ -434,7 +434,9 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
 
     @app.delete("/v1/scenes/{scene}", summary="Forget a scene")
     def delete(scene: str) -> dict:
-        scenes.delete(scene_name(scene))
+        name = scene_name(scene)
+        scenes.delete(name)
+        judged.pop(name, None)  # a scene made again under this name is judged as a new one
         return {"deleted": scene}
 
     @app.get("/v1/scenes", summary="The scenes held")
@@ -483,25 +485,28 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
 
 def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4, scale: float | None = None,
                    homography: Any = None, log: Callable[[str], None] | None = None, lonlat: bool = False,
-                   speeds: dict | None = None, max_gap: float = 0.8) -> list[tuple[str, float, list[dict]]]:
+                   speeds: dict | None = None, max_gap: float = 0.8,
+                   scene_warnings: dict[str, list[str]] | None = None) -> list[tuple[str, float, list[dict]]]:
     """A recorded file as the updates a tracker would have sent: (scene, time in seconds, detections in the
     file's units), in time order. Frame ids are `fps` a second; of unknown rate (ETH/UCY), each scene's
     frame step is one model step of `dt` seconds. `log` gets the speed warning `predict` would give the file
     in the server's units (`scale`, `homography`), if any, judged against `speeds` (the model's
-    `tracks.speed_record`; None: people walking) and the model's `max_gap` (seconds bridged). A file of
-    longitudes and latitudes is replayed as they are, to a server run with `lonlat`."""
+    `tracks.speed_record`; None: people walking) and the model's `max_gap` (seconds bridged);
+    `scene_warnings` gets, per scene (by its name in the API), the warning its detections alone get (a list
+    of none or one line). A file of longitudes and latitudes is replayed as they are, to a server run with
+    `lonlat`."""
     tracks = read_tracks([path], fps=fps)
     units = tracks.attrs.get("units") or {}
     if ("lonlat" in units) != lonlat:
         raise DataError(f"--replay {path}: it holds longitudes and latitudes: add --lonlat" if "lonlat" in units
                         else f"--lonlat: --replay {path} holds x, y, not longitudes and latitudes")
     position = ("lon", "lat") if lonlat else ("x", "y")
-    if log is not None:  # the warning reads the detections in metres: the server's units, or projected
-        xy = tracks[["x", "y"]].to_numpy(dtype=np.float64)
-        xy = xy if lonlat else to_metres(xy, unit_conversion(scale, homography))
-        warning = plausibility(tracks.assign(x=xy[:, 0], y=xy[:, 1]), dt, speeds, max_gap=max_gap)
-        if warning:
-            log(warning)
+    # The warnings read the detections in metres: the server's units, or projected.
+    xy = tracks[["x", "y"]].to_numpy(dtype=np.float64)
+    metric = tracks.assign(x=xy[:, 0], y=xy[:, 1]) if lonlat else \
+        tracks.assign(**dict(zip("xy", to_metres(xy, unit_conversion(scale, homography)).T)))
+    if log is not None and (warning := plausibility(metric, dt, speeds, max_gap=max_gap)):
+        log(warning)
     if lonlat:  # the degrees as written (`read_tracks` gave metres): the server projects them itself
         tracks = tracks.copy()
         tracks["x"], tracks["y"] = from_metres(tracks[["x", "y"]].to_numpy(dtype=np.float64), units,
@@ -523,6 +528,10 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4, 
             n += 1
             name = f"{base[:60]}_{n}"
         names[scene] = name
+    if scene_warnings is not None:
+        for scene, one in metric.groupby("scene", sort=False, observed=True):
+            said = plausibility(one, dt, speeds, max_gap=max_gap)
+            scene_warnings[names[str(scene)]] = [said] if said else []
     table = pd.DataFrame({"scene": tracks["scene"].astype(str).map(names), "time": seconds,
                           "agent_id": tracks["agent_id"], position[0]: tracks["x"], position[1]: tracks["y"],
                           **{c: tracks[c] for c in extra}})
@@ -606,16 +615,14 @@ def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, 
     app = create_app(predictor, k, kset, seed, fps, scale, homography, forget_after, limits, draws, calibrate,
                      lonlat)
     dc = predictor.config.data  # a file's frame ids: --fps, else the model's training rate, as for predict
-    said: list[str] = []
+    said: dict[str, list[str]] = {}
     updates = replay_updates(replay_file, fps if fps is not None else dc.fps, dc.dt, scale, homography,
-                             said.append, lonlat, predictor.stats.get("speeds"), dc.max_gap) if replay_file else None
-    for line in said:
-        log(line)
+                             log, lonlat, predictor.stats.get("speeds"), dc.max_gap, said) if replay_file else None
     port = _check_address(host, port)
     torch.set_num_threads(threads)  # once every option has been checked
     log(f"serving {model} on http://{host}:{port} (live page: /, API docs: /docs)")
     if updates is not None:
-        app.state.judged.update({u[0]: said for u in updates})  # `replay_updates` gave the file's warning
+        app.state.judged.update(said)  # `replay_updates` gave the file's warning, and each scene's
         scene_list = ", ".join(sorted({u[0] for u in updates}))
         log(f"replaying {replay_file} ({len(updates)} updates of {scene_list}) at {speed:g}x")
         threading.Thread(target=replay, args=(app.state.scenes, updates, speed, log), daemon=True).start()

@@ -663,7 +663,7 @@ class _Spans:
     track: np.ndarray  # (S,) the track its first row is in (tracks: split by agent and by gaps not bridged)
     joined: np.ndarray  # (S,) bool: its last row is in that track too
     around: np.ndarray  # (S,) m/s: the faster of its track's spans just before and just after it; NaN: none
-    paced: np.ndarray  # (Q,) m/s over PACE steps from each row, or to its agent's last row if that is sooner
+    paced: np.ndarray  # (Q,) m/s over PACE steps from each row, or a step at least, if its track ends sooner
 
 
 def _spans(df: pd.DataFrame, dt: float, max_gap: float = 0.8) -> list[_Spans]:
@@ -696,9 +696,9 @@ def _spans(df: pd.DataFrame, dt: float, max_gap: float = 0.8) -> list[_Spans]:
     life = t[last] - t[first] + 2 * dt + 1
     key = t - t[first][agent] + np.r_[0.0, np.cumsum(life)[:-1]][agent]
     reach, rows = dt * (1 - EPS), np.arange(n)
-    end = np.searchsorted(key, key + reach, side="left")
-    ok = end <= last[agent]
-    start, end = rows[ok], end[ok]
+    step_end = np.searchsorted(key, key + reach, side="left")  # (N,)
+    ok = step_end <= last[agent]
+    start, end = rows[ok], step_end[ok]
     speed = metres(start, end) / (t[end] - t[start])
     joined = track[end] == track[start]
     # The span just after one starts where it ends; the one just before ends where it starts.
@@ -711,7 +711,11 @@ def _spans(df: pd.DataFrame, dt: float, max_gap: float = 0.8) -> list[_Spans]:
     prior = np.maximum(prior, 0)
     back = metres(prior, start) / np.maximum(t[start] - t[prior], reach)
     around = np.fmax(np.where(prior_ok, back, np.nan), after)
-    paced_end = np.minimum(np.searchsorted(key, key + reach * PACE, side="left"), last[agent])
+    # Paced: within the track, past its gaps only as far as a step goes (where every sample is a track of
+    # its own, times in milliseconds, that is the next one).
+    track_last = np.r_[np.flatnonzero(np.diff(track)), n - 1]  # (tracks,) each track's last row
+    paced_end = np.minimum(np.searchsorted(key, key + reach * PACE, side="left"), track_last[track])
+    paced_end = np.where(step_end <= last[agent], np.maximum(paced_end, step_end), paced_end)
     moved = paced_end > rows
     paced = metres(rows[moved], paced_end[moved]) / (t[paced_end[moved]] - t[moved])
     # Per scene, in the order scenes first appear.
