@@ -12,7 +12,7 @@ from trajcvae import OnlinePredictor, TrajCVAE
 from trajcvae.config import Config
 from trajcvae.errors import DataError, TrajCVAEWarning
 from trajcvae.resample import resample_rows
-from trajcvae.tracks import plausibility, read_tracks, scene_speeds, summarize
+from trajcvae.tracks import _spans, plausibility, read_tracks, summarize
 from trajcvae.windows import build_windows
 
 from tests.helpers import cli, one_line_error
@@ -360,7 +360,7 @@ def test_speeds_no_walker_has_get_a_warning_that_names_the_fix(plaza, tmp_path):
     still = plaza.drop_duplicates("agent_id").assign(x=5.0, y=5.0)
     standing = pd.concat([plaza] + [still.assign(agent_id=still.agent_id + 1000 * i, frame=f)
                                     for i in range(1, 3) for f in sorted(set(plaza.frame))[:200]])
-    assert np.median(np.concatenate(list(scene_speeds(read_tracks(standing), 0.4).values()))) < 0.3
+    assert np.median(np.concatenate([s.speed for s in _spans(read_tracks(standing), 0.4)])) < 0.3
     assert plausibility(read_tracks(standing), 0.4) is None
 
 

@@ -639,12 +639,6 @@ def summarize(df: pd.DataFrame, time_step: float | None = None, max_gap: float =
                         steps=s.step if spu is None else None)
 
 
-def scene_speeds(df: pd.DataFrame, dt: float) -> dict[str, np.ndarray]:
-    """Each scene's speeds (metres per second), each over one model step `dt` of an agent's track
-    (`_spans`)."""
-    return {s.scene: s.speed for s in _spans(df, dt)}
-
-
 PACE = 8  # model steps that a "too slow" speed is measured over: 3.2 s for walkers, where noise of a few
 # centimetres is no speed even at 60 samples a second, nor does it make 30 frame ids a second read as steps
 # look like walking
@@ -715,7 +709,7 @@ def _spans(df: pd.DataFrame, dt: float, max_gap: float = 0.8) -> list[_Spans]:
     # its own, times in milliseconds, that is the next one).
     track_last = np.r_[np.flatnonzero(np.diff(track)), n - 1]  # (tracks,) each track's last row
     paced_end = np.minimum(np.searchsorted(key, key + reach * PACE, side="left"), track_last[track])
-    paced_end = np.where(step_end <= last[agent], np.maximum(paced_end, step_end), paced_end)
+    paced_end = np.where(ok, np.maximum(paced_end, step_end), paced_end)
     moved = paced_end > rows
     paced = metres(rows[moved], paced_end[moved]) / (t[paced_end[moved]] - t[moved])
     # Per scene, in the order scenes first appear.
