@@ -72,6 +72,17 @@ def test_end_to_end_train_predict_evaluate(tmp_path, sim_files):
     assert list(pd.read_csv(out / "metrics.csv").epoch) == [1, 2, 3]
 
 
+def test_a_narrow_terminal_folds_the_tables_numbers_rather_than_cutting_them(monkeypatch, capsys):
+    from trajcvae.cli import print_table
+
+    row = {f"{p}_{m}": 10.123456 for p in ("min", "ml", "cv", "ncv_min") for m in ("ade", "fde")}
+    monkeypatch.setenv("COLUMNS", "40")
+    print_table({"k": 20, "scenes": {"crowds_zara01": {"windows": 123456, **row}, "overall": {"windows": 123456, **row}}})
+    out = capsys.readouterr().out
+    assert "…" not in out and max(len(line) for line in out.splitlines()) <= 40
+    assert out.count("3") == 8 * 2 + 2  # every digit of the 8 ADE/FDE cells and 2 window counts is there
+
+
 @pytest.mark.parametrize("args,message", [
     (["predict", "{model}", "{missing}"], "no such file or directory"),
     (["predict", "{model}", "{bad}"], "line 3: column 'x' value 'oops' is not a number"),

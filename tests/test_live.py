@@ -745,6 +745,28 @@ def test_a_state_taken_before_keeps_reading_after_agents_are_forgotten_and_types
     assert newcomer.dtypes["sample"] == np.int64 and live.update(1000.8, [("c", 9.0, 9.0)]).dtypes["step"] == np.int64
 
 
+@pytest.mark.filterwarnings("ignore::trajcvae.TrajCVAEWarning")  # made-up speeds, warned as they should be
+@pytest.mark.parametrize("failure", [MemoryError, KeyboardInterrupt])
+def test_an_update_that_fails_half_way_leaves_the_predictor_as_it_was(pedestrian, monkeypatch, failure):
+    """An update that fails after its checks (no memory, Ctrl-C in a notebook) changes nothing: the same
+    detections given again give what a predictor that never failed gives, calibration's past included."""
+    data = walkers(30)
+    times = np.unique(data["time"])
+    failed, clean = (OnlinePredictor(pedestrian, k=3, calibrate="scene", forget_after=1.0) for _ in range(2))
+    for i, t in enumerate(times):
+        rows = data[data["time"] == t][["agent_id", "x", "y", "label"]]
+        if i in (5, 26):  # agents arrive at 5; windows finish by 26
+            with monkeypatch.context() as m:
+                m.setattr(OnlinePredictor, "_futures", lambda *a, **k: (_ for _ in ()).throw(failure()))
+                with pytest.raises(failure):
+                    failed.update(t, rows)
+            assert failed.time == times[i - 1]
+        got, expected = failed.update(t, rows), clean.update(t, rows)
+        assert got.equals(expected)
+    assert failed.tracks(history=100).equals(clean.tracks(history=100)) and len(failed.past.done)
+    assert all(np.array_equal(getattr(failed.past, f), getattr(clean.past, f)) for f in ("scene", "done", "levels"))
+
+
 def test_a_k_the_k_set_sampler_cannot_make_is_refused_before_the_update_changes_anything(pedestrian):
     live = OnlinePredictor(pedestrian, k=20, kset="learned", draws=50)
     live.update(0.0, [("a", 0.0, 0.0)])

@@ -257,9 +257,14 @@ def evaluate(
         write_text(json_out, json.dumps({**inputs, **result}, indent=2))  # atomically: never a half-written file
 
 
-def narrow_table(title: str) -> Table:
-    """A table without borders or edge padding, so that its columns fit an 80-column terminal."""
-    return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+def narrow_table(title: str, columns: list[str]) -> Table:
+    """A table without borders or edge padding, so that its columns fit an 80-column terminal: the first
+    column names the rows, the others hold numbers, right-justified. On a narrower terminal a cell folds
+    onto a second line rather than losing digits."""
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for i, name in enumerate(columns):
+        table.add_column(name, justify="right" if i else "left", overflow="fold")
+    return table
 
 
 def print_table(result: dict) -> None:
@@ -267,11 +272,8 @@ def print_table(result: dict) -> None:
     k, kset = result["k"], result.get("kset", "none")
     how = {"kmeans": f", K-set: k-means of {result.get('draws')} draws", "learned": ", K-set: learned sampler"}
     how = how.get(kset, ", scene-fitted draws" if result.get("calibrate") == "scene" else "")
-    table = narrow_table(f"best of K={k}{how}, ADE/FDE (metres; lower is better)")
     pairs = {f"min@{k}": "min", "prior mean": "ml", "const-vel": "cv", f"line min@{k}": "ncv_min"}
-    table.add_column("scene", overflow="fold")
-    for name in ("windows", *pairs):
-        table.add_column(name, justify="right", no_wrap=True)
+    table = narrow_table(f"best of K={k}{how}, ADE/FDE (metres; lower is better)", ["scene", "windows", *pairs])
     scenes = list(result["scenes"])
     for scene, row in result["scenes"].items():
         cells = [f"{row[p + '_ade']:.3f}/{row[p + '_fde']:.3f}" for p in pairs.values()]
@@ -354,11 +356,10 @@ def benchmark(
                            calibration_draws=calibration,
                            progress=not quiet,
                            log=lambda m: Console().print(escape(m), highlight=False, soft_wrap=True))
-    table = narrow_table("test minADE/minFDE@20 (m); every column in results.md")
     modes = [(p, name) for p, name in (("km", "k-means"), ("ks", "learned"))
              if all(f"{p}_min_ade" in r for r in report["splits"].values())]
-    for name in ["split", "windows", "plain"] + [name for _, name in modes] + ["const-vel"]:
-        table.add_column(name, justify="left" if name == "split" else "right")
+    table = narrow_table("test minADE/minFDE@20 (m); every column in results.md",
+                         ["split", "windows", "plain"] + [name for _, name in modes] + ["const-vel"])
     for split, r in report["splits"].items():
         cells = [f"{r['windows']:.0f}", f"{r['min_ade']:.3f}/{r['min_fde']:.3f}"]
         cells += [f"{r[p + '_min_ade']:.3f}/{r[p + '_min_fde']:.3f}" for p, _ in modes]

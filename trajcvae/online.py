@@ -163,6 +163,25 @@ class OnlinePredictor:
             check_sampling(k, self.seed, self.kset, self.draws)
             self.model.check_kset(k, self.kset)  # before anything changes, as every check of an update
         time = self._check_time(time)
+        saved = self._saved()
+        try:
+            return self._update(time, detections, k)
+        except BaseException:  # a failure half-way (a bug, no memory, Ctrl-C) leaves the predictor as it was
+            self.__dict__.update(saved)
+            raise
+
+    def _saved(self) -> dict:
+        """The predictor's attributes, with a copy of each that an update changes in place: `update` puts
+        them back if it fails, so that the same detections can be given again."""
+        saved = dict(vars(self))
+        for name in ("_codes", "_ids", "_scored", "_jumped"):
+            saved[name] = copy.copy(saved[name])
+        saved["_drawn"] = {code: list(kept) for code, kept in self._drawn.items()}
+        saved["_attrs"] = copy.deepcopy(self._attrs)  # the units: a lonlat origin, a homography's side
+        return saved
+
+    def _update(self, time: float, detections, k: int | None) -> pd.DataFrame:
+        """`update` at a checked `time`."""
         new = self._detections(time, detections)  # checked before anything changes
         cols = dict(self._cols)  # a new dict: a `state()` taken before keeps its own
         ids = ()  # the agents seen now
