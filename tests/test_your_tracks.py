@@ -347,6 +347,12 @@ def test_speeds_no_walker_has_get_a_warning_that_names_the_fix(plaza, tmp_path):
         plaza.assign(scene=f"day{i}").to_csv(tmp_path / f"day{i}.csv", index=False)
     warning = plausibility(read_tracks([tmp_path / f"day{i}.csv" for i in range(3)] + [tmp_path / "cm.csv"]), 0.4)
     assert "scene 'test0' (" in warning and "cm.csv)" in warning and "--scale" in warning
+    assert "give its file on its own with the fix" in warning
+    # That scene among others in one file (a `scene` column): its rows are to be given on their own.
+    pd.concat([pd.read_csv(tmp_path / f"day{i}.csv") for i in range(3)] + [cm]).to_csv(tmp_path / "all.csv",
+                                                                                       index=False)
+    warning = plausibility(read_tracks(tmp_path / "all.csv"), 0.4)
+    assert "all.csv)" in warning and "give its rows as a file of their own with the fix" in warning
     # A time column in milliseconds: the warning asks about the time column, not only the units (not about
     # degrees: these positions span metres), and no window's error suggests bridging 400 s gaps.
     ms = plaza.assign(time=plaza.frame / 25 * 1000).drop(columns="frame")

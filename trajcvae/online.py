@@ -166,6 +166,8 @@ class OnlinePredictor:
         saved = self._saved()
         try:
             return self._update(time, detections, k)
+        except Warning:  # a warning made an error is given once the update is whole: it stays
+            raise
         except BaseException:  # a failure half-way (a bug, no memory, Ctrl-C) leaves the predictor as it was
             self.__dict__.update(saved)
             raise

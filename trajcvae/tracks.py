@@ -856,8 +856,10 @@ def plausibility(df: pd.DataFrame, dt: float, record: dict | None = None, min_mo
         fixes.append("the time column (in seconds, not milliseconds or minutes?)")
     elif not known:
         fixes.append("--fps or a time column in seconds (time between steps?)")
-    others = "" if odd is None else \
-        f"; the other scenes' median is {rest:.3g} m/s, so give its file on its own with the fix"
+    if odd is not None:  # its file on its own, or, where its file holds other scenes too, its rows
+        alone = what != f"scene '{odd}'" and df.loc[df["_file"] == files.iloc[0], "scene"].nunique() == 1
+        own = "its file on its own" if alone else "its rows as a file of their own"
+    others = "" if odd is None else f"; the other scenes' median is {rest:.3g} m/s, so give {own} with the fix"
     agents = "; tracks of vehicles or cyclists are expected to get this warning" if whose == WALKING else \
         f"; if they are right, the model knows no agents that {'fast' if v > high else 'slow'}: train one on tracks " \
         "like these (`trajcvae train`)"
