@@ -650,7 +650,7 @@ def test_serve_warns_about_a_replay_file_whose_speeds_are_no_walkers(tmp_path, s
     pytest.importorskip("fastapi")
     import uvicorn
 
-    from trajcvae import server
+    from trajcvae import server, tracks
     served = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: served.update(app=app))  # no server,
     monkeypatch.setattr(server, "replay", lambda *args, **kwargs: 0)  # and no replay thread left running
@@ -668,6 +668,13 @@ def test_serve_warns_about_a_replay_file_whose_speeds_are_no_walkers(tmp_path, s
     with server.running(served["app"]) as base:
         assert httpx.delete(f"{base}/v1/scenes/test0").status_code == 200
     assert "warnings" not in observe("test0")  # made again: a new scene, judged as one
+    # A file of one scene: its scene's warning is the file's, judged once.
+    df.assign(x=df.x * 100, y=df.y * 100).to_csv(tmp_path / "one.csv", index=False)
+    judged = []
+    monkeypatch.setattr(server, "plausibility", lambda *a, **k: judged.append(1) or tracks.plausibility(*a, **k))
+    r = cli("serve", "pedestrian", "--replay", tmp_path / "one.csv", "--speed", 1000)
+    line = next(x for x in r.output.splitlines() if x.startswith("warning: the median speed of the tracks is"))
+    assert observe("test0")["warnings"] == [line.removeprefix("warning: ")] and len(judged) == 1
 
 
 @pytest.mark.filterwarnings("ignore::trajcvae.errors.TrajCVAEWarning")  # the server's log line: asked for here

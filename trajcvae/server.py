@@ -505,8 +505,10 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4, 
     xy = tracks[["x", "y"]].to_numpy(dtype=np.float64)
     metric = tracks.assign(x=xy[:, 0], y=xy[:, 1]) if lonlat else \
         tracks.assign(**dict(zip("xy", to_metres(xy, unit_conversion(scale, homography)).T)))
-    if log is not None and (warning := plausibility(metric, dt, speeds, max_gap=max_gap)):
-        log(warning)
+    scenes = list(metric.groupby("scene", sort=False, observed=True)) if scene_warnings is not None else []
+    whole = plausibility(metric, dt, speeds, max_gap=max_gap) if log is not None or len(scenes) == 1 else None
+    if log is not None and whole:
+        log(whole)
     if lonlat:  # the degrees as written (`read_tracks` gave metres): the server projects them itself
         tracks = tracks.copy()
         tracks["x"], tracks["y"] = from_metres(tracks[["x", "y"]].to_numpy(dtype=np.float64), units,
@@ -528,10 +530,9 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4, 
             n += 1
             name = f"{base[:60]}_{n}"
         names[scene] = name
-    if scene_warnings is not None:
-        for scene, one in metric.groupby("scene", sort=False, observed=True):
-            said = plausibility(one, dt, speeds, max_gap=max_gap)
-            scene_warnings[names[str(scene)]] = [said] if said else []
+    for scene, one in scenes:  # a file of one scene: its warning is the file's
+        said = whole if len(scenes) == 1 else plausibility(one, dt, speeds, max_gap=max_gap)
+        scene_warnings[names[str(scene)]] = [said] if said else []
     table = pd.DataFrame({"scene": tracks["scene"].astype(str).map(names), "time": seconds,
                           "agent_id": tracks["agent_id"], position[0]: tracks["x"], position[1]: tracks["y"],
                           **{c: tracks[c] for c in extra}})
