@@ -454,6 +454,20 @@ def test_two_time_columns_and_unreadable_homographies_are_named(tmp_path):
             read_tracks([ok], homography=write(tmp_path / "H.txt", text))
 
 
+def test_a_time_column_in_seconds_beside_a_frame_counter_is_the_clock(tmp_path):
+    """A tracker's log with unix times and a 10 Hz frame counter: read in seconds, as CSV, Parquet and a
+    DataFrame, not as frame ids of unknown rate (one model step per 0.1 s)."""
+    log = pd.DataFrame({"frame": [7, 8, 9], "time": [1.7e9, 1.7e9 + 0.1, 1.7e9 + 0.2], "agent_id": 1,
+                        "x": [0.0, 0.1, 0.2], "y": 0.0})
+    log.to_csv(tmp_path / "log.csv", index=False)
+    log.to_parquet(tmp_path / "log.parquet")
+    for data in ([tmp_path / "log.csv"], [tmp_path / "log.parquet"], log):
+        df = read_tracks(data)
+        assert df.attrs["time_base"] == "seconds" and list(df.frame) == list(log.time)
+    with pytest.raises(DataError, match="time column in seconds, which is read in place of frame ids; drop --fps"):
+        read_tracks([tmp_path / "log.csv"], fps=10)
+
+
 def test_one_path_is_one_file_and_other_data_is_named(tmp_path):
     f = write(tmp_path / "a.csv", "frame,agent_id,x,y\n0,1,0,0\n10,1,0,1\n")
     assert len(read_tracks(str(f))) == len(read_tracks(f)) == 2

@@ -4,8 +4,8 @@ summarise what was read in one line.
 The track table has one row per observation: `scene, frame, agent_id, x, y`, sorted by scene, agent and
 frame, plus `_file` and `_line`, where each row came from (for error messages; see `where`). Every problem
 with a file is a `DataError` naming the file, the line and what is wrong. Two repairs are made and counted
-(see `summarize`): rows repeated exactly (same scene, frame, agent and position) are dropped, and blank
-lines are skipped. Rows out of frame order are sorted.
+(see `summarize`): rows repeated exactly (same scene, frame, agent and position) are dropped, and rows out
+of frame order are sorted. Blank lines are skipped.
 
 Reading one file: `_sniff` looks at the first MiB only (text or binary, UTF-8 with or without a byte-order
 mark, separator `,` `;` or whitespace, a header naming `frame, agent_id, x, y` in any order or case, or
@@ -92,8 +92,9 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     """Read files (or check a DataFrame) into the canonical track table.
 
     CSV files need a header holding at least `frame, agent_id, x, y` (any order or case; an optional
-    `scene` column; other columns are ignored); a `time` (or `t`, `timestamp`) column in seconds may stand
-    in for `frame`. Headerless files are read as ETH/UCY: `frame agent_id x y`, whitespace or comma
+    `scene` column; per-agent columns `AGENT_COLUMNS` such as `label` are kept, other columns ignored); a
+    `time` (or `t`, `timestamp`) column in seconds may stand in for `frame` (and is read in place of a
+    frame column beside it). Headerless files are read as ETH/UCY: `frame agent_id x y`, whitespace or comma
     separated. The scene is the `scene` column, or else the file's stem. Two formats are recognised by
     their content: the Stanford Drone Dataset's `annotations.txt` (bounding boxes in pixels at 30 fps: box
     centres, lost boxes dropped, the quoted class kept as `label`) and TrajNet++ `.ndjson` (its `track`
@@ -151,7 +152,8 @@ string) keeps only agents of those labels.
         raise DataError(f"--{'scale' if scale is not None else 'homography'}: {names[0]} holds longitude and "
                         "latitude in degrees, which are projected to metres as they are: drop it")
     if all(seconds) and fps is not None:
-        raise DataError(f"--fps {fps:g}: {names[0]} has a time column in seconds, not frame ids; drop --fps")
+        raise DataError(f"--fps {fps:g}: {names[0]} has a time column in seconds, which is read in place of frame "
+                        "ids; drop --fps")
     rate_from = "fps" if fps is not None else None
     if fps is None and not all(seconds):
         if own[0] is not None:  # the rate the format itself gives (SDD, TrajNet++)
@@ -968,13 +970,14 @@ def lonlat_names(names: list[str], name: str) -> tuple[str | None, str | None]:
 
 
 def _aliases(names: list[str]) -> tuple[list[str], bool, bool]:
-    """Lower-cased column names with a time column in seconds renamed `frame` (where there is no frame
-    column) and longitude and latitude columns renamed `x, y` (where there are no x, y columns); and whether
-    each happened."""
+    """Lower-cased column names with a time column in seconds renamed `frame` (a frame column beside it is
+    not read: the time in seconds is the clock, as a tracker's log with a frame counter has both) and
+    longitude and latitude columns renamed `x, y` (where there are no x, y columns); and whether each
+    happened."""
     seconds = lonlat = False
     times = [n for n in names if n in TIME_NAMES]
-    if "frame" not in names and len(times) == 1:
-        names, seconds = ["frame" if n == times[0] else n for n in names], True
+    if len(times) == 1:
+        names, seconds = [{times[0]: "frame", "frame": "frame ids"}.get(n, n) for n in names], True
     lons, lats = [n for n in names if n in LON_NAMES], [n for n in names if n in LAT_NAMES]
     if "x" not in names and "y" not in names and len(lons) == 1 and len(lats) == 1:
         names, lonlat = [{lons[0]: "x", lats[0]: "y"}.get(n, n) for n in names], True

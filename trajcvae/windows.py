@@ -71,7 +71,7 @@ class Windows:
 
 
 def build_windows(df: pd.DataFrame, cfg: DataConfig, mode: str = "windows", since: float | None = None) -> Windows:
-    """Make windows from a track table (see `data.read_tracks`).
+    """Make windows from a track table (see `tracks.read_tracks`).
 
     mode="windows": every (agent, t0) with `obs_len` observed and `pred_len` future frames, all present.
     mode="latest": one window per agent at its latest frame, for forecasting past the end of the data;
