@@ -269,7 +269,7 @@ def tables(draw):
     rows = draw(st.permutations(rows))
 
     headerless = not use_scene and not string_ids and draw(st.booleans())
-    extra = [] if headerless else draw(st.lists(st.sampled_from(["speed", "note", "t"]), max_size=2, unique=True))
+    extra = [] if headerless else draw(st.lists(st.sampled_from(["speed", "note"]), max_size=2, unique=True))
     cols = (["scene"] if use_scene else []) + ["frame", "agent_id", "x", "y"] + extra
     cols = list(draw(st.permutations(cols))) if not headerless else ["frame", "agent_id", "x", "y"]
     sep = draw(st.sampled_from([" ", "\t"])) if headerless else draw(st.sampled_from([",", ";"]))
