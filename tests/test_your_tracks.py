@@ -594,7 +594,7 @@ def test_trajnetplusplus_ndjson_reads_its_tracks_at_its_rate(model, plaza, tmp_p
         read_tracks([bad])
 
 
-def test_a_label_column_travels_through_to_the_predictions(model, plaza):
+def test_a_label_column_travels_through_to_the_predictions(model, plaza, tmp_path):
     labelled = plaza.assign(label=np.where(plaza.agent_id % 2 == 1, "adult", "child"))
     out = model.predict(labelled, k=2, seed=0)
     assert (out.label == np.where(out.agent_id % 2 == 1, "adult", "child")).all()
@@ -615,6 +615,17 @@ def test_a_label_column_travels_through_to_the_predictions(model, plaza):
     assert set(out.agent_id) == set(kept.agent_id) and (out.label == "child").all()
     with pytest.raises(DataError, match=r"no agent of those classes in dataframe \(it has: adult, child\)"):
         read_tracks(labelled.assign(label=np.where(early, "teen", labelled.label)), classes="teen")
+    # Across files: an agent whose track runs on in a second file is judged once, by its latest label, and
+    # a file without any agent of those classes is no error while another file has some.
+    mid = labelled.frame.median()
+    labelled[labelled.frame < mid].to_csv(tmp_path / "a.csv", index=False)
+    labelled[labelled.frame >= mid].assign(label=np.where(labelled.agent_id == first, "adult", "child")[
+        labelled.frame >= mid]).to_csv(tmp_path / "b.csv", index=False)
+    labelled.assign(scene="other", label="adult").to_csv(tmp_path / "c.csv", index=False)
+    both = read_tracks([tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.csv"], classes="adult")
+    assert len(both[(both.agent_id == first) & (both.scene == "test0")]) == (labelled.agent_id == first).sum()
+    kids = read_tracks([tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.csv"], classes="child")
+    assert first not in set(kids.agent_id) and set(kids.scene) == {"test0"}
 
 
 def test_georeferenced_coordinates_give_the_same_futures_once_shifted_back(model, plaza):

@@ -131,8 +131,6 @@ string) keeps only agents of those labels.
         classes = classes.split(",")
     if classes is not None and not any(c.strip() for c in classes):
         raise DataError("--classes names no label: give labels, e.g. Pedestrian,Biker")
-    if classes is not None:
-        tables = [_only_classes(t, list(classes), name) for t, name in zip(tables, names)]
     own = [t.attrs.get("fps") for t in tables]  # a format's own rate (SDD's 30 fps, TrajNet++'s), else None
     if fps is None and len(set(own)) > 1:
         i = next(i for i, r in enumerate(own) if r != own[0])
@@ -165,6 +163,8 @@ string) keeps only agents of those labels.
     float32_positions = [t.attrs.get("float32_positions") for t in tables]
     df = _combine(tables, n_files)
     del tables
+    if classes is not None:  # on all files together: an agent's rows may come from several
+        df = _only_classes(df, list(classes), names[0] if len(names) == 1 else f"any of the {len(names)} files")
     df.attrs.update(time_base="seconds" if all(seconds) else "frames" if fps is not None else "steps",
                     fps=None if all(seconds) else fps, rate_from=rate_from, units=units, coarse=coarse)
     uv = df[["x", "y"]].to_numpy(dtype=np.float64)
@@ -202,17 +202,16 @@ string) keeps only agents of those labels.
 def _only_classes(t: pd.DataFrame, classes: list[str], name: str) -> pd.DataFrame:
     """The rows of the agents whose label (the first of the `AGENT_COLUMNS` the table has) is one of
     `classes` (any case): whole tracks, each agent judged by its latest non-empty label, as the predictions
-    write it (a tracker's label may flicker along a track)."""
+    write it (a tracker's label may flicker along a track). `t`: the table of all files (`_combine`'s,
+    sorted by scene, agent and frame)."""
     column = next((c for c in AGENT_COLUMNS if c in t.columns), None)
     if column is None:
         raise DataError(f"--classes: {name} has no label column (SDD annotations or a CSV `label`, `type`, "
                         "`class` or `category` column)")
     wanted = {c.strip().lower() for c in classes if c.strip()}
-    key = pd.MultiIndex.from_arrays([t[c].astype(str) if c == "scene" else t[c]
-                                     for c in ("scene", "agent_id") if c in t.columns])
+    key = pd.MultiIndex.from_arrays([t["scene"].astype(str), t["agent_id"]])
     label = pd.Series(t[column].to_numpy(dtype=str), index=key)
-    label = label.iloc[np.argsort(t["frame"].to_numpy(), kind="stable")]  # so each agent's last is its latest
-    latest = label[label != ""].groupby(level=list(range(key.nlevels)), sort=False).last()
+    latest = label[label != ""].groupby(level=[0, 1], sort=False).last()  # rows in time order: the latest
     kept = t[key.isin(latest.index[latest.str.lower().isin(wanted)])].reset_index(drop=True)
     kept.attrs.update(t.attrs)
     if not len(kept):
