@@ -594,6 +594,16 @@ def test_trajnetplusplus_ndjson_reads_its_tracks_at_its_rate(model, plaza, tmp_p
         read_tracks([bad])
 
 
+def test_the_speed_check_reads_frame_ids_by_the_time_step_given():
+    """--time-step (data.time_step) says what one step of frame ids of unknown rate is: the speed check
+    reads them so, as the windows and the summary do, though most tracks were sampled every other step."""
+    from trajcvae.tracks import plausibility
+    rows = [(f, a, f / 10 * 1.2, 3.0 * a) for a in range(30) for f in range(0, 400, 10 if a < 2 else 20)]
+    df = read_tracks(pd.DataFrame(rows, columns=["frame", "agent_id", "x", "y"]))  # 3 m/s at 10 ids a step
+    assert "speed of the tracks is 6 m/s" in plausibility(df, 0.4)  # by its most common difference, 20 ids
+    assert plausibility(df, 0.4, time_step=10) is None
+
+
 def test_a_label_column_travels_through_to_the_predictions(model, plaza, tmp_path):
     labelled = plaza.assign(label=np.where(plaza.agent_id % 2 == 1, "adult", "child"))
     out = model.predict(labelled, k=2, seed=0)

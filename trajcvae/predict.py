@@ -317,8 +317,8 @@ class TrajCVAE:
         judged = self._speeds_said.get(id(tracks)) if jumps else None  # a verdict without jumps is not kept
         if judged is not None and judged[0]() is tracks:
             return judged[1] or None
-        said = plausibility(tracks, self.config.data.dt, self.stats.get("speeds"),
-                            max_gap=self.config.data.max_gap, jumps=jumps) or ""
+        said = plausibility(tracks, self.config.data.dt, self.stats.get("speeds"), max_gap=self.config.data.max_gap,
+                            jumps=jumps, time_step=self.config.data.time_step) or ""
         if jumps:
             self._remember_speeds(tracks, said)
         if said and log is not None:

@@ -661,10 +661,10 @@ class _Spans:
     paced: np.ndarray  # (Q,) m/s over PACE steps from each row, or a step at least, if its track ends sooner
 
 
-def _spans(df: pd.DataFrame, dt: float, max_gap: float = 0.8) -> list[_Spans]:
+def _spans(df: pd.DataFrame, dt: float, max_gap: float = 0.8, time_step: float | None = None) -> list[_Spans]:
     """`_Spans` per scene, all scenes in one pass. A track bridges gaps up to `max_gap` seconds; of frame
-    ids of unknown rate (whose frame step counts as `dt` seconds), only one frame step, as `time_steps`
-    counts gaps."""
+    ids of unknown rate (whose frame step, `time_step` or each scene's own as `time_steps` infers it,
+    counts as `dt` seconds), only one frame step, as `time_steps` counts gaps."""
     n = len(df)
     if not n:
         return []
@@ -672,7 +672,7 @@ def _spans(df: pd.DataFrame, dt: float, max_gap: float = 0.8) -> list[_Spans]:
     ids = df["agent_id"].to_numpy()
     spu = seconds_per_unit(df)
     if spu is None:
-        step = time_steps(df).step
+        step = time_steps(df, time_step).step
         per = (dt / np.array([step[str(name)] for name in names]))[scene]  # (N,) seconds per frame id
     else:
         per = spu
@@ -802,23 +802,23 @@ def _speed_outside(sp: np.ndarray, paced: np.ndarray, low: float, high: float) -
 
 
 def plausibility(df: pd.DataFrame, dt: float, record: dict | None = None, min_moves: int = 20,
-                 max_gap: float = 0.8, jumps: bool = True) -> str | None:
+                 max_gap: float = 0.8, jumps: bool = True, time_step: float | None = None) -> str | None:
     """A one-line warning when the tracks' speeds, or those of one scene (of at least `min_moves` moves), are
     outside `speed_band(record)` (`_speed_outside`; `record`: the model's `speed_record`, None for people
     walking), naming the option that would fix the likely cause (for one scene among others: its file, to
     be given on its own); or, before that, when positions or times came as float32 too coarse to predict
-    from (`attrs["coarse"]`), or frame ids move at two rates (`_mixed_steps`); or, after it, when a track
-    jumps (`track_jumps`, unless `jumps` is False: a step within a track over the band's top and `JUMP`
-    times as fast as its track's steps around it);
-    None when all is well."""
+    from (`attrs["coarse"]`), or frame ids move at two rates (`_mixed_steps`, unless `time_step` says what
+    one step of frame ids of unknown rate is); or, after it, when a track jumps (`track_jumps`, unless `jumps`
+    is False: a step within a track over the band's top and `JUMP` times as fast as its track's steps around
+    it); None when all is well."""
     if df.attrs.get("coarse"):
         return (f"warning: {df.attrs['coarse']}: the futures are that coarse too; store them as float64 "
                 "(double)")
-    mixed = _mixed_steps(df)
+    mixed = _mixed_steps(df) if time_step is None else None
     if mixed:
         return mixed
     low, high, whose = speed_band(record)
-    steps = _spans(df, dt, max_gap)
+    steps = _spans(df, dt, max_gap, time_step)
     speeds, paced = {s.scene: s.speed for s in steps}, {s.scene: s.paced for s in steps}
     every = np.concatenate(list(speeds.values())) if speeds else np.zeros(0)
     if not len(every):

@@ -144,7 +144,8 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
         futures = ModelFutures(predictor, k, 0 if seed is None else seed, kset, draws, past, calibrate)
     if isinstance(futures, ModelFutures):
         futures.predictor.check_speeds(df, log)
-    elif log is not None and (warning := plausibility(df, futures.cfg.dt, max_gap=futures.cfg.max_gap)):
+    elif log is not None and (warning := plausibility(df, futures.cfg.dt, max_gap=futures.cfg.max_gap,
+                                                      time_step=futures.cfg.time_step)):
         log(warning)
     tracks = SceneTracks(df, futures.cfg.time_step, futures.cfg.dt, futures.cfg.max_gap)
     path = _picture(tracks, futures, out, scene, agent, t0, seed, density, grid, worst, best, scene_frame, animate,

@@ -623,7 +623,7 @@ def load_windows(paths: Iterable[str | Path], cfg: DataConfig, cache_dir: str | 
 
 def _build(paths, cfg: DataConfig, mode: str) -> tuple[Windows, str]:
     tracks = read_tracks(paths, fps=cfg.fps, scale=cfg.scale, homography=cfg.homography, classes=cfg.classes)
-    warning = plausibility(tracks, cfg.dt, max_gap=cfg.max_gap)
+    warning = plausibility(tracks, cfg.dt, max_gap=cfg.max_gap, time_step=cfg.time_step)
     line = summarize(tracks, cfg.time_step, cfg.max_gap).line() + (f"\n{warning}" if warning else "")
     return build_windows(tracks, cfg, mode), line
 
