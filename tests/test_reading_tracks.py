@@ -468,6 +468,14 @@ def test_a_time_column_in_seconds_beside_a_frame_counter_is_the_clock(tmp_path):
         read_tracks([tmp_path / "log.csv"], fps=10)
 
 
+def test_the_sampling_interval_is_measured_within_each_scene():
+    """An id seen in several scenes (each scene's `car`) is several tracks: no interval spans two scenes."""
+    rows = [(s, start + 0.4 * i, "car", i * 0.5, 0.0)
+            for s, start, n in (("a", 0.0, 2), ("b", 1000.0, 1), ("c", 5000.0, 1), ("d", 9000.0, 2)) for i in range(n)]
+    df = read_tracks(pd.DataFrame(rows, columns=["scene", "time", "agent_id", "x", "y"]))
+    assert tracks.sampling_interval(df) == pytest.approx(0.4)
+
+
 def test_one_path_is_one_file_and_other_data_is_named(tmp_path):
     f = write(tmp_path / "a.csv", "frame,agent_id,x,y\n0,1,0,0\n10,1,0,1\n")
     assert len(read_tracks(str(f))) == len(read_tracks(f)) == 2

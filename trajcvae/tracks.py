@@ -563,7 +563,8 @@ def sampling_interval(df: pd.DataFrame) -> float | None:
     spu = seconds_per_unit(df)
     if spu is None or len(df) < 2:
         return None
-    same = df["agent_id"].to_numpy()[1:] == df["agent_id"].to_numpy()[:-1]
+    agent, scene = df["agent_id"].to_numpy(), df["scene"].to_numpy()
+    same = (agent[1:] == agent[:-1]) & (scene[1:] == scene[:-1])  # the same agent of the same scene
     gaps = np.diff(df["frame"].to_numpy(dtype=np.float64))[same] * spu
     return float(np.median(gaps)) if len(gaps) else None
 
