@@ -888,6 +888,11 @@ def test_gps_mistakes_are_one_line(plaza, tmp_path):
     plaza.to_csv(tmp_path / "frames.csv", index=False)
     one_line_error(cli("predict", "pedestrian", tmp_path / "frames.csv", "--max-gap", 1.5, "--out", out),
                    "--max-gap 1.5: the frame ids have no known rate", "give --fps")
+    # Frame ids 10 apart read at --fps 2.5 (samples a second, not frame ids): the rate is asked about first.
+    r = cli("predict", "pedestrian", tmp_path / "frames.csv", "--fps", 2.5, "--out", out)
+    assert r.exit_code == 1 and "error: no usable windows" in r.output and "Traceback" not in r.output
+    assert "at --fps 2.5 the tracks' frame ids are 4 s apart" in r.output
+    assert "is --fps the frame ids' rate (25 frame ids a second" in r.output
     # A --max-gap under the samples' interval makes every sample a track of its own: predict and evaluate
     # refuse it alike (predict could read histories whose samples fall on the model's grid, evaluate no
     # future), and so does the Python API.

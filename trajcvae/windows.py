@@ -372,7 +372,13 @@ def no_windows_error(cfg: DataConfig, mode: str, df: pd.DataFrame | None = None)
     why = (f"no track has {need} consecutive frames (obs_len {cfg.obs_len} + pred_len {cfg.pred_len})"
            if mode == "windows" else "no agent has 2 consecutive positions at its latest frame")
     interval = None if df is None else sampling_interval(df)
-    if interval is not None and interval > FAR_APART:  # times in other units?
+    if interval is not None and interval > cfg.max_gap * (1 + EPS) and df.attrs.get("rate_from") == "fps":
+        fps = df.attrs["fps"]  # a rate given wrong (samples a second for frame ids a second?) comes first
+        why += (f": at --fps {fps:g} the tracks' frame ids are {interval:.3g} s apart (median), longer than the "
+                f"{cfg.max_gap:g} s gap the model bridges: is --fps the frame ids' rate ({interval * fps / 0.4:g} "
+                f"frame ids a second if they are 0.4 s apart)? If the samples are that far apart, give --max-gap "
+                f"{bridging_gap(interval):g}")
+    elif interval is not None and interval > FAR_APART:  # times in other units?
         why += (f": the tracks are sampled every {interval:.3g} s (median), too far apart for steps of "
                 f"{cfg.dt:g} s: is the time column in seconds (not milliseconds)?")
     elif interval is not None and interval > cfg.max_gap * (1 + EPS):
