@@ -164,7 +164,7 @@ def test_time_base_mistakes_are_one_line(tmp_path, plaza):
     frames = tmp_path / "f.csv"
     plaza.to_csv(frames, index=False)
     one_line_error(cli("predict", "pedestrian", seconds, "--fps", 25, "--out", tmp_path / "p.csv"),
-                   "has a time column in seconds, not frame ids; drop --fps")
+                   "has a time column in seconds, which is read in place of frame ids; drop --fps")
     one_line_error(cli("predict", "pedestrian", seconds, frames, "--out", tmp_path / "p.csv"),
                    "has a time column in seconds but", "give files of one kind at a time")
     one_line_error(cli("predict", "pedestrian", frames, "--fps", 0, "--out", tmp_path / "p.csv"),
@@ -688,6 +688,9 @@ def test_files_of_different_rates_are_refused_without_fps(plaza, tmp_path):
     with pytest.raises(DataError, match="has 30 frame ids a second but .*f.csv has frame ids of unknown rate"):
         read_tracks([sdd, tmp_path / "f.csv"])
     assert len(read_tracks([sdd, tmp_path / "f.csv"], fps=30))  # a rate given: read as one kind
+    upsample(plaza, 10.0).to_csv(tmp_path / "s.csv", index=False)  # a time column: no --fps makes it frame ids
+    with pytest.raises(DataError, match="s.csv has a time column in seconds but .*annotations.txt has frame ids"):
+        read_tracks([sdd, tmp_path / "s.csv"])
     assert set(read_tracks([sdd], classes="Biker").label) == {"Biker"}  # --classes as one string
 
 

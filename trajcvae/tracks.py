@@ -131,17 +131,17 @@ string) keeps only agents of those labels.
         classes = classes.split(",")
     if classes is not None and not any(c.strip() for c in classes):
         raise DataError("--classes names no label: give labels, e.g. Pedestrian,Biker")
-    own = [t.attrs.get("fps") for t in tables]  # a format's own rate (SDD's 30 fps, TrajNet++'s), else None
+    seconds = [bool(t.attrs.get("seconds")) for t in tables]
+    if any(seconds) and not all(seconds):
+        raise DataError(f"{names[seconds.index(True)]} has a time column in seconds but "
+                        f"{names[seconds.index(False)]} has frame ids: give files of one kind at a time")
+    own = [t.attrs.get("fps") for t in tables]  # a format's own rate of frame ids (SDD's 30 fps), else None
     if fps is None and len(set(own)) > 1:
         i = next(i for i, r in enumerate(own) if r != own[0])
         shown = lambda r: "frame ids of unknown rate" if r is None else f"{r:g} frame ids a second"  # noqa: E731
         fix = "give files of one kind at a time" if None not in (own[0], own[i]) else \
             "give --fps, or files of one kind at a time"
         raise DataError(f"{names[0]} has {shown(own[0])} but {names[i]} has {shown(own[i])}: {fix}")
-    seconds = [bool(t.attrs.get("seconds")) for t in tables]
-    if any(seconds) and not all(seconds):
-        raise DataError(f"{names[seconds.index(True)]} has a time column in seconds but "
-                        f"{names[seconds.index(False)]} has frame ids: give files of one kind at a time")
     lonlat = [bool(t.attrs.get("lonlat")) for t in tables]
     if any(lonlat) and not all(lonlat):
         raise DataError(f"{names[lonlat.index(True)]} has longitude and latitude columns but "
