@@ -681,6 +681,20 @@ def test_the_summary_counts_only_gaps_that_split_a_resampled_track(plaza):
     assert "1 gap split tracks" in summarize(read_tracks(long)).line()
 
 
+def test_an_agent_seen_for_less_than_a_step_is_counted_with_the_reason(plaza, tmp_path):
+    """At 20 Hz, a newcomer seen 7 times (0.3 s) has no position a model step before its latest: it is not
+    predicted, and the line says why, without blaming --max-gap alone."""
+    log = upsample(plaza[plaza.frame <= plaza.frame.min() + 200], 20.0)
+    end = log.time.max()
+    new = pd.DataFrame({"scene": "test0", "time": end - 0.3 + 0.05 * np.arange(7), "agent_id": 999,
+                        "x": np.arange(7) * 0.065, "y": 50.0})
+    pd.concat([log, new]).to_csv(tmp_path / "t.csv", index=False)
+    r = cli("predict", "pedestrian", tmp_path / "t.csv", "-k", 1, "--out", tmp_path / "p.csv")
+    assert r.exit_code == 0, r.output
+    assert "(1 agent with no position a model step before its latest one (seen for less than a step" in r.output
+    assert 999 not in set(pd.read_csv(tmp_path / "p.csv").agent_id)
+
+
 def test_files_of_different_rates_are_refused_without_fps(plaza, tmp_path):
     sdd = tmp_path / "v" / "annotations.txt"
     write_sdd(sdd, plaza)
