@@ -695,6 +695,19 @@ def test_an_agent_seen_for_less_than_a_step_is_counted_with_the_reason(plaza, tm
     assert 999 not in set(pd.read_csv(tmp_path / "p.csv").agent_id)
 
 
+def test_the_python_api_takes_the_inputs_units_for_windows_and_evaluation(model, plaza):
+    """`make_windows` and `evaluate` read pixels or centimetres as `predict` does (`scale`, `homography`):
+    the same windows in metres, the same scores."""
+    from trajcvae.evaluate import evaluate
+
+    cm = plaza.assign(x=plaza.x * 100, y=plaza.y * 100)
+    w, w_cm = model.make_windows(plaza, every_window=True), model.make_windows(cm, every_window=True, scale=0.01)
+    np.testing.assert_allclose(w_cm.obs, w.obs, atol=1e-9)
+    got, want = (evaluate(model, data, k=3, calibration_draws=0, **extra)["scenes"]["overall"]
+                 for data, extra in ((cm, {"scale": 0.01}), (plaza, {})))
+    assert got == pytest.approx(want, abs=1e-6)
+
+
 def test_files_of_different_rates_are_refused_without_fps(plaza, tmp_path):
     sdd = tmp_path / "v" / "annotations.txt"
     write_sdd(sdd, plaza)

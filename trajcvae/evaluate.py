@@ -69,14 +69,17 @@ def calibration_of(predictor: TrajCVAE, w: Windows, draws: int = 200, seed: int 
 
 def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: int = 20,
              seed: int = 0, kset: str = "none", draws: int = 1000, calibration_draws: int = 200,
-             calibrate: str = "none") -> dict:
+             calibrate: str = "none", fps: float | None = None, scale: float | None = None,
+             homography: str | Path | None = None, classes: Iterable[str] | None = None) -> dict:
     """minADE/minFDE@K per scene and overall (with a K-set mode, of its K-set, and its Brier-minFDE), the
     most-likely prediction, both baselines and, with `calibration_draws` > 0, the calibration of plain
     sampling (`calibration_of`); calibrate="scene": of plain draws fitted to each window's scene's past
-    (`calibrate.py`), with `unfitted`, how many windows had too little of it."""
+    (`calibrate.py`), with `unfitted`, how many windows had too little of it. Errors are in metres; `fps`,
+    `scale`, `homography`, `classes`: the input's rate, units and classes (`TrajCVAE.read`)."""
     check_sampling(k, seed, kset, draws, calibrate)
     check_calibration(calibration_draws)
-    w = data if isinstance(data, Windows) else predictor.make_windows(data, every_window=True)
+    w = data if isinstance(data, Windows) else predictor.make_windows(data, every_window=True, fps=fps, scale=scale,
+                                                                      homography=homography, classes=classes)
     past = predictor.scene_past(w, seed) if calibrate == "scene" else None
     result = {"k": k, "seed": seed, "kset": kset, "draws": draws if kset != "none" else None, "calibrate": calibrate,
               "scenes": scene_means(window_errors(predictor, w, k, seed, kset, draws, past))}

@@ -338,10 +338,12 @@ class TrajCVAE:
         self._speeds_said[key] = (weakref.ref(tracks, lambda _, key=key: self._speeds_said.pop(key, None)), said)
 
     def make_windows(self, data: pd.DataFrame | Iterable[str | Path], every_window: bool = False,
-                     fps: float | None = None, since: float | None = None) -> Windows:
+                     fps: float | None = None, since: float | None = None, scale: float | None = None,
+                     homography: str | Path | None = None, classes: Iterable[str] | None = None) -> Windows:
         """The windows `predict` samples: each agent's latest (with `since`, of the agents last seen at or
-        after that time), or with `every_window` every full one."""
-        tracks = self.read(data, fps)
+        after that time), or with `every_window` every full one; in metres, whatever the input's units
+        (`fps`, `scale`, `homography`, `classes`: see `read`)."""
+        tracks = self.read(data, fps, scale, homography, classes)
         self.check_speeds(tracks)
         return build_windows(tracks, self.config.data, mode="windows" if every_window else "latest",
                              since=since)
