@@ -313,7 +313,7 @@ def test_scene_with_a_single_frame_is_counted_not_fatal(tmp_path, trained, sim_f
     assert n >= 2
     r = cli("predict", trained, sim_files["test"], one, "-k", 2, "--out", tmp_path / "p.csv")
     assert r.exit_code == 0, r.output
-    assert f"{n} single-frame agents" in r.output and f"({n} agents with no position just before their latest one" in r.output
+    assert f"{n} single-frame agents" in r.output and f"({n} agents with no position a model step before their latest one" in r.output
     assert "one" not in set(pd.read_csv(tmp_path / "p.csv").scene)
 
 
