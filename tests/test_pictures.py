@@ -189,7 +189,8 @@ def test_visualize_draws_the_scene_fitted_futures(trained, test_csv, preds, tmp_
 
 
 def test_tracker_timestamps_since_1970_are_drawn_at_their_own_times_with_their_truth(test_csv, tmp_path):
-    """A time column of jittered Unix seconds: a frame picks only the agents observed at that very time, a
+    """A time column of jittered Unix seconds: the windows at an observation's time are those of the agents
+    observed at that very time (--scene-frame adds those seen half a step before: see the test above), a
     table `predict` wrote is drawn against the tracks it came from, and the true futures drawn are those
     `evaluate` scores (interpolated between observations), not only futures that land on an observation."""
     from trajcvae.visualize import _label
@@ -216,6 +217,126 @@ def test_tracker_timestamps_since_1970_are_drawn_at_their_own_times_with_their_t
     r = run("visualize", table, data, "--grid", 3, "--worst", "--out", out)
     assert r.exit_code == 0, r.output
     ok_png(out)
+
+
+def _stamped_walkers(path, spans, jitter, seed=0):
+    """Walkers along x at 1.2 m/s, 1.5 m apart, each detection with its own timestamp: 10 Hz jittered by up to
+    `jitter` s, walker a seen over spans[a] = (first, last) seconds (from 1.7e9 s)."""
+    rng = np.random.default_rng(seed)
+    rows = [(round(1.7e9 + t + rng.uniform(-jitter, jitter), 6), a, 1.2 * (t - lo), 1.5 * a)
+            for a, (lo, hi) in enumerate(spans) for t in np.arange(lo, hi, 0.1)]
+    pd.DataFrame(rows, columns=["time", "agent_id", "x", "y"]).to_csv(path, index=False, float_format="%.6f")
+    return pd.read_csv(path)
+
+
+def test_animation_of_a_known_rate_steps_by_the_model_step_around_the_busiest_moment(tmp_path, monkeypatch):
+    """At a known rate a GIF frame is one model step (0.4 s) of the scene, whatever the input's rate, the
+    GIF is centred on the busiest step, and each frame draws every agent observed in the step up to it."""
+    import trajcvae.visualize as V
+
+    shown = []
+    real = V.animate_scene
+    monkeypatch.setattr(V, "animate_scene", lambda views, titles, *a, **k: shown.append((views, titles)) or
+                        real(views, titles, *a, **k))
+    # Walker a is seen over [1.5 a, 1.5 a + 6) s: all five only over [6, 6.1) s.
+    df = _stamped_walkers(tmp_path / "tracker.csv", [(1.5 * a, 1.5 * a + 6) for a in range(5)], 0.004)
+    V.visualize("pedestrian", [tmp_path / "tracker.csv"], animate=tmp_path / "a.gif", k=2, frames=5)
+    views, titles = shown[-1]
+    times = np.array([float(t.split("time ")[1].split(" s")[0]) for t in titles]) - 1.7e9
+    np.testing.assert_allclose(np.diff(times), 0.4, atol=1e-6)
+    assert 5.9 <= times[2] <= 6.5, titles  # the middle frame: the step that saw all five walkers
+    t = df.time.to_numpy() - 1.7e9
+    for view, at in zip(views, times):  # every agent observed in the step up to the frame, each once
+        seen = df.agent_id[(t > at - 0.4 + 1e-6) & (t <= at + 1e-6)].nunique()
+        assert len(view.tracks) + len(view.others or []) == seen > 0
+    # The same walk as frame ids of a 30 fps video: 12 frame ids per GIF frame.
+    video = tmp_path / "video.csv"
+    rows = [(f, a, 1.2 * f / 30, 1.5 * a) for a in range(2) for f in range(0, 240)]
+    pd.DataFrame(rows, columns=["frame", "agent_id", "x", "y"]).to_csv(video, index=False)
+    V.visualize("pedestrian", [video], animate=tmp_path / "v.gif", fps=30, k=2, frames=4)
+    frames = [float(t.split("frame ")[1].split()[0]) for t in shown[-1][1]]
+    assert np.diff(frames).tolist() == [12.0] * 3, shown[-1][1]
+
+
+def test_scene_frame_between_a_trackers_timestamps_draws_every_agent_from_its_latest_observation(tmp_path):
+    """Each detection with its own timestamp (10 Hz, jittered): --scene-frame T draws every agent last
+    observed within half a model step before T, each predicted from that observation as `predict` does
+    there; a T with none says which observations are nearest, and so does a --t0 between observations."""
+    from trajcvae.visualize import scene_view
+    from trajcvae.windows import build_windows
+
+    data = tmp_path / "ros.csv"
+    df = _stamped_walkers(data, [(0, 6)] * 6, 0.02)
+    model = TrajCVAE.load("pedestrian")
+    cfg = model.config.data
+    tracks_table = model.read([data])
+    tracks = SceneTracks(tracks_table, None, cfg.dt, cfg.max_gap)
+    futures = ModelFutures(model, 3, 0)
+    stamp = float(df[(df.agent_id == 0) & ((df.time - 1.7e9 - 3).abs() < 0.05)].time.iloc[0])
+    for at in (stamp, 1.7e9 + 3.0):  # an agent's own stamp, and a round time between stamps
+        view, title = scene_view(tracks, futures, "ros", at, strict=True)
+        assert len(view.tracks) == 6 and "6 agents" in title and not view.others
+        ref = build_windows(tracks_table[tracks_table.frame <= at], cfg, mode="latest")  # predict's, cut at T
+        w = tracks.windows_at(cfg, "ros", at, within=0.2)
+        np.testing.assert_allclose(w.t0, ref.t0)
+        np.testing.assert_allclose(w.obs, ref.obs, atol=1e-9)
+        np.testing.assert_allclose([v[-1] for v in view.tracks], ref.obs[:, -1], atol=1e-9)
+    out = tmp_path / "x.png"
+    first = df.time.min()
+    _one_line_error(run("visualize", "pedestrian", data, "--scene-frame", first - 1, "--out", out),
+                    f"--scene-frame {first - 1:.6f}".rstrip("0").rstrip("."), "nearest observations are at time "
+                    f"{first:.6f}".rstrip("0").rstrip("."))
+    own = df[df.agent_id == 0].time.to_numpy()
+    i = int(np.searchsorted(own, stamp))
+    text = [f"{v:.6f}".rstrip("0").rstrip(".") for v in (own[i - 1], own[i])]
+    _one_line_error(run("visualize", "pedestrian", data, "--agent", 0, "--t0", round(stamp - 0.01, 3), "--out", out),
+                    "agent 0", "no observation", f"nearest: times {text[0]} and {text[1]} s")
+
+
+def test_futures_past_a_cameras_horizon_are_scored_on_their_points_before_it(tmp_path, monkeypatch):
+    """A predictions table from a homography input leaves future points past the camera's horizon empty:
+    visualize scores every window on the points it has, ranks them all for --worst, and says how many
+    windows had points past the horizon; no title says nan."""
+    import trajcvae.visualize as V
+
+    rows = []  # metres: walkers 0-2 walk up towards y = 10 m (the camera's horizon), 3-5 walk along x
+    for a in range(6):
+        for f in range(30):
+            x, y = (1.5 * a, 2.0 + 0.4 * min(f, 18)) if a < 3 else (0.5 * f, 1.0 + a * 0.3)
+            rows.append((f * 10, a, x, y))
+    m = pd.DataFrame(rows, columns=["frame", "agent_id", "x", "y"])
+    m = m[m.y < 9.3]
+    to_pixels = np.array([[50, 0, 100], [0, 50, 50], [0, -0.1, 1.0]])  # the ground's horizon: y = 10 m
+    np.savetxt(tmp_path / "H.txt", np.linalg.inv(to_pixels))
+    uvw = np.c_[m.x, m.y, np.ones(len(m))] @ to_pixels.T
+    data = tmp_path / "pixels.csv"
+    m.assign(x=uvw[:, 0] / uvw[:, 2], y=uvw[:, 1] / uvw[:, 2]).to_csv(data, index=False)
+    table = tmp_path / "preds.csv"
+    p = TrajCVAE.load("pedestrian").predict([data], k=20, every_window=True, homography=tmp_path / "H.txt")
+    p.to_csv(table, index=False)
+    past = p[p.x.isna()].groupby(["agent_id", "t0"]).ngroups
+    assert past > 0  # the case at hand
+
+    titles, drawn = [], []
+    real_save, real_windows = V.save_figure, V.plot_windows
+    monkeypatch.setattr(V, "save_figure", lambda fig, *a: titles.extend(
+        [fig._suptitle.get_text() if fig._suptitle else ""] + [ax.get_title() for ax in fig.axes]) or
+        real_save(fig, *a))
+    monkeypatch.setattr(V, "plot_windows", lambda obs, samples, fut, *a, **k: drawn.append((samples, fut)) or
+                        real_windows(obs, samples, fut, *a, **k))
+    V.visualize(table, [data], out=tmp_path / "g.png", homography=tmp_path / "H.txt", grid=3, worst=True)
+    samples, fut = drawn[-1]
+    err = np.linalg.norm(samples - fut[:, None], axis=-1)  # (3, K, P), NaN past the horizon
+    ade = np.nanmin(np.nanmean(err, -1), -1)
+    assert (np.diff(ade) <= 1e-9).all() and np.isnan(samples).any((1, 2, 3)).any()  # ranked with the others
+    assert f"{past} of {p.groupby(['agent_id', 't0']).ngroups} windows have futures past the camera's horizon" \
+        in titles[0], titles
+    n = len(titles)
+    V.visualize(table, [data], out=tmp_path / "one.png", homography=tmp_path / "H.txt", agent="0", t0=170)
+    assert "minADE" in titles[-1] and "futures past the horizon" in titles[-1]  # the window's panel
+    V.visualize(table, [data], out=tmp_path / "crowd.png", homography=tmp_path / "H.txt", scene_frame=170)
+    assert "mean minADE" in titles[-1] and "have futures past the camera's horizon" in titles[-1] and len(titles) > n
+    assert not [t for t in titles if "nan" in t], titles
 
 
 def test_the_marked_best_epoch_is_the_one_best_pt_holds():

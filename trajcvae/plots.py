@@ -20,7 +20,7 @@ from matplotlib.collections import LineCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from .metrics import min_ade_fde  # noqa: E402
+from .metrics import displacement  # noqa: E402
 
 SAMPLE_COLOR = "#d62728"  # the predicted futures (tests look for this colour)
 HISTORY_COLOR = "#1f77b4"
@@ -44,6 +44,21 @@ class SceneView:
 
 def _finite(a: np.ndarray | None) -> bool:
     return a is not None and bool(np.isfinite(a).all())
+
+
+def known_min_ade_fde(samples: np.ndarray, fut: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Best-of-K errors over the steps where both a future and the truth have a position (a predictions
+    table leaves a future's points past a camera's horizon empty): a future's ADE is its mean error over
+    those steps, its FDE the error at the last of them. samples (..., K, P, 2), fut (..., P, 2) -> (...),
+    (...); NaN for a window none of whose futures has such a step."""
+    d = displacement(samples, fut)  # (..., K, P), NaN where either is unknown
+    ok = np.isfinite(d)
+    n = ok.sum(-1)
+    ade = np.where(n > 0, np.where(ok, d, 0.0).sum(-1) / np.maximum(n, 1), np.inf)
+    last = d.shape[-1] - 1 - np.argmax(ok[..., ::-1], -1)  # the last step with a position
+    fde = np.where(n > 0, np.take_along_axis(d, last[..., None], -1)[..., 0], np.inf)
+    ade, fde = ade.min(-1), fde.min(-1)
+    return np.where(np.isinf(ade), np.nan, ade), np.where(np.isinf(fde), np.nan, fde)
 
 
 def density_points(samples: np.ndarray, steps: str) -> np.ndarray:
@@ -138,7 +153,8 @@ def draw_window(ax, obs: np.ndarray, samples: np.ndarray, fut: np.ndarray | None
                 density: str | None = None, weights: np.ndarray | None = None) -> None:
     """One agent on `ax`: obs (T, 2), samples (K, P, 2), fut (P, 2) or None (NaN rows = unknown), nbr (M, T, 2)
     or None, a K-set's weights (K,) or None. `density` "all" or "final" shades a KDE of the sampled positions (all steps or the last one).
-    When the whole true future is known, minADE/minFDE of the window are added to the title."""
+    When the whole true future is known, minADE/minFDE of the window are added to the title (over the points
+    the futures have: `known_min_ade_fde`)."""
     extra = []
     if density and draw_density(ax, density_points(samples, density)):
         extra.append(_density_handle())
@@ -158,9 +174,12 @@ def draw_window(ax, obs: np.ndarray, samples: np.ndarray, fut: np.ndarray | None
         path = np.vstack([t0, fut])
         ax.plot(path[:, 0], path[:, 1], "--", color=TRUTH_COLOR, lw=2, label="true future", zorder=5)
         if _finite(fut):
-            ade, fde = min_ade_fde(samples[None], fut[None])
-            scores = f"minADE {ade[0]:.2f} m  minFDE {fde[0]:.2f} m"
-            title = f"{title}\n{scores}" if title else scores
+            ade, fde = known_min_ade_fde(samples[None], fut[None])
+            past = int(np.isnan(samples).any((1, 2)).sum())  # futures with points past a camera's horizon
+            if np.isfinite(ade[0]):
+                scores = f"minADE {ade[0]:.2f} m  minFDE {fde[0]:.2f} m"
+                scores += f" ({past} of {len(samples)} futures past the horizon)" if past else ""
+                title = f"{title}\n{scores}" if title else scores
     _axes_style(ax, title, legend, extra)
 
 

@@ -22,12 +22,12 @@ from .atomic import atomic_path
 from .calibrate import ScenePast, too_little_past, unfitted
 from .config import DataConfig, check_max_gap, check_output, check_sampling, check_seed, load_config, read_paths
 from .errors import DataError, TrajCVAEError
-from .metrics import min_ade_fde
-from .plots import CURVE_COLUMNS, DPI, SceneView, animate_scene, best_row, plot_curves, plot_scene, plot_windows, plt
+from .plots import (CURVE_COLUMNS, DPI, SceneView, animate_scene, best_row, known_min_ade_fde, plot_curves, plot_scene,
+                    plot_windows, plt)
 from .predict import OUTPUT_COLUMNS, TrajCVAE
 from .tracks import agent_ids, plausibility, read_tracks, seconds_per_unit, time_steps, to_metres
 from .resample import EPS, resample_rows
-from .windows import Windows, build_windows, concat_windows
+from .windows import Windows, build_windows, concat_windows, history_reach
 
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 DENSITY_STEPS = ("all", "final")
@@ -94,8 +94,9 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
     model: a checkpoint / built-in name (futures are sampled), or a predictions table (.csv/.parquet from
     `trajcvae predict`; its futures are drawn). One of four pictures: one agent's window (default), a
     `grid` of windows (`worst`/`best` by minADE, random with `seed`, else spread over the data), every
-    agent at `scene_frame`, or an `animate`d GIF of the scene. `density` ("all" or "final") shades a KDE
-    of the predicted positions of all steps or of the final step. `fps`, `scale`, `homography`, `classes`:
+    agent seen at `scene_frame` (`scene_view`), or an `animate`d GIF of the scene. `density` ("all" or "final")
+    shades a KDE of the predicted positions of all steps or of the final step. `fps`, `scale`, `homography`,
+    `classes`:
     the input's rate, units and agents, as for `predict`; pictures are in metres. `kset`, `draws`: a K-set mode, as
     for `predict`, whose futures are drawn wider the more weight they carry (as are those of a predictions table
     with a `weight` column). `calibrate`: "scene" fits sampled draws to the scene's past, as for `predict` (a
@@ -214,22 +215,33 @@ def _check_options(out, agent, t0, grid, worst, best, scene_frame, animate, fram
 
 # --- animation ------------------------------------------------------------------------------------
 def _animation(tracks: SceneTracks, futures, out: Path, scene, start, n_frames: int, px, density) -> Path:
-    """A GIF of the scene: histories growing from the first animation frame, futures redrawn every frame."""
+    """A GIF of the scene: histories growing from the first animation frame, futures redrawn every frame.
+    Frames step through the scene's frame ids (unknown rate) or by one model step (a known rate), each
+    drawing the agents seen in it (`scene_view`): at a known rate, those observed in the step up to it."""
     from matplotlib.animation import PillowWriter
 
     s = tracks.scene(scene)
-    all_frames = tracks.frames(s)
+    step = tracks.step[s]
+    # The step up to each frame, but for the observation a whole step before it (drawn in the frame before).
+    within = step * (1 - 2 * EPS) if tracks.max_gap is not None else 0.0
+    moments = tracks.moments(s, None if start is None or tracks.max_gap is None else float(start))
     if start is None:  # centred on the busiest moment of the scene
-        i0 = int(np.searchsorted(all_frames, tracks.busiest_frame(s))) - n_frames // 2
-        i0 = max(0, min(i0, len(all_frames) - n_frames))
+        i0 = int(np.searchsorted(moments, tracks.busiest_frame(s) - EPS * step)) - n_frames // 2
+        i0 = max(0, min(i0, len(moments) - n_frames))
+    elif tracks.max_gap is not None:
+        i0 = 0
+        if tracks.seen(s, float(start), within).empty:
+            raise TrajCVAEError(f"--scene-frame {_time(start)}: no agent in scene '{s}' was observed in the "
+                                f"{tracks.length(step)} up to {tracks.when(start)}; the nearest observations are "
+                                f"at {tracks.nearest(s, float(start))} ({tracks.frame_range(s)})")
     else:
-        hit = np.flatnonzero(tracks.at(s, all_frames, float(start)))
+        hit = np.flatnonzero(tracks.at(s, moments, float(start)))
         if not len(hit):
             raise TrajCVAEError(f"--scene-frame {_time(start)}: no agent in scene '{s}' at that frame "
                                 f"({tracks.frame_range(s)})")
         i0 = int(hit[0])
-    sel = all_frames[i0:i0 + n_frames]
-    views = [scene_view(tracks, futures, s, f, since=sel[0])[0] for f in sel]
+    sel = moments[i0:i0 + n_frames]
+    views = [scene_view(tracks, futures, s, f, since=sel[0] - within, within=within)[0] for f in sel]
     titles = [f"scene '{s}' · {tracks.when(f)} ({i + 1}/{len(sel)})" for i, f in enumerate(sel)]
     pts = [np.concatenate([v.samples.reshape(-1, 2)] + v.tracks + (v.others or []) +
                           ([v.fut.reshape(-1, 2)] if v.fut is not None else [])) for v in views]
@@ -489,21 +501,54 @@ class SceneTracks:
         """'frame 780', or 'time 12.4 s' for an input with a time column."""
         return f"time {_time(frame)} s" if self.word == "time" else f"frame {_time(frame)}"
 
+    def length(self, span: float) -> str:
+        """A span of the input's time: '0.2 s', or '6 frames'."""
+        return f"{_time(span)} s" if self.word == "time" else f"{_time(span)} frames"
+
+    def nearest(self, scene: str, frame: float, agent=None) -> str:
+        """The observations (of `agent`, or of any) nearest `frame`, for error messages: the last one before
+        it and the first one after it, where there are: 'times 4.96 and 5.31 s'."""
+        f = self.frames(scene, agent)
+        i = int(np.searchsorted(f, frame))
+        near = f[max(i - 1, 0):i + 1]
+        return f"{self.word}{'s' if len(near) > 1 else ''} {' and '.join(map(_time, near))}" + (
+            " s" if self.word == "time" else "")
+
+    def moments(self, scene: str, start: float | None = None) -> np.ndarray:
+        """The times an animation of the scene steps through: its distinct frames (frame ids of unknown rate),
+        or, at a known rate, one model step apart from `start` (default: its first observation) until the
+        step that holds its last observation."""
+        f = self.frames(scene)
+        if self.max_gap is None:
+            return f
+        start, step = (f[0] if start is None else start), self.step[scene]
+        return start + step * np.arange(max(int(np.ceil((f[-1] - start) / step - EPS)) + 1, 0))
+
     def busiest_frame(self, scene: str) -> float:
-        """The frame with the most agents present (the crowd view's default)."""
-        counts = self.by_scene[scene].groupby("frame").size()
-        return float(counts.idxmax())
+        """The moment with the most agents (the crowd view's default): of frame ids of unknown rate, the frame
+        with the most rows; at a known rate, the step of `moments` in which the most agents were observed."""
+        g = self.by_scene[scene]
+        if self.max_gap is None:
+            return float(g.groupby("frame").size().idxmax())
+        f = g["frame"].to_numpy(dtype=float)
+        moments = self.moments(scene)
+        i = np.ceil((f - moments[0]) / self.step[scene] - EPS).astype(np.int64)  # the moment ending each row's step
+        per_moment = pd.DataFrame({"i": i, "agent": g["agent_id"].to_numpy()}).drop_duplicates().groupby("i").size()
+        return float(moments[per_moment.idxmax()])
 
     # --- windows --------------------------------------------------------------------------------
-    def windows_at(self, cfg: DataConfig, scene: str, frame: float) -> Windows | None:
-        """Windows of every agent present at `frame` with >= 2 consecutive positions up to it; None if none.
-        Built from the frames (frame - (obs_len - 1) * step) .. frame only (from memory_horizon steps back
-        with a scene memory): nothing later can leak in."""
+    def windows_at(self, cfg: DataConfig, scene: str, frame: float, within: float = 0.0) -> Windows | None:
+        """Windows of every agent seen at `frame` (`seen`) with >= 2 consecutive positions up to it, each at
+        its latest observation, as `predict` makes it there; None if none. Built from the frames up to `frame`
+        only, as far back as such a window reads: nothing later can leak in."""
         step = self.step[scene]
         g = self.by_scene[scene]
-        back = max(cfg.obs_len - 1, cfg.memory_horizon + 1 if cfg.memory > 0 else 0)  # + a path's step before
-        lo = frame - back * step - 1e-6 * step
-        sub = g[(g["frame"] >= lo) & (g["frame"] <= frame + 1e-6 * step)]
+        if self.max_gap is None:
+            back = max(cfg.obs_len - 1, cfg.memory_horizon + 1 if cfg.memory > 0 else 0) * step  # + a path's step
+        else:
+            back = history_reach(cfg, step, self.max_gap) + within
+        lo = frame - back - EPS * step
+        sub = g[(g["frame"] >= lo) & (g["frame"] <= frame + EPS * step)]
         if sub.empty:
             return None
         sub.attrs.update(self.df.attrs)  # the time base and units: a resampled input stays one
@@ -511,7 +556,7 @@ class SceneTracks:
             w = build_windows(sub, replace(cfg, time_step=step), mode="latest")
         except DataError:
             return None
-        at = np.flatnonzero(self.at(scene, w.t0, frame))
+        at = np.flatnonzero((w.t0 <= frame + EPS * step) & (w.t0 >= frame - within - EPS * step))
         return w.subset(at) if len(at) else None
 
     def truth(self, scene, agent_id, t0, step, pred_len: int) -> np.ndarray:
@@ -557,14 +602,17 @@ class SceneTracks:
         gaps = np.flatnonzero(~np.isclose(d, self.step[scene]) if self.max_gap is None else d > self.max_gap)
         return xy[gaps[-1] + 1:] if len(gaps) else xy
 
-    def present(self, scene: str, frame: float) -> pd.DataFrame:
-        """Rows of the agents present at `frame`."""
+    def seen(self, scene: str, frame: float, within: float = 0.0) -> pd.DataFrame:
+        """The latest row of each agent observed at or before `frame`, at most `within` before it (0: at
+        `frame`, as `at` matches it)."""
         g = self.by_scene[scene]
-        return g[self.at(scene, g["frame"].to_numpy(dtype=float), frame)]
+        f, tol = g["frame"].to_numpy(dtype=float), EPS * self.step[scene]
+        rows = g[(f <= frame + tol) & (f >= frame - within - tol)]
+        return rows.groupby("agent_id", observed=True, sort=False).tail(1)  # rows are by agent and time
 
     def at(self, scene: str, frames: np.ndarray, frame: float) -> np.ndarray:
-        """Which of `frames` are `frame` (to within a millionth of a step: times of any magnitude, Unix
-        seconds too, match only themselves).  -> bool"""
+        """Which of `frames` are `frame` (to within 1e-4 of a step: times of any magnitude, Unix seconds too,
+        match only themselves).  -> bool"""
         return np.abs(np.asarray(frames, dtype=float) - frame) <= EPS * self.step[scene]
 
 
@@ -666,9 +714,18 @@ def one_window(tracks: SceneTracks, futures, scene: str | None, agent: str | Non
         f = _time(t0)
         table = isinstance(futures, TableFutures)
         who = f"agent {a} in scene '{s}'" if a is not None else f"no agent in scene '{s}'"
-        what = (f"the predictions file has no futures at frame {f} for {who.replace('no agent', 'any agent')}"
-                if table else f"{who} has no window ending at frame {f} (2 consecutive positions up to it are "
-                "needed)" if a is not None else f"{who} has 2 consecutive positions up to frame {f}")
+        observed = tracks.seen(s, float(t0))
+        if a is not None:
+            observed = observed[observed["agent_id"].astype(str) == str(a)]
+        if table:
+            what = f"the predictions file has no futures at frame {f} for {who.replace('no agent', 'any agent')}"
+        elif observed.empty:  # no observation at t0: the nearest ones
+            what = (f"{who} has no observation" if a is not None else f"{who} was observed") + \
+                f" at {tracks.when(t0)} (the nearest: {tracks.nearest(s, float(t0), a)})"
+        elif a is not None:
+            what = f"{who} has no window ending at frame {f} (2 consecutive positions up to it are needed)"
+        else:
+            what = f"{who} has 2 consecutive positions up to frame {f}"
         whose = f"agent {a} has" if a is not None else "the scene has"
         have = f"{futures.t0_range(s, a)} in the file" if table else tracks.frame_range(s, a)
         raise TrajCVAEError(f"--t0 {f}: {what}; {whose} {have}")
@@ -690,12 +747,17 @@ def grid_windows(tracks: SceneTracks, futures, scene: str | None, n: int, seed: 
             raise TrajCVAEError(f"--{'worst' if worst else 'best'}: no window in DATA has a known true future "
                                 "to score")
         samples, weights = p.draw(futures, known)  # (N, K, P, 2): every candidate, to rank them
-        ade, _ = min_ade_fde(samples, p.fut[known])
-        order = np.argsort(-ade if worst else ade, kind="stable")[:n]
-        heading = (f"{len(order)} {'worst' if worst else 'best'} of {len(known)} windows by minADE@{k} "
-                   f"(mean over all {ade.mean():.2f} m)")
+        ade, _ = known_min_ade_fde(samples, p.fut[known])
+        scored = np.flatnonzero(np.isfinite(ade))
+        if not len(scored):
+            raise TrajCVAEError(f"--{'worst' if worst else 'best'}: every future of the predictions file lies past "
+                                "the camera's horizon (empty x, y): no point to score")
+        order = scored[np.argsort(-ade[scored] if worst else ade[scored], kind="stable")[:n]]
+        heading = (f"{len(order)} {'worst' if worst else 'best'} of {len(scored)} windows by minADE@{k} "
+                   f"(mean over all {ade[scored].mean():.2f} m)")
+        past = _past_horizon(samples, ade)
         return (p.build(tracks, futures, known[order]), samples[order],
-                None if weights is None else weights[order], heading)
+                None if weights is None else weights[order], f"{heading}\n{past}" if past else heading)
     if seed is not None:
         pick = np.sort(np.random.default_rng(seed).choice(len(p), size=min(n, len(p)), replace=False))
         heading = f"{len(pick)} random windows of {len(p)} (seed {seed}), {k} futures each"
@@ -707,17 +769,24 @@ def grid_windows(tracks: SceneTracks, futures, scene: str | None, n: int, seed: 
 
 
 def scene_view(tracks: SceneTracks, futures, scene: str, frame: float, since: float | None = None,
-               strict: bool = False) -> tuple[SceneView, str]:
-    """Every agent present at `frame` with its futures (agents that cannot be predicted in grey), and a
-    title. Histories start at `since` (default: the model's observed window). `strict`: no predicted
-    agent at `frame` is an error (for --scene-frame)."""
+               strict: bool = False, within: float | None = None) -> tuple[SceneView, str]:
+    """Every agent seen at `frame` with its futures (agents that cannot be predicted in grey), and a title.
+    Seen: observed at `frame` (frame ids of unknown rate), or, at a known rate, last observed at most `within`
+    before it (default: half a model step, as the model places an agent at t0), drawn at and predicted from
+    that latest observation. Histories start at `since` (default: the model's observed window). `strict`: no
+    predicted agent at `frame` is an error (for --scene-frame)."""
     step = tracks.step[scene]
-    present = tracks.present(scene, frame)
-    if strict and present.empty:
+    within = (step / 2 if within is None else within) if tracks.max_gap is not None else 0.0
+    present = tracks.seen(scene, frame, within)
+    if strict and present.empty and not within:
         raise TrajCVAEError(f"--scene-frame {_time(frame)}: no agent in scene '{scene}' at {tracks.when(frame)} "
                             f"({tracks.frame_range(scene)})")
+    if strict and present.empty:
+        raise TrajCVAEError(f"--scene-frame {_time(frame)}: no agent in scene '{scene}' was observed in the "
+                            f"{tracks.length(within)} up to {tracks.when(frame)}; the nearest observations are at "
+                            f"{tracks.nearest(scene, frame)} ({tracks.frame_range(scene)})")
     since = frame - (futures.cfg.obs_len - 1) * step if since is None else since
-    w = tracks.windows_at(futures.cfg, scene, frame)
+    w = tracks.windows_at(futures.cfg, scene, frame, within)
     if w is not None:
         w = w.subset(np.flatnonzero(futures.available(w)))
     if strict and (w is None or len(w) == 0):
@@ -737,7 +806,22 @@ def scene_view(tracks: SceneTracks, futures, scene: str, frame: float, since: fl
                      weights)
     title = f"scene '{scene}' · {tracks.when(frame)}: {len(w)} agents x {samples.shape[1]} futures"
     known = _known(fut)
-    if known.any():
-        ade, fde = min_ade_fde(samples[known], fut[known])
-        title += f"\nmean minADE {ade.mean():.2f} m, minFDE {fde.mean():.2f} m over {known.sum()} with known futures"
+    ade, fde = known_min_ade_fde(samples[known], fut[known])
+    scored = np.isfinite(ade)
+    if scored.any():
+        title += (f"\nmean minADE {ade[scored].mean():.2f} m, minFDE {fde[scored].mean():.2f} m over {scored.sum()} "
+                  "with known futures")
+        past = _past_horizon(samples[known], ade)
+        title += f"\n{past}" if past else ""
     return view, title
+
+
+def _past_horizon(samples: np.ndarray, ade: np.ndarray) -> str:
+    """How the windows of `samples` (N, K, P, 2) whose futures have points past a camera's horizon (a
+    predictions table leaves them empty) were scored, given their minADE (NaN: no point to score): '' for none."""
+    past = int(np.isnan(samples).any((1, 2, 3)).sum())
+    left = int(np.isnan(ade).sum())
+    if not past:
+        return ""
+    return (f"{past} of {len(samples)} windows have futures past the camera's horizon: scored on their points "
+            "before it" + (f", {left} with none left out" if left else ""))
