@@ -178,3 +178,15 @@ def test_scene_calibration_reads_only_its_scene_and_windows_finished_by_t0():
     later[done > 40.5] = rng.uniform(size=((done > 40.5).sum(), 2)) ** 0.2  # what comes after t0 ...
     later[scene == "b"] = 0.999  # ... and another scene's windows change nothing
     np.testing.assert_array_equal(past_quantiles(scene, done, later, **ask)[:2], before[:2])
+
+
+def test_best_of_k_over_known_points_skips_futures_past_a_horizon():
+    from trajcvae.metrics import known_min_ade_fde
+
+    gt = np.zeros((1, 3, 2))
+    pred = np.ones((1, 2, 3, 2))  # two futures, 3 steps, each point sqrt(2) m off
+    pred[0, 0, 2] = np.nan  # future 0 has no last point: scored on its first two, FDE at its second
+    pred[0, 0, :2] = 0.5
+    ade, fde = known_min_ade_fde(pred, gt)
+    assert ade[0] == pytest.approx(0.5 * np.sqrt(2)) and fde[0] == pytest.approx(0.5 * np.sqrt(2))
+    assert np.isnan(known_min_ade_fde(np.full((1, 2, 3, 2), np.nan), gt)[0][0])  # no point at all: NaN

@@ -21,6 +21,21 @@ def min_ade_fde(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return ade.min(-1), fde.min(-1)
 
 
+def known_min_ade_fde(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Best-of-K errors over the steps where both a future and the truth have a position (a predictions
+    table leaves a future's points past a camera's horizon empty): a future's ADE is its mean error over
+    those steps, its FDE the error at the last of them. pred (..., K, P, 2), gt (..., P, 2) -> (...),
+    (...); NaN for a window none of whose futures has such a step."""
+    d = displacement(pred, gt)  # (..., K, P), NaN where either is unknown
+    ok = np.isfinite(d)
+    n = ok.sum(-1)
+    ade = np.where(n > 0, np.where(ok, d, 0.0).sum(-1) / np.maximum(n, 1), np.inf)
+    last = d.shape[-1] - 1 - np.argmax(ok[..., ::-1], -1)  # the last step with a position
+    fde = np.where(n > 0, np.take_along_axis(d, last[..., None], -1)[..., 0], np.inf)
+    ade, fde = ade.min(-1), fde.min(-1)
+    return np.where(np.isinf(ade), np.nan, ade), np.where(np.isinf(fde), np.nan, fde)
+
+
 def brier_fde(pred: np.ndarray, weights: np.ndarray, gt: np.ndarray) -> np.ndarray:
     """Brier-minFDE per window: the final error of the future nearest the truth at the end plus
     (1 - its weight)^2, which is 0 only for a K-set that puts all its weight on the right future.

@@ -20,7 +20,7 @@ from matplotlib.collections import LineCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from .metrics import displacement  # noqa: E402
+from .metrics import known_min_ade_fde  # noqa: E402
 
 SAMPLE_COLOR = "#d62728"  # the predicted futures (tests look for this colour)
 HISTORY_COLOR = "#1f77b4"
@@ -44,21 +44,6 @@ class SceneView:
 
 def _finite(a: np.ndarray | None) -> bool:
     return a is not None and bool(np.isfinite(a).all())
-
-
-def known_min_ade_fde(samples: np.ndarray, fut: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Best-of-K errors over the steps where both a future and the truth have a position (a predictions
-    table leaves a future's points past a camera's horizon empty): a future's ADE is its mean error over
-    those steps, its FDE the error at the last of them. samples (..., K, P, 2), fut (..., P, 2) -> (...),
-    (...); NaN for a window none of whose futures has such a step."""
-    d = displacement(samples, fut)  # (..., K, P), NaN where either is unknown
-    ok = np.isfinite(d)
-    n = ok.sum(-1)
-    ade = np.where(n > 0, np.where(ok, d, 0.0).sum(-1) / np.maximum(n, 1), np.inf)
-    last = d.shape[-1] - 1 - np.argmax(ok[..., ::-1], -1)  # the last step with a position
-    fde = np.where(n > 0, np.take_along_axis(d, last[..., None], -1)[..., 0], np.inf)
-    ade, fde = ade.min(-1), fde.min(-1)
-    return np.where(np.isinf(ade), np.nan, ade), np.where(np.isinf(fde), np.nan, fde)
 
 
 def density_points(samples: np.ndarray, steps: str) -> np.ndarray:

@@ -22,7 +22,8 @@ from .atomic import atomic_path
 from .calibrate import ScenePast, too_little_past, unfitted
 from .config import DataConfig, check_max_gap, check_output, check_sampling, check_seed, load_config, read_paths
 from .errors import DataError, TrajCVAEError
-from .plots import (CURVE_COLUMNS, DPI, SceneView, animate_scene, best_row, known_min_ade_fde, plot_curves, plot_scene,
+from .metrics import known_min_ade_fde
+from .plots import (CURVE_COLUMNS, DPI, SceneView, animate_scene, best_row, plot_curves, plot_scene,
                     plot_windows, plt)
 from .predict import OUTPUT_COLUMNS, TrajCVAE
 from .tracks import agent_ids, plausibility, read_tracks, seconds_per_unit, time_steps, to_metres
