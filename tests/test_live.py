@@ -15,9 +15,10 @@ import pytest
 import torch
 
 from trajcvae import TrajCVAE
-from trajcvae.errors import TrajCVAEError
+from trajcvae.errors import TrajCVAEError, TrajCVAEWarning
 from trajcvae import online as online_module
 from trajcvae.online import OnlinePredictor
+from trajcvae.tracks import read_tracks
 
 from tests.helpers import cli, one_line_error
 from tests.test_your_tracks import to_gps
@@ -311,6 +312,72 @@ def test_rows_as_dicts_give_the_futures_of_the_same_rows_as_a_table(pedestrian):
         got = as_dicts.update(t, [{**r, "agent_id": str(r["agent_id"])} for r in rows.to_dict("records")])
         expected = as_table.update(t, rows)
     assert len(got) and got.equals(expected)
+
+
+@pytest.mark.parametrize("x, scale", [(1e16, 1e-10), (10 ** 400, None), (" ", None)],
+                         ids=["beyond MAX_RAW", "an int beyond float64", "blank text"])
+def test_detections_as_dicts_tuples_or_a_table_are_refused_with_the_message_a_table_of_them_gets(pedestrian, x, scale):
+    """One check for rows however they come: a position beyond MAX_RAW whatever the units, a Python int beyond
+    float64 or blank text is refused in one line, the line `read_tracks` gives for the same row in a table
+    (not accepted as dicts, not an OverflowError)."""
+    table = pd.DataFrame({"time": [0.0], "agent_id": ["1"], "x": [x], "y": [0.0]})
+    with pytest.raises(TrajCVAEError) as e:
+        read_tracks(table, scale=scale)
+    expected = "detections row 1: " + str(e.value).split("row 1: ", 1)[1]
+    for rows in ([{"agent_id": "1", "x": x, "y": 0.0}], [("1", x, 0.0)], table.drop(columns="time")):
+        online = OnlinePredictor(pedestrian, k=2, scale=scale)
+        with pytest.raises(TrajCVAEError) as e:
+            online.update(0.0, rows)
+        assert str(e.value) == expected and online.time is None
+
+
+def test_live_reads_agent_ids_as_a_file_does_so_its_futures_are_predicts(pedestrian):
+    """Ids "1" and "1.0" are one agent (1) in a file, and so they are live: the futures are those `predict`
+    gives on the same rows, with the id as text."""
+    t = np.round(0.4 * np.arange(12), 6)
+    rows = pd.DataFrame({"time": t, "agent_id": ["1"] * 6 + ["1.0"] * 6, "x": 1.2 * t, "y": 0.0})
+    live = OnlinePredictor(pedestrian, k=K)
+    for r in rows.itertuples():
+        got = live.update(r.time, [{"agent_id": r.agent_id, "x": r.x, "y": r.y}])
+    expected = pedestrian.predict(rows, k=K)
+    assert set(got["agent_id"]) == {"1"} and live.rows == 12
+    np.testing.assert_allclose(got[["x", "y"]], expected[["x", "y"]], atol=1e-6, rtol=0)
+
+
+def test_an_update_not_after_the_last_is_refused_naming_both_times_in_full_and_a_frame_as_a_frame(pedestrian):
+    """Unix times 0.05 s apart are told apart in the refusal; a server run with --fps names the frame id
+    the request gave, not the seconds it stands for."""
+    live = OnlinePredictor(pedestrian, k=2)
+    live.update(1700000000.40, [("1", 1.0, 2.0)])
+    with pytest.raises(TrajCVAEError, match=r"^time 1700000000\.35 is not after the last update's 1700000000\.4: "):
+        live.update(1700000000.35, [("1", 1.0, 2.0)])
+    server = pytest.importorskip("trajcvae.server")
+    import httpx
+
+    with server.running(server.create_app(pedestrian, k=2, fps=10)) as base, httpx.Client(base_url=base) as client:
+        assert client.post("/v1/scenes/s/observations", json={"frame": 109, "detections": []}).status_code == 200
+        r = client.post("/v1/scenes/s/observations", json={"frame": 109, "detections": []})
+    assert r.status_code == 409 and r.json()["detail"] == ("frame 109 is not after the last update's 109: times "
+                                                           "must increase")
+
+
+def test_float32_detections_are_judged_as_a_files_float32_columns(pedestrian):
+    """UTM positions as float32 (0.5 m apart near 5,400 km) get the warning `predict` gives a table of them,
+    once, as a `TrajCVAEWarning` kept in `warnings`; unix times as float32 (128 s apart) are refused as a
+    file's time column is."""
+    t = np.round(0.4 * np.arange(6), 6)
+    rows = pd.DataFrame({"time": t, "agent_id": "1", "x": np.float32(500000.0 + 1.2 * t),
+                         "y": np.float32(5400000.0 + 0 * t)})
+    with pytest.warns(TrajCVAEWarning) as file_said:
+        pedestrian.predict(rows, k=2)
+    coarse = str(file_said[0].message).split("holds ", 1)[1]  # positions as float32, which near ...
+    live = OnlinePredictor(pedestrian, k=2)
+    with pytest.warns(TrajCVAEWarning) as said:
+        for time, detections in rows.groupby("time"):
+            live.update(time, detections[["agent_id", "x", "y"]])  # float32 columns, as from a ROS Point32
+    assert [str(w.message) for w in said] == live.warnings == [f"an update holds {coarse} (scene 'live')"]
+    with pytest.raises(TrajCVAEError, match=r"^time: times as float32, which near 1\.7e\+09 resolve only 128 of"):
+        OnlinePredictor(pedestrian, k=2).update(np.float32(1.7e9), [("1", 1.0, 2.0)])
 
 
 def test_answers_are_the_futures_table_as_json():

@@ -29,6 +29,7 @@ them the ids of agents no longer held.
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -42,9 +43,9 @@ from .config import check_forget_after, check_max_gap, check_sampling
 from .errors import DataError, NoWindowsError, TrajCVAEError, warn, warning_text
 from .predict import OUTPUT_COLUMNS, TrajCVAE, samples_to_frame
 from .resample import EPS
-from .tracks import (AGENT_COLUMNS, MAX_COORD, TIME_NAMES, beyond_horizon, check_lonlat, from_metres,
-                     lonlat_names, numeric_column, read_tracks, speed_band, to_metres,
-                     track_jumps)
+from .tracks import (AGENT_COLUMNS, MAX_COORD, TIME_NAMES, _coarse, _coarse_positions, _float32_positions, _text,
+                     agent_ids, beyond_horizon, check_lonlat, from_metres, lonlat_names, numeric_column, read_tracks,
+                     speed_band, to_metres, track_jumps)
 from .windows import concat_windows, finished_windows, history_reach, latest_windows
 
 PAST_HELD = 5000  # finished windows a live scene's past keeps for `calibrate="scene"` (the latest)
@@ -95,7 +96,6 @@ class OnlinePredictor:
         self.model.check_kset(k, kset)  # a model without a sampler, or one of another K: refused now
         self.k, self.seed, self.kset, self.draws, self.scene = k, seed, kset, draws, str(scene)
         self.calibrate = calibrate
-        self.fps, self.scale, self.homography = fps, scale, homography
         if not isinstance(lonlat, bool):
             raise TrajCVAEError(f"lonlat must be True or False (got {type(lonlat).__name__})")
         if lonlat and (scale is not None or homography is not None):
@@ -141,12 +141,14 @@ class OnlinePredictor:
         self._next_code = 0
         self._dtypes = pd.CategoricalDtype([self.scene]), pd.CategoricalDtype(["detections"])  # of `_table`
         self.time: float | None = None
-        # The speed warning is given once, on the history held once JUDGE_MOVES moves have been seen (not at
-        # all with judge_speeds=False: a caller that has judged the detections already).
-        self._speeds_judged, self._moves = not judge_speeds, 0
+        # The detections are judged unless judge_speeds=False (a caller that has judged them already). The speed
+        # warning is given once, on the history held once JUDGE_MOVES moves have been seen; the warning of
+        # detections too coarse to predict from (`_attrs["coarse"]`, float32) once, at the update that first
+        # brings them, and in place of the speed warning, as for a file (`tracks.plausibility`).
+        self._judging, self._speeds_judged, self._moves = judge_speeds, not judge_speeds, 0
         # Jumps are judged update by update: spans that ended by `_jumps_until` have been, and the agent codes
         # in `_jumped` were warned of (once each).
-        self._judge_jumps, self._jumps_until, self._jumped = judge_speeds, -math.inf, set()
+        self._jumps_until, self._jumped = -math.inf, set()
         self.warnings: list[str] = []
         self._k: int | None = None  # the K of `futures`
         self._recast = False  # `futures` are in longitudes of another convention than the scene's now
@@ -162,10 +164,10 @@ class OnlinePredictor:
         if k is not None:
             check_sampling(k, self.seed, self.kset, self.draws)
             self.model.check_kset(k, self.kset)  # before anything changes, as every check of an update
-        time = self._check_time(time)
+        time, coarse = self._check_time(time)
         saved = self._saved()
         try:
-            return self._update(time, detections, k)
+            return self._update(time, detections, k, coarse)
         except Warning:  # a warning made an error is given once the update is whole: it stays
             raise
         except BaseException:  # a failure half-way (a bug, no memory, Ctrl-C) leaves the predictor as it was
@@ -182,9 +184,11 @@ class OnlinePredictor:
         saved["_attrs"] = copy.deepcopy(self._attrs)  # the units: a lonlat origin, a homography's side
         return saved
 
-    def _update(self, time: float, detections, k: int | None) -> pd.DataFrame:
-        """`update` at a checked `time`."""
-        new = self._detections(time, detections)  # checked before anything changes
+    def _update(self, time: float, detections, k: int | None, coarse: str | None) -> pd.DataFrame:
+        """`update` at a checked `time` (`coarse`: what it holds too coarsely, from `_check_time`)."""
+        coarse_before = self._attrs["coarse"]
+        new = self._detections(detections)  # checked before anything changes
+        self._attrs["coarse"] = self._attrs["coarse"] or coarse
         cols = dict(self._cols)  # a new dict: a `state()` taken before keeps its own
         ids = ()  # the agents seen now
         if new is not None:
@@ -205,7 +209,7 @@ class OnlinePredictor:
             at = np.searchsorted(cols["agent"], code[order], side="right")
             cols = {c: np.insert(cols[c], at, added[c][order]) for c in cols}
         # Jumps are judged before old rows go: after a pause in updates, the spans due may be older than that.
-        jumped = self._jumps(time, cols) if self._judge_jumps else None
+        jumped = self._jumps(time, cols) if self._judging else None
         old = cols["frame"] < time - self._keep
         if old.any():
             gone = np.unique(cols["agent"][old])
@@ -222,8 +226,12 @@ class OnlinePredictor:
         if self.calibrate == "scene" and len(ids):
             self._add_to_past(time, ids)
         self.futures = self._futures(time, k or self.k, seen=ids)
-        if not self._speeds_judged and self._moves >= JUDGE_MOVES and len(cols["frame"]) - len(self._codes) >= 20:
-            self._speeds_judged = True  # a `TrajCVAEWarning` if the detections move as no track the model knows
+        coarse = self._judging and self._attrs["coarse"] != coarse_before  # float32 first brought now
+        if coarse or (not self._speeds_judged and self._moves >= JUDGE_MOVES
+                      and len(cols["frame"]) - len(self._codes) >= 20):
+            # A `TrajCVAEWarning` if the detections move as no track the model knows, or if they came as float32
+            # too coarse to predict from (`tracks.plausibility`, which says only that then).
+            self._speeds_judged = True
             self.model.check_speeds(self._table(judged=False), lambda line: self._warn(f"{line} (scene "
                                                                                        f"'{self.scene}')"),
                                     jumps=False)
@@ -396,55 +404,51 @@ class OnlinePredictor:
         kind = {"scene": object, "agent_id": object, "sample": np.int64, "step": np.int64}  # as samples_to_frame's
         return pd.DataFrame({c: pd.Series(dtype=kind.get(c, float)) for c in columns})
 
-    def _check_time(self, time) -> float:
+    def _check_time(self, time) -> tuple[float, str | None]:
+        """`update`'s time as a float, and what it holds too coarsely to predict from, or None: a float32 time
+        is judged as a file's time column is (`tracks._coarse`; refused where it has lost a step's time)."""
         what = self.time_column
         if isinstance(time, bool) or not isinstance(time, (int, float, np.integer, np.floating)):
             raise TrajCVAEError(f"{what} must be a number (got {type(time).__name__})")
-        time = float(time)
+        given, time = time, float(time)
         if not math.isfinite(time):
             raise TrajCVAEError(f"{what} must be finite (got {time})")
+        coarse = _coarse({"frame": pd.Series([given])}, False, what == "time", what)
         if self.time is not None and time <= self.time:
-            raise TrajCVAEError(f"{what} {time:g} is not after the last update's {self.time:g}: times must increase")
-        return time
+            raise TrajCVAEError(out_of_order(what, time, self.time))
+        return time, coarse and f"an update holds {coarse}"
 
-    def _detections(self, time: float, detections) -> dict[str, np.ndarray] | None:
+    def _detections(self, detections) -> dict[str, np.ndarray] | None:
         """The detections as columns agent_id (text), x, y (metres) and any per-agent column, checked as
-        `read_tracks` checks a file's rows (numbers, finite, within MAX_COORD in metres; a row repeated
-        exactly is dropped, the same agent twice at two positions refused); None when there are none."""
+        `read_tracks` checks a table's rows (`tracks.numeric_column`: numbers, finite, within MAX_RAW, and
+        within MAX_COORD in metres; ids read by `tracks.agent_ids`; a row repeated exactly is dropped, the
+        same agent twice at two positions refused); None when there are none. Positions that came as
+        float32 too coarse to predict from are noted in `_attrs["coarse"]` (the first time), as a file's."""
         pos = self.position
-        items = None if isinstance(detections, pd.DataFrame) else _rows(detections, pos)
-        plain = _plain(items, pos) if items else None
-        if plain is not None:  # the server's rows: no table needed
-            df, names = plain, {c: c for c in plain}
-            x, y = plain[pos[0]], plain[pos[1]]
-        else:
-            if items is None:
-                df = detections
-            elif items and not isinstance(items[0], Mapping):
-                df = pd.DataFrame(items, columns=["agent_id", *pos, "label"][:len(items[0])])
-            else:
-                df = pd.DataFrame(items)
-            if not len(df):
-                return None
-            lower = [str(c).strip().lower() for c in df.columns]
-            twice = next((c for c in lower if lower.count(c) > 1), None)
-            if twice is not None:
-                raise DataError(f"detections: column '{twice}' appears {lower.count(twice)} times (any case)")
-            names = dict(zip(lower, df.columns))
-            if pos == ("lon", "lat"):  # the names a file's longitude and latitude may go by
-                for want, found in zip(pos, lonlat_names(list(names), "detections")):
-                    if found is not None:
-                        names[want] = names.pop(found)
-            clash = [c for c in names if c in ("scene", "frame", *TIME_NAMES)]
-            if clash:
-                raise DataError(f"detections: column '{clash[0]}' is not allowed; the time is update's argument "
-                                "and the scene is the predictor's")
-            missing = [c for c in ("agent_id", *pos) if c not in names]
-            if missing:
-                raise DataError(f"detections: missing column(s) {', '.join(missing)} (have: {', '.join(names)})")
-            lines = pd.Series(np.arange(1, len(df) + 1))
-            x, y = (numeric_column(df[names[c]].reset_index(drop=True), lines, "detections", c, "row") for c in pos)
-        ids = [_agent_text(v) for v in np.asarray(df[names["agent_id"]], dtype=object)]
+        # A table, or columns by name (as many as the rows have: none without rows).
+        df = detections if isinstance(detections, pd.DataFrame) else _columns(_rows(detections, pos), pos)
+        if not len(df):
+            return None
+        lower = [str(c).strip().lower() for c in df]
+        twice = next((c for c in lower if lower.count(c) > 1), None)
+        if twice is not None:
+            raise DataError(f"detections: column '{twice}' appears {lower.count(twice)} times (any case)")
+        names = dict(zip(lower, df))
+        if pos == ("lon", "lat"):  # the names a file's longitude and latitude may go by
+            for want, found in zip(pos, lonlat_names(list(names), "detections")):
+                if found is not None:
+                    names[want] = names.pop(found)
+        clash = [c for c in names if c in ("scene", "frame", *TIME_NAMES)]
+        if clash:
+            raise DataError(f"detections: column '{clash[0]}' is not allowed; the time is update's argument "
+                            "and the scene is the predictor's")
+        missing = [c for c in ("agent_id", *pos) if c not in names]
+        if missing:
+            raise DataError(f"detections: missing column(s) {', '.join(missing)} (have: {', '.join(names)})")
+        given = {xy: df[names[c]] for xy, c in zip("xy", pos)}  # x, y as given (`numeric_column` reads by place)
+        lines = pd.Series(np.arange(1, len(given["x"]) + 1))
+        x, y = (numeric_column(_as_read(given[xy]), lines, "detections", c, "row") for xy, c in zip("xy", pos))
+        ids = [_agent_text(v, "agent_id") for v in np.asarray(df[names["agent_id"]], dtype=object)]
         keep, first = np.ones(len(ids), bool), {}
         for i, a in enumerate(ids):
             if not a:
@@ -477,13 +481,19 @@ class OnlinePredictor:
         out = {"agent_id": np.array(ids, dtype=object)[keep], "x": xy[keep, 0], "y": xy[keep, 1]}
         for c in AGENT_COLUMNS:
             if c in names:
-                out[c] = np.array([_agent_text(v) for v in np.asarray(df[names[c]], dtype=object)], dtype=object)[keep]
+                values = np.asarray(df[names[c]], dtype=object)
+                out[c] = np.array([_agent_text(v, c) for v in values], dtype=object)[keep]
         if side:
             units["side"] = side  # the last check has passed: the update goes ahead (`tracks.from_metres`)
         if origin is not None:
             # An origin moved to 0-360 writes every agent's futures anew (`_futures`), not only those seen now.
             self._recast = self._recast or origin != self._attrs["units"]["lonlat"].get(self.scene, origin)
             self._attrs["units"]["lonlat"][self.scene] = origin
+        if not self._attrs["coarse"]:  # degrees (`tracks._coarse`; the time is `_check_time`'s), else metres
+            lonlat = pos == ("lon", "lat")
+            coarse = _coarse({**given, "frame": pd.Series([], dtype=np.float64)}, lonlat, True, "detections")
+            self._attrs["coarse"] = (f"an update holds {coarse}" if coarse else
+                                     _coarse_positions([_float32_positions(given, "an update", lonlat)], units))
         return out
 
     # --- what the scene holds -------------------------------------------------------------------------
@@ -556,36 +566,34 @@ def _rows(detections, pos: tuple[str, str]) -> list:
                             f"{kind(row)}; row 1: {first})")
     return items
 
-def _plain(items: list, pos: tuple[str, str]) -> dict[str, np.ndarray] | None:
-    """Rows given as dicts with the keys agent_id, x, y (the names `pos`) [, per-agent columns], all alike,
-    x and y finite numbers (what the server passes on), as columns; None for anything else, which
-    `_detections` reads through a table and `tracks.numeric_column`, for its one-line errors."""
-    keys = items[0].keys() if isinstance(items[0], dict) else ()
-    if not {"agent_id", *pos} <= set(keys) <= {"agent_id", *pos, *AGENT_COLUMNS}:
-        return None
-    try:
-        columns = {c: [item[c] for item in items] for c in keys}
-    except (KeyError, TypeError):
-        return None
-    if any(len(item) != len(keys) for item in items):
-        return None
-    out = {c: np.array(v, dtype=object) for c, v in columns.items() if c not in pos}
-    for c in pos:
-        if not all(type(v) in (int, float) for v in columns[c]):  # bool, text, None: the table's errors
-            return None
-        out[c] = np.array(columns[c], dtype=np.float64)
-        if not np.isfinite(out[c]).all():
-            return None
-    return out
+def _columns(items: list, pos: tuple[str, str]) -> dict[str, pd.Series]:
+    """Rows from `_rows` as columns by name, read as a table's (no table is built: an update's time is
+    short): dicts by their keys (None where a row has none), tuples as (agent_id, x, y[, label]) (`pos`:
+    the names of x and y). A column of text keeps its values as Python objects: pandas' text type would
+    fail on a lone surrogate, which `_agent_text` refuses in one line."""
+    if items and isinstance(items[0], Mapping):
+        columns = {c: [item.get(c) for item in items] for c in dict.fromkeys(c for item in items for c in item)}
+    else:
+        columns = dict(zip(["agent_id", *pos, "label"], map(list, zip(*items))))
+    return {c: pd.Series(v, dtype=object if all(isinstance(e, str) for e in v) else None) for c, v in columns.items()}
 
 
-def _agent_text(value) -> str:
-    """An id or label as text: whole numbers without ".0" (as `read_tracks` reads ids), "" when missing;
-    refused when it is no single value (a list) or no text a file could hold (a lone surrogate)."""
+def _as_read(col: pd.Series) -> pd.Series:
+    """A column of positions as a table's reader gives it to `tracks.numeric_column` (`tracks._canonical`):
+    an object or text column's values as stripped text (so a Python int beyond float64 is text too), blank
+    text missing."""
+    if col.dtype != object and not pd.api.types.is_string_dtype(col):
+        return col
+    text = pd.Series(_text(col), index=col.index)
+    return text.mask(text == "")
+
+
+def _agent_text(value, column: str) -> str:
+    """An id or label (of `column`) as text, as `read_tracks` reads a file's: an id by `_agent_id`, a label
+    stripped (`tracks._text`); "" when missing. Refused when it is no single value (a list) or no text a
+    file could hold (a lone surrogate)."""
     if value is None or value is pd.NA or (isinstance(value, (float, np.floating)) and math.isnan(value)):
         return ""
-    if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        return str(int(value))
     if not isinstance(value, (str, int, float, np.integer, np.floating)) or isinstance(value, bool):
         raise DataError(f"detections: an agent_id or label must be text or a number (got {type(value).__name__})")
     text = str(value).strip()
@@ -593,4 +601,22 @@ def _agent_text(value) -> str:
         text.encode("utf-8")
     except UnicodeEncodeError:
         raise DataError(f"detections: {text!r} is not valid Unicode text (a lone surrogate)") from None
-    return text
+    return _agent_id(value) if column == "agent_id" else text
+
+
+@functools.lru_cache(maxsize=1 << 16, typed=True)
+def _agent_id(value) -> str:
+    """An agent id as text, read by `tracks.agent_ids` on its own: a whole number without ".0" or "+" ("1",
+    "1.0" and 1.0 are agent 1) unless written with a leading zero ("007"), else the text stripped. Each
+    distinct id is read once (a cache: updates bring the same ids again and again)."""
+    return str(agent_ids(pd.Index([value]), np.zeros(1, np.int64))[0])
+
+
+def time_text(time: float) -> str:
+    """A time (seconds or a frame id) in full, to the microsecond: 1700000000.35, not 1.7e+09."""
+    return f"{round(time, 6):.15g}"
+
+
+def out_of_order(what: str, time: float, last: float) -> str:
+    """The refusal of an update at `time` (a `what`: time or frame) not after the last update's `last`."""
+    return f"{what} {time_text(time)} is not after the last update's {time_text(last)}: times must increase"

@@ -26,7 +26,7 @@ import pandas as pd
 
 from .config import check_sampling
 from .errors import DataError, TrajCVAEError, warning_text
-from .online import OnlinePredictor
+from .online import OnlinePredictor, out_of_order, time_text
 from .predict import TrajCVAE
 from .tracks import (AGENT_COLUMNS, TIME_NAMES, check_fps, from_metres, plausibility, read_tracks, unit_conversion,
                      seconds_per_unit, time_steps, to_metres)
@@ -165,9 +165,10 @@ class Scenes:
             return sorted(self._scenes)
 
     def observe(self, name: str, time: float, detections: list[dict], k: int | None = None,
-                timing: dict | None = None, layout: Layout | None = "rows") -> bytes | None:
-        """One update of scene `name` (created if new): the answer's JSON in `layout` (None: no answer).
-        `timing` gets the seconds spent predicting ("predict") and writing the answer ("json")."""
+                timing: dict | None = None, layout: Layout | None = "rows", fps: float | None = None) -> bytes | None:
+        """One update of scene `name` (created if new) at `time` in seconds: the answer's JSON in `layout` (None:
+        no answer). `timing` gets the seconds spent predicting ("predict") and writing the answer ("json").
+        `fps`: the request gave a frame id at this rate (`time` = frame / fps), which a refusal names."""
         if len(detections) > self.limits.max_agents:
             raise HTTPException(413, f"detections: {len(detections)} agents, more than the server's limit of "
                                      f"{self.limits.max_agents} (--max-agents)")
@@ -185,7 +186,11 @@ class Scenes:
                     with self._lock:
                         if self._scenes.get(name) is scene:
                             del self._scenes[name]
-                raise HTTPException(409 if "times must increase" in str(e) else 422, str(e)) from None
+                if "times must increase" not in str(e):
+                    raise HTTPException(422, str(e)) from None
+                last = scene.predictor.time
+                raise HTTPException(409, str(e) if fps is None else out_of_order("frame", time * fps, last * fps)) \
+                    from None
             predicted = clock.perf_counter()
             scene.shown = shown = scene._shown(time)
             answer = None if layout is None else shown.answer(layout)
@@ -414,7 +419,7 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
         t = body.time if body.time is not None else body.frame / fps
         dets = [d.model_dump(exclude_none=True, by_alias=True) for d in body.detections]
         timing: dict = {}
-        answer = scenes.observe(scene, t, dets, k, timing, layout)
+        answer = scenes.observe(scene, t, dets, k, timing, layout, None if body.frame is None else fps)
         # Where the time went, for clients and benchmarks (the standard Server-Timing header, milliseconds).
         spent = ", ".join(f"{name};dur={seconds * 1000:.2f}" for name, seconds in timing.items())
         return Response(answer, media_type="application/json", headers={"Server-Timing": spent})
@@ -559,7 +564,7 @@ def replay(scenes: Scenes, updates: list[tuple[str, float, list[dict]]], speed: 
             done += 1
         except HTTPException as e:
             if log is not None:
-                log(f"replay: {scene} at {t:g} s refused: {e.detail}")
+                log(f"replay: {scene} at {time_text(t)} s refused: {e.detail}")
     return done
 
 
