@@ -468,6 +468,12 @@ def test_a_time_column_in_seconds_beside_a_frame_counter_is_the_clock(tmp_path):
         read_tracks([tmp_path / "log.csv"], fps=10)
 
 
+def test_a_whole_number_beyond_any_float_is_refused_in_one_short_line():
+    df = pd.DataFrame({"frame": [0, 10], "agent_id": [1, 1], "x": pd.Series([0, 10 ** 400], dtype=object), "y": 0.0})
+    with pytest.raises(DataError, match=r"row 2: column 'x' value '1000.*\.\.\. \(401 characters\) is not finite$"):
+        read_tracks(df)
+
+
 def test_the_sampling_interval_is_measured_within_each_scene():
     """An id seen in several scenes (each scene's `car`) is several tracks: no interval spans two scenes."""
     rows = [(s, start + 0.4 * i, "car", i * 0.5, 0.0)

@@ -43,9 +43,9 @@ from .config import check_forget_after, check_max_gap, check_sampling
 from .errors import DataError, NoWindowsError, TrajCVAEError, warn, warning_text
 from .predict import OUTPUT_COLUMNS, TrajCVAE, samples_to_frame
 from .resample import EPS
-from .tracks import (AGENT_COLUMNS, MAX_COORD, TIME_NAMES, _coarse, _coarse_positions, _float32_positions, _text,
-                     agent_ids, beyond_horizon, check_lonlat, from_metres, lonlat_names, numeric_column, read_tracks,
-                     speed_band, to_metres, track_jumps)
+from .tracks import (AGENT_COLUMNS, MAX_COORD, TIME_NAMES, _coarse, _coarse_positions, _float32_positions,
+                     agent_ids, beyond_horizon, blank_as_missing, check_lonlat, from_metres, lonlat_names,
+                     numeric_column, read_tracks, speed_band, to_metres, track_jumps)
 from .windows import concat_windows, finished_windows, history_reach, latest_windows
 
 PAST_HELD = 5000  # finished windows a live scene's past keeps for `calibrate="scene"` (the latest)
@@ -447,7 +447,7 @@ class OnlinePredictor:
             raise DataError(f"detections: missing column(s) {', '.join(missing)} (have: {', '.join(names)})")
         given = {xy: df[names[c]] for xy, c in zip("xy", pos)}  # x, y as given (`numeric_column` reads by place)
         lines = pd.Series(np.arange(1, len(given["x"]) + 1))
-        x, y = (numeric_column(_as_read(given[xy]), lines, "detections", c, "row") for xy, c in zip("xy", pos))
+        x, y = (numeric_column(blank_as_missing(given[xy]), lines, "detections", c, "row") for xy, c in zip("xy", pos))
         ids = [_agent_text(v, "agent_id") for v in np.asarray(df[names["agent_id"]], dtype=object)]
         keep, first = np.ones(len(ids), bool), {}
         for i, a in enumerate(ids):
@@ -576,16 +576,6 @@ def _columns(items: list, pos: tuple[str, str]) -> dict[str, pd.Series]:
     else:
         columns = dict(zip(["agent_id", *pos, "label"], map(list, zip(*items))))
     return {c: pd.Series(v, dtype=object if all(isinstance(e, str) for e in v) else None) for c, v in columns.items()}
-
-
-def _as_read(col: pd.Series) -> pd.Series:
-    """A column of positions as a table's reader gives it to `tracks.numeric_column` (`tracks._canonical`):
-    an object or text column's values as stripped text (so a Python int beyond float64 is text too), blank
-    text missing."""
-    if col.dtype != object and not pd.api.types.is_string_dtype(col):
-        return col
-    text = pd.Series(_text(col), index=col.index)
-    return text.mask(text == "")
 
 
 def _agent_text(value, column: str) -> str:

@@ -1321,12 +1321,8 @@ def _canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int = 1, ro
     extras = [c for c in AGENT_COLUMNS if c in raw.columns]
     kept = {c: _text(raw[c]) for c in extras}
     raw = raw[wanted]
-    for c in wanted:  # blank text is a missing value
-        if raw[c].dtype == object or pd.api.types.is_string_dtype(raw[c]):
-            s = raw[c].astype(object)
-            na = s.isna()
-            s = s.where(na, s.astype(str).str.strip())
-            raw[c] = s.mask(na | (s == ""), np.nan)
+    for c in wanted:
+        raw[c] = blank_as_missing(raw[c])
     lines = pd.Series(np.arange(len(raw), dtype=np.int64) + first_line if line_numbers is None
                       else np.asarray(line_numbers, dtype=np.int64), index=raw.index)
     blank = raw[list(REQUIRED)].isna().all(axis=1)
@@ -1421,6 +1417,17 @@ def _seconds_of_dates(col: pd.Series, name: str, seconds: bool) -> pd.Series:
     return col.dt.total_seconds()
 
 
+def blank_as_missing(col: pd.Series) -> pd.Series:
+    """A column of raw values as `numeric_column` reads them: text (and any other object, such as a Python
+    int beyond float64) as stripped text, blank text missing; a numeric column as it is."""
+    if col.dtype != object and not pd.api.types.is_string_dtype(col):
+        return col
+    s = col.astype(object)
+    na = s.isna()
+    s = s.where(na, s.astype(str).str.strip())
+    return s.mask(na | (s == ""), np.nan)
+
+
 def numeric_column(col: pd.Series, lines: pd.Series, name: str, what: str, row_word: str) -> np.ndarray:
     """A column of numbers as floats, or a one-line DataError naming the file (`name`), the row (its number
     in `lines`, counted in `row_word`s) and the column `what` of the first value that is empty, not a number
@@ -1438,7 +1445,8 @@ def numeric_column(col: pd.Series, lines: pd.Series, name: str, what: str, row_w
             kind += " of seconds (write times as seconds, e.g. since the recording's start)"
         if kind == "missing":
             raise DataError(f"{name} {row_word} {lines.iloc[i]}: column '{what}' is empty")
-        raise DataError(f"{name} {row_word} {lines.iloc[i]}: column '{what}' value {shown!r} is {kind}")
+        shown = repr(shown) if len(repr(shown)) <= 40 else f"{repr(shown)[:30]}... ({len(str(shown))} characters)"
+        raise DataError(f"{name} {row_word} {lines.iloc[i]}: column '{what}' value {shown} is {kind}")
     if what in ("x", "y") and (np.abs(values) > MAX_RAW).any():
         i = int(np.flatnonzero(np.abs(values) > MAX_RAW)[0])
         shown = col.iloc[i]
