@@ -77,7 +77,8 @@ def test_a_narrow_terminal_folds_the_tables_numbers_rather_than_cutting_them(mon
 
     row = {f"{p}_{m}": 10.123456 for p in ("min", "ml", "cv", "ncv_min") for m in ("ade", "fde")}
     monkeypatch.setenv("COLUMNS", "40")
-    print_table({"k": 20, "scenes": {"crowds_zara01": {"windows": 123456, **row}, "overall": {"windows": 123456, **row}}})
+    print_table({"k": 20, "scenes": {"crowds_zara01": {"windows": 123456, **row},
+                                     "overall": {"windows": 123456, **row}}})
     out = capsys.readouterr().out
     assert "…" not in out and max(len(line) for line in out.splitlines()) <= 40
     assert out.count("3") == 8 * 2 + 2  # every digit of the 8 ADE/FDE cells and 2 window counts is there
@@ -313,7 +314,9 @@ def test_scene_with_a_single_frame_is_counted_not_fatal(tmp_path, trained, sim_f
     assert n >= 2
     r = cli("predict", trained, sim_files["test"], one, "-k", 2, "--out", tmp_path / "p.csv")
     assert r.exit_code == 0, r.output
-    assert f"{n} single-frame agents" in r.output and f"({n} agents with no position a model step before their latest one" in r.output
+    assert f"{n} single-frame agents" in r.output
+    assert f"({n} agents with no position a model step before their latest one" in r.output
+    assert "just after a missed frame (--fps bridges short gaps)" in r.output  # frame ids: no --max-gap to give
     assert "one" not in set(pd.read_csv(tmp_path / "p.csv").scene)
 
 

@@ -464,14 +464,26 @@ def test_a_time_column_in_seconds_beside_a_frame_counter_is_the_clock(tmp_path):
     for data in ([tmp_path / "log.csv"], [tmp_path / "log.parquet"], log):
         df = read_tracks(data)
         assert df.attrs["time_base"] == "seconds" and list(df.frame) == list(log.time)
-    with pytest.raises(DataError, match="time column in seconds, which is read in place of frame ids; drop --fps"):
-        read_tracks([tmp_path / "log.csv"], fps=10)
+    # With --fps the frame ids are the clock (a rate is given for them); beside two time columns, neither.
+    for data in ([tmp_path / "log.csv"], [tmp_path / "log.parquet"], log):
+        df = read_tracks(data, fps=10)
+        assert df.attrs["time_base"] == "frames" and list(df.frame) == [7, 8, 9]
+    log.assign(t=log.time).to_csv(tmp_path / "two.csv", index=False)
+    with pytest.raises(DataError, match="2 time columns \\(time, t\\): keep one"):
+        read_tracks([tmp_path / "two.csv"])
 
 
 def test_a_whole_number_beyond_any_float_is_refused_in_one_short_line():
     df = pd.DataFrame({"frame": [0, 10], "agent_id": [1, 1], "x": pd.Series([0, 10 ** 400], dtype=object), "y": 0.0})
-    with pytest.raises(DataError, match=r"row 2: column 'x' value '1000.*\.\.\. \(401 characters\) is not finite$"):
+    with pytest.raises(DataError, match=r"row 2: column 'x' value '1000.*\.\.\. \(401 characters\) is beyond 1e\+15"):
         read_tracks(df)
+    df["x"] = pd.Series([0, 10 ** 300], dtype=object)  # a float holds it: beyond any position all the same
+    with pytest.raises(DataError, match=r"value '1000.*\.\.\. \(301 characters\) is beyond 1e\+15"):
+        read_tracks(df)
+    for text, kind in (("nan", "not finite"), ("-inf", "not finite")):
+        df["x"] = pd.Series([0, text], dtype=object)
+        with pytest.raises(DataError, match=f"value '{text}' is {kind}$"):
+            read_tracks(df)
 
 
 def test_the_sampling_interval_is_measured_within_each_scene():

@@ -164,7 +164,7 @@ def test_time_base_mistakes_are_one_line(tmp_path, plaza):
     frames = tmp_path / "f.csv"
     plaza.to_csv(frames, index=False)
     one_line_error(cli("predict", "pedestrian", seconds, "--fps", 25, "--out", tmp_path / "p.csv"),
-                   "has a time column in seconds, which is read in place of frame ids; drop --fps")
+                   "has a time column in seconds, not frame ids; drop --fps")
     one_line_error(cli("predict", "pedestrian", seconds, frames, "--out", tmp_path / "p.csv"),
                    "has a time column in seconds but", "give files of one kind at a time")
     one_line_error(cli("predict", "pedestrian", frames, "--fps", 0, "--out", tmp_path / "p.csv"),
@@ -595,13 +595,14 @@ def test_trajnetplusplus_ndjson_reads_its_tracks_at_its_rate(model, plaza, tmp_p
 
 
 def test_the_speed_check_reads_frame_ids_by_the_time_step_given():
-    """--time-step (data.time_step) says what one step of frame ids of unknown rate is: the speed check
-    reads them so, as the windows and the summary do, though most tracks were sampled every other step."""
+    """--time-step (data.time_step) says what one step of frame ids of unknown rate is: the checks read them
+    so, as the windows and the summary do, where most tracks are sampled at another step."""
     from trajcvae.tracks import plausibility
-    rows = [(f, a, f / 10 * 1.2, 3.0 * a) for a in range(30) for f in range(0, 400, 10 if a < 2 else 20)]
+    rows = [(f, a, f / 10 * 1.2, 3.0 * a) for a in range(30) for f in range(0, 400, 10 if a < 6 else 20)]
     df = read_tracks(pd.DataFrame(rows, columns=["frame", "agent_id", "x", "y"]))  # 3 m/s at 10 ids a step
-    assert "speed of the tracks is 6 m/s" in plausibility(df, 0.4)  # by its most common difference, 20 ids
-    assert plausibility(df, 0.4, time_step=10) is None
+    assert "10 frame ids at a time in 34% of its moves, not its step of 20" in plausibility(df, 0.4)  # inferred
+    assert "20 frame ids at a time in 66% of its moves, not its step of 10" in plausibility(df, 0.4, time_step=10)
+    assert plausibility(df[df.agent_id < 6], 0.4, time_step=10) is None
 
 
 def test_a_label_column_travels_through_to_the_predictions(model, plaza, tmp_path):
@@ -636,6 +637,13 @@ def test_a_label_column_travels_through_to_the_predictions(model, plaza, tmp_pat
     assert len(both[(both.agent_id == first) & (both.scene == "test0")]) == (labelled.agent_id == first).sum()
     kids = read_tracks([tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.csv"], classes="child")
     assert first not in set(kids.agent_id) and set(kids.scene) == {"test0"}
+    # A file that names its labels `type` is judged by them; a file without labels is refused by name.
+    labelled.assign(scene="typed").rename(columns={"label": "type"}).to_csv(tmp_path / "d.csv", index=False)
+    adults = read_tracks([tmp_path / "c.csv", tmp_path / "d.csv"], classes="adult")
+    assert set(adults.scene) == {"other", "typed"} and (adults[adults.scene == "typed"].type == "adult").all()
+    plaza.assign(scene="bare").to_csv(tmp_path / "e.csv", index=False)
+    with pytest.raises(DataError, match="--classes: .*e.csv has no label column"):
+        read_tracks([tmp_path / "c.csv", tmp_path / "e.csv"], classes="adult")
 
 
 def test_georeferenced_coordinates_give_the_same_futures_once_shifted_back(model, plaza):
@@ -691,7 +699,8 @@ def test_an_agent_seen_for_less_than_a_step_is_counted_with_the_reason(plaza, tm
     pd.concat([log, new]).to_csv(tmp_path / "t.csv", index=False)
     r = cli("predict", "pedestrian", tmp_path / "t.csv", "-k", 1, "--out", tmp_path / "p.csv")
     assert r.exit_code == 0, r.output
-    assert "(1 agent with no position a model step before its latest one (seen for less than a step" in r.output
+    assert "(1 agent with no position a model step before its latest one (seen for less than a step, or just " \
+        "after a gap over --max-gap) was not predicted)" in r.output
     assert 999 not in set(pd.read_csv(tmp_path / "p.csv").agent_id)
 
 

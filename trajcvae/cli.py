@@ -186,9 +186,9 @@ def predict(
                         classes=classes, calibrate=calibrate, max_gap=max_gap)
     many = r.skipped != 1
     its = "their" if many else "its"
+    gap = "a missed frame (--fps bridges short gaps)" if r.tracks.steps is not None else "a gap over --max-gap"
     note = (f" ({r.skipped} agent{'s' * many} with no position a model step before {its} latest one (seen for less "
-            f"than a step, or just after a missed frame or a gap over --max-gap) {'were' if many else 'was'} not "
-            "predicted)") if r.skipped else ""
+            f"than a step, or just after {gap}) {'were' if many else 'was'} not predicted)") if r.skipped else ""
     line = f"{r.n_windows} window{'s' * (r.n_windows != 1)} x {k} sample{'s' * (k != 1)} -> {out}{note}"
     Console().print(escape(line), highlight=False, soft_wrap=True)
 

@@ -491,10 +491,12 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
 def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4, scale: float | None = None,
                    homography: Any = None, log: Callable[[str], None] | None = None, lonlat: bool = False,
                    speeds: dict | None = None, max_gap: float = 0.8,
-                   scene_warnings: dict[str, list[str]] | None = None) -> list[tuple[str, float, list[dict]]]:
+                   scene_warnings: dict[str, list[str]] | None = None,
+                   time_step: float | None = None) -> list[tuple[str, float, list[dict]]]:
     """A recorded file as the updates a tracker would have sent: (scene, time in seconds, detections in the
-    file's units), in time order. Frame ids are `fps` a second; of unknown rate (ETH/UCY), each scene's
-    frame step is one model step of `dt` seconds. `log` gets the speed warning `predict` would give the file
+    file's units), in time order. Frame ids are `fps` a second; of unknown rate (ETH/UCY), a frame step
+    (`time_step`, else each scene's own) is one model step of `dt` seconds. `log` gets the speed warning
+    `predict` would give the file
     in the server's units (`scale`, `homography`), if any, judged against `speeds` (the model's
     `tracks.speed_record`; None: people walking) and the model's `max_gap` (seconds bridged);
     `scene_warnings` gets, per scene (by its name in the API), the warning its detections alone get (a list
@@ -511,7 +513,8 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4, 
     metric = tracks.assign(x=xy[:, 0], y=xy[:, 1]) if lonlat else \
         tracks.assign(**dict(zip("xy", to_metres(xy, unit_conversion(scale, homography)).T)))
     scenes = list(metric.groupby("scene", sort=False, observed=True)) if scene_warnings is not None else []
-    whole = plausibility(metric, dt, speeds, max_gap=max_gap) if log is not None or len(scenes) == 1 else None
+    judged = log is not None or len(scenes) == 1
+    whole = plausibility(metric, dt, speeds, max_gap=max_gap, time_step=time_step) if judged else None
     if log is not None and whole:
         log(whole)
     if lonlat:  # the degrees as written (`read_tracks` gave metres): the server projects them itself
@@ -521,7 +524,7 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4, 
     spu = seconds_per_unit(tracks)
     extra = [c for c in AGENT_COLUMNS if c in tracks.columns]
     if spu is None:
-        steps = time_steps(tracks).step
+        steps = time_steps(tracks, time_step).step
         seconds = tracks["frame"].to_numpy() * np.array([dt / steps[str(s)] for s in tracks["scene"]])
     else:
         seconds = tracks["frame"].to_numpy() * spu
@@ -536,7 +539,7 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4, 
             name = f"{base[:60]}_{n}"
         names[scene] = name
     for scene, one in scenes:  # a file of one scene: its warning is the file's
-        said = whole if len(scenes) == 1 else plausibility(one, dt, speeds, max_gap=max_gap)
+        said = whole if len(scenes) == 1 else plausibility(one, dt, speeds, max_gap=max_gap, time_step=time_step)
         scene_warnings[names[str(scene)]] = [said] if said else []
     table = pd.DataFrame({"scene": tracks["scene"].astype(str).map(names), "time": seconds,
                           "agent_id": tracks["agent_id"], position[0]: tracks["x"], position[1]: tracks["y"],
@@ -623,7 +626,8 @@ def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, 
     dc = predictor.config.data  # a file's frame ids: --fps, else the model's training rate, as for predict
     said: dict[str, list[str]] = {}
     updates = replay_updates(replay_file, fps if fps is not None else dc.fps, dc.dt, scale, homography,
-                             log, lonlat, predictor.stats.get("speeds"), dc.max_gap, said) if replay_file else None
+                             log, lonlat, predictor.stats.get("speeds"), dc.max_gap, said,
+                             dc.time_step) if replay_file else None
     port = _check_address(host, port)
     torch.set_num_threads(threads)  # once every option has been checked
     log(f"serving {model} on http://{host}:{port} (live page: /, API docs: /docs)")

@@ -120,11 +120,12 @@ string) keeps only agents of those labels.
     check_fps(fps)
     if isinstance(paths, pd.DataFrame):
         _not_futures("the table", list(paths.columns))
-        tables, n_files = [_canonical(paths, "dataframe", "input", first_line=1, row_word="row")], 0
+        tables, n_files = [_canonical(paths, "dataframe", "input", first_line=1, row_word="row",
+                                      frames=fps is not None)], 0
         names = ["dataframe"]
     else:
         files = list_files(paths)
-        tables, n_files = [_read_one(f) for f in files], len(files)
+        tables, n_files = [_read_one(f, fps is not None) for f in files], len(files)
         names = [str(f) for f in files]
         _distinct_scenes(tables, files)
     if isinstance(classes, str):  # "Pedestrian,Biker", as --classes and data.classes give it
@@ -150,8 +151,7 @@ string) keeps only agents of those labels.
         raise DataError(f"--{'scale' if scale is not None else 'homography'}: {names[0]} holds longitude and "
                         "latitude in degrees, which are projected to metres as they are: drop it")
     if all(seconds) and fps is not None:
-        raise DataError(f"--fps {fps:g}: {names[0]} has a time column in seconds, which is read in place of frame "
-                        "ids; drop --fps")
+        raise DataError(f"--fps {fps:g}: {names[0]} has a time column in seconds, not frame ids; drop --fps")
     rate_from = "fps" if fps is not None else None
     if fps is None and not all(seconds):
         if own[0] is not None:  # the rate the format itself gives (SDD, TrajNet++)
@@ -161,10 +161,16 @@ string) keeps only agents of those labels.
             fps, rate_from = default_fps, "model"
     coarse = next((t.attrs["coarse"] for t in tables if t.attrs.get("coarse")), None)
     float32_positions = [t.attrs.get("float32_positions") for t in tables]
+    if classes is not None:
+        unlabelled = next((name for t, name in zip(tables, names) if not any(c in t.columns for c in AGENT_COLUMNS)),
+                          None)
+        if unlabelled is not None:
+            raise DataError(f"--classes: {unlabelled} has no label column (SDD annotations or a CSV `label`, `type`, "
+                            "`class` or `category` column)")
     df = _combine(tables, n_files)
     del tables
     if classes is not None:  # on all files together: an agent's rows may come from several
-        df = _only_classes(df, list(classes), names[0] if len(names) == 1 else f"any of the {len(names)} files")
+        df = _only_classes(df, list(classes), names[0] if len(names) == 1 else f"the {len(names)} files")
     df.attrs.update(time_base="seconds" if all(seconds) else "frames" if fps is not None else "steps",
                     fps=None if all(seconds) else fps, rate_from=rate_from, units=units, coarse=coarse)
     uv = df[["x", "y"]].to_numpy(dtype=np.float64)
@@ -200,17 +206,16 @@ string) keeps only agents of those labels.
 
 
 def _only_classes(t: pd.DataFrame, classes: list[str], name: str) -> pd.DataFrame:
-    """The rows of the agents whose label (the first of the `AGENT_COLUMNS` the table has) is one of
-    `classes` (any case): whole tracks, each agent judged by its latest non-empty label, as the predictions
-    write it (a tracker's label may flicker along a track). `t`: the table of all files (`_combine`'s,
-    sorted by scene, agent and frame)."""
-    column = next((c for c in AGENT_COLUMNS if c in t.columns), None)
-    if column is None:
-        raise DataError(f"--classes: {name} has no label column (SDD annotations or a CSV `label`, `type`, "
-                        "`class` or `category` column)")
+    """The rows of the agents whose label (a row's first non-empty one of the `AGENT_COLUMNS`: files may
+    name it differently) is one of `classes` (any case): whole tracks, each agent judged by its latest
+    non-empty label, as the predictions write it (a tracker's label may flicker along a track). `t`: the
+    table of all files (`_combine`'s, sorted by scene, agent and frame; `name` says what it was read from)."""
     wanted = {c.strip().lower() for c in classes if c.strip()}
     key = pd.MultiIndex.from_arrays([t["scene"].astype(str), t["agent_id"]])
-    label = pd.Series(t[column].to_numpy(dtype=str), index=key)
+    labels = [t[c].to_numpy(dtype=str) for c in AGENT_COLUMNS if c in t.columns]
+    label = pd.Series(labels[0], index=key)
+    for more in labels[1:]:
+        label = label.where(label != "", more)
     latest = label[label != ""].groupby(level=[0, 1], sort=False).last()  # rows in time order: the latest
     kept = t[key.isin(latest.index[latest.str.lower().isin(wanted)])].reset_index(drop=True)
     kept.attrs.update(t.attrs)
@@ -808,14 +813,14 @@ def plausibility(df: pd.DataFrame, dt: float, record: dict | None = None, min_mo
     outside `speed_band(record)` (`_speed_outside`; `record`: the model's `speed_record`, None for people
     walking), naming the option that would fix the likely cause (for one scene among others: its file, to
     be given on its own); or, before that, when positions or times came as float32 too coarse to predict
-    from (`attrs["coarse"]`), or frame ids move at two rates (`_mixed_steps`, unless `time_step` says what
-    one step of frame ids of unknown rate is); or, after it, when a track jumps (`track_jumps`, unless `jumps`
-    is False: a step within a track over the band's top and `JUMP` times as fast as its track's steps around
-    it); None when all is well."""
+    from (`attrs["coarse"]`), or frame ids move at two rates (`_mixed_steps`; `time_step`: one step of frame
+    ids of unknown rate, where given, as `time_steps` takes it); or, after it, when a track jumps
+    (`track_jumps`, unless `jumps` is False: a step within a track over the band's top and `JUMP` times as
+    fast as its track's steps around it); None when all is well."""
     if df.attrs.get("coarse"):
         return (f"warning: {df.attrs['coarse']}: the futures are that coarse too; store them as float64 "
                 "(double)")
-    mixed = _mixed_steps(df) if time_step is None else None
+    mixed = _mixed_steps(df, time_step)
     if mixed:
         return mixed
     low, high, whose = speed_band(record)
@@ -870,10 +875,10 @@ def plausibility(df: pd.DataFrame, dt: float, record: dict | None = None, min_mo
             f"{' and '.join(fixes)}{others}{agents}")
 
 
-def _mixed_steps(df: pd.DataFrame, share: float = 0.25) -> str | None:
+def _mixed_steps(df: pd.DataFrame, time_step: float | None = None, share: float = 0.25) -> str | None:
     """For frame ids of unknown rate, a one-line warning when a scene steps by another difference than its
-    most common one (its step) in at least `share` of its moves: frame ids of two rates, where every move
-    of the other rate splits a track (missed frames are rarer than that)."""
+    step (`time_step`, else its most common difference) in at least `share` of its moves: frame ids of two
+    rates, where every move of the other rate splits a track (missed frames are rarer than that)."""
     if df.attrs.get("time_base", "steps") != "steps":
         return None
     for scene, g in df.groupby("scene", sort=True, observed=True):
@@ -883,7 +888,7 @@ def _mixed_steps(df: pd.DataFrame, share: float = 0.25) -> str | None:
         if len(diffs) < 20:
             continue
         vals, counts = np.unique(diffs, return_counts=True)
-        step = vals[np.argmax(counts)]
+        step = vals[np.argmax(counts)] if time_step is None else round(float(time_step), 9)
         other = diffs[diffs != step]
         if len(other) >= share * len(diffs):
             v, n = np.unique(other, return_counts=True)
@@ -899,15 +904,16 @@ def _n(count: int, word: str) -> str:
 
 # --- one file ------------------------------------------------------------------------------------------
 
-def _read_one(path: Path) -> pd.DataFrame:
-    """One file's table; `attrs["named_by_file"]`: its scene is named after the file (no scene column)."""
+def _read_one(path: Path, frames: bool = False) -> pd.DataFrame:
+    """One file's table; `attrs["named_by_file"]`: its scene is named after the file (no scene column).
+    `frames`: frame ids are the clock where there is a frame column (`_aliases`)."""
     if path.suffix.lower() == ".parquet":
-        return _read_parquet(path)
+        return _read_parquet(path, frames)
     if path.suffix.lower() == ".ndjson":
         table = _read_trajnet(path)
         table.attrs["named_by_file"] = True
         return table
-    fmt = _sniff(path)
+    fmt = _sniff(path, frames)
     _not_futures(str(path), fmt.names or [])
     if fmt.sdd:
         table = _read_sdd(path, fmt)
@@ -969,15 +975,17 @@ def lonlat_names(names: list[str], name: str) -> tuple[str | None, str | None]:
     return found[0], found[1]
 
 
-def _aliases(names: list[str]) -> tuple[list[str], bool, bool]:
-    """Lower-cased column names with a time column in seconds renamed `frame` (a frame column beside it is
-    not read: the time in seconds is the clock, as a tracker's log with a frame counter has both) and
-    longitude and latitude columns renamed `x, y` (where there are no x, y columns); and whether each
-    happened."""
+def _aliases(names: list[str], frames: bool = False) -> tuple[list[str], bool, bool]:
+    """Lower-cased column names with a time column in seconds renamed `frame` and longitude and latitude
+    columns renamed `x, y` (where there are no x, y columns); and whether each happened. A frame column
+    beside a time column is not read (the time in seconds is the clock, as in a tracker's log with a frame
+    counter; beside two time columns there is none, and `_missing` asks to keep one), unless `frames` (a
+    rate given for frame ids: --fps) says the frame ids are the clock."""
     seconds = lonlat = False
     times = [n for n in names if n in TIME_NAMES]
-    if len(times) == 1:
-        names, seconds = [{times[0]: "frame", "frame": "frame ids"}.get(n, n) for n in names], True
+    if times and not (frames and "frame" in names):
+        aliases = {"frame": "frame ids", **({times[0]: "frame"} if len(times) == 1 else {})}
+        names, seconds = [aliases.get(n, n) for n in names], len(times) == 1
     lons, lats = [n for n in names if n in LON_NAMES], [n for n in names if n in LAT_NAMES]
     if "x" not in names and "y" not in names and len(lons) == 1 and len(lats) == 1:
         names, lonlat = [{lons[0]: "x", lats[0]: "y"}.get(n, n) for n in names], True
@@ -993,7 +1001,7 @@ def _not_futures(name: str, columns: list) -> None:
                         "folder)")
 
 
-def _read_parquet(path: Path) -> pd.DataFrame:
+def _read_parquet(path: Path, frames: bool = False) -> pd.DataFrame:
     try:
         import pyarrow.parquet as pq
 
@@ -1002,7 +1010,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         raise DataError(f"{path}: cannot read as Parquet ({type(e).__name__})") from None
     lower = [str(c).strip().lower() for c in names]
     _not_futures(str(path), lower)
-    usable = _aliases(lower)[0]
+    usable = _aliases(lower, frames)[0]
     missing = [c for c in REQUIRED if c not in usable]
     if missing:  # named among all the file's columns, not only those read
         raise _missing(str(path), missing, lower, [str(c) for c in names])
@@ -1011,7 +1019,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         raw = pd.read_parquet(path, columns=wanted)
     except Exception as e:
         raise DataError(f"{path}: cannot read as Parquet ({type(e).__name__})") from None
-    table = _canonical(raw, str(path), path.stem, first_line=1, row_word="row")
+    table = _canonical(raw, str(path), path.stem, first_line=1, row_word="row", frames=frames)
     table.attrs["named_by_file"] = "scene" not in usable
     return table
 
@@ -1027,9 +1035,10 @@ class _Format:
     lonlat: bool = False  # positions are longitude and latitude in degrees, read as `x, y`
     sdd: bool = False  # a Stanford Drone Dataset annotations file
     header: list[str] | None = None  # the lower-cased header as written (a time column under its own name)
+    frames: bool = False  # frame ids are the clock where there is a frame column (`_aliases`)
 
 
-def _sniff(path: Path) -> _Format:
+def _sniff(path: Path, frames: bool = False) -> _Format:
     """Look at the first MiB only: text or binary, separator, header, leading blank lines."""
     with open(path, "rb") as f:
         head = f.read(SNIFF_BYTES)
@@ -1072,7 +1081,7 @@ def _sniff(path: Path) -> _Format:
     if sep == r"\s+" and "\t" in first:  # a tab-separated header: single tabs, so an empty field stays empty
         sep, fields = "\t", _fields(first, "\t")
     _check_first_row(path, lines, skip, sep, len(fields), complete=not more)
-    names, seconds, lonlat = _aliases([f.lower() for f in fields])
+    names, seconds, lonlat = _aliases([f.lower() for f in fields], frames)
     missing = [c for c in REQUIRED if c not in names]
     if missing:
         raise _missing(str(path), missing, names, fields)
@@ -1080,7 +1089,7 @@ def _sniff(path: Path) -> _Format:
         if names.count(c) > 1:
             raise DataError(f"{path}: column '{c}' appears {names.count(c)} times in the header (any case)")
     return _Format(encoding, sep, skip, names, len(fields), seconds, lonlat=lonlat,
-                   header=[f.lower() for f in fields])
+                   header=[f.lower() for f in fields], frames=frames)
 
 
 def _check_first_row(path: Path, lines: list[str], skip: int, sep: str, n_header: int, complete: bool) -> None:
@@ -1262,7 +1271,7 @@ def _read_slow(path: Path, fmt: _Format) -> pd.DataFrame:
         for chunk in chunks:
             chunk.columns = names
             first = header_lines + 1 + int(chunk.index[0]) if len(chunk) else header_lines + 1
-            t = _canonical(chunk, str(path), path.stem, first_line=first, allow_empty=True)
+            t = _canonical(chunk, str(path), path.stem, first_line=first, allow_empty=True, frames=fmt.frames)
             if len(t):
                 tables.append(t)
     if not tables:
@@ -1303,12 +1312,13 @@ def _first_line(e: Exception) -> str:
 # --- checking values -----------------------------------------------------------------------------------
 
 def _canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int = 1, row_word: str = "line",
-               allow_empty: bool = False, line_numbers: np.ndarray | None = None) -> pd.DataFrame:
+               allow_empty: bool = False, line_numbers: np.ndarray | None = None,
+               frames: bool = False) -> pd.DataFrame:
     """Check a table of raw values (text or numbers) row by row; `first_line` numbers its first row, or
-    `line_numbers` each row (rows read from lines not all kept)."""
+    `line_numbers` each row (rows read from lines not all kept); `frames`: see `_aliases`."""
     raw = raw.copy()
     lower = [str(c).strip().lower() for c in raw.columns]
-    raw.columns, seconds, lonlat = _aliases(lower)
+    raw.columns, seconds, lonlat = _aliases(lower, frames)
     # Columns renamed are named in messages as the table names them.
     shown = {n: c for c, n in zip(lower, raw.columns) if c != n}
     missing = [c for c in REQUIRED if c not in raw.columns]
@@ -1441,19 +1451,26 @@ def numeric_column(col: pd.Series, lines: pd.Series, name: str, what: str, row_w
         shown = col.iloc[i]
         shown = shown.item() if isinstance(shown, np.generic) else shown  # inf, not np.float64(inf)
         kind = "missing" if pd.isna(shown) else ("not finite" if _parses(shown) else "not a number")
+        if kind == "not finite" and np.isinf(float(shown)) and "inf" not in str(shown).lower():
+            kind = f"beyond {MAX_RAW:.0e} in magnitude (no position in any units)" if what in ("x", "y") else \
+                "beyond any number a float holds"  # a number written with hundreds of digits
         if kind == "not a number" and what in TIME_NAMES:
             kind += " of seconds (write times as seconds, e.g. since the recording's start)"
         if kind == "missing":
             raise DataError(f"{name} {row_word} {lines.iloc[i]}: column '{what}' is empty")
-        shown = repr(shown) if len(repr(shown)) <= 40 else f"{repr(shown)[:30]}... ({len(str(shown))} characters)"
-        raise DataError(f"{name} {row_word} {lines.iloc[i]}: column '{what}' value {shown} is {kind}")
+        raise DataError(f"{name} {row_word} {lines.iloc[i]}: column '{what}' value {_shown(shown)} is {kind}")
     if what in ("x", "y") and (np.abs(values) > MAX_RAW).any():
         i = int(np.flatnonzero(np.abs(values) > MAX_RAW)[0])
-        shown = col.iloc[i]
-        shown = shown.item() if isinstance(shown, np.generic) else shown  # 1e+16, not np.float64(1e+16)
-        raise DataError(f"{name} {row_word} {lines.iloc[i]}: column '{what}' value {shown!r} is beyond "
+        raise DataError(f"{name} {row_word} {lines.iloc[i]}: column '{what}' value {_shown(col.iloc[i])} is beyond "
                         f"{MAX_RAW:.0e} in magnitude (no position in any units)")
     return values
+
+
+def _shown(value) -> str:
+    """A raw value as a message quotes it: as written (1e+16, not np.float64(1e+16)), cut past 40 characters."""
+    value = value.item() if isinstance(value, np.generic) else value
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:30]}... ({len(str(value))} characters)"
 
 
 def _parses(text) -> bool:

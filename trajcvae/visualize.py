@@ -232,9 +232,7 @@ def _animation(tracks: SceneTracks, futures, out: Path, scene, start, n_frames: 
     elif tracks.max_gap is not None:
         i0 = 0
         if tracks.seen(s, float(start), within).empty:
-            raise TrajCVAEError(f"--scene-frame {_time(start)}: no agent in scene '{s}' was observed in the "
-                                f"{tracks.length(step)} up to {tracks.when(start)}; the nearest observations are "
-                                f"at {tracks.nearest(s, float(start))} ({tracks.frame_range(s)})")
+            raise tracks.none_seen(s, float(start), step)
     else:
         hit = np.flatnonzero(tracks.at(s, moments, float(start)))
         if not len(hit):
@@ -505,6 +503,12 @@ class SceneTracks:
     def length(self, span: float) -> str:
         """A span of the input's time: '0.2 s', or '6 frames'."""
         return f"{_time(span)} s" if self.word == "time" else f"{_time(span)} frames"
+
+    def none_seen(self, scene: str, frame: float, within: float) -> TrajCVAEError:
+        """The error for a --scene-frame at which no agent was observed in the `within` up to it."""
+        return TrajCVAEError(f"--scene-frame {_time(frame)}: no agent in scene '{scene}' was observed in the "
+                             f"{self.length(within)} up to {self.when(frame)}; the nearest observations are at "
+                             f"{self.nearest(scene, frame)} ({self.frame_range(scene)})")
 
     def nearest(self, scene: str, frame: float, agent=None) -> str:
         """The observations (of `agent`, or of any) nearest `frame`, for error messages: the last one before
@@ -783,9 +787,7 @@ def scene_view(tracks: SceneTracks, futures, scene: str, frame: float, since: fl
         raise TrajCVAEError(f"--scene-frame {_time(frame)}: no agent in scene '{scene}' at {tracks.when(frame)} "
                             f"({tracks.frame_range(scene)})")
     if strict and present.empty:
-        raise TrajCVAEError(f"--scene-frame {_time(frame)}: no agent in scene '{scene}' was observed in the "
-                            f"{tracks.length(within)} up to {tracks.when(frame)}; the nearest observations are at "
-                            f"{tracks.nearest(scene, frame)} ({tracks.frame_range(scene)})")
+        raise tracks.none_seen(scene, frame, within)
     since = frame - (futures.cfg.obs_len - 1) * step if since is None else since
     w = tracks.windows_at(futures.cfg, scene, frame, within)
     if w is not None:

@@ -375,9 +375,9 @@ def no_windows_error(cfg: DataConfig, mode: str, df: pd.DataFrame | None = None)
     if interval is not None and interval > cfg.max_gap * (1 + EPS) and df.attrs.get("rate_from") == "fps":
         fps = df.attrs["fps"]  # a rate given wrong (samples a second for frame ids a second?) comes first
         why += (f": at --fps {fps:g} the tracks' frame ids are {interval:.3g} s apart (median), longer than the "
-                f"{cfg.max_gap:g} s gap the model bridges: is --fps the frame ids' rate ({interval * fps / 0.4:g} "
-                f"frame ids a second if they are 0.4 s apart)? If the samples are that far apart, give --max-gap "
-                f"{bridging_gap(interval):g}")
+                f"{cfg.max_gap:g} s gap the model bridges: is --fps the frame ids' rate ({interval * fps / cfg.dt:g} "
+                f"frame ids a second if they are {cfg.dt:g} s apart)? If the samples are that far apart, give "
+                f"--max-gap {bridging_gap(interval):g}")
     elif interval is not None and interval > FAR_APART:  # times in other units?
         why += (f": the tracks are sampled every {interval:.3g} s (median), too far apart for steps of "
                 f"{cfg.dt:g} s: is the time column in seconds (not milliseconds)?")
@@ -574,7 +574,7 @@ def cache_key(files: list[Path], cfg: DataConfig, mode: str) -> str:
     h = hashlib.sha256()
     keys = CACHE_KEYS + (MEMORY_KEYS if cfg.memory > 0 else ())
     # Format 6: neighbours fill max_neighbors slots (windows cached before had as many as their busiest frame).
-    h.update(json.dumps({"version": __version__, "format": 6, "mode": mode, **{k: getattr(cfg, k) for k in keys}},
+    h.update(json.dumps({"version": __version__, "format": 7, "mode": mode, **{k: getattr(cfg, k) for k in keys}},
                         sort_keys=True).encode())
     # The scene name comes from the file's name (and folders): each file's full path goes in with its bytes.
     return files_digest(files + ([Path(cfg.homography)] if cfg.homography else []), lambda f: str(f.resolve()), h)
