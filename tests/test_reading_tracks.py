@@ -469,8 +469,13 @@ def test_a_time_column_in_seconds_beside_a_frame_counter_is_the_clock(tmp_path):
         df = read_tracks(data, fps=10)
         assert df.attrs["time_base"] == "frames" and list(df.frame) == [7, 8, 9]
     log.assign(t=log.time).to_csv(tmp_path / "two.csv", index=False)
-    with pytest.raises(DataError, match="2 time columns \\(time, t\\): keep one"):
+    with pytest.raises(DataError, match="2 time columns \\(time, t\\): keep one, in seconds, or give --fps to read"):
         read_tracks([tmp_path / "two.csv"])
+    assert read_tracks([tmp_path / "two.csv"], fps=10).attrs["time_base"] == "frames"
+    # --fps beside a file with only a time column: that file is named, whatever the other files hold.
+    log.drop(columns="frame").to_csv(tmp_path / "seconds.csv", index=False)
+    with pytest.raises(DataError, match="--fps 10: .*seconds.csv has a time column in seconds, not frame ids; drop"):
+        read_tracks([tmp_path / "log.csv", tmp_path / "seconds.csv"], fps=10)
 
 
 def test_a_whole_number_beyond_any_float_is_refused_in_one_short_line():
@@ -488,8 +493,8 @@ def test_a_whole_number_beyond_any_float_is_refused_in_one_short_line():
 
 def test_the_sampling_interval_is_measured_within_each_scene():
     """An id seen in several scenes (each scene's `car`) is several tracks: no interval spans two scenes."""
-    rows = [(s, start + 0.4 * i, "car", i * 0.5, 0.0)
-            for s, start, n in (("a", 0.0, 2), ("b", 1000.0, 1), ("c", 5000.0, 1), ("d", 9000.0, 2)) for i in range(n)]
+    scenes = (("a", 0.0, 2), ("b", 1000.0, 1), ("c", 5000.0, 1), ("d", 9000.0, 2))
+    rows = [(s, start + 0.4 * i, "car", i * 0.5, 0.0) for s, start, n in scenes for i in range(n)]
     df = read_tracks(pd.DataFrame(rows, columns=["scene", "time", "agent_id", "x", "y"]))
     assert tracks.sampling_interval(df) == pytest.approx(0.4)
 

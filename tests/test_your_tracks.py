@@ -601,7 +601,8 @@ def test_the_speed_check_reads_frame_ids_by_the_time_step_given():
     rows = [(f, a, f / 10 * 1.2, 3.0 * a) for a in range(30) for f in range(0, 400, 10 if a < 6 else 20)]
     df = read_tracks(pd.DataFrame(rows, columns=["frame", "agent_id", "x", "y"]))  # 3 m/s at 10 ids a step
     assert "10 frame ids at a time in 34% of its moves, not its step of 20" in plausibility(df, 0.4)  # inferred
-    assert "20 frame ids at a time in 66% of its moves, not its step of 10" in plausibility(df, 0.4, time_step=10)
+    assert "20 frame ids at a time in 66% of its moves, not the model's step of 10 frame ids (data.time_step)" \
+        in plausibility(df, 0.4, time_step=10)
     assert plausibility(df[df.agent_id < 6], 0.4, time_step=10) is None
 
 

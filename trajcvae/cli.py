@@ -29,8 +29,9 @@ SeedOpt = Annotated[int, typer.Option(help="Random seed: same seed and data give
 DeviceOpt = Annotated[str, typer.Option(help="cpu, cuda or auto.")]
 FpsOpt = Annotated[Optional[float], typer.Option(help="Frames per second of the input's frame ids: the tracks are "
                    "resampled onto the model's step (its data.dt; 0.4 s for pedestrian). Not needed for a time "
-                   "column in seconds. Default: the format's own rate (SDD, TrajNet++), else the model's training "
-                   "rate, else each scene's frame step taken as one model step.", show_default=False)]
+                   "column in seconds (beside a frame column, --fps makes the frame ids the clock). Default: the "
+                   "format's own rate (SDD, TrajNet++), else the model's training rate, else each scene's frame "
+                   "step taken as one model step.", show_default=False)]
 ScaleOpt = Annotated[Optional[float], typer.Option(help="Metres per unit of the input's positions (0.01 for "
                      "centimetres, 0.3048 for feet); predicted futures come back in the input's units, scores are "
                      "in metres.", show_default=False)]

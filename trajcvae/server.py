@@ -492,9 +492,11 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4, 
                    homography: Any = None, log: Callable[[str], None] | None = None, lonlat: bool = False,
                    speeds: dict | None = None, max_gap: float = 0.8,
                    scene_warnings: dict[str, list[str]] | None = None,
-                   time_step: float | None = None) -> list[tuple[str, float, list[dict]]]:
+                   time_step: float | None = None,
+                   default_fps: float | None = None) -> list[tuple[str, float, list[dict]]]:
     """A recorded file as the updates a tracker would have sent: (scene, time in seconds, detections in the
-    file's units), in time order. Frame ids are `fps` a second; of unknown rate (ETH/UCY), a frame step
+    file's units), in time order. Frame ids are `fps` a second (else `default_fps`, the model's training rate,
+    as `predict` reads them: it makes no frame column the clock); of unknown rate (ETH/UCY), a frame step
     (`time_step`, else each scene's own) is one model step of `dt` seconds. `log` gets the speed warning
     `predict` would give the file
     in the server's units (`scale`, `homography`), if any, judged against `speeds` (the model's
@@ -502,7 +504,7 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4, 
     `scene_warnings` gets, per scene (by its name in the API), the warning its detections alone get (a list
     of none or one line). A file of longitudes and latitudes is replayed as they are, to a server run with
     `lonlat`."""
-    tracks = read_tracks([path], fps=fps)
+    tracks = read_tracks([path], fps=fps, default_fps=default_fps)
     units = tracks.attrs.get("units") or {}
     if ("lonlat" in units) != lonlat:
         raise DataError(f"--replay {path}: it holds longitudes and latitudes: add --lonlat" if "lonlat" in units
@@ -625,9 +627,8 @@ def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, 
                      lonlat)
     dc = predictor.config.data  # a file's frame ids: --fps, else the model's training rate, as for predict
     said: dict[str, list[str]] = {}
-    updates = replay_updates(replay_file, fps if fps is not None else dc.fps, dc.dt, scale, homography,
-                             log, lonlat, predictor.stats.get("speeds"), dc.max_gap, said,
-                             dc.time_step) if replay_file else None
+    updates = replay_updates(replay_file, fps, dc.dt, scale, homography, log, lonlat, predictor.stats.get("speeds"),
+                             dc.max_gap, said, dc.time_step, dc.fps) if replay_file else None
     port = _check_address(host, port)
     torch.set_num_threads(threads)  # once every option has been checked
     log(f"serving {model} on http://{host}:{port} (live page: /, API docs: /docs)")

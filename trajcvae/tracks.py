@@ -91,15 +91,15 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
                 classes: str | Iterable[str] | None = None, default_fps: float | None = None) -> pd.DataFrame:
     """Read files (or check a DataFrame) into the canonical track table.
 
-    CSV files need a header holding at least `frame, agent_id, x, y` (any order or case; an optional
-    `scene` column; per-agent columns `AGENT_COLUMNS` such as `label` are kept, other columns ignored); a
-    `time` (or `t`, `timestamp`) column in seconds may stand in for `frame` (and is read in place of a
-    frame column beside it). Headerless files are read as ETH/UCY: `frame agent_id x y`, whitespace or comma
-    separated. The scene is the `scene` column, or else the file's stem. Two formats are recognised by
-    their content: the Stanford Drone Dataset's `annotations.txt` (bounding boxes in pixels at 30 fps: box
-    centres, lost boxes dropped, the quoted class kept as `label`) and TrajNet++ `.ndjson` (its `track`
-    records; frame ids at the rate its `scene` records give). `classes` (a list, or one comma-separated
-string) keeps only agents of those labels.
+    CSV files need a header holding at least `frame, agent_id, x, y` (any order or case; an optional `scene` column;
+    per-agent columns `AGENT_COLUMNS` such as `label` are kept, other columns ignored); a `time` (or `t`,
+    `timestamp`) column in seconds may stand in for `frame` (and is read in place of a frame column beside it,
+    unless `fps` is given for the frame ids). Headerless files are read as ETH/UCY: `frame agent_id x y`, whitespace
+    or comma separated. The scene is the `scene` column, or else the file's stem. Two formats are recognised by
+    their content: the Stanford Drone Dataset's `annotations.txt` (bounding boxes in pixels at 30 fps: box centres,
+    lost boxes dropped, the quoted class kept as `label`) and TrajNet++ `.ndjson` (its `track` records; frame ids at
+    the rate its `scene` records give). `classes` (a list, or one comma-separated string) keeps only agents of those
+    labels.
 
     Frame ids are `fps` per second where given; else at a format's own rate; else at `default_fps` (a
     model's training rate) where given; else of unknown rate. `df.attrs["rate_from"]` says which: "fps",
@@ -133,6 +133,9 @@ string) keeps only agents of those labels.
     if classes is not None and not any(c.strip() for c in classes):
         raise DataError("--classes names no label: give labels, e.g. Pedestrian,Biker")
     seconds = [bool(t.attrs.get("seconds")) for t in tables]
+    if any(seconds) and fps is not None:  # read in seconds with --fps: the file has no frame column
+        raise DataError(f"--fps {fps:g}: {names[seconds.index(True)]} has a time column in seconds, not frame ids; "
+                        "drop --fps")
     if any(seconds) and not all(seconds):
         raise DataError(f"{names[seconds.index(True)]} has a time column in seconds but "
                         f"{names[seconds.index(False)]} has frame ids: give files of one kind at a time")
@@ -150,8 +153,6 @@ string) keeps only agents of those labels.
     if all(lonlat) and units is not None:
         raise DataError(f"--{'scale' if scale is not None else 'homography'}: {names[0]} holds longitude and "
                         "latitude in degrees, which are projected to metres as they are: drop it")
-    if all(seconds) and fps is not None:
-        raise DataError(f"--fps {fps:g}: {names[0]} has a time column in seconds, not frame ids; drop --fps")
     rate_from = "fps" if fps is not None else None
     if fps is None and not all(seconds):
         if own[0] is not None:  # the rate the format itself gives (SDD, TrajNet++)
@@ -892,9 +893,13 @@ def _mixed_steps(df: pd.DataFrame, time_step: float | None = None, share: float 
         other = diffs[diffs != step]
         if len(other) >= share * len(diffs):
             v, n = np.unique(other, return_counts=True)
-            return (f"warning: scene '{scene}' moves {v[np.argmax(n)]:g} frame ids at a time in "
-                    f"{len(other) / len(diffs):.0%} of its moves, not its step of {step:g}: frame ids of two rates "
-                    "split its tracks there; give --fps, or the rows of each rate as their own file")
+            moves = f"warning: scene '{scene}' moves {v[np.argmax(n)]:g} frame ids at a time in " \
+                f"{len(other) / len(diffs):.0%} of its moves"
+            if time_step is not None:
+                return (f"{moves}, not the model's step of {step:g} frame ids (data.time_step): those moves split "
+                        "its tracks; give --fps (its frame ids' rate)")
+            return (f"{moves}, not its step of {step:g}: frame ids of two rates split its tracks there; give "
+                    "--fps, or the rows of each rate as their own file")
     return None
 
 
@@ -954,7 +959,8 @@ def _missing(name: str, missing: list[str], names: list[str], shown: list[str]) 
     """The error for a table without the columns it needs (`shown`: its header as written)."""
     times = [n for n in names if n in TIME_NAMES]
     if "frame" in missing and len(times) > 1:
-        return DataError(f"{name}: {len(times)} time columns ({', '.join(times)}): keep one, in seconds")
+        frames = ", or give --fps to read its frame ids" if "frame ids" in names or "frame" in names else ""
+        return DataError(f"{name}: {len(times)} time columns ({', '.join(times)}): keep one, in seconds{frames}")
     if "x" in missing:
         lonlat_names(names, name)  # two longitude (or latitude) columns are named as such
     what = ["frame (or time in seconds)" if c == "frame" else c for c in missing]

@@ -574,6 +574,7 @@ def cache_key(files: list[Path], cfg: DataConfig, mode: str) -> str:
     h = hashlib.sha256()
     keys = CACHE_KEYS + (MEMORY_KEYS if cfg.memory > 0 else ())
     # Format 6: neighbours fill max_neighbors slots (windows cached before had as many as their busiest frame).
+    # Format 7: a time column beside a frame column is the clock (it was read as frame ids before).
     h.update(json.dumps({"version": __version__, "format": 7, "mode": mode, **{k: getattr(cfg, k) for k in keys}},
                         sort_keys=True).encode())
     # The scene name comes from the file's name (and folders): each file's full path goes in with its bytes.
