@@ -45,7 +45,7 @@ from .predict import OUTPUT_COLUMNS, TrajCVAE, samples_to_frame
 from .resample import EPS
 from .tracks import (AGENT_COLUMNS, MAX_COORD, TIME_NAMES, _coarse, _coarse_positions, _float32_positions,
                      agent_ids, beyond_horizon, blank_as_missing, check_lonlat, from_metres, lonlat_names,
-                     numeric_column, read_tracks, speed_band, to_metres, track_jumps)
+                     numeric_column, read_tracks, speed_band, time_text, to_metres, track_jumps)
 from .windows import concat_windows, finished_windows, history_reach, latest_windows
 
 PAST_HELD = 5000  # finished windows a live scene's past keeps for `calibrate="scene"` (the latest)
@@ -600,11 +600,6 @@ def _agent_id(value) -> str:
     "1.0" and 1.0 are agent 1) unless written with a leading zero ("007"), else the text stripped. Each
     distinct id is read once (a cache: updates bring the same ids again and again)."""
     return str(agent_ids(pd.Index([value]), np.zeros(1, np.int64))[0])
-
-
-def time_text(time: float) -> str:
-    """A time (seconds or a frame id) in full, to the microsecond: 1700000000.35, not 1.7e+09."""
-    return f"{round(time, 6):.15g}"
 
 
 def out_of_order(what: str, time: float, last: float) -> str:

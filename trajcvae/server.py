@@ -26,10 +26,10 @@ import pandas as pd
 
 from .config import check_sampling
 from .errors import DataError, TrajCVAEError, warning_text
-from .online import OnlinePredictor, out_of_order, time_text
+from .online import OnlinePredictor, out_of_order
 from .predict import TrajCVAE
 from .tracks import (AGENT_COLUMNS, TIME_NAMES, check_fps, from_metres, plausibility, read_tracks, unit_conversion,
-                     seconds_per_unit, time_steps, to_metres)
+                     seconds_per_unit, time_steps, time_text, to_metres)
 
 try:
     import orjson

@@ -758,6 +758,11 @@ def _two_digits(v: float) -> str:
     return f"{float(f'{v:.2g}'):g}"
 
 
+def time_text(time: float) -> str:
+    """A time (seconds or a frame id) in full, to the microsecond: 1700000000.35, not 1.7e+09."""
+    return f"{round(float(time), 6):.15g}"
+
+
 def track_jumps(df: pd.DataFrame, dt: float, max_gap: float, high: float, after: float = -math.inf,
                 until: float = math.inf, spans: list[_Spans] | None = None) -> tuple[str | None, list]:
     """(a one-line warning naming the fastest jump, or None; the agent ids of the tracks that jump) when
@@ -789,7 +794,7 @@ def track_jumps(df: pd.DataFrame, dt: float, max_gap: float, high: float, after:
     metres = float(np.hypot(*(xy[-1] - xy[0])))
     return (f"warning: {count} track{'s jump' if count != 1 else ' jumps'}{'' if count == 1 else '; the fastest'}: "
             f"agent '{ids[s.start[i]]}' in scene '{s.scene}' moves {metres:.3g} m in {metres / s.speed[i]:.3g} s "
-            f"at {when} {round(float(at), 6):.15g} ({s.speed[i]:.3g} m/s, against {s.around[i]:.2g} m/s just "
+            f"at {when} {time_text(at)} ({s.speed[i]:.3g} m/s, against {s.around[i]:.2g} m/s just "
             f"before and after{how}): a tracker's id that went to another agent joins two paths into one "
             "track, whose futures are wrong; give each agent an id of its own"), agents
 
@@ -1455,7 +1460,6 @@ def numeric_column(col: pd.Series, lines: pd.Series, name: str, what: str, row_w
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         shown = col.iloc[i]
-        shown = shown.item() if isinstance(shown, np.generic) else shown  # inf, not np.float64(inf)
         kind = "missing" if pd.isna(shown) else ("not finite" if _parses(shown) else "not a number")
         if kind == "not finite" and np.isinf(float(shown)) and "inf" not in str(shown).lower():
             kind = f"beyond {MAX_RAW:.0e} in magnitude (no position in any units)" if what in ("x", "y") else \
