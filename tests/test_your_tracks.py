@@ -353,6 +353,16 @@ def test_speeds_no_walker_has_get_a_warning_that_names_the_fix(plaza, tmp_path):
                                                                                        index=False)
     warning = plausibility(read_tracks(tmp_path / "all.csv"), 0.4)
     assert "all.csv)" in warning and "give its rows as a file of their own with the fix" in warning
+    assert "\n" not in warning
+    # The other scenes' jumps are still judged: a tracker's id that went 20 m away in day1.
+    every = pd.read_csv(tmp_path / "all.csv")
+    agent = every.loc[every.scene == "day1", "agent_id"].value_counts().index[0]
+    late = (every.scene == "day1") & (every.agent_id == agent)
+    late &= every.frame > every.loc[late, "frame"].median()
+    every.assign(x=every.x + 20.0 * late).to_csv(tmp_path / "all.csv", index=False)
+    warning = plausibility(read_tracks(tmp_path / "all.csv"), 0.4).split("\n")
+    assert len(warning) == 2 and "give its rows as a file of their own" in warning[0]
+    assert warning[1].startswith(f"warning: 1 track jumps: agent '{agent}' in scene 'day1'")
     # A time column in milliseconds: the warning asks about the time column, not only the units (not about
     # degrees: these positions span metres), and no window's error suggests bridging 400 s gaps.
     ms = plaza.assign(time=plaza.frame / 25 * 1000).drop(columns="frame")

@@ -321,10 +321,8 @@ class TrajCVAE:
                             jumps=jumps, time_step=self.config.data.time_step) or ""
         if jumps:
             self._remember_speeds(tracks, said)
-        if said and log is not None:
-            log(said)
-        elif said:
-            warn(said)
+        for line in said.splitlines():  # a scene outside the band, then the other scenes' jumps
+            log(line) if log is not None else warn(line)
         return said or None
 
     def speeds_judged(self, tracks: pd.DataFrame) -> pd.DataFrame:

@@ -542,7 +542,7 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4, 
         names[scene] = name
     for scene, one in scenes:  # a file of one scene: its warning is the file's
         said = whole if len(scenes) == 1 else plausibility(one, dt, speeds, max_gap=max_gap, time_step=time_step)
-        scene_warnings[names[str(scene)]] = [said] if said else []
+        scene_warnings[names[str(scene)]] = said.splitlines() if said else []
     table = pd.DataFrame({"scene": tracks["scene"].astype(str).map(names), "time": seconds,
                           "agent_id": tracks["agent_id"], position[0]: tracks["x"], position[1]: tracks["y"],
                           **{c: tracks[c] for c in extra}})

@@ -822,7 +822,8 @@ def plausibility(df: pd.DataFrame, dt: float, record: dict | None = None, min_mo
     from (`attrs["coarse"]`), or frame ids move at two rates (`_mixed_steps`; `time_step`: one step of frame
     ids of unknown rate, where given, as `time_steps` takes it); or, after it, when a track jumps
     (`track_jumps`, unless `jumps` is False: a step within a track over the band's top and `JUMP` times as
-    fast as its track's steps around it); None when all is well."""
+    fast as its track's steps around it; for one scene outside the band, the other scenes' jumps follow on a
+    second line); None when all is well."""
     if df.attrs.get("coarse"):
         return (f"warning: {df.attrs['coarse']}: the futures are that coarse too; store them as float64 "
                 "(double)")
@@ -877,8 +878,12 @@ def plausibility(df: pd.DataFrame, dt: float, record: dict | None = None, min_mo
         f"; if they are right, the model knows no agents that {'fast' if v > high else 'slow'}: train one on tracks " \
         "like these (`trajcvae train`)"
     band = f"{_two_digits(low)}-{_two_digits(high)} m/s of {whose}"
-    return (f"warning: the {measure} of {what} is {v:.3g} m/s{how}, outside the {band}: check "
+    said = (f"warning: the {measure} of {what} is {v:.3g} m/s{how}, outside the {band}: check "
             f"{' and '.join(fixes)}{others}{agents}")
+    # The other scenes are within the band, so their jumps are judged as if the odd one were not there.
+    jump = track_jumps(df, dt, max_gap, high, spans=[s for s in steps if s.scene != odd])[0] \
+        if odd is not None and jumps else None
+    return said + (f"\n{jump}" if jump else "")
 
 
 def _mixed_steps(df: pd.DataFrame, time_step: float | None = None, share: float = 0.25) -> str | None:
