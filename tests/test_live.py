@@ -376,6 +376,15 @@ def test_float32_detections_are_judged_as_a_files_float32_columns(pedestrian):
         for time, detections in rows.groupby("time"):
             live.update(time, detections[["agent_id", "x", "y"]])  # float32 columns, as from a ROS Point32
     assert [str(w.message) for w in said] == live.warnings == [f"an update holds {coarse} (scene 'live')"]
+    # The float32 warning does not stand in for the speeds': cars in float32 UTM get both, each once.
+    live = OnlinePredictor(pedestrian, k=1)
+    cars = lambda t: pd.DataFrame({"agent_id": np.arange(250), "x": np.float32(500000.0 + 13.0 * t),  # noqa: E731
+                                   "y": np.float32(5400000.0 + 3.0 * np.arange(250))})
+    with pytest.warns(TrajCVAEWarning) as said:
+        for time in (0.0, 0.4, 0.8):
+            live.update(time, cars(time))
+    assert [str(w.message)[:40] for w in said] == [f"an update holds {coarse}"[:40],
+                                                   "the median speed of the tracks is 13 m/s"]
     with pytest.raises(TrajCVAEError, match=r"^time: times as float32, which near 1\.7e\+09 resolve only 128 of"):
         OnlinePredictor(pedestrian, k=2).update(np.float32(1.7e9), [("1", 1.0, 2.0)])
 

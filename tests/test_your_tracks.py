@@ -445,6 +445,25 @@ def test_a_model_judges_speeds_by_those_it_was_trained_on(sim_files, trained, tm
     assert speed_band({"p90": 30})[:2] == (7.5, 120) == speed_band({"p90": np.float32(30)})[:2]
     assert "outside the 7.5-120 m/s of the model's training tracks (90th percentile 30 m/s)" in plausibility(
         people, 0.4, {"p90": 30})
+    # Too slow for a model whose training moves were that slow a quarter of the time (a vehicle model that saw
+    # queues): said, but not as agents it never saw.
+    assert "the model knows no agents that slow: train one" in plausibility(people, 0.4, {"p90": 30, "slow": 0.05})
+    queue = plausibility(people, 0.4, {"p90": 30, "slow": 0.25})
+    assert "if they are right, they stand or queue, as 25% of the model's training moves did" in queue
+    assert "knows no agents" not in queue
+    from trajcvae.tracks import speed_record
+    assert speed_record(np.r_[np.zeros(25), np.full(75, 20.0)]) == {"p90": 20.0, "slow": 0.25}
+    # Cars driving past parked ones: the moving ones' median is judged, not the scene's.
+    t = np.round(np.arange(0, 10, 0.1), 6)
+    parked = pd.concat([pd.DataFrame({"time": t, "agent_id": i, "x": 5.0 * i + 0.02 * np.sin(7 * t + i),
+                                      "y": 0.0}) for i in range(14)]
+                       + [pd.DataFrame({"time": t, "agent_id": 100 + i, "x": 17.0 * t, "y": 4.0 + 3 * i})
+                          for i in range(6)])
+    warning = plausibility(read_tracks(parked), 0.4)
+    assert warning.startswith("warning: the median speed of the tracks, over the moves faster than 0.3 m/s (the "
+                              "others stand still), is 17 m/s, outside the 0.3-5 m/s of people walking")
+    walkers = parked.assign(x=np.where(parked.agent_id >= 100, parked.x / 13, parked.x))  # 1.3 m/s
+    assert plausibility(read_tracks(walkers), 0.4) is None
     assert all(speed_band(bad)[2] == "people walking" for bad in ({"p90": 0.0}, {"p90": float("nan")}, {"p90": "1"},
                                                                   {"p90": True}, [], None))
     # A checkpoint without the record (written before it existed) judges by people walking.
@@ -669,6 +688,9 @@ def test_georeferenced_coordinates_give_the_same_futures_once_shifted_back(model
     coarse = plaza.assign(x=(plaza.x + shift[0]).astype("float32"), y=(plaza.y + shift[1]).astype("float32"))
     assert "the table holds positions as float32, which near 5.00001e+06 resolve only 0.5 m" in \
         plausibility(read_tracks(coarse), 0.4)
+    # ... and the speeds are judged all the same: a line each.
+    said = plausibility(read_tracks(coarse.assign(x=coarse.x * 10 - 4.5e6)), 0.4).split("\n")
+    assert len(said) == 2 and "float32" in said[0] and said[1].startswith("warning: the median speed of the tracks")
     assert plausibility(read_tracks(plaza.astype({"x": "float32", "y": "float32"})), 0.4) is None  # fine near 0
     mm = plaza.assign(x=(plaza.x * 1000 + 2e5).astype("float32"), y=(plaza.y * 1000).astype("float32"))
     assert plausibility(read_tracks(mm, scale=0.001), 0.4) is None  # 0.016 mm where they lie
@@ -994,3 +1016,20 @@ def test_frame_ids_of_two_rates_in_one_scene_get_a_warning(plaza):
     mixed = pd.concat([plaza[plaza.frame < half], late.assign(frame=np.round(late.pop("time") * 25))])
     warning = plausibility(read_tracks(mixed), 0.4)
     assert "moves 10 frame ids at a time" in warning and "not its step of 5" in warning and "--fps" in warning
+
+
+def test_a_time_step_the_tracks_do_not_take_is_named(plaza, tmp_path):
+    """data.time_step (--time-step) counts frame ids of unknown rate: given for tracks whose times are known
+    it would be ignored, so training refuses it, naming data.dt; frame ids that never move by it give no
+    window, and the error names it with the step they do move by."""
+    times = tmp_path / "times.csv"
+    upsample(plaza, 2.5).to_csv(times, index=False)
+    r = cli("train", times, "--time-step", 0.1, "--epochs", 1, "--out", tmp_path / "run")
+    one_line_error(r, "data.time_step 0.1 (--time-step) counts frame ids of unknown rate", "(a time column in "
+                   "seconds)", "data.dt (0.4 s)")
+    assert not (tmp_path / "run").exists()
+    frames = tmp_path / "frames.csv"
+    plaza.to_csv(frames, index=False)  # frame ids 10 apart
+    one_line_error(cli("train", frames, "--time-step", 0.1, "--epochs", 1, "--out", tmp_path / "run"),
+                   "no usable windows", "a step is data.time_step = 0.1 frame ids, but the tracks' frame ids move 10 "
+                   "at a time: leave data.time_step out (--time-step")

@@ -44,8 +44,8 @@ from .errors import DataError, NoWindowsError, TrajCVAEError, warn, warning_text
 from .predict import OUTPUT_COLUMNS, TrajCVAE, samples_to_frame
 from .resample import EPS
 from .tracks import (AGENT_COLUMNS, MAX_COORD, TIME_NAMES, _coarse, _coarse_positions, _float32_positions,
-                     agent_ids, beyond_horizon, blank_as_missing, check_lonlat, from_metres, lonlat_names,
-                     numeric_column, read_tracks, speed_band, time_text, to_metres, track_jumps)
+                     agent_ids, beyond_horizon, blank_as_missing, check_lonlat, coarse_warning, from_metres,
+                     lonlat_names, numeric_column, read_tracks, speed_band, time_text, to_metres, track_jumps)
 from .windows import concat_windows, finished_windows, history_reach, latest_windows
 
 PAST_HELD = 5000  # finished windows a live scene's past keeps for `calibrate="scene"` (the latest)
@@ -144,7 +144,7 @@ class OnlinePredictor:
         # The detections are judged unless judge_speeds=False (a caller that has judged them already). The speed
         # warning is given once, on the history held once JUDGE_MOVES moves have been seen; the warning of
         # detections too coarse to predict from (`_attrs["coarse"]`, float32) once, at the update that first
-        # brings them, and in place of the speed warning, as for a file (`tracks.plausibility`).
+        # brings them (`tracks.plausibility`'s first line, as for a file).
         self._judging, self._speeds_judged, self._moves = judge_speeds, not judge_speeds, 0
         # Jumps are judged update by update: spans that ended by `_jumps_until` have been, and the agent codes
         # in `_jumped` were warned of (once each).
@@ -226,15 +226,16 @@ class OnlinePredictor:
         if self.calibrate == "scene" and len(ids):
             self._add_to_past(time, ids)
         self.futures = self._futures(time, k or self.k, seen=ids)
-        coarse = self._judging and self._attrs["coarse"] != coarse_before  # float32 first brought now
-        if coarse or (not self._speeds_judged and self._moves >= JUDGE_MOVES
-                      and len(cols["frame"]) - len(self._codes) >= 20):
-            # A `TrajCVAEWarning` if the detections move as no track the model knows, or if they came as float32
-            # too coarse to predict from (`tracks.plausibility`, which says only that then).
+        said = lambda line: self._warn(f"{line} (scene '{self.scene}')")  # noqa: E731
+        if self._judging and self._attrs["coarse"] != coarse_before:  # float32 first brought now
+            said(coarse_warning(self._attrs))
+        if not self._speeds_judged and self._moves >= JUDGE_MOVES and len(cols["frame"]) - len(self._codes) >= 20:
+            # A `TrajCVAEWarning` if the detections move as no track the model knows (`tracks.plausibility`;
+            # its float32 line was given above).
             self._speeds_judged = True
-            self.model.check_speeds(self._table(judged=False), lambda line: self._warn(f"{line} (scene "
-                                                                                       f"'{self.scene}')"),
-                                    jumps=False)
+            table = self._table(judged=False)
+            table.attrs["coarse"] = None
+            self.model.check_speeds(table, said, jumps=False)
         if jumped:
             self._warn(jumped)
         return self.futures

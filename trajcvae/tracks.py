@@ -734,13 +734,16 @@ def _spans(df: pd.DataFrame, dt: float, max_gap: float = 0.8, time_step: float |
 WALKERS = (0.3, 5.0)  # m/s: the speeds of people walking, for tracks with no model's record to go by
 WALKING = "people walking"
 BAND = 4.0  # a model knows speeds within this factor of its training tracks' 90th-percentile speed
+SEEN_SLOW = 0.1  # a model whose training moves were this often under its band knows agents that slow
 JUMP = 4.0  # a track's step this many times as fast as its steps around it (and over the band) is a jump
 
 
 def speed_record(speeds: np.ndarray) -> dict[str, float]:
     """What a checkpoint keeps of its training tracks' speeds `speeds` (m/s): their 90th percentile, from
-    which `speed_band` judges other tracks."""
-    return {"p90": float(np.percentile(speeds, 90))}
+    which `speed_band` judges other tracks, and the share of them under that band (standing or queueing
+    agents the model has seen, which a too-slow warning names)."""
+    p90 = float(np.percentile(speeds, 90))
+    return {"p90": p90, "slow": float(np.mean(speeds < p90 / BAND))}
 
 
 def speed_band(record: dict | None = None) -> tuple[float, float, str]:
@@ -799,17 +802,21 @@ def track_jumps(df: pd.DataFrame, dt: float, max_gap: float, high: float, after:
             "track, whose futures are wrong; give each agent an id of its own"), agents
 
 
-def _speed_outside(sp: np.ndarray, paced: np.ndarray, low: float, high: float) -> tuple[float, str] | None:
-    """(speed, what it is) when moves at speeds `sp` (m/s, over a step; `paced`: over `PACE` steps) are
-    outside [low, high]: the median of `sp` over `high`, or the 90th percentile of `paced` under `low`
-    (agents standing among moving ones are no units error, so too slow means that nine in ten moves are);
-    None when they are within it."""
+def _speed_outside(sp: np.ndarray, paced: np.ndarray, low: float, high: float) -> tuple[float, str, str] | None:
+    """(speed, what it is, over which moves) when moves at speeds `sp` (m/s, over a step; `paced`: over
+    `PACE` steps) are outside [low, high]: the median of `sp` over `high`, or that of the moves faster than
+    `low` (cars driving past parked ones), or the 90th percentile of `paced` under `low` (agents standing
+    among moving ones are no units error, so too slow means that nine in ten moves are); None when they are
+    within it."""
     median = float(np.median(sp))
     if median > high:
-        return median, "median speed"
+        return median, "median speed", ""
+    moving = sp[sp >= low]
+    if len(moving) and (median := float(np.median(moving))) > high:
+        return median, "median speed", f", over the moves faster than {_two_digits(low)} m/s (the others stand still),"
     fast = float(np.percentile(paced, 90)) if len(paced) else high
     if fast < low:
-        return fast, "90th-percentile speed"
+        return fast, "90th-percentile speed", ""
     return None
 
 
@@ -818,15 +825,26 @@ def plausibility(df: pd.DataFrame, dt: float, record: dict | None = None, min_mo
     """A one-line warning when the tracks' speeds, or those of one scene (of at least `min_moves` moves), are
     outside `speed_band(record)` (`_speed_outside`; `record`: the model's `speed_record`, None for people
     walking), naming the option that would fix the likely cause (for one scene among others: its file, to
-    be given on its own); or, before that, when positions or times came as float32 too coarse to predict
-    from (`attrs["coarse"]`), or frame ids move at two rates (`_mixed_steps`; `time_step`: one step of frame
-    ids of unknown rate, where given, as `time_steps` takes it); or, after it, when a track jumps
+    be given on its own); or, before that, when frame ids move at two rates (`_mixed_steps`; `time_step`:
+    one step of frame ids of unknown rate, where given, as `time_steps` takes it); or, after it, when a
+    track jumps
     (`track_jumps`, unless `jumps` is False: a step within a track over the band's top and `JUMP` times as
     fast as its track's steps around it; for one scene outside the band, the other scenes' jumps follow on a
-    second line); None when all is well."""
-    if df.attrs.get("coarse"):
-        return (f"warning: {df.attrs['coarse']}: the futures are that coarse too; store them as float64 "
-                "(double)")
+    second line); None when all is well. Float32 positions or times too coarse to predict from
+    (`attrs["coarse"]`) are warned on a line of their own, before the others."""
+    lines = [coarse_warning(df.attrs), _rates_speeds_jumps(df, dt, record, min_moves, max_gap, jumps, time_step)]
+    return "\n".join(line for line in lines if line) or None
+
+
+def coarse_warning(attrs: dict) -> str | None:
+    """The warning line for a track table's positions or times stored too coarsely (`attrs["coarse"]`)."""
+    coarse = attrs.get("coarse")
+    return f"warning: {coarse}: the futures are that coarse too; store them as float64 (double)" if coarse else None
+
+
+def _rates_speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: int, max_gap: float,
+                        jumps: bool, time_step: float | None) -> str | None:
+    """`plausibility`'s lines after the float32 one: two rates of frame ids, else the speeds, then jumps."""
     mixed = _mixed_steps(df, time_step)
     if mixed:
         return mixed
@@ -851,7 +869,7 @@ def plausibility(df: pd.DataFrame, dt: float, record: dict | None = None, min_mo
     known = seconds_per_unit(df) is not None
     how = "" if known else f" if one frame step is {dt:g} s"
     units = df.attrs.get("units") or {}
-    v, measure = outside
+    v, measure, over = outside
     # Degrees in x, y: a crawl of values within a degree of each other (metres move tens of units), away
     # from (0, 0) (kilometres about a local origin crawl too, in the Gulf of Guinea).
     xy = df[["x", "y"]].to_numpy(dtype=np.float64)
@@ -874,11 +892,17 @@ def plausibility(df: pd.DataFrame, dt: float, record: dict | None = None, min_mo
         alone = what != f"scene '{odd}'" and df.loc[df["_file"] == files.iloc[0], "scene"].nunique() == 1
         own = "its file on its own" if alone else "its rows as a file of their own"
     others = "" if odd is None else f"; the other scenes' median is {rest:.3g} m/s, so give {own} with the fix"
-    agents = "; tracks of vehicles or cyclists are expected to get this warning" if whose == WALKING else \
-        f"; if they are right, the model knows no agents that {'fast' if v > high else 'slow'}: train one on tracks " \
-        "like these (`trajcvae train`)"
+    slow = record.get("slow") if isinstance(record, dict) and v < low else None
+    if whose == WALKING:
+        agents = "; tracks of vehicles or cyclists are expected to get this warning"
+    elif isinstance(slow, float) and slow >= SEEN_SLOW:
+        agents = (f"; if they are right, they stand or queue, as {slow:.0%} of the model's training moves did "
+                  "(it knows agents that slow)")
+    else:
+        agents = (f"; if they are right, the model knows no agents that {'fast' if v > high else 'slow'}: train one "
+                  "on tracks like these (`trajcvae train`)")
     band = f"{_two_digits(low)}-{_two_digits(high)} m/s of {whose}"
-    said = (f"warning: the {measure} of {what} is {v:.3g} m/s{how}, outside the {band}: check "
+    said = (f"warning: the {measure} of {what}{over} is {v:.3g} m/s{how}, outside the {band}: check "
             f"{' and '.join(fixes)}{others}{agents}")
     # The other scenes are within the band, so their jumps are judged as if the odd one were not there.
     jump = track_jumps(df, dt, max_gap, high, spans=[s for s in steps if s.scene != odd])[0] \

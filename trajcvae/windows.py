@@ -372,7 +372,13 @@ def no_windows_error(cfg: DataConfig, mode: str, df: pd.DataFrame | None = None)
     why = (f"no track has {need} consecutive frames (obs_len {cfg.obs_len} + pred_len {cfg.pred_len})"
            if mode == "windows" else "no agent has 2 consecutive positions at its latest frame")
     interval = None if df is None else sampling_interval(df)
-    if interval is not None and interval > cfg.max_gap * (1 + EPS) and df.attrs.get("rate_from") == "fps":
+    moves = None if df is None or cfg.time_step is None or seconds_per_unit(df) is not None else \
+        sorted(set(time_steps(df).step.values()))  # each scene's own step of frame ids
+    if moves and not np.allclose(moves, cfg.time_step):
+        why += (f": a step is data.time_step = {cfg.time_step:g} frame ids, but the tracks' frame ids move "
+                f"{' or '.join(f'{m:g}' for m in moves[:3])} at a time: leave data.time_step out (--time-step; each "
+                "scene's step is then inferred), or give --fps (the frame ids' rate)")
+    elif interval is not None and interval > cfg.max_gap * (1 + EPS) and df.attrs.get("rate_from") == "fps":
         fps = df.attrs["fps"]  # a rate given wrong (samples a second for frame ids a second?) comes first
         why += (f": at --fps {fps:g} the tracks' frame ids are {interval:.3g} s apart (median), longer than the "
                 f"{cfg.max_gap:g} s gap the model bridges: is --fps the frame ids' rate ({interval * fps / cfg.dt:g} "
@@ -630,6 +636,12 @@ def load_windows(paths: Iterable[str | Path], cfg: DataConfig, cache_dir: str | 
 
 def _build(paths, cfg: DataConfig, mode: str) -> tuple[Windows, str]:
     tracks = read_tracks(paths, fps=cfg.fps, scale=cfg.scale, homography=cfg.homography, classes=cfg.classes)
+    if cfg.time_step is not None and seconds_per_unit(tracks) is not None:  # it would be ignored
+        known = {"seconds": "a time column in seconds"}.get(tracks.attrs["time_base"]) or \
+            {"fps": "--fps"}.get(tracks.attrs["rate_from"], "the file's own frame rate")
+        raise DataError(f"data.time_step {cfg.time_step:g} (--time-step) counts frame ids of unknown rate, but these "
+                        f"tracks' times are known ({known}): leave it out; the model's step in seconds is "
+                        f"data.dt ({cfg.dt:g} s)")
     warning = plausibility(tracks, cfg.dt, max_gap=cfg.max_gap, time_step=cfg.time_step)
     line = summarize(tracks, cfg.time_step, cfg.max_gap).line() + (f"\n{warning}" if warning else "")
     return build_windows(tracks, cfg, mode), line
