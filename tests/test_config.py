@@ -48,6 +48,7 @@ def test_a_removed_option_is_refused_by_name_unless_off(tmp_path, option):
                 load_config(path)
     with pytest.raises(TrajCVAEError, match=f"--set {option}: option removed"):
         load_config(None, [f"{option}={on}"])
+    assert load_config(None, [f"{option}={off}"]).to_dict() == Config().to_dict()  # as in a config file
 
 
 @pytest.mark.parametrize("option", sorted(ADOPTED))
@@ -87,6 +88,31 @@ def test_an_old_checkpoint_that_used_a_removed_option_is_refused_in_one_line(tmp
 def test_invalid_values_are_refused(override, message):
     with pytest.raises(TrajCVAEError, match=message):
         load_config(None, [override])
+
+
+def test_a_count_reads_the_same_from_a_config_file_and_from_set(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text("[train]\nepochs = 2.0\n")
+    assert load_config(path).train.epochs == load_config(None, ["train.epochs=2.0"]).train.epochs == 2
+    for bad in ("2.5", "two"):
+        with pytest.raises(TrajCVAEError, match=f"--set: option 'train.epochs' has invalid value '{bad}'"):
+            load_config(None, [f"train.epochs={bad}"])
+
+
+def test_a_config_that_no_model_can_be_built_from_is_refused_by_the_api_and_in_a_checkpoint(tmp_path, sim_files):
+    """`train` from Python checks its config as the CLI does; a checkpoint whose config was edited out of
+    range is refused in one line when loaded, not in a traceback when its model is built."""
+    from trajcvae.train import train
+    cfg = Config()
+    cfg.model.heads = 3
+    with pytest.raises(TrajCVAEError, match="invalid config: model.heads must be >= 1 and divide model.hidden"):
+        train([sim_files["train"]], None, cfg, tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+    ckpt = torch.load(ROOT / "trajcvae" / "models" / "pedestrian.pt", weights_only=True)
+    ckpt["config"]["model"]["hidden"] = -5
+    torch.save(ckpt, tmp_path / "edited.pt")
+    with pytest.raises(CheckpointError, match=r"edited.pt: the checkpoint holds an invalid config: model.hidden"):
+        checkpoint.load(tmp_path / "edited.pt")
 
 
 @pytest.mark.parametrize("toml,option", [

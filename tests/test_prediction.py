@@ -3,7 +3,9 @@ import json
 import math
 import os
 import pickle
+import struct
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +15,7 @@ import torch
 
 from trajcvae import TrajCVAE
 from trajcvae.kset import kmeans_futures, nearest_shares
-from trajcvae.errors import CheckpointError, TrajCVAEError
+from trajcvae.errors import CheckpointError, TrajCVAEError, TrajCVAEWarning
 from trajcvae.batch import WindowTensors
 from trajcvae.predict import OUTPUT_COLUMNS, predict_to_file
 
@@ -528,6 +530,10 @@ def test_scene_calibrated_draws_are_the_plain_ones_moved_along_rays_from_the_mos
     latest = m.make_windows([sim_files["test"]])
     expect = m.sample(latest, k=5, seed=3, past=m.scene_past(w, seed=3))  # the seed draws the past's levels too
     np.testing.assert_allclose(df[["x", "y"]].to_numpy(), expect.reshape(-1, 2), atol=1e-4)
+    # Every window, the first ones before the scene has a past: the API says how many kept the model's draws.
+    with pytest.warns(TrajCVAEWarning, match=f"^--calibrate scene: {int((~fitted).sum())} of {len(w)} windows had "
+                      "fewer than"):
+        m.predict([sim_files["test"]], k=5, seed=3, calibrate="scene", every_window=True)
 
 
 def test_cli_scene_calibration(tmp_path, trained, sim_files):
@@ -566,6 +572,16 @@ def test_a_corrupt_checkpoint_is_refused_in_one_line_not_used(tmp_path, trained,
         assert not (tmp_path / "p.csv").exists()
     one_line_error(cli("predict", trained.parent, sim_files["test"], "--out", tmp_path / "p.csv"),
                    f"a folder, not a checkpoint; give {trained}")
+    # Flipped bits in a weight are finite numbers too: the zip's checksums tell them.
+    flipped = bytearray(trained.read_bytes())
+    with zipfile.ZipFile(trained) as z:
+        first = z.getinfo(next(n for n in z.namelist() if n.endswith("/data/0")))
+    name, extra = struct.unpack("<HH", flipped[first.header_offset + 26:first.header_offset + 30])
+    flipped[first.header_offset + 30 + name + extra] ^= 0x10  # the first weight's first byte
+    (tmp_path / "flipped.pt").write_bytes(flipped)
+    one_line_error(cli("predict", tmp_path / "flipped.pt", sim_files["test"], "--out", tmp_path / "p.csv"),
+                   f"flipped.pt: corrupt checkpoint (damaged at {first.filename};", "copy it again")
+    assert not (tmp_path / "p.csv").exists()
 
 
 def test_the_python_api_takes_one_path_and_names_what_it_cannot_take(trained, sim_files):

@@ -140,7 +140,7 @@ def read_error(path) -> str:
     (b"frame,agent_id,x,y\n0,1,0,0\n10,1,1\n", "line 3: column 'y' is empty"),
     (b"frame,agent_id,X,x,y\n0,1,0,0,0\n", "column 'x' appears 2 times"),
     (b"scene,frame,agent_id,x,y\na,0,1,0,0\n ,10,1,1,0\n", "line 3: empty 'scene'"),
-    (b"frame,agent_id,x,y\n0, ,0,0\n", "line 2: column 'agent_id' is missing"),
+    (b"frame,agent_id,x,y\n0, ,0,0\n", "line 2: empty 'agent_id' (every row needs its agent's id)"),
     (b"frame,agent_id,x,y\n0,1,0,0\n10,1,NA,0\n", "line 3: column 'x' value 'NA' is not a number"),
     (b"frame,agent_id,x,y\n0,1,0,0\n10,1,-inf,0\n", "line 3: column 'x' value '-inf' is not finite"),
     (b"frame,agent_id,x,y\n0,1,0,0\n10,1,0,1e30\n", "line 3: column 'y' value '1e30' is beyond 1e+15"),

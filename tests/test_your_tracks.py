@@ -13,6 +13,7 @@ from trajcvae.config import Config
 from trajcvae.errors import DataError, TrajCVAEWarning
 from trajcvae.resample import resample_rows
 from trajcvae.tracks import _spans, plausibility, read_tracks, summarize
+from trajcvae.predict import predict_to_file
 from trajcvae.windows import build_windows
 
 from tests.helpers import cli, one_line_error
@@ -822,6 +823,11 @@ def test_futures_past_a_homographys_horizon_are_left_empty_not_wrapped(tmp_path)
     empty = out.x.isna()
     assert empty.any() and (empty == out.y.isna()).all()
     assert f"warning: {int(empty.sum())} of {len(out)} future points fall past the homography's horizon" in r.output
+    # The Python API says so as well (a `TrajCVAEWarning`), for its table and for a file it writes.
+    with pytest.warns(TrajCVAEWarning, match=r"^\d+ of \d+ future points fall past the homography's horizon"):
+        assert TrajCVAE.load("pedestrian").predict(tmp_path / "px.csv", k=2, homography=tmp_path / "H.txt").x.isna().any()
+    with pytest.warns(TrajCVAEWarning, match=f"^{int(empty.sum())} of {len(out)} future points fall past"):
+        predict_to_file("pedestrian", tmp_path / "px.csv", tmp_path / "api.csv", k=2, homography=tmp_path / "H.txt")
     # The rest lie on the camera's side: their pixels map back onto the metres predicted.
     back = read_tracks(out[~empty & (out["sample"] == 0)][["frame", "agent_id", "x", "y"]],
                        homography=tmp_path / "H.txt")

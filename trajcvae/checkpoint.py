@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pickle
 import re
+import zipfile
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -16,7 +17,7 @@ import torch
 
 from ._version import __version__
 from .atomic import write_bytes
-from .config import Config
+from .config import Config, validate
 from .errors import CheckpointError, TrajCVAEError
 
 FORMAT = 1  # bump when the checkpoint layout changes incompatibly
@@ -48,6 +49,16 @@ def load(path: str | Path, map_location: str | torch.device = "cpu",
         magic = f.read(4)
     if not (magic.startswith(b"PK\x03\x04") or magic[:1] == b"\x80"):  # a zip (torch.save) or a raw pickle
         raise CheckpointError(f"{path}: not a trajcvae checkpoint (not a file written by torch.save)")
+    if magic.startswith(b"PK"):  # torch.save's zip keeps a CRC-32 of every member: flipped bits load as weights
+        try:
+            with zipfile.ZipFile(path) as z:
+                bad = z.testzip()
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+            raise CheckpointError(f"{path}: not a readable trajcvae checkpoint (truncated or corrupt: "
+                                  f"{type(e).__name__})") from None
+        if bad is not None:
+            raise CheckpointError(f"{path}: corrupt checkpoint (damaged at {bad}; its checksums do not match): "
+                                  "copy it again or use another one")
     try:
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
@@ -79,10 +90,14 @@ def load(path: str | Path, map_location: str | torch.device = "cpu",
         if isinstance(ckpt["config"].get("kset"), dict):
             # A flag while it was tried: the sampler's own decoder. Its saved state says whether it has one.
             ckpt["config"]["kset"].pop("own_decoder", None)
-        Config.from_dict(ckpt["config"], source="its config")
+        cfg = Config.from_dict(ckpt["config"], source="its config")
     except TrajCVAEError as e:
         raise CheckpointError(f"{path}: checkpoint written by {made_by} is incompatible with this trajcvae "
                               f"{__version__}: {e}") from None
+    try:
+        validate(cfg, files=False)
+    except TrajCVAEError as e:  # a hand-edited or damaged config: no model could be built from it
+        raise CheckpointError(f"{path}: the checkpoint holds an {e}") from None
     return ckpt
 
 

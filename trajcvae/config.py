@@ -169,13 +169,15 @@ def set_option(cfg: Config, dotted: str, value: Any, source: str = "option") -> 
     names = {f.name: f for f in dataclasses.fields(sub)} if dataclasses.is_dataclass(sub) else {}
     if key not in names:
         raise TrajCVAEError(f"{source}: unknown option '{dotted}'")
-    current, kind = getattr(sub, key), names[key].type
+    current, kind, given = getattr(sub, key), names[key].type, value
     try:
         if isinstance(current, bool) or kind == "bool":
             value = _to_bool(value)
         elif isinstance(value, bool) and kind != "str":  # TOML's true is no number (int(True) would be 1)
             raise ValueError(value)
         elif kind in ("int",):
+            if isinstance(value, str):  # --set text reads as TOML would: 2 and 2.0 are 2, 2.5 is no count
+                value = float(value) if any(c in value for c in ".eE") else int(value)
             if isinstance(value, float) and not value.is_integer():
                 raise ValueError(value)
             value = int(value)
@@ -186,7 +188,7 @@ def set_option(cfg: Config, dotted: str, value: Any, source: str = "option") -> 
         elif kind == "str | None" and value is not None and not isinstance(value, str):  # a path or labels
             raise ValueError(value)
     except (TypeError, ValueError):
-        raise TrajCVAEError(f"{source}: option '{dotted}' has invalid value {value!r}") from None
+        raise TrajCVAEError(f"{source}: option '{dotted}' has invalid value {given!r}") from None
     setattr(sub, key, value)
     cfg.__dict__.setdefault("_given", set()).add(dotted)  # `Config.given`
 
@@ -246,6 +248,8 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         if not eq:
             raise TrajCVAEError(f"--set {item!r}: expected section.key=value")
         if key.strip() in REMOVED:
+            if _equals(value.strip(), REMOVED[key.strip()]):  # its old "off": as a config file holding it
+                continue
             raise TrajCVAEError(f"--set {key.strip()}: option removed in trajcvae 0.2 (tried, no gain; see "
                                 "docs/lab-notes.md)")
         if key.strip() in ADOPTED:
@@ -259,7 +263,9 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
     return cfg
 
 
-def validate(cfg: Config) -> None:
+def validate(cfg: Config, files: bool = True) -> None:
+    """Raise a one-line `TrajCVAEError` naming the first option out of its range; `files`: also check that
+    data.homography names a file (not for a checkpoint's config, which names the training machine's)."""
     d, m, t, ks = cfg.data, cfg.model, cfg.train, cfg.kset
     checks = [
         (d.obs_len >= 2, "data.obs_len must be >= 2"),
@@ -269,7 +275,8 @@ def validate(cfg: Config) -> None:
         (d.fps is None or d.fps > 0, "data.fps must be > 0"),
         (d.scale is None or d.scale > 0, "data.scale must be > 0 (metres per input unit)"),
         (d.scale is None or d.homography is None, "data.scale and data.homography exclude each other"),
-        (d.homography is None or Path(d.homography).is_file(), f"data.homography: no such file {d.homography}"),
+        (d.homography is None or not files or Path(d.homography).is_file(),
+         f"data.homography: no such file {d.homography}"),
         (d.neighbor_radius >= 0, "data.neighbor_radius must be >= 0"),
         (d.max_neighbors >= 0, "data.max_neighbors must be >= 0"),
         (d.memory >= 0, "data.memory must be >= 0"),

@@ -363,18 +363,36 @@ class TrajCVAE:
         first, unless `past`, a past measured already (`scene_past`; `OnlinePredictor` keeps its own), is
         given). fps, scale, homography: the input's rate and units (see `read`).
         """
+        out, said = self._predict_table(data, k, seed, every_window, kset, draws, fps, scale, homography, classes,
+                                        since, calibrate, past)
+        for line in said:
+            warn(line)
+        return out
+
+    def _predict_table(self, data, k, seed, every_window, kset, draws, fps, scale, homography, classes, since,
+                       calibrate, past) -> tuple[pd.DataFrame, list[str]]:
+        """`predict`'s table and its warning lines: windows whose scene had too little past to calibrate on
+        (when `past` is measured here: a caller that keeps its own past knows how far it reaches), and
+        future points past a homography's horizon."""
         check_sampling(k, seed, kset, draws, calibrate)
         tracks = self.read(data, fps, scale, homography, classes)
         w = self.make_windows(tracks, every_window, since=since)
+        said = []
         if calibrate == "none":
             past = None
         elif past is None:
             past = self.scene_past(w if every_window else tracks, seed)
+            n_unfitted = int(unfitted(past, w.scene, w.t0).sum())
+            if n_unfitted:
+                said.append(too_little_past(n_unfitted, len(w), self.config.data.obs_len, self.config.data.pred_len))
         samples, weights = self.sample_kset(w, k=k, seed=seed, kset=kset, draws=draws, past=past)
         units = tracks.attrs.get("units")
-        return samples_to_frame(w, from_metres(samples, units, w.scene), time_column=time_column(tracks),
-                                extra=agent_values(agent_table(tracks), w), weights=weights,
-                                position=position_columns(units))
+        uv = from_metres(samples, units, w.scene)
+        hidden = past_horizon(uv)
+        if hidden:
+            said.append(horizon_warning(hidden, uv[..., 0].size))
+        return samples_to_frame(w, uv, time_column=time_column(tracks), extra=agent_values(agent_table(tracks), w),
+                                weights=weights, position=position_columns(units)), said
 
 
 @dataclass
@@ -460,12 +478,18 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
             flush()
         if n == 0:
             raise no_windows_error(dc, mode, tracks)
-    if n_unfitted and log is not None:
-        log(too_little_past(n_unfitted, n, dc.obs_len, dc.pred_len))
-    if hidden and log is not None:
-        log(f"warning: {hidden} of {writer.rows} future points fall past the homography's horizon, "
-            "where no pixel shows them; they are written empty (x, y missing)")
+    said = log if log is not None else warn  # the Python API warns as the CLI does
+    if n_unfitted:
+        said(too_little_past(n_unfitted, n, dc.obs_len, dc.pred_len))
+    if hidden:
+        said(horizon_warning(hidden, writer.rows))
     return PredictResult(n, skipped, writer.rows, summary)
+
+
+def horizon_warning(hidden: int, points: int) -> str:
+    """The warning of `hidden` of `points` future points past a homography's horizon (`tracks.past_horizon`)."""
+    return (f"warning: {hidden} of {points} future points fall past the homography's horizon, where no pixel shows "
+            "them; they are written empty (x, y missing)")
 
 
 def _pool_key(ctx: torch.Tensor, cv: torch.Tensor) -> torch.Tensor:

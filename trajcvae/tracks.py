@@ -1390,7 +1390,7 @@ def _canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int = 1, ro
     ids = raw["agent_id"]
     if ids.isna().any():
         i = int(np.flatnonzero(ids.isna().to_numpy())[0])
-        raise DataError(f"{name} {row_word} {lines.iloc[i]}: column 'agent_id' is missing")
+        raise DataError(f"{name} {row_word} {lines.iloc[i]}: empty 'agent_id' (every row needs its agent's id)")
     codes, uniques = pd.factorize(ids)
     out["agent_id"] = agent_ids(pd.Index(uniques), codes)
     if "scene" in raw.columns:

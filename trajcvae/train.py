@@ -31,7 +31,7 @@ from . import checkpoint, distributed
 from ._version import __version__
 from .atomic import process_alive, process_started, write_text
 from .batch import WindowTensors, make_batch
-from .config import Config, check_output, load_config, resolve_device
+from .config import Config, check_output, load_config, resolve_device, validate as validate_config
 from .errors import NoWindowsError, TrajCVAEError
 from .kset import train_kset
 from .metrics import fit_cv_noise, min_ade_fde
@@ -75,6 +75,7 @@ def train(train_paths: Iterable[str | Path], val_paths: Iterable[str | Path] | N
     windows for the next run on the same files (see `windows.load_windows`; None = no cache); `figures`:
     draw curves.png and val_predictions.png at the end (about 3 s of matplotlib on a small run)."""
     out = Path(out_dir)
+    validate_config(cfg)  # the Python API's config, as load_config checks the CLI's
     check_output(out, folder=True)
     # Every path is checked before anything is read: a missing --val is named before the training set is read.
     # Files become lists here (one path is one file; no files for validation: the holdout), once.
