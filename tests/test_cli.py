@@ -297,6 +297,20 @@ def test_running_out_of_memory_is_one_line(tmp_path, trained, sim_files, monkeyp
 
     monkeypatch.setattr(predict_mod, "read_tracks", no_memory)
     one_line_error(cli("predict", trained, sim_files["test"], "--out", tmp_path / "p.csv"), "out of memory")
+    # A size no machine holds (model.hidden=1000000): torch's failed allocation, a RuntimeError, is one line
+    # naming the sizes; torch's other errors are not taken for it.
+    import trajcvae.train as train_mod
+
+    def too_big(cfg):
+        raise RuntimeError("[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate "
+                           "memory: you tried to allocate 4000000000000 bytes. Error code 12 (Cannot allocate memory)")
+
+    monkeypatch.setattr(train_mod, "CVAE", too_big)
+    one_line_error(cli("train", sim_files["test"], "--epochs", 1, "--out", tmp_path / "run"),
+                   "out of memory (an allocation of 3.73e+03 GiB failed)", "model.hidden")
+    monkeypatch.setattr(train_mod, "CVAE", lambda cfg: torch.zeros(2) @ torch.zeros(3))
+    r = cli("train", sim_files["test"], "--epochs", 1, "--out", tmp_path / "run")
+    assert r.exit_code == 1 and isinstance(r.exception, RuntimeError) and "out of memory" not in r.output
 
 
 def test_train_predict_evaluate_print_the_summary(tmp_path, trained, sim_files):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import warnings
 from pathlib import Path
 from typing import Annotated, Optional
@@ -90,9 +91,10 @@ def user_errors(fn):
         except TrajCVAEError as e:  # escaped: the message may quote the user's data, e.g. a value '[/]'
             err.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
-        except MemoryError:
-            err.print("[bold red]error:[/] out of memory; give fewer or smaller files at a time (e.g. split "
-                      "them by scene)", highlight=False, soft_wrap=True)
+        except (MemoryError, RuntimeError) as e:  # torch's allocators fail with a RuntimeError
+            if isinstance(e, RuntimeError) and not _out_of_memory(str(e)):
+                raise
+            err.print(f"[bold red]error:[/] {escape(memory_error(e))}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
         except OSError as e:  # the system refused a read or a write: say which file, and why
             where = f"{e.filename}: " if e.filename else ""
@@ -100,6 +102,23 @@ def user_errors(fn):
             raise typer.Exit(1) from None
 
     return wrapper
+
+
+def _out_of_memory(text: str) -> bool:
+    """Whether torch's error `text` is an allocation that failed (CPU or CUDA)."""
+    return "can't allocate memory" in text or "out of memory" in text.lower()
+
+
+def memory_error(e: BaseException) -> str:
+    """The one line for an allocation that failed: how much was asked, where known, and the options that size
+    the work (a config's sizes, -k and --draws, the files given at a time)."""
+    asked = re.search(r"allocate (\d+) bytes", str(e))
+    gib = re.search(r"[Tt]ried to allocate ([\d.]+ [KMGT]iB)", str(e))
+    size = f" (an allocation of {int(asked[1]) / 2 ** 30:.3g} GiB failed)" if asked else \
+        f" (an allocation of {gib[1]} failed)" if gib else ""
+    return (f"out of memory{size}: lower what sizes the work (model.hidden, train.batch_size, train.variety_k, "
+            "data.max_neighbors or data.memory with --set; -k or --draws), or give fewer or smaller files at a time "
+            "(e.g. split them by scene)")
 
 
 def info(message: str) -> None:
