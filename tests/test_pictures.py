@@ -79,6 +79,32 @@ def test_samples_are_drawn_where_they_are(tmp_path):
     assert (dist.min(1) <= 6).all()  # and nothing else in that colour
 
 
+def test_a_grid_of_agents_with_long_ids_keeps_every_title_apart_and_whole():
+    """Agent ids as long as a tracker's UUIDs: each window's title is broken onto lines that stay within its
+    column, so neighbouring titles never run into each other nor off the figure, and the id is kept whole
+    (one line, to copy into --agent)."""
+    import matplotlib.pyplot as plt
+
+    from trajcvae.visualize import _label
+
+    ids = ["3f2b8c1e-9a4d-4e2b-8f6a-1c2d3e4f5a6b", "0c9e4d2a-7b1f-4a3e-9d8c-5e6f7a8b9c0d", "7"]
+    obs = np.stack([np.linspace(-4, 0, 8), np.zeros(8)], -1)[None].repeat(6, 0)  # (N, T, 2)
+    samples = np.linspace(0, 1, 12)[None, None, :, None] * np.array([6.0, 1.0]) + np.zeros((6, 3, 1, 1))
+    fut = samples[:, 0] + 0.5  # known futures: the minADE/minFDE line is in the titles too
+    titles = [_label("tracker_output_2026-12-03", a, 1700000013.2) for a in ids * 2]
+    fig = plot_windows(obs, samples, fut, titles=titles)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = [ax.title.get_window_extent(renderer) for ax in fig.axes]
+    width = fig.get_size_inches()[0] * DPI
+    for i, box in enumerate(boxes):
+        assert 0 <= box.x0 and box.x1 <= width, (titles[i], box)
+        assert not [j for j, other in enumerate(boxes) if j != i and box.overlaps(other)], fig.axes[i].get_title()
+    for ax, agent in zip(fig.axes, ids * 2):
+        assert [line for line in ax.get_title().split("\n") if f"agent {agent}" in line], ax.get_title()
+    plt.close(fig)
+
+
 def test_density_shows_two_modes():
     rng = np.random.default_rng(1)
     pts = np.concatenate([rng.normal([5, 3], 0.4, (40, 2)), rng.normal([5, -3], 0.4, (40, 2))])  # (M, 2)

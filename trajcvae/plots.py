@@ -18,7 +18,9 @@ import pandas as pd  # noqa: E402
 from matplotlib.animation import FuncAnimation  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.font_manager import FontProperties  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.textpath import TextToPath  # noqa: E402
 
 from .metrics import known_min_ade_fde  # noqa: E402
 
@@ -28,6 +30,7 @@ TRUTH_COLOR = "#2ca02c"
 OTHER_COLOR = "0.6"  # neighbours and agents without a prediction
 DENSITY_CMAP = "Purples"  # no red in it, so SAMPLE_COLOR pixels always mean "a sample is here"
 DPI = 100  # figure sizes below are in inches; pixels = inches * DPI
+TITLE_SIZE = 9  # points, of each panel's title
 
 
 @dataclass
@@ -127,19 +130,53 @@ def _axes_style(ax, title: str | None, legend: bool, extra_handles: list | None 
     ax.set_xlabel("x (m)")
     ax.set_ylabel("y (m)")
     if title:
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title, fontsize=TITLE_SIZE)
     if legend:
         handles, _ = ax.get_legend_handles_labels()
         ax.legend(handles=handles + (extra_handles or []), fontsize=7, loc="best")
+
+
+def fit_title(title: str, width: float, fontsize: float = TITLE_SIZE) -> str:
+    """`title` with each line broken so that none is wider than `width` points at `fontsize`: between its
+    " · "-separated parts where that is enough, else at spaces, else after hyphens (a UUID's), else anywhere."""
+    prop, measure = FontProperties(size=fontsize), TextToPath()
+
+    def fits(text: str) -> bool:
+        return measure.get_text_width_height_descent(text, prop, ismath=False)[0] <= width
+
+    def wrap(text: str, seps: tuple[str, ...]) -> list[str]:
+        if fits(text):
+            return [text]
+        if not seps:  # one word wider than the line: cut it where it reaches the width
+            lines = [""]
+            for ch in text:
+                lines[-1:] = [lines[-1] + ch] if not lines[-1] or fits(lines[-1] + ch) else [lines[-1], ch]
+            return lines
+        parts, joint = text.split(seps[0]), seps[0]
+        if joint == "-":  # a hyphen stays at the end of the line it breaks
+            parts, joint = [p + "-" for p in parts[:-1]] + parts[-1:], ""
+        lines, line = [], None
+        for part in parts:
+            if line is not None and fits(line + joint + part):
+                line += joint + part
+                continue
+            if line is not None:
+                lines += wrap(line, seps[1:])
+            line = part
+        return lines + wrap(line, seps[1:])
+
+    return "\n".join(out for line in title.split("\n") for out in wrap(line, (" · ", " ", "-")))
 
 
 def draw_window(ax, obs: np.ndarray, samples: np.ndarray, fut: np.ndarray | None = None,
                 nbr: np.ndarray | None = None, title: str | None = None, legend: bool = True,
                 density: str | None = None, weights: np.ndarray | None = None) -> None:
     """One agent on `ax`: obs (T, 2), samples (K, P, 2), fut (P, 2) or None (NaN rows = unknown), nbr (M, T, 2)
-    or None, a K-set's weights (K,) or None. `density` "all" or "final" shades a KDE of the sampled positions (all steps or the last one).
-    When the whole true future is known, minADE/minFDE of the window are added to the title (over the points
-    the futures have: `known_min_ade_fde`)."""
+    or None, a K-set's weights (K,) or None. `density` "all" or "final" shades a KDE of the sampled positions
+    (all steps or the last one). When the whole true future is known, minADE/minFDE of the window are added to
+    the title (over the points the futures have: `known_min_ade_fde`). The title is broken onto lines at most
+    90% of `ax`'s column of its figure wide (`fit_title`), so neighbouring windows' titles never meet, however
+    long an agent id."""
     extra = []
     if density and draw_density(ax, density_points(samples, density)):
         extra.append(_density_handle())
@@ -165,6 +202,10 @@ def draw_window(ax, obs: np.ndarray, samples: np.ndarray, fut: np.ndarray | None
                 scores = f"minADE {ade[0]:.2f} m  minFDE {fde[0]:.2f} m"
                 scores += f" ({past} of {len(samples)} futures past the horizon)" if past else ""
                 title = f"{title}\n{scores}" if title else scores
+    if title:
+        spec = ax.get_subplotspec()  # None for axes placed by hand: the figure's width
+        cols = 1 if spec is None else spec.get_gridspec().ncols
+        title = fit_title(title, 0.9 * 72 * ax.figure.get_figwidth() / cols)
     _axes_style(ax, title, legend, extra)
 
 
