@@ -163,6 +163,29 @@ def test_help_lists_commands_and_the_version():
     assert r.exit_code == 0 and r.output.strip() == f"trajcvae {__version__}"
 
 
+def test_help_gives_the_default_of_each_option_that_overrides_the_config():
+    """Typer shows no default for an option whose default is None (the config's value stands): its help text
+    says that value, the same as the defaults and the demo's config hold."""
+    from typer.main import get_command
+
+    from trajcvae.cli import app
+    from trajcvae.config import Config
+    from trajcvae.demo import DEMO_CONFIG
+
+    commands = get_command(app).commands
+    train = {p.name: p.help for p in commands["train"].params}
+    t = Config().train
+    for name, value in (("epochs", t.epochs), ("seed", t.seed), ("device", t.device),
+                        ("max_grad_norm", t.max_grad_norm)):
+        assert f"(default: the config's train.{name}, {value} without --config)" in train[name], train[name]
+    assert "default: inferred per scene" in train["time_step"]
+    demo = {p.name: p.help for p in commands["demo"].params}
+    assert f"(default: train.epochs of trajcvae/configs/demo.toml, {load_config(DEMO_CONFIG).train.epochs})" \
+        in demo["epochs"]
+    r = cli("train", "--help")
+    assert r.exit_code == 0 and "--time-step" in r.output
+
+
 def test_the_demo_config_ships_inside_the_package():
     """An installed package has no clone around it: the demo's configuration is package data, declared so
     in pyproject.toml, and differs from the defaults (the demo is the short run the README promises)."""

@@ -135,11 +135,15 @@ def train(
     config: Annotated[Optional[Path], typer.Option(help="TOML config overriding the defaults (which are the "
                       "recipe the README's results come from).")] = None,
     out: Annotated[Path, typer.Option(help="Run folder for checkpoints and metrics.")] = Path("runs/default"),
-    epochs: Annotated[Optional[int], typer.Option(help="Override train.epochs.")] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Override train.seed.")] = None,
-    device: Annotated[Optional[str], typer.Option(help="Override train.device: cpu, cuda or auto.")] = None,
-    time_step: Annotated[Optional[float], typer.Option(help="Frame-id step between samples (default: "
-                         "inferred per scene).")] = None,
+    epochs: Annotated[Optional[int], typer.Option(help="Override train.epochs (default: the config's "
+                      "train.epochs, 40 without --config).")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Override train.seed (default: the config's train.seed, 0 "
+                    "without --config).")] = None,
+    device: Annotated[Optional[str], typer.Option(help="Override train.device: cpu, cuda or auto (default: the "
+                      "config's train.device, auto without --config).")] = None,
+    time_step: Annotated[Optional[float], typer.Option(help="Override data.time_step: the frame-id step between "
+                         "samples, for frame ids of unknown rate (default: inferred per scene, its most common "
+                         "frame difference); refused for a time column in seconds or --fps.")] = None,
     fps: FpsOpt = None,
     scale: ScaleOpt = None,
     homography: HomographyOpt = None,
@@ -148,7 +152,8 @@ def train(
                     "--set model.hidden=64 (repeatable).")] = None,
     resume: Annotated[bool, typer.Option(help="Continue the run in --out from its last checkpoint.")] = False,
     max_grad_norm: Annotated[Optional[float], typer.Option(help="Override train.max_grad_norm: clip the "
-                             "gradient norm to this (default 1.0; 0 = off).")] = None,
+                             "gradient norm to this; 0 = off (default: the config's train.max_grad_norm, 1.0 "
+                             "without --config).")] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
     cache: Annotated[bool, typer.Option(help="Keep built windows in the cache folder ($TRAJCVAE_CACHE, "
                                              "default ~/.cache/trajcvae) for the next run on the same files.")] = True,
@@ -328,7 +333,8 @@ def simulate(
 @user_errors
 def demo(
     out: Annotated[Path, typer.Option(help="Run folder.")] = Path("runs/demo"),
-    epochs: Annotated[Optional[int], typer.Option(help="Override the demo's epochs.")] = None,
+    epochs: Annotated[Optional[int], typer.Option(help="Override the demo's epochs (default: train.epochs of "
+                      "trajcvae/configs/demo.toml, 10).")] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ):
     """The whole job on the bundled synthetic data: train -> predict -> evaluate -> a picture."""
@@ -416,8 +422,9 @@ def visualize(
     scene: Annotated[Optional[str], typer.Option(help="Scene to draw (default: the first).")] = None,
     agent: Annotated[Optional[str], typer.Option(help="Agent id (default: the first agent with a known "
                                                       "future, or a random one with --seed).")] = None,
-    t0: Annotated[Optional[float], typer.Option(help="Frame id of the agent's last observed position "
-                                                     "(default: its first full window).")] = None,
+    t0: Annotated[Optional[float], typer.Option(help="Frame id of the agent's last observed position, or its "
+                                                     "time in seconds for an input with a time column (default: "
+                                                     "its first full window).")] = None,
     k: KOpt = 20,
     seed: Annotated[Optional[int], typer.Option(help="Pick windows at random with this seed (also the "
                                                      "sampling seed; default 0 and no random pick).")] = None,
@@ -429,8 +436,9 @@ def visualize(
                                                      "random with --seed, or --worst/--best).")] = None,
     worst: Annotated[bool, typer.Option(help="With --grid: the N windows with the largest minADE.")] = False,
     best: Annotated[bool, typer.Option(help="With --grid: the N windows with the smallest minADE.")] = False,
-    scene_frame: Annotated[Optional[float], typer.Option(help="Every agent of --scene at this frame id, "
-                                                              "each with its K futures (the crowd view).")] = None,
+    scene_frame: Annotated[Optional[float], typer.Option(help="Every agent of --scene at this frame id (a time "
+                                                              "in seconds for an input with a time column), each "
+                                                              "with its K futures (the crowd view).")] = None,
     animate: Annotated[Optional[Path], typer.Option(help="Write a GIF of the scene over time instead "
                        "(starts at --scene-frame, default: around the scene's busiest frame).")] = None,
     frames: Annotated[int, typer.Option(help="Animation frames (--animate).")] = 40,
