@@ -230,6 +230,89 @@ def test_exploding_learning_rate_is_caught_at_its_first_bad_step(tmp_path, tiny_
     one_line_error(r, "at epoch 1 step 2", "no checkpoint was written")
 
 
+def test_a_run_stopped_before_its_first_epoch_finished_leaves_its_folder_as_it_found_it(tmp_path, tiny_files,
+                                                                                      monkeypatch):
+    """A run that stops in epoch 1 (a NaN loss, Ctrl-C) has recorded nothing worth keeping: a run folder it
+    made is removed, one that was there keeps only what it held, and --resume of a run that never finished
+    an epoch says to start it again."""
+    from trajcvae.model import CVAE
+
+    out = tmp_path / "run"
+    r = cli("train", tiny_files[0], "--val", tiny_files[1], "--out", out, "--epochs", 2, "--quiet", *TINY,
+            "--set", "train.lr=1e30", "--set", "train.batch_size=16", "--max-grad-norm", 0)
+    one_line_error(r, "loss became nan at epoch 1", "no checkpoint was written")
+    assert not out.exists()
+
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(CVAE, "loss", interrupted)
+    cfg = load_config(None, ["model.hidden=16", "model.z_dim=4", "model.heads=2", "train.epochs=2", "kset.epochs=0"])
+    with pytest.raises(KeyboardInterrupt):
+        train([tiny_files[0]], [tiny_files[1]], cfg, out, progress=False, figures=False)
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+
+    (out / "config.toml").write_text("[train]\nepochs = 2\n")  # as a run killed in its first epoch leaves it
+    one_line_error(cli("train", tiny_files[0], "--val", tiny_files[1], "--out", out, "--resume", "--quiet"),
+                   f"no epoch of the run in {out} finished", "run it again without --resume")
+
+
+def test_training_data_that_gives_no_window_is_named_with_what_was_read_and_what_to_try(tmp_path):
+    short = tmp_path / "short.csv"
+    simulate_scene(n_frames=15, seed=21, scene="tr").to_csv(short, index=False)  # tracks of 15 frames at most
+    r = cli("train", short, "--out", tmp_path / "run", "--quiet", "--no-cache")
+    one_line_error(r, f"the training set ({short}): no usable windows: no track has 20 consecutive frames",
+                   "--set data.obs_len=N", "agent_id", "give --fps")
+    assert "train: read 1 file: " in r.output and "a step is 10 frame ids" in r.output
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_resume_of_a_run_that_has_trained_all_its_epochs_says_it_is_complete_and_nothing_more(tmp_path,
+                                                                                             tiny_files):
+    """Nothing is trained, so nothing is read and no warning is given (a resume on another thread count
+    would warn of its rounding, for epochs it does not train)."""
+    run, threads = tmp_path / "run", torch.get_num_threads()
+    cfg = load_config(None, ["model.hidden=16", "model.z_dim=4", "model.heads=2", "train.epochs=1",
+                             "train.k_eval=4", "train.num_threads=1", "kset.epochs=0"])
+    try:
+        train([tiny_files[0]], [tiny_files[1]], cfg, run, progress=False, figures=False)
+        last = (run / "last.pt").read_bytes()
+        r = cli("train", tiny_files[0], "--val", tiny_files[1], "--out", run, "--resume", "--quiet", "--no-figures",
+                "--set", "train.num_threads=2")
+    finally:
+        torch.set_num_threads(threads)
+    assert r.exit_code == 0, r.output
+    assert f"the run in {run} is complete: it has trained its 1 epoch " in r.output
+    assert "warning" not in r.output and "read 1 file" not in r.output
+    assert (run / "last.pt").read_bytes() == last and list(pd.read_csv(run / "metrics.csv").epoch) == [1]
+
+
+def test_the_automatic_holdout_trains_on_no_frame_of_its_validation_windows(tmp_path):
+    """Without --val the latest 10% of each scene's windows are held out, and training keeps only the
+    windows whose future ends before the first held-out window starts; a scene too short for that gap is
+    split at the cut alone."""
+    from trajcvae.train import holdout
+    from trajcvae.windows import load_windows
+
+    data = tmp_path / "two.csv"
+    pd.concat([simulate_scene(n_frames=150, seed=3, scene="long"),
+               simulate_scene(n_frames=39, seed=4, scene="short")]).to_csv(data, index=False)
+    w = load_windows([data], load_config(None, []).data)
+    tr, va = holdout(w)
+    first = lambda v: v.t0 - (v.obs.shape[1] - 1) * v.step  # noqa: E731 (a window's first observed frame)
+    for scene in ("long", "short"):
+        t0 = w.t0[w.scene == scene]
+        held = va.t0[va.scene == scene]
+        assert len(held) == (t0 > np.quantile(t0, 0.9)).sum() > 0  # the latest 10%, all kept
+        assert (tr.t0[tr.scene == scene] <= np.quantile(t0, 0.9)).all() and (tr.scene == scene).any()
+    assert tr.known_at()[tr.scene == "long"].max() < first(va)[va.scene == "long"].min()
+    assert len(tr) + len(va) < len(w)  # the long scene's windows between the two sets are dropped
+    assert tr.known_at()[tr.scene == "short"].max() >= first(va)[va.scene == "short"].min()
+
+
 @pytest.mark.parametrize("option,expected", [([], 1.0), (["--max-grad-norm", "0.25"], 0.25),
                                              (["--max-grad-norm", "0"], None)])
 def test_gradient_clipping_is_on_by_default_and_set_by_option(tmp_path, tiny_files, monkeypatch, option,
