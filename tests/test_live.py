@@ -393,6 +393,36 @@ def test_float32_detections_are_judged_as_a_files_float32_columns(pedestrian):
         OnlinePredictor(pedestrian, k=2).update(np.float32(1.7e9), [("1", 1.0, 2.0)])
 
 
+def test_a_feed_no_gap_can_bridge_is_named_once_instead_of_giving_no_futures_in_silence(pedestrian):
+    """Updates further apart than the model bridges (times in milliseconds, a 1 Hz tracker, a wrong fps)
+    make every detection a new track: after JUDGE_UPDATES of them the predictor says so once, naming the
+    fix, as `predict` names it for a file sampled so; a feed it can bridge is not warned of."""
+    from trajcvae.online import JUDGE_UPDATES
+
+    def feed(live, dt, n=3 * JUDGE_UPDATES):
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            for i in range(n):
+                out = live.update(dt * i, [(str(a), 0.52 * i / 0.4 * dt / (1000 if dt > 10 else 1), 2.0 * a)
+                                           for a in range(3)])
+        return [str(w.message) for w in said], out
+
+    said, out = feed(OnlinePredictor(pedestrian, k=1), 400.0)  # milliseconds
+    assert said == [f"{JUDGE_UPDATES} updates with detections have come at least 400 s apart, longer than the 0.8 s "
+                    "gap the model bridges, so no agent gets futures: is time in seconds (not milliseconds)? "
+                    "(scene 'live')"] and not len(out)
+    said, out = feed(OnlinePredictor(pedestrian, k=1), 1.0)  # 1 Hz
+    assert said == [f"{JUDGE_UPDATES} updates with detections have come at least 1 s apart, longer than the 0.8 s "
+                    "gap the model bridges, so no agent gets futures; give max_gap=1.5 (serve --max-gap) to bridge "
+                    "them (scene 'live')"] and not len(out)
+    said, out = feed(OnlinePredictor(pedestrian, k=1, max_gap=1.5), 1.0)
+    assert said == [] and len(out)
+    said, _ = feed(OnlinePredictor(pedestrian, k=1, fps=2.5), 10.0)  # frame ids 10 apart are 4 s at 2.5 a second
+    assert len(said) == 1 and "at least 4 s apart" in said[0] and "is fps (2.5) the frame ids' rate?" in said[0]
+    said, _ = feed(OnlinePredictor(pedestrian, k=1), 0.4)  # the model's own rate
+    assert said == []
+
+
 def test_answers_are_the_futures_table_as_json():
     """The answer's writer (`server.records`) gives what a JSON encoder gives for the same table: text
     escaped, whole numbers as integers, floats to 6 decimals, NaN and missing text as null."""
@@ -869,6 +899,10 @@ def test_a_k_the_k_set_sampler_cannot_make_is_refused_before_the_update_changes_
         scenes = httpx.get(f"{base}/v1/scenes").json()["scenes"]
     assert r.status_code == 422 and scenes == []
     assert r.json()["detail"] == "k: the server's learned K-set makes 20 futures per agent; send k=20 or no k"
+    with server.running(server.create_app(pedestrian, kset="kmeans", draws=50)) as base:
+        r = httpx.post(f"{base}/v1/scenes/s/observations?k=60", json={"time": 0.0, "detections": []})
+    assert r.status_code == 422 and r.json()["detail"] == ("k: the server's K-sets are made of 50 plain draws "
+                                                           "(--draws), so k must be at most 50; got 60")
 
 
 def test_a_replay_reads_a_file_as_predict_does_with_the_models_training_rate(tmp_path):

@@ -43,13 +43,15 @@ from .config import check_forget_after, check_max_gap, check_sampling
 from .errors import DataError, NoWindowsError, TrajCVAEError, warn, warning_text
 from .predict import OUTPUT_COLUMNS, TrajCVAE, samples_to_frame
 from .resample import EPS
-from .tracks import (AGENT_COLUMNS, MAX_COORD, TIME_NAMES, _coarse, _coarse_positions, _float32_positions,
-                     agent_ids, beyond_horizon, blank_as_missing, check_lonlat, coarse_warning, from_metres,
-                     lonlat_names, numeric_column, read_tracks, speed_band, time_text, to_metres, track_jumps)
+from .tracks import (AGENT_COLUMNS, FAR_APART, MAX_COORD, TIME_NAMES, _coarse, _coarse_positions, _float32_positions,
+                     agent_ids, beyond_horizon, blank_as_missing, bridging_gap, check_lonlat, coarse_warning,
+                     from_metres, lonlat_names, numeric_column, read_tracks, speed_band, time_text, to_metres,
+                     track_jumps)
 from .windows import concat_windows, finished_windows, history_reach, latest_windows
 
 PAST_HELD = 5000  # finished windows a live scene's past keeps for `calibrate="scene"` (the latest)
 JUDGE_MOVES = 200  # moves seen before the live speed check judges the history (fewer: a moment of standing?)
+JUDGE_UPDATES = 10  # updates with detections before their spacing is judged (a feed no gap can bridge)
 WARNINGS_HELD = 20  # the latest warning lines a predictor keeps in `warnings` (one per agent that jumps)
 
 
@@ -149,6 +151,10 @@ class OnlinePredictor:
         # Jumps are judged update by update: spans that ended by `_jumps_until` have been, and the agent codes
         # in `_jumped` were warned of (once each).
         self._jumps_until, self._jumped = -math.inf, set()
+        # The spacing of updates with detections is judged once JUDGE_UPDATES have come: if no two came within
+        # the gap the model bridges, no agent can ever get futures (`_rate_warning`). `_spacing`: when the
+        # latest came, how many have, and the closest two's gap; None once judged.
+        self._spacing: tuple[float, int, float] | None = (math.nan, 0, math.inf) if judge_speeds else None
         self.warnings: list[str] = []
         self._k: int | None = None  # the K of `futures`
         self._recast = False  # `futures` are in longitudes of another convention than the scene's now
@@ -238,7 +244,31 @@ class OnlinePredictor:
             self.model.check_speeds(table, said, jumps=False)
         if jumped:
             self._warn(jumped)
+        if self._spacing is not None and len(ids):
+            last, n, closest = self._spacing
+            closest = min(closest, time - last) if n else closest
+            if closest <= self._max_gap * (1 + EPS):
+                self._spacing = None  # an agent's detections can be bridged: the feed's rate is fine
+            elif n + 1 >= JUDGE_UPDATES:
+                self._spacing = None
+                said(self._rate_warning(closest))
+            else:
+                self._spacing = time, n + 1, closest
         return self.futures
+
+    def _rate_warning(self, gap: float) -> str:
+        """The warning of updates never closer than `gap` (time units) to each other, further apart than the
+        model bridges: every detection starts a new track, so no agent gets futures (as `predict` refuses a file
+        sampled so, `windows.no_windows_error`)."""
+        seconds, bridged = gap / self._per_second, self.model.config.data.max_gap
+        head = (f"warning: {JUDGE_UPDATES} updates with detections have come at least {seconds:.3g} s apart, "
+                f"longer than the {bridged:g} s gap the model bridges, so no agent gets futures")
+        if self.time_column == "frame":
+            return (f"{head}: is fps ({self._per_second:g}) the frame ids' rate? If the detections are that far "
+                    f"apart, give max_gap={bridging_gap(seconds):g} (serve --max-gap)")
+        if seconds > FAR_APART:
+            return f"{head}: is time in seconds (not milliseconds)?"
+        return f"{head}; give max_gap={bridging_gap(seconds):g} (serve --max-gap) to bridge them"
 
     def _jumps(self, time: float, cols: dict[str, np.ndarray]) -> str | None:
         """The warning line (or None) of tracks in the history `cols` that jump (`tracks.track_jumps`), judged

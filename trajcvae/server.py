@@ -416,6 +416,9 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
         if k is not None and kset == "learned" and k != predictor.sampler.k:
             raise HTTPException(422, f"k: the server's learned K-set makes {predictor.sampler.k} futures per agent; "
                                      f"send k={predictor.sampler.k} or no k")
+        if k is not None and kset == "kmeans" and k > draws:
+            raise HTTPException(422, f"k: the server's K-sets are made of {draws} plain draws (--draws), so k must be "
+                                     f"at most {draws}; got {k}")
         t = body.time if body.time is not None else body.frame / fps
         dets = [d.model_dump(exclude_none=True, by_alias=True) for d in body.detections]
         timing: dict = {}
