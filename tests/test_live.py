@@ -391,6 +391,9 @@ def test_float32_detections_are_judged_as_a_files_float32_columns(pedestrian):
                                                    "the median speed of the tracks is 13 m/s"]
     with pytest.raises(TrajCVAEError, match=r"^time: times as float32, which near 1\.7e\+09 resolve only 128 of"):
         OnlinePredictor(pedestrian, k=2).update(np.float32(1.7e9), [("1", 1.0, 2.0)])
+    # A float64 time too large to tell steps apart (1e300 + 0.4 == 1e300) is refused as a file's is.
+    with pytest.raises(TrajCVAEError, match=r"^time 1e\+300 is too large to tell its steps apart"):
+        OnlinePredictor(pedestrian, k=2).update(1e300, [("1", 1.0, 2.0)])
 
 
 def test_a_feed_no_gap_can_bridge_is_named_once_instead_of_giving_no_futures_in_silence(pedestrian):

@@ -46,7 +46,7 @@ from .resample import EPS
 from .tracks import (AGENT_COLUMNS, FAR_APART, MAX_COORD, TIME_NAMES, _coarse, _coarse_positions, _float32_positions,
                      agent_ids, beyond_horizon, blank_as_missing, bridging_gap, check_lonlat, coarse_warning,
                      from_metres, lonlat_names, numeric_column, read_tracks, speed_band, time_text, to_metres,
-                     track_jumps)
+                     track_jumps, unresolved_time)
 from .windows import concat_windows, finished_windows, history_reach, latest_windows
 
 PAST_HELD = 5000  # finished windows a live scene's past keeps for `calibrate="scene"` (the latest)
@@ -446,6 +446,9 @@ class OnlinePredictor:
         if not math.isfinite(time):
             raise TrajCVAEError(f"{what} must be finite (got {time})")
         coarse = _coarse({"frame": pd.Series([given])}, False, what == "time", what)
+        vague = unresolved_time(np.array([time]), what, what == "time")
+        if vague:
+            raise TrajCVAEError(vague)
         if self.time is not None and time <= self.time:
             raise TrajCVAEError(out_of_order(what, time, self.time))
         return time, coarse and f"an update holds {coarse}"

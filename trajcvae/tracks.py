@@ -1189,7 +1189,8 @@ def _read_fast(path: Path, fmt: _Format) -> pd.DataFrame | None:
     if len(raw) == 0:
         raise DataError(f"{path}: empty file (no rows)")
     if not all(np.isfinite(v).all() for v in out.values()) or raw["agent_id"].isna().any() \
-            or (np.abs(out["x"]) > MAX_RAW).any() or (np.abs(out["y"]) > MAX_RAW).any():
+            or (np.abs(out["x"]) > MAX_RAW).any() or (np.abs(out["y"]) > MAX_RAW).any() \
+            or unresolved_time(out["frame"], "", True):  # the slow path names the row at fault
         return None
     codes, uniques = pd.factorize(raw["agent_id"])
     if (pd.Index(uniques.astype(str)).str.strip() == "").any():  # a blank id: the slow path names it
@@ -1387,6 +1388,10 @@ def _canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int = 1, ro
     raw["frame"] = _seconds_of_dates(raw["frame"], name, seconds)
     for col in ("frame", "x", "y"):  # a time column is named as the file names it
         out[col] = numeric_column(raw[col], lines, name, shown.get(col, col), row_word)
+    vague = unresolved_time(out["frame"].to_numpy(), shown.get("frame", "frame"), seconds)
+    if vague:
+        i = int(np.argmax(np.abs(out["frame"].to_numpy())))
+        raise DataError(f"{name} {row_word} {lines.iloc[i]}: {vague}")
     ids = raw["agent_id"]
     if ids.isna().any():
         i = int(np.flatnonzero(ids.isna().to_numpy())[0])
@@ -1428,6 +1433,21 @@ def _coarse(raw: pd.DataFrame, lonlat: bool, seconds: bool, name: str) -> str | 
             raise DataError(f"{name}: {text}; store them as float64 (double)")
         return text
     return None
+
+
+TIME_RESOLUTION = 1e-3  # of a time's units (seconds or frame ids): coarser, and steps lose their length
+
+
+def unresolved_time(t: np.ndarray, what: str, seconds: bool) -> str | None:
+    """Why times `t` (float64, finite) are too large to keep their steps' lengths, or None: a float64 near
+    1e15 resolves only 0.125 of its units (microseconds since 1970 read as seconds)."""
+    v = float(np.max(np.abs(t), initial=0.0))
+    spacing = float(np.spacing(v))
+    if spacing <= TIME_RESOLUTION:
+        return None
+    fix = "is it in seconds (not micro- or nanoseconds)? Or give times since a start nearer 0" if seconds else \
+        "give frame ids counted from a start nearer 0"
+    return f"{what} {v:.6g} is too large to tell its steps apart (numbers near it are {spacing:.3g} apart): {fix}"
 
 
 def _float32_positions(raw: pd.DataFrame, shown: str, lonlat: bool) -> tuple[str, float] | None:
