@@ -1,6 +1,7 @@
 """Your own tracks: any frame rate or timestamps (resampled onto the model's 0.4 s step) and any units (a scale
 or a homography to metres); futures come back in the input's time base and units, and the same motion gives
 the same futures however it was sampled and measured."""
+import copy
 import warnings
 
 import numpy as np
@@ -69,6 +70,32 @@ def test_the_same_motion_sampled_faster_in_seconds_gives_the_same_futures(model,
     assert len(fast) == len(plain)
     np.testing.assert_allclose(fast[["t0", "at"]], plain[["t0", "at"]], atol=1e-6)
     np.testing.assert_allclose(fast[["x", "y"]], plain[["x", "y"]], atol=1e-4)
+
+
+def test_loggers_out_of_phase_keep_their_neighbours_until_their_next_fix_is_due():
+    """Two walkers side by side, each logged at 1 Hz on its own clock (GPS, --max-gap 1.5): at each one's
+    t0 the other was last seen up to a second before, and is still its neighbour (moved along its
+    velocity). On one clock, a walker missing at t0 was due there: it is no neighbour, as on frame ids."""
+    cfg = copy.deepcopy(TrajCVAE.load("pedestrian").config.data)
+    cfg.max_gap = 1.5
+
+    def logs(phase_b, skip=()):
+        rows = [(t, "a", 1.3 * t, 0.0) for t in np.arange(0.0, 30.0, 1.0)]
+        rows += [(t, "b", 1.3 * t, 1.5) for t in np.arange(phase_b, 30.0, 1.0) if round(t, 6) not in skip]
+        return read_tracks(pd.DataFrame(rows, columns=["time", "agent_id", "x", "y"]))
+
+    for phase in (0.3, 0.6, 0.9):  # b's fix comes that long after a's, so a's t0 saw b 1 - phase before
+        w = build_windows(logs(phase), cfg, "windows")
+        mine = w.agent_id == "a"
+        beside = w.nbr[mine][:, 0, -1]  # (N, 2) the neighbour at t0, in a's frame (heading +x, metres)
+        assert mine.sum() > 10 and np.isfinite(beside).all()
+        np.testing.assert_allclose(np.abs(beside[:, 1]), 1.5, atol=1e-6)  # along its velocity: still beside a
+        latest = build_windows(logs(phase), cfg, "latest")
+        assert np.isfinite(latest.nbr[list(latest.agent_id).index("a")][0, -1]).all()
+    w = build_windows(logs(0.0, skip={20.0}), cfg, "windows")  # in phase; b missed at t = 20 s
+    at_20 = (w.agent_id == "a") & np.isclose(w.t0, 20.0)
+    assert at_20.sum() == 1 and np.isnan(w.nbr[at_20][0, :, -1]).all()
+    assert np.isfinite(w.nbr[(w.agent_id == "a") & np.isclose(w.t0, 19.0)][0, 0, -1]).all()
 
 
 def test_frame_ids_of_a_25_fps_video_come_back_as_frame_ids(model, plaza):

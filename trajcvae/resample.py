@@ -27,14 +27,15 @@ def segment_starts(agent: np.ndarray, t: np.ndarray, max_gap: float) -> np.ndarr
 
 
 def resample_rows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarray, anchor: float, step: float,
-                  max_gap: float, lead: float = 0.0, cut: np.ndarray | None = None
+                  max_gap: float, lead: float | np.ndarray = 0.0, cut: np.ndarray | None = None
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Rows (times `t`, `agent`, positions x, y; sorted by agent and time) -> their grid points
     anchor + j * step: for each, the row at or before it (k), j, and its position.  -> (G,) each
 
     `step`, `max_gap` and `lead` are in the units of `t`. `lead`: a grid point up to this long after a
     track's last observation is still made, extrapolated along its last velocity (agents seen just before
-    t0 by a tracker whose timestamps are not in step with the agent's). `cut` (bool per row): the rows
+    t0 by a tracker whose timestamps are not in step with the agent's); one for all tracks, or one per row
+    (a segment takes its last row's). `cut` (bool per row): the rows
     after which rows of the same agent were left out (`windows._readable`); nothing is interpolated across
     such a cut nor extrapolated into it, so the grid points made are those the whole track gives between
     the rows kept."""
@@ -44,7 +45,7 @@ def resample_rows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarray
         new[1:] |= cut[:-1]
     starts = np.flatnonzero(new)
     ends = np.append(starts[1:], n)  # exclusive
-    lead = np.full(len(starts), float(lead))
+    lead = np.full(len(starts), float(lead)) if np.ndim(lead) == 0 else np.asarray(lead, np.float64)[ends - 1]
     if cut is not None:
         lead[cut[ends - 1]] = 0.0  # a segment that stops at a cut is not a track's end
     lo = np.ceil((t[starts] - anchor) / step - EPS).astype(np.int64)  # first grid index in each segment

@@ -191,8 +191,10 @@ def latest_windows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarra
     keep, cuts = _readable(t, agent, x, y, anchor, mine, step, max_gap, cfg)
     if keep is not None:
         t, agent, x, y = t[keep], agent[keep], x[keep], y[keep]
-    # Others last seen less than half a step before t0 are still placed at t0 (along their velocity).
-    k, j, xs, ys = resample_rows(t, agent, x, y, anchor, step, max_gap, lead=step / 2, cut=cuts)
+    # Others not seen at t0 are still placed there (along their velocity) while their next observation is not
+    # yet due (`in_view_for`): a tracker that is not in step with the agent's clock sees them just before.
+    lead = np.minimum(in_view_for(t, agent, step, max_gap), anchor - t + step / 2)  # no grid point after t0
+    k, j, xs, ys = resample_rows(t, agent, x, y, anchor, step, max_gap, lead=lead, cut=cuts)
     # Windows at grid index 0 only (chunk None: the scene's one piece); the others were seen earlier.
     w = next(_grid_windows(j - j.min() if len(j) else j, j.astype(np.float64), agent[k], np.stack([xs, ys], 1),
                            scene, 1.0, cfg, "latest", None, since=-0.5))
@@ -292,6 +294,22 @@ def finished_windows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndar
                                         after=EPS * step), t, agent, x, y, t0, step, max_gap, cfg, until)
 
 
+def in_view_for(t: np.ndarray, agent: np.ndarray, step: float, max_gap: float) -> np.ndarray:
+    """How long after each row (times `t`, sorted by agent and time) its agent counts as in view without
+    being seen again: until its next observation is due, the shorter of its last two intervals later (a
+    1 Hz logger out of phase with another's clock is seen up to a second before its t0; one bridged gap
+    does not make an interval), but at least half a step and at most the gap bridged. A tracker in step
+    with the clock sees an agent at t0 or not at all: its next observation was due at t0, so an agent not
+    seen then is gone, as on a grid of frame ids.  -> (n,)"""
+    interval = np.full(len(t), np.inf)  # to the row before in the same segment; inf for a segment's first
+    same = ~segment_starts(agent, t, max_gap)[1:]
+    interval[1:][same] = np.diff(t)[same]
+    shorter = interval.copy()
+    shorter[1:] = np.minimum(interval[1:], np.where(same, interval[:-1], np.inf))
+    # Less two EPS: an observation due exactly at t0 (on EPS's tolerance of it) makes no grid point there.
+    return np.clip(np.where(np.isfinite(shorter), shorter - 2 * EPS * step, 0.0), step / 2, max_gap)
+
+
 def _readable(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarray, anchor: float, mine: np.ndarray,
               step: float, max_gap: float, cfg: DataConfig) -> tuple[np.ndarray | None, np.ndarray | None]:
     """The rows of a scene cut at `anchor` (times `t`, `agent`, positions x, y; sorted by agent and time)
@@ -315,12 +333,13 @@ def _readable(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarray, an
     if not len(now):
         return None, None
     # How far from an observation the grid points that read it can lie (its slack): the segments to its
-    # neighbours, and at a segment's end, the half step of lead along its last velocity.
+    # neighbours, and at a segment's end, its time in view (`in_view_for`) along its last velocity.
     dt = np.diff(t)
     joined = ~segment_starts(agent, t, max_gap)[1:]  # row i + 1 continues row i's segment
     seg = np.where(joined, np.hypot(np.diff(x), np.diff(y)), 0.0)  # (n - 1,) segment i -> i + 1
     ends = joined & ~np.append(joined[1:], False)  # row i + 1 ends a segment
-    lead = np.where(ends, seg * (step / 2) / np.where(dt > 0, dt, np.inf), 0.0)
+    ahead = in_view_for(t, agent, step, max_gap)[1:]  # (n - 1,) how long row i + 1 stays in view
+    lead = np.where(ends, seg * ahead / np.where(dt > 0, dt, np.inf), 0.0)
     slack = np.maximum(np.append(seg, 0.0), np.append(0.0, np.maximum(seg, lead)))  # (n,)
     # Near: within the radius plus its slack of an ego of another agent (an agent's own past is not in its
     # memory). Measured only for the rows in a cell next to an ego's, cells as wide as the radius plus a
