@@ -435,6 +435,23 @@ def test_files_of_the_same_name_in_two_folders_are_two_scenes(tmp_path):
     assert set(read_tracks([tmp_path / "cam1", tmp_path / "cam2"]).scene) == {"hall"}
 
 
+def test_a_folder_is_read_for_its_tracks_not_its_hidden_copies_or_its_homography(tmp_path):
+    """A notebook's .ipynb_checkpoints copy is no second scene; ETH/UCY's folder layout (tracks beside
+    their H.txt) reads with --homography H.txt, and without it the matrix is named as what it likely is."""
+    rows = "frame,agent_id,x,y\n0,1,100,200\n10,1,110,200\n"
+    (tmp_path / "cam" / ".ipynb_checkpoints").mkdir(parents=True)
+    write(tmp_path / "cam" / "tracks.csv", rows)
+    write(tmp_path / "cam" / ".ipynb_checkpoints" / "tracks-checkpoint.csv", rows)
+    write(tmp_path / "cam" / ".hidden.csv", rows)
+    assert tracks.list_files([tmp_path / "cam"]) == [tmp_path / "cam" / "tracks.csv"]
+    write(tmp_path / "cam" / "H.txt", "0.02 0 0\n0 0.02 0\n0 0 1\n")
+    df = read_tracks([tmp_path / "cam"], homography=tmp_path / "cam" / "H.txt")
+    np.testing.assert_allclose(df[["x", "y"]], [[2.0, 4.0], [2.2, 4.0]])
+    with pytest.raises(DataError, match="H.txt: line 1 has 3 columns and no header.*a 3x3 matrix, a homography\\? "
+                                        "Give it with --homography"):
+        read_tracks([tmp_path / "cam"])
+
+
 def test_large_raw_positions_are_judged_in_metres_after_the_scale(tmp_path):
     """UTM in millimetres (5e9) with --scale 0.001 is a position; 5e9 metres is not."""
     f = write(tmp_path / "mm.csv", "frame,agent_id,x,y\n0,1,500000000.0,5000000000.0\n10,1,500000400.0,5000000000.0\n")

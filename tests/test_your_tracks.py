@@ -376,6 +376,11 @@ def test_speeds_no_walker_has_get_a_warning_that_names_the_fix(plaza, tmp_path):
     warning = plausibility(read_tracks([tmp_path / f"day{i}.csv" for i in range(3)] + [tmp_path / "cm.csv"]), 0.4)
     assert "scene 'test0' (" in warning and "cm.csv)" in warning and "--scale" in warning
     assert "give its file on its own with the fix" in warning
+    # ... and when it outweighs them (millimetres beside one file in metres): it is named all the same.
+    plaza.assign(x=plaza.x * 1000, y=plaza.y * 1000).to_csv(tmp_path / "mm.csv", index=False)
+    warning = plausibility(read_tracks([tmp_path / "day0.csv", tmp_path / "mm.csv"]), 0.4)
+    assert warning.startswith("warning: the median speed of scene 'test0' (") and "mm.csv)" in warning
+    assert "give its file on its own with the fix" in warning
     # That scene among others in one file (a `scene` column): its rows are to be given on their own.
     pd.concat([pd.read_csv(tmp_path / f"day{i}.csv") for i in range(3)] + [cm]).to_csv(tmp_path / "all.csv",
                                                                                        index=False)

@@ -53,8 +53,9 @@ MAX_DISTORTION = 0.005  # the largest scale error of a scene's local projection 
 
 
 def list_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Expand directories (recursively) into the trajectory files they hold, sorted; a file named twice
-    (directly and through its folder) is read once."""
+    """Expand directories (recursively) into the trajectory files they hold, sorted, but for hidden ones
+    (a name or folder starting with '.': a notebook's .ipynb_checkpoints copy is no scene of its own); a
+    file named twice (directly and through its folder) is read once."""
     if isinstance(paths, (str, os.PathLike)):  # one file or folder
         paths = [paths]
     if not isinstance(paths, Iterable) or isinstance(paths, dict):
@@ -66,7 +67,8 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUFFIXES)
+            found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUFFIXES
+                           and not any(part.startswith(".") for part in f.relative_to(p).parts))
             if not found:
                 raise DataError(f"{p}: directory holds no .csv/.txt/.tsv/.parquet/.ndjson files")
             files.extend(found)
@@ -84,6 +86,13 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
             seen.add(key)
             unique.append(f)
     return unique
+
+
+def _same_path(a: Path, b) -> bool:
+    try:
+        return a.resolve() == Path(b).resolve()
+    except OSError:
+        return False
 
 
 def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = None, scale: float | None = None,
@@ -125,6 +134,8 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
         names = ["dataframe"]
     else:
         files = list_files(paths)
+        if isinstance(homography, (str, os.PathLike)) and len(files) > 1:  # ETH/UCY's folders hold their H.txt
+            files = [f for f in files if not _same_path(f, homography)]
         tables, n_files = [_read_one(f, fps is not None) for f in files], len(files)
         names = [str(f) for f in files]
         _distinct_scenes(tables, files)
@@ -856,9 +867,13 @@ def _rates_speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_mo
         return None
     what, odd = "the tracks", None
     outside = _speed_outside(every, np.concatenate(list(paced.values())), low, high)
-    if outside is None:
-        odd = next((scene for scene, sp in speeds.items()
-                    if len(sp) >= min_moves and _speed_outside(sp, paced[scene], low, high) is not None), None)
+    judged = {scene: _speed_outside(sp, paced[scene], low, high) for scene, sp in speeds.items()
+              if len(sp) >= min_moves}
+    odds = [scene for scene, said in judged.items() if said is not None]
+    # One scene outside among others within (a file in millimetres beside files in metres) is named, whether
+    # or not it takes all the tracks' median with it.
+    if outside is None or (odds and len(odds) < len(judged)):
+        odd = odds[0] if odds else None
         if odd is None:
             return track_jumps(df, dt, max_gap, high, spans=steps)[0] if jumps else None
         rest = float(np.median(np.concatenate([sp for scene, sp in speeds.items() if scene != odd])))
@@ -1115,8 +1130,11 @@ def _sniff(path: Path, frames: bool = False) -> _Format:
         return _Format(encoding, sep, skip, list(SDD_FIELDS), len(SDD_FIELDS), sdd=True)
     if all(_parses(f) for f in fields):  # numbers only: a headerless ETH/UCY-style file
         if len(fields) != 4:
+            matrix = len(fields) == 3 and len([ln for ln in lines if ln.strip()]) == 3  # ETH/UCY's H.txt
             raise DataError(f"{path}: line {skip + 1} has {len(fields)} columns and no header; headerless files "
-                            "must be 'frame agent_id x y' (add a header row to a CSV)")
+                            "must be 'frame agent_id x y' (add a header row to a CSV)"
+                            + ("; a 3x3 matrix, a homography? Give it with --homography, and the track files as "
+                               "the data" if matrix else ""))
         return _Format(encoding, sep, skip, None, 4)
     if sep == r"\s+" and "\t" in first:  # a tab-separated header: single tabs, so an empty field stays empty
         sep, fields = "\t", _fields(first, "\t")
