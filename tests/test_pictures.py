@@ -191,6 +191,70 @@ def test_predictions_file_is_drawn(trained, test_csv, preds, tmp_path):
 
 
 
+def _halfway_frames(test_csv, path):
+    """The test tracks with a frame id halfway between each two (frame ids 5 apart: 0.2 s at 25 fps), so one
+    model step is two of their frame differences."""
+    rows = []
+    for a, g in pd.read_csv(test_csv).groupby("agent_id"):
+        f = np.arange(g.frame.min(), g.frame.max() + 1, 5)
+        rows.append(pd.DataFrame({"scene": g.scene.iloc[0], "frame": f, "agent_id": a,
+                                  "x": np.interp(f, g.frame, g.x), "y": np.interp(f, g.frame, g.y)}))
+    pd.concat(rows).sort_values(["frame", "agent_id"]).to_csv(path, index=False)
+    return path
+
+
+def test_a_table_predicted_at_a_rate_is_scored_on_the_truth_evaluate_reads(trained, test_csv, tmp_path, monkeypatch):
+    """A table `predict --fps` wrote from frame ids that move less than a model step at a time holds futures
+    (frame - t0) / step frame ids apart: visualize reads the tracks' truth and histories at that step without
+    --fps, so its grid heading scores the minADE `evaluate --fps` gives; a step no whole number of the tracks'
+    frame differences is one line naming --fps."""
+    import json
+
+    import trajcvae.visualize as V
+
+    data = _halfway_frames(test_csv, tmp_path / "halfway.csv")
+    table = tmp_path / "p.csv"
+    r = run("predict", trained, data, "--fps", 25, "-k", 3, "--every-window", "--out", table)
+    assert r.exit_code == 0, r.output
+    p = pd.read_csv(table)
+    assert ((p.frame - p.t0) / p.step == 10).all()  # one step: two frame differences of the tracks
+    scores = tmp_path / "e.json"
+    r = run("evaluate", trained, data, "--fps", 25, "-k", 3, "--calibration", 0, "--json", scores)
+    assert r.exit_code == 0, r.output
+    overall = json.loads(scores.read_text())["scenes"]["overall"]
+    headings = []
+    real = V.plot_windows
+    monkeypatch.setattr(V, "plot_windows", lambda *a, **k: headings.append(k.get("suptitle")) or real(*a, **k))
+    V.visualize(table, [data], out=tmp_path / "g.png", grid=3, worst=True)
+    assert f"of {overall['windows']} windows by minADE@3 (mean over all {overall['min_ade']:.2f} m)" in headings[-1]
+    # Frame ids 4 apart: a step of 10 is no whole number of them.
+    fours = tmp_path / "fours.csv"
+    pd.read_csv(data).assign(frame=lambda d: d.frame // 5 * 4).to_csv(fours, index=False)
+    _one_line_error(run("visualize", table, fours, "--out", tmp_path / "x.png"),
+                    "its futures are 10 frame ids apart", "moves 4 frame ids at a time", "give --fps")
+
+
+def test_k_draws_the_first_k_futures_of_a_table_and_a_k_set_whole(test_csv, preds, tmp_path, monkeypatch):
+    """-k 2 on a table of 4 samples per window draws (and scores) its first 2; a K-set's futures go together,
+    so fewer than the table's K-set is one line."""
+    import trajcvae.visualize as V
+
+    table = pd.read_csv(preds)
+    tracks = SceneTracks(read_tracks([test_csv]))
+    w, samples, _, heading = grid_windows(tracks, TableFutures(table, k=2), None, 3, worst=True)
+    assert samples.shape[1] == 2 and "minADE@2" in heading
+    np.testing.assert_array_equal(samples, TableFutures(table).draw(w)[0][:, :2])
+    headings = []
+    real = V.plot_windows
+    monkeypatch.setattr(V, "plot_windows", lambda *a, **k: headings.append(k.get("suptitle")) or real(*a, **k))
+    V.visualize(preds, [test_csv], out=tmp_path / "g.png", grid=2, k=2)
+    assert "2 futures each" in headings[-1]
+    kset = tmp_path / "kset.csv"
+    table.assign(weight=0.25).to_csv(kset, index=False)
+    _one_line_error(run("visualize", kset, test_csv, "-k", 2, "--out", tmp_path / "k.png"),
+                    "-k 2", "K-set of 4 weighted futures", "give -k 4 or more")
+
+
 def test_visualize_draws_the_scene_fitted_futures(trained, test_csv, preds, tmp_path):
     """`--calibrate scene` draws what `predict --calibrate scene` writes; a predictions table is drawn as
     written, so asking to fit it is one line."""
@@ -440,9 +504,20 @@ def test_unknown_scene_agent_frame_name_the_valid_range(trained, test_csv, tmp_p
     (["--animate", "x.mp4"], "name it *.gif"),
     (["--size", "big"], "expected WIDTHxHEIGHT"),
     (["--density", "--density-steps", "some"], "expected one of all, final"),
+    (["--frames", 5], "--frames 5 counts the frames of an animation: add --animate"),
 ])
 def test_bad_options_are_one_line(trained, test_csv, args, message):
     _one_line_error(run("visualize", trained, test_csv, *args), message)
+
+
+@pytest.mark.parametrize("option,value", [("grid", 2.5), ("frames", 2.5), ("grid", "3")])
+def test_the_apis_counts_are_whole_numbers(test_csv, tmp_path, option, value):
+    from trajcvae.errors import TrajCVAEError
+    from trajcvae.visualize import visualize
+
+    extra = {"animate": tmp_path / "a.gif"} if option == "frames" else {}
+    with pytest.raises(TrajCVAEError, match=f"--{option} must be a whole number"):
+        visualize("pedestrian", [test_csv], out=tmp_path / "x.png", **{option: value}, **extra)
 
 
 def test_help_lists_picture_commands():

@@ -20,7 +20,8 @@ import pandas as pd
 
 from .atomic import atomic_path
 from .calibrate import ScenePast, too_little_past, unfitted
-from .config import DataConfig, check_max_gap, check_output, check_sampling, check_seed, load_config, read_paths
+from .config import (DataConfig, _whole, check_max_gap, check_output, check_sampling, check_seed, load_config,
+                     read_paths)
 from .errors import DataError, TrajCVAEError
 from .metrics import known_min_ade_fde
 from .plots import (CURVE_COLUMNS, DPI, SceneView, animate_scene, best_row, plot_curves, plot_scene,
@@ -33,6 +34,7 @@ from .windows import Windows, build_windows, concat_windows, history_reach
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 DENSITY_STEPS = ("all", "final")
 MAX_GRID = 60  # windows in a --grid: 20 rows of 3 panels
+FRAMES = 40  # frames of an --animate GIF
 
 
 def parse_size(text: str | None) -> tuple[int, int] | None:
@@ -85,7 +87,7 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
               scene: str | None = None, agent: str | None = None, t0: float | None = None, k: int = 20,
               seed: int | None = None, density: str | None = None, grid: int | None = None, worst: bool = False,
               best: bool = False, scene_frame: float | None = None, animate: str | Path | None = None,
-              frames: int = 40, size: str | None = None, device: str = "cpu", fps: float | None = None,
+              frames: int | None = None, size: str | None = None, device: str = "cpu", fps: float | None = None,
               scale: float | None = None, homography: str | Path | None = None,
               classes: Iterable[str] | None = None, kset: str = "none", draws: int = 1000,
               calibrate: str = "none", log: Callable[[str], None] | None = None,
@@ -95,15 +97,16 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
     model: a checkpoint / built-in name (futures are sampled), or a predictions table (.csv/.parquet from
     `trajcvae predict`; its futures are drawn). One of four pictures: one agent's window (default), a
     `grid` of windows (`worst`/`best` by minADE, random with `seed`, else spread over the data), every
-    agent seen at `scene_frame` (`scene_view`), or an `animate`d GIF of the scene. `density` ("all" or "final")
-    shades a KDE of the predicted positions of all steps or of the final step. `fps`, `scale`, `homography`,
-    `classes`:
-    the input's rate, units and agents, as for `predict`; pictures are in metres. `kset`, `draws`: a K-set mode, as
-    for `predict`, whose futures are drawn wider the more weight they carry (as are those of a predictions table
-    with a `weight` column). `calibrate`: "scene" fits sampled draws to the scene's past, as for `predict` (a
-    predictions table is drawn as it was written); `log` gets a warning line when the tracks' speeds are not the
-    model's (`TrajCVAE.check_speeds`; a table's: no walker's) and when some drawn windows had too little of their
-    scene's past to be fitted. `max_gap`: see `TrajCVAE.load`."""
+    agent seen at `scene_frame` (`scene_view`), or an `animate`d GIF of the scene (of `frames` frames, default 40).
+    `k`: futures per window; of a predictions table, its first k samples (all of a K-set's). `density` ("all" or
+    "final") shades a KDE of the predicted positions of all steps or of the final step. `fps`, `scale`,
+    `homography`, `classes`: the input's rate, units and agents, as for `predict` (frame ids of unknown rate
+    under a table predicted at a rate: see `_at_table_step`); pictures are in metres. `kset`, `draws`: a K-set
+    mode, as for `predict`, whose futures are drawn wider the more weight they carry (as are those of a
+    predictions table with a `weight` column). `calibrate`: "scene" fits sampled draws to the scene's past, as
+    for `predict` (a predictions table is drawn as it was written); `log` gets a warning line when the tracks'
+    speeds are not the model's (`TrajCVAE.check_speeds`; a table's: no walker's) and when some drawn windows had
+    too little of their scene's past to be fitted. `max_gap`: see `TrajCVAE.load`."""
     check_sampling(k, seed, kset, draws, calibrate)
     check_seed(seed)
     check_output(animate if animate is not None else out, "--animate" if animate is not None else "--out",
@@ -130,7 +133,9 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
             if not len(table):
                 raise TrajCVAEError(f"MODEL {model}: none of its scenes is in the tracks given")
         xy = to_metres(table[["x", "y"]].to_numpy(dtype=np.float64), units, table["scene"].astype(str).to_numpy())
-        futures = TableFutures(table.assign(x=xy[:, 0], y=xy[:, 1]), str(model))
+        futures = TableFutures(table.assign(x=xy[:, 0], y=xy[:, 1]), str(model), k)
+        if seconds_per_unit(df) is None:
+            df = _at_table_step(df, table, futures.cfg.dt, model)
         spu = seconds_per_unit(df)
         if spu is not None:  # the model's step, as the table's futures are spaced (a model's dt need not be 0.4 s)
             futures.cfg.dt = float(np.median((table["frame"] - table["t0"]) / table["step"])) * spu
@@ -151,7 +156,7 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
         log(warning)
     tracks = SceneTracks(df, futures.cfg.time_step, futures.cfg.dt, futures.cfg.max_gap)
     path = _picture(tracks, futures, out, scene, agent, t0, seed, density, grid, worst, best, scene_frame, animate,
-                    frames, px, east_north="lonlat" in (df.attrs.get("units") or {}))
+                    FRAMES if frames is None else frames, px, east_north="lonlat" in (df.attrs.get("units") or {}))
     if log is not None and isinstance(futures, ModelFutures) and futures.unfitted:
         cfg = futures.cfg
         log(too_little_past(len(futures.unfitted), len(futures.drawn), cfg.obs_len, cfg.pred_len))
@@ -189,14 +194,21 @@ def _picture(tracks, futures, out, scene, agent, t0, seed, density, grid, worst,
 
 
 def _check_options(out, agent, t0, grid, worst, best, scene_frame, animate, frames, density) -> None:
-    """Contradictory or out-of-range options fail before any work is done."""
+    """Contradictory or out-of-range options fail before any work is done. `frames`: None or FRAMES (the
+    default, as an option left out gives it) are taken without --animate."""
+    if frames is not None:
+        _whole(frames, "--frames")
+    if grid is not None:
+        _whole(grid, "--grid")
     if animate is not None:
         if Path(animate).suffix.lower() != ".gif":
             raise TrajCVAEError(f"--animate {animate}: the animation is written as a GIF; name it *.gif")
-        if frames < 1:
+        if frames is not None and frames < 1:
             raise TrajCVAEError(f"--frames must be >= 1 (got {frames})")
     else:
         _image_format(Path(out))
+        if frames not in (None, FRAMES):
+            raise TrajCVAEError(f"--frames {frames} counts the frames of an animation: add --animate OUT.gif")
     if density is not None and density not in DENSITY_STEPS:
         raise TrajCVAEError(f"--density-steps '{density}': expected one of {', '.join(DENSITY_STEPS)}")
     if worst and best:
@@ -344,6 +356,26 @@ def is_predictions_path(model: str | Path) -> bool:
     return Path(str(model)).suffix.lower() in PREDICTION_SUFFIXES
 
 
+def _at_table_step(df: pd.DataFrame, table: pd.DataFrame, dt: float, name) -> pd.DataFrame:
+    """Tracks of frame ids of unknown rate under a predictions table, whose futures are (frame - t0) / step
+    frame ids apart: as they are where each of the table's scenes moves by that step; where the step is a
+    whole number of a scene's own (`predict` read the frame ids at a rate, --fps or its model's), at the rate
+    that puts one step of the table `dt` seconds apart, so they are resampled onto it as `predict` did. Any
+    other step is an error naming --fps."""
+    step = float(np.median((table["frame"] - table["t0"]) / table["step"]))
+    scenes = set(table["scene"].astype(str))
+    own = {s: v for s, v in time_steps(df).step.items() if s in scenes}
+    if all(np.isclose(v, step) for v in own.values()):
+        return df
+    for scene, v in own.items():
+        if step / v < 1 - EPS or abs(step / v - round(step / v)) > EPS:
+            raise TrajCVAEError(f"MODEL {name}: its futures are {step:g} frame ids apart, but scene '{scene}' of "
+                                f"DATA moves {v:g} frame ids at a time: give --fps, the frame ids' rate `predict` "
+                                "read them at")
+    df.attrs.update(time_base="frames", fps=step / dt)
+    return df
+
+
 def read_predictions(path: str | Path) -> pd.DataFrame:
     """A predictions table (CSV or Parquet with the columns `predict` writes), with `lon, lat` read as `x, y`
     (`attrs["lonlat"]`: they were); scenes as text and agent ids as `read_tracks` reads them ("007" stays
@@ -406,7 +438,8 @@ class ModelFutures:
 class TableFutures:
     """The futures of a predictions table, for the (scene, agent, t0) windows it holds."""
 
-    def __init__(self, df: pd.DataFrame, name: str = "predictions"):
+    def __init__(self, df: pd.DataFrame, name: str = "predictions", k: int | None = None):
+        """`k`: only the first k samples of each window (None: all); a K-set (a `weight` column) is kept whole."""
         df = df.sort_values(["scene", "agent_id", "t0", "sample", "step"], kind="stable")
         K, P = df["sample"].nunique(), df["step"].nunique()
         sizes = df.groupby(["scene", "agent_id", "t0"], sort=False, observed=True).size()
@@ -421,6 +454,11 @@ class TableFutures:
         # A K-set's weights (N, K): one per sample, repeated on its P rows.
         self.w = (df["weight"].to_numpy(dtype=np.float64).reshape(len(sizes), K, P)[..., 0]
                   if "weight" in df.columns else None)
+        if k is not None and k < K:
+            if self.w is not None:
+                raise TrajCVAEError(f"-k {k}: {name} holds a K-set of {K} weighted futures per window, drawn as a "
+                                    f"whole: give -k {K} or more")
+            self.xy, K = self.xy[:, :k], k
         self.index = {_key(*r): i for i, r in enumerate(self.keys.itertuples(index=False))}
         self.k = K
         self.cfg = DataConfig(pred_len=P)  # the history shown is the default obs_len; the table has no config
