@@ -505,6 +505,8 @@ def test_unknown_scene_agent_frame_name_the_valid_range(trained, test_csv, tmp_p
     (["--size", "big"], "expected WIDTHxHEIGHT"),
     (["--density", "--density-steps", "some"], "expected one of all, final"),
     (["--frames", 5], "--frames 5 counts the frames of an animation: add --animate"),
+    (["--frames", 40], "--frames 40 counts the frames of an animation: add --animate"),
+    (["--density-steps", "final"], "--density-steps final says what the density is made of: add --density"),
 ])
 def test_bad_options_are_one_line(trained, test_csv, args, message):
     _one_line_error(run("visualize", trained, test_csv, *args), message)

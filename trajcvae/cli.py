@@ -430,8 +430,9 @@ def visualize(
                                                      "sampling seed; default 0 and no random pick).")] = None,
     density: Annotated[bool, typer.Option(help="Shade a kernel density of the predicted positions under "
                                                "the samples.")] = False,
-    density_steps: Annotated[str, typer.Option(help="Positions the density is made of: all (every step) or "
-                                                    "final (the last step).")] = "all",
+    density_steps: Annotated[Optional[str], typer.Option(help="With --density: the positions it is made of, all "
+                                                              "(every step, the default) or final (the last "
+                                                              "step).")] = None,
     grid: Annotated[Optional[int], typer.Option(help="Draw N windows in one figure (spread over the data, "
                                                      "random with --seed, or --worst/--best).")] = None,
     worst: Annotated[bool, typer.Option(help="With --grid: the N windows with the largest minADE.")] = False,
@@ -441,7 +442,7 @@ def visualize(
                                                               "with its K futures (the crowd view).")] = None,
     animate: Annotated[Optional[Path], typer.Option(help="Write a GIF of the scene over time instead "
                        "(starts at --scene-frame, default: around the scene's busiest frame).")] = None,
-    frames: Annotated[int, typer.Option(help="Animation frames (--animate).")] = 40,
+    frames: Annotated[Optional[int], typer.Option(help="Animation frames (--animate; default 40).")] = None,
     size: SizeOpt = None,
     device: DeviceOpt = "cpu",
     fps: FpsOpt = None,
@@ -456,8 +457,10 @@ def visualize(
     """Draw predicted futures: one agent, a --grid of windows, a --scene-frame crowd view or an --animate GIF."""
     from .visualize import visualize as run
 
+    if density_steps is not None and not density:
+        raise TrajCVAEError(f"--density-steps {density_steps} says what the density is made of: add --density")
     path = run(model, data, out, scene=scene, agent=agent, t0=t0, k=k, seed=seed,
-               density=density_steps if density else None, grid=grid, worst=worst, best=best,
+               density=(density_steps or "all") if density else None, grid=grid, worst=worst, best=best,
                scene_frame=scene_frame, animate=animate, frames=frames, size=size, device=device, fps=fps,
                scale=scale, homography=homography, classes=classes, kset=kset, draws=draws, calibrate=calibrate,
                log=info, max_gap=max_gap)

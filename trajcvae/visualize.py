@@ -194,8 +194,7 @@ def _picture(tracks, futures, out, scene, agent, t0, seed, density, grid, worst,
 
 
 def _check_options(out, agent, t0, grid, worst, best, scene_frame, animate, frames, density) -> None:
-    """Contradictory or out-of-range options fail before any work is done. `frames`: None or FRAMES (the
-    default, as an option left out gives it) are taken without --animate."""
+    """Contradictory or out-of-range options fail before any work is done."""
     if frames is not None:
         _whole(frames, "--frames")
     if grid is not None:
@@ -207,7 +206,7 @@ def _check_options(out, agent, t0, grid, worst, best, scene_frame, animate, fram
             raise TrajCVAEError(f"--frames must be >= 1 (got {frames})")
     else:
         _image_format(Path(out))
-        if frames not in (None, FRAMES):
+        if frames is not None:
             raise TrajCVAEError(f"--frames {frames} counts the frames of an animation: add --animate OUT.gif")
     if density is not None and density not in DENSITY_STEPS:
         raise TrajCVAEError(f"--density-steps '{density}': expected one of {', '.join(DENSITY_STEPS)}")
