@@ -249,6 +249,11 @@ def test_k_draws_the_first_k_futures_of_a_table_and_a_k_set_whole(test_csv, pred
     monkeypatch.setattr(V, "plot_windows", lambda *a, **k: headings.append(k.get("suptitle")) or real(*a, **k))
     V.visualize(preds, [test_csv], out=tmp_path / "g.png", grid=2, k=2)
     assert "2 futures each" in headings[-1]
+    wide = tmp_path / "wide.csv"  # 24 samples a window: all drawn without -k (a model draws 20)
+    pd.concat([table, table.assign(sample=table["sample"] + 4)] * 3).assign(
+        sample=lambda d: d["sample"] + 8 * np.repeat(np.arange(3), len(table) * 2)).to_csv(wide, index=False)
+    assert run("visualize", wide, test_csv, "--grid", 2, "--out", tmp_path / "w.png").exit_code == 0
+    assert "24 futures each" in headings[-1]
     kset = tmp_path / "kset.csv"
     table.assign(weight=0.25).to_csv(kset, index=False)
     _one_line_error(run("visualize", kset, test_csv, "-k", 2, "--out", tmp_path / "k.png"),

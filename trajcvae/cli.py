@@ -425,7 +425,8 @@ def visualize(
     t0: Annotated[Optional[float], typer.Option(help="Frame id of the agent's last observed position, or its "
                                                      "time in seconds for an input with a time column (default: "
                                                      "its first full window).")] = None,
-    k: KOpt = 20,
+    k: Annotated[Optional[int], typer.Option("-k", "--k", help="Futures (samples) per agent (default: 20 drawn "
+                                             "from a model; all of a predictions table).")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Pick windows at random with this seed (also the "
                                                      "sampling seed; default 0 and no random pick).")] = None,
     density: Annotated[bool, typer.Option(help="Shade a kernel density of the predicted positions under "

@@ -84,7 +84,7 @@ def _time(value) -> str:
 
 # --- visualize ----------------------------------------------------------------------------------
 def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "fig.png", *,
-              scene: str | None = None, agent: str | None = None, t0: float | None = None, k: int = 20,
+              scene: str | None = None, agent: str | None = None, t0: float | None = None, k: int | None = None,
               seed: int | None = None, density: str | None = None, grid: int | None = None, worst: bool = False,
               best: bool = False, scene_frame: float | None = None, animate: str | Path | None = None,
               frames: int | None = None, size: str | None = None, device: str = "cpu", fps: float | None = None,
@@ -98,7 +98,8 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
     `trajcvae predict`; its futures are drawn). One of four pictures: one agent's window (default), a
     `grid` of windows (`worst`/`best` by minADE, random with `seed`, else spread over the data), every
     agent seen at `scene_frame` (`scene_view`), or an `animate`d GIF of the scene (of `frames` frames, default 40).
-    `k`: futures per window; of a predictions table, its first k samples (all of a K-set's). `density` ("all" or
+    `k`: futures per window (default 20); of a predictions table, its first k samples (default all; all of a
+    K-set's). `density` ("all" or
     "final") shades a KDE of the predicted positions of all steps or of the final step. `fps`, `scale`,
     `homography`, `classes`: the input's rate, units and agents, as for `predict` (frame ids of unknown rate
     under a table predicted at a rate: see `_at_table_step`); pictures are in metres. `kset`, `draws`: a K-set
@@ -107,7 +108,7 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
     for `predict` (a predictions table is drawn as it was written); `log` gets a warning line when the tracks'
     speeds are not the model's (`TrajCVAE.check_speeds`; a table's: no walker's) and when some drawn windows had
     too little of their scene's past to be fitted. `max_gap`: see `TrajCVAE.load`."""
-    check_sampling(k, seed, kset, draws, calibrate)
+    check_sampling(20 if k is None else k, seed, kset, draws, calibrate)
     check_seed(seed)
     check_output(animate if animate is not None else out, "--animate" if animate is not None else "--out",
                  inputs=read_paths(model, data, homography))
@@ -144,6 +145,7 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
         if max_gap is not None:  # the tracks drawn beside the futures bridge the gaps predict's did
             futures.cfg.max_gap = check_max_gap(max_gap)
     else:
+        k = 20 if k is None else k
         predictor = TrajCVAE.load(model, device=device, max_gap=max_gap)
         df = predictor.read(data, fps, scale, homography, classes)
         predictor.check_kset(k, kset)
