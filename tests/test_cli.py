@@ -256,7 +256,7 @@ def test_benchmark_two_seeds_writes_both_and_resumes(tmp_path, sim_files):
     rows = [json.loads((tmp_path / "res" / "hotel" / f"seed{i}" / "result.json").read_text()) for i in (0, 1)]
     assert [r["km_draws"] for r in rows] == [60, 60] and rows[0]["min_ade"] == per_seed[0]["min_ade"]
     bad = cli(*args, "--draws", 5)
-    assert bad.exit_code == 1 and "--draws must be at least -k = 20 (got 5)" in bad.output
+    one_line_error(bad, "--draws must be 0 (off) or at least the 20 futures each K-set keeps (got 5)")
     # Finished runs are never reported as another configuration's: the defaults into the same --out.
     other_config = [a for a in args if a not in ("--config", cfg)]
     one_line_error(cli(*other_config, "--draws", 40), "was trained with data.memory = 2, not 8",
@@ -268,10 +268,37 @@ def test_benchmark_two_seeds_writes_both_and_resumes(tmp_path, sim_files):
     assert r.exit_code == 1 and "was scored on another test set than" in r.output, r.output
 
 
+def test_benchmark_without_a_learned_sampler_skips_finished_splits_and_keeps_only_its_own_figures(tmp_path, sim_files):
+    """With kset.epochs = 0 a finished split has no learned sampler to score: a re-run with the same options
+    skips it. A re-run without calibration leaves no reliability diagram of an earlier run beside its table."""
+    root = tmp_path / "root"
+    for part in ("train", "val", "test"):
+        (root / "hotel" / part).mkdir(parents=True)
+        (root / "hotel" / part / f"{part}.csv").write_bytes(sim_files[part].read_bytes())
+    cfg = write(tmp_path / "tiny.toml", "[model]\nhidden = 16\nz_dim = 4\n[train]\nepochs = 1\nvariety_k = 4\n"
+                "[data]\nmemory = 2\n[kset]\nepochs = 0\n")
+    res = tmp_path / "res"
+    args = ("benchmark", "eth-ucy", "--root", root, "--config", cfg, "--out", res, "--splits", "hotel",
+            "--is-samples", 2, "--kde-samples", 20, "--draws", 30, "--quiet")
+    r = cli(*args, "--calibration", 100)
+    assert r.exit_code == 0 and "hotel seed 0: training" in r.output, r.output
+    assert "k-means of 30 draws" in (res / "results.md").read_text()
+    pictures = ("reliability.png", "reliability_scene.png")
+    assert all((res / picture).exists() for picture in pictures)
+    again = cli(*args, "--calibration", 100)
+    assert again.exit_code == 0 and "hotel seed 0: done earlier, skipped" in again.output, again.output
+    off = cli(*args, "--calibration", 0)
+    assert off.exit_code == 0 and "hotel seed 0: done earlier, skipped" in off.output, off.output
+    assert "Calibration" not in (res / "results.md").read_text()
+    assert not any((res / picture).exists() for picture in pictures)
+
+
 def test_benchmark_refuses_unknown_suite_and_split(tmp_path):
     for option, value, expected in (("--splits", "", "--splits names no split"),
                                     ("--is-samples", 0, "--is-samples must be a whole number >= 1 (got 0)"),
-                                    ("--kde-samples", -1, "--kde-samples must be a whole number >= 1 (got -1)")):
+                                    ("--kde-samples", -1, "--kde-samples must be a whole number >= 1 (got -1)"),
+                                    ("--draws", -1, "--draws must be 0 (off) or at least the 20 futures each K-set "
+                                                    "keeps (got -1)")):
         one_line_error(cli("benchmark", "eth-ucy", "--root", ETH_UCY, option, value, "--out", tmp_path / "r0"),
                        expected)
     r = cli("benchmark", "kitti", "--out", tmp_path / "res")
@@ -388,6 +415,24 @@ def test_evaluate_names_the_scenes_that_gave_no_window(tmp_path, trained, sim_fi
     assert "note: 1 scene gave no window" in r.output and r.output.rstrip().endswith("not in the table: tiny")
 
 
+def test_evaluate_refuses_a_scene_named_overall_rather_than_hide_it_behind_the_total(tmp_path, trained, sim_files):
+    """"overall" is the key of the mean over all scenes, in the table and the JSON: a scene of that name
+    (its `scene` column, or its file's name) is named in one line, and no JSON is written."""
+    df = pd.read_csv(sim_files["test"])
+    df.assign(scene="overall").to_csv(tmp_path / "named.csv", index=False)
+    df.drop(columns="scene").to_csv(tmp_path / "overall.csv", index=False)
+    for data in ("named.csv", "overall.csv"):
+        r = cli("evaluate", trained, tmp_path / data, "-k", 2, "--calibration", 0, "--json", tmp_path / "e.json")
+        one_line_error(r, f"{tmp_path / data} line 2: scene 'overall'", "give the scene another name")
+        assert not (tmp_path / "e.json").exists()
+    from trajcvae.evaluate import evaluate
+    from trajcvae.errors import DataError
+
+    model = TrajCVAE.load(trained)
+    with pytest.raises(DataError, match="scene 'overall': evaluate's tables name the mean over all scenes"):
+        evaluate(model, model.make_windows(tmp_path / "named.csv", every_window=True), k=2, calibration_draws=0)
+
+
 def test_a_plain_resume_runs_to_the_runs_own_epochs_and_a_hand_edited_record_is_refused(sim_files, trained, tmp_path):
     """--resume without --epochs continues to the epochs the run was started with (a finished run stays
     as it is), not to the default; config.toml is a record of the run's config, which lives in last.pt,
@@ -439,6 +484,23 @@ def test_a_resume_refuses_what_it_would_drop_and_other_data(sim_files, trained, 
     assert len(pd.read_csv(run / "metrics.csv")) == rows and "\r" not in (run / "metrics.csv").read_text()
     # `demo` continues only its own run.
     one_line_error(cli("demo", "--out", run), f"{run} holds a run that is not the demo's", "give another --out")
+
+
+def test_the_python_simulate_refuses_what_the_command_refuses_in_one_line(tmp_path):
+    """`simulate.simulate` checks its counts, rate and seed as the command does: a TrajCVAEError naming
+    the option, never a Python error from inside numpy, and nothing written."""
+    from trajcvae.errors import TrajCVAEError
+    from trajcvae.simulate import simulate
+
+    for given, message in (({"scenes": 2.5}, "--scenes must be a whole number (got 2.5)"),
+                           ({"n_frames": "10"}, "--frames must be a whole number (got '10')"),
+                           ({"spawn_rate": "5"}, "--rate must be a number of new agents per step (got '5')"),
+                           ({"seed": -1}, "--seed must be between 0 and 2**63 - 1 (got -1)"),
+                           ({"seed": 1.5}, "--seed must be a whole number (got 1.5)")):
+        with pytest.raises(TrajCVAEError) as e:
+            simulate(tmp_path / "s.csv", **{"n_frames": 20, **given})
+        assert str(e.value) == message
+    assert not any(tmp_path.iterdir())
 
 
 def test_tables_are_written_only_as_csv_or_parquet(tmp_path, sim_files):

@@ -601,6 +601,18 @@ def test_the_python_api_takes_one_path_and_names_what_it_cannot_take(trained, si
     assert futures.shape == (0, 2, 12, 2) and weights.shape == (0, 2)
 
 
+def test_evaluate_takes_a_loaded_model_and_names_what_it_got_instead(trained, sim_files):
+    from trajcvae.evaluate import evaluate
+
+    for given, message in ((str(trained), f"evaluate takes a loaded model (TrajCVAE.load('{trained}')), not a str"),
+                           (trained, f"evaluate takes a loaded model (TrajCVAE.load('{trained}')), not a "
+                                     f"{type(trained).__name__}"),
+                           (None, "evaluate takes a loaded model, not a NoneType")):
+        with pytest.raises(TrajCVAEError) as e:
+            evaluate(given, [sim_files["test"]], k=2, calibration_draws=0)
+        assert str(e.value) == message
+
+
 def test_k_set_weights_are_exact_shares_that_sum_to_one_in_the_csv(tmp_path, sim_files):
     r = cli("predict", "pedestrian", sim_files["test"], "-k", 30, "--kset", "kmeans", "--draws", 30,
             "--out", tmp_path / "k.csv")

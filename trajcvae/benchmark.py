@@ -24,7 +24,7 @@ from . import checkpoint
 from .atomic import write_text
 from .batch import WindowTensors, make_batch
 from .calibrate import ScenePast
-from .config import Config, check_calibration, check_kset, check_output, load_config
+from .config import Config, _whole, check_calibration, check_k, check_output, load_config
 from .errors import NoWindowsError, TrajCVAEError
 from .evaluate import calibration_of, window_errors
 from .metrics import CALIBRATION_LEVELS, brier_fde, kde_nll, min_ade_fde
@@ -155,9 +155,11 @@ def scene_calibrated(predictor: TrajCVAE, w: Windows, two: np.ndarray, k: int, s
             **calibrated(predictor, w, seed, draws, past=past, prefix="cs_cal")}
 
 
-def complete(row: dict, draws: int, calibration_draws: int, is_samples: int = 100, kde_samples: int = 2000) -> bool:
-    """Whether a finished split's numbers hold everything this run asks for."""
-    return ((not draws or (row.get("km_draws") == draws and row.get("ks_draws") == draws))
+def complete(row: dict, draws: int, calibration_draws: int, is_samples: int = 100, kde_samples: int = 2000,
+             learned: bool = True) -> bool:
+    """Whether a finished split's numbers hold everything this run asks for (`learned`: whether its run has,
+    or is to have, a learned K-set sampler to score)."""
+    return ((not draws or (row.get("km_draws") == draws and (not learned or row.get("ks_draws") == draws)))
             and row.get("is_samples") == is_samples and row.get("kde_samples") == kde_samples
             and (not calibration_draws or (row.get("cal_draws") == calibration_draws
                                            and row.get("cs_cal_draws") == calibration_draws
@@ -174,7 +176,10 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
 
     A split finished before without some of these numbers gets them from its checkpoint, untrained (its
     second stage, `train.finish_run`, is run first where best.pt lacks the K-set sampler)."""
-    check_kset(k, "kmeans" if draws else "none", draws)
+    check_k(k)
+    _whole(draws, "--draws")
+    if draws and not draws >= k:  # the benchmark's own options: --draws 0 is off, and there is no -k
+        raise TrajCVAEError(f"--draws must be 0 (off) or at least the {k} futures each K-set keeps (got {draws})")
     check_calibration(calibration_draws)
     for name, value in (("--is-samples", is_samples), ("--kde-samples", kde_samples)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -216,7 +221,8 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
                 ckpt = checkpoint.load(run / "best.pt")
                 _check_same_config(run, ckpt, cfg)
                 _check_same_data(run, ckpt, root / split, row)
-                if complete(row, draws, calibration_draws, is_samples, kde_samples):
+                learned = "kset" in ckpt or cfg.kset.epochs > 0  # finish_run trains a missing one
+                if complete(row, draws, calibration_draws, is_samples, kde_samples, learned):
                     said("done earlier, skipped")
                     results.setdefault(split, []).append(row)
                     continue
@@ -266,7 +272,10 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
         md += "\n" + seed_table(results)
     if draws:
         md += "\n" + kset_table(summary, k, draws, "") + "\n" + kset_table(summary, k, draws, "_2")
-    if calibration_draws:
+    if not calibration_draws:  # no calibration, so no reliability diagram: none of an earlier run's is left
+        for name in ("reliability.png", "reliability_scene.png"):
+            (out / name).unlink(missing_ok=True)
+    else:
         md += "\n" + calibration_table(summary)
         from .plots import plot_reliability  # matplotlib only once there is a picture to draw
         from .visualize import save_figure

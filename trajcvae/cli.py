@@ -316,15 +316,15 @@ def simulate(
     out: Annotated[Path, typer.Argument(help="CSV (or .parquet) to write.")],
     scenes: Annotated[int, typer.Option(help="Number of scenes.")] = 1,
     frames: Annotated[int, typer.Option(help="Steps per scene (0.4 s each); scenes x frames at most 200,000.")] = 400,
-    rate: Annotated[float, typer.Option(help="Expected new agents per step (the plaza is a dense crowd at 5).")] = 0.35,
+    rate: Annotated[float, typer.Option(help="Expected new agents per step (the plaza is a dense crowd at 5, which "
+                                             "pushes a third of the agents back out by the edge they came in "
+                                             "through before they reach the centre).")] = 0.35,
     seed: SeedOpt = 0,
 ):
-    """Write a synthetic multi-agent dataset: a plaza where agents pick one of three exits."""
+    """Write a synthetic multi-agent dataset: a plaza where agents pick one of three exits (a dense crowd turns
+    some back before they reach the centre: see --rate)."""
     from .simulate import simulate as run
 
-    from .config import check_seed
-
-    check_seed(seed)
     df = run(out, scenes=scenes, n_frames=frames, spawn_rate=rate, seed=seed)
     Console().print(f"{len(df)} rows, {df.groupby('scene').agent_id.nunique().sum()} agents -> {out}")
 

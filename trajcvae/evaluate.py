@@ -4,14 +4,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable
 
+import numpy as np
 import pandas as pd
 
 from .calibrate import ScenePast, unfitted
 from .config import check_calibration, check_sampling
+from .errors import DataError, TrajCVAEError
 from .metrics import (ade_fde, brier_fde, calibration, constant_velocity, hpd_levels, min_ade_fde,
                       noisy_constant_velocity)
 from .predict import TrajCVAE
+from .tracks import where
 from .windows import Windows
+
+TOTAL = "overall"  # the key of the mean over all windows, beside the scenes' own
 
 FIELDS = {  # column -> what it means (also the table's headings)
     "windows": "windows",
@@ -45,15 +50,27 @@ def window_errors(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path]
 
 
 def scene_means(errors: pd.DataFrame) -> dict[str, dict[str, float]]:
-    """Mean of each error per scene and over all windows ("overall")."""
+    """Mean of each error per scene and over all windows ("overall"; a scene of that name is refused)."""
+    check_scene_names(errors["scene"])
     cols = [c for c in FIELDS if c != "windows" and c in errors]
 
     def row(g: pd.DataFrame) -> dict[str, float]:
         return {"windows": int(len(g)), **{c: float(g[c].mean()) for c in cols}}
 
     table = {str(scene): row(g) for scene, g in errors.groupby("scene", sort=True)}
-    table["overall"] = row(errors)
+    table[TOTAL] = row(errors)
     return table
+
+
+def check_scene_names(scenes, tracks: pd.DataFrame | None = None) -> None:
+    """Refuse a scene named "overall", the key of the mean over all scenes (it would hide that scene);
+    `tracks`: the track table `scenes` is the column of, to name the first row of that scene."""
+    codes, names = pd.factorize(pd.Series(scenes))
+    clash = np.flatnonzero(pd.Index(names).astype(str) == TOTAL)
+    if len(clash):
+        at = "" if tracks is None else f"{where(tracks, int(np.argmax(codes == clash[0])))}: "
+        raise DataError(f"{at}scene '{TOTAL}': evaluate's tables name the mean over all scenes '{TOTAL}'; give "
+                        "the scene another name (its `scene` column, or its file's name)")
 
 
 def calibration_of(predictor: TrajCVAE, w: Windows, draws: int = 200, seed: int = 0,
@@ -76,10 +93,18 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
     sampling (`calibration_of`); calibrate="scene": of plain draws fitted to each window's scene's past
     (`calibrate.py`), with `unfitted`, how many windows had too little of it. Errors are in metres; `fps`,
     `scale`, `homography`, `classes`: the input's rate, units and classes (`TrajCVAE.read`)."""
+    if not isinstance(predictor, TrajCVAE):
+        load = f" (TrajCVAE.load({str(predictor)!r}))" if isinstance(predictor, (str, Path)) else ""
+        raise TrajCVAEError(f"evaluate takes a loaded model{load}, not a {type(predictor).__name__}")
     check_sampling(k, seed, kset, draws, calibrate)
     check_calibration(calibration_draws)
-    w = data if isinstance(data, Windows) else predictor.make_windows(data, every_window=True, fps=fps, scale=scale,
-                                                                      homography=homography, classes=classes)
+    if isinstance(data, Windows):
+        w = data
+        check_scene_names(w.scene)
+    else:  # the names of all scenes read, those without windows too
+        tracks = predictor.read(data, fps, scale, homography, classes)
+        check_scene_names(tracks["scene"], tracks)
+        w = predictor.make_windows(tracks, every_window=True)
     past = predictor.scene_past(w, seed) if calibrate == "scene" else None
     result = {"k": k, "seed": seed, "kset": kset, "draws": draws if kset != "none" else None, "calibrate": calibrate,
               "scenes": scene_means(window_errors(predictor, w, k, seed, kset, draws, past))}
