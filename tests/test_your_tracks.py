@@ -1056,6 +1056,21 @@ def test_frame_ids_of_two_rates_in_one_scene_get_a_warning(plaza):
     assert "moves 10 frame ids at a time" in warning and "not its step of 5" in warning and "--fps" in warning
 
 
+def test_a_clock_far_too_fast_is_named_when_no_track_lasts_a_step(plaza, tmp_path):
+    """Times in hours (or --fps 1000 times too high) make every track shorter than one model step: the
+    no-window error says so and asks for seconds or the right rate, not for shorter windows."""
+    hours = tmp_path / "hours.csv"
+    plaza.assign(time=plaza.frame / 25 / 3600).drop(columns="frame").to_csv(hours, index=False,
+                                                                            float_format="%.10f")
+    one_line_error(cli("predict", "pedestrian", hours, "--out", tmp_path / "p.csv"), "no usable windows",
+                   "no track lasts one 0.4 s step (the longest spans", "is the time column in seconds (not minutes "
+                   "or hours)?")
+    frames = tmp_path / "frames.csv"
+    plaza.to_csv(frames, index=False)
+    one_line_error(cli("evaluate", "pedestrian", frames, "--fps", 25000), "no track lasts one 0.4 s step",
+                   "is --fps 25000 the frame ids' rate?")
+
+
 def test_a_time_step_the_tracks_do_not_take_is_named(plaza, tmp_path):
     """data.time_step (--time-step) counts frame ids of unknown rate: given for tracks whose times are known
     it would be ignored, so training refuses it, naming data.dt; frame ids that never move by it give no

@@ -393,7 +393,15 @@ def no_windows_error(cfg: DataConfig, mode: str, df: pd.DataFrame | None = None)
     interval = None if df is None else sampling_interval(df)
     moves = None if df is None or cfg.time_step is None or seconds_per_unit(df) is not None else \
         sorted(set(time_steps(df).step.values()))  # each scene's own step of frame ids
-    if moves and not np.allclose(moves, cfg.time_step):
+    spu = None if df is None or not len(df) else seconds_per_unit(df)
+    longest = None if spu is None else float(df.groupby(["scene", "agent_id"], observed=True)["frame"].agg(
+        lambda f: f.max() - f.min()).max()) * spu  # seconds: the longest track
+    if longest is not None and longest < cfg.dt and interval is not None:  # a clock far too fast
+        clock = (f"is --fps {df.attrs['fps']:g} the frame ids' rate?" if df.attrs.get("rate_from") == "fps" else
+                 "is the time column in seconds (not minutes or hours)?")
+        why += (f": no track lasts one {cfg.dt:g} s step (the longest spans {longest:.3g} s; samples come "
+                f"{interval:.3g} s apart, median): {clock}")
+    elif moves and not np.allclose(moves, cfg.time_step):
         why += (f": a step is data.time_step = {cfg.time_step:g} frame ids, but the tracks' frame ids move "
                 f"{' or '.join(f'{m:g}' for m in moves[:3])} at a time: leave data.time_step out (--time-step; each "
                 "scene's step is then inferred), or give --fps (the frame ids' rate)")
