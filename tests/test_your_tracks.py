@@ -1056,6 +1056,20 @@ def test_frame_ids_of_two_rates_in_one_scene_get_a_warning(plaza):
     assert "moves 10 frame ids at a time" in warning and "not its step of 5" in warning and "--fps" in warning
 
 
+def test_frame_ids_one_apart_that_make_walkers_slow_ask_for_their_rate(plaza):
+    """A 10 Hz tracker's frame ids (1 apart) read without --fps make each 0.1 s a 0.4 s step: walkers at a
+    third of their speed, inside the band's bottom but slow, get a line asking for --fps; the same walkers
+    numbered 1 apart at 2.5 Hz do not."""
+    tracker = upsample(plaza, 10.0)
+    tracker = tracker.assign(frame=np.round(tracker.pop("time") * 10).astype(int))
+    warning = plausibility(read_tracks(tracker), 0.4)
+    assert warning.startswith("warning: the tracks' frame ids are 1 apart, each read as one 0.4 s step (no --fps)")
+    assert warning.endswith("give --fps (their rate)") and "\n" not in warning
+    assert plausibility(read_tracks(tracker), 0.4, time_step=1) is None  # a step said: no guess
+    assert plausibility(read_tracks(tracker, fps=10), 0.4) is None
+    assert plausibility(read_tracks(plaza.assign(frame=plaza.frame // 10)), 0.4) is None
+
+
 def test_a_clock_far_too_fast_is_named_when_no_track_lasts_a_step(plaza, tmp_path):
     """Times in hours (or --fps 1000 times too high) make every track shorter than one model step: the
     no-window error says so and asks for seconds or the right rate, not for shorter windows."""

@@ -847,6 +847,23 @@ def plausibility(df: pd.DataFrame, dt: float, record: dict | None = None, min_mo
     return "\n".join(line for line in lines if line) or None
 
 
+def _frame_rate_hint(df: pd.DataFrame, dt: float, paced: np.ndarray, low: float, time_step: float | None) -> str | None:
+    """The warning for frame ids 1 apart, of unknown rate, whose moves are slow though within the band (under
+    twice its bottom, nine in ten of them): most likely a video's or a tracker's frames (10 Hz read as 2.5 Hz
+    makes walkers 0.35 m/s), each read as one model step; None otherwise. ETH/UCY's slowest scene's 90th
+    percentile is 1.1 m/s, and its frame ids are 10 apart."""
+    if seconds_per_unit(df) is not None or time_step is not None or not len(paced):
+        return None
+    if any(step != 1 for step in time_steps(df).step.values()):
+        return None
+    fast = float(np.percentile(paced, 90))
+    if fast >= 2 * low:
+        return None
+    return (f"warning: the tracks' frame ids are 1 apart, each read as one {dt:g} s step (no --fps), which "
+            f"makes nine in ten of their moves slower than {fast:.2g} m/s: if they count a video's frames or a "
+            "tracker's updates, give --fps (their rate)")
+
+
 def coarse_warning(attrs: dict) -> str | None:
     """The warning line for a track table's positions or times stored too coarsely (`attrs["coarse"]`)."""
     coarse = attrs.get("coarse")
@@ -875,7 +892,9 @@ def _rates_speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_mo
     if outside is None or (odds and len(odds) < len(judged)):
         odd = odds[0] if odds else None
         if odd is None:
-            return track_jumps(df, dt, max_gap, high, spans=steps)[0] if jumps else None
+            lines = [_frame_rate_hint(df, dt, np.concatenate(list(paced.values())), low, time_step),
+                     track_jumps(df, dt, max_gap, high, spans=steps)[0] if jumps else None]
+            return "\n".join(line for line in lines if line) or None
         rest = float(np.median(np.concatenate([sp for scene, sp in speeds.items() if scene != odd])))
         outside = _speed_outside(speeds[odd], paced[odd], low, high)
         files = df.loc[df["scene"] == odd, "_file"].astype(str)
