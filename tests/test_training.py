@@ -255,9 +255,15 @@ def test_a_run_stopped_before_its_first_epoch_finished_leaves_its_folder_as_it_f
         train([tiny_files[0]], [tiny_files[1]], cfg, out, progress=False, figures=False)
     assert [p.name for p in out.iterdir()] == ["notes.txt"]
 
-    (out / "config.toml").write_text("[train]\nepochs = 2\n")  # as a run killed in its first epoch leaves it
+    # Nothing to resume there, nor where the run left no folder, nor where a SIGKILL left its config.toml.
+    for folder in (out, tmp_path / "gone"):
+        one_line_error(cli("train", tiny_files[0], "--val", tiny_files[1], "--out", folder, "--resume", "--quiet"),
+                       f"--resume: {folder} holds no run to resume (no last.pt: no epoch of a run there finished)",
+                       "run it again without --resume")
+    assert not (tmp_path / "gone").exists()
+    (out / "config.toml").write_text("[train]\nepochs = 2\n")
     one_line_error(cli("train", tiny_files[0], "--val", tiny_files[1], "--out", out, "--resume", "--quiet"),
-                   f"no epoch of the run in {out} finished", "run it again without --resume")
+                   f"--resume: {out} holds no run to resume")
 
 
 def test_training_data_that_gives_no_window_is_named_with_what_was_read_and_what_to_try(tmp_path):
@@ -441,3 +447,32 @@ def test_more_epochs_on_resume_follow_the_longer_cosine_and_pick_best_among_full
     np.testing.assert_allclose(a.lr.iloc[2:], b.lr.iloc[2:], rtol=1e-9)  # the rates of epochs 3 and 4
     assert a.lr.iloc[0] == cfg.train.lr  # each row holds the rate its epoch trained at
     assert checkpoint.load(short / "best.pt")["epoch"] >= 3
+
+
+def test_a_resume_with_an_edited_homography_is_refused(tmp_path, tiny_files):
+    """The homography makes the metres a run is trained and validated in: a resume after its matrix changed
+    would mix two scales in the curves and best.pt, so it is refused as other data is."""
+    H = tmp_path / "H.txt"
+    np.savetxt(H, np.eye(3))
+    args = lambda epochs: tiny_run_args(*tiny_files, tmp_path / "run", epochs)[3:] + ["--homography", H]  # noqa
+    r = cli(*args(1))
+    assert r.exit_code == 0, r.output
+    np.savetxt(H, np.diag([1.3, 1.3, 1.0]))
+    one_line_error(cli(*args(2), "--resume"), f"--resume: the homography {H} (data.homography) is not the matrix "
+                   "the run in")
+
+
+def test_a_validation_file_that_is_also_trained_on_is_warned_of_and_a_table_trains_with_a_cache(tmp_path, tiny_files):
+    """--val naming a training file picks the best epoch on windows the model trained on: said in one line.
+    The Python API trains on a DataFrame with a cache folder given (a table is built, not cached)."""
+    said = []
+    cfg = load_config(None, ["model.hidden=16", "model.z_dim=4", "model.heads=2", "train.epochs=1", "kset.epochs=0"])
+    train([tiny_files[0]], [tiny_files[0]], cfg, tmp_path / "same", progress=False, figures=False, log=said.append)
+    assert [line for line in said if "--val" in line] == [
+        f"warning: --val {tiny_files[0]} is a training file too: the best epoch would be picked on windows the "
+        "model trained on; give files it does not train on, or leave --val out (the latest 10% of each scene is "
+        "then held out)"]
+    table = pd.read_csv(tiny_files[0])
+    r = train(table, [tiny_files[1]], cfg, tmp_path / "table", progress=False, figures=False, log=said.append,
+              cache_dir=tmp_path / "cache")
+    assert r.best_epoch == 1 and len(list((tmp_path / "cache").glob("windows-*.npz"))) == 1  # the val file's

@@ -1002,7 +1002,13 @@ def test_gps_mistakes_are_one_line(plaza, tmp_path):
     r = cli("predict", "pedestrian", tmp_path / "frames.csv", "--fps", 2.5, "--out", out)
     assert r.exit_code == 1 and "error: no usable windows" in r.output and "Traceback" not in r.output
     assert "at --fps 2.5 the tracks' frame ids are 4 s apart" in r.output
-    assert "is --fps the frame ids' rate (25 frame ids a second" in r.output
+    assert "is that the frame ids' rate (give --fps 25 if they are 0.4 s apart)?" in r.output
+    # The same rate taken from a model trained at it: named as the model's, with the --fps that fixes it.
+    m = TrajCVAE.load("pedestrian")
+    m.config.data.fps = 2.5
+    with pytest.raises(DataError, match=r"at the model's training rate \(2.5 frame ids a second\) the tracks' frame "
+                                        r"ids are 4 s apart .* \(give --fps 25 if they are 0.4 s apart\)"):
+        m.predict(tmp_path / "frames.csv", k=2)
     # A --max-gap under the samples' interval makes every sample a track of its own: predict and evaluate
     # refuse it alike (predict could read histories whose samples fall on the model's grid, evaluate no
     # future), and so does the Python API.
@@ -1056,6 +1062,28 @@ def test_frame_ids_of_two_rates_in_one_scene_get_a_warning(plaza):
     assert "moves 10 frame ids at a time" in warning and "not its step of 5" in warning and "--fps" in warning
 
 
+def test_tracks_read_without_the_units_or_classes_the_model_was_trained_with_are_warned_of(model, plaza, tmp_path):
+    """A model trained on feet (--scale 0.3048) given feet read as metres: 3.3 times too fast, inside the
+    speeds it knows, so the checkpoint's conversion is what tells; the same for a homography and for classes."""
+    m = copy.copy(model)
+    m.config = copy.deepcopy(model.config)
+    m.config.data.scale = 0.3048
+    feet = plaza.assign(x=plaza.x / 0.3048, y=plaza.y / 0.3048)
+    assert m.check_speeds(m.read(feet), log=lambda line: None).startswith(
+        "warning: the model was trained on positions converted with --scale 0.3048 (data.scale), but these are "
+        "read as metres: if they are in the model's units, give --scale 0.3048")
+    assert m.check_speeds(m.read(feet, scale=0.3048), log=lambda line: None) is None
+    m.config.data.scale, m.config.data.homography = None, str(tmp_path / "H.txt")
+    assert "through a homography (data.homography H.txt), but these positions are read as metres" in \
+        m.check_speeds(m.read(plaza), log=lambda line: None)
+    m.config.data.homography, m.config.data.classes = None, "Pedestrian"
+    labelled = plaza.assign(label=np.where(plaza.agent_id % 3 == 0, "Biker", "pedestrian"))
+    assert m.check_speeds(m.read(labelled), log=lambda line: None) == (
+        "warning: the model was trained on agents labelled Pedestrian (data.classes), and these tracks also hold "
+        "Biker: give --classes Pedestrian to predict for those only")
+    assert m.check_speeds(m.read(labelled, classes="Pedestrian"), log=lambda line: None) is None
+
+
 def test_frame_ids_one_apart_that_make_walkers_slow_ask_for_their_rate(plaza):
     """A 10 Hz tracker's frame ids (1 apart) read without --fps make each 0.1 s a 0.4 s step: walkers at a
     third of their speed, inside the band's bottom but slow, get a line asking for --fps; the same walkers
@@ -1091,6 +1119,8 @@ def test_a_time_step_the_tracks_do_not_take_is_named(plaza, tmp_path):
     window, and the error names it with the step they do move by."""
     times = tmp_path / "times.csv"
     upsample(plaza, 2.5).to_csv(times, index=False)
+    # A model's data.time_step does not restate the rate of tracks whose times are known.
+    assert summarize(read_tracks(times), time_step=10).line().endswith(": 2.5 Hz")
     r = cli("train", times, "--time-step", 0.1, "--epochs", 1, "--out", tmp_path / "run")
     one_line_error(r, "data.time_step 0.1 (--time-step) counts frame ids of unknown rate", "(a time column in "
                    "seconds)", "data.dt (0.4 s)")

@@ -540,8 +540,8 @@ class SceneSteps:
 
 
 def time_steps(df: pd.DataFrame, time_step: float | None = None, max_gap: float = 0.8) -> SceneSteps:
-    """Infer each scene's step as the most common positive frame difference within agents' tracks, and count
-    the gaps: for frame ids of unknown rate, every difference other than the step; for tracks of a known
+    """Infer each scene's step as the most common positive frame difference within agents' tracks (or take
+    `time_step`, for frame ids of unknown rate), and count the gaps: for frame ids of unknown rate, every difference other than the step; for tracks of a known
     rate, which are resampled, only differences over `max_gap` seconds (shorter ones are bridged).
 
     A scene with a single frame holds no motion at all (no window can come from it); its step is 1.
@@ -554,7 +554,7 @@ def time_steps(df: pd.DataFrame, time_step: float | None = None, max_gap: float 
         frame = g["frame"].to_numpy()
         same = agent[1:] == agent[:-1]
         diffs = np.diff(frame)[same]
-        if time_step is not None:
+        if time_step is not None and spu is None:  # a step of frame ids of unknown rate (a known rate's is measured)
             step = float(time_step)
         elif (diffs > 0).any() and spu is not None:  # a known rate, maybe irregular: the typical interval
             step = float(np.median(diffs[diffs > 0]))

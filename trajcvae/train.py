@@ -32,7 +32,7 @@ from ._version import __version__
 from .atomic import process_alive, process_started, write_text
 from .batch import WindowTensors, make_batch
 from .config import Config, check_output, load_config, resolve_device, validate as validate_config
-from .errors import NoWindowsError, TrajCVAEError
+from .errors import NoWindowsError, TrajCVAEError, warn
 from .kset import train_kset
 from .metrics import fit_cv_noise, min_ade_fde
 from .model import CVAE
@@ -96,6 +96,13 @@ def train(train_paths: Iterable[str | Path], val_paths: Iterable[str | Path] | N
     for paths in (train_paths, val_paths):
         if isinstance(paths, list) and paths:
             list_files(paths)
+    if isinstance(train_paths, list) and isinstance(val_paths, list) and os.environ.get("RANK", "0") == "0":
+        trained_on = {f.resolve() for f in list_files(train_paths)}
+        shared = [f for f in list_files(val_paths) if f.resolve() in trained_on]
+        if shared:
+            (log or warn)(f"warning: --val {shared[0]} is a training file too: the best epoch would be picked on "
+                          "windows the model trained on; give files it does not train on, or leave --val out (the "
+                          "latest 10% of each scene is then held out)")
     with _run_lock(out, os.environ.get("RANK", "0") == "0"):
         return _locked_train(train_paths, val_paths, cfg, out, resume, progress, log, cache_dir, figures)
 
@@ -143,9 +150,9 @@ def _run_lock(out: Path, take: bool):
 def _locked_train(train_paths, val_paths, cfg: Config, out: Path, resume: bool, progress: bool, log,
                   cache_dir, figures: bool = True) -> TrainResult:
     state = None
-    if resume and not (out / "last.pt").exists() and (out / "config.toml").is_file():
-        raise TrajCVAEError(f"--resume: no epoch of the run in {out} finished (it has no last.pt), so there is "
-                            "nothing to resume; run it again without --resume")
+    if resume and not (out / "last.pt").exists():  # (a run stopped in its first epoch leaves none, nor its folder)
+        raise TrajCVAEError(f"--resume: {out} holds no run to resume (no last.pt: no epoch of a run there "
+                            "finished); run it again without --resume")
     if resume:
         state = checkpoint.load(out / "last.pt", require=checkpoint.RESUME_KEYS)
         cfg = _resumed_config(cfg, Config.from_dict(state["config"], source=str(out / "last.pt")), out,
@@ -246,12 +253,15 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
            dist: distributed.DistInfo, progress: bool, log, cache_dir, figures: bool = True) -> TrainResult:
     tc, main = cfg.train, dist.is_main
     inputs = {"training": data_digest(train_paths), "validation": data_digest(val_paths)}
+    if cfg.data.homography is not None and Path(cfg.data.homography).is_file():  # its matrix makes the metres
+        inputs["homography"] = files_digest([Path(cfg.data.homography)], lambda f: f.name)
     before = (state or {}).get("stats", {}).get("inputs", {})
     changed = [role for role, digest in inputs.items() if role in before and before[role] != digest]
     if changed:  # its curves and best.pt would mix two data sets
-        raise TrajCVAEError(f"--resume: the {changed[0]} set is not the one the run in {out} was trained with "
-                            "(other files, or edited ones); resume with the run's files, or start a new run in "
-                            "another --out")
+        what = (f"the homography {cfg.data.homography} (data.homography) is not the matrix" if changed[0] ==
+                "homography" else f"the {changed[0]} set is not the one")
+        raise TrajCVAEError(f"--resume: {what} the run in {out} was trained with (other files, or edited ones); "
+                            "resume with the run's files, or start a new run in another --out")
     if state is not None and state["epoch"] >= tc.epochs and _finished(out, cfg, figures):
         if log is not None:
             log(f"the run in {out} is complete: it has trained its {tc.epochs} epoch{'s' * (tc.epochs != 1)} "

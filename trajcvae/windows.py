@@ -405,12 +405,14 @@ def no_windows_error(cfg: DataConfig, mode: str, df: pd.DataFrame | None = None)
         why += (f": a step is data.time_step = {cfg.time_step:g} frame ids, but the tracks' frame ids move "
                 f"{' or '.join(f'{m:g}' for m in moves[:3])} at a time: leave data.time_step out (--time-step; each "
                 "scene's step is then inferred), or give --fps (the frame ids' rate)")
-    elif interval is not None and interval > cfg.max_gap * (1 + EPS) and df.attrs.get("rate_from") == "fps":
+    elif interval is not None and interval > cfg.max_gap * (1 + EPS) and df.attrs.get("rate_from") in ("fps", "model"):
         fps = df.attrs["fps"]  # a rate given wrong (samples a second for frame ids a second?) comes first
-        why += (f": at --fps {fps:g} the tracks' frame ids are {interval:.3g} s apart (median), longer than the "
-                f"{cfg.max_gap:g} s gap the model bridges: is --fps the frame ids' rate ({interval * fps / cfg.dt:g} "
-                f"frame ids a second if they are {cfg.dt:g} s apart)? If the samples are that far apart, give "
-                f"--max-gap {bridging_gap(interval):g}")
+        at = (f"--fps {fps:g}" if df.attrs["rate_from"] == "fps" else
+              f"the model's training rate ({fps:g} frame ids a second)")
+        why += (f": at {at} the tracks' frame ids are {interval:.3g} s apart (median), longer than the "
+                f"{cfg.max_gap:g} s gap the model bridges: is that the frame ids' rate (give --fps "
+                f"{interval * fps / cfg.dt:g} if they are {cfg.dt:g} s apart)? If the samples are that far apart, "
+                f"give --max-gap {bridging_gap(interval):g} (data.max_gap in training)")
     elif interval is not None and interval > FAR_APART:  # times in other units?
         why += (f": the tracks are sampled every {interval:.3g} s (median), too far apart for steps of "
                 f"{cfg.dt:g} s: is the time column in seconds (not milliseconds)?")
@@ -637,7 +639,7 @@ def load_windows(paths: Iterable[str | Path], cfg: DataConfig, cache_dir: str | 
     `log` gets the data's summary line (see `tracks.summarize`) and its speed warning if any (see
     `tracks.plausibility`), kept in the cache with the windows; without `log`, the warning is a
     `TrajCVAEWarning`."""
-    if cache_dir is None:
+    if cache_dir is None or hasattr(paths, "columns"):  # a table (the Python API's) is built, not cached
         w, line = _build(paths, cfg, mode)
     else:
         files = list_files(paths)
