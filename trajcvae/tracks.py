@@ -541,8 +541,9 @@ class SceneSteps:
 
 def time_steps(df: pd.DataFrame, time_step: float | None = None, max_gap: float = 0.8) -> SceneSteps:
     """Infer each scene's step as the most common positive frame difference within agents' tracks (or take
-    `time_step`, for frame ids of unknown rate), and count the gaps: for frame ids of unknown rate, every difference other than the step; for tracks of a known
-    rate, which are resampled, only differences over `max_gap` seconds (shorter ones are bridged).
+    `time_step`, for frame ids of unknown rate), and count the gaps: for frame ids of unknown rate, every
+    difference other than the step; for tracks of a known rate, which are resampled, only differences over
+    `max_gap` seconds (shorter ones are bridged).
 
     A scene with a single frame holds no motion at all (no window can come from it); its step is 1.
     """
