@@ -17,7 +17,7 @@ from trajcvae.tracks import _spans, plausibility, read_tracks, summarize
 from trajcvae.predict import predict_to_file
 from trajcvae.windows import build_windows
 
-from tests.helpers import cli, one_line_error
+from tests.helpers import ROOT, cli, one_line_error
 
 
 @pytest.fixture(scope="module")
@@ -837,6 +837,18 @@ def test_a_models_training_rate_never_overrides_a_files_own_rate_or_a_time_colum
     assert ids.attrs["fps"] == 25.0 and ids.attrs["rate_from"] == "model"
     fast = model.read(plaza.assign(x=plaza.x * 100, y=plaza.y * 100))
     assert "the model's training rate (25 frame ids a second; --fps overrides it)" in plausibility(fast, 0.4)
+    # evaluate --json records the rate the frame ids were read at, the model's here.
+    import json
+
+    import torch
+    ckpt = torch.load(ROOT / "trajcvae" / "models" / "pedestrian.pt", weights_only=True)
+    ckpt["config"]["data"]["fps"] = 25.0
+    torch.save(ckpt, tmp_path / "at25.pt")
+    plaza.to_csv(tmp_path / "frames.csv", index=False)
+    r = cli("evaluate", tmp_path / "at25.pt", tmp_path / "frames.csv", "-k", 2, "--calibration", 0, "--json",
+            tmp_path / "e.json")
+    assert r.exit_code == 0, r.output
+    assert json.loads((tmp_path / "e.json").read_text())["fps"] == 25.0
 
 
 def test_futures_past_a_homographys_horizon_are_left_empty_not_wrapped(tmp_path):

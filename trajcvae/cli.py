@@ -276,7 +276,8 @@ def evaluate(
              f"pred_len {dc.pred_len} steps) and {'are' if len(empty) != 1 else 'is'} not in the table: "
              + ", ".join(empty[:5]) + (" ..." if len(empty) > 5 else ""))
     if json_out is not None:  # what was scored, beside the numbers
-        inputs = {"model": str(model), "data": [str(p) for p in data], "fps": fps, "scale": scale,
+        read_at = tracks.attrs.get("fps") if tracks.attrs.get("rate_from") in ("model", "file") else fps
+        inputs = {"model": str(model), "data": [str(p) for p in data], "fps": read_at, "scale": scale,
                   "homography": None if homography is None else str(homography), "classes": classes,
                   "max_gap": predictor.config.data.max_gap, "scenes_without_windows": empty,
                   "warning": warning}
