@@ -2,11 +2,13 @@
 or a homography to metres); futures come back in the input's time base and units, and the same motion gives
 the same futures however it was sampled and measured."""
 import copy
+import json
 import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from geographiclib.geodesic import Geodesic
 
 from trajcvae import OnlinePredictor, TrajCVAE
@@ -838,9 +840,6 @@ def test_a_models_training_rate_never_overrides_a_files_own_rate_or_a_time_colum
     fast = model.read(plaza.assign(x=plaza.x * 100, y=plaza.y * 100))
     assert "the model's training rate (25 frame ids a second; --fps overrides it)" in plausibility(fast, 0.4)
     # evaluate --json records the rate the frame ids were read at, the model's here.
-    import json
-
-    import torch
     ckpt = torch.load(ROOT / "trajcvae" / "models" / "pedestrian.pt", weights_only=True)
     ckpt["config"]["data"]["fps"] = 25.0
     torch.save(ckpt, tmp_path / "at25.pt")
