@@ -257,6 +257,13 @@ def test_benchmark_two_seeds_writes_both_and_resumes(tmp_path, sim_files):
     assert [r["km_draws"] for r in rows] == [60, 60] and rows[0]["min_ade"] == per_seed[0]["min_ade"]
     bad = cli(*args, "--draws", 5)
     one_line_error(bad, "--draws must be 0 (off) or at least the 20 futures each K-set keeps (got 5)")
+    # A result cut short (a disk that filled up): one line naming it, no traceback.
+    kept = done.read_text()
+    done.write_text(kept[:20])
+    r = cli(*args, "--draws", 60)
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert f"error: {done}: not a readable result (JSONDecodeError); delete it" in r.output
+    done.write_text(kept)
     # Finished runs are never reported as another configuration's: the defaults into the same --out.
     other_config = [a for a in args if a not in ("--config", cfg)]
     one_line_error(cli(*other_config, "--draws", 40), "was trained with data.memory = 2, not 8",

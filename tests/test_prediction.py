@@ -492,6 +492,15 @@ def test_an_output_that_is_an_input_or_write_protected_is_refused(tmp_path, trai
     assert cli("predict", trained, tmp_path / "data", "-k", 1, "--out", tmp_path / "data" / "p.csv").exit_code == 0
     one_line_error(cli("predict", trained, tmp_path / "data", "-k", 1, "--out", tmp_path / "q.csv"),
                    "data/p.csv: a table of predicted futures", "not tracks")
+    # Nor is a table of tracks in a folder given as the data written over.
+    before = (tmp_path / "data" / "tracks.csv").read_bytes()
+    one_line_error(cli("predict", trained, tmp_path / "data", "-k", 1, "--out", tmp_path / "data" / "tracks.csv"),
+                   "data/tracks.csv: is a table in", "a folder this command reads its tracks from")
+    assert (tmp_path / "data" / "tracks.csv").read_bytes() == before
+    # `--out=~/p.csv` reaches the command unexpanded: refused, not written into a folder named '~'.
+    one_line_error(cli("predict", trained, tmp_path / "data" / "tracks.csv", "--out=~/p.csv"),
+                   "--out ~/p.csv: starts with '~', which the shell did not expand")
+    assert not Path("~").exists()
     out = tmp_path / "mine.csv"
     out.write_text("old")
     out.chmod(0o600)

@@ -256,14 +256,19 @@ def test_a_run_stopped_before_its_first_epoch_finished_leaves_its_folder_as_it_f
     assert [p.name for p in out.iterdir()] == ["notes.txt"]
 
     # Nothing to resume there, nor where the run left no folder, nor where a SIGKILL left its config.toml.
-    for folder in (out, tmp_path / "gone"):
+    for folder in (out, tmp_path / "gone" / "runs" / "a"):
         one_line_error(cli("train", tiny_files[0], "--val", tiny_files[1], "--out", folder, "--resume", "--quiet"),
                        f"--resume: {folder} holds no run to resume (no last.pt: no epoch of a run there finished)",
                        "run it again without --resume")
-    assert not (tmp_path / "gone").exists()
+    assert not (tmp_path / "gone").exists()  # nor the folders made on the way to it
     (out / "config.toml").write_text("[train]\nepochs = 2\n")
     one_line_error(cli("train", tiny_files[0], "--val", tiny_files[1], "--out", out, "--resume", "--quiet"),
                    f"--resume: {out} holds no run to resume")
+    # A finished run whose last.pt was deleted (to save room) is not trained over.
+    (out / "best.pt").write_bytes(b"a model")
+    one_line_error(cli("train", tiny_files[0], "--val", tiny_files[1], "--out", out, "--quiet"),
+                   f"{out}: already holds a trained model (best.pt, without the last.pt a resume needs)")
+    assert (out / "best.pt").read_bytes() == b"a model" and (out / "config.toml").exists()
 
 
 def test_training_data_that_gives_no_window_is_named_with_what_was_read_and_what_to_try(tmp_path):

@@ -217,7 +217,11 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
             said = prefixed(log, f"{split} seed {seed}: ")  # its lines, train's and finish_run's
             cfg = load_config(config, [f"train.seed={seed}"])
             if done.exists():
-                row = json.loads(done.read_text())
+                try:
+                    row = json.loads(done.read_text())
+                except (ValueError, OSError) as e:  # a run killed while another tool wrote it, or edited
+                    raise TrajCVAEError(f"{done}: not a readable result ({type(e).__name__}); delete it to score "
+                                        "the split again") from None
                 ckpt = checkpoint.load(run / "best.pt")
                 _check_same_config(run, ckpt, cfg)
                 _check_same_data(run, ckpt, root / split, row)

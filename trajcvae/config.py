@@ -400,6 +400,9 @@ def check_output(path, option: str = "--out", folder: bool = False, table: bool 
     reads: data, a model, a homography); with `folder`, a run folder (not a file); with `table`, a name
     ending in .csv or .parquet (missing folders on the way are made)."""
     given = Path(path)  # as the user wrote it: its name picks a table's format, and messages show it
+    if given.parts and given.parts[0].startswith("~"):  # `--out=~/x` reaches us unexpanded: it would make a '~'
+        raise TrajCVAEError(f"{option} {given}: starts with '~', which the shell did not expand (as after "
+                            f"'{option}='); give the full path, e.g. {Path(str(given)).expanduser()}")
     path = Path(os.path.realpath(given))  # what will be written: links followed, `..` resolved
     if folder and path.exists() and not path.is_dir():
         raise TrajCVAEError(f"{option} {given}: is a file; give a folder for the run")
@@ -420,6 +423,10 @@ def check_output(path, option: str = "--out", folder: bool = False, table: bool 
     same = next((p for p in inputs if _same_file(path, p)), None)
     if same is not None:
         raise TrajCVAEError(f"{option} {given}: is {same} itself, an input of this command; give another name")
+    within = next((p for p in inputs if _read_within(path, p)), None)
+    if within is not None:
+        raise TrajCVAEError(f"{option} {given}: is a table in {within}, a folder this command reads its tracks "
+                            "from; give another name")
 
 
 def read_paths(*given) -> list:
@@ -432,6 +439,15 @@ def read_paths(*given) -> list:
         elif isinstance(g, (list, tuple)):
             out += [Path(p) for p in g if isinstance(p, (str, Path))]
     return out
+
+
+def _read_within(a: Path, folder) -> bool:
+    """Whether output `a` (resolved) is a table that exists in input folder `folder`, which reads it as tracks."""
+    try:
+        return (Path(folder).is_dir() and a.is_file() and a.suffix.lower() in TABLE_SUFFIXES
+                and Path(os.path.realpath(folder)) in a.parents)
+    except (OSError, TypeError, ValueError):
+        return False
 
 
 def _same_file(a: Path, b) -> bool:

@@ -256,7 +256,7 @@ def unit_conversion(scale: float | None, homography) -> dict | None:
     if isinstance(homography, (str, Path)):
         where_ = f"--homography {homography}"
         try:
-            text = Path(homography).read_text(encoding="utf-8")
+            text = Path(homography).expanduser().read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as e:
             raise DataError(f"{where_}: cannot read it ({getattr(e, 'strerror', None) or type(e).__name__})") from None
         # Numbers separated by blanks, commas or semicolons; '#' starts a comment, as in numpy's text files.

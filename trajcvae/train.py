@@ -113,11 +113,11 @@ def _run_lock(out: Path, take: bool):
     says, when that process started, so a pid reused by another process since is no owner). A lock whose
     process is gone (a killed run) is taken over. A run that stops before any epoch of it finished (no last.pt:
     an error, a NaN loss, Ctrl-C in epoch 1) leaves the folder as it found it: the run's files this call added
-    are removed, and so is a run folder this call created."""
+    are removed, and so are the folders this call made (when left empty)."""
     if not take:  # under torchrun only rank 0 holds the lock
         yield
         return
-    created = not out.exists()
+    made = [d for d in (out, *out.parents) if not d.exists()]  # the folders this call makes, deepest first
     out.mkdir(parents=True, exist_ok=True)
     found = {p.name for p in out.iterdir()}
     lock = out / ".lock"
@@ -143,8 +143,10 @@ def _run_lock(out: Path, take: bool):
                 if name not in found:
                     (out / name).unlink(missing_ok=True)
         lock.unlink(missing_ok=True)
-        if created and not any(out.iterdir()):
-            out.rmdir()
+        for folder in made:  # those left empty go, as a failed write leaves none of the folders it made
+            if any(folder.iterdir()):
+                break
+            folder.rmdir()
 
 
 def _locked_train(train_paths, val_paths, cfg: Config, out: Path, resume: bool, progress: bool, log,
@@ -159,6 +161,9 @@ def _locked_train(train_paths, val_paths, cfg: Config, out: Path, resume: bool, 
                               state["epoch"])
     elif (out / "last.pt").exists():
         raise TrajCVAEError(f"{out}: already holds a run; pass --resume to continue it or choose another --out")
+    elif (out / "best.pt").exists():  # a finished run whose last.pt was deleted to save room
+        raise TrajCVAEError(f"{out}: already holds a trained model (best.pt, without the last.pt a resume needs); "
+                            "choose another --out")
     tc = cfg.train
     if tc.num_threads > 0:
         torch.set_num_threads(tc.num_threads)

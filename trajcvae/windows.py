@@ -602,7 +602,7 @@ def _empty(T: int, P: int, memory: int = 0) -> Windows:
 # --- the window cache ---------------------------------------------------------------------------------
 
 def default_cache_dir() -> Path:
-    return Path(os.environ.get("TRAJCVAE_CACHE", Path.home() / ".cache" / "trajcvae"))
+    return Path(os.environ.get("TRAJCVAE_CACHE", Path.home() / ".cache" / "trajcvae")).expanduser()
 
 
 def cache_key(files: list[Path], cfg: DataConfig, mode: str) -> str:
