@@ -1,4 +1,5 @@
 """Reading files into tracks: every row accounted for, every problem named in one line."""
+import gzip
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -132,6 +133,7 @@ def read_error(path) -> str:
     (b"frame,agent_id,x,y\n0,1,0,0\n10,1,\xe9,0\n", "not UTF-8"),  # a Latin-1 byte
     (b"frame,agent_id,x,y\n" + b"0,1,0,0\n" * (tracks.SNIFF_BYTES // 8) + b"10,1,\xe9,0\n", "not UTF-8"),  # after 1 MiB
     (b"PK\x03\x04" + bytes(range(256)) * 8, "NUL bytes"),  # a zip / .xlsx
+    (gzip.compress(b"frame,agent_id,x,y\n0,1,0,0\n"), "gzip-compressed; decompress it first (gunzip)"),
     (b"   \n\t\n\n", "empty file"),
     (b"x" * (tracks.SNIFF_BYTES + 10), "longer than 1 MiB"),  # one endless line: not a table
     (b"frame,agent_id,x,y\n0,1,0,0\n10,1,1,0,7\n", "line 3: 5 fields where the first row has 4"),
@@ -433,6 +435,11 @@ def test_files_of_the_same_name_in_two_folders_are_two_scenes(tmp_path):
     for cam in ("cam1", "cam2"):
         write(tmp_path / cam / "tracks.csv", f"scene,frame,agent_id,x,y\nhall,0,{cam[-1]},0,0\nhall,10,{cam[-1]},0,1\n")
     assert set(read_tracks([tmp_path / "cam1", tmp_path / "cam2"]).scene) == {"hall"}
+
+
+def test_a_pipe_or_a_device_given_as_tracks_is_named_as_such():
+    with pytest.raises(DataError, match="^/dev/null: not a regular file \\(a pipe or a device\\); write the tracks"):
+        read_tracks(["/dev/null"])
 
 
 def test_a_folder_is_read_for_its_tracks_not_its_hidden_copies_or_its_homography(tmp_path):

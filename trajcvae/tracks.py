@@ -74,6 +74,8 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
             files.extend(found)
         elif p.is_file():
             files.append(p)
+        elif p.exists():  # a pipe (`<(zcat x.gz)`), a device: read once, they cannot be read as the tracks are
+            raise DataError(f"{p}: not a regular file (a pipe or a device); write the tracks to a file first")
         else:
             raise DataError(f"{p}: no such file or directory")
     if not files:
@@ -1125,6 +1127,8 @@ def _sniff(path: Path, frames: bool = False) -> _Format:
                     raise DataError(f"{path}: more than 1 MiB of blank space before the first row")
                 more = bool(block)
             raise DataError(f"{path}: empty file (no rows)")
+    if head.startswith(b"\x1f\x8b"):
+        raise DataError(f"{path}: gzip-compressed; decompress it first (gunzip), then give the text file")
     if b"\x00" in head:
         raise DataError(f"{path}: not a text file (it holds NUL bytes: binary data, or UTF-16 text); expected "
                         "UTF-8 CSV or ETH/UCY text")
