@@ -403,8 +403,8 @@ class OnlinePredictor:
     def _predict(self, rows: pd.DataFrame, since: float, k: int) -> pd.DataFrame:
         try:
             # Futures past a homography's horizon come back empty, as from `_predict_seen`, without a warning.
-            out, _ = self.model._predict_table(rows, k, self.seed, False, self.kset, self.draws, None, None, None,
-                                               None, since, self.calibrate, self.past)
+            out, _ = self.model._predict_table(rows, k, self.seed, kset=self.kset, draws=self.draws, since=since,
+                                               calibrate=self.calibrate, past=self.past)
         except NoWindowsError:  # nobody in view has 2 positions yet
             return self._no_futures()
         out["agent_id"] = self._names(out["agent_id"].to_numpy())

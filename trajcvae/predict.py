@@ -387,13 +387,14 @@ class TrajCVAE:
         given). fps, scale, homography: the input's rate and units (see `read`).
         """
         out, said = self._predict_table(data, k, seed, every_window, kset, draws, fps, scale, homography, classes,
-                                        since, calibrate, past)
+                                        since=since, calibrate=calibrate, past=past)
         for line in said:
             warn(line)
         return out
 
-    def _predict_table(self, data, k, seed, every_window, kset, draws, fps, scale, homography, classes, since,
-                       calibrate, past) -> tuple[pd.DataFrame, list[str]]:
+    def _predict_table(self, data, k: int, seed: int, every_window: bool = False, kset: str = "none",
+                       draws: int = 1000, fps=None, scale=None, homography=None, classes=None, since=None,
+                       calibrate: str = "none", past: ScenePast | None = None) -> tuple[pd.DataFrame, list[str]]:
         """`predict`'s table and its warning lines: windows whose scene had too little past to calibrate on
         (when `past` is measured here: a caller that keeps its own past knows how far it reaches), and
         future points past a homography's horizon."""

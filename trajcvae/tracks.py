@@ -857,10 +857,8 @@ def _frame_rate_hint(df: pd.DataFrame, dt: float, paced: np.ndarray, low: float,
     percentile is 1.1 m/s, and its frame ids are 10 apart."""
     if seconds_per_unit(df) is not None or time_step is not None or not len(paced):
         return None
-    if any(step != 1 for step in time_steps(df).step.values()):
-        return None
     fast = float(np.percentile(paced, 90))
-    if fast >= 2 * low:
+    if fast >= 2 * low or any(step != 1 for step in time_steps(df).step.values()):  # (the steps only if slow)
         return None
     return (f"warning: the tracks' frame ids are 1 apart, each read as one {dt:g} s step (no --fps), which "
             f"makes nine in ten of their moves slower than {fast:.2g} m/s: if they count a video's frames or a "
@@ -886,7 +884,8 @@ def _rates_speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_mo
     if not len(every):
         return None
     what, odd = "the tracks", None
-    outside = _speed_outside(every, np.concatenate(list(paced.values())), low, high)
+    pooled = np.concatenate(list(paced.values()))
+    outside = _speed_outside(every, pooled, low, high)
     judged = {scene: _speed_outside(sp, paced[scene], low, high) for scene, sp in speeds.items()
               if len(sp) >= min_moves}
     odds = [scene for scene, said in judged.items() if said is not None]
@@ -895,11 +894,11 @@ def _rates_speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_mo
     if outside is None or (odds and len(odds) < len(judged)):
         odd = odds[0] if odds else None
         if odd is None:
-            lines = [_frame_rate_hint(df, dt, np.concatenate(list(paced.values())), low, time_step),
+            lines = [_frame_rate_hint(df, dt, pooled, low, time_step),
                      track_jumps(df, dt, max_gap, high, spans=steps)[0] if jumps else None]
             return "\n".join(line for line in lines if line) or None
         rest = float(np.median(np.concatenate([sp for scene, sp in speeds.items() if scene != odd])))
-        outside = _speed_outside(speeds[odd], paced[odd], low, high)
+        outside = judged[odd]
         files = df.loc[df["scene"] == odd, "_file"].astype(str)
         what = f"scene '{odd}'" + (f" ({files.iloc[0]})" if files.nunique() == 1 and files.iloc[0] != "dataframe"
                                    else "")

@@ -93,12 +93,10 @@ def train(train_paths: Iterable[str | Path], val_paths: Iterable[str | Path] | N
                               for p in (train_paths, val_paths))
     if isinstance(val_paths, list) and not val_paths:
         val_paths = None
-    for paths in (train_paths, val_paths):
-        if isinstance(paths, list) and paths:
-            list_files(paths)
-    if isinstance(train_paths, list) and isinstance(val_paths, list) and os.environ.get("RANK", "0") == "0":
-        trained_on = {f.resolve() for f in list_files(train_paths)}
-        shared = [f for f in list_files(val_paths) if f.resolve() in trained_on]
+    listed = [list_files(paths) if isinstance(paths, list) and paths else None for paths in (train_paths, val_paths)]
+    if all(listed) and os.environ.get("RANK", "0") == "0":
+        trained_on = {f.resolve() for f in listed[0]}
+        shared = [f for f in listed[1] if f.resolve() in trained_on]
         if shared:
             (log or warn)(f"warning: --val {shared[0]} is a training file too: the best epoch would be picked on "
                           "windows the model trained on; give files it does not train on, or leave --val out (the "

@@ -35,6 +35,7 @@ FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 DENSITY_STEPS = ("all", "final")
 MAX_GRID = 60  # windows in a --grid: 20 rows of 3 panels
 FRAMES = 40  # frames of an --animate GIF
+MODEL_K = 20  # futures drawn per window from a model when -k is not given (a table's are all drawn)
 
 
 def parse_size(text: str | None) -> tuple[int, int] | None:
@@ -99,8 +100,8 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
     `grid` of windows (`worst`/`best` by minADE, random with `seed`, else spread over the data), every
     agent seen at `scene_frame` (`scene_view`), or an `animate`d GIF of the scene (of `frames` frames, default 40).
     `k`: futures per window (default 20); of a predictions table, its first k samples (default all; all of a
-    K-set's). `density` ("all" or
-    "final") shades a KDE of the predicted positions of all steps or of the final step. `fps`, `scale`,
+    K-set's). `density` ("all" or "final") shades a KDE of the predicted positions of all steps or of the final
+    step. `fps`, `scale`,
     `homography`, `classes`: the input's rate, units and agents, as for `predict` (frame ids of unknown rate
     under a table predicted at a rate: see `_at_table_step`); pictures are in metres. `kset`, `draws`: a K-set
     mode, as for `predict`, whose futures are drawn wider the more weight they carry (as are those of a
@@ -108,7 +109,7 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
     for `predict` (a predictions table is drawn as it was written); `log` gets a warning line when the tracks'
     speeds are not the model's (`TrajCVAE.check_speeds`; a table's: no walker's) and when some drawn windows had
     too little of their scene's past to be fitted. `max_gap`: see `TrajCVAE.load`."""
-    check_sampling(20 if k is None else k, seed, kset, draws, calibrate)
+    check_sampling(MODEL_K if k is None else k, seed, kset, draws, calibrate)
     check_seed(seed)
     check_output(animate if animate is not None else out, "--animate" if animate is not None else "--out",
                  inputs=read_paths(model, data, homography))
@@ -145,7 +146,7 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
         if max_gap is not None:  # the tracks drawn beside the futures bridge the gaps predict's did
             futures.cfg.max_gap = check_max_gap(max_gap)
     else:
-        k = 20 if k is None else k
+        k = MODEL_K if k is None else k
         predictor = TrajCVAE.load(model, device=device, max_gap=max_gap)
         df = predictor.read(data, fps, scale, homography, classes)
         predictor.check_kset(k, kset)

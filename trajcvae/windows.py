@@ -391,9 +391,9 @@ def no_windows_error(cfg: DataConfig, mode: str, df: pd.DataFrame | None = None)
     why = (f"no track has {need} consecutive frames (obs_len {cfg.obs_len} + pred_len {cfg.pred_len})"
            if mode == "windows" else "no agent has 2 consecutive positions at its latest frame")
     interval = None if df is None else sampling_interval(df)
-    moves = None if df is None or cfg.time_step is None or seconds_per_unit(df) is not None else \
-        sorted(set(time_steps(df).step.values()))  # each scene's own step of frame ids
     spu = None if df is None or not len(df) else seconds_per_unit(df)
+    moves = None if df is None or cfg.time_step is None or spu is not None else \
+        sorted(set(time_steps(df).step.values()))  # each scene's own step of frame ids
     longest = None if spu is None else float(df.groupby(["scene", "agent_id"], observed=True)["frame"].agg(
         lambda f: f.max() - f.min()).max()) * spu  # seconds: the longest track
     if longest is not None and longest < cfg.dt and interval is not None:  # a clock far too fast
