@@ -135,6 +135,17 @@ def test_a_homography_file_is_kept_by_its_absolute_path(tmp_path, monkeypatch):
     assert load_config(None, ["data.homography=H.txt"]).data.homography == str(tmp_path / "H.txt")
 
 
+def test_a_homography_named_in_a_config_file_is_found_beside_that_file(tmp_path, monkeypatch):
+    """A TOML shipped with its H.txt works from any folder; --set names a file from the current one."""
+    (tmp_path / "cam").mkdir()
+    np.savetxt(tmp_path / "cam" / "H.txt", np.eye(3))
+    (tmp_path / "cam" / "c.toml").write_text('[data]\nhomography = "H.txt"\n')
+    monkeypatch.chdir(tmp_path)
+    assert load_config("cam/c.toml").data.homography == str(tmp_path / "cam" / "H.txt")
+    np.savetxt(tmp_path / "H2.txt", np.eye(3))
+    assert load_config("cam/c.toml", ["data.homography=H2.txt"]).data.homography == str(tmp_path / "H2.txt")
+
+
 def test_user_options_are_checked_in_one_place():
     assert check_k(1) == 1 and check_seed(0) == 0 and check_seed(2 ** 63 - 1) == 2 ** 63 - 1
     for bad in (0, -3):

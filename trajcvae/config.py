@@ -243,6 +243,9 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
             raise TrajCVAEError(f"{path}: not valid TOML ({e})") from None
         except (PermissionError, UnicodeDecodeError) as e:
             raise TrajCVAEError(f"{path}: cannot read the config ({type(e).__name__})") from None
+        if isinstance(cfg.data.homography, str) and cfg.data.homography:
+            # A file named in a config file is found beside it, as the file was written; --set's from the cwd.
+            cfg.data.homography = str(path.parent / Path(cfg.data.homography).expanduser())
     for item in overrides or []:
         key, eq, value = item.partition("=")
         if not eq:
