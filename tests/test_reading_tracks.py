@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from trajcvae import tracks
-from trajcvae.errors import DataError, TrajCVAEError
+from trajcvae.errors import DataError, TrajCVAEError, TrajCVAEWarning
 from trajcvae.tracks import read_tracks, summarize, time_steps
 
 from tests.helpers import ETH_UCY, write
@@ -457,6 +457,20 @@ def test_a_folder_is_read_for_its_tracks_not_its_hidden_copies_or_its_homography
     with pytest.raises(DataError, match="H.txt: line 1 has 3 columns and no header.*a 3x3 matrix, a homography\\? "
                                         "Give it with --homography"):
         read_tracks([tmp_path / "cam"])
+
+
+def test_a_folder_read_in_part_names_the_compressed_track_files_it_skipped(tmp_path):
+    rows = "frame,agent_id,x,y\n0,1,1,2\n10,1,1.5,2\n"
+    (tmp_path / "cam").mkdir()
+    for name in ("b.csv.gz", "c.txt.bz2"):
+        (tmp_path / "cam" / name).write_bytes(gzip.compress(rows.encode()))
+    (tmp_path / "cam" / "notes.pdf.gz").write_bytes(b"")  # not a track file
+    with pytest.raises(DataError, match=r"cam: directory holds no .*, only 2 compressed track files \(b.csv.gz, "
+                                        r"\.\.\.\); decompress them first$"):
+        tracks.list_files([tmp_path / "cam"])
+    write(tmp_path / "cam" / "a.csv", rows)
+    with pytest.warns(TrajCVAEWarning, match=r"cam: skipped 2 compressed track files \(b.csv.gz, \.\.\.\)"):
+        assert tracks.list_files([tmp_path / "cam"]) == [tmp_path / "cam" / "a.csv"]
 
 
 def test_large_raw_positions_are_judged_in_metres_after_the_scale(tmp_path):

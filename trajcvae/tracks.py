@@ -31,7 +31,7 @@ from typing import Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from .errors import DataError
+from .errors import DataError, warn
 from .resample import EPS
 
 REQUIRED = ("frame", "agent_id", "x", "y")
@@ -42,6 +42,7 @@ LON_NAMES, LAT_NAMES = ("lon", "lng", "long", "longitude"), ("lat", "latitude")
 AGENT_COLUMNS = ("label", "type", "class", "category")
 TRACK_COLUMNS = ["scene", "frame", "agent_id", "x", "y", "_file", "_line"]
 SUFFIXES = (".csv", ".txt", ".tsv", ".parquet", ".ndjson")
+PACKED = (".gz", ".bz2", ".xz", ".zst", ".zip")  # compressed files, named when a folder holds them
 SDD_FIELDS = ("agent_id", "xmin", "ymin", "xmax", "ymax", "frame", "lost", "occluded", "generated", "label")
 SDD_FPS = 30.0  # the Stanford Drone Dataset's videos
 SNIFF_BYTES = 1 << 20  # the header (or first row) must lie within the first MiB
@@ -67,10 +68,15 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUFFIXES
-                           and not any(part.startswith(".") for part in f.relative_to(p).parts))
+            visible = [f for f in p.rglob("*") if f.is_file()
+                       and not any(part.startswith(".") for part in f.relative_to(p).parts)]
+            found = sorted(f for f in visible if f.suffix.lower() in SUFFIXES)
+            packed_line = _compressed_tracks(visible)
             if not found:
-                raise DataError(f"{p}: directory holds no .csv/.txt/.tsv/.parquet/.ndjson files")
+                raise DataError(f"{p}: directory holds no .csv/.txt/.tsv/.parquet/.ndjson files"
+                                + (f", only {packed_line}" if packed_line else ""))
+            if packed_line:
+                warn(f"warning: {p}: skipped {packed_line}")
             files.extend(found)
         elif p.is_file():
             files.append(p)
@@ -88,6 +94,17 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
             seen.add(key)
             unique.append(f)
     return unique
+
+
+def _compressed_tracks(files: list[Path]) -> str | None:
+    """What a folder's compressed track files (x.csv.gz) are, which are not read, so that a folder read in part
+    says so: "2 compressed track files (a.csv.gz, ...); decompress them first"."""
+    packed = sorted(f.name for f in files if f.suffix.lower() in PACKED and Path(f.stem).suffix.lower() in SUFFIXES)
+    if not packed:
+        return None
+    many = len(packed) > 1
+    return (f"{len(packed)} compressed track file{'s' if many else ''} ({packed[0]}{', ...' if many else ''}); "
+            f"decompress {'them' if many else 'it'} first")
 
 
 def _same_path(a: Path, b) -> bool:
