@@ -610,6 +610,18 @@ def test_the_python_api_takes_one_path_and_names_what_it_cannot_take(trained, si
     assert futures.shape == (0, 2, 12, 2) and weights.shape == (0, 2)
 
 
+def test_a_table_with_a_column_named_like_an_internal_one_is_read_and_checked_as_any_other(trained, sim_files):
+    """Only the model's own track tables skip reading: a user's `_line` column (a source line number kept)
+    changes nothing, and what is wrong with the table is still refused."""
+    model = TrajCVAE.load(trained)
+    table = pd.read_csv(sim_files["test"])
+    kept = table.assign(_line=np.arange(len(table)) + 2)
+    pd.testing.assert_frame_equal(model.predict(kept, k=2), model.predict(table, k=2))
+    kept.loc[3, "x"] = np.nan
+    with pytest.raises(TrajCVAEError, match="row 4"):
+        model.predict(kept, k=2)
+
+
 def test_evaluate_takes_a_loaded_model_and_names_what_it_got_instead(trained, sim_files):
     from trajcvae.evaluate import evaluate
 

@@ -287,7 +287,7 @@ class TrajCVAE:
         second (default: a format's own rate, else the rate of the model's own training files, `data.fps`,
         where it had one; a time column in seconds needs none);
         `scale`, `homography`, `classes`: see `tracks.read_tracks`."""
-        if isinstance(data, pd.DataFrame) and "_line" in data:
+        if isinstance(data, pd.DataFrame) and "_line" in data and "time_base" in data.attrs:  # read already
             return data
         tracks = read_tracks(data, fps=fps, scale=scale, homography=homography, classes=classes,
                              default_fps=self.config.data.fps)
