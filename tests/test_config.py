@@ -157,3 +157,16 @@ def test_user_options_are_checked_in_one_place():
     assert resolve_device("cpu") == torch.device("cpu")
     with pytest.raises(TrajCVAEError, match="--device must be cpu, cuda or auto"):
         resolve_device("tpu")
+
+
+def test_a_run_s_config_record_reads_back_as_the_same_config_whatever_its_text_holds(tmp_path):
+    """config.toml is written for every run and read back by --resume: quotes, backslashes and other
+    characters in a path or a label survive it."""
+    from trajcvae.train import to_toml
+
+    folder = tmp_path / "bob's \"cam\" \\ 1"
+    folder.mkdir()
+    np.savetxt(folder / "H.txt", np.eye(3))
+    cfg = load_config(None, [f"data.homography={folder / 'H.txt'}", "data.classes=kid's,tab\there"])
+    (tmp_path / "config.toml").write_text(to_toml(cfg.to_dict()))
+    assert load_config(tmp_path / "config.toml").to_dict() == cfg.to_dict()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import math
 import os
 import time
@@ -515,8 +516,10 @@ def to_toml(d: dict) -> str:
         for key, v in values.items():
             if v is None:
                 continue
-            lines.append(f"{key} = {str(v).lower() if isinstance(v, bool) else repr(v) if isinstance(v, str) else v}")
-    return "\n".join(lines).replace("'", '"') + "\n"
+            # A JSON string is a TOML basic string (its escapes are TOML's), but for DEL, which TOML escapes.
+            text = json.dumps(v).replace("\x7f", "\\u007f") if isinstance(v, str) else v
+            lines.append(f"{key} = {str(v).lower() if isinstance(v, bool) else text}")
+    return "\n".join(lines) + "\n"
 
 
 def _truncate_metrics(path: Path, last_epoch: int) -> None:
