@@ -622,6 +622,17 @@ def test_a_table_with_a_column_named_like_an_internal_one_is_read_and_checked_as
         model.predict(kept, k=2)
 
 
+def test_a_table_s_agent_ids_come_back_of_the_type_they_were_given(trained, sim_files):
+    """README: agent_id is as written in the input; a DataFrame's text ids are not turned into numbers, so the
+    futures join back onto the table."""
+    model = TrajCVAE.load(trained)
+    for dtype in (str, np.int64):
+        table = pd.read_csv(sim_files["test"], dtype={"agent_id": dtype})
+        futures = model.predict(table, k=1)
+        assert futures["agent_id"].isin(table["agent_id"]).all()
+        assert isinstance(futures["agent_id"].iloc[0], str if dtype is str else (int, np.integer))
+
+
 def test_evaluate_takes_a_loaded_model_and_names_what_it_got_instead(trained, sim_files):
     from trajcvae.evaluate import evaluate
 

@@ -149,7 +149,7 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     if isinstance(paths, pd.DataFrame):
         _not_futures("the table", list(paths.columns))
         tables, n_files = [_canonical(paths, "dataframe", "input", first_line=1, row_word="row",
-                                      frames=fps is not None)], 0
+                                      frames=fps is not None, typed=True)], 0
         names = ["dataframe"]
     else:
         files = list_files(paths)
@@ -1412,9 +1412,10 @@ def _first_line(e: Exception) -> str:
 
 def _canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int = 1, row_word: str = "line",
                allow_empty: bool = False, line_numbers: np.ndarray | None = None,
-               frames: bool = False) -> pd.DataFrame:
+               frames: bool = False, typed: bool = False) -> pd.DataFrame:
     """Check a table of raw values (text or numbers) row by row; `first_line` numbers its first row, or
-    `line_numbers` each row (rows read from lines not all kept); `frames`: see `_aliases`."""
+    `line_numbers` each row (rows read from lines not all kept); `frames`: see `_aliases`; `typed`: a
+    DataFrame's values, whose agent ids keep their type (`agent_ids`)."""
     raw = raw.copy()
     lower = [str(c).strip().lower() for c in raw.columns]
     raw.columns, seconds, lonlat = _aliases(lower, frames)
@@ -1455,7 +1456,7 @@ def _canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int = 1, ro
         i = int(np.flatnonzero(ids.isna().to_numpy())[0])
         raise DataError(f"{name} {row_word} {lines.iloc[i]}: empty 'agent_id' (every row needs its agent's id)")
     codes, uniques = pd.factorize(ids)
-    out["agent_id"] = agent_ids(pd.Index(uniques), codes)
+    out["agent_id"] = agent_ids(pd.Index(uniques), codes, typed)
     if "scene" in raw.columns:
         sc = raw["scene"]
         if sc.isna().any():
@@ -1600,11 +1601,14 @@ def _parses(text) -> bool:
         return False
 
 
-def agent_ids(uniques: pd.Index, codes: np.ndarray) -> np.ndarray:
+def agent_ids(uniques: pd.Index, codes: np.ndarray, typed: bool = False) -> np.ndarray:
     """Agent ids from their distinct values and per-row codes: integers when every id is one (ETH/UCY
     writes 1.0) and none is written with a leading zero, else stripped strings as written (so "007" comes
-    back as "007", and "01" and "1" stay two agents)."""
+    back as "007", and "01" and "1" stay two agents). `typed`: the values come with their own type (a
+    DataFrame's column, not a file's text), and ids that are all strings stay strings ("1" is not 1)."""
     text = pd.Index(uniques.astype(str)).str.strip()
+    if typed and len(uniques) and all(isinstance(u, str) for u in uniques):
+        return np.asarray(text, dtype=object)[codes]
     if len(uniques) and pd.api.types.is_numeric_dtype(uniques) and not pd.api.types.is_bool_dtype(uniques):
         num = np.asarray(uniques, dtype=float)
     else:
