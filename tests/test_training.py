@@ -481,3 +481,15 @@ def test_a_validation_file_that_is_also_trained_on_is_warned_of_and_a_table_trai
     r = train(table, [tiny_files[1]], cfg, tmp_path / "table", progress=False, figures=False, log=said.append,
               cache_dir=tmp_path / "cache")
     assert r.best_epoch == 1 and len(list((tmp_path / "cache").glob("windows-*.npz"))) == 1  # the val file's
+
+
+def test_a_training_table_with_a_column_the_reader_ignores_is_recorded_whatever_that_column_holds():
+    """train() records what it was trained on (for --resume); a DataFrame's extra column of lists or dicts,
+    which the reader ignores, is no reason to fail, and a change to it is a change to the data, as in a file."""
+    from trajcvae.train import data_digest
+
+    table = pd.DataFrame({"frame": [0, 10], "agent_id": [1, 1], "x": [0.0, 0.5], "y": [0.0, 0.0],
+                          "meta": [[1, 2], {"a": 1}]})
+    assert data_digest(table) == data_digest(table.copy())
+    assert data_digest(table) != data_digest(table.assign(meta=[[1, 3], {"a": 1}]))
+    assert data_digest(table.drop(columns="meta")) != data_digest(table)

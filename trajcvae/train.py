@@ -185,8 +185,13 @@ def data_digest(paths) -> str | None:
     None for no files (the validation holdout)."""
     if paths is None:
         return None
-    if hasattr(paths, "columns"):
-        return hashlib.sha256(pd.util.hash_pandas_object(paths, index=False).to_numpy().tobytes()).hexdigest()[:32]
+    if hasattr(paths, "columns"):  # every column, as a file's every byte
+        try:
+            hashed = pd.util.hash_pandas_object(paths, index=False)
+        except TypeError:  # a column of lists or dicts (which the reader ignores) is taken by its text
+            table = pd.concat([c.astype(str) if c.dtype == object else c for _, c in paths.items()], axis=1)
+            hashed = pd.util.hash_pandas_object(table, index=False)
+        return hashlib.sha256(hashed.to_numpy().tobytes()).hexdigest()[:32]
     return files_digest(list_files(paths), lambda f: f.name)
 
 
