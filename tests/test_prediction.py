@@ -562,6 +562,11 @@ def test_cli_scene_calibration(tmp_path, trained, sim_files):
     assert r.exit_code == 0 and "best of K=3, scene-fitted draws" in r.output, r.output
     assert "calibration of plain draws fitted to the scene's past (100 draws)" in r.output
     assert "warning: --calibrate scene:" in r.output  # the file's first windows had no past, as with predict
+    from trajcvae.evaluate import evaluate
+
+    with pytest.warns(TrajCVAEWarning, match="^--calibrate scene: .* had fewer than"):  # the API says it too
+        assert evaluate(TrajCVAE.load(trained), [sim_files["test"]], k=3, calibrate="scene",
+                        calibration_draws=0)["unfitted"] > 0
 
 
 def test_a_corrupt_checkpoint_is_refused_in_one_line_not_used(tmp_path, trained, sim_files):

@@ -240,7 +240,6 @@ def evaluate(
 ):
     """minADE/minFDE@K per scene and overall, beside constant-velocity baselines."""
     from .atomic import write_text
-    from .calibrate import too_little_past
     from .config import check_calibration, check_output, check_sampling, read_paths
     from .errors import NoWindowsError
     from .evaluate import evaluate as run
@@ -260,15 +259,12 @@ def evaluate(
     predictor.check_kset(k, kset)
     try:
         result = run(predictor, tracks, k=k, seed=seed, kset=kset, draws=draws, calibration_draws=calibration,
-                     calibrate=calibrate)
+                     calibrate=calibrate, log=info)
     except NoWindowsError as e:  # which data gave none
         raise NoWindowsError(f"{', '.join(map(str, data[:3]))}{' ...' if len(data) > 3 else ''}: {e}") from None
     print_table(result)
     if calibration:
         print_calibration(result["calibration"])
-    if result.get("unfitted"):
-        dc = predictor.config.data
-        info(too_little_past(result["unfitted"], result["scenes"]["overall"]["windows"], dc.obs_len, dc.pred_len))
     empty = sorted(set(map(str, tracks["scene"].unique())) - set(result["scenes"]))
     if empty:  # not in the table: say so rather than leave them out in silence
         dc = predictor.config.data

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
 
-from .calibrate import ScenePast, unfitted
+from .calibrate import ScenePast, too_little_past, unfitted
 from .config import check_calibration, check_sampling
-from .errors import DataError, TrajCVAEError
+from .errors import DataError, TrajCVAEError, warn
 from .metrics import (ade_fde, brier_fde, calibration, constant_velocity, hpd_levels, min_ade_fde,
                       noisy_constant_velocity)
 from .predict import TrajCVAE
@@ -87,12 +87,14 @@ def calibration_of(predictor: TrajCVAE, w: Windows, draws: int = 200, seed: int 
 def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: int = 20,
              seed: int = 0, kset: str = "none", draws: int = 1000, calibration_draws: int = 200,
              calibrate: str = "none", fps: float | None = None, scale: float | None = None,
-             homography: str | Path | None = None, classes: Iterable[str] | None = None) -> dict:
+             homography: str | Path | None = None, classes: Iterable[str] | None = None,
+             log: Callable[[str], None] | None = None) -> dict:
     """minADE/minFDE@K per scene and overall (with a K-set mode, of its K-set, and its Brier-minFDE), the
     most-likely prediction, both baselines and, with `calibration_draws` > 0, the calibration of plain
     sampling (`calibration_of`); calibrate="scene": of plain draws fitted to each window's scene's past
     (`calibrate.py`), with `unfitted`, how many windows had too little of it. Errors are in metres; `fps`,
-    `scale`, `homography`, `classes`: the input's rate, units and classes (`TrajCVAE.read`)."""
+    `scale`, `homography`, `classes`: the input's rate, units and classes (`TrajCVAE.read`). The warning
+    about windows left unfitted goes to `log`, or without one comes as a `TrajCVAEWarning`."""
     if not isinstance(predictor, TrajCVAE):
         load = f" (TrajCVAE.load({str(predictor)!r}))" if isinstance(predictor, (str, Path)) else ""
         raise TrajCVAEError(f"evaluate takes a loaded model{load}, not a {type(predictor).__name__}")
@@ -110,6 +112,9 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
               "scenes": scene_means(window_errors(predictor, w, k, seed, kset, draws, past))}
     if calibrate == "scene":  # windows whose scene had too little past: their draws stay the model's own
         result["unfitted"] = int(unfitted(past, w.scene, w.t0).sum())
+        if result["unfitted"]:
+            dc = predictor.config.data
+            (log or warn)(too_little_past(result["unfitted"], len(w), dc.obs_len, dc.pred_len))
     if calibration_draws > 0:
         result["calibration"] = calibration_of(predictor, w, calibration_draws, seed, past)
     return result
