@@ -170,3 +170,43 @@ def test_a_run_s_config_record_reads_back_as_the_same_config_whatever_its_text_h
     cfg = load_config(None, [f"data.homography={folder / 'H.txt'}", "data.classes=kid's,tab\there"])
     (tmp_path / "config.toml").write_text(to_toml(cfg.to_dict()))
     assert load_config(tmp_path / "config.toml").to_dict() == cfg.to_dict()
+
+
+def test_a_mistyped_option_name_gets_the_closest_one_and_text_options_can_be_unset_or_quoted(tmp_path):
+    with pytest.raises(TrajCVAEError, match="^--set: unknown option 'train.epoch'; did you mean 'train.epochs'\\?$"):
+        load_config(None, ["train.epoch=3"])
+    path = tmp_path / "c.toml"
+    path.write_text("[model]\nhiden = 64\n")
+    with pytest.raises(TrajCVAEError, match="unknown option 'model.hiden'; did you mean 'model.hidden'\\?$"):
+        load_config(path)
+    np.savetxt(tmp_path / "H.txt", np.eye(3))
+    path.write_text('[data]\nhomography = "H.txt"\n')
+    for unset in ("none", ""):  # a config file's homography set aside for a scale on the command line
+        cfg = load_config(path, [f"data.homography={unset}", "data.scale=0.5"])
+        assert cfg.data.homography is None and cfg.data.scale == 0.5
+    cfg = load_config(None, ['data.classes="Pedestrian"', "data.frame='world'"])  # as TOML writes text
+    assert (cfg.data.classes, cfg.data.frame) == ("Pedestrian", "world")
+
+
+def test_a_config_built_in_python_is_checked_for_its_types_and_wrong_arguments_are_named(tmp_path):
+    """train() and every load check a Config's option types; the API's wrong arguments are one line."""
+    from trajcvae.config import validate
+
+    for section, key, value in (("train", "epochs", "2"), ("train", "epochs", 1.5), ("train", "lr", "0.1"),
+                                ("data", "augment_flip", 1), ("data", "homography", 5), ("model", "hidden", True)):
+        cfg = Config()
+        setattr(getattr(cfg, section), key, value)
+        with pytest.raises(TrajCVAEError, match=f"^invalid config: {section}.{key} must be of type .* \\(got"):
+            validate(cfg)
+    cfg = Config()
+    cfg.train.epochs, cfg.train.lr = np.int64(3), 1  # numpy counts and whole-number rates are numbers
+    validate(cfg)
+    for bad in (None, "c.toml"):
+        with pytest.raises(TrajCVAEError, match="^expected a Config \\(from load_config\\)"):
+            validate(bad)
+    with pytest.raises(TrajCVAEError, match="^load_config: expected the path of a TOML file, got int$"):
+        load_config(5)
+    with pytest.raises(TrajCVAEError, match="^load_config: expected overrides as a list"):
+        load_config(None, ["train.epochs=3", 5])
+    with pytest.raises(TrajCVAEError, match="^load_config: expected overrides as a list"):
+        load_config(None, "train.epochs=3")

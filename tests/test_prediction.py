@@ -638,6 +638,46 @@ def test_a_table_s_agent_ids_come_back_of_the_type_they_were_given(trained, sim_
         assert isinstance(futures["agent_id"].iloc[0], str if dtype is str else (int, np.integer))
 
 
+def test_the_python_api_names_an_argument_of_the_wrong_kind_in_one_line(trained, sim_files):
+    from trajcvae import OnlinePredictor
+    from trajcvae.evaluate import evaluate
+
+    model = TrajCVAE.load(trained)
+    table = pd.read_csv(sim_files["test"])
+    latest = model.make_windows(table)
+    calls = [
+        (lambda: model.predict(table, k=2, seed=None), "^--seed must be a whole number \\(got None\\)$"),
+        (lambda: model.sample(latest, k=2, seed=None), "^--seed must be a whole number"),
+        (lambda: OnlinePredictor(model, k=2, seed=None), "^--seed must be a whole number"),
+        (lambda: model.predict(table, k=2, fps="25"), "^--fps must be a positive number .* \\(got '25'\\)$"),
+        (lambda: model.predict(table, k=2, scale="0.01"), "^--scale must be a positive number .* \\(got '0.01'\\)$"),
+        (lambda: model.predict(table, k=2, homography={}), "^homography: expected a 3x3 matrix .*, got dict$"),
+        (lambda: model.predict(table, k=2, classes=5), "^--classes: expected labels as text"),
+        (lambda: model.predict(table, k=2, since="700"), "^since must be a time .* \\(got '700'\\)$"),
+        (lambda: model.predict(table, k=2, every_window=True, since=700), "^since picks latest windows"),
+        (lambda: model.predict(table, k=2, since=1e9), "^since 1e\\+09: no agent was seen at or after it"),
+        (lambda: model.predict(table, k=2, calibrate="scene", past=5), "^past: expected a scene's past"),
+        (lambda: evaluate(model, latest, k=2), "^evaluate scores windows against their true futures"),
+        (lambda: evaluate(model, table, k=2, calibration_draws=150.5), "^--calibration must be a whole number"),
+        (lambda: TrajCVAE.load(None), "^TrajCVAE.load: expected a checkpoint's path"),
+        (lambda: TrajCVAE.load(trained, max_gap="1"), "^--max-gap must be .* \\(got '1'\\)$"),
+        (lambda: OnlinePredictor(model, forget_after="2"), "^--forget-after must be .* \\(got '2'\\)$"),
+        (lambda: OnlinePredictor(model).tracks("3"), "^history must be a number of seconds"),
+    ]
+    for call, message in calls:
+        with pytest.raises(TrajCVAEError, match=message):
+            call()
+    assert OnlinePredictor(model, forget_after=np.float32(2)).forget_after == 2.0
+
+
+def test_loading_a_model_leaves_the_caller_s_random_stream_where_it_was(trained):
+    torch.manual_seed(5)
+    expected = torch.rand(3)
+    torch.manual_seed(5)
+    TrajCVAE.load(trained)
+    assert torch.equal(torch.rand(3), expected)
+
+
 def test_evaluate_takes_a_loaded_model_and_names_what_it_got_instead(trained, sim_files):
     from trajcvae.evaluate import evaluate
 

@@ -469,18 +469,26 @@ def test_a_resume_with_an_edited_homography_is_refused(tmp_path, tiny_files):
 
 def test_a_validation_file_that_is_also_trained_on_is_warned_of_and_a_table_trains_with_a_cache(tmp_path, tiny_files):
     """--val naming a training file picks the best epoch on windows the model trained on: said in one line.
-    The Python API trains on a DataFrame with a cache folder given (a table is built, not cached)."""
+    The Python API trains on a DataFrame with a cache folder given (a table is built, not cached), and leaves
+    the caller's torch threads and random stream as they were."""
     said = []
-    cfg = load_config(None, ["model.hidden=16", "model.z_dim=4", "model.heads=2", "train.epochs=1", "kset.epochs=0"])
+    cfg_overrides = ["model.hidden=16", "model.z_dim=4", "model.heads=2", "train.epochs=1", "kset.epochs=0"]
+    cfg = load_config(None, cfg_overrides)
     train([tiny_files[0]], [tiny_files[0]], cfg, tmp_path / "same", progress=False, figures=False, log=said.append)
     assert [line for line in said if "--val" in line] == [
         f"warning: --val {tiny_files[0]} is a training file too: the best epoch would be picked on windows the "
         "model trained on; give files it does not train on, or leave --val out (the latest 10% of each scene is "
         "then held out)"]
     table = pd.read_csv(tiny_files[0])
-    r = train(table, [tiny_files[1]], cfg, tmp_path / "table", progress=False, figures=False, log=said.append,
-              cache_dir=tmp_path / "cache")
+    threads = torch.get_num_threads()
+    torch.manual_seed(5)
+    expected = torch.rand(3)
+    torch.manual_seed(5)
+    r = train(table, [tiny_files[1]], load_config(None, [*cfg_overrides, f"train.num_threads={threads + 1}"]),
+              tmp_path / "table", progress=False, figures=False, log=said.append, cache_dir=tmp_path / "cache")
     assert r.best_epoch == 1 and len(list((tmp_path / "cache").glob("windows-*.npz"))) == 1  # the val file's
+    # The caller's threads and random stream are as they were (train() seeds and sets its own).
+    assert torch.get_num_threads() == threads and torch.equal(torch.rand(3), expected)
 
 
 def test_a_training_table_with_a_column_the_reader_ignores_is_recorded_whatever_that_column_holds():

@@ -5,6 +5,7 @@ The whole `Config` is saved inside every checkpoint as a plain dict, so `predict
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 import numbers
 import os
@@ -168,8 +169,13 @@ def set_option(cfg: Config, dotted: str, value: Any, source: str = "option") -> 
     sub = getattr(cfg, section, None)
     names = {f.name: f for f in dataclasses.fields(sub)} if dataclasses.is_dataclass(sub) else {}
     if key not in names:
-        raise TrajCVAEError(f"{source}: unknown option '{dotted}'")
+        known = [f"{c.name}.{f.name}" for c in dataclasses.fields(cfg)
+                 for f in dataclasses.fields(getattr(cfg, c.name))]
+        close = difflib.get_close_matches(dotted, known, n=1)
+        raise TrajCVAEError(f"{source}: unknown option '{dotted}'" + (f"; did you mean '{close[0]}'?" if close else ""))
     current, kind, given = getattr(sub, key), names[key].type, value
+    if source == "--set" and isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        value = value[1:-1]  # written as TOML writes text: data.classes="Pedestrian"
     try:
         if isinstance(current, bool) or kind == "bool":
             value = _to_bool(value)
@@ -187,6 +193,8 @@ def set_option(cfg: Config, dotted: str, value: Any, source: str = "option") -> 
             value = str(value)
         elif kind == "str | None" and value is not None and not isinstance(value, str):  # a path or labels
             raise ValueError(value)
+        elif kind == "str | None" and value in ("none", "None", ""):  # unset (a config file's homography)
+            value = None
     except (TypeError, ValueError):
         raise TrajCVAEError(f"{source}: option '{dotted}' has invalid value {given!r}") from None
     setattr(sub, key, value)
@@ -228,6 +236,11 @@ def _to_bool(value: Any) -> bool:
 
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> Config:
     """Defaults, then the TOML file (if any), then `section.key=value` overrides."""
+    if path is not None and not isinstance(path, (str, os.PathLike)):
+        raise TrajCVAEError(f"load_config: expected the path of a TOML file, got {type(path).__name__}")
+    if isinstance(overrides, str) or any(not isinstance(item, str) for item in overrides or []):
+        raise TrajCVAEError(f"load_config: expected overrides as a list of 'section.key=value' texts, got "
+                            f"{overrides!r}")
     if path is None:
         cfg = Config()
     else:
@@ -269,6 +282,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
 def validate(cfg: Config, files: bool = True) -> None:
     """Raise a one-line `TrajCVAEError` naming the first option out of its range; `files`: also check that
     data.homography names a file (not for a checkpoint's config, which names the training machine's)."""
+    _check_types(cfg)
     d, m, t, ks = cfg.data, cfg.model, cfg.train, cfg.kset
     checks = [
         (d.obs_len >= 2, "data.obs_len must be >= 2"),
@@ -316,6 +330,22 @@ def validate(cfg: Config, files: bool = True) -> None:
                 raise TrajCVAEError(f"invalid config: {section}.{key} must be a finite number (got {value})")
 
 
+def _check_types(cfg: Config) -> None:
+    """Every option of the type its field declares (a Config built in Python may hold anything)."""
+    if not isinstance(cfg, Config):
+        raise TrajCVAEError(f"expected a Config (from load_config), got {type(cfg).__name__}")
+    kinds = {"int": numbers.Integral, "float": numbers.Real, "str": str}
+    for section in dataclasses.fields(cfg):
+        for f in dataclasses.fields(getattr(cfg, section.name)):
+            value, allowed = getattr(getattr(cfg, section.name), f.name), f.type.split(" | ")
+            if value is None and "None" in allowed:
+                continue
+            ok = isinstance(value, bool) if "bool" in allowed else \
+                not isinstance(value, bool) and any(isinstance(value, kinds[k]) for k in allowed if k in kinds)
+            if not ok:
+                raise TrajCVAEError(f"invalid config: {section.name}.{f.name} must be of type {f.type} (got {value!r})")
+
+
 # --- user options: every command checks its k, seed, device and pool size here, before any work -------
 
 MAX_SEED = 2 ** 63 - 1  # torch.Generator.manual_seed takes a signed 64-bit seed
@@ -345,9 +375,9 @@ def check_seed(seed: int | None) -> int | None:
 
 def check_max_gap(max_gap: float | None) -> float | None:
     """--max-gap: None (the model's) or a finite number of seconds >= 0."""
-    if max_gap is not None and not (isinstance(max_gap, (int, float)) and not isinstance(max_gap, bool)
+    if max_gap is not None and not (isinstance(max_gap, numbers.Real) and not isinstance(max_gap, bool)
                                     and math.isfinite(max_gap) and max_gap >= 0):
-        raise TrajCVAEError(f"--max-gap must be a number of seconds >= 0 (got {max_gap})")
+        raise TrajCVAEError(f"--max-gap must be a number of seconds >= 0 (got {max_gap!r})")
     return None if max_gap is None else float(max_gap)
 
 
@@ -376,20 +406,33 @@ def check_sampling(k: int, seed: int | None = 0, kset: str = "none", draws: int 
                    calibrate: str = "none") -> None:
     """The options of every command that draws futures: -k, --seed, --kset, --draws, --calibrate."""
     check_k(k)
+    _whole(seed, "--seed")  # futures are drawn from a seeded generator
     check_seed(seed)
     check_kset(k, kset, draws)
     check_calibrate(calibrate, kset)
 
 
+def check_since(since: float | None, every_window: bool = False) -> None:
+    """`since` (the Python API's predict and make_windows): a time in the input's time base, for latest windows."""
+    if since is None:
+        return
+    if every_window:
+        raise TrajCVAEError("since picks latest windows (the agents last seen at or after it): drop it, or "
+                            "every_window")
+    if isinstance(since, bool) or not isinstance(since, numbers.Real) or not math.isfinite(since):
+        raise TrajCVAEError(f"since must be a time in the input's time base, a finite number (got {since!r})")
+
+
 def check_forget_after(seconds: float) -> float:
     """--forget-after: how long an agent not seen again stays in view, a positive number of seconds."""
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 < seconds < float("inf"):
-        raise TrajCVAEError(f"--forget-after must be a positive number of seconds (got {seconds})")
+    if isinstance(seconds, bool) or not isinstance(seconds, numbers.Real) or not 0 < seconds < float("inf"):
+        raise TrajCVAEError(f"--forget-after must be a positive number of seconds (got {seconds!r})")
     return float(seconds)
 
 
 def check_calibration(draws: int) -> None:
     """--calibration: 0 (off), or enough draws per window for the density estimate behind it."""
+    _whole(draws, "--calibration")
     if draws and draws < 100:
         raise TrajCVAEError(f"--calibration needs at least 100 draws for its density estimate (got {draws})")
 

@@ -101,6 +101,9 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
     check_sampling(k, seed, kset, draws, calibrate)
     check_calibration(calibration_draws)
     if isinstance(data, Windows):
+        if data.fut is None:
+            raise TrajCVAEError("evaluate scores windows against their true futures: give model.make_windows(data, "
+                                "every_window=True), or the data itself")
         w = data
         check_scene_names(w.scene)
     else:  # the names of all scenes read, those without windows too

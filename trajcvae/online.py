@@ -31,6 +31,7 @@ from __future__ import annotations
 import copy
 import functools
 import math
+import numbers
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -543,6 +544,8 @@ class OnlinePredictor:
         time (or frame), x, y (or lon, lat), in the predictor's units."""
         cfg = self.model.config.data
         history = cfg.obs_len * cfg.dt if history is None else history
+        if isinstance(history, bool) or not isinstance(history, numbers.Real) or not history >= 0:
+            raise TrajCVAEError(f"history must be a number of seconds >= 0 (got {history!r})")
         time, cols, ids = state or self.state()
         if time is None or not len(cols["frame"]):
             return pd.DataFrame({c: [] for c in ("agent_id", self.time_column, *self.position)})

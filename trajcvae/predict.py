@@ -9,6 +9,7 @@ and an agent's futures do not depend on which other agents happen to be in the s
 """
 from __future__ import annotations
 
+import os
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ import torch
 from . import checkpoint
 from ._version import __version__
 from .atomic import TableWriter
-from .config import Config, check_max_gap, check_output, check_sampling, read_paths, resolve_device
+from .config import Config, check_max_gap, check_output, check_sampling, check_since, read_paths, resolve_device
 from .errors import DataError, TrajCVAEError, warn
 from .batch import WindowTensors, make_batch
 from .calibrate import DRAWS, ScenePast, level_map, radial_levels, too_little_past, unfitted
@@ -57,6 +58,9 @@ class TrajCVAE:
         (seconds) between two observations that resampling bridges in the data it is given, in place of
         the model's `data.max_gap` (0.8 s): GPS logs at 1 Hz need more than 1 s."""
         check_max_gap(max_gap)
+        if not isinstance(path, (str, os.PathLike)):
+            raise TrajCVAEError(f"TrajCVAE.load: expected a checkpoint's path or a built-in model's name, got "
+                                f"{type(path).__name__}")
         if str(path) in BUILTIN:
             path = BUILTIN[str(path)]
             if not path.is_file():
@@ -71,7 +75,8 @@ class TrajCVAE:
     def from_checkpoint(cls, ckpt: dict, path: str, device: torch.device) -> "TrajCVAE":
         """A checkpoint read already (`checkpoint.load`), its nets put on `device`; `path` names it in errors."""
         cfg = Config.from_dict(ckpt["config"], source=str(path))
-        model = CVAE(cfg).to(device)
+        with torch.random.fork_rng(devices=[]):  # initial weights the checkpoint's replace: the caller's stream stays
+            model = CVAE(cfg).to(device)
         try:
             model.load_state_dict(ckpt["model"])
         except RuntimeError:
@@ -81,7 +86,8 @@ class TrajCVAE:
         sampler = None
         if "kset" in ckpt:
             own = any(key.startswith("decoder.") for key in ckpt["kset"])  # older samplers have none
-            sampler = KSetSampler.for_model(model, cfg, own_decoder=own).to(device)
+            with torch.random.fork_rng(devices=[]):
+                sampler = KSetSampler.for_model(model, cfg, own_decoder=own).to(device)
             try:
                 sampler.load_state_dict(ckpt["kset"])
             except RuntimeError:
@@ -119,6 +125,7 @@ class TrajCVAE:
     @torch.inference_mode()
     def _draw(self, w, k, seed, most_likely, full, batch_size, kset, draws, past=None, pools=None):
         check_sampling(k, seed, kset, draws, "none" if past is None else "scene")
+        _check_past(past)
         if not isinstance(w, (Windows, WindowTensors)):
             raise TrajCVAEError(f"sample: expected windows (from model.make_windows(data)), got {type(w).__name__}; "
                                 "model.predict takes files or a DataFrame")
@@ -364,6 +371,7 @@ class TrajCVAE:
         """The windows `predict` samples: each agent's latest (with `since`, of the agents last seen at or
         after that time), or with `every_window` every full one; in metres, whatever the input's units
         (`fps`, `scale`, `homography`, `classes`: see `read`)."""
+        check_since(since, every_window)
         tracks = self.read(data, fps, scale, homography, classes)
         self.check_speeds(tracks)
         return build_windows(tracks, self.config.data, mode="windows" if every_window else "latest",
@@ -399,6 +407,7 @@ class TrajCVAE:
         (when `past` is measured here: a caller that keeps its own past knows how far it reaches), and
         future points past a homography's horizon."""
         check_sampling(k, seed, kset, draws, calibrate)
+        _check_past(past)
         tracks = self.read(data, fps, scale, homography, classes)
         w = self.make_windows(tracks, every_window, since=since)
         said = []
@@ -417,6 +426,11 @@ class TrajCVAE:
             said.append(horizon_warning(hidden, uv[..., 0].size))
         return samples_to_frame(w, uv, time_column=time_column(tracks), extra=agent_values(agent_table(tracks), w),
                                 weights=weights, position=position_columns(units)), said
+
+
+def _check_past(past) -> None:
+    if past is not None and not isinstance(past, ScenePast):
+        raise TrajCVAEError(f"past: expected a scene's past (from model.scene_past), got {type(past).__name__}")
 
 
 @dataclass

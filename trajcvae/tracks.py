@@ -160,6 +160,11 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
         _distinct_scenes(tables, files)
     if isinstance(classes, str):  # "Pedestrian,Biker", as --classes and data.classes give it
         classes = classes.split(",")
+    elif isinstance(classes, Iterable):
+        classes = list(classes)
+    if classes is not None and (not isinstance(classes, list) or not all(isinstance(c, str) for c in classes)):
+        raise DataError(f"--classes: expected labels as text (e.g. 'Pedestrian,Biker' or a list of them), got "
+                        f"{classes!r}")
     if classes is not None and not any(c.strip() for c in classes):
         raise DataError("--classes names no label: give labels, e.g. Pedestrian,Biker")
     seconds = [bool(t.attrs.get("seconds")) for t in tables]
@@ -258,8 +263,13 @@ def _only_classes(t: pd.DataFrame, classes: list[str], name: str) -> pd.DataFram
 
 def check_fps(fps: float | None) -> None:
     """--fps: None (no rate given) or a positive, finite number of frame ids per second."""
-    if fps is not None and not (np.isfinite(fps) and fps > 0):
-        raise DataError(f"--fps must be a positive number of frames per second (got {fps})")
+    if fps is not None and not (_is_number(fps) and np.isfinite(fps) and fps > 0):
+        raise DataError(f"--fps must be a positive number of frames per second (got {fps!r})")
+
+
+def _is_number(value) -> bool:
+    """A real number given as one (not text, a list or a bool), as the Python API's rates and scales are."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
 def unit_conversion(scale: float | None, homography) -> dict | None:
@@ -267,8 +277,8 @@ def unit_conversion(scale: float | None, homography) -> dict | None:
     if scale is not None and homography is not None:
         raise DataError("--scale and --homography exclude each other: give one")
     if scale is not None:
-        if not (np.isfinite(scale) and scale > 0):
-            raise DataError(f"--scale must be a positive number of metres per input unit (got {scale})")
+        if not (_is_number(scale) and np.isfinite(scale) and scale > 0):
+            raise DataError(f"--scale must be a positive number of metres per input unit (got {scale!r})")
         return {"scale": float(scale)}
     if homography is None:
         return None
@@ -285,7 +295,11 @@ def unit_conversion(scale: float | None, homography) -> dict | None:
             raise DataError(f"{where_}: {bad!r} is not a number (expected a 3x3 matrix)")
         H = np.array([float(t) for t in tokens], dtype=np.float64)
     else:
-        H, where_ = np.asarray(homography, dtype=np.float64), "homography"
+        try:
+            H, where_ = np.asarray(homography, dtype=np.float64), "homography"
+        except (TypeError, ValueError):
+            raise DataError(f"homography: expected a 3x3 matrix or the path of a text file holding one, got "
+                            f"{type(homography).__name__}") from None
     if H.size != 9:
         raise DataError(f"{where_}: expected a 3x3 matrix of 9 numbers (got {H.size})")
     if not np.isfinite(H).all():
@@ -1605,16 +1619,18 @@ def agent_ids(uniques: pd.Index, codes: np.ndarray, typed: bool = False) -> np.n
     """Agent ids from their distinct values and per-row codes: integers when every id is one (ETH/UCY
     writes 1.0) and none is written with a leading zero, else stripped strings as written (so "007" comes
     back as "007", and "01" and "1" stay two agents). `typed`: the values come with their own type (a
-    DataFrame's column, not a file's text), and ids that are all strings stay strings ("1" is not 1)."""
+    DataFrame's column, not a file's text): ids that are all strings stay strings, those integers as text
+    ("1.0" is the agent "1", as in a file, and not the number 1)."""
     text = pd.Index(uniques.astype(str)).str.strip()
-    if typed and len(uniques) and all(isinstance(u, str) for u in uniques):
-        return np.asarray(text, dtype=object)[codes]
+    strings = typed and len(uniques) and all(isinstance(u, str) for u in uniques)
     if len(uniques) and pd.api.types.is_numeric_dtype(uniques) and not pd.api.types.is_bool_dtype(uniques):
         num = np.asarray(uniques, dtype=float)
     else:
         num = np.asarray(pd.to_numeric(pd.Series(np.asarray(text, dtype=object)), errors="coerce"), dtype=float)
     whole = len(num) and np.isfinite(num).all() and (num == np.round(num)).all() and (np.abs(num) < 2 ** 53).all()
     padded = text.str.match(r"[+-]?0\d").any()  # "007": kept as written
+    if whole and not padded and strings:
+        return np.asarray([str(i) for i in num.astype(np.int64)], dtype=object)[codes]
     if whole and not padded:
         return num.astype(np.int64)[codes]  # keep them as integers
     return np.asarray(text, dtype=object)[codes]

@@ -164,6 +164,7 @@ def _locked_train(train_paths, val_paths, cfg: Config, out: Path, resume: bool, 
         raise TrajCVAEError(f"{out}: already holds a trained model (best.pt, without the last.pt a resume needs); "
                             "choose another --out")
     tc = cfg.train
+    threads = torch.get_num_threads()  # the caller's, given back at the end, as its random stream is
     if tc.num_threads > 0:
         torch.set_num_threads(tc.num_threads)
     device = resolve_device(tc.device)
@@ -174,10 +175,13 @@ def _locked_train(train_paths, val_paths, cfg: Config, out: Path, resume: bool, 
     main = dist.is_main  # only rank 0 writes files, logs and draws progress bars
     progress = progress and main
     log = log if main else quiet  # rank 0 says what the data is
+    cuda = [device.index if device.index is not None else torch.cuda.current_device()] if device.type == "cuda" else []
     try:
-        return _train(train_paths, val_paths, cfg, out, state, device, dist, progress, log, cache_dir, figures)
+        with torch.random.fork_rng(devices=cuda):
+            return _train(train_paths, val_paths, cfg, out, state, device, dist, progress, log, cache_dir, figures)
     finally:
         distributed.cleanup(dist)
+        torch.set_num_threads(threads)
 
 
 def data_digest(paths) -> str | None:

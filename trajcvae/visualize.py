@@ -109,7 +109,7 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
     for `predict` (a predictions table is drawn as it was written); `log` gets a warning line when the tracks'
     speeds are not the model's (`TrajCVAE.check_speeds`; a table's: no walker's) and when some drawn windows had
     too little of their scene's past to be fitted. `max_gap`: see `TrajCVAE.load`."""
-    check_sampling(MODEL_K if k is None else k, seed, kset, draws, calibrate)
+    check_sampling(MODEL_K if k is None else k, 0 if seed is None else seed, kset, draws, calibrate)
     check_seed(seed)
     check_output(animate if animate is not None else out, "--animate" if animate is not None else "--out",
                  inputs=read_paths(model, data, homography))

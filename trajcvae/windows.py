@@ -81,6 +81,9 @@ def build_windows(df: pd.DataFrame, cfg: DataConfig, mode: str = "windows", sinc
     """
     parts = list(iter_windows(df, cfg, mode, chunk=None, since=since))
     w = concat_windows([p for p in parts if len(p)], mode)
+    if w is None and since is not None and len(df) and df["frame"].max() < since:
+        raise NoWindowsError(f"since {since:g}: no agent was seen at or after it (the tracks end at "
+                             f"{df['frame'].max():g})")
     if w is None:
         raise no_windows_error(cfg, mode, df)
     w.skipped = sum(p.skipped for p in parts)
