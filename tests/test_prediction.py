@@ -678,6 +678,14 @@ def test_loading_a_model_leaves_the_caller_s_random_stream_where_it_was(trained)
     assert torch.equal(torch.rand(3), expected)
 
 
+def test_a_model_that_has_read_tables_can_be_pickled_for_another_process(trained, sim_files):
+    model = TrajCVAE.load(trained)
+    tracks = model.read([sim_files["test"]])
+    w = model.make_windows(tracks)  # its speed verdict on `tracks` is kept while `tracks` lives
+    copy = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(copy.sample(w, k=2), model.sample(w, k=2))
+
+
 def test_evaluate_takes_a_loaded_model_and_names_what_it_got_instead(trained, sim_files):
     from trajcvae.evaluate import evaluate
 

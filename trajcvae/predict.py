@@ -52,6 +52,10 @@ class TrajCVAE:
         self.sampler, self.source = sampler, source
         self.max_gap_given = False  # `load(max_gap=)`: `read` refuses it where it would do nothing
 
+    def __getstate__(self) -> dict:
+        """A copy (pickle, deepcopy: another process's model) without the verdicts on this process's tables."""
+        return {**self.__dict__, "_speeds_said": {}}
+
     @classmethod
     def load(cls, path: str | Path, device: str = "cpu", max_gap: float | None = None) -> "TrajCVAE":
         """Load a checkpoint path or a built-in model name (e.g. "pedestrian"). max_gap: the longest gap
