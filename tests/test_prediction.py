@@ -74,6 +74,18 @@ def test_full_draws_are_the_same_however_little_memory_is_free(trained, sim_file
     assert not np.allclose(runs[None][1], runs[None][3])  # full draws carry the decoder's noise
 
 
+def test_an_in_memory_table_too_big_for_the_free_memory_is_refused_before_it_is_drawn(trained, sim_files,
+                                                                                      monkeypatch):
+    import trajcvae.predict as predict_module
+
+    model = TrajCVAE.load(trained)
+    rows = len(model.make_windows([sim_files["test"]])) * 50 * 12
+    monkeypatch.setattr(predict_module, "free_memory", lambda: rows * predict_module.TABLE_ROW_BYTES)  # half fits
+    with pytest.raises(TrajCVAEError, match=f"^k 50: a table of {rows:,} rows .* use a smaller k, or predict_to_file"):
+        model.predict([sim_files["test"]], k=50)
+    assert len(model.predict([sim_files["test"]], k=20)) == rows // 50 * 20
+
+
 def test_a_scene_past_reuses_the_draws_of_the_same_window_and_only_those(trained, sim_files, monkeypatch):
     """`scene_past(drawn=)` reads a window's levels among the draws its map read when it was predicted
     (`sample_kset(pools=)`): the levels `scene_past` draws anew, without drawing. Draws given for another

@@ -414,6 +414,11 @@ class TrajCVAE:
         _check_past(past)
         tracks = self.read(data, fps, scale, homography, classes)
         w = self.make_windows(tracks, every_window, since=since)
+        rows, free = len(w) * k * self.config.data.pred_len, free_memory()
+        if free is not None and rows * TABLE_ROW_BYTES > free / 2:  # refused before it is drawn, not killed midway
+            raise TrajCVAEError(f"k {k}: a table of {rows:,} rows ({len(w)} windows) needs about "
+                                f"{rows * TABLE_ROW_BYTES / 2 ** 30:.1f} GiB and {free / 2 ** 30:.1f} GiB is free; "
+                                "use a smaller k, or predict_to_file (trajcvae predict), which writes a piece at a time")
         said = []
         if calibrate == "none":
             past = None
@@ -430,6 +435,9 @@ class TrajCVAE:
             said.append(horizon_warning(hidden, uv[..., 0].size))
         return samples_to_frame(w, uv, time_column=time_column(tracks), extra=agent_values(agent_table(tracks), w),
                                 weights=weights, position=position_columns(units)), said
+
+
+TABLE_ROW_BYTES = 100  # memory of one row of a table of futures while it is built (columns, ids, copies)
 
 
 def _check_past(past) -> None:
@@ -468,7 +476,7 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
     predictor._windows_that_fit(*((draws, "--draws") if kset != "none" else (k, "-k")))  # refused before any work
     # Output rows cost ~100 bytes each while a piece is built: keep a piece within a quarter of free memory.
     rows_per_window = k * dc.pred_len
-    fits = (free_memory() or 2 ** 32) // 4 // (100 * rows_per_window)
+    fits = (free_memory() or 2 ** 32) // 4 // (TABLE_ROW_BYTES * rows_per_window)
     if fits < 1:
         raise TrajCVAEError(f"-k {k}: the output for one agent alone would not fit in memory; use a smaller -k")
     chunk = chunk or int(min(max(64, 1_000_000 // rows_per_window), fits))
