@@ -84,6 +84,21 @@ def test_a_narrow_terminal_folds_the_tables_numbers_rather_than_cutting_them(mon
     assert out.count("3") == 8 * 2 + 2  # every digit of the 8 ADE/FDE cells and 2 window counts is there
 
 
+def test_a_piped_table_keeps_each_number_on_its_row_however_large(monkeypatch, capsys):
+    """Vehicles or long horizons give errors of 100 m and more: piped to a log, no cell folds onto a line of
+    its own (which reads as another row)."""
+    from trajcvae.cli import print_table
+
+    row = {f"{p}_{m}": 248.518 + i for i, (p, m) in enumerate((p, m) for p in ("min", "ml", "cv", "ncv_min")
+                                                               for m in ("ade", "fde"))}
+    monkeypatch.delenv("COLUMNS", raising=False)
+    print_table({"k": 20, "scenes": {"crowds_zara01": {"windows": 123456, **row},
+                                     "overall": {"windows": 123456, **row}}})
+    lines = capsys.readouterr().out.splitlines()
+    assert len([line for line in lines if line.startswith(("crowds_zara01", "overall"))]) == 2
+    assert all("248.518/249.518" in line for line in lines if line.startswith(("crowds_zara01", "overall")))
+
+
 @pytest.mark.parametrize("args,message", [
     (["predict", "{model}", "{missing}"], "no such file or directory"),
     (["predict", "{model}", "{bad}"], "line 3: column 'x' value 'oops' is not a number"),

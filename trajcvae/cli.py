@@ -280,6 +280,14 @@ def evaluate(
         write_text(json_out, json.dumps({**inputs, **result}, indent=2))  # atomically: never a half-written file
 
 
+def print_wide(table: Table) -> None:
+    """A table to a terminal (or to a width set by COLUMNS) as it fits there, cells folded; piped or captured
+    (a log, CI), whole: rich's 80 columns for a non-terminal would fold a number of 100 m or more onto a
+    line of its own."""
+    console = Console()
+    (console if console.is_terminal or os.environ.get("COLUMNS") else Console(width=1000)).print(table)
+
+
 def narrow_table(title: str, columns: list[str]) -> Table:
     """A table without borders or edge padding, so that its columns fit an 80-column terminal: the first
     column names the rows, the others hold numbers, right-justified. On a narrower terminal a cell folds
@@ -301,10 +309,10 @@ def print_table(result: dict) -> None:
     for scene, row in result["scenes"].items():
         cells = [f"{row[p + '_ade']:.3f}/{row[p + '_fde']:.3f}" for p in pairs.values()]
         table.add_row(scene, str(row["windows"]), *cells, end_section=len(scenes) > 1 and scene == scenes[-2])
-    Console().print(table)
+    print_wide(table)
     if kset != "none":  # the weights' score: minFDE + (1 - weight of the future nearest the truth)^2
         Console().print(f"Brier-minFDE@{k} of the K-set's weights: {result['scenes']['overall']['brier_fde']:.3f} "
-                        f"(minFDE@{k} {result['scenes']['overall']['min_fde']:.3f})", highlight=False)
+                        f"(minFDE@{k} {result['scenes']['overall']['min_fde']:.3f})", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -389,7 +397,7 @@ def benchmark(
         cells += [f"{r[p + '_min_ade']:.3f}/{r[p + '_min_fde']:.3f}" for p, _ in modes]
         table.add_row(split, *cells, f"{r['cv_ade']:.3f}/{r['cv_fde']:.3f}", end_section=split == list(
             report["splits"])[-2])
-    Console().print(table)
+    print_wide(table)
     Console().print(f"-> {out / 'results.md'}", highlight=False)
 
 
@@ -402,7 +410,7 @@ def print_calibration(cal: dict) -> None:
     of = cal.get("of", "plain sampling")
     Console().print(f"calibration of {of} ({cal['draws']} draws), truth inside the endpoint's (all "
                     f"steps') {cover}; error {final['error']:.3f} ({every['error']:.3f}), signed "
-                    f"{final['signed_error']:+.3f} ({every['signed_error']:+.3f})", highlight=False)
+                    f"{final['signed_error']:+.3f} ({every['signed_error']:+.3f})", highlight=False, soft_wrap=True)
 
 
 SizeOpt = Annotated[Optional[str], typer.Option(help="Image size WIDTHxHEIGHT in pixels, e.g. 1200x900 "
