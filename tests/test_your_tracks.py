@@ -1141,3 +1141,39 @@ def test_a_time_step_the_tracks_do_not_take_is_named(plaza, tmp_path):
     one_line_error(cli("train", frames, "--time-step", 0.1, "--epochs", 1, "--out", tmp_path / "run"),
                    "no usable windows", "a step is data.time_step = 0.1 frame ids, but the tracks' frame ids move 10 "
                    "at a time: leave data.time_step out (--time-step")
+
+
+def test_samples_one_model_step_apart_but_further_apart_than_it_bridges_are_refused(plaza, tmp_path):
+    """A model of 1 s steps bridging 0.8 s (trained on 2 Hz tracks) given 1 Hz tracks: each sample lands on a
+    step of its own and is a track of its own, so no history may be stitched from them (evaluate finds no
+    window in them either): refused, naming --max-gap."""
+    from trajcvae.config import load_config
+    from trajcvae.train import train
+
+    cfg = load_config(None, ["data.dt=1.0", "data.obs_len=3", "data.pred_len=3", "data.memory_horizon=10",
+                             "model.hidden=16", "model.z_dim=4", "model.heads=2", "train.epochs=1", "kset.epochs=0",
+                             "train.k_eval=2", "train.variety_k=2"])
+    train(upsample(plaza, 2.0), None, cfg, tmp_path / "run", progress=False, figures=False, log=lambda line: None)
+    upsample(plaza, 1.0).to_csv(tmp_path / "1hz.csv", index=False)
+    for command in (["predict", tmp_path / "run" / "best.pt", tmp_path / "1hz.csv", "--out", tmp_path / "p.csv"],
+                    ["evaluate", tmp_path / "run" / "best.pt", tmp_path / "1hz.csv"]):
+        one_line_error(cli(*command), "sampled every 1 s (median), longer than the 0.8 s gap the model bridges",
+                       "give --max-gap 1.5")
+    assert not (tmp_path / "p.csv").exists()
+
+
+def test_frame_ids_of_unknown_rate_read_by_a_model_of_another_step_are_warned_of(plaza):
+    """Each scene's most common difference of frame ids is one model step: a convention for ETH/UCY's 0.4 s,
+    and a guess for a model of another step (cars' 2.5 Hz ids read as 10 Hz steps pass a car model's speeds)."""
+    from trajcvae.tracks import far_apart
+
+    steps = read_tracks(plaza)
+    assert plausibility(steps, 0.4) is None
+    said = plausibility(steps, 0.1)
+    assert said.startswith("warning: the tracks' frame ids have no known rate, so each scene's most common "
+                           "difference is read as one 0.1 s model step") and "give --fps" in said
+    known = plausibility(read_tracks(plaza, fps=25), 0.1, max_gap=0.8)  # a known rate: no guess
+    assert known is None or "no known rate" not in known
+    assert plausibility(steps, 0.1, time_step=10) is None  # --time-step says how many ids a step is
+    # Samples 30 s apart are far apart for people (milliseconds?), not for a model of 30 s steps (ships).
+    assert far_apart(30, 0.4) and not far_apart(30, 30.0) and far_apart(30_000, 30.0)

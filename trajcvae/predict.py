@@ -28,7 +28,7 @@ from .batch import WindowTensors, make_batch
 from .calibrate import DRAWS, ScenePast, level_map, radial_levels, too_little_past, unfitted
 from .kset import KSetSampler, kmeans_futures, nearest_shares
 from .model import CVAE
-from .tracks import (AGENT_COLUMNS, FAR_APART, TrackSummary, bridging_gap, from_metres, output_decimals, past_horizon,
+from .tracks import (AGENT_COLUMNS, TrackSummary, bridging_gap, far_apart, from_metres, output_decimals, past_horizon,
                      plausibility, position_columns, read_tracks, sampling_interval, seconds_per_unit, summarize,
                      time_decimals, time_steps)
 from .resample import EPS
@@ -306,14 +306,16 @@ class TrajCVAE:
             raise DataError(f"--max-gap {self.config.data.max_gap:g}: the frame ids have no known rate, so a missing "
                             "frame is a gap that splits a track whatever --max-gap says; give --fps (or a time "
                             "column in seconds) for --max-gap to bridge gaps")
-        interval = sampling_interval(tracks) if self.max_gap_given else None
-        if interval is not None and self.config.data.max_gap < interval * (1 - EPS) and interval <= FAR_APART:
+        interval, dc = sampling_interval(tracks), self.config.data
+        if interval is not None and dc.max_gap < interval * (1 - EPS) and not far_apart(interval, dc.dt):
             # Every move would be a gap: histories on the model's grid would still be read where samples fall
             # on it, but no future could be, so `predict` and `evaluate` would disagree on the same data.
-            # (Samples over FAR_APART apart are left to the no-window error, which asks about the time unit.)
-            raise DataError(f"--max-gap {self.config.data.max_gap:g}: shorter than the {interval:.3g} s between the "
-                            f"tracks' samples (median), so every sample would start a new track; give --max-gap "
-                            f"{bridging_gap(interval):g} or more")
+            # (Samples far apart are left to the no-window error, which asks about the time unit.)
+            if self.max_gap_given:
+                raise DataError(f"--max-gap {dc.max_gap:g}: shorter than the {interval:.3g} s between the tracks' "
+                                f"samples (median), so every sample would start a new track; give --max-gap "
+                                f"{bridging_gap(interval):g} or more")
+            raise no_windows_error(dc, "latest", tracks)  # which asks about the rate first, then names --max-gap
         return tracks
 
     def check_speeds(self, tracks: pd.DataFrame, log: Callable[[str], None] | None = None,
@@ -418,7 +420,8 @@ class TrajCVAE:
         if free is not None and rows * TABLE_ROW_BYTES > free / 2:  # refused before it is drawn, not killed midway
             raise TrajCVAEError(f"k {k}: a table of {rows:,} rows ({len(w)} windows) needs about "
                                 f"{rows * TABLE_ROW_BYTES / 2 ** 30:.1f} GiB and {free / 2 ** 30:.1f} GiB is free; "
-                                "use a smaller k, or predict_to_file (trajcvae predict), which writes a piece at a time")
+                                "use a smaller k, or predict_to_file (trajcvae predict), which writes a piece at a "
+                                "time")
         said = []
         if calibrate == "none":
             past = None

@@ -606,6 +606,14 @@ def time_steps(df: pd.DataFrame, time_step: float | None = None, max_gap: float 
 
 
 FAR_APART = 10.0  # seconds between an agent's samples (median) that no tracker takes: times in other units?
+FAR_STEPS = 4  # ... unless the model's own steps are as long: samples this many steps apart are far apart too
+STEPS_DT = 0.4  # the step that frame ids of unknown rate stand for by convention (ETH/UCY's 10 ids at 25 fps)
+
+
+def far_apart(interval: float, dt: float) -> bool:
+    """Whether samples `interval` seconds apart are further apart than a tracker samples for a model of `dt`
+    second steps: more than FAR_APART seconds and FAR_STEPS steps (times in milliseconds read as seconds?)."""
+    return interval > max(FAR_APART, FAR_STEPS * dt)
 
 
 def sampling_interval(df: pd.DataFrame) -> float | None:
@@ -896,6 +904,17 @@ def _frame_rate_hint(df: pd.DataFrame, dt: float, paced: np.ndarray, low: float,
             "tracker's updates, give --fps (their rate)")
 
 
+def _steps_of_another_length(df: pd.DataFrame, dt: float, time_step: float | None) -> str | None:
+    """The warning for frame ids of unknown rate read by a model whose step is not ETH/UCY's 0.4 s: each
+    scene's most common difference is taken as one of its steps, a guess only a rate makes real time (cars'
+    frame ids at 2.5 Hz read as 10 Hz steps are 4 times too fast, and still inside a car model's speeds)."""
+    if seconds_per_unit(df) is not None or time_step is not None or math.isclose(dt, STEPS_DT):
+        return None
+    return (f"warning: the tracks' frame ids have no known rate, so each scene's most common difference is read as "
+            f"one {dt:g} s model step (a convention for 0.4 s steps): give --fps (their rate), or a time column in "
+            "seconds, for real speeds and times")
+
+
 def coarse_warning(attrs: dict) -> str | None:
     """The warning line for a track table's positions or times stored too coarsely (`attrs["coarse"]`)."""
     coarse = attrs.get("coarse")
@@ -905,7 +924,7 @@ def coarse_warning(attrs: dict) -> str | None:
 def _rates_speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: int, max_gap: float,
                         jumps: bool, time_step: float | None) -> str | None:
     """`plausibility`'s lines after the float32 one: two rates of frame ids, else the speeds, then jumps."""
-    mixed = _mixed_steps(df, time_step)
+    mixed = _mixed_steps(df, time_step) or _steps_of_another_length(df, dt, time_step)
     if mixed:
         return mixed
     low, high, whose = speed_band(record)

@@ -29,7 +29,7 @@ from .atomic import atomic_path
 from .config import DataConfig
 from .errors import DataError, NoWindowsError, TrajCVAEError, warn
 from .resample import EPS, resample_rows, segment_starts
-from .tracks import (FAR_APART, bridging_gap, list_files, plausibility, read_tracks, sampling_interval,
+from .tracks import (bridging_gap, far_apart, list_files, plausibility, read_tracks, sampling_interval,
                      seconds_per_unit, summarize, time_steps, where)
 
 CHUNK = 8192  # windows per piece from `iter_windows` (about 1.7 kB each with 12 neighbours)
@@ -415,14 +415,16 @@ def no_windows_error(cfg: DataConfig, mode: str, df: pd.DataFrame | None = None)
         why += (f": at {at} the tracks' frame ids are {interval:.3g} s apart (median), longer than the "
                 f"{cfg.max_gap:g} s gap the model bridges: is that the frame ids' rate (give --fps "
                 f"{interval * fps / cfg.dt:g} if they are {cfg.dt:g} s apart)? If the samples are that far apart, "
-                f"give --max-gap {bridging_gap(interval):g} (data.max_gap in training)")
-    elif interval is not None and interval > FAR_APART:  # times in other units?
+                f"give --max-gap {bridging_gap(interval):g} (in training: --set data.max_gap="
+                f"{bridging_gap(interval):g})")
+    elif interval is not None and far_apart(interval, cfg.dt):  # times in other units?
         why += (f": the tracks are sampled every {interval:.3g} s (median), too far apart for steps of "
                 f"{cfg.dt:g} s: is the time column in seconds (not milliseconds)?")
     elif interval is not None and interval > cfg.max_gap * (1 + EPS):
         why += (f": the tracks are sampled every {interval:.3g} s (median), longer than the "
                 f"{cfg.max_gap:g} s gap the model bridges, so every sample starts a new track; give "
-                f"--max-gap {bridging_gap(interval):g} (data.max_gap in training) to bridge them")
+                f"--max-gap {bridging_gap(interval):g} (in training: --set data.max_gap={bridging_gap(interval):g}) "
+                "to bridge them")
     return NoWindowsError(f"no usable windows: {why}")
 
 
