@@ -234,6 +234,20 @@ def test_a_table_predicted_at_a_rate_is_scored_on_the_truth_evaluate_reads(train
                     "its futures are 10 frame ids apart", "moves 4 frame ids at a time", "give --fps")
 
 
+def test_a_table_s_tracks_are_judged_by_the_speeds_of_its_own_futures(test_csv, preds, tmp_path):
+    """A table carries no model, so its tracks are judged by its futures' speeds, not by people walking: a
+    vehicle model's table of 12 m/s futures over 12 m/s tracks draws with no warning; the same tracks beside
+    futures ten times slower get one."""
+    fast_tracks, fast_table = tmp_path / "fast.csv", tmp_path / "fast_preds.csv"
+    pd.read_csv(test_csv).assign(x=lambda d: d.x * 10, y=lambda d: d.y * 10).to_csv(fast_tracks, index=False)
+    pd.read_csv(preds).assign(x=lambda d: d.x * 10, y=lambda d: d.y * 10).to_csv(fast_table, index=False)
+    r = run("visualize", fast_table, fast_tracks, "--out", tmp_path / "a.png")
+    assert r.exit_code == 0 and "warning" not in r.output, r.output
+    r = run("visualize", preds, fast_tracks, "--out", tmp_path / "b.png")
+    assert r.exit_code == 0 and "warning: the median speed" in r.output and "the table's futures" in r.output, \
+        r.output
+
+
 def test_k_draws_the_first_k_futures_of_a_table_and_a_k_set_whole(test_csv, preds, tmp_path, monkeypatch):
     """-k 2 on a table of 4 samples per window draws (and scores) its first 2; a K-set's futures go together,
     so fewer than the table's K-set is one line."""
