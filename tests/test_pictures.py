@@ -120,6 +120,24 @@ def test_density_shows_two_modes():
     plt.close(fig)
 
 
+def test_a_k_set_s_density_is_weighted_by_its_weights():
+    """A future of weight 0.9 and nine of 0.011 each: the density is where the weight is, not one blob per
+    future (their line widths say the same)."""
+    from trajcvae.plots import density_points
+
+    ends = np.array([[5.0, 3.0]] + [[4.6 + 0.1 * i, -3.0 + 0.05 * i] for i in range(9)])  # (K, 2)
+    samples = np.repeat(ends[:, None], 12, axis=1) * np.linspace(0.1, 1, 12)[None, :, None]  # (K, P, 2)
+    weights = np.array([0.9] + [0.1 / 9] * 9)
+    for steps in ("final", "all"):
+        pts, w = density_points(samples, steps, weights)
+        assert len(w) == len(pts) and np.isclose(w.sum(), 1 if steps == "final" else 12)
+    X, Y, Z = density_grid(*density_points(samples, "final", weights))
+    at = lambda x, y: Z[np.abs(Y[:, 0] - y).argmin(), np.abs(X[0] - x).argmin()]  # noqa: E731
+    assert at(5, 3) > 3 * at(5, -2.8)
+    X, Y, Z = density_grid(density_points(samples, "final")[0])  # unweighted: the nine make the heavier mode
+    assert at(5, 3) < at(5, -2.8)
+
+
 @pytest.mark.parametrize("suffix,magic", [(".png", b"\x89PNG"), (".svg", b"<?xml"), (".pdf", b"%PDF")])
 def test_visualize_one_agent_formats(tmp_path, trained, test_csv, suffix, magic):
     out = tmp_path / f"one{suffix}"

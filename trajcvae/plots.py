@@ -49,18 +49,24 @@ def _finite(a: np.ndarray | None) -> bool:
     return a is not None and bool(np.isfinite(a).all())
 
 
-def density_points(samples: np.ndarray, steps: str) -> np.ndarray:
-    """Positions the density is estimated from: samples (..., K, P, 2) -> (M, 2), "all" steps or "final"."""
+def density_points(samples: np.ndarray, steps: str,
+                   weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Positions the density is estimated from, and their weights: samples (..., K, P, 2) -> (M, 2), "all"
+    steps or "final"; a K-set's weights (..., K) -> (M,), each future's on each of its points (None: equal)."""
     if steps not in ("all", "final"):
         raise ValueError(steps)
     pts = samples[..., -1, :] if steps == "final" else samples
-    return pts.reshape(-1, 2)
+    w = None if weights is None else np.broadcast_to(weights[..., None], pts.shape[:-1]) if steps == "all" else weights
+    return pts.reshape(-1, 2), None if w is None else np.asarray(w, dtype=np.float64).reshape(-1)
 
 
-def density_grid(points: np.ndarray, grid: int = 120) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """A Gaussian KDE of `points` (M, 2) on a grid around them: X, Y, Z each (grid, grid); None if < 3 points."""
-    pts = points[np.isfinite(points).all(1)]
-    if len(pts) < 3:
+def density_grid(points: np.ndarray, weights: np.ndarray | None = None,
+                 grid: int = 120) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """A Gaussian KDE of `points` (M, 2), each of its weight (M,) where given, on a grid around them: X, Y, Z
+    each (grid, grid); None if < 3 points (or no weight)."""
+    finite = np.isfinite(points).all(1)
+    pts, w = points[finite], None if weights is None else weights[finite]
+    if len(pts) < 3 or (w is not None and not w.sum() > 0):
         return None
     lo, hi = pts.min(0), pts.max(0)
     pad = 0.15 * max(float((hi - lo).max()), 1.0)
@@ -72,7 +78,7 @@ def density_grid(points: np.ndarray, grid: int = 120) -> tuple[np.ndarray, np.nd
 
         # Scott's rule sizes the kernel from the spread of all points, which blurs two separate modes
         # into one blob; half of it keeps the modes of a multimodal prediction apart.
-        kde = gaussian_kde(pts.T)
+        kde = gaussian_kde(pts.T, weights=w)
         kde.set_bandwidth(kde.scotts_factor() * 0.5)
         Z = kde(np.vstack([X.ravel(), Y.ravel()])).reshape(X.shape)
     except (np.linalg.LinAlgError, ValueError):
@@ -80,14 +86,16 @@ def density_grid(points: np.ndarray, grid: int = 120) -> tuple[np.ndarray, np.nd
         # singular, so smooth a 2-D histogram instead.
         from scipy.ndimage import gaussian_filter
 
-        H, _, _ = np.histogram2d(pts[:, 1], pts[:, 0], bins=grid, range=[[ys[0], ys[-1]], [xs[0], xs[-1]]])
+        H, _, _ = np.histogram2d(pts[:, 1], pts[:, 0], bins=grid, range=[[ys[0], ys[-1]], [xs[0], xs[-1]]],
+                                 weights=w)
         Z = gaussian_filter(H, sigma=2.0)
     return X, Y, Z
 
 
-def draw_density(ax, points: np.ndarray, levels: int = 9) -> bool:
-    """Filled contours of `density_grid(points)` under everything else; False if there is nothing to draw."""
-    field = density_grid(points)
+def draw_density(ax, points: np.ndarray, weights: np.ndarray | None = None, levels: int = 9) -> bool:
+    """Filled contours of `density_grid(points, weights)` under everything else; False if there is nothing to
+    draw."""
+    field = density_grid(points, weights)
     if field is None:
         return False
     X, Y, Z = field
@@ -173,12 +181,12 @@ def draw_window(ax, obs: np.ndarray, samples: np.ndarray, fut: np.ndarray | None
                 density: str | None = None, weights: np.ndarray | None = None) -> None:
     """One agent on `ax`: obs (T, 2), samples (K, P, 2), fut (P, 2) or None (NaN rows = unknown), nbr (M, T, 2)
     or None, a K-set's weights (K,) or None. `density` "all" or "final" shades a KDE of the sampled positions
-    (all steps or the last one). When the whole true future is known, minADE/minFDE of the window are added to
+    (all steps or the last one; a K-set's weighted by its weights). When the whole true future is known, minADE/minFDE of the window are added to
     the title (over the points the futures have: `known_min_ade_fde`). The title is broken onto lines at most
     90% of `ax`'s column of its figure wide (`fit_title`), so neighbouring windows' titles never meet, however
     long an agent id."""
     extra = []
-    if density and draw_density(ax, density_points(samples, density)):
+    if density and draw_density(ax, *density_points(samples, density, weights)):
         extra.append(_density_handle())
     if nbr is not None:
         first = True
@@ -236,7 +244,7 @@ def draw_scene(ax, view: SceneView, title: str | None = None, legend: bool = Tru
                density: str | None = None) -> None:
     """Every agent of a scene at one frame, each with its K futures (the crowd view)."""
     extra = []
-    if density and len(view.samples) and draw_density(ax, density_points(view.samples, density)):
+    if density and len(view.samples) and draw_density(ax, *density_points(view.samples, density, view.weights)):
         extra.append(_density_handle())
     for i, track in enumerate(view.others or []):
         ax.plot(track[:, 0], track[:, 1], "-", color=OTHER_COLOR, lw=1, label="not predicted" if i == 0 else None)

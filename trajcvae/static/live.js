@@ -99,7 +99,14 @@ function draw(f, t) {
 
   if (density.checked) {
     ctx.fillStyle = DENSITY_COLOR;
-    for (const r of points) { ctx.beginPath(); ctx.arc(px(r.x), py(r.y), 8, 0, 2 * Math.PI); ctx.fill(); }
+    for (const a of futures) {
+      a.paths.forEach((rows, i) => {
+        // A K-set's future shades as much as its weight: K times its share, 1 on average, as a plain draw.
+        ctx.globalAlpha = weighted ? Math.min(1, a.weight[i] * a.paths.length) : 1;
+        for (const r of rows) { ctx.beginPath(); ctx.arc(px(r.x), py(r.y), 8, 0, 2 * Math.PI); ctx.fill(); }
+      });
+    }
+    ctx.globalAlpha = 1;
   }
   for (const a of futures) {
     const most = weighted ? Math.max(...a.weight) : 1;
