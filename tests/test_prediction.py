@@ -414,6 +414,8 @@ def test_the_learned_kset_says_what_it_can_do(trained, sim_files, tmp_path):
     torch.save(ckpt, tmp_path / "plain.pt")
     with pytest.raises(TrajCVAEError, match="has no learned K-set sampler yet: its run stopped before training it"):
         TrajCVAE.load(tmp_path / "plain.pt").sample_kset(w, k=m.config.kset.k, kset="learned")
+    with pytest.raises(TrajCVAEError, match="is a run's training state \\(last.pt\\), .* its best.pt; give that"):
+        TrajCVAE.load(trained.parent / "last.pt").sample_kset(w, k=m.config.kset.k, kset="learned")
     ckpt["config"]["kset"]["epochs"] = 0
     torch.save(ckpt, tmp_path / "plain.pt")
     with pytest.raises(TrajCVAEError, match="has no learned K-set sampler .* or with kset.epochs = 0"):

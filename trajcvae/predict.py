@@ -51,6 +51,7 @@ class TrajCVAE:
         self.device = torch.device(device)
         self.sampler, self.source = sampler, source
         self.max_gap_given = False  # `load(max_gap=)`: `read` refuses it where it would do nothing
+        self.training_state = False  # loaded from a run's last.pt (`from_checkpoint`)
 
     def __getstate__(self) -> dict:
         """A copy (pickle, deepcopy: another process's model) without the verdicts on this process's tables."""
@@ -97,7 +98,9 @@ class TrajCVAE:
             except RuntimeError:
                 raise TrajCVAEError(f"{path}: the K-set sampler's weights do not match its config") from None
             sampler.eval()
-        return cls(model, cfg, dict(ckpt.get("stats", {})), device, sampler, str(path))
+        made = cls(model, cfg, dict(ckpt.get("stats", {})), device, sampler, str(path))
+        made.training_state = "optimizer" in ckpt  # a run's last.pt (`checkpoint.RESUME_KEYS`), not its best.pt
+        return made
 
     # --- windows -> samples -------------------------------------------------------------------
     def sample(self, w: Windows | WindowTensors, k: int = 20, seed: int = 0, most_likely: bool = False,
@@ -265,6 +268,10 @@ class TrajCVAE:
         """--kset learned needs this model's sampler, at its K: refused in one line otherwise."""
         if kset != "learned":
             return
+        if self.sampler is None and self.config.kset.epochs > 0 and self.training_state:  # a run's last.pt
+            raise TrajCVAEError(f"--kset learned: {self.source} is a run's training state (last.pt), which has no "
+                                "learned K-set sampler: the run trains it into its best.pt; give that (or use "
+                                "--kset kmeans)")
         if self.sampler is None and self.config.kset.epochs > 0:  # a run stopped in its second stage
             raise TrajCVAEError(f"--kset learned: {self.source} has no learned K-set sampler yet: its run stopped "
                                 "before training it; `trajcvae train ... --resume` on the run finishes it (or "
