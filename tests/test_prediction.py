@@ -86,6 +86,28 @@ def test_an_in_memory_table_too_big_for_the_free_memory_is_refused_before_it_is_
     assert len(model.predict([sim_files["test"]], k=20)) == rows // 50 * 20
 
 
+def test_draws_too_many_for_the_free_memory_are_refused_up_front_by_the_option_that_asks_for_them(
+        trained, sim_files, monkeypatch):
+    """A K-set's --draws is named as such (not -k) by evaluate and by the live predictor and server at start,
+    not in every answer; --calibration's density estimate is checked too."""
+    import trajcvae.evaluate as evaluate_module
+    import trajcvae.predict as predict_module
+    from trajcvae import OnlinePredictor
+
+    model = TrajCVAE.load(trained)
+    monkeypatch.setattr(predict_module, "free_memory", lambda: 2 ** 24)  # 16 MiB
+    monkeypatch.setattr(evaluate_module, "free_memory", lambda: 2 ** 24)
+    with pytest.raises(TrajCVAEError, match="^--draws 1000000: drawing that many futures needs about"):
+        evaluate_module.evaluate(model, [sim_files["test"]], k=2, kset="kmeans", draws=10 ** 6, calibration_draws=0)
+    with pytest.raises(TrajCVAEError, match="^--draws 1000000: "):
+        OnlinePredictor(model, k=2, kset="kmeans", draws=10 ** 6)
+    with pytest.raises(TrajCVAEError, match="^--calibration 2000: the density estimate over that many draws"):
+        evaluate_module.evaluate(model, [sim_files["test"]], k=2, calibration_draws=2000)
+    server = pytest.importorskip("trajcvae.server")
+    with pytest.raises(TrajCVAEError, match="^--draws 1000000: "):
+        server.create_app(model, k=2, kset="kmeans", draws=10 ** 6)
+
+
 def test_a_scene_past_reuses_the_draws_of_the_same_window_and_only_those(trained, sim_files, monkeypatch):
     """`scene_past(drawn=)` reads a window's levels among the draws its map read when it was predicted
     (`sample_kset(pools=)`): the levels `scene_past` draws anew, without drawing. Draws given for another

@@ -117,8 +117,8 @@ def memory_error(e: BaseException) -> str:
     size = f" (an allocation of {int(asked[1]) / 2 ** 30:.3g} GiB failed)" if asked else \
         f" (an allocation of {gib[1]} failed)" if gib else ""
     return (f"out of memory{size}: lower what sizes the work (model.hidden, train.batch_size, train.variety_k, "
-            "data.max_neighbors or data.memory with --set; -k or --draws), or give fewer or smaller files at a time "
-            "(e.g. split them by scene)")
+            "data.max_neighbors or data.memory with --set; -k, --draws or --calibration), or give fewer or smaller "
+            "files at a time (e.g. split them by scene)")
 
 
 def info(message: str) -> None:
@@ -242,12 +242,13 @@ def evaluate(
     from .atomic import write_text
     from .config import check_calibration, check_output, check_sampling, read_paths
     from .errors import NoWindowsError
-    from .evaluate import evaluate as run
+    from .evaluate import calibration_fits, evaluate as run
     from .predict import TrajCVAE
     from .tracks import summarize
 
     check_sampling(k, seed, kset, draws, calibrate)
     check_calibration(calibration)
+    calibration_fits(calibration)
     if json_out is not None:
         if json_out.suffix.lower() != ".json":
             raise TrajCVAEError(f"--json {json_out}: give a name ending in .json")

@@ -12,7 +12,7 @@ from .config import check_calibration, check_sampling
 from .errors import DataError, TrajCVAEError, warn
 from .metrics import (ade_fde, brier_fde, calibration, constant_velocity, hpd_levels, min_ade_fde,
                       noisy_constant_velocity)
-from .predict import TrajCVAE
+from .predict import TrajCVAE, free_memory
 from .tracks import where
 from .windows import Windows
 
@@ -84,6 +84,16 @@ def calibration_of(predictor: TrajCVAE, w: Windows, draws: int = 200, seed: int 
             "final": calibration(levels[:, -1]), "all_steps": calibration(levels)}
 
 
+def calibration_fits(draws: int) -> None:
+    """Refuses, before any work, --calibration draws whose density estimate for one window (an S x S kernel
+    block of float64 and its copies, `metrics.region_levels`) does not fit in memory."""
+    free, need = free_memory(), 24 * draws ** 2
+    if free is not None and need > free / 2:
+        raise TrajCVAEError(f"--calibration {draws}: the density estimate over that many draws needs about "
+                            f"{need / 2 ** 30:.1f} GiB per window, and {free / 2 ** 30:.1f} GiB is free; use a smaller "
+                            "--calibration (default 200)")
+
+
 def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: int = 20,
              seed: int = 0, kset: str = "none", draws: int = 1000, calibration_draws: int = 200,
              calibrate: str = "none", fps: float | None = None, scale: float | None = None,
@@ -100,6 +110,7 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
         raise TrajCVAEError(f"evaluate takes a loaded model{load}, not a {type(predictor).__name__}")
     check_sampling(k, seed, kset, draws, calibrate)
     check_calibration(calibration_draws)
+    calibration_fits(calibration_draws)
     if isinstance(data, Windows):
         if data.fut is None:
             raise TrajCVAEError("evaluate scores windows against their true futures: give model.make_windows(data, "

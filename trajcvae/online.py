@@ -97,6 +97,7 @@ class OnlinePredictor:
             self.model.config = copy.deepcopy(self.model.config)
             self.model.config.data.max_gap = float(max_gap)
         self.model.check_kset(k, kset)  # a model without a sampler, or one of another K: refused now
+        self.model.check_draws_fit(k, kset, draws)  # ... as are more draws than memory holds
         self.k, self.seed, self.kset, self.draws, self.scene = k, seed, kset, draws, str(scene)
         self.calibrate = calibrate
         if not isinstance(lonlat, bool):

@@ -151,7 +151,8 @@ class TrajCVAE:
             batch_size = max(1, batch_size * k // decoded)  # the same memory per pass as K plain draws
         # Full draws' noise is drawn for a block of `batch_size` windows at a time and a pass takes its slice, so
         # a pass shrunk to fit the free memory draws the same numbers as on a machine with more.
-        per_pass = min(batch_size, self._windows_that_fit(decoded))
+        per_pass = min(batch_size, self._windows_that_fit(decoded, *(("--draws", draws) if kset != "none" else
+                                                                      ("-k", k))))
         full = full and not most_likely
         wt = w if isinstance(w, WindowTensors) else WindowTensors.from_windows(w)
         out, weights = [], []
@@ -283,19 +284,26 @@ class TrajCVAE:
             raise TrajCVAEError(f"--kset learned: the sampler of {self.source} makes {self.sampler.k} futures; "
                                 f"use -k {self.sampler.k}, or --kset kmeans for -k {k}")
 
+    def check_draws_fit(self, k: int, kset: str = "none", draws: int = 1000) -> None:
+        """Refuses, before any work, a -k (or a K-set's --draws) whose futures for one window do not fit in
+        memory (`_windows_that_fit`), naming the option."""
+        self._windows_that_fit(*((draws, "--draws") if kset != "none" else (k, "-k")))
+
     def draw_bytes(self) -> int:
         """Rough memory of one future while it is drawn: the decoder's activations and the outputs."""
         hidden, P = self.config.model.hidden, self.config.data.pred_len
         return 4 * (3 * 2 * hidden + 8 * P * 2)
 
-    def _windows_that_fit(self, draws: int, option: str = "-k") -> int:
-        """Windows per forward pass that fit in a quarter of the free memory; refuses a K (or `option`'s
-        number of draws) that does not fit for a single window before anything is allocated."""
+    def _windows_that_fit(self, draws: int, option: str = "-k", given: int | None = None) -> int:
+        """Windows per forward pass that fit in a quarter of the free memory, `draws` futures decoded per window;
+        refuses a K (or `option`'s number, `given` where not `draws` itself: draws for a K-set or a scene fit
+        come on top of K) that does not fit for a single window before anything is allocated."""
         free = free_memory()
         need = draws * self.draw_bytes()
         if free is not None and need > free / 2:
-            raise TrajCVAEError(f"{option} {draws}: drawing that many futures needs about {need / 2 ** 30:.1f} GiB per "
-                                f"agent, and {free / 2 ** 30:.1f} GiB is free; use a smaller {option}")
+            raise TrajCVAEError(f"{option} {draws if given is None else given}: drawing that many futures needs about "
+                                f"{need / 2 ** 30:.1f} GiB per agent, and {free / 2 ** 30:.1f} GiB is free; use a "
+                                f"smaller {option}")
         return max(1, int((free if free is not None else 2 ** 32) / 4 // need))
 
     # --- tracks -> table ----------------------------------------------------------------------
@@ -483,7 +491,7 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
     predictor = TrajCVAE.load(model, device=device, max_gap=max_gap)
     dc = predictor.config.data
     predictor.check_kset(k, kset)
-    predictor._windows_that_fit(*((draws, "--draws") if kset != "none" else (k, "-k")))  # refused before any work
+    predictor.check_draws_fit(k, kset, draws)  # refused before any work
     # Output rows cost ~100 bytes each while a piece is built: keep a piece within a quarter of free memory.
     rows_per_window = k * dc.pred_len
     fits = (free_memory() or 2 ** 32) // 4 // (TABLE_ROW_BYTES * rows_per_window)

@@ -365,6 +365,7 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
     if not 1 <= k <= limits.max_k:
         raise TrajCVAEError(f"-k {k}: more than --max-k {limits.max_k}")
     predictor = model if isinstance(model, TrajCVAE) else TrajCVAE.load(model)
+    predictor.check_draws_fit(k, kset, draws)  # at start, not in every request's answer
 
     # Scenes whose detections were judged already (a replayed file's), each with the warnings it got.
     judged: dict[str, list[str]] = {}
