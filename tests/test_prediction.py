@@ -64,7 +64,7 @@ def test_full_draws_are_the_same_however_little_memory_is_free(trained, sim_file
     runs = {}
     for fit in (None, 3):  # windows per pass: all of a block (plenty free), or 3
         if fit:
-            monkeypatch.setattr(TrajCVAE, "_windows_that_fit", lambda self, draws: fit)
+            monkeypatch.setattr(TrajCVAE, "_windows_that_fit", lambda self, draws, *given: fit)
         runs[fit] = [p.sample(w, k=6, seed=2, full=True, batch_size=8), p.sample(w, k=6, seed=2, full=True),
                      p.sample(w, k=6, seed=2, full=True, past=past), p.sample(w, k=6, seed=2)]
     assert len(w) > 8
