@@ -424,6 +424,8 @@ def test_a_kset_covers_the_draws_and_its_weights_sum_to_one(trained, sim_files, 
         assert cover(futures) < cover(plain)
     with pytest.raises(TrajCVAEError, match="--draws must be at least -k = 5"):
         m.sample_kset(w, k=5, kset=mode, draws=4)
+    with pytest.raises(TrajCVAEError, match="^--draws must be >= 1 \\(got -5\\)$"):  # also where no K-set reads it
+        m.sample(w, k=5, draws=-5)
 
 
 def test_the_learned_kset_says_what_it_can_do(trained, sim_files, tmp_path):

@@ -388,6 +388,8 @@ def check_kset(k: int, kset: str, draws: int) -> None:
         raise TrajCVAEError(f"--kset must be one of {', '.join(KSETS)} (got {kset!r})")
     if kset != "none" and draws < k:
         raise TrajCVAEError(f"--draws must be at least -k = {k} (got {draws})")
+    if draws < 1:  # a pool of no draws, also where no K-set reads it
+        raise TrajCVAEError(f"--draws must be >= 1 (got {draws})")
 
 
 CALIBRATE = ("none", "scene")  # --calibrate: plain draws as the model makes them, or fitted to the scene (calibrate.py)
