@@ -110,14 +110,17 @@ def test_a_kset_mode_gives_weighted_futures_online_and_over_http(pedestrian, tmp
     server = pytest.importorskip("trajcvae.server")
     import httpx
 
-    app = server.create_app(pedestrian, k=K, kset="kmeans", draws=50)
+    app = server.create_app(pedestrian, k=K, kset="kmeans", draws=K + 2)  # shares of 7ths: not to 6 decimals
     with server.running(app) as base, httpx.Client(base_url=base) as client:
         for t in (0.0, 0.4):
             r = client.post("/v1/scenes/w/observations", json={"time": t, "detections": [
                 {"agent_id": "7", "x": 1.0 + t, "y": 2.0}, {"agent_id": "8", "x": -1.0, "y": 2.0 - t}]})
+        agents = client.get("/v1/scenes/w/futures", params={"layout": "agents"}).json()["agents"]
     answer = pd.DataFrame(r.json()["futures"])
     assert r.status_code == 200 and len(answer) == 2 * K * 12
-    np.testing.assert_allclose(answer[answer.step == 1].groupby("agent_id")["weight"].sum(), 1.0, atol=1e-6)
+    # Sent whole, as the table holds them: they sum to 1 in both layouts.
+    np.testing.assert_allclose(answer[answer.step == 1].groupby("agent_id")["weight"].sum(), 1.0, atol=1e-12)
+    np.testing.assert_allclose([sum(a["weight"]) for a in agents], 1.0, atol=1e-12)
 
 
 def test_scene_calibration_online_learns_the_scene_past_and_gives_predicts_calibrated_futures(pedestrian, tmp_path,

@@ -234,7 +234,8 @@ def answer_json(time: float | None, futures: pd.DataFrame, layout: Layout = "row
         if c in futures.columns:
             per_agent[c] = [None if pd.isna(v) else str(v) for v in block[c].tolist()]
     if "weight" in futures.columns:
-        per_agent["weight"] = np.round(futures["weight"].to_numpy(np.float64).reshape(shape)[..., 0], 6)  # (A, K)
+        per_agent["weight"] = np.ascontiguousarray(futures["weight"].to_numpy(np.float64).reshape(shape)[..., 0])
+        # (A, K), not rounded: they sum to 1
     agents = [{c: v[a] for c, v in per_agent.items()} for a in range(shape[0])]
     return orjson.dumps({"time": time, "agents": agents, **said}, option=orjson.OPT_SERIALIZE_NUMPY)
 
@@ -245,12 +246,13 @@ def position_decimals(table: pd.DataFrame) -> int:
 
 
 def records(table: pd.DataFrame, columns: list[str], decimals: int = 6) -> bytes:
-    """`table[columns]` as a JSON list of objects, floats rounded to `decimals`. Written column by column,
-    with no Python per row: a column of few distinct values (ids, labels, sample, step, time) has each
-    written once, merged with the next such column while their pairs stay few (agent and sample: 1,000
-    texts for 12,000 rows); any other column (x, y) is written by one orjson call and given its key in one
-    replace (numbers hold no NUL, so NUL marks where to split them apart); the rows are joined at once.
-    Three to four times as fast as pandas' encoder, which goes row by row."""
+    """`table[columns]` as a JSON list of objects, floats rounded to `decimals` (a K-set's weights not, so
+    that they sum to 1). Written column by column, with no Python per row: a column of few distinct values
+    (ids, labels, sample, step, time) has each written once, merged with the next such column while their
+    pairs stay few (agent and sample: 1,000 texts for 12,000 rows); any other column (x, y) is written by one
+    orjson call and given its key in one replace (numbers hold no NUL, so NUL marks where to split them
+    apart); the rows are joined at once. Three to four times as fast as pandas' encoder, which goes row by
+    row."""
     n = len(table)
     if not n:
         return b"[]"
@@ -261,7 +263,7 @@ def records(table: pd.DataFrame, columns: list[str], decimals: int = 6) -> bytes
         column = table[c]
         numeric = isinstance(column.dtype, np.dtype) and column.dtype.kind in "fiu"
         values = column.to_numpy() if numeric else column  # text as it is: pandas factorizes arrow strings fast
-        if numeric and values.dtype.kind == "f":
+        if numeric and values.dtype.kind == "f" and c != "weight":  # weights whole: rounded, they would not sum to 1
             values = np.round(values.astype(np.float64), decimals)
         # Positions are all different: a look at the first values spares them the counting.
         many = numeric and len(np.unique(values[:257])) > 64
