@@ -252,18 +252,17 @@ def test_a_table_predicted_at_a_rate_is_scored_on_the_truth_evaluate_reads(train
                     "its futures are 10 frame ids apart", "moves 4 frame ids at a time", "give --fps")
 
 
-def test_a_table_s_tracks_are_judged_by_the_speeds_of_its_own_futures(test_csv, preds, tmp_path):
-    """A table carries no model, so its tracks are judged by its futures' speeds, not by people walking: a
-    vehicle model's table of 12 m/s futures over 12 m/s tracks draws with no warning; the same tracks beside
-    futures ten times slower get one."""
-    fast_tracks, fast_table = tmp_path / "fast.csv", tmp_path / "fast_preds.csv"
-    pd.read_csv(test_csv).assign(x=lambda d: d.x * 10, y=lambda d: d.y * 10).to_csv(fast_tracks, index=False)
-    pd.read_csv(preds).assign(x=lambda d: d.x * 10, y=lambda d: d.y * 10).to_csv(fast_table, index=False)
-    r = run("visualize", fast_table, fast_tracks, "--out", tmp_path / "a.png")
+def test_a_table_drawn_over_tracks_in_other_units_without_their_scale_is_warned_of(test_csv, preds, tmp_path):
+    """A table keeps no units: predicted from centimetres with --scale 0.01, its futures are in centimetres as
+    the tracks are, so drawn without --scale both read as metres 100 times too fast, consistently; the
+    tracks are judged against people walking and the warning names --scale."""
+    cm_tracks, cm_table = tmp_path / "cm.csv", tmp_path / "cm_preds.csv"
+    pd.read_csv(test_csv).assign(x=lambda d: d.x * 100, y=lambda d: d.y * 100).to_csv(cm_tracks, index=False)
+    pd.read_csv(preds).assign(x=lambda d: d.x * 100, y=lambda d: d.y * 100).to_csv(cm_table, index=False)
+    r = run("visualize", cm_table, cm_tracks, "--out", tmp_path / "a.png")
+    assert r.exit_code == 0 and "warning: the median speed" in r.output and "--scale" in r.output, r.output
+    r = run("visualize", cm_table, cm_tracks, "--scale", 0.01, "--out", tmp_path / "b.png")
     assert r.exit_code == 0 and "warning" not in r.output, r.output
-    r = run("visualize", preds, fast_tracks, "--out", tmp_path / "b.png")
-    assert r.exit_code == 0 and "warning: the median speed" in r.output and "the table's futures" in r.output, \
-        r.output
 
 
 def test_k_draws_the_first_k_futures_of_a_table_and_a_k_set_whole(test_csv, preds, tmp_path, monkeypatch):

@@ -802,12 +802,10 @@ def speed_record(speeds: np.ndarray) -> dict[str, float]:
 def speed_band(record: dict | None = None) -> tuple[float, float, str]:
     """(low, high, whose): the speeds (m/s) tracks may move at. With a model's `speed_record`: within
     `BAND` times under or over its training tracks' 90th-percentile speed (for ETH/UCY's walkers, 1.2 m/s,
-    about 0.3-5 m/s), so a model trained on vehicles knows vehicles; without one: people walking. A record
-    of other speeds than a model's training tracks names them (`whose`: a predictions table's futures)."""
+    about 0.3-5 m/s), so a model trained on vehicles knows vehicles; without one: people walking."""
     p90 = record.get("p90") if isinstance(record, dict) else None
     if isinstance(p90, numbers.Real) and not isinstance(p90, bool) and math.isfinite(p90) and p90 > 0:
-        whose = record.get("whose", "the model's training tracks")
-        return p90 / BAND, p90 * BAND, f"{whose} (90th percentile {_two_digits(p90)} m/s)"
+        return p90 / BAND, p90 * BAND, f"the model's training tracks (90th percentile {_two_digits(p90)} m/s)"
     return (*WALKERS, WALKING)
 
 

@@ -27,7 +27,7 @@ from .metrics import known_min_ade_fde
 from .plots import (CURVE_COLUMNS, DPI, SceneView, animate_scene, best_row, plot_curves, plot_scene,
                     plot_windows, plt)
 from .predict import OUTPUT_COLUMNS, TrajCVAE
-from .tracks import agent_ids, plausibility, read_tracks, seconds_per_unit, speed_record, time_steps, to_metres
+from .tracks import agent_ids, plausibility, read_tracks, seconds_per_unit, time_steps, to_metres
 from .resample import EPS, resample_rows
 from .windows import Windows, build_windows, concat_windows, history_reach
 
@@ -154,8 +154,8 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
         futures = ModelFutures(predictor, k, 0 if seed is None else seed, kset, draws, past, calibrate)
     if isinstance(futures, ModelFutures):
         futures.predictor.check_speeds(df, log)
-    elif log is not None and (warning := plausibility(df, futures.cfg.dt, futures.speeds(),
-                                                      max_gap=futures.cfg.max_gap, time_step=futures.cfg.time_step)):
+    elif log is not None and (warning := plausibility(df, futures.cfg.dt, max_gap=futures.cfg.max_gap,
+                                                      time_step=futures.cfg.time_step)):
         log(warning)
     tracks = SceneTracks(df, futures.cfg.time_step, futures.cfg.dt, futures.cfg.max_gap)
     path = _picture(tracks, futures, out, scene, agent, t0, seed, density, grid, worst, best, scene_frame, animate,
@@ -464,15 +464,6 @@ class TableFutures:
         self.index = {_key(*r): i for i, r in enumerate(self.keys.itertuples(index=False))}
         self.k = K
         self.cfg = DataConfig(pred_len=P)  # the history shown is the default obs_len; the table has no config
-
-    def speeds(self) -> dict | None:
-        """The speeds the table's futures move at, as a model's `speed_record` (the tracks are judged by them:
-        a vehicle model's table is no walkers'); None for futures that do not move."""
-        moves = np.linalg.norm(np.diff(self.xy, axis=2), axis=-1).ravel() / self.cfg.dt  # m/s, NaN past a horizon
-        moves = moves[np.isfinite(moves)]
-        if not len(moves) or np.percentile(moves, 90) <= 0:
-            return None
-        return {**speed_record(moves), "whose": "the table's futures"}
 
     def t0_range(self, scene: str, agent=None) -> str:
         """Where the table has futures, for error messages: 't0 60..3870' (or 'no futures')."""
