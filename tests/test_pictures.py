@@ -265,6 +265,26 @@ def test_a_table_drawn_over_tracks_in_other_units_without_their_scale_is_warned_
     assert r.exit_code == 0 and "warning" not in r.output, r.output
 
 
+def test_a_table_over_tracks_of_another_time_base_or_sampled_sparser_than_bridged_names_the_fix(test_csv, preds,
+                                                                                               tmp_path):
+    """A table timed in frame ids drawn over the same tracks with a time column (its t0 read as seconds) is
+    refused; a table predicted with --max-gap from tracks sampled every 2 s, drawn without it, names --max-gap."""
+    timed = pd.read_csv(test_csv).assign(time=lambda d: d.frame / 25).drop(columns="frame")
+    timed.to_csv(tmp_path / "timed.csv", index=False)
+    _one_line_error(run("visualize", preds, tmp_path / "timed.csv", "--out", tmp_path / "a.png"),
+                    "its futures are timed in frame ids but the tracks have a time column in seconds")
+    sparse = tmp_path / "sparse" / "timed.csv"
+    sparse.parent.mkdir()
+    timed[timed.time % 1 == 0].to_csv(sparse, index=False)
+    table = tmp_path / "sparse_preds.csv"
+    r = run("predict", "pedestrian", sparse, "--max-gap", 3, "--every-window", "-k", 2, "--out", table)
+    assert r.exit_code == 0, r.output
+    _one_line_error(run("visualize", table, sparse, "--grid", 2, "--out", tmp_path / "b.png"),
+                    "its samples are 2 s apart (median), longer than the 0.8 s gap bridged here; give --max-gap 3")
+    r = run("visualize", table, sparse, "--grid", 2, "--max-gap", 3, "--out", tmp_path / "c.png")
+    assert r.exit_code == 0, r.output
+
+
 def test_k_draws_the_first_k_futures_of_a_table_and_a_k_set_whole(test_csv, preds, tmp_path, monkeypatch):
     """-k 2 on a table of 4 samples per window draws (and scores) its first 2; a K-set's futures go together,
     so fewer than the table's K-set is one line."""

@@ -27,7 +27,8 @@ from .metrics import known_min_ade_fde
 from .plots import (CURVE_COLUMNS, DPI, SceneView, animate_scene, best_row, plot_curves, plot_scene,
                     plot_windows, plt)
 from .predict import OUTPUT_COLUMNS, TrajCVAE
-from .tracks import agent_ids, plausibility, read_tracks, seconds_per_unit, time_steps, to_metres
+from .tracks import (agent_ids, bridging_gap, plausibility, read_tracks, sampling_interval, seconds_per_unit,
+                     time_steps, to_metres)
 from .resample import EPS, resample_rows
 from .windows import Windows, build_windows, concat_windows, history_reach
 
@@ -130,6 +131,11 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
             kind = {True: "degrees", False: "x, y"}
             raise TrajCVAEError(f"MODEL {model}: its futures are in {kind[table.attrs['lonlat']]} but the tracks' "
                                 f"positions are in {kind[degrees]}: give the tracks the futures were predicted from")
+        if table.attrs["seconds"] != (df.attrs.get("time_base") == "seconds"):  # t0 of one read as the other's
+            kind = {True: "a time column in seconds", False: "frame ids"}
+            raise TrajCVAEError(f"MODEL {model}: its futures are timed in {kind[table.attrs['seconds']]} but the "
+                                f"tracks have {kind[not table.attrs['seconds']]}: give the tracks the futures were "
+                                "predicted from")
         if degrees:  # each scene's origin is its tracks': the futures of scenes they lack are left out
             table = table[table["scene"].astype(str).isin(units["lonlat"])]
             if not len(table):
@@ -380,7 +386,7 @@ def _at_table_step(df: pd.DataFrame, table: pd.DataFrame, dt: float, name) -> pd
 
 def read_predictions(path: str | Path) -> pd.DataFrame:
     """A predictions table (CSV or Parquet with the columns `predict` writes), with `lon, lat` read as `x, y`
-    (`attrs["lonlat"]`: they were); scenes as text and agent ids as `read_tracks` reads them ("007" stays
+    (`attrs["lonlat"]`: they were) and `time` as `frame` (`attrs["seconds"]`: it was); scenes as text and agent ids as `read_tracks` reads them ("007" stays
     "007", "7" is 7)."""
     path = Path(path)
     if not path.is_file():
@@ -391,7 +397,8 @@ def read_predictions(path: str | Path) -> pd.DataFrame:
                         "y": [""], "lon": [""], "lat": [""]})
     except Exception as e:  # pandas/pyarrow raise many types for an unreadable file
         raise TrajCVAEError(f"MODEL {path}: cannot read it as a predictions table ({type(e).__name__})") from None
-    if "time" in df.columns and "frame" not in df.columns:  # futures of an input with a time column
+    seconds = "time" in df.columns and "frame" not in df.columns
+    if seconds:  # futures of an input with a time column
         df = df.rename(columns={"time": "frame"})
     lonlat = {"lon", "lat"} <= set(df.columns) and not {"x", "y"} & set(df.columns)
     if lonlat:  # futures of an input in degrees
@@ -404,7 +411,7 @@ def read_predictions(path: str | Path) -> pd.DataFrame:
         raise TrajCVAEError(f"MODEL {path}: the predictions table is empty")
     codes, uniques = pd.factorize(df["agent_id"].astype(str))
     df["agent_id"] = agent_ids(pd.Index(uniques), codes)
-    df.attrs["lonlat"] = lonlat
+    df.attrs.update(lonlat=lonlat, seconds=seconds)
     return df
 
 
@@ -730,8 +737,12 @@ def _table_window(tracks: SceneTracks, futures: TableFutures, scene, agent, t0) 
     w = tracks.windows_at(futures.cfg, str(scene), float(t0))
     hit = [] if w is None else np.flatnonzero(w.agent_id.astype(str) == str(agent))
     if not len(hit):
+        interval = sampling_interval(tracks.df)
+        gaps = (f": its samples are {interval:.3g} s apart (median), longer than the {futures.cfg.max_gap:g} s gap "
+                f"bridged here; give --max-gap {bridging_gap(interval):g}, or the one `predict` had"
+                if interval is not None and interval > futures.cfg.max_gap * (1 + EPS) else "")
         raise TrajCVAEError(f"the predictions file has futures for agent {agent} at t0 {_time(t0)} in scene "
-                            f"'{scene}', but DATA has no track with 2 consecutive positions there")
+                            f"'{scene}', but DATA has no track with 2 consecutive positions there{gaps}")
     return w.subset(hit[:1])
 
 
