@@ -546,3 +546,16 @@ def test_one_path_is_one_file_and_other_data_is_named(tmp_path):
     for data in (np.zeros(3), {"a": 1}, [pd.DataFrame()]):
         with pytest.raises(DataError, match="expected file paths or a DataFrame"):
             read_tracks(data)
+
+
+def test_an_id_column_names_the_agents_and_a_decimal_comma_is_named_as_such(tmp_path):
+    """A tracker's `id` (MOT), `track_id` or `object_id` column is the agent id where there is no agent_id;
+    a spreadsheet's decimal commas get a line that says so."""
+    for name in ("ID", "track_id", "object_id"):
+        df = read_tracks([write(tmp_path / f"{name}.csv", f"{name},frame,x,y\n7,0,1,2\n7,10,1.5,2\n")])
+        assert list(df["agent_id"]) == [7, 7]
+    both = read_tracks([write(tmp_path / "both.csv", "agent_id,id,frame,x,y\n7,1,0,1,2\n7,2,10,1.5,2\n")])
+    assert list(both["agent_id"]) == [7, 7]  # agent_id itself wins; the other is an ignored column
+    with pytest.raises(DataError, match=r"line 2: column 'x' value '1,5' is not a number \(a decimal comma: write "
+                                        r"decimal points"):
+        read_tracks([write(tmp_path / "comma.csv", "agent_id;frame;x;y\n7;0;1,5;2\n7;10;1,7;2\n")])

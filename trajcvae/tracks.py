@@ -36,6 +36,7 @@ from .resample import EPS
 
 REQUIRED = ("frame", "agent_id", "x", "y")
 TIME_NAMES = ("time", "t", "timestamp")  # a column in seconds that may stand in for `frame`
+ID_NAMES = ("id", "track_id", "object_id")  # an agent's id, where there is no `agent_id` column (MOT writes `id`)
 # Columns of WGS84 degrees that stand in for `x, y` (GPS tracks): projected to metres per scene.
 LON_NAMES, LAT_NAMES = ("lon", "lng", "long", "longitude"), ("lat", "latitude")
 # Per-agent columns kept beside the positions and carried through to the predictions (e.g. SDD's label).
@@ -1102,8 +1103,9 @@ def lonlat_names(names: list[str], name: str) -> tuple[str | None, str | None]:
 
 
 def _aliases(names: list[str], frames: bool = False) -> tuple[list[str], bool, bool]:
-    """Lower-cased column names with a time column in seconds renamed `frame` and longitude and latitude
-    columns renamed `x, y` (where there are no x, y columns); and whether each happened. A frame column
+    """Lower-cased column names with a time column in seconds renamed `frame`, longitude and latitude
+    columns renamed `x, y` (where there are no x, y columns) and an id column (`ID_NAMES`) renamed `agent_id`
+    (where there is none); and whether the first two happened. A frame column
     beside a time column is not read (the time in seconds is the clock, as in a tracker's log with a frame
     counter; beside two time columns there is none, and `_missing` asks to keep one), unless `frames` (a
     rate given for frame ids: --fps) says the frame ids are the clock."""
@@ -1115,6 +1117,9 @@ def _aliases(names: list[str], frames: bool = False) -> tuple[list[str], bool, b
     lons, lats = [n for n in names if n in LON_NAMES], [n for n in names if n in LAT_NAMES]
     if "x" not in names and "y" not in names and len(lons) == 1 and len(lats) == 1:
         names, lonlat = [{lons[0]: "x", lats[0]: "y"}.get(n, n) for n in names], True
+    ids = [n for n in names if n in ID_NAMES]
+    if "agent_id" not in names and len(ids) == 1:
+        names = ["agent_id" if n == ids[0] else n for n in names]
     return names, seconds, lonlat
 
 
@@ -1605,7 +1610,9 @@ def numeric_column(col: pd.Series, lines: pd.Series, name: str, what: str, row_w
         if kind == "not finite" and np.isinf(float(shown)) and "inf" not in str(shown).lower():
             kind = f"beyond {MAX_RAW:.0e} in magnitude (no position in any units)" if what in ("x", "y") else \
                 "beyond any number a float holds"  # a number written with hundreds of digits
-        if kind == "not a number" and what in TIME_NAMES:
+        if kind == "not a number" and re.fullmatch(r"\s*[+-]?\d+,\d+\s*", str(shown)):
+            kind += " (a decimal comma: write decimal points, as a spreadsheet's export in English does)"
+        elif kind == "not a number" and what in TIME_NAMES:
             kind += " of seconds (write times as seconds, e.g. since the recording's start)"
         if kind == "missing":
             raise DataError(f"{name} {row_word} {lines.iloc[i]}: column '{what}' is empty")
