@@ -23,6 +23,8 @@ def test_end_to_end_train_predict_evaluate(tmp_path, sim_files):
             "--set", "model.hidden=32", "--set", "kset.epochs=1")
     assert r.exit_code == 0, r.output
     assert (out / "best.pt").exists() and (out / "last.pt").exists()
+    # --quiet: no epoch lines, the K-set sampler's neither; its result is still said.
+    assert "epoch 1:" not in r.output and "K-set sampler epoch" not in r.output and "K-set sampler: val" in r.output
     metrics = pd.read_csv(out / "metrics.csv")
     assert list(metrics.epoch) == [1, 2]
     for col in ("train_nll", "train_kl", "train_elbo", "val_nll", "val_kl", "val_elbo", "val_min_ade"):

@@ -411,7 +411,7 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
             log(f"DDP: {dist.world_size} ranks finished with identical weights")
         best, best_epoch = distributed.broadcast_best(best, best_epoch, dist, device)
     if main:
-        finish_run(out, train_w, val_w, device, log)
+        finish_run(out, train_w, val_w, device, log, progress)
         if figures:
             from .visualize import write_run_figures  # matplotlib is loaded only once a run has finished
 
@@ -461,9 +461,10 @@ def prefixed(log: Callable[[str], None] | None, prefix: str) -> Callable[[str], 
 
 
 def finish_run(out: Path, train_w: Windows, val_w: Windows, device: torch.device | str = "cpu",
-               log: Callable[[str], None] | None = None) -> None:
+               log: Callable[[str], None] | None = None, progress: bool = True) -> None:
     """A run's second stage, on its frozen best model: the learned K-set sampler (`kset.train_kset`, kept at
-    its best val minADE@K), saved into best.pt. Nothing is done where best.pt has one or kset.epochs = 0."""
+    its best val minADE@K), saved into best.pt. Nothing is done where best.pt has one or kset.epochs = 0.
+    `log` gets its result and, with `progress`, a line per epoch (as the CVAE's epochs are shown)."""
     path = Path(out) / "best.pt"
     ckpt = checkpoint.load(path, map_location="cpu")
     cfg = Config.from_dict(ckpt["config"], source=str(path))
@@ -471,7 +472,7 @@ def finish_run(out: Path, train_w: Windows, val_w: Windows, device: torch.device
         return
     predictor = TrajCVAE.from_checkpoint(ckpt, str(path), torch.device(device))
     sampler, info = train_kset(predictor.model, cfg, WindowTensors.from_windows(train_w),
-                               WindowTensors.from_windows(val_w), val_w.fut, log)
+                               WindowTensors.from_windows(val_w), val_w.fut, log if progress else None)
     if log is not None:
         log(f"K-set sampler: val minADE@{cfg.kset.k} {info['val_min_ade']:.3f} (epoch {info['epoch']}) "
             f"in {info['seconds']:.0f} s")
