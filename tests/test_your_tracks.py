@@ -679,6 +679,8 @@ def test_a_label_column_travels_through_to_the_predictions(model, plaza, tmp_pat
     assert set(read_tracks(typed, classes="Child").type) == {"child"}
     with pytest.raises(DataError, match="--classes names no label"):
         read_tracks(typed, classes=" ,")
+    with pytest.warns(TrajCVAEWarning, match=r"^--classes: no agent of class teen in dataframe \(it has: adult, "):
+        assert set(read_tracks(typed, classes="child,teen").type) == {"child"}  # a misspelt or absent class
     # It keeps or drops whole tracks, each by its agent's latest label, as the predictions write it: a label
     # that flickers along a track (or goes missing) does not cut the track short.
     first = labelled.agent_id.iloc[0]

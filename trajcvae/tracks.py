@@ -256,9 +256,12 @@ def _only_classes(t: pd.DataFrame, classes: list[str], name: str) -> pd.DataFram
     latest = label[label != ""].groupby(level=[0, 1], sort=False).last()  # rows in time order: the latest
     kept = t[key.isin(latest.index[latest.str.lower().isin(wanted)])].reset_index(drop=True)
     kept.attrs.update(t.attrs)
+    found = ", ".join(sorted(set(latest))[:8])
     if not len(kept):
-        found = ", ".join(sorted(set(latest))[:8])
         raise DataError(f"--classes {','.join(classes)}: no agent of those classes in {name} (it has: {found})")
+    absent = sorted(wanted - set(latest.str.lower()))
+    if absent:  # a misspelt class among others would otherwise leave out its agents in silence
+        warn(f"warning: --classes: no agent of class {', '.join(absent)} in {name} (it has: {found})")
     return kept
 
 
