@@ -1095,6 +1095,10 @@ def test_tracks_read_without_the_units_or_classes_the_model_was_trained_with_are
         "warning: the model was trained on agents labelled Pedestrian (data.classes), and these tracks also hold "
         "Biker: give --classes Pedestrian to predict for those only")
     assert m.check_speeds(m.read(labelled, classes="Pedestrian"), log=lambda line: None) is None
+    m.config.data.scale = 0.3048  # both left out: both said, a line each
+    said = m.check_speeds(m.read(labelled.assign(x=labelled.x / 0.3048, y=labelled.y / 0.3048)),
+                          log=lambda line: None).splitlines()
+    assert "give --scale 0.3048" in said[0] and "give --classes Pedestrian" in said[1]
 
 
 def test_frame_ids_one_apart_that_make_walkers_slow_ask_for_their_rate(plaza):

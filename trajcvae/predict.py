@@ -355,26 +355,27 @@ class TrajCVAE:
         return said or None
 
     def _units_warning(self, tracks: pd.DataFrame) -> str | None:
-        """The warning line for tracks read without the conversion or the classes the model was trained with
-        (a checkpoint keeps them, but a file's units are the file's to say: `read` does not reuse them), or
-        None. Feet read as metres are only 3.3 times too fast, within the speeds a model knows."""
-        dc, units = self.config.data, tracks.attrs.get("units") or {}
+        """The warning lines for tracks read without the conversion or the classes the model was trained with
+        (a checkpoint keeps them, but a file's units are the file's to say: `read` does not reuse them), one
+        a line, or None. Feet read as metres are only 3.3 times too fast, within the speeds a model knows."""
+        dc, units, lines = self.config.data, tracks.attrs.get("units") or {}, []
         if dc.scale is not None and not units:
-            return (f"warning: the model was trained on positions converted with --scale {dc.scale:g} (data.scale), "
-                    f"but these are read as metres: if they are in the model's units, give --scale {dc.scale:g}")
+            lines.append(f"warning: the model was trained on positions converted with --scale {dc.scale:g} "
+                         f"(data.scale), but these are read as metres: if they are in the model's units, give --scale "
+                         f"{dc.scale:g}")
         if dc.homography is not None and not units:
-            return (f"warning: the model was trained on pixels through a homography (data.homography "
-                    f"{Path(dc.homography).name}), but these positions are read as metres: if they are that "
-                    "camera's pixels, give --homography")
+            lines.append(f"warning: the model was trained on pixels through a homography (data.homography "
+                         f"{Path(dc.homography).name}), but these positions are read as metres: if they are that "
+                         "camera's pixels, give --homography")
         if dc.classes is not None:  # labels of any case, under any of the names a file may give them
             trained = {c.strip().lower() for c in dc.classes.split(",")}
             found = {v for c in AGENT_COLUMNS if c in tracks for v in tracks[c].astype(str).str.strip().unique()}
             others = sorted(v for v in found - {"", "nan", "None"} if v.lower() not in trained)
             if others:
-                return (f"warning: the model was trained on agents labelled {dc.classes} (data.classes), and these "
-                        f"tracks also hold {', '.join(others[:3])}{' ...' if len(others) > 3 else ''}: give --classes "
-                        f"{dc.classes} to predict for those only")
-        return None
+                lines.append(f"warning: the model was trained on agents labelled {dc.classes} (data.classes), and "
+                             f"these tracks also hold {', '.join(others[:3])}{' ...' if len(others) > 3 else ''}: give "
+                             f"--classes {dc.classes} to predict for those only")
+        return "\n".join(lines) or None
 
     def speeds_judged(self, tracks: pd.DataFrame) -> pd.DataFrame:
         """`tracks`, marked as judged by `check_speeds` with no warning: for a caller that judges them itself
