@@ -1013,7 +1013,7 @@ def test_gps_mistakes_are_one_line(plaza, tmp_path):
                    "--max-gap 1.5: the frame ids have no known rate", "give --fps")
     # Frame ids 10 apart read at --fps 2.5 (samples a second, not frame ids): the rate is asked about first.
     r = cli("predict", "pedestrian", tmp_path / "frames.csv", "--fps", 2.5, "--out", out)
-    assert r.exit_code == 1 and "error: no usable windows" in r.output and "Traceback" not in r.output
+    assert r.exit_code == 1 and "frames.csv: no usable windows" in r.output and "Traceback" not in r.output
     assert "at --fps 2.5 the tracks' frame ids are 4 s apart" in r.output
     assert "is that the frame ids' rate (give --fps 25 if they are 0.4 s apart)?" in r.output
     # The same rate taken from a model trained at it: named as the model's, with the --fps that fixes it.

@@ -204,11 +204,15 @@ def predict(
 ):
     """K futures per agent: columns scene, agent_id, t0, sample, step, frame, x, y (lon, lat for an input in
     degrees; and weight with --kset)."""
+    from .errors import NoWindowsError
     from .predict import predict_to_file
 
-    r = predict_to_file(model, data, out, k=k, seed=seed, every_window=every_window, device=device, log=info,
-                        kset=kset, draws=draws, fps=fps, scale=scale, homography=homography,
-                        classes=classes, calibrate=calibrate, max_gap=max_gap)
+    try:
+        r = predict_to_file(model, data, out, k=k, seed=seed, every_window=every_window, device=device, log=info,
+                            kset=kset, draws=draws, fps=fps, scale=scale, homography=homography,
+                            classes=classes, calibrate=calibrate, max_gap=max_gap)
+    except NoWindowsError as e:  # which data gave none, as evaluate says
+        raise NoWindowsError(f"{', '.join(map(str, data[:3]))}{' ...' if len(data) > 3 else ''}: {e}") from None
     many = r.skipped != 1
     its = "their" if many else "its"
     gap = "a missed frame (--fps bridges short gaps)" if r.tracks.steps is not None else "a gap over --max-gap"
