@@ -164,11 +164,11 @@ def test_a_run_s_config_record_reads_back_as_the_same_config_whatever_its_text_h
     characters in a path or a label survive it."""
     from trajcvae.train import to_toml
 
-    folder = tmp_path / "bob's \"cam\" \\ 1"
+    folder = tmp_path / "bob's \"cam\" \\ 1 é 😀"
     folder.mkdir()
     np.savetxt(folder / "H.txt", np.eye(3))
     cfg = load_config(None, [f"data.homography={folder / 'H.txt'}", "data.classes=kid's,tab\there"])
-    (tmp_path / "config.toml").write_text(to_toml(cfg.to_dict()))
+    (tmp_path / "config.toml").write_text(to_toml(cfg.to_dict()), encoding="utf-8")
     assert load_config(tmp_path / "config.toml").to_dict() == cfg.to_dict()
 
 

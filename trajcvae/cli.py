@@ -164,13 +164,12 @@ def train(
     from .config import load_config
     from .train import train as run
 
-    overrides = list(set_ or [])
-    for key, value in (("train.epochs", epochs), ("train.seed", seed), ("train.device", device),
-                       ("data.time_step", time_step), ("train.max_grad_norm", max_grad_norm), ("data.fps", fps),
-                       ("data.scale", scale), ("data.homography", homography), ("data.classes", classes)):
-        if value is not None:
-            overrides.append(f"{key}={value}")
-    cfg = load_config(config, overrides)
+    given = {"train.epochs": ("--epochs", epochs), "train.seed": ("--seed", seed), "train.device": ("--device", device),
+             "data.time_step": ("--time-step", time_step), "train.max_grad_norm": ("--max-grad-norm", max_grad_norm),
+             "data.fps": ("--fps", fps), "data.scale": ("--scale", scale),
+             "data.homography": ("--homography", None if homography is None else str(homography)),
+             "data.classes": ("--classes", classes)}
+    cfg = load_config(config, list(set_ or []), {key: v for key, v in given.items() if v[1] is not None})
     from .windows import default_cache_dir
 
     r = run(data, val, cfg, out, resume=resume, progress=not quiet, log=info,

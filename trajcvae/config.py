@@ -193,7 +193,7 @@ def set_option(cfg: Config, dotted: str, value: Any, source: str = "option") -> 
             value = str(value)
         elif kind == "str | None" and value is not None and not isinstance(value, str):  # a path or labels
             raise ValueError(value)
-        elif kind == "str | None" and value in ("none", "None", ""):  # unset (a config file's homography)
+        elif kind == "str | None" and source == "--set" and value in ("none", "None", ""):  # unset a config file's
             value = None
     except (TypeError, ValueError):
         raise TrajCVAEError(f"{source}: option '{dotted}' has invalid value {given!r}") from None
@@ -234,8 +234,10 @@ def _to_bool(value: Any) -> bool:
     raise ValueError(value)
 
 
-def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> Config:
-    """Defaults, then the TOML file (if any), then `section.key=value` overrides."""
+def load_config(path: str | Path | None = None, overrides: list[str] | None = None,
+                options: dict[str, tuple[str, Any]] | None = None) -> Config:
+    """Defaults, then the TOML file (if any), then `section.key=value` overrides (`--set`), then a command's
+    own options, {section.key: (its flag, value)}, taken as given (an empty --classes is no unset)."""
     if path is not None and not isinstance(path, (str, os.PathLike)):
         raise TrajCVAEError(f"load_config: expected the path of a TOML file, got {type(path).__name__}")
     if isinstance(overrides, str) or any(not isinstance(item, str) for item in overrides or []):
@@ -272,6 +274,8 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
             check_adopted(key.strip(), value.strip(), source="--set")
             continue
         set_option(cfg, key.strip(), value.strip(), source="--set")
+    for dotted, (flag, value) in (options or {}).items():
+        set_option(cfg, dotted, value, source=flag)
     if isinstance(cfg.data.homography, str) and cfg.data.homography:
         # Kept as an absolute path: the run's config then names the same file from any folder (--resume).
         cfg.data.homography = str(Path(cfg.data.homography).expanduser().resolve())

@@ -526,8 +526,9 @@ def to_toml(d: dict) -> str:
         for key, v in values.items():
             if v is None:
                 continue
-            # A JSON string is a TOML basic string (its escapes are TOML's), but for DEL, which TOML escapes.
-            text = json.dumps(v).replace("\x7f", "\\u007f") if isinstance(v, str) else v
+            # A JSON string is a TOML basic string (its escapes are TOML's; characters beyond ASCII kept as
+            # they are, not as UTF-16 pairs, which TOML refuses), but for DEL, which TOML escapes.
+            text = json.dumps(v, ensure_ascii=False).replace("\x7f", "\\u007f") if isinstance(v, str) else v
             lines.append(f"{key} = {str(v).lower() if isinstance(v, bool) else text}")
     return "\n".join(lines) + "\n"
 
