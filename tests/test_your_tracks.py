@@ -1163,8 +1163,8 @@ def test_samples_one_model_step_apart_but_further_apart_than_it_bridges_are_refu
     upsample(plaza, 1.0).to_csv(tmp_path / "1hz.csv", index=False)
     for command in (["predict", tmp_path / "run" / "best.pt", tmp_path / "1hz.csv", "--out", tmp_path / "p.csv"],
                     ["evaluate", tmp_path / "run" / "best.pt", tmp_path / "1hz.csv"]):
-        one_line_error(cli(*command), "sampled every 1 s (median), longer than the 0.8 s gap the model bridges",
-                       "give --max-gap 1.5")
+        one_line_error(cli(*command), "1hz.csv: no usable windows: no agent has 2 consecutive positions: ",
+                       "sampled every 1 s (median), longer than the 0.8 s gap the model bridges", "give --max-gap 1.5")
     assert not (tmp_path / "p.csv").exists()
 
 
@@ -1183,3 +1183,14 @@ def test_frame_ids_of_unknown_rate_read_by_a_model_of_another_step_are_warned_of
     assert plausibility(steps, 0.1, time_step=10) is None  # --time-step says how many ids a step is
     # Samples 30 s apart are far apart for people (milliseconds?), not for a model of 30 s steps (ships).
     assert far_apart(30, 0.4) and not far_apart(30, 30.0) and far_apart(30_000, 30.0)
+
+
+def test_tracks_of_mixed_rates_are_read_for_the_agents_that_can_be_predicted(plaza, tmp_path):
+    """Most agents at 1 Hz (each sample a track of its own at 0.8 s bridged) and a few at 2.5 Hz: the file is
+    not refused for the median's sake; the 2.5 Hz agents are predicted, the others counted as skipped."""
+    agents = sorted(plaza.agent_id.unique())
+    fast, slow = plaza[plaza.agent_id.isin(agents[:3])], plaza[plaza.agent_id.isin(agents[3:])]
+    pd.concat([upsample(fast, 2.5), upsample(slow, 1.0)]).to_csv(tmp_path / "mixed.csv", index=False)
+    r = cli("predict", "pedestrian", tmp_path / "mixed.csv", "-k", 2, "--out", tmp_path / "p.csv")
+    assert r.exit_code == 0, r.output
+    assert set(pd.read_csv(tmp_path / "p.csv").agent_id) <= set(agents[:3]) and "not predicted" in r.output

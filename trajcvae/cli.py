@@ -6,6 +6,7 @@ import json
 import os
 import re
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -121,6 +122,17 @@ def memory_error(e: BaseException) -> str:
             "files at a time (e.g. split them by scene)")
 
 
+@contextmanager
+def naming_data(data: list[Path]):
+    """A command's data that gave no window is named in the error (which says why)."""
+    from .errors import NoWindowsError
+
+    try:
+        yield
+    except NoWindowsError as e:
+        raise NoWindowsError(f"{', '.join(map(str, data[:3]))}{' ...' if len(data) > 3 else ''}: {e}") from None
+
+
 def info(message: str) -> None:
     """A line about the input (e.g. the data summary), on stderr so stdout keeps only results."""
     err.print(escape(message), highlight=False, soft_wrap=True)
@@ -203,15 +215,12 @@ def predict(
 ):
     """K futures per agent: columns scene, agent_id, t0, sample, step, frame, x, y (lon, lat for an input in
     degrees; and weight with --kset)."""
-    from .errors import NoWindowsError
     from .predict import predict_to_file
 
-    try:
+    with naming_data(data):
         r = predict_to_file(model, data, out, k=k, seed=seed, every_window=every_window, device=device, log=info,
                             kset=kset, draws=draws, fps=fps, scale=scale, homography=homography,
                             classes=classes, calibrate=calibrate, max_gap=max_gap)
-    except NoWindowsError as e:  # which data gave none, as evaluate says
-        raise NoWindowsError(f"{', '.join(map(str, data[:3]))}{' ...' if len(data) > 3 else ''}: {e}") from None
     many = r.skipped != 1
     its = "their" if many else "its"
     gap = "a missed frame (--fps bridges short gaps)" if r.tracks.steps is not None else "a gap over --max-gap"
@@ -244,7 +253,6 @@ def evaluate(
     """minADE/minFDE@K per scene and overall, beside constant-velocity baselines."""
     from .atomic import write_text
     from .config import check_calibration, check_output, check_sampling, read_paths
-    from .errors import NoWindowsError
     from .evaluate import calibration_fits, evaluate as run
     from .predict import TrajCVAE
     from .tracks import summarize
@@ -257,15 +265,14 @@ def evaluate(
             raise TrajCVAEError(f"--json {json_out}: give a name ending in .json")
         check_output(json_out, "--json", inputs=read_paths(model, data, homography))
     predictor = TrajCVAE.load(model, device=device, max_gap=max_gap)
-    tracks = predictor.read(data, fps, scale, homography, classes)
+    with naming_data(data):
+        tracks = predictor.read(data, fps, scale, homography, classes)
     info(summarize(tracks, predictor.config.data.time_step, predictor.config.data.max_gap).line())
     warning = predictor.check_speeds(tracks, info)
     predictor.check_kset(k, kset)
-    try:
+    with naming_data(data):
         result = run(predictor, tracks, k=k, seed=seed, kset=kset, draws=draws, calibration_draws=calibration,
                      calibrate=calibrate, log=info)
-    except NoWindowsError as e:  # which data gave none
-        raise NoWindowsError(f"{', '.join(map(str, data[:3]))}{' ...' if len(data) > 3 else ''}: {e}") from None
     print_table(result)
     if calibration:
         print_calibration(result["calibration"])
@@ -469,11 +476,12 @@ def visualize(
 
     if density_steps is not None and not density:
         raise TrajCVAEError(f"--density-steps {density_steps} says what the density is made of: add --density")
-    path = run(model, data, out, scene=scene, agent=agent, t0=t0, k=k, seed=seed,
-               density=(density_steps or "all") if density else None, grid=grid, worst=worst, best=best,
-               scene_frame=scene_frame, animate=animate, frames=frames, size=size, device=device, fps=fps,
-               scale=scale, homography=homography, classes=classes, kset=kset, draws=draws, calibrate=calibrate,
-               log=info, max_gap=max_gap)
+    with naming_data(data):
+        path = run(model, data, out, scene=scene, agent=agent, t0=t0, k=k, seed=seed,
+                   density=(density_steps or "all") if density else None, grid=grid, worst=worst, best=best,
+                   scene_frame=scene_frame, animate=animate, frames=frames, size=size, device=device, fps=fps,
+                   scale=scale, homography=homography, classes=classes, kset=kset, draws=draws, calibrate=calibrate,
+                   log=info, max_gap=max_gap)
     Console().print(f"-> {path}", highlight=False)
 
 

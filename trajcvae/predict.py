@@ -28,9 +28,9 @@ from .batch import WindowTensors, make_batch
 from .calibrate import DRAWS, ScenePast, level_map, radial_levels, too_little_past, unfitted
 from .kset import KSetSampler, kmeans_futures, nearest_shares
 from .model import CVAE
-from .tracks import (AGENT_COLUMNS, TrackSummary, bridging_gap, far_apart, from_metres, output_decimals, past_horizon,
-                     plausibility, position_columns, read_tracks, sampling_interval, seconds_per_unit, summarize,
-                     time_decimals, time_steps)
+from .tracks import (AGENT_COLUMNS, TrackSummary, bridges_any, bridging_gap, far_apart, from_metres, output_decimals,
+                     past_horizon, plausibility, position_columns, read_tracks, sampling_interval, seconds_per_unit,
+                     summarize, time_decimals, time_steps)
 from .resample import EPS
 from .windows import Windows, build_windows, concat_windows, iter_windows, no_windows_error
 
@@ -330,7 +330,8 @@ class TrajCVAE:
                 raise DataError(f"--max-gap {dc.max_gap:g}: shorter than the {interval:.3g} s between the tracks' "
                                 f"samples (median), so every sample would start a new track; give --max-gap "
                                 f"{bridging_gap(interval):g} or more")
-            raise no_windows_error(dc, "latest", tracks)  # which asks about the rate first, then names --max-gap
+            if not bridges_any(tracks, dc.max_gap):  # (agents sampled closer, among others, are predicted)
+                raise no_windows_error(dc, "read", tracks)  # which asks about the rate first, then names --max-gap
         return tracks
 
     def check_speeds(self, tracks: pd.DataFrame, log: Callable[[str], None] | None = None,

@@ -623,13 +623,25 @@ def far_apart(interval: float, dt: float) -> bool:
 def sampling_interval(df: pd.DataFrame) -> float | None:
     """The median time (seconds) between an agent's consecutive samples, for tracks of a known rate; None
     for frame ids of unknown rate or tracks without two samples of one agent."""
+    gaps = _sample_gaps(df)
+    return float(np.median(gaps)) if gaps is not None and len(gaps) else None
+
+
+def bridges_any(df: pd.DataFrame, max_gap: float) -> bool:
+    """Whether any agent has two consecutive samples at most `max_gap` seconds apart (tracks of a known
+    rate; True for frame ids of unknown rate, whose gaps are told by their steps)."""
+    gaps = _sample_gaps(df)
+    return gaps is None or bool((gaps <= max_gap * (1 + EPS)).any())
+
+
+def _sample_gaps(df: pd.DataFrame) -> np.ndarray | None:
+    """Seconds between each agent's consecutive samples, all agents together; None for frame ids of unknown rate."""
     spu = seconds_per_unit(df)
     if spu is None or len(df) < 2:
         return None
     agent, scene = df["agent_id"].to_numpy(), df["scene"].to_numpy()
     same = (agent[1:] == agent[:-1]) & (scene[1:] == scene[:-1])  # the same agent of the same scene
-    gaps = np.diff(df["frame"].to_numpy(dtype=np.float64))[same] * spu
-    return float(np.median(gaps)) if len(gaps) else None
+    return np.diff(df["frame"].to_numpy(dtype=np.float64))[same] * spu
 
 
 def bridging_gap(interval: float) -> float:

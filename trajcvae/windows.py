@@ -392,7 +392,8 @@ def no_windows_error(cfg: DataConfig, mode: str, df: pd.DataFrame | None = None)
     further apart than the model bridges (1 Hz GPS against `max_gap` 0.8 s)."""
     need = cfg.obs_len + cfg.pred_len
     why = (f"no track has {need} consecutive frames (obs_len {cfg.obs_len} + pred_len {cfg.pred_len})"
-           if mode == "windows" else "no agent has 2 consecutive positions at its latest frame")
+           if mode == "windows" else "no agent has 2 consecutive positions at its latest frame" if mode == "latest"
+           else "no agent has 2 consecutive positions")  # mode "read": the tracks as read, for any window
     interval = None if df is None else sampling_interval(df)
     spu = None if df is None or not len(df) else seconds_per_unit(df)
     moves = None if df is None or cfg.time_step is None or spu is not None else \
