@@ -1181,6 +1181,9 @@ def test_frame_ids_of_unknown_rate_read_by_a_model_of_another_step_are_warned_of
     known = plausibility(read_tracks(plaza, fps=25), 0.1, max_gap=0.8)  # a known rate: no guess
     assert known is None or "no known rate" not in known
     assert plausibility(steps, 0.1, time_step=10) is None  # --time-step says how many ids a step is
+    # The guess is said first, not instead of the speeds: centimetres read as metres still name --scale.
+    lines = plausibility(read_tracks(plaza.assign(x=plaza.x * 100, y=plaza.y * 100)), 0.1).splitlines()
+    assert "have no known rate" in lines[0] and "--scale" in lines[1]
     # Samples 30 s apart are far apart for people (milliseconds?), not for a model of 30 s steps (ships).
     assert far_apart(30, 0.4) and not far_apart(30, 30.0) and far_apart(30_000, 30.0)
 

@@ -940,9 +940,17 @@ def coarse_warning(attrs: dict) -> str | None:
 def _rates_speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: int, max_gap: float,
                         jumps: bool, time_step: float | None) -> str | None:
     """`plausibility`'s lines after the float32 one: two rates of frame ids, else the speeds, then jumps."""
-    mixed = _mixed_steps(df, time_step) or _steps_of_another_length(df, dt, time_step)
+    mixed = _mixed_steps(df, time_step)
     if mixed:
         return mixed
+    guessed = _steps_of_another_length(df, dt, time_step)  # said first, the speeds judged at the guess after it
+    rest = _speeds_jumps(df, dt, record, min_moves, max_gap, jumps, time_step)
+    return "\n".join(line for line in (guessed, rest) if line) or None
+
+
+def _speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: int, max_gap: float,
+                  jumps: bool, time_step: float | None) -> str | None:
+    """`_rates_speeds_jumps`' lines after the rates: the speeds outside the band, then jumps."""
     low, high, whose = speed_band(record)
     steps = _spans(df, dt, max_gap, time_step)
     speeds, paced = {s.scene: s.speed for s in steps}, {s.scene: s.paced for s in steps}
