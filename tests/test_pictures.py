@@ -272,7 +272,7 @@ def test_a_table_over_tracks_of_another_time_base_or_sampled_sparser_than_bridge
     timed = pd.read_csv(test_csv).assign(time=lambda d: d.frame / 25).drop(columns="frame")
     timed.to_csv(tmp_path / "timed.csv", index=False)
     _one_line_error(run("visualize", preds, tmp_path / "timed.csv", "--out", tmp_path / "a.png"),
-                    "its futures are timed in frame ids but the tracks have a time column in seconds")
+                    "its futures are timed in frame ids but the tracks are read by their time column")
     sparse = tmp_path / "sparse" / "timed.csv"
     sparse.parent.mkdir()
     timed[timed.time % 1 == 0].to_csv(sparse, index=False)

@@ -679,8 +679,12 @@ def test_a_label_column_travels_through_to_the_predictions(model, plaza, tmp_pat
     assert set(read_tracks(typed, classes="Child").type) == {"child"}
     with pytest.raises(DataError, match="--classes names no label"):
         read_tracks(typed, classes=" ,")
-    with pytest.warns(TrajCVAEWarning, match=r"^--classes: no agent of class teen in dataframe \(it has: adult, "):
-        assert set(read_tracks(typed, classes="child,teen").type) == {"child"}  # a misspelt or absent class
+    with pytest.warns(TrajCVAEWarning, match=r"^--classes: no agent of class Teen in dataframe, and agents of "
+                                             r"other classes are left out \(it has: adult, "):
+        assert set(read_tracks(typed, classes="child,Teen").type) == {"child"}  # a misspelt or absent class
+    with warnings.catch_warnings():  # a class absent where nothing else was left out: as a model advises
+        warnings.simplefilter("error")
+        assert len(read_tracks(typed, classes="child,adult,teen")) == len(typed)
     # It keeps or drops whole tracks, each by its agent's latest label, as the predictions write it: a label
     # that flickers along a track (or goes missing) does not cut the track short.
     first = labelled.agent_id.iloc[0]

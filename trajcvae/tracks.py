@@ -259,9 +259,10 @@ def _only_classes(t: pd.DataFrame, classes: list[str], name: str) -> pd.DataFram
     found = ", ".join(sorted(set(latest))[:8])
     if not len(kept):
         raise DataError(f"--classes {','.join(classes)}: no agent of those classes in {name} (it has: {found})")
-    absent = sorted(wanted - set(latest.str.lower()))
-    if absent:  # a misspelt class among others would otherwise leave out its agents in silence
-        warn(f"warning: --classes: no agent of class {', '.join(absent)} in {name} (it has: {found})")
+    absent = [c.strip() for c in classes if c.strip() and c.strip().lower() not in set(latest.str.lower())]
+    if absent and (~latest.str.lower().isin(wanted)).any():  # a misspelt class, whose agents were left out
+        warn(f"warning: --classes: no agent of class {', '.join(absent)} in {name}, and agents of other classes "
+             f"are left out (it has: {found})")
     return kept
 
 

@@ -131,11 +131,14 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
             kind = {True: "degrees", False: "x, y"}
             raise TrajCVAEError(f"MODEL {model}: its futures are in {kind[table.attrs['lonlat']]} but the tracks' "
                                 f"positions are in {kind[degrees]}: give the tracks the futures were predicted from")
-        if table.attrs["seconds"] != (df.attrs.get("time_base") == "seconds"):  # t0 of one read as the other's
-            kind = {True: "a time column in seconds", False: "frame ids"}
-            raise TrajCVAEError(f"MODEL {model}: its futures are timed in {kind[table.attrs['seconds']]} but the "
-                                f"tracks have {kind[not table.attrs['seconds']]}: give the tracks the futures were "
-                                "predicted from")
+        if table.attrs["seconds"] and df.attrs.get("time_base") != "seconds":  # t0 of one read as the other's
+            raise TrajCVAEError(f"MODEL {model}: its futures are timed in seconds (a time column) but the tracks "
+                                "are read by their frame ids: give the tracks the futures were predicted from, "
+                                "without --fps if they have a time column")
+        if not table.attrs["seconds"] and df.attrs.get("time_base") == "seconds":
+            raise TrajCVAEError(f"MODEL {model}: its futures are timed in frame ids but the tracks are read by their "
+                                "time column in seconds: give --fps as `predict` had it (a file with both is read "
+                                "by its frame ids then), or the tracks the futures were predicted from")
         if degrees:  # each scene's origin is its tracks': the futures of scenes they lack are left out
             table = table[table["scene"].astype(str).isin(units["lonlat"])]
             if not len(table):
