@@ -389,8 +389,8 @@ def _at_table_step(df: pd.DataFrame, table: pd.DataFrame, dt: float, name) -> pd
 
 def read_predictions(path: str | Path) -> pd.DataFrame:
     """A predictions table (CSV or Parquet with the columns `predict` writes), with `lon, lat` read as `x, y`
-    (`attrs["lonlat"]`: they were) and `time` as `frame` (`attrs["seconds"]`: it was); scenes as text and agent ids as `read_tracks` reads them ("007" stays
-    "007", "7" is 7)."""
+    (`attrs["lonlat"]`: they were) and `time` as `frame` (`attrs["seconds"]`: it was); scenes as text and
+    agent ids as `read_tracks` reads them ("007" stays "007", "7" is 7)."""
     path = Path(path)
     if not path.is_file():
         raise TrajCVAEError(f"MODEL {path}: no such predictions file")
