@@ -181,10 +181,10 @@ def draw_window(ax, obs: np.ndarray, samples: np.ndarray, fut: np.ndarray | None
                 density: str | None = None, weights: np.ndarray | None = None) -> None:
     """One agent on `ax`: obs (T, 2), samples (K, P, 2), fut (P, 2) or None (NaN rows = unknown), nbr (M, T, 2)
     or None, a K-set's weights (K,) or None. `density` "all" or "final" shades a KDE of the sampled positions
-    (all steps or the last one; a K-set's weighted by its weights). When the whole true future is known, minADE/minFDE of the window are added to
-    the title (over the points the futures have: `known_min_ade_fde`). The title is broken onto lines at most
-    90% of `ax`'s column of its figure wide (`fit_title`), so neighbouring windows' titles never meet, however
-    long an agent id."""
+    (all steps or the last one; a K-set's weighted by its weights). When the whole true future is known,
+    minADE/minFDE of the window are added to the title (over the points the futures have:
+    `known_min_ade_fde`). The title is broken onto lines at most 90% of `ax`'s column of its figure wide
+    (`fit_title`), so neighbouring windows' titles never meet, however long an agent id."""
     extra = []
     if density and draw_density(ax, *density_points(samples, density, weights)):
         extra.append(_density_handle())
