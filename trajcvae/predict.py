@@ -151,8 +151,8 @@ class TrajCVAE:
             batch_size = max(1, batch_size * k // decoded)  # the same memory per pass as K plain draws
         # Full draws' noise is drawn for a block of `batch_size` windows at a time and a pass takes its slice, so
         # a pass shrunk to fit the free memory draws the same numbers as on a machine with more.
-        per_pass = min(batch_size, self._windows_that_fit(decoded, *(("--draws", draws) if kset != "none" else
-                                                                      ("-k", k))))
+        option, asked = _asked_draws(k, kset, draws)
+        per_pass = min(batch_size, self._windows_that_fit(decoded, option, asked))
         full = full and not most_likely
         wt = w if isinstance(w, WindowTensors) else WindowTensors.from_windows(w)
         out, weights = [], []
@@ -287,7 +287,8 @@ class TrajCVAE:
     def check_draws_fit(self, k: int, kset: str = "none", draws: int = 1000) -> None:
         """Refuses, before any work, a -k (or a K-set's --draws) whose futures for one window do not fit in
         memory (`_windows_that_fit`), naming the option."""
-        self._windows_that_fit(*((draws, "--draws") if kset != "none" else (k, "-k")))
+        option, asked = _asked_draws(k, kset, draws)
+        self._windows_that_fit(asked, option)
 
     def draw_bytes(self) -> int:
         """Rough memory of one future while it is drawn: the decoder's activations and the outputs."""
@@ -455,6 +456,11 @@ class TrajCVAE:
             said.append(horizon_warning(hidden, uv[..., 0].size))
         return samples_to_frame(w, uv, time_column=time_column(tracks), extra=agent_values(agent_table(tracks), w),
                                 weights=weights, position=position_columns(units)), said
+
+
+def _asked_draws(k: int, kset: str, draws: int) -> tuple[str, int]:
+    """The option that says how many futures are drawn per window, and its number: a K-set's --draws, else -k."""
+    return ("--draws", draws) if kset != "none" else ("-k", k)
 
 
 TABLE_ROW_BYTES = 100  # memory of one row of a table of futures while it is built (columns, ids, copies)

@@ -254,13 +254,15 @@ def _only_classes(t: pd.DataFrame, classes: list[str], name: str) -> pd.DataFram
     for more in labels[1:]:
         label = label.where(label != "", more)
     latest = label[label != ""].groupby(level=[0, 1], sort=False).last()  # rows in time order: the latest
-    kept = t[key.isin(latest.index[latest.str.lower().isin(wanted)])].reset_index(drop=True)
+    chosen = latest.str.lower().isin(wanted)
+    kept = t[key.isin(latest.index[chosen])].reset_index(drop=True)
     kept.attrs.update(t.attrs)
     found = ", ".join(sorted(set(latest))[:8])
     if not len(kept):
         raise DataError(f"--classes {','.join(classes)}: no agent of those classes in {name} (it has: {found})")
-    absent = [c.strip() for c in classes if c.strip() and c.strip().lower() not in set(latest.str.lower())]
-    if absent and (~latest.str.lower().isin(wanted)).any():  # a misspelt class, whose agents were left out
+    have = set(latest.str.lower())
+    absent = [c.strip() for c in classes if c.strip() and c.strip().lower() not in have]
+    if absent and not chosen.all():  # a misspelt class, whose agents were left out
         warn(f"warning: --classes: no agent of class {', '.join(absent)} in {name}, and agents of other classes "
              f"are left out (it has: {found})")
     return kept

@@ -391,10 +391,12 @@ def no_windows_error(cfg: DataConfig, mode: str, df: pd.DataFrame | None = None)
     """The error for data that gave no window; with its track table `df`, also saying when its samples are
     further apart than the model bridges (1 Hz GPS against `max_gap` 0.8 s)."""
     need = cfg.obs_len + cfg.pred_len
-    why = (f"no track has {need} consecutive frames (obs_len {cfg.obs_len} + pred_len {cfg.pred_len})"
-           if mode == "windows" else "no agent has 2 consecutive positions at its latest frame" if mode == "latest"
-           else "no agent has 2 consecutive positions")  # mode "read": the tracks as read, for any window
+    why = {"windows": f"no track has {need} consecutive frames (obs_len {cfg.obs_len} + pred_len {cfg.pred_len})",
+           "latest": "no agent has 2 consecutive positions at its latest frame",
+           "read": "no agent has 2 consecutive positions"}[mode]  # "read": the tracks as read, for any window
     interval = None if df is None else sampling_interval(df)
+    bridge = None if interval is None else \
+        f"--max-gap {bridging_gap(interval):g} (in training: --set data.max_gap={bridging_gap(interval):g})"
     spu = None if df is None or not len(df) else seconds_per_unit(df)
     moves = None if df is None or cfg.time_step is None or spu is not None else \
         sorted(set(time_steps(df).step.values()))  # each scene's own step of frame ids
@@ -416,16 +418,14 @@ def no_windows_error(cfg: DataConfig, mode: str, df: pd.DataFrame | None = None)
         why += (f": at {at} the tracks' frame ids are {interval:.3g} s apart (median), longer than the "
                 f"{cfg.max_gap:g} s gap the model bridges: is that the frame ids' rate (give --fps "
                 f"{interval * fps / cfg.dt:g} if they are {cfg.dt:g} s apart)? If the samples are that far apart, "
-                f"give --max-gap {bridging_gap(interval):g} (in training: --set data.max_gap="
-                f"{bridging_gap(interval):g})")
+                f"give {bridge}")
     elif interval is not None and far_apart(interval, cfg.dt):  # times in other units?
         why += (f": the tracks are sampled every {interval:.3g} s (median), too far apart for steps of "
                 f"{cfg.dt:g} s: is the time column in seconds (not milliseconds)?")
     elif interval is not None and interval > cfg.max_gap * (1 + EPS):
         why += (f": the tracks are sampled every {interval:.3g} s (median), longer than the "
-                f"{cfg.max_gap:g} s gap the model bridges, so every sample starts a new track; give "
-                f"--max-gap {bridging_gap(interval):g} (in training: --set data.max_gap={bridging_gap(interval):g}) "
-                "to bridge them")
+                f"{cfg.max_gap:g} s gap the model bridges, so every sample starts a new track; give {bridge} to "
+                "bridge them")
     return NoWindowsError(f"no usable windows: {why}")
 
 
