@@ -224,8 +224,8 @@ def test_benchmark_two_seeds_writes_both_and_resumes(tmp_path, sim_files):
         (root / "hotel" / part).mkdir(parents=True)
         (root / "hotel" / part / f"{part}.csv").write_bytes(sim_files[part].read_bytes())
     cfg = tmp_path / "tiny.toml"
-    cfg.write_text("[model]\nhidden = 16\nz_dim = 4\n[train]\nepochs = 1\nvariety_k = 4\n[data]\nmemory = 2\n"
-                   "[kset]\nepochs = 1\n")
+    cfg.write_text("[model]\nhidden = 16\nz_dim = 4\n[train]\nepochs = 1\nvariety_k = 4\ndevice = \"cpu\"\n"
+                   "[data]\nmemory = 2\n[kset]\nepochs = 1\n")  # cpu: the machine it names below
     args = ("benchmark", "eth-ucy", "--root", root, "--config", cfg, "--out", tmp_path / "res",
             "--splits", "hotel", "--seeds", 2, "--is-samples", 4, "--kde-samples", 30, "--calibration", 100,
             "--quiet")

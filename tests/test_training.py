@@ -138,7 +138,8 @@ def test_a_run_records_its_machine_and_a_resume_on_another_says_so(tmp_path, tin
     """The same seed trains differently on another kind of machine (torch, processor, thread count:
     docs/results.md). A run records what it trained on; resumed on another, it warns and records both."""
     cfg = load_config(None, ["model.hidden=16", "model.z_dim=4", "model.heads=2", "train.epochs=1",
-                             "train.kl_anneal_epochs=1", "train.k_eval=4", "kset.epochs=0"])
+                             "train.kl_anneal_epochs=1", "train.k_eval=4", "kset.epochs=0",
+                             "train.device=cpu"])
     run, lines, threads = tmp_path / "run", [], torch.get_num_threads()
     cpu = f"torch {torch.__version__}, CPU ({torch.backends.cpu.get_cpu_capability()})"
     try:
@@ -186,6 +187,34 @@ def test_a_learned_sampler_trains_its_own_decoder_saves_and_uses_it(tmp_path, ti
     q = TrajCVAE.load(tmp_path / "old.pt")
     assert q.sampler.decoder is None
     assert np.array_equal(q.sample_kset(w, k=6, kset="learned")[0], shared)
+
+
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_the_learned_sampler_trains_on_the_device_the_model_trained_on(tmp_path, tiny_files, device, monkeypatch):
+    """A run's second stage trains the K-set sampler where the CVAE trained (a GPU run's sampler once met
+    CPU windows and the run died after its last epoch); the sampler it saves loads on the CPU."""
+    import trajcvae.train as train_module
+
+    cfg = load_config(None, ["model.hidden=16", "model.z_dim=4", "model.heads=2", "train.epochs=1",
+                             "train.kl_anneal_epochs=1", "train.k_eval=4", "kset.epochs=1", "kset.k=4",
+                             f"train.device={device}"])
+    seen, real = [], train_module.train_kset
+
+    def spy(model, *args, **kwargs):
+        sampler, info = real(model, *args, **kwargs)
+        seen.append((model.device.type, {p.device.type for p in sampler.parameters()}))
+        return sampler, info
+
+    monkeypatch.setattr(train_module, "train_kset", spy)
+    run = tmp_path / "run"
+    train([tiny_files[0]], [tiny_files[1]], cfg, run, progress=False, figures=False)
+    assert seen == [(device, {device})]
+    p = TrajCVAE.load(run / "best.pt")
+    futures, weights = p.sample_kset(p.make_windows([tiny_files[1]]), k=4, kset="learned")
+    assert np.isfinite(futures).all() and np.allclose(weights.sum(-1), 1.0)
 
 
 def test_metrics_rows_cut_short_by_a_kill_are_dropped_on_resume(tmp_path):
@@ -377,7 +406,7 @@ def test_two_process_ddp_run(tmp_path, sim_files):
     out = tmp_path / "run"
     common = ["--val", sim_files["val"], "--out", out, "--quiet", "--set", "model.hidden=32",
               "--set", "train.batch_size=64", "--set", "train.variety_k=4", "--set", "data.memory=2",
-              "--set", "kset.epochs=0"]
+              "--set", "kset.epochs=0", "--device", "cpu"]
     r = torchrun("train", sim_files["train"], "--epochs", 1, *common, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "DDP: 2 ranks finished with identical weights" in r.stdout + r.stderr
@@ -406,6 +435,24 @@ def test_two_process_ddp_run(tmp_path, sim_files):
     assert all(torch.equal(resumed["model"][k], uninterrupted["model"][k]) for k in first)
     a, b = (pd.read_csv(p / "metrics.csv") for p in (out, again))
     assert list(a.epoch) == [1, 2] and a["val_min_ade"].tolist() == b["val_min_ade"].tolist()
+
+
+def test_more_processes_than_gpus_are_refused_in_one_line_by_every_rank(monkeypatch):
+    """torchrun --nproc_per_node 2 on a one-GPU machine: each process would train on cuda:LOCAL_RANK, and the
+    second has none. Every rank refuses before joining the group, naming the count that fits."""
+    from trajcvae import distributed
+    from trajcvae.errors import TrajCVAEError
+
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(distributed.dist, "init_process_group", lambda *a, **k: pytest.fail("joined the group"))
+    for rank in ("0", "1"):
+        monkeypatch.setenv("RANK", rank)
+        monkeypatch.setenv("LOCAL_RANK", rank)
+        monkeypatch.setenv("WORLD_SIZE", "2")
+        monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")
+        with pytest.raises(TrajCVAEError, match=r"torchrun started 2 processes on this machine, which has 1 GPU: "
+                                                r"pass --nproc_per_node 1 \(one process per GPU\), or --device cpu"):
+            distributed.setup(torch.device("cuda"))
 
 
 TINY = ["--set", "model.hidden=16", "--set", "model.z_dim=4", "--set", "model.heads=2", "--set", "train.k_eval=4",

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from .errors import TrajCVAEError
+
 
 @dataclass
 class DistInfo:
@@ -36,9 +38,16 @@ def setup(device: torch.device) -> DistInfo:
     """Join the process group when started by torchrun; otherwise a single-process `DistInfo`."""
     if not launched_by_torchrun() or int(os.environ["WORLD_SIZE"]) == 1:
         return DistInfo()
+    local_rank = int(os.environ["LOCAL_RANK"])
+    if device.type == "cuda":  # each process trains on its own GPU, cuda:LOCAL_RANK; every rank refuses alike
+        here, gpus = int(os.environ.get("LOCAL_WORLD_SIZE", local_rank + 1)), torch.cuda.device_count()
+        if here > gpus:
+            raise TrajCVAEError(f"torchrun started {here} processes on this machine, which has {gpus} GPU"
+                                f"{'s' if gpus != 1 else ''}: pass --nproc_per_node {gpus} (one process per GPU), "
+                                "or --device cpu")
     if not dist.is_initialized():
         dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
-    return DistInfo(dist.get_rank(), dist.get_world_size(), int(os.environ["LOCAL_RANK"]))
+    return DistInfo(dist.get_rank(), dist.get_world_size(), local_rank)
 
 
 def cleanup(info: DistInfo) -> None:
@@ -77,8 +86,6 @@ def broadcast_best(best: float, epoch: int, info: DistInfo, device: torch.device
 
 def check_same_weights(model: torch.nn.Module, info: DistInfo, device: torch.device) -> None:
     """All ranks must end with bit-identical weights (DDP's promise); raise if they do not."""
-    from .errors import TrajCVAEError
-
     flat = torch.cat([p.detach().reshape(-1).double() for p in model.state_dict().values()]).to(device)
     ref = flat.clone()
     dist.broadcast(ref, src=0)

@@ -84,7 +84,7 @@ class KSetSampler(nn.Module):
         """A sampler for `model` as `cfg.kset` asks, its decoder a trainable copy of the model's (or, with
         `own_decoder` False, none: a saved sampler without one)."""
         decoder = copy.deepcopy(model.decoder).requires_grad_(True) if own_decoder else None
-        return cls(cfg.model.hidden, cfg.model.z_dim, cfg.kset.k, decoder)
+        return cls(cfg.model.hidden, cfg.model.z_dim, cfg.kset.k, decoder).to(model.device)
 
     def forward(self, ctx: torch.Tensor, eps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """ctx (B, H), eps (B, Z) or (Z,) -> u (B, K, Z) with z_k = mu + sigma * u_k, and each map's
@@ -109,8 +109,10 @@ def train_kset(model: CVAE, cfg: Config, train_wt: WindowTensors, val_wt: Window
     """Train a `KSetSampler` of `cfg.kset.k` futures on the frozen `model`: minimise, per window,
         min_k ADE(y_k, y) + kl_weight * mean_k KL(N(b_k, a_k^2) || N(0, I))
     in the agent frame (as the variety term), over `cfg.kset.epochs` passes; keep the epoch of the best
-    val minADE@K (world units). The encoder is frozen, so each window's context is computed once."""
+    val minADE@K (world units). The encoder is frozen, so each window's context is computed once. It trains
+    on the model's device; its random numbers are drawn on the CPU, so a seed gives the same draws on any."""
     kc, dc = cfg.kset, cfg.data
+    device = model.device
     gen = torch.Generator().manual_seed(cfg.train.seed)
     torch.manual_seed(cfg.train.seed)
     model.eval()
@@ -125,10 +127,10 @@ def train_kset(model: CVAE, cfg: Config, train_wt: WindowTensors, val_wt: Window
     best, best_state, best_epoch = math.inf, None, 0
     for epoch in range(1, kc.epochs + 1):
         sampler.train()
-        perm = torch.randperm(len(ctx), generator=gen)
+        perm = torch.randperm(len(ctx), generator=gen).to(device)
         for i in range(steps):
             idx = perm[i * kc.batch_size:(i + 1) * kc.batch_size]
-            eps = torch.randn(len(idx), cfg.model.z_dim, generator=gen)  # one draw per window
+            eps = torch.randn(len(idx), cfg.model.z_dim, generator=gen).to(device)  # one draw per window
             u, kl = sampler(ctx[idx], eps)
             z = loc[idx].unsqueeze(1) + scale[idx].unsqueeze(1) * u  # (B, K, Z)
             y = model.decode_mean(ctx[idx], z, cv[idx], sampler.decoder)  # (B, K, P, 2)
@@ -143,7 +145,7 @@ def train_kset(model: CVAE, cfg: Config, train_wt: WindowTensors, val_wt: Window
             log(f"K-set sampler epoch {epoch}/{kc.epochs}: val minADE@{kc.k} {val:.3f}")
         if val < best:
             best, best_epoch = val, epoch
-            best_state = {k: v.clone() for k, v in sampler.state_dict().items()}
+            best_state = {k: v.detach().cpu().clone() for k, v in sampler.state_dict().items()}
     for p in model.parameters():
         p.requires_grad_(True)
     sampler.load_state_dict(best_state)
@@ -157,7 +159,7 @@ def _frozen(model: CVAE, wt: WindowTensors, dc, batch: int = 1024):
     in the agent frame, and p(z|x)'s mean and std."""
     parts = []
     for lo in range(0, len(wt), batch):
-        b = make_batch(wt, torch.arange(lo, min(lo + batch, len(wt))), dc)
+        b = make_batch(wt, torch.arange(lo, min(lo + batch, len(wt))), dc, model.device)
         ctx = model.context(b)
         p = model.prior(ctx).base_dist
         parts.append((ctx, b.cv, b.fut, p.loc, p.scale))
@@ -168,12 +170,13 @@ def _frozen(model: CVAE, wt: WindowTensors, dc, batch: int = 1024):
 def _val_min_ade(model: CVAE, sampler: KSetSampler, wt: WindowTensors, fut: np.ndarray, dc, seed: int,
                  batch: int = 1024) -> float:
     sampler.eval()
-    eps = torch.randn(model.z_dim, generator=torch.Generator().manual_seed(seed))
+    device = model.device
+    eps = torch.randn(model.z_dim, generator=torch.Generator().manual_seed(seed)).to(device)
     if wt.offset is not None:  # windows' positions are relative to their offset (`batch.WindowTensors`)
         fut = fut - wt.offset[:, None, :]
     total = 0.0
     for lo in range(0, len(wt), batch):
-        b = make_batch(wt, torch.arange(lo, min(lo + batch, len(wt))), dc)
-        y = b.to_world(sampler.futures(model, b, eps)).double().numpy()  # (B, K, P, 2)
+        b = make_batch(wt, torch.arange(lo, min(lo + batch, len(wt))), dc, device)
+        y = b.to_world(sampler.futures(model, b, eps)).double().cpu().numpy()  # (B, K, P, 2)
         total += np.linalg.norm(y - fut[lo:lo + batch, None], axis=-1).mean(-1).min(-1).sum()
     return float(total / len(wt))

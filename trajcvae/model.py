@@ -121,6 +121,10 @@ class CVAE(nn.Module):
         self.decoder = Decoder(m.hidden, m.z_dim, 2 * m.hidden, d.pred_len)  # p(y|x,z)
         self.log_sigma = nn.Parameter(torch.full((d.pred_len, 2), -1.0))  # std of p(y|x,z), before softplus
 
+    @property
+    def device(self) -> torch.device:
+        return self.log_sigma.device
+
     # --- the distributions ---------------------------------------------------------------------------
     def context(self, batch: Batch) -> torch.Tensor:
         return self.encoder(batch)  # (B, H)
