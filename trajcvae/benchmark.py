@@ -109,7 +109,7 @@ def two_agents(w: Windows) -> np.ndarray:
     """Windows with at least one other agent's whole window (observed and future) in the same scene and t0:
     the sequences Social GAN's loader keeps (it drops those with a single pedestrian). -> (N,) bool"""
     key = pd.MultiIndex.from_arrays([pd.Index(w.scene.astype(str)), pd.Index(w.t0)])
-    return (pd.Series(1, index=key).groupby(level=[0, 1]).transform("size") >= 2).to_numpy()
+    return (pd.Series(1, index=key).groupby(level=[0, 1], observed=True).transform("size") >= 2).to_numpy()
 
 
 def kset_numbers(predictor: TrajCVAE, w: Windows, two: np.ndarray, prefix: str, mode: str, k: int, seed: int,

@@ -342,7 +342,7 @@ def simulate(
     from .simulate import simulate as run
 
     df = run(out, scenes=scenes, n_frames=frames, spawn_rate=rate, seed=seed)
-    Console().print(f"{len(df)} rows, {df.groupby('scene').agent_id.nunique().sum()} agents -> {out}")
+    Console().print(f"{len(df)} rows, {df.groupby('scene', observed=True).agent_id.nunique().sum()} agents -> {out}")
 
 
 @app.command()

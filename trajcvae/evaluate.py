@@ -57,7 +57,7 @@ def scene_means(errors: pd.DataFrame) -> dict[str, dict[str, float]]:
     def row(g: pd.DataFrame) -> dict[str, float]:
         return {"windows": int(len(g)), **{c: float(g[c].mean()) for c in cols}}
 
-    table = {str(scene): row(g) for scene, g in errors.groupby("scene", sort=True)}
+    table = {str(scene): row(g) for scene, g in errors.groupby("scene", sort=True, observed=True)}
     table[TOTAL] = row(errors)
     return table
 

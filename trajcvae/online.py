@@ -319,7 +319,7 @@ class OnlinePredictor:
         if not kept.any():
             return fresh
         kept = last.iloc[(np.flatnonzero(kept)[:, None] * rows + np.arange(rows)).ravel()]
-        both = pd.concat([kept, fresh], ignore_index=True)
+        both = kept if fresh.empty else pd.concat([kept, fresh], ignore_index=True)  # pandas 2 warns on an empty one
         code = np.array([self._codes[a] for a in both["agent_id"].iloc[::rows].tolist()])  # as predict: by agent
         return both.iloc[(np.argsort(code, kind="stable")[:, None] * rows + np.arange(rows)).ravel()].reset_index(drop=True)
 
@@ -614,7 +614,18 @@ def _columns(items: list, pos: tuple[str, str]) -> dict[str, pd.Series]:
         columns = {c: [item.get(c) for item in items] for c in dict.fromkeys(c for item in items for c in item)}
     else:
         columns = dict(zip(["agent_id", *pos, "label"], map(list, zip(*items))))
-    return {c: pd.Series(v, dtype=object if all(isinstance(e, str) for e in v) else None) for c, v in columns.items()}
+    return {c: _series(v) for c, v in columns.items()}
+
+
+def _series(values: list) -> pd.Series:
+    """A column's values as a table would hold them: Python objects for text, and for an int beyond float64
+    (pandas before 3.0 raise OverflowError on it in a column of numbers)."""
+    if not all(isinstance(e, str) for e in values):
+        try:
+            return pd.Series(values)
+        except OverflowError:
+            pass
+    return pd.Series(values, dtype=object)
 
 
 def _agent_text(value, column: str) -> str:

@@ -605,7 +605,7 @@ def agent_table(tracks: pd.DataFrame) -> dict[str, pd.Series]:
     table = {}
     for c in columns:
         values = pd.Series(tracks[c].to_numpy(), index=key)
-        table[c] = values[values != ""].groupby(level=[0, 1]).last()
+        table[c] = values[values != ""].groupby(level=[0, 1], observed=True).last()
     return table
 
 

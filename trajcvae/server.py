@@ -553,7 +553,7 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4, 
                           "agent_id": tracks["agent_id"], position[0]: tracks["x"], position[1]: tracks["y"],
                           **{c: tracks[c] for c in extra}})
     updates = []
-    for (t, scene), g in table.groupby(["time", "scene"], sort=True):
+    for (t, scene), g in table.groupby(["time", "scene"], sort=True, observed=True):
         updates.append((scene, float(t), g[["agent_id", *position, *extra]].to_dict("records")))
     return updates
 

@@ -52,6 +52,10 @@ MAX_COORD = 1e9  # larger positions are no coordinates in metres (UTM northings 
 MAX_RAW = 1e15  # larger input values lose a tenth of a millimetre to float64 rounding in any units
 WGS84_A, WGS84_F = 6378137.0, 1 / 298.257223563  # the GPS ellipsoid: equatorial radius (m), flattening
 MAX_DISTORTION = 0.005  # the largest scale error of a scene's local projection of longitude and latitude
+# pandas before 3.1 parse text of 17 significant digits only to within 1 ulp (its C parser is not correctly
+# rounded), so one number written two ways ("180.817907249555", "180.81790724955499") would read as two, and
+# a file would read differently under pandas 3.0 and 3.1. Text numbers are read correctly rounded on all.
+ROUGH_PARSER = tuple(int(part) for part in pd.__version__.split(".")[:2]) < (3, 1)
 
 
 def list_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -253,7 +257,8 @@ def _only_classes(t: pd.DataFrame, classes: list[str], name: str) -> pd.DataFram
     label = pd.Series(labels[0], index=key)
     for more in labels[1:]:
         label = label.where(label != "", more)
-    latest = label[label != ""].groupby(level=[0, 1], sort=False).last()  # rows in time order: the latest
+    # Rows are in time order: the latest label of each agent.
+    latest = label[label != ""].groupby(level=[0, 1], sort=False, observed=True).last()
     chosen = latest.str.lower().isin(wanted)
     kept = t[key.isin(latest.index[chosen])].reset_index(drop=True)
     kept.attrs.update(t.attrs)
@@ -1351,7 +1356,7 @@ def _read_sdd(path: Path, fmt: _Format) -> pd.DataFrame:
     raw, lines = raw[~blank], lines[~blank]
     num = {}
     for c in SDD_FIELDS[:9]:
-        v = pd.to_numeric(raw[c], errors="coerce").to_numpy(dtype=np.float64)
+        v = to_numbers(raw[c])
         if not np.isfinite(v).all():
             i = int(np.flatnonzero(~np.isfinite(v))[0])
             if pd.isna(raw[c].iloc[i]):  # a short line
@@ -1450,7 +1455,7 @@ def _read_csv(path: Path, fmt: _Format, header_lines: int, **kwargs):
         return pd.read_csv(path, sep=fmt.sep, header=None, names=list(range(fmt.n_fields)),
                            skiprows=header_lines, encoding=fmt.encoding,
                            skip_blank_lines=False, keep_default_na=False, na_values=[""], index_col=False,
-                           engine="c", **kwargs)
+                           engine="c", **({"float_precision": "round_trip"} if ROUGH_PARSER else {}), **kwargs)
 
 
 @contextmanager
@@ -1621,13 +1626,25 @@ def blank_as_missing(col: pd.Series) -> pd.Series:
     return s.mask(na | (s == ""), np.nan)
 
 
+def to_numbers(values) -> np.ndarray:
+    """`pd.to_numeric(values, errors="coerce")` as float64 (NaN where a value is no number), each text
+    value correctly rounded whatever the pandas version.  -> (n,) float64"""
+    num = np.array(pd.to_numeric(values, errors="coerce"), dtype=float)
+    if ROUGH_PARSER:
+        items = np.asarray(values, dtype=object)
+        for i in np.flatnonzero(np.isfinite(num)):
+            if isinstance(items[i], str):
+                num[i] = float(items[i])
+    return num
+
+
 def numeric_column(col: pd.Series, lines: pd.Series, name: str, what: str, row_word: str) -> np.ndarray:
     """A column of numbers as floats, or a one-line DataError naming the file (`name`), the row (its number
     in `lines`, counted in `row_word`s) and the column `what` of the first value that is empty, not a number
     or not finite (or, for x and y, beyond any position).  -> (n,) float64"""
     if pd.api.types.is_bool_dtype(col):
         raise DataError(f"{name}: column '{what}' holds true/false values, not numbers")
-    values = np.asarray(pd.to_numeric(col, errors="coerce"), dtype=float)
+    values = to_numbers(col)
     bad = ~np.isfinite(values)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
@@ -1678,7 +1695,7 @@ def agent_ids(uniques: pd.Index, codes: np.ndarray, typed: bool = False) -> np.n
     if len(uniques) and pd.api.types.is_numeric_dtype(uniques) and not pd.api.types.is_bool_dtype(uniques):
         num = np.asarray(uniques, dtype=float)
     else:
-        num = np.asarray(pd.to_numeric(pd.Series(np.asarray(text, dtype=object)), errors="coerce"), dtype=float)
+        num = to_numbers(pd.Series(np.asarray(text, dtype=object)))
     whole = len(num) and np.isfinite(num).all() and (num == np.round(num)).all() and (np.abs(num) < 2 ** 53).all()
     padded = text.str.match(r"[+-]?0\d").any()  # "007": kept as written
     if whole and not padded and strings:

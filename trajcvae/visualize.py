@@ -506,7 +506,7 @@ class SceneTracks:
         if spu is not None:  # resampled onto the model's step (see resample.py): cut at gaps over max_gap
             self.step = {scene: dt / spu for scene in self.step}
             self.max_gap = max_gap / spu
-        self.by_scene = {str(s): g for s, g in df.groupby("scene", sort=True)}
+        self.by_scene = {str(s): g for s, g in df.groupby("scene", sort=True, observed=True)}
         self.scenes = list(self.by_scene)
         self._tracks = None  # built when a resampled input's true futures are first asked for
         self.word = "time" if df.attrs.get("time_base") == "seconds" else "frame"  # what the input's times are
