@@ -551,6 +551,22 @@ def test_unknown_scene_agent_frame_name_the_valid_range(trained, test_csv, tmp_p
                     "--scene-frame 5", frames)
 
 
+def test_an_animation_without_a_future_in_it_is_refused_not_written(tmp_path):
+    """A predictions table from `predict` holds each agent's futures from its latest frame only; a GIF of the
+    busiest frames, before any of them, would show tracks alone and pass for one of futures. It is refused,
+    naming where the table's futures are, and no GIF is written; started there, it is drawn."""
+    tracks, table, gif = tmp_path / "t.csv", tmp_path / "p.csv", tmp_path / "a.gif"
+    rows = [(f, a, 0.03 * (f - 100 * a), 1.5 * a) for a in range(3) for f in range(100 * a, 100 * a + 300, 10)]
+    pd.DataFrame(rows, columns=["frame", "agent_id", "x", "y"]).to_csv(tracks, index=False)
+    assert run("predict", "pedestrian", tracks, "-k", 2, "--out", table).exit_code == 0
+    r = run("visualize", table, tracks, "--animate", gif, "--frames", 4)
+    _one_line_error(r, "--animate: the predictions file has no futures in the 4 frames from frame 180 to frame 210",
+                    "(t0 290..490 in the file)", "--scene-frame")
+    assert not gif.exists()
+    r = run("visualize", table, tracks, "--animate", gif, "--frames", 4, "--scene-frame", 290)
+    assert r.exit_code == 0 and gif.read_bytes()[:3] == b"GIF", r.output
+
+
 @pytest.mark.parametrize("args,message", [
     (["--worst"], "add --grid N"),
     (["--grid", 2, "--worst", "--best"], "exclude each other"),

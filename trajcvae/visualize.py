@@ -264,6 +264,13 @@ def _animation(tracks: SceneTracks, futures, out: Path, scene, start, n_frames: 
         i0 = int(hit[0])
     sel = moments[i0:i0 + n_frames]
     views = [scene_view(tracks, futures, s, f, since=sel[0] - within, within=within)[0] for f in sel]
+    if not any(len(v.samples) for v in views):  # a GIF of tracks alone would pass for one of futures
+        span = f"{tracks.when(sel[0])} to {tracks.when(sel[-1])} of scene '{s}'"
+        if isinstance(futures, TableFutures):
+            raise TrajCVAEError(f"--animate: the predictions file has no futures in the {len(sel)} frames from "
+                                f"{span} ({futures.t0_range(s)} in the file); start it there with --scene-frame")
+        raise TrajCVAEError(f"--animate: no agent has 2 consecutive positions in the {len(sel)} frames from "
+                            f"{span} ({tracks.frame_range(s)}); start it elsewhere with --scene-frame")
     titles = [f"scene '{s}' · {tracks.when(f)} ({i + 1}/{len(sel)})" for i, f in enumerate(sel)]
     pts = [np.concatenate([v.samples.reshape(-1, 2)] + v.tracks + (v.others or []) +
                           ([v.fut.reshape(-1, 2)] if v.fut is not None else [])) for v in views]
