@@ -27,6 +27,8 @@ from trajcvae.config import load_config
 from trajcvae.evaluate import evaluate
 from trajcvae.train import train
 
+ETH_UCY = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "eth_ucy"  # beside the project, from any folder
+
 GROUPS = {"hotel": "biwi_hotel", "eth": "biwi_eth", "students": "students", "zara": "crowds_zara",
           "uni_examples": "uni_examples"}
 
@@ -86,7 +88,7 @@ def run_fold(split_dir: Path, holdout: str, config: str | None, overrides: list[
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--root", default="../shared/datasets/eth_ucy", help="ETH/UCY root")
+    ap.add_argument("--root", default=str(ETH_UCY), help="ETH/UCY root")
     ap.add_argument("--split", default="eth", help="split whose train/val files are used (its test is not)")
     ap.add_argument("--holdout", default="hotel",
                     help=f"scene group(s) to hold out, comma-separated: {', '.join(GROUPS)}")

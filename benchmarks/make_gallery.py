@@ -23,6 +23,8 @@ from trajcvae import TrajCVAE  # noqa: E402
 from trajcvae.tracks import read_tracks  # noqa: E402
 from trajcvae.visualize import SceneTracks, plot_training, visualize  # noqa: E402
 
+ETH_UCY = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "eth_ucy"  # beside the project, from any folder
+
 MAX_BYTES = 300_000
 
 
@@ -47,7 +49,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", type=Path, default=Path("results/eth_ucy/zara1/seed0/best.pt"),
                     help="ETH/UCY checkpoint; its folder's metrics.csv gives the training curves")
-    ap.add_argument("--data", type=Path, default=Path("../shared/datasets/eth_ucy/zara1/test"),
+    ap.add_argument("--data", type=Path, default=ETH_UCY / "zara1" / "test",
                     help="the ETH/UCY split the model is tested on")
     ap.add_argument("--demo-model", type=Path, default=Path("runs/demo/best.pt"),
                     help="demo checkpoint (trained with `trajcvae demo` into its folder when missing)")

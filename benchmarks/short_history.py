@@ -22,6 +22,8 @@ from trajcvae.windows import load_windows
 from trajcvae.batch import WindowTensors
 from trajcvae.metrics import min_ade_fde
 
+ETH_UCY = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "eth_ucy"  # beside the project, from any folder
+
 
 def cut_history(obs: torch.Tensor, length: int) -> torch.Tensor:
     """(N, T, 2) -> the same with all but the last `length` positions set to NaN."""
@@ -46,7 +48,7 @@ def short_history_errors(model: TrajCVAE, wt: WindowTensors, fut: np.ndarray, le
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", nargs="+", required=True, help="checkpoints, results/eth_ucy/SPLIT/seedN/best.pt")
-    ap.add_argument("--split-data", type=Path, default=Path("../shared/datasets/eth_ucy"),
+    ap.add_argument("--split-data", type=Path, default=ETH_UCY,
                     help="ETH/UCY root; each model is tested on its own split's --part files")
     ap.add_argument("--part", default="val", help="val (the default: no test file read) or test")
     ap.add_argument("--lengths", nargs="+", type=int, default=[8, 6, 4, 3, 2])

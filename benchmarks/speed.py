@@ -22,11 +22,13 @@ from trajcvae import TrajCVAE
 from trajcvae.windows import load_windows
 from trajcvae.batch import WindowTensors, make_batch
 
+ETH_UCY = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "eth_ucy"  # beside the project, from any folder
+
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="results/eth_ucy/univ/seed0/best.pt")
-    ap.add_argument("--root", default="../shared/datasets/eth_ucy")
+    ap.add_argument("--root", default=str(ETH_UCY))
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("-k", type=int, default=20)
     ap.add_argument("--json", type=Path)

@@ -25,6 +25,8 @@ import pandas as pd
 from trajcvae import TrajCVAE
 from trajcvae.tracks import from_metres, to_metres
 
+ETH_UCY = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "eth_ucy"  # beside the project, from any folder
+
 # A homography of a camera looking down at an angle: pixels (u, v, 1) -> metres.
 H = np.array([[0.021, 0.002, -3.0], [-0.001, 0.025, -1.5], [0.00002, 0.00001, 1.0]])
 UTM = np.array([500_000.0, 5_000_000.0])
@@ -100,7 +102,7 @@ def write_all(df: pd.DataFrame, out: Path) -> dict[str, tuple[Path, list[str], f
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--source", default="../shared/datasets/eth_ucy/zara1/test/crowds_zara01.txt")
+    ap.add_argument("--source", default=str(ETH_UCY / "zara1" / "test" / "crowds_zara01.txt"))
     ap.add_argument("--out", default="/tmp/trajcvae-your-data")
     ap.add_argument("--gallery", default=None, help="folder for the pictures (default: --out)")
     ap.add_argument("--until", type=float, default=3000, help="use the source's frames up to this one")
