@@ -265,6 +265,31 @@ def test_a_time_column_of_date_times_or_durations_is_read_as_seconds(model, plaz
         read_tracks(timed.rename(columns={"time": "frame"}))
 
 
+def test_iso_8601_times_in_a_csv_are_read_as_seconds_since_1970(model, plaza, tmp_path):
+    """A logger's CSV with ISO 8601 times (a zone, Z or none, read as UTC; 'T' or a space) gives the futures
+    of the same times written as seconds since 1970; a value among them that is no date-time is named by its
+    line, and date-times in a `frame` column are refused as in Parquet."""
+    seconds = upsample(plaza, 10.0)
+    start = pd.Timestamp("2024-05-01 12:00", tz="Europe/Berlin")
+    stamps = start + pd.to_timedelta(seconds.time, unit="s")
+    text = stamps.dt.strftime("%Y-%m-%dT%H:%M:%S.%f%z").to_numpy(dtype=object)  # +0200
+    text[1::3] = stamps.dt.tz_convert("UTC").dt.strftime("%Y-%m-%d %H:%M:%S.%f").to_numpy()[1::3]  # no zone: UTC
+    path = tmp_path / "log.csv"
+    seconds.assign(time=text).to_csv(path, index=False)
+    got, want = model.predict([path], k=2, seed=0), model.predict(seconds, k=2, seed=0)
+    np.testing.assert_allclose(got[["x", "y"]], want[["x", "y"]], atol=1e-4)  # a CSV's 4 decimals
+    np.testing.assert_allclose(got.time - start.timestamp(), want.time, atol=1e-4)
+    lines = path.read_text().splitlines()
+    fields = lines[5].split(",")
+    lines[5] = ",".join(fields[:1] + ["half past"] + fields[2:])  # scene,time,agent_id,x,y
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataError, match=r"log.csv line 6: column 'time' value 'half past' is not an ISO 8601 "
+                                        r"date-time \(2024-05-01T12:00:00.1Z\), as its first value is"):
+        read_tracks([path])
+    with pytest.raises(DataError, match="column 'frame' holds date-times, not frame ids; name it `time`"):
+        read_tracks(seconds.assign(time=text).rename(columns={"time": "frame"}))
+
+
 def test_a_model_trained_with_fps_records_it_for_its_predictions(tmp_path, plaza):
     cfg = Config()
     cfg.data.fps = 25.0

@@ -1513,7 +1513,7 @@ def _canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int = 1, ro
         raise DataError(f"{name}: empty file (no rows)")
     out = pd.DataFrame({"_line": lines.to_numpy()})
     coarse = _coarse(raw, lonlat, seconds, name)
-    raw["frame"] = _seconds_of_dates(raw["frame"], name, seconds)
+    raw["frame"] = _seconds_of_dates(raw["frame"], name, seconds, shown.get("frame", "frame"), lines, row_word)
     for col in ("frame", "x", "y"):  # a time column is named as the file names it
         out[col] = numeric_column(raw[col], lines, name, shown.get(col, col), row_word)
     vague = unresolved_time(out["frame"].to_numpy(), shown.get("frame", "frame"), seconds)
@@ -1601,10 +1601,32 @@ def _coarse_positions(float32_positions: list, units: dict | None) -> str | None
     return None
 
 
-def _seconds_of_dates(col: pd.Series, name: str, seconds: bool) -> pd.Series:
-    """A time column of date-times (Parquet, a DataFrame) as seconds since 1970-01-01 UTC, and one of
-    durations as seconds; a `frame` column of either is refused (frame ids are numbers)."""
-    dates, spans = pd.api.types.is_datetime64_any_dtype(col), pd.api.types.is_timedelta64_dtype(col)
+DATE_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")  # the start of an ISO 8601 date-time
+ZONED = r"\d(?:Z|[+-]\d{2}(?::?\d{2})?)\s*$"  # ... and the end of one that names its zone
+
+
+def _seconds_of_dates(col: pd.Series, name: str, seconds: bool, what: str, lines: pd.Series,
+                      row_word: str) -> pd.Series:
+    """A time column of date-times (Parquet, a DataFrame, or ISO 8601 text such as a CSV's
+    2024-05-01T12:00:00.1Z, read as UTC where it names no zone) as seconds since 1970-01-01 UTC, and one of
+    durations as seconds; a `frame` column of either is refused (frame ids are numbers). `what`: the column
+    as the table names it; a text value that is no date-time, among date-times, is named by its row in
+    `lines`."""
+    given = col.dropna()
+    text = col.dtype == object and len(given) > 0 and bool(DATE_TEXT.match(str(given.iloc[0])))
+    if text and seconds:  # those with a zone and those without parsed apart: pandas 2 read the latter in the former's
+        parsed = pd.Series(pd.NaT, index=col.index, dtype="datetime64[ns, UTC]")
+        zoned = col.astype(str).str.contains(ZONED).to_numpy()
+        for part in (zoned, ~zoned):
+            if part.any():
+                parsed[part] = pd.to_datetime(col[part], format="ISO8601", utc=True, errors="coerce")
+        bad = (parsed.isna() & col.notna()).to_numpy()
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DataError(f"{name} {row_word} {lines.iloc[i]}: column '{what}' value '{col.iloc[i]}' is not an "
+                            "ISO 8601 date-time (2024-05-01T12:00:00.1Z), as its first value is")
+        col = parsed
+    dates, spans = text or pd.api.types.is_datetime64_any_dtype(col), pd.api.types.is_timedelta64_dtype(col)
     if not (dates or spans):
         return col
     if not seconds:
@@ -1656,7 +1678,7 @@ def numeric_column(col: pd.Series, lines: pd.Series, name: str, what: str, row_w
         if kind == "not a number" and re.fullmatch(r"\s*[+-]?\d+,\d+\s*", str(shown)):
             kind += " (a decimal comma: write decimal points, as a spreadsheet's export in English does)"
         elif kind == "not a number" and what in TIME_NAMES:
-            kind += " of seconds (write times as seconds, e.g. since the recording's start)"
+            kind += " of seconds (write times as seconds, e.g. since the recording's start, or as ISO 8601 date-times)"
         if kind == "missing":
             raise DataError(f"{name} {row_word} {lines.iloc[i]}: column '{what}' is empty")
         raise DataError(f"{name} {row_word} {lines.iloc[i]}: column '{what}' value {_shown(shown)} is {kind}")
