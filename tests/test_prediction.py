@@ -86,6 +86,22 @@ def test_an_in_memory_table_too_big_for_the_free_memory_is_refused_before_it_is_
     assert len(model.predict([sim_files["test"]], k=20)) == rows // 50 * 20
 
 
+def test_samples_too_many_for_the_free_memory_are_refused_before_they_are_drawn(trained, sim_files, monkeypatch):
+    """`model.sample` returns one array of every window's futures: one that would not fit is refused in one
+    line naming k, not killed by the system midway; one that fits is drawn."""
+    import trajcvae.predict as predict_module
+
+    model = TrajCVAE.load(trained)
+    w = model.make_windows([sim_files["test"]], every_window=True)
+    rows = len(w) * 50 * 12
+    monkeypatch.setattr(predict_module, "free_memory", lambda: rows * predict_module.SAMPLE_ROW_BYTES)  # half fits
+    with pytest.raises(TrajCVAEError, match=f"^k 50: {len(w):,} windows of 50 futures need about .* use a smaller "
+                                            r"k, or fewer windows a call \(windows.subset\)$"):
+        model.sample(w, k=50)
+    assert model.sample(w, k=20).shape == (len(w), 20, 12, 2)
+    assert model.sample(w.subset(np.arange(len(w) // 2)), k=50).shape[:2] == (len(w) // 2, 50)
+
+
 def test_draws_too_many_for_the_free_memory_are_refused_up_front_by_the_option_that_asks_for_them(
         trained, sim_files, monkeypatch):
     """A K-set's --draws is named as such (not -k) by evaluate and by the live predictor and server at start,

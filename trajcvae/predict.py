@@ -139,6 +139,11 @@ class TrajCVAE:
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise TrajCVAEError(f"batch_size must be a whole number >= 1 (got {batch_size!r})")
         k, seed, batch_size, draws = int(k), int(seed), int(batch_size), int(draws)
+        rows, free = len(w) * (1 if most_likely else k) * self.config.data.pred_len, free_memory()
+        if free is not None and rows * SAMPLE_ROW_BYTES > free / 2:  # refused before it is drawn, not killed midway
+            raise TrajCVAEError(f"k {k}: {len(w):,} windows of {k} futures need about "
+                                f"{rows * SAMPLE_ROW_BYTES / 2 ** 30:.1f} GiB and {free / 2 ** 30:.1f} GiB is free; "
+                                "use a smaller k, or fewer windows a call (windows.subset)")
         if kset != "none" and (most_likely or full):
             raise TrajCVAEError("a K-set is made of the decoder means of prior draws: no most_likely or full")
         self.check_kset(k, kset)
@@ -464,6 +469,7 @@ def _asked_draws(k: int, kset: str, draws: int) -> tuple[str, int]:
 
 
 TABLE_ROW_BYTES = 100  # memory of one row of a table of futures while it is built (columns, ids, copies)
+SAMPLE_ROW_BYTES = 32  # memory of one (x, y) of `sample`'s array: float32 passes, their join, the float64 copy
 
 
 def _check_past(past) -> None:
