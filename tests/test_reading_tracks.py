@@ -1,6 +1,7 @@
 """Reading files into tracks: every row accounted for, every problem named in one line."""
 import gzip
 import tempfile
+import warnings
 from collections import Counter
 from pathlib import Path
 
@@ -559,3 +560,21 @@ def test_an_id_column_names_the_agents_and_a_decimal_comma_is_named_as_such(tmp_
     with pytest.raises(DataError, match=r"line 2: column 'x' value '1,5' is not a number \(a decimal comma: write "
                                         r"decimal points"):
         read_tracks([write(tmp_path / "comma.csv", "agent_id;frame;x;y\n7;0;1,5;2\n7;10;1,7;2\n")])
+
+
+@pytest.mark.parametrize("end, warned", [("13.2345\t2.5", "2.5"), ("13.2345\t2.", "2."), ("13.2345\t2", "2"),
+                                         ("13.2345\t2.5000", None), ("13.2345\t2.5000\n", None)])
+def test_a_file_cut_short_mid_number_is_warned_of(tmp_path, end, warned):
+    """A file still being copied or written ends mid-line: its last value, cut mid-number, would read as a
+    position (2.5 of 2.5000 is right by luck; 3.4 of 3.4512 is not). It is warned of where the values before
+    it all have more decimals; a whole file is read in silence, with or without a last line end."""
+    rows = "\n".join(f"{10 * i}\t1\t{1.2345 + 0.4 * i:.4f}\t{2.5:.4f}" for i in range(30))
+    path = write(tmp_path / "log.txt", rows + "\n300\t1\t" + end)
+    if warned is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert len(read_tracks([path])) == 31
+    else:
+        with pytest.warns(TrajCVAEWarning, match=f"log.txt ends mid-line, its last value {warned} with fewer decimals "
+                                                 r"than the 4 of every row before it: was it cut short \(a copy"):
+            assert len(read_tracks([path])) == 31

@@ -1079,6 +1079,9 @@ def _read_one(path: Path, frames: bool = False) -> pd.DataFrame:
         if table is None:  # something is wrong: find the first bad line, slowly, chunk by chunk
             table = _read_slow(path, fmt)
         table.attrs.update(seconds=fmt.seconds, lonlat=fmt.lonlat)
+        cut = _cut_short(path, fmt)
+        if cut:
+            warn(cut)
     table.attrs["named_by_file"] = not fmt.names or "scene" not in fmt.names
     return table
 
@@ -1271,6 +1274,40 @@ def _check_first_row(path: Path, lines: list[str], skip: int, sep: str, n_header
     if len(fields) > n_header:
         raise DataError(f"{path} line {n + 1}: {len(fields)} fields where the header has {n_header} (a value with "
                         "the separator in it, or a column without a name?)")
+
+
+DECIMALS = re.compile(r"[+-]?\d+\.(\d+)")  # a number written with decimals, the decimals grouped
+TAIL_BYTES = 1 << 14  # the end of a file that `_cut_short` looks at
+
+
+def _cut_short(path: Path, fmt: _Format) -> str | None:
+    """The warning for a file that ends without a line end, its last value written with fewer decimals than
+    the last value of each row before it: most likely cut mid-number (a copy, or a writer, still at work),
+    which would read as a position in silence (3.4 of 3.4512); None otherwise (a pipe, too few rows, values
+    of varying decimals, a last value complete)."""
+    try:
+        size = path.stat().st_size
+        if not path.is_file() or size == 0:
+            return None
+        with open(path, "rb") as f:
+            f.seek(max(0, size - TAIL_BYTES))
+            tail = f.read().decode(fmt.encoding, errors="replace")
+    except OSError:
+        return None
+    if tail.endswith(("\n", "\r")):
+        return None
+    rows = [_fields(line, fmt.sep) for line in tail.splitlines()[1:] if line.strip()]  # the first may be partial
+    if len(rows) < 4 or any(len(r) != len(rows[-1]) for r in rows) or not rows[-1]:
+        return None
+    decimals = [DECIMALS.fullmatch(r[-1]) for r in rows[:-1]]
+    cut = re.fullmatch(r"[+-]?\d+(?:\.(\d*))?", rows[-1][-1])  # cut anywhere after its first digit
+    if not (all(decimals) and cut) or len({len(d.group(1)) for d in decimals}) != 1:
+        return None
+    last, usual = rows[-1][-1], len(decimals[0].group(1))
+    if len(cut.group(1) or "") >= usual:
+        return None
+    return (f"warning: {path} ends mid-line, its last value {last} with fewer decimals than the {usual} of every "
+            "row before it: was it cut short (a copy or a writer still at work)? Read it again once it is whole")
 
 
 def _fields(line: str, sep: str) -> list[str]:
