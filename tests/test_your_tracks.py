@@ -770,6 +770,27 @@ def test_georeferenced_coordinates_give_the_same_futures_once_shifted_back(model
         read_tracks(seconds.assign(time=(seconds.time + 1.7e9).astype("float32")))
 
 
+def test_positions_written_too_coarsely_are_warned_of_in_metres_where_they_lie(plaza, tmp_path):
+    """Positions rounded when written (UTM metres as whole numbers, GPS degrees to 5 decimals: about a metre)
+    predict from steps of that size: warned of, naming the fix. TrajNet++'s centimetres, SDD's half pixels
+    at 4 cm a pixel and whole millimetres are fine, and so is a scale that makes whole numbers fine."""
+    shift = np.array([500_000.0, 5_000_000.0])
+    utm = plaza.assign(x=np.round(plaza.x + shift[0]), y=np.round(plaza.y + shift[1]))
+    utm.to_csv(tmp_path / "utm.csv", index=False)
+    assert plausibility(read_tracks([tmp_path / "utm.csv"]), 0.4).startswith(
+        f"warning: {tmp_path / 'utm.csv'} holds positions written as whole numbers, which resolve only 1 m: the "
+        "futures are that coarse too; write them with more decimals")
+    lat0, lon0 = 47.37, 8.54
+    gps = plaza.assign(lon=np.round(lon0 + plaza.x / (111_320 * np.cos(np.radians(lat0))), 5),
+                       lat=np.round(lat0 + plaza.y / 110_950, 5)).drop(columns=["x", "y"])
+    said = plausibility(read_tracks(gps), 0.4)
+    assert said.startswith("warning: the table holds positions written as 5 decimals, which resolve only 0.")
+    assert said.split("\n")[0].endswith(" m: the futures are that coarse too; write them with more decimals")
+    for fine, scale in ((np.round(plaza[["x", "y"]], 2), None), (np.round(plaza[["x", "y"]] / 0.02) / 2, 0.04),
+                        (np.round(plaza[["x", "y"]] * 1000), 0.001)):
+        assert plausibility(read_tracks(plaza.assign(x=fine.x, y=fine.y), scale=scale), 0.4) is None
+
+
 def test_the_summary_counts_only_gaps_that_split_a_resampled_track(plaza):
     """At a known rate a gap up to max_gap (0.8 s) is bridged, so it is no gap; irregular timestamps are
     no gaps either, and the rate shown is the typical interval's."""

@@ -202,6 +202,7 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
             fps, rate_from = default_fps, "model"
     coarse = next((t.attrs["coarse"] for t in tables if t.attrs.get("coarse")), None)
     float32_positions = [t.attrs.get("float32_positions") for t in tables]
+    written = [(name, decimals_written(t[["x", "y"]].to_numpy(dtype=np.float64))) for t, name in zip(tables, names)]
     if classes is not None:
         unlabelled = next((name for t, name in zip(tables, names) if not any(c in t.columns for c in AGENT_COLUMNS)),
                           None)
@@ -241,6 +242,8 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
             units["metres_per_unit"] = float(spans.max())
     if not df.attrs["coarse"]:
         df.attrs["coarse"] = _coarse_positions(float32_positions, units)
+    if not df.attrs["coarse"]:
+        df.attrs["coarse"] = _coarsely_written(written, uv, xy)
     if units is not None:
         df["x"], df["y"] = xy[:, 0], xy[:, 1]
     return df
@@ -940,9 +943,13 @@ def _steps_of_another_length(df: pd.DataFrame, dt: float, time_step: float | Non
 
 
 def coarse_warning(attrs: dict) -> str | None:
-    """The warning line for a track table's positions or times stored too coarsely (`attrs["coarse"]`)."""
+    """The warning line for a track table's positions or times stored too coarsely (`attrs["coarse"]`: what,
+    or what and its fix)."""
     coarse = attrs.get("coarse")
-    return f"warning: {coarse}: the futures are that coarse too; store them as float64 (double)" if coarse else None
+    if not coarse:
+        return None
+    what, fix = coarse if isinstance(coarse, tuple) else (coarse, "store them as float64 (double)")
+    return f"warning: {what}: the futures are that coarse too; {fix}"
 
 
 def _rates_speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: int, max_gap: float,
@@ -1635,6 +1642,43 @@ def _coarse_positions(float32_positions: list, units: dict | None) -> str | None
             spacing = float(np.spacing(np.float32(v))) * per_unit
             if spacing > 0.01:
                 return f"{shown} holds positions as float32, which near {v:.6g} resolve only {spacing:.3g} m"
+    return None
+
+
+COARSE_WRITTEN = 0.05  # metres: positions written more coarsely than this are warned of (TrajNet++: 0.01 m)
+
+
+def decimals_written(v: np.ndarray, most: int = 6, sample: int = 200_000) -> int | None:
+    """The fewest decimals that write every finite value of `v` as it is (0 for whole numbers), up to `most`;
+    None where more are needed. Judged on at most `sample` values, evenly spread."""
+    v = v[np.isfinite(v)]
+    if len(v) > sample:
+        v = v[np.linspace(0, len(v) - 1, sample).astype(np.int64)]
+    if not len(v):
+        return None
+    for d in range(most + 1):
+        x = v * 10.0 ** d
+        if np.all(np.abs(x - np.round(x)) <= 1e-6 + 8 * np.spacing(np.abs(x))):
+            return d
+    return None
+
+
+def _coarsely_written(written: list, uv: np.ndarray, xy: np.ndarray) -> str | None:
+    """The first table whose positions were written to so few decimals (its name and decimals, per table) that
+    they resolve over `COARSE_WRITTEN` metres where they lie (GPS degrees to 5 decimals: a metre; UTM metres
+    as whole numbers), or None. The metres per input unit are measured between consecutive rows (a scale's,
+    a homography's or degrees')."""
+    moved = np.linalg.norm(np.diff(uv, axis=0), axis=1)
+    ok = np.isfinite(moved) & (moved > 0)
+    if not ok.any():
+        return None
+    per_unit = float(np.median(np.linalg.norm(np.diff(xy, axis=0), axis=1)[ok] / moved[ok]))
+    for name, d in written:
+        if d is not None and 10.0 ** -d * per_unit > COARSE_WRITTEN:
+            what = f"{d} decimal{'s' if d != 1 else ''}" if d else "whole numbers"
+            shown = "the table" if name == "dataframe" else name
+            return (f"{shown} holds positions written as {what}, which resolve only {10.0 ** -d * per_unit:.3g} m",
+                    "write them with more decimals")
     return None
 
 
