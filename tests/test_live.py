@@ -1024,3 +1024,16 @@ def test_a_prediction_reads_nothing_observed_after_its_t0_however_close(pedestri
     alone, beside = (pedestrian.predict(d, k=3, seed=1) for d in (rows, later))
     a = beside[beside.agent_id == "A"].reset_index(drop=True)
     np.testing.assert_allclose(a[["x", "y"]], alone[["x", "y"]], atol=1e-9, rtol=0)
+
+
+def test_an_answer_without_futures_has_the_columns_and_types_of_one_with_them(pedestrian):
+    """Answers are concatenated by callers (a log of a session): the empty one of a first update has the
+    column types of the ones that follow, so pandas joins them without a warning or a type change."""
+    online = OnlinePredictor(pedestrian, k=2)
+    first = online.update(0.0, [(0, 1.0, 2.0)])
+    later = [online.update(0.4 * t, [(0, 1.0 + 0.5 * t, 2.0)]) for t in range(1, 10)]
+    assert first.empty and not later[-1].empty
+    assert first.dtypes.to_dict() == later[-1].dtypes.to_dict()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert pd.concat([first, *later]).dtypes.to_dict() == later[-1].dtypes.to_dict()

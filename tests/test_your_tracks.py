@@ -2,6 +2,7 @@
 or a homography to metres); futures come back in the input's time base and units, and the same motion gives
 the same futures however it was sampled and measured."""
 import copy
+import datetime
 import json
 import warnings
 
@@ -288,6 +289,20 @@ def test_iso_8601_times_in_a_csv_are_read_as_seconds_since_1970(model, plaza, tm
         read_tracks([path])
     with pytest.raises(DataError, match="column 'frame' holds date-times, not frame ids; name it `time`"):
         read_tracks(seconds.assign(time=text).rename(columns={"time": "frame"}))
+    # A date beyond 2262 is read by pandas 3 (whose date-times reach far), and refused in one line before it.
+    y2300 = datetime.datetime(2300, 1, 1, tzinfo=datetime.timezone.utc)
+    late = seconds.assign(time=[(y2300 + datetime.timedelta(seconds=t)).isoformat() for t in seconds.time])
+    late.to_csv(path, index=False)
+    if int(pd.__version__.split(".")[0]) >= 3:
+        np.testing.assert_allclose(read_tracks([path]).frame.min(), 10413792000.0 + seconds.time.min(), atol=1e-5)
+    else:
+        with pytest.raises(DataError, match=r"line 2: column 'time' value '2300-01-01T00:0.*' is a date-time out of "
+                                            r"the range pandas reads \(1677 to 2262 before pandas 3\)$"):
+            read_tracks([path])
+    nullable = seconds.astype({"x": "Float64"})
+    nullable.loc[3, "x"] = pd.NA
+    with pytest.raises(DataError, match="^dataframe row 4: column 'x' is empty$"):
+        read_tracks(nullable)
 
 
 def test_a_model_trained_with_fps_records_it_for_its_predictions(tmp_path, plaza):
@@ -687,7 +702,8 @@ def test_the_speed_check_reads_frame_ids_by_the_time_step_given():
     """--time-step (data.time_step) says what one step of frame ids of unknown rate is: the checks read them
     so, as the windows and the summary do, where most tracks are sampled at another step."""
     from trajcvae.tracks import plausibility
-    rows = [(f, a, f / 10 * 1.2, 3.0 * a) for a in range(30) for f in range(0, 400, 10 if a < 6 else 20)]
+    rows = [(f, a, f / 10 * 1.2 + 0.0137, 3.0 * a + 0.0137)  # (off a 0.1 m grid: no coarse writing to warn of)
+            for a in range(30) for f in range(0, 400, 10 if a < 6 else 20)]
     df = read_tracks(pd.DataFrame(rows, columns=["frame", "agent_id", "x", "y"]))  # 3 m/s at 10 ids a step
     assert "10 frame ids at a time in 34% of its moves, not its step of 20" in plausibility(df, 0.4)  # inferred
     assert "20 frame ids at a time in 66% of its moves, not the model's step of 10 frame ids (data.time_step)" \

@@ -435,8 +435,10 @@ class OnlinePredictor:
     def _no_futures(self) -> pd.DataFrame:
         renamed = {"frame": self.time_column, "x": self.position[0], "y": self.position[1]}
         columns = [renamed.get(c, c) for c in OUTPUT_COLUMNS]
-        kind = {"scene": object, "agent_id": object, "sample": np.int64, "step": np.int64}  # as samples_to_frame's
-        return pd.DataFrame({c: pd.Series(dtype=kind.get(c, float)) for c in columns})
+        kind = {"scene": self._dtypes[0], "sample": np.int64, "step": np.int64}  # as samples_to_frame's, so answers
+        table = pd.DataFrame({c: pd.Series(dtype=kind.get(c, float)) for c in columns})  # concatenate cleanly
+        table["agent_id"] = pd.Series(np.array([], dtype=str))  # text, of the type text takes in this pandas
+        return table
 
     def _check_time(self, time) -> tuple[float, str | None]:
         """`update`'s time as a float, and what it holds too coarsely to predict from, or None: a float32 time

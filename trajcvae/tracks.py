@@ -911,9 +911,12 @@ def plausibility(df: pd.DataFrame, dt: float, record: dict | None = None, min_mo
     (`track_jumps`, unless `jumps` is False: a step within a track over the band's top and `JUMP` times as
     fast as its track's steps around it; for one scene outside the band, the other scenes' jumps follow on a
     second line); None when all is well. Float32 positions or times too coarse to predict from
-    (`attrs["coarse"]`) are warned on a line of their own, before the others."""
-    lines = [coarse_warning(df.attrs), _rates_speeds_jumps(df, dt, record, min_moves, max_gap, jumps, time_step)]
-    return "\n".join(line for line in lines if line) or None
+    (`attrs["coarse"]`) are warned on a line of their own, before the others; positions written to too few
+    decimals only where no other line is said."""
+    rest = _rates_speeds_jumps(df, dt, record, min_moves, max_gap, jumps, time_step)
+    # Positions written coarsely are judged in metres, which units or a rate in doubt put in doubt too.
+    coarse = None if rest and isinstance(df.attrs.get("coarse"), tuple) else coarse_warning(df.attrs)
+    return "\n".join(line for line in (coarse, rest) if line) or None
 
 
 def _frame_rate_hint(df: pd.DataFrame, dt: float, paced: np.ndarray, low: float, time_step: float | None) -> str | None:
@@ -1695,27 +1698,39 @@ def _seconds_of_dates(col: pd.Series, name: str, seconds: bool, what: str, lines
     `lines`."""
     given = col.dropna()
     text = col.dtype == object and len(given) > 0 and bool(DATE_TEXT.match(str(given.iloc[0])))
-    if text and seconds:  # those with a zone and those without parsed apart: pandas 2 read the latter in the former's
-        parsed = pd.Series(pd.NaT, index=col.index, dtype="datetime64[ns, UTC]")
-        zoned = col.astype(str).str.contains(ZONED).to_numpy()
-        for part in (zoned, ~zoned):
-            if part.any():
-                parsed[part] = pd.to_datetime(col[part], format="ISO8601", utc=True, errors="coerce")
-        bad = (parsed.isna() & col.notna()).to_numpy()
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise DataError(f"{name} {row_word} {lines.iloc[i]}: column '{what}' value '{col.iloc[i]}' is not an "
-                            "ISO 8601 date-time (2024-05-01T12:00:00.1Z), as its first value is")
-        col = parsed
     dates, spans = text or pd.api.types.is_datetime64_any_dtype(col), pd.api.types.is_timedelta64_dtype(col)
     if not (dates or spans):
         return col
     if not seconds:
         raise DataError(f"{name}: column 'frame' holds {'date-times' if dates else 'durations'}, not frame ids; "
                         "name it `time` to read them as seconds")
+    if text:  # those with a zone and those without parsed apart: pandas 2 read the latter in the former's zone
+        since = pd.Series(np.nan, index=col.index)
+        zoned = col.astype(str).str.contains(ZONED).to_numpy()
+        for part in (zoned, ~zoned):
+            if part.any():
+                parsed = pd.to_datetime(col[part], format="ISO8601", utc=True, errors="coerce")
+                since[part] = (parsed - pd.Timestamp(0, tz="UTC").as_unit("s")).dt.total_seconds()
+        bad = (since.isna() & col.notna()).to_numpy()
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DataError(f"{name} {row_word} {lines.iloc[i]}: column '{what}' value '{col.iloc[i]}' is "
+                            f"{_no_date(col.iloc[i])}")
+        return since
     if dates:
-        col = col - pd.Timestamp(0, tz=getattr(col.dt, "tz", None))
+        col = col - pd.Timestamp(0, tz=getattr(col.dt, "tz", None)).as_unit("s")  # the column's unit stands
     return col.dt.total_seconds()
+
+
+def _no_date(value) -> str:
+    """Why a text value among ISO 8601 date-times was not read as one."""
+    try:
+        pd.to_datetime(pd.Series([value]), format="ISO8601", utc=True)
+    except pd.errors.OutOfBoundsDatetime:  # pandas before 3 hold only 1677-09-21 .. 2262-04-11
+        return "a date-time out of the range pandas reads (1677 to 2262 before pandas 3)"
+    except (ValueError, TypeError):
+        pass
+    return "not an ISO 8601 date-time (2024-05-01T12:00:00.1Z), as its first value is"
 
 
 def blank_as_missing(col: pd.Series) -> pd.Series:
@@ -1732,12 +1747,17 @@ def blank_as_missing(col: pd.Series) -> pd.Series:
 def to_numbers(values) -> np.ndarray:
     """`pd.to_numeric(values, errors="coerce")` as float64 (NaN where a value is no number), each text
     value correctly rounded whatever the pandas version.  -> (n,) float64"""
-    num = np.array(pd.to_numeric(values, errors="coerce"), dtype=float)
+    num = pd.to_numeric(values, errors="coerce")
+    # A nullable column (Float64, Int64) keeps its nulls as pd.NA, which pandas before 2.2 cannot turn into NaN.
+    num = num.to_numpy(dtype=float, na_value=np.nan, copy=True) if hasattr(num, "to_numpy") else \
+        np.array(num, dtype=float)
     if ROUGH_PARSER:
         items = np.asarray(values, dtype=object)
-        for i in np.flatnonzero(np.isfinite(num)):
-            if isinstance(items[i], str):
-                num[i] = float(items[i])
+        text = np.flatnonzero(np.isfinite(num) & np.fromiter((isinstance(v, str) for v in items), bool, len(items)))
+        try:
+            num[text] = items[text].astype(np.float64)  # Python's own reading, correctly rounded
+        except ValueError:  # a number pandas reads and Python does not: pandas' reading stands
+            pass
     return num
 
 
