@@ -14,13 +14,13 @@ from geographiclib.geodesic import Geodesic
 
 from trajcvae import OnlinePredictor, TrajCVAE
 from trajcvae.config import Config
-from trajcvae.errors import DataError, TrajCVAEWarning
+from trajcvae.errors import DataError, TrajCVAEError, TrajCVAEWarning
 from trajcvae.resample import resample_rows
 from trajcvae.tracks import _spans, plausibility, read_tracks, summarize
 from trajcvae.predict import predict_to_file
 from trajcvae.windows import build_windows
 
-from tests.helpers import ROOT, cli, one_line_error
+from tests.helpers import ROOT, cli, one_line_error, write
 
 
 @pytest.fixture(scope="module")
@@ -681,7 +681,7 @@ def test_trajnetplusplus_ndjson_reads_its_tracks_at_its_rate(model, plaza, tmp_p
     assert "the file's own rate (250 frame ids a second; --fps overrides it)" in plausibility(read_tracks([fast]), 0.4)
     bad = tmp_path / "bad.ndjson"
     bad.write_text('{"track": {"f": 0, "p": 1, "x": 0, "y": 0}}\n{"track": {"f": 10, "p": 1}}\n')
-    with pytest.raises(DataError, match="bad.ndjson line 2: not a TrajNet\\+\\+ record"):
+    with pytest.raises(DataError, match="bad.ndjson line 2: a TrajNet\\+\\+ track record without 'x'$"):
         read_tracks([bad])
     # A rate that is none, an id that is none, and a bad value: each named at its line of the file.
     tracks_text = '{"track": {"f": 0, "p": 1, "x": 0, "y": 0}}\n{"track": {"f": 10, "p": 1, "x": 1, "y": 0}}\n'
@@ -696,6 +696,57 @@ def test_trajnetplusplus_ndjson_reads_its_tracks_at_its_rate(model, plaza, tmp_p
     bad.write_text('{"scene": {"id": 0, "fps": 2.5}}\n\n' + tracks_text.replace('"x": 1', '"x": NaN'))
     with pytest.raises(DataError, match="bad.ndjson line 4: column 'x'"):
         read_tracks([bad])
+
+
+def test_trajnetplusplus_files_as_its_tools_write_them_and_what_they_must_not_hold(model, plaza, tmp_path):
+    """TrajNet++'s own writer may leave a scene's fps null (no rate), a file may start with a byte-order mark or
+    be named .jsonl: read as any TrajNet++ file. A predictor's records (prediction_number) would be read as
+    observations, and scene records of two rates would give every scene one of them: both are refused."""
+    import json
+    scene = {"scene": {"id": 0, "p": 1, "s": 0, "e": 400, "fps": 2.5, "tag": [1, []]}}
+    tracks = [json.dumps({"track": {"f": int(r.frame), "p": int(r.agent_id), "x": r.x, "y": r.y}})
+              for r in plaza.sort_values(["frame", "agent_id"]).itertuples(index=False)]
+    want = model.predict([write(tmp_path / "plain.ndjson", "\n".join([json.dumps(scene)] + tracks) + "\n")], k=2)
+    unrated = json.dumps({"scene": {**scene["scene"], "fps": None}})
+    rated = "\n".join([json.dumps(scene)] + tracks)
+    for name, text in (("null.ndjson", "\n".join([unrated] + tracks)), ("x.jsonl", rated),
+                       ("bom.ndjson", "\ufeff" + rated)):
+        got = model.predict([write(tmp_path / name, text + "\n")], k=2)
+        np.testing.assert_allclose(got[["x", "y"]], want[["x", "y"]], atol=1e-9)
+    predicted = json.dumps({"track": {"f": 400, "p": 1, "x": 9.0, "y": 9.0, "prediction_number": 0, "scene_id": 0}})
+    path = write(tmp_path / "out.ndjson", "\n".join([json.dumps(scene)] + tracks + [predicted]) + "\n")
+    with pytest.raises(DataError, match=f"out.ndjson line {len(tracks) + 2}: a TrajNet\\+\\+ prediction record "
+                                        r"\(prediction_number\), not an observed track"):
+        read_tracks([path])
+    other = json.dumps({"scene": {**scene["scene"], "id": 1, "fps": 5}})
+    path = write(tmp_path / "two.ndjson", "\n".join([json.dumps(scene), other] + tracks) + "\n")
+    with pytest.raises(DataError, match=r"two.ndjson: its scene records give two rates \(2.5 fps at line 1, 5 at "
+                                        "line 2\\), but its frame ids have one: give one file per rate"):
+        read_tracks([path])
+    path = write(tmp_path / "none.ndjson", json.dumps(scene) + '\n{"track": {"f": 0, "p": 1, "x": null, "y": 0}}\n')
+    with pytest.raises(DataError, match=r"none.ndjson line 2: track 'x' None is not a number$"):
+        read_tracks([path])
+
+
+def test_sdd_files_with_a_spaced_label_first_or_a_header_row_are_read_as_sdd(plaza, tmp_path):
+    """SDD's labels are quoted and may hold a space ("Golf Cart"), on the first line too; a header row of
+    SDD's columns is read past. A CSV of boxes is told how to give their centres."""
+    sdd = tmp_path / "a" / "annotations.txt"
+    write_sdd(sdd, plaza)
+    want = read_tracks([sdd], scale=0.05)
+    cart = tmp_path / "b" / "annotations.txt"
+    cart.parent.mkdir()
+    cart.write_text(sdd.read_text().replace('"Biker"', '"Golf Cart"'))
+    got = read_tracks([cart], scale=0.05)
+    np.testing.assert_array_equal(got[["frame", "x", "y"]], want[["frame", "x", "y"]])
+    assert set(got.label) == {"Pedestrian", "Golf Cart"}
+    header = tmp_path / "c" / "annotations.txt"
+    header.parent.mkdir()
+    header.write_text("track_id xmin ymin xmax ymax frame lost occluded generated label\n" + sdd.read_text())
+    np.testing.assert_array_equal(read_tracks([header], scale=0.05)[["frame", "x", "y"]], want[["frame", "x", "y"]])
+    boxes = write(tmp_path / "boxes.csv", "frame,id,xmin,ymin,xmax,ymax\n0,1,0,0,10,10\n")
+    with pytest.raises(DataError, match=r"missing column\(s\) x, y .*; for boxes, add their centres as x and y"):
+        read_tracks([boxes])
 
 
 def test_the_speed_check_reads_frame_ids_by_the_time_step_given():
@@ -789,7 +840,7 @@ def test_georeferenced_coordinates_give_the_same_futures_once_shifted_back(model
 def test_positions_written_too_coarsely_are_warned_of_in_metres_where_they_lie(plaza, tmp_path):
     """Positions rounded when written (UTM metres as whole numbers, GPS degrees to 5 decimals: about a metre)
     predict from steps of that size: warned of, naming the fix. TrajNet++'s centimetres, SDD's half pixels
-    at 4 cm a pixel and whole millimetres are fine, and so is a scale that makes whole numbers fine."""
+    at 4 cm a pixel and whole millimetres are fine."""
     shift = np.array([500_000.0, 5_000_000.0])
     utm = plaza.assign(x=np.round(plaza.x + shift[0]), y=np.round(plaza.y + shift[1]))
     utm.to_csv(tmp_path / "utm.csv", index=False)
@@ -805,6 +856,10 @@ def test_positions_written_too_coarsely_are_warned_of_in_metres_where_they_lie(p
     for fine, scale in ((np.round(plaza[["x", "y"]], 2), None), (np.round(plaza[["x", "y"]] / 0.02) / 2, 0.04),
                         (np.round(plaza[["x", "y"]] * 1000), 0.001)):
         assert plausibility(read_tracks(plaza.assign(x=fine.x, y=fine.y), scale=scale), 0.4) is None
+    # Straight lines a script wrote (0.3 m a step) lie on a grid of one decimal without being rounded: fine.
+    lines = pd.DataFrame([(f, a, 0.03 * f, 1.5 * a) for a in range(4) for f in range(0, 300, 10)],
+                         columns=["frame", "agent_id", "x", "y"])
+    assert plausibility(read_tracks(lines), 0.4) is None
 
 
 def test_the_summary_counts_only_gaps_that_split_a_resampled_track(plaza):
@@ -1263,3 +1318,16 @@ def test_tracks_of_mixed_rates_are_read_for_the_agents_that_can_be_predicted(pla
     r = cli("predict", "pedestrian", tmp_path / "mixed.csv", "-k", 2, "--out", tmp_path / "p.csv")
     assert r.exit_code == 0, r.output
     assert set(pd.read_csv(tmp_path / "p.csv").agent_id) <= set(agents[:3]) and "not predicted" in r.output
+
+
+def test_a_time_column_that_counts_frames_is_named_as_a_likely_cause(model, plaza):
+    """A tracker's frame counter in a `t` column reads as samples a second apart: the no-window message
+    says to bridge them, and also, as its whole numbers suggest, to name it frame and give --fps."""
+    video = upsample(plaza, 30.0)
+    counter = video.assign(t=np.round(video.pop("time") * 30)).drop(columns=["scene"])
+    with pytest.raises(TrajCVAEError, match=r"sampled every 1 s .* \(or, if the time column counts frames, name it "
+                                            r"frame and give --fps, their rate\)"):
+        model.predict(counter, k=2)
+    with pytest.raises(TrajCVAEError) as plain:  # times of 1 s that are no counter: no such hint
+        model.predict(counter.assign(t=counter.t + 0.5), k=2)
+    assert "counts frames" not in str(plain.value)

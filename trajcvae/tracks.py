@@ -243,7 +243,9 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     if not df.attrs["coarse"]:
         df.attrs["coarse"] = _coarse_positions(float32_positions, units)
     if not df.attrs["coarse"]:
-        df.attrs["coarse"] = _coarsely_written(written, uv, xy)
+        track = df["scene"].cat.codes.to_numpy(), df["agent_id"].to_numpy()
+        same = (track[0][1:] == track[0][:-1]) & (track[1][1:] == track[1][:-1])  # rows i and i + 1: one track
+        df.attrs["coarse"] = _coarsely_written(written, uv, xy, same)
     if units is not None:
         df["x"], df["y"] = xy[:, 0], xy[:, 1]
     return df
@@ -1076,7 +1078,7 @@ def _read_one(path: Path, frames: bool = False) -> pd.DataFrame:
     `frames`: frame ids are the clock where there is a frame column (`_aliases`)."""
     if path.suffix.lower() == ".parquet":
         return _read_parquet(path, frames)
-    if path.suffix.lower() == ".ndjson":
+    if path.suffix.lower() == ".ndjson" or _trajnet_inside(path):
         table = _read_trajnet(path)
         table.attrs["named_by_file"] = True
         return table
@@ -1131,7 +1133,11 @@ def _missing(name: str, missing: list[str], names: list[str], shown: list[str]) 
     what = ["frame (or time in seconds)" if c == "frame" else c for c in missing]
     if "x" in missing and "y" in missing:
         what[what.index("y")] = "y (or lon, lat in degrees)"
-    return DataError(f"{name}: missing column(s) {', '.join(what)} (have: {', '.join(shown)})")
+    boxes = ""
+    if "x" in missing and ({"xmin", "xmax", "ymin", "ymax"} <= set(names) or {"bb_left", "bb_width"} <= set(names)):
+        boxes = ("; for boxes, add their centres as x and y (x = (xmin + xmax) / 2, or bb_left + bb_width / 2); "
+                 "SDD annotations are read as the dataset writes them, space-separated")
+    return DataError(f"{name}: missing column(s) {', '.join(what)} (have: {', '.join(shown)}){boxes}")
 
 
 def lonlat_names(names: list[str], name: str) -> tuple[str | None, str | None]:
@@ -1247,9 +1253,12 @@ def _sniff(path: Path, frames: bool = False) -> _Format:
     first = first.strip()
     sep = "," if "," in first else ";" if ";" in first else r"\s+"
     fields = _fields(first, sep)
-    if sep == r"\s+" and len(fields) == len(SDD_FIELDS) and all(_parses(f) for f in fields[:9]) \
-            and not _parses(fields[9]):  # track, box, frame, lost, occluded, generated, "label"
+    sdd = re.findall(r'"[^"]*"|\S+', first)  # as SDD's reader splits a line: a quoted label ("Golf Cart") whole
+    if sep == r"\s+" and len(sdd) == len(SDD_FIELDS) and all(_parses(f) for f in sdd[:9]) \
+            and not _parses(sdd[9]):  # track, box, frame, lost, occluded, generated, "label"
         return _Format(encoding, sep, skip, list(SDD_FIELDS), len(SDD_FIELDS), sdd=True)
+    if sep == r"\s+" and len(sdd) == len(SDD_FIELDS) and [f.lower() for f in sdd[1:9]] == list(SDD_FIELDS[1:9]):
+        return _Format(encoding, sep, skip + 1, list(SDD_FIELDS), len(SDD_FIELDS), sdd=True)  # under a header row
     if all(_parses(f) for f in fields):  # numbers only: a headerless ETH/UCY-style file
         if len(fields) != 4:
             matrix = len(fields) == 3 and len([ln for ln in lines if ln.strip()]) == 3  # ETH/UCY's H.txt
@@ -1435,46 +1444,78 @@ def _scene_of(path: Path) -> str:
 
 def _read_trajnet(path: Path) -> pd.DataFrame:
     """TrajNet++ ndjson: its `track` records (frame, pedestrian, x, y in metres). Frame ids are at the rate
-    of its `scene` records (`fps` samples per second, one sample every `step` frame ids)."""
+    of its `scene` records (`fps` samples per second, one sample every `step` frame ids); scene records of
+    different rates, and a predictor's records (`prediction_number`), are refused."""
     import json
 
-    rows, rates = [], set()
-    with open(path, encoding="utf-8") as f:
+    rows, rates = [], {}  # rate -> the line of its first scene record
+    with open(path, encoding="utf-8-sig") as f:  # a byte-order mark is read past, as a CSV's is
         for n, line in enumerate(f, 1):
             if not line.strip():
                 continue
             try:
                 rec = json.loads(line)
-                if "track" in rec:
-                    t = rec["track"]
-                    if isinstance(t["p"], bool) or not isinstance(t["p"], (int, str)):
-                        raise DataError(f"{path} line {n}: track 'p' {t['p']!r} is no pedestrian id (a whole number "
-                                        "or text)")
-                    rows.append((float(t["f"]), t["p"], float(t["x"]), float(t["y"]), n))
-                elif "scene" in rec and "fps" in rec["scene"]:
-                    rate = float(rec["scene"]["fps"])
-                    if not (math.isfinite(rate) and rate > 0):
-                        raise DataError(f"{path} line {n}: scene 'fps' {rec['scene']['fps']!r} is no frame rate "
-                                        "(a positive number)")
-                    rates.add(rate)
-            except (ValueError, KeyError, TypeError) as e:
-                raise DataError(f"{path} line {n}: not a TrajNet++ record ({type(e).__name__}: {e})") from None
+            except ValueError as e:
+                raise DataError(f"{path} line {n}: not a TrajNet++ record (not JSON: {e})") from None
+            if not isinstance(rec, dict):
+                raise DataError(f"{path} line {n}: not a TrajNet++ record (a JSON object with 'scene' or 'track')")
+            if isinstance(rec.get("track"), dict):
+                rows.append(_trajnet_track(rec["track"], path, n))
+            elif isinstance(rec.get("scene"), dict) and rec["scene"].get("fps") is not None:  # null: no rate given
+                rate = rec["scene"]["fps"]
+                if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not (math.isfinite(rate) and
+                                                                                         rate > 0):
+                    raise DataError(f"{path} line {n}: scene 'fps' {rate!r} is no frame rate (a positive number)")
+                rates.setdefault(float(rate), n)
     if not rows:
         raise DataError(f"{path}: no TrajNet++ track records")
+    if len(rates) > 1:
+        (r1, n1), (r2, n2) = list(rates.items())[:2]
+        raise DataError(f"{path}: its scene records give two rates ({r1:g} fps at line {n1}, {r2:g} at line {n2}), "
+                        "but its frame ids have one: give one file per rate")
     frame, agent, x, y, lines = (np.array(v) for v in zip(*rows))
     table = pd.DataFrame({"frame": frame, "agent_id": agent, "x": x.astype(np.float64),
                           "y": y.astype(np.float64), "_line": lines})
     table = _canonical(table, str(path), path.stem, line_numbers=lines)  # the ndjson lines, not the table's rows
     fps = None
-    if len(rates) == 1:  # frame ids step by `step` between samples taken `rate` times a second
+    if rates:  # frame ids step by `step` between samples taken `rate` times a second
         o = np.lexsort((frame, agent))
         diffs = np.diff(frame[o])[agent[o][1:] == agent[o][:-1]]
         diffs = diffs[diffs > 0]
         if len(diffs):
             vals, counts = np.unique(diffs, return_counts=True)
-            fps = rates.pop() * float(vals[np.argmax(counts)])
+            fps = next(iter(rates)) * float(vals[np.argmax(counts)])
     table.attrs.update(seconds=False, fps=fps)
     return table
+
+
+def _trajnet_inside(path: Path) -> bool:
+    """Whether a file of another name (x.jsonl, x.json, x.txt) holds TrajNet++ records: its first line is a
+    JSON object with a `scene` or `track`."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(SNIFF_BYTES)
+    except OSError:
+        return False
+    first = next((line for line in head.lstrip(codecs.BOM_UTF8).splitlines() if line.strip()), b"").strip()
+    return re.match(rb'\{\s*"(scene|track)"\s*:', first) is not None
+
+
+def _trajnet_track(t: dict, path: Path, n: int) -> tuple:
+    """One TrajNet++ `track` record (line `n`) as (frame, pedestrian, x, y, line); a predictor's record or a
+    field missing or of the wrong kind is refused, naming it."""
+    if "prediction_number" in t or "scene_id" in t:
+        raise DataError(f"{path} line {n}: a TrajNet++ prediction record (prediction_number), not an observed "
+                        "track: give the observations alone (predictions are not read as tracks)")
+    for key in ("f", "p", "x", "y"):
+        if key not in t:
+            raise DataError(f"{path} line {n}: a TrajNet++ track record without '{key}'")
+    if isinstance(t["p"], bool) or not isinstance(t["p"], (int, str)):
+        raise DataError(f"{path} line {n}: track 'p' {t['p']!r} is no pedestrian id (a whole number or text)")
+    for key in ("f", "x", "y"):
+        if isinstance(t[key], bool) or not isinstance(t[key], (int, float)):
+            raise DataError(f"{path} line {n}: track '{key}' {t[key]!r} is not a number")
+    return float(t["f"]), t["p"], float(t["x"]), float(t["y"]), n
 
 
 def _read_slow(path: Path, fmt: _Format) -> pd.DataFrame:
@@ -1620,7 +1661,8 @@ def unresolved_time(t: np.ndarray, what: str, seconds: bool) -> str | None:
     spacing = float(np.spacing(v))
     if spacing <= TIME_RESOLUTION:
         return None
-    fix = "is it in seconds (not micro- or nanoseconds)? Or give times since a start nearer 0" if seconds else \
+    fix = ("is it in seconds? (times since 1970 in milli-, micro- or nanoseconds are about 1e12, 1e15 or 1e18: "
+           "divide them by 1e3, 1e6 or 1e9) Or give times since a start nearer 0") if seconds else \
         "give frame ids counted from a start nearer 0"
     return f"{what} {v:.6g} is too large to tell its steps apart (numbers near it are {spacing:.3g} apart): {fix}"
 
@@ -1666,22 +1708,26 @@ def decimals_written(v: np.ndarray, most: int = 6, sample: int = 200_000) -> int
     return None
 
 
-def _coarsely_written(written: list, uv: np.ndarray, xy: np.ndarray) -> str | None:
+def _coarsely_written(written: list, uv: np.ndarray, xy: np.ndarray, same: np.ndarray) -> str | None:
     """The first table whose positions were written to so few decimals (its name and decimals, per table) that
     they resolve over `COARSE_WRITTEN` metres where they lie (GPS degrees to 5 decimals: a metre; UTM metres
-    as whole numbers), or None. The metres per input unit are measured between consecutive rows (a scale's,
-    a homography's or degrees')."""
+    as whole numbers), or None. The metres per input unit are measured between consecutive rows of a track
+    (`same`: rows i and i + 1 are one track's), a scale's, a homography's or degrees'. Rounding shows in the
+    tracks' turns: positions a script wrote on straight lines lie on a grid of decimals without being rounded,
+    and are not warned of (under a tenth of their turns as large as half the grid)."""
     moved = np.linalg.norm(np.diff(uv, axis=0), axis=1)
-    ok = np.isfinite(moved) & (moved > 0)
+    ok = same & np.isfinite(moved) & (moved > 0)
     if not ok.any():
         return None
     per_unit = float(np.median(np.linalg.norm(np.diff(xy, axis=0), axis=1)[ok] / moved[ok]))
+    turns = np.abs(np.diff(uv, n=2, axis=0)).max(axis=1)[same[1:] & same[:-1]]  # second differences
     for name, d in written:
-        if d is not None and 10.0 ** -d * per_unit > COARSE_WRITTEN:
-            what = f"{d} decimal{'s' if d != 1 else ''}" if d else "whole numbers"
-            shown = "the table" if name == "dataframe" else name
-            return (f"{shown} holds positions written as {what}, which resolve only {10.0 ** -d * per_unit:.3g} m",
-                    "write them with more decimals")
+        if d is None or 10.0 ** -d * per_unit <= COARSE_WRITTEN or not np.mean(turns > 0.5 * 10.0 ** -d) >= 0.1:
+            continue
+        what = f"{d} decimal{'s' if d != 1 else ''}" if d else "whole numbers"
+        shown = "the table" if name == "dataframe" else name
+        return (f"{shown} holds positions written as {what}, which resolve only {10.0 ** -d * per_unit:.3g} m",
+                "write them with more decimals")
     return None
 
 

@@ -421,11 +421,14 @@ def no_windows_error(cfg: DataConfig, mode: str, df: pd.DataFrame | None = None)
                 f"give {bridge}")
     elif interval is not None and far_apart(interval, cfg.dt):  # times in other units?
         why += (f": the tracks are sampled every {interval:.3g} s (median), too far apart for steps of "
-                f"{cfg.dt:g} s: is the time column in seconds (not milliseconds)?")
+                f"{cfg.dt:g} s: is the time column in seconds (not milli-, micro- or nanoseconds)?")
     elif interval is not None and interval > cfg.max_gap * (1 + EPS):
         why += (f": the tracks are sampled every {interval:.3g} s (median), longer than the "
                 f"{cfg.max_gap:g} s gap the model bridges, so every sample starts a new track; give {bridge} to "
                 "bridge them")
+        t = df["frame"].to_numpy(dtype=np.float64)
+        if df.attrs.get("time_base") == "seconds" and np.array_equal(t, np.round(t)):
+            why += " (or, if the time column counts frames, name it frame and give --fps, their rate)"
     return NoWindowsError(f"no usable windows: {why}")
 
 
