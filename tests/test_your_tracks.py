@@ -723,6 +723,12 @@ def test_trajnetplusplus_files_as_its_tools_write_them_and_what_they_must_not_ho
     with pytest.raises(DataError, match=r"two.ndjson: its scene records give two rates \(2.5 fps at line 1, 5 at "
                                         "line 2\\), but its frame ids have one: give one file per rate"):
         read_tracks([path])
+    tenth = [json.dumps({"track": {**json.loads(t)["track"], "f": int(json.loads(t)["track"]["f"]) // 10}})
+             for t in tracks]  # the same samples, frame ids 1 (not 10) apart
+    write(tmp_path / "tenth.ndjson", "\n".join([json.dumps(scene)] + tenth) + "\n")
+    with pytest.raises(DataError, match=r"has 25 frame ids a second but .*tenth.ndjson has 2.5 frame ids a second: "
+                                        r"give files of one rate at a time \(each is read at its own\)"):
+        read_tracks([tmp_path / "plain.ndjson", tmp_path / "tenth.ndjson"])
     path = write(tmp_path / "none.ndjson", json.dumps(scene) + '\n{"track": {"f": 0, "p": 1, "x": null, "y": 0}}\n')
     with pytest.raises(DataError, match=r"none.ndjson line 2: track 'x' None is not a number$"):
         read_tracks([path])
@@ -1094,6 +1100,11 @@ def test_gps_mistakes_are_one_line(plaza, tmp_path):
     bad.to_csv(tmp_path / "bad.csv", index=False)
     one_line_error(cli("predict", "pedestrian", tmp_path / "bad.csv", "--out", out), "bad.csv line 7",
                    "is no longitude, latitude in degrees")
+    assert "swapped" not in cli("predict", "pedestrian", tmp_path / "bad.csv", "--out", out).output
+    swapped = to_gps(plaza, 8.5, 120.5).rename(columns={"lon": "lat", "lat": "lon"})  # 8.5 N 120.5 E, swapped
+    swapped.to_csv(tmp_path / "swapped.csv", index=False)
+    one_line_error(cli("predict", "pedestrian", tmp_path / "swapped.csv", "--out", out), "swapped.csv line 2",
+                   "is no longitude, latitude in degrees", "are the longitude and latitude columns swapped?")
     one_line_error(cli("predict", "pedestrian", tmp_path / "gps.csv", "--scale", 2, "--out", out),
                    "--scale", "longitude and latitude in degrees", "drop it")
     one_line_error(cli("predict", "pedestrian", tmp_path / "gps.csv", tmp_path / "m.csv", "--out", out),

@@ -183,7 +183,7 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     if fps is None and len(set(own)) > 1:
         i = next(i for i, r in enumerate(own) if r != own[0])
         shown = lambda r: "frame ids of unknown rate" if r is None else f"{r:g} frame ids a second"  # noqa: E731
-        fix = "give files of one kind at a time" if None not in (own[0], own[i]) else \
+        fix = "give files of one rate at a time (each is read at its own)" if None not in (own[0], own[i]) else \
             "give --fps, or files of one kind at a time"
         raise DataError(f"{names[0]} has {shown(own[0])} but {names[i]} has {shown(own[i])}: {fix}")
     lonlat = [bool(t.attrs.get("lonlat")) for t in tables]
@@ -356,8 +356,11 @@ def check_lonlat(lon: np.ndarray, lat: np.ndarray, lat0: np.ndarray, where: Call
     bad = ~((np.abs(lat) <= 90) & (lon >= -180) & (lon <= 360))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
+        # Most rows wrong and every row right the other way round: the columns are likely swapped.
+        swapped = bool(bad.mean() > 0.5 and np.all(np.abs(lon) <= 90) and np.all((lat >= -180) & (lat <= 360)))
         raise DataError(f"{where(i)}: ({lon[i]:g}, {lat[i]:g}) is no longitude, latitude in degrees "
-                        "(longitude -180 to 360, latitude -90 to 90)")
+                        "(longitude -180 to 360, latitude -90 to 90)"
+                        + ("; are the longitude and latitude columns swapped?" if swapped else ""))
     M0, N0 = _radii(lat0)
     M, N = _radii(lat)
     cos0, cos = np.cos(np.radians(lat0)), np.cos(np.radians(lat))
