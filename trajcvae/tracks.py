@@ -1725,7 +1725,8 @@ def _coarsely_written(written: list, uv: np.ndarray, xy: np.ndarray, same: np.nd
     per_unit = float(np.median(np.linalg.norm(np.diff(xy, axis=0), axis=1)[ok] / moved[ok]))
     turns = np.abs(np.diff(uv, n=2, axis=0)).max(axis=1)[same[1:] & same[:-1]]  # second differences
     for name, d in written:
-        if d is None or 10.0 ** -d * per_unit <= COARSE_WRITTEN or not np.mean(turns > 0.5 * 10.0 ** -d) >= 0.1:
+        if d is None or 10.0 ** -d * per_unit <= COARSE_WRITTEN or np.count_nonzero(turns > 0.5 * 10.0 ** -d) < \
+                0.1 * max(len(turns), 1):
             continue
         what = f"{d} decimal{'s' if d != 1 else ''}" if d else "whole numbers"
         shown = "the table" if name == "dataframe" else name
