@@ -729,6 +729,11 @@ def test_trajnetplusplus_files_as_its_tools_write_them_and_what_they_must_not_ho
     with pytest.raises(DataError, match=r"has 25 frame ids a second but .*tenth.ndjson has 2.5 frame ids a second: "
                                         r"give files of one rate at a time \(each is read at its own\)"):
         read_tracks([tmp_path / "plain.ndjson", tmp_path / "tenth.ndjson"])
+    latin = tmp_path / "latin.txt"  # TrajNet++ by its first record, not UTF-8 further on
+    latin.write_bytes(("\n".join([json.dumps(scene)] + tracks[:5]) + '\n{"scene": {"id": 1, "tag": "caf').encode()
+                      + b'\xe9"}}\n')
+    with pytest.raises(DataError, match=r"latin.txt line 7: not UTF-8 text; TrajNet\+\+ files are UTF-8 JSON$"):
+        read_tracks([latin])
     path = write(tmp_path / "none.ndjson", json.dumps(scene) + '\n{"track": {"f": 0, "p": 1, "x": null, "y": 0}}\n')
     with pytest.raises(DataError, match=r"none.ndjson line 2: track 'x' None is not a number$"):
         read_tracks([path])
@@ -866,6 +871,9 @@ def test_positions_written_too_coarsely_are_warned_of_in_metres_where_they_lie(p
     lines = pd.DataFrame([(f, a, 0.03 * f, 1.5 * a) for a in range(4) for f in range(0, 300, 10)],
                          columns=["frame", "agent_id", "x", "y"])
     assert plausibility(read_tracks(lines), 0.4) is None
+    lines.to_csv(tmp_path / "lines.csv", index=False)  # ... also beside a file of real turns
+    plaza.to_csv(tmp_path / "plaza.csv", index=False)
+    assert plausibility(read_tracks([tmp_path / "lines.csv", tmp_path / "plaza.csv"]), 0.4) is None
 
 
 def test_the_summary_counts_only_gaps_that_split_a_resampled_track(plaza):

@@ -141,9 +141,11 @@ class TrajCVAE:
         k, seed, batch_size, draws = int(k), int(seed), int(batch_size), int(draws)
         rows, free = len(w) * (1 if most_likely else k) * self.config.data.pred_len, free_memory()
         if free is not None and rows * SAMPLE_ROW_BYTES > free / 2:  # refused before it is drawn, not killed midway
-            raise TrajCVAEError(f"k {k}: {len(w):,} windows of {k} futures need about "
+            asked = "the most likely future" if most_likely else f"k {k}"
+            raise TrajCVAEError(f"{asked}: {len(w):,} windows of {1 if most_likely else k} futures need about "
                                 f"{rows * SAMPLE_ROW_BYTES / 2 ** 30:.1f} GiB and {free / 2 ** 30:.1f} GiB is free; "
-                                "use a smaller k, or fewer windows a call (windows.subset)")
+                                f"use {'' if most_likely else 'a smaller k, or '}fewer windows a call "
+                                "(windows.subset)")
         if kset != "none" and (most_likely or full):
             raise TrajCVAEError("a K-set is made of the decoder means of prior draws: no most_likely or full")
         self.check_kset(k, kset)

@@ -245,7 +245,7 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     if not df.attrs["coarse"]:
         track = df["scene"].cat.codes.to_numpy(), df["agent_id"].to_numpy()
         same = (track[0][1:] == track[0][:-1]) & (track[1][1:] == track[1][:-1])  # rows i and i + 1: one track
-        df.attrs["coarse"] = _coarsely_written(written, uv, xy, same)
+        df.attrs["coarse"] = _coarsely_written(written, uv, xy, same, df["_file"].astype(str).to_numpy())
     if units is not None:
         df["x"], df["y"] = xy[:, 0], xy[:, 1]
     return df
@@ -1452,24 +1452,28 @@ def _read_trajnet(path: Path) -> pd.DataFrame:
     import json
 
     rows, rates = [], {}  # rate -> the line of its first scene record
-    with open(path, encoding="utf-8-sig") as f:  # a byte-order mark is read past, as a CSV's is
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except ValueError as e:
-                raise DataError(f"{path} line {n}: not a TrajNet++ record (not JSON: {e})") from None
-            if not isinstance(rec, dict):
-                raise DataError(f"{path} line {n}: not a TrajNet++ record (a JSON object with 'scene' or 'track')")
-            if isinstance(rec.get("track"), dict):
-                rows.append(_trajnet_track(rec["track"], path, n))
-            elif isinstance(rec.get("scene"), dict) and rec["scene"].get("fps") is not None:  # null: no rate given
-                rate = rec["scene"]["fps"]
-                if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not (math.isfinite(rate) and
-                                                                                         rate > 0):
-                    raise DataError(f"{path} line {n}: scene 'fps' {rate!r} is no frame rate (a positive number)")
-                rates.setdefault(float(rate), n)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")  # a byte-order mark is read past, as a CSV's is
+    except UnicodeDecodeError as e:
+        line = path.read_bytes()[:e.start].count(b"\n") + 1
+        raise DataError(f"{path} line {line}: not UTF-8 text; TrajNet++ files are UTF-8 JSON") from None
+    for n, line in enumerate(text.split("\n"), 1):  # JSON text may hold other line separators
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except ValueError as e:
+            raise DataError(f"{path} line {n}: not a TrajNet++ record (not JSON: {e})") from None
+        if not isinstance(rec, dict):
+            raise DataError(f"{path} line {n}: not a TrajNet++ record (a JSON object with 'scene' or 'track')")
+        if isinstance(rec.get("track"), dict):
+            rows.append(_trajnet_track(rec["track"], path, n))
+        elif isinstance(rec.get("scene"), dict) and rec["scene"].get("fps") is not None:  # null: no rate given
+            rate = rec["scene"]["fps"]
+            if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not (math.isfinite(rate) and
+                                                                                     rate > 0):
+                raise DataError(f"{path} line {n}: scene 'fps' {rate!r} is no frame rate (a positive number)")
+            rates.setdefault(float(rate), n)
     if not rows:
         raise DataError(f"{path}: no TrajNet++ track records")
     if len(rates) > 1:
@@ -1711,22 +1715,27 @@ def decimals_written(v: np.ndarray, most: int = 6, sample: int = 200_000) -> int
     return None
 
 
-def _coarsely_written(written: list, uv: np.ndarray, xy: np.ndarray, same: np.ndarray) -> str | None:
+def _coarsely_written(written: list, uv: np.ndarray, xy: np.ndarray, same: np.ndarray,
+                      files: np.ndarray) -> str | None:
     """The first table whose positions were written to so few decimals (its name and decimals, per table) that
     they resolve over `COARSE_WRITTEN` metres where they lie (GPS degrees to 5 decimals: a metre; UTM metres
     as whole numbers), or None. The metres per input unit are measured between consecutive rows of a track
     (`same`: rows i and i + 1 are one track's), a scale's, a homography's or degrees'. Rounding shows in the
     tracks' turns: positions a script wrote on straight lines lie on a grid of decimals without being rounded,
-    and are not warned of (under a tenth of their turns as large as half the grid)."""
+    and are not warned of (under a tenth of their turns as large as half the grid; each file's own turns,
+    `files` naming each row's)."""
     moved = np.linalg.norm(np.diff(uv, axis=0), axis=1)
     ok = same & np.isfinite(moved) & (moved > 0)
     if not ok.any():
         return None
     per_unit = float(np.median(np.linalg.norm(np.diff(xy, axis=0), axis=1)[ok] / moved[ok]))
-    turns = np.abs(np.diff(uv, n=2, axis=0)).max(axis=1)[same[1:] & same[:-1]]  # second differences
+    inner = same[1:] & same[:-1]  # rows i .. i + 2 of one track
+    turns, turned = np.abs(np.diff(uv, n=2, axis=0)).max(axis=1)[inner], files[1:-1][inner]  # second differences
     for name, d in written:
-        if d is None or 10.0 ** -d * per_unit <= COARSE_WRITTEN or np.count_nonzero(turns > 0.5 * 10.0 ** -d) < \
-                0.1 * max(len(turns), 1):
+        if d is None or 10.0 ** -d * per_unit <= COARSE_WRITTEN:
+            continue
+        own = turns[turned == name]
+        if np.count_nonzero(own > 0.5 * 10.0 ** -d) < 0.1 * max(len(own), 1):
             continue
         what = f"{d} decimal{'s' if d != 1 else ''}" if d else "whole numbers"
         shown = "the table" if name == "dataframe" else name
