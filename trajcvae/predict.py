@@ -139,13 +139,10 @@ class TrajCVAE:
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise TrajCVAEError(f"batch_size must be a whole number >= 1 (got {batch_size!r})")
         k, seed, batch_size, draws = int(k), int(seed), int(batch_size), int(draws)
-        rows, free = len(w) * (1 if most_likely else k) * self.config.data.pred_len, free_memory()
-        if free is not None and rows * SAMPLE_ROW_BYTES > free / 2:  # refused before it is drawn, not killed midway
-            asked = "the most likely future" if most_likely else f"k {k}"
-            raise TrajCVAEError(f"{asked}: {len(w):,} windows of {1 if most_likely else k} futures need about "
-                                f"{rows * SAMPLE_ROW_BYTES / 2 ** 30:.1f} GiB and {free / 2 ** 30:.1f} GiB is free; "
-                                f"use {'' if most_likely else 'a smaller k, or '}fewer windows a call "
-                                "(windows.subset)")
+        asked = "the most likely future" if most_likely else f"k {k}"
+        _check_fits(len(w) * (1 if most_likely else k) * self.config.data.pred_len * SAMPLE_ROW_BYTES,
+                    f"{asked}: {len(w):,} windows of {1 if most_likely else k} futures need",
+                    f"use {'' if most_likely else 'a smaller k, or '}fewer windows a call (windows.subset)")
         if kset != "none" and (most_likely or full):
             raise TrajCVAEError("a K-set is made of the decoder means of prior draws: no most_likely or full")
         self.check_kset(k, kset)
@@ -441,12 +438,9 @@ class TrajCVAE:
         _check_past(past)
         tracks = self.read(data, fps, scale, homography, classes)
         w = self.make_windows(tracks, every_window, since=since)
-        rows, free = len(w) * k * self.config.data.pred_len, free_memory()
-        if free is not None and rows * TABLE_ROW_BYTES > free / 2:  # refused before it is drawn, not killed midway
-            raise TrajCVAEError(f"k {k}: a table of {rows:,} rows ({len(w)} windows) needs about "
-                                f"{rows * TABLE_ROW_BYTES / 2 ** 30:.1f} GiB and {free / 2 ** 30:.1f} GiB is free; "
-                                "use a smaller k, or predict_to_file (trajcvae predict), which writes a piece at a "
-                                "time")
+        rows = len(w) * k * self.config.data.pred_len
+        _check_fits(rows * TABLE_ROW_BYTES, f"k {k}: a table of {rows:,} rows ({len(w)} windows) needs",
+                    "use a smaller k, or predict_to_file (trajcvae predict), which writes a piece at a time")
         said = []
         if calibrate == "none":
             past = None
@@ -472,6 +466,14 @@ def _asked_draws(k: int, kset: str, draws: int) -> tuple[str, int]:
 
 TABLE_ROW_BYTES = 100  # memory of one row of a table of futures while it is built (columns, ids, copies)
 SAMPLE_ROW_BYTES = 32  # memory of one (x, y) of `sample`'s array: float32 passes, their join, the float64 copy
+
+
+def _check_fits(need: int, what: str, fix: str) -> None:
+    """Refuse, before it is drawn rather than killed midway, a result of `need` bytes over half the free
+    memory: '`what` about N GiB and M GiB is free; `fix`'."""
+    free = free_memory()
+    if free is not None and need > free / 2:
+        raise TrajCVAEError(f"{what} about {need / 2 ** 30:.1f} GiB and {free / 2 ** 30:.1f} GiB is free; {fix}")
 
 
 def _check_past(past) -> None:
