@@ -1081,11 +1081,11 @@ def _read_one(path: Path, frames: bool = False) -> pd.DataFrame:
     `frames`: frame ids are the clock where there is a frame column (`_aliases`)."""
     if path.suffix.lower() == ".parquet":
         return _read_parquet(path, frames)
-    if path.suffix.lower() == ".ndjson" or _trajnet_inside(path):
+    fmt = None if path.suffix.lower() == ".ndjson" else _sniff(path, frames)
+    if fmt is None or fmt.trajnet:
         table = _read_trajnet(path)
         table.attrs["named_by_file"] = True
         return table
-    fmt = _sniff(path, frames)
     _not_futures(str(path), fmt.names or [])
     if fmt.sdd:
         table = _read_sdd(path, fmt)
@@ -1220,6 +1220,7 @@ class _Format:
     sdd: bool = False  # a Stanford Drone Dataset annotations file
     header: list[str] | None = None  # the lower-cased header as written (a time column under its own name)
     frames: bool = False  # frame ids are the clock where there is a frame column (`_aliases`)
+    trajnet: bool = False  # TrajNet++ records under another name than .ndjson (x.jsonl)
 
 
 def _sniff(path: Path, frames: bool = False) -> _Format:
@@ -1239,6 +1240,9 @@ def _sniff(path: Path, frames: bool = False) -> _Format:
     if b"\x00" in head:
         raise DataError(f"{path}: not a text file (it holds NUL bytes: binary data, or UTF-16 text); expected "
                         "UTF-8 CSV or ETH/UCY text")
+    first = next((line for line in head.lstrip(codecs.BOM_UTF8).splitlines() if line.strip()), b"").strip()
+    if re.match(rb'\{\s*"(scene|track)"\s*:', first):  # a JSON object with a scene or a track: TrajNet++
+        return _Format("utf-8-sig", "", 0, None, 0, trajnet=True)
     encoding = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
     try:
         text = codecs.getincrementaldecoder(encoding)().decode(head, final=not more)
@@ -1494,18 +1498,6 @@ def _read_trajnet(path: Path) -> pd.DataFrame:
             fps = next(iter(rates)) * float(vals[np.argmax(counts)])
     table.attrs.update(seconds=False, fps=fps)
     return table
-
-
-def _trajnet_inside(path: Path) -> bool:
-    """Whether a file of another name (x.jsonl, x.json, x.txt) holds TrajNet++ records: its first line is a
-    JSON object with a `scene` or `track`."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(SNIFF_BYTES)
-    except OSError:
-        return False
-    first = next((line for line in head.lstrip(codecs.BOM_UTF8).splitlines() if line.strip()), b"").strip()
-    return re.match(rb'\{\s*"(scene|track)"\s*:', first) is not None
 
 
 def _trajnet_track(t: dict, path: Path, n: int) -> tuple:
