@@ -202,7 +202,6 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
             fps, rate_from = default_fps, "model"
     coarse = next((t.attrs["coarse"] for t in tables if t.attrs.get("coarse")), None)
     float32_positions = [t.attrs.get("float32_positions") for t in tables]
-    written = [(name, decimals_written(t[["x", "y"]].to_numpy(dtype=np.float64))) for t, name in zip(tables, names)]
     if classes is not None:
         unlabelled = next((name for t, name in zip(tables, names) if not any(c in t.columns for c in AGENT_COLUMNS)),
                           None)
@@ -245,7 +244,7 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     if not df.attrs["coarse"]:
         track = df["scene"].cat.codes.to_numpy(), df["agent_id"].to_numpy()
         same = (track[0][1:] == track[0][:-1]) & (track[1][1:] == track[1][:-1])  # rows i and i + 1: one track
-        df.attrs["coarse"] = _coarsely_written(written, uv, xy, same, df["_file"].astype(str).to_numpy())
+        df.attrs["coarse"] = _coarsely_written(uv, xy, same, df["_file"])
     if units is not None:
         df["x"], df["y"] = xy[:, 0], xy[:, 1]
     return df
@@ -1707,26 +1706,27 @@ def decimals_written(v: np.ndarray, most: int = 6, sample: int = 200_000) -> int
     return None
 
 
-def _coarsely_written(written: list, uv: np.ndarray, xy: np.ndarray, same: np.ndarray,
-                      files: np.ndarray) -> str | None:
-    """The first table whose positions were written to so few decimals (its name and decimals, per table) that
-    they resolve over `COARSE_WRITTEN` metres where they lie (GPS degrees to 5 decimals: a metre; UTM metres
-    as whole numbers), or None. The metres per input unit are measured between consecutive rows of a track
-    (`same`: rows i and i + 1 are one track's), a scale's, a homography's or degrees'. Rounding shows in the
-    tracks' turns: positions a script wrote on straight lines lie on a grid of decimals without being rounded,
-    and are not warned of (under a tenth of their turns as large as half the grid; each file's own turns,
-    `files` naming each row's)."""
+def _coarsely_written(uv: np.ndarray, xy: np.ndarray, same: np.ndarray, files: pd.Series) -> str | None:
+    """The first file (`files`: each row's, a categorical) whose positions `uv` were written to so few
+    decimals that they resolve over `COARSE_WRITTEN` metres where they lie (GPS degrees to 5 decimals: a
+    metre; UTM metres as whole numbers), or None. The metres per input unit are measured between consecutive
+    rows of a track (`same`: rows i and i + 1 are one track's), a scale's, a homography's or degrees'.
+    Rounding shows in a file's own tracks' turns: positions a script wrote on straight lines lie on a grid of
+    decimals without being rounded, and are not warned of (under a tenth of their turns as large as half the
+    grid)."""
     moved = np.linalg.norm(np.diff(uv, axis=0), axis=1)
     ok = same & np.isfinite(moved) & (moved > 0)
     if not ok.any():
         return None
     per_unit = float(np.median(np.linalg.norm(np.diff(xy, axis=0), axis=1)[ok] / moved[ok]))
+    code = files.cat.codes.to_numpy()
     inner = same[1:] & same[:-1]  # rows i .. i + 2 of one track
-    turns, turned = np.abs(np.diff(uv, n=2, axis=0)).max(axis=1)[inner], files[1:-1][inner]  # second differences
-    for name, d in written:
+    turns, turned = np.abs(np.diff(uv, n=2, axis=0)).max(axis=1)[inner], code[1:-1][inner]  # second differences
+    for c, name in enumerate(files.cat.categories):
+        d = decimals_written(uv[code == c])
         if d is None or 10.0 ** -d * per_unit <= COARSE_WRITTEN:
             continue
-        own = turns[turned == name]
+        own = turns[turned == c]
         if np.count_nonzero(own > 0.5 * 10.0 ** -d) < 0.1 * max(len(own), 1):
             continue
         what = f"{d} decimal{'s' if d != 1 else ''}" if d else "whole numbers"
