@@ -1802,12 +1802,11 @@ def to_numbers(values) -> np.ndarray:
     # A nullable column (Float64, Int64) keeps its nulls as pd.NA, which pandas before 2.2 cannot turn into NaN.
     num = num.to_numpy(dtype=float, na_value=np.nan, copy=True) if hasattr(num, "to_numpy") else \
         np.array(num, dtype=float)
-    if ROUGH_PARSER:
-        items = np.asarray(values, dtype=object)
-        text = np.flatnonzero(np.isfinite(num) & np.fromiter((isinstance(v, str) for v in items), bool, len(items)))
-        try:
-            num[text] = items[text].astype(np.float64)  # Python's own reading, correctly rounded
-        except ValueError:  # a number pandas reads and Python does not: pandas' reading stands
+    if ROUGH_PARSER and not pd.api.types.is_numeric_dtype(getattr(values, "dtype", None)):  # text was parsed
+        read = np.flatnonzero(np.isfinite(num))
+        try:  # Python's own reading of each value, correctly rounded (numbers among the text stay as they are)
+            num[read] = np.asarray(values, dtype=object)[read].astype(np.float64)
+        except (ValueError, TypeError):  # a number pandas reads and Python does not: pandas' reading stands
             pass
     return num
 
