@@ -1,4 +1,4 @@
-"""Your own tracks, seven ways: write one recorded ETH/UCY file as the kinds of data users bring, predict each
+"""Your own tracks, eight ways: write one recorded ETH/UCY file as the kinds of data users bring, predict each
 with the built-in pedestrian model, and draw the same crowd moment from each (the pictures of docs/your-data.md).
 
     python benchmarks/your_data.py --source ../shared/datasets/eth_ucy/zara1/test/crowds_zara01.txt \
@@ -7,7 +7,9 @@ with the built-in pedestrian model, and draw the same crowd moment from each (th
 The kinds: tracker output at 10 Hz with timestamps in seconds; frame ids of a 25 fps video (one row per
 frame); image pixels with a homography; UTM coordinates; GPS longitudes and latitudes (made and read back
 by Karney's geodesics, `geographiclib`, not by trajcvae's projection); a Stanford Drone Dataset annotations
-file (boxes in pixels at 30 fps, with labels); a TrajNet++ ndjson file. Each is made from the same tracks (interpolated
+file (boxes in pixels at 30 fps, with labels); a MOTChallenge ground-truth file (boxes in pixels of a camera
+looking down at an angle, standing on the ground the homography maps, at the 30 fps of its seqinfo.ini); a
+TrajNet++ ndjson file. Each is made from the same tracks (interpolated
 where it is sampled faster), so each prediction is printed with its largest distance, in metres, from the
 prediction on the original file.
 """
@@ -63,7 +65,7 @@ def gps_metres(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
 
 
 def write_all(df: pd.DataFrame, out: Path) -> dict[str, tuple[Path, list[str], float]]:
-    """The seven files; for each, its `predict` options and the seconds per unit of its time column."""
+    """The eight files; for each, its `predict` options and the seconds per unit of its time column."""
     out.mkdir(parents=True, exist_ok=True)
     files = {}
     tracker = resampled(df, 10.0)
@@ -90,6 +92,14 @@ def write_all(df: pd.DataFrame, out: Path) -> dict[str, tuple[Path, list[str], f
     (out / "sdd" / "zara" / "video0" / "annotations.txt").write_text("\n".join(rows) + "\n")
     files["sdd"] = (out / "sdd" / "zara" / "video0" / "annotations.txt",
                     ["--scale", str(1 / px), "--classes", "Pedestrian,Biker"], 1 / 30.0)
+    mot = resampled(df, 30.0)
+    feet = from_metres(mot[["x", "y"]].to_numpy(), {"homography": H.tolist()})  # each box stands on its agent
+    rows = [f"{round(t * 30)},{a},{u - 10:.2f},{v - 50:.2f},20,50,1,1,1" for (t, a), (u, v)
+            in zip(mot[["time", "agent_id"]].itertuples(index=False), feet)]
+    (out / "mot" / "zara01" / "gt").mkdir(parents=True, exist_ok=True)
+    (out / "mot" / "zara01" / "gt" / "gt.txt").write_text("\n".join(rows) + "\n")
+    (out / "mot" / "zara01" / "seqinfo.ini").write_text("[Sequence]\nname=zara01\nframeRate=30\n")
+    files["mot"] = (out / "mot" / "zara01" / "gt" / "gt.txt", ["--homography", str(out / "H.txt")], 1 / 30.0)
     with open(out / "trajnet.ndjson", "w") as f:
         f.write(json.dumps({"scene": {"id": 0, "p": int(df.agent_id.iloc[0]), "s": int(df.frame.min()),
                                       "e": int(df.frame.max()), "fps": 2.5, "tag": [1, []]}}) + "\n")
@@ -138,7 +148,7 @@ def main() -> None:
         both = got.join(ref.add_suffix("_ref"), how="inner")
         gap = np.hypot(both.x - both.x_ref, both.y - both.y_ref)
         print(f"  {name}: {len(both) // 240} agents as on the original, largest difference {gap.max():.4f} m")
-        at = a.at / FPS if spu == 1.0 else a.at * (30 / FPS if name == "sdd" else 1)
+        at = a.at / FPS if spu == 1.0 else a.at * (30 / FPS if name in ("sdd", "mot") else 1)
         pic = [sys.executable, "-m", "trajcvae", "visualize", "pedestrian", str(path), *opts,
                "--scene-frame", f"{at:g}", "--out", str(gallery / f"your-data-{name}.png"), "--size", "700x560"]
         print("$", " ".join(pic[2:]))

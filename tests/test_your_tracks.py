@@ -4,6 +4,7 @@ the same futures however it was sampled and measured."""
 import copy
 import datetime
 import json
+import re
 import warnings
 
 import numpy as np
@@ -758,6 +759,80 @@ def test_sdd_files_with_a_spaced_label_first_or_a_header_row_are_read_as_sdd(pla
     boxes = write(tmp_path / "boxes.csv", "frame,id,xmin,ymin,xmax,ymax\n0,1,0,0,10,10\n")
     with pytest.raises(DataError, match=r"missing column\(s\) x, y .*; for boxes, add their centres as x and y"):
         read_tracks([boxes])
+
+
+def write_mot(path, plaza: pd.DataFrame, ground_truth: bool, px_per_m: float = 20.0) -> None:
+    """The plaza as a MOTChallenge file: 30 fps frame ids from 1, boxes of 16 x 40 px standing on each agent's
+    position. Ground truth (9 columns) gives odd agents class 1 (pedestrian), flagged 1, and even ones class 7
+    (static person), flagged 0 as MOT17 flags them, and adds an occluder (999); results (10 columns) carry a
+    confidence and -1 world coordinates."""
+    video = upsample(plaza, 30.0)
+    lines = []
+    for (agent, t, x, y) in video[["agent_id", "time", "x", "y"]].itertuples(index=False):
+        u, v = x * px_per_m, y * px_per_m
+        box = f"{round(t * 30) + 1},{agent},{u - 8:.2f},{v - 40:.2f},16,40"
+        lines.append(box + ((",1,1,0.85" if agent % 2 else ",0,7,0.85") if ground_truth else ",0.93,-1,-1,-1"))
+    if ground_truth:
+        lines.append("1,999,0,0,10,10,0,9,1")  # an occluder: no agent, dropped
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_motchallenge_files_are_box_foot_points_at_their_sequence_rate(model, plaza, tmp_path):
+    """A tracker's MOTChallenge results and MOT ground truth (gt/gt.txt: people and vehicles, flagged or not,
+    their class as the label; occluders and the like dropped) are read as each box's foot point in pixels, at
+    the frame rate of the sequence's seqinfo.ini; without one, --fps must give it (frame ids are a video's
+    frames, never 0.4 s steps)."""
+    gt = tmp_path / "MOT17-09" / "gt" / "gt.txt"
+    write_mot(gt, plaza, ground_truth=True)
+    write(tmp_path / "MOT17-09" / "seqinfo.ini", "[Sequence]\nname=MOT17-09\nframeRate=30\nseqLength=9000\n")
+    tracks = read_tracks([gt], scale=0.05)
+    assert tracks.attrs["fps"] == 30.0 and tracks.attrs["rate_from"] == "file" and 999 not in set(tracks.agent_id)
+    assert tracks.scene.iloc[0] == "MOT17-09" and set(tracks.label) == {"Pedestrian", "Static person"}
+    r = cli("predict", "pedestrian", gt, "--scale", 0.05, "--classes", "Pedestrian", "-k", 3,
+            "--out", tmp_path / "p.csv")
+    assert r.exit_code == 0, r.output
+    out = pd.read_csv(tmp_path / "p.csv")
+    assert set(out.label) == {"Pedestrian"} and (out.agent_id % 2 == 1).all()
+    # The same futures as the plaza's pedestrians in metres at 0.4 s, in pixels and 30 fps frame ids from 1.
+    plain = by_time(model.predict(plaza[plaza.agent_id % 2 == 1], k=3, seed=0), 1 / 25)
+    got = by_time(out.assign(x=out.x / 20, y=out.y / 20, t0=out.t0 - 1, frame=out.frame - 1), 1 / 30)
+    np.testing.assert_allclose(got[["t0", "at"]], plain[["t0", "at"]], atol=1e-6)
+    np.testing.assert_allclose(got[["x", "y"]], plain[["x", "y"]], atol=2e-3)  # boxes written to 0.01 px
+    # A tracker's results under their own name, with no seqinfo.ini: the video's rate must be given.
+    results = tmp_path / "results" / "MOT17-09.txt"
+    write_mot(results, plaza, ground_truth=False)
+    one_line_error(cli("predict", "pedestrian", results, "--scale", 0.05, "--out", tmp_path / "q.csv"),
+                   "MOT17-09.txt: a MOTChallenge file's frame ids are a video's frames", "give --fps")
+    assert not (tmp_path / "q.csv").exists()
+    both = read_tracks([results], fps=30, scale=0.05)
+    np.testing.assert_array_equal(both[["frame", "x", "y"]], read_tracks([gt], scale=0.05)[["frame", "x", "y"]])
+    assert "label" not in both and both.scene.iloc[0] == "MOT17-09"
+    # A MOTChallenge folder: its detections (det/det.txt, id -1) are no tracks, skipped with a warning.
+    (tmp_path / "MOT17-09" / "det").mkdir()
+    write(tmp_path / "MOT17-09" / "det" / "det.txt", "1,-1,100,200,16,40,0.9,-1,-1,-1\n")
+    with pytest.warns(TrajCVAEWarning, match=r"skipped 1 MOTChallenge detection file \(det/det.txt: detections"):
+        folder = read_tracks([tmp_path / "MOT17-09"], scale=0.05)
+    np.testing.assert_array_equal(folder[["frame", "x", "y"]], tracks[["frame", "x", "y"]])
+
+
+def test_motchallenge_rows_that_are_no_track_are_refused_by_line(tmp_path):
+    """A detection no tracker has linked (id -1, as in det.txt), a box of no size, a value that is no number
+    and a seqinfo.ini without a rate are each refused in one line naming where."""
+    rows = ["1,1,100,200,16,40,0.9,-1,-1,-1", "2,1,101,200,16,40,0.9,-1,-1,-1"]
+    cases = [("3,-1,100,200,16,40,0.9,-1,-1,-1", "line 3: MOT id -1 (a detection no tracker has linked"),
+             ("3,1,100,200,0,40,0.9,-1,-1,-1", "line 3: MOT box of width 0 and height 40"),
+             ("3,1,100,2x0,16,40,0.9,-1,-1,-1", "line 3: column 'bb_top' value '2x0' is not a number")]
+    for row, message in cases:
+        with pytest.raises(DataError, match=re.escape(message)):
+            read_tracks([write(tmp_path / "t.txt", "\n".join(rows + [row]) + "\n")], fps=30)
+    seq = tmp_path / "seq" / "gt"
+    seq.mkdir(parents=True)
+    write(tmp_path / "seq" / "seqinfo.ini", "[Sequence]\nname=seq\nframeRate=fast\n")
+    with pytest.raises(DataError, match=r"seqinfo.ini: frameRate 'fast' is not a rate in frames per second"):
+        read_tracks([write(seq / "gt.txt", "\n".join(rows) + "\n")])
+    with pytest.raises(DataError, match=r"line 1 has 7 columns and no header; .* or MOTChallenge boxes"):
+        read_tracks([write(tmp_path / "seven.txt", "1,1,100,200,16,40,0.9\n")])
 
 
 def test_the_speed_check_reads_frame_ids_by_the_time_step_given():

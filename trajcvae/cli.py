@@ -23,8 +23,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 err = Console(stderr=True)
 
 DataArg = Annotated[list[Path], typer.Argument(help="Trajectory files or folders (CSV with frame, agent_id, x, "
-                                                    "y [, scene], or lon, lat in degrees for x, y; or ETH/UCY text "
-                                                    "files).", show_default=False)]
+                                                    "y [, scene], or lon, lat in degrees for x, y; ETH/UCY text; "
+                                                    "SDD, MOTChallenge or TrajNet++ files).", show_default=False)]
 ModelArg = Annotated[str, typer.Argument(help="A checkpoint (.pt) or a built-in model name (pedestrian).")]
 KOpt = Annotated[int, typer.Option("-k", "--k", help="Futures (samples) per agent.")]
 SeedOpt = Annotated[int, typer.Option(help="Random seed: same seed and data give the same numbers on CPU.")]
@@ -32,8 +32,8 @@ DeviceOpt = Annotated[str, typer.Option(help="cpu, cuda or auto.")]
 FpsOpt = Annotated[Optional[float], typer.Option(help="Frames per second of the input's frame ids: the tracks are "
                    "resampled onto the model's step (its data.dt; 0.4 s for pedestrian). Not needed for a time "
                    "column in seconds (beside a frame column, --fps makes the frame ids the clock). Default: the "
-                   "format's own rate (SDD, TrajNet++), else the model's training rate, else each scene's frame "
-                   "step taken as one model step.", show_default=False)]
+                   "format's own rate (SDD, MOT's seqinfo.ini, TrajNet++), else the model's training rate, else "
+                   "each scene's frame step taken as one model step.", show_default=False)]
 ScaleOpt = Annotated[Optional[float], typer.Option(help="Metres per unit of the input's positions (0.01 for "
                      "centimetres, 0.3048 for feet); predicted futures come back in the input's units, scores are "
                      "in metres.", show_default=False)]
@@ -41,8 +41,8 @@ HomographyOpt = Annotated[Optional[Path], typer.Option(help="Text file of a 3x3 
                           "to metres (as ETH/UCY's H.txt); predicted futures come back in pixels, scores are "
                           "in metres.", show_default=False)]
 ClassesOpt = Annotated[Optional[str], typer.Option(help="Comma-separated labels of the agents to keep, e.g. "
-                       "Pedestrian,Biker (SDD's classes, or a CSV `label`, `type`, `class` or `category` column).",
-                       show_default=False)]
+                       "Pedestrian,Biker (SDD's or MOT ground truth's classes, or a CSV `label`, `type`, `class` or "
+                       "`category` column).", show_default=False)]
 MaxGapOpt = Annotated[Optional[float], typer.Option(help="Seconds between two observations of an agent that "
                       "resampling bridges (default: the model's data.max_gap, 0.8 s for pedestrian); GPS logs "
                       "at 1 Hz need 1.5.", show_default=False)]

@@ -9,10 +9,11 @@ of frame order are sorted. Blank lines are skipped.
 
 Reading one file: `_sniff` looks at the first MiB only (text or binary, UTF-8 with or without a byte-order
 mark, separator `,` `;` or whitespace, a header naming `frame, agent_id, x, y` in any order or case, or
-none: a headerless ETH/UCY file). Then `_read_fast` parses the whole file straight into numeric columns
-with pandas' C parser (never held as text or as one Python string per value); only a file that fails it
-is re-read by `_read_slow`, in chunks of `SLOW_CHUNK` rows, as text, to name the line at fault. The table
-takes about 40 bytes a row (about 140 at the peak while reading).
+none: a headerless ETH/UCY file; SDD, MOTChallenge and TrajNet++ files by their first row). Then
+`_read_fast` parses the whole file straight into numeric columns with pandas' C parser (never held as text
+or as one Python string per value); only a file that fails it is re-read by `_read_slow`, in chunks of
+`SLOW_CHUNK` rows, as text, to name the line at fault. The table takes about 40 bytes a row (about 140 at
+the peak while reading).
 """
 from __future__ import annotations
 
@@ -46,6 +47,12 @@ SUFFIXES = (".csv", ".txt", ".tsv", ".parquet", ".ndjson")
 PACKED = (".gz", ".bz2", ".xz", ".zst", ".zip")  # compressed files, named when a folder holds them
 SDD_FIELDS = ("agent_id", "xmin", "ymin", "xmax", "ymax", "frame", "lost", "occluded", "generated", "label")
 SDD_FPS = 30.0  # the Stanford Drone Dataset's videos
+MOT_FIELDS = ("frame", "id", "bb_left", "bb_top", "bb_width", "bb_height", "conf", "x", "y", "z")  # results
+MOT_GT_FIELDS = MOT_FIELDS[:6] + ("consider", "class", "visibility")  # MOT16/17/20 ground truth (gt.txt)
+MOT_CLASSES = ("Pedestrian", "Person on vehicle", "Car", "Bicycle", "Motorbike", "Non motorized vehicle",
+               "Static person", "Distractor", "Occluder", "Occluder on the ground", "Occluder full", "Reflection",
+               "Crowd")  # gt.txt's class ids 1..13
+MOT_AGENTS = 7  # classes 1..7 are people and vehicles; the rest (distractors, occluders, ...) are dropped
 SNIFF_BYTES = 1 << 20  # the header (or first row) must lie within the first MiB
 SLOW_CHUNK = 200_000  # rows per chunk when re-reading a bad file as text to find the line at fault
 MAX_COORD = 1e9  # larger positions are no coordinates in metres (UTM northings stay below 1e7)
@@ -76,12 +83,19 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
             visible = [f for f in p.rglob("*") if f.is_file()
                        and not any(part.startswith(".") for part in f.relative_to(p).parts)]
             found = sorted(f for f in visible if f.suffix.lower() in SUFFIXES)
+            detections = [f for f in found if _mot_detections(f)]  # no tracks: a MOTChallenge sequence's det.txt
+            found = [f for f in found if f not in detections]
             packed_line = _compressed_tracks(visible)
             if not found:
                 raise DataError(f"{p}: directory holds no .csv/.txt/.tsv/.parquet/.ndjson files"
-                                + (f", only {packed_line}" if packed_line else ""))
+                                + (f", only {packed_line}" if packed_line else "")
+                                + (f", only MOTChallenge detections ({detections[0]}): track them first"
+                                   if detections else ""))
             if packed_line:
                 warn(f"warning: {p}: skipped {packed_line}")
+            if detections:
+                warn(f"warning: {p}: skipped {_n(len(detections), 'MOTChallenge detection file')} ("
+                     f"{detections[0].relative_to(p)}{', ...' if len(detections) > 1 else ''}: detections, not tracks)")
             files.extend(found)
         elif p.is_file():
             files.append(p)
@@ -99,6 +113,11 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
             seen.add(key)
             unique.append(f)
     return unique
+
+
+def _mot_detections(path: Path) -> bool:
+    """A MOTChallenge sequence's detections, det/det.txt beside its seqinfo.ini: boxes no tracker has linked."""
+    return path.name == "det.txt" and path.parent.name == "det" and (path.parent.parent / "seqinfo.ini").is_file()
 
 
 def _compressed_tracks(files: list[Path]) -> str | None:
@@ -127,12 +146,13 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     CSV files need a header holding at least `frame, agent_id, x, y` (any order or case; an optional `scene` column;
     per-agent columns `AGENT_COLUMNS` such as `label` are kept, other columns ignored); a `time` (or `t`,
     `timestamp`) column in seconds may stand in for `frame` (and is read in place of a frame column beside it,
-    unless `fps` is given for the frame ids). Headerless files are read as ETH/UCY: `frame agent_id x y`, whitespace
-    or comma separated. The scene is the `scene` column, or else the file's stem. Two formats are recognised by
-    their content: the Stanford Drone Dataset's `annotations.txt` (bounding boxes in pixels at 30 fps: box centres,
-    lost boxes dropped, the quoted class kept as `label`) and TrajNet++ `.ndjson` (its `track` records; frame ids at
-    the rate its `scene` records give). `classes` (a list, or one comma-separated string) keeps only agents of those
-    labels.
+    unless `fps` is given for the frame ids). Headerless files are read as ETH/UCY: `frame agent_id x y`,
+    whitespace or comma separated. The scene is the `scene` column, or else the file's stem. Three formats are
+    recognised by their content: the Stanford Drone Dataset's `annotations.txt` (bounding boxes in pixels at
+    30 fps: box centres, lost boxes dropped, the quoted class kept as `label`), MOTChallenge boxes (a
+    tracker's results or `gt.txt`: foot points in pixels at the rate of the sequence's seqinfo.ini,
+    `_read_mot`) and TrajNet++ `.ndjson` (its `track` records; frame ids at the rate its `scene` records
+    give). `classes` (a list, or one comma-separated string) keeps only agents of those labels.
 
     Frame ids are `fps` per second where given; else at a format's own rate; else at `default_fps` (a
     model's training rate) where given; else of unknown rate. `df.attrs["rate_from"]` says which: "fps",
@@ -200,14 +220,18 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
         elif default_fps is not None:
             check_fps(default_fps)
             fps, rate_from = default_fps, "model"
+    unknown = next((i for i, t in enumerate(tables) if t.attrs.get("needs_rate")), None)
+    if fps is None and unknown is not None and not all(seconds):
+        raise DataError(f"{names[unknown]}: {tables[unknown].attrs['needs_rate']} are a video's frames, at a rate "
+                        "no seqinfo.ini beside it gives: give --fps (the video's frame rate, e.g. 30)")
     coarse = next((t.attrs["coarse"] for t in tables if t.attrs.get("coarse")), None)
     float32_positions = [t.attrs.get("float32_positions") for t in tables]
     if classes is not None:
         unlabelled = next((name for t, name in zip(tables, names) if not any(c in t.columns for c in AGENT_COLUMNS)),
                           None)
         if unlabelled is not None:
-            raise DataError(f"--classes: {unlabelled} has no label column (SDD annotations or a CSV `label`, `type`, "
-                            "`class` or `category` column)")
+            raise DataError(f"--classes: {unlabelled} has no label column (SDD annotations, MOT ground truth, or "
+                            "a CSV `label`, `type`, `class` or `category` column)")
     df = _combine(tables, n_files)
     del tables
     if classes is not None:  # on all files together: an agent's rows may come from several
@@ -1088,6 +1112,11 @@ def _read_one(path: Path, frames: bool = False) -> pd.DataFrame:
     _not_futures(str(path), fmt.names or [])
     if fmt.sdd:
         table = _read_sdd(path, fmt)
+    elif fmt.mot:
+        table = _read_mot(path, fmt)
+        cut = _cut_short(path, fmt)
+        if cut:
+            warn(cut)
     else:
         table = _read_fast(path, fmt)
         if table is None:  # something is wrong: find the first bad line, slowly, chunk by chunk
@@ -1098,6 +1127,76 @@ def _read_one(path: Path, frames: bool = False) -> pd.DataFrame:
             warn(cut)
     table.attrs["named_by_file"] = not fmt.names or "scene" not in fmt.names
     return table
+
+
+def _read_mot(path: Path, fmt: _Format) -> pd.DataFrame:
+    """A MOTChallenge file -> each box's foot point (the middle of its bottom edge, in pixels: the point on
+    the ground that a homography maps) per frame id. Ground truth (9 columns: its 7th a 0/1 flag, its 8th a
+    class) keeps the boxes of people and vehicles, flagged or not, with their class as `label`. Frame ids are
+    at the rate of the sequence's seqinfo.ini (`frameRate`) where one lies beside the file or a folder up,
+    else `--fps` (or a model's training rate) must give it: they are a video's frames, never one model step
+    each."""
+    raw = _read_csv(path, fmt, fmt.skip, dtype=str)
+    lines = pd.Series(np.arange(len(raw), dtype=np.int64) + fmt.skip + 1)
+    blank = raw.isna().all(axis=1).to_numpy()
+    raw, lines = raw[~blank].reset_index(drop=True), lines[~blank].reset_index(drop=True)
+    if not len(raw):
+        raise DataError(f"{path}: empty file (no rows)")
+    fields = MOT_FIELDS if fmt.n_fields == len(MOT_FIELDS) else MOT_GT_FIELDS
+    num = {c: numeric_column(raw[i], lines, str(path), c, "line") for i, c in enumerate(fields[:6])}
+    ids = num["id"]
+    bad = (ids != np.round(ids)) | (ids < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        kind = (" (a detection no tracker has linked into a track, as in MOTChallenge's det.txt: track the "
+                "detections first)" if ids[i] == -1 else ": not a track id")
+        raise DataError(f"{path} line {lines[i]}: MOT id {raw[1].iloc[i]}{kind}")
+    bad = (num["bb_width"] <= 0) | (num["bb_height"] <= 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataError(f"{path} line {lines[i]}: MOT box of width {raw[4].iloc[i]} and height {raw[5].iloc[i]} "
+                        "(both must be above 0)")
+    keep, label = np.ones(len(raw), bool), None
+    if fields is MOT_GT_FIELDS:
+        flag, cls = (to_numbers(raw[i]) for i in (6, 7))
+        if np.isin(flag, (0, 1)).all() and np.isin(cls, np.arange(1, len(MOT_CLASSES) + 1)).all():
+            keep = cls <= MOT_AGENTS  # flagged 0 or not: a static person or a car is still someone's neighbour
+            label = np.asarray(MOT_CLASSES, dtype=object)[cls.astype(np.int64) - 1]
+            if not keep.any():
+                raise DataError(f"{path}: every box is of a class that is no agent ({', '.join(MOT_CLASSES[7:])})")
+    table = pd.DataFrame({
+        "frame": num["frame"][keep], "agent_id": ids[keep].astype(np.int64),
+        "x": num["bb_left"][keep] + num["bb_width"][keep] / 2, "y": num["bb_top"][keep] + num["bb_height"][keep],
+        "_line": lines.to_numpy()[keep],
+    })
+    if label is not None:
+        table["label"] = label[keep]
+    table["scene"] = pd.Categorical.from_codes(np.zeros(len(table), np.int8), categories=[_scene_of(path)])
+    table["_file"] = pd.Categorical.from_codes(np.zeros(len(table), np.int8), categories=[str(path)])
+    table = table[TRACK_COLUMNS + ([] if label is None else ["label"])]
+    table.attrs.update(seconds=False, fps=_seqinfo_rate(path), needs_rate="a MOTChallenge file's frame ids")
+    return table
+
+
+def _seqinfo_rate(path: Path) -> float | None:
+    """The `frameRate` of the MOTChallenge seqinfo.ini beside `path` or a folder up (MOT17-02/gt/gt.txt beside
+    MOT17-02/seqinfo.ini), else None."""
+    import configparser
+
+    for folder in (path.parent, path.parent.parent):
+        ini = folder / "seqinfo.ini"
+        if not ini.is_file():
+            continue
+        parser = configparser.ConfigParser()
+        try:
+            parser.read(ini, encoding="utf-8-sig")
+            rate = parser.get("Sequence", "frameRate")
+        except (configparser.Error, UnicodeDecodeError):
+            raise DataError(f"{ini}: no [Sequence] frameRate (the frame rate of {path}'s frame ids)") from None
+        if not _parses(rate) or not 0 < float(rate) < math.inf:
+            raise DataError(f"{ini}: frameRate {rate!r} is not a rate in frames per second")
+        return float(rate)
+    return None
 
 
 def _distinct_scenes(tables: list[pd.DataFrame], files: list[Path]) -> None:
@@ -1220,6 +1319,7 @@ class _Format:
     header: list[str] | None = None  # the lower-cased header as written (a time column under its own name)
     frames: bool = False  # frame ids are the clock where there is a frame column (`_aliases`)
     trajnet: bool = False  # TrajNet++ records under another name than .ndjson (x.jsonl)
+    mot: bool = False  # a MOTChallenge file: a tracker's results or ground truth (gt.txt), headerless boxes
 
 
 def _sniff(path: Path, frames: bool = False) -> _Format:
@@ -1266,10 +1366,13 @@ def _sniff(path: Path, frames: bool = False) -> _Format:
     if sep == r"\s+" and len(sdd) == len(SDD_FIELDS) and [f.lower() for f in sdd[1:9]] == list(SDD_FIELDS[1:9]):
         return _Format(encoding, sep, skip + 1, list(SDD_FIELDS), len(SDD_FIELDS), sdd=True)  # under a header row
     if all(_parses(f) for f in fields):  # numbers only: a headerless ETH/UCY-style file
+        if len(fields) in (len(MOT_FIELDS), len(MOT_GT_FIELDS)):  # frame, id, box, ...: MOTChallenge
+            return _Format(encoding, sep, skip, None, len(fields), mot=True)
         if len(fields) != 4:
             matrix = len(fields) == 3 and len([ln for ln in lines if ln.strip()]) == 3  # ETH/UCY's H.txt
             raise DataError(f"{path}: line {skip + 1} has {len(fields)} columns and no header; headerless files "
-                            "must be 'frame agent_id x y' (add a header row to a CSV)"
+                            "must be 'frame agent_id x y' or MOTChallenge boxes "
+                            "('frame,id,bb_left,bb_top,bb_width,bb_height,conf,x,y,z'; add a header row to a CSV)"
                             + ("; a 3x3 matrix, a homography? Give it with --homography, and the track files as "
                                "the data" if matrix else ""))
         return _Format(encoding, sep, skip, None, 4)
@@ -1442,9 +1545,12 @@ def _read_sdd(path: Path, fmt: _Format) -> pd.DataFrame:
 
 
 def _scene_of(path: Path) -> str:
-    """SDD keeps every video's annotations in a file named annotations.txt: its folders name the scene."""
+    """SDD keeps every video's annotations in a file named annotations.txt, MOTChallenge every sequence's in
+    gt/gt.txt: their folders name the scene (deathCircle_video0, MOT17-02-FRCNN)."""
     if path.stem == "annotations" and path.parent.name:
         return f"{path.parent.parent.name}_{path.parent.name}" if path.parent.parent.name else path.parent.name
+    if path.stem in ("gt", "det") and path.parent.name == path.stem and path.parent.parent.name:
+        return path.parent.parent.name
     return path.stem
 
 
