@@ -268,14 +268,16 @@ def test_a_time_column_of_date_times_or_durations_is_read_as_seconds(model, plaz
 
 
 def test_iso_8601_times_in_a_csv_are_read_as_seconds_since_1970(model, plaza, tmp_path):
-    """A logger's CSV with ISO 8601 times (a zone, Z or none, read as UTC; 'T' or a space) gives the futures
-    of the same times written as seconds since 1970; a value among them that is no date-time is named by its
-    line, and date-times in a `frame` column are refused as in Parquet."""
+    """A logger's CSV with ISO 8601 times (a zone, Z or none, read as UTC; 'T' or a space; RFC 3339's lower
+    case 't' and 'z' too) gives the futures of the same times written as seconds since 1970; a value among
+    them that is no date-time is named by its line, and date-times in a `frame` column are refused as in
+    Parquet."""
     seconds = upsample(plaza, 10.0)
     start = pd.Timestamp("2024-05-01 12:00", tz="Europe/Berlin")
     stamps = start + pd.to_timedelta(seconds.time, unit="s")
     text = stamps.dt.strftime("%Y-%m-%dT%H:%M:%S.%f%z").to_numpy(dtype=object)  # +0200
     text[1::3] = stamps.dt.tz_convert("UTC").dt.strftime("%Y-%m-%d %H:%M:%S.%f").to_numpy()[1::3]  # no zone: UTC
+    text[2::3] = stamps.dt.tz_convert("UTC").dt.strftime("%Y-%m-%dt%H:%M:%S.%fz").to_numpy()[2::3]  # RFC 3339's
     path = tmp_path / "log.csv"
     seconds.assign(time=text).to_csv(path, index=False)
     got, want = model.predict([path], k=2, seed=0), model.predict(seconds, k=2, seed=0)

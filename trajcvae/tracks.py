@@ -1842,8 +1842,8 @@ def _coarsely_written(uv: np.ndarray, xy: np.ndarray, same: np.ndarray, files: p
     return None
 
 
-DATE_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")  # the start of an ISO 8601 date-time
-ZONED = r"\d(?:Z|[+-]\d{2}(?::?\d{2})?)\s*$"  # ... and the end of one that names its zone
+DATE_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")  # the start of an ISO 8601 (RFC 3339) date-time
+ZONED = r"\d(?:[Zz]|[+-]\d{2}(?::?\d{2})?)\s*$"  # ... and the end of one that names its zone
 
 
 def _seconds_of_dates(col: pd.Series, name: str, seconds: bool, what: str, lines: pd.Series,
@@ -1863,10 +1863,11 @@ def _seconds_of_dates(col: pd.Series, name: str, seconds: bool, what: str, lines
                         "name it `time` to read them as seconds")
     if text:  # those with a zone and those without parsed apart: pandas 2 read the latter in the former's zone
         since = pd.Series(np.nan, index=col.index)
-        zoned = col.astype(str).str.contains(ZONED).to_numpy()
+        upper = col.astype(str).str.upper()  # RFC 3339 allows 2024-05-01t12:00:00z, which ISO 8601 writes upper
+        zoned = upper.str.contains(ZONED).to_numpy()
         for part in (zoned, ~zoned):
             if part.any():
-                parsed = pd.to_datetime(col[part], format="ISO8601", utc=True, errors="coerce")
+                parsed = pd.to_datetime(upper[part], format="ISO8601", utc=True, errors="coerce")
                 since[part] = (parsed - pd.Timestamp(0, tz="UTC").as_unit("s")).dt.total_seconds()
         bad = (since.isna() & col.notna()).to_numpy()
         if bad.any():
