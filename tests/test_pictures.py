@@ -567,6 +567,46 @@ def test_an_animation_without_a_future_in_it_is_refused_not_written(tmp_path):
     assert r.exit_code == 0 and gif.read_bytes()[:3] == b"GIF", r.output
 
 
+def test_a_video_frame_under_the_crowd_view_is_drawn_in_its_pixels(test_csv, tmp_path):
+    """--background puts an image (a video frame) under the --scene-frame picture, drawn in the tracks' pixels
+    (pixel (0, 0) the image's top-left one, v downwards); tracks not in pixels, other pictures, and files
+    that are no image are refused in one line, and the image is never overwritten."""
+    from trajcvae.plots import SceneView, plot_scene
+    from trajcvae.visualize import in_units
+
+    df = pd.read_csv(test_csv)
+    frame = int(df.groupby("frame").size().idxmax())
+    pixels = tmp_path / "pixels.csv"
+    df.assign(x=df.x * 20, y=df.y * 20).to_csv(pixels, index=False)  # 20 pixels a metre
+    teal = (10, 200, 120)
+    Image.fromarray(np.full((200, 300, 3), teal, np.uint8)).save(tmp_path / "frame.png")
+    out = tmp_path / "over.png"
+    r = run("visualize", "pedestrian", pixels, "--scale", 0.05, "--scene-frame", frame, "-k", 3,
+            "--background", tmp_path / "frame.png", "--out", out)
+    assert r.exit_code == 0, r.output
+    img = ok_png(out, (700, 566))  # the image's shape, 7 inches wide, an inch for the title and labels
+    assert (np.abs(img - teal).max(-1) <= 3).mean() > 0.3
+    # Drawn in pixels: a future 1 m along x ends 20 pixels along u, and the axes span the image.
+    view = SceneView(0.0, [np.array([[0.0, 0.0], [1.0, 1.0]])], np.array([[[[1.0, 0.0], [2.0, 0.5]]]]))
+    ax = plot_scene(in_units(view, {"scale": 0.05}), background=np.zeros((200, 300, 3), np.uint8)).axes[0]
+    assert ax.get_xlim() == (-0.5, 299.5) and ax.get_ylim() == (199.5, -0.5)
+    assert np.allclose(ax.collections[-1].get_offsets(), [[40.0, 10.0]])  # the endpoint, in pixels
+    for args, message in [
+        ([pixels, "--scale", 0.05, "--background", tmp_path / "frame.png"], "add --scene-frame F"),
+        ([pixels, "--scale", 0.05, "--background", tmp_path / "frame.png", "--scene-frame", frame, "--animate",
+          tmp_path / "a.gif"], "add --scene-frame F, without --animate"),
+        ([test_csv, "--scene-frame", frame, "--background", tmp_path / "frame.png"],
+         "the tracks are in metres, not in the image's pixels; give tracks in pixels with --homography"),
+        ([pixels, "--scale", 0.05, "--scene-frame", frame, "--background", tmp_path / "none.png"], "no such file"),
+        ([pixels, "--scale", 0.05, "--scene-frame", frame, "--background", pixels], "not an image that can be read"),
+    ]:
+        _one_line_error(run("visualize", "pedestrian", *args, "--out", tmp_path / "no.png"), message)
+        assert not (tmp_path / "no.png").exists() and not (tmp_path / "a.gif").exists()
+    _one_line_error(run("visualize", "pedestrian", pixels, "--scale", 0.05, "--scene-frame", frame, "--background",
+                        tmp_path / "frame.png", "--out", tmp_path / "frame.png"), "an input of this command")
+    assert (rgb(tmp_path / "frame.png") == teal).all()
+
+
 @pytest.mark.parametrize("args,message", [
     (["--worst"], "add --grid N"),
     (["--grid", 2, "--worst", "--best"], "exclude each other"),

@@ -470,6 +470,9 @@ def visualize(
     draws: DrawsOpt = 1000,
     calibrate: CalibrateOpt = "none",
     max_gap: MaxGapOpt = None,
+    background: Annotated[Optional[Path], typer.Option(help="An image (a video frame: PNG or JPEG) under the "
+                          "--scene-frame picture, drawn in its pixels: tracks in pixels, with --homography or "
+                          "--scale.", show_default=False)] = None,
 ):
     """Draw predicted futures: one agent, a --grid of windows, a --scene-frame crowd view or an --animate GIF."""
     from .visualize import visualize as run
@@ -481,7 +484,7 @@ def visualize(
                    density=(density_steps or "all") if density else None, grid=grid, worst=worst, best=best,
                    scene_frame=scene_frame, animate=animate, frames=frames, size=size, device=device, fps=fps,
                    scale=scale, homography=homography, classes=classes, kset=kset, draws=draws, calibrate=calibrate,
-                   log=info, max_gap=max_gap)
+                   log=info, max_gap=max_gap, background=background)
     Console().print(f"-> {path}", highlight=False)
 
 

@@ -269,9 +269,23 @@ def draw_scene(ax, view: SceneView, title: str | None = None, legend: bool = Tru
 
 
 def plot_scene(view: SceneView, title: str | None = None, size: tuple[float, float] = (7.0, 7.0),
-               density: str | None = None) -> Figure:
+               density: str | None = None, background: np.ndarray | None = None) -> Figure:
+    """The crowd view; over `background` (an image, (H, W) or (H, W, channels)), with the view in its pixels:
+    pixel (0, 0) is the image's top-left one, v grows downwards, and the axes span the image (the figure
+    takes the image's shape, `size`'s width kept)."""
+    if background is not None:
+        h, w = background.shape[:2]
+        size = (size[0], size[0] * h / w + 1.0)  # an inch for the title and the axis labels
     fig, ax = plt.subplots(figsize=size, dpi=DPI, layout="constrained")
+    if background is not None:
+        ax.imshow(background, extent=(-0.5, w - 0.5, h - 0.5, -0.5), zorder=0)
     draw_scene(ax, view, title, density=density)
+    if background is not None:
+        ax.set_aspect("equal", adjustable="box")
+        ax.set_xlim(-0.5, w - 0.5)
+        ax.set_ylim(h - 0.5, -0.5)
+        ax.set_xlabel("u (pixels)")
+        ax.set_ylabel("v (pixels)")
     return fig
 
 

@@ -27,8 +27,8 @@ from .metrics import known_min_ade_fde
 from .plots import (CURVE_COLUMNS, DPI, SceneView, animate_scene, best_row, plot_curves, plot_scene,
                     plot_windows, plt)
 from .predict import OUTPUT_COLUMNS, TrajCVAE
-from .tracks import (agent_ids, bridging_gap, plausibility, read_tracks, sampling_interval, seconds_per_unit,
-                     time_steps, to_metres)
+from .tracks import (_first_line, agent_ids, bridging_gap, from_metres, plausibility, read_tracks, sampling_interval,
+                     seconds_per_unit, time_steps, to_metres)
 from .resample import EPS, resample_rows
 from .windows import Windows, build_windows, concat_windows, history_reach
 
@@ -93,7 +93,7 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
               scale: float | None = None, homography: str | Path | None = None,
               classes: Iterable[str] | None = None, kset: str = "none", draws: int = 1000,
               calibrate: str = "none", log: Callable[[str], None] | None = None,
-              max_gap: float | None = None) -> Path:
+              max_gap: float | None = None, background: str | Path | None = None) -> Path:
     """Draw predicted futures over the tracks of `data` and write the picture; returns its path.
 
     model: a checkpoint / built-in name (futures are sampled), or a predictions table (.csv/.parquet from
@@ -109,13 +109,16 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
     predictions table with a `weight` column). `calibrate`: "scene" fits sampled draws to the scene's past, as
     for `predict` (a predictions table is drawn as it was written); `log` gets a warning line when the tracks'
     speeds are not the model's (`TrajCVAE.check_speeds`; a table's: no walker's) and when some drawn windows had
-    too little of their scene's past to be fitted. `max_gap`: see `TrajCVAE.load`."""
+    too little of their scene's past to be fitted. `max_gap`: see `TrajCVAE.load`. `background`: an image
+    (a video frame: PNG or JPEG) under a `scene_frame` picture, drawn in the input's pixels (tracks given with
+    `homography` or `scale`; pixel (0, 0) the image's top-left one) instead of metres."""
     check_sampling(MODEL_K if k is None else k, 0 if seed is None else seed, kset, draws, calibrate)
     check_seed(seed)
     check_output(animate if animate is not None else out, "--animate" if animate is not None else "--out",
-                 inputs=read_paths(model, data, homography))
+                 inputs=read_paths(model, data, homography, background))
     px = parse_size(size)
-    _check_options(out, agent, t0, grid, worst, best, scene_frame, animate, frames, density)
+    _check_options(out, agent, t0, grid, worst, best, scene_frame, animate, frames, density, background)
+    image = None if background is None else read_background(background)
     if is_predictions_path(model):
         if calibrate != "none":
             raise TrajCVAEError(f"--calibrate {calibrate}: {model} holds futures already; give it to `trajcvae "
@@ -166,9 +169,15 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
     elif log is not None and (warning := plausibility(df, futures.cfg.dt, max_gap=futures.cfg.max_gap,
                                                       time_step=futures.cfg.time_step)):
         log(warning)
+    units = df.attrs.get("units")
+    if image is not None and (units is None or "lonlat" in units):
+        raise TrajCVAEError(f"--background {background}: the tracks are in "
+                            f"{'longitudes and latitudes' if units else 'metres'}, not in the image's pixels; give "
+                            "tracks in pixels with --homography (or --scale) to draw them over it")
     tracks = SceneTracks(df, futures.cfg.time_step, futures.cfg.dt, futures.cfg.max_gap)
     path = _picture(tracks, futures, out, scene, agent, t0, seed, density, grid, worst, best, scene_frame, animate,
-                    FRAMES if frames is None else frames, px, east_north="lonlat" in (df.attrs.get("units") or {}))
+                    FRAMES if frames is None else frames, px, east_north="lonlat" in (units or {}),
+                    image=None if image is None else (image, units))
     if log is not None and isinstance(futures, ModelFutures) and futures.unfitted:
         cfg = futures.cfg
         log(too_little_past(len(futures.unfitted), len(futures.drawn), cfg.obs_len, cfg.pred_len))
@@ -176,9 +185,10 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
 
 
 def _picture(tracks, futures, out, scene, agent, t0, seed, density, grid, worst, best, scene_frame, animate,
-             frames, px, east_north: bool = False) -> Path:
+             frames, px, east_north: bool = False, image: tuple | None = None) -> Path:
     """`visualize`'s picture, written; returns its path. east_north: the tracks were longitudes and
-    latitudes, drawn in metres east and north of each scene's first position, and the axes say so."""
+    latitudes, drawn in metres east and north of each scene's first position, and the axes say so. image:
+    (a background image, the tracks' units), under a scene-frame picture drawn in those units."""
 
     def save(fig) -> Path:
         if east_north:
@@ -192,6 +202,8 @@ def _picture(tracks, futures, out, scene, agent, t0, seed, density, grid, worst,
         return _animation(tracks, futures, Path(animate), scene, scene_frame, frames, px, density)
     if scene_frame is not None:
         view, title = scene_view(tracks, futures, tracks.scene(scene), float(scene_frame), strict=True)
+        if image is not None:
+            return save(plot_scene(in_units(view, image[1]), title, density=density, background=image[0]))
         return save(plot_scene(view, title, density=density))
     if grid is not None:
         w, samples, weights, heading = grid_windows(tracks, futures, scene, grid, seed, worst, best)
@@ -205,8 +217,13 @@ def _picture(tracks, futures, out, scene, agent, t0, seed, density, grid, worst,
     return save(fig)
 
 
-def _check_options(out, agent, t0, grid, worst, best, scene_frame, animate, frames, density) -> None:
+def _check_options(out, agent, t0, grid, worst, best, scene_frame, animate, frames, density,
+                   background=None) -> None:
     """Contradictory or out-of-range options fail before any work is done."""
+    if background is not None and (scene_frame is None or animate is not None):
+        raise TrajCVAEError(f"--background {background}: an image goes under a --scene-frame picture (the "
+                            "video's frame at that time): add --scene-frame F" + (", without --animate"
+                                                                                   if animate is not None else ""))
     if frames is not None:
         _whole(frames, "--frames")
     if grid is not None:
@@ -235,6 +252,28 @@ def _check_options(out, agent, t0, grid, worst, best, scene_frame, animate, fram
         raise TrajCVAEError(f"{' and '.join(views)} exclude each other (one picture per command)")
     if views and (agent is not None or t0 is not None):
         raise TrajCVAEError(f"--agent/--t0 pick one window; they do not combine with {views[0]}")
+
+
+def read_background(path: str | Path) -> np.ndarray:
+    """An image file (PNG, JPEG, ...) as an (H, W, channels) array for `--background`, or a one-line error."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            return np.asarray(im.convert("RGBA" if "A" in im.getbands() else "RGB"))
+    except FileNotFoundError:
+        raise TrajCVAEError(f"--background {path}: no such file") from None
+    except IsADirectoryError:
+        raise TrajCVAEError(f"--background {path}: is a folder; give an image file") from None
+    except (UnidentifiedImageError, OSError, ValueError) as e:
+        raise TrajCVAEError(f"--background {path}: not an image that can be read ({_first_line(e)})") from None
+
+
+def in_units(view: SceneView, units: dict) -> SceneView:
+    """A scene view in metres, in the input's units instead (pixels, through its homography or scale)."""
+    back = (lambda a: None if a is None else from_metres(np.asarray(a, np.float64), units))  # noqa: E731
+    return SceneView(view.frame, [back(t) for t in view.tracks], back(view.samples), back(view.fut),
+                     None if view.others is None else [back(t) for t in view.others], view.weights)
 
 
 # --- animation ------------------------------------------------------------------------------------
