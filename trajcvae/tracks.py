@@ -1136,13 +1136,19 @@ def _read_mot(path: Path, fmt: _Format) -> pd.DataFrame:
     at the rate of the sequence's seqinfo.ini (`frameRate`) where one lies beside the file or a folder up,
     else `--fps` (or a model's training rate) must give it: they are a video's frames, never one model step
     each."""
-    raw = _read_csv(path, fmt, fmt.skip, dtype=str)
+    fields = MOT_FIELDS if fmt.n_fields == len(MOT_FIELDS) else MOT_GT_FIELDS
+    used = 6 if fields is MOT_FIELDS else 8  # frame, id, box (and ground truth's flag and class)
+    try:  # numbers straight away; the rest as categories (a confidence, -1s), cheap
+        raw = _read_csv(path, fmt, fmt.skip, dtype={i: "float64" if i < used else "category"
+                                                    for i in range(fmt.n_fields)})
+    except ValueError:  # a value that is no number: read as text, so that `numeric_column` names it
+        raw = _read_csv(path, fmt, fmt.skip, dtype=str)
     lines = pd.Series(np.arange(len(raw), dtype=np.int64) + fmt.skip + 1)
     blank = raw.isna().all(axis=1).to_numpy()
-    raw, lines = raw[~blank].reset_index(drop=True), lines[~blank].reset_index(drop=True)
+    if blank.any():
+        raw, lines = raw[~blank].reset_index(drop=True), lines[~blank].reset_index(drop=True)
     if not len(raw):
         raise DataError(f"{path}: empty file (no rows)")
-    fields = MOT_FIELDS if fmt.n_fields == len(MOT_FIELDS) else MOT_GT_FIELDS
     num = {c: numeric_column(raw[i], lines, str(path), c, "line") for i, c in enumerate(fields[:6])}
     ids = num["id"]
     bad = (ids != np.round(ids)) | (ids < 0)
@@ -1150,12 +1156,12 @@ def _read_mot(path: Path, fmt: _Format) -> pd.DataFrame:
         i = int(np.flatnonzero(bad)[0])
         kind = (" (a detection no tracker has linked into a track, as in MOTChallenge's det.txt: track the "
                 "detections first)" if ids[i] == -1 else ": not a track id")
-        raise DataError(f"{path} line {lines[i]}: MOT id {raw[1].iloc[i]}{kind}")
+        raise DataError(f"{path} line {lines[i]}: MOT id {ids[i]:g}{kind}")
     bad = (num["bb_width"] <= 0) | (num["bb_height"] <= 0)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise DataError(f"{path} line {lines[i]}: MOT box of width {raw[4].iloc[i]} and height {raw[5].iloc[i]} "
-                        "(both must be above 0)")
+        raise DataError(f"{path} line {lines[i]}: MOT box of width {num['bb_width'][i]:g} and height "
+                        f"{num['bb_height'][i]:g} (both must be above 0)")
     keep, label = np.ones(len(raw), bool), None
     if fields is MOT_GT_FIELDS:
         flag, cls = (to_numbers(raw[i]) for i in (6, 7))
