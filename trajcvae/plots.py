@@ -92,7 +92,8 @@ def density_grid(points: np.ndarray, weights: np.ndarray | None = None,
     return X, Y, Z
 
 
-def draw_density(ax, points: np.ndarray, weights: np.ndarray | None = None, levels: int = 9) -> bool:
+def draw_density(ax, points: np.ndarray, weights: np.ndarray | None = None, levels: int = 9,
+                 alpha: float = 0.75) -> bool:
     """Filled contours of `density_grid(points, weights)` under everything else; False if there is nothing to
     draw."""
     field = density_grid(points, weights)
@@ -103,7 +104,7 @@ def draw_density(ax, points: np.ndarray, weights: np.ndarray | None = None, leve
     if not np.isfinite(top) or top <= 0:
         return False
     # The lowest level is above zero so the background stays white where nothing is predicted.
-    ax.contourf(X, Y, Z, levels=np.linspace(0.04 * top, top, levels), cmap=DENSITY_CMAP, alpha=0.75, zorder=0)
+    ax.contourf(X, Y, Z, levels=np.linspace(0.04 * top, top, levels), cmap=DENSITY_CMAP, alpha=alpha, zorder=0)
     return True
 
 
@@ -241,10 +242,11 @@ def plot_windows(obs: np.ndarray, samples: np.ndarray, fut: np.ndarray | None = 
 
 
 def draw_scene(ax, view: SceneView, title: str | None = None, legend: bool = True,
-               density: str | None = None) -> None:
+               density: str | None = None, density_alpha: float = 0.75) -> None:
     """Every agent of a scene at one frame, each with its K futures (the crowd view)."""
     extra = []
-    if density and len(view.samples) and draw_density(ax, *density_points(view.samples, density, view.weights)):
+    if density and len(view.samples) and draw_density(ax, *density_points(view.samples, density, view.weights),
+                                                      alpha=density_alpha):
         extra.append(_density_handle())
     for i, track in enumerate(view.others or []):
         ax.plot(track[:, 0], track[:, 1], "-", color=OTHER_COLOR, lw=1, label="not predicted" if i == 0 else None)
@@ -279,7 +281,7 @@ def plot_scene(view: SceneView, title: str | None = None, size: tuple[float, flo
     fig, ax = plt.subplots(figsize=size, dpi=DPI, layout="constrained")
     if background is not None:
         ax.imshow(background, extent=(-0.5, w - 0.5, h - 0.5, -0.5), zorder=0)
-    draw_scene(ax, view, title, density=density)
+    draw_scene(ax, view, title, density=density, density_alpha=0.75 if background is None else 0.4)
     if background is not None:
         ax.set_aspect("equal", adjustable="box")
         ax.set_xlim(-0.5, w - 0.5)
