@@ -730,7 +730,7 @@ def test_trajnetplusplus_files_as_its_tools_write_them_and_what_they_must_not_ho
              for t in tracks]  # the same samples, frame ids 1 (not 10) apart
     write(tmp_path / "tenth.ndjson", "\n".join([json.dumps(scene)] + tenth) + "\n")
     with pytest.raises(DataError, match=r"has 25 frame ids a second but .*tenth.ndjson has 2.5 frame ids a second: "
-                                        r"give files of one rate at a time \(each is read at its own\)"):
+                                        r"give the files of each rate apart, one command per rate"):
         read_tracks([tmp_path / "plain.ndjson", tmp_path / "tenth.ndjson"])
     latin = tmp_path / "latin.txt"  # TrajNet++ by its first record, not UTF-8 further on
     latin.write_bytes(("\n".join([json.dumps(scene)] + tracks[:5]) + '\n{"scene": {"id": 1, "tag": "caf').encode()
@@ -759,7 +759,8 @@ def test_sdd_files_with_a_spaced_label_first_or_a_header_row_are_read_as_sdd(pla
     header.write_text("track_id xmin ymin xmax ymax frame lost occluded generated label\n" + sdd.read_text())
     np.testing.assert_array_equal(read_tracks([header], scale=0.05)[["frame", "x", "y"]], want[["frame", "x", "y"]])
     boxes = write(tmp_path / "boxes.csv", "frame,id,xmin,ymin,xmax,ymax\n0,1,0,0,10,10\n")
-    with pytest.raises(DataError, match=r"missing column\(s\) x, y .*; for boxes, add their centres as x and y"):
+    with pytest.raises(DataError, match=r"missing column\(s\) x, y .*; for boxes, add a point of each as x and y: "
+                                        r"its centre"):
         read_tracks([boxes])
 
 
@@ -833,8 +834,50 @@ def test_motchallenge_rows_that_are_no_track_are_refused_by_line(tmp_path):
     write(tmp_path / "seq" / "seqinfo.ini", "[Sequence]\nname=seq\nframeRate=fast\n")
     with pytest.raises(DataError, match=r"seqinfo.ini: frameRate 'fast' is not a rate in frames per second"):
         read_tracks([write(seq / "gt.txt", "\n".join(rows) + "\n")])
-    with pytest.raises(DataError, match=r"line 1 has 7 columns and no header; .* or MOTChallenge boxes"):
+    with pytest.raises(DataError, match=r"line 1 has 7 columns and no header; .* or MOTChallenge rows"):
         read_tracks([write(tmp_path / "seven.txt", "1,1,100,200,16,40,0.9\n")])
+
+
+def test_motchallenge_layouts_writers_and_rates_are_read_as_written(plaza, tmp_path, monkeypatch):
+    """What trackers and datasets really write: TrackEval's layout (a sequence's gt beside a tracker's file of
+    the same name stays its own scene), MOT's names as a header, a trailing comma, a tracker's 9 columns with
+    class ids, CVAT's labels.txt, a relative gt/gt.txt; --fps against a seqinfo.ini is warned of, and a
+    seqinfo.ini --fps stands in for need not be read. Rows of 10 numbers that are no MOT boxes are refused."""
+    for seq in ("MOT17-02", "MOT17-04"):
+        write_mot(tmp_path / "gt" / seq / "gt" / "gt.txt", plaza, ground_truth=True)
+        write_mot(tmp_path / "tracker" / "data" / f"{seq}.txt", plaza, ground_truth=False)
+    both = read_tracks([tmp_path / "gt", tmp_path / "tracker"], fps=30, scale=0.05)
+    assert sorted(both.scene.unique()) == ["MOT17-02", "MOT17-02/gt/gt", "MOT17-04", "MOT17-04/gt/gt"]
+    results = (tmp_path / "tracker" / "data" / "MOT17-02.txt").read_text()
+    want = read_tracks([tmp_path / "tracker" / "data" / "MOT17-02.txt"], fps=30)[["frame", "agent_id", "x", "y"]]
+    header = write(tmp_path / "header.csv", "frame,id,bb_left,bb_top,bb_width,bb_height,conf,x,y,z\n" + results)
+    comma = write(tmp_path / "comma.txt", results.replace("\n", ",\n"))
+    for path in (header, comma):
+        np.testing.assert_array_equal(read_tracks([path], fps=30)[["frame", "agent_id", "x", "y"]], want)
+    three_d = write(tmp_path / "3d.txt", "1,1,2.5,3.1,0.9,0.6,0.5,1.7,0.1,0.93\n")  # frame id x y z w l h yaw score
+    with pytest.raises(DataError, match=r"3d.txt: line 1 has 10 columns and no header"):
+        read_tracks([three_d], fps=30)
+    # A tracker's 9 columns (confidence, COCO class id, -1): each class id is its label, none dropped.
+    coco = write(tmp_path / "coco.txt", results.replace(",0.93,-1,-1,-1", ",0.93,2,-1"))
+    assert set(read_tracks([coco], fps=30).label) == {"2"}
+    seq = tmp_path / "gt" / "MOT17-02" / "gt"
+    write(seq / "labels.txt", "walker\n" + "other\n" * 5 + "stander\n")  # CVAT's export names its classes
+    assert set(read_tracks([seq / "gt.txt"], fps=30).label) == {"walker", "stander", "9"}  # 9: no name given
+    # Rates: the seqinfo.ini's, --fps against it warned of, a broken one needed only without --fps.
+    write(tmp_path / "gt" / "MOT17-02" / "seqinfo.ini", "[Sequence]\nframeRate=14\n")
+    assert read_tracks([seq / "gt.txt"]).attrs["fps"] == 14.0
+    with pytest.warns(TrajCVAEWarning, match=r"--fps 30 reads .*gt.txt at other than its own 14 frame ids a second"):
+        read_tracks([seq / "gt.txt"], fps=30)
+    write(tmp_path / "gt" / "MOT17-04" / "seqinfo.ini", "[Sequence]\nframeRate=30\n")
+    with pytest.raises(DataError, match=r"has 14 frame ids a second but .* has 30 frame ids a second: give the files "
+                                        r"of each rate apart, one command per rate"):
+        read_tracks([tmp_path / "gt"])
+    write(tmp_path / "gt" / "MOT17-02" / "seqinfo.ini", "[Sequence]\nframeRate=14\nframeRate=15\n")
+    with pytest.raises(DataError, match=r"seqinfo.ini: not a readable seqinfo.ini \(.*framerate.*\), the rate of"):
+        read_tracks([seq / "gt.txt"])
+    assert read_tracks([seq / "gt.txt"], fps=25).attrs["fps"] == 25.0
+    monkeypatch.chdir(tmp_path / "gt" / "MOT17-04")  # a relative gt/gt.txt is named by its sequence's folder
+    assert read_tracks(["gt/gt.txt"]).scene.iloc[0] == "MOT17-04"
 
 
 def test_the_speed_check_reads_frame_ids_by_the_time_step_given():

@@ -82,7 +82,8 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
         if p.is_dir():
             visible = [f for f in p.rglob("*") if f.is_file()
                        and not any(part.startswith(".") for part in f.relative_to(p).parts)]
-            found = sorted(f for f in visible if f.suffix.lower() in SUFFIXES)
+            found = sorted(f for f in visible if f.suffix.lower() in SUFFIXES
+                           and not (f.name == "labels.txt" and (f.parent / "gt.txt").is_file()))  # CVAT's class names
             detections = [f for f in found if _mot_detections(f)]  # no tracks: a MOTChallenge sequence's det.txt
             found = [f for f in found if f not in detections]
             packed_line = _compressed_tracks(visible)
@@ -203,9 +204,13 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     if fps is None and len(set(own)) > 1:
         i = next(i for i, r in enumerate(own) if r != own[0])
         shown = lambda r: "frame ids of unknown rate" if r is None else f"{r:g} frame ids a second"  # noqa: E731
-        fix = "give files of one rate at a time (each is read at its own)" if None not in (own[0], own[i]) else \
+        fix = "give the files of each rate apart, one command per rate" if None not in (own[0], own[i]) else \
             "give --fps, or files of one kind at a time"
         raise DataError(f"{names[0]} has {shown(own[0])} but {names[i]} has {shown(own[i])}: {fix}")
+    other = next((i for i, r in enumerate(own) if fps is not None and r is not None and abs(r - fps) > EPS * r), None)
+    if other is not None:
+        warn(f"warning: --fps {fps:g} reads {names[other]} at other than its own {own[other]:g} frame ids a second "
+             "(as its format or seqinfo.ini gives them); drop --fps to read each file at its own rate")
     lonlat = [bool(t.attrs.get("lonlat")) for t in tables]
     if any(lonlat) and not all(lonlat):
         raise DataError(f"{names[lonlat.index(True)]} has longitude and latitude columns but "
@@ -1113,7 +1118,7 @@ def _read_one(path: Path, frames: bool = False) -> pd.DataFrame:
     if fmt.sdd:
         table = _read_sdd(path, fmt)
     elif fmt.mot:
-        table = _read_mot(path, fmt)
+        table = _read_mot(path, fmt, frames)
         cut = _cut_short(path, fmt)
         if cut:
             warn(cut)
@@ -1129,15 +1134,14 @@ def _read_one(path: Path, frames: bool = False) -> pd.DataFrame:
     return table
 
 
-def _read_mot(path: Path, fmt: _Format) -> pd.DataFrame:
+def _read_mot(path: Path, fmt: _Format, given_rate: bool = False) -> pd.DataFrame:
     """A MOTChallenge file -> each box's foot point (the middle of its bottom edge, in pixels: the point on
-    the ground that a homography maps) per frame id. Ground truth (9 columns: its 7th a 0/1 flag, its 8th a
-    class) keeps the boxes of people and vehicles, flagged or not, with their class as `label`. Frame ids are
-    at the rate of the sequence's seqinfo.ini (`frameRate`) where one lies beside the file or a folder up,
-    else `--fps` (or a model's training rate) must give it: they are a video's frames, never one model step
-    each."""
-    fields = MOT_FIELDS if fmt.n_fields == len(MOT_FIELDS) else MOT_GT_FIELDS
-    used = 6 if fields is MOT_FIELDS else 8  # frame, id, box (and ground truth's flag and class)
+    the ground that a homography maps) per frame id. Frame ids are at the rate of the sequence's seqinfo.ini
+    (`frameRate`) where one lies beside the file or a folder up, else `--fps` (or a model's training rate) must
+    give it: they are a video's frames, never one model step each (`given_rate`: --fps is given, so a
+    seqinfo.ini that cannot be read is not needed). Classes (9 columns: `_mot_labels`) become the `label`."""
+    fields = MOT_FIELDS if fmt.mot == len(MOT_FIELDS) else MOT_GT_FIELDS
+    used = 6 if fields is MOT_FIELDS else 9  # frame, id, box (and ground truth's flag, class and visibility)
     try:  # numbers straight away; the rest as categories (a confidence, -1s), cheap
         raw = _read_csv(path, fmt, fmt.skip, dtype={i: "float64" if i < used else "category"
                                                     for i in range(fmt.n_fields)})
@@ -1164,12 +1168,7 @@ def _read_mot(path: Path, fmt: _Format) -> pd.DataFrame:
                         f"{num['bb_height'][i]:g} (both must be above 0)")
     keep, label = np.ones(len(raw), bool), None
     if fields is MOT_GT_FIELDS:
-        flag, cls = (to_numbers(raw[i]) for i in (6, 7))
-        if np.isin(flag, (0, 1)).all() and np.isin(cls, np.arange(1, len(MOT_CLASSES) + 1)).all():
-            keep = cls <= MOT_AGENTS  # flagged 0 or not: a static person or a car is still someone's neighbour
-            label = np.asarray(MOT_CLASSES, dtype=object)[cls.astype(np.int64) - 1]
-            if not keep.any():
-                raise DataError(f"{path}: every box is of a class that is no agent ({', '.join(MOT_CLASSES[7:])})")
+        keep, label = _mot_labels(path, *(to_numbers(raw[i]) for i in (6, 7, 8)))
     table = pd.DataFrame({
         "frame": num["frame"][keep], "agent_id": ids[keep].astype(np.int64),
         "x": num["bb_left"][keep] + num["bb_width"][keep] / 2, "y": num["bb_top"][keep] + num["bb_height"][keep],
@@ -1180,51 +1179,96 @@ def _read_mot(path: Path, fmt: _Format) -> pd.DataFrame:
     table["scene"] = pd.Categorical.from_codes(np.zeros(len(table), np.int8), categories=[_scene_of(path)])
     table["_file"] = pd.Categorical.from_codes(np.zeros(len(table), np.int8), categories=[str(path)])
     table = table[TRACK_COLUMNS + ([] if label is None else ["label"])]
-    table.attrs.update(seconds=False, fps=_seqinfo_rate(path), needs_rate="a MOTChallenge file's frame ids")
+    table.attrs.update(seconds=False, fps=_seqinfo_rate(path, given_rate),
+                       needs_rate="a MOTChallenge file's frame ids")
     return table
 
 
-def _seqinfo_rate(path: Path) -> float | None:
+def _mot_labels(path: Path, flag: np.ndarray, cls: np.ndarray, vis: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """Which boxes of a 9-column MOT file to keep, and their labels. Class ids are named by a labels.txt beside
+    the file (CVAT's MOT export: line k names class k); else, in MOT16/17/20 ground truth (a 0/1 flag, classes
+    1-13, visibility 0-1), by MOT's names, keeping people and vehicles (1-7, flagged 0 or not: a static person
+    or a car is still someone's neighbour); else (a tracker's 9 columns: confidence, class id, -1) each id is
+    its label as written ("2"). No class ids (-1, or none written): every box, no label."""
+    keep = np.ones(len(cls), bool)
+    whole = np.isfinite(cls) & (cls == np.round(cls))
+    if not whole.all() or (cls == -1).all():
+        return keep, None
+    ids = cls.astype(np.int64)
+    names = Path(os.path.abspath(path)).parent / "labels.txt"
+    if names.is_file():
+        try:
+            given = [line.strip() for line in names.read_text(encoding="utf-8-sig").splitlines() if line.strip()]
+        except (OSError, UnicodeDecodeError):
+            raise DataError(f"{names}: not a UTF-8 text file of class names, one a line") from None
+        by_id = np.asarray([""] + given, dtype=object)
+        return keep, np.where((ids >= 1) & (ids <= len(given)), by_id[np.clip(ids, 0, len(given))],
+                              ids.astype(str).astype(object))
+    if np.isin(flag, (0, 1)).all() and ((vis >= 0) & (vis <= 1)).all() and \
+            ((ids >= 1) & (ids <= len(MOT_CLASSES))).all():
+        keep = ids <= MOT_AGENTS
+        if not keep.any():
+            raise DataError(f"{path}: every box is of a class that is no agent ({', '.join(MOT_CLASSES[7:])})")
+        return keep, np.asarray(MOT_CLASSES, dtype=object)[ids - 1]
+    return keep, ids.astype(str).astype(object)
+
+
+def _seqinfo_rate(path: Path, given_rate: bool = False) -> float | None:
     """The `frameRate` of the MOTChallenge seqinfo.ini beside `path` or a folder up (MOT17-02/gt/gt.txt beside
-    MOT17-02/seqinfo.ini), else None."""
+    MOT17-02/seqinfo.ini), else None. One that cannot be read is an error unless `given_rate` (--fps gives it)."""
     import configparser
 
-    for folder in (path.parent, path.parent.parent):
-        ini = folder / "seqinfo.ini"
+    folder = Path(os.path.abspath(path)).parent  # a relative gt.txt's folders too
+    for ini in (folder / "seqinfo.ini", folder.parent / "seqinfo.ini"):
         if not ini.is_file():
             continue
-        parser = configparser.ConfigParser()
+        parser = configparser.ConfigParser(interpolation=None)
         try:
-            parser.read(ini, encoding="utf-8-sig")
-            rate = parser.get("Sequence", "frameRate")
-        except (configparser.Error, UnicodeDecodeError):
-            raise DataError(f"{ini}: no [Sequence] frameRate (the frame rate of {path}'s frame ids)") from None
-        if not _parses(rate) or not 0 < float(rate) < math.inf:
-            raise DataError(f"{ini}: frameRate {rate!r} is not a rate in frames per second")
-        return float(rate)
+            parser.read_string(ini.read_bytes().decode("utf-8-sig"))
+            section = next((s for s in parser.sections() if s.lower() == "sequence"), None)
+            rate = parser.get(section, "frameRate", fallback=None) if section else None
+            problem = None if rate is not None else "no frameRate in a [Sequence] section"
+        except UnicodeDecodeError:
+            problem = "not UTF-8 text"
+        except configparser.Error as e:
+            problem = f"not a readable seqinfo.ini ({_first_line(e)})"
+        if problem is None and not (_parses(rate) and 0 < float(rate) < math.inf):
+            problem = f"frameRate {rate!r} is not a rate in frames per second"
+        if problem is None:
+            return float(rate)
+        if given_rate:
+            return None
+        raise DataError(f"{ini}: {problem}, the rate of {path}'s frame ids (or give --fps)")
     return None
 
 
 def _distinct_scenes(tables: list[pd.DataFrame], files: list[Path]) -> None:
     """Files without a scene column are scenes named after the file; where two such files share a name
     (cam1/tracks.csv, cam2/tracks.csv) each becomes its own scene, named by as much of its path as tells
-    them apart, so agents of one recording never become neighbours of another's."""
+    them apart from each other and from every other scene, so agents of one recording never become
+    neighbours of another's. A scene its folders name (SDD's, MOT's gt/gt.txt) keeps them in its new name."""
     by_name: dict[str, list[int]] = {}
     for i, t in enumerate(tables):
         if t.attrs.get("named_by_file") and len(t["scene"].cat.categories) == 1:
             by_name.setdefault(str(t["scene"].cat.categories[0]), []).append(i)
-    for clash in (group for group in by_name.values() if len(group) > 1):
-        for i, name in zip(clash, _shortest_distinct([files[i].resolve() for i in clash])):
-            tables[i]["scene"] = pd.Categorical.from_codes(np.zeros(len(tables[i]), np.int8), categories=[name])
+    taken = {str(c) for t in tables for c in t["scene"].cat.categories}
+    for name, clash in by_name.items():
+        if len(clash) < 2:
+            continue
+        least = [1 if _scene_of(files[i]) == files[i].stem else 3 for i in clash]  # path parts its name came from
+        names = _shortest_distinct([files[i].resolve() for i in clash], least, taken - {name})
+        taken |= set(names)
+        for i, new in zip(clash, names):
+            tables[i]["scene"] = pd.Categorical.from_codes(np.zeros(len(tables[i]), np.int8), categories=[new])
 
 
-def _shortest_distinct(paths: list[Path]) -> list[str]:
-    """The fewest trailing parts of each path (without its suffix where that is enough) that tell them apart:
-    cam1/tracks, cam2/tracks."""
+def _shortest_distinct(paths: list[Path], least: list[int], taken: set[str]) -> list[str]:
+    """The fewest trailing parts of each path (at least `least` of its own; without its suffix where that is
+    enough) that tell them apart and are none of the names `taken`: cam1/tracks, cam2/tracks."""
     for parts in ([p.with_suffix("").parts for p in paths], [p.parts for p in paths]):
         for k in range(1, max(map(len, parts)) + 1):
-            names = ["/".join(q[-k:]) for q in parts]
-            if len(set(names)) == len(names):
+            names = ["/".join(q[-max(k, m):]) for q, m in zip(parts, least)]
+            if len(set(names)) == len(names) and not taken & set(names):
                 return names
     return [str(p) for p in paths]  # distinct files always differ in full
 
@@ -1242,8 +1286,9 @@ def _missing(name: str, missing: list[str], names: list[str], shown: list[str]) 
         what[what.index("y")] = "y (or lon, lat in degrees)"
     boxes = ""
     if "x" in missing and ({"xmin", "xmax", "ymin", "ymax"} <= set(names) or {"bb_left", "bb_width"} <= set(names)):
-        boxes = ("; for boxes, add their centres as x and y (x = (xmin + xmax) / 2, or bb_left + bb_width / 2); "
-                 "SDD annotations are read as the dataset writes them, space-separated")
+        boxes = ("; for boxes, add a point of each as x and y: its centre for a camera above (x = (xmin + xmax) / "
+                 "2), its foot point for one at an angle (x = bb_left + bb_width / 2, y = bb_top + bb_height); SDD "
+                 "annotations and MOTChallenge files are read as their datasets write them, without a header")
     return DataError(f"{name}: missing column(s) {', '.join(what)} (have: {', '.join(shown)}){boxes}")
 
 
@@ -1325,7 +1370,7 @@ class _Format:
     header: list[str] | None = None  # the lower-cased header as written (a time column under its own name)
     frames: bool = False  # frame ids are the clock where there is a frame column (`_aliases`)
     trajnet: bool = False  # TrajNet++ records under another name than .ndjson (x.jsonl)
-    mot: bool = False  # a MOTChallenge file: a tracker's results or ground truth (gt.txt), headerless boxes
+    mot: int = 0  # a MOTChallenge file's fields a row (10: a tracker's results; 9: ground truth, gt.txt), else 0
 
 
 def _sniff(path: Path, frames: bool = False) -> _Format:
@@ -1371,14 +1416,18 @@ def _sniff(path: Path, frames: bool = False) -> _Format:
         return _Format(encoding, sep, skip, list(SDD_FIELDS), len(SDD_FIELDS), sdd=True)
     if sep == r"\s+" and len(sdd) == len(SDD_FIELDS) and [f.lower() for f in sdd[1:9]] == list(SDD_FIELDS[1:9]):
         return _Format(encoding, sep, skip + 1, list(SDD_FIELDS), len(SDD_FIELDS), sdd=True)  # under a header row
+    mot = _mot_row(fields[:-1] if len(fields) > 1 and fields[-1] == "" else fields)  # a trailing separator too
+    if mot:
+        return _Format(encoding, sep, skip, None, len(fields), mot=mot)
+    if [f.lower() for f in fields] in (list(MOT_FIELDS), list(MOT_GT_FIELDS)):  # MOT's own names as a header
+        return _Format(encoding, sep, skip + 1, None, len(fields), mot=len(fields))
     if all(_parses(f) for f in fields):  # numbers only: a headerless ETH/UCY-style file
-        if len(fields) in (len(MOT_FIELDS), len(MOT_GT_FIELDS)):  # frame, id, box, ...: MOTChallenge
-            return _Format(encoding, sep, skip, None, len(fields), mot=True)
         if len(fields) != 4:
             matrix = len(fields) == 3 and len([ln for ln in lines if ln.strip()]) == 3  # ETH/UCY's H.txt
             raise DataError(f"{path}: line {skip + 1} has {len(fields)} columns and no header; headerless files "
-                            "must be 'frame agent_id x y' or MOTChallenge boxes "
-                            "('frame,id,bb_left,bb_top,bb_width,bb_height,conf,x,y,z'; add a header row to a CSV)"
+                            "must be 'frame agent_id x y' (add a header row to a CSV of other columns) or "
+                            "MOTChallenge rows 'frame,id,bb_left,bb_top,bb_width,bb_height,conf,-1,-1,-1' (or "
+                            "ground truth's 9 columns)"
                             + ("; a 3x3 matrix, a homography? Give it with --homography, and the track files as "
                                "the data" if matrix else ""))
         return _Format(encoding, sep, skip, None, 4)
@@ -1394,6 +1443,21 @@ def _sniff(path: Path, frames: bool = False) -> _Format:
             raise DataError(f"{path}: column '{c}' appears {names.count(c)} times in the header (any case)")
     return _Format(encoding, sep, skip, names, len(fields), seconds, lonlat=lonlat,
                    header=[f.lower() for f in fields], frames=frames)
+
+
+def _mot_row(fields: list[str]) -> int:
+    """10 or 9 where a headerless first row is a MOTChallenge one, else 0: frame and id whole numbers, a box of
+    positive size, then a tracker's `conf, -1, -1, -1` (MOT's unused world coordinates), or 9 columns with a
+    0/1 flag or a confidence, a whole class id and a visibility (0-1) or -1 (ground truth, or a tracker that
+    writes classes). Other rows of 9 or 10 numbers (a 3-D tracker's x, y, z, ...) are not boxes to guess at."""
+    if len(fields) not in (len(MOT_FIELDS), len(MOT_GT_FIELDS)) or not all(_parses(f) for f in fields):
+        return 0
+    v = [float(f) for f in fields]
+    if v[0] != round(v[0]) or v[1] != round(v[1]) or not (v[4] > 0 and v[5] > 0):
+        return 0
+    if len(v) == len(MOT_FIELDS):
+        return len(v) if v[7:] == [-1.0, -1.0, -1.0] else 0
+    return len(v) if 0 <= v[6] <= 1 and v[7] == round(v[7]) and (v[8] == -1 or 0 <= v[8] <= 1) else 0
 
 
 def _check_first_row(path: Path, lines: list[str], skip: int, sep: str, n_header: int, complete: bool) -> None:
@@ -1553,10 +1617,11 @@ def _read_sdd(path: Path, fmt: _Format) -> pd.DataFrame:
 def _scene_of(path: Path) -> str:
     """SDD keeps every video's annotations in a file named annotations.txt, MOTChallenge every sequence's in
     gt/gt.txt: their folders name the scene (deathCircle_video0, MOT17-02-FRCNN)."""
-    if path.stem == "annotations" and path.parent.name:
-        return f"{path.parent.parent.name}_{path.parent.name}" if path.parent.parent.name else path.parent.name
-    if path.stem in ("gt", "det") and path.parent.name == path.stem and path.parent.parent.name:
-        return path.parent.parent.name
+    folder = Path(os.path.abspath(path)).parent  # a relative path's folders too
+    if path.stem == "annotations" and folder.name:
+        return f"{folder.parent.name}_{folder.name}" if folder.parent.name else folder.name
+    if path.stem in ("gt", "det") and folder.name == path.stem and folder.parent.name:
+        return folder.parent.name
     return path.stem
 
 
