@@ -729,9 +729,10 @@ def test_trajnetplusplus_files_as_its_tools_write_them_and_what_they_must_not_ho
     tenth = [json.dumps({"track": {**json.loads(t)["track"], "f": int(json.loads(t)["track"]["f"]) // 10}})
              for t in tracks]  # the same samples, frame ids 1 (not 10) apart
     write(tmp_path / "tenth.ndjson", "\n".join([json.dumps(scene)] + tenth) + "\n")
-    with pytest.raises(DataError, match=r"has 25 frame ids a second but .*tenth.ndjson has 2.5 frame ids a second: "
-                                        r"give the files of each rate apart, one command per rate"):
-        read_tracks([tmp_path / "plain.ndjson", tmp_path / "tenth.ndjson"])
+    together = read_tracks([tmp_path / "plain.ndjson", tmp_path / "tenth.ndjson"])  # each at its own rate, in seconds
+    assert together.attrs["time_base"] == "seconds"
+    np.testing.assert_allclose(together[together.scene == "tenth"][["frame", "x", "y"]],
+                               together[together.scene == "plain"][["frame", "x", "y"]], atol=1e-9)
     latin = tmp_path / "latin.txt"  # TrajNet++ by its first record, not UTF-8 further on
     latin.write_bytes(("\n".join([json.dumps(scene)] + tracks[:5]) + '\n{"scene": {"id": 1, "tag": "caf').encode()
                       + b'\xe9"}}\n')
@@ -869,9 +870,11 @@ def test_motchallenge_layouts_writers_and_rates_are_read_as_written(plaza, tmp_p
     with pytest.warns(TrajCVAEWarning, match=r"--fps 30 reads .*gt.txt at other than its own 14 frame ids a second"):
         read_tracks([seq / "gt.txt"], fps=30)
     write(tmp_path / "gt" / "MOT17-04" / "seqinfo.ini", "[Sequence]\nframeRate=30\n")
-    with pytest.raises(DataError, match=r"has 14 frame ids a second but .* has 30 frame ids a second: give the files "
-                                        r"of each rate apart, one command per rate"):
-        read_tracks([tmp_path / "gt"])
+    mixed = read_tracks([tmp_path / "gt"])  # sequences of 14 and 30 fps: each at its own rate, timed in seconds
+    assert mixed.attrs["time_base"] == "seconds" and mixed.attrs["fps"] is None
+    for name, rate in (("MOT17-02", 14), ("MOT17-04", 30)):
+        alone = read_tracks([tmp_path / "gt" / name / "gt" / "gt.txt"])
+        np.testing.assert_allclose(mixed[mixed.scene == name].frame * rate, alone.frame)
     write(tmp_path / "gt" / "MOT17-02" / "seqinfo.ini", "[Sequence]\nframeRate=14\nframeRate=15\n")
     with pytest.raises(DataError, match=r"seqinfo.ini: not a readable seqinfo.ini \(.*framerate.*\), the rate of"):
         read_tracks([seq / "gt.txt"])

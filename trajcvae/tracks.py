@@ -155,8 +155,9 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     `_read_mot`) and TrajNet++ `.ndjson` (its `track` records; frame ids at the rate its `scene` records
     give). `classes` (a list, or one comma-separated string) keeps only agents of those labels.
 
-    Frame ids are `fps` per second where given; else at a format's own rate; else at `default_fps` (a
-    model's training rate) where given; else of unknown rate. `df.attrs["rate_from"]` says which: "fps",
+    Frame ids are `fps` per second where given; else at a format's own rate (files of different own rates
+    are each read at theirs, all timed in seconds: frame id / rate); else at `default_fps` (a model's
+    training rate) where given; else of unknown rate. `df.attrs["rate_from"]` says which: "fps",
     "file", "model" or None.
 
     The table's time column is always called `frame`; `df.attrs["time_base"]` says what it holds:
@@ -193,6 +194,12 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
                         f"{classes!r}")
     if classes is not None and not any(c.strip() for c in classes):
         raise DataError("--classes names no label: give labels, e.g. Pedestrian,Biker")
+    own = [t.attrs.get("fps") for t in tables]  # a format's own rate of frame ids (SDD's 30 fps), else None
+    if fps is None and len(set(own)) > 1 and None not in own:  # each file at its own rate: all timed in seconds
+        for t, rate in zip(tables, own):
+            t["frame"] = t["frame"].to_numpy() / rate
+            t.attrs.update(seconds=True, fps=None)
+        own = [None] * len(tables)
     seconds = [bool(t.attrs.get("seconds")) for t in tables]
     if any(seconds) and fps is not None:  # read in seconds with --fps: the file has no frame column
         raise DataError(f"--fps {fps:g}: {names[seconds.index(True)]} has a time column in seconds, not frame ids; "
@@ -200,13 +207,11 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     if any(seconds) and not all(seconds):
         raise DataError(f"{names[seconds.index(True)]} has a time column in seconds but "
                         f"{names[seconds.index(False)]} has frame ids: give files of one kind at a time")
-    own = [t.attrs.get("fps") for t in tables]  # a format's own rate of frame ids (SDD's 30 fps), else None
     if fps is None and len(set(own)) > 1:
         i = next(i for i, r in enumerate(own) if r != own[0])
         shown = lambda r: "frame ids of unknown rate" if r is None else f"{r:g} frame ids a second"  # noqa: E731
-        fix = "give the files of each rate apart, one command per rate" if None not in (own[0], own[i]) else \
-            "give --fps, or files of one kind at a time"
-        raise DataError(f"{names[0]} has {shown(own[0])} but {names[i]} has {shown(own[i])}: {fix}")
+        raise DataError(f"{names[0]} has {shown(own[0])} but {names[i]} has {shown(own[i])}: give --fps, or files "
+                        "of one kind at a time")
     other = next((i for i, r in enumerate(own) if fps is not None and r is not None and abs(r - fps) > EPS * r), None)
     if other is not None:
         warn(f"warning: --fps {fps:g} reads {names[other]} at other than its own {own[other]:g} frame ids a second "
