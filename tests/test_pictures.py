@@ -605,6 +605,26 @@ def test_a_video_frame_under_the_crowd_view_is_drawn_in_its_pixels(test_csv, tmp
     _one_line_error(run("visualize", "pedestrian", pixels, "--scale", 0.05, "--scene-frame", frame, "--background",
                         tmp_path / "frame.png", "--out", tmp_path / "frame.png"), "an input of this command")
     assert (rgb(tmp_path / "frame.png") == teal).all()
+    # A thumbnail (or another camera's frame) that the agents stand outside of is warned of.
+    Image.fromarray(np.full((20, 30, 3), teal, np.uint8)).save(tmp_path / "thumb.png")
+    r = run("visualize", "pedestrian", pixels, "--scale", 0.05, "--scene-frame", frame, "-k", 3,
+            "--background", tmp_path / "thumb.png", "--out", out)
+    assert r.exit_code == 0 and "stand outside its 30x20 pixels: is it the video's frame at full size" in r.output
+
+
+def test_background_images_of_any_depth_and_size_are_drawn_as_they_look(tmp_path):
+    """A 16-bit frame is stretched from its darkest to its brightest value (not clipped to white); a large
+    one is drawn reduced but still spans its own pixels."""
+    from trajcvae.visualize import read_background
+
+    deep = np.full((40, 60), 200 * 256, np.uint16)
+    deep[:, ::10] = 120 * 256  # a darker grid
+    Image.fromarray(deep).save(tmp_path / "deep.png")
+    b = read_background(tmp_path / "deep.png")
+    assert b.size == (60, 40) and set(np.unique(b.image)) == {0, 255}
+    Image.fromarray(np.zeros((30, 9000, 3), np.uint8)).save(tmp_path / "wide.png")
+    b = read_background(tmp_path / "wide.png")
+    assert b.size == (9000, 30) and b.image.shape[1] <= 4096
 
 
 @pytest.mark.parametrize("args,message", [

@@ -433,6 +433,10 @@ def test_files_of_the_same_name_in_two_folders_are_two_scenes(tmp_path):
         write(tmp_path / cam / "tracks.csv", "frame,agent_id,x,y\n0,1,0,0\n10,1,0,1\n")
     df = read_tracks([tmp_path / "cam1", tmp_path / "cam2"])
     assert sorted(set(df.scene)) == ["cam1/tracks", "cam2/tracks"] and len(df) == 4
+    for cam in ("camA", "camB"):  # a CSV named as SDD's annotations.txt is named as any CSV
+        (tmp_path / "site" / cam).mkdir(parents=True)
+        write(tmp_path / "site" / cam / "annotations.csv", "frame,agent_id,x,y\n0,1,0,0\n10,1,0,1\n")
+    assert sorted(set(read_tracks([tmp_path / "site"]).scene)) == ["camA/annotations", "camB/annotations"]
     # With a scene column, the files' scenes are the column's, joined as written.
     for cam in ("cam1", "cam2"):
         write(tmp_path / cam / "tracks.csv", f"scene,frame,agent_id,x,y\nhall,0,{cam[-1]},0,0\nhall,10,{cam[-1]},0,1\n")

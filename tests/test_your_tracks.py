@@ -830,6 +830,8 @@ def test_motchallenge_rows_that_are_no_track_are_refused_by_line(tmp_path):
     for row, message in cases:
         with pytest.raises(DataError, match=re.escape(message)):
             read_tracks([write(tmp_path / "t.txt", "\n".join(rows + [row]) + "\n")], fps=30)
+    with pytest.raises(DataError, match=r"t.txt line 1: MOT box of width 0 and height 40"):  # a first row too
+        read_tracks([write(tmp_path / "t.txt", "\n".join(["1,1,100,200,0,40,0.9,-1,-1,-1"] + rows) + "\n")], fps=30)
     seq = tmp_path / "seq" / "gt"
     seq.mkdir(parents=True)
     write(tmp_path / "seq" / "seqinfo.ini", "[Sequence]\nname=seq\nframeRate=fast\n")
@@ -855,15 +857,30 @@ def test_motchallenge_layouts_writers_and_rates_are_read_as_written(plaza, tmp_p
     comma = write(tmp_path / "comma.txt", results.replace("\n", ",\n"))
     for path in (header, comma):
         np.testing.assert_array_equal(read_tracks([path], fps=30)[["frame", "agent_id", "x", "y"]], want)
+    own = write(tmp_path / "own.csv", "frame,id,bb_left,bb_top,bb_width,bb_height,conf,x,y,z\n"
+                + "\n".join(f"{f},1,100,200,16,40,0.9,{f / 10},2.0,0" for f in range(5)) + "\n")
+    assert read_tracks([own]).x.tolist() == [0.0, 0.1, 0.2, 0.3, 0.4]  # MOT's names over x, y of its own: a CSV
+    header_comma = write(tmp_path / "hc.csv", "frame,id,bb_left,bb_top,bb_width,bb_height,conf,x,y,z,\n" + results)
+    np.testing.assert_array_equal(read_tracks([header_comma], fps=30)[["frame", "agent_id", "x", "y"]], want)
     three_d = write(tmp_path / "3d.txt", "1,1,2.5,3.1,0.9,0.6,0.5,1.7,0.1,0.93\n")  # frame id x y z w l h yaw score
     with pytest.raises(DataError, match=r"3d.txt: line 1 has 10 columns and no header"):
         read_tracks([three_d], fps=30)
     # A tracker's 9 columns (confidence, COCO class id, -1): each class id is its label, none dropped.
     coco = write(tmp_path / "coco.txt", results.replace(",0.93,-1,-1,-1", ",0.93,2,-1"))
     assert set(read_tracks([coco], fps=30).label) == {"2"}
+    # Ground truth: one odd visibility keeps MOT's names; a class beyond MOT's 13 is warned of.
+    gt = (tmp_path / "gt" / "MOT17-02" / "gt" / "gt.txt").read_text().splitlines()
+    (tmp_path / "odd" / "gt").mkdir(parents=True)
+    odd = write(tmp_path / "odd" / "gt" / "gt.txt", "\n".join([gt[0].rsplit(",", 1)[0] + ",-1"] + gt[1:]) + "\n")
+    assert set(read_tracks([odd], fps=30).label) == {"Pedestrian", "Static person"}
+    write(odd, "\n".join(gt + ["2,998,0,0,10,10,1,14,1"]) + "\n")
+    with pytest.warns(TrajCVAEWarning, match=r"gt.txt line \d+: class 14, beyond MOT's 1-13: every box is kept"):
+        assert set(read_tracks([odd], fps=30).label) == {"1", "7", "9", "14"}
     seq = tmp_path / "gt" / "MOT17-02" / "gt"
     write(seq / "labels.txt", "walker\n" + "other\n" * 5 + "stander\n")  # CVAT's export names its classes
     assert set(read_tracks([seq / "gt.txt"], fps=30).label) == {"walker", "stander", "9"}  # 9: no name given
+    write(tmp_path / "tracker" / "data" / "labels.txt", "person\n")  # beside a tracker's files: no track file
+    assert read_tracks([tmp_path / "tracker"], fps=30).scene.nunique() == 2
     # Rates: the seqinfo.ini's, --fps against it warned of, a broken one needed only without --fps.
     write(tmp_path / "gt" / "MOT17-02" / "seqinfo.ini", "[Sequence]\nframeRate=14\n")
     assert read_tracks([seq / "gt.txt"]).attrs["fps"] == 14.0

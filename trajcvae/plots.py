@@ -271,16 +271,19 @@ def draw_scene(ax, view: SceneView, title: str | None = None, legend: bool = Tru
 
 
 def plot_scene(view: SceneView, title: str | None = None, size: tuple[float, float] = (7.0, 7.0),
-               density: str | None = None, background: np.ndarray | None = None) -> Figure:
-    """The crowd view; over `background` (an image, (H, W) or (H, W, channels)), with the view in its pixels:
-    pixel (0, 0) is the image's top-left one, v grows downwards, and the axes span the image (the figure
-    takes the image's shape, `size`'s width kept)."""
+               density: str | None = None, background: np.ndarray | None = None,
+               background_size: tuple[int, int] | None = None) -> Figure:
+    """The crowd view; over `background` (an image: (h, w, 3 or 4) colours, or (h, w) grey), with the view in
+    its pixels: pixel (0, 0) is the image's top-left one, v grows downwards, and the axes span the image's
+    `background_size` (W, H; default its own shape: a reduced image still spans its file's pixels). The figure
+    takes the image's shape, `size`'s width kept."""
     if background is not None:
-        h, w = background.shape[:2]
+        w, h = background_size or (background.shape[1], background.shape[0])
         size = (size[0], size[0] * h / w + 1.0)  # an inch for the title and the axis labels
     fig, ax = plt.subplots(figsize=size, dpi=DPI, layout="constrained")
     if background is not None:
-        ax.imshow(background, extent=(-0.5, w - 0.5, h - 0.5, -0.5), zorder=0)
+        grey = {"cmap": "gray", "vmin": 0, "vmax": 255} if background.ndim == 2 else {}
+        ax.imshow(background, extent=(-0.5, w - 0.5, h - 0.5, -0.5), zorder=0, **grey)
     draw_scene(ax, view, title, density=density, density_alpha=0.75 if background is None else 0.4)
     if background is not None:
         ax.set_aspect("equal", adjustable="box")

@@ -24,6 +24,7 @@ import numbers
 import os
 import re
 import warnings
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,8 +83,9 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
         if p.is_dir():
             visible = [f for f in p.rglob("*") if f.is_file()
                        and not any(part.startswith(".") for part in f.relative_to(p).parts)]
-            found = sorted(f for f in visible if f.suffix.lower() in SUFFIXES
-                           and not (f.name == "labels.txt" and (f.parent / "gt.txt").is_file()))  # CVAT's class names
+            found = sorted(f for f in visible if f.suffix.lower() in SUFFIXES)
+            texts = Counter(f.parent for f in found if f.suffix.lower() == ".txt")
+            found = [f for f in found if f.name != "labels.txt" or texts[f.parent] < 2]  # CVAT's names beside MOT files
             detections = [f for f in found if _mot_detections(f)]  # no tracks: a MOTChallenge sequence's det.txt
             found = [f for f in found if f not in detections]
             packed_line = _compressed_tracks(visible)
@@ -1173,7 +1175,7 @@ def _read_mot(path: Path, fmt: _Format, given_rate: bool = False) -> pd.DataFram
                         f"{num['bb_height'][i]:g} (both must be above 0)")
     keep, label = np.ones(len(raw), bool), None
     if fields is MOT_GT_FIELDS:
-        keep, label = _mot_labels(path, *(to_numbers(raw[i]) for i in (6, 7, 8)))
+        keep, label = _mot_labels(path, *(to_numbers(raw[i]) for i in (6, 7, 8)), lines.to_numpy())
     table = pd.DataFrame({
         "frame": num["frame"][keep], "agent_id": ids[keep].astype(np.int64),
         "x": num["bb_left"][keep] + num["bb_width"][keep] / 2, "y": num["bb_top"][keep] + num["bb_height"][keep],
@@ -1189,12 +1191,14 @@ def _read_mot(path: Path, fmt: _Format, given_rate: bool = False) -> pd.DataFram
     return table
 
 
-def _mot_labels(path: Path, flag: np.ndarray, cls: np.ndarray, vis: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+def _mot_labels(path: Path, flag: np.ndarray, cls: np.ndarray, vis: np.ndarray,
+                lines: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """Which boxes of a 9-column MOT file to keep, and their labels. Class ids are named by a labels.txt beside
     the file (CVAT's MOT export: line k names class k); else, in MOT16/17/20 ground truth (a 0/1 flag, classes
-    1-13, visibility 0-1), by MOT's names, keeping people and vehicles (1-7, flagged 0 or not: a static person
-    or a car is still someone's neighbour); else (a tracker's 9 columns: confidence, class id, -1) each id is
-    its label as written ("2"). No class ids (-1, or none written): every box, no label."""
+    1-13, a visibility), by MOT's names, keeping people and vehicles (1-7, flagged 0 or not: a static person
+    or a car is still someone's neighbour); else (a tracker's 9 columns: confidence, class id, -1; ground
+    truth with classes beyond MOT's, warned of) each id is its label as written ("2"). No class ids (-1, or
+    none written): every box, no label."""
     keep = np.ones(len(cls), bool)
     whole = np.isfinite(cls) & (cls == np.round(cls))
     if not whole.all() or (cls == -1).all():
@@ -1209,12 +1213,18 @@ def _mot_labels(path: Path, flag: np.ndarray, cls: np.ndarray, vis: np.ndarray) 
         by_id = np.asarray([""] + given, dtype=object)
         return keep, np.where((ids >= 1) & (ids <= len(given)), by_id[np.clip(ids, 0, len(given))],
                               ids.astype(str).astype(object))
-    if np.isin(flag, (0, 1)).all() and ((vis >= 0) & (vis <= 1)).all() and \
-            ((ids >= 1) & (ids <= len(MOT_CLASSES))).all():
+    mot = (ids >= 1) & (ids <= len(MOT_CLASSES))
+    truth = np.isin(flag, (0, 1)).all() and (vis >= 0).any()  # a tracker writes -1 in place of a visibility
+    if truth and mot.all():
         keep = ids <= MOT_AGENTS
         if not keep.any():
             raise DataError(f"{path}: every box is of a class that is no agent ({', '.join(MOT_CLASSES[7:])})")
         return keep, np.asarray(MOT_CLASSES, dtype=object)[ids - 1]
+    if truth:
+        i = int(np.flatnonzero(~mot)[0])
+        warn(f"warning: {path} line {lines[i]}: class {ids[i]}, beyond MOT's 1-{len(MOT_CLASSES)}: every box is "
+             "kept, labelled by its class id (none dropped as a distractor or occluder); a labels.txt beside it "
+             "names the classes")
     return keep, ids.astype(str).astype(object)
 
 
@@ -1260,7 +1270,7 @@ def _distinct_scenes(tables: list[pd.DataFrame], files: list[Path]) -> None:
     for name, clash in by_name.items():
         if len(clash) < 2:
             continue
-        least = [1 if _scene_of(files[i]) == files[i].stem else 3 for i in clash]  # path parts its name came from
+        least = [1 if name == files[i].stem else 3 for i in clash]  # path parts its name came from (SDD's, MOT's: 3)
         names = _shortest_distinct([files[i].resolve() for i in clash], least, taken - {name})
         taken |= set(names)
         for i, new in zip(clash, names):
@@ -1421,11 +1431,16 @@ def _sniff(path: Path, frames: bool = False) -> _Format:
         return _Format(encoding, sep, skip, list(SDD_FIELDS), len(SDD_FIELDS), sdd=True)
     if sep == r"\s+" and len(sdd) == len(SDD_FIELDS) and [f.lower() for f in sdd[1:9]] == list(SDD_FIELDS[1:9]):
         return _Format(encoding, sep, skip + 1, list(SDD_FIELDS), len(SDD_FIELDS), sdd=True)  # under a header row
-    mot = _mot_row(fields[:-1] if len(fields) > 1 and fields[-1] == "" else fields)  # a trailing separator too
+    trimmed = fields[:-1] if len(fields) > 1 and fields[-1] == "" else fields  # a trailing separator
+    mot = _mot_row(trimmed)
     if mot:
         return _Format(encoding, sep, skip, None, len(fields), mot=mot)
-    if [f.lower() for f in fields] in (list(MOT_FIELDS), list(MOT_GT_FIELDS)):  # MOT's own names as a header
-        return _Format(encoding, sep, skip + 1, None, len(fields), mot=len(fields))
+    if [f.lower() for f in trimmed] in (list(MOT_FIELDS), list(MOT_GT_FIELDS)):  # MOT's own names as a header ...
+        row = next((ln for ln in lines[skip + 1:] if ln.strip()), "")
+        following = _fields(row.strip(), sep)
+        mot = _mot_row(following[:-1] if len(following) > 1 and following[-1] == "" else following)
+        if mot:  # ... over MOT rows (x, y, z unused: -1); over x, y of their own, it is a CSV like any other
+            return _Format(encoding, sep, skip + 1, None, len(fields), mot=mot)
     if all(_parses(f) for f in fields):  # numbers only: a headerless ETH/UCY-style file
         if len(fields) != 4:
             matrix = len(fields) == 3 and len([ln for ln in lines if ln.strip()]) == 3  # ETH/UCY's H.txt
@@ -1452,13 +1467,13 @@ def _sniff(path: Path, frames: bool = False) -> _Format:
 
 def _mot_row(fields: list[str]) -> int:
     """10 or 9 where a headerless first row is a MOTChallenge one, else 0: frame and id whole numbers, a box of
-    positive size, then a tracker's `conf, -1, -1, -1` (MOT's unused world coordinates), or 9 columns with a
+    no negative size, then a tracker's `conf, -1, -1, -1` (MOT's unused world coordinates), or 9 columns with a
     0/1 flag or a confidence, a whole class id and a visibility (0-1) or -1 (ground truth, or a tracker that
     writes classes). Other rows of 9 or 10 numbers (a 3-D tracker's x, y, z, ...) are not boxes to guess at."""
     if len(fields) not in (len(MOT_FIELDS), len(MOT_GT_FIELDS)) or not all(_parses(f) for f in fields):
         return 0
     v = [float(f) for f in fields]
-    if v[0] != round(v[0]) or v[1] != round(v[1]) or not (v[4] > 0 and v[5] > 0):
+    if v[0] != round(v[0]) or v[1] != round(v[1]) or not (v[4] >= 0 and v[5] >= 0):  # a box of no size: named later
         return 0
     if len(v) == len(MOT_FIELDS):
         return len(v) if v[7:] == [-1.0, -1.0, -1.0] else 0

@@ -11,6 +11,7 @@ ranking thousands of windows of a predictions table stays cheap. Every unknown s
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable
@@ -22,7 +23,7 @@ from .atomic import atomic_path
 from .calibrate import ScenePast, too_little_past, unfitted
 from .config import (DataConfig, _whole, check_max_gap, check_output, check_sampling, check_seed, load_config,
                      read_paths)
-from .errors import DataError, TrajCVAEError
+from .errors import DataError, TrajCVAEError, warn
 from .metrics import known_min_ade_fde
 from .plots import (CURVE_COLUMNS, DPI, SceneView, animate_scene, best_row, plot_curves, plot_scene,
                     plot_windows, plt)
@@ -177,7 +178,7 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
     tracks = SceneTracks(df, futures.cfg.time_step, futures.cfg.dt, futures.cfg.max_gap)
     path = _picture(tracks, futures, out, scene, agent, t0, seed, density, grid, worst, best, scene_frame, animate,
                     FRAMES if frames is None else frames, px, east_north="lonlat" in (units or {}),
-                    image=None if image is None else (image, units))
+                    image=None if image is None else (image, units, background))
     if log is not None and isinstance(futures, ModelFutures) and futures.unfitted:
         cfg = futures.cfg
         log(too_little_past(len(futures.unfitted), len(futures.drawn), cfg.obs_len, cfg.pred_len))
@@ -188,7 +189,7 @@ def _picture(tracks, futures, out, scene, agent, t0, seed, density, grid, worst,
              frames, px, east_north: bool = False, image: tuple | None = None) -> Path:
     """`visualize`'s picture, written; returns its path. east_north: the tracks were longitudes and
     latitudes, drawn in metres east and north of each scene's first position, and the axes say so. image:
-    (a background image, the tracks' units), under a scene-frame picture drawn in those units."""
+    (a `Background`, the tracks' units, its path), under a scene-frame picture drawn in those units."""
 
     def save(fig) -> Path:
         if east_north:
@@ -203,7 +204,11 @@ def _picture(tracks, futures, out, scene, agent, t0, seed, density, grid, worst,
     if scene_frame is not None:
         view, title = scene_view(tracks, futures, tracks.scene(scene), float(scene_frame), strict=True)
         if image is not None:
-            return save(plot_scene(in_units(view, image[1]), title, density=density, background=image[0]))
+            background, units, path = image
+            view = in_units(view, units)
+            _outside(view, background, path)
+            return save(plot_scene(view, title, density=density, background=background.image,
+                                   background_size=background.size))
         return save(plot_scene(view, title, density=density))
     if grid is not None:
         w, samples, weights, heading = grid_windows(tracks, futures, scene, grid, seed, worst, best)
@@ -254,19 +259,63 @@ def _check_options(out, agent, t0, grid, worst, best, scene_frame, animate, fram
         raise TrajCVAEError(f"--agent/--t0 pick one window; they do not combine with {views[0]}")
 
 
-def read_background(path: str | Path) -> np.ndarray:
-    """An image file (PNG, JPEG, ...) as an (H, W, channels) array for `--background`, or a one-line error."""
+@dataclass
+class Background:
+    """An image under a scene picture: its pixels (uint8, (h, w, 3 or 4), or (h, w) grey), reduced where the
+    file is large, and the file's own size (W, H), which the picture's axes span."""
+
+    image: np.ndarray
+    size: tuple[int, int]
+
+
+BACKGROUND_SIDE = 4096  # an image is drawn reduced to at most this many pixels a side (a picture has ~700)
+BACKGROUND_PIXELS = 250_000_000  # Pillow's decompression-bomb limit while reading one: refused above twice it
+
+
+def read_background(path: str | Path) -> Background:
+    """An image file (PNG, JPEG, TIFF, ...) for `--background`, or a one-line error. 16-bit and float images
+    are stretched from their darkest to their brightest value."""
     from PIL import Image, UnidentifiedImageError
 
+    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, BACKGROUND_PIXELS
     try:
-        with Image.open(path) as im:
-            return np.asarray(im.convert("RGBA" if "A" in im.getbands() else "RGB"))
+        with warnings.catch_warnings(), Image.open(path) as im:
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            size = im.size
+            k = max(1, -(-max(size) // BACKGROUND_SIDE))
+            if k > 1 and im.format == "JPEG":
+                im.draft(im.mode, (size[0] // k, size[1] // k))  # decoded at a fraction of its size
+            if im.mode in ("I", "F") or im.mode.startswith("I;16"):
+                v = np.asarray(im, dtype=np.float64)
+                lo, hi = (float(np.nanmin(v)), float(np.nanmax(v))) if np.isfinite(v).any() else (0.0, 0.0)
+                im = Image.fromarray((np.nan_to_num((v - lo) / (hi - lo or 1.0)) * 255).round().astype(np.uint8))
+            im = im.convert("RGBA" if "A" in im.getbands() else "RGB")
+            k = max(1, -(-max(im.size) // BACKGROUND_SIDE))
+            return Background(np.asarray(im.reduce(k) if k > 1 else im), size)
     except FileNotFoundError:
         raise TrajCVAEError(f"--background {path}: no such file") from None
     except IsADirectoryError:
         raise TrajCVAEError(f"--background {path}: is a folder; give an image file") from None
+    except Image.DecompressionBombError:
+        raise TrajCVAEError(f"--background {path}: more than {2 * BACKGROUND_PIXELS / 1e6:.0f} million pixels; give "
+                            "a smaller image (the picture is drawn about 700 pixels wide)") from None
     except (UnidentifiedImageError, OSError, ValueError) as e:
         raise TrajCVAEError(f"--background {path}: not an image that can be read ({_first_line(e)})") from None
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
+
+
+def _outside(view: SceneView, background: Background, path) -> None:
+    """Warn where most agents drawn over `background` stand outside its pixels: a thumbnail, another camera's
+    frame, or tracks in other units than its pixels."""
+    if not view.tracks:
+        return
+    at = np.array([t[-1] for t in view.tracks])  # (N, 2) where each agent stands, in the image's pixels
+    w, h = background.size
+    out = int(np.count_nonzero(~((at[:, 0] >= 0) & (at[:, 0] <= w) & (at[:, 1] >= 0) & (at[:, 1] <= h))))
+    if out > len(at) / 2:
+        warn(f"warning: --background {path}: {out} of {len(at)} agents stand outside its {w}x{h} pixels: is it "
+             "the video's frame at full size, and are the tracks in its pixels (--homography, --scale)?")
 
 
 def in_units(view: SceneView, units: dict) -> SceneView:
