@@ -592,9 +592,8 @@ def test_a_video_frame_under_the_crowd_view_is_drawn_in_its_pixels(test_csv, tmp
     assert ax.get_xlim() == (-0.5, 299.5) and ax.get_ylim() == (199.5, -0.5)
     assert np.allclose(ax.collections[-1].get_offsets(), [[40.0, 10.0]])  # the endpoint, in pixels
     for args, message in [
-        ([pixels, "--scale", 0.05, "--background", tmp_path / "frame.png"], "add --scene-frame F"),
-        ([pixels, "--scale", 0.05, "--background", tmp_path / "frame.png", "--scene-frame", frame, "--animate",
-          tmp_path / "a.gif"], "add --scene-frame F, without --animate"),
+        ([pixels, "--scale", 0.05, "--background", tmp_path / "frame.png"], "or an --animate GIF: add one of them"),
+        ([pixels, "--scale", 0.05, "--background", tmp_path / "frame.png", "--grid", 2], "add one of them"),
         ([test_csv, "--scene-frame", frame, "--background", tmp_path / "frame.png"],
          "the tracks are in metres, not in the image's pixels; give tracks in pixels with --homography"),
         ([pixels, "--scale", 0.05, "--scene-frame", frame, "--background", tmp_path / "none.png"], "no such file"),
@@ -610,6 +609,54 @@ def test_a_video_frame_under_the_crowd_view_is_drawn_in_its_pixels(test_csv, tmp
     r = run("visualize", "pedestrian", pixels, "--scale", 0.05, "--scene-frame", frame, "-k", 3,
             "--background", tmp_path / "thumb.png", "--out", out)
     assert r.exit_code == 0 and "stand outside its 30x20 pixels: is it the video's frame at full size" in r.output
+
+
+def test_a_folder_of_a_videos_frames_puts_each_frame_under_its_moment(test_csv, tmp_path):
+    """--background FOLDER (MOT's img1/000300.jpg): each picture, and each frame of an --animate GIF, is drawn
+    over the image of its own frame id; a frame without an image, a folder without frames, and tracks timed in
+    seconds (no frame ids to match) are refused in one line. One image under a GIF stays under every frame."""
+    df = pd.read_csv(test_csv)
+    frame = int(df.groupby("frame").size().idxmax())
+    pixels = tmp_path / "pixels.csv"
+    df.assign(x=df.x * 20, y=df.y * 20).to_csv(pixels, index=False)
+    img1 = tmp_path / "img1"
+    img1.mkdir()
+    colour = {f: (f // 10 % 8 * 30, 100, 200 - f // 10 % 8 * 20) for f in range(frame - 60, frame + 61, 10)}
+    for f, c in colour.items():
+        Image.fromarray(np.full((200, 300, 3), c, np.uint8)).save(img1 / f"{f:06d}.png")
+
+    def shows(img: np.ndarray, c) -> float:
+        return float((np.abs(img - np.array(c)).max(-1) <= 3).mean())
+
+    out = tmp_path / "over.png"
+    r = run("visualize", "pedestrian", pixels, "--scale", 0.05, "--scene-frame", frame, "-k", 2,
+            "--background", img1, "--out", out)
+    assert r.exit_code == 0, r.output
+    assert shows(rgb(out), colour[frame]) > 0.3
+    gif = tmp_path / "a.gif"
+    r = run("visualize", "pedestrian", pixels, "--scale", 0.05, "--animate", gif, "--frames", 3, "-k", 2,
+            "--scene-frame", frame - 10, "--background", img1)
+    assert r.exit_code == 0, r.output
+    with Image.open(gif) as im:
+        for i, f in enumerate((frame - 10, frame, frame + 10)):
+            im.seek(i)
+            assert shows(np.asarray(im.convert("RGB"), dtype=int), colour[f]) > 0.3
+    still = tmp_path / "still.gif"
+    r = run("visualize", "pedestrian", pixels, "--scale", 0.05, "--animate", still, "--frames", 2, "-k", 2,
+            "--background", img1 / f"{frame:06d}.png")
+    assert r.exit_code == 0 and still.exists(), r.output
+    (img1 / f"{frame:06d}.png").unlink()
+    _one_line_error(run("visualize", "pedestrian", pixels, "--scale", 0.05, "--scene-frame", frame, "--background",
+                        img1, "--out", tmp_path / "no.png"), f"no image of frame {frame} (it has frames")
+    (tmp_path / "empty").mkdir()
+    _one_line_error(run("visualize", "pedestrian", pixels, "--scale", 0.05, "--scene-frame", frame, "--background",
+                        tmp_path / "empty", "--out", tmp_path / "no.png"), "a folder without images named by frame")
+    timed = tmp_path / "timed.csv"
+    df.assign(x=df.x * 20, y=df.y * 20, frame=df.frame / 25).rename(columns={"frame": "time"}).to_csv(timed,
+                                                                                                      index=False)
+    _one_line_error(run("visualize", "pedestrian", timed, "--scale", 0.05, "--scene-frame", (frame + 10) / 25,
+                        "--background", img1, "--out", tmp_path / "no.png"), "matched by frame id, and these tracks")
+    assert not (tmp_path / "no.png").exists()
 
 
 def test_background_images_of_any_depth_and_size_are_drawn_as_they_look(tmp_path):

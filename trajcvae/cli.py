@@ -470,9 +470,10 @@ def visualize(
     draws: DrawsOpt = 1000,
     calibrate: CalibrateOpt = "none",
     max_gap: MaxGapOpt = None,
-    background: Annotated[Optional[Path], typer.Option(help="An image (a video frame: PNG or JPEG) under the "
-                          "--scene-frame picture, drawn in its pixels: tracks in pixels, with --homography or "
-                          "--scale.", show_default=False)] = None,
+    background: Annotated[Optional[Path], typer.Option(help="An image (a video frame) under the --scene-frame "
+                          "picture or every frame of the --animate GIF, drawn in its pixels; or a folder of the "
+                          "video's frames named by frame id (MOT's img1/000300.jpg), each under its moment. Tracks "
+                          "in pixels, with --homography or --scale.", show_default=False)] = None,
 ):
     """Draw predicted futures: one agent, a --grid of windows, a --scene-frame crowd view or an --animate GIF."""
     from .visualize import visualize as run

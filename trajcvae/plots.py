@@ -282,30 +282,48 @@ def plot_scene(view: SceneView, title: str | None = None, size: tuple[float, flo
         size = (size[0], size[0] * h / w + 1.0)  # an inch for the title and the axis labels
     fig, ax = plt.subplots(figsize=size, dpi=DPI, layout="constrained")
     if background is not None:
-        grey = {"cmap": "gray", "vmin": 0, "vmax": 255} if background.ndim == 2 else {}
-        ax.imshow(background, extent=(-0.5, w - 0.5, h - 0.5, -0.5), zorder=0, **grey)
+        _draw_image(ax, background, (w, h))
     draw_scene(ax, view, title, density=density, density_alpha=0.75 if background is None else 0.4)
     if background is not None:
-        ax.set_aspect("equal", adjustable="box")
-        ax.set_xlim(-0.5, w - 0.5)
-        ax.set_ylim(h - 0.5, -0.5)
-        ax.set_xlabel("u (pixels)")
-        ax.set_ylabel("v (pixels)")
+        _image_axes(ax, (w, h))
     return fig
 
 
+def _draw_image(ax, image: np.ndarray, size: tuple[int, int]) -> None:
+    """An image under everything else, spanning `size` (W, H) pixels: pixel (0, 0) its top-left one."""
+    grey = {"cmap": "gray", "vmin": 0, "vmax": 255} if image.ndim == 2 else {}
+    ax.imshow(image, extent=(-0.5, size[0] - 0.5, size[1] - 0.5, -0.5), zorder=0, **grey)
+
+
+def _image_axes(ax, size: tuple[int, int]) -> None:
+    """Axes spanning an image of `size` (W, H) pixels, v downwards, labelled in pixels."""
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xlim(-0.5, size[0] - 0.5)
+    ax.set_ylim(size[1] - 0.5, -0.5)
+    ax.set_xlabel("u (pixels)")
+    ax.set_ylabel("v (pixels)")
+
+
 def animate_scene(views: list[SceneView], titles: list[str], limits: tuple[tuple[float, float], ...],
-                  size: tuple[float, float] = (6.0, 6.0), density: str | None = None) -> tuple[Figure, FuncAnimation]:
+                  size: tuple[float, float] = (6.0, 6.0), density: str | None = None,
+                  backgrounds: list[tuple[np.ndarray, tuple[int, int]]] | None = None) -> tuple[Figure, FuncAnimation]:
     """The scene over time: one `SceneView` per animation frame, drawn into fixed `limits` ((x0, x1), (y0, y1))
-    so the view does not jump. Returns the figure and the animation (save it with PillowWriter)."""
+    so the view does not jump; over `backgrounds` (per frame, an image and the (W, H) pixels it spans, the
+    views in those pixels, as `plot_scene`'s). Returns the figure and the animation (save it with
+    PillowWriter)."""
     fig, ax = plt.subplots(figsize=size, dpi=DPI, layout="constrained")
 
     def draw(i: int):
         ax.clear()
-        draw_scene(ax, views[i], titles[i], legend=True, density=density)
+        if backgrounds:
+            _draw_image(ax, *backgrounds[i])
+        draw_scene(ax, views[i], titles[i], legend=True, density=density,
+                   density_alpha=0.4 if backgrounds else 0.75)
         ax.set_aspect("equal", adjustable="box")  # fixed limits: the box, not the data, gives way
         ax.set_xlim(*limits[0])
         ax.set_ylim(*limits[1])
+        if backgrounds:
+            _image_axes(ax, backgrounds[i][1])
         return []
 
     return fig, FuncAnimation(fig, draw, frames=len(views), blit=False, repeat=False)

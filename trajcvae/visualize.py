@@ -11,6 +11,7 @@ ranking thousands of windows of a predictions table stays cheap. Every unknown s
 """
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -111,8 +112,9 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
     for `predict` (a predictions table is drawn as it was written); `log` gets a warning line when the tracks'
     speeds are not the model's (`TrajCVAE.check_speeds`; a table's: no walker's) and when some drawn windows had
     too little of their scene's past to be fitted. `max_gap`: see `TrajCVAE.load`. `background`: an image
-    (a video frame: PNG or JPEG) under a `scene_frame` picture, drawn in the input's pixels (tracks given with
-    `homography` or `scale`; pixel (0, 0) the image's top-left one) instead of metres."""
+    (a video frame) under a `scene_frame` picture or every frame of an `animate` GIF, or a folder of a video's
+    frames named by frame id (`FrameImages`: each moment over its own), drawn in the input's pixels (tracks
+    given with `homography` or `scale`; pixel (0, 0) the image's top-left one) instead of metres."""
     check_sampling(MODEL_K if k is None else k, 0 if seed is None else seed, kset, draws, calibrate)
     check_seed(seed)
     check_output(animate if animate is not None else out, "--animate" if animate is not None else "--out",
@@ -189,7 +191,8 @@ def _picture(tracks, futures, out, scene, agent, t0, seed, density, grid, worst,
              frames, px, east_north: bool = False, image: tuple | None = None) -> Path:
     """`visualize`'s picture, written; returns its path. east_north: the tracks were longitudes and
     latitudes, drawn in metres east and north of each scene's first position, and the axes say so. image:
-    (a `Background`, the tracks' units, its path), under a scene-frame picture drawn in those units."""
+    (a `Background` or `FrameImages`, the tracks' units, its path), under a scene-frame picture or an
+    animation drawn in those units."""
 
     def save(fig) -> Path:
         if east_north:
@@ -200,11 +203,12 @@ def _picture(tracks, futures, out, scene, agent, t0, seed, density, grid, worst,
         return save_figure(fig, out, px)
 
     if animate is not None:
-        return _animation(tracks, futures, Path(animate), scene, scene_frame, frames, px, density)
+        return _animation(tracks, futures, Path(animate), scene, scene_frame, frames, px, density, image)
     if scene_frame is not None:
         view, title = scene_view(tracks, futures, tracks.scene(scene), float(scene_frame), strict=True)
         if image is not None:
-            background, units, path = image
+            source, units, path = image
+            background = source.at(float(scene_frame), tracks) if isinstance(source, FrameImages) else source
             view = in_units(view, units)
             _outside(view, background, path)
             return save(plot_scene(view, title, density=density, background=background.image,
@@ -225,10 +229,9 @@ def _picture(tracks, futures, out, scene, agent, t0, seed, density, grid, worst,
 def _check_options(out, agent, t0, grid, worst, best, scene_frame, animate, frames, density,
                    background=None) -> None:
     """Contradictory or out-of-range options fail before any work is done."""
-    if background is not None and (scene_frame is None or animate is not None):
+    if background is not None and scene_frame is None and animate is None:
         raise TrajCVAEError(f"--background {background}: an image goes under a --scene-frame picture (the "
-                            "video's frame at that time): add --scene-frame F" + (", without --animate"
-                                                                                   if animate is not None else ""))
+                            "video's frame at that time) or an --animate GIF: add one of them")
     if frames is not None:
         _whole(frames, "--frames")
     if grid is not None:
@@ -272,17 +275,52 @@ BACKGROUND_SIDE = 4096  # an image is drawn reduced to at most this many pixels 
 BACKGROUND_PIXELS = 250_000_000  # Pillow's decompression-bomb limit while reading one: refused above twice it
 
 
-def read_background(path: str | Path) -> Background:
-    """An image file (PNG, JPEG, TIFF, ...) for `--background`, or a one-line error. 16-bit and float images
-    are stretched from their darkest to their brightest value."""
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif")
+ANIMATION_SIDE = 1400  # pixels a side of each frame drawn under an animation (its GIF is about 700 wide)
+
+
+class FrameImages:
+    """A folder of a video's frames, one image a frame id, named by it (MOTChallenge's img1/000300.jpg, or
+    frame_300.png): each read when it is drawn."""
+
+    def __init__(self, folder: Path):
+        self.folder, self.paths = folder, {}
+        for f in folder.iterdir():
+            m = re.search(r"(\d+)$", f.stem)
+            if m and f.suffix.lower() in IMAGE_SUFFIXES and f.is_file() and not f.name.startswith("."):
+                self.paths.setdefault(int(m[1]), f)
+        if not self.paths:
+            raise TrajCVAEError(f"--background {folder}: a folder without images named by frame number "
+                                f"(000300.jpg); give one image, or the folder of a video's frames")
+
+    def at(self, frame: float, tracks: "SceneTracks", side: int | None = None) -> Background:
+        """The image of frame id `frame` (reduced to at most `side` pixels a side), or a one-line error."""
+        if tracks.word == "time":
+            raise TrajCVAEError(f"--background {self.folder}: a folder of frames is matched by frame id, and these "
+                                "tracks are timed in seconds; give the one image under the picture")
+        if round(frame) not in self.paths:  # the video's frame nearest the moment (a model step need not be whole)
+            have = sorted(self.paths)
+            raise TrajCVAEError(f"--background {self.folder}: no image of frame {round(frame)} (it has frames "
+                                f"{have[0]}..{have[-1]}, {len(have)} images)")
+        return read_background(self.paths[round(frame)], side)
+
+
+def read_background(path: str | Path, side: int | None = None) -> Background | FrameImages:
+    """An image file (PNG, JPEG, TIFF, ...) for `--background`, or a folder of a video's frames
+    (`FrameImages`), or a one-line error. 16-bit and float images are stretched from their darkest to their
+    brightest value; an image is reduced to at most `side` (default `BACKGROUND_SIDE`) pixels a side."""
     from PIL import Image, UnidentifiedImageError
+
+    if Path(path).is_dir():
+        return FrameImages(Path(path))
+    side = BACKGROUND_SIDE if side is None else side
 
     limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, BACKGROUND_PIXELS
     try:
         with warnings.catch_warnings(), Image.open(path) as im:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             size = im.size
-            k = max(1, -(-max(size) // BACKGROUND_SIDE))
+            k = max(1, -(-max(size) // side))
             if k > 1 and im.format == "JPEG":
                 im.draft(im.mode, (size[0] // k, size[1] // k))  # decoded at a fraction of its size
             if im.mode in ("I", "F") or im.mode.startswith("I;16"):
@@ -290,12 +328,10 @@ def read_background(path: str | Path) -> Background:
                 lo, hi = (float(np.nanmin(v)), float(np.nanmax(v))) if np.isfinite(v).any() else (0.0, 0.0)
                 im = Image.fromarray((np.nan_to_num((v - lo) / (hi - lo or 1.0)) * 255).round().astype(np.uint8))
             im = im.convert("RGBA" if "A" in im.getbands() else "RGB")
-            k = max(1, -(-max(im.size) // BACKGROUND_SIDE))
+            k = max(1, -(-max(im.size) // side))
             return Background(np.asarray(im.reduce(k) if k > 1 else im), size)
     except FileNotFoundError:
         raise TrajCVAEError(f"--background {path}: no such file") from None
-    except IsADirectoryError:
-        raise TrajCVAEError(f"--background {path}: is a folder; give an image file") from None
     except Image.DecompressionBombError:
         raise TrajCVAEError(f"--background {path}: more than {2 * BACKGROUND_PIXELS / 1e6:.0f} million pixels; give "
                             "a smaller image (the picture is drawn about 700 pixels wide)") from None
@@ -326,11 +362,12 @@ def in_units(view: SceneView, units: dict) -> SceneView:
 
 
 # --- animation ------------------------------------------------------------------------------------
-def _animation(tracks: SceneTracks, futures, out: Path, scene, start, n_frames: int, px, density) -> Path:
+def _animation(tracks: SceneTracks, futures, out: Path, scene, start, n_frames: int, px, density,
+               image: tuple | None = None) -> Path:
     """A GIF of the scene: histories growing from the first animation frame, futures redrawn every frame.
     Frames step through the scene's frame ids (unknown rate) or by one model step (a known rate), each
-    drawing the agents seen in it (`scene_view`): at a known rate, those observed in the step up to it."""
-    from matplotlib.animation import PillowWriter
+    drawing the agents seen in it (`scene_view`): at a known rate, those observed in the step up to it.
+    `image`: as `_picture`'s, drawn under every frame (a folder: each frame's own image)."""
 
     s = tracks.scene(scene)
     step = tracks.step[s]
@@ -360,6 +397,17 @@ def _animation(tracks: SceneTracks, futures, out: Path, scene, start, n_frames: 
         raise TrajCVAEError(f"--animate: no agent has 2 consecutive positions in the {len(sel)} frames from "
                             f"{span} ({tracks.frame_range(s)}); start it elsewhere with --scene-frame")
     titles = [f"scene '{s}' · {tracks.when(f)} ({i + 1}/{len(sel)})" for i, f in enumerate(sel)]
+    if image is not None:  # in the image's pixels, the axes spanning it
+        source, units, path = image
+        backgrounds = [source.at(f, tracks, ANIMATION_SIDE) for f in sel] if isinstance(source, FrameImages) \
+            else [source] * len(sel)
+        views = [in_units(v, units) for v in views]
+        _outside(next((v for v in views if v.tracks), views[0]), backgrounds[0], path)
+        w, h = backgrounds[0].size
+        figsize = (7.0, 7.0 * h / w + 1.0) if px is None else (px[0] / DPI, px[1] / DPI)
+        fig, anim = animate_scene(views, titles, ((-0.5, w - 0.5), (h - 0.5, -0.5)), size=figsize, density=density,
+                                  backgrounds=[(b.image, b.size) for b in backgrounds])
+        return _save_animation(fig, anim, out)
     pts = [np.concatenate([v.samples.reshape(-1, 2)] + v.tracks + (v.others or []) +
                           ([v.fut.reshape(-1, 2)] if v.fut is not None else [])) for v in views]
     pts = np.concatenate(pts)
@@ -369,6 +417,12 @@ def _animation(tracks: SceneTracks, futures, out: Path, scene, start, n_frames: 
     else:
         figsize = (px[0] / DPI, px[1] / DPI)
     fig, anim = animate_scene(views, titles, ((lo[0], hi[0]), (lo[1], hi[1])), size=figsize, density=density)
+    return _save_animation(fig, anim, out)
+
+
+def _save_animation(fig, anim, out: Path) -> Path:
+    from matplotlib.animation import PillowWriter
+
     try:
         with atomic_path(out, suffix=".tmp.gif") as tmp:  # Pillow picks the format from the name
             anim.save(tmp, writer=PillowWriter(fps=4), dpi=DPI)
