@@ -64,6 +64,17 @@ def gps_metres(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return np.stack([s * np.sin(az), s * np.cos(az)], axis=1)
 
 
+def floor(path: Path, size: tuple[int, int]) -> None:
+    """What the homography's camera sees of the ground, as a stand-in for a video frame: 1 m squares of a
+    chequered floor, each pixel coloured by the square its ground point falls in."""
+    from PIL import Image
+
+    u, v = np.meshgrid(np.arange(size[0], dtype=float), np.arange(size[1], dtype=float))
+    xy = to_metres(np.stack([u.ravel(), v.ravel()], axis=1), {"homography": H.tolist()})
+    light = ((np.floor(xy[:, 0]) + np.floor(xy[:, 1])) % 2 == 0).reshape(u.shape)
+    Image.fromarray(np.where(light[..., None], [200, 196, 186], [150, 146, 138]).astype(np.uint8)).save(path)
+
+
 def write_all(df: pd.DataFrame, out: Path) -> dict[str, tuple[Path, list[str], float]]:
     """The eight files; for each, its `predict` options and the seconds per unit of its time column."""
     out.mkdir(parents=True, exist_ok=True)
@@ -100,6 +111,7 @@ def write_all(df: pd.DataFrame, out: Path) -> dict[str, tuple[Path, list[str], f
     (out / "mot" / "zara01" / "gt" / "gt.txt").write_text("\n".join(rows) + "\n")
     (out / "mot" / "zara01" / "seqinfo.ini").write_text("[Sequence]\nname=zara01\nframeRate=30\n")
     files["mot"] = (out / "mot" / "zara01" / "gt" / "gt.txt", ["--homography", str(out / "H.txt")], 1 / 30.0)
+    floor(out / "mot" / "zara01" / "floor.png", (960, 600))
     with open(out / "trajnet.ndjson", "w") as f:
         f.write(json.dumps({"scene": {"id": 0, "p": int(df.agent_id.iloc[0]), "s": int(df.frame.min()),
                                       "e": int(df.frame.max()), "fps": 2.5, "tag": [1, []]}}) + "\n")
@@ -153,6 +165,11 @@ def main() -> None:
                "--scene-frame", f"{at:g}", "--out", str(gallery / f"your-data-{name}.png"), "--size", "700x560"]
         print("$", " ".join(pic[2:]))
         subprocess.run(pic, check=True)
+        if name == "mot":  # the same moment over the camera's view, in its pixels
+            pic = [*pic[:-4], "--background", str(path.parents[1] / "floor.png"), "--out",
+                   str(gallery / "your-data-mot-frame.png")]
+            print("$", " ".join(pic[2:]))
+            subprocess.run(pic, check=True)
 
 
 if __name__ == "__main__":
