@@ -621,7 +621,7 @@ def test_a_folder_of_a_videos_frames_puts_each_frame_under_its_moment(test_csv, 
     df.assign(x=df.x * 20, y=df.y * 20).to_csv(pixels, index=False)
     img1 = tmp_path / "img1"
     img1.mkdir()
-    colour = {f: (f // 10 % 8 * 30, 100, 200 - f // 10 % 8 * 20) for f in range(frame - 60, frame + 61, 10)}
+    colour = {f: (f // 10 % 8 * 30, 100, 200 - f // 10 % 8 * 20) for f in range(0, int(df.frame.max()) + 1, 10)}
     for f, c in colour.items():
         Image.fromarray(np.full((200, 300, 3), c, np.uint8)).save(img1 / f"{f:06d}.png")
 
@@ -645,9 +645,24 @@ def test_a_folder_of_a_videos_frames_puts_each_frame_under_its_moment(test_csv, 
     r = run("visualize", "pedestrian", pixels, "--scale", 0.05, "--animate", still, "--frames", 2, "-k", 2,
             "--background", img1 / f"{frame:06d}.png")
     assert r.exit_code == 0 and still.exists(), r.output
+    # At 30 frame ids a second, moments are 12 ids apart and fall between frames: each is drawn over the latest
+    # frame at or before it, the last one too where it is past the video's last frame.
+    r = run("visualize", "pedestrian", pixels, "--scale", 0.05, "--fps", 30, "--animate", gif, "--frames", 40,
+            "-k", 2, "--scene-frame", max(colour) - 100, "--background", img1)
+    assert r.exit_code == 0, r.output
+    with Image.open(gif) as im:
+        im.seek(im.n_frames - 1)
+        assert shows(np.asarray(im.convert("RGB"), dtype=int), colour[max(colour)]) > 0.3
     (img1 / f"{frame:06d}.png").unlink()
     _one_line_error(run("visualize", "pedestrian", pixels, "--scale", 0.05, "--scene-frame", frame, "--background",
-                        img1, "--out", tmp_path / "no.png"), f"no image of frame {frame} (it has frames")
+                        img1, "--out", tmp_path / "no.png"), f"no image of frame {frame} or of the step before it")
+    Image.fromarray(np.zeros((100, 150, 3), np.uint8)).save(img1 / f"{frame:06d}.png")  # a thumbnail among them
+    _one_line_error(run("visualize", "pedestrian", pixels, "--scale", 0.05, "--animate", gif, "--frames", 3,
+                        "--scene-frame", frame - 10, "--background", img1), "one video's frames are of one size")
+    Image.fromarray(np.zeros((200, 300, 3), np.uint8)).save(img1 / f"cam2_{frame:06d}.jpg")
+    _one_line_error(run("visualize", "pedestrian", pixels, "--scale", 0.05, "--scene-frame", frame, "--background",
+                        img1, "--out", tmp_path / "no.png"), f"two images of frame {frame}")
+    (img1 / f"cam2_{frame:06d}.jpg").unlink()
     (tmp_path / "empty").mkdir()
     _one_line_error(run("visualize", "pedestrian", pixels, "--scale", 0.05, "--scene-frame", frame, "--background",
                         tmp_path / "empty", "--out", tmp_path / "no.png"), "a folder without images named by frame")

@@ -884,7 +884,8 @@ def test_motchallenge_layouts_writers_and_rates_are_read_as_written(plaza, tmp_p
     # Rates: the seqinfo.ini's, --fps against it warned of, a broken one needed only without --fps.
     write(tmp_path / "gt" / "MOT17-02" / "seqinfo.ini", "[Sequence]\nframeRate=14\n")
     assert read_tracks([seq / "gt.txt"]).attrs["fps"] == 14.0
-    with pytest.warns(TrajCVAEWarning, match=r"--fps 30 reads .*gt.txt at other than its own 14 frame ids a second"):
+    with pytest.warns(TrajCVAEWarning, match=r"--fps 30 overrides the frame rate its format or seqinfo.ini gives "
+                                             r".*gt.txt \(14 a second\)"):
         read_tracks([seq / "gt.txt"], fps=30)
     write(tmp_path / "gt" / "MOT17-04" / "seqinfo.ini", "[Sequence]\nframeRate=30\n")
     mixed = read_tracks([tmp_path / "gt"])  # sequences of 14 and 30 fps: each at its own rate, timed in seconds
@@ -1066,8 +1067,14 @@ def test_files_of_different_rates_are_refused_without_fps(plaza, tmp_path):
     sdd = tmp_path / "v" / "annotations.txt"
     write_sdd(sdd, plaza)
     plaza.to_csv(tmp_path / "f.csv", index=False)
-    with pytest.raises(DataError, match="has 30 frame ids a second but .*f.csv has frame ids of unknown rate"):
+    with pytest.raises(DataError, match=r"f.csv has frame ids of unknown rate but .*annotations.txt has 30 frame ids "
+                                        r"a second: give --fps 30 if it is at that rate too, or give it apart"):
         read_tracks([sdd, tmp_path / "f.csv"])
+    mot = tmp_path / "m" / "gt" / "gt.txt"  # beside files of two rates, the file of unknown rate is named
+    write_mot(mot, plaza, ground_truth=True)
+    write(tmp_path / "m" / "seqinfo.ini", "[Sequence]\nframeRate=14\n")
+    with pytest.raises(DataError, match=r"f.csv has frame ids of unknown rate but .* give it apart \(with --fps"):
+        read_tracks([sdd, mot, tmp_path / "f.csv"])
     assert len(read_tracks([sdd, tmp_path / "f.csv"], fps=30))  # a rate given: read as one kind
     upsample(plaza, 10.0).to_csv(tmp_path / "s.csv", index=False)  # a time column: no --fps makes it frame ids
     with pytest.raises(DataError, match="s.csv has a time column in seconds but .*annotations.txt has frame ids"):

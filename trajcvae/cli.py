@@ -439,8 +439,8 @@ def visualize(
     agent: Annotated[Optional[str], typer.Option(help="Agent id (default: the first agent with a known "
                                                       "future, or a random one with --seed).")] = None,
     t0: Annotated[Optional[float], typer.Option(help="Frame id of the agent's last observed position, or its "
-                                                     "time in seconds for an input with a time column (default: "
-                                                     "its first full window).")] = None,
+                                                     "time in seconds for an input with a time column or files of "
+                                                     "several frame rates (default: its first full window).")] = None,
     k: Annotated[Optional[int], typer.Option("-k", "--k", help="Futures (samples) per agent (default: 20 drawn "
                                              "from a model; all of a predictions table).")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Pick windows at random with this seed (also the "
@@ -455,8 +455,9 @@ def visualize(
     worst: Annotated[bool, typer.Option(help="With --grid: the N windows with the largest minADE.")] = False,
     best: Annotated[bool, typer.Option(help="With --grid: the N windows with the smallest minADE.")] = False,
     scene_frame: Annotated[Optional[float], typer.Option(help="Every agent of --scene at this frame id (a time "
-                                                              "in seconds for an input with a time column), each "
-                                                              "with its K futures (the crowd view).")] = None,
+                                                              "in seconds for an input with a time column or files "
+                                                              "of several frame rates), each with its K futures "
+                                                              "(the crowd view).")] = None,
     animate: Annotated[Optional[Path], typer.Option(help="Write a GIF of the scene over time instead "
                        "(starts at --scene-frame, default: around the scene's busiest frame).")] = None,
     frames: Annotated[Optional[int], typer.Option(help="Animation frames (--animate; default 40).")] = None,

@@ -209,15 +209,17 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     if any(seconds) and not all(seconds):
         raise DataError(f"{names[seconds.index(True)]} has a time column in seconds but "
                         f"{names[seconds.index(False)]} has frame ids: give files of one kind at a time")
-    if fps is None and len(set(own)) > 1:
-        i = next(i for i, r in enumerate(own) if r != own[0])
-        shown = lambda r: "frame ids of unknown rate" if r is None else f"{r:g} frame ids a second"  # noqa: E731
-        raise DataError(f"{names[0]} has {shown(own[0])} but {names[i]} has {shown(own[i])}: give --fps, or files "
-                        "of one kind at a time")
-    other = next((i for i, r in enumerate(own) if fps is not None and r is not None and abs(r - fps) > EPS * r), None)
-    if other is not None:
-        warn(f"warning: --fps {fps:g} reads {names[other]} at other than its own {own[other]:g} frame ids a second "
-             "(as its format or seqinfo.ini gives them); drop --fps to read each file at its own rate")
+    if fps is None and len(set(own)) > 1:  # files of their own rates beside one of frame ids of unknown rate
+        unknown, rated = own.index(None), next(i for i, r in enumerate(own) if r is not None)
+        fix = (f"give --fps {own[rated]:g} if it is at that rate too, or give it apart" if len(set(own)) == 2 else
+               "give it apart (with --fps for its rate)")
+        raise DataError(f"{names[unknown]} has frame ids of unknown rate but {names[rated]} has {own[rated]:g} frame "
+                        f"ids a second: {fix}")
+    other = [i for i, r in enumerate(own) if fps is not None and r is not None and abs(r - fps) > EPS * r]
+    if other:
+        shown = ", ".join(f"{names[i]} ({own[i]:g} a second)" for i in other[:3]) + (", ..." if len(other) > 3 else "")
+        warn(f"warning: --fps {fps:g} overrides the frame rate its format or seqinfo.ini gives {shown}; drop --fps "
+             "to read each file at its own rate")
     lonlat = [bool(t.attrs.get("lonlat")) for t in tables]
     if any(lonlat) and not all(lonlat):
         raise DataError(f"{names[lonlat.index(True)]} has longitude and latitude columns but "

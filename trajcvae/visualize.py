@@ -208,7 +208,8 @@ def _picture(tracks, futures, out, scene, agent, t0, seed, density, grid, worst,
         view, title = scene_view(tracks, futures, tracks.scene(scene), float(scene_frame), strict=True)
         if image is not None:
             source, units, path = image
-            background = source.at(float(scene_frame), tracks) if isinstance(source, FrameImages) else source
+            background = source.at(float(scene_frame), tracks, tracks.scene(scene)) \
+                if isinstance(source, FrameImages) else source
             view = in_units(view, units)
             _outside(view, background, path)
             return save(plot_scene(view, title, density=density, background=background.image,
@@ -281,28 +282,43 @@ ANIMATION_SIDE = 1400  # pixels a side of each frame drawn under an animation (i
 
 class FrameImages:
     """A folder of a video's frames, one image a frame id, named by it (MOTChallenge's img1/000300.jpg, or
-    frame_300.png): each read when it is drawn."""
+    frame_300.png): each read when it is drawn, all of one size."""
 
     def __init__(self, folder: Path):
-        self.folder, self.paths = folder, {}
-        for f in folder.iterdir():
+        self.folder, self.paths, self.size = folder, {}, None
+        for f in sorted(folder.iterdir()):
             m = re.search(r"(\d+)$", f.stem)
             if m and f.suffix.lower() in IMAGE_SUFFIXES and f.is_file() and not f.name.startswith("."):
-                self.paths.setdefault(int(m[1]), f)
+                if int(m[1]) in self.paths:  # two cameras' frames, or a picture written among them
+                    raise TrajCVAEError(f"--background {folder}: two images of frame {int(m[1])} "
+                                        f"({self.paths[int(m[1])].name}, {f.name}); give a folder of one video's "
+                                        "frames")
+                self.paths[int(m[1])] = f
         if not self.paths:
             raise TrajCVAEError(f"--background {folder}: a folder without images named by frame number "
                                 f"(000300.jpg); give one image, or the folder of a video's frames")
+        self.frames = np.array(sorted(self.paths), dtype=np.float64)
 
-    def at(self, frame: float, tracks: "SceneTracks", side: int | None = None) -> Background:
-        """The image of frame id `frame` (reduced to at most `side` pixels a side), or a one-line error."""
+    def at(self, frame: float, tracks: "SceneTracks", scene: str, side: int | None = None) -> Background:
+        """The image of the video's latest frame at or before `frame` (within a model step: a moment need not
+        be a whole frame id, and the agents drawn at it were observed in the step up to it), reduced to at most
+        `side` pixels a side; or a one-line error."""
         if tracks.word == "time":
             raise TrajCVAEError(f"--background {self.folder}: a folder of frames is matched by frame id, and these "
-                                "tracks are timed in seconds; give the one image under the picture")
-        if round(frame) not in self.paths:  # the video's frame nearest the moment (a model step need not be whole)
-            have = sorted(self.paths)
-            raise TrajCVAEError(f"--background {self.folder}: no image of frame {round(frame)} (it has frames "
-                                f"{have[0]}..{have[-1]}, {len(have)} images)")
-        return read_background(self.paths[round(frame)], side)
+                                "tracks are timed in seconds (a time column, or files of several frame rates); "
+                                "give one image, or the tracks of one video by their frame ids")
+        i = int(np.searchsorted(self.frames, frame + EPS, side="right")) - 1
+        if i < 0 or frame - self.frames[i] >= tracks.step[scene] - EPS:
+            raise TrajCVAEError(f"--background {self.folder}: no image of frame {_time(frame)} or of the step before "
+                                f"it (it has frames {self.frames[0]:g}..{self.frames[-1]:g}, {len(self.frames)} "
+                                "images)")
+        image = read_background(self.paths[int(self.frames[i])], side)
+        if self.size is not None and image.size != self.size:
+            raise TrajCVAEError(f"--background {self.folder}: the image of frame {self.frames[i]:g} is "
+                                f"{image.size[0]}x{image.size[1]} pixels, another {self.size[0]}x{self.size[1]}: one "
+                                "video's frames are of one size")
+        self.size = image.size
+        return image
 
 
 def read_background(path: str | Path, side: int | None = None) -> Background | FrameImages:
@@ -339,6 +355,15 @@ def read_background(path: str | Path, side: int | None = None) -> Background | F
         raise TrajCVAEError(f"--background {path}: not an image that can be read ({_first_line(e)})") from None
     finally:
         Image.MAX_IMAGE_PIXELS = limit
+
+
+def reduced(background: Background, side: int) -> Background:
+    """`background` with its image reduced to at most `side` pixels a side (its span kept)."""
+    from PIL import Image
+
+    k = -(-max(background.image.shape[:2]) // side)
+    return background if k <= 1 else Background(np.asarray(Image.fromarray(background.image).reduce(k)),
+                                                 background.size)
 
 
 def _outside(view: SceneView, background: Background, path) -> None:
@@ -399,8 +424,8 @@ def _animation(tracks: SceneTracks, futures, out: Path, scene, start, n_frames: 
     titles = [f"scene '{s}' · {tracks.when(f)} ({i + 1}/{len(sel)})" for i, f in enumerate(sel)]
     if image is not None:  # in the image's pixels, the axes spanning it
         source, units, path = image
-        backgrounds = [source.at(f, tracks, ANIMATION_SIDE) for f in sel] if isinstance(source, FrameImages) \
-            else [source] * len(sel)
+        backgrounds = [source.at(f, tracks, s, ANIMATION_SIDE) for f in sel] if isinstance(source, FrameImages) \
+            else [reduced(source, ANIMATION_SIDE)] * len(sel)
         views = [in_units(v, units) for v in views]
         _outside(next((v for v in views if v.tracks), views[0]), backgrounds[0], path)
         w, h = backgrounds[0].size
