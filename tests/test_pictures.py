@@ -663,6 +663,10 @@ def test_a_folder_of_a_videos_frames_puts_each_frame_under_its_moment(test_csv, 
     _one_line_error(run("visualize", "pedestrian", pixels, "--scale", 0.05, "--scene-frame", frame, "--background",
                         img1, "--out", tmp_path / "no.png"), f"two images of frame {frame}")
     (img1 / f"cam2_{frame:06d}.jpg").unlink()
+    before = (img1 / f"{frame - 10:06d}.png").read_bytes()  # a picture written over one of the frames
+    _one_line_error(run("visualize", "pedestrian", pixels, "--scale", 0.05, "--scene-frame", frame, "--background",
+                        img1, "--out", img1 / f"{frame - 10:06d}.png"), "is in the --background folder")
+    assert (img1 / f"{frame - 10:06d}.png").read_bytes() == before
     (tmp_path / "empty").mkdir()
     _one_line_error(run("visualize", "pedestrian", pixels, "--scale", 0.05, "--scene-frame", frame, "--background",
                         tmp_path / "empty", "--out", tmp_path / "no.png"), "a folder without images named by frame")

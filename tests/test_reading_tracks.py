@@ -437,6 +437,9 @@ def test_files_of_the_same_name_in_two_folders_are_two_scenes(tmp_path):
         (tmp_path / "site" / cam).mkdir(parents=True)
         write(tmp_path / "site" / cam / "annotations.csv", "frame,agent_id,x,y\n0,1,0,0\n10,1,0,1\n")
     assert sorted(set(read_tracks([tmp_path / "site"]).scene)) == ["camA/annotations", "camB/annotations"]
+    write(tmp_path / "site" / "camA" / "labels.txt", "0 1 0 0\n10 1 0 1\n")  # tracks, whatever their name
+    write(tmp_path / "site" / "camA" / "other.txt", "0 2 0 0\n10 2 0 1\n")
+    assert "labels" in set(read_tracks([tmp_path / "site"]).scene)
     # With a scene column, the files' scenes are the column's, joined as written.
     for cam in ("cam1", "cam2"):
         write(tmp_path / cam / "tracks.csv", f"scene,frame,agent_id,x,y\nhall,0,{cam[-1]},0,0\nhall,10,{cam[-1]},0,1\n")

@@ -884,12 +884,14 @@ def test_motchallenge_layouts_writers_and_rates_are_read_as_written(plaza, tmp_p
     # Rates: the seqinfo.ini's, --fps against it warned of, a broken one needed only without --fps.
     write(tmp_path / "gt" / "MOT17-02" / "seqinfo.ini", "[Sequence]\nframeRate=14\n")
     assert read_tracks([seq / "gt.txt"]).attrs["fps"] == 14.0
-    with pytest.warns(TrajCVAEWarning, match=r"--fps 30 overrides the frame rate its format or seqinfo.ini gives "
-                                             r".*gt.txt \(14 a second\)"):
+    with pytest.warns(TrajCVAEWarning, match=r"--fps 30 overrides the frame rate of .*gt.txt \(14 a second\), its "
+                                             r"format's own or its seqinfo.ini's"):
         read_tracks([seq / "gt.txt"], fps=30)
     write(tmp_path / "gt" / "MOT17-04" / "seqinfo.ini", "[Sequence]\nframeRate=30\n")
     mixed = read_tracks([tmp_path / "gt"])  # sequences of 14 and 30 fps: each at its own rate, timed in seconds
     assert mixed.attrs["time_base"] == "seconds" and mixed.attrs["fps"] is None
+    from trajcvae.tracks import plausibility  # pixels read as metres: the fix names the rates, not a time column
+    assert "the files' own frame rates" in plausibility(mixed, 0.4)
     for name, rate in (("MOT17-02", 14), ("MOT17-04", 30)):
         alone = read_tracks([tmp_path / "gt" / name / "gt" / "gt.txt"])
         np.testing.assert_allclose(mixed[mixed.scene == name].frame * rate, alone.frame)

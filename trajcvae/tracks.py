@@ -85,7 +85,7 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
                        and not any(part.startswith(".") for part in f.relative_to(p).parts)]
             found = sorted(f for f in visible if f.suffix.lower() in SUFFIXES)
             texts = Counter(f.parent for f in found if f.suffix.lower() == ".txt")
-            found = [f for f in found if f.name != "labels.txt" or texts[f.parent] < 2]  # CVAT's names beside MOT files
+            found = [f for f in found if texts[f.parent] < 2 or not _class_names(f)]
             detections = [f for f in found if _mot_detections(f)]  # no tracks: a MOTChallenge sequence's det.txt
             found = [f for f in found if f not in detections]
             packed_line = _compressed_tracks(visible)
@@ -116,6 +116,20 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
             seen.add(key)
             unique.append(f)
     return unique
+
+
+def _class_names(path: Path) -> bool:
+    """A labels.txt of class names, one a line, as CVAT's MOT export writes beside its tracks: no track file
+    (a first line with no separator, no number and under 4 words)."""
+    if path.name != "labels.txt":
+        return False
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096).decode("utf-8-sig", errors="replace")
+    except OSError:
+        return False
+    first = next((line.strip() for line in head.splitlines() if line.strip()), "")
+    return bool(first) and not re.search(r"[,;\t]", first) and len(first.split()) < 4 and not _parses(first)
 
 
 def _mot_detections(path: Path) -> bool:
@@ -160,7 +174,7 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     Frame ids are `fps` per second where given; else at a format's own rate (files of different own rates
     are each read at theirs, all timed in seconds: frame id / rate); else at `default_fps` (a model's
     training rate) where given; else of unknown rate. `df.attrs["rate_from"]` says which: "fps",
-    "file", "model" or None.
+    "file", "files" (several own rates, timed in seconds), "model" or None.
 
     The table's time column is always called `frame`; `df.attrs["time_base"]` says what it holds:
     "seconds" (a time column), "frames" (frame ids at `fps` per second, `attrs["fps"]`), or "steps" (frame
@@ -201,7 +215,9 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
         for t, rate in zip(tables, own):
             t["frame"] = t["frame"].to_numpy() / rate
             t.attrs.update(seconds=True, fps=None)
-        own = [None] * len(tables)
+        own, rate_from = [None] * len(tables), "files"
+    else:
+        rate_from = "fps" if fps is not None else None
     seconds = [bool(t.attrs.get("seconds")) for t in tables]
     if any(seconds) and fps is not None:  # read in seconds with --fps: the file has no frame column
         raise DataError(f"--fps {fps:g}: {names[seconds.index(True)]} has a time column in seconds, not frame ids; "
@@ -218,8 +234,8 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     other = [i for i, r in enumerate(own) if fps is not None and r is not None and abs(r - fps) > EPS * r]
     if other:
         shown = ", ".join(f"{names[i]} ({own[i]:g} a second)" for i in other[:3]) + (", ..." if len(other) > 3 else "")
-        warn(f"warning: --fps {fps:g} overrides the frame rate its format or seqinfo.ini gives {shown}; drop --fps "
-             "to read each file at its own rate")
+        warn(f"warning: --fps {fps:g} overrides the frame rate of {shown}, its format's own or its seqinfo.ini's; "
+             "drop --fps to read each file at its own rate")
     lonlat = [bool(t.attrs.get("lonlat")) for t in tables]
     if any(lonlat) and not all(lonlat):
         raise DataError(f"{names[lonlat.index(True)]} has longitude and latitude columns but "
@@ -227,7 +243,6 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     if all(lonlat) and units is not None:
         raise DataError(f"--{'scale' if scale is not None else 'homography'}: {names[0]} holds longitude and "
                         "latitude in degrees, which are projected to metres as they are: drop it")
-    rate_from = "fps" if fps is not None else None
     if fps is None and not all(seconds):
         if own[0] is not None:  # the rate the format itself gives (SDD, TrajNet++)
             fps, rate_from = own[0], "file"
@@ -1054,6 +1069,8 @@ def _speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: i
         fixes.append(f"the model's training rate ({df.attrs['fps']:g} frame ids a second; --fps overrides it)")
     elif df.attrs.get("time_base") == "frames":
         fixes.append(f"--fps {df.attrs['fps']:g} (frame ids per second?)")
+    elif df.attrs.get("time_base") == "seconds" and df.attrs.get("rate_from") == "files":
+        fixes.append("the files' own frame rates (their formats' or seqinfo.ini's; --fps overrides them)")
     elif df.attrs.get("time_base") == "seconds":
         fixes.append("the time column (in seconds, not milliseconds or minutes?)")
     elif not known:
@@ -1248,7 +1265,7 @@ def _seqinfo_rate(path: Path, given_rate: bool = False) -> float | None:
         except UnicodeDecodeError:
             problem = "not UTF-8 text"
         except configparser.Error as e:
-            problem = f"not a readable seqinfo.ini ({_first_line(e)})"
+            problem = f"not a readable seqinfo.ini ({first_line(e)})"
         if problem is None and not (_parses(rate) and 0 < float(rate) < math.inf):
             problem = f"frameRate {rate!r} is not a rate in frames per second"
         if problem is None:
@@ -1433,14 +1450,13 @@ def _sniff(path: Path, frames: bool = False) -> _Format:
         return _Format(encoding, sep, skip, list(SDD_FIELDS), len(SDD_FIELDS), sdd=True)
     if sep == r"\s+" and len(sdd) == len(SDD_FIELDS) and [f.lower() for f in sdd[1:9]] == list(SDD_FIELDS[1:9]):
         return _Format(encoding, sep, skip + 1, list(SDD_FIELDS), len(SDD_FIELDS), sdd=True)  # under a header row
-    trimmed = fields[:-1] if len(fields) > 1 and fields[-1] == "" else fields  # a trailing separator
+    trimmed = _trimmed(fields)
     mot = _mot_row(trimmed)
     if mot:
         return _Format(encoding, sep, skip, None, len(fields), mot=mot)
     if [f.lower() for f in trimmed] in (list(MOT_FIELDS), list(MOT_GT_FIELDS)):  # MOT's own names as a header ...
         row = next((ln for ln in lines[skip + 1:] if ln.strip()), "")
-        following = _fields(row.strip(), sep)
-        mot = _mot_row(following[:-1] if len(following) > 1 and following[-1] == "" else following)
+        mot = _mot_row(_trimmed(_fields(row.strip(), sep)))
         if mot:  # ... over MOT rows (x, y, z unused: -1); over x, y of their own, it is a CSV like any other
             return _Format(encoding, sep, skip + 1, None, len(fields), mot=mot)
     if all(_parses(f) for f in fields):  # numbers only: a headerless ETH/UCY-style file
@@ -1465,6 +1481,11 @@ def _sniff(path: Path, frames: bool = False) -> _Format:
             raise DataError(f"{path}: column '{c}' appears {names.count(c)} times in the header (any case)")
     return _Format(encoding, sep, skip, names, len(fields), seconds, lonlat=lonlat,
                    header=[f.lower() for f in fields], frames=frames)
+
+
+def _trimmed(fields: list[str]) -> list[str]:
+    """A row's fields without the empty one a trailing separator leaves."""
+    return fields[:-1] if len(fields) > 1 and fields[-1] == "" else fields
 
 
 def _mot_row(fields: list[str]) -> int:
@@ -1754,10 +1775,11 @@ def _parse_errors(path: Path):
         m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(e))
         if m:
             raise DataError(f"{path} line {m[2]}: {m[3]} fields where the first row has {m[1]}") from None
-        raise DataError(f"{path}: not a readable CSV/text table ({_first_line(e)})") from None
+        raise DataError(f"{path}: not a readable CSV/text table ({first_line(e)})") from None
 
 
-def _first_line(e: Exception) -> str:
+def first_line(e: Exception) -> str:
+    """An exception's message cut to its first line (200 characters at most), or its type's name."""
     text = str(e).strip()
     return text.splitlines()[0][:200] if text else type(e).__name__
 

@@ -11,6 +11,7 @@ ranking thousands of windows of a predictions table stays cheap. Every unknown s
 """
 from __future__ import annotations
 
+import os
 import re
 import warnings
 from dataclasses import dataclass, replace
@@ -29,7 +30,7 @@ from .metrics import known_min_ade_fde
 from .plots import (CURVE_COLUMNS, DPI, SceneView, animate_scene, best_row, plot_curves, plot_scene,
                     plot_windows, plt)
 from .predict import OUTPUT_COLUMNS, TrajCVAE
-from .tracks import (_first_line, agent_ids, bridging_gap, from_metres, plausibility, read_tracks, sampling_interval,
+from .tracks import (agent_ids, bridging_gap, first_line, from_metres, plausibility, read_tracks, sampling_interval,
                      seconds_per_unit, time_steps, to_metres)
 from .resample import EPS, resample_rows
 from .windows import Windows, build_windows, concat_windows, history_reach
@@ -121,6 +122,12 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
                  inputs=read_paths(model, data, homography, background))
     px = parse_size(size)
     _check_options(out, agent, t0, grid, worst, best, scene_frame, animate, frames, density, background)
+    written = Path(animate if animate is not None else out)
+    if background is not None and Path(background).is_dir() and \
+            Path(os.path.realpath(background)) in Path(os.path.realpath(written)).parents:
+        raise TrajCVAEError(f"--{'animate' if animate is not None else 'out'} {written}: is in the --background "
+                            "folder of the video's frames (it would replace one, or be taken for one); give another "
+                            "folder")
     image = None if background is None else read_background(background)
     if is_predictions_path(model):
         if calibrate != "none":
@@ -336,34 +343,39 @@ def read_background(path: str | Path, side: int | None = None) -> Background | F
         with warnings.catch_warnings(), Image.open(path) as im:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             size = im.size
-            k = max(1, -(-max(size) // side))
+            k = _factor(size, side)
             if k > 1 and im.format == "JPEG":
                 im.draft(im.mode, (size[0] // k, size[1] // k))  # decoded at a fraction of its size
             if im.mode in ("I", "F") or im.mode.startswith("I;16"):
                 v = np.asarray(im, dtype=np.float64)
                 lo, hi = (float(np.nanmin(v)), float(np.nanmax(v))) if np.isfinite(v).any() else (0.0, 0.0)
                 im = Image.fromarray((np.nan_to_num((v - lo) / (hi - lo or 1.0)) * 255).round().astype(np.uint8))
-            im = im.convert("RGBA" if "A" in im.getbands() else "RGB")
-            k = max(1, -(-max(im.size) // side))
-            return Background(np.asarray(im.reduce(k) if k > 1 else im), size)
+            if im.mode != "L":  # grey stays grey: a third of the memory
+                im = im.convert("RGBA" if "A" in im.getbands() else "RGB")
+            return reduced(Background(np.asarray(im), size), side)
     except FileNotFoundError:
         raise TrajCVAEError(f"--background {path}: no such file") from None
     except Image.DecompressionBombError:
         raise TrajCVAEError(f"--background {path}: more than {2 * BACKGROUND_PIXELS / 1e6:.0f} million pixels; give "
                             "a smaller image (the picture is drawn about 700 pixels wide)") from None
     except (UnidentifiedImageError, OSError, ValueError) as e:
-        raise TrajCVAEError(f"--background {path}: not an image that can be read ({_first_line(e)})") from None
+        raise TrajCVAEError(f"--background {path}: not an image that can be read ({first_line(e)})") from None
     finally:
         Image.MAX_IMAGE_PIXELS = limit
+
+
+def _factor(size: tuple[int, ...], side: int) -> int:
+    """The whole factor that brings an image of `size` to at most `side` pixels a side."""
+    return max(1, -(-max(size) // side))
 
 
 def reduced(background: Background, side: int) -> Background:
     """`background` with its image reduced to at most `side` pixels a side (its span kept)."""
     from PIL import Image
 
-    k = -(-max(background.image.shape[:2]) // side)
-    return background if k <= 1 else Background(np.asarray(Image.fromarray(background.image).reduce(k)),
-                                                 background.size)
+    k = _factor(background.image.shape[:2], side)
+    return background if k == 1 else Background(np.asarray(Image.fromarray(background.image).reduce(k)),
+                                                background.size)
 
 
 def _outside(view: SceneView, background: Background, path) -> None:
