@@ -841,7 +841,7 @@ def test_motchallenge_rows_that_are_no_track_are_refused_by_line(tmp_path):
         read_tracks([write(tmp_path / "seven.txt", "1,1,100,200,16,40,0.9\n")])
 
 
-def test_motchallenge_layouts_writers_and_rates_are_read_as_written(plaza, tmp_path, monkeypatch):
+def test_motchallenge_layouts_writers_and_rates_are_read_as_written(model, plaza, tmp_path, monkeypatch):
     """What trackers and datasets really write: TrackEval's layout (a sequence's gt beside a tracker's file of
     the same name stays its own scene), MOT's names as a header, a trailing comma, a tracker's 9 columns with
     class ids, CVAT's labels.txt, a relative gt/gt.txt; --fps against a seqinfo.ini is warned of, and a
@@ -879,13 +879,18 @@ def test_motchallenge_layouts_writers_and_rates_are_read_as_written(plaza, tmp_p
     seq = tmp_path / "gt" / "MOT17-02" / "gt"
     write(seq / "labels.txt", "walker\n" + "other\n" * 5 + "stander\n")  # CVAT's export names its classes
     assert set(read_tracks([seq / "gt.txt"], fps=30).label) == {"walker", "stander", "9"}  # 9: no name given
+    write(seq / "labels.txt", "2\nperson, adult\n" + "other\n" * 4 + "stander\n")  # names no track file has
+    assert set(read_tracks([seq.parent], fps=30).label) == {"2", "stander", "9"}
+    write(seq / "labels.txt", "0 101 672.44 196.89\n10 101 673.1 197.2\n")  # tracks so named: no class names
+    assert set(read_tracks([seq / "gt.txt"], fps=30).label) == {"Pedestrian", "Static person"}
+    (seq / "labels.txt").unlink()
     write(tmp_path / "tracker" / "data" / "labels.txt", "person\n")  # beside a tracker's files: no track file
     assert read_tracks([tmp_path / "tracker"], fps=30).scene.nunique() == 2
     # Rates: the seqinfo.ini's, --fps against it warned of, a broken one needed only without --fps.
     write(tmp_path / "gt" / "MOT17-02" / "seqinfo.ini", "[Sequence]\nframeRate=14\n")
     assert read_tracks([seq / "gt.txt"]).attrs["fps"] == 14.0
-    with pytest.warns(TrajCVAEWarning, match=r"--fps 30 overrides the frame rate of .*gt.txt \(14 a second\), its "
-                                             r"format's own or its seqinfo.ini's"):
+    with pytest.warns(TrajCVAEWarning, match=r"--fps 30 overrides the own frame rate \(a format's, or a "
+                                             r"seqinfo.ini's\) of .*gt.txt \(14 a second\); drop --fps"):
         read_tracks([seq / "gt.txt"], fps=30)
     write(tmp_path / "gt" / "MOT17-04" / "seqinfo.ini", "[Sequence]\nframeRate=30\n")
     mixed = read_tracks([tmp_path / "gt"])  # sequences of 14 and 30 fps: each at its own rate, timed in seconds
@@ -899,6 +904,8 @@ def test_motchallenge_layouts_writers_and_rates_are_read_as_written(plaza, tmp_p
     with pytest.raises(DataError, match=r"seqinfo.ini: not a readable seqinfo.ini \(.*framerate.*\), the rate of"):
         read_tracks([seq / "gt.txt"])
     assert read_tracks([seq / "gt.txt"], fps=25).attrs["fps"] == 25.0
+    with pytest.warns(TrajCVAEWarning), pytest.raises(DataError, match=r"drop --fps: the files give their own rates"):
+        model.predict([tmp_path / "gt" / "MOT17-04"], fps=1)  # a rate given wrong over the files' own
     monkeypatch.chdir(tmp_path / "gt" / "MOT17-04")  # a relative gt/gt.txt is named by its sequence's folder
     assert read_tracks(["gt/gt.txt"]).scene.iloc[0] == "MOT17-04"
 

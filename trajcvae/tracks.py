@@ -119,17 +119,17 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def _class_names(path: Path) -> bool:
-    """A labels.txt of class names, one a line, as CVAT's MOT export writes beside its tracks: no track file
-    (a first line with no separator, no number and under 4 words)."""
+    """A labels.txt of class names, one a line, as CVAT's MOT export writes beside its tracks: a file of that
+    name that does not read as tracks (its first MiB; a class named "2" or "person, adult" included)."""
     if path.name != "labels.txt":
         return False
     try:
-        with open(path, "rb") as f:
-            head = f.read(4096).decode("utf-8-sig", errors="replace")
+        _sniff(path)
+    except DataError:
+        return True
     except OSError:
         return False
-    first = next((line.strip() for line in head.splitlines() if line.strip()), "")
-    return bool(first) and not re.search(r"[,;\t]", first) and len(first.split()) < 4 and not _parses(first)
+    return False
 
 
 def _mot_detections(path: Path) -> bool:
@@ -234,8 +234,8 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     other = [i for i, r in enumerate(own) if fps is not None and r is not None and abs(r - fps) > EPS * r]
     if other:
         shown = ", ".join(f"{names[i]} ({own[i]:g} a second)" for i in other[:3]) + (", ..." if len(other) > 3 else "")
-        warn(f"warning: --fps {fps:g} overrides the frame rate of {shown}, its format's own or its seqinfo.ini's; "
-             "drop --fps to read each file at its own rate")
+        warn(f"warning: --fps {fps:g} overrides the own frame rate (a format's, or a seqinfo.ini's) of {shown}; drop "
+             "--fps to read each file at its own rate")
     lonlat = [bool(t.attrs.get("lonlat")) for t in tables]
     if any(lonlat) and not all(lonlat):
         raise DataError(f"{names[lonlat.index(True)]} has longitude and latitude columns but "
@@ -266,7 +266,8 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     if classes is not None:  # on all files together: an agent's rows may come from several
         df = _only_classes(df, list(classes), names[0] if len(names) == 1 else f"the {len(names)} files")
     df.attrs.update(time_base="seconds" if all(seconds) else "frames" if fps is not None else "steps",
-                    fps=None if all(seconds) else fps, rate_from=rate_from, units=units, coarse=coarse)
+                    fps=None if all(seconds) else fps, rate_from=rate_from, units=units, coarse=coarse,
+                    overrode=bool(other))  # --fps against files' own rates
     uv = df[["x", "y"]].to_numpy(dtype=np.float64)
     if all(lonlat):
         units = df.attrs["units"] = _lonlat_units(df)
@@ -1224,7 +1225,7 @@ def _mot_labels(path: Path, flag: np.ndarray, cls: np.ndarray, vis: np.ndarray,
         return keep, None
     ids = cls.astype(np.int64)
     names = Path(os.path.abspath(path)).parent / "labels.txt"
-    if names.is_file():
+    if names.is_file() and _class_names(names):
         try:
             given = [line.strip() for line in names.read_text(encoding="utf-8-sig").splitlines() if line.strip()]
         except (OSError, UnicodeDecodeError):

@@ -415,10 +415,11 @@ def no_windows_error(cfg: DataConfig, mode: str, df: pd.DataFrame | None = None)
         fps = df.attrs["fps"]  # a rate given wrong (samples a second for frame ids a second?) comes first
         at = (f"--fps {fps:g}" if df.attrs["rate_from"] == "fps" else
               f"the model's training rate ({fps:g} frame ids a second)")
+        fix = ("drop --fps: the files give their own rates" if df.attrs.get("overrode") else
+               f"give --fps {interval * fps / cfg.dt:g} if they are {cfg.dt:g} s apart")
         why += (f": at {at} the tracks' frame ids are {interval:.3g} s apart (median), longer than the "
-                f"{cfg.max_gap:g} s gap the model bridges: is that the frame ids' rate (give --fps "
-                f"{interval * fps / cfg.dt:g} if they are {cfg.dt:g} s apart)? If the samples are that far apart, "
-                f"give {bridge}")
+                f"{cfg.max_gap:g} s gap the model bridges: is that the frame ids' rate ({fix})? If the samples are "
+                f"that far apart, give {bridge}")
     elif interval is not None and far_apart(interval, cfg.dt):  # times in other units?
         why += (f": the tracks are sampled every {interval:.3g} s (median), too far apart for steps of "
                 f"{cfg.dt:g} s: is the time column in seconds (not milli-, micro- or nanoseconds)?")
