@@ -279,7 +279,7 @@ def plot_scene(view: SceneView, title: str | None = None, size: tuple[float, flo
     takes the image's shape, `size`'s width kept."""
     if background is not None:
         w, h = background_size or (background.shape[1], background.shape[0])
-        size = (size[0], size[0] * h / w + 1.0)  # an inch for the title and the axis labels
+        size = image_figsize(size[0], (w, h))
     fig, ax = plt.subplots(figsize=size, dpi=DPI, layout="constrained")
     if background is not None:
         _draw_image(ax, background, (w, h))
@@ -287,6 +287,12 @@ def plot_scene(view: SceneView, title: str | None = None, size: tuple[float, flo
     if background is not None:
         _image_axes(ax, (w, h))
     return fig
+
+
+def image_figsize(width: float, size: tuple[int, int]) -> tuple[float, float]:
+    """A figure `width` inches wide for a picture over an image of `size` (W, H) pixels: the image's shape,
+    plus an inch for the title and the axis labels."""
+    return width, width * size[1] / size[0] + 1.0
 
 
 def _draw_image(ax, image: np.ndarray, size: tuple[int, int]) -> None:

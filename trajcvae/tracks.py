@@ -128,7 +128,7 @@ def _class_names(path: Path) -> bool:
     except DataError:
         return True
     except OSError:
-        return False
+        pass
     return False
 
 
@@ -249,9 +249,9 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
         elif default_fps is not None:
             check_fps(default_fps)
             fps, rate_from = default_fps, "model"
-    unknown = next((i for i, t in enumerate(tables) if t.attrs.get("needs_rate")), None)
-    if fps is None and unknown is not None and not all(seconds):
-        raise DataError(f"{names[unknown]}: {tables[unknown].attrs['needs_rate']} are a video's frames, at a rate "
+    video = next((i for i, t in enumerate(tables) if t.attrs.get("needs_rate")), None)
+    if fps is None and video is not None and not all(seconds):
+        raise DataError(f"{names[video]}: {tables[video].attrs['needs_rate']} are a video's frames, at a rate "
                         "no seqinfo.ini beside it gives: give --fps (the video's frame rate, e.g. 30)")
     coarse = next((t.attrs["coarse"] for t in tables if t.attrs.get("coarse")), None)
     float32_positions = [t.attrs.get("float32_positions") for t in tables]
@@ -1144,16 +1144,14 @@ def _read_one(path: Path, frames: bool = False) -> pd.DataFrame:
     _not_futures(str(path), fmt.names or [])
     if fmt.sdd:
         table = _read_sdd(path, fmt)
-    elif fmt.mot:
-        table = _read_mot(path, fmt, frames)
-        cut = _cut_short(path, fmt)
-        if cut:
-            warn(cut)
     else:
-        table = _read_fast(path, fmt)
-        if table is None:  # something is wrong: find the first bad line, slowly, chunk by chunk
-            table = _read_slow(path, fmt)
-        table.attrs.update(seconds=fmt.seconds, lonlat=fmt.lonlat)
+        if fmt.mot:
+            table = _read_mot(path, fmt, frames)
+        else:
+            table = _read_fast(path, fmt)
+            if table is None:  # something is wrong: find the first bad line, slowly, chunk by chunk
+                table = _read_slow(path, fmt)
+            table.attrs.update(seconds=fmt.seconds, lonlat=fmt.lonlat)
         cut = _cut_short(path, fmt)
         if cut:
             warn(cut)

@@ -27,8 +27,8 @@ from .config import (DataConfig, _whole, check_max_gap, check_output, check_samp
                      read_paths)
 from .errors import DataError, TrajCVAEError, warn
 from .metrics import known_min_ade_fde
-from .plots import (CURVE_COLUMNS, DPI, SceneView, animate_scene, best_row, plot_curves, plot_scene,
-                    plot_windows, plt)
+from .plots import (CURVE_COLUMNS, DPI, SceneView, animate_scene, best_row, image_figsize, plot_curves,
+                    plot_scene, plot_windows, plt)
 from .predict import OUTPUT_COLUMNS, TrajCVAE
 from .tracks import (agent_ids, bridging_gap, first_line, from_metres, plausibility, read_tracks, sampling_interval,
                      seconds_per_unit, time_steps, to_metres)
@@ -122,12 +122,6 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
                  inputs=read_paths(model, data, homography, background))
     px = parse_size(size)
     _check_options(out, agent, t0, grid, worst, best, scene_frame, animate, frames, density, background)
-    written = Path(animate if animate is not None else out)
-    if background is not None and Path(background).is_dir() and \
-            Path(os.path.realpath(background)) in Path(os.path.realpath(written)).parents:
-        raise TrajCVAEError(f"--{'animate' if animate is not None else 'out'} {written}: is in the --background "
-                            "folder of the video's frames (it would replace one, or be taken for one); give another "
-                            "folder")
     image = None if background is None else read_background(background)
     if is_predictions_path(model):
         if calibrate != "none":
@@ -268,6 +262,12 @@ def _check_options(out, agent, t0, grid, worst, best, scene_frame, animate, fram
         raise TrajCVAEError(f"{' and '.join(views)} exclude each other (one picture per command)")
     if views and (agent is not None or t0 is not None):
         raise TrajCVAEError(f"--agent/--t0 pick one window; they do not combine with {views[0]}")
+    written = Path(animate if animate is not None else out)
+    if background is not None and Path(background).is_dir() and \
+            Path(os.path.realpath(background)) in Path(os.path.realpath(written)).parents:
+        raise TrajCVAEError(f"--{'animate' if animate is not None else 'out'} {written}: is in the --background "
+                            "folder of the video's frames (it would replace one, or be taken for one); give another "
+                            "folder")
 
 
 @dataclass
@@ -441,7 +441,7 @@ def _animation(tracks: SceneTracks, futures, out: Path, scene, start, n_frames: 
         views = [in_units(v, units) for v in views]
         _outside(next((v for v in views if v.tracks), views[0]), backgrounds[0], path)
         w, h = backgrounds[0].size
-        figsize = (7.0, 7.0 * h / w + 1.0) if px is None else (px[0] / DPI, px[1] / DPI)
+        figsize = image_figsize(7.0, (w, h)) if px is None else (px[0] / DPI, px[1] / DPI)
         fig, anim = animate_scene(views, titles, ((-0.5, w - 0.5), (h - 0.5, -0.5)), size=figsize, density=density,
                                   backgrounds=[(b.image, b.size) for b in backgrounds])
         return _save_animation(fig, anim, out)
