@@ -1,4 +1,4 @@
-"""Your own tracks, eight ways: write one recorded ETH/UCY file as the kinds of data users bring, predict each
+"""Your own tracks, nine ways: write one recorded ETH/UCY file as the kinds of data users bring, predict each
 with the built-in pedestrian model, and draw the same crowd moment from each (the pictures of docs/your-data.md).
 
     python benchmarks/your_data.py --source ../shared/datasets/eth_ucy/zara1/test/crowds_zara01.txt \
@@ -9,7 +9,8 @@ frame); image pixels with a homography; UTM coordinates; GPS longitudes and lati
 by Karney's geodesics, `geographiclib`, not by trajcvae's projection); a Stanford Drone Dataset annotations
 file (boxes in pixels at 30 fps, with labels); a MOTChallenge ground-truth file (boxes in pixels of a camera
 looking down at an angle, standing on the ground the homography maps, at the 30 fps of its seqinfo.ini); a
-TrajNet++ ndjson file. Each is made from the same tracks (interpolated
+TrajNet++ ndjson file; a robot's log as `rostopic echo -p` writes it (columns of ROS's names, times in
+nanoseconds since 1970, read with --columns). Each is made from the same tracks (interpolated
 where it is sampled faster), so each prediction is printed with its largest distance, in metres, from the
 prediction on the original file.
 """
@@ -34,6 +35,8 @@ H = np.array([[0.021, 0.002, -3.0], [-0.001, 0.025, -1.5], [0.00002, 0.00001, 1.
 UTM = np.array([500_000.0, 5_000_000.0])
 GPS = (47.3769, 8.5417)  # latitude, longitude of the source's (0, 0): Zurich
 FPS = 25.0  # ETH/UCY frame ids: 10 per 0.4 s step
+T0 = 1_700_000_000  # seconds since 1970 of the robot log's first stamp
+ROS_COLUMNS = "time_ns=%time,agent_id=field.child_frame_id,x=field.pose.position.x,y=field.pose.position.y"
 
 
 def resampled(df: pd.DataFrame, hz: float) -> pd.DataFrame:
@@ -76,7 +79,7 @@ def floor(path: Path, size: tuple[int, int]) -> None:
 
 
 def write_all(df: pd.DataFrame, out: Path) -> dict[str, tuple[Path, list[str], float]]:
-    """The eight files; for each, its `predict` options and the seconds per unit of its time column."""
+    """The nine files; for each, its `predict` options and the seconds per unit of its time column."""
     out.mkdir(parents=True, exist_ok=True)
     files = {}
     tracker = resampled(df, 10.0)
@@ -119,6 +122,11 @@ def write_all(df: pd.DataFrame, out: Path) -> dict[str, tuple[Path, list[str], f
             f.write(json.dumps({"track": {"f": int(r.frame), "p": int(r.agent_id), "x": float(r.x),
                                           "y": float(r.y)}}) + "\n")
     files["trajnet"] = (out / "trajnet.ndjson", [], 1 / FPS)
+    ns = T0 * 10 ** 9 + np.round(tracker.time.to_numpy() * 10).astype(np.int64) * 100_000_000  # 10 Hz stamps
+    pd.DataFrame({"%time": ns, "field.header.frame_id": "map", "field.child_frame_id": tracker.agent_id,
+                  "field.pose.position.x": tracker.x.round(3), "field.pose.position.y": tracker.y.round(3),
+                  "field.pose.position.z": 0.0}).to_csv(out / "ros_log.csv", index=False)
+    files["ros"] = (out / "ros_log.csv", ["--columns", ROS_COLUMNS], 1.0)
     return files
 
 
@@ -155,14 +163,16 @@ def main() -> None:
             xy = xy * float(opts[opts.index("--scale") + 1])
         elif name == "utm":
             xy = xy - UTM
+        t0 = pred.t0 - T0 if name == "ros" else pred.t0
         got = pd.DataFrame(xy, columns=["x", "y"]).set_index(
-            pd.MultiIndex.from_arrays([pred.agent_id, np.round(pred.t0 * spu, 6), pred["sample"], pred.step]))
+            pd.MultiIndex.from_arrays([pred.agent_id, np.round(t0 * spu, 6), pred["sample"], pred.step]))
         both = got.join(ref.add_suffix("_ref"), how="inner")
         gap = np.hypot(both.x - both.x_ref, both.y - both.y_ref)
         print(f"  {name}: {len(both) // 240} agents as on the original, largest difference {gap.max():.4f} m")
-        at = a.at / FPS if spu == 1.0 else a.at * (30 / FPS if name in ("sdd", "mot") else 1)
+        at = a.at / FPS + (T0 if name == "ros" else 0) if spu == 1.0 else \
+            a.at * (30 / FPS if name in ("sdd", "mot") else 1)
         pic = [sys.executable, "-m", "trajcvae", "visualize", "pedestrian", str(path), *opts,
-               "--scene-frame", f"{at:g}", "--out", str(gallery / f"your-data-{name}.png"), "--size", "700x560"]
+               "--scene-frame", f"{at:.12g}", "--out", str(gallery / f"your-data-{name}.png"), "--size", "700x560"]
         print("$", " ".join(pic[2:]))
         subprocess.run(pic, check=True)
         if name == "mot":  # the same moment over the camera's view, in its pixels

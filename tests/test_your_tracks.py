@@ -1506,3 +1506,122 @@ def test_a_time_column_that_counts_frames_is_named_as_a_likely_cause(model, plaz
     with pytest.raises(TrajCVAEError) as plain:  # times of 1 s that are no counter: no such hint
         model.predict(counter.assign(t=counter.t + 0.5), k=2)
     assert "counts frames" not in str(plain.value)
+
+
+ARGO = "frame=timestep,agent_id=track_id,x=position_x,y=position_y,label=object_type,scene=scenario_id"
+
+
+def test_columns_of_other_names_are_read_as_their_roles(model, plaza, tmp_path):
+    """--columns reads a layout of other names (Argoverse 2's, inD's) as the columns it names, in place of
+    any column that would otherwise be read: here a `frame` counter, an `id`, a `type` and an `x` of
+    something else, which are left alone."""
+    plaza = plaza.assign(label=np.where(plaza.agent_id % 3 == 0, "cyclist", "pedestrian"))
+    argo = pd.DataFrame({"scenario_id": plaza.scene, "timestep": plaza.frame, "track_id": plaza.agent_id,
+                         "Position_X": plaza.x, "position_y": plaza.y, "object_type": plaza.label,
+                         "frame": 7, "id": plaza.agent_id % 2, "type": "vehicle", "x": 0.0, "time": 1.0})
+    argo.to_csv(tmp_path / "a.csv", index=False)
+    argo.to_parquet(tmp_path / "a.parquet")
+    expected = model.predict(plaza, k=3, seed=2, fps=25, classes="pedestrian")
+    for data in ([tmp_path / "a.csv"], [tmp_path / "a.parquet"], argo):
+        got = model.predict(data, k=3, seed=2, fps=25, classes="pedestrian", columns=ARGO)
+        pd.testing.assert_frame_equal(got, expected)
+    assert read_tracks(argo, columns={"frame": "timestep", "agent_id": "track_id", "x": "position_x",
+                                      "y": "position_y"}).attrs["columns"]["x"] == "position_x"
+    r = cli("predict", "pedestrian", tmp_path / "a.csv", "--columns", ARGO, "--fps", 25, "-k", 3, "--seed", 2,
+            "--classes", "pedestrian", "--out", tmp_path / "p.csv")
+    assert r.exit_code == 0, r.output
+    written = pd.read_csv(tmp_path / "p.csv")
+    np.testing.assert_allclose(written[["x", "y"]], expected[["x", "y"]], atol=1e-4)
+    assert set(written.label) == {"pedestrian"}
+
+
+def test_a_time_column_in_nanoseconds_is_read_as_seconds(model, plaza, tmp_path):
+    """ROS and Argoverse stamp times in nanoseconds since 1970: `time_ns` (as `time_ms`, `time_us`) reads them
+    as seconds, on the fast path, the row-by-row one, from Parquet and from a DataFrame alike."""
+    seconds = upsample(plaza, 10.0).assign(time=lambda d: d.time + 1.7e9)
+    ns = seconds.assign(time=(np.round(seconds.time * 10).astype("int64") * 100_000_000))
+    ns = ns.rename(columns={"time": "%time", "agent_id": "field.child_frame_id"})
+    spec = "time_ns=%time,agent_id=field.child_frame_id"
+    ns.to_csv(tmp_path / "ros.csv", index=False)
+    ns.to_parquet(tmp_path / "ros.parquet")
+    expected = model.predict(seconds, k=2, seed=0)
+    for data in ([tmp_path / "ros.csv"], [tmp_path / "ros.parquet"], ns):
+        pd.testing.assert_frame_equal(model.predict(data, k=2, seed=0, columns=spec), expected, atol=1e-6)
+    ms = seconds.assign(stamp=np.round(seconds.time * 1000).astype("int64")).drop(columns="time")
+    got = read_tracks(ms, columns="time_ms=stamp")
+    np.testing.assert_allclose(got.frame.unique()[:3], np.round(seconds.time.unique()[:3], 6), rtol=0, atol=1e-6)
+    bad = (tmp_path / "ros.csv").read_text() + "test0,1700000100000000000,7,oops,0.0\n"
+    r = cli("predict", "pedestrian", write(tmp_path / "bad.csv", bad), "--columns", spec, "--out", tmp_path / "p.csv")
+    one_line_error(r, "bad.csv line", "column 'x' value 'oops' is not a number")
+    r = cli("predict", "pedestrian", tmp_path / "ros.csv", "--columns", "agent_id=field.child_frame_id",
+            "--out", tmp_path / "p.csv")  # %time is no time column's name: the nanoseconds are not guessed at
+    one_line_error(r, "missing column(s) frame (or time in seconds)", "; add frame=<column> (frame ids) or "
+                   "time=<column> (seconds) to --columns")
+    stamp = ns.rename(columns={"%time": "timestamp"})
+    with pytest.raises(DataError, match="read with --columns time_ns=timestamp"):  # as seconds: 1.7e18 of them
+        read_tracks(stamp, columns="agent_id=field.child_frame_id")
+    assert not (tmp_path / "p.csv").exists()
+
+
+@pytest.mark.parametrize("columns, expected", [
+    ("x=position_x", "--columns: x without y: name both"),
+    ("x=position_x,y=position_y,lon=a,lat=b", "x, y and lon, lat exclude each other"),
+    ("frame=timestep,time_ns=stamp", "--columns: frame and time_ns: give one clock"),
+    ("speed=v", "--columns speed=v: no role 'speed'; the roles are frame, time, time_ms, time_us, time_ns"),
+    ("x=a,x=b", "--columns: x is given twice"),
+    ("x=A,y=a", "--columns: column 'a' is given for two roles"),
+    ("x:position_x", "--columns 'x:position_x': expected role=column pairs"),
+    (",", "--columns '': expected role=column pairs"),
+    ("frame=timestep,agent_id=track_id,x=position_x,y=pos_y", "a.csv: no column 'pos_y' (--columns y=pos_y); it "
+     "has: timestep, track_id, position_x, position_y, stamp"),
+    ("time_us=stamp,agent_id=track_id,x=position_x,y=position_y", "a.csv: column 'stamp' holds date-times, which "
+     "say their own unit: give --columns time=stamp, not time_us"),
+])
+def test_column_mistakes_are_one_line(tmp_path, columns, expected):
+    write(tmp_path / "a.csv", "timestep,track_id,position_x,position_y,stamp\n"
+                              "0,1,0.0,0.0,2024-05-01T12:00:00Z\n1,1,0.5,0.0,2024-05-01T12:00:00.4Z\n")
+    one_line_error(cli("predict", "pedestrian", tmp_path / "a.csv", "--columns", columns, "--out",
+                       tmp_path / "p.csv"), expected)
+    with pytest.raises(DataError, match=re.escape(expected)):
+        read_tracks([tmp_path / "a.csv"], columns=columns)
+
+
+def test_columns_name_a_headers_columns_and_a_replay_files(tmp_path, plaza):
+    """Files without a header (ETH/UCY, SDD, MOTChallenge, TrajNet++) are read as their datasets write them,
+    so --columns given with one is refused, naming it; `serve` takes --columns for its --replay file only."""
+    eth = write(tmp_path / "biwi.txt", "0 1 0.0 0.0\n10 1 0.4 0.0\n")
+    one_line_error(cli("evaluate", "pedestrian", eth, "--columns", "x=a,y=b"),
+                   "biwi.txt: --columns names a header's columns, but this file has no header (ETH/UCY rows")
+    mot = write(tmp_path / "mot.txt", "1,1,10,20,5,9,0.9,-1,-1,-1\n")
+    one_line_error(cli("visualize", "pedestrian", mot, "--fps", 30, "--columns", "x=a,y=b", "--out",
+                       tmp_path / "f.png"), "mot.txt: --columns names a header's columns", "(MOTChallenge rows")
+    one_line_error(cli("serve", "pedestrian", "--columns", "x=a,y=b"), "--columns x=a,y=b: names the --replay "
+                   "file's columns (detections are posted as the API names them); give --replay")
+    one_line_error(cli("serve", "pedestrian", "--columns", "x=a"), "--columns: x without y")
+    assert not (tmp_path / "f.png").exists()
+    from trajcvae.server import replay_updates
+    plaza.to_csv(tmp_path / "plaza.csv", index=False)
+    plaza.rename(columns={"x": "east", "y": "north"}).to_csv(tmp_path / "renamed.csv", index=False)
+    assert replay_updates(tmp_path / "renamed.csv", fps=25, columns="x=east,y=north") == \
+        replay_updates(tmp_path / "plaza.csv", fps=25)
+
+
+def test_a_model_trained_with_columns_keeps_them_and_asks_for_them(tmp_path, plaza, model):
+    """`train --columns` keeps data.columns in the checkpoint (and in the windows' cache key); tracks read
+    without them by a model trained with them are warned of, naming the option."""
+    argo = plaza.rename(columns={"frame": "timestep", "agent_id": "track_id"})
+    argo.to_csv(tmp_path / "a.csv", index=False)
+    r = cli("train", tmp_path / "a.csv", "--columns", "frame=timestep,agent_id=track_id", "--epochs", 1, "--set",
+            "model.hidden=16", "--set", "kset.epochs=0", "--out", tmp_path / "run", "--quiet", "--no-figures",
+            "--no-cache")
+    assert r.exit_code == 0, r.output
+    trained = TrajCVAE.load(tmp_path / "run" / "best.pt")
+    assert trained.config.data.columns == "frame=timestep,agent_id=track_id"
+    from trajcvae.windows import CACHE_KEYS
+    assert "columns" in CACHE_KEYS
+    m = copy.copy(model)
+    m.config = copy.deepcopy(model.config)
+    m.config.data.columns = "time_ms=stamp"
+    assert m.check_speeds(m.read(plaza), log=lambda line: None) == (
+        "warning: the model was trained on files read with --columns time_ms=stamp (data.columns), but these are "
+        "read by their own column names: if they are in that layout, give --columns time_ms=stamp")

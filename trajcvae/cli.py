@@ -43,6 +43,10 @@ HomographyOpt = Annotated[Optional[Path], typer.Option(help="Text file of a 3x3 
 ClassesOpt = Annotated[Optional[str], typer.Option(help="Comma-separated labels of the agents to keep, e.g. "
                        "Pedestrian,Biker (SDD's or MOT ground truth's classes, or a CSV `label`, `type`, `class` or "
                        "`category` column).", show_default=False)]
+ColumnsOpt = Annotated[Optional[str], typer.Option(help="The input's columns of other names, as role=column "
+                       "pairs: frame, time (seconds; time_ms, time_us, time_ns for milli-, micro-, nanoseconds), "
+                       "agent_id, x, y (or lon, lat), scene, label; e.g. "
+                       "frame=timestep,agent_id=track_id,x=position_x,y=position_y.", show_default=False)]
 MaxGapOpt = Annotated[Optional[float], typer.Option(help="Seconds between two observations of an agent that "
                       "resampling bridges (default: the model's data.max_gap, 0.8 s for pedestrian); GPS logs "
                       "at 1 Hz need 1.5.", show_default=False)]
@@ -160,6 +164,7 @@ def train(
     scale: ScaleOpt = None,
     homography: HomographyOpt = None,
     classes: ClassesOpt = None,
+    columns: ColumnsOpt = None,
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="Any config option, e.g. "
                     "--set model.hidden=64 (repeatable).")] = None,
     resume: Annotated[bool, typer.Option(help="Continue the run in --out from its last checkpoint.")] = False,
@@ -180,7 +185,7 @@ def train(
              "data.time_step": ("--time-step", time_step), "train.max_grad_norm": ("--max-grad-norm", max_grad_norm),
              "data.fps": ("--fps", fps), "data.scale": ("--scale", scale),
              "data.homography": ("--homography", None if homography is None else str(homography)),
-             "data.classes": ("--classes", classes)}
+             "data.classes": ("--classes", classes), "data.columns": ("--columns", columns)}
     cfg = load_config(config, list(set_ or []), {key: v for key, v in given.items() if v[1] is not None})
     from .windows import default_cache_dir
 
@@ -210,6 +215,7 @@ def predict(
     scale: ScaleOpt = None,
     homography: HomographyOpt = None,
     classes: ClassesOpt = None,
+    columns: ColumnsOpt = None,
     calibrate: CalibrateOpt = "none",
     max_gap: MaxGapOpt = None,
 ):
@@ -220,7 +226,7 @@ def predict(
     with naming_data(data):
         r = predict_to_file(model, data, out, k=k, seed=seed, every_window=every_window, device=device, log=info,
                             kset=kset, draws=draws, fps=fps, scale=scale, homography=homography,
-                            classes=classes, calibrate=calibrate, max_gap=max_gap)
+                            classes=classes, calibrate=calibrate, max_gap=max_gap, columns=columns)
     many = r.skipped != 1
     its = "their" if many else "its"
     gap = "a missed frame (--fps bridges short gaps)" if r.tracks.steps is not None else "a gap over --max-gap"
@@ -247,6 +253,7 @@ def evaluate(
     scale: ScaleOpt = None,
     homography: HomographyOpt = None,
     classes: ClassesOpt = None,
+    columns: ColumnsOpt = None,
     calibrate: CalibrateOpt = "none",
     max_gap: MaxGapOpt = None,
 ):
@@ -255,9 +262,10 @@ def evaluate(
     from .config import check_calibration, check_output, check_sampling, read_paths
     from .evaluate import calibration_fits, evaluate as run
     from .predict import TrajCVAE
-    from .tracks import summarize
+    from .tracks import column_map, summarize
 
     check_sampling(k, seed, kset, draws, calibrate)
+    column_map(columns)
     check_calibration(calibration)
     calibration_fits(calibration)
     if json_out is not None:
@@ -266,7 +274,7 @@ def evaluate(
         check_output(json_out, "--json", inputs=read_paths(model, data, homography))
     predictor = TrajCVAE.load(model, device=device, max_gap=max_gap)
     with naming_data(data):
-        tracks = predictor.read(data, fps, scale, homography, classes)
+        tracks = predictor.read(data, fps, scale, homography, classes, columns)
     info(summarize(tracks, predictor.config.data.time_step, predictor.config.data.max_gap).line())
     warning = predictor.check_speeds(tracks, info)
     predictor.check_kset(k, kset)
@@ -286,6 +294,7 @@ def evaluate(
         read_at = tracks.attrs.get("fps") if tracks.attrs.get("rate_from") in ("model", "file") else fps
         inputs = {"model": str(model), "data": [str(p) for p in data], "fps": read_at, "scale": scale,
                   "homography": None if homography is None else str(homography), "classes": classes,
+                  "columns": columns,
                   "max_gap": predictor.config.data.max_gap, "scenes_without_windows": empty,
                   "warning": warning}
         write_text(json_out, json.dumps({**inputs, **result}, indent=2))  # atomically: never a half-written file
@@ -467,6 +476,7 @@ def visualize(
     scale: ScaleOpt = None,
     homography: HomographyOpt = None,
     classes: ClassesOpt = None,
+    columns: ColumnsOpt = None,
     kset: KSetOpt = "none",
     draws: DrawsOpt = 1000,
     calibrate: CalibrateOpt = "none",
@@ -486,7 +496,7 @@ def visualize(
                    density=(density_steps or "all") if density else None, grid=grid, worst=worst, best=best,
                    scene_frame=scene_frame, animate=animate, frames=frames, size=size, device=device, fps=fps,
                    scale=scale, homography=homography, classes=classes, kset=kset, draws=draws, calibrate=calibrate,
-                   log=info, max_gap=max_gap, background=background)
+                   log=info, max_gap=max_gap, background=background, columns=columns)
     Console().print(f"-> {path}", highlight=False)
 
 
@@ -506,6 +516,8 @@ def serve(
                                                       "frame ids.", show_default=False)] = None,
     scale: ScaleOpt = None,
     homography: HomographyOpt = None,
+    columns: Annotated[Optional[str], typer.Option(help="The --replay file's columns of other names, as for "
+                                                        "predict's --columns.", show_default=False)] = None,
     forget_after: Annotated[float, typer.Option(help="Seconds after which an agent not seen again gets no "
                                                      "more futures.")] = 2.0,
     max_gap: MaxGapOpt = None,
@@ -527,7 +539,7 @@ def serve(
 
     run(model, host, port, k=k, kset=kset, draws=draws, calibrate=calibrate, seed=seed, fps=fps, scale=scale,
         homography=homography, forget_after=forget_after, limits=Limits(max_agents, max_body, max_scenes, max_k),
-        replay_file=replay, speed=speed, threads=threads, log=info, lonlat=lonlat, max_gap=max_gap)
+        replay_file=replay, speed=speed, threads=threads, log=info, lonlat=lonlat, max_gap=max_gap, columns=columns)
 
 
 @app.command("plot-training")

@@ -35,6 +35,9 @@ class DataConfig:
     scale: float | None = None  # metres per unit of the training files' positions (None: metres)
     homography: str | None = None  # or a text file of a 3x3 matrix taking their pixels (u, v, 1) to metres
     classes: str | None = None  # comma-separated labels of the agents to train on (e.g. SDD's "Pedestrian")
+    # The training files' columns of other names, as roles: "frame=timestep,agent_id=track_id,x=position_x,
+    # y=position_y" (time_ns=stamp: a time column in nanoseconds; see `tracks.column_map`).
+    columns: str | None = None
     neighbor_radius: float = 5.0  # metres: other agents closer than this at t0 enter the context
     max_neighbors: int = 12  # nearest neighbours kept per agent
     frame: str = "heading"  # "heading": rotate so the observed motion points along +x; "world": keep axes

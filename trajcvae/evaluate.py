@@ -98,12 +98,13 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
              seed: int = 0, kset: str = "none", draws: int = 1000, calibration_draws: int = 200,
              calibrate: str = "none", fps: float | None = None, scale: float | None = None,
              homography: str | Path | None = None, classes: Iterable[str] | None = None,
-             log: Callable[[str], None] | None = None) -> dict:
+             log: Callable[[str], None] | None = None, columns: str | dict | None = None) -> dict:
     """minADE/minFDE@K per scene and overall (with a K-set mode, of its K-set, and its Brier-minFDE), the
     most-likely prediction, both baselines and, with `calibration_draws` > 0, the calibration of plain
     sampling (`calibration_of`); calibrate="scene": of plain draws fitted to each window's scene's past
     (`calibrate.py`), with `unfitted`, how many windows had too little of it. Errors are in metres; `fps`,
-    `scale`, `homography`, `classes`: the input's rate, units and classes (`TrajCVAE.read`). The warning
+    `scale`, `homography`, `classes`, `columns`: the input's rate, units, classes and column names
+    (`TrajCVAE.read`). The warning
     about windows left unfitted goes to `log`, or without one comes as a `TrajCVAEWarning`."""
     if not isinstance(predictor, TrajCVAE):
         load = f" (TrajCVAE.load({str(predictor)!r}))" if isinstance(predictor, (str, Path)) else ""
@@ -118,7 +119,7 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
         w = data
         check_scene_names(w.scene)
     else:  # the names of all scenes read, those without windows too
-        tracks = predictor.read(data, fps, scale, homography, classes)
+        tracks = predictor.read(data, fps, scale, homography, classes, columns)
         check_scene_names(tracks["scene"], tracks)
         w = predictor.make_windows(tracks, every_window=True)
     past = predictor.scene_past(w, seed) if calibrate == "scene" else None

@@ -28,9 +28,9 @@ from .batch import WindowTensors, make_batch
 from .calibrate import DRAWS, ScenePast, level_map, radial_levels, too_little_past, unfitted
 from .kset import KSetSampler, kmeans_futures, nearest_shares
 from .model import CVAE
-from .tracks import (AGENT_COLUMNS, TrackSummary, bridges_any, bridging_gap, far_apart, from_metres, output_decimals,
-                     past_horizon, plausibility, position_columns, read_tracks, sampling_interval, seconds_per_unit,
-                     summarize, time_decimals, time_steps)
+from .tracks import (AGENT_COLUMNS, TrackSummary, bridges_any, bridging_gap, column_map, far_apart, from_metres,
+                     output_decimals, past_horizon, plausibility, position_columns, read_tracks, sampling_interval,
+                     seconds_per_unit, summarize, time_decimals, time_steps)
 from .resample import EPS
 from .windows import Windows, build_windows, concat_windows, iter_windows, no_windows_error
 
@@ -313,15 +313,16 @@ class TrajCVAE:
 
     # --- tracks -> table ----------------------------------------------------------------------
     def read(self, data: pd.DataFrame | Iterable[str | Path], fps: float | None = None, scale: float | None = None,
-             homography: str | Path | None = None, classes: str | Iterable[str] | None = None) -> pd.DataFrame:
+             homography: str | Path | None = None, classes: str | Iterable[str] | None = None,
+             columns: str | dict | None = None) -> pd.DataFrame:
         """The track table of `data` (files, or a DataFrame), positions in metres. Frame ids are `fps` per
         second (default: a format's own rate, else the rate of the model's own training files, `data.fps`,
         where it had one; a time column in seconds needs none);
-        `scale`, `homography`, `classes`: see `tracks.read_tracks`."""
+        `scale`, `homography`, `classes`, `columns`: see `tracks.read_tracks`."""
         if isinstance(data, pd.DataFrame) and "_line" in data and "time_base" in data.attrs:  # read already
             return data
         tracks = read_tracks(data, fps=fps, scale=scale, homography=homography, classes=classes,
-                             default_fps=self.config.data.fps)
+                             default_fps=self.config.data.fps, columns=columns)
         if self.max_gap_given and tracks.attrs["time_base"] == "steps":
             raise DataError(f"--max-gap {self.config.data.max_gap:g}: the frame ids have no known rate, so a missing "
                             "frame is a gap that splits a track whatever --max-gap says; give --fps (or a time "
@@ -373,6 +374,10 @@ class TrajCVAE:
             lines.append(f"warning: the model was trained on pixels through a homography (data.homography "
                          f"{Path(dc.homography).name}), but these positions are read as metres: if they are that "
                          "camera's pixels, give --homography")
+        if dc.columns is not None and not tracks.attrs.get("columns"):
+            lines.append(f"warning: the model was trained on files read with --columns {dc.columns} (data.columns), "
+                         f"but these are read by their own column names: if they are in that layout, give "
+                         f"--columns {dc.columns}")
         if dc.classes is not None:  # labels of any case, under any of the names a file may give them
             trained = {c.strip().lower() for c in dc.classes.split(",")}
             found = {v for c in AGENT_COLUMNS if c in tracks for v in tracks[c].astype(str).str.strip().unique()}
@@ -395,12 +400,13 @@ class TrajCVAE:
 
     def make_windows(self, data: pd.DataFrame | Iterable[str | Path], every_window: bool = False,
                      fps: float | None = None, since: float | None = None, scale: float | None = None,
-                     homography: str | Path | None = None, classes: Iterable[str] | None = None) -> Windows:
+                     homography: str | Path | None = None, classes: Iterable[str] | None = None,
+                     columns: str | dict | None = None) -> Windows:
         """The windows `predict` samples: each agent's latest (with `since`, of the agents last seen at or
         after that time), or with `every_window` every full one; in metres, whatever the input's units
-        (`fps`, `scale`, `homography`, `classes`: see `read`)."""
+        (`fps`, `scale`, `homography`, `classes`, `columns`: see `read`)."""
         check_since(since, every_window)
-        tracks = self.read(data, fps, scale, homography, classes)
+        tracks = self.read(data, fps, scale, homography, classes, columns)
         self.check_speeds(tracks)
         return build_windows(tracks, self.config.data, mode="windows" if every_window else "latest",
                              since=since)
@@ -409,7 +415,8 @@ class TrajCVAE:
                 every_window: bool = False, kset: str = "none", draws: int = 1000, fps: float | None = None,
                 scale: float | None = None, homography: str | Path | None = None,
                 classes: Iterable[str] | None = None, since: float | None = None,
-                calibrate: str = "none", past: ScenePast | None = None) -> pd.DataFrame:
+                calibrate: str = "none", past: ScenePast | None = None,
+                columns: str | dict | None = None) -> pd.DataFrame:
         """K futures per agent as a long table (see `OUTPUT_COLUMNS`), in the input's time base and units.
 
         data: a DataFrame with `frame` (or `time` in seconds), `agent_id, x, y` (or `lon, lat` in degrees;
@@ -420,23 +427,24 @@ class TrajCVAE:
         `draws` plain draws behind each K-set). calibrate="scene": plain draws mapped to fit how the model has
         done on each scene of `data` so far (`calibrate.py`; it predicts every finished window of `data`
         first, unless `past`, a past measured already (`scene_past`; `OnlinePredictor` keeps its own), is
-        given). fps, scale, homography: the input's rate and units (see `read`).
+        given). fps, scale, homography, columns: the input's rate, units and column names (see `read`).
         """
         out, said = self._predict_table(data, k, seed, every_window, kset, draws, fps, scale, homography, classes,
-                                        since=since, calibrate=calibrate, past=past)
+                                        since=since, calibrate=calibrate, past=past, columns=columns)
         for line in said:
             warn(line)
         return out
 
     def _predict_table(self, data, k: int, seed: int, every_window: bool = False, kset: str = "none",
                        draws: int = 1000, fps=None, scale=None, homography=None, classes=None, since=None,
-                       calibrate: str = "none", past: ScenePast | None = None) -> tuple[pd.DataFrame, list[str]]:
+                       calibrate: str = "none", past: ScenePast | None = None,
+                       columns=None) -> tuple[pd.DataFrame, list[str]]:
         """`predict`'s table and its warning lines: windows whose scene had too little past to calibrate on
         (when `past` is measured here: a caller that keeps its own past knows how far it reaches), and
         future points past a homography's horizon."""
         check_sampling(k, seed, kset, draws, calibrate)
         _check_past(past)
-        tracks = self.read(data, fps, scale, homography, classes)
+        tracks = self.read(data, fps, scale, homography, classes, columns)
         w = self.make_windows(tracks, every_window, since=since)
         rows = len(w) * k * self.config.data.pred_len
         _check_fits(rows * TABLE_ROW_BYTES, f"k {k}: a table of {rows:,} rows ({len(w)} windows) needs",
@@ -494,9 +502,10 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
                     log: Callable[[str], None] | None = None, chunk: int | None = None,
                     kset: str = "none", draws: int = 1000, fps: float | None = None, scale: float | None = None,
                     homography: str | Path | None = None, classes: Iterable[str] | None = None,
-                    calibrate: str = "none", max_gap: float | None = None) -> PredictResult:
+                    calibrate: str = "none", max_gap: float | None = None,
+                    columns: str | dict | None = None) -> PredictResult:
     """Load a model, predict K futures for `data` and write the table to `out`, in the input's time base and
-    units (`fps`, `scale`, `homography`: see `TrajCVAE.read`).
+    units (`fps`, `scale`, `homography`, `columns`: see `TrajCVAE.read`).
 
     Streams: windows are made, sampled and written `chunk` at a time (default: about a million output rows
     a piece) and a scene at a time, so memory stays bounded however big the input and K; `out` appears
@@ -505,6 +514,7 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
     (calibrate="scene" first predicts every finished window of the input, a piece at a time); `max_gap`: see
     `TrajCVAE.load`."""
     check_sampling(k, seed, kset, draws, calibrate)  # before any file is read or written
+    column_map(columns)
     check_output(out, table=True, inputs=read_paths(model, data, homography))
     predictor = TrajCVAE.load(model, device=device, max_gap=max_gap)
     dc = predictor.config.data
@@ -516,7 +526,7 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
     if fits < 1:
         raise TrajCVAEError(f"-k {k}: the output for one agent alone would not fit in memory; use a smaller -k")
     chunk = chunk or int(min(max(64, 1_000_000 // rows_per_window), fits))
-    tracks = predictor.read(data, fps, scale, homography, classes)
+    tracks = predictor.read(data, fps, scale, homography, classes, columns)
     summary = summarize(tracks, dc.time_step, dc.max_gap)
     if log is not None:
         log(summary.line())

@@ -28,8 +28,8 @@ from .config import check_sampling
 from .errors import DataError, TrajCVAEError, warning_text
 from .online import OnlinePredictor, out_of_order
 from .predict import TrajCVAE
-from .tracks import (AGENT_COLUMNS, TIME_NAMES, check_fps, from_metres, plausibility, read_tracks, unit_conversion,
-                     seconds_per_unit, time_steps, time_text, to_metres)
+from .tracks import (AGENT_COLUMNS, TIME_NAMES, check_fps, column_map, from_metres, plausibility, read_tracks,
+                     seconds_per_unit, time_steps, time_text, to_metres, unit_conversion)
 
 try:
     import orjson
@@ -498,8 +498,8 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4, 
                    homography: Any = None, log: Callable[[str], None] | None = None, lonlat: bool = False,
                    speeds: dict | None = None, max_gap: float = 0.8,
                    scene_warnings: dict[str, list[str]] | None = None,
-                   time_step: float | None = None,
-                   default_fps: float | None = None) -> list[tuple[str, float, list[dict]]]:
+                   time_step: float | None = None, default_fps: float | None = None,
+                   columns: str | dict | None = None) -> list[tuple[str, float, list[dict]]]:
     """A recorded file as the updates a tracker would have sent: (scene, time in seconds, detections in the
     file's units), in time order. Frame ids are `fps` a second (else `default_fps`, the model's training rate,
     as `predict` reads them: it makes no frame column the clock); of unknown rate (ETH/UCY), a frame step
@@ -509,8 +509,8 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4, 
     `tracks.speed_record`; None: people walking) and the model's `max_gap` (seconds bridged);
     `scene_warnings` gets, per scene (by its name in the API), the warning its detections alone get (a list
     of none or one line). A file of longitudes and latitudes is replayed as they are, to a server run with
-    `lonlat`."""
-    tracks = read_tracks([path], fps=fps, default_fps=default_fps)
+    `lonlat`. `columns`: the file's columns of other names (`tracks.read_tracks`)."""
+    tracks = read_tracks([path], fps=fps, default_fps=default_fps, columns=columns)
     units = tracks.attrs.get("units") or {}
     if ("lonlat" in units) != lonlat:
         raise DataError(f"--replay {path}: it holds longitudes and latitudes: add --lonlat" if "lonlat" in units
@@ -615,9 +615,10 @@ def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, 
           seed: int = 0, fps: float | None = None, scale: float | None = None, homography: Any = None,
           forget_after: float = 2.0, limits: Limits | None = None, replay_file: str | Path | None = None,
           speed: float = 1.0, threads: int = 1, log: Callable[[str], None] = print, draws: int = 1000,
-          calibrate: str = "none", lonlat: bool = False, max_gap: float | None = None) -> None:
-    """Run the server until interrupted; with `replay_file`, replay it into its scenes at `speed`. `max_gap`:
-    see `TrajCVAE.load`."""
+          calibrate: str = "none", lonlat: bool = False, max_gap: float | None = None,
+          columns: str | dict | None = None) -> None:
+    """Run the server until interrupted; with `replay_file` (its columns of other names: `columns`), replay it
+    into its scenes at `speed`. `max_gap`: see `TrajCVAE.load`."""
     import torch
 
     if threads < 1:
@@ -628,13 +629,17 @@ def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, 
     if not speed > 0 or not math.isfinite(speed):
         raise TrajCVAEError(f"--speed must be a positive number (got {speed})")
     check_sampling(k, seed, kset, draws, calibrate)
+    column_map(columns)
+    if columns is not None and replay_file is None:
+        raise TrajCVAEError(f"--columns {columns}: names the --replay file's columns (detections are posted as "
+                            "the API names them); give --replay")
     predictor = TrajCVAE.load(model, max_gap=max_gap)
     app = create_app(predictor, k, kset, seed, fps, scale, homography, forget_after, limits, draws, calibrate,
                      lonlat)
     dc = predictor.config.data  # a file's frame ids: --fps, else the model's training rate, as for predict
     said: dict[str, list[str]] = {}
     updates = replay_updates(replay_file, fps, dc.dt, scale, homography, log, lonlat, predictor.stats.get("speeds"),
-                             dc.max_gap, said, dc.time_step, dc.fps) if replay_file else None
+                             dc.max_gap, said, dc.time_step, dc.fps, columns) if replay_file else None
     port = _check_address(host, port)
     torch.set_num_threads(threads)  # once every option has been checked
     log(f"serving {model} on http://{host}:{port} (live page: /, API docs: /docs)")

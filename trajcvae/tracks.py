@@ -28,7 +28,7 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -44,6 +44,10 @@ LON_NAMES, LAT_NAMES = ("lon", "lng", "long", "longitude"), ("lat", "latitude")
 # Per-agent columns kept beside the positions and carried through to the predictions (e.g. SDD's label).
 AGENT_COLUMNS = ("label", "type", "class", "category")
 TRACK_COLUMNS = ["scene", "frame", "agent_id", "x", "y", "_file", "_line"]
+# What a file's column may be read as (`--columns role=column`): a time role's suffix names its unit, the
+# number of its units a second (time_ns: nanoseconds, as ROS and Argoverse stamps are written).
+PER_SECOND = {"time": 1.0, "time_ms": 1e3, "time_us": 1e6, "time_ns": 1e9}
+COLUMN_ROLES = ("frame", *PER_SECOND, "agent_id", "x", "y", "lon", "lat", "scene", "label")
 SUFFIXES = (".csv", ".txt", ".tsv", ".parquet", ".ndjson")
 PACKED = (".gz", ".bz2", ".xz", ".zst", ".zip")  # compressed files, named when a folder holds them
 SDD_FIELDS = ("agent_id", "xmin", "ymin", "xmax", "ymax", "frame", "lost", "occluded", "generated", "label")
@@ -157,7 +161,8 @@ def _same_path(a: Path, b) -> bool:
 
 def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = None, scale: float | None = None,
                 homography: str | Path | np.ndarray | None = None,
-                classes: str | Iterable[str] | None = None, default_fps: float | None = None) -> pd.DataFrame:
+                classes: str | Iterable[str] | None = None, default_fps: float | None = None,
+                columns: str | Mapping[str, str] | None = None) -> pd.DataFrame:
     """Read files (or check a DataFrame) into the canonical track table.
 
     CSV files need a header holding at least `frame, agent_id, x, y` (any order or case; an optional `scene` column;
@@ -169,7 +174,11 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     30 fps: box centres, lost boxes dropped, the quoted class kept as `label`), MOTChallenge boxes (a
     tracker's results or `gt.txt`: foot points in pixels at the rate of the sequence's seqinfo.ini,
     `_read_mot`) and TrajNet++ `.ndjson` (its `track` records; frame ids at the rate its `scene` records
-    give). `classes` (a list, or one comma-separated string) keeps only agents of those labels.
+    give). `classes` (a list, or one comma-separated string) keeps only agents of those labels. `columns`
+    ('frame=timestep,agent_id=track_id,x=position_x,y=position_y', or a dict {role: column}) reads a CSV's or
+    Parquet file's (or the DataFrame's) columns of other names as those roles (`COLUMN_ROLES`; any case),
+    in place of the columns that would otherwise be: a time column as `time` (seconds) or in milli-, micro-
+    or nanoseconds as `time_ms`, `time_us`, `time_ns`.
 
     Frame ids are `fps` per second where given; else at a format's own rate (files of different own rates
     are each read at theirs, all timed in seconds: frame id / rate); else at `default_fps` (a model's
@@ -183,22 +192,24 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     matrix (or a text file of one) taking image pixels (u, v, 1) to metres, as ETH/UCY's H.txt files do.
     Columns `lon, lat` (or `lng`/`long`/`longitude`, `latitude`) in place of `x, y` are WGS84 degrees,
     projected to metres east and north of each scene's first position (`_lonlat_units`).
-    `df.attrs["units"]` keeps the conversion, so outputs can be given back in the input's units.
+    `df.attrs["units"]` keeps the conversion, so outputs can be given back in the input's units;
+    `df.attrs["columns"]` the columns read under other names (`column_map`'s), or None.
     `df.attrs` also records `files` (how many were read), `duplicates_dropped` and `rows_sorted` (rows read
     after a later row of their agent, put in time order).
     """
     units = unit_conversion(scale, homography)
     check_fps(fps)
+    columns = column_map(columns)
     if isinstance(paths, pd.DataFrame):
         _not_futures("the table", list(paths.columns))
         tables, n_files = [_canonical(paths, "dataframe", "input", first_line=1, row_word="row",
-                                      frames=fps is not None, typed=True)], 0
+                                      frames=fps is not None, typed=True, columns=columns)], 0
         names = ["dataframe"]
     else:
         files = list_files(paths)
         if isinstance(homography, (str, os.PathLike)) and len(files) > 1:  # ETH/UCY's folders hold their H.txt
             files = [f for f in files if not _same_path(f, homography)]
-        tables, n_files = [_read_one(f, fps is not None) for f in files], len(files)
+        tables, n_files = [_read_one(f, fps is not None, columns) for f in files], len(files)
         names = [str(f) for f in files]
         _distinct_scenes(tables, files)
     if isinstance(classes, str):  # "Pedestrian,Biker", as --classes and data.classes give it
@@ -267,7 +278,7 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
         df = _only_classes(df, list(classes), names[0] if len(names) == 1 else f"the {len(names)} files")
     df.attrs.update(time_base="seconds" if all(seconds) else "frames" if fps is not None else "steps",
                     fps=None if all(seconds) else fps, rate_from=rate_from, units=units, coarse=coarse,
-                    overrode=bool(other))  # --fps against files' own rates
+                    overrode=bool(other), columns=columns)  # --fps against files' own rates
     uv = df[["x", "y"]].to_numpy(dtype=np.float64)
     if all(lonlat):
         units = df.attrs["units"] = _lonlat_units(df)
@@ -329,6 +340,51 @@ def _only_classes(t: pd.DataFrame, classes: list[str], name: str) -> pd.DataFram
         warn(f"warning: --classes: no agent of class {', '.join(absent)} in {name}, and agents of other classes "
              f"are left out (it has: {found})")
     return kept
+
+
+def column_map(columns: str | Mapping[str, str] | None) -> dict[str, str] | None:
+    """`--columns` ('x=position_x,y=position_y', or a dict {role: column}) checked, as {role: the column's
+    name lower-cased}: each named column is read as its role (`COLUMN_ROLES`) in place of any column that
+    would otherwise be (`_aliases`). One clock at most (frame, or a time role); x with y, lon with lat."""
+    if columns is None:
+        return None
+    if isinstance(columns, str):
+        pairs = []
+        for item in (part.strip() for part in columns.split(",")):
+            role, eq, column = item.partition("=")
+            if not eq or not role.strip() or not column.strip():
+                raise DataError(f"--columns {item!r}: expected role=column pairs, comma-separated, e.g. "
+                                "frame=timestep,agent_id=track_id,x=position_x,y=position_y")
+            pairs.append((role.strip().lower(), column.strip()))
+    elif isinstance(columns, Mapping) and all(isinstance(c, str) and c.strip() for c in columns.values()):
+        pairs = [(str(role).strip().lower(), column.strip()) for role, column in columns.items()]
+    else:
+        raise DataError(f"--columns: expected 'role=column,...' text or a dict of column names, got {columns!r}")
+    if not pairs:
+        raise DataError("--columns names no column: give role=column pairs, e.g. x=position_x,y=position_y")
+    out: dict[str, str] = {}
+    for role, column in pairs:
+        if role not in COLUMN_ROLES:
+            raise DataError(f"--columns {role}={column}: no role {role!r}; the roles are {', '.join(COLUMN_ROLES)}")
+        if role in out:
+            raise DataError(f"--columns: {role} is given twice")
+        if column.lower() in out.values():
+            raise DataError(f"--columns: column '{column}' is given for two roles")
+        out[role] = column.lower()
+    clocks = [r for r in out if r == "frame" or r in PER_SECOND]
+    if len(clocks) > 1:
+        raise DataError(f"--columns: {' and '.join(clocks)}: give one clock (frame ids, or a time)")
+    for a, b in (("x", "y"), ("lon", "lat")):
+        if (a in out) != (b in out):
+            raise DataError(f"--columns: {a if a in out else b} without {b if a in out else a}: name both")
+    if "x" in out and "lon" in out:
+        raise DataError("--columns: x, y and lon, lat exclude each other: name one pair")
+    return out
+
+
+def per_second(columns: dict[str, str] | None) -> float:
+    """Units of the time column a second, under `column_map`'s `columns` (1: seconds)."""
+    return next((PER_SECOND[r] for r in columns or {} if r in PER_SECOND), 1.0)
 
 
 def check_fps(fps: float | None) -> None:
@@ -1073,7 +1129,8 @@ def _speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: i
     elif df.attrs.get("time_base") == "seconds" and df.attrs.get("rate_from") == "files":
         fixes.append("the files' own frame rates (their formats' or seqinfo.ini's; --fps overrides them)")
     elif df.attrs.get("time_base") == "seconds":
-        fixes.append("the time column (in seconds, not milliseconds or minutes?)")
+        fixes.append("the time column (in seconds, not milliseconds or minutes? --columns time_ms=<column> reads "
+                     "milliseconds)")
     elif not known:
         fixes.append("--fps or a time column in seconds (time between steps?)")
     if odd is not None:  # its file on its own, or, where its file holds other scenes too, its rows
@@ -1131,12 +1188,17 @@ def _n(count: int, word: str) -> str:
 
 # --- one file ------------------------------------------------------------------------------------------
 
-def _read_one(path: Path, frames: bool = False) -> pd.DataFrame:
+def _read_one(path: Path, frames: bool = False, columns: dict[str, str] | None = None) -> pd.DataFrame:
     """One file's table; `attrs["named_by_file"]`: its scene is named after the file (no scene column).
-    `frames`: frame ids are the clock where there is a frame column (`_aliases`)."""
+    `frames`: frame ids are the clock where there is a frame column; `columns`: see `_aliases`."""
     if path.suffix.lower() == ".parquet":
-        return _read_parquet(path, frames)
-    fmt = None if path.suffix.lower() == ".ndjson" else _sniff(path, frames)
+        return _read_parquet(path, frames, columns)
+    fmt = None if path.suffix.lower() == ".ndjson" else _sniff(path, frames, columns)
+    if columns and (fmt is None or not fmt.header):
+        kind = ("TrajNet++ records" if fmt is None or fmt.trajnet else "Stanford Drone Dataset annotations"
+                if fmt.sdd else "MOTChallenge rows" if fmt.mot else "ETH/UCY rows 'frame agent_id x y'")
+        raise DataError(f"{path}: --columns names a header's columns, but this file has no header ({kind}, read "
+                        "as their dataset writes them); give it without --columns")
     if fmt is None or fmt.trajnet:
         table = _read_trajnet(path)
         table.attrs["named_by_file"] = True
@@ -1306,8 +1368,10 @@ def _shortest_distinct(paths: list[Path], least: list[int], taken: set[str]) -> 
     return [str(p) for p in paths]  # distinct files always differ in full
 
 
-def _missing(name: str, missing: list[str], names: list[str], shown: list[str]) -> DataError:
-    """The error for a table without the columns it needs (`shown`: its header as written)."""
+def _missing(name: str, missing: list[str], names: list[str], shown: list[str],
+             columns: dict[str, str] | None = None) -> DataError:
+    """The error for a table without the columns it needs (`shown`: its header as written; `columns`: the
+    --columns it was read with)."""
     times = [n for n in names if n in TIME_NAMES]
     if "frame" in missing and len(times) > 1:
         frames = ", or give --fps to read its frame ids" if "frame ids" in names or "frame" in names else ""
@@ -1322,7 +1386,11 @@ def _missing(name: str, missing: list[str], names: list[str], shown: list[str]) 
         boxes = ("; for boxes, add a point of each as x and y: its centre for a camera above (x = (xmin + xmax) / "
                  "2), its foot point for one at an angle (x = bb_left + bb_width / 2, y = bb_top + bb_height); SDD "
                  "annotations and MOTChallenge files are read as their datasets write them, without a header")
-    return DataError(f"{name}: missing column(s) {', '.join(what)} (have: {', '.join(shown)}){boxes}")
+    role = "frame=<column> (frame ids) or time=<column> (seconds)" if missing[0] == "frame" else \
+        f"{missing[0]}=<column>"
+    hint = "" if boxes else f"; add {role} to --columns" if columns else \
+        f"; read a column of another name as it with --columns {role}"
+    return DataError(f"{name}: missing column(s) {', '.join(what)} (have: {', '.join(shown)}){boxes}{hint}")
 
 
 def lonlat_names(names: list[str], name: str) -> tuple[str | None, str | None]:
@@ -1337,13 +1405,30 @@ def lonlat_names(names: list[str], name: str) -> tuple[str | None, str | None]:
     return found[0], found[1]
 
 
-def _aliases(names: list[str], frames: bool = False) -> tuple[list[str], bool, bool]:
+# The columns each role takes the place of, when `--columns` names another column for it.
+_DISPLACED = {"frame": ("frame", *TIME_NAMES), **{r: ("frame", *TIME_NAMES) for r in PER_SECOND},
+              "agent_id": ("agent_id", *ID_NAMES), "x": ("x", "y", *LON_NAMES, *LAT_NAMES),
+              "lon": ("x", "y", *LON_NAMES, *LAT_NAMES), "scene": ("scene",), "label": AGENT_COLUMNS}
+
+
+def _aliases(names: list[str], frames: bool = False, columns: dict[str, str] | None = None,
+             name: str = "the table") -> tuple[list[str], bool, bool]:
     """Lower-cased column names with a time column in seconds renamed `frame`, longitude and latitude
     columns renamed `x, y` (where there are no x, y columns) and an id column (`ID_NAMES`) renamed `agent_id`
     (where there is none); and whether the first two happened. A frame column
     beside a time column is not read (the time in seconds is the clock, as in a tracker's log with a frame
     counter; beside two time columns there is none, and `_missing` asks to keep one), unless `frames` (a
-    rate given for frame ids: --fps) says the frame ids are the clock."""
+    rate given for frame ids: --fps) says the frame ids are the clock. `columns` (`column_map`'s) first
+    renames the columns it names to their roles, and puts out of reach the columns they displace; a column
+    it names that `name` (the file or table) lacks is a DataError."""
+    if columns:
+        absent = [f"{role}={c}" for role, c in columns.items() if c not in names]
+        if absent:
+            raise DataError(f"{name}: no column {absent[0].split('=', 1)[1]!r} (--columns {absent[0]}); it has: "
+                            f"{', '.join(names)}")
+        displaced = {d for role in columns for d in _DISPLACED.get(role, ())}
+        roles = {c: ("time" if role in PER_SECOND else role) for role, c in columns.items()}
+        names = [roles[n] if n in roles else f"{n} (not read)" if n in displaced else n for n in names]
     seconds = lonlat = False
     times = [n for n in names if n in TIME_NAMES]
     if times and not (frames and "frame" in names):
@@ -1367,7 +1452,7 @@ def _not_futures(name: str, columns: list) -> None:
                         "folder)")
 
 
-def _read_parquet(path: Path, frames: bool = False) -> pd.DataFrame:
+def _read_parquet(path: Path, frames: bool = False, columns: dict[str, str] | None = None) -> pd.DataFrame:
     try:
         import pyarrow.parquet as pq
 
@@ -1376,16 +1461,16 @@ def _read_parquet(path: Path, frames: bool = False) -> pd.DataFrame:
         raise DataError(f"{path}: cannot read as Parquet ({type(e).__name__})") from None
     lower = [str(c).strip().lower() for c in names]
     _not_futures(str(path), lower)
-    usable = _aliases(lower, frames)[0]
+    usable = _aliases(lower, frames, columns, str(path))[0]
     missing = [c for c in REQUIRED if c not in usable]
     if missing:  # named among all the file's columns, not only those read
-        raise _missing(str(path), missing, lower, [str(c) for c in names])
+        raise _missing(str(path), missing, lower, [str(c) for c in names], columns)
     wanted = [c for c, u in zip(names, usable) if u in REQUIRED + ("scene",) + AGENT_COLUMNS]
     try:
         raw = pd.read_parquet(path, columns=wanted)
     except Exception as e:
         raise DataError(f"{path}: cannot read as Parquet ({type(e).__name__})") from None
-    table = _canonical(raw, str(path), path.stem, first_line=1, row_word="row", frames=frames)
+    table = _canonical(raw, str(path), path.stem, first_line=1, row_word="row", frames=frames, columns=columns)
     table.attrs["named_by_file"] = "scene" not in usable
     return table
 
@@ -1404,9 +1489,10 @@ class _Format:
     frames: bool = False  # frame ids are the clock where there is a frame column (`_aliases`)
     trajnet: bool = False  # TrajNet++ records under another name than .ndjson (x.jsonl)
     mot: int = 0  # a MOTChallenge file's fields a row (10: a tracker's results; 9: ground truth, gt.txt), else 0
+    columns: dict[str, str] | None = None  # --columns (`_aliases`)
 
 
-def _sniff(path: Path, frames: bool = False) -> _Format:
+def _sniff(path: Path, frames: bool = False, columns: dict[str, str] | None = None) -> _Format:
     """Look at the first MiB only: text or binary, separator, header, leading blank lines."""
     with open(path, "rb") as f:
         head = f.read(SNIFF_BYTES)
@@ -1471,15 +1557,15 @@ def _sniff(path: Path, frames: bool = False) -> _Format:
     if sep == r"\s+" and "\t" in first:  # a tab-separated header: single tabs, so an empty field stays empty
         sep, fields = "\t", _fields(first, "\t")
     _check_first_row(path, lines, skip, sep, len(fields), complete=not more)
-    names, seconds, lonlat = _aliases([f.lower() for f in fields], frames)
+    names, seconds, lonlat = _aliases([f.lower() for f in fields], frames, columns, str(path))
     missing = [c for c in REQUIRED if c not in names]
     if missing:
-        raise _missing(str(path), missing, names, fields)
+        raise _missing(str(path), missing, names, fields, columns)
     for c in REQUIRED + ("scene",):
         if names.count(c) > 1:
             raise DataError(f"{path}: column '{c}' appears {names.count(c)} times in the header (any case)")
     return _Format(encoding, sep, skip, names, len(fields), seconds, lonlat=lonlat,
-                   header=[f.lower() for f in fields], frames=frames)
+                   header=[f.lower() for f in fields], frames=frames, columns=columns)
 
 
 def _trimmed(fields: list[str]) -> list[str]:
@@ -1592,6 +1678,8 @@ def _read_fast(path: Path, fmt: _Format) -> pd.DataFrame | None:
     del blank
     if len(raw) == 0:
         raise DataError(f"{path}: empty file (no rows)")
+    if fmt.columns:
+        out["frame"] = out["frame"] / per_second(fmt.columns)  # seconds
     if not all(np.isfinite(v).all() for v in out.values()) or raw["agent_id"].isna().any() \
             or (np.abs(out["x"]) > MAX_RAW).any() or (np.abs(out["y"]) > MAX_RAW).any() \
             or unresolved_time(out["frame"], "", True):  # the slow path names the row at fault
@@ -1744,7 +1832,8 @@ def _read_slow(path: Path, fmt: _Format) -> pd.DataFrame:
         for chunk in chunks:
             chunk.columns = names
             first = header_lines + 1 + int(chunk.index[0]) if len(chunk) else header_lines + 1
-            t = _canonical(chunk, str(path), path.stem, first_line=first, allow_empty=True, frames=fmt.frames)
+            t = _canonical(chunk, str(path), path.stem, first_line=first, allow_empty=True, frames=fmt.frames,
+                           columns=fmt.columns)
             if len(t):
                 tables.append(t)
     if not tables:
@@ -1787,18 +1876,18 @@ def first_line(e: Exception) -> str:
 
 def _canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int = 1, row_word: str = "line",
                allow_empty: bool = False, line_numbers: np.ndarray | None = None,
-               frames: bool = False, typed: bool = False) -> pd.DataFrame:
+               frames: bool = False, typed: bool = False, columns: dict[str, str] | None = None) -> pd.DataFrame:
     """Check a table of raw values (text or numbers) row by row; `first_line` numbers its first row, or
-    `line_numbers` each row (rows read from lines not all kept); `frames`: see `_aliases`; `typed`: a
-    DataFrame's values, whose agent ids keep their type (`agent_ids`)."""
+    `line_numbers` each row (rows read from lines not all kept); `frames`, `columns`: see `_aliases`; `typed`:
+    a DataFrame's values, whose agent ids keep their type (`agent_ids`)."""
     raw = raw.copy()
     lower = [str(c).strip().lower() for c in raw.columns]
-    raw.columns, seconds, lonlat = _aliases(lower, frames)
+    raw.columns, seconds, lonlat = _aliases(lower, frames, columns, name)
     # Columns renamed are named in messages as the table names them.
     shown = {n: c for c, n in zip(lower, raw.columns) if c != n}
     missing = [c for c in REQUIRED if c not in raw.columns]
     if missing:
-        raise _missing(name, missing, lower, lower)
+        raise _missing(name, missing, lower, lower, columns)
     for c in REQUIRED + ("scene",):
         if list(raw.columns).count(c) > 1:
             raise DataError(f"{name}: column '{c}' appears {list(raw.columns).count(c)} times (any case)")
@@ -1819,9 +1908,15 @@ def _canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int = 1, ro
         raise DataError(f"{name}: empty file (no rows)")
     out = pd.DataFrame({"_line": lines.to_numpy()})
     coarse = _coarse(raw, lonlat, seconds, name)
+    unit = per_second(columns)
+    if unit != 1 and _dates(raw["frame"]):
+        role = next(r for r in columns if r in PER_SECOND)
+        raise DataError(f"{name}: column '{columns[role]}' holds date-times, which say their own unit: give "
+                        f"--columns time={columns[role]}, not {role}")
     raw["frame"] = _seconds_of_dates(raw["frame"], name, seconds, shown.get("frame", "frame"), lines, row_word)
     for col in ("frame", "x", "y"):  # a time column is named as the file names it
         out[col] = numeric_column(raw[col], lines, name, shown.get(col, col), row_word)
+    out["frame"] /= unit  # seconds
     vague = unresolved_time(out["frame"].to_numpy(), shown.get("frame", "frame"), seconds)
     if vague:
         i = int(np.argmax(np.abs(out["frame"].to_numpy())))
@@ -1879,9 +1974,10 @@ def unresolved_time(t: np.ndarray, what: str, seconds: bool) -> str | None:
     spacing = float(np.spacing(v))
     if spacing <= TIME_RESOLUTION:
         return None
-    fix = ("is it in seconds? (times since 1970 in milli-, micro- or nanoseconds are about 1e12, 1e15 or 1e18: "
-           "divide them by 1e3, 1e6 or 1e9) Or give times since a start nearer 0") if seconds else \
-        "give frame ids counted from a start nearer 0"
+    unit = "time_ns" if v >= 1e17 else "time_us" if v >= 1e14 else "time_ms"
+    fix = (f"is it in seconds? Times since 1970 in milli-, micro- or nanoseconds (about 1e12, 1e15 or 1e18) are "
+           f"read with --columns {unit}={what or 'time'} (or time_ms, time_us, time_ns); or give times since a "
+           "start nearer 0") if seconds else "give frame ids counted from a start nearer 0"
     return f"{what} {v:.6g} is too large to tell its steps apart (numbers near it are {spacing:.3g} apart): {fix}"
 
 
@@ -1967,8 +2063,7 @@ def _seconds_of_dates(col: pd.Series, name: str, seconds: bool, what: str, lines
     durations as seconds; a `frame` column of either is refused (frame ids are numbers). `what`: the column
     as the table names it; a text value that is no date-time, among date-times, is named by its row in
     `lines`."""
-    given = col.dropna()
-    text = col.dtype == object and len(given) > 0 and bool(DATE_TEXT.match(str(given.iloc[0])))
+    text = _date_text(col)
     dates, spans = text or pd.api.types.is_datetime64_any_dtype(col), pd.api.types.is_timedelta64_dtype(col)
     if not (dates or spans):
         return col
@@ -1992,6 +2087,17 @@ def _seconds_of_dates(col: pd.Series, name: str, seconds: bool, what: str, lines
     if dates:
         col = col - pd.Timestamp(0, tz=getattr(col.dt, "tz", None)).as_unit("s")  # the column's unit stands
     return col.dt.total_seconds()
+
+
+def _date_text(col: pd.Series) -> bool:
+    """Whether a column is ISO 8601 date-times as text (its first value is one)."""
+    given = col.dropna()
+    return col.dtype == object and len(given) > 0 and bool(DATE_TEXT.match(str(given.iloc[0])))
+
+
+def _dates(col: pd.Series) -> bool:
+    """Whether a time column holds date-times or durations, which carry their own unit."""
+    return _date_text(col) or pd.api.types.is_datetime64_any_dtype(col) or pd.api.types.is_timedelta64_dtype(col)
 
 
 def _no_date(value) -> str:

@@ -212,7 +212,8 @@ def _windows_of(role: str, paths, cfg: Config, cache_dir, log) -> Windows:
         return load_windows(paths, cfg.data, cache_dir, log)
     except NoWindowsError as e:
         dc = cfg.data
-        tracks = read_tracks(paths, fps=dc.fps, scale=dc.scale, homography=dc.homography, classes=dc.classes)
+        tracks = read_tracks(paths, fps=dc.fps, scale=dc.scale, homography=dc.homography, classes=dc.classes,
+                             columns=dc.columns)
         if log is not None:
             log(summarize(tracks, dc.time_step, dc.max_gap).line())
         hint = ""

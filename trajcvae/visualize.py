@@ -30,8 +30,8 @@ from .metrics import known_min_ade_fde
 from .plots import (CURVE_COLUMNS, DPI, SceneView, animate_scene, best_row, image_figsize, plot_curves,
                     plot_scene, plot_windows, plt)
 from .predict import OUTPUT_COLUMNS, TrajCVAE
-from .tracks import (agent_ids, bridging_gap, first_line, from_metres, plausibility, read_tracks, sampling_interval,
-                     seconds_per_unit, time_steps, to_metres)
+from .tracks import (agent_ids, bridging_gap, column_map, first_line, from_metres, plausibility, read_tracks,
+                     sampling_interval, seconds_per_unit, time_steps, to_metres)
 from .resample import EPS, resample_rows
 from .windows import Windows, build_windows, concat_windows, history_reach
 
@@ -96,7 +96,8 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
               scale: float | None = None, homography: str | Path | None = None,
               classes: Iterable[str] | None = None, kset: str = "none", draws: int = 1000,
               calibrate: str = "none", log: Callable[[str], None] | None = None,
-              max_gap: float | None = None, background: str | Path | None = None) -> Path:
+              max_gap: float | None = None, background: str | Path | None = None,
+              columns: str | dict | None = None) -> Path:
     """Draw predicted futures over the tracks of `data` and write the picture; returns its path.
 
     model: a checkpoint / built-in name (futures are sampled), or a predictions table (.csv/.parquet from
@@ -106,7 +107,8 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
     `k`: futures per window (default 20); of a predictions table, its first k samples (default all; all of a
     K-set's). `density` ("all" or "final") shades a KDE of the predicted positions of all steps or of the final
     step. `fps`, `scale`,
-    `homography`, `classes`: the input's rate, units and agents, as for `predict` (frame ids of unknown rate
+    `homography`, `classes`, `columns`: the input's rate, units, agents and column names, as for `predict`
+    (frame ids of unknown rate
     under a table predicted at a rate: see `_at_table_step`); pictures are in metres. `kset`, `draws`: a K-set
     mode, as for `predict`, whose futures are drawn wider the more weight they carry (as are those of a
     predictions table with a `weight` column). `calibrate`: "scene" fits sampled draws to the scene's past, as
@@ -122,6 +124,7 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
                  inputs=read_paths(model, data, homography, background))
     px = parse_size(size)
     _check_options(out, agent, t0, grid, worst, best, scene_frame, animate, frames, density, background)
+    column_map(columns)
     image = None if background is None else read_background(background)
     if is_predictions_path(model):
         if calibrate != "none":
@@ -131,7 +134,7 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
             raise TrajCVAEError(f"--kset {kset}: {model} holds futures already (a K-set's weights too, where "
                                 "`predict --kset` wrote them); visualize a model for a new K-set")
         table = read_predictions(model)
-        df = read_tracks(data, fps=fps, scale=scale, homography=homography, classes=classes)
+        df = read_tracks(data, fps=fps, scale=scale, homography=homography, classes=classes, columns=columns)
         units = df.attrs.get("units")
         degrees = "lonlat" in (units or {})
         if table.attrs["lonlat"] != degrees:
@@ -164,7 +167,7 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
     else:
         k = MODEL_K if k is None else k
         predictor = TrajCVAE.load(model, device=device, max_gap=max_gap)
-        df = predictor.read(data, fps, scale, homography, classes)
+        df = predictor.read(data, fps, scale, homography, classes, columns)
         predictor.check_kset(k, kset)
         past = predictor.scene_past(df, 0 if seed is None else seed) if calibrate == "scene" else None
         futures = ModelFutures(predictor, k, 0 if seed is None else seed, kset, draws, past, calibrate)

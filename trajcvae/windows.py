@@ -34,7 +34,7 @@ from .tracks import (bridging_gap, far_apart, list_files, plausibility, read_tra
 
 CHUNK = 8192  # windows per piece from `iter_windows` (about 1.7 kB each with 12 neighbours)
 CACHE_KEYS = ("obs_len", "pred_len", "time_step", "dt", "max_gap", "fps", "scale", "homography", "classes",
-              "neighbor_radius", "max_neighbors")
+              "columns", "neighbor_radius", "max_neighbors")
 MEMORY_KEYS = ("memory", "memory_radius", "memory_horizon")  # in the key only when memory is on
 
 
@@ -422,7 +422,8 @@ def no_windows_error(cfg: DataConfig, mode: str, df: pd.DataFrame | None = None)
                 f"that far apart, give {bridge}")
     elif interval is not None and far_apart(interval, cfg.dt):  # times in other units?
         why += (f": the tracks are sampled every {interval:.3g} s (median), too far apart for steps of "
-                f"{cfg.dt:g} s: is the time column in seconds (not milli-, micro- or nanoseconds)?")
+                f"{cfg.dt:g} s: is the time column in seconds? (--columns time_ms=<column> reads milliseconds; "
+                "time_us, time_ns micro- and nanoseconds)")
     elif interval is not None and interval > cfg.max_gap * (1 + EPS):
         why += (f": the tracks are sampled every {interval:.3g} s (median), longer than the "
                 f"{cfg.max_gap:g} s gap the model bridges, so every sample starts a new track; give {bridge} to "
@@ -674,7 +675,8 @@ def load_windows(paths: Iterable[str | Path], cfg: DataConfig, cache_dir: str | 
 
 
 def _build(paths, cfg: DataConfig, mode: str) -> tuple[Windows, str]:
-    tracks = read_tracks(paths, fps=cfg.fps, scale=cfg.scale, homography=cfg.homography, classes=cfg.classes)
+    tracks = read_tracks(paths, fps=cfg.fps, scale=cfg.scale, homography=cfg.homography, classes=cfg.classes,
+                         columns=cfg.columns)
     if cfg.time_step is not None and seconds_per_unit(tracks) is not None:  # it would be ignored
         known = {"seconds": "a time column in seconds"}.get(tracks.attrs["time_base"]) or \
             {"fps": "--fps"}.get(tracks.attrs["rate_from"], "the file's own frame rate")
