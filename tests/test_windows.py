@@ -276,6 +276,28 @@ def test_second_cli_training_run_reads_windows_from_the_cache(tmp_path, sim_file
     assert third.exit_code == 0 and "(windows from cache)" not in third.output
 
 
+def test_the_cache_key_holds_the_files_a_mot_sequence_is_read_with(tmp_path, sim_files):
+    """A MOTChallenge file's rate is its seqinfo.ini's and its class names a labels.txt's: an edit to either
+    (a rate corrected from 30 to 25) makes new windows, not the cached ones of the old rate."""
+    df = read_tracks([sim_files["val"]])
+    seq = tmp_path / "MOT-01"
+    (seq / "gt").mkdir(parents=True)
+    # Boxes standing on each agent, 12 frame ids per 0.4 s step (10 per step in the source): 30 fps.
+    rows = [f"{round(r.frame * 1.2)},{r.agent_id},{r.x * 50 - 10:.2f},{r.y * 50 - 40:.2f},20,40,1,1,1"
+            for r in df.itertuples()]
+    (seq / "gt" / "gt.txt").write_text("\n".join(rows) + "\n")
+    (seq / "seqinfo.ini").write_text("[Sequence]\nframeRate=30\n")
+    cfg = DataConfig(scale=0.02)
+    said = []
+    at30 = load_windows([seq / "gt" / "gt.txt"], cfg, cache_dir=tmp_path / "cache", log=said.append)
+    (seq / "seqinfo.ini").write_text("[Sequence]\nframeRate=25\n")
+    at25 = load_windows([seq / "gt" / "gt.txt"], cfg, cache_dir=tmp_path / "cache", log=said.append)
+    assert not any("(windows from cache)" in line for line in said), said
+    assert len(list((tmp_path / "cache").glob("*.npz"))) == 2 and len(at25) != len(at30)
+    again = load_windows([seq / "gt" / "gt.txt"], cfg, cache_dir=tmp_path / "cache", log=said.append)
+    assert "(windows from cache)" in said[-1] and len(again) == len(at25)
+
+
 def test_scene_memory_round_trips_and_has_its_own_key(tmp_path, sim_files):
     cfg = DataConfig(memory=4, memory_radius=3.0)
     first = load_windows([sim_files["val"]], cfg, cache_dir=tmp_path)

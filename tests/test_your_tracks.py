@@ -1617,6 +1617,9 @@ def test_a_model_trained_with_columns_keeps_them_and_asks_for_them(tmp_path, pla
     assert r.exit_code == 0, r.output
     trained = TrajCVAE.load(tmp_path / "run" / "best.pt")
     assert trained.config.data.columns == "frame=timestep,agent_id=track_id"
+    one_line_error(cli("predict", tmp_path / "run" / "best.pt", tmp_path / "a.csv", "--out", tmp_path / "p.csv"),
+                   "missing column(s) frame", "(the model was trained on files read with --columns "
+                   "frame=timestep,agent_id=track_id: give it if these are in that layout)")
     from trajcvae.windows import CACHE_KEYS
     assert "columns" in CACHE_KEYS
     m = copy.copy(model)

@@ -321,8 +321,15 @@ class TrajCVAE:
         `scale`, `homography`, `classes`, `columns`: see `tracks.read_tracks`."""
         if isinstance(data, pd.DataFrame) and "_line" in data and "time_base" in data.attrs:  # read already
             return data
-        tracks = read_tracks(data, fps=fps, scale=scale, homography=homography, classes=classes,
-                             default_fps=self.config.data.fps, columns=columns)
+        trained = self.config.data.columns
+        try:
+            tracks = read_tracks(data, fps=fps, scale=scale, homography=homography, classes=classes,
+                                 default_fps=self.config.data.fps, columns=columns)
+        except DataError as e:  # a file of the training files' layout, read without their --columns
+            if columns is None and trained is not None and "missing column(s)" in str(e):
+                raise DataError(f"{e} (the model was trained on files read with --columns {trained}: give it if "
+                                "these are in that layout)") from None
+            raise
         if self.max_gap_given and tracks.attrs["time_base"] == "steps":
             raise DataError(f"--max-gap {self.config.data.max_gap:g}: the frame ids have no known rate, so a missing "
                             "frame is a gap that splits a track whatever --max-gap says; give --fps (or a time "

@@ -1337,6 +1337,13 @@ def _seqinfo_rate(path: Path, given_rate: bool = False) -> float | None:
     return None
 
 
+def side_files(path: Path) -> list[Path]:
+    """The files beside a track file that its reading may consult, where they exist: a MOTChallenge
+    sequence's seqinfo.ini (its rate, `_seqinfo_rate`) and a labels.txt (its class names, `_mot_labels`)."""
+    folder = Path(os.path.abspath(path)).parent
+    return [f for f in (folder / "seqinfo.ini", folder.parent / "seqinfo.ini", folder / "labels.txt") if f.is_file()]
+
+
 def _distinct_scenes(tables: list[pd.DataFrame], files: list[Path]) -> None:
     """Files without a scene column are scenes named after the file; where two such files share a name
     (cam1/tracks.csv, cam2/tracks.csv) each becomes its own scene, named by as much of its path as tells

@@ -30,7 +30,7 @@ from .config import DataConfig
 from .errors import DataError, NoWindowsError, TrajCVAEError, warn
 from .resample import EPS, resample_rows, segment_starts
 from .tracks import (bridging_gap, far_apart, list_files, plausibility, read_tracks, sampling_interval,
-                     seconds_per_unit, summarize, time_steps, where)
+                     seconds_per_unit, side_files, summarize, time_steps, where)
 
 CHUNK = 8192  # windows per piece from `iter_windows` (about 1.7 kB each with 12 neighbours)
 CACHE_KEYS = ("obs_len", "pred_len", "time_step", "dt", "max_gap", "fps", "scale", "homography", "classes",
@@ -623,8 +623,11 @@ def cache_key(files: list[Path], cfg: DataConfig, mode: str) -> str:
     # Format 7: a time column beside a frame column is the clock (it was read as frame ids before).
     h.update(json.dumps({"version": __version__, "format": 7, "mode": mode, **{k: getattr(cfg, k) for k in keys}},
                         sort_keys=True).encode())
-    # The scene name comes from the file's name (and folders): each file's full path goes in with its bytes.
-    return files_digest(files + ([Path(cfg.homography)] if cfg.homography else []), lambda f: str(f.resolve()), h)
+    # The scene name comes from the file's name (and folders): each file's full path goes in with its bytes,
+    # and so do the files beside it that its reading consults (a MOT sequence's rate and class names).
+    beside = sorted({s for f in files for s in side_files(f)})
+    return files_digest(files + beside + ([Path(cfg.homography)] if cfg.homography else []),
+                        lambda f: str(f.resolve()), h)
 
 
 def files_digest(files: list[Path], name: Callable[[Path], str], h=None) -> str:
