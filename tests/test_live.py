@@ -1037,3 +1037,23 @@ def test_an_answer_without_futures_has_the_columns_and_types_of_one_with_them(pe
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert pd.concat([first, *later]).dtypes.to_dict() == later[-1].dtypes.to_dict()
+
+
+def test_a_server_of_scales_per_scene_gives_each_scene_its_own_and_refuses_one_without(pedestrian, tmp_path):
+    """`serve --scale scales.yaml` (SDD's videos, each of its own scale): a scene posted under a name the
+    file scales gets futures in its pixels; one it does not is refused (422), naming the file, and not kept."""
+    server = pytest.importorskip("trajcvae.server")
+    import httpx
+
+    scales = tmp_path / "scales.yaml"
+    scales.write_text("deathCircle:\n  video0: {scale: 0.05, certainty: 1.0}\n")
+    dets = [{"agent_id": "a", "x": 20.0, "y": 40.0}]
+    with server.running(server.create_app(pedestrian, k=2, scale=str(scales))) as base, \
+            httpx.Client(base_url=base) as client:
+        ok = client.post("/v1/scenes/deathCircle_video0/observations", json={"time": 0.0, "detections": dets})
+        r = client.post("/v1/scenes/cam9/observations", json={"time": 0.0, "detections": dets})
+        held = client.get("/v1/scenes").json()["scenes"]
+    assert ok.status_code == 200, ok.text
+    assert r.status_code == 422 and r.json()["detail"] == (f"scene 'cam9': --scale {scales} gives no scale for it "
+                                                           "(it gives those of deathCircle_video0)")
+    assert held == ["deathCircle_video0"]

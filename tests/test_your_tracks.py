@@ -1628,3 +1628,101 @@ def test_a_model_trained_with_columns_keeps_them_and_asks_for_them(tmp_path, pla
     assert m.check_speeds(m.read(plaza), log=lambda line: None) == (
         "warning: the model was trained on files read with --columns time_ms=stamp (data.columns), but these are "
         "read by their own column names: if they are in that layout, give --columns time_ms=stamp")
+
+
+SCALES_YAML = """# OpenTraj's layout for the Stanford Drone Dataset
+deathCircle:
+  video0:
+    certainty: 1.0
+    scale: 0.05
+  video1:
+    certainty: 0.5
+    scale: 0.025
+bookstore:
+  video0: {certainty: 1.0, scale: 0.038}
+"""
+
+
+def test_scales_per_scene_read_each_sdd_video_in_its_own_metres(model, plaza, tmp_path):
+    """SDD's videos each have their scale: a file of scales per scene (OpenTraj's estimated_scales.yaml, a
+    YAML or JSON {scene: scale}, a CSV of scene, scale; a dict in Python) reads every video in metres in one
+    command, and futures come back in each video's pixels."""
+    write_sdd(tmp_path / "sdd" / "deathCircle" / "video0" / "annotations.txt", plaza, px_per_m=20.0)
+    write_sdd(tmp_path / "sdd" / "deathCircle" / "video1" / "annotations.txt", plaza, px_per_m=40.0)
+    write(tmp_path / "scales.yaml", SCALES_YAML)
+    write(tmp_path / "scales.json", '{"deathCircle_video0": 0.05, "deathCircle_video1": 0.025}')
+    write(tmp_path / "scales.csv", "Scene,Scale\ndeathCircle_video0,0.05\ndeathCircle_video1,0.025\n")
+    tracks = read_tracks([tmp_path / "sdd"], scale={"deathCircle_video0": 0.05, "deathCircle_video1": 0.025})
+    one, two = (tracks[tracks.scene == f"deathCircle_video{i}"].reset_index(drop=True) for i in (0, 1))
+    np.testing.assert_allclose(one[["x", "y"]], two[["x", "y"]], atol=3e-4)  # the same walkers (boxes to 0.01 px)
+    metres = tracks[["scene", "frame", "agent_id", "x", "y"]].copy()
+    expected = model.predict(metres, k=3, seed=0, fps=30)
+    for scale in ("scales.yaml", "scales.json", "scales.csv"):
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            got = model.predict([tmp_path / "sdd"], k=3, seed=0, scale=tmp_path / scale)
+        estimate = [str(w.message) for w in said if "estimate" in str(w.message)]
+        assert estimate == ([f"--scale {tmp_path / scale}: the scale of scene deathCircle_video1 is an "
+                             "estimate (its certainty is below 1), so its metres are as rough"]
+                            if scale == "scales.yaml" else [])
+        factor = np.where(got.scene == "deathCircle_video0", 0.05, 0.025)[:, None]
+        np.testing.assert_allclose(got[["x", "y"]].to_numpy() * factor, expected[["x", "y"]], atol=1e-9)
+    r = cli("predict", "pedestrian", tmp_path / "sdd", "--scale", tmp_path / "scales.csv", "-k", 3, "--out",
+            tmp_path / "p.csv")
+    assert r.exit_code == 0, r.output
+    written = pd.read_csv(tmp_path / "p.csv")
+    np.testing.assert_allclose(written[["x", "y"]], got[["x", "y"]], atol=1e-4)
+
+
+@pytest.mark.parametrize("scales, expected", [
+    ("bookstore_video0: 0.038\n", "--scale S: no scale for scene 'deathCircle_video0'; it gives the scales of "
+     "bookstore_video0"),
+    ("deathCircle_video0: -1\n", "--scale S: scene 'deathCircle_video0': scale -1 is not a positive number"),
+    ("deathCircle: {video0: {scale: wide}}\n", "scene 'deathCircle_video0': scale 'wide' is not a positive number"),
+    ("- 0.05\n", "--scale S: expected scenes and their scales"),
+    ("deathCircle_video0: [0.05\n", "--scale S: not YAML or JSON"),
+])
+def test_scale_file_mistakes_are_one_line(plaza, tmp_path, scales, expected):
+    write_sdd(tmp_path / "deathCircle" / "video0" / "annotations.txt", plaza)
+    path = write(tmp_path / "s.yaml", scales)
+    one_line_error(cli("predict", "pedestrian", tmp_path / "deathCircle", "--scale", path, "--out",
+                       tmp_path / "p.csv"), expected.replace("S", str(path), 1))
+    assert not (tmp_path / "p.csv").exists()
+
+
+def test_a_scale_that_is_no_number_and_no_file_is_named(plaza, tmp_path):
+    plaza.to_csv(tmp_path / "plaza.csv", index=False)
+    one_line_error(cli("predict", "pedestrian", tmp_path / "plaza.csv", "--scale", "0.o5", "--out", tmp_path / "p.csv"),
+                   "--scale 0.o5: neither a number of metres per unit nor a file of scales per scene (no such file)")
+    write(tmp_path / "t.csv", "name,metres\na,1\n")
+    one_line_error(cli("predict", "pedestrian", tmp_path / "plaza.csv", "--scale", tmp_path / "t.csv", "--out",
+                       tmp_path / "p.csv"), "t.csv: a table of scales needs a header with columns scene, scale "
+                   "(have: name, metres)")
+    one_line_error(cli("train", tmp_path / "plaza.csv", "--scale", tmp_path / "none.yaml", "--out", tmp_path / "r"),
+                   "data.scale: no such file")
+
+
+def test_scales_per_scene_travel_through_training_and_the_live_predictor(plaza, tmp_path, model):
+    """`train --scale FILE` keeps the file (its absolute path) as data.scale and in the windows' cache key;
+    a live predictor takes its own scene's scale from a file or a dict, and refuses a scene without one."""
+    write_sdd(tmp_path / "deathCircle" / "video0" / "annotations.txt", plaza)
+    scales = write(tmp_path / "s.yaml", SCALES_YAML)
+    r = cli("train", tmp_path / "deathCircle", "--scale", scales, "--epochs", 1, "--set", "model.hidden=16", "--set",
+            "kset.epochs=0", "--out", tmp_path / "run", "--quiet", "--no-figures", "--no-cache")
+    assert r.exit_code == 0, r.output
+    assert TrajCVAE.load(tmp_path / "run" / "best.pt").config.data.scale == str(scales.resolve())
+    from trajcvae.windows import cache_key
+    cfg = Config().data
+    cfg.scale = str(scales)
+    before = cache_key([tmp_path / "deathCircle" / "video0" / "annotations.txt"], cfg, "windows")
+    scales.write_text(SCALES_YAML.replace("0.05", "0.04"))
+    assert cache_key([tmp_path / "deathCircle" / "video0" / "annotations.txt"], cfg, "windows") != before
+    live = OnlinePredictor(model, k=2, scene="deathCircle_video0", scale=scales)
+    metres = OnlinePredictor(model, k=2, scene="deathCircle_video0")
+    for t in np.arange(0, 3.3, 0.4):
+        futures = live.update(float(t), [{"agent_id": "a", "x": 25.0 * t, "y": 10.0}])
+        plain = metres.update(float(t), [{"agent_id": "a", "x": t, "y": 0.4}])
+    np.testing.assert_allclose(futures[["x", "y"]].to_numpy() * 0.04, plain[["x", "y"]], atol=1e-6)
+    with pytest.raises(TrajCVAEError, match="scene 'cam9': --scale .*s.yaml gives no scale for it"):
+        OnlinePredictor(model, scene="cam9", scale=scales)
+    OnlinePredictor(model, scene="cam9", scale={"cam9": 0.02})

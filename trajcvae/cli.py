@@ -34,9 +34,20 @@ FpsOpt = Annotated[Optional[float], typer.Option(help="Frames per second of the 
                    "column in seconds (beside a frame column, --fps makes the frame ids the clock). Default: the "
                    "format's own rate (SDD, MOT's seqinfo.ini, TrajNet++), else the model's training rate, else "
                    "each scene's frame step taken as one model step.", show_default=False)]
-ScaleOpt = Annotated[Optional[float], typer.Option(help="Metres per unit of the input's positions (0.01 for "
-                     "centimetres, 0.3048 for feet); predicted futures come back in the input's units, scores are "
-                     "in metres.", show_default=False)]
+
+
+def _number_or_file(value: Optional[str]):
+    """--scale: a number of metres per unit as a float; other text (a file of scales per scene) as it is."""
+    try:
+        return None if value is None else float(value)
+    except ValueError:
+        return value
+
+
+ScaleOpt = Annotated[Optional[str], typer.Option(help="Metres per unit of the input's positions (0.01 for "
+                     "centimetres, 0.3048 for feet), or a file of each scene's (SDD's estimated_scales.yaml, a "
+                     "YAML/JSON {scene: scale}, or a CSV of scene, scale); predicted futures come back in the "
+                     "input's units, scores are in metres.", callback=_number_or_file, show_default=False)]
 HomographyOpt = Annotated[Optional[Path], typer.Option(help="Text file of a 3x3 matrix taking image pixels (u, v, 1) "
                           "to metres (as ETH/UCY's H.txt); predicted futures come back in pixels, scores are "
                           "in metres.", show_default=False)]
@@ -271,7 +282,7 @@ def evaluate(
     if json_out is not None:
         if json_out.suffix.lower() != ".json":
             raise TrajCVAEError(f"--json {json_out}: give a name ending in .json")
-        check_output(json_out, "--json", inputs=read_paths(model, data, homography))
+        check_output(json_out, "--json", inputs=read_paths(model, data, homography, scale))
     predictor = TrajCVAE.load(model, device=device, max_gap=max_gap)
     with naming_data(data):
         tracks = predictor.read(data, fps, scale, homography, classes, columns)

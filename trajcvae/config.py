@@ -32,7 +32,9 @@ class DataConfig:
     dt: float = 0.4
     max_gap: float = 0.8  # seconds: a gap in a track up to this is bridged when resampling; a longer one splits it
     fps: float | None = None  # frame ids per second of the training files (None: unknown, one step per frame step)
-    scale: float | None = None  # metres per unit of the training files' positions (None: metres)
+    # Metres per unit of the training files' positions (None: metres), or a file of scales per scene (SDD's
+    # estimated_scales.yaml; see `tracks.scene_scales`).
+    scale: float | str | None = None
     homography: str | None = None  # or a text file of a 3x3 matrix taking their pixels (u, v, 1) to metres
     classes: str | None = None  # comma-separated labels of the agents to train on (e.g. SDD's "Pedestrian")
     # The training files' columns of other names, as roles: "frame=timestep,agent_id=track_id,x=position_x,
@@ -124,6 +126,7 @@ REMOVED = {
 # Temporary flags that became the recipe, each with the value the code now always has: a config holding
 # one at that value loads as before (docs/results.md quotes the published runs' flag); another is refused.
 ADOPTED = {"kset.own_decoder": True}
+FILE_OPTIONS = ("homography", "scale")  # data options that may name a file (data.scale: scales per scene)
 
 
 @dataclass
@@ -192,6 +195,8 @@ def set_option(cfg: Config, dotted: str, value: Any, source: str = "option") -> 
             value = int(value)
         elif kind in ("float", "float | None"):
             value = None if value in (None, "none", "None", "") else float(value)
+        elif kind == "float | str | None":  # a number, or the name of a file (data.scale's scales per scene)
+            value = None if value in (None, "none", "None", "") else _number_or_text(value)
         elif kind == "str":
             value = str(value)
         elif kind == "str | None" and value is not None and not isinstance(value, str):  # a path or labels
@@ -224,6 +229,16 @@ def _equals(value: Any, target: Any) -> bool:
         return (_to_bool(value) if isinstance(target, bool) else type(target)(value)) == target
     except (TypeError, ValueError):
         return False
+
+
+def _number_or_text(value: Any) -> float | str:
+    """A number as a float, other text (a file's name) as it is."""
+    if isinstance(value, (str, os.PathLike)):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return str(value)
+    return float(value)
 
 
 def _to_bool(value: Any) -> bool:
@@ -261,9 +276,10 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
             raise TrajCVAEError(f"{path}: not valid TOML ({e})") from None
         except (PermissionError, UnicodeDecodeError) as e:
             raise TrajCVAEError(f"{path}: cannot read the config ({type(e).__name__})") from None
-        if isinstance(cfg.data.homography, str) and cfg.data.homography:
+        for key in FILE_OPTIONS:
             # A file named in a config file is found beside it, as the file was written; --set's from the cwd.
-            cfg.data.homography = str(path.parent / Path(cfg.data.homography).expanduser())
+            if isinstance(getattr(cfg.data, key), str) and getattr(cfg.data, key):
+                setattr(cfg.data, key, str(path.parent / Path(getattr(cfg.data, key)).expanduser()))
     for item in overrides or []:
         key, eq, value = item.partition("=")
         if not eq:
@@ -279,9 +295,10 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         set_option(cfg, key.strip(), value.strip(), source="--set")
     for dotted, (flag, value) in (options or {}).items():
         set_option(cfg, dotted, value, source=flag)
-    if isinstance(cfg.data.homography, str) and cfg.data.homography:
-        # Kept as an absolute path: the run's config then names the same file from any folder (--resume).
-        cfg.data.homography = str(Path(cfg.data.homography).expanduser().resolve())
+    for key in FILE_OPTIONS:
+        if isinstance(getattr(cfg.data, key), str) and getattr(cfg.data, key):
+            # Kept as an absolute path: the run's config then names the same file from any folder (--resume).
+            setattr(cfg.data, key, str(Path(getattr(cfg.data, key)).expanduser().resolve()))
     validate(cfg)
     return cfg
 
@@ -297,7 +314,9 @@ def validate(cfg: Config, files: bool = True) -> None:
         (d.time_step is None or d.time_step > 0, "data.time_step must be > 0"),
         (d.dt > 0 and d.max_gap >= 0, "data.dt must be > 0 and data.max_gap >= 0"),
         (d.fps is None or d.fps > 0, "data.fps must be > 0"),
-        (d.scale is None or d.scale > 0, "data.scale must be > 0 (metres per input unit)"),
+        (d.scale is None or isinstance(d.scale, str) or d.scale > 0,
+         "data.scale must be > 0 (metres per input unit) or a file of scales per scene"),
+        (not isinstance(d.scale, str) or not files or Path(d.scale).is_file(), f"data.scale: no such file {d.scale}"),
         (d.scale is None or d.homography is None, "data.scale and data.homography exclude each other"),
         (d.homography is None or not files or Path(d.homography).is_file(),
          f"data.homography: no such file {d.homography}"),

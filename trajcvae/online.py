@@ -47,7 +47,7 @@ from .resample import EPS
 from .tracks import (AGENT_COLUMNS, FAR_APART, MAX_COORD, TIME_NAMES, _coarse, _coarse_positions, _float32_positions,
                      agent_ids, beyond_horizon, blank_as_missing, bridging_gap, check_lonlat, coarse_warning,
                      from_metres, lonlat_names, numeric_column, read_tracks, speed_band, time_text, to_metres,
-                     track_jumps, unresolved_time)
+                     track_jumps, unit_conversion, unresolved_time)
 from .windows import concat_windows, finished_windows, history_reach, latest_windows
 
 PAST_HELD = 5000  # finished windows a live scene's past keeps for `calibrate="scene"` (the latest)
@@ -64,12 +64,12 @@ class OnlinePredictor:
     `frame` when `fps` is given; plus `label` when detections carry one, and `weight` with a K-set mode).
 
     model: a `TrajCVAE`, a checkpoint path or a built-in name. fps: times are frame ids at this rate
-    (default: seconds). scale, homography: the detections' units (see `tracks.read_tracks`); futures come
-    back in them. lonlat: detections carry `lon, lat` (WGS84 degrees) in place of `x, y`, and so do the
-    futures. max_gap: the longest gap (seconds) between an agent's detections that is bridged (default: the
-    model's `data.max_gap`, 0.8 s; detections at 1 Hz need 1.5). forget_after: seconds after which an agent
-    not seen again is out of view (no futures; its path stays in the scene memory while the model reads
-    it). kset: "none" (K plain draws), "kmeans"
+    (default: seconds). scale, homography: the detections' units (see `tracks.read_tracks`; scales per scene,
+    a file's or a dict's, give this scene's own); futures come back in them. lonlat: detections carry `lon,
+    lat` (WGS84 degrees) in place of `x, y`, and so do the futures. max_gap: the longest gap (seconds)
+    between an agent's detections that is bridged (default: the model's `data.max_gap`, 0.8 s; detections at
+    1 Hz need 1.5). forget_after: seconds after which an agent not seen again is out of view (no futures;
+    its path stays in the scene memory while the model reads it). kset: "none" (K plain draws), "kmeans"
     or "learned": a K-set of `TrajCVAE.predict`, each future with its weight, its share of `draws` plain
     draws. calibrate: "scene" maps plain draws to fit the scene's past (see the module's docstring).
     judge_speeds: once `JUDGE_MOVES` moves have been seen, warn (a `TrajCVAEWarning`) if they are not at
@@ -81,7 +81,7 @@ class OnlinePredictor:
     """
 
     def __init__(self, model: TrajCVAE | str = "pedestrian", k: int = 20, seed: int = 0, kset: str = "none",
-                 fps: float | None = None, scale: float | None = None, homography: Any = None,
+                 fps: float | None = None, scale: float | str | Mapping | None = None, homography: Any = None,
                  forget_after: float = 2.0, scene: str = "live", device: str = "cpu", draws: int = 1000,
                  calibrate: str = "none", lonlat: bool = False, max_gap: float | None = None,
                  judge_speeds: bool = True):
@@ -106,6 +106,13 @@ class OnlinePredictor:
             raise TrajCVAEError(f"lonlat and {'scale' if scale is not None else 'homography'} (--lonlat and "
                                 f"--{'scale' if scale is not None else 'homography'}) exclude each other: "
                                 "longitudes and latitudes are projected to metres as they are")
+        units = unit_conversion(scale, homography)
+        if units is not None and "scales" in units:  # this scene's own
+            if self.scene not in units["scales"]:
+                given = list(units["scales"])
+                raise TrajCVAEError(f"scene '{self.scene}': {units['source']} gives no scale for it (it gives those of "
+                                    f"{', '.join(given[:3])}{' ...' if len(given) > 3 else ''})")
+            scale = units["scales"][self.scene]
         self.position = ("lon", "lat") if lonlat else ("x", "y")  # the detections' and futures' columns
         self.time_column = "time" if fps is None else "frame"
         # `read_tracks` checks fps, scale and homography now, on one made-up detection; its attributes

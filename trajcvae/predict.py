@@ -374,9 +374,10 @@ class TrajCVAE:
         a line, or None. Feet read as metres are only 3.3 times too fast, within the speeds a model knows."""
         dc, units, lines = self.config.data, tracks.attrs.get("units") or {}, []
         if dc.scale is not None and not units:
-            lines.append(f"warning: the model was trained on positions converted with --scale {dc.scale:g} "
+            scale = dc.scale if isinstance(dc.scale, str) else f"{dc.scale:g}"  # a number, or a file of scales
+            lines.append(f"warning: the model was trained on positions converted with --scale {scale} "
                          f"(data.scale), but these are read as metres: if they are in the model's units, give --scale "
-                         f"{dc.scale:g}")
+                         f"{scale}")
         if dc.homography is not None and not units:
             lines.append(f"warning: the model was trained on pixels through a homography (data.homography "
                          f"{Path(dc.homography).name}), but these positions are read as metres: if they are that "
@@ -522,7 +523,7 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
     `TrajCVAE.load`."""
     check_sampling(k, seed, kset, draws, calibrate)  # before any file is read or written
     column_map(columns)
-    check_output(out, table=True, inputs=read_paths(model, data, homography))
+    check_output(out, table=True, inputs=read_paths(model, data, homography, scale))
     predictor = TrajCVAE.load(model, device=device, max_gap=max_gap)
     dc = predictor.config.data
     predictor.check_kset(k, kset)

@@ -150,7 +150,10 @@ class Scenes:
                 if len(self._scenes) >= self.limits.max_scenes:
                     raise HTTPException(429, f"scene '{name}': the server holds {len(self._scenes)} scenes, its "
                                              "limit (--max-scenes); DELETE one first")
-                scene = self._scenes[name] = Scene(self.make(name))
+                try:
+                    scene = self._scenes[name] = Scene(self.make(name))
+                except TrajCVAEError as e:  # this scene's options (a scale it has none of)
+                    raise HTTPException(422, str(e)) from None
         if scene is None:
             raise HTTPException(404, f"scene '{name}' does not exist (POST observations to create it)")
         return scene
@@ -357,11 +360,12 @@ class BodyLimit:
 
 
 def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "none", seed: int = 0,
-               fps: float | None = None, scale: float | None = None, homography: Any = None,
+               fps: float | None = None, scale: float | str | None = None, homography: Any = None,
                forget_after: float = 2.0, limits: Limits | None = None, draws: int = 1000,
                calibrate: str = "none", lonlat: bool = False) -> FastAPI:
     """The FastAPI app: the API under /v1, /healthz, the live page at /, the docs at /docs. lonlat: detections
-    and futures in longitude and latitude (`OnlinePredictor`)."""
+    and futures in longitude and latitude (`OnlinePredictor`). With a file of scales per scene (`scale`), each
+    scene takes its own."""
     check_sampling(k, seed, kset, draws, calibrate)
     limits = limits or Limits()
     if not 1 <= k <= limits.max_k:
@@ -378,7 +382,8 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
         live.warnings = [warning_text(line) for line in judged.get(name, ())]
         return live
 
-    scene("-")  # checks the options now, before the server starts
+    units = unit_conversion(scale, homography)  # scales per scene: each new scene reads its own
+    scene(next(iter(units["scales"])) if units and "scales" in units else "-")  # checks the options before starting
     scenes = Scenes(scene, limits)
     app = FastAPI(title="trajcvae live", version="1", docs_url=None, redoc_url=None,  # /docs: below, offline
                   description="K futures for every agent in view, updated as detections arrive.")
@@ -519,7 +524,7 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4, 
     # The warnings read the detections in metres: the server's units, or projected.
     xy = tracks[["x", "y"]].to_numpy(dtype=np.float64)
     metric = tracks.assign(x=xy[:, 0], y=xy[:, 1]) if lonlat else \
-        tracks.assign(**dict(zip("xy", to_metres(xy, unit_conversion(scale, homography)).T)))
+        tracks.assign(**dict(zip("xy", to_metres(xy, unit_conversion(scale, homography), tracks["scene"]).T)))
     scenes = list(metric.groupby("scene", sort=False, observed=True)) if scene_warnings is not None else []
     judged = log is not None or len(scenes) == 1
     whole = plausibility(metric, dt, speeds, max_gap=max_gap, time_step=time_step) if judged else None

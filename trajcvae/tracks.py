@@ -282,6 +282,8 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     uv = df[["x", "y"]].to_numpy(dtype=np.float64)
     if all(lonlat):
         units = df.attrs["units"] = _lonlat_units(df)
+    if units is not None and "scales" in units:
+        units = df.attrs["units"] = _scales_of_scenes(units, df["scene"])
     xy = to_metres(uv, units, df["scene"])
     past, side = beyond_horizon(uv, units)
     bad = ~np.isfinite(xy).all(1) | (np.abs(xy) > MAX_COORD).any(1) | past
@@ -398,10 +400,13 @@ def _is_number(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
-def unit_conversion(scale: float | None, homography) -> dict | None:
-    """The conversion of input positions to metres, checked: None (already metres), a scale or a matrix."""
+def unit_conversion(scale: float | str | Path | Mapping | None, homography) -> dict | None:
+    """The conversion of input positions to metres, checked: None (already metres), a scale, scales per
+    scene (`scene_scales`: a file's, or a dict {scene: metres per unit}) or a matrix."""
     if scale is not None and homography is not None:
         raise DataError("--scale and --homography exclude each other: give one")
+    if isinstance(scale, (str, os.PathLike, Mapping)) and not (isinstance(scale, str) and _parses(scale)):
+        return scene_scales(scale)
     if scale is not None:
         if not (_is_number(scale) and np.isfinite(scale) and scale > 0):
             raise DataError(f"--scale must be a positive number of metres per input unit (got {scale!r})")
@@ -434,6 +439,99 @@ def unit_conversion(scale: float | None, homography) -> dict | None:
     if abs(np.linalg.det(H)) < 1e-12 * max(1.0, np.abs(H).max() ** 3):
         raise DataError(f"{where_}: the matrix is singular (it cannot map pixels to metres and back)")
     return {"homography": H.tolist()}
+
+
+def scene_scales(given: str | os.PathLike | Mapping) -> dict:
+    """Scales per scene, checked, as `units` {"scales": {scene: metres per unit}, "estimated": [scenes whose
+    scale the file calls an estimate], "source": how messages name them}. `given`: a dict, or a file: YAML
+    or JSON {scene: scale}, or the Stanford Drone Dataset's layout as OpenTraj's estimated_scales.yaml has
+    it, {scene: {video: {scale: s, certainty: c}}} (the scene deathCircle_video0, as `_scene_of` names an
+    annotations.txt; a certainty under 1 marks an estimate); or a CSV of `scene, scale` columns."""
+    if isinstance(given, Mapping):
+        raw, source = dict(given), "scale"
+    else:
+        path, source = Path(given).expanduser(), f"--scale {given}"
+        if not path.is_file():
+            raise DataError(f"{source}: neither a number of metres per unit nor a file of scales per scene "
+                            f"({'a folder' if path.is_dir() else 'no such file'})")
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as e:
+            raise DataError(f"{source}: cannot read it ({getattr(e, 'strerror', None) or type(e).__name__})") from None
+        if path.suffix.lower() in (".csv", ".tsv", ".txt"):
+            rows = [_fields(line.strip(), "," if "," in line else r"\s+") for line in text.splitlines() if line.strip()]
+            head = [f.lower() for f in rows[0]] if rows else []
+            if "scene" not in head or "scale" not in head:
+                raise DataError(f"{source}: a table of scales needs a header with columns scene, scale (have: "
+                                f"{', '.join(head) or 'nothing'})")
+            i, j = head.index("scene"), head.index("scale")
+            raw = {r[i]: r[j] for r in rows[1:] if len(r) > max(i, j)}
+        else:
+            import yaml
+
+            try:
+                raw = yaml.safe_load(text)
+            except yaml.YAMLError as e:
+                raise DataError(f"{source}: not YAML or JSON ({first_line(e)})") from None
+            if not isinstance(raw, dict):
+                raise DataError(f"{source}: expected scenes and their scales ({{scene: metres per unit}}, or SDD's "
+                                "{scene: {video: {scale: s}}}), got " + type(raw).__name__)
+    scales, estimated = {}, []
+    for name, value in raw.items():
+        nested = isinstance(value, Mapping) and "scale" not in value
+        for scene, v in (value.items() if nested else [(None, value)]):
+            scene = str(name) if scene is None else f"{name}_{scene}"  # SDD: deathCircle_video0
+            certainty = v.get("certainty") if isinstance(v, Mapping) else None
+            v = v.get("scale") if isinstance(v, Mapping) else v
+            if isinstance(v, str) and _parses(v):
+                v = float(v)
+            if not (_is_number(v) and np.isfinite(v) and v > 0):
+                raise DataError(f"{source}: scene '{scene}': scale {v!r} is not a positive number of metres per unit")
+            scales[scene] = float(v)
+            if _is_number(certainty) and certainty < 1:
+                estimated.append(scene)
+    if not scales:
+        raise DataError(f"{source}: it gives no scale")
+    return {"scales": scales, "estimated": estimated, "source": source}
+
+
+def _scales_of_scenes(units: dict, scenes: pd.Series) -> dict:
+    """`scene_scales`' units for the scenes read (each must have its scale), warning of those whose scale is
+    an estimate."""
+    read = [str(s) for s in pd.unique(scenes.astype(str))]
+    missing = [s for s in read if s not in units["scales"]]
+    if missing:
+        given = list(units["scales"])
+        raise DataError(f"{units['source']}: no scale for scene '{missing[0]}'"
+                        + (f" (nor for {len(missing) - 1} more)" if len(missing) > 1 else "")
+                        + f"; it gives the scales of {', '.join(given[:4])}{' ...' if len(given) > 4 else ''}")
+    guessed = [s for s in read if s in units["estimated"]]
+    if len(guessed) == 1:
+        warn(f"warning: {units['source']}: the scale of scene {guessed[0]} is an estimate (its certainty is below 1), "
+             "so its metres are as rough")
+    elif guessed:
+        warn(f"warning: {units['source']}: the scales of {len(guessed)} scenes read are estimates (their certainty is "
+             f"below 1), so their metres are as rough: {', '.join(guessed[:4])}{' ...' if len(guessed) > 4 else ''}")
+    return {"scales": {s: units["scales"][s] for s in read}}
+
+
+def _scene_factors(units: dict, scenes, ndim: int) -> np.ndarray:
+    """Metres per unit of positions (N, ..., 2) whose scenes are `scenes` (N,), shaped to broadcast against
+    them: (N, 1, ..., 1)."""
+    if scenes is None:
+        raise ValueError("positions of scenes of their own scales need their scenes")
+    codes, uniques = pd.factorize(np.asarray(scenes, dtype=object).astype(str))
+    table = units["scales"]
+    missing = next((s for s in uniques if s not in table), None)
+    if missing is not None:
+        raise DataError(f"scene '{missing}': no scale for it (--scale)")
+    f = np.array([table[s] for s in uniques], dtype=np.float64)[codes]
+    return f.reshape((len(f),) + (1,) * (ndim - 1))
+
+
+def scene_units(units: dict | None, scene: str) -> dict | None:
+    """The conversion of one scene's positions: with scales per scene, its own scale; else `units`."""
+    return {"scale": units["scales"][str(scene)]} if units is not None and "scales" in units else units
 
 
 def _lonlat_units(df: pd.DataFrame) -> dict:
@@ -518,6 +616,8 @@ def to_metres(xy: np.ndarray, units: dict | None, scenes=None) -> np.ndarray:
         return xy
     if "scale" in units:
         return xy * units["scale"]
+    if "scales" in units:
+        return xy * _scene_factors(units, scenes, xy.ndim)
     if "lonlat" in units:
         o = _origins(units, scenes, xy.ndim)
         M, N = _radii(o[..., 1])
@@ -536,8 +636,10 @@ def output_decimals(units: dict | None) -> int:
 
 
 def _metres_per_unit(units: dict | None) -> float:
-    """Metres per input unit: a scale's, the most a homography's pixel spans where the data lies (`read_tracks`
-    measures it), else 1."""
+    """Metres per input unit: a scale's (the largest of scales per scene), the most a homography's pixel spans
+    where the data lies (`read_tracks` measures it), else 1."""
+    if units is not None and "scales" in units:
+        return max(units["scales"].values())
     return 1.0 if units is None else units.get("scale", units.get("metres_per_unit", 1.0))
 
 
@@ -568,6 +670,8 @@ def from_metres(xy: np.ndarray, units: dict | None, scenes=None) -> np.ndarray:
         return xy
     if "scale" in units:
         return xy / units["scale"]
+    if "scales" in units:
+        return xy / _scene_factors(units, scenes, xy.ndim)
     if "lonlat" in units:
         o = _origins(units, scenes, xy.ndim)
         M, N = _radii(o[..., 1])

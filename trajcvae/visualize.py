@@ -31,7 +31,7 @@ from .plots import (CURVE_COLUMNS, DPI, SceneView, animate_scene, best_row, imag
                     plot_scene, plot_windows, plt)
 from .predict import OUTPUT_COLUMNS, TrajCVAE
 from .tracks import (agent_ids, bridging_gap, column_map, first_line, from_metres, plausibility, read_tracks,
-                     sampling_interval, seconds_per_unit, time_steps, to_metres)
+                     sampling_interval, scene_units, seconds_per_unit, time_steps, to_metres)
 from .resample import EPS, resample_rows
 from .windows import Windows, build_windows, concat_windows, history_reach
 
@@ -121,7 +121,7 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
     check_sampling(MODEL_K if k is None else k, 0 if seed is None else seed, kset, draws, calibrate)
     check_seed(seed)
     check_output(animate if animate is not None else out, "--animate" if animate is not None else "--out",
-                 inputs=read_paths(model, data, homography, background))
+                 inputs=read_paths(model, data, homography, background, scale))
     px = parse_size(size)
     _check_options(out, agent, t0, grid, worst, best, scene_frame, animate, frames, density, background)
     column_map(columns)
@@ -214,7 +214,7 @@ def _picture(tracks, futures, out, scene, agent, t0, seed, density, grid, worst,
             source, units, path = image
             background = source.at(float(scene_frame), tracks, tracks.scene(scene)) \
                 if isinstance(source, FrameImages) else source
-            view = in_units(view, units)
+            view = in_units(view, scene_units(units, tracks.scene(scene)))
             _outside(view, background, path)
             return save(plot_scene(view, title, density=density, background=background.image,
                                    background_size=background.size))
@@ -441,7 +441,7 @@ def _animation(tracks: SceneTracks, futures, out: Path, scene, start, n_frames: 
         source, units, path = image
         backgrounds = [source.at(f, tracks, s, ANIMATION_SIDE) for f in sel] if isinstance(source, FrameImages) \
             else [reduced(source, ANIMATION_SIDE)] * len(sel)
-        views = [in_units(v, units) for v in views]
+        views = [in_units(v, scene_units(units, s)) for v in views]
         _outside(next((v for v in views if v.tracks), views[0]), backgrounds[0], path)
         w, h = backgrounds[0].size
         figsize = image_figsize(7.0, (w, h)) if px is None else (px[0] / DPI, px[1] / DPI)

@@ -626,8 +626,8 @@ def cache_key(files: list[Path], cfg: DataConfig, mode: str) -> str:
     # The scene name comes from the file's name (and folders): each file's full path goes in with its bytes,
     # and so do the files beside it that its reading consults (a MOT sequence's rate and class names).
     beside = sorted({s for f in files for s in side_files(f)})
-    return files_digest(files + beside + ([Path(cfg.homography)] if cfg.homography else []),
-                        lambda f: str(f.resolve()), h)
+    given = [Path(f) for f in (cfg.homography, cfg.scale) if isinstance(f, str)]  # a matrix's, scales' files
+    return files_digest(files + beside + given, lambda f: str(f.resolve()), h)
 
 
 def files_digest(files: list[Path], name: Callable[[Path], str], h=None) -> str:
