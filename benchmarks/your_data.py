@@ -36,7 +36,8 @@ UTM = np.array([500_000.0, 5_000_000.0])
 GPS = (47.3769, 8.5417)  # latitude, longitude of the source's (0, 0): Zurich
 FPS = 25.0  # ETH/UCY frame ids: 10 per 0.4 s step
 T0 = 1_700_000_000  # seconds since 1970 of the robot log's first stamp
-ROS_COLUMNS = "time_ns=%time,agent_id=field.child_frame_id,x=field.pose.position.x,y=field.pose.position.y"
+ROS_COLUMNS = ("time_ns=%time,agent_id=field.child_frame_id,x=field.pose.pose.position.x,"  # nav_msgs/Odometry's
+               "y=field.pose.pose.position.y")
 
 
 def resampled(df: pd.DataFrame, hz: float) -> pd.DataFrame:
@@ -124,8 +125,8 @@ def write_all(df: pd.DataFrame, out: Path) -> dict[str, tuple[Path, list[str], f
     files["trajnet"] = (out / "trajnet.ndjson", [], 1 / FPS)
     ns = T0 * 10 ** 9 + np.round(tracker.time.to_numpy() * 10).astype(np.int64) * 100_000_000  # 10 Hz stamps
     pd.DataFrame({"%time": ns, "field.header.frame_id": "map", "field.child_frame_id": tracker.agent_id,
-                  "field.pose.position.x": tracker.x.round(3), "field.pose.position.y": tracker.y.round(3),
-                  "field.pose.position.z": 0.0}).to_csv(out / "ros_log.csv", index=False)
+                  "field.pose.pose.position.x": tracker.x.round(3), "field.pose.pose.position.y": tracker.y.round(3),
+                  "field.pose.pose.position.z": 0.0}).to_csv(out / "ros_log.csv", index=False)
     files["ros"] = (out / "ros_log.csv", ["--columns", ROS_COLUMNS], 1.0)
     return files
 

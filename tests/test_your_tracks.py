@@ -1527,8 +1527,9 @@ def test_columns_of_other_names_are_read_as_their_roles(model, plaza, tmp_path):
         pd.testing.assert_frame_equal(got, expected)
     assert read_tracks(argo, columns={"frame": "timestep", "agent_id": "track_id", "x": "position_x",
                                       "y": "position_y"}).attrs["columns"]["x"] == "position_x"
-    r = cli("predict", "pedestrian", tmp_path / "a.csv", "--columns", ARGO, "--fps", 25, "-k", 3, "--seed", 2,
-            "--classes", "pedestrian", "--out", tmp_path / "p.csv")
+    first, rest = ARGO.split(",", 1)  # repeated, its pairs add up
+    r = cli("predict", "pedestrian", tmp_path / "a.csv", "--columns", first, "--columns", rest, "--fps", 25, "-k", 3,
+            "--seed", 2, "--classes", "pedestrian", "--out", tmp_path / "p.csv")
     assert r.exit_code == 0, r.output
     written = pd.read_csv(tmp_path / "p.csv")
     np.testing.assert_allclose(written[["x", "y"]], expected[["x", "y"]], atol=1e-4)
@@ -1726,3 +1727,42 @@ def test_scales_per_scene_travel_through_training_and_the_live_predictor(plaza, 
     with pytest.raises(TrajCVAEError, match="scene 'cam9': --scale .*s.yaml gives no scale for it"):
         OnlinePredictor(model, scene="cam9", scale=scales)
     OnlinePredictor(model, scene="cam9", scale={"cam9": 0.02})
+
+
+def test_time_unit_mistakes_name_the_role_that_fits(plaza, tmp_path):
+    """Stamps read in the wrong unit under --columns: every message names the unit they were read in and the
+    time role under which the samples would come as a tracker's (0.4 s apart here), whichever way it is off;
+    other mistakes name the file's own column, not the role it was read as."""
+    seconds = upsample(plaza, 2.5).assign(time=lambda d: d.time + 1.7e9)
+    for unit, per_second in (("ns", 10 ** 9), ("us", 10 ** 6), ("ms", 10 ** 3)):
+        stamps = seconds.assign(time=np.round(seconds.time * 10).astype("int64") * (per_second // 10))
+        stamps.rename(columns={"time": "stamp"}).to_csv(tmp_path / f"{unit}.csv", index=False)
+    cases = [("ns", "time_ms", "is it in milliseconds? Times since 1970 in milli-, micro- or nanoseconds (about "
+                               "1e12, 1e15 or 1e18) are read with --columns time_ns=stamp"),
+             ("ns", "time_us", "is the time column in microseconds (--columns time_us=stamp)? Read with --columns "
+                               "time_ns=stamp, its samples would come 0.4 s apart"),
+             ("ms", "time_us", "is the time column in microseconds (--columns time_us=stamp)? Read with --columns "
+                               "time_ms=stamp, its samples would come 0.4 s apart"),
+             ("ms", "time_ns", "Read with --columns time_ms=stamp, its samples would come 0.4 s apart")]
+    for unit, role, expected in cases:  # (samples far apart come with a speed warning naming the same role)
+        r = cli("predict", "pedestrian", tmp_path / f"{unit}.csv", "--columns", f"{role}=stamp", "--out",
+                tmp_path / "p.csv")
+        assert r.exit_code == 1 and "Traceback" not in r.output and expected in r.output.splitlines()[-1], r.output
+    one_line_error(cli("predict", "pedestrian", tmp_path / "ms.csv", "--columns", "time_ms=stamp", "--fps", 25,
+                       "--out", tmp_path / "p.csv"), "ms.csv has its time column as its clock (--columns "
+                   "time_ms=stamp), not frame ids; drop --fps")
+    write(tmp_path / "d.csv", "when,oid,x,y\n2024-05-01T12:00:00Z,1,0,0\n2024-05-01T12:00:00.4Z,1,0.5,0\n")
+    one_line_error(cli("predict", "pedestrian", tmp_path / "d.csv", "--columns", "frame=when,agent_id=oid", "--out",
+                       tmp_path / "p.csv"), "column 'when' holds date-times, not frame ids; name it `time` (or give "
+                   "--columns time=when) to read them as seconds")
+    write(tmp_path / "e.csv", "t_s,oid,x,y\n0,1,0,0\n0.4,,0.5,0\n")
+    one_line_error(cli("predict", "pedestrian", tmp_path / "e.csv", "--columns", "time=t_s,agent_id=oid", "--out",
+                       tmp_path / "p.csv"), "e.csv line 3: empty 'oid' (every row needs its agent's id)")
+    write(tmp_path / "two.csv", "time,timestamp,agent_id,x,y\n0,0,1,0,0\n")
+    one_line_error(cli("predict", "pedestrian", tmp_path / "two.csv", "--out", tmp_path / "p.csv"),
+                   "2 time columns (time, timestamp): keep one, in seconds, or name the clock with --columns time=time")
+    write(tmp_path / "f.csv", "t_s,oid,x,y\n0,1,0,0\n0.4,1,0.5,0\n")
+    one_line_error(cli("predict", "pedestrian", tmp_path / "f.csv", "--columns", "time=t_s,agent_id=oid", "--classes",
+                       "car", "--out", tmp_path / "p.csv"), "has no label column", "--columns label=<column> reads "
+                   "another")
+    assert not (tmp_path / "p.csv").exists()

@@ -51,13 +51,20 @@ ScaleOpt = Annotated[Optional[str], typer.Option(help="Metres per unit of the in
 HomographyOpt = Annotated[Optional[Path], typer.Option(help="Text file of a 3x3 matrix taking image pixels (u, v, 1) "
                           "to metres (as ETH/UCY's H.txt); predicted futures come back in pixels, scores are "
                           "in metres.", show_default=False)]
-ClassesOpt = Annotated[Optional[str], typer.Option(help="Comma-separated labels of the agents to keep, e.g. "
+
+
+def _joined(values: Optional[list[str]]) -> Optional[str]:
+    """A repeatable option's values as one comma-separated text: --columns x=a --columns y=b is x=a,y=b."""
+    return None if not values else ",".join(values)
+
+
+ClassesOpt = Annotated[Optional[list[str]], typer.Option(help="Comma-separated labels of the agents to keep, e.g. "
                        "Pedestrian,Biker (SDD's or MOT ground truth's classes, or a CSV `label`, `type`, `class` or "
-                       "`category` column).", show_default=False)]
-ColumnsOpt = Annotated[Optional[str], typer.Option(help="The input's columns of other names, as role=column "
+                       "`category` column); repeatable.", show_default=False)]
+ColumnsOpt = Annotated[Optional[list[str]], typer.Option(help="The input's columns of other names, as role=column "
                        "pairs: frame, time (seconds; time_ms, time_us, time_ns for milli-, micro-, nanoseconds), "
                        "agent_id, x, y (or lon, lat), scene, label; e.g. "
-                       "frame=timestep,agent_id=track_id,x=position_x,y=position_y.", show_default=False)]
+                       "frame=timestep,agent_id=track_id,x=position_x,y=position_y; repeatable.", show_default=False)]
 MaxGapOpt = Annotated[Optional[float], typer.Option(help="Seconds between two observations of an agent that "
                       "resampling bridges (default: the model's data.max_gap, 0.8 s for pedestrian); GPS logs "
                       "at 1 Hz need 1.5.", show_default=False)]
@@ -189,6 +196,7 @@ def train(
                                                "seconds; skip them in sweeps).")] = True,
 ):
     """Train a CVAE on trajectory files; writes best.pt, last.pt and metrics.csv into --out."""
+    classes, columns = _joined(classes), _joined(columns)
     from .config import load_config
     from .train import train as run
 
@@ -232,6 +240,7 @@ def predict(
 ):
     """K futures per agent: columns scene, agent_id, t0, sample, step, frame, x, y (lon, lat for an input in
     degrees; and weight with --kset)."""
+    classes, columns = _joined(classes), _joined(columns)
     from .predict import predict_to_file
 
     with naming_data(data):
@@ -269,6 +278,7 @@ def evaluate(
     max_gap: MaxGapOpt = None,
 ):
     """minADE/minFDE@K per scene and overall, beside constant-velocity baselines."""
+    classes, columns = _joined(classes), _joined(columns)
     from .atomic import write_text
     from .config import check_calibration, check_output, check_sampling, read_paths
     from .evaluate import calibration_fits, evaluate as run
@@ -498,6 +508,7 @@ def visualize(
                           "in pixels, with --homography or --scale.", show_default=False)] = None,
 ):
     """Draw predicted futures: one agent, a --grid of windows, a --scene-frame crowd view or an --animate GIF."""
+    classes, columns = _joined(classes), _joined(columns)
     from .visualize import visualize as run
 
     if density_steps is not None and not density:
@@ -527,8 +538,8 @@ def serve(
                                                       "frame ids.", show_default=False)] = None,
     scale: ScaleOpt = None,
     homography: HomographyOpt = None,
-    columns: Annotated[Optional[str], typer.Option(help="The --replay file's columns of other names, as for "
-                                                        "predict's --columns.", show_default=False)] = None,
+    columns: Annotated[Optional[list[str]], typer.Option(help="The --replay file's columns of other names, as "
+                                                              "for predict's --columns.", show_default=False)] = None,
     forget_after: Annotated[float, typer.Option(help="Seconds after which an agent not seen again gets no "
                                                      "more futures.")] = 2.0,
     max_gap: MaxGapOpt = None,
@@ -546,6 +557,7 @@ def serve(
                                               "server on 2 cores).")] = 1,
 ):
     """Serve live predictions over HTTP: POST detections, get every agent's K futures; a live page at /."""
+    columns = _joined(columns)
     from .server import Limits, serve as run
 
     run(model, host, port, k=k, kset=kset, draws=draws, calibrate=calibrate, seed=seed, fps=fps, scale=scale,

@@ -47,6 +47,7 @@ TRACK_COLUMNS = ["scene", "frame", "agent_id", "x", "y", "_file", "_line"]
 # What a file's column may be read as (`--columns role=column`): a time role's suffix names its unit, the
 # number of its units a second (time_ns: nanoseconds, as ROS and Argoverse stamps are written).
 PER_SECOND = {"time": 1.0, "time_ms": 1e3, "time_us": 1e6, "time_ns": 1e9}
+UNIT_NAMES = {"time": "seconds", "time_ms": "milliseconds", "time_us": "microseconds", "time_ns": "nanoseconds"}
 COLUMN_ROLES = ("frame", *PER_SECOND, "agent_id", "x", "y", "lon", "lat", "scene", "label")
 SUFFIXES = (".csv", ".txt", ".tsv", ".parquet", ".ndjson")
 PACKED = (".gz", ".bz2", ".xz", ".zst", ".zip")  # compressed files, named when a folder holds them
@@ -231,8 +232,10 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
         rate_from = "fps" if fps is not None else None
     seconds = [bool(t.attrs.get("seconds")) for t in tables]
     if any(seconds) and fps is not None:  # read in seconds with --fps: the file has no frame column
-        raise DataError(f"--fps {fps:g}: {names[seconds.index(True)]} has a time column in seconds, not frame ids; "
-                        "drop --fps")
+        role = _unit_role(columns)
+        what = "a time column in seconds" if role not in (columns or {}) else \
+            f"its time column as its clock (--columns {role}={columns[role]})"
+        raise DataError(f"--fps {fps:g}: {names[seconds.index(True)]} has {what}, not frame ids; drop --fps")
     if any(seconds) and not all(seconds):
         raise DataError(f"{names[seconds.index(True)]} has a time column in seconds but "
                         f"{names[seconds.index(False)]} has frame ids: give files of one kind at a time")
@@ -271,7 +274,8 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
                           None)
         if unlabelled is not None:
             raise DataError(f"--classes: {unlabelled} has no label column (SDD annotations, MOT ground truth, or "
-                            "a CSV `label`, `type`, `class` or `category` column)")
+                            "a CSV `label`, `type`, `class` or `category` column; --columns label=<column> reads "
+                            "another)")
     df = _combine(tables, n_files)
     del tables
     if classes is not None:  # on all files together: an agent's rows may come from several
@@ -1233,8 +1237,7 @@ def _speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: i
     elif df.attrs.get("time_base") == "seconds" and df.attrs.get("rate_from") == "files":
         fixes.append("the files' own frame rates (their formats' or seqinfo.ini's; --fps overrides them)")
     elif df.attrs.get("time_base") == "seconds":
-        fixes.append("the time column (in seconds, not milliseconds or minutes? --columns time_ms=<column> reads "
-                     "milliseconds)")
+        fixes.append(f"the time column ({time_unit_question(df, otherwise=', not minutes', lead='')})")
     elif not known:
         fixes.append("--fps or a time column in seconds (time between steps?)")
     if odd is not None:  # its file on its own, or, where its file holds other scenes too, its rows
@@ -1486,7 +1489,8 @@ def _missing(name: str, missing: list[str], names: list[str], shown: list[str],
     times = [n for n in names if n in TIME_NAMES]
     if "frame" in missing and len(times) > 1:
         frames = ", or give --fps to read its frame ids" if "frame ids" in names or "frame" in names else ""
-        return DataError(f"{name}: {len(times)} time columns ({', '.join(times)}): keep one, in seconds{frames}")
+        return DataError(f"{name}: {len(times)} time columns ({', '.join(times)}): keep one, in seconds{frames}, "
+                         f"or name the clock with --columns time={times[0]}")
     if "x" in missing:
         lonlat_names(names, name)  # two longitude (or latitude) columns are named as such
     what = ["frame (or time in seconds)" if c == "frame" else c for c in missing]
@@ -1674,7 +1678,9 @@ def _sniff(path: Path, frames: bool = False, columns: dict[str, str] | None = No
         raise _missing(str(path), missing, names, fields, columns)
     for c in REQUIRED + ("scene",):
         if names.count(c) > 1:
-            raise DataError(f"{path}: column '{c}' appears {names.count(c)} times in the header (any case)")
+            given = [f for f, n in zip(fields, names) if n == c]
+            raise DataError(f"{path}: column '{c}' appears {names.count(c)} times in the header (any case)"
+                            + (f": {', '.join(given)}" if columns and c in columns else ""))
     return _Format(encoding, sep, skip, names, len(fields), seconds, lonlat=lonlat,
                    header=[f.lower() for f in fields], frames=frames, columns=columns)
 
@@ -2028,21 +2034,22 @@ def _canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int = 1, ro
     for col in ("frame", "x", "y"):  # a time column is named as the file names it
         out[col] = numeric_column(raw[col], lines, name, shown.get(col, col), row_word)
     out["frame"] /= unit  # seconds
-    vague = unresolved_time(out["frame"].to_numpy(), shown.get("frame", "frame"), seconds)
+    vague = unresolved_time(out["frame"].to_numpy(), shown.get("frame", "frame"), seconds, _unit_role(columns))
     if vague:
         i = int(np.argmax(np.abs(out["frame"].to_numpy())))
         raise DataError(f"{name} {row_word} {lines.iloc[i]}: {vague}")
     ids = raw["agent_id"]
     if ids.isna().any():
         i = int(np.flatnonzero(ids.isna().to_numpy())[0])
-        raise DataError(f"{name} {row_word} {lines.iloc[i]}: empty 'agent_id' (every row needs its agent's id)")
+        raise DataError(f"{name} {row_word} {lines.iloc[i]}: empty '{shown.get('agent_id', 'agent_id')}' (every row "
+                        "needs its agent's id)")
     codes, uniques = pd.factorize(ids)
     out["agent_id"] = agent_ids(pd.Index(uniques), codes, typed)
     if "scene" in raw.columns:
         sc = raw["scene"]
         if sc.isna().any():
             i = int(np.flatnonzero(sc.isna().to_numpy())[0])
-            raise DataError(f"{name} {row_word} {lines.iloc[i]}: empty 'scene'")
+            raise DataError(f"{name} {row_word} {lines.iloc[i]}: empty '{shown.get('scene', 'scene')}'")
         out["scene"] = pd.Categorical(sc.astype(str).str.strip().to_numpy(dtype=object))
     else:
         out["scene"] = pd.Categorical.from_codes(np.zeros(len(out), np.int8), categories=[scene])
@@ -2078,18 +2085,43 @@ def _coarse(raw: pd.DataFrame, lonlat: bool, seconds: bool, name: str) -> str | 
 TIME_RESOLUTION = 1e-3  # of a time's units (seconds or frame ids): coarser, and steps lose their length
 
 
-def unresolved_time(t: np.ndarray, what: str, seconds: bool) -> str | None:
-    """Why times `t` (float64, finite) are too large to keep their steps' lengths, or None: a float64 near
-    1e15 resolves only 0.125 of its units (microseconds since 1970 read as seconds)."""
+def unresolved_time(t: np.ndarray, what: str, seconds: bool, role: str = "time") -> str | None:
+    """Why times `t` (float64, finite; seconds, read from `role`'s unit) are too large to keep their steps'
+    lengths, or None: a float64 near 1e15 resolves only 0.125 of its units (microseconds since 1970 read as
+    seconds)."""
     v = float(np.max(np.abs(t), initial=0.0))
     spacing = float(np.spacing(v))
     if spacing <= TIME_RESOLUTION:
         return None
-    unit = "time_ns" if v >= 1e17 else "time_us" if v >= 1e14 else "time_ms"
-    fix = (f"is it in seconds? Times since 1970 in milli-, micro- or nanoseconds (about 1e12, 1e15 or 1e18) are "
-           f"read with --columns {unit}={what or 'time'} (or time_ms, time_us, time_ns); or give times since a "
-           "start nearer 0") if seconds else "give frame ids counted from a start nearer 0"
+    written = v * PER_SECOND[role]  # as the file writes them
+    unit = "time_ns" if written >= 1e17 else "time_us" if written >= 1e14 else "time_ms"
+    fix = (f"is it in {UNIT_NAMES[role]}? Times since 1970 in milli-, micro- or nanoseconds (about 1e12, 1e15 or "
+           f"1e18) are read with --columns {unit}={what or 'time'} (or time_ms, time_us, time_ns); or give times "
+           "since a start nearer 0") if seconds else "give frame ids counted from a start nearer 0"
     return f"{what} {v:.6g} is too large to tell its steps apart (numbers near it are {spacing:.3g} apart): {fix}"
+
+
+def _unit_role(columns: dict[str, str] | None) -> str:
+    """The time role `--columns` gave (time_ms, ...), else "time" (seconds)."""
+    return next((r for r in columns or {} if r in PER_SECOND), "time")
+
+
+def time_unit_question(df: pd.DataFrame, interval: float | None = None, otherwise: str = "",
+                       lead: str = "is the time column ") -> str:
+    """'is the time column in seconds?' for tracks whose times look wrong, naming the unit they were read in
+    (--columns' role) and the role under which their samples (`interval` seconds apart, median) would come
+    as a tracker's do, 0.01-2 s apart, where another would; else `otherwise` after the question."""
+    columns = df.attrs.get("columns") or {}
+    role = _unit_role(columns)
+    column = columns.get(role, "<column>")
+    asked = f"{lead}in {UNIT_NAMES[role]}" + (f" (--columns {role}={column})" if role in columns else "")
+    interval = sampling_interval(df) if interval is None else interval
+    fits = {} if not interval else {r: interval * PER_SECOND[role] / u for r, u in PER_SECOND.items()
+                                    if 0.01 <= interval * PER_SECOND[role] / u <= 2}
+    if not fits or role in fits:
+        return f"{asked}{otherwise}?"
+    better = min(fits, key=lambda r: abs(math.log10(fits[r] / 0.1)))
+    return f"{asked}? Read with --columns {better}={column}, its samples would come {fits[better]:.3g} s apart"
 
 
 def _float32_positions(raw: pd.DataFrame, shown: str, lonlat: bool) -> tuple[str, float] | None:
@@ -2179,8 +2211,8 @@ def _seconds_of_dates(col: pd.Series, name: str, seconds: bool, what: str, lines
     if not (dates or spans):
         return col
     if not seconds:
-        raise DataError(f"{name}: column 'frame' holds {'date-times' if dates else 'durations'}, not frame ids; "
-                        "name it `time` to read them as seconds")
+        raise DataError(f"{name}: column '{what}' holds {'date-times' if dates else 'durations'}, not frame ids; "
+                        f"name it `time` (or give --columns time={what}) to read them as seconds")
     if text:  # those with a zone and those without parsed apart: pandas 2 read the latter in the former's zone
         since = pd.Series(np.nan, index=col.index)
         upper = col.astype(str).str.upper()  # RFC 3339 allows 2024-05-01t12:00:00z, which ISO 8601 writes upper

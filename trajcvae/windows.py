@@ -30,7 +30,7 @@ from .config import DataConfig
 from .errors import DataError, NoWindowsError, TrajCVAEError, warn
 from .resample import EPS, resample_rows, segment_starts
 from .tracks import (bridging_gap, far_apart, list_files, plausibility, read_tracks, sampling_interval,
-                     seconds_per_unit, side_files, summarize, time_steps, where)
+                     seconds_per_unit, side_files, summarize, time_steps, time_unit_question, where)
 
 CHUNK = 8192  # windows per piece from `iter_windows` (about 1.7 kB each with 12 neighbours)
 CACHE_KEYS = ("obs_len", "pred_len", "time_step", "dt", "max_gap", "fps", "scale", "homography", "classes",
@@ -404,7 +404,7 @@ def no_windows_error(cfg: DataConfig, mode: str, df: pd.DataFrame | None = None)
         lambda f: f.max() - f.min()).max()) * spu  # seconds: the longest track
     if longest is not None and longest < cfg.dt and interval is not None:  # a clock far too fast
         clock = (f"is --fps {df.attrs['fps']:g} the frame ids' rate?" if df.attrs.get("rate_from") == "fps" else
-                 "is the time column in seconds (not minutes or hours)?")
+                 time_unit_question(df, interval, " (not minutes or hours)"))
         why += (f": no track lasts one {cfg.dt:g} s step (the longest spans {longest:.3g} s; samples come "
                 f"{interval:.3g} s apart, median): {clock}")
     elif moves and not np.allclose(moves, cfg.time_step):
@@ -422,8 +422,7 @@ def no_windows_error(cfg: DataConfig, mode: str, df: pd.DataFrame | None = None)
                 f"that far apart, give {bridge}")
     elif interval is not None and far_apart(interval, cfg.dt):  # times in other units?
         why += (f": the tracks are sampled every {interval:.3g} s (median), too far apart for steps of "
-                f"{cfg.dt:g} s: is the time column in seconds? (--columns time_ms=<column> reads milliseconds; "
-                "time_us, time_ns micro- and nanoseconds)")
+                f"{cfg.dt:g} s: {time_unit_question(df, interval)}")
     elif interval is not None and interval > cfg.max_gap * (1 + EPS):
         why += (f": the tracks are sampled every {interval:.3g} s (median), longer than the "
                 f"{cfg.max_gap:g} s gap the model bridges, so every sample starts a new track; give {bridge} to "
