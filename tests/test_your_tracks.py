@@ -1664,7 +1664,7 @@ def test_scales_per_scene_read_each_sdd_video_in_its_own_metres(model, plaza, tm
             got = model.predict([tmp_path / "sdd"], k=3, seed=0, scale=tmp_path / scale)
         estimate = [str(w.message) for w in said if "estimate" in str(w.message)]
         assert estimate == ([f"--scale {tmp_path / scale}: the scale of scene deathCircle_video1 is an "
-                             "estimate (its certainty is below 1), so its metres are as rough"]
+                             "estimate (its certainty is below 0.9), so its metres are as rough"]
                             if scale == "scales.yaml" else [])
         factor = np.where(got.scene == "deathCircle_video0", 0.05, 0.025)[:, None]
         np.testing.assert_allclose(got[["x", "y"]].to_numpy() * factor, expected[["x", "y"]], atol=1e-9)
@@ -1682,6 +1682,8 @@ def test_scales_per_scene_read_each_sdd_video_in_its_own_metres(model, plaza, tm
     ("deathCircle: {video0: {scale: wide}}\n", "scene 'deathCircle_video0': scale 'wide' is not a positive number"),
     ("- 0.05\n", "--scale S: expected scenes and their scales"),
     ("deathCircle_video0: [0.05\n", "--scale S: not YAML or JSON"),
+    ("deathCircle_video0: 0.05\ndeathCircle_video0: 0.08\n", "--scale S line 2: 'deathCircle_video0' is given twice"),
+    ("deathCircle: {video0: 0.05}\ndeathCircle_video0: 0.08\n", "--scale S: scene 'deathCircle_video0' is given twice"),
 ])
 def test_scale_file_mistakes_are_one_line(plaza, tmp_path, scales, expected):
     write_sdd(tmp_path / "deathCircle" / "video0" / "annotations.txt", plaza)
@@ -1724,7 +1726,7 @@ def test_scales_per_scene_travel_through_training_and_the_live_predictor(plaza, 
         futures = live.update(float(t), [{"agent_id": "a", "x": 25.0 * t, "y": 10.0}])
         plain = metres.update(float(t), [{"agent_id": "a", "x": t, "y": 0.4}])
     np.testing.assert_allclose(futures[["x", "y"]].to_numpy() * 0.04, plain[["x", "y"]], atol=1e-6)
-    with pytest.raises(TrajCVAEError, match="scene 'cam9': --scale .*s.yaml gives no scale for it"):
+    with pytest.raises(TrajCVAEError, match="scene .cam9.: no scale for it in --scale .*s.yaml"):
         OnlinePredictor(model, scene="cam9", scale=scales)
     OnlinePredictor(model, scene="cam9", scale={"cam9": 0.02})
 
@@ -1766,3 +1768,57 @@ def test_time_unit_mistakes_name_the_role_that_fits(plaza, tmp_path):
                        "car", "--out", tmp_path / "p.csv"), "has no label column", "--columns label=<column> reads "
                    "another")
     assert not (tmp_path / "p.csv").exists()
+
+
+def test_scale_tables_keep_scene_names_as_written(plaza, tmp_path, monkeypatch):
+    """Scene names in a scale file are kept as written (YAML's 01 and 010, a quoted or tab-separated 'cam 1');
+    a table row without its scale or a scene given twice is refused by its line; the file inside the data's
+    folder is not read as tracks; an empty --scale names no folder."""
+    half = plaza.agent_id % 2 == 0
+    data = tmp_path / "data"
+    data.mkdir()
+    plaza.assign(scene=np.where(half, "01", "010")).to_csv(data / "px.csv", index=False)
+    write(data / "s.yaml", "01: 0.5\n010: 0.25\n")
+    tracks = read_tracks([data], scale=data / "s.yaml")
+    assert tracks.attrs["units"] == {"scales": {"01": 0.5, "010": 0.25}} and set(tracks.scene) == {"01", "010"}
+    np.testing.assert_allclose(tracks[tracks.scene == "01"].x.abs().max(), 0.5 * plaza[half].x.abs().max())
+    plaza.assign(scene=np.where(half, "cam 1", "cam 2")).to_csv(tmp_path / "cams.csv", index=False)
+    write(tmp_path / "tabs.tsv", "scene\tscale\ncam 1\t0.5\ncam 2\t0.25\n")
+    write(tmp_path / "blanks.txt", 'scene scale\n"cam 1" 0.5\n"cam 2" 0.25\n')
+    for table in ("tabs.tsv", "blanks.txt"):
+        assert read_tracks([tmp_path / "cams.csv"], scale=tmp_path / table).attrs["units"]["scales"] == \
+            {"cam 1": 0.5, "cam 2": 0.25}
+    for text, expected in (("scene,scale\ncam 1,0.5\ncam 2\n", "s.csv line 3: no scale for scene 'cam 2'"),
+                           ("scene,scale\ncam 1,0.5\ncam 1,0.25\n", "s.csv line 3: scene 'cam 1' is given twice")):
+        with pytest.raises(DataError, match=re.escape(expected)):
+            read_tracks([tmp_path / "cams.csv"], scale=write(tmp_path / "s.csv", text))
+    monkeypatch.chdir(data)
+    write(data / "p.csv", "")
+    one_line_error(cli("predict", "pedestrian", "px.csv", "--scale", "", "--out", "p.csv"),
+                   "--scale : neither a number of metres per unit nor a file of scales per scene (no such file)")
+
+
+def test_scales_per_scene_reach_pictures_the_coarse_check_and_a_replay(plaza, tmp_path, model):
+    """Each file's positions are judged coarse at its own scene's scale; a predictions table of more scenes
+    than the tracks drawn is drawn for those scenes; a replayed file's scenes take their scales under their
+    names or as the API writes them (cam1/tracks: cam1_tracks)."""
+    from trajcvae.server import replay_updates
+    half = plaza.agent_id % 2 == 0
+    plaza[half].assign(scene="fine", x=lambda d: (d.x / 0.02).round(), y=lambda d: (d.y / 0.02).round()).to_csv(
+        tmp_path / "fine.csv", index=False)
+    plaza[~half].assign(scene="coarse", x=lambda d: (d.x / 0.1).round(), y=lambda d: (d.y / 0.1).round()).to_csv(
+        tmp_path / "coarse.csv", index=False)
+    scales = {"fine": 0.02, "coarse": 0.1}
+    said = read_tracks([tmp_path / "fine.csv", tmp_path / "coarse.csv"], scale=scales).attrs["coarse"]
+    assert said[0].startswith(f"{tmp_path / 'coarse.csv'} holds positions written as whole numbers, which resolve "
+                              "only 0.1 m")
+    with pytest.warns(TrajCVAEWarning, match="coarse.csv holds positions written as whole numbers"):
+        futures = model.predict([tmp_path / "fine.csv", tmp_path / "coarse.csv"], k=2, scale=scales)
+    futures.to_csv(tmp_path / "p.csv", index=False)
+    r = cli("visualize", tmp_path / "p.csv", tmp_path / "fine.csv", "--scale", write(tmp_path / "s.json",
+            json.dumps(scales)), "--grid", 2, "--out", tmp_path / "f.png")
+    assert r.exit_code == 0, r.output
+    plaza.assign(scene=np.where(half, "cam1/tracks", "cam2/tracks")).to_csv(tmp_path / "r.csv", index=False)
+    by_name = replay_updates(tmp_path / "r.csv", fps=25, scale={"cam1/tracks": 0.5, "cam2/tracks": 0.25})
+    by_api = replay_updates(tmp_path / "r.csv", fps=25, scale={"cam1_tracks": 0.5, "cam2_tracks": 0.25})
+    assert by_name == by_api and {scene for scene, _, _ in by_name} == {"cam1_tracks", "cam2_tracks"}

@@ -508,7 +508,7 @@ def read_paths(*given) -> list:
     no files, which are skipped): what its outputs must not be (`check_output`'s `inputs`)."""
     out = []
     for g in given:
-        if isinstance(g, (str, Path)):
+        if isinstance(g, (str, Path)) and str(g).strip():  # an empty one (--scale "") names no file
             out.append(Path(g))
         elif isinstance(g, (list, tuple)):
             out += [Path(p) for p in g if isinstance(p, (str, Path))]

@@ -96,7 +96,7 @@ def calibration_fits(draws: int) -> None:
 
 def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: int = 20,
              seed: int = 0, kset: str = "none", draws: int = 1000, calibration_draws: int = 200,
-             calibrate: str = "none", fps: float | None = None, scale: float | None = None,
+             calibrate: str = "none", fps: float | None = None, scale: float | str | Path | dict | None = None,
              homography: str | Path | None = None, classes: Iterable[str] | None = None,
              log: Callable[[str], None] | None = None, columns: str | dict | None = None) -> dict:
     """minADE/minFDE@K per scene and overall (with a K-set mode, of its K-set, and its Brier-minFDE), the

@@ -110,8 +110,8 @@ class OnlinePredictor:
         if units is not None and "scales" in units:  # this scene's own
             if self.scene not in units["scales"]:
                 given = list(units["scales"])
-                raise TrajCVAEError(f"scene '{self.scene}': {units['source']} gives no scale for it (it gives those of "
-                                    f"{', '.join(given[:3])}{' ...' if len(given) > 3 else ''})")
+                raise TrajCVAEError(f"scene '{self.scene}': no scale for it in {units['source']} (they give those "
+                                    f"of {', '.join(given[:3])}{' ...' if len(given) > 3 else ''})")
             scale = units["scales"][self.scene]
         self.position = ("lon", "lat") if lonlat else ("x", "y")  # the detections' and futures' columns
         self.time_column = "time" if fps is None else "frame"

@@ -312,7 +312,8 @@ class TrajCVAE:
         return max(1, int((free if free is not None else 2 ** 32) / 4 // need))
 
     # --- tracks -> table ----------------------------------------------------------------------
-    def read(self, data: pd.DataFrame | Iterable[str | Path], fps: float | None = None, scale: float | None = None,
+    def read(self, data: pd.DataFrame | Iterable[str | Path], fps: float | None = None,
+             scale: float | str | Path | dict | None = None,
              homography: str | Path | None = None, classes: str | Iterable[str] | None = None,
              columns: str | dict | None = None) -> pd.DataFrame:
         """The track table of `data` (files, or a DataFrame), positions in metres. Frame ids are `fps` per
@@ -407,7 +408,8 @@ class TrajCVAE:
         self._speeds_said[key] = (weakref.ref(tracks, lambda _, key=key: self._speeds_said.pop(key, None)), said)
 
     def make_windows(self, data: pd.DataFrame | Iterable[str | Path], every_window: bool = False,
-                     fps: float | None = None, since: float | None = None, scale: float | None = None,
+                     fps: float | None = None, since: float | None = None,
+                     scale: float | str | Path | dict | None = None,
                      homography: str | Path | None = None, classes: Iterable[str] | None = None,
                      columns: str | dict | None = None) -> Windows:
         """The windows `predict` samples: each agent's latest (with `since`, of the agents last seen at or
@@ -421,7 +423,7 @@ class TrajCVAE:
 
     def predict(self, data: pd.DataFrame | Iterable[str | Path], k: int = 20, seed: int = 0,
                 every_window: bool = False, kset: str = "none", draws: int = 1000, fps: float | None = None,
-                scale: float | None = None, homography: str | Path | None = None,
+                scale: float | str | Path | dict | None = None, homography: str | Path | None = None,
                 classes: Iterable[str] | None = None, since: float | None = None,
                 calibrate: str = "none", past: ScenePast | None = None,
                 columns: str | dict | None = None) -> pd.DataFrame:
@@ -508,7 +510,8 @@ class PredictResult:
 def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path], out: str | Path, k: int = 20,
                     seed: int = 0, every_window: bool = False, device: str = "cpu",
                     log: Callable[[str], None] | None = None, chunk: int | None = None,
-                    kset: str = "none", draws: int = 1000, fps: float | None = None, scale: float | None = None,
+                    kset: str = "none", draws: int = 1000, fps: float | None = None,
+                    scale: float | str | Path | dict | None = None,
                     homography: str | Path | None = None, classes: Iterable[str] | None = None,
                     calibrate: str = "none", max_gap: float | None = None,
                     columns: str | dict | None = None) -> PredictResult:

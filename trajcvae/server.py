@@ -29,7 +29,7 @@ from .errors import DataError, TrajCVAEError, warning_text
 from .online import OnlinePredictor, out_of_order
 from .predict import TrajCVAE
 from .tracks import (AGENT_COLUMNS, TIME_NAMES, check_fps, column_map, from_metres, plausibility, read_tracks,
-                     seconds_per_unit, time_steps, time_text, to_metres, unit_conversion)
+                     scales_of_scenes, seconds_per_unit, time_steps, time_text, to_metres, unit_conversion)
 
 try:
     import orjson
@@ -364,8 +364,8 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
                forget_after: float = 2.0, limits: Limits | None = None, draws: int = 1000,
                calibrate: str = "none", lonlat: bool = False) -> FastAPI:
     """The FastAPI app: the API under /v1, /healthz, the live page at /, the docs at /docs. lonlat: detections
-    and futures in longitude and latitude (`OnlinePredictor`). With a file of scales per scene (`scale`), each
-    scene takes its own."""
+    and futures in longitude and latitude (`OnlinePredictor`). With scales per scene (`scale`: a file, read once,
+    or a dict), each scene takes its own, under its name or as the API writes it (cam1/tracks: cam1_tracks)."""
     check_sampling(k, seed, kset, draws, calibrate)
     limits = limits or Limits()
     if not 1 <= k <= limits.max_k:
@@ -376,14 +376,21 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
     # Scenes whose detections were judged already (a replayed file's), each with the warnings it got.
     judged: dict[str, list[str]] = {}
 
+    units = unit_conversion(scale, homography)
+    if units is not None and "scales" in units:  # read once; each scene by its name, or as the API writes it
+        scale = {**{api_name(s): v for s, v in units["scales"].items()}, **units["scales"]}
+
     def scene(name: str) -> OnlinePredictor:  # seconds always: a request's frame id becomes seconds at --fps
+        if isinstance(scale, dict) and name not in scale:
+            given = list(units["scales"])
+            raise TrajCVAEError(f"scene '{name}': {units['source']} gives no scale for it (it gives those of "
+                                f"{', '.join(given[:3])}{' ...' if len(given) > 3 else ''})")
         live = OnlinePredictor(predictor, k, seed, kset, None, scale, homography, forget_after, name, draws=draws,
                                calibrate=calibrate, lonlat=lonlat, judge_speeds=name not in judged)
         live.warnings = [warning_text(line) for line in judged.get(name, ())]
         return live
 
-    units = unit_conversion(scale, homography)  # scales per scene: each new scene reads its own
-    scene(next(iter(units["scales"])) if units and "scales" in units else "-")  # checks the options before starting
+    scene(next(iter(scale)) if isinstance(scale, dict) else "-")  # checks the options before the server starts
     scenes = Scenes(scene, limits)
     app = FastAPI(title="trajcvae live", version="1", docs_url=None, redoc_url=None,  # /docs: below, offline
                   description="K futures for every agent in view, updated as detections arrive.")
@@ -499,7 +506,8 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
 
 # --- replay ---------------------------------------------------------------------------------------------
 
-def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4, scale: float | None = None,
+def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4,
+                   scale: float | str | Path | dict | None = None,
                    homography: Any = None, log: Callable[[str], None] | None = None, lonlat: bool = False,
                    speeds: dict | None = None, max_gap: float = 0.8,
                    scene_warnings: dict[str, list[str]] | None = None,
@@ -524,7 +532,7 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4, 
     # The warnings read the detections in metres: the server's units, or projected.
     xy = tracks[["x", "y"]].to_numpy(dtype=np.float64)
     metric = tracks.assign(x=xy[:, 0], y=xy[:, 1]) if lonlat else \
-        tracks.assign(**dict(zip("xy", to_metres(xy, unit_conversion(scale, homography), tracks["scene"]).T)))
+        tracks.assign(**dict(zip("xy", to_metres(xy, _file_units(scale, homography, tracks), tracks["scene"]).T)))
     scenes = list(metric.groupby("scene", sort=False, observed=True)) if scene_warnings is not None else []
     judged = log is not None or len(scenes) == 1
     whole = plausibility(metric, dt, speeds, max_gap=max_gap, time_step=time_step) if judged else None
@@ -545,7 +553,7 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4, 
     # one no other scene of the file has taken ("a b" after "a?b": a_b_2).
     names: dict[str, str] = {}
     for scene in map(str, tracks["scene"].unique()):
-        base = re.sub(r"[^A-Za-z0-9_.\-]", "_", scene)[:64] or "replay"
+        base = api_name(scene)
         name, n = base, 1
         while name in names.values():
             n += 1
@@ -561,6 +569,23 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4, 
     for (t, scene), g in table.groupby(["time", "scene"], sort=True, observed=True):
         updates.append((scene, float(t), g[["agent_id", *position, *extra]].to_dict("records")))
     return updates
+
+
+def api_name(scene: str) -> str:
+    """A scene's name as the API takes it in a path: cam1/tracks -> cam1_tracks."""
+    return re.sub(r"[^A-Za-z0-9_.\-]", "_", scene)[:64] or "replay"
+
+
+def _file_units(scale, homography, tracks: pd.DataFrame) -> dict | None:
+    """The conversion of a replayed file's positions to metres; scales per scene checked against its scenes
+    (each must have one, under its name or as the API writes it) as `read_tracks` checks them."""
+    units = unit_conversion(scale, homography)
+    if not units or "scales" not in units:
+        return units
+    table = units["scales"]
+    named = {s: table[api_name(s)] for s in map(str, tracks["scene"].unique())
+             if s not in table and api_name(s) in table}
+    return scales_of_scenes({**units, "scales": {**table, **named}}, tracks["scene"])
 
 
 def replay(scenes: Scenes, updates: list[tuple[str, float, list[dict]]], speed: float = 1.0,
@@ -617,7 +642,8 @@ def _check_address(host: str, port: int) -> int:
 
 
 def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, k: int = 20, kset: str = "none",
-          seed: int = 0, fps: float | None = None, scale: float | None = None, homography: Any = None,
+          seed: int = 0, fps: float | None = None,
+          scale: float | str | Path | dict | None = None, homography: Any = None,
           forget_after: float = 2.0, limits: Limits | None = None, replay_file: str | Path | None = None,
           speed: float = 1.0, threads: int = 1, log: Callable[[str], None] = print, draws: int = 1000,
           calibrate: str = "none", lonlat: bool = False, max_gap: float | None = None,

@@ -160,7 +160,8 @@ def _same_path(a: Path, b) -> bool:
         return False
 
 
-def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = None, scale: float | None = None,
+def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = None,
+                scale: float | str | Path | dict | None = None,
                 homography: str | Path | np.ndarray | None = None,
                 classes: str | Iterable[str] | None = None, default_fps: float | None = None,
                 columns: str | Mapping[str, str] | None = None) -> pd.DataFrame:
@@ -189,8 +190,9 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     The table's time column is always called `frame`; `df.attrs["time_base"]` says what it holds:
     "seconds" (a time column), "frames" (frame ids at `fps` per second, `attrs["fps"]`), or "steps" (frame
     ids of unknown rate: each scene's most common difference is taken as one model step, as on ETH/UCY).
-    Positions become metres: `scale` is metres per input unit (0.01 for centimetres); `homography` a 3x3
-    matrix (or a text file of one) taking image pixels (u, v, 1) to metres, as ETH/UCY's H.txt files do.
+    Positions become metres: `scale` is metres per input unit (0.01 for centimetres), or each scene's (a
+    file or a dict: `scene_scales`); `homography` a 3x3 matrix (or a text file of one) taking image pixels
+    (u, v, 1) to metres, as ETH/UCY's H.txt files do.
     Columns `lon, lat` (or `lng`/`long`/`longitude`, `latitude`) in place of `x, y` are WGS84 degrees,
     projected to metres east and north of each scene's first position (`_lonlat_units`).
     `df.attrs["units"]` keeps the conversion, so outputs can be given back in the input's units;
@@ -208,8 +210,9 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
         names = ["dataframe"]
     else:
         files = list_files(paths)
-        if isinstance(homography, (str, os.PathLike)) and len(files) > 1:  # ETH/UCY's folders hold their H.txt
-            files = [f for f in files if not _same_path(f, homography)]
+        for given in (homography, scale):  # ETH/UCY's folders hold their H.txt, SDD's its scales
+            if isinstance(given, (str, os.PathLike)) and len(files) > 1:
+                files = [f for f in files if not _same_path(f, given)]
         tables, n_files = [_read_one(f, fps is not None, columns) for f in files], len(files)
         names = [str(f) for f in files]
         _distinct_scenes(tables, files)
@@ -287,7 +290,7 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     if all(lonlat):
         units = df.attrs["units"] = _lonlat_units(df)
     if units is not None and "scales" in units:
-        units = df.attrs["units"] = _scales_of_scenes(units, df["scene"])
+        units = df.attrs["units"] = scales_of_scenes(units, df["scene"])
     xy = to_metres(uv, units, df["scene"])
     past, side = beyond_horizon(uv, units)
     bad = ~np.isfinite(xy).all(1) | (np.abs(xy) > MAX_COORD).any(1) | past
@@ -445,41 +448,30 @@ def unit_conversion(scale: float | str | Path | Mapping | None, homography) -> d
     return {"homography": H.tolist()}
 
 
+CERTAIN = 0.9  # a scale the file gives with a lower certainty (OpenTraj's SDD guesses: 0) is warned of
+
+
 def scene_scales(given: str | os.PathLike | Mapping) -> dict:
     """Scales per scene, checked, as `units` {"scales": {scene: metres per unit}, "estimated": [scenes whose
-    scale the file calls an estimate], "source": how messages name them}. `given`: a dict, or a file: YAML
-    or JSON {scene: scale}, or the Stanford Drone Dataset's layout as OpenTraj's estimated_scales.yaml has
-    it, {scene: {video: {scale: s, certainty: c}}} (the scene deathCircle_video0, as `_scene_of` names an
-    annotations.txt; a certainty under 1 marks an estimate); or a CSV of `scene, scale` columns."""
+    scale the file gives with a certainty under `CERTAIN`], "source": how messages name them}. `given`: a
+    dict, or a file: YAML or JSON {scene: scale}, or the Stanford Drone Dataset's layout as OpenTraj's
+    estimated_scales.yaml has it, {scene: {video: {scale: s, certainty: c}}} (the scene deathCircle_video0,
+    as `_scene_of` names an annotations.txt); or a table of `scene, scale` columns (comma-, tab- or
+    blank-separated). Scene names are kept as written (a YAML key 01 is the scene '01'); a scene given twice
+    is refused."""
     if isinstance(given, Mapping):
-        raw, source = dict(given), "scale"
+        raw, source = {str(k): v for k, v in given.items()}, "the scales given"
     else:
         path, source = Path(given).expanduser(), f"--scale {given}"
-        if not path.is_file():
+        if not str(given).strip() or not path.is_file():
             raise DataError(f"{source}: neither a number of metres per unit nor a file of scales per scene "
-                            f"({'a folder' if path.is_dir() else 'no such file'})")
+                            f"({'a folder' if str(given).strip() and path.is_dir() else 'no such file'})")
         try:
             text = path.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as e:
             raise DataError(f"{source}: cannot read it ({getattr(e, 'strerror', None) or type(e).__name__})") from None
-        if path.suffix.lower() in (".csv", ".tsv", ".txt"):
-            rows = [_fields(line.strip(), "," if "," in line else r"\s+") for line in text.splitlines() if line.strip()]
-            head = [f.lower() for f in rows[0]] if rows else []
-            if "scene" not in head or "scale" not in head:
-                raise DataError(f"{source}: a table of scales needs a header with columns scene, scale (have: "
-                                f"{', '.join(head) or 'nothing'})")
-            i, j = head.index("scene"), head.index("scale")
-            raw = {r[i]: r[j] for r in rows[1:] if len(r) > max(i, j)}
-        else:
-            import yaml
-
-            try:
-                raw = yaml.safe_load(text)
-            except yaml.YAMLError as e:
-                raise DataError(f"{source}: not YAML or JSON ({first_line(e)})") from None
-            if not isinstance(raw, dict):
-                raise DataError(f"{source}: expected scenes and their scales ({{scene: metres per unit}}, or SDD's "
-                                "{scene: {video: {scale: s}}}), got " + type(raw).__name__)
+        raw = _scale_table(text, source) if path.suffix.lower() in (".csv", ".tsv", ".txt") else \
+            _scale_mapping(text, source)
     scales, estimated = {}, []
     for name, value in raw.items():
         nested = isinstance(value, Mapping) and "scale" not in value
@@ -491,15 +483,75 @@ def scene_scales(given: str | os.PathLike | Mapping) -> dict:
                 v = float(v)
             if not (_is_number(v) and np.isfinite(v) and v > 0):
                 raise DataError(f"{source}: scene '{scene}': scale {v!r} is not a positive number of metres per unit")
+            if scene in scales:  # SDD's zara: {video0: ...} beside a zara_video0 of its own
+                raise DataError(f"{source}: scene '{scene}' is given twice")
             scales[scene] = float(v)
-            if _is_number(certainty) and certainty < 1:
+            if _is_number(certainty) and certainty < CERTAIN:
                 estimated.append(scene)
     if not scales:
         raise DataError(f"{source}: it gives no scale")
     return {"scales": scales, "estimated": estimated, "source": source}
 
 
-def _scales_of_scenes(units: dict, scenes: pd.Series) -> dict:
+def _scale_mapping(text: str, source: str) -> dict:
+    """A YAML (or JSON) file's mapping, its keys kept as written (YAML would read 01 as 1 and 010 as 8) and
+    none given twice (YAML would keep the last)."""
+    import yaml
+
+    class Keys(yaml.SafeLoader):
+        def construct_mapping(self, node, deep=False):
+            out = {}
+            for key_node, value_node in node.value:
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else self.construct_object(key_node)
+                if key in out:
+                    raise DataError(f"{source} line {key_node.start_mark.line + 1}: '{key}' is given twice")
+                out[key] = self.construct_object(value_node, deep=True)
+            return out
+
+    Keys.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, Keys.construct_mapping)
+    try:
+        raw = yaml.load(text, Loader=Keys)  # noqa: S506 (a SafeLoader's subclass)
+    except yaml.YAMLError as e:
+        raise DataError(f"{source}: not YAML or JSON ({first_line(e)})") from None
+    if not isinstance(raw, dict):
+        raise DataError(f"{source}: expected scenes and their scales ({{scene: metres per unit}}, or SDD's "
+                        "{scene: {video: {scale: s}}}), got " + type(raw).__name__)
+    return raw
+
+
+def _scale_table(text: str, source: str) -> dict:
+    """A table's `scene, scale` columns as {scene: scale text}: comma-, tab- or blank-separated, quoted names
+    ("cam 1") kept whole; a row without its scale, or a scene given twice, is refused by its line."""
+    import shlex
+
+    lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+    head = lines[0][1] if lines else ""
+    sep = "," if "," in head else "\t" if "\t" in head else None
+
+    def split(line: str) -> list[str]:
+        try:
+            parts = next(csv.reader([line], delimiter=sep)) if sep else shlex.split(line)
+        except ValueError:  # an unclosed quote
+            parts = line.split()
+        return [p.strip() for p in parts]
+
+    names = [f.lower() for f in split(head)] if lines else []
+    if "scene" not in names or "scale" not in names:
+        raise DataError(f"{source}: a table of scales needs a header with columns scene, scale (have: "
+                        f"{', '.join(names) or 'nothing'})")
+    i, j = names.index("scene"), names.index("scale")
+    out = {}
+    for n, line in lines[1:]:
+        row = split(line)
+        if len(row) <= max(i, j) or not row[j]:
+            raise DataError(f"{source} line {n}: no scale for scene '{row[i] if len(row) > i else ''}'")
+        if row[i] in out:
+            raise DataError(f"{source} line {n}: scene '{row[i]}' is given twice")
+        out[row[i]] = row[j]
+    return out
+
+
+def scales_of_scenes(units: dict, scenes: pd.Series) -> dict:
     """`scene_scales`' units for the scenes read (each must have its scale), warning of those whose scale is
     an estimate."""
     read = [str(s) for s in pd.unique(scenes.astype(str))]
@@ -511,11 +563,12 @@ def _scales_of_scenes(units: dict, scenes: pd.Series) -> dict:
                         + f"; it gives the scales of {', '.join(given[:4])}{' ...' if len(given) > 4 else ''}")
     guessed = [s for s in read if s in units["estimated"]]
     if len(guessed) == 1:
-        warn(f"warning: {units['source']}: the scale of scene {guessed[0]} is an estimate (its certainty is below 1), "
-             "so its metres are as rough")
+        warn(f"warning: {units['source']}: the scale of scene {guessed[0]} is an estimate (its certainty is below "
+             f"{CERTAIN:g}), so its metres are as rough")
     elif guessed:
         warn(f"warning: {units['source']}: the scales of {len(guessed)} scenes read are estimates (their certainty is "
-             f"below 1), so their metres are as rough: {', '.join(guessed[:4])}{' ...' if len(guessed) > 4 else ''}")
+             f"below {CERTAIN:g}), so their metres are as rough: {', '.join(guessed[:4])}"
+             f"{' ...' if len(guessed) > 4 else ''}")
     return {"scales": {s: units["scales"][s] for s in read}}
 
 
@@ -2169,20 +2222,22 @@ def _coarsely_written(uv: np.ndarray, xy: np.ndarray, same: np.ndarray, files: p
     """The first file (`files`: each row's, a categorical) whose positions `uv` were written to so few
     decimals that they resolve over `COARSE_WRITTEN` metres where they lie (GPS degrees to 5 decimals: a
     metre; UTM metres as whole numbers), or None. The metres per input unit are measured between consecutive
-    rows of a track (`same`: rows i and i + 1 are one track's), a scale's, a homography's or degrees'.
-    Rounding shows in a file's own tracks' turns: positions a script wrote on straight lines lie on a grid of
-    decimals without being rounded, and are not warned of (under a tenth of their turns as large as half the
-    grid)."""
+    rows of a track (`same`: rows i and i + 1 are one track's), a scale's (each file's own, where scenes have
+    theirs), a homography's or degrees'. Rounding shows in a file's own tracks' turns: positions a script
+    wrote on straight lines lie on a grid of decimals without being rounded, and are not warned of (under a
+    tenth of their turns as large as half the grid)."""
     moved = np.linalg.norm(np.diff(uv, axis=0), axis=1)
     ok = same & np.isfinite(moved) & (moved > 0)
     if not ok.any():
         return None
-    per_unit = float(np.median(np.linalg.norm(np.diff(xy, axis=0), axis=1)[ok] / moved[ok]))
+    ratio = np.linalg.norm(np.diff(xy, axis=0), axis=1)[ok] / moved[ok]  # metres per unit, move by move
     code = files.cat.codes.to_numpy()
+    mover = code[:-1][ok]
     inner = same[1:] & same[:-1]  # rows i .. i + 2 of one track
     turns, turned = np.abs(np.diff(uv, n=2, axis=0)).max(axis=1)[inner], code[1:-1][inner]  # second differences
     for c, name in enumerate(files.cat.categories):
         d = decimals_written(uv[code == c])
+        per_unit = float(np.median(ratio[mover == c] if (mover == c).any() else ratio))
         if d is None or 10.0 ** -d * per_unit <= COARSE_WRITTEN:
             continue
         own = turns[turned == c]

@@ -93,7 +93,7 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
               seed: int | None = None, density: str | None = None, grid: int | None = None, worst: bool = False,
               best: bool = False, scene_frame: float | None = None, animate: str | Path | None = None,
               frames: int | None = None, size: str | None = None, device: str = "cpu", fps: float | None = None,
-              scale: float | None = None, homography: str | Path | None = None,
+              scale: float | str | Path | dict | None = None, homography: str | Path | None = None,
               classes: Iterable[str] | None = None, kset: str = "none", draws: int = 1000,
               calibrate: str = "none", log: Callable[[str], None] | None = None,
               max_gap: float | None = None, background: str | Path | None = None,
@@ -149,8 +149,9 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
             raise TrajCVAEError(f"MODEL {model}: its futures are timed in frame ids but the tracks are read by their "
                                 "time column in seconds: give --fps as `predict` had it (a file with both is read "
                                 "by its frame ids then), or the tracks the futures were predicted from")
-        if degrees:  # each scene's origin is its tracks': the futures of scenes they lack are left out
-            table = table[table["scene"].astype(str).isin(units["lonlat"])]
+        per_scene = units.get("lonlat", units.get("scales")) if units else None
+        if per_scene is not None:  # each scene's origin (or scale) is its tracks': scenes they lack are left out
+            table = table[table["scene"].astype(str).isin(per_scene)]
             if not len(table):
                 raise TrajCVAEError(f"MODEL {model}: none of its scenes is in the tracks given")
         xy = to_metres(table[["x", "y"]].to_numpy(dtype=np.float64), units, table["scene"].astype(str).to_numpy())
