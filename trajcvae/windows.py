@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -27,7 +28,7 @@ from scipy.spatial import cKDTree
 from ._version import __version__
 from .atomic import atomic_path
 from .config import DataConfig
-from .errors import DataError, NoWindowsError, TrajCVAEError, warn
+from .errors import DataError, NoWindowsError, TrajCVAEError, TrajCVAEWarning, warn
 from .resample import EPS, resample_rows, segment_starts
 from .tracks import (bridging_gap, far_apart, list_files, plausibility, read_tracks, sampling_interval,
                      seconds_per_unit, side_files, summarize, time_steps, time_unit_question, where)
@@ -620,7 +621,8 @@ def cache_key(files: list[Path], cfg: DataConfig, mode: str) -> str:
     keys = CACHE_KEYS + (MEMORY_KEYS if cfg.memory > 0 else ())
     # Format 6: neighbours fill max_neighbors slots (windows cached before had as many as their busiest frame).
     # Format 7: a time column beside a frame column is the clock (it was read as frame ids before).
-    h.update(json.dumps({"version": __version__, "format": 7, "mode": mode, **{k: getattr(cfg, k) for k in keys}},
+    # Format 8: the summary kept with the windows holds the reading's warnings (a cut-short file, ...).
+    h.update(json.dumps({"version": __version__, "format": 8, "mode": mode, **{k: getattr(cfg, k) for k in keys}},
                         sort_keys=True).encode())
     # The scene name comes from the file's name (and folders): each file's full path goes in with its bytes,
     # and so do the files beside it that its reading consults (a MOT sequence's rate and class names).
@@ -677,8 +679,24 @@ def load_windows(paths: Iterable[str | Path], cfg: DataConfig, cache_dir: str | 
 
 
 def _build(paths, cfg: DataConfig, mode: str) -> tuple[Windows, str]:
-    tracks = read_tracks(paths, fps=cfg.fps, scale=cfg.scale, homography=cfg.homography, classes=cfg.classes,
-                         columns=cfg.columns)
+    """The windows, and the lines said about the data: its summary, then the warnings its reading gave (a
+    cut-short file, an estimated scale) and its speeds' one, kept with cached windows to be said again."""
+    caught: list = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", TrajCVAEWarning)
+            tracks = read_tracks(paths, fps=cfg.fps, scale=cfg.scale, homography=cfg.homography,
+                                 classes=cfg.classes, columns=cfg.columns)
+    except TrajCVAEError:  # what the reading said before its error is said as it came
+        for w in caught:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        raise
+    read = []
+    for w in caught:  # the reading's own warnings become lines; any other goes on as it came
+        if issubclass(w.category, TrajCVAEWarning):
+            read.append(f"warning: {w.message}")
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if cfg.time_step is not None and seconds_per_unit(tracks) is not None:  # it would be ignored
         known = {"seconds": "a time column in seconds"}.get(tracks.attrs["time_base"]) or \
             {"fps": "--fps"}.get(tracks.attrs["rate_from"], "the file's own frame rate")
@@ -686,7 +704,7 @@ def _build(paths, cfg: DataConfig, mode: str) -> tuple[Windows, str]:
                         f"tracks' times are known ({known}): leave it out; the model's step in seconds is "
                         f"data.dt ({cfg.dt:g} s)")
     warning = plausibility(tracks, cfg.dt, max_gap=cfg.max_gap, time_step=cfg.time_step)
-    line = summarize(tracks, cfg.time_step, cfg.max_gap).line() + (f"\n{warning}" if warning else "")
+    line = "\n".join([summarize(tracks, cfg.time_step, cfg.max_gap).line(), *read] + ([warning] if warning else []))
     return build_windows(tracks, cfg, mode), line
 
 
