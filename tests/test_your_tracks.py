@@ -1588,14 +1588,20 @@ def test_column_mistakes_are_one_line(tmp_path, columns, expected):
 
 
 def test_columns_name_a_headers_columns_and_a_replay_files(tmp_path, plaza):
-    """Files without a header (ETH/UCY, SDD, MOTChallenge, TrajNet++) are read as their datasets write them,
-    so --columns given with one is refused, naming it; `serve` takes --columns for its --replay file only."""
+    """A file without a header has its columns named by number; SDD and TrajNet++ files are read as their
+    datasets write them, so --columns given with one is refused, naming it; `serve` takes --columns for its
+    --replay file only."""
     eth = write(tmp_path / "biwi.txt", "0 1 0.0 0.0\n10 1 0.4 0.0\n")
-    one_line_error(cli("evaluate", "pedestrian", eth, "--columns", "x=a,y=b"),
-                   "biwi.txt: --columns names a header's columns, but this file has no header (ETH/UCY rows")
+    one_line_error(cli("evaluate", "pedestrian", eth, "--columns", "x=a,y=b"), "biwi.txt: no header, so --columns "
+                   "names its columns by number (1 for the first of its 4): x=a names none")
     mot = write(tmp_path / "mot.txt", "1,1,10,20,5,9,0.9,-1,-1,-1\n")
-    one_line_error(cli("visualize", "pedestrian", mot, "--fps", 30, "--columns", "x=a,y=b", "--out",
-                       tmp_path / "f.png"), "mot.txt: --columns names a header's columns", "(MOTChallenge rows")
+    one_line_error(cli("visualize", "pedestrian", mot, "--fps", 30, "--columns", "x=3,y=11", "--out",
+                       tmp_path / "f.png"), "mot.txt: --columns y=11: the file has 10 columns (line 1)")
+    sdd = tmp_path / "deathCircle" / "video0" / "annotations.txt"
+    write_sdd(sdd, plaza)
+    one_line_error(cli("visualize", "pedestrian", sdd, "--columns", "x=2,y=3", "--out", tmp_path / "f.png"),
+                   "annotations.txt: --columns names a header's columns (or a table's by number), but this file is "
+                   "Stanford Drone Dataset annotations, read as their dataset writes them")
     one_line_error(cli("serve", "pedestrian", "--columns", "x=a,y=b"), "--columns x=a,y=b: names the --replay "
                    "file's columns (detections are posted as the API names them); give --replay")
     one_line_error(cli("serve", "pedestrian", "--columns", "x=a"), "--columns: x without y")
@@ -1822,3 +1828,20 @@ def test_scales_per_scene_reach_pictures_the_coarse_check_and_a_replay(plaza, tm
     by_name = replay_updates(tmp_path / "r.csv", fps=25, scale={"cam1/tracks": 0.5, "cam2/tracks": 0.25})
     by_api = replay_updates(tmp_path / "r.csv", fps=25, scale={"cam1_tracks": 0.5, "cam2_tracks": 0.25})
     assert by_name == by_api and {scene for scene, _, _ in by_name} == {"cam1_tracks", "cam2_tracks"}
+
+
+def test_a_table_without_a_header_is_read_by_column_number(model, plaza, tmp_path):
+    """ETH's obsmat.txt (frame, id, x, z, y, vx, vz, vy, no header) or a 3-D tracker's rows: --columns names
+    the columns by number, 1 for the first, and the tracks read as the same tracks in the canonical layout."""
+    rows = [f"{r.frame:.8e} {r.agent_id:.8e} {r.x:.8e} 0.0 {r.y:.8e} 0.1 0.0 0.2" for r in plaza.itertuples()]
+    write(tmp_path / "obsmat.txt", "\n".join(rows) + "\n")
+    got = model.predict([tmp_path / "obsmat.txt"], k=2, seed=0, columns="frame=1,agent_id=2,x=3,y=5")
+    pd.testing.assert_frame_equal(got.drop(columns="scene"), model.predict(plaza, k=2, seed=0).drop(columns="scene"))
+    one_line_error(cli("predict", "pedestrian", tmp_path / "obsmat.txt", "--out", tmp_path / "p.csv"),
+                   "line 1 has 8 columns and no header", "or be read by number with --columns (ETH's obsmat.txt: "
+                   "frame=1,agent_id=2,x=3,y=5)")
+    bad = write(tmp_path / "bad.txt", "\n".join(rows[:5] + [rows[5].replace("0.0 ", "zero ", 1)]) + "\n")
+    one_line_error(cli("predict", "pedestrian", bad, "--columns", "frame=1,agent_id=2,x=3,y=4", "--out",
+                       tmp_path / "p.csv"), "bad.txt line 6: column '4' value 'zero' is not a number")
+    one_line_error(cli("predict", "pedestrian", bad, "--columns", "frame=1,x=3,y=5", "--out", tmp_path / "p.csv"),
+                   "missing column(s) agent_id (have: 1, 2, 3, 4, 5, 6, 7, 8); add agent_id=<column> to --columns")

@@ -1357,8 +1357,8 @@ def _read_one(path: Path, frames: bool = False, columns: dict[str, str] | None =
     if columns and (fmt is None or not fmt.header):
         kind = ("TrajNet++ records" if fmt is None or fmt.trajnet else "Stanford Drone Dataset annotations"
                 if fmt.sdd else "MOTChallenge rows" if fmt.mot else "ETH/UCY rows 'frame agent_id x y'")
-        raise DataError(f"{path}: --columns names a header's columns, but this file has no header ({kind}, read "
-                        "as their dataset writes them); give it without --columns")
+        raise DataError(f"{path}: --columns names a header's columns (or a table's by number), but this file is "
+                        f"{kind}, read as their dataset writes them; give it without --columns")
     if fmt is None or fmt.trajnet:
         table = _read_trajnet(path)
         table.attrs["named_by_file"] = True
@@ -1658,6 +1658,7 @@ class _Format:
     trajnet: bool = False  # TrajNet++ records under another name than .ndjson (x.jsonl)
     mot: int = 0  # a MOTChallenge file's fields a row (10: a tracker's results; 9: ground truth, gt.txt), else 0
     columns: dict[str, str] | None = None  # --columns (`_aliases`)
+    numbered: bool = False  # a file without a header, its columns named by --columns by number (1, 2, ...)
 
 
 def _sniff(path: Path, frames: bool = False, columns: dict[str, str] | None = None) -> _Format:
@@ -1703,6 +1704,8 @@ def _sniff(path: Path, frames: bool = False, columns: dict[str, str] | None = No
         return _Format(encoding, sep, skip, list(SDD_FIELDS), len(SDD_FIELDS), sdd=True)
     if sep == r"\s+" and len(sdd) == len(SDD_FIELDS) and [f.lower() for f in sdd[1:9]] == list(SDD_FIELDS[1:9]):
         return _Format(encoding, sep, skip + 1, list(SDD_FIELDS), len(SDD_FIELDS), sdd=True)  # under a header row
+    if columns and all(_parses(f) for f in fields):  # no header: --columns names its columns by number
+        return _numbered(path, fields, encoding, sep, skip, frames, columns)
     trimmed = _trimmed(fields)
     mot = _mot_row(trimmed)
     if mot:
@@ -1718,7 +1721,8 @@ def _sniff(path: Path, frames: bool = False, columns: dict[str, str] | None = No
             raise DataError(f"{path}: line {skip + 1} has {len(fields)} columns and no header; headerless files "
                             "must be 'frame agent_id x y' (add a header row to a CSV of other columns) or "
                             "MOTChallenge rows 'frame,id,bb_left,bb_top,bb_width,bb_height,conf,-1,-1,-1' (or "
-                            "ground truth's 9 columns)"
+                            "ground truth's 9 columns), or be read by number with --columns (ETH's obsmat.txt: "
+                            "frame=1,agent_id=2,x=3,y=5)"
                             + ("; a 3x3 matrix, a homography? Give it with --homography, and the track files as "
                                "the data" if matrix else ""))
         return _Format(encoding, sep, skip, None, 4)
@@ -1736,6 +1740,27 @@ def _sniff(path: Path, frames: bool = False, columns: dict[str, str] | None = No
                             + (f": {', '.join(given)}" if columns and c in columns else ""))
     return _Format(encoding, sep, skip, names, len(fields), seconds, lonlat=lonlat,
                    header=[f.lower() for f in fields], frames=frames, columns=columns)
+
+
+def _numbered(path: Path, fields: list[str], encoding: str, sep: str, skip: int, frames: bool,
+              columns: dict[str, str]) -> _Format:
+    """A file of numbers without a header (ETH's obsmat.txt: frame, id, x, z, y, ...; a 3-D tracker's rows),
+    read by the columns `--columns` names by number, 1 for the first: frame=1,agent_id=2,x=3,y=5."""
+    n = len(fields)
+    words = [f"{role}={c}" for role, c in columns.items() if not c.isdigit()]
+    if words:
+        raise DataError(f"{path}: no header, so --columns names its columns by number (1 for the first of its {n}): "
+                        f"{words[0]} names none")
+    beyond = next((f"{role}={c}" for role, c in columns.items() if not 1 <= int(c) <= n), None)
+    if beyond:
+        raise DataError(f"{path}: --columns {beyond}: the file has {n} columns (line {skip + 1})")
+    header = [str(i + 1) for i in range(n)]
+    names, seconds, lonlat = _aliases(header, frames, columns, str(path))
+    missing = [c for c in REQUIRED if c not in names]
+    if missing:
+        raise _missing(str(path), missing, names, header, columns)
+    return _Format(encoding, sep, skip, names, n, seconds, lonlat=lonlat, header=header, frames=frames,
+                   columns=columns, numbered=True)
 
 
 def _trimmed(fields: list[str]) -> list[str]:
@@ -1821,7 +1846,7 @@ def _read_fast(path: Path, fmt: _Format) -> pd.DataFrame | None:
         cols["scene"] = fmt.names.index("scene")
     extras = [c for c in AGENT_COLUMNS if fmt.names and c in fmt.names]
     cols.update({c: fmt.names.index(c) for c in extras})
-    header_lines = fmt.skip + (1 if fmt.names else 0)
+    header_lines = fmt.skip + (1 if fmt.names and not fmt.numbered else 0)
     # Every column is parsed (no usecols: with it pandas silently drops fields beyond the header's); the
     # ones not used are read as categories, cheap for the few repeated values such columns usually hold.
     dtypes = {i: "category" for i in range(fmt.n_fields)}
@@ -1995,7 +2020,7 @@ def _trajnet_track(t: dict, path: Path, n: int) -> tuple:
 
 def _read_slow(path: Path, fmt: _Format) -> pd.DataFrame:
     """Read as text in chunks and check every value; raises on the first bad line."""
-    header_lines = fmt.skip + (1 if fmt.names else 0)
+    header_lines = fmt.skip + (1 if fmt.names and not fmt.numbered else 0)
     names = fmt.header or fmt.names or list(REQUIRED)  # `_canonical` names a time column as the file does
     tables = []
     with _parse_errors(path), _read_csv(path, fmt, header_lines, dtype=str, chunksize=SLOW_CHUNK) as chunks:
