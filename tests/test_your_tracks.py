@@ -445,7 +445,7 @@ def test_speeds_no_walker_has_get_a_warning_that_names_the_fix(plaza, tmp_path):
     # degrees: these positions span metres), and no window's error suggests bridging 400 s gaps.
     ms = plaza.assign(time=plaza.frame / 25 * 1000).drop(columns="frame")
     warning = plausibility(read_tracks(ms), 0.4)
-    assert "time column (in seconds" in warning and "lon, lat" not in warning
+    assert "time column (in seconds? Read with --columns time_ms=<column>" in warning and "lon, lat" not in warning
     ms.to_csv(tmp_path / "ms.csv", index=False)
     r = cli("predict", "pedestrian", tmp_path / "ms.csv", "--out", tmp_path / "q.csv")
     assert r.exit_code == 1 and "Traceback" not in r.output and "--max-gap" not in r.output
@@ -1766,6 +1766,10 @@ def test_time_unit_mistakes_name_the_role_that_fits(plaza, tmp_path):
     write(tmp_path / "e.csv", "t_s,oid,x,y\n0,1,0,0\n0.4,,0.5,0\n")
     one_line_error(cli("predict", "pedestrian", tmp_path / "e.csv", "--columns", "time=t_s,agent_id=oid", "--out",
                        tmp_path / "p.csv"), "e.csv line 3: empty 'oid' (every row needs its agent's id)")
+    write(tmp_path / "px.csv", "time,agent_id,px,y\n0,1,0,0\n")
+    one_line_error(cli("predict", "pedestrian", tmp_path / "px.csv", "--out", tmp_path / "p.csv"),
+                   "missing column(s) x (have: time, agent_id, px, y); read a column of another name as it with "
+                   "--columns x=<column>,y=<column>")
     write(tmp_path / "two.csv", "time,timestamp,agent_id,x,y\n0,0,1,0,0\n")
     one_line_error(cli("predict", "pedestrian", tmp_path / "two.csv", "--out", tmp_path / "p.csv"),
                    "2 time columns (time, timestamp): keep one, in seconds, or name the clock with --columns time=time")

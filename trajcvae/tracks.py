@@ -1290,7 +1290,8 @@ def _speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: i
     elif df.attrs.get("time_base") == "seconds" and df.attrs.get("rate_from") == "files":
         fixes.append("the files' own frame rates (their formats' or seqinfo.ini's; --fps overrides them)")
     elif df.attrs.get("time_base") == "seconds":
-        fixes.append(f"the time column ({time_unit_question(df, otherwise=', not minutes', lead='')})")
+        wrong = "" if v < low else ", not minutes"  # minutes read as seconds are too fast, never too slow
+        fixes.append(f"the time column ({time_unit_question(df, otherwise=wrong, lead='')})")
     elif not known:
         fixes.append("--fps or a time column in seconds (time between steps?)")
     if odd is not None:  # its file on its own, or, where its file holds other scenes too, its rows
@@ -1554,8 +1555,9 @@ def _missing(name: str, missing: list[str], names: list[str], shown: list[str],
         boxes = ("; for boxes, add a point of each as x and y: its centre for a camera above (x = (xmin + xmax) / "
                  "2), its foot point for one at an angle (x = bb_left + bb_width / 2, y = bb_top + bb_height); SDD "
                  "annotations and MOTChallenge files are read as their datasets write them, without a header")
+    pair = next((p for p in (("x", "y"), ("lon", "lat")) if missing[0] in p), None)  # named together
     role = "frame=<column> (frame ids) or time=<column> (seconds)" if missing[0] == "frame" else \
-        f"{missing[0]}=<column>"
+        f"{pair[0]}=<column>,{pair[1]}=<column>" if pair else f"{missing[0]}=<column>"
     hint = "" if boxes else f"; add {role} to --columns" if columns else \
         f"; read a column of another name as it with --columns {role}"
     return DataError(f"{name}: missing column(s) {', '.join(what)} (have: {', '.join(shown)}){boxes}{hint}")

@@ -621,7 +621,8 @@ def cache_key(files: list[Path], cfg: DataConfig, mode: str) -> str:
     keys = CACHE_KEYS + (MEMORY_KEYS if cfg.memory > 0 else ())
     # Format 6: neighbours fill max_neighbors slots (windows cached before had as many as their busiest frame).
     # Format 7: a time column beside a frame column is the clock (it was read as frame ids before).
-    # Format 8: the summary kept with the windows holds the reading's warnings (a cut-short file, ...).
+    # Format 8: the summary kept with the windows holds the reading's warnings (a cut-short file, ...), and the
+    # files as it names them.
     h.update(json.dumps({"version": __version__, "format": 8, "mode": mode, **{k: getattr(cfg, k) for k in keys}},
                         sort_keys=True).encode())
     # The scene name comes from the file's name (and folders): each file's full path goes in with its bytes,
@@ -660,13 +661,16 @@ def load_windows(paths: Iterable[str | Path], cfg: DataConfig, cache_dir: str | 
         files = list_files(paths)
         path = Path(cache_dir) / f"windows-{cache_key(files, cfg, mode)}.npz"
         try:
-            w, line = _load(path)
+            w, line, spelt = _load(path)
+            # The files as this run names them (the key holds their full paths; a message, as first given).
+            for before, now in sorted(zip(spelt, map(str, files)), key=lambda p: -len(p[0])):
+                line = line.replace(before, now) if before != now else line
             first, _, warning = line.partition("\n")
             line = first + " (windows from cache)" + (f"\n{warning}" if warning else "")
         except Exception:  # missing, damaged or not ours: it is only a cache, so rebuild
             w, line = _build(files, cfg, mode)
             try:
-                _save(w, line, path)
+                _save(w, line, path, files)
             except (OSError, TrajCVAEError) as e:  # an unwritable cache costs time, not the run
                 line += (f"\nwarning: the window cache {Path(cache_dir)} is not writable ({e}); going on without "
                          "it (set TRAJCVAE_CACHE to a writable folder, or give --no-cache)")
@@ -708,13 +712,14 @@ def _build(paths, cfg: DataConfig, mode: str) -> tuple[Windows, str]:
     return build_windows(tracks, cfg, mode), line
 
 
-def _save(w: Windows, line: str, path: Path) -> None:
+def _save(w: Windows, line: str, path: Path, files: list[Path]) -> None:
+    """The windows, what was said about their data (`line`) and the data's files as that line names them."""
     path.parent.mkdir(parents=True, exist_ok=True)
     ids = w.agent_id
     numeric = ids.dtype.kind in "iuf"
     arrays = {"obs": w.obs, "nbr": w.nbr, "scene": w.scene.astype(str), "t0": w.t0, "step": w.step,
               "agent_id": ids if numeric else ids.astype(str), "skipped": np.array(w.skipped),
-              "summary": np.array(line)}
+              "summary": np.array(line), "files": np.array([str(f) for f in files])}
     for name in ("fut", "mem", "mem_lag", "done"):
         if getattr(w, name) is not None:
             arrays[name] = getattr(w, name)
@@ -723,7 +728,7 @@ def _save(w: Windows, line: str, path: Path) -> None:
             np.savez(f, **arrays)
 
 
-def _load(path: Path) -> tuple[Windows, str]:
+def _load(path: Path) -> tuple[Windows, str, list[str]]:
     z = np.load(path, allow_pickle=False)
     if not isinstance(z, np.lib.npyio.NpzFile):
         raise ValueError(f"{path}: not a window cache")
@@ -734,4 +739,4 @@ def _load(path: Path) -> tuple[Windows, str]:
                     t0=z["t0"], step=z["step"], skipped=int(z["skipped"]),
                     mem=z["mem"] if "mem" in z else None, mem_lag=z["mem_lag"] if "mem_lag" in z else None,
                     done=z["done"] if "done" in z else None)
-        return w, str(z["summary"])
+        return w, str(z["summary"]), [str(f) for f in z["files"]]
