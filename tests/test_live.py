@@ -1054,6 +1054,27 @@ def test_a_server_of_scales_per_scene_gives_each_scene_its_own_and_refuses_one_w
         r = client.post("/v1/scenes/cam9/observations", json={"time": 0.0, "detections": dets})
         held = client.get("/v1/scenes").json()["scenes"]
     assert ok.status_code == 200, ok.text
-    assert r.status_code == 422 and r.json()["detail"] == (f"scene 'cam9': --scale {scales} gives no scale for it "
-                                                           "(it gives those of deathCircle_video0)")
+    assert r.status_code == 422 and r.json()["detail"] == (f"scene 'cam9': no scale for it in --scale {scales}, "
+                                                           "which scales deathCircle_video0")
     assert held == ["deathCircle_video0"]
+
+
+def test_a_replayed_scene_takes_its_own_scale_under_the_name_the_api_gives_it(pedestrian, tmp_path):
+    """Scenes 'cam 1' and 'cam_1' of one replayed file become the API's cam_1 and cam_1_2: each takes its
+    own scene's scale (the first was given the other's)."""
+    server = pytest.importorskip("trajcvae.server")
+    rows = pd.DataFrame({"scene": ["cam 1"] * 3 + ["cam_1"] * 3, "time": [0.0, 0.4, 0.8] * 2,
+                         "agent_id": [1] * 6, "x": [0.0, 10.0, 20.0] * 2, "y": [0.0] * 6})
+    rows.to_csv(tmp_path / "clash.csv", index=False)
+    (tmp_path / "clash.yaml").write_text("cam 1: 0.04\ncam_1: 0.02\n")
+    replayed: dict = {}
+    server.replay_updates(tmp_path / "clash.csv", scale=str(tmp_path / "clash.yaml"), api_names=replayed)
+    assert replayed == {"cam_1": "cam 1", "cam_1_2": "cam_1"}
+    app = server.create_app(pedestrian, k=2, scale=str(tmp_path / "clash.yaml"), replayed=replayed)
+    futures = {}
+    for name in ("cam_1", "cam_1_2"):
+        for t, x in ((0.0, 0.0), (0.4, 10.0), (0.8, 20.0)):
+            app.state.scenes.observe(name, t, [{"agent_id": "1", "x": x, "y": 0.0}])
+        futures[name] = app.state.scenes.get(name).predictor
+    assert futures["cam_1"]._attrs["units"] == {"scale": 0.04}
+    assert futures["cam_1_2"]._attrs["units"] == {"scale": 0.02}

@@ -147,7 +147,7 @@ def read_error(path) -> str:
     (b"frame,agent_id,x,y\n0,1,0,0\n10,1,NA,0\n", "line 3: column 'x' value 'NA' is not a number"),
     (b"frame,agent_id,x,y\n0,1,0,0\n10,1,-inf,0\n", "line 3: column 'x' value '-inf' is not finite"),
     (b"frame,agent_id,x,y\n0,1,0,0\n10,1,0,1e30\n", "line 3: column 'y' value '1e30' is beyond 1e+15"),
-    (b"time,agent_id,x,y\n1.7e15,1,0,0\n1700000000000000.4,1,0.5,0\n", "line 3: time 1.7e+15 is too large to tell its "
+    (b"time,agent_id,x,y\n1.7e15,1,0,0\n1700000000000000.4,1,0.5,0\n", "line 2: time 1.7e+15 is too large to tell its "
      "steps apart (numbers near it are 0.25 apart): is it in seconds? Times since 1970 in milli-, micro- or "
      "nanoseconds (about 1e12, 1e15 or 1e18) are read with --columns time_us=time"),  # microseconds
     (b"frame,agent_id,x,y\n0,1,0,0\n1e17,1,0.5,0\n", "line 3: frame 1e+17 is too large to tell its steps apart"),

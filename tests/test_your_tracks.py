@@ -1849,3 +1849,27 @@ def test_a_table_without_a_header_is_read_by_column_number(model, plaza, tmp_pat
                        tmp_path / "p.csv"), "bad.txt line 6: column '4' value 'zero' is not a number")
     one_line_error(cli("predict", "pedestrian", bad, "--columns", "frame=1,x=3,y=5", "--out", tmp_path / "p.csv"),
                    "missing column(s) agent_id (have: 1, 2, 3, 4, 5, 6, 7, 8); add agent_id=<column> to --columns")
+
+
+def test_columns_by_number_count_from_one_in_files_tables_and_rows_with_text(model, plaza, tmp_path):
+    """Numbered columns are the same columns whether the headerless table is a text file (with a class name
+    among its numbers), a Parquet file or a DataFrame of pandas' labels 0, 1, ...; a numbered column that
+    holds a name in the first row (a header) and a number that is no ASCII digit are refused in one line."""
+    table = pd.DataFrame({0: plaza.frame, 1: plaza.agent_id, 2: plaza.x, 3: 0.0, 4: plaza.y, 5: "Pedestrian"})
+    table.to_csv(tmp_path / "rows.txt", index=False, header=False)
+    table.to_parquet(tmp_path / "rows.parquet")
+    spec = "frame=1,agent_id=2,x=3,y=5,label=6"
+    expected = model.predict(plaza.assign(label="Pedestrian"), k=2, seed=0).drop(columns="scene")
+    for data in ([tmp_path / "rows.txt"], [tmp_path / "rows.parquet"], table):
+        got = model.predict(data, k=2, seed=0, columns=spec).drop(columns="scene")
+        pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+    write(tmp_path / "header.csv", "frame,id,x,y\n0,1,0,0\n10,1,0.4,0\n")
+    one_line_error(cli("predict", "pedestrian", tmp_path / "header.csv", "--columns", "frame=1,agent_id=2,x=3,y=4",
+                       "--out", tmp_path / "p.csv"), "header.csv: --columns frame=1: line 1 holds 'frame' there, a "
+                   "header's name: --columns names columns by number only in a file without a header")
+    one_line_error(cli("predict", "pedestrian", tmp_path / "rows.txt", "--columns", "frame=1,agent_id=2,x=3,y=\u00b2",
+                       "--out", tmp_path / "p.csv"), "y=\u00b2 names none")
+    ns = write(tmp_path / "ns.txt", "\n".join(f"{1700000000000000000 + i * 400000000},1,{0.5 * i},0" for i in range(9)))
+    one_line_error(cli("predict", "pedestrian", ns, "--columns", "time=1,agent_id=2,x=3,y=4", "--out",
+                       tmp_path / "p.csv"), "ns.txt line 1: column 1 value 1.7e+18 is too large", "--columns "
+                   "time_ns=1 (or time_ms, time_us)")

@@ -362,10 +362,11 @@ class BodyLimit:
 def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "none", seed: int = 0,
                fps: float | None = None, scale: float | str | None = None, homography: Any = None,
                forget_after: float = 2.0, limits: Limits | None = None, draws: int = 1000,
-               calibrate: str = "none", lonlat: bool = False) -> FastAPI:
+               calibrate: str = "none", lonlat: bool = False, replayed: dict[str, str] | None = None) -> FastAPI:
     """The FastAPI app: the API under /v1, /healthz, the live page at /, the docs at /docs. lonlat: detections
     and futures in longitude and latitude (`OnlinePredictor`). With scales per scene (`scale`: a file, read once,
-    or a dict), each scene takes its own, under its name or as the API writes it (cam1/tracks: cam1_tracks)."""
+    or a dict), each scene takes its own; `replayed` maps the API names `replay_updates` gave a replayed file's
+    scenes to those scenes, so each takes its scene's scale."""
     check_sampling(k, seed, kset, draws, calibrate)
     limits = limits or Limits()
     if not 1 <= k <= limits.max_k:
@@ -377,14 +378,16 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
     judged: dict[str, list[str]] = {}
 
     units = unit_conversion(scale, homography)
-    if units is not None and "scales" in units:  # read once; each scene by its name, or as the API writes it
-        scale = {**{api_name(s): v for s, v in units["scales"].items()}, **units["scales"]}
+    if units is not None and "scales" in units:  # read once; a replayed scene's under the name the API gives it
+        table = units["scales"]
+        scale = {**table, **{api: table[s] if s in table else table[api_name(s)]
+                             for api, s in (replayed or {}).items()}}
 
     def scene(name: str) -> OnlinePredictor:  # seconds always: a request's frame id becomes seconds at --fps
         if isinstance(scale, dict) and name not in scale:
             given = list(units["scales"])
-            raise TrajCVAEError(f"scene '{name}': {units['source']} gives no scale for it (it gives those of "
-                                f"{', '.join(given[:3])}{' ...' if len(given) > 3 else ''})")
+            raise TrajCVAEError(f"scene '{name}': no scale for it in {units['source']}, which scales "
+                                f"{', '.join(given[:3])}{' ...' if len(given) > 3 else ''}")
         live = OnlinePredictor(predictor, k, seed, kset, None, scale, homography, forget_after, name, draws=draws,
                                calibrate=calibrate, lonlat=lonlat, judge_speeds=name not in judged)
         live.warnings = [warning_text(line) for line in judged.get(name, ())]
@@ -512,7 +515,8 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4,
                    speeds: dict | None = None, max_gap: float = 0.8,
                    scene_warnings: dict[str, list[str]] | None = None,
                    time_step: float | None = None, default_fps: float | None = None,
-                   columns: str | dict | None = None) -> list[tuple[str, float, list[dict]]]:
+                   columns: str | dict | None = None,
+                   api_names: dict[str, str] | None = None) -> list[tuple[str, float, list[dict]]]:
     """A recorded file as the updates a tracker would have sent: (scene, time in seconds, detections in the
     file's units), in time order. Frame ids are `fps` a second (else `default_fps`, the model's training rate,
     as `predict` reads them: it makes no frame column the clock); of unknown rate (ETH/UCY), a frame step
@@ -522,7 +526,8 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4,
     `tracks.speed_record`; None: people walking) and the model's `max_gap` (seconds bridged);
     `scene_warnings` gets, per scene (by its name in the API), the warning its detections alone get (a list
     of none or one line). A file of longitudes and latitudes is replayed as they are, to a server run with
-    `lonlat`. `columns`: the file's columns of other names (`tracks.read_tracks`)."""
+    `lonlat`. `columns`: the file's columns of other names (`tracks.read_tracks`). `api_names` gets each
+    scene's name in the API, {API name: scene}."""
     tracks = read_tracks([path], fps=fps, default_fps=default_fps, columns=columns)
     units = tracks.attrs.get("units") or {}
     if ("lonlat" in units) != lonlat:
@@ -559,6 +564,8 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4,
             n += 1
             name = f"{base[:60]}_{n}"
         names[scene] = name
+    if api_names is not None:
+        api_names.update({name: scene for scene, name in names.items()})
     for scene, one in scenes:  # a file of one scene: its warning is the file's
         said = whole if len(scenes) == 1 else plausibility(one, dt, speeds, max_gap=max_gap, time_step=time_step)
         scene_warnings[names[str(scene)]] = said.splitlines() if said else []
@@ -665,12 +672,13 @@ def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, 
         raise TrajCVAEError(f"--columns {columns}: names the --replay file's columns (detections are posted as "
                             "the API names them); give --replay")
     predictor = TrajCVAE.load(model, max_gap=max_gap)
-    app = create_app(predictor, k, kset, seed, fps, scale, homography, forget_after, limits, draws, calibrate,
-                     lonlat)
     dc = predictor.config.data  # a file's frame ids: --fps, else the model's training rate, as for predict
     said: dict[str, list[str]] = {}
+    replayed: dict[str, str] = {}
     updates = replay_updates(replay_file, fps, dc.dt, scale, homography, log, lonlat, predictor.stats.get("speeds"),
-                             dc.max_gap, said, dc.time_step, dc.fps, columns) if replay_file else None
+                             dc.max_gap, said, dc.time_step, dc.fps, columns, replayed) if replay_file else None
+    app = create_app(predictor, k, kset, seed, fps, scale, homography, forget_after, limits, draws, calibrate,
+                     lonlat, replayed)
     port = _check_address(host, port)
     torch.set_num_threads(threads)  # once every option has been checked
     log(f"serving {model} on http://{host}:{port} (live page: /, API docs: /docs)")

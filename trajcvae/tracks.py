@@ -1629,7 +1629,7 @@ def _read_parquet(path: Path, frames: bool = False, columns: dict[str, str] | No
         names = pq.read_schema(path).names
     except Exception as e:  # pyarrow raises many types for a non-Parquet file
         raise DataError(f"{path}: cannot read as Parquet ({type(e).__name__})") from None
-    lower = [str(c).strip().lower() for c in names]
+    lower = _counted_from_one([str(c).strip().lower() for c in names], columns)
     _not_futures(str(path), lower)
     usable = _aliases(lower, frames, columns, str(path))[0]
     missing = [c for c in REQUIRED if c not in usable]
@@ -1640,6 +1640,9 @@ def _read_parquet(path: Path, frames: bool = False, columns: dict[str, str] | No
         raw = pd.read_parquet(path, columns=wanted)
     except Exception as e:
         raise DataError(f"{path}: cannot read as Parquet ({type(e).__name__})") from None
+    if lower != [str(c).strip().lower() for c in names]:  # pandas' labels 0, 1, ...: counted from 1, as read
+        counted = dict(zip(names, lower))
+        raw.columns = [counted[str(c)] for c in raw.columns]  # (pandas may restore them as numbers)
     table = _canonical(raw, str(path), path.stem, first_line=1, row_word="row", frames=frames, columns=columns)
     table.attrs["named_by_file"] = "scene" not in usable
     return table
@@ -1706,7 +1709,8 @@ def _sniff(path: Path, frames: bool = False, columns: dict[str, str] | None = No
         return _Format(encoding, sep, skip, list(SDD_FIELDS), len(SDD_FIELDS), sdd=True)
     if sep == r"\s+" and len(sdd) == len(SDD_FIELDS) and [f.lower() for f in sdd[1:9]] == list(SDD_FIELDS[1:9]):
         return _Format(encoding, sep, skip + 1, list(SDD_FIELDS), len(SDD_FIELDS), sdd=True)  # under a header row
-    if columns and all(_parses(f) for f in fields):  # no header: --columns names its columns by number
+    by_number = bool(columns) and all(c.isdigit() for c in columns.values())  # (any digits: ² is refused there)
+    if columns and (all(_parses(f) for f in fields) or by_number):  # no header: columns named by number
         return _numbered(path, fields, encoding, sep, skip, frames, columns)
     trimmed = _trimmed(fields)
     mot = _mot_row(trimmed)
@@ -1749,13 +1753,19 @@ def _numbered(path: Path, fields: list[str], encoding: str, sep: str, skip: int,
     """A file of numbers without a header (ETH's obsmat.txt: frame, id, x, z, y, ...; a 3-D tracker's rows),
     read by the columns `--columns` names by number, 1 for the first: frame=1,agent_id=2,x=3,y=5."""
     n = len(fields)
-    words = [f"{role}={c}" for role, c in columns.items() if not c.isdigit()]
+    words = [f"{role}={c}" for role, c in columns.items() if not _column_number(c)]
     if words:
         raise DataError(f"{path}: no header, so --columns names its columns by number (1 for the first of its {n}): "
                         f"{words[0]} names none")
     beyond = next((f"{role}={c}" for role, c in columns.items() if not 1 <= int(c) <= n), None)
     if beyond:
         raise DataError(f"{path}: --columns {beyond}: the file has {n} columns (line {skip + 1})")
+    text = next((f"{role}={c}" for role, c in columns.items() if role not in ("agent_id", "scene", "label")
+                 and not _parses(fields[int(c) - 1])), None)
+    if text:  # a header, whose names --columns does not give: they are no numbers
+        raise DataError(f"{path}: --columns {text}: line {skip + 1} holds '{fields[int(text.split('=')[1]) - 1]}' "
+                        "there, a header's name: --columns names columns by number only in a file without a "
+                        f"header; name this file's ({', '.join(fields[:6])}{' ...' if n > 6 else ''})")
     header = [str(i + 1) for i in range(n)]
     names, seconds, lonlat = _aliases(header, frames, columns, str(path))
     missing = [c for c in REQUIRED if c not in names]
@@ -1763,6 +1773,19 @@ def _numbered(path: Path, fields: list[str], encoding: str, sep: str, skip: int,
         raise _missing(str(path), missing, names, header, columns)
     return _Format(encoding, sep, skip, names, n, seconds, lonlat=lonlat, header=header, frames=frames,
                    columns=columns, numbered=True)
+
+
+def _counted_from_one(names: list[str], columns: dict[str, str] | None) -> list[str]:
+    """A table's column labels as --columns numbers them: pandas' own labels of a table read without a header
+    (0, 1, ...) become 1, 2, ..., so frame=1 is its first column, as in a file."""
+    if columns and names == [str(i) for i in range(len(names))]:
+        return [str(i + 1) for i in range(len(names))]
+    return names
+
+
+def _column_number(name: str) -> bool:
+    """Whether a --columns source is a column's number (1, 2, ...: ASCII digits)."""
+    return name.isascii() and name.isdigit()
 
 
 def _trimmed(fields: list[str]) -> list[str]:
@@ -2078,7 +2101,7 @@ def _canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int = 1, ro
     `line_numbers` each row (rows read from lines not all kept); `frames`, `columns`: see `_aliases`; `typed`:
     a DataFrame's values, whose agent ids keep their type (`agent_ids`)."""
     raw = raw.copy()
-    lower = [str(c).strip().lower() for c in raw.columns]
+    lower = _counted_from_one([str(c).strip().lower() for c in raw.columns], columns)
     raw.columns, seconds, lonlat = _aliases(lower, frames, columns, name)
     # Columns renamed are named in messages as the table names them.
     shown = {n: c for c, n in zip(lower, raw.columns) if c != n}
@@ -2115,8 +2138,8 @@ def _canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int = 1, ro
         out[col] = numeric_column(raw[col], lines, name, shown.get(col, col), row_word)
     out["frame"] /= unit  # seconds
     vague = unresolved_time(out["frame"].to_numpy(), shown.get("frame", "frame"), seconds, _unit_role(columns))
-    if vague:
-        i = int(np.argmax(np.abs(out["frame"].to_numpy())))
+    if vague:  # named at the first row too large
+        i = int(np.argmax(np.spacing(np.abs(out["frame"].to_numpy())) > TIME_RESOLUTION))
         raise DataError(f"{name} {row_word} {lines.iloc[i]}: {vague}")
     ids = raw["agent_id"]
     if ids.isna().any():
@@ -2175,10 +2198,12 @@ def unresolved_time(t: np.ndarray, what: str, seconds: bool, role: str = "time")
         return None
     written = v * PER_SECOND[role]  # as the file writes them
     unit = "time_ns" if written >= 1e17 else "time_us" if written >= 1e14 else "time_ms"
+    others = ", ".join(u for u in ("time_ms", "time_us", "time_ns") if u != unit)
     fix = (f"is it in {UNIT_NAMES[role]}? Times since 1970 in milli-, micro- or nanoseconds (about 1e12, 1e15 or "
-           f"1e18) are read with --columns {unit}={what or 'time'} (or time_ms, time_us, time_ns); or give times "
-           "since a start nearer 0") if seconds else "give frame ids counted from a start nearer 0"
-    return f"{what} {v:.6g} is too large to tell its steps apart (numbers near it are {spacing:.3g} apart): {fix}"
+           f"1e18) are read with --columns {unit}={what or 'time'} (or {others}); or give times since a start "
+           "nearer 0") if seconds else "give frame ids counted from a start nearer 0"
+    shown = f"column {what} value" if _column_number(what) else what  # a headerless file's column, by number
+    return f"{shown} {v:.6g} is too large to tell its steps apart (numbers near it are {spacing:.3g} apart): {fix}"
 
 
 def _unit_role(columns: dict[str, str] | None) -> str:
