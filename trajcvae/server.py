@@ -380,8 +380,7 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
     units = unit_conversion(scale, homography)
     if units is not None and "scales" in units:  # read once; a replayed scene's under the name the API gives it
         table = units["scales"]
-        scale = {**table, **{api: table[s] if s in table else table[api_name(s)]
-                             for api, s in (replayed or {}).items()}}
+        scale = {**table, **{api: v for api, s in (replayed or {}).items() if (v := _scene_scale(table, s))}}
 
     def scene(name: str) -> OnlinePredictor:  # seconds always: a request's frame id becomes seconds at --fps
         if isinstance(scale, dict) and name not in scale:
@@ -590,9 +589,15 @@ def _file_units(scale, homography, tracks: pd.DataFrame) -> dict | None:
     if not units or "scales" not in units:
         return units
     table = units["scales"]
-    named = {s: table[api_name(s)] for s in map(str, tracks["scene"].unique())
-             if s not in table and api_name(s) in table}
-    return scales_of_scenes({**units, "scales": {**table, **named}}, tracks["scene"])
+    found = {s: _scene_scale(table, s) for s in map(str, tracks["scene"].unique())}
+    return scales_of_scenes({**units, "scales": {**table, **{s: v for s, v in found.items() if v is not None}}},
+                            tracks["scene"])
+
+
+def _scene_scale(table: dict[str, float], scene: str) -> float | None:
+    """A scene's scale in a table of scales per scene: under its own name, else under the name the API gives
+    it (cam1/tracks: cam1_tracks); None where neither."""
+    return table[scene] if scene in table else table.get(api_name(scene))
 
 
 def replay(scenes: Scenes, updates: list[tuple[str, float, list[dict]]], speed: float = 1.0,

@@ -391,11 +391,6 @@ def column_map(columns: str | Mapping[str, str] | None) -> dict[str, str] | None
     return out
 
 
-def per_second(columns: dict[str, str] | None) -> float:
-    """Units of the time column a second, under `column_map`'s `columns` (1: seconds)."""
-    return next((PER_SECOND[r] for r in columns or {} if r in PER_SECOND), 1.0)
-
-
 def check_fps(fps: float | None) -> None:
     """--fps: None (no rate given) or a positive, finite number of frame ids per second."""
     if fps is not None and not (_is_number(fps) and np.isfinite(fps) and fps > 0):
@@ -1357,7 +1352,7 @@ def _read_one(path: Path, frames: bool = False, columns: dict[str, str] | None =
     fmt = None if path.suffix.lower() == ".ndjson" else _sniff(path, frames, columns)
     if columns and (fmt is None or not fmt.header):
         kind = ("TrajNet++ records" if fmt is None or fmt.trajnet else "Stanford Drone Dataset annotations"
-                if fmt.sdd else "MOTChallenge rows" if fmt.mot else "ETH/UCY rows 'frame agent_id x y'")
+                if fmt.sdd else "MOTChallenge rows")  # (other rows of numbers are read by number: `_numbered`)
         raise DataError(f"{path}: --columns names a header's columns (or a table's by number), but this file is "
                         f"{kind}, read as their dataset writes them; give it without --columns")
     if fmt is None or fmt.trajnet:
@@ -1445,7 +1440,7 @@ def _mot_labels(path: Path, flag: np.ndarray, cls: np.ndarray, vis: np.ndarray,
     if not whole.all() or (cls == -1).all():
         return keep, None
     ids = cls.astype(np.int64)
-    names = Path(os.path.abspath(path)).parent / "labels.txt"
+    names = _labels_file(path)
     if names.is_file() and _class_names(names):
         try:
             given = [line.strip() for line in names.read_text(encoding="utf-8-sig").splitlines() if line.strip()]
@@ -1474,8 +1469,7 @@ def _seqinfo_rate(path: Path, given_rate: bool = False) -> float | None:
     MOT17-02/seqinfo.ini), else None. One that cannot be read is an error unless `given_rate` (--fps gives it)."""
     import configparser
 
-    folder = Path(os.path.abspath(path)).parent  # a relative gt.txt's folders too
-    for ini in (folder / "seqinfo.ini", folder.parent / "seqinfo.ini"):
+    for ini in _seqinfo_files(path):
         if not ini.is_file():
             continue
         parser = configparser.ConfigParser(interpolation=None)
@@ -1498,11 +1492,22 @@ def _seqinfo_rate(path: Path, given_rate: bool = False) -> float | None:
     return None
 
 
+def _seqinfo_files(path: Path) -> tuple[Path, Path]:
+    """Where a MOTChallenge file's seqinfo.ini may lie: beside it, or a folder up (a relative path's folders
+    too)."""
+    folder = Path(os.path.abspath(path)).parent
+    return folder / "seqinfo.ini", folder.parent / "seqinfo.ini"
+
+
+def _labels_file(path: Path) -> Path:
+    """Where a MOT file's class names may lie: a labels.txt beside it (CVAT's MOT export)."""
+    return Path(os.path.abspath(path)).parent / "labels.txt"
+
+
 def side_files(path: Path) -> list[Path]:
     """The files beside a track file that its reading may consult, where they exist: a MOTChallenge
     sequence's seqinfo.ini (its rate, `_seqinfo_rate`) and a labels.txt (its class names, `_mot_labels`)."""
-    folder = Path(os.path.abspath(path)).parent
-    return [f for f in (folder / "seqinfo.ini", folder.parent / "seqinfo.ini", folder / "labels.txt") if f.is_file()]
+    return [f for f in (*_seqinfo_files(path), _labels_file(path)) if f.is_file()]
 
 
 def _distinct_scenes(tables: list[pd.DataFrame], files: list[Path]) -> None:
@@ -1760,12 +1765,13 @@ def _numbered(path: Path, fields: list[str], encoding: str, sep: str, skip: int,
     beyond = next((f"{role}={c}" for role, c in columns.items() if not 1 <= int(c) <= n), None)
     if beyond:
         raise DataError(f"{path}: --columns {beyond}: the file has {n} columns (line {skip + 1})")
-    text = next((f"{role}={c}" for role, c in columns.items() if role not in ("agent_id", "scene", "label")
-                 and not _parses(fields[int(c) - 1])), None)
-    if text:  # a header, whose names --columns does not give: they are no numbers
-        raise DataError(f"{path}: --columns {text}: line {skip + 1} holds '{fields[int(text.split('=')[1]) - 1]}' "
-                        "there, a header's name: --columns names columns by number only in a file without a "
-                        f"header; name this file's ({', '.join(fields[:6])}{' ...' if n > 6 else ''})")
+    named = next(((role, c) for role, c in columns.items() if role not in ("agent_id", "scene", "label")
+                  and not _parses(fields[int(c) - 1])), None)
+    if named:  # a header, whose names --columns does not give: they are no numbers
+        role, c = named
+        raise DataError(f"{path}: --columns {role}={c}: line {skip + 1} holds '{fields[int(c) - 1]}' there, a "
+                        "header's name: --columns names columns by number only in a file without a header; name "
+                        f"this file's ({', '.join(fields[:6])}{' ...' if n > 6 else ''})")
     header = [str(i + 1) for i in range(n)]
     names, seconds, lonlat = _aliases(header, frames, columns, str(path))
     missing = [c for c in REQUIRED if c not in names]
@@ -1899,7 +1905,7 @@ def _read_fast(path: Path, fmt: _Format) -> pd.DataFrame | None:
     if len(raw) == 0:
         raise DataError(f"{path}: empty file (no rows)")
     if fmt.columns:
-        out["frame"] = out["frame"] / per_second(fmt.columns)  # seconds
+        out["frame"] = out["frame"] / PER_SECOND[_unit_role(fmt.columns)]  # seconds
     if not all(np.isfinite(v).all() for v in out.values()) or raw["agent_id"].isna().any() \
             or (np.abs(out["x"]) > MAX_RAW).any() or (np.abs(out["y"]) > MAX_RAW).any() \
             or unresolved_time(out["frame"], "", True):  # the slow path names the row at fault
@@ -2128,16 +2134,15 @@ def _canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int = 1, ro
         raise DataError(f"{name}: empty file (no rows)")
     out = pd.DataFrame({"_line": lines.to_numpy()})
     coarse = _coarse(raw, lonlat, seconds, name)
-    unit = per_second(columns)
-    if unit != 1 and _dates(raw["frame"]):
-        role = next(r for r in columns if r in PER_SECOND)
+    role = _unit_role(columns)
+    if role != "time" and _dates(raw["frame"]):
         raise DataError(f"{name}: column '{columns[role]}' holds date-times, which say their own unit: give "
                         f"--columns time={columns[role]}, not {role}")
     raw["frame"] = _seconds_of_dates(raw["frame"], name, seconds, shown.get("frame", "frame"), lines, row_word)
     for col in ("frame", "x", "y"):  # a time column is named as the file names it
         out[col] = numeric_column(raw[col], lines, name, shown.get(col, col), row_word)
-    out["frame"] /= unit  # seconds
-    vague = unresolved_time(out["frame"].to_numpy(), shown.get("frame", "frame"), seconds, _unit_role(columns))
+    out["frame"] /= PER_SECOND[role]  # seconds
+    vague = unresolved_time(out["frame"].to_numpy(), shown.get("frame", "frame"), seconds, role)
     if vague:  # named at the first row too large
         i = int(np.argmax(np.spacing(np.abs(out["frame"].to_numpy())) > TIME_RESOLUTION))
         raise DataError(f"{name} {row_word} {lines.iloc[i]}: {vague}")

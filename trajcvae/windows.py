@@ -686,21 +686,18 @@ def _build(paths, cfg: DataConfig, mode: str) -> tuple[Windows, str]:
     """The windows, and the lines said about the data: its summary, then the warnings its reading gave (a
     cut-short file, an estimated scale) and its speeds' one, kept with cached windows to be said again."""
     caught: list = []
+    tracks, read = None, []
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", TrajCVAEWarning)
             tracks = read_tracks(paths, fps=cfg.fps, scale=cfg.scale, homography=cfg.homography,
                                  classes=cfg.classes, columns=cfg.columns)
-    except TrajCVAEError:  # what the reading said before its error is said as it came
+    finally:  # the reading's own warnings become lines; any other, and all said before an error, go on as they came
         for w in caught:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-        raise
-    read = []
-    for w in caught:  # the reading's own warnings become lines; any other goes on as it came
-        if issubclass(w.category, TrajCVAEWarning):
-            read.append(f"warning: {w.message}")
-        else:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            if tracks is not None and issubclass(w.category, TrajCVAEWarning):
+                read.append(f"warning: {w.message}")
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if cfg.time_step is not None and seconds_per_unit(tracks) is not None:  # it would be ignored
         known = {"seconds": "a time column in seconds"}.get(tracks.attrs["time_base"]) or \
             {"fps": "--fps"}.get(tracks.attrs["rate_from"], "the file's own frame rate")
