@@ -86,7 +86,7 @@ def measured(cmd: list[str]) -> dict:
 LOAD = r"""
 import sys, time
 from trajcvae.tracks import read_tracks
-from trajcvae.tracks import summarize
+from trajcvae.checks import summarize
 t = time.perf_counter()
 df = read_tracks([sys.argv[1]])
 print(summarize(df).line())

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from trajcvae import TrajCVAE
-from trajcvae.tracks import from_metres, to_metres
+from trajcvae.units import from_metres, to_metres
 
 ETH_UCY = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "eth_ucy"  # beside the project, from any folder
 

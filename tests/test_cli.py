@@ -8,7 +8,8 @@ import torch
 
 from trajcvae import TrajCVAE
 from trajcvae.config import load_config
-from trajcvae.tracks import read_tracks, summarize
+from trajcvae.checks import summarize
+from trajcvae.tracks import read_tracks
 
 from tests.helpers import ETH_UCY, cli, one_line_error, write
 

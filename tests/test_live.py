@@ -769,7 +769,7 @@ def test_serve_warns_about_a_replay_file_whose_speeds_are_no_walkers(tmp_path, s
     pytest.importorskip("fastapi")
     import uvicorn
 
-    from trajcvae import server, tracks
+    from trajcvae import checks, server
     served = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: served.update(app=app))  # no server,
     monkeypatch.setattr(server, "replay", lambda *args, **kwargs: 0)  # and no replay thread left running
@@ -790,7 +790,7 @@ def test_serve_warns_about_a_replay_file_whose_speeds_are_no_walkers(tmp_path, s
     # A file of one scene: its scene's warning is the file's, judged once.
     df.assign(x=df.x * 100, y=df.y * 100).to_csv(tmp_path / "one.csv", index=False)
     judged = []
-    monkeypatch.setattr(server, "plausibility", lambda *a, **k: judged.append(1) or tracks.plausibility(*a, **k))
+    monkeypatch.setattr(server, "plausibility", lambda *a, **k: judged.append(1) or checks.plausibility(*a, **k))
     r = cli("serve", "pedestrian", "--replay", tmp_path / "one.csv", "--speed", 1000)
     line = next(x for x in r.output.splitlines() if x.startswith("warning: the median speed of the tracks is"))
     assert observe("test0")["warnings"] == [line.removeprefix("warning: ")] and len(judged) == 1

@@ -11,9 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trajcvae import tracks
+from trajcvae import checks, formats, table, tracks
 from trajcvae.errors import DataError, TrajCVAEError, TrajCVAEWarning
-from trajcvae.tracks import read_tracks, summarize, time_steps
+from trajcvae.checks import summarize, time_steps
+from trajcvae.tracks import read_tracks
 
 from tests.helpers import ETH_UCY, write
 
@@ -132,11 +133,11 @@ def read_error(path) -> str:
     (b"<html><body>404 not found</body></html>\n", "missing column(s)"),
     (b"\xff\xfef\x00r\x00a\x00m\x00e\x00,\x00a\x00", "NUL bytes"),  # UTF-16 text
     (b"frame,agent_id,x,y\n0,1,0,0\n10,1,\xe9,0\n", "not UTF-8"),  # a Latin-1 byte
-    (b"frame,agent_id,x,y\n" + b"0,1,0,0\n" * (tracks.SNIFF_BYTES // 8) + b"10,1,\xe9,0\n", "not UTF-8"),  # after 1 MiB
+    (b"frame,agent_id,x,y\n" + b"0,1,0,0\n" * (formats.SNIFF_BYTES // 8) + b"10,1,\xe9,0\n", "not UTF-8"),  # after 1 MiB
     (b"PK\x03\x04" + bytes(range(256)) * 8, "NUL bytes"),  # a zip / .xlsx
     (gzip.compress(b"frame,agent_id,x,y\n0,1,0,0\n"), "gzip-compressed; decompress it first (gunzip)"),
     (b"   \n\t\n\n", "empty file"),
-    (b"x" * (tracks.SNIFF_BYTES + 10), "longer than 1 MiB"),  # one endless line: not a table
+    (b"x" * (formats.SNIFF_BYTES + 10), "longer than 1 MiB"),  # one endless line: not a table
     (b"frame,agent_id,x,y\n0,1,0,0\n10,1,1,0,7\n", "line 3: 5 fields where the first row has 4"),
     (b"frame,agent_id,x,y,speed\n0,1,0,0,a\n10,1,1,0,b,9\n", "line 3: 6 fields where the first row has 5"),
     (b"frame,agent_id,x,y\n0,1,0,0\n10,1,1,0,7\n20,1,nope,0\n", "line 3: 5 fields"),  # slow path too
@@ -161,7 +162,7 @@ def test_bad_files_give_one_line_errors(tmp_path, content, expected):  # ids: th
 
 def test_error_line_numbers_count_blank_lines_and_chunks(tmp_path, monkeypatch):
     """The slow path re-reads in chunks; line numbers must still be the file's own."""
-    monkeypatch.setattr(tracks, "SLOW_CHUNK", 3)
+    monkeypatch.setattr(formats, "SLOW_CHUNK", 3)
     rows = "".join(f"{i * 10},1,{i},0\n" for i in range(9))
     f = write(tmp_path / "a.csv", "\n\nframe,agent_id,x,y\n" + rows + "\n" + "90,1,oops,0\n")
     assert "a.csv line 14: column 'x' value 'oops' is not a number" in read_error(f)
@@ -186,7 +187,7 @@ def test_blank_lines_leading_and_inside_are_skipped(tmp_path):
     f = write(tmp_path / "a.csv", "\n\n  \nframe,agent_id,x,y\n0,1,0,0\n\n   \n10,1,1,0\n\n")
     df = read_tracks([f])
     assert len(df) == 2 and list(df["_line"]) == [5, 8]
-    assert tracks.where(df, 1) == f"{f} line 8"
+    assert table.where(df, 1) == f"{f} line 8"
 
 
 def test_exact_repeats_are_dropped_and_counted_conflicts_are_errors(tmp_path):
@@ -236,7 +237,7 @@ def test_clean_files_never_take_the_slow_path(tmp_path, monkeypatch, sim_files):
     def boom(*a, **k):
         raise AssertionError("slow path used")
 
-    monkeypatch.setattr(tracks, "_read_slow", boom)
+    monkeypatch.setattr(formats, "_read_slow", boom)
     df = read_tracks([sim_files["test"]])
     assert df.frame.dtype == np.float64 and df.x.dtype == np.float64 and df.agent_id.dtype == np.int64
     assert len(df) == len(pd.read_csv(sim_files["test"]))
@@ -546,7 +547,7 @@ def test_the_sampling_interval_is_measured_within_each_scene():
     scenes = (("a", 0.0, 2), ("b", 1000.0, 1), ("c", 5000.0, 1), ("d", 9000.0, 2))
     rows = [(s, start + 0.4 * i, "car", i * 0.5, 0.0) for s, start, n in scenes for i in range(n)]
     df = read_tracks(pd.DataFrame(rows, columns=["scene", "time", "agent_id", "x", "y"]))
-    assert tracks.sampling_interval(df) == pytest.approx(0.4)
+    assert checks.sampling_interval(df) == pytest.approx(0.4)
 
 
 def test_one_path_is_one_file_and_other_data_is_named(tmp_path):

@@ -17,7 +17,8 @@ from trajcvae import OnlinePredictor, TrajCVAE
 from trajcvae.config import Config
 from trajcvae.errors import DataError, TrajCVAEError, TrajCVAEWarning
 from trajcvae.resample import resample_rows
-from trajcvae.tracks import _spans, plausibility, read_tracks, summarize
+from trajcvae.checks import _spans, plausibility, summarize
+from trajcvae.tracks import read_tracks
 from trajcvae.predict import predict_to_file
 from trajcvae.windows import build_windows
 
@@ -319,7 +320,7 @@ H = np.array([[0.021, 0.002, -3.0], [-0.001, 0.025, -1.5], [0.00002, 0.00001, 1.
 
 
 def to_pixels(df: pd.DataFrame) -> pd.DataFrame:
-    from trajcvae.tracks import from_metres
+    from trajcvae.units import from_metres
     uv = from_metres(df[["x", "y"]].to_numpy(), {"homography": H.tolist()})
     return df.assign(x=uv[:, 0], y=uv[:, 1])
 
@@ -358,7 +359,7 @@ def test_pixels_at_10_hz_with_a_homography_give_the_same_futures_in_pixels(model
     metres = by_time(model.predict(plaza, k=4, seed=2), 1 / 25)
     px = model.predict(to_pixels(upsample(plaza, 10.0)), k=4, seed=2, homography=path)
     assert px.x.abs().max() > 100  # pixels, not metres
-    from trajcvae.tracks import to_metres
+    from trajcvae.units import to_metres
     back = by_time(px.assign(**dict(zip("xy", to_metres(px[["x", "y"]].to_numpy(), {"homography": H.tolist()}).T))),
                    1.0)
     np.testing.assert_allclose(back[["x", "y"]], metres[["x", "y"]], atol=1e-4)
@@ -396,7 +397,7 @@ def test_unit_mistakes_are_one_line(tmp_path, plaza):
 def test_speeds_no_walker_has_get_a_warning_that_names_the_fix(plaza, tmp_path):
     """The median speed of people walking is 0.6-2.5 m/s on every ETH/UCY split: far outside it, the units or
     the rate are probably wrong, and the summary is followed by one warning line naming the option."""
-    from trajcvae.tracks import plausibility
+    from trajcvae.checks import plausibility
     assert plausibility(read_tracks(plaza), 0.4) is None
     assert plausibility(read_tracks(plaza.assign(frame=plaza.frame // 10)), 0.4) is None  # step 1: still 0.4 s
     video = upsample(plaza, 25.0)
@@ -519,7 +520,7 @@ def test_a_model_judges_speeds_by_those_it_was_trained_on(sim_files, trained, tm
             live.update(0.4, crowd(0.4))
     assert live.time == 0.4 and (live.futures.t0 == 0.4).all() and len(live.futures) == 250 * 12
     # The band reads as numbers (7.5-120, not 1.2e+02), from any real p90; a record that is none is no band.
-    from trajcvae.tracks import speed_band
+    from trajcvae.checks import speed_band
     assert speed_band({"p90": 30})[:2] == (7.5, 120) == speed_band({"p90": np.float32(30)})[:2]
     assert "outside the 7.5-120 m/s of the model's training tracks (90th percentile 30 m/s)" in plausibility(
         people, 0.4, {"p90": 30})
@@ -529,7 +530,7 @@ def test_a_model_judges_speeds_by_those_it_was_trained_on(sim_files, trained, tm
     queue = plausibility(people, 0.4, {"p90": 30, "slow": 0.25})
     assert "if they are right, they stand or queue, as 25% of the model's training moves did" in queue
     assert "knows no agents" not in queue
-    from trajcvae.tracks import speed_record
+    from trajcvae.checks import speed_record
     assert speed_record(np.r_[np.zeros(25), np.full(75, 20.0)]) == {"p90": 20.0, "slow": 0.25}
     # Cars driving past parked ones: the moving ones' median is judged, not the scene's.
     t = np.round(np.arange(0, 10, 0.1), 6)
@@ -680,7 +681,7 @@ def test_trajnetplusplus_ndjson_reads_its_tracks_at_its_rate(model, plaza, tmp_p
     # the user never gave.
     fast = tmp_path / "fast.ndjson"
     fast.write_text(path.read_text().replace('"fps": 2.5', '"fps": 25'))
-    from trajcvae.tracks import plausibility
+    from trajcvae.checks import plausibility
     assert "the file's own rate (250 frame ids a second; --fps overrides it)" in plausibility(read_tracks([fast]), 0.4)
     bad = tmp_path / "bad.ndjson"
     bad.write_text('{"track": {"f": 0, "p": 1, "x": 0, "y": 0}}\n{"track": {"f": 10, "p": 1}}\n')
@@ -895,7 +896,7 @@ def test_motchallenge_layouts_writers_and_rates_are_read_as_written(model, plaza
     write(tmp_path / "gt" / "MOT17-04" / "seqinfo.ini", "[Sequence]\nframeRate=30\n")
     mixed = read_tracks([tmp_path / "gt"])  # sequences of 14 and 30 fps: each at its own rate, timed in seconds
     assert mixed.attrs["time_base"] == "seconds" and mixed.attrs["fps"] is None
-    from trajcvae.tracks import plausibility  # pixels read as metres: the fix names the rates, not a time column
+    from trajcvae.checks import plausibility  # pixels read as metres: the fix names the rates, not a time column
     assert "the files' own frame rates" in plausibility(mixed, 0.4)
     for name, rate in (("MOT17-02", 14), ("MOT17-04", 30)):
         alone = read_tracks([tmp_path / "gt" / name / "gt" / "gt.txt"])
@@ -913,7 +914,7 @@ def test_motchallenge_layouts_writers_and_rates_are_read_as_written(model, plaza
 def test_the_speed_check_reads_frame_ids_by_the_time_step_given():
     """--time-step (data.time_step) says what one step of frame ids of unknown rate is: the checks read them
     so, as the windows and the summary do, where most tracks are sampled at another step."""
-    from trajcvae.tracks import plausibility
+    from trajcvae.checks import plausibility
     rows = [(f, a, f / 10 * 1.2 + 0.0137, 3.0 * a + 0.0137)  # (off a 0.1 m grid: no coarse writing to warn of)
             for a in range(30) for f in range(0, 400, 10 if a < 6 else 20)]
     df = read_tracks(pd.DataFrame(rows, columns=["frame", "agent_id", "x", "y"]))  # 3 m/s at 10 ids a step
@@ -1467,7 +1468,7 @@ def test_samples_one_model_step_apart_but_further_apart_than_it_bridges_are_refu
 def test_frame_ids_of_unknown_rate_read_by_a_model_of_another_step_are_warned_of(plaza):
     """Each scene's most common difference of frame ids is one model step: a convention for ETH/UCY's 0.4 s,
     and a guess for a model of another step (cars' 2.5 Hz ids read as 10 Hz steps pass a car model's speeds)."""
-    from trajcvae.tracks import far_apart
+    from trajcvae.checks import far_apart
 
     steps = read_tracks(plaza)
     assert plausibility(steps, 0.4) is None

@@ -283,7 +283,8 @@ def evaluate(
     from .config import check_calibration, check_output, check_sampling, read_paths
     from .evaluate import calibration_fits, evaluate as run
     from .predict import TrajCVAE
-    from .tracks import column_map, summarize
+    from .table import column_map
+    from .checks import summarize
 
     check_sampling(k, seed, kset, draws, calibrate)
     column_map(columns)

@@ -33,12 +33,12 @@ class DataConfig:
     max_gap: float = 0.8  # seconds: a gap in a track up to this is bridged when resampling; a longer one splits it
     fps: float | None = None  # frame ids per second of the training files (None: unknown, one step per frame step)
     # Metres per unit of the training files' positions (None: metres), or a file of scales per scene (SDD's
-    # estimated_scales.yaml; see `tracks.scene_scales`).
+    # estimated_scales.yaml; see `units.scene_scales`).
     scale: float | str | None = None
     homography: str | None = None  # or a text file of a 3x3 matrix taking their pixels (u, v, 1) to metres
     classes: str | None = None  # comma-separated labels of the agents to train on (e.g. SDD's "Pedestrian")
     # The training files' columns of other names, as roles: "frame=timestep,agent_id=track_id,x=position_x,
-    # y=position_y" (time_ns=stamp: a time column in nanoseconds; see `tracks.column_map`).
+    # y=position_y" (time_ns=stamp: a time column in nanoseconds; see `table.column_map`).
     columns: str | None = None
     neighbor_radius: float = 5.0  # metres: other agents closer than this at t0 enter the context
     max_neighbors: int = 12  # nearest neighbours kept per agent

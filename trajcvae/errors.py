@@ -39,3 +39,9 @@ def warn(line: str) -> None:
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
         frame, level = frame.f_back, level + 1
     warnings.warn(warning_text(line), TrajCVAEWarning, stacklevel=level)
+
+
+def first_line(e: Exception) -> str:
+    """An exception's message cut to its first line (200 characters at most), or its type's name."""
+    text = str(e).strip()
+    return text.splitlines()[0][:200] if text else type(e).__name__

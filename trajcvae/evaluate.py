@@ -13,7 +13,7 @@ from .errors import DataError, TrajCVAEError, warn
 from .metrics import (ade_fde, brier_fde, calibration, constant_velocity, hpd_levels, min_ade_fde,
                       noisy_constant_velocity)
 from .predict import TrajCVAE, free_memory
-from .tracks import where
+from .table import where
 from .windows import Windows
 
 TOTAL = "overall"  # the key of the mean over all windows, beside the scenes' own

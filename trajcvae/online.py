@@ -2,7 +2,7 @@
 predicts K futures for each agent still in view.
 
 It takes the file path's steps, not a copy of them: each update's detections are checked as a file's rows
-are and converted to metres by `tracks.to_metres` (the options checked by `tracks.read_tracks`: the same
+are and converted to metres by `units.to_metres` (the options checked by `tracks.read_tracks`: the same
 `fps`, `scale` and `homography` handling as files; with `lonlat`, longitudes and latitudes projected about
 the scene's first detection, as a file's about its scene's first row), and appended to a bounded history,
 kept as columns sorted by agent and time. The agents seen now all have their latest observation now, so
@@ -40,14 +40,15 @@ import pandas as pd
 import torch
 
 from .calibrate import ScenePast
+from .checks import FAR_APART, bridging_gap, coarse_warning, speed_band, time_text, track_jumps
 from .config import check_forget_after, check_max_gap, check_sampling
 from .errors import DataError, NoWindowsError, TrajCVAEError, warn, warning_text
 from .predict import OUTPUT_COLUMNS, TrajCVAE, samples_to_frame
 from .resample import EPS
-from .tracks import (AGENT_COLUMNS, FAR_APART, MAX_COORD, TIME_NAMES, _coarse, _coarse_positions, _float32_positions,
-                     agent_ids, beyond_horizon, blank_as_missing, bridging_gap, check_lonlat, coarse_warning,
-                     from_metres, lonlat_names, numeric_column, read_tracks, speed_band, time_text, to_metres,
-                     track_jumps, unit_conversion, unresolved_time)
+from .table import AGENT_COLUMNS, TIME_NAMES, lonlat_names
+from .tracks import MAX_COORD, read_tracks
+from .units import beyond_horizon, check_lonlat, coarse_positions, from_metres, to_metres, unit_conversion
+from .values import agent_ids, blank_as_missing, coarse_columns, float32_position_range, numeric_column, unresolved_time
 from .windows import concat_windows, finished_windows, history_reach, latest_windows
 
 PAST_HELD = 5000  # finished windows a live scene's past keeps for `calibrate="scene"` (the latest)
@@ -74,7 +75,7 @@ class OnlinePredictor:
     draws. calibrate: "scene" maps plain draws to fit the scene's past (see the module's docstring).
     judge_speeds: once `JUDGE_MOVES` moves have been seen, warn (a `TrajCVAEWarning`) if they are not at
     speeds the model was trained on (`TrajCVAE.check_speeds`), and warn of each track that jumps (an id
-    that went to another agent, `tracks.track_jumps`) once a step and a bridged gap have passed since the
+    that went to another agent, `checks.track_jumps`) once a step and a bridged gap have passed since the
     jump (1.2-1.6 s by default); False for a caller that has judged the detections already (`serve
     --replay` judges its file). `warnings` holds the lines of the latest `WARNINGS_HELD` warnings given, for
     callers that show them (`serve` puts them in its answers).
@@ -155,7 +156,7 @@ class OnlinePredictor:
         # The detections are judged unless judge_speeds=False (a caller that has judged them already). The speed
         # warning is given once, on the history held once JUDGE_MOVES moves have been seen; the warning of
         # detections too coarse to predict from (`_attrs["coarse"]`, float32) once, at the update that first
-        # brings them (`tracks.plausibility`'s first line, as for a file).
+        # brings them (`checks.plausibility`'s first line, as for a file).
         self._judging, self._speeds_judged, self._moves = judge_speeds, not judge_speeds, 0
         # Jumps are judged update by update: spans that ended by `_jumps_until` have been, and the agent codes
         # in `_jumped` were warned of (once each).
@@ -245,7 +246,7 @@ class OnlinePredictor:
         if self._judging and self._attrs["coarse"] != coarse_before:  # float32 first brought now
             said(coarse_warning(self._attrs))
         if not self._speeds_judged and self._moves >= JUDGE_MOVES and len(cols["frame"]) - len(self._codes) >= 20:
-            # A `TrajCVAEWarning` if the detections move as no track the model knows (`tracks.plausibility`;
+            # A `TrajCVAEWarning` if the detections move as no track the model knows (`checks.plausibility`;
             # its float32 line was given above).
             self._speeds_judged = True
             table = self._table(judged=False)
@@ -280,7 +281,7 @@ class OnlinePredictor:
         return f"{head}; give max_gap={bridging_gap(seconds):g} (serve --max-gap) to bridge them"
 
     def _jumps(self, time: float, cols: dict[str, np.ndarray]) -> str | None:
-        """The warning line (or None) of tracks in the history `cols` that jump (`tracks.track_jumps`), judged
+        """The warning line (or None) of tracks in the history `cols` that jump (`checks.track_jumps`), judged
         as a file's are: a span once a step and a bridged gap have passed since it ended (by then the span
         after it has been seen, or its track has ended), at most once per model step of updates, and each
         agent once (`_jumped`)."""
@@ -449,14 +450,14 @@ class OnlinePredictor:
 
     def _check_time(self, time) -> tuple[float, str | None]:
         """`update`'s time as a float, and what it holds too coarsely to predict from, or None: a float32 time
-        is judged as a file's time column is (`tracks._coarse`; refused where it has lost a step's time)."""
+        is judged as a file's time column is (`values.coarse_columns`; refused where it has lost a step's time)."""
         what = self.time_column
         if isinstance(time, bool) or not isinstance(time, (int, float, np.integer, np.floating)):
             raise TrajCVAEError(f"{what} must be a number (got {type(time).__name__})")
         given, time = time, float(time)
         if not math.isfinite(time):
             raise TrajCVAEError(f"{what} must be finite (got {time})")
-        coarse = _coarse({"frame": pd.Series([given])}, False, what == "time", what)
+        coarse = coarse_columns({"frame": pd.Series([given])}, False, what == "time", what)
         vague = unresolved_time(np.array([time]), what, what == "time")
         if vague:
             raise TrajCVAEError(vague)
@@ -466,8 +467,8 @@ class OnlinePredictor:
 
     def _detections(self, detections) -> dict[str, np.ndarray] | None:
         """The detections as columns agent_id (text), x, y (metres) and any per-agent column, checked as
-        `read_tracks` checks a table's rows (`tracks.numeric_column`: numbers, finite, within MAX_RAW, and
-        within MAX_COORD in metres; ids read by `tracks.agent_ids`; a row repeated exactly is dropped, the
+        `read_tracks` checks a table's rows (`values.numeric_column`: numbers, finite, within MAX_RAW, and
+        within MAX_COORD in metres; ids read by `values.agent_ids`; a row repeated exactly is dropped, the
         same agent twice at two positions refused); None when there are none. Positions that came as
         float32 too coarse to predict from are noted in `_attrs["coarse"]` (the first time), as a file's."""
         pos = self.position
@@ -512,7 +513,7 @@ class OnlinePredictor:
         if units is not None and "lonlat" in units:  # the scene's first detection is its origin
             origin = units["lonlat"].get(self.scene) or [float(x[0]), float(y[0])]
             if origin[0] <= 180 and (np.asarray(x, dtype=np.float64) > 180).any():  # written 0-360: futures too
-                origin = [origin[0] + 360.0, origin[1]]  # (as `tracks._lonlat_units`; the projection is periodic)
+                origin = [origin[0] + 360.0, origin[1]]  # (as `units.lonlat_units`; the projection is periodic)
             check_lonlat(x, y, np.full(len(x), origin[1]), lambda i: f"detections row {i + 1}", lambda i: self.scene,
                          fix="use a scene per area")
             units = {"lonlat": {self.scene: origin}}
@@ -530,16 +531,16 @@ class OnlinePredictor:
                 values = np.asarray(df[names[c]], dtype=object)
                 out[c] = np.array([_agent_text(v, c) for v in values], dtype=object)[keep]
         if side:
-            units["side"] = side  # the last check has passed: the update goes ahead (`tracks.from_metres`)
+            units["side"] = side  # the last check has passed: the update goes ahead (`units.from_metres`)
         if origin is not None:
             # An origin moved to 0-360 writes every agent's futures anew (`_futures`), not only those seen now.
             self._recast = self._recast or origin != self._attrs["units"]["lonlat"].get(self.scene, origin)
             self._attrs["units"]["lonlat"][self.scene] = origin
-        if not self._attrs["coarse"]:  # degrees (`tracks._coarse`; the time is `_check_time`'s), else metres
+        if not self._attrs["coarse"]:  # degrees (`values.coarse_columns`; the time is `_check_time`'s), else metres
             lonlat = pos == ("lon", "lat")
-            coarse = _coarse({**given, "frame": pd.Series([], dtype=np.float64)}, lonlat, True, "detections")
+            coarse = coarse_columns({**given, "frame": pd.Series([], dtype=np.float64)}, lonlat, True, "detections")
             self._attrs["coarse"] = (f"an update holds {coarse}" if coarse else
-                                     _coarse_positions([_float32_positions(given, "an update", lonlat)], units))
+                                     coarse_positions([float32_position_range(given, "an update", lonlat)], units))
         return out
 
     # --- what the scene holds -------------------------------------------------------------------------
@@ -639,7 +640,7 @@ def _series(values: list) -> pd.Series:
 
 def _agent_text(value, column: str) -> str:
     """An id or label (of `column`) as text, as `read_tracks` reads a file's: an id by `_agent_id`, a label
-    stripped (`tracks._text`); "" when missing. Refused when it is no single value (a list) or no text a
+    stripped (`values.as_text`); "" when missing. Refused when it is no single value (a list) or no text a
     file could hold (a lone surrogate)."""
     if value is None or value is pd.NA or (isinstance(value, (float, np.floating)) and math.isnan(value)):
         return ""
@@ -655,7 +656,7 @@ def _agent_text(value, column: str) -> str:
 
 @functools.lru_cache(maxsize=1 << 16, typed=True)
 def _agent_id(value) -> str:
-    """An agent id as text, read by `tracks.agent_ids` on its own: a whole number without ".0" or "+" ("1",
+    """An agent id as text, read by `values.agent_ids` on its own: a whole number without ".0" or "+" ("1",
     "1.0" and 1.0 are agent 1) unless written with a leading zero ("007"), else the text stripped. Each
     distinct id is read once (a cache: updates bring the same ids again and again)."""
     return str(agent_ids(pd.Index([value]), np.zeros(1, np.int64))[0])

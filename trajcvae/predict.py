@@ -22,16 +22,18 @@ import torch
 from . import checkpoint
 from ._version import __version__
 from .atomic import TableWriter
-from .config import Config, check_max_gap, check_output, check_sampling, check_since, read_paths, resolve_device
-from .errors import DataError, TrajCVAEError, warn
 from .batch import WindowTensors, make_batch
 from .calibrate import DRAWS, ScenePast, level_map, radial_levels, too_little_past, unfitted
+from .checks import (bridges_any, bridging_gap, far_apart, plausibility, sampling_interval, summarize, time_steps,
+                     TrackSummary)
+from .config import Config, check_max_gap, check_output, check_sampling, check_since, read_paths, resolve_device
+from .errors import DataError, TrajCVAEError, warn
 from .kset import KSetSampler, kmeans_futures, nearest_shares
 from .model import CVAE
-from .tracks import (AGENT_COLUMNS, TrackSummary, bridges_any, bridging_gap, column_map, far_apart, from_metres,
-                     output_decimals, past_horizon, plausibility, position_columns, read_tracks, sampling_interval,
-                     seconds_per_unit, summarize, time_decimals, time_steps)
 from .resample import EPS
+from .table import AGENT_COLUMNS, column_map, seconds_per_unit
+from .tracks import read_tracks
+from .units import from_metres, output_decimals, past_horizon, position_columns, time_decimals
 from .windows import Windows, build_windows, concat_windows, iter_windows, no_windows_error
 
 BUILTIN = {"pedestrian": Path(__file__).parent / "models" / "pedestrian.pt"}
@@ -351,12 +353,12 @@ class TrajCVAE:
     def check_speeds(self, tracks: pd.DataFrame, log: Callable[[str], None] | None = None,
                      jumps: bool = True) -> str | None:
         """The warning line of a table from `read` whose speeds (or units, or rate) look wrong for this model
-        (`tracks.plausibility`, judged against the speeds it was trained on: its checkpoint's
+        (`checks.plausibility`, judged against the speeds it was trained on: its checkpoint's
         `speed_record`, or people walking for a checkpoint without one); None when all is well. It is given
         once per table: to `log`, or without one as a `TrajCVAEWarning` (so the Python API warns as the CLI
         does). The predictor remembers it for as long as that very table lives (not a table derived from
         it, nor another table at a freed one's address). `jumps`: False leaves tracks that jump unjudged
-        (`tracks.track_jumps`: `OnlinePredictor` judges them update by update)."""
+        (`checks.track_jumps`: `OnlinePredictor` judges them update by update)."""
         judged = self._speeds_said.get(id(tracks)) if jumps else None  # a verdict without jumps is not kept
         if judged is not None and judged[0]() is tracks:
             return judged[1] or None
@@ -594,7 +596,7 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
 
 
 def horizon_warning(hidden: int, points: int) -> str:
-    """The warning of `hidden` of `points` future points past a homography's horizon (`tracks.past_horizon`)."""
+    """The warning of `hidden` of `points` future points past a homography's horizon (`units.past_horizon`)."""
     return (f"warning: {hidden} of {points} future points fall past the homography's horizon, where no pixel shows "
             "them; they are written empty (x, y missing)")
 
@@ -627,7 +629,7 @@ def free_memory() -> int | None:
 
 
 def agent_table(tracks: pd.DataFrame) -> dict[str, pd.Series]:
-    """The per-agent columns of the input (`tracks.AGENT_COLUMNS`, e.g. `label`): each agent's latest
+    """The per-agent columns of the input (`table.AGENT_COLUMNS`, e.g. `label`): each agent's latest
     non-empty value, indexed by (scene, agent_id). Built once per input; `agent_values` looks windows up."""
     columns = [c for c in AGENT_COLUMNS if c in tracks.columns]
     if not columns:
@@ -659,7 +661,7 @@ def samples_to_frame(w: Windows, samples: np.ndarray, scenes: list[str] | None =
                      weights: np.ndarray | None = None, position: tuple[str, str] = ("x", "y")) -> pd.DataFrame:
     """(N, K, P, 2) samples of windows `w` -> the long output table (`OUTPUT_COLUMNS`, with `time_column`
     holding each future position's time in the input's time base, the positions under the names `position`
-    (`tracks.position_columns`), and a K-set's (N, K) `weights` last).
+    (`units.position_columns`), and a K-set's (N, K) `weights` last).
 
     scenes: the categories of the `scene` column (default: those of `w`); integral: whether to write (t0,
     the time) as integers (default: t0 for frame ids that are all whole numbers, the time too when the

@@ -24,12 +24,14 @@ from typing import Any, Callable, Iterator, Literal, Optional, Sequence, Union
 import numpy as np
 import pandas as pd
 
+from .checks import plausibility, time_steps, time_text
 from .config import check_sampling
 from .errors import DataError, TrajCVAEError, warning_text
 from .online import OnlinePredictor, out_of_order
 from .predict import TrajCVAE
-from .tracks import (AGENT_COLUMNS, TIME_NAMES, check_fps, column_map, from_metres, plausibility, read_tracks,
-                     scales_of_scenes, seconds_per_unit, time_steps, time_text, to_metres, unit_conversion)
+from .table import AGENT_COLUMNS, TIME_NAMES, column_map, seconds_per_unit
+from .tracks import check_fps, read_tracks
+from .units import from_metres, scales_of_scenes, to_metres, unit_conversion
 
 try:
     import orjson
@@ -522,7 +524,7 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4,
     (`time_step`, else each scene's own) is one model step of `dt` seconds. `log` gets the speed warning
     `predict` would give the file
     in the server's units (`scale`, `homography`), if any, judged against `speeds` (the model's
-    `tracks.speed_record`; None: people walking) and the model's `max_gap` (seconds bridged);
+    `checks.speed_record`; None: people walking) and the model's `max_gap` (seconds bridged);
     `scene_warnings` gets, per scene (by its name in the API), the warning its detections alone get (a list
     of none or one line). A file of longitudes and latitudes is replayed as they are, to a server run with
     `lonlat`. `columns`: the file's columns of other names (`tracks.read_tracks`). `api_names` gets each

@@ -32,13 +32,15 @@ from . import checkpoint, distributed
 from ._version import __version__
 from .atomic import process_alive, process_started, write_text
 from .batch import WindowTensors, make_batch
+from .checks import speed_record, summarize
 from .config import Config, check_output, load_config, resolve_device, validate as validate_config
 from .errors import NoWindowsError, TrajCVAEError, warn
 from .kset import train_kset
 from .metrics import fit_cv_noise, min_ade_fde
 from .model import CVAE
 from .predict import TrajCVAE
-from .tracks import list_files, read_tracks, seconds_per_unit, speed_record, summarize
+from .table import seconds_per_unit
+from .tracks import list_files, read_tracks
 from .windows import Windows, files_digest, load_windows, no_windows_error, quiet
 
 FIGURES = ("curves.png", "val_predictions.png")
@@ -82,7 +84,7 @@ def train(train_paths: Iterable[str | Path], val_paths: Iterable[str | Path] | N
           log: Callable[[str], None] | None = None, cache_dir: str | Path | None = None,
           figures: bool = True) -> TrainResult:
     """Train a CVAE on trajectory files; see the module docstring for what lands in `out_dir`.
-    `log` gets one summary line per data set read (see `tracks.summarize`); `cache_dir` keeps the built
+    `log` gets one summary line per data set read (see `checks.summarize`); `cache_dir` keeps the built
     windows for the next run on the same files (see `windows.load_windows`; None = no cache); `figures`:
     draw curves.png and val_predictions.png at the end (about 3 s of matplotlib on a small run)."""
     out = Path(out_dir)
@@ -291,7 +293,7 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
     moves = np.diff(np.concatenate([train_w.obs[:, -1:], train_w.fut], axis=1), axis=1)  # (N, T_pred, 2) metres
     stats = {"cv_noise": fit_cv_noise(train_w.obs, train_w.fut), "train_windows": len(train_w),
              "val_windows": len(val_w), "inputs": inputs,
-             # what the speed warning judges other tracks by (`tracks.speed_band`)
+             # what the speed warning judges other tracks by (`checks.speed_band`)
              "speeds": speed_record(np.linalg.norm(moves, axis=-1).ravel() / cfg.data.dt)}
     tr, va = WindowTensors.from_windows(train_w), WindowTensors.from_windows(val_w)
     if device.type == "cuda":

@@ -29,10 +29,14 @@ from .errors import DataError, TrajCVAEError, warn
 from .metrics import known_min_ade_fde
 from .plots import (CURVE_COLUMNS, DPI, SceneView, animate_scene, best_row, image_figsize, plot_curves,
                     plot_scene, plot_windows, plt)
+from .checks import bridging_gap, plausibility, sampling_interval, time_steps
+from .errors import first_line
 from .predict import OUTPUT_COLUMNS, TrajCVAE
-from .tracks import (agent_ids, bridging_gap, column_map, first_line, from_metres, plausibility, read_tracks,
-                     sampling_interval, scene_units, seconds_per_unit, time_steps, to_metres)
 from .resample import EPS, resample_rows
+from .table import column_map, seconds_per_unit
+from .tracks import read_tracks
+from .units import from_metres, scene_units, to_metres
+from .values import agent_ids
 from .windows import Windows, build_windows, concat_windows, history_reach
 
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}

@@ -27,11 +27,13 @@ from scipy.spatial import cKDTree
 
 from ._version import __version__
 from .atomic import atomic_path
+from .checks import bridging_gap, far_apart, plausibility, sampling_interval, summarize, time_steps, time_unit_question
 from .config import DataConfig
 from .errors import DataError, NoWindowsError, TrajCVAEError, TrajCVAEWarning, warn
+from .formats import side_files
 from .resample import EPS, resample_rows, segment_starts
-from .tracks import (bridging_gap, far_apart, list_files, plausibility, read_tracks, sampling_interval,
-                     seconds_per_unit, side_files, summarize, time_steps, time_unit_question, where)
+from .table import seconds_per_unit, where
+from .tracks import list_files, read_tracks
 
 CHUNK = 8192  # windows per piece from `iter_windows` (about 1.7 kB each with 12 neighbours)
 CACHE_KEYS = ("obs_len", "pred_len", "time_step", "dt", "max_gap", "fps", "scale", "homography", "classes",
@@ -652,8 +654,8 @@ def quiet(line: str) -> None:
 def load_windows(paths: Iterable[str | Path], cfg: DataConfig, cache_dir: str | Path | None = None,
                  log: Callable[[str], None] | None = None, mode: str = "windows") -> Windows:
     """Windows of the files at `paths`, from the cache when it holds them (cache_dir=None: no cache).
-    `log` gets the data's summary line (see `tracks.summarize`) and its speed warning if any (see
-    `tracks.plausibility`), kept in the cache with the windows; without `log`, the warning is a
+    `log` gets the data's summary line (see `checks.summarize`) and its speed warning if any (see
+    `checks.plausibility`), kept in the cache with the windows; without `log`, the warning is a
     `TrajCVAEWarning`."""
     if cache_dir is None or hasattr(paths, "columns"):  # a table (the Python API's) is built, not cached
         w, line = _build(paths, cfg, mode)

@@ -1,0 +1,524 @@
+"""What a track table says about itself: each scene's time step, the summary line (`summarize`), and the
+checks of rate, units and speed that warn of a result that may be wrong (`plausibility`).
+"""
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .resample import EPS
+from .table import PER_SECOND, UNIT_NAMES, seconds_per_unit, time_role
+
+
+@dataclass
+class SceneSteps:
+    """Time step (in frame-id units) of each scene, and how its tracks split into gap-free segments."""
+
+    step: dict[str, float]
+    segments: int
+    gaps: int
+
+
+def time_steps(df: pd.DataFrame, time_step: float | None = None, max_gap: float = 0.8) -> SceneSteps:
+    """Infer each scene's step as the most common positive frame difference within agents' tracks (or take
+    `time_step`, for frame ids of unknown rate), and count the gaps: for frame ids of unknown rate, every
+    difference other than the step; for tracks of a known rate, which are resampled, only differences over
+    `max_gap` seconds (shorter ones are bridged).
+
+    A scene with a single frame holds no motion at all (no window can come from it); its step is 1.
+    """
+    spu = seconds_per_unit(df)
+    steps: dict[str, float] = {}
+    segments = gaps = 0
+    for scene, g in df.groupby("scene", sort=True, observed=True):
+        agent = g["agent_id"].to_numpy()
+        frame = g["frame"].to_numpy()
+        same = agent[1:] == agent[:-1]
+        diffs = np.diff(frame)[same]
+        if time_step is not None and spu is None:  # a step of frame ids of unknown rate (a known rate's is measured)
+            step = float(time_step)
+        elif (diffs > 0).any() and spu is not None:  # a known rate, maybe irregular: the typical interval
+            step = float(np.median(diffs[diffs > 0]))
+        elif (diffs > 0).any():
+            vals, counts = np.unique(np.round(diffs[diffs > 0], 9), return_counts=True)
+            step = float(vals[np.argmax(counts)])
+        else:
+            frames = np.unique(frame)
+            step = float(np.min(np.diff(frames))) if len(frames) > 1 else 1.0
+        steps[str(scene)] = step
+        n_gaps = int(np.sum(~np.isclose(diffs, step) if spu is None else diffs * spu > max_gap * (1 + EPS)))
+        gaps += n_gaps
+        segments += int(np.sum(~same)) + 1 + n_gaps
+    return SceneSteps(steps, segments, gaps)
+
+
+FAR_APART = 10.0  # seconds between an agent's samples (median) that no tracker takes: times in other units?
+FAR_STEPS = 4  # ... unless the model's own steps are as long: samples this many steps apart are far apart too
+STEPS_DT = 0.4  # the step that frame ids of unknown rate stand for by convention (ETH/UCY's 10 ids at 25 fps)
+
+
+def far_apart(interval: float, dt: float) -> bool:
+    """Whether samples `interval` seconds apart are further apart than a tracker samples for a model of `dt`
+    second steps: more than FAR_APART seconds and FAR_STEPS steps (times in milliseconds read as seconds?)."""
+    return interval > max(FAR_APART, FAR_STEPS * dt)
+
+
+def sampling_interval(df: pd.DataFrame) -> float | None:
+    """The median time (seconds) between an agent's consecutive samples, for tracks of a known rate; None
+    for frame ids of unknown rate or tracks without two samples of one agent."""
+    gaps = _sample_gaps(df)
+    return float(np.median(gaps)) if gaps is not None and len(gaps) else None
+
+
+def bridges_any(df: pd.DataFrame, max_gap: float) -> bool:
+    """Whether any agent has two consecutive samples at most `max_gap` seconds apart (tracks of a known
+    rate; True for frame ids of unknown rate, whose gaps are told by their steps)."""
+    gaps = _sample_gaps(df)
+    return gaps is None or bool((gaps <= max_gap * (1 + EPS)).any())
+
+
+def _sample_gaps(df: pd.DataFrame) -> np.ndarray | None:
+    """Seconds between each agent's consecutive samples, all agents together; None for frame ids of unknown rate."""
+    spu = seconds_per_unit(df)
+    if spu is None or len(df) < 2:
+        return None
+    agent, scene = df["agent_id"].to_numpy(), df["scene"].to_numpy()
+    same = (agent[1:] == agent[:-1]) & (scene[1:] == scene[:-1])  # the same agent of the same scene
+    return np.diff(df["frame"].to_numpy(dtype=np.float64))[same] * spu
+
+
+def bridging_gap(interval: float) -> float:
+    """The --max-gap to suggest for samples `interval` seconds apart: half an interval more, rounded up to
+    0.1 s (so jittered samples are bridged too)."""
+    return math.ceil(interval * 15 - 1e-9) / 10
+
+
+@dataclass
+class TrackSummary:
+    """What `read_tracks` found, in counts: see `line()`."""
+
+    files: int
+    rows: int
+    agents: int  # distinct (scene, agent_id)
+    scenes: int
+    gaps: int  # missing frames (or off-step jumps) inside an agent's track
+    segments: int  # gap-free pieces of track (agents + gaps)
+    single_frame_agents: int  # agents seen at one frame only: no motion, never predicted
+    duplicates_dropped: int  # exact repeats of a row
+    rows_sorted: int  # rows read after a later row of their agent, put in time order
+    rates: dict[str, float] | None = None  # samples per second of each scene, where the time base is known
+    steps: dict[str, float] | None = None  # else each scene's step in frame ids, taken as one model step
+
+    def line(self) -> str:
+        where = f"read {plural(self.files, 'file')}" if self.files else "read a table"
+        text = (f"{where}: {plural(self.rows, 'row')}, {plural(self.agents, 'agent')}, {plural(self.scenes, 'scene')}; "
+                + (f"{plural(self.gaps, 'gap')} split tracks into {plural(self.segments, 'segment')}" if self.gaps
+                   else "no gaps"))
+        if self.single_frame_agents:
+            text += f"; {plural(self.single_frame_agents, 'single-frame agent')}"
+        if self.duplicates_dropped:
+            text += f"; {plural(self.duplicates_dropped, 'repeated row')} dropped"
+        if self.rows_sorted:
+            text += f"; {plural(self.rows_sorted, 'row')} out of time order sorted"
+        if self.rates:
+            shown = [f"{scene}: {_rate(hz)} Hz" for scene, hz in list(self.rates.items())[:3]]
+            more = f" and {len(self.rates) - 3} more" if len(self.rates) > 3 else ""
+            text += "; " + ", ".join(shown) + more
+        elif self.steps:
+            distinct = sorted(set(self.steps.values()))
+            text += (f"; a step is {distinct[0]:g} frame id{'' if distinct[0] == 1 else 's'}" if len(distinct) == 1 else
+                     f"; steps of {', '.join(f'{v:g}' for v in distinct[:3])} frame ids")
+            text += " (no --fps: one model step)"
+        return text
+
+
+def _rate(hz: float) -> str:
+    """A rate as given (29.97, 12.5) when it has up to 4 significant digits, else to 3 (one measured from
+    jittered timestamps: 10, not 10.0398)."""
+    exact = f"{hz:.4g}"
+    return exact if abs(float(exact) - hz) <= 1e-9 * hz else f"{hz:.3g}"
+
+
+def summarize(df: pd.DataFrame, time_step: float | None = None, max_gap: float = 0.8) -> TrackSummary:
+    """Counts for a table from `read_tracks` (gaps as `time_steps` counts them)."""
+    s = time_steps(df, time_step, max_gap)
+    scene = df["scene"].cat.codes.to_numpy() if isinstance(df["scene"].dtype, pd.CategoricalDtype) \
+        else pd.factorize(df["scene"])[0]
+    agent = df["agent_id"].to_numpy()
+    new = np.ones(len(df), bool)
+    new[1:] = (scene[1:] != scene[:-1]) | (agent[1:] != agent[:-1])
+    starts = np.flatnonzero(new)
+    sizes = np.diff(np.append(starts, len(df)))
+    spu = seconds_per_unit(df)
+    return TrackSummary(files=int(df.attrs.get("files", 0)), rows=len(df), agents=len(starts),
+                        scenes=len(s.step), gaps=s.gaps, segments=s.segments,
+                        single_frame_agents=int(np.sum(sizes == 1)),
+                        duplicates_dropped=int(df.attrs.get("duplicates_dropped", 0)),
+                        rows_sorted=int(df.attrs.get("rows_sorted", 0)),
+                        rates=None if spu is None else {k: 1.0 / (v * spu) for k, v in s.step.items()},
+                        steps=s.step if spu is None else None)
+
+
+PACE = 8  # model steps that a "too slow" speed is measured over: 3.2 s for walkers, where noise of a few
+
+
+@dataclass
+class _Spans:
+    """One scene's moves over one model step `dt`, one from each row whose agent it outlives by a step: to
+    the agent's first row at least `dt` seconds on (the next one where samples are sparser). Over a step,
+    noise averages out (between samples 1/60 s apart it swamps the motion), and a model's recorded speeds
+    are over its steps (`speed_record`). Rows are positions in the table (sorted by scene, agent, time)."""
+    scene: str
+    start: np.ndarray  # (S,) each span's first row
+    end: np.ndarray  # (S,) its last row
+    speed: np.ndarray  # (S,) m/s
+    track: np.ndarray  # (S,) the track its first row is in (tracks: split by agent and by gaps not bridged)
+    joined: np.ndarray  # (S,) bool: its last row is in that track too
+    around: np.ndarray  # (S,) m/s: the faster of its track's spans just before and just after it; NaN: none
+    paced: np.ndarray  # (Q,) m/s over PACE steps from each row, or a step at least, if its track ends sooner
+
+
+def _spans(df: pd.DataFrame, dt: float, max_gap: float = 0.8, time_step: float | None = None) -> list[_Spans]:
+    """`_Spans` per scene, all scenes in one pass. A track bridges gaps up to `max_gap` seconds; of frame
+    ids of unknown rate (whose frame step, `time_step` or each scene's own as `time_steps` infers it,
+    counts as `dt` seconds), only one frame step, as `time_steps` counts gaps."""
+    n = len(df)
+    if not n:
+        return []
+    scene, names = pd.factorize(df["scene"], sort=False)
+    ids = df["agent_id"].to_numpy()
+    spu = seconds_per_unit(df)
+    if spu is None:
+        step = time_steps(df, time_step).step
+        per = (dt / np.array([step[str(name)] for name in names]))[scene]  # (N,) seconds per frame id
+    else:
+        per = spu
+    t = df["frame"].to_numpy(dtype=np.float64) * per  # (N,) seconds
+    x, y = df["x"].to_numpy(dtype=np.float64), df["y"].to_numpy(dtype=np.float64)
+    metres = lambda i, j: np.hypot(x[j] - x[i], y[j] - y[i])  # noqa: E731  rows i to rows j
+    new = np.r_[True, (scene[1:] != scene[:-1]) | (ids[1:] != ids[:-1])]  # (N,) an agent's first row
+    agent = np.cumsum(new) - 1  # (N,) 0, 1, ... agent after agent
+    gap = np.diff(t)
+    bridged = gap <= max_gap * (1 + EPS) if spu is not None else np.isclose(gap, dt)
+    track = np.cumsum(np.r_[True, new[1:] | ~bridged]) - 1  # (N,)
+    # One sorted key, agent after agent (each offset past the last one's end): one search finds every
+    # row's span end, and the row a step before it.
+    first = np.flatnonzero(new)
+    last = np.r_[first[1:], n] - 1
+    life = t[last] - t[first] + 2 * dt + 1
+    key = t - t[first][agent] + np.r_[0.0, np.cumsum(life)[:-1]][agent]
+    reach, rows = dt * (1 - EPS), np.arange(n)
+    step_end = np.searchsorted(key, key + reach, side="left")  # (N,)
+    ok = step_end <= last[agent]
+    start, end = rows[ok], step_end[ok]
+    speed = metres(start, end) / (t[end] - t[start])
+    joined = track[end] == track[start]
+    # The span just after one starts where it ends; the one just before ends where it starts.
+    span_of = np.full(n, -1)
+    span_of[start] = np.arange(len(start))
+    nxt = span_of[end]
+    after = np.where((nxt >= 0) & joined[nxt] & joined, speed[nxt], np.nan)
+    prior = np.searchsorted(key, key[start] - reach, side="right") - 1
+    prior_ok = (prior >= 0) & (track[np.maximum(prior, 0)] == track[start])
+    prior = np.maximum(prior, 0)
+    back = metres(prior, start) / np.maximum(t[start] - t[prior], reach)
+    around = np.fmax(np.where(prior_ok, back, np.nan), after)
+    # Paced: within the track, past its gaps only as far as a step goes (where every sample is a track of
+    # its own, times in milliseconds, that is the next one).
+    track_last = np.r_[np.flatnonzero(np.diff(track)), n - 1]  # (tracks,) each track's last row
+    paced_end = np.minimum(np.searchsorted(key, key + reach * PACE, side="left"), track_last[track])
+    paced_end = np.where(ok, np.maximum(paced_end, step_end), paced_end)
+    moved = paced_end > rows
+    paced = metres(rows[moved], paced_end[moved]) / (t[paced_end[moved]] - t[moved])
+    # Per scene, in the order scenes first appear.
+    out = []
+    by, paced_by = np.argsort(scene[start], kind="stable"), np.argsort(scene[moved], kind="stable")
+    cut = np.searchsorted(scene[start][by], np.arange(len(names) + 1))
+    paced_cut = np.searchsorted(scene[moved][paced_by], np.arange(len(names) + 1))
+    for c, name in enumerate(names):
+        i, q = by[cut[c]:cut[c + 1]], paced_by[paced_cut[c]:paced_cut[c + 1]]
+        out.append(_Spans(str(name), start[i], end[i], speed[i], track[start[i]], joined[i], around[i], paced[q]))
+    return out
+
+
+WALKERS = (0.3, 5.0)  # m/s: the speeds of people walking, for tracks with no model's record to go by
+WALKING = "people walking"
+BAND = 4.0  # a model knows speeds within this factor of its training tracks' 90th-percentile speed
+SEEN_SLOW = 0.1  # a model whose training moves were this often under its band knows agents that slow
+JUMP = 4.0  # a track's step this many times as fast as its steps around it (and over the band) is a jump
+
+
+def speed_record(speeds: np.ndarray) -> dict[str, float]:
+    """What a checkpoint keeps of its training tracks' speeds `speeds` (m/s): their 90th percentile, from
+    which `speed_band` judges other tracks, and the share of them under that band (standing or queueing
+    agents the model has seen, which a too-slow warning names)."""
+    p90 = float(np.percentile(speeds, 90))
+    return {"p90": p90, "slow": float(np.mean(speeds < p90 / BAND))}
+
+
+def speed_band(record: dict | None = None) -> tuple[float, float, str]:
+    """(low, high, whose): the speeds (m/s) tracks may move at. With a model's `speed_record`: within
+    `BAND` times under or over its training tracks' 90th-percentile speed (for ETH/UCY's walkers, 1.2 m/s,
+    about 0.3-5 m/s), so a model trained on vehicles knows vehicles; without one: people walking."""
+    p90 = record.get("p90") if isinstance(record, dict) else None
+    if isinstance(p90, numbers.Real) and not isinstance(p90, bool) and math.isfinite(p90) and p90 > 0:
+        return p90 / BAND, p90 * BAND, f"the model's training tracks (90th percentile {_two_digits(p90)} m/s)"
+    return (*WALKERS, WALKING)
+
+
+def _two_digits(v: float) -> str:
+    """`v` to two significant digits, without an exponent where it needs none (120, not 1.2e+02)."""
+    return f"{float(f'{v:.2g}'):g}"
+
+
+def time_text(time: float) -> str:
+    """A time (seconds or a frame id) in full, to the microsecond: 1700000000.35, not 1.7e+09."""
+    return f"{round(float(time), 6):.15g}"
+
+
+def track_jumps(df: pd.DataFrame, dt: float, max_gap: float, high: float, after: float = -math.inf,
+                until: float = math.inf, spans: list[_Spans] | None = None) -> tuple[str | None, list]:
+    """(a one-line warning naming the fastest jump, or None; the agent ids of the tracks that jump) when
+    tracks jump: a span (`_spans`, within a track, gaps up to `max_gap` bridged) faster than `high` m/s
+    (the band's top) and `JUMP` times the faster of its track's spans just before and after: a tracker's id
+    that went to another agent, not an agent speeding up (it goes on as fast) or noise. A span with no span
+    before or after it (a track of two rows) is not judged: a jump or a fast agent, it cannot tell. Only
+    spans that end after `after` and by `until` (in the `frame` column's units) are judged. `spans`:
+    `_spans(df, dt, max_gap)`, where the caller has them."""
+    count, fastest, agents = 0, None, []
+    frame, ids = df["frame"].to_numpy(), df["agent_id"].to_numpy()
+    for s in _spans(df, dt, max_gap) if spans is None else spans:
+        bad = (s.joined & (frame[s.end] > after) & (frame[s.end] <= until) & (s.speed > high)
+               & (s.speed > JUMP * s.around))  # NaN around: False
+        if not bad.any():
+            continue
+        count += len(np.unique(s.track[bad]))
+        agents += pd.unique(ids[s.start[bad]]).tolist()
+        i = np.flatnonzero(bad)[np.argmax(s.speed[bad])]
+        if fastest is None or s.speed[i] > fastest[0].speed[fastest[1]]:
+            fastest = (s, i)
+    if fastest is None:
+        return None, agents
+    s, i = fastest
+    xy = df[["x", "y"]].to_numpy(dtype=np.float64)[s.start[i]:s.end[i] + 1]
+    at = frame[s.start[i] + 1 + int(np.argmax(np.hypot(*np.diff(xy, axis=0).T)))]  # the span's longest move
+    when = "time" if df.attrs.get("time_base") == "seconds" else "frame"
+    how = "" if seconds_per_unit(df) is not None else f", if one frame step is {dt:g} s"
+    metres = float(np.hypot(*(xy[-1] - xy[0])))
+    return (f"warning: {count} track{'s jump' if count != 1 else ' jumps'}{'' if count == 1 else '; the fastest'}: "
+            f"agent '{ids[s.start[i]]}' in scene '{s.scene}' moves {metres:.3g} m in {metres / s.speed[i]:.3g} s "
+            f"at {when} {time_text(at)} ({s.speed[i]:.3g} m/s, against {s.around[i]:.2g} m/s just "
+            f"before and after{how}): a tracker's id that went to another agent joins two paths into one "
+            "track, whose futures are wrong; give each agent an id of its own"), agents
+
+
+def _speed_outside(sp: np.ndarray, paced: np.ndarray, low: float, high: float) -> tuple[float, str, str] | None:
+    """(speed, what it is, over which moves) when moves at speeds `sp` (m/s, over a step; `paced`: over
+    `PACE` steps) are outside [low, high]: the median of `sp` over `high`, or that of the moves faster than
+    `low` (cars driving past parked ones), or the 90th percentile of `paced` under `low` (agents standing
+    among moving ones are no units error, so too slow means that nine in ten moves are); None when they are
+    within it."""
+    median = float(np.median(sp))
+    if median > high:
+        return median, "median speed", ""
+    moving = sp[sp >= low]
+    if len(moving) and (median := float(np.median(moving))) > high:
+        return median, "median speed", f", over the moves faster than {_two_digits(low)} m/s (the others stand still),"
+    fast = float(np.percentile(paced, 90)) if len(paced) else high
+    if fast < low:
+        return fast, "90th-percentile speed", ""
+    return None
+
+
+def plausibility(df: pd.DataFrame, dt: float, record: dict | None = None, min_moves: int = 20,
+                 max_gap: float = 0.8, jumps: bool = True, time_step: float | None = None) -> str | None:
+    """A one-line warning when the tracks' speeds, or those of one scene (of at least `min_moves` moves), are
+    outside `speed_band(record)` (`_speed_outside`; `record`: the model's `speed_record`, None for people
+    walking), naming the option that would fix the likely cause (for one scene among others: its file, to
+    be given on its own); or, before that, when frame ids move at two rates (`_mixed_steps`; `time_step`:
+    one step of frame ids of unknown rate, where given, as `time_steps` takes it); or, after it, when a
+    track jumps
+    (`track_jumps`, unless `jumps` is False: a step within a track over the band's top and `JUMP` times as
+    fast as its track's steps around it; for one scene outside the band, the other scenes' jumps follow on a
+    second line); None when all is well. Float32 positions or times too coarse to predict from
+    (`attrs["coarse"]`) are warned on a line of their own, before the others; positions written to too few
+    decimals only where no other line is said."""
+    rest = _rates_speeds_jumps(df, dt, record, min_moves, max_gap, jumps, time_step)
+    # Positions written coarsely are judged in metres, which units or a rate in doubt put in doubt too.
+    coarse = None if rest and isinstance(df.attrs.get("coarse"), tuple) else coarse_warning(df.attrs)
+    return "\n".join(line for line in (coarse, rest) if line) or None
+
+
+def _frame_rate_hint(df: pd.DataFrame, dt: float, paced: np.ndarray, low: float, time_step: float | None) -> str | None:
+    """The warning for frame ids 1 apart, of unknown rate, whose moves are slow though within the band (under
+    twice its bottom, nine in ten of them): most likely a video's or a tracker's frames (10 Hz read as 2.5 Hz
+    makes walkers 0.35 m/s), each read as one model step; None otherwise. ETH/UCY's slowest scene's 90th
+    percentile is 1.1 m/s, and its frame ids are 10 apart."""
+    if seconds_per_unit(df) is not None or time_step is not None or not len(paced):
+        return None
+    fast = float(np.percentile(paced, 90))
+    if fast >= 2 * low or any(step != 1 for step in time_steps(df).step.values()):  # (the steps only if slow)
+        return None
+    return (f"warning: the tracks' frame ids are 1 apart, each read as one {dt:g} s step (no --fps), which "
+            f"makes nine in ten of their moves slower than {fast:.2g} m/s: if they count a video's frames or a "
+            "tracker's updates, give --fps (their rate)")
+
+
+def _steps_of_another_length(df: pd.DataFrame, dt: float, time_step: float | None) -> str | None:
+    """The warning for frame ids of unknown rate read by a model whose step is not ETH/UCY's 0.4 s: each
+    scene's most common difference is taken as one of its steps, a guess only a rate makes real time (cars'
+    frame ids at 2.5 Hz read as 10 Hz steps are 4 times too fast, and still inside a car model's speeds)."""
+    if seconds_per_unit(df) is not None or time_step is not None or math.isclose(dt, STEPS_DT):
+        return None
+    return (f"warning: the tracks' frame ids have no known rate, so each scene's most common difference is read as "
+            f"one {dt:g} s model step (a convention for 0.4 s steps): give --fps (their rate), or a time column in "
+            "seconds, for real speeds and times")
+
+
+def coarse_warning(attrs: dict) -> str | None:
+    """The warning line for a track table's positions or times stored too coarsely (`attrs["coarse"]`: what,
+    or what and its fix)."""
+    coarse = attrs.get("coarse")
+    if not coarse:
+        return None
+    what, fix = coarse if isinstance(coarse, tuple) else (coarse, "store them as float64 (double)")
+    return f"warning: {what}: the futures are that coarse too; {fix}"
+
+
+def _rates_speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: int, max_gap: float,
+                        jumps: bool, time_step: float | None) -> str | None:
+    """`plausibility`'s lines after the float32 one: two rates of frame ids, else the speeds, then jumps."""
+    mixed = _mixed_steps(df, time_step)
+    if mixed:
+        return mixed
+    guessed = _steps_of_another_length(df, dt, time_step)  # said first, the speeds judged at the guess after it
+    rest = _speeds_jumps(df, dt, record, min_moves, max_gap, jumps, time_step)
+    return "\n".join(line for line in (guessed, rest) if line) or None
+
+
+def _speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: int, max_gap: float,
+                  jumps: bool, time_step: float | None) -> str | None:
+    """`_rates_speeds_jumps`' lines after the rates: the speeds outside the band, then jumps."""
+    low, high, whose = speed_band(record)
+    steps = _spans(df, dt, max_gap, time_step)
+    speeds, paced = {s.scene: s.speed for s in steps}, {s.scene: s.paced for s in steps}
+    every = np.concatenate(list(speeds.values())) if speeds else np.zeros(0)
+    if not len(every):
+        return None
+    what, odd = "the tracks", None
+    pooled = np.concatenate(list(paced.values()))
+    outside = _speed_outside(every, pooled, low, high)
+    judged = {scene: _speed_outside(sp, paced[scene], low, high) for scene, sp in speeds.items()
+              if len(sp) >= min_moves}
+    odds = [scene for scene, said in judged.items() if said is not None]
+    # One scene outside among others within (a file in millimetres beside files in metres) is named, whether
+    # or not it takes all the tracks' median with it.
+    if outside is None or (odds and len(odds) < len(judged)):
+        odd = odds[0] if odds else None
+        if odd is None:
+            lines = [_frame_rate_hint(df, dt, pooled, low, time_step),
+                     track_jumps(df, dt, max_gap, high, spans=steps)[0] if jumps else None]
+            return "\n".join(line for line in lines if line) or None
+        rest = float(np.median(np.concatenate([sp for scene, sp in speeds.items() if scene != odd])))
+        outside = judged[odd]
+        files = df.loc[df["scene"] == odd, "_file"].astype(str)
+        what = f"scene '{odd}'" + (f" ({files.iloc[0]})" if files.nunique() == 1 and files.iloc[0] != "dataframe"
+                                   else "")
+    known = seconds_per_unit(df) is not None
+    how = "" if known else f" if one frame step is {dt:g} s"
+    units = df.attrs.get("units") or {}
+    v, measure, over = outside
+    # Degrees in x, y: a crawl of values within a degree of each other (metres move tens of units), away
+    # from (0, 0) (kilometres about a local origin crawl too, in the Gulf of Guinea).
+    xy = df[["x", "y"]].to_numpy(dtype=np.float64)
+    degrees = (not units and v < low / 100 and np.abs(xy[:, 0]).max() <= 360 and np.abs(xy[:, 1]).max() <= 90
+               and (xy.max(0) - xy.min(0)).max() < 1 and np.abs(np.median(xy, axis=0)).max() > 1)
+    fixes = ["that the lon and lat columns hold degrees" if "lonlat" in units else
+             "--scale or --homography (positions in metres?" + (" Longitudes and latitudes in degrees: name the "
+                                                                "columns lon, lat)" if degrees else ")")]
+    if df.attrs.get("time_base") == "frames" and df.attrs.get("rate_from") == "file":
+        fixes.append(f"the file's own rate ({df.attrs['fps']:g} frame ids a second; --fps overrides it)")
+    elif df.attrs.get("time_base") == "frames" and df.attrs.get("rate_from") == "model":
+        fixes.append(f"the model's training rate ({df.attrs['fps']:g} frame ids a second; --fps overrides it)")
+    elif df.attrs.get("time_base") == "frames":
+        fixes.append(f"--fps {df.attrs['fps']:g} (frame ids per second?)")
+    elif df.attrs.get("time_base") == "seconds" and df.attrs.get("rate_from") == "files":
+        fixes.append("the files' own frame rates (their formats' or seqinfo.ini's; --fps overrides them)")
+    elif df.attrs.get("time_base") == "seconds":
+        wrong = "" if v < low else ", not minutes"  # minutes read as seconds are too fast, never too slow
+        fixes.append(f"the time column ({time_unit_question(df, otherwise=wrong, lead='')})")
+    elif not known:
+        fixes.append("--fps or a time column in seconds (time between steps?)")
+    if odd is not None:  # its file on its own, or, where its file holds other scenes too, its rows
+        alone = what != f"scene '{odd}'" and df.loc[df["_file"] == files.iloc[0], "scene"].nunique() == 1
+        own = "its file on its own" if alone else "its rows as a file of their own"
+    others = "" if odd is None else f"; the other scenes' median is {rest:.3g} m/s, so give {own} with the fix"
+    slow = record.get("slow") if isinstance(record, dict) and v < low else None
+    if whose == WALKING:
+        agents = "; tracks of vehicles or cyclists are expected to get this warning"
+    elif isinstance(slow, float) and slow >= SEEN_SLOW:
+        agents = (f"; if they are right, they stand or queue, as {slow:.0%} of the model's training moves did "
+                  "(it knows agents that slow)")
+    else:
+        agents = (f"; if they are right, the model knows no agents that {'fast' if v > high else 'slow'}: train one "
+                  "on tracks like these (`trajcvae train`)")
+    band = f"{_two_digits(low)}-{_two_digits(high)} m/s of {whose}"
+    said = (f"warning: the {measure} of {what}{over} is {v:.3g} m/s{how}, outside the {band}: check "
+            f"{' and '.join(fixes)}{others}{agents}")
+    # The other scenes are within the band, so their jumps are judged as if the odd one were not there.
+    jump = track_jumps(df, dt, max_gap, high, spans=[s for s in steps if s.scene != odd])[0] \
+        if odd is not None and jumps else None
+    return said + (f"\n{jump}" if jump else "")
+
+
+def _mixed_steps(df: pd.DataFrame, time_step: float | None = None, share: float = 0.25) -> str | None:
+    """For frame ids of unknown rate, a one-line warning when a scene steps by another difference than its
+    step (`time_step`, else its most common difference) in at least `share` of its moves: frame ids of two
+    rates, where every move of the other rate splits a track (missed frames are rarer than that)."""
+    if df.attrs.get("time_base", "steps") != "steps":
+        return None
+    for scene, g in df.groupby("scene", sort=True, observed=True):
+        same = g["agent_id"].to_numpy()[1:] == g["agent_id"].to_numpy()[:-1]
+        diffs = np.round(np.diff(g["frame"].to_numpy(dtype=np.float64))[same], 9)
+        diffs = diffs[diffs > 0]
+        if len(diffs) < 20:
+            continue
+        vals, counts = np.unique(diffs, return_counts=True)
+        step = vals[np.argmax(counts)] if time_step is None else round(float(time_step), 9)
+        other = diffs[diffs != step]
+        if len(other) >= share * len(diffs):
+            v, n = np.unique(other, return_counts=True)
+            moves = f"warning: scene '{scene}' moves {v[np.argmax(n)]:g} frame ids at a time in " \
+                f"{len(other) / len(diffs):.0%} of its moves"
+            if time_step is not None:
+                return (f"{moves}, not the model's step of {step:g} frame ids (data.time_step): those moves split "
+                        "its tracks; give --fps (its frame ids' rate)")
+            return (f"{moves}, not its step of {step:g}: frame ids of two rates split its tracks there; give "
+                    "--fps, or the rows of each rate as their own file")
+    return None
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def time_unit_question(df: pd.DataFrame, interval: float | None = None, otherwise: str = "",
+                       lead: str = "is the time column ") -> str:
+    """'is the time column in seconds?' for tracks whose times look wrong, naming the unit they were read in
+    (--columns' role) and the role under which their samples (`interval` seconds apart, median) would come
+    as a tracker's do, 0.01-2 s apart, where another would; else `otherwise` after the question."""
+    columns = df.attrs.get("columns") or {}
+    role = time_role(columns)
+    column = columns.get(role, "<column>")
+    asked = f"{lead}in {UNIT_NAMES[role]}" + (f" (--columns {role}={column})" if role in columns else "")
+    interval = sampling_interval(df) if interval is None else interval
+    fits = {} if not interval else {r: interval * PER_SECOND[role] / u for r, u in PER_SECOND.items()
+                                    if 0.01 <= interval * PER_SECOND[role] / u <= 2}
+    if not fits or role in fits:
+        return f"{asked}{otherwise}?"
+    better = min(fits, key=lambda r: abs(math.log10(fits[r] / 0.1)))
+    return f"{asked}? Read with --columns {better}={column}, its samples would come {fits[better]:.3g} s apart"

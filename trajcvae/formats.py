@@ -1,0 +1,686 @@
+"""One file -> its table (`read_file`), whatever its format: CSV/text, Parquet, SDD annotations, MOTChallenge
+results or ground truth, TrajNet++ ndjson.
+
+Reading one file: `_sniff` looks at the first MiB only (text or binary, UTF-8 with or without a byte-order
+mark, separator `,` `;` or whitespace, a header naming `frame, agent_id, x, y` in any order or case, or
+none: a headerless ETH/UCY file; SDD, MOTChallenge and TrajNet++ files by their first row). Then
+`_read_fast` parses the whole file straight into numeric columns with pandas' C parser (never held as text
+or as one Python string per value); only a file that fails it is re-read by `_read_slow`, in chunks of
+`SLOW_CHUNK` rows, as text, to name the line at fault. The table takes about 40 bytes a row (about 140 at
+the peak while reading).
+
+`class_names_file`, `mot_detections` and `side_files` name the files beside a dataset's tracks that are no
+tracks themselves, or that a reading depends on.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import math
+import os
+import re
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError, first_line, warn
+from .table import (AGENT_COLUMNS, PER_SECOND, REQUIRED, TRACK_COLUMNS, column_aliases, counted_from_one,
+                    is_column_number, missing_columns, time_role)
+from .values import (MAX_RAW, ROUGH_PARSER, agent_ids, as_text, canonical, numeric_column, parses_as_number, to_numbers,
+                     unresolved_time)
+
+
+SDD_FIELDS = ("agent_id", "xmin", "ymin", "xmax", "ymax", "frame", "lost", "occluded", "generated", "label")
+SDD_FPS = 30.0  # the Stanford Drone Dataset's videos
+MOT_FIELDS = ("frame", "id", "bb_left", "bb_top", "bb_width", "bb_height", "conf", "x", "y", "z")  # results
+MOT_GT_FIELDS = MOT_FIELDS[:6] + ("consider", "class", "visibility")  # MOT16/17/20 ground truth (gt.txt)
+MOT_CLASSES = ("Pedestrian", "Person on vehicle", "Car", "Bicycle", "Motorbike", "Non motorized vehicle",
+               "Static person", "Distractor", "Occluder", "Occluder on the ground", "Occluder full", "Reflection",
+               "Crowd")  # gt.txt's class ids 1..13
+MOT_AGENTS = 7  # classes 1..7 are people and vehicles; the rest (distractors, occluders, ...) are dropped
+SNIFF_BYTES = 1 << 20  # the header (or first row) must lie within the first MiB
+SLOW_CHUNK = 200_000  # rows per chunk when re-reading a bad file as text to find the line at fault
+
+
+def class_names_file(path: Path) -> bool:
+    """A labels.txt of class names, one a line, as CVAT's MOT export writes beside its tracks: a file of that
+    name that does not read as tracks (its first MiB; a class named "2" or "person, adult" included)."""
+    if path.name != "labels.txt":
+        return False
+    try:
+        _sniff(path)
+    except DataError:
+        return True
+    except OSError:
+        pass
+    return False
+
+
+def mot_detections(path: Path) -> bool:
+    """A MOTChallenge sequence's detections, det/det.txt beside its seqinfo.ini: boxes no tracker has linked."""
+    return path.name == "det.txt" and path.parent.name == "det" and (path.parent.parent / "seqinfo.ini").is_file()
+
+
+def read_file(path: Path, frames: bool = False, columns: dict[str, str] | None = None) -> pd.DataFrame:
+    """One file's table; `attrs["named_by_file"]`: its scene is named after the file (no scene column).
+    `frames`: frame ids are the clock where there is a frame column; `columns`: see `column_aliases`."""
+    if path.suffix.lower() == ".parquet":
+        return _read_parquet(path, frames, columns)
+    fmt = None if path.suffix.lower() == ".ndjson" else _sniff(path, frames, columns)
+    if columns and (fmt is None or not fmt.header):
+        kind = ("TrajNet++ records" if fmt is None or fmt.trajnet else "Stanford Drone Dataset annotations"
+                if fmt.sdd else "MOTChallenge rows")  # (other rows of numbers are read by number: `_numbered`)
+        raise DataError(f"{path}: --columns names a header's columns (or a table's by number), but this file is "
+                        f"{kind}, read as their dataset writes them; give it without --columns")
+    if fmt is None or fmt.trajnet:
+        table = _read_trajnet(path)
+        table.attrs["named_by_file"] = True
+        return table
+    refuse_futures(str(path), fmt.names or [])
+    if fmt.sdd:
+        table = _read_sdd(path, fmt)
+    else:
+        if fmt.mot:
+            table = _read_mot(path, fmt, frames)
+        else:
+            table = _read_fast(path, fmt)
+            if table is None:  # something is wrong: find the first bad line, slowly, chunk by chunk
+                table = _read_slow(path, fmt)
+            table.attrs.update(seconds=fmt.seconds, lonlat=fmt.lonlat)
+        cut = _cut_short(path, fmt)
+        if cut:
+            warn(cut)
+    table.attrs["named_by_file"] = not fmt.names or "scene" not in fmt.names
+    return table
+
+
+def _read_mot(path: Path, fmt: _Format, given_rate: bool = False) -> pd.DataFrame:
+    """A MOTChallenge file -> each box's foot point (the middle of its bottom edge, in pixels: the point on
+    the ground that a homography maps) per frame id. Frame ids are at the rate of the sequence's seqinfo.ini
+    (`frameRate`) where one lies beside the file or a folder up, else `--fps` (or a model's training rate) must
+    give it: they are a video's frames, never one model step each (`given_rate`: --fps is given, so a
+    seqinfo.ini that cannot be read is not needed). Classes (9 columns: `_mot_labels`) become the `label`."""
+    fields = MOT_FIELDS if fmt.mot == len(MOT_FIELDS) else MOT_GT_FIELDS
+    used = 6 if fields is MOT_FIELDS else 9  # frame, id, box (and ground truth's flag, class and visibility)
+    try:  # numbers straight away; the rest as categories (a confidence, -1s), cheap
+        raw = _read_csv(path, fmt, fmt.skip, dtype={i: "float64" if i < used else "category"
+                                                    for i in range(fmt.n_fields)})
+    except ValueError:  # a value that is no number: read as text, so that `numeric_column` names it
+        raw = _read_csv(path, fmt, fmt.skip, dtype=str)
+    lines = pd.Series(np.arange(len(raw), dtype=np.int64) + fmt.skip + 1)
+    blank = raw.isna().all(axis=1).to_numpy()
+    if blank.any():
+        raw, lines = raw[~blank].reset_index(drop=True), lines[~blank].reset_index(drop=True)
+    if not len(raw):
+        raise DataError(f"{path}: empty file (no rows)")
+    num = {c: numeric_column(raw[i], lines, str(path), c, "line") for i, c in enumerate(fields[:6])}
+    ids = num["id"]
+    bad = (ids != np.round(ids)) | (ids < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        kind = (" (a detection no tracker has linked into a track, as in MOTChallenge's det.txt: track the "
+                "detections first)" if ids[i] == -1 else ": not a track id")
+        raise DataError(f"{path} line {lines[i]}: MOT id {ids[i]:g}{kind}")
+    bad = (num["bb_width"] <= 0) | (num["bb_height"] <= 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataError(f"{path} line {lines[i]}: MOT box of width {num['bb_width'][i]:g} and height "
+                        f"{num['bb_height'][i]:g} (both must be above 0)")
+    keep, label = np.ones(len(raw), bool), None
+    if fields is MOT_GT_FIELDS:
+        keep, label = _mot_labels(path, *(to_numbers(raw[i]) for i in (6, 7, 8)), lines.to_numpy())
+    table = pd.DataFrame({
+        "frame": num["frame"][keep], "agent_id": ids[keep].astype(np.int64),
+        "x": num["bb_left"][keep] + num["bb_width"][keep] / 2, "y": num["bb_top"][keep] + num["bb_height"][keep],
+        "_line": lines.to_numpy()[keep],
+    })
+    if label is not None:
+        table["label"] = label[keep]
+    table["scene"] = pd.Categorical.from_codes(np.zeros(len(table), np.int8), categories=[_scene_of(path)])
+    table["_file"] = pd.Categorical.from_codes(np.zeros(len(table), np.int8), categories=[str(path)])
+    table = table[TRACK_COLUMNS + ([] if label is None else ["label"])]
+    table.attrs.update(seconds=False, fps=_seqinfo_rate(path, given_rate),
+                       needs_rate="a MOTChallenge file's frame ids")
+    return table
+
+
+def _mot_labels(path: Path, flag: np.ndarray, cls: np.ndarray, vis: np.ndarray,
+                lines: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """Which boxes of a 9-column MOT file to keep, and their labels. Class ids are named by a labels.txt beside
+    the file (CVAT's MOT export: line k names class k); else, in MOT16/17/20 ground truth (a 0/1 flag, classes
+    1-13, a visibility), by MOT's names, keeping people and vehicles (1-7, flagged 0 or not: a static person
+    or a car is still someone's neighbour); else (a tracker's 9 columns: confidence, class id, -1; ground
+    truth with classes beyond MOT's, warned of) each id is its label as written ("2"). No class ids (-1, or
+    none written): every box, no label."""
+    keep = np.ones(len(cls), bool)
+    whole = np.isfinite(cls) & (cls == np.round(cls))
+    if not whole.all() or (cls == -1).all():
+        return keep, None
+    ids = cls.astype(np.int64)
+    names = _labels_file(path)
+    if names.is_file() and class_names_file(names):
+        try:
+            given = [line.strip() for line in names.read_text(encoding="utf-8-sig").splitlines() if line.strip()]
+        except (OSError, UnicodeDecodeError):
+            raise DataError(f"{names}: not a UTF-8 text file of class names, one a line") from None
+        by_id = np.asarray([""] + given, dtype=object)
+        return keep, np.where((ids >= 1) & (ids <= len(given)), by_id[np.clip(ids, 0, len(given))],
+                              ids.astype(str).astype(object))
+    mot = (ids >= 1) & (ids <= len(MOT_CLASSES))
+    truth = np.isin(flag, (0, 1)).all() and (vis >= 0).any()  # a tracker writes -1 in place of a visibility
+    if truth and mot.all():
+        keep = ids <= MOT_AGENTS
+        if not keep.any():
+            raise DataError(f"{path}: every box is of a class that is no agent ({', '.join(MOT_CLASSES[7:])})")
+        return keep, np.asarray(MOT_CLASSES, dtype=object)[ids - 1]
+    if truth:
+        i = int(np.flatnonzero(~mot)[0])
+        warn(f"warning: {path} line {lines[i]}: class {ids[i]}, beyond MOT's 1-{len(MOT_CLASSES)}: every box is "
+             "kept, labelled by its class id (none dropped as a distractor or occluder); a labels.txt beside it "
+             "names the classes")
+    return keep, ids.astype(str).astype(object)
+
+
+def _seqinfo_rate(path: Path, given_rate: bool = False) -> float | None:
+    """The `frameRate` of the MOTChallenge seqinfo.ini beside `path` or a folder up (MOT17-02/gt/gt.txt beside
+    MOT17-02/seqinfo.ini), else None. One that cannot be read is an error unless `given_rate` (--fps gives it)."""
+    import configparser
+
+    for ini in _seqinfo_files(path):
+        if not ini.is_file():
+            continue
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read_string(ini.read_bytes().decode("utf-8-sig"))
+            section = next((s for s in parser.sections() if s.lower() == "sequence"), None)
+            rate = parser.get(section, "frameRate", fallback=None) if section else None
+            problem = None if rate is not None else "no frameRate in a [Sequence] section"
+        except UnicodeDecodeError:
+            problem = "not UTF-8 text"
+        except configparser.Error as e:
+            problem = f"not a readable seqinfo.ini ({first_line(e)})"
+        if problem is None and not (parses_as_number(rate) and 0 < float(rate) < math.inf):
+            problem = f"frameRate {rate!r} is not a rate in frames per second"
+        if problem is None:
+            return float(rate)
+        if given_rate:
+            return None
+        raise DataError(f"{ini}: {problem}, the rate of {path}'s frame ids (or give --fps)")
+    return None
+
+
+def _seqinfo_files(path: Path) -> tuple[Path, Path]:
+    """Where a MOTChallenge file's seqinfo.ini may lie: beside it, or a folder up (a relative path's folders
+    too)."""
+    folder = Path(os.path.abspath(path)).parent
+    return folder / "seqinfo.ini", folder.parent / "seqinfo.ini"
+
+
+def _labels_file(path: Path) -> Path:
+    """Where a MOT file's class names may lie: a labels.txt beside it (CVAT's MOT export)."""
+    return Path(os.path.abspath(path)).parent / "labels.txt"
+
+
+def side_files(path: Path) -> list[Path]:
+    """The files beside a track file that its reading may consult, where they exist: a MOTChallenge
+    sequence's seqinfo.ini (its rate, `_seqinfo_rate`) and a labels.txt (its class names, `_mot_labels`)."""
+    return [f for f in (*_seqinfo_files(path), _labels_file(path)) if f.is_file()]
+
+
+def refuse_futures(name: str, columns: list) -> None:
+    """Refuse a table of futures (`trajcvae predict`'s output, e.g. written into the data's own folder) given
+    as tracks: its future positions would be read as observations."""
+    if {"t0", "sample", "step"} <= {str(c).strip().lower() for c in columns}:
+        raise DataError(f"{name}: a table of predicted futures (columns t0, sample, step, as `trajcvae predict` "
+                        "writes), not tracks; leave it out of the data (e.g. write predictions outside the data's "
+                        "folder)")
+
+
+def _read_parquet(path: Path, frames: bool = False, columns: dict[str, str] | None = None) -> pd.DataFrame:
+    try:
+        import pyarrow.parquet as pq
+
+        names = pq.read_schema(path).names
+    except Exception as e:  # pyarrow raises many types for a non-Parquet file
+        raise DataError(f"{path}: cannot read as Parquet ({type(e).__name__})") from None
+    lower = counted_from_one([str(c).strip().lower() for c in names], columns)
+    refuse_futures(str(path), lower)
+    usable = column_aliases(lower, frames, columns, str(path))[0]
+    missing = [c for c in REQUIRED if c not in usable]
+    if missing:  # named among all the file's columns, not only those read
+        raise missing_columns(str(path), missing, lower, [str(c) for c in names], columns)
+    wanted = [c for c, u in zip(names, usable) if u in REQUIRED + ("scene",) + AGENT_COLUMNS]
+    try:
+        raw = pd.read_parquet(path, columns=wanted)
+    except Exception as e:
+        raise DataError(f"{path}: cannot read as Parquet ({type(e).__name__})") from None
+    if lower != [str(c).strip().lower() for c in names]:  # pandas' labels 0, 1, ...: counted from 1, as read
+        counted = dict(zip(names, lower))
+        raw.columns = [counted[str(c)] for c in raw.columns]  # (pandas may restore them as numbers)
+    table = canonical(raw, str(path), path.stem, first_line=1, row_word="row", frames=frames, columns=columns)
+    table.attrs["named_by_file"] = "scene" not in usable
+    return table
+
+
+@dataclass
+class _Format:
+    encoding: str
+    sep: str
+    skip: int  # blank lines before the header / first row
+    names: list[str] | None  # lower-cased header names, None for a headerless file
+    n_fields: int
+    seconds: bool = False  # the time column is in seconds (`time`, `t` or `timestamp`), read as `frame`
+    lonlat: bool = False  # positions are longitude and latitude in degrees, read as `x, y`
+    sdd: bool = False  # a Stanford Drone Dataset annotations file
+    header: list[str] | None = None  # the lower-cased header as written (a time column under its own name)
+    frames: bool = False  # frame ids are the clock where there is a frame column (`column_aliases`)
+    trajnet: bool = False  # TrajNet++ records under another name than .ndjson (x.jsonl)
+    mot: int = 0  # a MOTChallenge file's fields a row (10: a tracker's results; 9: ground truth, gt.txt), else 0
+    columns: dict[str, str] | None = None  # --columns (`column_aliases`)
+    numbered: bool = False  # a file without a header, its columns named by --columns by number (1, 2, ...)
+
+
+def _sniff(path: Path, frames: bool = False, columns: dict[str, str] | None = None) -> _Format:
+    """Look at the first MiB only: text or binary, separator, header, leading blank lines."""
+    with open(path, "rb") as f:
+        head = f.read(SNIFF_BYTES)
+        more = bool(f.read(1))
+        if not head.strip():
+            while more:  # a long run of blank space: keep looking for a first row
+                block = f.read(SNIFF_BYTES)
+                if block.strip():
+                    raise DataError(f"{path}: more than 1 MiB of blank space before the first row")
+                more = bool(block)
+            raise DataError(f"{path}: empty file (no rows)")
+    if head.startswith(b"\x1f\x8b"):
+        raise DataError(f"{path}: gzip-compressed; decompress it first (gunzip), then give the text file")
+    if b"\x00" in head:
+        raise DataError(f"{path}: not a text file (it holds NUL bytes: binary data, or UTF-16 text); expected "
+                        "UTF-8 CSV or ETH/UCY text")
+    first = next((line for line in head.lstrip(codecs.BOM_UTF8).splitlines() if line.strip()), b"").strip()
+    if re.match(rb'\{\s*"(scene|track)"\s*:', first):  # a JSON object with a scene or a track: TrajNet++
+        return _Format("utf-8-sig", "", 0, None, 0, trajnet=True)
+    encoding = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
+    try:
+        text = codecs.getincrementaldecoder(encoding)().decode(head, final=not more)
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: not a text file (not UTF-8); expected CSV or ETH/UCY text") from None
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")  # as the C parser splits lines
+    skip = 0
+    while skip < len(lines) and not lines[skip].strip(" \t\x0b\x0c"):  # blank as bytes.strip() sees it
+        skip += 1
+    if skip == len(lines):
+        raise DataError(f"{path}: empty file (no rows)")
+    first = lines[skip]
+    if more and skip == len(lines) - 1:
+        raise DataError(f"{path}: first row is longer than 1 MiB; not a CSV/text table")
+    first = first.strip()
+    sep = "," if "," in first else ";" if ";" in first else r"\s+"
+    fields = _fields(first, sep)
+    sdd = re.findall(r'"[^"]*"|\S+', first)  # as SDD's reader splits a line: a quoted label ("Golf Cart") whole
+    if sep == r"\s+" and len(sdd) == len(SDD_FIELDS) and all(parses_as_number(f) for f in sdd[:9]) \
+            and not parses_as_number(sdd[9]):  # track, box, frame, lost, occluded, generated, "label"
+        return _Format(encoding, sep, skip, list(SDD_FIELDS), len(SDD_FIELDS), sdd=True)
+    if sep == r"\s+" and len(sdd) == len(SDD_FIELDS) and [f.lower() for f in sdd[1:9]] == list(SDD_FIELDS[1:9]):
+        return _Format(encoding, sep, skip + 1, list(SDD_FIELDS), len(SDD_FIELDS), sdd=True)  # under a header row
+    by_number = bool(columns) and all(c.isdigit() for c in columns.values())  # (any digits: ² is refused there)
+    if columns and (all(parses_as_number(f) for f in fields) or by_number):  # no header: columns named by number
+        return _numbered(path, fields, encoding, sep, skip, frames, columns)
+    trimmed = _trimmed(fields)
+    mot = _mot_row(trimmed)
+    if mot:
+        return _Format(encoding, sep, skip, None, len(fields), mot=mot)
+    if [f.lower() for f in trimmed] in (list(MOT_FIELDS), list(MOT_GT_FIELDS)):  # MOT's own names as a header ...
+        row = next((ln for ln in lines[skip + 1:] if ln.strip()), "")
+        mot = _mot_row(_trimmed(_fields(row.strip(), sep)))
+        if mot:  # ... over MOT rows (x, y, z unused: -1); over x, y of their own, it is a CSV like any other
+            return _Format(encoding, sep, skip + 1, None, len(fields), mot=mot)
+    if all(parses_as_number(f) for f in fields):  # numbers only: a headerless ETH/UCY-style file
+        if len(fields) != 4:
+            matrix = len(fields) == 3 and len([ln for ln in lines if ln.strip()]) == 3  # ETH/UCY's H.txt
+            raise DataError(f"{path}: line {skip + 1} has {len(fields)} columns and no header; headerless files "
+                            "must be 'frame agent_id x y' (add a header row to a CSV of other columns) or "
+                            "MOTChallenge rows 'frame,id,bb_left,bb_top,bb_width,bb_height,conf,-1,-1,-1' (or "
+                            "ground truth's 9 columns), or be read by number with --columns (ETH's obsmat.txt: "
+                            "frame=1,agent_id=2,x=3,y=5)"
+                            + ("; a 3x3 matrix, a homography? Give it with --homography, and the track files as "
+                               "the data" if matrix else ""))
+        return _Format(encoding, sep, skip, None, 4)
+    if sep == r"\s+" and "\t" in first:  # a tab-separated header: single tabs, so an empty field stays empty
+        sep, fields = "\t", _fields(first, "\t")
+    _check_first_row(path, lines, skip, sep, len(fields), complete=not more)
+    names, seconds, lonlat = column_aliases([f.lower() for f in fields], frames, columns, str(path))
+    missing = [c for c in REQUIRED if c not in names]
+    if missing:
+        raise missing_columns(str(path), missing, names, fields, columns)
+    for c in REQUIRED + ("scene",):
+        if names.count(c) > 1:
+            given = [f for f, n in zip(fields, names) if n == c]
+            raise DataError(f"{path}: column '{c}' appears {names.count(c)} times in the header (any case)"
+                            + (f": {', '.join(given)}" if columns and c in columns else ""))
+    return _Format(encoding, sep, skip, names, len(fields), seconds, lonlat=lonlat,
+                   header=[f.lower() for f in fields], frames=frames, columns=columns)
+
+
+def _numbered(path: Path, fields: list[str], encoding: str, sep: str, skip: int, frames: bool,
+              columns: dict[str, str]) -> _Format:
+    """A file of numbers without a header (ETH's obsmat.txt: frame, id, x, z, y, ...; a 3-D tracker's rows),
+    read by the columns `--columns` names by number, 1 for the first: frame=1,agent_id=2,x=3,y=5."""
+    n = len(fields)
+    words = [f"{role}={c}" for role, c in columns.items() if not is_column_number(c)]
+    if words:
+        raise DataError(f"{path}: no header, so --columns names its columns by number (1 for the first of its {n}): "
+                        f"{words[0]} names none")
+    beyond = next((f"{role}={c}" for role, c in columns.items() if not 1 <= int(c) <= n), None)
+    if beyond:
+        raise DataError(f"{path}: --columns {beyond}: the file has {n} columns (line {skip + 1})")
+    named = next(((role, c) for role, c in columns.items() if role not in ("agent_id", "scene", "label")
+                  and not parses_as_number(fields[int(c) - 1])), None)
+    if named:  # a header, whose names --columns does not give: they are no numbers
+        role, c = named
+        raise DataError(f"{path}: --columns {role}={c}: line {skip + 1} holds '{fields[int(c) - 1]}' there, a "
+                        "header's name: --columns names columns by number only in a file without a header; name "
+                        f"this file's ({', '.join(fields[:6])}{' ...' if n > 6 else ''})")
+    header = [str(i + 1) for i in range(n)]
+    names, seconds, lonlat = column_aliases(header, frames, columns, str(path))
+    missing = [c for c in REQUIRED if c not in names]
+    if missing:
+        raise missing_columns(str(path), missing, names, header, columns)
+    return _Format(encoding, sep, skip, names, n, seconds, lonlat=lonlat, header=header, frames=frames,
+                   columns=columns, numbered=True)
+
+
+def _trimmed(fields: list[str]) -> list[str]:
+    """A row's fields without the empty one a trailing separator leaves."""
+    return fields[:-1] if len(fields) > 1 and fields[-1] == "" else fields
+
+
+def _mot_row(fields: list[str]) -> int:
+    """10 or 9 where a headerless first row is a MOTChallenge one, else 0: frame and id whole numbers, a box of
+    no negative size, then a tracker's `conf, -1, -1, -1` (MOT's unused world coordinates), or 9 columns with a
+    0/1 flag or a confidence, a whole class id and a visibility (0-1) or -1 (ground truth, or a tracker that
+    writes classes). Other rows of 9 or 10 numbers (a 3-D tracker's x, y, z, ...) are not boxes to guess at."""
+    if len(fields) not in (len(MOT_FIELDS), len(MOT_GT_FIELDS)) or not all(parses_as_number(f) for f in fields):
+        return 0
+    v = [float(f) for f in fields]
+    if v[0] != round(v[0]) or v[1] != round(v[1]) or not (v[4] >= 0 and v[5] >= 0):  # a box of no size: named later
+        return 0
+    if len(v) == len(MOT_FIELDS):
+        return len(v) if v[7:] == [-1.0, -1.0, -1.0] else 0
+    return len(v) if 0 <= v[6] <= 1 and v[7] == round(v[7]) and (v[8] == -1 or 0 <= v[8] <= 1) else 0
+
+
+def _check_first_row(path: Path, lines: list[str], skip: int, sep: str, n_header: int, complete: bool) -> None:
+    """A first data row with more fields than the header would shift or drop columns silently (the parser
+    fits every row to the first): refuse it, naming the line. Empty fields at the end of a row are fine."""
+    n = next((i for i in range(skip + 1, len(lines)) if lines[i].strip()), None)
+    if n is None or (not complete and n == len(lines) - 1):
+        return  # no data row in the first MiB, or it may be cut off there
+    fields = _fields(lines[n].strip(" \r\n") if sep == "\t" else lines[n].strip(), sep)
+    while fields and not fields[-1]:
+        fields.pop()
+    if len(fields) > n_header:
+        raise DataError(f"{path} line {n + 1}: {len(fields)} fields where the header has {n_header} (a value with "
+                        "the separator in it, or a column without a name?)")
+
+
+DECIMALS = re.compile(r"[+-]?\d+\.(\d+)")  # a number written with decimals, the decimals grouped
+TAIL_BYTES = 1 << 14  # the end of a file that `_cut_short` looks at
+
+
+def _cut_short(path: Path, fmt: _Format) -> str | None:
+    """The warning for a file that ends without a line end, its last value written with fewer decimals than
+    the last value of each row before it: most likely cut mid-number (a copy, or a writer, still at work),
+    which would read as a position in silence (3.4 of 3.4512); None otherwise (a pipe, too few rows, values
+    of varying decimals, a last value complete)."""
+    try:
+        size = path.stat().st_size
+        if not path.is_file() or size == 0:
+            return None
+        with open(path, "rb") as f:
+            f.seek(max(0, size - TAIL_BYTES))
+            tail = f.read().decode(fmt.encoding, errors="replace")
+    except OSError:
+        return None
+    if tail.endswith(("\n", "\r")):
+        return None
+    rows = [_fields(line, fmt.sep) for line in tail.splitlines()[1:] if line.strip()]  # the first may be partial
+    if len(rows) < 4 or any(len(r) != len(rows[-1]) for r in rows) or not rows[-1]:
+        return None
+    decimals = [DECIMALS.fullmatch(r[-1]) for r in rows[:-1]]
+    cut = re.fullmatch(r"[+-]?\d+(?:\.(\d*))?", rows[-1][-1])  # cut anywhere after its first digit
+    if not (all(decimals) and cut) or len({len(d.group(1)) for d in decimals}) != 1:
+        return None
+    last, usual = rows[-1][-1], len(decimals[0].group(1))
+    if len(cut.group(1) or "") >= usual:
+        return None
+    return (f"warning: {path} ends mid-line, its last value {last} with fewer decimals than the {usual} of every "
+            "row before it: was it cut short (a copy or a writer still at work)? Read it again once it is whole")
+
+
+def _fields(line: str, sep: str) -> list[str]:
+    """One line's fields, stripped, as the parser splits it: on runs of blanks, single tabs, or `sep`
+    (quoted fields kept whole)."""
+    parts = (line.split() if sep == r"\s+" else line.split("\t") if sep == "\t"
+             else next(csv.reader([line], delimiter=sep)))
+    return [f.strip() for f in parts]
+
+
+def _read_fast(path: Path, fmt: _Format) -> pd.DataFrame | None:
+    """Numeric parse of the whole file; None when any value fails (the slow path then names it)."""
+    cols = {c: (fmt.names.index(c) if fmt.names else i) for i, c in enumerate(REQUIRED)}
+    if fmt.names and "scene" in fmt.names:
+        cols["scene"] = fmt.names.index("scene")
+    extras = [c for c in AGENT_COLUMNS if fmt.names and c in fmt.names]
+    cols.update({c: fmt.names.index(c) for c in extras})
+    header_lines = fmt.skip + (1 if fmt.names and not fmt.numbered else 0)
+    # Every column is parsed (no usecols: with it pandas silently drops fields beyond the header's); the
+    # ones not used are read as categories, cheap for the few repeated values such columns usually hold.
+    dtypes = {i: "category" for i in range(fmt.n_fields)}
+    dtypes.update({i: ("float64" if c in ("frame", "x", "y") else "category") for c, i in cols.items()})
+    dtypes[cols["agent_id"]] = "str"  # as written: pandas would turn "007" into 7 in a category
+    try:
+        raw = _read_csv(path, fmt, header_lines, dtype=dtypes)
+    except ValueError:  # a value that is not a number
+        return None
+    raw = raw[sorted(cols.values())].rename(columns={i: c for c, i in cols.items()})
+    if "scene" in raw and not pd.api.types.is_string_dtype(raw["scene"].cat.categories):
+        # pandas turned scene names that look like numbers ("01") into numbers (1.0): re-read them as text
+        raw["scene"] = _read_csv(path, fmt, header_lines, usecols=[cols["scene"]],
+                                 dtype={cols["scene"]: "str"})[cols["scene"]].to_numpy()
+    out = {c: raw[c].to_numpy() for c in ("frame", "x", "y")}  # views, no copies
+    lines = np.arange(len(raw), dtype=np.int64) + header_lines + 1
+    blank = np.isnan(out["frame"]) & np.isnan(out["x"]) & np.isnan(out["y"]) & raw["agent_id"].isna().to_numpy()
+    if "scene" in raw:
+        blank &= raw["scene"].isna().to_numpy()
+    if blank.any():
+        keep = ~blank
+        raw, lines = raw[keep], lines[keep]
+        out = {c: raw[c].to_numpy() for c in ("frame", "x", "y")}
+    del blank
+    if len(raw) == 0:
+        raise DataError(f"{path}: empty file (no rows)")
+    if fmt.columns:
+        out["frame"] = out["frame"] / PER_SECOND[time_role(fmt.columns)]  # seconds
+    if not all(np.isfinite(v).all() for v in out.values()) or raw["agent_id"].isna().any() \
+            or (np.abs(out["x"]) > MAX_RAW).any() or (np.abs(out["y"]) > MAX_RAW).any() \
+            or unresolved_time(out["frame"], "", True):  # the slow path names the row at fault
+        return None
+    codes, uniques = pd.factorize(raw["agent_id"])
+    if (pd.Index(uniques.astype(str)).str.strip() == "").any():  # a blank id: the slow path names it
+        return None
+    out["agent_id"] = agent_ids(pd.Index(uniques), codes)
+    if "scene" in raw:
+        codes, names = pd.factorize(raw["scene"])
+        names = pd.Index(names.astype(str)).str.strip()
+        if (codes < 0).any() or (names == "").any():
+            return None
+        out["scene"] = pd.Categorical.from_codes(codes, categories=names) if names.is_unique \
+            else pd.Categorical(np.asarray(names, dtype=object)[codes])
+    else:
+        out["scene"] = pd.Categorical.from_codes(np.zeros(len(raw), np.int8), categories=[path.stem])
+    out["_file"] = pd.Categorical.from_codes(np.zeros(len(raw), np.int8), categories=[str(path)])
+    out["_line"] = lines
+    for c in extras:
+        out[c] = as_text(raw[c])
+    return pd.DataFrame(out, copy=False)
+
+
+def _read_sdd(path: Path, fmt: _Format) -> pd.DataFrame:
+    """Stanford Drone Dataset annotations -> box centres (pixels) of the boxes not lost, with their label."""
+    with _parse_errors(path), warnings.catch_warnings():
+        warnings.simplefilter("ignore", pd.errors.ParserWarning)
+        raw = pd.read_csv(path, sep=r"\s+", header=None, names=list(SDD_FIELDS), skiprows=fmt.skip, dtype=str,
+                          encoding=fmt.encoding, skip_blank_lines=False, quotechar='"', engine="c")
+    lines = np.arange(len(raw), dtype=np.int64) + fmt.skip + 1  # blank lines kept here, so they count
+    blank = raw.isna().all(axis=1).to_numpy()
+    raw, lines = raw[~blank], lines[~blank]
+    num = {}
+    for c in SDD_FIELDS[:9]:
+        v = to_numbers(raw[c])
+        if not np.isfinite(v).all():
+            i = int(np.flatnonzero(~np.isfinite(v))[0])
+            if pd.isna(raw[c].iloc[i]):  # a short line
+                raise DataError(f"{path} line {lines[i]}: SDD column '{c}' is empty (an SDD line has "
+                                f"{len(SDD_FIELDS)} fields)")
+            raise DataError(f"{path} line {lines[i]}: SDD column '{c}' value {raw[c].iloc[i]!r} is not a number")
+        num[c] = v
+    keep = num["lost"] == 0
+    if not keep.any():
+        raise DataError(f"{path}: every box is marked lost (no positions)")
+    table = pd.DataFrame({
+        "frame": num["frame"][keep], "agent_id": num["agent_id"][keep].astype(np.int64),
+        "x": (num["xmin"][keep] + num["xmax"][keep]) / 2, "y": (num["ymin"][keep] + num["ymax"][keep]) / 2,
+        "_line": lines[keep], "label": as_text(raw["label"][keep].str.strip('"')),
+    })
+    table["scene"] = pd.Categorical.from_codes(np.zeros(len(table), np.int8), categories=[_scene_of(path)])
+    table["_file"] = pd.Categorical.from_codes(np.zeros(len(table), np.int8), categories=[str(path)])
+    table = table[TRACK_COLUMNS + ["label"]]
+    table.attrs.update(seconds=False, fps=SDD_FPS)
+    return table
+
+
+def _scene_of(path: Path) -> str:
+    """SDD keeps every video's annotations in a file named annotations.txt, MOTChallenge every sequence's in
+    gt/gt.txt: their folders name the scene (deathCircle_video0, MOT17-02-FRCNN)."""
+    folder = Path(os.path.abspath(path)).parent  # a relative path's folders too
+    if path.stem == "annotations" and folder.name:
+        return f"{folder.parent.name}_{folder.name}" if folder.parent.name else folder.name
+    if path.stem in ("gt", "det") and folder.name == path.stem and folder.parent.name:
+        return folder.parent.name
+    return path.stem
+
+
+def _read_trajnet(path: Path) -> pd.DataFrame:
+    """TrajNet++ ndjson: its `track` records (frame, pedestrian, x, y in metres). Frame ids are at the rate
+    of its `scene` records (`fps` samples per second, one sample every `step` frame ids); scene records of
+    different rates, and a predictor's records (`prediction_number`), are refused."""
+    import json
+
+    rows, rates = [], {}  # rate -> the line of its first scene record
+    try:
+        text = path.read_bytes().decode("utf-8-sig")  # a byte-order mark is read past, as a CSV's is
+    except UnicodeDecodeError as e:
+        line = path.read_bytes()[:e.start].count(b"\n") + 1
+        raise DataError(f"{path} line {line}: not UTF-8 text; TrajNet++ files are UTF-8 JSON") from None
+    for n, line in enumerate(text.split("\n"), 1):  # JSON text may hold other line separators
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except ValueError as e:
+            raise DataError(f"{path} line {n}: not a TrajNet++ record (not JSON: {e})") from None
+        if not isinstance(rec, dict):
+            raise DataError(f"{path} line {n}: not a TrajNet++ record (a JSON object with 'scene' or 'track')")
+        if isinstance(rec.get("track"), dict):
+            rows.append(_trajnet_track(rec["track"], path, n))
+        elif isinstance(rec.get("scene"), dict) and rec["scene"].get("fps") is not None:  # null: no rate given
+            rate = rec["scene"]["fps"]
+            if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not (math.isfinite(rate) and
+                                                                                     rate > 0):
+                raise DataError(f"{path} line {n}: scene 'fps' {rate!r} is no frame rate (a positive number)")
+            rates.setdefault(float(rate), n)
+    if not rows:
+        raise DataError(f"{path}: no TrajNet++ track records")
+    if len(rates) > 1:
+        (r1, n1), (r2, n2) = list(rates.items())[:2]
+        raise DataError(f"{path}: its scene records give two rates ({r1:g} fps at line {n1}, {r2:g} at line {n2}), "
+                        "but its frame ids have one: give one file per rate")
+    frame, agent, x, y, lines = (np.array(v) for v in zip(*rows))
+    table = pd.DataFrame({"frame": frame, "agent_id": agent, "x": x.astype(np.float64),
+                          "y": y.astype(np.float64), "_line": lines})
+    table = canonical(table, str(path), path.stem, line_numbers=lines)  # the ndjson lines, not the table's rows
+    fps = None
+    if rates:  # frame ids step by `step` between samples taken `rate` times a second
+        o = np.lexsort((frame, agent))
+        diffs = np.diff(frame[o])[agent[o][1:] == agent[o][:-1]]
+        diffs = diffs[diffs > 0]
+        if len(diffs):
+            vals, counts = np.unique(diffs, return_counts=True)
+            fps = next(iter(rates)) * float(vals[np.argmax(counts)])
+    table.attrs.update(seconds=False, fps=fps)
+    return table
+
+
+def _trajnet_track(t: dict, path: Path, n: int) -> tuple:
+    """One TrajNet++ `track` record (line `n`) as (frame, pedestrian, x, y, line); a predictor's record or a
+    field missing or of the wrong kind is refused, naming it."""
+    if "prediction_number" in t or "scene_id" in t:
+        raise DataError(f"{path} line {n}: a TrajNet++ prediction record (prediction_number), not an observed "
+                        "track: give the observations alone (predictions are not read as tracks)")
+    for key in ("f", "p", "x", "y"):
+        if key not in t:
+            raise DataError(f"{path} line {n}: a TrajNet++ track record without '{key}'")
+    if isinstance(t["p"], bool) or not isinstance(t["p"], (int, str)):
+        raise DataError(f"{path} line {n}: track 'p' {t['p']!r} is no pedestrian id (a whole number or text)")
+    for key in ("f", "x", "y"):
+        if isinstance(t[key], bool) or not isinstance(t[key], (int, float)):
+            raise DataError(f"{path} line {n}: track '{key}' {t[key]!r} is not a number")
+    return float(t["f"]), t["p"], float(t["x"]), float(t["y"]), n
+
+
+def _read_slow(path: Path, fmt: _Format) -> pd.DataFrame:
+    """Read as text in chunks and check every value; raises on the first bad line."""
+    header_lines = fmt.skip + (1 if fmt.names and not fmt.numbered else 0)
+    names = fmt.header or fmt.names or list(REQUIRED)  # `canonical` names a time column as the file does
+    tables = []
+    with _parse_errors(path), _read_csv(path, fmt, header_lines, dtype=str, chunksize=SLOW_CHUNK) as chunks:
+        for chunk in chunks:
+            chunk.columns = names
+            first = header_lines + 1 + int(chunk.index[0]) if len(chunk) else header_lines + 1
+            t = canonical(chunk, str(path), path.stem, first_line=first, allow_empty=True, frames=fmt.frames,
+                           columns=fmt.columns)
+            if len(t):
+                tables.append(t)
+    if not tables:
+        raise DataError(f"{path}: empty file (no rows)")
+    return pd.concat(tables, ignore_index=True)
+
+
+def _read_csv(path: Path, fmt: _Format, header_lines: int, **kwargs):
+    """pd.read_csv for every row after the header, columns numbered 0..n_fields-1; a row with more fields
+    than the first one is an error."""
+    with _parse_errors(path), warnings.catch_warnings():
+        warnings.simplefilter("ignore", pd.errors.ParserWarning)
+        return pd.read_csv(path, sep=fmt.sep, header=None, names=list(range(fmt.n_fields)),
+                           skiprows=header_lines, encoding=fmt.encoding,
+                           skip_blank_lines=False, keep_default_na=False, na_values=[""], index_col=False,
+                           engine="c", **({"float_precision": "round_trip"} if ROUGH_PARSER else {}), **kwargs)
+
+
+@contextmanager
+def _parse_errors(path: Path):
+    """pandas' parser errors -> one-line DataErrors naming the file (and line, where pandas says)."""
+    try:
+        yield
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: not a text file (not UTF-8); expected CSV or ETH/UCY text") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(e))
+        if m:
+            raise DataError(f"{path} line {m[2]}: {m[3]} fields where the first row has {m[1]}") from None
+        raise DataError(f"{path}: not a readable CSV/text table ({first_line(e)})") from None

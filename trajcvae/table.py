@@ -1,0 +1,174 @@
+"""The track table's columns: the names a file's columns go by (`REQUIRED`, `TIME_NAMES`, ...), the roles
+`--columns` may give them (`column_map`, `column_aliases`), the error for a table without the columns it needs,
+and where a row of the table came from (`where`).
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+import pandas as pd
+
+from .errors import DataError
+
+
+REQUIRED = ("frame", "agent_id", "x", "y")
+TIME_NAMES = ("time", "t", "timestamp")  # a column in seconds that may stand in for `frame`
+ID_NAMES = ("id", "track_id", "object_id")  # an agent's id, where there is no `agent_id` column (MOT writes `id`)
+# Columns of WGS84 degrees that stand in for `x, y` (GPS tracks): projected to metres per scene.
+LON_NAMES, LAT_NAMES = ("lon", "lng", "long", "longitude"), ("lat", "latitude")
+# Per-agent columns kept beside the positions and carried through to the predictions (e.g. SDD's label).
+AGENT_COLUMNS = ("label", "type", "class", "category")
+TRACK_COLUMNS = ["scene", "frame", "agent_id", "x", "y", "_file", "_line"]
+# What a file's column may be read as (`--columns role=column`): a time role's suffix names its unit, the
+# number of its units a second (time_ns: nanoseconds, as ROS and Argoverse stamps are written).
+PER_SECOND = {"time": 1.0, "time_ms": 1e3, "time_us": 1e6, "time_ns": 1e9}
+UNIT_NAMES = {"time": "seconds", "time_ms": "milliseconds", "time_us": "microseconds", "time_ns": "nanoseconds"}
+COLUMN_ROLES = ("frame", *PER_SECOND, "agent_id", "x", "y", "lon", "lat", "scene", "label")
+
+
+def column_map(columns: str | Mapping[str, str] | None) -> dict[str, str] | None:
+    """`--columns` ('x=position_x,y=position_y', or a dict {role: column}) checked, as {role: the column's
+    name lower-cased}: each named column is read as its role (`COLUMN_ROLES`) in place of any column that
+    would otherwise be (`column_aliases`). One clock at most (frame, or a time role); x with y, lon with lat."""
+    if columns is None:
+        return None
+    if isinstance(columns, str):
+        pairs = []
+        for item in (part.strip() for part in columns.split(",")):
+            role, eq, column = item.partition("=")
+            if not eq or not role.strip() or not column.strip():
+                raise DataError(f"--columns {item!r}: expected role=column pairs, comma-separated, e.g. "
+                                "frame=timestep,agent_id=track_id,x=position_x,y=position_y")
+            pairs.append((role.strip().lower(), column.strip()))
+    elif isinstance(columns, Mapping) and all(isinstance(c, str) and c.strip() for c in columns.values()):
+        pairs = [(str(role).strip().lower(), column.strip()) for role, column in columns.items()]
+    else:
+        raise DataError(f"--columns: expected 'role=column,...' text or a dict of column names, got {columns!r}")
+    if not pairs:
+        raise DataError("--columns names no column: give role=column pairs, e.g. x=position_x,y=position_y")
+    out: dict[str, str] = {}
+    for role, column in pairs:
+        if role not in COLUMN_ROLES:
+            raise DataError(f"--columns {role}={column}: no role {role!r}; the roles are {', '.join(COLUMN_ROLES)}")
+        if role in out:
+            raise DataError(f"--columns: {role} is given twice")
+        if column.lower() in out.values():
+            raise DataError(f"--columns: column '{column}' is given for two roles")
+        out[role] = column.lower()
+    clocks = [r for r in out if r == "frame" or r in PER_SECOND]
+    if len(clocks) > 1:
+        raise DataError(f"--columns: {' and '.join(clocks)}: give one clock (frame ids, or a time)")
+    for a, b in (("x", "y"), ("lon", "lat")):
+        if (a in out) != (b in out):
+            raise DataError(f"--columns: {a if a in out else b} without {b if a in out else a}: name both")
+    if "x" in out and "lon" in out:
+        raise DataError("--columns: x, y and lon, lat exclude each other: name one pair")
+    return out
+
+
+def seconds_per_unit(df: pd.DataFrame) -> float | None:
+    """Seconds per unit of a track table's `frame` column; None when the rate is unknown ("steps")."""
+    base = df.attrs.get("time_base", "steps")
+    return 1.0 if base == "seconds" else 1.0 / df.attrs["fps"] if base == "frames" else None
+
+
+def where(df: pd.DataFrame, i: int) -> str:
+    """Where row `i` (by position) of a track table came from, e.g. 'data/a.csv line 12'."""
+    name = str(df["_file"].iloc[i])
+    word = "row" if name == "dataframe" or name.lower().endswith(".parquet") else "line"
+    return f"{name} {word} {int(df['_line'].iloc[i])}"
+
+
+def missing_columns(name: str, missing: list[str], names: list[str], shown: list[str],
+             columns: dict[str, str] | None = None) -> DataError:
+    """The error for a table without the columns it needs (`shown`: its header as written; `columns`: the
+    --columns it was read with)."""
+    times = [n for n in names if n in TIME_NAMES]
+    if "frame" in missing and len(times) > 1:
+        frames = ", or give --fps to read its frame ids" if "frame ids" in names or "frame" in names else ""
+        return DataError(f"{name}: {len(times)} time columns ({', '.join(times)}): keep one, in seconds{frames}, "
+                         f"or name the clock with --columns time={times[0]}")
+    if "x" in missing:
+        lonlat_names(names, name)  # two longitude (or latitude) columns are named as such
+    what = ["frame (or time in seconds)" if c == "frame" else c for c in missing]
+    if "x" in missing and "y" in missing:
+        what[what.index("y")] = "y (or lon, lat in degrees)"
+    boxes = ""
+    if "x" in missing and ({"xmin", "xmax", "ymin", "ymax"} <= set(names) or {"bb_left", "bb_width"} <= set(names)):
+        boxes = ("; for boxes, add a point of each as x and y: its centre for a camera above (x = (xmin + xmax) / "
+                 "2), its foot point for one at an angle (x = bb_left + bb_width / 2, y = bb_top + bb_height); SDD "
+                 "annotations and MOTChallenge files are read as their datasets write them, without a header")
+    pair = next((p for p in (("x", "y"), ("lon", "lat")) if missing[0] in p), None)  # named together
+    role = "frame=<column> (frame ids) or time=<column> (seconds)" if missing[0] == "frame" else \
+        f"{pair[0]}=<column>,{pair[1]}=<column>" if pair else f"{missing[0]}=<column>"
+    hint = "" if boxes else f"; add {role} to --columns" if columns else \
+        f"; read a column of another name as it with --columns {role}"
+    return DataError(f"{name}: missing column(s) {', '.join(what)} (have: {', '.join(shown)}){boxes}{hint}")
+
+
+def lonlat_names(names: list[str], name: str) -> tuple[str | None, str | None]:
+    """The longitude and latitude columns among lower-cased `names` (any of `LON_NAMES`, `LAT_NAMES`), None
+    for one that is not there; two of one kind are a DataError naming them (`name`: the file or table)."""
+    found = []
+    for kind, aliases in (("longitude", LON_NAMES), ("latitude", LAT_NAMES)):
+        hits = [n for n in names if n in aliases]
+        if len(hits) > 1:
+            raise DataError(f"{name}: {len(hits)} {kind} columns ({', '.join(hits)}): keep one")
+        found.append(hits[0] if hits else None)
+    return found[0], found[1]
+
+
+# The columns each role takes the place of, when `--columns` names another column for it.
+_DISPLACED = {"frame": ("frame", *TIME_NAMES), **{r: ("frame", *TIME_NAMES) for r in PER_SECOND},
+              "agent_id": ("agent_id", *ID_NAMES), "x": ("x", "y", *LON_NAMES, *LAT_NAMES),
+              "lon": ("x", "y", *LON_NAMES, *LAT_NAMES), "scene": ("scene",), "label": AGENT_COLUMNS}
+
+
+def column_aliases(names: list[str], frames: bool = False, columns: dict[str, str] | None = None,
+             name: str = "the table") -> tuple[list[str], bool, bool]:
+    """Lower-cased column names with a time column in seconds renamed `frame`, longitude and latitude
+    columns renamed `x, y` (where there are no x, y columns) and an id column (`ID_NAMES`) renamed `agent_id`
+    (where there is none); and whether the first two happened. A frame column
+    beside a time column is not read (the time in seconds is the clock, as in a tracker's log with a frame
+    counter; beside two time columns there is none, and `missing_columns` asks to keep one), unless `frames` (a
+    rate given for frame ids: --fps) says the frame ids are the clock. `columns` (`column_map`'s) first
+    renames the columns it names to their roles, and puts out of reach the columns they displace; a column
+    it names that `name` (the file or table) lacks is a DataError."""
+    if columns:
+        absent = [f"{role}={c}" for role, c in columns.items() if c not in names]
+        if absent:
+            raise DataError(f"{name}: no column {absent[0].split('=', 1)[1]!r} (--columns {absent[0]}); it has: "
+                            f"{', '.join(names)}")
+        displaced = {d for role in columns for d in _DISPLACED.get(role, ())}
+        roles = {c: ("time" if role in PER_SECOND else role) for role, c in columns.items()}
+        names = [roles[n] if n in roles else f"{n} (not read)" if n in displaced else n for n in names]
+    seconds = lonlat = False
+    times = [n for n in names if n in TIME_NAMES]
+    if times and not (frames and "frame" in names):
+        aliases = {"frame": "frame ids", **({times[0]: "frame"} if len(times) == 1 else {})}
+        names, seconds = [aliases.get(n, n) for n in names], len(times) == 1
+    lons, lats = [n for n in names if n in LON_NAMES], [n for n in names if n in LAT_NAMES]
+    if "x" not in names and "y" not in names and len(lons) == 1 and len(lats) == 1:
+        names, lonlat = [{lons[0]: "x", lats[0]: "y"}.get(n, n) for n in names], True
+    ids = [n for n in names if n in ID_NAMES]
+    if "agent_id" not in names and len(ids) == 1:
+        names = ["agent_id" if n == ids[0] else n for n in names]
+    return names, seconds, lonlat
+
+
+def counted_from_one(names: list[str], columns: dict[str, str] | None) -> list[str]:
+    """A table's column labels as --columns numbers them: pandas' own labels of a table read without a header
+    (0, 1, ...) become 1, 2, ..., so frame=1 is its first column, as in a file."""
+    if columns and names == [str(i) for i in range(len(names))]:
+        return [str(i + 1) for i in range(len(names))]
+    return names
+
+
+def is_column_number(name: str) -> bool:
+    """Whether a --columns source is a column's number (1, 2, ...: ASCII digits)."""
+    return name.isascii() and name.isdigit()
+
+
+def time_role(columns: dict[str, str] | None) -> str:
+    """The time role `--columns` gave (time_ms, ...), else "time" (seconds)."""
+    return next((r for r in columns or {} if r in PER_SECOND), "time")

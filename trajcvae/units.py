@@ -1,0 +1,455 @@
+"""Positions in a file's units <-> metres: one scale, a scale per scene, a homography, or longitude and
+latitude projected per scene; the decimals predictions are written with; positions written too coarsely for
+their units.
+"""
+from __future__ import annotations
+
+import csv
+import math
+import numbers
+import os
+import re
+from pathlib import Path
+from typing import Callable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError, first_line, warn
+from .table import where
+from .values import parses_as_number
+
+
+WGS84_A, WGS84_F = 6378137.0, 1 / 298.257223563  # the GPS ellipsoid: equatorial radius (m), flattening
+MAX_DISTORTION = 0.005  # the largest scale error of a scene's local projection of longitude and latitude
+
+
+def is_number(value) -> bool:
+    """A real number given as one (not text, a list or a bool), as the Python API's rates and scales are."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def unit_conversion(scale: float | str | Path | Mapping | None, homography) -> dict | None:
+    """The conversion of input positions to metres, checked: None (already metres), a scale, scales per
+    scene (`scene_scales`: a file's, or a dict {scene: metres per unit}) or a matrix."""
+    if scale is not None and homography is not None:
+        raise DataError("--scale and --homography exclude each other: give one")
+    if isinstance(scale, (str, os.PathLike, Mapping)) and not (isinstance(scale, str) and parses_as_number(scale)):
+        return scene_scales(scale)
+    if scale is not None:
+        if not (is_number(scale) and np.isfinite(scale) and scale > 0):
+            raise DataError(f"--scale must be a positive number of metres per input unit (got {scale!r})")
+        return {"scale": float(scale)}
+    if homography is None:
+        return None
+    if isinstance(homography, (str, Path)):
+        where_ = f"--homography {homography}"
+        try:
+            text = Path(homography).expanduser().read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise DataError(f"{where_}: cannot read it ({getattr(e, 'strerror', None) or type(e).__name__})") from None
+        # Numbers separated by blanks, commas or semicolons; '#' starts a comment, as in numpy's text files.
+        tokens = [t for line in text.splitlines() for t in re.split(r"[\s,;]+", line.split("#")[0]) if t]
+        bad = next((t for t in tokens if not parses_as_number(t)), None)
+        if bad is not None:
+            raise DataError(f"{where_}: {bad!r} is not a number (expected a 3x3 matrix)")
+        H = np.array([float(t) for t in tokens], dtype=np.float64)
+    else:
+        try:
+            H, where_ = np.asarray(homography, dtype=np.float64), "homography"
+        except (TypeError, ValueError):
+            raise DataError(f"homography: expected a 3x3 matrix or the path of a text file holding one, got "
+                            f"{type(homography).__name__}") from None
+    if H.size != 9:
+        raise DataError(f"{where_}: expected a 3x3 matrix of 9 numbers (got {H.size})")
+    if not np.isfinite(H).all():
+        raise DataError(f"{where_}: the matrix holds a value that is not finite (nan or inf)")
+    H = H.reshape(3, 3)
+    if abs(np.linalg.det(H)) < 1e-12 * max(1.0, np.abs(H).max() ** 3):
+        raise DataError(f"{where_}: the matrix is singular (it cannot map pixels to metres and back)")
+    return {"homography": H.tolist()}
+
+
+CERTAIN = 0.9  # a scale the file gives with a lower certainty (OpenTraj's SDD guesses: 0) is warned of
+
+
+def scene_scales(given: str | os.PathLike | Mapping) -> dict:
+    """Scales per scene, checked, as `units` {"scales": {scene: metres per unit}, "estimated": [scenes whose
+    scale the file gives with a certainty under `CERTAIN`], "source": how messages name them}. `given`: a
+    dict, or a file: YAML or JSON {scene: scale}, or the Stanford Drone Dataset's layout as OpenTraj's
+    estimated_scales.yaml has it, {scene: {video: {scale: s, certainty: c}}} (the scene deathCircle_video0,
+    as `_scene_of` names an annotations.txt); or a table of `scene, scale` columns (comma-, tab- or
+    blank-separated). Scene names are kept as written (a YAML key 01 is the scene '01'); a scene given twice
+    is refused."""
+    if isinstance(given, Mapping):
+        raw, source = {str(k): v for k, v in given.items()}, "the scales given"
+    else:
+        path, source = Path(given).expanduser(), f"--scale {given}"
+        if not str(given).strip() or not path.is_file():
+            raise DataError(f"{source}: neither a number of metres per unit nor a file of scales per scene "
+                            f"({'a folder' if str(given).strip() and path.is_dir() else 'no such file'})")
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as e:
+            raise DataError(f"{source}: cannot read it ({getattr(e, 'strerror', None) or type(e).__name__})") from None
+        raw = _scale_table(text, source) if path.suffix.lower() in (".csv", ".tsv", ".txt") else \
+            _scale_mapping(text, source)
+    scales, estimated = {}, []
+    for name, value in raw.items():
+        nested = isinstance(value, Mapping) and "scale" not in value
+        for scene, v in (value.items() if nested else [(None, value)]):
+            scene = str(name) if scene is None else f"{name}_{scene}"  # SDD: deathCircle_video0
+            certainty = v.get("certainty") if isinstance(v, Mapping) else None
+            v = v.get("scale") if isinstance(v, Mapping) else v
+            if isinstance(v, str) and parses_as_number(v):
+                v = float(v)
+            if not (is_number(v) and np.isfinite(v) and v > 0):
+                raise DataError(f"{source}: scene '{scene}': scale {v!r} is not a positive number of metres per unit")
+            if scene in scales:  # SDD's zara: {video0: ...} beside a zara_video0 of its own
+                raise DataError(f"{source}: scene '{scene}' is given twice")
+            scales[scene] = float(v)
+            if is_number(certainty) and certainty < CERTAIN:
+                estimated.append(scene)
+    if not scales:
+        raise DataError(f"{source}: it gives no scale")
+    return {"scales": scales, "estimated": estimated, "source": source}
+
+
+def _scale_mapping(text: str, source: str) -> dict:
+    """A YAML (or JSON) file's mapping, its keys kept as written (YAML would read 01 as 1 and 010 as 8) and
+    none given twice (YAML would keep the last)."""
+    import yaml
+
+    class Keys(yaml.SafeLoader):
+        def construct_mapping(self, node, deep=False):
+            out = {}
+            for key_node, value_node in node.value:
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else self.construct_object(key_node)
+                if key in out:
+                    raise DataError(f"{source} line {key_node.start_mark.line + 1}: '{key}' is given twice")
+                out[key] = self.construct_object(value_node, deep=True)
+            return out
+
+    Keys.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, Keys.construct_mapping)
+    try:
+        raw = yaml.load(text, Loader=Keys)  # noqa: S506 (a SafeLoader's subclass)
+    except yaml.YAMLError as e:
+        raise DataError(f"{source}: not YAML or JSON ({first_line(e)})") from None
+    if not isinstance(raw, dict):
+        raise DataError(f"{source}: expected scenes and their scales ({{scene: metres per unit}}, or SDD's "
+                        "{scene: {video: {scale: s}}}), got " + type(raw).__name__)
+    return raw
+
+
+def _scale_table(text: str, source: str) -> dict:
+    """A table's `scene, scale` columns as {scene: scale text}: comma-, tab- or blank-separated, quoted names
+    ("cam 1") kept whole; a row without its scale, or a scene given twice, is refused by its line."""
+    import shlex
+
+    lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+    head = lines[0][1] if lines else ""
+    sep = "," if "," in head else "\t" if "\t" in head else None
+
+    def split(line: str) -> list[str]:
+        try:
+            parts = next(csv.reader([line], delimiter=sep)) if sep else shlex.split(line)
+        except ValueError:  # an unclosed quote
+            parts = line.split()
+        return [p.strip() for p in parts]
+
+    names = [f.lower() for f in split(head)] if lines else []
+    if "scene" not in names or "scale" not in names:
+        raise DataError(f"{source}: a table of scales needs a header with columns scene, scale (have: "
+                        f"{', '.join(names) or 'nothing'})")
+    i, j = names.index("scene"), names.index("scale")
+    out = {}
+    for n, line in lines[1:]:
+        row = split(line)
+        if len(row) <= max(i, j) or not row[j]:
+            raise DataError(f"{source} line {n}: no scale for scene '{row[i] if len(row) > i else ''}'")
+        if row[i] in out:
+            raise DataError(f"{source} line {n}: scene '{row[i]}' is given twice")
+        out[row[i]] = row[j]
+    return out
+
+
+def scales_of_scenes(units: dict, scenes: pd.Series) -> dict:
+    """`scene_scales`' units for the scenes read (each must have its scale), warning of those whose scale is
+    an estimate."""
+    read = [str(s) for s in pd.unique(scenes.astype(str))]
+    missing = [s for s in read if s not in units["scales"]]
+    if missing:
+        given = list(units["scales"])
+        raise DataError(f"{units['source']}: no scale for scene '{missing[0]}'"
+                        + (f" (nor for {len(missing) - 1} more)" if len(missing) > 1 else "")
+                        + f"; it gives the scales of {', '.join(given[:4])}{' ...' if len(given) > 4 else ''}")
+    guessed = [s for s in read if s in units["estimated"]]
+    if len(guessed) == 1:
+        warn(f"warning: {units['source']}: the scale of scene {guessed[0]} is an estimate (its certainty is below "
+             f"{CERTAIN:g}), so its metres are as rough")
+    elif guessed:
+        warn(f"warning: {units['source']}: the scales of {len(guessed)} scenes read are estimates (their certainty is "
+             f"below {CERTAIN:g}), so their metres are as rough: {', '.join(guessed[:4])}"
+             f"{' ...' if len(guessed) > 4 else ''}")
+    return {"scales": {s: units["scales"][s] for s in read}}
+
+
+def _scene_factors(units: dict, scenes, ndim: int) -> np.ndarray:
+    """Metres per unit of positions (N, ..., 2) whose scenes are `scenes` (N,), shaped to broadcast against
+    them: (N, 1, ..., 1)."""
+    if scenes is None:
+        raise ValueError("positions of scenes of their own scales need their scenes")
+    codes, uniques = pd.factorize(np.asarray(scenes, dtype=object).astype(str))
+    table = units["scales"]
+    missing = next((s for s in uniques if s not in table), None)
+    if missing is not None:
+        raise DataError(f"scene '{missing}': no scale for it (--scale)")
+    f = np.array([table[s] for s in uniques], dtype=np.float64)[codes]
+    return f.reshape((len(f),) + (1,) * (ndim - 1))
+
+
+def scene_units(units: dict | None, scene: str) -> dict | None:
+    """The conversion of one scene's positions: with scales per scene, its own scale; else `units`."""
+    return {"scale": units["scales"][str(scene)]} if units is not None and "scales" in units else units
+
+
+def lonlat_units(df: pd.DataFrame) -> dict:
+    """The conversion of a table's longitudes and latitudes (its `x, y`, degrees) to metres: per scene, the
+    origin of a local projection (east, north), the scene's earliest position, so every row keeps the
+    conversion whatever is observed later; checked by `check_lonlat`."""
+    lon, lat = df["x"].to_numpy(dtype=np.float64), df["y"].to_numpy(dtype=np.float64)
+    codes, names = df["scene"].cat.codes.to_numpy(), df["scene"].cat.categories
+    order = np.lexsort((df["frame"].to_numpy(), codes))  # per scene, earliest first
+    starts = order[np.r_[True, codes[order][1:] != codes[order][:-1]]]  # each scene's earliest row
+    # A scene whose longitudes go past 180 is written 0-360: its origin's longitude is kept over 180 (plus
+    # 360 where it is not), which `from_metres` reads as that convention (the projection is 360-periodic).
+    east360 = np.zeros(len(names), bool)
+    np.logical_or.at(east360, codes, lon > 180)
+    units = {"lonlat": {str(names[codes[i]]): [float(lon[i]) + (360.0 if east360[codes[i]] and lon[i] <= 180 else 0.0),
+                                               float(lat[i])] for i in starts}}
+    check_lonlat(lon, lat, _origins(units, df["scene"], 2)[:, 1], lambda i: where(df, i),
+                 lambda i: str(df["scene"].iloc[i]))
+    return units
+
+
+def check_lonlat(lon: np.ndarray, lat: np.ndarray, lat0: np.ndarray, where: Callable[[int], str],
+                 scene: Callable[[int], str], fix: str = "split the scene (a `scene` column, or one file per area)"
+                 ) -> None:
+    """Refuse, naming the first row at fault (`where(i)`, its scene `scene(i)`): longitudes and latitudes that
+    are no degrees, an origin (latitude `lat0`, per row) near a pole, and a row so far north or south of its
+    scene's origin that the local projection's scale there is off by more than MAX_DISTORTION (`fix` says
+    what to do)."""
+    bad = ~((np.abs(lat) <= 90) & (lon >= -180) & (lon <= 360))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        # Most rows wrong and every row right the other way round: the columns are likely swapped.
+        swapped = bool(bad.mean() > 0.5 and np.all(np.abs(lon) <= 90) and np.all((lat >= -180) & (lat <= 360)))
+        raise DataError(f"{where(i)}: ({lon[i]:g}, {lat[i]:g}) is no longitude, latitude in degrees "
+                        "(longitude -180 to 360, latitude -90 to 90)"
+                        + ("; are the longitude and latitude columns swapped?" if swapped else ""))
+    M0, N0 = _radii(lat0)
+    M, N = _radii(lat)
+    cos0, cos = np.cos(np.radians(lat0)), np.cos(np.radians(lat))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        error = np.maximum(np.abs(N0 * cos0 / (N * cos) - 1), np.abs(M0 / M - 1))
+    error[cos0 < 0.01] = np.inf  # an origin within 0.6 degrees of a pole
+    if (error > MAX_DISTORTION).any():
+        i = int(np.flatnonzero(error > MAX_DISTORTION)[0])
+        if cos0[i] < 0.01:
+            raise DataError(f"{where(i)}: scene '{scene(i)}' starts at latitude {lat0[i]:g}, too near a pole to "
+                            "project longitude and latitude to metres: give positions in metres (x, y)")
+        km = abs(np.radians(lat[i] - lat0[i])) * M0[i] / 1000
+        raise DataError(f"{where(i)}: latitude {lat[i]:g} is {km:.3g} km north or south of the first position of "
+                        f"scene '{scene(i)}' ({lat0[i]:g}): too far for one local projection to metres (its scale "
+                        f"would be off by {error[i]:.1%}); {fix}")
+
+
+def _radii(lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The WGS84 ellipsoid's radii of curvature (metres) at latitudes `lat` (degrees): along the meridian
+    (metres north per radian of latitude) and across it (east, per radian of longitude, times cos(lat))."""
+    e2 = WGS84_F * (2 - WGS84_F)
+    w = np.sqrt(1 - e2 * np.sin(np.radians(lat)) ** 2)
+    return WGS84_A * (1 - e2) / w ** 3, WGS84_A / w
+
+
+def _origins(units: dict, scenes, ndim: int) -> np.ndarray:
+    """The projection origins (lon, lat) of positions (N, ..., 2) whose scenes are `scenes` (N,), shaped to
+    broadcast against them: (N, 1, ..., 1, 2)."""
+    if scenes is None:
+        raise ValueError("positions in longitude and latitude need their scenes")
+    codes, uniques = pd.factorize(scenes)
+    table = units["lonlat"]
+    missing = next((str(s) for s in uniques if str(s) not in table), None)
+    if missing is not None:
+        raise DataError(f"scene '{missing}': none of its positions was read, so its longitude and latitude "
+                        "cannot be converted")
+    o = np.array([table[str(s)] for s in uniques], dtype=np.float64).reshape(-1, 2)[codes]
+    return o.reshape((len(o),) + (1,) * (ndim - 2) + (2,))
+
+
+def to_metres(xy: np.ndarray, units: dict | None, scenes=None) -> np.ndarray:
+    """(..., 2) input positions -> metres. Longitudes and latitudes need the scene of each position
+    (`scenes`, along the first axis): each is projected to metres east and north of its scene's origin
+    (`lonlat_units`)."""
+    if units is None:
+        return xy
+    if "scale" in units:
+        return xy * units["scale"]
+    if "scales" in units:
+        return xy * _scene_factors(units, scenes, xy.ndim)
+    if "lonlat" in units:
+        o = _origins(units, scenes, xy.ndim)
+        M, N = _radii(o[..., 1])
+        east = np.radians((xy[..., 0] - o[..., 0] + 180) % 360 - 180) * N * np.cos(np.radians(o[..., 1]))
+        return np.stack([east, np.radians(xy[..., 1] - o[..., 1]) * M], axis=-1)
+    return _project(xy, np.asarray(units["homography"]))
+
+
+def output_decimals(units: dict | None) -> int:
+    """Decimals that keep positions written in the input's units to a tenth of a millimetre: 4 in metres
+    (and centimetres, pixels of a few centimetres), 7 in kilometres, 5 in pixels of 5 m (an aerial image),
+    9 in degrees of longitude and latitude."""
+    if units is not None and "lonlat" in units:
+        return 9
+    return 4 + max(0, math.ceil(math.log10(_metres_per_unit(units)) - 1e-9))
+
+
+def _metres_per_unit(units: dict | None) -> float:
+    """Metres per input unit: a scale's (the largest of scales per scene), the most a homography's pixel spans
+    where the data lies (`read_tracks` measures it), else 1."""
+    if units is not None and "scales" in units:
+        return max(units["scales"].values())
+    return 1.0 if units is None else units.get("scale", units.get("metres_per_unit", 1.0))
+
+
+def time_decimals(times: np.ndarray, steps: np.ndarray) -> int:
+    """Decimals that write the input's times, and so its futures' times (t0 + k steps), as they are: at
+    least 4, at most 9. A time written shorter than it was read would name no observation (4.388919
+    written 4.3889 falls before the agent's position at t0)."""
+    v = np.unique(np.concatenate([np.asarray(times, np.float64).ravel(), np.asarray(steps, np.float64).ravel()]))
+    v = v[np.isfinite(v)]
+    tol = 4 * np.spacing(np.abs(v))  # the float's own rounding, whatever the magnitude (Unix seconds too)
+    for d in range(4, 9):
+        if np.all(np.abs(v - np.round(v, d)) <= tol):
+            return d
+    return 9
+
+
+def position_columns(units: dict | None) -> tuple[str, str]:
+    """The names of the output's position columns: `lon, lat` for an input in degrees, else `x, y`."""
+    return ("lon", "lat") if units is not None and "lonlat" in units else ("x", "y")
+
+
+def from_metres(xy: np.ndarray, units: dict | None, scenes=None) -> np.ndarray:
+    """(..., 2) metres -> the input's units (the inverse of `to_metres`; longitudes and latitudes need each
+    position's scene, along the first axis). Through a homography, a point past the camera's horizon
+    (beyond where the input's pixels lie) has no pixel: it becomes NaN, never a position wrapped to the
+    other side of the image (`past_horizon` counts them)."""
+    if units is None:
+        return xy
+    if "scale" in units:
+        return xy / units["scale"]
+    if "scales" in units:
+        return xy / _scene_factors(units, scenes, xy.ndim)
+    if "lonlat" in units:
+        o = _origins(units, scenes, xy.ndim)
+        M, N = _radii(o[..., 1])
+        lon = o[..., 0] + np.degrees(xy[..., 0] / (N * np.cos(np.radians(o[..., 1]))))
+        base = np.where(o[..., 0] > 180, 0.0, -180.0)  # longitudes as the origin writes them: 0-360 or +-180
+        lon = np.where((lon < base) | (lon >= base + 360), (lon - base) % 360 + base, lon)
+        return np.stack([lon, o[..., 1] + np.degrees(xy[..., 1] / M)], axis=-1)
+    G = np.linalg.inv(np.asarray(units["homography"]))
+    uv = _project(xy, G)
+    side = units.get("side")
+    if side:
+        w = xy @ G[2, :2] + G[2, 2]  # the input's pixels have w' of the sign of their own w
+        uv[np.sign(w) != side] = np.nan
+    return uv
+
+
+def beyond_horizon(uv: np.ndarray, units: dict | None) -> tuple[np.ndarray, float | None]:
+    """(N, 2) input pixels -> which of them lie on or past a homography's horizon (w of the other sign: no
+    place on the ground), and the sign of w on the ground's side: `units["side"]` where set, else the side
+    most of `uv` lie on. Without a homography: none, and None."""
+    if units is None or "homography" not in units or not len(uv):
+        return np.zeros(len(uv), bool), None
+    H = np.asarray(units["homography"])
+    w = uv @ H[2, :2] + H[2, 2]
+    side = units.get("side") or float(np.sign(np.median(w)))
+    return np.sign(w) != side, side
+
+
+def past_horizon(uv: np.ndarray) -> int:
+    """How many of the (..., 2) positions `from_metres` gave have no pixel (past the homography's horizon)."""
+    return int(np.isnan(uv[..., 0]).sum())
+
+
+def _project(xy: np.ndarray, H: np.ndarray) -> np.ndarray:
+    """(..., 2) points through a 3x3 homography (homogeneous coordinates, then divided by w)."""
+    p = xy @ H[:, :2].T + H[:, 2]  # (..., 3)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a point on the horizon: inf, refused by the caller
+        return p[..., :2] / p[..., 2:3]
+
+
+def coarse_positions(float32_positions: list, units: dict | None) -> str | None:
+    """The first table whose positions came as float32 (its name and largest value, per table, or None)
+    spaced over a centimetre where they lie, in metres (UTM metres: half a metre; millimetres of a 200 m
+    scene: fine)."""
+    per_unit = _metres_per_unit(units)
+    for given in float32_positions:
+        if given:
+            shown, v = given
+            spacing = float(np.spacing(np.float32(v))) * per_unit
+            if spacing > 0.01:
+                return f"{shown} holds positions as float32, which near {v:.6g} resolve only {spacing:.3g} m"
+    return None
+
+
+COARSE_WRITTEN = 0.05  # metres: positions written more coarsely than this are warned of (TrajNet++: 0.01 m)
+
+
+def decimals_written(v: np.ndarray, most: int = 6, sample: int = 200_000) -> int | None:
+    """The fewest decimals that write every finite value of `v` as it is (0 for whole numbers), up to `most`;
+    None where more are needed. Judged on at most `sample` values, evenly spread."""
+    v = v[np.isfinite(v)]
+    if len(v) > sample:
+        v = v[np.linspace(0, len(v) - 1, sample).astype(np.int64)]
+    if not len(v):
+        return None
+    for d in range(most + 1):
+        x = v * 10.0 ** d
+        if np.all(np.abs(x - np.round(x)) <= 1e-6 + 8 * np.spacing(np.abs(x))):
+            return d
+    return None
+
+
+def coarsely_written(uv: np.ndarray, xy: np.ndarray, same: np.ndarray, files: pd.Series) -> str | None:
+    """The first file (`files`: each row's, a categorical) whose positions `uv` were written to so few
+    decimals that they resolve over `COARSE_WRITTEN` metres where they lie (GPS degrees to 5 decimals: a
+    metre; UTM metres as whole numbers), or None. The metres per input unit are measured between consecutive
+    rows of a track (`same`: rows i and i + 1 are one track's), a scale's (each file's own, where scenes have
+    theirs), a homography's or degrees'. Rounding shows in a file's own tracks' turns: positions a script
+    wrote on straight lines lie on a grid of decimals without being rounded, and are not warned of (under a
+    tenth of their turns as large as half the grid)."""
+    moved = np.linalg.norm(np.diff(uv, axis=0), axis=1)
+    ok = same & np.isfinite(moved) & (moved > 0)
+    if not ok.any():
+        return None
+    ratio = np.linalg.norm(np.diff(xy, axis=0), axis=1)[ok] / moved[ok]  # metres per unit, move by move
+    code = files.cat.codes.to_numpy()
+    mover = code[:-1][ok]
+    inner = same[1:] & same[:-1]  # rows i .. i + 2 of one track
+    turns, turned = np.abs(np.diff(uv, n=2, axis=0)).max(axis=1)[inner], code[1:-1][inner]  # second differences
+    for c, name in enumerate(files.cat.categories):
+        d = decimals_written(uv[code == c])
+        per_unit = float(np.median(ratio[mover == c] if (mover == c).any() else ratio))
+        if d is None or 10.0 ** -d * per_unit <= COARSE_WRITTEN:
+            continue
+        own = turns[turned == c]
+        if np.count_nonzero(own > 0.5 * 10.0 ** -d) < 0.1 * max(len(own), 1):
+            continue
+        what = f"{d} decimal{'s' if d != 1 else ''}" if d else "whole numbers"
+        shown = "the table" if name == "dataframe" else name
+        return (f"{shown} holds positions written as {what}, which resolve only {10.0 ** -d * per_unit:.3g} m",
+                "write them with more decimals")
+    return None

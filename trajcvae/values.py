@@ -1,0 +1,300 @@
+"""A file's raw values -> the track table's columns: positions, times (seconds, frame ids or ISO 8601
+date-times), agent ids and per-agent labels, checked row by row (`canonical`). Every bad value is a `DataError`
+naming its line and column.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError
+from .table import (AGENT_COLUMNS, PER_SECOND, REQUIRED, TIME_NAMES, TRACK_COLUMNS, UNIT_NAMES, column_aliases,
+                    counted_from_one, is_column_number, missing_columns, time_role)
+
+
+MAX_RAW = 1e15  # larger input values lose a tenth of a millimetre to float64 rounding in any units
+# pandas before 3.1 parse text of 17 significant digits only to within 1 ulp (its C parser is not correctly
+# rounded), so one number written two ways ("180.817907249555", "180.81790724955499") would read as two, and
+# a file would read differently under pandas 3.0 and 3.1. Text numbers are read correctly rounded on all.
+ROUGH_PARSER = tuple(int(part) for part in pd.__version__.split(".")[:2]) < (3, 1)
+
+
+def as_text(values: pd.Series) -> np.ndarray:
+    """A per-agent column as stripped strings, "" where missing."""
+    v = values.astype(object)
+    return np.asarray(v.where(v.notna(), "").astype(str).str.strip(), dtype=object)
+
+
+def canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int = 1, row_word: str = "line",
+               allow_empty: bool = False, line_numbers: np.ndarray | None = None,
+               frames: bool = False, typed: bool = False, columns: dict[str, str] | None = None) -> pd.DataFrame:
+    """Check a table of raw values (text or numbers) row by row; `first_line` numbers its first row, or
+    `line_numbers` each row (rows read from lines not all kept); `frames`, `columns`: see `column_aliases`; `typed`:
+    a DataFrame's values, whose agent ids keep their type (`agent_ids`)."""
+    raw = raw.copy()
+    lower = counted_from_one([str(c).strip().lower() for c in raw.columns], columns)
+    raw.columns, seconds, lonlat = column_aliases(lower, frames, columns, name)
+    # Columns renamed are named in messages as the table names them.
+    shown = {n: c for c, n in zip(lower, raw.columns) if c != n}
+    missing = [c for c in REQUIRED if c not in raw.columns]
+    if missing:
+        raise missing_columns(name, missing, lower, lower, columns)
+    for c in REQUIRED + ("scene",):
+        if list(raw.columns).count(c) > 1:
+            raise DataError(f"{name}: column '{c}' appears {list(raw.columns).count(c)} times (any case)")
+    wanted = [c for c in REQUIRED + ("scene",) if c in raw.columns]
+    extras = [c for c in AGENT_COLUMNS if c in raw.columns]
+    kept = {c: as_text(raw[c]) for c in extras}
+    raw = raw[wanted]
+    for c in wanted:
+        raw[c] = blank_as_missing(raw[c])
+    lines = pd.Series(np.arange(len(raw), dtype=np.int64) + first_line if line_numbers is None
+                      else np.asarray(line_numbers, dtype=np.int64), index=raw.index)
+    blank = raw[list(REQUIRED)].isna().all(axis=1)
+    raw, lines = raw[~blank], lines[~blank]
+    kept = {c: v[~blank.to_numpy()] for c, v in kept.items()}
+    if len(raw) == 0:
+        if allow_empty:
+            return pd.DataFrame(columns=TRACK_COLUMNS)
+        raise DataError(f"{name}: empty file (no rows)")
+    out = pd.DataFrame({"_line": lines.to_numpy()})
+    coarse = coarse_columns(raw, lonlat, seconds, name)
+    role = time_role(columns)
+    if role != "time" and _dates(raw["frame"]):
+        raise DataError(f"{name}: column '{columns[role]}' holds date-times, which say their own unit: give "
+                        f"--columns time={columns[role]}, not {role}")
+    raw["frame"] = _seconds_of_dates(raw["frame"], name, seconds, shown.get("frame", "frame"), lines, row_word)
+    for col in ("frame", "x", "y"):  # a time column is named as the file names it
+        out[col] = numeric_column(raw[col], lines, name, shown.get(col, col), row_word)
+    out["frame"] /= PER_SECOND[role]  # seconds
+    vague = unresolved_time(out["frame"].to_numpy(), shown.get("frame", "frame"), seconds, role)
+    if vague:  # named at the first row too large
+        i = int(np.argmax(np.spacing(np.abs(out["frame"].to_numpy())) > TIME_RESOLUTION))
+        raise DataError(f"{name} {row_word} {lines.iloc[i]}: {vague}")
+    ids = raw["agent_id"]
+    if ids.isna().any():
+        i = int(np.flatnonzero(ids.isna().to_numpy())[0])
+        raise DataError(f"{name} {row_word} {lines.iloc[i]}: empty '{shown.get('agent_id', 'agent_id')}' (every row "
+                        "needs its agent's id)")
+    codes, uniques = pd.factorize(ids)
+    out["agent_id"] = agent_ids(pd.Index(uniques), codes, typed)
+    if "scene" in raw.columns:
+        sc = raw["scene"]
+        if sc.isna().any():
+            i = int(np.flatnonzero(sc.isna().to_numpy())[0])
+            raise DataError(f"{name} {row_word} {lines.iloc[i]}: empty '{shown.get('scene', 'scene')}'")
+        out["scene"] = pd.Categorical(sc.astype(str).str.strip().to_numpy(dtype=object))
+    else:
+        out["scene"] = pd.Categorical.from_codes(np.zeros(len(out), np.int8), categories=[scene])
+    out["_file"] = pd.Categorical.from_codes(np.zeros(len(out), np.int8), categories=[name])
+    out = out[TRACK_COLUMNS]
+    for c, v in kept.items():
+        out[c] = v
+    shown = "the table" if name == "dataframe" else name
+    out.attrs.update(seconds=seconds, lonlat=lonlat, coarse=f"{shown} holds {coarse}" if coarse else None,
+                     float32_positions=float32_position_range(raw, shown, lonlat))
+    return out
+
+
+def coarse_columns(raw: pd.DataFrame, lonlat: bool, seconds: bool, name: str) -> str | None:
+    """What float32 columns (a Parquet file's; a CSV's text is read in full) hold too coarsely to predict
+    from, or None: degrees (a float32 resolves about a metre of the Earth's surface), or times of 2^17 s or
+    more (seconds since 1970: minutes) or frame ids of 2^24 or more (no longer whole numbers). Times that
+    lose more than a tenth of a second (or frame ids that are no longer whole) are refused: the tracks
+    themselves are gone. Positions in float32 are judged once their units are known (`read_tracks`)."""
+    if lonlat and any(raw[c].dtype == np.float32 for c in ("x", "y")):
+        return "longitude and latitude as float32, which resolve only about a metre"
+    t = raw["frame"]
+    if t.dtype == np.float32 and len(t) and np.nanmax(np.abs(t.to_numpy())) >= (2.0 ** 17 if seconds else 2.0 ** 24):
+        v = float(np.nanmax(np.abs(t.to_numpy(dtype=np.float64))))
+        spacing = float(np.spacing(np.float32(v)))
+        text = f"times as float32, which near {v:.6g} resolve only {spacing:.3g} of their units"
+        if spacing > (0.1 if seconds else 1.0):  # a step's time is lost: no tracks
+            raise DataError(f"{name}: {text}; store them as float64 (double)")
+        return text
+    return None
+
+
+TIME_RESOLUTION = 1e-3  # of a time's units (seconds or frame ids): coarser, and steps lose their length
+
+
+def unresolved_time(t: np.ndarray, what: str, seconds: bool, role: str = "time") -> str | None:
+    """Why times `t` (float64, finite; seconds, read from `role`'s unit) are too large to keep their steps'
+    lengths, or None: a float64 near 1e15 resolves only 0.125 of its units (microseconds since 1970 read as
+    seconds)."""
+    v = float(np.max(np.abs(t), initial=0.0))
+    spacing = float(np.spacing(v))
+    if spacing <= TIME_RESOLUTION:
+        return None
+    written = v * PER_SECOND[role]  # as the file writes them
+    unit = "time_ns" if written >= 1e17 else "time_us" if written >= 1e14 else "time_ms"
+    others = ", ".join(u for u in ("time_ms", "time_us", "time_ns") if u != unit)
+    fix = (f"is it in {UNIT_NAMES[role]}? Times since 1970 in milli-, micro- or nanoseconds (about 1e12, 1e15 or "
+           f"1e18) are read with --columns {unit}={what or 'time'} (or {others}); or give times since a start "
+           "nearer 0") if seconds else "give frame ids counted from a start nearer 0"
+    shown = f"column {what} value" if is_column_number(what) else what  # a headerless file's column, by number
+    return f"{shown} {v:.6g} is too large to tell its steps apart (numbers near it are {spacing:.3g} apart): {fix}"
+
+
+def float32_position_range(raw: pd.DataFrame, shown: str, lonlat: bool) -> tuple[str, float] | None:
+    """(the table's name, the largest of its float32 position columns' values) when x or y came as float32
+    (degrees: `coarse_columns`), for `coarse_positions` to judge in metres; else None."""
+    f32 = [c for c in ("x", "y") if raw[c].dtype == np.float32]
+    if lonlat or not f32:
+        return None
+    return shown, max(float(np.nanmax(np.abs(raw[c].to_numpy(dtype=np.float64)), initial=0.0)) for c in f32)
+
+
+DATE_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")  # the start of an ISO 8601 (RFC 3339) date-time
+ZONED = r"\d(?:[Zz]|[+-]\d{2}(?::?\d{2})?)\s*$"  # ... and the end of one that names its zone
+
+
+def _seconds_of_dates(col: pd.Series, name: str, seconds: bool, what: str, lines: pd.Series,
+                      row_word: str) -> pd.Series:
+    """A time column of date-times (Parquet, a DataFrame, or ISO 8601 text such as a CSV's
+    2024-05-01T12:00:00.1Z, read as UTC where it names no zone) as seconds since 1970-01-01 UTC, and one of
+    durations as seconds; a `frame` column of either is refused (frame ids are numbers). `what`: the column
+    as the table names it; a text value that is no date-time, among date-times, is named by its row in
+    `lines`."""
+    text = _date_text(col)
+    dates, spans = text or pd.api.types.is_datetime64_any_dtype(col), pd.api.types.is_timedelta64_dtype(col)
+    if not (dates or spans):
+        return col
+    if not seconds:
+        raise DataError(f"{name}: column '{what}' holds {'date-times' if dates else 'durations'}, not frame ids; "
+                        f"name it `time` (or give --columns time={what}) to read them as seconds")
+    if text:  # those with a zone and those without parsed apart: pandas 2 read the latter in the former's zone
+        since = pd.Series(np.nan, index=col.index)
+        upper = col.astype(str).str.upper()  # RFC 3339 allows 2024-05-01t12:00:00z, which ISO 8601 writes upper
+        zoned = upper.str.contains(ZONED).to_numpy()
+        for part in (zoned, ~zoned):
+            if part.any():
+                parsed = pd.to_datetime(upper[part], format="ISO8601", utc=True, errors="coerce")
+                since[part] = (parsed - pd.Timestamp(0, tz="UTC").as_unit("s")).dt.total_seconds()
+        bad = (since.isna() & col.notna()).to_numpy()
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DataError(f"{name} {row_word} {lines.iloc[i]}: column '{what}' value '{col.iloc[i]}' is "
+                            f"{_no_date(col.iloc[i])}")
+        return since
+    if dates:
+        col = col - pd.Timestamp(0, tz=getattr(col.dt, "tz", None)).as_unit("s")  # the column's unit stands
+    return col.dt.total_seconds()
+
+
+def _date_text(col: pd.Series) -> bool:
+    """Whether a column is ISO 8601 date-times as text (its first value is one)."""
+    given = col.dropna()
+    return col.dtype == object and len(given) > 0 and bool(DATE_TEXT.match(str(given.iloc[0])))
+
+
+def _dates(col: pd.Series) -> bool:
+    """Whether a time column holds date-times or durations, which carry their own unit."""
+    return _date_text(col) or pd.api.types.is_datetime64_any_dtype(col) or pd.api.types.is_timedelta64_dtype(col)
+
+
+def _no_date(value) -> str:
+    """Why a text value among ISO 8601 date-times was not read as one."""
+    try:
+        pd.to_datetime(pd.Series([value]), format="ISO8601", utc=True)
+    except pd.errors.OutOfBoundsDatetime:  # pandas before 3 hold only 1677-09-21 .. 2262-04-11
+        return "a date-time out of the range pandas reads (1677 to 2262 before pandas 3)"
+    except (ValueError, TypeError):
+        pass
+    return "not an ISO 8601 date-time (2024-05-01T12:00:00.1Z), as its first value is"
+
+
+def blank_as_missing(col: pd.Series) -> pd.Series:
+    """A column of raw values as `numeric_column` reads them: text (and any other object, such as a Python
+    int beyond float64) as stripped text, blank text missing; a numeric column as it is."""
+    if col.dtype != object and not pd.api.types.is_string_dtype(col):
+        return col
+    s = col.astype(object)
+    na = s.isna()
+    s = s.where(na, s.astype(str).str.strip())
+    return s.mask(na | (s == ""), np.nan)
+
+
+def to_numbers(values) -> np.ndarray:
+    """`pd.to_numeric(values, errors="coerce")` as float64 (NaN where a value is no number), each text
+    value correctly rounded whatever the pandas version.  -> (n,) float64"""
+    num = pd.to_numeric(values, errors="coerce")
+    # A nullable column (Float64, Int64) keeps its nulls as pd.NA, which pandas before 2.2 cannot turn into NaN.
+    num = num.to_numpy(dtype=float, na_value=np.nan, copy=True) if hasattr(num, "to_numpy") else \
+        np.array(num, dtype=float)
+    if ROUGH_PARSER and not pd.api.types.is_numeric_dtype(getattr(values, "dtype", None)):  # text was parsed
+        read = np.flatnonzero(np.isfinite(num))
+        try:  # Python's own reading of each value, correctly rounded (numbers among the text stay as they are)
+            num[read] = np.asarray(values, dtype=object)[read].astype(np.float64)
+        except (ValueError, TypeError):  # a number pandas reads and Python does not: pandas' reading stands
+            pass
+    return num
+
+
+def numeric_column(col: pd.Series, lines: pd.Series, name: str, what: str, row_word: str) -> np.ndarray:
+    """A column of numbers as floats, or a one-line DataError naming the file (`name`), the row (its number
+    in `lines`, counted in `row_word`s) and the column `what` of the first value that is empty, not a number
+    or not finite (or, for x and y, beyond any position).  -> (n,) float64"""
+    if pd.api.types.is_bool_dtype(col):
+        raise DataError(f"{name}: column '{what}' holds true/false values, not numbers")
+    values = to_numbers(col)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        shown = col.iloc[i]
+        kind = "missing" if pd.isna(shown) else ("not finite" if parses_as_number(shown) else "not a number")
+        if kind == "not finite" and np.isinf(float(shown)) and "inf" not in str(shown).lower():
+            kind = f"beyond {MAX_RAW:.0e} in magnitude (no position in any units)" if what in ("x", "y") else \
+                "beyond any number a float holds"  # a number written with hundreds of digits
+        if kind == "not a number" and re.fullmatch(r"\s*[+-]?\d+,\d+\s*", str(shown)):
+            kind += " (a decimal comma: write decimal points, as a spreadsheet's export in English does)"
+        elif kind == "not a number" and what in TIME_NAMES:
+            kind += " of seconds (write times as seconds, e.g. since the recording's start, or as ISO 8601 date-times)"
+        if kind == "missing":
+            raise DataError(f"{name} {row_word} {lines.iloc[i]}: column '{what}' is empty")
+        raise DataError(f"{name} {row_word} {lines.iloc[i]}: column '{what}' value {_shown(shown)} is {kind}")
+    if what in ("x", "y") and (np.abs(values) > MAX_RAW).any():
+        i = int(np.flatnonzero(np.abs(values) > MAX_RAW)[0])
+        raise DataError(f"{name} {row_word} {lines.iloc[i]}: column '{what}' value {_shown(col.iloc[i])} is beyond "
+                        f"{MAX_RAW:.0e} in magnitude (no position in any units)")
+    return values
+
+
+def _shown(value) -> str:
+    """A raw value as a message quotes it: as written (1e+16, not np.float64(1e+16)), cut past 40 characters."""
+    value = value.item() if isinstance(value, np.generic) else value
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:30]}... ({len(str(value))} characters)"
+
+
+def parses_as_number(text) -> bool:
+    if text is None:
+        return False
+    try:
+        float(text)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+def agent_ids(uniques: pd.Index, codes: np.ndarray, typed: bool = False) -> np.ndarray:
+    """Agent ids from their distinct values and per-row codes: integers when every id is one (ETH/UCY
+    writes 1.0) and none is written with a leading zero, else stripped strings as written (so "007" comes
+    back as "007", and "01" and "1" stay two agents). `typed`: the values come with their own type (a
+    DataFrame's column, not a file's text): ids that are all strings stay strings, those integers as text
+    ("1.0" is the agent "1", as in a file, and not the number 1)."""
+    text = pd.Index(uniques.astype(str)).str.strip()
+    strings = typed and len(uniques) and all(isinstance(u, str) for u in uniques)
+    if len(uniques) and pd.api.types.is_numeric_dtype(uniques) and not pd.api.types.is_bool_dtype(uniques):
+        num = np.asarray(uniques, dtype=float)
+    else:
+        num = to_numbers(pd.Series(np.asarray(text, dtype=object)))
+    whole = len(num) and np.isfinite(num).all() and (num == np.round(num)).all() and (np.abs(num) < 2 ** 53).all()
+    padded = text.str.match(r"[+-]?0\d").any()  # "007": kept as written
+    if whole and not padded and strings:
+        return np.asarray([str(i) for i in num.astype(np.int64)], dtype=object)[codes]
+    if whole and not padded:
+        return num.astype(np.int64)[codes]  # keep them as integers
+    return np.asarray(text, dtype=object)[codes]
