@@ -1054,8 +1054,8 @@ def test_a_server_of_scales_per_scene_gives_each_scene_its_own_and_refuses_one_w
         r = client.post("/v1/scenes/cam9/observations", json={"time": 0.0, "detections": dets})
         held = client.get("/v1/scenes").json()["scenes"]
     assert ok.status_code == 200, ok.text
-    assert r.status_code == 422 and r.json()["detail"] == (f"scene 'cam9': no scale for it in --scale {scales}, "
-                                                           "which scales deathCircle_video0")
+    assert r.status_code == 422 and r.json()["detail"] == (f"scene 'cam9': no scale for it in --scale {scales}; "
+                                                           "it gives the scales of deathCircle_video0")
     assert held == ["deathCircle_video0"]
 
 

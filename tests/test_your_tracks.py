@@ -1661,6 +1661,9 @@ def test_scales_per_scene_read_each_sdd_video_in_its_own_metres(model, plaza, tm
     write(tmp_path / "scales.json", '{"deathCircle_video0": 0.05, "deathCircle_video1": 0.025}')
     write(tmp_path / "scales.csv", "Scene,Scale\ndeathCircle_video0,0.05\ndeathCircle_video1,0.025\n")
     tracks = read_tracks([tmp_path / "sdd"], scale={"deathCircle_video0": 0.05, "deathCircle_video1": 0.025})
+    with pytest.raises(DataError, match=r"^scene 'deathCircle_video0': no scale for it \(nor for 1 more scene\) in "
+                       r"the scales given; it gives the scales of bookstore_video0$"):
+        read_tracks([tmp_path / "sdd"], scale={"bookstore_video0": 0.04})
     one, two = (tracks[tracks.scene == f"deathCircle_video{i}"].reset_index(drop=True) for i in (0, 1))
     np.testing.assert_allclose(one[["x", "y"]], two[["x", "y"]], atol=3e-4)  # the same walkers (boxes to 0.01 px)
     metres = tracks[["scene", "frame", "agent_id", "x", "y"]].copy()
@@ -1683,8 +1686,8 @@ def test_scales_per_scene_read_each_sdd_video_in_its_own_metres(model, plaza, tm
 
 
 @pytest.mark.parametrize("scales, expected", [
-    ("bookstore_video0: 0.038\n", "--scale S: no scale for scene 'deathCircle_video0'; it gives the scales of "
-     "bookstore_video0"),
+    ("bookstore_video0: 0.038\n", "scene 'deathCircle_video0': no scale for it in --scale S; it gives the scales "
+     "of bookstore_video0"),
     ("deathCircle_video0: -1\n", "--scale S: scene 'deathCircle_video0': scale -1 is not a positive number"),
     ("deathCircle: {video0: {scale: wide}}\n", "scene 'deathCircle_video0': scale 'wide' is not a positive number"),
     ("- 0.05\n", "--scale S: expected scenes and their scales"),

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .errors import plural
 from .resample import EPS
 from .table import PER_SECOND, UNIT_NAMES, seconds_per_unit, time_role
 
@@ -501,9 +502,6 @@ def _mixed_steps(df: pd.DataFrame, time_step: float | None = None, share: float 
                     "--fps, or the rows of each rate as their own file")
     return None
 
-
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def time_unit_question(df: pd.DataFrame, interval: float | None = None, otherwise: str = "",

@@ -45,3 +45,8 @@ def first_line(e: Exception) -> str:
     """An exception's message cut to its first line (200 characters at most), or its type's name."""
     text = str(e).strip()
     return text.splitlines()[0][:200] if text else type(e).__name__
+
+
+def plural(count: int, word: str) -> str:
+    """'1 file', '2 files': a count and its word, for messages."""
+    return f"{count} {word}{'' if count == 1 else 's'}"

@@ -47,7 +47,8 @@ from .predict import OUTPUT_COLUMNS, TrajCVAE, samples_to_frame
 from .resample import EPS
 from .table import AGENT_COLUMNS, TIME_NAMES, lonlat_names
 from .tracks import MAX_COORD, read_tracks
-from .units import beyond_horizon, check_lonlat, coarse_positions, from_metres, to_metres, unit_conversion
+from .units import (beyond_horizon, check_lonlat, coarse_positions, from_metres, no_scale, to_metres,
+                    unit_conversion)
 from .values import agent_ids, blank_as_missing, coarse_columns, float32_position_range, numeric_column, unresolved_time
 from .windows import concat_windows, finished_windows, history_reach, latest_windows
 
@@ -110,9 +111,7 @@ class OnlinePredictor:
         units = unit_conversion(scale, homography)
         if units is not None and "scales" in units:  # this scene's own
             if self.scene not in units["scales"]:
-                given = list(units["scales"])
-                raise TrajCVAEError(f"scene '{self.scene}': no scale for it in {units['source']} (they give those "
-                                    f"of {', '.join(given[:3])}{' ...' if len(given) > 3 else ''})")
+                raise no_scale(units, [self.scene])
             scale = units["scales"][self.scene]
         self.position = ("lon", "lat") if lonlat else ("x", "y")  # the detections' and futures' columns
         self.time_column = "time" if fps is None else "frame"

@@ -31,7 +31,7 @@ from .online import OnlinePredictor, out_of_order
 from .predict import TrajCVAE
 from .table import AGENT_COLUMNS, TIME_NAMES, column_map, seconds_per_unit
 from .tracks import check_fps, read_tracks
-from .units import from_metres, scales_of_scenes, to_metres, unit_conversion
+from .units import from_metres, no_scale, scales_of_scenes, to_metres, unit_conversion
 
 try:
     import orjson
@@ -386,9 +386,7 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
 
     def scene(name: str) -> OnlinePredictor:  # seconds always: a request's frame id becomes seconds at --fps
         if isinstance(scale, dict) and name not in scale:
-            given = list(units["scales"])
-            raise TrajCVAEError(f"scene '{name}': no scale for it in {units['source']}, which scales "
-                                f"{', '.join(given[:3])}{' ...' if len(given) > 3 else ''}")
+            raise no_scale(units, [name])
         live = OnlinePredictor(predictor, k, seed, kset, None, scale, homography, forget_after, name, draws=draws,
                                calibrate=calibrate, lonlat=lonlat, judge_speeds=name not in judged)
         live.warnings = [warning_text(line) for line in judged.get(name, ())]

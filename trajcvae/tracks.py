@@ -19,8 +19,7 @@ from typing import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from .checks import plural
-from .errors import DataError, warn
+from .errors import DataError, plural, warn
 from .formats import class_names_file, mot_detections, read_file, refuse_futures
 from .resample import EPS
 from .table import AGENT_COLUMNS, column_map, time_role, where

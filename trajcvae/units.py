@@ -15,7 +15,7 @@ from typing import Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, first_line, warn
+from .errors import DataError, first_line, plural, warn
 from .table import where
 from .values import parses_as_number
 
@@ -179,10 +179,7 @@ def scales_of_scenes(units: dict, scenes: pd.Series) -> dict:
     read = [str(s) for s in pd.unique(scenes.astype(str))]
     missing = [s for s in read if s not in units["scales"]]
     if missing:
-        given = list(units["scales"])
-        raise DataError(f"{units['source']}: no scale for scene '{missing[0]}'"
-                        + (f" (nor for {len(missing) - 1} more)" if len(missing) > 1 else "")
-                        + f"; it gives the scales of {', '.join(given[:4])}{' ...' if len(given) > 4 else ''}")
+        raise no_scale(units, missing)
     guessed = [s for s in read if s in units["estimated"]]
     if len(guessed) == 1:
         warn(f"warning: {units['source']}: the scale of scene {guessed[0]} is an estimate (its certainty is below "
@@ -194,6 +191,14 @@ def scales_of_scenes(units: dict, scenes: pd.Series) -> dict:
     return {"scales": {s: units["scales"][s] for s in read}}
 
 
+def no_scale(units: dict, missing: list[str]) -> DataError:
+    """The error for scenes that scales per scene (`scene_scales`) leave without one."""
+    given = list(units["scales"])
+    more = f" (nor for {plural(len(missing) - 1, 'more scene')})" if len(missing) > 1 else ""
+    return DataError(f"scene '{missing[0]}': no scale for it{more} in {units['source']}; it gives the scales of "
+                     f"{', '.join(given[:4])}{' ...' if len(given) > 4 else ''}")
+
+
 def _scene_factors(units: dict, scenes, ndim: int) -> np.ndarray:
     """Metres per unit of positions (N, ..., 2) whose scenes are `scenes` (N,), shaped to broadcast against
     them: (N, 1, ..., 1)."""
@@ -201,9 +206,9 @@ def _scene_factors(units: dict, scenes, ndim: int) -> np.ndarray:
         raise ValueError("positions of scenes of their own scales need their scenes")
     codes, uniques = pd.factorize(np.asarray(scenes, dtype=object).astype(str))
     table = units["scales"]
-    missing = next((s for s in uniques if s not in table), None)
-    if missing is not None:
-        raise DataError(f"scene '{missing}': no scale for it (--scale)")
+    missing = [s for s in uniques if s not in table]
+    if missing:
+        raise no_scale(units, missing)
     f = np.array([table[s] for s in uniques], dtype=np.float64)[codes]
     return f.reshape((len(f),) + (1,) * (ndim - 1))
 

@@ -158,12 +158,11 @@ def _seconds_of_dates(col: pd.Series, name: str, seconds: bool, what: str, lines
     durations as seconds; a `frame` column of either is refused (frame ids are numbers). `what`: the column
     as the table names it; a text value that is no date-time, among date-times, is named by its row in
     `lines`."""
-    text = _date_text(col)
-    dates, spans = text or pd.api.types.is_datetime64_any_dtype(col), pd.api.types.is_timedelta64_dtype(col)
-    if not (dates or spans):
+    if not _dates(col):
         return col
+    text, spans = _date_text(col), pd.api.types.is_timedelta64_dtype(col)
     if not seconds:
-        raise DataError(f"{name}: column '{what}' holds {'date-times' if dates else 'durations'}, not frame ids; "
+        raise DataError(f"{name}: column '{what}' holds {'durations' if spans else 'date-times'}, not frame ids; "
                         f"name it `time` (or give --columns time={what}) to read them as seconds")
     if text:  # those with a zone and those without parsed apart: pandas 2 read the latter in the former's zone
         since = pd.Series(np.nan, index=col.index)
@@ -179,7 +178,7 @@ def _seconds_of_dates(col: pd.Series, name: str, seconds: bool, what: str, lines
             raise DataError(f"{name} {row_word} {lines.iloc[i]}: column '{what}' value '{col.iloc[i]}' is "
                             f"{_no_date(col.iloc[i])}")
         return since
-    if dates:
+    if not spans:
         col = col - pd.Timestamp(0, tz=getattr(col.dt, "tz", None)).as_unit("s")  # the column's unit stands
     return col.dt.total_seconds()
 
