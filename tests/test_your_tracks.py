@@ -22,7 +22,7 @@ from trajcvae.tracks import read_tracks
 from trajcvae.predict import predict_to_file
 from trajcvae.windows import build_windows
 
-from tests.helpers import ROOT, cli, one_line_error, write
+from tests.helpers import ETH_UCY, ROOT, cli, one_line_error, write
 
 
 @pytest.fixture(scope="module")
@@ -446,7 +446,7 @@ def test_speeds_no_walker_has_get_a_warning_that_names_the_fix(plaza, tmp_path):
     # degrees: these positions span metres), and no window's error suggests bridging 400 s gaps.
     ms = plaza.assign(time=plaza.frame / 25 * 1000).drop(columns="frame")
     warning = plausibility(read_tracks(ms), 0.4)
-    assert "time column (in seconds? Read with --columns time_ms=<column>" in warning and "lon, lat" not in warning
+    assert "time column (in seconds? Read with --columns time_ms=time" in warning and "lon, lat" not in warning
     ms.to_csv(tmp_path / "ms.csv", index=False)
     r = cli("predict", "pedestrian", tmp_path / "ms.csv", "--out", tmp_path / "q.csv")
     assert r.exit_code == 1 and "Traceback" not in r.output and "--max-gap" not in r.output
@@ -1419,8 +1419,8 @@ def test_a_clock_far_too_fast_is_named_when_no_track_lasts_a_step(plaza, tmp_pat
     plaza.assign(time=plaza.frame / 25 / 3600).drop(columns="frame").to_csv(hours, index=False,
                                                                             float_format="%.10f")
     one_line_error(cli("predict", "pedestrian", hours, "--out", tmp_path / "p.csv"), "no usable windows",
-                   "no track lasts one 0.4 s step (the longest spans", "is the time column in seconds (not minutes "
-                   "or hours)?")
+                   "no track lasts one 0.4 s step (the longest spans", "is the time column in seconds? Read with "
+                   "--columns time_h=time, its samples would come 0.4 s apart")
     frames = tmp_path / "frames.csv"
     plaza.to_csv(frames, index=False)
     one_line_error(cli("evaluate", "pedestrian", frames, "--fps", 25000), "no track lasts one 0.4 s step",
@@ -1569,7 +1569,7 @@ def test_a_time_column_in_nanoseconds_is_read_as_seconds(model, plaza, tmp_path)
     ("x=position_x", "--columns: x without y: name both"),
     ("x=position_x,y=position_y,lon=a,lat=b", "x, y and lon, lat exclude each other"),
     ("frame=timestep,time_ns=stamp", "--columns: frame and time_ns: give one clock"),
-    ("speed=v", "--columns speed=v: no role 'speed'; the roles are frame, time, time_ms, time_us, time_ns"),
+    ("speed=v", "--columns speed=v: no role 'speed'; the roles are frame, time, time_ms, time_us, time_ns, time_min, time_h"),
     ("x=a,x=b", "--columns: x is given twice"),
     ("x=A,y=a", "--columns: column 'a' is given for two roles"),
     ("x:position_x", "--columns 'x:position_x': expected role=column pairs"),
@@ -1739,6 +1739,38 @@ def test_scales_per_scene_travel_through_training_and_the_live_predictor(plaza, 
     with pytest.raises(TrajCVAEError, match="scene .cam9.: no scale for it in --scale .*s.yaml"):
         OnlinePredictor(model, scene="cam9", scale=scales)
     OnlinePredictor(model, scene="cam9", scale={"cam9": 0.02})
+
+
+def test_times_in_minutes_or_hours_are_warned_of_naming_the_role_that_reads_them(plaza, tmp_path):
+    """A time column in minutes read as seconds makes most tracks shorter than one model step, so few agents
+    would be predicted: the warning says so and names the time role that reads it (time_min, or time_h for
+    hours), under the file's own column name; read with it, every agent is predicted as from seconds. A
+    rate of frame ids given far too high is asked about instead."""
+    zara = pd.read_csv(ETH_UCY / "zara1" / "test" / "crowds_zara01.txt", sep=r"\s+", header=None,
+                       names=["frame", "agent_id", "x", "y"])  # 148 agents, 6 of them there over 24 s
+    seconds = zara.assign(frame=zara.frame / 25).rename(columns={"frame": "t"})
+    seconds.to_csv(tmp_path / "s.csv", index=False)
+    seconds.assign(t=seconds.t / 60).to_csv(tmp_path / "min.csv", index=False)
+    upsample(plaza, 2.5).assign(time=lambda d: d.time / 3600).to_csv(tmp_path / "h.csv", index=False)
+    r = cli("predict", "pedestrian", tmp_path / "min.csv", "-k", 2, "--out", tmp_path / "p.csv")
+    warning = next(line for line in r.output.splitlines() if "last less than one 0.4 s step" in line)
+    assert r.exit_code == 0 and warning.startswith("warning: 142 of 148 agents' tracks last less than one 0.4 s "
+                                                   "step (median 0.207 s; samples 0.00667 s apart, median)")
+    assert warning.endswith("so few of them can be predicted: is the time column in seconds? Read with --columns "
+                            "time_min=t, its samples would come 0.4 s apart")
+    assert pd.read_csv(tmp_path / "p.csv").agent_id.nunique() == 6
+    r = cli("predict", "pedestrian", tmp_path / "min.csv", "-k", 2, "--columns", "time_min=t", "--out",
+            tmp_path / "p.csv")
+    assert r.exit_code == 0 and "warning" not in r.output, r.output
+    assert cli("predict", "pedestrian", tmp_path / "s.csv", "-k", 2, "--out", tmp_path / "s_p.csv").exit_code == 0
+    got, expected = pd.read_csv(tmp_path / "p.csv"), pd.read_csv(tmp_path / "s_p.csv")
+    assert got.agent_id.nunique() == 148
+    np.testing.assert_allclose(got[["x", "y"]], expected[["x", "y"]], atol=1e-4)
+    r = cli("predict", "pedestrian", tmp_path / "h.csv", "--columns", "time_h=time", "--out", tmp_path / "p.csv")
+    assert r.exit_code == 0 and "warning" not in r.output, r.output
+    zara.to_csv(tmp_path / "frames.csv", index=False)
+    r = cli("predict", "pedestrian", tmp_path / "frames.csv", "--fps", 1500, "-k", 2, "--out", tmp_path / "p.csv")
+    assert r.exit_code == 0 and "so few of them can be predicted: is --fps 1500 the frame ids' rate?" in r.output
 
 
 def test_time_unit_mistakes_name_the_role_that_fits(plaza, tmp_path):

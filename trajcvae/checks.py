@@ -393,8 +393,8 @@ def coarse_warning(attrs: dict) -> str | None:
 def _rates_speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: int, max_gap: float,
                         jumps: bool, time_step: float | None) -> str | None:
     """`plausibility`'s lines after the float32 one: two rates of frame ids, else the speeds, then jumps."""
-    mixed = _mixed_steps(df, time_step)
-    if mixed:
+    mixed = _mixed_steps(df, time_step) or _shorter_than_a_step(df, dt)
+    if mixed:  # (the speeds and jumps of what is left are no guide)
         return mixed
     guessed = _steps_of_another_length(df, dt, time_step)  # said first, the speeds judged at the guess after it
     rest = _speeds_jumps(df, dt, record, min_moves, max_gap, jumps, time_step)
@@ -476,6 +476,41 @@ def _speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: i
     return said + (f"\n{jump}" if jump else "")
 
 
+FAST_CLOCK = 0.01  # seconds: samples closer than this (over 100 a second) may be times in minutes or hours
+
+
+def _shorter_than_a_step(df: pd.DataFrame, dt: float) -> str | None:
+    """The warning for tracks of a known rate whose samples come over 100 a second and of which most last
+    less than one model step (`dt` seconds), so that few agents can be predicted: times in minutes or hours
+    read as seconds, or a rate too high. (Live detections, whose tracks are all short at first, are not
+    judged here.)"""
+    spu = seconds_per_unit(df)
+    interval = sampling_interval(df) if spu is not None else None
+    if interval is None or interval >= FAST_CLOCK:
+        return None
+    g = df.groupby(["scene", "agent_id"], observed=True, sort=False)["frame"]
+    lasting = ((g.max() - g.min()) * spu)[g.size() > 1]  # (agents,) seconds from first to last sample
+    short = int(np.count_nonzero(lasting < dt * (1 - EPS)))
+    if short * 2 <= len(lasting) or short == len(lasting):  # (none lasting a step: no window, an error says why)
+        return None
+    return (f"warning: {short} of {len(lasting)} agents' tracks last less than one {dt:g} s step (median "
+            f"{float(np.median(lasting)):.3g} s; samples {interval:.3g} s apart, median), so few of them can be "
+            f"predicted: {clock_question(df, interval)}")
+
+
+def clock_question(df: pd.DataFrame, interval: float) -> str:
+    """The question for tracks whose clock looks far too fast (samples `interval` seconds apart): the rate
+    their frame ids were read at, or the unit of their time column (naming the time role that fits)."""
+    fps, given = df.attrs.get("fps"), df.attrs.get("rate_from") if df.attrs.get("time_base") == "frames" else None
+    if given == "fps":
+        return f"is --fps {fps:g} the frame ids' rate?"
+    if given == "model":
+        return f"are the frame ids {fps:g} a second, the model's training rate? Give --fps, their rate"
+    if given == "file":
+        return f"is the file's own rate ({fps:g} frame ids a second) right? --fps overrides it"
+    return time_unit_question(df, interval, " (not minutes or hours)")
+
+
 def _mixed_steps(df: pd.DataFrame, time_step: float | None = None, share: float = 0.25) -> str | None:
     """For frame ids of unknown rate, a one-line warning when a scene steps by another difference than its
     step (`time_step`, else its most common difference) in at least `share` of its moves: frame ids of two
@@ -511,7 +546,7 @@ def time_unit_question(df: pd.DataFrame, interval: float | None = None, otherwis
     as a tracker's do, 0.01-2 s apart, where another would; else `otherwise` after the question."""
     columns = df.attrs.get("columns") or {}
     role = time_role(columns)
-    column = columns.get(role, "<column>")
+    column = columns.get(role) or df.attrs.get("clock") or "<column>"
     asked = f"{lead}in {UNIT_NAMES[role]}" + (f" (--columns {role}={column})" if role in columns else "")
     interval = sampling_interval(df) if interval is None else interval
     fits = {} if not interval else {r: interval * PER_SECOND[role] / u for r, u in PER_SECOND.items()

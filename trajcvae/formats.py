@@ -66,8 +66,8 @@ def mot_detections(path: Path) -> bool:
 
 
 def read_file(path: Path, frames: bool = False, columns: dict[str, str] | None = None) -> pd.DataFrame:
-    """One file's table; `attrs["named_by_file"]`: its scene is named after the file (no scene column).
-    `frames`: frame ids are the clock where there is a frame column; `columns`: see `column_aliases`."""
+    """One file's table; `attrs["named_by_file"]`: its scene is named after the file (no scene column);
+    `attrs["clock"]`: the name of a time column read as the clock (in seconds), as written. `frames`: frame ids are the clock where there is a frame column; `columns`: see `column_aliases`."""
     if path.suffix.lower() == ".parquet":
         return _read_parquet(path, frames, columns)
     fmt = None if path.suffix.lower() == ".ndjson" else _sniff(path, frames, columns)
@@ -90,7 +90,8 @@ def read_file(path: Path, frames: bool = False, columns: dict[str, str] | None =
             table = _read_fast(path, fmt)
             if table is None:  # something is wrong: find the first bad line, slowly, chunk by chunk
                 table = _read_slow(path, fmt)
-            table.attrs.update(seconds=fmt.seconds, lonlat=fmt.lonlat)
+            clock = fmt.header[fmt.names.index("frame")] if fmt.seconds and fmt.header and fmt.names else None
+            table.attrs.update(seconds=fmt.seconds, lonlat=fmt.lonlat, clock=clock)
         cut = _cut_short(path, fmt)
         if cut:
             warn(cut)

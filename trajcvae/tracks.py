@@ -123,7 +123,7 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     ('frame=timestep,agent_id=track_id,x=position_x,y=position_y', or a dict {role: column}) reads a CSV's or
     Parquet file's (or the DataFrame's) columns of other names as those roles (`COLUMN_ROLES`; any case),
     in place of the columns that would otherwise be: a time column as `time` (seconds) or in milli-, micro-
-    or nanoseconds as `time_ms`, `time_us`, `time_ns`.
+    or nanoseconds as `time_ms`, `time_us`, `time_ns`, in minutes or hours as `time_min`, `time_h`.
 
     Frame ids are `fps` per second where given; else at a format's own rate (files of different own rates
     are each read at theirs, all timed in seconds: frame id / rate); else at `default_fps` (a model's
@@ -139,7 +139,8 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     Columns `lon, lat` (or `lng`/`long`/`longitude`, `latitude`) in place of `x, y` are WGS84 degrees,
     projected to metres east and north of each scene's first position (`lonlat_units`).
     `df.attrs["units"]` keeps the conversion, so outputs can be given back in the input's units;
-    `df.attrs["columns"]` the columns read under other names (`column_map`'s), or None.
+    `df.attrs["columns"]` the columns read under other names (`column_map`'s), or None; `df.attrs["clock"]`
+    the time column's name as the files write it (for messages), where they all write one name.
     `df.attrs` also records `files` (how many were read), `duplicates_dropped` and `rows_sorted` (rows read
     after a later row of their agent, put in time order).
     """
@@ -215,6 +216,7 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
                         "no seqinfo.ini beside it gives: give --fps (the video's frame rate, e.g. 30)")
     coarse = next((t.attrs["coarse"] for t in tables if t.attrs.get("coarse")), None)
     float32_positions = [t.attrs.get("float32_positions") for t in tables]
+    clocks = {t.attrs.get("clock") for t in tables}  # the time column's name, where every file gives it one
     if classes is not None:
         unlabelled = next((name for t, name in zip(tables, names) if not any(c in t.columns for c in AGENT_COLUMNS)),
                           None)
@@ -228,7 +230,8 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
         df = _only_classes(df, list(classes), names[0] if len(names) == 1 else f"the {len(names)} files")
     df.attrs.update(time_base="seconds" if all(seconds) else "frames" if fps is not None else "steps",
                     fps=None if all(seconds) else fps, rate_from=rate_from, units=units, coarse=coarse,
-                    overrode=bool(other), columns=columns)  # --fps against files' own rates
+                    overrode=bool(other), columns=columns,  # overrode: --fps against files' own rates
+                    clock=next(iter(clocks)) if len(clocks) == 1 and all(seconds) else None)
     uv = df[["x", "y"]].to_numpy(dtype=np.float64)
     if all(lonlat):
         units = df.attrs["units"] = lonlat_units(df)

@@ -92,8 +92,10 @@ def canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int = 1, row
     out = out[TRACK_COLUMNS]
     for c, v in kept.items():
         out[c] = v
+    clock = shown.get("frame", "frame") if seconds else None
     shown = "the table" if name == "dataframe" else name
-    out.attrs.update(seconds=seconds, lonlat=lonlat, coarse=f"{shown} holds {coarse}" if coarse else None,
+    out.attrs.update(seconds=seconds, clock=clock, lonlat=lonlat,
+                     coarse=f"{shown} holds {coarse}" if coarse else None,
                      float32_positions=float32_position_range(raw, shown, lonlat))
     return out
 

@@ -27,7 +27,8 @@ from scipy.spatial import cKDTree
 
 from ._version import __version__
 from .atomic import atomic_path
-from .checks import bridging_gap, far_apart, plausibility, sampling_interval, summarize, time_steps, time_unit_question
+from .checks import (bridging_gap, clock_question, far_apart, plausibility, sampling_interval, summarize, time_steps,
+                     time_unit_question)
 from .config import DataConfig
 from .errors import DataError, NoWindowsError, TrajCVAEError, TrajCVAEWarning, warn
 from .formats import side_files
@@ -406,10 +407,8 @@ def no_windows_error(cfg: DataConfig, mode: str, df: pd.DataFrame | None = None)
     longest = None if spu is None else float(df.groupby(["scene", "agent_id"], observed=True)["frame"].agg(
         lambda f: f.max() - f.min()).max()) * spu  # seconds: the longest track
     if longest is not None and longest < cfg.dt and interval is not None:  # a clock far too fast
-        clock = (f"is --fps {df.attrs['fps']:g} the frame ids' rate?" if df.attrs.get("rate_from") == "fps" else
-                 time_unit_question(df, interval, " (not minutes or hours)"))
         why += (f": no track lasts one {cfg.dt:g} s step (the longest spans {longest:.3g} s; samples come "
-                f"{interval:.3g} s apart, median): {clock}")
+                f"{interval:.3g} s apart, median): {clock_question(df, interval)}")
     elif moves and not np.allclose(moves, cfg.time_step):
         why += (f": a step is data.time_step = {cfg.time_step:g} frame ids, but the tracks' frame ids move "
                 f"{' or '.join(f'{m:g}' for m in moves[:3])} at a time: leave data.time_step out (--time-step; each "
