@@ -69,6 +69,44 @@ def test_agent_ids_come_back_as_written(tmp_path, suffix):
     assert list(read_tracks([whole]).agent_id.unique()) == [1, 12]
 
 
+def test_json_records_or_columns_read_as_the_same_table(tmp_path, sim_files):
+    """A JSON file of records (pandas' to_json(orient="records")) or of columns (its default to_json()),
+    named .json, reads as the CSV of the same table does, ids as written; its mistakes are one line naming
+    the row; JSON under another name is named as such, and a folder's JSON files are read only when named."""
+    table = pd.read_csv(sim_files["test"]).rename(columns={"frame": "time"}).assign(time=lambda d: d.time / 25)
+    table["agent_id"] = "p" + table.agent_id.astype(str)
+    table.to_csv(tmp_path / "t.csv", index=False)
+    expected = read_tracks([tmp_path / "t.csv"]).drop(columns=["_file", "_line"])
+    for orient in ("records", "columns"):
+        table.to_json(tmp_path / f"{orient}.json", orient=orient)
+        got = read_tracks([tmp_path / f"{orient}.json"])
+        pd.testing.assert_frame_equal(got.drop(columns=["_file", "_line"]), expected)
+        assert got.attrs["time_base"] == "seconds" and set(got.scene) == {"test0"}  # its scene column
+    pd.testing.assert_frame_equal(
+        read_tracks([write(tmp_path / "pretty.json", '[\n {"frame": 0, "id": 7, "x": 1.5, "y": 2},\n {"frame": 10, '
+                           '"id": 7, "x": 1.9, "y": 2}\n]')])[["frame", "agent_id", "x", "y"]],
+        pd.DataFrame({"frame": [0.0, 10.0], "agent_id": [7, 7], "x": [1.5, 1.9], "y": [2.0, 2.0]}))
+    for text, expected_error in (
+            ('[{"time": 0, "agent_id": 1, "x": 1, "y": 2},\n{"time": 0.4, "agent_id": 1, "x": "oops", "y": 2}]',
+             "bad.json row 2: column 'x' value 'oops' is not a number"),
+            ('[{"time": 0, "agent_id": 1, "x": 1, "y": 2}, [1, 2]]', "bad.json row 2: a JSON list, not a record"),
+            ('{"time": [0, 1], "x": [1]}', "bad.json: its columns do not make a table"),
+            ('[{"time": 0,\n "x": 1,', "bad.json line 2: not JSON"),
+            ("[]", "bad.json: empty file (no rows)"),
+            ("42", "bad.json: expected a JSON array of records, or an object of columns (as pandas' to_json writes "
+                   "them); it holds a number"),
+            ('[{"t": 0, "id": 1, "px": 1, "py": 2}]', "bad.json: missing column(s) x, y (or lon, lat in degrees) "
+                                                      "(have: t, id, px, py)")):
+        assert expected_error in read_error(write(tmp_path / "bad.json", text))
+    assert read_error(write(tmp_path / "j.txt", table.head(50).to_json(orient="records"))).endswith(
+        "j.txt: JSON, not a CSV/text table; name it j.json to read it as JSON records")
+    (tmp_path / "folder").mkdir()
+    table.to_json(tmp_path / "folder" / "a.json", orient="records")
+    with pytest.raises(DataError, match=r"folder: directory holds no .*, only JSON files \(a.json\), which are "
+                                        r"read when named"):
+        read_tracks([tmp_path / "folder"])
+
+
 @pytest.mark.parametrize("text,expected", [
     ("frame,agent,x,y\n0,1,0,0\n", "missing column(s) agent_id"),
     ("frame,agent_id,x,y\n0,1,0,0\n10,1,abc,0\n", "line 3: column 'x' value 'abc' is not a number"),

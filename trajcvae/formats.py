@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import json
 import math
 import os
 import re
@@ -70,6 +71,8 @@ def read_file(path: Path, frames: bool = False, columns: dict[str, str] | None =
     `attrs["clock"]`: the name of a time column read as the clock (in seconds), as written. `frames`: frame ids are the clock where there is a frame column; `columns`: see `column_aliases`."""
     if path.suffix.lower() == ".parquet":
         return _read_parquet(path, frames, columns)
+    if path.suffix.lower() == ".json":
+        return _read_json(path, frames, columns)
     fmt = None if path.suffix.lower() == ".ndjson" else _sniff(path, frames, columns)
     if columns and (fmt is None or not fmt.header):
         kind = ("TrajNet++ records" if fmt is None or fmt.trajnet else "Stanford Drone Dataset annotations"
@@ -267,6 +270,48 @@ def _read_parquet(path: Path, frames: bool = False, columns: dict[str, str] | No
     return table
 
 
+def _read_json(path: Path, frames: bool = False, columns: dict[str, str] | None = None) -> pd.DataFrame:
+    """A JSON file of records, `[{"time": 0.4, "agent_id": 7, "x": 1.5, "y": 2.0}, ...]` (pandas'
+    `to_json(orient="records")`), or of columns, `{"time": [...], ...}` or `{"time": {"0": 0.4, ...}, ...}`
+    (pandas' default `to_json()`), read as a table: its rows are numbered from 1 in messages, and its values
+    keep their JSON types (agent ids as written). The whole file is held in memory while it is read."""
+    try:
+        with open(path, encoding="utf-8-sig") as f:
+            data = json.load(f)
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: not UTF-8 text") from None
+    except json.JSONDecodeError as e:
+        raise DataError(f"{path} line {e.lineno}: not JSON ({e.msg})") from None
+    if isinstance(data, list):
+        odd = next((i for i, record in enumerate(data) if not isinstance(record, dict)), None)
+        if odd is not None:
+            raise DataError(f"{path} row {odd + 1}: a JSON {type(data[odd]).__name__}, not a record; expected an "
+                            'array of records such as {"time": 0.4, "agent_id": 7, "x": 1.5, "y": 2.0}')
+        raw = pd.DataFrame.from_records(data)
+    elif isinstance(data, dict) and data and all(isinstance(v, (list, dict)) for v in data.values()):
+        try:
+            raw = pd.DataFrame(data)
+        except ValueError as e:  # columns of different lengths
+            raise DataError(f"{path}: its columns do not make a table ({first_line(e)})") from None
+    else:
+        held = "an object of other values" if isinstance(data, dict) and data else \
+            {dict: "an empty object", str: "a string", bool: "a boolean", type(None): "null"}.get(type(data), "a number")
+        raise DataError(f"{path}: expected a JSON array of records, or an object of columns (as pandas' to_json "
+                        f"writes them); it holds {held}")
+    if not len(raw):
+        raise DataError(f"{path}: empty file (no rows)")
+    raw = raw.reset_index(drop=True)
+    refuse_futures(str(path), list(raw.columns))
+    lower = [str(c).strip().lower() for c in raw.columns]
+    usable = column_aliases(lower, frames, columns, str(path))[0]
+    if len(raw.columns) and not [c for c in REQUIRED if c not in usable]:
+        raw = raw[[c for c, u in zip(raw.columns, usable) if u in REQUIRED + ("scene",) + AGENT_COLUMNS]]
+    table = canonical(raw, str(path), path.stem, first_line=1, row_word="row", frames=frames, typed=True,
+                      columns=columns)
+    table.attrs["named_by_file"] = "scene" not in usable
+    return table
+
+
 @dataclass
 class _Format:
     encoding: str
@@ -305,6 +350,8 @@ def _sniff(path: Path, frames: bool = False, columns: dict[str, str] | None = No
     first = next((line for line in head.lstrip(codecs.BOM_UTF8).splitlines() if line.strip()), b"").strip()
     if re.match(rb'\{\s*"(scene|track)"\s*:', first):  # a JSON object with a scene or a track: TrajNet++
         return _Format("utf-8-sig", "", 0, None, 0, trajnet=True)
+    if re.match(rb'\[\s*(\{|$)|\{\s*"[^"]*"\s*:\s*[\[{]', first):  # an array of records, or an object of columns
+        raise DataError(f"{path}: JSON, not a CSV/text table; name it {path.stem}.json to read it as JSON records")
     encoding = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
     try:
         text = codecs.getincrementaldecoder(encoding)().decode(head, final=not more)

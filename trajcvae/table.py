@@ -76,8 +76,11 @@ def seconds_per_unit(df: pd.DataFrame) -> float | None:
 def where(df: pd.DataFrame, i: int) -> str:
     """Where row `i` (by position) of a track table came from, e.g. 'data/a.csv line 12'."""
     name = str(df["_file"].iloc[i])
-    word = "row" if name == "dataframe" or name.lower().endswith(".parquet") else "line"
+    word = "row" if name == "dataframe" or name.lower().endswith((".parquet", ".json")) else "line"
     return f"{name} {word} {int(df['_line'].iloc[i])}"
+
+
+SHOWN_HEADER = 200  # characters of a table's header that an error message quotes
 
 
 def missing_columns(name: str, missing: list[str], names: list[str], shown: list[str],
@@ -104,7 +107,10 @@ def missing_columns(name: str, missing: list[str], names: list[str], shown: list
         f"{pair[0]}=<column>,{pair[1]}=<column>" if pair else f"{missing[0]}=<column>"
     hint = "" if boxes else f"; add {role} to --columns" if columns else \
         f"; read a column of another name as it with --columns {role}"
-    return DataError(f"{name}: missing column(s) {', '.join(what)} (have: {', '.join(shown)}){boxes}{hint}")
+    have = ", ".join(shown)
+    if len(have) > SHOWN_HEADER:  # a line that is no header (a JSON array on one line): its start
+        have = have[:SHOWN_HEADER].rstrip() + " ..."
+    return DataError(f"{name}: missing column(s) {', '.join(what)} (have: {have}){boxes}{hint}")
 
 
 def lonlat_names(names: list[str], name: str) -> tuple[str | None, str | None]:

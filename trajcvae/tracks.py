@@ -57,8 +57,12 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
             found = [f for f in found if f not in detections]
             packed_line = _compressed_tracks(visible)
             if not found:
+                jsons = [f for f in visible if f.suffix.lower() == ".json"]
                 raise DataError(f"{p}: directory holds no .csv/.txt/.tsv/.parquet/.ndjson files"
                                 + (f", only {packed_line}" if packed_line else "")
+                                + (f", only JSON files ({jsons[0].relative_to(p)}{', ...' if len(jsons) > 1 else ''}), "
+                                   "which are read when named (a dataset's folders hold JSON of other kinds)"
+                                   if jsons and not packed_line else "")
                                 + (f", only MOTChallenge detections ({detections[0]}): track them first"
                                    if detections else ""))
             if packed_line:
