@@ -1730,7 +1730,12 @@ def test_scales_per_scene_travel_through_training_and_the_live_predictor(plaza, 
     before = cache_key([tmp_path / "deathCircle" / "video0" / "annotations.txt"], cfg, "windows")
     scales.write_text(SCALES_YAML.replace("0.05", "0.04"))
     assert cache_key([tmp_path / "deathCircle" / "video0" / "annotations.txt"], cfg, "windows") != before
+    with pytest.warns(TrajCVAEWarning, match="the scale of scene deathCircle_video1 is an estimate"):
+        guessed = OnlinePredictor(model, k=2, scene="deathCircle_video1", scale=scales)
+    assert guessed.warnings == [f"--scale {scales}: the scale of scene deathCircle_video1 is an estimate (its "
+                                "certainty is below 0.9), so its metres are as rough"]
     live = OnlinePredictor(model, k=2, scene="deathCircle_video0", scale=scales)
+    assert live.warnings == []
     metres = OnlinePredictor(model, k=2, scene="deathCircle_video0")
     for t in np.arange(0, 3.3, 0.4):
         futures = live.update(float(t), [{"agent_id": "a", "x": 25.0 * t, "y": 10.0}])

@@ -47,8 +47,8 @@ from .predict import OUTPUT_COLUMNS, TrajCVAE, samples_to_frame
 from .resample import EPS
 from .table import AGENT_COLUMNS, TIME_NAMES, lonlat_names
 from .tracks import MAX_COORD, read_tracks
-from .units import (beyond_horizon, check_lonlat, coarse_positions, from_metres, no_scale, to_metres,
-                    unit_conversion)
+from .units import (beyond_horizon, check_lonlat, coarse_positions, estimate_warning, from_metres, no_scale,
+                    to_metres, unit_conversion)
 from .values import agent_ids, blank_as_missing, coarse_columns, float32_position_range, numeric_column, unresolved_time
 from .windows import concat_windows, finished_windows, history_reach, latest_windows
 
@@ -109,10 +109,11 @@ class OnlinePredictor:
                                 f"--{'scale' if scale is not None else 'homography'}) exclude each other: "
                                 "longitudes and latitudes are projected to metres as they are")
         units = unit_conversion(scale, homography)
+        estimate = None
         if units is not None and "scales" in units:  # this scene's own
             if self.scene not in units["scales"]:
                 raise no_scale(units, [self.scene])
-            scale = units["scales"][self.scene]
+            scale, estimate = units["scales"][self.scene], estimate_warning(units, [self.scene])
         self.position = ("lon", "lat") if lonlat else ("x", "y")  # the detections' and futures' columns
         self.time_column = "time" if fps is None else "frame"
         # `read_tracks` checks fps, scale and homography now, on one made-up detection; its attributes
@@ -165,6 +166,8 @@ class OnlinePredictor:
         # latest came, how many have, and the closest two's gap; None once judged.
         self._spacing: tuple[float, int, float] | None = (math.nan, 0, math.inf) if judge_speeds else None
         self.warnings: list[str] = []
+        if estimate:  # a scale file's guess at this scene's scale
+            self._warn(estimate)
         self._k: int | None = None  # the K of `futures`
         self._recast = False  # `futures` are in longitudes of another convention than the scene's now
         self.futures = self._no_futures()

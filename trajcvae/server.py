@@ -31,7 +31,7 @@ from .online import OnlinePredictor, out_of_order
 from .predict import TrajCVAE
 from .table import AGENT_COLUMNS, TIME_NAMES, column_map, seconds_per_unit
 from .tracks import check_fps, read_tracks
-from .units import from_metres, no_scale, scales_of_scenes, to_metres, unit_conversion
+from .units import estimate_warning, from_metres, no_scale, scales_of_scenes, to_metres, unit_conversion
 
 try:
     import orjson
@@ -380,16 +380,21 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
     judged: dict[str, list[str]] = {}
 
     units = unit_conversion(scale, homography)
+    estimates: dict[str, str] = {}  # a scene's warning that its scale is a scale file's guess
     if units is not None and "scales" in units:  # read once; a replayed scene's under the name the API gives it
         table = units["scales"]
         scale = {**table, **{api: v for api, s in (replayed or {}).items() if (v := _scene_scale(table, s))}}
+        own = {name: name for name in table} | {api: s if s in table else api_name(s)
+                                                for api, s in (replayed or {}).items()}
+        estimates = {name: line for name, key in own.items() if (line := estimate_warning(units, [key]))}
 
     def scene(name: str) -> OnlinePredictor:  # seconds always: a request's frame id becomes seconds at --fps
         if isinstance(scale, dict) and name not in scale:
             raise no_scale(units, [name])
         live = OnlinePredictor(predictor, k, seed, kset, None, scale, homography, forget_after, name, draws=draws,
                                calibrate=calibrate, lonlat=lonlat, judge_speeds=name not in judged)
-        live.warnings = [warning_text(line) for line in judged.get(name, ())]
+        live.warnings = [warning_text(line) for line in ([estimates[name]] if name in estimates else [])
+                         + judged.get(name, [])]
         return live
 
     scene(next(iter(scale)) if isinstance(scale, dict) else "-")  # checks the options before the server starts

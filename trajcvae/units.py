@@ -180,15 +180,23 @@ def scales_of_scenes(units: dict, scenes: pd.Series) -> dict:
     missing = [s for s in read if s not in units["scales"]]
     if missing:
         raise no_scale(units, missing)
-    guessed = [s for s in read if s in units["estimated"]]
-    if len(guessed) == 1:
-        warn(f"warning: {units['source']}: the scale of scene {guessed[0]} is an estimate (its certainty is below "
-             f"{CERTAIN:g}), so its metres are as rough")
-    elif guessed:
-        warn(f"warning: {units['source']}: the scales of {len(guessed)} scenes read are estimates (their certainty is "
-             f"below {CERTAIN:g}), so their metres are as rough: {', '.join(guessed[:4])}"
-             f"{' ...' if len(guessed) > 4 else ''}")
+    estimates = estimate_warning(units, read)
+    if estimates:
+        warn(estimates)
     return {"scales": {s: units["scales"][s] for s in read}}
+
+
+def estimate_warning(units: dict, scenes: list[str]) -> str | None:
+    """The warning for those of `scenes` whose scale in `scene_scales`' units is an estimate, or None."""
+    guessed = [s for s in scenes if s in units.get("estimated", ())]
+    if len(guessed) == 1:
+        return (f"warning: {units['source']}: the scale of scene {guessed[0]} is an estimate (its certainty is below "
+                f"{CERTAIN:g}), so its metres are as rough")
+    if guessed:
+        return (f"warning: {units['source']}: the scales of {len(guessed)} scenes read are estimates (their certainty "
+                f"is below {CERTAIN:g}), so their metres are as rough: {', '.join(guessed[:4])}"
+                f"{' ...' if len(guessed) > 4 else ''}")
+    return None
 
 
 def no_scale(units: dict, missing: list[str]) -> DataError:
