@@ -1,4 +1,4 @@
-"""One file -> its table (`read_file`), whatever its format: CSV/text, Parquet, SDD annotations, MOTChallenge
+"""One file -> its table (`read_file`), whatever its format: CSV/text, Parquet, JSON, SDD annotations, MOTChallenge
 results or ground truth, TrajNet++ ndjson.
 
 Reading one file: `_sniff` looks at the first MiB only (text or binary, UTF-8 with or without a byte-order
