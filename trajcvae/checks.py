@@ -15,6 +15,8 @@ from .resample import EPS
 from .table import PER_SECOND, UNIT_NAMES, seconds_per_unit, time_role
 
 
+# --- time steps and the summary line ---------------------------------------------------------------------
+
 @dataclass
 class SceneSteps:
     """Time step (in frame-id units) of each scene, and how its tracks split into gap-free segments."""
@@ -163,6 +165,8 @@ def summarize(df: pd.DataFrame, time_step: float | None = None, max_gap: float =
                         rates=None if spu is None else {k: 1.0 / (v * spu) for k, v in s.step.items()},
                         steps=s.step if spu is None else None)
 
+
+# --- speeds, rates and jumps: what may be wrong ----------------------------------------------------------
 
 PACE = 8  # model steps that a "too slow" speed is measured over: 3.2 s for walkers, where noise of a few
 
