@@ -1569,7 +1569,8 @@ def test_a_time_column_in_nanoseconds_is_read_as_seconds(model, plaza, tmp_path)
     ("x=position_x", "--columns: x without y: name both"),
     ("x=position_x,y=position_y,lon=a,lat=b", "x, y and lon, lat exclude each other"),
     ("frame=timestep,time_ns=stamp", "--columns: frame and time_ns: give one clock"),
-    ("speed=v", "--columns speed=v: no role 'speed'; the roles are frame, time, time_ms, time_us, time_ns, time_min, time_h"),
+    ("speed=v", "--columns speed=v: no role 'speed'; the roles are frame, time, time_ms, time_us, time_ns, "
+                "time_min, time_h"),
     ("x=a,x=b", "--columns: x is given twice"),
     ("x=A,y=a", "--columns: column 'a' is given for two roles"),
     ("x:position_x", "--columns 'x:position_x': expected role=column pairs"),

@@ -62,8 +62,8 @@ ClassesOpt = Annotated[Optional[list[str]], typer.Option(help="Comma-separated l
                        "Pedestrian,Biker (SDD's or MOT ground truth's classes, or a CSV `label`, `type`, `class` or "
                        "`category` column); repeatable.", show_default=False)]
 ColumnsOpt = Annotated[Optional[list[str]], typer.Option(help="The input's columns of other names, as role=column "
-                       "pairs: frame, time (seconds; time_ms, time_us, time_ns for milli-, micro-, nanoseconds; time_min, "
-                       "time_h for minutes, hours), "
+                       "pairs: frame, time (seconds; time_ms, time_us, time_ns for milli-, micro-, nanoseconds; "
+                       "time_min, time_h for minutes, hours), "
                        "agent_id, x, y (or lon, lat), scene, label; e.g. "
                        "frame=timestep,agent_id=track_id,x=position_x,y=position_y; repeatable.", show_default=False)]
 MaxGapOpt = Annotated[Optional[float], typer.Option(help="Seconds between two observations of an agent that "

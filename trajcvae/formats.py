@@ -68,7 +68,8 @@ def mot_detections(path: Path) -> bool:
 
 def read_file(path: Path, frames: bool = False, columns: dict[str, str] | None = None) -> pd.DataFrame:
     """One file's table; `attrs["named_by_file"]`: its scene is named after the file (no scene column);
-    `attrs["clock"]`: the name of a time column read as the clock (in seconds), as written. `frames`: frame ids are the clock where there is a frame column; `columns`: see `column_aliases`."""
+    `attrs["clock"]`: the name of a time column read as the clock (in seconds), as written. `frames`: frame
+    ids are the clock where there is a frame column; `columns`: see `column_aliases`."""
     if path.suffix.lower() == ".parquet":
         return _read_parquet(path, frames, columns)
     if path.suffix.lower() == ".json":
@@ -295,7 +296,8 @@ def _read_json(path: Path, frames: bool = False, columns: dict[str, str] | None 
             raise DataError(f"{path}: its columns do not make a table ({first_line(e)})") from None
     else:
         held = "an object of other values" if isinstance(data, dict) and data else \
-            {dict: "an empty object", str: "a string", bool: "a boolean", type(None): "null"}.get(type(data), "a number")
+            {dict: "an empty object", str: "a string", bool: "a boolean", type(None): "null"}.get(type(data),
+                                                                                                  "a number")
         raise DataError(f"{path}: expected a JSON array of records, or an object of columns (as pandas' to_json "
                         f"writes them); it holds {held}")
     if not len(raw):
