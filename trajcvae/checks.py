@@ -542,7 +542,6 @@ def _mixed_steps(df: pd.DataFrame, time_step: float | None = None, share: float 
     return None
 
 
-
 def time_unit_question(df: pd.DataFrame, interval: float | None = None, otherwise: str = "",
                        lead: str = "is the time column ") -> str:
     """'is the time column in seconds?' for tracks whose times look wrong, naming the unit they were read in

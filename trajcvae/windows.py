@@ -624,7 +624,8 @@ def cache_key(files: list[Path], cfg: DataConfig, mode: str) -> str:
     # Format 7: a time column beside a frame column is the clock (it was read as frame ids before).
     # Format 8: the summary kept with the windows holds the reading's warnings (a cut-short file, ...), and the
     # files as it names them.
-    h.update(json.dumps({"version": __version__, "format": 8, "mode": mode, **{k: getattr(cfg, k) for k in keys}},
+    # Format 9: its warnings name a time column by its name and warn of times in minutes read as seconds.
+    h.update(json.dumps({"version": __version__, "format": 9, "mode": mode, **{k: getattr(cfg, k) for k in keys}},
                         sort_keys=True).encode())
     # The scene name comes from the file's name (and folders): each file's full path goes in with its bytes,
     # and so do the files beside it that its reading consults (a MOT sequence's rate and class names).
