@@ -767,11 +767,9 @@ def test_serve_warns_about_a_replay_file_whose_speeds_are_no_walkers(tmp_path, s
     """A replayed file goes in as detections in the server's units: one in centimetres, replayed without
     --scale, gets the warning `predict` gives it, in the log and in its scene's answers."""
     pytest.importorskip("fastapi")
-    import uvicorn
-
     from trajcvae import checks, server
     served = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: served.update(app=app))  # no server,
+    monkeypatch.setattr(server, "_run", lambda app, sock: served.update(app=app) or sock.close())  # no server,
     monkeypatch.setattr(server, "replay", lambda *args, **kwargs: 0)  # and no replay thread left running
     df = pd.read_csv(sim_files["test"])
     both = pd.concat([df.assign(x=df.x * 100, y=df.y * 100)] + [df.assign(scene=f"metres{i}") for i in range(3)])
@@ -827,11 +825,20 @@ def test_a_scenes_warnings_come_in_its_answers_and_on_the_live_page(pedestrian):
 
 
 def test_serve_on_port_0_listens_on_a_free_port_and_names_it(monkeypatch):
+    """The address the server names is listening by then: a client that connects as soon as it reads it
+    waits in the backlog for the server, it is not refused."""
     pytest.importorskip("fastapi")
-    import uvicorn
+    import socket
 
+    from trajcvae import server
     served = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, host, port, **kwargs: served.update(port=port))
+
+    def run(app, sock):
+        served["port"] = sock.getsockname()[1]
+        with sock, socket.create_connection(("127.0.0.1", served["port"]), timeout=5):
+            pass
+
+    monkeypatch.setattr(server, "_run", run)
     r = cli("serve", "pedestrian", "--port", 0)
     assert r.exit_code == 0 and served["port"] > 0 and f"http://127.0.0.1:{served['port']} " in r.output, r.output
 

@@ -1425,6 +1425,12 @@ def test_a_clock_far_too_fast_is_named_when_no_track_lasts_a_step(plaza, tmp_pat
     plaza.to_csv(frames, index=False)
     one_line_error(cli("evaluate", "pedestrian", frames, "--fps", 25000), "no track lasts one 0.4 s step",
                    "is --fps 25000 the frame ids' rate?")
+    for name, rate in (("MOT17-02", 30000), ("MOT17-04", 25000)):  # sequences of their own rates, far too high
+        write_mot(tmp_path / name / "gt" / "gt.txt", plaza, ground_truth=True)
+        write(tmp_path / name / "seqinfo.ini", f"[Sequence]\nname={name}\nframeRate={rate}\nseqLength=9000\n")
+    one_line_error(cli("predict", "pedestrian", tmp_path / "MOT17-02", tmp_path / "MOT17-04", "--scale", 0.05,
+                       "--out", tmp_path / "p.csv"), "no track lasts one 0.4 s step", "are the files' own frame "
+                   "rates (their formats' or seqinfo.ini's) right? --fps overrides them")
 
 
 def test_a_time_step_the_tracks_do_not_take_is_named(plaza, tmp_path):
@@ -1761,7 +1767,9 @@ def test_times_in_minutes_or_hours_are_warned_of_naming_the_role_that_reads_them
     r = cli("predict", "pedestrian", tmp_path / "min.csv", "-k", 2, "--out", tmp_path / "p.csv")
     warning = next(line for line in r.output.splitlines() if "last less than one 0.4 s step" in line)
     assert r.exit_code == 0 and warning.startswith("warning: 142 of 148 agents' tracks last less than one 0.4 s "
-                                                   "step (median 0.207 s; samples 0.00667 s apart, median)")
+                                                   "step (median 0.207 s, at 69.8 m/s from first to last position; "
+                                                   "samples 0.00667 s apart)")
+    assert "track jumps" not in r.output  # (the few tracks left are no guide to jumps)
     assert warning.endswith("so few of them can be predicted: is the time column in seconds? Read with --columns "
                             "time_min=t, its samples would come 0.4 s apart")
     assert pd.read_csv(tmp_path / "p.csv").agent_id.nunique() == 6
@@ -1777,6 +1785,17 @@ def test_times_in_minutes_or_hours_are_warned_of_naming_the_role_that_reads_them
     zara.to_csv(tmp_path / "frames.csv", index=False)
     r = cli("predict", "pedestrian", tmp_path / "frames.csv", "--fps", 1500, "-k", 2, "--out", tmp_path / "p.csv")
     assert r.exit_code == 0 and "so few of them can be predicted: is --fps 1500 the frame ids' rate?" in r.output
+    # A 120 Hz tracker whose many short tracks move at a walker's pace is no clock in minutes; in centimetres,
+    # its speeds are warned of as ever, and no time role under which they would look right is offered.
+    fast = upsample(plaza, 120.0)
+    fast = pd.concat([fast, *(fast[fast.time.between(s, s + 0.2)].assign(agent_id=lambda d: d.agent_id + 1000 * s)
+                              for s in range(1, 20, 2))])  # detections of 0.2 s that got ids of their own
+    fast.to_csv(tmp_path / "m.csv", index=False)
+    fast.assign(x=fast.x * 100, y=fast.y * 100).to_csv(tmp_path / "cm.csv", index=False)
+    r = cli("predict", "pedestrian", tmp_path / "m.csv", "-k", 2, "--out", tmp_path / "p.csv")
+    assert r.exit_code == 0 and "warning" not in r.output, r.output
+    r = cli("predict", "pedestrian", tmp_path / "cm.csv", "-k", 2, "--out", tmp_path / "p.csv")
+    assert r.exit_code == 0 and "check --scale or --homography" in r.output and "time_min" not in r.output, r.output
 
 
 def test_time_unit_mistakes_name_the_role_that_fits(plaza, tmp_path):

@@ -12,7 +12,7 @@ import pandas as pd
 
 from .errors import plural
 from .resample import EPS
-from .table import PER_SECOND, UNIT_NAMES, seconds_per_unit, time_role
+from .table import PER_SECOND, STAMP_ROLES, UNIT_NAMES, seconds_per_unit, time_role
 
 
 # --- time steps and the summary line ---------------------------------------------------------------------
@@ -397,12 +397,15 @@ def coarse_warning(attrs: dict) -> str | None:
 def _rates_speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: int, max_gap: float,
                         jumps: bool, time_step: float | None) -> str | None:
     """`plausibility`'s lines after the float32 one: two rates of frame ids, else the speeds, then jumps."""
-    mixed = _mixed_steps(df, time_step) or _shorter_than_a_step(df, dt)
-    if mixed:  # (the speeds and jumps of what is left are no guide)
+    mixed = _mixed_steps(df, time_step)
+    if mixed:
         return mixed
+    short = _shorter_than_a_step(df, dt, speed_band(record)[1])  # (then the jumps of what is left are no guide)
     guessed = _steps_of_another_length(df, dt, time_step)  # said first, the speeds judged at the guess after it
-    rest = _speeds_jumps(df, dt, record, min_moves, max_gap, jumps, time_step)
-    return "\n".join(line for line in (guessed, rest) if line) or None
+    rest = _speeds_jumps(df, dt, record, min_moves, max_gap, jumps and not short, time_step)
+    if short and rest:  # the speeds are outside the band: their line asks about units and the time column both
+        short = None
+    return "\n".join(line for line in (short, guessed, rest) if line) or None
 
 
 def _speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: int, max_gap: float,
@@ -483,28 +486,39 @@ def _speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: i
 FAST_CLOCK = 0.01  # seconds: samples closer than this (over 100 a second) may be times in minutes or hours
 
 
-def _shorter_than_a_step(df: pd.DataFrame, dt: float) -> str | None:
-    """The warning for tracks of a known rate whose samples come over 100 a second and of which most last
-    less than one model step (`dt` seconds), so that few agents can be predicted: times in minutes or hours
-    read as seconds, or a rate too high. (Live detections, whose tracks are all short at first, are not
-    judged here.)"""
+def _shorter_than_a_step(df: pd.DataFrame, dt: float, high: float) -> str | None:
+    """The warning for tracks of a known rate whose samples come over 100 a second, most of which last less
+    than one model step (`dt` seconds) and cross it faster than `high` m/s (the top of the speed band), so that
+    few agents can be predicted: times in minutes or hours read as seconds, or a rate given too high. (A
+    tracker that fast whose short tracks move at a walker's pace is left alone; live detections, whose
+    tracks are all short at first, are not judged here.)"""
     spu = seconds_per_unit(df)
     interval = sampling_interval(df) if spu is not None else None
     if interval is None or interval >= FAST_CLOCK:
         return None
-    g = df.groupby(["scene", "agent_id"], observed=True, sort=False)["frame"]
-    lasting = ((g.max() - g.min()) * spu)[g.size() > 1]  # (agents,) seconds from first to last sample
-    short = int(np.count_nonzero(lasting < dt * (1 - EPS)))
-    if short * 2 <= len(lasting) or short == len(lasting):  # (none lasting a step: no window, an error says why)
+    g = df.groupby(["scene", "agent_id"], observed=True, sort=False)
+    first, last = g[["frame", "x", "y"]].first(), g[["frame", "x", "y"]].last()
+    lasting = (last["frame"] - first["frame"]).to_numpy(dtype=np.float64) * spu  # (agents,) seconds, first to last
+    moved = lasting > 0
+    short = int(np.count_nonzero(moved & (lasting < dt * (1 - EPS))))
+    if short * 2 <= np.count_nonzero(moved) or short == np.count_nonzero(moved):  # (none lasting a step: an error)
         return None
-    return (f"warning: {short} of {len(lasting)} agents' tracks last less than one {dt:g} s step (median "
-            f"{float(np.median(lasting)):.3g} s; samples {interval:.3g} s apart, median), so few of them can be "
-            f"predicted: {clock_question(df, interval)}")
+    speed = float(np.median(np.hypot(last["x"] - first["x"], last["y"] - first["y"]).to_numpy()[moved]
+                            / lasting[moved]))  # m/s: each agent from its first position to its last
+    if speed <= high:
+        return None
+    return (f"warning: {short} of {np.count_nonzero(moved)} agents' tracks last less than one {dt:g} s step "
+            f"(median {float(np.median(lasting[moved])):.3g} s, at {speed:.3g} m/s from first to last position; "
+            f"samples {interval:.3g} s apart), so few of them can be predicted: "
+            f"{clock_question(df, interval, tuple(PER_SECOND))}")
 
 
-def clock_question(df: pd.DataFrame, interval: float) -> str:
+def clock_question(df: pd.DataFrame, interval: float, among: tuple[str, ...] = STAMP_ROLES) -> str:
     """The question for tracks whose clock looks far too fast (samples `interval` seconds apart): the rate
-    their frame ids were read at, or the unit of their time column (naming the time role that fits)."""
+    their frame ids were read at, or the unit of their time column (naming the time role `among` those
+    given that fits)."""
+    if df.attrs.get("rate_from") == "files":  # frame ids of each file's own rate, timed in seconds
+        return "are the files' own frame rates (their formats' or seqinfo.ini's) right? --fps overrides them"
     fps, given = df.attrs.get("fps"), df.attrs.get("rate_from") if df.attrs.get("time_base") == "frames" else None
     if given == "fps":
         return f"is --fps {fps:g} the frame ids' rate?"
@@ -512,7 +526,7 @@ def clock_question(df: pd.DataFrame, interval: float) -> str:
         return f"are the frame ids {fps:g} a second, the model's training rate? Give --fps, their rate"
     if given == "file":
         return f"is the file's own rate ({fps:g} frame ids a second) right? --fps overrides it"
-    return time_unit_question(df, interval, " (not minutes or hours)")
+    return time_unit_question(df, interval, " (not minutes or hours)", among=among)
 
 
 def _mixed_steps(df: pd.DataFrame, time_step: float | None = None, share: float = 0.25) -> str | None:
@@ -543,17 +557,19 @@ def _mixed_steps(df: pd.DataFrame, time_step: float | None = None, share: float 
 
 
 def time_unit_question(df: pd.DataFrame, interval: float | None = None, otherwise: str = "",
-                       lead: str = "is the time column ") -> str:
+                       lead: str = "is the time column ", among: tuple[str, ...] = STAMP_ROLES) -> str:
     """'is the time column in seconds?' for tracks whose times look wrong, naming the unit they were read in
-    (--columns' role) and the role under which their samples (`interval` seconds apart, median) would come
-    as a tracker's do, 0.01-2 s apart, where another would; else `otherwise` after the question."""
+    (--columns' role) and the role `among` those given under which their samples (`interval` seconds apart,
+    median) would come as a tracker's do, 0.01-2 s apart, where another would; else `otherwise` after the
+    question. Minutes and hours are among the roles only where the tracks are known to be too short and too
+    fast for seconds: samples over 100 a second may be a fast tracker's."""
     columns = df.attrs.get("columns") or {}
     role = time_role(columns)
     column = columns.get(role) or df.attrs.get("clock") or "<column>"
     asked = f"{lead}in {UNIT_NAMES[role]}" + (f" (--columns {role}={column})" if role in columns else "")
     interval = sampling_interval(df) if interval is None else interval
-    fits = {} if not interval else {r: interval * PER_SECOND[role] / u for r, u in PER_SECOND.items()
-                                    if 0.01 <= interval * PER_SECOND[role] / u <= 2}
+    read = {r: interval * PER_SECOND[role] / PER_SECOND[r] for r in dict.fromkeys((*among, role))} if interval else {}
+    fits = {r: apart for r, apart in read.items() if 0.01 <= apart <= 2}  # seconds apart, read as role r
     if not fits or role in fits:
         return f"{asked}{otherwise}?"
     better = min(fits, key=lambda r: abs(math.log10(fits[r] / 0.1)))

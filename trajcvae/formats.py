@@ -68,7 +68,7 @@ def mot_detections(path: Path) -> bool:
 
 def read_file(path: Path, frames: bool = False, columns: dict[str, str] | None = None) -> pd.DataFrame:
     """One file's table; `attrs["named_by_file"]`: its scene is named after the file (no scene column);
-    `attrs["clock"]`: the name of a time column read as the clock (in seconds), as written. `frames`: frame
+    `attrs["clock"]`: the name of a time column read as the clock (in seconds), lower-cased. `frames`: frame
     ids are the clock where there is a frame column; `columns`: see `column_aliases`."""
     if path.suffix.lower() == ".parquet":
         return _read_parquet(path, frames, columns)

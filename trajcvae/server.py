@@ -644,18 +644,29 @@ def running(app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> Iterator[st
         thread.join(5)
 
 
-def _check_address(host: str, port: int) -> int:
-    """Bind the address once before saying the server is there: a bad host or a port in use is one line.
-    -> the port bound (port 0: the free one the system gave, for the server to listen on and name)."""
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket bound to the address and listening, before the server says it is there: a bad host or a port
+    in use is one line, and a client that connects as soon as it reads the address waits in the backlog
+    until the server accepts it (port 0: the free port the system gave, which the server names)."""
     try:
         family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-        with socket.socket(family, socket.SOCK_STREAM) as s:
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds it
-            s.bind((host, port))
-            return s.getsockname()[1]
+        s = socket.socket(family, socket.SOCK_STREAM)
     except (OSError, UnicodeError) as e:
         raise TrajCVAEError(f"--host {host} --port {port}: cannot listen there "
                             f"({getattr(e, 'strerror', None) or e})") from None
+    try:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds it
+        s.bind((host, port))
+        s.listen(2048)  # uvicorn's backlog
+    except OSError as e:
+        s.close()
+        raise TrajCVAEError(f"--host {host} --port {port}: cannot listen there ({e.strerror or e})") from None
+    return s
+
+
+def _run(app: FastAPI, sock: socket.socket) -> None:
+    """Serve `app` on the listening `sock` until interrupted (SIGINT, SIGTERM)."""
+    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
 
 
 def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, k: int = 20, kset: str = "none",
@@ -689,9 +700,9 @@ def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, 
                              dc.max_gap, said, dc.time_step, dc.fps, columns, replayed) if replay_file else None
     app = create_app(predictor, k, kset, seed, fps, scale, homography, forget_after, limits, draws, calibrate,
                      lonlat, replayed)
-    port = _check_address(host, port)
+    sock = _listen(host, port)
     torch.set_num_threads(threads)  # once every option has been checked
-    log(f"serving {model} on http://{host}:{port} (live page: /, API docs: /docs)")
+    log(f"serving {model} on http://{host}:{sock.getsockname()[1]} (live page: /, API docs: /docs)")
     if updates is not None:
         app.state.judged.update(said)  # `replay_updates` gave the file's warning, and each scene's
         scene_list = ", ".join(sorted({u[0] for u in updates}))
@@ -700,4 +711,4 @@ def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, 
     if hasattr(signal, "SIGHUP") and signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
         # uvicorn shuts down gracefully on SIGTERM but not on a closed terminal's SIGHUP: make it one.
         signal.signal(signal.SIGHUP, lambda signum, frame: signal.raise_signal(signal.SIGTERM))
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    _run(app, sock)

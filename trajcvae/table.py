@@ -24,6 +24,7 @@ TRACK_COLUMNS = ["scene", "frame", "agent_id", "x", "y", "_file", "_line"]
 PER_SECOND = {"time": 1.0, "time_ms": 1e3, "time_us": 1e6, "time_ns": 1e9, "time_min": 1 / 60, "time_h": 1 / 3600}
 UNIT_NAMES = {"time": "seconds", "time_ms": "milliseconds", "time_us": "microseconds", "time_ns": "nanoseconds",
               "time_min": "minutes", "time_h": "hours"}
+STAMP_ROLES = ("time", "time_ms", "time_us", "time_ns")  # the units of trackers' and loggers' stamps
 COLUMN_ROLES = ("frame", *PER_SECOND, "agent_id", "x", "y", "lon", "lat", "scene", "label")
 
 

@@ -144,7 +144,7 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     projected to metres east and north of each scene's first position (`lonlat_units`).
     `df.attrs["units"]` keeps the conversion, so outputs can be given back in the input's units;
     `df.attrs["columns"]` the columns read under other names (`column_map`'s), or None; `df.attrs["clock"]`
-    the time column's name as the files write it (for messages), where they all write one name.
+    the time column's name (lower-cased, for messages), where the files all give it one name.
     `df.attrs` also records `files` (how many were read), `duplicates_dropped` and `rows_sorted` (rows read
     after a later row of their agent, put in time order).
     """

@@ -33,7 +33,7 @@ from .config import DataConfig
 from .errors import DataError, NoWindowsError, TrajCVAEError, TrajCVAEWarning, warn
 from .formats import side_files
 from .resample import EPS, resample_rows, segment_starts
-from .table import seconds_per_unit, where
+from .table import PER_SECOND, seconds_per_unit, where
 from .tracks import list_files, read_tracks
 
 CHUNK = 8192  # windows per piece from `iter_windows` (about 1.7 kB each with 12 neighbours)
@@ -408,7 +408,7 @@ def no_windows_error(cfg: DataConfig, mode: str, df: pd.DataFrame | None = None)
         lambda f: f.max() - f.min()).max()) * spu  # seconds: the longest track
     if longest is not None and longest < cfg.dt and interval is not None:  # a clock far too fast
         why += (f": no track lasts one {cfg.dt:g} s step (the longest spans {longest:.3g} s; samples come "
-                f"{interval:.3g} s apart, median): {clock_question(df, interval)}")
+                f"{interval:.3g} s apart, median): {clock_question(df, interval, tuple(PER_SECOND))}")
     elif moves and not np.allclose(moves, cfg.time_step):
         why += (f": a step is data.time_step = {cfg.time_step:g} frame ids, but the tracks' frame ids move "
                 f"{' or '.join(f'{m:g}' for m in moves[:3])} at a time: leave data.time_step out (--time-step; each "
