@@ -170,7 +170,7 @@ def test_a_resumed_run_keeps_its_config_and_refuses_options_that_would_change_it
     one_line_error(cli("train", sim_files["train"], "--out", run, "--resume", "--quiet", "--set", "model.hidden=64"),
                    "--resume: model.hidden = 64 differs from the run's")
     one_line_error(cli("train", sim_files["train"], "--out", run, "--resume", "--quiet", "--epochs", done - 1),
-                   f"has trained {done} epochs already")
+                   f"has trained {done} epochs already; give --epochs {done + 1} or more to train it further")
     assert {p.name: p.stat().st_mtime_ns for p in run.iterdir()} == before
 
 

@@ -1053,21 +1053,27 @@ def test_a_server_of_scales_per_scene_gives_each_scene_its_own_and_refuses_one_w
     import httpx
 
     scales = tmp_path / "scales.yaml"
-    scales.write_text("deathCircle:\n  video0: {scale: 0.05, certainty: 1.0}\n  video1: {scale: 0.025, certainty: 0}\n")
+    scales.write_text("deathCircle:\n  video0: {scale: 0.05, certainty: 1.0}\n  video1: {scale: 0.025, certainty: 0}\n"
+                      "cam1/tracks: 0.01\n")
     dets = [{"agent_id": "a", "x": 20.0, "y": 40.0}]
     with server.running(server.create_app(pedestrian, k=2, scale=str(scales))) as base, \
             httpx.Client(base_url=base) as client:
         ok = client.post("/v1/scenes/deathCircle_video0/observations", json={"time": 0.0, "detections": dets})
         guessed = client.post("/v1/scenes/deathCircle_video1/observations", json={"time": 0.0, "detections": dets})
         r = client.post("/v1/scenes/cam9/observations", json={"time": 0.0, "detections": dets})
+        # A file's scene whose name no URL holds is posted under the name the API gives it.
+        for t in (0.0, 0.4, 0.8):
+            cam = client.post("/v1/scenes/cam1_tracks/observations",
+                              json={"time": t, "detections": [{"agent_id": "a", "x": 100.0 * t, "y": 40.0}]})
         held = client.get("/v1/scenes").json()["scenes"]
     assert ok.status_code == 200 and "warnings" not in ok.json(), ok.text
     assert guessed.json()["warnings"] == [f"--scale {scales}: the scale of scene deathCircle_video1 is an estimate "
                                           "(its certainty is below 0.9), so its metres are as rough"]
     assert r.status_code == 422 and r.json()["detail"] == (f"scene 'cam9': no scale for it in --scale {scales}; "
                                                            "it gives the scales of deathCircle_video0, "
-                                                           "deathCircle_video1")
-    assert held == ["deathCircle_video0", "deathCircle_video1"]
+                                                           "deathCircle_video1, cam1/tracks")
+    assert cam.status_code == 200 and "warnings" not in cam.json(), cam.text  # 1 m/s at 0.01 m a unit
+    assert held == ["cam1_tracks", "deathCircle_video0", "deathCircle_video1"]
 
 
 def test_a_replayed_scene_takes_its_own_scale_under_the_name_the_api_gives_it(pedestrian, tmp_path):

@@ -171,6 +171,8 @@ def read_error(path) -> str:
     (b"<html><body>404 not found</body></html>\n", "missing column(s)"),
     (b"\xff\xfef\x00r\x00a\x00m\x00e\x00,\x00a\x00", "NUL bytes"),  # UTF-16 text
     (b"frame,agent_id,x,y\n0,1,0,0\n10,1,\xe9,0\n", "not UTF-8"),  # a Latin-1 byte
+    (b"frame,agent_id,x,y\n0,1,\xef\xbc\x91\xef\xbc\x93.4,0\n", "line 2: column 'x' value '\uff11\uff13.4' is not a "
+     "number (digits of another script or width: write ASCII digits, 0-9)"),  # full-width digits
     (b"frame,agent_id,x,y\n" + b"0,1,0,0\n" * (formats.SNIFF_BYTES // 8) + b"10,1,\xe9,0\n",
      "not UTF-8"),  # after 1 MiB
     (b"PK\x03\x04" + bytes(range(256)) * 8, "NUL bytes"),  # a zip / .xlsx

@@ -386,7 +386,8 @@ def test_unit_mistakes_are_one_line(tmp_path, plaza):
         far = plaza.assign(y=np.where(np.arange(len(plaza)) == 7, v, plaza.y + 5))
         far.to_csv(tmp_path / "far.csv", index=False)
         one_line_error(cli("predict", "pedestrian", tmp_path / "far.csv", "--homography", tilted, "--out", out),
-                       "line 9", "past the homography's horizon")
+                       "line 9: position (", ", -100) is past the homography's horizon, where no pixel is on the "
+                       "ground (check --homography)")
     one_line_error(cli("predict", "pedestrian", frames, "--scale", 1e12, "--out", out),
                    "beyond 1e+09", "check --scale/--homography")
     one_line_error(cli("train", frames, "--homography", tmp_path / "nope.txt", "--out", tmp_path / "r"),
@@ -1286,7 +1287,8 @@ def test_gps_mistakes_are_one_line(plaza, tmp_path):
     one_hz = to_gps(upsample(plaza, 1.0), 47.3769, 8.5417)
     one_hz.to_csv(tmp_path / "1hz.csv", index=False)
     one_line_error(cli("predict", "pedestrian", tmp_path / "1hz.csv", "--out", out),
-                   "sampled every 1 s (median), longer than the 0.8 s gap the model bridges", "give --max-gap 1.5")
+                   "sampled every 1 s (median), longer than the 0.8 s gap the model bridges", "give --max-gap 1.5 (in "
+                   "training: --set data.max_gap=1.5; in Python: TrajCVAE.load(..., max_gap=1.5))")
     assert not out.exists()
     r = cli("predict", "pedestrian", tmp_path / "1hz.csv", "--out", out, "--max-gap", 1.5)
     assert r.exit_code == 0 and len(pd.read_csv(out)) > 0, r.output

@@ -32,7 +32,8 @@ DeviceOpt = Annotated[str, typer.Option(help="cpu, cuda or auto.")]
 FpsOpt = Annotated[Optional[float], typer.Option(help="Frames per second of the input's frame ids: the tracks are "
                    "resampled onto the model's step (its data.dt; 0.4 s for pedestrian). Not needed for a time "
                    "column in seconds (beside a frame column, --fps makes the frame ids the clock). Default: the "
-                   "format's own rate (SDD, MOT's seqinfo.ini, TrajNet++), else the model's training rate, else "
+                   "format's own rate (SDD, MOT's seqinfo.ini, TrajNet++), else (reading with a model) the model's "
+                   "training rate, else "
                    "each scene's frame step taken as one model step.", show_default=False)]
 
 

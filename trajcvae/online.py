@@ -46,9 +46,9 @@ from .errors import DataError, NoWindowsError, TrajCVAEError, warn, warning_text
 from .predict import OUTPUT_COLUMNS, TrajCVAE, samples_to_frame
 from .resample import EPS
 from .table import AGENT_COLUMNS, TIME_NAMES, lonlat_names
-from .tracks import MAX_COORD, read_tracks
-from .units import (beyond_horizon, check_lonlat, coarse_positions, estimate_warning, from_metres, no_scale,
-                    to_metres, unit_conversion)
+from .tracks import read_tracks
+from .units import (beyond_horizon, check_lonlat, coarse_positions, estimate_warning, from_metres, misplaced,
+                    misplaced_error, no_scale, to_metres, unit_conversion)
 from .values import agent_ids, blank_as_missing, coarse_columns, float32_position_range, numeric_column, unresolved_time
 from .windows import concat_windows, finished_windows, history_reach, latest_windows
 
@@ -521,12 +521,10 @@ class OnlinePredictor:
             units = {"lonlat": {self.scene: origin}}
         xy = to_metres(uv, units, scenes)
         past, side = beyond_horizon(uv, units)  # the first detections say which side the ground is on
-        bad = ~np.isfinite(xy).all(1) | (np.abs(xy) > MAX_COORD).any(1) | past
+        bad = misplaced(uv, xy, past)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise DataError(f"detections row {i + 1}: position ({x[i]:g}, {y[i]:g}) is {xy[i, 0]:g}, {xy[i, 1]:g} "
-                            f"in metres: beyond {MAX_COORD:.0e}, not finite or past the homography's horizon "
-                            "(check --scale/--homography)")
+            raise misplaced_error(f"detections row {i + 1}", uv[i], xy[i], bool(past[i]), units)
         out = {"agent_id": np.array(ids, dtype=object)[keep], "x": xy[keep, 0], "y": xy[keep, 1]}
         for c in AGENT_COLUMNS:
             if c in names:

@@ -16,6 +16,7 @@ import signal
 import socket
 import threading
 import time as clock
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -383,9 +384,14 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
     estimates: dict[str, str] = {}  # a scene's warning that its scale is a scale file's guess
     if units is not None and "scales" in units:  # read once; a replayed scene's under the name the API gives it
         table = units["scales"]
-        scale = {**table, **{api: v for api, s in (replayed or {}).items() if (v := _scene_scale(table, s))}}
-        own = {name: name for name in table} | {api: s if s in table else api_name(s)
-                                                for api, s in (replayed or {}).items()}
+        # A scene posted under the name the API gives a scene of the file (cam1/tracks: cam1_tracks) takes its
+        # scale, as a replayed scene does: `own` names each posted name's scene in the file.
+        apis = Counter(api_name(name) for name in table)  # (two scenes of one API name: neither is meant)
+        own = {name: name for name in table} | {api_name(name): name for name in table
+                                                if api_name(name) not in table and apis[api_name(name)] == 1}
+        own |= {api: s if s in table else api_name(s) for api, s in (replayed or {}).items()
+                if _scene_scale(table, s) is not None}
+        scale = {name: table[key] for name, key in own.items()}
         estimates = {name: line for name, key in own.items() if (line := estimate_warning(units, [key]))}
 
     def scene(name: str) -> OnlinePredictor:  # seconds always: a request's frame id becomes seconds at --fps

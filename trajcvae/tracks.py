@@ -23,14 +23,13 @@ from .errors import DataError, plural, warn
 from .formats import class_names_file, mot_detections, read_file, refuse_futures
 from .resample import EPS
 from .table import AGENT_COLUMNS, column_map, time_role, where
-from .units import (beyond_horizon, coarse_positions, coarsely_written, is_number, lonlat_units, scales_of_scenes,
-                    to_metres, unit_conversion)
+from .units import (beyond_horizon, coarse_positions, coarsely_written, is_number, lonlat_units, misplaced,
+                    misplaced_error, scales_of_scenes, to_metres, unit_conversion)
 from .values import canonical
 
 
 SUFFIXES = (".csv", ".txt", ".tsv", ".parquet", ".ndjson")
 PACKED = (".gz", ".bz2", ".xz", ".zst", ".zip")  # compressed files, named when a folder holds them
-MAX_COORD = 1e9  # larger positions are no coordinates in metres (UTM northings stay below 1e7)
 
 
 def list_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -243,17 +242,12 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
         units = df.attrs["units"] = scales_of_scenes(units, df["scene"])
     xy = to_metres(uv, units, df["scene"])
     past, side = beyond_horizon(uv, units)
-    bad = ~np.isfinite(xy).all(1) | (np.abs(xy) > MAX_COORD).any(1) | past
+    bad = misplaced(uv, xy, past)
     if side:
         units["side"] = side  # where the ground is: futures past it have no pixel (`from_metres`)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        if units is None:
-            raise DataError(f"{where(df, i)}: position ({xy[i, 0]:g}, {xy[i, 1]:g}) is beyond {MAX_COORD:.0e} "
-                            "in magnitude: not a position in metres (give --scale or --homography)")
-        raise DataError(f"{where(df, i)}: position ({df['x'].iloc[i]:g}, {df['y'].iloc[i]:g}) is "
-                        f"{xy[i, 0]:g}, {xy[i, 1]:g} in metres: beyond {MAX_COORD:.0e}, not finite or past the "
-                        "homography's horizon (check --scale/--homography)")
+        raise misplaced_error(where(df, i), uv[i], xy[i], bool(past[i]), units)
     if units is not None and "homography" in units:  # the most metres a pixel spans where the data lies
         every = max(1, len(uv) // 10_000)
         with np.errstate(all="ignore"):  # a probe past the horizon is no number: left out

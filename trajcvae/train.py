@@ -255,8 +255,8 @@ def _resumed_config(given: Config, run: Config, out: Path, done: int) -> Config:
                                 f"the one in {out / 'last.pt'}; undo the edit, or start a new run with it as --config")
     epochs = given.train.epochs if "train.epochs" in asked else run.train.epochs
     if epochs < done:
-        raise TrajCVAEError(f"--resume: the run in {out} has trained {done} epochs already; give --epochs {done} "
-                            "or more to continue it")
+        raise TrajCVAEError(f"--resume: the run in {out} has trained {done} epochs already; give --epochs {done + 1} "
+                            "or more to train it further")
     run.train.epochs = epochs
     for dotted in RESUME_OPTIONS[1:]:  # the run's device and threads, unless others are asked for
         section, _, key = dotted.partition(".")

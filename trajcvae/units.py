@@ -21,6 +21,7 @@ from .values import parses_as_number
 
 
 WGS84_A, WGS84_F = 6378137.0, 1 / 298.257223563  # the GPS ellipsoid: equatorial radius (m), flattening
+MAX_COORD = 1e9  # larger positions are no coordinates in metres (UTM northings stay below 1e7)
 MAX_DISTORTION = 0.005  # the largest scale error of a scene's local projection of longitude and latitude
 
 
@@ -390,6 +391,27 @@ def beyond_horizon(uv: np.ndarray, units: dict | None) -> tuple[np.ndarray, floa
     w = uv @ H[2, :2] + H[2, 2]
     side = units.get("side") or float(np.sign(np.median(w)))
     return np.sign(w) != side, side
+
+
+def misplaced(uv: np.ndarray, xy: np.ndarray, past: np.ndarray) -> np.ndarray:
+    """(N,) which of the input positions `uv` (N, 2) have no place in metres: `xy` (their metres) not finite
+    or beyond `MAX_COORD`, or `past` a homography's horizon (`beyond_horizon`)."""
+    return ~np.isfinite(xy).all(1) | (np.abs(xy) > MAX_COORD).any(1) | past
+
+
+def misplaced_error(at: str, uv: np.ndarray, xy: np.ndarray, past: bool, units: dict | None) -> DataError:
+    """The error for one input position `uv` (2,) that `misplaced` found, at `at` (its file and line), for
+    the reason that holds."""
+    u, v = (f"{c:g}" for c in uv)
+    if units is None:
+        return DataError(f"{at}: position ({u}, {v}) is beyond {MAX_COORD:.0e} in magnitude: not a position in "
+                         "metres (give --scale or --homography)")
+    if past:
+        return DataError(f"{at}: position ({u}, {v}) is past the homography's horizon, where no pixel is on the "
+                         "ground (check --homography)")
+    metres = f"{xy[0]:g}, {xy[1]:g} in metres"
+    why = f"beyond {MAX_COORD:.0e} in magnitude" if np.isfinite(xy).all() else "not finite"
+    return DataError(f"{at}: position ({u}, {v}) is {metres}: {why} (check --scale/--homography)")
 
 
 def past_horizon(uv: np.ndarray) -> int:

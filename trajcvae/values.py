@@ -249,7 +249,9 @@ def numeric_column(col: pd.Series, lines: pd.Series, name: str, what: str, row_w
         if kind == "not finite" and np.isinf(float(shown)) and "inf" not in str(shown).lower():
             kind = f"beyond {MAX_RAW:.0e} in magnitude (no position in any units)" if what in ("x", "y") else \
                 "beyond any number a float holds"  # a number written with hundreds of digits
-        if kind == "not a number" and re.fullmatch(r"\s*[+-]?\d+,\d+\s*", str(shown)):
+        if kind == "not a number" and not str(shown).isascii() and any(c.isdigit() for c in str(shown)):
+            kind += " (digits of another script or width: write ASCII digits, 0-9)"
+        elif kind == "not a number" and re.fullmatch(r"\s*[+-]?\d+,\d+\s*", str(shown)):
             kind += " (a decimal comma: write decimal points, as a spreadsheet's export in English does)"
         elif kind == "not a number" and what in TIME_NAMES:
             kind += " of seconds (write times as seconds, e.g. since the recording's start, or as ISO 8601 date-times)"
@@ -271,7 +273,9 @@ def _shown(value) -> str:
 
 
 def parses_as_number(text) -> bool:
-    if text is None:
+    """Whether a value reads as a number, as pandas reads a file's numbers (ASCII digits only: Python's float()
+    would also take other scripts' digits)."""
+    if text is None or (isinstance(text, str) and not text.isascii()):
         return False
     try:
         float(text)

@@ -399,8 +399,9 @@ def no_windows_error(cfg: DataConfig, mode: str, df: pd.DataFrame | None = None)
            "latest": "no agent has 2 consecutive positions at its latest frame",
            "read": "no agent has 2 consecutive positions"}[mode]  # "read": the tracks as read, for any window
     interval = None if df is None else sampling_interval(df)
-    bridge = None if interval is None else \
-        f"--max-gap {bridging_gap(interval):g} (in training: --set data.max_gap={bridging_gap(interval):g})"
+    gap = None if interval is None else f"{bridging_gap(interval):g}"
+    bridge = None if gap is None else \
+        f"--max-gap {gap} (in training: --set data.max_gap={gap}; in Python: TrajCVAE.load(..., max_gap={gap}))"
     spu = None if df is None or not len(df) else seconds_per_unit(df)
     moves = None if df is None or cfg.time_step is None or spu is not None else \
         sorted(set(time_steps(df).step.values()))  # each scene's own step of frame ids
