@@ -1775,6 +1775,12 @@ def test_times_in_minutes_or_hours_are_warned_of_naming_the_role_that_reads_them
     assert warning.endswith("so few of them can be predicted: is the time column in seconds? Read with --columns "
                             "time_min=t, its samples would come 0.4 s apart")
     assert pd.read_csv(tmp_path / "p.csv").agent_id.nunique() == 6
+    # Beside a file in seconds, the file in minutes is named as the one to read on its own.
+    upsample(plaza, 2.5).rename(columns={"time": "t"}).to_csv(tmp_path / "plaza.csv", index=False)
+    r = cli("predict", "pedestrian", tmp_path / "min.csv", tmp_path / "plaza.csv", "-k", 2, "--out", tmp_path / "p.csv")
+    assert r.exit_code == 0 and f"warning: in scene 'min' ({tmp_path / 'min.csv'}), 142 of 148 agents' tracks last " \
+        "less than one 0.4 s step" in r.output and "--columns time_min=t, its samples would come 0.4 s apart (its " \
+        "file on its own)" in r.output, r.output
     r = cli("predict", "pedestrian", tmp_path / "min.csv", "-k", 2, "--columns", "time_min=t", "--out",
             tmp_path / "p.csv")
     assert r.exit_code == 0 and "warning" not in r.output, r.output

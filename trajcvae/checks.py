@@ -489,27 +489,55 @@ FAST_CLOCK = 0.01  # seconds: samples closer than this (over 100 a second) may b
 def _shorter_than_a_step(df: pd.DataFrame, dt: float, high: float) -> str | None:
     """The warning for tracks of a known rate whose samples come over 100 a second, most of which last less
     than one model step (`dt` seconds) and cross it faster than `high` m/s (the top of the speed band), so that
-    few agents can be predicted: times in minutes or hours read as seconds, or a rate given too high. (A
-    tracker that fast whose short tracks move at a walker's pace is left alone; live detections, whose
-    tracks are all short at first, are not judged here.)"""
+    few agents can be predicted: times in minutes or hours read as seconds, or a rate given too high. Judged
+    per scene: one such scene among others (a file in minutes beside files in seconds) is named. (A tracker
+    that fast whose short tracks move at a walker's pace is left alone; live detections, whose tracks are
+    all short at first, are not judged here.)"""
     spu = seconds_per_unit(df)
-    interval = sampling_interval(df) if spu is not None else None
-    if interval is None or interval >= FAST_CLOCK:
+    if spu is None or len(df) < 2:
         return None
-    g = df.groupby(["scene", "agent_id"], observed=True, sort=False)
+    scene = pd.factorize(df["scene"], sort=False)[0]  # (N,) codes in the order scenes come
+    agent = df["agent_id"].to_numpy()
+    same = (agent[1:] == agent[:-1]) & (scene[1:] == scene[:-1])
+    gaps = np.diff(df["frame"].to_numpy(dtype=np.float64))[same] * spu  # seconds between an agent's samples
+    if not (gaps < FAST_CLOCK).any():
+        return None
+    intervals = pd.Series(gaps).groupby(scene[1:][same]).median()  # each scene's median
+    g = df.assign(code=scene).groupby(["code", "agent_id"], observed=True, sort=False)
     first, last = g[["frame", "x", "y"]].first(), g[["frame", "x", "y"]].last()
     lasting = (last["frame"] - first["frame"]).to_numpy(dtype=np.float64) * spu  # (agents,) seconds, first to last
+    speed = np.hypot(last["x"] - first["x"], last["y"] - first["y"]).to_numpy() / np.where(lasting > 0, lasting, 1)
+    code = first.index.get_level_values(0).to_numpy()  # (agents,) each agent's scene
     moved = lasting > 0
-    short = int(np.count_nonzero(moved & (lasting < dt * (1 - EPS))))
-    if short * 2 <= np.count_nonzero(moved) or short == np.count_nonzero(moved):  # (none lasting a step: an error)
+
+    def judged(chosen: np.ndarray) -> tuple[int, int, float] | None:  # (short, of, m/s) where most are short
+        m = moved & chosen
+        short, of = int(np.count_nonzero(m & (lasting < dt * (1 - EPS)))), int(np.count_nonzero(m))
+        if short * 2 <= of or short == of:  # (none lasting a step: no window, and an error says why)
+            return None
+        v = float(np.median(speed[m]))
+        return (short, of, v) if v > high else None
+
+    odd = [s for s, interval in intervals.items() if interval < FAST_CLOCK and judged(code == s)]
+    if not odd:
         return None
-    speed = float(np.median(np.hypot(last["x"] - first["x"], last["y"] - first["y"]).to_numpy()[moved]
-                            / lasting[moved]))  # m/s: each agent from its first position to its last
-    if speed <= high:
-        return None
-    return (f"warning: {short} of {np.count_nonzero(moved)} agents' tracks last less than one {dt:g} s step "
-            f"(median {float(np.median(lasting[moved])):.3g} s, at {speed:.3g} m/s from first to last position; "
-            f"samples {interval:.3g} s apart), so few of them can be predicted: "
+    if len(odd) < len(intervals):  # one scene among others: named, as the speed warning names one
+        s = odd[0]
+        short, of, v = judged(code == s)
+        name = df["scene"].iloc[int(np.argmax(scene == s))]
+        files = df.loc[scene == s, "_file"].astype(str)
+        what = f"scene '{name}'" + (f" ({files.iloc[0]})" if files.nunique() == 1 and files.iloc[0] != "dataframe"
+                                    else "")
+        more = f" (and {plural(len(odd) - 1, 'other scene')})" if len(odd) > 1 else ""
+        return (f"warning: in {what}{more}, {short} of {of} agents' tracks last less than one {dt:g} s step "
+                f"(median {float(np.median(lasting[moved & (code == s)])):.3g} s, at {v:.3g} m/s from first to "
+                f"last position; samples {intervals[s]:.3g} s apart), so few of them can be predicted: "
+                f"{clock_question(df, float(intervals[s]), tuple(PER_SECOND))} (its file on its own)")
+    short, of, v = judged(np.ones(len(code), bool)) or judged(np.isin(code, odd))
+    interval = float(np.median(gaps))
+    return (f"warning: {short} of {of} agents' tracks last less than one {dt:g} s step (median "
+            f"{float(np.median(lasting[moved])):.3g} s, at {v:.3g} m/s from first to last position; samples "
+            f"{interval:.3g} s apart), so few of them can be predicted: "
             f"{clock_question(df, interval, tuple(PER_SECOND))}")
 
 
