@@ -1035,15 +1035,17 @@ def test_a_prediction_reads_nothing_observed_after_its_t0_however_close(pedestri
 
 def test_an_answer_without_futures_has_the_columns_and_types_of_one_with_them(pedestrian):
     """Answers are concatenated by callers (a log of a session): the empty one of a first update has the
-    column types of the ones that follow, so pandas joins them without a warning or a type change."""
-    online = OnlinePredictor(pedestrian, k=2)
-    first = online.update(0.0, [(0, 1.0, 2.0)])
-    later = [online.update(0.4 * t, [(0, 1.0 + 0.5 * t, 2.0)]) for t in range(1, 10)]
-    assert first.empty and not later[-1].empty
-    assert first.dtypes.to_dict() == later[-1].dtypes.to_dict()
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        assert pd.concat([first, *later]).dtypes.to_dict() == later[-1].dtypes.to_dict()
+    columns and column types of the ones that follow (the detections' labels, a K-set's weights included), so
+    pandas joins them without a warning or a type change."""
+    for kset, label in (("none", {}), ("kmeans", {"label": "cyclist"})):
+        online = OnlinePredictor(pedestrian, k=2, kset=kset, draws=50)
+        first = online.update(0.0, [{"agent_id": 0, "x": 1.0, "y": 2.0, **label}])
+        later = [online.update(0.4 * t, [{"agent_id": 0, "x": 1.0 + 0.5 * t, "y": 2.0, **label}]) for t in range(1, 10)]
+        assert first.empty and not later[-1].empty
+        assert first.dtypes.to_dict() == later[-1].dtypes.to_dict()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert pd.concat([first, *later]).dtypes.to_dict() == later[-1].dtypes.to_dict()
 
 
 def test_a_server_of_scales_per_scene_gives_each_scene_its_own_and_refuses_one_without(pedestrian, tmp_path):

@@ -448,6 +448,10 @@ class OnlinePredictor:
         kind = {"scene": self._dtypes[0], "sample": np.int64, "step": np.int64}  # as samples_to_frame's, so answers
         table = pd.DataFrame({c: pd.Series(dtype=kind.get(c, float)) for c in columns})  # concatenate cleanly
         table["agent_id"] = pd.Series(np.array([], dtype=str))  # text, of the type text takes in this pandas
+        for i, c in enumerate(c for c in AGENT_COLUMNS if c in self._cols):  # the detections' labels, after the id
+            table.insert(2 + i, c, pd.Series(np.array([], dtype=str)))
+        if self.kset != "none":  # a K-set's weights, last
+            table["weight"] = pd.Series(dtype=float)
         return table
 
     def _check_time(self, time) -> tuple[float, str | None]:
