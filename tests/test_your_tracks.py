@@ -1781,6 +1781,11 @@ def test_times_in_minutes_or_hours_are_warned_of_naming_the_role_that_reads_them
     assert r.exit_code == 0 and f"warning: in scene 'min' ({tmp_path / 'min.csv'}), 142 of 148 agents' tracks last " \
         "less than one 0.4 s step" in r.output and "--columns time_min=t, its samples would come 0.4 s apart (its " \
         "file on its own)" in r.output, r.output
+    upsample(plaza, 2.5).assign(time=lambda d: d.time / 3600).rename(columns={"time": "t"}).to_csv(
+        tmp_path / "h2.csv", index=False)  # in hours: no track lasts a step, beside a file whose tracks do
+    r = cli("predict", "pedestrian", tmp_path / "s.csv", tmp_path / "h2.csv", "-k", 2, "--out", tmp_path / "p.csv")
+    assert r.exit_code == 0 and "warning: in scene 'test0' (" in r.output and "so none of them can be predicted: is " \
+        "the time column in seconds? Read with --columns time_h=t" in r.output, r.output
     r = cli("predict", "pedestrian", tmp_path / "min.csv", "-k", 2, "--columns", "time_min=t", "--out",
             tmp_path / "p.csv")
     assert r.exit_code == 0 and "warning" not in r.output, r.output

@@ -403,8 +403,6 @@ def _rates_speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_mo
     short = _shorter_than_a_step(df, dt, speed_band(record)[1])  # (then the jumps of what is left are no guide)
     guessed = _steps_of_another_length(df, dt, time_step)  # said first, the speeds judged at the guess after it
     rest = _speeds_jumps(df, dt, record, min_moves, max_gap, jumps and not short, time_step)
-    if short and rest:  # the speeds are outside the band: their line asks about units and the time column both
-        short = None
     return "\n".join(line for line in (short, guessed, rest) if line) or None
 
 
@@ -484,6 +482,7 @@ def _speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: i
 
 
 FAST_CLOCK = 0.01  # seconds: samples closer than this (over 100 a second) may be times in minutes or hours
+SHORT_SHARE = 0.75  # ... where at least this share of the tracks last less than a step (minutes: nearly all)
 
 
 def _shorter_than_a_step(df: pd.DataFrame, dt: float, high: float) -> str | None:
@@ -509,11 +508,13 @@ def _shorter_than_a_step(df: pd.DataFrame, dt: float, high: float) -> str | None
     speed = np.hypot(last["x"] - first["x"], last["y"] - first["y"]).to_numpy() / np.where(lasting > 0, lasting, 1)
     code = first.index.get_level_values(0).to_numpy()  # (agents,) each agent's scene
     moved = lasting > 0
+    if not np.any(moved & (lasting >= dt * (1 - EPS))):  # none lasting a step: no window, and an error says why
+        return None
 
     def judged(chosen: np.ndarray) -> tuple[int, int, float] | None:  # (short, of, m/s) where most are short
         m = moved & chosen
         short, of = int(np.count_nonzero(m & (lasting < dt * (1 - EPS)))), int(np.count_nonzero(m))
-        if short * 2 <= of or short == of:  # (none lasting a step: no window, and an error says why)
+        if not of or short < SHORT_SHARE * of:
             return None
         v = float(np.median(speed[m]))
         return (short, of, v) if v > high else None
@@ -531,13 +532,14 @@ def _shorter_than_a_step(df: pd.DataFrame, dt: float, high: float) -> str | None
         more = f" (and {plural(len(odd) - 1, 'other scene')})" if len(odd) > 1 else ""
         return (f"warning: in {what}{more}, {short} of {of} agents' tracks last less than one {dt:g} s step "
                 f"(median {float(np.median(lasting[moved & (code == s)])):.3g} s, at {v:.3g} m/s from first to "
-                f"last position; samples {intervals[s]:.3g} s apart), so few of them can be predicted: "
+                f"last position; samples {intervals[s]:.3g} s apart), so {'none' if short == of else 'few'} of "
+                f"them can be predicted: "
                 f"{clock_question(df, float(intervals[s]), tuple(PER_SECOND))} (its file on its own)")
-    short, of, v = judged(np.ones(len(code), bool)) or judged(np.isin(code, odd))
+    short, of, v = judged(np.ones(len(code), bool)) or judged(code == odd[0])
     interval = float(np.median(gaps))
     return (f"warning: {short} of {of} agents' tracks last less than one {dt:g} s step (median "
             f"{float(np.median(lasting[moved])):.3g} s, at {v:.3g} m/s from first to last position; samples "
-            f"{interval:.3g} s apart), so few of them can be predicted: "
+            f"{interval:.3g} s apart), so {'none' if short == of else 'few'} of them can be predicted: "
             f"{clock_question(df, interval, tuple(PER_SECOND))}")
 
 
