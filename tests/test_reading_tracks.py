@@ -70,15 +70,19 @@ def test_agent_ids_come_back_as_written(tmp_path, suffix):
 
 
 def test_json_records_or_columns_read_as_the_same_table(tmp_path, sim_files):
-    """A JSON file of records (pandas' to_json(orient="records")) or of columns (its default to_json()),
-    named .json, reads as the CSV of the same table does, ids as written; its mistakes are one line naming
-    the row; JSON under another name is named as such, and a folder's JSON files are read only when named."""
+    """A JSON file of records (pandas' to_json(orient="records"), or JSON Lines), of columns (its default
+    to_json()), or in pandas' other layouts with column names, named .json, reads as the CSV of the same table
+    does, values keeping their JSON types; its mistakes are one line naming the row; JSON under another name
+    is named as such, and a folder's JSON files are read only when named."""
     table = pd.read_csv(sim_files["test"]).rename(columns={"frame": "time"}).assign(time=lambda d: d.time / 25)
     table["agent_id"] = "p" + table.agent_id.astype(str)
     table.to_csv(tmp_path / "t.csv", index=False)
     expected = read_tracks([tmp_path / "t.csv"]).drop(columns=["_file", "_line"])
-    for orient in ("records", "columns"):
-        table.to_json(tmp_path / f"{orient}.json", orient=orient)
+    table.to_json(tmp_path / "lines.json", orient="records", lines=True)
+    write(tmp_path / "wrapped.json", '{"tracks": ' + table.to_json(orient="records") + "}")
+    for orient in ("records", "columns", "split", "index", "table", "lines", "wrapped"):
+        if orient not in ("lines", "wrapped"):
+            table.to_json(tmp_path / f"{orient}.json", orient=orient)
         got = read_tracks([tmp_path / f"{orient}.json"])
         pd.testing.assert_frame_equal(got.drop(columns=["_file", "_line"]), expected)
         assert got.attrs["time_base"] == "seconds" and set(got.scene) == {"test0"}  # its scene column
@@ -86,20 +90,35 @@ def test_json_records_or_columns_read_as_the_same_table(tmp_path, sim_files):
         read_tracks([write(tmp_path / "pretty.json", '[\n {"frame": 0, "id": 7, "x": 1.5, "y": 2},\n {"frame": 10, '
                            '"id": 7, "x": 1.9, "y": 2}\n]')])[["frame", "agent_id", "x", "y"]],
         pd.DataFrame({"frame": [0.0, 10.0], "agent_id": [7, 7], "x": [1.5, 1.9], "y": [2.0, 2.0]}))
+    # A label of whole numbers beside a null stays whole numbers (not 1.0), as in a CSV.
+    labelled = read_tracks([write(tmp_path / "labels.json", '[{"frame": 0, "id": 7, "x": 1, "y": 2, "class": 1}, '
+                                  '{"frame": 10, "id": 7, "x": 1.4, "y": 2, "class": null}]')])
+    assert labelled["class"].tolist() == ["1", ""] and labelled.agent_id.tolist() == [7, 7]
     for text, expected_error in (
             ('[{"time": 0, "agent_id": 1, "x": 1, "y": 2},\n{"time": 0.4, "agent_id": 1, "x": "oops", "y": 2}]',
              "bad.json row 2: column 'x' value 'oops' is not a number"),
-            ('[{"time": 0, "agent_id": 1, "x": 1, "y": 2}, [1, 2]]', "bad.json row 2: a JSON list, not a record"),
-            ('{"time": [0, 1], "x": [1]}', "bad.json: its columns do not make a table"),
+            ('[{"time": 0, "agent_id": 1, "x": 1, "y": 2}, [1, 2]]', "bad.json row 2: an array, not a record; write "
+                                                                    'records, [{"time": 0.4'),
+            ('[[0, 1, 1, 2], [0.4, 1, 1.5, 2]]', "bad.json: an array of arrays, whose values have no column names"),
+            ('{"time": [0, 1], "x": [1]}', "bad.json: its columns are of different lengths"),
+            ('{"scene": "cam1", "time": [0, 1]}', "bad.json: its key 'scene' holds a string, not a column of values"),
+            ('[{"time": 0, "agent_id": 1, "x": 1, "x": 2, "y": 2}]', "bad.json: a record gives 'x' twice; keep one"),
+            ('[{"time": 0, "agent_id": {"id": 1}, "x": 1, "y": 2}]', "bad.json row 1: column 'agent_id' holds an "
+                                                                     "object, not a value"),
+            ('[{"time": 0, "agent_id": 1, "x": NaN, "y": 2}]', "bad.json row 1: column 'x' value 'NaN' is not finite"),
             ('[{"time": 0,\n "x": 1,', "bad.json line 2: not JSON"),
+            ('{"time": 0, "agent_id": 1, "x": 1, "y": 2}\n{"time": 0.4,', "bad.json line 2: not JSON"),
             ("[]", "bad.json: empty file (no rows)"),
-            ("42", "bad.json: expected a JSON array of records, or an object of columns (as pandas' to_json writes "
-                   "them); it holds a number"),
+            ("42", "bad.json: expected a JSON array of records, or an object of columns; it holds a number"),
             ('[{"t": 0, "id": 1, "px": 1, "py": 2}]', "bad.json: missing column(s) x, y (or lon, lat in degrees) "
                                                       "(have: t, id, px, py)")):
         assert expected_error in read_error(write(tmp_path / "bad.json", text))
-    assert read_error(write(tmp_path / "j.txt", table.head(50).to_json(orient="records"))).endswith(
-        "j.txt: JSON, not a CSV/text table; name it j.json to read it as JSON records")
+    for name, text in (("j.txt", table.head(50).to_json(orient="records")), ("v.csv", table.to_json(orient="values")),
+                       ("p.txt", table.head(50).to_json(indent=2))):
+        assert read_error(write(tmp_path / name, text)).endswith(
+            f"{name}: JSON, not a CSV/text table; name it {name[0]}.json to read it as JSON")
+    table.head(50).to_json(tmp_path / "l.jsonl", orient="records", lines=True)  # JSON Lines, not TrajNet++'s
+    assert len(read_tracks([tmp_path / "l.jsonl"])) == 50
     (tmp_path / "folder").mkdir()
     table.to_json(tmp_path / "folder" / "a.json", orient="records")
     with pytest.raises(DataError, match=r"folder: directory holds no .*, only JSON files \(a.json\), which are "

@@ -75,6 +75,8 @@ def read_file(path: Path, frames: bool = False, columns: dict[str, str] | None =
     if path.suffix.lower() == ".json":
         return _read_json(path, frames, columns)
     fmt = None if path.suffix.lower() == ".ndjson" else _sniff(path, frames, columns)
+    if fmt is not None and fmt.json:
+        return _read_json(path, frames, columns)
     if columns and (fmt is None or not fmt.header):
         kind = ("TrajNet++ records" if fmt is None or fmt.trajnet else "Stanford Drone Dataset annotations"
                 if fmt.sdd else "MOTChallenge rows")  # (other rows of numbers are read by number: `_numbered`)
@@ -273,33 +275,37 @@ def _read_parquet(path: Path, frames: bool = False, columns: dict[str, str] | No
 
 def _read_json(path: Path, frames: bool = False, columns: dict[str, str] | None = None) -> pd.DataFrame:
     """A JSON file of records, `[{"time": 0.4, "agent_id": 7, "x": 1.5, "y": 2.0}, ...]` (pandas'
-    `to_json(orient="records")`), or of columns, `{"time": [...], ...}` or `{"time": {"0": 0.4, ...}, ...}`
-    (pandas' default `to_json()`), read as a table: its rows are numbered from 1 in messages, and its values
-    keep their JSON types (agent ids as written). The whole file is held in memory while it is read."""
+    `to_json(orient="records")`, or one record a line: JSON Lines), or of columns, `{"time": [...], ...}`,
+    or any other layout pandas' `to_json` writes with column names (its default, "split", "index", "table"),
+    or records under one key (`{"tracks": [...]}`), read as a table (`_json_table`): its rows are numbered
+    from 1 in messages, and its values keep their JSON types (agent ids as written). The whole file is held
+    in memory while it is read."""
+    def pairs(items: list) -> dict:  # a record's keys, each once (json keeps the last of a repeated one)
+        keys = [k for k, _ in items]
+        twice = next((k for k in keys if keys.count(k) > 1), None)
+        if twice is not None:
+            raise DataError(f"{path}: a record gives '{twice}' twice; keep one")
+        return dict(items)
+
+    def parse(text: str):  # NaN and Infinity kept as written, to be refused as a CSV's are
+        return json.loads(text, object_pairs_hook=pairs, parse_constant=str)
+
     try:
-        with open(path, encoding="utf-8-sig") as f:
-            data = json.load(f)
+        text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise DataError(f"{path}: not UTF-8 text") from None
+    try:
+        data = parse(text)
     except json.JSONDecodeError as e:
-        raise DataError(f"{path} line {e.lineno}: not JSON ({e.msg})") from None
-    if isinstance(data, list):
-        odd = next((i for i, record in enumerate(data) if not isinstance(record, dict)), None)
-        if odd is not None:
-            raise DataError(f"{path} row {odd + 1}: a JSON {type(data[odd]).__name__}, not a record; expected an "
-                            'array of records such as {"time": 0.4, "agent_id": 7, "x": 1.5, "y": 2.0}')
-        raw = pd.DataFrame.from_records(data)
-    elif isinstance(data, dict) and data and all(isinstance(v, (list, dict)) for v in data.values()):
-        try:
-            raw = pd.DataFrame(data)
-        except ValueError as e:  # columns of different lengths
-            raise DataError(f"{path}: its columns do not make a table ({first_line(e)})") from None
-    else:
-        held = "an object of other values" if isinstance(data, dict) and data else \
-            {dict: "an empty object", str: "a string", bool: "a boolean", type(None): "null"}.get(type(data),
-                                                                                                  "a number")
-        raise DataError(f"{path}: expected a JSON array of records, or an object of columns (as pandas' to_json "
-                        f"writes them); it holds {held}")
+        if e.msg != "Extra data":
+            raise DataError(f"{path} line {e.lineno}: not JSON ({e.msg})") from None
+        data = []  # JSON Lines: a record a line
+        for n, line in enumerate(text.splitlines(), 1):
+            try:
+                data += [parse(line)] if line.strip() else []
+            except json.JSONDecodeError as e:
+                raise DataError(f"{path} line {n}: not JSON ({e.msg})") from None
+    raw = _json_table(data, path)
     if not len(raw):
         raise DataError(f"{path}: empty file (no rows)")
     raw = raw.reset_index(drop=True)
@@ -308,10 +314,58 @@ def _read_json(path: Path, frames: bool = False, columns: dict[str, str] | None 
     usable = column_aliases(lower, frames, columns, str(path))[0]
     if len(raw.columns) and not [c for c in REQUIRED if c not in usable]:
         raw = raw[[c for c, u in zip(raw.columns, usable) if u in REQUIRED + ("scene",) + AGENT_COLUMNS]]
+        for c, u in zip(raw.columns, [u for u in usable if u in REQUIRED + ("scene",) + AGENT_COLUMNS]):
+            odd = raw[c].map(lambda v: isinstance(v, (dict, list)) or (isinstance(v, bool) and u not in AGENT_COLUMNS))
+            if odd.any():
+                i = int(np.flatnonzero(odd.to_numpy())[0])
+                raise DataError(f"{path} row {i + 1}: column '{c}' holds {JSON_TYPES[type(raw[c].iloc[i])]}, not a "
+                                "value")
+            if u not in AGENT_COLUMNS:  # numbers as numbers (ids too); a label stays as given (1 beside a null)
+                raw[c] = raw[c].infer_objects()
     table = canonical(raw, str(path), path.stem, first_line=1, row_word="row", frames=frames, typed=True,
                       columns=columns)
     table.attrs["named_by_file"] = "scene" not in usable
     return table
+
+
+JSON_TYPES = {dict: "an object", list: "an array", str: "a string", bool: "true or false", type(None): "null"}
+
+
+def _json_table(data, path: Path) -> pd.DataFrame:
+    """A JSON document as a table of its values (dtype object: ints stay ints beside a null): records, or
+    one of the layouts `_read_json` names; any other is refused, naming the records layout."""
+    fix = 'write records, [{"time": 0.4, "agent_id": 7, "x": 1.5, "y": 2.0}, ...] (pandas: to_json(orient="records"))'
+    if isinstance(data, dict) and isinstance(data.get("data"), list) and isinstance(data.get("columns"), list):
+        return pd.DataFrame(data["data"], columns=data["columns"], dtype=object)  # to_json(orient="split")
+    if isinstance(data, dict) and isinstance(data.get("data"), list) and isinstance(data.get("schema"), dict):
+        data = data["data"]  # to_json(orient="table"): records, beside their schema
+    if isinstance(data, dict) and len(data) == 1 and isinstance(records := next(iter(data.values())), list) \
+            and records and all(isinstance(r, dict) for r in records):
+        data = records  # records under one key: {"tracks": [...]}
+    if isinstance(data, dict) and data and all(isinstance(v, dict) for v in data.values()):
+        number = lambda k: str(k).strip().lstrip("-").isdigit()  # noqa: E731  an index label
+        inner = next(iter(data.values()))
+        if all(map(number, data)) and inner and not all(map(number, inner)):
+            data = list(data.values())  # to_json(orient="index"): a record under each row's index
+    if isinstance(data, list):
+        odd = next((i for i, record in enumerate(data) if not isinstance(record, dict)), None)
+        if odd is not None and all(isinstance(r, list) for r in data):
+            raise DataError(f"{path}: an array of arrays, whose values have no column names; {fix}")
+        if odd is not None:
+            raise DataError(f"{path} row {odd + 1}: {JSON_TYPES.get(type(data[odd]), 'a number')}, not a record; "
+                            f"{fix}")
+        return pd.DataFrame(data, dtype=object) if data else pd.DataFrame()
+    if isinstance(data, dict) and data:
+        scalar = next((k for k, v in data.items() if not isinstance(v, (list, dict))), None)
+        if scalar is None:
+            try:
+                return pd.DataFrame(data, dtype=object)  # columns: to_json()'s default, or lists
+            except ValueError:
+                raise DataError(f"{path}: its columns are of different lengths; {fix}") from None
+        raise DataError(f"{path}: its key '{scalar}' holds {JSON_TYPES.get(type(data[scalar]), 'a number')}, not a "
+                        f"column of values; {fix}")
+    raise DataError(f"{path}: expected a JSON array of records, or an object of columns; it holds "
+                    f"{'an empty object' if isinstance(data, dict) else JSON_TYPES.get(type(data), 'a number')}")
 
 
 @dataclass
@@ -327,6 +381,7 @@ class _Format:
     header: list[str] | None = None  # the lower-cased header as written (a time column under its own name)
     frames: bool = False  # frame ids are the clock where there is a frame column (`column_aliases`)
     trajnet: bool = False  # TrajNet++ records under another name than .ndjson (x.jsonl)
+    json: bool = False  # JSON Lines of other records (x.jsonl), read as a .json file is
     mot: int = 0  # a MOTChallenge file's fields a row (10: a tracker's results; 9: ground truth, gt.txt), else 0
     columns: dict[str, str] | None = None  # --columns (`column_aliases`)
     numbered: bool = False  # a file without a header, its columns named by --columns by number (1, 2, ...)
@@ -350,10 +405,12 @@ def _sniff(path: Path, frames: bool = False, columns: dict[str, str] | None = No
         raise DataError(f"{path}: not a text file (it holds NUL bytes: binary data, or UTF-16 text); expected "
                         "UTF-8 CSV or ETH/UCY text")
     first = next((line for line in head.lstrip(codecs.BOM_UTF8).splitlines() if line.strip()), b"").strip()
-    if re.match(rb'\{\s*"(scene|track)"\s*:', first):  # a JSON object with a scene or a track: TrajNet++
+    if re.match(rb'\{\s*"(scene|track)"\s*:\s*\{', first):  # a JSON object of a scene or a track: TrajNet++
         return _Format("utf-8-sig", "", 0, None, 0, trajnet=True)
-    if re.match(rb'\[\s*(\{|$)|\{\s*"[^"]*"\s*:\s*[\[{]', first):  # an array of records, or an object of columns
-        raise DataError(f"{path}: JSON, not a CSV/text table; name it {path.stem}.json to read it as JSON records")
+    if re.match(rb'[\[{]\s*$|\[\s*[\[{]|\{\s*"[^"]*"\s*:', first):  # JSON: records, columns, JSON Lines
+        if path.suffix.lower() == ".jsonl":
+            return _Format("utf-8-sig", "", 0, None, 0, json=True)
+        raise DataError(f"{path}: JSON, not a CSV/text table; name it {path.stem}.json to read it as JSON")
     encoding = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
     try:
         text = codecs.getincrementaldecoder(encoding)().decode(head, final=not more)
