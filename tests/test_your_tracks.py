@@ -1775,6 +1775,8 @@ def test_times_in_minutes_or_hours_are_warned_of_naming_the_role_that_reads_them
     assert warning.endswith("so few of them can be predicted: is the time column in seconds? Read with --columns "
                             "time_min=t, its samples would come 0.4 s apart")
     assert pd.read_csv(tmp_path / "p.csv").agent_id.nunique() == 6
+    one_line_error(cli("train", tmp_path / "min.csv", "--out", tmp_path / "run", "--no-cache"), "no usable windows",
+                   "142 of 148 agents' tracks last less than one 0.4 s step", "--columns time_min=t")
     # Beside a file in seconds, the file in minutes is named as the one to read on its own.
     upsample(plaza, 2.5).rename(columns={"time": "t"}).to_csv(tmp_path / "plaza.csv", index=False)
     r = cli("predict", "pedestrian", tmp_path / "min.csv", tmp_path / "plaza.csv", "-k", 2, "--out", tmp_path / "p.csv")

@@ -400,7 +400,7 @@ def _rates_speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_mo
     mixed = _mixed_steps(df, time_step)
     if mixed:
         return mixed
-    short = _shorter_than_a_step(df, dt, speed_band(record)[1])  # (then the jumps of what is left are no guide)
+    short = shorter_than_a_step(df, dt, speed_band(record)[1])  # (then the jumps of what is left are no guide)
     guessed = _steps_of_another_length(df, dt, time_step)  # said first, the speeds judged at the guess after it
     rest = _speeds_jumps(df, dt, record, min_moves, max_gap, jumps and not short, time_step)
     return "\n".join(line for line in (short, guessed, rest) if line) or None
@@ -485,7 +485,7 @@ FAST_CLOCK = 0.01  # seconds: samples closer than this (over 100 a second) may b
 SHORT_SHARE = 0.75  # ... where at least this share of the tracks last less than a step (minutes: nearly all)
 
 
-def _shorter_than_a_step(df: pd.DataFrame, dt: float, high: float) -> str | None:
+def shorter_than_a_step(df: pd.DataFrame, dt: float, high: float) -> str | None:
     """The warning for tracks of a known rate whose samples come over 100 a second, most of which last less
     than one model step (`dt` seconds) and cross it faster than `high` m/s (the top of the speed band), so that
     few agents can be predicted: times in minutes or hours read as seconds, or a rate given too high. Judged

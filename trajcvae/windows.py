@@ -27,10 +27,10 @@ from scipy.spatial import cKDTree
 
 from ._version import __version__
 from .atomic import atomic_path
-from .checks import (bridging_gap, clock_question, far_apart, plausibility, sampling_interval, summarize, time_steps,
-                     time_unit_question)
+from .checks import (bridging_gap, clock_question, far_apart, plausibility, sampling_interval, shorter_than_a_step,
+                     speed_band, summarize, time_steps, time_unit_question)
 from .config import DataConfig
-from .errors import DataError, NoWindowsError, TrajCVAEError, TrajCVAEWarning, warn
+from .errors import DataError, NoWindowsError, TrajCVAEError, TrajCVAEWarning, warn, warning_text
 from .formats import side_files
 from .resample import EPS, resample_rows, segment_starts
 from .table import PER_SECOND, seconds_per_unit, where
@@ -410,6 +410,8 @@ def no_windows_error(cfg: DataConfig, mode: str, df: pd.DataFrame | None = None)
     if longest is not None and longest < cfg.dt and interval is not None:  # a clock far too fast
         why += (f": no track lasts one {cfg.dt:g} s step (the longest spans {longest:.3g} s; samples come "
                 f"{interval:.3g} s apart, median): {clock_question(df, interval, tuple(PER_SECOND))}")
+    elif spu is not None and (short := shorter_than_a_step(df, cfg.dt, speed_band()[1])):  # most, in a scene
+        why += f": {warning_text(short)}"
     elif moves and not np.allclose(moves, cfg.time_step):
         why += (f": a step is data.time_step = {cfg.time_step:g} frame ids, but the tracks' frame ids move "
                 f"{' or '.join(f'{m:g}' for m in moves[:3])} at a time: leave data.time_step out (--time-step; each "
