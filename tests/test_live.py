@@ -864,6 +864,13 @@ def test_live_futures_past_a_homographys_horizon_have_no_pixel_and_a_detection_p
     with pytest.raises(TrajCVAEError, match="past the homography's horizon"):
         live.update(5.0, [{"agent_id": "b", "x": 10.0, "y": 300.0}])
     assert live.time == pytest.approx(4.4)
+    # A replayed file's pixel past the horizon is refused by its line at start, as `predict` refuses it.
+    pd.DataFrame({"time": [0.0, 0.4, 0.8], "agent_id": "a", "x": 10.0, "y": [100.0, 110.0, 300.0]}).to_csv(
+        tmp_path / "r.csv", index=False)
+    from trajcvae.server import replay_updates
+    with pytest.raises(TrajCVAEError, match=r"^--replay .*r.csv line 4: position \(10, 300\) is past the "
+                                            r"homography's horizon"):
+        replay_updates(tmp_path / "r.csv", homography=tmp_path / "H.txt")
 
 
 def test_a_state_taken_before_keeps_reading_after_agents_are_forgotten_and_types_stay_whole(pedestrian):

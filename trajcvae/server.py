@@ -30,9 +30,10 @@ from .config import check_sampling
 from .errors import DataError, TrajCVAEError, warning_text
 from .online import OnlinePredictor, out_of_order
 from .predict import TrajCVAE
-from .table import AGENT_COLUMNS, TIME_NAMES, column_map, seconds_per_unit
+from .table import AGENT_COLUMNS, TIME_NAMES, column_map, seconds_per_unit, where
 from .tracks import check_fps, read_tracks
-from .units import estimate_warning, from_metres, no_scale, scales_of_scenes, to_metres, unit_conversion
+from .units import (beyond_horizon, estimate_warning, from_metres, misplaced, misplaced_error, no_scale,
+                    scales_of_scenes, to_metres, unit_conversion)
 
 try:
     import orjson
@@ -546,8 +547,15 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4,
     position = ("lon", "lat") if lonlat else ("x", "y")
     # The warnings read the detections in metres: the server's units, or projected.
     xy = tracks[["x", "y"]].to_numpy(dtype=np.float64)
-    metric = tracks.assign(x=xy[:, 0], y=xy[:, 1]) if lonlat else \
-        tracks.assign(**dict(zip("xy", to_metres(xy, _file_units(scale, homography, tracks), tracks["scene"]).T)))
+    if not lonlat:  # each row placed in metres, or refused by its line as `read_tracks` refuses it
+        units_of_file = _file_units(scale, homography, tracks)
+        uv, xy = xy, to_metres(xy, units_of_file, tracks["scene"])
+        past = beyond_horizon(uv, units_of_file)[0]
+        bad = misplaced(uv, xy, past)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise misplaced_error(f"--replay {where(tracks, i)}", uv[i], xy[i], bool(past[i]), units_of_file)
+    metric = tracks.assign(x=xy[:, 0], y=xy[:, 1])
     scenes = list(metric.groupby("scene", sort=False, observed=True)) if scene_warnings is not None else []
     judged = log is not None or len(scenes) == 1
     whole = plausibility(metric, dt, speeds, max_gap=max_gap, time_step=time_step) if judged else None
