@@ -824,6 +824,22 @@ def test_a_scenes_warnings_come_in_its_answers_and_on_the_live_page(pedestrian):
     assert "warning: 1 track jumps: agent 'a1' in scene 'jumpy'" in dom.replace("&#39;", "'")
 
 
+def test_serve_ends_its_replay_before_it_exits(tmp_path, sim_files, monkeypatch):
+    """When the server stops (Ctrl-C, SIGTERM), the replay is told to stop and waited for: a process that
+    exits while the replay's thread is inside torch aborts (exit 134, "terminate called ...")."""
+    pytest.importorskip("fastapi")
+    from trajcvae import server
+    ended = []
+
+    def replay(scenes, updates, speed, log, stop):
+        ended.append(stop.wait(10))  # until the server has stopped
+
+    monkeypatch.setattr(server, "_run", lambda app, sock: sock.close())
+    monkeypatch.setattr(server, "replay", replay)
+    r = cli("serve", "pedestrian", "--port", 0, "--replay", sim_files["test"])
+    assert r.exit_code == 0 and ended == [True], r.output
+
+
 def test_serve_on_port_0_listens_on_a_free_port_and_names_it(monkeypatch):
     """The address the server names is listening by then: a client that connects as soon as it reads it
     waits in the backlog for the server, it is not refused."""

@@ -717,12 +717,19 @@ def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, 
     sock = _listen(host, port)
     torch.set_num_threads(threads)  # once every option has been checked
     log(f"serving {model} on http://{host}:{sock.getsockname()[1]} (live page: /, API docs: /docs)")
+    stop, replaying = threading.Event(), None
     if updates is not None:
         app.state.judged.update(said)  # `replay_updates` gave the file's warning, and each scene's
         scene_list = ", ".join(sorted({u[0] for u in updates}))
         log(f"replaying {replay_file} ({len(updates)} updates of {scene_list}) at {speed:g}x")
-        threading.Thread(target=replay, args=(app.state.scenes, updates, speed, log), daemon=True).start()
+        replaying = threading.Thread(target=replay, args=(app.state.scenes, updates, speed, log, stop), daemon=True)
+        replaying.start()
     if hasattr(signal, "SIGHUP") and signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
         # uvicorn shuts down gracefully on SIGTERM but not on a closed terminal's SIGHUP: make it one.
         signal.signal(signal.SIGHUP, lambda signum, frame: signal.raise_signal(signal.SIGTERM))
-    _run(app, sock)
+    try:
+        _run(app, sock)
+    finally:  # the replay ends before the process does: exiting inside torch's work in it aborts the process
+        stop.set()
+        if replaying is not None:
+            replaying.join(timeout=60)
