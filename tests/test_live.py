@@ -1079,7 +1079,7 @@ def test_a_server_of_scales_per_scene_gives_each_scene_its_own_and_refuses_one_w
 
     scales = tmp_path / "scales.yaml"
     scales.write_text("deathCircle:\n  video0: {scale: 0.05, certainty: 1.0}\n  video1: {scale: 0.025, certainty: 0}\n"
-                      "cam1/tracks: 0.01\n")
+                      "cam1/tracks: 0.01\ncam2/tracks: 0.01\ncam2 tracks: 0.02\n")
     dets = [{"agent_id": "a", "x": 20.0, "y": 40.0}]
     with server.running(server.create_app(pedestrian, k=2, scale=str(scales))) as base, \
             httpx.Client(base_url=base) as client:
@@ -1090,13 +1090,17 @@ def test_a_server_of_scales_per_scene_gives_each_scene_its_own_and_refuses_one_w
         for t in (0.0, 0.4, 0.8):
             cam = client.post("/v1/scenes/cam1_tracks/observations",
                               json={"time": t, "detections": [{"agent_id": "a", "x": 100.0 * t, "y": 40.0}]})
+        clash = client.post("/v1/scenes/cam2_tracks/observations", json={"time": 0.0, "detections": dets})
         held = client.get("/v1/scenes").json()["scenes"]
+    assert clash.status_code == 422 and clash.json()["detail"] == (f"scene 'cam2_tracks': --scale {scales} gives "
+                                                                   "scales to cam2/tracks and cam2 tracks, which both "
+                                                                   "post under that name; rename one in the file")
     assert ok.status_code == 200 and "warnings" not in ok.json(), ok.text
     assert guessed.json()["warnings"] == [f"--scale {scales}: the scale of scene deathCircle_video1 is an estimate "
                                           "(its certainty is below 0.9), so its metres are as rough"]
     assert r.status_code == 422 and r.json()["detail"] == (f"scene 'cam9': no scale for it in --scale {scales}; "
                                                            "it gives the scales of deathCircle_video0, "
-                                                           "deathCircle_video1, cam1/tracks")
+                                                           "deathCircle_video1, cam1/tracks, cam2/tracks ...")
     assert cam.status_code == 200 and "warnings" not in cam.json(), cam.text  # 1 m/s at 0.01 m a unit
     assert held == ["cam1_tracks", "deathCircle_video0", "deathCircle_video1"]
 

@@ -22,9 +22,10 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="Predict where agents go next: a conditional VAE drawing K futures per agent.")
 err = Console(stderr=True)
 
-DataArg = Annotated[list[Path], typer.Argument(help="Trajectory files or folders (CSV with frame, agent_id, x, "
-                                                    "y [, scene], or lon, lat in degrees for x, y; ETH/UCY text; "
-                                                    "SDD, MOTChallenge or TrajNet++ files).", show_default=False)]
+DataArg = Annotated[list[Path], typer.Argument(help="Trajectory files or folders (CSV, Parquet or JSON with frame, "
+                                                    "agent_id, x, y [, scene], or lon, lat in degrees for x, y; "
+                                                    "ETH/UCY text; SDD, MOTChallenge or TrajNet++ files).",
+                                                    show_default=False)]
 ModelArg = Annotated[str, typer.Argument(help="A checkpoint (.pt) or a built-in model name (pedestrian).")]
 KOpt = Annotated[int, typer.Option("-k", "--k", help="Futures (samples) per agent.")]
 SeedOpt = Annotated[int, typer.Option(help="Random seed: same seed and data give the same numbers on CPU.")]

@@ -397,6 +397,10 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
 
     def scene(name: str) -> OnlinePredictor:  # seconds always: a request's frame id becomes seconds at --fps
         if isinstance(scale, dict) and name not in scale:
+            clash = [s for s in units["scales"] if api_name(s) == name]
+            if len(clash) > 1:
+                raise TrajCVAEError(f"scene '{name}': {units['source']} gives scales to {clash[0]} and {clash[1]}, "
+                                    "which both post under that name; rename one in the file")
             raise no_scale(units, [name])
         live = OnlinePredictor(predictor, k, seed, kset, None, scale, homography, forget_after, name, draws=draws,
                                calibrate=calibrate, lonlat=lonlat, judge_speeds=name not in judged)
