@@ -186,7 +186,7 @@ def read_error(path) -> str:
 # --- bad input: clear one-line errors -----------------------------------------------------------------
 
 @pytest.mark.parametrize("content,expected", [
-    (b'{"frame": 0, "agent_id": 1, "x": 0, "y": 0}\n', "missing column(s)"),  # JSON, not CSV
+    (b'{"frame": 0, "agent_id": 1, "x": 0, "y": 0}\n', "JSON, not a CSV/text table; name it bad.json to read it as JSON"),
     (b"<html><body>404 not found</body></html>\n", "missing column(s)"),
     (b"\xff\xfef\x00r\x00a\x00m\x00e\x00,\x00a\x00", "NUL bytes"),  # UTF-16 text
     (b"frame,agent_id,x,y\n0,1,0,0\n10,1,\xe9,0\n", "not UTF-8"),  # a Latin-1 byte
