@@ -549,6 +549,10 @@ def test_unknown_scene_agent_frame_name_the_valid_range(trained, test_csv, tmp_p
                     "--scene-frame 99999", frames)
     _one_line_error(run("visualize", trained, test_csv, "--animate", tmp_path / "a.gif", "--scene-frame", 5),
                     "--scene-frame 5", frames)
+    padded = df.assign(agent_id=df.agent_id.map(lambda a: f"{a:03d}"))  # ids kept as written: named so
+    padded.to_csv(tmp_path / "padded.csv", index=False)
+    _one_line_error(run("visualize", trained, tmp_path / "padded.csv", "--agent", 999, "--out", out),
+                    f"(agents {', '.join(sorted(padded.agent_id.unique())[:8])}, ...")
 
 
 def test_an_animation_without_a_future_in_it_is_refused_not_written(tmp_path):

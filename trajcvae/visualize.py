@@ -547,9 +547,11 @@ def _key(scene, agent, t0) -> tuple[str, str, float]:
 
 
 def id_range(ids) -> str:
-    """'1..148' for numeric ids, else the first few names."""
+    """'1..148' for numeric ids, else (text ids, "007" among them) the first few as written."""
     ids = list(ids)
     try:
+        if any(isinstance(i, str) for i in ids):
+            raise TypeError  # ids kept as written: named as written, "001" not 1
         nums = sorted(float(i) for i in ids)
         return f"{_time(nums[0])}..{_time(nums[-1])}"
     except (TypeError, ValueError):
