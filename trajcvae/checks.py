@@ -522,25 +522,23 @@ def shorter_than_a_step(df: pd.DataFrame, dt: float, high: float) -> str | None:
     odd = [s for s, interval in intervals.items() if interval < FAST_CLOCK and judged(code == s)]
     if not odd:
         return None
+    where, alone = "", ""
     if len(odd) < len(intervals):  # one scene among others: named, as the speed warning names one
         s = odd[0]
-        short, of, v = judged(code == s)
+        chosen, interval = code == s, float(intervals[s])
         name = df["scene"].iloc[int(np.argmax(scene == s))]
         files = df.loc[scene == s, "_file"].astype(str)
-        what = f"scene '{name}'" + (f" ({files.iloc[0]})" if files.nunique() == 1 and files.iloc[0] != "dataframe"
-                                    else "")
         more = f" (and {plural(len(odd) - 1, 'other scene')})" if len(odd) > 1 else ""
-        return (f"warning: in {what}{more}, {short} of {of} agents' tracks last less than one {dt:g} s step "
-                f"(median {float(np.median(lasting[moved & (code == s)])):.3g} s, at {v:.3g} m/s from first to "
-                f"last position; samples {intervals[s]:.3g} s apart), so {'none' if short == of else 'few'} of "
-                f"them can be predicted: "
-                f"{clock_question(df, float(intervals[s]), tuple(PER_SECOND))} (its file on its own)")
-    short, of, v = judged(np.ones(len(code), bool)) or judged(code == odd[0])
-    interval = float(np.median(gaps))
-    return (f"warning: {short} of {of} agents' tracks last less than one {dt:g} s step (median "
-            f"{float(np.median(lasting[moved])):.3g} s, at {v:.3g} m/s from first to last position; samples "
-            f"{interval:.3g} s apart), so {'none' if short == of else 'few'} of them can be predicted: "
-            f"{clock_question(df, interval, tuple(PER_SECOND))}")
+        where = f"in scene '{name}'" + (f" ({files.iloc[0]})" if files.nunique() == 1 and files.iloc[0] != "dataframe"
+                                        else "") + f"{more}, "
+        alone = " (its file on its own)"
+    else:
+        chosen, interval = np.ones(len(code), bool), float(np.median(gaps))
+    short, of, v = judged(chosen) or judged(code == odd[0])
+    return (f"warning: {where}{short} of {of} agents' tracks last less than one {dt:g} s step (median "
+            f"{float(np.median(lasting[moved & chosen])):.3g} s, at {v:.3g} m/s from first to last position; "
+            f"samples {interval:.3g} s apart), so {'none' if short == of else 'few'} of them can be predicted: "
+            f"{clock_question(df, interval, tuple(PER_SECOND))}{alone}")
 
 
 def clock_question(df: pd.DataFrame, interval: float, among: tuple[str, ...] = STAMP_ROLES) -> str:

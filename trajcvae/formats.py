@@ -312,9 +312,10 @@ def _read_json(path: Path, frames: bool = False, columns: dict[str, str] | None 
     refuse_futures(str(path), list(raw.columns))
     lower = [str(c).strip().lower() for c in raw.columns]
     usable = column_aliases(lower, frames, columns, str(path))[0]
-    if len(raw.columns) and not [c for c in REQUIRED if c not in usable]:
-        raw = raw[[c for c, u in zip(raw.columns, usable) if u in REQUIRED + ("scene",) + AGENT_COLUMNS]]
-        for c, u in zip(raw.columns, [u for u in usable if u in REQUIRED + ("scene",) + AGENT_COLUMNS]):
+    if all(c in usable for c in REQUIRED):  # (else `canonical` names the missing ones among all)
+        read = [(c, u) for c, u in zip(raw.columns, usable) if u in REQUIRED + ("scene",) + AGENT_COLUMNS]
+        raw = raw[[c for c, _ in read]]
+        for c, u in read:
             odd = raw[c].map(lambda v: isinstance(v, (dict, list)) or (isinstance(v, bool) and u not in AGENT_COLUMNS))
             if odd.any():
                 i = int(np.flatnonzero(odd.to_numpy())[0])

@@ -47,8 +47,7 @@ from .predict import OUTPUT_COLUMNS, TrajCVAE, samples_to_frame
 from .resample import EPS
 from .table import AGENT_COLUMNS, TIME_NAMES, lonlat_names
 from .tracks import read_tracks
-from .units import (beyond_horizon, check_lonlat, coarse_positions, estimate_warning, from_metres, misplaced,
-                    misplaced_error, no_scale, to_metres, unit_conversion)
+from .units import check_lonlat, coarse_positions, estimate_warning, from_metres, no_scale, placed, unit_conversion
 from .values import agent_ids, blank_as_missing, coarse_columns, float32_position_range, numeric_column, unresolved_time
 from .windows import concat_windows, finished_windows, history_reach, latest_windows
 
@@ -523,12 +522,8 @@ class OnlinePredictor:
             check_lonlat(x, y, np.full(len(x), origin[1]), lambda i: f"detections row {i + 1}", lambda i: self.scene,
                          fix="use a scene per area")
             units = {"lonlat": {self.scene: origin}}
-        xy = to_metres(uv, units, scenes)
-        past, side = beyond_horizon(uv, units)  # the first detections say which side the ground is on
-        bad = misplaced(uv, xy, past)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise misplaced_error(f"detections row {i + 1}", uv[i], xy[i], bool(past[i]), units)
+        # The first detections say which side of a homography's horizon the ground is on.
+        xy, side = placed(uv, units, scenes, lambda i: f"detections row {i + 1}")
         out = {"agent_id": np.array(ids, dtype=object)[keep], "x": xy[keep, 0], "y": xy[keep, 1]}
         for c in AGENT_COLUMNS:
             if c in names:

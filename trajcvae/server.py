@@ -32,8 +32,7 @@ from .online import OnlinePredictor, out_of_order
 from .predict import TrajCVAE
 from .table import AGENT_COLUMNS, TIME_NAMES, column_map, seconds_per_unit, where
 from .tracks import check_fps, read_tracks
-from .units import (beyond_horizon, estimate_warning, from_metres, misplaced, misplaced_error, no_scale,
-                    scales_of_scenes, to_metres, unit_conversion)
+from .units import estimate_warning, from_metres, no_scale, placed, scales_of_scenes, unit_conversion
 
 try:
     import orjson
@@ -390,8 +389,7 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
         apis = Counter(api_name(name) for name in table)  # (two scenes of one API name: neither is meant)
         own = {name: name for name in table} | {api_name(name): name for name in table
                                                 if api_name(name) not in table and apis[api_name(name)] == 1}
-        own |= {api: s if s in table else api_name(s) for api, s in (replayed or {}).items()
-                if _scene_scale(table, s) is not None}
+        own |= {api: key for api, s in (replayed or {}).items() if (key := _scene_key(table, s)) is not None}
         scale = {name: table[key] for name, key in own.items()}
         estimates = {name: line for name, key in own.items() if (line := estimate_warning(units, [key]))}
 
@@ -552,13 +550,8 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4,
     # The warnings read the detections in metres: the server's units, or projected.
     xy = tracks[["x", "y"]].to_numpy(dtype=np.float64)
     if not lonlat:  # each row placed in metres, or refused by its line as `read_tracks` refuses it
-        units_of_file = _file_units(scale, homography, tracks)
-        uv, xy = xy, to_metres(xy, units_of_file, tracks["scene"])
-        past = beyond_horizon(uv, units_of_file)[0]
-        bad = misplaced(uv, xy, past)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise misplaced_error(f"--replay {where(tracks, i)}", uv[i], xy[i], bool(past[i]), units_of_file)
+        xy = placed(xy, _file_units(scale, homography, tracks), tracks["scene"],
+                    lambda i: f"--replay {where(tracks, i)}")[0]
     metric = tracks.assign(x=xy[:, 0], y=xy[:, 1])
     scenes = list(metric.groupby("scene", sort=False, observed=True)) if scene_warnings is not None else []
     judged = log is not None or len(scenes) == 1
@@ -612,15 +605,15 @@ def _file_units(scale, homography, tracks: pd.DataFrame) -> dict | None:
     if not units or "scales" not in units:
         return units
     table = units["scales"]
-    found = {s: _scene_scale(table, s) for s in map(str, tracks["scene"].unique())}
-    return scales_of_scenes({**units, "scales": {**table, **{s: v for s, v in found.items() if v is not None}}},
+    found = {s: key for s in map(str, tracks["scene"].unique()) if (key := _scene_key(table, s)) is not None}
+    return scales_of_scenes({**units, "scales": {**table, **{s: table[key] for s, key in found.items()}}},
                             tracks["scene"])
 
 
-def _scene_scale(table: dict[str, float], scene: str) -> float | None:
-    """A scene's scale in a table of scales per scene: under its own name, else under the name the API gives
-    it (cam1/tracks: cam1_tracks); None where neither."""
-    return table[scene] if scene in table else table.get(api_name(scene))
+def _scene_key(table: dict[str, float], scene: str) -> str | None:
+    """The name a scene's scale has in a table of scales per scene: its own, else the name the API gives it
+    (cam1/tracks: cam1_tracks); None where neither is there."""
+    return scene if scene in table else api_name(scene) if api_name(scene) in table else None
 
 
 def replay(scenes: Scenes, updates: list[tuple[str, float, list[dict]]], speed: float = 1.0,

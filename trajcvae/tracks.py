@@ -23,8 +23,8 @@ from .errors import DataError, plural, warn
 from .formats import class_names_file, mot_detections, read_file, refuse_futures
 from .resample import EPS
 from .table import AGENT_COLUMNS, column_map, time_role, where
-from .units import (beyond_horizon, coarse_positions, coarsely_written, is_number, lonlat_units, misplaced,
-                    misplaced_error, scales_of_scenes, to_metres, unit_conversion)
+from .units import (coarse_positions, coarsely_written, is_number, lonlat_units, placed, scales_of_scenes,
+                    to_metres, unit_conversion)
 from .values import canonical
 
 
@@ -240,14 +240,9 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
         units = df.attrs["units"] = lonlat_units(df)
     if units is not None and "scales" in units:
         units = df.attrs["units"] = scales_of_scenes(units, df["scene"])
-    xy = to_metres(uv, units, df["scene"])
-    past, side = beyond_horizon(uv, units)
-    bad = misplaced(uv, xy, past)
+    xy, side = placed(uv, units, df["scene"], lambda i: where(df, i))
     if side:
         units["side"] = side  # where the ground is: futures past it have no pixel (`from_metres`)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise misplaced_error(where(df, i), uv[i], xy[i], bool(past[i]), units)
     if units is not None and "homography" in units:  # the most metres a pixel spans where the data lies
         every = max(1, len(uv) // 10_000)
         with np.errstate(all="ignore"):  # a probe past the horizon is no number: left out

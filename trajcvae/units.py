@@ -393,15 +393,21 @@ def beyond_horizon(uv: np.ndarray, units: dict | None) -> tuple[np.ndarray, floa
     return np.sign(w) != side, side
 
 
-def misplaced(uv: np.ndarray, xy: np.ndarray, past: np.ndarray) -> np.ndarray:
-    """(N,) which of the input positions `uv` (N, 2) have no place in metres: `xy` (their metres) not finite
-    or beyond `MAX_COORD`, or `past` a homography's horizon (`beyond_horizon`)."""
-    return ~np.isfinite(xy).all(1) | (np.abs(xy) > MAX_COORD).any(1) | past
+def placed(uv: np.ndarray, units: dict | None, scenes, at: Callable[[int], str]) -> tuple[np.ndarray, float | None]:
+    """(N, 2) input positions in metres (`to_metres`), and the sign of w on the ground's side of a homography's
+    horizon (`beyond_horizon`). A position with no place in metres (not finite, beyond `MAX_COORD`, or past the
+    horizon) is a DataError at `at(i)` (its file and line) for the reason that holds."""
+    xy = to_metres(uv, units, scenes)
+    past, side = beyond_horizon(uv, units)
+    bad = ~np.isfinite(xy).all(1) | (np.abs(xy) > MAX_COORD).any(1) | past
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise _misplaced_error(at(i), uv[i], xy[i], bool(past[i]), units)
+    return xy, side
 
 
-def misplaced_error(at: str, uv: np.ndarray, xy: np.ndarray, past: bool, units: dict | None) -> DataError:
-    """The error for one input position `uv` (2,) that `misplaced` found, at `at` (its file and line), for
-    the reason that holds."""
+def _misplaced_error(at: str, uv: np.ndarray, xy: np.ndarray, past: bool, units: dict | None) -> DataError:
+    """The error for one input position `uv` (2,) (`xy` in metres) that `placed` refuses."""
     u, v = (f"{c:g}" for c in uv)
     if units is None:
         return DataError(f"{at}: position ({u}, {v}) is beyond {MAX_COORD:.0e} in magnitude: not a position in "
