@@ -1908,6 +1908,9 @@ def test_scales_per_scene_reach_pictures_the_coarse_check_and_a_replay(plaza, tm
     by_name = replay_updates(tmp_path / "r.csv", fps=25, scale={"cam1/tracks": 0.5, "cam2/tracks": 0.25})
     by_api = replay_updates(tmp_path / "r.csv", fps=25, scale={"cam1_tracks": 0.5, "cam2_tracks": 0.25})
     assert by_name == by_api and {scene for scene, _, _ in by_name} == {"cam1_tracks", "cam2_tracks"}
+    guessed = write(tmp_path / "s.yaml", "cam1_tracks: {scale: 0.5, certainty: 0}\ncam2_tracks: 0.25\n")
+    with pytest.warns(TrajCVAEWarning, match="the scale of scene cam1/tracks is an estimate"):
+        assert replay_updates(tmp_path / "r.csv", fps=25, scale=str(guessed)) == by_name
 
 
 def test_a_table_without_a_header_is_read_by_column_number(model, plaza, tmp_path):

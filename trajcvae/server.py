@@ -606,8 +606,9 @@ def _file_units(scale, homography, tracks: pd.DataFrame) -> dict | None:
         return units
     table = units["scales"]
     found = {s: key for s in map(str, tracks["scene"].unique()) if (key := _scene_key(table, s)) is not None}
-    return scales_of_scenes({**units, "scales": {**table, **{s: table[key] for s, key in found.items()}}},
-                            tracks["scene"])
+    guessed = [*units.get("estimated", ()), *(s for s, key in found.items() if key in units.get("estimated", ()))]
+    return scales_of_scenes({**units, "scales": {**table, **{s: table[key] for s, key in found.items()}},
+                             "estimated": guessed}, tracks["scene"])
 
 
 def _scene_key(table: dict[str, float], scene: str) -> str | None:
