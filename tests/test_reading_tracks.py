@@ -560,7 +560,8 @@ def test_two_time_columns_and_unreadable_homographies_are_named(tmp_path):
     commas = write(tmp_path / "H.txt", "# pixels to metres\n0.5, 0, 0\n0, 0.5, 0\n0, 0, 1\n")
     assert list(read_tracks([ok], homography=commas).x) == [5.0, 5.5]
     for text, expected in [("", "expected a 3x3 matrix of 9 numbers \\(got 0\\)"),
-                           ("1 0 0\n0 nan 0\n0 0 1\n", "not finite"), ("1 0 0\n0 x 0\n0 0 1\n", "'x' is not a number")]:
+                           ("1 0 0\n0 nan 0\n0 0 1\n", "not finite"), ("1 0 0\n0 x 0\n0 0 1\n", "'x' is not a number"),
+                           ("1 0 0\n0 １ 0\n0 0 1\n", "'１' is not a number \\(digits of another script")]:
         with pytest.raises(DataError, match=expected):
             read_tracks([ok], homography=write(tmp_path / "H.txt", text))
 

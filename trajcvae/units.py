@@ -17,7 +17,7 @@ import pandas as pd
 
 from .errors import DataError, first_line, plural, warn
 from .table import where
-from .values import parses_as_number
+from .values import foreign_digits, parses_as_number
 
 
 WGS84_A, WGS84_F = 6378137.0, 1 / 298.257223563  # the GPS ellipsoid: equatorial radius (m), flattening
@@ -53,7 +53,7 @@ def unit_conversion(scale: float | str | Path | Mapping | None, homography) -> d
         tokens = [t for line in text.splitlines() for t in re.split(r"[\s,;]+", line.split("#")[0]) if t]
         bad = next((t for t in tokens if not parses_as_number(t)), None)
         if bad is not None:
-            raise DataError(f"{where_}: {bad!r} is not a number (expected a 3x3 matrix)")
+            raise DataError(f"{where_}: {bad!r} is not a number{foreign_digits(bad) or ' (expected a 3x3 matrix)'}")
         H = np.array([float(t) for t in tokens], dtype=np.float64)
     else:
         try:
@@ -105,7 +105,8 @@ def scene_scales(given: str | os.PathLike | Mapping) -> dict:
             if isinstance(v, str) and parses_as_number(v):
                 v = float(v)
             if not (is_number(v) and np.isfinite(v) and v > 0):
-                raise DataError(f"{source}: scene '{scene}': scale {v!r} is not a positive number of metres per unit")
+                raise DataError(f"{source}: scene '{scene}': scale {v!r} is not a positive number of metres per unit"
+                                f"{foreign_digits(v) if isinstance(v, str) else ''}")
             if scene in scales:  # SDD's zara: {video0: ...} beside a zara_video0 of its own
                 raise DataError(f"{source}: scene '{scene}' is given twice")
             scales[scene] = float(v)

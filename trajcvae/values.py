@@ -249,8 +249,8 @@ def numeric_column(col: pd.Series, lines: pd.Series, name: str, what: str, row_w
         if kind == "not finite" and np.isinf(float(shown)) and "inf" not in str(shown).lower():
             kind = f"beyond {MAX_RAW:.0e} in magnitude (no position in any units)" if what in ("x", "y") else \
                 "beyond any number a float holds"  # a number written with hundreds of digits
-        if kind == "not a number" and not str(shown).isascii() and any(c.isdigit() for c in str(shown)):
-            kind += " (digits of another script or width: write ASCII digits, 0-9)"
+        if kind == "not a number" and foreign_digits(shown):
+            kind += foreign_digits(shown)
         elif kind == "not a number" and re.fullmatch(r"\s*[+-]?\d+,\d+\s*", str(shown)):
             kind += " (a decimal comma: write decimal points, as a spreadsheet's export in English does)"
         elif kind == "not a number" and what in TIME_NAMES:
@@ -270,6 +270,14 @@ def _shown(value) -> str:
     value = value.item() if isinstance(value, np.generic) else value
     text = repr(value)
     return text if len(text) <= 40 else f"{text[:30]}... ({len(str(value))} characters)"
+
+
+def foreign_digits(value) -> str:
+    """The hint for a value written with digits of another script or width (١٢, １２), which `parses_as_number`
+    does not read as a number: ' (...)', or '' for any other value."""
+    text = str(value)
+    return " (digits of another script or width: write ASCII digits, 0-9)" if not text.isascii() and any(
+        c.isdigit() for c in text) else ""
 
 
 def parses_as_number(text) -> bool:
