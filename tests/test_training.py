@@ -14,6 +14,7 @@ import torch
 
 from trajcvae import TrajCVAE, checkpoint
 from trajcvae.config import load_config
+from trajcvae.errors import NoWindowsError, TrajCVAEWarning
 from trajcvae.simulate import simulate_scene
 from trajcvae.train import train
 
@@ -308,6 +309,16 @@ def test_training_data_that_gives_no_window_is_named_with_what_was_read_and_what
                    "--set data.obs_len=N", "agent_id", "give --fps")
     assert "train: read 1 file: " in r.output and "a step is 10 frame ids" in r.output
     assert not (tmp_path / "run").exists()
+    # The speed warning said of the tracks comes before the error, to the CLI and to a Python caller.
+    cm = tmp_path / "cm.csv"
+    pd.read_csv(short).assign(x=lambda d: d.x * 100, y=lambda d: d.y * 100).to_csv(cm, index=False)
+    r = cli("train", cm, "--out", tmp_path / "run", "--quiet", "--no-cache")
+    lines = r.output.strip().splitlines()
+    assert r.exit_code == 1 and lines[0].startswith("train: read 1 file: ") and len(lines) == 3, r.output
+    assert lines[1].startswith("train: warning: the median speed of the tracks is 113 m/s ") and "--scale" in lines[1]
+    assert lines[2].startswith(f"error: the training set ({cm}): no usable windows: no track has 20 consecutive")
+    with pytest.warns(TrajCVAEWarning, match="the median speed of the tracks is 113 m/s"), pytest.raises(NoWindowsError):
+        train([cm], None, load_config(None, []), tmp_path / "run", progress=False, figures=False, cache_dir=None)
 
 
 def test_a_resume_of_a_run_that_has_trained_all_its_epochs_says_it_is_complete_and_nothing_more(tmp_path,

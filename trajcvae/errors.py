@@ -18,7 +18,11 @@ class CheckpointError(TrajCVAEError):
 
 
 class NoWindowsError(DataError):
-    """Tracks that give no window to predict from (e.g. no agent with 2 positions yet)."""
+    """Tracks that give no window to predict from (e.g. no agent with 2 positions yet). `said`: the lines
+    said of the tracks before (their summary, then any warnings), for a caller that names them after it;
+    `timed`: whether the tracks' times are known in seconds (not frame ids of unknown rate)."""
+    said: str = ""
+    timed: bool = False
 
 
 class TrajCVAEWarning(UserWarning):

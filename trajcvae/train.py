@@ -32,15 +32,14 @@ from . import checkpoint, distributed
 from ._version import __version__
 from .atomic import process_alive, process_started, write_text
 from .batch import WindowTensors, make_batch
-from .checks import speed_record, summarize
+from .checks import speed_record
 from .config import Config, check_output, load_config, resolve_device, validate as validate_config
-from .errors import NoWindowsError, TrajCVAEError, warn
+from .errors import NoWindowsError, TrajCVAEError, warn, warning_text
 from .kset import train_kset
 from .metrics import fit_cv_noise, min_ade_fde
 from .model import CVAE
 from .predict import TrajCVAE
-from .table import seconds_per_unit
-from .tracks import list_files, read_tracks
+from .tracks import list_files
 from .windows import Windows, files_digest, load_windows, no_windows_error, quiet
 
 FIGURES = ("curves.png", "val_predictions.png")
@@ -213,15 +212,17 @@ def _windows_of(role: str, paths, cfg: Config, cache_dir, log) -> Windows:
     try:
         return load_windows(paths, cfg.data, cache_dir, log)
     except NoWindowsError as e:
-        dc = cfg.data
-        tracks = read_tracks(paths, fps=dc.fps, scale=dc.scale, homography=dc.homography, classes=dc.classes,
-                             columns=dc.columns)
-        if log is not None:
-            log(summarize(tracks, dc.time_step, dc.max_gap).line())
+        for text in e.said.split("\n") if e.said else []:  # the summary and warnings, but those the error says
+            warning = text.startswith("warning: ")
+            if warning and warning_text(text) in str(e):
+                continue
+            if log is not None:
+                log(text)
+            elif warning:
+                warn(text)
         hint = ""
-        if str(e) == str(no_windows_error(dc, "windows")):  # no more specific cause was found
-            clock = ", or give --fps (the frame ids' rate) if they are unevenly spaced" \
-                if seconds_per_unit(tracks) is None else ""
+        if str(e) == str(no_windows_error(cfg.data, "windows")):  # no more specific cause was found
+            clock = ", or give --fps (the frame ids' rate) if they are unevenly spaced" if not e.timed else ""
             hint = ("; try shorter windows (--set data.obs_len=N, --set data.pred_len=N), check that agent_id "
                     f"names one agent along its whole track (not one per row){clock}")
         shown = "a table" if table else ", ".join(str(p) for p in paths[:3]) + (" ..." if len(paths) > 3 else "")

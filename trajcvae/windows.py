@@ -711,7 +711,11 @@ def _build(paths, cfg: DataConfig, mode: str) -> tuple[Windows, str]:
                         f"data.dt ({cfg.dt:g} s)")
     warning = plausibility(tracks, cfg.dt, max_gap=cfg.max_gap, time_step=cfg.time_step)
     line = "\n".join([summarize(tracks, cfg.time_step, cfg.max_gap).line(), *read] + ([warning] if warning else []))
-    return build_windows(tracks, cfg, mode), line
+    try:
+        return build_windows(tracks, cfg, mode), line
+    except NoWindowsError as e:  # what was said of the tracks goes with the error, to be said before it
+        e.said, e.timed = line, seconds_per_unit(tracks) is not None
+        raise
 
 
 def _save(w: Windows, line: str, path: Path, files: list[Path]) -> None:
