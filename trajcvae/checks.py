@@ -358,6 +358,11 @@ def plausibility(df: pd.DataFrame, dt: float, record: dict | None = None, min_mo
     return "\n".join(line for line in (coarse, rest) if line) or None
 
 
+def step_moves(df: pd.DataFrame, dt: float, max_gap: float = 0.8, time_step: float | None = None) -> int:
+    """How many moves a model step long (`_Spans`) the tracks hold: the speed check judges only those."""
+    return sum(len(s.speed) for s in _spans(df, dt, max_gap, time_step))
+
+
 def _frame_rate_hint(df: pd.DataFrame, dt: float, paced: np.ndarray, low: float, time_step: float | None) -> str | None:
     """The warning for frame ids 1 apart, of unknown rate, whose moves are slow though within the band (under
     twice its bottom, nine in ten of them): most likely a video's or a tracker's frames (10 Hz read as 2.5 Hz

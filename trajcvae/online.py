@@ -40,7 +40,7 @@ import pandas as pd
 import torch
 
 from .calibrate import ScenePast
-from .checks import FAR_APART, bridging_gap, coarse_warning, speed_band, time_text, track_jumps
+from .checks import FAR_APART, bridging_gap, coarse_warning, speed_band, step_moves, time_text, track_jumps
 from .config import check_forget_after, check_max_gap, check_sampling
 from .errors import DataError, NoWindowsError, TrajCVAEError, warn, warning_text
 from .predict import OUTPUT_COLUMNS, TrajCVAE, samples_to_frame
@@ -53,6 +53,7 @@ from .windows import concat_windows, finished_windows, history_reach, latest_win
 
 PAST_HELD = 5000  # finished windows a live scene's past keeps for `calibrate="scene"` (the latest)
 JUDGE_MOVES = 200  # moves seen before the live speed check judges the history (fewer: a moment of standing?)
+JUDGE_STEPS = 20  # ... which must hold this many moves a model step long, the check's measure (`checks.step_moves`)
 JUDGE_UPDATES = 10  # updates with detections before their spacing is judged (a feed no gap can bridge)
 WARNINGS_HELD = 20  # the latest warning lines a predictor keeps in `warnings` (one per agent that jumps)
 
@@ -153,10 +154,11 @@ class OnlinePredictor:
         self._dtypes = pd.CategoricalDtype([self.scene]), pd.CategoricalDtype(["detections"])  # of `_table`
         self.time: float | None = None
         # The detections are judged unless judge_speeds=False (a caller that has judged them already). The speed
-        # warning is given once, on the history held once JUDGE_MOVES moves have been seen; the warning of
+        # warning is given once, on the history held once JUDGE_MOVES moves have been seen and it holds
+        # JUDGE_STEPS moves a step long (tried again a step later until it does: `_judge_from`); the warning of
         # detections too coarse to predict from (`_attrs["coarse"]`, float32) once, at the update that first
         # brings them (`checks.plausibility`'s first line, as for a file).
-        self._judging, self._speeds_judged, self._moves = judge_speeds, not judge_speeds, 0
+        self._judging, self._speeds_judged, self._moves, self._judge_from = judge_speeds, not judge_speeds, 0, -math.inf
         # Jumps are judged update by update: spans that ended by `_jumps_until` have been, and the agent codes
         # in `_jumped` were warned of (once each).
         self._jumps_until, self._jumped = -math.inf, set()
@@ -246,13 +248,19 @@ class OnlinePredictor:
         said = lambda line: self._warn(f"{line} (scene '{self.scene}')")  # noqa: E731
         if self._judging and self._attrs["coarse"] != coarse_before:  # float32 first brought now
             said(coarse_warning(self._attrs))
-        if not self._speeds_judged and self._moves >= JUDGE_MOVES and len(cols["frame"]) - len(self._codes) >= 20:
+        if not self._speeds_judged and self._moves >= JUDGE_MOVES and len(cols["frame"]) - len(self._codes) >= 20 \
+                and time >= self._judge_from:
             # A `TrajCVAEWarning` if the detections move as no track the model knows (`checks.plausibility`;
-            # its float32 line was given above).
-            self._speeds_judged = True
+            # its float32 line was given above), once they hold enough moves a step long to tell: a feed far
+            # faster than its rate says (seconds read as frame ids) may take many updates to.
             table = self._table(judged=False)
             table.attrs["coarse"] = None
-            self.model.check_speeds(table, said, jumps=False)
+            dc = self.model.config.data
+            if step_moves(table, dc.dt, dc.max_gap, dc.time_step) >= JUDGE_STEPS:
+                self._speeds_judged = True
+                self.model.check_speeds(table, said, jumps=False)
+            else:
+                self._judge_from = time + self._step
         if jumped:
             self._warn(jumped)
         if self._spacing is not None and len(ids):
