@@ -331,7 +331,7 @@ def test_detections_as_dicts_tuples_or_a_table_are_refused_with_the_message_a_ta
     table = pd.DataFrame({"time": [0.0], "agent_id": ["1"], "x": column, "y": [0.0]})
     with pytest.raises(TrajCVAEError) as e:
         read_tracks(table, scale=scale)
-    expected = "detections row 1: " + str(e.value).split("row 1: ", 1)[1]
+    expected = "detections row 1: " + str(e.value).split("dataframe.iloc[0]: ", 1)[1]
     for rows in ([{"agent_id": "1", "x": x, "y": 0.0}], [("1", x, 0.0)], table.drop(columns="time")):
         online = OnlinePredictor(pedestrian, k=2, scale=scale)
         with pytest.raises(TrajCVAEError) as e:

@@ -153,6 +153,21 @@ def test_visualize_one_agent_formats(tmp_path, trained, test_csv, suffix, magic)
     assert not list(tmp_path.glob(".*tmp*"))  # no temp file left behind
 
 
+def test_python_draws_the_picture_of_the_cli_from_a_loaded_model_and_a_size_as_a_pair(trained, test_csv, tmp_path):
+    from trajcvae import TrajCVAE
+    from trajcvae.visualize import visualize
+
+    run("visualize", trained, test_csv, "--out", tmp_path / "cli.png", "-k", 5, "--grid", 2, "--size", "640x480")
+    model = TrajCVAE.load(trained)
+    got = visualize(model, [test_csv], tmp_path / "api.png", k=5, grid=2, size=(640, 480))
+    assert got == tmp_path / "api.png"
+    ok_png(got, (640, 480))
+    assert got.read_bytes() == (tmp_path / "cli.png").read_bytes()
+    assert model.config.data.max_gap == 0.8  # a max_gap of its own leaves the caller's model as it was
+    visualize(model, [test_csv], tmp_path / "gap.png", k=5, max_gap=1.2, fps=25)
+    assert model.config.data.max_gap == 0.8
+
+
 def test_worst_grid_picks_the_largest_errors(trained, test_csv, tmp_path):
     from trajcvae.metrics import min_ade_fde
 

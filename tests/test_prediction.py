@@ -677,7 +677,7 @@ def test_a_table_with_a_column_named_like_an_internal_one_is_read_and_checked_as
     kept = table.assign(_line=np.arange(len(table)) + 2)
     pd.testing.assert_frame_equal(model.predict(kept, k=2), model.predict(table, k=2))
     kept.loc[3, "x"] = np.nan
-    with pytest.raises(TrajCVAEError, match="row 4"):
+    with pytest.raises(TrajCVAEError, match=r"iloc\[3\]"):
         model.predict(kept, k=2)
 
 
@@ -693,8 +693,10 @@ def test_a_table_s_agent_ids_come_back_of_the_type_they_were_given(trained, sim_
 
 
 def test_the_python_api_names_an_argument_of_the_wrong_kind_in_one_line(trained, sim_files):
-    from trajcvae import OnlinePredictor
+    from trajcvae import OnlinePredictor, load_config
     from trajcvae.evaluate import evaluate
+    from trajcvae.train import train
+    from trajcvae.visualize import visualize
 
     model = TrajCVAE.load(trained)
     table = pd.read_csv(sim_files["test"])
@@ -717,6 +719,20 @@ def test_the_python_api_names_an_argument_of_the_wrong_kind_in_one_line(trained,
         (lambda: TrajCVAE.load(trained, max_gap="1"), "^--max-gap must be .* \\(got '1'\\)$"),
         (lambda: OnlinePredictor(model, forget_after="2"), "^--forget-after must be .* \\(got '2'\\)$"),
         (lambda: OnlinePredictor(model).tracks("3"), "^history must be a number of seconds"),
+        # True/false options: a text such as "no" would count as true.
+        (lambda: model.predict(table, k=2, every_window="no"), "^every_window must be True or False \\(got 'no'\\)$"),
+        (lambda: model.make_windows(table, every_window=1), "^every_window must be True or False \\(got 1\\)$"),
+        (lambda: model.sample(latest, k=1, most_likely="no"), "^most_likely must be True or False"),
+        (lambda: OnlinePredictor(model, judge_speeds="no"), "^judge_speeds must be True or False"),
+        (lambda: OnlinePredictor(model, lonlat="no"), "^lonlat must be True or False"),
+        (lambda: train([sim_files["test"]], None, load_config(None, []), "r", resume="false"),
+         "^resume must be True or False"),
+        (lambda: train([sim_files["test"]], None, load_config(None, []), 5), "^out_dir: expected a folder's path"),
+        (lambda: load_config(None, {"train.epochs": 2}), "^load_config: expected overrides as a list of "
+         "'section.key=value' texts, got a dict; give \\['train.epochs=2'\\], or set cfg.train.epochs = 2 "),
+        (lambda: visualize(model, table, "f.png", worst="no"), "^worst must be True or False"),
+        (lambda: visualize(model, table, "f.png", size=(800, 6000.5)), "^--size '\\(800, 6000.5\\)': expected "
+         "WIDTHxHEIGHT"),
     ]
     for call, message in calls:
         with pytest.raises(TrajCVAEError, match=message):

@@ -14,7 +14,7 @@ import torch
 
 from trajcvae import TrajCVAE, checkpoint
 from trajcvae.config import load_config
-from trajcvae.errors import NoWindowsError, TrajCVAEWarning
+from trajcvae.errors import DataError, NoWindowsError, TrajCVAEWarning
 from trajcvae.simulate import simulate_scene
 from trajcvae.train import train
 
@@ -319,6 +319,14 @@ def test_training_data_that_gives_no_window_is_named_with_what_was_read_and_what
     assert lines[2].startswith(f"error: the training set ({cm}): no usable windows: no track has 20 consecutive")
     with pytest.warns(TrajCVAEWarning, match="the median speed of the tracks is 113 m/s"), pytest.raises(NoWindowsError):
         train([cm], None, load_config(None, []), tmp_path / "run", progress=False, figures=False, cache_dir=None)
+    # Of two DataFrames, the one with a row at fault is named, and the row as pandas finds it.
+    table = simulate_scene(n_frames=40, seed=21, scene="tr")
+    table.index = np.arange(100, 100 + len(table))
+    bad = table.copy()
+    bad.loc[102, "x"] = np.nan
+    with pytest.raises(DataError, match=r"^the validation set \(a table\): dataframe\.iloc\[2\]: column 'x' is empty$"):
+        train(table, bad, load_config(None, []), tmp_path / "run", progress=False, figures=False)
+    assert not (tmp_path / "run").exists()
 
 
 def test_a_resume_of_a_run_that_has_trained_all_its_epochs_says_it_is_complete_and_nothing_more(tmp_path,

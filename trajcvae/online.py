@@ -41,7 +41,7 @@ import torch
 
 from .calibrate import ScenePast
 from .checks import FAR_APART, bridging_gap, coarse_warning, speed_band, step_moves, time_text, track_jumps
-from .config import check_forget_after, check_max_gap, check_sampling
+from .config import check_flags, check_forget_after, check_sampling
 from .errors import DataError, NoWindowsError, TrajCVAEError, warn, warning_text
 from .predict import OUTPUT_COLUMNS, TrajCVAE, samples_to_frame
 from .resample import EPS
@@ -92,18 +92,12 @@ class OnlinePredictor:
         if not isinstance(model, (TrajCVAE, str, Path)):
             raise TrajCVAEError(f"model must be a TrajCVAE, a checkpoint path or a built-in name (got "
                                 f"{type(model).__name__})")
-        self.model = model if isinstance(model, TrajCVAE) else TrajCVAE.load(model, device=device)
-        if check_max_gap(max_gap) is not None and max_gap != self.model.config.data.max_gap:
-            # The same nets, with a config of its own that bridges longer gaps (the caller's model is left as it is).
-            self.model = copy.copy(self.model)
-            self.model.config = copy.deepcopy(self.model.config)
-            self.model.config.data.max_gap = float(max_gap)
+        self.model = (model if isinstance(model, TrajCVAE) else TrajCVAE.load(model, device=device)).bridging(max_gap)
         self.model.check_kset(k, kset)  # a model without a sampler, or one of another K: refused now
         self.model.check_draws_fit(k, kset, draws)  # ... as are more draws than memory holds
         self.k, self.seed, self.kset, self.draws, self.scene = k, seed, kset, draws, str(scene)
         self.calibrate = calibrate
-        if not isinstance(lonlat, bool):
-            raise TrajCVAEError(f"lonlat must be True or False (got {type(lonlat).__name__})")
+        check_flags(lonlat=lonlat, judge_speeds=judge_speeds)
         if lonlat and (scale is not None or homography is not None):
             raise TrajCVAEError(f"lonlat and {'scale' if scale is not None else 'homography'} (--lonlat and "
                                 f"--{'scale' if scale is not None else 'homography'}) exclude each other: "

@@ -9,6 +9,7 @@ and an agent's futures do not depend on which other agents happen to be in the s
 """
 from __future__ import annotations
 
+import copy
 import os
 import weakref
 from dataclasses import dataclass
@@ -26,7 +27,8 @@ from .batch import WindowTensors, make_batch
 from .calibrate import DRAWS, ScenePast, level_map, radial_levels, too_little_past, unfitted
 from .checks import (bridges_any, bridging_gap, far_apart, plausibility, sampling_interval, summarize, time_steps,
                      TrackSummary)
-from .config import Config, check_max_gap, check_output, check_sampling, check_since, read_paths, resolve_device
+from .config import (Config, check_flags, check_max_gap, check_output, check_sampling, check_since, read_paths,
+                     resolve_device)
 from .errors import DataError, TrajCVAEError, warn
 from .kset import KSetSampler, kmeans_futures, nearest_shares
 from .model import CVAE
@@ -76,6 +78,16 @@ class TrajCVAE:
         model = cls.from_checkpoint(checkpoint.load(path, map_location=dev), str(path), dev)
         if max_gap is not None:
             model.config.data.max_gap, model.max_gap_given = float(max_gap), True
+        return model
+
+    def bridging(self, max_gap: float | None) -> "TrajCVAE":
+        """This model, or, for a `max_gap` (seconds) other than its `data.max_gap`, its nets with a config of
+        their own that bridges that gap, as `load(..., max_gap=)` gives them (this model is left as it is)."""
+        if check_max_gap(max_gap) is None or max_gap == self.config.data.max_gap:
+            return self
+        model = copy.copy(self)  # (`__getstate__`: without this one's verdicts on tables)
+        model.config = copy.deepcopy(self.config)
+        model.config.data.max_gap, model.max_gap_given = float(max_gap), True
         return model
 
     @classmethod
@@ -134,6 +146,7 @@ class TrajCVAE:
     @torch.inference_mode()
     def _draw(self, w, k, seed, most_likely, full, batch_size, kset, draws, past=None, pools=None):
         check_sampling(k, seed, kset, draws, "none" if past is None else "scene")
+        check_flags(most_likely=most_likely, full=full)
         _check_past(past)
         if not isinstance(w, (Windows, WindowTensors)):
             raise TrajCVAEError(f"sample: expected windows (from model.make_windows(data)), got {type(w).__name__}; "
@@ -417,6 +430,7 @@ class TrajCVAE:
         """The windows `predict` samples: each agent's latest (with `since`, of the agents last seen at or
         after that time), or with `every_window` every full one; in metres, whatever the input's units
         (`fps`, `scale`, `homography`, `classes`, `columns`: see `read`)."""
+        check_flags(every_window=every_window)
         check_since(since, every_window)
         tracks = self.read(data, fps, scale, homography, classes, columns)
         self.check_speeds(tracks)
@@ -455,6 +469,7 @@ class TrajCVAE:
         (when `past` is measured here: a caller that keeps its own past knows how far it reaches), and
         future points past a homography's horizon."""
         check_sampling(k, seed, kset, draws, calibrate)
+        check_flags(every_window=every_window)
         _check_past(past)
         tracks = self.read(data, fps, scale, homography, classes, columns)
         w = self.make_windows(tracks, every_window, since=since)

@@ -77,8 +77,14 @@ def seconds_per_unit(df: pd.DataFrame) -> float | None:
 def where(df: pd.DataFrame, i: int) -> str:
     """Where row `i` (by position) of a track table came from, e.g. 'data/a.csv line 12'."""
     name = str(df["_file"].iloc[i])
-    word = "row" if name == "dataframe" or name.lower().endswith((".parquet", ".json")) else "line"
-    return f"{name} {word} {int(df['_line'].iloc[i])}"
+    word = "iloc" if name == "dataframe" else "row" if name.lower().endswith((".parquet", ".json")) else "line"
+    return row_at(name, word, int(df["_line"].iloc[i]))
+
+
+def row_at(name: str, word: str, line: int) -> str:
+    """A row as messages name it: 'a.csv line 12', 'a.parquet row 3', or a DataFrame's row by position, as
+    pandas counts them ('dataframe.iloc[2]': `word` "iloc")."""
+    return f"{name}.iloc[{line}]" if word == "iloc" else f"{name} {word} {line}"
 
 
 SHOWN_HEADER = 200  # characters of a table's header that an error message quotes

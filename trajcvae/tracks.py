@@ -152,7 +152,7 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     columns = column_map(columns)
     if isinstance(paths, pd.DataFrame):
         refuse_futures("the table", list(paths.columns))
-        tables, n_files = [canonical(paths, "dataframe", "input", first_line=1, row_word="row",
+        tables, n_files = [canonical(paths, "dataframe", "input", first_line=0, row_word="iloc",
                                       frames=fps is not None, typed=True, columns=columns)], 0
         names = ["dataframe"]
     else:

@@ -33,8 +33,8 @@ from ._version import __version__
 from .atomic import process_alive, process_started, write_text
 from .batch import WindowTensors, make_batch
 from .checks import speed_record
-from .config import Config, check_output, load_config, resolve_device, validate as validate_config
-from .errors import NoWindowsError, TrajCVAEError, warn, warning_text
+from .config import Config, check_flags, check_output, load_config, resolve_device, validate as validate_config
+from .errors import DataError, NoWindowsError, TrajCVAEError, warn, warning_text
 from .kset import train_kset
 from .metrics import fit_cv_noise, min_ade_fde
 from .model import CVAE
@@ -84,8 +84,12 @@ def train(train_paths: Iterable[str | Path], val_paths: Iterable[str | Path] | N
           figures: bool = True) -> TrainResult:
     """Train a CVAE on trajectory files; see the module docstring for what lands in `out_dir`.
     `log` gets one summary line per data set read (see `checks.summarize`); `cache_dir` keeps the built
-    windows for the next run on the same files (see `windows.load_windows`; None = no cache); `figures`:
-    draw curves.png and val_predictions.png at the end (about 3 s of matplotlib on a small run)."""
+    windows for the next run on the same files (see `windows.load_windows`; None = no cache); `progress`: a
+    progress bar and a line per epoch on stdout; `figures`: draw curves.png and val_predictions.png at the end
+    (about 3 s of matplotlib on a small run)."""
+    check_flags(resume=resume, progress=progress, figures=figures)
+    if not isinstance(out_dir, (str, os.PathLike)):
+        raise TrajCVAEError(f"out_dir: expected a folder's path, got {type(out_dir).__name__}")
     out = Path(out_dir)
     validate_config(cfg)  # the Python API's config, as load_config checks the CLI's
     check_output(out, folder=True)
@@ -207,7 +211,8 @@ def _as_list(paths) -> list:
 
 def _windows_of(role: str, paths, cfg: Config, cache_dir, log) -> Windows:
     """`load_windows`, with a set that gives no window named as the training or the validation set, after
-    its summary line (what was read, as `load_windows` gives it with windows) and with what to try."""
+    its summary line (what was read, as `load_windows` gives it with windows) and with what to try; so is a
+    table (a DataFrame) with a row at fault."""
     table = hasattr(paths, "columns")  # read_tracks also takes a DataFrame
     try:
         return load_windows(paths, cfg.data, cache_dir, log)
@@ -227,6 +232,10 @@ def _windows_of(role: str, paths, cfg: Config, cache_dir, log) -> Windows:
                     f"names one agent along its whole track (not one per row){clock}")
         shown = "a table" if table else ", ".join(str(p) for p in paths[:3]) + (" ..." if len(paths) > 3 else "")
         raise NoWindowsError(f"the {role} set ({shown}): {e}{hint}") from None
+    except DataError as e:  # a DataFrame's row is named as 'dataframe.iloc[2]': which of the two is said here
+        if not table:
+            raise
+        raise DataError(f"the {role} set (a table): {e}") from None
 
 
 RESUME_OPTIONS = ("train.epochs", "train.device", "train.num_threads")  # what a resumed run may change
@@ -565,7 +574,8 @@ def _append_metrics(path: Path, row: dict) -> None:
 
 
 class _Progress:
-    """A rich progress bar with a live description, or nothing (for tests and non-terminals)."""
+    """A rich progress bar with a live description, and a line per epoch, on stdout; or nothing (`train`'s
+    progress=False, the CLI's --quiet)."""
 
     def __init__(self, enabled: bool, total: int, completed: int):
         self.enabled = enabled

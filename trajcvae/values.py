@@ -11,7 +11,7 @@ import pandas as pd
 
 from .errors import DataError
 from .table import (AGENT_COLUMNS, PER_SECOND, REQUIRED, TIME_NAMES, TRACK_COLUMNS, UNIT_NAMES, column_aliases,
-                    counted_from_one, is_column_number, missing_columns, time_role)
+                    counted_from_one, is_column_number, missing_columns, row_at, time_role)
 
 
 MAX_RAW = 1e15  # larger input values lose a tenth of a millimetre to float64 rounding in any units
@@ -72,19 +72,19 @@ def canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int = 1, row
     vague = unresolved_time(out["frame"].to_numpy(), shown.get("frame", "frame"), seconds, role)
     if vague:  # named at the first row too large
         i = int(np.argmax(np.spacing(np.abs(out["frame"].to_numpy())) > TIME_RESOLUTION))
-        raise DataError(f"{name} {row_word} {lines.iloc[i]}: {vague}")
+        raise DataError(f"{row_at(name, row_word, lines.iloc[i])}: {vague}")
     ids = raw["agent_id"]
     if ids.isna().any():
         i = int(np.flatnonzero(ids.isna().to_numpy())[0])
-        raise DataError(f"{name} {row_word} {lines.iloc[i]}: empty '{shown.get('agent_id', 'agent_id')}' (every row "
-                        "needs its agent's id)")
+        raise DataError(f"{row_at(name, row_word, lines.iloc[i])}: empty '{shown.get('agent_id', 'agent_id')}' "
+                        "(every row needs its agent's id)")
     codes, uniques = pd.factorize(ids)
     out["agent_id"] = agent_ids(pd.Index(uniques), codes, typed)
     if "scene" in raw.columns:
         sc = raw["scene"]
         if sc.isna().any():
             i = int(np.flatnonzero(sc.isna().to_numpy())[0])
-            raise DataError(f"{name} {row_word} {lines.iloc[i]}: empty '{shown.get('scene', 'scene')}'")
+            raise DataError(f"{row_at(name, row_word, lines.iloc[i])}: empty '{shown.get('scene', 'scene')}'")
         out["scene"] = pd.Categorical(sc.astype(str).str.strip().to_numpy(dtype=object))
     else:
         out["scene"] = pd.Categorical.from_codes(np.zeros(len(out), np.int8), categories=[scene])
@@ -177,7 +177,7 @@ def _seconds_of_dates(col: pd.Series, name: str, seconds: bool, what: str, lines
         bad = (since.isna() & col.notna()).to_numpy()
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise DataError(f"{name} {row_word} {lines.iloc[i]}: column '{what}' value '{col.iloc[i]}' is "
+            raise DataError(f"{row_at(name, row_word, lines.iloc[i])}: column '{what}' value '{col.iloc[i]}' is "
                             f"{_no_date(col.iloc[i])}")
         return since
     if not spans:
@@ -256,12 +256,12 @@ def numeric_column(col: pd.Series, lines: pd.Series, name: str, what: str, row_w
         elif kind == "not a number" and what in TIME_NAMES:
             kind += " of seconds (write times as seconds, e.g. since the recording's start, or as ISO 8601 date-times)"
         if kind == "missing":
-            raise DataError(f"{name} {row_word} {lines.iloc[i]}: column '{what}' is empty")
-        raise DataError(f"{name} {row_word} {lines.iloc[i]}: column '{what}' value {_shown(shown)} is {kind}")
+            raise DataError(f"{row_at(name, row_word, lines.iloc[i])}: column '{what}' is empty")
+        raise DataError(f"{row_at(name, row_word, lines.iloc[i])}: column '{what}' value {_shown(shown)} is {kind}")
     if what in ("x", "y") and (np.abs(values) > MAX_RAW).any():
         i = int(np.flatnonzero(np.abs(values) > MAX_RAW)[0])
-        raise DataError(f"{name} {row_word} {lines.iloc[i]}: column '{what}' value {_shown(col.iloc[i])} is beyond "
-                        f"{MAX_RAW:.0e} in magnitude (no position in any units)")
+        raise DataError(f"{row_at(name, row_word, lines.iloc[i])}: column '{what}' value {_shown(col.iloc[i])} is "
+                        f"beyond {MAX_RAW:.0e} in magnitude (no position in any units)")
     return values
 
 

@@ -23,7 +23,7 @@ import pandas as pd
 
 from .atomic import atomic_path
 from .calibrate import ScenePast, too_little_past, unfitted
-from .config import (DataConfig, _whole, check_max_gap, check_output, check_sampling, check_seed, load_config,
+from .config import (DataConfig, _whole, check_flags, check_max_gap, check_output, check_sampling, check_seed, load_config,
                      read_paths)
 from .errors import DataError, TrajCVAEError, warn
 from .metrics import known_min_ade_fde
@@ -46,13 +46,16 @@ FRAMES = 40  # frames of an --animate GIF
 MODEL_K = 20  # futures drawn per window from a model when -k is not given (a table's are all drawn)
 
 
-def parse_size(text: str | None) -> tuple[int, int] | None:
-    """'1200x900' -> (1200, 900) pixels (at 100 dpi for SVG/PDF)."""
+def parse_size(text: str | tuple[int, int] | None) -> tuple[int, int] | None:
+    """'1200x900' (or the pair (1200, 900)) -> (1200, 900) pixels (at 100 dpi for SVG/PDF)."""
     if text is None:
         return None
     try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
+        pair = text if isinstance(text, (tuple, list)) else text.lower().split("x")
+        if len(pair) != 2 or any(isinstance(v, (bool, float)) for v in pair):
+            raise ValueError(text)
+        w, h = (int(v) for v in pair)
+    except (AttributeError, TypeError, ValueError):
         raise TrajCVAEError(f"--size '{text}': expected WIDTHxHEIGHT in pixels, e.g. 1200x900") from None
     if not (50 <= w <= 8000 and 50 <= h <= 8000):
         raise TrajCVAEError(f"--size '{text}': width and height must be 50..8000 pixels")
@@ -92,7 +95,7 @@ def _time(value) -> str:
 
 
 # --- visualize ----------------------------------------------------------------------------------
-def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "fig.png", *,
+def visualize(model: str | Path | TrajCVAE, data: Iterable[str | Path], out: str | Path = "fig.png", *,
               scene: str | None = None, agent: str | None = None, t0: float | None = None, k: int | None = None,
               seed: int | None = None, density: str | None = None, grid: int | None = None, worst: bool = False,
               best: bool = False, scene_frame: float | None = None, animate: str | Path | None = None,
@@ -104,8 +107,8 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
               columns: str | dict | None = None) -> Path:
     """Draw predicted futures over the tracks of `data` and write the picture; returns its path.
 
-    model: a checkpoint / built-in name (futures are sampled), or a predictions table (.csv/.parquet from
-    `trajcvae predict`; its futures are drawn). One of four pictures: one agent's window (default), a
+    model: a checkpoint / built-in name or a loaded `TrajCVAE` (futures are sampled), or a predictions table
+    (.csv/.parquet from `trajcvae predict`; its futures are drawn). One of four pictures: one agent's window (default), a
     `grid` of windows (`worst`/`best` by minADE, random with `seed`, else spread over the data), every
     agent seen at `scene_frame` (`scene_view`), or an `animate`d GIF of the scene (of `frames` frames, default 40).
     `k`: futures per window (default 20); of a predictions table, its first k samples (default all; all of a
@@ -171,7 +174,8 @@ def visualize(model: str | Path, data: Iterable[str | Path], out: str | Path = "
             futures.cfg.max_gap = check_max_gap(max_gap)
     else:
         k = MODEL_K if k is None else k
-        predictor = TrajCVAE.load(model, device=device, max_gap=max_gap)
+        predictor = model.bridging(max_gap) if isinstance(model, TrajCVAE) else \
+            TrajCVAE.load(model, device=device, max_gap=max_gap)
         df = predictor.read(data, fps, scale, homography, classes, columns)
         predictor.check_kset(k, kset)
         past = predictor.scene_past(df, 0 if seed is None else seed) if calibrate == "scene" else None
@@ -239,6 +243,7 @@ def _picture(tracks, futures, out, scene, agent, t0, seed, density, grid, worst,
 def _check_options(out, agent, t0, grid, worst, best, scene_frame, animate, frames, density,
                    background=None) -> None:
     """Contradictory or out-of-range options fail before any work is done."""
+    check_flags(worst=worst, best=best)
     if background is not None and scene_frame is None and animate is None:
         raise TrajCVAEError(f"--background {background}: an image goes under a --scene-frame picture (the "
                             "video's frame at that time) or an --animate GIF: add one of them")
@@ -559,8 +564,8 @@ def id_range(ids) -> str:
         return ", ".join(names[:8]) + (f", ... ({len(names)} in all)" if len(names) > 8 else "")
 
 
-def is_predictions_path(model: str | Path) -> bool:
-    return Path(str(model)).suffix.lower() in PREDICTION_SUFFIXES
+def is_predictions_path(model) -> bool:
+    return isinstance(model, (str, os.PathLike)) and Path(model).suffix.lower() in PREDICTION_SUFFIXES
 
 
 def _at_table_step(df: pd.DataFrame, table: pd.DataFrame, dt: float, name) -> pd.DataFrame:
