@@ -314,6 +314,11 @@ def test_a_model_trained_with_fps_records_it_for_its_predictions(tmp_path, plaza
     cfg.data.fps = 25.0
     w = build_windows(read_tracks(plaza, fps=cfg.data.fps), cfg.data)
     assert len(w) and (w.step == 10).all()  # 0.4 s at 25 frame ids per second
+    # Frame ids read at that rate without --fps say so: at another rate, all would be faster or slower.
+    line = summarize(read_tracks(plaza, default_fps=25.0)).line()
+    assert line.endswith("test0: 2.5 Hz (frame ids read at the model's training rate, 25 a second: give --fps if "
+                         "they count another)")
+    assert summarize(read_tracks(plaza, fps=25.0)).line().endswith("test0: 2.5 Hz")
 
 
 H = np.array([[0.021, 0.002, -3.0], [-0.001, 0.025, -1.5], [0.00002, 0.00001, 1.0]])  # pixels -> metres

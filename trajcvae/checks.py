@@ -115,6 +115,7 @@ class TrackSummary:
     rows_sorted: int  # rows read after a later row of their agent, put in time order
     rates: dict[str, float] | None = None  # samples per second of each scene, where the time base is known
     steps: dict[str, float] | None = None  # else each scene's step in frame ids, taken as one model step
+    model_rate: float | None = None  # frame ids a second, where they are read at the model's training rate
 
     def line(self) -> str:
         where = f"read {plural(self.files, 'file')}" if self.files else "read a table"
@@ -131,6 +132,9 @@ class TrackSummary:
             shown = [f"{scene}: {_rate(hz)} Hz" for scene, hz in list(self.rates.items())[:3]]
             more = f" and {len(self.rates) - 3} more" if len(self.rates) > 3 else ""
             text += "; " + ", ".join(shown) + more
+            if self.model_rate:  # frame ids at another rate would be read as faster or slower, and nothing says so
+                text += (f" (frame ids read at the model's training rate, {_rate(self.model_rate)} a second: give "
+                         "--fps if they count another)")
         elif self.steps:
             distinct = sorted(set(self.steps.values()))
             text += (f"; a step is {distinct[0]:g} frame id{'' if distinct[0] == 1 else 's'}" if len(distinct) == 1 else
@@ -163,7 +167,9 @@ def summarize(df: pd.DataFrame, time_step: float | None = None, max_gap: float =
                         duplicates_dropped=int(df.attrs.get("duplicates_dropped", 0)),
                         rows_sorted=int(df.attrs.get("rows_sorted", 0)),
                         rates=None if spu is None else {k: 1.0 / (v * spu) for k, v in s.step.items()},
-                        steps=s.step if spu is None else None)
+                        steps=s.step if spu is None else None,
+                        model_rate=df.attrs.get("fps") if df.attrs.get("time_base") == "frames"
+                        and df.attrs.get("rate_from") == "model" else None)
 
 
 # --- speeds, rates and jumps: what may be wrong ----------------------------------------------------------
