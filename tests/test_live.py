@@ -976,6 +976,38 @@ def test_a_replay_reads_a_file_as_predict_does_with_the_models_training_rate(tmp
     assert [t for _, t, _ in server.replay_updates(tmp_path / "log.csv", fps=10)] == pytest.approx([0.0, 0.3, 0.6])
 
 
+def test_a_replay_reads_a_file_as_the_served_model_reads_one_for_predict(pedestrian, tmp_path, sim_files):
+    """Given the served model, a replay is read as `predict` reads a file: refused where no gap the model
+    bridges joins two samples (a log every 2 s gave no futures, in silence), with its hints for a file read without
+    the classes it was trained with (followed by --classes), and its training rate named where it reads frame
+    ids."""
+    server = pytest.importorskip("trajcvae.server")
+    df = pd.read_csv(sim_files["test"])
+    df[df.frame % 50 == 0].assign(time=lambda d: d.frame / 25).drop(columns="frame").to_csv(tmp_path / "2s.csv",
+                                                                                            index=False)
+    with pytest.raises(TrajCVAEError, match=r"^--replay .*2s.csv: no usable windows: .* sampled every 2 s .*give "
+                                            r"--max-gap 3 "):
+        server.replay_updates(tmp_path / "2s.csv", model=pedestrian)
+    assert server.replay_updates(tmp_path / "2s.csv", model=pedestrian.bridging(3))
+    cars = copy.copy(pedestrian)
+    cars.config = copy.deepcopy(pedestrian.config)
+    cars.config.data.classes, cars.config.data.fps = "car", 25.0
+    df.assign(label=np.where(df.agent_id % 2 == 0, "car", "pedestrian")).to_csv(tmp_path / "l.csv", index=False)
+    said, each = [], {}
+    everyone = server.replay_updates(tmp_path / "l.csv", model=cars, log=said.append, scene_warnings=each)
+    assert said[0] == (f"replay: {tmp_path / 'l.csv'}: frame ids read at the model's training rate, 25 a second: give "
+                       "--fps if they count another")
+    hint = ("warning: the model was trained on agents labelled car (data.classes), and these tracks also hold "
+            "pedestrian: give --classes car to predict for those only")
+    assert said[1] == hint and each == {"test0": [hint]}
+    said = []
+    only = server.replay_updates(tmp_path / "l.csv", model=cars, log=said.append, classes="car")
+    assert len(said) == 1 and {d["label"] for _, _, ds in only for d in ds} == {"car"}
+    assert sum(map(len, (ds for _, _, ds in only))) == (df.agent_id % 2 == 0).sum() < sum(
+        map(len, (ds for _, _, ds in everyone)))
+    one_line_error(cli("serve", "pedestrian", "--classes", "car"), "--classes: picks the --replay file's agents")
+
+
 def test_a_replayed_files_scene_names_are_names_the_api_takes(tmp_path, sim_files):
     from trajcvae.server import SCENE_NAME, replay_updates
     import re

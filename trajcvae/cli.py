@@ -544,6 +544,9 @@ def serve(
     homography: HomographyOpt = None,
     columns: Annotated[Optional[list[str]], typer.Option(help="The --replay file's columns of other names, as "
                                                               "for predict's --columns.", show_default=False)] = None,
+    classes: Annotated[Optional[list[str]], typer.Option(help="Comma-separated labels of the --replay file's agents "
+                                                              "to replay, as for predict's --classes.",
+                                                         show_default=False)] = None,
     forget_after: Annotated[float, typer.Option(help="Seconds after which an agent not seen again gets no "
                                                      "more futures.")] = 2.0,
     max_gap: MaxGapOpt = None,
@@ -561,12 +564,13 @@ def serve(
                                               "server on 2 cores).")] = 1,
 ):
     """Serve live predictions over HTTP: POST detections, get every agent's K futures; a live page at /."""
-    columns = _joined(columns)
+    columns, classes = _joined(columns), _joined(classes)
     from .server import Limits, serve as run
 
     run(model, host, port, k=k, kset=kset, draws=draws, calibrate=calibrate, seed=seed, fps=fps, scale=scale,
         homography=homography, forget_after=forget_after, limits=Limits(max_agents, max_body, max_scenes, max_k),
-        replay_file=replay, speed=speed, threads=threads, log=info, lonlat=lonlat, max_gap=max_gap, columns=columns)
+        replay_file=replay, speed=speed, threads=threads, log=info, lonlat=lonlat, max_gap=max_gap, columns=columns,
+        classes=classes)
 
 
 @app.command("plot-training")

@@ -377,14 +377,14 @@ class TrajCVAE:
             return judged[1] or None
         speeds = plausibility(tracks, self.config.data.dt, self.stats.get("speeds"), max_gap=self.config.data.max_gap,
                               jumps=jumps, time_step=self.config.data.time_step)
-        said = "\n".join(line for line in (self._units_warning(tracks), speeds) if line)
+        said = "\n".join(line for line in (self.units_warning(tracks), speeds) if line)
         if jumps:
             self._remember_speeds(tracks, said)
         for line in said.splitlines():  # a scene outside the band, then the other scenes' jumps
             log(line) if log is not None else warn(line)
         return said or None
 
-    def _units_warning(self, tracks: pd.DataFrame) -> str | None:
+    def units_warning(self, tracks: pd.DataFrame) -> str | None:
         """The warning lines for tracks read without the conversion or the classes the model was trained with
         (a checkpoint keeps them, but a file's units are the file's to say: `read` does not reuse them), one
         a line, or None. Feet read as metres are only 3.3 times too fast, within the speeds a model knows."""

@@ -20,14 +20,14 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Literal, Optional, Sequence, Union
+from typing import Any, Callable, Iterable, Iterator, Literal, Optional, Sequence, Union
 
 import numpy as np
 import pandas as pd
 
 from .checks import plausibility, time_steps, time_text
 from .config import check_sampling
-from .errors import DataError, TrajCVAEError, warning_text
+from .errors import DataError, NoWindowsError, TrajCVAEError, warning_text
 from .online import OnlinePredictor, out_of_order
 from .predict import TrajCVAE
 from .table import AGENT_COLUMNS, TIME_NAMES, column_map, seconds_per_unit, where
@@ -529,7 +529,8 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4,
                    scene_warnings: dict[str, list[str]] | None = None,
                    time_step: float | None = None, default_fps: float | None = None,
                    columns: str | dict | None = None,
-                   api_names: dict[str, str] | None = None) -> list[tuple[str, float, list[dict]]]:
+                   api_names: dict[str, str] | None = None, model: TrajCVAE | None = None,
+                   classes: str | Iterable[str] | None = None) -> list[tuple[str, float, list[dict]]]:
     """A recorded file as the updates a tracker would have sent: (scene, time in seconds, detections in the
     file's units), in time order. Frame ids are `fps` a second (else `default_fps`, the model's training rate,
     as `predict` reads them: it makes no frame column the clock); of unknown rate (ETH/UCY), a frame step
@@ -539,9 +540,24 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4,
     `checks.speed_record`; None: people walking) and the model's `max_gap` (seconds bridged);
     `scene_warnings` gets, per scene (by its name in the API), the warning its detections alone get (a list
     of none or one line). A file of longitudes and latitudes is replayed as they are, to a server run with
-    `lonlat`. `columns`: the file's columns of other names (`tracks.read_tracks`). `api_names` gets each
-    scene's name in the API, {API name: scene}."""
-    tracks = read_tracks([path], fps=fps, default_fps=default_fps, columns=columns)
+    `lonlat`. `columns`, `classes`: the file's columns of other names and the labels of the agents replayed
+    (`tracks.read_tracks`). `api_names` gets each scene's name in the API, {API name: scene}. `model`: the
+    served model, whose step, gaps, speeds and training rate stand for `dt`, `max_gap`, `speeds`, `time_step`
+    and `default_fps`; the file is read as it reads files (`TrajCVAE.read`: refused where no gap it bridges
+    joins two samples) and `log` also gets its warnings for a file read without the units, classes or columns
+    it was trained with (`TrajCVAE.units_warning`)."""
+    if model is not None:
+        dc = model.config.data
+        dt, speeds, max_gap, time_step, default_fps = dc.dt, model.stats.get("speeds"), dc.max_gap, dc.time_step, dc.fps
+        try:
+            tracks = model.read([path], fps, classes=classes, columns=columns)
+        except NoWindowsError as e:
+            raise DataError(f"--replay {path}: {e}") from None
+    else:
+        tracks = read_tracks([path], fps=fps, default_fps=default_fps, columns=columns, classes=classes)
+    if log is not None and tracks.attrs["time_base"] == "frames" and tracks.attrs["rate_from"] == "model":
+        log(f"replay: {path}: frame ids read at the model's training rate, {tracks.attrs['fps']:g} a second: give "
+            "--fps if they count another")
     units = tracks.attrs.get("units") or {}
     if ("lonlat" in units) != lonlat:
         raise DataError(f"--replay {path}: it holds longitudes and latitudes: add --lonlat" if "lonlat" in units
@@ -550,9 +566,14 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4,
     # The warnings read the detections in metres: the server's units, or projected.
     xy = tracks[["x", "y"]].to_numpy(dtype=np.float64)
     if not lonlat:  # each row placed in metres, or refused by its line as `read_tracks` refuses it
-        xy = placed(xy, _file_units(scale, homography, tracks), tracks["scene"],
-                    lambda i: f"--replay {where(tracks, i)}")[0]
+        units = _file_units(scale, homography, tracks)
+        xy = placed(xy, units, tracks["scene"], lambda i: f"--replay {where(tracks, i)}")[0]
     metric = tracks.assign(x=xy[:, 0], y=xy[:, 1])
+    metric.attrs = {**tracks.attrs, "units": units or None}  # as `read_tracks` gives a file read in those units
+    hints = model.units_warning(metric) if model is not None else None  # the options it was trained with
+    if log is not None and hints:
+        for line in hints.splitlines():
+            log(line)
     scenes = list(metric.groupby("scene", sort=False, observed=True)) if scene_warnings is not None else []
     judged = log is not None or len(scenes) == 1
     whole = plausibility(metric, dt, speeds, max_gap=max_gap, time_step=time_step) if judged else None
@@ -583,7 +604,7 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4,
         api_names.update({name: scene for scene, name in names.items()})
     for scene, one in scenes:  # a file of one scene: its warning is the file's
         said = whole if len(scenes) == 1 else plausibility(one, dt, speeds, max_gap=max_gap, time_step=time_step)
-        scene_warnings[names[str(scene)]] = said.splitlines() if said else []
+        scene_warnings[names[str(scene)]] = (hints.splitlines() if hints else []) + (said.splitlines() if said else [])
     table = pd.DataFrame({"scene": tracks["scene"].astype(str).map(names), "time": seconds,
                           "agent_id": tracks["agent_id"], position[0]: tracks["x"], position[1]: tracks["y"],
                           **{c: tracks[c] for c in extra}})
@@ -687,9 +708,9 @@ def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, 
           forget_after: float = 2.0, limits: Limits | None = None, replay_file: str | Path | None = None,
           speed: float = 1.0, threads: int = 1, log: Callable[[str], None] = print, draws: int = 1000,
           calibrate: str = "none", lonlat: bool = False, max_gap: float | None = None,
-          columns: str | dict | None = None) -> None:
-    """Run the server until interrupted; with `replay_file` (its columns of other names: `columns`), replay it
-    into its scenes at `speed`. `max_gap`: see `TrajCVAE.load`."""
+          columns: str | dict | None = None, classes: str | Iterable[str] | None = None) -> None:
+    """Run the server until interrupted; with `replay_file` (its columns of other names: `columns`; its agents
+    of the labels `classes` only), replay it into its scenes at `speed`. `max_gap`: see `TrajCVAE.load`."""
     import torch
 
     if threads < 1:
@@ -704,12 +725,15 @@ def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, 
     if columns is not None and replay_file is None:
         raise TrajCVAEError(f"--columns {columns}: names the --replay file's columns (detections are posted as "
                             "the API names them); give --replay")
+    if classes is not None and replay_file is None:
+        raise TrajCVAEError("--classes: picks the --replay file's agents (a client posts the detections it wants "
+                            "futures for); give --replay")
     predictor = TrajCVAE.load(model, max_gap=max_gap)
-    dc = predictor.config.data  # a file's frame ids: --fps, else the model's training rate, as for predict
     said: dict[str, list[str]] = {}
     replayed: dict[str, str] = {}
-    updates = replay_updates(replay_file, fps, dc.dt, scale, homography, log, lonlat, predictor.stats.get("speeds"),
-                             dc.max_gap, said, dc.time_step, dc.fps, columns, replayed) if replay_file else None
+    updates = replay_updates(replay_file, fps, scale=scale, homography=homography, log=log, lonlat=lonlat,
+                             scene_warnings=said, columns=columns, api_names=replayed, model=predictor,
+                             classes=classes) if replay_file else None
     app = create_app(predictor, k, kset, seed, fps, scale, homography, forget_after, limits, draws, calibrate,
                      lonlat, replayed)
     sock = _listen(host, port)
