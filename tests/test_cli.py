@@ -183,6 +183,27 @@ def test_help_lists_commands_and_the_version():
     assert r.exit_code == 0 and r.output.strip() == f"trajcvae {__version__}"
 
 
+@pytest.mark.parametrize("args, message", [
+    (["predict", "pedestrian", "x.csv", "-k", "abc"], "Invalid value for '-k' / '--k': "),
+    (["predict", "pedestrian"], "Missing argument 'data'. (see trajcvae predict --help)"),
+    (["predikt"], "No such command 'predikt'. Did you mean 'predict'? (see trajcvae --help)"),
+    (["predict", "pedestrian", "x.csv", "--kk", "3"], "No such option: --kk"),
+])
+def test_a_mistake_in_the_commands_use_is_one_line_naming_it(args, message, capsys):
+    """The `trajcvae` command itself (`cli.main`, not Typer's test runner): an unknown command or option, a
+    value of the wrong type or a missing argument is one line and exit code 2, not Typer's box."""
+    from trajcvae.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(args)
+    out = capsys.readouterr()
+    assert done.value.code == 2 and out.out == "" and len(out.err.strip().splitlines()) == 1, out.err
+    assert out.err.startswith("error: ") and message in out.err, out.err
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out.startswith("trajcvae ")
+
+
 def test_help_gives_the_default_of_each_option_that_overrides_the_config():
     """Typer shows no default for an option whose default is None (the config's value stands): its help text
     says that value, the same as the defaults and the demo's config hold."""

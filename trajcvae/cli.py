@@ -5,6 +5,7 @@ import functools
 import json
 import os
 import re
+import sys
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
@@ -608,6 +609,22 @@ def unwind_on_kill() -> None:
             signal.signal(sig, unwind)
 
 
-def main() -> None:
+def main(args: list[str] | None = None) -> None:
+    """The `trajcvae` command. A mistake in its use (an unknown command or option, a value of the wrong type,
+    a missing argument) is one line naming it and exit code 2, as Typer's own box would say it."""
+    # Click's error type, as the Typer installed uses it (its own copy of click since 0.24, else click's).
+    usage = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
     unwind_on_kill()
-    app()
+    try:
+        code = app(args, prog_name="trajcvae", standalone_mode=False)  # click's errors come here, not printed
+    except usage as e:
+        command = e.ctx.command_path if getattr(e, "ctx", None) is not None else "trajcvae"
+        if not e.format_message().strip():  # no command at all: the help was shown
+            sys.exit(e.exit_code)
+        err.print(f"[bold red]error:[/] {escape(e.format_message())} (see {command} --help)", highlight=False,
+                  soft_wrap=True)
+        sys.exit(e.exit_code)
+    except typer.Abort:  # end of input at a prompt
+        err.print("aborted", highlight=False)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
