@@ -327,6 +327,18 @@ def test_training_data_that_gives_no_window_is_named_with_what_was_read_and_what
     with pytest.raises(DataError, match=r"^the validation set \(a table\): dataframe\.iloc\[2\]: column 'x' is empty$"):
         train(table, bad, load_config(None, []), tmp_path / "run", progress=False, figures=False)
     assert not (tmp_path / "run").exists()
+    # A Python caller's warnings name the set they are about.
+    tiny = load_config(None, ["model.hidden=16", "model.z_dim=4", "model.heads=2", "train.epochs=1",
+                              "train.k_eval=4", "train.num_threads=1", "kset.epochs=0"])
+    cm = table.assign(x=table.x * 100, y=table.y * 100)
+    threads = torch.get_num_threads()
+    try:
+        with pytest.warns(TrajCVAEWarning) as said:
+            train(cm, cm.iloc[::-1], tiny, tmp_path / "run", progress=False, figures=False)
+    finally:
+        torch.set_num_threads(threads)
+    assert [str(w.message)[:50] for w in said] == ["the training set: the median speed of the tracks i",
+                                                   "the validation set: the median speed of the tracks"]
 
 
 def test_a_resume_of_a_run_that_has_trained_all_its_epochs_says_it_is_complete_and_nothing_more(tmp_path,

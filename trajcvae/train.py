@@ -218,13 +218,8 @@ def _windows_of(role: str, paths, cfg: Config, cache_dir, log) -> Windows:
         return load_windows(paths, cfg.data, cache_dir, log)
     except NoWindowsError as e:
         for text in e.said.split("\n") if e.said else []:  # the summary and warnings, but those the error says
-            warning = text.startswith("warning: ")
-            if warning and warning_text(text) in str(e):
-                continue
-            if log is not None:
+            if not (text.startswith("warning: ") and warning_text(text) in str(e)):
                 log(text)
-            elif warning:
-                warn(text)
         hint = ""
         if str(e) == str(no_windows_error(cfg.data, "windows")):  # no more specific cause was found
             clock = ", or give --fps (the frame ids' rate) if they are unevenly spaced" if not e.timed else ""
@@ -296,8 +291,9 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
     torch.manual_seed(tc.seed)  # same initial weights on every rank (DDP also broadcasts rank 0's)
     gen = torch.Generator().manual_seed(tc.seed + dist.rank)  # shuffling and augmentation
 
-    train_w = _windows_of("training", train_paths, cfg, cache_dir, prefixed(log, "train: "))
-    val_w = None if val_paths is None else _windows_of("validation", val_paths, cfg, cache_dir, prefixed(log, "val: "))
+    train_w = _windows_of("training", train_paths, cfg, cache_dir, _said_of("training", log))
+    val_w = None if val_paths is None else \
+        _windows_of("validation", val_paths, cfg, cache_dir, _said_of("validation", log))
     if val_w is None:
         train_w, val_w = holdout(train_w)
     moves = np.diff(np.concatenate([train_w.obs[:, -1:], train_w.fut], axis=1), axis=1)  # (N, T_pred, 2) metres
@@ -466,6 +462,14 @@ def trained_on(stats: dict) -> str:
         return UNRECORDED
     return "; ".join(p["machine"] if p["from_epoch"] == 1 else f"from epoch {p['from_epoch']} {p['machine']}"
                      for p in parts)
+
+
+def _said_of(role: str, log: Callable[[str], None] | None) -> Callable[[str], None]:
+    """Where the lines said of the training or validation set go: to `log` after "train: " or "val: "; without
+    a log (the Python API), its warnings as `TrajCVAEWarning`s that name the set."""
+    if log is not None:
+        return prefixed(log, {"training": "train: ", "validation": "val: "}[role])
+    return lambda line: warn(f"the {role} set: {warning_text(line)}") if line.startswith("warning: ") else None
 
 
 def prefixed(log: Callable[[str], None] | None, prefix: str) -> Callable[[str], None] | None:
