@@ -475,7 +475,8 @@ class TrajCVAE:
         w = self.make_windows(tracks, every_window, since=since)
         rows = len(w) * k * self.config.data.pred_len
         _check_fits(rows * TABLE_ROW_BYTES, f"k {k}: a table of {rows:,} rows ({len(w)} windows) needs",
-                    "use a smaller k, or predict_to_file (trajcvae predict), which writes a piece at a time")
+                    "use a smaller k, or trajcvae.predict.predict_to_file (as `trajcvae predict`), which writes "
+                    "a piece at a time")
         said = []
         if calibrate == "none":
             past = None
