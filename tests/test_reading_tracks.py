@@ -556,6 +556,16 @@ def test_two_time_columns_and_unreadable_homographies_are_named(tmp_path):
     f = write(tmp_path / "t.csv", "time,t,agent_id,x,y\n0,0,1,0,0\n")
     with pytest.raises(DataError, match="2 time columns \\(time, t\\): keep one"):
         read_tracks([f])
+    f = write(tmp_path / "ids.csv", "frame,id,track_id,x,y\n0,1,5,0,0\n10,1,5,1,0\n")
+    with pytest.raises(DataError, match=r"ids.csv: 2 id columns \(id, track_id\): keep one, or say which with "
+                                        r"--columns agent_id=track_id$"):
+        read_tracks([f])
+    assert list(read_tracks([f], columns="agent_id=track_id").agent_id) == [5, 5]
+    # ISO 8601's basic form (no dashes or colons) is not read: the message shows the form that is.
+    f = write(tmp_path / "basic.csv", "time,agent_id,x,y\n20240501T125131.5+0000,1,0,0\n")
+    with pytest.raises(DataError, match=r"line 2: column 'time' value '20240501T125131.5\+0000' is not a number of "
+                                        r"seconds \(.* or as ISO 8601 date-times such as 2024-05-01T12:51:31.5Z\)$"):
+        read_tracks([f])
     ok = write(tmp_path / "ok.csv", "frame,agent_id,x,y\n0,1,10,20\n10,1,11,20\n")
     commas = write(tmp_path / "H.txt", "# pixels to metres\n0.5, 0, 0\n0, 0.5, 0\n0, 0, 1\n")
     assert list(read_tracks([ok], homography=commas).x) == [5.0, 5.5]

@@ -99,6 +99,10 @@ def missing_columns(name: str, missing: list[str], names: list[str], shown: list
         frames = ", or give --fps to read its frame ids" if "frame ids" in names or "frame" in names else ""
         return DataError(f"{name}: {len(times)} time columns ({', '.join(times)}): keep one, in seconds{frames}, "
                          f"or name the clock with --columns time={times[0]}")
+    ids = [n for n in names if n in ID_NAMES]
+    if "agent_id" in missing and len(ids) > 1:
+        return DataError(f"{name}: {len(ids)} id columns ({', '.join(ids)}): keep one, or say which with "
+                         f"--columns agent_id={ids[-1]}")
     if "x" in missing:
         lonlat_names(names, name)  # two longitude (or latitude) columns are named as such
     what = ["frame (or time in seconds)" if c == "frame" else c for c in missing]

@@ -254,7 +254,8 @@ def numeric_column(col: pd.Series, lines: pd.Series, name: str, what: str, row_w
         elif kind == "not a number" and re.fullmatch(r"\s*[+-]?\d+,\d+\s*", str(shown)):
             kind += " (a decimal comma: write decimal points, as a spreadsheet's export in English does)"
         elif kind == "not a number" and what in TIME_NAMES:
-            kind += " of seconds (write times as seconds, e.g. since the recording's start, or as ISO 8601 date-times)"
+            kind += (" of seconds (write times as seconds, e.g. since the recording's start, or as ISO 8601 "
+                     "date-times such as 2024-05-01T12:51:31.5Z)")
         if kind == "missing":
             raise DataError(f"{row_at(name, row_word, lines.iloc[i])}: column '{what}' is empty")
         raise DataError(f"{row_at(name, row_word, lines.iloc[i])}: column '{what}' value {_shown(shown)} is {kind}")
