@@ -590,6 +590,8 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4,
         seconds = tracks["frame"].to_numpy() * np.array([dt / steps[str(s)] for s in tracks["scene"]])
     else:
         seconds = tracks["frame"].to_numpy() * spu
+    if tracks.attrs["time_base"] != "seconds":  # frame ids made seconds: 24.9, not 24.900000000000002 (as t0)
+        seconds = np.round(seconds, 6)
     # A scene's name as the API takes it (cam1/tracks -> cam1_tracks, "crowd café (1)" -> crowd_caf___1_), and
     # one no other scene of the file has taken ("a b" after "a?b": a_b_2).
     names: dict[str, str] = {}
