@@ -404,15 +404,15 @@ def test_a_fast_feed_has_its_speeds_judged_once_its_history_holds_moves_a_step_l
     """At 30 updates a second, JUDGE_MOVES moves come before any track spans a model step, the speed check's
     measure: the check waits for those, so centimetres read as metres, or times in seconds read as frame ids
     at fps=30 (a step is 12 frame ids: 12 s of this feed, tried again a step after the first try), are
-    warned of; metres are not."""
-    def feed(live, seconds, unit=1.0, n_agents=20):
+    warned of; metres are not. Times 10 times too small are asked about as the update times (no time column)."""
+    def feed(live, seconds, unit=1.0, n_agents=20, clock=1.0):
         rng = np.random.default_rng(0)
         p0, v = rng.uniform(-5, 5, (n_agents, 2)), rng.normal(0, 1, (n_agents, 2))
         v = 1.2 * v / np.linalg.norm(v, axis=1, keepdims=True)  # walkers at 1.2 m/s
         with warnings.catch_warnings(record=True) as said:
             warnings.simplefilter("always")
             for i in range(round(seconds * 30)):
-                live.update(i / 30, [(str(a), *(p0[a] + v[a] * i / 30) / unit) for a in range(n_agents)])
+                live.update(i / 30 / clock, [(str(a), *(p0[a] + v[a] * i / 30) / unit) for a in range(n_agents)])
         return [str(w.message) for w in said]
 
     assert feed(OnlinePredictor(pedestrian, k=1), 1) == []
@@ -420,6 +420,9 @@ def test_a_fast_feed_has_its_speeds_judged_once_its_history_holds_moves_a_step_l
     assert len(said) == 1 and said[0].startswith("the median speed of the tracks is 120 m/s") and "--scale" in said[0]
     said = feed(OnlinePredictor(pedestrian, k=1, fps=30), 14, n_agents=4)
     assert len(said) == 1 and said[0].startswith("the median speed of the tracks is 36 m/s") and "fps 30" in said[0]
+    said = feed(OnlinePredictor(pedestrian, k=1), 6, n_agents=4, clock=10)
+    assert len(said) == 1 and said[0].startswith("the median speed of the tracks is 12 m/s") and \
+        "and the update times (in seconds, not minutes?)" in said[0]
 
 
 def test_a_feed_no_gap_can_bridge_is_named_once_instead_of_giving_no_futures_in_silence(pedestrian):

@@ -467,7 +467,8 @@ def _speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: i
         fixes.append("the files' own frame rates (their formats' or seqinfo.ini's; --fps overrides them)")
     elif df.attrs.get("time_base") == "seconds":
         wrong = "" if v < low else ", not minutes"  # minutes read as seconds are too fast, never too slow
-        fixes.append(f"the time column ({time_unit_question(df, otherwise=wrong, lead='')})")
+        clock = df.attrs.get("clock_name") or "the time column"  # (a live feed's: its updates' times)
+        fixes.append(f"{clock} ({time_unit_question(df, otherwise=wrong, lead='')})")
     elif not known:
         fixes.append("--fps or a time column in seconds (time between steps?)")
     if odd is not None:  # its file on its own, or, where its file holds other scenes too, its rows

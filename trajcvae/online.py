@@ -119,6 +119,7 @@ class OnlinePredictor:
             self._attrs["units"].pop("side", None)
         if lonlat:
             self._attrs["units"] = {"lonlat": {}}  # the scene's origin: its first detection sets it
+        self._attrs["clock_name"] = "the update times"  # what the speed warning asks about (no time column)
         cfg = self.model.config.data
         self._per_second = 1.0 if fps is None else fps  # time units per second
         self.forget_after = forget_after * self._per_second
