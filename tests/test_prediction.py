@@ -81,7 +81,8 @@ def test_an_in_memory_table_too_big_for_the_free_memory_is_refused_before_it_is_
     model = TrajCVAE.load(trained)
     rows = len(model.make_windows([sim_files["test"]])) * 50 * 12
     monkeypatch.setattr(predict_module, "free_memory", lambda: rows * predict_module.TABLE_ROW_BYTES)  # half fits
-    with pytest.raises(TrajCVAEError, match=f"^k 50: a table of {rows:,} rows .* use a smaller k, or trajcvae\\.predict\\.predict_to_file"):
+    with pytest.raises(TrajCVAEError, match=f"^k 50: a table of {rows:,} rows .* use a smaller k, or "
+                                           "trajcvae\\.predict\\.predict_to_file"):
         model.predict([sim_files["test"]], k=50)
     assert len(model.predict([sim_files["test"]], k=20)) == rows // 50 * 20
 
