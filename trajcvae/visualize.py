@@ -23,8 +23,8 @@ import pandas as pd
 
 from .atomic import atomic_path
 from .calibrate import ScenePast, too_little_past, unfitted
-from .config import (DataConfig, _whole, check_flags, check_max_gap, check_output, check_sampling, check_seed, load_config,
-                     read_paths)
+from .config import (DataConfig, _whole, check_flags, check_max_gap, check_output, check_sampling, check_seed,
+                     load_config, read_paths)
 from .errors import DataError, TrajCVAEError, warn
 from .metrics import known_min_ade_fde
 from .plots import (CURVE_COLUMNS, DPI, SceneView, animate_scene, best_row, image_figsize, plot_curves,
@@ -108,8 +108,8 @@ def visualize(model: str | Path | TrajCVAE, data: Iterable[str | Path], out: str
     """Draw predicted futures over the tracks of `data` and write the picture; returns its path.
 
     model: a checkpoint / built-in name or a loaded `TrajCVAE` (futures are sampled), or a predictions table
-    (.csv/.parquet from `trajcvae predict`; its futures are drawn). One of four pictures: one agent's window (default), a
-    `grid` of windows (`worst`/`best` by minADE, random with `seed`, else spread over the data), every
+    (.csv/.parquet from `trajcvae predict`; its futures are drawn). One of four pictures: one agent's window
+    (default), a `grid` of windows (`worst`/`best` by minADE, random with `seed`, else spread over the data), every
     agent seen at `scene_frame` (`scene_view`), or an `animate`d GIF of the scene (of `frames` frames, default 40).
     `k`: futures per window (default 20); of a predictions table, its first k samples (default all; all of a
     K-set's). `density` ("all" or "final") shades a KDE of the predicted positions of all steps or of the final
