@@ -188,6 +188,7 @@ def test_help_lists_commands_and_the_version():
     (["predict", "pedestrian"], "Missing argument 'data'. (see trajcvae predict --help)"),
     (["predikt"], "No such command 'predikt'. Did you mean 'predict'? (see trajcvae --help)"),
     (["predict", "pedestrian", "x.csv", "--kk", "3"], "No such option: --kk"),
+    (["predict", "pedestrian", "x.csv", "-k"], "(see trajcvae predict --help)"),
 ])
 def test_a_mistake_in_the_commands_use_is_one_line_naming_it(args, message, capsys):
     """The `trajcvae` command itself (`cli.main`, not Typer's test runner): an unknown command or option, a

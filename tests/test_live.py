@@ -993,6 +993,13 @@ def test_a_replay_reads_a_file_as_the_served_model_reads_one_for_predict(pedestr
                                             r"--max-gap 3 "):
         server.replay_updates(tmp_path / "2s.csv", model=pedestrian)
     assert server.replay_updates(tmp_path / "2s.csv", model=pedestrian.bridging(3))
+    # Frame ids of no known rate become seconds in a replay, whose live predictors bridge their gaps: a
+    # --max-gap is no mistake there, as it is for predict.
+    df.to_csv(tmp_path / "frames.csv", index=False)
+    with pytest.raises(TrajCVAEError, match="^--max-gap 1.5: the frame ids have no known rate"):
+        pedestrian.bridging(1.5).read([tmp_path / "frames.csv"])
+    assert server.replay_updates(tmp_path / "frames.csv", model=pedestrian.bridging(1.5)) == \
+        server.replay_updates(tmp_path / "frames.csv", model=pedestrian)
     cars = copy.copy(pedestrian)
     cars.config = copy.deepcopy(pedestrian.config)
     cars.config.data.classes, cars.config.data.fps = "car", 25.0

@@ -722,7 +722,8 @@ def test_the_python_api_names_an_argument_of_the_wrong_kind_in_one_line(trained,
         (lambda: OnlinePredictor(model).tracks("3"), "^history must be a number of seconds"),
         # True/false options: a text such as "no" would count as true.
         (lambda: model.predict(table, k=2, every_window="no"), "^every_window must be True or False \\(got 'no'\\)$"),
-        (lambda: model.make_windows(table, every_window=1), "^every_window must be True or False \\(got 1\\)$"),
+        (lambda: model.make_windows(table, every_window="False"), "^every_window must be True or False "
+         "\\(got 'False'\\)$"),
         (lambda: model.sample(latest, k=1, most_likely="no"), "^most_likely must be True or False"),
         (lambda: OnlinePredictor(model, judge_speeds="no"), "^judge_speeds must be True or False"),
         (lambda: OnlinePredictor(model, lonlat="no"), "^lonlat must be True or False"),
@@ -730,7 +731,7 @@ def test_the_python_api_names_an_argument_of_the_wrong_kind_in_one_line(trained,
          "^resume must be True or False"),
         (lambda: train([sim_files["test"]], None, load_config(None, []), 5), "^out_dir: expected a folder's path"),
         (lambda: load_config(None, {"train.epochs": 2}), "^load_config: expected overrides as a list of "
-         "'section.key=value' texts, got a dict; give \\['train.epochs=2'\\], or set cfg.train.epochs = 2 "),
+         "'section.key=value' texts, got a dict; give \\[f'{key}={value}' for key, value in overrides.items\\(\\)\\]$"),
         (lambda: visualize(model, table, "f.png", worst="no"), "^worst must be True or False"),
         (lambda: visualize(model, table, "f.png", size=(800, 6000.5)), "^--size '\\(800, 6000.5\\)': expected "
          "WIDTHxHEIGHT"),
@@ -739,6 +740,8 @@ def test_the_python_api_names_an_argument_of_the_wrong_kind_in_one_line(trained,
         with pytest.raises(TrajCVAEError, match=message):
             call()
     assert OnlinePredictor(model, forget_after=np.float32(2)).forget_after == 2.0
+    assert len(model.make_windows(table, every_window=1)) == len(model.make_windows(table, every_window=True))
+    assert load_config(None, {}) == load_config(None, [])
 
 
 def test_loading_a_model_leaves_the_caller_s_random_stream_where_it_was(trained):

@@ -561,6 +561,8 @@ def test_two_time_columns_and_unreadable_homographies_are_named(tmp_path):
                                         r"--columns agent_id=track_id$"):
         read_tracks([f])
     assert list(read_tracks([f], columns="agent_id=track_id").agent_id) == [5, 5]
+    with pytest.raises(DataError, match=r"missing column\(s\) agent_id, x "):  # more than the id missing: all named
+        read_tracks([write(tmp_path / "ids.csv", "frame,id,track_id,y\n0,1,5,0\n")])
     # ISO 8601's basic form (no dashes or colons) is not read: the message shows the form that is.
     f = write(tmp_path / "basic.csv", "time,agent_id,x,y\n20240501T125131.5+0000,1,0,0\n")
     with pytest.raises(DataError, match=r"line 2: column 'time' value '20240501T125131.5\+0000' is not a number of "

@@ -617,8 +617,12 @@ def main(args: list[str] | None = None) -> None:
     unwind_on_kill()
     try:
         code = app(args, prog_name="trajcvae", standalone_mode=False)  # click's errors come here, not printed
-    except usage as e:
-        command = e.ctx.command_path if getattr(e, "ctx", None) is not None else "trajcvae"
+    except usage as e:  # (the parser's own errors, -k without its value, carry no context: the command is read)
+        given = sys.argv[1:] if args is None else args
+        named = next((a for a in given if not a.startswith("-")), None)
+        commands = {c.name or c.callback.__name__.replace("_", "-") for c in app.registered_commands}
+        command = e.ctx.command_path if getattr(e, "ctx", None) is not None else \
+            f"trajcvae {named}" if named in commands else "trajcvae"
         if not e.format_message().strip():  # no command at all: the help was shown
             sys.exit(e.exit_code)
         err.print(f"[bold red]error:[/] {escape(e.format_message())} (see {command} --help)", highlight=False,

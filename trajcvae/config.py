@@ -19,8 +19,6 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-import numpy as np
-
 from .errors import TrajCVAEError
 
 
@@ -260,11 +258,9 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
     own options, {section.key: (its flag, value)}, taken as given (an empty --classes is no unset)."""
     if path is not None and not isinstance(path, (str, os.PathLike)):
         raise TrajCVAEError(f"load_config: expected the path of a TOML file, got {type(path).__name__}")
-    if isinstance(overrides, dict):  # (its keys alone are texts)
-        first = next(iter(overrides.items()), ("train.epochs", 2))
-        raise TrajCVAEError(f"load_config: expected overrides as a list of 'section.key=value' texts, got a dict; "
-                            f"give [{f'{first[0]}={first[1]}'!r}], or set cfg.{first[0]} = {first[1]!r} on the config "
-                            "it returns")
+    if isinstance(overrides, dict) and overrides:  # (its keys alone are texts)
+        raise TrajCVAEError("load_config: expected overrides as a list of 'section.key=value' texts, got a dict; "
+                            "give [f'{key}={value}' for key, value in overrides.items()]")
     if isinstance(overrides, str) or any(not isinstance(item, str) for item in overrides or []):
         raise TrajCVAEError(f"load_config: expected overrides as a list of 'section.key=value' texts, got "
                             f"{overrides!r}")
@@ -448,9 +444,9 @@ def check_sampling(k: int, seed: int | None = 0, kset: str = "none", draws: int 
 
 
 def check_flags(**flags) -> None:
-    """True/false options of the Python API, each a bool: a string such as "no" would count as true."""
+    """True/false options of the Python API, read as Python reads them, but for text: "no" would count as true."""
     for name, value in flags.items():
-        if not isinstance(value, (bool, np.bool_)):
+        if isinstance(value, (str, bytes)):
             raise TrajCVAEError(f"{name} must be True or False (got {value!r})")
 
 

@@ -330,11 +330,13 @@ class TrajCVAE:
     def read(self, data: pd.DataFrame | Iterable[str | Path], fps: float | None = None,
              scale: float | str | Path | dict | None = None,
              homography: str | Path | None = None, classes: str | Iterable[str] | None = None,
-             columns: str | dict | None = None) -> pd.DataFrame:
+             columns: str | dict | None = None, *, replayed: bool = False) -> pd.DataFrame:
         """The track table of `data` (files, or a DataFrame), positions in metres. Frame ids are `fps` per
         second (default: a format's own rate, else the rate of the model's own training files, `data.fps`,
         where it had one; a time column in seconds needs none);
-        `scale`, `homography`, `classes`, `columns`: see `tracks.read_tracks`."""
+        `scale`, `homography`, `classes`, `columns`: see `tracks.read_tracks`. `replayed`: the caller makes
+        frame ids of no known rate seconds, and bridges their gaps in seconds (`serve --replay`), so a
+        `max_gap` given is not refused for them."""
         if isinstance(data, pd.DataFrame) and "_line" in data and "time_base" in data.attrs:  # read already
             return data
         trained = self.config.data.columns
@@ -346,7 +348,7 @@ class TrajCVAE:
                 raise DataError(f"{e} (the model was trained on files read with --columns {trained}: give it if "
                                 "these are in that layout)") from None
             raise
-        if self.max_gap_given and tracks.attrs["time_base"] == "steps":
+        if self.max_gap_given and tracks.attrs["time_base"] == "steps" and not replayed:
             raise DataError(f"--max-gap {self.config.data.max_gap:g}: the frame ids have no known rate, so a missing "
                             "frame is a gap that splits a track whatever --max-gap says; give --fps (or a time "
                             "column in seconds) for --max-gap to bridge gaps")

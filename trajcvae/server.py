@@ -27,7 +27,7 @@ import pandas as pd
 
 from .checks import plausibility, time_steps, time_text
 from .config import check_sampling
-from .errors import DataError, NoWindowsError, TrajCVAEError, warning_text
+from .errors import DataError, TrajCVAEError, warning_text
 from .online import OnlinePredictor, out_of_order
 from .predict import TrajCVAE
 from .table import AGENT_COLUMNS, TIME_NAMES, column_map, seconds_per_unit, where
@@ -550,8 +550,10 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4,
         dc = model.config.data
         dt, speeds, max_gap, time_step, default_fps = dc.dt, model.stats.get("speeds"), dc.max_gap, dc.time_step, dc.fps
         try:
-            tracks = model.read([path], fps, classes=classes, columns=columns)
-        except NoWindowsError as e:
+            tracks = model.read([path], fps, classes=classes, columns=columns, replayed=True)
+        except DataError as e:  # (the errors of its rows name the file already)
+            if str(path) in str(e):
+                raise
             raise DataError(f"--replay {path}: {e}") from None
     else:
         tracks = read_tracks([path], fps=fps, default_fps=default_fps, columns=columns, classes=classes)

@@ -100,7 +100,7 @@ def missing_columns(name: str, missing: list[str], names: list[str], shown: list
         return DataError(f"{name}: {len(times)} time columns ({', '.join(times)}): keep one, in seconds{frames}, "
                          f"or name the clock with --columns time={times[0]}")
     ids = [n for n in names if n in ID_NAMES]
-    if "agent_id" in missing and len(ids) > 1:
+    if missing == ["agent_id"] and len(ids) > 1:
         return DataError(f"{name}: {len(ids)} id columns ({', '.join(ids)}): keep one, or say which with "
                          f"--columns agent_id={ids[-1]}")
     if "x" in missing:
