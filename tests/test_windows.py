@@ -226,6 +226,16 @@ def test_cache_is_invalidated_by_data_or_windowing_changes(tmp_path, sim_files):
     changed = load_windows([data], DataConfig(), cache_dir=cache)
     assert len(list(cache.glob("*.npz"))) == 4
     _same(changed, load_windows([data], DataConfig()))
+    # A link of another name to the same bytes is another scene (its name is the file's as given): with scales
+    # per scene, another scale, so not the linked file's windows.
+    plain = tmp_path / "a.csv"
+    pd.read_csv(sim_files["val"]).drop(columns="scene").to_csv(plain, index=False)
+    (tmp_path / "b.csv").symlink_to(plain)
+    scales = tmp_path / "s.yaml"
+    scales.write_text("a: 1.0\nb: 0.5\n")
+    cfg = DataConfig(scale=str(scales))
+    a, b = (load_windows([tmp_path / name], cfg, cache_dir=cache) for name in ("a.csv", "b.csv"))
+    assert set(b.scene) == {"b"} and np.allclose(np.nanmax(np.abs(b.fut)), 0.5 * np.nanmax(np.abs(a.fut)))
 
 
 def test_string_agent_ids_round_trip(tmp_path):

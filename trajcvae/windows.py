@@ -628,13 +628,15 @@ def cache_key(files: list[Path], cfg: DataConfig, mode: str) -> str:
     # Format 8: the summary kept with the windows holds the reading's warnings (a cut-short file, ...), and the
     # files as it names them.
     # Format 9: its warnings name a time column by its name and warn of times in minutes read as seconds.
-    h.update(json.dumps({"version": __version__, "format": 9, "mode": mode, **{k: getattr(cfg, k) for k in keys}},
+    # Format 10: a file's path goes in as given too (a link of another name is another scene).
+    h.update(json.dumps({"version": __version__, "format": 10, "mode": mode, **{k: getattr(cfg, k) for k in keys}},
                         sort_keys=True).encode())
-    # The scene name comes from the file's name (and folders): each file's full path goes in with its bytes,
-    # and so do the files beside it that its reading consults (a MOT sequence's rate and class names).
+    # The scene name comes from the file's name (and folders) as given, a link's own: each file's full path,
+    # as given and resolved, goes in with its bytes, and so do the files beside it that its reading consults
+    # (a MOT sequence's rate and class names).
     beside = sorted({s for f in files for s in side_files(f)})
     given = [Path(f) for f in (cfg.homography, cfg.scale) if isinstance(f, str)]  # a matrix's, scales' files
-    return files_digest(files + beside + given, lambda f: str(f.resolve()), h)
+    return files_digest(files + beside + given, lambda f: f"{os.path.abspath(f)}\0{f.resolve()}", h)
 
 
 def files_digest(files: list[Path], name: Callable[[Path], str], h=None) -> str:
