@@ -521,6 +521,13 @@ def test_a_folder_is_read_for_its_tracks_not_its_hidden_copies_or_its_homography
     write(tmp_path / "cam" / ".ipynb_checkpoints" / "tracks-checkpoint.csv", rows)
     write(tmp_path / "cam" / ".hidden.csv", rows)
     assert tracks.list_files([tmp_path / "cam"]) == [tmp_path / "cam" / "tracks.csv"]
+    # A linked folder (a dataset kept on another disk) is read as one of its own; a link back up, once.
+    (tmp_path / "store" / "cam2").mkdir(parents=True)
+    write(tmp_path / "store" / "cam2" / "more.csv", rows)
+    (tmp_path / "all").mkdir()
+    (tmp_path / "all" / "cam2").symlink_to(tmp_path / "store" / "cam2")
+    (tmp_path / "store" / "cam2" / "up").symlink_to(tmp_path / "all")
+    assert tracks.list_files([tmp_path / "all"]) == [tmp_path / "all" / "cam2" / "more.csv"]
     write(tmp_path / "cam" / "H.txt", "0.02 0 0\n0 0.02 0\n0 0 1\n")
     df = read_tracks([tmp_path / "cam"], homography=tmp_path / "cam" / "H.txt")
     np.testing.assert_allclose(df[["x", "y"]], [[2.0, 4.0], [2.2, 4.0]])

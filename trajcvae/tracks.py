@@ -32,6 +32,20 @@ SUFFIXES = (".csv", ".txt", ".tsv", ".parquet", ".ndjson")
 PACKED = (".gz", ".bz2", ".xz", ".zst", ".zip")  # compressed files, named when a folder holds them
 
 
+def _tree(folder: Path) -> list[Path]:
+    """The files below `folder`, those of linked folders too (a dataset kept on another disk, linked in), each
+    real folder walked once (a link back up is no loop)."""
+    out, seen = [], set()
+    for root, dirs, names in os.walk(folder, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:
+            dirs[:] = []
+            continue
+        seen.add(real)
+        out.extend(Path(root) / name for name in names)
+    return out
+
+
 def list_files(paths: Iterable[str | Path]) -> list[Path]:
     """Expand directories (recursively) into the trajectory files they hold, sorted, but for hidden ones
     (a name or folder starting with '.': a notebook's .ipynb_checkpoints copy is no scene of its own); a
@@ -47,7 +61,7 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            visible = [f for f in p.rglob("*") if f.is_file()
+            visible = [f for f in _tree(p) if f.is_file()
                        and not any(part.startswith(".") for part in f.relative_to(p).parts)]
             found = sorted(f for f in visible if f.suffix.lower() in SUFFIXES)
             texts = Counter(f.parent for f in found if f.suffix.lower() == ".txt")
