@@ -4,6 +4,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -505,6 +506,11 @@ def test_a_second_train_into_the_same_run_folder_is_refused_while_the_first_live
             assert _alive(sleeper.pid, _started(sleeper.pid))
             # The same pid, started at another time: the lock's owner is gone and its pid reused.
             assert not _alive(sleeper.pid, str(int(_started(sleeper.pid)) - 1))
+        # A lock made but not yet written (a train starting at the same moment) is waited for, not taken over.
+        (out / ".lock").write_text("")
+        threading.Timer(0.3, lambda: (out / ".lock").write_text(str(sleeper.pid))).start()
+        one_line_error(cli("train", tiny_files[0], "--out", out, "--quiet", *TINY),
+                       f"another trajcvae train (pid {sleeper.pid}) is writing this run")
     finally:
         sleeper.kill()
         sleeper.wait()

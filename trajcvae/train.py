@@ -128,11 +128,7 @@ def _run_lock(out: Path, take: bool):
     try:
         fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
     except FileExistsError:
-        try:
-            owner, _, started = lock.read_text().strip().partition(" ")
-            owner = int(owner or 0)
-        except (OSError, ValueError):
-            owner, started = 0, ""
+        owner, started = _lock_owner(lock)
         if owner > 0 and owner != os.getpid() and process_alive(owner, started):
             raise TrajCVAEError(f"{out}: another trajcvae train (pid {owner}) is writing this run; wait for it "
                                 "or choose another --out") from None
@@ -148,9 +144,32 @@ def _run_lock(out: Path, take: bool):
                     (out / name).unlink(missing_ok=True)
         lock.unlink(missing_ok=True)
         for folder in made:  # those left empty go, as a failed write leaves none of the folders it made
-            if any(folder.iterdir()):
-                break
-            folder.rmdir()
+            try:
+                if any(folder.iterdir()):
+                    break
+                folder.rmdir()
+            except FileNotFoundError:  # gone already
+                continue
+
+
+def _lock_owner(lock: Path, wait: float = 2.0) -> tuple[int, str]:
+    """The pid in a run's lock file and when that process started (0 and "" where unreadable). A lock made
+    but not yet written (its owner is between the two steps) is read again for up to `wait` seconds before it
+    counts as a killed run's."""
+    give_up = time.monotonic() + wait
+    while True:
+        try:
+            text = lock.read_text().strip()
+        except OSError:
+            return 0, ""
+        if text or time.monotonic() > give_up:
+            break
+        time.sleep(0.05)
+    owner, _, started = text.partition(" ")
+    try:
+        return int(owner or 0), started
+    except ValueError:
+        return 0, ""
 
 
 def _locked_train(train_paths, val_paths, cfg: Config, out: Path, resume: bool, progress: bool, log,
