@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import torch
 
-from trajcvae import TrajCVAE
+from trajcvae import TrajCVAE, checkpoint
 from trajcvae.kset import kmeans_futures, nearest_shares
 from trajcvae.errors import CheckpointError, TrajCVAEError, TrajCVAEWarning
 from trajcvae.batch import WindowTensors
@@ -353,6 +353,24 @@ class _RunsCode:
 
     def __reduce__(self):
         return (Path.touch, (Path(self.marker),))
+
+
+def test_a_checkpoint_the_system_refuses_to_write_is_one_line_and_leaves_the_old_one(tmp_path, monkeypatch):
+    """A full disk under torch.save: torch's writer raises its own RuntimeError over the system's OSError."""
+    path = tmp_path / "last.pt"
+    path.write_bytes(b"the last good one")
+
+    def full(obj, f):
+        f.write(b"part of it")
+        try:
+            raise OSError(28, "No space left on device")
+        except OSError:
+            raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 44352 vs 44304")
+
+    monkeypatch.setattr(checkpoint.torch, "save", full)
+    with pytest.raises(TrajCVAEError, match=f"^{path}: cannot write the checkpoint \\(No space left on device\\)$"):
+        checkpoint.save({"model": {}}, path)
+    assert path.read_bytes() == b"the last good one" and [p.name for p in tmp_path.iterdir()] == ["last.pt"]
 
 
 @pytest.mark.parametrize("force_unsafe_env", [False, True])

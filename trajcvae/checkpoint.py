@@ -28,8 +28,15 @@ SAFE_TORCH = (2, 6)
 
 
 def save(obj: dict[str, Any], path: str | Path) -> None:
-    """Write a checkpoint atomically (`atomic.write_bytes`): a kill leaves the old file intact."""
-    write_bytes(path, lambda f: torch.save({"format": FORMAT, "version": __version__, **obj}, f))
+    """Write a checkpoint atomically (`atomic.write_bytes`): a kill leaves the old file intact; so does a write
+    the system refuses (a full disk), which is one line naming the file."""
+    try:
+        write_bytes(path, lambda f: torch.save({"format": FORMAT, "version": __version__, **obj}, f))
+    except RuntimeError as e:  # torch's writer turns the system's refusal into its own error
+        refused = e.__cause__ or e.__context__
+        if not isinstance(refused, OSError):
+            raise
+        raise TrajCVAEError(f"{path}: cannot write the checkpoint ({refused.strerror or refused})") from None
 
 
 def load(path: str | Path, map_location: str | torch.device = "cpu",
