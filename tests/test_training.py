@@ -491,6 +491,19 @@ TINY = ["--set", "model.hidden=16", "--set", "model.z_dim=4", "--set", "model.he
         "--set", "train.variety_k=4", "--set", "kset.epochs=0", "--no-figures"]
 
 
+def test_a_run_folder_inside_its_data_folder_is_refused(tmp_path, tiny_files):
+    """Its files (metrics.csv) would be read as tracks by the next run on the folder, and by --resume."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "t.csv").write_bytes(Path(tiny_files[0]).read_bytes())
+    for out in (data / "runs" / "r", data):
+        one_line_error(cli("train", data, "--out", out, "--quiet", *TINY), f"--out {out} is inside the data "
+                       f"folder {data}, whose files are read as tracks")
+    one_line_error(cli("train", tiny_files[0], "--val", data, "--out", data / "r", "--quiet", *TINY),
+                   f"inside the data folder --val {data}")
+    assert sorted(p.name for p in data.iterdir()) == ["t.csv"]
+
+
 def test_a_second_train_into_the_same_run_folder_is_refused_while_the_first_lives(tmp_path, tiny_files):
     out = tmp_path / "run"
     out.mkdir()
