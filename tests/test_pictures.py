@@ -528,6 +528,9 @@ def test_plot_training(trained, tmp_path):
     metrics.astype({"beta": object}).assign(beta=["abc"] + list(metrics.beta[1:])).to_csv(
         tmp_path / "bad" / "metrics.csv", index=False)
     _one_line_error(run("plot-training", tmp_path / "bad"), "row 1, column beta: 'abc' is not a number")
+    (tmp_path / "link.png").symlink_to(tmp_path / "bad" / "metrics.csv")  # the picture would write over it
+    _one_line_error(run("plot-training", tmp_path / "bad", "--out", tmp_path / "link.png"), "is "
+                    f"{tmp_path / 'bad' / 'metrics.csv'} itself, an input of this command")
     (tmp_path / "cut").mkdir()
     (tmp_path / "cut" / "config.toml").write_text((trained.parent / "config.toml").read_text())
     metrics.assign(beta=0.5).to_csv(tmp_path / "cut" / "metrics.csv", index=False)

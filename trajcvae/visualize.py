@@ -491,7 +491,7 @@ def plot_training(run: str | Path, out: str | Path | None = None, size: str | No
                             "`trajcvae train`)")
     out = Path(out) if out is not None else path.parent / "curves.png"
     _image_format(out)
-    check_output(out)
+    check_output(out, inputs=[path])
     px = parse_size(size)
     try:
         metrics = pd.read_csv(path)
