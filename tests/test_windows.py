@@ -271,6 +271,15 @@ def test_an_unwritable_cache_costs_a_warning_not_the_run(tmp_path, sim_files):
     assert said[-1].startswith(f"warning: the window cache {blocked} is not writable") and "--no-cache" in said[-1]
 
 
+def test_the_cache_folder_is_the_environments_or_the_users(tmp_path, monkeypatch):
+    from trajcvae.windows import default_cache_dir
+
+    monkeypatch.setenv("TRAJCVAE_CACHE", str(tmp_path / "c"))
+    assert default_cache_dir() == tmp_path / "c"
+    monkeypatch.setenv("TRAJCVAE_CACHE", "")  # set but empty (`TRAJCVAE_CACHE= trajcvae ...`): not the cwd
+    assert default_cache_dir() == Path.home() / ".cache" / "trajcvae"
+
+
 def test_second_cli_training_run_reads_windows_from_the_cache(tmp_path, sim_files, monkeypatch):
     from typer.testing import CliRunner
 

@@ -617,7 +617,8 @@ def _empty(T: int, P: int, memory: int = 0) -> Windows:
 # --- the window cache ---------------------------------------------------------------------------------
 
 def default_cache_dir() -> Path:
-    return Path(os.environ.get("TRAJCVAE_CACHE", Path.home() / ".cache" / "trajcvae")).expanduser()
+    """$TRAJCVAE_CACHE, else ~/.cache/trajcvae (set but empty, as a shell unsets it: not the current folder)."""
+    return Path(os.environ.get("TRAJCVAE_CACHE") or Path.home() / ".cache" / "trajcvae").expanduser()
 
 
 def cache_key(files: list[Path], cfg: DataConfig, mode: str) -> str:
