@@ -355,6 +355,17 @@ class _RunsCode:
         return (Path.touch, (Path(self.marker),))
 
 
+def test_an_output_that_is_a_pipe_is_refused_not_replaced_by_a_file(tmp_path):
+    """Outputs are written to a temp file renamed onto their name: a pipe there (or a link to a device) would
+    be replaced, and its reader would never get the table."""
+    import os
+
+    os.mkfifo(tmp_path / "pipe.csv")
+    one_line_error(cli("predict", "pedestrian", ROOT / "data" / "demo" / "test.csv", "--out", tmp_path / "pipe.csv"),
+                   f"--out {tmp_path / 'pipe.csv'}: is a pipe, not a file")
+    assert (tmp_path / "pipe.csv").is_fifo()
+
+
 def test_a_checkpoint_the_system_refuses_to_write_is_one_line_and_leaves_the_old_one(tmp_path, monkeypatch):
     """A full disk under torch.save: torch's writer raises its own RuntimeError over the system's OSError."""
     path = tmp_path / "last.pt"

@@ -492,6 +492,9 @@ def check_output(path, option: str = "--out", folder: bool = False, table: bool 
         raise TrajCVAEError(f"{option} {given}: is a file; give a folder for the run")
     if not folder and path.is_dir():
         raise TrajCVAEError(f"{option} {given}: is a folder; give a file name")
+    if not folder and path.exists() and not path.is_file():  # written by renaming a file onto it: it would go
+        raise TrajCVAEError(f"{option} {given}: is {'a pipe' if path.is_fifo() else 'a device or socket'}, not a "
+                            "file; the output is written as a file (give a file name)")
     if table and given.suffix.lower() not in TABLE_SUFFIXES:
         raise TrajCVAEError(f"{option} {given}: unsupported table format '{given.suffix or given.name}' "
                             "(use .csv or .parquet)")
