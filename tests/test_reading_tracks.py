@@ -536,6 +536,25 @@ def test_a_folder_is_read_for_its_tracks_not_its_hidden_copies_or_its_homography
         read_tracks([tmp_path / "cam"])
 
 
+def test_an_empty_path_or_a_file_name_of_another_encoding_is_named_not_read(tmp_path, monkeypatch):
+    """An empty path (an unset "$TRAIN") would be the current folder, read whole; a name in Latin-1 bytes (an
+    old archive's) cannot name a scene: a traceback before."""
+    import os
+
+    rows = "frame,agent_id,x,y\n0,1,1,2\n10,1,1.5,2\n"
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "here.csv", rows)
+    with pytest.raises(DataError, match=r"^an empty path was given as data \(an unset variable\?\)"):
+        read_tracks([""])
+    from tests.helpers import cli
+    r = cli("predict", "pedestrian", "", "--out", tmp_path / "p.csv")
+    assert r.exit_code == 2 and "an empty path (an unset variable?)" in r.output and not (tmp_path / "p.csv").exists()
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / os.fsdecode(b"caf\xe9.csv")).write_text(rows)
+    with pytest.raises(DataError, match="caf\ufffd.csv: its name is not UTF-8 text .*; rename it$"):
+        read_tracks([tmp_path / "old"])
+
+
 def test_a_folder_read_in_part_names_the_compressed_track_files_it_skipped(tmp_path):
     rows = "frame,agent_id,x,y\n0,1,1,2\n10,1,1.5,2\n"
     (tmp_path / "cam").mkdir()

@@ -23,9 +23,16 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="Predict where agents go next: a conditional VAE drawing K futures per agent.")
 err = Console(stderr=True)
 
-DataArg = Annotated[list[Path], typer.Argument(help="Trajectory files or folders (CSV, Parquet or JSON with frame, "
-                                                    "agent_id, x, y [, scene], or lon, lat in degrees for x, y; "
-                                                    "ETH/UCY text; SDD, MOTChallenge or TrajNet++ files).",
+def _data_path(value: str) -> Path:
+    """A data file or folder as given: an empty one (an unset "$TRAIN") would be the current folder."""
+    if not value.strip():
+        raise typer.BadParameter("an empty path (an unset variable?); give a file or folder")
+    return Path(value)
+
+
+DataArg = Annotated[list[Path], typer.Argument(parser=_data_path, help="Trajectory files or folders (CSV, Parquet or "
+                                                    "JSON with frame, agent_id, x, y [, scene], or lon, lat in degrees "
+                                                    "for x, y; ETH/UCY text; SDD, MOTChallenge or TrajNet++ files).",
                                                     show_default=False)]
 ModelArg = Annotated[str, typer.Argument(help="A checkpoint (.pt) or a built-in model name (pedestrian).")]
 KOpt = Annotated[int, typer.Option("-k", "--k", help="Futures (samples) per agent.")]
@@ -168,8 +175,8 @@ def info(message: str) -> None:
 @user_errors
 def train(
     data: DataArg,
-    val: Annotated[Optional[list[Path]], typer.Option(help="Validation files/folders (picks the best "
-                   "checkpoint); default: the latest 10% of each training scene.")] = None,
+    val: Annotated[Optional[list[Path]], typer.Option(parser=_data_path, help="Validation files/folders (picks the "
+                   "best checkpoint); default: the latest 10% of each training scene.")] = None,
     config: Annotated[Optional[Path], typer.Option(help="TOML config overriding the defaults (which are the "
                       "recipe the README's results come from).")] = None,
     out: Annotated[Path, typer.Option(help="Run folder for checkpoints and metrics.")] = Path("runs/default"),

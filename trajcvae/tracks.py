@@ -58,6 +58,8 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
     odd = next((p for p in paths if not isinstance(p, (str, os.PathLike))), None)
     if odd is not None:
         raise DataError(f"expected file paths or a DataFrame as the data, got a {type(odd).__name__} among them")
+    if any(isinstance(p, str) and not p.strip() for p in paths):  # Path("") is ".": the current folder
+        raise DataError("an empty path was given as data (an unset variable?); give a file or folder")
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
@@ -92,6 +94,12 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
             raise DataError(f"{p}: no such file or directory")
     if not files:
         raise DataError("no input files given")
+    odd = next((f for f in files if not str(f).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                == str(f)), None)
+    if odd is not None:  # bytes of another encoding (Latin-1 from an old archive): no scene can be named after it
+        shown = str(odd).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        raise DataError(f"{shown}: its name is not UTF-8 text (bytes of another encoding, shown as \ufffd); rename "
+                        "it")
     seen: set[Path] = set()
     unique = []
     for f in files:
