@@ -630,7 +630,8 @@ def test_a_time_column_in_seconds_beside_a_frame_counter_is_the_clock(tmp_path):
 
 def test_a_whole_number_beyond_any_float_is_refused_in_one_short_line():
     df = pd.DataFrame({"frame": [0, 10], "agent_id": [1, 1], "x": pd.Series([0, 10 ** 400], dtype=object), "y": 0.0})
-    with pytest.raises(DataError, match=r"iloc\[1\]: column 'x' value '1000.*\.\.\. \(401 characters\) is beyond 1e\+15"):
+    with pytest.raises(DataError, match=r"iloc\[1\]: column 'x' value '1000.*\.\.\. \(401 characters\) is "
+                                        r"beyond 1e\+15"):
         read_tracks(df)
     df["x"] = pd.Series([0, 10 ** 300], dtype=object)  # a float holds it: beyond any position all the same
     with pytest.raises(DataError, match=r"value '1000.*\.\.\. \(301 characters\) is beyond 1e\+15"):

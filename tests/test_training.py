@@ -318,7 +318,8 @@ def test_training_data_that_gives_no_window_is_named_with_what_was_read_and_what
     assert r.exit_code == 1 and lines[0].startswith("train: read 1 file: ") and len(lines) == 3, r.output
     assert lines[1].startswith("train: warning: the median speed of the tracks is 113 m/s ") and "--scale" in lines[1]
     assert lines[2].startswith(f"error: the training set ({cm}): no usable windows: no track has 20 consecutive")
-    with pytest.warns(TrajCVAEWarning, match="the median speed of the tracks is 113 m/s"), pytest.raises(NoWindowsError):
+    with pytest.warns(TrajCVAEWarning, match="the median speed of the tracks is 113 m/s"), \
+            pytest.raises(NoWindowsError):
         train([cm], None, load_config(None, []), tmp_path / "run", progress=False, figures=False, cache_dir=None)
     # Of two DataFrames, the one with a row at fault is named, and the row as pandas finds it.
     table = simulate_scene(n_frames=40, seed=21, scene="tr")
