@@ -300,6 +300,12 @@ def test_a_run_stopped_before_its_first_epoch_finished_leaves_its_folder_as_it_f
     one_line_error(cli("train", tiny_files[0], "--val", tiny_files[1], "--out", out, "--quiet"),
                    f"{out}: already holds a trained model (best.pt, without the last.pt a resume needs)")
     assert (out / "best.pt").read_bytes() == b"a model" and (out / "config.toml").exists()
+    # So is a run kept as its record alone (both checkpoints deleted): a new run would write over it.
+    (out / "best.pt").unlink()
+    (out / "metrics.csv").write_text("epoch,beta\n1,0.5\n2,1.0\n")
+    one_line_error(cli("train", tiny_files[0], "--val", tiny_files[1], "--out", out, "--quiet"),
+                   f"{out}: already holds a run's record (metrics.csv of 2 epochs, without its checkpoints)")
+    assert (out / "metrics.csv").read_text() == "epoch,beta\n1,0.5\n2,1.0\n"
 
 
 def test_training_data_that_gives_no_window_is_named_with_what_was_read_and_what_to_try(tmp_path):

@@ -34,7 +34,7 @@ from .atomic import process_alive, process_started, write_text
 from .batch import WindowTensors, make_batch
 from .checks import speed_record
 from .config import Config, check_flags, check_output, load_config, resolve_device, validate as validate_config
-from .errors import DataError, NoWindowsError, TrajCVAEError, warn, warning_text
+from .errors import DataError, NoWindowsError, TrajCVAEError, plural, warn, warning_text
 from .kset import train_kset
 from .metrics import fit_cv_noise, min_ade_fde
 from .model import CVAE
@@ -158,6 +158,14 @@ def _run_lock(out: Path, take: bool):
                 continue
 
 
+def _epochs_recorded(metrics: Path) -> int:
+    """How many epochs a run folder's metrics.csv records (0 where there is none)."""
+    try:
+        return max(len([line for line in metrics.read_text().splitlines() if line.strip()]) - 1, 0)
+    except (OSError, UnicodeDecodeError):
+        return 0
+
+
 def _lock_owner(lock: Path, wait: float = 2.0) -> tuple[int, str]:
     """The pid in a run's lock file and when that process started (0 and "" where unreadable). A lock made
     but not yet written (its owner is between the two steps) is read again for up to `wait` seconds before it
@@ -192,6 +200,10 @@ def _locked_train(train_paths, val_paths, cfg: Config, out: Path, resume: bool, 
         raise TrajCVAEError(f"{out}: already holds a run; pass --resume to continue it or choose another --out")
     elif (out / "best.pt").exists():  # a finished run whose last.pt was deleted to save room
         raise TrajCVAEError(f"{out}: already holds a trained model (best.pt, without the last.pt a resume needs); "
+                            "choose another --out")
+    elif _epochs_recorded(out / "metrics.csv"):  # a run kept as its record alone (its checkpoints deleted)
+        raise TrajCVAEError(f"{out}: already holds a run's record (metrics.csv of "
+                            f"{plural(_epochs_recorded(out / 'metrics.csv'), 'epoch')}, without its checkpoints); "
                             "choose another --out")
     tc = cfg.train
     threads = torch.get_num_threads()  # the caller's, given back at the end, as its random stream is
