@@ -203,9 +203,16 @@ def test_second_load_comes_from_the_cache(tmp_path, sim_files):
     first = load_windows([sim_files["val"]], cfg, cache_dir=tmp_path)
     entries = list(tmp_path.glob("windows-*.npz"))
     assert len(entries) == 1
+    # The temp file of a save of this entry that was killed (an OOM kill) goes at the next hit.
+    import os
+    from trajcvae.atomic import _temp_stem
+    stale = tmp_path / f"{_temp_stem(entries[0])}999999999-0.abcdefgh.tmp"
+    stale.write_bytes(b"half of it")
+    os.utime(stale, (0, 0))
     second = load_windows([sim_files["val"]], cfg, cache_dir=tmp_path)
     _same(first, second)
     assert list(tmp_path.glob("windows-*.npz")) == entries  # nothing rebuilt
+    assert not stale.exists()
 
 
 def test_cache_is_invalidated_by_data_or_windowing_changes(tmp_path, sim_files):

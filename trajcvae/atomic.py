@@ -63,7 +63,7 @@ def atomic_path(path: str | Path, suffix: str = ".tmp") -> Iterator[Path]:
         if isinstance(e, OSError) and e.filename in (None, str(tmp), name):
             raise _cannot_write(path, e) from None
         raise
-    _remove_stale(path, suffix)
+    remove_stale(path, suffix)
     _fsync_dir(path.parent)
 
 
@@ -124,7 +124,7 @@ def write_table(df: pd.DataFrame, path: str | Path) -> None:
         writer.write(df)
 
 
-def _remove_stale(path: Path, suffix: str, quiet: float = 600.0) -> None:
+def remove_stale(path: Path, suffix: str = ".tmp", quiet: float = 600.0) -> None:
     """Temp files of `path` (and of no other target) whose writer is gone (killed), as their names say, and
     untouched for `quiet` seconds (a writer whose process this one cannot see, in another container or on
     another host sharing the folder, is still writing to its file)."""

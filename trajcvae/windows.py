@@ -26,7 +26,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from ._version import __version__
-from .atomic import atomic_path
+from .atomic import atomic_path, remove_stale
 from .checks import (bridging_gap, clock_question, far_apart, plausibility, sampling_interval, shorter_than_a_step,
                      speed_band, summarize, time_steps, time_unit_question)
 from .config import DataConfig
@@ -675,6 +675,7 @@ def load_windows(paths: Iterable[str | Path], cfg: DataConfig, cache_dir: str | 
                 line = line.replace(before, now) if before != now else line
             first, _, warning = line.partition("\n")
             line = first + " (windows from cache)" + (f"\n{warning}" if warning else "")
+            remove_stale(path)  # a save of this entry killed (OOM) before a hit: its temp file, else never removed
         except Exception:  # missing, damaged or not ours: it is only a cache, so rebuild
             w, line = _build(files, cfg, mode)
             try:
