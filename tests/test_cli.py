@@ -205,6 +205,20 @@ def test_a_mistake_in_the_commands_use_is_one_line_naming_it(args, message, caps
     assert done.value.code == 0 and capsys.readouterr().out.startswith("trajcvae ")
 
 
+def test_a_font_without_a_names_characters_is_one_warning_line_once(monkeypatch, capsys):
+    """A scene named 北京站: matplotlib warns of each character its font lacks, two lines each with its source
+    line; the CLI says it once, in one line, with the fix."""
+    from trajcvae import cli as cli_module
+
+    monkeypatch.setattr(cli_module, "_MISSING_GLYPHS", [])
+    for code in (21271, 20140):
+        cli_module._warning_line(UserWarning(f"Glyph {code} (\\N{{CJK UNIFIED IDEOGRAPH}}) missing from font(s) "
+                                             "DejaVu Sans."), UserWarning, "plots.py", 154)
+    err = capsys.readouterr().err
+    assert err.startswith("warning: the picture's font lacks some characters of its text (北 ...)") and \
+        len(err.strip().splitlines()) == 1, err
+
+
 def test_help_gives_the_default_of_each_option_that_overrides_the_config():
     """Typer shows no default for an option whose default is None (the config's value stands): its help text
     says that value, the same as the defaults and the demo's config hold."""

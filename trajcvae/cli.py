@@ -108,11 +108,20 @@ def _options(version: Annotated[bool, typer.Option("--version", callback=_versio
 
 def _warning_line(message, category, filename, lineno, file=None, line=None, _python=warnings.showwarning) -> None:
     """A `TrajCVAEWarning` (e.g. the live predictor's speed check under `serve`) as the CLI's other warnings:
-    one line, without the Python source line; other warnings as Python shows them."""
+    one line, without the Python source line; matplotlib's for each character its font lacks (a scene named
+    北京站) as one line, once; other warnings as Python shows them."""
+    glyph = re.match(r"Glyph (\d+) .* missing from font", str(message))
     if issubclass(category, TrajCVAEWarning):
         info(f"warning: {message}")
-    else:
+    elif glyph and not _MISSING_GLYPHS:
+        _MISSING_GLYPHS.append(chr(int(glyph[1])))
+        info(f"warning: the picture's font lacks some characters of its text ({_MISSING_GLYPHS[0]} ...), which show "
+             "as boxes; install a font that has them and name it in a matplotlibrc (font.sans-serif)")
+    elif not glyph:
         _python(message, category, filename, lineno, file, line)
+
+
+_MISSING_GLYPHS: list[str] = []  # the first character a picture's font lacked (said once)
 
 
 def user_errors(fn):
