@@ -625,6 +625,16 @@ def unwind_on_kill() -> None:
             signal.signal(sig, unwind)
 
 
+def _command_path(error, args: list[str] | None) -> str:
+    """'trajcvae predict': the command a usage error is about, from its context, or (the parser's own errors,
+    -k without its value, carry none) from the command line's first word that names a command."""
+    if getattr(error, "ctx", None) is not None:
+        return error.ctx.command_path
+    named = next((a for a in (sys.argv[1:] if args is None else args) if not a.startswith("-")), None)
+    commands = {c.name or c.callback.__name__.replace("_", "-") for c in app.registered_commands}
+    return f"trajcvae {named}" if named in commands else "trajcvae"
+
+
 def main(args: list[str] | None = None) -> None:
     """The `trajcvae` command. A mistake in its use (an unknown command or option, a value of the wrong type,
     a missing argument) is one line naming it and exit code 2, as Typer's own box would say it."""
@@ -633,16 +643,10 @@ def main(args: list[str] | None = None) -> None:
     unwind_on_kill()
     try:
         code = app(args, prog_name="trajcvae", standalone_mode=False)  # click's errors come here, not printed
-    except usage as e:  # (the parser's own errors, -k without its value, carry no context: the command is read)
-        given = sys.argv[1:] if args is None else args
-        named = next((a for a in given if not a.startswith("-")), None)
-        commands = {c.name or c.callback.__name__.replace("_", "-") for c in app.registered_commands}
-        command = e.ctx.command_path if getattr(e, "ctx", None) is not None else \
-            f"trajcvae {named}" if named in commands else "trajcvae"
-        if not e.format_message().strip():  # no command at all: the help was shown
-            sys.exit(e.exit_code)
-        err.print(f"[bold red]error:[/] {escape(e.format_message())} (see {command} --help)", highlight=False,
-                  soft_wrap=True)
+    except usage as e:
+        if e.format_message().strip():  # (none: no command at all, and the help was shown)
+            err.print(f"[bold red]error:[/] {escape(e.format_message())} (see {_command_path(e, args)} --help)",
+                      highlight=False, soft_wrap=True)
         sys.exit(e.exit_code)
     except typer.Abort:  # end of input at a prompt
         err.print("aborted", highlight=False)

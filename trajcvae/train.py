@@ -201,10 +201,9 @@ def _locked_train(train_paths, val_paths, cfg: Config, out: Path, resume: bool, 
     elif (out / "best.pt").exists():  # a finished run whose last.pt was deleted to save room
         raise TrajCVAEError(f"{out}: already holds a trained model (best.pt, without the last.pt a resume needs); "
                             "choose another --out")
-    elif _epochs_recorded(out / "metrics.csv"):  # a run kept as its record alone (its checkpoints deleted)
-        raise TrajCVAEError(f"{out}: already holds a run's record (metrics.csv of "
-                            f"{plural(_epochs_recorded(out / 'metrics.csv'), 'epoch')}, without its checkpoints); "
-                            "choose another --out")
+    elif epochs := _epochs_recorded(out / "metrics.csv"):  # a run kept as its record alone (checkpoints deleted)
+        raise TrajCVAEError(f"{out}: already holds a run's record (metrics.csv of {plural(epochs, 'epoch')}, "
+                            "without its checkpoints); choose another --out")
     tc = cfg.train
     threads = torch.get_num_threads()  # the caller's, given back at the end, as its random stream is
     if tc.num_threads > 0:

@@ -249,8 +249,8 @@ def numeric_column(col: pd.Series, lines: pd.Series, name: str, what: str, row_w
         if kind == "not finite" and np.isinf(float(shown)) and "inf" not in str(shown).lower():
             kind = f"beyond {MAX_RAW:.0e} in magnitude (no position in any units)" if what in ("x", "y") else \
                 "beyond any number a float holds"  # a number written with hundreds of digits
-        if kind == "not a number" and foreign_digits(shown):
-            kind += foreign_digits(shown)
+        if kind == "not a number" and (digits := foreign_digits(shown)):
+            kind += digits
         elif kind == "not a number" and re.fullmatch(r"\s*[+-]?\d+,\d+\s*", str(shown)):
             kind += " (a decimal comma: write decimal points, as a spreadsheet's export in English does)"
         elif kind == "not a number" and what in TIME_NAMES:

@@ -25,12 +25,11 @@ from .atomic import atomic_path
 from .calibrate import ScenePast, too_little_past, unfitted
 from .config import (DataConfig, _whole, check_flags, check_max_gap, check_output, check_sampling, check_seed,
                      load_config, read_paths)
-from .errors import DataError, TrajCVAEError, warn
+from .errors import DataError, TrajCVAEError, first_line, warn
 from .metrics import known_min_ade_fde
 from .plots import (CURVE_COLUMNS, DPI, SceneView, animate_scene, best_row, image_figsize, plot_curves,
                     plot_scene, plot_windows, plt)
 from .checks import bridging_gap, plausibility, sampling_interval, time_steps
-from .errors import first_line
 from .predict import OUTPUT_COLUMNS, TrajCVAE
 from .resample import EPS, resample_rows
 from .table import column_map, seconds_per_unit
