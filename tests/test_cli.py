@@ -555,11 +555,11 @@ def test_the_python_simulate_refuses_what_the_command_refuses_in_one_line(tmp_pa
     from trajcvae.errors import TrajCVAEError
     from trajcvae.simulate import simulate
 
-    for given, message in (({"scenes": 2.5}, "--scenes must be a whole number (got 2.5)"),
-                           ({"n_frames": "10"}, "--frames must be a whole number (got '10')"),
-                           ({"spawn_rate": "5"}, "--rate must be a number of new agents per step (got '5')"),
-                           ({"seed": -1}, "--seed must be between 0 and 2**63 - 1 (got -1)"),
-                           ({"seed": 1.5}, "--seed must be a whole number (got 1.5)")):
+    for given, message in (({"scenes": 2.5}, "scenes must be a whole number (got 2.5)"),
+                           ({"n_frames": "10"}, "n_frames must be a whole number (got '10')"),
+                           ({"spawn_rate": "5"}, "spawn_rate must be a number of new agents per step (got '5')"),
+                           ({"seed": -1}, "seed must be between 0 and 2**63 - 1 (got -1)"),
+                           ({"seed": 1.5}, "seed must be a whole number (got 1.5)")):
         with pytest.raises(TrajCVAEError) as e:
             simulate(tmp_path / "s.csv", **{"n_frames": 20, **given})
         assert str(e.value) == message

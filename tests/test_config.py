@@ -46,7 +46,7 @@ def test_a_removed_option_is_refused_by_name_unless_off(tmp_path, option):
         else:
             with pytest.raises(TrajCVAEError, match=f"option '{option}' .* was removed.*lab-notes"):
                 load_config(path)
-    with pytest.raises(TrajCVAEError, match=f"--set {option}: option removed"):
+    with pytest.raises(TrajCVAEError, match=f"overrides {option}: option removed"):
         load_config(None, [f"{option}={on}"])
     assert load_config(None, [f"{option}={off}"]).to_dict() == Config().to_dict()  # as in a config file
 
@@ -95,7 +95,7 @@ def test_a_count_reads_the_same_from_a_config_file_and_from_set(tmp_path):
     path.write_text("[train]\nepochs = 2.0\n")
     assert load_config(path).train.epochs == load_config(None, ["train.epochs=2.0"]).train.epochs == 2
     for bad in ("2.5", "two"):
-        with pytest.raises(TrajCVAEError, match=f"--set: option 'train.epochs' has invalid value '{bad}'"):
+        with pytest.raises(TrajCVAEError, match=f"overrides: option 'train.epochs' has invalid value '{bad}'"):
             load_config(None, [f"train.epochs={bad}"])
 
 
@@ -149,13 +149,13 @@ def test_a_homography_named_in_a_config_file_is_found_beside_that_file(tmp_path,
 def test_user_options_are_checked_in_one_place():
     assert check_k(1) == 1 and check_seed(0) == 0 and check_seed(2 ** 63 - 1) == 2 ** 63 - 1
     for bad in (0, -3):
-        with pytest.raises(TrajCVAEError, match="-k must be >= 1"):
+        with pytest.raises(TrajCVAEError, match="^k must be >= 1"):
             check_k(bad)
     for bad in (-1, 2 ** 63):
-        with pytest.raises(TrajCVAEError, match="--seed must be between"):
+        with pytest.raises(TrajCVAEError, match="^seed must be between"):
             check_seed(bad)
     assert resolve_device("cpu") == torch.device("cpu")
-    with pytest.raises(TrajCVAEError, match="--device must be cpu, cuda or auto"):
+    with pytest.raises(TrajCVAEError, match="^device must be cpu, cuda or auto"):
         resolve_device("tpu")
 
 
@@ -173,7 +173,8 @@ def test_a_run_s_config_record_reads_back_as_the_same_config_whatever_its_text_h
 
 
 def test_a_mistyped_option_name_gets_the_closest_one_and_text_options_can_be_unset_or_quoted(tmp_path):
-    with pytest.raises(TrajCVAEError, match="^--set: unknown option 'train.epoch'; did you mean 'train.epochs'\\?$"):
+    with pytest.raises(TrajCVAEError, match="^overrides: unknown option 'train.epoch'; did you mean "
+                                            "'train.epochs'\\?$"):
         load_config(None, ["train.epoch=3"])
     path = tmp_path / "c.toml"
     path.write_text("[model]\nhiden = 64\n")
@@ -210,3 +211,73 @@ def test_a_config_built_in_python_is_checked_for_its_types_and_wrong_arguments_a
         load_config(None, ["train.epochs=3", 5])
     with pytest.raises(TrajCVAEError, match="^load_config: expected overrides as a list"):
         load_config(None, "train.epochs=3")
+
+
+def test_messages_name_an_option_as_the_caller_gave_it_a_flag_on_the_command_line_a_keyword_in_python(tmp_path):
+    """One message, two wordings: the CLI names its flags (-k 3, --kset kmeans, --resume), a Python caller the
+    keywords it passed (k=3, kset='kmeans', resume=True), for errors and warnings alike; words that are not
+    an option's value stay as they are."""
+    from tests.helpers import cli, one_line_error
+    from trajcvae import TrajCVAE, TrajCVAEWarning
+    from trajcvae.errors import worded
+    from trajcvae.train import train
+
+    data = ROOT.parent / "shared" / "datasets" / "eth_ucy" / "eth" / "test" / "biwi_eth.txt"
+    model = TrajCVAE.load("pedestrian")
+    with pytest.raises(TrajCVAEError, match=r"^kset='learned': the sampler of .* makes 20 futures; use k=20, or "
+                                            r"kset='kmeans' for k=3$"):
+        model.predict(data, k=3, kset="learned")
+    one_line_error(cli("predict", "pedestrian", data, "-k", "3", "--kset", "learned"),
+                   "--kset learned: the sampler of", "; use -k 20, or --kset kmeans for -k 3")
+    with pytest.raises(TrajCVAEError, match=r"^seed must be between 0 and 2\*\*63 - 1 \(got -1\)$"):
+        model.predict(data, seed=-1)
+    one_line_error(cli("predict", "pedestrian", data, "--seed", "-1"), "error: --seed must be between 0")
+    with pytest.raises(TrajCVAEError, match=r"^out_dir='.*c.toml': is a file; give a folder for the run$"):
+        (tmp_path / "c.toml").write_text("")
+        train([data], None, load_config(None), tmp_path / "c.toml")  # train's own name for the CLI's --out
+    seconds = tmp_path / "s.csv"
+    seconds.write_text("time,agent_id,x,y\n0,1,0,0\n0.4,1,0.5,0\n")
+    with pytest.raises(TrajCVAEError, match=r"^data.fps=10: .*s.csv has a time column in seconds, not frame ids; "
+                                            r"drop data.fps$"):  # train's data options are its config's
+        train([seconds], None, load_config(None, ["data.fps=10"]), tmp_path / "run")
+    with pytest.warns(TrajCVAEWarning, match=r"check scale or homography \(positions in metres\?\)"):
+        model.predict(data, scale=100, k=1)
+    assert worded("--draws must be at least -k = 5; pass --resume, or drop --fps.") == \
+        "draws must be at least k = 5; pass resume=True, or drop fps."
+    assert worded("--set 'a.b': expected section.key=value; read it with --columns t=stamp") == \
+        "overrides 'a.b': expected section.key=value; read it with columns='t=stamp'"
+    assert worded("see my--fps.csv and --nproc_per_node 2") == "see my--fps.csv and --nproc_per_node 2"
+
+
+def test_every_cli_option_has_its_python_keyword_or_is_the_command_line_s_own():
+    """The rewording knows every option of the CLI's commands, and each one a Python function also takes is
+    named as that function's keyword."""
+    import inspect
+
+    import typer
+
+    from trajcvae import OnlinePredictor, TrajCVAE, errors
+    from trajcvae.benchmark import run_benchmark
+    from trajcvae.cli import app
+    from trajcvae.demo import run_demo
+    from trajcvae.evaluate import evaluate
+    from trajcvae.predict import predict_to_file
+    from trajcvae.server import create_app
+    from trajcvae.simulate import simulate
+    from trajcvae.train import train
+    from trajcvae.visualize import plot_training, visualize
+
+    options = {o for c in typer.main.get_command(app).commands.values() for p in c.params for o in p.opts
+               if o.startswith("-")}
+    assert errors.CLI_OPTIONS == options
+    keywords = {name for f in (TrajCVAE.load, TrajCVAE.predict, TrajCVAE.sample_kset, predict_to_file, train,
+                               evaluate, visualize, plot_training, OnlinePredictor, create_app, simulate,
+                               run_benchmark, run_demo, load_config)
+                for name in inspect.signature(f).parameters}
+    keywords |= {"out_dir", "n_frames", "max_k", "max_agents", "max_body", "max_scenes"}  # train's, simulate's;
+    # create_app's limits
+    own = {"--host", "--port", "--threads", "--json", "--replay", "--speed", "--quiet", "--time-step",
+           "--max-grad-norm"}  # the command line's own (train's two set a config value: --set names them)
+    for option in options - own:
+        name = errors.worded(option).partition("=")[0]
+        assert name in keywords, option

@@ -227,7 +227,7 @@ def test_a_window_whose_future_ends_on_a_missed_detection_joins_the_past_with_th
     # Agent 0's window ending at 10.4 s is done at 10.8 s, agent 1's ending at 10.8 s at 11.2 s.
     assert [int(np.isclose(past.done, t).sum()) for t in (missed, 10.8, 11.2)] == [7, 8, 9]
     assert (past.finished(np.array(["tracks"]), np.array([missed])) >= MIN_PAST).all()
-    with pytest.warns(TrajCVAEWarning, match="--calibrate scene: 104 of 206 windows had fewer than 10"):
+    with pytest.warns(TrajCVAEWarning, match="calibrate='scene': 104 of 206 windows had fewer than 10"):
         full = pedestrian.predict([path], k=K, every_window=True, calibrate="scene")
     cut = data[data["time"] <= missed]
     cut.to_csv(tmp_path / "cut.csv", index=False)
@@ -275,27 +275,30 @@ def test_agents_out_of_view_are_forgotten_and_the_history_stays_bounded(pedestri
     (lambda p: p.update(float("nan"), [("a", 0, 0)]), "time must be finite"),
     (lambda p: p.update(0.0, [("a", 0, 0)]), "is not after the last update's 1"),
     (lambda p: p.update(2.0, [("a", 0, 0), ("a", 1, 0)]),
-     "detections row 2: duplicate agent_id 'a' at another position"),
-    (lambda p: p.update(2.0, [("a", "here", 0)]), "detections row 1: column 'x' value 'here' is not a number"),
+     "detections[1]: duplicate agent_id 'a' at another position; first seen at detections[0]"),
+    (lambda p: p.update(2.0, [("a", "here", 0)]), "detections[0]: column 'x' value 'here' is not a number"),
     (lambda p: p.update(2.0, pd.DataFrame({"agent_id": ["a"], "x": [0], "y": [0], "frame": [3]})),
      "column 'frame' is not allowed"),
-    (lambda p: p.update(2.0, [("a", 0, 0)], k=0), "-k must be >= 1"),
+    (lambda p: p.update(2.0, [("a", 0, 0)], k=0), "k must be >= 1"),
     # Rows as the server passes them (dicts): the same checks and messages as a table's.
     (lambda p: p.update(2.0, [{"agent_id": "a", "x": 0, "y": 0}, {"agent_id": "a", "x": 1.0, "y": 0}]),
-     "detections row 2: duplicate agent_id 'a' at another position"),
+     "detections[1]: duplicate agent_id 'a' at another position; first seen at detections[0]"),
     (lambda p: p.update(2.0, [{"agent_id": "a", "x": "here", "y": 0}]),
-     "detections row 1: column 'x' value 'here' is not a number"),
+     "detections[0]: column 'x' value 'here' is not a number"),
     (lambda p: p.update(2.0, [{"agent_id": "a", "x": 0, "y": float("inf")}]), "column 'y' value inf is not finite"),
-    (lambda p: p.update(2.0, [{"agent_id": "", "x": 0, "y": 0}]), "detections row 1: column 'agent_id' is empty"),
+    (lambda p: p.update(2.0, [{"agent_id": "", "x": 0, "y": 0}]), "detections[0]: column 'agent_id' is empty"),
     (lambda p: p.update(2.0, [{"agent_id": "a", "x": 0}]), "missing column(s) y"),
     # Not rows at all, rows of two kinds, or of a length no row has: one line, not a Python error.
     (lambda p: p.update(2.0, None), "detections: expected a list of rows"),
     (lambda p: p.update(2.0, {"agent_id": "a", "x": 0, "y": 0}), "detections: expected a list of rows"),
     (lambda p: p.update(2.0, "abc"), "detections: expected a list of rows"),
-    (lambda p: p.update(2.0, [1, 2]), "detections row 1: expected a dict or an (agent_id, x, y[, label]) tuple"),
-    (lambda p: p.update(2.0, [("a", 0, 0), {"agent_id": "b", "x": 0, "y": 0}]), "detections row 2: expected"),
-    (lambda p: p.update(2.0, [("a", 0, 0, "ped", 5)]), "detections row 1: expected"),
-    (lambda p: p.update(2.0, [("a", 0, 0)], k=2.5), "-k must be a whole number"),
+    (lambda p: p.update(2.0, [1, 2]),
+     "detections[0]: expected a dict or an (agent_id, x, y[, label]) tuple, all of one kind (got: int)"),
+    (lambda p: p.update(2.0, [("a", 0, 0), {"agent_id": "b", "x": 0, "y": 0}]),
+     "detections[1]: expected a dict or an (agent_id, x, y[, label]) tuple, all of one kind (got: dict; "
+     "detections[0]: tuple of 3)"),
+    (lambda p: p.update(2.0, [("a", 0, 0, "ped", 5)]), "detections[0]: expected"),
+    (lambda p: p.update(2.0, [("a", 0, 0)], k=2.5), "k must be a whole number"),
     # Ids that are no single value, or no text a file could hold.
     (lambda p: p.update(2.0, [{"agent_id": ["x"], "x": 0, "y": 0}]), "an agent_id or label must be text or a number"),
     (lambda p: p.update(2.0, [{"agent_id": "\ud800", "x": 0, "y": 0}]), "is not valid Unicode text"),
@@ -331,12 +334,13 @@ def test_detections_as_dicts_tuples_or_a_table_are_refused_with_the_message_a_ta
     table = pd.DataFrame({"time": [0.0], "agent_id": ["1"], "x": column, "y": [0.0]})
     with pytest.raises(TrajCVAEError) as e:
         read_tracks(table, scale=scale)
-    expected = "detections row 1: " + str(e.value).split("dataframe.iloc[0]: ", 1)[1]
-    for rows in ([{"agent_id": "1", "x": x, "y": 0.0}], [("1", x, 0.0)], table.drop(columns="time")):
+    said = str(e.value).split("dataframe.iloc[0]: ", 1)[1]
+    for rows, row in (([{"agent_id": "1", "x": x, "y": 0.0}], "detections[0]"), ([("1", x, 0.0)], "detections[0]"),
+                      (table.drop(columns="time"), "detections.iloc[0]")):  # as Python counts a list's, a table's
         online = OnlinePredictor(pedestrian, k=2, scale=scale)
         with pytest.raises(TrajCVAEError) as e:
             online.update(0.0, rows)
-        assert str(e.value) == expected and online.time is None
+        assert str(e.value) == f"{row}: {said}" and online.time is None
 
 
 def test_live_reads_agent_ids_as_a_file_does_so_its_futures_are_predicts(pedestrian):
@@ -417,9 +421,10 @@ def test_a_fast_feed_has_its_speeds_judged_once_its_history_holds_moves_a_step_l
 
     assert feed(OnlinePredictor(pedestrian, k=1), 1) == []
     said = feed(OnlinePredictor(pedestrian, k=1), 1, unit=0.01)
-    assert len(said) == 1 and said[0].startswith("the median speed of the tracks is 120 m/s") and "--scale" in said[0]
+    assert len(said) == 1 and said[0].startswith("the median speed of the tracks is 120 m/s") and \
+        "check scale or homography" in said[0]
     said = feed(OnlinePredictor(pedestrian, k=1, fps=30), 14, n_agents=4)
-    assert len(said) == 1 and said[0].startswith("the median speed of the tracks is 36 m/s") and "fps 30" in said[0]
+    assert len(said) == 1 and said[0].startswith("the median speed of the tracks is 36 m/s") and "fps=30" in said[0]
     said = feed(OnlinePredictor(pedestrian, k=1), 6, n_agents=4, clock=10)
     assert len(said) == 1 and said[0].startswith("the median speed of the tracks is 12 m/s") and \
         "and the update times (in seconds, not minutes?)" in said[0]
@@ -445,8 +450,8 @@ def test_a_feed_no_gap_can_bridge_is_named_once_instead_of_giving_no_futures_in_
                     "(scene 'live')"] and not len(out)
     said, out = feed(OnlinePredictor(pedestrian, k=1), 1.0)  # 1 Hz
     assert said == [f"{JUDGE_UPDATES} updates with detections have come at least 1 s apart, longer than the 0.8 s "
-                    "gap the model bridges, so no agent gets futures; give max_gap=1.5 (serve --max-gap) to bridge "
-                    "them (scene 'live')"] and not len(out)
+                    "gap the model bridges, so no agent gets futures; give max_gap=1.5 to bridge them (scene "
+                    "'live')"] and not len(out)
     said, out = feed(OnlinePredictor(pedestrian, k=1, max_gap=1.5), 1.0)
     assert said == [] and len(out)
     said, _ = feed(OnlinePredictor(pedestrian, k=1, fps=2.5), 10.0)  # frame ids 10 apart are 4 s at 2.5 a second
@@ -485,9 +490,9 @@ def test_predict_since_gives_the_same_futures_for_the_agents_seen_since_then(ped
 
 
 def test_online_options_are_checked_when_made(pedestrian):
-    for kwargs, message in (({"kset": "best"}, "--kset must be one of none, kmeans, learned"),
-                            ({"forget_after": 0}, "--forget-after must be a positive"),
-                            ({"scale": -1.0}, "--scale must be a positive"), ({"k": 0}, "-k must be >= 1")):
+    for kwargs, message in (({"kset": "best"}, "^kset must be one of none, kmeans, learned"),
+                            ({"forget_after": 0}, "^forget_after must be a positive"),
+                            ({"scale": -1.0}, "^scale must be a positive"), ({"k": 0}, "^k must be >= 1")):
         with pytest.raises(TrajCVAEError, match=message):
             OnlinePredictor(pedestrian, **kwargs)
 
@@ -522,7 +527,7 @@ def test_serve_bad_options_are_one_line_errors():
         port = taken.getsockname()[1]
         one_line_error(cli("serve", "pedestrian", "--port", port), f"--port {port}: cannot listen there")
     server = pytest.importorskip("trajcvae.server")
-    with pytest.raises(TrajCVAEError, match="--max-k must be >= 1"):  # the Python API checks its limits too
+    with pytest.raises(TrajCVAEError, match="^max_k must be >= 1"):  # the Python API checks its limits too
         server.Limits(max_k=0)
 
 
@@ -792,7 +797,7 @@ def test_serve_warns_about_a_replay_file_whose_speeds_are_no_walkers(tmp_path, s
     """A replayed file goes in as detections in the server's units: one in centimetres, replayed without
     --scale, gets the warning `predict` gives it, in the log and in its scene's answers."""
     pytest.importorskip("fastapi")
-    from trajcvae import checks, server
+    from trajcvae import checks, errors, server
     served = {}
     monkeypatch.setattr(server, "_run", lambda app, sock: served.update(app=app) or sock.close())  # no server,
     monkeypatch.setattr(server, "replay", lambda *args, **kwargs: 0)  # and no replay thread left running
@@ -802,8 +807,13 @@ def test_serve_warns_about_a_replay_file_whose_speeds_are_no_walkers(tmp_path, s
     r = cli("serve", "pedestrian", "--replay", tmp_path / "cm.csv", "--speed", 1000)
     assert r.exit_code == 0, r.output
     assert "warning: the median speed of scene 'test0' (" in r.output and "--scale" in r.output
-    observe = lambda name: json.loads(served["app"].state.scenes.observe(  # noqa: E731
-        name, 0.0, [{"agent_id": "1", "x": 0.0, "y": 0.0}]))
+    def observe(name):  # as the server answers while `trajcvae serve` runs (its messages name its options)
+        errors.cli_wording(True)
+        try:
+            return json.loads(served["app"].state.scenes.observe(name, 0.0, [{"agent_id": "1", "x": 0.0, "y": 0.0}]))
+        finally:
+            errors.cli_wording(False)
+
     assert observe("test0")["warnings"][0].startswith("the median speed of the tracks is")
     assert "warnings" not in observe("metres0")  # each scene gets its own detections' warning (test0 is in cm)
     import httpx
@@ -990,13 +1000,13 @@ def test_a_replay_reads_a_file_as_the_served_model_reads_one_for_predict(pedestr
     df[df.frame % 50 == 0].assign(time=lambda d: d.frame / 25).drop(columns="frame").to_csv(tmp_path / "2s.csv",
                                                                                             index=False)
     with pytest.raises(TrajCVAEError, match=r"^--replay .*2s.csv: no usable windows: .* sampled every 2 s .*give "
-                                            r"--max-gap 3 "):
+                                            r"max_gap=3 "):
         server.replay_updates(tmp_path / "2s.csv", model=pedestrian)
     assert server.replay_updates(tmp_path / "2s.csv", model=pedestrian.bridging(3))
     # Frame ids of no known rate become seconds in a replay, whose live predictors bridge their gaps: a
     # --max-gap is no mistake there, as it is for predict.
     df.to_csv(tmp_path / "frames.csv", index=False)
-    with pytest.raises(TrajCVAEError, match="^--max-gap 1.5: the frame ids have no known rate"):
+    with pytest.raises(TrajCVAEError, match="^max_gap=1.5: the frame ids have no known rate"):
         pedestrian.bridging(1.5).read([tmp_path / "frames.csv"])
     assert server.replay_updates(tmp_path / "frames.csv", model=pedestrian.bridging(1.5)) == \
         server.replay_updates(tmp_path / "frames.csv", model=pedestrian)
@@ -1074,9 +1084,9 @@ def test_gps_detections_give_the_futures_of_predict_on_the_gps_file_online_and_o
                           ([{"agent_id": 1, "lon": 151.2, "lng": 151.2, "lat": -33.8}], "2 longitude columns")):
         with pytest.raises(TrajCVAEError, match=message):
             aliases.update(1.0, dets)
-    with pytest.raises(TrajCVAEError, match="lonlat and scale .--lonlat and --scale. exclude each other"):
+    with pytest.raises(TrajCVAEError, match="^lonlat=True and scale exclude each other"):
         OnlinePredictor(pedestrian, lonlat=True, scale=0.01)
-    with pytest.raises(TrajCVAEError, match="add --lonlat"):
+    with pytest.raises(TrajCVAEError, match="add lonlat=True"):
         server.replay_updates(path)
     walkers(n_updates=3).to_csv(tmp_path / "xy.csv", index=False)
     one_line_error(cli("serve", "pedestrian", "--lonlat", "--replay", tmp_path / "xy.csv"),
@@ -1157,13 +1167,13 @@ def test_a_server_of_scales_per_scene_gives_each_scene_its_own_and_refuses_one_w
                               json={"time": t, "detections": [{"agent_id": "a", "x": 100.0 * t, "y": 40.0}]})
         clash = client.post("/v1/scenes/cam2_tracks/observations", json={"time": 0.0, "detections": dets})
         held = client.get("/v1/scenes").json()["scenes"]
-    assert clash.status_code == 422 and clash.json()["detail"] == (f"scene 'cam2_tracks': --scale {scales} gives "
+    assert clash.status_code == 422 and clash.json()["detail"] == (f"scene 'cam2_tracks': scale={str(scales)!r} gives "
                                                                    "scales to cam2/tracks and cam2 tracks, which both "
                                                                    "post under that name; rename one in the file")
     assert ok.status_code == 200 and "warnings" not in ok.json(), ok.text
-    assert guessed.json()["warnings"] == [f"--scale {scales}: the scale of scene deathCircle_video1 is an estimate "
-                                          "(its certainty is below 0.9), so its metres are as rough"]
-    assert r.status_code == 422 and r.json()["detail"] == (f"scene 'cam9': no scale for it in --scale {scales}; "
+    assert guessed.json()["warnings"] == [f"scale={str(scales)!r}: the scale of scene deathCircle_video1 is an "
+                                          "estimate (its certainty is below 0.9), so its metres are as rough"]
+    assert r.status_code == 422 and r.json()["detail"] == (f"scene 'cam9': no scale for it in scale={str(scales)!r}; "
                                                            "it gives the scales of deathCircle_video0, "
                                                            "deathCircle_video1, cam1/tracks, cam2/tracks ...")
     assert cam.status_code == 200 and "warnings" not in cam.json(), cam.text  # 1 m/s at 0.01 m a unit

@@ -738,7 +738,7 @@ def test_the_apis_counts_are_whole_numbers(test_csv, tmp_path, option, value):
     from trajcvae.visualize import visualize
 
     extra = {"animate": tmp_path / "a.gif"} if option == "frames" else {}
-    with pytest.raises(TrajCVAEError, match=f"--{option} must be a whole number"):
+    with pytest.raises(TrajCVAEError, match=f"^{option} must be a whole number"):
         visualize("pedestrian", [test_csv], out=tmp_path / "x.png", **{option: value}, **extra)
 
 

@@ -114,14 +114,14 @@ def test_draws_too_many_for_the_free_memory_are_refused_up_front_by_the_option_t
     model = TrajCVAE.load(trained)
     monkeypatch.setattr(predict_module, "free_memory", lambda: 2 ** 24)  # 16 MiB
     monkeypatch.setattr(evaluate_module, "free_memory", lambda: 2 ** 24)
-    with pytest.raises(TrajCVAEError, match="^--draws 1000000: drawing that many futures needs about"):
+    with pytest.raises(TrajCVAEError, match="^draws=1000000: drawing that many futures needs about"):
         evaluate_module.evaluate(model, [sim_files["test"]], k=2, kset="kmeans", draws=10 ** 6, calibration_draws=0)
-    with pytest.raises(TrajCVAEError, match="^--draws 1000000: "):
+    with pytest.raises(TrajCVAEError, match="^draws=1000000: "):
         OnlinePredictor(model, k=2, kset="kmeans", draws=10 ** 6)
-    with pytest.raises(TrajCVAEError, match="^--calibration 2000: the density estimate over that many draws"):
+    with pytest.raises(TrajCVAEError, match="^calibration_draws=2000: the density estimate over that many draws"):
         evaluate_module.evaluate(model, [sim_files["test"]], k=2, calibration_draws=2000)
     server = pytest.importorskip("trajcvae.server")
-    with pytest.raises(TrajCVAEError, match="^--draws 1000000: "):
+    with pytest.raises(TrajCVAEError, match="^draws=1000000: "):
         server.create_app(model, k=2, kset="kmeans", draws=10 ** 6)
 
 
@@ -468,16 +468,16 @@ def test_a_kset_covers_the_draws_and_its_weights_sum_to_one(trained, sim_files, 
             d = np.linalg.norm(pool[:, :, None] - futs[:, None], axis=-1).mean(-1)  # (N, 200, 5)
             return d.min(-1).mean()
         assert cover(futures) < cover(plain)
-    with pytest.raises(TrajCVAEError, match="--draws must be at least -k = 5"):
+    with pytest.raises(TrajCVAEError, match="^draws must be at least k = 5"):
         m.sample_kset(w, k=5, kset=mode, draws=4)
-    with pytest.raises(TrajCVAEError, match="^--draws must be >= 1 \\(got -5\\)$"):  # also where no K-set reads it
+    with pytest.raises(TrajCVAEError, match="^draws must be >= 1 \\(got -5\\)$"):  # also where no K-set reads it
         m.sample(w, k=5, draws=-5)
 
 
 def test_the_learned_kset_says_what_it_can_do(trained, sim_files, tmp_path):
     m = TrajCVAE.load(trained)
     w = m.make_windows([sim_files["test"]], every_window=True)
-    with pytest.raises(TrajCVAEError, match=f"makes {m.config.kset.k} futures; use -k {m.config.kset.k}"):
+    with pytest.raises(TrajCVAEError, match=f"makes {m.config.kset.k} futures; use k={m.config.kset.k}"):
         m.sample_kset(w, k=m.config.kset.k + 1, kset="learned")
     ckpt = torch.load(trained, weights_only=True)
     del ckpt["kset"]
@@ -490,7 +490,7 @@ def test_the_learned_kset_says_what_it_can_do(trained, sim_files, tmp_path):
     torch.save(ckpt, tmp_path / "plain.pt")
     with pytest.raises(TrajCVAEError, match="has no learned K-set sampler .* or with kset.epochs = 0"):
         TrajCVAE.load(tmp_path / "plain.pt").sample_kset(w, k=m.config.kset.k, kset="learned")
-    with pytest.raises(TrajCVAEError, match="--kset must be one of none, kmeans, learned"):
+    with pytest.raises(TrajCVAEError, match="^kset must be one of none, kmeans, learned"):
         m.sample(w, kset="dlow")
 
 
@@ -624,7 +624,7 @@ def test_scene_calibrated_draws_are_the_plain_ones_moved_along_rays_from_the_mos
     expect = m.sample(latest, k=5, seed=3, past=m.scene_past(w, seed=3))  # the seed draws the past's levels too
     np.testing.assert_allclose(df[["x", "y"]].to_numpy(), expect.reshape(-1, 2), atol=1e-4)
     # Every window, the first ones before the scene has a past: the API says how many kept the model's draws.
-    with pytest.warns(TrajCVAEWarning, match=f"^--calibrate scene: {int((~fitted).sum())} of {len(w)} windows had "
+    with pytest.warns(TrajCVAEWarning, match=f"^calibrate='scene': {int((~fitted).sum())} of {len(w)} windows had "
                       "fewer than"):
         m.predict([sim_files["test"]], k=5, seed=3, calibrate="scene", every_window=True)
 
@@ -648,7 +648,7 @@ def test_cli_scene_calibration(tmp_path, trained, sim_files):
     assert "warning: --calibrate scene:" in r.output  # the file's first windows had no past, as with predict
     from trajcvae.evaluate import evaluate
 
-    with pytest.warns(TrajCVAEWarning, match="^--calibrate scene: .* had fewer than"):  # the API says it too
+    with pytest.warns(TrajCVAEWarning, match="^calibrate='scene': .* had fewer than"):  # the API says it too
         assert evaluate(TrajCVAE.load(trained), [sim_files["test"]], k=3, calibrate="scene",
                         calibration_draws=0)["unfitted"] > 0
 
@@ -732,22 +732,22 @@ def test_the_python_api_names_an_argument_of_the_wrong_kind_in_one_line(trained,
     table = pd.read_csv(sim_files["test"])
     latest = model.make_windows(table)
     calls = [
-        (lambda: model.predict(table, k=2, seed=None), "^--seed must be a whole number \\(got None\\)$"),
-        (lambda: model.sample(latest, k=2, seed=None), "^--seed must be a whole number"),
-        (lambda: OnlinePredictor(model, k=2, seed=None), "^--seed must be a whole number"),
-        (lambda: model.predict(table, k=2, fps="25"), "^--fps must be a positive number .* \\(got '25'\\)$"),
-        (lambda: model.predict(table, k=2, scale="0.01"), "^--scale must be a positive number .* \\(got '0.01'\\)$"),
+        (lambda: model.predict(table, k=2, seed=None), "^seed must be a whole number \\(got None\\)$"),
+        (lambda: model.sample(latest, k=2, seed=None), "^seed must be a whole number"),
+        (lambda: OnlinePredictor(model, k=2, seed=None), "^seed must be a whole number"),
+        (lambda: model.predict(table, k=2, fps="25"), "^fps must be a positive number .* \\(got '25'\\)$"),
+        (lambda: model.predict(table, k=2, scale="0.01"), "^scale must be a positive number .* \\(got '0.01'\\)$"),
         (lambda: model.predict(table, k=2, homography={}), "^homography: expected a 3x3 matrix .*, got dict$"),
-        (lambda: model.predict(table, k=2, classes=5), "^--classes: expected labels as text"),
+        (lambda: model.predict(table, k=2, classes=5), "^classes: expected labels as text"),
         (lambda: model.predict(table, k=2, since="700"), "^since must be a time .* \\(got '700'\\)$"),
         (lambda: model.predict(table, k=2, every_window=True, since=700), "^since picks latest windows"),
         (lambda: model.predict(table, k=2, since=1e9), "^since 1e\\+09: no agent was seen at or after it"),
         (lambda: model.predict(table, k=2, calibrate="scene", past=5), "^past: expected a scene's past"),
         (lambda: evaluate(model, latest, k=2), "^evaluate scores windows against their true futures"),
-        (lambda: evaluate(model, table, k=2, calibration_draws=150.5), "^--calibration must be a whole number"),
+        (lambda: evaluate(model, table, k=2, calibration_draws=150.5), "^calibration_draws must be a whole number"),
         (lambda: TrajCVAE.load(None), "^TrajCVAE.load: expected a checkpoint's path"),
-        (lambda: TrajCVAE.load(trained, max_gap="1"), "^--max-gap must be .* \\(got '1'\\)$"),
-        (lambda: OnlinePredictor(model, forget_after="2"), "^--forget-after must be .* \\(got '2'\\)$"),
+        (lambda: TrajCVAE.load(trained, max_gap="1"), "^max_gap must be .* \\(got '1'\\)$"),
+        (lambda: OnlinePredictor(model, forget_after="2"), "^forget_after must be .* \\(got '2'\\)$"),
         (lambda: OnlinePredictor(model).tracks("3"), "^history must be a number of seconds"),
         # True/false options: a text such as "no" would count as true.
         (lambda: model.predict(table, k=2, every_window="no"), "^every_window must be True or False \\(got 'no'\\)$"),
@@ -762,7 +762,7 @@ def test_the_python_api_names_an_argument_of_the_wrong_kind_in_one_line(trained,
         (lambda: load_config(None, {"train.epochs": 2}), "^load_config: expected overrides as a list of "
          "'section.key=value' texts, got a dict; give \\[f'{key}={value}' for key, value in overrides.items\\(\\)\\]$"),
         (lambda: visualize(model, table, "f.png", worst="no"), "^worst must be True or False"),
-        (lambda: visualize(model, table, "f.png", size=(800, 6000.5)), "^--size '\\(800, 6000.5\\)': expected "
+        (lambda: visualize(model, table, "f.png", size=(800, 6000.5)), "^size='\\(800, 6000.5\\)': expected "
          "WIDTHxHEIGHT"),
     ]
     for call, message in calls:

@@ -490,7 +490,7 @@ def test_more_processes_than_gpus_are_refused_in_one_line_by_every_rank(monkeypa
         monkeypatch.setenv("WORLD_SIZE", "2")
         monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")
         with pytest.raises(TrajCVAEError, match=r"torchrun started 2 processes on this machine, which has 1 GPU: "
-                                                r"pass --nproc_per_node 1 \(one process per GPU\), or --device cpu"):
+                                                r"pass --nproc_per_node 1 \(one process per GPU\), or device='cpu'"):
             distributed.setup(torch.device("cuda"))
 
 

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .errors import TrajCVAEError, TrajCVAEWarning
+from .errors import TrajCVAEError, TrajCVAEWarning, cli_wording
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Predict where agents go next: a conditional VAE drawing K futures per agent.")
@@ -100,10 +100,12 @@ def _version(value: bool) -> None:
 
 
 @app.callback()
-def _options(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                                   help="Print the version and exit.")] = False) -> None:
+def _options(ctx: typer.Context, version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False) -> None:
     """Predict where agents go next: a conditional VAE drawing K futures per agent."""
     warnings.showwarning = _warning_line
+    cli_wording(True)  # messages name options as this command line gives them, until the command ends
+    ctx.call_on_close(lambda: cli_wording(False))
 
 
 def _warning_line(message, category, filename, lineno, file=None, line=None, _python=warnings.showwarning) -> None:
@@ -217,15 +219,15 @@ def train(
 ):
     """Train a CVAE on trajectory files; writes best.pt, last.pt and metrics.csv into --out."""
     classes, columns = _joined(classes), _joined(columns)
-    from .config import load_config
+    from .config import TRAIN_OPTIONS, load_config
     from .train import train as run
 
-    given = {"train.epochs": ("--epochs", epochs), "train.seed": ("--seed", seed), "train.device": ("--device", device),
-             "data.time_step": ("--time-step", time_step), "train.max_grad_norm": ("--max-grad-norm", max_grad_norm),
-             "data.fps": ("--fps", fps), "data.scale": ("--scale", scale),
-             "data.homography": ("--homography", None if homography is None else str(homography)),
-             "data.classes": ("--classes", classes), "data.columns": ("--columns", columns)}
-    cfg = load_config(config, list(set_ or []), {key: v for key, v in given.items() if v[1] is not None})
+    given = {"train.epochs": epochs, "train.seed": seed, "train.device": device, "data.time_step": time_step,
+             "train.max_grad_norm": max_grad_norm, "data.fps": fps, "data.scale": scale,
+             "data.homography": None if homography is None else str(homography), "data.classes": classes,
+             "data.columns": columns}
+    cfg = load_config(config, list(set_ or []), {key: (TRAIN_OPTIONS[key], v) for key, v in given.items()
+                                                 if v is not None})
     from .windows import default_cache_dir
 
     r = run(data, val, cfg, out, resume=resume, progress=not quiet, log=info,

@@ -126,6 +126,12 @@ REMOVED = {
 # Temporary flags that became the recipe, each with the value the code now always has: a config holding
 # one at that value loads as before (docs/results.md quotes the published runs' flag); another is refused.
 ADOPTED = {"kset.own_decoder": True}
+# The config values `trajcvae train`'s own options set ({section.key: option}); a Python caller of train sets
+# them in its config, and train's messages name them so (data.fps=30 where the CLI says --fps 30).
+TRAIN_OPTIONS = {"train.epochs": "--epochs", "train.seed": "--seed", "train.device": "--device",
+                 "data.time_step": "--time-step", "train.max_grad_norm": "--max-grad-norm", "data.fps": "--fps",
+                 "data.scale": "--scale", "data.homography": "--homography", "data.classes": "--classes",
+                 "data.columns": "--columns"}
 FILE_OPTIONS = ("homography", "scale")  # data options that may name a file (data.scale: scales per scene)
 
 

@@ -1,12 +1,89 @@
 """The project's own error type: every user mistake becomes one of these, and the CLI prints it as
 one line (no traceback); and its warning type, for a result that may be wrong."""
 import os
+import re
 import sys
 import warnings
+from contextlib import contextmanager
+
+# Messages name options as the CLI spells them (--max-gap 2). To a Python caller they name the keyword
+# instead (max_gap=2): the same text, reworded where it is raised, unless a CLI command is running.
+_CLI = [False]
+# The CLI's options that a Python function takes as a keyword of another name (others: --max-gap is max_gap).
+_KEYWORDS = {"-k": "k", "--k": "k", "--calibration": "calibration_draws", "--windows": "every_window",
+             "--val": "val_paths", "--set": "overrides", "--cache": "cache_dir", "--rate": "spawn_rate",
+             "--density-steps": "density", "--time-step": "data.time_step",
+             "--max-grad-norm": "train.max_grad_norm"}
+# ... and those that are switches there and True/False keywords here (--resume is resume=True).
+_SWITCHES = {"--every-window", "--windows", "--lonlat", "--resume", "--worst", "--best"}
+# Every option of the CLI's commands (a test holds it to the CLI's own list): only these are reworded.
+CLI_OPTIONS = frozenset(
+    "-k --k --agent --animate --background --best --cache --calibrate --calibration --classes --columns --config "
+    "--density --density-steps --device --draws --epochs --every-window --figures --forget-after --fps --frames "
+    "--grid --homography --host --is-samples --json --kde-samples --kset --lonlat --max-agents --max-body "
+    "--max-gap --max-grad-norm --max-k --max-scenes --out --port --quiet --rate --replay --resume --root --scale "
+    "--scene --scene-frame --scenes --seed --seeds --set --size --speed --splits --t0 --threads --time-step "
+    "--val --windows --worst".split())
+# ... and those the command line alone has: named as they are.
+CLI_ONLY = frozenset({"--host", "--port", "--threads", "--json", "--replay", "--speed", "--quiet"})
+_CHOICES = {"none", "kmeans", "learned", "scene", "cpu", "cuda", "auto"}
+_OPTION = re.compile(r"(?<![\w./-])(-k|--[a-z][a-z0-9-]*)(?![\w-])( '[^']*'| [^\s'\"]+)?")
+
+
+def cli_wording(on: bool) -> None:
+    """Name options as the CLI spells them (on, while a command runs) or as Python keywords (off)."""
+    _CLI[0] = on
+
+
+@contextmanager
+def keyword_names(names: dict[str, str]):
+    """Within it, messages name these CLI options as the given keywords (train's --out is its out_dir)."""
+    before = dict(_KEYWORDS)
+    _KEYWORDS.update(names)
+    try:
+        yield
+    finally:
+        _KEYWORDS.clear()
+        _KEYWORDS.update(before)
+
+
+def worded(text: str) -> str:
+    """A message as the caller should read it: as written under the CLI; else each CLI option it names is the
+    Python keyword ("-k 3" is "k=3", "--calibrate scene" is "calibrate='scene'", --resume is "resume=True")."""
+    if _CLI[0] or "-" not in text:
+        return text
+
+    def keyword(m: re.Match) -> str:
+        option, after = m[1], m[2] or ""
+        if option not in CLI_OPTIONS or option in CLI_ONLY:
+            return m[0]
+        name = _KEYWORDS.get(option, option.lstrip("-").replace("-", "_"))
+        if option in _SWITCHES:
+            return f"{name}=True{after}"
+        # The word after it is its value where it plainly is one: a number, a quoted text, a choice, or a
+        # path or setting (it holds / . = or ~; "--seed must be" has none). Trailing punctuation is the text's.
+        value = after.strip().rstrip(",.:;)")
+        rest = after.strip()[len(value):]
+        plain = value and option != "--set" and (  # (--set's are overrides' list of settings)
+            value[0] == "'" or value in _CHOICES or re.fullmatch(r"-?\d[\d.]*(e[+-]?\d+)?", value)
+            or (re.search(r"[/.=~]", value) and re.search(r"\w", value)))
+        if not plain:
+            return name + after
+        if "." in name:  # a config value, as load_config's overrides set it: data.scale=s.yaml
+            return f"{name}={value.strip(chr(39))}{rest}"
+        if value[0] == "'" or re.fullmatch(r"-?\d[\d.]*(e[+-]?\d+)?", value):
+            return f"{name}={value}{rest}"
+        return f"{name}={value!r}{rest}"
+
+    return _OPTION.sub(keyword, text)
 
 
 class TrajCVAEError(Exception):
-    """A problem with the user's input (file, row, option or checkpoint), stated in one line."""
+    """A problem with the user's input (file, row, option or checkpoint), stated in one line (naming options
+    as the CLI or as Python keywords, as the caller gave them)."""
+
+    def __init__(self, *args):
+        super().__init__(*(worded(a) if isinstance(a, str) else a for a in args))
 
 
 class DataError(TrajCVAEError):
@@ -29,10 +106,14 @@ class TrajCVAEWarning(UserWarning):
     """A result that may be wrong (e.g. tracks at speeds the model was not trained on), stated in one line:
     the CLI prints it after the data's summary; the Python API gives it as a Python warning."""
 
+    def __init__(self, *args):
+        super().__init__(*(worded(a) if isinstance(a, str) else a for a in args))
+
 
 def warning_text(line: str) -> str:
-    """A warning line without the CLI's "warning: " prefix: its text, as a `TrajCVAEWarning` says it."""
-    return line.removeprefix("warning: ")
+    """A warning line without the CLI's "warning: " prefix: its text, as a `TrajCVAEWarning` says it (options
+    named as the caller gave them)."""
+    return worded(line.removeprefix("warning: "))
 
 
 def warn(line: str) -> None:

@@ -45,7 +45,7 @@ from .config import check_flags, check_forget_after, check_sampling
 from .errors import DataError, NoWindowsError, TrajCVAEError, warn, warning_text
 from .predict import OUTPUT_COLUMNS, TrajCVAE, samples_to_frame
 from .resample import EPS
-from .table import AGENT_COLUMNS, TIME_NAMES, lonlat_names
+from .table import AGENT_COLUMNS, TIME_NAMES, lonlat_names, row_at
 from .tracks import read_tracks
 from .units import check_lonlat, coarse_positions, estimate_warning, from_metres, no_scale, placed, unit_conversion
 from .values import agent_ids, blank_as_missing, coarse_columns, float32_position_range, numeric_column, unresolved_time
@@ -99,8 +99,7 @@ class OnlinePredictor:
         self.calibrate = calibrate
         check_flags(lonlat=lonlat, judge_speeds=judge_speeds)
         if lonlat and (scale is not None or homography is not None):
-            raise TrajCVAEError(f"lonlat and {'scale' if scale is not None else 'homography'} (--lonlat and "
-                                f"--{'scale' if scale is not None else 'homography'}) exclude each other: "
+            raise TrajCVAEError(f"--lonlat and --{'scale' if scale is not None else 'homography'} exclude each other: "
                                 "longitudes and latitudes are projected to metres as they are")
         units = unit_conversion(scale, homography)
         estimate = None
@@ -279,10 +278,10 @@ class OnlinePredictor:
                 f"longer than the {bridged:g} s gap the model bridges, so no agent gets futures")
         if self.time_column == "frame":
             return (f"{head}: is fps ({self._per_second:g}) the frame ids' rate? If the detections are that far "
-                    f"apart, give max_gap={bridging_gap(seconds):g} (serve --max-gap)")
+                    f"apart, give --max-gap {bridging_gap(seconds):g}")
         if seconds > FAR_APART:
             return f"{head}: is time in seconds (not milliseconds)?"
-        return f"{head}; give max_gap={bridging_gap(seconds):g} (serve --max-gap) to bridge them"
+        return f"{head}; give --max-gap {bridging_gap(seconds):g} to bridge them"
 
     def _jumps(self, time: float, cols: dict[str, np.ndarray]) -> str | None:
         """The warning line (or None) of tracks in the history `cols` that jump (`checks.track_jumps`), judged
@@ -501,18 +500,21 @@ class OnlinePredictor:
         if missing:
             raise DataError(f"detections: missing column(s) {', '.join(missing)} (have: {', '.join(names)})")
         given = {xy: df[names[c]] for xy, c in zip("xy", pos)}  # x, y as given (`numeric_column` reads by place)
-        lines = pd.Series(np.arange(1, len(given["x"]) + 1))
-        x, y = (numeric_column(blank_as_missing(given[xy]), lines, "detections", c, "row") for xy, c in zip("xy", pos))
+        # A row is named as Python (and JSON) count: detections[2] in a list, detections.iloc[2] in a table.
+        word = "iloc" if isinstance(detections, pd.DataFrame) else "[]"
+        lines = pd.Series(np.arange(len(given["x"])))
+        x, y = (numeric_column(blank_as_missing(given[xy]), lines, "detections", c, word) for xy, c in zip("xy", pos))
+        at = lambda i: row_at("detections", word, i)  # noqa: E731
         ids = [_agent_text(v, "agent_id") for v in np.asarray(df[names["agent_id"]], dtype=object)]
         keep, first = np.ones(len(ids), bool), {}
         for i, a in enumerate(ids):
             if not a:
-                raise DataError(f"detections row {i + 1}: column 'agent_id' is empty")
+                raise DataError(f"{at(i)}: column 'agent_id' is empty")
             j = first.setdefault(a, i)
             if j != i:
                 if (x[i], y[i]) != (x[j], y[j]):
-                    raise DataError(f"detections row {i + 1}: duplicate agent_id '{a}' at another position; "
-                                    f"first seen at row {j + 1}")
+                    raise DataError(f"{at(i)}: duplicate agent_id '{a}' at another position; first seen at "
+                                    f"{at(j)}")
                 keep[i] = False  # repeated exactly: dropped, as in a file
         units = self._attrs.get("units")
         uv = np.stack([x, y], axis=1)
@@ -522,11 +524,11 @@ class OnlinePredictor:
             origin = units["lonlat"].get(self.scene) or [float(x[0]), float(y[0])]
             if origin[0] <= 180 and (np.asarray(x, dtype=np.float64) > 180).any():  # written 0-360: futures too
                 origin = [origin[0] + 360.0, origin[1]]  # (as `units.lonlat_units`; the projection is periodic)
-            check_lonlat(x, y, np.full(len(x), origin[1]), lambda i: f"detections row {i + 1}", lambda i: self.scene,
+            check_lonlat(x, y, np.full(len(x), origin[1]), at, lambda i: self.scene,
                          fix="use a scene per area")
             units = {"lonlat": {self.scene: origin}}
         # The first detections say which side of a homography's horizon the ground is on.
-        xy, side = placed(uv, units, scenes, lambda i: f"detections row {i + 1}")
+        xy, side = placed(uv, units, scenes, at)
         out = {"agent_id": np.array(ids, dtype=object)[keep], "x": xy[keep, 0], "y": xy[keep, 1]}
         for c in AGENT_COLUMNS:
             if c in names:
@@ -613,8 +615,8 @@ def _rows(detections, pos: tuple[str, str]) -> list:
     first = kind(items[0]) if items else None
     for i, row in enumerate(items):
         if kind(row) not in ("dict", "tuple of 3", "tuple of 4") or kind(row) != first:
-            raise DataError(f"detections row {i + 1}: expected a dict or an {shape} tuple, all of one kind (got: "
-                            f"{kind(row)}; row 1: {first})")
+            raise DataError(f"detections[{i}]: expected a dict or an {shape} tuple, all of one kind (got: "
+                            f"{kind(row)}{f'; detections[0]: {first}' if i else ''})")
     return items
 
 def _columns(items: list, pos: tuple[str, str]) -> dict[str, pd.Series]:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from .atomic import write_table
 from .config import _whole, check_output, check_seed
-from .errors import TrajCVAEError
+from .errors import TrajCVAEError, keyword_names
 
 MAX_SPAWN_RATE = 10.0  # new agents per step: the 16 m plaza is a dense crowd at 5, and arrivals are a Python loop
 MAX_STEPS = 200_000  # scenes x frames: 4,000 steps take about 1.7 s
@@ -85,6 +85,7 @@ def branching_scene(n_agents: int = 300, p_left: float = 0.7, seed: int = 0, sce
     return pd.DataFrame(rows, columns=["scene", "frame", "agent_id", "x", "y"])
 
 
+@keyword_names({"--frames": "n_frames"})  # (visualize's --frames is its frames)
 def simulate(out: str | Path, scenes: int = 1, n_frames: int = 400, spawn_rate: float = 0.35,
              seed: int = 0, prefix: str = "plaza") -> pd.DataFrame:
     """Write `scenes` scenes into one CSV (or Parquet) at `out` (atomically) and return the table."""

@@ -82,9 +82,11 @@ def where(df: pd.DataFrame, i: int) -> str:
 
 
 def row_at(name: str, word: str, line: int) -> str:
-    """A row as messages name it: 'a.csv line 12', 'a.parquet row 3', or a DataFrame's row by position, as
-    pandas counts them ('dataframe.iloc[2]': `word` "iloc")."""
-    return f"{name}.iloc[{line}]" if word == "iloc" else f"{name} {word} {line}"
+    """A row as messages name it: 'a.csv line 12', 'a.parquet row 3', a DataFrame's row by position, as
+    pandas counts them ('dataframe.iloc[2]': `word` "iloc"), or a list's item ('detections[2]': `word` "[]")."""
+    if word in ("iloc", "[]"):
+        return f"{name}{'.iloc' if word == 'iloc' else ''}[{line}]"
+    return f"{name} {word} {line}"
 
 
 SHOWN_HEADER = 200  # characters of a table's header that an error message quotes

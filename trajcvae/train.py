@@ -33,8 +33,9 @@ from ._version import __version__
 from .atomic import process_alive, process_started, write_text
 from .batch import WindowTensors, make_batch
 from .checks import speed_record
-from .config import Config, check_flags, check_output, load_config, resolve_device, validate as validate_config
-from .errors import DataError, NoWindowsError, TrajCVAEError, plural, warn, warning_text
+from .config import (TRAIN_OPTIONS, Config, check_flags, check_output, load_config, resolve_device,
+                     validate as validate_config)
+from .errors import DataError, NoWindowsError, TrajCVAEError, keyword_names, plural, warn, warning_text
 from .kset import train_kset
 from .metrics import fit_cv_noise, min_ade_fde
 from .model import CVAE
@@ -78,6 +79,8 @@ def holdout(w: Windows, frac: float = 0.1) -> tuple[Windows, Windows]:
     return w.subset(np.flatnonzero(train)), w.subset(np.flatnonzero(val))
 
 
+# To a Python caller, its messages name --out as out_dir, --fps as data.fps (the config's), ...
+@keyword_names({"--out": "out_dir", **{option: key for key, option in TRAIN_OPTIONS.items()}})
 def train(train_paths: Iterable[str | Path], val_paths: Iterable[str | Path] | None, cfg: Config,
           out_dir: str | Path, resume: bool = False, progress: bool = True,
           log: Callable[[str], None] | None = None, cache_dir: str | Path | None = None,
