@@ -583,8 +583,12 @@ def test_an_output_that_is_an_input_or_write_protected_is_refused(tmp_path, trai
     assert (tmp_path / "data" / "tracks.csv").read_bytes() == before
     # `--out=~/p.csv` reaches the command unexpanded: refused, not written into a folder named '~'.
     one_line_error(cli("predict", trained, tmp_path / "data" / "tracks.csv", "--out=~/p.csv"),
-                   "--out ~/p.csv: starts with '~', which the shell did not expand")
-    assert not Path("~").exists()
+                   "--out ~/p.csv: starts with '~', which no shell expanded (it leaves it in quotes or after "
+                   "'--out='); give the full path, e.g. ")
+    # ~name of no user here has no full path to show; a positional OUT has no '='.
+    one_line_error(cli("simulate", "~nobody_here_xyz/s.csv"), "OUT ~nobody_here_xyz/s.csv: starts with '~', which "
+                   "no shell expanded (it leaves it in quotes); give the full path")
+    assert not Path("~").exists() and not Path("~nobody_here_xyz").exists()
     out = tmp_path / "mine.csv"
     out.write_text("old")
     out.chmod(0o600)

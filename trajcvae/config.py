@@ -491,8 +491,13 @@ def check_output(path, option: str = "--out", folder: bool = False, table: bool 
     ending in .csv or .parquet (missing folders on the way are made)."""
     given = Path(path)  # as the user wrote it: its name picks a table's format, and messages show it
     if given.parts and given.parts[0].startswith("~"):  # `--out=~/x` reaches us unexpanded: it would make a '~'
-        raise TrajCVAEError(f"{option} {given}: starts with '~', which the shell did not expand (as after "
-                            f"'{option}='); give the full path, e.g. {Path(str(given)).expanduser()}")
+        try:
+            example = f", e.g. {given.expanduser()}"
+        except RuntimeError:  # ~name of no user here
+            example = ""
+        where = f"in quotes or after '{option}='" if option.startswith("-") else "in quotes"
+        raise TrajCVAEError(f"{option} {given}: starts with '~', which no shell expanded (it leaves it {where}); "
+                            f"give the full path{example}")
     path = Path(os.path.realpath(given))  # what will be written: links followed, `..` resolved
     if folder and path.exists() and not path.is_dir():
         raise TrajCVAEError(f"{option} {given}: is a file; give a folder for the run")
