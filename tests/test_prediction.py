@@ -588,7 +588,13 @@ def test_an_output_that_is_an_input_or_write_protected_is_refused(tmp_path, trai
     # ~name of no user here has no full path to show; a positional OUT has no '='.
     one_line_error(cli("simulate", "~nobody_here_xyz/s.csv"), "OUT ~nobody_here_xyz/s.csv: starts with '~', which "
                    "no shell expanded (it leaves it in quotes); give the full path")
-    assert not Path("~").exists() and not Path("~nobody_here_xyz").exists()
+    for option in ("--homography", "--scale"):  # nor is an input's path under it
+        one_line_error(cli("predict", trained, tmp_path / "data" / "tracks.csv", option, "~nobody_here_xyz/u.txt"),
+                       f"{option} ~nobody_here_xyz/u.txt: ~nobody_here_xyz names no home folder here")
+    (tmp_path / "c.toml").write_text('[data]\nhomography = "~nobody_here_xyz/H.txt"\n')
+    one_line_error(cli("train", tmp_path / "data" / "tracks.csv", "--config", tmp_path / "c.toml", "--out",
+                       tmp_path / "run"), "c.toml: data.homography ~nobody_here_xyz/H.txt: ~nobody_here_xyz names no")
+    assert not Path("~").exists() and not Path("~nobody_here_xyz").exists() and not (tmp_path / "run").exists()
     out = tmp_path / "mine.csv"
     out.write_text("old")
     out.chmod(0o600)

@@ -285,6 +285,19 @@ def test_the_cache_folder_is_the_environments_or_the_users(tmp_path, monkeypatch
     assert default_cache_dir() == tmp_path / "c"
     monkeypatch.setenv("TRAJCVAE_CACHE", "")  # set but empty (`TRAJCVAE_CACHE= trajcvae ...`): not the cwd
     assert default_cache_dir() == Path.home() / ".cache" / "trajcvae"
+    # No home folder to put it in (a container's user of no name, no $HOME), or a ~name of no user: one line.
+    from trajcvae.errors import TrajCVAEError
+
+    monkeypatch.setenv("TRAJCVAE_CACHE", "~nobody_here_xyz/cache")
+    with pytest.raises(TrajCVAEError, match="^TRAJCVAE_CACHE ~nobody_here_xyz/cache: ~nobody_here_xyz names no "
+                                            "home folder here; give the full path$"):
+        default_cache_dir()
+    monkeypatch.delenv("TRAJCVAE_CACHE")
+    monkeypatch.delenv("HOME")
+    monkeypatch.setattr("pwd.getpwuid", lambda uid: (_ for _ in ()).throw(KeyError(uid)))
+    with pytest.raises(TrajCVAEError, match="there is no home folder here; set TRAJCVAE_CACHE to one, or pass "
+                                            "--no-cache"):
+        default_cache_dir()
 
 
 def test_second_cli_training_run_reads_windows_from_the_cache(tmp_path, sim_files, monkeypatch):

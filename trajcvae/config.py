@@ -19,7 +19,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-from .errors import TrajCVAEError
+from .errors import TrajCVAEError, home_path
 
 
 @dataclass
@@ -288,7 +288,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         for key in FILE_OPTIONS:
             # A file named in a config file is found beside it, as the file was written; --set's from the cwd.
             if isinstance(getattr(cfg.data, key), str) and getattr(cfg.data, key):
-                setattr(cfg.data, key, str(path.parent / Path(getattr(cfg.data, key)).expanduser()))
+                setattr(cfg.data, key, str(path.parent / home_path(getattr(cfg.data, key), f"{path}: data.{key}")))
     for item in overrides or []:
         key, eq, value = item.partition("=")
         if not eq:
@@ -307,7 +307,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
     for key in FILE_OPTIONS:
         if isinstance(getattr(cfg.data, key), str) and getattr(cfg.data, key):
             # Kept as an absolute path: the run's config then names the same file from any folder (--resume).
-            setattr(cfg.data, key, str(Path(getattr(cfg.data, key)).expanduser().resolve()))
+            setattr(cfg.data, key, str(home_path(getattr(cfg.data, key), f"data.{key}").resolve()))
     validate(cfg)
     return cfg
 

@@ -5,6 +5,7 @@ import re
 import sys
 import warnings
 from contextlib import contextmanager
+from pathlib import Path
 
 # Messages name options as the CLI spells them (--max-gap 2). To a Python caller they name the keyword
 # instead (max_gap=2): the same text, reworded where it is raised, unless a CLI command is running.
@@ -124,6 +125,16 @@ def warn(line: str) -> None:
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
         frame, level = frame.f_back, level + 1
     warnings.warn(warning_text(line), TrajCVAEWarning, stacklevel=level)
+
+
+def home_path(path, option: str) -> Path:
+    """`path` with a leading ~ or ~name made the home folder it names; where there is none here (no such user,
+    or no home folder at all), one line naming `option`."""
+    try:
+        return Path(path).expanduser()
+    except RuntimeError:  # (Python's: "Could not determine home directory.")
+        raise TrajCVAEError(f"{option} {path}: {Path(path).parts[0]} names no home folder here; give the full "
+                            "path") from None
 
 
 def first_line(e: Exception) -> str:

@@ -15,7 +15,7 @@ from typing import Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, first_line, plural, warn
+from .errors import DataError, first_line, home_path, plural, warn
 from .table import where
 from .values import foreign_digits, parses_as_number
 
@@ -46,7 +46,7 @@ def unit_conversion(scale: float | str | Path | Mapping | None, homography) -> d
     if isinstance(homography, (str, Path)):
         where_ = f"--homography {homography}"
         try:
-            text = Path(homography).expanduser().read_text(encoding="utf-8")
+            text = home_path(homography, "--homography").read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as e:
             raise DataError(f"{where_}: cannot read it ({getattr(e, 'strerror', None) or type(e).__name__})") from None
         # Numbers separated by blanks, commas or semicolons; '#' starts a comment, as in numpy's text files.
@@ -85,7 +85,7 @@ def scene_scales(given: str | os.PathLike | Mapping) -> dict:
     if isinstance(given, Mapping):
         raw, source = {str(k): v for k, v in given.items()}, "the scales given"
     else:
-        path, source = Path(given).expanduser(), f"--scale {given}"
+        path, source = home_path(given, "--scale"), f"--scale {given}"
         if not str(given).strip() or not path.is_file():
             raise DataError(f"{source}: neither a number of metres per unit nor a file of scales per scene "
                             f"({'a folder' if str(given).strip() and path.is_dir() else 'no such file'})")

@@ -30,7 +30,7 @@ from .atomic import atomic_path, remove_stale
 from .checks import (bridging_gap, clock_question, far_apart, plausibility, sampling_interval, shorter_than_a_step,
                      speed_band, summarize, time_steps, time_unit_question)
 from .config import DataConfig
-from .errors import DataError, NoWindowsError, TrajCVAEError, TrajCVAEWarning, warn, warning_text
+from .errors import DataError, NoWindowsError, TrajCVAEError, TrajCVAEWarning, home_path, warn, warning_text
 from .formats import side_files
 from .resample import EPS, resample_rows, segment_starts
 from .table import PER_SECOND, seconds_per_unit, where
@@ -618,7 +618,14 @@ def _empty(T: int, P: int, memory: int = 0) -> Windows:
 
 def default_cache_dir() -> Path:
     """$TRAJCVAE_CACHE, else ~/.cache/trajcvae (set but empty, as a shell unsets it: not the current folder)."""
-    return Path(os.environ.get("TRAJCVAE_CACHE") or Path.home() / ".cache" / "trajcvae").expanduser()
+    given = os.environ.get("TRAJCVAE_CACHE")
+    if given:
+        return home_path(given, "TRAJCVAE_CACHE")
+    try:
+        return Path.home() / ".cache" / "trajcvae"
+    except RuntimeError:  # no $HOME and no home folder for this user (a container's user id of no name)
+        raise TrajCVAEError("the window cache has no folder: there is no home folder here; set TRAJCVAE_CACHE to "
+                            "one, or pass --no-cache") from None
 
 
 def cache_key(files: list[Path], cfg: DataConfig, mode: str) -> str:
