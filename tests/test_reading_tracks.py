@@ -124,6 +124,10 @@ def test_json_records_or_columns_read_as_the_same_table(tmp_path, sim_files):
     with pytest.raises(DataError, match=r"folder: directory holds no .*, only JSON files \(a.json\), which are "
                                         r"read when named"):
         read_tracks([tmp_path / "folder"])
+    (tmp_path / "folder" / "a.json").rename(tmp_path / "folder" / "a.jsonl")  # JSON Lines alike
+    with pytest.raises(DataError, match=r"folder: directory holds no .*, only JSON files \(a.jsonl\), which are "
+                                        r"read when named"):
+        read_tracks([tmp_path / "folder"])
 
 
 @pytest.mark.parametrize("text,expected", [

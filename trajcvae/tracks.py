@@ -72,7 +72,7 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
             found = [f for f in found if f not in detections]
             packed_line = _compressed_tracks(visible)
             if not found:
-                jsons = [f for f in visible if f.suffix.lower() == ".json"]
+                jsons = [f for f in visible if f.suffix.lower() in (".json", ".jsonl")]
                 raise DataError(f"{p}: directory holds no .csv/.txt/.tsv/.parquet/.ndjson files"
                                 + (f", only {packed_line}" if packed_line else "")
                                 + (f", only JSON files ({jsons[0].relative_to(p)}{', ...' if len(jsons) > 1 else ''}), "
