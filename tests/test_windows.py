@@ -80,6 +80,26 @@ def test_standard_eth_ucy_window_counts():
                                                                          "zara2": 5833}
 
 
+def test_every_observation_of_a_walker_out_of_phase_with_the_grid_keeps_its_window():
+    """Two walkers logged at the model's rate, the second's clock half a step behind the first's (exactly, where
+    float noise tips the rounding to the grid either way, or jittered about it): each of its 40 observations
+    with 8 steps before and 12 after is a window's t0 (21), as each of the first walker's; a 25 Hz tracker's
+    observations still give one t0 a step."""
+    rng = np.random.default_rng(0)
+    jittered = np.full(40, 0.2)
+    jittered[8:27] += rng.uniform(-0.02, 0.02, 19)  # (the first and last windows' ends exact: not cut short)
+    for lag in (np.full(40, 0.2), np.full(40, 0.19), jittered):
+        rows = [(0.4 * i + d, a, 0.5 * i, 3.0 * a) for i in range(40) for a, d in ((1, 0.0), (2, lag[i]))]
+        w = build_windows(read_tracks(pd.DataFrame(rows, columns=["time", "agent_id", "x", "y"])),
+                          DataConfig(memory=0))
+        assert (pd.Series(w.agent_id).value_counts().sort_index() == 21).all() and len(w) == 42, lag
+        assert np.unique(np.round(w.t0[w.agent_id == 2] - w.t0[w.agent_id == 2].min(), 1)).size == 21
+    video = pd.DataFrame([(f / 25, a, 0.05 * f, 3.0 * a) for f in range(1000) for a in (1, 2)],
+                         columns=["time", "agent_id", "x", "y"])
+    w = build_windows(read_tracks(video), DataConfig(memory=0))
+    assert len(w) == 2 * (int(999 / 25 / 0.4 + 1e-9) + 1 - 19) and len(np.unique(w.t0)) == len(w) // 2
+
+
 def _line_walkers() -> pd.DataFrame:
     """Agent 1 walks along y = 0 at 1 m a step (frames 0-190); agent 2 walks the same line later
     (frames 400-590); agent 3 walks the same line at the same time as agent 1 but 50 m away."""

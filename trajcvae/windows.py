@@ -225,7 +225,7 @@ def _anchored_windows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.nda
     seg = np.cumsum(starts) - 1
     begin, end = t[starts][seg], t[np.append(starts[1:], True)][seg]  # (n,) each row's segment's first, last time
     at = (t - t.min()) / step
-    cell = np.floor(at + 0.5).astype(np.int64)  # the grid point nearest each row
+    cell = _grid_points(at, agent)
     group = np.cumsum(np.append(True, (agent[1:] != agent[:-1]) | (cell[1:] != cell[:-1])))
     nearest = np.zeros(len(t), bool)  # each agent's observation nearest each grid point (the later on a tie)
     by = np.lexsort((-t, np.abs(at - cell), group))
@@ -252,6 +252,29 @@ def _anchored_windows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.nda
         w = concat_windows(got, "windows")
         place = {a: r for a, r in zip(agent[part][::-1].tolist(), part[::-1].tolist())}  # agent -> its first row
         yield w.subset(np.lexsort((w.t0, [place[a] for a in w.agent_id.tolist()])))
+
+
+def _grid_points(at: np.ndarray, agent: np.ndarray) -> np.ndarray:
+    """Each row's grid point (`at`: its time in steps from the grid's origin; rows by agent and time): the
+    nearest one. An agent observed about once a step (its median spacing over 3/4 of a step) keeps one point
+    per observation: where two of its observations over 3/4 of a step apart round to one point (its clock half
+    a step out of phase with the grid, where float noise or jitter tips the rounding either way), the later
+    takes the next point, and so on down its track, so no observation of it loses its window."""
+    cell = np.floor(at + 0.5).astype(np.int64)
+    same = np.append(False, agent[1:] == agent[:-1])  # a row after its agent's previous one
+    if not same.any():
+        return cell
+    spacing = np.diff(at, prepend=at[0])
+    whose = np.cumsum(~same) - 1  # (n,) each row's agent, numbered
+    sparse = pd.Series(spacing[same]).groupby(whose[same]).median().reindex(range(whose[-1] + 1)) > 0.75
+    apart = same & (spacing > 0.75) & sparse.to_numpy()[whose]  # a step of its own after the previous one
+    steps = np.cumsum(apart)
+    steps -= steps[np.flatnonzero(~same)][whose]  # counted within each agent
+    # The fewest points at least the nearest ones that rise by one at each step of its own: the running
+    # maximum of (point - steps) within each agent, plus steps (an agent's offset keeps the maxima apart).
+    rel = cell - steps
+    offset = whose * (rel.max() - rel.min() + 1)
+    return steps + np.maximum.accumulate(rel + offset) - offset
 
 
 def _with_futures(w: Windows, t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarray, t0: float, step: float,
