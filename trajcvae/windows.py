@@ -660,7 +660,8 @@ def cache_key(files: list[Path], cfg: DataConfig, mode: str) -> str:
     # files as it names them.
     # Format 9: its warnings name a time column by its name and warn of times in minutes read as seconds.
     # Format 10: a file's path goes in as given too (a link of another name is another scene).
-    h.update(json.dumps({"version": __version__, "format": 10, "mode": mode, **{k: getattr(cfg, k) for k in keys}},
+    # Format 11: an agent at the model's rate, out of phase with the grid, keeps a window per observation.
+    h.update(json.dumps({"version": __version__, "format": 11, "mode": mode, **{k: getattr(cfg, k) for k in keys}},
                         sort_keys=True).encode())
     # The scene name comes from the file's name (and folders) as given, a link's own: each file's full path,
     # as given and resolved, goes in with its bytes, and so do the files beside it that its reading consults
