@@ -541,6 +541,36 @@ def test_plot_training(trained, tmp_path):
     assert best_row(metrics.assign(beta=0.5), beta=1.0) is None
 
 
+def test_the_curves_mark_the_epoch_best_pt_holds_also_for_a_run_shorter_than_its_kl_anneal(trained, tmp_path,
+                                                                                          monkeypatch):
+    """A run of fewer epochs than its KL anneal (the demo's --epochs 2) picks best.pt among its last epochs:
+    the curves name and mark the epoch best.pt holds, not "no best.pt yet"; without a best.pt beside the
+    metrics, the epoch it would hold is named as such."""
+    import shutil
+
+    import matplotlib.pyplot as plt
+    import torch
+
+    import trajcvae.visualize as V
+
+    said = []
+    monkeypatch.setattr(V, "plot_curves", lambda metrics, title, best=None: said.append((title, best)) or
+                        plt.figure())
+    held = torch.load(trained, weights_only=True)["epoch"]
+    run = tmp_path / "short"
+    run.mkdir()
+    shutil.copy(trained, run / "best.pt")
+    shutil.copy(trained.parent / "config.toml", run / "config.toml")
+    pd.read_csv(trained.parent / "metrics.csv").assign(beta=0.5).to_csv(run / "metrics.csv", index=False)
+    V.plot_training(run, tmp_path / "a.png")
+    assert said[-1][1] == held and f", best.pt: val minADE " in said[-1][0] and said[-1][0].endswith(
+        f" m at epoch {held}")
+    (run / "best.pt").unlink()
+    pd.read_csv(trained.parent / "metrics.csv").to_csv(run / "metrics.csv", index=False)
+    V.plot_training(run, tmp_path / "b.png")
+    assert said[-1][0].endswith("(no best.pt beside it)") and said[-1][1] is not None
+
+
 def _one_line_error(r, *parts):
     assert r.exit_code == 1, r.output
     assert "Traceback" not in r.output

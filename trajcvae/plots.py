@@ -379,9 +379,9 @@ def _robust_ylim(ax, values: np.ndarray) -> None:
 
 
 def best_row(metrics: pd.DataFrame, beta: float | None = None) -> pd.Series | None:
-    """The epoch `best.pt` holds: the best val minADE among the epochs trained with the run's full KL weight
-    `beta` (`train` never picks one from before it; default: the largest recorded); None before any such
-    epoch was validated."""
+    """The epoch `train` would pick for best.pt from metrics alone: the best val minADE among the epochs
+    trained with the run's full KL weight `beta` (default: the largest recorded); None before any such epoch
+    was validated. (A run shorter than its KL anneal picks among its last epochs; best.pt says which.)"""
     if "beta" in metrics:
         full = metrics[metrics["beta"] >= (metrics["beta"].max() if beta is None else beta) - 1e-9]
     else:
@@ -391,13 +391,11 @@ def best_row(metrics: pd.DataFrame, beta: float | None = None) -> pd.Series | No
 
 
 def plot_curves(metrics: pd.DataFrame, title: str | None = None, size: tuple[float, float] = (10, 7),
-                beta: float | None = None) -> Figure:
+                best: int | None = None) -> Figure:
     """Training curves from a run's metrics.csv: NLL, KL, ELBO (train and val), val minADE/minFDE per epoch.
-    The epoch `best.pt` holds (`best_row`, the run's full KL weight `beta`) is marked."""
+    The epoch `best` (the one best.pt holds) is marked."""
     fig, axes = plt.subplots(2, 2, figsize=size, dpi=DPI, layout="constrained", sharex=True)
     epoch = metrics["epoch"].to_numpy()
-    row = best_row(metrics, beta)
-    best = None if row is None else int(row["epoch"])
     for ax, (name, cols) in zip(axes.flat, CURVES):
         values = np.array([metrics[c].to_numpy(dtype=float) for c, _ in cols])  # (C, E)
         for (col, label), v in zip(cols, values):

@@ -21,6 +21,7 @@ from typing import Callable, Iterable
 import numpy as np
 import pandas as pd
 
+from . import checkpoint
 from .atomic import atomic_path
 from .calibrate import ScenePast, too_little_past, unfitted
 from .config import (DataConfig, _whole, check_flags, check_max_gap, check_output, check_sampling, check_seed,
@@ -509,20 +510,34 @@ def plot_training(run: str | Path, out: str | Path | None = None, size: str | No
             raise TrajCVAEError(f"{path}: not a readable metrics CSV (row {i + 1}, column {column}: "
                                 f"{metrics[column].iloc[i]!r} is not a number)")
         metrics[column] = values
-    # The run's full KL weight (its config.toml, where the folder has one): best.pt is picked only once it is
-    # reached, so an interrupted run may have none yet.
-    record, beta = path.parent / "config.toml", None
-    if record.is_file():
-        try:
-            beta = load_config(record).train.beta
-        except TrajCVAEError:
-            pass
-    best = best_row(metrics, beta)
     epochs = f"{len(metrics)} epoch{'' if len(metrics) == 1 else 's'}"
-    title = f"training run {path.parent.name}: {epochs}" + (
-        ", no best.pt yet (the KL weight is not full)" if best is None else
-        f", best.pt: val minADE {best.val_min_ade:.3f} m at epoch {int(best.epoch)}")
-    return save_figure(plot_curves(metrics, title, beta=beta), out, px)
+    held = _held_epoch(path.parent / "best.pt", metrics)
+    if held is not None:  # the epoch the run's best.pt holds, as it says
+        best = metrics[metrics["epoch"] == held].iloc[0]
+        said = f", best.pt: val minADE {best.val_min_ade:.3f} m at epoch {held}"
+    else:  # none (yet): the epoch it would hold, from the metrics and the run's full KL weight (its config.toml)
+        record, beta = path.parent / "config.toml", None
+        if record.is_file():
+            try:
+                beta = load_config(record).train.beta
+            except TrajCVAEError:
+                pass
+        best = best_row(metrics, beta)
+        said = (", no best.pt yet (the KL weight is not full)" if best is None else
+                f", best val minADE {best.val_min_ade:.3f} m at epoch {int(best.epoch)} (no best.pt beside it)")
+    return save_figure(plot_curves(metrics, f"training run {path.parent.name}: {epochs}{said}",
+                                   best=None if best is None else int(best.epoch)), out, px)
+
+
+def _held_epoch(path: Path, metrics: pd.DataFrame) -> int | None:
+    """The epoch a run's best.pt holds, where it is there, readable and one of the metrics' epochs."""
+    if not path.is_file():
+        return None
+    try:
+        epoch = checkpoint.load(path).get("epoch")
+    except TrajCVAEError:
+        return None
+    return int(epoch) if isinstance(epoch, int) and (metrics["epoch"] == epoch).any() else None
 
 
 def write_run_figures(run_dir: str | Path, val: Windows, k: int = 20, n: int = 6) -> list[Path]:
