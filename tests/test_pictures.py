@@ -563,7 +563,7 @@ def test_the_curves_mark_the_epoch_best_pt_holds_also_for_a_run_shorter_than_its
     shutil.copy(trained.parent / "config.toml", run / "config.toml")
     pd.read_csv(trained.parent / "metrics.csv").assign(beta=0.5).to_csv(run / "metrics.csv", index=False)
     V.plot_training(run, tmp_path / "a.png")
-    assert said[-1][1] == held and f", best.pt: val minADE " in said[-1][0] and said[-1][0].endswith(
+    assert said[-1][1] == held and ", best.pt: val minADE " in said[-1][0] and said[-1][0].endswith(
         f" m at epoch {held}")
     (run / "best.pt").unlink()
     pd.read_csv(trained.parent / "metrics.csv").to_csv(run / "metrics.csv", index=False)
