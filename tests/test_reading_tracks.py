@@ -177,6 +177,16 @@ def test_time_step_is_the_most_common_difference(track_table):
 def test_dataframe_input_is_validated():
     with pytest.raises(DataError, match="missing column"):
         read_tracks(pd.DataFrame({"frame": [0], "x": [0.0], "y": [0.0]}))
+    # A DataFrame in a list (train([df], ...)) is named as such, not a TypeError from inside.
+    from trajcvae.config import load_config
+    from trajcvae.train import train
+
+    table = pd.DataFrame({"frame": [0, 10], "agent_id": [1, 1], "x": [0.0, 0.5], "y": [0.0, 0.0]})
+    for call in (lambda: read_tracks([table]), lambda: train([table], None, load_config(None), "never_made")):
+        with pytest.raises(DataError, match=r"^expected file paths or one DataFrame as the data, got a list holding "
+                                            r"a DataFrame: give the DataFrame itself \(several: pd.concat them"):
+            call()
+    assert not Path("never_made").exists()
 
 
 def read_error(path) -> str:

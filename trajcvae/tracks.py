@@ -56,6 +56,9 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
         raise DataError(f"expected file paths or a DataFrame as the data, got {type(paths).__name__}")
     paths = list(paths)
     odd = next((p for p in paths if not isinstance(p, (str, os.PathLike))), None)
+    if odd is not None and hasattr(odd, "columns"):  # a table in a list: one table is given alone
+        raise DataError("expected file paths or one DataFrame as the data, got a list holding a DataFrame: give "
+                        "the DataFrame itself (several: pd.concat them, each with its own `scene` column)")
     if odd is not None:
         raise DataError(f"expected file paths or a DataFrame as the data, got a {type(odd).__name__} among them")
     if any(isinstance(p, str) and not p.strip() for p in paths):  # Path("") is ".": the current folder

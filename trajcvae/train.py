@@ -103,8 +103,8 @@ def train(train_paths: Iterable[str | Path], val_paths: Iterable[str | Path] | N
     if isinstance(val_paths, list) and not val_paths:
         val_paths = None
     for role, paths in (("", train_paths), ("--val ", val_paths)):  # its own files would be read as tracks
-        folder = next((Path(p) for p in (paths if isinstance(paths, list) else []) if Path(p).is_dir()
-                       and out.resolve().is_relative_to(Path(p).resolve())), None)
+        folder = next((Path(p) for p in (paths if isinstance(paths, list) else []) if isinstance(p, (str, os.PathLike))
+                       and Path(p).is_dir() and out.resolve().is_relative_to(Path(p).resolve())), None)
         if folder is not None:
             raise TrajCVAEError(f"--out {out} is inside the data folder {role}{folder}, whose files are read as tracks "
                                 "(the run's metrics.csv would be, next time): choose an --out outside it")
