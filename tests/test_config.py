@@ -146,6 +146,21 @@ def test_a_homography_named_in_a_config_file_is_found_beside_that_file(tmp_path,
     assert load_config("cam/c.toml", ["data.homography=H2.txt"]).data.homography == str(tmp_path / "H2.txt")
 
 
+def test_train_names_a_bad_value_as_its_option_and_its_value():
+    """`trajcvae train --epochs 0` is refused naming --epochs and its value, as `demo --epochs 0` is; the same
+    value through --set or a config file names the config key."""
+    from tests.helpers import cli, one_line_error
+
+    data = ROOT.parent / "shared" / "datasets" / "eth_ucy" / "eth" / "test" / "biwi_eth.txt"
+    for args, said in ((["--epochs", "0"], "error: --epochs must be >= 1 (got 0)"),
+                       (["--fps", "-1"], "error: --fps must be > 0 (got -1.0)"),
+                       (["--device", "tpu"], "error: --device must be auto, cpu or cuda (got 'tpu')"),
+                       (["--set", "train.epochs=0"], "error: invalid config: train.epochs must be >= 1 (got 0)")):
+        r = cli("train", data, "--out", ROOT / "never_made", *args)
+        one_line_error(r, said)
+    assert not (ROOT / "never_made").exists()
+
+
 def test_user_options_are_checked_in_one_place():
     assert check_k(1) == 1 and check_seed(0) == 0 and check_seed(2 ** 63 - 1) == 2 ** 63 - 1
     for bad in (0, -3):

@@ -9,6 +9,7 @@ import difflib
 import math
 import numbers
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -308,13 +309,14 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         if isinstance(getattr(cfg.data, key), str) and getattr(cfg.data, key):
             # Kept as an absolute path: the run's config then names the same file from any folder (--resume).
             setattr(cfg.data, key, str(home_path(getattr(cfg.data, key), f"data.{key}").resolve()))
-    validate(cfg)
+    validate(cfg, flags={dotted: flag for dotted, (flag, _) in (options or {}).items()})
     return cfg
 
 
-def validate(cfg: Config, files: bool = True) -> None:
-    """Raise a one-line `TrajCVAEError` naming the first option out of its range; `files`: also check that
-    data.homography names a file (not for a checkpoint's config, which names the training machine's)."""
+def validate(cfg: Config, files: bool = True, flags: dict[str, str] | None = None) -> None:
+    """Raise a one-line `TrajCVAEError` naming the first option out of its range and its value; `files`: also
+    check that data.homography names a file (not for a checkpoint's config, which names the training
+    machine's); `flags`: the options a command line set, {section.key: its flag}, named as it gave them."""
     _check_types(cfg)
     d, m, t, ks = cfg.data, cfg.model, cfg.train, cfg.kset
     checks = [
@@ -358,7 +360,15 @@ def validate(cfg: Config, files: bool = True) -> None:
     ]
     for ok, message in checks:
         if not ok:
-            raise TrajCVAEError(f"invalid config: {message}")
+            section, _, key = message.split()[0].partition(".")
+            value = getattr(getattr(cfg, section), key.rstrip(":"))
+            if " must be " in message:
+                message += f" (got {value!r})"
+            given = {dotted: flag for dotted, flag in (flags or {}).items()
+                     if re.search(rf"\b{re.escape(dotted)}\b", message)}
+            for dotted, flag in given.items():  # as the command line gave it: --epochs must be >= 1 (got 0)
+                message = re.sub(rf"\b{re.escape(dotted)}\b", flag, message)
+            raise TrajCVAEError(message if given else f"invalid config: {message}")
     for section, values in cfg.to_dict().items():  # inf and nan pass every comparison above as bounds
         for key, value in values.items():
             if isinstance(value, float) and not math.isfinite(value):
