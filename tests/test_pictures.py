@@ -1,6 +1,8 @@
 """Pictures: every command writes a real image of the requested size and format, samples are drawn where
 they are, and unknown scenes/agents/frames fail with one line naming the valid range."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -324,6 +326,27 @@ def test_k_draws_the_first_k_futures_of_a_table_and_a_k_set_whole(test_csv, pred
     table.assign(weight=0.25).to_csv(kset, index=False)
     _one_line_error(run("visualize", kset, test_csv, "-k", 2, "--out", tmp_path / "k.png"),
                     "-k 2", "K-set of 4 weighted futures", "give -k 4 or more")
+    # More than the table holds is no silent fewer; nor is a --max-gap that tracks of frame ids cannot bridge.
+    _one_line_error(run("visualize", preds, test_csv, "-k", 5, "--out", tmp_path / "m.png"),
+                    "-k 5: ", "holds 4 futures per window; give -k 4 or fewer, or leave -k out")
+    _one_line_error(run("visualize", preds, test_csv, "--max-gap", 1.5, "--out", tmp_path / "m.png"),
+                    "--max-gap 1.5: the frame ids have no known rate")
+    assert not (tmp_path / "m.png").exists()
+
+
+def test_options_that_would_change_nothing_are_refused_or_said(trained, test_csv, preds, tmp_path):
+    """--draws without --kset (only a K-set reads it) is refused; an animation asked for more frames than its
+    scene has says how many it has."""
+    from tests.helpers import cli, one_line_error
+
+    for command in ("predict", "evaluate"):
+        one_line_error(cli(command, trained, test_csv, "--draws", 5, *(["--out", tmp_path / "p.csv"] if command ==
+                           "predict" else [])), "--draws 5 sets the plain draws behind a K-set: add --kset kmeans")
+    assert not (tmp_path / "p.csv").exists()
+    r = run("visualize", preds, test_csv, "--animate", tmp_path / "a.gif", "--frames", 100000)
+    assert r.exit_code == 0, r.output
+    frames = int(re.search(r"the animation has (\d+), every frame of scene '\w+' from its first", r.output)[1])
+    assert 1 < frames < 100000 and Image.open(tmp_path / "a.gif").n_frames == frames
 
 
 def test_visualize_draws_the_scene_fitted_futures(trained, test_csv, preds, tmp_path):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import plural
+from .errors import DataError, plural
 from .resample import EPS
 from .table import PER_SECOND, STAMP_ROLES, UNIT_NAMES, seconds_per_unit, time_role
 
@@ -92,6 +92,13 @@ def _sample_gaps(df: pd.DataFrame) -> np.ndarray | None:
     agent, scene = df["agent_id"].to_numpy(), df["scene"].to_numpy()
     same = (agent[1:] == agent[:-1]) & (scene[1:] == scene[:-1])  # the same agent of the same scene
     return np.diff(df["frame"].to_numpy(dtype=np.float64))[same] * spu
+
+
+def gap_without_rate(max_gap: float) -> DataError:
+    """The error for a --max-gap given with frame ids of no known rate, where it cannot bridge anything."""
+    return DataError(f"--max-gap {max_gap:g}: the frame ids have no known rate, so a missing frame is a gap that "
+                     "splits a track whatever --max-gap says; give --fps (or a time column in seconds) for --max-gap "
+                     "to bridge gaps")
 
 
 def bridging_gap(interval: float) -> float:

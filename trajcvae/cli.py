@@ -68,6 +68,14 @@ def _joined(values: Optional[list[str]]) -> Optional[str]:
     return None if not values else ",".join(values)
 
 
+def _draws(draws: Optional[int], kset: str) -> int:
+    """--draws, which only a K-set reads: given without --kset it would change nothing, so it is refused."""
+    if draws is not None and kset == "none":
+        raise TrajCVAEError(f"--draws {draws} sets the plain draws behind a K-set: add --kset kmeans (or learned), or "
+                            "drop --draws")
+    return 1000 if draws is None else draws
+
+
 ClassesOpt = Annotated[Optional[list[str]], typer.Option(help="Comma-separated labels of the agents to keep, e.g. "
                        "Pedestrian,Biker (SDD's or MOT ground truth's classes, or a CSV `label`, `type`, `class` or "
                        "`category` column); repeatable.", show_default=False)]
@@ -83,8 +91,8 @@ KSetOpt = Annotated[str, typer.Option(help="none: K plain draws. kmeans: the K m
                    "--draws plain draws. learned: the model's trained K-set sampler (K = its kset.k, 20 for "
                    "pedestrian). Both K-sets weigh each future by its share of --draws plain draws (predict writes "
                    "it as a `weight` column).")]
-DrawsOpt = Annotated[int, typer.Option(help="Plain draws per agent behind a K-set (its k-means pool and its "
-                                            "weights).")]
+DrawsOpt = Annotated[Optional[int], typer.Option(help="Plain draws per agent behind a --kset (its k-means pool and "
+                                                      "its weights; default 1000).")]
 CalibrateOpt = Annotated[str, typer.Option(help="none: plain draws as the model makes them. scene: each agent's "
                          "draws moved nearer to or farther from its most likely future, to fit how the model did "
                          "on the same scene before t0 (the input's finished windows are predicted first; see "
@@ -251,7 +259,7 @@ def predict(
                             "latest frame.")] = False,
     device: DeviceOpt = "cpu",
     kset: KSetOpt = "none",
-    draws: DrawsOpt = 1000,
+    draws: DrawsOpt = None,
     fps: FpsOpt = None,
     scale: ScaleOpt = None,
     homography: HomographyOpt = None,
@@ -263,6 +271,7 @@ def predict(
     """K futures per agent: columns scene, agent_id, t0, sample, step, frame, x, y (lon, lat for an input in
     degrees; and weight with --kset)."""
     classes, columns = _joined(classes), _joined(columns)
+    draws = _draws(draws, kset)
     from .predict import predict_to_file
 
     with naming_data(data):
@@ -288,7 +297,7 @@ def evaluate(
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the numbers as JSON.")] = None,
     device: DeviceOpt = "cpu",
     kset: KSetOpt = "none",
-    draws: DrawsOpt = 1000,
+    draws: DrawsOpt = None,
     calibration: Annotated[int, typer.Option(help="Draws per window (at least 100) for the calibration of plain "
                            "sampling: how often the truth falls in the p highest-density region; 0 = off.")] = 200,
     fps: FpsOpt = None,
@@ -301,6 +310,7 @@ def evaluate(
 ):
     """minADE/minFDE@K per scene and overall, beside constant-velocity baselines."""
     classes, columns = _joined(classes), _joined(columns)
+    draws = _draws(draws, kset)
     from .atomic import write_text
     from .config import check_calibration, check_output, check_sampling, read_paths
     from .evaluate import calibration_fits, evaluate as run
@@ -522,7 +532,7 @@ def visualize(
     classes: ClassesOpt = None,
     columns: ColumnsOpt = None,
     kset: KSetOpt = "none",
-    draws: DrawsOpt = 1000,
+    draws: DrawsOpt = None,
     calibrate: CalibrateOpt = "none",
     max_gap: MaxGapOpt = None,
     background: Annotated[Optional[Path], typer.Option(help="An image (a video frame) under the --scene-frame "
@@ -532,6 +542,7 @@ def visualize(
 ):
     """Draw predicted futures: one agent, a --grid of windows, a --scene-frame crowd view or an --animate GIF."""
     classes, columns = _joined(classes), _joined(columns)
+    draws = _draws(draws, kset)
     from .visualize import visualize as run
 
     if density_steps is not None and not density:
@@ -553,7 +564,7 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     k: KOpt = 20,
     kset: KSetOpt = "none",
-    draws: DrawsOpt = 1000,
+    draws: DrawsOpt = None,
     calibrate: CalibrateOpt = "none",
     seed: SeedOpt = 0,
     fps: Annotated[Optional[float], typer.Option(help="Frame ids per second, for requests that send a frame "
@@ -584,6 +595,7 @@ def serve(
 ):
     """Serve live predictions over HTTP: POST detections, get every agent's K futures; a live page at /."""
     columns, classes = _joined(columns), _joined(classes)
+    draws = _draws(draws, kset)
     from .server import Limits, serve as run
 
     run(model, host, port, k=k, kset=kset, draws=draws, calibrate=calibrate, seed=seed, fps=fps, scale=scale,

@@ -25,8 +25,8 @@ from ._version import __version__
 from .atomic import TableWriter
 from .batch import WindowTensors, make_batch
 from .calibrate import DRAWS, ScenePast, level_map, radial_levels, too_little_past, unfitted
-from .checks import (bridges_any, bridging_gap, far_apart, plausibility, sampling_interval, summarize, time_steps,
-                     TrackSummary)
+from .checks import (bridges_any, bridging_gap, far_apart, gap_without_rate, plausibility, sampling_interval,
+                     summarize, time_steps, TrackSummary)
 from .config import (Config, check_flags, check_max_gap, check_output, check_sampling, check_since, read_paths,
                      resolve_device)
 from .errors import DataError, TrajCVAEError, warn
@@ -349,9 +349,7 @@ class TrajCVAE:
                                 "these are in that layout)") from None
             raise
         if self.max_gap_given and tracks.attrs["time_base"] == "steps" and not replayed:
-            raise DataError(f"--max-gap {self.config.data.max_gap:g}: the frame ids have no known rate, so a missing "
-                            "frame is a gap that splits a track whatever --max-gap says; give --fps (or a time "
-                            "column in seconds) for --max-gap to bridge gaps")
+            raise gap_without_rate(self.config.data.max_gap)
         interval, dc = sampling_interval(tracks), self.config.data
         if interval is not None and dc.max_gap < interval * (1 - EPS) and not far_apart(interval, dc.dt):
             # Every move would be a gap: histories on the model's grid would still be read where samples fall

@@ -30,7 +30,7 @@ from .errors import DataError, TrajCVAEError, first_line, warn
 from .metrics import known_min_ade_fde
 from .plots import (CURVE_COLUMNS, DPI, SceneView, animate_scene, best_row, image_figsize, plot_curves,
                     plot_scene, plot_windows, plt)
-from .checks import bridging_gap, plausibility, sampling_interval, time_steps
+from .checks import bridging_gap, gap_without_rate, plausibility, sampling_interval, time_steps
 from .predict import OUTPUT_COLUMNS, TrajCVAE
 from .resample import EPS, resample_rows
 from .table import column_map, seconds_per_unit
@@ -172,6 +172,8 @@ def visualize(model: str | Path | TrajCVAE, data: Iterable[str | Path], out: str
                 futures.cfg.max_gap = max(futures.cfg.max_gap, 2 * futures.cfg.dt)
         if max_gap is not None:  # the tracks drawn beside the futures bridge the gaps predict's did
             futures.cfg.max_gap = check_max_gap(max_gap)
+            if spu is None:
+                raise gap_without_rate(max_gap)
     else:
         k = MODEL_K if k is None else k
         predictor = model.bridging(max_gap) if isinstance(model, TrajCVAE) else \
@@ -192,7 +194,7 @@ def visualize(model: str | Path | TrajCVAE, data: Iterable[str | Path], out: str
                             "tracks in pixels with --homography (or --scale) to draw them over it")
     tracks = SceneTracks(df, futures.cfg.time_step, futures.cfg.dt, futures.cfg.max_gap)
     path = _picture(tracks, futures, out, scene, agent, t0, seed, density, grid, worst, best, scene_frame, animate,
-                    FRAMES if frames is None else frames, px, east_north="lonlat" in (units or {}),
+                    frames, px, east_north="lonlat" in (units or {}),
                     image=None if image is None else (image, units, background))
     if log is not None and isinstance(futures, ModelFutures) and futures.unfitted:
         cfg = futures.cfg
@@ -412,15 +414,17 @@ def in_units(view: SceneView, units: dict) -> SceneView:
 
 
 # --- animation ------------------------------------------------------------------------------------
-def _animation(tracks: SceneTracks, futures, out: Path, scene, start, n_frames: int, px, density,
+def _animation(tracks: SceneTracks, futures, out: Path, scene, start, asked: int | None, px, density,
                image: tuple | None = None) -> Path:
-    """A GIF of the scene: histories growing from the first animation frame, futures redrawn every frame.
+    """A GIF of the scene of `asked` frames (default FRAMES; fewer where the scene has fewer, said where they
+    were asked for): histories growing from the first animation frame, futures redrawn every frame.
     Frames step through the scene's frame ids (unknown rate) or by one model step (a known rate), each
     drawing the agents seen in it (`scene_view`): at a known rate, those observed in the step up to it.
     `image`: as `_picture`'s, drawn under every frame (a folder: each frame's own image)."""
 
     s = tracks.scene(scene)
     step = tracks.step[s]
+    n_frames = FRAMES if asked is None else asked
     # The step up to each frame, but for the observation a whole step before it (drawn in the frame before).
     within = step * (1 - 2 * EPS) if tracks.max_gap is not None else 0.0
     moments = tracks.moments(s, None if start is None or tracks.max_gap is None else float(start))
@@ -446,6 +450,8 @@ def _animation(tracks: SceneTracks, futures, out: Path, scene, start, n_frames: 
                                 f"{span} ({futures.t0_range(s)} in the file); start it there with --scene-frame")
         raise TrajCVAEError(f"--animate: no agent has 2 consecutive positions in the {len(sel)} frames from "
                             f"{span} ({tracks.frame_range(s)}); start it elsewhere with --scene-frame")
+    if asked is not None and len(sel) < asked:
+        warn(f"warning: --frames {asked}: the animation has {len(sel)}, every frame of scene '{s}' from its first")
     titles = [f"scene '{s}' · {tracks.when(f)} ({i + 1}/{len(sel)})" for i, f in enumerate(sel)]
     if image is not None:  # in the image's pixels, the axes spanning it
         source, units, path = image
@@ -681,6 +687,8 @@ class TableFutures:
         # A K-set's weights (N, K): one per sample, repeated on its P rows.
         self.w = (df["weight"].to_numpy(dtype=np.float64).reshape(len(sizes), K, P)[..., 0]
                   if "weight" in df.columns else None)
+        if k is not None and k > K:
+            raise TrajCVAEError(f"-k {k}: {name} holds {K} futures per window; give -k {K} or fewer, or leave -k out")
         if k is not None and k < K:
             if self.w is not None:
                 raise TrajCVAEError(f"-k {k}: {name} holds a K-set of {K} weighted futures per window, drawn as a "
