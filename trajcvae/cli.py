@@ -242,7 +242,7 @@ def train(
             cache_dir=default_cache_dir() if cache else None, figures=figures)
     if os.environ.get("RANK", "0") != "0":  # under torchrun only rank 0 reports
         return
-    Console().print(f"best epoch {r.best_epoch} (val minADE@{r.k_eval} {r.best_val_min_ade:.3f}) "
+    Console().print(f"best epoch {r.best_epoch} (val minADE@{r.k_eval} {r.best_val_min_ade:.3f} m) "
                       f"in {r.seconds:.0f} s -> {r.out_dir / 'best.pt'}")
 
 
@@ -385,8 +385,10 @@ def print_table(result: dict) -> None:
         table.add_row(scene, str(row["windows"]), *cells, end_section=len(scenes) > 1 and scene == scenes[-2])
     print_wide(table)
     if kset != "none":  # the weights' score: minFDE + (1 - weight of the future nearest the truth)^2
-        Console().print(f"Brier-minFDE@{k} of the K-set's weights: {result['scenes']['overall']['brier_fde']:.3f} "
-                        f"(minFDE@{k} {result['scenes']['overall']['min_fde']:.3f})", highlight=False, soft_wrap=True)
+        overall = result["scenes"]["overall"]
+        Console().print(f"Brier-minFDE@{k} of the K-set's weights: {overall['brier_fde']:.3f} (minFDE@{k} "
+                        f"{overall['min_fde']:.3f} m, plus (1 - the weight of the future nearest the truth)^2)",
+                        highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -142,7 +142,7 @@ def train_kset(model: CVAE, cfg: Config, train_wt: WindowTensors, val_wt: Window
             sched.step()
         val = _val_min_ade(model, sampler, val_wt, val_fut, dc, cfg.train.seed)
         if log is not None:
-            log(f"K-set sampler epoch {epoch}/{kc.epochs}: val minADE@{kc.k} {val:.3f}")
+            log(f"K-set sampler epoch {epoch}/{kc.epochs}: val minADE@{kc.k} {val:.3f} m")
         if val < best:
             best, best_epoch = val, epoch
             best_state = {k: v.detach().cpu().clone() for k, v in sampler.state_dict().items()}

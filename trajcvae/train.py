@@ -442,7 +442,7 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
                 continue
             _append_metrics(metrics_path, row)
             bar.log(f"epoch {epoch}: train nll {row['train_nll']:.2f} kl {row['train_kl']:.2f} | val elbo "
-                    f"{val['elbo']:.2f} minADE {val['min_ade']:.3f} minFDE {val['min_fde']:.3f}")
+                    f"{val['elbo']:.2f} minADE {val['min_ade']:.3f} m minFDE {val['min_fde']:.3f} m")
             ckpt = {"config": cfg.to_dict(), "model": model.state_dict(), "stats": stats, "epoch": epoch}
             # best.pt is picked only once the KL weight is full: until then the model trains a looser bound
             # than the -ELBO it is reported on, and its prior lags the recognition net; such epochs can win
@@ -530,7 +530,7 @@ def finish_run(out: Path, train_w: Windows, val_w: Windows, device: torch.device
     sampler, info = train_kset(predictor.model, cfg, WindowTensors.from_windows(train_w),
                                WindowTensors.from_windows(val_w), val_w.fut, log if progress else None)
     if log is not None:
-        log(f"K-set sampler: val minADE@{cfg.kset.k} {info['val_min_ade']:.3f} (epoch {info['epoch']}) "
+        log(f"K-set sampler: val minADE@{cfg.kset.k} {info['val_min_ade']:.3f} m (epoch {info['epoch']}) "
             f"in {info['seconds']:.0f} s")
     kept = {key: v for key, v in ckpt.items() if key not in ("format", "version")}
     checkpoint.save({**kept, "kset": sampler.state_dict(), "stats": {**ckpt.get("stats", {}), "kset": info}}, path)
