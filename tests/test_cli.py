@@ -109,7 +109,7 @@ def test_a_piped_table_keeps_each_number_on_its_row_however_large(monkeypatch, c
     (["predict", "{model}", "{test}", "-k", "0"], "-k must be >= 1"),
     (["train", "{test}", "--set", "model.hiden=3"], "unknown option 'model.hiden'"),
     (["train", "{test}", "--classes", "", "--out", "{run}"], "--classes names no label"),  # no unset
-    (["train", "{test}", "--homography", "", "--out", "{run}"], "data.homography: no such file"),
+    (["train", "{test}", "--homography", "", "--out", "{run}"], "--homography: no such file"),
     (["train", "{test}", "--set", "train.epochs=abc"], "invalid value"),
     (["train", "{test}", "--config", "{missing}"], "config file not found"),
     (["evaluate", "{model}", "{test}", "--device", "cuda"], None),

@@ -668,7 +668,7 @@ def test_one_path_is_one_file_and_other_data_is_named(tmp_path):
     f = write(tmp_path / "a.csv", "frame,agent_id,x,y\n0,1,0,0\n10,1,0,1\n")
     assert len(read_tracks(str(f))) == len(read_tracks(f)) == 2
     for data in (np.zeros(3), {"a": 1}, [pd.DataFrame()]):
-        with pytest.raises(DataError, match="expected file paths or a DataFrame"):
+        with pytest.raises(DataError, match="expected file paths or (a|one) DataFrame"):
             read_tracks(data)
 
 

@@ -418,7 +418,7 @@ def test_gradient_clipping_is_on_by_default_and_set_by_option(tmp_path, tiny_fil
 
 def test_negative_max_grad_norm_is_refused(tmp_path, tiny_files):
     one_line_error(cli("train", tiny_files[0], "--out", tmp_path / "r", "--max-grad-norm", "-1"),
-                   "train.max_grad_norm must be >= 0")
+                   "--max-grad-norm must be >= 0 (0 = off) (got -1.0)")
 
 
 def test_resume_from_a_checkpoint_without_training_state_says_so(tmp_path, trained, sim_files):

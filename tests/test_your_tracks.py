@@ -396,7 +396,7 @@ def test_unit_mistakes_are_one_line(tmp_path, plaza):
     one_line_error(cli("predict", "pedestrian", frames, "--scale", 1e12, "--out", out),
                    "beyond 1e+09", "check --scale/--homography")
     one_line_error(cli("train", frames, "--homography", tmp_path / "nope.txt", "--out", tmp_path / "r"),
-                   "data.homography: no such file")
+                   "--homography: no such file")
     assert not out.exists()
 
 
@@ -1732,7 +1732,7 @@ def test_a_scale_that_is_no_number_and_no_file_is_named(plaza, tmp_path):
                        tmp_path / "p.csv"), "t.csv: a table of scales needs a header with columns scene, scale "
                    "(have: name, metres)")
     one_line_error(cli("train", tmp_path / "plaza.csv", "--scale", tmp_path / "none.yaml", "--out", tmp_path / "r"),
-                   "data.scale: no such file")
+                   "--scale: no such file")
 
 
 def test_scales_per_scene_travel_through_training_and_the_live_predictor(plaza, tmp_path, model):
