@@ -571,6 +571,34 @@ def test_a_resume_with_an_edited_homography_is_refused(tmp_path, tiny_files):
                    "the run in")
 
 
+def test_a_resume_refuses_an_edited_scale_file_and_names_what_differs_as_it_was_given(tmp_path, tiny_files):
+    """A file of scales per scene makes the metres as a homography does: edited, a resume is refused. The
+    same --classes in another case and order is the same filter; an option given on the command line is
+    named as given; other training files are said to be possibly the same in another order."""
+    scales = tmp_path / "s.yaml"
+    scales.write_text("tr: 1.0\nva: 1.0\n")
+    files = [tmp_path / f.name for f in tiny_files]
+    for f, labelled in zip(tiny_files, files):
+        table = pd.read_csv(f)
+        table.assign(label=np.where(table.agent_id % 2, "pedestrian", "cyclist")).to_csv(labelled, index=False)
+    args = lambda epochs, *more: tiny_run_args(*files, tmp_path / "run", epochs)[3:] + [  # noqa: E731
+        "--scale", scales, *more]
+    r = cli(*args(1, "--classes", "pedestrian,Cyclist"))
+    assert r.exit_code == 0, r.output
+    assert cli(*args(1, "--classes", "cyclist,PEDESTRIAN"), "--resume").exit_code == 0  # complete: nothing to do
+    one_line_error(cli(*args(2, "--classes", "cyclist"), "--resume"),
+                   "--resume: --classes cyclist differs from the run's data.classes = 'pedestrian,Cyclist'")
+    one_line_error(cli(*args(2, "--classes", "cyclist,pedestrian", "--fps", 10), "--resume"),
+                   "--resume: --fps 10.0 differs from the run's data.fps = None")
+    scales.write_text("tr: 1.3\nva: 1.3\n")
+    one_line_error(cli(*args(2, "--classes", "pedestrian,cyclist"), "--resume"),
+                   f"--resume: the scales of {scales} (data.scale) are not those the run in", "(an edited file)")
+    files[0].write_text(files[0].read_text() + "\n")  # the same rows, but another file: said to be possibly so
+    scales.write_text("tr: 1.0\nva: 1.0\n")
+    one_line_error(cli(*args(2, "--classes", "pedestrian,cyclist"), "--resume"),
+                   "the training set is not the one", "(other files, edited ones, or the same in another order)")
+
+
 def test_a_validation_file_that_is_also_trained_on_is_warned_of_and_a_table_trains_with_a_cache(tmp_path, tiny_files):
     """--val naming a training file picks the best epoch on windows the model trained on: said in one line.
     The Python API trains on a DataFrame with a cache folder given (a table is built, not cached), and leaves

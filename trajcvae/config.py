@@ -151,6 +151,14 @@ class Config:
         option), whatever their values, and any set away from its default."""
         return set(self.__dict__.get("_given", ())) | {dotted for dotted, _, _ in self.differences(Config())}
 
+    def shown(self, dotted: str, value: Any) -> str:
+        """An option's value as it was given: '--fps 10' where a command-line option set it, else
+        'data.fps = 10.0'."""
+        source = self.__dict__.get("_given", {}).get(dotted, "")
+        if source.startswith("-") and source != "--set":
+            return f"{source} {value}"
+        return f"{dotted} = {value!r}"
+
     def differences(self, other: "Config", skip: tuple[str, ...] = ()) -> list[tuple[str, Any, Any]]:
         """(section.key, this value, the other's) for every option the two set differently, but those in `skip`."""
         mine, theirs = self.to_dict(), other.to_dict()
@@ -213,7 +221,7 @@ def set_option(cfg: Config, dotted: str, value: Any, source: str = "option") -> 
     except (TypeError, ValueError):
         raise TrajCVAEError(f"{source}: option '{dotted}' has invalid value {given!r}") from None
     setattr(sub, key, value)
-    cfg.__dict__.setdefault("_given", set()).add(dotted)  # `Config.given`
+    cfg.__dict__.setdefault("_given", {})[dotted] = source  # `Config.given`, `Config.shown`
 
 
 def check_removed(dotted: str, value: Any, source: str) -> None:

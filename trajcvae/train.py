@@ -275,6 +275,11 @@ def _windows_of(role: str, paths, cfg: Config, cache_dir, log) -> Windows:
 RESUME_OPTIONS = ("train.epochs", "train.device", "train.num_threads")  # what a resumed run may change
 
 
+def _labels(classes: str | None) -> set[str] | None:
+    """--classes as it filters: a set of labels, in any case and order."""
+    return None if classes is None else {c.strip().lower() for c in classes.split(",") if c.strip()}
+
+
 def _resumed_config(given: Config, run: Config, out: Path, done: int) -> Config:
     """The config a resumed run continues with: its own, with `given`'s epochs where given (and device and
     threads); else it runs to its own epochs. An option `given` sets (`Config.given`: at any value, the
@@ -283,8 +288,12 @@ def _resumed_config(given: Config, run: Config, out: Path, done: int) -> Config:
     asked. So is a hand edit of the run's config.toml, which is a record of that config."""
     asked = given.given()
     for dotted, value, theirs in given.differences(run, skip=RESUME_OPTIONS):
+        if dotted == "data.classes" and _labels(value) == _labels(theirs):  # the same classes, as they filter
+            continue
         if dotted in asked:
-            raise TrajCVAEError(f"--resume: {dotted} = {value!r} differs from the run's {theirs!r} "
+            shown = given.shown(dotted, value)
+            theirs = f"{theirs!r}" if shown.startswith(dotted) else f"{dotted} = {theirs!r}"
+            raise TrajCVAEError(f"--resume: {shown} differs from the run's {theirs} "
                                 f"({out / 'last.pt'}); a resumed run keeps its config: drop the option, or "
                                 "start a new run in another --out")
     record = out / "config.toml"
@@ -313,15 +322,20 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
            dist: distributed.DistInfo, progress: bool, log, cache_dir, figures: bool = True) -> TrainResult:
     tc, main = cfg.train, dist.is_main
     inputs = {"training": data_digest(train_paths), "validation": data_digest(val_paths)}
-    if cfg.data.homography is not None and Path(cfg.data.homography).is_file():  # its matrix makes the metres
-        inputs["homography"] = files_digest([Path(cfg.data.homography)], lambda f: f.name)
+    for key in ("homography", "scale"):  # a matrix or a file of scales per scene makes the metres
+        given = getattr(cfg.data, key)
+        if isinstance(given, str) and Path(given).is_file():
+            inputs[key] = files_digest([Path(given)], lambda f: f.name)
     before = (state or {}).get("stats", {}).get("inputs", {})
     changed = [role for role, digest in inputs.items() if role in before and before[role] != digest]
     if changed:  # its curves and best.pt would mix two data sets
-        what = (f"the homography {cfg.data.homography} (data.homography) is not the matrix" if changed[0] ==
-                "homography" else f"the {changed[0]} set is not the one")
-        raise TrajCVAEError(f"--resume: {what} the run in {out} was trained with (other files, or edited ones); "
-                            "resume with the run's files, or start a new run in another --out")
+        what = {"homography": f"the homography {cfg.data.homography} (data.homography) is not the matrix",
+                "scale": f"the scales of {cfg.data.scale} (data.scale) are not those"}.get(
+            changed[0], f"the {changed[0]} set is not the one")
+        how = "an edited file" if changed[0] in ("homography", "scale") else \
+            "other files, edited ones, or the same in another order"
+        raise TrajCVAEError(f"--resume: {what} the run in {out} was trained with ({how}); resume with the run's "
+                            "files, or start a new run in another --out")
     if state is not None and state["epoch"] >= tc.epochs and _finished(out, cfg, figures):
         if log is not None:
             log(f"the run in {out} is complete: it has trained its {tc.epochs} epoch{'s' * (tc.epochs != 1)} "
