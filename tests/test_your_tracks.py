@@ -1403,6 +1403,16 @@ def test_tracks_read_without_the_units_or_classes_the_model_was_trained_with_are
     said = m.check_speeds(m.read(labelled.assign(x=labelled.x / 0.3048, y=labelled.y / 0.3048)),
                           log=lambda line: None).splitlines()
     assert "give --scale 0.3048" in said[0] and "give --classes Pedestrian" in said[1]
+    # Live detections come as agent_id, x, y rows: the units are said, but no columns or classes to give.
+    m.config.data.columns = "agent_id=track_id"
+    live = OnlinePredictor(m, k=1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for i in range(40):
+            live.update(0.4 * i, [(str(a), 1.3 * 0.4 * i / 0.3048, 3.0 * a / 0.3048, "Biker") for a in range(10)])
+    said = [str(w.message) for w in caught]
+    assert any("give scale=0.3048" in line for line in said), said
+    assert not [line for line in said if "columns" in line or "classes" in line], said
 
 
 def test_frame_ids_one_apart_that_make_walkers_slow_ask_for_their_rate(plaza):

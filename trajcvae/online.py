@@ -252,7 +252,7 @@ class OnlinePredictor:
             dc = self.model.config.data
             if step_moves(table, dc.dt, dc.max_gap, dc.time_step) >= JUDGE_STEPS:
                 self._speeds_judged = True
-                self.model.check_speeds(table, said, jumps=False)
+                self.model.check_speeds(table, said, jumps=False, live=True)
             else:
                 self._judge_from = time + self._step
         if jumped:

@@ -364,30 +364,32 @@ class TrajCVAE:
         return tracks
 
     def check_speeds(self, tracks: pd.DataFrame, log: Callable[[str], None] | None = None,
-                     jumps: bool = True) -> str | None:
+                     jumps: bool = True, live: bool = False) -> str | None:
         """The warning line of a table from `read` whose speeds (or units, or rate) look wrong for this model
         (`checks.plausibility`, judged against the speeds it was trained on: its checkpoint's
         `speed_record`, or people walking for a checkpoint without one); None when all is well. It is given
         once per table: to `log`, or without one as a `TrajCVAEWarning` (so the Python API warns as the CLI
         does). The predictor remembers it for as long as that very table lives (not a table derived from
         it, nor another table at a freed one's address). `jumps`: False leaves tracks that jump unjudged
-        (`checks.track_jumps`: `OnlinePredictor` judges them update by update)."""
+        (`checks.track_jumps`: `OnlinePredictor` judges them update by update); `live`: see `units_warning`."""
         judged = self._speeds_said.get(id(tracks)) if jumps else None  # a verdict without jumps is not kept
         if judged is not None and judged[0]() is tracks:
             return judged[1] or None
         speeds = plausibility(tracks, self.config.data.dt, self.stats.get("speeds"), max_gap=self.config.data.max_gap,
                               jumps=jumps, time_step=self.config.data.time_step)
-        said = "\n".join(line for line in (self.units_warning(tracks), speeds) if line)
+        said = "\n".join(line for line in (self.units_warning(tracks, live), speeds) if line)
         if jumps:
             self._remember_speeds(tracks, said)
         for line in said.splitlines():  # a scene outside the band, then the other scenes' jumps
             log(line) if log is not None else warn(line)
         return said or None
 
-    def units_warning(self, tracks: pd.DataFrame) -> str | None:
+    def units_warning(self, tracks: pd.DataFrame, live: bool = False) -> str | None:
         """The warning lines for tracks read without the conversion or the classes the model was trained with
         (a checkpoint keeps them, but a file's units are the file's to say: `read` does not reuse them), one
-        a line, or None. Feet read as metres are only 3.3 times too fast, within the speeds a model knows."""
+        a line, or None. Feet read as metres are only 3.3 times too fast, within the speeds a model knows.
+        `live` (detections posted as agent_id, x, y rows): the units alone, as there are no columns to name
+        and no classes to pick there."""
         dc, units, lines = self.config.data, tracks.attrs.get("units") or {}, []
         if dc.scale is not None and not units:
             scale = dc.scale if isinstance(dc.scale, str) else f"{dc.scale:g}"  # a number, or a file of scales
@@ -398,11 +400,11 @@ class TrajCVAE:
             lines.append(f"warning: the model was trained on pixels through a homography (data.homography "
                          f"{Path(dc.homography).name}), but these positions are read as metres: if they are that "
                          "camera's pixels, give --homography")
-        if dc.columns is not None and not tracks.attrs.get("columns"):
+        if dc.columns is not None and not tracks.attrs.get("columns") and not live:
             lines.append(f"warning: the model was trained on files read with --columns {dc.columns} (data.columns), "
                          f"but these are read by their own column names: if they are in that layout, give "
                          f"--columns {dc.columns}")
-        if dc.classes is not None:  # labels of any case, under any of the names a file may give them
+        if dc.classes is not None and not live:  # labels of any case, under any of the names a file may give them
             trained = {c.strip().lower() for c in dc.classes.split(",")}
             found = {v for c in AGENT_COLUMNS if c in tracks for v in tracks[c].astype(str).str.strip().unique()}
             others = sorted(v for v in found - {"", "nan", "None"} if v.lower() not in trained)
