@@ -1403,6 +1403,14 @@ def test_tracks_read_without_the_units_or_classes_the_model_was_trained_with_are
     said = m.check_speeds(m.read(labelled.assign(x=labelled.x / 0.3048, y=labelled.y / 0.3048)),
                           log=lambda line: None).splitlines()
     assert "give --scale 0.3048" in said[0] and "give --classes Pedestrian" in said[1]
+    # A layout read the same without the model's --columns (a name read as that role anyway) is no warning.
+    m.config.data.scale, m.config.data.classes = None, None
+    for columns, table, warned in (("agent_id=track_id", plaza.rename(columns={"agent_id": "track_id"}), False),
+                                   ("agent_id=obj", plaza.assign(obj=plaza.agent_id), True)):
+        m.config.data.columns = columns
+        said = m.check_speeds(m.read(table), log=lambda line: None)
+        assert (said is not None and "read with --columns" in said) == warned, said
+    m.config.data.scale, m.config.data.classes = 0.3048, "Pedestrian"
     # Live detections come as agent_id, x, y rows: the units are said, but no columns or classes to give.
     m.config.data.columns = "agent_id=track_id"
     live = OnlinePredictor(m, k=1)

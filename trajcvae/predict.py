@@ -33,7 +33,7 @@ from .errors import DataError, TrajCVAEError, warn
 from .kset import KSetSampler, kmeans_futures, nearest_shares
 from .model import CVAE
 from .resample import EPS
-from .table import AGENT_COLUMNS, column_map, seconds_per_unit
+from .table import AGENT_COLUMNS, column_aliases, column_map, seconds_per_unit
 from .tracks import read_tracks
 from .units import from_metres, output_decimals, past_horizon, position_columns, time_decimals
 from .windows import Windows, build_windows, concat_windows, iter_windows, no_windows_error
@@ -400,7 +400,7 @@ class TrajCVAE:
             lines.append(f"warning: the model was trained on pixels through a homography (data.homography "
                          f"{Path(dc.homography).name}), but these positions are read as metres: if they are that "
                          "camera's pixels, give --homography")
-        if dc.columns is not None and not tracks.attrs.get("columns") and not live:
+        if dc.columns is not None and not tracks.attrs.get("columns") and not live and not _read_so(dc.columns):
             lines.append(f"warning: the model was trained on files read with --columns {dc.columns} (data.columns), "
                          f"but these are read by their own column names: if they are in that layout, give "
                          f"--columns {dc.columns}")
@@ -495,6 +495,15 @@ class TrajCVAE:
             said.append(horizon_warning(hidden, uv[..., 0].size))
         return samples_to_frame(w, uv, time_column=time_column(tracks), extra=agent_values(agent_table(tracks), w),
                                 weights=weights, position=position_columns(units)), said
+
+
+def _read_so(columns: str) -> bool:
+    """Whether a file of the layout `columns` (--columns) names is read the same without it: every column it
+    names is one its role reads by name anyway (agent_id=track_id, time=t, lon=lng with lat=latitude)."""
+    named = column_map(columns)
+    read = dict(zip(named, column_aliases(list(named.values()))[0]))
+    same = {"time": "frame", "lon": "x", "lat": "y"}
+    return all(read[role] == same.get(role, role) for role in named)
 
 
 def _asked_draws(k: int, kset: str, draws: int) -> tuple[str, int]:
