@@ -83,8 +83,8 @@ def test_standard_eth_ucy_window_counts():
 def test_every_observation_of_a_walker_out_of_phase_with_the_grid_keeps_its_window():
     """Two walkers logged at the model's rate, the second's clock half a step behind the first's (exactly, where
     float noise tips the rounding to the grid either way, or jittered about it): each of its 40 observations
-    with 8 steps before and 12 after is a window's t0 (21), as each of the first walker's; a 25 Hz tracker's
-    observations still give one t0 a step."""
+    with 8 steps before and 12 after is a window's t0 (21), as each of the first walker's; a 25 Hz or 3 Hz
+    tracker's observations still give one t0 a step."""
     rng = np.random.default_rng(0)
     jittered = np.full(40, 0.2)
     jittered[8:27] += rng.uniform(-0.02, 0.02, 19)  # (the first and last windows' ends exact: not cut short)
@@ -98,6 +98,11 @@ def test_every_observation_of_a_walker_out_of_phase_with_the_grid_keeps_its_wind
                          columns=["time", "agent_id", "x", "y"])
     w = build_windows(read_tracks(video), DataConfig(memory=0))
     assert len(w) == 2 * (int(999 / 25 / 0.4 + 1e-9) + 1 - 19) and len(np.unique(w.t0)) == len(w) // 2
+    # A 3 Hz walker (no steady phase against the grid) keeps one observation a step, the nearest: 20 s of it
+    # holds 50 steps, of which the last 31 have 7 steps before and 12 after.
+    three = pd.DataFrame([(i / 3, 1, 0.4 * i, 0.0) for i in range(61)], columns=["time", "agent_id", "x", "y"])
+    w = build_windows(read_tracks(three), DataConfig(memory=0))
+    assert len(w) == 30 and np.diff(w.t0).min() > 0.3
 
 
 def _line_walkers() -> pd.DataFrame:

@@ -256,25 +256,22 @@ def _anchored_windows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.nda
 
 def _grid_points(at: np.ndarray, agent: np.ndarray) -> np.ndarray:
     """Each row's grid point (`at`: its time in steps from the grid's origin; rows by agent and time): the
-    nearest one. An agent observed about once a step (its median spacing over 3/4 of a step) keeps one point
-    per observation: where two of its observations over 3/4 of a step apart round to one point (its clock half
-    a step out of phase with the grid, where float noise or jitter tips the rounding either way), the later
-    takes the next point, and so on down its track, so no observation of it loses its window."""
+    nearest one, the ties broken half a step away from the agent's own phase where it has one. An agent
+    logged at the model's rate but out of phase with the grid (its observations near halfway between two
+    points, where float noise or jitter would tip the rounding either way and give two of them one point)
+    keeps a point per observation; an agent of no steady phase (a faster tracker, one at 3 Hz) rounds
+    to the nearest point, one observation a point."""
     cell = np.floor(at + 0.5).astype(np.int64)
-    same = np.append(False, agent[1:] == agent[:-1])  # a row after its agent's previous one
-    if not same.any():
-        return cell
-    spacing = np.diff(at, prepend=at[0])
-    whose = np.cumsum(~same) - 1  # (n,) each row's agent, numbered
-    sparse = pd.Series(spacing[same]).groupby(whose[same]).median().reindex(range(whose[-1] + 1)) > 0.75
-    apart = same & (spacing > 0.75) & sparse.to_numpy()[whose]  # a step of its own after the previous one
-    steps = np.cumsum(apart)
-    steps -= steps[np.flatnonzero(~same)][whose]  # counted within each agent
-    # The fewest points at least the nearest ones that rise by one at each step of its own: the running
-    # maximum of (point - steps) within each agent, plus steps (an agent's offset keeps the maxima apart).
-    rel = cell - steps
-    offset = whose * (rel.max() - rel.min() + 1)
-    return steps + np.maximum.accumulate(rel + offset) - offset
+    whose = np.cumsum(np.append(True, agent[1:] != agent[:-1])) - 1  # (n,) each row's agent, numbered
+    n = np.bincount(whose)
+    turn = 2 * np.pi * (at - cell)  # its phase against the grid, as an angle
+    c, s = np.bincount(whose, np.cos(turn)) / n, np.bincount(whose, np.sin(turn)) / n
+    phase = np.where(np.hypot(c, s) > STEADY, np.arctan2(s, c) / (2 * np.pi), 0.0)  # (agents,) in [-0.5, 0.5]
+    phase[np.abs(phase) < 1e-6] = 0.0  # (on the grid: as rounded)
+    return np.where(phase[whose] != 0, np.floor(at - phase[whose] + 0.5).astype(np.int64), cell)
+
+
+STEADY = 0.5  # how alike an agent's phases against the grid must be (the length of their mean as unit vectors)
 
 
 def _with_futures(w: Windows, t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarray, t0: float, step: float,
@@ -660,8 +657,8 @@ def cache_key(files: list[Path], cfg: DataConfig, mode: str) -> str:
     # files as it names them.
     # Format 9: its warnings name a time column by its name and warn of times in minutes read as seconds.
     # Format 10: a file's path goes in as given too (a link of another name is another scene).
-    # Format 11: an agent at the model's rate, out of phase with the grid, keeps a window per observation.
-    h.update(json.dumps({"version": __version__, "format": 11, "mode": mode, **{k: getattr(cfg, k) for k in keys}},
+    # Format 12: an agent at the model's rate, out of phase with the grid, keeps a window per observation.
+    h.update(json.dumps({"version": __version__, "format": 12, "mode": mode, **{k: getattr(cfg, k) for k in keys}},
                         sort_keys=True).encode())
     # The scene name comes from the file's name (and folders) as given, a link's own: each file's full path,
     # as given and resolved, goes in with its bytes, and so do the files beside it that its reading consults
