@@ -247,7 +247,7 @@ def test_messages_name_an_option_as_the_caller_gave_it_a_flag_on_the_command_lin
     with pytest.raises(TrajCVAEError, match=r"^seed must be between 0 and 2\*\*63 - 1 \(got -1\)$"):
         model.predict(data, seed=-1)
     one_line_error(cli("predict", "pedestrian", data, "--seed", "-1"), "error: --seed must be between 0")
-    with pytest.raises(TrajCVAEError, match=r"^out_dir='.*c.toml': is a file; give a folder for the run$"):
+    with pytest.raises(TrajCVAEError, match=r"^out_dir .*c.toml: is a file; give a folder for the run$"):
         (tmp_path / "c.toml").write_text("")
         train([data], None, load_config(None), tmp_path / "c.toml")  # train's own name for the CLI's --out
     seconds = tmp_path / "s.csv"
@@ -260,8 +260,36 @@ def test_messages_name_an_option_as_the_caller_gave_it_a_flag_on_the_command_lin
     assert worded("--draws must be at least -k = 5; pass --resume, or drop --fps.") == \
         "draws must be at least k = 5; pass resume=True, or drop fps."
     assert worded("--set 'a.b': expected section.key=value; read it with --columns t=stamp") == \
-        "overrides 'a.b': expected section.key=value; read it with columns='t=stamp'"
+        "overrides 'a.b': expected section.key=value; read it with columns t=stamp"
     assert worded("see my--fps.csv and --nproc_per_node 2") == "see my--fps.csv and --nproc_per_node 2"
+    # A path goes on past a space, so it is left as written; nor is an option inside a path, a quoted value
+    # or a command line in backticks reworded.
+    assert worded("--homography /tmp/my data/h.txt: cannot read it") == \
+        "homography /tmp/my data/h.txt: cannot read it"
+    assert worded("/tmp/run -k/a.csv line 2: value '-k' is not a number") == \
+        "/tmp/run -k/a.csv line 2: value '-k' is not a number"
+    assert worded("`trajcvae train ... --resume` finishes it, or pass --resume") == \
+        "`trajcvae train ... --resume` finishes it, or pass resume=True"
+    # train's own names hold in its thread alone, and are gone after it.
+    import threading
+
+    from trajcvae.errors import keyword_names
+
+    seen, inside, done = [], threading.Event(), threading.Event()
+
+    def other():
+        inside.wait()
+        seen.append(worded("--fps 30 --out x.csv"))
+        done.set()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    with keyword_names({"--fps": "data.fps", "--out": "out_dir"}):
+        assert worded("--fps 30 --out x.csv") == "data.fps=30 out_dir x.csv"
+        inside.set()
+        done.wait()
+    thread.join()
+    assert seen == ["fps=30 out x.csv"] and worded("--fps 30 --out x.csv") == "fps=30 out x.csv"
 
 
 def test_every_cli_option_has_its_python_keyword_or_is_the_command_line_s_own():

@@ -1167,13 +1167,13 @@ def test_a_server_of_scales_per_scene_gives_each_scene_its_own_and_refuses_one_w
                               json={"time": t, "detections": [{"agent_id": "a", "x": 100.0 * t, "y": 40.0}]})
         clash = client.post("/v1/scenes/cam2_tracks/observations", json={"time": 0.0, "detections": dets})
         held = client.get("/v1/scenes").json()["scenes"]
-    assert clash.status_code == 422 and clash.json()["detail"] == (f"scene 'cam2_tracks': scale={str(scales)!r} gives "
+    assert clash.status_code == 422 and clash.json()["detail"] == (f"scene 'cam2_tracks': scale {scales} gives "
                                                                    "scales to cam2/tracks and cam2 tracks, which both "
                                                                    "post under that name; rename one in the file")
     assert ok.status_code == 200 and "warnings" not in ok.json(), ok.text
-    assert guessed.json()["warnings"] == [f"scale={str(scales)!r}: the scale of scene deathCircle_video1 is an "
+    assert guessed.json()["warnings"] == [f"scale {scales}: the scale of scene deathCircle_video1 is an "
                                           "estimate (its certainty is below 0.9), so its metres are as rough"]
-    assert r.status_code == 422 and r.json()["detail"] == (f"scene 'cam9': no scale for it in scale={str(scales)!r}; "
+    assert r.status_code == 422 and r.json()["detail"] == (f"scene 'cam9': no scale for it in scale {scales}; "
                                                            "it gives the scales of deathCircle_video0, "
                                                            "deathCircle_video1, cam1/tracks, cam2/tracks ...")
     assert cam.status_code == 200 and "warnings" not in cam.json(), cam.text  # 1 m/s at 0.01 m a unit

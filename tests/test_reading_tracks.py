@@ -224,7 +224,7 @@ def read_error(path) -> str:
     (b"frame,agent_id,x,y\n0,1,0,0\n10,1,0,1e30\n", "line 3: column 'y' value '1e30' is beyond 1e+15"),
     (b"time,agent_id,x,y\n1.7e15,1,0,0\n1700000000000000.4,1,0.5,0\n", "line 2: time 1.7e+15 is too large to tell its "
      "steps apart (numbers near it are 0.25 apart): is it in seconds? Times since 1970 in milli-, micro- or "
-     "nanoseconds (about 1e12, 1e15 or 1e18) are read with columns='time_us=time'"),  # microseconds
+     "nanoseconds (about 1e12, 1e15 or 1e18) are read with columns time_us=time"),  # microseconds
     (b"frame,agent_id,x,y\n0,1,0,0\n1e17,1,0.5,0\n", "line 3: frame 1e+17 is too large to tell its steps apart"),
     (b"0 1 0 0\n10 1 -2e9 0\n", "line 2: position (-2e+09, 0) is beyond 1e+09 in magnitude: not a position in metres"),  # headerless, ETH/UCY
 ], ids=lambda v: v if isinstance(v, str) else "")
@@ -598,7 +598,7 @@ def test_two_time_columns_and_unreadable_homographies_are_named(tmp_path):
         read_tracks([f])
     f = write(tmp_path / "ids.csv", "frame,id,track_id,x,y\n0,1,5,0,0\n10,1,5,1,0\n")
     with pytest.raises(DataError, match=r"ids.csv: 2 id columns \(id, track_id\): keep one, or say which with "
-                                        r"columns='agent_id=track_id'$"):
+                                        r"columns agent_id=track_id$"):
         read_tracks([f])
     assert list(read_tracks([f], columns="agent_id=track_id").agent_id) == [5, 5]
     with pytest.raises(DataError, match=r"missing column\(s\) agent_id, x "):  # more than the id missing: all named

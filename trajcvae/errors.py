@@ -3,6 +3,7 @@ one line (no traceback); and its warning type, for a result that may be wrong.""
 import os
 import re
 import sys
+import threading
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,7 +29,10 @@ CLI_OPTIONS = frozenset(
 # ... and those the command line alone has: named as they are.
 CLI_ONLY = frozenset({"--host", "--port", "--threads", "--json", "--replay", "--speed", "--quiet"})
 _CHOICES = {"none", "kmeans", "learned", "scene", "cpu", "cuda", "auto"}
-_OPTION = re.compile(r"(?<![\w./-])(-k|--[a-z][a-z0-9-]*)(?![\w-])( '[^']*'| [^\s'\"]+)?")
+# An option (not inside a path or a quoted value: run -k/a.csv, '-k'), and the word after it.
+_OPTION = re.compile(r"(?<![\w./'\"`-])(-k|--[a-z][a-z0-9-]*)(?![\w/'-])( '[^']*'| [^\s'\"]+)?")
+_NUMBER = re.compile(r"-?\d[\d.]*(e[+-]?\d+)?")
+_OWN = threading.local()  # `keyword_names`' names, each thread its own
 
 
 def cli_wording(on: bool) -> None:
@@ -36,47 +40,54 @@ def cli_wording(on: bool) -> None:
     _CLI[0] = on
 
 
+def in_cli() -> bool:
+    """Whether a CLI command is running (messages name its options)."""
+    return _CLI[0]
+
+
 @contextmanager
 def keyword_names(names: dict[str, str]):
-    """Within it, messages name these CLI options as the given keywords (train's --out is its out_dir)."""
-    before = dict(_KEYWORDS)
-    _KEYWORDS.update(names)
+    """Within it (in this thread), messages name these CLI options as the given keywords (train's --out is
+    its out_dir)."""
+    before = getattr(_OWN, "names", {})
+    _OWN.names = {**before, **names}
     try:
         yield
     finally:
-        _KEYWORDS.clear()
-        _KEYWORDS.update(before)
+        _OWN.names = before
 
 
 def worded(text: str) -> str:
     """A message as the caller should read it: as written under the CLI; else each CLI option it names is the
-    Python keyword ("-k 3" is "k=3", "--calibrate scene" is "calibrate='scene'", --resume is "resume=True")."""
+    Python keyword ("-k 3" is "k=3", "--calibrate scene" is "calibrate='scene'", --resume is "resume=True").
+    Text in backticks (a command line to run) is left as it is."""
     if _CLI[0] or "-" not in text:
         return text
+    names = {**_KEYWORDS, **getattr(_OWN, "names", {})}
 
     def keyword(m: re.Match) -> str:
         option, after = m[1], m[2] or ""
         if option not in CLI_OPTIONS or option in CLI_ONLY:
             return m[0]
-        name = _KEYWORDS.get(option, option.lstrip("-").replace("-", "_"))
+        name = names.get(option, option.lstrip("-").replace("-", "_"))
         if option in _SWITCHES:
             return f"{name}=True{after}"
-        # The word after it is its value where it plainly is one: a number, a quoted text, a choice, or a
-        # path or setting (it holds / . = or ~; "--seed must be" has none). Trailing punctuation is the text's.
+        # The word after it is its value where it plainly is one: a number, a quoted text or a choice ("--seed
+        # must be" has none; a path is left as written, as it may go on past a space). Trailing punctuation
+        # is the text's.
         value = after.strip().rstrip(",.:;)")
         rest = after.strip()[len(value):]
-        plain = value and option != "--set" and (  # (--set's are overrides' list of settings)
-            value[0] == "'" or value in _CHOICES or re.fullmatch(r"-?\d[\d.]*(e[+-]?\d+)?", value)
-            or (re.search(r"[/.=~]", value) and re.search(r"\w", value)))
-        if not plain:
-            return name + after
-        if "." in name:  # a config value, as load_config's overrides set it: data.scale=s.yaml
+        if not value or option == "--set" or not (value[0] == "'" or value in _CHOICES or _NUMBER.fullmatch(value)):
+            return name + after  # (--set's are overrides' list of settings)
+        if "." in name:  # a config value, as load_config's overrides set it: data.fps=30
             return f"{name}={value.strip(chr(39))}{rest}"
-        if value[0] == "'" or re.fullmatch(r"-?\d[\d.]*(e[+-]?\d+)?", value):
-            return f"{name}={value}{rest}"
-        return f"{name}={value!r}{rest}"
+        return f"{name}={value if value[0] == chr(39) or _NUMBER.fullmatch(value) else repr(value)}{rest}"
 
-    return _OPTION.sub(keyword, text)
+    parts = text.split("`")
+    parts[::2] = [_OPTION.sub(keyword, part) for part in parts[::2]]
+    # A key said twice where the CLI said an option and its key: data.time_step=10 (data.time_step).
+    return re.sub(r"\b([a-z]+\.[a-z_]+)(=\S+| \S+)? \(\1(; |\))", lambda m: m[1] + (m[2] or "") +
+                  ("" if m[3] == ")" else " ("), "`".join(parts))
 
 
 class TrajCVAEError(Exception):

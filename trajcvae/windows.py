@@ -421,7 +421,7 @@ def no_windows_error(cfg: DataConfig, mode: str, df: pd.DataFrame | None = None)
     interval = None if df is None else sampling_interval(df)
     gap = None if interval is None else f"{bridging_gap(interval):g}"
     bridge = None if gap is None else \
-        f"--max-gap {gap} (in training: --set data.max_gap={gap}; in Python: TrajCVAE.load(..., max_gap={gap}))"
+        f"--max-gap {gap} (TrajCVAE.load(..., max_gap={gap}) in Python; data.max_gap={gap} in training)"
     spu = None if df is None or not len(df) else seconds_per_unit(df)
     moves = None if df is None or cfg.time_step is None or spu is not None else \
         sorted(set(time_steps(df).step.values()))  # each scene's own step of frame ids
