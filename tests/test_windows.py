@@ -408,3 +408,19 @@ def test_a_cached_run_says_what_the_reading_said(tmp_path, sim_files, monkeypatc
     summary, warning = said[:2]
     assert warning.startswith("warning: cut.csv ends mid-line") and len(said) == 4, said
     assert said[2:] == [summary + " (windows from cache)", warning.replace("cut.csv", str(cut))]
+    # Kept as written, a cached warning names options as the caller reading it from the cache gave them.
+    from trajcvae.errors import cli_wording
+
+    labelled = pd.read_csv(sim_files["val"])
+    labelled["label"] = np.where(labelled.agent_id % 4 == 0, "Biker", "Pedestrian")
+    labelled.to_csv(tmp_path / "l.csv", index=False)
+    cfg = DataConfig(classes="Pedestrian,Car")
+    said.clear()
+    load_windows([tmp_path / "l.csv"], cfg, cache_dir=tmp_path / "cache", log=said.append)  # a Python caller's
+    said.clear()
+    cli_wording(True)
+    try:
+        load_windows([tmp_path / "l.csv"], cfg, cache_dir=tmp_path / "cache", log=said.append)
+    finally:
+        cli_wording(False)
+    assert said[0].endswith("(windows from cache)") and said[1].startswith("warning: --classes: no agent of class Car")

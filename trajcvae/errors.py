@@ -116,9 +116,11 @@ class NoWindowsError(DataError):
 
 class TrajCVAEWarning(UserWarning):
     """A result that may be wrong (e.g. tracks at speeds the model was not trained on), stated in one line:
-    the CLI prints it after the data's summary; the Python API gives it as a Python warning."""
+    the CLI prints it after the data's summary; the Python API gives it as a Python warning. `said`: its text
+    as written, before any rewording for the caller (what a cache keeps, to say again to any caller)."""
 
     def __init__(self, *args):
+        self.said = args[0] if args and isinstance(args[0], str) else None
         super().__init__(*(worded(a) if isinstance(a, str) else a for a in args))
 
 
@@ -135,7 +137,7 @@ def warn(line: str) -> None:
     frame, level = sys._getframe(1), 2
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
         frame, level = frame.f_back, level + 1
-    warnings.warn(warning_text(line), TrajCVAEWarning, stacklevel=level)
+    warnings.warn(line.removeprefix("warning: "), TrajCVAEWarning, stacklevel=level)  # (it words it for the caller)
 
 
 def home_path(path, option: str) -> Path:
