@@ -368,10 +368,11 @@ def validate(cfg: Config, files: bool = True, flags: dict[str, str] | None = Non
     ]
     for ok, message in checks:
         if not ok:
-            section, _, key = message.split()[0].partition(".")
-            value = getattr(getattr(cfg, section), key.rstrip(":"))
-            if " must be " in message:
-                message += f" (got {value!r})"
+            keys = list(dict.fromkeys(re.findall(r"\b(?:data|model|train|kset)\.[a-z_]+", message)))
+            values = {dotted: getattr(getattr(cfg, dotted.split(".")[0]), dotted.split(".")[1]) for dotted in keys}
+            if " must be " in message:  # the value of each option it names (those of a two-option check too)
+                message += (f" (got {values[keys[0]]!r})" if len(keys) == 1 else
+                            " (got " + ", ".join(f"{dotted} = {value!r}" for dotted, value in values.items()) + ")")
             given = {dotted: flag for dotted, flag in (flags or {}).items()
                      if re.search(rf"\b{re.escape(dotted)}\b", message)}
             for dotted, flag in given.items():  # as the command line gave it: --epochs must be >= 1 (got 0)
