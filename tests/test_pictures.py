@@ -345,7 +345,7 @@ def test_options_that_would_change_nothing_are_refused_or_said(trained, test_csv
     assert not (tmp_path / "p.csv").exists()
     r = run("visualize", preds, test_csv, "--animate", tmp_path / "a.gif", "--frames", 100000)
     assert r.exit_code == 0, r.output
-    frames = int(re.search(r"the animation has (\d+), every frame of scene '\w+' from its first", r.output)[1])
+    frames = int(re.search(r"the animation has (\d+), every frame of scene '\w+' from frame \d+ on", r.output)[1])
     assert 1 < frames < 100000 and Image.open(tmp_path / "a.gif").n_frames == frames
 
 
@@ -592,6 +592,10 @@ def test_the_curves_mark_the_epoch_best_pt_holds_also_for_a_run_shorter_than_its
     pd.read_csv(trained.parent / "metrics.csv").to_csv(run / "metrics.csv", index=False)
     V.plot_training(run, tmp_path / "b.png")
     assert said[-1][0].endswith("(no best.pt beside it)") and said[-1][1] is not None
+    (run / "best.pt").write_bytes(b"not a checkpoint")  # there, but unreadable: said so, not "no best.pt"
+    V.plot_training(run, tmp_path / "c.png")
+    assert said[-1][0].endswith("(best.pt unreadable: not a trajcvae checkpoint (not a file written by "
+                                "torch.save))"), said[-1][0]
 
 
 def _one_line_error(r, *parts):

@@ -588,6 +588,13 @@ def test_an_output_that_is_an_input_or_write_protected_is_refused(tmp_path, trai
     # ~name of no user here has no full path to show; a positional OUT has no '='.
     one_line_error(cli("simulate", "~nobody_here_xyz/s.csv"), "OUT ~nobody_here_xyz/s.csv: starts with '~', which "
                    "no shell expanded (it leaves it in quotes); give the full path")
+    from trajcvae.simulate import simulate  # a Python caller's '~' is not the shell's to expand
+
+    with pytest.raises(TrajCVAEError, match="^OUT ~/s.csv: starts with '~', which Python does not expand; give the "
+                                            "full path"):
+        simulate("~/s.csv")
+    one_line_error(cli("train", tmp_path / "data" / "tracks.csv", "--homography", "~nobody_here_xyz/H.txt", "--out",
+                       tmp_path / "run"), "--homography ~nobody_here_xyz/H.txt: ~nobody_here_xyz names no home")
     for option in ("--homography", "--scale"):  # nor is an input's path under it
         one_line_error(cli("predict", trained, tmp_path / "data" / "tracks.csv", option, "~nobody_here_xyz/u.txt"),
                        f"{option} ~nobody_here_xyz/u.txt: ~nobody_here_xyz names no home folder here")

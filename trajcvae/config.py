@@ -20,7 +20,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-from .errors import TrajCVAEError, home_path
+from .errors import TrajCVAEError, home_path, in_cli
 
 
 @dataclass
@@ -316,7 +316,8 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
     for key in FILE_OPTIONS:
         if isinstance(getattr(cfg.data, key), str) and getattr(cfg.data, key):
             # Kept as an absolute path: the run's config then names the same file from any folder (--resume).
-            setattr(cfg.data, key, str(home_path(getattr(cfg.data, key), f"data.{key}").resolve()))
+            given = (options or {}).get(f"data.{key}", (f"data.{key}",))[0]  # as the command line named it
+            setattr(cfg.data, key, str(home_path(getattr(cfg.data, key), given).resolve()))
     validate(cfg, flags={dotted: flag for dotted, (flag, _) in (options or {}).items()})
     return cfg
 
@@ -515,8 +516,8 @@ def check_output(path, option: str = "--out", folder: bool = False, table: bool 
         except RuntimeError:  # ~name of no user here
             example = ""
         where = f"in quotes or after '{option}='" if option.startswith("-") else "in quotes"
-        raise TrajCVAEError(f"{option} {given}: starts with '~', which no shell expanded (it leaves it {where}); "
-                            f"give the full path{example}")
+        why = f"no shell expanded (it leaves it {where})" if in_cli() else "Python does not expand"
+        raise TrajCVAEError(f"{option} {given}: starts with '~', which {why}; give the full path{example}")
     path = Path(os.path.realpath(given))  # what will be written: links followed, `..` resolved
     if folder and path.exists() and not path.is_dir():
         raise TrajCVAEError(f"{option} {given}: is a file; give a folder for the run")

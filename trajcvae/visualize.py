@@ -451,7 +451,8 @@ def _animation(tracks: SceneTracks, futures, out: Path, scene, start, asked: int
         raise TrajCVAEError(f"--animate: no agent has 2 consecutive positions in the {len(sel)} frames from "
                             f"{span} ({tracks.frame_range(s)}); start it elsewhere with --scene-frame")
     if asked is not None and len(sel) < asked:
-        warn(f"warning: --frames {asked}: the animation has {len(sel)}, every frame of scene '{s}' from its first")
+        warn(f"warning: --frames {asked}: the animation has {len(sel)}, every frame of scene '{s}' from "
+             f"{tracks.when(sel[0])} on")
     titles = [f"scene '{s}' · {tracks.when(f)} ({i + 1}/{len(sel)})" for i, f in enumerate(sel)]
     if image is not None:  # in the image's pixels, the axes spanning it
         source, units, path = image
@@ -518,7 +519,7 @@ def plot_training(run: str | Path, out: str | Path | None = None, size: str | No
         metrics[column] = values
     epochs = f"{len(metrics)} epoch{'' if len(metrics) == 1 else 's'}"
     held = _held_epoch(path.parent / "best.pt", metrics)
-    if held is not None:  # the epoch the run's best.pt holds, as it says
+    if isinstance(held, int):  # the epoch the run's best.pt holds, as it says
         best = metrics[metrics["epoch"] == held].iloc[0]
         said = f", best.pt: val minADE {best.val_min_ade:.3f} m at epoch {held}"
     else:  # none (yet): the epoch it would hold, from the metrics and the run's full KL weight (its config.toml)
@@ -529,21 +530,26 @@ def plot_training(run: str | Path, out: str | Path | None = None, size: str | No
             except TrajCVAEError:
                 pass
         best = best_row(metrics, beta)
-        said = (", no best.pt yet (the KL weight is not full)" if best is None else
-                f", best val minADE {best.val_min_ade:.3f} m at epoch {int(best.epoch)} (no best.pt beside it)")
+        said = (", no best.pt yet (the KL weight is not full)" if best is None and held is None else
+                f", {held}" if best is None else
+                f", best val minADE {best.val_min_ade:.3f} m at epoch {int(best.epoch)} "
+                f"({held or 'no best.pt beside it'})")
     return save_figure(plot_curves(metrics, f"training run {path.parent.name}: {epochs}{said}",
                                    best=None if best is None else int(best.epoch)), out, px)
 
 
-def _held_epoch(path: Path, metrics: pd.DataFrame) -> int | None:
-    """The epoch a run's best.pt holds, where it is there, readable and one of the metrics' epochs."""
-    if not path.is_file():
+def _held_epoch(path: Path, metrics: pd.DataFrame) -> int | str | None:
+    """The epoch a run's best.pt holds, where it is there, readable and one of the metrics' epochs; else why
+    not, where it is there; None where it is not."""
+    if not path.exists():
         return None
     try:
         epoch = checkpoint.load(path).get("epoch")
-    except TrajCVAEError:
-        return None
-    return int(epoch) if isinstance(epoch, int) and (metrics["epoch"] == epoch).any() else None
+    except TrajCVAEError as e:
+        return f"best.pt unreadable: {first_line(e).removeprefix(str(path) + ': ')}"
+    if isinstance(epoch, int) and (metrics["epoch"] == epoch).any():
+        return int(epoch)
+    return f"best.pt holds epoch {epoch}, not one of these metrics'"
 
 
 def write_run_figures(run_dir: str | Path, val: Windows, k: int = 20, n: int = 6) -> list[Path]:
