@@ -194,8 +194,9 @@ def info(message: str) -> None:
 @user_errors
 def train(
     data: DataArg,
-    val: Annotated[Optional[list[Path]], typer.Option(parser=_data_path, help="Validation files/folders (picks the "
-                   "best checkpoint); default: the latest 10% of each training scene.")] = None,
+    val: Annotated[Optional[list[Path]], typer.Option(parser=_data_path, help="A validation file or folder (picks the "
+                   "best checkpoint); repeat it for more (--val a.csv --val b.csv); default: the latest 10% of each "
+                   "training scene.")] = None,
     config: Annotated[Optional[Path], typer.Option(help="TOML config overriding the defaults (which are the "
                       "recipe the README's results come from).")] = None,
     out: Annotated[Path, typer.Option(help="Run folder for checkpoints and metrics.")] = Path("runs/default"),
@@ -651,12 +652,34 @@ def _command_path(error, args: list[str] | None) -> str:
     return f"trajcvae {named}" if named in commands else "trajcvae"
 
 
+def _val_followed(args: list[str]) -> str | None:
+    """The usage error of `train --val A B`, where B (a shell's glob of validation files gives several) would
+    be read as training data: --val takes one path, and a path right after its value is refused."""
+    words = [a for a in args if a != "--"]
+    if next((a for a in words if not a.startswith("-")), None) != "train":
+        return None
+    for i, word in enumerate(words):
+        value = word.partition("=")[2] if word.startswith("--val=") else \
+            words[i + 1] if word == "--val" and i + 1 < len(words) else None
+        after = words[i + (1 if word.startswith("--val=") else 2):][:1]
+        if value is not None and after and not after[0].startswith("-"):
+            return (f"{after[0]} right after --val {value} would be read as training data, as --val takes one "
+                    f"path: give --val before each validation file (--val {value} --val {after[0]}) or their "
+                    "folder, and the training files before --val")
+    return None
+
+
 def main(args: list[str] | None = None) -> None:
     """The `trajcvae` command. A mistake in its use (an unknown command or option, a value of the wrong type,
     a missing argument) is one line naming it and exit code 2, as Typer's own box would say it."""
     # Click's error type, as the Typer installed uses it (its own copy of click since 0.24, else click's).
     usage = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
     unwind_on_kill()
+    followed = _val_followed(sys.argv[1:] if args is None else list(args))
+    if followed is not None:
+        err.print(f"[bold red]error:[/] {escape(followed)} (see trajcvae train --help)", highlight=False,
+                  soft_wrap=True)
+        sys.exit(2)
     try:
         code = app(args, prog_name="trajcvae", standalone_mode=False)  # click's errors come here, not printed
     except usage as e:
