@@ -191,9 +191,10 @@ def test_help_lists_commands_and_the_version():
     (["predict", "pedestrian", "x.csv", "-k"], "(see trajcvae predict --help)"),
     # A shell's glob after --val (--val */val.csv) would train on all validation files but the first.
     (["train", "t.csv", "--val", "a/val.csv", "b/val.csv", "--out", "r"], "b/val.csv right after --val a/val.csv "
-     "would be read as training data, as --val takes one path: give --val before each validation file (--val "
-     "a/val.csv --val b/val.csv) or their folder, and the training files before --val (see trajcvae train --help)"),
+     "would be read as training data, as --val takes one path: to validate on it too, write --val a/val.csv --val "
+     "b/val.csv; to train on it, put it before --val (see trajcvae train --help)"),
     (["train", "--val=v.csv", "t.csv"], "t.csv right after --val v.csv would be read as training data"),
+    (["train", "t.csv", "--val", "", "d.csv"], "an empty path (an unset variable?)"),  # an unset "$VAL", as it is
 ])
 def test_a_mistake_in_the_commands_use_is_one_line_naming_it(args, message, capsys):
     """The `trajcvae` command itself (`cli.main`, not Typer's test runner): an unknown command or option, a

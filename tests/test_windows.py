@@ -417,6 +417,7 @@ def test_a_cached_run_says_what_the_reading_said(tmp_path, sim_files, monkeypatc
     cfg = DataConfig(classes="Pedestrian,Car")
     said.clear()
     load_windows([tmp_path / "l.csv"], cfg, cache_dir=tmp_path / "cache", log=said.append)  # a Python caller's
+    assert said[1].startswith("warning: classes: no agent of class Car"), said  # said in its wording
     said.clear()
     cli_wording(True)
     try:

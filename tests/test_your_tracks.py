@@ -1292,8 +1292,8 @@ def test_gps_mistakes_are_one_line(plaza, tmp_path):
     one_hz = to_gps(upsample(plaza, 1.0), 47.3769, 8.5417)
     one_hz.to_csv(tmp_path / "1hz.csv", index=False)
     one_line_error(cli("predict", "pedestrian", tmp_path / "1hz.csv", "--out", out),
-                   "sampled every 1 s (median), longer than the 0.8 s gap the model bridges", "give --max-gap 1.5 "
-                   "(TrajCVAE.load(..., max_gap=1.5) in Python; data.max_gap=1.5 in training)")
+                   "sampled every 1 s (median), longer than the 0.8 s gap the model bridges", "give --max-gap 1.5 (in "
+                   "training: --set data.max_gap=1.5; in Python: TrajCVAE.load(..., max_gap=1.5))")
     assert not out.exists()
     r = cli("predict", "pedestrian", tmp_path / "1hz.csv", "--out", out, "--max-gap", 1.5)
     assert r.exit_code == 0 and len(pd.read_csv(out)) > 0, r.output
@@ -1406,12 +1406,14 @@ def test_tracks_read_without_the_units_or_classes_the_model_was_trained_with_are
     # A layout read the same without the model's --columns (a name read as that role anyway) is no warning.
     m.config.data.scale, m.config.data.classes = None, None
     for columns, table, warned in (("agent_id=track_id", plaza.rename(columns={"agent_id": "track_id"}), False),
-                                   ("agent_id=obj", plaza.assign(obj=plaza.agent_id), True)):
+                                   ("agent_id=obj", plaza.assign(obj=plaza.agent_id), True),
+                                   ("frame=time", plaza.rename(columns={"frame": "time"}), True)):  # else seconds
         m.config.data.columns = columns
-        said = m.check_speeds(m.read(table), log=lambda line: None)
+        wide = m.bridging(20) if "time" in table else m  # (frame ids read as seconds: bridged, to be read at all)
+        said = wide.check_speeds(wide.read(table), log=lambda line: None)
         assert (said is not None and "read with --columns" in said) == warned, said
     m.config.data.scale, m.config.data.classes = 0.3048, "Pedestrian"
-    # Live detections come as agent_id, x, y rows: the units are said, but no columns or classes to give.
+    # Live detections come as agent_id, x, y rows: the units are said, and classes to post, but no columns.
     m.config.data.columns = "agent_id=track_id"
     live = OnlinePredictor(m, k=1)
     with warnings.catch_warnings(record=True) as caught:
@@ -1420,7 +1422,9 @@ def test_tracks_read_without_the_units_or_classes_the_model_was_trained_with_are
             live.update(0.4 * i, [(str(a), 1.3 * 0.4 * i / 0.3048, 3.0 * a / 0.3048, "Biker") for a in range(10)])
     said = [str(w.message) for w in caught]
     assert any("give scale=0.3048" in line for line in said), said
-    assert not [line for line in said if "columns" in line or "classes" in line], said
+    assert any(line.startswith("the model was trained on agents labelled Pedestrian (data.classes), and these tracks "
+                               "also hold Biker: post those of its classes only") for line in said), said
+    assert not [line for line in said if "columns" in line or "give classes" in line], said
 
 
 def test_frame_ids_one_apart_that_make_walkers_slow_ask_for_their_rate(plaza):

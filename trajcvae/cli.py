@@ -655,17 +655,17 @@ def _command_path(error, args: list[str] | None) -> str:
 def _val_followed(args: list[str]) -> str | None:
     """The usage error of `train --val A B`, where B (a shell's glob of validation files gives several) would
     be read as training data: --val takes one path, and a path right after its value is refused."""
-    words = [a for a in args if a != "--"]
-    if next((a for a in words if not a.startswith("-")), None) != "train":
+    words = args[:args.index("--")] if "--" in args else args  # (after "--", every word is a path)
+    if next((a for a in words if not a.startswith("-")), None) != "train" or "--help" in words:
         return None
     for i, word in enumerate(words):
         value = word.partition("=")[2] if word.startswith("--val=") else \
             words[i + 1] if word == "--val" and i + 1 < len(words) else None
         after = words[i + (1 if word.startswith("--val=") else 2):][:1]
-        if value is not None and after and not after[0].startswith("-"):
+        if value and after and not after[0].startswith("-"):
             return (f"{after[0]} right after --val {value} would be read as training data, as --val takes one "
-                    f"path: give --val before each validation file (--val {value} --val {after[0]}) or their "
-                    "folder, and the training files before --val")
+                    f"path: to validate on it too, write --val {value} --val {after[0]}; to train on it, put it "
+                    "before --val")
     return None
 
 

@@ -33,7 +33,7 @@ from .errors import DataError, TrajCVAEError, warn
 from .kset import KSetSampler, kmeans_futures, nearest_shares
 from .model import CVAE
 from .resample import EPS
-from .table import AGENT_COLUMNS, column_aliases, column_map, seconds_per_unit
+from .table import AGENT_COLUMNS, TIME_NAMES, column_aliases, column_map, seconds_per_unit
 from .tracks import read_tracks
 from .units import from_metres, output_decimals, past_horizon, position_columns, time_decimals
 from .windows import Windows, build_windows, concat_windows, iter_windows, no_windows_error
@@ -388,8 +388,8 @@ class TrajCVAE:
         """The warning lines for tracks read without the conversion or the classes the model was trained with
         (a checkpoint keeps them, but a file's units are the file's to say: `read` does not reuse them), one
         a line, or None. Feet read as metres are only 3.3 times too fast, within the speeds a model knows.
-        `live` (detections posted as agent_id, x, y rows): the units alone, as there are no columns to name
-        and no classes to pick there."""
+        `live` (detections posted as agent_id, x, y rows): no columns to name there, and classes are picked by
+        posting them."""
         dc, units, lines = self.config.data, tracks.attrs.get("units") or {}, []
         if dc.scale is not None and not units:
             scale = dc.scale if isinstance(dc.scale, str) else f"{dc.scale:g}"  # a number, or a file of scales
@@ -404,14 +404,16 @@ class TrajCVAE:
             lines.append(f"warning: the model was trained on files read with --columns {dc.columns} (data.columns), "
                          f"but these are read by their own column names: if they are in that layout, give "
                          f"--columns {dc.columns}")
-        if dc.classes is not None and not live:  # labels of any case, under any of the names a file may give them
+        if dc.classes is not None:  # labels of any case, under any of the names a file may give them
             trained = {c.strip().lower() for c in dc.classes.split(",")}
             found = {v for c in AGENT_COLUMNS if c in tracks for v in tracks[c].astype(str).str.strip().unique()}
             others = sorted(v for v in found - {"", "nan", "None"} if v.lower() not in trained)
             if others:
+                fix = "post those of its classes only" if live else \
+                    f"give --classes {dc.classes} to predict for those only"
+                shown = f"{', '.join(others[:3])}{' ...' if len(others) > 3 else ''}"
                 lines.append(f"warning: the model was trained on agents labelled {dc.classes} (data.classes), and "
-                             f"these tracks also hold {', '.join(others[:3])}{' ...' if len(others) > 3 else ''}: give "
-                             f"--classes {dc.classes} to predict for those only")
+                             f"these tracks also hold {shown}: {fix}")
         return "\n".join(lines) or None
 
     def speeds_judged(self, tracks: pd.DataFrame) -> pd.DataFrame:
@@ -503,7 +505,8 @@ def _read_so(columns: str) -> bool:
     named = column_map(columns)
     read = dict(zip(named, column_aliases(list(named.values()))[0]))
     same = {"time": "frame", "lon": "x", "lat": "y"}
-    return all(read[role] == same.get(role, role) for role in named)
+    clock = {"frame": lambda c: c not in TIME_NAMES, "time": lambda c: c in TIME_NAMES}  # frame ids, or seconds
+    return all(read[role] == same.get(role, role) and clock.get(role, bool)(named[role]) for role in named)
 
 
 def _asked_draws(k: int, kset: str, draws: int) -> tuple[str, int]:

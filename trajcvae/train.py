@@ -658,4 +658,4 @@ class _Progress:
 
     def log(self, message: str) -> None:
         if self.enabled:
-            self.p.console.print(message)
+            self.p.console.print(message, soft_wrap=True)  # one line, however narrow the terminal (or a pipe's 80)

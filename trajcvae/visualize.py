@@ -549,7 +549,7 @@ def _held_epoch(path: Path, metrics: pd.DataFrame) -> int | str | None:
         return f"best.pt unreadable: {first_line(e).removeprefix(str(path) + ': ')}"
     if isinstance(epoch, int) and (metrics["epoch"] == epoch).any():
         return int(epoch)
-    return f"best.pt holds epoch {epoch}, not one of these metrics'"
+    return "best.pt records no epoch" if epoch is None else f"best.pt holds epoch {epoch}, not one of these metrics'"
 
 
 def write_run_figures(run_dir: str | Path, val: Windows, k: int = 20, n: int = 6) -> list[Path]:

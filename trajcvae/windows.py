@@ -30,7 +30,8 @@ from .atomic import atomic_path, remove_stale
 from .checks import (bridging_gap, clock_question, far_apart, plausibility, sampling_interval, shorter_than_a_step,
                      speed_band, summarize, time_steps, time_unit_question)
 from .config import DataConfig
-from .errors import DataError, NoWindowsError, TrajCVAEError, TrajCVAEWarning, home_path, warn, warning_text
+from .errors import (DataError, NoWindowsError, TrajCVAEError, TrajCVAEWarning, home_path, warn, warning_text,
+                     worded)
 from .formats import side_files
 from .resample import EPS, resample_rows, segment_starts
 from .table import PER_SECOND, seconds_per_unit, where
@@ -421,7 +422,7 @@ def no_windows_error(cfg: DataConfig, mode: str, df: pd.DataFrame | None = None)
     interval = None if df is None else sampling_interval(df)
     gap = None if interval is None else f"{bridging_gap(interval):g}"
     bridge = None if gap is None else \
-        f"--max-gap {gap} (TrajCVAE.load(..., max_gap={gap}) in Python; data.max_gap={gap} in training)"
+        f"--max-gap {gap} (in training: --set data.max_gap={gap}; in Python: TrajCVAE.load(..., max_gap={gap}))"
     spu = None if df is None or not len(df) else seconds_per_unit(df)
     moves = None if df is None or cfg.time_step is None or spu is not None else \
         sorted(set(time_steps(df).step.values()))  # each scene's own step of frame ids
@@ -713,7 +714,7 @@ def load_windows(paths: Iterable[str | Path], cfg: DataConfig, cache_dir: str | 
                          "it (set TRAJCVAE_CACHE to a writable folder, or give --no-cache)")
     for text in line.split("\n"):
         if log is not None:
-            log(text)
+            log(worded(text))  # kept as written; said as the caller names options
         elif text.startswith("warning: "):  # the Python API (`train` without `log`) still warns
             warn(text)
     return w
