@@ -156,8 +156,8 @@ def test_train_names_a_bad_value_as_its_option_and_its_value():
                        (["--fps", "-1"], "error: --fps must be > 0 (got -1.0)"),
                        (["--device", "tpu"], "error: --device must be auto, cpu or cuda (got 'tpu')"),
                        (["--set", "train.epochs=0"], "error: invalid config: train.epochs must be >= 1 (got 0)"),
-                       (["--set", "data.max_gap=-1"], "error: invalid config: data.dt must be > 0 and data.max_gap >= 0 "
-                        "(got data.dt = 0.4, data.max_gap = -1.0)")):
+                       (["--set", "data.max_gap=-1"], "error: invalid config: data.dt must be > 0 and data.max_gap "
+                        ">= 0 (got data.dt = 0.4, data.max_gap = -1.0)")):
         r = cli("train", data, "--out", ROOT / "never_made", *args)
         one_line_error(r, said)
     assert not (ROOT / "never_made").exists()
