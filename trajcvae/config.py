@@ -374,11 +374,11 @@ def validate(cfg: Config, files: bool = True, flags: dict[str, str] | None = Non
             if " must be " in message:  # the value of each option it names (those of a two-option check too)
                 message += (f" (got {values[keys[0]]!r})" if len(keys) == 1 else
                             " (got " + ", ".join(f"{dotted} = {value!r}" for dotted, value in values.items()) + ")")
-            given = {dotted: flag for dotted, flag in (flags or {}).items()
-                     if re.search(rf"\b{re.escape(dotted)}\b", message)}
-            for dotted, flag in given.items():  # as the command line gave it: --epochs must be >= 1 (got 0)
-                message = re.sub(rf"\b{re.escape(dotted)}\b", flag, message)
-            raise TrajCVAEError(message if given else f"invalid config: {message}")
+            renamed = 0
+            for dotted, flag in (flags or {}).items():  # as the command line gave it: --epochs must be >= 1 (got 0)
+                message, n = re.subn(rf"\b{re.escape(dotted)}\b", flag, message)
+                renamed += n
+            raise TrajCVAEError(message if renamed else f"invalid config: {message}")
     for section, values in cfg.to_dict().items():  # inf and nan pass every comparison above as bounds
         for key, value in values.items():
             if isinstance(value, float) and not math.isfinite(value):

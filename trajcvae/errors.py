@@ -95,7 +95,12 @@ class TrajCVAEError(Exception):
     as the CLI or as Python keywords, as the caller gave them)."""
 
     def __init__(self, *args):
-        super().__init__(*(worded(a) if isinstance(a, str) else a for a in args))
+        super().__init__(*_worded_args(args))
+
+
+def _worded_args(args: tuple) -> tuple:
+    """An error's or a warning's arguments, their texts `worded` for the caller."""
+    return tuple(worded(a) if isinstance(a, str) else a for a in args)
 
 
 class DataError(TrajCVAEError):
@@ -121,7 +126,7 @@ class TrajCVAEWarning(UserWarning):
 
     def __init__(self, *args):
         self.said = args[0] if args and isinstance(args[0], str) else None
-        super().__init__(*(worded(a) if isinstance(a, str) else a for a in args))
+        super().__init__(*_worded_args(args))
 
 
 def warning_text(line: str) -> str:

@@ -530,10 +530,11 @@ def plot_training(run: str | Path, out: str | Path | None = None, size: str | No
             except TrajCVAEError:
                 pass
         best = best_row(metrics, beta)
-        said = (", no best.pt yet (the KL weight is not full)" if best is None and held is None else
-                f", {held}" if best is None else
-                f", best val minADE {best.val_min_ade:.3f} m at epoch {int(best.epoch)} "
-                f"({held or 'no best.pt beside it'})")
+        if best is not None:
+            said = (f", best val minADE {best.val_min_ade:.3f} m at epoch {int(best.epoch)} "
+                    f"({held or 'no best.pt beside it'})")
+        else:
+            said = f", {held}" if held else ", no best.pt yet (the KL weight is not full)"
     return save_figure(plot_curves(metrics, f"training run {path.parent.name}: {epochs}{said}",
                                    best=None if best is None else int(best.epoch)), out, px)
 

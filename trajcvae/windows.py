@@ -269,7 +269,7 @@ def _grid_points(at: np.ndarray, agent: np.ndarray) -> np.ndarray:
     c, s = np.bincount(whose, np.cos(turn)) / n, np.bincount(whose, np.sin(turn)) / n
     phase = np.where(np.hypot(c, s) > STEADY, np.arctan2(s, c) / (2 * np.pi), 0.0)  # (agents,) in [-0.5, 0.5]
     phase[np.abs(phase) < 1e-6] = 0.0  # (on the grid: as rounded)
-    return np.where(phase[whose] != 0, np.floor(at - phase[whose] + 0.5).astype(np.int64), cell)
+    return np.floor(at - phase[whose] + 0.5).astype(np.int64)
 
 
 STEADY = 0.5  # how alike an agent's phases against the grid must be (the length of their mean as unit vectors)
