@@ -94,6 +94,8 @@ def test_json_records_or_columns_read_as_the_same_table(tmp_path, sim_files):
     labelled = read_tracks([write(tmp_path / "labels.json", '[{"frame": 0, "id": 7, "x": 1, "y": 2, "class": 1}, '
                                   '{"frame": 10, "id": 7, "x": 1.4, "y": 2, "class": null}]')])
     assert labelled["class"].tolist() == ["1", ""] and labelled.agent_id.tolist() == [7, 7]
+    nan_label = '[{"frame": 0, "id": 7, "x": 1, "y": 2, "class": NaN}, {"frame": 10, "id": 7, "x": 1.4, "y": 2}]'
+    assert read_tracks([write(tmp_path / "nan_label.json", nan_label)])["class"].tolist() == ["", ""]
     for text, expected_error in (
             ('[{"time": 0, "agent_id": 1, "x": 1, "y": 2},\n{"time": 0.4, "agent_id": 1, "x": "oops", "y": 2}]',
              "bad.json row 2: column 'x' value 'oops' is not a number"),
@@ -106,6 +108,10 @@ def test_json_records_or_columns_read_as_the_same_table(tmp_path, sim_files):
             ('[{"time": 0, "agent_id": {"id": 1}, "x": 1, "y": 2}]', "bad.json row 1: column 'agent_id' holds an "
                                                                      "object, not a value"),
             ('[{"time": 0, "agent_id": 1, "x": NaN, "y": 2}]', "bad.json row 1: column 'x' value 'NaN' is not finite"),
+            ('[{"time": 0, "agent_id": NaN, "x": 1, "y": 2}]', "bad.json row 1: column 'agent_id' holds NaN, not an "
+             "id (every row needs its agent's id)"),  # Python's json.dumps of a float NaN id
+            ('[{"time": 0, "agent_id": 1, "scene": -Infinity, "x": 1, "y": 2}]', "bad.json row 1: column 'scene' holds "
+             "-Infinity, not an id"),
             ('[{"time": 0,\n "x": 1,', "bad.json line 2: not JSON"),
             ('{"time": 0, "agent_id": 1, "x": 1, "y": 2}\n{"time": 0.4,', "bad.json line 2: not JSON"),
             ("[]", "bad.json: empty file (no rows)"),

@@ -288,7 +288,7 @@ def _read_json(path: Path, frames: bool = False, columns: dict[str, str] | None 
         return dict(items)
 
     def parse(text: str):  # NaN and Infinity kept as written, to be refused as a CSV's are
-        return json.loads(text, object_pairs_hook=pairs, parse_constant=str)
+        return json.loads(text, object_pairs_hook=pairs, parse_constant=_Constant)
 
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -321,12 +321,23 @@ def _read_json(path: Path, frames: bool = False, columns: dict[str, str] | None 
                 i = int(np.flatnonzero(odd.to_numpy())[0])
                 raise DataError(f"{path} row {i + 1}: column '{c}' holds {JSON_TYPES[type(raw[c].iloc[i])]}, not a "
                                 "value")
+            constant = raw[c].map(lambda v: isinstance(v, _Constant))
+            if constant.any() and u in ("agent_id", "scene"):  # Python's json.dumps writes a float NaN so
+                i = int(np.flatnonzero(constant.to_numpy())[0])
+                raise DataError(f"{path} row {i + 1}: column '{c}' holds {raw[c].iloc[i]}, not an id (every row "
+                                f"needs its {'agent' if u == 'agent_id' else 'scene'}'s id)")
+            raw[c] = raw[c].mask(constant & (u in AGENT_COLUMNS), None)  # a NaN label: none
             if u not in AGENT_COLUMNS:  # numbers as numbers (ids too); a label stays as given (1 beside a null)
                 raw[c] = raw[c].infer_objects()
     table = canonical(raw, str(path), path.stem, first_line=1, row_word="row", frames=frames, typed=True,
                       columns=columns)
     table.attrs["named_by_file"] = "scene" not in usable
     return table
+
+
+class _Constant(str):
+    """JSON's non-standard NaN, Infinity or -Infinity (as Python's json.dumps writes float ones), kept as its
+    text: a number column refuses it as a CSV's text "NaN" is, an id column refuses it as no id."""
 
 
 JSON_TYPES = {dict: "an object", list: "an array", str: "a string", bool: "true or false", type(None): "null"}
