@@ -362,6 +362,44 @@ def test_benchmark_without_a_learned_sampler_skips_finished_splits_and_keeps_onl
     assert not any((res / picture).exists() for picture in pictures)
 
 
+def test_benchmark_folders_scores_your_own_splits_in_your_units(tmp_path, sim_files, monkeypatch):
+    """`benchmark folders` runs the benchmark on your own splits, each a folder holding train/, val/ and test/
+    (or --root itself is one), read with the data options given (--scale, --fps, --set data.*): the same
+    tracks in centimetres with --scale 0.01 score as those in metres do."""
+    def split(folder: Path, factor: float) -> Path:
+        for part in ("train", "val", "test"):
+            table = pd.read_csv(sim_files[part])
+            table[["x", "y"]] *= factor
+            (folder / part).mkdir(parents=True)
+            table.to_csv(folder / part / f"{part}.csv", index=False)
+        return folder
+
+    split(tmp_path / "mine" / "walkers", 1.0)
+    cm = split(tmp_path / "cm", 100.0)
+    cfg = write(tmp_path / "tiny.toml", "[model]\nhidden = 16\nz_dim = 4\n[train]\nepochs = 1\nvariety_k = 4\n"
+                "[data]\nmemory = 2\n[kset]\nepochs = 0\n")
+    fast = ("--config", cfg, "--is-samples", 2, "--kde-samples", 20, "--draws", 0, "--calibration", 0, "--quiet")
+    monkeypatch.chdir(tmp_path)
+    r = cli("benchmark", "folders", "--root", tmp_path / "mine", *fast)
+    assert r.exit_code == 0 and "walkers seed 0: training" in r.output, r.output
+    metres = json.loads((tmp_path / "results" / "mine" / "results.json").read_text())  # results/ and --root's name
+    assert metres["suite"] == "folders" and list(metres["splits"]) == ["walkers", "mean"]
+    r = cli("benchmark", "folders", "--root", cm, "--scale", 0.01, "--set", "data.max_neighbors=12", "--out",
+            tmp_path / "res_cm", *fast)
+    assert r.exit_code == 0 and "cm seed 0: training" in r.output, r.output
+    report = json.loads((tmp_path / "res_cm" / "results.json").read_text())
+    assert report["config"]["data"]["scale"] == 0.01 and report["config"]["data"]["max_neighbors"] == 12
+    for key in ("windows", "min_ade", "min_fde", "cv_ade"):
+        assert report["splits"]["cm"][key] == pytest.approx(metres["splits"]["walkers"][key], abs=2e-3), key
+    # Mistakes are one line, before any training.
+    one_line_error(cli("benchmark", "folders", *fast), "benchmark folders needs --root")
+    one_line_error(cli("benchmark", "folders", "--root", tmp_path / "mine", "--splits", "walkers,runners", *fast),
+                   "--splits: no split 'runners' under --root", "(found: walkers)")
+    one_line_error(cli("benchmark", "folders", "--root", tmp_path / "res_cm", *fast),
+                   "no folder holding train/, val/ and test/")
+    one_line_error(cli("benchmark", "folders", "--root", tmp_path / "none", *fast), "none: no such folder")
+
+
 def test_benchmark_refuses_unknown_suite_and_split(tmp_path):
     for option, value, expected in (("--splits", "", "--splits names no split"),
                                     ("--is-samples", 0, "--is-samples must be a whole number >= 1 (got 0)"),
@@ -371,7 +409,7 @@ def test_benchmark_refuses_unknown_suite_and_split(tmp_path):
         one_line_error(cli("benchmark", "eth-ucy", "--root", ETH_UCY, option, value, "--out", tmp_path / "r0"),
                        expected)
     r = cli("benchmark", "kitti", "--out", tmp_path / "res")
-    assert r.exit_code != 0 and "unknown benchmark suite 'kitti'" in r.output
+    assert r.exit_code != 0 and "unknown benchmark suite 'kitti' (available: eth-ucy, folders)" in r.output
     r = cli("benchmark", "eth-ucy", "--splits", "mars", "--out", tmp_path / "res")
     assert r.exit_code != 0 and "unknown split 'mars'" in r.output
     # A K-set sampler of another K than the benchmark's is refused before any training, not after it.

@@ -1,4 +1,5 @@
-"""The ETH/UCY benchmark: leave-one-scene-out on eth, hotel, univ, zara1, zara2.
+"""The benchmark: leave-one-scene-out ETH/UCY (eth, hotel, univ, zara1, zara2), or your own splits (the
+`folders` suite: each a folder holding train/, val/ and test/).
 
 For each split: train on `train`, pick the checkpoint on `val`, then on `test` measure best-of-K errors,
 the most-likely prediction, both straight-line baselines and three likelihoods (nats per window):
@@ -34,6 +35,8 @@ from .train import UNRECORDED, data_digest, finish_run, prefixed, train, trained
 from .windows import Windows, default_cache_dir, load_windows, quiet
 
 SPLITS = ("eth", "hotel", "univ", "zara1", "zara2")
+SUITES = ("eth-ucy", "folders")
+PARTS = ("train", "val", "test")
 HEADINGS = {  # result key -> Markdown heading
     "windows": "windows", "min_ade": "minADE@20", "min_fde": "minFDE@20", "ml_ade": "ML ADE",
     "ml_fde": "ML FDE", "cv_ade": "CV ADE", "cv_fde": "CV FDE", "ncv_min_ade": "noisy line minADE@20",
@@ -167,12 +170,56 @@ def complete(row: dict, draws: int, calibration_draws: int, is_samples: int = 10
             and "windows_2" in row)
 
 
-def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, splits=SPLITS, seeds: int = 1,
-                  k: int = 20, is_samples: int = 100, kde_samples: int = 2000, progress: bool = True,
-                  log: Callable[[str], None] = print, draws: int = 1000, calibration_draws: int = 200) -> dict:
+def split_folders(suite: str, root: Path, splits: list[str] | None) -> dict[str, Path]:
+    """{split: its folder, holding train/, val/ and test/}. eth-ucy: `root`/{split} for ETH/UCY's splits (all
+    five by default). folders: `root` itself where it holds the three parts (one split, named as the folder),
+    else each of its folders that does (all by default, in name order)."""
+    if suite not in SUITES:
+        raise TrajCVAEError(f"unknown benchmark suite '{suite}' (available: {', '.join(SUITES)})")
+    if splits is not None:
+        splits = list(dict.fromkeys(splits))  # a split named twice is run once
+        if not splits:
+            raise TrajCVAEError("--splits names no split" + (f" (choose from {', '.join(SPLITS)})"
+                                                              if suite == "eth-ucy" else ""))
+    if suite == "eth-ucy":
+        for split in splits or ():
+            if split not in SPLITS:
+                raise TrajCVAEError(f"--splits: unknown split '{split}' (choose from {', '.join(SPLITS)})")
+        folders = {split: root / split for split in splits or SPLITS}
+        for folder in folders.values():
+            for part in PARTS:
+                if not (folder / part).is_dir():
+                    raise TrajCVAEError(f"--root: {folder / part} not found (expected the ETH/UCY splits)")
+        return folders
+    if not root.is_dir():
+        raise TrajCVAEError(f"--root {root}: no such folder")
+    whole = lambda folder: all((folder / part).is_dir() for part in PARTS)  # noqa: E731
+    if whole(root):
+        found = {root.resolve().name: root}
+    else:
+        found = {f.name: f for f in sorted(root.iterdir()) if f.is_dir() and not f.name.startswith(".") and whole(f)}
+    if not found:
+        raise TrajCVAEError(f"--root {root}: no folder holding train/, val/ and test/ (each split of the folders "
+                            "suite is one such folder, or --root is)")
+    for split in splits or ():
+        if split not in found:
+            raise TrajCVAEError(f"--splits: no split '{split}' under --root {root} (found: {', '.join(found)}); "
+                                "a split is a folder holding train/, val/ and test/")
+    return {split: found[split] for split in splits or found}
+
+
+def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, splits: list[str] | None = None,
+                  seeds: int = 1, k: int = 20, is_samples: int = 100, kde_samples: int = 2000,
+                  progress: bool = True, log: Callable[[str], None] = print, draws: int = 1000,
+                  calibration_draws: int = 200, suite: str = "eth-ucy", overrides: list[str] | None = None,
+                  options: dict[str, tuple[str, object]] | None = None) -> dict:
     """Train and evaluate every split (x seeds); writes results.json, results.md (and, with calibration,
-    reliability.png) into `out`. `draws` > 0 scores both K-set modes (k-means and learned) on that many
-    plain draws; `calibration_draws` > 0 measures plain sampling's calibration (`calibrated`).
+    reliability.png) into `out`. `suite` and `splits` say which (`split_folders`; None: every split). `draws`
+    > 0 scores both K-set modes (k-means and learned) on that many plain draws; `calibration_draws` > 0
+    measures plain sampling's calibration (`calibrated`). The configuration: the defaults, then `config` (a
+    TOML file), then `overrides` ("section.key=value" texts), then `options` ({section.key: (flag, value)}:
+    the CLI's --fps, --scale, --homography, --classes, --columns), as `config.load_config` takes them; the
+    data options say how to read every split's files (their rate, units, classes and columns).
 
     A split finished before without some of these numbers gets them from its checkpoint, untrained (its
     second stage, `train.finish_run`, is run first where best.pt lacks the K-set sampler)."""
@@ -186,36 +233,33 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
             raise TrajCVAEError(f"{name} must be a whole number >= 1 (got {value})")
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
         raise TrajCVAEError(f"--seeds must be a whole number >= 1 (got {seeds})")
-    splits = list(dict.fromkeys(splits))  # a split named twice is run once
-    if not splits:
-        raise TrajCVAEError(f"--splits names no split (choose from {', '.join(SPLITS)})")
     root, out = Path(root), Path(out)
+    folders = split_folders(suite, root, None if splits is None else list(splits))
+    splits = list(folders)
     check_output(out, folder=True)
-    for split in splits:
-        if split not in SPLITS:
-            raise TrajCVAEError(f"--splits: unknown split '{split}' (choose from {', '.join(SPLITS)})")
-        for part in ("train", "val", "test"):
-            if not (root / split / part).is_dir():
-                raise TrajCVAEError(f"--root: {root / split / part} not found (expected the ETH/UCY splits)")
-            list_files([root / split / part])  # a folder without track files is named now, not after training
-    given = load_config(config)  # checked now, not after the first split has trained
+    for folder in folders.values():
+        for part in PARTS:
+            list_files([folder / part])  # a folder without track files is named now, not after training
+    overrides = list(overrides or [])
+    configured = lambda *more: load_config(config, overrides + list(more), options)  # noqa: E731
+    given = configured()  # checked now, not after the first split has trained
     ks = given.kset
     if draws and ks.epochs > 0 and ks.k != k:
         raise TrajCVAEError(f"{config or 'config'}: kset.k = {ks.k}, but the benchmark scores K = {k} futures "
                             f"and the learned K-set sampler makes kset.k; set kset.k = {k} (or kset.epochs = 0)")
-    for split in splits:  # so is every test set: a bad row, or no window, is named before any training
+    for split, folder in folders.items():  # so is every test set: a bad row, or no window, is named before training
         try:
-            load_windows([root / split / "test"], given.data, default_cache_dir(),  # its speed warning, if any
+            load_windows([folder / "test"], given.data, default_cache_dir(),  # its speed warning, if any
                          lambda line, s=split: log(f"{s} test: {line}") if line.startswith("warning") else None)
         except NoWindowsError as e:
-            raise NoWindowsError(f"the test set ({root / split / 'test'}): {e}") from None
+            raise NoWindowsError(f"the test set ({folder / 'test'}): {e}") from None
     results: dict[str, list[dict]] = {}
-    for split in splits:
+    for split, folder in folders.items():
         for seed in range(seeds):
             run = out / split / f"seed{seed}"
             done = run / "result.json"
             said = prefixed(log, f"{split} seed {seed}: ")  # its lines, train's and finish_run's
-            cfg = load_config(config, [f"train.seed={seed}"])
+            cfg = configured(f"train.seed={seed}")
             if done.exists():
                 try:
                     row = json.loads(done.read_text())
@@ -224,7 +268,7 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
                                         "the split again") from None
                 ckpt = checkpoint.load(run / "best.pt")
                 _check_same_config(run, ckpt, cfg)
-                _check_same_data(run, ckpt, root / split, row)
+                _check_same_data(run, ckpt, folder, row)
                 learned = "kset" in ckpt or cfg.kset.epochs > 0  # finish_run trains a missing one
                 if complete(row, draws, calibration_draws, is_samples, kde_samples, learned):
                     said("done earlier, skipped")
@@ -232,23 +276,23 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
                     continue
                 said("done earlier; adding what it lacks (K-sets, calibration or likelihoods asked for otherwise)")
                 cache = default_cache_dir()
-                finish_run(run, load_windows([root / split / "train"], cfg.data, cache, log=quiet),  # as trained
-                           load_windows([root / split / "val"], cfg.data, cache, log=quiet), log=said)
+                finish_run(run, load_windows([folder / "train"], cfg.data, cache, log=quiet),  # as trained
+                           load_windows([folder / "val"], cfg.data, cache, log=quiet), log=said)
                 meta = {key: row[key] for key in ("train_minutes", "seed", "best_epoch", "epochs")}
             else:
                 said("training")
-                train([root / split / "train"], [root / split / "val"], cfg, run,
+                train([folder / "train"], [folder / "val"], cfg, run,
                       resume=(run / "last.pt").exists(), progress=progress, log=said)
                 metrics = pd.read_csv(run / "metrics.csv")
                 meta = {"train_minutes": float(metrics.seconds.sum()) / 60, "seed": seed,
                         "best_epoch": int(checkpoint.load(run / "best.pt")["epoch"]), "epochs": int(len(metrics))}
             predictor = TrajCVAE.load(run / "best.pt")
             stats = predictor.stats.get("kset", {})
-            row = evaluate_split(predictor, [root / split / "test"], k, seed, is_samples, kde_samples, draws,
+            row = evaluate_split(predictor, [folder / "test"], k, seed, is_samples, kde_samples, draws,
                                  calibration_draws, known=row if done.exists() else None,
                                  cache_dir=default_cache_dir())
             row.update(meta, kset_minutes=stats.get("seconds", 0.0) / 60, machine=trained_on(predictor.stats),
-                       test_data=data_digest([root / split / "test"]))
+                       test_data=data_digest([folder / "test"]))
             write_text(done, json.dumps(row, indent=2))
             said(f"minADE@{k} {row['min_ade']:.3f} minFDE@{k} {row['min_fde']:.3f} "
                  f"(constant velocity {row['cv_ade']:.3f}/{row['cv_fde']:.3f})")
@@ -262,7 +306,7 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
     summary["mean"] = {key: float(np.mean([summary[s][key] for s in results])) for key in summary[splits[0]]}
     report = {"k": k, "seeds": seeds, "is_samples": is_samples, "kde_samples": kde_samples,
               "draws": draws, "calibration_draws": calibration_draws,
-              "config": load_config(config).to_dict(), "splits": summary,
+              "suite": suite, "config": given.to_dict(), "splits": summary,
               "per_seed": {split: [{c: r[c] for c in ("seed", "min_ade", "min_fde") + tuple(
                   f"{p}_{m}" for p in MODES for m in ("min_ade", "min_fde") if f"{p}_{m}" in r)} for r in rows]
                            for split, rows in results.items()}}

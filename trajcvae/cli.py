@@ -434,14 +434,18 @@ def demo(
 @app.command()
 @user_errors
 def benchmark(
-    suite: Annotated[str, typer.Argument(help="Benchmark suite: eth-ucy.")],
-    root: Annotated[Path, typer.Option(help="ETH/UCY folder with {split}/{train,val,test}.")] =
-        Path("../shared/datasets/eth_ucy"),
+    suite: Annotated[str, typer.Argument(help="eth-ucy: ETH/UCY's five leave-one-scene-out splits. folders: your "
+                                              "own, each split a folder holding train/, val/ and test/.")],
+    root: Annotated[Optional[Path], typer.Option(help="eth-ucy: the folder of {eth,hotel,univ,zara1,zara2}/"
+                    "{train,val,test} (default: ../shared/datasets/eth_ucy). folders: the folder of your splits, "
+                    "or one split itself.")] = None,
     config: Annotated[Optional[Path], typer.Option(help="TOML config overriding the defaults, one for all "
                                                         "splits (default: the defaults, i.e. the recipe).")] = None,
-    out: Annotated[Path, typer.Option(help="Results folder (results.json, results.md, runs).")] =
-        Path("results/eth_ucy"),
-    splits: Annotated[str, typer.Option(help="Comma-separated splits.")] = "eth,hotel,univ,zara1,zara2",
+    out: Annotated[Optional[Path], typer.Option(help="Results folder (results.json, results.md, runs; default: "
+                                                     "results/eth_ucy, or results/ and --root's name).")] = None,
+    splits: Annotated[Optional[str], typer.Option(help="Comma-separated splits (default: all; eth-ucy's are "
+                                                       "eth,hotel,univ,zara1,zara2, folders' their folder names).")]
+        = None,
     seeds: Annotated[int, typer.Option(help="Seeds per split (0..N-1); the table shows their mean, "
                                             "a second table each seed.")] = 1,
     is_samples: Annotated[int, typer.Option(help="Samples from q(z|x,y) for the importance-sampled NLL.")] = 100,
@@ -451,19 +455,33 @@ def benchmark(
     calibration: Annotated[int, typer.Option(help="Draws per window for the calibration of plain sampling "
                            "(on up to 2000 windows per split; a finished split gets it from its checkpoint); 0 = off.")]
         = 200,
+    fps: FpsOpt = None,
+    scale: ScaleOpt = None,
+    homography: HomographyOpt = None,
+    classes: ClassesOpt = None,
+    columns: ColumnsOpt = None,
+    set_: Annotated[Optional[list[str]], typer.Option("--set", help="Any config option, e.g. "
+                    "--set train.epochs=20 (repeatable).")] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
 ):
-    """Leave-one-scene-out ETH/UCY: train, select on val, report test; resumable (skips finished splits)."""
+    """Train, select on val and report test for each split, several seeds: ETH/UCY leave-one-scene-out, or your
+    own splits; resumable (skips finished splits)."""
     from .benchmark import run_benchmark
-    from .config import check_calibration
+    from .config import TRAIN_OPTIONS, check_calibration
 
-    if suite != "eth-ucy":
-        raise TrajCVAEError(f"unknown benchmark suite '{suite}' (available: eth-ucy)")
     check_calibration(calibration)
-    report = run_benchmark(root, config, out, [s.strip() for s in splits.split(",") if s.strip()], seeds=seeds,
-                           is_samples=is_samples, kde_samples=kde_samples, draws=draws,
-                           calibration_draws=calibration,
-                           progress=not quiet,
+    if root is None and suite == "folders":
+        raise TrajCVAEError("benchmark folders needs --root: the folder of your splits (each holding train/, val/ "
+                            "and test/)")
+    given = {"data.fps": fps, "data.scale": scale, "data.homography": None if homography is None else str(homography),
+             "data.classes": _joined(classes), "data.columns": _joined(columns)}
+    root = root or Path("../shared/datasets/eth_ucy")
+    out = out or Path("results") / ("eth_ucy" if suite == "eth-ucy" else root.resolve().name)
+    report = run_benchmark(root, config, out,
+                           None if splits is None else [s.strip() for s in splits.split(",") if s.strip()],
+                           seeds=seeds, is_samples=is_samples, kde_samples=kde_samples, draws=draws,
+                           calibration_draws=calibration, progress=not quiet, suite=suite, overrides=list(set_ or []),
+                           options={key: (TRAIN_OPTIONS[key], v) for key, v in given.items() if v is not None},
                            log=lambda m: Console().print(escape(m), highlight=False, soft_wrap=True))
     modes = [(p, name) for p, name in (("km", "k-means"), ("ks", "learned"))
              if all(f"{p}_min_ade" in r for r in report["splits"].values())]
