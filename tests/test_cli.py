@@ -127,7 +127,7 @@ def test_a_piped_table_keeps_each_number_on_its_row_however_large(monkeypatch, c
     (["predict", "{bad}", "{test}"], "not a trajcvae checkpoint"),
     (["demo", "--epochs", "0"], "--epochs must be >= 1"),
     (["evaluate", "{model}", "{test}", "--calibration", "50"], "--calibration needs at least 100 draws"),
-    (["predict", "{model}", "{test}", "-k", "100000000000"], "GiB per agent"),
+    (["predict", "{model}", "{test}", "-k", "100000000000"], "futures for an agent needs about"),
     (["train", "{bad}", "--out", "{run}"], "column 'x' value 'oops' is not a number"),  # and no run folder left
     (["simulate", "{sim}", "--rate", "nan"], "--rate must be > 0 and at most 10"),
     (["simulate", "{sim}", "--rate", "1e9", "--frames", "3"], "--rate must be > 0 and at most 10"),  # not a hang

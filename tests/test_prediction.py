@@ -74,6 +74,26 @@ def test_full_draws_are_the_same_however_little_memory_is_free(trained, sim_file
     assert not np.allclose(runs[None][1], runs[None][3])  # full draws carry the decoder's noise
 
 
+def test_calibration_of_any_number_of_windows_fits_in_memory_with_the_numbers_of_one_call(trained, sim_files,
+                                                                                         monkeypatch):
+    """evaluate's calibration draws a block of windows at a time and keeps only their levels: windows whose
+    draws all together would not fit in the free memory are measured, with the numbers of one call."""
+    import trajcvae.evaluate as evaluate_module
+    import trajcvae.predict as predict_module
+    from trajcvae.metrics import calibration, hpd_levels
+
+    p = TrajCVAE.load(trained)
+    w = p.make_windows([sim_files["test"]], every_window=True)
+    past = p.scene_past(w)
+    monkeypatch.setattr(evaluate_module, "SAMPLE_BLOCK", 8, raising=False)
+    whole = [hpd_levels(p.sample(w, k=100, seed=1, full=True, batch_size=8, past=fit), w.fut) for fit in (None, past)]
+    monkeypatch.setattr(predict_module, "free_memory", lambda: 40 * 100 * 12 * predict_module.SAMPLE_ROW_BYTES)
+    assert len(w) > 20  # all windows' draws need more than half the free memory, a block's fit
+    for fit, levels in zip((None, past), whole):
+        got = evaluate_module.calibration_of(p, w, draws=100, seed=1, past=fit)
+        assert got["final"] == calibration(levels[:, -1]) and got["all_steps"] == calibration(levels)
+
+
 def test_an_in_memory_table_too_big_for_the_free_memory_is_refused_before_it_is_drawn(trained, sim_files,
                                                                                       monkeypatch):
     import trajcvae.predict as predict_module
@@ -114,7 +134,7 @@ def test_draws_too_many_for_the_free_memory_are_refused_up_front_by_the_option_t
     model = TrajCVAE.load(trained)
     monkeypatch.setattr(predict_module, "free_memory", lambda: 2 ** 24)  # 16 MiB
     monkeypatch.setattr(evaluate_module, "free_memory", lambda: 2 ** 24)
-    with pytest.raises(TrajCVAEError, match="^draws=1000000: drawing that many futures needs about"):
+    with pytest.raises(TrajCVAEError, match="^draws=1000000: drawing that many futures for an agent needs about .* GiB, more than half of the"):
         evaluate_module.evaluate(model, [sim_files["test"]], k=2, kset="kmeans", draws=10 ** 6, calibration_draws=0)
     with pytest.raises(TrajCVAEError, match="^draws=1000000: "):
         OnlinePredictor(model, k=2, kset="kmeans", draws=10 ** 6)

@@ -12,7 +12,7 @@ from .config import check_calibration, check_sampling
 from .errors import DataError, TrajCVAEError, warn
 from .metrics import (ade_fde, brier_fde, calibration, constant_velocity, hpd_levels, min_ade_fde,
                       noisy_constant_velocity)
-from .predict import TrajCVAE, free_memory
+from .predict import SAMPLE_BLOCK, TrajCVAE, free_memory, over_half
 from .table import where
 from .windows import Windows
 
@@ -79,9 +79,16 @@ def calibration_of(predictor: TrajCVAE, w: Windows, draws: int = 200, seed: int 
     (z ~ p(z|x), y ~ p(y|x,z); with `past`, fitted to the scene's past), and the coverage of the truth by
     their p highest-density regions (see `metrics.hpd_levels`) at the endpoint and over all steps, with the
     calibration errors."""
-    levels = hpd_levels(predictor.sample(w, k=draws, seed=seed, full=True, past=past), w.fut)  # (N, P)
+    # A block of windows at a time (as many as `sample` draws the noise of at once, so the draws are those of
+    # one call): only the levels are kept, and a file of any size fits in memory.
+    parts = (w.subset(np.arange(lo, min(lo + SAMPLE_BLOCK, len(w)))) for lo in range(0, len(w), SAMPLE_BLOCK))
+    levels = np.concatenate([hpd_levels(predictor.sample(part, k=draws, seed=seed, full=True, past=past,
+                                                         batch_size=SAMPLE_BLOCK), part.fut) for part in parts])  # (N, P)
     return {"draws": draws, "of": "plain sampling" if past is None else "plain draws fitted to the scene's past",
             "final": calibration(levels[:, -1]), "all_steps": calibration(levels)}
+
+
+LONG_CALIBRATION = 5_000_000  # windows x draws of a calibration that takes a minute or more (1e5 a second)
 
 
 def calibration_fits(draws: int) -> None:
@@ -89,9 +96,8 @@ def calibration_fits(draws: int) -> None:
     block of float64 and its copies, `metrics.region_levels`) does not fit in memory."""
     free, need = free_memory(), 24 * draws ** 2
     if free is not None and need > free / 2:
-        raise TrajCVAEError(f"--calibration {draws}: the density estimate over that many draws needs about "
-                            f"{need / 2 ** 30:.1f} GiB per window, and {free / 2 ** 30:.1f} GiB is free; use a smaller "
-                            "--calibration (default 200)")
+        raise TrajCVAEError(f"--calibration {draws}: the density estimate over that many draws for a window needs "
+                            f"{over_half(need, free)}; use a smaller --calibration (default 200)")
 
 
 def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: int = 20,
@@ -131,5 +137,9 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
             dc = predictor.config.data
             (log or warn)(too_little_past(result["unfitted"], len(w), dc.obs_len, dc.pred_len))
     if calibration_draws > 0:
+        if log is not None and len(w) * calibration_draws >= LONG_CALIBRATION:  # the run's longest part, said
+            log(f"calibration: {calibration_draws} full draws for each of {len(w):,} windows, about "
+                f"{max(1, round(len(w) * calibration_draws / 1e5 / 60))} min on 2 cores (--calibration 0 skips "
+                "it, a smaller --calibration is faster)")
         result["calibration"] = calibration_of(predictor, w, calibration_draws, seed, past)
     return result

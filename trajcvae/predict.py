@@ -41,6 +41,7 @@ from .windows import Windows, build_windows, concat_windows, iter_windows, no_wi
 BUILTIN = {"pedestrian": Path(__file__).parent / "models" / "pedestrian.pt"}
 # + "weight" with a K-set; `time` for `frame` (an input with a time column), `lon, lat` for `x, y` (one in degrees)
 OUTPUT_COLUMNS = ["scene", "agent_id", "t0", "sample", "step", "frame", "x", "y"]
+SAMPLE_BLOCK = 4096  # windows a `sample` call draws full draws' noise for at once (its batch_size)
 
 
 class TrajCVAE:
@@ -118,7 +119,7 @@ class TrajCVAE:
 
     # --- windows -> samples -------------------------------------------------------------------
     def sample(self, w: Windows | WindowTensors, k: int = 20, seed: int = 0, most_likely: bool = False,
-               full: bool = False, batch_size: int = 4096, kset: str = "none", draws: int = 1000,
+               full: bool = False, batch_size: int = SAMPLE_BLOCK, kset: str = "none", draws: int = 1000,
                past: ScenePast | None = None) -> np.ndarray:
         """K futures per window in world coordinates: -> (N, K, P, 2).
 
@@ -132,7 +133,7 @@ class TrajCVAE:
         return self._draw(w, k, seed, most_likely, full, batch_size, kset, draws, past)[0]
 
     def sample_kset(self, w: Windows | WindowTensors, k: int = 20, seed: int = 0, kset: str = "kmeans",
-                    draws: int = 1000, batch_size: int = 4096, past: ScenePast | None = None,
+                    draws: int = 1000, batch_size: int = SAMPLE_BLOCK, past: ScenePast | None = None,
                     pools: list | None = None) -> tuple[np.ndarray, np.ndarray | None]:
         """A K-set per window (`kset.py`): K futures (N, K, P, 2) in world coordinates and their weights
         (N, K), each future's share of `draws` plain draws (summing to 1 per window).
@@ -321,9 +322,8 @@ class TrajCVAE:
         free = free_memory()
         need = draws * self.draw_bytes()
         if free is not None and need > free / 2:
-            raise TrajCVAEError(f"{option} {draws if given is None else given}: drawing that many futures needs about "
-                                f"{need / 2 ** 30:.1f} GiB per agent, and {free / 2 ** 30:.1f} GiB is free; use a "
-                                f"smaller {option}")
+            raise TrajCVAEError(f"{option} {draws if given is None else given}: drawing that many futures for an agent "
+                                f"needs {over_half(need, free)}; use a smaller {option}")
         return max(1, int((free if free is not None else 2 ** 32) / 4 // need))
 
     # --- tracks -> table ----------------------------------------------------------------------
@@ -520,10 +520,17 @@ SAMPLE_ROW_BYTES = 32  # memory of one (x, y) of `sample`'s array: float32 passe
 
 def _check_fits(need: int, what: str, fix: str) -> None:
     """Refuse, before it is drawn rather than killed midway, a result of `need` bytes over half the free
-    memory: '`what` about N GiB and M GiB is free; `fix`'."""
+    memory: '`what` about N GiB, more than half of the M GiB free; `fix`'."""
     free = free_memory()
     if free is not None and need > free / 2:
-        raise TrajCVAEError(f"{what} about {need / 2 ** 30:.1f} GiB and {free / 2 ** 30:.1f} GiB is free; {fix}")
+        raise TrajCVAEError(f"{what} {over_half(need, free)}; {fix}")
+
+
+def over_half(need: float, free: float) -> str:
+    """A need of more than half the free memory (the most one result may take), in words: 'about 10.7 GiB,
+    more than half of the 20.1 GiB free' (MiB below a GiB)."""
+    size = lambda n: f"{n / 2 ** 30:.1f} GiB" if n >= 2 ** 30 else f"{n / 2 ** 20:.1f} MiB"  # noqa: E731
+    return f"about {size(need)}, more than half of the {size(free)} free"
 
 
 def _check_past(past) -> None:
