@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -710,12 +711,17 @@ def chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def test_api_docs_render_in_a_real_browser_from_the_package_alone(pedestrian):
-    """/docs (Swagger UI) loads nothing from the internet, and headless Chromium renders every operation."""
+def need_chromium() -> None:
+    """Skip a browser test on a machine without Chromium; fail it in CI, which installs it (.ci/run)."""
     if chromium() is None:
         if os.environ.get("CI") == "true":
-            pytest.fail("CI: the docs page test needs chromium (.ci/run installs it)")
+            pytest.fail("CI: the browser tests need chromium (.ci/run installs it)")
         pytest.skip("no chromium on this machine (apt-get install chromium)")
+
+
+def test_api_docs_render_in_a_real_browser_from_the_package_alone(pedestrian):
+    """/docs (Swagger UI) loads nothing from the internet, and headless Chromium renders every operation."""
+    need_chromium()
     server, app = server_app(pedestrian)
     with server.running(app) as base:
         import httpx
@@ -740,10 +746,7 @@ def test_live_page_draws_tracks_and_futures_in_a_real_browser(pedestrian, tmp_pa
     """Replay a short recorded file (in metres, or in longitude and latitude) into a running server,
     screenshot the live page with headless Chromium, and find the future colour at the futures' end points
     and the track colour at the agents."""
-    if chromium() is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI: the live page test needs chromium (.ci/run installs it)")
-        pytest.skip("no chromium on this machine (apt-get install chromium)")
+    need_chromium()
     server, app = server_app(pedestrian, lonlat=lonlat)
     data = walkers(n_updates=12, seed=5)
     path = tmp_path / "recorded.csv"
@@ -754,25 +757,45 @@ def test_live_page_draws_tracks_and_futures_in_a_real_browser(pedestrian, tmp_pa
     updates = server.replay_updates(path, lonlat=lonlat)
     assert [u[1] for u in updates] == sorted(set(data["time"])) and updates[0][0] == "recorded"
     assert server.replay(app.state.scenes, updates, speed=float("inf")) == len(updates)
-    shot = tmp_path / "live.png"
-    with server.running(app) as base:
-        import httpx
-
-        futures = httpx.get(f"{base}/v1/scenes/recorded/futures").json()["futures"]
-        tracks = httpx.get(f"{base}/v1/scenes/recorded/tracks").json()["tracks"]
-        subprocess.run([chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                        "--window-size=800,600", "--virtual-time-budget=4000", f"--screenshot={shot}",
-                        f"{base}/?scene=recorded"], check=True, capture_output=True, timeout=60)
-    import matplotlib.image
-
-    image = (matplotlib.image.imread(shot)[..., :3] * 255).astype(int)
+    futures, tracks, image = page_shot(server, app, "recorded", tmp_path / "live.png")
     if lonlat:  # the page draws degrees in metres east and north of the first track point (static/live.js)
         lon0, lat0 = tracks[0]["lon"], tracks[0]["lat"]
         for p in futures + tracks:
             p["x"] = (p["lon"] - lon0) * 111320 * np.cos(np.radians(lat0))
             p["y"] = (p["lat"] - lat0) * 110574
-    # The page's view (static/live.js): every point fitted into the canvas below the 40 px header.
-    pts = np.array([[p["x"], p["y"]] for p in futures + tracks])
+    near = page_view(image, futures + tracks)[1]
+    ends = [f for f in futures if f["step"] == 12]
+    assert len(ends) >= 3 * K
+    assert np.mean([near(SAMPLE_RGB, f["x"], f["y"]) for f in ends]) > 0.9
+    last = pd.DataFrame(tracks).groupby("agent_id").last()
+    assert np.mean([near(HISTORY_RGB, x, y) for x, y in zip(last.x, last.y)]) > 0.9
+    red = (np.abs(image - np.array(SAMPLE_RGB)).sum(-1) < 60).sum()
+    assert red > 200
+
+
+SAMPLE_RGB, HISTORY_RGB = (214, 39, 40), (31, 119, 180)  # static/live.js: SAMPLE_COLOR #d62728, HISTORY_COLOR
+
+
+def page_shot(server, app, scene: str, shot: Path):
+    """The scene's futures and tracks as the API answers them, and the live page's screenshot (800 x 600,
+    headless Chromium) as an (H, W, 3) array of 0-255 colours."""
+    with server.running(app) as base:
+        import httpx
+
+        futures = httpx.get(f"{base}/v1/scenes/{scene}/futures").json()["futures"]
+        tracks = httpx.get(f"{base}/v1/scenes/{scene}/tracks").json()["tracks"]
+        subprocess.run([chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                        "--window-size=800,600", "--virtual-time-budget=4000", f"--screenshot={shot}",
+                        f"{base}/?scene={scene}"], check=True, capture_output=True, timeout=60)
+    import matplotlib.image
+
+    return futures, tracks, (matplotlib.image.imread(shot)[..., :3] * 255).astype(int)
+
+
+def page_view(image, points: list[dict]):
+    """The page's view (static/live.js: every point fitted into the canvas below the 40 px header, equal axes):
+    `to_pixel(x, y)` -> (row, column), and `near(colour, x, y)`: whether the colour is drawn there."""
+    pts = np.array([[p["x"], p["y"]] for p in points])
     lo, hi = pts.min(0), pts.max(0)
     W, H = 800, 600 - 40
     scale = min((W - 60) / (hi[0] - lo[0]), (H - 60) / (hi[1] - lo[1]))
@@ -783,14 +806,35 @@ def test_live_page_draws_tracks_and_futures_in_a_real_browser(pedestrian, tmp_pa
         r, c = to_pixel(x, y)
         patch = image[max(r - 2, 0):r + 3, max(c - 2, 0):c + 3]
         return bool((np.abs(patch - np.array(colour)).sum(-1) < 60).any())
+    return to_pixel, near
 
-    ends = [f for f in futures if f["step"] == 12]
-    assert len(ends) >= 3 * K
-    assert np.mean([near((214, 39, 40), f["x"], f["y"]) for f in ends]) > 0.9  # SAMPLE_COLOR #d62728
-    last = pd.DataFrame(tracks).groupby("agent_id").last()
-    assert np.mean([near((31, 119, 180), x, y) for x, y in zip(last.x, last.y)]) > 0.9  # HISTORY_COLOR
-    red = (np.abs(image - np.array([214, 39, 40])).sum(-1) < 60).sum()
-    assert red > 200
+
+def test_the_live_page_draws_futures_up_to_a_homographys_horizon(pedestrian, tmp_path):
+    """Futures that pass a camera's horizon have no pixel there (null): the page draws each up to it, with no
+    end dot, and leaves the missing points out of its view (not at pixel (0, 0))."""
+    need_chromium()
+    server = pytest.importorskip("trajcvae.server")
+    # Pixels -> metres, the horizon at v = 650, and pixel (0, 0) away from the agents.
+    H = np.array([[0.02, 0, 0], [0, 0.02, 0], [0, -0.004, 1]]) @ np.array([[1, 0, -600], [0, 1, -400], [0, 0, 1]])
+    np.savetxt(tmp_path / "H.txt", H)
+    G = np.linalg.inv(H)
+    app = server.create_app(pedestrian, k=K, homography=tmp_path / "H.txt")
+    for i in range(10):  # a walks towards the horizon (metres y = -5), b across the ground well before it
+        pixels = [G @ [1.0, -1.0 - 0.25 * i, 1.0], G @ [2.0 + 0.5 * i, 3.0, 1.0]]
+        app.state.scenes.observe("cam", 0.4 * i, [{"agent_id": a, "x": p[0] / p[2], "y": p[1] / p[2]}
+                                                  for a, p in zip("ab", pixels)])
+    futures, tracks, image = page_shot(server, app, "cam", tmp_path / "live.png")
+    cut = {(f["agent_id"], f["sample"]) for f in futures if f["x"] is None}
+    assert any(a == "a" for a, _ in cut) and not any(a == "b" for a, _ in cut)
+    drawn = [f for f in futures if f["x"] is not None]
+    to_pixel, near = page_view(image, drawn + tracks)
+    ends = [f for f in drawn if f["step"] == 12]
+    assert np.mean([near(SAMPLE_RGB, f["x"], f["y"]) for f in ends]) > 0.9
+    rows, cols = zip(*(to_pixel(p["x"], p["y"]) for p in drawn + tracks))
+    red = np.argwhere((np.abs(image - np.array(SAMPLE_RGB)).sum(-1) < 60))
+    outside = (red[:, 0] < min(rows) - 5) | (red[:, 0] > max(rows) + 5) | (red[:, 1] < min(cols) - 5) | (
+        red[:, 1] > max(cols) + 5)
+    assert len(red) > 30 and outside.sum() == 0  # end dots, none where no future goes
 
 
 def test_serve_warns_about_a_replay_file_whose_speeds_are_no_walkers(tmp_path, sim_files, monkeypatch):
@@ -849,10 +893,7 @@ def test_a_scenes_warnings_come_in_its_answers_and_on_the_live_page(pedestrian):
         assert len(said) == 1 and said[0].startswith("1 track jumps: agent 'a1' in scene 'jumpy' moves 6.02 m")
         assert c.get("/v1/scenes/jumpy/futures?layout=agents").json()["warnings"] == said
         assert "warnings" not in c.get("/v1/scenes/calm/futures").json()
-        if chromium() is None:
-            if os.environ.get("CI") == "true":
-                pytest.fail("CI: the live page test needs chromium (.ci/run installs it)")
-            pytest.skip("no chromium on this machine (apt-get install chromium)")
+        need_chromium()
         dom = subprocess.run([chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=3000",
                               "--dump-dom", f"{base}/?scene=jumpy"], check=True, capture_output=True, text=True,
                              timeout=60).stdout

@@ -68,10 +68,14 @@ function draw(f, t) {
   const rows = t.tracks.map(point);
   const tracks = groupBy(rows, r => r.agent_id);
   // Each agent's K futures as lists of points (the answer's agents layout holds x and y, or lon and lat, as
-  // K lists of P).
-  const futures = f.agents.map(a => ({agent: a.agent_id, weight: a.weight,
-    paths: (a.x || a.lon).map((xs, i) => xs.map((v, j) => point(a.x ? {x: v, y: a.y[i][j]} :
-                                                                     {lon: v, lat: a.lat[i][j]})))}));
+  // K lists of P). A future that passes a camera's horizon has no pixel there (null): it is drawn up to it.
+  const futures = f.agents.map(a => {
+    const xs = a.x || a.lon, ys = a.y || a.lat;
+    const cut = xs.map((row, i) => row.findIndex((v, j) => v === null || ys[i][j] === null));
+    const paths = xs.map((row, i) => row.slice(0, cut[i] < 0 ? row.length : cut[i])
+      .map((v, j) => point(a.x ? {x: v, y: ys[i][j]} : {lon: v, lat: ys[i][j]})));
+    return {agent: a.agent_id, weight: a.weight, paths, whole: cut.map(c => c < 0)};
+  });
   const points = futures.flatMap(a => a.paths.flat());
   // The view: every point drawn so far in this scene, equal axes, y up.
   for (const p of [...rows, ...points]) {
@@ -111,14 +115,15 @@ function draw(f, t) {
   for (const a of futures) {
     const most = weighted ? Math.max(...a.weight) : 1;
     a.paths.forEach((rows, i) => {
-      const share = weighted ? a.weight[i] / most : 0.5;
+      const share = weighted ? a.weight[i] / most : 0.5, s = start.get(a.agent);
+      if (!rows.length && !s) return;
       ctx.strokeStyle = SAMPLE_COLOR; ctx.lineWidth = 1; ctx.globalAlpha = 0.15 + 0.6 * share;
       ctx.beginPath();
-      const s = start.get(a.agent);
       if (s) ctx.moveTo(px(s.x), py(s.y)); else ctx.moveTo(px(rows[0].x), py(rows[0].y));
       for (const r of rows) ctx.lineTo(px(r.x), py(r.y));
       ctx.stroke();
       ctx.globalAlpha = 1; ctx.fillStyle = SAMPLE_COLOR;
+      if (!a.whole[i]) return;  // an end dot only where the future ends
       const end = rows[rows.length - 1];
       ctx.beginPath(); ctx.arc(px(end.x), py(end.y), weighted ? 1.5 + 2 * share : 2.5, 0, 2 * Math.PI); ctx.fill();
     });
