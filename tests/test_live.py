@@ -918,7 +918,8 @@ def test_serve_ends_its_replay_before_it_exits(tmp_path, sim_files, monkeypatch)
 
 def test_serve_on_port_0_listens_on_a_free_port_and_names_it(monkeypatch):
     """The address the server names is listening by then: a client that connects as soon as it reads it
-    waits in the backlog for the server, it is not refused."""
+    waits in the backlog for the server, it is not refused. Its connections are TCP sockets, on which asyncio
+    turns Nagle's algorithm off (else a small answer on a kept-alive connection waits ~40 ms for an ACK)."""
     pytest.importorskip("fastapi")
     import socket
 
@@ -928,11 +929,14 @@ def test_serve_on_port_0_listens_on_a_free_port_and_names_it(monkeypatch):
     def run(app, sock):
         served["port"] = sock.getsockname()[1]
         with sock, socket.create_connection(("127.0.0.1", served["port"]), timeout=5):
-            pass
+            connection = sock.accept()[0]
+            served["tcp"] = connection.proto == socket.IPPROTO_TCP  # what asyncio's _set_nodelay asks
+            connection.close()
 
     monkeypatch.setattr(server, "_run", run)
     r = cli("serve", "pedestrian", "--port", 0)
     assert r.exit_code == 0 and served["port"] > 0 and f"http://127.0.0.1:{served['port']} " in r.output, r.output
+    assert served["tcp"]
 
 
 def test_live_futures_past_a_homographys_horizon_have_no_pixel_and_a_detection_past_it_is_refused(pedestrian, tmp_path):

@@ -684,10 +684,12 @@ def running(app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> Iterator[st
 def _listen(host: str, port: int) -> socket.socket:
     """A socket bound to the address and listening, before the server says it is there: a bad host or a port
     in use is one line, and a client that connects as soon as it reads the address waits in the backlog
-    until the server accepts it (port 0: the free port the system gave, which the server names)."""
+    until the server accepts it (port 0: the free port the system gave, which the server names). The socket
+    says it is TCP (IPPROTO_TCP, as uvicorn's own): asyncio turns Nagle's algorithm off only on such sockets'
+    connections, and with it on, a small answer on a kept-alive connection waits ~40 ms for a delayed ACK."""
     try:
-        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-        s = socket.socket(family, socket.SOCK_STREAM)
+        family, _, proto = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][:3]
+        s = socket.socket(family, socket.SOCK_STREAM, proto)
     except (OSError, UnicodeError) as e:
         raise TrajCVAEError(f"--host {host} --port {port}: cannot listen there "
                             f"({getattr(e, 'strerror', None) or e})") from None
