@@ -455,6 +455,15 @@ def test_a_feed_no_gap_can_bridge_is_named_once_instead_of_giving_no_futures_in_
                     "'live')"] and not len(out)
     said, out = feed(OnlinePredictor(pedestrian, k=1, max_gap=1.5), 1.0)
     assert said == [] and len(out)
+    # A gap bridged shorter than the feed's spacing, which is within half a step of a step: each detection
+    # holds its grid step, so futures come, from speeds misread; the line says that instead.
+    said, out = feed(OnlinePredictor(pedestrian, k=1, max_gap=0.3), 0.5)
+    assert said == [f"{JUDGE_UPDATES} updates with detections have come at least 0.5 s apart, longer than the 0.3 s "
+                    "gap the model bridges, so every detection starts a new track, and futures read detections 0.5 s "
+                    "apart as a step (0.4 s) apart, misreading speeds; give max_gap=0.8 to bridge them (scene "
+                    "'live')"] and len(out)
+    said, out = feed(OnlinePredictor(pedestrian, k=1, max_gap=0.3), 0.7)
+    assert "so no agent gets futures" in said[0] and not len(out)
     said, _ = feed(OnlinePredictor(pedestrian, k=1, fps=2.5), 10.0)  # frame ids 10 apart are 4 s at 2.5 a second
     assert len(said) == 1 and "at least 4 s apart" in said[0] and "is fps (2.5) the frame ids' rate?" in said[0]
     said, _ = feed(OnlinePredictor(pedestrian, k=1), 0.4)  # the model's own rate

@@ -272,10 +272,16 @@ class OnlinePredictor:
     def _rate_warning(self, gap: float) -> str:
         """The warning of updates never closer than `gap` (time units) to each other, further apart than the
         model bridges: every detection starts a new track, so no agent gets futures (as `predict` refuses a file
-        sampled so, `windows.no_windows_error`)."""
-        seconds, bridged = gap / self._per_second, self.model.config.data.max_gap
+        sampled so, `windows.no_windows_error`); or, for detections within half a step of the next step (a
+        gap bridged shorter than a step), futures from tracks whose detections each held their grid step
+        (`resample.resample_rows`' lead), which misread the agents' speeds."""
+        dc = self.model.config.data
+        seconds, bridged = gap / self._per_second, dc.max_gap
+        held = seconds <= (dc.dt + min(dc.dt / 2, bridged)) * (1 + EPS)
         head = (f"warning: {JUDGE_UPDATES} updates with detections have come at least {seconds:.3g} s apart, "
-                f"longer than the {bridged:g} s gap the model bridges, so no agent gets futures")
+                f"longer than the {bridged:g} s gap the model bridges, so "
+                + (f"every detection starts a new track, and futures read detections {seconds:.3g} s apart as a "
+                   f"step ({dc.dt:g} s) apart, misreading speeds" if held else "no agent gets futures"))
         if self.time_column == "frame":
             return (f"{head}: is fps ({self._per_second:g}) the frame ids' rate? If the detections are that far "
                     f"apart, give --max-gap {bridging_gap(seconds):g}")
