@@ -255,6 +255,28 @@ def test_excel_style_csv_bom_crlf_semicolons_quotes(tmp_path):
     f.write_bytes(b'\xef\xbb\xbf"Frame";"Agent_ID";"X";"Y"\r\n0;7;1.5;2\r\n10;7;1.6;2.1\r\n')
     df = read_tracks([f])
     assert list(df.frame) == [0, 10] and list(df.agent_id) == [7, 7] and list(df.x) == [1.5, 1.6]
+    # Excel's first line naming the separator is honoured, and rows keep their line numbers.
+    for sep in (b";", b",", b"\t"):
+        g = tmp_path / "sep.csv"
+        g.write_bytes(b'\xef\xbb\xbfsep=' + sep + b'\r\n' + sep.join([b"frame", b"agent_id", b"x", b"y"]) + b"\r\n"
+                      + sep.join([b"0", b"7", b"1.5", b"2"]) + b"\r\n" + sep.join([b"10", b"7", b"1.6", b"2.1"]) + b"\r\n")
+        got = read_tracks([g])
+        assert list(got.x) == [1.5, 1.6] and list(got["_line"]) == [3, 4], sep
+    g.write_text("sep=;\nframe;agent_id;x;y\n0;7;1.5;2\n10;7;oops;2.1\n")
+    assert read_error(g).startswith(f"{g} line 4: ")
+    g.write_text("sep=|\nframe|agent_id|x|y\n0|7|1.5|2\n")
+    assert read_error(g) == (f"{g}: line 1 names the separator '|'; trajcvae reads commas, semicolons, tabs or "
+                             "blanks: save the file with one of those")
+
+
+def test_a_tab_separated_table_with_pandas_index_column_reads_as_its_csv_does(tmp_path):
+    """pandas' to_csv(sep="\\t") writes its index column first, named by an empty field: the header starts
+    with a tab, which stays a column."""
+    table = pd.DataFrame({"frame": [0, 10, 20], "agent_id": [7, 7, 7], "x": [1.5, 1.6, 1.7], "y": [2.0, 2.1, 2.2]})
+    table.to_csv(tmp_path / "a.tsv", sep="\t")
+    table.to_csv(tmp_path / "a.csv")
+    got = read_tracks([tmp_path / "a.tsv"])
+    assert list(got.x) == [1.5, 1.6, 1.7] and list(got.frame) == list(read_tracks([tmp_path / "a.csv"]).frame)
 
 
 def test_headerless_file_in_scientific_notation_is_not_a_header(tmp_path):

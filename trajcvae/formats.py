@@ -437,8 +437,21 @@ def _sniff(path: Path, frames: bool = False, columns: dict[str, str] | None = No
     first = lines[skip]
     if more and skip == len(lines) - 1:
         raise DataError(f"{path}: first row is longer than 1 MiB; not a CSV/text table")
-    first = first.strip()
-    sep = "," if "," in first else ";" if ";" in first else r"\s+"
+    said = re.fullmatch(r"\s*sep=(.)\s*", first, re.IGNORECASE)  # Excel's line naming the separator
+    if said:
+        if said[1] not in ",;\t":
+            raise DataError(f"{path}: line {skip + 1} names the separator '{said[1]}'; trajcvae reads commas, "
+                            "semicolons, tabs or blanks: save the file with one of those")
+        skip += 1
+        while skip < len(lines) and not lines[skip].strip(" \t\x0b\x0c"):
+            skip += 1
+        if skip == len(lines):
+            raise DataError(f"{path}: empty file (no rows after its 'sep=' line)")
+        first = lines[skip]
+    # A tab-separated header keeps a leading tab: pandas writes its index column's name empty.
+    first = first.strip(" \r\n") if "\t" in first.strip(" \r\n") else first.strip()
+    sep = ({"\t": r"\s+"}.get(said[1], said[1]) if said else "," if "," in first else ";" if ";" in first
+           else r"\s+")
     fields = _fields(first, sep)
     sdd = re.findall(r'"[^"]*"|\S+', first)  # as SDD's reader splits a line: a quoted label ("Golf Cart") whole
     if sep == r"\s+" and len(sdd) == len(SDD_FIELDS) and all(parses_as_number(f) for f in sdd[:9]) \
