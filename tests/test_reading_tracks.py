@@ -209,11 +209,12 @@ def read_error(path) -> str:
     (b'{"frame": 0, "agent_id": 1, "x": 0, "y": 0}\n', "JSON, not a CSV/text table; name it bad.json to read it as JSON"),
     (b"<html><body>404 not found</body></html>\n", "missing column(s)"),
     (b"\xff\xfef\x00r\x00a\x00m\x00e\x00,\x00a\x00", "NUL bytes"),  # UTF-16 text
-    (b"frame,agent_id,x,y\n0,1,0,0\n10,1,\xe9,0\n", "not UTF-8"),  # a Latin-1 byte
+    (b"frame,agent_id,x,y,label\n0,1,0,0,v\xe9lo\n", "line 2: not UTF-8 text (byte 0xE9); a file saved as "
+     "Windows-1252 or Latin-1? Save it as UTF-8 (iconv -f cp1252 -t utf-8 bad.csv > bad-utf8.csv)"),  # Excel's é
     (b"frame,agent_id,x,y\n0,1,\xef\xbc\x91\xef\xbc\x93.4,0\n", "line 2: column 'x' value '\uff11\uff13.4' is not a "
      "number (digits of another script or width: write ASCII digits, 0-9)"),  # full-width digits
     (b"frame,agent_id,x,y\n" + b"0,1,0,0\n" * (formats.SNIFF_BYTES // 8) + b"10,1,\xe9,0\n",
-     "not UTF-8"),  # after 1 MiB
+     f"line {formats.SNIFF_BYTES // 8 + 2}: not UTF-8 text (byte 0xE9)"),  # after 1 MiB
     (b"PK\x03\x04" + bytes(range(256)) * 8, "NUL bytes"),  # a zip / .xlsx
     (gzip.compress(b"frame,agent_id,x,y\n0,1,0,0\n"), "gzip-compressed; decompress it first (gunzip)"),
     (b"   \n\t\n\n", "empty file"),

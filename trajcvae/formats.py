@@ -427,7 +427,7 @@ def _sniff(path: Path, frames: bool = False, columns: dict[str, str] | None = No
     try:
         text = codecs.getincrementaldecoder(encoding)().decode(head, final=not more)
     except UnicodeDecodeError:
-        raise DataError(f"{path}: not a text file (not UTF-8); expected CSV or ETH/UCY text") from None
+        raise not_utf8(path) from None
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")  # as the C parser splits lines
     skip = 0
     while skip < len(lines) and not lines[skip].strip(" \t\x0b\x0c"):  # blank as bytes.strip() sees it
@@ -496,6 +496,25 @@ def _sniff(path: Path, frames: bool = False, columns: dict[str, str] | None = No
                             + (f": {', '.join(given)}" if columns and c in columns else ""))
     return _Format(encoding, sep, skip, names, len(fields), seconds, lonlat=lonlat,
                    header=[f.lower() for f in fields], frames=frames, columns=columns)
+
+
+def not_utf8(path: Path) -> DataError:
+    """The error of a text file that is not UTF-8, naming the line of its first byte that is not (read a MiB
+    at a time) and how to convert it: a Windows-1252 or Latin-1 file (Excel's CSV on Windows) most often."""
+    decoder, line = codecs.getincrementaldecoder("utf-8")(), 1
+    with open(path, "rb") as f:
+        while block := f.read(SNIFF_BYTES):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as e:
+                line += block[:max(e.start, 0)].count(b"\n")
+                bad = block[e.start] if 0 <= e.start < len(block) else None
+                return DataError(f"{path} line {line}: not UTF-8 text"
+                                 + (f" (byte 0x{bad:02X})" if bad is not None else "")
+                                 + "; a file saved as Windows-1252 or Latin-1? Save it as UTF-8 (iconv -f cp1252 -t "
+                                 f"utf-8 {path.name} > {path.stem}-utf8{path.suffix})")
+            line += block.count(b"\n")
+    return DataError(f"{path}: not UTF-8 text (it ends inside a character); save it as UTF-8")
 
 
 def _numbered(path: Path, fields: list[str], encoding: str, sep: str, skip: int, frames: bool,
@@ -810,7 +829,7 @@ def _parse_errors(path: Path):
     try:
         yield
     except UnicodeDecodeError:
-        raise DataError(f"{path}: not a text file (not UTF-8); expected CSV or ETH/UCY text") from None
+        raise not_utf8(path) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
         m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(e))
         if m:
