@@ -1450,6 +1450,19 @@ def test_a_clock_far_too_fast_is_named_when_no_track_lasts_a_step(plaza, tmp_pat
     one_line_error(cli("predict", "pedestrian", hours, "--out", tmp_path / "p.csv"), "no usable windows",
                    "no track lasts one 0.4 s step (the longest spans", "is the time column in seconds? Read with "
                    "--columns time_h=time, its samples would come 0.4 s apart")
+    # Excel's date-time numbers are days since 1899-12-30: read with time_d, the same futures as in seconds.
+    days = tmp_path / "days.csv"
+    plaza.assign(time=46361 + plaza.frame / 25 / 86400).drop(columns="frame").to_csv(days, index=False,
+                                                                                     float_format="%.12f")
+    one_line_error(cli("predict", "pedestrian", days, "--out", tmp_path / "p.csv"),
+                   "Read with --columns time_d=time, its samples would come 0.4 s apart")
+    seconds = tmp_path / "seconds.csv"
+    plaza.assign(time=plaza.frame / 25).drop(columns="frame").to_csv(seconds, index=False)
+    got = {name: cli("predict", "pedestrian", f, *extra, "--out", tmp_path / f"p_{name}.csv") for name, f, extra in
+           (("days", days, ["--columns", "time_d=time"]), ("seconds", seconds, []))}
+    assert all(r.exit_code == 0 and "warning" not in r.output for r in got.values()), got
+    a, b = (pd.read_csv(tmp_path / f"p_{name}.csv") for name in got)
+    np.testing.assert_allclose(a[["x", "y"]], b[["x", "y"]], atol=2e-4)
     frames = tmp_path / "frames.csv"
     plaza.to_csv(frames, index=False)
     one_line_error(cli("evaluate", "pedestrian", frames, "--fps", 25000), "no track lasts one 0.4 s step",
@@ -1609,7 +1622,7 @@ def test_a_time_column_in_nanoseconds_is_read_as_seconds(model, plaza, tmp_path)
     ("x=position_x,y=position_y,lon=a,lat=b", "x, y and lon, lat exclude each other"),
     ("frame=timestep,time_ns=stamp", "--columns: frame and time_ns: give one clock"),
     ("speed=v", "--columns speed=v: no role 'speed'; the roles are frame, time, time_ms, time_us, time_ns, "
-                "time_min, time_h"),
+                "time_min, time_h, time_d"),
     ("x=a,x=b", "--columns: x is given twice"),
     ("x=A,y=a", "--columns: column 'a' is given for two roles"),
     ("x:position_x", "--columns 'x:position_x': expected role=column pairs"),

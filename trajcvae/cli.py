@@ -81,7 +81,7 @@ ClassesOpt = Annotated[Optional[list[str]], typer.Option(help="Comma-separated l
                        "`category` column); repeatable.", show_default=False)]
 ColumnsOpt = Annotated[Optional[list[str]], typer.Option(help="The input's columns of other names, as role=column "
                        "pairs: frame, time (seconds; time_ms, time_us, time_ns for milli-, micro-, nanoseconds; "
-                       "time_min, time_h for minutes, hours), "
+                       "time_min, time_h, time_d for minutes, hours, days), "
                        "agent_id, x, y (or lon, lat), scene, label; e.g. "
                        "frame=timestep,agent_id=track_id,x=position_x,y=position_y; repeatable.", show_default=False)]
 MaxGapOpt = Annotated[Optional[float], typer.Option(help="Seconds between two observations of an agent that "

@@ -21,9 +21,10 @@ AGENT_COLUMNS = ("label", "type", "class", "category")
 TRACK_COLUMNS = ["scene", "frame", "agent_id", "x", "y", "_file", "_line"]
 # What a file's column may be read as (`--columns role=column`): a time role's suffix names its unit, the
 # number of its units a second (time_ns: nanoseconds, as ROS and Argoverse stamps are written).
-PER_SECOND = {"time": 1.0, "time_ms": 1e3, "time_us": 1e6, "time_ns": 1e9, "time_min": 1 / 60, "time_h": 1 / 3600}
+PER_SECOND = {"time": 1.0, "time_ms": 1e3, "time_us": 1e6, "time_ns": 1e9, "time_min": 1 / 60, "time_h": 1 / 3600,
+              "time_d": 1 / 86400}  # time_d: days, as Excel's date-time numbers (days since 1899-12-30)
 UNIT_NAMES = {"time": "seconds", "time_ms": "milliseconds", "time_us": "microseconds", "time_ns": "nanoseconds",
-              "time_min": "minutes", "time_h": "hours"}
+              "time_min": "minutes", "time_h": "hours", "time_d": "days"}
 STAMP_ROLES = ("time", "time_ms", "time_us", "time_ns")  # the units of trackers' and loggers' stamps
 COLUMN_ROLES = ("frame", *PER_SECOND, "agent_id", "x", "y", "lon", "lat", "scene", "label")
 

@@ -151,7 +151,8 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     ('frame=timestep,agent_id=track_id,x=position_x,y=position_y', or a dict {role: column}) reads a CSV's or
     Parquet file's (or the DataFrame's) columns of other names as those roles (`COLUMN_ROLES`; any case),
     in place of the columns that would otherwise be: a time column as `time` (seconds) or in milli-, micro-
-    or nanoseconds as `time_ms`, `time_us`, `time_ns`, in minutes or hours as `time_min`, `time_h`.
+    or nanoseconds as `time_ms`, `time_us`, `time_ns`, in minutes, hours or days as `time_min`, `time_h`, `time_d`
+    (Excel's date-time numbers are days).
 
     Frame ids are `fps` per second where given; else at a format's own rate (files of different own rates
     are each read at theirs, all timed in seconds: frame id / rate); else at `default_fps` (a model's
