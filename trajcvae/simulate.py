@@ -20,6 +20,7 @@ from .errors import TrajCVAEError, keyword_names
 
 MAX_SPAWN_RATE = 10.0  # new agents per step: the 16 m plaza is a dense crowd at 5, and arrivals are a Python loop
 MAX_STEPS = 200_000  # scenes x frames: 4,000 steps take about 1.7 s
+MAX_ARRIVALS = 70_000  # scenes x frames x rate: 1,000 steps at --rate 10 (a crowd) take about 20 s
 SIDES = np.array([[-1.0, 0.0], [1.0, 0.0], [0.0, -1.0], [0.0, 1.0]])  # plaza edges: W, E, S, N
 
 
@@ -103,6 +104,10 @@ def simulate(out: str | Path, scenes: int = 1, n_frames: int = 400, spawn_rate: 
     if not 0 < spawn_rate <= MAX_SPAWN_RATE:  # NaN fails too
         raise TrajCVAEError(f"--rate must be > 0 and at most {MAX_SPAWN_RATE:g} new agents per step "
                             f"(got {spawn_rate:g})")
+    if scenes * n_frames * spawn_rate > MAX_ARRIVALS:  # a crowd costs more a step than the steps cap allows for
+        raise TrajCVAEError(f"--scenes x --frames x --rate is at most {MAX_ARRIVALS:,} arriving agents (a minute or "
+                            f"two; got {scenes * n_frames * spawn_rate:,.0f}): fewer --frames or --scenes, or a lower "
+                            "--rate")
     df = pd.concat([simulate_scene(n_frames, spawn_rate, seed=seed * 1000 + i, scene=f"{prefix}{i}")
                     for i in range(scenes)], ignore_index=True)
     if not len(df):  # a file every command would refuse as empty
