@@ -593,6 +593,30 @@ def test_a_resume_refuses_what_it_would_drop_and_other_data(sim_files, trained, 
     one_line_error(cli("demo", "--out", run), f"{run} holds a run that is not the demo's", "give another --out")
 
 
+def test_demo_says_when_it_continues_the_demo_run_in_its_folder(tmp_path, monkeypatch):
+    """A second `demo` into the same --out continues the demo's run there (or uses it, with all its epochs):
+    a line says so and how to train anew, before any training."""
+    import trajcvae.demo as demo
+    from trajcvae.demo import DEMO_CONFIG
+
+    class Trained(Exception):
+        pass
+
+    def train(*args, **kwargs):
+        raise Trained
+
+    (tmp_path / "last.pt").write_bytes(b"")
+    for epoch, said in ((4, "holds a demo run of 4 epochs: continuing it for 6 more"),
+                        (10, "holds a demo run of 10 epochs: using it as it is")):
+        monkeypatch.setattr(demo.checkpoint, "load", lambda path, e=epoch: {
+            "config": load_config(DEMO_CONFIG).to_dict(), "epoch": e})
+        monkeypatch.setattr(demo, "train", train)
+        lines = []
+        with pytest.raises(Trained):
+            demo.run_demo(tmp_path, log=lines.append)
+        assert lines == [f"{tmp_path} {said} (delete the folder, or give another --out, to train anew)"]
+
+
 def test_the_python_simulate_refuses_what_the_command_refuses_in_one_line(tmp_path):
     """`simulate.simulate` checks its counts, rate and seed as the command does: a TrajCVAEError naming
     the option, never a Python error from inside numpy, and nothing written."""

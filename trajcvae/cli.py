@@ -419,12 +419,13 @@ def demo(
                       "trajcvae/configs/demo.toml, 10).")] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ):
-    """The whole job on the bundled synthetic data: train -> predict -> evaluate -> a picture."""
+    """The whole job on the bundled synthetic data: train -> predict -> evaluate -> a picture. A demo run
+    already in --out is continued (or, with all its epochs, used as it is)."""
     from .demo import run_demo
 
     if epochs is not None and epochs < 1:
         raise TrajCVAEError(f"--epochs must be >= 1 (got {epochs})")
-    result = run_demo(out, epochs=epochs, progress=not quiet)
+    result = run_demo(out, epochs=epochs, progress=not quiet, log=info)
     print_table(result["evaluation"])
     print_calibration(result["evaluation"]["calibration"])
     for key in ("data", "checkpoint", "predictions", "figure"):

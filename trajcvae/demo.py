@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -20,9 +21,12 @@ DEMO_DATA = Path(__file__).resolve().parent.parent / "data" / "demo"  # in a clo
 DEMO_CONFIG = Path(__file__).resolve().parent / "configs" / "demo.toml"  # package data
 
 
-def run_demo(out: str | Path = "runs/demo", epochs: int | None = None, progress: bool = True) -> dict:
+def run_demo(out: str | Path = "runs/demo", epochs: int | None = None, progress: bool = True,
+             log: Callable[[str], None] | None = None) -> dict:
     """Run the whole job; returns the evaluation and the paths written (`data`: the folder of the plaza's
-    files, the repository's data/demo, or, for an installed package, the same files generated under `out`)."""
+    files, the repository's data/demo, or, for an installed package, the same files generated under `out`).
+    A demo run already in `out` is continued from its last.pt (trained no further where it has all its
+    epochs), and `log` gets a line saying so."""
     out = Path(out)
     data = DEMO_DATA
     if not (data / "train.csv").exists():  # an installed package without the repository's data/
@@ -40,6 +44,11 @@ def run_demo(out: str | Path = "runs/demo", epochs: int | None = None, progress:
         if epochs and epochs < state["epoch"]:
             raise TrajCVAEError(f"{out} holds a demo run of {state['epoch']} epochs; give --epochs "
                                 f"{state['epoch']} or more, or another --out")
+        if log is not None:
+            left = cfg.train.epochs - state["epoch"]
+            log(f"{out} holds a demo run of {state['epoch']} epochs: "
+                + (f"continuing it for {left} more" if left else "using it as it is")
+                + " (delete the folder, or give another --out, to train anew)")
     train([data / "train.csv"], [data / "val.csv"], cfg, out, resume=resume, progress=progress)
     predictor = TrajCVAE.load(out / "best.pt")
     w = predictor.make_windows([data / "test.csv"], every_window=True)
