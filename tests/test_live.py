@@ -584,6 +584,11 @@ def check_refusals(client):
          "'time' is not allowed in a detection"),
         (client.post, "/v1/scenes/a/observations",
          {"json": {"time": 1.0, "detections": [{"agent_id": [1], "x": 0, "y": 0}]}}, 422, "detections.0.agent_id"),
+        (client.post, "/v1/scenes/a/observations", {"json": {"time": 1.0, "detections": [
+            {"agent_id": 1.5, "x": 0, "y": 0}]}}, 422,
+         "detections.0.agent_id: must be a text or a whole number (got 1.5)"),
+        (client.post, "/v1/scenes/a/observations", {"json": {"time": 1.0, "detections": [
+            {"agent_id": "1", "x": None, "y": 0}]}}, 422, "detections[0]: column 'x' is empty"),  # sent, as null
         (client.post, "/v1/scenes/a/observations",
          {"json": {"time": 1.0, "detections": [{"agent_id": "1", "x": "abc", "y": 0}]}}, 422, "detections.0.x"),
         (client.post, "/v1/scenes/a/observations",

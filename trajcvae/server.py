@@ -303,7 +303,11 @@ def one_line(errors: list[dict]) -> str:
     e = errors[0]
     if e.get("type") == "json_invalid":
         return f"body: not valid JSON ({e.get('ctx', {}).get('error', 'decode error')})"
-    where = ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query")) or "body"
+    loc = [p for p in e.get("loc", ()) if p not in ("body", "query")]
+    if "agent_id" in loc[:-1]:  # a union's error names its member's type (agent_id.str): say what it takes
+        where = ".".join(str(p) for p in loc[:loc.index("agent_id") + 1])
+        return f"{where}: must be a text or a whole number (got {orjson.dumps(e.get('input')).decode()[:40]})"
+    where = ".".join(str(p) for p in loc) or "body"
     message = str(e.get("msg", "invalid")).splitlines()[0]
     return f"{where}: {message}"
 
@@ -451,7 +455,10 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
             raise HTTPException(422, f"k: the server's K-sets are made of {draws} plain draws (--draws), so k must be "
                                      f"at most {draws}; got {k}")
         t = body.time if body.time is not None else body.frame / fps
-        dets = [d.model_dump(exclude_none=True, by_alias=True) for d in body.detections]
+        # Fields left out stay out; a position sent as null stays, to be named by its detection.
+        dets = [{**d.model_dump(exclude_none=True, by_alias=True),
+                 **{c: None for c in ("x", "y", "lon", "lat") if c in d.model_fields_set and getattr(d, c) is None}}
+                for d in body.detections]
         timing: dict = {}
         answer = scenes.observe(scene, t, dets, k, timing, layout, None if body.frame is None else fps)
         # Where the time went, for clients and benchmarks (the standard Server-Timing header, milliseconds).
