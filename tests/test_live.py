@@ -403,6 +403,10 @@ def test_float32_detections_are_judged_as_a_files_float32_columns(pedestrian):
     # A float64 time too large to tell steps apart (1e300 + 0.4 == 1e300) is refused as a file's is.
     with pytest.raises(TrajCVAEError, match=r"^time 1e\+300 is too large to tell its steps apart"):
         OnlinePredictor(pedestrian, k=2).update(1e300, [("1", 1.0, 2.0)])
+    # ... with its sign, and a fix a live caller can take (no --columns reads an update's time).
+    with pytest.raises(TrajCVAEError, match=r"^time -1e\+20 is too large to tell its steps apart \(numbers near it "
+                                            r"are 1.64e\+04 apart\): give times in seconds, since a start nearer 0$"):
+        OnlinePredictor(pedestrian, k=2).update(-1e20, [("1", 1.0, 2.0)])
 
 
 def test_a_fast_feed_has_its_speeds_judged_once_its_history_holds_moves_a_step_long(pedestrian):

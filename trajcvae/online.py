@@ -471,7 +471,7 @@ class OnlinePredictor:
         if not math.isfinite(time):
             raise TrajCVAEError(f"{what} must be finite (got {time})")
         coarse = coarse_columns({"frame": pd.Series([given])}, False, what == "time", what)
-        vague = unresolved_time(np.array([time]), what, what == "time")
+        vague = unresolved_time(np.array([time]), what, what == "time", live=True)
         if vague:
             raise TrajCVAEError(vague)
         if self.time is not None and time <= self.time:

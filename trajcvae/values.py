@@ -122,20 +122,25 @@ def coarse_columns(raw: pd.DataFrame, lonlat: bool, seconds: bool, name: str) ->
 TIME_RESOLUTION = 1e-3  # of a time's units (seconds or frame ids): coarser, and steps lose their length
 
 
-def unresolved_time(t: np.ndarray, what: str, seconds: bool, role: str = "time") -> str | None:
+def unresolved_time(t: np.ndarray, what: str, seconds: bool, role: str = "time", live: bool = False) -> str | None:
     """Why times `t` (float64, finite; seconds, read from `role`'s unit) are too large to keep their steps'
     lengths, or None: a float64 near 1e15 resolves only 0.125 of its units (microseconds since 1970 read as
-    seconds)."""
-    v = float(np.max(np.abs(t), initial=0.0))
-    spacing = float(np.spacing(v))
+    seconds). `live`: of an update's time, which no --columns reads in other units."""
+    v = float(t[np.argmax(np.abs(t))]) if len(t) else 0.0  # the largest in magnitude, with its sign
+    spacing = float(np.spacing(abs(v)))
     if spacing <= TIME_RESOLUTION:
         return None
-    written = v * PER_SECOND[role]  # as the file writes them
+    written = abs(v) * PER_SECOND[role]  # as the file writes them
     unit = "time_ns" if written >= 1e17 else "time_us" if written >= 1e14 else "time_ms"
     others = ", ".join(u for u in ("time_ms", "time_us", "time_ns") if u != unit)
-    fix = (f"is it in {UNIT_NAMES[role]}? Times since 1970 in milli-, micro- or nanoseconds (about 1e12, 1e15 or "
-           f"1e18) are read with --columns {unit}={what or 'time'} (or {others}); or give times since a start "
-           "nearer 0") if seconds else "give frame ids counted from a start nearer 0"
+    if not seconds:
+        fix = "give frame ids counted from a start nearer 0"
+    elif live:
+        fix = "give times in seconds, since a start nearer 0"
+    else:
+        fix = (f"is it in {UNIT_NAMES[role]}? Times since 1970 in milli-, micro- or nanoseconds (about 1e12, 1e15 or "
+               f"1e18) are read with --columns {unit}={what or 'time'} (or {others}); or give times since a start "
+               "nearer 0")
     shown = f"column {what} value" if is_column_number(what) else what  # a headerless file's column, by number
     return f"{shown} {v:.6g} is too large to tell its steps apart (numbers near it are {spacing:.3g} apart): {fix}"
 
