@@ -256,6 +256,9 @@ def numeric_column(col: pd.Series, lines: pd.Series, name: str, what: str, row_w
                 "beyond any number a float holds"  # a number written with hundreds of digits
         if kind == "not a number" and (digits := foreign_digits(shown)):
             kind += digits
+        elif kind == "not a number" and re.fullmatch(r"\s*[+-]?\d{1,3}(,\d{3})+\s*", str(shown)):
+            kind += (" (a thousands separator, or a decimal comma: write plain numbers with decimal points, as a "
+                     "spreadsheet's export in English without separators does)")
         elif kind == "not a number" and re.fullmatch(r"\s*[+-]?\d+,\d+\s*", str(shown)):
             kind += " (a decimal comma: write decimal points, as a spreadsheet's export in English does)"
         elif kind == "not a number" and what in TIME_NAMES:
