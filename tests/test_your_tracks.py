@@ -269,8 +269,8 @@ def test_a_time_column_of_date_times_or_durations_is_read_as_seconds(model, plaz
 
 
 def test_iso_8601_times_in_a_csv_are_read_as_seconds_since_1970(model, plaza, tmp_path):
-    """A logger's CSV with ISO 8601 times (a zone, Z or none, read as UTC; 'T' or a space; RFC 3339's lower
-    case 't' and 'z' too) gives the futures of the same times written as seconds since 1970; a value among
+    """A logger's CSV with ISO 8601 times (a zone, Z or none, read as UTC; 'T' or a space; a decimal point or
+    comma; RFC 3339's lower case 't' and 'z' too) gives the futures of the same times written as seconds since 1970; a value among
     them that is no date-time is named by its line, and date-times in a `frame` column are refused as in
     Parquet."""
     seconds = upsample(plaza, 10.0)
@@ -279,6 +279,7 @@ def test_iso_8601_times_in_a_csv_are_read_as_seconds_since_1970(model, plaza, tm
     text = stamps.dt.strftime("%Y-%m-%dT%H:%M:%S.%f%z").to_numpy(dtype=object)  # +0200
     text[1::3] = stamps.dt.tz_convert("UTC").dt.strftime("%Y-%m-%d %H:%M:%S.%f").to_numpy()[1::3]  # no zone: UTC
     text[2::3] = stamps.dt.tz_convert("UTC").dt.strftime("%Y-%m-%dt%H:%M:%S.%fz").to_numpy()[2::3]  # RFC 3339's
+    text[::6] = [t.replace(".", ",") for t in text[::6]]  # ISO 8601's decimal comma: 12:00:00,4+0200
     path = tmp_path / "log.csv"
     seconds.assign(time=text).to_csv(path, index=False)
     got, want = model.predict([path], k=2, seed=0), model.predict(seconds, k=2, seed=0)

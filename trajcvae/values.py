@@ -174,6 +174,7 @@ def _seconds_of_dates(col: pd.Series, name: str, seconds: bool, what: str, lines
     if text:  # those with a zone and those without parsed apart: pandas 2 read the latter in the former's zone
         since = pd.Series(np.nan, index=col.index)
         upper = col.astype(str).str.upper()  # RFC 3339 allows 2024-05-01t12:00:00z, which ISO 8601 writes upper
+        upper = upper.str.replace(r"(:\d\d),(\d)", r"\1.\2", regex=True)  # ISO 8601's decimal comma: 12:00:00,5
         zoned = upper.str.contains(ZONED).to_numpy()
         for part in (zoned, ~zoned):
             if part.any():
