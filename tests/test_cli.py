@@ -136,13 +136,18 @@ def test_a_piped_table_keeps_each_number_on_its_row_however_large(monkeypatch, c
     (["serve", "pedestrian", "--port", "70000"], "--port must be between 0 and 65535"),
     (["serve", "pedestrian", "--fps", "-1"], "--fps must be a positive number"),
     (["visualize", "{model}", "{test}", "--grid", "61", "--out", "{png}"], "--grid must be 1..60"),
+    (["predict", "{model}", "{test}", "--out", "{windows}"], "a Windows path (backslashes), which this system reads as "
+     "one name with backslashes in it; write its folders with /"),
+    (["evaluate", "{model}", "{windows_test}"], "no such file or directory; a Windows path? Write "
+     "its folders with /"),
 ])
 def test_user_errors_are_one_line(tmp_path, trained, sim_files, args, message):
     bad = tmp_path / "bad.csv"
     bad.write_text("frame,agent_id,x,y\n0,1,0,0\n10,1,oops,0\n")
     fill = {"{model}": trained, "{missing}": tmp_path / "missing.csv", "{bad}": bad, "{test}": sim_files["test"],
             "{folder}": tmp_path, "{under_file}": bad / "out.csv", "{png}": tmp_path / "x.png",
-            "{run}": tmp_path / "run", "{sim}": tmp_path / "sim.csv"}
+            "{run}": tmp_path / "run", "{sim}": tmp_path / "sim.csv", "{windows}": tmp_path / "out\\win\\p.csv",
+            "{windows_test}": f"{sim_files['test'].parent}\\{sim_files['test'].name}"}
     r = cli(*[fill.get(a, a) for a in args])
     if message is None:  # cuda: fine where a GPU exists, a clear error elsewhere
         import torch

@@ -94,7 +94,10 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
         elif p.exists():  # a pipe (`<(zcat x.gz)`), a device: read once, they cannot be read as the tracks are
             raise DataError(f"{p}: not a regular file (a pipe or a device); write the tracks to a file first")
         else:
-            raise DataError(f"{p}: no such file or directory")
+            slashed = Path(str(p).replace("\\", "/"))
+            raise DataError(f"{p}: no such file or directory" + (
+                f"; a Windows path? Write its folders with / ({slashed})" if os.sep == "/" and "\\" in str(p)
+                and slashed.exists() else ""))
     if not files:
         raise DataError("no input files given")
     odd = next((f for f in files if not str(f).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
