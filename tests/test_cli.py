@@ -647,7 +647,8 @@ def test_tables_are_written_only_as_csv_or_parquet(tmp_path, sim_files):
         one_line_error(cli("simulate", tmp_path / name, "--frames", 20), "unsupported table format")
         assert not (tmp_path / name).exists()
     one_line_error(cli("simulate", tmp_path / "big.csv", "--frames", 300_000), "--scenes x --frames is at most 200,000")
-    one_line_error(cli("simulate", tmp_path / "crowd.csv", "--frames", 8000, "--rate", 10),  # a crowd: each step costs more
+    # A crowd: each step costs more.
+    one_line_error(cli("simulate", tmp_path / "crowd.csv", "--frames", 8000, "--rate", 10),
                    "--scenes x --frames x --rate is at most 70,000 arriving agents (a minute or two; got 80,000)")
     one_line_error(cli("simulate", tmp_path / "none.csv", "--frames", 1), "no agent entered the plaza")
     assert not (tmp_path / "none.csv").exists()

@@ -134,7 +134,8 @@ def test_draws_too_many_for_the_free_memory_are_refused_up_front_by_the_option_t
     model = TrajCVAE.load(trained)
     monkeypatch.setattr(predict_module, "free_memory", lambda: 2 ** 24)  # 16 MiB
     monkeypatch.setattr(evaluate_module, "free_memory", lambda: 2 ** 24)
-    with pytest.raises(TrajCVAEError, match="^draws=1000000: drawing that many futures for an agent needs about .* GiB, more than half of the"):
+    with pytest.raises(TrajCVAEError, match="^draws=1000000: drawing that many futures for an agent needs about .* "
+                                            "GiB, more than half of the"):
         evaluate_module.evaluate(model, [sim_files["test"]], k=2, kset="kmeans", draws=10 ** 6, calibration_draws=0)
     with pytest.raises(TrajCVAEError, match="^draws=1000000: "):
         OnlinePredictor(model, k=2, kset="kmeans", draws=10 ** 6)

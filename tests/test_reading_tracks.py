@@ -264,8 +264,8 @@ def test_excel_style_csv_bom_crlf_semicolons_quotes(tmp_path):
     # Excel's first line naming the separator is honoured, and rows keep their line numbers.
     for sep in (b";", b",", b"\t"):
         g = tmp_path / "sep.csv"
-        g.write_bytes(b'\xef\xbb\xbfsep=' + sep + b'\r\n' + sep.join([b"frame", b"agent_id", b"x", b"y"]) + b"\r\n"
-                      + sep.join([b"0", b"7", b"1.5", b"2"]) + b"\r\n" + sep.join([b"10", b"7", b"1.6", b"2.1"]) + b"\r\n")
+        rows = ([b"frame", b"agent_id", b"x", b"y"], [b"0", b"7", b"1.5", b"2"], [b"10", b"7", b"1.6", b"2.1"])
+        g.write_bytes(b'\xef\xbb\xbfsep=' + sep + b'\r\n' + b"".join(sep.join(r) + b"\r\n" for r in rows))
         got = read_tracks([g])
         assert list(got.x) == [1.5, 1.6] and list(got["_line"]) == [3, 4], sep
     g.write_text("sep=;\nframe;agent_id;x;y\n0;7;1.5;2\n10;7;oops;2.1\n")

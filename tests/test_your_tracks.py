@@ -270,9 +270,9 @@ def test_a_time_column_of_date_times_or_durations_is_read_as_seconds(model, plaz
 
 def test_iso_8601_times_in_a_csv_are_read_as_seconds_since_1970(model, plaza, tmp_path):
     """A logger's CSV with ISO 8601 times (a zone, Z or none, read as UTC; 'T' or a space; a decimal point or
-    comma; RFC 3339's lower case 't' and 'z' too) gives the futures of the same times written as seconds since 1970; a value among
-    them that is no date-time is named by its line, and date-times in a `frame` column are refused as in
-    Parquet."""
+    comma; RFC 3339's lower case 't' and 'z' too) gives the futures of the same times written as seconds since
+    1970; a value among them that is no date-time is named by its line, and date-times in a `frame` column are
+    refused as in Parquet."""
     seconds = upsample(plaza, 10.0)
     start = pd.Timestamp("2024-05-01 12:00", tz="Europe/Berlin")
     stamps = start + pd.to_timedelta(seconds.time, unit="s")

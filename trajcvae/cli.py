@@ -63,6 +63,20 @@ HomographyOpt = Annotated[Optional[Path], typer.Option(help="Text file of a 3x3 
                           "in metres.", show_default=False)]
 
 
+def _as_given(given: dict) -> dict:
+    """{config key: value} of a command's options -> load_config's {key: (the option's flag, value)}, for those
+    given (not None)."""
+    from .config import TRAIN_OPTIONS
+
+    return {key: (TRAIN_OPTIONS[key], v) for key, v in given.items() if v is not None}
+
+
+def _data_given(fps, scale, homography, classes, columns) -> dict:
+    """The data options train and benchmark share, as `_as_given` gives them."""
+    return _as_given({"data.fps": fps, "data.scale": scale, "data.homography": None if homography is None else
+                      str(homography), "data.classes": classes, "data.columns": columns})
+
+
 def _joined(values: Optional[list[str]]) -> Optional[str]:
     """A repeatable option's values as one comma-separated text: --columns x=a --columns y=b is x=a,y=b."""
     return None if not values else ",".join(values)
@@ -79,6 +93,8 @@ def _draws(draws: Optional[int], kset: str) -> int:
 ClassesOpt = Annotated[Optional[list[str]], typer.Option(help="Comma-separated labels of the agents to keep, e.g. "
                        "Pedestrian,Biker (SDD's or MOT ground truth's classes, or a CSV `label`, `type`, `class` or "
                        "`category` column); repeatable.", show_default=False)]
+SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="Any config option, e.g. --set model.hidden=64 "
+                                                                   "(repeatable).")]
 ColumnsOpt = Annotated[Optional[list[str]], typer.Option(help="The input's columns of other names, as role=column "
                        "pairs: frame, time (seconds; time_ms, time_us, time_ns for milli-, micro-, nanoseconds; "
                        "time_min, time_h, time_d for minutes, hours, days), "
@@ -214,8 +230,7 @@ def train(
     homography: HomographyOpt = None,
     classes: ClassesOpt = None,
     columns: ColumnsOpt = None,
-    set_: Annotated[Optional[list[str]], typer.Option("--set", help="Any config option, e.g. "
-                    "--set model.hidden=64 (repeatable).")] = None,
+    set_: SetOpt = None,
     resume: Annotated[bool, typer.Option(help="Continue the run in --out from its last checkpoint.")] = False,
     max_grad_norm: Annotated[Optional[float], typer.Option(help="Override train.max_grad_norm: clip the "
                              "gradient norm to this; 0 = off (default: the config's train.max_grad_norm, 1.0 "
@@ -228,15 +243,13 @@ def train(
 ):
     """Train a CVAE on trajectory files; writes best.pt, last.pt and metrics.csv into --out."""
     classes, columns = _joined(classes), _joined(columns)
-    from .config import TRAIN_OPTIONS, load_config
+    from .config import load_config
     from .train import train as run
 
     given = {"train.epochs": epochs, "train.seed": seed, "train.device": device, "data.time_step": time_step,
-             "train.max_grad_norm": max_grad_norm, "data.fps": fps, "data.scale": scale,
-             "data.homography": None if homography is None else str(homography), "data.classes": classes,
-             "data.columns": columns}
-    cfg = load_config(config, list(set_ or []), {key: (TRAIN_OPTIONS[key], v) for key, v in given.items()
-                                                 if v is not None})
+             "train.max_grad_norm": max_grad_norm}
+    cfg = load_config(config, list(set_ or []),
+                      _as_given(given) | _data_given(fps, scale, homography, classes, columns))
     from .windows import default_cache_dir
 
     r = run(data, val, cfg, out, resume=resume, progress=not quiet, log=info,
@@ -461,28 +474,25 @@ def benchmark(
     homography: HomographyOpt = None,
     classes: ClassesOpt = None,
     columns: ColumnsOpt = None,
-    set_: Annotated[Optional[list[str]], typer.Option("--set", help="Any config option, e.g. "
-                    "--set train.epochs=20 (repeatable).")] = None,
+    set_: SetOpt = None,
     quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
 ):
     """Train, select on val and report test for each split, several seeds: ETH/UCY leave-one-scene-out, or your
     own splits; resumable (skips finished splits)."""
     from .benchmark import run_benchmark
-    from .config import TRAIN_OPTIONS, check_calibration
+    from .config import check_calibration
 
     check_calibration(calibration)
     if root is None and suite == "folders":
         raise TrajCVAEError("benchmark folders needs --root: the folder of your splits (each holding train/, val/ "
                             "and test/)")
-    given = {"data.fps": fps, "data.scale": scale, "data.homography": None if homography is None else str(homography),
-             "data.classes": _joined(classes), "data.columns": _joined(columns)}
     root = root or Path("../shared/datasets/eth_ucy")
     out = out or Path("results") / ("eth_ucy" if suite == "eth-ucy" else root.resolve().name)
     report = run_benchmark(root, config, out,
                            None if splits is None else [s.strip() for s in splits.split(",") if s.strip()],
                            seeds=seeds, is_samples=is_samples, kde_samples=kde_samples, draws=draws,
                            calibration_draws=calibration, progress=not quiet, suite=suite, overrides=list(set_ or []),
-                           options={key: (TRAIN_OPTIONS[key], v) for key, v in given.items() if v is not None},
+                           options=_data_given(fps, scale, homography, _joined(classes), _joined(columns)),
                            log=lambda m: Console().print(escape(m), highlight=False, soft_wrap=True))
     modes = [(p, name) for p, name in (("km", "k-means"), ("ks", "learned"))
              if all(f"{p}_min_ade" in r for r in report["splits"].values())]

@@ -519,8 +519,9 @@ def check_output(path, option: str = "--out", folder: bool = False, table: bool 
         why = f"no shell expanded (it leaves it {where})" if in_cli() else "Python does not expand"
         raise TrajCVAEError(f"{option} {given}: starts with '~', which {why}; give the full path{example}")
     if os.sep == "/" and "\\" in str(given) and not given.exists():  # a Windows path, which names one file here
+        slashed = str(given).replace("\\", "/")
         raise TrajCVAEError(f"{option} {given}: a Windows path (backslashes), which this system reads as one "
-                            f"name with backslashes in it; write its folders with / ({str(given).replace(chr(92), '/')})")
+                            f"name with backslashes in it; write its folders with / ({slashed})")
     path = Path(os.path.realpath(given))  # what will be written: links followed, `..` resolved
     if folder and path.exists() and not path.is_dir():
         raise TrajCVAEError(f"{option} {given}: is a file; give a folder for the run")

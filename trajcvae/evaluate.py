@@ -83,7 +83,8 @@ def calibration_of(predictor: TrajCVAE, w: Windows, draws: int = 200, seed: int 
     # one call): only the levels are kept, and a file of any size fits in memory.
     parts = (w.subset(np.arange(lo, min(lo + SAMPLE_BLOCK, len(w)))) for lo in range(0, len(w), SAMPLE_BLOCK))
     levels = np.concatenate([hpd_levels(predictor.sample(part, k=draws, seed=seed, full=True, past=past,
-                                                         batch_size=SAMPLE_BLOCK), part.fut) for part in parts])  # (N, P)
+                                                         batch_size=SAMPLE_BLOCK), part.fut)
+                             for part in parts])  # (N, P)
     return {"draws": draws, "of": "plain sampling" if past is None else "plain draws fitted to the scene's past",
             "final": calibration(levels[:, -1]), "all_steps": calibration(levels)}
 
