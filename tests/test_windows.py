@@ -7,7 +7,7 @@ import pytest
 
 from trajcvae.benchmark import two_agents
 from trajcvae.config import DataConfig
-from trajcvae.errors import DataError
+from trajcvae.errors import DataError, TrajCVAEError
 from trajcvae.tracks import read_tracks
 from trajcvae.windows import build_windows, concat_windows, iter_windows, load_windows
 
@@ -278,6 +278,33 @@ def test_string_agent_ids_round_trip(tmp_path):
     b = load_windows([data], DataConfig(), cache_dir=tmp_path / "c")
     assert set(b.agent_id) == {"ped_1", "ped_2"}
     _same(a, b)
+
+
+def test_the_cache_keeps_within_its_size_by_removing_the_least_recently_used(tmp_path, sim_files, monkeypatch):
+    """Windows take far more bytes than their files: past $TRAJCVAE_CACHE_GB (20 by default) a new entry
+    removes the entries used longest ago, never itself; a hit counts as a use."""
+    import os
+
+    cfg = DataConfig()
+    load_windows([sim_files["val"]], cfg, cache_dir=tmp_path)
+    val = next(tmp_path.glob("windows-*.npz"))
+    old, older = tmp_path / "windows-old.npz", tmp_path / "windows-older.npz"
+    for age, entry in ((3000, old), (4000, older)):
+        entry.write_bytes(b"\0" * val.stat().st_size)
+        os.utime(entry, (val.stat().st_mtime - age,) * 2)
+    os.utime(val, (val.stat().st_mtime - 5000,) * 2)
+    load_windows([sim_files["val"]], cfg, cache_dir=tmp_path)  # a hit: val is the most recently used now
+    monkeypatch.setenv("TRAJCVAE_CACHE_GB", str(3.5 * val.stat().st_size / 1e9))  # room for three and a half
+    load_windows([sim_files["val"]], DataConfig(neighbor_radius=4.0), cache_dir=tmp_path)  # as large: the oldest goes
+    assert sorted(p.name for p in tmp_path.glob("windows-*.npz")) == sorted(
+        [val.name, old.name, next(p.name for p in tmp_path.glob("windows-*.npz") if p not in (val, old))])
+    assert not older.exists()
+    monkeypatch.setenv("TRAJCVAE_CACHE_GB", "0")  # nothing fits: each new entry is kept alone
+    load_windows([sim_files["train"]], cfg, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("windows-*.npz"))) == 1
+    monkeypatch.setenv("TRAJCVAE_CACHE_GB", "lots")
+    with pytest.raises(TrajCVAEError, match=r"TRAJCVAE_CACHE_GB='lots': expected a number of gigabytes \(0 or more\)"):
+        load_windows([sim_files["val"]], cfg, cache_dir=tmp_path)
 
 
 def test_damaged_cache_entry_is_rebuilt(tmp_path, sim_files):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import warnings
 from dataclasses import dataclass
@@ -695,7 +696,7 @@ def load_windows(paths: Iterable[str | Path], cfg: DataConfig, cache_dir: str | 
     if cache_dir is None or hasattr(paths, "columns"):  # a table (the Python API's) is built, not cached
         w, line = _build(paths, cfg, mode)
     else:
-        files = list_files(paths)
+        files, limit = list_files(paths), cache_limit()
         path = Path(cache_dir) / f"windows-{cache_key(files, cfg, mode)}.npz"
         try:
             w, line, spelt = _load(path)
@@ -705,6 +706,7 @@ def load_windows(paths: Iterable[str | Path], cfg: DataConfig, cache_dir: str | 
             first, _, warning = line.partition("\n")
             line = first + " (windows from cache)" + (f"\n{warning}" if warning else "")
             remove_stale(path)  # a save of this entry killed (OOM) before a hit: its temp file, else never removed
+            _used(path)
         except Exception:  # missing, damaged or not ours: it is only a cache, so rebuild
             w, line = _build(files, cfg, mode)
             try:
@@ -712,6 +714,8 @@ def load_windows(paths: Iterable[str | Path], cfg: DataConfig, cache_dir: str | 
             except (OSError, TrajCVAEError) as e:  # an unwritable cache costs time, not the run
                 line += (f"\nwarning: the window cache {Path(cache_dir)} is not writable ({e}); going on without "
                          "it (set TRAJCVAE_CACHE to a writable folder, or give --no-cache)")
+            else:
+                _evict(Path(cache_dir), path, limit)
     for text in line.split("\n"):
         if log is not None:
             log(worded(text))  # kept as written; said as the caller names options
@@ -749,6 +753,47 @@ def _build(paths, cfg: DataConfig, mode: str) -> tuple[Windows, str]:
     except NoWindowsError as e:  # what was said of the tracks goes with the error, to be said before it
         e.said, e.timed = line, seconds_per_unit(tracks) is not None
         raise
+
+
+CACHE_GB = 20.0  # the window cache's default size limit, in GB ($TRAJCVAE_CACHE_GB)
+
+
+def _used(path: Path) -> None:
+    """Mark a cache entry as just used (its modification time), so the least recently used go first."""
+    try:
+        os.utime(path)
+    except OSError:
+        pass
+
+
+def cache_limit() -> float:
+    """The window cache's size limit in bytes: $TRAJCVAE_CACHE_GB gigabytes, default CACHE_GB."""
+    given = os.environ.get("TRAJCVAE_CACHE_GB") or str(CACHE_GB)
+    try:
+        limit = float(given)
+    except ValueError:
+        limit = math.nan
+    if not limit >= 0 or math.isinf(limit):
+        raise TrajCVAEError(f"TRAJCVAE_CACHE_GB={given!r}: expected a number of gigabytes (0 or more)")
+    return limit * 1e9
+
+
+def _evict(folder: Path, kept: Path, limit: float) -> None:
+    """Keep the cache within `limit` bytes (`cache_limit`): its least recently used entries are removed, never
+    `kept` (the entry just written). Windows take about 65 times their CSV's bytes."""
+    try:
+        entries = [(e.stat().st_mtime, e.stat().st_size, e) for e in folder.glob("windows-*.npz") if e != kept]
+        total = sum(size for _, size, _ in entries) + kept.stat().st_size
+    except OSError:  # another process removed an entry meanwhile: the next save judges again
+        return
+    for _, size, entry in sorted(entries, key=lambda e: e[0]):
+        if total <= limit:
+            break
+        try:
+            entry.unlink()
+            total -= size
+        except OSError:
+            pass
 
 
 def _save(w: Windows, line: str, path: Path, files: list[Path]) -> None:
