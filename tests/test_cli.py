@@ -161,6 +161,14 @@ def test_user_errors_are_one_line(tmp_path, trained, sim_files, args, message):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv"]  # nothing written, no temp file
 
 
+def test_an_output_in_a_folder_whose_name_holds_a_backslash_is_written(tmp_path, sim_files):
+    """A Windows path is refused (test_user_errors_are_one_line), but a folder that exists with a backslash
+    in its name is one folder here, and written into."""
+    (tmp_path / "a\\b").mkdir()
+    r = cli("predict", "pedestrian", sim_files["test"], "-k", 1, "--out", tmp_path / "a\\b" / "p.csv")
+    assert r.exit_code == 0 and (tmp_path / "a\\b" / "p.csv").exists(), r.output
+
+
 def test_refuses_to_overwrite_a_run(tmp_path, sim_files, trained):
     r = cli("train", sim_files["test"], "--out", trained.parent, "--quiet")
     assert r.exit_code == 1 and "--resume" in r.output

@@ -463,9 +463,9 @@ def test_a_feed_no_gap_can_bridge_is_named_once_instead_of_giving_no_futures_in_
     # holds its grid step, so futures come, from speeds misread; the line says that instead.
     said, out = feed(OnlinePredictor(pedestrian, k=1, max_gap=0.3), 0.5)
     assert said == [f"{JUDGE_UPDATES} updates with detections have come at least 0.5 s apart, longer than the 0.3 s "
-                    "gap the model bridges, so every detection starts a new track, and futures read detections 0.5 s "
-                    "apart as a step (0.4 s) apart, misreading speeds; give max_gap=0.8 to bridge them (scene "
-                    "'live')"] and len(out)
+                    "gap the model bridges, so no detections are joined into tracks, and each is held for a step: "
+                    "futures read detections 0.5 s apart as a step (0.4 s) apart, misreading speeds; give "
+                    "max_gap=0.8 to bridge them (scene 'live')"] and len(out)
     said, out = feed(OnlinePredictor(pedestrian, k=1, max_gap=0.3), 0.7)
     assert "so no agent gets futures" in said[0] and not len(out)
     said, _ = feed(OnlinePredictor(pedestrian, k=1, fps=2.5), 10.0)  # frame ids 10 apart are 4 s at 2.5 a second

@@ -85,13 +85,37 @@ def test_calibration_of_any_number_of_windows_fits_in_memory_with_the_numbers_of
     p = TrajCVAE.load(trained)
     w = p.make_windows([sim_files["test"]], every_window=True)
     past = p.scene_past(w)
-    monkeypatch.setattr(evaluate_module, "SAMPLE_BLOCK", 8, raising=False)
-    whole = [hpd_levels(p.sample(w, k=100, seed=1, full=True, batch_size=8, past=fit), w.fut) for fit in (None, past)]
+    # 10 windows a block, 3 where a scene's fit decodes its draws beside them: the blocks of one call, and of
+    # parts of 9 windows, fall at the same windows.
+    monkeypatch.setattr(evaluate_module, "SAMPLE_BLOCK", 10, raising=False)
+    whole = [hpd_levels(p.sample(w, k=100, seed=1, full=True, batch_size=10, past=fit), w.fut) for fit in (None, past)]
     monkeypatch.setattr(predict_module, "free_memory", lambda: 40 * 100 * 12 * predict_module.SAMPLE_ROW_BYTES)
-    assert len(w) > 20  # all windows' draws need more than half the free memory, a block's fit
+    assert len(w) > 40  # all windows' draws need more than half the free memory, a block's fit
     for fit, levels in zip((None, past), whole):
         got = evaluate_module.calibration_of(p, w, draws=100, seed=1, past=fit)
         assert got["final"] == calibration(levels[:, -1]) and got["all_steps"] == calibration(levels)
+
+
+def test_a_long_calibration_is_said_with_its_time_before_it_runs(trained, sim_files, monkeypatch):
+    """evaluate times the first windows' calibration (its density estimate grows with draws squared) and,
+    where the rest would take a minute or more, says so with how to skip it; a short one says nothing."""
+    import itertools
+    import types
+
+    import trajcvae.evaluate as evaluate_module
+
+    p = TrajCVAE.load(trained)
+    w = p.make_windows([sim_files["test"]], every_window=True)
+    said = []
+    evaluate_module.calibration_of(p, w, draws=100, log=said.append)
+    assert said == []  # this machine's time: a few seconds
+    assert len(w) > evaluate_module.TIMED_WINDOWS  # windows after the timed ones
+    ticks = itertools.count(0.0, 1000.0)  # a clock that moves 1000 s a reading: the first windows took that
+    monkeypatch.setattr(evaluate_module, "clock", types.SimpleNamespace(perf_counter=lambda: next(ticks)))
+    evaluate_module.calibration_of(p, w, draws=100, log=said.append)
+    assert len(said) == 1 and said[0].startswith(f"calibration: 100 full draws for each of {len(w):,} windows, "
+                                                 "about ") and said[0].endswith(
+        " min (--calibration 0 skips it, a smaller --calibration is faster)")
 
 
 def test_an_in_memory_table_too_big_for_the_free_memory_is_refused_before_it_is_drawn(trained, sim_files,

@@ -222,6 +222,7 @@ def read_error(path) -> str:
     (b"8000 2 993,5171 13,4613\n", "bad.csv: line 1 holds numbers with decimal commas (8000 2 993,5171 13,4613) "
      "and no header; write decimal points (1.5, not 1,5)"),  # headerless text from a European spreadsheet
     (b"8000;2;993,5171;13,4613\n", "line 1 holds numbers with decimal commas"),
+    (b"0 1,00 0,00\n1 1,40 0,00\n", "line 1 holds numbers with decimal commas"),  # three columns
     (b'frame,agent_id,x,y\n"8,000",1,0,0\n', "line 2: column 'frame' value '8,000' is not a number (a thousands "
      "separator, or a decimal comma: write plain numbers with decimal points"),
     (b"frame,agent_id,x,y\n0,1,0,0\n10,1,1,0,7\n", "line 3: 5 fields where the first row has 4"),

@@ -410,7 +410,8 @@ def print_table(result: dict) -> None:
 def simulate(
     out: Annotated[Path, typer.Argument(help="CSV (or .parquet) to write.")],
     scenes: Annotated[int, typer.Option(help="Number of scenes.")] = 1,
-    frames: Annotated[int, typer.Option(help="Steps per scene (0.4 s each); scenes x frames at most 200,000.")] = 400,
+    frames: Annotated[int, typer.Option(help="Steps per scene (0.4 s each); scenes x frames at most 200,000, "
+                                              "and scenes x frames x rate (arrivals) at most 70,000.")] = 400,
     rate: Annotated[float, typer.Option(help="Expected new agents per step (the plaza is a dense crowd at 5, which "
                                              "pushes a third of the agents back out by the edge they came in "
                                              "through before they reach the centre).")] = 0.35,

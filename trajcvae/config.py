@@ -518,7 +518,9 @@ def check_output(path, option: str = "--out", folder: bool = False, table: bool 
         where = f"in quotes or after '{option}='" if option.startswith("-") else "in quotes"
         why = f"no shell expanded (it leaves it {where})" if in_cli() else "Python does not expand"
         raise TrajCVAEError(f"{option} {given}: starts with '~', which {why}; give the full path{example}")
-    if os.sep == "/" and "\\" in str(given) and not given.exists():  # a Windows path, which names one file here
+    # A Windows path names one file here: refused unless each part with a backslash is there already.
+    if os.sep == "/" and any("\\" in part and not Path(*given.parts[:i + 1]).exists()
+                             for i, part in enumerate(given.parts)):
         slashed = str(given).replace("\\", "/")
         raise TrajCVAEError(f"{option} {given}: a Windows path (backslashes), which this system reads as one "
                             f"name with backslashes in it; write its folders with / ({slashed})")

@@ -1,6 +1,7 @@
 """Samples -> tables: best-of-K errors per scene and overall, beside the two straight-line baselines."""
 from __future__ import annotations
 
+import time as clock
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -12,7 +13,7 @@ from .config import check_calibration, check_sampling
 from .errors import DataError, TrajCVAEError, warn
 from .metrics import (ade_fde, brier_fde, calibration, constant_velocity, hpd_levels, min_ade_fde,
                       noisy_constant_velocity)
-from .predict import SAMPLE_BLOCK, TrajCVAE, free_memory, over_half
+from .predict import SAMPLE_BLOCK, TrajCVAE, free_memory, noise_block, over_half
 from .table import where
 from .windows import Windows
 
@@ -74,22 +75,37 @@ def check_scene_names(scenes, tracks: pd.DataFrame | None = None) -> None:
 
 
 def calibration_of(predictor: TrajCVAE, w: Windows, draws: int = 200, seed: int = 0,
-                   past: ScenePast | None = None) -> dict:
+                   past: ScenePast | None = None, log: Callable[[str], None] | None = None) -> dict:
     """How honest plain sampling is: `draws` futures per window from the whole predictive distribution
     (z ~ p(z|x), y ~ p(y|x,z); with `past`, fitted to the scene's past), and the coverage of the truth by
     their p highest-density regions (see `metrics.hpd_levels`) at the endpoint and over all steps, with the
-    calibration errors."""
-    # A block of windows at a time (as many as `sample` draws the noise of at once, so the draws are those of
-    # one call): only the levels are kept, and a file of any size fits in memory.
-    parts = (w.subset(np.arange(lo, min(lo + SAMPLE_BLOCK, len(w)))) for lo in range(0, len(w), SAMPLE_BLOCK))
-    levels = np.concatenate([hpd_levels(predictor.sample(part, k=draws, seed=seed, full=True, past=past,
-                                                         batch_size=SAMPLE_BLOCK), part.fut)
-                             for part in parts])  # (N, P)
+    calibration errors. `log` gets a line when the rest looks like taking a minute or more (timed on the
+    first windows: the density estimate's cost grows with draws squared)."""
+    # Whole blocks of `sample`'s noise at a time (so the draws are those of one call), about SAMPLE_BLOCK
+    # windows: only the levels are kept, and a file of any size fits in memory.
+    block = noise_block(draws, fit=past is not None, batch_size=SAMPLE_BLOCK)
+    chunk = block * max(1, SAMPLE_BLOCK // block)
+    levels, timed = [], log is None
+    for lo in range(0, len(w), chunk):
+        part = w.subset(np.arange(lo, min(lo + chunk, len(w))))
+        drawn = clock.perf_counter()
+        samples = predictor.sample(part, k=draws, seed=seed, full=True, past=past, batch_size=SAMPLE_BLOCK)
+        drawn = clock.perf_counter() - drawn
+        for a in range(0, len(part), TIMED_WINDOWS):
+            t = clock.perf_counter()
+            levels.append(hpd_levels(samples[a:a + TIMED_WINDOWS], part.fut[a:a + TIMED_WINDOWS]))  # (n, P)
+            if not timed:  # the rest: the draws of each chunk, the levels of each window
+                timed, n = True, len(levels[-1])
+                left = drawn * (len(w) - len(part)) / len(part) + (clock.perf_counter() - t) / n * (len(w) - n)
+                if left >= 60:
+                    log(f"calibration: {draws} full draws for each of {len(w):,} windows, about "
+                        f"{left / 60:.0f} min (--calibration 0 skips it, a smaller --calibration is faster)")
+    levels = np.concatenate(levels)  # (N, P)
     return {"draws": draws, "of": "plain sampling" if past is None else "plain draws fitted to the scene's past",
             "final": calibration(levels[:, -1]), "all_steps": calibration(levels)}
 
 
-LONG_CALIBRATION = 5_000_000  # windows x draws of a calibration that takes a minute or more (1e5 a second)
+TIMED_WINDOWS = 256  # windows whose levels are estimated at once, the first of them timed
 
 
 def calibration_fits(draws: int) -> None:
@@ -138,9 +154,5 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
             dc = predictor.config.data
             (log or warn)(too_little_past(result["unfitted"], len(w), dc.obs_len, dc.pred_len))
     if calibration_draws > 0:
-        if log is not None and len(w) * calibration_draws >= LONG_CALIBRATION:  # the run's longest part, said
-            log(f"calibration: {calibration_draws} full draws for each of {len(w):,} windows, about "
-                f"{max(1, round(len(w) * calibration_draws / 1e5 / 60))} min on 2 cores (--calibration 0 skips "
-                "it, a smaller --calibration is faster)")
-        result["calibration"] = calibration_of(predictor, w, calibration_draws, seed, past)
+        result["calibration"] = calibration_of(predictor, w, calibration_draws, seed, past, log)
     return result

@@ -485,7 +485,7 @@ def _sniff(path: Path, frames: bool = False, columns: dict[str, str] | None = No
     if sep == r"\s+" and "\t" in first:  # a tab-separated header: single tabs, so an empty field stays empty
         sep, fields = "\t", _fields(first, "\t")
     pointed = re.split(r"[;\s]+", first.replace(",", "."))
-    if sep != "\t" and re.search(r"\d,\d", first) and len(pointed) >= 4 and all(map(parses_as_number, pointed)):
+    if sep != "\t" and re.search(r"\d,\d", first) and len(pointed) >= 3 and all(map(parses_as_number, pointed)):
         raise DataError(f"{path}: line {skip + 1} holds numbers with decimal commas ({first[:40]}) and no header; "
                         "write decimal points (1.5, not 1,5), as a spreadsheet's export in English does")
     _check_first_row(path, lines, skip, sep, len(fields), complete=not more)

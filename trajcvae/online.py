@@ -280,8 +280,9 @@ class OnlinePredictor:
         held = seconds <= (dc.dt + min(dc.dt / 2, bridged)) * (1 + EPS)
         head = (f"warning: {JUDGE_UPDATES} updates with detections have come at least {seconds:.3g} s apart, "
                 f"longer than the {bridged:g} s gap the model bridges, so "
-                + (f"every detection starts a new track, and futures read detections {seconds:.3g} s apart as a "
-                   f"step ({dc.dt:g} s) apart, misreading speeds" if held else "no agent gets futures"))
+                + (f"no detections are joined into tracks, and each is held for a step: futures read detections "
+                   f"{seconds:.3g} s apart as a step ({dc.dt:g} s) apart, misreading speeds" if held
+                   else "no agent gets futures"))
         if self.time_column == "frame":
             return (f"{head}: is fps ({self._per_second:g}) the frame ids' rate? If the detections are that far "
                     f"apart, give --max-gap {bridging_gap(seconds):g}")

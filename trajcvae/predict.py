@@ -167,8 +167,7 @@ class TrajCVAE:
             raise TrajCVAEError("past: a scene's past is looked up by each window's scene and t0; pass Windows")
         pool = draws if kset != "none" else k
         decoded = pool + (DRAWS if fit else 0)  # futures decoded per window in a pass
-        if decoded > k:
-            batch_size = max(1, batch_size * k // decoded)  # the same memory per pass as K plain draws
+        batch_size = noise_block(k, kset, draws, fit, batch_size)
         # Full draws' noise is drawn for a block of `batch_size` windows at a time and a pass takes its slice, so
         # a pass shrunk to fit the free memory draws the same numbers as on a machine with more.
         option, asked = _asked_draws(k, kset, draws)
@@ -642,6 +641,15 @@ def _pool_key(ctx: torch.Tensor, cv: torch.Tensor) -> torch.Tensor:
     """What a window's `calibrate.DRAWS` draws are decoded from besides the seed's noise: its context and
     constant-velocity path.  ctx (B, H), cv (B, P, 2) -> (B, H + 2P)"""
     return torch.cat([ctx, cv.flatten(1)], 1)
+
+
+def noise_block(k: int, kset: str = "none", draws: int = 1000, fit: bool = False,
+                batch_size: int = SAMPLE_BLOCK) -> int:
+    """The windows `sample` draws full draws' noise for at once (a block; a pass never crosses one):
+    `batch_size`, shrunk to the same memory per pass as K plain draws where a pass decodes more futures a window
+    (a K-set's pool of `draws`, a scene fit's `calibrate.DRAWS`)."""
+    decoded = (draws if kset != "none" else k) + (DRAWS if fit else 0)
+    return max(1, batch_size * k // decoded) if decoded > k else batch_size
 
 
 def _passes(n: int, block: int, per_pass: int) -> Iterator[tuple[int, int, int]]:
