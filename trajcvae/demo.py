@@ -46,7 +46,7 @@ def run_demo(out: str | Path = "runs/demo", epochs: int | None = None, progress:
                                 f"{state['epoch']} or more, or another --out")
         if log is not None:
             left = cfg.train.epochs - state["epoch"]
-            log(f"{out} holds a demo run of {state['epoch']} epochs: "
+            log(f"{out} holds a demo run of {state['epoch']} epoch{'s' if state['epoch'] != 1 else ''}: "
                 + (f"continuing it for {left} more" if left else "using it as it is")
                 + " (delete the folder, or give another --out, to train anew)")
     train([data / "train.csv"], [data / "val.csv"], cfg, out, resume=resume, progress=progress)
