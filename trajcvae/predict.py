@@ -166,7 +166,7 @@ class TrajCVAE:
         if fit and not isinstance(w, Windows):
             raise TrajCVAEError("past: a scene's past is looked up by each window's scene and t0; pass Windows")
         pool = draws if kset != "none" else k
-        decoded = pool + (DRAWS if fit else 0)  # futures decoded per window in a pass
+        decoded = _decoded(k, kset, draws, fit)
         batch_size = noise_block(k, kset, draws, fit, batch_size)
         # Full draws' noise is drawn for a block of `batch_size` windows at a time and a pass takes its slice, so
         # a pass shrunk to fit the free memory draws the same numbers as on a machine with more.
@@ -648,8 +648,14 @@ def noise_block(k: int, kset: str = "none", draws: int = 1000, fit: bool = False
     """The windows `sample` draws full draws' noise for at once (a block; a pass never crosses one):
     `batch_size`, shrunk to the same memory per pass as K plain draws where a pass decodes more futures a window
     (a K-set's pool of `draws`, a scene fit's `calibrate.DRAWS`)."""
-    decoded = (draws if kset != "none" else k) + (DRAWS if fit else 0)
+    decoded = _decoded(k, kset, draws, fit)
     return max(1, batch_size * k // decoded) if decoded > k else batch_size
+
+
+def _decoded(k: int, kset: str, draws: int, fit: bool) -> int:
+    """Futures decoded per window in a pass: K plain draws, or a K-set's pool of `draws`, and a scene fit's
+    `calibrate.DRAWS` on top."""
+    return (draws if kset != "none" else k) + (DRAWS if fit else 0)
 
 
 def _passes(n: int, block: int, per_pass: int) -> Iterator[tuple[int, int, int]]:

@@ -782,7 +782,8 @@ def _evict(folder: Path, kept: Path, limit: float) -> None:
     """Keep the cache within `limit` bytes (`cache_limit`): its least recently used entries are removed, never
     `kept` (the entry just written). Windows take about 65 times their CSV's bytes."""
     try:
-        entries = [(e.stat().st_mtime, e.stat().st_size, e) for e in folder.glob("windows-*.npz") if e != kept]
+        entries = [(st.st_mtime, st.st_size, e) for e in folder.glob("windows-*.npz") if e != kept
+                   for st in (e.stat(),)]
         total = sum(size for _, size, _ in entries) + kept.stat().st_size
     except OSError:  # another process removed an entry meanwhile: the next save judges again
         return
