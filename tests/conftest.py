@@ -1,14 +1,35 @@
-"""Fixtures shared by the test files: a private window cache, small simulated data, a tiny trained model."""
+"""Fixtures shared by the test files: a private window cache, small simulated data, a tiny trained model.
+
+The suite runs on every core the machine gives it (pytest-xdist, `-n auto` in pyproject.toml): one worker
+per core, each on one torch thread, so that workers do not fight over cores. `-n 0` runs it in one process."""
+import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
 
 from trajcvae.config import load_config
 from trajcvae.simulate import simulate_scene
 from trajcvae.train import train
 
 pytest.register_assert_rewrite("tests.helpers")  # the shared checks report failures like the tests' own
+
+if os.environ.get("PYTEST_XDIST_WORKER"):  # a worker: one thread, for torch here and for the runs it starts
+    os.environ["OMP_NUM_THREADS"] = "1"
+    torch.set_num_threads(1)
+
+
+def pytest_xdist_auto_num_workers(config) -> int:
+    """`-n auto`: the cores this process may use (its CPU affinity, and a container's CPU quota), at most 4."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:  # cgroup v2: "max 100000" (no quota) or "200000 100000" (two cores' time)
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
+        if quota != "max":
+            cores = min(cores, max(1, int(quota) // int(period)))
+    except (OSError, ValueError):
+        pass
+    return min(cores, 4)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -1,6 +1,5 @@
 """Reading files into tracks: every row accounted for, every problem named in one line."""
 import gzip
-import tempfile
 import warnings
 from collections import Counter
 from pathlib import Path
@@ -453,9 +452,14 @@ def _is_number(text: str) -> bool:
         return False
 
 
-def _write(text: str | bytes) -> Path:
-    d = Path(tempfile.mkdtemp())
-    path = d / "data.csv"
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory) -> Path:
+    """One folder for every example of a property test (pytest's own temporary folders, cleaned by it)."""
+    return tmp_path_factory.mktemp("examples")
+
+
+def _write(folder: Path, text: str | bytes) -> Path:
+    path = folder / "data.csv"
     if isinstance(text, str):
         text = text.encode("utf-8")
     path.write_bytes(text)
@@ -464,9 +468,9 @@ def _write(text: str | bytes) -> Path:
 
 @SETTINGS
 @given(tables())
-def test_random_tables_load_with_every_row_accounted_for_or_fail_cleanly(case):
+def test_random_tables_load_with_every_row_accounted_for_or_fail_cleanly(scratch, case):
     text, expected = case
-    path = _write(text)
+    path = _write(scratch, text)
     try:
         df = read_tracks([path])
     except DataError as e:
@@ -487,8 +491,8 @@ def test_random_tables_load_with_every_row_accounted_for_or_fail_cleanly(case):
 @SETTINGS
 @given(st.one_of(st.binary(max_size=300),
                  st.text(alphabet=st.sampled_from(list("0123456789.,;- \t\nabcdefgxyzAIDnai_\r\"'e+")), max_size=300)))
-def test_arbitrary_bytes_load_or_raise_the_projects_error(content):
-    path = _write(content)
+def test_arbitrary_bytes_load_or_raise_the_projects_error(scratch, content):
+    path = _write(scratch, content)
     try:
         df = read_tracks([path])
     except DataError as e:

@@ -435,7 +435,8 @@ def torchrun(*args, cwd, wait: bool = True):
     """`trajcvae ARGS` under torchrun, 2 processes: the finished run, or (wait=False) the running Popen."""
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
            "-m", "trajcvae", *map(str, args)]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    (cwd / "tmp").mkdir(exist_ok=True)  # torchrun's log folders, made under TMPDIR, go with the test's folder
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "TMPDIR": str(cwd / "tmp")}
     if wait:
         return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
     return subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
