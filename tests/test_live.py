@@ -955,6 +955,15 @@ def test_serve_on_port_0_listens_on_a_free_port_and_names_it(monkeypatch):
     r = cli("serve", "pedestrian", "--port", 0)
     assert r.exit_code == 0 and served["port"] > 0 and f"http://127.0.0.1:{served['port']} " in r.output, r.output
     assert served["tcp"]
+    # An IPv6 host is named as a browser takes it, in brackets.
+    monkeypatch.setattr(server, "_run", lambda app, sock: served.update(port=sock.getsockname()[1]) or sock.close())
+    try:
+        with socket.socket(socket.AF_INET6) as v6:
+            v6.bind(("::1", 0))
+    except OSError:
+        return  # no IPv6 here
+    r = cli("serve", "pedestrian", "--host", "::1", "--port", 0)
+    assert r.exit_code == 0 and f"http://[::1]:{served['port']} " in r.output, r.output
 
 
 def test_live_futures_past_a_homographys_horizon_have_no_pixel_and_a_detection_past_it_is_refused(pedestrian, tmp_path):

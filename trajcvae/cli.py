@@ -481,9 +481,7 @@ def benchmark(
     """Train, select on val and report test for each split, several seeds: ETH/UCY leave-one-scene-out, or your
     own splits; resumable (skips finished splits)."""
     from .benchmark import run_benchmark
-    from .config import check_calibration
 
-    check_calibration(calibration)
     if root is None and suite == "folders":
         raise TrajCVAEError("benchmark folders needs --root: the folder of your splits (each holding train/, val/ "
                             "and test/)")

@@ -682,10 +682,15 @@ def running(app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> Iterator[st
         clock.sleep(0.02)
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield f"http://{host}:{port}"
+        yield _url(host, port)
     finally:
         server.should_exit = True
         thread.join(5)
+
+
+def _url(host: str, port: int) -> str:
+    """The address a browser takes: an IPv6 host in brackets (http://[::1]:8801)."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -751,7 +756,7 @@ def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, 
                      lonlat, replayed)
     sock = _listen(host, port)
     torch.set_num_threads(threads)  # once every option has been checked
-    log(f"serving {model} on http://{host}:{sock.getsockname()[1]} (live page: /, API docs: /docs)")
+    log(f"serving {model} on {_url(host, sock.getsockname()[1])} (live page: /, API docs: /docs)")
     stop, replaying = threading.Event(), None
     if updates is not None:
         app.state.judged.update(said)  # `replay_updates` gave the file's warning, and each scene's
