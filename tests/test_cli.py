@@ -1,5 +1,6 @@
 """The command line: train, predict, evaluate and benchmark end to end; every mistake is one line, no traceback."""
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -411,6 +412,54 @@ def test_benchmark_folders_scores_your_own_splits_in_your_units(tmp_path, sim_fi
     one_line_error(cli("benchmark", "folders", "--root", tmp_path / "res_cm", *fast),
                    "no folder holding train/, val/ and test/")
     one_line_error(cli("benchmark", "folders", "--root", tmp_path / "none", *fast), "none: no such folder")
+
+
+def test_benchmark_folders_refuses_splits_it_would_score_wrongly_before_training_them(tmp_path, sim_files):
+    """What would give a wrong table is refused in one line: a folder with a part missing (it would leave the
+    mean in silence), a test file copied into train/ (scores of windows trained on), a bad row in a later
+    split (named before the first split trains), and, in an --out holding runs, an edited homography or a
+    run cut short under another recipe (their old numbers, or a resume that mixes two)."""
+    def split(folder: Path) -> Path:
+        for part in ("train", "val", "test"):
+            table = pd.read_csv(sim_files[part])
+            table[["x", "y"]] *= 50.0  # pixels of 2 cm
+            (folder / part).mkdir(parents=True)
+            table.to_csv(folder / part / f"{part}.csv", index=False)
+        return folder
+
+    cfg = write(tmp_path / "tiny.toml", "[model]\nhidden = 16\nz_dim = 4\n[train]\nepochs = 1\nvariety_k = 4\n"
+                "[data]\nmemory = 2\n[kset]\nepochs = 0\n")
+    homography = write(tmp_path / "H.txt", "0.02 0 0\n0 0.02 0\n0 0 1\n")
+    fast = ("--config", cfg, "--homography", homography, "--is-samples", 2, "--kde-samples", 20, "--draws", 0,
+            "--calibration", 0, "--quiet")
+    root = tmp_path / "root"
+    split(root / "a_lobby"), split(root / "b_station")
+    (root / "b_station" / "val").rename(root / "val")
+    one_line_error(cli("benchmark", "folders", "--root", root, "--out", tmp_path / "res", *fast),
+                   f"{root / 'b_station'} has no val/", "add it, or move the folder out of --root")
+    (root / "val").rename(root / "b_station" / "val")
+    shutil.copy(root / "b_station" / "test" / "test.csv", root / "b_station" / "train" / "more.csv")
+    one_line_error(cli("benchmark", "folders", "--root", root, "--out", tmp_path / "res", *fast),
+                   f"the test file {root / 'b_station' / 'test' / 'test.csv'} is a copy of "
+                   f"{root / 'b_station' / 'train' / 'more.csv'}")
+    write(root / "b_station" / "train" / "more.csv", "frame,agent_id,x,y\n10,1,0.0,0.0\n20,1,abc,0.1\n")
+    one_line_error(cli("benchmark", "folders", "--root", root, "--out", tmp_path / "res", *fast),
+                   "more.csv line 3: column 'x' value 'abc' is not a number")
+    assert not (tmp_path / "res").exists()  # a_lobby was not trained first
+    (root / "b_station" / "train" / "more.csv").unlink()
+    pd.read_csv(sim_files["train"]).to_json(root / "a_lobby" / "train" / "cam.json")  # not read, and said once
+    r = cli("benchmark", "folders", "--root", root, "--splits", "a_lobby", "--out", tmp_path / "res", *fast)
+    assert r.exit_code == 0 and r.output.count("warning: ") == r.output.count("skipped 1 JSON file (cam.json)") == 1, \
+        r.output
+    (root / "a_lobby" / "train" / "cam.json").unlink()
+    write(homography, "0.04 0 0\n0 0.04 0\n0 0 1\n")  # corrected: the run's numbers are another data set's
+    one_line_error(cli("benchmark", "folders", "--root", root, "--splits", "a_lobby", "--out", tmp_path / "res",
+                       *fast), f"{tmp_path / 'res' / 'a_lobby' / 'seed0'} was trained with another homography than "
+                   f"{homography.resolve()} (an edited file)")
+    write(homography, "0.02 0 0\n0 0.02 0\n0 0 1\n")
+    (tmp_path / "res" / "a_lobby" / "seed0" / "result.json").unlink()  # as if cut short after its last epoch
+    one_line_error(cli("benchmark", "folders", "--root", root, "--splits", "a_lobby", "--out", tmp_path / "res",
+                       *fast, "--set", "train.epochs=2"), "a_lobby/seed0 was trained with train.epochs = 1, not 2")
 
 
 def test_benchmark_refuses_unknown_suite_and_split(tmp_path):

@@ -1,6 +1,7 @@
 """The configuration: the defaults are the recipe, removed options are refused by name, bad values and
 user options fail in one line before any work."""
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -193,10 +194,20 @@ def test_a_mistyped_option_name_gets_the_closest_one_and_text_options_can_be_uns
     with pytest.raises(TrajCVAEError, match="^overrides: unknown option 'train.epoch'; did you mean "
                                             "'train.epochs'\\?$"):
         load_config(None, ["train.epoch=3"])
+    with pytest.raises(TrajCVAEError, match="^overrides: unknown option 'epochs'; did you mean 'train.epochs' or "
+                                            "'kset.epochs'\\?$"):
+        load_config(None, ["epochs=3"])
     path = tmp_path / "c.toml"
     path.write_text("[model]\nhiden = 64\n")
     with pytest.raises(TrajCVAEError, match="unknown option 'model.hiden'; did you mean 'model.hidden'\\?$"):
         load_config(path)
+    # A value out of range is named with the file that gave it; one that --set gave is --set's.
+    path.write_text("[train]\nepochs = -1\n")
+    with pytest.raises(TrajCVAEError, match=f"^{re.escape(str(path))}: train.epochs must be >= 1 \\(got -1\\)$"):
+        load_config(path)
+    with pytest.raises(TrajCVAEError, match="^invalid config: train.epochs must be >= 1 \\(got 0\\)$"):
+        load_config(path, ["train.epochs=0"])
+    assert load_config(path, ["train.epochs=2"]).train.epochs == 2
     np.savetxt(tmp_path / "H.txt", np.eye(3))
     path.write_text('[data]\nhomography = "H.txt"\n')
     for unset in ("none", ""):  # a config file's homography set aside for a scale on the command line

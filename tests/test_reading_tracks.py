@@ -133,6 +133,10 @@ def test_json_records_or_columns_read_as_the_same_table(tmp_path, sim_files):
     with pytest.raises(DataError, match=r"folder: directory holds no .*, only JSON files \(a.jsonl\), which are "
                                         r"read when named"):
         read_tracks([tmp_path / "folder"])
+    table.head(50).to_csv(tmp_path / "folder" / "b.csv", index=False)  # beside tracks, it is skipped, and said
+    with pytest.warns(TrajCVAEWarning, match=r"folder: skipped 1 JSON file \(a.jsonl\): a folder's JSON files are "
+                                             r"read only when named; name them, or write their tracks as CSV"):
+        assert len(read_tracks([tmp_path / "folder"])) == 50
 
 
 @pytest.mark.parametrize("text,expected", [

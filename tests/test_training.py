@@ -601,7 +601,8 @@ def test_a_resume_refuses_an_edited_scale_file_and_names_what_differs_as_it_was_
 
 
 def test_a_validation_file_that_is_also_trained_on_is_warned_of_and_a_table_trains_with_a_cache(tmp_path, tiny_files):
-    """--val naming a training file picks the best epoch on windows the model trained on: said in one line.
+    """--val naming a training file (or a copy of one) picks the best epoch on windows the model trained on:
+    said in one line.
     The Python API trains on a DataFrame with a cache folder given (a table is built, not cached), and leaves
     the caller's torch threads and random stream as they were."""
     said = []
@@ -612,6 +613,13 @@ def test_a_validation_file_that_is_also_trained_on_is_warned_of_and_a_table_trai
         f"warning: --val {tiny_files[0]} is a training file too: the best epoch would be picked on windows the "
         "model trained on; give files it does not train on, or leave --val out (the latest 10% of each scene is "
         "then held out)"]
+    copy = tmp_path / "copy.csv"  # a copy under another name is a training file too
+    copy.write_bytes(tiny_files[0].read_bytes())
+    train([tiny_files[0]], [copy], cfg, tmp_path / "copied", progress=False, figures=False, log=said.append)
+    assert [line for line in said if line.startswith(f"warning: --val {copy}")] == [
+        f"warning: --val {copy} is a copy of the training file {tiny_files[0]}: the best epoch would be picked on "
+        "windows the model trained on; give files it does not train on, or leave --val out (the latest 10% of each "
+        "scene is then held out)"]
     table = pd.read_csv(tiny_files[0])
     threads = torch.get_num_threads()
     torch.manual_seed(5)

@@ -1391,6 +1391,8 @@ def test_tracks_read_without_the_units_or_classes_the_model_was_trained_with_are
         "warning: the model was trained on positions converted with --scale 0.3048 (data.scale), but these are "
         "read as metres: if they are in the model's units, give --scale 0.3048")
     assert m.check_speeds(m.read(feet, scale=0.3048), log=lambda line: None) is None
+    m.config.data.scale = 1.0  # metres per metre: tracks read as metres are in its units
+    assert m.check_speeds(m.read(plaza), log=lambda line: None) is None
     m.config.data.scale, m.config.data.homography = None, str(tmp_path / "H.txt")
     assert "through a homography (data.homography H.txt), but these positions are read as metres" in \
         m.check_speeds(m.read(plaza), log=lambda line: None)

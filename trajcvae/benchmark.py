@@ -31,8 +31,8 @@ from .evaluate import calibration_of, window_errors
 from .metrics import CALIBRATION_LEVELS, brier_fde, kde_nll, min_ade_fde
 from .predict import TrajCVAE
 from .tracks import list_files
-from .train import UNRECORDED, data_digest, finish_run, prefixed, train, trained_on
-from .windows import Windows, default_cache_dir, load_windows, quiet
+from .train import UNRECORDED, data_digest, finish_run, prefixed, train, trained_on, unit_digests
+from .windows import Windows, copy_of, default_cache_dir, load_windows, quiet
 
 SPLITS = ("eth", "hotel", "univ", "zara1", "zara2")
 SUITES = ("eth-ucy", "folders")
@@ -197,7 +197,13 @@ def split_folders(suite: str, root: Path, splits: list[str] | None) -> dict[str,
     if whole(root):
         found = {root.resolve().name: root}
     else:
-        found = {f.name: f for f in sorted(root.iterdir()) if f.is_dir() and not f.name.startswith(".") and whole(f)}
+        folders = [f for f in sorted(root.iterdir()) if f.is_dir() and not f.name.startswith(".")]
+        found = {f.name: f for f in folders if whole(f)}
+        part = next((f for f in folders if f.name not in found and any((f / p).is_dir() for p in PARTS)), None)
+        if part is not None:  # a split with a part missing would be left out of the mean in silence
+            missing = ", ".join(p + "/" for p in PARTS if not (part / p).is_dir())
+            raise TrajCVAEError(f"--root {root}: {part} has no {missing} (each split of the folders suite is a "
+                                "folder holding train/, val/ and test/); add it, or move the folder out of --root")
     if not found:
         raise TrajCVAEError(f"--root {root}: no folder holding train/, val/ and test/ (each split of the folders "
                             "suite is one such folder, or --root is)")
@@ -238,21 +244,26 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
     splits = list(folders)
     check_output(out, folder=True)
     for folder in folders.values():
-        for part in PARTS:
-            list_files([folder / part])  # a folder without track files is named now, not after training
+        train_files, val_files, test_files = (list_files([folder / part]) for part in PARTS)  # none: named now
+        if leak := copy_of(test_files, train_files + val_files):  # scores of windows trained or picked on
+            raise TrajCVAEError(f"{folder}: the test file {leak[0]} is a copy of {leak[1]} (the same bytes): its "
+                                "scores would be of windows the model trained or was picked on; remove one")
     overrides = list(overrides or [])
     configured = lambda *more: load_config(config, overrides + list(more), options)  # noqa: E731
     given = configured()  # checked now, not after the first split has trained
     ks = given.kset
     if draws and ks.epochs > 0 and ks.k != k:
-        raise TrajCVAEError(f"{config or 'config'}: kset.k = {ks.k}, but the benchmark scores K = {k} futures "
-                            f"and the learned K-set sampler makes kset.k; set kset.k = {k} (or kset.epochs = 0)")
-    for split, folder in folders.items():  # so is every test set: a bad row, or no window, is named before training
-        try:
-            load_windows([folder / "test"], given.data, default_cache_dir(),  # its speed warning, if any
-                         lambda line, s=split: log(f"{s} test: {line}") if line.startswith("warning") else None)
-        except NoWindowsError as e:
-            raise NoWindowsError(f"the test set ({folder / 'test'}): {e}") from None
+        where = "--set kset.k" if any(o.partition("=")[0].strip() == "kset.k" for o in overrides) else \
+            f"{config}: kset.k" if config is not None else "kset.k"
+        raise TrajCVAEError(f"{where} = {ks.k}, but the benchmark scores K = {k} futures and the learned K-set "
+                            f"sampler makes kset.k; set kset.k = {k} (or kset.epochs = 0)")
+    for split, folder in folders.items():  # so is every set: a bad row, or no window, is named before training
+        for part, role in (("train", "training"), ("val", "validation"), ("test", "test")):
+            try:  # the windows stay in the cache, for training; the test set's speed warning is said now
+                load_windows([folder / part], given.data, default_cache_dir(), lambda line, s=split, p=part: log(
+                    f"{s} test: {line}") if p == "test" and line.startswith("warning") else None)
+            except NoWindowsError as e:
+                raise NoWindowsError(f"the {role} set ({folder / part}): {e}") from None
     results: dict[str, list[dict]] = {}
     for split, folder in folders.items():
         for seed in range(seeds):
@@ -268,7 +279,7 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
                                         "the split again") from None
                 ckpt = checkpoint.load(run / "best.pt")
                 _check_same_config(run, ckpt, cfg)
-                _check_same_data(run, ckpt, folder, row)
+                _check_same_data(run, ckpt, folder, row, cfg)
                 learned = "kset" in ckpt or cfg.kset.epochs > 0  # finish_run trains a missing one
                 if complete(row, draws, calibration_draws, is_samples, kde_samples, learned):
                     said("done earlier, skipped")
@@ -280,9 +291,13 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
                            load_windows([folder / "val"], cfg.data, cache, log=quiet), log=said)
                 meta = {key: row[key] for key in ("train_minutes", "seed", "best_epoch", "epochs")}
             else:
+                if (run / "last.pt").exists():  # cut short: resumed only as it was begun
+                    ckpt = checkpoint.load(run / "last.pt")
+                    _check_same_config(run, ckpt, cfg)
+                    _check_same_data(run, ckpt, folder, None, cfg)
                 said("training")
-                train([folder / "train"], [folder / "val"], cfg, run,
-                      resume=(run / "last.pt").exists(), progress=progress, log=said)
+                train([folder / "train"], [folder / "val"], cfg, run, resume=(run / "last.pt").exists(),
+                      progress=progress, log=said, cache_dir=default_cache_dir())
                 metrics = pd.read_csv(run / "metrics.csv")
                 meta = {"train_minutes": float(metrics.seconds.sum()) / 60, "seed": seed,
                         "best_epoch": int(checkpoint.load(run / "best.pt")["epoch"]), "epochs": int(len(metrics))}
@@ -346,17 +361,21 @@ def _check_same_config(run: Path, ckpt: dict, cfg: Config) -> None:
                             "configuration in another --out")
 
 
-def _check_same_data(run: Path, ckpt: dict, split: Path, row: dict) -> None:
-    """A finished run (its best.pt `ckpt`, its `row` of numbers) is reused only on the files it was trained
-    and tested on (as their digests say, where it recorded them): its numbers would otherwise be reported as
-    another data set's."""
+def _check_same_data(run: Path, ckpt: dict, split: Path, row: dict | None, cfg: Config) -> None:
+    """A run (its checkpoint `ckpt`; finished: its `row` of numbers) is reused only on the files it was
+    trained and tested on, read in the same units (as their digests say, where it recorded them): its
+    numbers would otherwise be reported as another data set's."""
     trained = ckpt.get("stats", {}).get("inputs", {})
-    now = {"training": data_digest([split / "train"]), "validation": data_digest([split / "val"])}
-    if "test_data" in row:
+    now = {"training": data_digest([split / "train"]), "validation": data_digest([split / "val"]),
+           **unit_digests(cfg.data)}
+    if row is not None and "test_data" in row:
         trained, now = {**trained, "test": row["test_data"]}, {**now, "test": data_digest([split / "test"])}
     for role, digest in now.items():
         if role in trained and trained[role] != digest:
-            raise TrajCVAEError(f"{run} was scored on another {role} set than {split}'s (other files, or edited "
+            given = getattr(cfg.data, role, None)
+            raise TrajCVAEError(f"{run} was trained with another {role} than {given} (an edited file): benchmark "
+                                "with it in another --out" if given else
+                                f"{run} was scored on another {role} set than {split}'s (other files, or edited "
                                 "ones): benchmark these files in another --out")
 
 

@@ -128,17 +128,21 @@ def _options(ctx: typer.Context, version: Annotated[bool, typer.Option(
         "--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False) -> None:
     """Predict where agents go next: a conditional VAE drawing K futures per agent."""
     warnings.showwarning = _warning_line
+    _SAID.clear()
     cli_wording(True)  # messages name options as this command line gives them, until the command ends
     ctx.call_on_close(lambda: cli_wording(False))
 
 
 def _warning_line(message, category, filename, lineno, file=None, line=None, _python=warnings.showwarning) -> None:
     """A `TrajCVAEWarning` (e.g. the live predictor's speed check under `serve`) as the CLI's other warnings:
-    one line, without the Python source line; matplotlib's for each character its font lacks (a scene named
-    北京站) as one line, once; other warnings as Python shows them."""
+    one line, without the Python source line, once a command (a folder listed again says its skipped files
+    again); matplotlib's for each character its font lacks (a scene named 北京站) as one line, once; other
+    warnings as Python shows them."""
     glyph = re.match(r"Glyph (\d+) .* missing from font", str(message))
     if issubclass(category, TrajCVAEWarning):
-        info(f"warning: {message}")
+        if str(message) not in _SAID:
+            _SAID.add(str(message))
+            info(f"warning: {message}")
     elif glyph and not _MISSING_GLYPHS:
         _MISSING_GLYPHS.append(chr(int(glyph[1])))
         info(f"warning: the picture's font lacks some characters of its text ({_MISSING_GLYPHS[0]} ...), which show "
@@ -148,6 +152,7 @@ def _warning_line(message, category, filename, lineno, file=None, line=None, _py
 
 
 _MISSING_GLYPHS: list[str] = []  # the first character a picture's font lacked (said once)
+_SAID: set[str] = set()  # the warnings this command has given
 
 
 def user_errors(fn):

@@ -192,8 +192,10 @@ def set_option(cfg: Config, dotted: str, value: Any, source: str = "option") -> 
     if key not in names:
         known = [f"{c.name}.{f.name}" for c in dataclasses.fields(cfg)
                  for f in dataclasses.fields(getattr(cfg, c.name))]
-        close = difflib.get_close_matches(dotted, known, n=1)
-        raise TrajCVAEError(f"{source}: unknown option '{dotted}'" + (f"; did you mean '{close[0]}'?" if close else ""))
+        close = [k for k in known if k.partition(".")[2] == dotted.rpartition(".")[2]]  # epochs: train's or kset's
+        close = close or difflib.get_close_matches(dotted, known, n=1)
+        raise TrajCVAEError(f"{source}: unknown option '{dotted}'" + (
+            "; did you mean " + " or ".join(f"'{k}'" for k in close) + "?" if close else ""))
     current, kind, given = getattr(sub, key), names[key].type, value
     if source == "--set" and isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
         value = value[1:-1]  # written as TOML writes text: data.classes="Pedestrian"
@@ -318,7 +320,15 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
             # Kept as an absolute path: the run's config then names the same file from any folder (--resume).
             given = (options or {}).get(f"data.{key}", (f"data.{key}",))[0]  # as the command line named it
             setattr(cfg.data, key, str(home_path(getattr(cfg.data, key), given).resolve()))
-    validate(cfg, flags={dotted: flag for dotted, (flag, _) in (options or {}).items()})
+    try:
+        validate(cfg, flags={dotted: flag for dotted, (flag, _) in (options or {}).items()})
+    except TrajCVAEError as e:  # a value out of range that the config file gave: named with the file
+        said = str(e)
+        given = {item.partition("=")[0].strip() for item in overrides or []} | set(options or {})
+        keys = re.findall(r"\b(?:data|model|train|kset)\.[a-z_]+", said)
+        if path is not None and said.startswith("invalid config: ") and keys and not given & set(keys):
+            raise TrajCVAEError(f"{path}: {said.removeprefix('invalid config: ')}") from None
+        raise
     return cfg
 
 

@@ -390,7 +390,7 @@ class TrajCVAE:
         `live` (detections posted as agent_id, x, y rows): no columns to name there, and classes are picked by
         posting them."""
         dc, units, lines = self.config.data, tracks.attrs.get("units") or {}, []
-        if dc.scale is not None and not units:
+        if dc.scale is not None and dc.scale != 1 and not units:  # --scale 1: metres, as read
             scale = dc.scale if isinstance(dc.scale, str) else f"{dc.scale:g}"  # a number, or a file of scales
             lines.append(f"warning: the model was trained on positions converted with --scale {scale} "
                          f"(data.scale), but these are read as metres: if they are in the model's units, give --scale "

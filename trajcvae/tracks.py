@@ -74,8 +74,8 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
             detections = [f for f in found if mot_detections(f)]  # no tracks: a MOTChallenge sequence's det.txt
             found = [f for f in found if f not in detections]
             packed_line = _compressed_tracks(visible)
+            jsons = [f for f in visible if f.suffix.lower() in (".json", ".jsonl")]
             if not found:
-                jsons = [f for f in visible if f.suffix.lower() in (".json", ".jsonl")]
                 raise DataError(f"{p}: directory holds no .csv/.txt/.tsv/.parquet/.ndjson files"
                                 + (f", only {packed_line}" if packed_line else "")
                                 + (f", only JSON files ({jsons[0].relative_to(p)}{', ...' if len(jsons) > 1 else ''}), "
@@ -85,6 +85,10 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
                                    if detections else ""))
             if packed_line:
                 warn(f"warning: {p}: skipped {packed_line}")
+            if jsons:  # read only when named: a dataset's folders hold JSON of other kinds
+                warn(f"warning: {p}: skipped {plural(len(jsons), 'JSON file')} ({jsons[0].relative_to(p)}"
+                     f"{', ...' if len(jsons) > 1 else ''}): a folder's JSON files are read only when named; name "
+                     "them, or write their tracks as CSV")
             if detections:
                 warn(f"warning: {p}: skipped {plural(len(detections), 'MOTChallenge detection file')} ("
                      f"{detections[0].relative_to(p)}{', ...' if len(detections) > 1 else ''}: detections, not tracks)")

@@ -41,7 +41,7 @@ from .metrics import fit_cv_noise, min_ade_fde
 from .model import CVAE
 from .predict import TrajCVAE
 from .tracks import list_files
-from .windows import Windows, files_digest, load_windows, no_windows_error, quiet
+from .windows import Windows, copy_of, files_digest, load_windows, no_windows_error, quiet
 
 FIGURES = ("curves.png", "val_predictions.png")
 RUN_FILES = ("config.toml", "metrics.csv", "best.pt", *FIGURES)  # what a run writes in its folder besides last.pt
@@ -109,13 +109,12 @@ def train(train_paths: Iterable[str | Path], val_paths: Iterable[str | Path] | N
             raise TrajCVAEError(f"--out {out} is inside the data folder {role}{folder}, whose files are read as tracks "
                                 "(the run's metrics.csv would be, next time): choose an --out outside it")
     listed = [list_files(paths) if isinstance(paths, list) and paths else None for paths in (train_paths, val_paths)]
-    if all(listed) and os.environ.get("RANK", "0") == "0":
-        trained_on = {f.resolve() for f in listed[0]}
-        shared = [f for f in listed[1] if f.resolve() in trained_on]
-        if shared:
-            (log or warn)(f"warning: --val {shared[0]} is a training file too: the best epoch would be picked on "
-                          "windows the model trained on; give files it does not train on, or leave --val out (the "
-                          "latest 10% of each scene is then held out)")
+    if all(listed) and os.environ.get("RANK", "0") == "0" and (shared := copy_of(listed[1], listed[0])):
+        val, trained = shared
+        what = "a training file too" if val.resolve() == trained.resolve() else f"a copy of the training file {trained}"
+        (log or warn)(f"warning: --val {val} is {what}: the best epoch would be picked on windows the model "
+                      "trained on; give files it does not train on, or leave --val out (the latest 10% of each "
+                      "scene is then held out)")
     with _run_lock(out, os.environ.get("RANK", "0") == "0"):
         return _locked_train(train_paths, val_paths, cfg, out, resume, progress, log, cache_dir, figures)
 
@@ -243,6 +242,13 @@ def data_digest(paths) -> str | None:
     return files_digest(list_files(paths), lambda f: f.name)
 
 
+def unit_digests(data) -> dict[str, str]:
+    """{"homography"/"scale": its file's digest} for the data options that name a file (a matrix, scales per
+    scene): they make the metres, so an edited one is another data set."""
+    return {key: files_digest([Path(given)], lambda f: f.name) for key in ("homography", "scale")
+            if isinstance(given := getattr(data, key), str) and Path(given).is_file()}
+
+
 def _as_list(paths) -> list:
     """Files as a list: one path (str or Path) is one file, not a sequence of letters."""
     return [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
@@ -321,11 +327,7 @@ def _resumed_config(given: Config, run: Config, out: Path, done: int) -> Config:
 def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, device: torch.device,
            dist: distributed.DistInfo, progress: bool, log, cache_dir, figures: bool = True) -> TrainResult:
     tc, main = cfg.train, dist.is_main
-    inputs = {"training": data_digest(train_paths), "validation": data_digest(val_paths)}
-    for key in ("homography", "scale"):  # a matrix or a file of scales per scene makes the metres
-        given = getattr(cfg.data, key)
-        if isinstance(given, str) and Path(given).is_file():
-            inputs[key] = files_digest([Path(given)], lambda f: f.name)
+    inputs = {"training": data_digest(train_paths), "validation": data_digest(val_paths), **unit_digests(cfg.data)}
     before = (state or {}).get("stats", {}).get("inputs", {})
     changed = [role for role, digest in inputs.items() if role in before and before[role] != digest]
     if changed:  # its curves and best.pt would mix two data sets

@@ -682,6 +682,24 @@ def files_digest(files: list[Path], name: Callable[[Path], str], h=None) -> str:
     return h.hexdigest()[:32]
 
 
+def copy_of(files: list[Path], others: list[Path]) -> tuple[Path, Path] | None:
+    """The first file of `files` that is one of `others` or holds the same bytes as one, with that other
+    file: (file, other); None if there is none. Only files of one size are read."""
+    by_size: dict[int, list[Path]] = {}
+    for other in others:
+        by_size.setdefault(other.stat().st_size, []).append(other)
+    digest = lambda f: files_digest([f], lambda _: "")  # noqa: E731
+    for f in files:
+        same_size = by_size.get(f.stat().st_size, [])
+        same = next((o for o in same_size if o.resolve() == f.resolve()), None)
+        if same is None and same_size:
+            mine = digest(f)
+            same = next((o for o in same_size if digest(o) == mine), None)
+        if same is not None:
+            return f, same
+    return None
+
+
 def quiet(line: str) -> None:
     """A `log` for `load_windows` that shows nothing, for data whose summary line and warning were given
     already, or are another process's to give (None would turn the warning into a Python warning)."""
