@@ -213,6 +213,31 @@ def test_memory_matches_a_brute_force_search():
     np.testing.assert_array_equal(w.mem, paths)
 
 
+def test_the_memory_search_of_a_scene_twice_as_long_costs_twice_as_much(monkeypatch):
+    """Walkers who follow each other along one line for an hour: each window is paired only with the paths
+    its horizon reaches, not with every path walked from its place since the recording began (which ran
+    an hour of one camera out of memory)."""
+    from trajcvae import windows
+
+    pairs = []
+
+    class Counted(windows.cKDTree):
+        def query_ball_point(self, *args, **kwargs):
+            found = super().query_ball_point(*args, **kwargs)
+            pairs[-1] += sum(map(len, found))
+            return found
+
+    monkeypatch.setattr(windows, "cKDTree", Counted)
+    cfg = DataConfig(memory=2, memory_radius=0.5, memory_horizon=40)
+    for walkers in (30, 60):
+        table = pd.DataFrame([("s", 150 * a + 10 * f, a, 0.5 * f, 0.0) for a in range(walkers) for f in range(25)],
+                             columns=["scene", "frame", "agent_id", "x", "y"])
+        pairs.append(0)
+        w = build_windows(read_tracks(table), cfg)
+        assert np.isfinite(w.mem_lag[w.agent_id >= 3]).all()  # each later walker remembers its leaders' paths
+    assert pairs[1] < 2.2 * pairs[0], pairs
+
+
 # --- the window cache ---------------------------------------------------------------------------------
 
 def _same(a, b):
