@@ -207,6 +207,23 @@ def test_scene_frame_and_animation(trained, test_csv, tmp_path):
     assert im.format == "GIF" and im.size == (300, 240) and im.n_frames == 3
 
 
+def test_the_default_picture_is_the_first_scenes_first_window_and_builds_no_other_scene(trained, sim_files, tmp_path,
+                                                                                        monkeypatch):
+    """Without --scene, --agent, --t0 or --seed, visualize draws the first window with a known future; it
+    builds the windows of the scenes up to it only (of 200 scenes, it built all to draw one)."""
+    from trajcvae import visualize
+    table = pd.concat([pd.read_csv(sim_files[part]) for part in ("val", "test")])  # scenes val0, test0
+    table.to_csv(tmp_path / "two.csv", index=False)
+    built = []
+    real = visualize.build_windows
+    monkeypatch.setattr(visualize, "build_windows", lambda df, *a, **k: built.append(set(df["scene"])) or real(
+        df, *a, **k))
+    r = run("visualize", trained, tmp_path / "two.csv", "--out", tmp_path / "default.png")
+    assert r.exit_code == 0 and built == [{"test0"}], (r.output, built)
+    r = run("visualize", trained, tmp_path / "two.csv", "--scene", "test0", "--out", tmp_path / "scene.png")
+    assert r.exit_code == 0 and rgb(tmp_path / "default.png").tolist() == rgb(tmp_path / "scene.png").tolist()
+
+
 def test_predictions_file_is_drawn(trained, test_csv, preds, tmp_path):
     table = TableFutures(pd.read_csv(preds))
     predictor = TrajCVAE.load(trained)

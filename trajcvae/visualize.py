@@ -987,6 +987,12 @@ def one_window(tracks: SceneTracks, futures, scene: str | None, agent: str | Non
                seed: int | None) -> Windows:
     """The window of --agent at --t0; without them the first (or, with --seed, a random) window, preferring
     one whose true future is known."""
+    if t0 is None and seed is None and scene is None and agent is None and not isinstance(futures, TableFutures):
+        for s in tracks.scenes:  # the whole pool's first known window is its first such scene's: build no more
+            p = pool(tracks, futures, s, None)
+            known = np.flatnonzero(_known(p.fut))
+            if len(known):
+                return p.build(tracks, futures, known[:1])
     if t0 is None:
         p = pool(tracks, futures, scene, agent)
         known = np.flatnonzero(_known(p.fut))
