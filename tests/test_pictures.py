@@ -106,6 +106,14 @@ def test_a_grid_of_agents_with_long_ids_keeps_every_title_apart_and_whole():
     for ax, agent in zip(fig.axes, ids * 2):
         assert [line for line in ax.get_title().split("\n") if f"agent {agent}" in line], ax.get_title()
     plt.close(fig)
+    # One window of an id longer than a line: its title, centred on the axes (right of the figure's centre,
+    # past the y label), stays within the figure too.
+    long_id = "pedestrian_with_a_very_long_identifier_" + "x" * 100
+    fig = plot_windows(obs[:1], samples[:1], fut[:1], titles=[_label("s", long_id, 100.0)])
+    fig.canvas.draw()
+    box = fig.axes[0].title.get_window_extent(fig.canvas.get_renderer())
+    assert 0 <= box.x0 and box.x1 <= fig.get_size_inches()[0] * DPI, box
+    plt.close(fig)
 
 
 def test_density_shows_two_modes():

@@ -214,7 +214,8 @@ def draw_window(ax, obs: np.ndarray, samples: np.ndarray, fut: np.ndarray | None
     if title:
         spec = ax.get_subplotspec()  # None for axes placed by hand: the figure's width
         cols = 1 if spec is None else spec.get_gridspec().ncols
-        title = fit_title(title, 0.9 * 72 * ax.figure.get_figwidth() / cols)
+        # Centred on the axes, which one column's y label pushes right of the figure's centre.
+        title = fit_title(title, (0.9 if cols > 1 else 0.8) * 72 * ax.figure.get_figwidth() / cols)
     _axes_style(ax, title, legend, extra)
 
 
