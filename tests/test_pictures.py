@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from trajcvae import TrajCVAE
 from trajcvae.cli import app
 from trajcvae.errors import TrajCVAEWarning
-from trajcvae.plots import DPI, SAMPLE_COLOR, density_grid, draw_density, plot_windows
+from trajcvae.plots import DPI, SAMPLE_COLOR, density_grid, density_points, draw_density, kernel_width, plot_windows
 from trajcvae.tracks import read_tracks
 from trajcvae.visualize import ModelFutures, SceneTracks, TableFutures, grid_windows, save_figure
 
@@ -130,11 +130,30 @@ def test_density_shows_two_modes():
     plt.close(fig)
 
 
+def test_a_crowd_views_density_stays_on_each_agents_futures_in_a_scene_a_kilometre_wide():
+    """Thirty agents spread over 1 km, each with futures a few metres long: the density is shaded where
+    they go, not over blobs tens of metres wide sized by the whole scene; a scene of walkers 20 m apart is
+    drawn as before."""
+    rng = np.random.default_rng(2)
+
+    def scene(extent: float) -> np.ndarray:  # (N, K, P, 2) futures fanning out from each agent's place
+        start = rng.uniform(-extent / 2, extent / 2, (30, 1, 1, 2))
+        heading = rng.normal([1.2, 0.0], 0.3, (30, 20, 1, 2))
+        return start + heading * np.arange(1, 13)[None, None, :, None] * 0.4
+
+    wide = scene(1000.0)
+    X, Y, Z = density_grid(*density_points(wide, "all"), width=kernel_width(wide, "all"))
+    shaded = np.c_[X[Z >= 0.04 * Z.max()], Y[Z >= 0.04 * Z.max()]]
+    from scipy.spatial import cKDTree
+    assert cKDTree(wide.reshape(-1, 2)).query(shaded)[0].max() < 3.0  # metres from a predicted point
+    near = scene(20.0)
+    plain, given = density_grid(near.reshape(-1, 2)), density_grid(near.reshape(-1, 2), width=kernel_width(near, "all"))
+    assert all(np.array_equal(a, b) for a, b in zip(plain, given))
+
+
 def test_a_k_set_s_density_is_weighted_by_its_weights():
     """A future of weight 0.9 and nine of 0.011 each: the density is where the weight is, not one blob per
     future (their line widths say the same)."""
-    from trajcvae.plots import density_points
-
     ends = np.array([[5.0, 3.0]] + [[4.6 + 0.1 * i, -3.0 + 0.05 * i] for i in range(9)])  # (K, 2)
     samples = np.repeat(ends[:, None], 12, axis=1) * np.linspace(0.1, 1, 12)[None, :, None]  # (K, P, 2)
     weights = np.array([0.9] + [0.1 / 9] * 9)

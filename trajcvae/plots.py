@@ -7,6 +7,7 @@ purple underneath.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import matplotlib
@@ -60,10 +61,29 @@ def density_points(samples: np.ndarray, steps: str,
     return pts.reshape(-1, 2), None if w is None else np.asarray(w, dtype=np.float64).reshape(-1)
 
 
-def density_grid(points: np.ndarray, weights: np.ndarray | None = None,
-                 grid: int = 120) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def kernel_width(samples: np.ndarray, steps: str) -> float | None:
+    """The kernel a crowd view's density needs, from its agents' own spreads: the median over agents of
+    half Scott's width of each agent's futures (samples (N, K, P, 2), "all" steps or "final"); None if no
+    agent's futures spread."""
+    if not len(samples):
+        return None
+    pts = samples[:, :, -1] if steps == "final" else samples.reshape(len(samples), -1, 2)  # (N, M, 2)
+    n = np.isfinite(pts).all(-1).sum(1)  # (N,)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an agent without a finite point
+        spread = np.sqrt(np.nanmean(np.nanvar(pts, axis=1), axis=-1))  # (N,)
+    width = 0.5 * spread * np.maximum(n, 1) ** (-1 / 6)
+    width = width[(n >= 3) & (width > 0)]
+    return float(np.median(width)) if len(width) else None
+
+
+def density_grid(points: np.ndarray, weights: np.ndarray | None = None, grid: int = 120,
+                 width: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """A Gaussian KDE of `points` (M, 2), each of its weight (M,) where given, on a grid around them: X, Y, Z
-    each (grid, grid); None if < 3 points (or no weight)."""
+    each (grid, grid); None if < 3 points (or no weight). `width` (`kernel_width`): the widest kernel the
+    points' own agents ask for; where the KDE of all points would be more than 10 times wider (agents far
+    apart: a scene 1 km wide), a histogram on a finer grid smoothed by `width` instead, so that each agent's
+    futures are not blurred over tens of metres."""
     finite = np.isfinite(points).all(1)
     pts, w = points[finite], None if weights is None else weights[finite]
     if len(pts) < 3 or (w is not None and not w.sum() > 0):
@@ -73,19 +93,25 @@ def density_grid(points: np.ndarray, weights: np.ndarray | None = None,
     xs = np.linspace(lo[0] - pad, hi[0] + pad, grid)
     ys = np.linspace(lo[1] - pad, hi[1] + pad, grid)
     X, Y = np.meshgrid(xs, ys)
+    from scipy.ndimage import gaussian_filter
+    from scipy.stats import gaussian_kde
     try:
-        from scipy.stats import gaussian_kde
-
         # Scott's rule sizes the kernel from the spread of all points, which blurs two separate modes
         # into one blob; half of it keeps the modes of a multimodal prediction apart.
         kde = gaussian_kde(pts.T, weights=w)
         kde.set_bandwidth(kde.scotts_factor() * 0.5)
+        if width is not None and np.sqrt(np.linalg.eigvalsh(kde.covariance).max()) > 10 * width:
+            cells = int(min(1000, max(grid, np.ceil(float((hi - lo).max() + 6 * width) / (width / 1.5)))))
+            xs = np.linspace(lo[0] - 3 * width, hi[0] + 3 * width, cells)
+            ys = np.linspace(lo[1] - 3 * width, hi[1] + 3 * width, cells)
+            X, Y = np.meshgrid(xs, ys)
+            H, _, _ = np.histogram2d(pts[:, 1], pts[:, 0], bins=cells, range=[[ys[0], ys[-1]], [xs[0], xs[-1]]],
+                                     weights=w)
+            return X, Y, gaussian_filter(H, sigma=(width / (ys[1] - ys[0]), width / (xs[1] - xs[0])))
         Z = kde(np.vstack([X.ravel(), Y.ravel()])).reshape(X.shape)
     except (np.linalg.LinAlgError, ValueError):
         # All points on a line or a single spot (e.g. an agent standing still): the KDE's covariance is
         # singular, so smooth a 2-D histogram instead.
-        from scipy.ndimage import gaussian_filter
-
         H, _, _ = np.histogram2d(pts[:, 1], pts[:, 0], bins=grid, range=[[ys[0], ys[-1]], [xs[0], xs[-1]]],
                                  weights=w)
         Z = gaussian_filter(H, sigma=2.0)
@@ -93,10 +119,10 @@ def density_grid(points: np.ndarray, weights: np.ndarray | None = None,
 
 
 def draw_density(ax, points: np.ndarray, weights: np.ndarray | None = None, levels: int = 9,
-                 alpha: float = 0.75) -> bool:
-    """Filled contours of `density_grid(points, weights)` under everything else; False if there is nothing to
-    draw."""
-    field = density_grid(points, weights)
+                 alpha: float = 0.75, width: float | None = None) -> bool:
+    """Filled contours of `density_grid(points, weights, width=width)` under everything else; False if there
+    is nothing to draw."""
+    field = density_grid(points, weights, width=width)
     if field is None:
         return False
     X, Y, Z = field
@@ -247,7 +273,8 @@ def draw_scene(ax, view: SceneView, title: str | None = None, legend: bool = Tru
     """Every agent of a scene at one frame, each with its K futures (the crowd view)."""
     extra = []
     if density and len(view.samples) and draw_density(ax, *density_points(view.samples, density, view.weights),
-                                                      alpha=density_alpha):
+                                                      alpha=density_alpha,
+                                                      width=kernel_width(view.samples, density)):
         extra.append(_density_handle())
     for i, track in enumerate(view.others or []):
         ax.plot(track[:, 0], track[:, 1], "-", color=OTHER_COLOR, lw=1, label="not predicted" if i == 0 else None)
