@@ -20,6 +20,7 @@ if os.environ.get("PYTEST_XDIST_WORKER"):  # a worker: one thread, for torch her
     torch.set_num_threads(1)
 
 
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook: without it (-p no:xdist) the suite runs in one process
 def pytest_xdist_auto_num_workers(config) -> int:
     """`-n auto`: the cores this process may use (its CPU affinity, and a container's CPU quota), at most 4."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

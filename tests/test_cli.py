@@ -76,6 +76,19 @@ def test_end_to_end_train_predict_evaluate(tmp_path, sim_files):
     assert list(pd.read_csv(out / "metrics.csv").epoch) == [1, 2, 3]
 
 
+def test_a_command_run_in_process_leaves_pythons_warnings_as_they_were(tmp_path, sim_files):
+    """The CLI shows warnings as one line each, once a command; after a command run from Python (CliRunner, a
+    notebook), that caller's own warnings show again as Python shows them."""
+    import warnings
+    shown = warnings.showwarning
+    (tmp_path / "data").mkdir()
+    shutil.copy(sim_files["test"], tmp_path / "data")
+    write(tmp_path / "data" / "meta.json", "{}")
+    r = cli("predict", "pedestrian", tmp_path / "data", "--out", tmp_path / "p.csv", "-k", 2)
+    assert r.exit_code == 0 and r.output.count("skipped 1 JSON file (meta.json)") == 1, r.output
+    assert warnings.showwarning is shown
+
+
 def test_a_narrow_terminal_folds_the_tables_numbers_rather_than_cutting_them(monkeypatch, capsys):
     from trajcvae.cli import print_table
 
@@ -435,8 +448,8 @@ def test_benchmark_folders_refuses_splits_it_would_score_wrongly_before_training
     root = tmp_path / "root"
     split(root / "a_lobby"), split(root / "b_station")
     (root / "b_station" / "val").rename(root / "val")
-    one_line_error(cli("benchmark", "folders", "--root", root, "--out", tmp_path / "res", *fast),
-                   f"{root / 'b_station'} has no val/", "add it, or move the folder out of --root")
+    one_line_error(cli("benchmark", "folders", "--root", root, "--splits", "b_station", "--out", tmp_path / "res",
+                       *fast), f"--splits b_station: {root / 'b_station'} has no val/")
     (root / "val").rename(root / "b_station" / "val")
     shutil.copy(root / "b_station" / "test" / "test.csv", root / "b_station" / "train" / "more.csv")
     one_line_error(cli("benchmark", "folders", "--root", root, "--out", tmp_path / "res", *fast),
@@ -447,10 +460,14 @@ def test_benchmark_folders_refuses_splits_it_would_score_wrongly_before_training
                    "more.csv line 3: column 'x' value 'abc' is not a number")
     assert not (tmp_path / "res").exists()  # a_lobby was not trained first
     (root / "b_station" / "train" / "more.csv").unlink()
+    (root / "b_station" / "test").rename(root / "test")  # no split now: said, and left out of the table
     pd.read_csv(sim_files["train"]).to_json(root / "a_lobby" / "train" / "cam.json")  # not read, and said once
-    r = cli("benchmark", "folders", "--root", root, "--splits", "a_lobby", "--out", tmp_path / "res", *fast)
-    assert r.exit_code == 0 and r.output.count("warning: ") == r.output.count("skipped 1 JSON file (cam.json)") == 1, \
-        r.output
+    r = cli("benchmark", "folders", "--root", root, "--out", tmp_path / "res", *fast)
+    assert r.exit_code == 0 and r.output.count("warning: ") == 2, r.output
+    assert r.output.count(f"{root / 'b_station'} has no test/, so it is no split and is left out") == 1, r.output
+    assert r.output.count("skipped 1 JSON file (cam.json)") == 1, r.output
+    assert list(json.loads((tmp_path / "res" / "results.json").read_text())["splits"]) == ["a_lobby", "mean"]
+    (root / "test").rename(root / "b_station" / "test")
     (root / "a_lobby" / "train" / "cam.json").unlink()
     write(homography, "0.04 0 0\n0 0.04 0\n0 0 1\n")  # corrected: the run's numbers are another data set's
     one_line_error(cli("benchmark", "folders", "--root", root, "--splits", "a_lobby", "--out", tmp_path / "res",

@@ -26,7 +26,7 @@ from .atomic import write_text
 from .batch import WindowTensors, make_batch
 from .calibrate import ScenePast
 from .config import Config, _whole, check_calibration, check_k, check_output, load_config
-from .errors import NoWindowsError, TrajCVAEError
+from .errors import NoWindowsError, TrajCVAEError, warn
 from .evaluate import calibration_of, window_errors
 from .metrics import CALIBRATION_LEVELS, brier_fde, kde_nll, min_ade_fde
 from .predict import TrajCVAE
@@ -199,11 +199,17 @@ def split_folders(suite: str, root: Path, splits: list[str] | None) -> dict[str,
     else:
         folders = [f for f in sorted(root.iterdir()) if f.is_dir() and not f.name.startswith(".")]
         found = {f.name: f for f in folders if whole(f)}
-        part = next((f for f in folders if f.name not in found and any((f / p).is_dir() for p in PARTS)), None)
-        if part is not None:  # a split with a part missing would be left out of the mean in silence
-            missing = ", ".join(p + "/" for p in PARTS if not (part / p).is_dir())
-            raise TrajCVAEError(f"--root {root}: {part} has no {missing} (each split of the folders suite is a "
-                                "folder holding train/, val/ and test/); add it, or move the folder out of --root")
+        for folder in folders:  # a split with a part missing would be left out of the mean in silence
+            lacks = [p + "/" for p in PARTS if not (folder / p).is_dir()]
+            if len(lacks) in (0, len(PARTS)):  # a split, or a folder of something else (results/)
+                continue
+            missing = ", ".join(lacks)
+            if splits is not None and folder.name in splits:
+                raise TrajCVAEError(f"--splits {folder.name}: {folder} has no {missing} (a split is a folder "
+                                    "holding train/, val/ and test/)")
+            if splits is None:
+                warn(f"warning: --root {root}: {folder} has no {missing}, so it is no split and is left out (a "
+                     "split is a folder holding train/, val/ and test/)")
     if not found:
         raise TrajCVAEError(f"--root {root}: no folder holding train/, val/ and test/ (each split of the folders "
                             "suite is one such folder, or --root is)")

@@ -127,10 +127,16 @@ def _version(value: bool) -> None:
 def _options(ctx: typer.Context, version: Annotated[bool, typer.Option(
         "--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False) -> None:
     """Predict where agents go next: a conditional VAE drawing K futures per agent."""
-    warnings.showwarning = _warning_line
+    python, warnings.showwarning = warnings.showwarning, _warning_line
     _SAID.clear()
     cli_wording(True)  # messages name options as this command line gives them, until the command ends
-    ctx.call_on_close(lambda: cli_wording(False))
+
+    def ended() -> None:  # a Python caller's own warnings after it (CliRunner) show as Python shows them
+        cli_wording(False)
+        warnings.showwarning = python
+        _SAID.clear()
+
+    ctx.call_on_close(ended)
 
 
 def _warning_line(message, category, filename, lineno, file=None, line=None, _python=warnings.showwarning) -> None:

@@ -708,7 +708,8 @@ def copy_of(files: list[Path], others: list[Path]) -> tuple[Path, Path] | None:
     by_size: dict[int, list[Path]] = {}
     for other in others:
         by_size.setdefault(other.stat().st_size, []).append(other)
-    digest = lambda f: files_digest([f], lambda _: "")  # noqa: E731
+    digests: dict[Path, str] = {}
+    digest = lambda f: digests.get(f) or digests.setdefault(f, files_digest([f], lambda _: ""))  # noqa: E731
     for f in files:
         same_size = by_size.get(f.stat().st_size, [])
         same = next((o for o in same_size if o.resolve() == f.resolve()), None)
