@@ -134,8 +134,9 @@ def test_json_records_or_columns_read_as_the_same_table(tmp_path, sim_files):
                                         r"read when named"):
         read_tracks([tmp_path / "folder"])
     table.head(50).to_csv(tmp_path / "folder" / "b.csv", index=False)  # beside tracks, it is skipped, and said
-    with pytest.warns(TrajCVAEWarning, match=r"folder: skipped 1 JSON file \(a.jsonl\): a folder's JSON files are "
-                                             r"read only when named; name them, or write their tracks as CSV"):
+    with pytest.warns(TrajCVAEWarning, match=r"folder: skipped 1 JSON file \(a.jsonl\): a folder's JSON is "
+                                             r"not read, as datasets keep maps and metadata in it; name a JSON file of "
+                                             r"tracks to read it"):
         assert len(read_tracks([tmp_path / "folder"])) == 50
 
 

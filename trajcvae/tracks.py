@@ -87,8 +87,8 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
                 warn(f"warning: {p}: skipped {packed_line}")
             if jsons:  # read only when named: a dataset's folders hold JSON of other kinds
                 warn(f"warning: {p}: skipped {plural(len(jsons), 'JSON file')} ({jsons[0].relative_to(p)}"
-                     f"{', ...' if len(jsons) > 1 else ''}): a folder's JSON files are read only when named; name "
-                     "them, or write their tracks as CSV")
+                     f"{', ...' if len(jsons) > 1 else ''}): a folder's JSON is not read, as datasets keep maps "
+                     "and metadata in it; name a JSON file of tracks to read it")
             if detections:
                 warn(f"warning: {p}: skipped {plural(len(detections), 'MOTChallenge detection file')} ("
                      f"{detections[0].relative_to(p)}{', ...' if len(detections) > 1 else ''}: detections, not tracks)")
