@@ -89,6 +89,19 @@ def test_a_command_run_in_process_leaves_pythons_warnings_as_they_were(tmp_path,
     assert warnings.showwarning is shown
 
 
+def test_a_result_line_names_its_path_whole_however_long_and_a_link_to_a_folder_to_be_made_is_followed(tmp_path,
+                                                                                                       sim_files):
+    """A script reads the path from the "-> path" line: it is one line, not wrapped at 80 columns (nor at a
+    space). train --out naming a link to a folder not made yet writes the run where it points."""
+    out = tmp_path / ("a rather long folder name for the experiments " * 2).strip() / "tracks.csv"
+    r = cli("simulate", out, "--scenes", 1, "--frames", 40)
+    assert r.exit_code == 0 and f"agents -> {out}\n" in r.output, r.output
+    (tmp_path / "runs").symlink_to(tmp_path / "made_later")
+    r = cli("train", sim_files["val"], "--out", tmp_path / "runs", "--epochs", 1, "--set", "model.hidden=16",
+            "--set", "kset.epochs=0", "--no-figures", "--quiet")
+    assert r.exit_code == 0 and (tmp_path / "made_later" / "best.pt").is_file(), r.output
+
+
 def test_a_narrow_terminal_folds_the_tables_numbers_rather_than_cutting_them(monkeypatch, capsys):
     from trajcvae.cli import print_table
 
@@ -477,6 +490,21 @@ def test_benchmark_folders_refuses_splits_it_would_score_wrongly_before_training
     (tmp_path / "res" / "a_lobby" / "seed0" / "result.json").unlink()  # as if cut short after its last epoch
     one_line_error(cli("benchmark", "folders", "--root", root, "--splits", "a_lobby", "--out", tmp_path / "res",
                        *fast, "--set", "train.epochs=2"), "a_lobby/seed0 was trained with train.epochs = 1, not 2")
+
+
+def test_a_splits_folder_name_keeps_its_row_whole_in_results_md_and_mean_is_the_means(tmp_path):
+    """A folder named x|y is a row of as many cells as the heading in results.md; a folder named mean would
+    be the mean's row: refused, before anything is read."""
+    from trajcvae.benchmark import HEADINGS, markdown_table, split_folders
+    from trajcvae.errors import TrajCVAEError
+    row = {key: 1.0 for key in HEADINGS}
+    table = markdown_table({"x|y": row, "mean": row}).splitlines()
+    cells = lambda line: len(line.replace("\\|", "").split("|"))  # noqa: E731
+    assert cells(table[2]) == cells(table[0]) == cells(table[3]) and table[2].startswith("| x\\|y |"), table
+    for part in ("train", "val", "test"):
+        (tmp_path / "mean" / part).mkdir(parents=True)
+    with pytest.raises(TrajCVAEError, match="a split named 'mean' .* would be the table's mean row; rename its folder"):
+        split_folders("folders", tmp_path, None)
 
 
 def test_benchmark_refuses_unknown_suite_and_split(tmp_path):

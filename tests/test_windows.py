@@ -327,6 +327,7 @@ def test_the_cache_keeps_within_its_size_by_removing_the_least_recently_used(tmp
     """Windows take far more bytes than their files: past $TRAJCVAE_CACHE_GB (20 by default) a new entry
     removes the entries used longest ago, never itself; a hit counts as a use."""
     import os
+    import time
 
     cfg = DataConfig()
     load_windows([sim_files["val"]], cfg, cache_dir=tmp_path)
@@ -345,6 +346,15 @@ def test_the_cache_keeps_within_its_size_by_removing_the_least_recently_used(tmp
     monkeypatch.setenv("TRAJCVAE_CACHE_GB", "0")  # nothing fits: each new entry is kept alone
     load_windows([sim_files["train"]], cfg, cache_dir=tmp_path)
     assert len(list(tmp_path.glob("windows-*.npz"))) == 1
+    # A temp file a killed process left (its entry's key may never come again) goes with the next save; one a
+    # live process is writing stays.
+    dead = tmp_path / ".windows-gone.npz.999999999-0.abcdefgh.tmp"
+    live = tmp_path / f".windows-busy.npz.{os.getpid()}-0.abcdefgh.tmp"
+    for temp in (dead, live):
+        temp.write_bytes(b"\0" * 100)
+        os.utime(temp, (time.time() - 3600,) * 2)
+    load_windows([sim_files["test"]], cfg, cache_dir=tmp_path)
+    assert not dead.exists() and live.exists()
     monkeypatch.setenv("TRAJCVAE_CACHE_GB", "lots")
     with pytest.raises(TrajCVAEError, match=r"TRAJCVAE_CACHE_GB='lots': expected a number of gigabytes \(0 or more\)"):
         load_windows([sim_files["val"]], cfg, cache_dir=tmp_path)
@@ -370,7 +380,8 @@ def test_an_unwritable_cache_costs_a_warning_not_the_run(tmp_path, sim_files):
     said = []
     w = load_windows([sim_files["val"]], DataConfig(), cache_dir=blocked, log=said.append)
     _same(w, load_windows([sim_files["val"]], DataConfig()))
-    assert said[-1].startswith(f"warning: the window cache {blocked} is not writable") and "--no-cache" in said[-1]
+    assert said[-1].startswith(f"warning: the window cache {blocked} is not writable") and said[-1].endswith(
+        "(set TRAJCVAE_CACHE to a writable folder; train also takes --no-cache)")
 
 
 def test_the_cache_folder_is_the_environments_or_the_users(tmp_path, monkeypatch):
@@ -378,8 +389,9 @@ def test_the_cache_folder_is_the_environments_or_the_users(tmp_path, monkeypatch
 
     monkeypatch.setenv("TRAJCVAE_CACHE", str(tmp_path / "c"))
     assert default_cache_dir() == tmp_path / "c"
-    monkeypatch.setenv("TRAJCVAE_CACHE", "")  # set but empty (`TRAJCVAE_CACHE= trajcvae ...`): not the cwd
-    assert default_cache_dir() == Path.home() / ".cache" / "trajcvae"
+    for unset in ("", " "):  # set but empty (`TRAJCVAE_CACHE= trajcvae ...`) or blank: not a folder in the cwd
+        monkeypatch.setenv("TRAJCVAE_CACHE", unset)
+        assert default_cache_dir() == Path.home() / ".cache" / "trajcvae"
     # No home folder to put it in (a container's user of no name, no $HOME), or a ~name of no user: one line.
     from trajcvae.errors import TrajCVAEError
 
@@ -390,8 +402,8 @@ def test_the_cache_folder_is_the_environments_or_the_users(tmp_path, monkeypatch
     monkeypatch.delenv("TRAJCVAE_CACHE")
     monkeypatch.delenv("HOME")
     monkeypatch.setattr("pwd.getpwuid", lambda uid: (_ for _ in ()).throw(KeyError(uid)))
-    with pytest.raises(TrajCVAEError, match="there is no home folder here; set TRAJCVAE_CACHE to one, or pass "
-                                            "--no-cache"):
+    with pytest.raises(TrajCVAEError, match="there is no home folder here; set TRAJCVAE_CACHE to one \\(train also "
+                                            "takes --no-cache\\)"):
         default_cache_dir()
 
 
@@ -478,6 +490,18 @@ def test_a_cached_run_says_what_the_reading_said(tmp_path, sim_files, monkeypatc
     summary, warning = said[:2]
     assert warning.startswith("warning: cut.csv ends mid-line") and len(said) == 4, said
     assert said[2:] == [summary + " (windows from cache)", warning.replace("cut.csv", str(cut))]
+    # Each name is replaced where it stands whole, in one pass: b/cut.csv is not found in cut.csv's new name,
+    # nor a file named "a" in "agents" or "a step".
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "cut.csv").write_bytes(cut.read_bytes())
+    pd.read_csv(sim_files["test"]).drop(columns="scene").to_csv(tmp_path / "a", index=False)  # its scene: a
+    said.clear()
+    for files in ([Path("b/cut.csv"), Path("cut.csv"), Path("a")], [tmp_path / "b" / "cut.csv", cut, tmp_path / "a"]):
+        load_windows(files, DataConfig(), cache_dir=tmp_path / "cache", log=said.append)
+    half = len(said) // 2
+    now = [line.replace("b/cut.csv", str(tmp_path / "b" / "cut.csv")).replace(" cut.csv", f" {cut}")
+           for line in said[1:half]]
+    assert said[half:] == [said[0] + " (windows from cache)"] + now, said
     # Kept as written, a cached warning names options as the caller reading it from the cache gave them.
     from trajcvae.errors import cli_wording
 

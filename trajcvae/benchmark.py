@@ -210,6 +210,9 @@ def split_folders(suite: str, root: Path, splits: list[str] | None) -> dict[str,
             if splits is None:
                 warn(f"warning: --root {root}: {folder} has no {missing}, so it is no split and is left out (a "
                      "split is a folder holding train/, val/ and test/)")
+    if "mean" in found:  # the table's row of the mean over the splits
+        raise TrajCVAEError(f"--root {root}: a split named 'mean' ({found['mean']}) would be the table's mean row; "
+                            "rename its folder")
     if not found:
         raise TrajCVAEError(f"--root {root}: no folder holding train/, val/ and test/ (each split of the folders "
                             "suite is one such folder, or --root is)")
@@ -398,6 +401,11 @@ def machine_line(results: dict[str, list[dict]]) -> tuple[str, str | None]:
                                      f"differently (docs/results.md), so the table mixes them: {listed}")
 
 
+def _row_name(split: str) -> str:
+    """A split's name in a Markdown table's first cell: the mean in bold, a | of a folder's name escaped."""
+    return "**mean**" if split == "mean" else split.replace("|", "\\|")
+
+
 def markdown_table(summary: dict[str, dict[str, float]]) -> str:
     head = "| split | " + " | ".join(HEADINGS.values()) + " |"
     lines = [head, "|" + "---|" * (len(HEADINGS) + 1)]
@@ -405,7 +413,7 @@ def markdown_table(summary: dict[str, dict[str, float]]) -> str:
         cells = [f"{row[c]:.0f}" if c == "windows" else f"{row[c]:.1f}" if c == "train_minutes"
                  else f"{row[c]:.2f}" if c in ("neg_elbo", "is_nll", "kde_nll", "predict_ms_per_window")
                  else f"{row[c]:.3f}" for c in HEADINGS]
-        name = f"**{split}**" if split == "mean" else split
+        name = _row_name(split)
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -416,7 +424,8 @@ def seed_table(results: dict[str, list[dict]]) -> str:
     lines = ["| split | " + " | ".join(f"seed {s} minADE/minFDE" for s in seeds) + " |",
              "|" + "---|" * (len(seeds) + 1)]
     for split, rows in results.items():
-        lines.append(f"| {split} | " + " | ".join(f"{r['min_ade']:.3f}/{r['min_fde']:.3f}" for r in rows) + " |")
+        lines.append(f"| {_row_name(split)} | " + " | ".join(f"{r['min_ade']:.3f}/{r['min_fde']:.3f}" for r in rows)
+                     + " |")
     means = [(np.mean([rows[i]["min_ade"] for rows in results.values()]),
               np.mean([rows[i]["min_fde"] for rows in results.values()])) for i in range(len(seeds))]
     lines.append("| **mean** | " + " | ".join(f"{a:.3f}/{f:.3f}" for a, f in means) + " |")
@@ -431,7 +440,7 @@ def calibration_table(summary: dict[str, dict[str, float]]) -> str:
              "regions | fitted to the scene: calibration error (all steps) | signed | coverage 50% / 80% / 95% | "
              "minADE/minFDE@K, plain -> fitted |", "|---|---|---|---|---|---|---|---|"]
     for split, r in summary.items():
-        name = f"**{split}**" if split == "mean" else split
+        name = _row_name(split)
         lines.append(f"| {name} | {r['cal_error']:.3f} ({r['cal_error_all']:.3f}) | {r['cal_signed']:+.3f} | "
                      f"{r['cal_cov_50']:.2f} / {r['cal_cov_80']:.2f} / {r['cal_cov_95']:.2f} | "
                      f"{r['cs_cal_error']:.3f} ({r['cs_cal_error_all']:.3f}) | {r['cs_cal_signed']:+.3f} | "
@@ -451,7 +460,7 @@ def kset_table(summary: dict[str, dict[str, float]], k: int, draws: int, which: 
         f"{name}: minADE/minFDE, Brier-minFDE | ms/window" for _, name in modes) + " |"
     lines = [f"{title}:\n", head, "|" + "---|" * (3 + 2 * len(modes))]
     for split, r in summary.items():
-        name = f"**{split}**" if split == "mean" else split
+        name = _row_name(split)
         cells = [f"{r['windows' + which]:.0f}", f"{r['min_ade' + which]:.3f}/{r['min_fde' + which]:.3f}"]
         for p, _ in modes:
             cells += [f"{r[f'{p}_min_ade{which}']:.3f}/{r[f'{p}_min_fde{which}']:.3f}, "

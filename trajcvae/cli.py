@@ -217,6 +217,12 @@ def info(message: str) -> None:
     err.print(escape(message), highlight=False, soft_wrap=True)
 
 
+def result(line: str) -> None:
+    """A command's result line (what it wrote, "-> path"), on stdout, whole however long: a script reads
+    the path from it."""
+    Console().print(escape(line), highlight=False, soft_wrap=True)
+
+
 @app.command()
 @user_errors
 def train(
@@ -267,8 +273,8 @@ def train(
             cache_dir=default_cache_dir() if cache else None, figures=figures)
     if os.environ.get("RANK", "0") != "0":  # under torchrun only rank 0 reports
         return
-    Console().print(f"best epoch {r.best_epoch} (val minADE@{r.k_eval} {r.best_val_min_ade:.3f} m) "
-                      f"in {r.seconds:.0f} s -> {r.out_dir / 'best.pt'}")
+    result(f"best epoch {r.best_epoch} (val minADE@{r.k_eval} {r.best_val_min_ade:.3f} m) in {r.seconds:.0f} s -> "
+           f"{r.out_dir / 'best.pt'}")
 
 
 @app.command()
@@ -309,7 +315,7 @@ def predict(
     note = (f" ({r.skipped} agent{'s' * many} with no position a model step before {its} latest one (seen for less "
             f"than a step, or just after {gap}) {'were' if many else 'was'} not predicted)") if r.skipped else ""
     line = f"{r.n_windows} window{'s' * (r.n_windows != 1)} x {k} sample{'s' * (k != 1)} -> {out}{note}"
-    Console().print(escape(line), highlight=False, soft_wrap=True)
+    result(line)
 
 
 @app.command()
@@ -433,7 +439,7 @@ def simulate(
     from .simulate import simulate as run
 
     df = run(out, scenes=scenes, n_frames=frames, spawn_rate=rate, seed=seed)
-    Console().print(f"{len(df)} rows, {df.groupby('scene', observed=True).agent_id.nunique().sum()} agents -> {out}")
+    result(f"{len(df)} rows, {df.groupby('scene', observed=True).agent_id.nunique().sum()} agents -> {out}")
 
 
 @app.command()
@@ -450,11 +456,11 @@ def demo(
 
     if epochs is not None and epochs < 1:
         raise TrajCVAEError(f"--epochs must be >= 1 (got {epochs})")
-    result = run_demo(out, epochs=epochs, progress=not quiet, log=info)
-    print_table(result["evaluation"])
-    print_calibration(result["evaluation"]["calibration"])
+    done = run_demo(out, epochs=epochs, progress=not quiet, log=info)
+    print_table(done["evaluation"])
+    print_calibration(done["evaluation"]["calibration"])
     for key in ("data", "checkpoint", "predictions", "figure"):
-        Console().print(f"{key}: {result[key]}")
+        result(f"{key}: {done[key]}")
 
 
 @app.command()
@@ -514,7 +520,7 @@ def benchmark(
         table.add_row(split, *cells, f"{r['cv_ade']:.3f}/{r['cv_fde']:.3f}", end_section=split == list(
             report["splits"])[-2])
     print_wide(table)
-    Console().print(f"-> {out / 'results.md'}", highlight=False)
+    result(f"-> {out / 'results.md'}")
 
 
 def print_calibration(cal: dict) -> None:
@@ -595,7 +601,7 @@ def visualize(
                    scene_frame=scene_frame, animate=animate, frames=frames, size=size, device=device, fps=fps,
                    scale=scale, homography=homography, classes=classes, kset=kset, draws=draws, calibrate=calibrate,
                    log=info, max_gap=max_gap, background=background, columns=columns)
-    Console().print(f"-> {path}", highlight=False)
+    result(f"-> {path}")
 
 
 @app.command()
@@ -657,7 +663,7 @@ def plot_training(
     """Training curves per epoch: NLL, KL and ELBO (train and val), val minADE/minFDE."""
     from .visualize import plot_training as run_plot
 
-    Console().print(f"-> {run_plot(run, out, size=size)}", highlight=False)
+    result(f"-> {run_plot(run, out, size=size)}")
 
 
 def unwind_on_kill() -> None:

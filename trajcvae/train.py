@@ -96,6 +96,8 @@ def train(train_paths: Iterable[str | Path], val_paths: Iterable[str | Path] | N
     out = Path(out_dir)
     validate_config(cfg)  # the Python API's config, as load_config checks the CLI's
     check_output(out, folder=True)
+    if out.is_symlink() and not out.exists():  # a link to a folder still to be made: made where it points
+        out = Path(os.path.realpath(out))
     # Every path is checked before anything is read: a missing --val is named before the training set is read.
     # Files become lists here (one path is one file; no files for validation: the holdout), once.
     train_paths, val_paths = (p if p is None or hasattr(p, "columns") else _as_list(p)

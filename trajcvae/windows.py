@@ -17,6 +17,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -659,15 +660,16 @@ def _empty(T: int, P: int, memory: int = 0) -> Windows:
 # --- the window cache ---------------------------------------------------------------------------------
 
 def default_cache_dir() -> Path:
-    """$TRAJCVAE_CACHE, else ~/.cache/trajcvae (set but empty, as a shell unsets it: not the current folder)."""
-    given = os.environ.get("TRAJCVAE_CACHE")
-    if given:
+    """$TRAJCVAE_CACHE, else ~/.cache/trajcvae (set but empty or blank, as a shell unsets it: not a folder of
+    that name in the current one)."""
+    given = os.environ.get("TRAJCVAE_CACHE", "")
+    if given.strip():
         return home_path(given, "TRAJCVAE_CACHE")
     try:
         return Path.home() / ".cache" / "trajcvae"
     except RuntimeError:  # no $HOME and no home folder for this user (a container's user id of no name)
         raise TrajCVAEError("the window cache has no folder: there is no home folder here; set TRAJCVAE_CACHE to "
-                            "one, or pass --no-cache") from None
+                            "one (train also takes --no-cache)") from None
 
 
 def cache_key(files: list[Path], cfg: DataConfig, mode: str) -> str:
@@ -721,6 +723,20 @@ def copy_of(files: list[Path], others: list[Path]) -> tuple[Path, Path] | None:
     return None
 
 
+def _respelt(line: str, names: dict[str, str]) -> str:
+    """A cached message with its files named as this run names them ({as first given: now}; the key holds
+    their full paths): in one pass, each where it stands as a whole name (after a space or an opening mark,
+    before one or the line's punctuation; a name of no folder nor suffix, `a`, only before a colon), so that
+    no name is found inside another, nor in a word."""
+    names = {before: now for before, now in names.items() if before != now}
+    if not names:
+        return line
+    ends = r"(?=$|[\s:;,)\]'\"]|\.(?:\s|$))"
+    pattern = "|".join(re.escape(before) + (ends if re.search(r"[/.\\]", before) else "(?=:)")
+                       for before in sorted(names, key=len, reverse=True))
+    return re.sub(rf"(?<![^\s(\['\"])(?:{pattern})", lambda m: names[m[0]], line, flags=re.M)
+
+
 def quiet(line: str) -> None:
     """A `log` for `load_windows` that shows nothing, for data whose summary line and warning were given
     already, or are another process's to give (None would turn the warning into a Python warning)."""
@@ -739,9 +755,7 @@ def load_windows(paths: Iterable[str | Path], cfg: DataConfig, cache_dir: str | 
         path = Path(cache_dir) / f"windows-{cache_key(files, cfg, mode)}.npz"
         try:
             w, line, spelt = _load(path)
-            # The files as this run names them (the key holds their full paths; a message, as first given).
-            for before, now in sorted(zip(spelt, map(str, files)), key=lambda p: -len(p[0])):
-                line = line.replace(before, now) if before != now else line
+            line = _respelt(line, dict(zip(spelt, map(str, files))))
             first, _, warning = line.partition("\n")
             line = first + " (windows from cache)" + (f"\n{warning}" if warning else "")
             remove_stale(path)  # a save of this entry killed (OOM) before a hit: its temp file, else never removed
@@ -752,7 +766,7 @@ def load_windows(paths: Iterable[str | Path], cfg: DataConfig, cache_dir: str | 
                 _save(w, line, path, files)
             except (OSError, TrajCVAEError) as e:  # an unwritable cache costs time, not the run
                 line += (f"\nwarning: the window cache {Path(cache_dir)} is not writable ({e}); going on without "
-                         "it (set TRAJCVAE_CACHE to a writable folder, or give --no-cache)")
+                         "it (set TRAJCVAE_CACHE to a writable folder; train also takes --no-cache)")
             else:
                 _evict(Path(cache_dir), path, limit)
     for text in line.split("\n"):
@@ -819,7 +833,10 @@ def cache_limit() -> float:
 
 def _evict(folder: Path, kept: Path, limit: float) -> None:
     """Keep the cache within `limit` bytes (`cache_limit`): its least recently used entries are removed, never
-    `kept` (the entry just written). Windows take about 65 times their CSV's bytes."""
+    `kept` (the entry just written), nor a temp file another process is writing; one a killed process left
+    is removed (its entry's key may never come again). Windows take about 65 times their CSV's bytes."""
+    for left in {t.name[1:].partition(".npz.")[0] for t in folder.glob(".windows-*.npz.*.tmp")}:
+        remove_stale(folder / f"{left}.npz")
     try:
         entries = [(st.st_mtime, st.st_size, e) for e in folder.glob("windows-*.npz") if e != kept
                    for st in (e.stat(),)]
