@@ -132,8 +132,8 @@ def test_density_shows_two_modes():
 
 def test_a_crowd_views_density_stays_on_each_agents_futures_in_a_scene_a_kilometre_wide():
     """Thirty agents spread over 1 km, each with futures a few metres long: the density is shaded where
-    they go, not over blobs tens of metres wide sized by the whole scene; a scene of walkers 20 m apart is
-    drawn as before."""
+    they go, not over blobs tens of metres wide sized by the whole scene; a scene of walkers and waiting
+    agents 20 m apart is drawn as before."""
     rng = np.random.default_rng(2)
 
     def scene(extent: float) -> np.ndarray:  # (N, K, P, 2) futures fanning out from each agent's place
@@ -147,6 +147,7 @@ def test_a_crowd_views_density_stays_on_each_agents_futures_in_a_scene_a_kilomet
     from scipy.spatial import cKDTree
     assert cKDTree(wide.reshape(-1, 2)).query(shaded)[0].max() < 3.0  # metres from a predicted point
     near = scene(20.0)
+    near[8:] = near[8:, :, :1] + rng.normal(0, 0.01, near[8:].shape)  # and 22 waiting agents, futures tight
     plain, given = density_grid(near.reshape(-1, 2)), density_grid(near.reshape(-1, 2), width=kernel_width(near, "all"))
     assert all(np.array_equal(a, b) for a, b in zip(plain, given))
 

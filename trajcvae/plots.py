@@ -62,9 +62,9 @@ def density_points(samples: np.ndarray, steps: str,
 
 
 def kernel_width(samples: np.ndarray, steps: str) -> float | None:
-    """The kernel a crowd view's density needs, from its agents' own spreads: the median over agents of
-    half Scott's width of each agent's futures (samples (N, K, P, 2), "all" steps or "final"); None if no
-    agent's futures spread."""
+    """The kernel a crowd view's density needs, from its agents' own spreads: the widest over agents of
+    half Scott's width of each agent's futures (samples (N, K, P, 2), "all" steps or "final"), so that
+    standing agents' tight futures do not shrink it for the walkers; None if no agent's futures spread."""
     if not len(samples):
         return None
     pts = samples[:, :, -1] if steps == "final" else samples.reshape(len(samples), -1, 2)  # (N, M, 2)
@@ -74,7 +74,7 @@ def kernel_width(samples: np.ndarray, steps: str) -> float | None:
         spread = np.sqrt(np.nanmean(np.nanvar(pts, axis=1), axis=-1))  # (N,)
     width = 0.5 * spread * np.maximum(n, 1) ** (-1 / 6)
     width = width[(n >= 3) & (width > 0)]
-    return float(np.median(width)) if len(width) else None
+    return float(width.max()) if len(width) else None
 
 
 def density_grid(points: np.ndarray, weights: np.ndarray | None = None, grid: int = 120,
