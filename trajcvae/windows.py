@@ -726,15 +726,14 @@ def copy_of(files: list[Path], others: list[Path]) -> tuple[Path, Path] | None:
 def _respelt(line: str, names: dict[str, str]) -> str:
     """A cached message with its files named as this run names them ({as first given: now}; the key holds
     their full paths): in one pass, each where it stands as a whole name (after a space or an opening mark,
-    before one or the line's punctuation; a name of no folder nor suffix, `a`, only before a colon), so that
-    no name is found inside another, nor in a word."""
-    names = {before: now for before, now in names.items() if before != now}
+    before one or the line's punctuation), so that no name is found inside another, nor in a word. A name
+    of no folder nor suffix (`zara`) is kept as first given: it is its scene's name too."""
+    names = {before: now for before, now in names.items() if before != now and re.search(r"[/.\\]", before)}
     if not names:
         return line
-    ends = r"(?=$|[\s:;,)\]'\"]|\.(?:\s|$))"
-    pattern = "|".join(re.escape(before) + (ends if re.search(r"[/.\\]", before) else "(?=:)")
-                       for before in sorted(names, key=len, reverse=True))
-    return re.sub(rf"(?<![^\s(\['\"])(?:{pattern})", lambda m: names[m[0]], line, flags=re.M)
+    pattern = "|".join(map(re.escape, sorted(names, key=len, reverse=True)))
+    return re.sub(rf"(?<![^\s(\['\"])(?:{pattern})(?=$|[\s:;,)\]'\"]|\.(?:\s|$))", lambda m: names[m[0]], line,
+                  flags=re.M)
 
 
 def quiet(line: str) -> None:
