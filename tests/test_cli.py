@@ -93,9 +93,9 @@ def test_a_result_line_names_its_path_whole_however_long_and_a_link_to_a_folder_
                                                                                                        sim_files):
     """A script reads the path from the "-> path" line: it is one line, not wrapped at 80 columns (nor at a
     space). train --out naming a link to a folder not made yet writes the run where it points."""
-    out = tmp_path / ("a rather long folder name for the experiments " * 2).strip() / "tracks.csv"
+    out = tmp_path / ("a rather long folder name for the experiments " * 2).strip() / "sweep:x:1.csv"
     r = cli("simulate", out, "--scenes", 1, "--frames", 40)
-    assert r.exit_code == 0 and f"agents -> {out}\n" in r.output, r.output
+    assert r.exit_code == 0 and f"agents -> {out}\n" in r.output, r.output  # no emoji for :x:
     (tmp_path / "runs").symlink_to(tmp_path / "made_later")
     r = cli("train", sim_files["val"], "--out", tmp_path / "runs", "--epochs", 1, "--set", "model.hidden=16",
             "--set", "kset.epochs=0", "--no-figures", "--quiet")
@@ -505,6 +505,9 @@ def test_a_splits_folder_name_keeps_its_row_whole_in_results_md_and_mean_is_the_
         (tmp_path / "mean" / part).mkdir(parents=True)
     with pytest.raises(TrajCVAEError, match="a split named 'mean' .* would be the table's mean row; rename its folder"):
         split_folders("folders", tmp_path, None)
+    for part in ("train", "val", "test"):
+        (tmp_path / "lobby" / part).mkdir(parents=True)
+    assert split_folders("folders", tmp_path, ["lobby"]) == {"lobby": tmp_path / "lobby"}  # mean is not run
 
 
 def test_benchmark_refuses_unknown_suite_and_split(tmp_path):

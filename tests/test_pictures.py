@@ -250,6 +250,11 @@ def test_the_default_picture_is_the_first_scenes_first_window_and_builds_no_othe
     assert r.exit_code == 0 and built == [{"test0"}], (r.output, built)
     r = run("visualize", trained, tmp_path / "two.csv", "--scene", "test0", "--out", tmp_path / "scene.png")
     assert r.exit_code == 0 and rgb(tmp_path / "default.png").tolist() == rgb(tmp_path / "scene.png").tolist()
+    # A scene of no window (each agent seen once), first by name, is passed over.
+    once = pd.read_csv(sim_files["val"]).drop_duplicates("agent_id").assign(scene="a_once")
+    pd.concat([once, table]).to_csv(tmp_path / "three.csv", index=False)
+    r = run("visualize", trained, tmp_path / "three.csv", "--out", tmp_path / "passed.png")
+    assert r.exit_code == 0 and rgb(tmp_path / "passed.png").tolist() == rgb(tmp_path / "scene.png").tolist(), r.output
 
 
 def test_predictions_file_is_drawn(trained, test_csv, preds, tmp_path):

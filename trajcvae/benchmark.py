@@ -210,7 +210,7 @@ def split_folders(suite: str, root: Path, splits: list[str] | None) -> dict[str,
             if splits is None:
                 warn(f"warning: --root {root}: {folder} has no {missing}, so it is no split and is left out (a "
                      "split is a folder holding train/, val/ and test/)")
-    if "mean" in found:  # the table's row of the mean over the splits
+    if "mean" in found and (splits is None or "mean" in splits):  # the table's row of the mean over the splits
         raise TrajCVAEError(f"--root {root}: a split named 'mean' ({found['mean']}) would be the table's mean row; "
                             "rename its folder")
     if not found:

@@ -21,7 +21,7 @@ from .errors import TrajCVAEError, TrajCVAEWarning, cli_wording
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Predict where agents go next: a conditional VAE drawing K futures per agent.")
-err = Console(stderr=True)
+err = Console(stderr=True, emoji=False)  # a path holding :x: is named as it is
 
 def _data_path(value: str) -> Path:
     """A data file or folder as given: an empty one (an unset "$TRAIN") would be the current folder."""
@@ -220,7 +220,7 @@ def info(message: str) -> None:
 def result(line: str) -> None:
     """A command's result line (what it wrote, "-> path"), on stdout, whole however long: a script reads
     the path from it."""
-    Console().print(escape(line), highlight=False, soft_wrap=True)
+    Console(emoji=False).print(escape(line), highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -509,7 +509,7 @@ def benchmark(
                            seeds=seeds, is_samples=is_samples, kde_samples=kde_samples, draws=draws,
                            calibration_draws=calibration, progress=not quiet, suite=suite, overrides=list(set_ or []),
                            options=_data_given(fps, scale, homography, _joined(classes), _joined(columns)),
-                           log=lambda m: Console().print(escape(m), highlight=False, soft_wrap=True))
+                           log=lambda m: Console(emoji=False).print(escape(m), highlight=False, soft_wrap=True))
     modes = [(p, name) for p, name in (("km", "k-means"), ("ks", "learned"))
              if all(f"{p}_min_ade" in r for r in report["splits"].values())]
     table = narrow_table("test minADE/minFDE@20 (m); every column in results.md",

@@ -989,7 +989,10 @@ def one_window(tracks: SceneTracks, futures, scene: str | None, agent: str | Non
     one whose true future is known."""
     if t0 is None and seed is None and scene is None and agent is None and not isinstance(futures, TableFutures):
         for s in tracks.scenes:  # the whole pool's first known window is its first such scene's: build no more
-            p = pool(tracks, futures, s, None)
+            try:
+                p = pool(tracks, futures, s, None)
+            except TrajCVAEError:  # a scene of no window (each agent seen once)
+                continue
             known = np.flatnonzero(_known(p.fut))
             if len(known):
                 return p.build(tracks, futures, known[:1])
