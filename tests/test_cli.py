@@ -100,6 +100,10 @@ def test_a_result_line_names_its_path_whole_however_long_and_a_link_to_a_folder_
     r = cli("train", sim_files["val"], "--out", tmp_path / "runs", "--epochs", 1, "--set", "model.hidden=16",
             "--set", "kset.epochs=0", "--no-figures", "--quiet")
     assert r.exit_code == 0 and (tmp_path / "made_later" / "best.pt").is_file(), r.output
+    (tmp_path / "loop_a").symlink_to(tmp_path / "loop_b")
+    (tmp_path / "loop_b").symlink_to(tmp_path / "loop_a")
+    one_line_error(cli("train", sim_files["val"], "--out", tmp_path / "loop_a", "--epochs", 1),
+                   f"--out {tmp_path / 'loop_a'}: a symbolic link in a loop (it leads back to itself)")
 
 
 def test_a_narrow_terminal_folds_the_tables_numbers_rather_than_cutting_them(monkeypatch, capsys):

@@ -535,6 +535,9 @@ def check_output(path, option: str = "--out", folder: bool = False, table: bool 
         raise TrajCVAEError(f"{option} {given}: a Windows path (backslashes), which this system reads as one "
                             f"name with backslashes in it; write its folders with / ({slashed})")
     path = Path(os.path.realpath(given))  # what will be written: links followed, `..` resolved
+    if path.is_symlink():  # still a link once followed: links that lead to each other
+        raise TrajCVAEError(f"{option} {given}: a symbolic link in a loop (it leads back to itself); remove it, or "
+                            "give another path")
     if folder and path.exists() and not path.is_dir():
         raise TrajCVAEError(f"{option} {given}: is a file; give a folder for the run")
     if not folder and path.is_dir():
