@@ -1773,6 +1773,11 @@ def test_a_scale_that_is_no_number_and_no_file_is_named(plaza, tmp_path):
                    "(have: name, metres)")
     one_line_error(cli("train", tmp_path / "plaza.csv", "--scale", tmp_path / "none.yaml", "--out", tmp_path / "r"),
                    "--scale: no such file")
+    # The Python API's scale is a number: one given as text is named so, with the number to give.
+    from trajcvae import OnlinePredictor
+    with pytest.raises(DataError, match=r"^scale must be a positive number of metres per input unit, given as a "
+                                        r"number, not as text \(got '0.01'; give 0.01\)$"):
+        OnlinePredictor("pedestrian", scale="0.01")
 
 
 def test_scales_per_scene_travel_through_training_and_the_live_predictor(plaza, tmp_path, model):

@@ -38,6 +38,9 @@ def unit_conversion(scale: float | str | Path | Mapping | None, homography) -> d
     if isinstance(scale, (str, os.PathLike, Mapping)) and not (isinstance(scale, str) and parses_as_number(scale)):
         return scene_scales(scale)
     if scale is not None:
+        if isinstance(scale, str):  # the Python API's numbers are numbers, as its rates are
+            raise DataError(f"--scale must be a positive number of metres per input unit, given as a number, not "
+                            f"as text (got {scale!r}; give {scale.strip()})")
         if not (is_number(scale) and np.isfinite(scale) and scale > 0):
             raise DataError(f"--scale must be a positive number of metres per input unit (got {scale!r})")
         return {"scale": float(scale)}
