@@ -616,6 +616,10 @@ def check_refusals(client):
         (client.post, "/v1/scenes/a/observations", {"json": [ok]}, 422, "body: Input should be a valid dictionary"),
         (client.post, "/v1/scenes/a/observations?k=0", {"json": ok}, 422, "k: must be between 1 and 100"),
         (client.post, "/v1/scenes/a b/observations", {"json": ok}, 422, "scene:"),
+        (client.post, "/v1/scenes/cam1%2Ftracks/observations", {"json": ok}, 422, "scene: 'cam1/tracks' is not a name"),
+        (client.get, "/v1/scenes/cam1%2Ftracks/futures", {}, 422, "scene: 'cam1/tracks' is not a name"),
+        (client.delete, "/v1/scenes/cam1%2Ftracks", {}, 422, "scene: 'cam1/tracks' is not a name"),
+        (client.get, "/v1/scenes/a/elsewhere", {}, 404, "Not Found"),
         (client.get, "/v1/scenes/nowhere/futures", {}, 404, "scene 'nowhere' does not exist"),
         (client.delete, "/v1/scenes/nowhere", {}, 404, "does not exist"),
     ]

@@ -485,6 +485,15 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
         judged.pop(name, None)  # a scene made again under this name is judged as a new one
         return {"deleted": scene}
 
+    @app.api_route("/v1/scenes/{rest:path}", methods=["GET", "POST", "DELETE"], include_in_schema=False)
+    def unrouted(rest: str, request: Request) -> None:
+        """A scene name holding '/' (sent as %2F, which is decoded before routing) matches no route above:
+        named as a bad name, as any other is; else the path is no API's."""
+        for end in {"POST": ("/observations",), "GET": ("/futures", "/tracks"), "DELETE": ("",)}[request.method]:
+            if rest.endswith(end) and "/" in rest[:len(rest) - len(end)]:
+                scene_name(rest[:len(rest) - len(end)])
+        raise HTTPException(404, "Not Found")
+
     @app.get("/v1/scenes", summary="The scenes held")
     def list_scenes() -> dict:
         return {"scenes": scenes.names(), "k": k, "kset": kset, "calibrate": calibrate, "lonlat": lonlat}
