@@ -124,6 +124,14 @@ def write_table(df: pd.DataFrame, path: str | Path) -> None:
         writer.write(df)
 
 
+def remove_stale_of(folder: Path, names: str, suffix: str = ".tmp", quiet: float = 600.0) -> None:
+    """`remove_stale` for each target in `folder` whose name matches the glob `names` and that has temp files
+    there: for targets whose writer may never come back to them (a cache entry of a key not asked again)."""
+    pattern = re.compile(r"\.(.+)\.\d+-\d+\.[a-z0-9_]{8}" + re.escape(suffix))
+    for name in {m[1] for t in folder.glob(f".{names}.*{suffix}") if (m := pattern.fullmatch(t.name))}:
+        remove_stale(folder / name, suffix, quiet)
+
+
 def remove_stale(path: Path, suffix: str = ".tmp", quiet: float = 600.0) -> None:
     """Temp files of `path` (and of no other target) whose writer is gone (killed), as their names say, and
     untouched for `quiet` seconds (a writer whose process this one cannot see, in another container or on

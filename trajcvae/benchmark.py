@@ -252,9 +252,9 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
     folders = split_folders(suite, root, None if splits is None else list(splits))
     splits = list(folders)
     check_output(out, folder=True)
-    for folder in folders.values():
-        train_files, val_files, test_files = (list_files([folder / part]) for part in PARTS)  # none: named now
-        if leak := copy_of(test_files, train_files + val_files):  # scores of windows trained or picked on
+    listed = {split: {part: list_files([folder / part]) for part in PARTS} for split, folder in folders.items()}
+    for folder, files in zip(folders.values(), listed.values()):  # a part of no track file is named now
+        if leak := copy_of(files["test"], files["train"] + files["val"]):  # windows trained or picked on
             raise TrajCVAEError(f"{folder}: the test file {leak[0]} is a copy of {leak[1]} (the same bytes): its "
                                 "scores would be of windows the model trained or was picked on; remove one")
     overrides = list(overrides or [])
@@ -269,7 +269,7 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
     for split, folder in folders.items():  # so is every set: a bad row, or no window, is named before training
         for part, role in (("train", "training"), ("val", "validation"), ("test", "test")):
             try:  # the windows stay in the cache, for training; the test set's speed warning is said now
-                load_windows([folder / part], given.data, default_cache_dir(), lambda line, s=split, p=part: log(
+                load_windows(listed[split][part], given.data, default_cache_dir(), lambda line, s=split, p=part: log(
                     f"{s} test: {line}") if p == "test" and line.startswith("warning") else None)
             except NoWindowsError as e:
                 raise NoWindowsError(f"the {role} set ({folder / part}): {e}") from None

@@ -218,8 +218,8 @@ def info(message: str) -> None:
 
 
 def result(line: str) -> None:
-    """A command's result line (what it wrote, "-> path"), on stdout, whole however long: a script reads
-    the path from it."""
+    """A line on stdout (a command's result, "-> path", or the benchmark's progress), whole however long,
+    as written: a script reads the path from it."""
     Console(emoji=False).print(escape(line), highlight=False, soft_wrap=True)
 
 
@@ -509,7 +509,7 @@ def benchmark(
                            seeds=seeds, is_samples=is_samples, kde_samples=kde_samples, draws=draws,
                            calibration_draws=calibration, progress=not quiet, suite=suite, overrides=list(set_ or []),
                            options=_data_given(fps, scale, homography, _joined(classes), _joined(columns)),
-                           log=lambda m: Console(emoji=False).print(escape(m), highlight=False, soft_wrap=True))
+                           log=result)
     modes = [(p, name) for p, name in (("km", "k-means"), ("ks", "learned"))
              if all(f"{p}_min_ade" in r for r in report["splits"].values())]
     table = narrow_table("test minADE/minFDE@20 (m); every column in results.md",

@@ -429,9 +429,7 @@ def _sniff(path: Path, frames: bool = False, columns: dict[str, str] | None = No
     except UnicodeDecodeError:
         raise not_utf8(path) from None
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")  # as the C parser splits lines
-    skip = 0
-    while skip < len(lines) and not lines[skip].strip(" \t\x0b\x0c"):  # blank as bytes.strip() sees it
-        skip += 1
+    skip = _row_from(lines, 0)
     if skip == len(lines):
         raise DataError(f"{path}: empty file (no rows)")
     first = lines[skip]
@@ -442,9 +440,7 @@ def _sniff(path: Path, frames: bool = False, columns: dict[str, str] | None = No
         if said[1] not in ",;\t":
             raise DataError(f"{path}: line {skip + 1} names the separator '{said[1]}'; trajcvae reads commas, "
                             "semicolons, tabs or blanks: save the file with one of those")
-        skip += 1
-        while skip < len(lines) and not lines[skip].strip(" \t\x0b\x0c"):
-            skip += 1
+        skip = _row_from(lines, skip + 1)
         if skip == len(lines):
             raise DataError(f"{path}: empty file (no rows after its 'sep=' line)")
         first = lines[skip]
@@ -500,6 +496,13 @@ def _sniff(path: Path, frames: bool = False, columns: dict[str, str] | None = No
                             + (f": {', '.join(given)}" if columns and c in columns else ""))
     return _Format(encoding, sep, skip, names, len(fields), seconds, lonlat=lonlat,
                    header=[f.lower() for f in fields], frames=frames, columns=columns)
+
+
+def _row_from(lines: list[str], i: int) -> int:
+    """The first line at or after `i` that is not blank (as bytes.strip() sees it); len(lines) if none."""
+    while i < len(lines) and not lines[i].strip(" \t\x0b\x0c"):
+        i += 1
+    return i
 
 
 def not_utf8(path: Path) -> DataError:

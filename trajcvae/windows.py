@@ -28,7 +28,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from ._version import __version__
-from .atomic import atomic_path, remove_stale
+from .atomic import atomic_path, remove_stale, remove_stale_of
 from .checks import (bridging_gap, clock_question, far_apart, plausibility, sampling_interval, shorter_than_a_step,
                      speed_band, summarize, time_steps, time_unit_question)
 from .config import DataConfig
@@ -834,8 +834,7 @@ def _evict(folder: Path, kept: Path, limit: float) -> None:
     """Keep the cache within `limit` bytes (`cache_limit`): its least recently used entries are removed, never
     `kept` (the entry just written), nor a temp file another process is writing; one a killed process left
     is removed (its entry's key may never come again). Windows take about 65 times their CSV's bytes."""
-    for left in {t.name[1:].partition(".npz.")[0] for t in folder.glob(".windows-*.npz.*.tmp")}:
-        remove_stale(folder / f"{left}.npz")
+    remove_stale_of(folder, "windows-*.npz")
     try:
         entries = [(st.st_mtime, st.st_size, e) for e in folder.glob("windows-*.npz") if e != kept
                    for st in (e.stat(),)]
