@@ -205,6 +205,35 @@ def test_refuses_to_overwrite_a_run(tmp_path, sim_files, trained):
     assert r.exit_code == 1 and "--resume" in r.output
 
 
+def test_ctrl_c_says_in_one_line_what_is_kept_and_how_to_continue(tmp_path, sim_files, monkeypatch):
+    """Ctrl-C exits 130, as a shell's interrupted command does, with one line: a run with a finished epoch is
+    named with the --resume that continues it; a command that wrote nothing says so."""
+    import trajcvae.predict
+    import trajcvae.train
+
+    def stopped(after_epoch):
+        def run(*args, **kw):
+            if after_epoch:
+                out = args[3]
+                Path(out).mkdir()
+                (Path(out) / "last.pt").write_bytes(b"")
+            raise KeyboardInterrupt
+        return run
+
+    monkeypatch.setattr(trajcvae.train, "train", stopped(False))
+    r = cli("train", sim_files["train"], "--out", tmp_path / "a", "--quiet")
+    assert r.exit_code == 130 and r.output.strip() == \
+        "interrupted: no output was written, and no half-written file was left", r.output
+    monkeypatch.setattr(trajcvae.train, "train", stopped(True))
+    r = cli("train", sim_files["train"], "--out", tmp_path / "b", "--quiet")
+    assert r.exit_code == 130 and r.output.strip().splitlines() == [
+        f"interrupted: {tmp_path / 'b'} keeps its last finished epoch (last.pt); continue it with the same command "
+        "and --resume"], r.output
+    monkeypatch.setattr(trajcvae.predict, "predict_to_file", stopped(False))
+    r = cli("predict", "pedestrian", sim_files["test"], "--out", tmp_path / "p.csv")
+    assert r.exit_code == 130 and r.output.startswith("interrupted: no output was written"), r.output
+
+
 def test_a_resumed_run_keeps_its_config_and_refuses_options_that_would_change_it(sim_files, trained):
     """--resume continues the run as it was configured: an option that would change it is refused by name
     (not dropped in silence), and so is an --epochs the run has already passed; the run is left as it was."""

@@ -180,8 +180,24 @@ def user_errors(fn):
             where = f"{e.filename}: " if e.filename else ""
             err.print(f"[bold red]error:[/] {escape(where + (e.strerror or str(e)))}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
+        except KeyboardInterrupt:  # the work has unwound: say what is kept, and how to go on
+            if fn.__name__ != "serve":  # (Ctrl-C is how a server is stopped)
+                err.print(f"interrupted: {escape(_kept(fn.__name__, kwargs))}", highlight=False, soft_wrap=True)
+            raise typer.Exit(130) from None
 
     return wrapper
+
+
+def _kept(command: str, options: dict) -> str:
+    """What a command stopped by Ctrl-C leaves, and how to continue it where it can be."""
+    out = options.get("out")
+    if command == "train" and out is not None and (Path(out) / "last.pt").is_file():
+        return f"{out} keeps its last finished epoch (last.pt); continue it with the same command and --resume"
+    if command == "benchmark":
+        return "its results folder keeps the finished splits and epochs; the same command continues from there"
+    if command == "demo" and out is not None and (Path(out) / "last.pt").is_file():
+        return f"{out} keeps its last finished epoch; the same command continues from there"
+    return "no output was written, and no half-written file was left"
 
 
 def _out_of_memory(text: str) -> bool:
