@@ -1275,3 +1275,20 @@ def test_a_replayed_scene_takes_its_own_scale_under_the_name_the_api_gives_it(pe
         futures[name] = app.state.scenes.get(name).predictor
     assert futures["cam_1"]._attrs["units"] == {"scale": 0.04}
     assert futures["cam_1_2"]._attrs["units"] == {"scale": 0.02}
+
+
+def test_a_replays_written_decimals_are_judged_in_the_servers_units(pedestrian, tmp_path, sim_files):
+    """Whole pixels at 0.04 m a pixel resolve 4 cm, which is fine: a replay with --scale says nothing of
+    them (it said "resolve only 1 m", judging the pixels as metres), as predict says nothing; whole units
+    of 0.2 m are warned of, as predict warns of them."""
+    server = pytest.importorskip("trajcvae.server")
+    df = pd.read_csv(sim_files["test"])
+    for per_metre, coarse in ((25, False), (5, True)):
+        df.assign(x=(df.x * per_metre).round(), y=(df.y * per_metre).round()).to_csv(tmp_path / "px.csv", index=False)
+        said = []
+        server.replay_updates(tmp_path / "px.csv", scale=1 / per_metre, model=pedestrian, log=said.append)
+        assert any("written as whole numbers, which resolve only" in line for line in said) == coarse, said
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            pedestrian.predict([tmp_path / "px.csv"], k=1, scale=1 / per_metre)
+        assert any("written as whole numbers" in str(w.message) for w in caught) == coarse

@@ -31,7 +31,7 @@ from .errors import DataError, TrajCVAEError, warning_text
 from .online import OnlinePredictor, out_of_order
 from .predict import TrajCVAE
 from .table import AGENT_COLUMNS, TIME_NAMES, column_map, seconds_per_unit, where
-from .tracks import check_fps, read_tracks
+from .tracks import check_fps, read_tracks, written_coarsely
 from .units import estimate_warning, from_metres, no_scale, placed, scales_of_scenes, unit_conversion
 
 try:
@@ -588,6 +588,8 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4,
         xy = placed(xy, units, tracks["scene"], lambda i: f"--replay {where(tracks, i)}")[0]
     metric = tracks.assign(x=xy[:, 0], y=xy[:, 1])
     metric.attrs = {**tracks.attrs, "units": units or None}  # as `read_tracks` gives a file read in those units
+    if not lonlat and not isinstance(tracks.attrs.get("coarse"), str):  # (a str: float32) decimals, in metres
+        metric.attrs["coarse"] = written_coarsely(tracks, tracks[["x", "y"]].to_numpy(dtype=np.float64), xy)
     hints = model.units_warning(metric) if model is not None else None  # the options it was trained with
     if log is not None and hints:
         for line in hints.splitlines():

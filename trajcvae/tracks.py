@@ -288,12 +288,18 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     if not df.attrs["coarse"]:
         df.attrs["coarse"] = coarse_positions(float32_positions, units)
     if not df.attrs["coarse"]:
-        track = df["scene"].cat.codes.to_numpy(), df["agent_id"].to_numpy()
-        same = (track[0][1:] == track[0][:-1]) & (track[1][1:] == track[1][:-1])  # rows i and i + 1: one track
-        df.attrs["coarse"] = coarsely_written(uv, xy, same, df["_file"])
+        df.attrs["coarse"] = written_coarsely(df, uv, xy)
     if units is not None:
         df["x"], df["y"] = xy[:, 0], xy[:, 1]
     return df
+
+
+def written_coarsely(df: pd.DataFrame, uv: np.ndarray, xy: np.ndarray) -> tuple[str, str] | None:
+    """`units.coarsely_written` for a track table (sorted by scene, agent and time): its positions `uv` as
+    written, `xy` the same in metres."""
+    track = df["scene"].cat.codes.to_numpy(), df["agent_id"].to_numpy()
+    same = (track[0][1:] == track[0][:-1]) & (track[1][1:] == track[1][:-1])  # rows i and i + 1: one track
+    return coarsely_written(uv, xy, same, df["_file"])
 
 
 def _only_classes(t: pd.DataFrame, classes: list[str], name: str) -> pd.DataFrame:
