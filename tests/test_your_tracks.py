@@ -671,6 +671,17 @@ def test_sdd_annotations_are_box_centres_at_30_fps_with_their_label(model, plaza
     sdd.write_text("\n".join(lines[:2] + ["", "   "] + lines[2:]))
     with pytest.raises(DataError, match="annotations.txt line 7: SDD column 'ymax' value 'x' is not a number"):
         read_tracks([sdd])
+    # A label whose closing quote is lost ran on over the next line, which was gone; a line without its label
+    # was read with none; a file cut inside a label was "not a readable CSV/text table" at a row one line up.
+    write_sdd(sdd, plaza)
+    lines = sdd.read_text().split("\n")
+    label = lines[5].split()[-1].strip('"')
+    for i, line, said in ((5, lines[5][:-1], f"line 6: SDD label '\"{label}' opens a quote not closed on its line"),
+                          (6, lines[6].rsplit(" ", 1)[0], "line 7: SDD column 'label' is empty"),
+                          (7, lines[7][:-1], "line 8: a quote (\") opened there is never closed")):
+        sdd.write_text("\n".join(lines[:i] + [line] + (lines[i + 1:] if i < 7 else [])))
+        with pytest.raises(DataError, match=re.escape(f"annotations.txt {said}")):
+            read_tracks([sdd])
 
 
 def test_trajnetplusplus_ndjson_reads_its_tracks_at_its_rate(model, plaza, tmp_path):

@@ -707,6 +707,13 @@ def _read_sdd(path: Path, fmt: _Format) -> pd.DataFrame:
                                 f"{len(SDD_FIELDS)} fields)")
             raise DataError(f"{path} line {lines[i]}: SDD column '{c}' value {raw[c].iloc[i]!r} is not a number")
         num[c] = v
+    label = raw["label"]
+    bad = label.isna().to_numpy() | label.str.contains("\n", regex=False).fillna(False).to_numpy()
+    if bad.any():  # no label, or one whose closing quote is lost (it runs on over the lines after it)
+        i = int(np.argmax(bad))
+        raise DataError(f"{path} line {lines[i]}: " + (f"SDD column 'label' is empty (an SDD line has "
+                        f"{len(SDD_FIELDS)} fields)" if pd.isna(label.iloc[i]) else
+                        f"SDD label '\"{label.iloc[i].partition(chr(10))[0]}' opens a quote not closed on its line"))
     keep = num["lost"] == 0
     if not keep.any():
         raise DataError(f"{path}: every box is marked lost (no positions)")
@@ -841,4 +848,7 @@ def _parse_errors(path: Path):
         m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(e))
         if m:
             raise DataError(f"{path} line {m[2]}: {m[3]} fields where the first row has {m[1]}") from None
+        m = re.search(r"EOF inside string starting at row (\d+)", str(e))  # (its row counts the file's lines from 0)
+        if m:
+            raise DataError(f"{path} line {int(m[1]) + 1}: a quote (\") opened there is never closed") from None
         raise DataError(f"{path}: not a readable CSV/text table ({first_line(e)})") from None
