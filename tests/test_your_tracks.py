@@ -694,7 +694,13 @@ def test_trajnetplusplus_ndjson_reads_its_tracks_at_its_rate(model, plaza, tmp_p
                     + "\n")
     tracks = read_tracks([path])
     assert tracks.attrs["fps"] == 25.0  # one sample every 10 frame ids, 2.5 samples a second
-    got = model.predict([path], k=3, seed=0)
+    # Its scene record (a primary pedestrian to predict from its scene's end) is not what predict forecasts:
+    # said once, by the CLI as by the Python API (it was read for its rate in silence).
+    with pytest.warns(TrajCVAEWarning, match=r"plaza.ndjson: its 1 TrajNet\+\+ scene record is read for the "
+                      "rate alone: each pedestrian is predicted from its latest position"):
+        got = model.predict([path], k=3, seed=0)
+    r = cli("predict", "pedestrian", path, "-k", 1, "--out", tmp_path / "p.csv")
+    assert r.exit_code == 0 and r.output.count("TrajNet++ scene record") == 1, r.output
     want = model.predict(plaza, k=3, seed=0)
     np.testing.assert_allclose(got[["x", "y"]], want[["x", "y"]], atol=1e-9)
     # A scene record with a wrong rate: the speed warning points at the file's own rate, not at an --fps
@@ -722,6 +728,7 @@ def test_trajnetplusplus_ndjson_reads_its_tracks_at_its_rate(model, plaza, tmp_p
         read_tracks([bad])
 
 
+@pytest.mark.filterwarnings(r"ignore:.*TrajNet\+\+ scene record:trajcvae.TrajCVAEWarning")  # (tested above)
 def test_trajnetplusplus_files_as_its_tools_write_them_and_what_they_must_not_hold(model, plaza, tmp_path):
     """TrajNet++'s own writer may leave a scene's fps null (no rate), a file may start with a byte-order mark or
     be named .jsonl: read as any TrajNet++ file. A predictor's records (prediction_number) would be read as

@@ -746,7 +746,7 @@ def _read_trajnet(path: Path) -> pd.DataFrame:
     different rates, and a predictor's records (`prediction_number`), are refused."""
     import json
 
-    rows, rates = [], {}  # rate -> the line of its first scene record
+    rows, rates, scenes = [], {}, 0  # rate -> the line of its first scene record
     try:
         text = path.read_bytes().decode("utf-8-sig")  # a byte-order mark is read past, as a CSV's is
     except UnicodeDecodeError as e:
@@ -764,6 +764,7 @@ def _read_trajnet(path: Path) -> pd.DataFrame:
         if isinstance(rec.get("track"), dict):
             rows.append(_trajnet_track(rec["track"], path, n))
         elif isinstance(rec.get("scene"), dict) and rec["scene"].get("fps") is not None:  # null: no rate given
+            scenes += 1
             rate = rec["scene"]["fps"]
             if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not (math.isfinite(rate) and
                                                                                      rate > 0):
@@ -787,7 +788,7 @@ def _read_trajnet(path: Path) -> pd.DataFrame:
         if len(diffs):
             vals, counts = np.unique(diffs, return_counts=True)
             fps = next(iter(rates)) * float(vals[np.argmax(counts)])
-    table.attrs.update(seconds=False, fps=fps)
+    table.attrs.update(seconds=False, fps=fps, scene_records=scenes)
     return table
 
 

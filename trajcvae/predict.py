@@ -437,6 +437,8 @@ class TrajCVAE:
         check_since(since, every_window)
         tracks = self.read(data, fps, scale, homography, classes, columns)
         self.check_speeds(tracks)
+        if not every_window and scene_records_warning(tracks):
+            warn(scene_records_warning(tracks))
         return build_windows(tracks, self.config.data, mode="windows" if every_window else "latest",
                              since=since)
 
@@ -581,6 +583,8 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
         log(summary.line())
     predictor.check_speeds(tracks, log)
     mode = "windows" if every_window else "latest"
+    if mode == "latest" and scene_records_warning(tracks):
+        (log or warn)(scene_records_warning(tracks))
     batch = max(16, 81_920 // k)  # windows per forward pass: activations grow with windows x K
     if seconds_per_unit(tracks) is None:
         steps = np.array(list(time_steps(tracks, dc.time_step).step.values()))
@@ -629,6 +633,17 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
     if hidden:
         said(horizon_warning(hidden, writer.rows))
     return PredictResult(n, skipped, writer.rows, summary)
+
+
+def scene_records_warning(tracks: pd.DataFrame) -> str | None:
+    """The warning for TrajNet++ input predicted at each agent's latest observation: its scene records (each a
+    primary pedestrian, to be predicted from its scene's last observed frame) are not what is predicted."""
+    if not tracks.attrs.get("scene_records"):
+        return None
+    name, n = tracks.attrs["scene_records"]
+    return (f"warning: {name}: its {n} TrajNet++ scene record{'s' * (n != 1)} {'are' if n != 1 else 'is'} read "
+            "for the rate alone: each pedestrian is predicted from its latest position in the input, not each "
+            "scene's primary pedestrian from the scene's last observed frame")
 
 
 def horizon_warning(hidden: int, points: int) -> str:

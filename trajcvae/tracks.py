@@ -253,6 +253,8 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     coarse = next((t.attrs["coarse"] for t in tables if t.attrs.get("coarse")), None)
     float32_positions = [t.attrs.get("float32_positions") for t in tables]
     clocks = {t.attrs.get("clock") for t in tables}  # the time column's name, where every file gives it one
+    records = next(((name, t.attrs["scene_records"]) for t, name in zip(tables, names)
+                    if t.attrs.get("scene_records")), None)  # TrajNet++'s: (the first file of some, how many)
     if classes is not None:
         unlabelled = next((name for t, name in zip(tables, names) if not any(c in t.columns for c in AGENT_COLUMNS)),
                           None)
@@ -267,7 +269,7 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     df.attrs.update(time_base="seconds" if all(seconds) else "frames" if fps is not None else "steps",
                     fps=None if all(seconds) else fps, rate_from=rate_from, units=units, coarse=coarse,
                     overrode=bool(other), columns=columns,  # overrode: --fps against files' own rates
-                    clock=next(iter(clocks)) if len(clocks) == 1 and all(seconds) else None)
+                    clock=next(iter(clocks)) if len(clocks) == 1 and all(seconds) else None, scene_records=records)
     uv = df[["x", "y"]].to_numpy(dtype=np.float64)
     if all(lonlat):
         units = df.attrs["units"] = lonlat_units(df)
