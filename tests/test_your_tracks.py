@@ -1736,6 +1736,7 @@ def test_scales_per_scene_read_each_sdd_video_in_its_own_metres(model, plaza, tm
     write(tmp_path / "scales.yaml", SCALES_YAML)
     write(tmp_path / "scales.json", '{"deathCircle_video0": 0.05, "deathCircle_video1": 0.025}')
     write(tmp_path / "scales.csv", "Scene,Scale\ndeathCircle_video0,0.05\ndeathCircle_video1,0.025\n")
+    write(tmp_path / "videos.csv", "scene,video,scale\ndeathCircle,video0,0.05\ndeathCircle,1,0.025\n")  # SDD's way
     tracks = read_tracks([tmp_path / "sdd"], scale={"deathCircle_video0": 0.05, "deathCircle_video1": 0.025})
     with pytest.raises(DataError, match=r"^scene 'deathCircle_video0': no scale for it \(nor for 1 more scene\) in "
                        r"the scales given; it gives the scales of bookstore_video0$"):
@@ -1744,7 +1745,7 @@ def test_scales_per_scene_read_each_sdd_video_in_its_own_metres(model, plaza, tm
     np.testing.assert_allclose(one[["x", "y"]], two[["x", "y"]], atol=3e-4)  # the same walkers (boxes to 0.01 px)
     metres = tracks[["scene", "frame", "agent_id", "x", "y"]].copy()
     expected = model.predict(metres, k=3, seed=0, fps=30)
-    for scale in ("scales.yaml", "scales.json", "scales.csv"):
+    for scale in ("scales.yaml", "scales.json", "scales.csv", "videos.csv"):
         with warnings.catch_warnings(record=True) as said:
             warnings.simplefilter("always")
             got = model.predict([tmp_path / "sdd"], k=3, seed=0, scale=tmp_path / scale)

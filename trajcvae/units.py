@@ -148,7 +148,8 @@ def _scale_mapping(text: str, source: str) -> dict:
 
 def _scale_table(text: str, source: str) -> dict:
     """A table's `scene, scale` columns as {scene: scale text}: comma-, tab- or blank-separated, quoted names
-    ("cam 1") kept whole; a row without its scale, or a scene given twice, is refused by its line."""
+    ("cam 1") kept whole; with a `video` column (SDD's), each row's scene is `scene_video` (video 0 or video0:
+    deathCircle_video0); a row without its scale, or a scene given twice, is refused by its line."""
     import shlex
 
     lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
@@ -167,14 +168,16 @@ def _scale_table(text: str, source: str) -> dict:
         raise DataError(f"{source}: a table of scales needs a header with columns scene, scale (have: "
                         f"{', '.join(names) or 'nothing'})")
     i, j = names.index("scene"), names.index("scale")
+    v = names.index("video") if "video" in names else None  # SDD's: a scene's videos, each its own scene
     out = {}
     for n, line in lines[1:]:
         row = split(line)
-        if len(row) <= max(i, j) or not row[j]:
+        if len(row) <= max(i, j, v or 0) or not row[j]:
             raise DataError(f"{source} line {n}: no scale for scene '{row[i] if len(row) > i else ''}'")
-        if row[i] in out:
-            raise DataError(f"{source} line {n}: scene '{row[i]}' is given twice")
-        out[row[i]] = row[j]
+        scene = row[i] if v is None else f"{row[i]}_{'video' * row[v].isdigit()}{row[v]}"  # deathCircle_video0
+        if scene in out:
+            raise DataError(f"{source} line {n}: scene '{scene}' is given twice")
+        out[scene] = row[j]
     return out
 
 
