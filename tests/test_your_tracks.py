@@ -440,6 +440,11 @@ def test_speeds_no_walker_has_get_a_warning_that_names_the_fix(plaza, tmp_path):
     warning = plausibility(read_tracks(tmp_path / "all.csv"), 0.4)
     assert "all.csv)" in warning and "give its rows as a file of their own with the fix" in warning
     assert "\n" not in warning
+    # With a scale per scene, that scene's entry is the fix (one of pixels per metre, 25, is its inverse).
+    warning = plausibility(read_tracks(tmp_path / "all.csv", scale={"day0": 1, "day1": 1, "day2": 1, "test0": 25}),
+                           0.4)
+    assert "check its scale, 25 metres per unit (pixels per metre? give 0.04)" in warning
+    assert ", so correct its entry in the scales given or its rate;" in warning
     # The other scenes' jumps are still judged: a tracker's id that went 20 m away in day1.
     every = pd.read_csv(tmp_path / "all.csv")
     agent = every.loc[every.scene == "day1", "agent_id"].value_counts().index[0]

@@ -480,8 +480,13 @@ def _speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: i
         fixes.append("--fps or a time column in seconds (time between steps?)")
     if odd is not None:  # its file on its own, or, where its file holds other scenes too, its rows
         alone = what != f"scene '{odd}'" and df.loc[df["_file"] == files.iloc[0], "scene"].nunique() == 1
-        own = "its file on its own" if alone else "its rows as a file of their own"
-    others = "" if odd is None else f"; the other scenes' median is {rest:.3g} m/s, so give {own} with the fix"
+        own = f"give {'its file on its own' if alone else 'its rows as a file of their own'} with the fix"
+    scale = (units.get("scales") or {}).get(str(odd)) if odd is not None else None
+    if scale is not None:  # a scale per scene: its own entry is the one in doubt
+        fixes[0] = f"its scale, {scale:g} metres per unit" + (f" (pixels per metre? give {1 / scale:.4g})"
+                                                               if scale > 1 else "")
+        own = "correct its entry in the scales given" + (" or its rate" if len(fixes) > 1 else "")
+    others = "" if odd is None else f"; the other scenes' median is {rest:.3g} m/s, so {own}"
     slow = record.get("slow") if isinstance(record, dict) and v < low else None
     if whose == WALKING:
         agents = "; tracks of vehicles or cyclists are expected to get this warning"
