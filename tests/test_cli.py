@@ -597,6 +597,10 @@ def test_running_out_of_memory_is_one_line(tmp_path, trained, sim_files, monkeyp
 
     monkeypatch.setattr(predict_mod, "read_tracks", no_memory)
     one_line_error(cli("predict", trained, sim_files["test"], "--out", tmp_path / "p.csv"), "out of memory")
+    # Each command names its own options (visualize has no --set, and draws one moment with --agent, --t0).
+    r = cli("visualize", trained, sim_files["test"], "--out", tmp_path / "v.png")
+    one_line_error(r, "out of memory: lower what sizes the work (-k or --draws; --agent and --t0, or --scene-frame")
+    assert "--set" not in r.output and "-k or --draws)" in cli("predict", trained, sim_files["test"]).output
     # A size no machine holds (model.hidden=1000000): torch's failed allocation, a RuntimeError, is one line
     # naming the sizes; torch's other errors are not taken for it.
     import trajcvae.train as train_mod

@@ -174,7 +174,7 @@ def user_errors(fn):
         except (MemoryError, RuntimeError) as e:  # torch's allocators fail with a RuntimeError
             if isinstance(e, RuntimeError) and not _out_of_memory(str(e)):
                 raise
-            err.print(f"[bold red]error:[/] {escape(memory_error(e))}", highlight=False, soft_wrap=True)
+            err.print(f"[bold red]error:[/] {escape(memory_error(e, fn.__name__))}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
         except OSError as e:  # the system refused a read or a write: say which file, and why
             where = f"{e.filename}: " if e.filename else ""
@@ -205,16 +205,20 @@ def _out_of_memory(text: str) -> bool:
     return "can't allocate memory" in text or "out of memory" in text.lower()
 
 
-def memory_error(e: BaseException) -> str:
-    """The one line for an allocation that failed: how much was asked, where known, and the options that size
-    the work (a config's sizes, -k and --draws, the files given at a time)."""
+def memory_error(e: BaseException, command: str = "train") -> str:
+    """The one line for an allocation that failed: how much was asked, where known, and the options of
+    `command` that size the work (a config's sizes, -k and --draws, the files given at a time)."""
     asked = re.search(r"allocate (\d+) bytes", str(e))
     gib = re.search(r"[Tt]ried to allocate ([\d.]+ [KMGT]iB)", str(e))
     size = f" (an allocation of {int(asked[1]) / 2 ** 30:.3g} GiB failed)" if asked else \
         f" (an allocation of {gib[1]} failed)" if gib else ""
-    return (f"out of memory{size}: lower what sizes the work (model.hidden, train.batch_size, train.variety_k, "
-            "data.max_neighbors or data.memory with --set; -k, --draws or --calibration), or give fewer or smaller "
-            "files at a time (e.g. split them by scene)")
+    sizes = {"train": "model.hidden, train.batch_size, train.variety_k, data.max_neighbors or data.memory with --set",
+             "benchmark": "model.hidden, train.batch_size, train.variety_k, data.max_neighbors or data.memory with "
+                          "--set; --draws or --calibration",
+             "evaluate": "-k, --draws or --calibration", "visualize": "-k or --draws; --agent and --t0, or "
+                                                                     "--scene-frame, draw one moment"}
+    return (f"out of memory{size}: lower what sizes the work ({sizes.get(command, '-k or --draws')}), or give fewer "
+            "or smaller files at a time (e.g. split them by scene)")
 
 
 @contextmanager
