@@ -193,9 +193,14 @@ def _memory_by_brute_force(df: pd.DataFrame, cfg: DataConfig, w):
     return paths, lags
 
 
-def test_memory_matches_a_brute_force_search():
+@pytest.mark.parametrize("held", [256, 7])
+def test_memory_matches_a_brute_force_search(held, monkeypatch):
     """Random walkers on a 0.8 m square, positions on a 0.1 m grid: many paths lie exactly at the radius
-    (0.3-0.4-0.5 triangles), where rounding decides, and many tie."""
+    (0.3-0.4-0.5 triangles), where rounding decides, and many tie. The same whether the windows' pairs are
+    searched `held` windows at a time or all at once."""
+    from trajcvae import windows
+
+    monkeypatch.setattr(windows, "MEMORY_EGOS", held)
     rng = np.random.default_rng(0)
     rows = []
     for a in range(8):
@@ -222,13 +227,15 @@ def test_the_memory_search_of_a_scene_twice_as_long_costs_twice_as_much(monkeypa
     pairs = []
 
     class Counted(windows.cKDTree):
-        def query_ball_point(self, *args, **kwargs):
-            found = super().query_ball_point(*args, **kwargs)
+        def query_ball_point(self, x, *args, **kwargs):
+            assert len(x) <= windows.MEMORY_EGOS  # the pairs of a dense crowd's windows are never held all at once
+            found = super().query_ball_point(x, *args, **kwargs)
             pairs[-1] += sum(map(len, found))
             return found
 
     monkeypatch.setattr(windows, "cKDTree", Counted)
     cfg = DataConfig(memory=2, memory_radius=0.5, memory_horizon=40)
+    monkeypatch.setattr(windows, "MEMORY_EGOS", 100)
     for walkers in (30, 60):
         table = pd.DataFrame([("s", 150 * a + 10 * f, a, 0.5 * f, 0.0) for a in range(walkers) for f in range(25)],
                              columns=["scene", "frame", "agent_id", "x", "y"])

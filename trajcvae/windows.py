@@ -602,52 +602,56 @@ def _memory(pos, fi, agent, hist_len, fut_len, ego, cfg: DataConfig) -> tuple[np
     head = pos[ego] - pos[ego - back]  # (N, 2) observed displacement: the heading
     norm = np.linalg.norm(head, axis=1, keepdims=True)
     head = np.where(norm > 1e-9, head / np.maximum(norm, 1e-9), 0.0)  # standing still: distance alone
-    pe, rows = _pairs_within(pos, fi, cand, ego, radius, P, cfg.memory_horizon)
-    lag_p = fi[ego][pe] - fi[rows]
-    keep = (lag_p >= P) & (lag_p <= cfg.memory_horizon) & (agent[ego][pe] != agent[rows])
-    pe, rows = pe[keep], rows[keep]
-    d = np.linalg.norm(pos[ego][pe] - pos[rows], axis=-1)
-    d = np.where(d <= radius, d, np.inf)  # the boundary test itself is ours, as in _neighbours
-    v = pos[rows] - pos[rows - 1]  # (pairs, 2) each path's first step, as a direction
-    v = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9)
-    score = d + radius * (1 - np.sum(head[pe] * v, axis=1))
-    ok = np.isfinite(score)
-    pe, rows, score = pe[ok], rows[ok], score[ok]
-    o = np.lexsort((rows, fi[rows], score, pe))  # per ego: best score first, ties to the earlier path
-    pe, rows = pe[o], rows[o]
-    slot = np.arange(len(pe)) - np.searchsorted(pe, pe, side="left")  # rank within its ego
-    top = slot < Mm
-    pe, rows, slot = pe[top], rows[top], slot[top]
-    mem[pe, slot] = pos[rows[:, None] + np.arange(-1, P + 1)]  # (pairs, P + 2, 2)
-    lag[pe, slot] = fi[ego][pe] - fi[rows]
+    for pe, rows in _pairs_within(pos, fi, cand, ego, radius, P, cfg.memory_horizon):  # a piece of the egos
+        lag_p = fi[ego][pe] - fi[rows]
+        keep = (lag_p >= P) & (lag_p <= cfg.memory_horizon) & (agent[ego][pe] != agent[rows])
+        pe, rows = pe[keep], rows[keep]
+        d = np.linalg.norm(pos[ego][pe] - pos[rows], axis=-1)
+        d = np.where(d <= radius, d, np.inf)  # the boundary test itself is ours, as in _neighbours
+        v = pos[rows] - pos[rows - 1]  # (pairs, 2) each path's first step, as a direction
+        v = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9)
+        score = d + radius * (1 - np.sum(head[pe] * v, axis=1))
+        ok = np.isfinite(score)
+        pe, rows, score = pe[ok], rows[ok], score[ok]
+        o = np.lexsort((rows, fi[rows], score, pe))  # per ego: best score first, ties to the earlier path
+        pe, rows = pe[o], rows[o]
+        slot = np.arange(len(pe)) - np.searchsorted(pe, pe, side="left")  # rank within its ego
+        top = slot < Mm
+        pe, rows, slot = pe[top], rows[top], slot[top]
+        mem[pe, slot] = pos[rows[:, None] + np.arange(-1, P + 1)]  # (pairs, P + 2, 2)
+        lag[pe, slot] = fi[ego][pe] - fi[rows]
     return mem, lag
 
 
-def _pairs_within(pos, fi, cand, ego, radius: float, P: int, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+MEMORY_EGOS = 256  # windows whose memory pairs are held at once: in a dense crowd each has thousands
+
+
+def _pairs_within(pos, fi, cand, ego, radius: float, P: int, horizon: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """The pairs (ego index, candidate row) of the egos' t0 positions and the candidates' start positions
     within `radius`, for candidates P to `horizon` steps before the ego's t0 (and some others; the caller
-    keeps the lags it wants): -> (pairs,) ego indices, (pairs,) rows. From k-d trees over the candidates'
-    start positions (measuring every ego against every candidate was most of univ's window-building time),
-    one per block of `horizon` steps of the egos' t0s, over the candidates that block can reach: a tree over
-    the whole scene pairs each ego with every path ever walked from its place, so an hour of one camera ran
-    out of memory. Built unbalanced with big leaves: a third of the default build's time for the same pairs
-    (live, an update's egos share one t0, so one block)."""
+    keeps the lags it wants): pieces of (pairs,) ego indices and (pairs,) rows, each ego's pairs in one
+    piece of at most `MEMORY_EGOS` egos (a crowd of 400 over 1000 steps held 20 GB of pairs at once). From
+    k-d trees over the candidates' start positions (measuring every ego against every candidate was most
+    of univ's window-building time), one per block of `horizon` steps of the egos' t0s, over the candidates
+    that block can reach: a tree over the whole scene pairs each ego with every path ever walked from its
+    place, so an hour of one camera ran out of memory. Built unbalanced with big leaves: a third of the
+    default build's time for the same pairs (live, an update's egos share one t0, so one block)."""
     t_ego = fi[ego]
     by_t = cand[np.argsort(fi[cand], kind="stable")]
     t_cand = fi[by_t]
     block = (t_ego - (t_ego.min() if len(ego) else 0)) // horizon  # (N,)
     order = np.argsort(block, kind="stable")
-    pe, rows = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
     for group in np.split(order, np.flatnonzero(np.diff(block[order])) + 1) if len(ego) else []:
         first, last = t_ego[group].min(), t_ego[group].max()
         reach = by_t[np.searchsorted(t_cand, first - horizon):np.searchsorted(t_cand, last - P, side="right")]
         if not len(reach):
             continue
         tree = cKDTree(pos[reach], leafsize=64, balanced_tree=False, compact_nodes=False)
-        near = tree.query_ball_point(pos[ego[group]], r=radius * (1 + 1e-9))  # a margin for rounding
-        pe.append(np.repeat(group, [len(c) for c in near]))
-        rows.append(reach[np.concatenate([np.asarray(c, dtype=np.int64) for c in near])])
-    return np.concatenate(pe), np.concatenate(rows)
+        for lo in range(0, len(group), MEMORY_EGOS):
+            piece = group[lo:lo + MEMORY_EGOS]
+            near = tree.query_ball_point(pos[ego[piece]], r=radius * (1 + 1e-9))  # a margin for rounding
+            yield (np.repeat(piece, [len(c) for c in near]),
+                   reach[np.concatenate([np.asarray(c, dtype=np.int64) for c in near])])
 
 
 def _empty(T: int, P: int, memory: int = 0) -> Windows:
