@@ -797,3 +797,19 @@ def test_tables_are_written_only_as_csv_or_parquet(tmp_path, sim_files):
     one_line_error(cli("predict", "pedestrian", sim_files["test"], "--kset", "kmeans", "--draws", 10 ** 11,
                        "--out", tmp_path / "p.csv"), "--draws 100000000000: drawing that many futures",
                    "use a smaller --draws")
+
+
+def test_paths_written_as_other_systems_and_shells_write_them_get_the_fix(tmp_path, sim_files, monkeypatch):
+    """A folder given as --out (its trailing / is gone before we see it), a Windows path in a TOML config's
+    double quotes, and a '~' a shell left unexpanded in quotes: each refused with what to write instead."""
+    one_line_error(cli("predict", "pedestrian", sim_files["test"], "--out", f"{tmp_path / 'new'}/"),
+                   f"--out {tmp_path / 'new'}: no .csv or .parquet ending; give a file name (e.g. "
+                   f"{tmp_path / 'new' / 'predictions.csv'})")
+    config = write(tmp_path / "c.toml", '[data]\nhomography = "C:\\data\\H.txt"\n')
+    one_line_error(cli("train", sim_files["test"], "--config", config, "--out", tmp_path / "run"),
+                   "not valid TOML", "; a Windows path: write it in single quotes ('C:\\data\\H.txt') or with /)")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    shutil.copy(sim_files["test"], tmp_path / "t.csv")
+    one_line_error(cli("predict", "pedestrian", "~/t.csv", "--out", tmp_path / "p.csv"),
+                   f"~/t.csv: no such file or directory; '~' is not expanded in quotes: give {tmp_path / 't.csv'}")
+    assert not (tmp_path / "new").exists() and not (tmp_path / "run").exists() and not (tmp_path / "p.csv").exists()

@@ -293,7 +293,9 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         except FileNotFoundError:
             raise TrajCVAEError(f"{path}: config file not found") from None
         except tomllib.TOMLDecodeError as e:
-            raise TrajCVAEError(f"{path}: not valid TOML ({e})") from None
+            hint = "; a Windows path: write it in single quotes ('C:\\data\\H.txt') or with /" \
+                if "Unescaped '\\'" in str(e) else ""
+            raise TrajCVAEError(f"{path}: not valid TOML ({e}{hint})") from None
         except (PermissionError, UnicodeDecodeError) as e:
             raise TrajCVAEError(f"{path}: cannot read the config ({type(e).__name__})") from None
         for key in FILE_OPTIONS:
@@ -546,8 +548,9 @@ def check_output(path, option: str = "--out", folder: bool = False, table: bool 
         raise TrajCVAEError(f"{option} {given}: is {'a pipe' if path.is_fifo() else 'a device or socket'}, not a "
                             "file; the output is written as a file (give a file name)")
     if table and given.suffix.lower() not in TABLE_SUFFIXES:
-        raise TrajCVAEError(f"{option} {given}: unsupported table format '{given.suffix or given.name}' "
-                            "(use .csv or .parquet)")
+        raise TrajCVAEError(f"{option} {given}: unsupported table format '{given.suffix}' (use .csv or .parquet)"
+                            if given.suffix else f"{option} {given}: no .csv or .parquet ending; give a file name "
+                            f"(e.g. {given / 'predictions.csv'})")
     parent = path if folder and path.is_dir() else path.parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent

@@ -99,9 +99,10 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
             raise DataError(f"{p}: not a regular file (a pipe or a device); write the tracks to a file first")
         else:
             slashed = Path(str(p).replace("\\", "/"))
+            home = p.parts[0].startswith("~") and p.expanduser() != p and p.expanduser().exists()
             raise DataError(f"{p}: no such file or directory" + (
                 f"; a Windows path? Write its folders with / ({slashed})" if os.sep == "/" and "\\" in str(p)
-                and slashed.exists() else ""))
+                and slashed.exists() else f"; '~' is not expanded in quotes: give {p.expanduser()}" if home else ""))
     if not files:
         raise DataError("no input files given")
     odd = next((f for f in files if not str(f).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
