@@ -701,8 +701,8 @@ def test_trajnetplusplus_ndjson_reads_its_tracks_at_its_rate(model, plaza, tmp_p
     assert tracks.attrs["fps"] == 25.0  # one sample every 10 frame ids, 2.5 samples a second
     # Its scene record (a primary pedestrian to predict from its scene's end) is not what predict forecasts:
     # said once, by the CLI as by the Python API (it was read for its rate in silence).
-    with pytest.warns(TrajCVAEWarning, match=r"plaza.ndjson: its 1 TrajNet\+\+ scene record is read for the "
-                      "rate alone: each pedestrian is predicted from its latest position"):
+    with pytest.warns(TrajCVAEWarning, match=r"plaza.ndjson: its 1 TrajNet\+\+ scene record is not predicted: each "
+                      r"pedestrian is predicted from its latest position in the input; primary=True predicts each"):
         got = model.predict([path], k=3, seed=0)
     r = cli("predict", "pedestrian", path, "-k", 1, "--out", tmp_path / "p.csv")
     assert r.exit_code == 0 and r.output.count("TrajNet++ scene record") == 1, r.output
@@ -731,6 +731,55 @@ def test_trajnetplusplus_ndjson_reads_its_tracks_at_its_rate(model, plaza, tmp_p
     bad.write_text('{"scene": {"id": 0, "fps": 2.5}}\n\n' + tracks_text.replace('"x": 1', '"x": NaN'))
     with pytest.raises(DataError, match="bad.ndjson line 4: column 'x'"):
         read_tracks([bad])
+
+
+def test_trajnetplusplus_test_scenes_predict_each_primary_from_its_scenes_last_observed_frame(model, plaza,
+                                                                                              tmp_path):
+    """A TrajNet++ test file holds, per scene record, its 9 observed samples (the future removed) of every
+    pedestrian there. --primary gives each record's primary one forecast, from the scene's last observed
+    frame (start + 8 samples), with its scene_id: the window the latest mode builds on the file cut at that
+    frame, so nothing after it is read. A primary not observed there is counted, not predicted."""
+    import json
+    from trajcvae.windows import build_windows
+
+    frames = sorted(plaza.frame.unique())
+    starts = frames[5:len(frames) - 20:7]
+    kept, records = set(), []
+    for n, s in enumerate(starts):
+        there = plaza[plaza.frame == s + 80].agent_id.unique()
+        if not len(there):
+            continue
+        records.append({"id": f"sc{n}", "p": int(there[n % len(there)]), "s": int(s), "e": int(s + 200), "fps": 2.5})
+        kept |= {(f, a) for f in range(int(s), int(s) + 81, 10) for a in plaza[plaza.frame == s + 80].agent_id}
+    records.append({"id": "gone", "p": 999, "s": int(starts[0]), "e": int(starts[0] + 200), "fps": 2.5})
+    rows = plaza[[(f, a) in kept for f, a in zip(plaza.frame, plaza.agent_id)]]
+    path = tmp_path / "test.ndjson"
+    path.write_text("".join(json.dumps({"scene": r}) + "\n" for r in records) + "".join(
+        json.dumps({"track": {"f": int(r.frame), "p": int(r.agent_id), "x": r.x, "y": r.y}}) + "\n"
+        for r in rows.itertuples(index=False)))
+    tracks = model.read([path])
+    w = model.primary_windows(tracks)
+    assert len(w) == len(records) - 1 and w.skipped == 1 and len(records) > 5
+    for i in range(len(w)):
+        cut = tracks[tracks.frame <= w.t0[i]]
+        cut.attrs = tracks.attrs
+        alone = build_windows(cut, model.config.data, mode="latest", since=w.t0[i])
+        j = list(alone.agent_id).index(w.agent_id[i])
+        for a, b in ((w.obs, alone.obs), (w.nbr, alone.nbr), (w.mem, alone.mem), (w.mem_lag, alone.mem_lag)):
+            np.testing.assert_array_equal(a[i], b[j])
+    out = model.predict([path], k=2, primary=True)
+    firsts = out.drop_duplicates(["scene_id"]).set_index("scene_id")
+    for r in records[:-1]:
+        assert firsts.loc[r["id"], "agent_id"] == r["p"] and firsts.loc[r["id"], "t0"] == r["s"] + 80
+    r = cli("predict", "pedestrian", path, "--primary", "-k", 1, "--out", tmp_path / "p.csv")
+    assert r.exit_code == 0 and "1 scene record whose primary pedestrian is not observed" in r.output, r.output
+    assert "TrajNet++ scene record" not in r.output.split("\n")[1]  # no warning that they are not predicted
+    assert list(pd.read_csv(tmp_path / "p.csv").columns[:4]) == ["scene", "agent_id", "scene_id", "t0"]
+    one_line_error(cli("predict", "pedestrian", path, "--primary", "--every-window", "--out", tmp_path / "q.csv"),
+                   "--primary predicts each TrajNet++ scene's primary pedestrian")
+    plaza.to_csv(tmp_path / "plaza.csv", index=False)
+    one_line_error(cli("predict", "pedestrian", tmp_path / "plaza.csv", "--primary", "--out", tmp_path / "q.csv"),
+                   "--primary: the input holds no TrajNet++ scene records")
 
 
 @pytest.mark.filterwarnings(r"ignore:.*TrajNet\+\+ scene record:trajcvae.TrajCVAEWarning")  # (tested above)

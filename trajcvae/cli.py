@@ -318,6 +318,9 @@ def predict(
     columns: ColumnsOpt = None,
     calibrate: CalibrateOpt = "none",
     max_gap: MaxGapOpt = None,
+    primary: Annotated[bool, typer.Option("--primary", help="TrajNet++ input: one forecast per scene record, of "
+                       "its primary pedestrian from the scene's last observed frame (its start + 8 samples), with "
+                       "the record's scene_id column, instead of each agent's from its latest frame.")] = False,
 ):
     """K futures per agent: columns scene, agent_id, t0, sample, step, frame, x, y (lon, lat for an input in
     degrees; and weight with --kset)."""
@@ -328,12 +331,17 @@ def predict(
     with naming_data(data):
         r = predict_to_file(model, data, out, k=k, seed=seed, every_window=every_window, device=device, log=info,
                             kset=kset, draws=draws, fps=fps, scale=scale, homography=homography,
-                            classes=classes, calibrate=calibrate, max_gap=max_gap, columns=columns)
+                            classes=classes, calibrate=calibrate, max_gap=max_gap, columns=columns,
+                            primary=primary)
     many = r.skipped != 1
     its = "their" if many else "its"
     gap = "a missed frame (--fps bridges short gaps)" if r.tracks.steps is not None else "a gap over --max-gap"
     note = (f" ({r.skipped} agent{'s' * many} with no position a model step before {its} latest one (seen for less "
             f"than a step, or just after {gap}) {'were' if many else 'was'} not predicted)") if r.skipped else ""
+    if primary and r.skipped:
+        note = (f" ({r.skipped} scene record{'s' * many} whose primary pedestrian is not observed at the scene's last "
+                f"observed frame, or has no position a model step before it, {'were' if many else 'was'} not "
+                "predicted)")
     line = f"{r.n_windows} window{'s' * (r.n_windows != 1)} x {k} sample{'s' * (k != 1)} -> {out}{note}"
     result(line)
 

@@ -488,6 +488,16 @@ def check_flags(**flags) -> None:
             raise TrajCVAEError(f"{name} must be True or False (got {value!r})")
 
 
+def check_primary(primary: bool, every_window: bool = False, since: float | None = None) -> None:
+    """--primary picks the windows itself: it goes with neither --every-window nor `since`."""
+    if primary and every_window:
+        raise TrajCVAEError("--primary predicts each TrajNet++ scene's primary pedestrian at the scene's last "
+                            "observed frame; --every-window predicts every full window: give one of them")
+    if primary and since is not None:
+        raise TrajCVAEError("--primary picks each scene record's own time; since picks the latest windows: give "
+                            "one of them")
+
+
 def check_since(since: float | None, every_window: bool = False) -> None:
     """`since` (the Python API's predict and make_windows): a time in the input's time base, for latest windows."""
     if since is None:

@@ -17,13 +17,14 @@ _KEYWORDS = {"-k": "k", "--k": "k", "--calibration": "calibration_draws", "--win
              "--density-steps": "density", "--time-step": "data.time_step",
              "--max-grad-norm": "train.max_grad_norm"}
 # ... and those that are switches there and True/False keywords here (--resume is resume=True).
-_SWITCHES = {"--every-window", "--windows", "--lonlat", "--resume", "--worst", "--best"}
+_SWITCHES = {"--every-window", "--windows", "--lonlat", "--resume", "--worst", "--best", "--primary"}
 # Every option of the CLI's commands (a test holds it to the CLI's own list): only these are reworded.
 CLI_OPTIONS = frozenset(
     "-k --k --agent --animate --background --best --cache --calibrate --calibration --classes --columns --config "
     "--density --density-steps --device --draws --epochs --every-window --figures --forget-after --fps --frames "
     "--grid --homography --host --is-samples --json --kde-samples --kset --lonlat --max-agents --max-body "
-    "--max-gap --max-grad-norm --max-k --max-scenes --out --port --quiet --rate --replay --resume --root --scale "
+    "--max-gap --max-grad-norm --max-k --max-scenes --out --port --primary --quiet --rate --replay --resume --root "
+    "--scale "
     "--scene --scene-frame --scenes --seed --seeds --set --size --speed --splits --t0 --threads --time-step "
     "--val --windows --worst".split())
 # ... and those the command line alone has: named as they are.

@@ -746,7 +746,7 @@ def _read_trajnet(path: Path) -> pd.DataFrame:
     different rates, and a predictor's records (`prediction_number`), are refused."""
     import json
 
-    rows, rates, scenes = [], {}, 0  # rate -> the line of its first scene record
+    rows, rates, scenes = [], {}, []  # rate -> the line of its first scene record; (id, primary, start)
     try:
         text = path.read_bytes().decode("utf-8-sig")  # a byte-order mark is read past, as a CSV's is
     except UnicodeDecodeError as e:
@@ -764,7 +764,7 @@ def _read_trajnet(path: Path) -> pd.DataFrame:
         if isinstance(rec.get("track"), dict):
             rows.append(_trajnet_track(rec["track"], path, n))
         elif isinstance(rec.get("scene"), dict) and rec["scene"].get("fps") is not None:  # null: no rate given
-            scenes += 1
+            scenes += [s for s in [_trajnet_scene(rec["scene"], path, n)] if s is not None]
             rate = rec["scene"]["fps"]
             if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not (math.isfinite(rate) and
                                                                                      rate > 0):
@@ -788,8 +788,29 @@ def _read_trajnet(path: Path) -> pd.DataFrame:
         if len(diffs):
             vals, counts = np.unique(diffs, return_counts=True)
             fps = next(iter(rates)) * float(vals[np.argmax(counts)])
-    table.attrs.update(seconds=False, fps=fps, scene_records=scenes)
+    records = None
+    if scenes and fps is not None:  # each primary's last observed frame: TrajNet++ observes 9 samples of 21
+        ids, primary, start = zip(*scenes)
+        step = fps / next(iter(rates))  # frame ids a sample
+        records = {"scene_id": np.array(ids, dtype=object), "agent_id": np.array(primary, dtype=object),
+                   "frame": np.array(start, dtype=np.float64) + TRAJNET_OBSERVED * step}
+    table.attrs.update(seconds=False, fps=fps, scene_records=records)
     return table
+
+
+TRAJNET_OBSERVED = 8  # samples from a TrajNet++ scene's start to its last observed one (it observes 9, predicts 12)
+
+
+def _trajnet_scene(scene: dict, path: Path, n: int) -> tuple | None:
+    """One TrajNet++ `scene` record (line `n`) as (id, primary pedestrian, start frame), or None for one that
+    names no primary or start (it gives the rate alone); a field of the wrong kind is refused, naming it."""
+    if not all(key in scene for key in ("id", "p", "s")):
+        return None
+    if isinstance(scene["p"], bool) or not isinstance(scene["p"], (int, str)):
+        raise DataError(f"{path} line {n}: scene 'p' {scene['p']!r} is no pedestrian id (a whole number or text)")
+    if isinstance(scene["s"], bool) or not isinstance(scene["s"], (int, float)) or not math.isfinite(scene["s"]):
+        raise DataError(f"{path} line {n}: scene 's' {scene['s']!r} is no frame id (a number)")
+    return scene["id"], scene["p"], scene["s"]
 
 
 def _trajnet_track(t: dict, path: Path, n: int) -> tuple:

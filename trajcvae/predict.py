@@ -27,16 +27,16 @@ from .batch import WindowTensors, make_batch
 from .calibrate import DRAWS, ScenePast, level_map, radial_levels, too_little_past, unfitted
 from .checks import (bridges_any, bridging_gap, far_apart, gap_without_rate, plausibility, sampling_interval,
                      summarize, time_steps, TrackSummary)
-from .config import (Config, check_flags, check_max_gap, check_output, check_sampling, check_since, read_paths,
-                     resolve_device)
-from .errors import DataError, TrajCVAEError, warn
+from .config import (Config, check_flags, check_max_gap, check_output, check_primary, check_sampling, check_since,
+                     read_paths, resolve_device)
+from .errors import DataError, NoWindowsError, TrajCVAEError, warn
 from .kset import KSetSampler, kmeans_futures, nearest_shares
 from .model import CVAE
 from .resample import EPS
 from .table import AGENT_COLUMNS, TIME_NAMES, column_aliases, column_map, seconds_per_unit
 from .tracks import read_tracks
 from .units import from_metres, output_decimals, past_horizon, position_columns, time_decimals
-from .windows import Windows, build_windows, concat_windows, iter_windows, no_windows_error
+from .windows import Windows, build_windows, concat_windows, iter_windows, no_windows_error, windows_at
 
 BUILTIN = {"pedestrian": Path(__file__).parent / "models" / "pedestrian.pt"}
 # + "weight" with a K-set; `time` for `frame` (an input with a time column), `lon, lat` for `x, y` (one in degrees)
@@ -447,7 +447,7 @@ class TrajCVAE:
                 scale: float | str | Path | dict | None = None, homography: str | Path | None = None,
                 classes: Iterable[str] | None = None, since: float | None = None,
                 calibrate: str = "none", past: ScenePast | None = None,
-                columns: str | dict | None = None) -> pd.DataFrame:
+                columns: str | dict | None = None, primary: bool = False) -> pd.DataFrame:
         """K futures per agent as a long table (see `OUTPUT_COLUMNS`), in the input's time base and units.
 
         data: a DataFrame with `frame` (or `time` in seconds), `agent_id, x, y` (or `lon, lat` in degrees;
@@ -459,9 +459,12 @@ class TrajCVAE:
         done on each scene of `data` so far (`calibrate.py`; it predicts every finished window of `data`
         first, unless `past`, a past measured already (`scene_past`; `OnlinePredictor` keeps its own), is
         given). fps, scale, homography, columns: the input's rate, units and column names (see `read`).
+        primary: for TrajNet++ input, one forecast per scene record instead, of its primary pedestrian from the
+        scene's last observed frame (`scene_records`), with the record's `scene_id` column.
         """
         out, said = self._predict_table(data, k, seed, every_window, kset, draws, fps, scale, homography, classes,
-                                        since=since, calibrate=calibrate, past=past, columns=columns)
+                                        since=since, calibrate=calibrate, past=past, columns=columns,
+                                        primary=primary)
         for line in said:
             warn(line)
         return out
@@ -469,15 +472,16 @@ class TrajCVAE:
     def _predict_table(self, data, k: int, seed: int, every_window: bool = False, kset: str = "none",
                        draws: int = 1000, fps=None, scale=None, homography=None, classes=None, since=None,
                        calibrate: str = "none", past: ScenePast | None = None,
-                       columns=None) -> tuple[pd.DataFrame, list[str]]:
+                       columns=None, primary: bool = False) -> tuple[pd.DataFrame, list[str]]:
         """`predict`'s table and its warning lines: windows whose scene had too little past to calibrate on
         (when `past` is measured here: a caller that keeps its own past knows how far it reaches), and
         future points past a homography's horizon."""
         check_sampling(k, seed, kset, draws, calibrate)
-        check_flags(every_window=every_window)
+        check_flags(every_window=every_window, primary=primary)
+        check_primary(primary, every_window, since)
         _check_past(past)
         tracks = self.read(data, fps, scale, homography, classes, columns)
-        w = self.make_windows(tracks, every_window, since=since)
+        w = self.primary_windows(tracks) if primary else self.make_windows(tracks, every_window, since=since)
         rows = len(w) * k * self.config.data.pred_len
         _check_fits(rows * TABLE_ROW_BYTES, f"k {k}: a table of {rows:,} rows ({len(w)} windows) needs",
                     "use a smaller k, or trajcvae.predict.predict_to_file (as `trajcvae predict`), which writes "
@@ -496,8 +500,25 @@ class TrajCVAE:
         hidden = past_horizon(uv)
         if hidden:
             said.append(horizon_warning(hidden, uv[..., 0].size))
-        return samples_to_frame(w, uv, time_column=time_column(tracks), extra=agent_values(agent_table(tracks), w),
-                                weights=weights, position=position_columns(units)), said
+        extra = ({"scene_id": scene_ids(tracks, w)} if primary else {}) | agent_values(agent_table(tracks), w)
+        return samples_to_frame(w, uv, time_column=time_column(tracks), extra=extra, weights=weights,
+                                position=position_columns(units)), said
+
+    def primary_windows(self, tracks: pd.DataFrame) -> Windows:
+        """The window of each TrajNet++ scene record's primary pedestrian at its scene's last observed frame
+        (`windows.windows_at`), from a table of `read`; records whose primary is not observed there are
+        counted in `skipped`."""
+        records = tracks.attrs.get("scene_records")
+        if records is None:
+            raise DataError("--primary: the input holds no TrajNet++ scene records (`scene` lines naming a primary "
+                            "pedestrian); its agents are predicted from their latest positions without it")
+        self.check_speeds(tracks)
+        w = windows_at(tracks, self.config.data, records)
+        if not len(w):
+            raise NoWindowsError(f"--primary: none of the {len(records['t0'])} scene records' primary pedestrians "
+                                 "is observed at its scene's last observed frame (its start + 8 samples) with a "
+                                 "position before it")
+        return w
 
 
 def _read_so(columns: str) -> bool:
@@ -554,7 +575,7 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
                     scale: float | str | Path | dict | None = None,
                     homography: str | Path | None = None, classes: Iterable[str] | None = None,
                     calibrate: str = "none", max_gap: float | None = None,
-                    columns: str | dict | None = None) -> PredictResult:
+                    columns: str | dict | None = None, primary: bool = False) -> PredictResult:
     """Load a model, predict K futures for `data` and write the table to `out`, in the input's time base and
     units (`fps`, `scale`, `homography`, `columns`: see `TrajCVAE.read`).
 
@@ -565,6 +586,8 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
     (calibrate="scene" first predicts every finished window of the input, a piece at a time); `max_gap`: see
     `TrajCVAE.load`."""
     check_sampling(k, seed, kset, draws, calibrate)  # before any file is read or written
+    check_flags(primary=primary)
+    check_primary(primary, every_window)
     column_map(columns)
     check_output(out, table=True, inputs=read_paths(model, data, homography, scale))
     predictor = TrajCVAE.load(model, device=device, max_gap=max_gap)
@@ -583,7 +606,7 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
         log(summary.line())
     predictor.check_speeds(tracks, log)
     mode = "windows" if every_window else "latest"
-    if mode == "latest" and scene_records_warning(tracks):
+    if mode == "latest" and not primary and scene_records_warning(tracks):
         (log or warn)(scene_records_warning(tracks))
     batch = max(16, 81_920 // k)  # windows per forward pass: activations grow with windows x K
     if seconds_per_unit(tracks) is None:
@@ -613,10 +636,10 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
                 n_unfitted += int(unfitted(past, w.scene, w.t0).sum())
             uv = from_metres(samples, units, w.scene)
             hidden += past_horizon(uv)
-            writer.write(samples_to_frame(w, uv, scenes, integral, column, agent_values(labels, w), weights,
-                                          position_columns(units)))
+            extra = ({"scene_id": scene_ids(tracks, w)} if primary else {}) | agent_values(labels, w)
+            writer.write(samples_to_frame(w, uv, scenes, integral, column, extra, weights, position_columns(units)))
 
-        for part in iter_windows(tracks, dc, mode, chunk=chunk):
+        for part in [predictor.primary_windows(tracks)] if primary else iter_windows(tracks, dc, mode, chunk=chunk):
             skipped += part.skipped
             if len(part):
                 pending.append(part)
@@ -638,12 +661,27 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
 def scene_records_warning(tracks: pd.DataFrame) -> str | None:
     """The warning for TrajNet++ input predicted at each agent's latest observation: its scene records (each a
     primary pedestrian, to be predicted from its scene's last observed frame) are not what is predicted."""
-    if not tracks.attrs.get("scene_records"):
+    records = tracks.attrs.get("scene_records")
+    if records is None:
         return None
-    name, n = tracks.attrs["scene_records"]
-    return (f"warning: {name}: its {n} TrajNet++ scene record{'s' * (n != 1)} {'are' if n != 1 else 'is'} read "
-            "for the rate alone: each pedestrian is predicted from its latest position in the input, not each "
-            "scene's primary pedestrian from the scene's last observed frame")
+    name, n = records["_file"][0], int(np.sum(records["_file"] == records["_file"][0]))
+    return (f"warning: {name}: its {n} TrajNet++ scene record{'s' * (n != 1)} {'are' if n != 1 else 'is'} not "
+            "predicted: each pedestrian is predicted from its latest position in the input; --primary predicts "
+            "each scene's primary pedestrian from the scene's last observed frame")
+
+
+def scene_ids(tracks: pd.DataFrame, w: Windows) -> np.ndarray:
+    """The TrajNet++ `scene_id` of each of `primary_windows`' windows (the first record's, where two records
+    name one primary at one time)."""
+    records = tracks.attrs["scene_records"]
+
+    def key(scene, agent, t0) -> pd.MultiIndex:
+        return pd.MultiIndex.from_arrays([pd.Index(np.asarray(scene, dtype=str)),
+                                          pd.Index(np.asarray(agent, dtype=str)),
+                                          pd.Index(np.round(np.asarray(t0, np.float64), 6))])
+
+    ids = pd.Series(records["scene_id"], index=key(records["scene"], records["agent_id"], records["t0"]))
+    return ids[~ids.index.duplicated()].reindex(key(w.scene, w.agent_id, w.t0)).to_numpy(dtype=object)
 
 
 def horizon_warning(hidden: int, points: int) -> str:

@@ -211,6 +211,9 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
         for t, rate in zip(tables, own):
             t["frame"] = t["frame"].to_numpy() / rate
             t.attrs.update(seconds=True, fps=None)
+            if t.attrs.get("scene_records") is not None:  # TrajNet++'s: their frames as the rows' times
+                t.attrs["scene_records"] = {**t.attrs["scene_records"],
+                                            "frame": t.attrs["scene_records"]["frame"] / rate}
         own, rate_from = [None] * len(tables), "files"
     else:
         rate_from = "fps" if fps is not None else None
@@ -254,8 +257,7 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     coarse = next((t.attrs["coarse"] for t in tables if t.attrs.get("coarse")), None)
     float32_positions = [t.attrs.get("float32_positions") for t in tables]
     clocks = {t.attrs.get("clock") for t in tables}  # the time column's name, where every file gives it one
-    records = next(((name, t.attrs["scene_records"]) for t, name in zip(tables, names)
-                    if t.attrs.get("scene_records")), None)  # TrajNet++'s: (the first file of some, how many)
+    records = _scene_records(tables)
     if classes is not None:
         unlabelled = next((name for t, name in zip(tables, names) if not any(c in t.columns for c in AGENT_COLUMNS)),
                           None)
@@ -294,7 +296,24 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
         df.attrs["coarse"] = written_coarsely(df, uv, xy)
     if units is not None:
         df["x"], df["y"] = xy[:, 0], xy[:, 1]
+    if records is not None and df["agent_id"].dtype == object:  # ids made text, as `_combine` makes a mix
+        records["agent_id"] = records["agent_id"].astype(str)
     return df
+
+
+def _scene_records(tables: list[pd.DataFrame]) -> dict[str, np.ndarray] | None:
+    """The TrajNet++ scene records of all files (`formats._read_trajnet`'s): each primary pedestrian's
+    `scene`, `agent_id` and `t0` (its scene's last observed frame, in the table's time) with its `scene_id`
+    and `_file`; None where no file has any."""
+    parts = [(t.attrs["scene_records"], str(t["scene"].iloc[0]), str(t["_file"].iloc[0])) for t in tables
+             if t.attrs.get("scene_records") is not None and len(t)]
+    if not parts:
+        return None
+    return {"scene": np.concatenate([np.full(len(r["frame"]), scene, dtype=object) for r, scene, _ in parts]),
+            "agent_id": np.concatenate([r["agent_id"] for r, _, _ in parts]),
+            "t0": np.concatenate([r["frame"] for r, _, _ in parts]),
+            "scene_id": np.concatenate([r["scene_id"] for r, _, _ in parts]),
+            "_file": np.concatenate([np.full(len(r["frame"]), f, dtype=object) for r, _, f in parts])}
 
 
 def written_coarsely(df: pd.DataFrame, uv: np.ndarray, xy: np.ndarray) -> tuple[str, str] | None:

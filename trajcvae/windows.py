@@ -138,6 +138,46 @@ def _check_grid(df: pd.DataFrame, cfg: DataConfig, spu: float, most: int = 1_000
                         "the input's sampling")
 
 
+def windows_at(df: pd.DataFrame, cfg: DataConfig, at: dict[str, np.ndarray]) -> Windows:
+    """The windows of given agents at given times (`at`: arrays `scene`, `agent_id`, `t0`, times in the
+    table's), each as mode="latest" would give it were the table to end there: nothing after its t0 is read.
+    An agent not observed at its t0, or seen there alone (no velocity), is counted in `skipped`. In the
+    table's scene order, then its rows' (agent, then time) or, resampled, the times'."""
+    spu = seconds_per_unit(df)
+    steps = time_steps(df, cfg.time_step).step if spu is None else None
+    wanted = pd.MultiIndex.from_arrays([pd.Index(np.asarray(at["scene"], dtype=str)),
+                                        pd.Index(np.asarray(at["agent_id"]).astype(df["agent_id"].dtype)),
+                                        pd.Index(np.round(np.asarray(at["t0"], np.float64), 6))]).unique()
+    parts, skipped = [], 0
+    for scene, g in _by_scene(df):
+        rows = pd.MultiIndex.from_arrays([pd.Index(np.full(len(g), str(scene))), pd.Index(g["agent_id"].to_numpy()),
+                                          pd.Index(np.round(g["frame"].to_numpy(np.float64), 6))])
+        hit = rows.isin(wanted)
+        skipped += int(np.sum(wanted.get_level_values(0) == str(scene))) - int(hit.sum())  # not observed then
+        if not hit.any():
+            continue
+        if spu is None:
+            part = concat_windows([w for w in _scene_windows(g, steps[str(scene)], cfg, "at", None, at=hit)],
+                                  "latest")
+            skipped += part.skipped
+        else:
+            t, agent = g["frame"].to_numpy(np.float64), g["agent_id"].to_numpy()
+            x, y = g["x"].to_numpy(np.float64), g["y"].to_numpy(np.float64)
+            for anchor in np.unique(t[hit]):
+                part = latest_windows(t, agent, x, y, str(scene), anchor, agent[hit & (t == anchor)], cfg.dt / spu,
+                                      cfg.max_gap / spu, cfg)
+                skipped += part.skipped
+                parts.append(part)
+            continue
+        parts.append(part)
+    w = concat_windows([p for p in parts if len(p)], "latest")
+    if w is None:
+        w = _empty(cfg.obs_len, cfg.pred_len, cfg.memory)
+        w.fut = None
+    w.skipped = skipped
+    return w
+
+
 def _by_scene(df: pd.DataFrame):
     """`df.groupby("scene")` (sorted, scenes present), without grouping when every row is of one scene (a
     live update's table, or a single file)."""
@@ -485,7 +525,7 @@ def concat_windows(parts: list[Windows], mode: str) -> Windows | None:
 
 
 def _scene_windows(g: pd.DataFrame, step: float, cfg: DataConfig, mode: str,
-                   chunk: int | None, since: float | None = None) -> Iterator[Windows]:
+                   chunk: int | None, since: float | None = None, at: np.ndarray | None = None) -> Iterator[Windows]:
     # g is sorted by (agent_id, frame): rows of one agent are contiguous and in time order.
     frame = g["frame"].to_numpy(dtype=float)
     fi = (frame - frame.min()) / step
@@ -496,13 +536,15 @@ def _scene_windows(g: pd.DataFrame, step: float, cfg: DataConfig, mode: str,
                         "pass --fps with the input's frame rate, which resamples its tracks onto the model's steps")
     pos = np.stack([g["x"].to_numpy(dtype=np.float64), g["y"].to_numpy(dtype=np.float64)], axis=1)  # (n, 2)
     yield from _grid_windows(np.round(fi).astype(np.int64), frame, g["agent_id"].to_numpy(), pos,
-                             str(g["scene"].iloc[0]), step, cfg, mode, chunk, since)
+                             str(g["scene"].iloc[0]), step, cfg, mode, chunk, since, at)
 
 
 def _grid_windows(fi: np.ndarray, frame: np.ndarray, agent: np.ndarray, pos: np.ndarray, scene: str, step: float,
-                  cfg: DataConfig, mode: str, chunk: int | None, since: float | None = None) -> Iterator[Windows]:
+                  cfg: DataConfig, mode: str, chunk: int | None, since: float | None = None,
+                  at: np.ndarray | None = None) -> Iterator[Windows]:
     """`_scene_windows` on one scene's rows as arrays (sorted by agent and frame): grid indices `fi` from 0,
-    frame ids `frame`, `agent`, positions `pos` (n, 2)."""
+    frame ids `frame`, `agent`, positions `pos` (n, 2); mode="at": the windows at the rows `at` (a mask), as
+    "latest" would give each were the rows to end there."""
     n = len(fi)
     # Runs of consecutive frames: a new run starts at a new agent or after a gap.
     new_run = np.ones(n, bool)
@@ -517,6 +559,9 @@ def _grid_windows(fi: np.ndarray, frame: np.ndarray, agent: np.ndarray, pos: np.
     skipped = 0
     if mode == "windows":
         ego = np.flatnonzero((hist_len >= T) & (fut_len >= P))
+    elif mode == "at":
+        ego = np.flatnonzero(at & (hist_len >= 2))
+        skipped = int(np.sum(at & (hist_len < 2)))
     else:
         last = np.append(agent[1:] != agent[:-1], True)  # each agent's latest row
         if since is not None:
