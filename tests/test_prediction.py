@@ -865,6 +865,29 @@ def test_evaluate_takes_a_loaded_model_and_names_what_it_got_instead(trained, si
         assert str(e.value) == message
 
 
+@pytest.mark.filterwarnings("ignore:calibrate='scene'.*:trajcvae.TrajCVAEWarning")  # its first windows' past
+@pytest.mark.parametrize("kset, calibrate", [("none", "none"), ("kmeans", "none"), ("none", "scene")])
+def test_evaluate_scores_a_piece_of_windows_at_a_time_with_the_numbers_of_one_call(kset, calibrate, trained,
+                                                                                    sim_files, monkeypatch):
+    """evaluate holds one piece of windows' samples at a time (all at once, a dense crowd's took tens of GB),
+    whole blocks of the draws' passes, so its numbers are those of one call to the last bit; a run that looks
+    like lasting a minute more says so once, with its estimate."""
+    from trajcvae import evaluate as ev
+
+    model = TrajCVAE.load(trained)
+    whole = ev.evaluate(model, [sim_files["test"]], k=3, kset=kset, draws=20, calibrate=calibrate,
+                        calibration_draws=0)
+    monkeypatch.setattr(ev, "SAMPLE_BLOCK", 16)
+    ticks = iter(range(0, 10 ** 6, 30))
+    monkeypatch.setattr(ev.clock, "perf_counter", lambda: next(ticks))  # 30 s a piece
+    said = []
+    pieces = ev.evaluate(model, [sim_files["test"]], k=3, kset=kset, draws=20, calibrate=calibrate,
+                         calibration_draws=0, log=said.append)
+    assert pieces == whole and pieces["scenes"]["overall"]["windows"] > 64
+    timed = [line for line in said if line.startswith("evaluate: ")]
+    assert len(timed) == 1 and timed[0].startswith("evaluate: 3 futures for each of 383 windows, about ")
+
+
 def test_k_set_weights_are_exact_shares_that_sum_to_one_in_the_csv(tmp_path, sim_files):
     r = cli("predict", "pedestrian", sim_files["test"], "-k", 30, "--kset", "kmeans", "--draws", 30,
             "--out", tmp_path / "k.csv")

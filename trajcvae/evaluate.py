@@ -29,24 +29,45 @@ FIELDS = {  # column -> what it means (also the table's headings)
 
 
 def window_errors(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path] | Windows, k: int = 20,
-                  seed: int = 0, kset: str = "none", draws: int = 1000, past: ScenePast | None = None) -> pd.DataFrame:
+                  seed: int = 0, kset: str = "none", draws: int = 1000, past: ScenePast | None = None,
+                  log: Callable[[str], None] | None = None) -> pd.DataFrame:
     """One row per evaluation window: the model's and the baselines' errors (world units).
     `data` may be windows already built in evaluation mode (`predictor.make_windows(..., every_window=True)`).
     With a K-set mode (`kset`, `draws`: see `TrajCVAE.sample_kset`) the model's K futures are its K-set,
     and `brier_fde` scores their weights; with `past` (`TrajCVAE.scene_past`), plain draws are fitted to
-    their scene's past (`calibrate.py`)."""
+    their scene's past (`calibrate.py`). `log` gets a line when the rest looks like taking a minute or more
+    (timed on the first windows)."""
     w = data if isinstance(data, Windows) else predictor.make_windows(data, every_window=True)
     P = predictor.config.data.pred_len
-    samples, weights = predictor.sample_kset(w, k=k, seed=seed, kset=kset, draws=draws, past=past)
-    min_ade, min_fde = min_ade_fde(samples, w.fut)
-    kset_cols = {} if weights is None else {"brier_fde": brier_fde(samples, weights, w.fut)}
-    ml_ade, ml_fde = (e[:, 0] for e in ade_fde(predictor.sample(w, most_likely=True), w.fut))
+    # Whole blocks of `sample`'s passes at a time (so the draws are those of one call, to the last bit): only
+    # the errors are kept, so the samples of a file of any size fit in memory.
+    block = noise_block(k, kset, draws, fit=past is not None, batch_size=SAMPLE_BLOCK)
+    chunk = block * max(1, SAMPLE_BLOCK // block)
+    errors: dict[str, list[np.ndarray]] = {}
+    timed = log is None
+    for lo in range(0, len(w) or 1, chunk):  # (no windows: one empty piece, for the columns' types)
+        part = w.subset(np.arange(lo, min(lo + chunk, len(w))))
+        t = clock.perf_counter()
+        samples, weights = predictor.sample_kset(part, k=k, seed=seed, kset=kset, draws=draws, past=past)
+        got = dict(zip(("min_ade", "min_fde"), min_ade_fde(samples, part.fut)))
+        if weights is not None:
+            got["brier_fde"] = brier_fde(samples, weights, part.fut)
+        got["ml_ade"], got["ml_fde"] = (e[:, 0] for e in ade_fde(predictor.sample(part, most_likely=True), part.fut))
+        for key, value in got.items():
+            errors.setdefault(key, []).append(value)
+        left = (clock.perf_counter() - t) * (len(w) - lo - len(part)) / max(len(part), 1)
+        if not timed and left >= 60:
+            log(f"evaluate: {k} futures for each of {len(w):,} windows, about {left / 60:.0f} min more")
+        timed = True
+    model = {key: np.concatenate(parts) for key, parts in errors.items()}
     cv_ade, cv_fde = (e[:, 0] for e in ade_fde(constant_velocity(w.obs, P), w.fut))
     noise = predictor.stats.get("cv_noise", {"heading_std": 0.35, "log_speed_std": 0.4})
     ncv = noisy_constant_velocity(w.obs, P, k, noise["heading_std"], noise["log_speed_std"], seed=seed)
     ncv_ade, ncv_fde = min_ade_fde(ncv, w.fut)
-    return pd.DataFrame({"scene": w.scene, "agent_id": w.agent_id, "t0": w.t0, "min_ade": min_ade,
-                         "min_fde": min_fde, **kset_cols, "ml_ade": ml_ade, "ml_fde": ml_fde, "cv_ade": cv_ade,
+    return pd.DataFrame({"scene": w.scene, "agent_id": w.agent_id, "t0": w.t0, "min_ade": model["min_ade"],
+                         "min_fde": model["min_fde"], **({"brier_fde": model["brier_fde"]} if "brier_fde" in model
+                                                         else {}),
+                         "ml_ade": model["ml_ade"], "ml_fde": model["ml_fde"], "cv_ade": cv_ade,
                          "cv_fde": cv_fde, "ncv_min_ade": ncv_ade, "ncv_min_fde": ncv_fde})
 
 
@@ -147,7 +168,7 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
         w = predictor.make_windows(tracks, every_window=True)
     past = predictor.scene_past(w, seed) if calibrate == "scene" else None
     result = {"k": k, "seed": seed, "kset": kset, "draws": draws if kset != "none" else None, "calibrate": calibrate,
-              "scenes": scene_means(window_errors(predictor, w, k, seed, kset, draws, past))}
+              "scenes": scene_means(window_errors(predictor, w, k, seed, kset, draws, past, log))}
     if calibrate == "scene":  # windows whose scene had too little past: their draws stay the model's own
         result["unfitted"] = int(unfitted(past, w.scene, w.t0).sum())
         if result["unfitted"]:
