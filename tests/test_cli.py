@@ -1,5 +1,6 @@
 """The command line: train, predict, evaluate and benchmark end to end; every mistake is one line, no traceback."""
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -232,6 +233,18 @@ def test_ctrl_c_says_in_one_line_what_is_kept_and_how_to_continue(tmp_path, sim_
     monkeypatch.setattr(trajcvae.predict, "predict_to_file", stopped(False))
     r = cli("predict", "pedestrian", sim_files["test"], "--out", tmp_path / "p.csv")
     assert r.exit_code == 130 and r.output.startswith("interrupted: no output was written"), r.output
+    # A kill (a scheduler's time limit) says the same under its signal's name, with the shell's exit code.
+    from trajcvae.cli import Killed
+
+    def killed(*args, **kw):
+        (Path(args[3]) / "last.pt").write_bytes(b"")
+        raise Killed(15)
+
+    (tmp_path / "c").mkdir()
+    monkeypatch.setattr(trajcvae.train, "train", killed)
+    r = cli("train", sim_files["train"], "--out", tmp_path / "c", "--quiet")
+    assert r.exit_code == 143 and r.output.strip() == f"stopped by SIGTERM: {tmp_path / 'c'} keeps its last finished " \
+        "epoch (last.pt); continue it with the same command and --resume", r.output
 
 
 def test_a_resumed_run_keeps_its_config_and_refuses_options_that_would_change_it(sim_files, trained):
@@ -633,7 +646,7 @@ def test_scene_with_a_single_frame_is_counted_not_fatal(tmp_path, trained, sim_f
     r = cli("predict", trained, sim_files["test"], one, "-k", 2, "--out", tmp_path / "p.csv")
     assert r.exit_code == 0, r.output
     assert f"{n} single-frame agents" in r.output
-    assert f"({n} agents with no position a model step before their latest one" in r.output
+    assert f"{n} agents with no position a model step before their latest one" in r.output
     assert "just after a missed frame (--fps bridges short gaps)" in r.output  # frame ids: no --max-gap to give
     assert "one" not in set(pd.read_csv(tmp_path / "p.csv").scene)
 
@@ -802,6 +815,10 @@ def test_tables_are_written_only_as_csv_or_parquet(tmp_path, sim_files):
 def test_paths_written_as_other_systems_and_shells_write_them_get_the_fix(tmp_path, sim_files, monkeypatch):
     """A folder given as --out (its trailing / is gone before we see it), a Windows path in a TOML config's
     double quotes, and a '~' a shell left unexpanded in quotes: each refused with what to write instead."""
+    for stream in ("-", "/dev/stdout", "/dev/fd/1"):  # as some tools take them: the output is renamed into place
+        one_line_error(cli("predict", "pedestrian", sim_files["test"], "--out", stream),
+                       f"--out {stream}: the output is written as a file (renamed into place once whole), not to a "
+                       "stream; give a file name")
     one_line_error(cli("predict", "pedestrian", sim_files["test"], "--out", f"{tmp_path / 'new'}/"),
                    f"--out {tmp_path / 'new'}: no .csv or .parquet ending; give a file name (e.g. "
                    f"{tmp_path / 'new' / 'predictions.csv'})")
@@ -813,3 +830,17 @@ def test_paths_written_as_other_systems_and_shells_write_them_get_the_fix(tmp_pa
     one_line_error(cli("predict", "pedestrian", "~/t.csv", "--out", tmp_path / "p.csv"),
                    f"~/t.csv: no such file or directory; '~' is not expanded in quotes: give {tmp_path / 't.csv'}")
     assert not (tmp_path / "new").exists() and not (tmp_path / "run").exists() and not (tmp_path / "p.csv").exists()
+
+
+def test_a_console_that_cannot_show_a_names_letters_gets_them_escaped_not_a_traceback(tmp_path):
+    """An ASCII or cp1252 console (PYTHONIOENCODING, a Windows terminal) and a path with letters it lacks: the
+    work was done, then printing its result line failed with a traceback and exit 1. They are escaped, as
+    Python escapes them on stderr."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "plaza_\u00e9\u5317.csv"
+    r = subprocess.run([sys.executable, "-m", "trajcvae", "simulate", str(out), "--frames", "20"], capture_output=True,
+                       env={**os.environ, "PYTHONIOENCODING": "ascii"}, cwd=tmp_path)
+    assert r.returncode == 0 and out.exists(), r.stderr
+    assert r.stdout.decode("ascii").strip().endswith("plaza_\\xe9\\u5317.csv") and b"Traceback" not in r.stderr

@@ -644,12 +644,15 @@ def test_a_training_table_with_a_column_the_reader_ignores_is_recorded_whatever_
     assert data_digest(table.drop(columns="meta")) != data_digest(table)
 
 
-def test_a_line_per_epoch_stays_one_line_in_a_narrow_terminal_or_a_pipe(capsys):
-    """A log piped to a file (rich's 80 columns) keeps each epoch's line whole, for grep."""
+def test_a_line_per_epoch_stays_one_line_in_a_narrow_terminal_or_a_pipe_on_stderr(capsys):
+    """A log piped to a file (rich's 80 columns) keeps each epoch's line whole, for grep. Progress goes to
+    stderr: stdout keeps the result line, so `train ... | head -1` no longer stops the training at its next
+    epoch (a closed pipe killed it half-trained, in silence)."""
     from trajcvae.train import _Progress
 
     line = "epoch 12: train nll -12.34 kl 5.67 | val elbo -10.11 minADE 0.737 m minFDE 1.331 m" + " x" * 20
     with _Progress(True, 10, 0) as bar:
         bar.p.console.width = 40
         bar.log(line)
-    assert line in capsys.readouterr().out.splitlines()
+    said = capsys.readouterr()
+    assert line in said.err.splitlines() and said.out == ""

@@ -772,8 +772,8 @@ def test_trajnetplusplus_test_scenes_predict_each_primary_from_its_scenes_last_o
     for r in records[:-1]:
         assert firsts.loc[r["id"], "agent_id"] == r["p"] and firsts.loc[r["id"], "t0"] == r["s"] + 80
     r = cli("predict", "pedestrian", path, "--primary", "-k", 1, "--out", tmp_path / "p.csv")
-    assert r.exit_code == 0 and "1 scene record whose primary pedestrian is not observed" in r.output, r.output
-    assert "TrajNet++ scene record" not in r.output.split("\n")[1]  # no warning that they are not predicted
+    assert r.exit_code == 0 and "1 scene record whose primary pedestrian is not observed" in r.stderr, r.output
+    assert "TrajNet++ scene record" not in r.output  # no warning that they are not predicted
     assert list(pd.read_csv(tmp_path / "p.csv").columns[:4]) == ["scene", "agent_id", "scene_id", "t0"]
     one_line_error(cli("predict", "pedestrian", path, "--primary", "--every-window", "--out", tmp_path / "q.csv"),
                    "--primary predicts each TrajNet++ scene's primary pedestrian")
@@ -1136,8 +1136,10 @@ def test_an_agent_seen_for_less_than_a_step_is_counted_with_the_reason(plaza, tm
     pd.concat([log, new]).to_csv(tmp_path / "t.csv", index=False)
     r = cli("predict", "pedestrian", tmp_path / "t.csv", "-k", 1, "--out", tmp_path / "p.csv")
     assert r.exit_code == 0, r.output
-    assert "(1 agent with no position a model step before its latest one (seen for less than a step, or just " \
-        "after a gap over --max-gap) was not predicted)" in r.output
+    # Said on stderr, on a line of its own: the result line ends with the path a script reads from it.
+    assert r.stderr.splitlines()[-1] == "1 agent with no position a model step before its latest one (seen for less " \
+        "than a step, or just after a gap over --max-gap) was not predicted"
+    assert r.stdout.strip().endswith(f"-> {tmp_path / 'p.csv'}")
     assert 999 not in set(pd.read_csv(tmp_path / "p.csv").agent_id)
 
 

@@ -129,6 +129,8 @@ def _options(ctx: typer.Context, version: Annotated[bool, typer.Option(
     """Predict where agents go next: a conditional VAE drawing K futures per agent."""
     python, warnings.showwarning = warnings.showwarning, _warning_line
     _SAID.clear()
+    if hasattr(sys.stdout, "reconfigure"):  # a console that cannot show a name's letters (ASCII, cp1252) escapes
+        sys.stdout.reconfigure(errors="backslashreplace")  # them, as Python's stderr does, rather than fail
     cli_wording(True)  # messages name options as this command line gives them, until the command ends
 
     def ended() -> None:  # a Python caller's own warnings after it (CliRunner) show as Python shows them
@@ -184,6 +186,13 @@ def user_errors(fn):
             if fn.__name__ != "serve":  # (Ctrl-C is how a server is stopped)
                 err.print(f"interrupted: {escape(_kept(fn.__name__, kwargs))}", highlight=False, soft_wrap=True)
             raise typer.Exit(130) from None
+        except Killed as e:  # SIGTERM (a scheduler's time limit), SIGHUP: as Ctrl-C, under the signal's name
+            import signal
+
+            if fn.__name__ != "serve":
+                err.print(f"stopped by {signal.Signals(e.signum).name}: {escape(_kept(fn.__name__, kwargs))}",
+                          highlight=False, soft_wrap=True)
+            raise
 
     return wrapper
 
@@ -238,8 +247,8 @@ def info(message: str) -> None:
 
 
 def result(line: str) -> None:
-    """A line on stdout (a command's result, "-> path", or the benchmark's progress), whole however long,
-    as written: a script reads the path from it."""
+    """A line on stdout (a command's result, "-> path"), whole however long, as written: a script reads the
+    path from it."""
     Console(emoji=False).print(escape(line), highlight=False, soft_wrap=True)
 
 
@@ -333,17 +342,16 @@ def predict(
                             kset=kset, draws=draws, fps=fps, scale=scale, homography=homography,
                             classes=classes, calibrate=calibrate, max_gap=max_gap, columns=columns,
                             primary=primary)
-    many = r.skipped != 1
-    its = "their" if many else "its"
+    many, were = r.skipped != 1, "were" if r.skipped != 1 else "was"
     gap = "a missed frame (--fps bridges short gaps)" if r.tracks.steps is not None else "a gap over --max-gap"
-    note = (f" ({r.skipped} agent{'s' * many} with no position a model step before {its} latest one (seen for less "
-            f"than a step, or just after {gap}) {'were' if many else 'was'} not predicted)") if r.skipped else ""
-    if primary and r.skipped:
-        note = (f" ({r.skipped} scene record{'s' * many} whose primary pedestrian is not observed at the scene's last "
-                f"observed frame, or has no position a model step before it, {'were' if many else 'was'} not "
-                "predicted)")
-    line = f"{r.n_windows} window{'s' * (r.n_windows != 1)} x {k} sample{'s' * (k != 1)} -> {out}{note}"
-    result(line)
+    # About the input: on stderr, so that the result line ends with the path a script reads from it.
+    if r.skipped and primary:
+        info(f"{r.skipped} scene record{'s' * many} whose primary pedestrian is not observed at the scene's last "
+             f"observed frame, or has no position a model step before it, {were} not predicted")
+    elif r.skipped:
+        info(f"{r.skipped} agent{'s' * many} with no position a model step before {'their' if many else 'its'} "
+             f"latest one (seen for less than a step, or just after {gap}) {were} not predicted")
+    result(f"{r.n_windows} window{'s' * (r.n_windows != 1)} x {k} sample{'s' * (k != 1)} -> {out}")
 
 
 @app.command()
@@ -537,7 +545,7 @@ def benchmark(
                            seeds=seeds, is_samples=is_samples, kde_samples=kde_samples, draws=draws,
                            calibration_draws=calibration, progress=not quiet, suite=suite, overrides=list(set_ or []),
                            options=_data_given(fps, scale, homography, _joined(classes), _joined(columns)),
-                           log=result)
+                           log=info)
     modes = [(p, name) for p, name in (("km", "k-means"), ("ks", "learned"))
              if all(f"{p}_min_ade" in r for r in report["splits"].values())]
     table = narrow_table("test minADE/minFDE@20 (m); every column in results.md",
@@ -694,12 +702,19 @@ def plot_training(
     result(f"-> {run_plot(run, out, size=size)}")
 
 
+class Killed(SystemExit):
+    """A kill (`unwind_on_kill`'s signal) unwinding the command: it exits with the shell's 128 + the signal."""
+
+    def __init__(self, signum: int):
+        super().__init__(128 + signum)
+        self.signum = signum
+
+
 def unwind_on_kill() -> None:
     """A kill (SIGTERM, as from `kill` or a job scheduler, or a closed terminal's SIGHUP) unwinds like Ctrl-C,
     so temp files and a run's lock are removed and no half-written output is left; the exit code is the
     shell's 128 + signal number."""
     import signal
-    import sys
 
     # Under torchrun (`distributed.launched_by_torchrun`, not imported: it would load torch for --help) a rank
     # waiting in a collective would never run the handler: the default stays.
@@ -707,7 +722,7 @@ def unwind_on_kill() -> None:
         return
 
     def unwind(signum, frame):
-        sys.exit(128 + signum)
+        raise Killed(signum)
 
     for name in ("SIGTERM", "SIGHUP"):
         sig = getattr(signal, name, None)

@@ -557,6 +557,9 @@ def check_output(path, option: str = "--out", folder: bool = False, table: bool 
     if not folder and path.exists() and not path.is_file():  # written by renaming a file onto it: it would go
         raise TrajCVAEError(f"{option} {given}: is {'a pipe' if path.is_fifo() else 'a device or socket'}, not a "
                             "file; the output is written as a file (give a file name)")
+    if not folder and re.fullmatch(r"-|/dev/(stdout|stderr|fd/\d+)|/proc/(self|\d+)/fd/\d+", str(given)):
+        raise TrajCVAEError(f"{option} {given}: the output is written as a file (renamed into place once whole), not "
+                            "to a stream; give a file name")
     if table and given.suffix.lower() not in TABLE_SUFFIXES:
         raise TrajCVAEError(f"{option} {given}: unsupported table format '{given.suffix}' (use .csv or .parquet)"
                             if given.suffix else f"{option} {given}: no .csv or .parquet ending; give a file name "

@@ -635,16 +635,18 @@ def _append_metrics(path: Path, row: dict) -> None:
 
 
 class _Progress:
-    """A rich progress bar with a live description, and a line per epoch, on stdout; or nothing (`train`'s
-    progress=False, the CLI's --quiet)."""
+    """A rich progress bar with a live description, and a line per epoch, on stderr (stdout keeps the result
+    line: a pipe's reader that stops early does not stop the training); or nothing (`train`'s progress=False,
+    the CLI's --quiet)."""
 
     def __init__(self, enabled: bool, total: int, completed: int):
         self.enabled = enabled
         if enabled:
+            from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
             self.p = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                              TimeRemainingColumn())
+                              TimeRemainingColumn(), console=Console(stderr=True))
             self.task = self.p.add_task("training", total=total, completed=completed)
 
     def __enter__(self):
