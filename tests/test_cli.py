@@ -614,6 +614,10 @@ def test_running_out_of_memory_is_one_line(tmp_path, trained, sim_files, monkeyp
     r = cli("visualize", trained, sim_files["test"], "--out", tmp_path / "v.png")
     one_line_error(r, "out of memory: lower what sizes the work (-k or --draws; --agent and --t0, or --scene-frame")
     assert "--set" not in r.output and "-k or --draws)" in cli("predict", trained, sim_files["test"]).output
+    import trajcvae.simulate
+
+    monkeypatch.setattr(trajcvae.simulate, "simulate", no_memory)  # no -k, no files: the machine is too full
+    one_line_error(cli("simulate", tmp_path / "s.csv"), "out of memory: free some memory (close other programs)")
     # A size no machine holds (model.hidden=1000000): torch's failed allocation, a RuntimeError, is one line
     # naming the sizes; torch's other errors are not taken for it.
     import trajcvae.train as train_mod
@@ -821,14 +825,19 @@ def test_paths_written_as_other_systems_and_shells_write_them_get_the_fix(tmp_pa
                        "stream; give a file name")
     one_line_error(cli("predict", "pedestrian", sim_files["test"], "--out", f"{tmp_path / 'new'}/"),
                    f"--out {tmp_path / 'new'}: no .csv or .parquet ending; give a file name (e.g. "
-                   f"{tmp_path / 'new' / 'predictions.csv'})")
-    config = write(tmp_path / "c.toml", '[data]\nhomography = "C:\\data\\H.txt"\n')
-    one_line_error(cli("train", sim_files["test"], "--config", config, "--out", tmp_path / "run"),
-                   "not valid TOML", "; a Windows path: write it in single quotes ('C:\\data\\H.txt') or with /)")
+                   f"{tmp_path / 'new'}.csv)")
+    # TOML's escapes in double quotes: an unknown one (\d, \U...) is an error, a known one (\n, \t) a line
+    # break or a tab in the name.
+    for written in ("C:\\data\\H.txt", "C:\\Users\\me\\H.txt", "C:\\new\\test.txt"):
+        config = write(tmp_path / "c.toml", f'[data]\nhomography = "{written}"\n')
+        r = cli("train", sim_files["test"], "--config", config, "--out", tmp_path / "run")
+        one_line_error(r, "; a Windows path: write it in single quotes ('C:\\data\\H.txt') or with /")
     monkeypatch.setenv("HOME", str(tmp_path))
     shutil.copy(sim_files["test"], tmp_path / "t.csv")
     one_line_error(cli("predict", "pedestrian", "~/t.csv", "--out", tmp_path / "p.csv"),
                    f"~/t.csv: no such file or directory; '~' is not expanded in quotes: give {tmp_path / 't.csv'}")
+    one_line_error(cli("predict", "pedestrian", "~nobody_here_x/t.csv", "--out", tmp_path / "p.csv"),
+                   "~nobody_here_x/t.csv: no such file or directory")  # no such user: no traceback
     assert not (tmp_path / "new").exists() and not (tmp_path / "run").exists() and not (tmp_path / "p.csv").exists()
 
 

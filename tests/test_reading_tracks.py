@@ -745,3 +745,18 @@ def test_a_file_cut_short_mid_number_is_warned_of(tmp_path, end, warned):
         with pytest.warns(TrajCVAEWarning, match=f"log.txt ends mid-line, its last value {warned} with fewer decimals "
                                                  r"than the 4 of every row before it: was it cut short \(a copy"):
             assert len(read_tracks([path])) == 31
+
+
+def test_a_quote_left_open_in_a_csv_is_named_at_its_line_not_a_row_lost(tmp_path):
+    """`"ped` without its closing quote ran the label on over the next line, whose row was lost in silence
+    (a gap reported in its place). The line is named; a line break within a label's closed quotes would be
+    as wrong, and is named too."""
+    rows = [f'{10 * i},1,{0.5 * i:.3f},0,"ped"' for i in range(10)]
+    rows[5] = rows[5][:-1]
+    path = tmp_path / "q.csv"
+    path.write_text("frame,agent_id,x,y,label\n" + "\n".join(rows) + "\n")
+    with pytest.raises(DataError, match=r"q.csv line 7: column 'label' value runs over a line break \(a quote"):
+        read_tracks([path])
+    path.write_text("frame,agent_id,x,y,label\n" + "\n".join(rows[:5] + ['50,1,2.5,0,"walking\nped"']) + "\n")
+    with pytest.raises(DataError, match=r"q.csv line 7: column 'label'"):
+        read_tracks([path])

@@ -758,8 +758,9 @@ def test_trajnetplusplus_test_scenes_predict_each_primary_from_its_scenes_last_o
         json.dumps({"track": {"f": int(r.frame), "p": int(r.agent_id), "x": r.x, "y": r.y}}) + "\n"
         for r in rows.itertuples(index=False)))
     tracks = model.read([path])
-    w = model.primary_windows(tracks)
-    assert len(w) == len(records) - 1 and w.skipped == 1 and len(records) > 5
+    w, ids = model.primary_windows(tracks)
+    assert len(w) == len(records) - 1 and w.skipped == 1 and len(records) > 5 and list(ids) == [
+        r["id"] for r in records[:-1]]
     for i in range(len(w)):
         cut = tracks[tracks.frame <= w.t0[i]]
         cut.attrs = tracks.attrs
@@ -780,6 +781,44 @@ def test_trajnetplusplus_test_scenes_predict_each_primary_from_its_scenes_last_o
     plaza.to_csv(tmp_path / "plaza.csv", index=False)
     one_line_error(cli("predict", "pedestrian", tmp_path / "plaza.csv", "--primary", "--out", tmp_path / "q.csv"),
                    "--primary: the input holds no TrajNet++ scene records")
+
+
+def test_trajnetplusplus_primaries_of_text_ids_unknown_twice_named_or_of_no_rate_each_get_their_due(model, tmp_path):
+    """Pedestrian ids as text; a record naming one nobody tracked (counted, not a crash); two records of one
+    primary at one time (a forecast each, with its own scene_id: a submission needs every one); scene
+    records of no rate (`"fps": null`: frame ids a step apart, each step a model step); and a CSV given beside
+    them, whose agents --primary does not predict (said)."""
+    import json
+
+    def scene_file(path, kind, rate):
+        rng, lines = np.random.default_rng(0), []
+        for s in range(3):
+            for a in range(3):
+                pid = f"ped{10 * s + a}" if kind == "text" else 10 * s + a
+                v, p0 = rng.normal(0, 1, 2), rng.uniform(-5, 5, 2)
+                v *= 1.3 / np.linalg.norm(v)
+                lines += [{"track": {"f": 300 * s + 10 * i, "p": pid, "x": float(p0[0] + 0.4 * i * v[0]),
+                                     "y": float(p0[1] + 0.4 * i * v[1])}} for i in range(9)]
+            primary = f"ped{10 * s}" if kind == "text" else 10 * s
+            lines.insert(0, {"scene": {"id": s, "p": primary, "s": 300 * s, "e": 300 * s + 200, "fps": rate}})
+        lines.insert(0, {"scene": {"id": "twin", "p": lines[2]["scene"]["p"], "s": 0, "e": 200, "fps": rate}})
+        lines.insert(0, {"scene": {"id": "ghost", "p": "nobody" if kind == "text" else 999, "s": 0, "fps": rate}})
+        path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+        return path
+
+    for kind, rate in (("text", 2.5), ("number", 2.5), ("text", None)):
+        path = scene_file(tmp_path / f"{kind}{rate}.ndjson", kind, rate)
+        out = model.predict([path], k=1, primary=True)
+        firsts = out.drop_duplicates("scene_id").set_index("scene_id")
+        assert list(firsts.index) == ["twin", 2, 1, 0], (kind, rate)  # in the file's order of records
+        assert firsts.loc["twin", "agent_id"] == firsts.loc[0, "agent_id"] and list(firsts.t0) == [80, 680, 380, 80]
+        np.testing.assert_array_equal(out[out.scene_id == "twin"][["x", "y"]], out[out.scene_id == 0][["x", "y"]])
+    r = cli("predict", "pedestrian", path, "--primary", "-k", 1, "--out", tmp_path / "p.csv")
+    assert r.exit_code == 0 and "1 scene record whose primary pedestrian is not observed" in r.stderr, r.output
+    pd.DataFrame({"frame": [0, 10, 20], "agent_id": 1, "x": [0.0, 0.5, 1.0], "y": 0.0}).to_csv(tmp_path / "c.csv",
+                                                                                              index=False)
+    with pytest.warns(TrajCVAEWarning, match=r"primary=True: .*c.csv holds no TrajNet\+\+ scene records, so none "):
+        model.predict([path, tmp_path / "c.csv"], k=1, primary=True)
 
 
 @pytest.mark.filterwarnings(r"ignore:.*TrajNet\+\+ scene record:trajcvae.TrajCVAEWarning")  # (tested above)

@@ -203,7 +203,7 @@ def _kept(command: str, options: dict) -> str:
     if command == "train" and out is not None and (Path(out) / "last.pt").is_file():
         return f"{out} keeps its last finished epoch (last.pt); continue it with the same command and --resume"
     if command == "benchmark":
-        return "its results folder keeps the finished splits and epochs; the same command continues from there"
+        return "the same command continues from the splits and epochs that finished, if any (in its results folder)"
     if command == "demo" and out is not None and (Path(out) / "last.pt").is_file():
         return f"{out} keeps its last finished epoch; the same command continues from there"
     return "no output was written, and no half-written file was left"
@@ -225,9 +225,12 @@ def memory_error(e: BaseException, command: str = "train") -> str:
              "benchmark": "model.hidden, train.batch_size, train.variety_k, data.max_neighbors or data.memory with "
                           "--set; --draws or --calibration",
              "evaluate": "-k, --draws or --calibration", "visualize": "-k or --draws; --agent and --t0, or "
-                                                                     "--scene-frame, draw one moment"}
-    return (f"out of memory{size}: lower what sizes the work ({sizes.get(command, '-k or --draws')}), or give fewer "
-            "or smaller files at a time (e.g. split them by scene)")
+                                                                     "--scene-frame, draw one moment",
+             "predict": "-k or --draws", "serve": "-k or --draws"}
+    if command not in sizes:  # simulate (--scenes, --frames are checked), demo, plot-training: a machine too full
+        return f"out of memory{size}: free some memory (close other programs) and run it again"
+    return (f"out of memory{size}: lower what sizes the work ({sizes[command]}), or give fewer or smaller files at a "
+            "time (e.g. split them by scene)")
 
 
 @contextmanager

@@ -293,12 +293,13 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         except FileNotFoundError:
             raise TrajCVAEError(f"{path}: config file not found") from None
         except tomllib.TOMLDecodeError as e:
-            hint = "; a Windows path: write it in single quotes ('C:\\data\\H.txt') or with /" \
-                if "Unescaped '\\'" in str(e) else ""
-            raise TrajCVAEError(f"{path}: not valid TOML ({e}{hint})") from None
+            raise TrajCVAEError(f"{path}: not valid TOML ({e}{WINDOWS_HINT if _backslashed(str(e)) else ''})") from None
         except (PermissionError, UnicodeDecodeError) as e:
             raise TrajCVAEError(f"{path}: cannot read the config ({type(e).__name__})") from None
         for key in FILE_OPTIONS:
+            named = getattr(cfg.data, key)
+            if isinstance(named, str) and any(c in named for c in "\n\t\r\b\f"):  # "C:\new\t.txt": TOML escapes
+                raise TrajCVAEError(f"{path}: data.{key} {named!r} holds a line break or a tab{WINDOWS_HINT}")
             # A file named in a config file is found beside it, as the file was written; --set's from the cwd.
             if isinstance(getattr(cfg.data, key), str) and getattr(cfg.data, key):
                 setattr(cfg.data, key, str(path.parent / home_path(getattr(cfg.data, key), f"{path}: data.{key}")))
@@ -332,6 +333,14 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
             raise TrajCVAEError(f"{path}: {said.removeprefix('invalid config: ')}") from None
         raise
     return cfg
+
+
+WINDOWS_HINT = "; a Windows path: write it in single quotes ('C:\\data\\H.txt') or with /"
+
+
+def _backslashed(error: str) -> bool:
+    """Whether TOML's error is about a backslash in double quotes (a Windows path's: C:\\Users, C:\\data)."""
+    return any(what in error for what in ("Unescaped '\\'", "Invalid hex value", "Invalid escape"))
 
 
 def validate(cfg: Config, files: bool = True, flags: dict[str, str] | None = None) -> None:
@@ -563,7 +572,7 @@ def check_output(path, option: str = "--out", folder: bool = False, table: bool 
     if table and given.suffix.lower() not in TABLE_SUFFIXES:
         raise TrajCVAEError(f"{option} {given}: unsupported table format '{given.suffix}' (use .csv or .parquet)"
                             if given.suffix else f"{option} {given}: no .csv or .parquet ending; give a file name "
-                            f"(e.g. {given / 'predictions.csv'})")
+                            f"(e.g. {given}.csv)")
     parent = path if folder and path.is_dir() else path.parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent

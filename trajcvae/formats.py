@@ -662,6 +662,10 @@ def _read_fast(path: Path, fmt: _Format) -> pd.DataFrame | None:
     del blank
     if len(raw) == 0:
         raise DataError(f"{path}: empty file (no rows)")
+    broken = _line_break_in(raw, ["agent_id", "scene", *extras])
+    if broken is not None:  # the rows after it ran into that value: they would be lost in silence
+        raise DataError(f"{path} line {lines[broken[1]]}: column '{broken[0]}' value runs over a line break (a quote "
+                        "(\") not closed?)")
     if fmt.columns:
         out["frame"] = out["frame"] / PER_SECOND[time_role(fmt.columns)]  # seconds
     if not all(np.isfinite(v).all() for v in out.values()) or raw["agent_id"].isna().any() \
@@ -686,6 +690,19 @@ def _read_fast(path: Path, fmt: _Format) -> pd.DataFrame | None:
     for c in extras:
         out[c] = as_text(raw[c])
     return pd.DataFrame(out, copy=False)
+
+
+def _line_break_in(raw: pd.DataFrame, columns: list[str]) -> tuple[str, int] | None:
+    """The first of `columns` (text) holding a value with a line break, and its row, or None: a quote opened
+    and never closed runs the value on over the lines after it."""
+    for c in columns:
+        if c not in raw:
+            continue
+        values = raw[c]
+        kinds = values.cat.categories if isinstance(values.dtype, pd.CategoricalDtype) else pd.Index(values.unique())
+        if pd.Index(kinds.astype(str)).str.contains(r"[\r\n]").any():
+            return c, int(np.argmax(values.astype(str).str.contains(r"[\r\n]").to_numpy(dtype=bool)))
+    return None
 
 
 def _read_sdd(path: Path, fmt: _Format) -> pd.DataFrame:
@@ -763,9 +780,11 @@ def _read_trajnet(path: Path) -> pd.DataFrame:
             raise DataError(f"{path} line {n}: not a TrajNet++ record (a JSON object with 'scene' or 'track')")
         if isinstance(rec.get("track"), dict):
             rows.append(_trajnet_track(rec["track"], path, n))
-        elif isinstance(rec.get("scene"), dict) and rec["scene"].get("fps") is not None:  # null: no rate given
+        elif isinstance(rec.get("scene"), dict):
             scenes += [s for s in [_trajnet_scene(rec["scene"], path, n)] if s is not None]
-            rate = rec["scene"]["fps"]
+            rate = rec["scene"].get("fps")
+            if rate is None:  # null: no rate given
+                continue
             if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not (math.isfinite(rate) and
                                                                                      rate > 0):
                 raise DataError(f"{path} line {n}: scene 'fps' {rate!r} is no frame rate (a positive number)")
@@ -780,18 +799,17 @@ def _read_trajnet(path: Path) -> pd.DataFrame:
     table = pd.DataFrame({"frame": frame, "agent_id": agent, "x": x.astype(np.float64),
                           "y": y.astype(np.float64), "_line": lines})
     table = canonical(table, str(path), path.stem, line_numbers=lines)  # the ndjson lines, not the table's rows
-    fps = None
-    if rates:  # frame ids step by `step` between samples taken `rate` times a second
-        o = np.lexsort((frame, agent))
-        diffs = np.diff(frame[o])[agent[o][1:] == agent[o][:-1]]
-        diffs = diffs[diffs > 0]
-        if len(diffs):
-            vals, counts = np.unique(diffs, return_counts=True)
-            fps = next(iter(rates)) * float(vals[np.argmax(counts)])
+    o = np.lexsort((frame, agent))  # frame ids step by `step` between samples (taken `rate` times a second)
+    diffs = np.diff(frame[o])[agent[o][1:] == agent[o][:-1]]
+    diffs = diffs[diffs > 0]
+    step = None
+    if len(diffs):
+        vals, counts = np.unique(diffs, return_counts=True)
+        step = float(vals[np.argmax(counts)])
+    fps = next(iter(rates)) * step if rates and step is not None else None
     records = None
-    if scenes and fps is not None:  # each primary's last observed frame: TrajNet++ observes 9 samples of 21
+    if scenes and step is not None:  # each primary's last observed frame: TrajNet++ observes 9 samples of 21
         ids, primary, start = zip(*scenes)
-        step = fps / next(iter(rates))  # frame ids a sample
         records = {"scene_id": np.array(ids, dtype=object), "agent_id": np.array(primary, dtype=object),
                    "frame": np.array(start, dtype=np.float64) + TRAJNET_OBSERVED * step}
     table.attrs.update(seconds=False, fps=fps, scene_records=records)

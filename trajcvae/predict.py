@@ -481,7 +481,8 @@ class TrajCVAE:
         check_primary(primary, every_window, since)
         _check_past(past)
         tracks = self.read(data, fps, scale, homography, classes, columns)
-        w = self.primary_windows(tracks) if primary else self.make_windows(tracks, every_window, since=since)
+        w, ids = self.primary_windows(tracks) if primary else (self.make_windows(tracks, every_window, since=since),
+                                                                None)
         rows = len(w) * k * self.config.data.pred_len
         _check_fits(rows * TABLE_ROW_BYTES, f"k {k}: a table of {rows:,} rows ({len(w)} windows) needs",
                     "use a smaller k, or trajcvae.predict.predict_to_file (as `trajcvae predict`), which writes "
@@ -500,25 +501,35 @@ class TrajCVAE:
         hidden = past_horizon(uv)
         if hidden:
             said.append(horizon_warning(hidden, uv[..., 0].size))
-        extra = ({"scene_id": scene_ids(tracks, w)} if primary else {}) | agent_values(agent_table(tracks), w)
+        extra = ({"scene_id": ids} if primary else {}) | agent_values(agent_table(tracks), w)
         return samples_to_frame(w, uv, time_column=time_column(tracks), extra=extra, weights=weights,
                                 position=position_columns(units)), said
 
-    def primary_windows(self, tracks: pd.DataFrame) -> Windows:
-        """The window of each TrajNet++ scene record's primary pedestrian at its scene's last observed frame
-        (`windows.windows_at`), from a table of `read`; records whose primary is not observed there are
-        counted in `skipped`."""
+    def primary_windows(self, tracks: pd.DataFrame) -> tuple[Windows, np.ndarray]:
+        """One window per TrajNet++ scene record (`tracks.attrs["scene_records"]`, a table of `read`), in the
+        records' order: its primary pedestrian's at the scene's last observed frame (`windows.windows_at`),
+        and the records' `scene_id`s. Records whose primary is not observed there with a velocity are counted
+        in `skipped`; a file of the input with no scene records is warned of (its agents are not predicted)."""
         records = tracks.attrs.get("scene_records")
         if records is None:
             raise DataError("--primary: the input holds no TrajNet++ scene records (`scene` lines naming a primary "
                             "pedestrian); its agents are predicted from their latest positions without it")
         self.check_speeds(tracks)
+        without = sorted(set(map(str, tracks["_file"].cat.categories)) - set(records["_file"]))
+        if without:
+            warn(f"warning: --primary: {without[0]}{f' (and {len(without) - 1} more)' if len(without) > 1 else ''} "
+                 "holds no TrajNet++ scene records, so none of its agents is predicted")
         w = windows_at(tracks, self.config.data, records)
-        if not len(w):
-            raise NoWindowsError(f"--primary: none of the {len(records['t0'])} scene records' primary pedestrians "
-                                 "is observed at its scene's last observed frame (its start + 8 samples) with a "
-                                 "position before it")
-        return w
+        found = pd.Series(np.arange(len(w)), index=_window_key(w.scene, w.agent_id, w.t0))
+        at = found[~found.index.duplicated()].reindex(
+            _window_key(records["scene"], records["agent_id"], records["t0"])).to_numpy()
+        ok = ~np.isnan(at)
+        if not ok.any():
+            raise NoWindowsError(f"--primary: none of the {len(ok)} scene records' primary pedestrians is observed at "
+                                 "its scene's last observed frame (its start + 8 samples) with a position before it")
+        w = w.subset(at[ok].astype(np.int64))  # two records of one primary at one time: one window each
+        w.skipped = int(np.sum(~ok))
+        return w, records["scene_id"][ok]
 
 
 def _read_so(columns: str) -> bool:
@@ -636,10 +647,12 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
                 n_unfitted += int(unfitted(past, w.scene, w.t0).sum())
             uv = from_metres(samples, units, w.scene)
             hidden += past_horizon(uv)
-            extra = ({"scene_id": scene_ids(tracks, w)} if primary else {}) | agent_values(labels, w)
+            extra = ({"scene_id": ids} if primary else {}) | agent_values(labels, w)
             writer.write(samples_to_frame(w, uv, scenes, integral, column, extra, weights, position_columns(units)))
 
-        for part in [predictor.primary_windows(tracks)] if primary else iter_windows(tracks, dc, mode, chunk=chunk):
+        if primary:
+            w, ids = predictor.primary_windows(tracks)
+        for part in [w] if primary else iter_windows(tracks, dc, mode, chunk=chunk):
             skipped += part.skipped
             if len(part):
                 pending.append(part)
@@ -664,24 +677,17 @@ def scene_records_warning(tracks: pd.DataFrame) -> str | None:
     records = tracks.attrs.get("scene_records")
     if records is None:
         return None
-    name, n = records["_file"][0], int(np.sum(records["_file"] == records["_file"][0]))
-    return (f"warning: {name}: its {n} TrajNet++ scene record{'s' * (n != 1)} {'are' if n != 1 else 'is'} not "
+    files, n = pd.unique(records["_file"]), len(records["_file"])
+    where = f"{files[0]}: its" if len(files) == 1 else f"{files[0]} and {len(files) - 1} more: their"
+    return (f"warning: {where} {n} TrajNet++ scene record{'s' * (n != 1)} {'are' if n != 1 else 'is'} not "
             "predicted: each pedestrian is predicted from its latest position in the input; --primary predicts "
             "each scene's primary pedestrian from the scene's last observed frame")
 
 
-def scene_ids(tracks: pd.DataFrame, w: Windows) -> np.ndarray:
-    """The TrajNet++ `scene_id` of each of `primary_windows`' windows (the first record's, where two records
-    name one primary at one time)."""
-    records = tracks.attrs["scene_records"]
-
-    def key(scene, agent, t0) -> pd.MultiIndex:
-        return pd.MultiIndex.from_arrays([pd.Index(np.asarray(scene, dtype=str)),
-                                          pd.Index(np.asarray(agent, dtype=str)),
-                                          pd.Index(np.round(np.asarray(t0, np.float64), 6))])
-
-    ids = pd.Series(records["scene_id"], index=key(records["scene"], records["agent_id"], records["t0"]))
-    return ids[~ids.index.duplicated()].reindex(key(w.scene, w.agent_id, w.t0)).to_numpy(dtype=object)
+def _window_key(scene, agent, t0) -> pd.MultiIndex:
+    """(scene, agent id as text, t0 to 6 decimals): a window's key, as `windows.windows_at` matches agents."""
+    return pd.MultiIndex.from_arrays([pd.Index(np.asarray(scene).astype(str)), pd.Index(np.asarray(agent).astype(str)),
+                                      pd.Index(np.round(np.asarray(t0, np.float64), 6))])
 
 
 def horizon_warning(hidden: int, points: int) -> str:

@@ -140,41 +140,32 @@ def _check_grid(df: pd.DataFrame, cfg: DataConfig, spu: float, most: int = 1_000
 
 def windows_at(df: pd.DataFrame, cfg: DataConfig, at: dict[str, np.ndarray]) -> Windows:
     """The windows of given agents at given times (`at`: arrays `scene`, `agent_id`, `t0`, times in the
-    table's), each as mode="latest" would give it were the table to end there: nothing after its t0 is read.
-    An agent not observed at its t0, or seen there alone (no velocity), is counted in `skipped`. In the
-    table's scene order, then its rows' (agent, then time) or, resampled, the times'."""
+    table's; agents matched by their ids' text), each as mode="latest" would give it were the table to end
+    there: nothing after its t0 is read. One window per agent and time asked, where it is observed then with a
+    velocity; in the table's scene order, then its rows' (agent, then time) or, resampled, the times'."""
     spu = seconds_per_unit(df)
     steps = time_steps(df, cfg.time_step).step if spu is None else None
-    wanted = pd.MultiIndex.from_arrays([pd.Index(np.asarray(at["scene"], dtype=str)),
-                                        pd.Index(np.asarray(at["agent_id"]).astype(df["agent_id"].dtype)),
-                                        pd.Index(np.round(np.asarray(at["t0"], np.float64), 6))]).unique()
-    parts, skipped = [], 0
+    wanted = pd.MultiIndex.from_arrays([pd.Index(np.asarray(at["scene"]).astype(str)),
+                                        pd.Index(np.asarray(at["agent_id"]).astype(str)),
+                                        pd.Index(np.round(np.asarray(at["t0"], np.float64), 6))])
+    parts = []
     for scene, g in _by_scene(df):
-        rows = pd.MultiIndex.from_arrays([pd.Index(np.full(len(g), str(scene))), pd.Index(g["agent_id"].to_numpy()),
-                                          pd.Index(np.round(g["frame"].to_numpy(np.float64), 6))])
-        hit = rows.isin(wanted)
-        skipped += int(np.sum(wanted.get_level_values(0) == str(scene))) - int(hit.sum())  # not observed then
+        t, agent = g["frame"].to_numpy(np.float64), g["agent_id"].to_numpy()
+        hit = pd.MultiIndex.from_arrays([pd.Index(np.full(len(g), str(scene))), pd.Index(agent.astype(str)),
+                                         pd.Index(np.round(t, 6))]).isin(wanted)
         if not hit.any():
             continue
         if spu is None:
-            part = concat_windows([w for w in _scene_windows(g, steps[str(scene)], cfg, "at", None, at=hit)],
-                                  "latest")
-            skipped += part.skipped
-        else:
-            t, agent = g["frame"].to_numpy(np.float64), g["agent_id"].to_numpy()
-            x, y = g["x"].to_numpy(np.float64), g["y"].to_numpy(np.float64)
-            for anchor in np.unique(t[hit]):
-                part = latest_windows(t, agent, x, y, str(scene), anchor, agent[hit & (t == anchor)], cfg.dt / spu,
-                                      cfg.max_gap / spu, cfg)
-                skipped += part.skipped
-                parts.append(part)
+            parts += list(_scene_windows(g, steps[str(scene)], cfg, "at", None, at=hit))
             continue
-        parts.append(part)
+        x, y = g["x"].to_numpy(np.float64), g["y"].to_numpy(np.float64)
+        for anchor in np.unique(t[hit]):
+            parts.append(latest_windows(t, agent, x, y, str(scene), anchor, agent[hit & (t == anchor)], cfg.dt / spu,
+                                        cfg.max_gap / spu, cfg))
     w = concat_windows([p for p in parts if len(p)], "latest")
     if w is None:
         w = _empty(cfg.obs_len, cfg.pred_len, cfg.memory)
         w.fut = None
-    w.skipped = skipped
     return w
 
 
