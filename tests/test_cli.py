@@ -853,3 +853,18 @@ def test_a_console_that_cannot_show_a_names_letters_gets_them_escaped_not_a_trac
                        env={**os.environ, "PYTHONIOENCODING": "ascii"}, cwd=tmp_path)
     assert r.returncode == 0 and out.exists(), r.stderr
     assert r.stdout.decode("ascii").strip().endswith("plaza_\\xe9\\u5317.csv") and b"Traceback" not in r.stderr
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full to stand for a full disk")
+def test_a_full_disk_under_stdout_is_named_as_stdout_after_the_work(tmp_path):
+    """`> log.txt` on a full disk: the output was written, then printing its line failed with the bare "No
+    space left on device" naming no file, as if the output had failed."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "s.csv"
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([sys.executable, "-m", "trajcvae", "simulate", str(out), "--frames", "20"], stdout=full,
+                           stderr=subprocess.PIPE, text=True)
+    assert r.returncode == 1 and out.exists()
+    assert r.stderr.startswith("error: writing this line to stdout: No space left on device: ") and f"-> {out}" in r.stderr

@@ -252,7 +252,10 @@ def info(message: str) -> None:
 def result(line: str) -> None:
     """A line on stdout (a command's result, "-> path"), whole however long, as written: a script reads the
     path from it."""
-    Console(emoji=False).print(escape(line), highlight=False, soft_wrap=True)
+    try:
+        Console(emoji=False).print(escape(line), highlight=False, soft_wrap=True)
+    except OSError as e:  # a full disk under a redirection (> log.txt): the work itself is done
+        raise TrajCVAEError(f"writing this line to stdout: {e.strerror or e}: {line}") from None
 
 
 @app.command()
