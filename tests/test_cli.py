@@ -683,7 +683,7 @@ def test_evaluate_names_the_scenes_that_gave_no_window(tmp_path, trained, sim_fi
     pd.concat([df, tiny]).to_csv(tmp_path / "t.csv", index=False)
     r = cli("evaluate", trained, tmp_path / "t.csv", "-k", 2, "--calibration", 0)
     assert r.exit_code == 0, r.output
-    assert "note: 1 scene gave no window" in r.output and r.output.rstrip().endswith("not in the table: tiny")
+    assert "note: 1 scene gave no window" in r.stderr and r.stderr.rstrip().endswith("not in the table: tiny")
 
 
 def test_evaluate_refuses_a_scene_named_overall_rather_than_hide_it_behind_the_total(tmp_path, trained, sim_files):
@@ -868,3 +868,18 @@ def test_a_full_disk_under_stdout_is_named_as_stdout_after_the_work(tmp_path):
                            stderr=subprocess.PIPE, text=True)
     assert r.returncode == 1 and out.exists()
     assert r.stderr.startswith("error: writing this line to stdout: No space left on device: ") and f"-> {out}" in r.stderr
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full to stand for a full disk")
+def test_evaluate_writes_its_json_before_its_tables_whose_failure_names_stdout(tmp_path, trained, sim_files):
+    """evaluate's tables come last: a full disk under stdout (or a pipe's reader gone) cost the --json that
+    the work had scored, and said only "No space left on device"."""
+    import subprocess
+    import sys
+
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([sys.executable, "-m", "trajcvae", "evaluate", str(trained), str(sim_files["test"]),
+                            "-k", "2", "--calibration", "0", "--json", str(tmp_path / "e.json")], stdout=full,
+                           stderr=subprocess.PIPE, text=True)
+    assert r.returncode == 1 and json.loads((tmp_path / "e.json").read_text())["k"] == 2
+    assert r.stderr.splitlines()[-1].startswith("error: writing this line to stdout: No space left on device: best of")

@@ -760,3 +760,6 @@ def test_a_quote_left_open_in_a_csv_is_named_at_its_line_not_a_row_lost(tmp_path
     path.write_text("frame,agent_id,x,y,label\n" + "\n".join(rows[:5] + ['50,1,2.5,0,"walking\nped"']) + "\n")
     with pytest.raises(DataError, match=r"q.csv line 7: column 'label'"):
         read_tracks([path])
+    path.write_text("frame,agent_id,x,y,label\n   \n" + "\n".join(rows) + "\n")  # a blank line: read value by value
+    with pytest.raises(DataError, match=r"q.csv line 8: column 'label' value runs over a line break \(a quote"):
+        read_tracks([path])

@@ -252,10 +252,16 @@ def info(message: str) -> None:
 def result(line: str) -> None:
     """A line on stdout (a command's result, "-> path"), whole however long, as written: a script reads the
     path from it."""
+    stdout(escape(line), line, console=Console(emoji=False), soft_wrap=True)
+
+
+def stdout(what, shown: str = "a table", console: Console | None = None, **options) -> None:
+    """Print `what` (text or a rich table) on stdout; a full disk under a redirection (> log.txt) is named
+    as stdout's, with `shown`, what was not written (the work itself is done)."""
     try:
-        Console(emoji=False).print(escape(line), highlight=False, soft_wrap=True)
-    except OSError as e:  # a full disk under a redirection (> log.txt): the work itself is done
-        raise TrajCVAEError(f"writing this line to stdout: {e.strerror or e}: {line}") from None
+        (console or Console()).print(what, highlight=False, **options)
+    except OSError as e:
+        raise TrajCVAEError(f"writing this line to stdout: {e.strerror or e}: {shown}") from None
 
 
 @app.command()
@@ -406,12 +412,9 @@ def evaluate(
     warning = predictor.check_speeds(tracks, info)
     predictor.check_kset(k, kset)
     with naming_data(data):
-        result = run(predictor, tracks, k=k, seed=seed, kset=kset, draws=draws, calibration_draws=calibration,
+        scores = run(predictor, tracks, k=k, seed=seed, kset=kset, draws=draws, calibration_draws=calibration,
                      calibrate=calibrate, log=info)
-    print_table(result)
-    if calibration:
-        print_calibration(result["calibration"])
-    empty = sorted(set(map(str, tracks["scene"].unique())) - set(result["scenes"]))
+    empty = sorted(set(map(str, tracks["scene"].unique())) - set(scores["scenes"]))
     if empty:  # not in the table: say so rather than leave them out in silence
         dc = predictor.config.data
         info(f"note: {len(empty)} scene{'s' * (len(empty) != 1)} gave no window (no track of obs_len {dc.obs_len} + "
@@ -424,7 +427,11 @@ def evaluate(
                   "columns": columns,
                   "max_gap": predictor.config.data.max_gap, "scenes_without_windows": empty,
                   "warning": warning}
-        write_text(json_out, json.dumps({**inputs, **result}, indent=2))  # atomically: never a half-written file
+        write_text(json_out, json.dumps({**inputs, **scores}, indent=2))  # atomically: never a half-written file
+    # The tables last: a pipe's reader that stops early (or a full disk under a redirection) loses no file.
+    print_table(scores)
+    if calibration:
+        print_calibration(scores["calibration"])
 
 
 def print_wide(table: Table) -> None:
@@ -432,7 +439,8 @@ def print_wide(table: Table) -> None:
     (a log, CI), whole: rich's 80 columns for a non-terminal would fold a number of 100 m or more onto a
     line of its own."""
     console = Console()
-    (console if console.is_terminal or os.environ.get("COLUMNS") else Console(width=1000)).print(table)
+    stdout(table, table.title or "a table", console if console.is_terminal or os.environ.get("COLUMNS")
+           else Console(width=1000))
 
 
 def narrow_table(title: str, columns: list[str]) -> Table:
@@ -445,23 +453,22 @@ def narrow_table(title: str, columns: list[str]) -> Table:
     return table
 
 
-def print_table(result: dict) -> None:
+def print_table(scores: dict) -> None:
     """The evaluation as ADE/FDE pairs, narrow enough for an 80-column terminal."""
-    k, kset = result["k"], result.get("kset", "none")
-    how = {"kmeans": f", K-set: k-means of {result.get('draws')} draws", "learned": ", K-set: learned sampler"}
-    how = how.get(kset, ", scene-fitted draws" if result.get("calibrate") == "scene" else "")
+    k, kset = scores["k"], scores.get("kset", "none")
+    how = {"kmeans": f", K-set: k-means of {scores.get('draws')} draws", "learned": ", K-set: learned sampler"}
+    how = how.get(kset, ", scene-fitted draws" if scores.get("calibrate") == "scene" else "")
     pairs = {f"min@{k}": "min", "prior mean": "ml", "const-vel": "cv", f"line min@{k}": "ncv_min"}
     table = narrow_table(f"best of K={k}{how}, ADE/FDE (metres; lower is better)", ["scene", "windows", *pairs])
-    scenes = list(result["scenes"])
-    for scene, row in result["scenes"].items():
+    scenes = list(scores["scenes"])
+    for scene, row in scores["scenes"].items():
         cells = [f"{row[p + '_ade']:.3f}/{row[p + '_fde']:.3f}" for p in pairs.values()]
         table.add_row(scene, str(row["windows"]), *cells, end_section=len(scenes) > 1 and scene == scenes[-2])
     print_wide(table)
     if kset != "none":  # the weights' score: minFDE + (1 - weight of the future nearest the truth)^2
-        overall = result["scenes"]["overall"]
-        Console().print(f"Brier-minFDE@{k} of the K-set's weights: {overall['brier_fde']:.3f} (minFDE@{k} "
-                        f"{overall['min_fde']:.3f} m, plus (1 - the weight of the future nearest the truth)^2)",
-                        highlight=False, soft_wrap=True)
+        overall = scores["scenes"]["overall"]
+        result(f"Brier-minFDE@{k} of the K-set's weights: {overall['brier_fde']:.3f} (minFDE@{k} "
+               f"{overall['min_fde']:.3f} m, plus (1 - the weight of the future nearest the truth)^2)")
 
 
 @app.command()
@@ -572,9 +579,9 @@ def print_calibration(cal: dict) -> None:
     cover = ", ".join(f"{final['p'][i]:.0%} region {final['coverage'][i]:.2f} ({every['coverage'][i]:.2f})"
                       for i in shown)
     of = cal.get("of", "plain sampling")
-    Console().print(f"calibration of {of} ({cal['draws']} draws), truth inside the endpoint's (all "
-                    f"steps') {cover}; error {final['error']:.3f} ({every['error']:.3f}), signed "
-                    f"{final['signed_error']:+.3f} ({every['signed_error']:+.3f})", highlight=False, soft_wrap=True)
+    result(f"calibration of {of} ({cal['draws']} draws), truth inside the endpoint's (all steps') {cover}; error "
+           f"{final['error']:.3f} ({every['error']:.3f}), signed {final['signed_error']:+.3f} "
+           f"({every['signed_error']:+.3f})")
 
 
 SizeOpt = Annotated[Optional[str], typer.Option(help="Image size WIDTHxHEIGHT in pixels, e.g. 1200x900 "

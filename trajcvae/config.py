@@ -299,7 +299,8 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         for key in FILE_OPTIONS:
             named = getattr(cfg.data, key)
             if isinstance(named, str) and any(c in named for c in "\n\t\r\b\f"):  # "C:\new\t.txt": TOML escapes
-                raise TrajCVAEError(f"{path}: data.{key} {named!r} holds a line break or a tab{WINDOWS_HINT}")
+                raise TrajCVAEError(f"{path}: data.{key} {named!r} holds control characters (TOML reads \\n, \\t, \\f, "
+                                    f"\\b and \\r in double quotes as escapes){WINDOWS_HINT}")
             # A file named in a config file is found beside it, as the file was written; --set's from the cwd.
             if isinstance(getattr(cfg.data, key), str) and getattr(cfg.data, key):
                 setattr(cfg.data, key, str(path.parent / home_path(getattr(cfg.data, key), f"{path}: data.{key}")))

@@ -11,7 +11,7 @@ import pandas as pd
 from .calibrate import ScenePast, too_little_past, unfitted
 from .config import check_calibration, check_sampling
 from .errors import DataError, TrajCVAEError, warn
-from .metrics import (ade_fde, brier_fde, calibration, constant_velocity, hpd_levels, min_ade_fde,
+from .metrics import (ade_fde, brier_fde, calibration, constant_velocity, hpd_levels, line_turns, min_ade_fde,
                       noisy_constant_velocity)
 from .predict import SAMPLE_BLOCK, TrajCVAE, free_memory, noise_block, over_half
 from .table import where
@@ -39,36 +39,41 @@ def window_errors(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path]
     (timed on the first windows)."""
     w = data if isinstance(data, Windows) else predictor.make_windows(data, every_window=True)
     P = predictor.config.data.pred_len
-    # Whole blocks of `sample`'s passes at a time (so the draws are those of one call, to the last bit): only
-    # the errors are kept, so the samples of a file of any size fit in memory.
-    block = noise_block(k, kset, draws, fit=past is not None, batch_size=SAMPLE_BLOCK)
-    chunk = block * max(1, SAMPLE_BLOCK // block)
+    # A piece of windows at a time (whole blocks of `sample`'s passes: the draws are those of one call, to the
+    # last bit), the noisy line's draws taken for all at once (windows x K): only the errors are kept.
+    noise = predictor.stats.get("cv_noise", {"heading_std": 0.35, "log_speed_std": 0.4})
+    turns = line_turns(len(w), k, noise["heading_std"], noise["log_speed_std"], seed=seed)
     errors: dict[str, list[np.ndarray]] = {}
     timed = log is None
-    for lo in range(0, len(w) or 1, chunk):  # (no windows: one empty piece, for the columns' types)
-        part = w.subset(np.arange(lo, min(lo + chunk, len(w))))
+    for lo, hi in sample_pieces(len(w), k, kset, draws, past is not None):
+        part = w.subset(np.arange(lo, hi))
         t = clock.perf_counter()
         samples, weights = predictor.sample_kset(part, k=k, seed=seed, kset=kset, draws=draws, past=past)
         got = dict(zip(("min_ade", "min_fde"), min_ade_fde(samples, part.fut)))
         if weights is not None:
             got["brier_fde"] = brier_fde(samples, weights, part.fut)
         got["ml_ade"], got["ml_fde"] = (e[:, 0] for e in ade_fde(predictor.sample(part, most_likely=True), part.fut))
+        got["cv_ade"], got["cv_fde"] = (e[:, 0] for e in ade_fde(constant_velocity(part.obs, P), part.fut))
+        ncv = noisy_constant_velocity(part.obs, P, k, 0, 0, turns=(turns[0][lo:hi], turns[1][lo:hi]))
+        got["ncv_min_ade"], got["ncv_min_fde"] = min_ade_fde(ncv, part.fut)
         for key, value in got.items():
             errors.setdefault(key, []).append(value)
-        left = (clock.perf_counter() - t) * (len(w) - lo - len(part)) / max(len(part), 1)
+        left = (clock.perf_counter() - t) * (len(w) - hi) / max(hi - lo, 1)
         if not timed and left >= 60:
             log(f"evaluate: {k} futures for each of {len(w):,} windows, about {left / 60:.0f} min more")
         timed = True
-    model = {key: np.concatenate(parts) for key, parts in errors.items()}
-    cv_ade, cv_fde = (e[:, 0] for e in ade_fde(constant_velocity(w.obs, P), w.fut))
-    noise = predictor.stats.get("cv_noise", {"heading_std": 0.35, "log_speed_std": 0.4})
-    ncv = noisy_constant_velocity(w.obs, P, k, noise["heading_std"], noise["log_speed_std"], seed=seed)
-    ncv_ade, ncv_fde = min_ade_fde(ncv, w.fut)
-    return pd.DataFrame({"scene": w.scene, "agent_id": w.agent_id, "t0": w.t0, "min_ade": model["min_ade"],
-                         "min_fde": model["min_fde"], **({"brier_fde": model["brier_fde"]} if "brier_fde" in model
-                                                         else {}),
-                         "ml_ade": model["ml_ade"], "ml_fde": model["ml_fde"], "cv_ade": cv_ade,
-                         "cv_fde": cv_fde, "ncv_min_ade": ncv_ade, "ncv_min_fde": ncv_fde})
+    columns = {key: np.concatenate(parts) for key, parts in errors.items()}
+    return pd.DataFrame({"scene": w.scene, "agent_id": w.agent_id, "t0": w.t0,
+                         **{c: columns[c] for c in FIELDS if c in columns}})
+
+
+def sample_pieces(n: int, k: int, kset: str = "none", draws: int = 1000, fit: bool = False):
+    """(start, end) of pieces of n windows, about SAMPLE_BLOCK each, made of whole blocks of `sample`'s
+    passes (`noise_block`): drawn a piece at a time, they get the draws of one call. n = 0: one empty piece."""
+    block = noise_block(k, kset, draws, fit=fit, batch_size=SAMPLE_BLOCK)
+    chunk = block * max(1, SAMPLE_BLOCK // block)
+    for lo in range(0, n or 1, chunk):
+        yield lo, min(lo + chunk, n)
 
 
 def scene_means(errors: pd.DataFrame) -> dict[str, dict[str, float]]:
@@ -104,11 +109,9 @@ def calibration_of(predictor: TrajCVAE, w: Windows, draws: int = 200, seed: int 
     first windows: the density estimate's cost grows with draws squared)."""
     # Whole blocks of `sample`'s noise at a time (so the draws are those of one call), about SAMPLE_BLOCK
     # windows: only the levels are kept, and a file of any size fits in memory.
-    block = noise_block(draws, fit=past is not None, batch_size=SAMPLE_BLOCK)
-    chunk = block * max(1, SAMPLE_BLOCK // block)
     levels, timed = [], log is None
-    for lo in range(0, len(w), chunk):
-        part = w.subset(np.arange(lo, min(lo + chunk, len(w))))
+    for lo, hi in sample_pieces(len(w), draws, fit=past is not None):
+        part = w.subset(np.arange(lo, hi))
         drawn = clock.perf_counter()
         samples = predictor.sample(part, k=draws, seed=seed, full=True, past=past, batch_size=SAMPLE_BLOCK)
         drawn = clock.perf_counter() - drawn

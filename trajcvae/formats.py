@@ -664,8 +664,7 @@ def _read_fast(path: Path, fmt: _Format) -> pd.DataFrame | None:
         raise DataError(f"{path}: empty file (no rows)")
     broken = _line_break_in(raw, ["agent_id", "scene", *extras])
     if broken is not None:  # the rows after it ran into that value: they would be lost in silence
-        raise DataError(f"{path} line {lines[broken[1]]}: column '{broken[0]}' value runs over a line break (a quote "
-                        "(\") not closed?)")
+        raise _line_break_error(path, lines[broken[1]], broken[0])
     if fmt.columns:
         out["frame"] = out["frame"] / PER_SECOND[time_role(fmt.columns)]  # seconds
     if not all(np.isfinite(v).all() for v in out.values()) or raw["agent_id"].isna().any() \
@@ -703,6 +702,10 @@ def _line_break_in(raw: pd.DataFrame, columns: list[str]) -> tuple[str, int] | N
         if pd.Index(kinds.astype(str)).str.contains(r"[\r\n]").any():
             return c, int(np.argmax(values.astype(str).str.contains(r"[\r\n]").to_numpy(dtype=bool)))
     return None
+
+
+def _line_break_error(path: Path, line: int, column) -> DataError:
+    return DataError(f"{path} line {line}: column '{column}' value runs over a line break (a quote (\") not closed?)")
 
 
 def _read_sdd(path: Path, fmt: _Format) -> pd.DataFrame:
@@ -857,6 +860,9 @@ def _read_slow(path: Path, fmt: _Format) -> pd.DataFrame:
         for chunk in chunks:
             chunk.columns = names
             first = header_lines + 1 + int(chunk.index[0]) if len(chunk) else header_lines + 1
+            broken = _line_break_in(chunk, list(names))
+            if broken is not None:  # as `_read_fast` refuses it
+                raise _line_break_error(path, first + broken[1], broken[0])
             t = canonical(chunk, str(path), path.stem, first_line=first, allow_empty=True, frames=fmt.frames,
                            columns=fmt.columns)
             if len(t):

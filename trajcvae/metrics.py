@@ -57,17 +57,23 @@ def constant_velocity(obs: np.ndarray, pred_len: int) -> np.ndarray:
 
 
 def noisy_constant_velocity(obs: np.ndarray, pred_len: int, k: int, heading_std: float,
-                            log_speed_std: float, seed: int = 0) -> np.ndarray:
+                            log_speed_std: float, seed: int = 0, turns: tuple | None = None) -> np.ndarray:
     """K straight lines with headings turned by N(0, heading_std) radians and speeds scaled by
-    exp(N(0, log_speed_std)): obs (N, T, 2) -> (N, K, P, 2)."""
-    rng = np.random.default_rng(seed)
+    exp(N(0, log_speed_std)): obs (N, T, 2) -> (N, K, P, 2). `turns`: those (N, K) turns and scales, drawn
+    already (`line_turns`: a piece of windows' share of the draws for all)."""
+    th, sp = turns if turns is not None else line_turns(len(obs), k, heading_std, log_speed_std, seed)
     v = last_velocity(obs)  # (N, 2)
-    th = rng.normal(0.0, heading_std, (len(obs), k))
-    sp = np.exp(rng.normal(0.0, log_speed_std, (len(obs), k)))
     c, s = np.cos(th) * sp, np.sin(th) * sp
     vk = np.stack([c * v[:, None, 0] - s * v[:, None, 1], s * v[:, None, 0] + c * v[:, None, 1]], -1)  # (N, K, 2)
     steps = np.arange(1, pred_len + 1)[None, None, :, None]
     return obs[:, -1, None, None, :] + vk[:, :, None, :] * steps
+
+
+def line_turns(n: int, k: int, heading_std: float, log_speed_std: float, seed: int = 0) -> tuple:
+    """The noisy straight line's draws for n windows: heading turns (n, K) in radians and speed scales (n, K)."""
+    rng = np.random.default_rng(seed)
+    th = rng.normal(0.0, heading_std, (n, k))
+    return th, np.exp(rng.normal(0.0, log_speed_std, (n, k)))
 
 
 def fit_cv_noise(obs: np.ndarray, fut: np.ndarray, min_step: float = 0.05) -> dict[str, float]:

@@ -635,11 +635,12 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
     times = time_decimals(tracks["frame"].to_numpy(), steps)  # times as read, so that t0 names the observation
     decimals.update({c: times for c, whole_numbers in zip(("t0", column), integral) if not whole_numbers})
     with TableWriter(out, exact=("weight",), column_decimals=decimals) as writer:
-        pending: list[Windows] = []
+        pending: list[tuple[Windows, np.ndarray | None]] = []  # with --primary, its scene_ids
 
         def flush() -> None:
             nonlocal n_unfitted, hidden
-            w = concat_windows(pending, mode)
+            w = concat_windows([part for part, _ in pending], mode)
+            ids = np.concatenate([ids for _, ids in pending]) if primary else None  # each window's scene_id
             pending.clear()
             samples, weights = predictor.sample_kset(w, k=k, seed=seed, kset=kset, draws=draws, batch_size=batch,
                                                      past=past)
@@ -650,14 +651,14 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
             extra = ({"scene_id": ids} if primary else {}) | agent_values(labels, w)
             writer.write(samples_to_frame(w, uv, scenes, integral, column, extra, weights, position_columns(units)))
 
-        if primary:
-            w, ids = predictor.primary_windows(tracks)
-        for part in [w] if primary else iter_windows(tracks, dc, mode, chunk=chunk):
+        pieces = [predictor.primary_windows(tracks)] if primary else \
+            ((part, None) for part in iter_windows(tracks, dc, mode, chunk=chunk))
+        for part, ids in pieces:
             skipped += part.skipped
             if len(part):
-                pending.append(part)
+                pending.append((part, ids))
                 n += len(part)
-                if sum(len(p) for p in pending) >= chunk:
+                if sum(len(p) for p, _ in pending) >= chunk:
                     flush()
         if pending:
             flush()
