@@ -867,7 +867,8 @@ def test_a_full_disk_under_stdout_is_named_as_stdout_after_the_work(tmp_path):
         r = subprocess.run([sys.executable, "-m", "trajcvae", "simulate", str(out), "--frames", "20"], stdout=full,
                            stderr=subprocess.PIPE, text=True)
     assert r.returncode == 1 and out.exists()
-    assert r.stderr.startswith("error: writing this line to stdout: No space left on device: ") and f"-> {out}" in r.stderr
+    assert r.stderr.startswith("error: writing this line to stdout: No space left on device: ")
+    assert f"-> {out}" in r.stderr
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full to stand for a full disk")
