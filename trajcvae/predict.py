@@ -36,7 +36,8 @@ from .resample import EPS
 from .table import AGENT_COLUMNS, TIME_NAMES, column_aliases, column_map, seconds_per_unit
 from .tracks import read_tracks
 from .units import from_metres, output_decimals, past_horizon, position_columns, time_decimals
-from .windows import Windows, build_windows, concat_windows, iter_windows, no_windows_error, windows_at
+from .windows import (Windows, build_windows, concat_windows, iter_windows, no_windows_error, window_key,
+                      windows_at)
 
 BUILTIN = {"pedestrian": Path(__file__).parent / "models" / "pedestrian.pt"}
 # + "weight" with a K-set; `time` for `frame` (an input with a time column), `lon, lat` for `x, y` (one in degrees)
@@ -520,9 +521,9 @@ class TrajCVAE:
             warn(f"warning: --primary: {without[0]}{f' (and {len(without) - 1} more)' if len(without) > 1 else ''} "
                  "holds no TrajNet++ scene records, so none of its agents is predicted")
         w = windows_at(tracks, self.config.data, records)
-        found = pd.Series(np.arange(len(w)), index=_window_key(w.scene, w.agent_id, w.t0))
+        found = pd.Series(np.arange(len(w)), index=window_key(w.scene, w.agent_id, w.t0))
         at = found[~found.index.duplicated()].reindex(
-            _window_key(records["scene"], records["agent_id"], records["t0"])).to_numpy()
+            window_key(records["scene"], records["agent_id"], records["t0"])).to_numpy()
         ok = ~np.isnan(at)
         if not ok.any():
             raise NoWindowsError(f"--primary: none of the {len(ok)} scene records' primary pedestrians is observed at "
@@ -683,12 +684,6 @@ def scene_records_warning(tracks: pd.DataFrame) -> str | None:
     return (f"warning: {where} {n} TrajNet++ scene record{'s' * (n != 1)} {'are' if n != 1 else 'is'} not "
             "predicted: each pedestrian is predicted from its latest position in the input; --primary predicts "
             "each scene's primary pedestrian from the scene's last observed frame")
-
-
-def _window_key(scene, agent, t0) -> pd.MultiIndex:
-    """(scene, agent id as text, t0 to 6 decimals): a window's key, as `windows.windows_at` matches agents."""
-    return pd.MultiIndex.from_arrays([pd.Index(np.asarray(scene).astype(str)), pd.Index(np.asarray(agent).astype(str)),
-                                      pd.Index(np.round(np.asarray(t0, np.float64), 6))])
 
 
 def horizon_warning(hidden: int, points: int) -> str:

@@ -145,14 +145,11 @@ def windows_at(df: pd.DataFrame, cfg: DataConfig, at: dict[str, np.ndarray]) -> 
     velocity; in the table's scene order, then its rows' (agent, then time) or, resampled, the times'."""
     spu = seconds_per_unit(df)
     steps = time_steps(df, cfg.time_step).step if spu is None else None
-    wanted = pd.MultiIndex.from_arrays([pd.Index(np.asarray(at["scene"]).astype(str)),
-                                        pd.Index(np.asarray(at["agent_id"]).astype(str)),
-                                        pd.Index(np.round(np.asarray(at["t0"], np.float64), 6))])
+    wanted = window_key(at["scene"], at["agent_id"], at["t0"])
     parts = []
     for scene, g in _by_scene(df):
         t, agent = g["frame"].to_numpy(np.float64), g["agent_id"].to_numpy()
-        hit = pd.MultiIndex.from_arrays([pd.Index(np.full(len(g), str(scene))), pd.Index(agent.astype(str)),
-                                         pd.Index(np.round(t, 6))]).isin(wanted)
+        hit = window_key(np.full(len(g), str(scene)), agent, t).isin(wanted)
         if not hit.any():
             continue
         if spu is None:
@@ -167,6 +164,13 @@ def windows_at(df: pd.DataFrame, cfg: DataConfig, at: dict[str, np.ndarray]) -> 
         w = _empty(cfg.obs_len, cfg.pred_len, cfg.memory)
         w.fut = None
     return w
+
+
+def window_key(scene, agent, t0) -> pd.MultiIndex:
+    """(scene, agent id as text, t0 to 6 decimals) for each window (or row): how `windows_at` matches agents at
+    times, whatever type their ids were read as."""
+    return pd.MultiIndex.from_arrays([pd.Index(np.asarray(scene).astype(str)), pd.Index(np.asarray(agent).astype(str)),
+                                      pd.Index(np.round(np.asarray(t0, np.float64), 6))])
 
 
 def _by_scene(df: pd.DataFrame):
