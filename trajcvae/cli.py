@@ -198,7 +198,7 @@ def user_errors(fn):
 
 
 def _kept(command: str, options: dict) -> str:
-    """What a command stopped by Ctrl-C leaves, and how to continue it where it can be."""
+    """What a command stopped by Ctrl-C or a kill leaves, and how to continue it where it can be."""
     out = options.get("out")
     if command == "train" and out is not None and (Path(out) / "last.pt").is_file():
         return f"{out} keeps its last finished epoch (last.pt); continue it with the same command and --resume"
