@@ -226,7 +226,9 @@ def memory_error(e: BaseException, command: str = "train") -> str:
                           "--set; --draws or --calibration",
              "evaluate": "-k, --draws or --calibration", "visualize": "-k or --draws; --agent and --t0, or "
                                                                      "--scene-frame, draw one moment",
-             "predict": "-k or --draws", "serve": "-k or --draws"}
+             "predict": "-k or --draws"}
+    if command == "serve":  # detections come over HTTP: no files to split
+        return f"out of memory{size}: lower what sizes the work (-k, --draws, --max-agents, --max-scenes or --max-k)"
     if command not in sizes:  # simulate (--scenes, --frames are checked), demo, plot-training: a machine too full
         return f"out of memory{size}: free some memory (close other programs) and run it again"
     return (f"out of memory{size}: lower what sizes the work ({sizes[command]}), or give fewer or smaller files at a "

@@ -518,8 +518,9 @@ class TrajCVAE:
         self.check_speeds(tracks)
         without = sorted(set(map(str, tracks["_file"].cat.categories)) - set(records["_file"]))
         if without:
-            warn(f"warning: --primary: {without[0]}{f' (and {len(without) - 1} more)' if len(without) > 1 else ''} "
-                 "holds no TrajNet++ scene records, so none of its agents is predicted")
+            which = f"{without[0]} and {len(without) - 1} more hold" if len(without) > 1 else f"{without[0]} holds"
+            whose = "their" if len(without) > 1 else "its"
+            warn(f"warning: --primary: {which} no TrajNet++ scene records, so none of {whose} agents is predicted")
         w = windows_at(tracks, self.config.data, records)
         found = pd.Series(np.arange(len(w)), index=window_key(w.scene, w.agent_id, w.t0))
         at = found[~found.index.duplicated()].reindex(
