@@ -93,7 +93,6 @@ def density_grid(points: np.ndarray, weights: np.ndarray | None = None, grid: in
     xs = np.linspace(lo[0] - pad, hi[0] + pad, grid)
     ys = np.linspace(lo[1] - pad, hi[1] + pad, grid)
     X, Y = np.meshgrid(xs, ys)
-    from scipy.ndimage import gaussian_filter
     from scipy.stats import gaussian_kde
     try:
         # Scott's rule sizes the kernel from the spread of all points, which blurs two separate modes
@@ -105,17 +104,24 @@ def density_grid(points: np.ndarray, weights: np.ndarray | None = None, grid: in
             xs = np.linspace(lo[0] - 3 * width, hi[0] + 3 * width, cells)
             ys = np.linspace(lo[1] - 3 * width, hi[1] + 3 * width, cells)
             X, Y = np.meshgrid(xs, ys)
-            H, _, _ = np.histogram2d(pts[:, 1], pts[:, 0], bins=cells, range=[[ys[0], ys[-1]], [xs[0], xs[-1]]],
-                                     weights=w)
-            return X, Y, gaussian_filter(H, sigma=(width / (ys[1] - ys[0]), width / (xs[1] - xs[0])))
+            return X, Y, _smoothed_histogram(pts, w, xs, ys, (width / (ys[1] - ys[0]), width / (xs[1] - xs[0])))
         Z = kde(np.vstack([X.ravel(), Y.ravel()])).reshape(X.shape)
     except (np.linalg.LinAlgError, ValueError):
         # All points on a line or a single spot (e.g. an agent standing still): the KDE's covariance is
         # singular, so smooth a 2-D histogram instead.
-        H, _, _ = np.histogram2d(pts[:, 1], pts[:, 0], bins=grid, range=[[ys[0], ys[-1]], [xs[0], xs[-1]]],
-                                 weights=w)
-        Z = gaussian_filter(H, sigma=2.0)
+        Z = _smoothed_histogram(pts, w, xs, ys, 2.0)
     return X, Y, Z
+
+
+def _smoothed_histogram(pts: np.ndarray, w: np.ndarray | None, xs: np.ndarray, ys: np.ndarray,
+                        sigma) -> np.ndarray:
+    """A 2-D histogram of `pts` (weights `w`) on the grid of cells `xs` x `ys`, smoothed by a Gaussian of
+    `sigma` cells (one, or (rows, columns)): (len(ys), len(xs))."""
+    from scipy.ndimage import gaussian_filter
+
+    H, _, _ = np.histogram2d(pts[:, 1], pts[:, 0], bins=(len(ys), len(xs)), range=[[ys[0], ys[-1]], [xs[0], xs[-1]]],
+                             weights=w)
+    return gaussian_filter(H, sigma=sigma)
 
 
 def draw_density(ax, points: np.ndarray, weights: np.ndarray | None = None, levels: int = 9,
