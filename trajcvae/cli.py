@@ -182,17 +182,15 @@ def user_errors(fn):
             where = f"{e.filename}: " if e.filename else ""
             err.print(f"[bold red]error:[/] {escape(where + (e.strerror or str(e)))}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
-        except KeyboardInterrupt:  # the work has unwound: say what is kept, and how to go on
-            if fn.__name__ != "serve":  # (Ctrl-C is how a server is stopped)
-                err.print(f"interrupted: {escape(_kept(fn.__name__, kwargs))}", highlight=False, soft_wrap=True)
-            raise typer.Exit(130) from None
-        except Killed as e:  # SIGTERM (a scheduler's time limit), SIGHUP: as Ctrl-C, under the signal's name
+        except (KeyboardInterrupt, Killed) as e:  # the work has unwound: say what is kept, and how to go on
             import signal
 
-            if fn.__name__ != "serve":
-                err.print(f"stopped by {signal.Signals(e.signum).name}: {escape(_kept(fn.__name__, kwargs))}",
-                          highlight=False, soft_wrap=True)
-            raise
+            if fn.__name__ != "serve":  # (Ctrl-C is how a server is stopped); a kill is named by its signal
+                how = f"stopped by {signal.Signals(e.signum).name}" if isinstance(e, Killed) else "interrupted"
+                err.print(f"{how}: {escape(_kept(fn.__name__, kwargs))}", highlight=False, soft_wrap=True)
+            if isinstance(e, Killed):  # its exit code, 128 + the signal
+                raise
+            raise typer.Exit(130) from None
 
     return wrapper
 
@@ -221,9 +219,8 @@ def memory_error(e: BaseException, command: str = "train") -> str:
     gib = re.search(r"[Tt]ried to allocate ([\d.]+ [KMGT]iB)", str(e))
     size = f" (an allocation of {int(asked[1]) / 2 ** 30:.3g} GiB failed)" if asked else \
         f" (an allocation of {gib[1]} failed)" if gib else ""
-    sizes = {"train": "model.hidden, train.batch_size, train.variety_k, data.max_neighbors or data.memory with --set",
-             "benchmark": "model.hidden, train.batch_size, train.variety_k, data.max_neighbors or data.memory with "
-                          "--set; --draws or --calibration",
+    config = "model.hidden, train.batch_size, train.variety_k, data.max_neighbors or data.memory with --set"
+    sizes = {"train": config, "benchmark": f"{config}; --draws or --calibration",
              "evaluate": "-k, --draws or --calibration", "visualize": "-k or --draws; --agent and --t0, or "
                                                                      "--scene-frame, draw one moment",
              "predict": "-k or --draws"}

@@ -302,8 +302,8 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
                 raise TrajCVAEError(f"{path}: data.{key} {named!r} holds control characters (TOML reads \\n, \\t, \\f, "
                                     f"\\b and \\r in double quotes as escapes){WINDOWS_HINT}")
             # A file named in a config file is found beside it, as the file was written; --set's from the cwd.
-            if isinstance(getattr(cfg.data, key), str) and getattr(cfg.data, key):
-                setattr(cfg.data, key, str(path.parent / home_path(getattr(cfg.data, key), f"{path}: data.{key}")))
+            if isinstance(named, str) and named:
+                setattr(cfg.data, key, str(path.parent / home_path(named, f"{path}: data.{key}")))
     for item in overrides or []:
         key, eq, value = item.partition("=")
         if not eq:

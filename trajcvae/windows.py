@@ -554,9 +554,8 @@ def _grid_windows(fi: np.ndarray, frame: np.ndarray, agent: np.ndarray, pos: np.
     skipped = 0
     if mode == "windows":
         ego = np.flatnonzero((hist_len >= T) & (fut_len >= P))
-    elif mode == "at":
+    elif mode == "at":  # (the caller counts the rows asked for that give no window)
         ego = np.flatnonzero(at & (hist_len >= 2))
-        skipped = int(np.sum(at & (hist_len < 2)))
     else:
         last = np.append(agent[1:] != agent[:-1], True)  # each agent's latest row
         if since is not None:
