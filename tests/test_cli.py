@@ -799,11 +799,13 @@ def test_the_python_simulate_refuses_what_the_command_refuses_in_one_line(tmp_pa
 
 
 def test_tables_are_written_only_as_csv_or_parquet(tmp_path, sim_files):
-    """An output name the writers do not write (.json, .csv.gz, .tsv) is refused, not filled with CSV."""
+    """An output name the writers do not write (.json, .csv.gz, .tsv) is refused, not filled with CSV
+    (predict also writes TrajNet++'s .ndjson)."""
     for name in ("p.json", "p.csv.gz", "p.tsv"):
         one_line_error(cli("predict", "pedestrian", sim_files["test"], "--out", tmp_path / name),
+                       f"unsupported table format '{Path(name).suffix}' (use .csv, .parquet or .ndjson)")
+        one_line_error(cli("simulate", tmp_path / name, "--frames", 20),
                        f"unsupported table format '{Path(name).suffix}' (use .csv or .parquet)")
-        one_line_error(cli("simulate", tmp_path / name, "--frames", 20), "unsupported table format")
         assert not (tmp_path / name).exists()
     one_line_error(cli("simulate", tmp_path / "big.csv", "--frames", 300_000), "--scenes x --frames is at most 200,000")
     # A crowd: each step costs more.
@@ -824,7 +826,7 @@ def test_paths_written_as_other_systems_and_shells_write_them_get_the_fix(tmp_pa
                        f"--out {stream}: the output is written as a file (renamed into place once whole), not to a "
                        "stream; give a file name")
     one_line_error(cli("predict", "pedestrian", sim_files["test"], "--out", f"{tmp_path / 'new'}/"),
-                   f"--out {tmp_path / 'new'}: no .csv or .parquet ending; give a file name (e.g. "
+                   f"--out {tmp_path / 'new'}: no .csv, .parquet or .ndjson ending; give a file name (e.g. "
                    f"{tmp_path / 'new'}.csv)")
     # TOML's escapes in double quotes: an unknown one (\d, \U...) is an error, a known one (\n, \t) a line
     # break or a tab in the name.

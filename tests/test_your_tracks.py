@@ -19,6 +19,7 @@ from trajcvae.errors import DataError, TrajCVAEError, TrajCVAEWarning, worded
 from trajcvae.resample import resample_rows
 from trajcvae.checks import _spans, plausibility, summarize
 from trajcvae.tracks import read_tracks
+from trajcvae.evaluate import evaluate as trajcvae_evaluate
 from trajcvae.predict import predict_to_file
 from trajcvae.windows import build_windows
 
@@ -758,9 +759,9 @@ def test_trajnetplusplus_test_scenes_predict_each_primary_from_its_scenes_last_o
         json.dumps({"track": {"f": int(r.frame), "p": int(r.agent_id), "x": r.x, "y": r.y}}) + "\n"
         for r in rows.itertuples(index=False)))
     tracks = model.read([path])
-    w, ids = model.primary_windows(tracks)
-    assert len(w) == len(records) - 1 and w.skipped == 1 and len(records) > 5 and list(ids) == [
-        r["id"] for r in records[:-1]]
+    w, of = model.primary_windows(tracks)
+    assert len(w) == len(records) - 1 and w.skipped == 1 and len(records) > 5 and list(
+        tracks.attrs["scene_records"]["scene_id"][of]) == [r["id"] for r in records[:-1]]
     for i in range(len(w)):
         cut = tracks[tracks.frame <= w.t0[i]]
         cut.attrs = tracks.attrs
@@ -768,7 +769,8 @@ def test_trajnetplusplus_test_scenes_predict_each_primary_from_its_scenes_last_o
         j = list(alone.agent_id).index(w.agent_id[i])
         for a, b in ((w.obs, alone.obs), (w.nbr, alone.nbr), (w.mem, alone.mem), (w.mem_lag, alone.mem_lag)):
             np.testing.assert_array_equal(a[i], b[j])
-    out = model.predict([path], k=2, primary=True)
+    with pytest.warns(TrajCVAEWarning, match="^1 scene record whose primary pedestrian is not observed at the scene"):
+        out = model.predict([path], k=2, primary=True)  # said by the Python API as by the CLI
     firsts = out.drop_duplicates(["scene_id"]).set_index("scene_id")
     for r in records[:-1]:
         assert firsts.loc[r["id"], "agent_id"] == r["p"] and firsts.loc[r["id"], "t0"] == r["s"] + 80
@@ -781,6 +783,94 @@ def test_trajnetplusplus_test_scenes_predict_each_primary_from_its_scenes_last_o
     plaza.to_csv(tmp_path / "plaza.csv", index=False)
     one_line_error(cli("predict", "pedestrian", tmp_path / "plaza.csv", "--primary", "--out", tmp_path / "q.csv"),
                    "--primary: the input holds no TrajNet++ scene records")
+
+
+def test_trajnetplusplus_predictions_are_written_as_its_evaluators_read_them_and_scored_by_its_protocol(model, plaza,
+                                                                                                      tmp_path):
+    """predict --primary --out X.ndjson writes TrajNet++ prediction records: per scene record of the test file,
+    in its order, the record, then its primary's K futures (prediction_number 0 to K - 1, a K-set's heaviest
+    first: TrajNet++ scores prediction 0 alone and the first three as its top 3), 12 `track` records each at
+    the file's own frame ids with the record's scene_id. evaluate --primary scores the same windows on the
+    file with futures (test_private): only the primaries, from their scenes' last observed frames."""
+    frames = sorted(plaza.frame.unique())
+    records, kept = [], set()
+    for n, s in enumerate(frames[5:len(frames) - 30:21]):  # scenes apart: no observed sample is another's future
+        there = sorted(set(plaza[plaza.frame == s].agent_id) & set(plaza[plaza.frame == s + 200].agent_id))
+        if there:
+            records.append({"id": n, "p": int(there[n % len(there)]), "s": int(s), "e": int(s + 200), "fps": 2.5,
+                            "tag": [1, []]})
+            kept |= {(f, a) for f in range(int(s), int(s) + 81, 10) for a in plaza[plaza.frame == s + 80].agent_id}
+    assert len(records) == 3
+
+    def ndjson(path, rows, scenes):
+        path.write_text("".join(json.dumps({"scene": r}) + "\n" for r in scenes) + "".join(
+            json.dumps({"track": {"f": int(r.frame), "p": int(r.agent_id), "x": r.x, "y": r.y}}) + "\n"
+            for r in rows.itertuples(index=False)))
+        return path
+
+    test = ndjson(tmp_path / "test.ndjson", plaza[[(f, a) in kept for f, a in zip(plaza.frame, plaza.agent_id)]],
+                  records)
+    private = ndjson(tmp_path / "private.ndjson", plaza, records)
+    r = cli("predict", "pedestrian", test, "--primary", "-k", 3, "--kset", "kmeans", "--out", tmp_path / "p.ndjson")
+    assert r.exit_code == 0 and r.stdout.strip().endswith(f"3 windows x 3 samples -> {tmp_path / 'p.ndjson'}")
+    lines = [json.loads(line) for line in (tmp_path / "p.ndjson").read_text().splitlines()]
+    assert len(lines) == len(records) * (1 + 3 * 12)
+    table = model.predict([test], k=3, kset="kmeans", primary=True)  # the same futures, as a table
+    for i, record in enumerate(records):
+        scene, *futures = lines[i * 37:(i + 1) * 37]
+        assert scene == {"scene": record}
+        assert [t["track"]["f"] for t in futures] == list(range(record["s"] + 90, record["s"] + 201, 10)) * 3
+        assert [t["track"]["prediction_number"] for t in futures] == [0] * 12 + [1] * 12 + [2] * 12
+        assert {(t["track"]["p"], t["track"]["scene_id"]) for t in futures} == {(record["p"], record["id"])}
+        mine = table[table.scene_id == record["id"]]
+        heavy = mine.sort_values("weight", ascending=False, kind="stable")["sample"].unique()
+        for m, sample in enumerate(heavy):
+            want = mine[mine["sample"] == sample][["x", "y"]].to_numpy()
+            got = [[t["track"]["x"], t["track"]["y"]] for t in futures[12 * m:12 * (m + 1)]]
+            np.testing.assert_allclose(got, want, atol=5e-5)
+    with pytest.raises(DataError, match="a TrajNet\\+\\+ prediction record"):  # never read back as tracks
+        read_tracks([tmp_path / "p.ndjson"])
+
+    # evaluate --primary on the file with futures: the records' primaries alone, the errors of their futures.
+    scores = trajcvae_evaluate(model, [private], k=3, kset="kmeans", calibration_draws=0, primary=True)
+    assert scores["scenes"]["overall"]["windows"] == len(records) and scores["unscored"] == 0
+    predict_to_file("pedestrian", [private], tmp_path / "q.ndjson", k=3, kset="kmeans", primary=True)
+    got = [json.loads(line) for line in (tmp_path / "q.ndjson").read_text().splitlines()]
+    truth = plaza.set_index(["agent_id", "frame"])
+    errors = []
+    for i, record in enumerate(records):
+        futures = np.array([[t["track"]["x"], t["track"]["y"]] for t in got[i * 37 + 1:(i + 1) * 37]]).reshape(3, 12, 2)
+        true = truth.loc[[(record["p"], f) for f in range(record["s"] + 90, record["s"] + 201, 10)], ["x", "y"]]
+        errors.append(np.linalg.norm(futures - true.to_numpy(), axis=-1).mean(1).min())
+    assert abs(scores["scenes"]["overall"]["min_ade"] - np.mean(errors)) < 1e-4
+    everything = trajcvae_evaluate(model, [private], k=3, calibration_draws=0)
+    assert everything["scenes"]["overall"]["windows"] > 50 * len(records)  # every full window of every agent
+    # The test file holds no futures: refused, with the file to give instead; a record without them is said.
+    with pytest.raises(DataError, match="none of the 3 .* has its 8 observed and 12 future .*test_private file"):
+        trajcvae_evaluate(model, [test], k=3, calibration_draws=0, primary=True)
+    gone = {"id": "gone", "p": 999, "s": records[0]["s"], "e": records[0]["e"], "fps": 2.5}
+    ndjson(tmp_path / "more.ndjson", plaza, records + [gone])
+    with pytest.warns(TrajCVAEWarning, match="1 of the 4 scene records' primary pedestrians has no .* not scored"):
+        assert trajcvae_evaluate(model, [tmp_path / "more.ndjson"], k=3, calibration_draws=0,
+                                 primary=True)["unscored"] == 1
+    (tmp_path / "more.ndjson").unlink()
+    r = cli("evaluate", "pedestrian", private, "--primary", "-k", 3, "--calibration", 0, "--json", tmp_path / "e.json")
+    assert r.exit_code == 0 and json.loads((tmp_path / "e.json").read_text())["primary"] is True, r.output
+
+    # What a TrajNet++ prediction file cannot be: without --primary; of two test files (the evaluator pairs one
+    # with its own); missing a record (it pairs scenes in order).
+    one_line_error(cli("predict", "pedestrian", test, "--out", tmp_path / "x.ndjson"),
+                   "x.ndjson: a TrajNet++ prediction file answers each scene record", "give --primary")
+    one_line_error(cli("predict", "pedestrian", test, private, "--primary", "--out", tmp_path / "x.ndjson"),
+                   "answers one test file, and 2 were read", "predict each to its own .ndjson")
+    ndjson(test, plaza[[(f, a) in kept for f, a in zip(plaza.frame, plaza.agent_id)]], records + [gone])
+    one_line_error(cli("predict", "pedestrian", test, "--primary", "--out", tmp_path / "x.ndjson"),
+                   f"1 of the {len(records) + 1} scene records' primary pedestrians are not observed",
+                   "(the first: scene gone)")
+    one_line_error(cli("predict", "pedestrian", test, "--primary", "--out", tmp_path / "x.json"),
+                   "unsupported table format '.json' (use .csv, .parquet or .ndjson)")
+    assert not (tmp_path / "x.ndjson").exists() and sorted(p.name for p in tmp_path.iterdir()) == [
+        "e.json", "p.ndjson", "private.ndjson", "q.ndjson", "test.ndjson"]
 
 
 def test_trajnetplusplus_primaries_of_text_ids_unknown_twice_named_or_of_no_rate_each_get_their_due(model, tmp_path):
@@ -808,7 +898,8 @@ def test_trajnetplusplus_primaries_of_text_ids_unknown_twice_named_or_of_no_rate
 
     for kind, rate in (("text", 2.5), ("number", 2.5), ("text", None)):
         path = scene_file(tmp_path / f"{kind}{rate}.ndjson", kind, rate)
-        out = model.predict([path], k=1, primary=True)
+        with pytest.warns(TrajCVAEWarning, match="1 scene record whose primary pedestrian is not observed"):
+            out = model.predict([path], k=1, primary=True)
         firsts = out.drop_duplicates("scene_id").set_index("scene_id")
         assert list(firsts.index) == ["twin", 2, 1, 0], (kind, rate)  # in the file's order of records
         assert firsts.loc["twin", "agent_id"] == firsts.loc[0, "agent_id"] and list(firsts.t0) == [80, 680, 380, 80]
@@ -818,7 +909,8 @@ def test_trajnetplusplus_primaries_of_text_ids_unknown_twice_named_or_of_no_rate
     pd.DataFrame({"frame": [0, 10, 20], "agent_id": 1, "x": [0.0, 0.5, 1.0], "y": 0.0}).to_csv(tmp_path / "c.csv",
                                                                                               index=False)
     with pytest.warns(TrajCVAEWarning, match=r"primary=True: .*c.csv holds no TrajNet\+\+ scene records, so none "):
-        model.predict([path, tmp_path / "c.csv"], k=1, primary=True)
+        with pytest.warns(TrajCVAEWarning, match="1 scene record whose primary pedestrian is not observed"):
+            model.predict([path, tmp_path / "c.csv"], k=1, primary=True)
 
 
 @pytest.mark.filterwarnings(r"ignore:.*TrajNet\+\+ scene record:trajcvae.TrajCVAEWarning")  # (tested above)

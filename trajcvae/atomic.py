@@ -241,6 +241,14 @@ class TableWriter:
         self.written = True
         self.rows += len(df)
 
+    def write_lines(self, text: str, rows: int) -> None:
+        """Lines of a format of their own (TrajNet++ records), in place of a table's: `rows` of them."""
+        if self._file is None:
+            self._file = open(self.tmp, "wb")
+        self._file.write(text.encode("utf-8"))
+        self.written = True
+        self.rows += rows
+
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
             self._close()

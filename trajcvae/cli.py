@@ -323,7 +323,8 @@ def predict(
     model: ModelArg,
     data: DataArg,
     k: KOpt = 20,
-    out: Annotated[Path, typer.Option(help="Output table: .csv, or .parquet.")] = Path("predictions.csv"),
+    out: Annotated[Path, typer.Option(help="Output table: .csv, or .parquet; with --primary also .ndjson, "
+                                            "TrajNet++ prediction records.")] = Path("predictions.csv"),
     seed: SeedOpt = 0,
     every_window: Annotated[bool, typer.Option("--every-window", "--windows", help="Predict every (agent, t0) "
                             "with a full observed and future window (evaluation mode) instead of each agent's "
@@ -346,7 +347,7 @@ def predict(
     degrees; and weight with --kset)."""
     classes, columns = _joined(classes), _joined(columns)
     draws = _draws(draws, kset)
-    from .predict import predict_to_file
+    from .predict import predict_to_file, unpredicted_records
 
     with naming_data(data):
         r = predict_to_file(model, data, out, k=k, seed=seed, every_window=every_window, device=device, log=info,
@@ -357,8 +358,7 @@ def predict(
     gap = "a missed frame (--fps bridges short gaps)" if r.tracks.steps is not None else "a gap over --max-gap"
     # About the input: on stderr, so that the result line ends with the path a script reads from it.
     if r.skipped and primary:
-        info(f"{r.skipped} scene record{'s' * many} whose primary pedestrian is not observed at the scene's last "
-             f"observed frame, or has no position a model step before it, {were} not predicted")
+        info(unpredicted_records(r.skipped))
     elif r.skipped:
         info(f"{r.skipped} agent{'s' * many} with no position a model step before {'their' if many else 'its'} "
              f"latest one (seen for less than a step, or just after {gap}) {were} not predicted")
@@ -385,6 +385,9 @@ def evaluate(
     columns: ColumnsOpt = None,
     calibrate: CalibrateOpt = "none",
     max_gap: MaxGapOpt = None,
+    primary: Annotated[bool, typer.Option("--primary", help="TrajNet++'s protocol: score only each scene record's "
+                       "primary pedestrian, from the scene's last observed frame (its start + 8 samples); the "
+                       "input holds the futures (a test_private file).")] = False,
 ):
     """minADE/minFDE@K per scene and overall, beside constant-velocity baselines."""
     classes, columns = _joined(classes), _joined(columns)
@@ -412,7 +415,7 @@ def evaluate(
     predictor.check_kset(k, kset)
     with naming_data(data):
         scores = run(predictor, tracks, k=k, seed=seed, kset=kset, draws=draws, calibration_draws=calibration,
-                     calibrate=calibrate, log=info)
+                     calibrate=calibrate, log=info, primary=primary)
     empty = sorted(set(map(str, tracks["scene"].unique())) - set(scores["scenes"]))
     if empty:  # not in the table: say so rather than leave them out in silence
         dc = predictor.config.data
@@ -423,7 +426,7 @@ def evaluate(
         read_at = tracks.attrs.get("fps") if tracks.attrs.get("rate_from") in ("model", "file") else fps
         inputs = {"model": str(model), "data": [str(p) for p in data], "fps": read_at, "scale": scale,
                   "homography": None if homography is None else str(homography), "classes": classes,
-                  "columns": columns,
+                  "columns": columns, "primary": primary,
                   "max_gap": predictor.config.data.max_gap, "scenes_without_windows": empty,
                   "warning": warning}
         write_text(json_out, json.dumps({**inputs, **scores}, indent=2))  # atomically: never a half-written file

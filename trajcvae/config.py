@@ -508,6 +508,16 @@ def check_primary(primary: bool, every_window: bool = False, since: float | None
                             "one of them")
 
 
+def check_trajnet_output(out, primary: bool) -> bool:
+    """Whether predict's `out` names a TrajNet++ prediction file (.ndjson): one forecast per scene record of a
+    TrajNet++ test file, which --primary alone makes."""
+    trajnet = Path(out).suffix.lower() == TRAJNET_SUFFIX
+    if trajnet and not primary:
+        raise TrajCVAEError(f"--out {out}: a TrajNet++ prediction file answers each scene record of a TrajNet++ "
+                            "test file: give --primary (or write a .csv or .parquet table)")
+    return trajnet
+
+
 def check_since(since: float | None, every_window: bool = False) -> None:
     """`since` (the Python API's predict and make_windows): a time in the input's time base, for latest windows."""
     if since is None:
@@ -534,13 +544,15 @@ def check_calibration(draws: int) -> None:
 
 
 TABLE_SUFFIXES = (".csv", ".parquet")  # what the table writer writes (`atomic.TableWriter`)
+TRAJNET_SUFFIX = ".ndjson"  # TrajNet++ prediction records, which `predict --primary` writes
 
 
-def check_output(path, option: str = "--out", folder: bool = False, table: bool = False, inputs=()) -> None:
+def check_output(path, option: str = "--out", folder: bool = False, table: bool | tuple[str, ...] = False,
+                 inputs=()) -> None:
     """An output path must be writable before the work starts: a file name (not a folder) whose nearest
     existing parent is a writable folder, not write-protected and none of the command's `inputs` (files it
     reads: data, a model, a homography); with `folder`, a run folder (not a file); with `table`, a name
-    ending in .csv or .parquet (missing folders on the way are made)."""
+    ending in .csv or .parquet, or one of the endings `table` gives (missing folders on the way are made)."""
     given = Path(path)  # as the user wrote it: its name picks a table's format, and messages show it
     if given.parts and given.parts[0].startswith("~"):  # `--out=~/x` reaches us unexpanded: it would make a '~'
         try:
@@ -570,9 +582,11 @@ def check_output(path, option: str = "--out", folder: bool = False, table: bool 
     if not folder and re.fullmatch(r"-|/dev/(stdout|stderr|fd/\d+)|/proc/(self|\d+)/fd/\d+", str(given)):
         raise TrajCVAEError(f"{option} {given}: the output is written as a file (renamed into place once whole), not "
                             "to a stream; give a file name")
-    if table and given.suffix.lower() not in TABLE_SUFFIXES:
-        raise TrajCVAEError(f"{option} {given}: unsupported table format '{given.suffix}' (use .csv or .parquet)"
-                            if given.suffix else f"{option} {given}: no .csv or .parquet ending; give a file name "
+    endings = table if isinstance(table, tuple) else TABLE_SUFFIXES
+    if table and given.suffix.lower() not in endings:
+        named = ", ".join(endings[:-1]) + " or " + endings[-1]
+        raise TrajCVAEError(f"{option} {given}: unsupported table format '{given.suffix}' (use {named})"
+                            if given.suffix else f"{option} {given}: no {named} ending; give a file name "
                             f"(e.g. {given}.csv)")
     parent = path if folder and path.is_dir() else path.parent
     while not parent.exists() and parent != parent.parent:
@@ -607,7 +621,7 @@ def read_paths(*given) -> list:
 def _read_within(a: Path, folder) -> bool:
     """Whether output `a` (resolved) is a table that exists in input folder `folder`, which reads it as tracks."""
     try:
-        return (Path(folder).is_dir() and a.is_file() and a.suffix.lower() in TABLE_SUFFIXES
+        return (Path(folder).is_dir() and a.is_file() and a.suffix.lower() in TABLE_SUFFIXES + (TRAJNET_SUFFIX,)
                 and Path(os.path.realpath(folder)) in a.parents)
     except (OSError, TypeError, ValueError):
         return False

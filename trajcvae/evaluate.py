@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .calibrate import ScenePast, too_little_past, unfitted
-from .config import check_calibration, check_sampling
+from .config import check_calibration, check_flags, check_sampling
 from .errors import DataError, TrajCVAEError, warn
 from .metrics import (ade_fde, brier_fde, calibration, constant_velocity, hpd_levels, line_turns, min_ade_fde,
                       noisy_constant_velocity)
@@ -145,20 +145,27 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
              seed: int = 0, kset: str = "none", draws: int = 1000, calibration_draws: int = 200,
              calibrate: str = "none", fps: float | None = None, scale: float | str | Path | dict | None = None,
              homography: str | Path | None = None, classes: Iterable[str] | None = None,
-             log: Callable[[str], None] | None = None, columns: str | dict | None = None) -> dict:
+             log: Callable[[str], None] | None = None, columns: str | dict | None = None,
+             primary: bool = False) -> dict:
     """minADE/minFDE@K per scene and overall (with a K-set mode, of its K-set, and its Brier-minFDE), the
     most-likely prediction, both baselines and, with `calibration_draws` > 0, the calibration of plain
     sampling (`calibration_of`); calibrate="scene": of plain draws fitted to each window's scene's past
     (`calibrate.py`), with `unfitted`, how many windows had too little of it. Errors are in metres; `fps`,
     `scale`, `homography`, `classes`, `columns`: the input's rate, units, classes and column names
-    (`TrajCVAE.read`). The warning
-    about windows left unfitted goes to `log`, or without one comes as a `TrajCVAEWarning`."""
+    (`TrajCVAE.read`). primary: TrajNet++'s protocol: only each scene record's primary pedestrian, from its
+    scene's last observed frame (`TrajCVAE.primary_windows`), with `unscored`, the records whose primary has
+    no full window there. The warnings about windows left unfitted or unscored go to `log`, or without one
+    come as a `TrajCVAEWarning`."""
     if not isinstance(predictor, TrajCVAE):
         load = f" (TrajCVAE.load({str(predictor)!r}))" if isinstance(predictor, (str, Path)) else ""
         raise TrajCVAEError(f"evaluate takes a loaded model{load}, not a {type(predictor).__name__}")
     check_sampling(k, seed, kset, draws, calibrate)
     check_calibration(calibration_draws)
     calibration_fits(calibration_draws)
+    check_flags(primary=primary)
+    if isinstance(data, Windows) and primary:
+        raise TrajCVAEError("primary picks the windows of a TrajNet++ file's scene records: give the data itself, not "
+                            "windows")
     if isinstance(data, Windows):
         if data.fut is None:
             raise TrajCVAEError("evaluate scores windows against their true futures: give model.make_windows(data, "
@@ -168,10 +175,20 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
     else:  # the names of all scenes read, those without windows too
         tracks = predictor.read(data, fps, scale, homography, classes, columns)
         check_scene_names(tracks["scene"], tracks)
-        w = predictor.make_windows(tracks, every_window=True)
+        w = predictor.primary_windows(tracks, full=True)[0] if primary else \
+            predictor.make_windows(tracks, every_window=True)
     past = predictor.scene_past(w, seed) if calibrate == "scene" else None
     result = {"k": k, "seed": seed, "kset": kset, "draws": draws if kset != "none" else None, "calibrate": calibrate,
               "scenes": scene_means(window_errors(predictor, w, k, seed, kset, draws, past, log))}
+    if primary:  # records whose primary has no full window at its scene's last observed frame: not scored
+        result["unscored"] = w.skipped
+        if w.skipped:
+            dc = predictor.config.data
+            (log or warn)(f"warning: --primary: {w.skipped} of the {w.skipped + len(w)} scene records' primary "
+                          f"pedestrians {'have' if w.skipped != 1 else 'has'} no {dc.obs_len} observed and "
+                          f"{dc.pred_len} future samples from the scene's last observed frame, and "
+                          f"{'are' if w.skipped != 1 else 'is'} not scored (a TrajNet++ test file holds no "
+                          "futures: score its test_private file)")
     if calibrate == "scene":  # windows whose scene had too little past: their draws stay the model's own
         result["unfitted"] = int(unfitted(past, w.scene, w.t0).sum())
         if result["unfitted"]:

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError, first_line, warn
-from .table import (AGENT_COLUMNS, PER_SECOND, REQUIRED, TRACK_COLUMNS, column_aliases, counted_from_one,
+from .table import (AGENT_COLUMNS, PER_SECOND, REQUIRED, TRACK_COLUMNS, Shared, column_aliases, counted_from_one,
                     is_column_number, missing_columns, time_role)
 from .values import (MAX_RAW, ROUGH_PARSER, agent_ids, as_text, canonical, numeric_column, parses_as_number, to_numbers,
                      unresolved_time)
@@ -766,7 +766,7 @@ def _read_trajnet(path: Path) -> pd.DataFrame:
     different rates, and a predictor's records (`prediction_number`), are refused."""
     import json
 
-    rows, rates, scenes = [], {}, []  # rate -> the line of its first scene record; (id, primary, start)
+    rows, rates, scenes = [], {}, []  # rate -> the line of its first scene record; (id, primary, start, record)
     try:
         text = path.read_bytes().decode("utf-8-sig")  # a byte-order mark is read past, as a CSV's is
     except UnicodeDecodeError as e:
@@ -812,9 +812,10 @@ def _read_trajnet(path: Path) -> pd.DataFrame:
     fps = next(iter(rates)) * step if rates and step is not None else None
     records = None
     if scenes and step is not None:  # each primary's last observed frame: TrajNet++ observes 9 samples of 21
-        ids, primary, start = zip(*scenes)
-        records = {"scene_id": np.array(ids, dtype=object), "agent_id": np.array(primary, dtype=object),
-                   "frame": np.array(start, dtype=np.float64) + TRAJNET_OBSERVED * step}
+        ids, primary, start, recs = zip(*scenes)
+        records = Shared(scene_id=np.array(ids, dtype=object), agent_id=np.array(primary, dtype=object),
+                         frame=np.array(start, dtype=np.float64) + TRAJNET_OBSERVED * step,
+                         record=np.array(recs + (None,), dtype=object)[:-1])  # the records as read: dicts
     table.attrs.update(seconds=False, fps=fps, scene_records=records)
     return table
 
@@ -822,16 +823,37 @@ def _read_trajnet(path: Path) -> pd.DataFrame:
 TRAJNET_OBSERVED = 8  # samples from a TrajNet++ scene's start to its last observed one (it observes 9, predicts 12)
 
 
+def trajnet_predictions(records, frames: np.ndarray, futures: np.ndarray, decimals: int = 4) -> str:
+    """Forecasts as TrajNet++ prediction records, the lines its evaluators read: for each scene record (a dict
+    as read; its end `e` moved up to the last forecast frame where it falls short, so that a reader of the
+    scene's frames finds them), the record, then its primary pedestrian's K futures, `prediction_number` 0
+    to K - 1, each P `track` records with the record's `scene_id`.
+    records: N scene records; frames (N, P) the forecast steps' frame ids (whole numbers); futures (N, K, P, 2)
+    positions, written with `decimals` decimals."""
+    lines = []
+    for record, f, paths in zip(records, frames.astype(np.int64).tolist(), np.round(futures, decimals).tolist()):
+        end = record.get("e")
+        if isinstance(end, bool) or not isinstance(end, (int, float)) or end < f[-1]:
+            record = {**record, "e": f[-1]}
+        lines.append(json.dumps({"scene": record}))
+        who = f'"p": {json.dumps(record["p"])}'
+        scene = f'"scene_id": {json.dumps(record["id"])}}}}}'
+        lines += [f'{{"track": {{"f": {t}, {who}, "x": {x}, "y": {y}, "prediction_number": {m}, {scene}'
+                  for m, path in enumerate(paths) for t, (x, y) in zip(f, path)]
+    return "\n".join(lines) + "\n"
+
+
 def _trajnet_scene(scene: dict, path: Path, n: int) -> tuple | None:
-    """One TrajNet++ `scene` record (line `n`) as (id, primary pedestrian, start frame), or None for one that
-    names no primary or start (it gives the rate alone); a field of the wrong kind is refused, naming it."""
+    """One TrajNet++ `scene` record (line `n`) as (id, primary pedestrian, start frame, the record), or None
+    for one that names no primary or start (it gives the rate alone); a field of the wrong kind is refused,
+    naming it."""
     if not all(key in scene for key in ("id", "p", "s")):
         return None
     if isinstance(scene["p"], bool) or not isinstance(scene["p"], (int, str)):
         raise DataError(f"{path} line {n}: scene 'p' {scene['p']!r} is no pedestrian id (a whole number or text)")
     if isinstance(scene["s"], bool) or not isinstance(scene["s"], (int, float)) or not math.isfinite(scene["s"]):
         raise DataError(f"{path} line {n}: scene 's' {scene['s']!r} is no frame id (a number)")
-    return scene["id"], scene["p"], scene["s"]
+    return scene["id"], scene["p"], scene["s"], scene
 
 
 def _trajnet_track(t: dict, path: Path, n: int) -> tuple:

@@ -27,9 +27,10 @@ from .batch import WindowTensors, make_batch
 from .calibrate import DRAWS, ScenePast, level_map, radial_levels, too_little_past, unfitted
 from .checks import (bridges_any, bridging_gap, far_apart, gap_without_rate, plausibility, sampling_interval,
                      summarize, time_steps, TrackSummary)
-from .config import (Config, check_flags, check_max_gap, check_output, check_primary, check_sampling, check_since,
-                     read_paths, resolve_device)
+from .config import (TABLE_SUFFIXES, TRAJNET_SUFFIX, Config, check_flags, check_max_gap, check_output,
+                     check_primary, check_sampling, check_since, check_trajnet_output, read_paths, resolve_device)
 from .errors import DataError, NoWindowsError, TrajCVAEError, warn
+from .formats import trajnet_predictions
 from .kset import KSetSampler, kmeans_futures, nearest_shares
 from .model import CVAE
 from .resample import EPS
@@ -482,8 +483,8 @@ class TrajCVAE:
         check_primary(primary, every_window, since)
         _check_past(past)
         tracks = self.read(data, fps, scale, homography, classes, columns)
-        w, ids = self.primary_windows(tracks) if primary else (self.make_windows(tracks, every_window, since=since),
-                                                                None)
+        w, of = self.primary_windows(tracks) if primary else (self.make_windows(tracks, every_window, since=since),
+                                                               None)
         rows = len(w) * k * self.config.data.pred_len
         _check_fits(rows * TABLE_ROW_BYTES, f"k {k}: a table of {rows:,} rows ({len(w)} windows) needs",
                     "use a smaller k, or trajcvae.predict.predict_to_file (as `trajcvae predict`), which writes "
@@ -496,21 +497,26 @@ class TrajCVAE:
             n_unfitted = int(unfitted(past, w.scene, w.t0).sum())
             if n_unfitted:
                 said.append(too_little_past(n_unfitted, len(w), self.config.data.obs_len, self.config.data.pred_len))
+        if primary and w.skipped:  # the CLI says it as a note (`predict_to_file` counts them)
+            said.append(f"warning: {unpredicted_records(w.skipped)}")
         samples, weights = self.sample_kset(w, k=k, seed=seed, kset=kset, draws=draws, past=past)
         units = tracks.attrs.get("units")
         uv = from_metres(samples, units, w.scene)
         hidden = past_horizon(uv)
         if hidden:
             said.append(horizon_warning(hidden, uv[..., 0].size))
-        extra = ({"scene_id": ids} if primary else {}) | agent_values(agent_table(tracks), w)
+        extra = ({"scene_id": tracks.attrs["scene_records"]["scene_id"][of]} if primary else {}) | \
+            agent_values(agent_table(tracks), w)
         return samples_to_frame(w, uv, time_column=time_column(tracks), extra=extra, weights=weights,
                                 position=position_columns(units)), said
 
-    def primary_windows(self, tracks: pd.DataFrame) -> tuple[Windows, np.ndarray]:
+    def primary_windows(self, tracks: pd.DataFrame, full: bool = False) -> tuple[Windows, np.ndarray]:
         """One window per TrajNet++ scene record (`tracks.attrs["scene_records"]`, a table of `read`), in the
         records' order: its primary pedestrian's at the scene's last observed frame (`windows.windows_at`),
-        and the records' `scene_id`s. Records whose primary is not observed there with a velocity are counted
-        in `skipped`; a file of the input with no scene records is warned of (its agents are not predicted)."""
+        and the records' positions in that table. Records whose primary is not observed there with a velocity
+        are counted in `skipped`; a file of the input with no scene records is warned of (its agents are not
+        predicted). full: the primaries' full windows instead (`every_window`'s, with their futures: what
+        `evaluate` scores), where the input holds the future; records without one are counted in `skipped`."""
         records = tracks.attrs.get("scene_records")
         if records is None:
             raise DataError("--primary: the input holds no TrajNet++ scene records (`scene` lines naming a primary "
@@ -520,18 +526,32 @@ class TrajCVAE:
         if without:
             which = f"{without[0]} and {len(without) - 1} more hold" if len(without) > 1 else f"{without[0]} holds"
             whose = "their" if len(without) > 1 else "its"
-            warn(f"warning: --primary: {which} no TrajNet++ scene records, so none of {whose} agents is predicted")
-        w = windows_at(tracks, self.config.data, records)
+            done = "scored" if full else "predicted"
+            warn(f"warning: --primary: {which} no TrajNet++ scene records, so none of {whose} agents is {done}")
+        dc = self.config.data
+        n = len(records["scene_id"])
+        if full:
+            unscored = NoWindowsError(f"--primary: none of the {n} scene records' primary pedestrians has its "
+                                      f"{dc.obs_len} observed and {dc.pred_len} future samples in the input (a "
+                                      "TrajNet++ test file holds no futures: score its test_private file, which does)")
+            try:
+                w = build_windows(tracks, dc, mode="windows")
+            except NoWindowsError:
+                raise unscored from None
+        else:
+            w = windows_at(tracks, dc, records)
         found = pd.Series(np.arange(len(w)), index=window_key(w.scene, w.agent_id, w.t0))
         at = found[~found.index.duplicated()].reindex(
             window_key(records["scene"], records["agent_id"], records["t0"])).to_numpy()
         ok = ~np.isnan(at)
+        if not ok.any() and full:
+            raise unscored
         if not ok.any():
             raise NoWindowsError(f"--primary: none of the {len(ok)} scene records' primary pedestrians is observed at "
                                  "its scene's last observed frame (its start + 8 samples) with a position before it")
         w = w.subset(at[ok].astype(np.int64))  # two records of one primary at one time: one window each
         w.skipped = int(np.sum(~ok))
-        return w, records["scene_id"][ok]
+        return w, np.flatnonzero(ok)
 
 
 def _read_so(columns: str) -> bool:
@@ -597,12 +617,14 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
     only once complete. `log` gets the data summary and the speed warning, if any (without `log`, it is a
     `TrajCVAEWarning`). `kset`, `draws`, `calibrate`: see `TrajCVAE.predict`
     (calibrate="scene" first predicts every finished window of the input, a piece at a time); `max_gap`: see
-    `TrajCVAE.load`."""
+    `TrajCVAE.load`. With `primary`, an `out` ending in .ndjson gets TrajNet++ prediction records
+    (`formats.trajnet_predictions`) instead of a table."""
     check_sampling(k, seed, kset, draws, calibrate)  # before any file is read or written
     check_flags(primary=primary)
     check_primary(primary, every_window)
     column_map(columns)
-    check_output(out, table=True, inputs=read_paths(model, data, homography, scale))
+    trajnet = check_trajnet_output(out, primary)  # TrajNet++ prediction records rather than a table
+    check_output(out, table=TABLE_SUFFIXES + (TRAJNET_SUFFIX,), inputs=read_paths(model, data, homography, scale))
     predictor = TrajCVAE.load(model, device=device, max_gap=max_gap)
     dc = predictor.config.data
     predictor.check_kset(k, kset)
@@ -636,13 +658,14 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
     decimals = dict.fromkeys(position_columns(units), output_decimals(units))  # the rest: 4 decimals
     times = time_decimals(tracks["frame"].to_numpy(), steps)  # times as read, so that t0 names the observation
     decimals.update({c: times for c, whole_numbers in zip(("t0", column), integral) if not whole_numbers})
+    records = tracks.attrs.get("scene_records")
     with TableWriter(out, exact=("weight",), column_decimals=decimals) as writer:
-        pending: list[tuple[Windows, np.ndarray | None]] = []  # with --primary, its scene_ids
+        pending: list[tuple[Windows, np.ndarray | None]] = []  # with --primary, its records' positions
 
         def flush() -> None:
             nonlocal n_unfitted, hidden
             w = concat_windows([part for part, _ in pending], mode)
-            ids = np.concatenate([ids for _, ids in pending]) if primary else None  # each window's scene_id
+            of = np.concatenate([of for _, of in pending]) if primary else None  # each window's scene record
             pending.clear()
             samples, weights = predictor.sample_kset(w, k=k, seed=seed, kset=kset, draws=draws, batch_size=batch,
                                                      past=past)
@@ -650,10 +673,13 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
                 n_unfitted += int(unfitted(past, w.scene, w.t0).sum())
             uv = from_metres(samples, units, w.scene)
             hidden += past_horizon(uv)
-            extra = ({"scene_id": ids} if primary else {}) | agent_values(labels, w)
+            if trajnet:
+                _write_trajnet(writer, records["record"][of], w, uv, weights, decimals[position_columns(units)[0]])
+                return
+            extra = ({"scene_id": records["scene_id"][of]} if primary else {}) | agent_values(labels, w)
             writer.write(samples_to_frame(w, uv, scenes, integral, column, extra, weights, position_columns(units)))
 
-        pieces = [predictor.primary_windows(tracks)] if primary else \
+        pieces = [_primary_windows(predictor, tracks, out if trajnet else None)] if primary else \
             ((part, None) for part in iter_windows(tracks, dc, mode, chunk=chunk))
         for part, ids in pieces:
             skipped += part.skipped
@@ -672,6 +698,52 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
     if hidden:
         said(horizon_warning(hidden, writer.rows))
     return PredictResult(n, skipped, writer.rows, summary)
+
+
+def _primary_windows(predictor: TrajCVAE, tracks: pd.DataFrame, trajnet: str | Path | None = None):
+    """`TrajCVAE.primary_windows`; for TrajNet++ prediction records written to `trajnet`, checked first: they
+    answer one test file, every record of it (an evaluator pairs its scenes with the test file's in order), at
+    whole frame ids."""
+    w, of = predictor.primary_windows(tracks)
+    if trajnet is None:
+        return w, of
+    files = list(map(str, tracks["_file"].cat.categories))
+    if len(files) > 1:
+        raise DataError(f"--out {trajnet}: a TrajNet++ prediction file answers one test file, and {len(files)} were "
+                        f"read ({files[0]}, {files[1]}{' ...' if len(files) > 2 else ''}): predict each to its own "
+                        ".ndjson")
+    records = tracks.attrs["scene_records"]
+    if w.skipped:
+        first = records["scene_id"][np.setdiff1d(np.arange(len(records["scene_id"])), of)[0]]
+        raise DataError(f"--out {trajnet}: {w.skipped} of the {len(records['scene_id'])} scene records' primary "
+                        "pedestrians are not observed at their scene's last observed frame with a position before it "
+                        f"(the first: scene {first}), and a TrajNet++ prediction file needs a forecast for each; "
+                        "write a .csv to predict the others")
+    frames = w.t0[:, None] + np.arange(1, predictor.config.data.pred_len + 1) * w.step[:, None]
+    if np.abs(frames - np.round(frames)).max() > 1e-6:
+        raise DataError(f"--out {trajnet}: the model's {predictor.config.data.dt:g} s steps fall between the file's "
+                        f"frame ids (one every {1 / tracks.attrs['fps']:g} s), where no TrajNet++ record can name "
+                        "them; write a .csv")
+    return w, of
+
+
+def _write_trajnet(writer: TableWriter, records: np.ndarray, w: Windows, uv: np.ndarray,
+                   weights: np.ndarray | None, decimals: int) -> None:
+    """One piece of TrajNet++ prediction records (`formats.trajnet_predictions`): a K-set's futures heaviest
+    first, since TrajNet++ scores prediction 0 alone as its single guess and the first three as its top 3."""
+    if weights is not None:
+        uv = np.take_along_axis(uv, np.argsort(-weights, axis=1, kind="stable")[..., None, None], 1)
+    if not np.isfinite(uv).all():
+        raise DataError(f"--out {writer.path}: future points fall past the homography's horizon, where no pixel "
+                        "shows them, and a TrajNet++ record needs a position; write a .csv")
+    frames = np.round(w.t0[:, None] + np.arange(1, uv.shape[2] + 1) * w.step[:, None])
+    writer.write_lines(trajnet_predictions(records, frames, uv, decimals), uv.shape[0] + uv[..., 0].size)
+
+
+def unpredicted_records(n: int) -> str:
+    """What is said of `n` TrajNet++ scene records whose primary `primary_windows` could not predict."""
+    return (f"{n} scene record{'s' * (n != 1)} whose primary pedestrian is not observed at the scene's last observed "
+            f"frame, or has no position a model step before it, {'were' if n != 1 else 'was'} not predicted")
 
 
 def scene_records_warning(tracks: pd.DataFrame) -> str | None:

@@ -22,7 +22,7 @@ import pandas as pd
 from .errors import DataError, plural, warn
 from .formats import class_names_file, mot_detections, read_file, refuse_futures
 from .resample import EPS
-from .table import AGENT_COLUMNS, column_map, time_role, where
+from .table import AGENT_COLUMNS, Shared, column_map, time_role, where
 from .units import (coarse_positions, coarsely_written, is_number, lonlat_units, placed, scales_of_scenes,
                     to_metres, unit_conversion)
 from .values import canonical
@@ -215,8 +215,8 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
             t["frame"] = t["frame"].to_numpy() / rate
             t.attrs.update(seconds=True, fps=None)
             if t.attrs.get("scene_records") is not None:  # TrajNet++'s: their frames as the rows' times
-                t.attrs["scene_records"] = {**t.attrs["scene_records"],
-                                            "frame": t.attrs["scene_records"]["frame"] / rate}
+                t.attrs["scene_records"] = Shared(t.attrs["scene_records"],
+                                                  frame=t.attrs["scene_records"]["frame"] / rate)
         own, rate_from = [None] * len(tables), "files"
     else:
         rate_from = "fps" if fps is not None else None
@@ -302,18 +302,10 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     return df
 
 
-class Shared(dict):
-    """A dict that never changes, which pandas' copies of a table share rather than copy (it copies a table's
-    `attrs` at every operation: thousands of TrajNet++ scene records made a column's read 400 times slower)."""
-
-    def __deepcopy__(self, memo):
-        return self
-
-
 def _scene_records(tables: list[pd.DataFrame]) -> dict[str, np.ndarray] | None:
     """The TrajNet++ scene records of all files (`formats._read_trajnet`'s): each primary pedestrian's
-    `scene`, `agent_id` and `t0` (its scene's last observed frame, in the table's time) with its `scene_id`
-    and `_file`; None where no file has any."""
+    `scene`, `agent_id` and `t0` (its scene's last observed frame, in the table's time) with its `scene_id`,
+    the `record` as read (a dict) and its `_file`; None where no file has any."""
     parts = [(t.attrs["scene_records"], str(t["scene"].iloc[0]), str(t["_file"].iloc[0])) for t in tables
              if t.attrs.get("scene_records") is not None and len(t)]
     if not parts:
@@ -322,6 +314,7 @@ def _scene_records(tables: list[pd.DataFrame]) -> dict[str, np.ndarray] | None:
                   agent_id=np.concatenate([r["agent_id"] for r, _, _ in parts]),
                   t0=np.concatenate([r["frame"] for r, _, _ in parts]),
                   scene_id=np.concatenate([r["scene_id"] for r, _, _ in parts]),
+                  record=np.concatenate([r["record"] for r, _, _ in parts]),
                   _file=np.concatenate([np.full(len(r["frame"]), f, dtype=object) for r, _, f in parts]))
 
 
