@@ -12,7 +12,7 @@ from .calibrate import ScenePast, too_little_past, unfitted
 from .config import check_calibration, check_flags, check_sampling
 from .errors import DataError, TrajCVAEError, warn
 from .metrics import (ade_fde, brier_fde, calibration, constant_velocity, hpd_levels, line_turns, min_ade_fde,
-                      noisy_constant_velocity)
+                      turned_lines)
 from .predict import SAMPLE_BLOCK, TrajCVAE, free_memory, noise_block, over_half
 from .table import where
 from .windows import Windows
@@ -54,7 +54,7 @@ def window_errors(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path]
             got["brier_fde"] = brier_fde(samples, weights, part.fut)
         got["ml_ade"], got["ml_fde"] = (e[:, 0] for e in ade_fde(predictor.sample(part, most_likely=True), part.fut))
         got["cv_ade"], got["cv_fde"] = (e[:, 0] for e in ade_fde(constant_velocity(part.obs, P), part.fut))
-        ncv = noisy_constant_velocity(part.obs, P, k, 0, 0, turns=(turns[0][lo:hi], turns[1][lo:hi]))
+        ncv = turned_lines(part.obs, P, (turns[0][lo:hi], turns[1][lo:hi]))
         got["ncv_min_ade"], got["ncv_min_fde"] = min_ade_fde(ncv, part.fut)
         for key, value in got.items():
             errors.setdefault(key, []).append(value)

@@ -57,11 +57,16 @@ def constant_velocity(obs: np.ndarray, pred_len: int) -> np.ndarray:
 
 
 def noisy_constant_velocity(obs: np.ndarray, pred_len: int, k: int, heading_std: float,
-                            log_speed_std: float, seed: int = 0, turns: tuple | None = None) -> np.ndarray:
+                            log_speed_std: float, seed: int = 0) -> np.ndarray:
     """K straight lines with headings turned by N(0, heading_std) radians and speeds scaled by
-    exp(N(0, log_speed_std)): obs (N, T, 2) -> (N, K, P, 2). `turns`: those (N, K) turns and scales, drawn
-    already (`line_turns`: a piece of windows' share of the draws for all)."""
-    th, sp = turns if turns is not None else line_turns(len(obs), k, heading_std, log_speed_std, seed)
+    exp(N(0, log_speed_std)): obs (N, T, 2) -> (N, K, P, 2)."""
+    return turned_lines(obs, pred_len, line_turns(len(obs), k, heading_std, log_speed_std, seed))
+
+
+def turned_lines(obs: np.ndarray, pred_len: int, turns: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """The straight lines of `turns`, (N, K) heading turns and speed scales drawn already (`line_turns`; a
+    piece of windows takes its share of the draws for all): obs (N, T, 2) -> (N, K, P, 2)."""
+    th, sp = turns
     v = last_velocity(obs)  # (N, 2)
     c, s = np.cos(th) * sp, np.sin(th) * sp
     vk = np.stack([c * v[:, None, 0] - s * v[:, None, 1], s * v[:, None, 0] + c * v[:, None, 1]], -1)  # (N, K, 2)
