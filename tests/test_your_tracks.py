@@ -684,6 +684,8 @@ def test_sdd_annotations_are_box_centres_at_30_fps_with_their_label(model, plaza
     label = lines[5].split()[-1].strip('"')
     for i, line, said in ((5, lines[5][:-1], f"line 6: SDD label '\"{label}' opens a quote not closed on its line"),
                           (6, lines[6].rsplit(" ", 1)[0], "line 7: SDD column 'label' is empty"),
+                          (6, lines[6].rsplit(" ", 1)[0] + ' ""', "line 7: SDD column 'label' is empty (an SDD line "
+                           'has 10 fields, the last a label such as "Pedestrian")'),
                           (7, lines[7][:-1], "line 8: a quote (\") opened there is never closed")):
         sdd.write_text("\n".join(lines[:i] + [line] + (lines[i + 1:] if i < 7 else [])))
         with pytest.raises(DataError, match=re.escape(f"annotations.txt {said}")):

@@ -732,7 +732,8 @@ def _read_sdd(path: Path, fmt: _Format) -> pd.DataFrame:
     if bad.any():  # no label, or one whose closing quote is lost (it runs on over the lines after it)
         i = int(np.argmax(bad))
         raise DataError(f"{path} line {lines[i]}: " + (f"SDD column 'label' is empty (an SDD line has "
-                        f"{len(SDD_FIELDS)} fields)" if pd.isna(label.iloc[i]) else
+                        f"{len(SDD_FIELDS)} fields, the last a label such as \"Pedestrian\")"
+                        if pd.isna(label.iloc[i]) else
                         f"SDD label '\"{label.iloc[i].partition(chr(10))[0]}' opens a quote not closed on its line"))
     keep = num["lost"] == 0
     if not keep.any():
