@@ -1,6 +1,7 @@
 """The command line: train, predict, evaluate and benchmark end to end; every mistake is one line, no traceback."""
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -117,6 +118,22 @@ def test_a_narrow_terminal_folds_the_tables_numbers_rather_than_cutting_them(mon
     out = capsys.readouterr().out
     assert "…" not in out and max(len(line) for line in out.splitlines()) <= 40
     assert out.count("3") == 8 * 2 + 2  # every digit of the 8 ADE/FDE cells and 2 window counts is there
+
+
+def test_a_table_too_narrow_for_its_pairs_stacks_them_rather_than_folding_a_number(monkeypatch, capsys):
+    """Under 80 columns an ADE/FDE pair folded mid-number (`0.590/1.` over `073`) reads as other numbers: the
+    pairs are stacked, `0.590/` over `1.073`, every number whole."""
+    from trajcvae.cli import print_table
+
+    row = {f"{p}_{m}": 0.5 + i / 7 for i, (p, m) in enumerate((p, m) for p in ("min", "ml", "cv", "ncv_min")
+                                                             for m in ("ade", "fde"))}
+    monkeypatch.setenv("COLUMNS", "60")
+    print_table({"k": 20, "scenes": {"zara1": {"windows": 3139, **row}, "overall": {"windows": 3139, **row}}})
+    lines = capsys.readouterr().out.splitlines()
+    assert max(len(line) for line in lines) <= 60
+    body = " ".join(lines[lines.index(next(line for line in lines if line.startswith("zara1"))):]).split()
+    assert all(re.fullmatch(r"zara1|overall|3139|\d\.\d{3}/?", token) for token in body), lines
+    assert [t for t in body if t.endswith("/")] == [f"{v:.3f}/" for v in list(row.values())[::2]] * 2
 
 
 def test_a_piped_table_keeps_each_number_on_its_row_however_large(monkeypatch, capsys):

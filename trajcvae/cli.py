@@ -437,12 +437,34 @@ def evaluate(
 
 
 def print_wide(table: Table) -> None:
-    """A table to a terminal (or to a width set by COLUMNS) as it fits there, cells folded; piped or captured
-    (a log, CI), whole: rich's 80 columns for a non-terminal would fold a number of 100 m or more onto a
-    line of its own."""
+    """A table to a terminal (or to a width set by COLUMNS) as it fits there, its ADE/FDE pairs stacked where
+    it is too narrow for them side by side (folded, `0.590/1.073` would read `0.590/1.` over `073`), its
+    cells folded where it is narrower still; piped or
+    captured (a log, CI), whole: rich's 80 columns for a non-terminal would fold a number of 100 m or more onto
+    a line of its own."""
     console = Console()
-    stdout(table, table.title or "a table", console if console.is_terminal or os.environ.get("COLUMNS")
-           else Console(width=1000))
+    width = lambda t: console.measure(t, options=console.options.update(max_width=10_000)).maximum  # noqa: E731
+    if not (console.is_terminal or os.environ.get("COLUMNS")):
+        console = Console(width=1000)
+    elif width(table) > console.width and width(_pairs_stacked(table)) <= console.width:
+        table = _pairs_stacked(table)  # narrower still: cells folded, every digit kept
+    stdout(table, table.title or "a table", console)
+
+
+def _pairs_stacked(table: Table) -> Table:
+    """`table` with each number pair of its number columns (all but the first) on two lines: `0.590/` over
+    `1.073`."""
+    stacked = Table(title=table.title, title_justify=table.title_justify, box=table.box,
+                    show_edge=table.show_edge, pad_edge=table.pad_edge)
+    cells = [[str(c) for c in column.cells] for column in table.columns]
+    cells[1:] = [[c.replace("/", "/\n") for c in column] for column in cells[1:]]
+    for column, texts in zip(table.columns, cells):  # a number (or a word of its heading) is never folded
+        widest = max(len(part) for part in "\n".join(texts + [str(column.header)]).split())
+        fixed = None if column is table.columns[0] else widest
+        stacked.add_column(column.header, justify=column.justify, overflow=column.overflow, width=fixed)
+    for i, row in enumerate(table.rows):
+        stacked.add_row(*[column[i] for column in cells], end_section=row.end_section)
+    return stacked
 
 
 def narrow_table(title: str, columns: list[str]) -> Table:
