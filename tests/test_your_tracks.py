@@ -858,6 +858,10 @@ def test_trajnetplusplus_predictions_are_written_as_its_evaluators_read_them_and
     (tmp_path / "more.ndjson").unlink()
     r = cli("evaluate", "pedestrian", private, "--primary", "-k", 3, "--calibration", 0, "--json", tmp_path / "e.json")
     assert r.exit_code == 0 and json.loads((tmp_path / "e.json").read_text())["primary"] is True, r.output
+    assert "TrajNet++" not in r.stderr
+    r = cli("evaluate", "pedestrian", private, "-k", 3, "--calibration", 0)  # every window: the protocol is named
+    assert r.exit_code == 0 and "note: the input holds 3 TrajNet++ scene records; every full window of every " \
+        "pedestrian is scored, and --primary scores only the records' primaries" in r.stderr, r.output
 
     # What a TrajNet++ prediction file cannot be: without --primary; of two test files (the evaluator pairs one
     # with its own); missing a record (it pairs scenes in order).

@@ -416,6 +416,11 @@ def evaluate(
     with naming_data(data):
         scores = run(predictor, tracks, k=k, seed=seed, kset=kset, draws=draws, calibration_draws=calibration,
                      calibrate=calibrate, log=info, primary=primary)
+    records = tracks.attrs.get("scene_records")
+    if records is not None and not primary:  # every full window is scored: TrajNet++'s protocol scores fewer
+        n = len(records["scene_id"])
+        info(f"note: the input holds {n} TrajNet++ scene record{'s' * (n != 1)}; every full window of every "
+             "pedestrian is scored, and --primary scores only the records' primaries (TrajNet++'s protocol)")
     empty = sorted(set(map(str, tracks["scene"].unique())) - set(scores["scenes"]))
     if empty:  # not in the table: say so rather than leave them out in silence
         dc = predictor.config.data
