@@ -435,6 +435,39 @@ def test_a_fast_feed_has_its_speeds_judged_once_its_history_holds_moves_a_step_l
         "and the update times (in seconds, not minutes?)" in said[0]
 
 
+def test_live_speed_warnings_name_fixes_a_live_caller_can_take(pedestrian, tmp_path):
+    """An update carries no columns to rename: times in milliseconds are asked to come in seconds (not with
+    --columns time_ms=...), degrees sent as x, y to come as lon, lat with lonlat=True. A replayed file of frame
+    ids of no known rate says how they are read, as predict's summary does."""
+    def said(live, rows):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for t, dets in rows:
+                live.update(t, dets)
+        return [str(w.message) for w in caught]
+
+    ms = said(OnlinePredictor(pedestrian, k=1), [(1.7e12 + 100.0 * i, [(str(a), 0.13 * i, 2.0 * a) for a in range(8)])
+                                                 for i in range(80)])
+    assert any("(in seconds? Read as milliseconds, its samples would come 0.1 s apart: send times in seconds)" in line
+               for line in ms) and not any("columns" in line for line in ms), ms
+    east = 1 / (111_320 * np.cos(np.radians(46.52)))
+    degrees = said(OnlinePredictor(pedestrian, k=1), [(0.4 * i, [(str(a), 6.57 + 0.52 * i * east, 46.52 + a / 55_660)
+                                                                 for a in range(8)]) for i in range(40)])
+    assert any("Longitudes and latitudes in degrees: send them as lon, lat with lonlat=True (`trajcvae serve "
+               "--lonlat`)" in line for line in degrees), degrees
+    rows = [f"{3 * i},{a},{0.13 * i:.3f},{2.0 * a}" for i in range(40) for a in range(4)]
+    (tmp_path / "f30.csv").write_text("frame,agent_id,x,y\n" + "\n".join(rows) + "\n")
+    logged = []
+    from trajcvae.server import replay_updates
+
+    replay_updates(tmp_path / "f30.csv", model=pedestrian, log=logged.append)
+    assert logged[0] == (f"replay: {tmp_path / 'f30.csv'}: frame ids of no known rate: each scene's most common "
+                         "difference is read as one 0.4 s step; give --fps if they count a video's frames or a "
+                         "tracker's updates"), logged
+    assert any(line.startswith("warning: the tracks' frame ids are 3 apart, each 3 read as one 0.4 s step (no --fps)")
+               for line in logged), logged
+
+
 def test_a_feed_no_gap_can_bridge_is_named_once_instead_of_giving_no_futures_in_silence(pedestrian):
     """Updates further apart than the model bridges (times in milliseconds, a 1 Hz tracker, a wrong fps)
     make every detection a new track: after JUDGE_UPDATES of them the predictor says so once, naming the
@@ -1143,6 +1176,13 @@ def test_gps_detections_give_the_futures_of_predict_on_the_gps_file_online_and_o
         wrong = client.post("/v1/scenes/gps/observations", json={"time": 99.0, "detections": [
             {"agent_id": 1, "x": 1.0, "y": 2.0}]})
         tracks = client.get("/v1/scenes/gps/tracks").json()["tracks"]
+        # A detection's fields by any case, longitude and latitude by a file's names; one field twice refused.
+        named = client.post("/v1/scenes/named/observations", json={"time": 0.0, "detections": [
+            {"agent_id": 1, "Longitude": 151.2, "LAT": -33.8, "Label": "walker"}]})
+        twice = client.post("/v1/scenes/named/observations", json={"time": 1.0, "detections": [
+            {"agent_id": 1, "lon": 151.2, "lat": -33.8, "Lat": -33.9}]})
+    assert named.status_code == 200, named.text
+    assert twice.status_code == 422 and "'lat' and 'Lat' name one field (any case): give it once" in twice.text
     assert wrong.status_code == 422 and wrong.json()["detail"] == \
         "detections: missing column(s) lon, lat (have: agent_id, x, y)"
     expected = pedestrian.predict([path], k=K)
@@ -1160,6 +1200,9 @@ def test_gps_detections_give_the_futures_of_predict_on_the_gps_file_online_and_o
                           ([{"agent_id": 1, "lon": 151.2, "lng": 151.2, "lat": -33.8}], "2 longitude columns")):
         with pytest.raises(TrajCVAEError, match=message):
             aliases.update(1.0, dets)
+    with pytest.raises(TrajCVAEError, match=r"missing column\(s\) x, y \(have: agent_id, lon, lat\); longitudes and "
+                       r"latitudes need lonlat=True \(`trajcvae serve --lonlat`\)$"):  # sent to a predictor of x, y
+        OnlinePredictor(pedestrian, k=K).update(0.0, [{"agent_id": 1, "lon": 151.2, "lat": -33.8}])
     with pytest.raises(TrajCVAEError, match="^lonlat=True and scale exclude each other"):
         OnlinePredictor(pedestrian, lonlat=True, scale=0.01)
     with pytest.raises(TrajCVAEError, match="add lonlat=True"):

@@ -1643,10 +1643,10 @@ def test_tracks_read_without_the_units_or_classes_the_model_was_trained_with_are
     assert not [line for line in said if "columns" in line or "give classes" in line], said
 
 
-def test_frame_ids_one_apart_that_make_walkers_slow_ask_for_their_rate(plaza):
-    """A 10 Hz tracker's frame ids (1 apart) read without --fps make each 0.1 s a 0.4 s step: walkers at a
-    third of their speed, inside the band's bottom but slow, get a line asking for --fps; the same walkers
-    numbered 1 apart at 2.5 Hz do not."""
+def test_frame_ids_a_few_apart_that_make_walkers_slow_ask_for_their_rate(plaza):
+    """A 10 Hz tracker's frame ids (1 apart, or 3 apart on a 30 fps video) read without --fps make each 0.1 s
+    a 0.4 s step: walkers at a quarter of their speed, inside the band's bottom but slow, get a line asking
+    for --fps; the same walkers numbered 1 apart at 2.5 Hz do not."""
     tracker = upsample(plaza, 10.0)
     tracker = tracker.assign(frame=np.round(tracker.pop("time") * 10).astype(int))
     warning = plausibility(read_tracks(tracker), 0.4)
@@ -1655,6 +1655,9 @@ def test_frame_ids_one_apart_that_make_walkers_slow_ask_for_their_rate(plaza):
     assert plausibility(read_tracks(tracker), 0.4, time_step=1) is None  # a step said: no guess
     assert plausibility(read_tracks(tracker, fps=10), 0.4) is None
     assert plausibility(read_tracks(plaza.assign(frame=plaza.frame // 10)), 0.4) is None
+    # A 30 fps video tracked every third frame: frame ids 3 apart, walkers read at a third of their speed.
+    assert plausibility(read_tracks(tracker.assign(frame=tracker.frame * 3)), 0.4).startswith(
+        "warning: the tracks' frame ids are 3 apart, each 3 read as one 0.4 s step (no --fps)")
 
 
 def test_a_clock_far_too_fast_is_named_when_no_track_lasts_a_step(plaza, tmp_path):

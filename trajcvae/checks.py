@@ -377,16 +377,19 @@ def step_moves(df: pd.DataFrame, dt: float, max_gap: float = 0.8, time_step: flo
 
 
 def _frame_rate_hint(df: pd.DataFrame, dt: float, paced: np.ndarray, low: float, time_step: float | None) -> str | None:
-    """The warning for frame ids 1 apart, of unknown rate, whose moves are slow though within the band (under
-    twice its bottom, nine in ten of them): most likely a video's or a tracker's frames (10 Hz read as 2.5 Hz
-    makes walkers 0.35 m/s), each read as one model step; None otherwise. ETH/UCY's slowest scene's 90th
-    percentile is 1.1 m/s, and its frame ids are 10 apart."""
+    """The warning for frame ids of unknown rate whose moves are slow though within the band (under twice its
+    bottom, nine in ten of them): most likely a video's or a tracker's frames (10 Hz read as 2.5 Hz makes
+    walkers 0.35 m/s; a 30 fps video tracked every third frame, 0.33 m/s), each scene's step read as one
+    model step; None otherwise. ETH/UCY's slowest scene's 90th percentile is 1.1 m/s."""
     if seconds_per_unit(df) is not None or time_step is not None or not len(paced):
         return None
     fast = float(np.percentile(paced, 90))
-    if fast >= 2 * low or any(step != 1 for step in time_steps(df).step.values()):  # (the steps only if slow)
+    if fast >= 2 * low:
         return None
-    return (f"warning: the tracks' frame ids are 1 apart, each read as one {dt:g} s step (no --fps), which "
+    steps = sorted(set(time_steps(df).step.values()))  # (the steps only if slow)
+    apart = ("1 apart, each" if steps == [1] else f"{steps[0]:g} apart, each {steps[0]:g}" if len(steps) == 1 else
+             "their scene's step apart, each step")
+    return (f"warning: the tracks' frame ids are {apart} read as one {dt:g} s step (no --fps), which "
             f"makes nine in ten of their moves slower than {fast:.2g} m/s: if they count a video's frames or a "
             "tracker's updates, give --fps (their rate)")
 
@@ -461,9 +464,12 @@ def _speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: i
     xy = df[["x", "y"]].to_numpy(dtype=np.float64)
     degrees = (not units and v < low / 100 and np.abs(xy[:, 0]).max() <= 360 and np.abs(xy[:, 1]).max() <= 90
                and (xy.max(0) - xy.min(0)).max() < 1 and np.abs(np.median(xy, axis=0)).max() > 1)
+    live = bool(df.attrs.get("clock_name"))  # a live feed's updates: no columns to name, lon, lat by an option
+    lonlat = "send them as lon, lat with lonlat=True (`trajcvae serve --lonlat`)" if live else \
+        "name the columns lon, lat"
     fixes = ["that the lon and lat columns hold degrees" if "lonlat" in units else
-             "--scale or --homography (positions in metres?" + (" Longitudes and latitudes in degrees: name the "
-                                                                "columns lon, lat)" if degrees else ")")]
+             "--scale or --homography (positions in metres?" + (f" Longitudes and latitudes in degrees: {lonlat})"
+                                                                if degrees else ")")]
     if df.attrs.get("time_base") == "frames" and df.attrs.get("rate_from") == "file":
         fixes.append(f"the file's own rate ({df.attrs['fps']:g} frame ids a second; --fps overrides it)")
     elif df.attrs.get("time_base") == "frames" and df.attrs.get("rate_from") == "model":
@@ -625,4 +631,7 @@ def time_unit_question(df: pd.DataFrame, interval: float | None = None, otherwis
     if not fits or role in fits:
         return f"{asked}{otherwise}?"
     better = min(fits, key=lambda r: abs(math.log10(fits[r] / 0.1)))
+    if df.attrs.get("clock_name"):  # a live feed's updates: their times are sent in seconds
+        return (f"{asked}? Read as {UNIT_NAMES[better]}, its samples would come {fits[better]:.3g} s apart: send "
+                "times in seconds")
     return f"{asked}? Read with --columns {better}={column}, its samples would come {fits[better]:.3g} s apart"

@@ -505,7 +505,9 @@ class OnlinePredictor:
                             "and the scene is the predictor's")
         missing = [c for c in ("agent_id", *pos) if c not in names]
         if missing:
-            raise DataError(f"detections: missing column(s) {', '.join(missing)} (have: {', '.join(names)})")
+            degrees = pos == ("x", "y") and None not in lonlat_names(list(names), "detections")
+            raise DataError(f"detections: missing column(s) {', '.join(missing)} (have: {', '.join(names)})" + (
+                "; longitudes and latitudes need lonlat=True (`trajcvae serve --lonlat`)" if degrees else ""))
         given = {xy: df[names[c]] for xy, c in zip("xy", pos)}  # x, y as given (`numeric_column` reads by place)
         # A row is named as Python (and JSON) count: detections[2] in a list, detections.iloc[2] in a table.
         word = "iloc" if isinstance(detections, pd.DataFrame) else "[]"

@@ -30,7 +30,7 @@ from .config import check_sampling
 from .errors import DataError, TrajCVAEError, warning_text
 from .online import OnlinePredictor, out_of_order
 from .predict import TrajCVAE
-from .table import AGENT_COLUMNS, TIME_NAMES, column_map, seconds_per_unit, where
+from .table import AGENT_COLUMNS, TIME_NAMES, column_map, lonlat_names, seconds_per_unit, where
 from .tracks import check_fps, read_tracks, written_coarsely
 from .units import estimate_warning, from_metres, no_scale, placed, scales_of_scenes, unit_conversion
 
@@ -89,10 +89,22 @@ class Detection(BaseModel):
     @classmethod
     def _no_time_or_scene(cls, data: Any) -> Any:
         if isinstance(data, dict):
+            seen: dict[str, Any] = {}
             for key in data:
-                if str(key).strip().lower() in ("scene", "frame", *TIME_NAMES):
+                name = str(key).strip().lower()
+                if name in ("scene", "frame", *TIME_NAMES):
                     raise ValueError(f"'{key}' is not allowed in a detection: the time is the update's, the "
                                      "scene the URL's")
+                if name in seen:  # one field in two cases: which is meant?
+                    raise ValueError(f"'{seen[name]}' and '{key}' name one field (any case): give it once")
+                seen[name] = key
+            # Fields by any case; longitude and latitude by any name a file's columns may have.
+            try:
+                lon, lat = lonlat_names(list(seen), "a detection")
+            except DataError as e:
+                raise ValueError(str(e).removeprefix("a detection: ")) from None
+            field_of = {f: f for f in (*cls.model_fields, "class") if f != "class_"} | {lon: "lon", lat: "lat"}
+            data = {field_of.get(name, key): data[key] for name, key in seen.items()}
             if not ({"x", "y"} <= data.keys() or {"lon", "lat"} <= data.keys()):
                 raise ValueError("a detection needs x and y (or lon and lat, on a server run with --lonlat)")
         return data
@@ -576,6 +588,9 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4,
     if log is not None and tracks.attrs["time_base"] == "frames" and tracks.attrs["rate_from"] == "model":
         log(f"replay: {path}: frame ids read at the model's training rate, {tracks.attrs['fps']:g} a second: give "
             "--fps if they count another")
+    elif log is not None and tracks.attrs["time_base"] == "steps":  # as predict's summary line says
+        log(f"replay: {path}: frame ids of no known rate: each scene's most common difference is read as one "
+            f"{dt:g} s step; give --fps if they count a video's frames or a tracker's updates")
     units = tracks.attrs.get("units") or {}
     if ("lonlat" in units) != lonlat:
         raise DataError(f"--replay {path}: it holds longitudes and latitudes: add --lonlat" if "lonlat" in units
