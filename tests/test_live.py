@@ -409,6 +409,27 @@ def test_float32_detections_are_judged_as_a_files_float32_columns(pedestrian):
         OnlinePredictor(pedestrian, k=2).update(-1e20, [("1", 1.0, 2.0)])
 
 
+def test_nanosecond_frames_out_of_order_are_named_in_full_digits_and_why_they_tie(pedestrian):
+    """A server of frames counting nanoseconds since 1970 (--fps 1e9): a refusal names them in their digits,
+    not as 1.7000000004e+18 twice, and says why two frames 1 ns apart are one to 64-bit floats."""
+    server = pytest.importorskip("trajcvae.server")
+    import httpx
+
+    app = server.create_app(pedestrian, k=1, fps=1e9)
+    with server.running(app) as base, httpx.Client(base_url=base) as client:
+        def post(frame):
+            return client.post("/v1/scenes/a/observations", json={"frame": frame, "detections": [
+                {"agent_id": "1", "x": 1.0, "y": 2.0}]})
+
+        assert post(1_700_000_000_400_000_000).status_code == 200
+        earlier, tie = post(1_700_000_000_300_000_000), post(1_700_000_000_400_000_001)
+    assert earlier.status_code == 409 and earlier.json()["detail"] == (
+        "frame 1700000000300000000 is not after the last update's 1700000000400000000: times must increase")
+    assert tie.status_code == 409 and tie.json()["detail"] == (
+        "frame 1700000000400000000 is not after the last update's 1700000000400000000 (64-bit floats near it are "
+        "256 apart: give frames from a start nearer 0): times must increase")
+
+
 def test_a_fast_feed_has_its_speeds_judged_once_its_history_holds_moves_a_step_long(pedestrian):
     """At 30 updates a second, JUDGE_MOVES moves come before any track spans a model step, the speed check's
     measure: the check waits for those, so centimetres read as metres, or times in seconds read as frame ids

@@ -294,8 +294,12 @@ def _two_digits(v: float) -> str:
 
 
 def time_text(time: float) -> str:
-    """A time (seconds or a frame id) in full, to the microsecond: 1700000000.35, not 1.7e+09."""
-    return f"{round(float(time), 6):.15g}"
+    """A time (seconds or a frame id) in full, to the microsecond: 1700000000.35, not 1.7e+09; a whole number
+    past 15 digits (nanoseconds since 1970) as its digits, 1700000000400000000, not 1.7000000004e+18."""
+    time = float(time)
+    if math.isfinite(time) and time.is_integer() and 1e15 <= abs(time) < 1e30:
+        return str(int(time))
+    return f"{round(time, 6):.15g}"
 
 
 def track_jumps(df: pd.DataFrame, dt: float, max_gap: float, high: float, after: float = -math.inf,

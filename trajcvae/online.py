@@ -677,4 +677,6 @@ def _agent_id(value) -> str:
 
 def out_of_order(what: str, time: float, last: float) -> str:
     """The refusal of an update at `time` (a `what`: time or frame) not after the last update's `last`."""
-    return f"{what} {time_text(time)} is not after the last update's {time_text(last)}: times must increase"
+    same = (f" (64-bit floats near it are {float(np.spacing(abs(last))):.3g} apart: give {what}s from a start "
+            "nearer 0)" if time == last and np.spacing(abs(last)) > 1e-6 else "")
+    return f"{what} {time_text(time)} is not after the last update's {time_text(last)}{same}: times must increase"
