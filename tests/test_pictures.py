@@ -198,17 +198,23 @@ def test_python_draws_the_picture_of_the_cli_from_a_loaded_model_and_a_size_as_a
     assert model.config.data.max_gap == 0.8
 
 
-def test_worst_grid_picks_the_largest_errors(trained, test_csv, tmp_path):
+def test_worst_grid_picks_the_largest_errors(trained, test_csv, tmp_path, monkeypatch):
+    """--worst ranks every window by the minADE of the draws one call gives, drawn a piece at a time and
+    keeping only the ranked windows' futures (every window's at once would not fit a big input's memory)."""
+    from trajcvae import predict as predict_module
     from trajcvae.metrics import min_ade_fde
 
     predictor = TrajCVAE.load(trained)
     tracks = SceneTracks(read_tracks([test_csv]))
-    w, samples, _, heading = grid_windows(tracks, ModelFutures(predictor, 6, 0), None, 3, worst=True)
     every = predictor.make_windows([test_csv], every_window=True)
-    ade, _ = min_ade_fde(predictor.sample(every, k=6, seed=0), every.fut)
+    drawn = predictor.sample(every, k=6, seed=0)  # one call
+    ade, _ = min_ade_fde(drawn, every.fut)
     top = np.argsort(-ade, kind="stable")[:3]
-    assert list(w.t0) == list(every.t0[top]) and list(w.agent_id) == list(every.agent_id[top])
+    monkeypatch.setattr(predict_module, "SAMPLE_BLOCK", 16)  # pieces of 16 windows: the same draws and ranks
+    w, samples, _, heading = grid_windows(tracks, ModelFutures(predictor, 6, 0), None, 3, worst=True)
+    assert len(every) > 100 and list(w.t0) == list(every.t0[top]) and list(w.agent_id) == list(every.agent_id[top])
     assert samples.shape == (3, 6, 12, 2) and "3 worst" in heading
+    np.testing.assert_array_equal(samples, drawn[top])
 
     out = tmp_path / "grid.png"
     r = run("visualize", trained, test_csv, "--grid", 4, "--best", "-k", 4, "--out", out)

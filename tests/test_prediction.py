@@ -876,7 +876,10 @@ def test_evaluate_scores_a_piece_of_windows_at_a_time_with_the_numbers_of_one_ca
     model = TrajCVAE.load(trained)
     whole = ev.evaluate(model, [sim_files["test"]], k=3, kset=kset, draws=20, calibrate=calibrate,
                         calibration_draws=0, log=[].append)  # (its first windows' past is short: said there)
-    monkeypatch.setattr(ev, "SAMPLE_BLOCK", 16)
+    from trajcvae import predict as predict_module
+
+    monkeypatch.setattr(predict_module, "SAMPLE_BLOCK", 16)  # (`sample_pieces`' pieces)
+    monkeypatch.setattr(ev, "SAMPLE_BLOCK", 16)  # (the calibration's)
     ticks = iter(range(0, 10 ** 6, 30))
     monkeypatch.setattr(ev.clock, "perf_counter", lambda: next(ticks))  # 30 s a piece
     said = []

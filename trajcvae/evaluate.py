@@ -13,7 +13,7 @@ from .config import check_calibration, check_flags, check_sampling
 from .errors import DataError, TrajCVAEError, warn
 from .metrics import (ade_fde, brier_fde, calibration, constant_velocity, hpd_levels, line_turns, min_ade_fde,
                       turned_lines)
-from .predict import SAMPLE_BLOCK, TrajCVAE, free_memory, noise_block, over_half
+from .predict import SAMPLE_BLOCK, TrajCVAE, free_memory, over_half, sample_pieces
 from .table import where
 from .windows import Windows
 
@@ -65,15 +65,6 @@ def window_errors(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path]
     columns = {key: np.concatenate(parts) for key, parts in errors.items()}
     return pd.DataFrame({"scene": w.scene, "agent_id": w.agent_id, "t0": w.t0,
                          **{c: columns[c] for c in FIELDS if c in columns}})
-
-
-def sample_pieces(n: int, k: int, kset: str = "none", draws: int = 1000, fit: bool = False):
-    """(start, end) of pieces of n windows, about SAMPLE_BLOCK each, made of whole blocks of `sample`'s
-    passes (`noise_block`): drawn a piece at a time, they get the draws of one call. n = 0: one empty piece."""
-    block = noise_block(k, kset, draws, fit=fit, batch_size=SAMPLE_BLOCK)
-    chunk = block * max(1, SAMPLE_BLOCK // block)
-    for lo in range(0, n or 1, chunk):
-        yield lo, min(lo + chunk, n)
 
 
 def scene_means(errors: pd.DataFrame) -> dict[str, dict[str, float]]:

@@ -780,6 +780,15 @@ def noise_block(k: int, kset: str = "none", draws: int = 1000, fit: bool = False
     return max(1, batch_size * k // decoded) if decoded > k else batch_size
 
 
+def sample_pieces(n: int, k: int, kset: str = "none", draws: int = 1000, fit: bool = False):
+    """(start, end) of pieces of n windows, about SAMPLE_BLOCK each, made of whole blocks of `sample`'s
+    passes (`noise_block`): drawn a piece at a time, they get the draws of one call. n = 0: one empty piece."""
+    block = noise_block(k, kset, draws, fit=fit, batch_size=SAMPLE_BLOCK)
+    chunk = block * max(1, SAMPLE_BLOCK // block)
+    for lo in range(0, n or 1, chunk):
+        yield lo, min(lo + chunk, n)
+
+
 def _decoded(k: int, kset: str, draws: int, fit: bool) -> int:
     """Futures decoded per window in a pass: K plain draws, or a K-set's pool of `draws`, and a scene fit's
     `calibrate.DRAWS` on top."""

@@ -31,7 +31,7 @@ from .metrics import known_min_ade_fde
 from .plots import (CURVE_COLUMNS, DPI, SceneView, animate_scene, best_row, image_figsize, plot_curves,
                     plot_scene, plot_windows, plt)
 from .checks import bridging_gap, gap_without_rate, plausibility, sampling_interval, time_steps
-from .predict import OUTPUT_COLUMNS, TrajCVAE
+from .predict import OUTPUT_COLUMNS, TrajCVAE, sample_pieces
 from .resample import EPS, resample_rows
 from .table import column_map, seconds_per_unit
 from .tracks import read_tracks
@@ -1044,8 +1044,7 @@ def grid_windows(tracks: SceneTracks, futures, scene: str | None, n: int, seed: 
         if not len(known):
             raise TrajCVAEError(f"--{'worst' if worst else 'best'}: no window in DATA has a known true future "
                                 "to score")
-        samples, weights = p.draw(futures, known)  # (N, K, P, 2): every candidate, to rank them
-        ade, _ = known_min_ade_fde(samples, p.fut[known])
+        ade, samples, weights, past = _ranked(p, futures, known, n, worst)
         scored = np.flatnonzero(np.isfinite(ade))
         if not len(scored):
             raise TrajCVAEError(f"--{'worst' if worst else 'best'}: every future of the predictions file lies past "
@@ -1053,9 +1052,10 @@ def grid_windows(tracks: SceneTracks, futures, scene: str | None, n: int, seed: 
         order = scored[np.argsort(-ade[scored] if worst else ade[scored], kind="stable")[:n]]
         heading = (f"{len(order)} {'worst' if worst else 'best'} of {len(scored)} windows by minADE@{k} "
                    f"(mean over all {ade[scored].mean():.2f} m)")
-        past = _past_horizon(samples, ade)
-        return (p.build(tracks, futures, known[order]), samples[order],
-                None if weights is None else weights[order], f"{heading}\n{past}" if past else heading)
+        past = _past_horizon(past, ade)
+        return (p.build(tracks, futures, known[order]), np.stack([samples[i] for i in order]),
+                None if weights is None else np.stack([weights[i] for i in order]),
+                f"{heading}\n{past}" if past else heading)
     if seed is not None:
         pick = np.sort(np.random.default_rng(seed).choice(len(p), size=min(n, len(p)), replace=False))
         heading = f"{len(pick)} random windows of {len(p)} (seed {seed}), {k} futures each"
@@ -1107,17 +1107,38 @@ def scene_view(tracks: SceneTracks, futures, scene: str, frame: float, since: fl
     if scored.any():
         title += (f"\nmean minADE {ade[scored].mean():.2f} m, minFDE {fde[scored].mean():.2f} m over {scored.sum()} "
                   "with known futures")
-        past = _past_horizon(samples[known], ade)
+        past = _past_horizon(int(np.isnan(samples[known]).any((1, 2, 3)).sum()), ade)
         title += f"\n{past}" if past else ""
     return view, title
 
 
-def _past_horizon(samples: np.ndarray, ade: np.ndarray) -> str:
-    """How the windows of `samples` (N, K, P, 2) whose futures have points past a camera's horizon (a
-    predictions table leaves them empty) were scored, given their minADE (NaN: no point to score): '' for none."""
-    past = int(np.isnan(samples).any((1, 2, 3)).sum())
+def _ranked(p: Pool, futures, known: np.ndarray, n: int, worst: bool) -> tuple[np.ndarray, dict, dict | None, int]:
+    """The minADE of every candidate of `known` (NaN: no point to score), and the samples and weights (by
+    position in `known`) of those that may rank among the n worst (or best), and how many windows have futures
+    past a camera's horizon. A model's futures are drawn a piece at a time, as `evaluate` draws them (the draws
+    of one call), and only the ranked windows' are kept: every window's K futures at once would not fit a
+    big input's memory."""
+    pieces = [(0, len(known))] if isinstance(futures, TableFutures) else \
+        list(sample_pieces(len(known), futures.k, futures.kset, futures.draws, futures.past is not None))
+    ade, samples, weights, past = np.full(len(known), np.nan), {}, {}, 0
+    for lo, hi in pieces:
+        s, w = p.draw(futures, known[lo:hi])  # (n, K, P, 2), (n, K) or None
+        ade[lo:hi] = known_min_ade_fde(s, p.fut[known[lo:hi]])[0]
+        past += int(np.isnan(s).any((1, 2, 3)).sum())
+        samples |= {i: s[i - lo] for i in range(lo, hi)}
+        weights |= {} if w is None else {i: w[i - lo] for i in range(lo, hi)}
+        # Those ranked so far: the last piece's and the n kept before it, in the order of `known` (ties kept so).
+        seen = np.array([i for i in sorted(samples) if np.isfinite(ade[i])], dtype=np.int64)
+        keep = seen[np.argsort(-ade[seen] if worst else ade[seen], kind="stable")[:n]].tolist()
+        samples, weights = {i: samples[i] for i in keep}, {i: weights[i] for i in keep if i in weights}
+    return ade, samples, weights or None, past
+
+
+def _past_horizon(past: int, ade: np.ndarray) -> str:
+    """How the `past` windows whose futures have points past a camera's horizon (a predictions table leaves
+    them empty) were scored, given every window's minADE (NaN: no point to score): '' for none."""
     left = int(np.isnan(ade).sum())
     if not past:
         return ""
-    return (f"{past} of {len(samples)} windows have futures past the camera's horizon: scored on their points "
+    return (f"{past} of {len(ade)} windows have futures past the camera's horizon: scored on their points "
             "before it" + (f", {left} with none left out" if left else ""))
