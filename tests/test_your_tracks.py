@@ -784,7 +784,7 @@ def test_trajnetplusplus_test_scenes_predict_each_primary_from_its_scenes_last_o
                    "--primary predicts each TrajNet++ scene's primary pedestrian")
     plaza.to_csv(tmp_path / "plaza.csv", index=False)
     one_line_error(cli("predict", "pedestrian", tmp_path / "plaza.csv", "--primary", "--out", tmp_path / "q.csv"),
-                   "--primary: the input holds no TrajNet++ scene records")
+                   f"--primary: {tmp_path / 'plaza.csv'} holds no TrajNet++ scene records")
 
 
 def test_trajnetplusplus_predictions_are_written_as_its_evaluators_read_them_and_scored_by_its_protocol(model, plaza,
@@ -871,12 +871,63 @@ def test_trajnetplusplus_predictions_are_written_as_its_evaluators_read_them_and
                    "answers one test file, and 2 were read", "predict each to its own .ndjson")
     ndjson(test, plaza[[(f, a) in kept for f, a in zip(plaza.frame, plaza.agent_id)]], records + [gone])
     one_line_error(cli("predict", "pedestrian", test, "--primary", "--out", tmp_path / "x.ndjson"),
-                   f"1 of the {len(records) + 1} scene records' primary pedestrians are not observed",
+                   f"1 of the {len(records) + 1} scene records' primary pedestrians is not observed",
                    "(the first: scene gone)")
     one_line_error(cli("predict", "pedestrian", test, "--primary", "--out", tmp_path / "x.json"),
                    "unsupported table format '.json' (use .csv, .parquet or .ndjson)")
     assert not (tmp_path / "x.ndjson").exists() and sorted(p.name for p in tmp_path.iterdir()) == [
         "e.json", "p.ndjson", "private.ndjson", "q.ndjson", "test.ndjson"]
+
+
+def test_trajnetplusplus_scenes_a_prediction_file_cannot_answer_are_refused_and_scored_as_predicted(model, plaza,
+                                                                                                   tmp_path):
+    """Samples at another rate than the model's steps (scene records of 5 samples a second, or --fps over 2.5)
+    would be forecast beside the samples TrajNet++ scores; one scene id given twice is one scene to TrajNet++:
+    both refused. evaluate --primary --calibrate scene fits each scene's draws to every finished window of
+    the file, as predict --primary does, so it scores what predict writes."""
+    frames = sorted(plaza.frame.unique())
+    starts = [s for s in frames[40:len(frames) - 20:6] if set(plaza[plaza.frame == s].agent_id)
+              & set(plaza[plaza.frame == s + 200].agent_id)]
+    records = [{"id": n, "p": int(sorted(set(plaza[plaza.frame == s].agent_id)
+                                         & set(plaza[plaza.frame == s + 200].agent_id))[0]),
+                "s": int(s), "e": int(s + 200), "fps": 2.5} for n, s in enumerate(starts)]
+
+    def private(name, scenes):
+        path = tmp_path / name
+        path.write_text("".join(json.dumps({"scene": r}) + "\n" for r in scenes) + "".join(
+            json.dumps({"track": {"f": int(r.frame), "p": int(r.agent_id), "x": r.x, "y": r.y}}) + "\n"
+            for r in plaza.itertuples(index=False)))
+        return path
+
+    path = private("p.ndjson", records)
+    out = tmp_path / "out.ndjson"
+    for given, fps, said in (([], 5, "the scenes' samples are 10 frame ids apart (0.2 s at 50 frame ids a second), "
+                                     "and the model's 0.4 s steps are 20: its forecasts would fall beside the samples"),
+                             (["--fps", 12.5], 2.5, "the scenes' samples are 10 frame ids apart (0.8 s at 12.5 frame "
+                                                    "ids a second), and the model's 0.4 s steps are 5")):
+        data = private("rate.ndjson", [{**r, "fps": fps} for r in records])
+        r = cli("predict", "pedestrian", data, "--primary", "--out", out, *given)  # (beside the rate's warnings)
+        assert r.exit_code == 1 and said in r.output and r.output.count("error: ") == 1, r.output
+    one_line_error(cli("predict", "pedestrian", private("twice.ndjson", records + records[:1]), "--primary", "--out",
+                       out), "twice.ndjson: scene id 0 is given to two scene records, and TrajNet++ reads one scene "
+                   "per id: keep one")
+    assert not out.exists()
+    plaza.to_csv(tmp_path / "t.csv", index=False)
+    one_line_error(cli("evaluate", "pedestrian", tmp_path / "t.csv", "--primary"), "--primary: "
+                   f"{tmp_path / 't.csv'} holds no TrajNet++ scene records (`scene` lines naming a primary "
+                   "pedestrian); without --primary every full window is scored")
+
+    predict_to_file("pedestrian", [path], out, k=3, primary=True, calibrate="scene", log=[].append)
+    got = [json.loads(line) for line in out.read_text().splitlines()]
+    truth = plaza.set_index(["agent_id", "frame"])
+    errors = []
+    for i, record in enumerate(records):
+        futures = np.array([[t["track"]["x"], t["track"]["y"]] for t in got[i * 37 + 1:(i + 1) * 37]]).reshape(3, 12, 2)
+        true = truth.loc[[(record["p"], f) for f in range(record["s"] + 90, record["s"] + 201, 10)], ["x", "y"]]
+        errors.append(np.linalg.norm(futures - true.to_numpy(), axis=-1).mean(1).min())
+    scores = trajcvae_evaluate(model, [path], k=3, calibrate="scene", calibration_draws=0, primary=True, log=[].append)
+    assert len(records) >= 3 and scores["unfitted"] < len(records)
+    assert abs(scores["scenes"]["overall"]["min_ade"] - np.mean(errors)) < 1e-4
 
 
 def test_trajnetplusplus_primaries_of_text_ids_unknown_twice_named_or_of_no_rate_each_get_their_due(model, tmp_path):

@@ -168,7 +168,8 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
         check_scene_names(tracks["scene"], tracks)
         w = predictor.primary_windows(tracks, full=True)[0] if primary else \
             predictor.make_windows(tracks, every_window=True)
-    past = predictor.scene_past(w, seed) if calibrate == "scene" else None
+    # A scene's past: every finished window of the input (as predict measures it), not only those scored.
+    past = predictor.scene_past(tracks if primary else w, seed) if calibrate == "scene" else None
     result = {"k": k, "seed": seed, "kset": kset, "draws": draws if kset != "none" else None, "calibrate": calibrate,
               "scenes": scene_means(window_errors(predictor, w, k, seed, kset, draws, past, log))}
     if primary:  # records whose primary has no full window at its scene's last observed frame: not scored

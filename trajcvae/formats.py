@@ -816,6 +816,7 @@ def _read_trajnet(path: Path) -> pd.DataFrame:
         ids, primary, start, recs = zip(*scenes)
         records = Shared(scene_id=np.array(ids, dtype=object), agent_id=np.array(primary, dtype=object),
                          frame=np.array(start, dtype=np.float64) + TRAJNET_OBSERVED * step,
+                         step=np.full(len(ids), step),  # frame ids from one sample to the next
                          record=np.array(recs + (None,), dtype=object)[:-1])  # the records as read: dicts
     table.attrs.update(seconds=False, fps=fps, scene_records=records)
     return table

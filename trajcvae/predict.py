@@ -519,8 +519,16 @@ class TrajCVAE:
         `evaluate` scores), where the input holds the future; records without one are counted in `skipped`."""
         records = tracks.attrs.get("scene_records")
         if records is None:
-            raise DataError("--primary: the input holds no TrajNet++ scene records (`scene` lines naming a primary "
-                            "pedestrian); its agents are predicted from their latest positions without it")
+            files = list(map(str, tracks["_file"].cat.categories))
+            named = files[0] + (f" and {len(files) - 1} more" if len(files) > 1 else "")
+            without = "every full window is scored" if full else "its agents are predicted from their latest positions"
+            raise DataError(f"--primary: {named} holds no TrajNet++ scene records (`scene` lines naming a primary "
+                            f"pedestrian); without --primary {without}")
+        key = pd.Series([f"{f}\0{i}" for f, i in zip(records["_file"], records["scene_id"])])
+        if key.duplicated().any():  # TrajNet++'s tools keep one scene per id (its evaluator, the last)
+            i = int(np.argmax(key.duplicated().to_numpy()))
+            raise DataError(f"--primary: {records['_file'][i]}: scene id {records['scene_id'][i]} is given to two "
+                            "scene records, and TrajNet++ reads one scene per id: keep one")
         self.check_speeds(tracks)
         without = sorted(set(map(str, tracks["_file"].cat.categories)) - set(records["_file"]))
         if without:
@@ -530,9 +538,11 @@ class TrajCVAE:
             warn(f"warning: --primary: {which} no TrajNet++ scene records, so none of {whose} agents is {done}")
         dc = self.config.data
         n = len(records["scene_id"])
+        records_ = f"the {n} scene records' primary pedestrians" if n != 1 else "the scene record's primary pedestrian"
         if full:
-            unscored = NoWindowsError(f"--primary: none of the {n} scene records' primary pedestrians has its "
-                                      f"{dc.obs_len} observed and {dc.pred_len} future samples in the input (a "
+            unscored = NoWindowsError(f"--primary: {'none of ' if n != 1 else ''}{records_} "
+                                      f"{'has' if n != 1 else 'lacks'} its {dc.obs_len} observed and {dc.pred_len} "
+                                      "future samples in the input (a "
                                       "TrajNet++ test file holds no futures: score its test_private file, which does)")
             try:
                 w = build_windows(tracks, dc, mode="windows")
@@ -547,8 +557,8 @@ class TrajCVAE:
         if not ok.any() and full:
             raise unscored
         if not ok.any():
-            raise NoWindowsError(f"--primary: none of the {len(ok)} scene records' primary pedestrians is observed at "
-                                 "its scene's last observed frame (its start + 8 samples) with a position before it")
+            raise NoWindowsError(f"--primary: {'none of ' if n != 1 else ''}{records_} is {'not ' * (n == 1)}observed "
+                                 "at its scene's last observed frame (its start + 8 samples) with a position before it")
         w = w.subset(at[ok].astype(np.int64))  # two records of one primary at one time: one window each
         w.skipped = int(np.sum(~ok))
         return w, np.flatnonzero(ok)
@@ -715,15 +725,19 @@ def _primary_windows(predictor: TrajCVAE, tracks: pd.DataFrame, trajnet: str | P
     records = tracks.attrs["scene_records"]
     if w.skipped:
         first = records["scene_id"][np.setdiff1d(np.arange(len(records["scene_id"])), of)[0]]
+        were = "is" if w.skipped == 1 else "are"
         raise DataError(f"--out {trajnet}: {w.skipped} of the {len(records['scene_id'])} scene records' primary "
-                        "pedestrians are not observed at their scene's last observed frame with a position before it "
-                        f"(the first: scene {first}), and a TrajNet++ prediction file needs a forecast for each; "
+                        f"pedestrians {were} not observed at their scene's last observed frame with a position before "
+                        f"it (the first: scene {first}), and a TrajNet++ prediction file needs a forecast for each; "
                         "write a .csv to predict the others")
-    frames = w.t0[:, None] + np.arange(1, predictor.config.data.pred_len + 1) * w.step[:, None]
-    if np.abs(frames - np.round(frames)).max() > 1e-6:
-        raise DataError(f"--out {trajnet}: the model's {predictor.config.data.dt:g} s steps fall between the file's "
-                        f"frame ids (one every {1 / tracks.attrs['fps']:g} s), where no TrajNet++ record can name "
-                        "them; write a .csv")
+    # TrajNet++ scores the scene's 12 samples after its 9th: the model's steps must be its samples.
+    sample = records["step"][of]
+    if not np.allclose(w.step, sample, rtol=1e-9, atol=0):
+        dt, rate = predictor.config.data.dt, tracks.attrs.get("fps")
+        seconds = f" ({sample[0] / rate:g} s at {rate:g} frame ids a second)" if rate else ""
+        raise DataError(f"--out {trajnet}: the scenes' samples are {sample[0]:g} frame ids apart{seconds}, and the "
+                        f"model's {dt:g} s steps are {w.step[0]:g}: its forecasts would fall beside the samples TrajNet++ "
+                        "scores; write a .csv")
     return w, of
 
 

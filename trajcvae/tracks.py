@@ -216,7 +216,8 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
             t.attrs.update(seconds=True, fps=None)
             if t.attrs.get("scene_records") is not None:  # TrajNet++'s: their frames as the rows' times
                 t.attrs["scene_records"] = Shared(t.attrs["scene_records"],
-                                                  frame=t.attrs["scene_records"]["frame"] / rate)
+                                                  frame=t.attrs["scene_records"]["frame"] / rate,
+                                                  step=t.attrs["scene_records"]["step"] / rate)
         own, rate_from = [None] * len(tables), "files"
     else:
         rate_from = "fps" if fps is not None else None
@@ -305,7 +306,8 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
 def _scene_records(tables: list[pd.DataFrame]) -> dict[str, np.ndarray] | None:
     """The TrajNet++ scene records of all files (`formats._read_trajnet`'s): each primary pedestrian's
     `scene`, `agent_id` and `t0` (its scene's last observed frame, in the table's time) with its `scene_id`,
-    the `record` as read (a dict) and its `_file`; None where no file has any."""
+    the `step` from one of its samples to the next (in the table's time), the `record` as read (a dict) and
+    its `_file`; None where no file has any."""
     parts = [(t.attrs["scene_records"], str(t["scene"].iloc[0]), str(t["_file"].iloc[0])) for t in tables
              if t.attrs.get("scene_records") is not None and len(t)]
     if not parts:
@@ -314,6 +316,7 @@ def _scene_records(tables: list[pd.DataFrame]) -> dict[str, np.ndarray] | None:
                   agent_id=np.concatenate([r["agent_id"] for r, _, _ in parts]),
                   t0=np.concatenate([r["frame"] for r, _, _ in parts]),
                   scene_id=np.concatenate([r["scene_id"] for r, _, _ in parts]),
+                  step=np.concatenate([r["step"] for r, _, _ in parts]),
                   record=np.concatenate([r["record"] for r, _, _ in parts]),
                   _file=np.concatenate([np.full(len(r["frame"]), f, dtype=object) for r, _, f in parts]))
 
