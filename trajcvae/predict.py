@@ -736,8 +736,8 @@ def _primary_windows(predictor: TrajCVAE, tracks: pd.DataFrame, trajnet: str | P
         dt, rate = predictor.config.data.dt, tracks.attrs.get("fps")
         seconds = f" ({sample[0] / rate:g} s at {rate:g} frame ids a second)" if rate else ""
         raise DataError(f"--out {trajnet}: the scenes' samples are {sample[0]:g} frame ids apart{seconds}, and the "
-                        f"model's {dt:g} s steps are {w.step[0]:g}: its forecasts would fall beside the samples TrajNet++ "
-                        "scores; write a .csv")
+                        f"model's {dt:g} s steps are {w.step[0]:g}: its forecasts would fall beside the samples "
+                        "TrajNet++ scores; write a .csv")
     return w, of
 
 
