@@ -88,7 +88,8 @@ def test_calibration_of_any_number_of_windows_fits_in_memory_with_the_numbers_of
     w = w.subset(np.arange(0, len(w), 6))  # every 6th: fewer density estimates, past and blocks as before
     # 10 windows a block, 3 where a scene's fit decodes its draws beside them: the blocks of one call, and of
     # parts of 9 windows, fall at the same windows.
-    monkeypatch.setattr(evaluate_module, "SAMPLE_BLOCK", 10, raising=False)
+    monkeypatch.setattr(evaluate_module, "SAMPLE_BLOCK", 10)
+    monkeypatch.setattr(predict_module, "SAMPLE_BLOCK", 10)  # (`sample_pieces`' pieces)
     whole = [hpd_levels(p.sample(w, k=100, seed=1, full=True, batch_size=10, past=fit), w.fut) for fit in (None, past)]
     monkeypatch.setattr(predict_module, "free_memory", lambda: 40 * 100 * 12 * predict_module.SAMPLE_ROW_BYTES)
     assert len(w) > 40  # all windows' draws need more than half the free memory, a block's fit
