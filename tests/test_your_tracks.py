@@ -6,6 +6,7 @@ import datetime
 import json
 import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -787,6 +788,18 @@ def test_trajnetplusplus_test_scenes_predict_each_primary_from_its_scenes_last_o
                    f"--primary: {tmp_path / 'plaza.csv'} holds no TrajNet++ scene records")
 
 
+def trajnet_min_ade(path, truth: pd.DataFrame, records: list[dict], k: int = 3) -> float:
+    """The mean over scene records of the best of K futures' ADE in a TrajNet++ prediction file (K = k; each
+    record's block: its scene line, then K x 12 tracks), against `truth` (frame ids 10 a sample)."""
+    lines = [json.loads(line) for line in Path(path).read_text().splitlines()]
+    truth, block, errors = truth.set_index(["agent_id", "frame"]), 1 + 12 * k, []
+    for i, record in enumerate(records):
+        futures = np.array([[t["track"]["x"], t["track"]["y"]] for t in lines[i * block + 1:(i + 1) * block]])
+        true = truth.loc[[(record["p"], f) for f in range(record["s"] + 90, record["s"] + 201, 10)], ["x", "y"]]
+        errors.append(np.linalg.norm(futures.reshape(k, 12, 2) - true.to_numpy(), axis=-1).mean(1).min())
+    return float(np.mean(errors))
+
+
 def test_trajnetplusplus_predictions_are_written_as_its_evaluators_read_them_and_scored_by_its_protocol(model, plaza,
                                                                                                       tmp_path):
     """predict --primary --out X.ndjson writes TrajNet++ prediction records: per scene record of the test file,
@@ -837,14 +850,7 @@ def test_trajnetplusplus_predictions_are_written_as_its_evaluators_read_them_and
     scores = trajcvae_evaluate(model, [private], k=3, kset="kmeans", calibration_draws=0, primary=True)
     assert scores["scenes"]["overall"]["windows"] == len(records) and scores["unscored"] == 0
     predict_to_file("pedestrian", [private], tmp_path / "q.ndjson", k=3, kset="kmeans", primary=True)
-    got = [json.loads(line) for line in (tmp_path / "q.ndjson").read_text().splitlines()]
-    truth = plaza.set_index(["agent_id", "frame"])
-    errors = []
-    for i, record in enumerate(records):
-        futures = np.array([[t["track"]["x"], t["track"]["y"]] for t in got[i * 37 + 1:(i + 1) * 37]]).reshape(3, 12, 2)
-        true = truth.loc[[(record["p"], f) for f in range(record["s"] + 90, record["s"] + 201, 10)], ["x", "y"]]
-        errors.append(np.linalg.norm(futures - true.to_numpy(), axis=-1).mean(1).min())
-    assert abs(scores["scenes"]["overall"]["min_ade"] - np.mean(errors)) < 1e-4
+    assert abs(scores["scenes"]["overall"]["min_ade"] - trajnet_min_ade(tmp_path / "q.ndjson", plaza, records)) < 1e-4
     everything = trajcvae_evaluate(model, [private], k=3, calibration_draws=0)
     assert everything["scenes"]["overall"]["windows"] > 50 * len(records)  # every full window of every agent
     # The test file holds no futures: refused, with the file to give instead; a record without them is said.
@@ -918,16 +924,9 @@ def test_trajnetplusplus_scenes_a_prediction_file_cannot_answer_are_refused_and_
                    "pedestrian); without --primary every full window is scored")
 
     predict_to_file("pedestrian", [path], out, k=3, primary=True, calibrate="scene", log=[].append)
-    got = [json.loads(line) for line in out.read_text().splitlines()]
-    truth = plaza.set_index(["agent_id", "frame"])
-    errors = []
-    for i, record in enumerate(records):
-        futures = np.array([[t["track"]["x"], t["track"]["y"]] for t in got[i * 37 + 1:(i + 1) * 37]]).reshape(3, 12, 2)
-        true = truth.loc[[(record["p"], f) for f in range(record["s"] + 90, record["s"] + 201, 10)], ["x", "y"]]
-        errors.append(np.linalg.norm(futures - true.to_numpy(), axis=-1).mean(1).min())
     scores = trajcvae_evaluate(model, [path], k=3, calibrate="scene", calibration_draws=0, primary=True, log=[].append)
     assert len(records) >= 3 and scores["unfitted"] < len(records)
-    assert abs(scores["scenes"]["overall"]["min_ade"] - np.mean(errors)) < 1e-4
+    assert abs(scores["scenes"]["overall"]["min_ade"] - trajnet_min_ade(out, plaza, records)) < 1e-4
 
 
 def test_trajnetplusplus_primaries_of_text_ids_unknown_twice_named_or_of_no_rate_each_get_their_due(model, tmp_path):
