@@ -93,15 +93,18 @@ def main() -> None:
     write_ndjson(test, tracks[observed], records)
     write_ndjson(private, tracks, records)
     print(f"{name}: {len(records)} scenes; {test}, {private}")
-    trajcvae = [sys.executable, "-m", "trajcvae"]
+    def trajcvae(*args: str) -> None:  # a failure shows trajcvae's own line, not a traceback of this script
+        done = subprocess.run([sys.executable, "-m", "trajcvae", *args], capture_output=True, text=True)
+        if done.returncode:
+            sys.exit(f"trajcvae {' '.join(args[:1])}: {done.stderr.strip().splitlines()[-1]}")
+
     for mode in (["-k", "20"], ["-k", "20", "--kset", "learned"], ["-k", "3", "--kset", "kmeans"],
                  ["-k", "1", "--kset", "kmeans"]):
         pred = args.out / f"pred_{name}_{'_'.join(mode[1:]).replace('--kset_', '')}.ndjson"
-        subprocess.run(trajcvae + ["predict", args.model, str(test), "--primary", "--out", str(pred)] + mode,
-                       check=True, capture_output=True)
+        trajcvae("predict", args.model, str(test), "--primary", "--out", str(pred), *mode)
         s = score(pred, tracks, records)
-        subprocess.run(trajcvae + ["evaluate", args.model, str(private), "--primary", "--calibration", "0",
-                                  "--json", str(args.out / "e.json")] + mode, check=True, capture_output=True)
+        trajcvae("evaluate", args.model, str(private), "--primary", "--calibration", "0", "--json",
+                 str(args.out / "e.json"), *mode)
         e = json.loads((args.out / "e.json").read_text())["scenes"]["overall"]
         print(f"{' '.join(mode):20s} prediction 0 {s['ade']:.3f}/{s['fde']:.3f}  top-3 {s['top3_ade']:.3f}/"
               f"{s['top3_fde']:.3f}  min@K {s['min_ade']:.3f}/{s['min_fde']:.3f}  (evaluate --primary on the "

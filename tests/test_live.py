@@ -1203,6 +1203,10 @@ def test_gps_detections_give_the_futures_of_predict_on_the_gps_file_online_and_o
         twice = client.post("/v1/scenes/named/observations", json={"time": 1.0, "detections": [
             {"agent_id": 1, "lon": 151.2, "lat": -33.8, "Lat": -33.9}]})
     assert named.status_code == 200, named.text
+    from trajcvae.server import Detection  # fields of a tracker's own, in any cases, stay ignored
+
+    assert Detection.model_validate({"agent_id": 1, "x": 1.0, "y": 2.0, "conf": 0.9, "Conf": 0.8, "lon": 3.0,
+                                     "long": 4.0}).x == 1.0
     assert twice.status_code == 422 and "'lat' and 'Lat' name one field (any case): give it once" in twice.text
     assert wrong.status_code == 422 and wrong.json()["detail"] == \
         "detections: missing column(s) lon, lat (have: agent_id, x, y)"

@@ -451,20 +451,26 @@ def print_wide(table: Table) -> None:
     width = lambda t: console.measure(t, options=console.options.update(max_width=10_000)).maximum  # noqa: E731
     if not (console.is_terminal or os.environ.get("COLUMNS")):
         console = Console(width=1000)
-    elif width(table) > console.width and width(_pairs_stacked(table)) <= console.width:
-        table = _pairs_stacked(table)  # narrower still: cells folded, every digit kept
+    elif width(table) > console.width:
+        names = max(len(text) for text in [str(table.columns[0].header), *map(str, table.columns[0].cells)])
+        for headings in (True, False):  # number columns as wide as their headings' words, or their numbers
+            stacked = _pairs_stacked(table, headings)  # of fixed widths: the names' column may fold
+            if width(stacked) - names + min(names, len("overall")) <= console.width:
+                table = stacked  # (narrower still: cells folded, every digit kept)
+                break
     stdout(table, table.title or "a table", console)
 
 
-def _pairs_stacked(table: Table) -> Table:
+def _pairs_stacked(table: Table, headings: bool = True) -> Table:
     """`table` with each number pair of its number columns (all but the first) on two lines: `0.590/` over
-    `1.073`."""
+    `1.073`, each of those columns as wide as its widest number (and, with `headings`, its heading's words; at
+    least 4 characters, for a heading to fold into)."""
     stacked = Table(title=table.title, title_justify=table.title_justify, box=table.box,
                     show_edge=table.show_edge, pad_edge=table.pad_edge)
     cells = [[str(c) for c in column.cells] for column in table.columns]
     cells[1:] = [[c.replace("/", "/\n") for c in column] for column in cells[1:]]
     for column, texts in zip(table.columns, cells):  # a number (or a word of its heading) is never folded
-        widest = max(len(part) for part in "\n".join(texts + [str(column.header)]).split())
+        widest = max(len(part) for part in "\n".join(texts + [str(column.header)] * headings + ["abcd"]).split())
         fixed = None if column is table.columns[0] else widest
         stacked.add_column(column.header, justify=column.justify, overflow=column.overflow, width=fixed)
     for i, row in enumerate(table.rows):

@@ -166,8 +166,8 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
     else:  # the names of all scenes read, those without windows too
         tracks = predictor.read(data, fps, scale, homography, classes, columns)
         check_scene_names(tracks["scene"], tracks)
-        w = predictor.primary_windows(tracks, full=True)[0] if primary else \
-            predictor.make_windows(tracks, every_window=True)
+        w, of = predictor.primary_windows(tracks, full=True) if primary else \
+            (predictor.make_windows(tracks, every_window=True), None)
     # A scene's past: every finished window of the input (as predict measures it), not only those scored.
     past = predictor.scene_past(tracks if primary else w, seed) if calibrate == "scene" else None
     result = {"k": k, "seed": seed, "kset": kset, "draws": draws if kset != "none" else None, "calibrate": calibrate,
@@ -175,12 +175,14 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
     if primary:  # records whose primary has no full window at its scene's last observed frame: not scored
         result["unscored"] = w.skipped
         if w.skipped:
-            dc = predictor.config.data
-            (log or warn)(f"warning: --primary: {w.skipped} of the {w.skipped + len(w)} scene records' primary "
-                          f"pedestrians {'have' if w.skipped != 1 else 'has'} no {dc.obs_len} observed and "
-                          f"{dc.pred_len} future samples from the scene's last observed frame, and "
-                          f"{'are' if w.skipped != 1 else 'is'} not scored (a TrajNet++ test file holds no "
-                          "futures: score its test_private file)")
+            dc, ids = predictor.config.data, tracks.attrs["scene_records"]["scene_id"]
+            first = ids[np.setdiff1d(np.arange(len(ids)), of)[0]]
+            why = ("a TrajNet++ test file holds no futures: score its test_private file" if 2 * w.skipped >= len(ids)
+                   else "a primary not tracked there, or a gap")  # most records: a test file, given by mistake
+            (log or warn)(f"warning: --primary: {w.skipped} of the {len(ids)} scene records' primary pedestrians "
+                          f"{'have' if w.skipped != 1 else 'has'} no {dc.obs_len} observed and {dc.pred_len} future "
+                          f"samples from the scene's last observed frame (the first: scene {first}), and "
+                          f"{'are' if w.skipped != 1 else 'is'} not scored; {why}")
     if calibrate == "scene":  # windows whose scene had too little past: their draws stay the model's own
         result["unfitted"] = int(unfitted(past, w.scene, w.t0).sum())
         if result["unfitted"]:

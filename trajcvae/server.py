@@ -30,7 +30,8 @@ from .config import check_sampling
 from .errors import DataError, TrajCVAEError, warning_text
 from .online import OnlinePredictor, out_of_order
 from .predict import TrajCVAE
-from .table import AGENT_COLUMNS, TIME_NAMES, column_map, lonlat_names, seconds_per_unit, where
+from .table import (AGENT_COLUMNS, LAT_NAMES, LON_NAMES, TIME_NAMES, column_map, lonlat_names, seconds_per_unit,
+                    where)
 from .tracks import check_fps, read_tracks, written_coarsely
 from .units import estimate_warning, from_metres, no_scale, placed, scales_of_scenes, unit_conversion
 
@@ -89,22 +90,24 @@ class Detection(BaseModel):
     @classmethod
     def _no_time_or_scene(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            seen: dict[str, Any] = {}
+            fields = {f for f in cls.model_fields if f != "class_"} | {"class"}
+            seen: dict[str, Any] = {}  # the fields read, and names of longitude and latitude, by lower case
             for key in data:
                 name = str(key).strip().lower()
                 if name in ("scene", "frame", *TIME_NAMES):
                     raise ValueError(f"'{key}' is not allowed in a detection: the time is the update's, the "
                                      "scene the URL's")
-                if name in seen:  # one field in two cases: which is meant?
+                if name in seen and (name in fields or name in LON_NAMES or name in LAT_NAMES):
                     raise ValueError(f"'{seen[name]}' and '{key}' name one field (any case): give it once")
-                seen[name] = key
-            # Fields by any case; longitude and latitude by any name a file's columns may have.
-            try:
-                lon, lat = lonlat_names(list(seen), "a detection")
-            except DataError as e:
-                raise ValueError(str(e).removeprefix("a detection: ")) from None
-            field_of = {f: f for f in (*cls.model_fields, "class") if f != "class_"} | {lon: "lon", lat: "lat"}
-            data = {field_of.get(name, key): data[key] for name, key in seen.items()}
+                seen.setdefault(name, key)
+            field_of = {name: name for name in fields}  # others stay as sent (and are ignored)
+            if not {"x", "y"} <= seen.keys():  # longitude and latitude by any name a file's columns may have
+                try:
+                    lon, lat = lonlat_names(list(seen), "a detection")
+                except DataError as e:
+                    raise ValueError(str(e).removeprefix("a detection: ")) from None
+                field_of |= {lon: "lon", lat: "lat"}
+            data = {field_of.get(str(key).strip().lower(), key): value for key, value in data.items()}
             if not ({"x", "y"} <= data.keys() or {"lon", "lat"} <= data.keys()):
                 raise ValueError("a detection needs x and y (or lon and lat, on a server run with --lonlat)")
         return data
