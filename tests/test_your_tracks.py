@@ -853,6 +853,13 @@ def test_trajnetplusplus_predictions_are_written_as_its_evaluators_read_them_and
     assert abs(scores["scenes"]["overall"]["min_ade"] - trajnet_min_ade(tmp_path / "q.ndjson", plaza, records)) < 1e-4
     everything = trajcvae_evaluate(model, [private], k=3, calibration_draws=0)
     assert everything["scenes"]["overall"]["windows"] > 50 * len(records)  # every full window of every agent
+    # The primaries' windows alone are built (not every agent's), each as it is among all of them.
+    tracks = model.read([private])
+    w, _ = model.primary_windows(tracks, full=True)
+    every = build_windows(tracks, model.config.data, mode="windows")
+    at = [list(zip(every.agent_id, every.t0)).index((a, t)) for a, t in zip(w.agent_id, w.t0)]
+    for field in ("obs", "nbr", "mem", "fut"):
+        np.testing.assert_array_equal(getattr(w, field), getattr(every, field)[at], err_msg=field)
     # The test file holds no futures: refused, with the file to give instead; a record without them is said.
     with pytest.raises(DataError, match="none of the 3 .* has its 8 observed and 12 future .*test_private file"):
         trajcvae_evaluate(model, [test], k=3, calibration_draws=0, primary=True)

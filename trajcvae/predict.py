@@ -544,8 +544,9 @@ class TrajCVAE:
                                       f"{'has' if n != 1 else 'lacks'} its {dc.obs_len} observed and {dc.pred_len} "
                                       "future samples in the input (a "
                                       "TrajNet++ test file holds no futures: score its test_private file, which does)")
-            try:
-                w = build_windows(tracks, dc, mode="windows")
+            try:  # in a resampled scene, only the primaries' (as they are among all)
+                w = build_windows(tracks, dc, mode="windows",
+                                  only=window_key(records["scene"], records["agent_id"], records["t0"]))
             except NoWindowsError:
                 raise unscored from None
         else:

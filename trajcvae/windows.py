@@ -77,16 +77,18 @@ class Windows:
                        done=pick(self.done))
 
 
-def build_windows(df: pd.DataFrame, cfg: DataConfig, mode: str = "windows", since: float | None = None) -> Windows:
+def build_windows(df: pd.DataFrame, cfg: DataConfig, mode: str = "windows", since: float | None = None,
+                  only: pd.MultiIndex | None = None) -> Windows:
     """Make windows from a track table (see `tracks.read_tracks`).
 
     mode="windows": every (agent, t0) with `obs_len` observed and `pred_len` future frames, all present.
     mode="latest": one window per agent at its latest frame, for forecasting past the end of the data;
     agents whose latest run has a single position are counted in `skipped`. `since` (latest only): just
     the agents whose latest observation is at or after this time; the others still appear as neighbours
-    and in the scene memory.
+    and in the scene memory. `only` (windows only): the `window_key`s wanted; a resampled scene builds no
+    others (each is built as among all), a scene of frame ids builds all.
     """
-    parts = list(iter_windows(df, cfg, mode, chunk=None, since=since))
+    parts = list(iter_windows(df, cfg, mode, chunk=None, since=since, only=only))
     w = concat_windows([p for p in parts if len(p)], mode)
     if w is None and since is not None and len(df) and df["frame"].max() < since:
         raise NoWindowsError(f"since {since:g}: no agent was seen at or after it (the tracks end at "
@@ -98,7 +100,8 @@ def build_windows(df: pd.DataFrame, cfg: DataConfig, mode: str = "windows", sinc
 
 
 def iter_windows(df: pd.DataFrame, cfg: DataConfig, mode: str = "windows",
-                 chunk: int | None = CHUNK, since: float | None = None) -> Iterator[Windows]:
+                 chunk: int | None = CHUNK, since: float | None = None,
+                 only: pd.MultiIndex | None = None) -> Iterator[Windows]:
     """The windows of `build_windows`, in the same order, a scene (and at most `chunk` windows) at a time,
     so that big inputs never hold all windows at once. Each piece's `skipped` counts its scene's skipped
     agents (on the scene's first piece); pieces may be empty. Raises nothing when no window comes out."""
@@ -114,7 +117,7 @@ def iter_windows(df: pd.DataFrame, cfg: DataConfig, mode: str = "windows",
         if spu is None:  # frame ids of unknown rate: each scene's step is one model step
             yield from _scene_windows(g, steps[str(scene)], cfg, mode, chunk, since)
         else:
-            yield from _resampled_windows(g, cfg.dt / spu, cfg.max_gap / spu, cfg, mode, chunk, since)
+            yield from _resampled_windows(g, cfg.dt / spu, cfg.max_gap / spu, cfg, mode, chunk, since, only)
 
 
 def _check_grid(df: pd.DataFrame, cfg: DataConfig, spu: float, most: int = 1_000_000, per_row: int = 100) -> None:
@@ -192,7 +195,8 @@ def history_reach(cfg: DataConfig, step: float, max_gap: float) -> float:
 
 
 def _resampled_windows(g: pd.DataFrame, step: float, max_gap: float, cfg: DataConfig, mode: str,
-                       chunk: int | None, since: float | None = None) -> Iterator[Windows]:
+                       chunk: int | None, since: float | None = None,
+                       only: pd.MultiIndex | None = None) -> Iterator[Windows]:
     """One scene's windows on the model's grid (`resample.py`; `step`, `max_gap` in the input's time
     units), with t0 and step given back in the input's time units. "latest": each agent's grid is
     anchored at its latest observation, on the scene as it was then (nothing later is read); with
@@ -203,7 +207,7 @@ def _resampled_windows(g: pd.DataFrame, step: float, max_gap: float, cfg: DataCo
     x, y = g["x"].to_numpy(dtype=np.float64), g["y"].to_numpy(dtype=np.float64)
     scene = str(g["scene"].iloc[0])
     if mode == "windows":
-        yield from _anchored_windows(t, agent, x, y, scene, step, max_gap, cfg, chunk)
+        yield from _anchored_windows(t, agent, x, y, scene, step, max_gap, cfg, chunk, only)
         return
     last = np.append(agent[1:] != agent[:-1], True)  # each agent's latest row
     parts, skipped = [], 0
@@ -250,7 +254,8 @@ def latest_windows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarra
 
 
 def _anchored_windows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarray, scene: str, step: float,
-                      max_gap: float, cfg: DataConfig, chunk: int | None) -> Iterator[Windows]:
+                      max_gap: float, cfg: DataConfig, chunk: int | None,
+                      only: pd.MultiIndex | None = None) -> Iterator[Windows]:
     """The training and evaluation windows of one resampled scene (rows sorted by agent and time), each
     anchored at an observation of its agent, as `predict` makes it there (`latest_windows`: the scene as it
     was at t0, so nothing observed later is read), with its future: the agent's track at t0 + 1 .. pred_len
@@ -269,6 +274,8 @@ def _anchored_windows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.nda
     by = np.lexsort((-t, np.abs(at - cell), group))
     nearest[by[np.append(True, group[by][1:] != group[by][:-1])]] = True
     ok = nearest & (t - (T - 1) * step >= begin - EPS * step) & (t + P * step <= end + EPS * step)
+    if only is not None:  # the windows asked for (`window_key`s) alone
+        ok &= window_key(np.full(len(t), scene), agent, t).isin(only)
     rows = np.flatnonzero(ok)  # by agent, then t0
     if not len(rows):
         yield _empty(T, P, cfg.memory)
