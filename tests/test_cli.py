@@ -174,7 +174,7 @@ def test_a_piped_table_keeps_each_number_on_its_row_however_large(monkeypatch, c
     (["train", "{test}", "--config", "{folder}"], "is a folder; give a TOML file"),
     (["train", "{test}", "--set", "model.heads=0"], "model.heads must be >= 1"),
     (["train", "{test}", "--set", "model.min_sigma=-1"], "model.min_sigma must be > 0"),
-    (["train", "{test}", "--set", "model.encoder=gru"], "option removed in trajcvae 0.2"),
+    (["train", "{test}", "--set", "model.encoder=gru"], "option removed from trajcvae"),
     (["train", "{test}", "--out", "{bad}"], "is a file; give a folder for the run"),
     (["predict", "{bad}", "{test}"], "not a trajcvae checkpoint"),
     (["demo", "--epochs", "0"], "--epochs must be >= 1"),

@@ -73,7 +73,7 @@ class DataConfig:
 
 @dataclass
 class ModelConfig:
-    hidden: int = 128  # width of every MLP and of the context
+    hidden: int = 128  # width of every MLP and of the context (the decoder's MLP: twice it)
     z_dim: int = 32  # latent size
     heads: int = 4  # attention heads over neighbours (and over remembered paths)
     min_sigma: float = 0.01  # floor on the decoder's std (normalised units) so the NLL stays finite
@@ -229,7 +229,7 @@ def set_option(cfg: Config, dotted: str, value: Any, source: str = "option") -> 
 def check_removed(dotted: str, value: Any, source: str) -> None:
     """A removed option is accepted only at its old "off" value (as old checkpoints and configs hold it)."""
     if not _equals(value, REMOVED[dotted]):
-        raise TrajCVAEError(f"{source}: option '{dotted}' = {value!r} was removed in trajcvae 0.2 (tried, no "
+        raise TrajCVAEError(f"{source}: option '{dotted}' = {value!r} was removed from trajcvae (tried, no "
                             f"gain; see docs/lab-notes.md); retrain without it")
 
 
@@ -311,7 +311,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         if key.strip() in REMOVED:
             if _equals(value.strip(), REMOVED[key.strip()]):  # its old "off": as a config file holding it
                 continue
-            raise TrajCVAEError(f"--set {key.strip()}: option removed in trajcvae 0.2 (tried, no gain; see "
+            raise TrajCVAEError(f"--set {key.strip()}: option removed from trajcvae (tried, no gain; see "
                                 "docs/lab-notes.md)")
         if key.strip() in ADOPTED:
             check_adopted(key.strip(), value.strip(), source="--set")
