@@ -108,8 +108,9 @@ class KSetConfig:
     epochs: int = 20
     batch_size: int = 256
     lr: float = 1e-3  # AdamW, cosine-decayed to lr/20
-    # Weight of each map's KL to the standard normal beside the best-of-K error: it keeps every z_k likely
-    # under p(z|x), so the K futures stay inside the model's distribution instead of chasing outliers.
+    # Weight of the maps' KL to the standard normal (their mean over the K maps) beside the best-of-K error:
+    # it keeps every z_k likely under p(z|x), so the K futures stay inside the model's distribution instead of
+    # chasing outliers.
     # Chosen on val (hotel, zara1): 0.001 beat 0.01 and 0.1 (docs/lab-notes.md).
     kl_weight: float = 0.001
 
