@@ -506,6 +506,28 @@ def test_benchmark_folders_scores_your_own_splits_in_your_units(tmp_path, sim_fi
     one_line_error(cli("benchmark", "folders", "--root", tmp_path / "none", *fast), "none: no such folder")
 
 
+def test_benchmark_without_k_sets_trains_no_sampler_and_a_later_run_adds_it(tmp_path, sim_files):
+    """--draws 0 scores no K-set, so its runs train no learned sampler (most of a short run's time); run again
+    with --draws, the finished runs get one, and both K-sets are scored."""
+    from trajcvae import checkpoint
+    from trajcvae.benchmark import run_benchmark
+
+    for part in ("train", "val", "test"):
+        (tmp_path / "walkers" / part).mkdir(parents=True)
+        pd.read_csv(sim_files[part]).to_csv(tmp_path / "walkers" / part / f"{part}.csv", index=False)
+    cfg = write(tmp_path / "tiny.toml", "[model]\nhidden = 16\nz_dim = 4\n[train]\nepochs = 1\nvariety_k = 4\n"
+                "[data]\nmemory = 2\n[kset]\nepochs = 1\n")
+    said = []
+    run = dict(config=cfg, out=tmp_path / "res", seeds=1, is_samples=2, kde_samples=20, calibration_draws=0,
+               progress=False, suite="folders", log=said.append)
+    first = run_benchmark(tmp_path / "walkers", draws=0, **run)
+    assert "kset" not in checkpoint.load(tmp_path / "res" / "walkers" / "seed0" / "best.pt")
+    assert not any("K-set sampler" in line for line in said) and "ks_min_ade" not in first["splits"]["walkers"]
+    again = run_benchmark(tmp_path / "walkers", draws=20, **run)
+    assert "kset" in checkpoint.load(tmp_path / "res" / "walkers" / "seed0" / "best.pt")
+    assert {"km_min_ade", "ks_min_ade"} <= set(again["splits"]["walkers"])
+
+
 def test_benchmark_folders_refuses_splits_it_would_score_wrongly_before_training_them(tmp_path, sim_files):
     """What would give a wrong table is refused in one line: a folder with a part missing (it would leave the
     mean in silence), a test file copied into train/ (scores of windows trained on), a bad row in a later

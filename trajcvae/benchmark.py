@@ -306,7 +306,8 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
                     _check_same_data(run, ckpt, folder, None, cfg)
                 said("training")
                 train([folder / "train"], [folder / "val"], cfg, run, resume=(run / "last.pt").exists(),
-                      progress=progress, log=said, cache_dir=default_cache_dir())
+                      progress=progress, log=said, cache_dir=default_cache_dir(),
+                      sampler=bool(draws))  # (--draws 0 scores no K-set: a later run adds the sampler)
                 metrics = pd.read_csv(run / "metrics.csv")
                 meta = {"train_minutes": float(metrics.seconds.sum()) / 60, "seed": seed,
                         "best_epoch": int(checkpoint.load(run / "best.pt")["epoch"]), "epochs": int(len(metrics))}
