@@ -382,6 +382,7 @@ def test_damaged_cache_entry_is_rebuilt(tmp_path, sim_files):
 
 
 def test_an_unwritable_cache_costs_a_warning_not_the_run(tmp_path, sim_files):
+    """One warning however many data sets a command reads (a benchmark reads three a split)."""
     blocked = tmp_path / "a_file"
     blocked.write_text("not a folder")
     said = []
@@ -389,6 +390,9 @@ def test_an_unwritable_cache_costs_a_warning_not_the_run(tmp_path, sim_files):
     _same(w, load_windows([sim_files["val"]], DataConfig()))
     assert said[-1].startswith(f"warning: the window cache {blocked} is not writable") and said[-1].endswith(
         "(set TRAJCVAE_CACHE to a writable folder; train also takes --no-cache)")
+    for data in ("test", "train"):
+        load_windows([sim_files[data]], DataConfig(), cache_dir=blocked, log=said.append)
+    assert sum("not writable" in line for line in said) == 1, said
 
 
 def test_the_cache_folder_is_the_environments_or_the_users(tmp_path, monkeypatch):

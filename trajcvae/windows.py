@@ -813,9 +813,11 @@ def load_windows(paths: Iterable[str | Path], cfg: DataConfig, cache_dir: str | 
             w, line = _build(files, cfg, mode)
             try:
                 _save(w, line, path, files)
-            except (OSError, TrajCVAEError) as e:  # an unwritable cache costs time, not the run
-                line += (f"\nwarning: the window cache {Path(cache_dir)} is not writable ({e}); going on without "
-                         "it (set TRAJCVAE_CACHE to a writable folder; train also takes --no-cache)")
+            except (OSError, TrajCVAEError) as e:  # an unwritable cache costs time, not the run; said once
+                if str(cache_dir) not in _UNWRITABLE:
+                    _UNWRITABLE.add(str(cache_dir))
+                    line += (f"\nwarning: the window cache {Path(cache_dir)} is not writable ({e}); going on "
+                             "without it (set TRAJCVAE_CACHE to a writable folder; train also takes --no-cache)")
             else:
                 _evict(Path(cache_dir), path, limit)
     for text in line.split("\n"):
@@ -824,6 +826,9 @@ def load_windows(paths: Iterable[str | Path], cfg: DataConfig, cache_dir: str | 
         elif text.startswith("warning: "):  # the Python API (`train` without `log`) still warns
             warn(text)
     return w
+
+
+_UNWRITABLE: set[str] = set()  # cache folders found unwritable in this process (a benchmark reads many sets)
 
 
 def _build(paths, cfg: DataConfig, mode: str) -> tuple[Windows, str]:
