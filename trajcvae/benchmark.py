@@ -307,7 +307,7 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
                 said("training")
                 train([folder / "train"], [folder / "val"], cfg, run, resume=(run / "last.pt").exists(),
                       progress=progress, log=said, cache_dir=default_cache_dir(),
-                      sampler=bool(draws))  # (--draws 0 scores no K-set: a later run adds the sampler)
+                      learned_kset=bool(draws))  # (--draws 0 scores no K-set: a later run adds it)
                 metrics = pd.read_csv(run / "metrics.csv")
                 meta = {"train_minutes": float(metrics.seconds.sum()) / 60, "seed": seed,
                         "best_epoch": int(checkpoint.load(run / "best.pt")["epoch"]), "epochs": int(len(metrics))}

@@ -84,14 +84,14 @@ def holdout(w: Windows, frac: float = 0.1) -> tuple[Windows, Windows]:
 def train(train_paths: Iterable[str | Path], val_paths: Iterable[str | Path] | None, cfg: Config,
           out_dir: str | Path, resume: bool = False, progress: bool = True,
           log: Callable[[str], None] | None = None, cache_dir: str | Path | None = None,
-          figures: bool = True, sampler: bool = True) -> TrainResult:
+          figures: bool = True, learned_kset: bool = True) -> TrainResult:
     """Train a CVAE on trajectory files; see the module docstring for what lands in `out_dir`.
     `log` gets one summary line per data set read (see `checks.summarize`); `cache_dir` keeps the built
     windows for the next run on the same files (see `windows.load_windows`; None = no cache); `progress`: a
     progress bar and a line per epoch on stdout; `figures`: draw curves.png and val_predictions.png at the end
-    (about 3 s of matplotlib on a small run); `sampler`: train the learned K-set sampler at the end (with
+    (about 3 s of matplotlib on a small run); `learned_kset`: train the learned K-set sampler at the end (with
     kset.epochs > 0; False leaves it to `finish_run`, for a caller that scores no K-set)."""
-    check_flags(resume=resume, progress=progress, figures=figures, sampler=sampler)
+    check_flags(resume=resume, progress=progress, figures=figures, learned_kset=learned_kset)
     if not isinstance(out_dir, (str, os.PathLike)):
         raise TrajCVAEError(f"out_dir: expected a folder's path, got {type(out_dir).__name__}")
     out = Path(out_dir)
@@ -119,7 +119,8 @@ def train(train_paths: Iterable[str | Path], val_paths: Iterable[str | Path] | N
                       "trained on; give files it does not train on, or leave --val out (the latest 10% of each "
                       "scene is then held out)")
     with _run_lock(out, os.environ.get("RANK", "0") == "0"):
-        return _locked_train(train_paths, val_paths, cfg, out, resume, progress, log, cache_dir, figures, sampler)
+        return _locked_train(train_paths, val_paths, cfg, out, resume, progress, log, cache_dir, figures,
+                             learned_kset)
 
 
 @contextmanager
@@ -192,7 +193,7 @@ def _lock_owner(lock: Path, wait: float = 2.0) -> tuple[int, str]:
 
 
 def _locked_train(train_paths, val_paths, cfg: Config, out: Path, resume: bool, progress: bool, log,
-                  cache_dir, figures: bool = True, sampler: bool = True) -> TrainResult:
+                  cache_dir, figures: bool = True, learned_kset: bool = True) -> TrainResult:
     state = None
     if resume and not (out / "last.pt").exists():  # (a run stopped in its first epoch leaves none, nor its folder)
         raise TrajCVAEError(f"--resume: {out} holds no run to resume (no last.pt: no epoch of a run there "
@@ -225,7 +226,7 @@ def _locked_train(train_paths, val_paths, cfg: Config, out: Path, resume: bool, 
     try:
         with torch.random.fork_rng(devices=cuda):
             return _train(train_paths, val_paths, cfg, out, state, device, dist, progress, log, cache_dir, figures,
-                          sampler)
+                          learned_kset)
     finally:
         distributed.cleanup(dist)
         torch.set_num_threads(threads)
@@ -330,7 +331,7 @@ def _resumed_config(given: Config, run: Config, out: Path, done: int) -> Config:
 
 def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, device: torch.device,
            dist: distributed.DistInfo, progress: bool, log, cache_dir, figures: bool = True,
-           sampler: bool = True) -> TrainResult:
+           learned_kset: bool = True) -> TrainResult:
     tc, main = cfg.train, dist.is_main
     inputs = {"training": data_digest(train_paths), "validation": data_digest(val_paths), **unit_digests(cfg.data)}
     before = (state or {}).get("stats", {}).get("inputs", {})
@@ -479,7 +480,7 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
         if log is not None:
             log(f"DDP: {dist.world_size} ranks finished with identical weights")
         best, best_epoch = distributed.broadcast_best(best, best_epoch, dist, device)
-    if main and sampler:
+    if main and learned_kset:
         finish_run(out, train_w, val_w, device, log, progress)
     if main:
         if figures:
