@@ -129,6 +129,25 @@ def test_a_toml_value_of_the_wrong_kind_is_refused_by_name(tmp_path, toml, optio
         load_config(path)
 
 
+@pytest.mark.parametrize("toml,said", [
+    ('[train]\nepochs = "3"\n', "option 'train.epochs' = '3' is text in quotes; write it without them (epochs = 3)"),
+    ('[data]\naugment_flip = "False"\n', "option 'data.augment_flip' = 'False' is text in quotes; write it without "
+                                          "them (augment_flip = false)"),
+    ('[data]\nfps = "30"\n', "option 'data.fps' = '30' is text in quotes"),
+])
+def test_a_toml_number_or_flag_in_quotes_is_refused_as_the_python_api_refuses_it(tmp_path, toml, said):
+    """TOML has numbers and true/false: one written in quotes is text, refused with the fix (--set's values
+    are all text, and read as TOML would read them unquoted); a scale may still name a file."""
+    path = tmp_path / "c.toml"
+    path.write_text(toml)
+    with pytest.raises(TrajCVAEError, match=re.escape(f"{path}: {said}")):
+        load_config(path)
+    (tmp_path / "scales.csv").write_text("scene,scale\nlobby,0.02\n")
+    path.write_text('[data]\nscale = "scales.csv"\n')
+    assert load_config(path).data.scale == str(tmp_path / "scales.csv")
+    assert load_config(None, ["train.epochs=3", "data.augment_flip=false"]).train.epochs == 3
+
+
 def test_a_homography_file_is_kept_by_its_absolute_path(tmp_path, monkeypatch):
     """A run's config names its homography file from any folder (a run resumed from elsewhere)."""
     np.savetxt(tmp_path / "H.txt", np.eye(3))

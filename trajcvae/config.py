@@ -181,12 +181,14 @@ class Config:
                 elif f"{section}.{key}" in ADOPTED:
                     check_adopted(f"{section}.{key}", value, source)
                 else:
-                    set_option(cfg, f"{section}.{key}", value, source)
+                    set_option(cfg, f"{section}.{key}", value, source, typed=True)
         return cfg
 
 
-def set_option(cfg: Config, dotted: str, value: Any, source: str = "option") -> None:
-    """Set `section.key` on `cfg`, converting `value` to the field's type; bad names or values raise."""
+def set_option(cfg: Config, dotted: str, value: Any, source: str = "option", typed: bool = False) -> None:
+    """Set `section.key` on `cfg`, converting `value` to the field's type; bad names or values raise. `typed`:
+    a value of a TOML file or a checkpoint, whose numbers and flags are no text ("3" in quotes is refused, as
+    the Python API refuses it)."""
     section, _, key = dotted.partition(".")
     sub = getattr(cfg, section, None)
     names = {f.name: f for f in dataclasses.fields(sub)} if dataclasses.is_dataclass(sub) else {}
@@ -198,6 +200,11 @@ def set_option(cfg: Config, dotted: str, value: Any, source: str = "option") -> 
         raise TrajCVAEError(f"{source}: unknown option '{dotted}'" + (
             "; did you mean " + " or ".join(f"'{k}'" for k in close) + "?" if close else ""))
     current, kind, given = getattr(sub, key), names[key].type, value
+    if typed and isinstance(value, str) and (isinstance(current, bool) or kind in ("bool", "int", "float",
+                                                                                    "float | None")):
+        plain = value.strip().lower() if isinstance(current, bool) or kind == "bool" else value.strip()
+        raise TrajCVAEError(f"{source}: option '{dotted}' = {value!r} is text in quotes; write it without them "
+                            f"({key} = {plain})")
     if source == "--set" and isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
         value = value[1:-1]  # written as TOML writes text: data.classes="Pedestrian"
     try:
