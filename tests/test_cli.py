@@ -867,6 +867,9 @@ def test_paths_written_as_other_systems_and_shells_write_them_get_the_fix(tmp_pa
         one_line_error(cli("predict", "pedestrian", sim_files["test"], "--out", stream),
                        f"--out {stream}: the output is written as a file (renamed into place once whole), not to a "
                        "stream; give a file name")
+    one_line_error(cli("predict", "pedestrian", sim_files["test"], "--out", tmp_path / ".csv"),
+                   f"--out {tmp_path / '.csv'}: an ending with no name before it; give a file name (e.g. "
+                   f"{tmp_path / 'mine.csv'})")
     one_line_error(cli("predict", "pedestrian", sim_files["test"], "--out", f"{tmp_path / 'new'}/"),
                    f"--out {tmp_path / 'new'}: no .csv, .parquet or .ndjson ending; give a file name (e.g. "
                    f"{tmp_path / 'new'}.csv)")

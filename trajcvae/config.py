@@ -591,6 +591,9 @@ def check_output(path, option: str = "--out", folder: bool = False, table: bool 
         raise TrajCVAEError(f"{option} {given}: the output is written as a file (renamed into place once whole), not "
                             "to a stream; give a file name")
     endings = table if isinstance(table, tuple) else TABLE_SUFFIXES
+    if table and not given.suffix and given.name.lower() in endings:  # `.csv`: a hidden file's name, no ending
+        raise TrajCVAEError(f"{option} {given}: an ending with no name before it; give a file name (e.g. "
+                            f"{given.parent / ('mine' + given.name)})")
     if table and given.suffix.lower() not in endings:
         named = ", ".join(endings[:-1]) + " or " + endings[-1]
         raise TrajCVAEError(f"{option} {given}: unsupported table format '{given.suffix}' (use {named})"
