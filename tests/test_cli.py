@@ -506,9 +506,10 @@ def test_benchmark_folders_scores_your_own_splits_in_your_units(tmp_path, sim_fi
     one_line_error(cli("benchmark", "folders", "--root", tmp_path / "none", *fast), "none: no such folder")
 
 
-def test_benchmark_without_k_sets_trains_no_sampler_and_a_later_run_adds_it(tmp_path, sim_files):
+def test_benchmark_without_k_sets_trains_no_sampler_and_a_later_run_adds_it(tmp_path, sim_files, monkeypatch):
     """--draws 0 scores no K-set, so its runs train no learned sampler (most of a short run's time); run again
-    with --draws, the finished runs get one, and both K-sets are scored."""
+    with --draws, the finished runs get one, and both K-sets are scored. A window cache that cannot be written
+    is said once, however many sets are read."""
     from trajcvae import checkpoint
     from trajcvae.benchmark import run_benchmark
 
@@ -520,7 +521,9 @@ def test_benchmark_without_k_sets_trains_no_sampler_and_a_later_run_adds_it(tmp_
     said = []
     run = dict(config=cfg, out=tmp_path / "res", seeds=1, is_samples=2, kde_samples=20, calibration_draws=0,
                progress=False, suite="folders", log=said.append)
+    monkeypatch.setenv("TRAJCVAE_CACHE", str(write(tmp_path / "a_file", "not a folder")))
     first = run_benchmark(tmp_path / "walkers", draws=0, **run)
+    assert sum("window cache" in line and "not writable" in line for line in said) == 1, said
     assert "kset" not in checkpoint.load(tmp_path / "res" / "walkers" / "seed0" / "best.pt")
     assert not any("K-set sampler" in line for line in said) and "ks_min_ade" not in first["splits"]["walkers"]
     again = run_benchmark(tmp_path / "walkers", draws=20, **run)
@@ -867,9 +870,13 @@ def test_paths_written_as_other_systems_and_shells_write_them_get_the_fix(tmp_pa
         one_line_error(cli("predict", "pedestrian", sim_files["test"], "--out", stream),
                        f"--out {stream}: the output is written as a file (renamed into place once whole), not to a "
                        "stream; give a file name")
-    one_line_error(cli("predict", "pedestrian", sim_files["test"], "--out", tmp_path / ".csv"),
-                   f"--out {tmp_path / '.csv'}: an ending with no name before it; give a file name (e.g. "
-                   f"{tmp_path / 'mine.csv'})")
+    for command, option, name, example in (("predict", "--out", ".csv", "mine.csv"), ("predict", "--out", ".tsv",
+                                                                                      "mine.csv"),
+                                            ("evaluate", "--json", ".json", "mine.json"),
+                                            ("visualize", "--out", ".png", "mine.png")):
+        one_line_error(cli(command, "pedestrian", sim_files["test"], option, tmp_path / name),
+                       f"{option} {tmp_path / name}: an ending with no name before it; give a file name (e.g. "
+                       f"{tmp_path / example})")
     one_line_error(cli("predict", "pedestrian", sim_files["test"], "--out", f"{tmp_path / 'new'}/"),
                    f"--out {tmp_path / 'new'}: no .csv, .parquet or .ndjson ending; give a file name (e.g. "
                    f"{tmp_path / 'new'}.csv)")

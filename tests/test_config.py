@@ -134,6 +134,9 @@ def test_a_toml_value_of_the_wrong_kind_is_refused_by_name(tmp_path, toml, optio
     ('[data]\naugment_flip = "False"\n', "option 'data.augment_flip' = 'False' is text in quotes; write it without "
                                           "them (augment_flip = false)"),
     ('[data]\nfps = "30"\n', "option 'data.fps' = '30' is text in quotes"),
+    ('[data]\naugment_flip = "yes"\n', "option 'data.augment_flip' = 'yes' is text in quotes; write it without "
+                                        "them (augment_flip = true)"),  # the TOML that means it
+    ('[train]\nepochs = "2.5"\n', "option 'train.epochs' has invalid value '2.5'"),  # no count, quoted or not
 ])
 def test_a_toml_number_or_flag_in_quotes_is_refused_as_the_python_api_refuses_it(tmp_path, toml, said):
     """TOML has numbers and true/false: one written in quotes is text, refused with the fix (--set's values
@@ -146,6 +149,8 @@ def test_a_toml_number_or_flag_in_quotes_is_refused_as_the_python_api_refuses_it
     path.write_text('[data]\nscale = "scales.csv"\n')
     assert load_config(path).data.scale == str(tmp_path / "scales.csv")
     assert load_config(None, ["train.epochs=3", "data.augment_flip=false"]).train.epochs == 3
+    path.write_text('[data]\nfps = "none"\n')  # TOML has no null: "none" unsets, as --set data.fps=none does
+    assert load_config(path).data.fps is None
 
 
 def test_a_homography_file_is_kept_by_its_absolute_path(tmp_path, monkeypatch):

@@ -268,9 +268,11 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
                             f"sampler makes kset.k; set kset.k = {k} (or kset.epochs = 0)")
     for split, folder in folders.items():  # so is every set: a bad row, or no window, is named before training
         for part, role in (("train", "training"), ("val", "validation"), ("test", "test")):
-            try:  # the windows stay in the cache, for training; the test set's speed warning is said now
+            try:  # the windows stay in the cache, for training; the test set's speed warning is said now, and a
+                # cache that cannot be written (said once a process), whichever set finds it
                 load_windows(listed[split][part], given.data, default_cache_dir(), lambda line, s=split, p=part: log(
-                    f"{s} test: {line}") if p == "test" and line.startswith("warning") else None)
+                    f"{s} test: {line}" if p == "test" else line) if line.startswith("warning") and (
+                        p == "test" or line.startswith("warning: the window cache")) else None)
             except NoWindowsError as e:
                 raise NoWindowsError(f"the {role} set ({folder / part}): {e}") from None
     results: dict[str, list[dict]] = {}
@@ -297,7 +299,7 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
                 said("done earlier; adding what it lacks (K-sets, calibration or likelihoods asked for otherwise)")
                 cache = default_cache_dir()
                 finish_run(run, load_windows([folder / "train"], cfg.data, cache, log=quiet),  # as trained
-                           load_windows([folder / "val"], cfg.data, cache, log=quiet), log=said)
+                           load_windows([folder / "val"], cfg.data, cache, log=quiet), log=said, progress=progress)
                 meta = {key: row[key] for key in ("train_minutes", "seed", "best_epoch", "epochs")}
             else:
                 if (run / "last.pt").exists():  # cut short: resumed only as it was begun

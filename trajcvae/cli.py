@@ -393,7 +393,7 @@ def evaluate(
     classes, columns = _joined(classes), _joined(columns)
     draws = _draws(draws, kset)
     from .atomic import write_text
-    from .config import check_calibration, check_output, check_sampling, read_paths
+    from .config import check_calibration, check_named, check_output, check_sampling, read_paths
     from .evaluate import calibration_fits, evaluate as run
     from .predict import TrajCVAE
     from .table import column_map
@@ -404,6 +404,7 @@ def evaluate(
     check_calibration(calibration)
     calibration_fits(calibration)
     if json_out is not None:
+        check_named(json_out, "--json", (".json",))
         if json_out.suffix.lower() != ".json":
             raise TrajCVAEError(f"--json {json_out}: give a name ending in .json")
         check_output(json_out, "--json", inputs=read_paths(model, data, homography, scale))

@@ -4,6 +4,7 @@ The whole `Config` is saved inside every checkpoint as a plain dict, so `predict
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
 import math
@@ -202,9 +203,17 @@ def set_option(cfg: Config, dotted: str, value: Any, source: str = "option", typ
     current, kind, given = getattr(sub, key), names[key].type, value
     if typed and isinstance(value, str) and (isinstance(current, bool) or kind in ("bool", "int", "float",
                                                                                     "float | None")):
-        plain = value.strip().lower() if isinstance(current, bool) or kind == "bool" else value.strip()
-        raise TrajCVAEError(f"{source}: option '{dotted}' = {value!r} is text in quotes; write it without them "
-                            f"({key} = {plain})")
+        # A number or flag in quotes is refused with the TOML that means it; "none" (TOML has no null) unsets.
+        plain = None
+        with contextlib.suppress(TypeError, ValueError):
+            if isinstance(current, bool) or kind == "bool":
+                plain = str(_to_bool(value)).lower()
+            elif value.strip().lower() not in ("none", ""):
+                number = float(value)
+                plain = f"{number:g}" if kind != "int" else str(int(number)) if number.is_integer() else None
+        if plain is not None:
+            raise TrajCVAEError(f"{source}: option '{dotted}' = {value!r} is text in quotes; write it without them "
+                                f"({key} = {plain})")
     if source == "--set" and isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
         value = value[1:-1]  # written as TOML writes text: data.classes="Pedestrian"
     try:
@@ -591,9 +600,8 @@ def check_output(path, option: str = "--out", folder: bool = False, table: bool 
         raise TrajCVAEError(f"{option} {given}: the output is written as a file (renamed into place once whole), not "
                             "to a stream; give a file name")
     endings = table if isinstance(table, tuple) else TABLE_SUFFIXES
-    if table and not given.suffix and given.name.lower() in endings:  # `.csv`: a hidden file's name, no ending
-        raise TrajCVAEError(f"{option} {given}: an ending with no name before it; give a file name (e.g. "
-                            f"{given.parent / ('mine' + given.name)})")
+    if table:
+        check_named(given, option, endings)
     if table and given.suffix.lower() not in endings:
         named = ", ".join(endings[:-1]) + " or " + endings[-1]
         raise TrajCVAEError(f"{option} {given}: unsupported table format '{given.suffix}' (use {named})"
@@ -615,6 +623,15 @@ def check_output(path, option: str = "--out", folder: bool = False, table: bool 
     if within is not None:
         raise TrajCVAEError(f"{option} {given}: is a table in {within}, a folder this command reads its tracks "
                             "from; give another name")
+
+
+def check_named(path: Path, option: str, endings: tuple[str, ...]) -> None:
+    """An output named by an ending alone (`.csv`, which Python reads as a hidden file's name of no ending) is
+    refused with a name to give (one of `endings`, the command's)."""
+    if not path.suffix and path.name.startswith(".") and len(path.name) > 1:
+        ending = path.name if path.name.lower() in endings else endings[0]
+        raise TrajCVAEError(f"{option} {path}: an ending with no name before it; give a file name (e.g. "
+                            f"{path.parent / ('mine' + ending)})")
 
 
 def read_paths(*given) -> list:

@@ -294,10 +294,11 @@ class TrajCVAE:
             raise TrajCVAEError(f"--kset learned: {self.source} is a run's training state (last.pt), which has no "
                                 "learned K-set sampler: the run trains it into its best.pt; give that (or use "
                                 "--kset kmeans)")
-        if self.sampler is None and self.config.kset.epochs > 0:  # a run stopped in its second stage
+        if self.sampler is None and self.config.kset.epochs > 0:  # a run stopped in its second stage, or left it
             raise TrajCVAEError(f"--kset learned: {self.source} has no learned K-set sampler yet: its run stopped "
-                                "before training it; `trajcvae train ... --resume` on the run finishes it (or "
-                                "use --kset kmeans)")
+                                "before training it, or was a benchmark's of --draws 0; `trajcvae train ... "
+                                "--resume` on the run (or the benchmark run again with --draws) trains it (or use "
+                                "--kset kmeans)")
         if self.sampler is None:
             raise TrajCVAEError(f"--kset learned: {self.source} has no learned K-set sampler (trained before "
                                 "trajcvae 0.3, or with kset.epochs = 0); use --kset kmeans")

@@ -24,8 +24,8 @@ import pandas as pd
 from . import checkpoint
 from .atomic import atomic_path
 from .calibrate import ScenePast, too_little_past, unfitted
-from .config import (DataConfig, _whole, check_flags, check_max_gap, check_output, check_sampling, check_seed,
-                     load_config, read_paths)
+from .config import (DataConfig, _whole, check_flags, check_max_gap, check_named, check_output, check_sampling,
+                     check_seed, load_config, read_paths)
 from .errors import DataError, TrajCVAEError, first_line, warn
 from .metrics import known_min_ade_fde
 from .plots import (CURVE_COLUMNS, DPI, SceneView, animate_scene, best_row, image_figsize, plot_curves,
@@ -63,6 +63,7 @@ def parse_size(text: str | tuple[int, int] | None) -> tuple[int, int] | None:
 
 
 def _image_format(out: Path, option: str = "--out") -> str:
+    check_named(Path(out), option, tuple(FORMATS))
     fmt = FORMATS.get(out.suffix.lower())
     if fmt is None:
         raise TrajCVAEError(f"{option} {out}: unsupported image format '{out.suffix}' (use .png, .svg or .pdf)")
