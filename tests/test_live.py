@@ -423,6 +423,9 @@ def test_nanosecond_frames_out_of_order_are_named_in_full_digits_and_why_they_ti
 
         assert post(1_700_000_000_400_000_000).status_code == 200
         earlier, tie = post(1_700_000_000_300_000_000), post(1_700_000_000_400_000_001)
+        huge = post(17_000_000_004_000_000_000_000)  # named as the request named it: a frame, not a time
+    assert huge.status_code == 422 and huge.json()["detail"].startswith(
+        "frame 1.7000000004e+22 is too large to tell its steps apart: at --fps 1e+09 it is 1.7e+13 s"), huge.text
     assert earlier.status_code == 409 and earlier.json()["detail"] == (
         "frame 1700000000300000000 is not after the last update's 1700000000400000000: times must increase")
     assert tie.status_code == 409 and tie.json()["detail"] == (

@@ -297,7 +297,7 @@ def time_text(time: float) -> str:
     """A time (seconds or a frame id) in full, to the microsecond: 1700000000.35, not 1.7e+09; a whole number
     past 15 digits (nanoseconds since 1970) as its digits, 1700000000400000000, not 1.7000000004e+18."""
     time = float(time)
-    if math.isfinite(time) and time.is_integer() and 1e15 <= abs(time) < 1e30:
+    if math.isfinite(time) and time.is_integer() and 1e15 <= abs(time) < 1e19:  # (ns since 1970 till 2286)
         return str(int(time))
     return f"{round(time, 6):.15g}"
 

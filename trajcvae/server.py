@@ -207,6 +207,11 @@ class Scenes:
                     with self._lock:
                         if self._scenes.get(name) is scene:
                             del self._scenes[name]
+                if fps is not None and "too large to tell its steps apart" in str(e):  # named as the request did
+                    raise HTTPException(422, f"frame {time_text(time * fps)} is too large to tell its steps apart: at "
+                                             f"--fps {fps:g} it is {time:.6g} s, which 64-bit floats resolve only "
+                                             f"{float(np.spacing(abs(time))):.3g} s apart; give frames counted from "
+                                             "a start nearer 0") from None
                 if "times must increase" not in str(e):
                     raise HTTPException(422, str(e)) from None
                 last = scene.predictor.time
