@@ -678,8 +678,8 @@ def _pairs_within(pos, fi, cand, ego, radius: float, P: int, horizon: int) -> It
     keeps the lags it wants): pieces of (pairs,) ego indices and (pairs,) rows, each ego's pairs in one
     piece of at most `MEMORY_EGOS` egos (a crowd of 400 over 1000 steps would hold over 20 GB of pairs at
     once). From k-d trees over the candidates' start positions (measuring every ego against every candidate
-    would be most of univ's window-building time), one per block of `horizon` steps of the egos' t0s, over the candidates
-    that block can reach: a tree over the whole scene pairs each ego with every path ever walked from its
+    would be most of univ's window-building time), one per block of `horizon` steps of the egos' t0s, over the
+    candidates that block can reach: a tree over the whole scene pairs each ego with every path ever walked from its
     place, so an hour of one camera ran out of memory. Built unbalanced with big leaves: a third of the
     default build's time for the same pairs (live, an update's egos share one t0, so one block)."""
     t_ego = fi[ego]
