@@ -788,16 +788,20 @@ def test_trajnetplusplus_test_scenes_predict_each_primary_from_its_scenes_last_o
                    f"--primary: {tmp_path / 'plaza.csv'} holds no TrajNet++ scene records")
 
 
-def trajnet_min_ade(path, truth: pd.DataFrame, records: list[dict], k: int = 3) -> float:
-    """The mean over scene records of the best of K futures' ADE in a TrajNet++ prediction file (K = k; each
-    record's block: its scene line, then K x 12 tracks), against `truth` (frame ids 10 a sample)."""
+def trajnet_scores(path, truth: pd.DataFrame, records: list[dict], k: int = 3) -> dict[str, float]:
+    """A TrajNet++ prediction file scored as TrajNet++'s evaluator scores it (K = k; each record's block: its
+    scene line, then K x 12 tracks), against `truth` (frame ids 10 a sample): the means over records of the best
+    of K futures' ADE, prediction 0's ADE and FDE, and the top-3 (the least ADE of predictions 0-2, and the FDE
+    of that future)."""
     lines = [json.loads(line) for line in Path(path).read_text().splitlines()]
-    truth, block, errors = truth.set_index(["agent_id", "frame"]), 1 + 12 * k, []
+    truth, block, got = truth.set_index(["agent_id", "frame"]), 1 + 12 * k, []
     for i, record in enumerate(records):
         futures = np.array([[t["track"]["x"], t["track"]["y"]] for t in lines[i * block + 1:(i + 1) * block]])
         true = truth.loc[[(record["p"], f) for f in range(record["s"] + 90, record["s"] + 201, 10)], ["x", "y"]]
-        errors.append(np.linalg.norm(futures.reshape(k, 12, 2) - true.to_numpy(), axis=-1).mean(1).min())
-    return float(np.mean(errors))
+        d = np.linalg.norm(futures.reshape(k, 12, 2) - true.to_numpy(), axis=-1)  # (K, 12)
+        top = int(np.argmin(d[:3].mean(1)))
+        got.append((d.mean(1).min(), d[0].mean(), d[0, -1], d[top].mean(), d[top, -1]))
+    return dict(zip(("min_ade", "first_ade", "first_fde", "top3_ade", "top3_fde"), np.mean(got, axis=0).tolist()))
 
 
 def test_trajnetplusplus_predictions_are_written_as_its_evaluators_read_them_and_scored_by_its_protocol(model, plaza,
@@ -850,7 +854,8 @@ def test_trajnetplusplus_predictions_are_written_as_its_evaluators_read_them_and
     scores = trajcvae_evaluate(model, [private], k=3, kset="kmeans", calibration_draws=0, primary=True)
     assert scores["scenes"]["overall"]["windows"] == len(records) and scores["unscored"] == 0
     predict_to_file("pedestrian", [private], tmp_path / "q.ndjson", k=3, kset="kmeans", primary=True)
-    assert abs(scores["scenes"]["overall"]["min_ade"] - trajnet_min_ade(tmp_path / "q.ndjson", plaza, records)) < 1e-4
+    for key, value in trajnet_scores(tmp_path / "q.ndjson", plaza, records).items():  # and TrajNet++'s own scores
+        assert abs(scores["scenes"]["overall"][key] - value) < 1e-4, key
     everything = trajcvae_evaluate(model, [private], k=3, calibration_draws=0)
     assert everything["scenes"]["overall"]["windows"] > 50 * len(records)  # every full window of every agent
     # The primaries' windows alone are built (not every agent's), each as it is among all of them.
@@ -872,7 +877,7 @@ def test_trajnetplusplus_predictions_are_written_as_its_evaluators_read_them_and
     (tmp_path / "more.ndjson").unlink()
     r = cli("evaluate", "pedestrian", private, "--primary", "-k", 3, "--calibration", 0, "--json", tmp_path / "e.json")
     assert r.exit_code == 0 and json.loads((tmp_path / "e.json").read_text())["primary"] is True, r.output
-    assert "TrajNet++" not in r.stderr
+    assert "TrajNet++" not in r.stderr and "TrajNet++'s scores (futures as drawn): prediction 0 ADE/FDE" in r.stdout
     r = cli("evaluate", "pedestrian", private, "-k", 3, "--calibration", 0)  # every window: the protocol is named
     assert r.exit_code == 0 and "note: the input holds 3 TrajNet++ scene records; every full window of every " \
         "pedestrian is scored, and --primary scores only the records' primaries" in r.stderr, r.output
@@ -934,7 +939,7 @@ def test_trajnetplusplus_scenes_a_prediction_file_cannot_answer_are_refused_and_
     predict_to_file("pedestrian", [path], out, k=3, primary=True, calibrate="scene", log=[].append)
     scores = trajcvae_evaluate(model, [path], k=3, calibrate="scene", calibration_draws=0, primary=True, log=[].append)
     assert len(records) >= 3 and scores["unfitted"] < len(records)
-    assert abs(scores["scenes"]["overall"]["min_ade"] - trajnet_min_ade(out, plaza, records)) < 1e-4
+    assert abs(scores["scenes"]["overall"]["min_ade"] - trajnet_scores(out, plaza, records)["min_ade"]) < 1e-4
 
 
 def test_trajnetplusplus_primaries_of_text_ids_unknown_twice_named_or_of_no_rate_each_get_their_due(model, tmp_path):

@@ -501,10 +501,14 @@ def print_table(scores: dict) -> None:
         cells = [f"{row[p + '_ade']:.3f}/{row[p + '_fde']:.3f}" for p in pairs.values()]
         table.add_row(scene, str(row["windows"]), *cells, end_section=len(scenes) > 1 and scene == scenes[-2])
     print_wide(table)
+    overall = scores["scenes"]["overall"]
     if kset != "none":  # the weights' score: minFDE + (1 - weight of the future nearest the truth)^2
-        overall = scores["scenes"]["overall"]
         result(f"Brier-minFDE@{k} of the K-set's weights: {overall['brier_fde']:.3f} (minFDE@{k} "
                f"{overall['min_fde']:.3f} m, plus (1 - the weight of the future nearest the truth)^2)")
+    if "first_ade" in overall:  # evaluate --primary
+        order = "heaviest first" if kset != "none" else "as drawn"
+        result(f"TrajNet++'s scores (futures {order}): prediction 0 ADE/FDE {overall['first_ade']:.3f}/"
+               f"{overall['first_fde']:.3f}, top-3 {overall['top3_ade']:.3f}/{overall['top3_fde']:.3f}")
 
 
 @app.command()

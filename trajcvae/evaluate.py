@@ -12,7 +12,7 @@ from .calibrate import ScenePast, too_little_past, unfitted
 from .config import check_calibration, check_flags, check_sampling
 from .errors import DataError, TrajCVAEError, warn
 from .metrics import (ade_fde, brier_fde, calibration, constant_velocity, hpd_levels, line_turns, min_ade_fde,
-                      turned_lines)
+                      top_n_ade_fde, turned_lines)
 from .predict import SAMPLE_BLOCK, TrajCVAE, free_memory, over_half, sample_pieces
 from .table import where
 from .windows import Windows
@@ -25,18 +25,22 @@ FIELDS = {  # column -> what it means (also the table's headings)
     "ml_ade": "ADE (z=prior mean)", "ml_fde": "FDE (z=prior mean)",
     "cv_ade": "const-vel ADE", "cv_fde": "const-vel FDE",
     "ncv_min_ade": "noisy line minADE@K", "ncv_min_fde": "noisy line minFDE@K",
+    # TrajNet++'s scores (evaluate --primary), of the futures as a prediction file writes them: a K-set's
+    # heaviest first, plain draws as drawn
+    "first_ade": "prediction 0 ADE", "first_fde": "prediction 0 FDE",
+    "top3_ade": "top-3 ADE", "top3_fde": "top-3 FDE (of the top-3 ADE's future)",
 }
 
 
 def window_errors(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path] | Windows, k: int = 20,
                   seed: int = 0, kset: str = "none", draws: int = 1000, past: ScenePast | None = None,
-                  log: Callable[[str], None] | None = None) -> pd.DataFrame:
+                  log: Callable[[str], None] | None = None, trajnet: bool = False) -> pd.DataFrame:
     """One row per evaluation window: the model's and the baselines' errors (world units).
     `data` may be windows already built in evaluation mode (`predictor.make_windows(..., every_window=True)`).
     With a K-set mode (`kset`, `draws`: see `TrajCVAE.sample_kset`) the model's K futures are its K-set,
     and `brier_fde` scores their weights; with `past` (`TrajCVAE.scene_past`), plain draws are fitted to
     their scene's past (`calibrate.py`). `log` gets a line when the rest looks like taking a minute or more
-    (timed on the first windows)."""
+    (timed on the first windows). `trajnet`: also TrajNet++'s prediction 0 and top-3 errors (`FIELDS`)."""
     w = data if isinstance(data, Windows) else predictor.make_windows(data, every_window=True)
     P = predictor.config.data.pred_len
     # A piece of windows at a time (whole blocks of `sample`'s passes: the draws are those of one call, to the
@@ -52,6 +56,11 @@ def window_errors(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path]
         got = dict(zip(("min_ade", "min_fde"), min_ade_fde(samples, part.fut)))
         if weights is not None:
             got["brier_fde"] = brier_fde(samples, weights, part.fut)
+        if trajnet:  # in the order of a prediction file (`predict._write_trajnet`)
+            ordered = samples if weights is None else np.take_along_axis(
+                samples, np.argsort(-weights, axis=1, kind="stable")[..., None, None], 1)
+            got["first_ade"], got["first_fde"] = top_n_ade_fde(ordered, part.fut, 1)
+            got["top3_ade"], got["top3_fde"] = top_n_ade_fde(ordered, part.fut, 3)
         got["ml_ade"], got["ml_fde"] = (e[:, 0] for e in ade_fde(predictor.sample(part, most_likely=True), part.fut))
         got["cv_ade"], got["cv_fde"] = (e[:, 0] for e in ade_fde(constant_velocity(part.obs, P), part.fut))
         ncv = turned_lines(part.obs, P, (turns[0][lo:hi], turns[1][lo:hi]))
@@ -171,7 +180,7 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
     # A scene's past: every finished window of the input (as predict measures it), not only those scored.
     past = predictor.scene_past(tracks if primary else w, seed) if calibrate == "scene" else None
     result = {"k": k, "seed": seed, "kset": kset, "draws": draws if kset != "none" else None, "calibrate": calibrate,
-              "scenes": scene_means(window_errors(predictor, w, k, seed, kset, draws, past, log))}
+              "scenes": scene_means(window_errors(predictor, w, k, seed, kset, draws, past, log, trajnet=primary))}
     if primary:  # records whose primary has no full window at its scene's last observed frame: not scored
         result["unscored"] = w.skipped
         if w.skipped:

@@ -21,6 +21,14 @@ def min_ade_fde(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return ade.min(-1), fde.min(-1)
 
 
+def top_n_ade_fde(pred: np.ndarray, gt: np.ndarray, n: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """TrajNet++'s top-n: of the first n samples, the one of least ADE (the first on a tie), its ADE and its FDE
+    (not the least FDE). pred (N, K, P, 2), gt (N, P, 2) -> (N,), (N,); n = 1: the first sample's errors."""
+    ade, fde = ade_fde(pred[:, :n], gt)
+    best = np.argmin(ade, axis=1)[:, None]
+    return np.take_along_axis(ade, best, 1)[:, 0], np.take_along_axis(fde, best, 1)[:, 0]
+
+
 def known_min_ade_fde(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Best-of-K errors over the steps where both a future and the truth have a position (a predictions
     table leaves a future's points past a camera's horizon empty): a future's ADE is its mean error over
