@@ -522,9 +522,9 @@ class TrajCVAE:
         if records is None:
             files = list(map(str, tracks["_file"].cat.categories))
             named = files[0] + (f" and {len(files) - 1} more" if len(files) > 1 else "")
-            without = "every full window is scored" if full else "its agents are predicted from their latest positions"
+            instead = "every full window is scored" if full else "its agents are predicted from their latest positions"
             raise DataError(f"--primary: {named} holds no TrajNet++ scene records (`scene` lines naming a primary "
-                            f"pedestrian); without --primary {without}")
+                            f"pedestrian); without --primary {instead}")
         key = pd.Series([f"{f}\0{i}" for f, i in zip(records["_file"], records["scene_id"])])
         if key.duplicated().any():  # TrajNet++'s tools keep one scene per id (its evaluator, the last)
             i = int(np.argmax(key.duplicated().to_numpy()))
@@ -537,30 +537,28 @@ class TrajCVAE:
             whose = "their" if len(without) > 1 else "its"
             done = "scored" if full else "predicted"
             warn(f"warning: --primary: {which} no TrajNet++ scene records, so none of {whose} agents is {done}")
-        dc = self.config.data
-        n = len(records["scene_id"])
-        records_ = f"the {n} scene records' primary pedestrians" if n != 1 else "the scene record's primary pedestrian"
+        dc, n = self.config.data, len(records["scene_id"])
+        wanted = window_key(records["scene"], records["agent_id"], records["t0"])
+        primaries = f"none of the {n} scene records' primary pedestrians" if n != 1 else \
+            "the scene record's primary pedestrian"
         if full:
-            unscored = NoWindowsError(f"--primary: {'none of ' if n != 1 else ''}{records_} "
-                                      f"{'has' if n != 1 else 'lacks'} its {dc.obs_len} observed and {dc.pred_len} "
-                                      "future samples in the input (a "
-                                      "TrajNet++ test file holds no futures: score its test_private file, which does)")
+            unscored = NoWindowsError(f"--primary: {primaries} {'has' if n != 1 else 'lacks'} its {dc.obs_len} "
+                                      f"observed and {dc.pred_len} future samples in the input (a TrajNet++ test file "
+                                      "holds no futures: score its test_private file, which does)")
             try:  # in a resampled scene, only the primaries' (as they are among all)
-                w = build_windows(tracks, dc, mode="windows",
-                                  only=window_key(records["scene"], records["agent_id"], records["t0"]))
+                w = build_windows(tracks, dc, mode="windows", only=wanted)
             except NoWindowsError:
                 raise unscored from None
         else:
             w = windows_at(tracks, dc, records)
         found = pd.Series(np.arange(len(w)), index=window_key(w.scene, w.agent_id, w.t0))
-        at = found[~found.index.duplicated()].reindex(
-            window_key(records["scene"], records["agent_id"], records["t0"])).to_numpy()
+        at = found[~found.index.duplicated()].reindex(wanted).to_numpy()
         ok = ~np.isnan(at)
         if not ok.any() and full:
             raise unscored
         if not ok.any():
-            raise NoWindowsError(f"--primary: {'none of ' if n != 1 else ''}{records_} is {'not ' * (n == 1)}observed "
-                                 "at its scene's last observed frame (its start + 8 samples) with a position before it")
+            raise NoWindowsError(f"--primary: {primaries} is {'not ' * (n == 1)}observed at its scene's last observed "
+                                 "frame (its start + 8 samples) with a position before it")
         w = w.subset(at[ok].astype(np.int64))  # two records of one primary at one time: one window each
         w.skipped = int(np.sum(~ok))
         return w, np.flatnonzero(ok)
