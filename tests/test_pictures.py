@@ -198,6 +198,24 @@ def test_python_draws_the_picture_of_the_cli_from_a_loaded_model_and_a_size_as_a
     assert model.config.data.max_gap == 0.8
 
 
+def test_an_agents_picture_reads_its_neighbours_and_scene_memory_as_predict_does(trained, test_csv):
+    """visualize --agent draws the agent's windows as `predict --every-window` makes them, among its scene's
+    other agents (it built them from the agent's own track alone: no neighbours, no scene memory), on frame
+    ids of no rate and resampled at a rate alike."""
+    from trajcvae.visualize import pool
+
+    predictor = TrajCVAE.load(trained)
+    for fps in (None, 25):
+        tracks = predictor.read([test_csv], fps=fps)
+        every = predictor.make_windows(tracks, every_window=True)
+        agent = every.agent_id[len(every) // 2]
+        w = pool(SceneTracks(tracks, dt=0.4, max_gap=0.8), ModelFutures(predictor, 3, 0), None, str(agent)).windows
+        mine = np.flatnonzero(every.agent_id == agent)
+        assert len(w) == len(mine) > 0 and np.isfinite(w.nbr).any(), fps
+        for field in ("obs", "nbr", "mem", "fut"):
+            np.testing.assert_array_equal(getattr(w, field), getattr(every, field)[mine], err_msg=f"{field} {fps}")
+
+
 def test_worst_grid_picks_the_largest_errors(trained, test_csv, tmp_path, monkeypatch):
     """--worst ranks every window by the minADE of the draws one call gives, drawn a piece at a time and
     keeping only the ranked windows' futures (every window's at once would not fit a big input's memory)."""

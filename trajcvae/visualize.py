@@ -26,7 +26,7 @@ from .atomic import atomic_path
 from .calibrate import ScenePast, too_little_past, unfitted
 from .config import (DataConfig, _whole, check_flags, check_max_gap, check_named, check_output, check_sampling,
                      check_seed, load_config, read_paths)
-from .errors import DataError, TrajCVAEError, first_line, warn
+from .errors import DataError, NoWindowsError, TrajCVAEError, first_line, warn
 from .metrics import known_min_ade_fde
 from .plots import (CURVE_COLUMNS, DPI, SceneView, animate_scene, best_row, image_figsize, plot_curves,
                     plot_scene, plot_windows, plt)
@@ -37,7 +37,7 @@ from .table import column_map, seconds_per_unit
 from .tracks import read_tracks
 from .units import from_metres, scene_units, to_metres
 from .values import agent_ids
-from .windows import Windows, build_windows, concat_windows, history_reach
+from .windows import Windows, build_windows, concat_windows, history_reach, no_windows_error, window_key
 
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 DENSITY_STEPS = ("all", "final")
@@ -948,16 +948,26 @@ def pool(tracks: SceneTracks, futures, scene: str | None, agent: str | None) -> 
         keys = keys.reset_index(drop=True)
         step = np.array([tracks.step.get(s, np.nan) for s in keys["scene"]])
         return Pool(keys, tracks.truth(keys["scene"], keys["agent_id"], keys["t0"], step, P))
-    df = tracks.df
-    if agent is not None:
+    df, mine, only = tracks.df, None, None
+    if agent is not None:  # the agent's windows among its scene's others: its neighbours and scene memory
         s, a = tracks.agent(scene, agent)
-        df = df[(df["scene"] == s) & (df["agent_id"] == a)]
+        df = df[df["scene"] == s]
+        mine = df[df["agent_id"] == a]
+        only = window_key(mine["scene"], mine["agent_id"], mine["frame"])  # (a resampled scene builds no others)
     elif scene is not None:
         df = df[df["scene"] == tracks.scene(scene)]
+
+    def of_agent(w: Windows) -> Windows:
+        return w if mine is None else w.subset(np.flatnonzero(w.agent_id.astype(str) == str(a)))
+
     try:
-        w = build_windows(df, futures.cfg, mode="windows")
+        w = of_agent(build_windows(df, futures.cfg, mode="windows", only=only))
+        if not len(w):
+            raise NoWindowsError("no full window of the agent")
     except TrajCVAEError:
-        w = build_windows(df, futures.cfg, mode="latest")  # no full window: forecast past the data
+        w = of_agent(build_windows(df, futures.cfg, mode="latest"))  # no full window: forecast past the data
+        if not len(w):
+            raise no_windows_error(futures.cfg, "latest", mine) from None
     keys = pd.DataFrame({"scene": w.scene.astype(str), "agent_id": w.agent_id, "t0": w.t0})
     fut = w.fut if w.fut is not None else tracks.truth(w.scene, w.agent_id, w.t0, w.step, P)
     return Pool(keys, fut, w)
