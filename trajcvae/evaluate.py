@@ -13,7 +13,8 @@ from .config import check_calibration, check_flags, check_sampling
 from .errors import DataError, TrajCVAEError, warn
 from .metrics import (ade_fde, brier_fde, calibration, constant_velocity, hpd_levels, line_turns, min_ade_fde,
                       top_n_ade_fde, turned_lines)
-from .predict import SAMPLE_BLOCK, TrajCVAE, free_memory, over_half, sample_pieces
+from .predict import (SAMPLE_BLOCK, TrajCVAE, free_memory, heaviest_first, over_half, sample_pieces,
+                      unwindowed_scene)
 from .table import where
 from .windows import Windows
 
@@ -56,9 +57,8 @@ def window_errors(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path]
         got = dict(zip(("min_ade", "min_fde"), min_ade_fde(samples, part.fut)))
         if weights is not None:
             got["brier_fde"] = brier_fde(samples, weights, part.fut)
-        if trajnet:  # in the order of a prediction file (`predict._write_trajnet`)
-            ordered = samples if weights is None else np.take_along_axis(
-                samples, np.argsort(-weights, axis=1, kind="stable")[..., None, None], 1)
+        if trajnet:  # in the order of a prediction file
+            ordered = heaviest_first(samples, weights)
             got["first_ade"], got["first_fde"] = top_n_ade_fde(ordered, part.fut, 1)
             got["top3_ade"], got["top3_fde"] = top_n_ade_fde(ordered, part.fut, 3)
         got["ml_ade"], got["ml_fde"] = (e[:, 0] for e in ade_fde(predictor.sample(part, most_likely=True), part.fut))
@@ -185,7 +185,7 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
         result["unscored"] = w.skipped
         if w.skipped:
             dc, ids = predictor.config.data, tracks.attrs["scene_records"]["scene_id"]
-            first = ids[np.setdiff1d(np.arange(len(ids)), of)[0]]
+            first = unwindowed_scene(tracks, of)
             why = ("a TrajNet++ test file holds no futures: score its test_private file" if 2 * w.skipped >= len(ids)
                    else "a primary not tracked there, or a gap")  # most records: a test file, given by mistake
             (log or warn)(f"warning: --primary: {w.skipped} of the {len(ids)} scene records' primary pedestrians "

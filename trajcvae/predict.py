@@ -440,8 +440,8 @@ class TrajCVAE:
         check_since(since, every_window)
         tracks = self.read(data, fps, scale, homography, classes, columns)
         self.check_speeds(tracks)
-        if not every_window and scene_records_warning(tracks):
-            warn(scene_records_warning(tracks))
+        if not every_window and (note := scene_records_warning(tracks)):
+            warn(note)
         return build_windows(tracks, self.config.data, mode="windows" if every_window else "latest",
                              since=since)
 
@@ -651,8 +651,8 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
         log(summary.line())
     predictor.check_speeds(tracks, log)
     mode = "windows" if every_window else "latest"
-    if mode == "latest" and not primary and scene_records_warning(tracks):
-        (log or warn)(scene_records_warning(tracks))
+    if mode == "latest" and not primary and (note := scene_records_warning(tracks)):
+        (log or warn)(note)
     batch = max(16, 81_920 // k)  # windows per forward pass: activations grow with windows x K
     if seconds_per_unit(tracks) is None:
         steps = np.array(list(time_steps(tracks, dc.time_step).step.values()))
@@ -713,7 +713,7 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
 def _primary_windows(predictor: TrajCVAE, tracks: pd.DataFrame, trajnet: str | Path | None = None):
     """`TrajCVAE.primary_windows`; for TrajNet++ prediction records written to `trajnet`, checked first: they
     answer one test file, every record of it (an evaluator pairs its scenes with the test file's in order), at
-    whole frame ids."""
+    the frames of its samples (the model's steps must be those)."""
     w, of = predictor.primary_windows(tracks)
     if trajnet is None:
         return w, of
@@ -724,12 +724,11 @@ def _primary_windows(predictor: TrajCVAE, tracks: pd.DataFrame, trajnet: str | P
                         ".ndjson")
     records = tracks.attrs["scene_records"]
     if w.skipped:
-        first = records["scene_id"][np.setdiff1d(np.arange(len(records["scene_id"])), of)[0]]
         were = "is" if w.skipped == 1 else "are"
         raise DataError(f"--out {trajnet}: {w.skipped} of the {len(records['scene_id'])} scene records' primary "
                         f"pedestrians {were} not observed at their scene's last observed frame with a position before "
-                        f"it (the first: scene {first}), and a TrajNet++ prediction file needs a forecast for each; "
-                        "write a .csv to predict the others")
+                        f"it (the first: scene {unwindowed_scene(tracks, of)}), and a TrajNet++ prediction file needs "
+                        "a forecast for each; write a .csv to predict the others")
     # TrajNet++ scores the scene's 12 samples after its 9th: the model's steps must be its samples.
     sample = records["step"][of]
     if not np.allclose(w.step, sample, rtol=1e-9, atol=0):
@@ -741,12 +740,26 @@ def _primary_windows(predictor: TrajCVAE, tracks: pd.DataFrame, trajnet: str | P
     return w, of
 
 
+def heaviest_first(samples: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    """(N, K, P, 2) futures in a TrajNet++ prediction file's order: a K-set's heaviest first (ties as drawn),
+    since TrajNet++ scores prediction 0 alone as its single guess and the first three as its top 3; plain
+    draws (no `weights`) as drawn."""
+    if weights is None:
+        return samples
+    return np.take_along_axis(samples, np.argsort(-weights, axis=1, kind="stable")[..., None, None], 1)
+
+
+def unwindowed_scene(tracks: pd.DataFrame, of: np.ndarray):
+    """The scene id of the first TrajNet++ scene record that `primary_windows` gave no window (`of`: the
+    positions of those it did)."""
+    ids = tracks.attrs["scene_records"]["scene_id"]
+    return ids[np.setdiff1d(np.arange(len(ids)), of)[0]]
+
+
 def _write_trajnet(writer: TableWriter, records: np.ndarray, w: Windows, uv: np.ndarray,
                    weights: np.ndarray | None, decimals: int) -> None:
-    """One piece of TrajNet++ prediction records (`formats.trajnet_predictions`): a K-set's futures heaviest
-    first, since TrajNet++ scores prediction 0 alone as its single guess and the first three as its top 3."""
-    if weights is not None:
-        uv = np.take_along_axis(uv, np.argsort(-weights, axis=1, kind="stable")[..., None, None], 1)
+    """One piece of TrajNet++ prediction records (`formats.trajnet_predictions`), futures `heaviest_first`."""
+    uv = heaviest_first(uv, weights)
     if not np.isfinite(uv).all():
         raise DataError(f"--out {writer.path}: future points fall past the homography's horizon, where no pixel "
                         "shows them, and a TrajNet++ record needs a position; write a .csv")

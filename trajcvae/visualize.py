@@ -1055,18 +1055,15 @@ def grid_windows(tracks: SceneTracks, futures, scene: str | None, n: int, seed: 
         if not len(known):
             raise TrajCVAEError(f"--{'worst' if worst else 'best'}: no window in DATA has a known true future "
                                 "to score")
-        ade, samples, weights, past = _ranked(p, futures, known, n, worst)
-        scored = np.flatnonzero(np.isfinite(ade))
-        if not len(scored):
+        ade, order, samples, weights, past = _ranked(p, futures, known, n, worst)
+        scored = np.isfinite(ade)
+        if not scored.any():
             raise TrajCVAEError(f"--{'worst' if worst else 'best'}: every future of the predictions file lies past "
                                 "the camera's horizon (empty x, y): no point to score")
-        order = scored[np.argsort(-ade[scored] if worst else ade[scored], kind="stable")[:n]]
-        heading = (f"{len(order)} {'worst' if worst else 'best'} of {len(scored)} windows by minADE@{k} "
+        heading = (f"{len(order)} {'worst' if worst else 'best'} of {scored.sum()} windows by minADE@{k} "
                    f"(mean over all {ade[scored].mean():.2f} m)")
         past = _past_horizon(past, ade)
-        return (p.build(tracks, futures, known[order]), np.stack([samples[i] for i in order]),
-                None if weights is None else np.stack([weights[i] for i in order]),
-                f"{heading}\n{past}" if past else heading)
+        return p.build(tracks, futures, known[order]), samples, weights, f"{heading}\n{past}" if past else heading
     if seed is not None:
         pick = np.sort(np.random.default_rng(seed).choice(len(p), size=min(n, len(p)), replace=False))
         heading = f"{len(pick)} random windows of {len(p)} (seed {seed}), {k} futures each"
@@ -1123,12 +1120,12 @@ def scene_view(tracks: SceneTracks, futures, scene: str, frame: float, since: fl
     return view, title
 
 
-def _ranked(p: Pool, futures, known: np.ndarray, n: int, worst: bool) -> tuple[np.ndarray, dict, dict | None, int]:
-    """The minADE of every candidate of `known` (NaN: no point to score), and the samples and weights (by
-    position in `known`) of those that may rank among the n worst (or best), and how many windows have futures
-    past a camera's horizon. A model's futures are drawn a piece at a time, as `evaluate` draws them (the draws
-    of one call), and only the ranked windows' are kept: every window's K futures at once would not fit a
-    big input's memory."""
+def _ranked(p: Pool, futures, known: np.ndarray, n: int, worst: bool) -> tuple:
+    """The minADE of every candidate of `known` (NaN: no point to score); the positions in `known` of the n
+    worst (or best), ties in the order of `known`, with their samples (n, K, P, 2) and weights (n, K) or None;
+    and how many windows have futures past a camera's horizon. A model's futures are drawn a piece at a time,
+    as `evaluate` draws them (the draws of one call), and only the ranked windows' are kept: every window's K
+    futures at once would not fit a big input's memory."""
     pieces = [(0, len(known))] if isinstance(futures, TableFutures) else \
         list(sample_pieces(len(known), futures.k, futures.kset, futures.draws, futures.past is not None))
     ade, samples, weights, past = np.full(len(known), np.nan), {}, {}, 0
@@ -1142,7 +1139,10 @@ def _ranked(p: Pool, futures, known: np.ndarray, n: int, worst: bool) -> tuple[n
         seen = np.array([i for i in sorted(samples) if np.isfinite(ade[i])], dtype=np.int64)
         keep = seen[np.argsort(-ade[seen] if worst else ade[seen], kind="stable")[:n]].tolist()
         samples, weights = {i: samples[i] for i in keep}, {i: weights[i] for i in keep if i in weights}
-    return ade, samples, weights or None, past
+    if not keep:  # no point to score
+        return ade, np.zeros(0, np.int64), None, None, past
+    return (ade, np.array(keep), np.stack([samples[i] for i in keep]),
+            np.stack([weights[i] for i in keep]) if weights else None, past)
 
 
 def _past_horizon(past: int, ade: np.ndarray) -> str:
