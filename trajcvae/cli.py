@@ -445,9 +445,8 @@ def evaluate(
 def print_wide(table: Table) -> None:
     """A table to a terminal (or to a width set by COLUMNS) as it fits there, its ADE/FDE pairs stacked where
     it is too narrow for them side by side (folded, `0.590/1.073` would read `0.590/1.` over `073`), its
-    cells folded where it is narrower still; piped or
-    captured (a log, CI), whole: rich's 80 columns for a non-terminal would fold a number of 100 m or more onto
-    a line of its own."""
+    cells folded where it is narrower still; piped or captured (a log, CI), whole: rich's 80 columns for a
+    non-terminal would fold a number of 100 m or more onto a line of its own."""
     console = Console()
     width = lambda t: console.measure(t, options=console.options.update(max_width=10_000)).maximum  # noqa: E731
     if not (console.is_terminal or os.environ.get("COLUMNS")):
@@ -471,7 +470,7 @@ def _pairs_stacked(table: Table, headings: bool = True) -> Table:
     cells = [[str(c) for c in column.cells] for column in table.columns]
     cells[1:] = [[c.replace("/", "/\n") for c in column] for column in cells[1:]]
     for column, texts in zip(table.columns, cells):  # a number (or a word of its heading) is never folded
-        widest = max(len(part) for part in "\n".join(texts + [str(column.header)] * headings + ["abcd"]).split())
+        widest = max(4, *(len(part) for part in "\n".join(texts + [str(column.header)] * headings).split()))
         fixed = None if column is table.columns[0] else widest
         stacked.add_column(column.header, justify=column.justify, overflow=column.overflow, width=fixed)
     for i, row in enumerate(table.rows):
