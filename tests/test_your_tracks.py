@@ -901,8 +901,8 @@ def test_trajnetplusplus_predictions_are_written_as_its_evaluators_read_them_and
 def test_trajnetplusplus_scenes_a_prediction_file_cannot_answer_are_refused_and_scored_as_predicted(model, plaza,
                                                                                                    tmp_path):
     """Samples at another rate than the model's steps (scene records of 5 samples a second, or --fps over 2.5)
-    would be forecast beside the samples TrajNet++ scores; one scene id given twice is one scene to TrajNet++:
-    both refused. evaluate --primary --calibrate scene fits each scene's draws to every finished window of
+    would be forecast beside the samples TrajNet++ scores: refused, and evaluate --primary scores them at the
+    model's steps with a warning; one scene id given twice is one scene to TrajNet++: refused. evaluate --primary --calibrate scene fits each scene's draws to every finished window of
     the file, as predict --primary does, so it scores what predict writes."""
     frames = sorted(plaza.frame.unique())
     starts = [s for s in frames[40:len(frames) - 20:6] if set(plaza[plaza.frame == s].agent_id)
@@ -927,6 +927,9 @@ def test_trajnetplusplus_scenes_a_prediction_file_cannot_answer_are_refused_and_
         data = private("rate.ndjson", [{**r, "fps": fps} for r in records])
         r = cli("predict", "pedestrian", data, "--primary", "--out", out, *given)  # (beside the rate's warnings)
         assert r.exit_code == 1 and said in r.output and r.output.count("error: ") == 1, r.output
+        r = cli("evaluate", "pedestrian", data, "--primary", "-k", 3, "--calibration", 0, *given)  # scored, as said
+        assert r.exit_code == 0 and f"warning: --primary: {said.split(': its')[0]}, so each primary is scored over " \
+            "the model's 12 steps (4.8 s), not over the 12 samples TrajNet++ scores" in r.stderr, r.output
     one_line_error(cli("predict", "pedestrian", private("twice.ndjson", records + records[:1]), "--primary", "--out",
                        out), "twice.ndjson: scene id 0 is given to two scene records, and TrajNet++ reads one scene "
                    "per id: keep one")

@@ -13,8 +13,8 @@ from .config import check_calibration, check_flags, check_sampling
 from .errors import DataError, TrajCVAEError, warn
 from .metrics import (ade_fde, brier_fde, calibration, constant_velocity, hpd_levels, line_turns, min_ade_fde,
                       top_n_ade_fde, turned_lines)
-from .predict import (SAMPLE_BLOCK, TrajCVAE, free_memory, heaviest_first, over_half, sample_pieces,
-                      unwindowed_scene)
+from .predict import (SAMPLE_BLOCK, TrajCVAE, beside_samples, free_memory, heaviest_first, over_half,
+                      sample_pieces, unwindowed_scene)
 from .table import where
 from .windows import Windows
 
@@ -192,6 +192,11 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
                           f"{'have' if w.skipped != 1 else 'has'} no {dc.obs_len} observed and {dc.pred_len} future "
                           f"samples from the scene's last observed frame (the first: scene {first}), and "
                           f"{'are' if w.skipped != 1 else 'is'} not scored; {why}")
+        beside = beside_samples(predictor, tracks, w, of)
+        if beside:  # TrajNet++'s evaluator would score the samples themselves, at another horizon
+            dc = predictor.config.data
+            (log or warn)(f"warning: --primary: {beside}, so each primary is scored over the model's {dc.pred_len} "
+                          f"steps ({dc.pred_len * dc.dt:g} s), not over the {dc.pred_len} samples TrajNet++ scores")
     if calibrate == "scene":  # windows whose scene had too little past: their draws stay the model's own
         result["unfitted"] = int(unfitted(past, w.scene, w.t0).sum())
         if result["unfitted"]:

@@ -729,15 +729,26 @@ def _primary_windows(predictor: TrajCVAE, tracks: pd.DataFrame, trajnet: str | P
                         f"pedestrians {were} not observed at their scene's last observed frame with a position before "
                         f"it (the first: scene {unwindowed_scene(tracks, of)}), and a TrajNet++ prediction file needs "
                         "a forecast for each; write a .csv to predict the others")
-    # TrajNet++ scores the scene's 12 samples after its 9th: the model's steps must be its samples.
-    sample = records["step"][of]
-    if not np.allclose(w.step, sample, rtol=1e-9, atol=0):
-        dt, rate = predictor.config.data.dt, tracks.attrs.get("fps")
-        seconds = f" ({sample[0] / rate:g} s at {rate:g} frame ids a second)" if rate else ""
-        raise DataError(f"--out {trajnet}: the scenes' samples are {sample[0]:g} frame ids apart{seconds}, and the "
-                        f"model's {dt:g} s steps are {w.step[0]:g}: its forecasts would fall beside the samples "
-                        "TrajNet++ scores; write a .csv")
+    beside = beside_samples(predictor, tracks, w, of)
+    if beside:
+        raise DataError(f"--out {trajnet}: {beside}: its forecasts would fall beside the samples TrajNet++ scores; "
+                        "write a .csv")
     return w, of
+
+
+def beside_samples(predictor: TrajCVAE, tracks: pd.DataFrame, w: Windows, of: np.ndarray) -> str | None:
+    """How the primaries' windows `w` (of the scene records at `of`) step apart from their scenes' samples, or
+    None where they step as the samples do. TrajNet++ scores the scene's 12 samples after its 9th, so the model's
+    steps must be its samples."""
+    sample = tracks.attrs["scene_records"]["step"][of]
+    off = ~np.isclose(w.step, sample, rtol=1e-9, atol=0)
+    if not off.any():
+        return None
+    i = int(np.argmax(off))
+    dt, rate = predictor.config.data.dt, tracks.attrs.get("fps")
+    seconds = f" ({sample[i] / rate:g} s at {rate:g} frame ids a second)" if rate else ""
+    return (f"the scenes' samples are {sample[i]:g} frame ids apart{seconds}, and the model's {dt:g} s steps are "
+            f"{w.step[i]:g}")
 
 
 def heaviest_first(samples: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
