@@ -181,6 +181,9 @@ def test_visualize_one_agent_formats(tmp_path, trained, test_csv, suffix, magic)
     else:
         assert b"/MediaBox [ 0 0 460.8 345.6 ]" in out.read_bytes()
     assert not list(tmp_path.glob(".*tmp*"))  # no temp file left behind
+    again = tmp_path / f"again{suffix}"  # the same picture, the same bytes (an SVG's ids too)
+    assert run("visualize", trained, test_csv, "--out", again, "-k", 5, "--density", "--size", "640x480").exit_code == 0
+    assert again.read_bytes() == out.read_bytes()
 
 
 def test_python_draws_the_picture_of_the_cli_from_a_loaded_model_and_a_size_as_a_pair(trained, test_csv, tmp_path):
@@ -241,6 +244,26 @@ def test_worst_grid_picks_the_largest_errors(trained, test_csv, tmp_path, monkey
     r = run("visualize", trained, test_csv, "--grid", 2, "--seed", 3, "-k", 4, "--out", out, "--size", "500x300")
     assert r.exit_code == 0, r.output
     ok_png(out, (500, 300))
+
+
+def test_pictures_leave_the_callers_matplotlib_backend_and_pyplot_alone(trained, test_csv, tmp_path):
+    """A notebook's backend stays its own after train, visualize and an animation: the library draws on
+    Figures of its own, never through pyplot (in a fresh process, where no test has chosen a backend)."""
+    import subprocess
+    import sys
+
+    script = f"""
+import sys, matplotlib
+matplotlib.use("pdf")
+from trajcvae.visualize import visualize
+visualize({str(trained)!r}, [{str(test_csv)!r}], {str(tmp_path / 'a.png')!r}, k=3)
+visualize({str(trained)!r}, [{str(test_csv)!r}], "x.png", k=2, animate={str(tmp_path / 'a.gif')!r}, frames=2)
+print(matplotlib.get_backend(), "matplotlib.pyplot" in sys.modules)
+"""
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout.split() == ["pdf", "False"], r.stdout + r.stderr
+    ok_png(tmp_path / "a.png")
+    assert Image.open(tmp_path / "a.gif").n_frames == 2
 
 
 def test_scene_frame_and_animation(trained, test_csv, tmp_path):

@@ -1,4 +1,5 @@
-"""Samples -> pictures. Pure functions: arrays in, matplotlib Figures (or an Animation) out; Agg, never shown.
+"""Samples -> pictures. Pure functions: arrays in, matplotlib Figures (or an Animation) out, never shown: each
+Figure is its own, outside pyplot, so the caller's backend and open figures are left alone.
 
 Every picture uses the same code of colours: observed history solid blue, true future dashed green,
 the K sampled futures thin translucent red with opaque endpoints (a K-set's wider and more opaque the
@@ -11,19 +12,17 @@ import warnings
 from dataclasses import dataclass
 
 import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.animation import FuncAnimation
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.patches import Patch
+from matplotlib.textpath import TextToPath
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.animation import FuncAnimation  # noqa: E402
-from matplotlib.collections import LineCollection  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.font_manager import FontProperties  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-from matplotlib.textpath import TextToPath  # noqa: E402
-
-from .metrics import known_min_ade_fde  # noqa: E402
+from .metrics import known_min_ade_fde
 
 SAMPLE_COLOR = "#d62728"  # the predicted futures (tests look for this colour)
 HISTORY_COLOR = "#1f77b4"
@@ -44,6 +43,14 @@ class SceneView:
     fut: np.ndarray | None = None  # (N, P, 2) true futures, NaN where unknown
     others: list[np.ndarray] | None = None  # histories (T_i, 2) of agents present but not predicted
     weights: np.ndarray | None = None  # (N, K) a K-set's weights, or None for plain draws
+
+
+def _subplots(size: tuple[float, float], rows: int = 1, cols: int = 1, **kwargs):
+    """A Figure of `size` inches with its axes (`Figure.subplots`) on an Agg canvas of its own, made without
+    pyplot: nothing is registered with, or switches, the process's backend."""
+    fig = Figure(figsize=size, dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig, fig.subplots(rows, cols, **kwargs)
 
 
 def _finite(a: np.ndarray | None) -> bool:
@@ -141,7 +148,7 @@ def draw_density(ax, points: np.ndarray, weights: np.ndarray | None = None, leve
 
 
 def _density_handle() -> Patch:
-    return Patch(color=plt.get_cmap(DENSITY_CMAP)(0.6), alpha=0.75, label="density of predicted positions")
+    return Patch(color=matplotlib.colormaps[DENSITY_CMAP](0.6), alpha=0.75, label="density of predicted positions")
 
 
 def _draw_samples(ax, starts: np.ndarray, samples: np.ndarray, label: str | None, alpha: float = 0.35,
@@ -260,8 +267,7 @@ def plot_windows(obs: np.ndarray, samples: np.ndarray, fut: np.ndarray | None = 
     n = len(obs)
     cols = max(1, min(cols, n))
     rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(size * cols, size * rows), squeeze=False, dpi=DPI,
-                             layout="constrained")
+    fig, axes = _subplots((size * cols, size * rows), rows, cols, squeeze=False)
     for i, ax in enumerate(axes.flat):
         if i >= n:
             ax.axis("off")
@@ -314,7 +320,7 @@ def plot_scene(view: SceneView, title: str | None = None, size: tuple[float, flo
     if background is not None:
         w, h = background_size or (background.shape[1], background.shape[0])
         size = image_figsize(size[0], (w, h))
-    fig, ax = plt.subplots(figsize=size, dpi=DPI, layout="constrained")
+    fig, ax = _subplots(size)
     if background is not None:
         _draw_image(ax, background, (w, h))
     draw_scene(ax, view, title, density=density, density_alpha=0.75 if background is None else 0.4)
@@ -351,7 +357,7 @@ def animate_scene(views: list[SceneView], titles: list[str], limits: tuple[tuple
     so the view does not jump; over `backgrounds` (per frame, an image and the (W, H) pixels it spans, the
     views in those pixels, as `plot_scene`'s). Returns the figure and the animation (save it with
     PillowWriter)."""
-    fig, ax = plt.subplots(figsize=size, dpi=DPI, layout="constrained")
+    fig, ax = _subplots(size)
 
     def draw(i: int):
         ax.clear()
@@ -373,7 +379,7 @@ def plot_reliability(coverage: dict[str, list[float]], levels, size: tuple[float
                      title: str = "calibration of plain sampling") -> Figure:
     """Reliability diagram: for each named curve, the share of truths inside the p highest-density region
     against p. On the diagonal, the probabilities are honest; below it, too sharp; above it, too wide."""
-    fig, ax = plt.subplots(figsize=size, dpi=DPI, layout="constrained")
+    fig, ax = _subplots(size)
     ax.plot([0, 1], [0, 1], color="0.6", linestyle="--", linewidth=1, label="calibrated")
     for name, cov in coverage.items():
         bold = name in ("mean", "overall")
@@ -428,7 +434,7 @@ def plot_curves(metrics: pd.DataFrame, title: str | None = None, size: tuple[flo
                 best: int | None = None) -> Figure:
     """Training curves from a run's metrics.csv: NLL, KL, ELBO (train and val), val minADE/minFDE per epoch.
     The epoch `best` (the one best.pt holds) is marked."""
-    fig, axes = plt.subplots(2, 2, figsize=size, dpi=DPI, layout="constrained", sharex=True)
+    fig, axes = _subplots(size, 2, 2, sharex=True)
     epoch = metrics["epoch"].to_numpy()
     for ax, (name, cols) in zip(axes.flat, CURVES):
         values = np.array([metrics[c].to_numpy(dtype=float) for c, _ in cols])  # (C, E)

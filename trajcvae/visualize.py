@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable
 
+import matplotlib
 import numpy as np
 import pandas as pd
 
@@ -29,7 +30,7 @@ from .config import (DataConfig, _whole, check_flags, check_max_gap, check_named
 from .errors import DataError, NoWindowsError, TrajCVAEError, first_line, warn
 from .metrics import known_min_ade_fde
 from .plots import (CURVE_COLUMNS, DPI, SceneView, animate_scene, best_row, image_figsize, plot_curves,
-                    plot_scene, plot_windows, plt)
+                    plot_scene, plot_windows)
 from .checks import bridging_gap, gap_without_rate, plausibility, sampling_interval, time_steps
 from .predict import OUTPUT_COLUMNS, TrajCVAE, sample_pieces
 from .resample import EPS, resample_rows
@@ -71,17 +72,15 @@ def _image_format(out: Path, option: str = "--out") -> str:
 
 
 def save_figure(fig, out: str | Path, size: tuple[int, int] | None = None) -> Path:
-    """Write `fig` to `out` (format from the extension; `size` in pixels), then close it."""
+    """Write `fig` to `out` (format from the extension; `size` in pixels)."""
     out = Path(out)
-    try:
-        fmt = _image_format(out)
-        if size is not None:
-            fig.set_size_inches(size[0] / DPI, size[1] / DPI)
-        with atomic_path(out) as tmp:
-            # No bbox_inches="tight": the image is exactly the requested size (layout="constrained" fits it).
-            fig.savefig(tmp, format=fmt, dpi=DPI, metadata={"Date": None} if fmt in ("svg", "pdf") else None)
-    finally:
-        plt.close(fig)
+    fmt = _image_format(out)
+    if size is not None:
+        fig.set_size_inches(size[0] / DPI, size[1] / DPI)
+    # No date and a fixed salt for an SVG's ids (random by default): the same picture, the same bytes.
+    with atomic_path(out) as tmp, matplotlib.rc_context({"svg.hashsalt": "trajcvae"}):
+        # No bbox_inches="tight": the image is exactly the requested size (layout="constrained" fits it).
+        fig.savefig(tmp, format=fmt, dpi=DPI, metadata={"Date": None} if fmt in ("svg", "pdf") else None)
     return out
 
 
@@ -465,7 +464,7 @@ def _animation(tracks: SceneTracks, futures, out: Path, scene, start, asked: int
         figsize = image_figsize(7.0, (w, h)) if px is None else (px[0] / DPI, px[1] / DPI)
         fig, anim = animate_scene(views, titles, ((-0.5, w - 0.5), (h - 0.5, -0.5)), size=figsize, density=density,
                                   backgrounds=[(b.image, b.size) for b in backgrounds])
-        return _save_animation(fig, anim, out)
+        return _save_animation(anim, out)
     pts = [np.concatenate([v.samples.reshape(-1, 2)] + v.tracks + (v.others or []) +
                           ([v.fut.reshape(-1, 2)] if v.fut is not None else [])) for v in views]
     pts = np.concatenate(pts)
@@ -475,17 +474,14 @@ def _animation(tracks: SceneTracks, futures, out: Path, scene, start, asked: int
     else:
         figsize = (px[0] / DPI, px[1] / DPI)
     fig, anim = animate_scene(views, titles, ((lo[0], hi[0]), (lo[1], hi[1])), size=figsize, density=density)
-    return _save_animation(fig, anim, out)
+    return _save_animation(anim, out)
 
 
-def _save_animation(fig, anim, out: Path) -> Path:
+def _save_animation(anim, out: Path) -> Path:
     from matplotlib.animation import PillowWriter
 
-    try:
-        with atomic_path(out, suffix=".tmp.gif") as tmp:  # Pillow picks the format from the name
-            anim.save(tmp, writer=PillowWriter(fps=4), dpi=DPI)
-    finally:
-        plt.close(fig)
+    with atomic_path(out, suffix=".tmp.gif") as tmp:  # Pillow picks the format from the name
+        anim.save(tmp, writer=PillowWriter(fps=4), dpi=DPI)
     return out
 
 
