@@ -354,6 +354,18 @@ def test_help_gives_the_default_of_each_option_that_overrides_the_config():
     assert r.exit_code == 0 and "--time-step" in r.output
 
 
+def test_the_packages_help_and_completion_list_its_two_classes():
+    """TrajCVAE and OnlinePredictor load on first use (`import trajcvae` stays light), yet dir() and
+    help(trajcvae) name them as they name the rest of __all__."""
+    import pydoc
+
+    import trajcvae
+
+    assert set(trajcvae.__all__) <= set(dir(trajcvae))
+    text = pydoc.render_doc(trajcvae, renderer=pydoc.plaintext)
+    assert "class TrajCVAE" in text and "class OnlinePredictor" in text
+
+
 def test_the_demo_config_ships_inside_the_package():
     """An installed package has no clone around it: the demo's configuration is package data, declared so
     in pyproject.toml, and differs from the defaults (the demo is the short run the README promises)."""
@@ -839,6 +851,11 @@ def test_the_python_simulate_refuses_what_the_command_refuses_in_one_line(tmp_pa
                            ({"seed": 1.5}, "seed must be a whole number (got 1.5)")):
         with pytest.raises(TrajCVAEError) as e:
             simulate(tmp_path / "s.csv", **{"n_frames": 20, **given})
+        assert str(e.value) == message
+    for out, message in ((None, "out must be a path (got None)"), (tmp_path, f"out {tmp_path}: is a folder; give a "
+                                                                             "file name")):  # as its parameter
+        with pytest.raises(TrajCVAEError) as e:
+            simulate(out, n_frames=20)
         assert str(e.value) == message
     assert not any(tmp_path.iterdir())
 

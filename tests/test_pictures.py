@@ -179,7 +179,7 @@ def test_visualize_one_agent_formats(tmp_path, trained, test_csv, suffix, magic)
     elif suffix == ".svg":  # 640 x 480 px at 100 dpi = 460.8 x 345.6 pt
         assert b'width="460.8pt" height="345.6pt"' in out.read_bytes()
     else:
-        assert b"/MediaBox [ 0 0 460.8 345.6 ]" in out.read_bytes()
+        assert b"/MediaBox [ 0 0 460.8 345.6 ]" in out.read_bytes() and b"CreationDate" not in out.read_bytes()
     assert not list(tmp_path.glob(".*tmp*"))  # no temp file left behind
     again = tmp_path / f"again{suffix}"  # the same picture, the same bytes (an SVG's ids too)
     assert run("visualize", trained, test_csv, "--out", again, "-k", 5, "--density", "--size", "640x480").exit_code == 0
@@ -199,6 +199,33 @@ def test_python_draws_the_picture_of_the_cli_from_a_loaded_model_and_a_size_as_a
     assert model.config.data.max_gap == 0.8  # a max_gap of its own leaves the caller's model as it was
     visualize(model, [test_csv], tmp_path / "gap.png", k=5, max_gap=1.2, fps=25)
     assert model.config.data.max_gap == 0.8
+
+
+def test_python_takes_a_loaded_model_and_the_predictions_dataframe_where_the_cli_takes_their_files(trained,
+                                                                                                     test_csv, tmp_path):
+    """predict_to_file takes a loaded model as visualize and evaluate do (a device other than its own is
+    refused); visualize draws the DataFrame model.predict returns as it draws that table's file."""
+    from trajcvae import TrajCVAE
+    from trajcvae.errors import TrajCVAEError
+    from trajcvae.predict import predict_to_file
+    from trajcvae.visualize import visualize
+
+    model = TrajCVAE.load(trained)
+    predict_to_file(trained, [test_csv], tmp_path / "named.csv", k=3, log=[].append)
+    predict_to_file(model, [test_csv], tmp_path / "loaded.csv", k=3, log=[].append)
+    assert (tmp_path / "named.csv").read_bytes() == (tmp_path / "loaded.csv").read_bytes()
+    with pytest.raises(TrajCVAEError, match="^device='cuda': "):  # (no CUDA here, or the model is on the CPU)
+        predict_to_file(model, [test_csv], tmp_path / "x.csv", device="cuda")
+
+    table = model.predict([test_csv], k=3)
+    table.to_csv(tmp_path / "table.csv", index=False)
+    for given, out in ((table, "frame.png"), (tmp_path / "table.csv", "file.png")):
+        visualize(given, [test_csv], tmp_path / out, grid=2)
+    assert (tmp_path / "frame.png").read_bytes() == (tmp_path / "file.png").read_bytes()
+    with pytest.raises(TrajCVAEError, match=r"^model \(a DataFrame\): not a predictions file .*\(missing column\(s\) "
+                                            r"step\)$"):
+        visualize(table.drop(columns="step"), [test_csv], tmp_path / "x.png")
+    assert not (tmp_path / "x.png").exists() and not (tmp_path / "x.csv").exists()
 
 
 def test_an_agents_picture_reads_its_neighbours_and_scene_memory_as_predict_does(trained, test_csv):

@@ -637,7 +637,7 @@ def test_an_output_that_is_an_input_or_write_protected_is_refused(tmp_path, trai
                    "no shell expanded (it leaves it in quotes); give the full path")
     from trajcvae.simulate import simulate  # a Python caller's '~' is not the shell's to expand
 
-    with pytest.raises(TrajCVAEError, match="^OUT ~/s.csv: starts with '~', which Python does not expand; give the "
+    with pytest.raises(TrajCVAEError, match="^out ~/s.csv: starts with '~', which Python does not expand; give the "
                                             "full path"):
         simulate("~/s.csv")
     one_line_error(cli("train", tmp_path / "data" / "tracks.csv", "--homography", "~nobody_here_xyz/H.txt", "--out",
@@ -789,6 +789,7 @@ def test_a_table_s_agent_ids_come_back_of_the_type_they_were_given(trained, sim_
 def test_the_python_api_names_an_argument_of_the_wrong_kind_in_one_line(trained, sim_files):
     from trajcvae import OnlinePredictor, load_config
     from trajcvae.evaluate import evaluate
+    from trajcvae.predict import predict_to_file
     from trajcvae.train import train
     from trajcvae.visualize import visualize
 
@@ -829,6 +830,23 @@ def test_the_python_api_names_an_argument_of_the_wrong_kind_in_one_line(trained,
         (lambda: visualize(model, table, "f.png", worst="no"), "^worst must be True or False"),
         (lambda: visualize(model, table, "f.png", size=(800, 6000.5)), "^size='\\(800, 6000.5\\)': expected "
          "WIDTHxHEIGHT"),
+        # What the Python API alone takes: a pandas time where a time is read, counts, a past without its
+        # calibration, a state of another kind, no output path; and arguments named as its parameters.
+        (lambda: visualize(model, table, "f.png", t0=pd.Timestamp(0)), "^t0 must be a time in the input's time "
+         "base, a finite number \\(got Timestamp"),
+        (lambda: visualize(model, table, "f.png", scene_frame=float("nan")), "^scene_frame must be a time .*nan"),
+        (lambda: visualize(model, table, None), "^out must be a path \\(got None\\)$"),
+        (lambda: visualize(model, table, "f.png", scene="nope"), "^scene='nope': no such scene in data "),
+        (lambda: predict_to_file(model, table, "p.csv", chunk=-1), "^chunk must be >= 1 \\(got -1\\)$"),
+        (lambda: predict_to_file(model, table, "p.csv", chunk=1.5), "^chunk must be a whole number"),
+        (lambda: model.scene_past(table, batch=0), "^batch must be >= 1 \\(got 0\\)$"),
+        (lambda: model.scene_past(table, seed=-1), "^seed must be between 0"),
+        (lambda: model.predict(table, k=2, past=model.scene_past(table)), "^past: draws are fitted to a scene's "
+         "past with calibrate='scene'; give it, or no past$"),
+        (lambda: OnlinePredictor(model).tracks(state=5), "^state must be what this predictor's state\\(\\) "
+         "returned \\(got int\\)$"),
+        (lambda: model.predict(table.iloc[:0]), "^the DataFrame has no rows$"),
+        (lambda: OnlinePredictor(model, scene=None), "^scene must be a name, a text that is not empty \\(got None\\)$"),
     ]
     for call, message in calls:
         with pytest.raises(TrajCVAEError, match=message):

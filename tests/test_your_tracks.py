@@ -1283,6 +1283,32 @@ def test_georeferenced_coordinates_give_the_same_futures_once_shifted_back(model
         read_tracks(seconds.assign(time=(seconds.time + 1.7e9).astype("float32")))
 
 
+def test_float32_times_far_from_zero_give_the_futures_of_the_times_as_written(model, tmp_path):
+    """Times stored as float32 (a Parquet file's, a DataFrame's of any float32 kind, a live update's) a
+    thousand seconds into a recording are a few tens of microseconds off their written values, as much as a
+    step's margin: each is read as written (1012.84), so the futures are those of the exact times (zara01,
+    where one agent's neighbour, due exactly at its t0, was counted in view)."""
+    import pyarrow as pa
+
+    zara = pd.read_csv(ETH_UCY / "zara1" / "test" / "crowds_zara01.txt", sep=r"\s+", header=None,
+                       names=["frame", "agent_id", "x", "y"])
+    exact = zara[zara.frame <= 600].pipe(lambda z: pd.DataFrame({"time": z.frame / 25 + 1000, "agent_id": z.agent_id,
+                                                                  "x": z.x, "y": z.y}))
+    want = model.predict(exact, k=3)
+    exact.assign(time=exact.time.astype("float32")).to_parquet(tmp_path / "f32.parquet")
+    for given in [[tmp_path / "f32.parquet"]] + [exact.assign(time=exact.time.astype(d)) for d in
+                                                  ("Float32", pd.ArrowDtype(pa.float32()))]:
+        got = model.predict(given, k=3)
+        assert got.t0.tolist() == want.t0.tolist()
+        np.testing.assert_array_equal(got[["x", "y"]], want[["x", "y"]])
+    live, expected = OnlinePredictor(model, k=3), OnlinePredictor(model, k=3)
+    for t in sorted(exact.time.unique()):
+        seen = exact[exact.time == t][["agent_id", "x", "y"]]
+        got, ref = live.update(np.float32(t), seen), expected.update(t, seen)
+        assert got.agent_id.tolist() == ref.agent_id.tolist()
+        np.testing.assert_array_equal(got[["x", "y"]], ref[["x", "y"]])
+
+
 def test_positions_written_too_coarsely_are_warned_of_in_metres_where_they_lie(plaza, tmp_path):
     """Positions rounded when written (UTM metres as whole numbers, GPS degrees to 5 decimals: about a metre)
     predict from steps of that size: warned of, naming the fix. TrajNet++'s centimetres, SDD's half pixels

@@ -22,3 +22,8 @@ def __getattr__(name: str):
 
         return OnlinePredictor
     raise AttributeError(f"module 'trajcvae' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The lazy classes too, so completion and help(trajcvae) list them."""
+    return sorted(set(globals()) | set(__all__))

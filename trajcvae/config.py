@@ -452,11 +452,16 @@ def _whole(value, option: str) -> None:
         raise TrajCVAEError(f"{option} must be a whole number (got {value!r})")
 
 
+def check_count(value: int, option: str) -> int:
+    """A count of things (-k, or the Python API's chunk= and batch=): a whole number >= 1."""
+    _whole(value, option)
+    if value < 1:
+        raise TrajCVAEError(f"{option} must be >= 1 (got {value})")
+    return value
+
+
 def check_k(k: int) -> int:
-    _whole(k, "-k")
-    if k < 1:
-        raise TrajCVAEError(f"-k must be >= 1 (got {k})")
-    return k
+    return check_count(k, "-k")
 
 
 def check_seed(seed: int | None) -> int | None:
@@ -542,8 +547,15 @@ def check_since(since: float | None, every_window: bool = False) -> None:
     if every_window:
         raise TrajCVAEError("since picks latest windows (the agents last seen at or after it): drop it, or "
                             "every_window")
-    if isinstance(since, bool) or not isinstance(since, numbers.Real) or not math.isfinite(since):
-        raise TrajCVAEError(f"since must be a time in the input's time base, a finite number (got {since!r})")
+    check_time(since, "since")
+
+
+def check_time(value: float, option: str) -> float:
+    """A moment (since, --t0, --scene-frame): a finite number in the input's time base (the Python API could
+    give a Timestamp, a text or NaN)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise TrajCVAEError(f"{option} must be a time in the input's time base, a finite number (got {value!r})")
+    return value
 
 
 def check_forget_after(seconds: float) -> float:
@@ -570,6 +582,8 @@ def check_output(path, option: str = "--out", folder: bool = False, table: bool 
     existing parent is a writable folder, not write-protected and none of the command's `inputs` (files it
     reads: data, a model, a homography); with `folder`, a run folder (not a file); with `table`, a name
     ending in .csv or .parquet, or one of the endings `table` gives (missing folders on the way are made)."""
+    if not isinstance(path, (str, os.PathLike)):  # the Python API's None or a number
+        raise TrajCVAEError(f"{option} must be a path (got {path!r})")
     given = Path(path)  # as the user wrote it: its name picks a table's format, and messages show it
     if given.parts and given.parts[0].startswith("~"):  # `--out=~/x` reaches us unexpanded: it would make a '~'
         try:

@@ -92,10 +92,12 @@ class OnlinePredictor:
         if not isinstance(model, (TrajCVAE, str, Path)):
             raise TrajCVAEError(f"model must be a TrajCVAE, a checkpoint path or a built-in name (got "
                                 f"{type(model).__name__})")
-        self.model = (model if isinstance(model, TrajCVAE) else TrajCVAE.load(model, device=device)).bridging(max_gap)
+        if not isinstance(scene, str) or not scene.strip():  # the name its rows carry and its scale is looked up by
+            raise TrajCVAEError(f"scene must be a name, a text that is not empty (got {scene!r})")
+        self.model = TrajCVAE.given(model, device, max_gap)
         self.model.check_kset(k, kset)  # a model without a sampler, or one of another K: refused now
         self.model.check_draws_fit(k, kset, draws)  # ... as are more draws than memory holds
-        self.k, self.seed, self.kset, self.draws, self.scene = k, seed, kset, draws, str(scene)
+        self.k, self.seed, self.kset, self.draws, self.scene = k, seed, kset, draws, scene
         self.calibrate = calibrate
         check_flags(lonlat=lonlat, judge_speeds=judge_speeds)
         if lonlat and (scale is not None or homography is not None):
@@ -468,7 +470,8 @@ class OnlinePredictor:
         what = self.time_column
         if isinstance(time, bool) or not isinstance(time, (int, float, np.integer, np.floating)):
             raise TrajCVAEError(f"{what} must be a number (got {type(time).__name__})")
-        given, time = time, float(time)
+        # A float32 time as written (1012.84, not 1012.8399658), as a file's float32 column is read.
+        given, time = time, float(str(time)) if isinstance(time, np.float32) else float(time)
         if not math.isfinite(time):
             raise TrajCVAEError(f"{what} must be finite (got {time})")
         coarse = coarse_columns({"frame": pd.Series([given])}, False, what == "time", what)
@@ -570,6 +573,8 @@ class OnlinePredictor:
         history = cfg.obs_len * cfg.dt if history is None else history
         if isinstance(history, bool) or not isinstance(history, numbers.Real) or not history >= 0:
             raise TrajCVAEError(f"history must be a number of seconds >= 0 (got {history!r})")
+        if state is not None and not (isinstance(state, tuple) and len(state) == 3 and isinstance(state[1], dict)):
+            raise TrajCVAEError(f"state must be what this predictor's state() returned (got {type(state).__name__})")
         time, cols, ids = state or self.state()
         if time is None or not len(cols["frame"]):
             return pd.DataFrame({c: [] for c in ("agent_id", self.time_column, *self.position)})

@@ -27,8 +27,9 @@ from .batch import WindowTensors, make_batch
 from .calibrate import DRAWS, ScenePast, level_map, radial_levels, too_little_past, unfitted
 from .checks import (bridges_any, bridging_gap, far_apart, gap_without_rate, plausibility, sampling_interval,
                      summarize, time_steps, TrackSummary)
-from .config import (TABLE_SUFFIXES, TRAJNET_SUFFIX, Config, check_flags, check_max_gap, check_output,
-                     check_primary, check_sampling, check_since, check_trajnet_output, read_paths, resolve_device)
+from .config import (TABLE_SUFFIXES, TRAJNET_SUFFIX, Config, check_count, check_flags, check_max_gap, check_output,
+                     check_primary, check_sampling, check_seed, check_since, check_trajnet_output, read_paths,
+                     resolve_device)
 from .errors import DataError, NoWindowsError, TrajCVAEError, warn
 from .formats import trajnet_predictions
 from .kset import KSetSampler, kmeans_futures, nearest_shares
@@ -82,6 +83,17 @@ class TrajCVAE:
         if max_gap is not None:
             model.config.data.max_gap, model.max_gap_given = float(max_gap), True
         return model
+
+    @classmethod
+    def given(cls, model: "str | Path | TrajCVAE", device: str = "cpu", max_gap: float | None = None) -> "TrajCVAE":
+        """A function's `model`: a loaded one as it is (bridging `max_gap`: `bridging`), else `load`ed. A loaded
+        model stays on its device: another `device` named is refused."""
+        if not isinstance(model, TrajCVAE):
+            return cls.load(model, device=device, max_gap=max_gap)
+        if device != "cpu" and resolve_device(device) != model.device:
+            raise TrajCVAEError(f"--device {device}: the model given is loaded on {model.device}; load it on "
+                                f"{device} (TrajCVAE.load(..., device={device!r}))")
+        return model.bridging(max_gap)
 
     def bridging(self, max_gap: float | None) -> "TrajCVAE":
         """This model, or, for a `max_gap` (seconds) other than its `data.max_gap`, its nets with a config of
@@ -235,6 +247,8 @@ class TrajCVAE:
         depends on it and `seed` alone.
         `drawn` (`Windows` only): per window, None or the (inputs, draws) it was predicted with
         (`sample_kset(pools=)`, same seed); where its inputs now are the same, those draws are reused."""
+        check_seed(seed)
+        check_count(batch, "batch")
         if drawn is not None and not (isinstance(data, Windows) and len(drawn) == len(data)):
             raise TrajCVAEError("scene_past: `drawn` needs Windows and one entry per window")
         parts = [data] if isinstance(data, Windows) else iter_windows(self.read(data), self.config.data, "windows")
@@ -482,7 +496,7 @@ class TrajCVAE:
         check_sampling(k, seed, kset, draws, calibrate)
         check_flags(every_window=every_window, primary=primary)
         check_primary(primary, every_window, since)
-        _check_past(past)
+        _check_past(past, calibrate)
         tracks = self.read(data, fps, scale, homography, classes, columns)
         w, of = self.primary_windows(tracks) if primary else (self.make_windows(tracks, every_window, since=since),
                                                                None)
@@ -598,9 +612,12 @@ def over_half(need: float, free: float) -> str:
     return f"about {size(need)}, more than half of the {size(free)} free"
 
 
-def _check_past(past) -> None:
+def _check_past(past, calibrate: str = "scene") -> None:
+    """`past`, where given, is a `ScenePast`, and is read: `predict` fits draws to it only with calibrate="scene"."""
     if past is not None and not isinstance(past, ScenePast):
         raise TrajCVAEError(f"past: expected a scene's past (from model.scene_past), got {type(past).__name__}")
+    if past is not None and calibrate == "none":
+        raise TrajCVAEError("past: draws are fitted to a scene's past with --calibrate scene; give it, or no past")
 
 
 @dataclass
@@ -611,7 +628,7 @@ class PredictResult:
     tracks: TrackSummary  # what was read
 
 
-def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path], out: str | Path, k: int = 20,
+def predict_to_file(model: "str | Path | TrajCVAE", data: pd.DataFrame | Iterable[str | Path], out: str | Path, k: int = 20,
                     seed: int = 0, every_window: bool = False, device: str = "cpu",
                     log: Callable[[str], None] | None = None, chunk: int | None = None,
                     kset: str = "none", draws: int = 1000, fps: float | None = None,
@@ -619,8 +636,9 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
                     homography: str | Path | None = None, classes: Iterable[str] | None = None,
                     calibrate: str = "none", max_gap: float | None = None,
                     columns: str | dict | None = None, primary: bool = False) -> PredictResult:
-    """Load a model, predict K futures for `data` and write the table to `out`, in the input's time base and
-    units (`fps`, `scale`, `homography`, `columns`: see `TrajCVAE.read`).
+    """Predict K futures for `data` with `model` (a checkpoint, a built-in model's name or a loaded `TrajCVAE`)
+    and write the table to `out`, in the input's time base and units (`fps`, `scale`, `homography`, `columns`:
+    see `TrajCVAE.read`).
 
     Streams: windows are made, sampled and written `chunk` at a time (default: about a million output rows
     a piece) and a scene at a time, so memory stays bounded however big the input and K; `out` appears
@@ -630,12 +648,14 @@ def predict_to_file(model: str | Path, data: pd.DataFrame | Iterable[str | Path]
     `TrajCVAE.load`. With `primary`, an `out` ending in .ndjson gets TrajNet++ prediction records
     (`formats.trajnet_predictions`) instead of a table."""
     check_sampling(k, seed, kset, draws, calibrate)  # before any file is read or written
+    if chunk is not None:
+        check_count(chunk, "chunk")
     check_flags(primary=primary)
     check_primary(primary, every_window)
     column_map(columns)
     trajnet = check_trajnet_output(out, primary)  # TrajNet++ prediction records rather than a table
     check_output(out, table=TABLE_SUFFIXES + (TRAJNET_SUFFIX,), inputs=read_paths(model, data, homography, scale))
-    predictor = TrajCVAE.load(model, device=device, max_gap=max_gap)
+    predictor = TrajCVAE.given(model, device, max_gap)
     dc = predictor.config.data
     predictor.check_kset(k, kset)
     predictor.check_draws_fit(k, kset, draws)  # refused before any work

@@ -88,7 +88,7 @@ def train(train_paths: Iterable[str | Path], val_paths: Iterable[str | Path] | N
     """Train a CVAE on trajectory files; see the module docstring for what lands in `out_dir`.
     `log` gets one summary line per data set read (see `checks.summarize`); `cache_dir` keeps the built
     windows for the next run on the same files (see `windows.load_windows`; None = no cache); `progress`: a
-    progress bar and a line per epoch on stdout; `figures`: draw curves.png and val_predictions.png at the end
+    progress bar and a line per epoch on stderr; `figures`: draw curves.png and val_predictions.png at the end
     (about 3 s of matplotlib on a small run); `learned_kset`: train the learned K-set sampler at the end (with
     kset.epochs > 0; False leaves it to `finish_run`, for a caller that scores no K-set)."""
     check_flags(resume=resume, progress=progress, figures=figures, learned_kset=learned_kset)

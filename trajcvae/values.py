@@ -58,7 +58,7 @@ def canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int = 1, row
     if len(raw) == 0:
         if allow_empty:
             return pd.DataFrame(columns=TRACK_COLUMNS)
-        raise DataError(f"{name}: empty file (no rows)")
+        raise DataError("the DataFrame has no rows" if name == "dataframe" else f"{name}: empty file (no rows)")
     out = pd.DataFrame({"_line": lines.to_numpy()})
     coarse = coarse_columns(raw, lonlat, seconds, name)
     role = time_role(columns)
@@ -66,6 +66,8 @@ def canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int = 1, row
         raise DataError(f"{name}: column '{columns[role]}' holds date-times, which say their own unit: give "
                         f"--columns time={columns[role]}, not {role}")
     raw["frame"] = _seconds_of_dates(raw["frame"], name, seconds, shown.get("frame", "frame"), lines, row_word)
+    if is_float32(raw["frame"]):  # each time as written (1012.84, not 1012.8399658): exact steps again
+        raw["frame"] = raw["frame"].to_numpy(dtype=np.float32, na_value=np.nan).astype(str).astype(np.float64)
     for col in ("frame", "x", "y"):  # a time column is named as the file names it
         out[col] = numeric_column(raw[col], lines, name, shown.get(col, col), row_word)
     out["frame"] /= PER_SECOND[role]  # seconds
@@ -100,17 +102,23 @@ def canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int = 1, row
     return out
 
 
+def is_float32(column: pd.Series) -> bool:
+    """Whether a column holds float32 numbers (numpy's, pandas' nullable Float32 or Arrow's float)."""
+    return getattr(column.dtype, "numpy_dtype", column.dtype) == np.float32
+
+
 def coarse_columns(raw: pd.DataFrame, lonlat: bool, seconds: bool, name: str) -> str | None:
     """What float32 columns (a Parquet file's; a CSV's text is read in full) hold too coarsely to predict
     from, or None: degrees (a float32 resolves about a metre of the Earth's surface), or times of 2^17 s or
     more (seconds since 1970: minutes) or frame ids of 2^24 or more (no longer whole numbers). Times that
     lose more than a tenth of a second (or frame ids that are no longer whole) are refused: the tracks
     themselves are gone. Positions in float32 are judged once their units are known (`read_tracks`)."""
-    if lonlat and any(raw[c].dtype == np.float32 for c in ("x", "y")):
+    if lonlat and any(is_float32(raw[c]) for c in ("x", "y")):
         return "longitude and latitude as float32, which resolve only about a metre"
     t = raw["frame"]
-    if t.dtype == np.float32 and len(t) and np.nanmax(np.abs(t.to_numpy())) >= (2.0 ** 17 if seconds else 2.0 ** 24):
-        v = float(np.nanmax(np.abs(t.to_numpy(dtype=np.float64))))
+    if is_float32(t) and len(t) and np.nanmax(np.abs(t.to_numpy(np.float64, na_value=np.nan))) >= \
+            (2.0 ** 17 if seconds else 2.0 ** 24):
+        v = float(np.nanmax(np.abs(t.to_numpy(dtype=np.float64, na_value=np.nan))))
         spacing = float(np.spacing(np.float32(v)))
         text = f"times as float32, which near {v:.6g} resolve only {spacing:.3g} of their units"
         if spacing > (0.1 if seconds else 1.0):  # a step's time is lost: no tracks
@@ -148,10 +156,11 @@ def unresolved_time(t: np.ndarray, what: str, seconds: bool, role: str = "time",
 def float32_position_range(raw: pd.DataFrame, shown: str, lonlat: bool) -> tuple[str, float] | None:
     """(the table's name, the largest of its float32 position columns' values) when x or y came as float32
     (degrees: `coarse_columns`), for `coarse_positions` to judge in metres; else None."""
-    f32 = [c for c in ("x", "y") if raw[c].dtype == np.float32]
+    f32 = [c for c in ("x", "y") if is_float32(raw[c])]
     if lonlat or not f32:
         return None
-    return shown, max(float(np.nanmax(np.abs(raw[c].to_numpy(dtype=np.float64)), initial=0.0)) for c in f32)
+    return shown, max(float(np.nanmax(np.abs(raw[c].to_numpy(dtype=np.float64, na_value=np.nan)), initial=0.0))
+                      for c in f32)
 
 
 DATE_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")  # the start of an ISO 8601 (RFC 3339) date-time

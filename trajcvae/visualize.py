@@ -26,7 +26,7 @@ from . import checkpoint
 from .atomic import atomic_path
 from .calibrate import ScenePast, too_little_past, unfitted
 from .config import (DataConfig, _whole, check_flags, check_max_gap, check_named, check_output, check_sampling,
-                     check_seed, load_config, read_paths)
+                     check_seed, check_time, load_config, read_paths)
 from .errors import DataError, NoWindowsError, TrajCVAEError, first_line, warn
 from .metrics import known_min_ade_fde
 from .plots import (CURVE_COLUMNS, DPI, SceneView, animate_scene, best_row, image_figsize, plot_curves,
@@ -77,10 +77,11 @@ def save_figure(fig, out: str | Path, size: tuple[int, int] | None = None) -> Pa
     fmt = _image_format(out)
     if size is not None:
         fig.set_size_inches(size[0] / DPI, size[1] / DPI)
-    # No date and a fixed salt for an SVG's ids (random by default): the same picture, the same bytes.
+    # No date (an SVG's Date, a PDF's CreationDate) and a fixed salt for an SVG's ids (random by default): the
+    # same picture, the same bytes.
     with atomic_path(out) as tmp, matplotlib.rc_context({"svg.hashsalt": "trajcvae"}):
         # No bbox_inches="tight": the image is exactly the requested size (layout="constrained" fits it).
-        fig.savefig(tmp, format=fmt, dpi=DPI, metadata={"Date": None} if fmt in ("svg", "pdf") else None)
+        fig.savefig(tmp, format=fmt, dpi=DPI, metadata={"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt))
     return out
 
 
@@ -133,12 +134,13 @@ def visualize(model: str | Path | TrajCVAE, data: Iterable[str | Path], out: str
     _check_options(out, agent, t0, grid, worst, best, scene_frame, animate, frames, density, background)
     column_map(columns)
     image = None if background is None else read_background(background)
-    if is_predictions_path(model):
+    if is_predictions(model):
+        name = PREDICTIONS_FRAME if isinstance(model, pd.DataFrame) else model
         if calibrate != "none":
-            raise TrajCVAEError(f"--calibrate {calibrate}: {model} holds futures already; give it to `trajcvae "
+            raise TrajCVAEError(f"--calibrate {calibrate}: MODEL {name} holds futures already; give it to `trajcvae "
                                 "predict --calibrate` instead, or visualize a model")
         if kset != "none":
-            raise TrajCVAEError(f"--kset {kset}: {model} holds futures already (a K-set's weights too, where "
+            raise TrajCVAEError(f"--kset {kset}: MODEL {name} holds futures already (a K-set's weights too, where "
                                 "`predict --kset` wrote them); visualize a model for a new K-set")
         table = read_predictions(model)
         df = read_tracks(data, fps=fps, scale=scale, homography=homography, classes=classes, columns=columns)
@@ -146,25 +148,25 @@ def visualize(model: str | Path | TrajCVAE, data: Iterable[str | Path], out: str
         degrees = "lonlat" in (units or {})
         if table.attrs["lonlat"] != degrees:
             kind = {True: "degrees", False: "x, y"}
-            raise TrajCVAEError(f"MODEL {model}: its futures are in {kind[table.attrs['lonlat']]} but the tracks' "
+            raise TrajCVAEError(f"MODEL {name}: its futures are in {kind[table.attrs['lonlat']]} but the tracks' "
                                 f"positions are in {kind[degrees]}: give the tracks the futures were predicted from")
         if table.attrs["seconds"] and df.attrs.get("time_base") != "seconds":  # t0 of one read as the other's
-            raise TrajCVAEError(f"MODEL {model}: its futures are timed in seconds (a time column) but the tracks "
+            raise TrajCVAEError(f"MODEL {name}: its futures are timed in seconds (a time column) but the tracks "
                                 "are read by their frame ids: give the tracks the futures were predicted from, "
                                 "without --fps if they have a time column")
         if not table.attrs["seconds"] and df.attrs.get("time_base") == "seconds":
-            raise TrajCVAEError(f"MODEL {model}: its futures are timed in frame ids but the tracks are read by their "
+            raise TrajCVAEError(f"MODEL {name}: its futures are timed in frame ids but the tracks are read by their "
                                 "time column in seconds: give --fps as `predict` had it (a file with both is read "
                                 "by its frame ids then), or the tracks the futures were predicted from")
         per_scene = units.get("lonlat", units.get("scales")) if units else None
         if per_scene is not None:  # each scene's origin (or scale) is its tracks': scenes they lack are left out
             table = table[table["scene"].astype(str).isin(per_scene)]
             if not len(table):
-                raise TrajCVAEError(f"MODEL {model}: none of its scenes is in the tracks given")
+                raise TrajCVAEError(f"MODEL {name}: none of its scenes is in the tracks given")
         xy = to_metres(table[["x", "y"]].to_numpy(dtype=np.float64), units, table["scene"].astype(str).to_numpy())
-        futures = TableFutures(table.assign(x=xy[:, 0], y=xy[:, 1]), str(model), k)
+        futures = TableFutures(table.assign(x=xy[:, 0], y=xy[:, 1]), str(name), k)
         if seconds_per_unit(df) is None:
-            df = _at_table_step(df, table, futures.cfg.dt, model)
+            df = _at_table_step(df, table, futures.cfg.dt, name)
         spu = seconds_per_unit(df)
         if spu is not None:  # the model's step, as the table's futures are spaced (a model's dt need not be 0.4 s)
             futures.cfg.dt = float(np.median((table["frame"] - table["t0"]) / table["step"])) * spu
@@ -176,8 +178,7 @@ def visualize(model: str | Path | TrajCVAE, data: Iterable[str | Path], out: str
                 raise gap_without_rate(max_gap)
     else:
         k = MODEL_K if k is None else k
-        predictor = model.bridging(max_gap) if isinstance(model, TrajCVAE) else \
-            TrajCVAE.load(model, device=device, max_gap=max_gap)
+        predictor = TrajCVAE.given(model, device, max_gap)
         df = predictor.read(data, fps, scale, homography, classes, columns)
         predictor.check_kset(k, kset)
         past = predictor.scene_past(df, 0 if seed is None else seed) if calibrate == "scene" else None
@@ -246,6 +247,9 @@ def _check_options(out, agent, t0, grid, worst, best, scene_frame, animate, fram
                    background=None) -> None:
     """Contradictory or out-of-range options fail before any work is done."""
     check_flags(worst=worst, best=best)
+    for value, option in ((t0, "--t0"), (scene_frame, "--scene-frame")):
+        if value is not None:
+            check_time(value, option)
     if background is not None and scene_frame is None and animate is None:
         raise TrajCVAEError(f"--background {background}: an image goes under a --scene-frame picture (the "
                             "video's frame at that time) or an --animate GIF: add one of them")
@@ -568,6 +572,7 @@ def write_run_figures(run_dir: str | Path, val: Windows, k: int = 20, n: int = 6
 
 # --- sources of windows and futures ---------------------------------------------------------------
 PREDICTION_SUFFIXES = (".csv", ".parquet")
+PREDICTIONS_FRAME = "(a DataFrame)"  # a predictions table given as `TrajCVAE.predict` returns it, in messages
 
 
 def _key(scene, agent, t0) -> tuple[str, str, float]:
@@ -588,8 +593,10 @@ def id_range(ids) -> str:
         return ", ".join(names[:8]) + (f", ... ({len(names)} in all)" if len(names) > 8 else "")
 
 
-def is_predictions_path(model) -> bool:
-    return isinstance(model, (str, os.PathLike)) and Path(model).suffix.lower() in PREDICTION_SUFFIXES
+def is_predictions(model) -> bool:
+    """Whether visualize's `model` is a predictions table (a DataFrame, or a .csv/.parquet file's path)."""
+    return isinstance(model, pd.DataFrame) or (isinstance(model, (str, os.PathLike))
+                                               and Path(model).suffix.lower() in PREDICTION_SUFFIXES)
 
 
 def _at_table_step(df: pd.DataFrame, table: pd.DataFrame, dt: float, name) -> pd.DataFrame:
@@ -612,19 +619,25 @@ def _at_table_step(df: pd.DataFrame, table: pd.DataFrame, dt: float, name) -> pd
     return df
 
 
-def read_predictions(path: str | Path) -> pd.DataFrame:
-    """A predictions table (CSV or Parquet with the columns `predict` writes), with `lon, lat` read as `x, y`
-    (`attrs["lonlat"]`: they were) and `time` as `frame` (`attrs["seconds"]`: it was); scenes as text and
-    agent ids as `read_tracks` reads them ("007" stays "007", "7" is 7)."""
-    path = Path(path)
-    if not path.is_file():
-        raise TrajCVAEError(f"MODEL {path}: no such predictions file")
-    try:
-        df = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else \
-            pd.read_csv(path, dtype={"scene": str, "agent_id": str}, keep_default_na=False, na_values={"x": [""],
-                        "y": [""], "lon": [""], "lat": [""]})
-    except Exception as e:  # pandas/pyarrow raise many types for an unreadable file
-        raise TrajCVAEError(f"MODEL {path}: cannot read it as a predictions table ({type(e).__name__})") from None
+def read_predictions(path: str | Path | pd.DataFrame) -> pd.DataFrame:
+    """A predictions table (CSV or Parquet with the columns `predict` writes, or `TrajCVAE.predict`'s
+    DataFrame), with `lon, lat` read as `x, y` (`attrs["lonlat"]`: they were) and `time` as `frame`
+    (`attrs["seconds"]`: it was); scenes as text and agent ids as `read_tracks` reads them ("007" stays "007",
+    "7" is 7)."""
+    if isinstance(path, pd.DataFrame):
+        df, path = path.copy(), PREDICTIONS_FRAME
+        if "scene" in df.columns:
+            df["scene"] = df["scene"].astype(str)
+    else:
+        path = Path(path)
+        if not path.is_file():
+            raise TrajCVAEError(f"MODEL {path}: no such predictions file")
+        try:
+            df = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else \
+                pd.read_csv(path, dtype={"scene": str, "agent_id": str}, keep_default_na=False,
+                            na_values={"x": [""], "y": [""], "lon": [""], "lat": [""]})
+        except Exception as e:  # pandas/pyarrow raise many types for an unreadable file
+            raise TrajCVAEError(f"MODEL {path}: cannot read it as a predictions table ({type(e).__name__})") from None
     seconds = "time" in df.columns and "frame" not in df.columns
     if seconds:  # futures of an input with a time column
         df = df.rename(columns={"time": "frame"})
