@@ -63,7 +63,8 @@ class OnlinePredictor:
 
     `OnlinePredictor("pedestrian", k=20).update(12.4, [{"agent_id": "7", "x": 1.2, "y": 3.4}])` returns
     the futures as a DataFrame in `predict`'s columns (`OUTPUT_COLUMNS`, with `time` in seconds, or
-    `frame` when `fps` is given; plus `label` when detections carry one, and `weight` with a K-set mode).
+    `frame` when `fps` is given; plus `label` once detections have carried one, "" for an agent whose detections
+    carried none, and `weight` with a K-set mode).
 
     model: a `TrajCVAE`, a checkpoint path or a built-in name. fps: times are frame ids at this rate
     (default: seconds). scale, homography: the detections' units (see `tracks.read_tracks`; scales per scene,
