@@ -34,7 +34,7 @@ _CHOICES = {"none", "kmeans", "learned", "scene", "cpu", "cuda", "auto"}
 _OPTION = re.compile(r"(?<![\w./'\"`-])(-k|--[a-z][a-z0-9-]*)(?![\w/'-])( '[^']*'| [^\s'\"]+)?")
 _NUMBER = re.compile(r"-?\d[\d.]*(e[+-]?\d+)?")
 # The CLI's arguments by their names in its usage line (MODEL x.pt: ...), where a Python function has a parameter.
-_ARGUMENT = re.compile(r"(?<![\w./'\"`-])(MODEL|DATA|OUT)(?![\w/'-])")
+_ARGUMENT = re.compile(r"(?<![\w./'\"`-])(MODEL|DATA|OUT)(?![\w/'-]|\.\w)")
 _OWN = threading.local()  # `keyword_names`' names, each thread its own
 
 
