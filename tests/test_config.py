@@ -299,9 +299,10 @@ def test_messages_name_an_option_as_the_caller_gave_it_a_flag_on_the_command_lin
     assert worded("--set 'a.b': expected section.key=value; read it with --columns t=stamp") == \
         "overrides 'a.b': expected section.key=value; read it with columns t=stamp"
     assert worded("see my--fps.csv and --nproc_per_node 2") == "see my--fps.csv and --nproc_per_node 2"
-    # The CLI's arguments by their usage line's names are the parameters; a path that holds such a name is not.
-    assert worded("MODEL OUT.csv: no such scene in DATA (see /data/DATA/x.csv, 'OUT')") == \
-        "model OUT.csv: no such scene in data (see /data/DATA/x.csv, 'OUT')"
+    # A message about a CLI argument, by its usage line's name, is about the parameter; a file or scene of such a
+    # name keeps it.
+    assert worded("MODEL OUT.csv: no such scene in it (scenes: DATA, OUT)") == \
+        "model OUT.csv: no such scene in it (scenes: DATA, OUT)"
     # A path goes on past a space, so it is left as written; nor is an option inside a path, a quoted value
     # or a command line in backticks reworded.
     assert worded("--homography /tmp/my data/h.txt: cannot read it") == \

@@ -201,8 +201,8 @@ def test_python_draws_the_picture_of_the_cli_from_a_loaded_model_and_a_size_as_a
     assert model.config.data.max_gap == 0.8
 
 
-def test_python_takes_a_loaded_model_and_the_predictions_dataframe_where_the_cli_takes_their_files(trained,
-                                                                                                     test_csv, tmp_path):
+def test_python_takes_a_loaded_model_and_the_predictions_dataframe_where_the_cli_takes_their_files(
+        trained, test_csv, tmp_path):
     """predict_to_file takes a loaded model as visualize and evaluate do (a device other than its own is
     refused); visualize draws the DataFrame model.predict returns as it draws that table's file."""
     from trajcvae import TrajCVAE
@@ -497,7 +497,7 @@ def test_visualize_draws_the_scene_fitted_futures(trained, test_csv, preds, tmp_
     # Tracks of another scene than the table's: one line naming both, no traceback.
     other = tmp_path / "elsewhere.csv"
     pd.read_csv(test_csv).assign(scene="elsewhere").to_csv(other, index=False)
-    _one_line_error(run("visualize", preds, other, "--out", out), "futures in scene", "which DATA does not hold")
+    _one_line_error(run("visualize", preds, other, "--out", out), "futures in scene", "which the data do not hold")
 
 
 def test_tracker_timestamps_since_1970_are_drawn_at_their_own_times_with_their_truth(test_csv, tmp_path):

@@ -789,6 +789,7 @@ def test_a_table_s_agent_ids_come_back_of_the_type_they_were_given(trained, sim_
 def test_the_python_api_names_an_argument_of_the_wrong_kind_in_one_line(trained, sim_files):
     from trajcvae import OnlinePredictor, load_config
     from trajcvae.evaluate import evaluate
+    from trajcvae.benchmark import run_benchmark
     from trajcvae.predict import predict_to_file
     from trajcvae.train import train
     from trajcvae.visualize import visualize
@@ -836,22 +837,26 @@ def test_the_python_api_names_an_argument_of_the_wrong_kind_in_one_line(trained,
          "base, a finite number \\(got Timestamp"),
         (lambda: visualize(model, table, "f.png", scene_frame=float("nan")), "^scene_frame must be a time .*nan"),
         (lambda: visualize(model, table, None), "^out must be a path \\(got None\\)$"),
-        (lambda: visualize(model, table, "f.png", scene="nope"), "^scene='nope': no such scene in data "),
+        (lambda: visualize(model, table, "f.png", scene="nope"), "^scene='nope': no such scene in the data "),
         (lambda: predict_to_file(model, table, "p.csv", chunk=-1), "^chunk must be >= 1 \\(got -1\\)$"),
         (lambda: predict_to_file(model, table, "p.csv", chunk=1.5), "^chunk must be a whole number"),
         (lambda: model.scene_past(table, batch=0), "^batch must be >= 1 \\(got 0\\)$"),
         (lambda: model.scene_past(table, seed=-1), "^seed must be between 0"),
+        (lambda: model.scene_past(table, seed=None), "^seed must be a whole number \\(got None\\)$"),
+        (lambda: predict_to_file(model, table, None), "^out must be a path \\(got None\\)$"),
+        (lambda: run_benchmark(".", None, 3, suite="folders"), "^out must be a path \\(got 3\\)$"),
         (lambda: model.predict(table, k=2, past=model.scene_past(table)), "^past: draws are fitted to a scene's "
          "past with calibrate='scene'; give it, or no past$"),
         (lambda: OnlinePredictor(model).tracks(state=5), "^state must be what this predictor's state\\(\\) "
          "returned \\(got int\\)$"),
         (lambda: model.predict(table.iloc[:0]), "^the DataFrame has no rows$"),
-        (lambda: OnlinePredictor(model, scene=None), "^scene must be a name, a text that is not empty \\(got None\\)$"),
+        (lambda: OnlinePredictor(model, scene=None), "^scene must be a name, as text or a number \\(got None\\)$"),
     ]
     for call, message in calls:
         with pytest.raises(TrajCVAEError, match=message):
             call()
     assert OnlinePredictor(model, forget_after=np.float32(2)).forget_after == 2.0
+    assert OnlinePredictor(model, scene=3).scene == "3"  # a camera's number names its scene as text
     assert len(model.make_windows(table, every_window=1)) == len(model.make_windows(table, every_window=True))
     assert load_config(None, {}) == load_config(None, [])
 

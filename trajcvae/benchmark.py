@@ -25,7 +25,7 @@ from . import checkpoint
 from .atomic import write_text
 from .batch import WindowTensors, make_batch
 from .calibrate import ScenePast
-from .config import Config, _whole, check_calibration, check_k, check_output, load_config
+from .config import Config, _whole, check_calibration, check_k, check_output, check_path, load_config
 from .errors import NoWindowsError, TrajCVAEError, warn
 from .evaluate import calibration_of, window_errors
 from .metrics import CALIBRATION_LEVELS, brier_fde, kde_nll, min_ade_fde
@@ -248,7 +248,7 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
             raise TrajCVAEError(f"{name} must be a whole number >= 1 (got {value})")
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
         raise TrajCVAEError(f"--seeds must be a whole number >= 1 (got {seeds})")
-    root, out = Path(root), Path(out)
+    root, out = check_path(root, "--root"), check_path(out, "--out")
     folders = split_folders(suite, root, None if splits is None else list(splits))
     splits = list(folders)
     check_output(out, folder=True)

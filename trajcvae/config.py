@@ -446,10 +446,11 @@ MAX_SEED = 2 ** 63 - 1  # torch.Generator.manual_seed takes a signed 64-bit seed
 KSETS = ("none", "kmeans", "learned")  # --kset: plain sampling (K draws, no weights) or a K-set (kset.py)
 
 
-def _whole(value, option: str) -> None:
+def _whole(value, option: str):
     """The Python API's counts and seeds are whole numbers (2.5 or "5" would fail deep inside torch)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TrajCVAEError(f"{option} must be a whole number (got {value!r})")
+    return value
 
 
 def check_count(value: int, option: str) -> int:
@@ -533,7 +534,7 @@ def check_primary(primary: bool, every_window: bool = False, since: float | None
 def check_trajnet_output(out, primary: bool) -> bool:
     """Whether predict's `out` names a TrajNet++ prediction file (.ndjson): one forecast per scene record of a
     TrajNet++ test file, which --primary alone makes."""
-    trajnet = Path(out).suffix.lower() == TRAJNET_SUFFIX
+    trajnet = check_path(out, "--out").suffix.lower() == TRAJNET_SUFFIX
     if trajnet and not primary:
         raise TrajCVAEError(f"--out {out}: a TrajNet++ prediction file answers each scene record of a TrajNet++ "
                             "test file: give --primary (or write a .csv or .parquet table)")
@@ -576,14 +577,20 @@ TABLE_SUFFIXES = (".csv", ".parquet")  # what the table writer writes (`atomic.T
 TRAJNET_SUFFIX = ".ndjson"  # TrajNet++ prediction records, which `predict --primary` writes
 
 
+def check_path(path, option: str) -> Path:
+    """A path the Python API was given (not None or a number, which the CLI cannot give)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TrajCVAEError(f"{option} must be a path (got {path!r})")
+    return Path(path)
+
+
 def check_output(path, option: str = "--out", folder: bool = False, table: bool | tuple[str, ...] = False,
                  inputs=()) -> None:
     """An output path must be writable before the work starts: a file name (not a folder) whose nearest
     existing parent is a writable folder, not write-protected and none of the command's `inputs` (files it
     reads: data, a model, a homography); with `folder`, a run folder (not a file); with `table`, a name
     ending in .csv or .parquet, or one of the endings `table` gives (missing folders on the way are made)."""
-    if not isinstance(path, (str, os.PathLike)):  # the Python API's None or a number
-        raise TrajCVAEError(f"{option} must be a path (got {path!r})")
+    check_path(path, option)
     given = Path(path)  # as the user wrote it: its name picks a table's format, and messages show it
     if given.parts and given.parts[0].startswith("~"):  # `--out=~/x` reaches us unexpanded: it would make a '~'
         try:

@@ -33,8 +33,9 @@ _CHOICES = {"none", "kmeans", "learned", "scene", "cpu", "cuda", "auto"}
 # An option (not inside a path or a quoted value: run -k/a.csv, '-k'), and the word after it.
 _OPTION = re.compile(r"(?<![\w./'\"`-])(-k|--[a-z][a-z0-9-]*)(?![\w/'-])( '[^']*'| [^\s'\"]+)?")
 _NUMBER = re.compile(r"-?\d[\d.]*(e[+-]?\d+)?")
-# The CLI's arguments by their names in its usage line (MODEL x.pt: ...), where a Python function has a parameter.
-_ARGUMENT = re.compile(r"(?<![\w./'\"`-])(MODEL|DATA|OUT)(?![\w/'-]|\.\w)")
+# A message about a CLI argument, named as its usage line names it (MODEL x.pt: ...), where a Python function has
+# a parameter of that name.
+_ARGUMENT = re.compile(r"^(MODEL|DATA|OUT) ")
 _OWN = threading.local()  # `keyword_names`' names, each thread its own
 
 
@@ -63,7 +64,8 @@ def keyword_names(names: dict[str, str]):
 def worded(text: str) -> str:
     """A message as the caller should read it: as written under the CLI; else each CLI option it names is the
     Python keyword ("-k 3" is "k=3", "--calibrate scene" is "calibrate='scene'", --resume is "resume=True").
-    An argument named as the CLI's usage line names it (MODEL, DATA, OUT) is the parameter (model, data, out).
+    A message that starts with an argument as the CLI's usage line names it (MODEL, DATA, OUT) names the
+    parameter (model, data, out).
     Text in backticks (a command line to run) is left as it is."""
     if _CLI[0] or ("-" not in text and not _ARGUMENT.search(text)):
         return text
@@ -88,7 +90,8 @@ def worded(text: str) -> str:
         return f"{name}={value if value[0] == chr(39) or _NUMBER.fullmatch(value) else repr(value)}{rest}"
 
     parts = text.split("`")
-    parts[::2] = [_ARGUMENT.sub(lambda m: m[1].lower(), _OPTION.sub(keyword, part)) for part in parts[::2]]
+    parts[::2] = [_OPTION.sub(keyword, part) for part in parts[::2]]
+    parts[0] = _ARGUMENT.sub(lambda m: m[1].lower() + " ", parts[0])
     # A key said twice where the CLI said an option and its key: data.time_step=10 (data.time_step).
     return re.sub(r"\b([a-z]+\.[a-z_]+)(=\S+| \S+)? \(\1(; |\))", lambda m: m[1] + (m[2] or "") +
                   ("" if m[3] == ")" else " ("), "`".join(parts))

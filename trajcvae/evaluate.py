@@ -183,20 +183,20 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
               "scenes": scene_means(window_errors(predictor, w, k, seed, kset, draws, past, log, trajnet=primary))}
     if primary:  # records whose primary has no full window at its scene's last observed frame: not scored
         result["unscored"] = w.skipped
+        dc, ids = predictor.config.data, tracks.attrs["scene_records"]["scene_id"]
+        beside = beside_samples(predictor, tracks, w, of)  # TrajNet++ would score the samples, at another horizon
         if w.skipped:
-            dc, ids = predictor.config.data, tracks.attrs["scene_records"]["scene_id"]
             first = unwindowed_scene(tracks, of)
-            why = ("a TrajNet++ test file holds no futures: score its test_private file" if 2 * w.skipped >= len(ids)
+            why = ("the model's steps reach past the scene's samples (below)" if beside else
+                   "a TrajNet++ test file holds no futures: score its test_private file" if 2 * w.skipped >= len(ids)
                    else "a primary not tracked there, or a gap")  # most records: a test file, given by mistake
             (log or warn)(f"warning: --primary: {w.skipped} of the {len(ids)} scene records' primary pedestrians "
                           f"{'have' if w.skipped != 1 else 'has'} no {dc.obs_len} observed and {dc.pred_len} future "
                           f"samples from the scene's last observed frame (the first: scene {first}), and "
                           f"{'are' if w.skipped != 1 else 'is'} not scored; {why}")
-        beside = beside_samples(predictor, tracks, w, of)
-        if beside:  # TrajNet++'s evaluator would score the samples themselves, at another horizon
-            dc = predictor.config.data
+        if beside:
             (log or warn)(f"warning: --primary: {beside}, so each primary is scored over the model's {dc.pred_len} "
-                          f"steps ({dc.pred_len * dc.dt:g} s), not over the {dc.pred_len} samples TrajNet++ scores")
+                          f"steps ({dc.pred_len * dc.dt:g} s), not over the samples TrajNet++ scores")
     if calibrate == "scene":  # windows whose scene had too little past: their draws stay the model's own
         result["unfitted"] = int(unfitted(past, w.scene, w.t0).sum())
         if result["unfitted"]:

@@ -48,7 +48,8 @@ from .resample import EPS
 from .table import AGENT_COLUMNS, TIME_NAMES, lonlat_names, row_at
 from .tracks import read_tracks
 from .units import check_lonlat, coarse_positions, estimate_warning, from_metres, no_scale, placed, unit_conversion
-from .values import agent_ids, blank_as_missing, coarse_columns, float32_position_range, numeric_column, unresolved_time
+from .values import (agent_ids, blank_as_missing, coarse_columns, float32_as_written, float32_position_range,
+                     numeric_column, unresolved_time)
 from .windows import concat_windows, finished_windows, history_reach, latest_windows
 
 PAST_HELD = 5000  # finished windows a live scene's past keeps for `calibrate="scene"` (the latest)
@@ -93,12 +94,12 @@ class OnlinePredictor:
         if not isinstance(model, (TrajCVAE, str, Path)):
             raise TrajCVAEError(f"model must be a TrajCVAE, a checkpoint path or a built-in name (got "
                                 f"{type(model).__name__})")
-        if not isinstance(scene, str) or not scene.strip():  # the name its rows carry and its scale is looked up by
-            raise TrajCVAEError(f"scene must be a name, a text that is not empty (got {scene!r})")
+        if scene is None or isinstance(scene, bool) or not str(scene).strip():  # its rows' name, its scale's key
+            raise TrajCVAEError(f"scene must be a name, as text or a number (got {scene!r})")
         self.model = TrajCVAE.given(model, device, max_gap)
         self.model.check_kset(k, kset)  # a model without a sampler, or one of another K: refused now
         self.model.check_draws_fit(k, kset, draws)  # ... as are more draws than memory holds
-        self.k, self.seed, self.kset, self.draws, self.scene = k, seed, kset, draws, scene
+        self.k, self.seed, self.kset, self.draws, self.scene = k, seed, kset, draws, str(scene)
         self.calibrate = calibrate
         check_flags(lonlat=lonlat, judge_speeds=judge_speeds)
         if lonlat and (scale is not None or homography is not None):
@@ -471,8 +472,9 @@ class OnlinePredictor:
         what = self.time_column
         if isinstance(time, bool) or not isinstance(time, (int, float, np.integer, np.floating)):
             raise TrajCVAEError(f"{what} must be a number (got {type(time).__name__})")
-        # A float32 time as written (1012.84, not 1012.8399658), as a file's float32 column is read.
-        given, time = time, float(str(time)) if isinstance(time, np.float32) else float(time)
+        # A float32 time as a file's float32 column is read: as written (1012.84, not 1012.8399658)
+        given, time = time, float(float32_as_written(np.array([time]))[0][0]) if isinstance(time, np.float32) \
+            else float(time)
         if not math.isfinite(time):
             raise TrajCVAEError(f"{what} must be finite (got {time})")
         coarse = coarse_columns({"frame": pd.Series([given])}, False, what == "time", what)

@@ -27,9 +27,9 @@ from .batch import WindowTensors, make_batch
 from .calibrate import DRAWS, ScenePast, level_map, radial_levels, too_little_past, unfitted
 from .checks import (bridges_any, bridging_gap, far_apart, gap_without_rate, plausibility, sampling_interval,
                      summarize, time_steps, TrackSummary)
-from .config import (TABLE_SUFFIXES, TRAJNET_SUFFIX, Config, check_count, check_flags, check_max_gap, check_output,
-                     check_primary, check_sampling, check_seed, check_since, check_trajnet_output, read_paths,
-                     resolve_device)
+from .config import (TABLE_SUFFIXES, TRAJNET_SUFFIX, Config, _whole, check_count, check_flags, check_max_gap,
+                     check_output, check_primary, check_sampling, check_seed, check_since, check_trajnet_output,
+                     read_paths, resolve_device)
 from .errors import DataError, NoWindowsError, TrajCVAEError, warn
 from .formats import trajnet_predictions
 from .kset import KSetSampler, kmeans_futures, nearest_shares
@@ -162,7 +162,7 @@ class TrajCVAE:
     def _draw(self, w, k, seed, most_likely, full, batch_size, kset, draws, past=None, pools=None):
         check_sampling(k, seed, kset, draws, "none" if past is None else "scene")
         check_flags(most_likely=most_likely, full=full)
-        _check_past(past)
+        _check_past(past, "scene")  # (sample's past fits its draws)
         if not isinstance(w, (Windows, WindowTensors)):
             raise TrajCVAEError(f"sample: expected windows (from model.make_windows(data)), got {type(w).__name__}; "
                                 "model.predict takes files or a DataFrame")
@@ -247,7 +247,7 @@ class TrajCVAE:
         depends on it and `seed` alone.
         `drawn` (`Windows` only): per window, None or the (inputs, draws) it was predicted with
         (`sample_kset(pools=)`, same seed); where its inputs now are the same, those draws are reused."""
-        check_seed(seed)
+        check_seed(_whole(seed, "--seed"))  # a seed it must have: levels depend on it
         check_count(batch, "batch")
         if drawn is not None and not (isinstance(data, Windows) and len(drawn) == len(data)):
             raise TrajCVAEError("scene_past: `drawn` needs Windows and one entry per window")
@@ -612,7 +612,7 @@ def over_half(need: float, free: float) -> str:
     return f"about {size(need)}, more than half of the {size(free)} free"
 
 
-def _check_past(past, calibrate: str = "scene") -> None:
+def _check_past(past, calibrate: str) -> None:
     """`past`, where given, is a `ScenePast`, and is read: `predict` fits draws to it only with calibrate="scene"."""
     if past is not None and not isinstance(past, ScenePast):
         raise TrajCVAEError(f"past: expected a scene's past (from model.scene_past), got {type(past).__name__}")
@@ -628,8 +628,8 @@ class PredictResult:
     tracks: TrackSummary  # what was read
 
 
-def predict_to_file(model: "str | Path | TrajCVAE", data: pd.DataFrame | Iterable[str | Path], out: str | Path, k: int = 20,
-                    seed: int = 0, every_window: bool = False, device: str = "cpu",
+def predict_to_file(model: "str | Path | TrajCVAE", data: pd.DataFrame | Iterable[str | Path], out: str | Path,
+                    k: int = 20, seed: int = 0, every_window: bool = False, device: str = "cpu",
                     log: Callable[[str], None] | None = None, chunk: int | None = None,
                     kset: str = "none", draws: int = 1000, fps: float | None = None,
                     scale: float | str | Path | dict | None = None,

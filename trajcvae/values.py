@@ -66,8 +66,8 @@ def canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int = 1, row
         raise DataError(f"{name}: column '{columns[role]}' holds date-times, which say their own unit: give "
                         f"--columns time={columns[role]}, not {role}")
     raw["frame"] = _seconds_of_dates(raw["frame"], name, seconds, shown.get("frame", "frame"), lines, row_word)
-    if is_float32(raw["frame"]):  # each time as written (1012.84, not 1012.8399658): exact steps again
-        raw["frame"] = raw["frame"].to_numpy(dtype=np.float32, na_value=np.nan).astype(str).astype(np.float64)
+    if is_float32(raw["frame"]):
+        raw["frame"] = float32_as_written(raw["frame"].to_numpy(dtype=np.float32, na_value=np.nan))[0]
     for col in ("frame", "x", "y"):  # a time column is named as the file names it
         out[col] = numeric_column(raw[col], lines, name, shown.get(col, col), row_word)
     out["frame"] /= PER_SECOND[role]  # seconds
@@ -109,22 +109,45 @@ def is_float32(column: pd.Series) -> bool:
 
 def coarse_columns(raw: pd.DataFrame, lonlat: bool, seconds: bool, name: str) -> str | None:
     """What float32 columns (a Parquet file's; a CSV's text is read in full) hold too coarsely to predict
-    from, or None: degrees (a float32 resolves about a metre of the Earth's surface), or times of 2^17 s or
-    more (seconds since 1970: minutes) or frame ids of 2^24 or more (no longer whole numbers). Times that
-    lose more than a tenth of a second (or frame ids that are no longer whole) are refused: the tracks
-    themselves are gone. Positions in float32 are judged once their units are known (`read_tracks`)."""
+    from, or None: degrees (a float32 resolves about a metre of the Earth's surface), times of 2^17 s or more
+    (seconds since 1970: minutes) or frame ids of 2^24 or more (no longer whole numbers), and seconds whose
+    float32 spacing is over `FLOAT32_STEP_MARGIN` (from 256 s) where not every one is a short decimal
+    (`float32_as_written`). Times that lose more than a tenth of a second (or frame ids that are no longer
+    whole) are refused: the tracks themselves are gone. Positions in float32 are judged once their units are
+    known (`read_tracks`)."""
     if lonlat and any(is_float32(raw[c]) for c in ("x", "y")):
         return "longitude and latitude as float32, which resolve only about a metre"
     t = raw["frame"]
-    if is_float32(t) and len(t) and np.nanmax(np.abs(t.to_numpy(np.float64, na_value=np.nan))) >= \
-            (2.0 ** 17 if seconds else 2.0 ** 24):
-        v = float(np.nanmax(np.abs(t.to_numpy(dtype=np.float64, na_value=np.nan))))
-        spacing = float(np.spacing(np.float32(v)))
-        text = f"times as float32, which near {v:.6g} resolve only {spacing:.3g} of their units"
+    if not is_float32(t) or not len(t):
+        return None
+    t = t.to_numpy(dtype=np.float32, na_value=np.nan)
+    v = float(np.nanmax(np.abs(t), initial=0.0))
+    spacing = float(np.spacing(np.float32(v)))
+    text = f"times as float32, which near {v:.6g} resolve only {spacing:.3g} of their units"
+    if v >= (2.0 ** 17 if seconds else 2.0 ** 24):
         if spacing > (0.1 if seconds else 1.0):  # a step's time is lost: no tracks
             raise DataError(f"{name}: {text}; store them as float64 (double)")
         return text
+    if seconds and spacing > FLOAT32_STEP_MARGIN and not float32_as_written(t)[1][np.isfinite(t)].all():
+        return (f"times as float32, which near {v:.6g} resolve only {spacing:.3g} s (an observation within "
+                f"{STEP_MARGIN:g} s of a step is on it)")
     return None
+
+
+STEP_MARGIN = 1e-4 * 0.4  # seconds: a time this close to a 0.4 s step is on it (resample.EPS of a step)
+FLOAT32_STEP_MARGIN = STEP_MARGIN / 2  # a float32 time's spacing past which a time, an interval and t0 may miss it
+
+
+def float32_as_written(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Float32 times `t` as float64, each as written where its shortest decimal has at most 7 significant
+    digits (1012.84 for float32's 1012.8399658: a short decimal is what a writer wrote), else its float32
+    value (1000.1428 of 1000 + 1/7 would be further from the time than float32's own); and which were
+    short."""
+    written = t.astype(str).astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        digits = written / 10.0 ** (np.floor(np.log10(np.abs(written))) - 6)
+        short = (written == 0) | (np.abs(digits - np.round(digits)) < 1e-6)
+    return np.where(short, written, t.astype(np.float64)), short
 
 
 TIME_RESOLUTION = 1e-3  # of a time's units (seconds or frame ids): coarser, and steps lose their length

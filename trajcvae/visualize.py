@@ -135,12 +135,13 @@ def visualize(model: str | Path | TrajCVAE, data: Iterable[str | Path], out: str
     column_map(columns)
     image = None if background is None else read_background(background)
     if is_predictions(model):
-        name = PREDICTIONS_FRAME if isinstance(model, pd.DataFrame) else model
+        name = PREDICTIONS_FRAME if isinstance(model, pd.DataFrame) else model  # after MODEL, in messages
+        shown = "the predictions DataFrame" if isinstance(model, pd.DataFrame) else model
         if calibrate != "none":
-            raise TrajCVAEError(f"--calibrate {calibrate}: MODEL {name} holds futures already; give it to `trajcvae "
+            raise TrajCVAEError(f"--calibrate {calibrate}: {shown} holds futures already; give it to `trajcvae "
                                 "predict --calibrate` instead, or visualize a model")
         if kset != "none":
-            raise TrajCVAEError(f"--kset {kset}: MODEL {name} holds futures already (a K-set's weights too, where "
+            raise TrajCVAEError(f"--kset {kset}: {shown} holds futures already (a K-set's weights too, where "
                                 "`predict --kset` wrote them); visualize a model for a new K-set")
         table = read_predictions(model)
         df = read_tracks(data, fps=fps, scale=scale, homography=homography, classes=classes, columns=columns)
@@ -466,7 +467,7 @@ def _animation(tracks: SceneTracks, futures, out: Path, scene, start, asked: int
         _outside(next((v for v in views if v.tracks), views[0]), backgrounds[0], path)
         w, h = backgrounds[0].size
         figsize = image_figsize(7.0, (w, h)) if px is None else (px[0] / DPI, px[1] / DPI)
-        fig, anim = animate_scene(views, titles, ((-0.5, w - 0.5), (h - 0.5, -0.5)), size=figsize, density=density,
+        _, anim = animate_scene(views, titles, ((-0.5, w - 0.5), (h - 0.5, -0.5)), size=figsize, density=density,
                                   backgrounds=[(b.image, b.size) for b in backgrounds])
         return _save_animation(anim, out)
     pts = [np.concatenate([v.samples.reshape(-1, 2)] + v.tracks + (v.others or []) +
@@ -477,7 +478,7 @@ def _animation(tracks: SceneTracks, futures, out: Path, scene, start, asked: int
         figsize = (7.0, float(np.clip(7.0 * (hi[1] - lo[1]) / (hi[0] - lo[0]) + 0.6, 3.0, 9.0)))
     else:
         figsize = (px[0] / DPI, px[1] / DPI)
-    fig, anim = animate_scene(views, titles, ((lo[0], hi[0]), (lo[1], hi[1])), size=figsize, density=density)
+    _, anim = animate_scene(views, titles, ((lo[0], hi[0]), (lo[1], hi[1])), size=figsize, density=density)
     return _save_animation(anim, out)
 
 
@@ -613,23 +614,23 @@ def _at_table_step(df: pd.DataFrame, table: pd.DataFrame, dt: float, name) -> pd
     for scene, v in own.items():
         if step / v < 1 - EPS or abs(step / v - round(step / v)) > EPS:
             raise TrajCVAEError(f"MODEL {name}: its futures are {step:g} frame ids apart, but scene '{scene}' of "
-                                f"DATA moves {v:g} frame ids at a time: give --fps, the frame ids' rate `predict` "
+                                f"the data moves {v:g} frame ids at a time: give --fps, the frame ids' rate `predict` "
                                 "read them at")
     df.attrs.update(time_base="frames", fps=step / dt)
     return df
 
 
-def read_predictions(path: str | Path | pd.DataFrame) -> pd.DataFrame:
+def read_predictions(source: str | Path | pd.DataFrame) -> pd.DataFrame:
     """A predictions table (CSV or Parquet with the columns `predict` writes, or `TrajCVAE.predict`'s
     DataFrame), with `lon, lat` read as `x, y` (`attrs["lonlat"]`: they were) and `time` as `frame`
     (`attrs["seconds"]`: it was); scenes as text and agent ids as `read_tracks` reads them ("007" stays "007",
     "7" is 7)."""
-    if isinstance(path, pd.DataFrame):
-        df, path = path.copy(), PREDICTIONS_FRAME
+    if isinstance(source, pd.DataFrame):
+        df, path = source.copy(), PREDICTIONS_FRAME
         if "scene" in df.columns:
             df["scene"] = df["scene"].astype(str)
     else:
-        path = Path(path)
+        path = Path(source)
         if not path.is_file():
             raise TrajCVAEError(f"MODEL {path}: no such predictions file")
         try:
@@ -759,7 +760,7 @@ class SceneTracks:
         if scene is None:
             return self.scenes[0]
         if scene not in self.by_scene:
-            raise TrajCVAEError(f"--scene '{scene}': no such scene in DATA (scenes: {id_range(self.scenes)})")
+            raise TrajCVAEError(f"--scene '{scene}': no such scene in the data (scenes: {id_range(self.scenes)})")
         return scene
 
     def agent(self, scene: str | None, agent: str) -> tuple[str, object]:
@@ -985,7 +986,7 @@ def pool(tracks: SceneTracks, futures, scene: str | None, agent: str | None) -> 
 def _table_window(tracks: SceneTracks, futures: TableFutures, scene, agent, t0) -> Windows:
     if str(scene) not in tracks.by_scene:
         shown = ", ".join(sorted(map(str, tracks.by_scene))[:5])
-        raise TrajCVAEError(f"the predictions file has futures in scene '{scene}', which DATA does not hold "
+        raise TrajCVAEError(f"the predictions file has futures in scene '{scene}', which the data do not hold "
                             f"(its scenes: {shown}); give the tracks the predictions were made from")
     w = tracks.windows_at(futures.cfg, str(scene), float(t0))
     hit = [] if w is None else np.flatnonzero(w.agent_id.astype(str) == str(agent))
@@ -1062,7 +1063,7 @@ def grid_windows(tracks: SceneTracks, futures, scene: str | None, n: int, seed: 
     if worst or best:
         known = np.flatnonzero(_known(p.fut))
         if not len(known):
-            raise TrajCVAEError(f"--{'worst' if worst else 'best'}: no window in DATA has a known true future "
+            raise TrajCVAEError(f"--{'worst' if worst else 'best'}: no window of the data has a known true future "
                                 "to score")
         ade, order, samples, weights, past = _ranked(p, futures, known, n, worst)
         scored = np.isfinite(ade)
