@@ -67,7 +67,7 @@ import resource, subprocess, sys, time, json
 t = time.perf_counter()
 r = subprocess.run(sys.argv[1:], capture_output=True, text=True)
 dt = time.perf_counter() - t
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / (2 ** 20 if sys.platform == "darwin" else 1024)
 print(json.dumps({"seconds": dt, "peak_mib": peak, "rc": r.returncode, "out": r.stdout + r.stderr}))
 """
 

@@ -12,6 +12,7 @@ import argparse
 import json
 import resource
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -81,7 +82,8 @@ def main() -> None:
         opt.step()
         n += len(idx)
     out["train_windows_per_s"] = n / (time.perf_counter() - t)
-    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2 ** 20 if sys.platform == "darwin"
+                                                                             else 1024)  # bytes on macOS, else KiB
     for key, v in out.items():
         print(f"{key:28s} {v:,.2f}" if isinstance(v, float) else f"{key:28s} {v}")
     if a.json:

@@ -116,6 +116,20 @@ def test_a_config_that_no_model_can_be_built_from_is_refused_by_the_api_and_in_a
         checkpoint.load(tmp_path / "edited.pt")
 
 
+def test_a_config_homography_or_scales_file_saved_by_a_windows_editor_is_read(tmp_path):
+    """Notepad's UTF-8 with a byte-order mark, and PowerShell's UTF-16: each small file reads as its UTF-8."""
+    from trajcvae.units import scene_scales, unit_conversion
+
+    texts = {"c.toml": "[train]\nepochs = 3\n", "h.txt": "0.02 0 0\n0 0.02 0\n0 0 1\n", "s.yaml": "plaza: 0.05\n"}
+    for name, text in texts.items():
+        for coding, data in (("bom", b"\xef\xbb\xbf" + text.encode()), ("u16", text.encode("utf-16"))):
+            (tmp_path / f"{coding}_{name}").write_bytes(data)
+    for coding in ("bom", "u16"):
+        assert load_config(tmp_path / f"{coding}_c.toml").train.epochs == 3
+        assert np.allclose(unit_conversion(None, tmp_path / f"{coding}_h.txt")["homography"], np.diag([0.02, 0.02, 1]))
+        assert scene_scales(tmp_path / f"{coding}_s.yaml")["scales"] == {"plaza": 0.05}
+
+
 @pytest.mark.parametrize("toml,option", [
     ("[train]\nepochs = true\n", "train.epochs"),  # TOML's true is no number
     ("[data]\nscale = true\n", "data.scale"),

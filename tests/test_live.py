@@ -581,7 +581,7 @@ def server_app(pedestrian, lonlat=False, **limits):
     return server, server.create_app(pedestrian, k=K, limits=server.Limits(**limits), lonlat=lonlat)
 
 
-def test_serve_bad_options_are_one_line_errors():
+def test_serve_bad_options_are_one_line_errors(monkeypatch):
     pytest.importorskip("fastapi")
     one_line_error(cli("serve", "pedestrian", "--kset", "best"), "--kset must be one of")
     one_line_error(cli("serve", "pedestrian", "--calibrate", "always"), "--calibrate must be one of")
@@ -598,6 +598,10 @@ def test_serve_bad_options_are_one_line_errors():
         port = taken.getsockname()[1]
         one_line_error(cli("serve", "pedestrian", "--port", port), f"--port {port}: cannot listen there")
     server = pytest.importorskip("trajcvae.server")
+    for reuse in (True, False):  # (False: Windows, where the option would let it share a port in use)
+        monkeypatch.setattr(server, "REUSE_ADDRESS", reuse)
+        with server._listen("127.0.0.1", 0) as s:
+            assert bool(s.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR)) == reuse
     with pytest.raises(TrajCVAEError, match="^max_k must be >= 1"):  # the Python API checks its limits too
         server.Limits(max_k=0)
 

@@ -142,7 +142,7 @@ def test_samples_too_many_for_the_free_memory_are_refused_before_they_are_drawn(
     w = model.make_windows([sim_files["test"]], every_window=True)
     rows = len(w) * 50 * 12
     monkeypatch.setattr(predict_module, "free_memory", lambda: rows * predict_module.SAMPLE_ROW_BYTES)  # half fits
-    with pytest.raises(TrajCVAEError, match=f"^k 50: {len(w):,} windows of 50 futures need about .* use a smaller "
+    with pytest.raises(TrajCVAEError, match=f"^k=50: {len(w):,} windows of 50 futures need about .* use a smaller "
                                             r"k, or fewer windows a call \(windows.subset\)$"):
         model.sample(w, k=50)
     assert model.sample(w, k=20).shape == (len(w), 20, 12, 2)
@@ -170,6 +170,23 @@ def test_draws_too_many_for_the_free_memory_are_refused_up_front_by_the_option_t
     server = pytest.importorskip("trajcvae.server")
     with pytest.raises(TrajCVAEError, match="^draws=1000000: "):
         server.create_app(model, k=2, kset="kmeans", draws=10 ** 6)
+    # The noisy straight line's draws (windows x K, taken at once) are checked too, before they are drawn, and
+    # the CLI names its own -k.
+    windows = len(model.make_windows([sim_files["test"]], every_window=True))
+    k = 2 ** 23 // ((16 + 12 * predict_module.SAMPLE_ROW_BYTES) * windows) * 3  # 1.5 times what may be taken
+    one_line_error(cli("evaluate", trained, sim_files["test"], "-k", k, "--calibration", 0),
+                   f"error: -k {k}: {k} futures for each of {windows:,} windows at a time, and the noisy straight "
+                   f"line's for all {windows:,}, need about", "use a smaller -k")
+
+
+def test_free_memory_is_known_without_linuxs_meminfo(monkeypatch):
+    """macOS and Windows have no /proc/meminfo: the memory checks read the system's own account (sysconf's
+    available or, at least, all pages) instead of giving up."""
+    import trajcvae.predict as predict_module
+
+    monkeypatch.setattr(predict_module, "MEMINFO", "/nonexistent/meminfo")
+    free = predict_module.free_memory()
+    assert free is not None and 0 < free <= os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
 
 
 def test_a_scene_past_reuses_the_draws_of_the_same_window_and_only_those(trained, sim_files, monkeypatch):
@@ -575,6 +592,40 @@ def test_a_temp_file_left_by_a_killed_predict_is_removed_by_the_next(tmp_path, t
         os.utime(f, (time.time() - 3600, time.time() - 3600))
     predict_to_file(trained, [sim_files["test"]], out, k=2)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["p.csv", other.name, recent.name])
+
+
+def test_outputs_are_replaced_and_stale_writers_told_apart_by_windows_own_means(tmp_path, monkeypatch):
+    """Windows has no os.chown (a file replaced keeps no group there) and its os.kill(pid, 0) is a Ctrl+C, not
+    a question: an output is replaced without either, and a writer's process is looked up by its exit code."""
+    import ctypes
+
+    from trajcvae import atomic
+
+    out = tmp_path / "p.csv"
+    out.write_text("old")
+    monkeypatch.delattr(os, "chown")
+    with atomic.atomic_path(out) as tmp:
+        Path(tmp).write_text("new")
+    assert out.read_text() == "new" and sorted(p.name for p in tmp_path.iterdir()) == ["p.csv"]
+
+    class Kernel32:  # a live process 7 (exit code STILL_ACTIVE), process 9 gone, process 5 denied to us
+        def OpenProcess(self, access, inherit, pid):
+            self.error = 87 if pid == 9 else 5
+            return 0 if pid in (5, 9) else pid
+
+        def GetExitCodeProcess(self, handle, code):
+            code._obj.value = 259
+            return 1
+
+        def CloseHandle(self, handle):
+            return 1
+
+    kernel32 = Kernel32()
+    monkeypatch.setattr(atomic, "WINDOWS", True)
+    monkeypatch.setattr(os, "kill", lambda pid, sig: pytest.fail("os.kill on Windows"))
+    monkeypatch.setattr(ctypes, "WinDLL", lambda name, use_last_error=False: kernel32, raising=False)
+    monkeypatch.setattr(ctypes, "get_last_error", lambda: kernel32.error, raising=False)
+    assert [atomic.process_alive(pid) for pid in (7, 9, 5)] == [True, False, True]
 
 
 def test_a_writer_at_work_keeps_its_temp_file_and_a_kill_unwinds_the_write(tmp_path, trained, sim_files):

@@ -214,7 +214,8 @@ def read_error(path) -> str:
     (b"<html><body>404 not found</body></html>\n", "missing column(s)"),
     (b"\xff\xfef\x00r\x00a\x00m\x00e\x00,\x00a\x00", "NUL bytes"),  # UTF-16 text
     (b"frame,agent_id,x,y,label\n0,1,0,0,v\xe9lo\n", "line 2: not UTF-8 text (byte 0xE9); a file saved as "
-     "Windows-1252 or Latin-1? Save it as UTF-8 (iconv -f cp1252 -t utf-8 bad.csv > bad-utf8.csv)"),  # Excel's é
+     "Windows-1252 or Latin-1? Save it as UTF-8 (iconv -f cp1252 -t utf-8 bad.csv > bad-utf8.csv; on Windows, "
+     "Save As in Excel or Notepad with the encoding UTF-8)"),  # Excel's é
     (b"frame,agent_id,x,y\n0,1,\xef\xbc\x91\xef\xbc\x93.4,0\n", "line 2: column 'x' value '\uff11\uff13.4' is not a "
      "number (digits of another script or width: write ASCII digits, 0-9)"),  # full-width digits
     (b"frame,agent_id,x,y\n" + b"0,1,0,0\n" * (formats.SNIFF_BYTES // 8) + b"10,1,\xe9,0\n",

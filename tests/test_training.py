@@ -517,9 +517,11 @@ def test_a_second_train_into_the_same_run_folder_is_refused_while_the_first_live
     out.mkdir()
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        (out / ".lock").write_text(str(sleeper.pid))  # as a live `train` leaves it
+        (out / ".lock").write_text(str(sleeper.pid))  # as a live `train` leaves it where start times are unknown
         one_line_error(cli("train", tiny_files[0], "--out", out, "--quiet", *TINY),
-                       f"another trajcvae train (pid {sleeper.pid}) is writing this run")
+                       f"another trajcvae train (pid {sleeper.pid}) is writing this run; wait for it or choose "
+                       f"another --out (if no trajcvae train runs there, a killed one left its lock: delete "
+                       f"{out / '.lock'})")
         if Path(f"/proc/{sleeper.pid}/stat").exists():  # where the system says when a process started
             from trajcvae.atomic import process_alive as _alive, process_started as _started
 

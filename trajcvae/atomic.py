@@ -27,6 +27,7 @@ import pandas as pd
 
 from .errors import TrajCVAEError
 
+WINDOWS = os.name == "nt"  # processes are looked up by their own calls there (`process_alive`)
 UNSAFE = (",", '"', "\n", "\r")  # text holding any of these needs CSV quoting
 
 
@@ -78,10 +79,11 @@ def _permissions(tmp: Path, path: Path) -> None:
         os.chmod(tmp, 0o666 & ~umask)
         return
     os.chmod(tmp, stat.S_IMODE(kept.st_mode))
-    try:
-        os.chown(tmp, -1, kept.st_gid)
-    except OSError:
-        pass
+    if hasattr(os, "chown"):  # (not on Windows, whose files have no group to keep)
+        try:
+            os.chown(tmp, -1, kept.st_gid)
+        except OSError:
+            pass
 
 
 def _temp_prefix(path: Path) -> str:
@@ -159,6 +161,8 @@ def process_started(pid: int) -> str:
 
 def process_alive(pid: int, started: str = "") -> bool:
     """Whether process `pid` runs, and is the one that started at `started` (when known on both sides)."""
+    if WINDOWS:  # os.kill(pid, 0) there sends Ctrl+C to a console, or fails for a pid that is gone
+        return _windows_process_alive(pid)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -169,6 +173,22 @@ def process_alive(pid: int, started: str = "") -> bool:
         return False
     now = process_started(pid)
     return not (started and now and now != started)
+
+
+def _windows_process_alive(pid: int) -> bool:
+    """Whether process `pid` runs, by Windows' own calls: a handle to it whose exit code is still STILL_ACTIVE
+    (259); a process denied to us exists."""
+    import ctypes
+
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+    if not handle:
+        return ctypes.get_last_error() == 5  # ERROR_ACCESS_DENIED
+    try:
+        code = ctypes.c_ulong()
+        return bool(kernel32.GetExitCodeProcess(handle, ctypes.byref(code))) and code.value == 259
+    finally:
+        kernel32.CloseHandle(handle)
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -21,7 +21,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-from .errors import TrajCVAEError, home_path, in_cli
+from .errors import TrajCVAEError, home_path, in_cli, small_text
 
 
 @dataclass
@@ -305,8 +305,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         if path.is_dir():
             raise TrajCVAEError(f"--config {path}: is a folder; give a TOML file")
         try:
-            with open(path, "rb") as f:
-                cfg = Config.from_dict(tomllib.load(f), source=str(path))
+            cfg = Config.from_dict(tomllib.loads(small_text(path)), source=str(path))
         except FileNotFoundError:
             raise TrajCVAEError(f"{path}: config file not found") from None
         except tomllib.TOMLDecodeError as e:

@@ -162,6 +162,16 @@ def home_path(path, option: str) -> Path:
                             "path") from None
 
 
+def small_text(path: Path) -> str:
+    """A small text file (a config, a homography, scales) read as UTF-8, its byte-order mark dropped, or as
+    UTF-16 where a byte-order mark says so (Windows' Notepad and PowerShell write both). UnicodeDecodeError
+    for anything else."""
+    raw = Path(path).read_bytes()
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16")
+    return raw.decode("utf-8-sig")
+
+
 def first_line(e: Exception) -> str:
     """An exception's message cut to its first line (200 characters at most), or its type's name."""
     text = str(e).strip()

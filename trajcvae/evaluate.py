@@ -13,8 +13,8 @@ from .config import check_calibration, check_flags, check_sampling
 from .errors import DataError, TrajCVAEError, warn
 from .metrics import (ade_fde, brier_fde, calibration, constant_velocity, hpd_levels, line_turns, min_ade_fde,
                       top_n_ade_fde, turned_lines)
-from .predict import (SAMPLE_BLOCK, TrajCVAE, beside_samples, free_memory, heaviest_first, over_half,
-                      sample_pieces, unwindowed_scene)
+from .predict import (SAMPLE_BLOCK, SAMPLE_ROW_BYTES, TrajCVAE, beside_samples, check_fits, free_memory,
+                      heaviest_first, over_half, sample_pieces, unwindowed_scene)
 from .table import where
 from .windows import Windows
 
@@ -47,10 +47,15 @@ def window_errors(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path]
     # A piece of windows at a time (whole blocks of `sample`'s passes: the draws are those of one call, to the
     # last bit), the noisy line's draws taken for all at once (windows x K): only the errors are kept.
     noise = predictor.stats.get("cv_noise", {"heading_std": 0.35, "log_speed_std": 0.4})
+    pieces = list(sample_pieces(len(w), k, kset, draws, past is not None))
+    piece = max(hi - lo for lo, hi in pieces)
+    # Before any is drawn: a piece's futures (as `sample` holds them) and the line's two float64 (windows, K) arrays.
+    check_fits(piece * k * P * SAMPLE_ROW_BYTES + 16 * len(w) * k, f"-k {k}: {k} futures for each of {piece:,} "
+               f"windows at a time, and the noisy straight line's for all {len(w):,}, need", "use a smaller -k")
     turns = line_turns(len(w), k, noise["heading_std"], noise["log_speed_std"], seed=seed)
     errors: dict[str, list[np.ndarray]] = {}
     timed = log is None
-    for lo, hi in sample_pieces(len(w), k, kset, draws, past is not None):
+    for lo, hi in pieces:
         part = w.subset(np.arange(lo, hi))
         t = clock.perf_counter()
         samples, weights = predictor.sample_kset(part, k=k, seed=seed, kset=kset, draws=draws, past=past)
@@ -162,6 +167,7 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
     check_sampling(k, seed, kset, draws, calibrate)
     check_calibration(calibration_draws)
     calibration_fits(calibration_draws)
+    predictor.check_draws_fit(k, kset, draws)  # one window's futures: refused before any file is read
     check_flags(primary=primary)
     if isinstance(data, Windows) and primary:
         raise TrajCVAEError("primary picks the windows of a TrajNet++ file's scene records: give the data itself, not "

@@ -519,7 +519,8 @@ def not_utf8(path: Path) -> DataError:
                 return DataError(f"{path} line {line}: not UTF-8 text"
                                  + (f" (byte 0x{bad:02X})" if bad is not None else "")
                                  + "; a file saved as Windows-1252 or Latin-1? Save it as UTF-8 (iconv -f cp1252 -t "
-                                 f"utf-8 {path.name} > {path.stem}-utf8{path.suffix})")
+                                 f"utf-8 {path.name} > {path.stem}-utf8{path.suffix}; on Windows, Save As in Excel "
+                                 "or Notepad with the encoding UTF-8)")
             line += block.count(b"\n")
     return DataError(f"{path}: not UTF-8 text (it ends inside a character); save it as UTF-8")
 

@@ -22,7 +22,7 @@ import torch
 
 from . import checkpoint
 from ._version import __version__
-from .atomic import TableWriter
+from .atomic import WINDOWS, TableWriter
 from .batch import WindowTensors, make_batch
 from .calibrate import DRAWS, ScenePast, level_map, radial_levels, too_little_past, unfitted
 from .checks import (bridges_any, bridging_gap, far_apart, gap_without_rate, plausibility, sampling_interval,
@@ -169,8 +169,8 @@ class TrajCVAE:
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise TrajCVAEError(f"batch_size must be a whole number >= 1 (got {batch_size!r})")
         k, seed, batch_size, draws = int(k), int(seed), int(batch_size), int(draws)
-        asked = "the most likely future" if most_likely else f"k {k}"
-        _check_fits(len(w) * (1 if most_likely else k) * self.config.data.pred_len * SAMPLE_ROW_BYTES,
+        asked = "the most likely future" if most_likely else f"-k {k}"
+        check_fits(len(w) * (1 if most_likely else k) * self.config.data.pred_len * SAMPLE_ROW_BYTES,
                     f"{asked}: {len(w):,} windows of {1 if most_likely else k} futures need",
                     f"use {'' if most_likely else 'a smaller k, or '}fewer windows a call (windows.subset)")
         if kset != "none" and (most_likely or full):
@@ -501,7 +501,7 @@ class TrajCVAE:
         w, of = self.primary_windows(tracks) if primary else (self.make_windows(tracks, every_window, since=since),
                                                                None)
         rows = len(w) * k * self.config.data.pred_len
-        _check_fits(rows * TABLE_ROW_BYTES, f"k {k}: a table of {rows:,} rows ({len(w)} windows) needs",
+        check_fits(rows * TABLE_ROW_BYTES, f"k {k}: a table of {rows:,} rows ({len(w)} windows) needs",
                     "use a smaller k, or trajcvae.predict.predict_to_file (as `trajcvae predict`), which writes "
                     "a piece at a time")
         said = []
@@ -597,7 +597,7 @@ TABLE_ROW_BYTES = 100  # memory of one row of a table of futures while it is bui
 SAMPLE_ROW_BYTES = 32  # memory of one (x, y) of `sample`'s array: float32 passes, their join, the float64 copy
 
 
-def _check_fits(need: int, what: str, fix: str) -> None:
+def check_fits(need: int, what: str, fix: str) -> None:
     """Refuse, before it is drawn rather than killed midway, a result of `need` bytes over half the free
     memory: '`what` about N GiB, more than half of the M GiB free; `fix`'."""
     free = free_memory()
@@ -862,16 +862,45 @@ def _passes(n: int, block: int, per_pass: int) -> Iterator[tuple[int, int, int]]
             yield start, lo, min(lo + per_pass, end)
 
 
+MEMINFO = "/proc/meminfo"  # Linux's account of memory (`free_memory`)
+
+
 def free_memory() -> int | None:
-    """Bytes of memory available to new allocations (Linux's MemAvailable), or None where unknown."""
+    """Bytes of memory available to new allocations: Linux's MemAvailable; elsewhere Windows' available
+    physical memory, or the system's available pages, or at least all of its memory (macOS tells no more
+    through sysconf: what would not fit in all of it is refused all the same); None where unknown."""
     try:
-        with open("/proc/meminfo") as f:
+        with open(MEMINFO) as f:
             for line in f:
                 if line.startswith("MemAvailable:"):
                     return int(line.split()[1]) * 1024
     except (OSError, ValueError, IndexError):
         pass
+    if WINDOWS:
+        return _windows_available_memory()
+    for pages in ("SC_AVPHYS_PAGES", "SC_PHYS_PAGES"):
+        try:
+            return os.sysconf(pages) * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError, AttributeError):
+            continue
     return None
+
+
+def _windows_available_memory() -> int | None:
+    """Windows' available physical memory in bytes (GlobalMemoryStatusEx), or None."""
+    import ctypes
+
+    class MemoryStatus(ctypes.Structure):  # MEMORYSTATUSEX
+        _fields_ = [("dwLength", ctypes.c_ulong), ("dwMemoryLoad", ctypes.c_ulong)] + [
+            (name, ctypes.c_ulonglong) for name in ("ullTotalPhys", "ullAvailPhys", "ullTotalPageFile",
+                                                   "ullAvailPageFile", "ullTotalVirtual", "ullAvailVirtual",
+                                                   "ullAvailExtendedVirtual")]
+
+    status = MemoryStatus()
+    status.dwLength = ctypes.sizeof(status)
+    if not ctypes.WinDLL("kernel32").GlobalMemoryStatusEx(ctypes.byref(status)):
+        return None
+    return int(status.ullAvailPhys)
 
 
 def agent_table(tracks: pd.DataFrame) -> dict[str, pd.Series]:

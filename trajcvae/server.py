@@ -10,6 +10,7 @@ scene's futures and tracks; `replay` feeds a recorded file into the scenes, pace
 from __future__ import annotations
 
 import logging
+import os
 import math
 import re
 import signal
@@ -53,6 +54,9 @@ STATIC = Path(__file__).parent / "static"
 LAYOUT = Query("rows", description='The answer\'s layout: "rows", one object per future position, or "agents", '
                                  "one object per agent with its futures as nested lists (a quarter of the bytes).")
 SCENE_NAME = r"^[A-Za-z0-9_.\-]{1,64}$"
+# A restarted server rebinds its port at once (SO_REUSEADDR, as uvicorn binds it), except on Windows, where the
+# option lets a second server bind a port in use.
+REUSE_ADDRESS = os.name != "nt"
 
 
 @dataclass
@@ -740,7 +744,8 @@ def _listen(host: str, port: int) -> socket.socket:
         raise TrajCVAEError(f"--host {host} --port {port}: cannot listen there "
                             f"({getattr(e, 'strerror', None) or e})") from None
     try:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds it
+        if REUSE_ADDRESS:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind((host, port))
         s.listen(2048)  # uvicorn's backlog
     except OSError as e:

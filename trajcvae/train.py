@@ -142,8 +142,10 @@ def _run_lock(out: Path, take: bool):
     except FileExistsError:
         owner, started = _lock_owner(lock)
         if owner > 0 and owner != os.getpid() and process_alive(owner, started):
+            # Where start times are unknown (macOS, Windows) a pid reused after a crash looks like the run.
+            unsure = "" if started else f" (if no trajcvae train runs there, a killed one left its lock: delete {lock})"
             raise TrajCVAEError(f"{out}: another trajcvae train (pid {owner}) is writing this run; wait for it "
-                                "or choose another --out") from None
+                                f"or choose another --out{unsure}") from None
         fd = os.open(lock, os.O_WRONLY | os.O_TRUNC)  # left by a run that is gone: take it over
     with os.fdopen(fd, "w") as f:
         f.write(f"{os.getpid()} {process_started(os.getpid())}".strip())

@@ -15,7 +15,7 @@ from typing import Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, first_line, home_path, plural, warn
+from .errors import DataError, first_line, home_path, plural, small_text, warn
 from .table import where
 from .values import foreign_digits, parses_as_number
 
@@ -49,7 +49,7 @@ def unit_conversion(scale: float | str | Path | Mapping | None, homography) -> d
     if isinstance(homography, (str, Path)):
         where_ = f"--homography {homography}"
         try:
-            text = home_path(homography, "--homography").read_text(encoding="utf-8")
+            text = small_text(home_path(homography, "--homography"))
         except (OSError, UnicodeDecodeError) as e:
             raise DataError(f"{where_}: cannot read it ({getattr(e, 'strerror', None) or type(e).__name__})") from None
         # Numbers separated by blanks, commas or semicolons; '#' starts a comment, as in numpy's text files.
@@ -93,7 +93,7 @@ def scene_scales(given: str | os.PathLike | Mapping) -> dict:
             raise DataError(f"{source}: neither a number of metres per unit nor a file of scales per scene "
                             f"({'a folder' if str(given).strip() and path.is_dir() else 'no such file'})")
         try:
-            text = path.read_text(encoding="utf-8-sig")
+            text = small_text(path)
         except (OSError, UnicodeDecodeError) as e:
             raise DataError(f"{source}: cannot read it ({getattr(e, 'strerror', None) or type(e).__name__})") from None
         raw = _scale_table(text, source) if path.suffix.lower() in (".csv", ".tsv", ".txt") else \
