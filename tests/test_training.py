@@ -543,6 +543,36 @@ def test_a_second_train_into_the_same_run_folder_is_refused_while_the_first_live
     assert (out / "best.pt").exists() and not (out / ".lock").exists()
 
 
+def test_a_run_stopped_before_its_kl_anneal_and_resumed_with_the_epochs_it_did_picks_its_last(tmp_path, tiny_files,
+                                                                                              monkeypatch):
+    """A 4-epoch run (KL weight full from epoch 3) stopped after its first epoch has no best.pt; resumed with
+    --epochs 1, it is a run shorter than its anneal, whose last epoch is its best: best.pt from last.pt, as
+    config.toml says, not an error after config.toml was rewritten."""
+    import trajcvae.train as train_module
+
+    cfg = load_config(None, ["model.hidden=16", "model.z_dim=4", "model.heads=2", "train.batch_size=32",
+                             "train.k_eval=4", "train.kl_anneal_epochs=3", "train.epochs=4", "kset.epochs=0"])
+    out, save = tmp_path / "run", checkpoint.save
+
+    def stopped_after_epoch_1(ckpt, path):
+        save(ckpt, path)
+        if Path(path).name == "last.pt":
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_module.checkpoint, "save", stopped_after_epoch_1)
+    with pytest.raises(KeyboardInterrupt):
+        train([tiny_files[0]], [tiny_files[1]], cfg, out, progress=False, figures=False)
+    monkeypatch.setattr(train_module.checkpoint, "save", save)
+    assert (out / "last.pt").exists() and not (out / "best.pt").exists()
+    cfg.train.epochs = 1
+    result = train([tiny_files[0]], [tiny_files[1]], cfg, out, resume=True, progress=False, figures=False)
+    best, last = checkpoint.load(out / "best.pt"), checkpoint.load(out / "last.pt")
+    assert result.best_epoch == best["epoch"] == 1 and best["config"]["train"]["epochs"] == 1
+    assert all(torch.equal(best["model"][k], last["model"][k]) for k in last["model"])
+    assert best["val_min_ade"] == pytest.approx(pd.read_csv(out / "metrics.csv").val_min_ade.iloc[0])
+    assert TrajCVAE.load(out / "best.pt").config.train.epochs == 1
+
+
 def test_more_epochs_on_resume_follow_the_longer_cosine_and_pick_best_among_full_kl_epochs(tmp_path, tiny_files):
     """A run extended with --resume --epochs trains its new epochs on the cosine a run of that length
     follows (not at the old schedule's floor), and best.pt comes from the epochs with the full KL weight,

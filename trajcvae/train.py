@@ -408,7 +408,13 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
     if main:
         out.mkdir(parents=True, exist_ok=True)
         write_text(out / "config.toml", to_toml(cfg.to_dict()))
-        _truncate_metrics(metrics_path, start - 1)
+        kept = _truncate_metrics(metrics_path, start - 1)
+        if state is not None and start > tc.epochs and not (out / "best.pt").exists():
+            # No epoch left to train and none picked: all came before the KL weight was full in the longer run
+            # it was. Under these --epochs, as in any run shorter than its anneal, its last epoch is its best.
+            best, best_epoch = float(kept.get(state["epoch"], {}).get("val_min_ade", "nan")), state["epoch"]
+            checkpoint.save({"config": cfg.to_dict(), "model": state["model"], "stats": stats, "epoch": best_epoch,
+                             "val_min_ade": best}, out / "best.pt")
 
     predictor = TrajCVAE(model, cfg, stats, device)
     n_local = len(sampler) if sampler is not None else len(tr)  # windows this rank sees per epoch
@@ -614,8 +620,9 @@ def to_toml(d: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _truncate_metrics(path: Path, last_epoch: int) -> None:
+def _truncate_metrics(path: Path, last_epoch: int) -> dict[int, dict]:
     """On resume, drop rows of epochs after the checkpoint (they will be recomputed); fresh run: start over.
+    Returns the rows kept, by epoch.
 
     Rewritten atomically; a row cut short by a kill mid-append, or any row that does not parse, is dropped."""
     rows: dict[int, dict] = {}
@@ -632,6 +639,7 @@ def _truncate_metrics(path: Path, last_epoch: int) -> None:
     writer.writeheader()
     writer.writerows(rows[e] for e in sorted(rows))
     write_text(path, buf.getvalue())
+    return rows
 
 
 def _append_metrics(path: Path, row: dict) -> None:
