@@ -12,7 +12,7 @@ import pandas as pd
 
 from .errors import DataError, plural
 from .resample import EPS
-from .table import PER_SECOND, STAMP_ROLES, UNIT_NAMES, seconds_per_unit, time_role
+from .table import PER_SECOND, STAMP_ROLES, UNIT_NAMES, seconds_per_unit, time_role, where
 
 
 # --- time steps and the summary line ---------------------------------------------------------------------
@@ -24,6 +24,31 @@ class SceneSteps:
     step: dict[str, float]
     segments: int
     gaps: int
+
+
+def off_grid(g: pd.DataFrame, step: float) -> DataError | None:
+    """The error for a frame of scene `g` (frame ids of unknown rate) that is not a whole number of `step`s
+    from its first, naming its row; None where every frame is on that grid."""
+    frame = g["frame"].to_numpy(dtype=float)
+    fi = (frame - frame.min()) / step
+    off = np.abs(fi - np.round(fi)) > 1e-6
+    if not off.any():
+        return None
+    src = where(g, int(np.flatnonzero(off)[0])) if "_line" in g else f"scene '{g['scene'].iloc[0]}'"
+    return DataError(f"{src}: frame {frame[off][0]:g} is off the scene's time grid (step {step:g}); pass --fps with "
+                     "the input's frame rate, which resamples its tracks onto the model's steps")
+
+
+def check_grid(df: pd.DataFrame, time_step: float | None = None) -> None:
+    """Frame ids of unknown rate off their scene's grid (`off_grid`, at `time_steps`' step), refused as the
+    tracks are read: before a summary counts such a frame as a gap."""
+    if seconds_per_unit(df) is not None:
+        return
+    steps = time_steps(df, time_step).step
+    for scene, g in df.groupby("scene", sort=True, observed=True):
+        off = off_grid(g, steps[str(scene)])
+        if off is not None:
+            raise off
 
 
 def time_steps(df: pd.DataFrame, time_step: float | None = None, max_gap: float = 0.8) -> SceneSteps:

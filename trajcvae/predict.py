@@ -25,8 +25,8 @@ from ._version import __version__
 from .atomic import WINDOWS, TableWriter
 from .batch import WindowTensors, make_batch
 from .calibrate import DRAWS, ScenePast, level_map, radial_levels, too_little_past, unfitted
-from .checks import (bridges_any, bridging_gap, far_apart, gap_without_rate, plausibility, sampling_interval,
-                     summarize, time_steps, TrackSummary)
+from .checks import (bridges_any, bridging_gap, check_grid, far_apart, gap_without_rate, plausibility,
+                     sampling_interval, summarize, time_steps, TrackSummary)
 from .config import (TABLE_SUFFIXES, TRAJNET_SUFFIX, Config, _whole, check_count, check_flags, check_max_gap,
                      check_output, check_primary, check_sampling, check_seed, check_since, check_trajnet_output,
                      read_paths, resolve_device)
@@ -366,6 +366,7 @@ class TrajCVAE:
             raise
         if self.max_gap_given and tracks.attrs["time_base"] == "steps" and not replayed:
             raise gap_without_rate(self.config.data.max_gap)
+        check_grid(tracks, self.config.data.time_step)
         interval, dc = sampling_interval(tracks), self.config.data
         if interval is not None and dc.max_gap < interval * (1 - EPS) and not far_apart(interval, dc.dt):
             # Every move would be a gap: histories on the model's grid would still be read where samples fall

@@ -29,14 +29,14 @@ from scipy.spatial import cKDTree
 
 from ._version import __version__
 from .atomic import atomic_path, remove_stale, remove_stale_of
-from .checks import (bridging_gap, clock_question, far_apart, plausibility, sampling_interval, shorter_than_a_step,
-                     speed_band, summarize, time_steps, time_unit_question)
+from .checks import (bridging_gap, clock_question, far_apart, off_grid, plausibility, sampling_interval,
+                     shorter_than_a_step, speed_band, summarize, time_steps, time_unit_question)
 from .config import DataConfig
 from .errors import (DataError, NoWindowsError, TrajCVAEError, TrajCVAEWarning, home_path, warn, warning_text,
                      worded)
 from .formats import side_files
 from .resample import EPS, resample_rows, segment_starts
-from .table import PER_SECOND, seconds_per_unit, where
+from .table import PER_SECOND, seconds_per_unit
 from .tracks import list_files, read_tracks
 
 CHUNK = 8192  # windows per piece from `iter_windows` (about 1.7 kB each with 12 neighbours)
@@ -531,11 +531,9 @@ def _scene_windows(g: pd.DataFrame, step: float, cfg: DataConfig, mode: str,
     # g is sorted by (agent_id, frame): rows of one agent are contiguous and in time order.
     frame = g["frame"].to_numpy(dtype=float)
     fi = (frame - frame.min()) / step
-    off = np.abs(fi - np.round(fi)) > 1e-6
-    if off.any():
-        src = where(g, int(np.flatnonzero(off)[0])) if "_line" in g else f"scene '{g['scene'].iloc[0]}'"
-        raise DataError(f"{src}: frame {frame[off][0]:g} is off the scene's time grid (step {step:g}); "
-                        "pass --fps with the input's frame rate, which resamples its tracks onto the model's steps")
+    off = off_grid(g, step)
+    if off is not None:
+        raise off
     pos = np.stack([g["x"].to_numpy(dtype=np.float64), g["y"].to_numpy(dtype=np.float64)], axis=1)  # (n, 2)
     yield from _grid_windows(np.round(fi).astype(np.int64), frame, g["agent_id"].to_numpy(), pos,
                              str(g["scene"].iloc[0]), step, cfg, mode, chunk, since, at)
