@@ -117,7 +117,8 @@ def test_a_config_that_no_model_can_be_built_from_is_refused_by_the_api_and_in_a
 
 
 def test_a_config_homography_or_scales_file_saved_by_a_windows_editor_is_read(tmp_path):
-    """Notepad's UTF-8 with a byte-order mark, and PowerShell's UTF-16: each small file reads as its UTF-8."""
+    """Notepad's UTF-8 with a byte-order mark, and PowerShell's UTF-16: each small file reads as its UTF-8;
+    one of no known encoding is named with what it holds."""
     from trajcvae.units import scene_scales, unit_conversion
 
     texts = {"c.toml": "[train]\nepochs = 3\n", "h.txt": "0.02 0 0\n0 0.02 0\n0 0 1\n", "s.yaml": "plaza: 0.05\n"}
@@ -128,6 +129,15 @@ def test_a_config_homography_or_scales_file_saved_by_a_windows_editor_is_read(tm
         assert load_config(tmp_path / f"{coding}_c.toml").train.epochs == 3
         assert np.allclose(unit_conversion(None, tmp_path / f"{coding}_h.txt")["homography"], np.diag([0.02, 0.02, 1]))
         assert scene_scales(tmp_path / f"{coding}_s.yaml")["scales"] == {"plaza": 0.05}
+    # What cannot be read says what it holds and the fix: UTF-16 without its mark, Windows-1252.
+    (tmp_path / "u16.toml").write_bytes(texts["c.toml"].encode("utf-16-le"))
+    (tmp_path / "latin.txt").write_bytes("# échelle\n".encode("cp1252") + texts["h.txt"].encode())
+    with pytest.raises(TrajCVAEError, match=r"u16.toml: it holds NUL bytes \(UTF-16 without a byte-order mark, or "
+                                            r"not text\); save it as UTF-8$"):
+        load_config(tmp_path / "u16.toml")
+    with pytest.raises(TrajCVAEError, match=r"latin.txt: not UTF-8 text \(byte 0xE9: Windows-1252 or Latin-1\?\); "
+                                            r"save it as UTF-8$"):
+        unit_conversion(None, tmp_path / "latin.txt")
 
 
 @pytest.mark.parametrize("toml,option", [

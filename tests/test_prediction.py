@@ -177,16 +177,24 @@ def test_draws_too_many_for_the_free_memory_are_refused_up_front_by_the_option_t
     one_line_error(cli("evaluate", trained, sim_files["test"], "-k", k, "--calibration", 0),
                    f"error: -k {k}: {k} futures for each of {windows:,} windows at a time, and the noisy straight "
                    f"line's for all {windows:,}, need about", "use a smaller -k")
+    r = cli("evaluate", trained, sim_files["test"], "--kset", "kmeans", "--draws", 10 ** 6, "--calibration", 0)
+    one_line_error(r, "error: --draws 1000000: drawing that many futures for an agent needs about")
+    assert r.output.startswith("error: ")  # before the data is read
 
 
 def test_free_memory_is_known_without_linuxs_meminfo(monkeypatch):
     """macOS and Windows have no /proc/meminfo: the memory checks read the system's own account (sysconf's
-    available or, at least, all pages) instead of giving up."""
+    available or, at least, all pages, which a refusal then calls memory, not free) instead of giving up."""
     import trajcvae.predict as predict_module
 
     monkeypatch.setattr(predict_module, "MEMINFO", "/nonexistent/meminfo")
+    total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     free = predict_module.free_memory()
-    assert free is not None and 0 < free <= os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    assert free is not None and 0 < free <= total and "free" in predict_module.over_half(2 * free, free)
+    real = os.sysconf  # macOS: all pages, not the available ones, and the refusals say so
+    monkeypatch.setattr(os, "sysconf", lambda name: real(name) if name != "SC_AVPHYS_PAGES" else real("nonesuch"))
+    free = predict_module.free_memory()
+    assert free == total and predict_module.over_half(free, free).endswith(f"{free / 2 ** 30:.1f} GiB of memory")
 
 
 def test_a_scene_past_reuses_the_draws_of_the_same_window_and_only_those(trained, sim_files, monkeypatch):

@@ -15,7 +15,7 @@ import torch
 
 from trajcvae import TrajCVAE, checkpoint
 from trajcvae.config import load_config
-from trajcvae.errors import DataError, NoWindowsError, TrajCVAEWarning
+from trajcvae.errors import CheckpointError, DataError, NoWindowsError, TrajCVAEWarning
 from trajcvae.simulate import simulate_scene
 from trajcvae.train import train
 
@@ -571,6 +571,12 @@ def test_a_run_stopped_before_its_kl_anneal_and_resumed_with_the_epochs_it_did_p
     assert all(torch.equal(best["model"][k], last["model"][k]) for k in last["model"])
     assert best["val_min_ade"] == pytest.approx(pd.read_csv(out / "metrics.csv").val_min_ade.iloc[0])
     assert TrajCVAE.load(out / "best.pt").config.train.epochs == 1
+    again = train([tiny_files[0]], [tiny_files[1]], cfg, out, resume=True, progress=False, figures=False)
+    assert (again.best_epoch, again.best_val_min_ade) == (1, best["val_min_ade"])  # complete, as it was
+    # A finished run whose best.pt was deleted does not make its last epoch its best: best.pt is named.
+    (out / "best.pt").unlink()
+    with pytest.raises(CheckpointError, match="best.pt: checkpoint not found"):
+        train([tiny_files[0]], [tiny_files[1]], cfg, out, resume=True, progress=False, figures=False)
 
 
 def test_more_epochs_on_resume_follow_the_longer_cosine_and_pick_best_among_full_kl_epochs(tmp_path, tiny_files):

@@ -409,11 +409,12 @@ def evaluate(
             raise TrajCVAEError(f"--json {json_out}: give a name ending in .json")
         check_output(json_out, "--json", inputs=read_paths(model, data, homography, scale))
     predictor = TrajCVAE.load(model, device=device, max_gap=max_gap)
+    predictor.check_kset(k, kset)
+    predictor.check_draws_fit(k, kset, draws)  # before the data is read
     with naming_data(data):
         tracks = predictor.read(data, fps, scale, homography, classes, columns)
     info(summarize(tracks, predictor.config.data.time_step, predictor.config.data.max_gap).line())
     warning = predictor.check_speeds(tracks, info)
-    predictor.check_kset(k, kset)
     with naming_data(data):
         scores = run(predictor, tracks, k=k, seed=seed, kset=kset, draws=draws, calibration_draws=calibration,
                      calibrate=calibrate, log=info, primary=primary)

@@ -310,7 +310,9 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
             raise TrajCVAEError(f"{path}: config file not found") from None
         except tomllib.TOMLDecodeError as e:
             raise TrajCVAEError(f"{path}: not valid TOML ({e}{WINDOWS_HINT if _backslashed(str(e)) else ''})") from None
-        except (PermissionError, UnicodeDecodeError) as e:
+        except UnicodeError as e:  # (`small_text`'s: what the file holds, and the fix)
+            raise TrajCVAEError(f"{path}: {e}") from None
+        except PermissionError as e:
             raise TrajCVAEError(f"{path}: cannot read the config ({type(e).__name__})") from None
         for key in FILE_OPTIONS:
             named = getattr(cfg.data, key)

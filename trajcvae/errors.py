@@ -164,12 +164,23 @@ def home_path(path, option: str) -> Path:
 
 def small_text(path: Path) -> str:
     """A small text file (a config, a homography, scales) read as UTF-8, its byte-order mark dropped, or as
-    UTF-16 where a byte-order mark says so (Windows' Notepad and PowerShell write both). UnicodeDecodeError
-    for anything else."""
+    UTF-16 or UTF-32 where a byte-order mark says so (Windows' Notepad and PowerShell write them). Anything
+    else is a UnicodeError saying what it holds and the fix, for a message after the file's name."""
     raw = Path(path).read_bytes()
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16")
-    return raw.decode("utf-8-sig")
+    for mark, codec in ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"),
+                        (b"\xfe\xff", "utf-16")):
+        if raw.startswith(mark):
+            try:
+                return raw.decode(codec)
+            except UnicodeDecodeError:
+                raise UnicodeError(f"not {codec.upper()} text, though it starts as such; save it as UTF-8") from None
+    if b"\x00" in raw:
+        raise UnicodeError("it holds NUL bytes (UTF-16 without a byte-order mark, or not text); save it as UTF-8")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise UnicodeError(f"not UTF-8 text (byte 0x{raw[e.start]:02X}: Windows-1252 or Latin-1?); save it as "
+                           "UTF-8") from None
 
 
 def first_line(e: Exception) -> str:

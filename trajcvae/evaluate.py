@@ -167,7 +167,7 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
     check_sampling(k, seed, kset, draws, calibrate)
     check_calibration(calibration_draws)
     calibration_fits(calibration_draws)
-    predictor.check_draws_fit(k, kset, draws)  # one window's futures: refused before any file is read
+    predictor.check_draws_fit(k, kset, draws)  # one window's futures: refused before the data is read here
     check_flags(primary=primary)
     if isinstance(data, Windows) and primary:
         raise TrajCVAEError("primary picks the windows of a TrajNet++ file's scene records: give the data itself, not "

@@ -610,7 +610,8 @@ def over_half(need: float, free: float) -> str:
     """A need of more than half the free memory (the most one result may take), in words: 'about 10.7 GiB,
     more than half of the 20.1 GiB free' (MiB below a GiB)."""
     size = lambda n: f"{n / 2 ** 30:.1f} GiB" if n >= 2 ** 30 else f"{n / 2 ** 20:.1f} MiB"  # noqa: E731
-    return f"about {size(need)}, more than half of the {size(free)} free"
+    of = "of memory" if isinstance(free, AllMemory) else "free"  # (macOS: all of it, not what is free)
+    return f"about {size(need)}, more than half of the {size(free)} {of}"
 
 
 def _check_past(past, calibrate: str) -> None:
@@ -879,12 +880,16 @@ def free_memory() -> int | None:
         pass
     if WINDOWS:
         return _windows_available_memory()
-    for pages in ("SC_AVPHYS_PAGES", "SC_PHYS_PAGES"):
+    for pages, kind in (("SC_AVPHYS_PAGES", int), ("SC_PHYS_PAGES", AllMemory)):
         try:
-            return os.sysconf(pages) * os.sysconf("SC_PAGE_SIZE")
+            return kind(os.sysconf(pages) * os.sysconf("SC_PAGE_SIZE"))
         except (ValueError, OSError, AttributeError):
             continue
     return None
+
+
+class AllMemory(int):
+    """A machine's whole memory, where its system tells no more of what is free (macOS): `over_half` says so."""
 
 
 def _windows_available_memory() -> int | None:

@@ -10,7 +10,6 @@ scene's futures and tracks; `replay` feeds a recorded file into the scenes, pace
 from __future__ import annotations
 
 import logging
-import os
 import math
 import re
 import signal
@@ -26,6 +25,7 @@ from typing import Any, Callable, Iterable, Iterator, Literal, Optional, Sequenc
 import numpy as np
 import pandas as pd
 
+from .atomic import WINDOWS
 from .checks import plausibility, time_steps, time_text
 from .config import check_sampling
 from .errors import DataError, TrajCVAEError, warning_text
@@ -56,7 +56,7 @@ LAYOUT = Query("rows", description='The answer\'s layout: "rows", one object per
 SCENE_NAME = r"^[A-Za-z0-9_.\-]{1,64}$"
 # A restarted server rebinds its port at once (SO_REUSEADDR, as uvicorn binds it), except on Windows, where the
 # option lets a second server bind a port in use.
-REUSE_ADDRESS = os.name != "nt"
+REUSE_ADDRESS = not WINDOWS
 
 
 @dataclass

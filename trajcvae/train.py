@@ -409,12 +409,15 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
         out.mkdir(parents=True, exist_ok=True)
         write_text(out / "config.toml", to_toml(cfg.to_dict()))
         kept = _truncate_metrics(metrics_path, start - 1)
-        if state is not None and start > tc.epochs and not (out / "best.pt").exists():
-            # No epoch left to train and none picked: all came before the KL weight was full in the longer run
-            # it was. Under these --epochs, as in any run shorter than its anneal, its last epoch is its best.
+        if state is not None and start > tc.epochs and state["best_epoch"] == 0:
+            # No epoch left to train and none picked (best.pt was never written): all came before the KL weight
+            # was full in the longer run it was. Under these --epochs, as in any run shorter than its anneal, its
+            # last epoch is its best; last.pt records it so, for a resume that finds the run complete.
             best, best_epoch = float(kept.get(state["epoch"], {}).get("val_min_ade", "nan")), state["epoch"]
             checkpoint.save({"config": cfg.to_dict(), "model": state["model"], "stats": stats, "epoch": best_epoch,
                              "val_min_ade": best}, out / "best.pt")
+            checkpoint.save({**state, "config": cfg.to_dict(), "stats": stats, "best_val_min_ade": best,
+                             "best_epoch": best_epoch}, out / "last.pt")
 
     predictor = TrajCVAE(model, cfg, stats, device)
     n_local = len(sampler) if sampler is not None else len(tr)  # windows this rank sees per epoch

@@ -50,8 +50,10 @@ def unit_conversion(scale: float | str | Path | Mapping | None, homography) -> d
         where_ = f"--homography {homography}"
         try:
             text = small_text(home_path(homography, "--homography"))
-        except (OSError, UnicodeDecodeError) as e:
-            raise DataError(f"{where_}: cannot read it ({getattr(e, 'strerror', None) or type(e).__name__})") from None
+        except UnicodeError as e:  # (`small_text`'s: what the file holds, and the fix)
+            raise DataError(f"{where_}: {e}") from None
+        except OSError as e:
+            raise DataError(f"{where_}: cannot read it ({e.strerror or type(e).__name__})") from None
         # Numbers separated by blanks, commas or semicolons; '#' starts a comment, as in numpy's text files.
         tokens = [t for line in text.splitlines() for t in re.split(r"[\s,;]+", line.split("#")[0]) if t]
         bad = next((t for t in tokens if not parses_as_number(t)), None)
@@ -94,8 +96,10 @@ def scene_scales(given: str | os.PathLike | Mapping) -> dict:
                             f"({'a folder' if str(given).strip() and path.is_dir() else 'no such file'})")
         try:
             text = small_text(path)
-        except (OSError, UnicodeDecodeError) as e:
-            raise DataError(f"{source}: cannot read it ({getattr(e, 'strerror', None) or type(e).__name__})") from None
+        except UnicodeError as e:  # (`small_text`'s: what the file holds, and the fix)
+            raise DataError(f"{source}: {e}") from None
+        except OSError as e:
+            raise DataError(f"{source}: cannot read it ({e.strerror or type(e).__name__})") from None
         raw = _scale_table(text, source) if path.suffix.lower() in (".csv", ".tsv", ".txt") else \
             _scale_mapping(text, source)
     scales, estimated = {}, []
