@@ -490,6 +490,9 @@ def test_live_speed_warnings_name_fixes_a_live_caller_can_take(pedestrian, tmp_p
                          "tracker's updates"), logged
     assert any(line.startswith("warning: the tracks' frame ids are 3 apart, each 3 read as one 0.4 s step (no --fps)")
                for line in logged), logged
+    # A frame id off the others' grid, which predict refuses, is a replay's time like any other.
+    (tmp_path / "off.csv").write_text("frame,agent_id,x,y\n" + "\n".join(rows + ["59,9,0.0,9.0"]) + "\n")
+    assert len(replay_updates(tmp_path / "off.csv", model=pedestrian, log=[].append)) == 41
 
 
 def test_a_feed_no_gap_can_bridge_is_named_once_instead_of_giving_no_futures_in_silence(pedestrian):

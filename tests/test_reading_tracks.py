@@ -216,6 +216,7 @@ def read_error(path) -> str:
     (b"<!DOCTYPE html>\n<html lang='en'>\n", "HTML or XML, not a CSV/text table"),
     (b"<!-- saved from url=(0042)https://example.org/tracks.csv -->\n<html>\n", "HTML or XML, not a CSV/text"),
     (b"<?xml version='1.0'?>\n<annotations>\n", "HTML or XML, not a CSV/text table"),  # CVAT's XML export
+    (b"<headcount>,agent_id,x,y\n1,1,0,0\n", "missing column(s) frame"),  # a header cell, not a page
     (b"\xff\xfef\x00r\x00a\x00m\x00e\x00,\x00a\x00", "NUL bytes"),  # UTF-16 text
     (b"frame,agent_id,x,y,label\n0,1,0,0,v\xe9lo\n", "line 2: not UTF-8 text (byte 0xE9); a file saved as "
      "Windows-1252 or Latin-1? Save it as UTF-8 (iconv -f cp1252 -t utf-8 bad.csv > bad-utf8.csv; on Windows, "

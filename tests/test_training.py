@@ -15,7 +15,7 @@ import torch
 
 from trajcvae import TrajCVAE, checkpoint
 from trajcvae.config import load_config
-from trajcvae.errors import CheckpointError, DataError, NoWindowsError, TrajCVAEWarning
+from trajcvae.errors import DataError, NoWindowsError, TrajCVAEError, TrajCVAEWarning
 from trajcvae.simulate import simulate_scene
 from trajcvae.train import train
 
@@ -575,7 +575,8 @@ def test_a_run_stopped_before_its_kl_anneal_and_resumed_with_the_epochs_it_did_p
     assert (again.best_epoch, again.best_val_min_ade) == (1, best["val_min_ade"])  # complete, as it was
     # A finished run whose best.pt was deleted does not make its last epoch its best: best.pt is named.
     (out / "best.pt").unlink()
-    with pytest.raises(CheckpointError, match="best.pt: checkpoint not found"):
+    with pytest.raises(TrajCVAEError, match=r"run: its epochs are all trained, and best.pt \(epoch 1\) was removed; "
+                                            r"predict with .*last.pt \(epoch 1\), or train anew in another out_dir$"):
         train([tiny_files[0]], [tiny_files[1]], cfg, out, resume=True, progress=False, figures=False)
 
 

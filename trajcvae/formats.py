@@ -423,7 +423,7 @@ def _sniff(path: Path, frames: bool = False, columns: dict[str, str] | None = No
         if path.suffix.lower() == ".jsonl":
             return _Format("utf-8-sig", "", 0, None, 0, json=True)
         raise DataError(f"{path}: JSON, not a CSV/text table; name it {path.stem}.json to read it as JSON")
-    if re.match(rb"<(!doctype\s+html|html|head|body|!--|\?xml)", first, re.IGNORECASE):  # a web page, an export
+    if re.match(rb"<(!doctype\s+html\b|html\b|head\b|body\b|!--|\?xml\b)", first, re.IGNORECASE):  # a page, an export
         raise DataError(f"{path}: HTML or XML, not a CSV/text table (a web page saved in place of the data, or an "
                         "XML export: export the tracks as CSV or MOT)")
     encoding = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"

@@ -352,7 +352,7 @@ class TrajCVAE:
         where it had one; a time column in seconds needs none);
         `scale`, `homography`, `classes`, `columns`: see `tracks.read_tracks`. `replayed`: the caller makes
         frame ids of no known rate seconds, and bridges their gaps in seconds (`serve --replay`), so a
-        `max_gap` given is not refused for them."""
+        `max_gap` given is not refused for them, nor a frame id off the grid of the others (`checks.check_grid`)."""
         if isinstance(data, pd.DataFrame) and "_line" in data and "time_base" in data.attrs:  # read already
             return data
         trained = self.config.data.columns
@@ -366,7 +366,8 @@ class TrajCVAE:
             raise
         if self.max_gap_given and tracks.attrs["time_base"] == "steps" and not replayed:
             raise gap_without_rate(self.config.data.max_gap)
-        check_grid(tracks, self.config.data.time_step)
+        if not replayed:  # (a replay's frame ids become seconds, which the live predictor resamples)
+            check_grid(tracks, self.config.data.time_step)
         interval, dc = sampling_interval(tracks), self.config.data
         if interval is not None and dc.max_gap < interval * (1 - EPS) and not far_apart(interval, dc.dt):
             # Every move would be a gap: histories on the model's grid would still be read where samples fall

@@ -351,6 +351,10 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
             log(f"the run in {out} is complete: it has trained its {tc.epochs} epoch{'s' * (tc.epochs != 1)} "
                 f"(give --epochs {tc.epochs + 1} or more with --resume to train it further)")
         return TrainResult(out, state["best_epoch"], state["best_val_min_ade"], 0, 0.0, tc.k_eval)
+    if state is not None and state["epoch"] >= tc.epochs and state["best_epoch"] > 0 and not (out / "best.pt").exists():
+        raise TrajCVAEError(f"{out}: its epochs are all trained, and best.pt (epoch {state['best_epoch']}) was "
+                            f"removed; predict with {out / 'last.pt'} (epoch {state['epoch']}), or train anew in "
+                            "another --out")
     torch.manual_seed(tc.seed)  # same initial weights on every rank (DDP also broadcasts rank 0's)
     gen = torch.Generator().manual_seed(tc.seed + dist.rank)  # shuffling and augmentation
 
