@@ -917,7 +917,7 @@ def test_paths_written_as_other_systems_and_shells_write_them_get_the_fix(tmp_pa
 def test_a_console_that_cannot_show_a_names_letters_gets_them_escaped_not_a_traceback(tmp_path):
     """An ASCII or cp1252 console (PYTHONIOENCODING, a Windows terminal) and a path with letters it lacks: the
     work was done, then printing its result line failed with a traceback and exit 1. They are escaped, as
-    Python escapes them on stderr."""
+    Python escapes them on stderr, and a table's columns are as wide as the escaped names."""
     import subprocess
     import sys
 
@@ -926,6 +926,16 @@ def test_a_console_that_cannot_show_a_names_letters_gets_them_escaped_not_a_trac
                        env={**os.environ, "PYTHONIOENCODING": "ascii"}, cwd=tmp_path)
     assert r.returncode == 0 and out.exists(), r.stderr
     assert r.stdout.decode("ascii").strip().endswith("plaza_\\xe9\\u5317.csv") and b"Traceback" not in r.stderr
+    # A scene so named in the evaluation's table: its columns line up as the escaped name shows.
+    from trajcvae.simulate import simulate
+
+    simulate(tmp_path / "s.csv", n_frames=120).assign(scene="\u5317\u4eac").to_csv(tmp_path / "s.csv", index=False)
+    r = subprocess.run([sys.executable, "-m", "trajcvae", "evaluate", "pedestrian", str(tmp_path / "s.csv"), "-k", "2",
+                        "--calibration", "0"], capture_output=True, env={**os.environ, "PYTHONIOENCODING": "cp1252"},
+                       cwd=tmp_path)
+    rows = [line for line in r.stdout.decode("cp1252").splitlines() if "|" in line]
+    assert r.returncode == 0 and rows[1].startswith("\\u5317\\u4eac"), r.stdout
+    assert len({tuple(i for i, c in enumerate(line) if c in "|+") for line in rows}) == 1, r.stdout
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full to stand for a full disk")

@@ -479,6 +479,16 @@ def _pairs_stacked(table: Table, headings: bool = True) -> Table:
     return stacked
 
 
+def as_printed(name: str) -> str:
+    """A name as stdout prints it: letters its encoding lacks (an ASCII or cp1252 console) escaped, as it escapes
+    them (\\u6771), so that a table measures its cells as they show."""
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    try:
+        return name.encode(encoding, "backslashreplace").decode(encoding)
+    except (LookupError, UnicodeError):
+        return name
+
+
 def narrow_table(title: str, columns: list[str]) -> Table:
     """A table without borders or edge padding, so that its columns fit an 80-column terminal: the first
     column names the rows, the others hold numbers, right-justified. On a narrower terminal a cell folds
@@ -499,7 +509,8 @@ def print_table(scores: dict) -> None:
     scenes = list(scores["scenes"])
     for scene, row in scores["scenes"].items():
         cells = [f"{row[p + '_ade']:.3f}/{row[p + '_fde']:.3f}" for p in pairs.values()]
-        table.add_row(scene, str(row["windows"]), *cells, end_section=len(scenes) > 1 and scene == scenes[-2])
+        table.add_row(as_printed(scene), str(row["windows"]), *cells,
+                      end_section=len(scenes) > 1 and scene == scenes[-2])
     print_wide(table)
     overall = scores["scenes"]["overall"]
     if kset != "none":  # the weights' score: minFDE + (1 - weight of the future nearest the truth)^2
@@ -606,7 +617,7 @@ def benchmark(
     for split, r in report["splits"].items():
         cells = [f"{r['windows']:.0f}", f"{r['min_ade']:.3f}/{r['min_fde']:.3f}"]
         cells += [f"{r[p + '_min_ade']:.3f}/{r[p + '_min_fde']:.3f}" for p, _ in modes]
-        table.add_row(split, *cells, f"{r['cv_ade']:.3f}/{r['cv_fde']:.3f}", end_section=split == list(
+        table.add_row(as_printed(split), *cells, f"{r['cv_ade']:.3f}/{r['cv_fde']:.3f}", end_section=split == list(
             report["splits"])[-2])
     print_wide(table)
     result(f"-> {out / 'results.md'}")
