@@ -591,8 +591,7 @@ def check_output(path, option: str = "--out", folder: bool = False, table: bool 
     existing parent is a writable folder, not write-protected and none of the command's `inputs` (files it
     reads: data, a model, a homography); with `folder`, a run folder (not a file); with `table`, a name
     ending in .csv or .parquet, or one of the endings `table` gives (missing folders on the way are made)."""
-    check_path(path, option)
-    given = Path(path)  # as the user wrote it: its name picks a table's format, and messages show it
+    given = check_path(path, option)  # as the user wrote it: its name picks a table's format, and messages show it
     if given.parts and given.parts[0].startswith("~"):  # `--out=~/x` reaches us unexpanded: it would make a '~'
         try:
             example = f", e.g. {given.expanduser()}"

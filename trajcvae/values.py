@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError
+from .resample import EPS
 from .table import (AGENT_COLUMNS, PER_SECOND, REQUIRED, TIME_NAMES, TRACK_COLUMNS, UNIT_NAMES, column_aliases,
                     counted_from_one, is_column_number, missing_columns, row_at, time_role)
 
@@ -134,7 +135,7 @@ def coarse_columns(raw: pd.DataFrame, lonlat: bool, seconds: bool, name: str) ->
     return None
 
 
-STEP_MARGIN = 1e-4 * 0.4  # seconds: a time this close to a 0.4 s step is on it (resample.EPS of a step)
+STEP_MARGIN = EPS * 0.4  # seconds: a time this close to a 0.4 s step's grid point is on it
 FLOAT32_STEP_MARGIN = STEP_MARGIN / 2  # a float32 time's spacing past which a time, an interval and t0 may miss it
 
 

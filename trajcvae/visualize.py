@@ -468,7 +468,7 @@ def _animation(tracks: SceneTracks, futures, out: Path, scene, start, asked: int
         w, h = backgrounds[0].size
         figsize = image_figsize(7.0, (w, h)) if px is None else (px[0] / DPI, px[1] / DPI)
         _, anim = animate_scene(views, titles, ((-0.5, w - 0.5), (h - 0.5, -0.5)), size=figsize, density=density,
-                                  backgrounds=[(b.image, b.size) for b in backgrounds])
+                                backgrounds=[(b.image, b.size) for b in backgrounds])
         return _save_animation(anim, out)
     pts = [np.concatenate([v.samples.reshape(-1, 2)] + v.tracks + (v.others or []) +
                           ([v.fut.reshape(-1, 2)] if v.fut is not None else [])) for v in views]
