@@ -14,7 +14,7 @@ from trajcvae.config import load_config
 from trajcvae.checks import summarize
 from trajcvae.tracks import read_tracks
 
-from tests.helpers import ETH_UCY, cli, one_line_error, write
+from tests.helpers import ETH_UCY, app, cli, one_line_error, runner, write
 
 
 def test_end_to_end_train_predict_evaluate(tmp_path, sim_files):
@@ -284,6 +284,10 @@ def test_help_lists_commands_and_the_version():
     r = cli("--help")
     for cmd in ("train", "predict", "evaluate", "simulate", "demo"):
         assert cmd in r.output
+    # Each command is listed with its docstring's first paragraph as one line, whatever the source's wrapping.
+    wide = runner.invoke(app, ["--help"], env={"COLUMNS": "300"}).output
+    assert "(lon, lat for an input in degrees; and weight with --kset)." in wide
+    assert "A demo run already in --out is continued" in wide
     from trajcvae import __version__
     r = cli("--version")
     assert r.exit_code == 0 and r.output.strip() == f"trajcvae {__version__}"

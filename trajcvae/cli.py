@@ -766,6 +766,12 @@ def plot_training(
     result(f"-> {run_plot(run, out, size=size)}")
 
 
+# `trajcvae --help` lists each command with its docstring's first paragraph; rich help would keep that
+# paragraph's source line breaks, so the list gets it as one line, wrapped to the terminal.
+for _command in app.registered_commands:
+    _command.short_help = " ".join(_command.callback.__doc__.split("\n\n")[0].split())
+
+
 class Killed(SystemExit):
     """A kill (`unwind_on_kill`'s signal) unwinding the command: it exits with the shell's 128 + the signal."""
 
