@@ -27,6 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from trajcvae.config import check_count  # noqa: E402
+
 
 def make_csv(path: Path, rows: int, base_scenes: int, seed: int) -> None:
     """Write `rows` rows: `base_scenes` simulated scenes, tiled under new scene names."""
@@ -48,7 +50,7 @@ def make_csv(path: Path, rows: int, base_scenes: int, seed: int) -> None:
 
 
 def tiny_default_model(folder: Path) -> Path:
-    """A default-size model (hidden 128, z 16) after one epoch on one small scene: realistic compute."""
+    """A default-size model (hidden 128, z 32) after one epoch on one small scene: realistic compute."""
     from trajcvae.config import load_config
     from trajcvae.simulate import simulate_scene
     from trajcvae.train import train
@@ -106,7 +108,8 @@ def main() -> None:
     ap.add_argument("--run-windows", action="store_true", help="also run --windows (huge output)")
     ap.add_argument("--keep", action="store_true", help="keep the predictions file")
     args = ap.parse_args()
-
+    for option in ("rows", "k", "base_scenes"):
+        check_count(getattr(args, option), f"--{option.replace('_', '-')}")
     args.dir.mkdir(parents=True, exist_ok=True)
     csv = args.dir / f"tracks_{args.rows}.csv"
     if not csv.exists():
@@ -158,4 +161,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from command_line import run
+    run(main)

@@ -22,7 +22,8 @@ import numpy as np
 import torch
 
 from trajcvae import TrajCVAE
-from trajcvae.config import load_config
+from trajcvae.config import check_count, load_config
+from trajcvae.errors import TrajCVAEError
 from trajcvae.metrics import calibration, hpd_levels, min_ade_fde
 from trajcvae.simulate import branching_scene
 from trajcvae.train import train
@@ -53,6 +54,9 @@ def main() -> None:
     ap.add_argument("--p-left", type=float, default=0.7)
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
+    check_count(args.epochs, "--epochs")
+    if not 0 < args.p_left < 1:
+        raise TrajCVAEError(f"--p-left must be a probability between 0 and 1, both sides taken (got {args.p_left})")
     torch.set_num_threads(1)
     data = args.out / "data"
     data.mkdir(parents=True, exist_ok=True)
@@ -75,4 +79,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from command_line import run
+    run(main)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from trajcvae import TrajCVAE
 from trajcvae.atomic import write_text
-from trajcvae.config import load_config
+from trajcvae.config import check_count, load_config
 from trajcvae.evaluate import evaluate
 from trajcvae.train import train
 
@@ -67,18 +67,24 @@ def summary_table(runs: list[dict]) -> str:
 
 def run_fold(split_dir: Path, holdout: str, config: str | None, overrides: list[str], seed: int, out: Path,
              threads: int, k: int) -> dict:
-    """Train and score one fold with one seed in `out`; a finished run (its cross_scene.json) is read back,
-    an interrupted one resumed."""
+    """Train and score one fold with one seed in `out`; a finished run (its cross_scene.json) is read back
+    when it was made with the same --config, --set and -k (else refused), an interrupted one resumed."""
     done = out / "cross_scene.json"
     if done.exists():
-        return json.loads(done.read_text())
+        report = json.loads(done.read_text())
+        asked = {"config": config, "overrides": overrides, "k": k}
+        was = {key: report.get(key) for key in asked}
+        if was != asked:
+            raise SystemExit(f"{done}: a finished run made with {was}, not {asked}: give another --out")
+        return report
     tr, va, held = cross_scene_files(split_dir, holdout)
     cfg = load_config(config, [f"train.num_threads={threads}", *overrides, f"train.seed={seed}"])
     t = time.time()
     result = train(tr, va, cfg, out, resume=(out / "last.pt").exists(), progress=False)
     seconds = time.time() - t  # train() has set torch's threads to --threads for the evaluation too
     scores = evaluate(TrajCVAE.load(out / "best.pt"), held, k=k, calibration_draws=0)["scenes"]["overall"]
-    report = {"split": split_dir.name, "holdout": holdout, "seed": seed, "overrides": overrides,
+    report = {"split": split_dir.name, "holdout": holdout, "seed": seed, "config": config, "overrides": overrides,
+              "k": k,
               "best_epoch": result.best_epoch, "val_min_ade": result.best_val_min_ade,
               "train_seconds": round(seconds, 1), "held_out_files": [f.name for f in held],
               **{key: scores[key] for key in ("windows", "min_ade", "min_fde")}}
@@ -86,7 +92,7 @@ def run_fold(split_dir: Path, holdout: str, config: str | None, overrides: list[
     return report
 
 
-def main() -> None:
+def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--root", default=str(ETH_UCY), help="ETH/UCY root")
     ap.add_argument("--split", default="eth", help="split whose train/val files are used (its test is not)")
@@ -94,17 +100,25 @@ def main() -> None:
                     help=f"scene group(s) to hold out, comma-separated: {', '.join(GROUPS)}")
     ap.add_argument("--seeds", type=int, default=1, help="train seeds 0..N-1 on every fold")
     ap.add_argument("--config", default=None, help="TOML config over the defaults (default: the defaults)")
-    ap.add_argument("--set", nargs="*", default=[], help="config overrides, section.key=value")
+    ap.add_argument("--set", nargs="*", action="extend", default=[],
+                    help="config overrides, section.key=value (several after one --set, or --set repeated)")
     ap.add_argument("--out", default="/tmp/trajcvae-cross-scene", help="folder: one run in <out>/<fold>/seed<N>")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     ap.add_argument("-k", type=int, default=20)
-    args = ap.parse_args()
+    return ap
+
+
+def main() -> None:
+    args = parser().parse_args()
 
     folds = [f.strip() for f in args.holdout.split(",") if f.strip()]
     for fold in folds:  # every fold checked before the first run starts
         cross_scene_files(Path(args.root) / args.split, fold)
     if args.seeds < 1:
         raise SystemExit("--seeds must be >= 1")
+    check_count(args.threads, "--threads")
+    check_count(args.k, "-k")
+    load_config(args.config, args.set)  # a bad --config or --set is refused before the first run
     runs = []
     for fold in folds:
         for seed in range(args.seeds):
@@ -121,4 +135,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from command_line import run
+    run(main)

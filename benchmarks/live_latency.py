@@ -36,6 +36,10 @@ import httpx
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the checkout's trajcvae, which the server runs too
+
+from trajcvae.config import check_count  # noqa: E402
+from trajcvae.errors import TrajCVAEError  # noqa: E402
 
 
 def free_port() -> int:
@@ -152,6 +156,12 @@ def main() -> None:
                     "scene's past, which the straight walkers and the replay build as they go)")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
+    check_count(args.requests, "--requests")
+    check_count(args.k, "--k")
+    for n in args.agents.split(","):
+        check_count(int(n) if n.strip().isdigit() else n, "--agents (comma-separated counts)")
+    if not args.layouts or not set(args.layouts.split(",")) <= {"rows", "agents"}:
+        raise TrajCVAEError(f"--layouts must be rows, agents or rows,agents (got {args.layouts!r})")
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     server = subprocess.Popen([sys.executable, "-m", "trajcvae", "serve", "pedestrian", "-k", str(args.k),
@@ -197,4 +207,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from command_line import run
+    run(main)

@@ -88,4 +88,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from command_line import run
+    run(main)

@@ -9,20 +9,24 @@
 (median / (1.177 * sqrt(6)): the median of a 2-D Gaussian's norm is 1.177 sigma, and a second
 difference of white noise has 6 times its variance). Smooth (interpolated) annotations give ~0.
 
-`--model`: minADE/minFDE@K on `--data` with Gaussian noise of each std (metres, per axis) added to the
-observed positions of the agent and its neighbours; the future is left as it is. Only inputs up to t0
-are touched, so this measures robustness to annotation noise, not a different task.
+`--model`: minADE/minFDE@K on `--data` with Gaussian noise of each std (metres, per axis) added to every
+observed position: the agent's, its neighbours' and the remembered paths' (`data.memory`); the future is
+left as it is. Only inputs up to t0 are touched, so this measures robustness to annotation noise, not a
+different task.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import math
 
 import numpy as np
 import torch
 
 from trajcvae import TrajCVAE
+from trajcvae.errors import TrajCVAEError
 from trajcvae.windows import load_windows
-from trajcvae.config import load_config
+from trajcvae.config import check_count, load_config
 from trajcvae.batch import WindowTensors
 from trajcvae.metrics import min_ade_fde
 
@@ -35,12 +39,13 @@ def annotation_noise(obs: np.ndarray) -> tuple[float, float]:
     return med, med / (1.177 * np.sqrt(6))
 
 
-def noisy_min_ade(model: TrajCVAE, obs: torch.Tensor, nbr: torch.Tensor, fut: np.ndarray, sigma: float,
-                  k: int = 20, seed: int = 0) -> tuple[float, float]:
-    """Mean minADE/minFDE@k with N(0, sigma^2) added to every observed position (agent and neighbours)."""
+def noisy_min_ade(model: TrajCVAE, wt: WindowTensors, fut: np.ndarray, sigma: float, k: int = 20,
+                  seed: int = 0) -> tuple[float, float]:
+    """Mean minADE/minFDE@k with N(0, sigma^2) added to every observed position (the agent's, its neighbours'
+    and its remembered paths'); the windows keep their offsets, so far-off coordinates score as near ones."""
     g = torch.Generator().manual_seed(seed)
-    noisy = WindowTensors(obs + sigma * torch.randn(obs.shape, generator=g),
-                          nbr + sigma * torch.randn(nbr.shape, generator=g), None)
+    jitter = lambda a: None if a is None else a + sigma * torch.randn(a.shape, generator=g)  # noqa: E731
+    noisy = dataclasses.replace(wt, obs=jitter(wt.obs), nbr=jitter(wt.nbr), fut=None, mem=jitter(wt.mem))
     ade, fde = min_ade_fde(model.sample(noisy, k=k, seed=seed), fut)
     return float(ade.mean()), float(fde.mean())
 
@@ -54,7 +59,11 @@ def main() -> None:
     ap.add_argument("-k", type=int, default=20)
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
-    torch.set_num_threads(a.threads)
+    check_count(a.k, "-k")
+    torch.set_num_threads(check_count(a.threads, "--threads"))
+    for sigma in a.sigmas:
+        if not math.isfinite(sigma) or sigma < 0:
+            raise TrajCVAEError(f"--sigmas must be noise stds in metres, finite and >= 0 (got {sigma})")
     cfg = load_config(None)
     for scene in a.scenes:
         med, sigma = annotation_noise(load_windows([scene], cfg.data).obs)
@@ -63,9 +72,10 @@ def main() -> None:
         model = TrajCVAE.load(path)
         w = load_windows(a.data, model.config.data)
         wt = WindowTensors.from_windows(w)
-        cells = [f"{s:g} m: {'%.4f/%.4f' % noisy_min_ade(model, wt.obs, wt.nbr, w.fut, s, a.k)}" for s in a.sigmas]
+        cells = [f"{s:g} m: {'%.4f/%.4f' % noisy_min_ade(model, wt, w.fut, s, a.k)}" for s in a.sigmas]
         print(f"{path}: minADE/minFDE@{a.k} with observation noise " + " | ".join(cells))
 
 
 if __name__ == "__main__":
-    main()
+    from command_line import run
+    run(main)

@@ -12,6 +12,7 @@ obs_len is the uncut reference. Only inputs up to t0 change; the future is the s
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,8 @@ import torch
 from trajcvae import TrajCVAE
 from trajcvae.windows import load_windows
 from trajcvae.batch import WindowTensors
+from trajcvae.config import check_count
+from trajcvae.errors import TrajCVAEError
 from trajcvae.metrics import min_ade_fde
 
 ETH_UCY = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "eth_ucy"  # beside the project, from any folder
@@ -38,7 +41,7 @@ def short_history_errors(model: TrajCVAE, wt: WindowTensors, fut: np.ndarray, le
     was = model.config.data.fill_short_history
     model.config.data.fill_short_history = fill
     try:
-        cut = WindowTensors(cut_history(wt.obs, length), wt.nbr, None, wt.mem, wt.mem_lag)
+        cut = dataclasses.replace(wt, obs=cut_history(wt.obs, length), fut=None)  # its offsets kept
         ade, fde = min_ade_fde(model.sample(cut, k=k, seed=seed), fut)
     finally:
         model.config.data.fill_short_history = was
@@ -55,12 +58,22 @@ def main() -> None:
     ap.add_argument("-k", type=int, default=20)
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
-    torch.set_num_threads(a.threads)
+    check_count(a.k, "-k")
+    torch.set_num_threads(check_count(a.threads, "--threads"))
+    models = {}  # every model and its data checked before the table starts
+    for path in a.model:
+        split = Path(path).parent.parent.name
+        if not split or not (a.split_data / split / a.part).is_dir():
+            raise TrajCVAEError(f"--model {path}: its split folder ({split or 'none'}) has no {a.part} folder in "
+                                f"--split-data {a.split_data}: give results/eth_ucy/SPLIT/seedN/best.pt")
+        models[path] = split, TrajCVAE.load(path)
+        obs_len = models[path][1].config.data.obs_len
+        if any(not 1 <= length <= obs_len for length in a.lengths):
+            raise TrajCVAEError(f"--lengths must be between 1 and the model's {obs_len} observed steps "
+                                f"(got {' '.join(map(str, a.lengths))})")
     print("| model | observed positions | fill off: minADE/minFDE | fill on: minADE/minFDE |")
     print("|---|---|---|---|")
-    for path in a.model:
-        split = Path(path).parents[1].name
-        model = TrajCVAE.load(path)
+    for split, model in models.values():
         w = load_windows([a.split_data / split / a.part], model.config.data)
         wt = WindowTensors.from_windows(w)
         for length in a.lengths:
@@ -69,4 +82,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from command_line import run
+    run(main)

@@ -22,6 +22,7 @@ import torch
 from trajcvae import TrajCVAE
 from trajcvae.windows import load_windows
 from trajcvae.batch import WindowTensors, make_batch
+from trajcvae.config import check_count
 
 ETH_UCY = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "eth_ucy"  # beside the project, from any folder
 
@@ -34,7 +35,8 @@ def main() -> None:
     ap.add_argument("-k", type=int, default=20)
     ap.add_argument("--json", type=Path)
     a = ap.parse_args()
-    torch.set_num_threads(a.threads)
+    check_count(a.k, "-k")
+    torch.set_num_threads(check_count(a.threads, "--threads"))
     model = TrajCVAE.load(a.model)
     cfg = model.config
     out: dict[str, float] = {"threads": a.threads, "k": a.k}
@@ -91,4 +93,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from command_line import run
+    run(main)

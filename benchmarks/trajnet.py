@@ -112,4 +112,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from command_line import run
+    run(main)

@@ -1,6 +1,7 @@
 """Batches and the model: features see no future, the ELBO terms are right, draws and memory behave as documented."""
 import math
 
+import numpy as np
 import pytest
 import torch
 from torch.distributions import kl_divergence
@@ -19,6 +20,16 @@ def batch_and_cfg(sim_files):
     cfg.data.memory = 0  # these tests build windows by hand (no remembered paths); the memory has its own
     w = build_windows(read_tracks([sim_files["val"]]), cfg.data)
     return WindowTensors.from_windows(w), cfg
+
+
+def test_a_prediction_s_inputs_are_picked_by_slice_list_array_or_tensor_alike(batch_and_cfg):
+    """`WindowTensors.inputs` (what a prediction may see) keeps each window's float64 offset beside it."""
+    wt, _ = batch_and_cfg
+    wt.offset = np.arange(2.0 * len(wt)).reshape(-1, 2) * 1000.0
+    for idx in (slice(2, 5), [2, 3, 4], np.arange(2, 5), torch.arange(2, 5)):
+        part = wt.inputs(idx)
+        assert part.fut is None and torch.equal(part.obs, wt.obs[2:5])
+        np.testing.assert_array_equal(part.offset, wt.offset[2:5])
 
 
 def test_shapes(batch_and_cfg):

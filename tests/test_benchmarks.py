@@ -51,10 +51,18 @@ def test_cross_scene_summary_scores_each_fold_over_its_seeds(tmp_path):
     table = cs.summary_table(runs).splitlines()
     assert table[2] == "| students | 0, 1 | 0.2000/0.4000, 0.3000/0.5000 | 0.3500 |"  # (0.3 + 0.4) / 2
     assert table[3] == "| hotel | 0 | 0.1000/0.2000 | 0.1500 |"
-    # A finished run is read back, not retrained (no data needed to show it).
-    done = {"holdout": "hotel", "seed": 3, "min_ade": 0.1, "min_fde": 0.2}
+    # A finished run is read back, not retrained (no data needed to show it) ...
+    done = {"holdout": "hotel", "seed": 3, "config": None, "overrides": ["model.hidden=8"], "k": 20, "min_ade": 0.1,
+            "min_fde": 0.2}
     (tmp_path / "cross_scene.json").write_text(__import__("json").dumps(done))
-    assert cs.run_fold(tmp_path / "nowhere", "hotel", None, [], 3, tmp_path, 1, 20) == done
+    assert cs.run_fold(tmp_path / "nowhere", "hotel", None, ["model.hidden=8"], 3, tmp_path, 1, 20) == done
+    # Overrides add up, one --set or several.
+    assert cs.parser().parse_args(["--set", "a=1", "--set", "b=2", "c=3"]).set == ["a=1", "b=2", "c=3"]
+    # A finished run is read back only under the settings it was made with: other ones would print its numbers under their name.
+    for config, overrides, k in ((None, ["model.hidden=16"], 20), ("c.toml", ["model.hidden=8"], 20),
+                                 (None, ["model.hidden=8"], 5)):
+        with pytest.raises(SystemExit, match="cross_scene.json: a finished run made with .*give another --out"):
+            cs.run_fold(tmp_path / "nowhere", "hotel", config, overrides, 3, tmp_path, 1, k)
 
 
 def test_cross_scene_trains_one_fold_scores_the_held_out_group_and_writes_its_report(tmp_path):
@@ -79,6 +87,40 @@ def test_cross_scene_trains_one_fold_scores_the_held_out_group_and_writes_its_re
     assert json.loads((out / "cross_scene.json").read_text()) == run
     assert not list(out.glob("*.tmp"))
     assert run["min_ade"] > 0 and pd.notna(run["min_fde"])
+
+
+def test_noise_script_scores_a_model_with_scene_memory_far_from_the_origin_as_near_it(trained, sim_files, tmp_path):
+    """benchmarks/noise.py jitters the windows it is given and nothing else: their remembered paths go along
+    and their float64 offsets stay (UTM-sized coordinates score as the same tracks near the origin)."""
+    import pandas as pd
+
+    noise = load_script("noise")
+    model = TrajCVAE.load(trained)
+    assert model.config.data.memory > 0
+    far = pd.read_csv(sim_files["test"]).assign(x=lambda d: d.x + 5e5, y=lambda d: d.y + 5e6)
+    far.to_csv(tmp_path / "far.csv", index=False)
+    scores = {}
+    for name, path in (("near", sim_files["test"]), ("far", tmp_path / "far.csv")):
+        w = load_windows([path], model.config.data)
+        wt = WindowTensors.from_windows(w)
+        scores[name] = [noise.noisy_min_ade(model, wt, w.fut, sigma, k=5) for sigma in (0.0, 0.05)]
+    np.testing.assert_allclose(scores["far"], scores["near"], atol=1e-3)
+    assert scores["near"][0] != scores["near"][1] and np.all(np.asarray(scores["near"]) < 5)
+
+
+@pytest.mark.parametrize("script, args, line", [
+    ("noise.py", ["--threads", "0"], "error: --threads must be >= 1 (got 0)"),
+    ("short_history.py", ["--model", "pedestrian"], "error: --model pedestrian: its split folder (none) has no "
+                                                    "val folder in --split-data"),
+    ("window_building.py", ["--source", "missing.txt"], "error: missing.txt: No such file or directory"),
+])
+def test_benchmark_scripts_refuse_bad_input_in_one_line(script, args, line, tmp_path):
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1 and r.stderr.startswith(line) and len(r.stderr.strip().splitlines()) == 1, r.stderr
 
 
 def test_short_history_script_cuts_histories_and_restores_the_config(trained, sim_files):

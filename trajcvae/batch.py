@@ -51,10 +51,12 @@ class WindowTensors:
         return cls(t(w.obs), t(w.nbr), t(w.fut), t(w.mem), t(w.mem_lag, shift=False), offset)
 
     def inputs(self, idx) -> "WindowTensors":
-        """Windows `idx`, without their futures: what a prediction may see."""
+        """Windows `idx` (a slice, or indices as a list, array or tensor), without their futures: what a
+        prediction may see."""
         pick = lambda a: None if a is None else a[idx]  # noqa: E731
+        rows = idx if isinstance(idx, slice) else np.asarray(idx)  # the offsets are a numpy array
         return WindowTensors(self.obs[idx], self.nbr[idx], None, pick(self.mem), pick(self.mem_lag),
-                             None if self.offset is None else self.offset[np.asarray(idx)])
+                             None if self.offset is None else self.offset[rows])
 
     def pinned(self) -> "WindowTensors":
         pin = lambda a: None if a is None else a.pin_memory()  # noqa: E731

@@ -87,7 +87,7 @@ class TrainConfig:
     lr: float = 2e-3  # AdamW learning rate, cosine-decayed to lr/20 over the run
     weight_decay: float = 1e-4
     beta: float = 1.0  # weight of KL(q || p) in the loss (1.0 = the true ELBO)
-    kl_anneal_epochs: int = 10  # beta rises linearly from 0 to `beta` over these epochs
+    kl_anneal_epochs: int = 10  # beta is `beta` x epoch / N in epochs 1..N (0.1, 0.2, ... for 10), then `beta`
     # Weight of the "variety" term beside the ELBO: the best-of-`variety_k` ADE of prior draws (0 = pure
     # ELBO). Best-of-K scores reward K draws that cover the futures; the ELBO alone leaves the prior narrow.
     variety_weight: float = 100.0
