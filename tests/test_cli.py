@@ -178,7 +178,8 @@ def test_a_piped_table_keeps_each_number_on_its_row_however_large(monkeypatch, c
     (["train", "{test}", "--out", "{bad}"], "is a file; give a folder for the run"),
     (["predict", "{bad}", "{test}"], "not a trajcvae checkpoint"),
     (["demo", "--epochs", "0"], "--epochs must be >= 1"),
-    (["evaluate", "{model}", "{test}", "--calibration", "50"], "--calibration needs at least 100 draws"),
+    (["evaluate", "{model}", "{test}", "--calibration", "50"], "--calibration needs at least 100 draws for its density "
+     "estimate, or 0 for none (got 50)"),
     (["predict", "{model}", "{test}", "-k", "100000000000"], "futures for an agent needs about"),
     (["train", "{bad}", "--out", "{run}"], "column 'x' value 'oops' is not a number"),  # and no run folder left
     (["simulate", "{sim}", "--rate", "nan"], "--rate must be > 0 and at most 10"),
@@ -286,7 +287,7 @@ def test_help_lists_commands_and_the_version():
         assert cmd in r.output
     # Each command is listed with its docstring's first paragraph as one line, whatever the source's wrapping.
     wide = runner.invoke(app, ["--help"], env={"COLUMNS": "300"}).output
-    assert "(lon, lat for an input in degrees; and weight with --kset)." in wide
+    assert "frame (time for an input in seconds), x, y (lon, lat for an input in degrees), and weight" in wide
     assert "A demo run already in --out is continued" in wide
     from trajcvae import __version__
     r = cli("--version")

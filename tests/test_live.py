@@ -594,6 +594,7 @@ def test_serve_bad_options_are_one_line_errors(monkeypatch):
     one_line_error(cli("serve", "pedestrian", "-k", 500), "-k 500: more than --max-k 100")
     one_line_error(cli("serve", "pedestrian", "--replay", "nowhere.csv"), "nowhere.csv: no such file")
     one_line_error(cli("serve", "pedestrian", "--speed", 0), "--speed must be a positive number")
+    one_line_error(cli("serve", "pedestrian", "--speed", 3), "--speed 3: the pace of a --replay")
     import socket
     with socket.socket() as taken:  # a port in use: one line, before any "serving on" line
         taken.bind(("127.0.0.1", 0))
@@ -1000,6 +1001,29 @@ def test_serve_ends_its_replay_before_it_exits(tmp_path, sim_files, monkeypatch)
     monkeypatch.setattr(server, "replay", replay)
     r = cli("serve", "pedestrian", "--port", 0, "--replay", sim_files["test"])
     assert r.exit_code == 0 and ended == [True], r.output
+
+
+def test_a_stopped_server_gives_a_stalled_request_a_grace_period_then_exits(pedestrian, monkeypatch):
+    """Told to stop (SIGTERM, Ctrl-C), the server finishes requests in flight for up to STOP_GRACE seconds:
+    a tracker that sent half a request body and stalled does not keep it running."""
+    server, app = server_app(pedestrian)
+    import socket
+
+    monkeypatch.setattr(server, "STOP_GRACE", 0.5)
+    sock = server._listen("127.0.0.1", 0)
+    uv = server._server(app)
+    serving = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
+    serving.start()
+    body = b'{"time": 1.0, "detections": [{"agent_id": "1", "x": 1.0, "y": 2.0}]}'
+    with socket.create_connection(sock.getsockname()[:2], timeout=5) as client:
+        client.sendall(b"POST /v1/scenes/a/observations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                       b"Content-Length: %d\r\n\r\n" % len(body) + body[:20])
+        while not uv.server_state.connections:
+            threading.Event().wait(0.02)
+        uv.should_exit = True  # what uvicorn's SIGTERM and SIGINT handlers do
+        serving.join(10)
+        assert not serving.is_alive()
+    sock.close()
 
 
 def test_serve_on_port_0_listens_on_a_free_port_and_names_it(monkeypatch):

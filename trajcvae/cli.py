@@ -105,14 +105,17 @@ MaxGapOpt = Annotated[Optional[float], typer.Option(help="Seconds between two ob
                       "at 1 Hz need 1.5.", show_default=False)]
 KSetOpt = Annotated[str, typer.Option(help="none: K plain draws. kmeans: the K means of the k-means clusters of "
                    "--draws plain draws. learned: the model's trained K-set sampler (K = its kset.k, 20 for "
-                   "pedestrian). Both K-sets weigh each future by its share of --draws plain draws (predict writes "
-                   "it as a `weight` column).")]
+                   "pedestrian). Both K-sets weigh each future by its share of --draws plain draws (its `weight`, in "
+                   "predict's table and serve's answers).")]
 DrawsOpt = Annotated[Optional[int], typer.Option(help="Plain draws per agent behind a --kset (its k-means pool and "
                                                       "its weights; default 1000).")]
 CalibrateOpt = Annotated[str, typer.Option(help="none: plain draws as the model makes them. scene: each agent's "
                          "draws moved nearer to or farther from its most likely future, to fit how the model did "
                          "on the same scene before t0 (the input's finished windows are predicted first; see "
                          "docs/results.md).")]
+LiveCalibrateOpt = Annotated[str, typer.Option("--calibrate", help="none: plain draws as the model makes them. "
+                             "scene: each agent's draws moved nearer to or farther from its most likely future, "
+                             "to fit how the model has done on the scene's windows finished so far (docs/live.md).")]
 
 
 def _version(value: bool) -> None:
@@ -343,8 +346,8 @@ def predict(
                        "its primary pedestrian from the scene's last observed frame (its start + 8 samples), with "
                        "the record's scene_id column, instead of each agent's from its latest frame.")] = False,
 ):
-    """K futures per agent: columns scene, agent_id, t0, sample, step, frame, x, y (lon, lat for an input in
-    degrees; and weight with --kset)."""
+    """K futures per agent: columns scene, agent_id, t0, sample, step, frame (time for an input in seconds), x, y
+    (lon, lat for an input in degrees), and weight with --kset."""
     classes, columns = _joined(classes), _joined(columns)
     draws = _draws(draws, kset)
     from .predict import predict_to_file, unpredicted_records
@@ -529,9 +532,9 @@ def simulate(
     scenes: Annotated[int, typer.Option(help="Number of scenes.")] = 1,
     frames: Annotated[int, typer.Option(help="Steps per scene (0.4 s each); scenes x frames at most 200,000, "
                                               "and scenes x frames x rate (arrivals) at most 70,000.")] = 400,
-    rate: Annotated[float, typer.Option(help="Expected new agents per step (the plaza is a dense crowd at 5, which "
-                                             "pushes a third of the agents back out by the edge they came in "
-                                             "through before they reach the centre).")] = 0.35,
+    rate: Annotated[float, typer.Option(help="Expected new agents per step, at most 10 (the plaza is a dense crowd "
+                                             "at 5, which pushes a third of the agents back out by the edge they "
+                                             "came in through before they reach the centre).")] = 0.35,
     seed: SeedOpt = 0,
 ):
     """Write a synthetic multi-agent dataset: a plaza where agents pick one of three exits (a dense crowd turns
@@ -635,8 +638,8 @@ def print_calibration(cal: dict) -> None:
            f"({every['signed_error']:+.3f})")
 
 
-SizeOpt = Annotated[Optional[str], typer.Option(help="Image size WIDTHxHEIGHT in pixels, e.g. 1200x900 "
-                                                     "(default: fitted to the picture).")]
+SizeOpt = Annotated[Optional[str], typer.Option(help="Image size WIDTHxHEIGHT in pixels (50-8000 each), e.g. "
+                                                     "1200x900 (default: fitted to the picture).")]
 
 
 @app.command()
@@ -661,7 +664,7 @@ def visualize(
     density_steps: Annotated[Optional[str], typer.Option(help="With --density: the positions it is made of, all "
                                                               "(every step, the default) or final (the last "
                                                               "step).")] = None,
-    grid: Annotated[Optional[int], typer.Option(help="Draw N windows in one figure (spread over the data, "
+    grid: Annotated[Optional[int], typer.Option(help="Draw N windows (1-60) in one figure (spread over the data, "
                                                      "random with --seed, or --worst/--best).")] = None,
     worst: Annotated[bool, typer.Option(help="With --grid: the N windows with the largest minADE.")] = False,
     best: Annotated[bool, typer.Option(help="With --grid: the N windows with the smallest minADE.")] = False,
@@ -709,11 +712,11 @@ def visualize(
 def serve(
     model: ModelArg,
     host: Annotated[str, typer.Option(help="Address to listen on (127.0.0.1: this machine only).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    port: Annotated[int, typer.Option(help="Port to listen on (0: a free one, named as the server starts).")] = 8000,
     k: KOpt = 20,
     kset: KSetOpt = "none",
     draws: DrawsOpt = None,
-    calibrate: CalibrateOpt = "none",
+    calibrate: LiveCalibrateOpt = "none",
     seed: SeedOpt = 0,
     fps: Annotated[Optional[float], typer.Option(help="Frame ids per second, for requests that send a frame "
                                                       "in place of a time in seconds, and of the --replay file's "

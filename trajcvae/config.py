@@ -571,7 +571,8 @@ def check_calibration(draws: int) -> None:
     """--calibration: 0 (off), or enough draws per window for the density estimate behind it."""
     _whole(draws, "--calibration")
     if draws and draws < 100:
-        raise TrajCVAEError(f"--calibration needs at least 100 draws for its density estimate (got {draws})")
+        raise TrajCVAEError(f"--calibration needs at least 100 draws for its density estimate, or 0 for none "
+                            f"(got {draws})")
 
 
 TABLE_SUFFIXES = (".csv", ".parquet")  # what the table writer writes (`atomic.TableWriter`)

@@ -711,7 +711,7 @@ def replay(scenes: Scenes, updates: list[tuple[str, float, list[dict]]], speed: 
 @contextmanager
 def running(app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
     """Serve `app` from a background thread for the `with` block (port 0: a free one): -> its base URL."""
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    server = _server(app, host=host, port=port)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
@@ -754,9 +754,19 @@ def _listen(host: str, port: int) -> socket.socket:
     return s
 
 
+STOP_GRACE = 5.0  # seconds a request still running (or a client still sending one) gets once the server stops
+
+
+def _server(app: FastAPI, **where) -> uvicorn.Server:
+    """A uvicorn server of `app`: told to stop (SIGINT, SIGTERM, `should_exit`), it finishes the requests in
+    flight for up to STOP_GRACE seconds, then closes their connections: a client stalled half-way through a
+    request body does not keep it running."""
+    return uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=STOP_GRACE, **where))
+
+
 def _run(app: FastAPI, sock: socket.socket) -> None:
     """Serve `app` on the listening `sock` until interrupted (SIGINT, SIGTERM)."""
-    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
+    _server(app).run(sockets=[sock])
 
 
 def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, k: int = 20, kset: str = "none",
@@ -785,6 +795,9 @@ def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, 
     if classes is not None and replay_file is None:
         raise TrajCVAEError("--classes: picks the --replay file's agents (a client posts the detections it wants "
                             "futures for); give --replay")
+    if speed != 1.0 and replay_file is None:
+        raise TrajCVAEError(f"--speed {speed:g}: the pace of a --replay (posted detections are predicted as they "
+                            "come); give --replay")
     predictor = TrajCVAE.load(model, max_gap=max_gap)
     said: dict[str, list[str]] = {}
     replayed: dict[str, str] = {}
