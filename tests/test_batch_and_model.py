@@ -210,6 +210,23 @@ def test_augment_noise_jitters_the_history_only_when_training(batch_and_cfg):
     torch.testing.assert_close(make_batch(wt, idx, cfg.data).obs, clean.obs)  # no jitter at test time
 
 
+def test_augment_flip_mirrors_about_half_the_training_windows_and_maps_them_back(batch_and_cfg):
+    """Mirror images (`data.augment_flip`): in training, each window's frame is mirrored (y -> -y) with chance
+    1/2, its target with it, so `to_world` still gives the true future; never at test time."""
+    wt, cfg = batch_and_cfg
+    idx = torch.arange(200) % len(wt)
+    cfg.data.augment_flip, cfg.data.augment_noise = True, 0.0
+    plain = make_batch(wt, idx, cfg.data)
+    aug = make_batch(wt, idx, cfg.data, augment=True, generator=torch.Generator().manual_seed(0))
+    turning = plain.fut[:, -1, 1].abs() > 1e-3  # windows whose future leaves the heading line
+    mirrored = torch.isclose(aug.fut[:, -1, 1], -plain.fut[:, -1, 1], atol=1e-5) & turning
+    kept = torch.isclose(aug.fut[:, -1, 1], plain.fut[:, -1, 1], atol=1e-5) & turning
+    assert turning.sum() > 100 and bool((mirrored | kept)[turning].all())
+    assert 0.35 < mirrored.sum() / turning.sum() < 0.65
+    torch.testing.assert_close(aug.to_world(aug.fut), wt.fut[idx], atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(make_batch(wt, idx, cfg.data).fut, plain.fut)  # test time: never mirrored
+
+
 def test_augment_noise_spread_draws_one_jitter_std_per_window(batch_and_cfg):
     wt, cfg = batch_and_cfg
     idx = torch.arange(40)

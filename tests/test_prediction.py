@@ -14,12 +14,12 @@ import pytest
 import torch
 
 from trajcvae import TrajCVAE, checkpoint
-from trajcvae.kset import kmeans_futures, nearest_shares
+from trajcvae.kset import KSetSampler, _val_min_ade, kmeans_futures, nearest_shares, train_kset
 from trajcvae.errors import CheckpointError, TrajCVAEError, TrajCVAEWarning
-from trajcvae.batch import WindowTensors
+from trajcvae.batch import WindowTensors, make_batch
 from trajcvae.predict import OUTPUT_COLUMNS, predict_to_file
 
-from tests.helpers import ROOT, cli, one_line_error
+from tests.helpers import ETH_UCY, ROOT, cli, one_line_error
 
 
 def test_output_contract(trained, sim_files):
@@ -337,6 +337,20 @@ def test_builtin_pedestrian_model(sim_files):
         {"scene": str}), check_dtype=False, atol=1e-3)
 
 
+@pytest.mark.skipif(not ETH_UCY.is_dir(), reason="needs ../shared/datasets/eth_ucy")
+def test_the_builtin_model_scores_zara01_as_it_always_has():
+    """The shipped model's numbers on a real file, pinned: a change anywhere on the way from tracks to futures
+    (neighbour offsets, the constant-velocity base, the masks, the scene memory's lags) moves them. The same
+    seed gives the same draws; the tolerance only allows for another CPU's float rounding."""
+    from trajcvae.evaluate import evaluate
+
+    scores = evaluate(TrajCVAE.load("pedestrian"), [ETH_UCY / "zara1" / "test" / "crowds_zara01.txt"], k=20, seed=0,
+                      calibration_draws=0)["scenes"]["overall"]
+    assert scores["windows"] == 2356
+    got = [scores[key] for key in ("min_ade", "min_fde", "ml_ade", "ml_fde")]
+    np.testing.assert_allclose(got, [0.19229, 0.33863, 0.39041, 0.83443], atol=2e-4)
+
+
 def test_builtin_model_reads_a_three_position_track_like_a_full_one():
     # A tracker hands over an agent seen for 3 steps: it should be predicted like the same straight walk
     # seen for 8, not as one about to stop (what the NaN-padded history gave: median 1.0 m of 4.8 m).
@@ -508,6 +522,60 @@ def test_two_groups_give_their_two_means_and_their_shares():
     torch.testing.assert_close(even, torch.full((1, 6), 1 / 6))
     # The share of draws nearest to each future, as the learned K-set's weights are measured.
     torch.testing.assert_close(nearest_shares(torch.stack([right, up]).unsqueeze(0), x), torch.tensor([[4 / 6, 2 / 6]]))
+
+
+def test_kmeans_starts_at_the_draw_nearest_the_mean_then_takes_the_draw_farthest_from_every_centre():
+    # One-step futures in the plane, their mean (2.33, 0.67): the draw nearest it is (1, -1); the farthest
+    # from that is (10, 0); then (5, 4), 6.4 m from both centres, not (-2, 0), 3.2 m from the first.
+    x = torch.tensor([[0.0, 0.0], [10.0, 0.0], [5.0, 4.0], [-2.0, 0.0], [1.0, -1.0], [0.0, 1.0]]).reshape(1, 6, 1, 2)
+    c, w = kmeans_futures(x, 3, iters=0)
+    torch.testing.assert_close(c.reshape(3, 2), torch.tensor([[1.0, -1.0], [10.0, 0.0], [5.0, 4.0]]))
+    torch.testing.assert_close(w, torch.tensor([[4 / 6, 1 / 6, 1 / 6]]))
+
+
+def test_the_learned_sampler_s_kl_is_each_map_s_kl_to_the_standard_normal():
+    from torch.distributions import Normal, kl_divergence
+
+    torch.manual_seed(0)
+    sampler = KSetSampler(hidden=8, z_dim=3, k=4)
+    ctx = torch.randn(5, 8)
+    u, kl = sampler(ctx, torch.randn(5, 3))
+    b, log_a = sampler.net(ctx).unflatten(-1, (4, 6)).chunk(2, -1)  # (B, K, Z): the maps' means, log stds
+    want = kl_divergence(Normal(b, log_a.clamp(-7.0, 2.0).exp()), Normal(0.0, 1.0)).sum(-1).mean(-1)  # (B,)
+    torch.testing.assert_close(kl, want)
+    assert u.shape == (5, 4, 3)
+
+
+def test_the_learned_sampler_keeps_its_best_pass_scored_in_world_units_far_from_the_origin(trained, sim_files,
+                                                                                       tmp_path):
+    """train_kset keeps the pass of the lowest val minADE@K, which it scores as metrics.min_ade_fde does, in
+    world units: windows of UTM-sized coordinates score as the same windows near the origin."""
+    import copy
+
+    from trajcvae.metrics import min_ade_fde
+
+    m = TrajCVAE.load(trained)
+    cfg = copy.deepcopy(m.config)
+    cfg.kset.epochs = 3
+    w = m.make_windows([sim_files["val"]], every_window=True)
+    wt = WindowTensors.from_windows(w)
+    said = []
+    sampler, info = train_kset(m.model, cfg, wt, wt, w.fut, log=said.append)
+    passes = [float(line.split("minADE@6 ")[1].split(" m")[0]) for line in said]
+    assert len(passes) == 3 and info["epoch"] == 1 + int(np.argmin(passes))
+    assert info["val_min_ade"] == pytest.approx(min(passes), abs=1e-3)
+    eps = torch.randn(cfg.model.z_dim, generator=torch.Generator().manual_seed(cfg.train.seed))
+    b = make_batch(wt, torch.arange(len(wt)), cfg.data)
+    with torch.no_grad():
+        futures = b.to_world(sampler.futures(m.model, b, eps)).double().numpy()  # (N, K, P, 2)
+    want = float(min_ade_fde(futures, w.fut)[0].mean())
+    assert _val_min_ade(m.model, sampler, wt, w.fut, cfg.data, cfg.train.seed) == pytest.approx(want, abs=1e-5)
+    assert info["val_min_ade"] == pytest.approx(want, abs=1e-5)
+    far = pd.read_csv(sim_files["val"]).assign(x=lambda d: d.x + 5e5, y=lambda d: d.y + 5e6)
+    far.to_csv(tmp_path / "far.csv", index=False)
+    wf = m.make_windows([tmp_path / "far.csv"], every_window=True)
+    got = _val_min_ade(m.model, sampler, WindowTensors.from_windows(wf), wf.fut, cfg.data, cfg.train.seed)
+    assert got == pytest.approx(want, abs=1e-3)
 
 
 def test_selection_turns_and_scales_with_the_window():

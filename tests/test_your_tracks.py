@@ -97,6 +97,7 @@ def test_loggers_out_of_phase_keep_their_neighbours_until_their_next_fix_is_due(
         beside = w.nbr[mine][:, 0, -1]  # (N, 2) the neighbour at t0, in a's frame (heading +x, metres)
         assert mine.sum() > 10 and np.isfinite(beside).all()
         np.testing.assert_allclose(np.abs(beside[:, 1]), 1.5, atol=1e-6)  # along its velocity: still beside a
+        np.testing.assert_allclose(beside[:, 0], w.obs[mine][:, -1, 0], atol=1e-6)  # level with it, not behind
         latest = build_windows(logs(phase), cfg, "latest")
         assert np.isfinite(latest.nbr[list(latest.agent_id).index("a")][0, -1]).all()
     w = build_windows(logs(0.0, skip={20.0}), cfg, "windows")  # in phase; b missed at t = 20 s
@@ -1285,6 +1286,7 @@ def test_georeferenced_coordinates_give_the_same_futures_once_shifted_back(model
         read_tracks(seconds.assign(time=(seconds.time + 1.7e9).astype("float32")))
 
 
+@pytest.mark.skipif(not ETH_UCY.is_dir(), reason="needs ../shared/datasets/eth_ucy")
 def test_float32_times_far_from_zero_give_the_futures_of_the_times_as_written(model, tmp_path):
     """Times stored as float32 (a Parquet file's, a DataFrame's of any float32 kind, a live update's) a
     thousand seconds into a recording are a few tens of microseconds off their written values, as much as a
@@ -2126,6 +2128,7 @@ def test_scales_per_scene_travel_through_training_and_the_live_predictor(plaza, 
     OnlinePredictor(model, scene="cam9", scale={"cam9": 0.02})
 
 
+@pytest.mark.skipif(not ETH_UCY.is_dir(), reason="needs ../shared/datasets/eth_ucy")
 def test_times_in_minutes_or_hours_are_warned_of_naming_the_role_that_reads_them(plaza, tmp_path):
     """A time column in minutes read as seconds makes most tracks shorter than one model step, so few agents
     would be predicted: the warning says so and names the time role that reads it (time_min, or time_h for
