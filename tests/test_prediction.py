@@ -496,6 +496,13 @@ def test_checkpoint_from_an_incompatible_version_says_so(tmp_path, trained):
     with pytest.raises(CheckpointError, match=r"written by trajcvae 9\.0\.0 \(format 1\) is incompatible with this "
                                               r"trajcvae .*unknown option 'model\.mixture'"):
         TrajCVAE.load(tmp_path / "newer.pt")
+    # An option removed since: the checkpoint's version is this one's (a version spans many commits).
+    removed = {**ckpt, "config": {**ckpt["config"], "model": {**ckpt["config"]["model"], "sigma_net": True}}}
+    torch.save(removed, tmp_path / "removed.pt")
+    with pytest.raises(CheckpointError, match=r"written by another build of trajcvae .* is incompatible with this "
+                                              r"one: .*'model\.sigma_net' = True was removed from trajcvae \(tried, no "
+                                              r"gain\): retrain without it, or use the trajcvae commits that have it"):
+        TrajCVAE.load(tmp_path / "removed.pt")
     torch.save({k: v for k, v in ckpt.items() if k != "model"}, tmp_path / "nomodel.pt")
     with pytest.raises(CheckpointError, match="lacks model"):
         TrajCVAE.load(tmp_path / "nomodel.pt")
@@ -861,6 +868,11 @@ def test_a_corrupt_checkpoint_is_refused_in_one_line_not_used(tmp_path, trained,
         assert not (tmp_path / "p.csv").exists()
     one_line_error(cli("predict", trained.parent, sim_files["test"], "--out", tmp_path / "p.csv"),
                    f"a folder, not a checkpoint; give {trained}")
+    (tmp_path / "unfinished").mkdir()  # a run stopped before its end: last.pt alone
+    (tmp_path / "unfinished" / "last.pt").write_bytes((trained.parent / "last.pt").read_bytes())
+    one_line_error(cli("predict", tmp_path / "unfinished", sim_files["test"], "--out", tmp_path / "p.csv"),
+                   f"a folder, not a checkpoint; give {tmp_path / 'unfinished' / 'last.pt'} (its run is unfinished: "
+                   "train --resume goes on with it)")
     # Flipped bits in a weight are finite numbers too: the zip's checksums tell them.
     flipped = bytearray(trained.read_bytes())
     with zipfile.ZipFile(trained) as z:

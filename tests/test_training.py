@@ -162,6 +162,27 @@ def test_a_run_records_its_machine_and_a_resume_on_another_says_so(tmp_path, tin
                                                                {"from_epoch": 2, "machine": f"{cpu}, 2 threads"}]
 
 
+def test_a_run_an_older_trajcvae_made_resumes_saying_what_it_cannot_check(tmp_path, tiny_files):
+    """A run from before trajcvae recorded its machine and data: the resume warns that its data cannot be
+    checked and that it may round differently; its config.toml, which holds the flag kset.own_decoder from
+    while it was tried, is read as its checkpoint is (not as a hand edit)."""
+    cfg = load_config(None, ["model.hidden=16", "model.z_dim=4", "model.heads=2", "train.epochs=1",
+                             "train.kl_anneal_epochs=1", "train.k_eval=4", "kset.epochs=0", "train.device=cpu"])
+    run, lines = tmp_path / "run", []
+    train([tiny_files[0]], [tiny_files[1]], cfg, run, progress=False, figures=False)
+    old = torch.load(run / "last.pt", weights_only=True)
+    old["stats"] = {k: v for k, v in old["stats"].items() if k not in ("machine", "inputs")}
+    torch.save(old, run / "last.pt")
+    record = (run / "config.toml").read_text()
+    (run / "config.toml").write_text(record.replace("[kset]\n", "[kset]\nown_decoder = false\n", 1))
+    cfg.train.epochs = 2
+    train([tiny_files[0]], [tiny_files[1]], cfg, run, resume=True, progress=False, log=lines.append, figures=False)
+    warned = [line for line in lines if line.startswith("warning")]
+    assert len(warned) == 2 and "does not record the data it was trained on (an older trajcvae made it)" in warned[0]
+    assert "trained on an unrecorded machine; resumed on" in warned[1] and "only if that was of this kind" in warned[1]
+    assert int(pd.read_csv(run / "metrics.csv").epoch.max()) == 2
+
+
 def test_a_learned_sampler_trains_its_own_decoder_saves_and_uses_it(tmp_path, tiny_files):
     """The sampler trains beside its own copy of the CVAE's decoder, which best.pt keeps (loaded weights-only)
     and `--kset learned` decodes with; the CVAE's decoder is untouched. A sampler saved without a decoder

@@ -17,7 +17,7 @@ import torch
 
 from ._version import __version__
 from .atomic import write_bytes
-from .config import Config, validate
+from .config import Config, forget_trials, validate
 from .errors import CheckpointError, TrajCVAEError
 
 FORMAT = 1  # bump when the checkpoint layout changes incompatibly
@@ -45,7 +45,9 @@ def load(path: str | Path, map_location: str | torch.device = "cpu",
     format, config and model (e.g. `RESUME_KEYS`). Every failure is a one-line `CheckpointError`."""
     path = Path(path)
     if path.is_dir():
-        shown = f"; give {path / 'best.pt'}" if (path / "best.pt").is_file() else ""
+        shown = (f"; give {path / 'best.pt'}" if (path / "best.pt").is_file() else
+                 f"; give {path / 'last.pt'} (its run is unfinished: train --resume goes on with it)"
+                 if (path / "last.pt").is_file() else "")
         raise CheckpointError(f"{path}: a folder, not a checkpoint{shown}")
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint not found")
@@ -78,7 +80,9 @@ def load(path: str | Path, map_location: str | torch.device = "cpu",
                               f"{type(e).__name__})") from None
     if not isinstance(ckpt, dict) or "format" not in ckpt or "config" not in ckpt:
         raise CheckpointError(f"{path}: not a trajcvae checkpoint")
-    made_by = f"trajcvae {ckpt.get('version', '?')} (format {ckpt['format']})"
+    same = ckpt.get("version") == __version__  # (a version spans many commits)
+    made_by = f"{'another build of ' if same else ''}trajcvae {ckpt.get('version', '?')} (format {ckpt['format']})"
+    this = "this one" if same else f"this trajcvae {__version__}"
     if ckpt["format"] != FORMAT:
         raise CheckpointError(f"{path}: checkpoint written by {made_by} is incompatible with this "
                               f"trajcvae {__version__} (format {FORMAT})")
@@ -94,13 +98,9 @@ def load(path: str | Path, map_location: str | torch.device = "cpu",
         for key, value in [*ckpt["model"].items(), *ckpt.get("kset", {}).items()]:
             if not isinstance(value, torch.Tensor) or not torch.isfinite(value).all():
                 raise TrajCVAEError(f"weight {key} is not a tensor of finite numbers (a corrupt file?)")
-        if isinstance(ckpt["config"].get("kset"), dict):
-            # A flag while it was tried: the sampler's own decoder. Its saved state says whether it has one.
-            ckpt["config"]["kset"].pop("own_decoder", None)
-        cfg = Config.from_dict(ckpt["config"], source="its config")
+        cfg = Config.from_dict(forget_trials(ckpt["config"]), source="its config")
     except TrajCVAEError as e:
-        raise CheckpointError(f"{path}: checkpoint written by {made_by} is incompatible with this trajcvae "
-                              f"{__version__}: {e}") from None
+        raise CheckpointError(f"{path}: checkpoint written by {made_by} is incompatible with {this}: {e}") from None
     try:
         validate(cfg, files=False)
     except TrajCVAEError as e:  # a hand-edited or damaged config: no model could be built from it

@@ -247,7 +247,8 @@ def check_removed(dotted: str, value: Any, source: str) -> None:
     """A removed option is accepted only at its old "off" value (as old checkpoints and configs hold it)."""
     if not _equals(value, REMOVED[dotted]):
         raise TrajCVAEError(f"{source}: option '{dotted}' = {value!r} was removed from trajcvae (tried, no "
-                            f"gain; see docs/lab-notes.md); retrain without it")
+                            f"gain): retrain without it, or use the trajcvae commits that have it "
+                            f"(docs/lab-notes.md names them)")
 
 
 def check_adopted(dotted: str, value: Any, source: str) -> None:
@@ -286,10 +287,19 @@ def _to_bool(value: Any) -> bool:
     raise ValueError(value)
 
 
+def forget_trials(d: dict) -> dict:
+    """A run's record of its config (its checkpoint's, its config.toml) without the flags it holds from while
+    they were tried, at whatever value: `kset.own_decoder` (a saved sampler's state says whether it has one)."""
+    if isinstance(d.get("kset"), dict):
+        d["kset"].pop("own_decoder", None)
+    return d
+
+
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None,
-                options: dict[str, tuple[str, Any]] | None = None) -> Config:
+                options: dict[str, tuple[str, Any]] | None = None, run_record: bool = False) -> Config:
     """Defaults, then the TOML file (if any), then `section.key=value` overrides (`--set`), then a command's
-    own options, {section.key: (its flag, value)}, taken as given (an empty --classes is no unset)."""
+    own options, {section.key: (its flag, value)}, taken as given (an empty --classes is no unset).
+    `run_record`: the file is a run's config.toml, read as its checkpoint's config is (`forget_trials`)."""
     if path is not None and not isinstance(path, (str, os.PathLike)):
         raise TrajCVAEError(f"load_config: expected the path of a TOML file, got {type(path).__name__}")
     if isinstance(overrides, dict) and overrides:  # (its keys alone are texts)
@@ -305,7 +315,8 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         if path.is_dir():
             raise TrajCVAEError(f"--config {path}: is a folder; give a TOML file")
         try:
-            cfg = Config.from_dict(tomllib.loads(small_text(path)), source=str(path))
+            table = tomllib.loads(small_text(path))
+            cfg = Config.from_dict(forget_trials(table) if run_record else table, source=str(path))
         except FileNotFoundError:
             raise TrajCVAEError(f"{path}: config file not found") from None
         except tomllib.TOMLDecodeError as e:

@@ -313,7 +313,7 @@ def _resumed_config(given: Config, run: Config, out: Path, done: int) -> Config:
     if record.is_file():
         try:
             edited = [f"{dotted} = {value!r}" for dotted, value, _ in
-                      load_config(record).differences(run, skip=RESUME_OPTIONS)][:1]
+                      load_config(record, run_record=True).differences(run, skip=RESUME_OPTIONS)][:1]
         except TrajCVAEError as e:
             edited = [f"it no longer loads: {e}"]
         if edited:
@@ -346,6 +346,9 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
             "other files, edited ones, or the same in another order"
         raise TrajCVAEError(f"--resume: {what} the run in {out} was trained with ({how}); resume with the run's "
                             "files, or start a new run in another --out")
+    if state is not None and "training" not in before and log is not None:  # a run of a trajcvae before 2026-12-03
+        log(f"warning: {out / 'last.pt'} does not record the data it was trained on (an older trajcvae made it), "
+            "so this resume cannot check they are the files given; if they are not, start a new run in another --out")
     if state is not None and state["epoch"] >= tc.epochs and _finished(out, cfg, figures):
         if log is not None:
             log(f"the run in {out} is complete: it has trained its {tc.epochs} epoch{'s' * (tc.epochs != 1)} "
@@ -404,9 +407,14 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
     stats["machine"] = list(state.get("stats", {}).get("machine", [])) if state is not None else []
     if not stats["machine"] or stats["machine"][-1]["machine"] != here:
         if state is not None and log is not None and start <= tc.epochs:  # a machine that trains epochs
-            before = stats["machine"][-1]["machine"] if stats["machine"] else UNRECORDED
-            log(f"warning: {out / 'last.pt'} was trained on {before}; resumed on {here}, it rounds "
-                f"differently from epoch {start} on, so it matches no run trained on either alone")
+            if stats["machine"]:
+                log(f"warning: {out / 'last.pt'} was trained on {stats['machine'][-1]['machine']}; resumed on "
+                    f"{here}, it rounds differently from epoch {start} on, so it matches no run trained on "
+                    "either alone")
+            else:
+                log(f"warning: {out / 'last.pt'} was trained on {UNRECORDED}; resumed on {here}, it matches a run "
+                    f"trained on one machine only if that was of this kind too (else it rounds differently from "
+                    f"epoch {start} on)")
         stats["machine"].append({"from_epoch": start, "machine": here})
     metrics_path = out / "metrics.csv"
     if main:
