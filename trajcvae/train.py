@@ -346,9 +346,6 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
             "other files, edited ones, or the same in another order"
         raise TrajCVAEError(f"--resume: {what} the run in {out} was trained with ({how}); resume with the run's "
                             "files, or start a new run in another --out")
-    if state is not None and "training" not in before and log is not None:  # a run of a trajcvae before 2026-12-03
-        log(f"warning: {out / 'last.pt'} does not record the data it was trained on (an older trajcvae made it), "
-            "so this resume cannot check they are the files given; if they are not, start a new run in another --out")
     if state is not None and state["epoch"] >= tc.epochs and _finished(out, cfg, figures):
         if log is not None:
             log(f"the run in {out} is complete: it has trained its {tc.epochs} epoch{'s' * (tc.epochs != 1)} "
@@ -358,6 +355,9 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
         raise TrajCVAEError(f"{out}: its epochs are all trained, and best.pt (epoch {state['best_epoch']}) was "
                             f"removed; predict with {out / 'last.pt'} (epoch {state['epoch']}), or train anew in "
                             "another --out")
+    if state is not None and "training" not in before and log is not None:  # a run of a trajcvae before 2026-12-03
+        log(f"warning: {out / 'last.pt'} does not record the data it was trained on (an older trajcvae made it), "
+            "so this resume cannot check they are the files given; if they are not, start a new run in another --out")
     torch.manual_seed(tc.seed)  # same initial weights on every rank (DDP also broadcasts rank 0's)
     gen = torch.Generator().manual_seed(tc.seed + dist.rank)  # shuffling and augmentation
 
