@@ -1003,21 +1003,27 @@ def test_serve_ends_its_replay_before_it_exits(tmp_path, sim_files, monkeypatch)
     assert r.exit_code == 0 and ended == [True], r.output
 
 
-def test_a_stopped_server_gives_a_stalled_request_a_grace_period_then_exits(pedestrian, monkeypatch):
-    """Told to stop (SIGTERM, Ctrl-C), the server finishes requests in flight for up to STOP_GRACE seconds:
-    a tracker that sent half a request body and stalled does not keep it running."""
+def test_a_stalled_request_body_gets_a_408_so_a_stopped_server_exits(pedestrian, monkeypatch):
+    """A client that sends half a request body and stalls gets a one-line 408 after STALLED seconds (its
+    connection holds nothing longer), so a server told to stop (SIGTERM, Ctrl-C) answers it and exits."""
     server, app = server_app(pedestrian)
     import socket
 
-    monkeypatch.setattr(server, "STOP_GRACE", 0.5)
+    monkeypatch.setattr(server, "STALLED", 0.5)
     sock = server._listen("127.0.0.1", 0)
     uv = server._server(app)
     serving = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
     serving.start()
     body = b'{"time": 1.0, "detections": [{"agent_id": "1", "x": 1.0, "y": 2.0}]}'
+    head = (b"POST /v1/scenes/a/observations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(body))
     with socket.create_connection(sock.getsockname()[:2], timeout=5) as client:
-        client.sendall(b"POST /v1/scenes/a/observations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                       b"Content-Length: %d\r\n\r\n" % len(body) + body[:20])
+        client.sendall(head + body[:20])
+        answer = client.recv(4096).decode()
+        assert answer.startswith("HTTP/1.1 408") and '"detail":"body: no bytes for 0.5 s after 20 (a stalled ' \
+            'client); send the whole body"' in answer, answer
+    with socket.create_connection(sock.getsockname()[:2], timeout=5) as client:
+        client.sendall(head + body[:20])
         while not uv.server_state.connections:
             threading.Event().wait(0.02)
         uv.should_exit = True  # what uvicorn's SIGTERM and SIGINT handlers do

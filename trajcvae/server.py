@@ -9,6 +9,7 @@ scene's futures and tracks; `replay` feeds a recorded file into the scenes, pace
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import re
@@ -363,9 +364,13 @@ class Contained:
             await JSONResponse({"detail": f"internal error: {type(exc).__name__}"}, 500)(scope, receive, send)
 
 
+STALLED = 5.0  # seconds a request body's next bytes may take to come
+
+
 class BodyLimit:
     """ASGI middleware: a request body over `limit` bytes is refused with 413, by its Content-Length when
-    it has one, else as soon as the bytes received pass the limit."""
+    it has one, else as soon as the bytes received pass the limit; one whose next bytes take more than
+    STALLED seconds to come is refused with 408 (a stalled client holds no request, nor a stopping server)."""
 
     def __init__(self, app, limit: int):
         self.app, self.limit = app, limit
@@ -377,11 +382,18 @@ class BodyLimit:
         too_large = f"body: more than {self.limit} bytes (--max-body)"
         if length is not None and (not length.isdigit() or int(length) > self.limit):
             return await JSONResponse({"detail": too_large}, 413)(scope, receive, send)
-        received = 0
+        received, whole = 0, False
 
         async def limited():
-            nonlocal received
-            message = await receive()
+            nonlocal received, whole
+            if whole:  # what comes after the body (a disconnect) is waited for as long as it takes
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), STALLED)
+            except asyncio.TimeoutError:
+                raise HTTPException(408, f"body: no bytes for {STALLED:g} s after {received} (a stalled "
+                                         "client); send the whole body") from None
+            whole = message["type"] != "http.request" or not message.get("more_body", False)
             received += len(message.get("body", b""))
             if received > self.limit:
                 raise HTTPException(413, too_large)
@@ -754,14 +766,10 @@ def _listen(host: str, port: int) -> socket.socket:
     return s
 
 
-STOP_GRACE = 5.0  # seconds a request still running (or a client still sending one) gets once the server stops
-
-
 def _server(app: FastAPI, **where) -> uvicorn.Server:
-    """A uvicorn server of `app`: told to stop (SIGINT, SIGTERM, `should_exit`), it finishes the requests in
-    flight for up to STOP_GRACE seconds, then closes their connections: a client stalled half-way through a
-    request body does not keep it running."""
-    return uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=STOP_GRACE, **where))
+    """A uvicorn server of `app`: told to stop (SIGINT, SIGTERM, `should_exit`), it answers the requests in
+    flight first (one stalled half-way through its body gets its 408 after STALLED seconds)."""
+    return uvicorn.Server(uvicorn.Config(app, log_level="warning", **where))
 
 
 def _run(app: FastAPI, sock: socket.socket) -> None:
