@@ -338,6 +338,30 @@ def test_an_identity_scene_map_leaves_every_draw_where_it_is():
     np.testing.assert_allclose(level_map(*as_float).numpy(), 1.0, rtol=1e-4)
 
 
+def test_a_scene_map_keeps_the_order_of_points_past_the_farthest_draw_in_float32_as_in_float64():
+    """A map whose top levels are all but 1 (a scene's past truths far out) sends points just past the farthest
+    draw far out; in float32, as predict runs it, 1 - G^-1(F) must not round to 0 there, or points swap order."""
+    import torch
+
+    from trajcvae.calibrate import _by_step, _radii, level_map
+
+    torch.manual_seed(1)
+    draws, c = torch.randn(1, 200, 1, 2, dtype=torch.float64), torch.zeros(1, 1, 2, dtype=torch.float64)
+    last = _radii(*_by_step(draws, c, draws[:, :1]))[0][0, -1]
+    ray = torch.tensor([1.0, 0.0], dtype=torch.float64)
+    unit = ray / _radii(*_by_step(draws, c, ray.reshape(1, 1, 1, 2)))[1][0, 0]  # radius 1 along the ray
+    x = torch.tensor([1.01, 1.03, 1.06, 1.07, 1.08, 1.1, 1.5, 2.0], dtype=torch.float64)
+    points = (x[:, None] * last * unit).reshape(1, -1, 1, 2)
+    g = np.linspace(0, 1, 201)
+    q = 1 - (1 - g) ** 2
+    q[-2:] = [1 - 1.2e-7, 1.0]
+    q = torch.from_numpy(q).reshape(1, 1, 201)
+    wide = level_map(draws, c, points, q)[0, :, 0] * x
+    single = level_map(*(a.float() for a in (draws, c, points, q)))[0, :, 0].double() * x
+    assert bool((wide.diff() > 0).all())
+    np.testing.assert_allclose(single.numpy(), wide.numpy(), rtol=1e-3)  # (1 - 1.2e-7 is 1 - 1.19e-7 in float32)
+
+
 def test_a_scene_map_adds_ten_even_pseudo_levels_and_starts_at_ten_finished_windows():
     """docs/model.md: G per step '(+ 10 even levels)', 'once 10 windows of the scene have finished by t0'.
     Ten windows whose truths all fell at level 0.02: G^-1 is numpy's quantile of ten 0.02s and 0.05, 0.15,

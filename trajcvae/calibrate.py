@@ -143,13 +143,14 @@ def level_map(draws: torch.Tensor, c: torch.Tensor, points: torch.Tensor, quanti
     lo, hi = quantiles.gather(1, i), quantiles.gather(1, i + 1)
     target = torch.where(fitted, lo + (at - i) * (hi - lo), 0.5)  # G^-1(F(r))
     mapped = _inverse_cdf(radii, target)
-    # Far beyond the farthest draw, F(r) = 1 - exp(-k r^2 / 2) rounds to 1 (in float32 from 1.7 times its
-    # radius) and every such point would land on one radius: there the top cell of G^-1 is applied to the
-    # tail's survival in logs, 1 - G^-1(F) = (1 - hi) + exp(-k r^2 / 2) (hi - lo) (L - 1), so each keeps its place.
+    # Beyond the farthest draw, F(r) = 1 - exp(-k r^2 / 2) nears 1, where 1 - G^-1(F) loses its digits (in
+    # float32 F rounds to 1 from 1.7 times that radius, and every such point would land on one radius): there
+    # the top cell of G^-1 is applied to the tail's survival in logs, 1 - G^-1(F) = (1 - hi) + exp(-k r^2 / 2)
+    # (hi - lo) (L - 1), so each point keeps its place and its order.
     k = _tail(radii)  # (BP, 1)
     log_s = -k * r ** 2 / 2  # (BP, K) log(1 - F(r)) beyond the farthest draw
     log_rest = torch.logaddexp(torch.log1p(-hi), log_s + torch.log((hi - lo) * (L - 1)))  # log(1 - G^-1(F))
-    deep = ((r > radii[:, -1:]) & (log_s < math.log(1e-3)) & (i == L - 2) & torch.isfinite(log_rest)
+    deep = ((r > radii[:, -1:]) & (i == L - 2) & torch.isfinite(log_rest)
             & (log_rest < math.log(0.5 / S)))  # its G^-1 in the tail of F^-1 too
     mapped = torch.where(deep, torch.sqrt(-2 * log_rest.clamp(max=0) / k), mapped)
     f = mapped / r.clamp(min=1e-12)
