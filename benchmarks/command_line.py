@@ -14,12 +14,14 @@ from __future__ import annotations
 import sys
 from typing import Callable
 
-from trajcvae.errors import TrajCVAEError
+from trajcvae.errors import TrajCVAEError, cli_wording
 
 
 def run(main: Callable[[], None]) -> None:
     """Run a script's `main`: the project's refusals (options checked with `trajcvae.config`'s checks, data
-    the library cannot read) and the system's refused reads and writes end it with one `error:` line."""
+    the library cannot read) and the system's refused reads and writes end it with one `error:` line, naming
+    options as a command line does (-k, not the Python keyword k)."""
+    cli_wording(True)
     try:
         main()
     except TrajCVAEError as e:

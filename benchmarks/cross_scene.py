@@ -37,7 +37,7 @@ def cross_scene_files(split_dir: Path, holdout: str) -> tuple[list[Path], list[P
     """(train, val, held-out) files: the split's train/val files without the held-out group, and that
     group's train + val files. Never touches the split's `test` folder."""
     if holdout not in GROUPS:
-        raise SystemExit(f"--holdout must be one of {', '.join(GROUPS)} (got {holdout!r})")
+        raise SystemExit(f"error: --holdout must be one of {', '.join(GROUPS)} (got {holdout!r})")
     key = GROUPS[holdout]
 
     def pick(part: str, inside: bool) -> list[Path]:
@@ -45,7 +45,7 @@ def cross_scene_files(split_dir: Path, holdout: str) -> tuple[list[Path], list[P
 
     tr, va, held = pick("train", False), pick("val", False), pick("train", True) + pick("val", True)
     if not held:
-        raise SystemExit(f"{split_dir}: no train/val files of scene group {holdout!r} to hold out")
+        raise SystemExit(f"error: {split_dir}: no train/val files of scene group {holdout!r} to hold out")
     return tr, va, held
 
 
@@ -68,14 +68,17 @@ def summary_table(runs: list[dict]) -> str:
 def run_fold(split_dir: Path, holdout: str, config: str | None, overrides: list[str], seed: int, out: Path,
              threads: int, k: int) -> dict:
     """Train and score one fold with one seed in `out`; a finished run (its cross_scene.json) is read back
-    when it was made with the same --config, --set and -k (else refused), an interrupted one resumed."""
+    when it was made from the same split with the same config and -k (else refused: its numbers are not
+    this run's), an interrupted one resumed."""
     done = out / "cross_scene.json"
     if done.exists():
         report = json.loads(done.read_text())
-        asked = {"config": config, "overrides": overrides, "k": k}
-        was = {key: report.get(key) for key in asked}
-        if was != asked:
-            raise SystemExit(f"{done}: a finished run made with {was}, not {asked}: give another --out")
+        was = (report.get("split", split_dir.name), report.get("k", 20),  # (reports before 2026-12-05: -k 20)
+               load_config(report.get("config"), report.get("overrides", [])).to_dict())
+        if was != (split_dir.name, k, load_config(config, overrides).to_dict()):
+            raise SystemExit(f"error: {done}: a finished run of split {was[0]}, -k {was[1]}, --config "
+                             f"{report.get('config')} --set {' '.join(report.get('overrides', [])) or '(none)'}, "
+                             "not this one's: give another --out")
         return report
     tr, va, held = cross_scene_files(split_dir, holdout)
     cfg = load_config(config, [f"train.num_threads={threads}", *overrides, f"train.seed={seed}"])
@@ -115,7 +118,7 @@ def main() -> None:
     for fold in folds:  # every fold checked before the first run starts
         cross_scene_files(Path(args.root) / args.split, fold)
     if args.seeds < 1:
-        raise SystemExit("--seeds must be >= 1")
+        raise SystemExit("error: --seeds must be >= 1")
     check_count(args.threads, "--threads")
     check_count(args.k, "-k")
     load_config(args.config, args.set)  # a bad --config or --set is refused before the first run

@@ -52,17 +52,25 @@ def test_cross_scene_summary_scores_each_fold_over_its_seeds(tmp_path):
     assert table[2] == "| students | 0, 1 | 0.2000/0.4000, 0.3000/0.5000 | 0.3500 |"  # (0.3 + 0.4) / 2
     assert table[3] == "| hotel | 0 | 0.1000/0.2000 | 0.1500 |"
     # A finished run is read back, not retrained (no data needed to show it) ...
-    done = {"holdout": "hotel", "seed": 3, "config": None, "overrides": ["model.hidden=8"], "k": 20, "min_ade": 0.1,
-            "min_fde": 0.2}
+    done = {"split": "eth", "holdout": "hotel", "seed": 3, "config": None, "overrides": ["model.hidden=8",
+            "train.lr=0.001"], "k": 20, "min_ade": 0.1, "min_fde": 0.2}
     (tmp_path / "cross_scene.json").write_text(__import__("json").dumps(done))
-    assert cs.run_fold(tmp_path / "nowhere", "hotel", None, ["model.hidden=8"], 3, tmp_path, 1, 20) == done
+    for overrides in (["model.hidden=8", "train.lr=0.001"], ["train.lr=1e-3", "model.hidden=8"]):  # the same config
+        assert cs.run_fold(tmp_path / "eth", "hotel", None, overrides, 3, tmp_path, 1, 20) == done
+    older = {"holdout": "hotel", "seed": 3, "overrides": [], "min_ade": 0.1, "min_fde": 0.2}  # no split, config, k
+    (tmp_path / "older").mkdir()
+    (tmp_path / "older" / "cross_scene.json").write_text(__import__("json").dumps(older))
+    assert cs.run_fold(tmp_path / "eth", "hotel", None, [], 3, tmp_path / "older", 1, 20) == older
     # Overrides add up, one --set or several.
     assert cs.parser().parse_args(["--set", "a=1", "--set", "b=2", "c=3"]).set == ["a=1", "b=2", "c=3"]
     # A finished run is read back only under the settings it was made with: other ones would print its numbers under their name.
-    for config, overrides, k in ((None, ["model.hidden=16"], 20), ("c.toml", ["model.hidden=8"], 20),
-                                 (None, ["model.hidden=8"], 5)):
-        with pytest.raises(SystemExit, match="cross_scene.json: a finished run made with .*give another --out"):
-            cs.run_fold(tmp_path / "nowhere", "hotel", config, overrides, 3, tmp_path, 1, k)
+    (tmp_path / "c.toml").write_text("[train]\nlr = 0.0005\n")
+    for split, config, overrides, k in (("eth", None, ["model.hidden=16"], 20), ("eth", tmp_path / "c.toml",
+                                        ["model.hidden=8"], 20), ("eth", None, ["model.hidden=8"], 5),
+                                        ("hotel", None, ["model.hidden=8", "train.lr=0.001"], 20)):
+        with pytest.raises(SystemExit, match="cross_scene.json: a finished run of split eth, -k 20, .*not this "
+                                             "one's: give another --out"):
+            cs.run_fold(tmp_path / split, "hotel", config, overrides, 3, tmp_path, 1, k)
 
 
 def test_cross_scene_trains_one_fold_scores_the_held_out_group_and_writes_its_report(tmp_path):
@@ -110,6 +118,7 @@ def test_noise_script_scores_a_model_with_scene_memory_far_from_the_origin_as_ne
 
 @pytest.mark.parametrize("script, args, line", [
     ("noise.py", ["--threads", "0"], "error: --threads must be >= 1 (got 0)"),
+    ("noise.py", ["-k", "0"], "error: -k must be >= 1 (got 0)"),  # named as the command line names it
     ("short_history.py", ["--model", "pedestrian"], "error: --model pedestrian: its split folder (none) has no "
                                                     "val folder in --split-data"),
     ("window_building.py", ["--source", "missing.txt"], "error: missing.txt: No such file or directory"),

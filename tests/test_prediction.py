@@ -871,8 +871,8 @@ def test_a_corrupt_checkpoint_is_refused_in_one_line_not_used(tmp_path, trained,
     (tmp_path / "unfinished").mkdir()  # a run stopped before its end: last.pt alone
     (tmp_path / "unfinished" / "last.pt").write_bytes((trained.parent / "last.pt").read_bytes())
     one_line_error(cli("predict", tmp_path / "unfinished", sim_files["test"], "--out", tmp_path / "p.csv"),
-                   f"a folder, not a checkpoint; give {tmp_path / 'unfinished' / 'last.pt'} (its run is unfinished: "
-                   "train --resume goes on with it)")
+                   f"a folder, not a checkpoint; give {tmp_path / 'unfinished' / 'last.pt'} (the run has no best.pt: "
+                   "stopped before its end, train --resume goes on with it)")
     # Flipped bits in a weight are finite numbers too: the zip's checksums tell them.
     flipped = bytearray(trained.read_bytes())
     with zipfile.ZipFile(trained) as z:

@@ -46,7 +46,8 @@ def load(path: str | Path, map_location: str | torch.device = "cpu",
     path = Path(path)
     if path.is_dir():
         shown = (f"; give {path / 'best.pt'}" if (path / "best.pt").is_file() else
-                 f"; give {path / 'last.pt'} (its run is unfinished: train --resume goes on with it)"
+                 f"; give {path / 'last.pt'} (the run has no best.pt: stopped before its end, train --resume "
+                 "goes on with it)"
                  if (path / "last.pt").is_file() else "")
         raise CheckpointError(f"{path}: a folder, not a checkpoint{shown}")
     if not path.is_file():
@@ -80,9 +81,7 @@ def load(path: str | Path, map_location: str | torch.device = "cpu",
                               f"{type(e).__name__})") from None
     if not isinstance(ckpt, dict) or "format" not in ckpt or "config" not in ckpt:
         raise CheckpointError(f"{path}: not a trajcvae checkpoint")
-    same = ckpt.get("version") == __version__  # (a version spans many commits)
-    made_by = f"{'another build of ' if same else ''}trajcvae {ckpt.get('version', '?')} (format {ckpt['format']})"
-    this = "this one" if same else f"this trajcvae {__version__}"
+    made_by = f"trajcvae {ckpt.get('version', '?')} (format {ckpt['format']})"
     if ckpt["format"] != FORMAT:
         raise CheckpointError(f"{path}: checkpoint written by {made_by} is incompatible with this "
                               f"trajcvae {__version__} (format {FORMAT})")
@@ -98,8 +97,15 @@ def load(path: str | Path, map_location: str | torch.device = "cpu",
         for key, value in [*ckpt["model"].items(), *ckpt.get("kset", {}).items()]:
             if not isinstance(value, torch.Tensor) or not torch.isfinite(value).all():
                 raise TrajCVAEError(f"weight {key} is not a tensor of finite numbers (a corrupt file?)")
-        cfg = Config.from_dict(forget_trials(ckpt["config"]), source="its config")
     except TrajCVAEError as e:
+        raise CheckpointError(f"{path}: checkpoint written by {made_by} is damaged: {e}") from None
+    try:
+        cfg = Config.from_dict(forget_trials(ckpt["config"]), source="its config")
+    except TrajCVAEError as e:  # an option this code does not know (any more), or not at that value
+        if ckpt.get("version") == __version__:  # (a version spans many commits)
+            made_by, this = f"another build of {made_by}", "this one"
+        else:
+            this = f"this trajcvae {__version__}"
         raise CheckpointError(f"{path}: checkpoint written by {made_by} is incompatible with {this}: {e}") from None
     try:
         validate(cfg, files=False)

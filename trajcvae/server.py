@@ -804,7 +804,7 @@ def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, 
         raise TrajCVAEError("--classes: picks the --replay file's agents (a client posts the detections it wants "
                             "futures for); give --replay")
     if speed != 1.0 and replay_file is None:
-        raise TrajCVAEError(f"--speed {speed:g}: the pace of a --replay (posted detections are predicted as they "
+        raise TrajCVAEError(f"--speed {speed:.15g}: the pace of a --replay (posted detections are predicted as they "
                             "come); give --replay")
     predictor = TrajCVAE.load(model, max_gap=max_gap)
     said: dict[str, list[str]] = {}
