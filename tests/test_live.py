@@ -272,6 +272,33 @@ def test_agents_out_of_view_are_forgotten_and_the_history_stays_bounded(pedestri
     assert online.tracks()["time"].min() >= online.time - 3.2
 
 
+def test_an_agent_in_view_has_futures_and_tracks_alike_at_the_forget_after_boundary(pedestrian):
+    """Updates 0.4 s apart on a float clock (1.2000000000000002): an agent last seen exactly forget_after
+    ago is in view, for its futures and for tracks() alike."""
+    online = OnlinePredictor(pedestrian, k=2, forget_after=0.4)
+    for i in range(4):
+        t = i * 0.4
+        futures = online.update(t, [("a", 0.5 * t, 0.0)] + ([("b", 0.5 * t, 2.0)] if i <= 2 else []))
+    assert set(futures.agent_id) == set(online.tracks().agent_id) == {"a", "b"}
+
+
+def test_frame_ids_give_the_futures_of_seconds_with_max_gap_and_forget_after_in_seconds(pedestrian):
+    """At 25 frame ids a second, max_gap and forget_after are seconds still: a missed detection is bridged
+    as in seconds, and an agent seen 50 frame ids (2 s) ago is in view."""
+    got = {}
+    for fps in (25.0, None):
+        online = OnlinePredictor(pedestrian, k=2, fps=fps, forget_after=2.0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no warning (a rate asked about) either
+            for i in range(11):
+                t = 10 * i if fps else 0.4 * i
+                seen = [("a", 0.2 * i, 0.1 * (0.4 * i) ** 2)] * (i != 7) + [("b", 0.0, 0.2 * i)] * (i <= 5)
+                futures = online.update(t, seen)
+        got[fps] = futures.sort_values(["agent_id", "sample", "step"])
+    assert set(got[25.0].agent_id) == {"a", "b"}  # b, last seen 5 updates (2 s) ago
+    np.testing.assert_allclose(got[25.0][["x", "y"]], got[None][["x", "y"]], atol=1e-6)
+
+
 @pytest.mark.parametrize("update, message", [
     (lambda p: p.update(float("nan"), [("a", 0, 0)]), "time must be finite"),
     (lambda p: p.update(0.0, [("a", 0, 0)]), "is not after the last update's 1"),

@@ -347,8 +347,22 @@ def test_the_builtin_model_scores_zara01_as_it_always_has():
     scores = evaluate(TrajCVAE.load("pedestrian"), [ETH_UCY / "zara1" / "test" / "crowds_zara01.txt"], k=20, seed=0,
                       calibration_draws=0)["scenes"]["overall"]
     assert scores["windows"] == 2356
-    got = [scores[key] for key in ("min_ade", "min_fde", "ml_ade", "ml_fde")]
-    np.testing.assert_allclose(got, [0.19229, 0.33863, 0.39041, 0.83443], atol=2e-4)
+    keys = ("min_ade", "min_fde", "ml_ade", "ml_fde", "cv_ade", "cv_fde", "ncv_min_ade", "ncv_min_fde")
+    np.testing.assert_allclose([scores[key] for key in keys],
+                               [0.19229, 0.33863, 0.39041, 0.83443, 0.42722, 0.95238, 0.36495, 0.66700], atol=2e-4)
+
+
+def test_evaluate_s_overall_row_is_the_mean_over_all_windows_not_over_scenes(trained, sim_files):
+    """Two scenes of unequal size: the overall row weighs each scene by its windows, in every column."""
+    from trajcvae.evaluate import evaluate
+
+    table = evaluate(TrajCVAE.load(trained), [sim_files["test"], sim_files["train"]], k=3, seed=0,
+                     calibration_draws=0)["scenes"]
+    scenes = [row for name, row in table.items() if name != "overall"]
+    assert len(scenes) == 2 and scenes[0]["windows"] != scenes[1]["windows"]
+    n = np.array([row["windows"] for row in scenes])
+    for key in ("min_ade", "min_fde", "cv_ade", "cv_fde", "ml_ade"):
+        assert table["overall"][key] == pytest.approx(n @ [row[key] for row in scenes] / n.sum(), rel=1e-9), key
 
 
 def test_builtin_model_reads_a_three_position_track_like_a_full_one():

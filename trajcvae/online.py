@@ -320,13 +320,18 @@ class OnlinePredictor:
         self.warnings = [*self.warnings, warning_text(line)][-WARNINGS_HELD:]
         warn(line)
 
+    def _in_view_since(self, time: float) -> float:
+        """Agents last seen at or after this are in view at `time`: those seen exactly forget_after ago too
+        (a margin of EPS steps for the times' rounding), for their futures and their tracks alike."""
+        return time - self.forget_after - EPS * self._step
+
     def _futures(self, time: float, k: int, seen) -> pd.DataFrame:
         """The futures of the agents in view at `time`, of which those in `seen` were detected now. An agent
         not seen now keeps the futures it got when last seen: they read nothing after that time, and a
         window's futures do not depend on the other windows sampled with it. So only the agents seen now
         are predicted, unless K, the columns or the longitudes' convention changed (then every agent in view
         is)."""
-        since = time - self.forget_after - EPS * self._step  # seen exactly forget_after ago: still in view
+        since = self._in_view_since(time)
         last = self.futures
         if self._k != k or not len(last) or self._recast:
             self._k, self._recast = k, False
@@ -584,7 +589,7 @@ class OnlinePredictor:
         t, agent = cols["frame"], cols["agent"]
         last = np.append(agent[1:] != agent[:-1], True)  # each agent's latest row (sorted by agent, time)
         latest = np.repeat(t[last], np.diff(np.concatenate([[0], np.flatnonzero(last) + 1])))
-        keep = (latest >= time - self.forget_after) & (t >= time - history * self._per_second)
+        keep = (latest >= self._in_view_since(time)) & (t >= time - history * self._per_second)
         xy = from_metres(np.stack([cols["x"][keep], cols["y"][keep]], axis=1), self._attrs.get("units"),
                          np.full(int(keep.sum()), self.scene, dtype=object))
         return pd.DataFrame({"agent_id": self._names(agent[keep], ids), self.time_column: t[keep],
