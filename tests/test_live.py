@@ -282,6 +282,18 @@ def test_an_agent_in_view_has_futures_and_tracks_alike_at_the_forget_after_bound
     assert set(futures.agent_id) == set(online.tracks().agent_id) == {"a", "b"}
 
 
+def test_a_label_given_once_stays_with_its_agent_s_futures(pedestrian):
+    """A tracker that names an agent's class only with its first detection (or from its second on): its
+    futures carry the label from then on, as predict's carry the label of the agent's rows."""
+    online = OnlinePredictor(pedestrian, k=1)
+    online.update(0.0, [{"agent_id": "a", "x": 0.0, "y": 0.0, "label": "Pedestrian"}, {"agent_id": "b", "x": 0.0,
+                                                                                         "y": 2.0}])
+    for t in (0.4, 0.8, 1.2):
+        futures = online.update(t, [{"agent_id": "a", "x": t, "y": 0.0},
+                                    {"agent_id": "b", "x": t, "y": 2.0, "label": "Biker"}])
+        assert dict(zip(futures.agent_id, futures.label)) == {"a": "Pedestrian", "b": "Biker"}
+
+
 def test_frame_ids_give_the_futures_of_seconds_with_max_gap_and_forget_after_in_seconds(pedestrian):
     """At 25 frame ids a second, max_gap and forget_after are seconds still: a missed detection is bridged
     as in seconds, and an agent seen 50 frame ids (2 s) ago is in view."""

@@ -363,6 +363,10 @@ def test_evaluate_s_overall_row_is_the_mean_over_all_windows_not_over_scenes(tra
     n = np.array([row["windows"] for row in scenes])
     for key in ("min_ade", "min_fde", "cv_ade", "cv_fde", "ml_ade"):
         assert table["overall"][key] == pytest.approx(n @ [row[key] for row in scenes] / n.sum(), rel=1e-9), key
+    # The noisy straight lines are drawn with --seed too, as the model's futures are.
+    other = evaluate(TrajCVAE.load(trained), [sim_files["test"], sim_files["train"]], k=3, seed=1,
+                     calibration_draws=0)["scenes"]["overall"]
+    assert other["ncv_min_ade"] != table["overall"]["ncv_min_ade"] and other["cv_ade"] == table["overall"]["cv_ade"]
 
 
 def test_builtin_model_reads_a_three_position_track_like_a_full_one():
