@@ -63,7 +63,7 @@ def test_cross_scene_summary_scores_each_fold_over_its_seeds(tmp_path):
     assert cs.run_fold(tmp_path / "eth", "hotel", None, [], 3, tmp_path / "older", 1, 20) == older
     # Overrides add up, one --set or several.
     assert cs.parser().parse_args(["--set", "a=1", "--set", "b=2", "c=3"]).set == ["a=1", "b=2", "c=3"]
-    # A finished run is read back only under the settings it was made with: other ones would print its numbers under their name.
+    # A finished run is read back only under the settings it was made with (its numbers are not another run's).
     (tmp_path / "c.toml").write_text("[train]\nlr = 0.0005\n")
     for split, config, overrides, k in (("eth", None, ["model.hidden=16"], 20), ("eth", tmp_path / "c.toml",
                                         ["model.hidden=8"], 20), ("eth", None, ["model.hidden=8"], 5),
