@@ -116,6 +116,17 @@ def test_frame_ids_of_a_25_fps_video_come_back_as_frame_ids(model, plaza):
     np.testing.assert_allclose(by_time(out, 1 / 25)[["x", "y"]], plain[["x", "y"]], atol=1e-4)
 
 
+def test_frame_ids_of_a_24_fps_video_give_futures_at_fractional_frame_ids(model, tmp_path):
+    """At 24 fps a 0.4 s step is 9.6 frame ids: each future's frame id is t0 + 9.6 x step, not rounded to a
+    whole frame (which would put it up to 0.02 s off the position written beside it), in memory and in a file."""
+    walk = pd.DataFrame({"frame": np.arange(0, 240, 12), "agent_id": 1, "x": 0.3 * np.arange(20), "y": 0.0})
+    walk.to_csv(tmp_path / "walk.csv", index=False)
+    r = cli("predict", "pedestrian", tmp_path / "walk.csv", "--fps", 24, "-k", 1, "--out", tmp_path / "p.csv")
+    assert r.exit_code == 0, r.output
+    for out in (model.predict(walk, k=1, fps=24), pd.read_csv(tmp_path / "p.csv")):
+        np.testing.assert_allclose(out.frame - out.t0, 9.6 * out.step, atol=1e-9)
+
+
 def test_irregular_timestamps_give_nearly_the_same_futures(model, plaza):
     """Timestamps jittered by up to 20 ms around 10 Hz: the grid still falls at each agent's latest
     observation, the rest is interpolated; the futures move by a small fraction of the distance walked."""
@@ -1305,6 +1316,12 @@ def test_float32_times_far_from_zero_give_the_futures_of_the_times_as_written(mo
         got = model.predict(given, k=3)
         assert got.t0.tolist() == want.t0.tolist()
         np.testing.assert_array_equal(got[["x", "y"]], want[["x", "y"]])
+    later = exact.assign(time=np.round(exact.time + 19000.04, 2))  # seven significant digits (20012.84): as written
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got, want_later = (model.predict(later.assign(time=later.time.astype(d)), k=3) for d in ("float32", "float64"))
+    assert got.t0.tolist() == want_later.t0.tolist()
+    np.testing.assert_array_equal(got[["x", "y"]], want_later[["x", "y"]])
     # Float32 times that are no short decimals (a start 1/7 s past 1000) are as far off: warned of, naming the fix.
     sevenths = exact.assign(time=(exact.time + 1 / 7).astype("float32"))
     with pytest.warns(TrajCVAEWarning, match=r"^the table holds times as float32, which near 1\d+\.\d+ resolve only "
