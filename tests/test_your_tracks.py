@@ -370,6 +370,15 @@ def test_positions_in_kilometres_are_written_to_a_tenth_of_a_millimetre(tmp_path
     px = pd.read_csv(tmp_path / "px_p.csv")
     np.testing.assert_allclose(px[["x", "y"]] * 5, m[["x", "y"]], atol=2e-4)
     assert read_tracks([tmp_path / "px.csv"], homography=aerial).attrs["units"]["metres_per_unit"] == pytest.approx(5.0)
+    # Scales per scene, one in metres and one in kilometres: the decimals the largest unit needs.
+    both = pd.concat([plaza.assign(scene="m"), plaza.assign(scene="km", x=plaza.x / 1000, y=plaza.y / 1000)])
+    both.to_csv(tmp_path / "both.csv", index=False, float_format="%.12g")
+    write(tmp_path / "scales.csv", "scene,scale\nm,1\nkm,1000\n")
+    r = cli("predict", "pedestrian", tmp_path / "both.csv", "--scale", tmp_path / "scales.csv", "-k", 2,
+            "--out", tmp_path / "both_p.csv")
+    assert r.exit_code == 0, r.output
+    out = pd.read_csv(tmp_path / "both_p.csv")
+    np.testing.assert_allclose(out[out.scene == "km"][["x", "y"]] * 1000, m[["x", "y"]], atol=2e-4)
 
 
 def test_pixels_at_10_hz_with_a_homography_give_the_same_futures_in_pixels(model, plaza, tmp_path):
