@@ -48,12 +48,7 @@ def unit_conversion(scale: float | str | Path | Mapping | None, homography) -> d
         return None
     if isinstance(homography, (str, Path)):
         where_ = f"--homography {homography}"
-        try:
-            text = small_text(home_path(homography, "--homography"))
-        except UnicodeError as e:  # (`small_text`'s: what the file holds, and the fix)
-            raise DataError(f"{where_}: {e}") from None
-        except OSError as e:
-            raise DataError(f"{where_}: cannot read it ({e.strerror or type(e).__name__})") from None
+        text = _file_text(home_path(homography, "--homography"), where_)
         # Numbers separated by blanks, commas or semicolons; '#' starts a comment, as in numpy's text files.
         tokens = [t for line in text.splitlines() for t in re.split(r"[\s,;]+", line.split("#")[0]) if t]
         bad = next((t for t in tokens if not parses_as_number(t)), None)
@@ -79,6 +74,17 @@ def unit_conversion(scale: float | str | Path | Mapping | None, homography) -> d
 CERTAIN = 0.9  # a scale the file gives with a lower certainty (OpenTraj's SDD guesses: 0) is warned of
 
 
+def _file_text(path: Path, source: str) -> str:
+    """The text of a --homography or --scale file (`errors.small_text`); one that cannot be read is a DataError
+    naming `source`, with what it holds and the fix, or why the system refused it."""
+    try:
+        return small_text(path)
+    except UnicodeError as e:  # (`small_text`'s: what the file holds, and the fix)
+        raise DataError(f"{source}: {e}") from None
+    except OSError as e:
+        raise DataError(f"{source}: cannot read it ({e.strerror or type(e).__name__})") from None
+
+
 def scene_scales(given: str | os.PathLike | Mapping) -> dict:
     """Scales per scene, checked, as `units` {"scales": {scene: metres per unit}, "estimated": [scenes whose
     scale the file gives with a certainty under `CERTAIN`], "source": how messages name them}. `given`: a
@@ -94,12 +100,7 @@ def scene_scales(given: str | os.PathLike | Mapping) -> dict:
         if not str(given).strip() or not path.is_file():
             raise DataError(f"{source}: neither a number of metres per unit nor a file of scales per scene "
                             f"({'a folder' if str(given).strip() and path.is_dir() else 'no such file'})")
-        try:
-            text = small_text(path)
-        except UnicodeError as e:  # (`small_text`'s: what the file holds, and the fix)
-            raise DataError(f"{source}: {e}") from None
-        except OSError as e:
-            raise DataError(f"{source}: cannot read it ({e.strerror or type(e).__name__})") from None
+        text = _file_text(path, source)
         raw = _scale_table(text, source) if path.suffix.lower() in (".csv", ".tsv", ".txt") else \
             _scale_mapping(text, source)
     scales, estimated = {}, []
