@@ -877,6 +877,12 @@ def test_trajnetplusplus_predictions_are_written_as_its_evaluators_read_them_and
     predict_to_file("pedestrian", [private], tmp_path / "q.ndjson", k=3, kset="kmeans", primary=True)
     for key, value in trajnet_scores(tmp_path / "q.ndjson", plaza, records).items():  # and TrajNet++'s own scores
         assert abs(scores["scenes"]["overall"][key] - value) < 1e-4, key
+    # Of the learned K-set's 20 futures, prediction 0 and the top 3 are the heaviest, as the file lists them.
+    scores = trajcvae_evaluate(model, [private], k=20, kset="learned", calibration_draws=0, primary=True)
+    predict_to_file("pedestrian", [private], tmp_path / "q20.ndjson", k=20, kset="learned", primary=True)
+    for key, value in trajnet_scores(tmp_path / "q20.ndjson", plaza, records, k=20).items():
+        assert abs(scores["scenes"]["overall"][key] - value) < 1e-4, key
+    (tmp_path / "q20.ndjson").unlink()
     everything = trajcvae_evaluate(model, [private], k=3, calibration_draws=0)
     assert everything["scenes"]["overall"]["windows"] > 50 * len(records)  # every full window of every agent
     # The primaries' windows alone are built (not every agent's), each as it is among all of them.
