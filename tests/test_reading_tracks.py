@@ -769,3 +769,87 @@ def test_a_quote_left_open_in_a_csv_is_named_at_its_line_not_a_row_lost(tmp_path
     path.write_text("frame,agent_id,x,y,label\n   \n" + "\n".join(rows) + "\n")  # a blank line: read value by value
     with pytest.raises(DataError, match=r"q.csv line 8: column 'label' value runs over a line break \(a quote"):
         read_tracks([path])
+
+
+def test_a_repeated_frame_at_another_y_is_a_conflict_named_at_its_first_sighting(tmp_path):
+    """A row is an exact repeat only where x and y both match: the same x at another y is the same agent in two
+    places, refused; however many repeats come before the clash, the first row of that frame is named."""
+    g = write(tmp_path / "y.csv", "frame,agent_id,x,y\n0,1,0,0\n10,1,1,0\n10,1,1,5\n")
+    assert f"{g} line 4: duplicate (scene, frame, agent_id) = (y, 10, 1) at another position; first seen at " \
+           f"{g} line 3" in read_error(g)
+    h = write(tmp_path / "three.csv", "frame,agent_id,x,y\n0,1,0,0\n10,1,1,0\n10,1,1,0\n10,1,2,0\n")
+    assert f"{h} line 5: duplicate (scene, frame, agent_id) = (three, 10, 1) at another position; first seen at " \
+           f"{h} line 3" in read_error(h)
+
+
+def test_the_summary_counts_an_agent_id_of_two_scenes_as_two_agents(tmp_path):
+    """Agent 1 of scene a and agent 1 of scene b, one after the other in the table, are two agents."""
+    f = write(tmp_path / "s.csv", "scene,frame,agent_id,x,y\na,0,1,0,0\na,10,1,1,0\nb,0,1,0,0\nb,10,1,1,0\n")
+    s = summarize(read_tracks([f]))
+    assert (s.agents, s.scenes, s.segments) == (2, 2, 2)
+
+
+def test_gaps_in_frame_ids_of_a_given_rate_are_judged_in_seconds(tmp_path):
+    """With --fps, a track's steps of 10 frame ids (0.4 s at 25 fps) are no gaps, nor is a missing frame
+    (0.8 s, bridged); a step of 1.2 s is one."""
+    frames = [0, 10, 20, 40, 50, 80, 90]
+    f = write(tmp_path / "a.csv", "frame,agent_id,x,y\n" + "".join(f"{t},1,{t / 20},0\n" for t in frames))
+    s = summarize(read_tracks([f], fps=25))
+    assert (s.gaps, s.segments) == (1, 2) and s.rates == {"a": 2.5}
+
+
+def test_a_known_rate_is_that_of_the_median_interval_not_of_the_gaps_between(tmp_path):
+    """Samples 0.1 s apart with two bridged pauses of 0.5 s are 10 a second, as the summary says."""
+    times = [0, 0.1, 0.2, 0.3, 0.4, 0.9, 1.0, 1.1, 1.6, 1.7, 1.8]
+    f = write(tmp_path / "log.csv", "time,agent_id,x,y\n" + "".join(f"{t},1,{t},0\n" for t in times))
+    s = summarize(read_tracks([f]))
+    assert s.rates == {"log": pytest.approx(10.0)} and s.gaps == 0 and "log: 10 Hz" in s.line()
+
+
+def test_times_of_microseconds_since_1970_are_written_in_full():
+    assert checks.time_text(1700000000400000.0) == "1700000000400000"  # microseconds since 1970
+    assert checks.time_text(1700000000400000000.0) == "1700000000400000000"  # nanoseconds
+    assert checks.time_text(1700000000.35) == "1700000000.35"
+
+
+def test_a_models_speed_record_is_its_90th_percentile_and_the_share_of_moves_under_its_band():
+    """speed_record keeps the 90th percentile (the band is BAND times under and over it) and the share of the
+    training moves slower than the band's bottom."""
+    record = checks.speed_record(np.arange(1, 101) / 10.0)  # 0.1 .. 10 m/s
+    assert record == {"p90": pytest.approx(9.01), "slow": pytest.approx(0.22)}  # under 9.01 / 4 = 2.25 m/s: 22
+    assert checks.speed_band(record)[:2] == pytest.approx((9.01 / 4, 9.01 * 4))
+
+
+def test_a_json_files_rows_are_named_as_rows_in_messages(tmp_path):
+    f = write(tmp_path / "a.json", '[{"frame": 0, "agent_id": 1, "x": 0, "y": 0}, '
+                                   '{"frame": 10, "agent_id": 1, "x": 1, "y": 0}, '
+                                   '{"frame": 10, "agent_id": 1, "x": 2, "y": 0}]')
+    assert f"{f} row 3: duplicate (scene, frame, agent_id) = (a, 10, 1) at another position; first seen at " \
+           f"{f} row 2" in read_error(f)
+
+
+@pytest.mark.parametrize("rows", [
+    [f"{10 * i}\t1\t{1.2345 + 0.4 * i:.4f}\t{2.5:.{2 + i % 3}f}" for i in range(30)],  # decimals that vary
+    [f"{10 * i}\t1\t{1.2345 + 0.4 * i:.4f}\t2.5000" for i in range(3)],  # too few rows to judge
+])
+def test_a_file_ending_without_a_line_end_is_read_in_silence_where_its_decimals_tell_nothing(tmp_path, rows):
+    """The cut-short warning needs a run of rows (4 at least) whose last values all have the same decimals."""
+    path = write(tmp_path / "log.txt", "\n".join(rows) + "\n300\t1\t13.2345\t2.5")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(read_tracks([path])) == len(rows) + 1
+
+
+def test_a_csv_of_motchallenge_box_columns_is_told_how_to_give_points(tmp_path):
+    f = write(tmp_path / "boxes.csv", "frame,id,bb_left,bb_top,bb_width,bb_height\n1,1,100,200,16,40\n")
+    assert "missing column(s) x, y (or lon, lat in degrees) (have: frame, id, bb_left, bb_top, bb_width, " \
+           "bb_height); for boxes, add a point of each as x and y: its centre for a camera above" in read_error(f)
+
+
+def test_a_time_column_is_asked_about_minutes_only_where_the_tracks_are_too_fast():
+    """Minutes read as seconds make agents 60 times too fast, never too slow: only the too-fast warning asks."""
+    def said(metres_a_step: float) -> str:
+        rows = [(0.4 * i, a, metres_a_step * i, 3.0 * a) for a in range(3) for i in range(30)]
+        return checks.plausibility(read_tracks(pd.DataFrame(rows, columns=["time", "agent_id", "x", "y"])), 0.4)
+    assert "the time column (in seconds, not minutes?)" in said(40.0)  # 100 m/s
+    assert "the time column (in seconds?)" in said(0.01)  # 0.025 m/s

@@ -1033,7 +1033,7 @@ def test_trajnetplusplus_files_as_its_tools_write_them_and_what_they_must_not_ho
     predicted = json.dumps({"track": {"f": 400, "p": 1, "x": 9.0, "y": 9.0, "prediction_number": 0, "scene_id": 0}})
     path = write(tmp_path / "out.ndjson", "\n".join([json.dumps(scene)] + tracks + [predicted]) + "\n")
     with pytest.raises(DataError, match=f"out.ndjson line {len(tracks) + 2}: a TrajNet\\+\\+ prediction record "
-                                        r"\(prediction_number\), not an observed track"):
+                                        r"\(prediction_number, scene_id\), not an observed track"):
         read_tracks([path])
     other = json.dumps({"scene": {**scene["scene"], "id": 1, "fps": 5}})
     path = write(tmp_path / "two.ndjson", "\n".join([json.dumps(scene), other] + tracks) + "\n")
@@ -2358,3 +2358,96 @@ def test_columns_by_number_count_from_one_in_files_tables_and_rows_with_text(mod
     one_line_error(cli("predict", "pedestrian", ns, "--columns", "time=1,agent_id=2,x=3,y=4", "--out",
                        tmp_path / "p.csv"), "ns.txt line 1: column 1 value 1.7e+18 is too large", "--columns "
                    "time_ns=1 (or time_ms, time_us)")
+
+
+def test_motchallenge_ground_truth_keeps_people_and_vehicles_and_drops_distractors_and_occluders(tmp_path):
+    """MOT's classes 1-7 (pedestrians to static people: someone's neighbours) are kept under MOT's names; 8-13
+    (distractors, occluders, reflections, crowds) are dropped, whether flagged 0 or 1."""
+    from trajcvae.formats import MOT_CLASSES
+    rows = [f"{f},{c},{10 * c + f},200,16,40,{c % 2},{c},1" for c in range(1, 14) for f in (1, 2)]
+    gt = write(tmp_path / "gt.txt", "\n".join(rows) + "\n")
+    tracks = read_tracks([gt], fps=30)
+    assert sorted(set(tracks.agent_id)) == list(range(1, 8))
+    assert dict(zip(tracks.agent_id, tracks.label)) == {c: MOT_CLASSES[c - 1] for c in range(1, 8)}
+
+
+def test_motchallenge_rows_separated_by_blanks_are_read_as_boxes_not_as_sdd(tmp_path):
+    """A tracker's 10 numbers a row, written with spaces in place of commas, are MOT boxes (foot points, no
+    label): not SDD annotations, whose 10th field is a quoted label."""
+    rows = [f"{f},1,{100 + 2 * f},200,16,40,0.9,-1,-1,-1" for f in range(1, 8)]
+    commas = read_tracks([write(tmp_path / "commas.txt", "\n".join(rows) + "\n")], fps=30)
+    blanks = read_tracks([write(tmp_path / "blanks.txt", "\n".join(r.replace(",", " ") for r in rows) + "\n")],
+                         fps=30)
+    np.testing.assert_array_equal(blanks[["frame", "agent_id", "x", "y"]], commas[["frame", "agent_id", "x", "y"]])
+    assert "label" not in blanks and blanks.x.iloc[0] == 110.0 and blanks.y.iloc[0] == 240.0
+
+
+def test_a_seqinfo_frame_rate_of_zero_is_refused_naming_it(tmp_path):
+    (tmp_path / "seq" / "gt").mkdir(parents=True)
+    write(tmp_path / "seq" / "seqinfo.ini", "[Sequence]\nname=seq\nframeRate=0\n")
+    gt = write(tmp_path / "seq" / "gt" / "gt.txt", "1,1,100,200,16,40,1,1,1\n2,1,101,200,16,40,1,1,1\n")
+    with pytest.raises(DataError, match=r"seqinfo.ini: frameRate '0' is not a rate in frames per second"):
+        read_tracks([gt])
+
+
+def test_rows_of_ten_numbers_with_a_world_position_are_no_motchallenge_boxes(tmp_path):
+    """A tracker's results carry -1 in all three of MOT's world coordinates; a row whose x is given (a 3-D
+    tracker's) is not guessed to be boxes."""
+    rows = "\n".join(f"{f},1,100,200,16,40,0.9,{1.5 + f},-1,-1" for f in range(1, 4)) + "\n"
+    with pytest.raises(DataError, match=r"world.txt: line 1 has 10 columns and no header"):
+        read_tracks([write(tmp_path / "world.txt", rows)], fps=30)
+
+
+def test_a_file_named_det_txt_outside_a_det_folder_is_read_as_tracks(tmp_path):
+    """Only a sequence's det/det.txt is skipped as detections; a tracker's det.txt elsewhere in it is tracks."""
+    (tmp_path / "MOT17-09" / "tracker").mkdir(parents=True)
+    write(tmp_path / "MOT17-09" / "seqinfo.ini", "[Sequence]\nframeRate=30\n")
+    write(tmp_path / "MOT17-09" / "tracker" / "det.txt",
+          "".join(f"{f},1,{100 + f},200,16,40,0.9,-1,-1,-1\n" for f in range(1, 6)))
+    tracks = read_tracks([tmp_path / "MOT17-09"])
+    assert len(tracks) == 5 and tracks.attrs["fps"] == 30.0
+
+
+def test_trajnetplusplus_records_with_a_scene_id_are_predictions_not_tracks(tmp_path):
+    """A predictor's records name their scene (scene_id), with or without a prediction_number: refused, never
+    read as observations."""
+    bad = write(tmp_path / "pred.ndjson", '{"track": {"f": 0, "p": 1, "x": 0, "y": 0}}\n'
+                                          '{"track": {"f": 10, "p": 1, "x": 1, "y": 0, "scene_id": 3}}\n')
+    with pytest.raises(DataError, match=r"pred.ndjson line 2: a TrajNet\+\+ prediction record \(scene_id\), not an "):
+        read_tracks([bad])
+
+
+def test_trajnetplusplus_prediction_records_end_no_earlier_than_their_last_forecast_frame(tmp_path):
+    """A scene record whose end `e` falls short of the forecast frames is written with `e` moved up to the last
+    of them (a reader of its frames finds them all); one that reaches past them keeps its own."""
+    from trajcvae.formats import trajnet_predictions
+    frames, futures = np.array([[90, 100]]), np.zeros((1, 2, 2, 2))
+    for e, want in ((80, 100), (200, 200)):
+        lines = trajnet_predictions([{"id": 0, "p": 1, "s": 0, "e": e}], frames, futures).splitlines()
+        assert json.loads(lines[0])["scene"]["e"] == want
+        assert [json.loads(line)["track"]["prediction_number"] for line in lines[1:]] == [0, 0, 1, 1]
+
+
+def test_trajnetplusplus_scene_records_are_timed_as_their_rows_beside_files_of_other_rates(tmp_path):
+    """Files of different own rates are timed in seconds; a TrajNet++ file's scene records (each primary's last
+    observed frame, its step) are too, so that they name the rows' times."""
+    paths = []
+    for name, fps in (("slow", 2.5), ("fast", 5.0)):
+        lines = [json.dumps({"scene": {"id": 0, "p": 1, "s": 0, "e": 200, "fps": fps}})]
+        lines += [json.dumps({"track": {"f": f, "p": 1, "x": 0.1 * f, "y": 0.0}}) for f in range(0, 210, 10)]
+        paths.append(write(tmp_path / f"{name}.ndjson", "\n".join(lines) + "\n"))
+    tracks = read_tracks(paths)
+    assert tracks.attrs["time_base"] == "seconds"
+    records = tracks.attrs["scene_records"]
+    got = {scene: (t0, step) for scene, t0, step in zip(records["scene"], records["t0"], records["step"])}
+    assert got == {"slow": pytest.approx((80 / 25, 10 / 25)), "fast": pytest.approx((80 / 50, 10 / 50))}
+    for scene, (t0, _) in got.items():  # the primary's row at its last observed sample
+        assert np.isclose(tracks.frame[tracks.scene == scene], t0).sum() == 1
+
+
+def test_classes_given_with_blanks_after_their_commas_keep_every_class_they_name(tmp_path):
+    """--classes "Pedestrian, Biker" (as people write lists) keeps the bikers too, as "Pedestrian,Biker" does."""
+    f = write(tmp_path / "l.csv", "frame,agent_id,x,y,label\n0,1,0,0,Pedestrian\n10,1,1,0,Pedestrian\n"
+                                  "0,2,0,1,Biker\n10,2,3,1,Biker\n0,3,0,2,Car\n10,3,5,2,Car\n")
+    for classes in ("Pedestrian, Biker", " pedestrian ,biker ", ["Pedestrian ", " Biker"]):
+        assert sorted(set(read_tracks([f], classes=classes).agent_id)) == [1, 2]

@@ -865,8 +865,8 @@ def _trajnet_scene(scene: dict, path: Path, n: int) -> tuple | None:
 def _trajnet_track(t: dict, path: Path, n: int) -> tuple:
     """One TrajNet++ `track` record (line `n`) as (frame, pedestrian, x, y, line); a predictor's record or a
     field missing or of the wrong kind is refused, naming it."""
-    if "prediction_number" in t or "scene_id" in t:
-        raise DataError(f"{path} line {n}: a TrajNet++ prediction record (prediction_number), not an observed "
+    if given := [key for key in ("prediction_number", "scene_id") if key in t]:
+        raise DataError(f"{path} line {n}: a TrajNet++ prediction record ({', '.join(given)}), not an observed "
                         "track: give the observations alone (predictions are not read as tracks)")
     for key in ("f", "p", "x", "y"):
         if key not in t:
