@@ -85,10 +85,50 @@ def test_an_old_checkpoint_that_used_a_removed_option_is_refused_in_one_line(tmp
     ("train.max_grad_norm=-1", "train.max_grad_norm must be >= 0"),
     ("data.memory_radius=0", "data.memory_radius must be > 0"),
     ("train.device=tpu", "train.device must be auto, cpu or cuda"),
+    ("data.obs_len=1", r"data.obs_len must be >= 2 \(got 1\)"),
+    ("data.pred_len=0", r"data.pred_len must be >= 1 \(got 0\)"),
+    ("data.time_step=0", r"data.time_step must be > 0 \(got 0.0\)"),
+    ("data.frame=polar", "data.frame must be 'heading' or 'world'"),
+    ("data.min_speed=0", r"data.min_speed must be > 0 \(got 0.0\)"),
+    ("data.neighbor_radius=-1", r"data.neighbor_radius must be >= 0 \(got -1.0\)"),
+    ("data.memory_horizon=11", r"data.memory_horizon must be >= data.pred_len \(got data.memory_horizon = 11, "
+                               r"data.pred_len = 12\)"),
+    ("train.lr=0", r"train.lr must be > 0 \(got 0.0\)"),
+    ("kset.epochs=-1", r"kset.epochs must be >= 0 \(0 = no learned K-set\) \(got -1\)"),
+    ("train.seed=9223372036854775808", r"train.seed must be between 0 and 2\*\*63 - 1"),
 ])
 def test_invalid_values_are_refused(override, message):
     with pytest.raises(TrajCVAEError, match=message):
         load_config(None, [override])
+
+
+def test_values_at_the_edge_of_their_range_are_taken():
+    cfg = load_config(None, ["data.obs_len=2", "data.pred_len=1", "data.memory_horizon=1", "data.neighbor_radius=0",
+                             "data.frame=world", "kset.epochs=0", "train.seed=9223372036854775807"])
+    assert (cfg.data.obs_len, cfg.data.pred_len, cfg.data.memory_horizon, cfg.train.seed) == (2, 1, 1, 2 ** 63 - 1)
+
+
+def test_a_scale_and_a_homography_together_are_refused(tmp_path):
+    np.savetxt(tmp_path / "H.txt", np.eye(3))
+    with pytest.raises(TrajCVAEError, match="^invalid config: data.scale and data.homography exclude each other$"):
+        load_config(None, ["data.scale=2", f"data.homography={tmp_path / 'H.txt'}"])
+
+
+def test_a_set_without_a_value_says_what_set_takes():
+    with pytest.raises(TrajCVAEError, match="^overrides 'train.epochs': expected section.key=value$"):
+        load_config(None, ["train.epochs"])
+    # Text in matching quotes is unquoted (as TOML writes it); a quote at one end only is part of the text.
+    assert load_config(None, ['data.classes="Pedestrian']).data.classes == '"Pedestrian'
+
+
+@pytest.mark.parametrize("written", ["C:\\tmp\\fast.txt", "C:\\bin\\fast.txt", "C:\\runs\\t.txt"])
+def test_a_windows_path_whose_backslashes_toml_reads_as_escapes_is_named(tmp_path, written):
+    """In double quotes TOML reads \\t, \\b, \\f, \\r and \\n as control characters: the path is refused with the fix,
+    not looked for as a name with a tab in it."""
+    path = tmp_path / "c.toml"
+    path.write_text(f'[data]\nhomography = "{written}"\n')
+    with pytest.raises(TrajCVAEError, match="holds control characters .*a Windows path: write it in single quotes"):
+        load_config(path)
 
 
 def test_a_count_reads_the_same_from_a_config_file_and_from_set(tmp_path):

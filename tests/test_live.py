@@ -585,6 +585,14 @@ def test_answers_are_the_futures_table_as_json():
     assert got == expected
     assert [type(r["sample"]) for r in got] == [int] * 4 and got[2]["x"] is None and got[1]["label"] is None
     assert json.loads(server.answer_json(2.5, table.iloc[:0])) == {"time": 2.5, "futures": []}
+    # The agents layout holds the same numbers, times to 6 decimals too (an update at an irregular time).
+    t0 = 1.0001234
+    fut = pd.DataFrame({"agent_id": "7", "t0": t0, "sample": np.repeat([0, 1], 3), "step": np.tile([1, 2, 3], 2),
+                        "time": np.tile(t0 + 0.4 * np.arange(1, 4), 2), "x": np.arange(6) * 0.1234567, "y": 0.5})
+    rows = json.loads(server.answer_json(t0, fut, "rows", pred_len=3))["futures"]
+    agent = json.loads(server.answer_json(t0, fut, "agents", pred_len=3))["agents"][0]
+    assert agent["time"] == [r["time"] for r in rows[:3]] == [1.400123, 1.800123, 2.200123]
+    assert agent["t0"] == 1.000123 and np.ravel(agent["x"]).tolist() == [r["x"] for r in rows]
 
 
 @pytest.mark.parametrize("column", ["frame", "time"])
@@ -625,6 +633,9 @@ def server_app(pedestrian, lonlat=False, **limits):
 
 def test_serve_bad_options_are_one_line_errors(monkeypatch):
     pytest.importorskip("fastapi")
+    server = pytest.importorskip("trajcvae.server")
+    # An option let through would serve until killed: fail instead of hanging the suite.
+    monkeypatch.setattr(server, "_run", lambda app, sock: pytest.fail("serve started despite a bad option"))
     one_line_error(cli("serve", "pedestrian", "--kset", "best"), "--kset must be one of")
     one_line_error(cli("serve", "pedestrian", "--calibrate", "always"), "--calibrate must be one of")
     one_line_error(cli("serve", "pedestrian", "--calibrate", "scene", "--kset", "kmeans"),
@@ -708,6 +719,17 @@ def check_refusals(client):
         (client.post, "/v1/scenes/a/observations", {"json": {"time": 0.2, "detections": []}}, 409,
          "times must increase"),
         (client.post, "/v1/scenes/a/observations", {"json": {"frame": 3, "detections": []}}, 422, "--fps"),
+        (client.post, "/v1/scenes/a/observations", {"json": {"time": 1.0, "frame": 3, "detections": []}}, 422,
+         "time: give either time (seconds) or frame, not both or neither"),
+        (client.post, "/v1/scenes/a/observations", {"json": {"detections": []}}, 422,
+         "time: give either time (seconds) or frame, not both or neither"),
+        # The body limit counts bytes: one over it is refused, by its Content-Length or as it streams in.
+        (client.post, "/v1/scenes/a/observations", {"headers": JSON, "content": padded(ok, 20_001)}, 413,
+         "body: more than 20000 bytes"),
+        (client.post, "/v1/scenes/a/observations", {"headers": JSON, "content": iter([padded(ok, 20_001)[:10_000],
+                                                                                       padded(ok, 20_001)[10_000:]])},
+         413, "body: more than 20000 bytes"),
+        (client.post, "/v1/scenes/a/observations?k=101", {"json": ok}, 422, "k: must be between 1 and 100"),
         (client.post, "/v1/scenes/a/observations",
          {"json": {"time": 1.0, "detections": [{"agent_id": str(i), "x": i, "y": 0} for i in range(51)]}}, 413,
          "51 agents, more than the server's limit of 50"),
@@ -724,6 +746,7 @@ def check_refusals(client):
         (client.get, "/v1/scenes/cam1%2Ftracks/futures", {}, 422, "scene: 'cam1/tracks' is not a name"),
         (client.delete, "/v1/scenes/cam1%2Ftracks", {}, 422, "scene: 'cam1/tracks' is not a name"),
         (client.get, "/v1/scenes/a/elsewhere", {}, 404, "Not Found"),
+        (client.get, "/v1/scenes/a/tracks?seconds=0", {}, 422, "seconds: Input should be greater than 0"),
         (client.get, "/v1/scenes/nowhere/futures", {}, 404, "scene 'nowhere' does not exist"),
         (client.delete, "/v1/scenes/nowhere", {}, 404, "does not exist"),
     ]
@@ -742,10 +765,19 @@ def check_refusals(client):
     r = client.post("/v1/scenes/a/observations?k=2", json={"time": 0.8, "detections": [
         {"agent_id": "7", "x": 2.2, "y": 2.0}]})
     assert r.status_code == 200 and {f["sample"] for f in r.json()["futures"]} == {0, 1}
+    r = client.post("/v1/scenes/a/observations?k=100", headers=JSON, content=padded(
+        {"time": 1.2, "detections": [{"agent_id": "7", "x": 2.6, "y": 2.0}]}, 20_000))  # at the limits: taken
+    assert r.status_code == 200 and {f["sample"] for f in r.json()["futures"]} == set(range(100)), r.text
     assert client.delete("/v1/scenes/b").json() == {"deleted": "b"}
     assert client.get("/healthz").json() == {"status": "ok", "scenes": 1}
     assert "/v1/scenes/{scene}/observations" in client.get("/openapi.json").json()["paths"]
     assert client.get("/docs").status_code == 200
+
+
+def padded(body: dict, size: int) -> bytes:
+    """`body` as JSON of exactly `size` bytes (spaces after it)."""
+    text = json.dumps(body).encode()
+    return text + b" " * (size - len(text))
 
 
 def test_two_scenes_at_once_each_get_their_own_futures(pedestrian):

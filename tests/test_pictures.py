@@ -130,6 +130,31 @@ def test_density_shows_two_modes():
     plt.close(fig)
 
 
+def test_the_density_leaves_the_background_white_where_nothing_is_predicted():
+    """Its lowest level is above zero: only where futures go is shaded, elsewhere the picture stays white."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(3, 3), dpi=DPI)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_axis_off()
+    pts = np.random.default_rng(1).normal([5, 3], 0.4, (40, 2))
+    assert draw_density(ax, pts)
+    fig.canvas.draw()
+    img = np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(int)  # (H, W, 3), row 0 at the top
+    h = img.shape[0]
+
+    def at(x, y):  # the pixel at data coordinates (x, y)
+        u, v = ax.transData.transform((x, y))
+        return img[h - 1 - int(v), int(u)]
+
+    assert (at(5, 3) < 250).any()  # the mode is shaded
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    assert at(x0 + 0.02 * (x1 - x0), y0 + 0.02 * (y1 - y0)).tolist() == [255, 255, 255]  # a corner far from it
+
+
 def test_a_crowd_views_density_stays_on_each_agents_futures_in_a_scene_a_kilometre_wide():
     """Thirty agents spread over 1 km, each with futures a few metres long: the density is shaded where
     they go, not over blobs tens of metres wide sized by the whole scene; a scene of walkers and waiting

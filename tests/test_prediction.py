@@ -3,6 +3,7 @@ import json
 import math
 import os
 import pickle
+import re
 import struct
 import time
 import zipfile
@@ -313,6 +314,9 @@ def test_incompatible_or_foreign_checkpoints(tmp_path, trained):
     torch.save(ckpt, tmp_path / "future.pt")
     with pytest.raises(CheckpointError, match="incompatible"):
         TrajCVAE.load(tmp_path / "future.pt")
+    torch.save({**ckpt, "format": 0}, tmp_path / "past.pt")  # an older layout is no more readable than a newer
+    with pytest.raises(CheckpointError, match=r"\(format 0\) is incompatible with this trajcvae .* \(format 1\)"):
+        TrajCVAE.load(tmp_path / "past.pt")
     torch.save({"weights": torch.zeros(3)}, tmp_path / "other.pt")
     with pytest.raises(CheckpointError, match="not a trajcvae checkpoint"):
         TrajCVAE.load(tmp_path / "other.pt")
@@ -324,6 +328,20 @@ def test_incompatible_or_foreign_checkpoints(tmp_path, trained):
         TrajCVAE.load(tmp_path / "cut.pt")
     with pytest.raises(CheckpointError, match="not found"):
         TrajCVAE.load(tmp_path / "missing.pt")
+
+
+@pytest.mark.parametrize("version, safe", [("2.5.1+cu121", False), ("1.13.1", False), ("2.6.0", True),
+                                           ("2.10.0", True), ("3.0.0a0", True)])
+def test_a_torch_whose_weights_only_loading_can_run_code_is_refused_by_its_version(monkeypatch, version, safe):
+    """torch before 2.6 can be made to run code by a weights-only load (CVE-2025-32434): such a torch is named,
+    with the version to install; 2.10 is no older than 2.6."""
+    monkeypatch.setattr(checkpoint.torch, "__version__", version)
+    if safe:
+        assert checkpoint.load(ROOT / "trajcvae" / "models" / "pedestrian.pt")["model"]
+    else:
+        with pytest.raises(CheckpointError, match=f"torch {re.escape(version)} cannot load checkpoints safely .*"
+                                                  r"install torch>=2.6$"):
+            checkpoint.load(ROOT / "trajcvae" / "models" / "pedestrian.pt")
 
 
 def test_builtin_pedestrian_model(sim_files):
@@ -879,9 +897,15 @@ def test_a_corrupt_checkpoint_is_refused_in_one_line_not_used(tmp_path, trained,
     sampler = {**ckpt, "kset": {k: v[:1] if v.dim() else v for k, v in ckpt["kset"].items()}}
     torch.save(sampler, tmp_path / "sampler.pt")
     torch.save({**ckpt, "stats": "x"}, tmp_path / "stats.pt")
+    nan_sampler = {**ckpt, "kset": {k: v.clone() for k, v in ckpt["kset"].items()}}
+    next(v for v in nan_sampler["kset"].values() if v.is_floating_point())[...] = float("nan")
+    torch.save(nan_sampler, tmp_path / "nan_sampler.pt")
+    torch.save({**ckpt, "kset": "x"}, tmp_path / "kset.pt")
     for name, expected in [("nan.pt", "is not a tensor of finite numbers"),
+                           ("nan_sampler.pt", "is not a tensor of finite numbers"),
                            ("sampler.pt", "the K-set sampler's weights do not match its config"),
-                           ("stats.pt", "stats or kset is not a table")]:
+                           ("stats.pt", "stats or kset is not a table"),
+                           ("kset.pt", "stats or kset is not a table")]:
         one_line_error(cli("predict", tmp_path / name, sim_files["test"], "--out", tmp_path / "p.csv"), name, expected)
         assert not (tmp_path / "p.csv").exists()
     one_line_error(cli("predict", trained.parent, sim_files["test"], "--out", tmp_path / "p.csv"),

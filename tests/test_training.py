@@ -158,8 +158,17 @@ def test_a_run_records_its_machine_and_a_resume_on_another_says_so(tmp_path, tin
     warned = [line for line in lines if line.startswith("warning")]
     assert warned == [f"warning: {run / 'last.pt'} was trained on {cpu}, 1 thread; resumed on {cpu}, 2 threads, "
                       "it rounds differently from epoch 2 on, so it matches no run trained on either alone"]
-    assert TrajCVAE.load(run / "best.pt").stats["machine"] == [{"from_epoch": 1, "machine": f"{cpu}, 1 thread"},
-                                                               {"from_epoch": 2, "machine": f"{cpu}, 2 threads"}]
+    record = [{"from_epoch": 1, "machine": f"{cpu}, 1 thread"}, {"from_epoch": 2, "machine": f"{cpu}, 2 threads"}]
+    assert TrajCVAE.load(run / "best.pt").stats["machine"] == record
+    # Resumed again on the machine it last trained on: nothing to warn of, nothing new to record.
+    cfg.train.epochs, lines = 3, []
+    try:
+        torch.set_num_threads(2)
+        train([tiny_files[0]], [tiny_files[1]], cfg, run, resume=True, progress=False, log=lines.append, figures=False)
+    finally:
+        torch.set_num_threads(threads)
+    assert not [line for line in lines if line.startswith("warning")], lines
+    assert checkpoint.load(run / "last.pt")["stats"]["machine"] == record
 
 
 def test_a_run_an_older_trajcvae_made_resumes_saying_what_it_cannot_check(tmp_path, tiny_files):
@@ -601,22 +610,35 @@ def test_a_run_stopped_before_its_kl_anneal_and_resumed_with_the_epochs_it_did_p
         train([tiny_files[0]], [tiny_files[1]], cfg, out, resume=True, progress=False, figures=False)
 
 
-def test_more_epochs_on_resume_follow_the_longer_cosine_and_pick_best_among_full_kl_epochs(tmp_path, tiny_files):
+def test_more_epochs_on_resume_follow_the_longer_cosine_and_pick_best_among_full_kl_epochs(tmp_path, tiny_files,
+                                                                                          monkeypatch):
     """A run extended with --resume --epochs trains its new epochs on the cosine a run of that length
     follows (not at the old schedule's floor), and best.pt comes from the epochs with the full KL weight,
-    as in a fresh run of that length."""
+    as in a fresh run of that length: even where the short run's pick (its last epoch, before the KL weight
+    was full) scored better than any of them."""
+    import trajcvae.train as train_module
+    real, calls = train_module.validate, []
+
+    def worsening(*args, **kwargs):  # every epoch scores worse than the one before
+        calls.append(1)
+        return {**real(*args, **kwargs), "min_ade": 0.1 * len(calls)}
+
+    monkeypatch.setattr(train_module, "validate", worsening)
     cfg = load_config(None, ["model.hidden=16", "model.z_dim=4", "model.heads=2", "train.batch_size=32",
                              "train.k_eval=4", "train.kl_anneal_epochs=3", "kset.epochs=0"])
     short, fresh = tmp_path / "short", tmp_path / "fresh"
     cfg.train.epochs = 2
     train([tiny_files[0]], [tiny_files[1]], cfg, short, progress=False, figures=False)
+    assert checkpoint.load(short / "best.pt")["epoch"] == 2  # shorter than its anneal: its last epoch
     cfg.train.epochs = 4
-    train([tiny_files[0]], [tiny_files[1]], cfg, short, resume=True, progress=False, figures=False)
+    extended = train([tiny_files[0]], [tiny_files[1]], cfg, short, resume=True, progress=False, figures=False)
+    assert extended.epochs_run == 2
     train([tiny_files[0]], [tiny_files[1]], cfg, fresh, progress=False, figures=False)
     a, b = pd.read_csv(short / "metrics.csv"), pd.read_csv(fresh / "metrics.csv")
     np.testing.assert_allclose(a.lr.iloc[2:], b.lr.iloc[2:], rtol=1e-9)  # the rates of epochs 3 and 4
     assert a.lr.iloc[0] == cfg.train.lr  # each row holds the rate its epoch trained at
-    assert checkpoint.load(short / "best.pt")["epoch"] >= 3
+    assert checkpoint.load(short / "best.pt")["epoch"] == checkpoint.load(fresh / "best.pt")["epoch"] == 3
+    assert (extended.best_epoch, extended.best_val_min_ade) == (3, pytest.approx(0.3))
 
 
 def test_a_resume_with_an_edited_homography_is_refused(tmp_path, tiny_files):
@@ -716,3 +738,102 @@ def test_a_line_per_epoch_stays_one_line_in_a_narrow_terminal_or_a_pipe_on_stder
         bar.log(line)
     said = capsys.readouterr()
     assert line in said.err.splitlines() and said.out == ""
+
+
+# --- what each epoch trains on, at what rate and weight, and what it records -------------------------
+
+@pytest.fixture(scope="module")
+def spied_run(tiny_files, tmp_path_factory):
+    """A 3-epoch run (KL weight full from epoch 2) with each training batch's windows, its augmentation
+    and its loss recorded: (run folder, TrainResult, [(window indices, augmented, loss)] in training order)."""
+    import trajcvae.train as train_module
+    from trajcvae.model import CVAE
+
+    steps, pending = [], []
+    real_batch, real_loss = train_module.make_batch, CVAE.loss
+
+    def batch(wt, idx, *args, **kwargs):
+        if "generator" in kwargs:  # a training batch (validation draws none)
+            pending.append((torch.as_tensor(idx).tolist(), kwargs.get("augment", False)))
+        return real_batch(wt, idx, *args, **kwargs)
+
+    def loss(model, b, *args, **kwargs):
+        terms = real_loss(model, b, *args, **kwargs)
+        if model.training:
+            steps.append((*pending.pop(0), terms["loss"].item()))
+        return terms
+
+    cfg = load_config(None, ["model.hidden=16", "model.z_dim=4", "model.heads=2", "train.batch_size=32",
+                             "train.k_eval=4", "train.kl_anneal_epochs=2", "train.epochs=3", "kset.epochs=0"])
+    out = tmp_path_factory.mktemp("spied") / "run"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(train_module, "make_batch", batch)
+        mp.setattr(CVAE, "loss", loss)
+        result = train([tiny_files[0]], [tiny_files[1]], cfg, out, progress=False, figures=False)
+    return out, result, steps
+
+
+def _epochs(steps, out):
+    """The recorded steps, epoch by epoch."""
+    n = checkpoint.load(out / "best.pt")["stats"]["train_windows"]
+    per_epoch = -(-n // 32)  # batches of 32
+    assert len(steps) == 3 * per_epoch
+    return n, [steps[i:i + per_epoch] for i in range(0, len(steps), per_epoch)]
+
+
+def test_each_epoch_trains_at_its_cosine_rate_and_kl_weight_as_metrics_csv_says(spied_run):
+    """docs/model.md: AdamW at train.lr cosine-decayed to lr/20 over the run, and beta = train.beta *
+    min(1, epoch / kl_anneal_epochs), epochs counted from 1; metrics.csv holds the rate and weight each epoch
+    trained with."""
+    out, result, _ = spied_run
+    lr, eta, epochs = 2e-3, 2e-3 / 20, 3
+    m = pd.read_csv(out / "metrics.csv")
+    expected = [eta + (lr - eta) * (1 + np.cos(np.pi * (e - 1) / epochs)) / 2 for e in (1, 2, 3)]
+    np.testing.assert_allclose(m.lr, expected, rtol=1e-9)
+    assert m.beta.tolist() == [0.5, 1.0, 1.0]
+    assert result.epochs_run == 3
+
+
+def test_each_epoch_trains_on_every_window_once_in_an_order_of_its_own_and_augmented(spied_run):
+    out, _, steps = spied_run
+    n, epochs = _epochs(steps, out)
+    orders = [[i for idx, _, _ in epoch for i in idx] for epoch in epochs]
+    for order in orders:
+        assert sorted(order) == list(range(n))  # each window once a epoch
+    assert orders[0] != orders[1] and orders[1] != orders[2]  # shuffled anew each epoch
+    assert all(augmented for _, augmented, _ in steps)  # data.augment_*: training batches only
+
+
+def test_the_training_columns_of_metrics_csv_are_means_over_the_epochs_windows(spied_run):
+    """train_loss is the mean of the loss over the epoch's windows: each batch's loss weighs as many windows
+    as the batch holds (the last batch is smaller)."""
+    out, _, steps = spied_run
+    n, epochs = _epochs(steps, out)
+    assert len(epochs[0][-1][0]) < 32  # a short last batch, or this proves nothing
+    means = [sum(loss * len(idx) for idx, _, loss in epoch) / n for epoch in epochs]
+    np.testing.assert_allclose(pd.read_csv(out / "metrics.csv").train_loss, means, rtol=1e-6)
+
+
+def test_the_validation_scores_a_run_records_are_what_evaluate_gives_on_its_validation_files(spied_run, tiny_files):
+    """best.pt's val minADE@k_eval, and the val minADE/minFDE of its epoch in metrics.csv, are `evaluate`'s
+    numbers for the model on the --val files at -k k_eval (seed 0, plain draws)."""
+    from trajcvae.evaluate import evaluate
+
+    out, result, _ = spied_run
+    best = checkpoint.load(out / "best.pt")
+    row = pd.read_csv(out / "metrics.csv").set_index("epoch").loc[best["epoch"]]
+    scores = evaluate(TrajCVAE.load(out / "best.pt"), [tiny_files[1]], k=4, calibration_draws=0)["scenes"]["overall"]
+    assert best["val_min_ade"] == pytest.approx(scores["min_ade"], rel=1e-9) == result.best_val_min_ade
+    assert (row.val_min_ade, row.val_min_fde) == pytest.approx((scores["min_ade"], scores["min_fde"]), rel=1e-6)
+
+
+def test_a_run_records_the_speeds_of_its_training_tracks_in_metres_per_second(spied_run, tiny_files):
+    """What the speed warning judges other tracks by (`checks.speed_band`): the training tracks' 90th
+    percentile speed in m/s (the simulated walkers: 10 frame ids a 0.4 s step)."""
+    out, _, _ = spied_run
+    t = pd.read_csv(tiny_files[0]).sort_values(["agent_id", "frame"])
+    g = t.groupby("agent_id")
+    step = g.frame.diff() == 10
+    speeds = np.hypot(g.x.diff(), g.y.diff())[step] / 0.4
+    recorded = checkpoint.load(out / "best.pt")["stats"]["speeds"]["p90"]
+    assert recorded == pytest.approx(np.percentile(speeds, 90), rel=0.15)
