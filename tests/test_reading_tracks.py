@@ -1,5 +1,6 @@
 """Reading files into tracks: every row accounted for, every problem named in one line."""
 import gzip
+import json
 import warnings
 from collections import Counter
 from pathlib import Path
@@ -853,3 +854,108 @@ def test_a_time_column_is_asked_about_minutes_only_where_the_tracks_are_too_fast
         return checks.plausibility(read_tracks(pd.DataFrame(rows, columns=["time", "agent_id", "x", "y"])), 0.4)
     assert "the time column (in seconds, not minutes?)" in said(40.0)  # 100 m/s
     assert "the time column (in seconds?)" in said(0.01)  # 0.025 m/s
+
+
+# --- inputs a fuzzer found (hF1): each read right, or refused in one line naming the file and row -------------
+
+@pytest.mark.parametrize("layout, id_, message", [
+    ("mot", "1e19", "MOT id 1e+19: not a track id"),  # int64 would wrap it to -2**63
+    ("mot", "9007199254740993", "MOT id 9.0072e+15: not a track id"),  # float64 would take it as 2**53
+    ("sdd", "1.2", "SDD id 1.2: not a track id"),  # int64 would merge 1.2 and 1.7 into agent 1
+])
+def test_track_ids_of_mot_and_sdd_files_are_whole_numbers_below_2_to_the_53(tmp_path, layout, id_, message):
+    if layout == "mot":
+        rows = [f"{f},{i},{100 + f},200,16,40,1,1,1" for i in (id_, "2") for f in range(1, 4)]
+        path = write(tmp_path / "gt.txt", "\n".join(rows) + "\n")
+    else:
+        rows = [f'{i} 10 20 30 40 {f} 0 0 0 "Pedestrian"' for i in (id_, "1.7") for f in range(3)]
+        path = write(tmp_path / "annotations.txt", "\n".join(rows) + "\n")
+    assert f"{path} line 1: {message} (a whole number from 0 to 2**53)" in read_error(path)
+
+
+@pytest.mark.parametrize("mark", ["nan", "NaN", "None", "NA"])
+def test_an_agent_id_written_as_a_missing_values_mark_is_refused_by_its_row(tmp_path, mark):
+    """Among numeric ids, numpy's savetxt writes a missing one as nan, Python as None, R as NA: rows without an
+    id, not one agent called "nan" joining every walker who has none (among text ids, "NA" may be a name)."""
+    rows = [f"{f}\t1\t{0.05 * f}\t0.5" for f in range(0, 50, 10)] + [f"{f}\t{mark}\t{0.05 * f}\t5" for f in (0, 10)]
+    path = write(tmp_path / "t.txt", "\n".join(rows) + "\n")
+    assert f"{path} line 6: '{mark}', a missing value's mark, as 'agent_id' (every row needs its agent's id)" \
+        in read_error(path)
+    csv = write(tmp_path / "t.csv", "frame,agent_id,x,y\n" + "\n".join(r.replace("\t", ",") for r in rows) + "\n")
+    assert f"{csv} line 7: '{mark}', a missing value's mark" in read_error(csv)
+    names = write(tmp_path / "names.csv", "frame,agent_id,x,y\n" + "\n".join(r.replace("\t1\t", "\tped_a\t")
+                                                                          .replace("\t", ",") for r in rows) + "\n")
+    assert sorted(set(read_tracks([names]).agent_id)) == sorted([mark, "ped_a"])
+
+
+def test_numbers_with_underscores_are_not_numbers(tmp_path):
+    """Python reads 2_5 as 25; a file's number is digits as pandas reads them, so a frame rate of 2_5 is no rate
+    (not 25 frames a second), and 1_00 is no position."""
+    (tmp_path / "seq" / "gt").mkdir(parents=True)
+    write(tmp_path / "seq" / "seqinfo.ini", "[Sequence]\nframeRate=2_5\n")
+    gt = write(tmp_path / "seq" / "gt" / "gt.txt", "1,1,100,200,16,40,1,1,1\n2,1,101,200,16,40,1,1,1\n")
+    assert "seqinfo.ini: frameRate '2_5' is not a rate in frames per second" in read_error(gt)
+    f = write(tmp_path / "u.csv", "frame,agent_id,x,y\n0,1,0,0\n10,1,1_00,0\n")
+    assert f"{f} line 3: column 'x' value '1_00' is not a number" in read_error(f)
+
+
+def test_a_scale_or_rate_too_large_for_a_float_and_a_scale_file_key_that_is_no_name_are_refused(tmp_path):
+    f = write(tmp_path / "a.csv", "frame,agent_id,x,y\n0,1,0,0\n10,1,1,0\n")
+    with pytest.raises(DataError, match="^scale must be a positive number of metres per input unit"):
+        read_tracks([f], scale=10 ** 400)
+    with pytest.raises(DataError, match="^fps must be a positive number of frames per second"):
+        read_tracks([f], fps=10 ** 400)
+    big = write(tmp_path / "big.yaml", "a: " + "1" * 400 + "\n")
+    with pytest.raises(DataError, match=f"^scale {big}: scene 'a': scale 1+ is not a positive number"):
+        read_tracks([f], scale=str(big))
+    odd = write(tmp_path / "odd.yaml", "? [a, b]\n: 0.1\n")
+    with pytest.raises(DataError, match=f"^scale {odd} line 1: a key that is no scene name$"):
+        read_tracks([f], scale=str(odd))
+
+
+def test_columns_of_one_name_are_each_read_or_the_role_they_share_is_refused(tmp_path):
+    """A spreadsheet's trailing empty columns share the name "": unread, the bad value beside them is still
+    named; two columns a role reads under one name in any case (label, Label) are refused, naming both."""
+    f = write(tmp_path / "excel.csv", "frame,agent_id,x,y,,\n0,1,0.0,0.5,,\n10,1,0.48,0.5,,\n20,1,abc,0.5,,\n")
+    assert f"{f} line 4: column 'x' value 'abc' is not a number" in read_error(f)
+    records = [{"frame": f, "agent_id": 1, "x": f * 0.048, "y": 0.5, "label": "P", "Label": "Q"} for f in (0, 10)]
+    j = write(tmp_path / "a.json", json.dumps(records))
+    assert f"{j}: column 'label' appears 2 times (any case): label, Label" in read_error(j)
+    pd.DataFrame(records).to_parquet(tmp_path / "b.parquet")
+    assert "column 'label' appears 2 times (any case): label, Label" in read_error(tmp_path / "b.parquet")
+    c = write(tmp_path / "c.csv", "frame,agent_id,x,y,label,LABEL\n0,1,0,0,a,b\n")
+    assert "column 'label' appears 2 times in the header (any case)" in read_error(c)
+
+
+def test_parquet_bytes_are_read_as_utf8_text_and_index_columns_as_columns(tmp_path):
+    rows = pd.DataFrame([(f * 10, a, 0.4 * f + a, 0.2 * f) for a in (1, 2) for f in range(8)],
+                        columns=["frame", "agent_id", "x", "y"])
+    text = rows.assign(agent_id=[f"é{a}".encode() for a in rows.agent_id])
+    text.to_parquet(tmp_path / "utf8.parquet")
+    assert sorted(set(read_tracks([tmp_path / "utf8.parquet"]).agent_id)) == ["é1", "é2"]
+    rows.assign(agent_id=[b"\xff" + bytes([a]) for a in rows.agent_id]).to_parquet(tmp_path / "bytes.parquet")
+    assert "bytes.parquet row 1: column 'agent_id' holds bytes that are not UTF-8 text" in \
+        read_error(tmp_path / "bytes.parquet")
+    rows.set_index(["frame", "agent_id"]).to_parquet(tmp_path / "index.parquet")  # pandas writes the index too
+    got = read_tracks([tmp_path / "index.parquet"])
+    np.testing.assert_array_equal(got[["frame", "agent_id", "x", "y"]], read_tracks(rows)[["frame", "agent_id", "x", "y"]])
+
+
+def test_json_nested_too_deeply_or_split_rows_unlike_their_columns_are_refused(tmp_path):
+    deep = write(tmp_path / "deep.json", "[" * 100_000 + "]" * 100_000)
+    assert f"{deep}: JSON nested too deeply to read" in read_error(deep)
+    lines = write(tmp_path / "deep.ndjson", '{"track": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
+    assert f"{lines} line 1: JSON nested too deeply to read" in read_error(lines)
+    split = write(tmp_path / "s.json", '{"columns": ["frame","agent_id","x"], "data": [[0,1,0.0,0.5]]}')
+    assert f"{split} row 1: not a row of 3 values, one for each of its columns" in read_error(split)
+    short = write(tmp_path / "short.json", '{"columns": ["frame","agent_id","x","y"], "data": [[0,1,0,0],[10,1]]}')
+    assert f"{short} row 2: not a row of 4 values" in read_error(short)
+
+
+def test_positions_as_float16_are_warned_of_as_float32_ones_are(tmp_path):
+    rows = pd.DataFrame([(f * 10, a, 600 + 0.48 * f + 3 * a, 300 + 0.1 * f) for a in (1, 2) for f in range(20)],
+                        columns=["frame", "agent_id", "x", "y"]).astype({"x": "float16", "y": "float16"})
+    rows.to_parquet(tmp_path / "half.parquet")
+    got = read_tracks([tmp_path / "half.parquet"])
+    assert got.attrs["coarse"].startswith(f"{tmp_path / 'half.parquet'} holds positions as float16, which near ")
+    assert got.attrs["coarse"].endswith("resolve only 0.5 m")

@@ -31,8 +31,8 @@ import pandas as pd
 from .errors import DataError, first_line, warn
 from .table import (AGENT_COLUMNS, PER_SECOND, REQUIRED, TRACK_COLUMNS, Shared, column_aliases, counted_from_one,
                     is_column_number, missing_columns, time_role)
-from .values import (MAX_RAW, ROUGH_PARSER, agent_ids, as_text, canonical, numeric_column, parses_as_number, to_numbers,
-                     unresolved_time)
+from .values import (MAX_RAW, ROUGH_PARSER, agent_ids, as_text, canonical, missing_marks, numeric_column,
+                     parses_as_number, to_numbers, unresolved_time)
 
 
 SDD_FIELDS = ("agent_id", "xmin", "ymin", "xmax", "ymax", "frame", "lost", "occluded", "generated", "label")
@@ -44,6 +44,7 @@ MOT_CLASSES = ("Pedestrian", "Person on vehicle", "Car", "Bicycle", "Motorbike",
                "Crowd")  # gt.txt's class ids 1..13
 MOT_AGENTS = 7  # classes 1..7 are people and vehicles; the rest (distractors, occluders, ...) are dropped
 SNIFF_BYTES = 1 << 20  # the header (or first row) must lie within the first MiB
+DEEP_JSON = "JSON nested too deeply to read (hundreds of levels; a table of tracks needs three at most)"
 SLOW_CHUNK = 200_000  # rows per chunk when re-reading a bad file as text to find the line at fault
 
 
@@ -126,12 +127,11 @@ def _read_mot(path: Path, fmt: _Format, given_rate: bool = False) -> pd.DataFram
         raise DataError(f"{path}: empty file (no rows)")
     num = {c: numeric_column(raw[i], lines, str(path), c, "line") for i, c in enumerate(fields[:6])}
     ids = num["id"]
-    bad = (ids != np.round(ids)) | (ids < 0)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        kind = (" (a detection no tracker has linked into a track, as in MOTChallenge's det.txt: track the "
-                "detections first)" if ids[i] == -1 else ": not a track id")
-        raise DataError(f"{path} line {lines[i]}: MOT id {ids[i]:g}{kind}")
+    if (ids == -1).any():
+        i = int(np.argmax(ids == -1))
+        raise DataError(f"{path} line {lines[i]}: MOT id -1 (a detection no tracker has linked into a track, as "
+                        "in MOTChallenge's det.txt: track the detections first)")
+    ids = _track_ids(ids, lines, path, "MOT")
     bad = (num["bb_width"] <= 0) | (num["bb_height"] <= 0)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
@@ -141,7 +141,7 @@ def _read_mot(path: Path, fmt: _Format, given_rate: bool = False) -> pd.DataFram
     if fields is MOT_GT_FIELDS:
         keep, label = _mot_labels(path, *(to_numbers(raw[i]) for i in (6, 7, 8)), lines.to_numpy())
     table = pd.DataFrame({
-        "frame": num["frame"][keep], "agent_id": ids[keep].astype(np.int64),
+        "frame": num["frame"][keep], "agent_id": ids[keep],
         "x": num["bb_left"][keep] + num["bb_width"][keep] / 2, "y": num["bb_top"][keep] + num["bb_height"][keep],
         "_line": lines.to_numpy()[keep],
     })
@@ -265,6 +265,16 @@ def _read_parquet(path: Path, frames: bool = False, columns: dict[str, str] | No
         raw = pd.read_parquet(path, columns=wanted)
     except Exception as e:
         raise DataError(f"{path}: cannot read as Parquet ({type(e).__name__})") from None
+    if any(n in wanted for n in raw.index.names):  # columns pandas wrote as the index (set_index, then to_parquet)
+        raw = raw.reset_index()[wanted]
+    for c in raw.columns:  # a binary column: text, where it is UTF-8
+        if raw[c].dtype == object and raw[c].map(lambda v: isinstance(v, bytes)).any():
+            for i, v in enumerate(raw[c]):
+                try:
+                    v.decode("utf-8") if isinstance(v, bytes) else None
+                except UnicodeDecodeError:
+                    raise DataError(f"{path} row {i + 1}: column '{c}' holds bytes that are not UTF-8 text") from None
+            raw[c] = raw[c].map(lambda v: v.decode("utf-8") if isinstance(v, bytes) else v)
     if lower != [str(c).strip().lower() for c in names]:  # pandas' labels 0, 1, ...: counted from 1, as read
         counted = dict(zip(names, lower))
         raw.columns = [counted[str(c)] for c in raw.columns]  # (pandas may restore them as numbers)
@@ -287,8 +297,11 @@ def _read_json(path: Path, frames: bool = False, columns: dict[str, str] | None 
             raise DataError(f"{path}: a record gives '{twice}' twice; keep one")
         return dict(items)
 
-    def parse(text: str):  # NaN and Infinity kept as written, to be refused as a CSV's are
-        return json.loads(text, object_pairs_hook=pairs, parse_constant=_Constant)
+    def parse(text: str, line: int | None = None):  # NaN and Infinity kept as written, to be refused as a CSV's are
+        try:
+            return json.loads(text, object_pairs_hook=pairs, parse_constant=_Constant)
+        except RecursionError:
+            raise DataError(f"{path}{f' line {line}' if line else ''}: {DEEP_JSON}") from None
 
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -302,7 +315,7 @@ def _read_json(path: Path, frames: bool = False, columns: dict[str, str] | None 
         data = []  # JSON Lines: a record a line
         for n, line in enumerate(text.splitlines(), 1):
             try:
-                data += [parse(line)] if line.strip() else []
+                data += [parse(line, n)] if line.strip() else []
             except json.JSONDecodeError as e:
                 raise DataError(f"{path} line {n}: not JSON ({e.msg})") from None
     raw = _json_table(data, path)
@@ -348,7 +361,13 @@ def _json_table(data, path: Path) -> pd.DataFrame:
     one of the layouts `_read_json` names; any other is refused, naming the records layout."""
     fix = 'write records, [{"time": 0.4, "agent_id": 7, "x": 1.5, "y": 2.0}, ...] (pandas: to_json(orient="records"))'
     if isinstance(data, dict) and isinstance(data.get("data"), list) and isinstance(data.get("columns"), list):
-        return pd.DataFrame(data["data"], columns=data["columns"], dtype=object)  # to_json(orient="split")
+        # to_json(orient="split"): rows of values, each as long as its columns
+        odd = next((i for i, row in enumerate(data["data"]) if not isinstance(row, list)
+                    or len(row) != len(data["columns"])), None)
+        if odd is not None or not data["columns"]:
+            raise DataError(f"{path}" + (f" row {odd + 1}: not a row of {len(data['columns'])} values, one for each "
+                            "of its columns" if odd is not None else ": its 'columns' names no column") + f"; {fix}")
+        return pd.DataFrame(data["data"], columns=data["columns"], dtype=object)
     if isinstance(data, dict) and isinstance(data.get("data"), list) and isinstance(data.get("schema"), dict):
         data = data["data"]  # to_json(orient="table"): records, beside their schema
     if isinstance(data, dict) and len(data) == 1 and isinstance(records := next(iter(data.values())), list) \
@@ -492,7 +511,7 @@ def _sniff(path: Path, frames: bool = False, columns: dict[str, str] | None = No
     missing = [c for c in REQUIRED if c not in names]
     if missing:
         raise missing_columns(str(path), missing, names, fields, columns)
-    for c in REQUIRED + ("scene",):
+    for c in REQUIRED + ("scene",) + AGENT_COLUMNS:
         if names.count(c) > 1:
             given = [f for f, n in zip(fields, names) if n == c]
             raise DataError(f"{path}: column '{c}' appears {names.count(c)} times in the header (any case)"
@@ -676,8 +695,8 @@ def _read_fast(path: Path, fmt: _Format) -> pd.DataFrame | None:
             or unresolved_time(out["frame"], "", True):  # the slow path names the row at fault
         return None
     codes, uniques = pd.factorize(raw["agent_id"])
-    if (pd.Index(uniques.astype(str)).str.strip() == "").any():  # a blank id: the slow path names it
-        return None
+    if (pd.Index(uniques.astype(str)).str.strip() == "").any() or missing_marks(uniques).any():
+        return None  # a blank id, or "nan": the slow path names it
     out["agent_id"] = agent_ids(pd.Index(uniques), codes)
     if "scene" in raw:
         codes, names = pd.factorize(raw["scene"])
@@ -742,8 +761,9 @@ def _read_sdd(path: Path, fmt: _Format) -> pd.DataFrame:
     keep = num["lost"] == 0
     if not keep.any():
         raise DataError(f"{path}: every box is marked lost (no positions)")
+    ids = _track_ids(num["agent_id"], lines, path, "SDD")
     table = pd.DataFrame({
-        "frame": num["frame"][keep], "agent_id": num["agent_id"][keep].astype(np.int64),
+        "frame": num["frame"][keep], "agent_id": ids[keep],
         "x": (num["xmin"][keep] + num["xmax"][keep]) / 2, "y": (num["ymin"][keep] + num["ymax"][keep]) / 2,
         "_line": lines[keep], "label": as_text(raw["label"][keep].str.strip('"')),
     })
@@ -752,6 +772,17 @@ def _read_sdd(path: Path, fmt: _Format) -> pd.DataFrame:
     table = table[TRACK_COLUMNS + ["label"]]
     table.attrs.update(seconds=False, fps=SDD_FPS)
     return table
+
+
+def _track_ids(ids: np.ndarray, lines, path: Path, what: str) -> np.ndarray:
+    """A format's numeric track ids as integers, each a whole number from 0 to 2**53 (beyond it, float64
+    holds two ids as one); another is refused by its line."""
+    bad = (ids != np.round(ids)) | (ids < 0) | (ids >= 2 ** 53)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataError(f"{path} line {np.asarray(lines)[i]}: {what} id {ids[i]:g}: not a track id (a whole "
+                        "number from 0 to 2**53)")
+    return ids.astype(np.int64)
 
 
 def _scene_of(path: Path) -> str:
@@ -784,6 +815,8 @@ def _read_trajnet(path: Path) -> pd.DataFrame:
             rec = json.loads(line)
         except ValueError as e:
             raise DataError(f"{path} line {n}: not a TrajNet++ record (not JSON: {e})") from None
+        except RecursionError:
+            raise DataError(f"{path} line {n}: {DEEP_JSON}") from None
         if not isinstance(rec, dict):
             raise DataError(f"{path} line {n}: not a TrajNet++ record (a JSON object with 'scene' or 'track')")
         if isinstance(rec.get("track"), dict):
@@ -883,6 +916,9 @@ def _read_slow(path: Path, fmt: _Format) -> pd.DataFrame:
     """Read as text in chunks and check every value; raises on the first bad line."""
     header_lines = fmt.skip + (1 if fmt.names and not fmt.numbered else 0)
     names = fmt.header or fmt.names or list(REQUIRED)  # `canonical` names a time column as the file does
+    # Columns of one name (a spreadsheet's trailing empty ones; no role's: `_sniff` refuses those) each get a
+    # name of their own, as pandas gives them: "", ".1".
+    names = [f"{n}.{names[:i].count(n)}" if n in names[:i] else n for i, n in enumerate(names)]
     tables = []
     with _parse_errors(path), _read_csv(path, fmt, header_lines, dtype=str, chunksize=SLOW_CHUNK) as chunks:
         for chunk in chunks:

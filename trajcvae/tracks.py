@@ -23,7 +23,7 @@ from .errors import DataError, plural, warn
 from .formats import class_names_file, mot_detections, read_file, refuse_futures
 from .resample import EPS
 from .table import AGENT_COLUMNS, Shared, column_map, time_role, where
-from .units import (coarse_positions, coarsely_written, is_number, lonlat_units, placed, scales_of_scenes,
+from .units import (coarse_positions, coarsely_written, lonlat_units, placed, positive_number, scales_of_scenes,
                     to_metres, unit_conversion)
 from .values import canonical
 
@@ -358,7 +358,7 @@ def _only_classes(t: pd.DataFrame, classes: list[str], name: str) -> pd.DataFram
 
 def check_fps(fps: float | None) -> None:
     """--fps: None (no rate given) or a positive, finite number of frame ids per second."""
-    if fps is not None and not (is_number(fps) and np.isfinite(fps) and fps > 0):
+    if fps is not None and not positive_number(fps):
         raise DataError(f"--fps must be a positive number of frames per second (got {fps!r})")
 
 

@@ -30,6 +30,14 @@ def is_number(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
+def positive_number(value) -> bool:
+    """A finite real number above 0, given as one (an integer too large for a float is not finite)."""
+    try:
+        return is_number(value) and math.isfinite(float(value)) and value > 0
+    except OverflowError:
+        return False
+
+
 def unit_conversion(scale: float | str | Path | Mapping | None, homography) -> dict | None:
     """The conversion of input positions to metres, checked: None (already metres), a scale, scales per
     scene (`scene_scales`: a file's, or a dict {scene: metres per unit}) or a matrix."""
@@ -41,7 +49,7 @@ def unit_conversion(scale: float | str | Path | Mapping | None, homography) -> d
         if isinstance(scale, str):  # the Python API's numbers are numbers, as its rates are
             raise DataError(f"--scale must be a positive number of metres per input unit, given as a number, not "
                             f"as text (got {scale!r}; give {scale.strip()})")
-        if not (is_number(scale) and np.isfinite(scale) and scale > 0):
+        if not positive_number(scale):
             raise DataError(f"--scale must be a positive number of metres per input unit (got {scale!r})")
         return {"scale": float(scale)}
     if homography is None:
@@ -112,7 +120,7 @@ def scene_scales(given: str | os.PathLike | Mapping) -> dict:
             v = v.get("scale") if isinstance(v, Mapping) else v
             if isinstance(v, str) and parses_as_number(v):
                 v = float(v)
-            if not (is_number(v) and np.isfinite(v) and v > 0):
+            if not positive_number(v):
                 raise DataError(f"{source}: scene '{scene}': scale {v!r} is not a positive number of metres per unit"
                                 f"{foreign_digits(v) if isinstance(v, str) else ''}")
             if scene in scales:  # SDD's zara: {video0: ...} beside a zara_video0 of its own
@@ -134,7 +142,9 @@ def _scale_mapping(text: str, source: str) -> dict:
         def construct_mapping(self, node, deep=False):
             out = {}
             for key_node, value_node in node.value:
-                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else self.construct_object(key_node)
+                if not isinstance(key_node, yaml.ScalarNode):  # a list or a mapping as a key
+                    raise DataError(f"{source} line {key_node.start_mark.line + 1}: a key that is no scene name")
+                key = key_node.value
                 if key in out:
                     raise DataError(f"{source} line {key_node.start_mark.line + 1}: '{key}' is given twice")
                 out[key] = self.construct_object(value_node, deep=True)
@@ -445,16 +455,16 @@ def _project(xy: np.ndarray, H: np.ndarray) -> np.ndarray:
 
 
 def coarse_positions(float32_positions: list, units: dict | None) -> str | None:
-    """The first table whose positions came as float32 (its name and largest value, per table, or None)
-    spaced over a centimetre where they lie, in metres (UTM metres: half a metre; millimetres of a 200 m
-    scene: fine)."""
+    """The first table whose positions came as float32 or float16 (its name, largest value and type, per
+    table, or None) spaced over a centimetre where they lie, in metres (float32's UTM metres: half a metre;
+    millimetres of a 200 m scene: fine)."""
     per_unit = _metres_per_unit(units)
     for given in float32_positions:
         if given:
-            shown, v = given
-            spacing = float(np.spacing(np.float32(v))) * per_unit
+            shown, v, kind = given
+            spacing = float(np.spacing(np.dtype(kind).type(v))) * per_unit
             if spacing > 0.01:
-                return f"{shown} holds positions as float32, which near {v:.6g} resolve only {spacing:.3g} m"
+                return f"{shown} holds positions as {kind}, which near {v:.6g} resolve only {spacing:.3g} m"
     return None
 
 

@@ -35,6 +35,7 @@ def canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int = 1, row
     `line_numbers` each row (rows read from lines not all kept); `frames`, `columns`: see `column_aliases`; `typed`:
     a DataFrame's values, whose agent ids keep their type (`agent_ids`)."""
     raw = raw.copy()
+    raw_names = list(raw.columns)
     lower = counted_from_one([str(c).strip().lower() for c in raw.columns], columns)
     raw.columns, seconds, lonlat = column_aliases(lower, frames, columns, name)
     # Columns renamed are named in messages as the table names them.
@@ -42,9 +43,10 @@ def canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int = 1, row
     missing = [c for c in REQUIRED if c not in raw.columns]
     if missing:
         raise missing_columns(name, missing, lower, lower, columns)
-    for c in REQUIRED + ("scene",):
+    for c in REQUIRED + ("scene",) + AGENT_COLUMNS:
         if list(raw.columns).count(c) > 1:
-            raise DataError(f"{name}: column '{c}' appears {list(raw.columns).count(c)} times (any case)")
+            given = [str(f) for f, n in zip(raw_names, raw.columns) if n == c]
+            raise DataError(f"{name}: column '{c}' appears {len(given)} times (any case): {', '.join(given)}")
     wanted = [c for c in REQUIRED + ("scene",) if c in raw.columns]
     extras = [c for c in AGENT_COLUMNS if c in raw.columns]
     kept = {c: as_text(raw[c]) for c in extras}
@@ -76,12 +78,15 @@ def canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int = 1, row
     if vague:  # named at the first row too large
         i = int(np.argmax(np.spacing(np.abs(out["frame"].to_numpy())) > TIME_RESOLUTION))
         raise DataError(f"{row_at(name, row_word, lines.iloc[i])}: {vague}")
-    ids = raw["agent_id"]
-    if ids.isna().any():
-        i = int(np.flatnonzero(ids.isna().to_numpy())[0])
-        raise DataError(f"{row_at(name, row_word, lines.iloc[i])}: empty '{shown.get('agent_id', 'agent_id')}' "
+    codes, uniques = pd.factorize(raw["agent_id"])
+    missing = codes < 0  # empty
+    if (said := missing_marks(uniques)).any():
+        missing |= said[codes] & (codes >= 0)
+    if missing.any():
+        i = int(np.flatnonzero(missing)[0])
+        what = "empty" if codes[i] < 0 else f"{uniques[codes[i]]!r}, a missing value's mark, as"
+        raise DataError(f"{row_at(name, row_word, lines.iloc[i])}: {what} '{shown.get('agent_id', 'agent_id')}' "
                         "(every row needs its agent's id)")
-    codes, uniques = pd.factorize(ids)
     out["agent_id"] = agent_ids(pd.Index(uniques), codes, typed)
     if "scene" in raw.columns:
         sc = raw["scene"]
@@ -177,14 +182,16 @@ def unresolved_time(t: np.ndarray, what: str, seconds: bool, role: str = "time",
     return f"{shown} {v:.6g} is too large to tell its steps apart (numbers near it are {spacing:.3g} apart): {fix}"
 
 
-def float32_position_range(raw: pd.DataFrame, shown: str, lonlat: bool) -> tuple[str, float] | None:
-    """(the table's name, the largest of its float32 position columns' values) when x or y came as float32
-    (degrees: `coarse_columns`), for `coarse_positions` to judge in metres; else None."""
-    f32 = [c for c in ("x", "y") if is_float32(raw[c])]
-    if lonlat or not f32:
+def float32_position_range(raw: pd.DataFrame, shown: str, lonlat: bool) -> tuple[str, float, str] | None:
+    """(the table's name, the largest of its float32 or float16 position columns' values, the narrowest of
+    those types) when x or y came as one (degrees: `coarse_columns`), for `coarse_positions` to judge in
+    metres; else None."""
+    kinds = {c: str(getattr(raw[c].dtype, "numpy_dtype", raw[c].dtype)) for c in ("x", "y")}
+    narrow = [c for c in ("x", "y") if kinds[c] in ("float32", "float16")]
+    if lonlat or not narrow:
         return None
-    return shown, max(float(np.nanmax(np.abs(raw[c].to_numpy(dtype=np.float64, na_value=np.nan)), initial=0.0))
-                      for c in f32)
+    return (shown, max(float(np.nanmax(np.abs(raw[c].to_numpy(dtype=np.float64, na_value=np.nan)), initial=0.0))
+                       for c in narrow), min((kinds[c] for c in narrow), key=lambda k: np.dtype(k).itemsize))
 
 
 DATE_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")  # the start of an ISO 8601 (RFC 3339) date-time
@@ -324,15 +331,29 @@ def foreign_digits(value) -> str:
 
 
 def parses_as_number(text) -> bool:
-    """Whether a value reads as a number, as pandas reads a file's numbers (ASCII digits only: Python's float()
-    would also take other scripts' digits)."""
-    if text is None or (isinstance(text, str) and not text.isascii()):
+    """Whether a value reads as a number, as pandas reads a file's numbers (ASCII digits only and no "_": Python's
+    float() would also take other scripts' digits, and read 2_5 as 25)."""
+    if text is None or (isinstance(text, str) and (not text.isascii() or "_" in text)):
         return False
     try:
         float(text)
         return True
     except (TypeError, ValueError):
         return False
+
+
+MISSING_MARKS = frozenset({"nan", "-nan", "none", "null", "<na>", "na", "n/a", "#n/a"})  # as numpy, Python, R write it
+
+
+def missing_marks(uniques) -> np.ndarray:
+    """Which of an id column's distinct values are a writer's mark of a missing value ("nan" from numpy's
+    savetxt, "None", R's "NA") among ids that are numbers otherwise: no agent's id, though the file holds
+    them as text. Among text ids, "NA" may be an agent's name, and is kept."""
+    marks = np.asarray([isinstance(u, str) and u.strip().lower() in MISSING_MARKS for u in uniques], dtype=bool)
+    if not marks.any() or marks.all():
+        return np.zeros(len(marks), dtype=bool)
+    others = pd.Series(np.asarray(uniques, dtype=object)[~marks])
+    return marks if np.isfinite(to_numbers(others.astype(str).str.strip())).all() else np.zeros(len(marks), bool)
 
 
 def agent_ids(uniques: pd.Index, codes: np.ndarray, typed: bool = False) -> np.ndarray:
