@@ -938,7 +938,8 @@ def test_parquet_bytes_are_read_as_utf8_text_and_index_columns_as_columns(tmp_pa
         read_error(tmp_path / "bytes.parquet")
     rows.set_index(["frame", "agent_id"]).to_parquet(tmp_path / "index.parquet")  # pandas writes the index too
     got = read_tracks([tmp_path / "index.parquet"])
-    np.testing.assert_array_equal(got[["frame", "agent_id", "x", "y"]], read_tracks(rows)[["frame", "agent_id", "x", "y"]])
+    columns = ["frame", "agent_id", "x", "y"]
+    np.testing.assert_array_equal(got[columns], read_tracks(rows)[columns])
 
 
 def test_json_nested_too_deeply_or_split_rows_unlike_their_columns_are_refused(tmp_path):
