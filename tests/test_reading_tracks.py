@@ -960,3 +960,23 @@ def test_positions_as_float16_are_warned_of_as_float32_ones_are(tmp_path):
     got = read_tracks([tmp_path / "half.parquet"])
     assert got.attrs["coarse"].startswith(f"{tmp_path / 'half.parquet'} holds positions as float16, which near ")
     assert got.attrs["coarse"].endswith("resolve only 0.5 m")
+
+
+def test_headerless_rows_with_a_trailing_separator_and_a_header_after_a_hash_are_read(tmp_path):
+    """A spreadsheet's export ends each row with a separator; numpy's savetxt(header=...) writes the header
+    after "# ". Both read as the plain file does."""
+    rows = [(f, a, 0.04 * f + a, 0.5 * a) for a in (1, 2) for f in range(0, 100, 10)]
+    plain = read_tracks([write(tmp_path / "plain.csv", "".join(f"{f},{a},{x},{y}\n" for f, a, x, y in rows))])
+    columns = ["frame", "agent_id", "x", "y"]
+    for name, text in (("comma.csv", "".join(f"{f},{a},{x},{y},\n" for f, a, x, y in rows)),
+                       ("hash.txt", "# frame agent_id x y\n" + "".join(f"{f} {a} {x} {y}\n" for f, a, x, y in rows))):
+        np.testing.assert_array_equal(read_tracks([write(tmp_path / name, text)])[columns], plain[columns])
+    comment = write(tmp_path / "comment.txt", "# made by me\n0 1 0 0\n10 1 0.4 0\n")  # a comment is no header
+    assert "missing column(s)" in read_error(comment)
+
+
+def test_a_column_that_columns_gives_another_role_is_said_to_be_taken(tmp_path):
+    f = write(tmp_path / "a.csv", "frame,agent_id,x,y\n0,1,0,0\n10,1,0.4,0\n")
+    with pytest.raises(DataError, match=r"a.csv: columns label=agent_id reads the column agent_id as the label, so "
+                                        r"no column is the agent_id: give columns agent_id=<another column>"):
+        read_tracks([f], columns={"label": "agent_id"})

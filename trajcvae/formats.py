@@ -466,6 +466,8 @@ def _sniff(path: Path, frames: bool = False, columns: dict[str, str] | None = No
         if skip == len(lines):
             raise DataError(f"{path}: empty file (no rows after its 'sep=' line)")
         first = lines[skip]
+    if re.match(r"# .*\b(frame|time\w*|agent_id)\b", first, re.IGNORECASE):  # numpy's savetxt(header=...)
+        first = first[2:]  # writes the header after "# "
     # A tab-separated header keeps a leading tab: pandas writes its index column's name empty.
     first = first.strip(" \r\n") if "\t" in first.strip(" \r\n") else first.strip()
     sep = ({"\t": r"\s+"}.get(said[1], said[1]) if said else "," if "," in first else ";" if ";" in first
@@ -489,17 +491,17 @@ def _sniff(path: Path, frames: bool = False, columns: dict[str, str] | None = No
         mot = _mot_row(_trimmed(_fields(row.strip(), sep)))
         if mot:  # ... over MOT rows (x, y, z unused: -1); over x, y of their own, it is a CSV like any other
             return _Format(encoding, sep, skip + 1, None, len(fields), mot=mot)
-    if all(parses_as_number(f) for f in fields):  # numbers only: a headerless ETH/UCY-style file
-        if len(fields) != 4:
-            matrix = len(fields) == 3 and len([ln for ln in lines if ln.strip()]) == 3  # ETH/UCY's H.txt
-            raise DataError(f"{path}: line {skip + 1} has {len(fields)} columns and no header; headerless files "
+    if all(parses_as_number(f) for f in trimmed):  # numbers only: a headerless ETH/UCY-style file
+        if len(trimmed) != 4:
+            matrix = len(trimmed) == 3 and len([ln for ln in lines if ln.strip()]) == 3  # ETH/UCY's H.txt
+            raise DataError(f"{path}: line {skip + 1} has {len(trimmed)} columns and no header; headerless files "
                             "must be 'frame agent_id x y' (add a header row to a CSV of other columns) or "
                             "MOTChallenge rows 'frame,id,bb_left,bb_top,bb_width,bb_height,conf,-1,-1,-1' (or "
                             "ground truth's 9 columns), or be read by number with --columns (ETH's obsmat.txt: "
                             "frame=1,agent_id=2,x=3,y=5)"
                             + ("; a 3x3 matrix, a homography? Give it with --homography, and the track files as "
                                "the data" if matrix else ""))
-        return _Format(encoding, sep, skip, None, 4)
+        return _Format(encoding, sep, skip, None, len(fields))  # (a trailing separator's empty field: unread)
     if sep == r"\s+" and "\t" in first:  # a tab-separated header: single tabs, so an empty field stays empty
         sep, fields = "\t", _fields(first, "\t")
     pointed = re.split(r"[;\s]+", first.replace(",", "."))

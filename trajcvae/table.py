@@ -106,6 +106,11 @@ def missing_columns(name: str, missing: list[str], names: list[str], shown: list
     if missing == ["agent_id"] and len(ids) > 1:
         return DataError(f"{name}: {len(ids)} id columns ({', '.join(ids)}): keep one, or say which with "
                          f"--columns agent_id={ids[-1]}")
+    taken = next(((role, c) for role, c in (columns or {}).items() if c in missing and role not in missing), None)
+    if taken:  # --columns label=agent_id: the column is the label's now
+        return DataError(f"{name}: --columns {taken[0]}={taken[1]} reads the column {taken[1]} as the {taken[0]}, "
+                         f"so no column is the {taken[1]}: give --columns {taken[1]}=<another column>, or read "
+                         f"another as the {taken[0]}")
     if "x" in missing:
         lonlat_names(names, name)  # two longitude (or latitude) columns are named as such
     what = ["frame (or time in seconds)" if c == "frame" else c for c in missing]
