@@ -224,6 +224,10 @@ def read_error(path) -> str:
      "Save As in Excel or Notepad with the encoding UTF-8)"),  # Excel's é
     (b"frame,agent_id,x,y\n0,1,\xef\xbc\x91\xef\xbc\x93.4,0\n", "line 2: column 'x' value '\uff11\uff13.4' is not a "
      "number (digits of another script or width: write ASCII digits, 0-9)"),  # full-width digits
+    ("frame,agent_id,x,y\n0,1,\u22121.5,0\n".encode(), "line 2: column 'x' value '\u22121.5' is not a number (a "
+     "typographic dash \u2212 as its sign: write the ASCII minus, -)"),  # a word processor's minus sign
+    (b"time_ms,agent_id,x,y\n0,1,0,0\n", "(have: time_ms, agent_id, x, y); read a column of another name as it with "
+     "columns time_ms=time_ms"),  # not time=<column> (seconds)
     (b"frame,agent_id,x,y\n" + b"0,1,0,0\n" * (formats.SNIFF_BYTES // 8) + b"10,1,\xe9,0\n",
      f"line {formats.SNIFF_BYTES // 8 + 2}: not UTF-8 text (byte 0xE9)"),  # after 1 MiB
     (b"PK\x03\x04" + bytes(range(256)) * 8, "NUL bytes"),  # a zip / .xlsx

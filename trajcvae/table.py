@@ -122,7 +122,9 @@ def missing_columns(name: str, missing: list[str], names: list[str], shown: list
                  "2), its foot point for one at an angle (x = bb_left + bb_width / 2, y = bb_top + bb_height); SDD "
                  "annotations and MOTChallenge files are read as their datasets write them, without a header")
     pair = next((p for p in (("x", "y"), ("lon", "lat")) if missing[0] in p), None)  # named together
-    role = "frame=<column> (frame ids) or time=<column> (seconds)" if missing[0] == "frame" else \
+    unit = next((n for n in names if n in PER_SECOND and n != "time"), None)  # a column named time_ms
+    role = f"{unit}={unit}" if missing[0] == "frame" and unit else \
+        "frame=<column> (frame ids) or time=<column> (seconds)" if missing[0] == "frame" else \
         f"{pair[0]}=<column>,{pair[1]}=<column>" if pair else f"{missing[0]}=<column>"
     hint = "" if boxes else f"; add {role} to --columns" if columns else \
         f"; read a column of another name as it with --columns {role}"

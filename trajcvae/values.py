@@ -326,8 +326,12 @@ def foreign_digits(value) -> str:
     """The hint for a value written with digits of another script or width (١٢, １２), which `parses_as_number`
     does not read as a number: ' (...)', or '' for any other value."""
     text = str(value)
-    return " (digits of another script or width: write ASCII digits, 0-9)" if not text.isascii() and any(
-        c.isdigit() for c in text) else ""
+    if not text.isascii() and any(c.isdigit() and not c.isascii() for c in text):
+        return " (digits of another script or width: write ASCII digits, 0-9)"
+    minus = next((c for c in text if c in "\u2212\u2010\u2011\u2012\u2013\u2014\ufe63\uff0d"), None)
+    if minus and text.replace(minus, "-").isascii():  # a word processor's minus sign
+        return f" (a typographic dash {minus} as its sign: write the ASCII minus, -)"
+    return ""
 
 
 def parses_as_number(text) -> bool:
