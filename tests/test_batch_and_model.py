@@ -261,3 +261,108 @@ def test_scene_memory_reaches_the_context(sim_files):
     moved = WindowTensors(wt.obs, wt.nbr, wt.fut, wt.mem + 1.0, wt.mem_lag)
     changed = (model.context(make_batch(moved, idx, cfg.data)) - ctx).abs().amax(1) > 1e-6
     assert torch.equal(changed, b.mem_mask.any(1))
+
+
+def _fixed(net: torch.nn.Sequential, mu: float, log_sigma: float) -> None:
+    """Make an mlp's output a constant diagonal Gaussian's parameters, whatever its input."""
+    last = net[-1]
+    with torch.no_grad():
+        last.weight.zero_()
+        half = last.bias.shape[0] // 2
+        last.bias[:half], last.bias[half:] = mu, log_sigma
+
+
+def test_the_kl_term_is_kl_of_the_posterior_from_the_prior_not_the_reverse(batch_and_cfg):
+    """KL(q || p): q(z|x,y) = N(0, e^-2) per dim against p(z|x) = N(0, 1) gives Z (1 + e^-2 / 2 - 1 / 2) nats,
+    where KL(p || q) would give Z (e^2 / 2 - 3 / 2)."""
+    wt, cfg = batch_and_cfg
+    torch.manual_seed(0)
+    model = CVAE(cfg)
+    _fixed(model.prior_net, 0.0, 0.0)
+    _fixed(model.recognition_net, 0.0, -1.0)
+    kl = model.loss(make_batch(wt, torch.arange(8), cfg.data))["kl"].item()
+    assert kl == pytest.approx(cfg.model.z_dim * (1 + math.exp(-2) / 2 - 0.5), rel=1e-5)
+
+
+def test_the_variety_term_is_the_best_of_k_prior_draws_ade_in_the_agent_frame(batch_and_cfg):
+    """With a decoder that ignores z every draw is the constant-velocity line: the variety term is its ADE
+    (not FDE) to the true future, in the agent frame. With a decoder that follows z, the best of more prior
+    draws is nearer the truth; and the draws are the prior's: the recognition net (which sees the future)
+    does not move the term."""
+    wt, cfg = batch_and_cfg
+    b = make_batch(wt, torch.arange(32), cfg.data)
+    torch.manual_seed(0)
+    model = CVAE(cfg)
+    with torch.no_grad():
+        model.decoder.rest[-1].weight.zero_(), model.decoder.rest[-1].bias.zero_()
+    line = (b.cv - b.fut).norm(dim=-1).mean(-1).mean()
+    torch.testing.assert_close(model.loss(b, variety_weight=1.0, variety_k=5)["variety"], line)
+    torch.manual_seed(0)
+    model = CVAE(cfg)
+    with torch.no_grad():
+        model.decoder.from_z.weight.mul_(20.0)  # draws far apart
+    one, many = [], []
+    for seed in range(5):
+        torch.manual_seed(seed)
+        one.append(model.loss(b, variety_weight=1.0, variety_k=1)["variety"].item())
+        torch.manual_seed(seed)
+        many.append(model.loss(b, variety_weight=1.0, variety_k=40)["variety"].item())
+    assert np.mean(many) < 0.7 * np.mean(one), (one, many)
+    torch.manual_seed(7)
+    before = model.loss(b, variety_weight=1.0, variety_k=10)["variety"]
+    with torch.no_grad():
+        model.recognition_net[-1].bias.add_(3.0)
+    torch.manual_seed(7)
+    torch.testing.assert_close(model.loss(b, variety_weight=1.0, variety_k=10)["variety"], before)
+
+
+def test_importance_sampled_nll_is_the_exact_nll_when_the_future_does_not_depend_on_z(batch_and_cfg):
+    """A decoder that ignores z makes p(y|x) = p(y|x,z): the estimate with q(z|x,y) != p(z|x) as proposal must
+    find it (to within the estimate's noise), in world units (+ 2 P log scale), with the 1/S of the mean."""
+    wt, cfg = batch_and_cfg
+    b = make_batch(wt, torch.arange(16), cfg.data)
+    assert not torch.allclose(b.scale, torch.ones_like(b.scale))  # so the Jacobian is seen
+    torch.manual_seed(0)
+    model = CVAE(cfg).eval()
+    with torch.no_grad():
+        model.decoder.from_z.weight.zero_()
+    _fixed(model.prior_net, 0.0, 0.0)
+    _fixed(model.recognition_net, 0.4, 0.3)  # a wider q: KL(q || p) about 0.8 nats, a biased estimator is seen
+    with torch.no_grad():
+        ctx = model.context(b)
+        exact = -model.decode(ctx, torch.zeros(16, cfg.model.z_dim), b.cv).log_prob(b.fut) \
+            + 2 * b.fut.shape[1] * b.scale.log()
+    torch.manual_seed(0)
+    torch.testing.assert_close(model.importance_nll(b, 4000), exact, atol=0.08, rtol=0)
+
+
+def test_the_recognition_net_reads_the_true_future_and_its_draw_trains_its_spread(batch_and_cfg):
+    """q(z|x,y) sees y: another future moves it. Its z is a reparameterised draw, not its mean, so the
+    reconstruction term's gradient reaches q's log-std as well as its mean."""
+    wt, cfg = batch_and_cfg
+    b = make_batch(wt, torch.arange(16), cfg.data)
+    torch.manual_seed(0)
+    model = CVAE(cfg)
+    with torch.no_grad():
+        ctx = model.context(b)
+        assert not torch.allclose(model.posterior(ctx, b.fut).mean, model.posterior(ctx, b.fut.flip(0)).mean)
+    model.loss(b)["nll"].backward()
+    grad = model.recognition_net[-1].bias.grad  # (2Z,): mean's share, then log-std's
+    assert grad[:cfg.model.z_dim].abs().sum() > 0 and grad[cfg.model.z_dim:].abs().sum() > 0
+
+
+def test_an_empty_scene_memory_slot_reaches_no_context(sim_files):
+    """Slots the scene memory could not fill (NaN) are masked out of the attention: one more empty slot per
+    window leaves every window's context as it was."""
+    cfg = Config()
+    cfg.model.hidden, cfg.model.z_dim = 32, 4
+    cfg.data.memory, cfg.data.memory_radius = 4, 3.0
+    wt = WindowTensors.from_windows(build_windows(read_tracks([sim_files["val"]]), cfg.data))
+    idx = torch.arange(40)
+    torch.manual_seed(0)
+    model = CVAE(cfg)
+    ctx = model.context(make_batch(wt, idx, cfg.data))
+    mem = torch.cat([wt.mem, torch.full_like(wt.mem[:, :1], float("nan"))], 1)
+    lag = torch.cat([wt.mem_lag, torch.ones_like(wt.mem_lag[:, :1])], 1)
+    padded = WindowTensors(wt.obs, wt.nbr, wt.fut, mem, lag)
+    torch.testing.assert_close(model.context(make_batch(padded, idx, cfg.data)), ctx)

@@ -5,6 +5,7 @@ import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -618,6 +619,103 @@ def test_a_splits_folder_name_keeps_its_row_whole_in_results_md_and_mean_is_the_
     assert split_folders("folders", tmp_path, ["lobby"]) == {"lobby": tmp_path / "lobby"}  # mean is not run
 
 
+TRAINED_AS = ["train.epochs=3", "model.hidden=32", "model.z_dim=4", "train.kl_anneal_epochs=1", "kset.epochs=2",
+              "kset.k=6"]  # conftest's `trained` fixture
+
+
+def test_benchmark_mean_rows_average_the_splits_and_each_seed_over_the_splits(tmp_path, trained, sim_files):
+    """Two splits of two seeds, finished before (their numbers as written): each split's row is the mean of its
+    seeds, the table's mean row the mean over the splits, and the per-seed table's mean row each seed's mean
+    over the splits (not seed 0's, not the first split's)."""
+    from trajcvae import checkpoint
+    from trajcvae.benchmark import HEADINGS, run_benchmark
+    ckpt = checkpoint.load(trained)
+    for (split, seed), value in {("a", 0): 1.0, ("a", 1): 2.0, ("b", 0): 5.0, ("b", 1): 10.0}.items():
+        for part in ("train", "val", "test"):
+            (tmp_path / split / part).mkdir(parents=True, exist_ok=True)
+            shutil.copy(sim_files[part], tmp_path / split / part / sim_files[part].name)
+        run = tmp_path / "res" / split / f"seed{seed}"
+        run.mkdir(parents=True)
+        ckpt["config"]["train"]["seed"] = seed
+        checkpoint.save(ckpt, run / "best.pt")
+        write(run / "result.json", json.dumps({**{key: value for key in HEADINGS}, "windows_2": 1, "seed": seed,
+                                               "is_samples": 2, "kde_samples": 20, "best_epoch": 3, "epochs": 3}))
+    said = []
+    report = run_benchmark(tmp_path, None, tmp_path / "res", seeds=2, is_samples=2, kde_samples=20, draws=0,
+                           calibration_draws=0, suite="folders", overrides=TRAINED_AS, progress=False,
+                           log=said.append)
+    assert sum("done earlier, skipped" in line for line in said) == 4, said
+    assert {s: r["min_ade"] for s, r in report["splits"].items()} == {"a": 1.5, "b": 7.5, "mean": 4.5}
+    md = (tmp_path / "res" / "results.md").read_text()
+    assert "| **mean** | 3.000/3.000 | 6.000/6.000 |" in md, md  # seed 0: (1 + 5) / 2, seed 1: (2 + 10) / 2
+
+
+def test_the_two_agent_k_set_table_counts_and_scores_only_those_windows():
+    """kset_table(..., "_2") is the table of the windows with at least two agents present: their count and
+    their numbers, not all windows'."""
+    from trajcvae.benchmark import kset_table
+    row = {"windows": 100, "windows_2": 40, "min_ade": 0.5, "min_fde": 0.9, "min_ade_2": 0.2, "min_fde_2": 0.4}
+    for p in ("km", "ks"):
+        row |= {f"{p}_min_ade": 0.6, f"{p}_min_fde": 1.1, f"{p}_brier_fde": 1.5, f"{p}_min_ade_2": 0.3,
+                f"{p}_min_fde_2": 0.7, f"{p}_brier_fde_2": 1.2, f"{p}_ms_per_window": 2.0}
+    table = kset_table({"lobby": row, "mean": row}, 20, 100, "_2")
+    assert "| lobby | 40 | 0.200/0.400 | 0.300/0.700, 1.200 | 2.00 | 0.300/0.700, 1.200 | 2.00 |" in table, table
+    assert "| lobby | 100 | 0.500/0.900 | 0.600/1.100, 1.500 |" in kset_table({"lobby": row}, 20, 100, "")
+
+
+def test_benchmark_two_agent_numbers_are_those_of_the_windows_with_company(trained, tmp_path):
+    """A split's `*_2` numbers (Social GAN's convention) are those of its windows with another agent present:
+    a scene of two walkers beside one of a lone walker scores, on `*_2`, as the pair's scene alone does."""
+    from trajcvae.benchmark import evaluate_split
+    rows = [(s, 10 * f, a, 0.45 * f + a, 0.02 * f * f + 1.5 * a) for s, agents in (("pair", (1, 2)), ("lone", (3,)))
+            for a in agents for f in range(26)]
+    both = tmp_path / "both.csv"
+    pd.DataFrame(rows, columns=["scene", "frame", "agent_id", "x", "y"]).to_csv(both, index=False)
+    pair = tmp_path / "pair.csv"
+    pd.DataFrame([r for r in rows if r[0] == "pair"], columns=["scene", "frame", "agent_id", "x", "y"]).to_csv(
+        pair, index=False)
+    predictor = TrajCVAE.load(trained)
+    options = dict(k=6, is_samples=1, kde_samples=5, draws=12, calibration_draws=0)
+    mixed, alone = evaluate_split(predictor, [both], **options), evaluate_split(predictor, [pair], **options)
+    assert mixed["windows_2"] == alone["windows"] < mixed["windows"]
+    for key in ("min_ade", "min_fde", "km_min_ade", "km_min_fde", "km_brier_fde", "ks_min_ade", "ks_min_fde",
+                "ks_brier_fde"):
+        assert mixed[f"{key}_2"] == pytest.approx(alone[key], rel=1e-5), key
+    assert mixed["min_fde"] != pytest.approx(mixed["min_fde_2"])
+
+
+def test_benchmark_likelihoods_are_nats_per_window_and_importance_sampling_is_the_tighter_bound(trained, sim_files):
+    """-ELBO and the importance-sampled NLL are means per window (however many windows a batch holds), and
+    the importance-sampled one, an upper bound on -log p(y|x) tighter than -ELBO, lies below it (a tiny
+    model's bounds are noisy: three batches draw other z than one)."""
+    from trajcvae.batch import WindowTensors
+    from trajcvae.benchmark import likelihoods
+    from trajcvae.windows import load_windows, quiet
+    predictor = TrajCVAE.load(trained)
+    w = load_windows([sim_files["test"]], predictor.config.data, None, log=quiet)
+    w = w.subset(list(range(30)))
+    wt = WindowTensors.from_windows(w)
+    whole = likelihoods(predictor, wt, w.fut, is_samples=50, kde_samples=10)
+    assert whole["is_nll"] < whole["neg_elbo"], whole
+    pieces = likelihoods(predictor, wt, w.fut, is_samples=50, kde_samples=10, batch=11)
+    assert pieces["neg_elbo"] == pytest.approx(whole["neg_elbo"], rel=0.5), (whole, pieces)  # other draws of z
+
+
+def test_a_finished_split_asked_for_other_likelihood_samples_remeasures_them_and_keeps_its_errors(trained, sim_files,
+                                                                                               tmp_path):
+    """evaluate_split with the numbers of a run before (`known`) but other --is-samples measures the
+    likelihoods again, with their new sample counts; its errors are kept as they were."""
+    from trajcvae.benchmark import evaluate_split
+    predictor = TrajCVAE.load(trained)
+    test = pd.read_csv(sim_files["test"])
+    test[test.frame < 300].to_csv(tmp_path / "short.csv", index=False)
+    options = dict(k=6, kde_samples=10, draws=0, calibration_draws=0)
+    first = evaluate_split(predictor, [tmp_path / "short.csv"], is_samples=2, **options)
+    again = evaluate_split(predictor, [tmp_path / "short.csv"], is_samples=40, known=dict(first), **options)
+    assert (first["is_samples"], again["is_samples"]) == (2, 40) and again["is_nll"] != first["is_nll"]
+    assert again["min_ade"] == first["min_ade"] and again["predict_ms_per_window"] == first["predict_ms_per_window"]
+
+
 def test_benchmark_refuses_unknown_suite_and_split(tmp_path):
     for option, value, expected in (("--splits", "", "--splits names no split"),
                                     ("--is-samples", 0, "--is-samples must be a whole number >= 1 (got 0)"),
@@ -865,6 +963,46 @@ def test_the_python_simulate_refuses_what_the_command_refuses_in_one_line(tmp_pa
             simulate(out, n_frames=20)
         assert str(e.value) == message
     assert not any(tmp_path.iterdir())
+
+
+def test_plaza_walkers_arrive_at_the_asked_rate_walk_at_walking_speed_keep_apart_and_leave_by_another_edge():
+    """`simulate`'s plaza (metres, 0.4 s a step): about --rate new agents a step; walkers near 1.25 m/s; the
+    crowd steers around itself (few pairs within half a metre); each walker leaves by one of the three edges
+    it did not come in through (none turned back at the default rate), and those that came early have left."""
+    from trajcvae.simulate import SIDES, simulate_scene
+    df = simulate_scene(n_frames=300, seed=4)
+    assert 300 * 0.35 * 0.7 < df["agent_id"].nunique() < 300 * 0.35 * 1.3
+    crowd = simulate_scene(n_frames=150, spawn_rate=2.0, seed=1)
+    assert 150 * 2.0 * 0.8 < crowd["agent_id"].nunique() < 150 * 2.0 * 1.2
+    by_agent = df.sort_values("frame").groupby("agent_id")
+    first, last = by_agent[["x", "y"]].first().to_numpy(), by_agent[["x", "y"]].last().to_numpy()
+    gone = by_agent["frame"].last().to_numpy() < df["frame"].max()
+    early = by_agent["frame"].first().to_numpy() < 1500
+    assert gone[early].all()
+    entry, out = (first @ SIDES.T).argmax(1), (last @ SIDES.T).argmax(1)
+    assert (entry != out)[gone].all() and len(set(out[gone])) == 4
+    steps = df.sort_values(["agent_id", "frame"]).groupby("agent_id")[["x", "y"]].diff().dropna()
+    assert 1.0 < np.median(np.hypot(steps["x"], steps["y"])) / 0.4 < 1.5
+    close = pairs = 0
+    for _, now in df.groupby("frame"):
+        p = now[["x", "y"]].to_numpy()
+        gaps = np.linalg.norm(p[:, None] - p[None], axis=-1)[np.triu_indices(len(p), 1)]
+        close, pairs = close + (gaps < 0.5).sum(), pairs + len(gaps)
+    assert close < 0.01 * pairs
+
+
+def test_simulated_scenes_are_named_apart_and_no_seed_repeats_another_seeds_scene(tmp_path, monkeypatch):
+    """Each scene of a file has its own name and its own walkers: no scene of one seed is a scene of another,
+    so the demo's validation and test scenes (seeds + 1, + 2) are not scenes it trains on."""
+    import trajcvae.simulate
+    whole = trajcvae.simulate.simulate_scene
+    monkeypatch.setattr(trajcvae.simulate, "simulate_scene", lambda n_frames, *a, **kw: whole(60, *a, **kw))  # short
+    trajcvae.simulate.write_demo(tmp_path, seed=0)
+    train, val, test = (pd.read_csv(tmp_path / f"{part}.csv") for part in ("train", "val", "test"))
+    assert sorted(train["scene"].unique()) == ["train0", "train1", "train2", "train3"]
+    tracks = lambda table: {tuple(g[["x", "y"]].round(3).to_numpy()[:5].ravel())  # noqa: E731
+                            for _, g in table.groupby(["scene", "agent_id"])}
+    assert not tracks(train) & tracks(val) and not tracks(train) & tracks(test) and not tracks(val) & tracks(test)
 
 
 def test_tables_are_written_only_as_csv_or_parquet(tmp_path, sim_files):

@@ -116,6 +116,18 @@ def test_the_simulated_fork_sends_the_asked_share_of_walkers_left_and_hides_it_b
     assert abs(before[left].mean() - before[~left].mean()) < 0.1  # the approach looks the same either way
 
 
+def test_the_fork_walkers_start_six_steps_apart_so_nobody_is_in_anothers_way():
+    """`branching_scene`: a walker sees others ahead of it, but the nearest of them is most of the time metres
+    away (6 steps of 0.5 m), not at its elbow."""
+    from trajcvae.simulate import branching_scene
+
+    df = branching_scene(n_agents=40, seed=1)
+    nearest = [np.linalg.norm(p[:, None] - p[None], axis=-1)[np.triu_indices(len(p), 1)].min()
+               for _, now in df.groupby("frame") if len(p := now[["x", "y"]].to_numpy()) > 1]
+    assert np.median(nearest) > 1.5
+    assert df.groupby("frame")["agent_id"].nunique().max() > 1  # (others in view)
+
+
 @pytest.mark.parametrize("truth", ["narrower", "wider", "other shape"])
 def test_scene_calibration_maps_a_miscalibrated_model_to_its_scene(truth):
     """A model whose draws are too wide, too narrow, or of the wrong shape (truths bunched at the centre

@@ -298,6 +298,20 @@ def test_worst_grid_picks_the_largest_errors(trained, test_csv, tmp_path, monkey
     ok_png(out, (500, 300))
 
 
+def test_a_plain_grid_spreads_its_windows_over_the_data_and_a_seeded_one_never_repeats_one(trained, test_csv):
+    """--grid without --seed/--worst/--best: the first, middle and last window of the data for 3 panels, not its
+    first 3; with --seed, n different windows."""
+    predictor = TrajCVAE.load(trained)
+    tracks = SceneTracks(read_tracks([test_csv]))
+    every = predictor.make_windows([test_csv], every_window=True)
+    w, samples, _, heading = grid_windows(tracks, ModelFutures(predictor, 2, 0), None, 3)
+    spread = [0, int(np.round((len(every) - 1) / 2)), len(every) - 1]
+    assert list(w.t0) == list(every.t0[spread]) and list(w.agent_id) == list(every.agent_id[spread])
+    assert heading == f"3 windows spread over {len(every)}, 2 futures each" and samples.shape[:2] == (3, 2)
+    w, _, _, _ = grid_windows(tracks, ModelFutures(predictor, 2, 0), None, len(every), seed=5)  # all of them
+    assert len(set(zip(w.scene, w.agent_id, w.t0))) == len(w) == len(every)
+
+
 def test_pictures_leave_the_callers_matplotlib_backend_and_pyplot_alone(trained, test_csv, tmp_path):
     """A notebook's backend stays its own after train, visualize and an animation: the library draws on
     Figures of its own, never through pyplot (in a fresh process, where no test has chosen a backend)."""
@@ -354,6 +368,46 @@ def test_the_default_picture_is_the_first_scenes_first_window_and_builds_no_othe
     pd.concat([once, table]).to_csv(tmp_path / "three.csv", index=False)
     r = run("visualize", trained, tmp_path / "three.csv", "--out", tmp_path / "passed.png")
     assert r.exit_code == 0 and rgb(tmp_path / "passed.png").tolist() == rgb(tmp_path / "scene.png").tolist(), r.output
+
+
+def test_a_seeded_picture_of_an_agent_picks_among_its_windows_whose_true_future_is_known(test_csv, preds):
+    """--agent --seed without --t0: a random window of the agent, one whose true future the data hold (of a
+    table whose later windows run past the agent's last observation, its first, whatever the seed)."""
+    from trajcvae.visualize import one_window
+    table = pd.read_csv(preds)
+    agent = table.groupby("agent_id")["t0"].nunique().idxmax()
+    first = table.loc[table["agent_id"] == agent, "t0"].min()
+    tracks = pd.read_csv(test_csv)
+    tracks = tracks[(tracks["agent_id"] != agent) | (tracks["frame"] <= first + 12 * 10)]  # later futures unknown
+    tracks, futures = SceneTracks(read_tracks(tracks)), TableFutures(table)
+    picked = {float(one_window(tracks, futures, None, str(agent), None, seed).t0[0]) for seed in range(6)}
+    assert picked == {first}
+
+
+def test_an_agents_drawn_history_is_its_gap_free_run_up_to_the_frame():
+    """SceneTracks.history: of a track that misses frames 30 and 70, the positions at 80..120 (after its last
+    gap), not those since its first gap."""
+    frames = [f for f in range(0, 130, 10) if f not in (30, 70)]
+    tracks = SceneTracks(read_tracks(pd.DataFrame({"frame": frames, "agent_id": 1, "x": [f / 10 for f in frames],
+                                                   "y": 0.0})))
+    scene = tracks.scenes[0]
+    np.testing.assert_array_equal(tracks.history(scene, tracks.agent(None, "1")[1], 120, 0)[:, 0],
+                                  [8.0, 9.0, 10.0, 11.0, 12.0])
+
+
+def test_a_windows_true_future_is_the_agents_next_p_positions_after_t0(test_csv):
+    """SceneTracks.truth (what --worst/--best and the crowd view score against): the agent's positions at t0 + 1
+    .. t0 + P steps, not from t0 itself; NaN past its track."""
+    table = pd.read_csv(test_csv)
+    agent = table["agent_id"].value_counts().idxmax()
+    own = table[table["agent_id"] == agent].set_index("frame")
+    tracks = SceneTracks(read_tracks(table))
+    scene = tracks.scenes[0]
+    t0 = own.index[3]
+    fut = tracks.truth([scene], [agent], [t0], [tracks.step[scene]], 12)[0]
+    np.testing.assert_array_equal(fut, own.loc[t0 + 10:t0 + 120, ["x", "y"]].to_numpy())
+    last = tracks.truth([scene], [agent], [own.index[-2]], [tracks.step[scene]], 12)[0]
+    assert np.isfinite(last[0]).all() and np.isnan(last[1:]).all()
 
 
 def test_predictions_file_is_drawn(trained, test_csv, preds, tmp_path):

@@ -71,8 +71,9 @@ def branching_scene(n_agents: int = 300, p_left: float = 0.7, seed: int = 0, sce
                     turn_deg: float = 60.0) -> pd.DataFrame:
     """A fork with known odds: agents walk east along y = 0 (1.3 m/s, 0.3 m of lateral spread), and at
     x = 0 each turns `turn_deg` to the left with probability `p_left`, else as far to the right. Agents start
-    6 steps apart, so a model sees others ahead of it but nobody in its way. A calibrated predictor sends
-    a share `p_left` of its draws left. Returns `scene, frame, agent_id, x, y` rows (45 steps per agent)."""
+    6 steps apart, so a model sees others ahead of it, most of the time metres away (nobody steers: a faster
+    walker may catch up with a slower one ahead). A calibrated predictor sends a share `p_left` of its draws
+    left. Returns `scene, frame, agent_id, x, y` rows (45 steps per agent)."""
     rng = np.random.default_rng(seed)
     rows = []
     for a in range(n_agents):
