@@ -764,7 +764,8 @@ def spied_run(tiny_files, tmp_path_factory):
         return terms
 
     cfg = load_config(None, ["model.hidden=16", "model.z_dim=4", "model.heads=2", "train.batch_size=32",
-                             "train.k_eval=4", "train.kl_anneal_epochs=2", "train.epochs=3", "kset.epochs=0"])
+                             "train.k_eval=4", "train.kl_anneal_epochs=2", "train.epochs=3", "kset.epochs=0",
+                             "train.device=cpu"])  # evaluate (below) scores on the CPU
     out = tmp_path_factory.mktemp("spied") / "run"
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(train_module, "make_batch", batch)
