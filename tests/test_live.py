@@ -327,6 +327,8 @@ def test_frame_ids_give_the_futures_of_seconds_with_max_gap_and_forget_after_in_
      "detections[0]: column 'x' value 'here' is not a number"),
     (lambda p: p.update(2.0, [{"agent_id": "a", "x": 0, "y": float("inf")}]), "column 'y' value inf is not finite"),
     (lambda p: p.update(2.0, [{"agent_id": "", "x": 0, "y": 0}]), "detections[0]: column 'agent_id' is empty"),
+    (lambda p: p.update(2.0, [(1, 0, 0), (2, 1, 0), ("nan", 2, 0)]),  # among numeric ids, as a file's
+     "detections[2]: 'nan', a missing value's mark, as 'agent_id' (every detection needs its agent's id)"),
     (lambda p: p.update(2.0, [{"agent_id": "a", "x": 0}]), "missing column(s) y"),
     # Not rows at all, rows of two kinds, or of a length no row has: one line, not a Python error.
     (lambda p: p.update(2.0, None), "detections: expected a list of rows"),

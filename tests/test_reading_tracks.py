@@ -964,19 +964,34 @@ def test_positions_as_float16_are_warned_of_as_float32_ones_are(tmp_path):
     got = read_tracks([tmp_path / "half.parquet"])
     assert got.attrs["coarse"].startswith(f"{tmp_path / 'half.parquet'} holds positions as float16, which near ")
     assert got.attrs["coarse"].endswith("resolve only 0.5 m")
+    fine = rows.assign(x=(rows.x - 600).astype("float16"), y=rows.y.astype("float32"))  # each fine where it lies
+    fine.to_parquet(tmp_path / "mixed.parquet")
+    assert read_tracks([tmp_path / "mixed.parquet"]).attrs["coarse"] is None
 
 
-def test_headerless_rows_with_a_trailing_separator_and_a_header_after_a_hash_are_read(tmp_path):
-    """A spreadsheet's export ends each row with a separator; numpy's savetxt(header=...) writes the header
-    after "# ". Both read as the plain file does."""
+def test_headerless_rows_ending_in_a_separator_are_told_to_add_a_header_and_a_header_after_a_hash_is_read(
+        tmp_path):
+    """A spreadsheet's export ends each row with a separator: without a header, its rows' last fields could
+    hold anything, so a header is asked for (with one, the file reads). numpy's savetxt(header=...) writes the
+    header after "# ": read as the plain file is."""
     rows = [(f, a, 0.04 * f + a, 0.5 * a) for a in (1, 2) for f in range(0, 100, 10)]
     plain = read_tracks([write(tmp_path / "plain.csv", "".join(f"{f},{a},{x},{y}\n" for f, a, x, y in rows))])
     columns = ["frame", "agent_id", "x", "y"]
-    for name, text in (("comma.csv", "".join(f"{f},{a},{x},{y},\n" for f, a, x, y in rows)),
-                       ("hash.txt", "# frame agent_id x y\n" + "".join(f"{f} {a} {x} {y}\n" for f, a, x, y in rows))):
-        np.testing.assert_array_equal(read_tracks([write(tmp_path / name, text)])[columns], plain[columns])
+    comma = write(tmp_path / "comma.csv", "".join(f"{f},{a},{x},{y},\n" for f, a, x, y in rows))
+    assert f"{comma}: line 1 ends with a separator and there is no header: add a header row (frame,agent_id,x,y,)" \
+        in read_error(comma)
+    for name, text in (("header.csv", "frame,agent_id,x,y,\n" + comma.read_text()),
+                       ("hash.txt", "# frame agent_id x y\n" + "".join(f"{f} {a} {x} {y}\n" for f, a, x, y in rows)),
+                       ("hash_t.txt", "# t id x y\n" + "".join(f"{f / 25} {a} {x} {y}\n" for f, a, x, y in rows))):
+        got = read_tracks([write(tmp_path / name, text)])[columns]
+        np.testing.assert_array_equal(got.assign(frame=got.frame * (25 if name == "hash_t.txt" else 1)),
+                                      plain[columns])
     comment = write(tmp_path / "comment.txt", "# made by me\n0 1 0 0\n10 1 0.4 0\n")  # a comment is no header
     assert "missing column(s)" in read_error(comment)
+    bad = write(tmp_path / "first.txt", "0 1 1_000 4.0\n10 1 1.4 4.0\n")  # no header: a bad number, named
+    assert f"{bad} line 1: column 'x' value '1_000' is not a number" in read_error(bad)
+    repeats = write(tmp_path / "dup.csv", "frame,agent_id,x,y,note,note.1,note\n0,1,0,0,a,b,c\n10,1,abc,0,a,b,c\n")
+    assert f"{repeats} line 3: column 'x' value 'abc' is not a number" in read_error(repeats)
 
 
 def test_a_column_that_columns_gives_another_role_is_said_to_be_taken(tmp_path):

@@ -466,8 +466,9 @@ def _sniff(path: Path, frames: bool = False, columns: dict[str, str] | None = No
         if skip == len(lines):
             raise DataError(f"{path}: empty file (no rows after its 'sep=' line)")
         first = lines[skip]
-    if re.match(r"# .*\b(frame|time\w*|agent_id)\b", first, re.IGNORECASE):  # numpy's savetxt(header=...)
-        first = first[2:]  # writes the header after "# "
+    words = re.split(r"[\s,;]+", first[2:].strip().lower()) if first.startswith("# ") else []
+    if words and set(REQUIRED) <= set(column_aliases(words)[0]):  # numpy's savetxt(header=...) writes the header
+        first = first[2:]  # after "# "
     # A tab-separated header keeps a leading tab: pandas writes its index column's name empty.
     first = first.strip(" \r\n") if "\t" in first.strip(" \r\n") else first.strip()
     sep = ({"\t": r"\s+"}.get(said[1], said[1]) if said else "," if "," in first else ";" if ";" in first
@@ -491,17 +492,21 @@ def _sniff(path: Path, frames: bool = False, columns: dict[str, str] | None = No
         mot = _mot_row(_trimmed(_fields(row.strip(), sep)))
         if mot:  # ... over MOT rows (x, y, z unused: -1); over x, y of their own, it is a CSV like any other
             return _Format(encoding, sep, skip + 1, None, len(fields), mot=mot)
-    if all(parses_as_number(f) for f in trimmed):  # numbers only: a headerless ETH/UCY-style file
-        if len(trimmed) != 4:
-            matrix = len(trimmed) == 3 and len([ln for ln in lines if ln.strip()]) == 3  # ETH/UCY's H.txt
-            raise DataError(f"{path}: line {skip + 1} has {len(trimmed)} columns and no header; headerless files "
+    numbers = [parses_as_number(f.replace("_", "")) for f in fields]  # (1_000: no number, refused in its row)
+    if len(trimmed) < len(fields) and all(numbers[:-1]):  # 0,1,1.5,2.0, (a spreadsheet's export)
+        raise DataError(f"{path}: line {skip + 1} ends with a separator and there is no header: add a header row "
+                        f"({','.join(REQUIRED)},), or remove the separator that ends each row")
+    if all(numbers):  # numbers only: a headerless ETH/UCY-style file
+        if len(fields) != 4:
+            matrix = len(fields) == 3 and len([ln for ln in lines if ln.strip()]) == 3  # ETH/UCY's H.txt
+            raise DataError(f"{path}: line {skip + 1} has {len(fields)} columns and no header; headerless files "
                             "must be 'frame agent_id x y' (add a header row to a CSV of other columns) or "
                             "MOTChallenge rows 'frame,id,bb_left,bb_top,bb_width,bb_height,conf,-1,-1,-1' (or "
                             "ground truth's 9 columns), or be read by number with --columns (ETH's obsmat.txt: "
                             "frame=1,agent_id=2,x=3,y=5)"
                             + ("; a 3x3 matrix, a homography? Give it with --homography, and the track files as "
                                "the data" if matrix else ""))
-        return _Format(encoding, sep, skip, None, len(fields))  # (a trailing separator's empty field: unread)
+        return _Format(encoding, sep, skip, None, 4)
     if sep == r"\s+" and "\t" in first:  # a tab-separated header: single tabs, so an empty field stays empty
         sep, fields = "\t", _fields(first, "\t")
     pointed = re.split(r"[;\s]+", first.replace(",", "."))
@@ -920,7 +925,14 @@ def _read_slow(path: Path, fmt: _Format) -> pd.DataFrame:
     names = fmt.header or fmt.names or list(REQUIRED)  # `canonical` names a time column as the file does
     # Columns of one name (a spreadsheet's trailing empty ones; no role's: `_sniff` refuses those) each get a
     # name of their own, as pandas gives them: "", ".1".
-    names = [f"{n}.{names[:i].count(n)}" if n in names[:i] else n for i, n in enumerate(names)]
+    unique: list[str] = []
+    for n in names:
+        name, k = n, 0
+        while name in unique or (name != n and name in names):
+            k += 1
+            name = f"{n}.{k}"
+        unique.append(name)
+    names = unique
     tables = []
     with _parse_errors(path), _read_csv(path, fmt, header_lines, dtype=str, chunksize=SLOW_CHUNK) as chunks:
         for chunk in chunks:

@@ -49,7 +49,7 @@ from .table import AGENT_COLUMNS, TIME_NAMES, lonlat_names, row_at
 from .tracks import read_tracks
 from .units import check_lonlat, coarse_positions, estimate_warning, from_metres, no_scale, placed, unit_conversion
 from .values import (agent_ids, blank_as_missing, coarse_columns, float32_as_written, float32_position_range,
-                     numeric_column, unresolved_time)
+                     missing_marks, numeric_column, unresolved_time)
 from .windows import concat_windows, finished_windows, history_reach, latest_windows
 
 PAST_HELD = 5000  # finished windows a live scene's past keeps for `calibrate="scene"` (the latest)
@@ -527,9 +527,13 @@ class OnlinePredictor:
         at = lambda i: row_at("detections", word, i)  # noqa: E731
         ids = [_agent_text(v, "agent_id") for v in np.asarray(df[names["agent_id"]], dtype=object)]
         keep, first = np.ones(len(ids), bool), {}
+        marks = dict(zip(uniques := list(dict.fromkeys(ids)), missing_marks(uniques)))  # "nan" among numbers
         for i, a in enumerate(ids):
             if not a:
                 raise DataError(f"{at(i)}: column 'agent_id' is empty")
+            if marks[a]:
+                raise DataError(f"{at(i)}: {a!r}, a missing value's mark, as 'agent_id' (every detection needs "
+                                "its agent's id)")
             j = first.setdefault(a, i)
             if j != i:
                 if (x[i], y[i]) != (x[j], y[j]):

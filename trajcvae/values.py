@@ -183,15 +183,16 @@ def unresolved_time(t: np.ndarray, what: str, seconds: bool, role: str = "time",
 
 
 def float32_position_range(raw: pd.DataFrame, shown: str, lonlat: bool) -> tuple[str, float, str] | None:
-    """(the table's name, the largest of its float32 or float16 position columns' values, the narrowest of
-    those types) when x or y came as one (degrees: `coarse_columns`), for `coarse_positions` to judge in
-    metres; else None."""
+    """(the table's name, the largest value of its float32 or float16 position column that resolves it most
+    coarsely, that column's type) when x or y came as one (degrees: `coarse_columns`), for `coarse_positions`
+    to judge in metres; else None."""
     kinds = {c: str(getattr(raw[c].dtype, "numpy_dtype", raw[c].dtype)) for c in ("x", "y")}
-    narrow = [c for c in ("x", "y") if kinds[c] in ("float32", "float16")]
+    narrow = [(float(np.nanmax(np.abs(raw[c].to_numpy(dtype=np.float64, na_value=np.nan)), initial=0.0)), kinds[c])
+              for c in ("x", "y") if kinds[c] in ("float32", "float16")]
     if lonlat or not narrow:
         return None
-    return (shown, max(float(np.nanmax(np.abs(raw[c].to_numpy(dtype=np.float64, na_value=np.nan)), initial=0.0))
-                       for c in narrow), min((kinds[c] for c in narrow), key=lambda k: np.dtype(k).itemsize))
+    v, kind = max(narrow, key=lambda vk: float(np.spacing(np.dtype(vk[1]).type(vk[0]))))
+    return shown, v, kind
 
 
 DATE_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")  # the start of an ISO 8601 (RFC 3339) date-time
