@@ -915,6 +915,9 @@ def test_a_scale_or_rate_too_large_for_a_float_and_a_scale_file_key_that_is_no_n
     odd = write(tmp_path / "odd.yaml", "? [a, b]\n: 0.1\n")
     with pytest.raises(DataError, match=f"^scale {odd} line 1: a key that is no scene name$"):
         read_tracks([f], scale=str(odd))
+    octal = write(tmp_path / "octal.yaml", "a: 0_05\n")  # YAML 1.1 reads it as the number 5
+    with pytest.raises(DataError, match=f"^scale {octal} line 1: 'a': '0_05' is not a number"):
+        read_tracks([f], scale=str(octal))
 
 
 def test_columns_of_one_name_are_each_read_or_the_role_they_share_is_refused(tmp_path):

@@ -148,6 +148,9 @@ def _scale_mapping(text: str, source: str) -> dict:
                 if key in out:
                     raise DataError(f"{source} line {key_node.start_mark.line + 1}: '{key}' is given twice")
                 out[key] = self.construct_object(value_node, deep=True)
+                if isinstance(out[key], (int, float)) and "_" in str(value_node.value):  # YAML 1.1 reads 0_05 as 5
+                    raise DataError(f"{source} line {value_node.start_mark.line + 1}: '{key}': {value_node.value!r} "
+                                    "is not a number (no '_' in numbers)")
             return out
 
     Keys.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, Keys.construct_mapping)
