@@ -269,12 +269,13 @@ def _read_parquet(path: Path, frames: bool = False, columns: dict[str, str] | No
         raw = raw.reset_index()[wanted]
     for c in raw.columns:  # a binary column: text, where it is UTF-8
         if raw[c].dtype == object and raw[c].map(lambda v: isinstance(v, bytes)).any():
+            text = []
             for i, v in enumerate(raw[c]):
                 try:
-                    v.decode("utf-8") if isinstance(v, bytes) else None
+                    text.append(v.decode("utf-8") if isinstance(v, bytes) else v)
                 except UnicodeDecodeError:
                     raise DataError(f"{path} row {i + 1}: column '{c}' holds bytes that are not UTF-8 text") from None
-            raw[c] = raw[c].map(lambda v: v.decode("utf-8") if isinstance(v, bytes) else v)
+            raw[c] = pd.Series(text, index=raw.index, dtype=object)
     if lower != [str(c).strip().lower() for c in names]:  # pandas' labels 0, 1, ...: counted from 1, as read
         counted = dict(zip(names, lower))
         raw.columns = [counted[str(c)] for c in raw.columns]  # (pandas may restore them as numbers)
