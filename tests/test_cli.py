@@ -160,6 +160,8 @@ def test_a_piped_table_keeps_each_number_on_its_row_however_large(monkeypatch, c
     (["predict", "{model}", "{bad}"], "line 3: column 'x' value 'oops' is not a number"),
     (["predict", "nope.pt", "{test}"], "checkpoint not found"),
     (["predict", "{model}", "{test}", "-k", "0"], "-k must be >= 1"),
+    # A number as a file writes one: Python's float() would read 0_05 as 5.
+    (["predict", "{model}", "{test}", "--scale", "0_05"], "--scale 0_05: neither a number of metres per unit nor"),
     (["train", "{test}", "--set", "model.hiden=3"], "unknown option 'model.hiden'"),
     (["train", "{test}", "--classes", "", "--out", "{run}"], "--classes names no label"),  # no unset
     (["train", "{test}", "--homography", "", "--out", "{run}"], "--homography: no such file"),
@@ -297,6 +299,8 @@ def test_help_lists_commands_and_the_version():
 
 @pytest.mark.parametrize("args, message", [
     (["predict", "pedestrian", "x.csv", "-k", "abc"], "Invalid value for '-k' / '--k': "),
+    (["predict", "pedestrian", "x.csv", "--fps", "2_5"], "Invalid value for '--fps': '2_5' is not a valid float."),
+    (["simulate", "s.csv", "--rate", "0_5"], "Invalid value for '--rate': '0_5' is not a valid float."),  # not 5
     (["predict", "pedestrian"], "Missing argument 'data'. (see trajcvae predict --help)"),
     (["predikt"], "No such command 'predikt'. Did you mean 'predict'? (see trajcvae --help)"),
     (["predict", "pedestrian", "x.csv", "--kk", "3"], "No such option: --kk"),
