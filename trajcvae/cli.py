@@ -46,10 +46,15 @@ def _number(text) -> float:
         raise typer.BadParameter(f"{text!r} is not a valid float.") from None
 
 
+def number_option(**kwargs):
+    """typer.Option for a number (`_number`)."""
+    return typer.Option(parser=_number, **kwargs)
+
+
 KOpt = Annotated[int, typer.Option("-k", "--k", help="Futures (samples) per agent.")]
 SeedOpt = Annotated[int, typer.Option(help="Random seed: same seed and data give the same numbers on CPU.")]
 DeviceOpt = Annotated[str, typer.Option(help="cpu, cuda or auto.")]
-FpsOpt = Annotated[Optional[float], typer.Option(parser=_number, help="Frames per second of the input's frame ids: the tracks are "
+FpsOpt = Annotated[Optional[float], number_option(help="Frames per second of the input's frame ids: the tracks are "
                    "resampled onto the model's step (its data.dt; 0.4 s for pedestrian). Not needed for a time "
                    "column in seconds (beside a frame column, --fps makes the frame ids the clock). Default: the "
                    "format's own rate (SDD, MOT's seqinfo.ini, TrajNet++), else (reading with a model) the model's "
@@ -111,7 +116,7 @@ ColumnsOpt = Annotated[Optional[list[str]], typer.Option(help="The input's colum
                        "time_min, time_h, time_d for minutes, hours, days), "
                        "agent_id, x, y (or lon, lat), scene, label; e.g. "
                        "frame=timestep,agent_id=track_id,x=position_x,y=position_y; repeatable.", show_default=False)]
-MaxGapOpt = Annotated[Optional[float], typer.Option(parser=_number, help="Seconds between two observations of an agent that "
+MaxGapOpt = Annotated[Optional[float], number_option(help="Seconds between two observations of an agent that "
                       "resampling bridges (default: the model's data.max_gap, 0.8 s for pedestrian); GPS logs "
                       "at 1 Hz need 1.5.", show_default=False)]
 KSetOpt = Annotated[str, typer.Option(help="none: K plain draws. kmeans: the K means of the k-means clusters of "
@@ -293,7 +298,7 @@ def train(
                     "without --config).")] = None,
     device: Annotated[Optional[str], typer.Option(help="Override train.device: cpu, cuda or auto (default: the "
                       "config's train.device, auto without --config).")] = None,
-    time_step: Annotated[Optional[float], typer.Option(parser=_number, help="Override data.time_step: the frame-id step between "
+    time_step: Annotated[Optional[float], number_option(help="Override data.time_step: the frame-id step between "
                          "samples, for frame ids of unknown rate (default: inferred per scene, its most common "
                          "frame difference); refused for a time column in seconds or --fps.")] = None,
     fps: FpsOpt = None,
@@ -303,7 +308,7 @@ def train(
     columns: ColumnsOpt = None,
     set_: SetOpt = None,
     resume: Annotated[bool, typer.Option(help="Continue the run in --out from its last checkpoint.")] = False,
-    max_grad_norm: Annotated[Optional[float], typer.Option(parser=_number, help="Override train.max_grad_norm: clip the "
+    max_grad_norm: Annotated[Optional[float], number_option(help="Override train.max_grad_norm: clip the "
                              "gradient norm to this; 0 = off (default: the config's train.max_grad_norm, 1.0 "
                              "without --config).")] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
@@ -543,7 +548,7 @@ def simulate(
     scenes: Annotated[int, typer.Option(help="Number of scenes.")] = 1,
     frames: Annotated[int, typer.Option(help="Steps per scene (0.4 s each); scenes x frames at most 200,000, "
                                               "and scenes x frames x rate (arrivals) at most 70,000.")] = 400,
-    rate: Annotated[float, typer.Option(parser=_number, help="Expected new agents per step, at most 10 (the plaza is a dense crowd "
+    rate: Annotated[float, number_option(help="Expected new agents per step, at most 10 (the plaza is a dense crowd "
                                              "at 5, which pushes a third of the agents back out by the edge they "
                                              "came in through before they reach the centre).")] = 0.35,
     seed: SeedOpt = 0,
@@ -663,7 +668,7 @@ def visualize(
     scene: Annotated[Optional[str], typer.Option(help="Scene to draw (default: the first).")] = None,
     agent: Annotated[Optional[str], typer.Option(help="Agent id (default: the first agent with a known "
                                                       "future, or a random one with --seed).")] = None,
-    t0: Annotated[Optional[float], typer.Option(parser=_number, help="Frame id of the agent's last observed position, or its "
+    t0: Annotated[Optional[float], number_option(help="Frame id of the agent's last observed position, or its "
                                                      "time in seconds for an input with a time column or files of "
                                                      "several frame rates (default: its first full window).")] = None,
     k: Annotated[Optional[int], typer.Option("-k", "--k", help="Futures (samples) per agent (default: 20 drawn "
@@ -679,7 +684,7 @@ def visualize(
                                                      "random with --seed, or --worst/--best).")] = None,
     worst: Annotated[bool, typer.Option(help="With --grid: the N windows with the largest minADE.")] = False,
     best: Annotated[bool, typer.Option(help="With --grid: the N windows with the smallest minADE.")] = False,
-    scene_frame: Annotated[Optional[float], typer.Option(parser=_number, help="Every agent of --scene at this frame id (a time "
+    scene_frame: Annotated[Optional[float], number_option(help="Every agent of --scene at this frame id (a time "
                                                               "in seconds for an input with a time column or files "
                                                               "of several frame rates), each with its K futures "
                                                               "(the crowd view).")] = None,
@@ -729,7 +734,7 @@ def serve(
     draws: DrawsOpt = None,
     calibrate: LiveCalibrateOpt = "none",
     seed: SeedOpt = 0,
-    fps: Annotated[Optional[float], typer.Option(parser=_number, help="Frame ids per second, for requests that send a frame "
+    fps: Annotated[Optional[float], number_option(help="Frame ids per second, for requests that send a frame "
                                                       "in place of a time in seconds, and of the --replay file's "
                                                       "frame ids.", show_default=False)] = None,
     scale: ScaleOpt = None,
@@ -739,7 +744,7 @@ def serve(
     classes: Annotated[Optional[list[str]], typer.Option(help="Comma-separated labels of the --replay file's agents "
                                                               "to replay, as for predict's --classes.",
                                                          show_default=False)] = None,
-    forget_after: Annotated[float, typer.Option(parser=_number, help="Seconds after which an agent not seen again gets no "
+    forget_after: Annotated[float, number_option(help="Seconds after which an agent not seen again gets no "
                                                      "more futures.")] = 2.0,
     max_gap: MaxGapOpt = None,
     lonlat: Annotated[bool, typer.Option("--lonlat", help="Detections and futures in longitude and latitude "
@@ -747,7 +752,7 @@ def serve(
     replay: Annotated[Optional[Path], typer.Option(help="Replay this recorded file into the server (its scenes "
                                                         "by name), for the live page without a tracker.",
                                                    show_default=False)] = None,
-    speed: Annotated[float, typer.Option(parser=_number, help="Replay this many times faster than recorded.")] = 1.0,
+    speed: Annotated[float, number_option(help="Replay this many times faster than recorded.")] = 1.0,
     max_agents: Annotated[int, typer.Option(help="Detections per request, at most.")] = 1000,
     max_body: Annotated[int, typer.Option(help="Bytes per request body, at most.")] = 1 << 20,
     max_scenes: Annotated[int, typer.Option(help="Scenes held at once, at most.")] = 100,
