@@ -46,13 +46,29 @@ def _number(text) -> float:
         raise typer.BadParameter(f"{text!r} is not a valid float.") from None
 
 
+def _whole(text) -> int:
+    """A whole-number option's value, read as a file's numbers are: ASCII digits, no "_" (int() alone would
+    read 2_0 as 20)."""
+    if isinstance(text, str) and (not text.isascii() or "_" in text):
+        raise typer.BadParameter(f"{text!r} is not a valid integer.")
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        raise typer.BadParameter(f"{text!r} is not a valid integer.") from None
+
+
 def number_option(**kwargs):
     """typer.Option for a number (`_number`)."""
     return typer.Option(parser=_number, **kwargs)
 
 
-KOpt = Annotated[int, typer.Option("-k", "--k", help="Futures (samples) per agent.")]
-SeedOpt = Annotated[int, typer.Option(help="Random seed: same seed and data give the same numbers on CPU.")]
+def whole_option(*names: str, **kwargs):
+    """typer.Option for a whole number (`_whole`)."""
+    return typer.Option(*names, parser=_whole, **kwargs)
+
+
+KOpt = Annotated[int, whole_option("-k", "--k", help="Futures (samples) per agent.")]
+SeedOpt = Annotated[int, whole_option(help="Random seed: same seed and data give the same numbers on CPU.")]
 DeviceOpt = Annotated[str, typer.Option(help="cpu, cuda or auto.")]
 FpsOpt = Annotated[Optional[float], number_option(help="Frames per second of the input's frame ids: the tracks are "
                    "resampled onto the model's step (its data.dt; 0.4 s for pedestrian). Not needed for a time "
@@ -123,7 +139,7 @@ KSetOpt = Annotated[str, typer.Option(help="none: K plain draws. kmeans: the K m
                    "--draws plain draws. learned: the model's trained K-set sampler (K = its kset.k, 20 for "
                    "pedestrian). Both K-sets weigh each future by its share of --draws plain draws (its `weight`, in "
                    "predict's table and serve's answers).")]
-DrawsOpt = Annotated[Optional[int], typer.Option(help="Plain draws per agent behind a --kset (its k-means pool and "
+DrawsOpt = Annotated[Optional[int], whole_option(help="Plain draws per agent behind a --kset (its k-means pool and "
                                                       "its weights; default 1000).")]
 CalibrateOpt = Annotated[str, typer.Option(help="none: plain draws as the model makes them. scene: each agent's "
                          "draws moved nearer to or farther from its most likely future, to fit how the model did "
@@ -292,9 +308,9 @@ def train(
     config: Annotated[Optional[Path], typer.Option(help="TOML config overriding the defaults (which are the "
                       "recipe the README's results come from).")] = None,
     out: Annotated[Path, typer.Option(help="Run folder for checkpoints and metrics.")] = Path("runs/default"),
-    epochs: Annotated[Optional[int], typer.Option(help="Override train.epochs (default: the config's "
+    epochs: Annotated[Optional[int], whole_option(help="Override train.epochs (default: the config's "
                       "train.epochs, 40 without --config).")] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Override train.seed (default: the config's train.seed, 0 "
+    seed: Annotated[Optional[int], whole_option(help="Override train.seed (default: the config's train.seed, 0 "
                     "without --config).")] = None,
     device: Annotated[Optional[str], typer.Option(help="Override train.device: cpu, cuda or auto (default: the "
                       "config's train.device, auto without --config).")] = None,
@@ -395,7 +411,7 @@ def evaluate(
     device: DeviceOpt = "cpu",
     kset: KSetOpt = "none",
     draws: DrawsOpt = None,
-    calibration: Annotated[int, typer.Option(help="Draws per window (at least 100) for the calibration of plain "
+    calibration: Annotated[int, whole_option(help="Draws per window (at least 100) for the calibration of plain "
                            "sampling: how often the truth falls in the p highest-density region; 0 = off.")] = 200,
     fps: FpsOpt = None,
     scale: ScaleOpt = None,
@@ -545,8 +561,8 @@ def print_table(scores: dict) -> None:
 @user_errors
 def simulate(
     out: Annotated[Path, typer.Argument(help="CSV (or .parquet) to write.")],
-    scenes: Annotated[int, typer.Option(help="Number of scenes.")] = 1,
-    frames: Annotated[int, typer.Option(help="Steps per scene (0.4 s each); scenes x frames at most 200,000, "
+    scenes: Annotated[int, whole_option(help="Number of scenes.")] = 1,
+    frames: Annotated[int, whole_option(help="Steps per scene (0.4 s each); scenes x frames at most 200,000, "
                                               "and scenes x frames x rate (arrivals) at most 70,000.")] = 400,
     rate: Annotated[float, number_option(help="Expected new agents per step, at most 10 (the plaza is a dense crowd "
                                              "at 5, which pushes a third of the agents back out by the edge they "
@@ -565,7 +581,7 @@ def simulate(
 @user_errors
 def demo(
     out: Annotated[Path, typer.Option(help="Run folder.")] = Path("runs/demo"),
-    epochs: Annotated[Optional[int], typer.Option(help="Override the demo's epochs (default: train.epochs of "
+    epochs: Annotated[Optional[int], whole_option(help="Override the demo's epochs (default: train.epochs of "
                       "trajcvae/configs/demo.toml, 10).")] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ):
@@ -597,13 +613,13 @@ def benchmark(
     splits: Annotated[Optional[str], typer.Option(help="Comma-separated splits (default: all; eth-ucy's are "
                                                        "eth,hotel,univ,zara1,zara2, folders' their folder names).")]
         = None,
-    seeds: Annotated[int, typer.Option(help="Seeds per split (0..N-1); the table shows their mean, "
+    seeds: Annotated[int, whole_option(help="Seeds per split (0..N-1); the table shows their mean, "
                                             "a second table each seed.")] = 1,
-    is_samples: Annotated[int, typer.Option(help="Samples from q(z|x,y) for the importance-sampled NLL.")] = 100,
-    kde_samples: Annotated[int, typer.Option(help="Samples per window for the KDE NLL.")] = 2000,
-    draws: Annotated[int, typer.Option(help="Also score both K-set modes (k-means and the learned sampler) on this "
+    is_samples: Annotated[int, whole_option(help="Samples from q(z|x,y) for the importance-sampled NLL.")] = 100,
+    kde_samples: Annotated[int, whole_option(help="Samples per window for the KDE NLL.")] = 2000,
+    draws: Annotated[int, whole_option(help="Also score both K-set modes (k-means and the learned sampler) on this "
                                             "many plain draws per window, in their own tables; 0 = off.")] = 1000,
-    calibration: Annotated[int, typer.Option(help="Draws per window for the calibration of plain sampling "
+    calibration: Annotated[int, whole_option(help="Draws per window for the calibration of plain sampling "
                            "(on up to 2000 windows per split; a finished split gets it from its checkpoint); 0 = off.")]
         = 200,
     fps: FpsOpt = None,
@@ -671,16 +687,16 @@ def visualize(
     t0: Annotated[Optional[float], number_option(help="Frame id of the agent's last observed position, or its "
                                                      "time in seconds for an input with a time column or files of "
                                                      "several frame rates (default: its first full window).")] = None,
-    k: Annotated[Optional[int], typer.Option("-k", "--k", help="Futures (samples) per agent (default: 20 drawn "
+    k: Annotated[Optional[int], whole_option("-k", "--k", help="Futures (samples) per agent (default: 20 drawn "
                                              "from a model; all of a predictions table).")] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Pick windows at random with this seed (also the "
+    seed: Annotated[Optional[int], whole_option(help="Pick windows at random with this seed (also the "
                                                      "sampling seed; default 0 and no random pick).")] = None,
     density: Annotated[bool, typer.Option(help="Shade a kernel density of the predicted positions under "
                                                "the samples.")] = False,
     density_steps: Annotated[Optional[str], typer.Option(help="With --density: the positions it is made of, all "
                                                               "(every step, the default) or final (the last "
                                                               "step).")] = None,
-    grid: Annotated[Optional[int], typer.Option(help="Draw N windows (1-60) in one figure (spread over the data, "
+    grid: Annotated[Optional[int], whole_option(help="Draw N windows (1-60) in one figure (spread over the data, "
                                                      "random with --seed, or --worst/--best).")] = None,
     worst: Annotated[bool, typer.Option(help="With --grid: the N windows with the largest minADE.")] = False,
     best: Annotated[bool, typer.Option(help="With --grid: the N windows with the smallest minADE.")] = False,
@@ -690,7 +706,7 @@ def visualize(
                                                               "(the crowd view).")] = None,
     animate: Annotated[Optional[Path], typer.Option(help="Write a GIF of the scene over time instead "
                        "(starts at --scene-frame, default: around the scene's busiest frame).")] = None,
-    frames: Annotated[Optional[int], typer.Option(help="Animation frames (--animate; default 40).")] = None,
+    frames: Annotated[Optional[int], whole_option(help="Animation frames (--animate; default 40).")] = None,
     size: SizeOpt = None,
     device: DeviceOpt = "cpu",
     fps: FpsOpt = None,
@@ -728,7 +744,7 @@ def visualize(
 def serve(
     model: ModelArg,
     host: Annotated[str, typer.Option(help="Address to listen on (127.0.0.1: this machine only).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on (0: a free one, named as the server starts).")] = 8000,
+    port: Annotated[int, whole_option(help="Port to listen on (0: a free one, named as the server starts).")] = 8000,
     k: KOpt = 20,
     kset: KSetOpt = "none",
     draws: DrawsOpt = None,
@@ -753,11 +769,11 @@ def serve(
                                                         "by name), for the live page without a tracker.",
                                                    show_default=False)] = None,
     speed: Annotated[float, number_option(help="Replay this many times faster than recorded.")] = 1.0,
-    max_agents: Annotated[int, typer.Option(help="Detections per request, at most.")] = 1000,
-    max_body: Annotated[int, typer.Option(help="Bytes per request body, at most.")] = 1 << 20,
-    max_scenes: Annotated[int, typer.Option(help="Scenes held at once, at most.")] = 100,
-    max_k: Annotated[int, typer.Option(help="Futures per agent a request may ask for with ?k=.")] = 100,
-    threads: Annotated[int, typer.Option(help="Torch threads for inference (1 leaves a core to the HTTP "
+    max_agents: Annotated[int, whole_option(help="Detections per request, at most.")] = 1000,
+    max_body: Annotated[int, whole_option(help="Bytes per request body, at most.")] = 1 << 20,
+    max_scenes: Annotated[int, whole_option(help="Scenes held at once, at most.")] = 100,
+    max_k: Annotated[int, whole_option(help="Futures per agent a request may ask for with ?k=.")] = 100,
+    threads: Annotated[int, whole_option(help="Torch threads for inference (1 leaves a core to the HTTP "
                                               "server on 2 cores).")] = 1,
 ):
     """Serve live predictions over HTTP: POST detections, get every agent's K futures; a live page at /."""
