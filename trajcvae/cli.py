@@ -35,26 +35,22 @@ DataArg = Annotated[list[Path], typer.Argument(parser=_data_path, help="Trajecto
                                                     "for x, y; ETH/UCY text; SDD, MOTChallenge or TrajNet++ files).",
                                                     show_default=False)]
 ModelArg = Annotated[str, typer.Argument(help="A checkpoint (.pt) or a built-in model name (pedestrian).")]
-def _number(text) -> float:
-    """A number option's value, read as a file's numbers are: ASCII digits, no "_" (float() alone would read
-    2_5 as 25)."""
-    if isinstance(text, str) and (not text.isascii() or "_" in text):
-        raise typer.BadParameter(f"{text!r} is not a valid float.")
-    try:
-        return float(text)
-    except (TypeError, ValueError):
-        raise typer.BadParameter(f"{text!r} is not a valid float.") from None
 
 
-def _whole(text) -> int:
-    """A whole-number option's value, read as a file's numbers are: ASCII digits, no "_" (int() alone would
-    read 2_0 as 20)."""
-    if isinstance(text, str) and (not text.isascii() or "_" in text):
-        raise typer.BadParameter(f"{text!r} is not a valid integer.")
-    try:
-        return int(text)
-    except (TypeError, ValueError):
-        raise typer.BadParameter(f"{text!r} is not a valid integer.") from None
+def _as_written(convert, kind: str):
+    """A number option's parser that reads the text as a file's numbers are read: ASCII digits and no "_"
+    (float() and int() alone would read 2_5 as 25), else the one line click gives a value of the wrong type."""
+    def parse(text):
+        try:
+            if isinstance(text, str) and (not text.isascii() or "_" in text):
+                raise ValueError(text)
+            return convert(text)
+        except (TypeError, ValueError):
+            raise typer.BadParameter(f"{text!r} is not a valid {kind}.") from None
+    return parse
+
+
+_number, _whole = _as_written(float, "float"), _as_written(int, "integer")
 
 
 def number_option(**kwargs):
