@@ -192,3 +192,9 @@ def first_line(e: Exception) -> str:
 def plural(count: int, word: str) -> str:
     """'1 file', '2 files': a count and its word, for messages."""
     return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def odd_number_text(text) -> bool:
+    """Text that Python's float() and int() read as a number but a file's reader would not: digits of another
+    script (١٢) and "_" between digits (2_5, read as 25)."""
+    return isinstance(text, str) and (not text.isascii() or "_" in text)

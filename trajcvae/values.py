@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from .errors import DataError
+from .errors import DataError, odd_number_text
 from .resample import EPS
 from .table import (AGENT_COLUMNS, PER_SECOND, REQUIRED, TIME_NAMES, TRACK_COLUMNS, UNIT_NAMES, column_aliases,
                     counted_from_one, is_column_number, missing_columns, row_at, time_role)
@@ -338,7 +338,7 @@ def foreign_digits(value) -> str:
 def parses_as_number(text) -> bool:
     """Whether a value reads as a number, as pandas reads a file's numbers (ASCII digits only and no "_": Python's
     float() would also take other scripts' digits, and read 2_5 as 25)."""
-    if text is None or (isinstance(text, str) and (not text.isascii() or "_" in text)):
+    if text is None or odd_number_text(text):
         return False
     try:
         float(text)
