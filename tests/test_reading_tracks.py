@@ -892,6 +892,17 @@ def test_an_agent_id_written_as_a_missing_values_mark_is_refused_by_its_row(tmp_
     assert sorted(set(read_tracks([names]).agent_id)) == sorted([mark, "ped_a"])
 
 
+def test_whether_na_is_a_missing_id_is_judged_from_the_whole_file_when_read_in_chunks(tmp_path, monkeypatch):
+    """The slow path (a bad value somewhere) reads in chunks; "NA" among numeric ids is a missing id only when
+    the whole file's other ids are numbers, so a name in a later chunk keeps it a name there too."""
+    monkeypatch.setattr(formats, "SLOW_CHUNK", 3)
+    rows = ["0,1,0,0", "0,NA,5,5", "10,1,0.5,0", "10,NA,5,5.5", "20,bob,1,1", "30,bob,oops,1"]
+    f = write(tmp_path / "a.csv", "frame,agent_id,x,y\n" + "\n".join(rows) + "\n")
+    assert "a.csv line 7: column 'x' value 'oops' is not a number" in read_error(f)
+    g = write(tmp_path / "b.csv", "frame,agent_id,x,y\n" + "\n".join(rows).replace("bob", "2") + "\n")
+    assert "b.csv line 3: 'NA', a missing value's mark, as 'agent_id'" in read_error(g)
+
+
 def test_numbers_with_underscores_are_not_numbers(tmp_path):
     """Python reads 2_5 as 25; a file's number is digits as pandas reads them, so a frame rate of 2_5 is no rate
     (not 25 frames a second), and 1_00 is no position."""

@@ -175,8 +175,12 @@ def _mot_labels(path: Path, flag: np.ndarray, cls: np.ndarray, vis: np.ndarray,
         except (OSError, UnicodeDecodeError):
             raise DataError(f"{names}: not a UTF-8 text file of class names, one a line") from None
         by_id = np.asarray([""] + given, dtype=object)
-        return keep, np.where((ids >= 1) & (ids <= len(given)), by_id[np.clip(ids, 0, len(given))],
-                              ids.astype(str).astype(object))
+        named = (ids >= 1) & (ids <= len(given))
+        if not named.all():
+            i = int(np.flatnonzero(~named)[0])
+            warn(f"warning: {path} line {lines[i]}: class {ids[i]}, beyond the {len(given)} names of {names}: "
+                 "labelled by its class id")
+        return keep, np.where(named, by_id[np.clip(ids, 0, len(given))], ids.astype(str).astype(object))
     mot = (ids >= 1) & (ids <= len(MOT_CLASSES))
     truth = np.isin(flag, (0, 1)).all() and (vis >= 0).any()  # a tracker writes -1 in place of a visibility
     if truth and mot.all():
@@ -934,6 +938,7 @@ def _read_slow(path: Path, fmt: _Format) -> pd.DataFrame:
             name = f"{n}.{k}"
         unique.append(name)
     names = unique
+    marks = _id_marks(path, fmt, header_lines)
     tables = []
     with _parse_errors(path), _read_csv(path, fmt, header_lines, dtype=str, chunksize=SLOW_CHUNK) as chunks:
         for chunk in chunks:
@@ -943,12 +948,31 @@ def _read_slow(path: Path, fmt: _Format) -> pd.DataFrame:
             if broken is not None:  # as `_read_fast` refuses it
                 raise _line_break_error(path, first + broken[1], broken[0])
             t = canonical(chunk, str(path), path.stem, first_line=first, allow_empty=True, frames=fmt.frames,
-                           columns=fmt.columns)
+                           columns=fmt.columns, id_marks=marks)
             if len(t):
                 tables.append(t)
     if not tables:
         raise DataError(f"{path}: empty file (no rows)")
     return pd.concat(tables, ignore_index=True)
+
+
+def _id_marks(path: Path, fmt: _Format, header_lines: int) -> frozenset | None:
+    """The agent ids of a whole file that are missing values' marks ("NA" among numbers, not among names),
+    judged from all its ids as `_read_fast` judges them, for `_read_slow`'s chunks; None where the file cannot
+    be parsed to its end (its chunks then judge their own ids, and the first bad line is named)."""
+    names = fmt.names or list(REQUIRED)
+    if "agent_id" not in names:
+        return None
+    ids: set = set()
+    try:
+        with _parse_errors(path), _read_csv(path, fmt, header_lines, dtype=str, usecols=[names.index("agent_id")],
+                                            chunksize=SLOW_CHUNK) as chunks:
+            for chunk in chunks:
+                ids.update(chunk.iloc[:, 0].dropna().unique())
+    except DataError:
+        return None
+    uniques = np.asarray(list(ids), dtype=object)
+    return frozenset(uniques[missing_marks(uniques)])
 
 
 def _read_csv(path: Path, fmt: _Format, header_lines: int, **kwargs):

@@ -30,10 +30,13 @@ def as_text(values: pd.Series) -> np.ndarray:
 
 def canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int = 1, row_word: str = "line",
                allow_empty: bool = False, line_numbers: np.ndarray | None = None,
-               frames: bool = False, typed: bool = False, columns: dict[str, str] | None = None) -> pd.DataFrame:
+               frames: bool = False, typed: bool = False, columns: dict[str, str] | None = None,
+               id_marks: frozenset | None = None) -> pd.DataFrame:
     """Check a table of raw values (text or numbers) row by row; `first_line` numbers its first row, or
     `line_numbers` each row (rows read from lines not all kept); `frames`, `columns`: see `column_aliases`; `typed`:
-    a DataFrame's values, whose agent ids keep their type (`agent_ids`)."""
+    a DataFrame's values, whose agent ids keep their type (`agent_ids`); `id_marks`: the agent ids that are
+    missing values' marks in the whole file (`missing_marks` of all its ids), for a table that holds a part of
+    it; None: judged from the table's own ids."""
     raw = raw.copy()
     raw_names = list(raw.columns)
     lower = counted_from_one([str(c).strip().lower() for c in raw.columns], columns)
@@ -80,7 +83,8 @@ def canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int = 1, row
         raise DataError(f"{row_at(name, row_word, lines.iloc[i])}: {vague}")
     codes, uniques = pd.factorize(raw["agent_id"])
     missing = codes < 0  # empty
-    if (said := missing_marks(uniques)).any():
+    said = missing_marks(uniques) if id_marks is None else np.isin(np.asarray(uniques, dtype=object), list(id_marks))
+    if said.any():
         missing |= said[codes] & (codes >= 0)
     if missing.any():
         i = int(np.flatnonzero(missing)[0])
