@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from trajcvae import checkpoint
-from trajcvae.config import ADOPTED, REMOVED, Config, check_k, check_seed, load_config, resolve_device
+from trajcvae.config import (ADOPTED, REMOVED, Config, check_forget_after, check_k, check_max_gap, check_sampling,
+                             check_seed, check_time, load_config, resolve_device)
 from trajcvae.errors import CheckpointError, TrajCVAEError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -260,6 +261,16 @@ def test_user_options_are_checked_in_one_place():
     for bad in (-1, 2 ** 63):
         with pytest.raises(TrajCVAEError, match="^seed must be between"):
             check_seed(bad)
+    # Python's numbers beyond any float (10**400) or too long to write (10**5000): one line, not an OverflowError
+    # or ValueError, the number named by its size.
+    with pytest.raises(TrajCVAEError, match=r"^seed must be between 0 and 2\*\*63 - 1 \(got about 2\*\*16609\)$"):
+        check_seed(10 ** 5000)
+    with pytest.raises(TrajCVAEError, match=r"^draws must be at most 2\*\*63 - 1 \(got about 2\*\*1328\)$"):
+        check_sampling(20, 0, "kmeans", 10 ** 400)
+    for check, option in ((check_max_gap, "max_gap"), (check_forget_after, "forget_after"),
+                          (lambda v: check_time(v, "since"), "since")):
+        with pytest.raises(TrajCVAEError, match=rf"^{option} must be .*\(got about -?2\*\*1328\)$"):
+            check(-10 ** 400 if option == "since" else 10 ** 400)
     assert resolve_device("cpu") == torch.device("cpu")
     with pytest.raises(TrajCVAEError, match="^device must be cpu, cuda or auto"):
         resolve_device("tpu")

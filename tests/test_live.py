@@ -344,6 +344,14 @@ def test_frame_ids_give_the_futures_of_seconds_with_max_gap_and_forget_after_in_
     # Ids that are no single value, or no text a file could hold.
     (lambda p: p.update(2.0, [{"agent_id": ["x"], "x": 0, "y": 0}]), "an agent_id or label must be text or a number"),
     (lambda p: p.update(2.0, [{"agent_id": "\ud800", "x": 0, "y": 0}]), "is not valid Unicode text"),
+    (lambda p: p.update(2.0, [("a", "\ud800", 0)]), "detections[0]: column 'x' value '\\ud800' is not a number"),
+    # Numbers no float holds, and values pandas would read as numbers (the real part, microseconds).
+    (lambda p: p.update(10 ** 400, [("a", 0, 0)]), "time must be finite (got about 2**1328)"),
+    (lambda p: p.update(2.0, [("a", 0, 0)], k=10 ** 400), "k must be at most 2**63 - 1 (got about 2**1328)"),
+    (lambda p: p.update(2.0, [("a", 3 + 4j, 0)]), "detections: column 'x' holds complex numbers, not plain numbers"),
+    (lambda p: p.update(2.0, pd.DataFrame({"agent_id": ["a"], "x": [0.0], "y": pd.to_timedelta([1], "s")})),
+     "detections: column 'y' holds durations, not plain numbers"),
+    (lambda p: p.update(np.float16(900.4), [("a", 0, 0)]), "times as float16, which near 900.5 resolve only 0.5"),
 ])
 def test_online_refuses_bad_updates_in_one_line_and_keeps_its_state(pedestrian, update, message):
     online = OnlinePredictor(pedestrian, k=2)
@@ -749,6 +757,13 @@ def check_refusals(client):
         (client.delete, "/v1/scenes/cam1%2Ftracks", {}, 422, "scene: 'cam1/tracks' is not a name"),
         (client.get, "/v1/scenes/a/elsewhere", {}, 404, "Not Found"),
         (client.get, "/v1/scenes/a/tracks?seconds=0", {}, 422, "seconds: Input should be greater than 0"),
+        # Numbers as the command line reads them: 2_0 is no 20 (Python's int() would say it is).
+        (client.post, "/v1/scenes/a/observations?k=2_0", {"json": ok}, 422, "k: '2_0' is not a number as written"),
+        (client.get, "/v1/scenes/a/tracks?seconds=1_0", {}, 422, "seconds: '1_0' is not a number as written"),
+        # Names of dots alone, which a client's URL would collapse (/v1/scenes/../futures is /v1/futures), and a
+        # name ending in a newline.
+        (client.post, "/v1/scenes/%2e%2e/observations", {"json": ok}, 422, "scene: '..' is not a name"),
+        (client.post, "/v1/scenes/a%0A/observations", {"json": ok}, 422, "scene: 'a\\n' is not a name"),
         (client.get, "/v1/scenes/nowhere/futures", {}, 404, "scene 'nowhere' does not exist"),
         (client.delete, "/v1/scenes/nowhere", {}, 404, "does not exist"),
     ]
@@ -1283,13 +1298,16 @@ def test_a_replayed_files_scene_names_are_names_the_api_takes(tmp_path, sim_file
     odd = tmp_path / "crowd café (1).csv"
     pd.read_csv(sim_files["test"]).drop(columns="scene").to_csv(odd, index=False)
     scenes = {scene for scene, _, _ in replay_updates(odd)}
-    assert scenes == {"crowd_caf___1_"} and all(re.match(SCENE_NAME, s) for s in scenes)
+    assert scenes == {"crowd_caf___1_"} and all(re.fullmatch(SCENE_NAME, s) for s in scenes)
     # Scenes whose names differ only in characters the API refuses stay apart.
     df = pd.read_csv(sim_files["test"])
     two = pd.concat([df.assign(scene="a b"), df.assign(scene="a?b"), df.assign(scene="a_b_2")])
     two.to_csv(tmp_path / "two.csv", index=False)
     scenes = {scene for scene, _, _ in replay_updates(tmp_path / "two.csv")}
-    assert len(scenes) == 3 and all(re.match(SCENE_NAME, s) for s in scenes)
+    assert len(scenes) == 3 and all(re.fullmatch(SCENE_NAME, s) for s in scenes)
+    # A scene named "..", which a client's URL would collapse to the scenes' parent.
+    df.assign(scene="..").to_csv(tmp_path / "dots.csv", index=False)
+    assert {scene for scene, _, _ in replay_updates(tmp_path / "dots.csv")} == {"__"}
 
 
 def test_gps_detections_give_the_futures_of_predict_on_the_gps_file_online_and_over_http(pedestrian, tmp_path):

@@ -983,6 +983,29 @@ def test_positions_as_float16_are_warned_of_as_float32_ones_are(tmp_path):
     assert read_tracks([tmp_path / "mixed.parquet"]).attrs["coarse"] is None
 
 
+def test_times_as_float16_are_judged_as_float32_ones_are(tmp_path):
+    """float16 resolves half a second near 900 s: such times have lost the tracks' steps and are refused, as
+    float32 times past 2**20 s are; near 50 s (1/32 s apart) they are warned of."""
+    rows = pd.DataFrame({"time": 900 + 0.4 * np.arange(10), "agent_id": 1, "x": 0.5 * np.arange(10), "y": 0.0})
+    rows.astype({"time": "float16"}).to_parquet(tmp_path / "late.parquet")
+    assert (f"{tmp_path / 'late.parquet'}: times as float16, which near 903.5 resolve only 0.5 of their units; store "
+            "them as float64 (double)") in read_error(tmp_path / "late.parquet")
+    rows.assign(time=rows.time - 850).astype({"time": "float16"}).to_parquet(tmp_path / "early.parquet")
+    assert read_tracks([tmp_path / "early.parquet"]).attrs["coarse"].endswith(
+        "holds times as float16, which near 53.5938 resolve only 0.0312 of their units")
+
+
+@pytest.mark.parametrize("x, kind", [(np.arange(4) * (0.5 + 1j), "complex numbers"),
+                                     (pd.to_datetime(np.arange(4), unit="s"), "date-times"),
+                                     (pd.to_timedelta(np.arange(4), unit="s"), "durations")])
+def test_positions_of_a_type_pandas_would_turn_into_numbers_are_refused(x, kind):
+    """pandas reads complex numbers as their real part and date-times or durations as nanoseconds: no
+    positions, whatever the units."""
+    df = pd.DataFrame({"time": 0.4 * np.arange(4), "agent_id": 1, "x": x, "y": 0.0})
+    with pytest.raises(DataError, match=f"^dataframe: column 'x' holds {kind}, not plain numbers$"):
+        read_tracks(df)
+
+
 def test_headerless_rows_ending_in_a_separator_are_told_to_add_a_header_and_a_header_after_a_hash_is_read(
         tmp_path):
     """A spreadsheet's export ends each row with a separator: without a header, its rows' last fields could

@@ -26,7 +26,7 @@ from .atomic import write_text
 from .batch import WindowTensors, make_batch
 from .calibrate import ScenePast
 from .config import Config, _whole, check_calibration, check_k, check_output, check_path, load_config
-from .errors import NoWindowsError, TrajCVAEError, warn
+from .errors import NoWindowsError, TrajCVAEError, shown, warn
 from .evaluate import calibration_of, window_errors
 from .metrics import CALIBRATION_LEVELS, brier_fde, kde_nll, min_ade_fde
 from .predict import TrajCVAE
@@ -241,13 +241,14 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
     check_k(k)
     _whole(draws, "--draws")
     if draws and not draws >= k:  # the benchmark's own options: --draws 0 is off, and there is no -k
-        raise TrajCVAEError(f"--draws must be 0 (off) or at least the {k} futures each K-set keeps (got {draws})")
+        raise TrajCVAEError(f"--draws must be 0 (off) or at least the {k} futures each K-set keeps "
+                            f"(got {shown(draws)})")
     check_calibration(calibration_draws)
     for name, value in (("--is-samples", is_samples), ("--kde-samples", kde_samples)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise TrajCVAEError(f"{name} must be a whole number >= 1 (got {value})")
+            raise TrajCVAEError(f"{name} must be a whole number >= 1 (got {shown(value)})")
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
-        raise TrajCVAEError(f"--seeds must be a whole number >= 1 (got {seeds})")
+        raise TrajCVAEError(f"--seeds must be a whole number >= 1 (got {shown(seeds)})")
     root, out = check_path(root, "--root"), check_path(out, "--out")
     folders = split_folders(suite, root, None if splits is None else list(splits))
     splits = list(folders)

@@ -21,7 +21,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-from .errors import TrajCVAEError, home_path, in_cli, small_text
+from .errors import TrajCVAEError, home_path, in_cli, shown, small_text
 
 
 @dataclass
@@ -465,12 +465,27 @@ def _whole(value, option: str):
     return value
 
 
+def _not_huge(value: int, option: str) -> int:
+    """A count below 2**63, as torch counts things (the Python API could give 10**400, which no float holds)."""
+    if value > MAX_SEED:
+        raise TrajCVAEError(f"{option} must be at most 2**63 - 1 (got {shown(value)})")
+    return value
+
+
+def finite_number(value) -> bool:
+    """A real number given as one (not a bool or text) that a float holds finitely (10**400 is none)."""
+    try:
+        return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
 def check_count(value: int, option: str) -> int:
     """A count of things (-k, or the Python API's chunk= and batch=): a whole number >= 1."""
     _whole(value, option)
     if value < 1:
-        raise TrajCVAEError(f"{option} must be >= 1 (got {value})")
-    return value
+        raise TrajCVAEError(f"{option} must be >= 1 (got {shown(value)})")
+    return _not_huge(value, option)
 
 
 def check_k(k: int) -> int:
@@ -481,27 +496,26 @@ def check_seed(seed: int | None) -> int | None:
     if seed is not None:
         _whole(seed, "--seed")
     if seed is not None and not 0 <= seed <= MAX_SEED:
-        raise TrajCVAEError(f"--seed must be between 0 and 2**63 - 1 (got {seed})")
+        raise TrajCVAEError(f"--seed must be between 0 and 2**63 - 1 (got {shown(seed)})")
     return seed
 
 
 def check_max_gap(max_gap: float | None) -> float | None:
     """--max-gap: None (the model's) or a finite number of seconds >= 0."""
-    if max_gap is not None and not (isinstance(max_gap, numbers.Real) and not isinstance(max_gap, bool)
-                                    and math.isfinite(max_gap) and max_gap >= 0):
-        raise TrajCVAEError(f"--max-gap must be a number of seconds >= 0 (got {max_gap!r})")
+    if max_gap is not None and not (finite_number(max_gap) and max_gap >= 0):
+        raise TrajCVAEError(f"--max-gap must be a number of seconds >= 0 (got {shown(max_gap)})")
     return None if max_gap is None else float(max_gap)
 
 
 def check_kset(k: int, kset: str, draws: int) -> None:
     """--kset and --draws: a known mode, and a pool of plain draws larger than the K it condenses."""
-    _whole(draws, "--draws")
+    _not_huge(_whole(draws, "--draws"), "--draws")
     if kset not in KSETS:
         raise TrajCVAEError(f"--kset must be one of {', '.join(KSETS)} (got {kset!r})")
     if kset != "none" and draws < k:
-        raise TrajCVAEError(f"--draws must be at least -k = {k} (got {draws})")
+        raise TrajCVAEError(f"--draws must be at least -k = {k} (got {shown(draws)})")
     if draws < 1:  # a pool of no draws, also where no K-set reads it
-        raise TrajCVAEError(f"--draws must be >= 1 (got {draws})")
+        raise TrajCVAEError(f"--draws must be >= 1 (got {shown(draws)})")
 
 
 CALIBRATE = ("none", "scene")  # --calibrate: plain draws as the model makes them, or fitted to the scene (calibrate.py)
@@ -566,24 +580,24 @@ def check_since(since: float | None, every_window: bool = False) -> None:
 def check_time(value: float, option: str) -> float:
     """A moment (since, --t0, --scene-frame): a finite number in the input's time base (the Python API could
     give a Timestamp, a text or NaN)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise TrajCVAEError(f"{option} must be a time in the input's time base, a finite number (got {value!r})")
+    if not finite_number(value):
+        raise TrajCVAEError(f"{option} must be a time in the input's time base, a finite number (got {shown(value)})")
     return value
 
 
 def check_forget_after(seconds: float) -> float:
     """--forget-after: how long an agent not seen again stays in view, a positive number of seconds."""
-    if isinstance(seconds, bool) or not isinstance(seconds, numbers.Real) or not 0 < seconds < float("inf"):
-        raise TrajCVAEError(f"--forget-after must be a positive number of seconds (got {seconds!r})")
+    if not finite_number(seconds) or not seconds > 0:
+        raise TrajCVAEError(f"--forget-after must be a positive number of seconds (got {shown(seconds)})")
     return float(seconds)
 
 
 def check_calibration(draws: int) -> None:
     """--calibration: 0 (off), or enough draws per window for the density estimate behind it."""
-    _whole(draws, "--calibration")
+    _not_huge(_whole(draws, "--calibration"), "--calibration")
     if draws and draws < 100:
         raise TrajCVAEError(f"--calibration needs at least 100 draws for its density estimate, or 0 for none "
-                            f"(got {draws})")
+                            f"(got {shown(draws)})")
 
 
 TABLE_SUFFIXES = (".csv", ".parquet")  # what the table writer writes (`atomic.TableWriter`)

@@ -1,5 +1,6 @@
 """The project's own error type: every user mistake becomes one of these, and the CLI prints it as
 one line (no traceback); and its warning type, for a result that may be wrong."""
+import numbers
 import os
 import re
 import sys
@@ -198,3 +199,14 @@ def odd_number_text(text) -> bool:
     """Text that Python's float() and int() read as a number but a file's reader would not: digits of another
     script (١٢) and "_" between digits (2_5, read as 25)."""
     return isinstance(text, str) and (not text.isascii() or "_" in text)
+
+
+def shown(value) -> str:
+    """A value as a message quotes it: a number as written (1.5, not np.float64(1.5)), an integer beyond 2**64
+    as its power of two (Python writes none of over 4,300 digits, and a long one says no more), anything else
+    as its repr ('five')."""
+    value = value.item() if hasattr(value, "item") and hasattr(value, "dtype") and getattr(value, "ndim", 1) == 0 \
+        else value
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and abs(value) >= 2 ** 64:
+        return f"about {'-' if value < 0 else ''}2**{abs(value).bit_length() - 1}"
+    return str(value) if isinstance(value, numbers.Number) and not isinstance(value, bool) else repr(value)

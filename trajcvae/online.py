@@ -41,8 +41,8 @@ import torch
 
 from .calibrate import ScenePast
 from .checks import FAR_APART, bridging_gap, coarse_warning, speed_band, step_moves, time_text, track_jumps
-from .config import check_flags, check_forget_after, check_sampling
-from .errors import DataError, NoWindowsError, TrajCVAEError, warn, warning_text
+from .config import check_flags, check_forget_after, check_sampling, finite_number
+from .errors import DataError, NoWindowsError, TrajCVAEError, shown, warn, warning_text
 from .predict import OUTPUT_COLUMNS, TrajCVAE, samples_to_frame
 from .resample import EPS
 from .table import AGENT_COLUMNS, TIME_NAMES, lonlat_names, row_at
@@ -478,10 +478,10 @@ class OnlinePredictor:
         if isinstance(time, bool) or not isinstance(time, (int, float, np.integer, np.floating)):
             raise TrajCVAEError(f"{what} must be a number (got {type(time).__name__})")
         # A float32 time as a file's float32 column is read: as written (1012.84, not 1012.8399658)
+        if not finite_number(time):  # an integer that is not: 10**400, which no float holds
+            raise TrajCVAEError(f"{what} must be finite (got {shown(time)})")
         given, time = time, float(float32_as_written(np.array([time]))[0][0]) if isinstance(time, np.float32) \
             else float(time)
-        if not math.isfinite(time):
-            raise TrajCVAEError(f"{what} must be finite (got {time})")
         coarse = coarse_columns({"frame": pd.Series([given])}, False, what == "time", what)
         vague = unresolved_time(np.array([time]), what, what == "time", live=True)
         if vague:
@@ -584,7 +584,7 @@ class OnlinePredictor:
         cfg = self.model.config.data
         history = cfg.obs_len * cfg.dt if history is None else history
         if isinstance(history, bool) or not isinstance(history, numbers.Real) or not history >= 0:
-            raise TrajCVAEError(f"history must be a number of seconds >= 0 (got {history!r})")
+            raise TrajCVAEError(f"history must be a number of seconds >= 0 (got {shown(history)})")
         if state is not None and not (isinstance(state, tuple) and len(state) == 3 and isinstance(state[1], dict)):
             raise TrajCVAEError(f"state must be what this predictor's state() returned (got {type(state).__name__})")
         time, cols, ids = state or self.state()

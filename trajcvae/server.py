@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import re
 import signal
 import socket
@@ -21,15 +20,15 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Literal, Optional, Sequence, Union
+from typing import Annotated, Any, Callable, Iterable, Iterator, Literal, Optional, Sequence, Union
 
 import numpy as np
 import pandas as pd
 
 from .atomic import WINDOWS
 from .checks import plausibility, time_steps, time_text
-from .config import check_sampling
-from .errors import DataError, TrajCVAEError, warning_text
+from .config import check_sampling, finite_number
+from .errors import DataError, TrajCVAEError, odd_number_text, shown, warning_text
 from .online import OnlinePredictor, out_of_order
 from .predict import TrajCVAE
 from .table import (AGENT_COLUMNS, LAT_NAMES, LON_NAMES, TIME_NAMES, column_map, lonlat_names, seconds_per_unit,
@@ -44,7 +43,8 @@ try:
     from fastapi.exceptions import RequestValidationError
     from fastapi.openapi.docs import get_swagger_ui_html
     from fastapi.responses import FileResponse, JSONResponse, Response
-    from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
+    from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StrictStr, model_validator
+    from pydantic_core import PydanticCustomError
     from starlette.exceptions import HTTPException as AnyHTTPException  # also routing's 404 and 405
     from swagger_ui_bundle import swagger_ui_path
 except ImportError:  # the base package works without the extra; only the server needs it
@@ -54,7 +54,19 @@ except ImportError:  # the base package works without the extra; only the server
 STATIC = Path(__file__).parent / "static"
 LAYOUT = Query("rows", description='The answer\'s layout: "rows", one object per future position, or "agents", '
                                  "one object per agent with its futures as nested lists (a quarter of the bytes).")
-SCENE_NAME = r"^[A-Za-z0-9_.\-]{1,64}$"
+
+
+def _as_written(value):
+    """A query's number read as the command line reads one: text that Python reads as a number and a file's
+    reader does not (2_0, other scripts' digits) is refused, not read as 20."""
+    if isinstance(value, str) and odd_number_text(value):
+        raise PydanticCustomError("number_text", "{text} is not a number as written in a file or on the command line "
+                                  "(digits 0-9, no '_')", {"text": repr(value[:40])})
+    return value
+
+
+AsWritten = BeforeValidator(_as_written)
+SCENE_NAME = r"(?!\.+$)[A-Za-z0-9_.\-]{1,64}"  # whole names; not "." or "..", which URLs collapse
 # A restarted server rebinds its port at once (SO_REUSEADDR, as uvicorn binds it), except on Windows, where the
 # option lets a second server bind a port in use.
 REUSE_ADDRESS = not WINDOWS
@@ -72,7 +84,7 @@ class Limits:
     def __post_init__(self):
         for name, value in vars(self).items():
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise TrajCVAEError(f"--{name.replace('_', '-')} must be >= 1 (got {value})")
+                raise TrajCVAEError(f"--{name.replace('_', '-')} must be >= 1 (got {shown(value)})")
 
 
 class Detection(BaseModel):
@@ -472,13 +484,16 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
         return JSONResponse({"detail": str(exc.detail).splitlines()[0]}, exc.status_code)
 
     def scene_name(scene: str) -> str:
-        if not re.match(SCENE_NAME, scene):
-            raise HTTPException(422, f"scene: '{scene[:80]}' is not a name of 1-64 letters, digits, '_', '.' or '-'")
+        if not re.fullmatch(SCENE_NAME, scene):
+            raise HTTPException(422, f"scene: {scene[:80]!r} is not a name of 1-64 letters, digits, '_', '.' or '-' "
+                                     "(not dots alone)")
         return scene
 
     @app.post("/v1/scenes/{scene}/observations", summary="Detections at one time -> every agent's futures")
-    def observe(scene: str, body: Observations, k: Optional[int] = Query(None, description="Futures per agent "
-                "for this request (default: the server's -k)."), layout: Layout = LAYOUT) -> Response:
+    def observe(scene: str, body: Observations,
+                k: Annotated[Optional[int], AsWritten, Query(description="Futures per agent for this request "
+                                                             "(default: the server's -k).")] = None,
+                layout: Layout = LAYOUT) -> Response:
         scene = scene_name(scene)
         if (body.time is None) == (body.frame is None):
             raise HTTPException(422, "time: give either time (seconds) or frame, not both or neither")
@@ -506,7 +521,8 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
         return Response(scenes.get(scene_name(scene)).shown.answer(layout), media_type="application/json")
 
     @app.get("/v1/scenes/{scene}/tracks", summary="The observed positions of the agents in view")
-    def tracks(scene: str, seconds: float = Query(3.2, gt=0, le=60, allow_inf_nan=False)) -> Response:
+    def tracks(scene: str, seconds: Annotated[float, AsWritten, Query(gt=0, le=60, allow_inf_nan=False)] = 3.2
+               ) -> Response:
         s = scenes.get(scene_name(scene))
         state = s.shown.state
         t, table = state[0], s.predictor.tracks(seconds, state)
@@ -677,7 +693,8 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4,
 
 def api_name(scene: str) -> str:
     """A scene's name as the API takes it in a path: cam1/tracks -> cam1_tracks."""
-    return re.sub(r"[^A-Za-z0-9_.\-]", "_", scene)[:64] or "replay"
+    name = re.sub(r"[^A-Za-z0-9_.\-]", "_", scene)[:64] or "replay"
+    return name if name.strip(".") else name.replace(".", "_")  # "..": a path's parent, to a client
 
 
 def _file_units(scale, homography, tracks: pd.DataFrame) -> dict | None:
@@ -704,7 +721,7 @@ def replay(scenes: Scenes, updates: list[tuple[str, float, list[dict]]], speed: 
     """Feed `updates` (from `replay_updates`) into `scenes`, `speed` times faster than they were recorded
     (math.inf: no waiting). A refused update is logged and skipped. -> updates accepted."""
     if not speed > 0:
-        raise TrajCVAEError(f"--speed must be positive (got {speed})")
+        raise TrajCVAEError(f"--speed must be positive (got {shown(speed)})")
     stop = stop or threading.Event()
     start, first, done = clock.monotonic(), updates[0][1] if updates else 0.0, 0
     for scene, t, detections in updates:
@@ -789,12 +806,12 @@ def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, 
     import torch
 
     if threads < 1:
-        raise TrajCVAEError(f"--threads must be >= 1 (got {threads})")
+        raise TrajCVAEError(f"--threads must be >= 1 (got {shown(threads)})")
     if not 0 <= port <= 65535:
-        raise TrajCVAEError(f"--port must be between 0 and 65535 (got {port})")
+        raise TrajCVAEError(f"--port must be between 0 and 65535 (got {shown(port)})")
     check_fps(fps)
-    if not speed > 0 or not math.isfinite(speed):
-        raise TrajCVAEError(f"--speed must be a positive number (got {speed})")
+    if not finite_number(speed) or not speed > 0:
+        raise TrajCVAEError(f"--speed must be a positive number (got {shown(speed)})")
     check_sampling(k, seed, kset, draws, calibrate)
     column_map(columns)
     if columns is not None and replay_file is None:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from .atomic import write_table
 from .config import _whole, check_output, check_seed
-from .errors import TrajCVAEError, keyword_names
+from .errors import TrajCVAEError, keyword_names, shown
 
 MAX_SPAWN_RATE = 10.0  # new agents per step: the 16 m plaza is a dense crowd at 5, and arrivals are a Python loop
 MAX_STEPS = 200_000  # scenes x frames: 4,000 steps take about 1.7 s
@@ -101,10 +101,10 @@ def simulate(out: str | Path, scenes: int = 1, n_frames: int = 400, spawn_rate: 
         raise TrajCVAEError(f"--scenes x --frames is at most {MAX_STEPS:,} steps (about a minute and a half; "
                             f"got {scenes * n_frames:,})")
     if isinstance(spawn_rate, bool) or not isinstance(spawn_rate, numbers.Real):
-        raise TrajCVAEError(f"--rate must be a number of new agents per step (got {spawn_rate!r})")
+        raise TrajCVAEError(f"--rate must be a number of new agents per step (got {shown(spawn_rate)})")
     if not 0 < spawn_rate <= MAX_SPAWN_RATE:  # NaN fails too
         raise TrajCVAEError(f"--rate must be > 0 and at most {MAX_SPAWN_RATE:g} new agents per step "
-                            f"(got {spawn_rate:g})")
+                            f"(got {shown(spawn_rate)})")
     if scenes * n_frames * spawn_rate > MAX_ARRIVALS:  # a crowd costs more a step than the steps cap allows for
         raise TrajCVAEError(f"--scenes x --frames x --rate is at most {MAX_ARRIVALS:,} arriving agents (a minute or "
                             f"two; got {scenes * n_frames * spawn_rate:,.0f}): fewer --frames or --scenes, or a lower "

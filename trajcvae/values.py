@@ -117,29 +117,39 @@ def is_float32(column: pd.Series) -> bool:
     return getattr(column.dtype, "numpy_dtype", column.dtype) == np.float32
 
 
+def narrow_float(column: pd.Series) -> type | None:
+    """np.float32 or np.float16 where a column holds such numbers (as `is_float32`), else None."""
+    kind = getattr(column.dtype, "numpy_dtype", column.dtype)
+    return next((t for t in (np.float32, np.float16) if kind == t), None)
+
+
 def coarse_columns(raw: pd.DataFrame, lonlat: bool, seconds: bool, name: str) -> str | None:
-    """What float32 columns (a Parquet file's; a CSV's text is read in full) hold too coarsely to predict
-    from, or None: degrees (a float32 resolves about a metre of the Earth's surface), times of 2^17 s or more
+    """What float32 (or float16) columns (a Parquet file's; a CSV's text is read in full) hold too coarsely to
+    predict from, or None: degrees (a float32 resolves about a metre of the Earth's surface), times of 2^17 s or more
     (seconds since 1970: minutes) or frame ids of 2^24 or more (no longer whole numbers), and seconds whose
     float32 spacing is over `FLOAT32_STEP_MARGIN` (from 256 s) where not every one is a short decimal
     (`float32_as_written`). Times that lose more than a tenth of a second (or frame ids that are no longer
     whole) are refused: the tracks themselves are gone. Positions in float32 are judged once their units are
     known (`read_tracks`)."""
-    if lonlat and any(is_float32(raw[c]) for c in ("x", "y")):
+    narrow = [narrow_float(raw[c]) for c in ("x", "y")] if lonlat else []
+    if np.float16 in narrow:  # a tenth of a degree: kilometres
+        raise DataError(f"{name}: longitude and latitude as float16, which resolve only about 10 km; store them as "
+                        "float64 (double)")
+    if np.float32 in narrow:
         return "longitude and latitude as float32, which resolve only about a metre"
-    t = raw["frame"]
-    if not is_float32(t) or not len(t):
+    t, kind = raw["frame"], narrow_float(raw["frame"])
+    if kind is None or not len(t):
         return None
-    t = t.to_numpy(dtype=np.float32, na_value=np.nan)
+    t = t.to_numpy(dtype=kind, na_value=np.nan)
     v = float(np.nanmax(np.abs(t), initial=0.0))
-    spacing = float(np.spacing(np.float32(v)))
-    text = f"times as float32, which near {v:.6g} resolve only {spacing:.3g} of their units"
-    if v >= (2.0 ** 17 if seconds else 2.0 ** 24):
+    spacing = float(np.spacing(kind(v)))
+    text = f"times as {kind.__name__}, which near {v:.6g} resolve only {spacing:.3g} of their units"
+    if spacing >= (2.0 ** -6 if seconds else 2.0):  # float32 from 2^17 s, or frame ids from 2^24
         if spacing > (0.1 if seconds else 1.0):  # a step's time is lost: no tracks
             raise DataError(f"{name}: {text}; store them as float64 (double)")
         return text
     if seconds and spacing > FLOAT32_STEP_MARGIN and not float32_as_written(t)[1][np.isfinite(t)].all():
-        return (f"times as float32, which near {v:.6g} resolve only {spacing:.3g} s (an observation within "
+        return (f"times as {kind.__name__}, which near {v:.6g} resolve only {spacing:.3g} s (an observation within "
                 f"{STEP_MARGIN:g} s of a step is on it)")
     return None
 
@@ -265,7 +275,11 @@ def blank_as_missing(col: pd.Series) -> pd.Series:
         return col
     s = col.astype(object)
     na = s.isna()
-    s = s.where(na, s.astype(str).str.strip())
+    try:
+        text = s.astype(str).str.strip()
+    except UnicodeEncodeError:  # a lone surrogate (a Python caller's text): no number, as `numeric_column` says
+        text = pd.Series([str(v).strip() for v in s], index=s.index, dtype=object)
+    s = s.where(na, text)
     return s.mask(na | (s == ""), np.nan)
 
 
@@ -289,8 +303,14 @@ def numeric_column(col: pd.Series, lines: pd.Series, name: str, what: str, row_w
     """A column of numbers as floats, or a one-line DataError naming the file (`name`), the row (its number
     in `lines`, counted in `row_word`s) and the column `what` of the first value that is empty, not a number
     or not finite (or, for x and y, beyond any position).  -> (n,) float64"""
-    if pd.api.types.is_bool_dtype(col):
-        raise DataError(f"{name}: column '{what}' holds true/false values, not numbers")
+    kind = next((k for test, k in ((pd.api.types.is_bool_dtype, "true/false values"),
+                                   (pd.api.types.is_complex_dtype, "complex numbers"),
+                                   (pd.api.types.is_datetime64_any_dtype, "date-times"),
+                                   (pd.api.types.is_timedelta64_dtype, "durations"),
+                                   (lambda c: isinstance(c.dtype, (pd.PeriodDtype, pd.IntervalDtype)), "periods"))
+                 if test(col)), None)  # (pandas would read them as numbers: the real part, nanoseconds)
+    if kind:
+        raise DataError(f"{name}: column '{what}' holds {kind}, not plain numbers")
     values = to_numbers(col)
     bad = ~np.isfinite(values)
     if bad.any():

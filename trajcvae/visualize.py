@@ -27,7 +27,7 @@ from .atomic import atomic_path
 from .calibrate import ScenePast, too_little_past, unfitted
 from .config import (DataConfig, _whole, check_flags, check_max_gap, check_named, check_output, check_sampling,
                      check_seed, check_time, load_config, read_paths)
-from .errors import DataError, NoWindowsError, TrajCVAEError, first_line, warn
+from .errors import DataError, NoWindowsError, TrajCVAEError, first_line, shown, warn
 from .metrics import known_min_ade_fde
 from .plots import (CURVE_COLUMNS, DPI, SceneView, animate_scene, best_row, image_figsize, plot_curves,
                     plot_scene, plot_windows)
@@ -262,7 +262,7 @@ def _check_options(out, agent, t0, grid, worst, best, scene_frame, animate, fram
         if Path(animate).suffix.lower() != ".gif":
             raise TrajCVAEError(f"--animate {animate}: the animation is written as a GIF; name it *.gif")
         if frames is not None and frames < 1:
-            raise TrajCVAEError(f"--frames must be >= 1 (got {frames})")
+            raise TrajCVAEError(f"--frames must be >= 1 (got {shown(frames)})")
     else:
         _image_format(Path(out))
         if frames is not None:
@@ -274,8 +274,8 @@ def _check_options(out, agent, t0, grid, worst, best, scene_frame, animate, fram
     if (worst or best) and grid is None:
         raise TrajCVAEError(f"--{'worst' if worst else 'best'} picks windows for a grid: add --grid N")
     if grid is not None and not 1 <= grid <= MAX_GRID:
-        raise TrajCVAEError(f"--grid must be 1..{MAX_GRID} windows (got {grid}); a grid of {MAX_GRID} is already "
-                            "about 7000 pixels tall")
+        raise TrajCVAEError(f"--grid must be 1..{MAX_GRID} windows (got {shown(grid)}); a grid of {MAX_GRID} is "
+                            "already about 7000 pixels tall")
     views = [name for name, on in (("--grid", grid is not None), ("--scene-frame", scene_frame is not None and
              animate is None), ("--animate", animate is not None)) if on]
     if len(views) > 1:
