@@ -760,6 +760,18 @@ def test_cli_reports_bad_data_in_one_line(tmp_path, trained):
     assert not (tmp_path / "p.csv").exists()
 
 
+def test_a_file_name_with_a_line_break_keeps_its_error_and_warning_on_one_line(tmp_path, trained):
+    """A name may hold a line break (Linux allows it): the message that quotes it is still one line, the
+    break written as \\n."""
+    f = write(tmp_path / "a\nb.csv", "frame,agent_id,x,y\n0,1,oops,0\n")
+    r = cli("predict", trained, f, "--out", tmp_path / "p.csv")
+    one_line_error(r, f"{tmp_path}/a\\nb.csv line 2: column 'x' value 'oops' is not a number")
+    g = write(tmp_path / "c\nd.csv", "frame,agent_id,x,y\n" + "".join(f"{10 * i},1,{0.5 * i},0.25\n" for i in range(30))
+              + "300,1,15,0.2")  # its last line still being written: warned of
+    r = cli("predict", trained, g, "--out", tmp_path / "p.csv")
+    assert r.exit_code == 0 and f"warning: {tmp_path}/c\\nd.csv" in r.output, r.output
+
+
 def test_messages_quoting_the_data_are_printed_verbatim(tmp_path, trained):
     """Values are echoed in errors: text like '[/]' must not be taken for terminal markup."""
     for value in ("[/]", "[bold]"):

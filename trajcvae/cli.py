@@ -181,7 +181,7 @@ def _warning_line(message, category, filename, lineno, file=None, line=None, _py
     if issubclass(category, TrajCVAEWarning):
         if str(message) not in _SAID:
             _SAID.add(str(message))
-            info(f"warning: {message}")
+            info(f"warning: {_one_line(str(message))}")
     elif glyph and not _MISSING_GLYPHS:
         _MISSING_GLYPHS.append(chr(int(glyph[1])))
         info(f"warning: the picture's font lacks some characters of its text ({_MISSING_GLYPHS[0]} ...), which show "
@@ -202,16 +202,18 @@ def user_errors(fn):
         try:
             return fn(*args, **kwargs)
         except TrajCVAEError as e:  # escaped: the message may quote the user's data, e.g. a value '[/]'
-            err.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
+            err.print(f"[bold red]error:[/] {escape(_one_line(str(e)))}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
         except (MemoryError, RuntimeError) as e:  # torch's allocators fail with a RuntimeError
             if isinstance(e, RuntimeError) and not _out_of_memory(str(e)):
                 raise
-            err.print(f"[bold red]error:[/] {escape(memory_error(e, fn.__name__))}", highlight=False, soft_wrap=True)
+            err.print(f"[bold red]error:[/] {escape(_one_line(memory_error(e, fn.__name__)))}", highlight=False,
+                      soft_wrap=True)
             raise typer.Exit(1) from None
         except OSError as e:  # the system refused a read or a write: say which file, and why
             where = f"{e.filename}: " if e.filename else ""
-            err.print(f"[bold red]error:[/] {escape(where + (e.strerror or str(e)))}", highlight=False, soft_wrap=True)
+            err.print(f"[bold red]error:[/] {escape(_one_line(where + (e.strerror or str(e))))}", highlight=False,
+                      soft_wrap=True)
             raise typer.Exit(1) from None
         except (KeyboardInterrupt, Killed) as e:  # the work has unwound: say what is kept, and how to go on
             import signal
@@ -272,6 +274,11 @@ def naming_data(data: list[Path]):
         yield
     except NoWindowsError as e:
         raise NoWindowsError(f"{', '.join(map(str, data[:3]))}{' ...' if len(data) > 3 else ''}: {e}") from None
+
+
+def _one_line(message: str) -> str:
+    """An error or warning as one line, whatever it quotes: a file name's line breaks written as \\n."""
+    return message.replace("\r", "\\r").replace("\n", "\\n")
 
 
 def info(message: str) -> None:
