@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from trajcvae.config import check_count  # noqa: E402
+from trajcvae.errors import as_written  # noqa: E402
 
 
 def make_csv(path: Path, rows: int, base_scenes: int, seed: int) -> None:
@@ -98,12 +99,12 @@ print(f"read+summary {time.perf_counter() - t:.1f} s")
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--rows", type=int, default=1_000_000)
-    ap.add_argument("--k", type=int, default=20)
+    ap.add_argument("--rows", type=as_written(int), default=1_000_000)
+    ap.add_argument("--k", type=as_written(int), default=20)
     ap.add_argument("--dir", type=Path, default=Path("/tmp/trajcvae-bigfile"))
     ap.add_argument("--model", type=str, default=None, help="checkpoint (default: a fresh default-size model)")
-    ap.add_argument("--base-scenes", type=int, default=16)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--base-scenes", type=as_written(int), default=16)
+    ap.add_argument("--seed", type=as_written(int), default=0)
     ap.add_argument("--load-only", action="store_true", help="only read the file and print its summary")
     ap.add_argument("--run-windows", action="store_true", help="also run --windows (huge output)")
     ap.add_argument("--keep", action="store_true", help="keep the predictions file")

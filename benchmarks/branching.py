@@ -23,7 +23,7 @@ import torch
 
 from trajcvae import TrajCVAE
 from trajcvae.config import check_count, load_config
-from trajcvae.errors import TrajCVAEError
+from trajcvae.errors import TrajCVAEError, as_written
 from trajcvae.metrics import calibration, hpd_levels, min_ade_fde
 from trajcvae.simulate import branching_scene
 from trajcvae.train import train
@@ -48,10 +48,10 @@ def fork_rates(model: TrajCVAE, test: Path, draws: int = 1000, seed: int = 0) ->
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=Path("/tmp/trajcvae-fork"))
-    ap.add_argument("--epochs", type=int, default=15)
+    ap.add_argument("--epochs", type=as_written(int), default=15)
     ap.add_argument("--set", action="append", default=[], dest="overrides", metavar="KEY=VALUE")
     ap.add_argument("--model", type=Path, default=None, help="measure this model instead of training one")
-    ap.add_argument("--p-left", type=float, default=0.7)
+    ap.add_argument("--p-left", type=as_written(float), default=0.7)
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
     check_count(args.epochs, "--epochs")

@@ -24,6 +24,7 @@ from pathlib import Path
 from trajcvae import TrajCVAE
 from trajcvae.atomic import write_text
 from trajcvae.config import check_count, load_config
+from trajcvae.errors import as_written
 from trajcvae.evaluate import evaluate
 from trajcvae.train import train
 
@@ -101,13 +102,13 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--split", default="eth", help="split whose train/val files are used (its test is not)")
     ap.add_argument("--holdout", default="hotel",
                     help=f"scene group(s) to hold out, comma-separated: {', '.join(GROUPS)}")
-    ap.add_argument("--seeds", type=int, default=1, help="train seeds 0..N-1 on every fold")
+    ap.add_argument("--seeds", type=as_written(int), default=1, help="train seeds 0..N-1 on every fold")
     ap.add_argument("--config", default=None, help="TOML config over the defaults (default: the defaults)")
     ap.add_argument("--set", nargs="*", action="extend", default=[],
                     help="config overrides, section.key=value (several after one --set, or --set repeated)")
     ap.add_argument("--out", default="/tmp/trajcvae-cross-scene", help="folder: one run in <out>/<fold>/seed<N>")
-    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
-    ap.add_argument("-k", type=int, default=20)
+    ap.add_argument("--threads", type=as_written(int), default=1, help="torch CPU threads")
+    ap.add_argument("-k", type=as_written(int), default=20)
     return ap
 
 

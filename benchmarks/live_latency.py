@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the checkout's trajcvae, which the server runs too
 
 from trajcvae.config import check_count  # noqa: E402
-from trajcvae.errors import TrajCVAEError  # noqa: E402
+from trajcvae.errors import TrajCVAEError, as_written  # noqa: E402
 
 
 def free_port() -> int:
@@ -145,11 +145,11 @@ def memory(client: httpx.Client, pid: int, minutes: float, agents: int = 20) -> 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--requests", type=int, default=300, help="measured requests per agent count")
+    ap.add_argument("--requests", type=as_written(int), default=300, help="measured requests per agent count")
     ap.add_argument("--agents", default="10,50,200")
     ap.add_argument("--layouts", default="rows,agents", help="the answers' layouts (?layout=), each measured")
-    ap.add_argument("--k", type=int, default=20)
-    ap.add_argument("--memory-minutes", type=float, default=60.0, help="replayed minutes (0: skip)")
+    ap.add_argument("--k", type=as_written(int), default=20)
+    ap.add_argument("--memory-minutes", type=as_written(float), default=60.0, help="replayed minutes (0: skip)")
     ap.add_argument("--replay", default=str(ROOT.parent / "shared/datasets/eth_ucy/univ/test/students001.txt"),
                     help="a recorded ETH/UCY file replayed frame by frame ('': skip)")
     ap.add_argument("--calibrate", default="none", help="the server's --calibrate (scene: draws fitted to each "

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from trajcvae import TrajCVAE
-from trajcvae.errors import TrajCVAEError
+from trajcvae.errors import TrajCVAEError, as_written
 from trajcvae.windows import load_windows
 from trajcvae.config import check_count, load_config
 from trajcvae.batch import WindowTensors
@@ -55,9 +55,9 @@ def main() -> None:
     ap.add_argument("--scenes", nargs="*", default=[], help="folders or files to measure")
     ap.add_argument("--model", nargs="*", default=[], help="checkpoints to test")
     ap.add_argument("--data", nargs="*", default=[], help="files or folders the models are tested on")
-    ap.add_argument("--sigmas", nargs="*", type=float, default=[0.0, 0.03, 0.06])
-    ap.add_argument("-k", type=int, default=20)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--sigmas", nargs="*", type=as_written(float), default=[0.0, 0.03, 0.06])
+    ap.add_argument("-k", type=as_written(int), default=20)
+    ap.add_argument("--threads", type=as_written(int), default=2)
     a = ap.parse_args()
     check_count(a.k, "-k")
     torch.set_num_threads(check_count(a.threads, "--threads"))

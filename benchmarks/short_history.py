@@ -22,7 +22,7 @@ from trajcvae import TrajCVAE
 from trajcvae.windows import load_windows
 from trajcvae.batch import WindowTensors
 from trajcvae.config import check_count
-from trajcvae.errors import TrajCVAEError
+from trajcvae.errors import TrajCVAEError, as_written
 from trajcvae.metrics import min_ade_fde
 
 ETH_UCY = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "eth_ucy"  # beside the project, from any folder
@@ -54,9 +54,9 @@ def main() -> None:
     ap.add_argument("--split-data", type=Path, default=ETH_UCY,
                     help="ETH/UCY root; each model is tested on its own split's --part files")
     ap.add_argument("--part", default="val", help="val (the default: no test file read) or test")
-    ap.add_argument("--lengths", nargs="+", type=int, default=[8, 6, 4, 3, 2])
-    ap.add_argument("-k", type=int, default=20)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--lengths", nargs="+", type=as_written(int), default=[8, 6, 4, 3, 2])
+    ap.add_argument("-k", type=as_written(int), default=20)
+    ap.add_argument("--threads", type=as_written(int), default=2)
     a = ap.parse_args()
     check_count(a.k, "-k")
     torch.set_num_threads(check_count(a.threads, "--threads"))

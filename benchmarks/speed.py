@@ -23,6 +23,7 @@ from trajcvae import TrajCVAE
 from trajcvae.windows import load_windows
 from trajcvae.batch import WindowTensors, make_batch
 from trajcvae.config import check_count
+from trajcvae.errors import as_written
 
 ETH_UCY = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "eth_ucy"  # beside the project, from any folder
 
@@ -31,8 +32,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="results/eth_ucy/univ/seed0/best.pt")
     ap.add_argument("--root", default=str(ETH_UCY))
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("-k", type=int, default=20)
+    ap.add_argument("--threads", type=as_written(int), default=2)
+    ap.add_argument("-k", type=as_written(int), default=20)
     ap.add_argument("--json", type=Path)
     a = ap.parse_args()
     check_count(a.k, "-k")

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from trajcvae import TrajCVAE
+from trajcvae.errors import as_written
 
 FPS = 25.0  # ETH/UCY frame ids: 10 per 0.4 s step
 
@@ -51,8 +52,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--source", required=True, help="an ETH/UCY text file (frame agent_id x y)")
     ap.add_argument("--model", default="pedestrian", help="the model whose data config builds the windows")
-    ap.add_argument("--jitter", type=float, default=0.1, help="timestamp jitter, seconds (uniform +-)")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--jitter", type=as_written(float), default=0.1, help="timestamp jitter, seconds (uniform +-)")
+    ap.add_argument("--seed", type=as_written(int), default=0)
     a = ap.parse_args()
     d = pd.read_csv(a.source, sep=r"\s+", header=None, names=["frame", "agent_id", "x", "y"])
     d = d.sort_values(["agent_id", "frame"]).reset_index(drop=True)

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from trajcvae import TrajCVAE
+from trajcvae.errors import as_written
 from trajcvae.units import from_metres, to_metres
 
 ETH_UCY = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "eth_ucy"  # beside the project, from any folder
@@ -136,8 +137,8 @@ def main() -> None:
     ap.add_argument("--source", default=str(ETH_UCY / "zara1" / "test" / "crowds_zara01.txt"))
     ap.add_argument("--out", default="/tmp/trajcvae-your-data")
     ap.add_argument("--gallery", default=None, help="folder for the pictures (default: --out)")
-    ap.add_argument("--until", type=float, default=3000, help="use the source's frames up to this one")
-    ap.add_argument("--at", type=float, default=None, help="frame id (at 25 fps) of the crowd picture (default: "
+    ap.add_argument("--until", type=as_written(float), default=3000, help="use the source's frames up to this one")
+    ap.add_argument("--at", type=as_written(float), default=None, help="frame id (at 25 fps) of the crowd picture (default: "
                     "the frame with the most agents seen for 8 steps, 12 steps before --until)")
     a = ap.parse_args()
     src = pd.read_csv(a.source, sep=r"\s+", header=None, names=["frame", "agent_id", "x", "y"])

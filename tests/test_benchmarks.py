@@ -132,6 +132,18 @@ def test_benchmark_scripts_refuse_bad_input_in_one_line(script, args, line, tmp_
     assert r.returncode == 1 and r.stderr.startswith(line) and len(r.stderr.strip().splitlines()) == 1, r.stderr
 
 
+def test_benchmark_scripts_read_numbers_as_the_command_line_does(tmp_path):
+    """2_0 is no 20 to a script either (Python's int() would read it so): argparse's own refusal."""
+    import subprocess
+    import sys
+
+    for args, said in ((["-k", "2_0"], "argument -k: invalid int value: '2_0'"),
+                       (["--sigmas", "0.0_3"], "argument --sigmas: invalid float value: '0.0_3'")):
+        r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "noise.py"), *args], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 2 and said in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
 def test_short_history_script_cuts_histories_and_restores_the_config(trained, sim_files):
     sh = load_script("short_history")
     obs = torch.arange(16.0).reshape(1, 8, 2)

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .errors import TrajCVAEError, TrajCVAEWarning, cli_wording, odd_number_text
+from .errors import TrajCVAEError, TrajCVAEWarning, as_written, cli_wording
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Predict where agents go next: a conditional VAE drawing K futures per agent.")
@@ -38,13 +38,13 @@ ModelArg = Annotated[str, typer.Argument(help="A checkpoint (.pt) or a built-in 
 
 
 def _as_written(convert, kind: str):
-    """A number option's parser that reads the text as a file's numbers are read (not `odd_number_text`:
-    float() and int() alone would read 2_5 as 25), else the one line click gives a value of the wrong type."""
+    """A number option's parser that reads the text as a file's numbers are read (`errors.as_written`: float()
+    and int() alone would read 2_5 as 25), else the one line click gives a value of the wrong type."""
+    read = as_written(convert)
+
     def parse(text):
         try:
-            if odd_number_text(text):
-                raise ValueError(text)
-            return convert(text)
+            return read(text)
         except (TypeError, ValueError):
             raise typer.BadParameter(f"{text!r} is not a valid {kind}.") from None
     return parse

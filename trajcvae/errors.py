@@ -201,6 +201,17 @@ def odd_number_text(text) -> bool:
     return isinstance(text, str) and (not text.isascii() or "_" in text)
 
 
+def as_written(convert):
+    """`convert` (int or float) of number text as a file's numbers are read: `odd_number_text` (2_5) is a
+    ValueError, not 25. Named as `convert` is, as argparse names a type in its message (invalid float value)."""
+    def parse(text):
+        if odd_number_text(text):
+            raise ValueError(f"not a number as written: {text!r}")
+        return convert(text)
+    parse.__name__ = convert.__name__
+    return parse
+
+
 def shown(value) -> str:
     """A value as a message quotes it: a number as written (1.5, not np.float64(1.5)), an integer beyond 2**64
     as its power of two (Python writes none of over 4,300 digits, and a long one says no more), anything else
