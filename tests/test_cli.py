@@ -312,6 +312,12 @@ def test_help_lists_commands_and_the_version():
      "b/val.csv; to train on it, put it before --val (see trajcvae train --help)"),
     (["train", "--val=v.csv", "t.csv"], "t.csv right after --val v.csv would be read as training data"),
     (["train", "t.csv", "--val", "", "d.csv"], "an empty path (an unset variable?)"),  # an unset "$VAL", as it is
+    # Any path left empty: the current folder would be written into (a run's files) or named in the error.
+    (["train", "t.csv", "--out", ""], "Invalid value for '--out': an empty path (an unset variable?)"),
+    (["predict", "pedestrian", "x.csv", "--homography", ""], "Invalid value for '--homography': an empty path"),
+    (["visualize", "pedestrian", "x.csv", "--background", " "], "Invalid value for '--background': an empty path"),
+    (["benchmark", "eth-ucy", "--root", "nowhere", "--out", ""], "Invalid value for '--out': an empty path"),
+    (["predict", "pedestrian", "x.csv", "--scale", ""], "Invalid value for '--scale': empty (an unset variable?)"),
 ])
 def test_a_mistake_in_the_commands_use_is_one_line_naming_it(args, message, capsys):
     """The `trajcvae` command itself (`cli.main`, not Typer's test runner): an unknown command or option, a
@@ -750,6 +756,12 @@ def test_benchmark_refuses_unknown_suite_and_split(tmp_path):
 
 
 # --- bad data and the data summary, through the CLI ---------------------------------------------------
+
+def test_an_empty_model_path_is_refused_by_name_not_as_the_current_folder(tmp_path, sim_files):
+    one_line_error(cli("predict", "", sim_files["test"], "--out", tmp_path / "p.csv"),
+                   "an empty model path (an unset variable?); give a checkpoint (.pt) or a built-in model name")
+    assert not (tmp_path / "p.csv").exists()
+
 
 def test_cli_reports_bad_data_in_one_line(tmp_path, trained):
     f = tmp_path / "bad.csv"

@@ -43,6 +43,9 @@ def load(path: str | Path, map_location: str | torch.device = "cpu",
          require: Iterable[str] = ()) -> dict[str, Any]:
     """Read a trajcvae checkpoint without running any code in it; `require`: keys it must hold besides
     format, config and model (e.g. `RESUME_KEYS`). Every failure is a one-line `CheckpointError`."""
+    if isinstance(path, str) and not path.strip():  # an unset "$MODEL": Path("") would be the current folder
+        raise CheckpointError("an empty model path (an unset variable?); give a checkpoint (.pt) or a built-in "
+                              "model name")
     path = Path(path)
     if path.is_dir():
         shown = (f"; give {path / 'best.pt'}" if (path / "best.pt").is_file() else

@@ -23,14 +23,24 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="Predict where agents go next: a conditional VAE drawing K futures per agent.")
 err = Console(stderr=True, emoji=False)  # a path holding :x: is named as it is
 
-def _data_path(value: str) -> Path:
-    """A data file or folder as given: an empty one (an unset "$TRAIN") would be the current folder."""
-    if not value.strip():
+def _given_path(value: str) -> Path:
+    """A path option or argument as given: an empty one (an unset "$OUT") would be the current folder."""
+    if not str(value).strip():
         raise typer.BadParameter("an empty path (an unset variable?); give a file or folder")
     return Path(value)
 
 
-DataArg = Annotated[list[Path], typer.Argument(parser=_data_path, help="Trajectory files or folders (CSV, Parquet or "
+def path_option(*names: str, **kwargs):
+    """typer.Option for a path (`_given_path`)."""
+    return typer.Option(*names, parser=_given_path, **kwargs)
+
+
+def path_argument(**kwargs):
+    """typer.Argument for a path (`_given_path`)."""
+    return typer.Argument(parser=_given_path, **kwargs)
+
+
+DataArg = Annotated[list[Path], path_argument(help="Trajectory files or folders (CSV, Parquet or "
                                                     "JSON with frame, agent_id, x, y [, scene], or lon, lat in degrees "
                                                     "for x, y; ETH/UCY text; SDD, MOTChallenge or TrajNet++ files).",
                                                     show_default=False)]
@@ -76,6 +86,8 @@ FpsOpt = Annotated[Optional[float], number_option(help="Frames per second of the
 
 def _number_or_file(value: Optional[str]):
     """--scale: a number of metres per unit as a float; other text (a file of scales per scene) as it is."""
+    if value is not None and not value.strip():
+        raise typer.BadParameter("empty (an unset variable?); give a number of metres per unit or a file of scales")
     try:
         return None if value is None else _number(value)
     except typer.BadParameter:
@@ -86,7 +98,7 @@ ScaleOpt = Annotated[Optional[str], typer.Option(help="Metres per unit of the in
                      "centimetres, 0.3048 for feet), or a file of each scene's (SDD's estimated_scales.yaml, a "
                      "YAML/JSON {scene: scale}, or a CSV of scene, scale); predicted futures come back in the "
                      "input's units, scores are in metres.", callback=_number_or_file, show_default=False)]
-HomographyOpt = Annotated[Optional[Path], typer.Option(help="Text file of a 3x3 matrix taking image pixels (u, v, 1) "
+HomographyOpt = Annotated[Optional[Path], path_option(help="Text file of a 3x3 matrix taking image pixels (u, v, 1) "
                           "to metres (as ETH/UCY's H.txt); predicted futures come back in pixels, scores are "
                           "in metres.", show_default=False)]
 
@@ -305,12 +317,12 @@ def stdout(what, shown: str = "a table", console: Console | None = None, **optio
 @user_errors
 def train(
     data: DataArg,
-    val: Annotated[Optional[list[Path]], typer.Option(parser=_data_path, help="A validation file or folder (picks the "
+    val: Annotated[Optional[list[Path]], path_option(help="A validation file or folder (picks the "
                    "best checkpoint); repeat it for more (--val a.csv --val b.csv); default: the latest 10% of each "
                    "training scene.")] = None,
-    config: Annotated[Optional[Path], typer.Option(help="TOML config overriding the defaults (which are the "
+    config: Annotated[Optional[Path], path_option(help="TOML config overriding the defaults (which are the "
                       "recipe the README's results come from).")] = None,
-    out: Annotated[Path, typer.Option(help="Run folder for checkpoints and metrics.")] = Path("runs/default"),
+    out: Annotated[Path, path_option(help="Run folder for checkpoints and metrics.")] = Path("runs/default"),
     epochs: Annotated[Optional[int], whole_option(help="Override train.epochs (default: the config's "
                       "train.epochs, 40 without --config).")] = None,
     seed: Annotated[Optional[int], whole_option(help="Override train.seed (default: the config's train.seed, 0 "
@@ -361,7 +373,7 @@ def predict(
     model: ModelArg,
     data: DataArg,
     k: KOpt = 20,
-    out: Annotated[Path, typer.Option(help="Output table: .csv, or .parquet; with --primary also .ndjson, "
+    out: Annotated[Path, path_option(help="Output table: .csv, or .parquet; with --primary also .ndjson, "
                                             "TrajNet++ prediction records.")] = Path("predictions.csv"),
     seed: SeedOpt = 0,
     every_window: Annotated[bool, typer.Option("--every-window", "--windows", help="Predict every (agent, t0) "
@@ -410,7 +422,7 @@ def evaluate(
     data: DataArg,
     k: KOpt = 20,
     seed: SeedOpt = 0,
-    json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the numbers as JSON.")] = None,
+    json_out: Annotated[Optional[Path], path_option("--json", help="Also write the numbers as JSON.")] = None,
     device: DeviceOpt = "cpu",
     kset: KSetOpt = "none",
     draws: DrawsOpt = None,
@@ -563,7 +575,7 @@ def print_table(scores: dict) -> None:
 @app.command()
 @user_errors
 def simulate(
-    out: Annotated[Path, typer.Argument(help="CSV (or .parquet) to write.")],
+    out: Annotated[Path, path_argument(help="CSV (or .parquet) to write.")],
     scenes: Annotated[int, whole_option(help="Number of scenes.")] = 1,
     frames: Annotated[int, whole_option(help="Steps per scene (0.4 s each); scenes x frames at most 200,000, "
                                               "and scenes x frames x rate (arrivals) at most 70,000.")] = 400,
@@ -583,7 +595,7 @@ def simulate(
 @app.command()
 @user_errors
 def demo(
-    out: Annotated[Path, typer.Option(help="Run folder.")] = Path("runs/demo"),
+    out: Annotated[Path, path_option(help="Run folder.")] = Path("runs/demo"),
     epochs: Annotated[Optional[int], whole_option(help="Override the demo's epochs (default: train.epochs of "
                       "trajcvae/configs/demo.toml, 10).")] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
@@ -606,12 +618,12 @@ def demo(
 def benchmark(
     suite: Annotated[str, typer.Argument(help="eth-ucy: ETH/UCY's five leave-one-scene-out splits. folders: your "
                                               "own, each split a folder holding train/, val/ and test/.")],
-    root: Annotated[Optional[Path], typer.Option(help="eth-ucy: the folder of {eth,hotel,univ,zara1,zara2}/"
+    root: Annotated[Optional[Path], path_option(help="eth-ucy: the folder of {eth,hotel,univ,zara1,zara2}/"
                     "{train,val,test} (default: ../shared/datasets/eth_ucy). folders: the folder of your splits, "
                     "or one split itself.")] = None,
-    config: Annotated[Optional[Path], typer.Option(help="TOML config overriding the defaults, one for all "
+    config: Annotated[Optional[Path], path_option(help="TOML config overriding the defaults, one for all "
                                                         "splits (default: the defaults, i.e. the recipe).")] = None,
-    out: Annotated[Optional[Path], typer.Option(help="Results folder (results.json, results.md, runs; default: "
+    out: Annotated[Optional[Path], path_option(help="Results folder (results.json, results.md, runs; default: "
                                                      "results/eth_ucy, or results/ and --root's name).")] = None,
     splits: Annotated[Optional[str], typer.Option(help="Comma-separated splits (default: all; eth-ucy's are "
                                                        "eth,hotel,univ,zara1,zara2, folders' their folder names).")]
@@ -683,7 +695,7 @@ def visualize(
     model: Annotated[str, typer.Argument(help="A checkpoint (.pt), a built-in model name, or a predictions "
                                               "file (.csv/.parquet) written by `trajcvae predict`.")],
     data: DataArg,
-    out: Annotated[Path, typer.Option(help="Image to write: .png, .svg or .pdf.")] = Path("fig.png"),
+    out: Annotated[Path, path_option(help="Image to write: .png, .svg or .pdf.")] = Path("fig.png"),
     scene: Annotated[Optional[str], typer.Option(help="Scene to draw (default: the first).")] = None,
     agent: Annotated[Optional[str], typer.Option(help="Agent id (default: the first agent with a known "
                                                       "future, or a random one with --seed).")] = None,
@@ -707,7 +719,7 @@ def visualize(
                                                               "in seconds for an input with a time column or files "
                                                               "of several frame rates), each with its K futures "
                                                               "(the crowd view).")] = None,
-    animate: Annotated[Optional[Path], typer.Option(help="Write a GIF of the scene over time instead "
+    animate: Annotated[Optional[Path], path_option(help="Write a GIF of the scene over time instead "
                        "(starts at --scene-frame, default: around the scene's busiest frame).")] = None,
     frames: Annotated[Optional[int], whole_option(help="Animation frames (--animate; default 40).")] = None,
     size: SizeOpt = None,
@@ -721,7 +733,7 @@ def visualize(
     draws: DrawsOpt = None,
     calibrate: CalibrateOpt = "none",
     max_gap: MaxGapOpt = None,
-    background: Annotated[Optional[Path], typer.Option(help="An image (a video frame) under the --scene-frame "
+    background: Annotated[Optional[Path], path_option(help="An image (a video frame) under the --scene-frame "
                           "picture or every frame of the --animate GIF, drawn in its pixels; or a folder of the "
                           "video's frames named by frame id (MOT's img1/000300.jpg), each under its moment. Tracks "
                           "in pixels, with --homography or --scale.", show_default=False)] = None,
@@ -768,7 +780,7 @@ def serve(
     max_gap: MaxGapOpt = None,
     lonlat: Annotated[bool, typer.Option("--lonlat", help="Detections and futures in longitude and latitude "
                                                          "(lon, lat: WGS84 degrees) in place of x, y.")] = False,
-    replay: Annotated[Optional[Path], typer.Option(help="Replay this recorded file into the server (its scenes "
+    replay: Annotated[Optional[Path], path_option(help="Replay this recorded file into the server (its scenes "
                                                         "by name), for the live page without a tracker.",
                                                    show_default=False)] = None,
     speed: Annotated[float, number_option(help="Replay this many times faster than recorded.")] = 1.0,
@@ -793,8 +805,8 @@ def serve(
 @app.command("plot-training")
 @user_errors
 def plot_training(
-    run: Annotated[Path, typer.Argument(help="Run folder written by `trajcvae train` (or its metrics.csv).")],
-    out: Annotated[Optional[Path], typer.Option(help="Image to write: .png, .svg or .pdf (default: "
+    run: Annotated[Path, path_argument(help="Run folder written by `trajcvae train` (or its metrics.csv).")],
+    out: Annotated[Optional[Path], path_option(help="Image to write: .png, .svg or .pdf (default: "
                                                      "RUN/curves.png).")] = None,
     size: SizeOpt = None,
 ):
