@@ -592,6 +592,11 @@ def test_benchmark_folders_refuses_splits_it_would_score_wrongly_before_training
     one_line_error(cli("benchmark", "folders", "--root", root, "--out", tmp_path / "res", *fast),
                    "more.csv line 3: column 'x' value 'abc' is not a number")
     assert not (tmp_path / "res").exists()  # a_lobby was not trained first
+    # An --out inside a later split's data: its runs would become that split's tracks.
+    one_line_error(cli("benchmark", "folders", "--root", root, "--out", root / "b_station" / "train" / "res", *fast),
+                   f"--out {root / 'b_station' / 'train' / 'res'} is inside the data folder "
+                   f"{root / 'b_station' / 'train'}, whose files are read as tracks")
+    assert not (root / "b_station" / "train" / "res").exists() and not (root / "a_lobby" / "seed0").exists()
     (root / "b_station" / "train" / "more.csv").unlink()
     (root / "b_station" / "test").rename(root / "test")  # no split now: said, and left out of the table
     pd.read_csv(sim_files["train"]).to_json(root / "a_lobby" / "train" / "cam.json")  # not read, and said once

@@ -253,6 +253,11 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
     folders = split_folders(suite, root, None if splits is None else list(splits))
     splits = list(folders)
     check_output(out, folder=True)
+    inside = next((folder / part for folder in folders.values() for part in PARTS if (folder / part).is_dir()
+                   and out.resolve().is_relative_to((folder / part).resolve())), None)
+    if inside is not None:  # (train checks its own run's folder only when that split's turn comes)
+        raise TrajCVAEError(f"--out {out} is inside the data folder {inside}, whose files are read as tracks (the "
+                            "runs' metrics.csv would be): choose an --out outside it")
     listed = {split: {part: list_files([folder / part]) for part in PARTS} for split, folder in folders.items()}
     for folder, files in zip(folders.values(), listed.values()):  # a part of no track file is named now
         if leak := copy_of(files["test"], files["train"] + files["val"]):  # windows trained or picked on
