@@ -787,10 +787,15 @@ def test_an_output_that_is_an_input_or_write_protected_is_refused(tmp_path, trai
     one_line_error(cli("evaluate", trained, data, "-k", 2, "--json", trained), "give a name ending in .json")
     one_line_error(cli("visualize", trained, data, "--out", data), "an input of this command")
     assert data.read_bytes() == Path(sim_files["test"]).read_bytes()
-    # A table of futures put in the data's folder is not read back as tracks on the next run.
+    # A table of futures is not written into the folder of the data (it would be read as tracks next time), and
+    # one put there is not read back as tracks.
     (tmp_path / "data").mkdir()
     data.rename(tmp_path / "data" / "tracks.csv")
-    assert cli("predict", trained, tmp_path / "data", "-k", 1, "--out", tmp_path / "data" / "p.csv").exit_code == 0
+    one_line_error(cli("predict", trained, tmp_path / "data", "-k", 1, "--out", tmp_path / "data" / "p.csv"),
+                   "data/p.csv: is a table in", "a folder this command reads its tracks from")
+    assert not (tmp_path / "data" / "p.csv").exists()
+    assert cli("predict", trained, tmp_path / "data", "-k", 1, "--out", tmp_path / "p.csv").exit_code == 0
+    (tmp_path / "p.csv").rename(tmp_path / "data" / "p.csv")
     one_line_error(cli("predict", trained, tmp_path / "data", "-k", 1, "--out", tmp_path / "q.csv"),
                    "data/p.csv: a table of predicted futures", "not tracks")
     # Nor is a table of tracks in a folder given as the data written over.

@@ -694,9 +694,10 @@ def read_paths(*given) -> list:
 
 
 def _read_within(a: Path, folder) -> bool:
-    """Whether output `a` (resolved) is a table that exists in input folder `folder`, which reads it as tracks."""
+    """Whether output `a` (resolved) is a table in input folder `folder`, which reads it as tracks (next time,
+    if it is not there yet)."""
     try:
-        return (Path(folder).is_dir() and a.is_file() and a.suffix.lower() in TABLE_SUFFIXES + (TRAJNET_SUFFIX,)
+        return (Path(folder).is_dir() and not a.is_dir() and a.suffix.lower() in TABLE_SUFFIXES + (TRAJNET_SUFFIX,)
                 and Path(os.path.realpath(folder)) in a.parents)
     except (OSError, TypeError, ValueError):
         return False
