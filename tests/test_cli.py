@@ -164,7 +164,8 @@ def test_a_piped_table_keeps_each_number_on_its_row_however_large(monkeypatch, c
     (["predict", "{model}", "{test}", "--scale", "0_05"], "--scale 0_05: neither a number of metres per unit nor"),
     (["train", "{test}", "--set", "model.hiden=3"], "unknown option 'model.hiden'"),
     (["train", "{test}", "--classes", "", "--out", "{run}"], "--classes names no label"),  # no unset
-    (["train", "{test}", "--homography", "", "--out", "{run}"], "--homography: no such file"),
+    (["train", "{test}", "--set", "train.epochs=2", "--epochs", "1", "--out", "{run}"],
+     "--set train.epochs=2 and --epochs 1 both set train.epochs: give one"),
     (["train", "{test}", "--set", "train.epochs=abc"], "invalid value"),
     (["train", "{test}", "--config", "{missing}"], "config file not found"),
     (["evaluate", "{model}", "{test}", "--device", "cuda"], None),

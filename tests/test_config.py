@@ -276,6 +276,15 @@ def test_user_options_are_checked_in_one_place():
         resolve_device("tpu")
 
 
+def test_an_option_set_by_both_set_and_its_own_flag_is_refused():
+    """train --set train.epochs=2 --epochs 1: one of the two would be dropped in silence."""
+    with pytest.raises(TrajCVAEError, match=r"^overrides train.epochs=2 and epochs=1 both set train.epochs: give "
+                                            "one$"):  # (a command line's: --set train.epochs=2 and --epochs 1)
+        load_config(None, ["train.epochs=2"], {"train.epochs": ("--epochs", 1)})
+    cfg = load_config(None, ["train.seed=3"], {"train.epochs": ("--epochs", 1)})  # other keys: both taken
+    assert (cfg.train.epochs, cfg.train.seed) == (1, 3)
+
+
 def test_a_run_s_config_record_reads_back_as_the_same_config_whatever_its_text_holds(tmp_path):
     """config.toml is written for every run and read back by --resume: quotes, backslashes and other
     characters in a path or a label survive it."""

@@ -323,7 +323,7 @@ import sys, matplotlib
 matplotlib.use("pdf")
 from trajcvae.visualize import visualize
 visualize({str(trained)!r}, [{str(test_csv)!r}], {str(tmp_path / 'a.png')!r}, k=3)
-visualize({str(trained)!r}, [{str(test_csv)!r}], "x.png", k=2, animate={str(tmp_path / 'a.gif')!r}, frames=2)
+visualize({str(trained)!r}, [{str(test_csv)!r}], k=2, animate={str(tmp_path / 'a.gif')!r}, frames=2)
 print(matplotlib.get_backend(), "matplotlib.pyplot" in sys.modules)
 """
     r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
@@ -836,6 +836,23 @@ def test_unknown_scene_agent_frame_name_the_valid_range(trained, test_csv, tmp_p
                     f"(agents {', '.join(sorted(padded.agent_id.unique())[:8])}, ...")
 
 
+def test_a_predictions_table_is_drawn_on_the_device_asked_for_only_where_there_is_one(tmp_path):
+    """A table's futures are drawn, not sampled, yet --device cuda on a machine without CUDA is refused, as it
+    is with a model (where CUDA is, the table's picture needs none and is drawn)."""
+    import torch
+
+    tracks, table = tmp_path / "t.csv", tmp_path / "p.csv"
+    pd.DataFrame([(f, 1, 0.05 * f, 0.0) for f in range(0, 300, 10)], columns=["frame", "agent_id", "x", "y"]).to_csv(
+        tracks, index=False)
+    assert run("predict", "pedestrian", tracks, "-k", 2, "--out", table).exit_code == 0
+    r = run("visualize", table, tracks, "--device", "cuda", "--out", tmp_path / "a.png")
+    if torch.cuda.is_available():
+        assert r.exit_code == 0, r.output
+    else:
+        _one_line_error(r, "--device cuda: CUDA is not available on this machine")
+        assert not (tmp_path / "a.png").exists()
+
+
 def test_an_animation_without_a_future_in_it_is_refused_not_written(tmp_path):
     """A predictions table from `predict` holds each agent's futures from its latest frame only; a GIF of the
     busiest frames, before any of them, would show tracks alone and pass for one of futures. It is refused,
@@ -985,11 +1002,13 @@ def test_background_images_of_any_depth_and_size_are_drawn_as_they_look(tmp_path
     (["--grid", 2, "--agent", 1], "do not combine with --grid"),
     (["--out", "x.jpg"], "unsupported image format '.jpg'"),
     (["--animate", "x.mp4"], "name it *.gif"),
+    (["--animate", "a.gif", "--out", "p.png"], "--out p.png: an --animate GIF is written to a.gif alone; drop --out"),
     (["--size", "big"], "expected WIDTHxHEIGHT"),
     (["--density", "--density-steps", "some"], "expected one of all, final"),
     (["--frames", 5], "--frames 5 counts the frames of an animation: add --animate"),
     (["--frames", 40], "--frames 40 counts the frames of an animation: add --animate"),
     (["--density-steps", "final"], "--density-steps final says what the density is made of: add --density"),
+    (["--density", "--density-steps", "final", "-k", 2], "a density of a window's final positions needs -k 3 or more"),
 ])
 def test_bad_options_are_one_line(trained, test_csv, args, message):
     _one_line_error(run("visualize", trained, test_csv, *args), message)
@@ -1002,7 +1021,7 @@ def test_the_apis_counts_are_whole_numbers(test_csv, tmp_path, option, value):
 
     extra = {"animate": tmp_path / "a.gif"} if option == "frames" else {}
     with pytest.raises(TrajCVAEError, match=f"^{option} must be a whole number"):
-        visualize("pedestrian", [test_csv], out=tmp_path / "x.png", **{option: value}, **extra)
+        visualize("pedestrian", [test_csv], **({} if extra else {"out": tmp_path / "x.png"}), **{option: value}, **extra)
 
 
 def test_help_lists_picture_commands():

@@ -1022,7 +1022,7 @@ def test_the_python_api_names_an_argument_of_the_wrong_kind_in_one_line(trained,
         (lambda: visualize(model, table, "f.png", t0=pd.Timestamp(0)), "^t0 must be a time in the input's time "
          "base, a finite number \\(got Timestamp"),
         (lambda: visualize(model, table, "f.png", scene_frame=float("nan")), "^scene_frame must be a time .*nan"),
-        (lambda: visualize(model, table, None), "^out must be a path \\(got None\\)$"),
+        (lambda: visualize(model, table, 3), "^out must be a path \\(got 3\\)$"),
         (lambda: visualize(model, table, "f.png", scene="nope"), "^scene='nope': no such scene in the data "),
         (lambda: predict_to_file(model, table, "p.csv", chunk=-1), "^chunk must be >= 1 \\(got -1\\)$"),
         (lambda: predict_to_file(model, table, "p.csv", chunk=1.5), "^chunk must be a whole number"),

@@ -695,7 +695,8 @@ def visualize(
     model: Annotated[str, typer.Argument(help="A checkpoint (.pt), a built-in model name, or a predictions "
                                               "file (.csv/.parquet) written by `trajcvae predict`.")],
     data: DataArg,
-    out: Annotated[Path, path_option(help="Image to write: .png, .svg or .pdf.")] = Path("fig.png"),
+    out: Annotated[Optional[Path], path_option(help="Image to write: .png, .svg or .pdf (default: fig.png; an "
+                                                "--animate GIF is written to its own path).")] = None,
     scene: Annotated[Optional[str], typer.Option(help="Scene to draw (default: the first).")] = None,
     agent: Annotated[Optional[str], typer.Option(help="Agent id (default: the first agent with a known "
                                                       "future, or a random one with --seed).")] = None,

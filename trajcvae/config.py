@@ -298,7 +298,8 @@ def forget_trials(d: dict) -> dict:
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None,
                 options: dict[str, tuple[str, Any]] | None = None, run_record: bool = False) -> Config:
     """Defaults, then the TOML file (if any), then `section.key=value` overrides (`--set`), then a command's
-    own options, {section.key: (its flag, value)}, taken as given (an empty --classes is no unset).
+    own options, {section.key: (its flag, value)}, taken as given (an empty --classes is no unset); an option
+    given both ways is refused.
     `run_record`: the file is a run's config.toml, read as its checkpoint's config is (`forget_trials`)."""
     if path is not None and not isinstance(path, (str, os.PathLike)):
         raise TrajCVAEError(f"load_config: expected the path of a TOML file, got {type(path).__name__}")
@@ -346,7 +347,10 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
             check_adopted(key.strip(), value.strip(), source="--set")
             continue
         set_option(cfg, key.strip(), value.strip(), source="--set")
+    said = {item.partition("=")[0].strip(): item for item in overrides or []}
     for dotted, (flag, value) in (options or {}).items():
+        if dotted in said:  # one of them would be dropped in silence
+            raise TrajCVAEError(f"--set {said[dotted]} and {flag} {value} both set {dotted}: give one")
         set_option(cfg, dotted, value, source=flag)
     for key in FILE_OPTIONS:
         if isinstance(getattr(cfg.data, key), str) and getattr(cfg.data, key):

@@ -237,7 +237,7 @@ def draw_window(ax, obs: np.ndarray, samples: np.ndarray, fut: np.ndarray | None
                 ax.plot(*last, "o", color=OTHER_COLOR, ms=3)
                 first = False
     t0 = obs[-1]
-    _draw_samples(ax, t0[None], samples[None], f"{len(samples)} predicted futures",
+    _draw_samples(ax, t0[None], samples[None], f"{len(samples)} predicted future{'s' * (len(samples) != 1)}",
                   weights=None if weights is None else weights[None])
     ax.plot(obs[:, 0], obs[:, 1], "-o", color=HISTORY_COLOR, ms=3, lw=2, label="observed", zorder=5)
     if fut is not None and np.isfinite(fut).any():
@@ -294,7 +294,8 @@ def draw_scene(ax, view: SceneView, title: str | None = None, legend: bool = Tru
     if len(view.samples):
         starts = np.array([t[-1] for t in view.tracks])  # (N, 2)
         k = view.samples.shape[1]
-        _draw_samples(ax, starts, view.samples, f"{k} predicted futures per agent", alpha=0.25, weights=view.weights)
+        _draw_samples(ax, starts, view.samples, f"{k} predicted future{'s' * (k != 1)} per agent", alpha=0.25,
+                      weights=view.weights)
         for i, track in enumerate(view.tracks):
             ax.plot(track[:, 0], track[:, 1], "-", color=HISTORY_COLOR, lw=1.5, zorder=5,
                     label="observed" if i == 0 else None)

@@ -26,8 +26,8 @@ from . import checkpoint
 from .atomic import atomic_path
 from .calibrate import ScenePast, too_little_past, unfitted
 from .config import (DataConfig, _whole, check_flags, check_max_gap, check_named, check_output, check_sampling,
-                     check_seed, check_time, load_config, read_paths)
-from .errors import DataError, NoWindowsError, TrajCVAEError, first_line, shown, warn
+                     check_seed, check_time, load_config, read_paths, resolve_device)
+from .errors import DataError, NoWindowsError, TrajCVAEError, first_line, plural, shown, warn
 from .metrics import known_min_ade_fde
 from .plots import (CURVE_COLUMNS, DPI, SceneView, animate_scene, best_row, image_figsize, plot_curves,
                     plot_scene, plot_windows)
@@ -96,7 +96,7 @@ def _time(value) -> str:
 
 
 # --- visualize ----------------------------------------------------------------------------------
-def visualize(model: str | Path | TrajCVAE, data: Iterable[str | Path], out: str | Path = "fig.png", *,
+def visualize(model: str | Path | TrajCVAE, data: Iterable[str | Path], out: str | Path | None = None, *,
               scene: str | None = None, agent: str | None = None, t0: float | None = None, k: int | None = None,
               seed: int | None = None, density: str | None = None, grid: int | None = None, worst: bool = False,
               best: bool = False, scene_frame: float | None = None, animate: str | Path | None = None,
@@ -106,7 +106,8 @@ def visualize(model: str | Path | TrajCVAE, data: Iterable[str | Path], out: str
               calibrate: str = "none", log: Callable[[str], None] | None = None,
               max_gap: float | None = None, background: str | Path | None = None,
               columns: str | dict | None = None) -> Path:
-    """Draw predicted futures over the tracks of `data` and write the picture; returns its path.
+    """Draw predicted futures over the tracks of `data` and write the picture to `out` (default fig.png; an
+    `animate` GIF to that path instead); returns its path.
 
     model: a checkpoint / built-in name or a loaded `TrajCVAE` (futures are sampled), or a predictions table
     (.csv/.parquet from `trajcvae predict`; its futures are drawn). One of four pictures: one agent's window
@@ -128,11 +129,18 @@ def visualize(model: str | Path | TrajCVAE, data: Iterable[str | Path], out: str
     given with `homography` or `scale`; pixel (0, 0) the image's top-left one) instead of metres."""
     check_sampling(MODEL_K if k is None else k, 0 if seed is None else seed, kset, draws, calibrate)
     check_seed(seed)
+    if animate is not None and out is not None:
+        raise TrajCVAEError(f"--out {out}: an --animate GIF is written to {animate} alone; drop --out")
+    out = Path("fig.png") if out is None and animate is None else out
     check_output(animate if animate is not None else out, "--animate" if animate is not None else "--out",
                  inputs=read_paths(model, data, homography, background, scale))
     px = parse_size(size)
     _check_options(out, agent, t0, grid, worst, best, scene_frame, animate, frames, density, background)
+    if density == "final" and k is not None and k < 3:  # (a KDE of fewer points is none: nothing would be shaded)
+        raise TrajCVAEError(f"--density-steps final: a density of a window's final positions needs -k 3 or more "
+                            f"(got -k {k})")
     column_map(columns)
+    resolve_device(device)  # a table's futures are drawn, not sampled, but cuda on a machine without it is wrong
     image = None if background is None else read_background(background)
     if is_predictions(model):
         name = PREDICTIONS_FRAME if isinstance(model, pd.DataFrame) else model  # after MODEL, in messages
@@ -240,7 +248,7 @@ def _picture(tracks, futures, out, scene, agent, t0, seed, density, grid, worst,
     w = one_window(tracks, futures, scene, agent, t0, seed)
     samples, weights = futures.draw(w)
     fig = plot_windows(w.obs, samples, w.fut, w.nbr, titles=[f"{_label(w.scene[0], w.agent_id[0], w.t0[0])}: "
-                       f"{samples.shape[1]} futures"], cols=1, size=6.0, density=density, weights=weights)
+                       f"{plural(samples.shape[1], 'future')}"], cols=1, size=6.0, density=density, weights=weights)
     return save(fig)
 
 
@@ -1118,7 +1126,7 @@ def scene_view(tracks: SceneTracks, futures, scene: str, frame: float, since: fl
     fut = tracks.truth(w.scene, w.agent_id, w.t0, w.step, P)
     view = SceneView(frame, [tracks.history(scene, a, frame, since) for a in w.agent_id], samples, fut, others,
                      weights)
-    title = f"scene '{scene}' · {tracks.when(frame)}: {len(w)} agents x {samples.shape[1]} futures"
+    title = f"scene '{scene}' · {tracks.when(frame)}: {plural(len(w), 'agent')} x {plural(samples.shape[1], 'future')}"
     known = _known(fut)
     ade, fde = known_min_ade_fde(samples[known], fut[known])
     scored = np.isfinite(ade)
