@@ -1021,7 +1021,8 @@ def test_the_apis_counts_are_whole_numbers(test_csv, tmp_path, option, value):
 
     extra = {"animate": tmp_path / "a.gif"} if option == "frames" else {}
     with pytest.raises(TrajCVAEError, match=f"^{option} must be a whole number"):
-        visualize("pedestrian", [test_csv], **({} if extra else {"out": tmp_path / "x.png"}), **{option: value}, **extra)
+        out = {} if extra else {"out": tmp_path / "x.png"}  # (an animation's GIF is its only output)
+        visualize("pedestrian", [test_csv], **out, **{option: value}, **extra)
 
 
 def test_help_lists_picture_commands():
