@@ -1014,6 +1014,17 @@ def test_bad_options_are_one_line(trained, test_csv, args, message):
     _one_line_error(run("visualize", trained, test_csv, *args), message)
 
 
+def test_too_many_futures_for_a_picture_are_refused_in_the_command_lines_words(trained, test_csv, monkeypatch):
+    """visualize samples its window through the Python API's sample(), whose other fix (windows.subset) is no
+    option of the command."""
+    import trajcvae.predict as predict_module
+
+    monkeypatch.setattr(predict_module, "free_memory", lambda: 300_000)  # under twice 500 futures of 12 steps
+    r = run("visualize", trained, test_csv, "-k", 500)
+    _one_line_error(r, "-k 500: 1 window of 500 futures needs about", "use a smaller -k")
+    assert "windows.subset" not in r.output
+
+
 @pytest.mark.parametrize("option,value", [("grid", 2.5), ("frames", 2.5), ("grid", "3")])
 def test_the_apis_counts_are_whole_numbers(test_csv, tmp_path, option, value):
     from trajcvae.errors import TrajCVAEError

@@ -30,7 +30,7 @@ from .checks import (bridges_any, bridging_gap, check_grid, far_apart, gap_witho
 from .config import (TABLE_SUFFIXES, TRAJNET_SUFFIX, Config, _whole, check_count, check_flags, check_max_gap,
                      check_output, check_primary, check_sampling, check_seed, check_since, check_trajnet_output,
                      read_paths, resolve_device)
-from .errors import DataError, NoWindowsError, TrajCVAEError, warn
+from .errors import DataError, NoWindowsError, TrajCVAEError, in_cli, plural, warn
 from .formats import trajnet_predictions
 from .kset import KSetSampler, kmeans_futures, nearest_shares
 from .model import CVAE
@@ -170,9 +170,11 @@ class TrajCVAE:
             raise TrajCVAEError(f"batch_size must be a whole number >= 1 (got {batch_size!r})")
         k, seed, batch_size, draws = int(k), int(seed), int(batch_size), int(draws)
         asked = "the most likely future" if most_likely else f"-k {k}"
+        fewer = ["a smaller -k"] * (not most_likely) + ["fewer windows a call (windows.subset)"] * (not in_cli())
         check_fits(len(w) * (1 if most_likely else k) * self.config.data.pred_len * SAMPLE_ROW_BYTES,
-                    f"{asked}: {len(w):,} windows of {1 if most_likely else k} futures need",
-                    f"use {'' if most_likely else 'a smaller k, or '}fewer windows a call (windows.subset)")
+                   f"{asked}: {len(w):,} window{'s' * (len(w) != 1)} of {plural(1 if most_likely else k, 'future')} "
+                   f"need{'s' * (len(w) == 1)}",
+                   f"use {', or '.join(fewer) or 'fewer windows'}")
         if kset != "none" and (most_likely or full):
             raise TrajCVAEError("a K-set is made of the decoder means of prior draws: no most_likely or full")
         self.check_kset(k, kset)
