@@ -682,6 +682,12 @@ def test_scene_frame_between_a_trackers_timestamps_draws_every_agent_from_its_la
     text = [f"{v:.6f}".rstrip("0").rstrip(".") for v in (own[i - 1], own[i])]
     _one_line_error(run("visualize", "pedestrian", data, "--agent", 0, "--t0", round(stamp - 0.01, 3), "--out", out),
                     "agent 0", "no observation", f"nearest: times {text[0]} and {text[1]} s")
+    # Frame ids of no known rate: a --scene-frame between them names the nearest too.
+    ids = tmp_path / "ids.csv"
+    ids.write_text("frame,agent_id,x,y\n" + "".join(f"{f},1,{f / 20},0\n" for f in range(0, 300, 10)))
+    _one_line_error(run("visualize", "pedestrian", ids, "--scene-frame", 135, "--out", out),
+                    "--scene-frame 135: no agent in scene 'ids' at frame 135 (the nearest: frames 130 and 140; frames "
+                    "0..290, step 10)")
 
 
 def test_futures_past_a_cameras_horizon_are_scored_on_their_points_before_it(tmp_path, monkeypatch):

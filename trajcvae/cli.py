@@ -745,7 +745,8 @@ def visualize(
     from .visualize import visualize as run
 
     if density_steps is not None and not density:
-        raise TrajCVAEError(f"--density-steps {density_steps} says what the density is made of: add --density")
+        raise TrajCVAEError(f"--density-steps {density_steps or repr('')} says what the density is made of: add "
+                            "--density")
     with naming_data(data):
         path = run(model, data, out, scene=scene, agent=agent, t0=t0, k=k, seed=seed,
                    density=(density_steps or "all") if density else None, grid=grid, worst=worst, best=best,

@@ -1104,7 +1104,7 @@ def scene_view(tracks: SceneTracks, futures, scene: str, frame: float, since: fl
     present = tracks.seen(scene, frame, within)
     if strict and present.empty and not within:
         raise TrajCVAEError(f"--scene-frame {_time(frame)}: no agent in scene '{scene}' at {tracks.when(frame)} "
-                            f"({tracks.frame_range(scene)})")
+                            f"(the nearest: {tracks.nearest(scene, frame)}; {tracks.frame_range(scene)})")
     if strict and present.empty:
         raise tracks.none_seen(scene, frame, within)
     since = frame - (futures.cfg.obs_len - 1) * step if since is None else since
