@@ -372,6 +372,23 @@ def test_help_gives_the_default_of_each_option_that_overrides_the_config():
     assert r.exit_code == 0 and "--time-step" in r.output
 
 
+def test_draws_without_a_value_are_the_1000_the_help_gives_and_without_a_kset_are_refused():
+    """--draws, a K-set's pool: its help says 1000 by default, and 1000 it is; given without --kset (which alone
+    reads it) it is refused, whatever the command."""
+    from typer.main import get_command
+
+    from trajcvae.cli import _draws
+    from trajcvae.errors import TrajCVAEError
+
+    commands = get_command(app).commands
+    for command in ("predict", "evaluate", "visualize", "serve"):
+        assert "default 1000" in {p.name: p.help for p in commands[command].params}["draws"]
+    assert _draws(None, "kmeans") == _draws(None, "learned") == _draws(None, "none") == 1000
+    assert _draws(40, "kmeans") == 40
+    with pytest.raises(TrajCVAEError, match="^draws=40 sets the plain draws behind a K-set: add kset=.kmeans."):
+        _draws(40, "none")
+
+
 def test_the_packages_help_and_completion_list_its_two_classes():
     """TrajCVAE and OnlinePredictor load on first use (`import trajcvae` stays light), yet dir() and
     help(trajcvae) name them as they name the rest of __all__."""
@@ -797,6 +814,22 @@ def test_messages_quoting_the_data_are_printed_verbatim(tmp_path, trained):
         one_line_error(cli("predict", trained, f, "--out", tmp_path / "p.csv"), f"value '{value}' is not a number")
 
 
+def test_a_read_the_system_refuses_is_one_line_naming_the_file_and_why(tmp_path, sim_files, monkeypatch):
+    """An OSError the project does not word itself (a file made unreadable under the command, a network drive
+    gone) is one line, exit 1: the file the system names, and the system's reason."""
+    import trajcvae.predict as predict_mod
+
+    gone = tmp_path / "share" / "tracks.csv"
+
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(gone))
+
+    monkeypatch.setattr(predict_mod, "read_tracks", refused)
+    one_line_error(cli("predict", "pedestrian", sim_files["test"], "--out", tmp_path / "p.csv"),
+                   f"error: {gone}: Permission denied")
+    assert not (tmp_path / "p.csv").exists()
+
+
 def test_running_out_of_memory_is_one_line(tmp_path, trained, sim_files, monkeypatch):
     import trajcvae.predict as predict_mod
 
@@ -827,6 +860,45 @@ def test_running_out_of_memory_is_one_line(tmp_path, trained, sim_files, monkeyp
     monkeypatch.setattr(train_mod, "CVAE", lambda cfg: torch.zeros(2) @ torch.zeros(3))
     r = cli("train", sim_files["test"], "--epochs", 1, "--out", tmp_path / "run")
     assert r.exit_code == 1 and isinstance(r.exception, RuntimeError) and "out of memory" not in r.output
+
+
+def test_a_gpu_s_failed_allocation_names_its_size_and_a_server_the_limits_it_has():
+    """CUDA says how much it tried to allocate in its own words (Tried to allocate 2.00 GiB): the line names it;
+    `serve` reads no files, so its line names its own limits, not files to split."""
+    from trajcvae.cli import memory_error
+
+    cuda = RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 79.15 GiB total capacity)")
+    assert memory_error(cuda, "predict") == ("out of memory (an allocation of 2.00 GiB failed): lower what sizes the "
+                                             "work (-k or --draws), or give fewer or smaller files at a time (e.g. "
+                                             "split them by scene)")
+    assert memory_error(MemoryError(), "serve") == ("out of memory: lower what sizes the work (-k, --draws, "
+                                                    "--max-agents, --max-scenes or --max-k)")
+
+
+def test_a_kill_unwinds_a_command_unless_nohup_ignores_it_or_torchrun_started_the_process(monkeypatch):
+    """SIGTERM and SIGHUP unwind a command (temp files removed); a signal that nohup set to be ignored stays
+    ignored, and a process torchrun started (RANK, WORLD_SIZE and LOCAL_RANK all set) keeps the defaults."""
+    import signal
+
+    from trajcvae.cli import unwind_on_kill
+
+    before = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK"):
+            monkeypatch.delenv(name, raising=False)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as nohup leaves it
+        monkeypatch.setenv("RANK", "0")  # (RANK alone: no torchrun)
+        unwind_on_kill()
+        assert callable(signal.getsignal(signal.SIGTERM)) and signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        monkeypatch.setenv("WORLD_SIZE", "2")
+        monkeypatch.setenv("LOCAL_RANK", "0")
+        unwind_on_kill()
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
 
 
 def test_train_predict_evaluate_print_the_summary(tmp_path, trained, sim_files):

@@ -181,6 +181,14 @@ def test_a_config_homography_or_scales_file_saved_by_a_windows_editor_is_read(tm
         unit_conversion(None, tmp_path / "latin.txt")
 
 
+@pytest.mark.parametrize("codec", ["utf-32", "utf-32-be", "utf-16-be"])
+def test_a_config_saved_as_utf32_or_big_endian_utf16_with_its_byte_order_mark_is_read(tmp_path, codec):
+    """UTF-32's little-endian byte-order mark starts as UTF-16's does (FF FE): each is read as what it is."""
+    text = "\ufeff[train]\nepochs = 3\n" if codec != "utf-32" else "[train]\nepochs = 3\n"
+    (tmp_path / "c.toml").write_bytes(text.encode(codec))  # (Python's utf-32 writes its mark itself)
+    assert load_config(tmp_path / "c.toml").train.epochs == 3
+
+
 @pytest.mark.parametrize("toml,option", [
     ("[train]\nepochs = true\n", "train.epochs"),  # TOML's true is no number
     ("[data]\nscale = true\n", "data.scale"),
@@ -347,6 +355,39 @@ def test_a_config_built_in_python_is_checked_for_its_types_and_wrong_arguments_a
         load_config(None, ["train.epochs=3", 5])
     with pytest.raises(TrajCVAEError, match="^load_config: expected overrides as a list"):
         load_config(None, "train.epochs=3")
+
+
+def test_a_warning_to_a_python_caller_points_at_the_caller_s_own_line_and_counts_its_words(tmp_path):
+    """A `TrajCVAEWarning` is attributed to the caller's line (outside trajcvae), not to trajcvae's own code;
+    counts in messages read 0 files, 1 file, 2 files; an exception without a message is named by its type."""
+    import warnings
+
+    from trajcvae.errors import first_line, plural
+    from trajcvae.tracks import list_files
+
+    (tmp_path / "t.csv").write_text("frame,agent_id,x,y\n0,1,0,0\n")
+    (tmp_path / "meta.json").write_text("{}")
+    with warnings.catch_warnings(record=True) as got:
+        warnings.simplefilter("always")
+        list_files([tmp_path])
+    assert len(got) == 1 and "skipped 1 JSON file (meta.json)" in str(got[0].message)
+    assert got[0].filename == __file__
+    assert [plural(n, "file") for n in (0, 1, 2)] == ["0 files", "1 file", "2 files"]
+    # An exception quoted in a message: its first line, or its type where it says nothing.
+    assert [first_line(e) for e in (KeyError(), OSError("disk gone\nerrno 5"))] == ["KeyError", "disk gone"]
+
+
+def test_a_python_caller_reads_options_only_the_command_line_has_as_written_and_config_values_unquoted():
+    """--json, --port and the other options of the command line alone have no keyword: named as they are; an
+    option that is a config key to its Python caller names its value as an override sets it (train.device=cuda,
+    not train.device='cuda')."""
+    from trajcvae.errors import keyword_names, worded
+
+    assert worded("--json e.json and --port 80: give one --quiet") == "--json e.json and --port 80: give one --quiet"
+    assert worded("--device cuda: no GPU here") == "device='cuda': no GPU here"
+    with keyword_names({"--device": "train.device"}):
+        assert worded("--device cuda: no GPU here") == "train.device=cuda: no GPU here"
+        assert worded("--device 'tpu': not cpu, cuda or auto") == "train.device=tpu: not cpu, cuda or auto"
 
 
 def test_messages_name_an_option_as_the_caller_gave_it_a_flag_on_the_command_line_a_keyword_in_python(tmp_path):

@@ -282,6 +282,45 @@ def test_an_agent_in_view_has_futures_and_tracks_alike_at_the_forget_after_bound
     assert set(futures.agent_id) == set(online.tracks().agent_id) == {"a", "b"}
 
 
+def test_an_update_asking_another_k_gives_every_agent_in_view_that_many_futures(pedestrian):
+    """update(k=3) after updates at k=2: the agents in view but not seen now are predicted again at the new K,
+    as those seen now are, with the futures `predict` gives them."""
+    online = OnlinePredictor(pedestrian, k=2, forget_after=2.0)
+    rows = []
+    for i in range(5):
+        t = round(0.4 * i, 1)
+        now = [("a", 0.5 * t, 0.0)] + ([("b", 0.4 * t, 2.0)] if i < 4 else [])
+        rows += [(t, *r) for r in now]
+        futures = online.update(t, now, k=3 if i == 4 else None)
+    assert futures.groupby("agent_id")["sample"].nunique().to_dict() == {"a": 3, "b": 3}
+    expected = pedestrian.predict(pd.DataFrame(rows, columns=["time", "agent_id", "x", "y"]), k=3)
+    g, e = in_order(futures), in_order(expected)
+    np.testing.assert_allclose(g[["x", "y"]].to_numpy(), e[["x", "y"]].to_numpy(), atol=1e-6)
+
+
+def test_an_agent_no_longer_held_is_forgotten_by_its_id_too(pedestrian):
+    """Once an agent's last row is dropped from the history, its id goes too (a server seeing new ids all day
+    holds only those in view): `state()` names only the agents held (here a 10-step memory horizon)."""
+    model = copy.copy(pedestrian)
+    model.config = copy.deepcopy(pedestrian.config)
+    model.config.data.memory_horizon = 10
+    online = OnlinePredictor(model, k=1, forget_after=0.4)
+    for i in range(30):
+        t = round(0.4 * i, 1)
+        online.update(t, [("stays", 0.5 * t, 0.0)] + ([(f"passer{i}", 0.5 * t, 3.0)] if i < 3 else []))
+    assert sorted(online.state()[2].values()) == ["stays"]
+
+
+def test_a_detection_repeated_exactly_is_held_once_and_a_true_time_is_no_time(pedestrian):
+    """As in a file, a row repeated exactly is dropped (the history holds it once); True is no time."""
+    online = OnlinePredictor(pedestrian, k=1)
+    online.update(0.0, [("a", 1.0, 2.0), ("b", 0.0, 0.0), ("a", 1.0, 2.0)])
+    assert online.rows == 2 and sorted(online.tracks()["agent_id"]) == ["a", "b"]
+    with pytest.raises(TrajCVAEError, match="^time must be a number \\(got bool\\)$"):
+        online.update(True, [("a", 1.0, 2.0)])
+    assert online.time == 0.0 and online.rows == 2
+
+
 def test_a_label_given_once_stays_with_its_agent_s_futures(pedestrian):
     """A tracker that names an agent's class only with its first detection (or from its second on): its
     futures carry the label from then on, as predict's carry the label of the agent's rows."""

@@ -467,6 +467,129 @@ def test_an_output_the_system_refuses_to_write_is_one_line_naming_it(tmp_path, t
     assert [p.name for p in tmp_path.iterdir()] == [out.name]
 
 
+def test_a_failed_write_removes_its_temp_file_and_the_folders_it_made_but_no_other(tmp_path):
+    """A writer that fails half-way leaves neither its temp file nor the folders made for the output; a folder
+    that was there before stays, with what it held."""
+    from trajcvae import atomic
+
+    def half(f):
+        f.write(b"half of it")
+        raise TrajCVAEError("simulated failure mid-way")
+
+    (tmp_path / "there").mkdir()
+    (tmp_path / "there" / "other.txt").write_text("kept")
+    for out in (tmp_path / "new" / "sub" / "p.bin", tmp_path / "there" / "new" / "p.bin"):
+        with pytest.raises(TrajCVAEError, match="mid-way"):
+            atomic.write_bytes(out, half)
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == ["there", "there/other.txt"]
+
+
+def test_a_new_output_gets_a_plain_open_s_permissions_and_a_replaced_one_keeps_its_own(tmp_path):
+    """The temp file is private (mkstemp's 0o600): a new output gets what open() gives under the umask, a
+    replaced one the permissions it had, not the temp file's."""
+    from trajcvae import atomic
+
+    umask = os.umask(0o022)
+    try:
+        atomic.write_text(tmp_path / "new.txt", "x")
+        os.umask(0o077)
+        atomic.write_text(tmp_path / "private.txt", "x")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "new.txt").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "private.txt").stat().st_mode & 0o777 == 0o600
+    shared = tmp_path / "shared.txt"
+    shared.write_text("old")
+    shared.chmod(0o640)
+    atomic.write_text(shared, "new")
+    assert shared.read_text() == "new" and shared.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.txt", "private.txt", "shared.txt"]
+
+
+def test_a_failed_write_names_the_output_and_a_failed_read_during_it_names_the_file_read(tmp_path):
+    """An OSError of the write itself (its temp file, or none named: a full disk) names the output, not the temp
+    file; one of another file read while writing (an input gone) is that file's, and names it."""
+    import errno
+
+    from trajcvae import atomic
+
+    out = tmp_path / "p.csv"
+    with pytest.raises(TrajCVAEError, match=f"^{re.escape(str(out))}: cannot write it: No space left on device$"):
+        with atomic.atomic_path(out) as tmp:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp))
+    with pytest.raises(FileNotFoundError) as e:
+        with atomic.atomic_path(out):
+            (tmp_path / "gone.csv").read_text()
+    assert e.value.filename == str(tmp_path / "gone.csv")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_temp_file_whose_process_id_now_names_another_process_is_stale(tmp_path):
+    """A process id is reused once its process is gone: a temp file named by this process's id but another start
+    time was left by a writer that is gone, and goes at the next write; one with this process's own start stays."""
+    from trajcvae.atomic import process_started, write_text
+
+    pid, started = os.getpid(), process_started(os.getpid())
+    if not started:
+        pytest.skip("no process start times here (/proc)")
+    reused = tmp_path / f".p.txt.{pid}-{int(started) + 1}.r3us3d00.tmp"
+    mine = tmp_path / f".p.txt.{pid}-{started}.w0rk1ng_.tmp"
+    for f in (reused, mine):
+        f.write_text("half")
+        os.utime(f, (time.time() - 3600, time.time() - 3600))
+    write_text(tmp_path / "p.txt", "whole")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["p.txt", mine.name])
+
+
+def test_a_table_reads_back_as_written_where_the_fast_writer_cannot_write_it(tmp_path):
+    """Pieces the fast (Arrow) CSV writer cannot write as pandas would (a categorical with a missing value,
+    numbers of 1e13 and more) are written by pandas: every value reads back, in the given decimals."""
+    from trajcvae.atomic import TableWriter
+
+    out = tmp_path / "t.csv"
+    with TableWriter(out) as w:
+        w.write(pd.DataFrame({"scene": pd.Categorical(["a", None], categories=["a", "b"]), "x": [0.25, -1.23456]}))
+        w.write(pd.DataFrame({"scene": pd.Categorical(["b"], categories=["a", "b"]), "x": [0.5]}))
+        w.write(pd.DataFrame({"scene": pd.Categorical(["b"], categories=["a", "b"]), "x": [5e15]}))
+    assert out.read_text() == "scene,x\na,0.2500\n,-1.2346\nb,0.5000\nb,5000000000000000.0000\n"
+    assert w.rows == 4 and sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]
+
+
+def test_text_holding_a_carriage_return_is_quoted_so_the_table_reads_back_whole(tmp_path):
+    """A Parquet file's or a DataFrame's id may hold a lone \\r, which Python's csv does not quote under a \\n line
+    terminator and readers take for a line break: such a piece is quoted whole, and every row reads back."""
+    from trajcvae.atomic import TableWriter
+
+    out = tmp_path / "t.csv"
+    with TableWriter(out) as w:
+        w.write(pd.DataFrame({"agent_id": pd.Categorical(["walker\rA", "B"]), "x": [0.25, 1.0]}))
+        w.write(pd.DataFrame({"agent_id": ["C"], "x": [2.0]}))
+    back = pd.read_csv(out)
+    assert back.agent_id.tolist() == ["walker\rA", "B", "C"] and back.x.tolist() == [0.25, 1.0, 2.0]
+
+
+def test_a_table_writer_given_no_piece_writes_no_file(tmp_path):
+    """Leaving a TableWriter without a piece written is a bug of its caller: an error, and no empty file."""
+    from trajcvae.atomic import TableWriter
+
+    with pytest.raises(ValueError, match="nothing was written"):
+        with TableWriter(tmp_path / "t.csv"):
+            pass
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_writer_whose_process_this_one_may_not_signal_is_alive(monkeypatch):
+    """os.kill(pid, 0) refused (a process of another user) says the process exists: its temp file is kept."""
+    from trajcvae import atomic
+
+    def denied(pid, sig):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(atomic, "WINDOWS", False)
+    monkeypatch.setattr(os, "kill", denied)
+    assert atomic.process_alive(4194304) is True
+
+
 # --- checkpoints from strangers -----------------------------------------------------------------------
 
 class _RunsCode:
@@ -574,6 +697,15 @@ def test_kmeans_starts_at_the_draw_nearest_the_mean_then_takes_the_draw_farthest
     c, w = kmeans_futures(x, 3, iters=0)
     torch.testing.assert_close(c.reshape(3, 2), torch.tensor([[1.0, -1.0], [10.0, 0.0], [5.0, 4.0]]))
     torch.testing.assert_close(w, torch.tensor([[4 / 6, 1 / 6, 1 / 6]]))
+
+
+def test_a_kmeans_cluster_left_empty_keeps_its_centre_and_weighs_nothing():
+    """Draws of fewer distinct futures than K (a model sure of the future): the cluster that gets no draw keeps
+    its centre, a draw, with weight 0; it is not moved to the origin."""
+    x = torch.tensor([[3.0, 3.0]] * 4 + [[4.0, 3.0]]).reshape(1, 5, 1, 2)
+    c, w = kmeans_futures(x, 3)
+    torch.testing.assert_close(c.reshape(3, 2), torch.tensor([[3.0, 3.0], [4.0, 3.0], [3.0, 3.0]]))
+    torch.testing.assert_close(w, torch.tensor([[0.8, 0.2, 0.0]]))
 
 
 def test_the_learned_sampler_s_kl_is_each_map_s_kl_to_the_standard_normal():
@@ -826,11 +958,11 @@ def test_an_output_that_is_an_input_or_write_protected_is_refused(tmp_path, trai
     assert not Path("~").exists() and not Path("~nobody_here_xyz").exists() and not (tmp_path / "run").exists()
     out = tmp_path / "mine.csv"
     out.write_text("old")
-    out.chmod(0o600)
+    out.chmod(0o640)  # (not the temp file's own 0o600)
     link = tmp_path / "link.csv"
     link.symlink_to(out)
     assert cli("predict", trained, tmp_path / "data" / "tracks.csv", "-k", 1, "--out", link).exit_code == 0
-    assert link.is_symlink() and out.read_text().startswith("scene,") and (out.stat().st_mode & 0o777) == 0o600
+    assert link.is_symlink() and out.read_text().startswith("scene,") and (out.stat().st_mode & 0o777) == 0o640
     out.chmod(0o400)  # refused to root too, which the system would let write it
     one_line_error(cli("predict", trained, tmp_path / "data" / "tracks.csv", "--out", out), "write-protected")
     # The input named through a folder that does not exist yet is still the input.

@@ -525,6 +525,30 @@ def test_more_processes_than_gpus_are_refused_in_one_line_by_every_rank(monkeypa
             distributed.setup(torch.device("cuda"))
 
 
+def test_a_machine_of_a_multi_machine_run_checks_its_own_processes_and_only_rank_0_is_main(monkeypatch):
+    """torchrun --nnodes 2 --nproc_per_node 1 on machines of one GPU each: each machine runs one process (its
+    LOCAL_WORLD_SIZE), which fits its GPU; the second machine's process (local rank 0, rank 1) is not the
+    main one, which alone writes the run's files."""
+    from trajcvae import distributed
+
+    joined = []
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(distributed.dist, "is_initialized", lambda: bool(joined))
+    monkeypatch.setattr(distributed.dist, "init_process_group", lambda backend: joined.append(backend))
+    monkeypatch.setattr(distributed.dist, "get_rank", lambda: 1)
+    monkeypatch.setattr(distributed.dist, "get_world_size", lambda: 2)
+    for name, value in (("RANK", "1"), ("LOCAL_RANK", "0"), ("WORLD_SIZE", "2"), ("LOCAL_WORLD_SIZE", "1")):
+        monkeypatch.setenv(name, value)
+    info = distributed.setup(torch.device("cuda"))
+    assert joined == ["nccl"] and (info.rank, info.world_size, info.local_rank) == (1, 2, 0)
+    assert info.enabled and not info.is_main
+    # A RANK of some other launcher, without torchrun's WORLD_SIZE and LOCAL_RANK: one process, no group.
+    joined.clear()
+    for name in ("WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE"):
+        monkeypatch.delenv(name)
+    assert distributed.setup(torch.device("cuda")) == distributed.DistInfo() and joined == []
+
+
 TINY = ["--set", "model.hidden=16", "--set", "model.z_dim=4", "--set", "model.heads=2", "--set", "train.k_eval=4",
         "--set", "train.variety_k=4", "--set", "kset.epochs=0", "--no-figures"]
 

@@ -252,8 +252,12 @@ class TableWriter:
                 shown = df.assign(**{c: _exact_text(df[c]) for c in self.exact if c in df},
                                   **{c: df[c].map(lambda v, d=d: "" if pd.isna(v) else f"{v:.{d}f}")
                                      for c, d in self.column_decimals.items() if c in df})
+                # Python's csv quotes a value holding the line terminator (\n) but not a lone \r, which readers
+                # take for a line break: a piece holding one is quoted whole.
+                cr = any(_holds_cr(shown[c]) for c in shown)
                 self._file.write(shown.to_csv(None, index=False, header=False, float_format=f"%.{self.decimals}f",
-                                              lineterminator="\n").encode("utf-8"))
+                                              lineterminator="\n", quoting=csv.QUOTE_ALL if cr else csv.QUOTE_MINIMAL
+                                              ).encode("utf-8"))
             elif len(df):
                 import pyarrow.csv as pc
 
@@ -286,6 +290,15 @@ class TableWriter:
         if self._file is not None:
             self._file.close()
             self._file = None
+
+
+def _holds_cr(column: pd.Series) -> bool:
+    """Whether a column holds text with a carriage return (a category's: among its categories)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        column = pd.Series(column.cat.categories)
+    if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return False
+    return bool(column.dropna().astype(str).str.contains("\r", regex=False).any())
 
 
 def _arrow_csv_table(df: pd.DataFrame, decimals: int = 4, exact: tuple[str, ...] = (),
