@@ -752,8 +752,10 @@ def test_a_finished_split_asked_for_other_likelihood_samples_remeasures_them_and
 
 def test_benchmark_refuses_unknown_suite_and_split(tmp_path):
     for option, value, expected in (("--splits", "", "--splits names no split"),
-                                    ("--is-samples", 0, "--is-samples must be a whole number >= 1 (got 0)"),
-                                    ("--kde-samples", -1, "--kde-samples must be a whole number >= 1 (got -1)"),
+                                    ("--is-samples", 0, "--is-samples must be >= 1 (got 0)"),
+                                    ("--kde-samples", -1, "--kde-samples must be >= 1 (got -1)"),
+                                    ("--is-samples", 10 ** 20, "--is-samples must be at most 2**63 - 1 (got about "
+                                                               "2**66)"),  # refused before a split trains
                                     ("--draws", -1, "--draws must be 0 (off) or at least the 20 futures each K-set "
                                                     "keeps (got -1)")):
         one_line_error(cli("benchmark", "eth-ucy", "--root", ETH_UCY, option, value, "--out", tmp_path / "r0"),

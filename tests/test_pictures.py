@@ -1014,10 +1014,14 @@ def test_background_images_of_any_depth_and_size_are_drawn_as_they_look(tmp_path
     (["--frames", 5], "--frames 5 counts the frames of an animation: add --animate"),
     (["--frames", 40], "--frames 40 counts the frames of an animation: add --animate"),
     (["--density-steps", "final"], "--density-steps final says what the density is made of: add --density"),
-    (["--density", "--density-steps", "final", "-k", 2], "a density of a window's final positions needs -k 3 or more"),
+    (["--density", "--density-steps", "final", "-k", 2], "a window's density of final positions needs 3 futures or "
+     "more, and it has 2: draw more (-k), or shade all steps (--density-steps all)"),
+    (["--density", "--density-steps", "final", "-k", 2, "--grid", 2], "needs 3 futures or more, and it has 2"),
 ])
-def test_bad_options_are_one_line(trained, test_csv, args, message):
+def test_bad_options_are_one_line(trained, test_csv, args, message, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a case that stopped failing would write its fig.png there, not into the project
     _one_line_error(run("visualize", trained, test_csv, *args), message)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_too_many_futures_for_a_picture_are_refused_in_the_command_lines_words(trained, test_csv, monkeypatch):

@@ -901,6 +901,9 @@ def test_whether_na_is_a_missing_id_is_judged_from_the_whole_file_when_read_in_c
     assert "a.csv line 7: column 'x' value 'oops' is not a number" in read_error(f)
     g = write(tmp_path / "b.csv", "frame,agent_id,x,y\n" + "\n".join(rows).replace("bob", "2") + "\n")
     assert "b.csv line 3: 'NA', a missing value's mark, as 'agent_id'" in read_error(g)
+    spaced = "\n".join(rows).replace("bob", "2").replace(",", ", ")  # ids judged as read: stripped
+    h = write(tmp_path / "c.csv", "frame, agent_id, x, y\n" + spaced + "\n")
+    assert "c.csv line 3: 'NA', a missing value's mark, as 'agent_id'" in read_error(h)
 
 
 def test_numbers_with_underscores_are_not_numbers(tmp_path):
@@ -991,8 +994,10 @@ def test_times_as_float16_are_judged_as_float32_ones_are(tmp_path):
     assert (f"{tmp_path / 'late.parquet'}: times as float16, which near 903.5 resolve only 0.5 of their units; store "
             "them as float64 (double)") in read_error(tmp_path / "late.parquet")
     rows.assign(time=rows.time - 850).astype({"time": "float16"}).to_parquet(tmp_path / "early.parquet")
-    assert read_tracks([tmp_path / "early.parquet"]).attrs["coarse"].endswith(
-        "holds times as float16, which near 53.5938 resolve only 0.0312 of their units")
+    early = read_tracks([tmp_path / "early.parquet"])
+    assert early.attrs["coarse"].endswith("holds times as float16, which near 53.5938 resolve only 0.0312 of "
+                                          "their units")
+    assert early.frame.tolist()[:3] == [50.0, 50.4, 50.8]  # as written (float16 holds 50.40625), as float32's are
 
 
 @pytest.mark.parametrize("x, kind", [(np.arange(4) * (0.5 + 1j), "complex numbers"),

@@ -25,7 +25,7 @@ from . import checkpoint
 from .atomic import write_text
 from .batch import WindowTensors, make_batch
 from .calibrate import ScenePast
-from .config import Config, _whole, check_calibration, check_k, check_output, check_path, load_config
+from .config import Config, _whole, check_calibration, check_count, check_k, check_output, check_path, load_config
 from .errors import NoWindowsError, TrajCVAEError, shown, warn
 from .evaluate import calibration_of, window_errors
 from .metrics import CALIBRATION_LEVELS, brier_fde, kde_nll, min_ade_fde
@@ -244,11 +244,8 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
         raise TrajCVAEError(f"--draws must be 0 (off) or at least the {k} futures each K-set keeps "
                             f"(got {shown(draws)})")
     check_calibration(calibration_draws)
-    for name, value in (("--is-samples", is_samples), ("--kde-samples", kde_samples)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise TrajCVAEError(f"{name} must be a whole number >= 1 (got {shown(value)})")
-    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
-        raise TrajCVAEError(f"--seeds must be a whole number >= 1 (got {shown(seeds)})")
+    for name, value in (("--is-samples", is_samples), ("--kde-samples", kde_samples), ("--seeds", seeds)):
+        check_count(value, name)
     root, out = check_path(root, "--root"), check_path(out, "--out")
     folders = split_folders(suite, root, None if splits is None else list(splits))
     splits = list(folders)

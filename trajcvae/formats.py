@@ -968,7 +968,7 @@ def _id_marks(path: Path, fmt: _Format, header_lines: int) -> frozenset | None:
         with _parse_errors(path), _read_csv(path, fmt, header_lines, dtype=str, usecols=[names.index("agent_id")],
                                             chunksize=SLOW_CHUNK) as chunks:
             for chunk in chunks:
-                ids.update(chunk.iloc[:, 0].dropna().unique())
+                ids.update(chunk.iloc[:, 0].dropna().str.strip().unique())  # as `canonical` holds them
     except DataError:
         return None
     uniques = np.asarray(list(ids), dtype=object)

@@ -31,7 +31,6 @@ from __future__ import annotations
 import copy
 import functools
 import math
-import numbers
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -480,8 +479,8 @@ class OnlinePredictor:
         # A float32 time as a file's float32 column is read: as written (1012.84, not 1012.8399658)
         if not finite_number(time):  # an integer that is not: 10**400, which no float holds
             raise TrajCVAEError(f"{what} must be finite (got {shown(time)})")
-        given, time = time, float(float32_as_written(np.array([time]))[0][0]) if isinstance(time, np.float32) \
-            else float(time)
+        given, time = time, float(float32_as_written(np.array([time]))[0][0]) \
+            if isinstance(time, (np.float32, np.float16)) else float(time)
         coarse = coarse_columns({"frame": pd.Series([given])}, False, what == "time", what)
         vague = unresolved_time(np.array([time]), what, what == "time", live=True)
         if vague:
@@ -583,7 +582,7 @@ class OnlinePredictor:
         time (or frame), x, y (or lon, lat), in the predictor's units."""
         cfg = self.model.config.data
         history = cfg.obs_len * cfg.dt if history is None else history
-        if isinstance(history, bool) or not isinstance(history, numbers.Real) or not history >= 0:
+        if not (finite_number(history) or history == math.inf) or not history >= 0:  # (10**400: no float holds it)
             raise TrajCVAEError(f"history must be a number of seconds >= 0 (got {shown(history)})")
         if state is not None and not (isinstance(state, tuple) and len(state) == 3 and isinstance(state[1], dict)):
             raise TrajCVAEError(f"state must be what this predictor's state() returned (got {type(state).__name__})")

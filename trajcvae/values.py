@@ -72,8 +72,8 @@ def canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int = 1, row
         raise DataError(f"{name}: column '{columns[role]}' holds date-times, which say their own unit: give "
                         f"--columns time={columns[role]}, not {role}")
     raw["frame"] = _seconds_of_dates(raw["frame"], name, seconds, shown.get("frame", "frame"), lines, row_word)
-    if is_float32(raw["frame"]):
-        raw["frame"] = float32_as_written(raw["frame"].to_numpy(dtype=np.float32, na_value=np.nan))[0]
+    if (narrow := narrow_float(raw["frame"])) is not None:  # read as written: 7.4, not float16's 7.3984375
+        raw["frame"] = float32_as_written(raw["frame"].to_numpy(dtype=narrow, na_value=np.nan))[0]
     for col in ("frame", "x", "y"):  # a time column is named as the file names it
         out[col] = numeric_column(raw[col], lines, name, shown.get(col, col), row_word)
     out["frame"] /= PER_SECOND[role]  # seconds
@@ -112,13 +112,9 @@ def canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int = 1, row
     return out
 
 
-def is_float32(column: pd.Series) -> bool:
-    """Whether a column holds float32 numbers (numpy's, pandas' nullable Float32 or Arrow's float)."""
-    return getattr(column.dtype, "numpy_dtype", column.dtype) == np.float32
-
-
 def narrow_float(column: pd.Series) -> type | None:
-    """np.float32 or np.float16 where a column holds such numbers (as `is_float32`), else None."""
+    """np.float32 or np.float16 where a column holds such numbers (numpy's, pandas' nullable Float32 or Arrow's
+    float), else None."""
     kind = getattr(column.dtype, "numpy_dtype", column.dtype)
     return next((t for t in (np.float32, np.float16) if kind == t), None)
 
@@ -159,7 +155,7 @@ FLOAT32_STEP_MARGIN = STEP_MARGIN / 2  # a float32 time's spacing past which a t
 
 
 def float32_as_written(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Float32 times `t` as float64, each as written where its shortest decimal has at most 7 significant
+    """Float32 (or float16) times `t` as float64, each as written where its shortest decimal has at most 7 significant
     digits (1012.84 for float32's 1012.8399658: a short decimal is what a writer wrote), else its float32
     value (1000.1428 of 1000 + 1/7 would be further from the time than float32's own); and which were
     short."""

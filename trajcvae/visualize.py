@@ -136,9 +136,6 @@ def visualize(model: str | Path | TrajCVAE, data: Iterable[str | Path], out: str
                  inputs=read_paths(model, data, homography, background, scale))
     px = parse_size(size)
     _check_options(out, agent, t0, grid, worst, best, scene_frame, animate, frames, density, background)
-    if density == "final" and k is not None and k < 3:  # (a KDE of fewer points is none: nothing would be shaded)
-        raise TrajCVAEError(f"--density-steps final: a density of a window's final positions needs -k 3 or more "
-                            f"(got -k {k})")
     column_map(columns)
     resolve_device(device)  # a table's futures are drawn, not sampled, but cuda on a machine without it is wrong
     image = None if background is None else read_background(background)
@@ -242,14 +239,24 @@ def _picture(tracks, futures, out, scene, agent, t0, seed, density, grid, worst,
         return save(plot_scene(view, title, density=density))
     if grid is not None:
         w, samples, weights, heading = grid_windows(tracks, futures, scene, grid, seed, worst, best)
+        _density_of(samples, density)
         fig = plot_windows(w.obs, samples, w.fut, w.nbr, titles=[_label(*r) for r in zip(w.scene, w.agent_id, w.t0)],
                            density=density, suptitle=heading, weights=weights)
         return save(fig)
     w = one_window(tracks, futures, scene, agent, t0, seed)
     samples, weights = futures.draw(w)
+    _density_of(samples, density)
     fig = plot_windows(w.obs, samples, w.fut, w.nbr, titles=[f"{_label(w.scene[0], w.agent_id[0], w.t0[0])}: "
                        f"{plural(samples.shape[1], 'future')}"], cols=1, size=6.0, density=density, weights=weights)
     return save(fig)
+
+
+def _density_of(samples: np.ndarray, density: str | None) -> None:
+    """A window's density of final positions (samples (N, K, P, 2)) is a KDE of its K endpoints, none below 3:
+    refused rather than drawn without it. (A scene's view pools every agent's.)"""
+    if density == "final" and samples.shape[1] < 3:
+        raise TrajCVAEError(f"--density-steps final: a window's density of final positions needs 3 futures or more, "
+                            f"and it has {samples.shape[1]}: draw more (-k), or shade all steps (--density-steps all)")
 
 
 def _check_options(out, agent, t0, grid, worst, best, scene_frame, animate, frames, density,
