@@ -828,6 +828,8 @@ def check_refusals(client):
     assert client.delete("/v1/scenes/b").json() == {"deleted": "b"}
     assert client.get("/healthz").json() == {"status": "ok", "scenes": 1}
     assert "/v1/scenes/{scene}/observations" in client.get("/openapi.json").json()["paths"]
+    seconds = client.get("/openapi.json").json()["paths"]["/v1/scenes/{scene}/tracks"]["get"]["parameters"]
+    assert {"maximum": 60, "exclusiveMinimum": 0}.items() <= seconds[-1]["schema"].items()  # the bounds, as JSON Schema
     assert client.get("/docs").status_code == 200
 
 

@@ -16,7 +16,7 @@ import torch
 
 from trajcvae import TrajCVAE, checkpoint
 from trajcvae.kset import KSetSampler, _val_min_ade, kmeans_futures, nearest_shares, train_kset
-from trajcvae.errors import CheckpointError, TrajCVAEError, TrajCVAEWarning
+from trajcvae.errors import CheckpointError, DataError, TrajCVAEError, TrajCVAEWarning
 from trajcvae.batch import WindowTensors, make_batch
 from trajcvae.predict import OUTPUT_COLUMNS, predict_to_file
 
@@ -568,6 +568,35 @@ def test_text_holding_a_carriage_return_is_quoted_so_the_table_reads_back_whole(
     assert back.agent_id.tolist() == ["walker\rA", "B", "C"] and back.x.tolist() == [0.25, 1.0, 2.0]
 
 
+def test_a_track_table_read_already_is_predicted_as_read_and_refused_once_edited_or_given_options(sim_files):
+    """predict(read_tracks(...)) takes the table as it was read; options that reading chose (fps, scale, ...)
+    given again would be ignored, and a table edited since (a position made NaN, a column dropped) was never
+    checked: both are refused in one line."""
+    from trajcvae.tracks import read_tracks
+
+    model = TrajCVAE.load("pedestrian")
+    tracks = read_tracks([sim_files["test"]])
+    assert len(model.predict(tracks, k=1))
+    with pytest.raises(TrajCVAEError, match="^scale: the data is a track table read already"):
+        model.predict(tracks, k=1, scale=0.5)
+    edited = tracks.copy()
+    edited.loc[edited.index[3], "x"] = np.nan
+    with pytest.raises(DataError, match=r"read already \(read_tracks\) and edited since \(a missing or non-finite "
+                                        r"'x'\)"):
+        model.predict(edited, k=1)
+    with pytest.raises(DataError, match=r"edited since \(no column 'scene'\)"):
+        model.make_windows(tracks.drop(columns="scene"))
+
+
+def test_numpy_integers_as_k_draws_and_seed_are_the_numbers_they_hold(sim_files):
+    """k=np.uint8(200) times a size overflowed uint8, and torch's generator refused seed=np.int64(3)."""
+    model = TrajCVAE.load("pedestrian")
+    model.check_draws_fit(np.uint8(200), "kmeans", np.uint16(1000))
+    data = pd.read_csv(sim_files["test"])
+    got = model.predict(data, k=np.int16(3), seed=np.int64(3), calibrate="scene")
+    pd.testing.assert_frame_equal(got, model.predict(data, k=3, seed=3, calibrate="scene"))
+
+
 def test_a_table_writer_given_no_piece_writes_no_file(tmp_path):
     """Leaving a TableWriter without a piece written is a bug of its caller: an error, and no empty file."""
     from trajcvae.atomic import TableWriter
@@ -926,6 +955,8 @@ def test_an_output_that_is_an_input_or_write_protected_is_refused(tmp_path, trai
     one_line_error(cli("predict", trained, tmp_path / "data", "-k", 1, "--out", tmp_path / "data" / "p.csv"),
                    "data/p.csv: is a table in", "a folder this command reads its tracks from")
     assert not (tmp_path / "data" / "p.csv").exists()
+    assert cli("predict", trained, tmp_path / "data", "-k", 1, "--out", tmp_path / "data" / ".p.csv").exit_code == 0
+    (tmp_path / "data" / ".p.csv").unlink()  # (a hidden file, which a folder's reading skips, may go there)
     assert cli("predict", trained, tmp_path / "data", "-k", 1, "--out", tmp_path / "p.csv").exit_code == 0
     (tmp_path / "p.csv").rename(tmp_path / "data" / "p.csv")
     one_line_error(cli("predict", trained, tmp_path / "data", "-k", 1, "--out", tmp_path / "q.csv"),

@@ -193,7 +193,7 @@ def _warning_line(message, category, filename, lineno, file=None, line=None, _py
     if issubclass(category, TrajCVAEWarning):
         if str(message) not in _SAID:
             _SAID.add(str(message))
-            info(f"warning: {_one_line(str(message))}")
+            info(f"warning: {message}")
     elif glyph and not _MISSING_GLYPHS:
         _MISSING_GLYPHS.append(chr(int(glyph[1])))
         info(f"warning: the picture's font lacks some characters of its text ({_MISSING_GLYPHS[0]} ...), which show "
@@ -294,8 +294,8 @@ def _one_line(message: str) -> str:
 
 
 def info(message: str) -> None:
-    """A line about the input (e.g. the data summary), on stderr so stdout keeps only results."""
-    err.print(escape(message), highlight=False, soft_wrap=True)
+    """A line about the input (e.g. the data summary, a warning), on stderr so stdout keeps only results."""
+    err.print(escape(_one_line(message)), highlight=False, soft_wrap=True)
 
 
 def result(line: str) -> None:

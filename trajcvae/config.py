@@ -701,8 +701,10 @@ def _read_within(a: Path, folder) -> bool:
     """Whether output `a` (resolved) is a table in input folder `folder`, which reads it as tracks (next time,
     if it is not there yet)."""
     try:
+        inside = Path(os.path.realpath(folder))
         return (Path(folder).is_dir() and not a.is_dir() and a.suffix.lower() in TABLE_SUFFIXES + (TRAJNET_SUFFIX,)
-                and Path(os.path.realpath(folder)) in a.parents)
+                and inside in a.parents  # (a hidden file or folder in it is not read: `tracks.list_files`)
+                and not any(part.startswith(".") for part in a.relative_to(inside).parts))
     except (OSError, TypeError, ValueError):
         return False
 

@@ -213,11 +213,11 @@ def as_written(convert):
 
 
 def shown(value) -> str:
-    """A value as a message quotes it: a number as written (1.5, not np.float64(1.5)), an integer beyond 2**64
-    as its power of two (Python writes none of over 4,300 digits, and a long one says no more), anything else
-    as its repr ('five')."""
-    value = value.item() if hasattr(value, "item") and hasattr(value, "dtype") and getattr(value, "ndim", 1) == 0 \
-        else value
+    """A value as a message quotes it: a Python or numpy int or float as written (1.5, not np.float64(1.5);
+    float32's -0.1, not -0.10000000149011612), an integer beyond 2**64 as its power of two (Python writes
+    none of over 4,300 digits, and a long one says no more), anything else as its repr ('five', Decimal('2'),
+    array(1.5): of a type refused as such)."""
     if isinstance(value, numbers.Integral) and not isinstance(value, bool) and abs(value) >= 2 ** 64:
         return f"about {'-' if value < 0 else ''}2**{abs(value).bit_length() - 1}"
-    return str(value) if isinstance(value, numbers.Number) and not isinstance(value, bool) else repr(value)
+    plain = type(value) in (int, float) or (type(value).__module__ == "numpy" and isinstance(value, numbers.Real))
+    return str(value) if plain else repr(value)

@@ -171,7 +171,7 @@ def _val_min_ade(model: CVAE, sampler: KSetSampler, wt: WindowTensors, fut: np.n
                  batch: int = 1024) -> float:
     sampler.eval()
     device = model.device
-    eps = torch.randn(model.z_dim, generator=torch.Generator().manual_seed(seed)).to(device)
+    eps = torch.randn(model.z_dim, generator=torch.Generator().manual_seed(int(seed))).to(device)
     if wt.offset is not None:  # windows' positions are relative to their offset (`batch.WindowTensors`)
         fut = fut - wt.offset[:, None, :]
     total = 0.0

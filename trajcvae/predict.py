@@ -35,7 +35,7 @@ from .formats import trajnet_predictions
 from .kset import KSetSampler, kmeans_futures, nearest_shares
 from .model import CVAE
 from .resample import EPS
-from .table import AGENT_COLUMNS, TIME_NAMES, column_aliases, column_map, seconds_per_unit
+from .table import AGENT_COLUMNS, TIME_NAMES, TRACK_COLUMNS, column_aliases, column_map, seconds_per_unit
 from .tracks import read_tracks
 from .units import from_metres, output_decimals, past_horizon, position_columns, time_decimals
 from .windows import (Windows, build_windows, concat_windows, iter_windows, no_windows_error, window_key,
@@ -197,7 +197,7 @@ class TrajCVAE:
             idx = torch.arange(lo, hi)
             part = noise[lo - start:hi - start] if full else None  # (B, K, P, 2)
             b = make_batch(wt, idx, self.config.data, self.device)
-            gen = torch.Generator().manual_seed(seed)
+            gen = torch.Generator().manual_seed(int(seed))
             if most_likely:
                 y = self.model.most_likely(b)  # (B, 1, P, 2)
             elif kset == "learned":
@@ -236,7 +236,7 @@ class TrajCVAE:
     def _full_noise(self, seed: int, k: int, n: int) -> torch.Tensor:
         """The standard-normal noise of full draws for a block of n windows: what `CVAE.sample(full=True)`
         draws after z's from a generator seeded with `seed`.  -> (n, K, P, 2)"""
-        gen = torch.Generator().manual_seed(seed)
+        gen = torch.Generator().manual_seed(int(seed))
         torch.randn(k, self.model.z_dim, generator=gen)  # z's draws come first
         return torch.randn(n, k, self.config.data.pred_len, 2, generator=gen)
 
@@ -295,7 +295,7 @@ class TrajCVAE:
         """`calibrate.DRAWS` draws of p(y|x) per window, in the agent frame: every window gets the same
         standard-normal draws, from a generator seeded with `seed`, as in `CVAE.sample`, so a window's pool
         does not depend on the others of its batch.  -> (B, S, P, 2)"""
-        gen = torch.Generator().manual_seed(seed)
+        gen = torch.Generator().manual_seed(int(seed))
         eps = torch.randn(DRAWS, self.model.z_dim, generator=gen).to(self.device)  # (S, Z)
         noise = torch.randn(DRAWS, self.config.data.pred_len, 2, generator=gen).to(self.device)  # (S, P, 2)
         p = self.model.prior(ctx).base_dist
@@ -325,7 +325,7 @@ class TrajCVAE:
     def check_draws_fit(self, k: int, kset: str = "none", draws: int = 1000) -> None:
         """Refuses, before any work, a -k (or a K-set's --draws) whose futures for one window do not fit in
         memory (`_windows_that_fit`), naming the option."""
-        option, asked = _asked_draws(k, kset, draws)
+        option, asked = _asked_draws(int(k), kset, int(draws))  # (numpy's uint8 200 times a size would wrap)
         self._windows_that_fit(asked, option)
 
     def draw_bytes(self) -> int:
@@ -356,7 +356,8 @@ class TrajCVAE:
         frame ids of no known rate seconds, and bridges their gaps in seconds (`serve --replay`), so a
         `max_gap` given is not refused for them, nor a frame id off the grid of the others (`checks.check_grid`)."""
         if isinstance(data, pd.DataFrame) and "_line" in data and "time_base" in data.attrs:  # read already
-            return data
+            return _read_already(data, fps=fps, scale=scale, homography=homography, classes=classes,
+                                 columns=columns)
         trained = self.config.data.columns
         try:
             tracks = read_tracks(data, fps=fps, scale=scale, homography=homography, classes=classes,
@@ -498,13 +499,14 @@ class TrajCVAE:
         (when `past` is measured here: a caller that keeps its own past knows how far it reaches), and
         future points past a homography's horizon."""
         check_sampling(k, seed, kset, draws, calibrate)
+        k, seed, draws = int(k), int(seed), int(draws)  # (numpy's uint8 200 times a size would wrap)
         check_flags(every_window=every_window, primary=primary)
         check_primary(primary, every_window, since)
         _check_past(past, calibrate)
         tracks = self.read(data, fps, scale, homography, classes, columns)
         w, of = self.primary_windows(tracks) if primary else (self.make_windows(tracks, every_window, since=since),
                                                                None)
-        rows = len(w) * k * self.config.data.pred_len
+        rows = len(w) * int(k) * self.config.data.pred_len
         check_fits(rows * TABLE_ROW_BYTES, f"k {k}: a table of {rows:,} rows ({len(w)} windows) needs",
                     "use a smaller k, or trajcvae.predict.predict_to_file (as `trajcvae predict`), which writes "
                     "a piece at a time")
@@ -607,6 +609,24 @@ def check_fits(need: int, what: str, fix: str) -> None:
     free = free_memory()
     if free is not None and need > free / 2:
         raise TrajCVAEError(f"{what} {over_half(need, free)}; {fix}")
+
+
+def _read_already(tracks: pd.DataFrame, **options) -> pd.DataFrame:
+    """A track table `read_tracks` (or `TrajCVAE.read`) made, as it is: its rate, units and agents were chosen
+    when it was read, so options given again are refused rather than ignored, and a table edited since into
+    one no reading would make (a column dropped, a position made NaN) is refused rather than predicted from."""
+    given = next((name for name, value in options.items() if value is not None), None)
+    if given is not None:
+        raise TrajCVAEError(f"{given}: the data is a track table read already (read_tracks), whose rate, units and "
+                            f"agents were chosen then; give {given} with its files instead, or leave it out")
+    missing = [c for c in TRACK_COLUMNS if c not in tracks]
+    bad = next((c for c in ("frame", "x", "y") if c not in missing and not np.isfinite(
+        pd.to_numeric(tracks[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan)).all()), None)
+    if missing or bad or tracks["agent_id"].isna().any():
+        what = f"no column '{missing[0]}'" if missing else f"a missing or non-finite '{bad or 'agent_id'}'"
+        raise DataError(f"the data is a track table read already (read_tracks) and edited since ({what}): give its "
+                        "files again, or a plain DataFrame of frame (or time), agent_id, x, y")
+    return tracks
 
 
 def over_half(need: float, free: float) -> str:

@@ -491,8 +491,8 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
 
     @app.post("/v1/scenes/{scene}/observations", summary="Detections at one time -> every agent's futures")
     def observe(scene: str, body: Observations,
-                k: Annotated[Optional[int], AsWritten, Query(description="Futures per agent for this request "
-                                                             "(default: the server's -k).")] = None,
+                k: Annotated[Optional[int], Query(description="Futures per agent for this request (default: the "
+                                                      "server's -k)."), AsWritten] = None,
                 layout: Layout = LAYOUT) -> Response:
         scene = scene_name(scene)
         if (body.time is None) == (body.frame is None):
@@ -521,7 +521,7 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
         return Response(scenes.get(scene_name(scene)).shown.answer(layout), media_type="application/json")
 
     @app.get("/v1/scenes/{scene}/tracks", summary="The observed positions of the agents in view")
-    def tracks(scene: str, seconds: Annotated[float, AsWritten, Query(gt=0, le=60, allow_inf_nan=False)] = 3.2
+    def tracks(scene: str, seconds: Annotated[float, Query(gt=0, le=60, allow_inf_nan=False), AsWritten] = 3.2
                ) -> Response:
         s = scenes.get(scene_name(scene))
         state = s.shown.state
