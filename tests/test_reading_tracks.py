@@ -1000,6 +1000,22 @@ def test_times_as_float16_are_judged_as_float32_ones_are(tmp_path):
     assert early.frame.tolist()[:3] == [50.0, 50.4, 50.8]  # as written (float16 holds 50.40625), as float32's are
 
 
+@pytest.mark.parametrize("arrow", ["timestamp[ns][pyarrow]", "timestamp[ns, tz=UTC][pyarrow]",
+                                   "duration[ns][pyarrow]", "duration[ms][pyarrow]"])
+def test_arrow_date_times_and_durations_are_read_as_numpys_are(tmp_path, arrow):
+    """read_parquet(dtype_backend="pyarrow"), or a Parquet file written from such a DataFrame, gives Arrow's
+    types: times read as numpy's datetime64 and timedelta64 are, in seconds."""
+    seconds = np.arange(10) * 0.4
+    when = pd.to_timedelta(seconds, unit="s") if arrow.startswith("duration") else \
+        pd.Timestamp("2024-01-01") + pd.to_timedelta(seconds, unit="s")
+    df = pd.DataFrame({"time": when, "agent_id": 1, "x": 0.5 * np.arange(10), "y": 0.0})
+    expected = read_tracks(df)
+    got = read_tracks(df.astype({"time": arrow}))
+    np.testing.assert_allclose(got.frame, expected.frame)
+    df.astype({"time": arrow}).to_parquet(tmp_path / "a.parquet")
+    np.testing.assert_allclose(read_tracks([tmp_path / "a.parquet"]).frame, expected.frame)
+
+
 @pytest.mark.parametrize("x, kind", [(np.arange(4) * (0.5 + 1j), "complex numbers"),
                                      (pd.to_datetime(np.arange(4), unit="s"), "date-times"),
                                      (pd.to_timedelta(np.arange(4), unit="s"), "durations")])

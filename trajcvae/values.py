@@ -55,7 +55,7 @@ def canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int = 1, row
     kept = {c: as_text(raw[c]) for c in extras}
     raw = raw[wanted]
     for c in wanted:
-        raw[c] = blank_as_missing(raw[c])
+        raw[c] = blank_as_missing(_numpy_backed(raw[c]))
     lines = pd.Series(np.arange(len(raw), dtype=np.int64) + first_line if line_numbers is None
                       else np.asarray(line_numbers, dtype=np.int64), index=raw.index)
     blank = raw[list(REQUIRED)].isna().all(axis=1)
@@ -240,6 +240,21 @@ def _seconds_of_dates(col: pd.Series, name: str, seconds: bool, what: str, lines
     if not spans:
         col = col - pd.Timestamp(0, tz=getattr(col.dt, "tz", None)).as_unit("s")  # the column's unit stands
     return col.dt.total_seconds()
+
+
+def _numpy_backed(col: pd.Series) -> pd.Series:
+    """A column of Arrow's date-times, dates, durations or half floats (pd.ArrowDtype: a Parquet file written
+    from such a DataFrame reads back so) as numpy's, which the checks read: as seconds, refused as positions."""
+    if not isinstance(col.dtype, pd.ArrowDtype):
+        return col
+    import pyarrow as pa
+
+    kind = col.dtype.pyarrow_dtype
+    if not (pa.types.is_timestamp(kind) or pa.types.is_date(kind) or pa.types.is_duration(kind)
+            or pa.types.is_float16(kind)):
+        return col
+    values = pa.array(col).to_pandas(date_as_object=False)  # (its zone kept)
+    return pd.Series(values.to_numpy() if kind == pa.float16() else values.array, index=col.index, name=col.name)
 
 
 def _date_text(col: pd.Series) -> bool:
