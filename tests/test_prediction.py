@@ -1148,6 +1148,13 @@ def test_the_python_api_names_an_argument_of_the_wrong_kind_in_one_line(trained,
     latest = model.make_windows(table)
     calls = [
         (lambda: model.predict(table, k=2, seed=None), "^seed must be a whole number \\(got None\\)$"),
+        (lambda: predict_to_file(model, table, "p.csv", log="x"), "^log must be a function taking a line of text"),
+        (lambda: evaluate(model, table, k=2, log="x"), "^log must be a function taking a line of text"),
+        (lambda: visualize(model, table, "f.png", scene=["input"]), "^scene must be a scene's name \\(got list\\)$"),
+        (lambda: model.predict(table, every_window=np.array([1, 0])), "^every_window must be True or False \\(got "
+         "ndarray\\)$"),
+        (lambda: model.predict(table, classes=np.array("ped")), "^classes: expected labels as text"),
+        (lambda: run_benchmark(".", None, "r", splits="nope"), "^splits: unknown split 'nope'"),
         (lambda: model.sample(latest, k=2, seed=None), "^seed must be a whole number"),
         (lambda: OnlinePredictor(model, k=2, seed=None), "^seed must be a whole number"),
         (lambda: model.predict(table, k=2, fps="25"), "^fps must be a positive number .* \\(got '25'\\)$"),

@@ -176,6 +176,8 @@ def split_folders(suite: str, root: Path, splits: list[str] | None) -> dict[str,
     else each of its folders that does (all by default, in name order)."""
     if suite not in SUITES:
         raise TrajCVAEError(f"unknown benchmark suite '{suite}' (available: {', '.join(SUITES)})")
+    if isinstance(splits, str):  # "eth,hotel", as --splits gives them (not its letters)
+        splits = [part.strip() for part in splits.split(",") if part.strip()]
     if splits is not None:
         splits = list(dict.fromkeys(splits))  # a split named twice is run once
         if not splits:
@@ -247,7 +249,7 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
     for name, value in (("--is-samples", is_samples), ("--kde-samples", kde_samples), ("--seeds", seeds)):
         check_count(value, name)
     root, out = check_path(root, "--root"), check_path(out, "--out")
-    folders = split_folders(suite, root, None if splits is None else list(splits))
+    folders = split_folders(suite, root, splits)
     splits = list(folders)
     check_output(out, folder=True)
     inside = next((folder / part for folder in folders.values() for part in PARTS if (folder / part).is_dir()

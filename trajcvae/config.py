@@ -544,9 +544,19 @@ def check_sampling(k: int, seed: int | None = 0, kset: str = "none", draws: int 
     check_calibrate(calibrate, kset)
 
 
+def check_log(log) -> None:
+    """The Python API's `log`: None, or a function that takes each line (print, a logger's info)."""
+    if log is not None and not callable(log):
+        raise TrajCVAEError(f"log must be a function taking a line of text, such as print (got {type(log).__name__})")
+
+
 def check_flags(**flags) -> None:
     """True/false options of the Python API, read as Python reads them, but for text: "no" would count as true."""
     for name, value in flags.items():
+        try:
+            bool(value)  # (an array of several, or pd.NA, has no truth)
+        except (TypeError, ValueError):
+            raise TrajCVAEError(f"{name} must be True or False (got {type(value).__name__})") from None
         if isinstance(value, (str, bytes)):
             raise TrajCVAEError(f"{name} must be True or False (got {value!r})")
 

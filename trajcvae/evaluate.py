@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .calibrate import ScenePast, too_little_past, unfitted
-from .config import check_calibration, check_flags, check_sampling
+from .config import check_calibration, check_flags, check_log, check_sampling
 from .errors import DataError, TrajCVAEError, warn
 from .metrics import (ade_fde, brier_fde, calibration, constant_velocity, hpd_levels, line_turns, min_ade_fde,
                       top_n_ade_fde, turned_lines)
@@ -165,6 +165,7 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
         load = f" (TrajCVAE.load({str(predictor)!r}))" if isinstance(predictor, (str, Path)) else ""
         raise TrajCVAEError(f"evaluate takes a loaded model{load}, not a {type(predictor).__name__}")
     check_sampling(k, seed, kset, draws, calibrate)
+    check_log(log)
     k, seed, draws = int(k), int(seed), int(draws)  # (numpy's uint8 200 times a size would wrap)
     check_calibration(calibration_draws)
     calibration_fits(calibration_draws)

@@ -27,9 +27,9 @@ from .batch import WindowTensors, make_batch
 from .calibrate import DRAWS, ScenePast, level_map, radial_levels, too_little_past, unfitted
 from .checks import (bridges_any, bridging_gap, check_grid, far_apart, gap_without_rate, plausibility,
                      sampling_interval, summarize, time_steps, TrackSummary)
-from .config import (TABLE_SUFFIXES, TRAJNET_SUFFIX, Config, _whole, check_count, check_flags, check_max_gap,
-                     check_output, check_primary, check_sampling, check_seed, check_since, check_trajnet_output,
-                     read_paths, resolve_device)
+from .config import (TABLE_SUFFIXES, TRAJNET_SUFFIX, Config, _whole, check_count, check_flags, check_log,
+                     check_max_gap, check_output, check_primary, check_sampling, check_seed, check_since,
+                     check_trajnet_output, read_paths, resolve_device)
 from .errors import DataError, NoWindowsError, TrajCVAEError, in_cli, plural, warn
 from .formats import trajnet_predictions
 from .kset import KSetSampler, kmeans_futures, nearest_shares
@@ -673,6 +673,7 @@ def predict_to_file(model: "str | Path | TrajCVAE", data: pd.DataFrame | Iterabl
     `TrajCVAE.load`. With `primary`, an `out` ending in .ndjson gets TrajNet++ prediction records
     (`formats.trajnet_predictions`) instead of a table."""
     check_sampling(k, seed, kset, draws, calibrate)  # before any file is read or written
+    check_log(log)
     if chunk is not None:
         check_count(chunk, "chunk")
     check_flags(primary=primary)

@@ -186,6 +186,7 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     """
     units = unit_conversion(scale, homography)
     check_fps(fps)
+    fps = None if fps is None else float(fps)  # (a Fraction or numpy number: messages write it as a float)
     columns = column_map(columns)
     if isinstance(paths, pd.DataFrame):
         refuse_futures("the table", list(paths.columns))
@@ -202,7 +203,7 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
         _distinct_scenes(tables, files)
     if isinstance(classes, str):  # "Pedestrian,Biker", as --classes and data.classes give it
         classes = classes.split(",")
-    elif isinstance(classes, Iterable):
+    elif isinstance(classes, Iterable) and getattr(classes, "ndim", 1):  # (not a 0-d array: no iterable)
         classes = list(classes)
     if classes is not None and (not isinstance(classes, list) or not all(isinstance(c, str) for c in classes)):
         raise DataError(f"--classes: expected labels as text (e.g. 'Pedestrian,Biker' or a list of them), got "

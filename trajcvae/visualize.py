@@ -26,7 +26,7 @@ from . import checkpoint
 from .atomic import atomic_path
 from .calibrate import ScenePast, too_little_past, unfitted
 from .config import (DataConfig, _whole, check_flags, check_max_gap, check_named, check_output, check_sampling,
-                     check_seed, check_time, load_config, read_paths, resolve_device)
+                     check_log, check_seed, check_time, load_config, read_paths, resolve_device)
 from .errors import DataError, NoWindowsError, TrajCVAEError, first_line, plural, shown, warn
 from .metrics import known_min_ade_fde
 from .plots import (CURVE_COLUMNS, DPI, SceneView, animate_scene, best_row, image_figsize, plot_curves,
@@ -129,6 +129,9 @@ def visualize(model: str | Path | TrajCVAE, data: Iterable[str | Path], out: str
     given with `homography` or `scale`; pixel (0, 0) the image's top-left one) instead of metres."""
     check_sampling(MODEL_K if k is None else k, 0 if seed is None else seed, kset, draws, calibrate)
     check_seed(seed)
+    check_log(log)
+    if scene is not None and not isinstance(scene, (str, int, np.integer)):
+        raise TrajCVAEError(f"--scene must be a scene's name (got {type(scene).__name__})")
     if animate is not None and out is not None:
         raise TrajCVAEError(f"--out {out}: an --animate GIF is written to {animate} alone; drop --out")
     out = Path("fig.png") if out is None and animate is None else out
