@@ -418,7 +418,7 @@ def test_unit_mistakes_are_one_line(tmp_path, plaza):
                        "line 9: position (", ", -100) is past the homography's horizon, where no pixel is on the "
                        "ground (check --homography)")
     one_line_error(cli("predict", "pedestrian", frames, "--scale", 1e12, "--out", out),
-                   "beyond 1e+09", "check --scale/--homography")
+                   "beyond 1e+09", "check --scale or --homography")
     one_line_error(cli("train", frames, "--homography", tmp_path / "nope.txt", "--out", tmp_path / "r"),
                    "--homography: no such file")
     assert not out.exists()

@@ -442,7 +442,7 @@ def _misplaced_error(at: str, uv: np.ndarray, xy: np.ndarray, past: bool, units:
                          "ground (check --homography)")
     metres = f"{xy[0]:g}, {xy[1]:g} in metres"
     why = f"beyond {MAX_COORD:.0e} in magnitude" if np.isfinite(xy).all() else "not finite"
-    return DataError(f"{at}: position ({u}, {v}) is {metres}: {why} (check --scale/--homography)")
+    return DataError(f"{at}: position ({u}, {v}) is {metres}: {why} (check --scale or --homography)")
 
 
 def past_horizon(uv: np.ndarray) -> int:
