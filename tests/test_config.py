@@ -275,6 +275,8 @@ def test_user_options_are_checked_in_one_place():
         check_seed(10 ** 5000)
     with pytest.raises(TrajCVAEError, match=r"^draws must be at most 2\*\*63 - 1 \(got about 2\*\*1328\)$"):
         check_sampling(20, 0, "kmeans", 10 ** 400)
+    with pytest.raises(TrajCVAEError, match=r"^max_gap must be a number of seconds >= 0 \(got a Series\)$"):
+        check_max_gap(__import__("pandas").Series([1.0, 2.0]))  # (its repr is several lines)
     for check, option in ((check_max_gap, "max_gap"), (check_forget_after, "forget_after"),
                           (lambda v: check_time(v, "since"), "since")):
         with pytest.raises(TrajCVAEError, match=rf"^{option} must be .*\(got about -?2\*\*1328\)$"):

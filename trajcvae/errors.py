@@ -216,8 +216,9 @@ def shown(value) -> str:
     """A value as a message quotes it: a Python or numpy int or float as written (1.5, not np.float64(1.5);
     float32's -0.1, not -0.10000000149011612), an integer beyond 2**64 as its power of two (Python writes
     none of over 4,300 digits, and a long one says no more), anything else as its repr ('five', Decimal('2'),
-    array(1.5): of a type refused as such)."""
+    array(1.5): of a type refused as such), or its type where that repr is long or of several lines."""
     if isinstance(value, numbers.Integral) and not isinstance(value, bool) and abs(value) >= 2 ** 64:
         return f"about {'-' if value < 0 else ''}2**{abs(value).bit_length() - 1}"
     plain = type(value) in (int, float) or (type(value).__module__ == "numpy" and isinstance(value, numbers.Real))
-    return str(value) if plain else repr(value)
+    text = str(value) if plain else repr(value)
+    return text if "\n" not in text and len(text) <= 80 else f"a {type(value).__name__}"  # (a Series, a long list)
