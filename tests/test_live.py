@@ -388,6 +388,7 @@ def test_frame_ids_give_the_futures_of_seconds_with_max_gap_and_forget_after_in_
     (lambda p: p.update(10 ** 400, [("a", 0, 0)]), "time must be finite (got about 2**1328)"),
     (lambda p: p.update(2.0, [("a", 0, 0)], k=10 ** 400), "k must be at most 2**63 - 1 (got about 2**1328)"),
     (lambda p: p.tracks(10 ** 400), "history must be a number of seconds >= 0 (got about 2**1328)"),
+    (lambda p: p.tracks(pd.NA), "history must be a number of seconds >= 0 (got <NA>)"),
     (lambda p: p.update(2.0, [("a", 3 + 4j, 0)]), "detections: column 'x' holds complex numbers, not plain numbers"),
     (lambda p: p.update(2.0, pd.DataFrame({"agent_id": ["a"], "x": [0.0], "y": pd.to_timedelta([1], "s")})),
      "detections: column 'y' holds durations, not plain numbers"),

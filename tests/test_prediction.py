@@ -1149,6 +1149,10 @@ def test_the_python_api_names_an_argument_of_the_wrong_kind_in_one_line(trained,
     calls = [
         (lambda: model.predict(table, k=2, seed=None), "^seed must be a whole number \\(got None\\)$"),
         (lambda: predict_to_file(model, table, "p.csv", log="x"), "^log must be a function taking a line of text"),
+        (lambda: train([sim_files["train"]], None, load_config(), Path(sim_files["train"]).parent / "no_run", log="x"),
+         "^log must be a function"),
+        (lambda: predict_to_file(model, table, "p.csv", every_window="no"), "^every_window must be True or False "
+         "\\(got 'no'\\)$"),
         (lambda: evaluate(model, table, k=2, log="x"), "^log must be a function taking a line of text"),
         (lambda: visualize(model, table, "f.png", scene=["input"]), "^scene must be a scene's name \\(got list\\)$"),
         (lambda: model.predict(table, every_window=np.array([1, 0])), "^every_window must be True or False \\(got "

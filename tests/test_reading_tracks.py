@@ -1014,6 +1014,11 @@ def test_arrow_date_times_and_durations_are_read_as_numpys_are(tmp_path, arrow):
     np.testing.assert_allclose(got.frame, expected.frame)
     df.astype({"time": arrow}).to_parquet(tmp_path / "a.parquet")
     np.testing.assert_allclose(read_tracks([tmp_path / "a.parquet"]).frame, expected.frame)
+    import pyarrow as pa  # each distinct value stored once (dictionary-encoded): read as its values are
+
+    coded = pa.array(df["time"].astype(arrow)).dictionary_encode()
+    got = read_tracks(df.assign(time=pd.Series(coded, dtype=pd.ArrowDtype(coded.type))))
+    np.testing.assert_allclose(got.frame, expected.frame)
 
 
 @pytest.mark.parametrize("x, kind", [(np.arange(4) * (0.5 + 1j), "complex numbers"),

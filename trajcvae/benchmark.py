@@ -25,7 +25,8 @@ from . import checkpoint
 from .atomic import write_text
 from .batch import WindowTensors, make_batch
 from .calibrate import ScenePast
-from .config import Config, _whole, check_calibration, check_count, check_k, check_output, check_path, load_config
+from .config import (Config, _whole, check_calibration, check_count, check_k, check_log, check_output, check_path,
+                     load_config)
 from .errors import NoWindowsError, TrajCVAEError, shown, warn
 from .evaluate import calibration_of, window_errors
 from .metrics import CALIBRATION_LEVELS, brier_fde, kde_nll, min_ade_fde
@@ -248,6 +249,10 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
     check_calibration(calibration_draws)
     for name, value in (("--is-samples", is_samples), ("--kde-samples", kde_samples), ("--seeds", seeds)):
         check_count(value, name)
+    check_log(log)
+    # Python ints from here on (numpy's are written to results.json, which JSON has no type for).
+    k, draws, calibration_draws, is_samples, kde_samples, seeds = map(int, (k, draws, calibration_draws, is_samples,
+                                                                          kde_samples, seeds))
     root, out = check_path(root, "--root"), check_path(out, "--out")
     folders = split_folders(suite, root, splits)
     splits = list(folders)

@@ -7,7 +7,7 @@ from typing import Callable
 import numpy as np
 
 from . import checkpoint
-from .config import Config, load_config
+from .config import Config, check_log, load_config
 from .errors import TrajCVAEError
 from .evaluate import evaluate
 from .atomic import write_table
@@ -27,6 +27,7 @@ def run_demo(out: str | Path = "runs/demo", epochs: int | None = None, progress:
     files, the repository's data/demo, or, for an installed package, the same files generated under `out`).
     A demo run already in `out` is continued from its last.pt (trained no further where it has all its
     epochs), and `log` gets a line saying so."""
+    check_log(log)
     out = Path(out)
     data = DEMO_DATA
     if not (data / "train.csv").exists():  # an installed package without the repository's data/

@@ -582,7 +582,8 @@ class OnlinePredictor:
         time (or frame), x, y (or lon, lat), in the predictor's units."""
         cfg = self.model.config.data
         history = cfg.obs_len * cfg.dt if history is None else history
-        if not (finite_number(history) or history == math.inf) or not history >= 0:  # (10**400: no float holds it)
+        if not finite_number(history) and not (isinstance(history, float) and history == math.inf) \
+                or not history >= 0:  # (10**400: no float holds it)
             raise TrajCVAEError(f"history must be a number of seconds >= 0 (got {shown(history)})")
         if state is not None and not (isinstance(state, tuple) and len(state) == 3 and isinstance(state[1], dict)):
             raise TrajCVAEError(f"state must be what this predictor's state() returned (got {type(state).__name__})")

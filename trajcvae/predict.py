@@ -674,6 +674,8 @@ def predict_to_file(model: "str | Path | TrajCVAE", data: pd.DataFrame | Iterabl
     (`formats.trajnet_predictions`) instead of a table."""
     check_sampling(k, seed, kset, draws, calibrate)  # before any file is read or written
     check_log(log)
+    check_flags(every_window=every_window)
+    k, seed, draws = int(k), int(seed), int(draws)  # (numpy's uint8 200 times a size would wrap)
     if chunk is not None:
         check_count(chunk, "chunk")
     check_flags(primary=primary)

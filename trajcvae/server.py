@@ -27,7 +27,7 @@ import pandas as pd
 
 from .atomic import WINDOWS
 from .checks import plausibility, time_steps, time_text
-from .config import check_sampling, finite_number
+from .config import check_log, check_sampling, finite_number
 from .errors import DataError, TrajCVAEError, odd_number_text, shown, warning_text
 from .online import OnlinePredictor, out_of_order
 from .predict import TrajCVAE
@@ -653,7 +653,8 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4,
     judged = log is not None or len(scenes) == 1
     whole = plausibility(metric, dt, speeds, max_gap=max_gap, time_step=time_step) if judged else None
     if log is not None and whole:
-        log(whole)
+        for line in whole.splitlines():
+            log(line)
     if lonlat:  # the degrees as written (`read_tracks` gave metres): the server projects them itself
         tracks = tracks.copy()
         tracks["x"], tracks["y"] = from_metres(tracks[["x", "y"]].to_numpy(dtype=np.float64), units,
@@ -805,6 +806,7 @@ def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, 
     of the labels `classes` only), replay it into its scenes at `speed`. `max_gap`: see `TrajCVAE.load`."""
     import torch
 
+    check_log(log)
     if threads < 1:
         raise TrajCVAEError(f"--threads must be >= 1 (got {shown(threads)})")
     if not 0 <= port <= 65535:

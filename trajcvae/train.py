@@ -33,7 +33,7 @@ from ._version import __version__
 from .atomic import process_alive, process_started, write_text
 from .batch import WindowTensors, make_batch
 from .checks import speed_record
-from .config import (TRAIN_OPTIONS, Config, check_flags, check_output, load_config, resolve_device,
+from .config import (TRAIN_OPTIONS, Config, check_flags, check_log, check_output, load_config, resolve_device,
                      validate as validate_config)
 from .errors import DataError, NoWindowsError, TrajCVAEError, keyword_names, plural, warn, warning_text
 from .kset import train_kset
@@ -92,6 +92,7 @@ def train(train_paths: Iterable[str | Path], val_paths: Iterable[str | Path] | N
     (about 3 s of matplotlib on a small run); `learned_kset`: train the learned K-set sampler at the end (with
     kset.epochs > 0; False leaves it to `finish_run`, for a caller that scores no K-set)."""
     check_flags(resume=resume, progress=progress, figures=figures, learned_kset=learned_kset)
+    check_log(log)
     if not isinstance(out_dir, (str, os.PathLike)):
         raise TrajCVAEError(f"out_dir: expected a folder's path, got {type(out_dir).__name__}")
     out = Path(out_dir)

@@ -249,11 +249,13 @@ def _numpy_backed(col: pd.Series) -> pd.Series:
         return col
     import pyarrow as pa
 
-    kind = col.dtype.pyarrow_dtype
+    kind, array = col.dtype.pyarrow_dtype, pa.array(col)
+    if pa.types.is_dictionary(kind):  # (each distinct value stored once: the values' own type counts)
+        kind, array = kind.value_type, array.dictionary_decode()
     if not (pa.types.is_timestamp(kind) or pa.types.is_date(kind) or pa.types.is_duration(kind)
             or pa.types.is_float16(kind)):
         return col
-    values = pa.array(col).to_pandas(date_as_object=False)  # (its zone kept)
+    values = array.to_pandas(date_as_object=False)  # (its zone kept)
     return pd.Series(values.to_numpy() if kind == pa.float16() else values.array, index=col.index, name=col.name)
 
 

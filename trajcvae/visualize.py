@@ -130,8 +130,9 @@ def visualize(model: str | Path | TrajCVAE, data: Iterable[str | Path], out: str
     check_sampling(MODEL_K if k is None else k, 0 if seed is None else seed, kset, draws, calibrate)
     check_seed(seed)
     check_log(log)
-    if scene is not None and not isinstance(scene, (str, int, np.integer)):
+    if scene is not None and (not isinstance(scene, (str, int, np.integer)) or isinstance(scene, bool)):
         raise TrajCVAEError(f"--scene must be a scene's name (got {type(scene).__name__})")
+    scene = None if scene is None else str(scene)  # (a camera's number names its scene as text, as a file's)
     if animate is not None and out is not None:
         raise TrajCVAEError(f"--out {out}: an --animate GIF is written to {animate} alone; drop --out")
     out = Path("fig.png") if out is None and animate is None else out
@@ -196,7 +197,8 @@ def visualize(model: str | Path | TrajCVAE, data: Iterable[str | Path], out: str
         futures.predictor.check_speeds(df, log)
     elif log is not None and (warning := plausibility(df, futures.cfg.dt, max_gap=futures.cfg.max_gap,
                                                       time_step=futures.cfg.time_step)):
-        log(warning)
+        for line in warning.splitlines():  # (a coarse table's warning, then its speeds')
+            log(line)
     units = df.attrs.get("units")
     if image is not None and (units is None or "lonlat" in units):
         raise TrajCVAEError(f"--background {background}: the tracks are in "
