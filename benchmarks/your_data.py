@@ -138,8 +138,8 @@ def main() -> None:
     ap.add_argument("--out", default="/tmp/trajcvae-your-data")
     ap.add_argument("--gallery", default=None, help="folder for the pictures (default: --out)")
     ap.add_argument("--until", type=as_written(float), default=3000, help="use the source's frames up to this one")
-    ap.add_argument("--at", type=as_written(float), default=None, help="frame id (at 25 fps) of the crowd picture (default: "
-                    "the frame with the most agents seen for 8 steps, 12 steps before --until)")
+    ap.add_argument("--at", type=as_written(float), default=None, help="frame id (at 25 fps) of the crowd picture "
+                    "(default: the frame with the most agents seen for 8 steps, 12 steps before --until)")
     a = ap.parse_args()
     src = pd.read_csv(a.source, sep=r"\s+", header=None, names=["frame", "agent_id", "x", "y"])
     src = src[src.frame <= a.until].reset_index(drop=True)
