@@ -935,7 +935,7 @@ def test_a_writer_at_work_keeps_its_temp_file_and_a_kill_unwinds_the_write(tmp_p
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "writing"
     proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=30) == 128 + signal.SIGTERM
+    assert proc.wait(timeout=120) == 128 + signal.SIGTERM  # (a loaded 2-core machine can take long to unwind)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.csv"] and out.read_text().startswith("scene,")
 
 
