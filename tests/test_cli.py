@@ -1062,7 +1062,9 @@ def test_the_python_simulate_refuses_what_the_command_refuses_in_one_line(tmp_pa
                            ({"n_frames": "10"}, "n_frames must be a whole number (got '10')"),
                            ({"spawn_rate": "5"}, "spawn_rate must be a number of new agents per step (got '5')"),
                            ({"seed": -1}, "seed must be between 0 and 2**63 - 1 (got -1)"),
-                           ({"seed": 1.5}, "seed must be a whole number (got 1.5)")):
+                           ({"seed": 1.5}, "seed must be a whole number (got 1.5)"),
+                           ({"n_frames": 10 ** 5000}, "scenes x n_frames is at most 200,000 steps (about a minute "
+                            "and a half; got about 2**16609)")):  # (not Python's ValueError for a long int's digits)
         with pytest.raises(TrajCVAEError) as e:
             simulate(tmp_path / "s.csv", **{"n_frames": 20, **given})
         assert str(e.value) == message

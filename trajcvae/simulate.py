@@ -97,9 +97,9 @@ def simulate(out: str | Path, scenes: int = 1, n_frames: int = 400, spawn_rate: 
     check_seed(seed)
     if scenes < 1 or n_frames < 1:
         raise TrajCVAEError("--scenes and --frames must be >= 1")
-    if scenes * n_frames > MAX_STEPS:
+    if (steps := scenes * n_frames) > MAX_STEPS:  # (Python writes no int of over 4,300 digits: `shown`)
         raise TrajCVAEError(f"--scenes x --frames is at most {MAX_STEPS:,} steps (about a minute and a half; "
-                            f"got {scenes * n_frames:,})")
+                            f"got {f'{steps:,}' if steps < 2 ** 64 else shown(steps)})")
     if isinstance(spawn_rate, bool) or not isinstance(spawn_rate, numbers.Real):
         raise TrajCVAEError(f"--rate must be a number of new agents per step (got {shown(spawn_rate)})")
     if not 0 < spawn_rate <= MAX_SPAWN_RATE:  # NaN fails too
