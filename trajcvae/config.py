@@ -484,6 +484,11 @@ def finite_number(value) -> bool:
         return False
 
 
+def positive_number(value) -> bool:
+    """A `finite_number` above 0 (a rate, a scale, a span of seconds)."""
+    return finite_number(value) and bool(value > 0)
+
+
 def check_count(value: int, option: str) -> int:
     """A count of things (-k, or the Python API's chunk= and batch=): a whole number >= 1."""
     _whole(value, option)
@@ -601,7 +606,7 @@ def check_time(value: float, option: str) -> float:
 
 def check_forget_after(seconds: float) -> float:
     """--forget-after: how long an agent not seen again stays in view, a positive number of seconds."""
-    if not finite_number(seconds) or not seconds > 0:
+    if not positive_number(seconds):
         raise TrajCVAEError(f"--forget-after must be a positive number of seconds (got {shown(seconds)})")
     return float(seconds)
 

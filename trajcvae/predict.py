@@ -38,6 +38,7 @@ from .resample import EPS
 from .table import AGENT_COLUMNS, TIME_NAMES, TRACK_COLUMNS, column_aliases, column_map, seconds_per_unit
 from .tracks import read_tracks
 from .units import from_metres, output_decimals, past_horizon, position_columns, time_decimals
+from .values import to_numbers
 from .windows import (Windows, build_windows, concat_windows, iter_windows, no_windows_error, window_key,
                       windows_at)
 
@@ -506,7 +507,7 @@ class TrajCVAE:
         tracks = self.read(data, fps, scale, homography, classes, columns)
         w, of = self.primary_windows(tracks) if primary else (self.make_windows(tracks, every_window, since=since),
                                                                None)
-        rows = len(w) * int(k) * self.config.data.pred_len
+        rows = len(w) * k * self.config.data.pred_len
         check_fits(rows * TABLE_ROW_BYTES, f"k {k}: a table of {rows:,} rows ({len(w)} windows) needs",
                     "use a smaller k, or trajcvae.predict.predict_to_file (as `trajcvae predict`), which writes "
                     "a piece at a time")
@@ -620,8 +621,8 @@ def _read_already(tracks: pd.DataFrame, **options) -> pd.DataFrame:
         raise TrajCVAEError(f"{given}: the data is a track table read already (read_tracks), whose rate, units and "
                             f"agents were chosen then; give {given} with its files instead, or leave it out")
     missing = [c for c in TRACK_COLUMNS if c not in tracks]
-    bad = next((c for c in ("frame", "x", "y") if c not in missing and not np.isfinite(
-        pd.to_numeric(tracks[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan)).all()), None)
+    bad = next((c for c in ("frame", "x", "y") if c not in missing and not np.isfinite(to_numbers(tracks[c])).all()),
+               None)
     if missing or bad or tracks["agent_id"].isna().any():
         what = f"no column '{missing[0]}'" if missing else f"a missing or non-finite '{bad or 'agent_id'}'"
         raise DataError(f"the data is a track table read already (read_tracks) and edited since ({what}): give its "
@@ -674,11 +675,10 @@ def predict_to_file(model: "str | Path | TrajCVAE", data: pd.DataFrame | Iterabl
     (`formats.trajnet_predictions`) instead of a table."""
     check_sampling(k, seed, kset, draws, calibrate)  # before any file is read or written
     check_log(log)
-    check_flags(every_window=every_window)
     k, seed, draws = int(k), int(seed), int(draws)  # (numpy's uint8 200 times a size would wrap)
     if chunk is not None:
         check_count(chunk, "chunk")
-    check_flags(primary=primary)
+    check_flags(every_window=every_window, primary=primary)
     check_primary(primary, every_window)
     column_map(columns)
     trajnet = check_trajnet_output(out, primary)  # TrajNet++ prediction records rather than a table

@@ -27,7 +27,7 @@ import pandas as pd
 
 from .atomic import WINDOWS
 from .checks import plausibility, time_steps, time_text
-from .config import check_log, check_sampling, finite_number
+from .config import check_log, check_sampling, positive_number
 from .errors import DataError, TrajCVAEError, odd_number_text, shown, warning_text
 from .online import OnlinePredictor, out_of_order
 from .predict import TrajCVAE
@@ -812,7 +812,7 @@ def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, 
     if not 0 <= port <= 65535:
         raise TrajCVAEError(f"--port must be between 0 and 65535 (got {shown(port)})")
     check_fps(fps)
-    if not finite_number(speed) or not speed > 0:
+    if not positive_number(speed):
         raise TrajCVAEError(f"--speed must be a positive number (got {shown(speed)})")
     check_sampling(k, seed, kset, draws, calibrate)
     column_map(columns)

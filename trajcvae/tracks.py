@@ -23,8 +23,9 @@ from .errors import DataError, plural, shown, warn
 from .formats import class_names_file, mot_detections, read_file, refuse_futures
 from .resample import EPS
 from .table import AGENT_COLUMNS, Shared, column_map, time_role, where
-from .units import (coarse_positions, coarsely_written, lonlat_units, placed, positive_number, scales_of_scenes,
-                    to_metres, unit_conversion)
+from .config import positive_number
+from .units import (coarse_positions, coarsely_written, lonlat_units, placed, scales_of_scenes, to_metres,
+                    unit_conversion)
 from .values import canonical
 
 

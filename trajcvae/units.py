@@ -15,6 +15,7 @@ from typing import Callable, Mapping
 import numpy as np
 import pandas as pd
 
+from .config import positive_number
 from .errors import DataError, first_line, home_path, plural, shown, small_text, warn
 from .table import where
 from .values import foreign_digits, parses_as_number
@@ -28,14 +29,6 @@ MAX_DISTORTION = 0.005  # the largest scale error of a scene's local projection 
 def is_number(value) -> bool:
     """A real number given as one (not text, a list or a bool), as the Python API's rates and scales are."""
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
-
-
-def positive_number(value) -> bool:
-    """A finite real number above 0, given as one (an integer too large for a float is not finite)."""
-    try:
-        return is_number(value) and math.isfinite(float(value)) and value > 0
-    except OverflowError:
-        return False
 
 
 def unit_conversion(scale: float | str | Path | Mapping | None, homography) -> dict | None:

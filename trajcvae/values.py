@@ -196,9 +196,9 @@ def float32_position_range(raw: pd.DataFrame, shown: str, lonlat: bool) -> tuple
     """(the table's name, the largest value of its float32 or float16 position column that resolves it most
     coarsely, that column's type) when x or y came as one (degrees: `coarse_columns`), for `coarse_positions`
     to judge in metres; else None."""
-    kinds = {c: str(getattr(raw[c].dtype, "numpy_dtype", raw[c].dtype)) for c in ("x", "y")}
-    narrow = [(float(np.nanmax(np.abs(raw[c].to_numpy(dtype=np.float64, na_value=np.nan)), initial=0.0)), kinds[c])
-              for c in ("x", "y") if kinds[c] in ("float32", "float16")]
+    kinds = {c: narrow_float(raw[c]) for c in ("x", "y")}
+    narrow = [(float(np.nanmax(np.abs(raw[c].to_numpy(dtype=np.float64, na_value=np.nan)), initial=0.0)),
+               kinds[c].__name__) for c in ("x", "y") if kinds[c] is not None]
     if lonlat or not narrow:
         return None
     v, kind = max(narrow, key=lambda vk: float(np.spacing(np.dtype(vk[1]).type(vk[0]))))
