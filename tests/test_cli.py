@@ -807,6 +807,20 @@ def test_a_file_name_with_a_line_break_keeps_its_error_and_warning_on_one_line(t
               + "300,1,15,0.2")  # its last line still being written: warned of
     r = cli("predict", trained, g, "--out", tmp_path / "p.csv")
     assert r.exit_code == 0 and f"warning: {tmp_path}/c\\nd.csv" in r.output, r.output
+    # Lines said together (the data's summary, a reading's warning, the speeds' warnings) keep theirs too.
+    walk = "".join(f"{10 * i},{a},{0.5 * i + a},{a}\n" for a in range(4) for i in range(30))
+    files = [write(tmp_path / f"day{i}.csv", "frame,agent_id,x,y\n" + walk) for i in range(3)]
+    files.append(write(tmp_path / "c\nm.csv", "frame,agent_id,x,y\n" + "\n".join(  # a scene in centimetres
+        ",".join(v if i < 2 else str(100 * float(v)) for i, v in enumerate(row.split(","))) for row in walk.split())))
+    r = cli("predict", trained, *files, "--out", tmp_path / "p.csv")
+    speeds = [line for line in r.output.splitlines() if "speed" in line]
+    odd = f"warning: the median speed of scene 'c\\nm' ({tmp_path}/c\\nm.csv)"
+    assert len(speeds) == 1 and speeds[0].startswith(odd) and speeds[0].endswith("(`trajcvae train`)"), r.output
+    from trajcvae.windows import load_windows
+    said = []
+    load_windows([g, *files], TrajCVAE.load(trained).config.data, log=said.append)
+    assert len(said) == 3 and said[1].startswith(f"warning: {tmp_path}/c\\nd.csv ends mid-line") \
+        and said[2].startswith(odd), said
 
 
 def test_messages_quoting_the_data_are_printed_verbatim(tmp_path, trained):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, plural
+from .errors import DataError, one_line, plural
 from .resample import EPS
 from .table import PER_SECOND, STAMP_ROLES, UNIT_NAMES, seconds_per_unit, time_role, where
 
@@ -396,8 +396,9 @@ def plausibility(df: pd.DataFrame, dt: float, record: dict | None = None, min_mo
     decimals only where no other line is said."""
     rest = _rates_speeds_jumps(df, dt, record, min_moves, max_gap, jumps, time_step)
     # Positions written coarsely are judged in metres, which units or a rate in doubt put in doubt too.
-    coarse = None if rest and isinstance(df.attrs.get("coarse"), tuple) else coarse_warning(df.attrs)
-    return "\n".join(line for line in (coarse, rest) if line) or None
+    coarse = None if any(rest) and isinstance(df.attrs.get("coarse"), tuple) else coarse_warning(df.attrs)
+    # Each line one line, though it quotes a name holding a line break: callers split them at line breaks.
+    return "\n".join(one_line(line) for line in (coarse, *rest) if line) or None
 
 
 def step_moves(df: pd.DataFrame, dt: float, max_gap: float = 0.8, time_step: float | None = None) -> int:
@@ -445,26 +446,26 @@ def coarse_warning(attrs: dict) -> str | None:
 
 
 def _rates_speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: int, max_gap: float,
-                        jumps: bool, time_step: float | None) -> str | None:
+                        jumps: bool, time_step: float | None) -> list[str | None]:
     """`plausibility`'s lines after the float32 one: two rates of frame ids, else the speeds, then jumps."""
     mixed = _mixed_steps(df, time_step)
     if mixed:
-        return mixed
+        return [mixed]
     short = shorter_than_a_step(df, dt, speed_band(record)[1])  # (then the jumps of what is left are no guide)
     guessed = _steps_of_another_length(df, dt, time_step)  # said first, the speeds judged at the guess after it
     rest = _speeds_jumps(df, dt, record, min_moves, max_gap, jumps and not short, time_step)
-    return "\n".join(line for line in (short, guessed, rest) if line) or None
+    return [short, guessed, *rest]
 
 
 def _speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: int, max_gap: float,
-                  jumps: bool, time_step: float | None) -> str | None:
+                  jumps: bool, time_step: float | None) -> list[str | None]:
     """`_rates_speeds_jumps`' lines after the rates: the speeds outside the band, then jumps."""
     low, high, whose = speed_band(record)
     steps = _spans(df, dt, max_gap, time_step)
     speeds, paced = {s.scene: s.speed for s in steps}, {s.scene: s.paced for s in steps}
     every = np.concatenate(list(speeds.values())) if speeds else np.zeros(0)
     if not len(every):
-        return None
+        return []
     what, odd = "the tracks", None
     pooled = np.concatenate(list(paced.values()))
     outside = _speed_outside(every, pooled, low, high)
@@ -476,9 +477,8 @@ def _speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: i
     if outside is None or (odds and len(odds) < len(judged)):
         odd = odds[0] if odds else None
         if odd is None:
-            lines = [_frame_rate_hint(df, dt, pooled, low, time_step),
-                     track_jumps(df, dt, max_gap, high, spans=steps)[0] if jumps else None]
-            return "\n".join(line for line in lines if line) or None
+            return [_frame_rate_hint(df, dt, pooled, low, time_step),
+                    track_jumps(df, dt, max_gap, high, spans=steps)[0] if jumps else None]
         rest = float(np.median(np.concatenate([sp for scene, sp in speeds.items() if scene != odd])))
         outside = judged[odd]
         files = df.loc[df["scene"] == odd, "_file"].astype(str)
@@ -537,7 +537,7 @@ def _speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: i
     # The other scenes are within the band, so their jumps are judged as if the odd one were not there.
     jump = track_jumps(df, dt, max_gap, high, spans=[s for s in steps if s.scene != odd])[0] \
         if odd is not None and jumps else None
-    return said + (f"\n{jump}" if jump else "")
+    return [said, jump]
 
 
 FAST_CLOCK = 0.01  # seconds: samples closer than this (over 100 a second) may be times in minutes or hours

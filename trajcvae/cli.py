@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .errors import TrajCVAEError, TrajCVAEWarning, as_written, cli_wording
+from .errors import TrajCVAEError, TrajCVAEWarning, as_written, cli_wording, one_line
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Predict where agents go next: a conditional VAE drawing K futures per agent.")
@@ -214,17 +214,17 @@ def user_errors(fn):
         try:
             return fn(*args, **kwargs)
         except TrajCVAEError as e:  # escaped: the message may quote the user's data, e.g. a value '[/]'
-            err.print(f"[bold red]error:[/] {escape(_one_line(str(e)))}", highlight=False, soft_wrap=True)
+            err.print(f"[bold red]error:[/] {escape(one_line(str(e)))}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
         except (MemoryError, RuntimeError) as e:  # torch's allocators fail with a RuntimeError
             if isinstance(e, RuntimeError) and not _out_of_memory(str(e)):
                 raise
-            err.print(f"[bold red]error:[/] {escape(_one_line(memory_error(e, fn.__name__)))}", highlight=False,
+            err.print(f"[bold red]error:[/] {escape(one_line(memory_error(e, fn.__name__)))}", highlight=False,
                       soft_wrap=True)
             raise typer.Exit(1) from None
         except OSError as e:  # the system refused a read or a write: say which file, and why
             where = f"{e.filename}: " if e.filename else ""
-            err.print(f"[bold red]error:[/] {escape(_one_line(where + (e.strerror or str(e))))}", highlight=False,
+            err.print(f"[bold red]error:[/] {escape(one_line(where + (e.strerror or str(e))))}", highlight=False,
                       soft_wrap=True)
             raise typer.Exit(1) from None
         except (KeyboardInterrupt, Killed) as e:  # the work has unwound: say what is kept, and how to go on
@@ -288,14 +288,9 @@ def naming_data(data: list[Path]):
         raise NoWindowsError(f"{', '.join(map(str, data[:3]))}{' ...' if len(data) > 3 else ''}: {e}") from None
 
 
-def _one_line(message: str) -> str:
-    """An error or warning as one line, whatever it quotes: a file name's line breaks written as \\n."""
-    return message.replace("\r", "\\r").replace("\n", "\\n")
-
-
 def info(message: str) -> None:
     """A line about the input (e.g. the data summary, a warning), on stderr so stdout keeps only results."""
-    err.print(escape(_one_line(message)), highlight=False, soft_wrap=True)
+    err.print(escape(one_line(message)), highlight=False, soft_wrap=True)
 
 
 def result(line: str) -> None:

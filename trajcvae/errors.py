@@ -190,6 +190,12 @@ def first_line(e: Exception) -> str:
     return text.splitlines()[0][:200] if text else type(e).__name__
 
 
+def one_line(message: str) -> str:
+    """An error or warning as one line, whatever it quotes: a name's line breaks (a file "a\\nb.csv") written as
+    \\n. Lines said together are joined by line breaks, so each is made one line first."""
+    return message.replace("\r", "\\r").replace("\n", "\\n")
+
+
 def plural(count: int, word: str) -> str:
     """'1 file', '2 files': a count and its word, for messages."""
     return f"{count} {word}{'' if count == 1 else 's'}"

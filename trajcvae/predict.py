@@ -30,7 +30,7 @@ from .checks import (bridges_any, bridging_gap, check_grid, far_apart, gap_witho
 from .config import (TABLE_SUFFIXES, TRAJNET_SUFFIX, Config, _whole, check_count, check_flags, check_log,
                      check_max_gap, check_output, check_primary, check_sampling, check_seed, check_since,
                      check_trajnet_output, read_paths, resolve_device)
-from .errors import DataError, NoWindowsError, TrajCVAEError, in_cli, plural, warn
+from .errors import DataError, NoWindowsError, TrajCVAEError, in_cli, one_line, plural, warn
 from .formats import trajnet_predictions
 from .kset import KSetSampler, kmeans_futures, nearest_shares
 from .model import CVAE
@@ -436,7 +436,7 @@ class TrajCVAE:
                 shown = f"{', '.join(others[:3])}{' ...' if len(others) > 3 else ''}"
                 lines.append(f"warning: the model was trained on agents labelled {dc.classes} (data.classes), and "
                              f"these tracks also hold {shown}: {fix}")
-        return "\n".join(lines) or None
+        return "\n".join(map(one_line, lines)) or None
 
     def speeds_judged(self, tracks: pd.DataFrame) -> pd.DataFrame:
         """`tracks`, marked as judged by `check_speeds` with no warning: for a caller that judges them itself

@@ -32,8 +32,8 @@ from .atomic import atomic_path, remove_stale, remove_stale_of
 from .checks import (bridging_gap, clock_question, far_apart, off_grid, plausibility, sampling_interval,
                      shorter_than_a_step, speed_band, summarize, time_steps, time_unit_question)
 from .config import DataConfig
-from .errors import (DataError, NoWindowsError, TrajCVAEError, TrajCVAEWarning, home_path, warn, warning_text,
-                     worded)
+from .errors import (DataError, NoWindowsError, TrajCVAEError, TrajCVAEWarning, home_path, one_line, warn,
+                     warning_text, worded)
 from .formats import side_files
 from .resample import EPS, resample_rows, segment_starts
 from .table import PER_SECOND, seconds_per_unit
@@ -842,7 +842,7 @@ def _build(paths, cfg: DataConfig, mode: str) -> tuple[Windows, str]:
     finally:  # the reading's own warnings become lines; any other, and all said before an error, go on as they came
         for w in caught:
             if tracks is not None and issubclass(w.category, TrajCVAEWarning):
-                read.append(f"warning: {getattr(w.message, 'said', None) or w.message}")  # as written: see `warn`
+                read.append(one_line(f"warning: {getattr(w.message, 'said', None) or w.message}"))  # as written: see `warn`
             else:
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if cfg.time_step is not None and seconds_per_unit(tracks) is not None:  # it would be ignored
