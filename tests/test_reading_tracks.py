@@ -1,6 +1,7 @@
 """Reading files into tracks: every row accounted for, every problem named in one line."""
 import gzip
 import json
+import re
 import warnings
 from collections import Counter
 from pathlib import Path
@@ -198,6 +199,11 @@ def test_dataframe_input_is_validated():
                                             r"a DataFrame: give the DataFrame itself \(several: pd.concat them"):
             call()
     assert not Path("never_made").exists()
+    # A path as bytes, or one column of a table, is named as what it is (not as the ints or floats in it).
+    for data, said in ((b"/x.csv", "bytes: give a path as text (str) or a Path"),
+                       (table["x"], "Series: give the DataFrame that holds it")):
+        with pytest.raises(DataError, match=rf"^expected file paths or a DataFrame as the data, got {re.escape(said)}$"):
+            read_tracks(data)
 
 
 def read_error(path) -> str:

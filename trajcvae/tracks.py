@@ -53,8 +53,10 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
     file named twice (directly and through its folder) is read once."""
     if isinstance(paths, (str, os.PathLike)):  # one file or folder
         paths = [paths]
-    if not isinstance(paths, Iterable) or isinstance(paths, dict):
-        raise DataError(f"expected file paths or a DataFrame as the data, got {type(paths).__name__}")
+    if not isinstance(paths, Iterable) or isinstance(paths, (dict, bytes, bytearray, pd.Series)):
+        hint = ": give a path as text (str) or a Path" if isinstance(paths, (bytes, bytearray)) else \
+            ": give the DataFrame that holds it" if isinstance(paths, pd.Series) else ""
+        raise DataError(f"expected file paths or a DataFrame as the data, got {type(paths).__name__}{hint}")
     paths = list(paths)
     odd = next((p for p in paths if not isinstance(p, (str, os.PathLike))), None)
     if odd is not None and hasattr(odd, "columns"):  # a table in a list: one table is given alone
