@@ -551,6 +551,10 @@ def test_benchmark_folders_scores_your_own_splits_in_your_units(tmp_path, sim_fi
     one_line_error(cli("benchmark", "folders", "--root", tmp_path / "res_cm", *fast),
                    "no folder holding train/, val/ and test/")
     one_line_error(cli("benchmark", "folders", "--root", tmp_path / "none", *fast), "none: no such folder")
+    one_line_error(cli("benchmark", "folders", "--root", tmp_path / "mine", "--out", tmp_path / "seeded", *fast,
+                       "--set", "train.seed=7"),  # each run's seed is the benchmark's: it would be dropped
+                   "--set train.seed=7: the benchmark seeds its runs itself, 0 to N - 1 for --seeds N")
+    assert not (tmp_path / "seeded").exists()
 
 
 def test_benchmark_without_k_sets_trains_no_sampler_and_a_later_run_adds_it(tmp_path, sim_files, monkeypatch):

@@ -13,6 +13,8 @@ from trajcvae.config import (ADOPTED, REMOVED, Config, check_forget_after, check
                              check_seed, check_time, load_config, resolve_device)
 from trajcvae.errors import CheckpointError, TrajCVAEError
 
+from tests.helpers import cli, one_line_error
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -97,10 +99,69 @@ def test_an_old_checkpoint_that_used_a_removed_option_is_refused_in_one_line(tmp
     ("train.lr=0", r"train.lr must be > 0 \(got 0.0\)"),
     ("kset.epochs=-1", r"kset.epochs must be >= 0 \(0 = no learned K-set\) \(got -1\)"),
     ("train.seed=9223372036854775808", r"train.seed must be between 0 and 2\*\*63 - 1"),
+    ("model.hidden=1180591620717411303424", r"model.hidden must be at most 2\*\*63 - 1 in magnitude"),  # 2**70
+    ("data.min_speed=1e39", r"data.min_speed must be below 3.4e38 in magnitude, float32's largest \(got 1e\+39\)"),
+    ("data.classes=,", "data.classes names no label: give labels"),
+    ("data.columns=x", r"data.columns must be role=column pairs, comma-separated, .* \(got 'x'\)"),
+    ("data.obs_len=١٢", r"option 'data.obs_len' has invalid value '١٢' \(write its digits 0-9\)"),
 ])
 def test_invalid_values_are_refused(override, message):
     with pytest.raises(TrajCVAEError, match=message):
         load_config(None, [override])
+
+
+def test_one_option_set_twice_is_refused_not_the_last_kept():
+    with pytest.raises(TrajCVAEError, match=r"^overrides data.obs_len=12 and data.obs_len=8 both set "
+                                            r"data.obs_len: give one$"):
+        load_config(None, ["data.obs_len=12", "model.hidden=32", "data.obs_len=8"])
+    r = cli("train", "none.csv", "--set", "data.obs_len=12", "--set", "data.obs_len=8")
+    one_line_error(r, "--set data.obs_len=12 and data.obs_len=8 both set data.obs_len: give one")
+
+
+def test_a_config_file_says_what_its_values_are_as_toml_writes_them(tmp_path):
+    """A flag is true or false (0 and 1 are counts); the old "off" of a removed option is that value of its
+    type (cv_steps = 1.5 is no 1, "0" in quotes no 0.0); a value out of range is named with the file, not
+    as the command line's option (--classes, --device) it never gave."""
+    path = tmp_path / "c.toml"
+    for text, message in (("[data]\nscale_norm = 0", r"option 'data.scale_norm' has invalid value 0 \(a flag: "
+                                                         r"true or false\)"),
+                          ("[data]\ncv_steps = 1.5", "option 'data.cv_steps' = 1.5 was removed"),
+                          ("[model]\ndropout = \"0\"", "option 'model.dropout' = '0' was removed"),
+                          ("[data]\nnbr_encounter = 0", "option 'data.nbr_encounter' = 0 was removed"),
+                          ("[kset]\nown_decoder = \"yes\"", "option 'kset.own_decoder' = 'yes' is no longer a choice"),
+                          ("[data]\nclasses = \"\"", "^{path}: data.classes names no label"),
+                          ("[data]\ncolumns = \" \"", "^{path}: data.columns must be role=column pairs")):
+        path.write_text(text + "\n")
+        with pytest.raises(TrajCVAEError, match=message.format(path=re.escape(str(path)))):
+            load_config(path)
+    path.write_text("[data]\ncv_steps = 1.0\n[model]\ndropout = 0\n[kset]\nown_decoder = true\n")
+    assert load_config(path).to_dict() == load_config(None, ["data.cv_steps=1", "kset.own_decoder=yes"]).to_dict() \
+        == Config().to_dict()  # as an old run's config holds them
+    cfg = load_config(None, ["train.device=cuda"])
+    if not torch.cuda.is_available():
+        with pytest.raises(TrajCVAEError, match=r"^train.device = 'cuda': CUDA is not available"):
+            resolve_device(cfg.train.device, cfg.shown("train.device", cfg.train.device))
+
+
+def test_numbers_of_numpy_or_fractions_in_a_python_config_are_saved_as_pythons_own():
+    """A config built in Python (a sweep over np.logspace) saves its numbers as Python's, which a weights-only
+    load reads back; a count beyond 2**63 - 1 is refused before any work."""
+    from fractions import Fraction
+
+    from trajcvae.config import validate
+
+    cfg = Config()
+    cfg.train.lr, cfg.model.hidden, cfg.data.dt, cfg.kset.lr = np.float64(1e-3), np.int64(32), np.float32(0.4), \
+        Fraction(1, 1000)
+    validate(cfg)
+    assert [type(v) for v in (cfg.train.lr, cfg.model.hidden, cfg.data.dt, cfg.kset.lr)] == [float, int, float, float]
+    buffer = __import__("io").BytesIO()
+    torch.save(cfg.to_dict(), buffer)
+    buffer.seek(0)
+    assert torch.load(buffer, weights_only=True)["model"]["hidden"] == 32
+    cfg.data.memory = 2 ** 70
+    with pytest.raises(TrajCVAEError, match=r"data.memory must be at most 2\*\*63 - 1 in magnitude \(got about "):
+        validate(cfg)
 
 
 def test_values_at_the_edge_of_their_range_are_taken():

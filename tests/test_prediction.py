@@ -782,6 +782,22 @@ def test_the_learned_sampler_keeps_its_best_pass_scored_in_world_units_far_from_
     assert got == pytest.approx(want, abs=1e-3)
 
 
+def test_a_learned_sampler_that_diverges_is_one_line_naming_its_learning_rate(trained, sim_files):
+    """A sampler whose val minADE is NaN at every pass (kset.lr far too high) has no pass to keep: one line
+    naming kset.lr, the frozen CVAE left as it was."""
+    import copy
+
+    m = TrajCVAE.load(trained)
+    cfg = copy.deepcopy(m.config)
+    cfg.kset.epochs, cfg.kset.lr = 2, 1e30
+    w = m.make_windows([sim_files["val"]], every_window=True)
+    wt = WindowTensors.from_windows(w)
+    with pytest.raises(TrajCVAEError, match=r"^the K-set sampler's val minADE@6 was nan at every epoch \(it "
+                                            r"diverged\): train again with a lower kset.lr"):
+        train_kset(m.model, cfg, wt, wt, w.fut)
+    assert all(p.requires_grad for p in m.model.parameters())
+
+
 def test_selection_turns_and_scales_with_the_window():
     # Clustering in the agent frame is valid only because k-means commutes with rotation and scale.
     x = torch.randn(3, 40, 12, 2, generator=torch.Generator().manual_seed(0))

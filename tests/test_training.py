@@ -289,6 +289,11 @@ def test_exploding_learning_rate_is_caught_at_its_first_bad_step(tmp_path, tiny_
             "--set", "train.batch_size=16",
             "--max-grad-norm", 0)
     one_line_error(r, "at epoch 1 step 2", "no checkpoint was written")
+    # One step an epoch: its update makes the weights NaN, which the epoch's validation is the first to meet.
+    r = cli("train", tiny_files[0], "--val", tiny_files[1], "--out", tmp_path / "run", "--epochs", 2, "--quiet",
+            "--set", "model.hidden=16", "--set", "model.heads=2", "--set", "train.lr=1e30",
+            "--set", "train.batch_size=100000", "--max-grad-norm", 0)
+    one_line_error(r, "the weights became NaN at epoch 1 (its last step)", "no checkpoint was written")
 
 
 def test_a_run_stopped_before_its_first_epoch_finished_leaves_its_folder_as_it_found_it(tmp_path, tiny_files,

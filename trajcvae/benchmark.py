@@ -270,6 +270,12 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
     overrides = list(overrides or [])
     configured = lambda *more: load_config(config, overrides + list(more), options)  # noqa: E731
     given = configured()  # checked now, not after the first split has trained
+    seeded = next((f"--set {o.strip()}" for o in overrides if o.partition("=")[0].strip() == "train.seed"), None) or \
+        next((f"{flag} {value}" for dotted, (flag, value) in (options or {}).items() if dotted == "train.seed"), None) \
+        or (f"{config}: train.seed = {given.train.seed}" if given.train.seed != 0 else None)
+    if seeded:  # (a config file's 0 is the first run's own)
+        raise TrajCVAEError(f"{seeded}: the benchmark seeds its runs itself, 0 to N - 1 for --seeds N; leave "
+                            "train.seed out")
     ks = given.kset
     if draws and ks.epochs > 0 and ks.k != k:
         where = "--set kset.k" if any(o.partition("=")[0].strip() == "kset.k" for o in overrides) else \

@@ -217,6 +217,10 @@ def set_option(cfg: Config, dotted: str, value: Any, source: str = "option", typ
     if source == "--set" and isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
         value = value[1:-1]  # written as TOML writes text: data.classes="Pedestrian"
     try:
+        if typed and (isinstance(current, bool) or kind == "bool") and not isinstance(value, bool):
+            raise ValueError(value)  # TOML's flags are true and false (0 and 1 are counts)
+        if isinstance(value, str) and not value.isascii() and kind != "str" and "str" not in kind.split(" | "):
+            raise ValueError(value)  # digits of another script (٨, １２), which float() and int() read
         if isinstance(current, bool) or kind == "bool":
             value = _to_bool(value)
         elif isinstance(value, bool) and kind != "str":  # TOML's true is no number (int(True) would be 1)
@@ -238,14 +242,17 @@ def set_option(cfg: Config, dotted: str, value: Any, source: str = "option", typ
         elif kind == "str | None" and source == "--set" and value in ("none", "None", ""):  # unset a config file's
             value = None
     except (TypeError, ValueError):
-        raise TrajCVAEError(f"{source}: option '{dotted}' has invalid value {given!r}") from None
+        hint = " (a flag: true or false)" if isinstance(current, bool) or kind == "bool" else \
+            " (write its digits 0-9)" if isinstance(given, str) and not given.isascii() and any(
+                c.isdigit() for c in given) else ""
+        raise TrajCVAEError(f"{source}: option '{dotted}' has invalid value {given!r}{hint}") from None
     setattr(sub, key, value)
     cfg.__dict__.setdefault("_given", {})[dotted] = source  # `Config.given`, `Config.shown`
 
 
 def check_removed(dotted: str, value: Any, source: str) -> None:
     """A removed option is accepted only at its old "off" value (as old checkpoints and configs hold it)."""
-    if not _equals(value, REMOVED[dotted]):
+    if not _equals(value, REMOVED[dotted], text=source == "--set"):
         raise TrajCVAEError(f"{source}: option '{dotted}' = {value!r} was removed from trajcvae (tried, no "
                             f"gain): retrain without it, or use the trajcvae commits that have it "
                             f"(docs/lab-notes.md names them)")
@@ -253,17 +260,24 @@ def check_removed(dotted: str, value: Any, source: str) -> None:
 
 def check_adopted(dotted: str, value: Any, source: str) -> None:
     """An adopted flag is accepted only at the value the code now always has."""
-    if not _equals(value, ADOPTED[dotted]):
+    if not _equals(value, ADOPTED[dotted], text=source == "--set"):
         raise TrajCVAEError(f"{source}: option '{dotted}' = {value!r} is no longer a choice: it was adopted as "
                             f"{ADOPTED[dotted]!r} (docs/lab-notes.md); remove it")
 
 
-def _equals(value: Any, target: Any) -> bool:
-    """Whether `value` (from TOML, a checkpoint or --set text) read as `target`'s type is `target`."""
-    try:
-        return (_to_bool(value) if isinstance(target, bool) else type(target)(value)) == target
-    except (TypeError, ValueError):
-        return False
+def _equals(value: Any, target: Any, text: bool = False) -> bool:
+    """Whether `value` (from TOML or a checkpoint; `text`: --set's, read as its own value would be) is
+    `target`, of its type: 1.5 is no count of 1, nor "0" in a file a 0.0, nor 0 a false."""
+    if text and not isinstance(target, str):
+        try:
+            value = _to_bool(value) if isinstance(target, bool) else float(value) if value.isascii() else None
+        except ValueError:
+            return False
+    if isinstance(target, bool) or isinstance(value, bool):
+        return value is target
+    if isinstance(target, numbers.Real):
+        return isinstance(value, numbers.Real) and value == target and (isinstance(target, float) or value % 1 == 0)
+    return value == target
 
 
 def _number_or_text(value: Any) -> float | str:
@@ -334,12 +348,16 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
             # A file named in a config file is found beside it, as the file was written; --set's from the cwd.
             if isinstance(named, str) and named:
                 setattr(cfg.data, key, str(path.parent / home_path(named, f"{path}: data.{key}")))
+    first: dict[str, str] = {}
     for item in overrides or []:
         key, eq, value = item.partition("=")
         if not eq:
             raise TrajCVAEError(f"--set {item!r}: expected section.key=value")
+        if key.strip() in first:  # one of them would be dropped in silence
+            raise TrajCVAEError(f"--set {first[key.strip()]} and {item} both set {key.strip()}: give one")
+        first[key.strip()] = item
         if key.strip() in REMOVED:
-            if _equals(value.strip(), REMOVED[key.strip()]):  # its old "off": as a config file holding it
+            if _equals(value.strip(), REMOVED[key.strip()], text=True):  # its old "off", as a config file holds it
                 continue
             raise TrajCVAEError(f"--set {key.strip()}: option removed from trajcvae (tried, no gain; see "
                                 "docs/lab-notes.md)")
@@ -395,6 +413,11 @@ def validate(cfg: Config, files: bool = True, flags: dict[str, str] | None = Non
         (d.scale is None or d.homography is None, "data.scale and data.homography exclude each other"),
         (d.homography is None or not files or Path(d.homography).is_file(),
          f"data.homography: no such file {d.homography}"),
+        (d.classes is None or any(c.strip() for c in d.classes.split(",")),
+         "data.classes names no label: give labels, e.g. Pedestrian,Biker"),
+        (d.columns is None or all(p.partition("=")[1] and p.partition("=")[0].strip() and p.partition("=")[2].strip()
+                                  for p in d.columns.split(",")),
+         "data.columns must be role=column pairs, comma-separated, e.g. frame=timestep,x=position_x,y=position_y"),
         (d.neighbor_radius >= 0, "data.neighbor_radius must be >= 0"),
         (d.max_neighbors >= 0, "data.max_neighbors must be >= 0"),
         (d.memory >= 0, "data.memory must be >= 0"),
@@ -438,6 +461,12 @@ def validate(cfg: Config, files: bool = True, flags: dict[str, str] | None = Non
         for key, value in values.items():
             if isinstance(value, float) and not math.isfinite(value):
                 raise TrajCVAEError(f"invalid config: {section}.{key} must be a finite number (got {value})")
+            if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_SEED:  # as torch counts
+                raise TrajCVAEError(f"invalid config: {section}.{key} must be at most 2**63 - 1 in magnitude (got "
+                                    f"{shown(value)})")
+            if isinstance(value, float) and abs(value) > FLOAT32_MAX:  # the model computes in float32
+                raise TrajCVAEError(f"invalid config: {section}.{key} must be below 3.4e38 in magnitude, float32's "
+                                    f"largest (got {value:g})")
 
 
 def _check_types(cfg: Config) -> None:
@@ -454,10 +483,20 @@ def _check_types(cfg: Config) -> None:
                 not isinstance(value, bool) and any(isinstance(value, kinds[k]) for k in allowed if k in kinds)
             if not ok:
                 raise TrajCVAEError(f"invalid config: {section.name}.{f.name} must be of type {f.type} (got {value!r})")
+            # Python's own numbers (numpy's and Fraction would make a checkpoint that no weights-only load reads).
+            if isinstance(value, numbers.Integral) and not isinstance(value, bool) and "int" in allowed:
+                setattr(getattr(cfg, section.name), f.name, int(value))
+            elif isinstance(value, numbers.Real) and not isinstance(value, bool):
+                try:
+                    setattr(getattr(cfg, section.name), f.name, float(value))
+                except OverflowError:  # 10**400
+                    raise TrajCVAEError(f"invalid config: {section.name}.{f.name} must be a finite number (got "
+                                        f"{shown(value)})") from None
 
 
 # --- user options: every command checks its k, seed, device and pool size here, before any work -------
 
+FLOAT32_MAX = 3.4028234663852886e38
 MAX_SEED = 2 ** 63 - 1  # torch.Generator.manual_seed takes a signed 64-bit seed
 KSETS = ("none", "kmeans", "learned")  # --kset: plain sampling (K draws, no weights) or a K-set (kset.py)
 
@@ -732,8 +771,9 @@ def _same_file(a: Path, b) -> bool:
         return False
 
 
-def resolve_device(name: str):
-    """--device: "cpu", "cuda" (refused where CUDA is missing) or "auto" (CUDA when there is one)."""
+def resolve_device(name: str, said: str | None = None):
+    """--device: "cpu", "cuda" (refused where CUDA is missing) or "auto" (CUDA when there is one). `said`: the
+    option as its caller was given it, where not --device (train's config: "train.device = 'cuda'")."""
     import torch
 
     if name not in ("auto", "cpu", "cuda"):
@@ -741,5 +781,5 @@ def resolve_device(name: str):
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():
-        raise TrajCVAEError("--device cuda: CUDA is not available on this machine (use cpu or auto)")
+        raise TrajCVAEError(f"{said or '--device cuda'}: CUDA is not available on this machine (use cpu or auto)")
     return torch.device(name)

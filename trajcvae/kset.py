@@ -32,6 +32,7 @@ import torch.nn as nn
 
 from .batch import WindowTensors, make_batch
 from .config import Config
+from .errors import TrajCVAEError
 from .model import CVAE, mlp
 
 # --- k-means of many draws ----------------------------------------------------------------------------
@@ -148,6 +149,10 @@ def train_kset(model: CVAE, cfg: Config, train_wt: WindowTensors, val_wt: Window
             best_state = {k: v.detach().cpu().clone() for k, v in sampler.state_dict().items()}
     for p in model.parameters():
         p.requires_grad_(True)
+    if best_state is None:  # its val minADE was NaN at every epoch's end: its weights diverged
+        raise TrajCVAEError(f"the K-set sampler's val minADE@{kc.k} was {val} at every epoch (it diverged): train "
+                            "again with a lower kset.lr (or kset.kl_weight); best.pt keeps the CVAE without it, for "
+                            "--kset kmeans or none")
     sampler.load_state_dict(best_state)
     sampler.eval()
     return sampler, {"epoch": best_epoch, "val_min_ade": float(best), "seconds": time.time() - t_start}

@@ -217,7 +217,7 @@ def _locked_train(train_paths, val_paths, cfg: Config, out: Path, resume: bool, 
     threads = torch.get_num_threads()  # the caller's, given back at the end, as its random stream is
     if tc.num_threads > 0:
         torch.set_num_threads(tc.num_threads)
-    device = resolve_device(tc.device)
+    device = resolve_device(tc.device, cfg.shown("train.device", tc.device))
     dist = distributed.setup(device)  # one process unless launched by torchrun
     if dist.enabled and device.type == "cuda":
         device = torch.device("cuda", dist.local_rank)
@@ -462,10 +462,7 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
                     terms = {"loss": torch.tensor(float("nan"))}
                 loss = terms["loss"]
                 if distributed.any_rank(not torch.isfinite(loss).item(), dist, device):  # all ranks stop together
-                    kept = f"last good checkpoint (epoch {epoch - 1}) kept in {out / 'last.pt'}" if epoch > 1 \
-                        else "no checkpoint was written"
-                    raise TrajCVAEError(f"loss became {loss.item()} at epoch {epoch} step {step + 1}; stopped, "
-                                        f"{kept} (try a lower train.lr or --max-grad-norm)")
+                    raise _diverged(f"loss became {loss.item()} at epoch {epoch} step {step + 1}", epoch, out)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 if tc.max_grad_norm > 0:
@@ -476,7 +473,12 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
                 bar.advance(f"epoch {epoch}/{tc.epochs} loss {loss.item():.2f}")
             sched.step()
             model.eval()
-            val = validate(predictor, va, val_w.fut, tc.k_eval, dist)
+            try:
+                val = validate(predictor, va, val_w.fut, tc.k_eval, dist)
+            except ValueError as e:  # the epoch's last step made the weights NaN: torch.distributions refuses them
+                if "found invalid values" not in str(e):
+                    raise
+                raise _diverged(f"the weights became NaN at epoch {epoch} (its last step)", epoch, out) from None
             keys = ("loss", "nll", "kl", "elbo")
             totals = distributed.all_sum([sums[k] for k in keys] + [float(len(perm))], dist, device)
             row = {"epoch": epoch, "beta": beta, "lr": lr,
@@ -592,6 +594,13 @@ class ELBOModule(torch.nn.Module):
 
     def forward(self, batch, beta: float, variety_weight: float, variety_k: int):
         return self.model.loss(batch, beta, variety_weight, variety_k)
+
+
+def _diverged(what: str, epoch: int, out: Path) -> TrajCVAEError:
+    """The error of a run whose loss or weights stopped being finite numbers, saying what is kept."""
+    kept = f"last good checkpoint (epoch {epoch - 1}) kept in {out / 'last.pt'}" if epoch > 1 \
+        else "no checkpoint was written"
+    return TrajCVAEError(f"{what}; stopped, {kept} (try a lower train.lr or --max-grad-norm)")
 
 
 @torch.no_grad()
