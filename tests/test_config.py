@@ -99,6 +99,7 @@ def test_an_old_checkpoint_that_used_a_removed_option_is_refused_in_one_line(tmp
     ("train.lr=0", r"train.lr must be > 0 \(got 0.0\)"),
     ("kset.epochs=-1", r"kset.epochs must be >= 0 \(0 = no learned K-set\) \(got -1\)"),
     ("train.seed=9223372036854775808", r"train.seed must be between 0 and 2\*\*63 - 1"),
+    ("train.num_threads=2147483648", r"train.num_threads must be >= 0 \(0 = torch's default\) and below 2\*\*31"),
     ("model.hidden=1180591620717411303424", r"model.hidden must be at most 2\*\*63 - 1 in magnitude"),  # 2**70
     ("data.min_speed=1e39", r"data.min_speed must be below 3.4e38 in magnitude, float32's largest \(got 1e\+39\)"),
     ("data.classes=,", "data.classes names no label: give labels"),

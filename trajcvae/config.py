@@ -437,7 +437,7 @@ def validate(cfg: Config, files: bool = True, flags: dict[str, str] | None = Non
         (t.kl_anneal_epochs >= 0, "train.kl_anneal_epochs must be >= 0"),
         (t.variety_weight >= 0, "train.variety_weight must be >= 0"),
         (t.max_grad_norm >= 0, "train.max_grad_norm must be >= 0 (0 = off)"),
-        (t.num_threads >= 0, "train.num_threads must be >= 0 (0 = torch's default)"),
+        (0 <= t.num_threads < 2 ** 31, "train.num_threads must be >= 0 (0 = torch's default) and below 2**31"),
         (t.k_eval >= 1 and t.variety_k >= 1, "train.k_eval and train.variety_k must be >= 1"),
         (t.device in ("auto", "cpu", "cuda"), "train.device must be auto, cpu or cuda"),
         (0 <= t.seed <= MAX_SEED, "train.seed must be between 0 and 2**63 - 1"),
