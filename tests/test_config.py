@@ -111,6 +111,12 @@ def test_invalid_values_are_refused(override, message):
         load_config(None, [override])
 
 
+def test_a_misspelt_option_gets_its_right_name():
+    for given, meant in (("data.OBS_LEN", "data.obs_len"), ("train.epoch", "train.epochs")):
+        with pytest.raises(TrajCVAEError, match=rf"unknown option '{given}'; did you mean '{meant}'\?"):
+            load_config(None, [f"{given}=3"])
+
+
 def test_one_option_set_twice_is_refused_not_the_last_kept():
     with pytest.raises(TrajCVAEError, match=r"^overrides data.obs_len=12 and data.obs_len=8 both set "
                                             r"data.obs_len: give one$"):
@@ -162,6 +168,13 @@ def test_numbers_of_numpy_or_fractions_in_a_python_config_are_saved_as_pythons_o
     assert torch.load(buffer, weights_only=True)["model"]["hidden"] == 32
     cfg.data.memory = 2 ** 70
     with pytest.raises(TrajCVAEError, match=r"data.memory must be at most 2\*\*63 - 1 in magnitude \(got about "):
+        validate(cfg)
+    cfg.data.memory, cfg.train.epoch = 8, 5  # a misspelt option no code reads
+    with pytest.raises(TrajCVAEError, match=r"unknown option 'train.epoch'; did you mean 'train.epochs'\?"):
+        validate(cfg)
+    cfg = Config()
+    cfg.data = {"obs_len": 8}
+    with pytest.raises(TrajCVAEError, match=r"data must be a DataConfig \(got \{'obs_len': 8\}\); set its options"):
         validate(cfg)
 
 

@@ -197,7 +197,7 @@ def set_option(cfg: Config, dotted: str, value: Any, source: str = "option", typ
         known = [f"{c.name}.{f.name}" for c in dataclasses.fields(cfg)
                  for f in dataclasses.fields(getattr(cfg, c.name))]
         close = [k for k in known if k.partition(".")[2] == dotted.rpartition(".")[2]]  # epochs: train's or kset's
-        close = close or difflib.get_close_matches(dotted, known, n=1)
+        close = close or [k for k in known if k == dotted.lower()] or difflib.get_close_matches(dotted, known, n=1)
         raise TrajCVAEError(f"{source}: unknown option '{dotted}'" + (
             "; did you mean " + " or ".join(f"'{k}'" for k in close) + "?" if close else ""))
     current, kind, given = getattr(sub, key), names[key].type, value
@@ -475,7 +475,17 @@ def _check_types(cfg: Config) -> None:
         raise TrajCVAEError(f"expected a Config (from load_config), got {type(cfg).__name__}")
     kinds = {"int": numbers.Integral, "float": numbers.Real, "str": str}
     for section in dataclasses.fields(cfg):
-        for f in dataclasses.fields(getattr(cfg, section.name)):
+        sub = getattr(cfg, section.name)
+        if type(sub).__name__ != section.type:  # cfg.data = {...}
+            raise TrajCVAEError(f"invalid config: {section.name} must be a {section.type} (got {shown(sub)}); set "
+                                f"its options one by one, e.g. cfg.{section.name}.<option> = value")
+        fields = [f.name for f in dataclasses.fields(sub)]
+        odd = next((name for name in vars(sub) if name not in fields), None)
+        if odd is not None:  # cfg.train.epoch = 5: an attribute no option reads
+            close = difflib.get_close_matches(odd, fields, n=1)
+            raise TrajCVAEError(f"invalid config: unknown option '{section.name}.{odd}'" + (
+                f"; did you mean '{section.name}.{close[0]}'?" if close else ""))
+        for f in dataclasses.fields(sub):
             value, allowed = getattr(getattr(cfg, section.name), f.name), f.type.split(" | ")
             if value is None and "None" in allowed:
                 continue
