@@ -1025,6 +1025,8 @@ def test_arrow_date_times_and_durations_are_read_as_numpys_are(tmp_path, arrow):
     coded = pa.array(df["time"].astype(arrow)).dictionary_encode()
     got = read_tracks(df.assign(time=pd.Series(coded, dtype=pd.ArrowDtype(coded.type))))
     np.testing.assert_allclose(got.frame, expected.frame)
+    # pandas' own categorical of them (df.time.astype("category")): read as its values are
+    np.testing.assert_allclose(read_tracks(df.astype({"time": "category"})).frame, expected.frame)
 
 
 @pytest.mark.parametrize("x, kind", [(np.arange(4) * (0.5 + 1j), "complex numbers"),

@@ -244,7 +244,11 @@ def _seconds_of_dates(col: pd.Series, name: str, seconds: bool, what: str, lines
 
 def _numpy_backed(col: pd.Series) -> pd.Series:
     """A column of Arrow's date-times, dates, durations or half floats (pd.ArrowDtype: a Parquet file written
-    from such a DataFrame reads back so) as numpy's, which the checks read: as seconds, refused as positions."""
+    from such a DataFrame reads back so) as numpy's, which the checks read: as seconds, refused as positions.
+    A pandas categorical of date-times or durations is read as its values."""
+    if isinstance(col.dtype, pd.CategoricalDtype) and (pd.api.types.is_datetime64_any_dtype(col.cat.categories) or
+                                                       pd.api.types.is_timedelta64_dtype(col.cat.categories)):
+        return col.astype(col.cat.categories.dtype)
     if not isinstance(col.dtype, pd.ArrowDtype):
         return col
     import pyarrow as pa
