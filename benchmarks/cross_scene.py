@@ -26,7 +26,7 @@ from trajcvae.atomic import write_text
 from trajcvae.config import check_count, load_config
 from trajcvae.errors import as_written
 from trajcvae.evaluate import evaluate
-from trajcvae.train import train
+from trajcvae.train import data_digest, train
 
 ETH_UCY = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "eth_ucy"  # beside the project, from any folder
 
@@ -69,9 +69,11 @@ def summary_table(runs: list[dict]) -> str:
 def run_fold(split_dir: Path, holdout: str, config: str | None, overrides: list[str], seed: int, out: Path,
              threads: int, k: int) -> dict:
     """Train and score one fold with one seed in `out`; a finished run (its cross_scene.json) is read back
-    when it was made from the same split with the same config and -k (else refused: its numbers are not
-    this run's), an interrupted one resumed."""
+    when it was made from the same split's same files (their names and bytes) with the same config and -k
+    (else refused: its numbers are not this run's), an interrupted one resumed."""
     done = out / "cross_scene.json"
+    tr, va, held = cross_scene_files(split_dir, holdout)
+    data = {part: data_digest(files) for part, files in (("train", tr), ("val", va), ("held_out", held))}
     if done.exists():
         report = json.loads(done.read_text())
         was = (report.get("split", split_dir.name), report.get("k", 20),  # (reports before 2026-12-05: -k 20)
@@ -80,15 +82,18 @@ def run_fold(split_dir: Path, holdout: str, config: str | None, overrides: list[
             raise SystemExit(f"error: {done}: a finished run of split {was[0]}, -k {was[1]}, --config "
                              f"{report.get('config')} --set {' '.join(report.get('overrides', [])) or '(none)'}, "
                              "not this one's: give another --out")
+        edited = [part for part, digest in data.items() if report.get("data", {}).get(part) != digest]
+        if edited:  # (a report without digests, before 2026-12-06, is of files it cannot vouch for)
+            raise SystemExit(f"error: {done}: a finished run whose {', '.join(edited)} files were not these (other "
+                             "files, or edited since): give another --out, or delete it to run again")
         return report
-    tr, va, held = cross_scene_files(split_dir, holdout)
     cfg = load_config(config, [f"train.num_threads={threads}", *overrides, f"train.seed={seed}"])
     t = time.time()
     result = train(tr, va, cfg, out, resume=(out / "last.pt").exists(), progress=False)
     seconds = time.time() - t  # train() has set torch's threads to --threads for the evaluation too
     scores = evaluate(TrajCVAE.load(out / "best.pt"), held, k=k, calibration_draws=0)["scenes"]["overall"]
     report = {"split": split_dir.name, "holdout": holdout, "seed": seed, "config": config, "overrides": overrides,
-              "k": k,
+              "k": k, "data": data,
               "best_epoch": result.best_epoch, "val_min_ade": result.best_val_min_ade,
               "train_seconds": round(seconds, 1), "held_out_files": [f.name for f in held],
               **{key: scores[key] for key in ("windows", "min_ade", "min_fde")}}
@@ -123,6 +128,10 @@ def main() -> None:
     check_count(args.threads, "--threads")
     check_count(args.k, "-k")
     load_config(args.config, args.set)  # a bad --config or --set is refused before the first run
+    own = {"train.seed": "--seeds", "train.num_threads": "--threads"}  # each run's, set by the script
+    given = next((o for o in args.set if o.partition("=")[0].strip() in own), None)
+    if given is not None:
+        raise SystemExit(f"error: --set {given}: the script sets it for each run; use {own[given.partition('=')[0].strip()]}")
     runs = []
     for fold in folds:
         for seed in range(args.seeds):

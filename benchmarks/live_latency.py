@@ -38,7 +38,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the checkout's trajcvae, which the server runs too
 
-from trajcvae.config import check_count  # noqa: E402
+from trajcvae.config import check_calibrate, check_count  # noqa: E402
 from trajcvae.errors import TrajCVAEError, as_written  # noqa: E402
 
 
@@ -104,10 +104,9 @@ def latency(client: httpx.Client, agents: int, requests: int, layout: str = "row
             "agent_updates_per_s": requests * agents / wall, "answer_kib": len(r.content) / 1024}
 
 
-def replay(client: httpx.Client, path: Path) -> dict:
-    """Every frame of a recorded ETH/UCY file (frame agent_id x y, 25 frame ids per second) posted in turn,
-    with the detections of that frame, as a tracker would: agents arrive, leave and are missed."""
-    rows = np.loadtxt(path)
+def replay(client: httpx.Client, rows: np.ndarray, path: Path) -> dict:
+    """Every frame of a recorded ETH/UCY file's `rows` (frame agent_id x y, 25 frame ids per second) posted in
+    turn, with the detections of that frame, as a tracker would: agents arrive, leave and are missed."""
     rows = rows[np.argsort(rows[:, 0], kind="stable")]
     frames, first = np.unique(rows[:, 0], return_index=True)
     times, agents = [], []
@@ -162,6 +161,12 @@ def main() -> None:
         check_count(int(n) if n.strip().isdigit() else n, "--agents (comma-separated counts)")
     if not args.layouts or not set(args.layouts.split(",")) <= {"rows", "agents"}:
         raise TrajCVAEError(f"--layouts must be rows, agents or rows,agents (got {args.layouts!r})")
+    if not (args.memory_minutes >= 0 and np.isfinite(args.memory_minutes)):
+        raise TrajCVAEError(f"--memory-minutes must be a number of minutes >= 0 (got {args.memory_minutes:g})")
+    check_calibrate(args.calibrate)
+    from command_line import eth_ucy_table
+
+    rows = eth_ucy_table(args.replay, "--replay").to_numpy() if args.replay else None  # read before any work
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     server = subprocess.Popen([sys.executable, "-m", "trajcvae", "serve", "pedestrian", "-k", str(args.k),
@@ -171,13 +176,16 @@ def main() -> None:
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
             for _ in range(600):
+                if server.poll() is not None:  # it refused something: its own line
+                    lines = server.stderr.read().decode(errors="replace").strip().splitlines() or ["no reason given"]
+                    raise TrajCVAEError(f"trajcvae serve: {lines[-1].removeprefix('error: ')}")
                 try:
                     if client.get("/healthz").status_code == 200:
                         break
                 except httpx.TransportError:
                     time.sleep(0.1)
             else:
-                raise RuntimeError("the server did not start")
+                raise TrajCVAEError("trajcvae serve did not answer /healthz within a minute")
             result = {"k": args.k, "calibrate": args.calibrate, "cpus": os.cpu_count(),
                       "load_average": os.getloadavg(),
                       "latency": [latency(client, int(n), args.requests, layout) for n in args.agents.split(",")
@@ -189,7 +197,7 @@ def main() -> None:
                       f"{row['server_predict_p50_ms']:.1f} ms, "
                       f"answer JSON {row['server_json_p50_ms']:.1f} ms", flush=True)
             if args.replay:
-                result["replay"] = r = replay(client, Path(args.replay))
+                result["replay"] = r = replay(client, rows, Path(args.replay))
                 print(f"replay of {r['file']}: {r['updates']} updates of {r['agents_mean']:.1f} agents on average "
                       f"(at most {r['agents_max']}): p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms", flush=True)
             if args.memory_minutes > 0:

@@ -57,7 +57,7 @@ def main() -> None:
     args = ap.parse_args()
 
     if not args.model.is_file():
-        sys.exit(f"--model {args.model}: no such checkpoint (train one with `trajcvae benchmark eth-ucy` or "
+        sys.exit(f"error: --model {args.model}: no such checkpoint (train one with `trajcvae benchmark eth-ucy` or "
                  "`trajcvae train`)")
     if not args.demo_model.is_file():
         from trajcvae.demo import run_demo
@@ -84,7 +84,7 @@ def main() -> None:
         kb = path.stat().st_size / 1000
         print(f"{path} ({kb:.0f} KB)")
         if path.stat().st_size > MAX_BYTES:
-            sys.exit(f"{path}: {kb:.0f} KB is over the {MAX_BYTES // 1000} KB the gallery allows; lower its size")
+            sys.exit(f"error: {path}: {kb:.0f} KB is over the {MAX_BYTES // 1000} KB the gallery allows; lower its size")
 
 
 if __name__ == "__main__":

@@ -64,6 +64,11 @@ def main() -> None:
     for sigma in a.sigmas:
         if not math.isfinite(sigma) or sigma < 0:
             raise TrajCVAEError(f"--sigmas must be noise stds in metres, finite and >= 0 (got {sigma})")
+    if not a.scenes and not a.model:
+        raise TrajCVAEError("give --scenes (files or folders whose annotation noise to measure) or --model (with "
+                            "--data: checkpoints to score under observation noise)")
+    if a.model and not a.data:
+        raise TrajCVAEError("--model needs --data: the files or folders to test it on")
     cfg = load_config(None)
     for scene in a.scenes:
         med, sigma = annotation_noise(load_windows([scene], cfg.data).obs)

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from trajcvae import TrajCVAE
+from trajcvae.errors import TrajCVAEError
 
 SAMPLES, OBSERVED, STEP = 21, 9, 10  # a TrajNet++ scene: 21 samples, 9 observed; ETH/UCY frame ids per sample
 
@@ -81,10 +82,18 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("/tmp/trajnet"))
     ap.add_argument("--model", default="pedestrian")
     args = ap.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
-    tracks = pd.read_csv(args.source, sep=r"\s+", header=None, names=["frame", "agent_id", "x", "y"])
+    from command_line import eth_ucy_table, trajcvae
+
+    tracks = eth_ucy_table(args.source)
     tracks[["x", "y"]] = tracks[["x", "y"]].round(2)  # as TrajNet++ files write them
     records = scenes_of(tracks)
+    if not records:
+        raise TrajCVAEError(f"--source {args.source}: no pedestrian has {SAMPLES} samples {STEP} frame ids apart "
+                            "in a row: no TrajNet++ scene to cut")
+    if TrajCVAE.load(args.model).sampler is None:  # (checked before anything is written)
+        raise TrajCVAEError(f"--model {args.model}: has no learned K-set sampler, which --kset learned needs "
+                            "(kset.epochs = 0 or --draws 0 in its benchmark)")
+    args.out.mkdir(parents=True, exist_ok=True)
     observed = np.zeros(len(tracks), bool)
     for r in records:
         observed |= tracks["frame"].between(r["s"], r["s"] + (OBSERVED - 1) * STEP).to_numpy()
@@ -93,18 +102,13 @@ def main() -> None:
     write_ndjson(test, tracks[observed], records)
     write_ndjson(private, tracks, records)
     print(f"{name}: {len(records)} scenes; {test}, {private}")
-    def trajcvae(*args: str) -> None:  # a failure shows trajcvae's own line, not a traceback of this script
-        done = subprocess.run([sys.executable, "-m", "trajcvae", *args], capture_output=True, text=True)
-        if done.returncode:
-            sys.exit(f"trajcvae {' '.join(args[:1])}: {done.stderr.strip().splitlines()[-1]}")
-
     for mode in (["-k", "20"], ["-k", "20", "--kset", "learned"], ["-k", "3", "--kset", "kmeans"],
                  ["-k", "1", "--kset", "kmeans"]):
         pred = args.out / f"pred_{name}_{'_'.join(mode[1:]).replace('--kset_', '')}.ndjson"
-        trajcvae("predict", args.model, str(test), "--primary", "--out", str(pred), *mode)
+        trajcvae("predict", args.model, str(test), "--primary", "--out", str(pred), *mode, show=False)
         s = score(pred, tracks, records)
         trajcvae("evaluate", args.model, str(private), "--primary", "--calibration", "0", "--json",
-                 str(args.out / "e.json"), *mode)
+                 str(args.out / "e.json"), *mode, show=False)
         e = json.loads((args.out / "e.json").read_text())["scenes"]["overall"]
         print(f"{' '.join(mode):20s} prediction 0 {s['ade']:.3f}/{s['fde']:.3f}  top-3 {s['top3_ade']:.3f}/"
               f"{s['top3_fde']:.3f}  min@K {s['min_ade']:.3f}/{s['min_fde']:.3f}  (evaluate --primary on the "

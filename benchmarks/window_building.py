@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from trajcvae import TrajCVAE
-from trajcvae.errors import as_written
+from trajcvae.errors import TrajCVAEError, as_written
 
 FPS = 25.0  # ETH/UCY frame ids: 10 per 0.4 s step
 
@@ -55,7 +55,11 @@ def main() -> None:
     ap.add_argument("--jitter", type=as_written(float), default=0.1, help="timestamp jitter, seconds (uniform +-)")
     ap.add_argument("--seed", type=as_written(int), default=0)
     a = ap.parse_args()
-    d = pd.read_csv(a.source, sep=r"\s+", header=None, names=["frame", "agent_id", "x", "y"])
+    from command_line import eth_ucy_table
+
+    if not (a.jitter >= 0 and np.isfinite(a.jitter)):
+        raise TrajCVAEError(f"--jitter must be a number of seconds >= 0 (got {a.jitter:g})")
+    d = eth_ucy_table(a.source)
     d = d.sort_values(["agent_id", "frame"]).reset_index(drop=True)
     model = TrajCVAE.load(a.model)
     print("| input | rows | windows | seconds | ms per window |\n|---|---:|---:|---:|---:|")

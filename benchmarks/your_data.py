@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -26,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from trajcvae import TrajCVAE
-from trajcvae.errors import as_written
+from trajcvae.errors import TrajCVAEError, as_written
 from trajcvae.units import from_metres, to_metres
 
 ETH_UCY = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "eth_ucy"  # beside the project, from any folder
@@ -141,12 +140,21 @@ def main() -> None:
     ap.add_argument("--at", type=as_written(float), default=None, help="frame id (at 25 fps) of the crowd picture "
                     "(default: the frame with the most agents seen for 8 steps, 12 steps before --until)")
     a = ap.parse_args()
-    src = pd.read_csv(a.source, sep=r"\s+", header=None, names=["frame", "agent_id", "x", "y"])
+    from command_line import eth_ucy_table, trajcvae
+
+    src = eth_ucy_table(a.source)
+    if not np.isfinite(a.until):
+        raise TrajCVAEError(f"--until must be a frame id (got {a.until:g})")
     src = src[src.frame <= a.until].reset_index(drop=True)
     if a.at is None:
         seen = src.groupby("agent_id").frame.transform("min")
         ok = src[(src.frame - seen >= 70) & (src.frame <= a.until - 120)]
+        if not len(ok):
+            raise TrajCVAEError(f"--until {a.until:g}: no agent of {a.source} is seen for 8 steps by 12 steps before "
+                                "it (give a later frame id)")
         a.at = float(ok.groupby("frame").size().idxmax())
+    elif not src.frame.min() <= a.at <= src.frame.max():
+        raise TrajCVAEError(f"--at {a.at:.12g}: outside the frame ids used, {src.frame.min():g} to {src.frame.max():g}")
     out, gallery = Path(a.out), Path(a.gallery or a.out)
     files = write_all(src, out)
     model = TrajCVAE.load("pedestrian")
@@ -156,7 +164,7 @@ def main() -> None:
         cmd = [sys.executable, "-m", "trajcvae", "predict", "pedestrian", str(path), *opts, "-k", "20",
                "--out", str(out / f"{name}_pred.csv")]
         print("$", " ".join(cmd[2:]))
-        subprocess.run(cmd, check=True)
+        trajcvae(*cmd[3:])
         pred = pd.read_csv(out / f"{name}_pred.csv")
         xy = gps_metres(pred.lon.to_numpy(), pred.lat.to_numpy()) if name == "gps" else pred[["x", "y"]].to_numpy()
         if "--homography" in opts:
@@ -176,12 +184,12 @@ def main() -> None:
         pic = [sys.executable, "-m", "trajcvae", "visualize", "pedestrian", str(path), *opts,
                "--scene-frame", f"{at:.12g}", "--out", str(gallery / f"your-data-{name}.png"), "--size", "700x560"]
         print("$", " ".join(pic[2:]))
-        subprocess.run(pic, check=True)
+        trajcvae(*pic[3:])
         if name == "mot":  # the same moment over the camera's view, in its pixels
             pic = [*pic[:-4], "--background", str(path.parents[1] / "floor.png"), "--out",
                    str(gallery / "your-data-mot-frame.png")]
             print("$", " ".join(pic[2:]))
-            subprocess.run(pic, check=True)
+            trajcvae(*pic[3:])
 
 
 if __name__ == "__main__":

@@ -51,16 +51,31 @@ def test_cross_scene_summary_scores_each_fold_over_its_seeds(tmp_path):
     table = cs.summary_table(runs).splitlines()
     assert table[2] == "| students | 0, 1 | 0.2000/0.4000, 0.3000/0.5000 | 0.3500 |"  # (0.3 + 0.4) / 2
     assert table[3] == "| hotel | 0 | 0.1000/0.2000 | 0.1500 |"
-    # A finished run is read back, not retrained (no data needed to show it) ...
+    # A finished run is read back, not retrained (its files are only read for their digests) ...
+    import shutil
+
+    from trajcvae.train import data_digest
+
+    for part, name in (("train", "biwi_hotel"), ("train", "students001"), ("val", "students003")):
+        (tmp_path / "eth" / part).mkdir(parents=True, exist_ok=True)
+        (tmp_path / "eth" / part / f"{name}.txt").write_text("0 1 0.0 0.0\n10 1 0.5 0.0\n")
+    shutil.copytree(tmp_path / "eth", tmp_path / "hotel")
+    tr, va, held = cs.cross_scene_files(tmp_path / "eth", "hotel")
+    data = {"train": data_digest(tr), "val": data_digest(va), "held_out": data_digest(held)}
     done = {"split": "eth", "holdout": "hotel", "seed": 3, "config": None, "overrides": ["model.hidden=8",
-            "train.lr=0.001"], "k": 20, "min_ade": 0.1, "min_fde": 0.2}
+            "train.lr=0.001"], "k": 20, "data": data, "min_ade": 0.1, "min_fde": 0.2}
     (tmp_path / "cross_scene.json").write_text(__import__("json").dumps(done))
     for overrides in (["model.hidden=8", "train.lr=0.001"], ["train.lr=1e-3", "model.hidden=8"]):  # the same config
         assert cs.run_fold(tmp_path / "eth", "hotel", None, overrides, 3, tmp_path, 1, 20) == done
-    older = {"holdout": "hotel", "seed": 3, "overrides": [], "min_ade": 0.1, "min_fde": 0.2}  # no split, config, k
+    older = {"holdout": "hotel", "seed": 3, "overrides": [], "data": data, "min_ade": 0.1,
+             "min_fde": 0.2}  # no split, config, k
     (tmp_path / "older").mkdir()
     (tmp_path / "older" / "cross_scene.json").write_text(__import__("json").dumps(older))
     assert cs.run_fold(tmp_path / "eth", "hotel", None, [], 3, tmp_path / "older", 1, 20) == older
+    # ... but not where its files are others now (an edited held-out file, a --root of other data).
+    (tmp_path / "eth" / "train" / "biwi_hotel.txt").write_text("0 1 0.0 0.0\n10 1 0.6 0.0\n")
+    with pytest.raises(SystemExit, match="cross_scene.json: a finished run whose held_out files were not these"):
+        cs.run_fold(tmp_path / "eth", "hotel", None, [], 3, tmp_path / "older", 1, 20)
     # Overrides add up, one --set or several.
     assert cs.parser().parse_args(["--set", "a=1", "--set", "b=2", "c=3"]).set == ["a=1", "b=2", "c=3"]
     # A finished run is read back only under the settings it was made with (its numbers are not another run's).
@@ -130,6 +145,49 @@ def test_benchmark_scripts_refuse_bad_input_in_one_line(script, args, line, tmp_
     r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args], cwd=tmp_path,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 1 and r.stderr.startswith(line) and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_benchmark_scripts_refuse_what_they_cannot_use_before_any_work(tmp_path, monkeypatch):
+    """A --source that is no ETH/UCY text file, a number of a script's own out of range, a source that gives
+    nothing to measure, an option the script sets itself: one line, before anything is run or written. The
+    library's warnings are one `warning:` line, as the commands give them."""
+    import sys
+    import warnings
+
+    from trajcvae.errors import TrajCVAEWarning
+
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    from command_line import run
+
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: None)  # (noise.py's --threads: this process's own)
+    csv = tmp_path / "tracks.csv"
+    csv.write_text("frame,agent_id,x,y\n0,1,0.0,0.0\n10,1,0.5,0.0\n")
+    eth = tmp_path / "eth.txt"
+    eth.write_text("".join(f"{10 * i} 1 {0.5 * i} 0.0\n" for i in range(15)))  # one track of 15 samples
+    for script, args, message in (
+            ("window_building", ["--source", csv], f"--source {csv}: not an ETH/UCY text file"),
+            ("window_building", ["--source", eth, "--jitter", "-1"], "--jitter must be a number of seconds >= 0"),
+            ("trajnet", ["--source", eth, "--out", tmp_path / "tn"], f"--source {eth}: no pedestrian has 21 samples 10 "),
+            ("your_data", ["--source", eth, "--until", "nan", "--out", tmp_path / "yd"], "--until must be a frame id"),
+            ("your_data", ["--source", eth, "--at", "5000", "--out", tmp_path / "yd"], "--at 5000: outside the "),
+            ("live_latency", ["--memory-minutes", "-1"], "--memory-minutes must be a number of minutes >= 0"),
+            ("live_latency", ["--calibrate", "foo"], "--calibrate must be one of"),
+            ("live_latency", ["--replay", csv], f"--replay {csv}: not an ETH/UCY text file"),
+            ("noise", [], "give --scenes .* or --model"),
+            ("cross_scene", ["--set", "train.seed=3", "--out", tmp_path / "cs"],
+             "--set train.seed=3: the script sets it for each run; use --seeds")):
+        if script == "cross_scene" and not ETH_UCY.is_dir():
+            continue
+        monkeypatch.setattr(sys, "argv", [script, *map(str, args)])
+        with pytest.raises(SystemExit, match=f"^error: {message}"):
+            run(load_script(script).main)
+    assert not any((tmp_path / name).exists() for name in ("tn", "yd", "cs"))
+    err = __import__("io").StringIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        monkeypatch.setattr(sys, "stderr", err)
+        run(lambda: warnings.warn("the tracks' speeds\nlook wrong", TrajCVAEWarning))
+    assert err.getvalue() == "warning: the tracks' speeds\\nlook wrong\n"
 
 
 def test_benchmark_scripts_read_numbers_as_the_command_line_does(tmp_path):
