@@ -819,6 +819,9 @@ def test_a_file_name_with_a_line_break_keeps_its_error_and_warning_on_one_line(t
     r = cli("predict", trained, *files, "--out", tmp_path / "p.csv")
     speeds = [line for line in r.output.splitlines() if "speed" in line]
     odd = f"warning: the median speed of scene 'c\\nm' ({tmp_path}/c\\nm.csv)"
+    from trajcvae.errors import one_line  # every break str.splitlines makes, not only \n
+
+    assert one_line("a\u2028b\x0cc\x85d\re") == "a\\u2028b\\x0cc\\x85d\\re"
     assert len(speeds) == 1 and speeds[0].startswith(odd) and speeds[0].endswith("(`trajcvae train`)"), r.output
     from trajcvae.windows import load_windows
     said = []

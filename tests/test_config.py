@@ -133,8 +133,10 @@ def test_a_config_file_says_what_its_values_are_as_toml_writes_them(tmp_path):
     for text, message in (("[data]\nscale_norm = 0", r"option 'data.scale_norm' has invalid value 0 \(a flag: "
                                                          r"true or false\)"),
                           ("[data]\ncv_steps = 1.5", "option 'data.cv_steps' = 1.5 was removed"),
-                          ("[model]\ndropout = \"0\"", "option 'model.dropout' = '0' was removed"),
-                          ("[data]\nnbr_encounter = 0", "option 'data.nbr_encounter' = 0 was removed"),
+                          ("[model]\ndropout = \"0\"", "option 'model.dropout' = '0', a removed option's old off "
+                                                        "written as another type: write 0.0, or remove the line"),
+                          ("[data]\nnbr_encounter = 0", "option 'data.nbr_encounter' = 0, a removed option's old "
+                                                       "off written as another type: write false"),
                           ("[kset]\nown_decoder = \"yes\"", "option 'kset.own_decoder' = 'yes' is no longer a choice"),
                           ("[data]\nclasses = \"\"", "^{path}: data.classes names no label"),
                           ("[data]\ncolumns = \" \"", "^{path}: data.columns must be role=column pairs")):
@@ -160,8 +162,11 @@ def test_numbers_of_numpy_or_fractions_in_a_python_config_are_saved_as_pythons_o
     cfg = Config()
     cfg.train.lr, cfg.model.hidden, cfg.data.dt, cfg.kset.lr = np.float64(1e-3), np.int64(32), np.float32(0.4), \
         Fraction(1, 1000)
+    cfg.train.device, cfg.data.scale_norm = np.str_("cpu"), np.bool_(False)
     validate(cfg)
-    assert [type(v) for v in (cfg.train.lr, cfg.model.hidden, cfg.data.dt, cfg.kset.lr)] == [float, int, float, float]
+    assert [type(v) for v in (cfg.train.lr, cfg.model.hidden, cfg.data.dt, cfg.kset.lr, cfg.train.device,
+                              cfg.data.scale_norm)] == [float, int, float, float, str, bool]
+    assert Config.from_dict({"data": {"scale_norm": np.bool_(False)}}).data.scale_norm is False
     buffer = __import__("io").BytesIO()
     torch.save(cfg.to_dict(), buffer)
     buffer.seek(0)

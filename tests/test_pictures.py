@@ -808,6 +808,14 @@ def test_the_curves_mark_the_epoch_best_pt_holds_also_for_a_run_shorter_than_its
     V.plot_training(run, tmp_path / "c.png")
     assert said[-1][0].endswith("(best.pt unreadable: not a trajcvae checkpoint (not a file written by "
                                 "torch.save))"), said[-1][0]
+    # An older run's config.toml (a flag since adopted, at its value then) still gives its full KL weight: a
+    # run stopped before it has no epoch best.pt would hold yet.
+    (run / "best.pt").unlink()
+    (run / "config.toml").write_text((trained.parent / "config.toml").read_text().replace(
+        "[kset]\n", "[kset]\nown_decoder = false\n"))
+    pd.read_csv(trained.parent / "metrics.csv").assign(beta=0.5).to_csv(run / "metrics.csv", index=False)
+    V.plot_training(run, tmp_path / "d.png")
+    assert said[-1][1] is None, said[-1]
 
 
 def _one_line_error(r, *parts):

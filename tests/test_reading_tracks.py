@@ -186,7 +186,7 @@ def test_time_step_is_the_most_common_difference(track_table):
     assert time_steps(read_tracks(track_table), time_step=5).step == {"s": 5.0}
 
 
-def test_dataframe_input_is_validated():
+def test_dataframe_input_is_validated(tmp_path):
     with pytest.raises(DataError, match="missing column"):
         read_tracks(pd.DataFrame({"frame": [0], "x": [0.0], "y": [0.0]}))
     # A DataFrame in a list (train([df], ...)) is named as such, not a TypeError from inside.
@@ -199,9 +199,14 @@ def test_dataframe_input_is_validated():
                                             r"a DataFrame: give the DataFrame itself \(several: pd.concat them"):
             call()
     assert not Path("never_made").exists()
-    # A path as bytes, or one column of a table, is named as what it is (not as the ints or floats in it).
+    # A path as bytes, or one column of a table, is named as what it is (not as the ints or floats in it); a
+    # column of paths is paths.
+    path = tmp_path / "t.csv"
+    table.to_csv(path, index=False)
+    assert len(read_tracks(pd.Series([str(path)]))) == 2
     for data, said in ((b"/x.csv", "bytes: give a path as text (str) or a Path"),
-                       (table["x"], "Series: give the DataFrame that holds it")):
+                       (table["x"], "Series: give the DataFrame that holds it"),
+                       (np.asarray(str(path)), "ndarray: give paths as a list")):
         with pytest.raises(DataError, match=rf"^expected file paths or a DataFrame as the data, got {re.escape(said)}$"):
             read_tracks(data)
 

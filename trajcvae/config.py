@@ -214,11 +214,13 @@ def set_option(cfg: Config, dotted: str, value: Any, source: str = "option", typ
         if plain is not None:
             raise TrajCVAEError(f"{source}: option '{dotted}' = {value!r} is text in quotes; write it without them "
                                 f"({key} = {plain})")
-    if source == "--set" and isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-        value = value[1:-1]  # written as TOML writes text: data.classes="Pedestrian"
+    if source == "--set":
+        value = _unquoted(value)
     try:
         if typed and (isinstance(current, bool) or kind == "bool") and not isinstance(value, bool):
-            raise ValueError(value)  # TOML's flags are true and false (0 and 1 are counts)
+            if getattr(getattr(value, "dtype", None), "kind", "") != "b":  # (numpy's bool: a Python dict's)
+                raise ValueError(value)  # TOML's flags are true and false (0 and 1 are counts)
+            value = bool(value)
         if isinstance(value, str) and not value.isascii() and kind != "str" and "str" not in kind.split(" | "):
             raise ValueError(value)  # digits of another script (٨, １２), which float() and int() read
         if isinstance(current, bool) or kind == "bool":
@@ -252,7 +254,11 @@ def set_option(cfg: Config, dotted: str, value: Any, source: str = "option", typ
 
 def check_removed(dotted: str, value: Any, source: str) -> None:
     """A removed option is accepted only at its old "off" value (as old checkpoints and configs hold it)."""
-    if not _equals(value, REMOVED[dotted], text=source == "--set"):
+    off = REMOVED[dotted]
+    if not _equals(value, off, text=source == "--set"):
+        if _equals(str(value), off, text=True):  # its "off" of another type (0 for false, "0" for 0.0)
+            raise TrajCVAEError(f"{source}: option '{dotted}' = {value!r}, a removed option's old off written as "
+                                f"another type: write {_toml(off)}, or remove the line")
         raise TrajCVAEError(f"{source}: option '{dotted}' = {value!r} was removed from trajcvae (tried, no "
                             f"gain): retrain without it, or use the trajcvae commits that have it "
                             f"(docs/lab-notes.md names them)")
@@ -280,13 +286,28 @@ def _equals(value: Any, target: Any, text: bool = False) -> bool:
     return value == target
 
 
+def _unquoted(value: Any) -> Any:
+    """--set text without the quotes TOML writes text in: data.classes="Pedestrian"."""
+    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1]
+    return value
+
+
+def _toml(value: Any) -> str:
+    """A value as TOML writes it: false, 0.0, "mlp"."""
+    return str(value).lower() if isinstance(value, bool) else f'"{value}"' if isinstance(value, str) else repr(value)
+
+
 def _number_or_text(value: Any) -> float | str:
-    """A number as a float, other text (a file's name) as it is."""
+    """A number as a float, other text (a file's name) as it is; digits of another script (١٢) are neither."""
     if isinstance(value, (str, os.PathLike)):
         try:
-            return float(value)
+            number = float(value)
         except (TypeError, ValueError):
             return str(value)
+        if not str(value).isascii():
+            raise ValueError(value)
+        return number
     return float(value)
 
 
@@ -356,15 +377,16 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         if key.strip() in first:  # one of them would be dropped in silence
             raise TrajCVAEError(f"--set {first[key.strip()]} and {item} both set {key.strip()}: give one")
         first[key.strip()] = item
+        value = _unquoted(value.strip())
         if key.strip() in REMOVED:
-            if _equals(value.strip(), REMOVED[key.strip()], text=True):  # its old "off", as a config file holds it
+            if _equals(value, REMOVED[key.strip()], text=True):  # its old "off", as a config file holds it
                 continue
             raise TrajCVAEError(f"--set {key.strip()}: option removed from trajcvae (tried, no gain; see "
                                 "docs/lab-notes.md)")
         if key.strip() in ADOPTED:
-            check_adopted(key.strip(), value.strip(), source="--set")
+            check_adopted(key.strip(), value, source="--set")
             continue
-        set_option(cfg, key.strip(), value.strip(), source="--set")
+        set_option(cfg, key.strip(), value, source="--set")
     said = {item.partition("=")[0].strip(): item for item in overrides or []}
     for dotted, (flag, value) in (options or {}).items():
         if dotted in said:  # one of them would be dropped in silence
@@ -489,6 +511,9 @@ def _check_types(cfg: Config) -> None:
             value, allowed = getattr(getattr(cfg, section.name), f.name), f.type.split(" | ")
             if value is None and "None" in allowed:
                 continue
+            if "bool" in allowed and getattr(getattr(value, "dtype", None), "kind", "") == "b":  # numpy's bool
+                value = bool(value)
+                setattr(sub, f.name, value)
             ok = isinstance(value, bool) if "bool" in allowed else \
                 not isinstance(value, bool) and any(isinstance(value, kinds[k]) for k in allowed if k in kinds)
             if not ok:
@@ -502,6 +527,8 @@ def _check_types(cfg: Config) -> None:
                 except OverflowError:  # 10**400
                     raise TrajCVAEError(f"invalid config: {section.name}.{f.name} must be a finite number (got "
                                         f"{shown(value)})") from None
+            elif isinstance(value, str):  # (numpy's str_, a str subclass)
+                setattr(sub, f.name, str(value))
 
 
 # --- user options: every command checks its k, seed, device and pool size here, before any work -------

@@ -190,10 +190,13 @@ def first_line(e: Exception) -> str:
     return text.splitlines()[0][:200] if text else type(e).__name__
 
 
+LINE_BREAKS = re.compile("[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")  # where str.splitlines breaks a line
+
+
 def one_line(message: str) -> str:
     """An error or warning as one line, whatever it quotes: a name's line breaks (a file "a\\nb.csv") written as
-    \\n. Lines said together are joined by line breaks, so each is made one line first."""
-    return message.replace("\r", "\\r").replace("\n", "\\n")
+    \\n (\\r, \\x0c, \\u2028, ...). Lines said together are joined by line breaks, so each is made one first."""
+    return LINE_BREAKS.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), message)
 
 
 def plural(count: int, word: str) -> str:

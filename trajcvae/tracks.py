@@ -53,9 +53,12 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
     file named twice (directly and through its folder) is read once."""
     if isinstance(paths, (str, os.PathLike)):  # one file or folder
         paths = [paths]
-    if not isinstance(paths, Iterable) or isinstance(paths, (dict, bytes, bytearray, pd.Series)):
-        hint = ": give a path as text (str) or a Path" if isinstance(paths, (bytes, bytearray)) else \
-            ": give the DataFrame that holds it" if isinstance(paths, pd.Series) else ""
+    values = isinstance(paths, pd.Series) and not all(isinstance(p, (str, os.PathLike)) for p in paths)
+    if not isinstance(paths, Iterable) or isinstance(paths, (dict, bytes, bytearray, memoryview)) or values or \
+            getattr(paths, "ndim", 1) == 0:  # (a Series of paths is paths; a 0-d array is no list)
+        hint = ": give a path as text (str) or a Path" if isinstance(paths, (bytes, bytearray, memoryview)) else \
+            ": give the DataFrame that holds it" if values else ": give paths as a list" if hasattr(paths, "ndim") \
+            else ""
         raise DataError(f"expected file paths or a DataFrame as the data, got {type(paths).__name__}{hint}")
     paths = list(paths)
     odd = next((p for p in paths if not isinstance(p, (str, os.PathLike))), None)

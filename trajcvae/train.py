@@ -473,12 +473,9 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
                 bar.advance(f"epoch {epoch}/{tc.epochs} loss {loss.item():.2f}")
             sched.step()
             model.eval()
-            try:
-                val = validate(predictor, va, val_w.fut, tc.k_eval, dist)
-            except ValueError as e:  # the epoch's last step made the weights NaN: torch.distributions refuses them
-                if "found invalid values" not in str(e):
-                    raise
-                raise _diverged(f"the weights became NaN at epoch {epoch} (its last step)", epoch, out) from None
+            val = validate(predictor, va, val_w.fut, tc.k_eval, dist)
+            if not all(math.isfinite(v) for v in val.values()):  # the same on every rank: all stop together
+                raise _diverged(f"the weights became NaN at epoch {epoch} (its last step)", epoch, out)
             keys = ("loss", "nll", "kl", "elbo")
             totals = distributed.all_sum([sums[k] for k in keys] + [float(len(perm))], dist, device)
             row = {"epoch": epoch, "beta": beta, "lr": lr,
@@ -613,19 +610,24 @@ def validate(predictor: TrajCVAE, wt: WindowTensors, fut: np.ndarray, k: int,
     mine = torch.arange(dist.rank, len(wt), dist.world_size)
     keys = ("nll", "kl", "elbo")
     sums = dict.fromkeys(keys, 0.0)
-    for lo in range(0, len(mine), batch_size):
-        idx = mine[lo:lo + batch_size]
-        # q(z|x,y) draws seeded by window, so the numbers do not depend on the number of ranks, and
-        # forked, so validation leaves the training's random stream untouched.
-        with torch.random.fork_rng(devices=[predictor.device] if predictor.device.type == "cuda" else []):
-            torch.manual_seed(int(idx[0]))
-            terms = model.loss(make_batch(wt, idx, cfg.data, predictor.device))
-        for key in keys:
-            sums[key] += terms[key].item() * len(idx)
-    part = wt.inputs(mine)
-    ade, fde = min_ade_fde(predictor.sample(part, k=k, seed=0), fut[mine.numpy()])
-    totals = distributed.all_sum([sums[key] for key in keys] + [float(ade.sum()), float(fde.sum())], dist,
-                                 predictor.device)
+    try:
+        for lo in range(0, len(mine), batch_size):
+            idx = mine[lo:lo + batch_size]
+            # q(z|x,y) draws seeded by window, so the numbers do not depend on the number of ranks, and
+            # forked, so validation leaves the training's random stream untouched.
+            with torch.random.fork_rng(devices=[predictor.device] if predictor.device.type == "cuda" else []):
+                torch.manual_seed(int(idx[0]))
+                terms = model.loss(make_batch(wt, idx, cfg.data, predictor.device))
+            for key in keys:
+                sums[key] += terms[key].item() * len(idx)
+        part = wt.inputs(mine)
+        ade, fde = min_ade_fde(predictor.sample(part, k=k, seed=0), fut[mine.numpy()])
+        mine_sums = [sums[key] for key in keys] + [float(ade.sum()), float(fde.sum())]
+    except ValueError as e:  # weights gone NaN: torch.distributions refuses them (a NaN the sums carry to all)
+        if "found invalid values" not in str(e):
+            raise
+        mine_sums = [math.nan] * (len(keys) + 2)
+    totals = distributed.all_sum(mine_sums, dist, predictor.device)
     n = len(wt)
     return {**{key: v / n for key, v in zip(keys, totals)}, "min_ade": totals[3] / n, "min_fde": totals[4] / n}
 

@@ -548,7 +548,7 @@ def plot_training(run: str | Path, out: str | Path | None = None, size: str | No
         record, beta = path.parent / "config.toml", None
         if record.is_file():
             try:
-                beta = load_config(record).train.beta
+                beta = load_config(record, run_record=True).train.beta
             except TrajCVAEError:
                 pass
         best = best_row(metrics, beta)
