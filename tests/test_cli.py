@@ -1073,13 +1073,22 @@ def test_demo_says_when_it_continues_the_demo_run_in_its_folder(tmp_path, monkey
         assert lines == [f"{tmp_path} {said} (delete the folder, or give another --out, to train anew)"]
 
 
-def test_the_python_simulate_refuses_what_the_command_refuses_in_one_line(tmp_path):
+def test_the_python_simulate_refuses_what_the_command_refuses_in_one_line(tmp_path, monkeypatch):
     """`simulate.simulate` checks its counts, rate and seed as the command does: a TrajCVAEError naming
-    the option, never a Python error from inside numpy, and nothing written."""
+    the option, never a Python error from inside numpy, and nothing written (nor simulated: a crowd's cap
+    counts every scene's arrivals, before the first is walked)."""
+    import trajcvae.simulate
     from trajcvae.errors import TrajCVAEError
     from trajcvae.simulate import simulate
 
+    monkeypatch.setattr(trajcvae.simulate, "simulate_scene", lambda *a, **kw: pytest.fail("a refused scene was walked"))
     for given, message in (({"scenes": 2.5}, "scenes must be a whole number (got 2.5)"),
+                           ({"scenes": 0}, "scenes and n_frames must be >= 1"),
+                           ({"n_frames": 0}, "scenes and n_frames must be >= 1"),
+                           ({"spawn_rate": 0.0}, "spawn_rate must be > 0 and at most 10 new agents per step (got 0.0)"),
+                           ({"scenes": 10, "n_frames": 800, "spawn_rate": 10.0},  # 8,000 steps, but 80,000 arrivals
+                            "scenes x n_frames x spawn_rate is at most 70,000 arriving agents (a minute or two; got "
+                            "80,000): fewer n_frames or scenes, or a lower spawn_rate"),
                            ({"n_frames": "10"}, "n_frames must be a whole number (got '10')"),
                            ({"spawn_rate": "5"}, "spawn_rate must be a number of new agents per step (got '5')"),
                            ({"seed": -1}, "seed must be between 0 and 2**63 - 1 (got -1)"),
@@ -1121,6 +1130,23 @@ def test_plaza_walkers_arrive_at_the_asked_rate_walk_at_walking_speed_keep_apart
         gaps = np.linalg.norm(p[:, None] - p[None], axis=-1)[np.triu_indices(len(p), 1)]
         close, pairs = close + (gaps < 0.5).sum(), pairs + len(gaps)
     assert close < 0.01 * pairs
+
+
+def test_plaza_walkers_enter_on_an_edge_near_its_middle_heading_in_at_their_pace():
+    """`simulate_scene`: a walker comes in through one edge of the 16 m plaza, within 2 m of its middle, and
+    its first move is into the plaza; walkers go at a pace near 1.25 m/s, which slows as they turn and
+    steer, and never goes over it in the median."""
+    from trajcvae.simulate import simulate_scene
+    df = simulate_scene(n_frames=300, seed=4).sort_values(["agent_id", "frame"])
+    df = df[df.groupby("agent_id")["frame"].transform("size") > 1]
+    by_agent = df.groupby("agent_id")[["x", "y"]]
+    first, second = by_agent.nth(0).to_numpy(), by_agent.nth(1).to_numpy()
+    # One step (0.4 s at about 1.2 m/s) in from its edge, and within 2 m of its middle plus that step's sway.
+    assert (np.abs(first).max(1) > 7.0).all() and (np.abs(first).max(1) < 8.0).all()
+    assert (np.abs(first).min(1) < 2.5).all()
+    assert (np.abs(second).max(1) < np.abs(first).max(1)).all()  # heading in, not out
+    steps = df.groupby("agent_id")[["x", "y"]].diff().dropna()
+    assert 1.0 < np.median(np.hypot(steps["x"], steps["y"])) / 0.4 < 1.25
 
 
 def test_simulated_scenes_are_named_apart_and_no_seed_repeats_another_seeds_scene(tmp_path, monkeypatch):

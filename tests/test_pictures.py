@@ -116,6 +116,59 @@ def test_a_grid_of_agents_with_long_ids_keeps_every_title_apart_and_whole():
     plt.close(fig)
 
 
+def test_a_crowds_kernel_is_half_scotts_width_of_its_widest_agents_futures():
+    """`kernel_width`: over "final" steps, each agent's futures' last points (here 0, 9, 18 and 27 m along x:
+    variances 101.25 and 0, so a spread of sqrt(101.25 / 2)), half Scott's width for 4 points in 2-D; over
+    "all" steps, all 12 of its points; an agent with only two futures that reach anywhere spreads no kernel."""
+    k, p = np.meshgrid(np.arange(4), np.arange(3), indexing="ij")  # (K, P)
+    walker = np.stack([3.0 * k * (p + 1), np.zeros_like(k, float)], -1)  # (K, P, 2): future k goes 3k m a step
+    few = np.full((4, 3, 2), np.nan)
+    few[:2] = [[[0.0, 0.0]] * 3, [[50.0, 0.0]] * 3]  # two futures 50 m apart, the others not finite
+    samples = np.stack([walker, few])
+    assert kernel_width(samples, "final") == pytest.approx(0.5 * np.sqrt(101.25 / 2) * 4 ** (-1 / 6))
+    assert kernel_width(samples, "all") == pytest.approx(6.556969, rel=1e-6)
+    assert kernel_width(samples[1:], "final") is None
+
+
+def test_the_curves_are_scaled_to_the_epochs_after_the_first_where_there_are_more_than_three():
+    """A CVAE's epoch 1 often sits far off the rest (100 against -5): with more than three epochs each panel
+    is scaled to the later ones (the first point off its top); with three, to all of them."""
+    import matplotlib.pyplot as plt
+
+    from trajcvae.plots import CURVE_COLUMNS, plot_curves
+    metrics = pd.DataFrame({c: np.r_[100.0, np.linspace(-5, -6, 5)] for c in CURVE_COLUMNS}).assign(epoch=range(1, 7))
+    fig = plot_curves(metrics)
+    assert all(ax.get_ylim() == pytest.approx((-6.08, -4.92)) for ax in fig.axes)
+    plt.close(fig)
+    fig = plot_curves(metrics.iloc[:3])
+    assert all(ax.get_ylim()[1] > 100 for ax in fig.axes)
+    plt.close(fig)
+
+
+def test_a_long_title_breaks_after_a_hyphen_keeping_it_and_an_image_lies_top_row_up():
+    """`fit_title` breaks a UUID too wide for a line after one of its hyphens, which stays at the line's end
+    (no character is lost); `_draw_image` puts an image's pixel (0, 0) at the top left, where `_image_axes`
+    has v = 0 (v downwards): its top row is at v = 0, its bottom row at v = 1."""
+    import matplotlib.pyplot as plt
+
+    from trajcvae.plots import _draw_image, _image_axes, fit_title
+    assert fit_title("run 3f2b9c1e-7d4a-4b8e-9f6c-2a1d5e8b7c3f", 100) == "run\n3f2b9c1e-7d4a-4b8e-\n9f6c-2a1d5e8b7c3f"
+    fig, ax = plt.subplots()
+    image = np.zeros((2, 4), np.uint8)
+    image[0] = 255  # its top row white
+    _draw_image(ax, image, (4, 2))
+    _image_axes(ax, (4, 2))
+    fig.canvas.draw()
+
+    def value_at(u: float, v: float):  # the image's value under a pointer at pixel (u, v)
+        x, y = ax.transData.transform((u, v))
+        event = type("Event", (), {"x": x, "y": y, "inaxes": ax, "xdata": u, "ydata": v})()
+        return ax.images[0].get_cursor_data(event)
+
+    assert (value_at(1, 0), value_at(1, 1)) == (255, 0)
+    plt.close(fig)
+
+
 def test_density_shows_two_modes():
     rng = np.random.default_rng(1)
     pts = np.concatenate([rng.normal([5, 3], 0.4, (40, 2)), rng.normal([5, -3], 0.4, (40, 2))])  # (M, 2)

@@ -70,6 +70,28 @@ def test_agent_ids_come_back_as_written(tmp_path, suffix):
     assert list(read_tracks([whole]).agent_id.unique()) == [1, 12]
 
 
+def test_times_a_float_no_longer_resolves_to_a_thousandth_are_refused_naming_the_unit_they_fit(tmp_path):
+    """Frame ids near 1e13 are 0.002 apart as float64: steps lose their length, refused by line; a time of
+    5e17 (nanoseconds since 1970: 1985; as microseconds it would be the year 17,800) is asked about as
+    time_ns first."""
+    f = write(tmp_path / "f.csv", "frame,agent_id,x,y\n0,1,0,0\n1e13,1,0.5,0\n")
+    with pytest.raises(DataError, match=r"f.csv line 3: frame 1e\+13 is too large to tell its steps apart \(numbers "
+                                        r"near it are 0.00195 apart\)"):
+        read_tracks([f])
+    t = write(tmp_path / "t.csv", "time,agent_id,x,y\n5e17,1,0,0\n")
+    with pytest.raises(DataError, match=r"are read with (--)?columns time_ns=time \(or time_ms, time_us\)"):
+        read_tracks([t])
+
+
+def test_ids_no_float_holds_signed_padded_or_all_written_as_missing_marks_stay_agents_of_their_own(tmp_path):
+    """Two ids a float64 cannot tell apart (2**53 and 2**53 + 1), "-07" beside "-7", and ids that are all
+    written as missing values' marks ("NA", "None": names, where no id is a number) are two agents each, kept
+    as written, never merged into one agent's duplicate rows nor refused as missing."""
+    for a, b in (("9007199254740993", "9007199254740992"), ("-07", "-7"), ("NA", "None")):
+        f = write(tmp_path / "t.csv", f"frame,agent_id,x,y\n0,{a},0,0\n10,{a},0.5,0\n0,{b},3,0\n10,{b},3.5,0\n")
+        assert sorted(map(str, read_tracks([f]).agent_id.unique())) == sorted([a, b])
+
+
 def test_json_records_or_columns_read_as_the_same_table(tmp_path, sim_files):
     """A JSON file of records (pandas' to_json(orient="records"), or JSON Lines), of columns (its default
     to_json()), or in pandas' other layouts with column names, named .json, reads as the CSV of the same table

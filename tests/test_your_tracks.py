@@ -660,6 +660,24 @@ def test_a_track_that_jumps_as_no_agent_moves_gets_a_warning_naming_the_agent(mo
     assert "1 track jumps: agent 'a5' in scene 'live' moves 5.48 m in 0.4 s at time 42 (13.7 m/s" in said[1]
 
 
+def test_tracks_that_jump_in_several_scenes_are_counted_and_the_fastest_jump_is_named():
+    """Jumps in two scenes: both tracks are counted, and the warning names the fastest jump of all (30 m in a
+    step, not 12 m), whichever scene comes first."""
+    t = np.round(np.arange(11) * 0.4, 6)
+
+    def scene(name: str, agent: int, leap: float) -> pd.DataFrame:
+        walk = [pd.DataFrame({"scene": name, "time": t, "agent_id": a, "x": 1.2 * t, "y": 3.0 * a}) for a in range(6)]
+        jumper = pd.DataFrame({"scene": name, "time": np.r_[t, 4.8, 5.2, 5.6], "agent_id": agent,
+                               "x": np.r_[1.2 * t, [1.2 * 4.4 + leap] * 3], "y": np.r_[[30.0] * 11, 30.0, 30.5, 31.0]})
+        return pd.concat(walk + [jumper], ignore_index=True)
+
+    for order in (["far", "near"], ["near", "far"]):
+        parts = {"far": scene("far", 70, 30.0), "near": scene("near", 80, 12.0)}
+        warning = plausibility(read_tracks(pd.concat([parts[o] for o in order], ignore_index=True)), 0.4)
+        assert warning.startswith("warning: 2 tracks jump; the fastest: agent '70' in scene 'far' moves 30.5 m "
+                                  "in 0.8 s at time 4.8 (38.1 m/s"), warning
+
+
 def write_sdd(path, plaza: pd.DataFrame, px_per_m: float = 20.0) -> None:
     """The plaza as an SDD annotations file: 30 fps frame ids (every frame), boxes in pixels, lost boxes,
     quoted labels (agents alternate Pedestrian and Biker)."""
@@ -1382,6 +1400,41 @@ def test_positions_written_too_coarsely_are_warned_of_in_metres_where_they_lie(p
     assert plausibility(read_tracks([tmp_path / "lines.csv", tmp_path / "plaza.csv"]), 0.4) is None
 
 
+def test_positions_a_decimetre_apart_or_float32_centimetres_are_warned_of(plaza):
+    """Walkers' positions written to one decimal (0.1 m, twice the 5 cm warned of) are warned of, and to two
+    they are fine; float32 positions near 300 km (or 3 km in units of 100 m) resolve 3 cm or so: warned of,
+    where near 100 km (8 mm) they are not."""
+    from trajcvae.units import coarse_positions
+    tenths = plausibility(read_tracks(plaza.assign(x=plaza.x.round(1), y=plaza.y.round(1))), 0.4)
+    assert tenths == ("warning: the table holds positions written as 1 decimal, which resolve only 0.1 m: the "
+                      "futures are that coarse too; write them with more decimals")
+    assert plausibility(read_tracks(plaza.assign(x=plaza.x.round(2), y=plaza.y.round(2))), 0.4) is None
+    # Beside as many rows of straight lines a script wrote (on the grid, never turning), the walkers' turns
+    # still show the rounding: a fifth of the table's turns are enough.
+    lines = pd.DataFrame([("test0", f, 1000 + a, 0.03 * f, 100 + 1.5 * a)
+                          for a in range(10) for f in range(0, 800, 10)],
+                         columns=["scene", "frame", "agent_id", "x", "y"])
+    both = pd.concat([plaza.assign(x=plaza.x.round(1), y=plaza.y.round(1)), lines], ignore_index=True)
+    assert plausibility(read_tracks(both), 0.4) == tenths
+    assert coarse_positions([None, ("t.parquet", 300000.0, "float32")], None) == (
+        "t.parquet holds positions as float32, which near 300000 resolve only 0.0312 m")
+    assert coarse_positions([("t.parquet", 3000.0, "float32")], {"scale": 100.0}) == (
+        "t.parquet holds positions as float32, which near 3000 resolve only 0.0244 m")
+    assert coarse_positions([("t.parquet", 100000.0, "float32")], None) is None
+
+
+def test_each_files_rounding_is_judged_in_its_own_scales_metres(tmp_path):
+    """Decimetres of a file in metres beside a longer file in whole centimetres (a scale of 0.01 for its
+    scene): the file in metres is warned of, its 0.1 m judged in its own metres, not in the other file's."""
+    from trajcvae.simulate import simulate_scene
+    metres, cm = simulate_scene(n_frames=80, seed=12, scene="a"), simulate_scene(n_frames=160, seed=13, scene="b")
+    metres.assign(x=metres.x.round(1), y=metres.y.round(1)).to_csv(tmp_path / "a.csv", index=False)
+    cm.assign(x=(cm.x * 100).round(), y=(cm.y * 100).round()).to_csv(tmp_path / "b.csv", index=False)
+    warning = plausibility(read_tracks([tmp_path / "a.csv", tmp_path / "b.csv"], scale={"a": 1.0, "b": 0.01}), 0.4)
+    assert warning == (f"warning: {tmp_path / 'a.csv'} holds positions written as 1 decimal, which resolve only 0.1 m: "
+                       "the futures are that coarse too; write them with more decimals")
+
+
 def test_the_summary_counts_only_gaps_that_split_a_resampled_track(plaza):
     """At a known rate a gap up to max_gap (0.8 s) is bridged, so it is no gap; irregular timestamps are
     no gaps either, and the rate shown is the typical interval's."""
@@ -1693,6 +1746,47 @@ def test_gps_mistakes_are_one_line(plaza, tmp_path):
     assert not (tmp_path / "q.csv").exists()
 
 
+def test_gps_degrees_are_projected_to_the_metres_a_wgs84_geodesic_measures():
+    """A position 1 km north or east of its scene's origin, at the equator, at 45 and at 70 degrees, is 1 km
+    from it in metres, to the millimetre (the WGS84 ellipsoid's radii, not a sphere's nor another's)."""
+    from trajcvae.units import to_metres
+    for lat0 in (0.0, 45.0, 70.0):
+        for azimuth in (0.0, 90.0):
+            g = Geodesic.WGS84.Direct(lat0, 10.0, azimuth, 1000.0)
+            xy = to_metres(np.array([[g["lon2"], g["lat2"]]]), {"lonlat": {"s": [10.0, lat0]}}, np.array(["s"]))[0]
+            assert abs(np.hypot(*xy) - 1000.0) < 1e-3, (lat0, azimuth, xy)
+
+
+def test_a_gps_scenes_origin_is_its_earliest_position_whichever_agent_comes_first():
+    """Longitude and latitude are projected about the scene's earliest position (agent 2's, at time 0), not
+    about the first agent's first row, so a row keeps its metres whatever is observed later."""
+    df = read_tracks(pd.DataFrame({"time": [1.0, 2.0, 0.0, 1.0], "agent_id": [1, 1, 2, 2],
+                                   "lon": [8.5, 8.50001, 8.6, 8.60001], "lat": [47.3, 47.3, 47.4, 47.4]}))
+    assert df.attrs["units"] == {"lonlat": {"input": [8.6, 47.4]}}
+
+
+def test_gps_futures_keep_the_longitude_convention_their_scene_is_written_in():
+    """A scene written in longitudes 0-360 (200 E) gets its futures back as 200.0009, not as -159.9991, the
+    same place written the other way, which is how a scene written -180-180 gets them; both go back to the
+    same metres."""
+    from trajcvae.units import from_metres, to_metres
+    units, scenes = {"lonlat": {"e": [200.0, 10.0], "w": [-160.0, 10.0]}}, np.array(["e", "w"])
+    lonlat = from_metres(np.array([[100.0, 50.0], [100.0, 50.0]]), units, scenes)
+    assert 200.0 < lonlat[0, 0] < 200.001 and -160.0 < lonlat[1, 0] < -159.999
+    assert np.allclose(to_metres(lonlat, units, scenes), [[100.0, 50.0], [100.0, 50.0]])
+
+
+def test_swapped_longitude_and_latitude_columns_are_named_where_most_rows_are_no_degrees():
+    """Latitudes in the longitude column and longitudes near 90 E in the latitude column: the rows past 90 are
+    no degrees, and since most are (6 of 10), and all would be degrees the other way round, the columns are
+    asked about."""
+    from trajcvae.units import check_lonlat
+    lat, lon = np.full(10, 23.5), np.linspace(89.7, 90.6, 10)  # as read: lon column, lat column
+    with pytest.raises(DataError, match=r"^line 6: \(23.5, 90.1\) is no longitude, latitude in degrees .*; are the "
+                                        r"longitude and latitude columns swapped\?$"):
+        check_lonlat(lat, lon, lon, lambda i: f"line {i + 2}", lambda i: "s")
+
+
 def test_degrees_in_x_y_columns_or_as_float32_get_a_warning_that_names_the_fix(plaza, tmp_path):
     gps = to_gps(plaza, 47.3769, 8.5417)
     warning = plausibility(read_tracks(gps.rename(columns={"lon": "x", "lat": "y"})), 0.4)
@@ -1728,6 +1822,18 @@ def test_frame_ids_of_two_rates_in_one_scene_get_a_warning(plaza):
     mixed = pd.concat([plaza[plaza.frame < half], late.assign(frame=np.round(late.pop("time") * 25))])
     warning = plausibility(read_tracks(mixed), 0.4)
     assert "moves 10 frame ids at a time" in warning and "not its step of 5" in warning and "--fps" in warning
+
+
+def test_a_short_track_that_misses_a_few_frames_is_not_called_two_rates():
+    """A scene of a dozen moves, 3 of them over a missed frame, is too short to tell frame ids of two rates
+    from missed frames: no warning (twice as many moves missing as often are warned of)."""
+    frames = [0, 10, 20, 40, 50, 60, 80, 90, 100, 120, 130, 140, 160]
+    rows = lambda agents: [(f, a, f / 10 * 0.48 + 0.0137, 3.0 * a + 0.0137)  # noqa: E731  1.2 m/s
+                           for a in range(agents) for f in frames]
+    assert plausibility(read_tracks(pd.DataFrame(rows(1), columns=["frame", "agent_id", "x", "y"])), 0.4) is None
+    warning = plausibility(read_tracks(pd.DataFrame(rows(2), columns=["frame", "agent_id", "x", "y"])), 0.4)
+    assert warning.startswith("warning: scene 'input' moves 20 frame ids at a time in 33% of its moves, not its "
+                              "step of 10"), warning
 
 
 def test_tracks_read_without_the_units_or_classes_the_model_was_trained_with_are_warned_of(model, plaza, tmp_path):
@@ -1829,6 +1935,20 @@ def test_a_clock_far_too_fast_is_named_when_no_track_lasts_a_step(plaza, tmp_pat
     one_line_error(cli("predict", "pedestrian", tmp_path / "MOT17-02", tmp_path / "MOT17-04", "--scale", 0.05,
                        "--out", tmp_path / "p.csv"), "no track lasts one 0.4 s step", "are the files' own frame "
                    "rates (their formats' or seqinfo.ini's) right? --fps overrides them")
+
+
+def test_a_fast_trackers_short_tracks_at_a_walkers_pace_are_left_alone():
+    """Samples 200 a second, most tracks shorter than a step: at a walker's pace (1.2 m/s) that is a fast
+    tracker's, and nothing is said; at 12 m/s, over the band's top, its clock is asked about."""
+    t = np.round(np.arange(0, 0.2, 0.005), 6)
+    long = np.round(np.arange(0, 4.0, 0.005), 6)  # one track lasts steps
+    table = pd.concat([pd.DataFrame({"time": t + 0.1 * a, "agent_id": a, "x": 1.2 * t + 0.0137, "y": 3.0 * a + 0.0137})
+                       for a in range(9)] + [pd.DataFrame({"time": long, "agent_id": 99, "x": 1.2 * long + 0.0137,
+                                                            "y": 50.0})], ignore_index=True)
+    assert plausibility(read_tracks(table), 0.4) is None
+    warning = plausibility(read_tracks(table.assign(x=table.x * 10)), 0.4)
+    assert warning.startswith("warning: 9 of 10 agents' tracks last less than one 0.4 s step (median 0.195 s, at "
+                              "12 m/s from first to last position; samples 0.005 s apart)"), warning
 
 
 def test_a_time_step_the_tracks_do_not_take_is_named(plaza, tmp_path):
@@ -2115,6 +2235,20 @@ def test_scale_file_mistakes_are_one_line(plaza, tmp_path, scales, expected):
     assert not (tmp_path / "p.csv").exists()
 
 
+def test_a_scale_table_row_short_of_its_video_and_a_nearly_singular_homography_are_refused(tmp_path):
+    """A scale table with a video column whose row lacks its video is refused by its line, never an
+    IndexError; a homography whose determinant is 1e-14 of its size cubed cannot map metres back to pixels
+    and is refused as singular, as one of determinant 0 is."""
+    from trajcvae.units import scene_scales, unit_conversion
+    table = write(tmp_path / "s.csv", "scene,scale,video\ndeathCircle,0.03,0\nhyang,0.04\n")
+    with pytest.raises(DataError, match=r"s.csv line 3: no video for scene 'hyang' \(the table has a video column\)"):
+        scene_scales(table)
+    with pytest.raises(DataError, match="^homography: the matrix is singular"):
+        unit_conversion(None, [[1, 0, 0], [0, 1e-14, 0], [0, 0, 1]])
+    assert unit_conversion(None, [[100, 0, 0], [0, 100, 0], [0, 0, 1]]) == {
+        "homography": [[100.0, 0.0, 0.0], [0.0, 100.0, 0.0], [0.0, 0.0, 1.0]]}
+
+
 def test_a_scale_that_is_no_number_and_no_file_is_named(plaza, tmp_path):
     plaza.to_csv(tmp_path / "plaza.csv", index=False)
     one_line_error(cli("predict", "pedestrian", tmp_path / "plaza.csv", "--scale", "0.o5", "--out", tmp_path / "p.csv"),
@@ -2263,6 +2397,22 @@ def test_time_unit_mistakes_name_the_role_that_fits(plaza, tmp_path):
                        "car", "--out", tmp_path / "p.csv"), "has no label column", "--columns label=<column> reads "
                    "another")
     assert not (tmp_path / "p.csv").exists()
+
+
+def test_a_time_unit_is_suggested_only_where_it_brings_samples_a_trackers_interval_apart():
+    """The unit a time column's question suggests brings its samples 0.01-2 s apart, as a tracker's come (4 ms
+    stamps read as seconds, 4 s apart, are no such reading), and of two that do, the one nearer 0.1 s apart
+    (0.5 ms read as minutes: 0.03 s; as hours: 1.8 s)."""
+    from trajcvae.checks import time_unit_question
+    from trajcvae.table import PER_SECOND
+
+    df = pd.DataFrame({"frame": [0.0], "agent_id": [1], "x": [0.0], "y": [0.0], "scene": ["s"]})
+    df.attrs.update(columns={"time_ms": "stamp"}, time_base="seconds")
+    assert time_unit_question(df, 0.004) == "is the time column in milliseconds (--columns time_ms=stamp)?"
+    df.attrs.update(columns={"time": "stamp"})
+    assert time_unit_question(df, 0.0005, among=tuple(PER_SECOND)) == (
+        "is the time column in seconds (--columns time=stamp)? Read with --columns time_min=stamp, its samples "
+        "would come 0.03 s apart")
 
 
 def test_scale_tables_keep_scene_names_as_written(plaza, tmp_path, monkeypatch):

@@ -183,8 +183,10 @@ def _scale_table(text: str, source: str) -> dict:
     out = {}
     for n, line in lines[1:]:
         row = split(line)
-        if len(row) <= max(i, j, v or 0) or not row[j]:
+        if len(row) <= max(i, j) or not row[j]:
             raise DataError(f"{source} line {n}: no scale for scene '{row[i] if len(row) > i else ''}'")
+        if v is not None and (len(row) <= v or not row[v]):
+            raise DataError(f"{source} line {n}: no video for scene '{row[i]}' (the table has a video column)")
         scene = row[i] if v is None else f"{row[i]}_{'video' * row[v].isdigit()}{row[v]}"  # deathCircle_video0
         if scene in out:
             raise DataError(f"{source} line {n}: scene '{scene}' is given twice")
