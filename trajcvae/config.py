@@ -218,7 +218,7 @@ def set_option(cfg: Config, dotted: str, value: Any, source: str = "option", typ
         value = _unquoted(value)
     try:
         if typed and (isinstance(current, bool) or kind == "bool") and not isinstance(value, bool):
-            if getattr(getattr(value, "dtype", None), "kind", "") != "b":  # (numpy's bool: a Python dict's)
+            if getattr(getattr(value, "dtype", None), "kind", "") != "b":  # (numpy's bool: Config.from_dict's)
                 raise ValueError(value)  # TOML's flags are true and false (0 and 1 are counts)
             value = bool(value)
         if isinstance(value, str) and not value.isascii() and kind != "str" and "str" not in kind.split(" | "):
@@ -508,7 +508,7 @@ def _check_types(cfg: Config) -> None:
             raise TrajCVAEError(f"invalid config: unknown option '{section.name}.{odd}'" + (
                 f"; did you mean '{section.name}.{close[0]}'?" if close else ""))
         for f in dataclasses.fields(sub):
-            value, allowed = getattr(getattr(cfg, section.name), f.name), f.type.split(" | ")
+            value, allowed = getattr(sub, f.name), f.type.split(" | ")
             if value is None and "None" in allowed:
                 continue
             if "bool" in allowed and getattr(getattr(value, "dtype", None), "kind", "") == "b":  # numpy's bool
@@ -520,10 +520,10 @@ def _check_types(cfg: Config) -> None:
                 raise TrajCVAEError(f"invalid config: {section.name}.{f.name} must be of type {f.type} (got {value!r})")
             # Python's own numbers (numpy's and Fraction would make a checkpoint that no weights-only load reads).
             if isinstance(value, numbers.Integral) and not isinstance(value, bool) and "int" in allowed:
-                setattr(getattr(cfg, section.name), f.name, int(value))
+                setattr(sub, f.name, int(value))
             elif isinstance(value, numbers.Real) and not isinstance(value, bool):
                 try:
-                    setattr(getattr(cfg, section.name), f.name, float(value))
+                    setattr(sub, f.name, float(value))
                 except OverflowError:  # 10**400
                     raise TrajCVAEError(f"invalid config: {section.name}.{f.name} must be a finite number (got "
                                         f"{shown(value)})") from None
