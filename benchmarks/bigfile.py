@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from trajcvae.config import check_count  # noqa: E402
+from trajcvae.config import check_count, check_seed  # noqa: E402
 from trajcvae.errors import as_written  # noqa: E402
 
 
@@ -111,6 +111,7 @@ def main() -> None:
     args = ap.parse_args()
     for option in ("rows", "k", "base_scenes"):
         check_count(getattr(args, option), f"--{option.replace('_', '-')}")
+    check_seed(args.seed)
     args.dir.mkdir(parents=True, exist_ok=True)
     csv = args.dir / f"tracks_{args.rows}.csv"
     if not csv.exists():

@@ -19,31 +19,41 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from trajcvae.errors import TrajCVAEError, TrajCVAEWarning, cli_wording, one_line
+from trajcvae.errors import TrajCVAEError, TrajCVAEWarning, cli_wording, in_cli, one_line
 
 
 def eth_ucy_table(path, option: str = "--source") -> pd.DataFrame:
     """An ETH/UCY text file (rows of frame agent_id x y numbers, whitespace-separated) as its four columns;
     any other file is one line naming it."""
     try:
-        table = pd.read_csv(path, sep=r"\s+", header=None, dtype=np.float64)
+        table = pd.read_csv(path, sep=r"\s+", header=None)  # (ids as written: int64 keeps those beyond 2**53)
     except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError):
         table = None
-    if table is None or table.shape[1] != 4 or not len(table) or not np.isfinite(table.to_numpy()).all():
+    if table is None or table.shape[1] != 4 or not len(table) or not all(
+            pd.api.types.is_numeric_dtype(c) and not pd.api.types.is_bool_dtype(c) for _, c in table.items()) \
+            or not np.isfinite(table.to_numpy(np.float64)).all():
         raise TrajCVAEError(f"{option} {path}: not an ETH/UCY text file (rows of four numbers: frame agent_id x y)")
     table.columns = ["frame", "agent_id", "x", "y"]
     return table
 
 
 def trajcvae(*args, show: bool = True) -> None:
-    """Run `trajcvae ARGS` (its lines shown, with `show`); a failure ends the script with its error line."""
-    done = subprocess.run([sys.executable, "-m", "trajcvae", *map(str, args)], stdout=None if show else
-                          subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    if show and done.stderr:
-        sys.stderr.write(done.stderr)
+    """Run `trajcvae ARGS`, its lines shown as they come (with `show`); a failure ends the script with its
+    error line, said once."""
+    with subprocess.Popen([sys.executable, "-m", "trajcvae", *map(str, args)], stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True) as done:
+        last = None
+        for line in done.stdout:  # each line once the next has come: the last may be the error
+            if show and last is not None:
+                sys.stdout.write(last)
+                sys.stdout.flush()
+            last = line
     if done.returncode:
-        lines = done.stderr.strip().splitlines() or [f"exit {done.returncode}"]
-        raise TrajCVAEError(f"trajcvae {args[0]}: {lines[-1].removeprefix('error: ')}")
+        said = (last or f"exit {done.returncode}").strip().removeprefix("error: ")
+        raise TrajCVAEError(f"trajcvae {args[0]}: {said}")
+    if show and last is not None:
+        sys.stdout.write(last)
+        sys.stdout.flush()
 
 
 
@@ -52,7 +62,7 @@ def run(main: Callable[[], None]) -> None:
     """Run a script's `main`: the project's refusals (options checked with `trajcvae.config`'s checks, data
     the library cannot read) and the system's refused reads and writes end it with one `error:` line, naming
     options as a command line does (-k, not the Python keyword k); the library's warnings are one line each."""
-    python = warnings.showwarning
+    python, wording = warnings.showwarning, in_cli()
 
     def warning_line(message, category, filename, lineno, file=None, line=None) -> None:
         if issubclass(category, TrajCVAEWarning):  # as the commands give them
@@ -72,5 +82,5 @@ def run(main: Callable[[], None]) -> None:
     except KeyboardInterrupt:
         sys.exit(130)
     finally:  # (a caller in the same process, a test, gets its own back)
-        cli_wording(False)
+        cli_wording(wording)
         warnings.showwarning = python

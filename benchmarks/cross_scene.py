@@ -82,8 +82,11 @@ def run_fold(split_dir: Path, holdout: str, config: str | None, overrides: list[
             raise SystemExit(f"error: {done}: a finished run of split {was[0]}, -k {was[1]}, --config "
                              f"{report.get('config')} --set {' '.join(report.get('overrides', [])) or '(none)'}, "
                              "not this one's: give another --out")
-        edited = [part for part, digest in data.items() if report.get("data", {}).get(part) != digest]
-        if edited:  # (a report without digests, before 2026-12-06, is of files it cannot vouch for)
+        if "data" not in report:
+            raise SystemExit(f"error: {done}: a finished run made before reports recorded their files (2026-12-06), "
+                             "whose files cannot be checked: give another --out, or delete it to run again")
+        edited = [part.replace("_", "-") for part, digest in data.items() if report["data"].get(part) != digest]
+        if edited:
             raise SystemExit(f"error: {done}: a finished run whose {', '.join(edited)} files were not these (other "
                              "files, or edited since): give another --out, or delete it to run again")
         return report

@@ -67,6 +67,8 @@ def main() -> None:
     if not a.scenes and not a.model:
         raise TrajCVAEError("give --scenes (files or folders whose annotation noise to measure) or --model (with "
                             "--data: checkpoints to score under observation noise)")
+    if a.model and not a.sigmas:
+        raise TrajCVAEError("--sigmas: give at least one noise std in metres (0 for none)")
     if a.model and not a.data:
         raise TrajCVAEError("--model needs --data: the files or folders to test it on")
     cfg = load_config(None)

@@ -90,9 +90,11 @@ def main() -> None:
     if not records:
         raise TrajCVAEError(f"--source {args.source}: no pedestrian has {SAMPLES} samples {STEP} frame ids apart "
                             "in a row: no TrajNet++ scene to cut")
-    if TrajCVAE.load(args.model).sampler is None:  # (checked before anything is written)
-        raise TrajCVAEError(f"--model {args.model}: has no learned K-set sampler, which --kset learned needs "
-                            "(kset.epochs = 0 or --draws 0 in its benchmark)")
+    sampler = TrajCVAE.load(args.model).sampler  # (checked before anything is written)
+    if sampler is None or sampler.k != 20:
+        raise TrajCVAEError(f"--model {args.model}: " + ("has no learned K-set sampler, which --kset learned needs "
+                            "(kset.epochs = 0 or --draws 0 in its benchmark)" if sampler is None else
+                            f"its learned K-set sampler makes {sampler.k} futures, and -k 20 --kset learned asks 20"))
     args.out.mkdir(parents=True, exist_ok=True)
     observed = np.zeros(len(tracks), bool)
     for r in records:

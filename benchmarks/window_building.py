@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from trajcvae import TrajCVAE
+from trajcvae.config import check_seed
 from trajcvae.errors import TrajCVAEError, as_written
 
 FPS = 25.0  # ETH/UCY frame ids: 10 per 0.4 s step
@@ -57,6 +58,7 @@ def main() -> None:
     a = ap.parse_args()
     from command_line import eth_ucy_table
 
+    check_seed(a.seed)
     if not (a.jitter >= 0 and np.isfinite(a.jitter)):
         raise TrajCVAEError(f"--jitter must be a number of seconds >= 0 (got {a.jitter:g})")
     d = eth_ucy_table(a.source)

@@ -146,6 +146,8 @@ def main() -> None:
     if not np.isfinite(a.until):
         raise TrajCVAEError(f"--until must be a frame id (got {a.until:g})")
     src = src[src.frame <= a.until].reset_index(drop=True)
+    if not len(src):
+        raise TrajCVAEError(f"--until {a.until:.12g}: before every frame id of {a.source} (give a later one)")
     if a.at is None:
         seen = src.groupby("agent_id").frame.transform("min")
         ok = src[(src.frame - seen >= 70) & (src.frame <= a.until - 120)]

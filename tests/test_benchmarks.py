@@ -154,7 +154,7 @@ def test_benchmark_scripts_refuse_what_they_cannot_use_before_any_work(tmp_path,
     import sys
     import warnings
 
-    from trajcvae.errors import TrajCVAEWarning
+    from trajcvae.errors import TrajCVAEError, TrajCVAEWarning
 
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
     from command_line import run
@@ -164,6 +164,11 @@ def test_benchmark_scripts_refuse_what_they_cannot_use_before_any_work(tmp_path,
     csv.write_text("frame,agent_id,x,y\n0,1,0.0,0.0\n10,1,0.5,0.0\n")
     eth = tmp_path / "eth.txt"
     eth.write_text("".join(f"{10 * i} 1 {0.5 * i} 0.0\n" for i in range(15)))  # one track of 15 samples
+    big = tmp_path / "big.txt"  # two agents of ids no float tells apart, each walking 21 steps
+    big.write_text("".join(f"{10 * i} {2 ** 53 + a} {0.5 * i} {a}\n" for i in range(21) for a in (0, 1)))
+    from command_line import eth_ucy_table, trajcvae
+
+    assert eth_ucy_table(big).agent_id.nunique() == 2
     for script, args, message in (
             ("window_building", ["--source", csv], f"--source {csv}: not an ETH/UCY text file"),
             ("window_building", ["--source", eth, "--jitter", "-1"], "--jitter must be a number of seconds >= 0"),
@@ -174,6 +179,11 @@ def test_benchmark_scripts_refuse_what_they_cannot_use_before_any_work(tmp_path,
             ("live_latency", ["--calibrate", "foo"], "--calibrate must be one of"),
             ("live_latency", ["--replay", csv], f"--replay {csv}: not an ETH/UCY text file"),
             ("noise", [], "give --scenes .* or --model"),
+            ("noise", ["--model", "pedestrian", "--data", eth, "--sigmas"], "--sigmas: give at least one noise std"),
+            ("window_building", ["--source", eth, "--seed", "-1"], r"--seed must be between 0 and 2\*\*63 - 1"),
+            ("your_data", ["--source", eth, "--until", "-5", "--at", "10", "--out", tmp_path / "yd"],
+             "--until -5: before every frame id of "),
+            ("trajnet", ["--source", big, "--out", tmp_path / "tn", "--model", "none.pt"], "none.pt: checkpoint not "),
             ("cross_scene", ["--set", "train.seed=3", "--out", tmp_path / "cs"],
              "--set train.seed=3: the script sets it for each run; use --seeds")):
         if script == "cross_scene" and not ETH_UCY.is_dir():
@@ -182,6 +192,12 @@ def test_benchmark_scripts_refuse_what_they_cannot_use_before_any_work(tmp_path,
         with pytest.raises(SystemExit, match=f"^error: {message}"):
             run(load_script(script).main)
     assert not any((tmp_path / name).exists() for name in ("tn", "yd", "cs"))
+    out = __import__("io").StringIO()  # a trajcvae command's failure: its error line, once
+    monkeypatch.setattr(sys, "stdout", out)
+    with pytest.raises(TrajCVAEError, match=r"^trajcvae predict: .*none.pt: checkpoint not found"):
+        trajcvae("predict", tmp_path / "none.pt", eth, "--out", tmp_path / "p.csv")
+    assert "checkpoint not found" not in out.getvalue()
+    monkeypatch.undo()
     err = __import__("io").StringIO()
     with warnings.catch_warnings():
         warnings.simplefilter("always")

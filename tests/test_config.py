@@ -167,6 +167,10 @@ def test_numbers_of_numpy_or_fractions_in_a_python_config_are_saved_as_pythons_o
     assert [type(v) for v in (cfg.train.lr, cfg.model.hidden, cfg.data.dt, cfg.kset.lr, cfg.train.device,
                               cfg.data.scale_norm)] == [float, int, float, float, str, bool]
     assert Config.from_dict({"data": {"scale_norm": np.bool_(False)}}).data.scale_norm is False
+    cfg.data.scale_norm = np.array([True, False])  # no flag
+    with pytest.raises(TrajCVAEError, match=r"data.scale_norm must be of type bool \(got array\("):
+        validate(cfg)
+    cfg.data.scale_norm = True
     buffer = __import__("io").BytesIO()
     torch.save(cfg.to_dict(), buffer)
     buffer.seek(0)

@@ -218,7 +218,7 @@ def set_option(cfg: Config, dotted: str, value: Any, source: str = "option", typ
         value = _unquoted(value)
     try:
         if typed and (isinstance(current, bool) or kind == "bool") and not isinstance(value, bool):
-            if getattr(getattr(value, "dtype", None), "kind", "") != "b":  # (numpy's bool: Config.from_dict's)
+            if not _numpy_bool(value):  # (numpy's: Config.from_dict's)
                 raise ValueError(value)  # TOML's flags are true and false (0 and 1 are counts)
             value = bool(value)
         if isinstance(value, str) and not value.isascii() and kind != "str" and "str" not in kind.split(" | "):
@@ -286,6 +286,11 @@ def _equals(value: Any, target: Any, text: bool = False) -> bool:
     return value == target
 
 
+def _numpy_bool(value: Any) -> bool:
+    """Whether `value` is one numpy bool (np.True_, a 0-d array of one), not an array of several."""
+    return getattr(value, "shape", None) == () and getattr(getattr(value, "dtype", None), "kind", "") == "b"
+
+
 def _unquoted(value: Any) -> Any:
     """--set text without the quotes TOML writes text in: data.classes="Pedestrian"."""
     if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
@@ -305,7 +310,9 @@ def _number_or_text(value: Any) -> float | str:
             number = float(value)
         except (TypeError, ValueError):
             return str(value)
-        if not str(value).isascii():
+        if not str(value).isascii():  # (a file of that name is read as the file)
+            if Path(value).is_file():
+                return str(value)
             raise ValueError(value)
         return number
     return float(value)
@@ -511,7 +518,7 @@ def _check_types(cfg: Config) -> None:
             value, allowed = getattr(sub, f.name), f.type.split(" | ")
             if value is None and "None" in allowed:
                 continue
-            if "bool" in allowed and getattr(getattr(value, "dtype", None), "kind", "") == "b":  # numpy's bool
+            if "bool" in allowed and _numpy_bool(value):
                 value = bool(value)
                 setattr(sub, f.name, value)
             ok = isinstance(value, bool) if "bool" in allowed else \
