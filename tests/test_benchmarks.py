@@ -74,7 +74,11 @@ def test_cross_scene_summary_scores_each_fold_over_its_seeds(tmp_path):
     assert cs.run_fold(tmp_path / "eth", "hotel", None, [], 3, tmp_path / "older", 1, 20) == older
     # ... but not where its files are others now (an edited held-out file, a --root of other data).
     (tmp_path / "eth" / "train" / "biwi_hotel.txt").write_text("0 1 0.0 0.0\n10 1 0.6 0.0\n")
-    with pytest.raises(SystemExit, match="cross_scene.json: a finished run whose held_out files were not these"):
+    with pytest.raises(SystemExit, match="cross_scene.json: a finished run whose held-out files were not these"):
+        cs.run_fold(tmp_path / "eth", "hotel", None, [], 3, tmp_path / "older", 1, 20)
+    del older["data"]  # a report from before they were recorded: its files cannot be checked
+    (tmp_path / "older" / "cross_scene.json").write_text(__import__("json").dumps(older))
+    with pytest.raises(SystemExit, match="a finished run made before reports recorded their files"):
         cs.run_fold(tmp_path / "eth", "hotel", None, [], 3, tmp_path / "older", 1, 20)
     # Overrides add up, one --set or several.
     assert cs.parser().parse_args(["--set", "a=1", "--set", "b=2", "c=3"]).set == ["a=1", "b=2", "c=3"]
