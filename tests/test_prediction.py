@@ -53,6 +53,13 @@ def test_same_seed_same_numbers(trained, sim_files):
     c = p.predict([sim_files["test"]], k=4, seed=4)
     pd.testing.assert_frame_equal(a, b)
     assert not np.allclose(a[["x", "y"]], c[["x", "y"]])
+    # torch's CPU generator keeps a seed's low 32 bits: a seed beyond them is given to it as a digest, so
+    # 3 and 2**32 + 3 are different seeds (a seed below 2**32 is itself, as the published runs used it).
+    from trajcvae.config import torch_seed
+
+    far = p.predict([sim_files["test"]], k=4, seed=2 ** 32 + 3)
+    assert not np.allclose(a[["x", "y"]], far[["x", "y"]])
+    assert torch_seed(3) == 3 and torch_seed(2 ** 32 + 3) != 3 and torch_seed(2 ** 63 - 1) < 2 ** 32
 
 
 def test_full_draws_are_the_same_however_little_memory_is_free(trained, sim_files, monkeypatch):

@@ -26,7 +26,7 @@ from .atomic import write_text
 from .batch import WindowTensors, make_batch
 from .calibrate import ScenePast
 from .config import (Config, _whole, check_calibration, check_count, check_k, check_log, check_output, check_path,
-                     load_config)
+                     load_config, torch_seed)
 from .errors import NoWindowsError, TrajCVAEError, shown, warn
 from .evaluate import calibration_of, window_errors
 from .metrics import CALIBRATION_LEVELS, brier_fde, kde_nll, min_ade_fde
@@ -50,7 +50,7 @@ HEADINGS = {  # result key -> Markdown heading
 def likelihoods(predictor: TrajCVAE, wt: WindowTensors, fut: np.ndarray, is_samples: int = 100,
                 kde_samples: int = 2000, seed: int = 0, batch: int = 256) -> dict[str, float]:
     """Mean test -ELBO, importance-sampled -log p(y|x) and KDE NLL, nats per window (world units)."""
-    torch.manual_seed(seed)
+    torch.manual_seed(torch_seed(seed))
     neg_elbo, is_nll, kde = [], [], []
     for lo in range(0, len(wt), batch):
         idx = torch.arange(lo, min(lo + batch, len(wt)))

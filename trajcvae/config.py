@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import difflib
+import hashlib
 import math
 import numbers
 import os
@@ -541,7 +542,7 @@ def _check_types(cfg: Config) -> None:
 # --- user options: every command checks its k, seed, device and pool size here, before any work -------
 
 FLOAT32_MAX = 3.4028234663852886e38
-MAX_SEED = 2 ** 63 - 1  # torch.Generator.manual_seed takes a signed 64-bit seed
+MAX_SEED = 2 ** 63 - 1  # seeds and counts; torch_seed gives torch's 32-bit CPU generator a digest of larger seeds
 KSETS = ("none", "kmeans", "learned")  # --kset: plain sampling (K draws, no weights) or a K-set (kset.py)
 
 
@@ -582,6 +583,15 @@ def check_count(value: int, option: str) -> int:
 
 def check_k(k: int) -> int:
     return check_count(k, "-k")
+
+
+def torch_seed(seed: int) -> int:
+    """The seed torch's CPU generator is given for `seed`: itself below 2**32, else a 32-bit digest of it.
+    That generator keeps only a seed's low 32 bits, so 1 and 2**32 + 1 would draw the same numbers."""
+    seed = int(seed)
+    if 0 <= seed < 2 ** 32:
+        return seed
+    return int.from_bytes(hashlib.sha256(seed.to_bytes(16, "little", signed=True)).digest()[:4], "little")
 
 
 def check_seed(seed: int | None) -> int | None:

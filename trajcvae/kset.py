@@ -31,7 +31,7 @@ import torch
 import torch.nn as nn
 
 from .batch import WindowTensors, make_batch
-from .config import Config
+from .config import Config, torch_seed
 from .errors import TrajCVAEError
 from .model import CVAE, mlp
 
@@ -114,8 +114,8 @@ def train_kset(model: CVAE, cfg: Config, train_wt: WindowTensors, val_wt: Window
     on the model's device; its random numbers are drawn on the CPU, so a seed gives the same draws on any."""
     kc, dc = cfg.kset, cfg.data
     device = model.device
-    gen = torch.Generator().manual_seed(cfg.train.seed)
-    torch.manual_seed(cfg.train.seed)
+    gen = torch.Generator().manual_seed(torch_seed(cfg.train.seed))
+    torch.manual_seed(torch_seed(cfg.train.seed))
     model.eval()
     for p in model.parameters():
         p.requires_grad_(False)
@@ -176,7 +176,7 @@ def _val_min_ade(model: CVAE, sampler: KSetSampler, wt: WindowTensors, fut: np.n
                  batch: int = 1024) -> float:
     sampler.eval()
     device = model.device
-    eps = torch.randn(model.z_dim, generator=torch.Generator().manual_seed(int(seed))).to(device)
+    eps = torch.randn(model.z_dim, generator=torch.Generator().manual_seed(torch_seed(seed))).to(device)
     if wt.offset is not None:  # windows' positions are relative to their offset (`batch.WindowTensors`)
         fut = fut - wt.offset[:, None, :]
     total = 0.0

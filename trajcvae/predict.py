@@ -29,7 +29,7 @@ from .checks import (bridges_any, bridging_gap, check_grid, far_apart, gap_witho
                      sampling_interval, summarize, time_steps, TrackSummary)
 from .config import (TABLE_SUFFIXES, TRAJNET_SUFFIX, Config, _whole, check_count, check_flags, check_log,
                      check_max_gap, check_output, check_primary, check_sampling, check_seed, check_since,
-                     check_trajnet_output, read_paths, resolve_device)
+                     check_trajnet_output, read_paths, resolve_device, torch_seed)
 from .errors import DataError, NoWindowsError, TrajCVAEError, in_cli, one_line, plural, warn
 from .formats import trajnet_predictions
 from .kset import KSetSampler, kmeans_futures, nearest_shares
@@ -198,7 +198,7 @@ class TrajCVAE:
             idx = torch.arange(lo, hi)
             part = noise[lo - start:hi - start] if full else None  # (B, K, P, 2)
             b = make_batch(wt, idx, self.config.data, self.device)
-            gen = torch.Generator().manual_seed(int(seed))
+            gen = torch.Generator().manual_seed(torch_seed(seed))
             if most_likely:
                 y = self.model.most_likely(b)  # (B, 1, P, 2)
             elif kset == "learned":
@@ -237,7 +237,7 @@ class TrajCVAE:
     def _full_noise(self, seed: int, k: int, n: int) -> torch.Tensor:
         """The standard-normal noise of full draws for a block of n windows: what `CVAE.sample(full=True)`
         draws after z's from a generator seeded with `seed`.  -> (n, K, P, 2)"""
-        gen = torch.Generator().manual_seed(int(seed))
+        gen = torch.Generator().manual_seed(torch_seed(seed))
         torch.randn(k, self.model.z_dim, generator=gen)  # z's draws come first
         return torch.randn(n, k, self.config.data.pred_len, 2, generator=gen)
 
@@ -296,7 +296,7 @@ class TrajCVAE:
         """`calibrate.DRAWS` draws of p(y|x) per window, in the agent frame: every window gets the same
         standard-normal draws, from a generator seeded with `seed`, as in `CVAE.sample`, so a window's pool
         does not depend on the others of its batch.  -> (B, S, P, 2)"""
-        gen = torch.Generator().manual_seed(int(seed))
+        gen = torch.Generator().manual_seed(torch_seed(seed))
         eps = torch.randn(DRAWS, self.model.z_dim, generator=gen).to(self.device)  # (S, Z)
         noise = torch.randn(DRAWS, self.config.data.pred_len, 2, generator=gen).to(self.device)  # (S, P, 2)
         p = self.model.prior(ctx).base_dist

@@ -34,7 +34,7 @@ from .atomic import process_alive, process_started, write_text
 from .batch import WindowTensors, make_batch
 from .checks import speed_record
 from .config import (TRAIN_OPTIONS, Config, check_flags, check_log, check_output, load_config, resolve_device,
-                     validate as validate_config)
+                     torch_seed, validate as validate_config)
 from .errors import DataError, NoWindowsError, TrajCVAEError, keyword_names, plural, warn, warning_text
 from .kset import train_kset
 from .metrics import fit_cv_noise, min_ade_fde
@@ -359,8 +359,8 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
     if state is not None and "training" not in before and log is not None:  # a run of a trajcvae before 2026-12-03
         log(f"warning: {out / 'last.pt'} does not record the data it was trained on (an older trajcvae made it), "
             "so this resume cannot check they are the files given; if they are not, start a new run in another --out")
-    torch.manual_seed(tc.seed)  # same initial weights on every rank (DDP also broadcasts rank 0's)
-    gen = torch.Generator().manual_seed(tc.seed + dist.rank)  # shuffling and augmentation
+    torch.manual_seed(torch_seed(tc.seed))  # same initial weights on every rank (DDP also broadcasts rank 0's)
+    gen = torch.Generator().manual_seed(torch_seed(tc.seed + dist.rank))  # shuffling and augmentation
 
     train_w = _windows_of("training", train_paths, cfg, cache_dir, _said_of("training", log))
     val_w = None if val_paths is None else \
