@@ -134,7 +134,8 @@ def main() -> None:
     own = {"train.seed": "--seeds", "train.num_threads": "--threads"}  # each run's, set by the script
     given = next((o for o in args.set if o.partition("=")[0].strip() in own), None)
     if given is not None:
-        raise SystemExit(f"error: --set {given}: the script sets it for each run; use {own[given.partition('=')[0].strip()]}")
+        flag = own[given.partition("=")[0].strip()]
+        raise SystemExit(f"error: --set {given}: the script sets it for each run; use {flag}")
     runs = []
     for fold in folds:
         for seed in range(args.seeds):

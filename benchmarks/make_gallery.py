@@ -84,7 +84,8 @@ def main() -> None:
         kb = path.stat().st_size / 1000
         print(f"{path} ({kb:.0f} KB)")
         if path.stat().st_size > MAX_BYTES:
-            sys.exit(f"error: {path}: {kb:.0f} KB is over the {MAX_BYTES // 1000} KB the gallery allows; lower its size")
+            sys.exit(f"error: {path}: {kb:.0f} KB is over the {MAX_BYTES // 1000} KB the gallery allows; lower its "
+                     "size")
 
 
 if __name__ == "__main__":

@@ -229,7 +229,8 @@ def test_dataframe_input_is_validated(tmp_path):
     for data, said in ((b"/x.csv", "bytes: give a path as text (str) or a Path"),
                        (table["x"], "Series: give the DataFrame that holds it"),
                        (np.asarray(str(path)), "ndarray: give paths as a list")):
-        with pytest.raises(DataError, match=rf"^expected file paths or a DataFrame as the data, got {re.escape(said)}$"):
+        with pytest.raises(DataError, match=rf"^expected file paths or a DataFrame as the data, got "
+                                            rf"{re.escape(said)}$"):
             read_tracks(data)
 
 

@@ -842,7 +842,8 @@ def _build(paths, cfg: DataConfig, mode: str) -> tuple[Windows, str]:
     finally:  # the reading's own warnings become lines; any other, and all said before an error, go on as they came
         for w in caught:
             if tracks is not None and issubclass(w.category, TrajCVAEWarning):
-                read.append(one_line(f"warning: {getattr(w.message, 'said', None) or w.message}"))  # as written: see `warn`
+                said = getattr(w.message, "said", None) or w.message  # as written: see `warn`
+                read.append(one_line(f"warning: {said}"))
             else:
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if cfg.time_step is not None and seconds_per_unit(tracks) is not None:  # it would be ignored
