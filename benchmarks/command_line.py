@@ -56,8 +56,6 @@ def trajcvae(*args, show: bool = True) -> None:
         sys.stdout.flush()
 
 
-
-
 def run(main: Callable[[], None]) -> None:
     """Run a script's `main`: the project's refusals (options checked with `trajcvae.config`'s checks, data
     the library cannot read) and the system's refused reads and writes end it with one `error:` line, naming
