@@ -11,6 +11,7 @@ Each script ends with
 """
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import warnings
@@ -48,6 +49,8 @@ def trajcvae(*args, show: bool = True) -> None:
                 sys.stdout.write(last)
                 sys.stdout.flush()
             last = line
+    if done.returncode < 0:  # killed (the system's out-of-memory killer, a signal): its last line is no error
+        raise TrajCVAEError(f"trajcvae {args[0]}: killed by {signal.Signals(-done.returncode).name}")
     if done.returncode:
         said = (last or f"exit {done.returncode}").strip().removeprefix("error: ")
         raise TrajCVAEError(f"trajcvae {args[0]}: {said}")

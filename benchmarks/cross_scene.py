@@ -75,7 +75,13 @@ def run_fold(split_dir: Path, holdout: str, config: str | None, overrides: list[
     tr, va, held = cross_scene_files(split_dir, holdout)
     data = {part: data_digest(files) for part, files in (("train", tr), ("val", va), ("held_out", held))}
     if done.exists():
-        report = json.loads(done.read_text())
+        try:
+            report = json.loads(done.read_text())
+        except ValueError:
+            report = None
+        if not isinstance(report, dict) or not isinstance(report.get("data", {}), dict):
+            raise SystemExit(f"error: {done}: not a cross_scene.py report (damaged?): give another --out, or delete "
+                             "it to run again")
         was = (report.get("split", split_dir.name), report.get("k", 20),  # (reports before 2026-12-05: -k 20)
                load_config(report.get("config"), report.get("overrides", [])).to_dict())
         if was != (split_dir.name, k, load_config(config, overrides).to_dict()):

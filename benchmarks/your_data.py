@@ -148,8 +148,8 @@ def main() -> None:
     src = src[src.frame <= a.until].reset_index(drop=True)
     if not len(src):
         raise TrajCVAEError(f"--until {a.until:.12g}: before every frame id of {a.source} (give a later one)")
+    seen = src.groupby("agent_id").frame.transform("min")
     if a.at is None:
-        seen = src.groupby("agent_id").frame.transform("min")
         ok = src[(src.frame - seen >= 70) & (src.frame <= a.until - 120)]
         if not len(ok):
             raise TrajCVAEError(f"--until {a.until:g}: no agent of {a.source} is seen for 8 steps by 12 steps before "
@@ -157,6 +157,9 @@ def main() -> None:
         a.at = float(ok.groupby("frame").size().idxmax())
     elif not src.frame.min() <= a.at <= src.frame.max():
         raise TrajCVAEError(f"--at {a.at:.12g}: outside the frame ids used, {src.frame.min():g} to {src.frame.max():g}")
+    elif not ((abs(src.frame - a.at) <= 10) & (src.frame - seen >= 70)).any():
+        raise TrajCVAEError(f"--at {a.at:.12g}: no agent of {a.source} is seen there for 8 steps (give a later frame "
+                            "id)")
     out, gallery = Path(a.out), Path(a.gallery or a.out)
     files = write_all(src, out)
     model = TrajCVAE.load("pedestrian")

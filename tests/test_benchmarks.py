@@ -80,6 +80,10 @@ def test_cross_scene_summary_scores_each_fold_over_its_seeds(tmp_path):
     (tmp_path / "older" / "cross_scene.json").write_text(__import__("json").dumps(older))
     with pytest.raises(SystemExit, match="a finished run made before reports recorded their files"):
         cs.run_fold(tmp_path / "eth", "hotel", None, [], 3, tmp_path / "older", 1, 20)
+    for damaged in ('{"split": "eth"', "[]", '{"data": null}'):
+        (tmp_path / "older" / "cross_scene.json").write_text(damaged)
+        with pytest.raises(SystemExit, match="cross_scene.json: not a cross_scene.py report"):
+            cs.run_fold(tmp_path / "eth", "hotel", None, [], 3, tmp_path / "older", 1, 20)
     # Overrides add up, one --set or several.
     assert cs.parser().parse_args(["--set", "a=1", "--set", "b=2", "c=3"]).set == ["a=1", "b=2", "c=3"]
     # A finished run is read back only under the settings it was made with (its numbers are not another run's).
@@ -180,6 +184,8 @@ def test_benchmark_scripts_refuse_what_they_cannot_use_before_any_work(tmp_path,
              f"--source {eth}: no pedestrian has 21 samples 10 "),
             ("your_data", ["--source", eth, "--until", "nan", "--out", tmp_path / "yd"], "--until must be a frame id"),
             ("your_data", ["--source", eth, "--at", "5000", "--out", tmp_path / "yd"], "--at 5000: outside the "),
+            ("your_data", ["--source", eth, "--at", "0", "--out", tmp_path / "yd"], "--at 0: no agent of .* is seen "
+                                                                                  "there for 8 steps"),
             ("live_latency", ["--memory-minutes", "-1"], "--memory-minutes must be a number of minutes >= 0"),
             ("live_latency", ["--calibrate", "foo"], "--calibrate must be one of"),
             ("live_latency", ["--replay", csv], f"--replay {csv}: not an ETH/UCY text file"),
@@ -202,6 +208,12 @@ def test_benchmark_scripts_refuse_what_they_cannot_use_before_any_work(tmp_path,
     with pytest.raises(TrajCVAEError, match=r"^trajcvae predict: .*none.pt: checkpoint not found"):
         trajcvae("predict", tmp_path / "none.pt", eth, "--out", tmp_path / "p.csv")
     assert "checkpoint not found" not in out.getvalue()
+    killed = tmp_path / "killed.sh"  # a command the system kills (out of memory): said so, not its last line
+    killed.write_text("#!/bin/sh\necho read 1 file\nkill -9 $$\n")
+    killed.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(killed))
+    with pytest.raises(TrajCVAEError, match=r"^trajcvae predict: killed by SIGKILL$"):
+        trajcvae("predict", "x")
     monkeypatch.undo()
     err = __import__("io").StringIO()
     with warnings.catch_warnings():

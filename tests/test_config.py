@@ -117,6 +117,17 @@ def test_a_misspelt_option_gets_its_right_name():
             load_config(None, [f"{given}=3"])
 
 
+def test_a_scale_file_named_in_digits_of_another_script_is_found_beside_its_config(tmp_path, monkeypatch):
+    """data.scale = "٢" in a config file names the file ٢ beside it (a number needs the digits 0-9)."""
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "cfg" / "٢").write_text("scene,scale\na,0.5\n")
+    (tmp_path / "cfg" / "c.toml").write_text('[data]\nscale = "٢"\n')
+    monkeypatch.chdir(tmp_path)
+    assert load_config("cfg/c.toml").data.scale == str(tmp_path / "cfg" / "٢")
+    with pytest.raises(TrajCVAEError, match=r"option 'data.scale' has invalid value '٢' \(write its digits 0-9\)"):
+        load_config(None, ["data.scale=٢"])  # no such file here: no number either
+
+
 def test_one_option_set_twice_is_refused_not_the_last_kept():
     with pytest.raises(TrajCVAEError, match=r"^overrides data.obs_len=12 and data.obs_len=8 both set "
                                             r"data.obs_len: give one$"):

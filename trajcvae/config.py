@@ -237,7 +237,7 @@ def set_option(cfg: Config, dotted: str, value: Any, source: str = "option", typ
         elif kind in ("float", "float | None"):
             value = None if value in (None, "none", "None", "") else float(value)
         elif kind == "float | str | None":  # a number, or the name of a file (data.scale's scales per scene)
-            value = None if value in (None, "none", "None", "") else _number_or_text(value)
+            value = None if value in (None, "none", "None", "") else _number_or_text(value, typed)
         elif kind == "str":
             value = str(value)
         elif kind == "str | None" and value is not None and not isinstance(value, str):  # a path or labels
@@ -304,15 +304,16 @@ def _toml(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else f'"{value}"' if isinstance(value, str) else repr(value)
 
 
-def _number_or_text(value: Any) -> float | str:
-    """A number as a float, other text (a file's name) as it is; digits of another script (١٢) are neither."""
+def _number_or_text(value: Any, named: bool = False) -> float | str:
+    """A number as a float, other text (a file's name) as it is; digits of another script (١٢) are a file's
+    name where `named` (a config file's, found beside it later) or one is there, else neither."""
     if isinstance(value, (str, os.PathLike)):
         try:
             number = float(value)
         except (TypeError, ValueError):
             return str(value)
         if not str(value).isascii():  # (a file of that name is read as the file)
-            if Path(value).is_file():
+            if named or Path(value).is_file():
                 return str(value)
             raise ValueError(value)
         return number

@@ -380,7 +380,7 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
     loss_fn = ELBOModule(model)  # DDP needs the whole step in one forward() so it can sync gradients
     if dist.enabled:
         loss_fn = DistributedDataParallel(loss_fn, device_ids=[device.index] if device.type == "cuda" else None)
-    sampler = DistributedSampler(range(len(tr)), dist.world_size, dist.rank, shuffle=True, seed=tc.seed) \
+    sampler = DistributedSampler(range(len(tr)), dist.world_size, dist.rank, shuffle=True, seed=torch_seed(tc.seed)) \
         if dist.enabled else None
     opt = torch.optim.AdamW(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=tc.epochs, eta_min=tc.lr / 20)
