@@ -634,13 +634,15 @@ def check_calibrate(calibrate: str, kset: str = "none") -> None:
 
 
 def check_sampling(k: int, seed: int | None = 0, kset: str = "none", draws: int = 1000,
-                   calibrate: str = "none") -> None:
-    """The options of every command that draws futures: -k, --seed, --kset, --draws, --calibrate."""
+                   calibrate: str = "none") -> tuple[int, int | None, int]:
+    """The options of every command that draws futures: -k, --seed, --kset, --draws, --calibrate; returns k,
+    seed and draws as Python ints (numpy's uint8 200 times a size would wrap)."""
     check_k(k)
     _whole(seed, "--seed")  # futures are drawn from a seeded generator
     check_seed(seed)
     check_kset(k, kset, draws)
     check_calibrate(calibrate, kset)
+    return int(k), None if seed is None else int(seed), int(draws)
 
 
 def check_log(log) -> None:

@@ -164,9 +164,8 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
     if not isinstance(predictor, TrajCVAE):
         load = f" (TrajCVAE.load({str(predictor)!r}))" if isinstance(predictor, (str, Path)) else ""
         raise TrajCVAEError(f"evaluate takes a loaded model{load}, not a {type(predictor).__name__}")
-    check_sampling(k, seed, kset, draws, calibrate)
+    k, seed, draws = check_sampling(k, seed, kset, draws, calibrate)
     check_log(log)
-    k, seed, draws = int(k), int(seed), int(draws)  # (numpy's uint8 200 times a size would wrap)
     check_calibration(calibration_draws)
     calibration_fits(calibration_draws)
     predictor.check_draws_fit(k, kset, draws)  # one window's futures: refused before the data is read here

@@ -161,7 +161,7 @@ class TrajCVAE:
 
     @torch.inference_mode()
     def _draw(self, w, k, seed, most_likely, full, batch_size, kset, draws, past=None, pools=None):
-        check_sampling(k, seed, kset, draws, "none" if past is None else "scene")
+        k, seed, draws = check_sampling(k, seed, kset, draws, "none" if past is None else "scene")
         check_flags(most_likely=most_likely, full=full)
         _check_past(past, "scene")  # (sample's past fits its draws)
         if not isinstance(w, (Windows, WindowTensors)):
@@ -169,7 +169,7 @@ class TrajCVAE:
                                 "model.predict takes files or a DataFrame")
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise TrajCVAEError(f"batch_size must be a whole number >= 1 (got {batch_size!r})")
-        k, seed, batch_size, draws = int(k), int(seed), int(batch_size), int(draws)
+        batch_size = int(batch_size)
         asked = "the most likely future" if most_likely else f"-k {k}"
         fewer = ["a smaller -k"] * (not most_likely) + ["fewer windows a call (windows.subset)"] * (not in_cli())
         check_fits(len(w) * (1 if most_likely else k) * self.config.data.pred_len * SAMPLE_ROW_BYTES,
@@ -499,8 +499,7 @@ class TrajCVAE:
         """`predict`'s table and its warning lines: windows whose scene had too little past to calibrate on
         (when `past` is measured here: a caller that keeps its own past knows how far it reaches), and
         future points past a homography's horizon."""
-        check_sampling(k, seed, kset, draws, calibrate)
-        k, seed, draws = int(k), int(seed), int(draws)  # (numpy's uint8 200 times a size would wrap)
+        k, seed, draws = check_sampling(k, seed, kset, draws, calibrate)
         check_flags(every_window=every_window, primary=primary)
         check_primary(primary, every_window, since)
         _check_past(past, calibrate)
@@ -673,9 +672,8 @@ def predict_to_file(model: "str | Path | TrajCVAE", data: pd.DataFrame | Iterabl
     (calibrate="scene" first predicts every finished window of the input, a piece at a time); `max_gap`: see
     `TrajCVAE.load`. With `primary`, an `out` ending in .ndjson gets TrajNet++ prediction records
     (`formats.trajnet_predictions`) instead of a table."""
-    check_sampling(k, seed, kset, draws, calibrate)  # before any file is read or written
+    k, seed, draws = check_sampling(k, seed, kset, draws, calibrate)  # before any file is read or written
     check_log(log)
-    k, seed, draws = int(k), int(seed), int(draws)  # (numpy's uint8 200 times a size would wrap)
     if chunk is not None:
         check_count(chunk, "chunk")
     check_flags(every_window=every_window, primary=primary)
