@@ -65,6 +65,16 @@ def trained(sim_files, tmp_path_factory) -> Path:
 
 
 @pytest.fixture
+def no_run_figures(monkeypatch):
+    """Runs that end without curves.png and val_predictions.png (seconds of matplotlib each), for tests of what
+    is around them: the runs of the benchmark and of its scripts, which train with figures (one benchmark test
+    keeps them)."""
+    import trajcvae.visualize
+
+    monkeypatch.setattr(trajcvae.visualize, "write_run_figures", lambda *args, **kwargs: [])
+
+
+@pytest.fixture
 def track_table() -> pd.DataFrame:
     """Two agents walking in straight lines, 25 frames, one with a gap."""
     rows = []

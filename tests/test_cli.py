@@ -413,7 +413,7 @@ def test_the_demo_config_ships_inside_the_package():
     assert load_config(DEMO_CONFIG).train.epochs < Config().train.epochs
 
 
-def test_benchmark_two_seeds_writes_both_and_resumes(tmp_path, sim_files):
+def test_benchmark_two_seeds_writes_both_and_resumes(tmp_path, sim_files, no_run_figures):
     """`benchmark eth-ucy` on a one-split stand-in root: the tables, the per-seed table, then a re-run skips."""
     root = tmp_path / "root"
     for part in ("train", "val", "test"):
@@ -490,7 +490,8 @@ def test_benchmark_two_seeds_writes_both_and_resumes(tmp_path, sim_files):
     assert r.exit_code == 1 and "was scored on another test set than" in r.output, r.output
 
 
-def test_benchmark_without_a_learned_sampler_skips_finished_splits_and_keeps_only_its_own_figures(tmp_path, sim_files):
+def test_benchmark_without_a_learned_sampler_skips_finished_splits_and_keeps_only_its_own_figures(tmp_path, sim_files,
+                                                                                                     no_run_figures):
     """With kset.epochs = 0 a finished split has no learned sampler to score: a re-run with the same options
     skips it. A re-run without calibration leaves no reliability diagram of an earlier run beside its table."""
     root = tmp_path / "root"
@@ -515,7 +516,7 @@ def test_benchmark_without_a_learned_sampler_skips_finished_splits_and_keeps_onl
     assert not any((res / picture).exists() for picture in pictures)
 
 
-def test_benchmark_folders_scores_your_own_splits_in_your_units(tmp_path, sim_files, monkeypatch):
+def test_benchmark_folders_scores_your_own_splits_in_your_units(tmp_path, sim_files, no_run_figures, monkeypatch):
     """`benchmark folders` runs the benchmark on your own splits, each a folder holding train/, val/ and test/
     (or --root itself is one), read with the data options given (--scale, --fps, --set data.*): the same
     tracks in centimetres with --scale 0.01 score as those in metres do."""
@@ -576,13 +577,16 @@ def test_benchmark_without_k_sets_trains_no_sampler_and_a_later_run_adds_it(tmp_
     first = run_benchmark(tmp_path / "walkers", draws=0, **run)
     assert sum("window cache" in line and "not writable" in line for line in said) == 1, said
     assert "kset" not in checkpoint.load(tmp_path / "res" / "walkers" / "seed0" / "best.pt")
+    for name in ("curves.png", "val_predictions.png"):  # each run's pictures, as train leaves them
+        assert (tmp_path / "res" / "walkers" / "seed0" / name).read_bytes()[:4] == b"\x89PNG"
     assert not any("K-set sampler" in line for line in said) and "ks_min_ade" not in first["splits"]["walkers"]
     again = run_benchmark(tmp_path / "walkers", draws=20, **run)
     assert "kset" in checkpoint.load(tmp_path / "res" / "walkers" / "seed0" / "best.pt")
     assert {"km_min_ade", "ks_min_ade"} <= set(again["splits"]["walkers"])
 
 
-def test_benchmark_folders_refuses_splits_it_would_score_wrongly_before_training_them(tmp_path, sim_files):
+def test_benchmark_folders_refuses_splits_it_would_score_wrongly_before_training_them(tmp_path, sim_files,
+                                                                                        no_run_figures):
     """What would give a wrong table is refused in one line: a folder with a part missing (it would leave the
     mean in silence), a test file copied into train/ (scores of windows trained on), a bad row in a later
     split (named before the first split trains), and, in an --out holding runs, an edited homography or a
@@ -1219,24 +1223,21 @@ def test_a_console_that_cannot_show_a_names_letters_gets_them_escaped_not_a_trac
     """An ASCII or cp1252 console (PYTHONIOENCODING, a Windows terminal) and a path with letters it lacks: the
     work was done, then printing its result line failed with a traceback and exit 1. They are escaped, as
     Python escapes them on stderr, and a table's columns are as wide as the escaped names."""
-    import subprocess
-    import sys
+    from typer.testing import CliRunner
 
-    out = tmp_path / "plaza_\u00e9\u5317.csv"
-    r = subprocess.run([sys.executable, "-m", "trajcvae", "simulate", str(out), "--frames", "20"], capture_output=True,
-                       env={**os.environ, "PYTHONIOENCODING": "ascii"}, cwd=tmp_path)
-    assert r.returncode == 0 and out.exists(), r.stderr
-    assert r.stdout.decode("ascii").strip().endswith("plaza_\\xe9\\u5317.csv") and b"Traceback" not in r.stderr
-    # A scene so named in the evaluation's table: its columns line up as the escaped name shows.
     from trajcvae.simulate import simulate
 
+    out = tmp_path / "plaza_\u00e9\u5317.csv"
+    r = CliRunner(charset="ascii").invoke(app, ["simulate", str(out), "--frames", "20"])  # a console's strict encoding
+    assert r.exit_code == 0 and out.exists(), r.output
+    assert r.stdout.strip().endswith("plaza_\\xe9\\u5317.csv") and r.exception is None
+    # A scene so named in the evaluation's table: its columns line up as the escaped name shows.
     simulate(tmp_path / "s.csv", n_frames=120).assign(scene="\u5317\u4eac").to_csv(tmp_path / "s.csv", index=False)
-    r = subprocess.run([sys.executable, "-m", "trajcvae", "evaluate", "pedestrian", str(tmp_path / "s.csv"), "-k", "2",
-                        "--calibration", "0"], capture_output=True, env={**os.environ, "PYTHONIOENCODING": "cp1252"},
-                       cwd=tmp_path)
-    rows = [line for line in r.stdout.decode("cp1252").splitlines() if "|" in line]
-    assert r.returncode == 0 and rows[1].startswith("\\u5317\\u4eac"), r.stdout
-    assert len({tuple(i for i, c in enumerate(line) if c in "|+") for line in rows}) == 1, r.stdout
+    r = CliRunner(charset="cp1252").invoke(app, ["evaluate", "pedestrian", str(tmp_path / "s.csv"), "-k", "2",
+                                                 "--calibration", "0"])
+    rows = [line for line in r.stdout.splitlines() if "|" in line]
+    assert r.exit_code == 0 and rows[1].startswith("\\u5317\\u4eac"), r.output
+    assert len({tuple(i for i, c in enumerate(line) if c in "|+") for line in rows}) == 1, r.output
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full to stand for a full disk")
