@@ -9,12 +9,12 @@ purple underneath.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import matplotlib
 import numpy as np
 import pandas as pd
-from matplotlib.animation import FuncAnimation
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
@@ -353,14 +353,15 @@ def _image_axes(ax, size: tuple[int, int]) -> None:
 
 def animate_scene(views: list[SceneView], titles: list[str], limits: tuple[tuple[float, float], ...],
                   size: tuple[float, float] = (6.0, 6.0), density: str | None = None,
-                  backgrounds: list[tuple[np.ndarray, tuple[int, int]]] | None = None) -> tuple[Figure, FuncAnimation]:
+                  backgrounds: list[tuple[np.ndarray, tuple[int, int]]] | None = None
+                  ) -> tuple[Figure, Callable[[int], None]]:
     """The scene over time: one `SceneView` per animation frame, drawn into fixed `limits` ((x0, x1), (y0, y1))
     so the view does not jump; over `backgrounds` (per frame, an image and the (W, H) pixels it spans, the
-    views in those pixels, as `plot_scene`'s). Returns the figure and the animation (save it with
-    PillowWriter)."""
+    views in those pixels, as `plot_scene`'s). Returns the figure and `draw(i)`, which draws frame i into it:
+    save each frame once it is drawn (matplotlib's FuncAnimation would draw every frame twice)."""
     fig, ax = _subplots(size)
 
-    def draw(i: int):
+    def draw(i: int) -> None:
         ax.clear()
         if backgrounds:
             _draw_image(ax, *backgrounds[i])
@@ -371,9 +372,8 @@ def animate_scene(views: list[SceneView], titles: list[str], limits: tuple[tuple
         ax.set_ylim(*limits[1])
         if backgrounds:
             _image_axes(ax, backgrounds[i][1])
-        return []
 
-    return fig, FuncAnimation(fig, draw, frames=len(views), blit=False, repeat=False)
+    return fig, draw
 
 
 def plot_reliability(coverage: dict[str, list[float]], levels, size: tuple[float, float] = (5.0, 5.0),

@@ -487,9 +487,9 @@ def _animation(tracks: SceneTracks, futures, out: Path, scene, start, asked: int
         _outside(next((v for v in views if v.tracks), views[0]), backgrounds[0], path)
         w, h = backgrounds[0].size
         figsize = image_figsize(7.0, (w, h)) if px is None else (px[0] / DPI, px[1] / DPI)
-        _, anim = animate_scene(views, titles, ((-0.5, w - 0.5), (h - 0.5, -0.5)), size=figsize, density=density,
-                                backgrounds=[(b.image, b.size) for b in backgrounds])
-        return _save_animation(anim, out)
+        fig, draw = animate_scene(views, titles, ((-0.5, w - 0.5), (h - 0.5, -0.5)), size=figsize, density=density,
+                                  backgrounds=[(b.image, b.size) for b in backgrounds])
+        return _save_animation(fig, draw, len(views), out)
     pts = [np.concatenate([v.samples.reshape(-1, 2)] + v.tracks + (v.others or []) +
                           ([v.fut.reshape(-1, 2)] if v.fut is not None else [])) for v in views]
     pts = np.concatenate(pts)
@@ -498,15 +498,21 @@ def _animation(tracks: SceneTracks, futures, out: Path, scene, start, asked: int
         figsize = (7.0, float(np.clip(7.0 * (hi[1] - lo[1]) / (hi[0] - lo[0]) + 0.6, 3.0, 9.0)))
     else:
         figsize = (px[0] / DPI, px[1] / DPI)
-    _, anim = animate_scene(views, titles, ((lo[0], hi[0]), (lo[1], hi[1])), size=figsize, density=density)
-    return _save_animation(anim, out)
+    fig, draw = animate_scene(views, titles, ((lo[0], hi[0]), (lo[1], hi[1])), size=figsize, density=density)
+    return _save_animation(fig, draw, len(views), out)
 
 
-def _save_animation(anim, out: Path) -> Path:
+def _save_animation(fig, draw: Callable[[int], None], frames: int, out: Path) -> Path:
+    """`animate_scene`'s frames, each drawn once and grabbed, as a GIF of 4 frames a second."""
     from matplotlib.animation import PillowWriter
 
-    with atomic_path(out, suffix=".tmp.gif") as tmp:  # Pillow picks the format from the name
-        anim.save(tmp, writer=PillowWriter(fps=4), dpi=DPI)
+    writer = PillowWriter(fps=4)
+    with atomic_path(out, suffix=".tmp.gif") as tmp, writer.saving(fig, tmp, dpi=DPI):  # Pillow: format from name
+        for i in range(frames):
+            draw(i)
+            if i == 0:  # constrained layout settles over two passes: a later frame starts from the one before it
+                fig.draw_without_rendering()
+            writer.grab_frame()
     return out
 
 
