@@ -483,12 +483,12 @@ def torchrun(*args, cwd, wait: bool = True):
     return subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def test_two_process_ddp_run(tmp_path, sim_files):
+def test_two_process_ddp_run(tmp_path, sim_files, tiny_files):
     out = tmp_path / "run"
-    common = ["--val", sim_files["val"], "--out", out, "--quiet", "--set", "model.hidden=32",
+    common = ["--val", tiny_files[1], "--out", out, "--quiet", "--set", "model.hidden=32",
               "--set", "train.batch_size=64", "--set", "train.variety_k=4", "--set", "data.memory=2",
               "--set", "kset.epochs=0", "--device", "cpu"]
-    r = torchrun("train", sim_files["train"], "--epochs", 1, *common, cwd=tmp_path)
+    r = torchrun("train", tiny_files[0], "--epochs", 1, *common, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "DDP: 2 ranks finished with identical weights" in r.stdout + r.stderr
     assert (r.stdout + r.stderr).count("best epoch") == 1  # only rank 0 reports
@@ -504,9 +504,9 @@ def test_two_process_ddp_run(tmp_path, sim_files):
     # The same seed gives the same run twice, and --resume under DDP continues the first as if it had never
     # stopped: each rank resumes its own random streams (both runs at once).
     again = tmp_path / "again"
-    twice = torchrun("train", sim_files["train"], "--epochs", 2, *common[:3], again, *common[4:], "--no-figures",
+    twice = torchrun("train", tiny_files[0], "--epochs", 2, *common[:3], again, *common[4:], "--no-figures",
                      cwd=tmp_path, wait=False)
-    r = torchrun("train", sim_files["train"], "--epochs", 2, "--resume", *common, "--no-figures", cwd=tmp_path)
+    r = torchrun("train", tiny_files[0], "--epochs", 2, "--resume", *common, "--no-figures", cwd=tmp_path)
     _, errs = twice.communicate(timeout=300)
     assert twice.returncode == 0, errs[-3000:]
     assert r.returncode == 0, r.stderr[-3000:]
