@@ -76,10 +76,10 @@ def run(main: Callable[[], None]) -> None:
     try:
         main()
     except TrajCVAEError as e:
-        sys.exit(f"error: {e}")
+        sys.exit(f"error: {one_line(str(e))}")
     except OSError as e:
         where = f"{e.filename}: " if e.filename else ""
-        sys.exit(f"error: {where}{e.strerror or e}")
+        sys.exit(f"error: {one_line(where + (e.strerror or str(e)))}")
     except KeyboardInterrupt:
         sys.exit(130)
     finally:  # (a caller in the same process, a test, gets its own back)

@@ -176,7 +176,7 @@ def test_benchmark_scripts_refuse_what_they_cannot_use_before_any_work(tmp_path,
             ("noise", ["--threads", "0"], r"--threads must be >= 1 \(got 0\)$"),
             ("noise", ["-k", "0"], r"-k must be >= 1 \(got 0\)$"),  # named as the command line names it
             ("short_history", ["--model", "pedestrian"], r"--model pedestrian: its split folder \(none\) has no val "
-                                                         "folder in --split-data"),
+                                                         "folder in --split-data [^\\n]*$"),
             ("window_building", ["--source", csv], f"--source {csv}: not an ETH/UCY text file"),
             ("window_building", ["--source", eth, "--jitter", "-1"], "--jitter must be a number of seconds >= 0"),
             ("trajnet", ["--source", eth, "--out", tmp_path / "tn"],
@@ -220,6 +220,12 @@ def test_benchmark_scripts_refuse_what_they_cannot_use_before_any_work(tmp_path,
         monkeypatch.setattr(sys, "stderr", err)
         run(lambda: warnings.warn("the tracks' speeds\nlook wrong", TrajCVAEWarning))
     assert err.getvalue() == "warning: the tracks' speeds\\nlook wrong\n"
+
+    def refuse():
+        raise TrajCVAEError("a file named a\nb")
+
+    with pytest.raises(SystemExit, match=r"^error: a file named a\\nb$"):  # a refusal is one line too
+        run(refuse)
 
 
 def test_benchmark_scripts_read_numbers_as_the_command_line_does(monkeypatch, capsys):

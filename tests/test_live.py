@@ -591,7 +591,7 @@ def test_a_feed_no_gap_can_bridge_is_named_once_instead_of_giving_no_futures_in_
     fix, as `predict` names it for a file sampled so; a feed it can bridge is not warned of."""
     from trajcvae.online import JUDGE_UPDATES
 
-    def feed(live, dt, n=2 * JUDGE_UPDATES):  # as many updates again after the judgement: said once
+    def feed(live, dt, n=3 * JUDGE_UPDATES):
         with warnings.catch_warnings(record=True) as said:
             warnings.simplefilter("always")
             for i in range(n):

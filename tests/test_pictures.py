@@ -938,6 +938,28 @@ def test_an_animation_without_a_future_in_it_is_refused_not_written(tmp_path):
     assert r.exit_code == 0 and gif.read_bytes()[:3] == b"GIF", r.output
 
 
+@pytest.mark.parametrize("failure, code, said", [(KeyboardInterrupt, 130, "interrupted: "),
+                                                 (MemoryError, 1, "error: out of memory")])
+def test_an_animation_that_fails_as_its_first_frame_is_drawn_says_why_and_leaves_no_file(tmp_path, monkeypatch,
+                                                                                      failure, code, said):
+    """Ctrl-C or no memory while the first frame is drawn: that is what is said, not an error of a GIF of no
+    frames in its place, and no GIF or temp file is left."""
+    import trajcvae.plots
+
+    tracks = tmp_path / "t.csv"
+    rows = [(f, a, 0.03 * f, 1.5 * a) for a in range(3) for f in range(0, 300, 10)]
+    pd.DataFrame(rows, columns=["frame", "agent_id", "x", "y"]).to_csv(tracks, index=False)
+
+    def draw_scene(*args, **kwargs):
+        raise failure()
+
+    monkeypatch.setattr(trajcvae.plots, "draw_scene", draw_scene)
+    r = run("visualize", "pedestrian", tracks, "--animate", tmp_path / "a.gif", "--frames", 3, "-k", 2)
+    lines = r.output.strip().splitlines()
+    assert r.exit_code == code and lines[-1].startswith(said) and "Traceback" not in r.output, r.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]
+
+
 def test_a_video_frame_under_the_crowd_view_is_drawn_in_its_pixels(test_csv, tmp_path):
     """--background puts an image (a video frame) under the --scene-frame picture, drawn in the tracks' pixels
     (pixel (0, 0) the image's top-left one, v downwards); tracks not in pixels, other pictures, and files

@@ -477,7 +477,7 @@ def torchrun(*args, cwd, wait: bool = True):
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
            "-m", "trajcvae", *map(str, args)]
     (cwd / "tmp").mkdir(exist_ok=True)  # torchrun's log folders, made under TMPDIR, go with the test's folder
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "TMPDIR": str(cwd / "tmp")}
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "TMPDIR": str(cwd / "tmp"), "PYTHONPATH": str(ROOT)}  # this checkout
     if wait:
         return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
     return subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

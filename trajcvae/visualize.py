@@ -503,16 +503,20 @@ def _animation(tracks: SceneTracks, futures, out: Path, scene, start, asked: int
 
 
 def _save_animation(fig, draw: Callable[[int], None], frames: int, out: Path) -> Path:
-    """`animate_scene`'s frames, each drawn once and grabbed, as a GIF of 4 frames a second."""
+    """`animate_scene`'s frames, each drawn and grabbed, as a GIF of 4 frames a second. Written only once
+    every frame is grabbed: a failure part-way (no memory, Ctrl-C) is its own error, and leaves no file."""
     from matplotlib.animation import PillowWriter
 
     writer = PillowWriter(fps=4)
-    with atomic_path(out, suffix=".tmp.gif") as tmp, writer.saving(fig, tmp, dpi=DPI):  # Pillow: format from name
+    with atomic_path(out, suffix=".tmp.gif") as tmp, matplotlib.rc_context({"savefig.bbox": None}):
+        writer.setup(fig, tmp, dpi=DPI)  # Pillow picks the format from the name
         for i in range(frames):
             draw(i)
-            if i == 0:  # constrained layout settles over two passes: a later frame starts from the one before it
-                fig.draw_without_rendering()
+            # Constrained layout settles over two passes: one here, one as the frame is grabbed (the frames
+            # FuncAnimation.save made, drawn twice, to the byte).
+            fig.draw_without_rendering()
             writer.grab_frame()
+        writer.finish()
     return out
 
 
