@@ -819,7 +819,7 @@ def check_refusals(client):
     r = client.post("/v1/scenes/b/observations", json=ok)
     assert r.status_code == 200 and r.json()["futures"] == []  # one detection: no velocity yet
     r = client.post("/v1/scenes/c/observations", json=ok)
-    assert r.status_code == 429 and "--max-scenes" in r.json()["detail"]
+    assert r.status_code == 429 and "the server holds 2 scenes, its limit (--max-scenes)" in r.json()["detail"]
     r = client.post("/v1/scenes/a/observations?k=2", json={"time": 0.8, "detections": [
         {"agent_id": "7", "x": 2.2, "y": 2.0}]})
     assert r.status_code == 200 and {f["sample"] for f in r.json()["futures"]} == {0, 1}
@@ -1318,7 +1318,7 @@ def test_a_replay_reads_a_file_as_the_served_model_reads_one_for_predict(pedestr
     df[df.frame % 50 == 0].assign(time=lambda d: d.frame / 25).drop(columns="frame").to_csv(tmp_path / "2s.csv",
                                                                                             index=False)
     with pytest.raises(TrajCVAEError, match=r"^--replay .*2s.csv: no usable windows: .* sampled every 2 s .*give "
-                                            r"max_gap=3 "):
+                                            r"TrajCVAE\.load\(\.\.\., max_gap=3\) "):
         server.replay_updates(tmp_path / "2s.csv", model=pedestrian)
     assert server.replay_updates(tmp_path / "2s.csv", model=pedestrian.bridging(3))
     # Frame ids of no known rate become seconds in a replay, whose live predictors bridge their gaps: a

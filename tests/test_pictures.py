@@ -742,7 +742,7 @@ def test_scene_frame_between_a_trackers_timestamps_draws_every_agent_from_its_la
     ids.write_text("frame,agent_id,x,y\n" + "".join(f"{f},1,{f / 20},0\n" for f in range(0, 300, 10)))
     _one_line_error(run("visualize", "pedestrian", ids, "--scene-frame", 135, "--out", out),
                     "--scene-frame 135: no agent in scene 'ids' at frame 135 (the nearest: frames 130 and 140; frames "
-                    "0..290, step 10)")
+                    "0..290, a model step 10 frames)")
 
 
 def test_futures_past_a_cameras_horizon_are_scored_on_their_points_before_it(tmp_path, monkeypatch):

@@ -353,7 +353,7 @@ def test_training_data_that_gives_no_window_is_named_with_what_was_read_and_what
     short = tmp_path / "short.csv"
     simulate_scene(n_frames=15, seed=21, scene="tr").to_csv(short, index=False)  # tracks of 15 frames at most
     r = cli("train", short, "--out", tmp_path / "run", "--quiet", "--no-cache")
-    one_line_error(r, f"the training set ({short}): no usable windows: no track has 20 consecutive frames",
+    one_line_error(r, f"the training set ({short}): no usable windows: no track has 20 consecutive steps of 0.4 s",
                    "--set data.obs_len=N", "agent_id", "give --fps")
     assert "train: read 1 file: " in r.output and "a step is 10 frame ids" in r.output
     assert not (tmp_path / "run").exists()

@@ -58,7 +58,7 @@ def test_latest_mode_handles_short_histories(track_table):
 
 
 def test_no_usable_windows_says_why(track_table):
-    with pytest.raises(DataError, match="no track has 40 consecutive frames"):
+    with pytest.raises(DataError, match="no track has 40 consecutive steps of 0.4 s"):
         build_windows(read_tracks(track_table), DataConfig(obs_len=20, pred_len=20))
 
 

@@ -1717,6 +1717,9 @@ def test_gps_mistakes_are_one_line(plaza, tmp_path):
                    "sampled every 1 s (median), longer than the 0.8 s gap the model bridges", "give --max-gap 1.5 (in "
                    "training: --set data.max_gap=1.5; in Python: TrajCVAE.load(..., max_gap=1.5))")
     assert not out.exists()
+    with pytest.raises(TrajCVAEError, match=r"give TrajCVAE\.load\(\.\.\., max_gap=1\.5\) \(in training: the config's "
+                                            r"data\.max_gap = 1\.5\) to bridge them"):  # Python's fix, not predict's
+        TrajCVAE.load("pedestrian").predict(one_hz, k=3)
     r = cli("predict", "pedestrian", tmp_path / "1hz.csv", "--out", out, "--max-gap", 1.5)
     assert r.exit_code == 0 and len(pd.read_csv(out)) > 0, r.output
     r = cli("evaluate", "pedestrian", tmp_path / "1hz.csv", "--max-gap", 1.5, "-k", 5, "--calibration", 0)

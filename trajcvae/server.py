@@ -183,7 +183,8 @@ class Scenes:
             scene = self._scenes.get(name)
             if scene is None and create:
                 if len(self._scenes) >= self.limits.max_scenes:
-                    raise HTTPException(429, f"scene '{name}': the server holds {len(self._scenes)} scenes, its "
+                    n = len(self._scenes)
+                    raise HTTPException(429, f"scene '{name}': the server holds {n} scene{'s' * (n != 1)}, its "
                                              "limit (--max-scenes); DELETE one first")
                 try:
                     scene = self._scenes[name] = Scene(self.make(name))

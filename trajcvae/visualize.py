@@ -815,7 +815,7 @@ class SceneTracks:
 
     def frame_range(self, scene: str, agent=None) -> str:
         f = self.frames(scene, agent)
-        return f"{self.word}s {_time(f[0])}..{_time(f[-1])}, step {self.step[scene]:g}"
+        return f"{self.word}s {_time(f[0])}..{_time(f[-1])}, a model step {self.length(self.step[scene])}"
 
     def when(self, frame: float) -> str:
         """'frame 780', or 'time 12.4 s' for an input with a time column."""
@@ -1067,14 +1067,16 @@ def one_window(tracks: SceneTracks, futures, scene: str | None, agent: str | Non
         if a is not None:
             observed = observed[observed["agent_id"].astype(str) == str(a)]
         if table:
-            what = f"the predictions file has no futures at frame {f} for {who.replace('no agent', 'any agent')}"
+            anyone = who.replace("no agent", "any agent")
+            what = f"the predictions file has no futures at {tracks.when(t0)} for {anyone}"
         elif observed.empty:  # no observation at t0: the nearest ones
             what = (f"{who} has no observation" if a is not None else f"{who} was observed") + \
                 f" at {tracks.when(t0)} (the nearest: {tracks.nearest(s, float(t0), a)})"
         elif a is not None:
-            what = f"{who} has no window ending at frame {f} (2 consecutive positions up to it are needed)"
+            what = (f"{who} has no window ending at {tracks.when(t0)} (it needs a position there and one a model "
+                    "step before it)")
         else:
-            what = f"{who} has 2 consecutive positions up to frame {f}"
+            what = f"{who} has a position at {tracks.when(t0)} and one a model step before it"
         whose = f"agent {a} has" if a is not None else "the scene has"
         have = f"{futures.t0_range(s, a)} in the file" if table else tracks.frame_range(s, a)
         raise TrajCVAEError(f"--t0 {f}: {what}; {whose} {have}")

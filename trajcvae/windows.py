@@ -32,7 +32,7 @@ from .atomic import atomic_path, remove_stale, remove_stale_of
 from .checks import (bridging_gap, clock_question, far_apart, off_grid, plausibility, sampling_interval,
                      shorter_than_a_step, speed_band, summarize, time_steps, time_unit_question)
 from .config import DataConfig
-from .errors import (DataError, NoWindowsError, TrajCVAEError, TrajCVAEWarning, home_path, one_line, warn,
+from .errors import (DataError, NoWindowsError, TrajCVAEError, TrajCVAEWarning, home_path, in_cli, one_line, warn,
                      warning_text, worded)
 from .formats import side_files
 from .resample import EPS, resample_rows, segment_starts
@@ -460,13 +460,19 @@ def no_windows_error(cfg: DataConfig, mode: str, df: pd.DataFrame | None = None)
     """The error for data that gave no window; with its track table `df`, also saying when its samples are
     further apart than the model bridges (1 Hz GPS against `max_gap` 0.8 s)."""
     need = cfg.obs_len + cfg.pred_len
-    why = {"windows": f"no track has {need} consecutive frames (obs_len {cfg.obs_len} + pred_len {cfg.pred_len})",
+    why = {"windows": f"no track has {need} consecutive steps of {cfg.dt:g} s (obs_len {cfg.obs_len} + pred_len "
+                      f"{cfg.pred_len})",
            "latest": "no agent has 2 consecutive positions at its latest frame",
            "read": "no agent has 2 consecutive positions"}[mode]  # "read": the tracks as read, for any window
     interval = None if df is None else sampling_interval(df)
     gap = None if interval is None else f"{bridging_gap(interval):g}"
-    bridge = None if gap is None else \
-        f"--max-gap {gap} (in training: --set data.max_gap={gap}; in Python: TrajCVAE.load(..., max_gap={gap}))"
+    if gap is None:
+        bridge = None
+    elif in_cli():
+        bridge = (f"--max-gap {gap} (in training: --set data.max_gap={gap}; in Python: TrajCVAE.load(..., "
+                  f"max_gap={gap}))")
+    else:  # (predict and evaluate take no max_gap: the model loaded does)
+        bridge = f"TrajCVAE.load(..., max_gap={gap}) (in training: the config's data.max_gap = {gap})"
     spu = None if df is None or not len(df) else seconds_per_unit(df)
     moves = None if df is None or cfg.time_step is None or spu is not None else \
         sorted(set(time_steps(df).step.values()))  # each scene's own step of frame ids
