@@ -672,6 +672,26 @@ def test_a_folder_read_in_part_names_the_compressed_track_files_it_skipped(tmp_p
         assert tracks.list_files([tmp_path / "cam"]) == [tmp_path / "cam" / "a.csv"]
 
 
+def test_a_datasets_notes_in_its_folder_are_skipped_and_named_and_read_only_when_named(tmp_path):
+    """Datasets ship a README.txt or LICENSE.txt beside their tracks: read as tracks, it stopped the read."""
+    rows = "frame,agent_id,x,y\n0,1,1,2\n10,1,1.5,2\n"
+    (tmp_path / "cam" / "docs").mkdir(parents=True)
+    write(tmp_path / "cam" / "README.txt", "Crowd data\n\nColumns: frame, id, x, y. Units: metres.\n")
+    with pytest.raises(DataError, match=r"cam: directory holds no .*files, only 1 file of notes \(README.txt\), "
+                                        r"read only when named$"):
+        tracks.list_files([tmp_path / "cam"])
+    write(tmp_path / "cam" / "a.csv", rows)
+    write(tmp_path / "cam" / "docs" / "LICENSE-CC-BY.txt", "CC BY 4.0\n")
+    write(tmp_path / "cam" / "readme_first.csv", rows)  # notes are .txt: a CSV of any name is tracks
+    write(tmp_path / "cam" / "history.txt", "0 2 0 0\n10 2 0 1\n")
+    with pytest.warns(TrajCVAEWarning, match=r"cam: skipped 2 files of notes \(README.txt, \.\.\.\), read only "
+                                             r"when named$"):
+        assert tracks.list_files([tmp_path / "cam"]) == [tmp_path / "cam" / n for n in
+                                                          ("a.csv", "history.txt", "readme_first.csv")]
+    with pytest.raises(DataError, match=r"README.txt line 3: "):  # named, it is read
+        read_tracks([tmp_path / "cam" / "README.txt"])
+
+
 def test_large_raw_positions_are_judged_in_metres_after_the_scale(tmp_path):
     """UTM in millimetres (5e9) with --scale 0.001 is a position; 5e9 metres is not."""
     f = write(tmp_path / "mm.csv", "frame,agent_id,x,y\n0,1,500000000.0,5000000000.0\n10,1,500000400.0,5000000000.0\n")

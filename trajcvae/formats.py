@@ -62,6 +62,17 @@ def class_names_file(path: Path) -> bool:
     return False
 
 
+NOTES = ("readme", "read_me", "read-me", "license", "licence")  # a name starting so: a dataset's notes, not tracks
+NOTE_NAMES = ("copying", "notice", "authors", "changelog", "citation", "contributing", "requirements")
+
+
+def notes_file(path: Path) -> bool:
+    """A dataset's notes beside its tracks (README.txt, LICENSE-CC-BY.txt, CITATION.txt, requirements.txt):
+    skipped in a folder, where datasets ship them, and read only when named."""
+    stem = path.stem.lower()
+    return path.suffix.lower() == ".txt" and (stem.startswith(NOTES) or stem in NOTE_NAMES)
+
+
 def mot_detections(path: Path) -> bool:
     """A MOTChallenge sequence's detections, det/det.txt beside its seqinfo.ini: boxes no tracker has linked."""
     return path.name == "det.txt" and path.parent.name == "det" and (path.parent.parent / "seqinfo.ini").is_file()

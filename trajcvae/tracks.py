@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError, plural, shown, warn
-from .formats import class_names_file, mot_detections, read_file, refuse_futures
+from .formats import class_names_file, mot_detections, notes_file, read_file, refuse_futures
 from .resample import EPS
 from .table import AGENT_COLUMNS, Shared, column_map, time_role, where
 from .config import positive_number
@@ -78,7 +78,10 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
             texts = Counter(f.parent for f in found if f.suffix.lower() == ".txt")
             found = [f for f in found if texts[f.parent] < 2 or not class_names_file(f)]
             detections = [f for f in found if mot_detections(f)]  # no tracks: a MOTChallenge sequence's det.txt
-            found = [f for f in found if f not in detections]
+            notes = [f for f in found if notes_file(f)]  # README.txt, LICENSE.txt
+            found = [f for f in found if f not in detections and f not in notes]
+            notes_line = notes and (f"{plural(len(notes), 'file')} of notes ({notes[0].relative_to(p)}"
+                                    f"{', ...' if len(notes) > 1 else ''}), read only when named")
             packed_line = _compressed_tracks(visible)
             jsons = [f for f in visible if f.suffix.lower() in (".json", ".jsonl")]
             if not found:
@@ -88,7 +91,9 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
                                    "which are read when named (a dataset's folders hold JSON of other kinds)"
                                    if jsons and not packed_line else "")
                                 + (f", only MOTChallenge detections ({detections[0]}): track them first"
-                                   if detections else ""))
+                                   if detections else "")
+                                + (f", only {notes_line}" if notes_line and not (packed_line or jsons or detections)
+                                   else ""))
             if packed_line:
                 warn(f"warning: {p}: skipped {packed_line}")
             if jsons:  # read only when named: a dataset's folders hold JSON of other kinds
@@ -98,6 +103,8 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
             if detections:
                 warn(f"warning: {p}: skipped {plural(len(detections), 'MOTChallenge detection file')} ("
                      f"{detections[0].relative_to(p)}{', ...' if len(detections) > 1 else ''}: detections, not tracks)")
+            if notes_line:
+                warn(f"warning: {p}: skipped {notes_line}")
             files.extend(found)
         elif p.is_file():
             files.append(p)
