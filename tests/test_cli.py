@@ -817,7 +817,7 @@ def test_a_file_name_with_a_line_break_keeps_its_error_and_warning_on_one_line(t
     assert r.exit_code == 0 and f"warning: {tmp_path}/c\\nd.csv" in r.output, r.output
     # Lines said together (the data's summary, a reading's warning, the speeds' warnings) keep theirs too.
     walk = "".join(f"{10 * i},{a},{0.5 * i + a},{a}\n" for a in range(4) for i in range(30))
-    files = [write(tmp_path / f"day{i}.csv", "frame,agent_id,x,y\n" + walk) for i in range(3)]
+    files = [write(tmp_path / f"day{d}.csv", "frame,agent_id,x,y\n" + walk.replace("\n", f"{d}\n")) for d in range(3)]
     files.append(write(tmp_path / "c\nm.csv", "frame,agent_id,x,y\n" + "\n".join(  # a scene in centimetres
         ",".join(v if i < 2 else str(100 * float(v)) for i, v in enumerate(row.split(","))) for row in walk.split())))
     r = cli("predict", trained, *files, "--out", tmp_path / "p.csv")

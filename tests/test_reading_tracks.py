@@ -1,8 +1,12 @@
 """Reading files into tracks: every row accounted for, every problem named in one line."""
+import bz2
 import gzip
+import io
 import json
 import re
+import tarfile
 import warnings
+import zipfile
 from collections import Counter
 from pathlib import Path
 
@@ -264,8 +268,16 @@ def read_error(path) -> str:
      "columns time_ms=time_ms"),  # not time=<column> (seconds)
     (b"frame,agent_id,x,y\n" + b"0,1,0,0\n" * (formats.SNIFF_BYTES // 8) + b"10,1,\xe9,0\n",
      f"line {formats.SNIFF_BYTES // 8 + 2}: not UTF-8 text (byte 0xE9)"),  # after 1 MiB
-    (b"PK\x03\x04" + bytes(range(256)) * 8, "NUL bytes"),  # a zip / .xlsx
+    (b"PK\x03\x04" + bytes(range(256)) * 8, "bad.csv: a ZIP archive; extract it first (unzip bad.csv), then give "
+     "the files it holds"),
     (gzip.compress(b"frame,agent_id,x,y\n0,1,0,0\n"), "gzip-compressed; decompress it first (gunzip)"),
+    (bz2.compress(b"frame,agent_id,x,y\n0,1,0,0\n"), "bzip2-compressed; decompress it first (bunzip2)"),
+    (b"version https://git-lfs.github.com/spec/v1\noid sha256:4d7a\nsize 1234\n", "bad.csv: a Git LFS pointer, not "
+     "the data (the repository was cloned without Git LFS): fetch the data with git lfs pull"),
+    (b"# exported by tracker v1.2\nframe,agent_id,x,y\n0,1,0,0\n", "line 1 is a comment (# exported by tracker "
+     "v1.2), not a header or a row: delete the comment lines above the first row"),
+    (b"\n% MATLAB export of a long name, longer than forty letters\n0 1 0 0\n", "line 2 is a comment (% MATLAB "
+     "export of a long name, longer t ...)"),
     (b"   \n\t\n\n", "empty file"),
     (b"x" * (formats.SNIFF_BYTES + 10), "longer than 1 MiB"),  # one endless line: not a table
     (b"8000 2 993,5171 13,4613\n", "bad.csv: line 1 holds numbers with decimal commas (8000 2 993,5171 13,4613) "
@@ -293,6 +305,28 @@ def read_error(path) -> str:
 def test_bad_files_give_one_line_errors(tmp_path, content, expected):  # ids: the expected message
     f = tmp_path / "bad.csv"
     f.write_bytes(content)
+    assert expected in read_error(f)
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("eth_ucy.tar.gz", "eth_ucy.tar.gz: a compressed tar archive; extract it first (tar -xf eth_ucy.tar.gz)"),
+    ("tracks.xlsx", "tracks.xlsx: a spreadsheet workbook, not a CSV/text table; save its sheet of tracks as CSV"),
+    ("tracks.npz", "tracks.npz: NumPy arrays (.npz), not a table; write the tracks as CSV or Parquet"),
+    ("tracks.parquet", "tracks.parquet: a Git LFS pointer, not the data"),  # each reader's file is looked at first
+    ("tracks.ndjson", "tracks.ndjson: a Git LFS pointer, not the data"),
+])
+def test_archives_workbooks_and_pointers_named_as_data_are_said_to_be_so(tmp_path, name, expected):
+    packed = io.BytesIO()
+    if name.endswith(".tar.gz"):
+        with tarfile.open(fileobj=packed, mode="w:gz") as tar:
+            tar.addfile(tarfile.TarInfo("a.csv"), io.BytesIO(b""))
+    elif name.endswith((".xlsx", ".npz")):
+        with zipfile.ZipFile(packed, "w") as z:
+            z.writestr("xl/workbook.xml" if name.endswith(".xlsx") else "a.npy", "x")
+    else:
+        packed.write(b"version https://git-lfs.github.com/spec/v1\noid sha256:4d7a\nsize 1234\n")
+    f = tmp_path / name
+    f.write_bytes(packed.getvalue())
     assert expected in read_error(f)
 
 
@@ -690,6 +724,75 @@ def test_a_datasets_notes_in_its_folder_are_skipped_and_named_and_read_only_when
                                                           ("a.csv", "history.txt", "readme_first.csv")]
     with pytest.raises(DataError, match=r"README.txt line 3: "):  # named, it is read
         read_tracks([tmp_path / "cam" / "README.txt"])
+
+
+def test_a_downloaded_folders_debris_is_skipped_and_named(tmp_path):
+    """A dataset as it comes: Excel's lock file of an open CSV (skipped as hidden), a zero-byte placeholder and a
+    link to a disk not mounted (skipped, named: data may be missing), MOT15's det/det.txt beside gt/ (no
+    seqinfo.ini there). A folder holding only an archive names it."""
+    rows = "frame,agent_id,x,y\n0,1,1,2\n10,1,1.5,2\n"
+    (tmp_path / "dl").mkdir()
+    (tmp_path / "dl" / "eth_ucy.zip").write_bytes(b"PK\x03\x04")
+    with pytest.raises(DataError, match=r"dl: directory holds no .*files; 1 archive \(eth_ucy.zip\): extract it "
+                                        r"first$"):
+        tracks.list_files([tmp_path / "dl"])
+    cam = tmp_path / "cam"
+    cam.mkdir()
+    write(cam / "a.csv", rows)
+    (cam / "~$a.csv").write_bytes(b"\x00" * 165)
+    (cam / "b.csv").write_bytes(b"")
+    (cam / "day2.csv").symlink_to(tmp_path / "not_mounted" / "day2.csv")
+    with pytest.warns(TrajCVAEWarning) as said:
+        assert tracks.list_files([cam]) == [cam / "a.csv"]
+    link = tmp_path / "not_mounted" / "day2.csv"
+    assert [str(w.message) for w in said] == [f"{cam}: skipped 1 empty file (b.csv); 1 broken link (day2.csv -> "
+                                              f"{link}): a linked disk not mounted?"]
+    seq = tmp_path / "MOT15" / "ADL-Rundle-6"
+    (seq / "gt").mkdir(parents=True)
+    (seq / "det").mkdir()
+    write(seq / "gt" / "gt.txt", "1,1,100,200,40,80,1,-1,-1,-1\n4,1,104,200,40,80,1,-1,-1,-1\n")
+    write(seq / "det" / "det.txt", "1,-1,100,200,40,80,25.5,-1,-1,-1\n")
+    with pytest.warns(TrajCVAEWarning, match=r"skipped 1 MOTChallenge detection file \(ADL-Rundle-6/det/det.txt"):
+        assert tracks.list_files([tmp_path / "MOT15"]) == [seq / "gt" / "gt.txt"]
+
+
+@pytest.mark.parametrize("root, parts", [
+    ("tracks.parquet", ["a.parquet"]),  # a folder named as a Parquet file
+    ("out", ["part-00000-1f2e.snappy.parquet", "part-00001-1f2e.snappy.parquet"]),  # Spark's, Dask's part.0
+    ("out", ["a.parquet", "_SUCCESS"]),  # Spark's, Hadoop's marker of a finished write
+    ("out", ["scene=plaza/4f2a-0.parquet", "scene=lobby/4f2a-0.parquet"]),  # hive partitions
+])
+def test_a_parquet_dataset_written_in_parts_is_refused_not_read_as_a_scene_per_part(tmp_path, root, parts):
+    """Spark, Dask and pyarrow write one table as a folder of parts: read part by part, its tracks were cut
+    where the parts split its rows, each part a scene of its own."""
+    table = pd.DataFrame({"frame": [0, 10, 20, 30], "agent_id": 1, "x": [0.0, 0.5, 1.0, 1.5], "y": 0.0})
+    for i, part in enumerate(parts):
+        f = tmp_path / "data" / root / part
+        f.parent.mkdir(parents=True, exist_ok=True)
+        table.iloc[2 * i:2 * i + 2].to_parquet(f) if f.suffix == ".parquet" else f.touch()
+    write(tmp_path / "data" / "other.csv", table.to_csv(index=False))
+    with pytest.raises(DataError, match=rf"^{re.escape(str(tmp_path / 'data' / root))}: a Parquet dataset \(one table "
+                                        r"written in parts, .*join them into one file first"):
+        tracks.list_files([tmp_path / "data"])
+    single = tmp_path / "single"  # one Parquet file of its own, in a folder of others: a scene
+    single.mkdir()
+    table.to_parquet(single / "a.parquet")
+    table.iloc[:3].to_parquet(single / "b.parquet")
+    assert tracks.list_files([single]) == [single / "a.parquet", single / "b.parquet"]
+
+
+def test_identical_files_are_named_as_copies(tmp_path):
+    """A browser's second download, MOTChallenge's sequence under each detector's name: read twice, their windows
+    counted twice without a word."""
+    rows = "frame,agent_id,x,y\n0,1,1,2\n10,1,1.5,2\n"
+    for name in ("plaza.csv", "plaza (1).csv", "plaza (2).csv", "lobby.csv"):
+        write(tmp_path / name, rows.replace("1.5", "1.6") if name == "lobby.csv" else rows)
+    with pytest.warns(TrajCVAEWarning, match=r"plaza \(2\).csv holds the same bytes as .*plaza \(1\).csv "
+                                             r"\(and 1 other copy\): its tracks are read twice, as scenes of their "
+                                             r"own; leave the copies out$"):
+        assert read_tracks([tmp_path]).scene.nunique() == 4
+    assert tracks.copies(sorted(tmp_path.iterdir())) == {tmp_path / "plaza (2).csv": tmp_path / "plaza (1).csv",
+                                                         tmp_path / "plaza.csv": tmp_path / "plaza (1).csv"}
 
 
 def test_large_raw_positions_are_judged_in_metres_after_the_scale(tmp_path):
@@ -1106,7 +1209,7 @@ def test_headerless_rows_ending_in_a_separator_are_told_to_add_a_header_and_a_he
         np.testing.assert_array_equal(got.assign(frame=got.frame * (25 if name == "hash_t.txt" else 1)),
                                       plain[columns])
     comment = write(tmp_path / "comment.txt", "# made by me\n0 1 0 0\n10 1 0.4 0\n")  # a comment is no header
-    assert "missing column(s)" in read_error(comment)
+    assert "line 1 is a comment (# made by me), not a header or a row" in read_error(comment)
     bad = write(tmp_path / "first.txt", "0 1 1_000 4.0\n10 1 1.4 4.0\n")  # no header: a bad number, named
     assert f"{bad} line 1: column 'x' value '1_000' is not a number" in read_error(bad)
     repeats = write(tmp_path / "dup.csv", "frame,agent_id,x,y,note,note.1,note\n0,1,0,0,a,b,c\n10,1,abc,0,a,b,c\n")

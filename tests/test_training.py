@@ -1,11 +1,13 @@
 """Training: the best epoch is picked fairly, runs survive kills bit-identical, and bad runs stop in one line."""
 import os
+import re
 import signal
 import subprocess
 import sys
 import textwrap
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +21,7 @@ from trajcvae.errors import DataError, NoWindowsError, TrajCVAEError, TrajCVAEWa
 from trajcvae.simulate import simulate_scene
 from trajcvae.train import train
 
-from tests.helpers import ROOT, cli, one_line_error
+from tests.helpers import ROOT, cli, one_line_error, write
 
 
 def test_best_checkpoint_is_picked_only_once_the_kl_weight_is_full(sim_files, tmp_path, monkeypatch):
@@ -715,6 +717,26 @@ def test_a_resume_refuses_an_edited_scale_file_and_names_what_differs_as_it_was_
     scales.write_text("tr: 1.0\nva: 1.0\n")
     one_line_error(cli(*args(2, "--classes", "pedestrian,cyclist"), "--resume"),
                    "the training set is not the one", "(other files, edited ones, or the same in another order)")
+
+
+def test_training_on_a_dataset_folder_as_downloaded_is_warned_to_read_its_test_files_too(tmp_path):
+    """ETH/UCY's and most benchmarks' layout, <scene>/{train,val,test}/: training on the scene's folder trains
+    on its test files, whose scores then flatter the model."""
+    for part in ("train", "val", "test"):
+        (tmp_path / "eth" / part).mkdir(parents=True)
+        write(tmp_path / "eth" / part / f"{part}.csv", f"frame,agent_id,x,y\n0,1,0,0\n10,1,0.{len(part)},0\n")
+    cfg = load_config(None, ["model.hidden=16", "train.epochs=1", "kset.epochs=0"])
+    eth = re.escape(str(tmp_path / "eth"))
+    with pytest.warns(TrajCVAEWarning, match=rf"^{eth} holds train/ and test/ folders, and training reads them all: "
+                                             r"its test files would be scored on a model trained on them; give "
+                                             rf"{eth}/train with val_paths {eth}/val$"), \
+            pytest.raises(NoWindowsError):  # (said before the files are read)
+        train([tmp_path / "eth"], None, cfg, tmp_path / "run", progress=False, figures=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TrajCVAEWarning)
+        with pytest.raises(NoWindowsError):
+            train([tmp_path / "eth" / "train"], [tmp_path / "eth" / "val"], cfg, tmp_path / "run", progress=False,
+                  figures=False)
 
 
 def test_a_validation_file_that_is_also_trained_on_is_warned_of_and_a_table_trains_with_a_cache(tmp_path, tiny_files):

@@ -248,15 +248,15 @@ def test_the_memory_search_of_a_scene_twice_as_long_costs_twice_as_much(monkeypa
 def test_a_copy_among_many_files_of_one_size_is_found_reading_each_file_once(tmp_path, monkeypatch):
     """`copy_of` (a test file copied into train/, --val a copy of a training file) compares files of one size
     by their bytes, each file's read once: fixed-width track files are all of one size."""
-    from trajcvae import windows
+    from trajcvae import tracks, windows
 
     ours = [tmp_path / f"a{i}.txt" for i in range(30)]
     theirs = [tmp_path / f"b{i}.txt" for i in range(30)]
     for i, f in enumerate(ours + theirs):
         f.write_text(f"{i:08d} 1 0.0 0.0\n")
     reads = []
-    real = windows.files_digest
-    monkeypatch.setattr(windows, "files_digest", lambda files, *a: reads.extend(files) or real(files, *a))
+    real = tracks.hash_bytes
+    monkeypatch.setattr(tracks, "hash_bytes", lambda f, h: reads.append(f) or real(f, h))
     assert windows.copy_of(ours, theirs) is None
     assert sorted(reads) == sorted(ours + theirs)
     theirs[7].write_bytes(ours[3].read_bytes())

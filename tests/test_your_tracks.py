@@ -1196,9 +1196,9 @@ def test_motchallenge_layouts_writers_and_rates_are_read_as_written(model, plaza
     the same name stays its own scene), MOT's names as a header, a trailing comma, a tracker's 9 columns with
     class ids, CVAT's labels.txt, a relative gt/gt.txt; --fps against a seqinfo.ini is warned of, and a
     seqinfo.ini --fps stands in for need not be read. Rows of 10 numbers that are no MOT boxes are refused."""
-    for seq in ("MOT17-02", "MOT17-04"):
-        write_mot(tmp_path / "gt" / seq / "gt" / "gt.txt", plaza, ground_truth=True)
-        write_mot(tmp_path / "tracker" / "data" / f"{seq}.txt", plaza, ground_truth=False)
+    for seq, rows in (("MOT17-02", plaza), ("MOT17-04", plaza.iloc[:-1])):  # (no copy of the other)
+        write_mot(tmp_path / "gt" / seq / "gt" / "gt.txt", rows, ground_truth=True)
+        write_mot(tmp_path / "tracker" / "data" / f"{seq}.txt", rows, ground_truth=False)
     both = read_tracks([tmp_path / "gt", tmp_path / "tracker"], fps=30, scale=0.05)
     assert sorted(both.scene.unique()) == ["MOT17-02", "MOT17-02/gt/gt", "MOT17-04", "MOT17-04/gt/gt"]
     results = (tmp_path / "tracker" / "data" / "MOT17-02.txt").read_text()
@@ -1951,7 +1951,7 @@ def test_a_clock_far_too_fast_is_named_when_no_track_lasts_a_step(plaza, tmp_pat
     one_line_error(cli("evaluate", "pedestrian", frames, "--fps", 25000), "no track lasts one 0.4 s step",
                    "is --fps 25000 the frame ids' rate?")
     for name, rate in (("MOT17-02", 30000), ("MOT17-04", 25000)):  # sequences of their own rates, far too high
-        write_mot(tmp_path / name / "gt" / "gt.txt", plaza, ground_truth=True)
+        write_mot(tmp_path / name / "gt" / "gt.txt", plaza.iloc[:len(plaza) - rate // 5000], ground_truth=True)
         write(tmp_path / name / "seqinfo.ini", f"[Sequence]\nname={name}\nframeRate={rate}\nseqLength=9000\n")
     one_line_error(cli("predict", "pedestrian", tmp_path / "MOT17-02", tmp_path / "MOT17-04", "--scale", 0.05,
                        "--out", tmp_path / "p.csv"), "no track lasts one 0.4 s step", "are the files' own frame "
@@ -2508,6 +2508,13 @@ def test_a_table_without_a_header_is_read_by_column_number(model, plaza, tmp_pat
                        tmp_path / "p.csv"), "bad.txt line 6: column '4' value 'zero' is not a number")
     one_line_error(cli("predict", "pedestrian", bad, "--columns", "frame=1,x=3,y=5", "--out", tmp_path / "p.csv"),
                    "missing column(s) agent_id (have: 1, 2, 3, 4, 5, 6, 7, 8); add agent_id=<column> to --columns")
+    (tmp_path / "seq_eth").mkdir()  # ETH's raw folder: obsmat.txt beside its H.txt
+    (tmp_path / "seq_eth" / "obsmat.txt").write_text("\n".join(rows) + "\n")
+    write(tmp_path / "seq_eth" / "H.txt", "2.8e-02 2.0e-03 -4.6\n8.0e-04 2.5e-02 -5.0\n3.4e-04 9.2e-05 4.6e-01\n")
+    one_line_error(cli("predict", "pedestrian", tmp_path / "seq_eth", "--columns", "frame=1,agent_id=2,x=3,y=5",
+                       "--out", tmp_path / "p.csv"),
+                   "H.txt: --columns y=5: the file has 3 columns (line 1); if it holds no tracks (ETH's H.txt or "
+                   "groups.txt beside obsmat.txt), give the track files by name")
 
 
 def test_columns_by_number_count_from_one_in_files_tables_and_rows_with_text(model, plaza, tmp_path):

@@ -74,14 +74,50 @@ def notes_file(path: Path) -> bool:
 
 
 def mot_detections(path: Path) -> bool:
-    """A MOTChallenge sequence's detections, det/det.txt beside its seqinfo.ini: boxes no tracker has linked."""
-    return path.name == "det.txt" and path.parent.name == "det" and (path.parent.parent / "seqinfo.ini").is_file()
+    """A MOTChallenge sequence's detections, det/det.txt beside its seqinfo.ini (MOT16 on) or its gt/ or img1/
+    folder (MOT15 has no seqinfo.ini): boxes no tracker has linked."""
+    sequence = path.parent.parent
+    return path.name == "det.txt" and path.parent.name == "det" and (
+        (sequence / "seqinfo.ini").is_file() or (sequence / "gt").is_dir() or (sequence / "img1").is_dir())
+
+
+COMPRESSED = {rb"\x1f\x8b": ("gzip", "gunzip"), rb"BZh[1-9]1AY&SY": ("bzip2", "bunzip2"),
+              rb"\xfd7zXZ\x00": ("xz", "unxz"), rb"\x28\xb5\x2f\xfd": ("zstd", "unzstd")}  # how each starts
+ARCHIVES = {rb"PK\x03\x04": ("a ZIP archive", "unzip"), rb"7z\xbc\xaf\x27\x1c": ("a 7-Zip archive", "7z x"),
+            rb"Rar!\x1a\x07": ("a RAR archive", "unrar x"), rb"(?s:.{257})ustar": ("a tar archive", "tar -xf")}
+TARS = (".tar", ".tgz", ".tar.gz", ".tar.bz2", ".tar.xz", ".tar.zst")
+LFS = b"version https://git-lfs.github.com/spec/"  # how a Git LFS pointer file starts
+
+
+def packed(path: Path, head: bytes) -> str | None:
+    """What a file that starts with `head` (its first 512 bytes) is, when it is compressed or an archive (never
+    read), or a Git LFS pointer in place of its data, with the fix: "...: a ZIP archive; extract it first ..."."""
+    if head.startswith(LFS):
+        return (f"{path}: a Git LFS pointer, not the data (the repository was cloned without Git LFS): fetch the "
+                "data with git lfs pull")
+    archive = next((v for magic, v in ARCHIVES.items() if re.match(magic, head)), None)
+    compressed = next((v for magic, v in COMPRESSED.items() if re.match(magic, head)), None)
+    if archive is None and compressed and path.name.lower().endswith(TARS):  # x.tar.gz: a tar inside
+        archive = ("a compressed tar archive", "tar -xf")
+    if archive and archive[1] == "unzip" and path.suffix.lower() in (".xlsx", ".xlsm", ".ods", ".numbers"):
+        return f"{path}: a spreadsheet workbook, not a CSV/text table; save its sheet of tracks as CSV (UTF-8)"
+    if archive and archive[1] == "unzip" and path.suffix.lower() == ".npz":
+        return f"{path}: NumPy arrays (.npz), not a table; write the tracks as CSV or Parquet"
+    if archive:
+        return f"{path}: {archive[0]}; extract it first ({archive[1]} {path.name}), then give the files it holds"
+    if compressed:
+        return f"{path}: {compressed[0]}-compressed; decompress it first ({compressed[1]}), then give the text file"
+    return None
 
 
 def read_file(path: Path, frames: bool = False, columns: dict[str, str] | None = None) -> pd.DataFrame:
     """One file's table; `attrs["named_by_file"]`: its scene is named after the file (no scene column);
     `attrs["clock"]`: the name of a time column read as the clock (in seconds), lower-cased. `frames`: frame
     ids are the clock where there is a frame column; `columns`: see `column_aliases`."""
+    with open(path, "rb") as f:
+        said = packed(path, f.read(512))
+    if said:
+        raise DataError(said)
     if path.suffix.lower() == ".parquet":
         return _read_parquet(path, frames, columns)
     if path.suffix.lower() == ".json":
@@ -446,8 +482,6 @@ def _sniff(path: Path, frames: bool = False, columns: dict[str, str] | None = No
                     raise DataError(f"{path}: more than 1 MiB of blank space before the first row")
                 more = bool(block)
             raise DataError(f"{path}: empty file (no rows)")
-    if head.startswith(b"\x1f\x8b"):
-        raise DataError(f"{path}: gzip-compressed; decompress it first (gunzip), then give the text file")
     if b"\x00" in head:
         raise DataError(f"{path}: not a text file (it holds NUL bytes: binary data, or UTF-16 text); expected "
                         "UTF-8 CSV or ETH/UCY text")
@@ -485,6 +519,10 @@ def _sniff(path: Path, frames: bool = False, columns: dict[str, str] | None = No
     words = re.split(r"[\s,;]+", first[2:].strip().lower()) if first.startswith("# ") else []
     if words and set(REQUIRED) <= set(column_aliases(words)[0]):  # numpy's savetxt(header=...) writes the header
         first = first[2:]  # after "# "
+    elif re.match(r"\s*(#|%|//)", first):  # an exporter's note above the header: no column of it is named
+        note = first.strip()
+        raise DataError(f"{path}: line {skip + 1} is a comment ({note[:40]}{' ...' if len(note) > 40 else ''}), "
+                        "not a header or a row: delete the comment lines above the first row")
     # A tab-separated header keeps a leading tab: pandas writes its index column's name empty.
     first = first.strip(" \r\n") if "\t" in first.strip(" \r\n") else first.strip()
     sep = ({"\t": r"\s+"}.get(said[1], said[1]) if said else "," if "," in first else ";" if ";" in first
@@ -581,7 +619,8 @@ def _numbered(path: Path, fields: list[str], encoding: str, sep: str, skip: int,
                         f"{words[0]} names none")
     beyond = next((f"{role}={c}" for role, c in columns.items() if not 1 <= int(c) <= n), None)
     if beyond:
-        raise DataError(f"{path}: --columns {beyond}: the file has {n} columns (line {skip + 1})")
+        raise DataError(f"{path}: --columns {beyond}: the file has {n} columns (line {skip + 1}); if it holds "
+                        "no tracks (ETH's H.txt or groups.txt beside obsmat.txt), give the track files by name")
     named = next(((role, c) for role, c in columns.items() if role not in ("agent_id", "scene", "label")
                   and not parses_as_number(fields[int(c) - 1])), None)
     if named:  # a header, whose names --columns does not give: they are no numbers

@@ -11,7 +11,9 @@ Modules: `formats` reads one file, `values` checks its values, `units` converts 
 """
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Iterable, Mapping
@@ -20,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError, plural, shown, warn
-from .formats import class_names_file, mot_detections, notes_file, read_file, refuse_futures
+from .formats import TARS, class_names_file, mot_detections, notes_file, read_file, refuse_futures
 from .resample import EPS
 from .table import AGENT_COLUMNS, Shared, column_map, time_role, where
 from .config import positive_number
@@ -49,8 +51,9 @@ def _tree(folder: Path) -> list[Path]:
 
 def list_files(paths: Iterable[str | Path]) -> list[Path]:
     """Expand directories (recursively) into the trajectory files they hold, sorted, but for hidden ones
-    (a name or folder starting with '.': a notebook's .ipynb_checkpoints copy is no scene of its own); a
-    file named twice (directly and through its folder) is read once."""
+    (a name or folder starting with '.': a notebook's .ipynb_checkpoints copy is no scene of its own; or with
+    '~$': Excel's lock file of an open one); a file named twice (directly and through its folder) is read
+    once."""
     if isinstance(paths, (str, os.PathLike)):  # one file or folder
         paths = [paths]
     values = isinstance(paths, pd.Series) and not all(isinstance(p, (str, os.PathLike)) for p in paths)
@@ -72,16 +75,25 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            visible = [f for f in _tree(p) if f.is_file()
-                       and not any(part.startswith(".") for part in f.relative_to(p).parts)]
+            shown = [f for f in _tree(p) if not any(part.startswith((".", "~$")) for part in f.relative_to(p).parts)]
+            broken = [f for f in shown if f.is_symlink() and not f.exists()]  # a linked disk not mounted?
+            visible = [f for f in shown if f.is_file()]
             found = sorted(f for f in visible if f.suffix.lower() in SUFFIXES)
+            _refuse_parquet_dataset(p, found)
             texts = Counter(f.parent for f in found if f.suffix.lower() == ".txt")
             found = [f for f in found if texts[f.parent] < 2 or not class_names_file(f)]
             detections = [f for f in found if mot_detections(f)]  # no tracks: a MOTChallenge sequence's det.txt
             notes = [f for f in found if notes_file(f)]  # README.txt, LICENSE.txt
-            found = [f for f in found if f not in detections and f not in notes]
+            empty = [f for f in found if f not in notes + detections and f.stat().st_size == 0]  # placeholders
+            found = [f for f in found if f not in detections and f not in notes and f not in empty]
             notes_line = notes and (f"{plural(len(notes), 'file')} of notes ({notes[0].relative_to(p)}"
                                     f"{', ...' if len(notes) > 1 else ''}), read only when named")
+            empty_line = empty and f"{plural(len(empty), 'empty file')} ({_named(empty, p)})"
+            broken_line = broken and (f"{plural(len(broken), 'broken link')} ({broken[0].relative_to(p)} -> "
+                                      f"{os.readlink(broken[0])}{', ...' if len(broken) > 1 else ''}): a linked "
+                                      "disk not mounted?")
+            archives = [f for f in visible if f.name.lower().endswith((".zip", ".7z", ".rar") + TARS)]
+            others = "; ".join(line for line in (notes_line, empty_line, broken_line) if line)
             packed_line = _compressed_tracks(visible)
             jsons = [f for f in visible if f.suffix.lower() in (".json", ".jsonl")]
             if not found:
@@ -92,8 +104,9 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
                                    if jsons and not packed_line else "")
                                 + (f", only MOTChallenge detections ({detections[0]}): track them first"
                                    if detections else "")
-                                + (f", only {notes_line}" if notes_line and not (packed_line or jsons or detections)
-                                   else ""))
+                                + (f", only {others}" if others and not (packed_line or jsons or detections) else "")
+                                + (f"; {plural(len(archives), 'archive')} ({_named(archives, p)}): extract "
+                                   f"{'them' if len(archives) > 1 else 'it'} first" if archives else ""))
             if packed_line:
                 warn(f"warning: {p}: skipped {packed_line}")
             if jsons:  # read only when named: a dataset's folders hold JSON of other kinds
@@ -103,8 +116,8 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
             if detections:
                 warn(f"warning: {p}: skipped {plural(len(detections), 'MOTChallenge detection file')} ("
                      f"{detections[0].relative_to(p)}{', ...' if len(detections) > 1 else ''}: detections, not tracks)")
-            if notes_line:
-                warn(f"warning: {p}: skipped {notes_line}")
+            if others:
+                warn(f"warning: {p}: skipped {others}")
             files.extend(found)
         elif p.is_file():
             files.append(p)
@@ -135,6 +148,56 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
             seen.add(key)
             unique.append(f)
     return unique
+
+
+def copies(files: list[Path]) -> dict[Path, Path]:
+    """Each of `files` that holds the same bytes as one before it (or is it, by another path), with the first
+    such: {copy: original}. Only files of one size are read."""
+    by_size: dict[int, list[Path]] = {}
+    for f in files:
+        by_size.setdefault(f.stat().st_size, []).append(f)
+    found = {}
+    for same_size in (group for group in by_size.values() if len(group) > 1):
+        first: dict[str, Path] = {}
+        for f in same_size:
+            digest = hash_bytes(f, hashlib.sha256()).digest()
+            found.update({f: first[digest]} if digest in first else {})
+            first.setdefault(digest, f)
+    return found
+
+
+def hash_bytes(path: Path, h):
+    """`h` (a hashlib object) updated with the bytes of the file at `path`, read a MiB at a time."""
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h
+
+
+def _named(files: list[Path], folder: Path) -> str:
+    """'a.csv' or 'a.csv, ...': the first of `files` below `folder`, for a message."""
+    return f"{files[0].relative_to(folder)}{', ...' if len(files) > 1 else ''}"
+
+
+def _refuse_parquet_dataset(folder: Path, found: list[Path]) -> None:
+    """Refuse a Parquet dataset below `folder`: one table written in parts (Spark's, Dask's, pyarrow's
+    `tracks.parquet/part-00000.parquet`, with `_SUCCESS` or `_metadata` beside them, or hive partitions
+    `scene=plaza/`), whose parts would each be read as a scene of their own, its tracks cut at the parts'
+    rows."""
+    for f in (f for f in found if f.suffix.lower() == ".parquet"):
+        below = f.relative_to(folder).parts[:-1]
+        hive = next((i for i, part in enumerate(below) if "=" in part), None)
+        parts = [g for g in found if g.parent == f.parent and re.match(r"part[-.]\d", g.name)]
+        if hive is not None:
+            root = folder.joinpath(*below[:hive])
+        elif f.parent.name.lower().endswith(".parquet") or len(parts) > 1 or \
+                any((f.parent / marker).exists() for marker in ("_SUCCESS", "_metadata", "_common_metadata")):
+            root = f.parent
+        else:
+            continue
+        raise DataError(f"{root}: a Parquet dataset (one table written in parts, as Spark, Dask or pyarrow write "
+                        f"it: {f.relative_to(root)}, ...), whose parts are no scenes: join them into one file first "
+                        "(pandas.read_parquet(folder).to_parquet(file)), or give that table to the Python API")
 
 
 def _compressed_tracks(files: list[Path]) -> str | None:
@@ -211,6 +274,12 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
         for given in (homography, scale):  # ETH/UCY's folders hold their H.txt, SDD's its scales
             if isinstance(given, (str, os.PathLike)) and len(files) > 1:
                 files = [f for f in files if not _same_path(f, given)]
+        twins = copies(files)
+        if twins:  # a browser's "tracks (1).csv", MOTChallenge's sequence under each detector's name
+            copy, original = next(iter(twins.items()))
+            more = f" (and {len(twins) - 1} other cop{'y' if len(twins) == 2 else 'ies'})" if len(twins) > 1 else ""
+            warn(f"warning: {copy} holds the same bytes as {original}{more}: its tracks are read twice, as scenes "
+                 "of their own; leave the copies out")
         tables, n_files = [read_file(f, fps is not None, columns) for f in files], len(files)
         names = [str(f) for f in files]
         _distinct_scenes(tables, files)

@@ -113,6 +113,12 @@ def train(train_paths: Iterable[str | Path], val_paths: Iterable[str | Path] | N
             raise TrajCVAEError(f"--out {out} is inside the data folder {role}{folder}, whose files are read as tracks "
                                 "(the run's metrics.csv would be, next time): choose an --out outside it")
     listed = [list_files(paths) if isinstance(paths, list) and paths else None for paths in (train_paths, val_paths)]
+    split = next((Path(p) for p in (train_paths if isinstance(train_paths, list) else []) if isinstance(p, (
+        str, os.PathLike)) and (Path(p) / "train").is_dir() and (Path(p) / "test").is_dir()), None)
+    if split is not None and os.environ.get("RANK", "0") == "0":  # a dataset as downloaded: <scene>/{train,val,test}
+        val = f" with --val {split / 'val'}" if (split / "val").is_dir() and val_paths is None else ""
+        (log or warn)(f"warning: {split} holds train/ and test/ folders, and training reads them all: its test files "
+                      f"would be scored on a model trained on them; give {split / 'train'}{val}")
     if all(listed) and os.environ.get("RANK", "0") == "0" and (shared := copy_of(listed[1], listed[0])):
         val, trained = shared
         what = "a training file too" if val.resolve() == trained.resolve() else f"a copy of the training file {trained}"

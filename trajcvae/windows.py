@@ -37,7 +37,7 @@ from .errors import (DataError, NoWindowsError, TrajCVAEError, TrajCVAEWarning, 
 from .formats import side_files
 from .resample import EPS, resample_rows, segment_starts
 from .table import PER_SECOND, seconds_per_unit
-from .tracks import list_files, read_tracks
+from .tracks import copies, hash_bytes, list_files, read_tracks
 
 CHUNK = 8192  # windows per piece from `iter_windows` (about 1.7 kB each with 12 neighbours)
 CACHE_KEYS = ("obs_len", "pred_len", "time_step", "dt", "max_gap", "fps", "scale", "homography", "classes",
@@ -752,29 +752,15 @@ def files_digest(files: list[Path], name: Callable[[Path], str], h=None) -> str:
     h = h or hashlib.sha256()
     for f in files:
         h.update(name(f).encode() + b"\0")
-        with open(f, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
+        hash_bytes(f, h)
     return h.hexdigest()[:32]
 
 
 def copy_of(files: list[Path], others: list[Path]) -> tuple[Path, Path] | None:
     """The first file of `files` that is one of `others` or holds the same bytes as one, with that other
     file: (file, other); None if there is none. Only files of one size are read."""
-    by_size: dict[int, list[Path]] = {}
-    for other in others:
-        by_size.setdefault(other.stat().st_size, []).append(other)
-    digests: dict[Path, str] = {}
-    digest = lambda f: digests.get(f) or digests.setdefault(f, files_digest([f], lambda _: ""))  # noqa: E731
-    for f in files:
-        same_size = by_size.get(f.stat().st_size, [])
-        same = next((o for o in same_size if o.resolve() == f.resolve()), None)
-        if same is None and same_size:
-            mine = digest(f)
-            same = next((o for o in same_size if digest(o) == mine), None)
-        if same is not None:
-            return f, same
-    return None
+    found, others_ = copies(others + files), set(others)
+    return next(((f, found[f]) for f in files if found.get(f) in others_), None)
 
 
 def _respelt(line: str, names: dict[str, str]) -> str:
