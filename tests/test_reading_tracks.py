@@ -1210,6 +1210,10 @@ def test_headerless_rows_ending_in_a_separator_are_told_to_add_a_header_and_a_he
                                       plain[columns])
     comment = write(tmp_path / "comment.txt", "# made by me\n0 1 0 0\n10 1 0.4 0\n")  # a comment is no header
     assert "line 1 is a comment (# made by me), not a header or a row" in read_error(comment)
+    for marked in ("#frame,agent_id,x,y", "%  frame agent_id x y", "// frame;agent_id;x;y"):  # a header, marked
+        sep = ";" if ";" in marked else "," if "," in marked else " "
+        got = read_tracks([write(tmp_path / "marked.txt", f"{marked}\n0{sep}1{sep}0{sep}0\n10{sep}1{sep}0.4{sep}0\n")])
+        assert got.x.tolist() == [0.0, 0.4], marked
     bad = write(tmp_path / "first.txt", "0 1 1_000 4.0\n10 1 1.4 4.0\n")  # no header: a bad number, named
     assert f"{bad} line 1: column 'x' value '1_000' is not a number" in read_error(bad)
     repeats = write(tmp_path / "dup.csv", "frame,agent_id,x,y,note,note.1,note\n0,1,0,0,a,b,c\n10,1,abc,0,a,b,c\n")

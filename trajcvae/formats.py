@@ -516,10 +516,11 @@ def _sniff(path: Path, frames: bool = False, columns: dict[str, str] | None = No
         if skip == len(lines):
             raise DataError(f"{path}: empty file (no rows after its 'sep=' line)")
         first = lines[skip]
-    words = re.split(r"[\s,;]+", first[2:].strip().lower()) if first.startswith("# ") else []
-    if words and set(REQUIRED) <= set(column_aliases(words)[0]):  # numpy's savetxt(header=...) writes the header
-        first = first[2:]  # after "# "
-    elif re.match(r"\s*(#|%|//)", first):  # an exporter's note above the header: no column of it is named
+    marked = re.match(r"\s*(#|%|//)\s*", first)  # a comment's mark
+    words = re.split(r"[\s,;]+", first[marked.end():].strip().lower()) if marked else []
+    if words and set(REQUIRED) <= set(column_aliases(words)[0]):  # numpy's savetxt(header=...) writes "# " first
+        first = first[marked.end():]
+    elif marked:  # an exporter's note above the header: no column of it is named
         note = first.strip()
         raise DataError(f"{path}: line {skip + 1} is a comment ({note[:40]}{' ...' if len(note) > 40 else ''}), "
                         "not a header or a row: delete the comment lines above the first row")
