@@ -1443,15 +1443,29 @@ def test_live_futures_do_not_move_with_microseconds_of_time_jitter(pedestrian, s
         np.testing.assert_allclose(rounded[["x", "y"]], exact[["x", "y"]], atol=1e-6, rtol=0)
 
 
-def test_live_scene_calibration_takes_irregular_update_times(pedestrian, sim_files):
+def test_live_scene_calibration_takes_irregular_update_times(pedestrian, sim_files, monkeypatch):
     """Updates up to 0.15 s late (a tracker's irregular times) finish windows whose agents were seen up to
-    half a step before their t0: the scene's past grows from them, and no update fails."""
+    half a step before their t0: the scene's past grows from them, and no update fails. Each update adds the
+    windows finished now, known now (their last step reads this update's detection), at most one per agent
+    and step."""
     sim = pd.read_csv(sim_files["test"])
     late = np.random.default_rng(0).uniform(0.0, 0.15, sim.frame.nunique())
     live = OnlinePredictor(pedestrian, k=2, calibrate="scene")
+    added = []  # (update time, agent code, t0, done) of every window added to the past
+    scene_past = pedestrian.scene_past
+
+    def spied(w, seed, drawn=None):
+        added.extend((live.time, a, t0, done) for a, t0, done in zip(w.agent_id.tolist(), w.t0, w.done))
+        return scene_past(w, seed, drawn=drawn)
+
+    monkeypatch.setattr(pedestrian, "scene_past", spied)
     for f, delay in zip(sorted(set(sim.frame))[:60], late):  # 60 updates: 90 finished windows
         live.update(f / 25 + delay, sim[sim.frame == f][["agent_id", "x", "y"]])
-    assert len(live.past.levels) > 50
+    assert len(live.past.levels) == len(added) > 50
+    time, agent, t0, done = (np.array(c) for c in zip(*added))
+    np.testing.assert_array_equal(done, time)  # known at the update that added it, not before
+    for a in np.unique(agent):
+        assert (np.diff(np.sort(t0[agent == a])) >= 0.4 * 0.999).all(), a  # one window per agent and step
 
 
 def test_a_prediction_reads_nothing_observed_after_its_t0_however_close(pedestrian):
@@ -1551,3 +1565,274 @@ def test_a_replays_written_decimals_are_judged_in_the_servers_units(pedestrian, 
             warnings.simplefilter("always")
             pedestrian.predict([tmp_path / "px.csv"], k=1, scale=1 / per_metre)
         assert any("written as whole numbers" in str(w.message) for w in caught) == coarse
+
+
+def test_a_finished_window_reads_the_scene_memory_near_its_own_ego_seen_up_to_half_a_step_before_t0(pedestrian,
+                                                                                                 monkeypatch):
+    """Irregular update times: of two agents whose futures end now, A was seen at t0 and B 0.1 s before it (a
+    tracker's late or early frame). Each finished window's memory holds the paths others walked near its own
+    ego, as the whole scene cut at t0 gives them (here C walked B's way 8 s earlier, far from A, and E ran it,
+    seen 0.6 m either side of where B was last seen): the rows left out as read by no window (`windows._readable`) are
+    those far from every ego, B's as A's, by the segments between them, not only the rows themselves."""
+    from trajcvae import windows
+
+    cfg = pedestrian.config.data
+    grid, t0 = np.round(np.arange(0, 24.01, 0.4), 6), 19.2
+    rows = []
+    for t in grid[grid >= 10]:  # A along y = 0, B 10 m away along y = 10, seen at 19.1 s, not 19.2 s
+        tb = round(t - 0.1, 6) if np.isclose(t, t0) else t
+        rows += [(t, 0, t - 15.0, 0.0), (tb, 1, tb - 15.0, 10.0)]
+    for t in grid[grid <= 17]:  # C walked B's line 8 s ahead of it; D far from everyone
+        rows += [(t, 2, t - 7.0, 10.0), (t, 3, 40.0 + t, -30.0)]
+    for t in grid[grid <= 17] + 0.2:  # E ran it at 3 m/s, seen 0.6 m either side of B's last row (4.1 m)
+        rows += [(round(t, 6), 4, 4.1 + 3.0 * (t - 11.2), 10.0)]
+    rows.sort(key=lambda r: (r[1], r[0]))  # by agent and time, as the live history holds them
+    t, agent, x, y = (np.array(c) for c in zip(*rows))
+    agent = agent.astype(np.int64)
+
+    def finished():
+        return windows.finished_windows(t, agent, x, y, "live", 24.0, np.array([0, 1]), 0.4, 0.8, cfg, until=24.0)
+
+    left_out = []  # what `_readable` leaves out of the cut (a mask of the rows read, or None: all are)
+    readable = windows._readable
+
+    def spied(*args):
+        left_out.append(readable(*args)[0])
+        return readable(*args)
+
+    monkeypatch.setattr(windows, "_readable", spied)
+    got = finished()
+    monkeypatch.setattr(windows, "_readable", lambda *a: (None, None))  # every row of the cut read
+    whole = finished()
+    assert left_out[0] is not None and not left_out[0].all()  # rows were left out (D's, most of C's)
+    assert list(got.agent_id) == list(whole.agent_id) == [0, 1] and np.allclose(got.t0, t0)
+    # B's memory holds C's and E's paths from B's t0 position, 20 steps before (E's between two of its rows).
+    starts = whole.mem[1][whole.mem_lag[1] == 20, 1]
+    assert sorted(np.round(starts[:, 0], 6)) == [4.1, 4.2] and (starts[:, 1] == 10.0).all()
+    for field in ("obs", "nbr", "fut", "mem", "mem_lag", "done"):
+        np.testing.assert_allclose(getattr(got, field), getattr(whole, field), atol=1e-9, rtol=0, err_msg=field)
+
+
+@pytest.mark.filterwarnings("ignore::trajcvae.TrajCVAEWarning")  # made-up speeds, warned as they should be
+def test_an_update_that_fails_after_its_draws_leaves_none_behind_for_the_detections_given_again(pedestrian,
+                                                                                              monkeypatch):
+    """calibrate="scene": an update that fails once its maps' draws are kept (writing the futures, out of memory)
+    keeps none of them: given again with a detection corrected, it gives a never-failed predictor's futures,
+    and each window finished later has its levels read among the draws its own map read at its t0 (no new
+    draws), not among the failed update's, which read the wrong detection."""
+    import sys
+
+    rng = np.random.default_rng(5)
+    rows = []
+    for a in range(4):
+        p, v = rng.uniform(-3, 3, 2), rng.uniform(0.2, 0.6, 2) * rng.choice([-1, 1], 2)
+        for i in range(24):
+            v = v + rng.normal(0, 0.03, 2)
+            p = p + v
+            rows.append((round(0.4 * i, 1), a, *p))
+    data = pd.DataFrame(rows, columns=["time", "agent_id", "x", "y"])
+    drawn_for = []
+    pool = pedestrian._pool
+
+    def counted(cv, ctx, seed):
+        drawn_for.append(sys._getframe(1).f_code.co_name)
+        return pool(cv, ctx, seed)
+
+    monkeypatch.setattr(pedestrian, "_pool", counted)
+    clean = OnlinePredictor(pedestrian, k=2, calibrate="scene", forget_after=1.0)
+    failed = OnlinePredictor(pedestrian, k=2, calibrate="scene", forget_after=1.0)
+    for i, t in enumerate(np.unique(data["time"])):
+        now = data[data["time"] == t][["agent_id", "x", "y"]]
+        expected = clean.update(t, now)
+        if i == 9:  # windows with a full history: their draws are kept, then writing the futures fails
+            with monkeypatch.context() as m:
+                m.setattr(online_module, "samples_to_frame", lambda *a, **k: (_ for _ in ()).throw(MemoryError()))
+                with pytest.raises(MemoryError):
+                    failed.update(t, now.assign(x=now["x"] + 0.5 * (now["agent_id"] == 0)))  # 0.5 m off
+        drawn_for.clear()
+        assert failed.update(t, now).equals(expected), i
+        assert set(drawn_for) <= {"_draw"}, i  # draws for the maps of the agents seen now alone
+    assert len(failed.past.done) >= 12 and np.array_equal(failed.past.levels, clean.past.levels)
+
+
+def test_an_update_that_fails_half_way_still_gives_its_warnings_when_given_again(pedestrian, monkeypatch):
+    """The warnings an update owes (float32 positions too coarse, first brought now; a track that jumps) are
+    given once it is whole: one that fails half-way gives none and leaves them owed, so the same detections
+    given again give them, as a never-failed predictor does. A warning made an error is raised once the update
+    is whole, which stays: the same time again is not after the last."""
+    def utm(t):  # positions as float32 near 5,400 km (0.5 m apart), as from a ROS Point32
+        return pd.DataFrame({"agent_id": ["1"], "x": np.float32(500000.0 + 1.2 * t), "y": np.float32(5400000.0)})
+
+    def jumpy(t):  # a1's id goes to another agent 6 m away at 4 s; the update at 500 s judges it
+        return [(f"a{i}", 1.2 * t, 3.0 * i + 6.0 * (i == 1 and t >= 4.0)) for i in range(4)]
+
+    for rows, times, fails in ((utm, (0.0, 0.4), 0.0), (jumpy, (*np.round(np.arange(0, 4.8, 0.4), 6), 500.0), 500.0)):
+        clean, failed = OnlinePredictor(pedestrian, k=1), OnlinePredictor(pedestrian, k=1)
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            for t in times:
+                clean.update(t, rows(t))
+        assert len(said) == len(clean.warnings) == 1
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            for t in times:
+                if t == fails:  # the update that owes the warning
+                    with monkeypatch.context() as m:
+                        m.setattr(OnlinePredictor, "_futures", lambda *a, **k: (_ for _ in ()).throw(MemoryError()))
+                        with pytest.raises(MemoryError):
+                            failed.update(t, rows(t))
+                    assert failed.warnings == []
+                failed.update(t, rows(t))
+        assert [str(w.message) for w in said] == failed.warnings == clean.warnings
+    live = OnlinePredictor(pedestrian, k=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TrajCVAEWarning)
+        with pytest.raises(TrajCVAEWarning, match="^an update holds"):
+            live.update(0.0, utm(0.0))
+    assert live.time == 0.0 and live.rows == 1 and len(live.warnings) == 1
+    with pytest.raises(TrajCVAEError, match="^time 0 is not after the last update's 0"):
+        live.update(0.0, utm(0.0))
+
+
+@pytest.mark.filterwarnings("ignore::trajcvae.TrajCVAEWarning")  # the cars: counted in `warnings` below
+def test_live_speeds_are_judged_at_the_update_that_brings_the_judged_number_of_moves(pedestrian):
+    """JUDGE_MOVES counts moves, detections of agents seen before (an agent's first detection is none): ten cars
+    at 13 m/s that arrive together are warned of at the update that brings their 200th move, not before."""
+    live = OnlinePredictor(pedestrian, k=1)
+    warned = []
+    for i in range(online_module.JUDGE_MOVES // 10 + 3):
+        before = len(live.warnings)
+        live.update(0.4 * i, [(f"car{a}", 13.0 * 0.4 * i, 3.0 * a) for a in range(10)])
+        warned += [i] * (len(live.warnings) - before)
+    assert warned == [online_module.JUDGE_MOVES // 10] and "median speed of the tracks is 13 m/s" in live.warnings[0]
+
+
+def test_an_agent_no_longer_held_leaves_nothing_behind(pedestrian):
+    """A server seeing new ids all day holds only what its agents held need: once an agent's last row is dropped
+    (here a 10-step memory horizon), its id goes (`state()`), and so do when its latest window finished
+    (calibrate="scene"), the draws kept for its windows and whether its track was warned of as jumping; draws
+    are kept only as long as a window can finish that reads them."""
+    model = copy.copy(pedestrian)
+    model.config = copy.deepcopy(pedestrian.config)
+    model.config.data.memory_horizon = 10
+    live = OnlinePredictor(model, k=1, calibrate="scene", forget_after=0.4)
+    with pytest.warns(TrajCVAEWarning, match="1 track jumps: agent 'passer1'"):
+        for i in range(60):
+            t = round(0.4 * i, 1)
+            passers = [(f"passer{p}", 0.5 * t, 3.0 * p + 6.0 * (p == 1 and i >= 10)) for p in range(3) if i < 25]
+            live.update(t, [("stays", 0.5 * t, -3.0)] + passers)
+            if i == 24:  # the passers' windows finished, their draws kept, passer1 warned of
+                assert len(live._scored) == 4 and len(live._drawn) == 4 and len(live._jumped) == 1
+    held = set(live.state()[2])
+    assert sorted(live.state()[2].values()) == ["stays"]
+    assert set(live._scored) <= held and set(live._drawn) <= held and not live._jumped
+    # The draws of the windows predicted in the last pred_len steps and a bridged gap alone (5.6 s).
+    assert min(t0 for kept in live._drawn.values() for t0, _, _ in kept) >= live.time - 5.6 - 1e-6
+
+
+@pytest.mark.filterwarnings("ignore::trajcvae.TrajCVAEWarning")  # made-up speeds, warned as they should be
+def test_a_window_finished_across_a_missed_detection_reads_the_draws_of_its_t0_whatever_came_between(
+        pedestrian, monkeypatch):
+    """calibrate="scene": X is missed at 10.4 s while another agent's detections come at 10.2 and 10.6 s (its
+    own tracker's clock); X's window ending at 10.4 s joins the past at 10.8 s read among the draws its map
+    read at its t0, 5.6 s, as every window here: the draws are kept pred_len steps and a bridged gap, and no
+    finished window costs new draws."""
+    import sys
+
+    drawn_for = []
+    pool = pedestrian._pool
+
+    def counted(cv, ctx, seed):
+        drawn_for.append(sys._getframe(1).f_code.co_name)
+        return pool(cv, ctx, seed)
+
+    monkeypatch.setattr(pedestrian, "_pool", counted)
+    live = OnlinePredictor(pedestrian, k=1, calibrate="scene")
+    updates = {round(0.4 * i, 1): [("V", 0.5 * 0.4 * i, 0.0)] + [("X", 3.0, 0.45 * 0.4 * i)] * (i != 26)
+               for i in range(31)}
+    updates.update({10.2: [("Y", -3.0, 0.6)], 10.6: [("Y", -3.0, 1.1)]})
+    for t in sorted(updates):
+        live.update(t, updates[t])
+    assert set(drawn_for) == {"_draw"}
+    assert np.isclose(live.past.done, 10.8).sum() == 3  # V's, X's and X's ending at 10.4 s
+
+
+def test_tracks_give_each_agent_in_view_its_whole_history_and_none_to_the_others(pedestrian):
+    """tracks(): every observed position within `history` of the agents in view (last seen forget_after ago or
+    since), however long before forget_after it was observed; nothing of an agent out of view."""
+    live = OnlinePredictor(pedestrian, k=1, forget_after=0.8)
+    for i in range(20):  # b last seen at 6.4 s (out of view at 7.6 s), c at 6.8 s (in view)
+        t = round(0.4 * i, 1)
+        live.update(t, [("a", 0.5 * t, 0.0)] + [("b", 0.5 * t, 2.0)] * (i <= 16) + [("c", 0.5 * t, 4.0)] * (i <= 17))
+    window = live.tracks()  # the model's observed window, 3.2 s: 4.4 s on
+    assert window.groupby("agent_id")["time"].agg(["min", "max", "size"]).round(6).to_dict("index") == {
+        "a": {"min": 4.4, "max": 7.6, "size": 9}, "c": {"min": 4.4, "max": 6.8, "size": 7}}
+    assert live.tracks(history=100).groupby("agent_id").size().to_dict() == {"a": 20, "c": 18}
+
+
+def test_a_label_first_given_while_an_agent_is_out_of_sight_gives_every_agent_s_futures_predict_s_columns(pedestrian):
+    """The first label comes while b, in view, is not seen: b's futures (kept from when it was last seen) get
+    the label column too, "" as predict writes it for an agent whose rows carry none, in predict's columns."""
+    live = OnlinePredictor(pedestrian, k=1)
+    rows = [(0.0, "a", 0.0, 0.0, ""), (0.0, "b", 0.0, 2.0, ""), (0.4, "a", 0.4, 0.0, ""), (0.4, "b", 0.4, 2.0, ""),
+            (0.8, "a", 0.8, 0.0, "Pedestrian")]
+    for t in (0.0, 0.4):
+        live.update(t, [r[1:4] for r in rows if r[0] == t])
+    futures = live.update(0.8, [{"agent_id": "a", "x": 0.8, "y": 0.0, "label": "Pedestrian"}])
+    expected = pedestrian.predict(pd.DataFrame(rows, columns=["time", "agent_id", "x", "y", "label"]), k=1)
+    assert list(futures.columns) == list(expected.columns)
+    assert dict(zip(futures.agent_id, futures.label)) == {"a": "Pedestrian", "b": ""}
+    np.testing.assert_allclose(in_order(futures)[["x", "y"]], in_order(expected)[["x", "y"]], atol=1e-6)
+
+
+def test_an_agent_in_view_but_unseen_is_predicted_again_from_all_the_history_its_window_reads(pedestrian):
+    """The history keeps forget_after more than a window reads: update(k=3) predicts c again, last seen 2 s
+    (forget_after) ago, with the futures `predict` gives on the file so far, its scene memory included (d
+    walked c's way 6 s before it, 15 steps: the memory horizon here)."""
+    model = copy.copy(pedestrian)
+    model.config = copy.deepcopy(pedestrian.config)
+    model.config.data.memory_horizon = 15
+    live = OnlinePredictor(model, k=2, forget_after=2.0)
+    rows = []
+    for i in range(46):
+        t = round(0.4 * i, 1)
+        now = [("a", 0.3 * t, 5.0), ("d", 0.5 * t, 0.0)] + [("c", 0.5 * (t - 6.0), 0.0)] * (6.0 <= t <= 16.0)
+        rows += [(t, *r) for r in now]
+        futures = live.update(t, now, k=3 if i == 45 else None)
+    expected = model.predict(pd.DataFrame(rows, columns=["time", "agent_id", "x", "y"]), k=3)
+    assert set(futures.agent_id) == set(expected.agent_id) == {"a", "c", "d"}
+    g, e = in_order(futures), in_order(expected)
+    np.testing.assert_allclose(g[["x", "y"]].to_numpy(), e[["x", "y"]].to_numpy(), atol=1e-6)
+
+
+def test_a_feed_the_model_bridges_is_not_warned_of_and_one_it_cannot_is_at_the_judged_update(pedestrian):
+    """Updates exactly max_gap (0.8 s) apart are bridged (on a float clock: 2.4000000000000004 - 1.6): no
+    warning, and futures. Updates 1 s apart get the rate's warning once JUDGE_UPDATES have come, at that one."""
+    def warned_at(dt: float) -> tuple[list[int], pd.DataFrame]:
+        live, at = OnlinePredictor(pedestrian, k=1), []
+        for i in range(online_module.JUDGE_UPDATES + 3):
+            before = len(live.warnings)
+            futures = live.update(i * dt, [("a", 1.0 * i * dt, 0.0)])
+            at += [i] * (len(live.warnings) - before)
+        return at, futures
+
+    at, futures = warned_at(0.8)
+    assert at == [] and set(futures.agent_id) == {"a"}
+    with pytest.warns(TrajCVAEWarning, match="updates with detections have come at least 1 s apart"):
+        assert warned_at(1.0)[0] == [online_module.JUDGE_UPDATES - 1]
+
+
+@pytest.mark.filterwarnings("ignore::trajcvae.TrajCVAEWarning")  # made-up speeds, warned as they should be
+def test_an_update_that_fails_half_way_leaves_no_label_column_behind(pedestrian, monkeypatch):
+    """The first detections with a label fail half-way: the predictor has no label column, so updates without
+    labels given instead give a never-failed predictor's futures, without one."""
+    clean, failed = OnlinePredictor(pedestrian, k=1), OnlinePredictor(pedestrian, k=1)
+    for live in (clean, failed):
+        live.update(0.0, [("a", 0.0, 0.0)])
+    with monkeypatch.context() as m:
+        m.setattr(OnlinePredictor, "_futures", lambda *a, **k: (_ for _ in ()).throw(MemoryError()))
+        with pytest.raises(MemoryError):
+            failed.update(0.4, [{"agent_id": "a", "x": 0.4, "y": 0.0, "label": "Pedestrian"}])
+    for t in (0.4, 0.8):
+        got, expected = failed.update(t, [("a", t, 0.0)]), clean.update(t, [("a", t, 0.0)])
+        assert "label" not in got and got.equals(expected)
