@@ -75,9 +75,9 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            shown = [f for f in _tree(p) if not any(part.startswith((".", "~$")) for part in f.relative_to(p).parts)]
-            broken = [f for f in shown if f.is_symlink() and not f.exists()]  # a linked disk not mounted?
-            visible = [f for f in shown if f.is_file()]
+            listed = [f for f in _tree(p) if not any(part.startswith((".", "~$")) for part in f.relative_to(p).parts)]
+            broken = [f for f in listed if f.is_symlink() and not f.exists()]  # a linked disk not mounted?
+            visible = [f for f in listed if f.is_file()]
             found = sorted(f for f in visible if f.suffix.lower() in SUFFIXES)
             _refuse_parquet_dataset(p, found)
             texts = Counter(f.parent for f in found if f.suffix.lower() == ".txt")
@@ -158,7 +158,7 @@ def copies(files: list[Path]) -> dict[Path, Path]:
         by_size.setdefault(f.stat().st_size, []).append(f)
     found = {}
     for same_size in (group for group in by_size.values() if len(group) > 1):
-        first: dict[str, Path] = {}
+        first: dict[bytes, Path] = {}
         for f in same_size:
             digest = hash_bytes(f, hashlib.sha256()).digest()
             found.update({f: first[digest]} if digest in first else {})
@@ -184,13 +184,14 @@ def _refuse_parquet_dataset(folder: Path, found: list[Path]) -> None:
     `tracks.parquet/part-00000.parquet`, with `_SUCCESS` or `_metadata` beside them, or hive partitions
     `scene=plaza/`), whose parts would each be read as a scene of their own, its tracks cut at the parts'
     rows."""
-    for f in (f for f in found if f.suffix.lower() == ".parquet"):
+    parquet = [f for f in found if f.suffix.lower() == ".parquet"]
+    parts = Counter(f.parent for f in parquet if re.match(r"part[-.]\d", f.name))  # part-00000-..., part.0
+    for f in parquet:
         below = f.relative_to(folder).parts[:-1]
         hive = next((i for i, part in enumerate(below) if "=" in part), None)
-        parts = [g for g in found if g.parent == f.parent and re.match(r"part[-.]\d", g.name)]
         if hive is not None:
             root = folder.joinpath(*below[:hive])
-        elif f.parent.name.lower().endswith(".parquet") or len(parts) > 1 or \
+        elif f.parent.name.lower().endswith(".parquet") or parts[f.parent] > 1 or \
                 any((f.parent / marker).exists() for marker in ("_SUCCESS", "_metadata", "_common_metadata")):
             root = f.parent
         else:
