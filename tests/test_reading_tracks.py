@@ -3,6 +3,7 @@ import bz2
 import gzip
 import io
 import json
+import lzma
 import re
 import tarfile
 import warnings
@@ -272,6 +273,11 @@ def read_error(path) -> str:
      "the files it holds"),
     (gzip.compress(b"frame,agent_id,x,y\n0,1,0,0\n"), "gzip-compressed; decompress it first (gunzip)"),
     (bz2.compress(b"frame,agent_id,x,y\n0,1,0,0\n"), "bzip2-compressed; decompress it first (bunzip2)"),
+    (lzma.compress(b"frame,agent_id,x,y\n0,1,0,0\n"), "xz-compressed; decompress it first (unxz)"),
+    (b"\x28\xb5\x2f\xfd" + bytes(range(1, 60)), "zstd-compressed; decompress it first (unzstd)"),
+    (b"7z\xbc\xaf\x27\x1c" + bytes(range(1, 60)), "a 7-Zip archive; extract it first (7z x bad.csv)"),
+    (b"Rar!\x1a\x07\x01" + bytes(range(1, 60)), "a RAR archive; extract it first (unrar x bad.csv)"),
+    (b"a.csv".ljust(257, b"\x00") + b"ustar\x0000" + bytes(250), "a tar archive; extract it first (tar -xf bad.csv)"),
     (b"version https://git-lfs.github.com/spec/v1\noid sha256:4d7a\nsize 1234\n", "bad.csv: a Git LFS pointer, not "
      "the data (the repository was cloned without Git LFS): fetch the data with git lfs pull"),
     (b"# exported by tracker v1.2\nframe,agent_id,x,y\n0,1,0,0\n", "line 1 is a comment (# exported by tracker "
@@ -328,6 +334,9 @@ def test_archives_workbooks_and_pointers_named_as_data_are_said_to_be_so(tmp_pat
     f = tmp_path / name
     f.write_bytes(packed.getvalue())
     assert expected in read_error(f)
+    text = tmp_path / "ustar.csv"  # a tar's mark is looked for where a tar has it alone
+    text.write_text("frame,agent_id,x,y,scene\n0,1,0,0," + "s" * 240 + "ustar\n10,1,0.4,0," + "s" * 240 + "ustar\n")
+    assert len(read_tracks([text])) == 2
 
 
 def test_error_line_numbers_count_blank_lines_and_chunks(tmp_path, monkeypatch):
@@ -718,10 +727,14 @@ def test_a_datasets_notes_in_its_folder_are_skipped_and_named_and_read_only_when
     write(tmp_path / "cam" / "docs" / "LICENSE-CC-BY.txt", "CC BY 4.0\n")
     write(tmp_path / "cam" / "readme_first.csv", rows)  # notes are .txt: a CSV of any name is tracks
     write(tmp_path / "cam" / "history.txt", "0 2 0 0\n10 2 0 1\n")
-    with pytest.warns(TrajCVAEWarning, match=r"cam: skipped 2 files of notes \(README.txt, \.\.\.\), read only "
+    write(tmp_path / "cam" / "notice.txt", "0 3 0 0\n10 3 0 1\n")  # tracks, whatever their name
+    for name in ("COPYING", "AUTHORS", "CHANGELOG", "CITATION", "CONTRIBUTING", "requirements", "Read_Me",
+                 "licence"):
+        write(tmp_path / "cam" / "docs" / f"{name}.txt", f"{name}: see https://example.org/data, version 1.2\n")
+    with pytest.warns(TrajCVAEWarning, match=r"cam: skipped 10 files of notes \(README.txt, \.\.\.\), read only "
                                              r"when named$"):
         assert tracks.list_files([tmp_path / "cam"]) == [tmp_path / "cam" / n for n in
-                                                          ("a.csv", "history.txt", "readme_first.csv")]
+                                                          ("a.csv", "history.txt", "notice.txt", "readme_first.csv")]
     with pytest.raises(DataError, match=r"README.txt line 3: "):  # named, it is read
         read_tracks([tmp_path / "cam" / "README.txt"])
 
@@ -754,12 +767,23 @@ def test_a_downloaded_folders_debris_is_skipped_and_named(tmp_path):
     write(seq / "det" / "det.txt", "1,-1,100,200,40,80,25.5,-1,-1,-1\n")
     with pytest.warns(TrajCVAEWarning, match=r"skipped 1 MOTChallenge detection file \(ADL-Rundle-6/det/det.txt"):
         assert tracks.list_files([tmp_path / "MOT15"]) == [seq / "gt" / "gt.txt"]
+    test = tmp_path / "MOT15test" / "Venice-1"  # a test sequence: its detections and frames, no gt/
+    (test / "det").mkdir(parents=True)
+    (test / "img1").mkdir()
+    write(test / "det" / "det.txt", "1,-1,100,200,40,80,25.5,-1,-1,-1\n")
+    with pytest.raises(DataError, match=r"MOT15test: directory holds no .*, only MOTChallenge detections"):
+        tracks.list_files([tmp_path / "MOT15test"])
+    (tmp_path / "dl" / "eth_ucy.7z").write_bytes(b"7z\xbc\xaf\x27\x1c")
+    with pytest.raises(DataError, match=r"dl: directory holds no .*files; 2 archives \(eth_ucy.7z, \.\.\.\): extract "
+                                        r"them first$"):
+        tracks.list_files([tmp_path / "dl"])
 
 
 @pytest.mark.parametrize("root, parts", [
     ("tracks.parquet", ["a.parquet"]),  # a folder named as a Parquet file
     ("out", ["part-00000-1f2e.snappy.parquet", "part-00001-1f2e.snappy.parquet"]),  # Spark's, Dask's part.0
     ("out", ["a.parquet", "_SUCCESS"]),  # Spark's, Hadoop's marker of a finished write
+    ("out", ["a.parquet", "_metadata"]),  # Dask's, pyarrow's
     ("out", ["scene=plaza/4f2a-0.parquet", "scene=lobby/4f2a-0.parquet"]),  # hive partitions
 ])
 def test_a_parquet_dataset_written_in_parts_is_refused_not_read_as_a_scene_per_part(tmp_path, root, parts):
@@ -774,25 +798,29 @@ def test_a_parquet_dataset_written_in_parts_is_refused_not_read_as_a_scene_per_p
     with pytest.raises(DataError, match=rf"^{re.escape(str(tmp_path / 'data' / root))}: a Parquet dataset \(one table "
                                         r"written in parts, .*join them into one file first"):
         tracks.list_files([tmp_path / "data"])
-    single = tmp_path / "single"  # one Parquet file of its own, in a folder of others: a scene
-    single.mkdir()
+    single = tmp_path / "single" / "seed=1"  # Parquet files of their own, in a folder of others: scenes
+    single.mkdir(parents=True)
     table.to_parquet(single / "a.parquet")
     table.iloc[:3].to_parquet(single / "b.parquet")
-    assert tracks.list_files([single]) == [single / "a.parquet", single / "b.parquet"]
+    assert tracks.list_files([single.parent]) == [single / "a.parquet", single / "b.parquet"]
 
 
-def test_identical_files_are_named_as_copies(tmp_path):
+def test_identical_files_are_named_as_copies(tmp_path, monkeypatch):
     """A browser's second download, MOTChallenge's sequence under each detector's name: read twice, their windows
     counted twice without a word."""
     rows = "frame,agent_id,x,y\n0,1,1,2\n10,1,1.5,2\n"
     for name in ("plaza.csv", "plaza (1).csv", "plaza (2).csv", "lobby.csv"):
-        write(tmp_path / name, rows.replace("1.5", "1.6") if name == "lobby.csv" else rows)
-    with pytest.warns(TrajCVAEWarning, match=r"plaza \(2\).csv holds the same bytes as .*plaza \(1\).csv "
-                                             r"\(and 1 other copy\): its tracks are read twice, as scenes of their "
-                                             r"own; leave the copies out$"):
+        write(tmp_path / name, rows.replace("1.5", "1.75") if name == "lobby.csv" else rows)
+    with pytest.warns(TrajCVAEWarning, match=r"plaza \(1\).csv and .*plaza \(2\).csv hold the same bytes \(and 1 "
+                                             r"more copy\): the tracks are read twice, as scenes of their own; leave "
+                                             r"the copies out$"):
         assert read_tracks([tmp_path]).scene.nunique() == 4
     assert tracks.copies(sorted(tmp_path.iterdir())) == {tmp_path / "plaza (2).csv": tmp_path / "plaza (1).csv",
                                                          tmp_path / "plaza.csv": tmp_path / "plaza (1).csv"}
+    read = []  # files of one size alone are read
+    real = tracks.hash_bytes
+    monkeypatch.setattr(tracks, "hash_bytes", lambda f, h: read.append(f.name) or real(f, h))
+    assert tracks.copies([tmp_path / "lobby.csv", tmp_path / "plaza.csv"]) == {} and read == []
 
 
 def test_large_raw_positions_are_judged_in_metres_after_the_scale(tmp_path):

@@ -732,11 +732,14 @@ def test_training_on_a_dataset_folder_as_downloaded_is_warned_to_read_its_test_f
                                              rf"{eth}/train with val_paths {eth}/val$"), \
             pytest.raises(NoWindowsError):  # (said before the files are read)
         train([tmp_path / "eth"], None, cfg, tmp_path / "run", progress=False, figures=False)
-    with warnings.catch_warnings():
+    with pytest.warns(TrajCVAEWarning, match=rf"give {eth}/train$"), pytest.raises(NoWindowsError):  # --val given
+        train([tmp_path / "eth"], [tmp_path / "eth" / "val"], cfg, tmp_path / "run", progress=False, figures=False)
+    (tmp_path / "eth" / "test" / "test.csv").rename(tmp_path / "eth" / "val" / "more.csv")
+    (tmp_path / "eth" / "test").rmdir()
+    with warnings.catch_warnings():  # no test/: nothing said
         warnings.simplefilter("error", TrajCVAEWarning)
         with pytest.raises(NoWindowsError):
-            train([tmp_path / "eth" / "train"], [tmp_path / "eth" / "val"], cfg, tmp_path / "run", progress=False,
-                  figures=False)
+            train([tmp_path / "eth"], None, cfg, tmp_path / "run", progress=False, figures=False)
 
 
 def test_a_validation_file_that_is_also_trained_on_is_warned_of_and_a_table_trains_with_a_cache(tmp_path, tiny_files):

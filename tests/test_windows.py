@@ -261,6 +261,10 @@ def test_a_copy_among_many_files_of_one_size_is_found_reading_each_file_once(tmp
     assert sorted(reads) == sorted(ours + theirs)
     theirs[7].write_bytes(ours[3].read_bytes())
     assert windows.copy_of(ours, theirs) == (ours[3], theirs[7])
+    assert windows.copy_of([ours[3], ours[4]], [ours[4], theirs[7]]) == (ours[3], theirs[7])
+    ours[5].write_bytes(ours[3].read_bytes())  # a copy among the files themselves is none of the others'
+    assert windows.copy_of([ours[3], ours[5]], theirs[:7]) is None
+    assert windows.copy_of([ours[5]], [ours[3], ours[5]]) == (ours[5], ours[5])  # itself first, not a copy
 
 
 # --- the window cache ---------------------------------------------------------------------------------

@@ -67,10 +67,21 @@ NOTE_NAMES = ("copying", "notice", "authors", "changelog", "citation", "contribu
 
 
 def notes_file(path: Path) -> bool:
-    """A dataset's notes beside its tracks (README.txt, LICENSE-CC-BY.txt, CITATION.txt, requirements.txt):
-    skipped in a folder, where datasets ship them, and read only when named."""
+    """A dataset's notes beside its tracks (README.txt, LICENSE-CC-BY.txt, CITATION.txt, requirements.txt): a
+    file of such a name that does not read as tracks (a notice.txt of tracks is read), skipped in a folder,
+    where datasets ship them."""
     stem = path.stem.lower()
-    return path.suffix.lower() == ".txt" and (stem.startswith(NOTES) or stem in NOTE_NAMES)
+    if path.suffix.lower() != ".txt" or not (stem.startswith(NOTES) or stem in NOTE_NAMES):
+        return False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # (said when it is read)
+            read_file(path)
+    except DataError:
+        return True
+    except OSError:
+        pass
+    return False
 
 
 def mot_detections(path: Path) -> bool:
@@ -517,17 +528,15 @@ def _sniff(path: Path, frames: bool = False, columns: dict[str, str] | None = No
             raise DataError(f"{path}: empty file (no rows after its 'sep=' line)")
         first = lines[skip]
     marked = re.match(r"\s*(#|%|//)\s*", first)  # a comment's mark
-    words = re.split(r"[\s,;]+", first[marked.end():].strip().lower()) if marked else []
-    if words and set(REQUIRED) <= set(column_aliases(words)[0]):  # numpy's savetxt(header=...) writes "# " first
-        first = first[marked.end():]
-    elif marked:  # an exporter's note above the header: no column of it is named
+    if marked and _marked_header(first[marked.end():], lines[skip + 1:], frames, columns):
+        first = first[marked.end():]  # numpy's savetxt(header=...) writes "# " before its header
+    elif marked:  # an exporter's note above the header
         note = first.strip()
         raise DataError(f"{path}: line {skip + 1} is a comment ({note[:40]}{' ...' if len(note) > 40 else ''}), "
                         "not a header or a row: delete the comment lines above the first row")
     # A tab-separated header keeps a leading tab: pandas writes its index column's name empty.
     first = first.strip(" \r\n") if "\t" in first.strip(" \r\n") else first.strip()
-    sep = ({"\t": r"\s+"}.get(said[1], said[1]) if said else "," if "," in first else ";" if ";" in first
-           else r"\s+")
+    sep = {"\t": r"\s+"}.get(said[1], said[1]) if said else _separator(first)
     fields = _fields(first, sep)
     sdd = re.findall(r'"[^"]*"|\S+', first)  # as SDD's reader splits a line: a quoted label ("Golf Cart") whole
     if sep == r"\s+" and len(sdd) == len(SDD_FIELDS) and all(parses_as_number(f) for f in sdd[:9]) \
@@ -607,6 +616,20 @@ def not_utf8(path: Path) -> DataError:
                                  "or Notepad with the encoding UTF-8)")
             line += block.count(b"\n")
     return DataError(f"{path}: not UTF-8 text (it ends inside a character); save it as UTF-8")
+
+
+def _marked_header(line: str, rest: list[str], frames: bool, columns: dict[str, str] | None) -> bool:
+    """Whether `line`, after a comment's mark, is a header: it names the columns tracks need (as --columns
+    reads them), and as many as the next row has ("# columns: frame id x y" is a note about them)."""
+    names = [n.strip().lower() for n in _fields(line.strip(), _separator(line))]
+    row = next((r for r in rest if r.strip()), "")
+    return len(_fields(row.strip(), _separator(line))) == len(names) and \
+        set(REQUIRED) <= set(column_aliases(names, frames, columns)[0])
+
+
+def _separator(first: str) -> str:
+    """The separator of a header (or first row) `first`: a comma, a semicolon, else blanks."""
+    return "," if "," in first else ";" if ";" in first else r"\s+"
 
 
 def _numbered(path: Path, fields: list[str], encoding: str, sep: str, skip: int, frames: bool,

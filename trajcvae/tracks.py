@@ -76,7 +76,8 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
     for p in map(Path, paths):
         if p.is_dir():
             listed = [f for f in _tree(p) if not any(part.startswith((".", "~$")) for part in f.relative_to(p).parts)]
-            broken = [f for f in listed if f.is_symlink() and not f.exists()]  # a linked disk not mounted?
+            broken = [f for f in listed if f.is_symlink() and not f.exists() and  # a linked disk not mounted?
+                      (f.suffix.lower() in SUFFIXES or not f.suffix)]  # (a file read, or a folder)
             visible = [f for f in listed if f.is_file()]
             found = sorted(f for f in visible if f.suffix.lower() in SUFFIXES)
             _refuse_parquet_dataset(p, found)
@@ -84,15 +85,17 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
             found = [f for f in found if texts[f.parent] < 2 or not class_names_file(f)]
             detections = [f for f in found if mot_detections(f)]  # no tracks: a MOTChallenge sequence's det.txt
             notes = [f for f in found if notes_file(f)]  # README.txt, LICENSE.txt
-            empty = [f for f in found if f not in notes + detections and f.stat().st_size == 0]  # placeholders
-            found = [f for f in found if f not in detections and f not in notes and f not in empty]
+            left = set(detections) | set(notes)
+            empty = [f for f in found if f not in left and f.stat().st_size == 0]  # placeholders
+            left |= set(empty)
+            found = [f for f in found if f not in left]
             notes_line = notes and (f"{plural(len(notes), 'file')} of notes ({notes[0].relative_to(p)}"
                                     f"{', ...' if len(notes) > 1 else ''}), read only when named")
             empty_line = empty and f"{plural(len(empty), 'empty file')} ({_named(empty, p)})"
             broken_line = broken and (f"{plural(len(broken), 'broken link')} ({broken[0].relative_to(p)} -> "
                                       f"{os.readlink(broken[0])}{', ...' if len(broken) > 1 else ''}): a linked "
                                       "disk not mounted?")
-            archives = [f for f in visible if f.name.lower().endswith((".zip", ".7z", ".rar") + TARS)]
+            archives = sorted(f for f in visible if f.name.lower().endswith((".zip", ".7z", ".rar") + TARS))
             others = "; ".join(line for line in (notes_line, empty_line, broken_line) if line)
             packed_line = _compressed_tracks(visible)
             jsons = [f for f in visible if f.suffix.lower() in (".json", ".jsonl")]
@@ -186,9 +189,12 @@ def _refuse_parquet_dataset(folder: Path, found: list[Path]) -> None:
     rows."""
     parquet = [f for f in found if f.suffix.lower() == ".parquet"]
     parts = Counter(f.parent for f in parquet if re.match(r"part[-.]\d", f.name))  # part-00000-..., part.0
+    partitions = {d for f in parquet for d in f.relative_to(folder).parents if "=" in d.name}  # key=value folders
+    keys = Counter((folder / d.parent, d.name.partition("=")[0]) for d in partitions)  # hive: two values of a key
     for f in parquet:
         below = f.relative_to(folder).parts[:-1]
-        hive = next((i for i, part in enumerate(below) if "=" in part), None)
+        hive = next((i for i, part in enumerate(below) if "=" in part and
+                     keys[(folder.joinpath(*below[:i]), part.partition("=")[0])] > 1), None)
         if hive is not None:
             root = folder.joinpath(*below[:hive])
         elif f.parent.name.lower().endswith(".parquet") or parts[f.parent] > 1 or \
@@ -198,7 +204,8 @@ def _refuse_parquet_dataset(folder: Path, found: list[Path]) -> None:
             continue
         raise DataError(f"{root}: a Parquet dataset (one table written in parts, as Spark, Dask or pyarrow write "
                         f"it: {f.relative_to(root)}, ...), whose parts are no scenes: join them into one file first "
-                        "(pandas.read_parquet(folder).to_parquet(file)), or give that table to the Python API")
+                        "(pandas.read_parquet(folder).to_parquet(file)), or give that table to the Python API; if its "
+                        "files are tables of their own, give them by name")
 
 
 def _compressed_tracks(files: list[Path]) -> str | None:
@@ -278,8 +285,8 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
         twins = copies(files)
         if twins:  # a browser's "tracks (1).csv", MOTChallenge's sequence under each detector's name
             copy, original = next(iter(twins.items()))
-            more = f" (and {len(twins) - 1} other cop{'y' if len(twins) == 2 else 'ies'})" if len(twins) > 1 else ""
-            warn(f"warning: {copy} holds the same bytes as {original}{more}: its tracks are read twice, as scenes "
+            more = f" (and {len(twins) - 1} more cop{'y' if len(twins) == 2 else 'ies'})" if len(twins) > 1 else ""
+            warn(f"warning: {original} and {copy} hold the same bytes{more}: the tracks are read twice, as scenes "
                  "of their own; leave the copies out")
         tables, n_files = [read_file(f, fps is not None, columns) for f in files], len(files)
         names = [str(f) for f in files]

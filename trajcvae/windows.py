@@ -736,7 +736,7 @@ def cache_key(files: list[Path], cfg: DataConfig, mode: str) -> str:
     # Format 9: its warnings name a time column by its name and warn of times in minutes read as seconds.
     # Format 10: a file's path goes in as given too (a link of another name is another scene).
     # Format 12: an agent at the model's rate, out of phase with the grid, keeps a window per observation.
-    h.update(json.dumps({"version": __version__, "format": 12, "mode": mode, **{k: getattr(cfg, k) for k in keys}},
+    h.update(json.dumps({"version": __version__, "format": 13, "mode": mode, **{k: getattr(cfg, k) for k in keys}},
                         sort_keys=True).encode())
     # The scene name comes from the file's name (and folders) as given, a link's own: each file's full path,
     # as given and resolved, goes in with its bytes, and so do the files beside it that its reading consults
@@ -760,7 +760,13 @@ def copy_of(files: list[Path], others: list[Path]) -> tuple[Path, Path] | None:
     """The first file of `files` that is one of `others` or holds the same bytes as one, with that other
     file: (file, other); None if there is none. Only files of one size are read."""
     found, others_ = copies(others + files), set(others)
-    return next(((f, found[f]) for f in files if found.get(f) in others_), None)
+    same = {}  # each other by its real path: the first of one path
+    for other in others:
+        same.setdefault(other.resolve(), other)
+    for f in files:
+        if f.resolve() in same or found.get(f) in others_:
+            return f, same.get(f.resolve(), found.get(f))
+    return None
 
 
 def _respelt(line: str, names: dict[str, str]) -> str:
