@@ -1707,6 +1707,20 @@ def test_live_speeds_are_judged_at_the_update_that_brings_the_judged_number_of_m
     assert warned == [online_module.JUDGE_MOVES // 10] and "median speed of the tracks is 13 m/s" in live.warnings[0]
 
 
+def test_the_futures_an_update_gives_are_the_callers_to_edit(pedestrian):
+    """An agent not seen now keeps the futures it had: the predictor keeps them itself, so a caller that edits
+    the futures it got (to centimetres, reordered, ids renamed) changes none it gets later."""
+    clean, edited = OnlinePredictor(pedestrian, k=2), OnlinePredictor(pedestrian, k=2)
+    for i in range(12):
+        t = round(0.4 * i, 1)
+        seen = [("a", 0.5 * t, 0.0)] + [("b", 0.4 * t, 2.0)] * (i < 10)  # b unseen at the last two updates
+        expected, got = clean.update(t, seen), edited.update(t, seen)
+        pd.testing.assert_frame_equal(got, expected)
+        got["x"] *= 100
+        got["y"] = got["y"].to_numpy()[::-1]
+        got["agent_id"] = "cam1-" + got["agent_id"]
+
+
 def test_an_agent_no_longer_held_leaves_nothing_behind(pedestrian):
     """A server seeing new ids all day holds only what its agents held need: once an agent's last row is dropped
     (here a 10-step memory horizon), its id goes (`state()`), and so do when its latest window finished

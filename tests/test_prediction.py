@@ -579,8 +579,8 @@ def test_text_holding_a_carriage_return_is_quoted_so_the_table_reads_back_whole(
 
 def test_a_track_table_read_already_is_predicted_as_read_and_refused_once_edited_or_given_options(sim_files):
     """predict(read_tracks(...)) takes the table as it was read; options that reading chose (fps, scale, ...)
-    given again would be ignored, and a table edited since (a position made NaN, a column dropped) was never
-    checked: both are refused in one line."""
+    given again would be ignored, and a table edited since (a position made NaN, a column dropped, a row
+    repeated) was never checked: both are refused in one line. One sorted since is read in its reading's order."""
     from trajcvae.tracks import read_tracks
 
     model = TrajCVAE.load("pedestrian")
@@ -595,6 +595,12 @@ def test_a_track_table_read_already_is_predicted_as_read_and_refused_once_edited
         model.predict(edited, k=1)
     with pytest.raises(DataError, match=r"edited since \(no column 'scene'\)"):
         model.make_windows(tracks.drop(columns="scene"))
+    # Sorted or sampled since (pandas keeps its attrs): the same futures as read; a row repeated is refused.
+    expected = model.predict(tracks, k=2, seed=0)
+    for shuffled in (tracks.sort_values("frame"), tracks.iloc[::-1], tracks.sample(frac=1, random_state=0)):
+        pd.testing.assert_frame_equal(model.predict(shuffled, k=2, seed=0), expected)
+    with pytest.raises(DataError, match=r"edited since \(agent '\d+' twice at \d+, in scene 'test\d*'\)"):
+        model.predict(pd.concat([tracks, tracks.iloc[5:6]]), k=1)
 
 
 def test_numpy_integers_as_k_draws_and_seed_are_the_numbers_they_hold(sim_files):

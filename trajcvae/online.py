@@ -270,7 +270,7 @@ class OnlinePredictor:
                 said(self._rate_warning(closest))
             else:
                 self._spacing = time, n + 1, closest
-        return self.futures
+        return self.futures.copy()  # the caller's to edit: the next update reads the futures kept
 
     def _rate_warning(self, gap: float) -> str:
         """The warning of updates never closer than `gap` (time units) to each other, further apart than the

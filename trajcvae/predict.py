@@ -626,6 +626,22 @@ def _read_already(tracks: pd.DataFrame, **options) -> pd.DataFrame:
         what = f"no column '{missing[0]}'" if missing else f"a missing or non-finite '{bad or 'agent_id'}'"
         raise DataError(f"the data is a track table read already (read_tracks) and edited since ({what}): give its "
                         "files again, or a plain DataFrame of frame (or time), agent_id, x, y")
+    # Windows read its rows by scene, agent and time, as reading orders them: a table sorted or sampled since
+    # is put back in that order, and one with a row repeated (concatenated with a part of itself) refused.
+    scene, agent = tracks["scene"], tracks["agent_id"]
+    codes = scene.cat.codes.to_numpy() if isinstance(scene.dtype, pd.CategoricalDtype) else \
+        pd.factorize(scene, sort=True)[0]
+    key = agent.to_numpy() if pd.api.types.is_numeric_dtype(agent) else pd.factorize(agent, sort=True)[0]
+    frame = to_numbers(tracks["frame"])
+    order = np.lexsort((frame, key, codes))
+    same = np.flatnonzero((np.diff(codes[order]) == 0) & (np.diff(key[order]) == 0) & (np.diff(frame[order]) == 0))
+    if len(same):
+        row = tracks.iloc[order[same[0]]]
+        raise DataError(f"the data is a track table read already (read_tracks) and edited since (agent "
+                        f"'{row['agent_id']}' twice at {row['frame']:g}, in scene '{row['scene']}'): give its files "
+                        "again, or a plain DataFrame of frame (or time), agent_id, x, y")
+    if (order[1:] < order[:-1]).any():
+        tracks = tracks.iloc[order].reset_index(drop=True)
     return tracks
 
 
