@@ -737,7 +737,10 @@ def test_benchmark_likelihoods_are_nats_per_window_and_importance_sampling_is_th
     w = load_windows([sim_files["test"]], predictor.config.data, None, log=quiet)
     w = w.subset(list(range(30)))
     wt = WindowTensors.from_windows(w)
+    torch.manual_seed(123)
+    stream = torch.get_rng_state()
     whole = likelihoods(predictor, wt, w.fut, is_samples=50, kde_samples=10)
+    assert torch.equal(torch.get_rng_state(), stream)  # the caller's torch stream is left as it was
     assert whole["is_nll"] < whole["neg_elbo"], whole
     pieces = likelihoods(predictor, wt, w.fut, is_samples=50, kde_samples=10, batch=11)
     assert pieces["neg_elbo"] == pytest.approx(whole["neg_elbo"], rel=0.5), (whole, pieces)  # other draws of z

@@ -779,7 +779,10 @@ def test_the_learned_sampler_keeps_its_best_pass_scored_in_world_units_far_from_
     w = m.make_windows([sim_files["val"]], every_window=True)
     wt = WindowTensors.from_windows(w)
     said = []
+    torch.manual_seed(123)
+    stream = torch.get_rng_state()
     sampler, info = train_kset(m.model, cfg, wt, wt, w.fut, log=said.append)
+    assert torch.equal(torch.get_rng_state(), stream)  # the caller's torch stream is left as it was
     passes = [float(line.split("minADE@6 ")[1].split(" m")[0]) for line in said]
     assert len(passes) == 3 and info["epoch"] == 1 + int(np.argmin(passes))
     assert info["val_min_ade"] == pytest.approx(min(passes), abs=1e-3)

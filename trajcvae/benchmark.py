@@ -49,17 +49,19 @@ HEADINGS = {  # result key -> Markdown heading
 @torch.no_grad()
 def likelihoods(predictor: TrajCVAE, wt: WindowTensors, fut: np.ndarray, is_samples: int = 100,
                 kde_samples: int = 2000, seed: int = 0, batch: int = 256) -> dict[str, float]:
-    """Mean test -ELBO, importance-sampled -log p(y|x) and KDE NLL, nats per window (world units)."""
-    torch.manual_seed(torch_seed(seed))
+    """Mean test -ELBO, importance-sampled -log p(y|x) and KDE NLL, nats per window (world units). The ELBO's
+    and the importance sampler's draws come from torch's global stream, seeded here and the caller's restored."""
     neg_elbo, is_nll, kde = [], [], []
-    for lo in range(0, len(wt), batch):
-        idx = torch.arange(lo, min(lo + batch, len(wt)))
-        b = make_batch(wt, idx, predictor.config.data, predictor.device)
-        neg_elbo.append(-predictor.model.loss(b)["elbo"].item() * len(idx))
-        is_nll.append(predictor.model.importance_nll(b, is_samples).sum().item())
-        part = wt.inputs(idx)
-        samples = predictor.sample(part, k=kde_samples, seed=seed + lo, full=True)
-        kde.append(kde_nll(samples, fut[idx.numpy()]).sum())
+    with torch.random.fork_rng(devices=[predictor.device] if predictor.device.type == "cuda" else []):
+        torch.manual_seed(torch_seed(seed))
+        for lo in range(0, len(wt), batch):
+            idx = torch.arange(lo, min(lo + batch, len(wt)))
+            b = make_batch(wt, idx, predictor.config.data, predictor.device)
+            neg_elbo.append(-predictor.model.loss(b)["elbo"].item() * len(idx))
+            is_nll.append(predictor.model.importance_nll(b, is_samples).sum().item())
+            part = wt.inputs(idx)
+            samples = predictor.sample(part, k=kde_samples, seed=seed + lo, full=True)
+            kde.append(kde_nll(samples, fut[idx.numpy()]).sum())
     n = len(wt)
     return {"neg_elbo": sum(neg_elbo) / n, "is_nll": sum(is_nll) / n, "kde_nll": float(sum(kde) / n)}
 

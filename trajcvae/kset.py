@@ -111,11 +111,18 @@ def train_kset(model: CVAE, cfg: Config, train_wt: WindowTensors, val_wt: Window
         min_k ADE(y_k, y) + kl_weight * mean_k KL(N(b_k, a_k^2) || N(0, I))
     in the agent frame (as the variety term), over `cfg.kset.epochs` passes; keep the epoch of the best
     val minADE@K (world units). The encoder is frozen, so each window's context is computed once. It trains
-    on the model's device; its random numbers are drawn on the CPU, so a seed gives the same draws on any."""
+    on the model's device; its random numbers are drawn on the CPU, so a seed gives the same draws on any, and
+    the caller's torch stream is left as it was."""
+    with torch.random.fork_rng(devices=[model.device] if model.device.type == "cuda" else []):
+        torch.manual_seed(torch_seed(cfg.train.seed))  # the sampler's initial weights
+        return _train_kset(model, cfg, train_wt, val_wt, val_fut, log)
+
+
+def _train_kset(model: CVAE, cfg: Config, train_wt: WindowTensors, val_wt: WindowTensors, val_fut: np.ndarray,
+                log: Callable[[str], None] | None) -> tuple[KSetSampler, dict]:
     kc, dc = cfg.kset, cfg.data
     device = model.device
     gen = torch.Generator().manual_seed(torch_seed(cfg.train.seed))
-    torch.manual_seed(torch_seed(cfg.train.seed))
     model.eval()
     for p in model.parameters():
         p.requires_grad_(False)
