@@ -603,6 +603,19 @@ def test_a_track_table_read_already_is_predicted_as_read_and_refused_once_edited
         model.predict(pd.concat([tracks, tracks.iloc[5:6]]), k=1)
 
 
+def test_a_track_table_edited_in_place_since_its_speeds_were_judged_is_judged_again(sim_files):
+    """A table's speed verdict is kept for the table (predict, then make_windows, judge it once), but not
+    past an edit in place: positions made centimetres are warned of as a copy of them is."""
+    from trajcvae.tracks import read_tracks
+
+    model = TrajCVAE.load("pedestrian")
+    tracks = read_tracks([sim_files["test"]])
+    assert model.check_speeds(tracks) is None
+    tracks["x"] *= 100
+    tracks["y"] *= 100
+    assert "median speed of the tracks is" in model.check_speeds(tracks, [].append)
+
+
 def test_numpy_integers_as_k_draws_and_seed_are_the_numbers_they_hold(sim_files):
     """k=np.uint8(200) times a size overflowed uint8, and torch's generator refused seed=np.int64(3)."""
     model = TrajCVAE.load("pedestrian")

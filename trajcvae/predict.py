@@ -10,6 +10,7 @@ and an agent's futures do not depend on which other agents happen to be in the s
 from __future__ import annotations
 
 import copy
+import hashlib
 import os
 import weakref
 from dataclasses import dataclass
@@ -56,7 +57,7 @@ class TrajCVAE:
     def __init__(self, model: CVAE, config: Config, stats: dict, device: torch.device | str = "cpu",
                  sampler: KSetSampler | None = None, source: str = "model"):
         self.model, self.config, self.stats = model.eval(), config, stats
-        self._speeds_said: dict[int, tuple] = {}  # `check_speeds`' verdicts: id(table) -> (weakref, line)
+        self._speeds_said: dict[int, tuple] = {}  # `check_speeds`' verdicts: id(table) -> (weakref, digest, line)
         self.device = torch.device(device)
         self.sampler, self.source = sampler, source
         self.max_gap_given = False  # `load(max_gap=)`: `read` refuses it where it would do nothing
@@ -395,8 +396,8 @@ class TrajCVAE:
         it, nor another table at a freed one's address). `jumps`: False leaves tracks that jump unjudged
         (`checks.track_jumps`: `OnlinePredictor` judges them update by update); `live`: see `units_warning`."""
         judged = self._speeds_said.get(id(tracks)) if jumps else None  # a verdict without jumps is not kept
-        if judged is not None and judged[0]() is tracks:
-            return judged[1] or None
+        if judged is not None and judged[0]() is tracks and judged[1] == _digest(tracks):  # (not edited since)
+            return judged[2] or None
         speeds = plausibility(tracks, self.config.data.dt, self.stats.get("speeds"), max_gap=self.config.data.max_gap,
                               jumps=jumps, time_step=self.config.data.time_step)
         said = "\n".join(line for line in (self.units_warning(tracks, live), speeds) if line)
@@ -446,7 +447,8 @@ class TrajCVAE:
 
     def _remember_speeds(self, tracks: pd.DataFrame, said: str) -> None:
         key = id(tracks)  # forgotten when the table is freed, before another can take its id
-        self._speeds_said[key] = (weakref.ref(tracks, lambda _, key=key: self._speeds_said.pop(key, None)), said)
+        self._speeds_said[key] = (weakref.ref(tracks, lambda _, key=key: self._speeds_said.pop(key, None)),
+                                  _digest(tracks), said)
 
     def make_windows(self, data: pd.DataFrame | Iterable[str | Path], every_window: bool = False,
                      fps: float | None = None, since: float | None = None,
@@ -609,6 +611,15 @@ def check_fits(need: int, what: str, fix: str) -> None:
     free = free_memory()
     if free is not None and need > free / 2:
         raise TrajCVAEError(f"{what} {over_half(need, free)}; {fix}")
+
+
+def _digest(tracks: pd.DataFrame) -> bytes:
+    """A digest of a track table's times and positions (its rows' bytes, a GB a second): a table edited in place
+    since it was judged is judged again."""
+    h = hashlib.blake2b(digest_size=16)
+    for c in ("frame", "x", "y"):
+        h.update(np.ascontiguousarray(tracks[c].to_numpy()).tobytes())
+    return h.digest()
 
 
 def _read_already(tracks: pd.DataFrame, **options) -> pd.DataFrame:
