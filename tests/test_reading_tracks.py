@@ -739,6 +739,20 @@ def test_a_datasets_notes_in_its_folder_are_skipped_and_named_and_read_only_when
         read_tracks([tmp_path / "cam" / "README.txt"])
 
 
+def test_a_track_table_read_from_a_sorted_dataframe_is_the_callers_to_edit():
+    """A DataFrame already in the reading's order gave a table of read-only columns (views of the frame read,
+    under pandas' copy on write): an edit in place failed inside pandas. It is editable, and the frame given
+    stays as it was."""
+    given = pd.DataFrame({"time": np.repeat([0.0, 0.4, 0.8], 2)[[0, 2, 4, 1, 3, 5]], "agent_id": [1, 1, 1, 2, 2, 2],
+                          "x": np.arange(6.0), "y": 0.0})
+    before = given.copy()
+    table = read_tracks(given)
+    table.loc[table.index[0], "x"] = 10.0
+    table["y"] += 1
+    assert table["x"].iloc[0] == 10.0 and (table["y"] == 1).all()
+    pd.testing.assert_frame_equal(given, before)
+
+
 def test_a_downloaded_folders_debris_is_skipped_and_named(tmp_path):
     """A dataset as it comes: Excel's lock file of an open CSV (skipped as hidden), a zero-byte placeholder and a
     link to a disk not mounted (skipped, named: data may be missing), MOT15's det/det.txt beside gt/ (no

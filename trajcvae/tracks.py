@@ -508,6 +508,8 @@ def _combine(tables: list[pd.DataFrame], n_files: int) -> pd.DataFrame:
             col[c] = col[c][order]
         scene = pd.Categorical.from_codes(scene_codes[order], dtype=scene.dtype)
         files = pd.Categorical.from_codes(files.codes[order], dtype=files.dtype)
+    for c in col:  # a column of one table in its order is a read-only view of it (pandas' copy on write): the
+        col[c] = col[c] if col[c].flags.writeable else col[c].copy()  # caller's table to edit is its own
     df = pd.DataFrame({"scene": scene, **{c: col[c] for c in ("frame", "agent_id", "x", "y")}, "_file": files,
                        "_line": col["_line"], **{c: col[c] for c in extras}}, copy=False)
     df.attrs.update(files=n_files, duplicates_dropped=dropped, rows_sorted=unsorted)
