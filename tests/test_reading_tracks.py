@@ -753,6 +753,25 @@ def test_a_track_table_read_from_a_sorted_dataframe_is_the_callers_to_edit():
     pd.testing.assert_frame_equal(given, before)
 
 
+def test_columns_held_in_a_dataframes_index_or_nested_are_named_with_the_fix():
+    """set_index("time") or a groupby's keys put columns in the index, which is not read: the fix is
+    df.reset_index(), not --columns (which names no index); nested columns are named by one level."""
+    given = pd.DataFrame({"time": [0.0, 0.4, 0.8], "agent_id": 1, "x": [0.0, 0.5, 1.0], "y": 0.0})
+    for indexed, columns in ((given.set_index("time"), None),
+                             (given.set_index(["agent_id", "time"]), {"time": "time"})):
+        with pytest.raises(DataError, match=r"; the table's index holds .*time, which is not read: give "
+                                            r"df.reset_index\(\)$") as e:
+            read_tracks(indexed, columns=columns)
+        assert "--columns" not in str(e.value) and "with columns" not in str(e.value)
+    nested = given.copy()
+    nested.columns = pd.MultiIndex.from_tuples([("t", "time"), ("id", "agent_id"), ("p", "x"), ("p", "y")])
+    with pytest.raises(DataError, match=r"nested \(a MultiIndex\): name each by one level, e.g. df.columns = "
+                                        r"df.columns.get_level_values\(-1\)$"):
+        read_tracks(nested)
+    nested.columns = nested.columns.get_level_values(-1)
+    assert len(read_tracks(nested)) == 3
+
+
 def test_a_downloaded_folders_debris_is_skipped_and_named(tmp_path):
     """A dataset as it comes: Excel's lock file of an open CSV (skipped as hidden), a zero-byte placeholder and a
     link to a disk not mounted (skipped, named: data may be missing), MOT15's det/det.txt beside gt/ (no

@@ -274,8 +274,19 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     columns = column_map(columns)
     if isinstance(paths, pd.DataFrame):
         refuse_futures("the table", list(paths.columns))
-        tables, n_files = [canonical(paths, "dataframe", "input", first_line=0, row_word="iloc",
-                                      frames=fps is not None, typed=True, columns=columns)], 0
+        try:
+            tables, n_files = [canonical(paths, "dataframe", "input", first_line=0, row_word="iloc",
+                                          frames=fps is not None, typed=True, columns=columns)], 0
+        except DataError as e:  # set_index("time"), a groupby's keys: columns in the index, which is not read
+            held = [str(n) for n in paths.index.names if n is not None]
+            nested = isinstance(paths.columns, pd.MultiIndex)
+            said = str(e).split("; read a column of another name")[0].split("; add ")[0]
+            if not ("missing column(s)" in said or "no column '" in said) or not (held or nested):
+                raise
+            raise DataError(f"{said}; " + (f"the table's index holds {', '.join(held)}, which is not read: give "
+                                           "df.reset_index()" if held else "its columns are nested (a MultiIndex): "
+                                           "name each by one level, e.g. df.columns = "
+                                           "df.columns.get_level_values(-1)")) from None
         names = ["dataframe"]
     else:
         files = list_files(paths)
