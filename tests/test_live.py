@@ -1721,6 +1721,20 @@ def test_the_futures_an_update_gives_are_the_callers_to_edit(pedestrian):
         got["agent_id"] = "cam1-" + got["agent_id"]
 
 
+def test_live_detections_name_their_ids_as_a_files_rows_may(pedestrian):
+    """track_id, id or object_id name the agent in detections as in a file (a tracker's own name for it)."""
+    def fed(name: str) -> pd.DataFrame:
+        live = OnlinePredictor(pedestrian, k=1)
+        for t in (0.0, 0.4):
+            futures = live.update(t, [{name: a, "x": 0.5 * a + t, "y": 0.0} for a in range(3)])
+        return futures
+
+    expected = fed("agent_id")
+    assert len(expected) == 3 * 12
+    for name in ("track_id", "ID", "object_id"):
+        pd.testing.assert_frame_equal(fed(name), expected)
+
+
 def test_an_agent_no_longer_held_leaves_nothing_behind(pedestrian):
     """A server seeing new ids all day holds only what its agents held need: once an agent's last row is dropped
     (here a 10-step memory horizon), its id goes (`state()`), and so do when its latest window finished

@@ -44,7 +44,7 @@ from .config import check_flags, check_forget_after, check_sampling, finite_numb
 from .errors import DataError, NoWindowsError, TrajCVAEError, shown, warn, warning_text
 from .predict import OUTPUT_COLUMNS, TrajCVAE, samples_to_frame
 from .resample import EPS
-from .table import AGENT_COLUMNS, TIME_NAMES, lonlat_names, row_at
+from .table import AGENT_COLUMNS, ID_NAMES, TIME_NAMES, lonlat_names, row_at
 from .tracks import read_tracks
 from .units import check_lonlat, coarse_positions, estimate_warning, from_metres, no_scale, placed, unit_conversion
 from .values import (agent_ids, blank_as_missing, coarse_columns, float32_as_written, float32_position_range,
@@ -509,6 +509,9 @@ class OnlinePredictor:
             for want, found in zip(pos, lonlat_names(list(names), "detections")):
                 if found is not None:
                     names[want] = names.pop(found)
+        ids = [c for c in names if c in ID_NAMES]  # track_id, object_id, ...: as a file's id column goes by
+        if "agent_id" not in names and len(ids) == 1:
+            names["agent_id"] = names.pop(ids[0])
         clash = [c for c in names if c in ("scene", "frame", *TIME_NAMES)]
         if clash:
             raise DataError(f"detections: column '{clash[0]}' is not allowed; the time is update's argument "
