@@ -753,6 +753,17 @@ def test_a_track_table_read_from_a_sorted_dataframe_is_the_callers_to_edit():
     pd.testing.assert_frame_equal(given, before)
 
 
+def test_date_times_and_durations_read_under_a_unit_are_told_they_say_their_own():
+    start = pd.Timestamp("2024-05-01T12:00:00Z")
+    given = pd.DataFrame({"t": start + pd.to_timedelta([0.0, 0.4, 0.8], unit="s"), "agent_id": 1,
+                          "x": [0.0, 0.5, 1.0], "y": 0.0})
+    for times, held in ((given.t, "date-times"), (given.t - start, "durations")):
+        with pytest.raises(DataError, match=rf"^dataframe: column 't' holds {held}, which say their own unit: give "
+                                            r"columns time=t, not time_ms$"):
+            read_tracks(given.assign(t=times), columns="time_ms=t")
+        assert len(read_tracks(given.assign(t=times), columns="time=t")) == 3
+
+
 def test_columns_held_in_a_dataframes_index_or_nested_are_named_with_the_fix():
     """set_index("time") or a groupby's keys put columns in the index, which is not read: the fix is
     df.reset_index(), not --columns (which names no index); nested columns are named by one level."""

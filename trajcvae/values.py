@@ -69,7 +69,8 @@ def canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int = 1, row
     coarse = coarse_columns(raw, lonlat, seconds, name)
     role = time_role(columns)
     if role != "time" and _dates(raw["frame"]):
-        raise DataError(f"{name}: column '{columns[role]}' holds date-times, which say their own unit: give "
+        held = "durations" if pd.api.types.is_timedelta64_dtype(raw["frame"]) else "date-times"
+        raise DataError(f"{name}: column '{columns[role]}' holds {held}, which say their own unit: give "
                         f"--columns time={columns[role]}, not {role}")
     raw["frame"] = _seconds_of_dates(raw["frame"], name, seconds, shown.get("frame", "frame"), lines, row_word)
     if (narrow := narrow_float(raw["frame"])) is not None:  # read as written: 7.4, not float16's 7.3984375
