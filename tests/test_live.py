@@ -319,6 +319,13 @@ def test_a_detection_repeated_exactly_is_held_once_and_a_true_time_is_no_time(pe
     with pytest.raises(TrajCVAEError, match="^time must be a number \\(got bool\\)$"):
         online.update(True, [("a", 1.0, 2.0)])
     assert online.time == 0.0 and online.rows == 2
+    import decimal
+
+    for time, fix in ((pd.Timestamp("2024-05-01T12:00:00.4Z"), "Timestamp\\): give its seconds since 1970, "
+                       "time.timestamp\\(\\)$"), (decimal.Decimal("0.4"), "Decimal\\): give it as a float, "
+                       "float\\(time\\)$")):  # a number that is none of Python's floats or ints: named
+        with pytest.raises(TrajCVAEError, match=f"^time must be a number \\(got {fix}"):
+            online.update(time, [("a", 1.4, 2.0)])
 
 
 def test_a_label_given_once_stays_with_its_agent_s_futures(pedestrian):

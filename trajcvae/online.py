@@ -29,8 +29,10 @@ them the ids of agents no longer held.
 from __future__ import annotations
 
 import copy
+import decimal
 import functools
 import math
+import numbers
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -475,7 +477,11 @@ class OnlinePredictor:
         is judged as a file's time column is (`values.coarse_columns`; refused where it has lost a step's time)."""
         what = self.time_column
         if isinstance(time, bool) or not isinstance(time, (int, float, np.integer, np.floating)):
-            raise TrajCVAEError(f"{what} must be a number (got {type(time).__name__})")
+            hint = ": give its seconds since 1970, time.timestamp()" if hasattr(time, "timestamp") and \
+                what == "time" else \
+                ": give it as a float, float(time)" if isinstance(time, (numbers.Real, decimal.Decimal)) and \
+                not isinstance(time, bool) else ""
+            raise TrajCVAEError(f"{what} must be a number (got {type(time).__name__}){hint}")
         # A float32 time as a file's float32 column is read: as written (1012.84, not 1012.8399658)
         if not finite_number(time):  # an integer that is not: 10**400, which no float holds
             raise TrajCVAEError(f"{what} must be finite (got {shown(time)})")
