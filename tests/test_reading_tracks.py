@@ -97,6 +97,18 @@ def test_ids_no_float_holds_signed_padded_or_all_written_as_missing_marks_stay_a
         assert sorted(map(str, read_tracks([f]).agent_id.unique())) == sorted([a, b])
 
 
+def test_a_dataframes_integer_ids_come_back_as_the_integers_they_are():
+    """Python ints in an object column (pd.DataFrame(records), a column built row by row) came back as text
+    ('1'), and int64 ids beyond 2**53 too: merged back onto the caller's table, futures matched no agent."""
+    given = pd.DataFrame({"time": [0.0, 0.4] * 3, "agent_id": [1, 1, 2, 2, 2 ** 60 + 1, 2 ** 60 + 1],
+                          "x": [0.0, 0.5, 3.0, 3.5, 6.0, 6.5], "y": 0.0})
+    for ids in (given.agent_id, given.agent_id.astype(object), given.agent_id.astype("Int64")):
+        got = read_tracks(given.assign(agent_id=ids)).agent_id
+        assert got.dtype == np.int64 and sorted(set(got)) == [1, 2, 2 ** 60 + 1]
+    mixed = given.assign(agent_id=[1, 1, "b", "b", True, True])  # not all integers: each kept as written
+    assert sorted(map(str, read_tracks(mixed).agent_id.unique())) == ["1", "True", "b"]
+
+
 def test_json_records_or_columns_read_as_the_same_table(tmp_path, sim_files):
     """A JSON file of records (pandas' to_json(orient="records"), or JSON Lines), of columns (its default
     to_json()), or in pandas' other layouts with column names, named .json, reads as the CSV of the same table

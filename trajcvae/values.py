@@ -55,7 +55,8 @@ def canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int = 1, row
     kept = {c: as_text(raw[c]) for c in extras}
     raw = raw[wanted]
     for c in wanted:
-        raw[c] = blank_as_missing(_numpy_backed(raw[c]))
+        raw[c] = blank_as_missing(_int_ids(_numpy_backed(raw[c])) if c == "agent_id" and typed else
+                                  _numpy_backed(raw[c]))
     lines = pd.Series(np.arange(len(raw), dtype=np.int64) + first_line if line_numbers is None
                       else np.asarray(line_numbers, dtype=np.int64), index=raw.index)
     blank = raw[list(REQUIRED)].isna().all(axis=1)
@@ -243,6 +244,20 @@ def _seconds_of_dates(col: pd.Series, name: str, seconds: bool, what: str, lines
     return col.dt.total_seconds()
 
 
+def _int_ids(col: pd.Series) -> pd.Series:
+    """A DataFrame's ids held as Python integers in an object column (`pd.DataFrame(records)` of JSON, a
+    column built row by row) as the integers they are, not as text; any other column as it is."""
+    if col.dtype != object:
+        return col
+    given = col[col.notna()]
+    if not len(given) or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in given):
+        return col
+    try:
+        return col.astype("Int64")
+    except (OverflowError, TypeError, ValueError):  # beyond int64: kept as written
+        return col
+
+
 def _numpy_backed(col: pd.Series) -> pd.Series:
     """A column of Arrow's date-times, dates, durations or half floats (pd.ArrowDtype: a Parquet file written
     from such a DataFrame reads back so) as numpy's, which the checks read: as seconds, refused as positions.
@@ -409,6 +424,9 @@ def agent_ids(uniques: pd.Index, codes: np.ndarray, typed: bool = False) -> np.n
     back as "007", and "01" and "1" stay two agents). `typed`: the values come with their own type (a
     DataFrame's column, not a file's text): ids that are all strings stay strings, those integers as text
     ("1.0" is the agent "1", as in a file, and not the number 1)."""
+    if pd.api.types.is_integer_dtype(uniques) and not pd.api.types.is_bool_dtype(uniques) and \
+            (not len(uniques) or uniques.max() <= np.iinfo(np.int64).max):
+        return np.asarray(uniques, dtype=np.int64)[codes]  # integers as they are (beyond 2**53 too)
     text = pd.Index(uniques.astype(str)).str.strip()
     strings = typed and len(uniques) and all(isinstance(u, str) for u in uniques)
     if len(uniques) and pd.api.types.is_numeric_dtype(uniques) and not pd.api.types.is_bool_dtype(uniques):
