@@ -4,6 +4,7 @@ disturbing other scenes, and its live page draws tracks and futures in a real br
 import copy
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -17,7 +18,7 @@ import pytest
 import torch
 
 from trajcvae import TrajCVAE
-from trajcvae.errors import TrajCVAEError, TrajCVAEWarning
+from trajcvae.errors import DataError, TrajCVAEError, TrajCVAEWarning
 from trajcvae import online as online_module
 from trajcvae.online import OnlinePredictor
 from trajcvae.tracks import read_tracks
@@ -1405,6 +1406,10 @@ def test_gps_detections_give_the_futures_of_predict_on_the_gps_file_online_and_o
 
     assert Detection.model_validate({"agent_id": 1, "x": 1.0, "y": 2.0, "conf": 0.9, "Conf": 0.8, "lon": 3.0,
                                      "long": 4.0}).x == 1.0
+    assert Detection.model_validate({"Track_ID": 7, "x": 1.0, "y": 2.0}).agent_id == 7  # a file's id names
+    assert Detection.model_validate({"agent_id": 7, "id": 8, "x": 1.0, "y": 2.0}).agent_id == 7
+    with pytest.raises(ValueError, match="'id' and 'object_id' both name the agent: give one"):
+        Detection.model_validate({"id": 7, "object_id": 8, "x": 1.0, "y": 2.0})
     assert twice.status_code == 422 and "'lat' and 'Lat' name one field (any case): give it once" in twice.text
     assert wrong.status_code == 422 and wrong.json()["detail"] == \
         "detections: missing column(s) lon, lat (have: agent_id, x, y)"
@@ -1740,6 +1745,14 @@ def test_live_detections_name_their_ids_as_a_files_rows_may(pedestrian):
     assert len(expected) == 3 * 12
     for name in ("track_id", "ID", "object_id"):
         pd.testing.assert_frame_equal(fed(name), expected)
+    live = OnlinePredictor(pedestrian, k=1)
+    live.update(0.0, [{"track_id": 1.0, "x": 0.0, "y": 0.0}])  # read as a file's id: 1.0 is agent 1
+    assert live.update(0.4, [{"track_id": "1", "x": 0.4, "y": 0.0}]).agent_id.unique().tolist() == ["1"]
+    for rows, said in (([{"id": 1, "track_id": 2, "x": 0.0, "y": 0.0}], "detections: 2 id columns (id, track_id): "
+                        "keep one, or send it as agent_id"), ([{"track_id": "", "x": 0.0, "y": 0.0}],
+                                                              "detections[0]: column 'track_id' is empty")):
+        with pytest.raises(DataError, match=f"^{re.escape(said)}$"):
+            live.update(0.8, rows)
 
 
 def test_an_agent_no_longer_held_leaves_nothing_behind(pedestrian):

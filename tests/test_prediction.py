@@ -614,6 +614,13 @@ def test_a_track_table_edited_in_place_since_its_speeds_were_judged_is_judged_ag
     tracks["x"] *= 100
     tracks["y"] *= 100
     assert "median speed of the tracks is" in model.check_speeds(tracks, [].append)
+    walkers = read_tracks(pd.DataFrame({"time": np.round(np.r_[np.arange(0, 8, 0.4), np.arange(8, 16, 0.4)], 1),
+                                        "agent_id": np.repeat([1, 2], 20), "x": np.r_[np.arange(20) * 0.5,
+                                                                                       50 + np.arange(20) * 0.5],
+                                        "y": 0.0}))
+    assert model.check_speeds(walkers) is None
+    walkers.loc[walkers.agent_id == 2, "agent_id"] = 1  # two walkers' ids made one: a track that jumps 40 m
+    assert "1 track jumps: agent '1'" in model.check_speeds(walkers, [].append)
 
 
 def test_numpy_integers_as_k_draws_and_seed_are_the_numbers_they_hold(sim_files):

@@ -788,11 +788,14 @@ def test_columns_held_in_a_dataframes_index_or_nested_are_named_with_the_fix():
         assert "--columns" not in str(e.value) and "with columns" not in str(e.value)
     nested = given.copy()
     nested.columns = pd.MultiIndex.from_tuples([("t", "time"), ("id", "agent_id"), ("p", "x"), ("p", "y")])
-    with pytest.raises(DataError, match=r"nested \(a MultiIndex\): name each by one level, e.g. df.columns = "
-                                        r"df.columns.get_level_values\(-1\)$"):
+    with pytest.raises(DataError, match=r"nested \(a MultiIndex\): name each by one level, df.columns = "
+                                        r"df.columns.get_level_values\(1\)$"):
         read_tracks(nested)
-    nested.columns = nested.columns.get_level_values(-1)
+    nested.columns = nested.columns.get_level_values(1)
     assert len(read_tracks(nested)) == 3
+    with pytest.raises(DataError, match=r"missing column\(s\) y \(have: time, agent_id, x\); read a column of "
+                                        r"another name as it with columns"):  # an index of no column needed
+        read_tracks(given.drop(columns="y").rename_axis("row"))
 
 
 def test_a_downloaded_folders_debris_is_skipped_and_named(tmp_path):

@@ -516,7 +516,11 @@ class OnlinePredictor:
                 if found is not None:
                     names[want] = names.pop(found)
         ids = [c for c in names if c in ID_NAMES]  # track_id, object_id, ...: as a file's id column goes by
-        if "agent_id" not in names and len(ids) == 1:
+        if "agent_id" not in names and len(ids) > 1:
+            raise DataError(f"detections: {len(ids)} id columns ({', '.join(names[c] for c in ids)}): keep one, or "
+                            "send it as agent_id")
+        id_name = names[ids[0]] if "agent_id" not in names and ids else "agent_id"  # named as sent, in messages
+        if id_name != "agent_id":
             names["agent_id"] = names.pop(ids[0])
         clash = [c for c in names if c in ("scene", "frame", *TIME_NAMES)]
         if clash:
@@ -525,7 +529,7 @@ class OnlinePredictor:
         missing = [c for c in ("agent_id", *pos) if c not in names]
         if missing:
             degrees = pos == ("x", "y") and None not in lonlat_names(list(names), "detections")
-            raise DataError(f"detections: missing column(s) {', '.join(missing)} (have: {', '.join(names)})" + (
+            raise DataError(f"detections: missing column(s) {', '.join(missing)} (have: {', '.join(map(str, df))})" + (
                 "; longitudes and latitudes need lonlat=True (`trajcvae serve --lonlat`)" if degrees else ""))
         given = {xy: df[names[c]] for xy, c in zip("xy", pos)}  # x, y as given (`numeric_column` reads by place)
         # A row is named as Python (and JSON) count: detections[2] in a list, detections.iloc[2] in a table.
@@ -538,9 +542,9 @@ class OnlinePredictor:
         marks = dict(zip(uniques := list(dict.fromkeys(ids)), missing_marks(uniques)))  # "nan" among numbers
         for i, a in enumerate(ids):
             if not a:
-                raise DataError(f"{at(i)}: column 'agent_id' is empty")
+                raise DataError(f"{at(i)}: column '{id_name}' is empty")
             if marks[a]:
-                raise DataError(f"{at(i)}: {a!r}, a missing value's mark, as 'agent_id' (every detection needs "
+                raise DataError(f"{at(i)}: {a!r}, a missing value's mark, as '{id_name}' (every detection needs "
                                 "its agent's id)")
             j = first.setdefault(a, i)
             if j != i:

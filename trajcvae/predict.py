@@ -614,11 +614,14 @@ def check_fits(need: int, what: str, fix: str) -> None:
 
 
 def _digest(tracks: pd.DataFrame) -> bytes:
-    """A digest of a track table's times and positions (its rows' bytes, a GB a second): a table edited in place
-    since it was judged is judged again."""
+    """A digest of a track table's scenes, agents, times and positions: a table edited in place since it was
+    judged (positions made centimetres, two agents' ids made one) is judged again."""
     h = hashlib.blake2b(digest_size=16)
-    for c in ("frame", "x", "y"):
-        h.update(np.ascontiguousarray(tracks[c].to_numpy()).tobytes())
+    for c in ("scene", "agent_id", "frame", "x", "y"):
+        values = tracks[c].cat.codes.to_numpy() if isinstance(tracks[c].dtype, pd.CategoricalDtype) else \
+            tracks[c].to_numpy()
+        h.update(pd.util.hash_array(values).tobytes() if values.dtype == object else
+                 np.ascontiguousarray(values).tobytes())
     return h.digest()
 
 
@@ -644,16 +647,17 @@ def _read_already(tracks: pd.DataFrame, **options) -> pd.DataFrame:
         pd.factorize(scene, sort=True)[0]
     key = agent.to_numpy() if pd.api.types.is_numeric_dtype(agent) else pd.factorize(agent, sort=True)[0]
     frame = to_numbers(tracks["frame"])
+    same_scene, same_agent = codes[1:] == codes[:-1], key[1:] == key[:-1]
+    if ((codes[1:] > codes[:-1]) | same_scene & ((key[1:] > key[:-1]) | same_agent & (frame[1:] > frame[:-1]))).all():
+        return tracks  # in order, no row twice: as read (one pass, not a sort)
     order = np.lexsort((frame, key, codes))
     same = np.flatnonzero((np.diff(codes[order]) == 0) & (np.diff(key[order]) == 0) & (np.diff(frame[order]) == 0))
     if len(same):
         row = tracks.iloc[order[same[0]]]
         raise DataError(f"the data is a track table read already (read_tracks) and edited since (agent "
-                        f"'{row['agent_id']}' twice at {row['frame']:g}, in scene '{row['scene']}'): give its files "
+                        f"'{row['agent_id']}' twice at {row['frame']:.15g}, in scene '{row['scene']}'): give its files "
                         "again, or a plain DataFrame of frame (or time), agent_id, x, y")
-    if (order[1:] < order[:-1]).any():
-        tracks = tracks.iloc[order].reset_index(drop=True)
-    return tracks
+    return tracks.iloc[order].reset_index(drop=True)
 
 
 def over_half(need: float, free: float) -> str:

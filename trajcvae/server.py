@@ -31,8 +31,8 @@ from .config import check_log, check_sampling, positive_number
 from .errors import DataError, TrajCVAEError, odd_number_text, shown, warning_text
 from .online import OnlinePredictor, out_of_order
 from .predict import TrajCVAE
-from .table import (AGENT_COLUMNS, LAT_NAMES, LON_NAMES, TIME_NAMES, column_map, lonlat_names, seconds_per_unit,
-                    where)
+from .table import (AGENT_COLUMNS, ID_NAMES, LAT_NAMES, LON_NAMES, TIME_NAMES, column_map, lonlat_names,
+                    seconds_per_unit, where)
 from .tracks import check_fps, read_tracks, written_coarsely
 from .units import estimate_warning, from_metres, no_scale, placed, scales_of_scenes, unit_conversion
 
@@ -118,6 +118,10 @@ class Detection(BaseModel):
                     raise ValueError(f"'{seen[name]}' and '{key}' name one field (any case): give it once")
                 seen.setdefault(name, key)
             field_of = {name: name for name in fields}  # others stay as sent (and are ignored)
+            ids = [name for name in seen if name in ID_NAMES]  # track_id, object_id: as a file's id goes by
+            if "agent_id" not in seen and len(ids) > 1:
+                raise ValueError(f"'{seen[ids[0]]}' and '{seen[ids[1]]}' both name the agent: give one (agent_id)")
+            field_of |= {ids[0]: "agent_id"} if "agent_id" not in seen and ids else {}
             if not {"x", "y"} <= seen.keys():  # longitude and latitude by any name a file's columns may have
                 try:
                     lon, lat = lonlat_names(list(seen), "a detection")

@@ -24,7 +24,7 @@ import pandas as pd
 from .errors import DataError, plural, shown, warn
 from .formats import TARS, class_names_file, mot_detections, notes_file, read_file, refuse_futures
 from .resample import EPS
-from .table import AGENT_COLUMNS, Shared, column_map, time_role, where
+from .table import AGENT_COLUMNS, REQUIRED, Shared, column_aliases, column_map, time_role, where
 from .config import positive_number
 from .units import (coarse_positions, coarsely_written, lonlat_units, placed, scales_of_scenes, to_metres,
                     unit_conversion)
@@ -177,6 +177,15 @@ def hash_bytes(path: Path, h):
     return h
 
 
+def _roles(names) -> set[str]:
+    """The columns tracks need (frame, agent_id, x, y) among `names`, as a table's columns are read (time as
+    the frame, track_id as the agent's id, ...)."""
+    try:
+        return set(column_aliases([str(n).strip().lower() for n in names])[0]) & set(REQUIRED)
+    except DataError:  # (two time columns, ...): named when the table's own columns are read
+        return set()
+
+
 def _named(files: list[Path], folder: Path) -> str:
     """'a.csv' or 'a.csv, ...': the first of `files` below `folder`, for a message."""
     return f"{files[0].relative_to(folder)}{', ...' if len(files) > 1 else ''}"
@@ -278,15 +287,16 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
             tables, n_files = [canonical(paths, "dataframe", "input", first_line=0, row_word="iloc",
                                           frames=fps is not None, typed=True, columns=columns)], 0
         except DataError as e:  # set_index("time"), a groupby's keys: columns in the index, which is not read
-            held = [str(n) for n in paths.index.names if n is not None]
+            held = [str(n) for n in paths.index.names if n is not None and _roles([n])]
             nested = isinstance(paths.columns, pd.MultiIndex)
-            said = str(e).split("; read a column of another name")[0].split("; add ")[0]
-            if not ("missing column(s)" in said or "no column '" in said) or not (held or nested):
+            level = max(range(paths.columns.nlevels), key=lambda i: len(_roles(paths.columns.get_level_values(i))))
+            if not ("missing column(s)" in str(e) or "no column '" in str(e)) or not (held or nested):
                 raise
-            raise DataError(f"{said}; " + (f"the table's index holds {', '.join(held)}, which is not read: give "
-                                           "df.reset_index()" if held else "its columns are nested (a MultiIndex): "
-                                           "name each by one level, e.g. df.columns = "
-                                           "df.columns.get_level_values(-1)")) from None
+            said = str(e).split("; read a column of another name")[0].split("; add ")[0]
+            fixes = ([f"the table's index holds {', '.join(held)}, which is not read: give df.reset_index()"]
+                     if held else []) + ([f"its columns are nested (a MultiIndex): name each by one level, "
+                                          f"df.columns = df.columns.get_level_values({level})"] if nested else [])
+            raise DataError(f"{said}; {'; '.join(fixes)}") from None
         names = ["dataframe"]
     else:
         files = list_files(paths)
