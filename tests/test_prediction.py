@@ -595,6 +595,11 @@ def test_a_track_table_read_already_is_predicted_as_read_and_refused_once_edited
         model.predict(edited, k=1)
     with pytest.raises(DataError, match=r"edited since \(no column 'scene'\)"):
         model.make_windows(tracks.drop(columns="scene"))
+    unnamed = tracks.scene.astype(object).where(tracks.index > 3)
+    for edited, what in ((tracks.assign(frame=tracks.frame.astype(str)), "a column 'frame' of .*, not numbers"),
+                         (tracks.assign(scene=unnamed), "a missing 'scene'")):
+        with pytest.raises(DataError, match=rf"edited since \({what}\)"):  # a TypeError, an agent gone, before
+            model.predict(edited, k=1)
     # Sorted or sampled since (pandas keeps its attrs): the same futures as read; a row repeated is refused.
     expected = model.predict(tracks, k=2, seed=0)
     for shuffled in (tracks.sort_values("frame"), tracks.iloc[::-1], tracks.sample(frac=1, random_state=0)):

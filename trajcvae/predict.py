@@ -634,10 +634,14 @@ def _read_already(tracks: pd.DataFrame, **options) -> pd.DataFrame:
         raise TrajCVAEError(f"{given}: the data is a track table read already (read_tracks), whose rate, units and "
                             f"agents were chosen then; give {given} with its files instead, or leave it out")
     missing = [c for c in TRACK_COLUMNS if c not in tracks]
+    text = next((c for c in ("frame", "x", "y") if c not in missing and not pd.api.types.is_numeric_dtype(tracks[c])),
+                None)
     bad = next((c for c in ("frame", "x", "y") if c not in missing and not np.isfinite(to_numbers(tracks[c])).all()),
-               None)
-    if missing or bad or tracks["agent_id"].isna().any():
-        what = f"no column '{missing[0]}'" if missing else f"a missing or non-finite '{bad or 'agent_id'}'"
+               None) if text is None else None
+    empty = next((c for c in ("agent_id", "scene") if c not in missing and tracks[c].isna().any()), None)
+    if missing or text or bad or empty:
+        what = f"no column '{missing[0]}'" if missing else f"a column '{text}' of {tracks[text].dtype}, not numbers" \
+            if text else f"a missing or non-finite '{bad}'" if bad else f"a missing '{empty}'"
         raise DataError(f"the data is a track table read already (read_tracks) and edited since ({what}): give its "
                         "files again, or a plain DataFrame of frame (or time), agent_id, x, y")
     # Windows read its rows by scene, agent and time, as reading orders them: a table sorted or sampled since
