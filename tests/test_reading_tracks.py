@@ -109,6 +109,20 @@ def test_a_dataframes_integer_ids_come_back_as_the_integers_they_are():
     assert sorted(map(str, read_tracks(mixed).agent_id.unique())) == ["1", "True", "b"]
 
 
+def test_a_signalling_nan_decimal_is_a_missing_value_named_in_its_row():
+    """Decimal("sNaN") takes no comparison (pandas' isna raised decimal.InvalidOperation): missing, as NaN."""
+    import decimal
+
+    given = pd.DataFrame({"time": [0.0, 0.4, 0.8], "agent_id": [1, 1, 1], "x": [decimal.Decimal("0.5")] * 3,
+                          "y": 0.0}).astype({"agent_id": object})
+    for column, said in (("x", "dataframe.iloc[1]: column 'x' is empty"),
+                         ("agent_id", "dataframe.iloc[1]: empty 'agent_id'")):
+        bad = given.copy()
+        bad.loc[1, column] = decimal.Decimal("sNaN")
+        with pytest.raises(DataError, match=re.escape(said)):
+            read_tracks(bad)
+
+
 def test_json_records_or_columns_read_as_the_same_table(tmp_path, sim_files):
     """A JSON file of records (pandas' to_json(orient="records"), or JSON Lines), of columns (its default
     to_json()), or in pandas' other layouts with column names, named .json, reads as the CSV of the same table

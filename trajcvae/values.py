@@ -4,6 +4,7 @@ naming its line and column.
 """
 from __future__ import annotations
 
+import decimal
 import re
 
 import numpy as np
@@ -249,7 +250,7 @@ def _int_ids(col: pd.Series) -> pd.Series:
     column built row by row) as the integers they are, not as text; any other column as it is."""
     if col.dtype != object:
         return col
-    given = col[col.notna()]
+    given = [v for v in col if v is not None and v is not pd.NA and not (isinstance(v, float) and np.isnan(v))]
     if not len(given) or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in given):
         return col
     try:
@@ -307,7 +308,12 @@ def blank_as_missing(col: pd.Series) -> pd.Series:
     if col.dtype != object and not pd.api.types.is_string_dtype(col):
         return col
     s = col.astype(object)
-    na = s.isna()
+    try:
+        na = s.isna()
+    except ArithmeticError:  # a signalling NaN, Decimal("sNaN"), which no comparison takes: missing, as NaN is
+        s = pd.Series([np.nan if isinstance(v, decimal.Decimal) and v.is_nan() else v for v in s], index=s.index,
+                      dtype=object)
+        na = s.isna()
     try:
         text = s.astype(str).str.strip()
     except UnicodeEncodeError:  # a lone surrogate (a Python caller's text): no number, as `numeric_column` says
