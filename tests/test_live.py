@@ -62,6 +62,43 @@ def walkers(n_updates: int = 30, seed: int = 3) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["time", "agent_id", "x", "y", "label"])
 
 
+def wandering(seed: int, starts, steps: int, box: float, speed: tuple[float, float]) -> pd.DataFrame:
+    """Walkers that wander (their velocity drawn anew by 0.03 m a step: the model is not exact on them), agent a
+    seen from step starts[a] to `steps`, 0.4 s apart, from within `box` metres of the origin."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for a, first in enumerate(starts):
+        p, v = rng.uniform(-box, box, 2), rng.uniform(*speed, 2) * rng.choice([-1, 1], 2)
+        for i in range(first, steps):
+            v = v + rng.normal(0, 0.03, 2)
+            p = p + v
+            rows.append((round(0.4 * i, 1), a, *p))
+    return pd.DataFrame(rows, columns=["time", "agent_id", "x", "y"])
+
+
+def draws_counted(monkeypatch, model: TrajCVAE, sizes: bool = False) -> list:
+    """Who (the calling function) drew calibrate.DRAWS draws, and with `sizes` for how many windows: a list
+    that fills as `model._pool` is called."""
+    drawn_for = []
+    pool = model._pool
+
+    def counted(cv, ctx, seed):
+        caller = sys._getframe(1).f_code.co_name
+        drawn_for.append((caller, len(ctx)) if sizes else caller)
+        return pool(cv, ctx, seed)
+
+    monkeypatch.setattr(model, "_pool", counted)
+    return drawn_for
+
+
+def with_memory_horizon(model: TrajCVAE, steps: int) -> TrajCVAE:
+    """The model reading a scene memory of `steps` steps (a history that fills in a few updates)."""
+    shorter = copy.copy(model)
+    shorter.config = copy.deepcopy(model.config)
+    shorter.config.data.memory_horizon = steps
+    return shorter
+
+
 def in_order(df: pd.DataFrame) -> pd.DataFrame:
     df = df.assign(agent_id=df["agent_id"].astype(str))
     return df.sort_values(["agent_id", "sample", "step"]).reset_index(drop=True)
@@ -131,28 +168,10 @@ def test_scene_calibration_online_learns_the_scene_past_and_gives_predicts_calib
     levels `scene_past` gives it from the file, read among the draws its own map read at its t0 (no new
     draws), and at every update the futures are those of `predict --calibrate scene` on the file cut there:
     the model's own draws until the scene has MIN_PAST finished windows, mapped after."""
-    import sys
-
     from trajcvae.calibrate import MIN_PAST
 
-    drawn_for = []  # who drew calibrate.DRAWS draws for how many windows
-    pool = pedestrian._pool
-
-    def counted(cv, ctx, seed):
-        drawn_for.append((sys._getframe(1).f_code.co_name, len(ctx)))
-        return pool(cv, ctx, seed)
-
-    monkeypatch.setattr(pedestrian, "_pool", counted)
-
-    rng = np.random.default_rng(5)
-    rows = []
-    for a, first in enumerate((0, 0, 0, 2, 3, 5)):
-        p, v = rng.uniform(-4, 4, 2), rng.uniform(0.2, 0.6, 2) * rng.choice([-1, 1], 2)
-        for i in range(first, 30):
-            v = v + rng.normal(0, 0.03, 2)  # wandering walkers: the model is not exact on them
-            p = p + v
-            rows.append((round(0.4 * i, 1), a, *p))
-    data = pd.DataFrame(rows, columns=["time", "agent_id", "x", "y"])
+    drawn_for = draws_counted(monkeypatch, pedestrian, sizes=True)
+    data = wandering(5, (0, 0, 0, 2, 3, 5), 30, 4, (0.2, 0.6))
     online = OnlinePredictor(pedestrian, k=K, calibrate="scene", forget_after=1.0)
     plain = OnlinePredictor(pedestrian, k=K, forget_after=1.0)
     times = np.unique(data["time"])
@@ -211,15 +230,7 @@ def test_a_window_whose_future_ends_on_a_missed_detection_joins_the_past_with_th
     the scene's past at the update that brings that detection, with the file's levels."""
     from trajcvae.calibrate import MIN_PAST
 
-    rng = np.random.default_rng(8)
-    rows = []
-    for a in range(8):
-        p, v = rng.uniform(-6, 6, 2), rng.uniform(0.2, 0.5, 2) * rng.choice([-1, 1], 2)
-        for i in range(45):
-            v = v + rng.normal(0, 0.03, 2)
-            p = p + v
-            rows.append((round(0.4 * i, 1), a, *p))
-    data = pd.DataFrame(rows, columns=["time", "agent_id", "x", "y"])
+    data = wandering(8, [0] * 8, 45, 6, (0.2, 0.5))
     missed = 10.4  # agent 0 unseen at step 26, agent 1 at step 27
     data = data[~(((data.agent_id == 0) & (data.time == missed))
                   | ((data.agent_id == 1) & (data.time == 10.8)))].reset_index(drop=True)
@@ -254,9 +265,7 @@ def test_a_window_whose_future_ends_on_a_missed_detection_joins_the_past_with_th
 def test_agents_out_of_view_are_forgotten_and_the_history_stays_bounded(pedestrian):
     """An agent not seen for forget_after gets no futures; with a stable set of agents the rows held stop
     growing once the history the model reads (here a 10-step memory horizon) is full."""
-    model = copy.copy(pedestrian)
-    model.config = copy.deepcopy(pedestrian.config)
-    model.config.data.memory_horizon = 10
+    model = with_memory_horizon(pedestrian, 10)
     online = OnlinePredictor(model, k=2, forget_after=1.0)
     held = []
     for i in range(40):
@@ -302,9 +311,7 @@ def test_an_update_asking_another_k_gives_every_agent_in_view_that_many_futures(
 def test_an_agent_no_longer_held_is_forgotten_by_its_id_too(pedestrian):
     """Once an agent's last row is dropped from the history, its id goes too (a server seeing new ids all day
     holds only those in view): `state()` names only the agents held (here a 10-step memory horizon)."""
-    model = copy.copy(pedestrian)
-    model.config = copy.deepcopy(pedestrian.config)
-    model.config.data.memory_horizon = 10
+    model = with_memory_horizon(pedestrian, 10)
     online = OnlinePredictor(model, k=1, forget_after=0.4)
     for i in range(30):
         t = round(0.4 * i, 1)
@@ -1632,25 +1639,8 @@ def test_an_update_that_fails_after_its_draws_leaves_none_behind_for_the_detecti
     keeps none of them: given again with a detection corrected, it gives a never-failed predictor's futures,
     and each window finished later has its levels read among the draws its own map read at its t0 (no new
     draws), not among the failed update's, which read the wrong detection."""
-    import sys
-
-    rng = np.random.default_rng(5)
-    rows = []
-    for a in range(4):
-        p, v = rng.uniform(-3, 3, 2), rng.uniform(0.2, 0.6, 2) * rng.choice([-1, 1], 2)
-        for i in range(24):
-            v = v + rng.normal(0, 0.03, 2)
-            p = p + v
-            rows.append((round(0.4 * i, 1), a, *p))
-    data = pd.DataFrame(rows, columns=["time", "agent_id", "x", "y"])
-    drawn_for = []
-    pool = pedestrian._pool
-
-    def counted(cv, ctx, seed):
-        drawn_for.append(sys._getframe(1).f_code.co_name)
-        return pool(cv, ctx, seed)
-
-    monkeypatch.setattr(pedestrian, "_pool", counted)
+    data = wandering(5, [0] * 4, 24, 3, (0.2, 0.6))
+    drawn_for = draws_counted(monkeypatch, pedestrian)
     clean = OnlinePredictor(pedestrian, k=2, calibrate="scene", forget_after=1.0)
     failed = OnlinePredictor(pedestrian, k=2, calibrate="scene", forget_after=1.0)
     for i, t in enumerate(np.unique(data["time"])):
@@ -1760,9 +1750,7 @@ def test_an_agent_no_longer_held_leaves_nothing_behind(pedestrian):
     (here a 10-step memory horizon), its id goes (`state()`), and so do when its latest window finished
     (calibrate="scene"), the draws kept for its windows and whether its track was warned of as jumping; draws
     are kept only as long as a window can finish that reads them."""
-    model = copy.copy(pedestrian)
-    model.config = copy.deepcopy(pedestrian.config)
-    model.config.data.memory_horizon = 10
+    model = with_memory_horizon(pedestrian, 10)
     live = OnlinePredictor(model, k=1, calibrate="scene", forget_after=0.4)
     with pytest.warns(TrajCVAEWarning, match="1 track jumps: agent 'passer1'"):
         for i in range(60):
@@ -1785,16 +1773,7 @@ def test_a_window_finished_across_a_missed_detection_reads_the_draws_of_its_t0_w
     own tracker's clock); X's window ending at 10.4 s joins the past at 10.8 s read among the draws its map
     read at its t0, 5.6 s, as every window here: the draws are kept pred_len steps and a bridged gap, and no
     finished window costs new draws."""
-    import sys
-
-    drawn_for = []
-    pool = pedestrian._pool
-
-    def counted(cv, ctx, seed):
-        drawn_for.append(sys._getframe(1).f_code.co_name)
-        return pool(cv, ctx, seed)
-
-    monkeypatch.setattr(pedestrian, "_pool", counted)
+    drawn_for = draws_counted(monkeypatch, pedestrian)
     live = OnlinePredictor(pedestrian, k=1, calibrate="scene")
     updates = {round(0.4 * i, 1): [("V", 0.5 * 0.4 * i, 0.0)] + [("X", 3.0, 0.45 * 0.4 * i)] * (i != 26)
                for i in range(31)}
@@ -1837,9 +1816,7 @@ def test_an_agent_in_view_but_unseen_is_predicted_again_from_all_the_history_its
     """The history keeps forget_after more than a window reads: update(k=3) predicts c again, last seen 2 s
     (forget_after) ago, with the futures `predict` gives on the file so far, its scene memory included (d
     walked c's way 6 s before it, 15 steps: the memory horizon here)."""
-    model = copy.copy(pedestrian)
-    model.config = copy.deepcopy(pedestrian.config)
-    model.config.data.memory_horizon = 15
+    model = with_memory_horizon(pedestrian, 15)
     live = OnlinePredictor(model, k=2, forget_after=2.0)
     rows = []
     for i in range(46):
