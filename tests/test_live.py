@@ -334,6 +334,10 @@ def test_a_detection_repeated_exactly_is_held_once_and_a_true_time_is_no_time(pe
                        "float\\(time\\)$")):  # a number that is none of Python's floats or ints: named
         with pytest.raises(TrajCVAEError, match=f"^time must be a number \\(got {fix}"):
             online.update(time, [("a", 1.4, 2.0)])
+    with pytest.raises(TrajCVAEError, match=r"^time must be a number \(got timedelta64\): give its seconds, time / "):
+        online.update(np.timedelta64(1, "s"), [("a", 1.4, 2.0)])
+    with pytest.raises(TrajCVAEError, match=r"^frame must be a number \(got Timestamp\)$"):  # frame ids: no seconds
+        OnlinePredictor(pedestrian, k=1, fps=25).update(pd.Timestamp("2024-05-01"), [("a", 1.4, 2.0)])
 
 
 def test_a_label_given_once_stays_with_its_agent_s_futures(pedestrian):
@@ -1417,6 +1421,8 @@ def test_gps_detections_give_the_futures_of_predict_on_the_gps_file_online_and_o
     assert Detection.model_validate({"agent_id": 7, "id": 8, "x": 1.0, "y": 2.0}).agent_id == 7
     with pytest.raises(ValueError, match="'id' and 'object_id' both name the agent: give one"):
         Detection.model_validate({"id": 7, "object_id": 8, "x": 1.0, "y": 2.0})
+    with pytest.raises(ValueError, match="'id' and 'Id' name one field"):
+        Detection.model_validate({"id": 7, "Id": 8, "x": 1.0, "y": 2.0})
     assert twice.status_code == 422 and "'lat' and 'Lat' name one field (any case): give it once" in twice.text
     assert wrong.status_code == 422 and wrong.json()["detail"] == \
         "detections: missing column(s) lon, lat (have: agent_id, x, y)"

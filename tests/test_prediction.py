@@ -606,6 +606,13 @@ def test_a_track_table_read_already_is_predicted_as_read_and_refused_once_edited
         pd.testing.assert_frame_equal(model.predict(shuffled, k=2, seed=0), expected)
     with pytest.raises(DataError, match=r"edited since \(agent '\d+' twice at \d+, in scene 'test\d*'\)"):
         model.predict(pd.concat([tracks, tracks.iloc[5:6]]), k=1)
+    first = tracks.agent_id == tracks.agent_id.iloc[0]  # one agent's rows reversed, all else in order
+    pd.testing.assert_frame_equal(model.predict(pd.concat([tracks[first].iloc[::-1], tracks[~first]]), k=2, seed=0),
+                                  expected)
+    timed = read_tracks(pd.DataFrame({"time": 1234567.0 + 0.4 * np.arange(10), "agent_id": 1,
+                                      "x": 0.5 * np.arange(10), "y": 0.0}))
+    with pytest.raises(DataError, match=r"agent '1' twice at 1234567.4, in scene"):  # next to itself, as written
+        model.predict(pd.concat([timed.iloc[:2], timed.iloc[1:]]), k=1)
 
 
 def test_a_track_table_edited_in_place_since_its_speeds_were_judged_is_judged_again(sim_files):
@@ -626,6 +633,11 @@ def test_a_track_table_edited_in_place_since_its_speeds_were_judged_is_judged_ag
     assert model.check_speeds(walkers) is None
     walkers.loc[walkers.agent_id == 2, "agent_id"] = 1  # two walkers' ids made one: a track that jumps 40 m
     assert "1 track jumps: agent '1'" in model.check_speeds(walkers, [].append)
+    named = read_tracks(walkers.assign(agent_id=np.repeat(["a", "b"], 20))[["frame", "agent_id", "x", "y"]]
+                        .rename(columns={"frame": "time"}))
+    assert model.check_speeds(named) is None
+    named.loc[named.agent_id == "b", "agent_id"] = "a"  # text ids too
+    assert "1 track jumps: agent 'a'" in model.check_speeds(named, [].append)
 
 
 def test_numpy_integers_as_k_draws_and_seed_are_the_numbers_they_hold(sim_files):

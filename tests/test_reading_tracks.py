@@ -107,6 +107,10 @@ def test_a_dataframes_integer_ids_come_back_as_the_integers_they_are():
         assert got.dtype == np.int64 and sorted(set(got)) == [1, 2, 2 ** 60 + 1]
     mixed = given.assign(agent_id=[1, 1, "b", "b", True, True])  # not all integers: each kept as written
     assert sorted(map(str, read_tracks(mixed).agent_id.unique())) == ["1", "True", "b"]
+    flags = given.iloc[:4].assign(agent_id=pd.Series([True, True, False, False], dtype=object))  # no integers
+    assert sorted(read_tracks(flags).agent_id.unique()) == ["False", "True"]
+    huge = given.assign(agent_id=np.array([2 ** 63 + 1] * 2 + [2 ** 63 + 2] * 2 + [5] * 2, dtype=np.uint64))
+    assert sorted(read_tracks(huge).agent_id.unique()) == ["5", str(2 ** 63 + 1), str(2 ** 63 + 2)]  # beyond int64
 
 
 def test_a_signalling_nan_decimal_is_a_missing_value_named_in_its_row():

@@ -29,6 +29,7 @@ them the ids of agents no longer held.
 from __future__ import annotations
 
 import copy
+import datetime
 import decimal
 import functools
 import math
@@ -476,9 +477,10 @@ class OnlinePredictor:
         """`update`'s time as a float, and what it holds too coarsely to predict from, or None: a float32 time
         is judged as a file's time column is (`values.coarse_columns`; refused where it has lost a step's time)."""
         what = self.time_column
-        if isinstance(time, bool) or not isinstance(time, (int, float, np.integer, np.floating)):
+        if isinstance(time, (bool, np.timedelta64)) or not isinstance(time, (int, float, np.integer, np.floating)):
             hint = ": give its seconds since 1970, time.timestamp()" if hasattr(time, "timestamp") and \
-                what == "time" else \
+                what == "time" else ": give its seconds, time / np.timedelta64(1, 's')" if isinstance(
+                    time, (np.timedelta64, datetime.timedelta)) and what == "time" else \
                 ": give it as a float, float(time)" if isinstance(time, (numbers.Real, decimal.Decimal)) and \
                 not isinstance(time, bool) else ""
             raise TrajCVAEError(f"{what} must be a number (got {type(time).__name__}){hint}")

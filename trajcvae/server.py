@@ -114,7 +114,7 @@ class Detection(BaseModel):
                 if name in ("scene", "frame", *TIME_NAMES):
                     raise ValueError(f"'{key}' is not allowed in a detection: the time is the update's, the "
                                      "scene the URL's")
-                if name in seen and (name in fields or name in LON_NAMES or name in LAT_NAMES):
+                if name in seen and (name in fields or name in LON_NAMES or name in LAT_NAMES or name in ID_NAMES):
                     raise ValueError(f"'{seen[name]}' and '{key}' name one field (any case): give it once")
                 seen.setdefault(name, key)
             field_of = {name: name for name in fields}  # others stay as sent (and are ignored)
