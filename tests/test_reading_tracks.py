@@ -1319,6 +1319,15 @@ def test_headerless_rows_ending_in_a_separator_are_told_to_add_a_header_and_a_he
         sep = ";" if ";" in marked else "," if "," in marked else " "
         got = read_tracks([write(tmp_path / "marked.txt", f"{marked}\n0{sep}1{sep}0{sep}0\n10{sep}1{sep}0.4{sep}0\n")])
         assert got.x.tolist() == [0.0, 0.4], marked
+    # A first name that starts with a mark (ROS's rostopic echo -p writes %time), read by --columns; a marked
+    # header over rows that end in a separator.
+    ros = write(tmp_path / "ros.csv", "%time,field.id,field.x,field.y\n0,1,0,0\n400000000,1,0.4,0\n")
+    got = read_tracks([ros], columns="time_ns=%time,agent_id=field.id,x=field.x,y=field.y")
+    assert got.frame.tolist() == [0.0, 0.4] and got.x.tolist() == [0.0, 0.4]
+    hashed = write(tmp_path / "hashed.csv", "#t,id,x,y\n0,1,0,0\n400,1,0.4,0\n")
+    assert read_tracks([hashed], columns="time_ms=#t").frame.tolist() == [0.0, 0.4]
+    trailing = write(tmp_path / "trailing.csv", "# time,agent_id,x,y\n0,1,0,0,\n0.4,1,0.4,0,\n")
+    assert read_tracks([trailing]).x.tolist() == [0.0, 0.4]
     bad = write(tmp_path / "first.txt", "0 1 1_000 4.0\n10 1 1.4 4.0\n")  # no header: a bad number, named
     assert f"{bad} line 1: column 'x' value '1_000' is not a number" in read_error(bad)
     repeats = write(tmp_path / "dup.csv", "frame,agent_id,x,y,note,note.1,note\n0,1,0,0,a,b,c\n10,1,abc,0,a,b,c\n")

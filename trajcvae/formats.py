@@ -528,7 +528,9 @@ def _sniff(path: Path, frames: bool = False, columns: dict[str, str] | None = No
             raise DataError(f"{path}: empty file (no rows after its 'sep=' line)")
         first = lines[skip]
     marked = re.match(r"\s*(#|%|//)\s*", first)  # a comment's mark
-    if marked and _marked_header(first[marked.end():], lines[skip + 1:], frames, columns):
+    if marked and _header(first, lines[skip + 1:], frames, columns):
+        pass  # a header whose first name starts with it: ROS's %time (rostopic echo -p), a column named #
+    elif marked and _header(first[marked.end():], lines[skip + 1:], frames, columns):
         first = first[marked.end():]  # numpy's savetxt(header=...) writes "# " before its header
     elif marked:  # an exporter's note above the header
         note = first.strip()
@@ -618,13 +620,18 @@ def not_utf8(path: Path) -> DataError:
     return DataError(f"{path}: not UTF-8 text (it ends inside a character); save it as UTF-8")
 
 
-def _marked_header(line: str, rest: list[str], frames: bool, columns: dict[str, str] | None) -> bool:
-    """Whether `line`, after a comment's mark, is a header: it names the columns tracks need (as --columns
-    reads them), and as many as the next row has ("# columns: frame id x y" is a note about them)."""
+def _header(line: str, rest: list[str], frames: bool, columns: dict[str, str] | None) -> bool:
+    """Whether `line` (a line that starts with a comment's mark, with or without the mark) is a header: it
+    names the columns tracks need (as --columns reads them), and as many as the next row has, a trailing
+    separator aside ("# columns: frame id x y" is a note about them)."""
     names = [n.strip().lower() for n in _fields(line.strip(), _separator(line))]
-    row = next((r for r in rest if r.strip()), "")
-    return len(_fields(row.strip(), _separator(line))) == len(names) and \
-        set(REQUIRED) <= set(column_aliases(names, frames, columns)[0])
+    row = _fields(next((r for r in rest if r.strip()), "").strip(), _separator(line))
+    if len(names) not in (len(row), len(_trimmed(row))):
+        return False
+    try:
+        return set(REQUIRED) <= set(column_aliases(names, frames, columns)[0])
+    except DataError:  # (--columns names a column it does not have)
+        return False
 
 
 def _separator(first: str) -> str:
