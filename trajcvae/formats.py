@@ -30,7 +30,7 @@ import pandas as pd
 
 from .errors import DataError, first_line, warn
 from .table import (AGENT_COLUMNS, PER_SECOND, REQUIRED, TRACK_COLUMNS, Shared, column_aliases, counted_from_one,
-                    is_column_number, missing_columns, time_role)
+                    is_column_number, missing_columns, needed_among, time_role)
 from .values import (MAX_RAW, ROUGH_PARSER, agent_ids, as_text, canonical, missing_marks, numeric_column,
                      parses_as_number, to_numbers, unresolved_time)
 
@@ -624,14 +624,9 @@ def _header(line: str, rest: list[str], frames: bool, columns: dict[str, str] | 
     """Whether `line` (a line that starts with a comment's mark, with or without the mark) is a header: it
     names the columns tracks need (as --columns reads them), and as many as the next row has, a trailing
     separator aside ("# columns: frame id x y" is a note about them)."""
-    names = [n.strip().lower() for n in _fields(line.strip(), _separator(line))]
+    names = _fields(line.strip(), _separator(line))
     row = _fields(next((r for r in rest if r.strip()), "").strip(), _separator(line))
-    if len(names) not in (len(row), len(_trimmed(row))):
-        return False
-    try:
-        return set(REQUIRED) <= set(column_aliases(names, frames, columns)[0])
-    except DataError:  # (--columns names a column it does not have)
-        return False
+    return len(names) in (len(row), len(_trimmed(row))) and set(REQUIRED) <= needed_among(names, frames, columns)
 
 
 def _separator(first: str) -> str:

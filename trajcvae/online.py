@@ -478,12 +478,7 @@ class OnlinePredictor:
         is judged as a file's time column is (`values.coarse_columns`; refused where it has lost a step's time)."""
         what = self.time_column
         if isinstance(time, (bool, np.timedelta64)) or not isinstance(time, (int, float, np.integer, np.floating)):
-            hint = ": give its seconds since 1970, time.timestamp()" if hasattr(time, "timestamp") and \
-                what == "time" else ": give its seconds, time / np.timedelta64(1, 's')" if isinstance(
-                    time, (np.timedelta64, datetime.timedelta)) and what == "time" else \
-                ": give it as a float, float(time)" if isinstance(time, (numbers.Real, decimal.Decimal)) and \
-                not isinstance(time, bool) else ""
-            raise TrajCVAEError(f"{what} must be a number (got {type(time).__name__}){hint}")
+            raise TrajCVAEError(f"{what} must be a number (got {type(time).__name__}){_as_number(time, what)}")
         # A float32 time as a file's float32 column is read: as written (1012.84, not 1012.8399658)
         if not finite_number(time):  # an integer that is not: 10**400, which no float holds
             raise TrajCVAEError(f"{what} must be finite (got {shown(time)})")
@@ -681,6 +676,17 @@ def _series(values: list) -> pd.Series:
         except OverflowError:
             pass
     return pd.Series(values, dtype=object)
+
+
+def _as_number(time, what: str) -> str:
+    """How to give `update` a time (of the time column `what`) that came as no number: '' where none says."""
+    if what == "time" and hasattr(time, "timestamp"):  # a date-time: seconds since 1970
+        return ": give its seconds since 1970, time.timestamp()"
+    if what == "time" and isinstance(time, (np.timedelta64, datetime.timedelta)):  # (pd.Timedelta is one)
+        return ": give its seconds, time / np.timedelta64(1, 's')"
+    if isinstance(time, (numbers.Real, decimal.Decimal)) and not isinstance(time, bool):  # a Fraction, a Decimal
+        return ": give it as a float, float(time)"
+    return ""
 
 
 def _agent_text(value, column: str) -> str:

@@ -184,6 +184,16 @@ def column_aliases(names: list[str], frames: bool = False, columns: dict[str, st
     return names, seconds, lonlat
 
 
+def needed_among(names, frames: bool = False, columns: dict[str, str] | None = None) -> set[str]:
+    """The columns tracks need (frame, agent_id, x, y) among `names`, as a table's columns are read
+    (`column_aliases`: time as the frame, track_id as the agent's id, --columns' names); none where they cannot
+    be read (two time columns, a --columns name they lack: said when the table itself is read)."""
+    try:
+        return set(column_aliases([str(n).strip().lower() for n in names], frames, columns)[0]) & set(REQUIRED)
+    except DataError:
+        return set()
+
+
 def counted_from_one(names: list[str], columns: dict[str, str] | None) -> list[str]:
     """A table's column labels as --columns numbers them: pandas' own labels of a table read without a header
     (0, 1, ...) become 1, 2, ..., so frame=1 is its first column, as in a file."""

@@ -24,7 +24,7 @@ import pandas as pd
 from .errors import DataError, plural, shown, warn
 from .formats import TARS, class_names_file, mot_detections, notes_file, read_file, refuse_futures
 from .resample import EPS
-from .table import AGENT_COLUMNS, REQUIRED, Shared, column_aliases, column_map, time_role, where
+from .table import AGENT_COLUMNS, Shared, column_map, needed_among, time_role, where
 from .config import positive_number
 from .units import (coarse_positions, coarsely_written, lonlat_units, placed, scales_of_scenes, to_metres,
                     unit_conversion)
@@ -89,8 +89,7 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
             empty = [f for f in found if f not in left and f.stat().st_size == 0]  # placeholders
             left |= set(empty)
             found = [f for f in found if f not in left]
-            notes_line = notes and (f"{plural(len(notes), 'file')} of notes ({notes[0].relative_to(p)}"
-                                    f"{', ...' if len(notes) > 1 else ''}), read only when named")
+            notes_line = notes and f"{plural(len(notes), 'file')} of notes ({_named(notes, p)}), read only when named"
             empty_line = empty and f"{plural(len(empty), 'empty file')} ({_named(empty, p)})"
             broken_line = broken and (f"{plural(len(broken), 'broken link')} ({broken[0].relative_to(p)} -> "
                                       f"{os.readlink(broken[0])}{', ...' if len(broken) > 1 else ''}): a linked "
@@ -102,7 +101,7 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
             if not found:
                 raise DataError(f"{p}: directory holds no .csv/.txt/.tsv/.parquet/.ndjson files"
                                 + (f", only {packed_line}" if packed_line else "")
-                                + (f", only JSON files ({jsons[0].relative_to(p)}{', ...' if len(jsons) > 1 else ''}), "
+                                + (f", only JSON files ({_named(jsons, p)}), "
                                    "which are read when named (a dataset's folders hold JSON of other kinds)"
                                    if jsons and not packed_line else "")
                                 + (f", only MOTChallenge detections ({detections[0]}): track them first"
@@ -113,12 +112,12 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
             if packed_line:
                 warn(f"warning: {p}: skipped {packed_line}")
             if jsons:  # read only when named: a dataset's folders hold JSON of other kinds
-                warn(f"warning: {p}: skipped {plural(len(jsons), 'JSON file')} ({jsons[0].relative_to(p)}"
-                     f"{', ...' if len(jsons) > 1 else ''}): a folder's JSON is not read, as datasets keep maps "
-                     "and metadata in it; name a JSON file of tracks to read it")
+                warn(f"warning: {p}: skipped {plural(len(jsons), 'JSON file')} ({_named(jsons, p)}): a folder's "
+                     "JSON is not read, as datasets keep maps and metadata in it; name a JSON file of tracks to read "
+                     "it")
             if detections:
                 warn(f"warning: {p}: skipped {plural(len(detections), 'MOTChallenge detection file')} ("
-                     f"{detections[0].relative_to(p)}{', ...' if len(detections) > 1 else ''}: detections, not tracks)")
+                     f"{_named(detections, p)}: detections, not tracks)")
             if others:
                 warn(f"warning: {p}: skipped {others}")
             files.extend(found)
@@ -175,15 +174,6 @@ def hash_bytes(path: Path, h):
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h
-
-
-def _roles(names) -> set[str]:
-    """The columns tracks need (frame, agent_id, x, y) among `names`, as a table's columns are read (time as
-    the frame, track_id as the agent's id, ...)."""
-    try:
-        return set(column_aliases([str(n).strip().lower() for n in names])[0]) & set(REQUIRED)
-    except DataError:  # (two time columns, ...): named when the table's own columns are read
-        return set()
 
 
 def _named(files: list[Path], folder: Path) -> str:
@@ -287,9 +277,10 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
             tables, n_files = [canonical(paths, "dataframe", "input", first_line=0, row_word="iloc",
                                           frames=fps is not None, typed=True, columns=columns)], 0
         except DataError as e:  # set_index("time"), a groupby's keys: columns in the index, which is not read
-            held = [str(n) for n in paths.index.names if n is not None and _roles([n])]
+            held = [str(n) for n in paths.index.names if n is not None and needed_among([n])]
             nested = isinstance(paths.columns, pd.MultiIndex)
-            level = max(range(paths.columns.nlevels), key=lambda i: len(_roles(paths.columns.get_level_values(i))))
+            level = max(range(paths.columns.nlevels),
+                        key=lambda i: len(needed_among(paths.columns.get_level_values(i))))
             if not ("missing column(s)" in str(e) or "no column '" in str(e)) or not (held or nested):
                 raise
             said = str(e).split("; read a column of another name")[0].split("; add ")[0]

@@ -427,9 +427,10 @@ def missing_marks(uniques) -> np.ndarray:
 def agent_ids(uniques: pd.Index, codes: np.ndarray, typed: bool = False) -> np.ndarray:
     """Agent ids from their distinct values and per-row codes: integers when every id is one (ETH/UCY
     writes 1.0) and none is written with a leading zero, else stripped strings as written (so "007" comes
-    back as "007", and "01" and "1" stay two agents). `typed`: the values come with their own type (a
-    DataFrame's column, not a file's text): ids that are all strings stay strings, those integers as text
-    ("1.0" is the agent "1", as in a file, and not the number 1)."""
+    back as "007", and "01" and "1" stay two agents); ids of an integer type (a DataFrame's, Parquet's, JSON's)
+    as those integers, however large. `typed`: the values come with their own type (a DataFrame's column, not a
+    file's text): ids that are all strings stay strings, those integers as text ("1.0" is the agent "1", as in a
+    file, and not the number 1)."""
     if pd.api.types.is_integer_dtype(uniques) and not pd.api.types.is_bool_dtype(uniques) and \
             (not len(uniques) or uniques.max() <= np.iinfo(np.int64).max):
         return np.asarray(uniques, dtype=np.int64)[codes]  # integers as they are (beyond 2**53 too)
