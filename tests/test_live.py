@@ -1423,6 +1423,18 @@ def test_gps_detections_give_the_futures_of_predict_on_the_gps_file_online_and_o
         Detection.model_validate({"id": 7, "object_id": 8, "x": 1.0, "y": 2.0})
     with pytest.raises(ValueError, match="'id' and 'Id' name one field"):
         Detection.model_validate({"id": 7, "Id": 8, "x": 1.0, "y": 2.0})
+    # A field's error names it as the body sent it (pydantic's errors name the field it fills).
+    from pydantic import ValidationError
+
+    from trajcvae.server import Observations, one_line
+    for det, said in (({"Track_ID": 1.5, "x": 1, "y": 2}, "detections.1.Track_ID: must be a text or a whole number "
+                       "(got 1.5)"), ({"id": 1, "X": "a", "y": 2}, "detections.1.X: Input should be a valid number"),
+                      ({"agent_id": 1, "Longitude": "a", "lat": 2}, "detections.1.Longitude: Input should be a valid"),
+                      ({"agent_id": [1], "x": 1, "y": 2}, "detections.1.agent_id: must be a text or a whole number")):
+        body = {"time": 0.0, "detections": [{"agent_id": 0, "x": 0, "y": 0}, det]}
+        with pytest.raises(ValidationError) as e:
+            Observations.model_validate(body)
+        assert one_line(e.value.errors(), body).startswith(said)
     assert twice.status_code == 422 and "'lat' and 'Lat' name one field (any case): give it once" in twice.text
     assert wrong.status_code == 422 and wrong.json()["detail"] == \
         "detections: missing column(s) lon, lat (have: agent_id, x, y)"

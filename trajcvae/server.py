@@ -107,31 +107,38 @@ class Detection(BaseModel):
     @classmethod
     def _no_time_or_scene(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            fields = {f for f in cls.model_fields if f != "class_"} | {"class"}
-            seen: dict[str, Any] = {}  # the fields read, and names of longitude and latitude, by lower case
-            for key in data:
-                name = str(key).strip().lower()
-                if name in ("scene", "frame", *TIME_NAMES):
-                    raise ValueError(f"'{key}' is not allowed in a detection: the time is the update's, the "
-                                     "scene the URL's")
-                if name in seen and (name in fields or name in LON_NAMES or name in LAT_NAMES or name in ID_NAMES):
-                    raise ValueError(f"'{seen[name]}' and '{key}' name one field (any case): give it once")
-                seen.setdefault(name, key)
-            field_of = {name: name for name in fields}  # others stay as sent (and are ignored)
-            ids = [name for name in seen if name in ID_NAMES]  # track_id, object_id: as a file's id goes by
-            if "agent_id" not in seen and len(ids) > 1:
-                raise ValueError(f"'{seen[ids[0]]}' and '{seen[ids[1]]}' both name the agent: give one (agent_id)")
-            field_of |= {ids[0]: "agent_id"} if "agent_id" not in seen and ids else {}
-            if not {"x", "y"} <= seen.keys():  # longitude and latitude by any name a file's columns may have
-                try:
-                    lon, lat = lonlat_names(list(seen), "a detection")
-                except DataError as e:
-                    raise ValueError(str(e).removeprefix("a detection: ")) from None
-                field_of |= {lon: "lon", lat: "lat"}
-            data = {field_of.get(str(key).strip().lower(), key): value for key, value in data.items()}
+            field_of = sent_fields(list(data))
+            data = {field_of.get(key, key): value for key, value in data.items()}
             if not ({"x", "y"} <= data.keys() or {"lon", "lat"} <= data.keys()):
                 raise ValueError("a detection needs x and y (or lon and lat, on a server run with --lonlat)")
         return data
+
+
+def sent_fields(keys: list) -> dict:
+    """A detection's keys as sent -> the fields they fill: any case, track_id or object_id as agent_id (as a
+    file's id column goes by), a longitude's and latitude's names as lon and lat; other keys are left out
+    (ignored). Raises ValueError for a time or scene of the detection's own and for a field given twice."""
+    fields = {f for f in Detection.model_fields if f != "class_"} | {"class"}
+    seen: dict[str, Any] = {}  # the fields read, and names of longitude and latitude, by lower case
+    for key in keys:
+        name = str(key).strip().lower()
+        if name in ("scene", "frame", *TIME_NAMES):
+            raise ValueError(f"'{key}' is not allowed in a detection: the time is the update's, the scene the URL's")
+        if name in seen and (name in fields or name in LON_NAMES or name in LAT_NAMES or name in ID_NAMES):
+            raise ValueError(f"'{seen[name]}' and '{key}' name one field (any case): give it once")
+        seen.setdefault(name, key)
+    field_of = {name: name for name in fields}
+    ids = [name for name in seen if name in ID_NAMES]
+    if "agent_id" not in seen and len(ids) > 1:
+        raise ValueError(f"'{seen[ids[0]]}' and '{seen[ids[1]]}' both name the agent: give one (agent_id)")
+    field_of |= {ids[0]: "agent_id"} if "agent_id" not in seen and ids else {}
+    if not {"x", "y"} <= seen.keys():  # longitude and latitude by any name a file's columns may have
+        try:
+            lon, lat = lonlat_names(list(seen), "a detection")
+        except DataError as e:
+            raise ValueError(str(e).removeprefix("a detection: ")) from None
+        field_of |= {lon: "lon", lat: "lat"}
+    return {key: field_of[name] for name, key in seen.items() if name in field_of}
 
 
 class Observations(BaseModel):
@@ -340,14 +347,25 @@ def records(table: pd.DataFrame, columns: list[str], decimals: int = 6) -> bytes
     return b"[" + b"".join(pieces) + b"}]"
 
 
-def one_line(errors: list[dict]) -> str:
-    """The first of pydantic's errors as one line naming the field, e.g. 'detections.2.x: ...'."""
+def one_line(errors: list[dict], body: Any = None) -> str:
+    """The first of pydantic's errors as one line naming the field as the request `body` sent it, e.g.
+    'detections.2.x: ...' ('detections.2.track_id' for an id sent so)."""
     e = errors[0]
     if e.get("type") == "json_invalid":
         return f"body: not valid JSON ({e.get('ctx', {}).get('error', 'decode error')})"
     loc = [p for p in e.get("loc", ()) if p not in ("body", "query")]
-    if "agent_id" in loc[:-1]:  # a union's error names its member's type (agent_id.str): say what it takes
-        where = ".".join(str(p) for p in loc[:loc.index("agent_id") + 1])
+    union = "agent_id" in loc[:-1]  # a union's error names its member's type (agent_id.str)
+    if loc[:1] == ["detections"] and len(loc) > 2 and isinstance(body, dict):  # say the field's name as sent
+        dets, i = body.get("detections"), loc[1]
+        det = dets[i] if isinstance(dets, list) and isinstance(i, int) and 0 <= i < len(dets) else None
+        if isinstance(det, dict):
+            try:
+                sent = {field: key for key, field in sent_fields(list(det)).items()}
+            except ValueError:
+                sent = {}
+            loc[2] = sent.get(loc[2], loc[2])
+    if union:  # say what the id takes
+        where = ".".join(str(p) for p in loc[:-1])
         return f"{where}: must be a text or a whole number (got {orjson.dumps(e.get('input')).decode()[:40]})"
     where = ".".join(str(p) for p in loc) or "body"
     message = str(e.get("msg", "invalid")).splitlines()[0]
@@ -478,7 +496,7 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
             # FastAPI reads a body of another content type as text, whatever it holds: name the header.
             return JSONResponse({"detail": "body: send JSON with the header content-type: application/json (got "
                                            f"{kind[:60] or 'none'})"}, 422)
-        return JSONResponse({"detail": one_line(errors)}, 422)
+        return JSONResponse({"detail": one_line(errors, exc.body)}, 422)
 
     @app.exception_handler(AnyHTTPException)
     async def refused(request: Request, exc: AnyHTTPException):
