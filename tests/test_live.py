@@ -329,12 +329,14 @@ def test_a_detection_repeated_exactly_is_held_once_and_a_true_time_is_no_time(pe
     assert online.time == 0.0 and online.rows == 2
     import decimal
 
+    # A number that is none of Python's floats or ints: named, with its conversion.
     for time, fix in ((pd.Timestamp("2024-05-01T12:00:00.4Z"), "Timestamp\\): give its seconds since 1970, "
-                       "time.timestamp\\(\\)$"), (decimal.Decimal("0.4"), "Decimal\\): give it as a float, "
-                       "float\\(time\\)$")):  # a number that is none of Python's floats or ints: named
+                       "pd.Timestamp\\(time\\).timestamp\\(\\)$"),
+                      (decimal.Decimal("0.4"), "Decimal\\): give it as a float, float\\(time\\)$")):
         with pytest.raises(TrajCVAEError, match=f"^time must be a number \\(got {fix}"):
             online.update(time, [("a", 1.4, 2.0)])
-    with pytest.raises(TrajCVAEError, match=r"^time must be a number \(got timedelta64\): give its seconds, time / "):
+    with pytest.raises(TrajCVAEError, match=r"^time must be a number \(got timedelta64\): give its seconds, "
+                       r"pd.Timedelta\(time\)"):
         online.update(np.timedelta64(1, "s"), [("a", 1.4, 2.0)])
     with pytest.raises(TrajCVAEError, match=r"^frame must be a number \(got Timestamp\)$"):  # frame ids: no seconds
         OnlinePredictor(pedestrian, k=1, fps=25).update(pd.Timestamp("2024-05-01"), [("a", 1.4, 2.0)])

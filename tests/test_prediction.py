@@ -1,4 +1,5 @@
 """Prediction: K futures per agent in the documented table, seeded, causal, streamed safely, from safe checkpoints."""
+import decimal
 import json
 import math
 import os
@@ -1240,6 +1241,15 @@ def test_the_python_api_names_an_argument_of_the_wrong_kind_in_one_line(trained,
         (lambda: model.predict(table, k=2, since="700"), "^since must be a time .* \\(got '700'\\)$"),
         (lambda: model.predict(table, k=2, every_window=True, since=700), "^since picks latest windows"),
         (lambda: model.predict(table, k=2, since=1e9), "^since 1e\\+09: no agent was seen at or after it"),
+        # A number of a type the API does not take (a Decimal, a date-time) names the conversion.
+        (lambda: model.predict(table, k=2, since=pd.Timestamp("2024-05-01")), "\\): give its seconds since 1970, "
+         "pd.Timestamp\\(since\\).timestamp\\(\\)$"),
+        (lambda: model.predict(table, k=2, since=decimal.Decimal("7")), "\\): give it as a float, float\\(since\\)$"),
+        (lambda: model.predict(table, k=2, fps=decimal.Decimal("25")), "\\): give it as a float, float\\(fps\\)$"),
+        (lambda: model.predict(table, k=2, scale=decimal.Decimal("0.5")), "\\): give it as a float, float\\(scale\\)$"),
+        (lambda: model.predict(table, k=2.0), "^k must be a whole number \\(got 2.0\\): give it as an int, "
+                                              "int\\(k\\)$"),
+        (lambda: model.predict(table, k=float("nan")), "^k must be a whole number \\(got nan\\)$"),
         (lambda: model.predict(table, k=2, calibrate="scene", past=5), "^past: expected a scene's past"),
         (lambda: evaluate(model, latest, k=2), "^evaluate scores windows against their true futures"),
         (lambda: evaluate(model, table, k=2, calibration_draws=150.5), "^calibration_draws must be a whole number"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import decimal
 import difflib
 import hashlib
 import math
@@ -22,7 +23,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-from .errors import TrajCVAEError, home_path, in_cli, shown, small_text
+from .errors import TrajCVAEError, as_number_hint, home_path, in_cli, shown, small_text
 
 
 @dataclass
@@ -550,8 +551,17 @@ KSETS = ("none", "kmeans", "learned")  # --kset: plain sampling (K draws, no wei
 def _whole(value, option: str):
     """The Python API's counts and seeds are whole numbers (2.5 or "5" would fail deep inside torch)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TrajCVAEError(f"{option} must be a whole number (got {value!r})")
+        raise TrajCVAEError(f"{option} must be a whole number (got {value!r})"
+                            + (f": give it as an int, int({option})" if _whole_valued(value) else ""))
     return value
+
+
+def _whole_valued(value) -> bool:
+    """A number of another type that holds a whole number: 5.0, Decimal('5'), np.float64(5)."""
+    try:
+        return isinstance(value, (numbers.Real, decimal.Decimal)) and value == int(value)
+    except (ValueError, OverflowError):  # NaN, infinity
+        return False
 
 
 def _not_huge(value: int, option: str) -> int:
@@ -696,7 +706,8 @@ def check_time(value: float, option: str) -> float:
     """A moment (since, --t0, --scene-frame): a finite number in the input's time base (the Python API could
     give a Timestamp, a text or NaN)."""
     if not finite_number(value):
-        raise TrajCVAEError(f"{option} must be a time in the input's time base, a finite number (got {shown(value)})")
+        raise TrajCVAEError(f"{option} must be a time in the input's time base, a finite number (got {shown(value)})"
+                            + as_number_hint(value, option.lstrip("-").replace("-", "_"), time=True))
     return value
 
 

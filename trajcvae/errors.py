@@ -1,5 +1,7 @@
 """The project's own error type: every user mistake becomes one of these, and the CLI prints it as
 one line (no traceback); and its warning type, for a result that may be wrong."""
+import datetime
+import decimal
 import numbers
 import os
 import re
@@ -219,6 +221,18 @@ def as_written(convert):
         return convert(text)
     parse.__name__ = convert.__name__
     return parse
+
+
+def as_number_hint(value, name: str, time: bool = False) -> str:
+    """How to give the Python API's `name` a `value` refused for its type, as ': give ...'; '' where no
+    conversion says. `time`: a time in seconds, which a date-time (seconds since 1970) or a duration may give."""
+    if time and (hasattr(value, "timestamp") or type(value).__name__ == "datetime64"):  # (pd.Timestamp, datetime)
+        return f": give its seconds since 1970, pd.Timestamp({name}).timestamp()"
+    if time and (isinstance(value, datetime.timedelta) or type(value).__name__ == "timedelta64"):
+        return f": give its seconds, pd.Timedelta({name}).total_seconds()"
+    if isinstance(value, (numbers.Real, decimal.Decimal)) and not isinstance(value, bool):  # a Fraction, a Decimal
+        return f": give it as a float, float({name})"
+    return ""
 
 
 def shown(value) -> str:

@@ -29,11 +29,8 @@ them the ids of agents no longer held.
 from __future__ import annotations
 
 import copy
-import datetime
-import decimal
 import functools
 import math
-import numbers
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -44,7 +41,7 @@ import torch
 from .calibrate import ScenePast
 from .checks import FAR_APART, bridging_gap, coarse_warning, speed_band, step_moves, time_text, track_jumps
 from .config import check_flags, check_forget_after, check_sampling, finite_number
-from .errors import DataError, NoWindowsError, TrajCVAEError, shown, warn, warning_text
+from .errors import DataError, NoWindowsError, TrajCVAEError, as_number_hint, shown, warn, warning_text
 from .predict import OUTPUT_COLUMNS, TrajCVAE, samples_to_frame
 from .resample import EPS
 from .table import AGENT_COLUMNS, ID_NAMES, TIME_NAMES, lonlat_names, row_at
@@ -478,7 +475,8 @@ class OnlinePredictor:
         is judged as a file's time column is (`values.coarse_columns`; refused where it has lost a step's time)."""
         what = self.time_column
         if isinstance(time, (bool, np.timedelta64)) or not isinstance(time, (int, float, np.integer, np.floating)):
-            raise TrajCVAEError(f"{what} must be a number (got {type(time).__name__}){_as_number(time, what)}")
+            raise TrajCVAEError(f"{what} must be a number (got {type(time).__name__})"
+                                + as_number_hint(time, what, time=what == "time"))
         # A float32 time as a file's float32 column is read: as written (1012.84, not 1012.8399658)
         if not finite_number(time):  # an integer that is not: 10**400, which no float holds
             raise TrajCVAEError(f"{what} must be finite (got {shown(time)})")
@@ -676,17 +674,6 @@ def _series(values: list) -> pd.Series:
         except OverflowError:
             pass
     return pd.Series(values, dtype=object)
-
-
-def _as_number(time, what: str) -> str:
-    """How to give `update` a time (of the time column `what`) that came as no number: '' where none says."""
-    if what == "time" and hasattr(time, "timestamp"):  # a date-time: seconds since 1970
-        return ": give its seconds since 1970, time.timestamp()"
-    if what == "time" and isinstance(time, (np.timedelta64, datetime.timedelta)):  # (pd.Timedelta is one)
-        return ": give its seconds, time / np.timedelta64(1, 's')"
-    if isinstance(time, (numbers.Real, decimal.Decimal)) and not isinstance(time, bool):  # a Fraction, a Decimal
-        return ": give it as a float, float(time)"
-    return ""
 
 
 def _agent_text(value, column: str) -> str:

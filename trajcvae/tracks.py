@@ -21,7 +21,7 @@ from typing import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, plural, shown, warn
+from .errors import DataError, as_number_hint, plural, shown, warn
 from .formats import TARS, class_names_file, mot_detections, notes_file, read_file, refuse_futures
 from .resample import EPS
 from .table import AGENT_COLUMNS, Shared, column_map, needed_among, time_role, where
@@ -462,7 +462,8 @@ def _only_classes(t: pd.DataFrame, classes: list[str], name: str) -> pd.DataFram
 def check_fps(fps: float | None) -> None:
     """--fps: None (no rate given) or a positive, finite number of frame ids per second."""
     if fps is not None and not positive_number(fps):
-        raise DataError(f"--fps must be a positive number of frames per second (got {shown(fps)})")
+        raise DataError(f"--fps must be a positive number of frames per second (got {shown(fps)})"
+                        + as_number_hint(fps, "fps"))
 
 
 def _combine(tables: list[pd.DataFrame], n_files: int) -> pd.DataFrame:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .config import positive_number
-from .errors import DataError, first_line, home_path, plural, shown, small_text, warn
+from .errors import DataError, as_number_hint, first_line, home_path, plural, shown, small_text, warn
 from .table import where
 from .values import foreign_digits, parses_as_number
 
@@ -43,7 +43,8 @@ def unit_conversion(scale: float | str | Path | Mapping | None, homography) -> d
             raise DataError(f"--scale must be a positive number of metres per input unit, given as a number, not "
                             f"as text (got {scale!r}; give {scale.strip()})")
         if not positive_number(scale):
-            raise DataError(f"--scale must be a positive number of metres per input unit (got {shown(scale)})")
+            raise DataError(f"--scale must be a positive number of metres per input unit (got {shown(scale)})"
+                            + as_number_hint(scale, "scale"))
         return {"scale": float(scale)}
     if homography is None:
         return None
