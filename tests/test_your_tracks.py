@@ -661,6 +661,42 @@ def test_a_track_that_jumps_as_no_agent_moves_gets_a_warning_naming_the_agent(mo
     assert "1 track jumps: agent 'a5' in scene 'live' moves 5.48 m in 0.4 s at time 42 (13.7 m/s" in said[1]
 
 
+def test_a_position_off_its_track_gets_a_warning_naming_the_agent_and_time(model, plaza):
+    """One position where its agent cannot have been (a typo, a missed fix written as 0, another agent's
+    detection for one frame) moves the futures of every window that reads it, so it is warned, naming the
+    agent, the time and how far off it is: in files (at the model's rate and at 30 Hz) and live, once the
+    position after it is seen. A jump leaves the track where it went, so it is a jump, not a spike; walkers
+    at 60 Hz with 5 cm of noise and cars going on at 10 m/s are fine (the jump test above)."""
+    walkers = upsample(plaza, 2.5)
+    one = walkers.agent_id == walkers.agent_id.value_counts().index[0]
+    at = float(walkers[one].time.iloc[len(walkers[one]) // 2])
+    typo = walkers.assign(y=np.where(one & (walkers.time == at), 1500.0, walkers.y))
+    agent = walkers[one].agent_id.iloc[0]
+    with pytest.warns(TrajCVAEWarning, match=rf"^1 position lies off its track: agent '{agent}' in scene "
+                                             rf"'test0' at time {at:g} is 1\.5e\+03 m from its positions before and "
+                                             r"after it \(0\.\d+ m apart; there and back at .* drop that row$"):
+        model.predict(typo, k=1)
+    utm = walkers.assign(x=walkers.x + 500_000.0, y=walkers.y + 5_000_000.0)
+    zero = utm.assign(x=np.where(one & (utm.time == at), 0.0, utm.x))  # a missed fix written as 0
+    assert "1 position lies off its track" in model.check_speeds(model.read(zero), [].append)
+    assert model.check_speeds(model.read(utm)) is None
+    video = upsample(plaza, 30.0)
+    one = video.agent_id == agent
+    at = float(video[one].time.iloc[len(video[one]) // 2])
+    swapped = video.assign(x=np.where(one & (video.time == at), video.x + 3.0, video.x))  # another's box, one frame
+    said = model.check_speeds(model.read(swapped), [].append)  # (3 m off, 2-3 m from the positions 0.4 s away)
+    assert re.search(rf"agent '{agent}' in scene 'test0' at time {at:g} is [23]\.\d+ m from", said), said
+    # Live: said once the span after it is seen (a step and a bridged gap on), once.
+    live = OnlinePredictor(model, k=1)
+    with pytest.warns(TrajCVAEWarning) as caught:
+        for n in range(20):
+            s = round(0.4 * n, 6)
+            live.update(s, [(f"a{i}", 1.2 * s, 3.0 * i + (900.0 if i == 2 and n == 10 else 0.0)) for i in range(6)])
+            assert len(caught) == (n >= 13), s
+    assert str(caught[0].message).startswith("1 position lies off its track: agent 'a2' in scene 'live' at time 4 is "
+                                             "900 m from")
+
+
 def test_tracks_that_jump_in_several_scenes_are_counted_and_the_fastest_jump_is_named():
     """Jumps in two scenes: both tracks are counted, and the warning names the fastest jump of all (30 m in a
     step, not 12 m), whichever scene comes first."""
@@ -1182,6 +1218,10 @@ def test_motchallenge_rows_that_are_no_track_are_refused_by_line(tmp_path):
             read_tracks([write(tmp_path / "t.txt", "\n".join(rows + [row]) + "\n")], fps=30)
     with pytest.raises(DataError, match=r"t.txt line 1: MOT box of width 0 and height 40"):  # a first row too
         read_tracks([write(tmp_path / "t.txt", "\n".join(["1,1,100,200,0,40,0.9,-1,-1,-1"] + rows) + "\n")], fps=30)
+    for first, message in (("1,inf,100,200,16,40,1,1,1", "column 'id' value inf is not finite"),  # (round() raised)
+                           ("nan,1,100,200,16,40,0.9,-1,-1,-1", "column 'frame' value 'nan' is not finite")):
+        with pytest.raises(DataError, match=rf"t.txt line 1: {message}"):
+            read_tracks([write(tmp_path / "t.txt", "\n".join([first, "2,1,101,200,16,40,1,1,1"]) + "\n")], fps=30)
     seq = tmp_path / "seq" / "gt"
     seq.mkdir(parents=True)
     write(tmp_path / "seq" / "seqinfo.ini", "[Sequence]\nname=seq\nframeRate=fast\n")

@@ -222,6 +222,9 @@ class _Spans:
     track: np.ndarray  # (S,) the track its first row is in (tracks: split by agent and by gaps not bridged)
     joined: np.ndarray  # (S,) bool: its last row is in that track too
     around: np.ndarray  # (S,) m/s: the faster of its track's spans just before and just after it; NaN: none
+    after: np.ndarray  # (S,) m/s: its track's span just after it (from its last row); NaN: none
+    onward: np.ndarray  # (S,) the last row of that span; -1: none
+    through: np.ndarray  # (S,) m/s: from its first row to that span's last, past its own last row; NaN: none
     paced: np.ndarray  # (Q,) m/s over PACE steps from each row, or a step at least, if its track ends sooner
 
 
@@ -263,8 +266,11 @@ def _spans(df: pd.DataFrame, dt: float, max_gap: float = 0.8, time_step: float |
     # The span just after one starts where it ends; the one just before ends where it starts.
     span_of = np.full(n, -1)
     span_of[start] = np.arange(len(start))
-    nxt = span_of[end]
-    after = np.where((nxt >= 0) & joined[nxt] & joined, speed[nxt], np.nan)
+    nxt = span_of[end]  # (S,) the span after each, in its track; -1: none
+    follows = (nxt >= 0) & joined & joined[np.maximum(nxt, 0)]
+    after, through, onward = np.full(len(start), np.nan), np.full(len(start), np.nan), np.full(len(start), -1)
+    after[follows], onward[follows] = speed[nxt[follows]], end[nxt[follows]]
+    through[follows] = metres(start[follows], onward[follows]) / (t[onward[follows]] - t[start[follows]])
     prior = np.searchsorted(key, key[start] - reach, side="right") - 1
     prior_ok = (prior >= 0) & (track[np.maximum(prior, 0)] == track[start])
     prior = np.maximum(prior, 0)
@@ -284,7 +290,8 @@ def _spans(df: pd.DataFrame, dt: float, max_gap: float = 0.8, time_step: float |
     paced_cut = np.searchsorted(scene[moved][paced_by], np.arange(len(names) + 1))
     for c, name in enumerate(names):
         i, q = by[cut[c]:cut[c + 1]], paced_by[paced_cut[c]:paced_cut[c + 1]]
-        out.append(_Spans(str(name), start[i], end[i], speed[i], track[start[i]], joined[i], around[i], paced[q]))
+        out.append(_Spans(str(name), start[i], end[i], speed[i], track[start[i]], joined[i], around[i], after[i],
+                          onward[i], through[i], paced[q]))
     return out
 
 
@@ -363,6 +370,44 @@ def track_jumps(df: pd.DataFrame, dt: float, max_gap: float, high: float, after:
             "track, whose futures are wrong; give each agent an id of its own"), agents
 
 
+def track_spikes(df: pd.DataFrame, dt: float, max_gap: float, high: float, after: float = -math.inf,
+                 until: float = math.inf, spans: list[_Spans] | None = None) -> tuple[str | None, list]:
+    """(a one-line warning naming the position farthest off its track, or None; the agent ids of the tracks
+    with one) when a track's position lies where its agent cannot have been: the spans to it and from it
+    (`_spans`) both faster than `high` m/s (the band's top) and `JUMP` times as fast as the move from the
+    position before it to the one after (a typo, a missed GPS fix written as 0, a detection given another
+    agent's id for one frame). `track_jumps` leaves these alone: the span after a spike is as fast as the one
+    before it. Only positions after `after` and by `until` (in the `frame` column's units) are judged."""
+    frame, ids = df["frame"].to_numpy(), df["agent_id"].to_numpy()
+    xy = df[["x", "y"]].to_numpy(dtype=np.float64)
+    rows, agents, farthest = [], [], None
+    for s in _spans(df, dt, max_gap) if spans is None else spans:
+        slower = np.fmin(s.speed, s.after)  # NaN: no span after it
+        bad = (s.joined & (frame[s.end] > after) & (frame[s.end] <= until) & (slower > high)
+               & (slower > JUMP * s.through))
+        if not bad.any():
+            continue
+        rows += np.unique(s.end[bad]).tolist()
+        agents += pd.unique(ids[s.end[bad]]).tolist()
+        i = np.flatnonzero(bad)
+        off = np.fmin(np.hypot(*(xy[s.end[i]] - xy[s.start[i]]).T), np.hypot(*(xy[s.onward[i]] - xy[s.end[i]]).T))
+        j = i[np.argmax(off)]
+        if farthest is None or off.max() > farthest[0]:
+            farthest = (float(off.max()), s, j)
+    if farthest is None:
+        return None, agents
+    off, s, j = farthest
+    count = len(set(rows))
+    when = "time" if df.attrs.get("time_base") == "seconds" else "frame"
+    how = "" if seconds_per_unit(df) is not None else f", if one frame step is {dt:g} s"
+    apart = float(np.hypot(*(xy[s.onward[j]] - xy[s.start[j]])))
+    lie = "lies off its track" if count == 1 else "lie off their tracks; the farthest"
+    return (f"warning: {plural(count, 'position')} {lie}: agent '{ids[s.end[j]]}' in scene '{s.scene}' at {when} "
+            f"{time_text(frame[s.end[j]])} is {off:.3g} m from its positions before and after it ({apart:.3g} m apart; "
+            f"there and back at {min(s.speed[j], s.after[j]):.3g} m/s{how}): a bad position (a typo, a missed fix "
+            "written as 0) moves the futures of every window that reads it; correct or drop that row"), agents
+
+
 def _speed_outside(sp: np.ndarray, paced: np.ndarray, low: float, high: float) -> tuple[float, str, str] | None:
     """(speed, what it is, over which moves) when moves at speeds `sp` (m/s, over a step; `paced`: over
     `PACE` steps) are outside [low, high]: the median of `sp` over `high`, or that of the moves faster than
@@ -391,7 +436,7 @@ def plausibility(df: pd.DataFrame, dt: float, record: dict | None = None, min_mo
     track jumps
     (`track_jumps`, unless `jumps` is False: a step within a track over the band's top and `JUMP` times as
     fast as its track's steps around it; for one scene outside the band, the other scenes' jumps follow on a
-    second line); None when all is well. Float32 positions or times too coarse to predict from
+    second line) or holds a position off it (`track_spikes`, as jumps are); None when all is well. Float32 positions or times too coarse to predict from
     (`attrs["coarse"]`) are warned on a line of their own, before the others; positions written to too few
     decimals only where no other line is said."""
     rest = _rates_speeds_jumps(df, dt, record, min_moves, max_gap, jumps, time_step)
@@ -478,7 +523,7 @@ def _speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: i
         odd = odds[0] if odds else None
         if odd is None:
             return [_frame_rate_hint(df, dt, pooled, low, time_step),
-                    track_jumps(df, dt, max_gap, high, spans=steps)[0] if jumps else None]
+                    *(check(df, dt, max_gap, high, spans=steps)[0] for check in (track_jumps, track_spikes) if jumps)]
         rest = float(np.median(np.concatenate([sp for scene, sp in speeds.items() if scene != odd])))
         outside = judged[odd]
         files = df.loc[df["scene"] == odd, "_file"].astype(str)
@@ -535,9 +580,10 @@ def _speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: i
     said = (f"warning: the {measure} of {what}{over} is {v:.3g} m/s{how}, outside the {band}: check "
             f"{' and '.join(fixes)}{others}{agents}")
     # The other scenes are within the band, so their jumps are judged as if the odd one were not there.
-    jump = track_jumps(df, dt, max_gap, high, spans=[s for s in steps if s.scene != odd])[0] \
-        if odd is not None and jumps else None
-    return [said, jump]
+    others = [s for s in steps if s.scene != odd]
+    if odd is None or not jumps:
+        return [said]
+    return [said, *(check(df, dt, max_gap, high, spans=others)[0] for check in (track_jumps, track_spikes))]
 
 
 FAST_CLOCK = 0.01  # seconds: samples closer than this (over 100 a second) may be times in minutes or hours

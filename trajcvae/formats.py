@@ -675,7 +675,7 @@ def _mot_row(fields: list[str]) -> int:
     writes classes). Other rows of 9 or 10 numbers (a 3-D tracker's x, y, z, ...) are not boxes to guess at."""
     if len(fields) not in (len(MOT_FIELDS), len(MOT_GT_FIELDS)) or not all(parses_as_number(f) for f in fields):
         return 0
-    v = [float(f) for f in fields]
+    v = [x if math.isfinite(x) else 0.0 for x in map(float, fields)]  # nan, inf: refused when the row is read
     if v[0] != round(v[0]) or v[1] != round(v[1]) or not (v[4] >= 0 and v[5] >= 0):  # a box of no size: named later
         return 0
     if len(v) == len(MOT_FIELDS):

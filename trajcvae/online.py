@@ -39,7 +39,8 @@ import pandas as pd
 import torch
 
 from .calibrate import ScenePast
-from .checks import FAR_APART, bridging_gap, coarse_warning, speed_band, step_moves, time_text, track_jumps
+from .checks import (FAR_APART, bridging_gap, coarse_warning, speed_band, step_moves, time_text, track_jumps,
+                     track_spikes)
 from .config import check_flags, check_forget_after, check_sampling, finite_number
 from .errors import DataError, NoWindowsError, TrajCVAEError, as_number_hint, shown, warn, warning_text
 from .predict import OUTPUT_COLUMNS, TrajCVAE, samples_to_frame
@@ -225,7 +226,7 @@ class OnlinePredictor:
             at = np.searchsorted(cols["agent"], code[order], side="right")
             cols = {c: np.insert(cols[c], at, added[c][order]) for c in cols}
         # Jumps are judged before old rows go: after a pause in updates, the spans due may be older than that.
-        jumped = self._jumps(time, cols) if self._judging else None
+        jumped = self._jumps(time, cols) if self._judging else []
         old = cols["frame"] < time - self._keep
         if old.any():
             gone = np.unique(cols["agent"][old])
@@ -258,8 +259,8 @@ class OnlinePredictor:
                 self.model.check_speeds(table, said, jumps=False, live=True)
             else:
                 self._judge_from = time + self._step
-        if jumped:
-            self._warn(jumped)
+        for line in jumped:
+            self._warn(line)
         if self._spacing is not None and len(ids):
             last, n, closest = self._spacing
             closest = min(closest, time - last) if n else closest
@@ -293,25 +294,28 @@ class OnlinePredictor:
             return f"{head}: is time in seconds (not milliseconds)?"
         return f"{head}; give --max-gap {bridging_gap(seconds):g} to bridge them"
 
-    def _jumps(self, time: float, cols: dict[str, np.ndarray]) -> str | None:
-        """The warning line (or None) of tracks in the history `cols` that jump (`checks.track_jumps`), judged
-        as a file's are: a span once a step and a bridged gap have passed since it ended (by then the span
-        after it has been seen, or its track has ended), at most once per model step of updates, and each
-        agent once (`_jumped`)."""
+    def _jumps(self, time: float, cols: dict[str, np.ndarray]) -> list[str]:
+        """The warning lines of tracks in the history `cols` that jump (`checks.track_jumps`) or hold a
+        position off the track (`checks.track_spikes`), judged as a file's are: a span once a step and a
+        bridged gap have passed since it ended (by then the span after it has been seen, or its track has
+        ended), at most once per model step of updates, and each agent once (`_jumped`)."""
         reach = self._step + self._max_gap  # a step, with a gap in it bridged
         until = time - reach + EPS * self._step  # (times a step and a gap apart, as rounded, count)
         if until - self._jumps_until < self._step * (1 - EPS):
-            return None
+            return []
         after, self._jumps_until = self._jumps_until, until
         ending = (cols["frame"] > after) & (cols["frame"] <= until)  # rows that end the spans judged now
         codes = np.setdiff1d(cols["agent"][ending], np.fromiter(self._jumped, np.int64, len(self._jumped)))
         rows = np.isin(cols["agent"], codes) & (cols["frame"] >= after - 2 * reach)
         if not rows.any():
-            return None
+            return []
         table = self._table(judged=False, cols={c: v[rows] for c, v in cols.items()}, named=True)
-        said, agents = track_jumps(table, self.model.config.data.dt, self._max_gap / self._per_second,
-                                   speed_band(self.model.stats.get("speeds"))[1], after=after, until=until)
-        self._jumped.update(self._codes[a] for a in agents)
+        said = []
+        for check in (track_jumps, track_spikes):
+            line, agents = check(table, self.model.config.data.dt, self._max_gap / self._per_second,
+                                 speed_band(self.model.stats.get("speeds"))[1], after=after, until=until)
+            self._jumped.update(self._codes[a] for a in agents)
+            said += [line] if line else []
         return said
 
     def _warn(self, line: str) -> None:
