@@ -436,8 +436,9 @@ def plausibility(df: pd.DataFrame, dt: float, record: dict | None = None, min_mo
     track jumps
     (`track_jumps`, unless `jumps` is False: a step within a track over the band's top and `JUMP` times as
     fast as its track's steps around it; for one scene outside the band, the other scenes' jumps follow on a
-    second line) or holds a position off it (`track_spikes`, as jumps are); None when all is well. Float32 positions or times too coarse to predict from
-    (`attrs["coarse"]`) are warned on a line of their own, before the others; positions written to too few
+    second line) or holds a position off it (`track_spikes`, as jumps are); None when all is well. Float32
+    positions or times too coarse to predict from (`attrs["coarse"]`) are warned on a line of their own,
+    before the others; positions written to too few
     decimals only where no other line is said."""
     rest = _rates_speeds_jumps(df, dt, record, min_moves, max_gap, jumps, time_step)
     # Positions written coarsely are judged in metres, which units or a rate in doubt put in doubt too.
