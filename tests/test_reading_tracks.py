@@ -1020,6 +1020,24 @@ def test_a_file_cut_short_mid_number_is_warned_of(tmp_path, end, warned):
             assert len(read_tracks([path])) == 31
 
 
+def test_a_file_whose_last_row_is_cut_short_of_fields_is_warned_of(tmp_path):
+    """A MOT tracker's file cut mid-row (`...,20,5` of `...,20,50,0.9,-1,-1,-1`) reads its last box 5 px
+    high in silence: a last row with fewer fields than each row before it, with no line end, is warned of,
+    before a reading that may refuse it (ground truth's class, cut off, is no class)."""
+    rows = "\n".join(f"{i + 1},1,{100 + 5 * i}.0,200.0,20,50,0.9,-1,-1,-1" for i in range(30))
+    path = write(tmp_path / "mot.txt", rows + "\n31,1,250.0,200.0,20,5")
+    with pytest.warns(TrajCVAEWarning, match=r"mot.txt ends mid-line, its last row with 6 of the 10 fields of every "
+                                             r"row before it: was it cut short"):
+        assert len(read_tracks([path], fps=30)) == 31
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(read_tracks([write(tmp_path / "whole.txt", rows + "\n")], fps=30)) == 30
+    truth = "\n".join(f"{i + 1},1,{100 + 5 * i}.0,200.0,20,50,1,1,1" for i in range(30))
+    with pytest.warns(TrajCVAEWarning, match="gt.txt ends mid-line"), \
+            pytest.raises(DataError, match=r"gt.txt line 31: no class id in column 8"):
+        read_tracks([write(tmp_path / "gt.txt", truth + "\n31,1,250.0,200.0,20,5")], fps=30)
+
+
 def test_a_quote_left_open_in_a_csv_is_named_at_its_line_not_a_row_lost(tmp_path):
     """`"ped` without its closing quote ran the label on over the next line, whose row was lost in silence
     (a gap reported in its place). The line is named; a line break within a label's closed quotes would be

@@ -2590,6 +2590,18 @@ def test_motchallenge_ground_truth_keeps_people_and_vehicles_and_drops_distracto
     tracks = read_tracks([gt], fps=30)
     assert sorted(set(tracks.agent_id)) == list(range(1, 8))
     assert dict(zip(tracks.agent_id, tracks.label)) == {c: MOT_CLASSES[c - 1] for c in range(1, 8)}
+    # One row's class missing, or one flag neither 0 nor 1: which boxes to keep (and their labels) is in
+    # doubt, so the row is named (it read the whole file as a tracker's, reflections kept as agents).
+    for at, row, message in ((5, "3,3,40,200,16,40,1,,1", "no class id in column 8"),
+                             (5, "3,3,40,200,16,40,1,nan,1", "no class id in column 8"),
+                             (9, "5,5,60,200,16,40,2,5,1", "'2' in column 7 \\('consider'\\), where ground truth")):
+        bad = rows[:at - 1] + [row] + rows[at:]
+        with pytest.raises(DataError, match=rf"gt.txt line {at}: {message}"):
+            read_tracks([write(tmp_path / "gt.txt", "\n".join(bad) + "\n")], fps=30)
+    # A tracker's 9 columns (a confidence, a class, -1) keep every box, labelled by class id.
+    tracker = [f"{f},{c},{10 * c + f},200,16,40,0.{c}{f},{c},-1" for c in range(1, 14) for f in (1, 2)]
+    assert sorted(set(read_tracks([write(tmp_path / "t.txt", "\n".join(tracker) + "\n")], fps=30).agent_id)) \
+        == list(range(1, 14))
 
 
 def test_motchallenge_rows_separated_by_blanks_are_read_as_boxes_not_as_sdd(tmp_path):

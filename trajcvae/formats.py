@@ -42,6 +42,7 @@ MOT_GT_FIELDS = MOT_FIELDS[:6] + ("consider", "class", "visibility")  # MOT16/17
 MOT_CLASSES = ("Pedestrian", "Person on vehicle", "Car", "Bicycle", "Motorbike", "Non motorized vehicle",
                "Static person", "Distractor", "Occluder", "Occluder on the ground", "Occluder full", "Reflection",
                "Crowd")  # gt.txt's class ids 1..13
+ODD_FLAGS = 0.01  # ground truth's 0/1 flags with at most 2 or this share of others: rows written wrong, refused
 MOT_AGENTS = 7  # classes 1..7 are people and vehicles; the rest (distractors, occluders, ...) are dropped
 SNIFF_BYTES = 1 << 20  # the header (or first row) must lie within the first MiB
 DEEP_JSON = "JSON nested too deeply to read (hundreds of levels; a table of tracks needs three at most)"
@@ -149,6 +150,9 @@ def read_file(path: Path, frames: bool = False, columns: dict[str, str] | None =
     if fmt.sdd:
         table = _read_sdd(path, fmt)
     else:
+        cut = _cut_short(path, fmt)  # said first: a row cut short may be what the reading refuses
+        if cut:
+            warn(cut)
         if fmt.mot:
             table = _read_mot(path, fmt, frames)
         else:
@@ -157,9 +161,6 @@ def read_file(path: Path, frames: bool = False, columns: dict[str, str] | None =
                 table = _read_slow(path, fmt)
             clock = fmt.header[fmt.names.index("frame")] if fmt.seconds and fmt.header and fmt.names else None
             table.attrs.update(seconds=fmt.seconds, lonlat=fmt.lonlat, clock=clock)
-        cut = _cut_short(path, fmt)
-        if cut:
-            warn(cut)
     table.attrs["named_by_file"] = not fmt.names or "scene" not in fmt.names
     return table
 
@@ -223,6 +224,15 @@ def _mot_labels(path: Path, flag: np.ndarray, cls: np.ndarray, vis: np.ndarray,
     none written): every box, no label."""
     keep = np.ones(len(cls), bool)
     whole = np.isfinite(cls) & (cls == np.round(cls))
+    if whole.any() and not whole.all():  # one row's class missing or no class: which boxes to keep is in doubt
+        i = int(np.flatnonzero(~whole)[0])
+        raise DataError(f"{path} line {lines[i]}: no class id in column 8 ('class'), where other rows have one: "
+                        "give each row its class (-1 in every row for none)")
+    odd = ~np.isin(flag, (0, 1))
+    if (vis >= 0).any() and 0 < odd.sum() <= max(2, ODD_FLAGS * len(odd)):  # ground truth's 0/1 flag, a few rows aside
+        i = int(np.flatnonzero(odd)[0])
+        raise DataError(f"{path} line {lines[i]}: '{flag[i]:g}' in column 7 ('consider'), where ground truth has 0 "
+                        "or 1 (as its other rows do): a row written wrong, or cut short?")
     if not whole.all() or (cls == -1).all():
         return keep, None
     ids = cls.astype(np.int64)
@@ -702,10 +712,11 @@ TAIL_BYTES = 1 << 14  # the end of a file that `_cut_short` looks at
 
 
 def _cut_short(path: Path, fmt: _Format) -> str | None:
-    """The warning for a file that ends without a line end, its last value written with fewer decimals than
-    the last value of each row before it: most likely cut mid-number (a copy, or a writer, still at work),
-    which would read as a position in silence (3.4 of 3.4512); None otherwise (a pipe, too few rows, values
-    of varying decimals, a last value complete)."""
+    """The warning for a file that ends without a line end, its last row with fewer fields than each row
+    before it, or its last value written with fewer decimals than the last value of each row before it: most
+    likely cut mid-number (a copy, or a writer, still at work), which would read as a position in silence
+    (3.4 of 3.4512; a box's height 5 of 50); None otherwise (a pipe, too few rows, rows of varying lengths or
+    values of varying decimals, a last value complete)."""
     try:
         size = path.stat().st_size
         if not path.is_file() or size == 0:
@@ -718,7 +729,13 @@ def _cut_short(path: Path, fmt: _Format) -> str | None:
     if tail.endswith(("\n", "\r")):
         return None
     rows = [_fields(line, fmt.sep) for line in tail.splitlines()[1:] if line.strip()]  # the first may be partial
-    if len(rows) < 4 or any(len(r) != len(rows[-1]) for r in rows) or not rows[-1]:
+    if len(rows) < 4 or not rows[-1] or any(len(r) != len(rows[0]) for r in rows[:-1]):
+        return None
+    if len(rows[-1]) < len(rows[0]):
+        return (f"warning: {path} ends mid-line, its last row with {len(rows[-1])} of the {len(rows[0])} fields of "
+                "every row before it: was it cut short (a copy or a writer still at work)? Read it again once it is "
+                "whole")
+    if len(rows[-1]) != len(rows[0]):
         return None
     decimals = [DECIMALS.fullmatch(r[-1]) for r in rows[:-1]]
     cut = re.fullmatch(r"[+-]?\d+(?:\.(\d*))?", rows[-1][-1])  # cut anywhere after its first digit
