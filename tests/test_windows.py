@@ -62,11 +62,20 @@ def test_no_usable_windows_says_why(track_table):
         build_windows(read_tracks(track_table), DataConfig(obs_len=20, pred_len=20))
 
 
-def test_off_grid_frame_is_an_error(track_table):
+def test_off_grid_frame_is_an_error(track_table, tmp_path):
     df = track_table.copy()
     df.loc[0, "frame"] = 5
     with pytest.raises(DataError, match="off the scene's time grid"):
         build_windows(read_tracks(df), DataConfig(time_step=10))
+    # A mistyped frame id, even the scene's first, is named, not the frames it puts off its grid.
+    df = track_table.sort_values(["frame", "agent_id"]).reset_index(drop=True)
+    first = df.frame.min()
+    df.loc[8, "frame"] = first - 5
+    path = tmp_path / "typo.csv"
+    df.to_csv(path, index=False)
+    with pytest.raises(DataError, match=rf"typo.csv line 10: frame {first - 5:g} is off the scene's time grid "
+                                        r"\(step 10\): a mistyped frame id\?"):
+        build_windows(read_tracks([path]), DataConfig(time_step=10))
 
 
 @pytest.mark.skipif(not ETH_UCY.is_dir(), reason="needs ../shared/datasets/eth_ucy")

@@ -28,15 +28,20 @@ class SceneSteps:
 
 def off_grid(g: pd.DataFrame, step: float) -> DataError | None:
     """The error for a frame of scene `g` (frame ids of unknown rate) that is not a whole number of `step`s
-    from its first, naming its row; None where every frame is on that grid."""
+    from the scene's other frames (the phase most of them share against the step, so a mistyped frame is
+    named, not the frames it shifts), naming its row; None where every frame is on that grid."""
     frame = g["frame"].to_numpy(dtype=float)
     fi = (frame - frame.min()) / step
-    off = np.abs(fi - np.round(fi)) > 1e-6
+    phase = np.round(fi - np.floor(fi), 6) % 1.0  # (N,) in [0, 1)
+    values, counts = np.unique(phase, return_counts=True)
+    apart = np.abs(phase - values[np.argmax(counts)])
+    off = np.minimum(apart, 1 - apart) > 1e-6
     if not off.any():
         return None
     src = where(g, int(np.flatnonzero(off)[0])) if "_line" in g else f"scene '{g['scene'].iloc[0]}'"
-    return DataError(f"{src}: frame {frame[off][0]:g} is off the scene's time grid (step {step:g}); pass --fps with "
-                     "the input's frame rate, which resamples its tracks onto the model's steps")
+    return DataError(f"{src}: frame {frame[off][0]:g} is off the scene's time grid (step {step:g}): a mistyped "
+                     "frame id? If the frames come at uneven times, pass --fps with the input's frame rate, which "
+                     "resamples its tracks onto the model's steps")
 
 
 def check_grid(df: pd.DataFrame, time_step: float | None = None) -> None:
