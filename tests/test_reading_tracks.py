@@ -1157,6 +1157,20 @@ def test_track_ids_of_mot_and_sdd_files_are_whole_numbers_below_2_to_the_53(tmp_
     assert f"{path} line 1: {message} (a whole number from 0 to 2**53)" in read_error(path)
 
 
+@pytest.mark.parametrize("layout", ["mot", "sdd"])
+def test_frame_ids_of_mot_and_sdd_files_too_large_to_keep_their_steps_are_refused_as_a_csvs_are(tmp_path, layout):
+    """A 64-bit frame counter near 2**62 reads as float64 steps 1,024 apart: named as too large (as in a
+    CSV), not as the repeated frames it would become."""
+    base = 2 ** 62
+    if layout == "mot":
+        rows = [f"{base + 1 + 10 * f},{i},{100 + f},200,16,40,1,1,1" for i in (1, 2) for f in range(4)]
+        path = write(tmp_path / "gt.txt", "\n".join(rows) + "\n")
+    else:
+        rows = [f'{i} 10 20 30 40 {base + 1 + 10 * f} 0 0 0 "Pedestrian"' for i in (1, 2) for f in range(4)]
+        path = write(tmp_path / "annotations.txt", "\n".join(rows) + "\n")
+    assert f"{path} line 1: frame 4.61169e+18 is too large to tell its steps apart" in read_error(path)
+
+
 @pytest.mark.parametrize("mark", ["nan", "NaN", "None", "NA"])
 def test_an_agent_id_written_as_a_missing_values_mark_is_refused_by_its_row(tmp_path, mark):
     """Among numeric ids, numpy's savetxt writes a missing one as nan, Python as None, R as NA: rows without an

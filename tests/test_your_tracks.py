@@ -309,6 +309,12 @@ def test_iso_8601_times_in_a_csv_are_read_as_seconds_since_1970(model, plaza, tm
         read_tracks([path])
     with pytest.raises(DataError, match="column 'frame' holds date-times, not frame ids; name it `time`"):
         read_tracks(seconds.assign(time=text).rename(columns={"time": "frame"}))
+    # A date-time among numbers of seconds is named as what it is: a column written two ways.
+    mixed = seconds.astype({"time": object})
+    mixed.loc[3, "time"] = text[3]
+    with pytest.raises(DataError, match=r"iloc\[3\]: column 'time' value '.*' is a date-time among numbers of seconds: "
+                                        r"write every time one way"):
+        read_tracks(mixed)
     # A date beyond 2262 is read by pandas 3 (whose date-times reach far), and refused in one line before it.
     y2300 = datetime.datetime(2300, 1, 1, tzinfo=datetime.timezone.utc)
     late = seconds.assign(time=[(y2300 + datetime.timedelta(seconds=t)).isoformat() for t in seconds.time])

@@ -233,6 +233,7 @@ class _Spans:
     paced: np.ndarray  # (Q,) m/s over PACE steps from each row, or a step at least, if its track ends sooner
 
 
+@np.errstate(invalid="ignore", over="ignore")  # times beyond any clock (a rate of 1e-300 Hz): named after
 def _spans(df: pd.DataFrame, dt: float, max_gap: float = 0.8, time_step: float | None = None) -> list[_Spans]:
     """`_Spans` per scene, all scenes in one pass. A track bridges gaps up to `max_gap` seconds; of frame
     ids of unknown rate (whose frame step, `time_step` or each scene's own as `time_steps` infers it,

@@ -31,8 +31,8 @@ import pandas as pd
 from .errors import DataError, first_line, warn
 from .table import (AGENT_COLUMNS, PER_SECOND, REQUIRED, TRACK_COLUMNS, Shared, column_aliases, counted_from_one,
                     is_column_number, missing_columns, needed_among, time_role)
-from .values import (MAX_RAW, ROUGH_PARSER, agent_ids, as_text, canonical, missing_marks, numeric_column,
-                     parses_as_number, to_numbers, unresolved_time)
+from .values import (MAX_RAW, ROUGH_PARSER, TIME_RESOLUTION, agent_ids, as_text, canonical, missing_marks,
+                     numeric_column, parses_as_number, to_numbers, unresolved_time)
 
 
 SDD_FIELDS = ("agent_id", "xmin", "ymin", "xmax", "ymax", "frame", "lost", "occluded", "generated", "label")
@@ -191,6 +191,7 @@ def _read_mot(path: Path, fmt: _Format, given_rate: bool = False) -> pd.DataFram
         raise DataError(f"{path} line {lines[i]}: MOT id -1 (a detection no tracker has linked into a track, as "
                         "in MOTChallenge's det.txt: track the detections first)")
     ids = _track_ids(ids, lines, path, "MOT")
+    _check_frame_ids(num["frame"], lines.to_numpy(), path)
     bad = (num["bb_width"] <= 0) | (num["bb_height"] <= 0)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
@@ -212,6 +213,15 @@ def _read_mot(path: Path, fmt: _Format, given_rate: bool = False) -> pd.DataFram
     table.attrs.update(seconds=False, fps=_seqinfo_rate(path, given_rate),
                        needs_rate="a MOTChallenge file's frame ids")
     return table
+
+
+def _check_frame_ids(frame: np.ndarray, lines: np.ndarray, path: Path) -> None:
+    """A dataset's frame ids too large to keep their steps apart (a 64-bit counter, read as float64) are refused
+    at the first such line, as a CSV's are, before they read as repeated frames."""
+    vague = unresolved_time(frame, "frame", False)
+    if vague:
+        i = int(np.argmax(np.spacing(np.abs(frame)) > TIME_RESOLUTION))
+        raise DataError(f"{path} line {lines[i]}: {vague}")
 
 
 def _mot_labels(path: Path, flag: np.ndarray, cls: np.ndarray, vis: np.ndarray,
@@ -867,6 +877,7 @@ def _read_sdd(path: Path, fmt: _Format) -> pd.DataFrame:
     if not keep.any():
         raise DataError(f"{path}: every box is marked lost (no positions)")
     ids = _track_ids(num["agent_id"], lines, path, "SDD")
+    _check_frame_ids(num["frame"], lines, path)
     table = pd.DataFrame({
         "frame": num["frame"][keep], "agent_id": ids[keep],
         "x": (num["xmin"][keep] + num["xmax"][keep]) / 2, "y": (num["ymin"][keep] + num["ymax"][keep]) / 2,

@@ -338,6 +338,12 @@ def to_numbers(values) -> np.ndarray:
     return num
 
 
+def _a_date(value) -> bool:
+    """Whether `value` is ISO 8601 text of a date-time (2024-05-01T12:00:00.4Z)."""
+    return isinstance(value, str) and not pd.isna(pd.to_datetime(value.strip().upper(), format="ISO8601",
+                                                                  errors="coerce", utc=True))
+
+
 def numeric_column(col: pd.Series, lines: pd.Series, name: str, what: str, row_word: str) -> np.ndarray:
     """A column of numbers as floats, or a one-line DataError naming the file (`name`), the row (its number
     in `lines`, counted in `row_word`s) and the column `what` of the first value that is empty, not a number
@@ -366,6 +372,9 @@ def numeric_column(col: pd.Series, lines: pd.Series, name: str, what: str, row_w
                      "spreadsheet's export in English without separators does)")
         elif kind == "not a number" and re.fullmatch(r"\s*[+-]?\d+,\d+\s*", str(shown)):
             kind += " (a decimal comma: write decimal points, as a spreadsheet's export in English does)"
+        elif kind == "not a number" and what in TIME_NAMES and _a_date(shown):
+            kind = ("a date-time among numbers of seconds: write every time one way, all as seconds or all as ISO "
+                    "8601 date-times")
         elif kind == "not a number" and what in TIME_NAMES:
             kind += (" of seconds (write times as seconds, e.g. since the recording's start, or as ISO 8601 "
                      "date-times such as 2024-05-01T12:51:31.5Z)")
