@@ -7,7 +7,6 @@ import os
 import re
 import sys
 import warnings
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -17,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .errors import TrajCVAEError, TrajCVAEWarning, as_written, cli_wording, one_line
+from .errors import TrajCVAEError, TrajCVAEWarning, as_written, cli_wording, naming_data, one_line
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Predict where agents go next: a conditional VAE drawing K futures per agent.")
@@ -275,17 +274,6 @@ def memory_error(e: BaseException, command: str = "train") -> str:
         return f"out of memory{size}: free some memory (close other programs) and run it again"
     return (f"out of memory{size}: lower what sizes the work ({sizes[command]}), or give fewer or smaller files at a "
             "time (e.g. split them by scene)")
-
-
-@contextmanager
-def naming_data(data: list[Path]):
-    """A command's data that gave no window is named in the error (which says why)."""
-    from .errors import NoWindowsError
-
-    try:
-        yield
-    except NoWindowsError as e:
-        raise NoWindowsError(f"{', '.join(map(str, data[:3]))}{' ...' if len(data) > 3 else ''}: {e}") from None
 
 
 def info(message: str) -> None:

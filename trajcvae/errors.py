@@ -2,6 +2,7 @@
 one line (no traceback); and its warning type, for a result that may be wrong."""
 import datetime
 import decimal
+import functools
 import numbers
 import os
 import re
@@ -127,6 +128,31 @@ class NoWindowsError(DataError):
     `timed`: whether the tracks' times are known in seconds (not frame ids of unknown rate)."""
     said: str = ""
     timed: bool = False
+    named: bool = False  # its data's files are named in it (`naming_data`)
+
+
+@contextmanager
+def naming_data(data):
+    """A NoWindowsError of `data` (files) names them, before saying why; a table's names nothing."""
+    try:
+        yield
+    except NoWindowsError as e:
+        files = [data] if isinstance(data, (str, os.PathLike)) else data
+        if e.named or not isinstance(files, (list, tuple)) or not files or \
+                not all(isinstance(f, (str, os.PathLike)) for f in files):
+            raise
+        named = NoWindowsError(f"{', '.join(map(str, files[:3]))}{' ...' if len(files) > 3 else ''}: {e}")
+        named.said, named.timed, named.named = e.said, e.timed, True
+        raise named from None
+
+
+def names_its_data(f):
+    """`f(model, data, ...)`, whose NoWindowsError names `data`'s files (`naming_data`)."""
+    @functools.wraps(f)
+    def named(*args, **kwargs):
+        with naming_data(kwargs["data"] if "data" in kwargs else args[1] if len(args) > 1 else None):
+            return f(*args, **kwargs)
+    return named
 
 
 class TrajCVAEWarning(UserWarning):
@@ -230,7 +256,8 @@ def as_number_hint(value, name: str, time: bool = False) -> str:
         return f": give its seconds since 1970, pd.Timestamp({name}).timestamp()"
     if time and (isinstance(value, datetime.timedelta) or type(value).__name__ == "timedelta64"):
         return f": give its seconds, pd.Timedelta({name}).total_seconds()"
-    if isinstance(value, (numbers.Real, decimal.Decimal)) and not isinstance(value, bool):  # a Fraction, a Decimal
+    if isinstance(value, (numbers.Real, decimal.Decimal)) and not isinstance(value, (bool, int, float)) \
+            and type(value).__module__ != "numpy":  # a Fraction, a Decimal (an int or float is refused as itself)
         return f": give it as a float, float({name})"
     return ""
 

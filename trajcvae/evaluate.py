@@ -10,7 +10,7 @@ import pandas as pd
 
 from .calibrate import ScenePast, too_little_past, unfitted
 from .config import check_calibration, check_flags, check_log, check_sampling
-from .errors import DataError, TrajCVAEError, warn
+from .errors import DataError, TrajCVAEError, names_its_data, warn
 from .metrics import (ade_fde, brier_fde, calibration, constant_velocity, hpd_levels, line_turns, min_ade_fde,
                       top_n_ade_fde, turned_lines)
 from .predict import (SAMPLE_BLOCK, SAMPLE_ROW_BYTES, TrajCVAE, beside_samples, check_fits, free_memory,
@@ -146,6 +146,7 @@ def calibration_fits(draws: int) -> None:
                             f"{over_half(need, free)}; use a smaller --calibration (default 200)")
 
 
+@names_its_data
 def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: int = 20,
              seed: int = 0, kset: str = "none", draws: int = 1000, calibration_draws: int = 200,
              calibrate: str = "none", fps: float | None = None, scale: float | str | Path | dict | None = None,

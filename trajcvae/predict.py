@@ -31,7 +31,7 @@ from .checks import (bridges_any, bridging_gap, check_grid, far_apart, gap_witho
 from .config import (TABLE_SUFFIXES, TRAJNET_SUFFIX, Config, _whole, check_count, check_flags, check_log,
                      check_max_gap, check_output, check_primary, check_sampling, check_seed, check_since,
                      check_trajnet_output, read_paths, resolve_device, torch_seed)
-from .errors import DataError, NoWindowsError, TrajCVAEError, in_cli, one_line, plural, warn
+from .errors import DataError, NoWindowsError, TrajCVAEError, in_cli, names_its_data, one_line, plural, warn
 from .formats import trajnet_predictions
 from .kset import KSetSampler, kmeans_futures, nearest_shares
 from .model import CVAE
@@ -467,6 +467,7 @@ class TrajCVAE:
         return build_windows(tracks, self.config.data, mode="windows" if every_window else "latest",
                              since=since)
 
+    @names_its_data
     def predict(self, data: pd.DataFrame | Iterable[str | Path], k: int = 20, seed: int = 0,
                 every_window: bool = False, kset: str = "none", draws: int = 1000, fps: float | None = None,
                 scale: float | str | Path | dict | None = None, homography: str | Path | None = None,
@@ -688,6 +689,7 @@ class PredictResult:
     tracks: TrackSummary  # what was read
 
 
+@names_its_data
 def predict_to_file(model: "str | Path | TrajCVAE", data: pd.DataFrame | Iterable[str | Path], out: str | Path,
                     k: int = 20, seed: int = 0, every_window: bool = False, device: str = "cpu",
                     log: Callable[[str], None] | None = None, chunk: int | None = None,

@@ -339,9 +339,8 @@ def to_numbers(values) -> np.ndarray:
 
 
 def _a_date(value) -> bool:
-    """Whether `value` is ISO 8601 text of a date-time (2024-05-01T12:00:00.4Z)."""
-    return isinstance(value, str) and not pd.isna(pd.to_datetime(value.strip().upper(), format="ISO8601",
-                                                                  errors="coerce", utc=True))
+    """Whether `value` is a date-time as a time column of them is read (ISO 8601 text, 2024-05-01T12:00:00.4Z)."""
+    return isinstance(value, str) and _date_text(pd.Series([value.strip()], dtype=object))
 
 
 def numeric_column(col: pd.Series, lines: pd.Series, name: str, what: str, row_word: str) -> np.ndarray:
