@@ -580,8 +580,9 @@ def test_k_draws_the_first_k_futures_of_a_table_and_a_k_set_whole(test_csv, pred
     assert "24 futures each" in headings[-1]
     kset = tmp_path / "kset.csv"
     table.assign(weight=0.25).to_csv(kset, index=False)
-    _one_line_error(run("visualize", kset, test_csv, "-k", 2, "--out", tmp_path / "k.png"),
-                    "-k 2", "K-set of 4 weighted futures", "give -k 4 or more")
+    for k in (2, 5):  # a K-set is drawn whole: -k can only be its own K (a hint of "or more" then refused 5)
+        _one_line_error(run("visualize", kset, test_csv, "-k", k, "--out", tmp_path / "k.png"),
+                        f"-k {k}", "K-set of 4 weighted futures", "give -k 4, or leave -k out")
     # More than the table holds is no silent fewer; nor is a --max-gap that tracks of frame ids cannot bridge.
     _one_line_error(run("visualize", preds, test_csv, "-k", 5, "--out", tmp_path / "m.png"),
                     "-k 5: ", "holds 4 futures per window; give -k 4 or fewer, or leave -k out")
@@ -801,6 +802,32 @@ def test_the_marked_best_epoch_is_the_one_best_pt_holds():
     assert int(best_row(metrics)["epoch"]) == 4
     assert int(best_row(metrics.assign(beta=1.0))["epoch"]) == 2
 
+def test_names_holding_dollar_signs_are_drawn_as_written_not_as_formulas():
+    """matplotlib reads text between two '$' as a formula: an agent 'pay$1$' lost its '$'s, and '$\\frac$' (no
+    formula) ended every picture of it, and `train`'s val_predictions.png, in a traceback. Titles, headings and
+    names are drawn as written; a run's epochs are whole numbers on the curves' axis, a one-epoch run's too."""
+    import io
+
+    from trajcvae.plots import plot_curves, plot_reliability
+
+    rng = np.random.default_rng(0)
+    obs, samples = rng.normal(size=(2, 8, 2)), rng.normal(size=(2, 3, 12, 2))
+    fig = plot_windows(obs, samples, titles=["agent 'pay$1$'", "agent '$\\frac$'"], suptitle="scene 'cam$\\alpha$'")
+    fig.savefig(io.BytesIO(), format="png")
+    shown = [ax.title for ax in fig.axes[:2]] + [fig._suptitle]
+    assert [t._preprocess_math(t.get_text()) for t in shown] == [("agent 'pay$1$'", False),
+                                                                  ("agent '$\\frac$'", False),
+                                                                  ("scene 'cam$\\alpha$'", False)]
+    fig = plot_reliability({"$\\frac$": [0.5, 0.5]}, [0.25, 0.75], title="run '$x^2$'")
+    fig.savefig(io.BytesIO(), format="png")
+    assert fig.axes[0].title._preprocess_math(fig.axes[0].title.get_text()) == ("run '$x^2$'", False)
+    metrics = pd.DataFrame({c: [1.0] for c in ("epoch", "beta", "train_nll", "val_nll", "train_kl", "val_kl",
+                                               "train_elbo", "val_elbo", "val_min_ade", "val_min_fde")})
+    fig = plot_curves(metrics, title="run '$\\frac$'")
+    fig.savefig(io.BytesIO(), format="png")
+    assert all(float(t).is_integer() for t in fig.axes[2].get_xticks())
+
+
 def test_plot_training(trained, tmp_path):
     out = tmp_path / "c.svg"
     r = run("plot-training", trained.parent, "--out", out)
@@ -903,6 +930,10 @@ def test_unknown_scene_agent_frame_name_the_valid_range(trained, test_csv, tmp_p
     padded.to_csv(tmp_path / "padded.csv", index=False)
     _one_line_error(run("visualize", trained, tmp_path / "padded.csv", "--agent", 999, "--out", out),
                     f"(agents {', '.join(sorted(padded.agent_id.unique())[:8])}, ...")
+    from trajcvae.visualize import id_range  # integer ids beyond 2**53 (a Parquet file's) as the integers they are
+
+    assert id_range(np.array([9007199254740997, 9007199254740993], dtype=np.int64)) == \
+        "9007199254740993..9007199254740997"
 
 
 def test_a_predictions_table_is_drawn_on_the_device_asked_for_only_where_there_is_one(tmp_path):
@@ -1113,7 +1144,8 @@ def test_bad_options_are_one_line(trained, test_csv, args, message, tmp_path, mo
     assert list(tmp_path.iterdir()) == []
 
 
-def test_too_many_futures_for_a_picture_are_refused_in_the_command_lines_words(trained, test_csv, monkeypatch):
+def test_too_many_futures_for_a_picture_are_refused_in_the_command_lines_words(trained, test_csv, monkeypatch,
+                                                                             tmp_path):
     """visualize samples its window through the Python API's sample(), whose other fix (windows.subset) is no
     option of the command."""
     import trajcvae.predict as predict_module
@@ -1122,6 +1154,13 @@ def test_too_many_futures_for_a_picture_are_refused_in_the_command_lines_words(t
     r = run("visualize", trained, test_csv, "-k", 500)
     _one_line_error(r, "-k 500: 1 window of 500 futures needs about", "use a smaller -k")
     assert "windows.subset" not in r.output
+    # A GIF holds every frame until it is written: frames too many or too large for the memory are refused
+    # before the first is drawn (40 frames of 8000x8000 pixels need 13 GiB), and leave no file.
+    monkeypatch.setattr(predict_module, "free_memory", lambda: 2 ** 27)  # 128 MiB; the frames need 88 MB
+    r = run("visualize", trained, test_csv, "--animate", tmp_path / "a.gif", "--frames", 4, "--size", "2000x2000")
+    _one_line_error(r, "--animate: 4 frames of 2000x2000 pixels, held until the GIF is written, need about",
+                    "give a smaller --size or fewer --frames")
+    assert not (tmp_path / "a.gif").exists()
 
 
 @pytest.mark.parametrize("option,value", [("grid", 2.5), ("frames", 2.5), ("grid", "3")])

@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Patch
 from matplotlib.textpath import TextToPath
+from matplotlib.ticker import MaxNLocator
 
 from .metrics import known_min_ade_fde
 
@@ -173,12 +174,18 @@ def _draw_samples(ax, starts: np.ndarray, samples: np.ndarray, label: str | None
     ax.scatter(ends[:, 0], ends[:, 1], s=size, color=SAMPLE_COLOR, zorder=4, linewidths=0)
 
 
+def plain(text: str) -> str:
+    """`text` drawn as written: matplotlib reads text between two '$' as a formula (an agent 'pay$1$' would
+    lose its '$'s, and '$\\frac$' fail to draw)."""
+    return text.replace("$", r"\$")
+
+
 def _axes_style(ax, title: str | None, legend: bool, extra_handles: list | None = None) -> None:
     ax.set_aspect("equal", adjustable="datalim")
     ax.set_xlabel("x (m)")
     ax.set_ylabel("y (m)")
     if title:
-        ax.set_title(title, fontsize=TITLE_SIZE)
+        ax.set_title(plain(title), fontsize=TITLE_SIZE)
     if legend:
         handles, _ = ax.get_legend_handles_labels()
         ax.legend(handles=handles + (extra_handles or []), fontsize=7, loc="best")
@@ -276,7 +283,7 @@ def plot_windows(obs: np.ndarray, samples: np.ndarray, fut: np.ndarray | None = 
                     None if titles is None else titles[i], legend=i == 0, density=density,
                     weights=None if weights is None else weights[i])
     if suptitle:
-        fig.suptitle(suptitle, fontsize=10)
+        fig.suptitle(plain(suptitle), fontsize=10)
     return fig
 
 
@@ -385,13 +392,13 @@ def plot_reliability(coverage: dict[str, list[float]], levels, size: tuple[float
     for name, cov in coverage.items():
         bold = name in ("mean", "overall")
         ax.plot(levels, cov, marker="o", markersize=3, linewidth=2.2 if bold else 1.2,
-                color="black" if bold else None, label=name)
+                color="black" if bold else None, label=plain(name))
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_aspect("equal")
     ax.set_xlabel("p (highest-density region of the predicted endpoints)")
     ax.set_ylabel("share of true endpoints inside it")
-    ax.set_title(title)
+    ax.set_title(plain(title))
     ax.legend(fontsize=8, loc="upper left")
     return fig
 
@@ -449,6 +456,9 @@ def plot_curves(metrics: pd.DataFrame, title: str | None = None, size: tuple[flo
         ax.legend(fontsize=7, loc="best")
     for ax in axes[1]:
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole
+    if len(epoch) and epoch.min() == epoch.max():  # one epoch: a span with whole numbers in it
+        axes[1][0].set_xlim(epoch.min() - 1, epoch.max() + 1)
     if title:
-        fig.suptitle(title, fontsize=10)
+        fig.suptitle(plain(title), fontsize=10)
     return fig

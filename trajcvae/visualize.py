@@ -27,12 +27,12 @@ from .atomic import atomic_path
 from .calibrate import ScenePast, too_little_past, unfitted
 from .config import (DataConfig, _whole, check_flags, check_max_gap, check_named, check_output, check_sampling,
                      check_log, check_seed, check_time, load_config, read_paths, resolve_device)
-from .errors import DataError, NoWindowsError, TrajCVAEError, first_line, plural, shown, warn
+from .errors import DataError, NoWindowsError, TrajCVAEError, first_line, names_its_data, plural, shown, warn
 from .metrics import known_min_ade_fde
 from .plots import (CURVE_COLUMNS, DPI, SceneView, animate_scene, best_row, image_figsize, plot_curves,
                     plot_scene, plot_windows)
 from .checks import bridging_gap, gap_without_rate, plausibility, sampling_interval, time_steps
-from .predict import OUTPUT_COLUMNS, TrajCVAE, sample_pieces
+from .predict import OUTPUT_COLUMNS, TrajCVAE, check_fits, sample_pieces
 from .resample import EPS, resample_rows
 from .table import column_map, seconds_per_unit
 from .tracks import read_tracks
@@ -96,6 +96,7 @@ def _time(value) -> str:
 
 
 # --- visualize ----------------------------------------------------------------------------------
+@names_its_data
 def visualize(model: str | Path | TrajCVAE, data: Iterable[str | Path], out: str | Path | None = None, *,
               scene: str | None = None, agent: str | None = None, t0: float | None = None, k: int | None = None,
               seed: int | None = None, density: str | None = None, grid: int | None = None, worst: bool = False,
@@ -502,11 +503,17 @@ def _animation(tracks: SceneTracks, futures, out: Path, scene, start, asked: int
     return _save_animation(fig, draw, len(views), out)
 
 
+GIF_FRAME_BYTES = 5.5  # memory a GIF frame holds per pixel until it is written (measured: 84 MB at 4000x4000)
+
+
 def _save_animation(fig, draw: Callable[[int], None], frames: int, out: Path) -> Path:
     """`animate_scene`'s frames, each drawn and grabbed, as a GIF of 4 frames a second. Written only once
     every frame is grabbed: a failure part-way (no memory, Ctrl-C) is its own error, and leaves no file."""
     from matplotlib.animation import PillowWriter
 
+    w, h = fig.get_size_inches() * DPI
+    check_fits(int(frames * w * h * GIF_FRAME_BYTES), f"--animate: {frames} frames of {w:.0f}x{h:.0f} pixels, "
+               "held until the GIF is written, need", "give a smaller --size or fewer --frames")
     writer = PillowWriter(fps=4)
     with atomic_path(out, suffix=".tmp.gif") as tmp, matplotlib.rc_context({"savefig.bbox": None}):
         writer.setup(fig, tmp, dpi=DPI)  # Pillow picks the format from the name
@@ -617,6 +624,9 @@ def id_range(ids) -> str:
     try:
         if any(isinstance(i, str) for i in ids):
             raise TypeError  # ids kept as written: named as written, "001" not 1
+        if all(isinstance(i, (int, np.integer)) for i in ids):  # as the integers they are (beyond 2**53 too)
+            nums = sorted(int(i) for i in ids)
+            return f"{nums[0]}..{nums[-1]}"
         nums = sorted(float(i) for i in ids)
         return f"{_time(nums[0])}..{_time(nums[-1])}"
     except (TypeError, ValueError):
@@ -735,12 +745,12 @@ class TableFutures:
         # A K-set's weights (N, K): one per sample, repeated on its P rows.
         self.w = (df["weight"].to_numpy(dtype=np.float64).reshape(len(sizes), K, P)[..., 0]
                   if "weight" in df.columns else None)
+        if k is not None and k != K and self.w is not None:
+            raise TrajCVAEError(f"-k {k}: {name} holds a K-set of {K} weighted futures per window, drawn as a "
+                                f"whole: give -k {K}, or leave -k out")
         if k is not None and k > K:
             raise TrajCVAEError(f"-k {k}: {name} holds {K} futures per window; give -k {K} or fewer, or leave -k out")
         if k is not None and k < K:
-            if self.w is not None:
-                raise TrajCVAEError(f"-k {k}: {name} holds a K-set of {K} weighted futures per window, drawn as a "
-                                    f"whole: give -k {K} or more")
             self.xy, K = self.xy[:, :k], k
         self.index = {_key(*r): i for i, r in enumerate(self.keys.itertuples(index=False))}
         self.k = K
