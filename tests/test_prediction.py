@@ -1207,6 +1207,23 @@ def test_a_table_s_agent_ids_come_back_of_the_type_they_were_given(trained, sim_
         assert isinstance(futures["agent_id"].iloc[0], str if dtype is str else (int, np.integer))
 
 
+def test_the_python_api_names_the_files_that_gave_no_window_as_the_command_line_does(tmp_path):
+    """Files whose agents are each seen once give no window: predict, evaluate and visualize name them, before
+    why, as the CLI does (a table, which has no name, is told why alone)."""
+    from trajcvae.evaluate import evaluate
+    from trajcvae.visualize import visualize
+
+    path = tmp_path / "once.csv"
+    path.write_text("time,agent_id,x,y\n0.0,1,1.0,2.0\n0.4,2,3.0,4.0\n0.8,3,5.0,6.0\n")
+    model = TrajCVAE.load("pedestrian")
+    for call in (lambda: model.predict([path], k=1), lambda: model.predict(str(path), k=1),
+                 lambda: evaluate(model, [path], k=1), lambda: visualize(model, [path], tmp_path / "v.png")):
+        with pytest.raises(TrajCVAEError, match=rf"^{re.escape(str(path))}: no usable windows: no (agent|track) has "):
+            call()
+    with pytest.raises(TrajCVAEError, match="^no usable windows: no agent has 2 "):
+        model.predict(pd.read_csv(path), k=1)
+
+
 def test_the_python_api_names_an_argument_of_the_wrong_kind_in_one_line(trained, sim_files):
     from trajcvae import OnlinePredictor, load_config
     from trajcvae.evaluate import evaluate
