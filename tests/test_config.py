@@ -112,7 +112,8 @@ def test_invalid_values_are_refused(override, message):
 
 
 def test_a_misspelt_option_gets_its_right_name():
-    for given, meant in (("data.OBS_LEN", "data.obs_len"), ("train.epoch", "train.epochs")):
+    for given, meant in (("data.OBS_LEN", "data.obs_len"), ("train.epoch", "train.epochs"), ("OBS_LEN", "data.obs_len"),
+                         ("OBS_LEM", "data.obs_len")):
         with pytest.raises(TrajCVAEError, match=rf"unknown option '{given}'; did you mean '{meant}'\?"):
             load_config(None, [f"{given}=3"])
 

@@ -198,8 +198,9 @@ def set_option(cfg: Config, dotted: str, value: Any, source: str = "option", typ
     if key not in names:
         known = [f"{c.name}.{f.name}" for c in dataclasses.fields(cfg)
                  for f in dataclasses.fields(getattr(cfg, c.name))]
-        close = [k for k in known if k.partition(".")[2] == dotted.rpartition(".")[2]]  # epochs: train's or kset's
-        close = close or [k for k in known if k == dotted.lower()] or difflib.get_close_matches(dotted, known, n=1)
+        lower = dotted.lower()  # (any case: OBS_LEN is data.obs_len)
+        close = [k for k in known if k.partition(".")[2] == lower.rpartition(".")[2]]  # epochs: train's or kset's
+        close = close or [k for k in known if k == lower] or difflib.get_close_matches(lower, known, n=1)
         raise TrajCVAEError(f"{source}: unknown option '{dotted}'" + (
             "; did you mean " + " or ".join(f"'{k}'" for k in close) + "?" if close else ""))
     current, kind, given = getattr(sub, key), names[key].type, value
