@@ -164,6 +164,21 @@ def test_a_config_file_says_what_its_values_are_as_toml_writes_them(tmp_path):
             resolve_device(cfg.train.device, cfg.shown("train.device", cfg.train.device))
 
 
+def test_a_data_option_a_config_file_or_set_gave_is_named_so_when_the_data_refuse_it(tmp_path):
+    """--classes and --columns are checked against the data when they are read: a value that came from a
+    config file or a --set is named as given there, not as a command-line flag that was never given."""
+    data = tmp_path / "t.csv"
+    data.write_text("frame,agent_id,x,y\n0,1,0,0\n10,1,0.4,0\n20,1,0.8,0\n")
+    config = tmp_path / "c.toml"
+    config.write_text('[data]\nclasses = "Pedestrian"\n')
+    one_line_error(cli("train", data, "--config", config, "--out", tmp_path / "r"),
+                   f"{config}: data.classes: {data} has no label column")
+    one_line_error(cli("train", data, "--set", "data.columns=foo=x", "--out", tmp_path / "r"),
+                   "--set data.columns foo=x: no role 'foo'")
+    one_line_error(cli("train", data, "--classes", "Pedestrian", "--out", tmp_path / "r"),
+                   f"--classes: {data} has no label column")
+
+
 def test_numbers_of_numpy_or_fractions_in_a_python_config_are_saved_as_pythons_own():
     """A config built in Python (a sweep over np.logspace) saves its numbers as Python's, which a weights-only
     load reads back; a count beyond 2**63 - 1 is refused before any work."""

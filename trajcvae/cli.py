@@ -7,6 +7,7 @@ import os
 import re
 import sys
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -114,6 +115,25 @@ def _data_given(fps, scale, homography, classes, columns) -> dict:
     """The data options train and benchmark share, as `_as_given` gives them."""
     return _as_given({"data.fps": fps, "data.scale": scale, "data.homography": None if homography is None else
                       str(homography), "data.classes": classes, "data.columns": columns})
+
+
+@contextmanager
+def naming_config(config: Optional[Path], set_: Optional[list[str]], given: dict):
+    """A data error naming --classes or --columns (as `read_tracks` words them) whose value the config file or
+    a --set gave, not the command line (`given`: those it gave), names the option as it was given."""
+    from .errors import DataError
+
+    try:
+        yield
+    except DataError as e:
+        text = str(e)
+        for key in ("data.classes", "data.columns"):
+            flag = "--" + key.partition(".")[2]
+            if given.get(key) is None and text.startswith(flag):
+                by_set = any(s.partition("=")[0].strip() == key for s in set_ or [])
+                raise type(e)(f"{'--set ' if by_set or config is None else f'{config}: '}{key}{text[len(flag):]}") \
+                    from None
+        raise
 
 
 def _joined(values: Optional[list[str]]) -> Optional[str]:
@@ -342,8 +362,9 @@ def train(
                       _as_given(given) | _data_given(fps, scale, homography, classes, columns))
     from .windows import default_cache_dir
 
-    r = run(data, val, cfg, out, resume=resume, progress=not quiet, log=info,
-            cache_dir=default_cache_dir() if cache else None, figures=figures)
+    with naming_config(config, set_, {"data.classes": classes, "data.columns": columns}):
+        r = run(data, val, cfg, out, resume=resume, progress=not quiet, log=info,
+                cache_dir=default_cache_dir() if cache else None, figures=figures)
     if os.environ.get("RANK", "0") != "0":  # under torchrun only rank 0 reports
         return
     result(f"best epoch {r.best_epoch} (val minADE@{r.k_eval} {r.best_val_min_ade:.3f} m) in {r.seconds:.0f} s -> "
@@ -637,12 +658,14 @@ def benchmark(
                             "and test/)")
     root = root or Path("../shared/datasets/eth_ucy")
     out = out or Path("results") / ("eth_ucy" if suite == "eth-ucy" else root.resolve().name)
-    report = run_benchmark(root, config, out,
-                           None if splits is None else [s.strip() for s in splits.split(",") if s.strip()],
-                           seeds=seeds, is_samples=is_samples, kde_samples=kde_samples, draws=draws,
-                           calibration_draws=calibration, progress=not quiet, suite=suite, overrides=list(set_ or []),
-                           options=_data_given(fps, scale, homography, _joined(classes), _joined(columns)),
-                           log=info)
+    classes, columns = _joined(classes), _joined(columns)
+    with naming_config(config, set_, {"data.classes": classes, "data.columns": columns}):
+        report = run_benchmark(root, config, out,
+                               None if splits is None else [s.strip() for s in splits.split(",") if s.strip()],
+                               seeds=seeds, is_samples=is_samples, kde_samples=kde_samples, draws=draws,
+                               calibration_draws=calibration, progress=not quiet, suite=suite,
+                               overrides=list(set_ or []),
+                               options=_data_given(fps, scale, homography, classes, columns), log=info)
     modes = [(p, name) for p, name in (("km", "k-means"), ("ks", "learned"))
              if all(f"{p}_min_ade" in r for r in report["splits"].values())]
     table = narrow_table("test minADE/minFDE@20 (m); every column in results.md",
