@@ -808,6 +808,21 @@ def test_trajnetplusplus_ndjson_reads_its_tracks_at_its_rate(model, plaza, tmp_p
     assert r.exit_code == 0 and r.output.count("TrajNet++ scene record") == 1, r.output
     want = model.predict(plaza, k=3, seed=0)
     np.testing.assert_allclose(got[["x", "y"]], want[["x", "y"]], atol=1e-9)
+    # Under another name it is recognised by its first record, .json too (it was read as a table, and refused).
+    named = tmp_path / "plaza.json"
+    named.write_bytes(path.read_bytes())
+    pd.testing.assert_frame_equal(read_tracks([named]).drop(columns=["scene", "_file"]),
+                                  tracks.drop(columns=["scene", "_file"]))
+    # A table's JSON Lines under TrajNet++'s name are told the name that reads them.
+    table = tmp_path / "table.ndjson"
+    table.write_text(plaza.head(40).to_json(orient="records", lines=True))
+    with pytest.raises(DataError, match=r"table.ndjson: no TrajNet\+\+ track records \(its records are a table's: .* "
+                                        r"name it table.jsonl to read JSON Lines of a table\)$"):
+        read_tracks([table])
+    table.write_text(plaza.head(40).to_json(orient="records"))
+    with pytest.raises(DataError, match=r"line 1: not a TrajNet\+\+ record .*; a JSON table's array: name it "
+                                        r"table.json$"):
+        read_tracks([table])
     # A scene record with a wrong rate: the speed warning points at the file's own rate, not at an --fps
     # the user never gave.
     fast = tmp_path / "fast.ndjson"

@@ -122,6 +122,17 @@ def packed(path: Path, head: bytes) -> str | None:
     return None
 
 
+TRAJNET_RECORD = re.compile(rb'\{\s*"(scene|track)"\s*:\s*\{')  # a JSON object of a scene or a track: TrajNet++
+
+
+def _trajnet_first(path: Path) -> bool:
+    """Whether a file's first line is a TrajNet++ record."""
+    with open(path, "rb") as f:
+        head = f.read(SNIFF_BYTES)
+    first = next((line for line in head.lstrip(codecs.BOM_UTF8).splitlines() if line.strip()), b"").strip()
+    return bool(TRAJNET_RECORD.match(first))
+
+
 def read_file(path: Path, frames: bool = False, columns: dict[str, str] | None = None) -> pd.DataFrame:
     """One file's table; `attrs["named_by_file"]`: its scene is named after the file (no scene column);
     `attrs["clock"]`: the name of a time column read as the clock (in seconds), lower-cased. `frames`: frame
@@ -132,9 +143,10 @@ def read_file(path: Path, frames: bool = False, columns: dict[str, str] | None =
         raise DataError(said)
     if path.suffix.lower() == ".parquet":
         return _read_parquet(path, frames, columns)
-    if path.suffix.lower() == ".json":
+    trajnet = path.suffix.lower() == ".ndjson" or (path.suffix.lower() == ".json" and _trajnet_first(path))
+    if path.suffix.lower() == ".json" and not trajnet:
         return _read_json(path, frames, columns)
-    fmt = None if path.suffix.lower() == ".ndjson" else _sniff(path, frames, columns)
+    fmt = None if trajnet else _sniff(path, frames, columns)
     if fmt is not None and fmt.json:
         return _read_json(path, frames, columns)
     if columns and (fmt is None or not fmt.header):
@@ -517,7 +529,7 @@ def _sniff(path: Path, frames: bool = False, columns: dict[str, str] | None = No
         raise DataError(f"{path}: not a text file (it holds NUL bytes: binary data, or UTF-16 text); expected "
                         "UTF-8 CSV or ETH/UCY text")
     first = next((line for line in head.lstrip(codecs.BOM_UTF8).splitlines() if line.strip()), b"").strip()
-    if re.match(rb'\{\s*"(scene|track)"\s*:\s*\{', first):  # a JSON object of a scene or a track: TrajNet++
+    if TRAJNET_RECORD.match(first):
         return _Format("utf-8-sig", "", 0, None, 0, trajnet=True)
     if re.match(rb'[\[{]\s*$|\[\s*[\[{]|\{\s*"[^"]*"\s*:', first):  # JSON: records, columns, JSON Lines
         if path.suffix.lower() == ".jsonl":
@@ -919,6 +931,7 @@ def _read_trajnet(path: Path) -> pd.DataFrame:
     import json
 
     rows, rates, scenes = [], {}, []  # rate -> the line of its first scene record; (id, primary, start, record)
+    others = 0  # JSON objects of neither kind (a table's records as JSON Lines)
     try:
         text = path.read_bytes().decode("utf-8-sig")  # a byte-order mark is read past, as a CSV's is
     except UnicodeDecodeError as e:
@@ -934,7 +947,10 @@ def _read_trajnet(path: Path) -> pd.DataFrame:
         except RecursionError:
             raise DataError(f"{path} line {n}: {DEEP_JSON}") from None
         if not isinstance(rec, dict):
-            raise DataError(f"{path} line {n}: not a TrajNet++ record (a JSON object with 'scene' or 'track')")
+            table = f"; a JSON table's array: name it {path.stem}.json" if isinstance(rec, list) and not rows + scenes \
+                else ""
+            raise DataError(f"{path} line {n}: not a TrajNet++ record (a JSON object with 'scene' or 'track'){table}")
+        others += not isinstance(rec.get("track"), dict) and not isinstance(rec.get("scene"), dict)
         if isinstance(rec.get("track"), dict):
             rows.append(_trajnet_track(rec["track"], path, n))
         elif isinstance(rec.get("scene"), dict):
@@ -947,7 +963,9 @@ def _read_trajnet(path: Path) -> pd.DataFrame:
                 raise DataError(f"{path} line {n}: scene 'fps' {rate!r} is no frame rate (a positive number)")
             rates.setdefault(float(rate), n)
     if not rows:
-        raise DataError(f"{path}: no TrajNet++ track records")
+        raise DataError(f"{path}: no TrajNet++ track records" + (
+            f" (its records are a table's: a {path.suffix} file is read as TrajNet++; name it {path.stem}.jsonl to "
+            "read JSON Lines of a table)" if others and not scenes else ""))
     if len(rates) > 1:
         (r1, n1), (r2, n2) = list(rates.items())[:2]
         raise DataError(f"{path}: its scene records give two rates ({r1:g} fps at line {n1}, {r2:g} at line {n2}), "
