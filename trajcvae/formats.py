@@ -126,11 +126,20 @@ TRAJNET_RECORD = re.compile(rb'\{\s*"(scene|track)"\s*:\s*\{')  # a JSON object 
 
 
 def _trajnet_first(path: Path) -> bool:
-    """Whether a file's first line is a TrajNet++ record."""
+    """Whether a .json file's first line is a TrajNet++ record: an object of one scene or track (a table's
+    columns as JSON, {"scene": {"0": ...}, "frame": ...}, start alike)."""
+    import json
+
     with open(path, "rb") as f:
         head = f.read(SNIFF_BYTES)
     first = next((line for line in head.lstrip(codecs.BOM_UTF8).splitlines() if line.strip()), b"").strip()
-    return bool(TRAJNET_RECORD.match(first))
+    if not TRAJNET_RECORD.match(first):
+        return False
+    try:
+        record = json.loads(first)
+    except (ValueError, RecursionError):
+        return False
+    return len(record) == 1
 
 
 def read_file(path: Path, frames: bool = False, columns: dict[str, str] | None = None) -> pd.DataFrame:
