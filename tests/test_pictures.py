@@ -826,6 +826,24 @@ def test_names_holding_dollar_signs_are_drawn_as_written_not_as_formulas():
     fig = plot_curves(metrics, title="run '$\\frac$'")
     fig.savefig(io.BytesIO(), format="png")
     assert all(float(t).is_integer() for t in fig.axes[2].get_xticks())
+    # A crowd view's title (a scene named by its folders and a UUID) is broken onto lines within the figure.
+    from trajcvae.plots import SceneView, plot_scene
+
+    name = "site_north/camera_03_overhead/0a0ef009-9d44-4399-99e6-50004d345f34_tracks"
+    fig = plot_scene(SceneView(4.0, [obs[0]], samples[:1]), title=f"scene '{name}' · time 4 s: 1 agent x 3 futures")
+    fig.canvas.draw()
+    box = fig.axes[0].title.get_window_extent()
+    assert "\n" in fig.axes[0].title.get_text() and 0 <= box.x0 and box.x1 <= fig.bbox.width
+
+
+def test_a_grids_legend_names_what_any_of_its_windows_draws():
+    """The legend sits on the first window: neighbours (or a truth) drawn only in another window are named too."""
+    rng = np.random.default_rng(0)
+    nbr = np.full((2, 1, 8, 2), np.nan)
+    nbr[1, 0] = rng.normal(size=(8, 2))
+    fig = plot_windows(rng.normal(size=(2, 8, 2)), rng.normal(size=(2, 3, 12, 2)), nbr=nbr)
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["3 predicted futures", "observed",
+                                                                           "neighbours"]
 
 
 def test_plot_training(trained, tmp_path):
@@ -922,6 +940,9 @@ def test_unknown_scene_agent_frame_name_the_valid_range(trained, test_csv, tmp_p
     own = df[df.agent_id == agent].frame
     _one_line_error(run("visualize", trained, test_csv, "--agent", agent, "--t0", 99999, "--out", out),
                     "--t0 99999", f"agent {agent}", f"frames {own.min()}..{own.max()}")
+    r = run("visualize", trained, test_csv, "--agent", agent, "--t0", -1e300, "--out", out)  # in short, not 300 digits
+    _one_line_error(r, "--t0 -1e+300", f"agent {agent}")
+    assert len(r.output) < 300, r.output
     _one_line_error(run("visualize", trained, test_csv, "--scene-frame", 99999, "--out", out),
                     "--scene-frame 99999", frames)
     _one_line_error(run("visualize", trained, test_csv, "--animate", tmp_path / "a.gif", "--scene-frame", 5),

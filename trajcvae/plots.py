@@ -231,7 +231,8 @@ def draw_window(ax, obs: np.ndarray, samples: np.ndarray, fut: np.ndarray | None
     (all steps or the last one; a K-set's weighted by its weights). When the whole true future is known,
     minADE/minFDE of the window are added to the title (over the points the futures have:
     `known_min_ade_fde`). The title is broken onto lines at most 90% of `ax`'s column of its figure wide
-    (`fit_title`), so neighbouring windows' titles never meet, however long an agent id."""
+    (`fit_title`), so neighbouring windows' titles never meet, nor pass the figure's edge, however long an
+    agent id."""
     extra = []
     if density and draw_density(ax, *density_points(samples, density, weights)):
         extra.append(_density_handle())
@@ -260,8 +261,8 @@ def draw_window(ax, obs: np.ndarray, samples: np.ndarray, fut: np.ndarray | None
     if title:
         spec = ax.get_subplotspec()  # None for axes placed by hand: the figure's width
         cols = 1 if spec is None else spec.get_gridspec().ncols
-        # Centred on the axes, which one column's y label pushes right of the figure's centre.
-        title = fit_title(title, (0.9 if cols > 1 else 0.8) * 72 * ax.figure.get_figwidth() / cols)
+        # Centred on the axes, which the column's y label pushes right of the column's centre.
+        title = fit_title(title, 0.8 * 72 * ax.figure.get_figwidth() / cols)
     _axes_style(ax, title, legend, extra)
 
 
@@ -282,6 +283,13 @@ def plot_windows(obs: np.ndarray, samples: np.ndarray, fut: np.ndarray | None = 
         draw_window(ax, obs[i], samples[i], None if fut is None else fut[i], None if nbr is None else nbr[i],
                     None if titles is None else titles[i], legend=i == 0, density=density,
                     weights=None if weights is None else weights[i])
+    legend = axes.flat[0].get_legend()
+    if legend is not None and n > 1:  # the first window's legend names what any window draws
+        shown = dict(zip((t.get_text() for t in legend.get_texts()), legend.legend_handles))
+        for ax in axes.flat[1:n]:
+            for handle, label in zip(*ax.get_legend_handles_labels()):
+                shown.setdefault(label, handle)
+        axes.flat[0].legend(handles=list(shown.values()), labels=list(shown), fontsize=7, loc="best")
     if suptitle:
         fig.suptitle(plain(suptitle), fontsize=10)
     return fig
@@ -315,6 +323,8 @@ def draw_scene(ax, view: SceneView, title: str | None = None, legend: bool = Tru
                     ax.plot(path[:, 0], path[:, 1], "--", color=TRUTH_COLOR, lw=1.5, zorder=5,
                             label="true future" if first else None)
                     first = False
+    if title:  # broken onto lines, as a window's (a scene named by a folder and a UUID)
+        title = fit_title(title, 0.8 * 72 * ax.figure.get_figwidth())
     _axes_style(ax, title, legend, extra)
 
 

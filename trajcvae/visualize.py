@@ -90,7 +90,10 @@ def _label(scene, agent, t0) -> str:
 
 
 def _time(value) -> str:
-    """A frame or time as it reads in the data: 1700000013.2, not 1.7e+09."""
+    """A frame or time as it reads in the data: 1700000013.2, not 1.7e+09 (one beyond any clock, 1e+300, in
+    short)."""
+    if abs(float(value)) >= 1e19:
+        return f"{float(value):g}"
     text = f"{float(value):.6f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
 
