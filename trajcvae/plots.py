@@ -262,7 +262,7 @@ def draw_window(ax, obs: np.ndarray, samples: np.ndarray, fut: np.ndarray | None
         spec = ax.get_subplotspec()  # None for axes placed by hand: the figure's width
         cols = 1 if spec is None else spec.get_gridspec().ncols
         # Centred on the axes, which the column's y label pushes right of the column's centre.
-        title = fit_title(title, 0.8 * 72 * ax.figure.get_figwidth() / cols)
+        title = fit_title(title, (0.86 if cols > 1 else 0.8) * 72 * ax.figure.get_figwidth() / cols)
     _axes_style(ax, title, legend, extra)
 
 
