@@ -227,9 +227,9 @@ class _Spans:
     track: np.ndarray  # (S,) the track its first row is in (tracks: split by agent and by gaps not bridged)
     joined: np.ndarray  # (S,) bool: its last row is in that track too
     around: np.ndarray  # (S,) m/s: the faster of its track's spans just before and just after it; NaN: none
-    after: np.ndarray  # (S,) m/s: its track's span just after it (from its last row); NaN: none
-    onward: np.ndarray  # (S,) the last row of that span; -1: none
-    through: np.ndarray  # (S,) m/s: from its first row to that span's last, past its own last row; NaN: none
+    back: np.ndarray  # (S,) m/s: from its track's row a step before its first row (`prior`) to its first row
+    prior: np.ndarray  # (S,) that row; -1: none (the track starts less than a step before)
+    through: np.ndarray  # (S,) m/s: from that row to its last row, past its first; NaN: none
     paced: np.ndarray  # (Q,) m/s over PACE steps from each row, or a step at least, if its track ends sooner
 
 
@@ -272,16 +272,17 @@ def _spans(df: pd.DataFrame, dt: float, max_gap: float = 0.8, time_step: float |
     # The span just after one starts where it ends; the one just before ends where it starts.
     span_of = np.full(n, -1)
     span_of[start] = np.arange(len(start))
-    nxt = span_of[end]  # (S,) the span after each, in its track; -1: none
-    follows = (nxt >= 0) & joined & joined[np.maximum(nxt, 0)]
-    after, through, onward = np.full(len(start), np.nan), np.full(len(start), np.nan), np.full(len(start), -1)
-    after[follows], onward[follows] = speed[nxt[follows]], end[nxt[follows]]
-    through[follows] = metres(start[follows], onward[follows]) / (t[onward[follows]] - t[start[follows]])
+    nxt = span_of[end]
+    after = np.where((nxt >= 0) & joined[nxt] & joined, speed[nxt], np.nan)
     prior = np.searchsorted(key, key[start] - reach, side="right") - 1
     prior_ok = (prior >= 0) & (track[np.maximum(prior, 0)] == track[start])
     prior = np.maximum(prior, 0)
     back = metres(prior, start) / np.maximum(t[start] - t[prior], reach)
     around = np.fmax(np.where(prior_ok, back, np.nan), after)
+    # A step before its first row, to its last: the move its first row would be off (`track_spikes`).
+    both = prior_ok & joined
+    through = np.full(len(start), np.nan)
+    through[both] = metres(prior[both], end[both]) / (t[end[both]] - t[prior[both]])
     # Paced: within the track, past its gaps only as far as a step goes (where every sample is a track of
     # its own, times in milliseconds, that is the next one).
     track_last = np.r_[np.flatnonzero(np.diff(track)), n - 1]  # (tracks,) each track's last row
@@ -296,8 +297,8 @@ def _spans(df: pd.DataFrame, dt: float, max_gap: float = 0.8, time_step: float |
     paced_cut = np.searchsorted(scene[moved][paced_by], np.arange(len(names) + 1))
     for c, name in enumerate(names):
         i, q = by[cut[c]:cut[c + 1]], paced_by[paced_cut[c]:paced_cut[c + 1]]
-        out.append(_Spans(str(name), start[i], end[i], speed[i], track[start[i]], joined[i], around[i], after[i],
-                          onward[i], through[i], paced[q]))
+        out.append(_Spans(str(name), start[i], end[i], speed[i], track[start[i]], joined[i], around[i],
+                          np.where(prior_ok, back, np.nan)[i], np.where(prior_ok, prior, -1)[i], through[i], paced[q]))
     return out
 
 
@@ -369,49 +370,53 @@ def track_jumps(df: pd.DataFrame, dt: float, max_gap: float, high: float, after:
     when = "time" if df.attrs.get("time_base") == "seconds" else "frame"
     how = "" if seconds_per_unit(df) is not None else f", if one frame step is {dt:g} s"
     metres = float(np.hypot(*(xy[-1] - xy[0])))
-    return (f"warning: {count} track{'s jump' if count != 1 else ' jumps'}{'' if count == 1 else '; the fastest'}: "
+    end = s.end[i]
+    last = end + 1 == len(df) or ids[end + 1] != ids[end] or df["scene"].iat[end + 1] != df["scene"].iat[end]
+    said = (f"warning: {count} track{'s jump' if count != 1 else ' jumps'}{'' if count == 1 else '; the fastest'}: "
             f"agent '{ids[s.start[i]]}' in scene '{s.scene}' moves {metres:.3g} m in {metres / s.speed[i]:.3g} s "
             f"at {when} {time_text(at)} ({s.speed[i]:.3g} m/s, against {s.around[i]:.2g} m/s just "
-            f"before and after{how}): a tracker's id that went to another agent joins two paths into one "
-            "track, whose futures are wrong; give each agent an id of its own"), agents
+            f"{'before' if last else 'before and after'}{how}): a tracker's id that went to another agent joins two "
+            "paths into one track, whose futures are wrong; give each agent an id of its own")
+    return said + (" (or, it being the track's last position, a bad one: correct or drop that row)" if last else ""), \
+        agents
 
 
 def track_spikes(df: pd.DataFrame, dt: float, max_gap: float, high: float, after: float = -math.inf,
                  until: float = math.inf, spans: list[_Spans] | None = None) -> tuple[str | None, list]:
     """(a one-line warning naming the position farthest off its track, or None; the agent ids of the tracks
-    with one) when a track's position lies where its agent cannot have been: the spans to it and from it
-    (`_spans`) both faster than `high` m/s (the band's top) and `JUMP` times as fast as the move from the
-    position before it to the one after (a typo, a missed GPS fix written as 0, a detection given another
-    agent's id for one frame). `track_jumps` leaves these alone: the span after a spike is as fast as the one
-    before it. Only positions after `after` and by `until` (in the `frame` column's units) are judged."""
+    with one) when a track's position lies where its agent cannot have been: the moves to it from its track's
+    row a step before and from it to the row a step after (`_spans`) both faster than `high` m/s (the band's
+    top) and `JUMP` times as fast as the move between those two rows, and it lies farther from both than an
+    agent at the band's top goes in `JUMP` steps (a detector's or a GPS fix's noise does not): a typo, a
+    missed fix written as 0, another person's detection for one frame. `track_jumps` leaves these alone: the
+    move after such a position is as fast as the one before it. Only positions after `after` and by `until`
+    (in the `frame` column's units) are judged."""
     frame, ids = df["frame"].to_numpy(), df["agent_id"].to_numpy()
     xy = df[["x", "y"]].to_numpy(dtype=np.float64)
-    rows, agents, farthest = [], [], None
+    metres = lambda a, b: np.hypot(*(xy[b] - xy[a]).T)  # noqa: E731  rows a to rows b
+    found = []  # (how far off, its spans, the span whose first row it is)
     for s in _spans(df, dt, max_gap) if spans is None else spans:
-        slower = np.fmin(s.speed, s.after)  # NaN: no span after it
-        bad = (s.joined & (frame[s.end] > after) & (frame[s.end] <= until) & (slower > high)
-               & (slower > JUMP * s.through))
-        if not bad.any():
-            continue
-        rows += np.unique(s.end[bad]).tolist()
-        agents += pd.unique(ids[s.end[bad]]).tolist()
-        i = np.flatnonzero(bad)
-        off = np.fmin(np.hypot(*(xy[s.end[i]] - xy[s.start[i]]).T), np.hypot(*(xy[s.onward[i]] - xy[s.end[i]]).T))
-        j = i[np.argmax(off)]
-        if farthest is None or off.max() > farthest[0]:
-            farthest = (float(off.max()), s, j)
-    if farthest is None:
-        return None, agents
-    off, s, j = farthest
-    count = len(set(rows))
+        slower = np.fmin(s.speed, s.back)  # NaN: no row a step before
+        i = np.flatnonzero(s.joined & (frame[s.start] > after) & (frame[s.start] <= until) & (slower > high)
+                           & (slower > JUMP * s.through))
+        off = np.fmin(metres(s.prior[i], s.start[i]), metres(s.start[i], s.end[i]))
+        found += [(float(o), s, k) for o, k in zip(off, i) if o > JUMP * high * dt]
+    # A good position between two bad ones is as far from both: it is none of them.
+    bad = {int(f[1].start[f[2]]) for f in found}
+    found = [f for f in found if not (f[1].prior[f[2]] in bad and f[1].end[f[2]] in bad)]
+    if not found:
+        return None, []
+    off, s, j = max(found, key=lambda f: f[0])
+    count = len(found)  # (one span starts at each row)
     when = "time" if df.attrs.get("time_base") == "seconds" else "frame"
     how = "" if seconds_per_unit(df) is not None else f", if one frame step is {dt:g} s"
-    apart = float(np.hypot(*(xy[s.onward[j]] - xy[s.start[j]])))
+    apart = float(metres(s.prior[j], s.end[j]))
     lie = "lies off its track" if count == 1 else "lie off their tracks; the farthest"
-    return (f"warning: {plural(count, 'position')} {lie}: agent '{ids[s.end[j]]}' in scene '{s.scene}' at {when} "
-            f"{time_text(frame[s.end[j]])} is {off:.3g} m from its positions before and after it ({apart:.3g} m apart; "
-            f"there and back at {min(s.speed[j], s.after[j]):.3g} m/s{how}): a bad position (a typo, a missed fix "
-            "written as 0) moves the futures of every window that reads it; correct or drop that row"), agents
+    return (f"warning: {plural(count, 'position')} {lie}: agent '{ids[s.start[j]]}' in scene '{s.scene}' at {when} "
+            f"{time_text(frame[s.start[j]])} is {off:.3g} m from its positions a step before and after it ({apart:.3g} "
+            f"m apart; there and back at {min(s.speed[j], s.back[j]):.3g} m/s{how}): a bad position (a typo, a "
+            "missed fix written as 0) moves the futures of every window that reads it; correct or drop that row"), \
+        list(pd.unique(np.array([ids[f[1].start[f[2]]] for f in found], dtype=object)))
 
 
 def _speed_outside(sp: np.ndarray, paced: np.ndarray, low: float, high: float) -> tuple[float, str, str] | None:
