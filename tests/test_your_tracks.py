@@ -1792,6 +1792,11 @@ def test_gps_mistakes_are_one_line(plaza, tmp_path):
     far.to_csv(tmp_path / "far.csv", index=False)
     one_line_error(cli("predict", "pedestrian", tmp_path / "far.csv", "--out", out), "km north or south",
                    "split the scene")
+    zero = gps.copy()  # one fix missed and written as 0, 0: that row is the fault, not the scene's extent
+    zero.loc[len(zero) // 2, ["lon", "lat"]] = 0.0
+    zero.to_csv(tmp_path / "zero.csv", index=False)
+    one_line_error(cli("predict", "pedestrian", tmp_path / "zero.csv", "--out", out),
+                   f"zero.csv line {len(zero) // 2 + 2}", "a bad fix (a missed one written as 0, a typo)? Correct or drop that row")
     polar = to_gps(plaza, 89.8, 0.0)
     polar.to_csv(tmp_path / "polar.csv", index=False)
     one_line_error(cli("predict", "pedestrian", tmp_path / "polar.csv", "--out", out), "too near a pole")

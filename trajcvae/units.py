@@ -263,17 +263,20 @@ def lonlat_units(df: pd.DataFrame) -> dict:
     units = {"lonlat": {str(names[codes[i]]): [float(lon[i]) + (360.0 if east360[codes[i]] and lon[i] <= 180 else 0.0),
                                                float(lat[i])] for i in starts}}
     check_lonlat(lon, lat, _origins(units, df["scene"], 2)[:, 1], lambda i: where(df, i),
-                 lambda i: str(df["scene"].iloc[i]))
+                 lambda i: str(df["scene"].iloc[i]), agent=df["agent_id"].to_numpy())
     return units
 
 
+FEW_FAR = 0.001  # rows too far for the projection, at most this share of a table (or 2): bad fixes
+
+
 def check_lonlat(lon: np.ndarray, lat: np.ndarray, lat0: np.ndarray, where: Callable[[int], str],
-                 scene: Callable[[int], str], fix: str = "split the scene (a `scene` column, or one file per area)"
-                 ) -> None:
+                 scene: Callable[[int], str], fix: str = "split the scene (a `scene` column, or one file per area)",
+                 agent: np.ndarray | None = None) -> None:
     """Refuse, naming the first row at fault (`where(i)`, its scene `scene(i)`): longitudes and latitudes that
     are no degrees, an origin (latitude `lat0`, per row) near a pole, and a row so far north or south of its
     scene's origin that the local projection's scale there is off by more than MAX_DISTORTION (`fix` says
-    what to do)."""
+    what to do; with each row's `agent`, a few such rows of agents seen near too are told as bad fixes)."""
     bad = ~((np.abs(lat) <= 90) & (lon >= -180) & (lon <= 360))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
@@ -288,8 +291,12 @@ def check_lonlat(lon: np.ndarray, lat: np.ndarray, lat0: np.ndarray, where: Call
     with np.errstate(divide="ignore", invalid="ignore"):
         error = np.maximum(np.abs(N0 * cos0 / (N * cos) - 1), np.abs(M0 / M - 1))
     error[cos0 < 0.01] = np.inf  # an origin within 0.6 degrees of a pole
-    if (error > MAX_DISTORTION).any():
-        i = int(np.flatnonzero(error > MAX_DISTORTION)[0])
+    far = error > MAX_DISTORTION
+    if far.any():
+        i = int(np.flatnonzero(far)[0])
+        if agent is not None and far.sum() <= max(2, FEW_FAR * len(far)) and \
+                np.isin(agent[far], agent[~far]).all():  # a few rows of agents seen near: bad fixes, no wide scene
+            fix = "a bad fix (a missed one written as 0, a typo)? Correct or drop that row"
         if cos0[i] < 0.01:
             raise DataError(f"{where(i)}: scene '{scene(i)}' starts at latitude {lat0[i]:g}, too near a pole to "
                             "project longitude and latitude to metres: give positions in metres (x, y)")
