@@ -1796,7 +1796,8 @@ def test_gps_mistakes_are_one_line(plaza, tmp_path):
     zero.loc[len(zero) // 2, ["lon", "lat"]] = 0.0
     zero.to_csv(tmp_path / "zero.csv", index=False)
     one_line_error(cli("predict", "pedestrian", tmp_path / "zero.csv", "--out", out),
-                   f"zero.csv line {len(zero) // 2 + 2}", "a bad fix (a missed one written as 0, a typo)? Correct or drop that row")
+                   f"zero.csv line {len(zero) // 2 + 2}", "a bad fix (a missed one written as 0, a typo)? Correct or "
+                   "drop that row")
     polar = to_gps(plaza, 89.8, 0.0)
     polar.to_csv(tmp_path / "polar.csv", index=False)
     one_line_error(cli("predict", "pedestrian", tmp_path / "polar.csv", "--out", out), "too near a pole")
