@@ -1032,6 +1032,9 @@ def test_a_file_whose_last_row_is_cut_short_of_fields_is_warned_of(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert len(read_tracks([write(tmp_path / "whole.txt", rows + "\n")], fps=30)) == 30
+        # A CSV's last row may leave a trailing label out: whole, not warned of.
+        labelled = "".join(f"{10 * i},1,{0.4 * i:.2f},2.00,ped\n" for i in range(10)) + "100,1,4.00,2.00"
+        assert len(read_tracks([write(tmp_path / "lab.csv", "frame,agent_id,x,y,label\n" + labelled)])) == 11
     truth = "\n".join(f"{i + 1},1,{100 + 5 * i}.0,200.0,20,50,1,1,1" for i in range(30))
     with pytest.warns(TrajCVAEWarning, match="gt.txt ends mid-line"), \
             pytest.raises(DataError, match=r"gt.txt line 31: no class id in column 8"):
@@ -1168,7 +1171,7 @@ def test_frame_ids_of_mot_and_sdd_files_too_large_to_keep_their_steps_are_refuse
     else:
         rows = [f'{i} 10 20 30 40 {base + 1 + 10 * f} 0 0 0 "Pedestrian"' for i in (1, 2) for f in range(4)]
         path = write(tmp_path / "annotations.txt", "\n".join(rows) + "\n")
-    assert f"{path} line 1: frame 4.61169e+18 is too large to tell its steps apart" in read_error(path)
+    assert f"{path} line 4: frame 4.61169e+18 is too large to tell its steps apart" in read_error(path)  # the largest
 
 
 @pytest.mark.parametrize("mark", ["nan", "NaN", "None", "NA"])

@@ -129,10 +129,10 @@ def naming_config(config: Optional[Path], set_: Optional[list[str]], given: dict
         text = str(e)
         for key in ("data.classes", "data.columns"):
             flag = "--" + key.partition(".")[2]
-            if given.get(key) is None and text.startswith(flag):
+            if given.get(key) is None and re.search(rf"{flag}\b", text):
                 by_set = any(s.partition("=")[0].strip() == key for s in set_ or [])
-                raise type(e)(f"{'--set ' if by_set or config is None else f'{config}: '}{key}{text[len(flag):]}") \
-                    from None
+                raise type(e)(re.sub(rf"{flag}\b", f"{'--set ' if by_set or config is None else f'{config}: '}{key}",
+                                     text, count=1)) from None
         raise
 
 

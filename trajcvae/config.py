@@ -560,7 +560,8 @@ def _whole(value, option: str):
 def _whole_valued(value) -> bool:
     """A number of another type that holds a whole number: 5.0, Decimal('5'), np.float64(5)."""
     try:
-        return isinstance(value, (numbers.Real, decimal.Decimal)) and value == int(value)
+        return isinstance(value, (numbers.Real, decimal.Decimal)) and not isinstance(value, bool) \
+            and value == int(value)
     except (ValueError, OverflowError):  # NaN, infinity
         return False
 
@@ -573,10 +574,11 @@ def _not_huge(value: int, option: str) -> int:
 
 
 def finite_number(value) -> bool:
-    """A real number given as one (not a bool or text) that a float holds finitely (10**400 is none)."""
+    """A real number given as one (not a bool or text) that a float holds finitely (10**400 is none; numpy's
+    timedelta64, an integer type no float() takes, is none either)."""
     try:
         return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(float(value))
-    except OverflowError:
+    except (OverflowError, TypeError):
         return False
 
 

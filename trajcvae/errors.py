@@ -3,6 +3,7 @@ one line (no traceback); and its warning type, for a result that may be wrong.""
 import datetime
 import decimal
 import functools
+import math
 import numbers
 import os
 import re
@@ -249,17 +250,27 @@ def as_written(convert):
     return parse
 
 
-def as_number_hint(value, name: str, time: bool = False) -> str:
+def as_number_hint(value, name: str, time: bool = False, positive: bool = False) -> str:
     """How to give the Python API's `name` a `value` refused for its type, as ': give ...'; '' where no
-    conversion says. `time`: a time in seconds, which a date-time (seconds since 1970) or a duration may give."""
+    conversion says (or none would do: a NaN; with `positive`, a number not above 0). `time`: a time in
+    seconds, which a date-time (seconds since 1970) or a duration may give."""
     if time and (hasattr(value, "timestamp") or type(value).__name__ == "datetime64"):  # (pd.Timestamp, datetime)
         return f": give its seconds since 1970, pd.Timestamp({name}).timestamp()"
     if time and (isinstance(value, datetime.timedelta) or type(value).__name__ == "timedelta64"):
         return f": give its seconds, pd.Timedelta({name}).total_seconds()"
     if isinstance(value, (numbers.Real, decimal.Decimal)) and not isinstance(value, (bool, int, float)) \
-            and type(value).__module__ != "numpy":  # a Fraction, a Decimal (an int or float is refused as itself)
+            and type(value).__module__ != "numpy" and _float_ok(value, positive):  # a Fraction, a Decimal
         return f": give it as a float, float({name})"
     return ""
+
+
+def _float_ok(value, positive: bool) -> bool:
+    """Whether `value` as a float is finite (and, with `positive`, above 0)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return False
+    return math.isfinite(number) and (number > 0 or not positive)
 
 
 def shown(value) -> str:
@@ -267,7 +278,8 @@ def shown(value) -> str:
     float32's -0.1, not -0.10000000149011612), an integer beyond 2**64 as its power of two (Python writes
     none of over 4,300 digits, and a long one says no more), anything else as its repr ('five', Decimal('2'),
     array(1.5): of a type refused as such), or its type where that repr is long or of several lines."""
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and abs(value) >= 2 ** 64:
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and type(value).__name__ != "timedelta64" \
+            and abs(value) >= 2 ** 64:
         return f"about {'-' if value < 0 else ''}2**{abs(value).bit_length() - 1}"
     plain = type(value) in (int, float) or (type(value).__module__ == "numpy" and isinstance(value, numbers.Real))
     text = str(value) if plain else repr(value)

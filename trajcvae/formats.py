@@ -31,8 +31,8 @@ import pandas as pd
 from .errors import DataError, first_line, warn
 from .table import (AGENT_COLUMNS, PER_SECOND, REQUIRED, TRACK_COLUMNS, Shared, column_aliases, counted_from_one,
                     is_column_number, missing_columns, needed_among, time_role)
-from .values import (MAX_RAW, ROUGH_PARSER, TIME_RESOLUTION, agent_ids, as_text, canonical, missing_marks,
-                     numeric_column, parses_as_number, to_numbers, unresolved_time)
+from .values import (MAX_RAW, ROUGH_PARSER, agent_ids, as_text, canonical, missing_marks, numeric_column,
+                     parses_as_number, to_numbers, unresolved_time)
 
 
 SDD_FIELDS = ("agent_id", "xmin", "ymin", "xmax", "ymax", "frame", "lost", "occluded", "generated", "label")
@@ -240,8 +240,8 @@ def _check_frame_ids(frame: np.ndarray, lines: np.ndarray, path: Path) -> None:
     """A dataset's frame ids too large to keep their steps apart (a 64-bit counter, read as float64) are refused
     at the first such line, as a CSV's are, before they read as repeated frames."""
     vague = unresolved_time(frame, "frame", False)
-    if vague:
-        i = int(np.argmax(np.spacing(np.abs(frame)) > TIME_RESOLUTION))
+    if vague:  # named at the frame it quotes, the largest
+        i = int(np.argmax(np.abs(frame)))
         raise DataError(f"{path} line {lines[i]}: {vague}")
 
 
@@ -762,7 +762,7 @@ def _cut_short(path: Path, fmt: _Format) -> str | None:
     rows = [_fields(line, fmt.sep) for line in tail.splitlines()[1:] if line.strip()]  # the first may be partial
     if len(rows) < 4 or not rows[-1] or any(len(r) != len(rows[0]) for r in rows[:-1]):
         return None
-    if len(rows[-1]) < len(rows[0]):
+    if fmt.mot and len(rows[-1]) < len(rows[0]):  # (a CSV's last row may leave out a trailing label)
         return (f"warning: {path} ends mid-line, its last row with {len(rows[-1])} of the {len(rows[0])} fields of "
                 "every row before it: was it cut short (a copy or a writer still at work)? Read it again once it is "
                 "whole")

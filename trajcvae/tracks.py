@@ -463,7 +463,7 @@ def check_fps(fps: float | None) -> None:
     """--fps: None (no rate given) or a positive, finite number of frame ids per second."""
     if fps is not None and not positive_number(fps):
         raise DataError(f"--fps must be a positive number of frames per second (got {shown(fps)})"
-                        + as_number_hint(fps, "fps"))
+                        + as_number_hint(fps, "fps", positive=True))
 
 
 def _combine(tables: list[pd.DataFrame], n_files: int) -> pd.DataFrame:

@@ -44,7 +44,7 @@ def unit_conversion(scale: float | str | Path | Mapping | None, homography) -> d
                             f"as text (got {scale!r}; give {scale.strip()})")
         if not positive_number(scale):
             raise DataError(f"--scale must be a positive number of metres per input unit (got {shown(scale)})"
-                            + as_number_hint(scale, "scale"))
+                            + as_number_hint(scale, "scale", positive=True))
         return {"scale": float(scale)}
     if homography is None:
         return None
