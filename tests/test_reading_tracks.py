@@ -1171,7 +1171,7 @@ def test_frame_ids_of_mot_and_sdd_files_too_large_to_keep_their_steps_are_refuse
     else:
         rows = [f'{i} 10 20 30 40 {base + 1 + 10 * f} 0 0 0 "Pedestrian"' for i in (1, 2) for f in range(4)]
         path = write(tmp_path / "annotations.txt", "\n".join(rows) + "\n")
-    assert f"{path} line 4: frame 4.61169e+18 is too large to tell its steps apart" in read_error(path)  # the largest
+    assert f"{path} line 1: frame 4.61169e+18 is too large to tell its steps apart" in read_error(path)
 
 
 @pytest.mark.parametrize("mark", ["nan", "NaN", "None", "NA"])

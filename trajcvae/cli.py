@@ -118,9 +118,11 @@ def _data_given(fps, scale, homography, classes, columns) -> dict:
 
 
 @contextmanager
-def naming_config(config: Optional[Path], set_: Optional[list[str]], given: dict):
-    """A data error naming --classes or --columns (as `read_tracks` words them) whose value the config file or
-    a --set gave, not the command line (`given`: those it gave), names the option as it was given."""
+def naming_config(config: Optional[Path], set_: Optional[list[str]], given: dict, data=None):
+    """A data error quoting --classes or --columns (as `read_tracks` words them: '--classes: ...', '--columns
+    x=a: ...') whose value the config file or a --set gave (`data`: the config's data section; None: judged by
+    the error's start alone), not the command line (`given`: the values it gave), names the option as it was
+    given; a --columns the error suggests stays."""
     from .errors import DataError
 
     try:
@@ -129,9 +131,12 @@ def naming_config(config: Optional[Path], set_: Optional[list[str]], given: dict
         text = str(e)
         for key in ("data.classes", "data.columns"):
             flag = "--" + key.partition(".")[2]
-            if given.get(key) is None and re.search(rf"{flag}\b", text):
+            value = getattr(data, key.partition(".")[2]) if data is not None else ""
+            quoted = rf"^{flag}\b" if data is None else \
+                rf"{flag}(?=:| (?:{'|'.join(re.escape(v.strip()) for v in str(value).split(','))})\b)"
+            if given.get(key) is None and value is not None and re.search(quoted, text):
                 by_set = any(s.partition("=")[0].strip() == key for s in set_ or [])
-                raise type(e)(re.sub(rf"{flag}\b", f"{'--set ' if by_set or config is None else f'{config}: '}{key}",
+                raise type(e)(re.sub(quoted, f"{'--set ' if by_set or config is None else f'{config}: '}{key}",
                                      text, count=1)) from None
         raise
 
@@ -362,7 +367,7 @@ def train(
                       _as_given(given) | _data_given(fps, scale, homography, classes, columns))
     from .windows import default_cache_dir
 
-    with naming_config(config, set_, {"data.classes": classes, "data.columns": columns}):
+    with naming_config(config, set_, {"data.classes": classes, "data.columns": columns}, cfg.data):
         r = run(data, val, cfg, out, resume=resume, progress=not quiet, log=info,
                 cache_dir=default_cache_dir() if cache else None, figures=figures)
     if os.environ.get("RANK", "0") != "0":  # under torchrun only rank 0 reports
