@@ -1414,6 +1414,8 @@ def test_gps_detections_give_the_futures_of_predict_on_the_gps_file_online_and_o
             {"agent_id": 1, "Longitude": 151.2, "LAT": -33.8, "Label": "walker"}]})
         twice = client.post("/v1/scenes/named/observations", json={"time": 1.0, "detections": [
             {"agent_id": 1, "lon": 151.2, "lat": -33.8, "Lat": -33.9}]})
+        odd_id = client.post("/v1/scenes/named/observations", json={"time": 2.0, "detections": [
+            {"track_id": 1.5, "lon": 151.2, "lat": -33.8}]})
     assert named.status_code == 200, named.text
     from trajcvae.server import Detection  # fields of a tracker's own, in any cases, stay ignored
 
@@ -1438,6 +1440,7 @@ def test_gps_detections_give_the_futures_of_predict_on_the_gps_file_online_and_o
             Observations.model_validate(body)
         assert one_line(e.value.errors(), body).startswith(said)
     assert twice.status_code == 422 and "'lat' and 'Lat' name one field (any case): give it once" in twice.text
+    assert odd_id.status_code == 422 and odd_id.json()["detail"].startswith("detections.0.track_id: must be a text")
     assert wrong.status_code == 422 and wrong.json()["detail"] == \
         "detections: missing column(s) lon, lat (have: agent_id, x, y)"
     expected = pedestrian.predict([path], k=K)

@@ -1217,9 +1217,15 @@ def test_the_python_api_names_the_files_that_gave_no_window_as_the_command_line_
     path.write_text("time,agent_id,x,y\n0.0,1,1.0,2.0\n0.4,2,3.0,4.0\n0.8,3,5.0,6.0\n")
     model = TrajCVAE.load("pedestrian")
     for call in (lambda: model.predict([path], k=1), lambda: model.predict(str(path), k=1),
+                 lambda: model.predict(data=[path], k=1),
                  lambda: evaluate(model, [path], k=1), lambda: visualize(model, [path], tmp_path / "v.png")):
         with pytest.raises(TrajCVAEError, match=rf"^{re.escape(str(path))}: no usable windows: no (agent|track) has "):
             call()
+    with pytest.raises(TrajCVAEError, match=rf"^{re.escape(str(path))}, {re.escape(str(path))}, "
+                                            rf"{re.escape(str(path))} \.\.\.: no usable windows"):
+        model.predict([path] * 4, k=1)
+    r = cli("predict", "pedestrian", path, "--out", tmp_path / "p.csv")  # named once, by the CLI as by the API
+    assert r.output.count(str(path)) == 1 and "no usable windows" in r.output, r.output
     with pytest.raises(TrajCVAEError, match="^no usable windows: no agent has 2 "):
         model.predict(pd.read_csv(path), k=1)
 

@@ -136,8 +136,10 @@ def naming_config(config: Optional[Path], set_: Optional[list[str]], given: dict
                 rf"{flag}(?=:| (?:{'|'.join(re.escape(v.strip()) for v in str(value).split(','))})\b)"
             if given.get(key) is None and value is not None and re.search(quoted, text):
                 by_set = any(s.partition("=")[0].strip() == key for s in set_ or [])
-                raise type(e)(re.sub(quoted, f"{'--set ' if by_set or config is None else f'{config}: '}{key}",
-                                     text, count=1)) from None
+                named = f"--set {key}" if by_set or config is None else f"{config}: {key}"
+                joint = "=" if named.startswith("--set") else " = "  # as given: --set key=value, or a file's key = value
+                text = re.sub(quoted + " ?", lambda m: named + (joint if m[0].endswith(" ") else ""), text, count=1)
+                raise type(e)(text) from None
         raise
 
 

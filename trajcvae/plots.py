@@ -230,7 +230,7 @@ def draw_window(ax, obs: np.ndarray, samples: np.ndarray, fut: np.ndarray | None
     or None, a K-set's weights (K,) or None. `density` "all" or "final" shades a KDE of the sampled positions
     (all steps or the last one; a K-set's weighted by its weights). When the whole true future is known,
     minADE/minFDE of the window are added to the title (over the points the futures have:
-    `known_min_ade_fde`). The title is broken onto lines at most 90% of `ax`'s column of its figure wide
+    `known_min_ade_fde`). The title is broken onto lines at most 86% of `ax`'s column of its figure wide
     (`fit_title`), so neighbouring windows' titles never meet, nor pass the figure's edge, however long an
     agent id."""
     extra = []
