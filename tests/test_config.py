@@ -177,8 +177,8 @@ def test_a_data_option_a_config_file_or_set_gave_is_named_so_when_the_data_refus
                    "--set data.columns=foo=x: no role 'foo'")
     one_line_error(cli("train", data, "--set", "data.columns=agent_id=pid", "--out", tmp_path / "r"),
                    "no column 'pid' (--set data.columns=agent_id=pid)")
-    one_line_error(cli("train", data, "--config", config, "--set", "data.columns=agent_id=pid", "--out", tmp_path / "r"),
-                   "(--set data.columns=agent_id=pid)")  # the --set, not the file, gave it
+    one_line_error(cli("train", data, "--config", config, "--set", "data.columns=agent_id=pid", "--out",
+                       tmp_path / "r"), "(--set data.columns=agent_id=pid)")  # the --set, not the file, gave it
     config.write_text('[data]\ncolumns = "agent_id=pid"\n')
     one_line_error(cli("train", data, "--config", config, "--out", tmp_path / "r"),
                    f"no column 'pid' ({config}: data.columns = agent_id=pid)")

@@ -137,7 +137,7 @@ def naming_config(config: Optional[Path], set_: Optional[list[str]], given: dict
             if given.get(key) is None and value is not None and re.search(quoted, text):
                 by_set = any(s.partition("=")[0].strip() == key for s in set_ or [])
                 named = f"--set {key}" if by_set or config is None else f"{config}: {key}"
-                joint = "=" if named.startswith("--set") else " = "  # as given: --set key=value, or a file's key = value
+                joint = "=" if named.startswith("--set") else " = "  # as given: --set key=value, a file's key = value
                 text = re.sub(quoted + " ?", lambda m: named + (joint if m[0].endswith(" ") else ""), text, count=1)
                 raise type(e)(text) from None
         raise
