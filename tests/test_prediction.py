@@ -1271,6 +1271,7 @@ def test_the_python_api_names_an_argument_of_the_wrong_kind_in_one_line(trained,
         (lambda: model.predict(table, k=2, fps=decimal.Decimal("25")), "\\): give it as a float, float\\(fps\\)$"),
         (lambda: model.predict(table, k=2, fps=decimal.Decimal("-25")), "\\(got Decimal\\('-25'\\)\\)$"),  # none saves
         (lambda: model.predict(table, k=2, since=np.timedelta64(3, "s")), "\\): give its seconds, pd.Timedelta"),
+        (lambda: model.predict(table, k=2, since=np.datetime64("2024-05-01")), "since 1970, pd.Timestamp\\(since\\)"),
         (lambda: model.predict(table, k=True), "^k must be a whole number \\(got True\\)$"),
         (lambda: model.predict(table, k=2, scale=decimal.Decimal("0.5")), "\\): give it as a float, float\\(scale\\)$"),
         (lambda: model.predict(table, k=2.0), "^k must be a whole number \\(got 2.0\\): give it as an int, "

@@ -76,6 +76,11 @@ def test_off_grid_frame_is_an_error(track_table, tmp_path):
     with pytest.raises(DataError, match=rf"typo.csv line 10: frame {first - 5:g} is off the scene's time grid "
                                         r"\(step 10\): a mistyped frame id\?"):
         build_windows(read_tracks([path]), DataConfig(time_step=10))
+    from trajcvae.checks import off_grid  # a millionth of a step either side of a grid point is on it
+
+    for frames in ([0, 10, 20 - 8e-6, 30], [0, 10, 20 + 8e-6, 30], [8e-6, 10, 20, 30]):
+        assert off_grid(pd.DataFrame({"scene": "s", "frame": frames}), 10.0) is None, frames
+    assert off_grid(pd.DataFrame({"scene": "s", "frame": [0, 10, 20 - 2e-5, 30]}), 10.0) is not None
 
 
 @pytest.mark.skipif(not ETH_UCY.is_dir(), reason="needs ../shared/datasets/eth_ucy")

@@ -32,10 +32,11 @@ def off_grid(g: pd.DataFrame, step: float) -> DataError | None:
     named, not the frames it shifts), naming its row; None where every frame is on that grid."""
     frame = g["frame"].to_numpy(dtype=float)
     fi = (frame - frame.min()) / step
-    phase = np.round(fi - np.floor(fi), 6) % 1.0  # (N,) in [0, 1)
-    values, counts = np.unique(phase, return_counts=True)
-    apart = np.abs(phase - values[np.argmax(counts)])
-    off = np.minimum(apart, 1 - apart) > 1e-6
+    phase = fi - np.floor(fi)  # (N,) in [0, 1)
+    rounded = np.round(phase, 6) % 1.0  # the phases, to a millionth
+    values, counts = np.unique(rounded, return_counts=True)
+    apart = np.abs(phase - phase[np.argmax(rounded == values[np.argmax(counts)])])  # from one row of that phase
+    off = np.minimum(apart, 1 - apart) > 1e-6  # (a step's millionth either side, as a grid point's own noise)
     if not off.any():
         return None
     src = where(g, int(np.flatnonzero(off)[0])) if "_line" in g else f"scene '{g['scene'].iloc[0]}'"
