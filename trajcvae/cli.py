@@ -130,11 +130,12 @@ def naming_config(config: Optional[Path], set_: Optional[list[str]], given: dict
     except DataError as e:
         text = str(e)
         for key in ("data.classes", "data.columns"):
-            flag = "--" + key.partition(".")[2]
-            value = getattr(data, key.partition(".")[2]) if data is not None else ""
-            quoted = rf"^{flag}\b" if data is None else \
-                rf"{flag}(?=:| (?:{'|'.join(re.escape(v.strip()) for v in str(value).split(','))})\b)"
-            if given.get(key) is None and value is not None and re.search(quoted, text):
+            name = key.partition(".")[2]
+            if given.get(key) is not None or (data is not None and getattr(data, name) is None):
+                continue  # the command line's own, or not given at all
+            values = "" if data is None else "|".join(re.escape(v.strip()) for v in str(getattr(data, name)).split(","))
+            quoted = rf"^--{name}\b" if data is None else rf"--{name}(?=:| (?:{values})\b)"
+            if re.search(quoted, text):
                 by_set = any(s.partition("=")[0].strip() == key for s in set_ or [])
                 named = f"--set {key}" if by_set or config is None else f"{config}: {key}"
                 joint = "=" if named.startswith("--set") else " = "  # as given: --set key=value, a file's key = value
@@ -410,11 +411,9 @@ def predict(
     draws = _draws(draws, kset)
     from .predict import predict_to_file, unpredicted_records
 
-    with naming_data(data):
-        r = predict_to_file(model, data, out, k=k, seed=seed, every_window=every_window, device=device, log=info,
-                            kset=kset, draws=draws, fps=fps, scale=scale, homography=homography,
-                            classes=classes, calibrate=calibrate, max_gap=max_gap, columns=columns,
-                            primary=primary)
+    r = predict_to_file(model, data, out, k=k, seed=seed, every_window=every_window, device=device, log=info,
+                        kset=kset, draws=draws, fps=fps, scale=scale, homography=homography, classes=classes,
+                        calibrate=calibrate, max_gap=max_gap, columns=columns, primary=primary)
     many, were = r.skipped != 1, "were" if r.skipped != 1 else "was"
     gap = "a missed frame (--fps bridges short gaps)" if r.tracks.steps is not None else "a gap over --max-gap"
     # About the input: on stderr, so that the result line ends with the path a script reads from it.
@@ -760,12 +759,11 @@ def visualize(
     if density_steps is not None and not density:
         raise TrajCVAEError(f"--density-steps {density_steps or repr('')} says what the density is made of: add "
                             "--density")
-    with naming_data(data):
-        path = run(model, data, out, scene=scene, agent=agent, t0=t0, k=k, seed=seed,
-                   density=(density_steps or "all") if density else None, grid=grid, worst=worst, best=best,
-                   scene_frame=scene_frame, animate=animate, frames=frames, size=size, device=device, fps=fps,
-                   scale=scale, homography=homography, classes=classes, kset=kset, draws=draws, calibrate=calibrate,
-                   log=info, max_gap=max_gap, background=background, columns=columns)
+    path = run(model, data, out, scene=scene, agent=agent, t0=t0, k=k, seed=seed,
+               density=(density_steps or "all") if density else None, grid=grid, worst=worst, best=best,
+               scene_frame=scene_frame, animate=animate, frames=frames, size=size, device=device, fps=fps,
+               scale=scale, homography=homography, classes=classes, kset=kset, draws=draws, calibrate=calibrate,
+               log=info, max_gap=max_gap, background=background, columns=columns)
     result(f"-> {path}")
 
 
