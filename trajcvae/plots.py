@@ -181,10 +181,17 @@ def plain(text: str) -> str:
 
 
 def _axes_style(ax, title: str | None, legend: bool, extra_handles: list | None = None) -> None:
+    """Equal axes in metres, `title` broken onto lines at most 86% of `ax`'s column of its figure wide (80% in a
+    figure of one column; `fit_title`), so neighbouring titles never meet, nor pass the figure's edge, however
+    long an agent id or a scene's name, and a legend."""
     ax.set_aspect("equal", adjustable="datalim")
     ax.set_xlabel("x (m)")
     ax.set_ylabel("y (m)")
     if title:
+        spec = ax.get_subplotspec()  # None for axes placed by hand: the figure's width
+        cols = 1 if spec is None else spec.get_gridspec().ncols
+        # Centred on the axes, which the column's y label pushes right of the column's centre.
+        title = fit_title(title, (0.86 if cols > 1 else 0.8) * 72 * ax.figure.get_figwidth() / cols)
         ax.set_title(plain(title), fontsize=TITLE_SIZE)
     if legend:
         handles, _ = ax.get_legend_handles_labels()
@@ -230,9 +237,7 @@ def draw_window(ax, obs: np.ndarray, samples: np.ndarray, fut: np.ndarray | None
     or None, a K-set's weights (K,) or None. `density` "all" or "final" shades a KDE of the sampled positions
     (all steps or the last one; a K-set's weighted by its weights). When the whole true future is known,
     minADE/minFDE of the window are added to the title (over the points the futures have:
-    `known_min_ade_fde`). The title is broken onto lines at most 86% of `ax`'s column of its figure wide
-    (`fit_title`), so neighbouring windows' titles never meet, nor pass the figure's edge, however long an
-    agent id."""
+    `known_min_ade_fde`). The title is broken onto lines to fit `ax`'s column (`_axes_style`)."""
     extra = []
     if density and draw_density(ax, *density_points(samples, density, weights)):
         extra.append(_density_handle())
@@ -258,11 +263,6 @@ def draw_window(ax, obs: np.ndarray, samples: np.ndarray, fut: np.ndarray | None
                 scores = f"minADE {ade[0]:.2f} m  minFDE {fde[0]:.2f} m"
                 scores += f" ({past} of {len(samples)} futures past the horizon)" if past else ""
                 title = f"{title}\n{scores}" if title else scores
-    if title:
-        spec = ax.get_subplotspec()  # None for axes placed by hand: the figure's width
-        cols = 1 if spec is None else spec.get_gridspec().ncols
-        # Centred on the axes, which the column's y label pushes right of the column's centre.
-        title = fit_title(title, (0.86 if cols > 1 else 0.8) * 72 * ax.figure.get_figwidth() / cols)
     _axes_style(ax, title, legend, extra)
 
 
@@ -323,8 +323,6 @@ def draw_scene(ax, view: SceneView, title: str | None = None, legend: bool = Tru
                     ax.plot(path[:, 0], path[:, 1], "--", color=TRUTH_COLOR, lw=1.5, zorder=5,
                             label="true future" if first else None)
                     first = False
-    if title:  # broken onto lines, as a window's (a scene named by a folder and a UUID)
-        title = fit_title(title, 0.8 * 72 * ax.figure.get_figwidth())
     _axes_style(ax, title, legend, extra)
 
 
