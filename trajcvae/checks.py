@@ -278,12 +278,13 @@ def _spans(df: pd.DataFrame, dt: float, max_gap: float = 0.8, time_step: float |
     prior = np.searchsorted(key, key[start] - reach, side="right") - 1
     prior_ok = (prior >= 0) & (track[np.maximum(prior, 0)] == track[start])
     prior = np.maximum(prior, 0)
-    back = metres(prior, start) / np.maximum(t[start] - t[prior], reach)
-    around = np.fmax(np.where(prior_ok, back, np.nan), after)
+    back = np.where(prior_ok, metres(prior, start) / np.maximum(t[start] - t[prior], reach), np.nan)
+    around = np.fmax(back, after)
     # A step before its first row, to its last: the move its first row would be off (`track_spikes`).
     both = prior_ok & joined
     through = np.full(len(start), np.nan)
     through[both] = metres(prior[both], end[both]) / (t[end[both]] - t[prior[both]])
+    prior = np.where(prior_ok, prior, -1)
     # Paced: within the track, past its gaps only as far as a step goes (where every sample is a track of
     # its own, times in milliseconds, that is the next one).
     track_last = np.r_[np.flatnonzero(np.diff(track)), n - 1]  # (tracks,) each track's last row
@@ -298,8 +299,8 @@ def _spans(df: pd.DataFrame, dt: float, max_gap: float = 0.8, time_step: float |
     paced_cut = np.searchsorted(scene[moved][paced_by], np.arange(len(names) + 1))
     for c, name in enumerate(names):
         i, q = by[cut[c]:cut[c + 1]], paced_by[paced_cut[c]:paced_cut[c + 1]]
-        out.append(_Spans(str(name), start[i], end[i], speed[i], track[start[i]], joined[i], around[i],
-                          np.where(prior_ok, back, np.nan)[i], np.where(prior_ok, prior, -1)[i], through[i], paced[q]))
+        out.append(_Spans(str(name), start[i], end[i], speed[i], track[start[i]], joined[i], around[i], back[i],
+                          prior[i], through[i], paced[q]))
     return out
 
 
@@ -368,8 +369,7 @@ def track_jumps(df: pd.DataFrame, dt: float, max_gap: float, high: float, after:
     s, i = fastest
     xy = df[["x", "y"]].to_numpy(dtype=np.float64)[s.start[i]:s.end[i] + 1]
     at = frame[s.start[i] + 1 + int(np.argmax(np.hypot(*np.diff(xy, axis=0).T)))]  # the span's longest move
-    when = "time" if df.attrs.get("time_base") == "seconds" else "frame"
-    how = "" if seconds_per_unit(df) is not None else f", if one frame step is {dt:g} s"
+    when, how = _when(df, dt)
     metres = float(np.hypot(*(xy[-1] - xy[0])))
     end = s.end[i]
     last = end + 1 == len(df) or ids[end + 1] != ids[end] or df["scene"].iat[end + 1] != df["scene"].iat[end]
@@ -380,6 +380,13 @@ def track_jumps(df: pd.DataFrame, dt: float, max_gap: float, high: float, after:
             "paths into one track, whose futures are wrong; give each agent an id of its own")
     return said + (" (or, it being the track's last position, a bad one: correct or drop that row)" if last else ""), \
         agents
+
+
+def _when(df: pd.DataFrame, dt: float) -> tuple[str, str]:
+    """How a warning names a moment of `df`'s tracks ("time" or "frame"), and what its speeds assume where
+    the frame ids have no known rate."""
+    return ("time" if df.attrs.get("time_base") == "seconds" else "frame",
+            "" if seconds_per_unit(df) is not None else f", if one frame step is {dt:g} s")
 
 
 def track_spikes(df: pd.DataFrame, dt: float, max_gap: float, high: float, after: float = -math.inf,
@@ -395,29 +402,27 @@ def track_spikes(df: pd.DataFrame, dt: float, max_gap: float, high: float, after
     frame, ids = df["frame"].to_numpy(), df["agent_id"].to_numpy()
     xy = df[["x", "y"]].to_numpy(dtype=np.float64)
     metres = lambda a, b: np.hypot(*(xy[b] - xy[a]).T)  # noqa: E731  rows a to rows b
-    found = []  # (how far off, its spans, the span whose first row it is)
+    found = []  # (how far off, the row, the row a step before, the row a step after, m/s there and back)
     for s in _spans(df, dt, max_gap) if spans is None else spans:
         slower = np.fmin(s.speed, s.back)  # NaN: no row a step before
         i = np.flatnonzero(s.joined & (frame[s.start] > after) & (frame[s.start] <= until) & (slower > high)
                            & (slower > JUMP * s.through))
         off = np.fmin(metres(s.prior[i], s.start[i]), metres(s.start[i], s.end[i]))
-        found += [(float(o), s, k) for o, k in zip(off, i) if o > JUMP * high * dt]
+        found += [f for f in zip(off, s.start[i], s.prior[i], s.end[i], slower[i], [s.scene] * len(i))
+                  if f[0] > JUMP * high * dt]
     # A good position between two bad ones is as far from both: it is none of them.
-    bad = {int(f[1].start[f[2]]) for f in found}
-    found = [f for f in found if not (f[1].prior[f[2]] in bad and f[1].end[f[2]] in bad)]
+    bad = {f[1] for f in found}
+    found = [f for f in found if not (f[2] in bad and f[3] in bad)]  # (one span starts at each row)
     if not found:
         return None, []
-    off, s, j = max(found, key=lambda f: f[0])
-    count = len(found)  # (one span starts at each row)
-    when = "time" if df.attrs.get("time_base") == "seconds" else "frame"
-    how = "" if seconds_per_unit(df) is not None else f", if one frame step is {dt:g} s"
-    apart = float(metres(s.prior[j], s.end[j]))
-    lie = "lies off its track" if count == 1 else "lie off their tracks; the farthest"
-    return (f"warning: {plural(count, 'position')} {lie}: agent '{ids[s.start[j]]}' in scene '{s.scene}' at {when} "
-            f"{time_text(frame[s.start[j]])} is {off:.3g} m from its positions a step before and after it ({apart:.3g} "
-            f"m apart; there and back at {min(s.speed[j], s.back[j]):.3g} m/s{how}): a bad position (a typo, a "
-            "missed fix written as 0) moves the futures of every window that reads it; correct or drop that row"), \
-        list(pd.unique(np.array([ids[f[1].start[f[2]]] for f in found], dtype=object)))
+    off, row, before, later, speed, scene = max(found, key=lambda f: f[0])
+    when, how = _when(df, dt)
+    lie = "lies off its track" if len(found) == 1 else "lie off their tracks; the farthest"
+    return (f"warning: {plural(len(found), 'position')} {lie}: agent '{ids[row]}' in scene '{scene}' at {when} "
+            f"{time_text(frame[row])} is {off:.3g} m from its positions a step before and after it "
+            f"({float(metres(before, later)):.3g} m apart; there and back at {speed:.3g} m/s{how}): a bad position (a "
+            "typo, a missed fix written as 0) moves the futures of every window that reads it; correct or drop that "
+            "row"), list(pd.unique(np.array([ids[f[1]] for f in found], dtype=object)))
 
 
 def _speed_outside(sp: np.ndarray, paced: np.ndarray, low: float, high: float) -> tuple[float, str, str] | None:
