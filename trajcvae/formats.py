@@ -125,14 +125,18 @@ def packed(path: Path, head: bytes) -> str | None:
 TRAJNET_RECORD = re.compile(rb'\{\s*"(scene|track)"\s*:\s*\{')  # a JSON object of a scene or a track: TrajNet++
 
 
+def _first_line(head: bytes) -> bytes:
+    """The first line of a file's first bytes `head` that is not blank, stripped (past a byte-order mark)."""
+    return next((line for line in head.lstrip(codecs.BOM_UTF8).splitlines() if line.strip()), b"").strip()
+
+
 def _trajnet_first(path: Path) -> bool:
     """Whether a .json file's first line is a TrajNet++ record: an object of one scene or track (a table's
     columns as JSON, {"scene": {"0": ...}, "frame": ...}, start alike)."""
     import json
 
     with open(path, "rb") as f:
-        head = f.read(SNIFF_BYTES)
-    first = next((line for line in head.lstrip(codecs.BOM_UTF8).splitlines() if line.strip()), b"").strip()
+        first = _first_line(f.read(SNIFF_BYTES))
     if not TRAJNET_RECORD.match(first):
         return False
     try:
@@ -537,7 +541,7 @@ def _sniff(path: Path, frames: bool = False, columns: dict[str, str] | None = No
     if b"\x00" in head:
         raise DataError(f"{path}: not a text file (it holds NUL bytes: binary data, or UTF-16 text); expected "
                         "UTF-8 CSV or ETH/UCY text")
-    first = next((line for line in head.lstrip(codecs.BOM_UTF8).splitlines() if line.strip()), b"").strip()
+    first = _first_line(head)
     if TRAJNET_RECORD.match(first):
         return _Format("utf-8-sig", "", 0, None, 0, trajnet=True)
     if re.match(rb'[\[{]\s*$|\[\s*[\[{]|\{\s*"[^"]*"\s*:', first):  # JSON: records, columns, JSON Lines

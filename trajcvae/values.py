@@ -340,7 +340,7 @@ def to_numbers(values) -> np.ndarray:
 
 def _a_date(value) -> bool:
     """Whether `value` is a date-time as a time column of them is read (ISO 8601 text, 2024-05-01T12:00:00.4Z)."""
-    return isinstance(value, str) and _date_text(pd.Series([value.strip()], dtype=object))
+    return isinstance(value, str) and bool(DATE_TEXT.match(value.strip()))
 
 
 def numeric_column(col: pd.Series, lines: pd.Series, name: str, what: str, row_word: str) -> np.ndarray:
