@@ -2746,3 +2746,41 @@ def test_classes_given_with_blanks_after_their_commas_keep_every_class_they_name
                                   "0,2,0,1,Biker\n10,2,3,1,Biker\n0,3,0,2,Car\n10,3,5,2,Car\n")
     for classes in ("Pedestrian, Biker", " pedestrian ,biker ", ["Pedestrian ", " Biker"]):
         assert sorted(set(read_tracks([f], classes=classes).agent_id)) == [1, 2]
+
+
+def test_pictures_run_as_the_input_does_y_down_for_a_videos_pixels(model, plaza, tmp_path, monkeypatch):
+    """SDD's and MOT's positions are a video's pixels, v growing downwards: scaled to metres, they are drawn
+    y-down as the video shows them (drawn y-up, the scene was its mirror image), and said to be; degrees are
+    drawn in metres east and north; a CSV's metres y-up. The run's val_predictions.png and a window cache
+    keep the way too."""
+    import trajcvae.visualize as V
+    from trajcvae.config import DataConfig
+    from trajcvae.plots import AXIS_LABELS
+    from trajcvae.windows import load_windows
+
+    sdd = tmp_path / "deathCircle" / "video0" / "annotations.txt"
+    write_sdd(sdd, plaza)
+    mot = tmp_path / "MOT17-02" / "gt" / "gt.txt"
+    write_mot(mot, plaza, ground_truth=True)
+    gps = tmp_path / "gps.csv"
+    to_gps(plaza, 48.1, 11.5).to_csv(gps, index=False)
+    metres = tmp_path / "metres.csv"
+    plaza.to_csv(metres, index=False)
+    figures = []
+    monkeypatch.setattr(V, "save_figure", lambda fig, out, *a: figures.append(fig) or Path(out))
+    frame = float(plaza.frame.iloc[len(plaza) // 2])
+    for files, given, orient in (([sdd], {"scale": 0.05}, "image"), ([mot], {"scale": 0.05, "fps": 30}, "image"),
+                                 ([gps], {}, "east_north"), ([metres], {}, "xy")):
+        assert read_tracks(files, **given).attrs["orient"] == orient
+        at = frame / 25 * 30 + (files == [mot]) if orient == "image" else frame  # (MOT's frame ids start at 1)
+        V.visualize(model, files, out=tmp_path / "grid.png", grid=2, seed=0, **given)
+        V.visualize(model, files, out=tmp_path / "crowd.png", scene_frame=at, **given)
+        for fig in figures[-2:]:
+            ax = fig.axes[0]
+            assert (ax.get_xlabel(), ax.get_ylabel()) == AXIS_LABELS[orient]
+            assert ax.yaxis_inverted() == (orient == "image"), (files, ax.get_ylabel())
+    assert AXIS_LABELS["image"][1] == "y (m, downwards in the image)" and AXIS_LABELS["east_north"][1] == "north (m)"
+    cfg = DataConfig(scale=0.05)
+    for cache in (tmp_path / "cache", tmp_path / "cache"):  # built, then read back from the cache
+        assert load_windows([sdd], cfg, cache).orient == "image"
+    assert load_windows([gps], DataConfig(), tmp_path / "cache").subset([0]).orient == "east_north"

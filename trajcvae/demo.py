@@ -15,7 +15,7 @@ from .plots import plot_windows
 from .predict import TrajCVAE, samples_to_frame
 from .simulate import write_demo
 from .train import RESUME_OPTIONS, train
-from .visualize import save_figure
+from .visualize import save_figure, window_titles
 
 DEMO_DATA = Path(__file__).resolve().parent.parent / "data" / "demo"  # in a clone of the repository
 DEMO_CONFIG = Path(__file__).resolve().parent / "configs" / "demo.toml"  # package data
@@ -58,7 +58,9 @@ def run_demo(out: str | Path = "runs/demo", epochs: int | None = None, progress:
     result = evaluate(predictor, [data / "test.csv"], k=20, calibration_draws=100)
     # A picture of six test windows, spread over the scene's time line.
     pick = np.linspace(0, len(w) - 1, 6).astype(int)
-    fig = plot_windows(w.obs[pick], samples[pick], w.fut[pick], w.nbr[pick])
+    shown = w.subset(pick)
+    fig = plot_windows(shown.obs, samples[pick], shown.fut, shown.nbr, titles=window_titles(shown),
+                       suptitle="test windows of the plaza predicted by best.pt (20 futures each)", orient=shown.orient)
     save_figure(fig, out / "predictions.png")
     return {"evaluation": result, "data": data, "checkpoint": out / "best.pt", "predictions": out / "predictions.csv",
             "figure": out / "predictions.png"}

@@ -148,7 +148,8 @@ def _trajnet_first(path: Path) -> bool:
 
 def read_file(path: Path, frames: bool = False, columns: dict[str, str] | None = None) -> pd.DataFrame:
     """One file's table; `attrs["named_by_file"]`: its scene is named after the file (no scene column);
-    `attrs["clock"]`: the name of a time column read as the clock (in seconds), lower-cased. `frames`: frame
+    `attrs["clock"]`: the name of a time column read as the clock (in seconds), lower-cased; `attrs["image"]`:
+    its positions are an image's pixels, v growing downwards (SDD's, MOT's). `frames`: frame
     ids are the clock where there is a frame column; `columns`: see `column_aliases`."""
     with open(path, "rb") as f:
         said = packed(path, f.read(512))
@@ -236,7 +237,7 @@ def _read_mot(path: Path, fmt: _Format, given_rate: bool = False) -> pd.DataFram
     table["_file"] = pd.Categorical.from_codes(np.zeros(len(table), np.int8), categories=[str(path)])
     table = table[TRACK_COLUMNS + ([] if label is None else ["label"])]
     table.attrs.update(seconds=False, fps=_seqinfo_rate(path, given_rate),
-                       needs_rate="a MOTChallenge file's frame ids")
+                       needs_rate="a MOTChallenge file's frame ids", image=True)
     return table
 
 
@@ -911,7 +912,7 @@ def _read_sdd(path: Path, fmt: _Format) -> pd.DataFrame:
     table["scene"] = pd.Categorical.from_codes(np.zeros(len(table), np.int8), categories=[_scene_of(path)])
     table["_file"] = pd.Categorical.from_codes(np.zeros(len(table), np.int8), categories=[str(path)])
     table = table[TRACK_COLUMNS + ["label"]]
-    table.attrs.update(seconds=False, fps=SDD_FPS)
+    table.attrs.update(seconds=False, fps=SDD_FPS, image=True)
     return table
 
 

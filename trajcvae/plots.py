@@ -32,6 +32,10 @@ OTHER_COLOR = "0.6"  # neighbours and agents without a prediction
 DENSITY_CMAP = "Purples"  # no red in it, so SAMPLE_COLOR pixels always mean "a sample is here"
 DPI = 100  # figure sizes below are in inches; pixels = inches * DPI
 TITLE_SIZE = 9  # points, of each panel's title
+# Which way positions in metres run (a `Windows`' or the tracks' `orient`) -> the axes' labels; "image": y
+# grows down the image (SDD's and MOT's pixels, scaled), so the picture is drawn y-down, as the video is.
+AXIS_LABELS = {"xy": ("x (m)", "y (m)"), "east_north": ("east of the scene's first position (m)", "north (m)"),
+               "image": ("x (m, rightwards in the image)", "y (m, downwards in the image)")}
 
 
 @dataclass
@@ -180,13 +184,15 @@ def plain(text: str) -> str:
     return text.replace("$", r"\$")
 
 
-def _axes_style(ax, title: str | None, legend: bool, extra_handles: list | None = None) -> None:
-    """Equal axes in metres, `title` broken onto lines at most 86% of `ax`'s column of its figure wide (80% in a
-    figure of one column; `fit_title`), so neighbouring titles never meet, nor pass the figure's edge, however
-    long an agent id or a scene's name, and a legend."""
+def _axes_style(ax, title: str | None, legend: bool, extra_handles: list | None = None, orient: str = "xy") -> None:
+    """Equal axes in metres, running as `orient` says (`AXIS_LABELS`), `title` broken onto lines at most 86% of `ax`'s
+    column of its figure wide (80% in a figure of one column; `fit_title`), so neighbouring titles never meet, nor pass
+    the figure's edge, however long an agent id or a scene's name, and a legend."""
     ax.set_aspect("equal", adjustable="datalim")
-    ax.set_xlabel("x (m)")
-    ax.set_ylabel("y (m)")
+    ax.set_xlabel(AXIS_LABELS[orient][0])
+    ax.set_ylabel(AXIS_LABELS[orient][1])
+    if orient == "image" and not ax.yaxis_inverted():
+        ax.invert_yaxis()
     if title:
         spec = ax.get_subplotspec()  # None for axes placed by hand: the figure's width
         cols = 1 if spec is None else spec.get_gridspec().ncols
@@ -232,12 +238,12 @@ def fit_title(title: str, width: float, fontsize: float = TITLE_SIZE) -> str:
 
 def draw_window(ax, obs: np.ndarray, samples: np.ndarray, fut: np.ndarray | None = None,
                 nbr: np.ndarray | None = None, title: str | None = None, legend: bool = True,
-                density: str | None = None, weights: np.ndarray | None = None) -> None:
+                density: str | None = None, weights: np.ndarray | None = None, orient: str = "xy") -> None:
     """One agent on `ax`: obs (T, 2), samples (K, P, 2), fut (P, 2) or None (NaN rows = unknown), nbr (M, T, 2)
-    or None, a K-set's weights (K,) or None. `density` "all" or "final" shades a KDE of the sampled positions
-    (all steps or the last one; a K-set's weighted by its weights). When the whole true future is known,
-    minADE/minFDE of the window are added to the title (over the points the futures have:
-    `known_min_ade_fde`). The title is broken onto lines to fit `ax`'s column (`_axes_style`)."""
+    or None, a K-set's weights (K,) or None, in metres running as `orient` says (`AXIS_LABELS`). `density` "all" or
+    "final" shades a KDE of the sampled positions (all steps or the last one; a K-set's weighted by its weights). When
+    the whole true future is known, minADE/minFDE of the window are added to the title (over the points the futures
+    have: `known_min_ade_fde`). The title is broken onto lines to fit `ax`'s column (`_axes_style`)."""
     extra = []
     if density and draw_density(ax, *density_points(samples, density, weights)):
         extra.append(_density_handle())
@@ -263,15 +269,15 @@ def draw_window(ax, obs: np.ndarray, samples: np.ndarray, fut: np.ndarray | None
                 scores = f"minADE {ade[0]:.2f} m  minFDE {fde[0]:.2f} m"
                 scores += f" ({past} of {len(samples)} futures past the horizon)" if past else ""
                 title = f"{title}\n{scores}" if title else scores
-    _axes_style(ax, title, legend, extra)
+    _axes_style(ax, title, legend, extra, orient)
 
 
 def plot_windows(obs: np.ndarray, samples: np.ndarray, fut: np.ndarray | None = None,
                  nbr: np.ndarray | None = None, titles: list[str] | None = None, cols: int = 3,
                  size: float = 3.5, density: str | None = None, suptitle: str | None = None,
-                 weights: np.ndarray | None = None) -> Figure:
+                 weights: np.ndarray | None = None, orient: str = "xy") -> Figure:
     """A grid of windows: obs (N, T, 2), samples (N, K, P, 2), fut (N, P, 2), nbr (N, M, T, 2), a K-set's
-    weights (N, K)."""
+    weights (N, K), in metres running as `orient` says (`AXIS_LABELS`)."""
     n = len(obs)
     cols = max(1, min(cols, n))
     rows = int(np.ceil(n / cols))
@@ -282,7 +288,7 @@ def plot_windows(obs: np.ndarray, samples: np.ndarray, fut: np.ndarray | None = 
             continue
         draw_window(ax, obs[i], samples[i], None if fut is None else fut[i], None if nbr is None else nbr[i],
                     None if titles is None else titles[i], legend=i == 0, density=density,
-                    weights=None if weights is None else weights[i])
+                    weights=None if weights is None else weights[i], orient=orient)
     legend = axes.flat[0].get_legend()
     if legend is not None and n > 1:  # the first window's legend names what any window draws
         shown = dict(zip((t.get_text() for t in legend.get_texts()), legend.legend_handles))
@@ -296,8 +302,9 @@ def plot_windows(obs: np.ndarray, samples: np.ndarray, fut: np.ndarray | None = 
 
 
 def draw_scene(ax, view: SceneView, title: str | None = None, legend: bool = True,
-               density: str | None = None, density_alpha: float = 0.75) -> None:
-    """Every agent of a scene at one frame, each with its K futures (the crowd view)."""
+               density: str | None = None, density_alpha: float = 0.75, orient: str = "xy") -> None:
+    """Every agent of a scene at one frame, each with its K futures (the crowd view), in metres running as
+    `orient` says (`AXIS_LABELS`)."""
     extra = []
     if density and len(view.samples) and draw_density(ax, *density_points(view.samples, density, view.weights),
                                                       alpha=density_alpha,
@@ -323,23 +330,23 @@ def draw_scene(ax, view: SceneView, title: str | None = None, legend: bool = Tru
                     ax.plot(path[:, 0], path[:, 1], "--", color=TRUTH_COLOR, lw=1.5, zorder=5,
                             label="true future" if first else None)
                     first = False
-    _axes_style(ax, title, legend, extra)
+    _axes_style(ax, title, legend, extra, orient)
 
 
 def plot_scene(view: SceneView, title: str | None = None, size: tuple[float, float] = (7.0, 7.0),
                density: str | None = None, background: np.ndarray | None = None,
-               background_size: tuple[int, int] | None = None) -> Figure:
-    """The crowd view; over `background` (an image: (h, w, 3 or 4) colours, or (h, w) grey), with the view in
-    its pixels: pixel (0, 0) is the image's top-left one, v grows downwards, and the axes span the image's
-    `background_size` (W, H; default its own shape: a reduced image still spans its file's pixels). The figure
-    takes the image's shape, `size`'s width kept."""
+               background_size: tuple[int, int] | None = None, orient: str = "xy") -> Figure:
+    """The crowd view (in metres running as `orient` says); over `background` (an image: (h, w, 3 or 4)
+    colours, or (h, w) grey), with the view in its pixels: pixel (0, 0) is the image's top-left one, v grows
+    downwards, and the axes span the image's `background_size` (W, H; default its own shape: a reduced image
+    still spans its file's pixels). The figure takes the image's shape, `size`'s width kept."""
     if background is not None:
         w, h = background_size or (background.shape[1], background.shape[0])
         size = image_figsize(size[0], (w, h))
     fig, ax = _subplots(size)
     if background is not None:
         _draw_image(ax, background, (w, h))
-    draw_scene(ax, view, title, density=density, density_alpha=0.75 if background is None else 0.4)
+    draw_scene(ax, view, title, density=density, density_alpha=0.75 if background is None else 0.4, orient=orient)
     if background is not None:
         _image_axes(ax, (w, h))
     return fig
@@ -368,12 +375,12 @@ def _image_axes(ax, size: tuple[int, int]) -> None:
 
 def animate_scene(views: list[SceneView], titles: list[str], limits: tuple[tuple[float, float], ...],
                   size: tuple[float, float] = (6.0, 6.0), density: str | None = None,
-                  backgrounds: list[tuple[np.ndarray, tuple[int, int]]] | None = None
+                  backgrounds: list[tuple[np.ndarray, tuple[int, int]]] | None = None, orient: str = "xy"
                   ) -> tuple[Figure, Callable[[int], None]]:
     """The scene over time: one `SceneView` per animation frame, drawn into fixed `limits` ((x0, x1), (y0, y1))
-    so the view does not jump; over `backgrounds` (per frame, an image and the (W, H) pixels it spans, the
-    views in those pixels, as `plot_scene`'s). Returns the figure and `draw(i)`, which draws frame i into it:
-    save each frame once it is drawn (matplotlib's FuncAnimation would draw every frame twice)."""
+    so the view does not jump (y downwards for `orient` "image"); over `backgrounds` (per frame, an image and the (W, H)
+    pixels it spans, the views in those pixels, as `plot_scene`'s). Returns the figure and `draw(i)`, which draws frame
+    i into it: save each frame once it is drawn (matplotlib's FuncAnimation would draw every frame twice)."""
     fig, ax = _subplots(size)
 
     def draw(i: int) -> None:
@@ -381,10 +388,10 @@ def animate_scene(views: list[SceneView], titles: list[str], limits: tuple[tuple
         if backgrounds:
             _draw_image(ax, *backgrounds[i])
         draw_scene(ax, views[i], titles[i], legend=True, density=density,
-                   density_alpha=0.4 if backgrounds else 0.75)
+                   density_alpha=0.4 if backgrounds else 0.75, orient=orient)
         ax.set_aspect("equal", adjustable="box")  # fixed limits: the box, not the data, gives way
         ax.set_xlim(*limits[0])
-        ax.set_ylim(*limits[1])
+        ax.set_ylim(*(limits[1][::-1] if orient == "image" and not backgrounds else limits[1]))
         if backgrounds:
             _image_axes(ax, backgrounds[i][1])
 

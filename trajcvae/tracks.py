@@ -263,9 +263,11 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     projected to metres east and north of each scene's first position (`lonlat_units`).
     `df.attrs["units"]` keeps the conversion, so outputs can be given back in the input's units;
     `df.attrs["columns"]` the columns read under other names (`column_map`'s), or None; `df.attrs["clock"]`
-    the time column's name (lower-cased, for messages), where the files all give it one name.
-    `df.attrs` also records `files` (how many were read), `duplicates_dropped` and `rows_sorted` (rows read
-    after a later row of their agent, put in time order).
+    the time column's name (lower-cased, for messages), where the files all give it one name;
+    `df.attrs["orient"]` which way the metres run, for pictures: "xy" (y up), "east_north" (from degrees), or
+    "image" (SDD's and MOT's pixels, scaled or not: y down the image). `df.attrs` also records `files` (how
+    many were read), `duplicates_dropped` and `rows_sorted` (rows read after a later row of their agent, put
+    in time order).
     """
     units = unit_conversion(scale, homography)
     check_fps(fps)
@@ -372,11 +374,13 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
             raise DataError(f"--classes: {unlabelled} has no label column (SDD annotations, MOT ground truth, or "
                             "a CSV `label`, `type`, `class` or `category` column; --columns label=<column> reads "
                             "another)")
+    image = all(t.attrs.get("image") for t in tables) and (units is None or "homography" not in units)
     df = _combine(tables, n_files)
     del tables
     if classes is not None:  # on all files together: an agent's rows may come from several
         df = _only_classes(df, list(classes), names[0] if len(names) == 1 else f"the {len(names)} files")
-    df.attrs.update(time_base="seconds" if all(seconds) else "frames" if fps is not None else "steps",
+    df.attrs.update(orient="east_north" if all(lonlat) else "image" if image else "xy",
+                    time_base="seconds" if all(seconds) else "frames" if fps is not None else "steps",
                     fps=None if all(seconds) else fps, rate_from=rate_from, units=units, coarse=coarse,
                     overrode=bool(other), columns=columns,  # overrode: --fps against files' own rates
                     clock=next(iter(clocks)) if len(clocks) == 1 and all(seconds) else None, scene_records=records)

@@ -89,6 +89,11 @@ def _label(scene, agent, t0) -> str:
     return f"{scene} · agent {agent} · t0 {_time(t0)}"
 
 
+def window_titles(w: Windows) -> list[str]:
+    """Each window's title in a picture: its scene, agent and t0."""
+    return [_label(*r) for r in zip(w.scene, w.agent_id, w.t0)]
+
+
 def _time(value) -> str:
     """A frame or time as it reads in the data: 1700000013.2, not 1.7e+09 (one beyond any clock, 1e+300, in
     short)."""
@@ -210,7 +215,7 @@ def visualize(model: str | Path | TrajCVAE, data: Iterable[str | Path], out: str
                             "tracks in pixels with --homography (or --scale) to draw them over it")
     tracks = SceneTracks(df, futures.cfg.time_step, futures.cfg.dt, futures.cfg.max_gap)
     path = _picture(tracks, futures, out, scene, agent, t0, seed, density, grid, worst, best, scene_frame, animate,
-                    frames, px, east_north="lonlat" in (units or {}),
+                    frames, px, orient=df.attrs.get("orient", "xy"),
                     image=None if image is None else (image, units, background))
     if log is not None and isinstance(futures, ModelFutures) and futures.unfitted:
         cfg = futures.cfg
@@ -219,22 +224,15 @@ def visualize(model: str | Path | TrajCVAE, data: Iterable[str | Path], out: str
 
 
 def _picture(tracks, futures, out, scene, agent, t0, seed, density, grid, worst, best, scene_frame, animate,
-             frames, px, east_north: bool = False, image: tuple | None = None) -> Path:
-    """`visualize`'s picture, written; returns its path. east_north: the tracks were longitudes and
-    latitudes, drawn in metres east and north of each scene's first position, and the axes say so. image:
-    (a `Background` or `FrameImages`, the tracks' units, its path), under a scene-frame picture or an
-    animation drawn in those units."""
-
-    def save(fig) -> Path:
-        if east_north:
-            for ax in fig.axes:
-                if ax.get_xlabel() == "x (m)":
-                    ax.set_xlabel("east of the scene's first position (m)")
-                    ax.set_ylabel("north (m)")
-        return save_figure(fig, out, px)
+             frames, px, orient: str = "xy", image: tuple | None = None) -> Path:
+    """`visualize`'s picture, written; returns its path. orient: which way the tracks' metres run (the tracks'
+    `attrs["orient"]`: y up, east and north of each scene's first position for longitudes and latitudes, or
+    down the image for SDD's and MOT's pixels), as the picture draws them. image: (a `Background` or
+    `FrameImages`, the tracks' units, its path), under a scene-frame picture or an animation drawn in those
+    units."""
 
     if animate is not None:
-        return _animation(tracks, futures, Path(animate), scene, scene_frame, frames, px, density, image)
+        return _animation(tracks, futures, Path(animate), scene, scene_frame, frames, px, density, image, orient)
     if scene_frame is not None:
         view, title = scene_view(tracks, futures, tracks.scene(scene), float(scene_frame), strict=True)
         if image is not None:
@@ -243,21 +241,22 @@ def _picture(tracks, futures, out, scene, agent, t0, seed, density, grid, worst,
                 if isinstance(source, FrameImages) else source
             view = in_units(view, scene_units(units, tracks.scene(scene)))
             _outside(view, background, path)
-            return save(plot_scene(view, title, density=density, background=background.image,
-                                   background_size=background.size))
-        return save(plot_scene(view, title, density=density))
+            return save_figure(plot_scene(view, title, density=density, background=background.image,
+                                          background_size=background.size), out, px)
+        return save_figure(plot_scene(view, title, density=density, orient=orient), out, px)
     if grid is not None:
         w, samples, weights, heading = grid_windows(tracks, futures, scene, grid, seed, worst, best)
         _density_of(samples, density)
-        fig = plot_windows(w.obs, samples, w.fut, w.nbr, titles=[_label(*r) for r in zip(w.scene, w.agent_id, w.t0)],
-                           density=density, suptitle=heading, weights=weights)
-        return save(fig)
+        fig = plot_windows(w.obs, samples, w.fut, w.nbr, titles=window_titles(w), density=density, suptitle=heading,
+                           weights=weights, orient=orient)
+        return save_figure(fig, out, px)
     w = one_window(tracks, futures, scene, agent, t0, seed)
     samples, weights = futures.draw(w)
     _density_of(samples, density)
     fig = plot_windows(w.obs, samples, w.fut, w.nbr, titles=[f"{_label(w.scene[0], w.agent_id[0], w.t0[0])}: "
-                       f"{plural(samples.shape[1], 'future')}"], cols=1, size=6.0, density=density, weights=weights)
-    return save(fig)
+                       f"{plural(samples.shape[1], 'future')}"], cols=1, size=6.0, density=density, weights=weights,
+                       orient=orient)
+    return save_figure(fig, out, px)
 
 
 def _density_of(samples: np.ndarray, density: str | None) -> None:
@@ -444,12 +443,12 @@ def in_units(view: SceneView, units: dict) -> SceneView:
 
 # --- animation ------------------------------------------------------------------------------------
 def _animation(tracks: SceneTracks, futures, out: Path, scene, start, asked: int | None, px, density,
-               image: tuple | None = None) -> Path:
+               image: tuple | None = None, orient: str = "xy") -> Path:
     """A GIF of the scene of `asked` frames (default FRAMES; fewer where the scene has fewer, said where they
     were asked for): histories growing from the first animation frame, futures redrawn every frame.
     Frames step through the scene's frame ids (unknown rate) or by one model step (a known rate), each
     drawing the agents seen in it (`scene_view`): at a known rate, those observed in the step up to it.
-    `image`: as `_picture`'s, drawn under every frame (a folder: each frame's own image)."""
+    `image`, `orient`: as `_picture`'s, the image drawn under every frame (a folder: each frame's own image)."""
 
     s = tracks.scene(scene)
     step = tracks.step[s]
@@ -502,7 +501,8 @@ def _animation(tracks: SceneTracks, futures, out: Path, scene, start, asked: int
         figsize = (7.0, float(np.clip(7.0 * (hi[1] - lo[1]) / (hi[0] - lo[0]) + 0.6, 3.0, 9.0)))
     else:
         figsize = (px[0] / DPI, px[1] / DPI)
-    fig, draw = animate_scene(views, titles, ((lo[0], hi[0]), (lo[1], hi[1])), size=figsize, density=density)
+    fig, draw = animate_scene(views, titles, ((lo[0], hi[0]), (lo[1], hi[1])), size=figsize, density=density,
+                              orient=orient)
     return _save_animation(fig, draw, len(views), out)
 
 
@@ -605,7 +605,7 @@ def write_run_figures(run_dir: str | Path, val: Windows, k: int = 20, n: int = 6
         pick = np.unique(np.linspace(0, len(val) - 1, min(n, len(val))).round().astype(int))
         w = val.subset(pick)
         samples = predictor.sample(w, k=k, seed=0)  # (n, K, P, 2)
-        fig = plot_windows(w.obs, samples, w.fut, w.nbr, titles=[_label(*r) for r in zip(w.scene, w.agent_id, w.t0)],
+        fig = plot_windows(w.obs, samples, w.fut, w.nbr, titles=window_titles(w), orient=w.orient,
                            suptitle=f"validation windows predicted by best.pt ({k} futures each)")
         paths.append(save_figure(fig, run_dir / "val_predictions.png"))
     return paths

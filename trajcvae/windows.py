@@ -62,6 +62,7 @@ class Windows:
     # its last step reads (after t0 + P steps where resampling bridged a missed detection there). None:
     # t0 + P steps, the time of its last step (on a grid of observations).
     done: np.ndarray | None = None  # (N,)
+    orient: str = "xy"  # which way the positions run, for pictures: the tracks' `attrs["orient"]` (`read_tracks`)
 
     def __len__(self) -> int:
         return len(self.obs)
@@ -74,7 +75,7 @@ class Windows:
         pick = lambda a: None if a is None else a[idx]  # noqa: E731
         return Windows(self.obs[idx], self.nbr[idx], pick(self.fut), self.scene[idx], self.agent_id[idx],
                        self.t0[idx], self.step[idx], mem=pick(self.mem), mem_lag=pick(self.mem_lag),
-                       done=pick(self.done))
+                       done=pick(self.done), orient=self.orient)
 
 
 def build_windows(df: pd.DataFrame, cfg: DataConfig, mode: str = "windows", since: float | None = None,
@@ -96,6 +97,7 @@ def build_windows(df: pd.DataFrame, cfg: DataConfig, mode: str = "windows", sinc
     if w is None:
         raise no_windows_error(cfg, mode, df)
     w.skipped = sum(p.skipped for p in parts)
+    w.orient = df.attrs.get("orient", "xy")
     return w
 
 
@@ -910,7 +912,7 @@ def _save(w: Windows, line: str, path: Path, files: list[Path]) -> None:
     numeric = ids.dtype.kind in "iuf"
     arrays = {"obs": w.obs, "nbr": w.nbr, "scene": w.scene.astype(str), "t0": w.t0, "step": w.step,
               "agent_id": ids if numeric else ids.astype(str), "skipped": np.array(w.skipped),
-              "summary": np.array(line), "files": np.array([str(f) for f in files])}
+              "summary": np.array(line), "files": np.array([str(f) for f in files]), "orient": np.array(w.orient)}
     for name in ("fut", "mem", "mem_lag", "done"):
         if getattr(w, name) is not None:
             arrays[name] = getattr(w, name)
@@ -929,5 +931,5 @@ def _load(path: Path) -> tuple[Windows, str, list[str]]:
                     scene=z["scene"].astype(object), agent_id=ids if ids.dtype.kind in "iuf" else ids.astype(object),
                     t0=z["t0"], step=z["step"], skipped=int(z["skipped"]),
                     mem=z["mem"] if "mem" in z else None, mem_lag=z["mem_lag"] if "mem_lag" in z else None,
-                    done=z["done"] if "done" in z else None)
+                    done=z["done"] if "done" in z else None, orient=str(z["orient"]))
         return w, str(z["summary"]), [str(f) for f in z["files"]]
