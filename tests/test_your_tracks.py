@@ -733,6 +733,7 @@ def test_a_position_off_its_track_gets_a_warning_naming_the_agent_and_time(model
             assert len(caught) == (n >= 13), s
     assert str(caught[0].message).startswith("1 position lies off its track: agent 'a2' in scene 'live' at time 4 is "
                                              "900 m from its positions a step before and after it")
+    assert str(caught[0].message).endswith("correct or drop that detection")  # a feed has no rows
 
 
 def test_tracks_that_jump_in_several_scenes_are_counted_and_the_fastest_jump_is_named():

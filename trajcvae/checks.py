@@ -344,14 +344,15 @@ def time_text(time: float) -> str:
 
 
 def track_jumps(df: pd.DataFrame, dt: float, max_gap: float, high: float, after: float = -math.inf,
-                until: float = math.inf, spans: list[_Spans] | None = None) -> tuple[str | None, list]:
+                until: float = math.inf, spans: list[_Spans] | None = None, entry: str = "row"
+                ) -> tuple[str | None, list]:
     """(a one-line warning naming the fastest jump, or None; the agent ids of the tracks that jump) when
     tracks jump: a span (`_spans`, within a track, gaps up to `max_gap` bridged) faster than `high` m/s
     (the band's top) and `JUMP` times the faster of its track's spans just before and after: a tracker's id
     that went to another agent, not an agent speeding up (it goes on as fast) or noise. A span with no span
     before or after it (a track of two rows) is not judged: a jump or a fast agent, it cannot tell. Only
     spans that end after `after` and by `until` (in the `frame` column's units) are judged. `spans`:
-    `_spans(df, dt, max_gap)`, where the caller has them."""
+    `_spans(df, dt, max_gap)`, where the caller has them; `entry`: what the fix names (live: "detection")."""
     count, fastest, agents = 0, None, []
     frame, ids = df["frame"].to_numpy(), df["agent_id"].to_numpy()
     for s in _spans(df, dt, max_gap) if spans is None else spans:
@@ -378,8 +379,8 @@ def track_jumps(df: pd.DataFrame, dt: float, max_gap: float, high: float, after:
             f"at {when} {time_text(at)} ({s.speed[i]:.3g} m/s, against {s.around[i]:.2g} m/s just "
             f"{'before' if last else 'before and after'}{how}): a tracker's id that went to another agent joins two "
             "paths into one track, whose futures are wrong; give each agent an id of its own")
-    return said + (" (or, it being the track's last position, a bad one: correct or drop that row)" if last else ""), \
-        agents
+    tail = f" (or, it being the track's last position, a bad one: correct or drop that {entry})" if last else ""
+    return said + tail, agents
 
 
 def _when(df: pd.DataFrame, dt: float) -> tuple[str, str]:
@@ -390,7 +391,8 @@ def _when(df: pd.DataFrame, dt: float) -> tuple[str, str]:
 
 
 def track_spikes(df: pd.DataFrame, dt: float, max_gap: float, high: float, after: float = -math.inf,
-                 until: float = math.inf, spans: list[_Spans] | None = None) -> tuple[str | None, list]:
+                 until: float = math.inf, spans: list[_Spans] | None = None, entry: str = "row"
+                 ) -> tuple[str | None, list]:
     """(a one-line warning naming the position farthest off its track, or None; the agent ids of the tracks
     with one) when a track's position lies where its agent cannot have been: the moves to it from its track's
     row a step before and from it to the row a step after (`_spans`) both faster than `high` m/s (the band's
@@ -398,7 +400,7 @@ def track_spikes(df: pd.DataFrame, dt: float, max_gap: float, high: float, after
     agent at the band's top goes in `JUMP` steps (a detector's or a GPS fix's noise does not): a typo, a
     missed fix written as 0, another person's detection for one frame. `track_jumps` leaves these alone: the
     move after such a position is as fast as the one before it. Only positions after `after` and by `until`
-    (in the `frame` column's units) are judged."""
+    (in the `frame` column's units) are judged. `entry`: what the fix names (live: "detection")."""
     frame, ids = df["frame"].to_numpy(), df["agent_id"].to_numpy()
     xy = df[["x", "y"]].to_numpy(dtype=np.float64)
     metres = lambda a, b: np.hypot(*(xy[b] - xy[a]).T)  # noqa: E731  rows a to rows b
@@ -421,8 +423,8 @@ def track_spikes(df: pd.DataFrame, dt: float, max_gap: float, high: float, after
     return (f"warning: {plural(len(found), 'position')} {lie}: agent '{ids[row]}' in scene '{scene}' at {when} "
             f"{time_text(frame[row])} is {off:.3g} m from its positions a step before and after it "
             f"({float(metres(before, later)):.3g} m apart; there and back at {speed:.3g} m/s{how}): a bad position (a "
-            "typo, a missed fix written as 0) moves the futures of every window that reads it; correct or drop that "
-            "row"), list(pd.unique(np.array([ids[f[1]] for f in found], dtype=object)))
+            f"typo, a missed fix written as 0) moves the futures of every window that reads it; correct or drop that "
+            f"{entry}"), list(pd.unique(np.array([ids[f[1]] for f in found], dtype=object)))
 
 
 def _speed_outside(sp: np.ndarray, paced: np.ndarray, low: float, high: float) -> tuple[float, str, str] | None:

@@ -313,7 +313,8 @@ class OnlinePredictor:
         said = []
         for check in (track_jumps, track_spikes):
             line, agents = check(table, self.model.config.data.dt, self._max_gap / self._per_second,
-                                 speed_band(self.model.stats.get("speeds"))[1], after=after, until=until)
+                                 speed_band(self.model.stats.get("speeds"))[1], after=after, until=until,
+                                 entry="detection")
             self._jumped.update(self._codes[a] for a in agents)
             said += [line] if line else []
         return said
