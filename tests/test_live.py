@@ -1884,3 +1884,43 @@ def test_an_update_that_fails_half_way_leaves_no_label_column_behind(pedestrian,
     for t in (0.4, 0.8):
         got, expected = failed.update(t, [("a", t, 0.0)]), clean.update(t, [("a", t, 0.0)])
         assert "label" not in got and got.equals(expected)
+
+
+def test_a_scene_a_refused_request_made_is_made_anew_for_the_request_that_waited_for_it(pedestrian):
+    """A new scene's first request, refused, drops the scene it made; a good request for that scene that came
+    meanwhile and waited for its lock is served by a scene kept under that name (it got 200 for a scene
+    then gone: 404 on the next GET, and the next update started without its history)."""
+    server, app = server_app(pedestrian)
+    scenes = app.state.scenes
+    made, real_make = [], scenes.make
+    entered, release = threading.Event(), threading.Event()
+
+    def make(name):
+        predictor = real_make(name)
+        if not made:  # the first scene made: its (refused) update waits until the good request is waiting
+            update = predictor.update
+
+            def slow(*args, **kwargs):
+                entered.set()
+                release.wait(10)
+                return update(*args, **kwargs)
+            predictor.update = slow
+        made.append(predictor)
+        return predictor
+
+    scenes.make = make
+    bad = threading.Thread(target=lambda: pytest.raises(Exception, scenes.observe, "cam", 0.0,
+                                                         [{"agent_id": "a", "x": 1.0, "y": 1.0},
+                                                          {"agent_id": "a", "x": 2.0, "y": 1.0}]))
+    bad.start()
+    assert entered.wait(10)
+    answers = []
+    good = threading.Thread(target=lambda: answers.append(scenes.observe("cam", 0.0, [{"agent_id": "b", "x": 0.0,
+                                                                                       "y": 0.0}])))
+    good.start()
+    threading.Event().wait(0.3)  # the good request waits for the scene's lock
+    release.set()
+    bad.join(10)
+    good.join(10)
+    assert answers and scenes.names() == ["cam"] and len(made) == 2
+    assert scenes.get("cam").predictor is made[1] and made[1].time == 0.0

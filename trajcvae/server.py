@@ -205,6 +205,25 @@ class Scenes:
             raise HTTPException(404, f"scene '{name}' does not exist (POST observations to create it)")
         return scene
 
+    @contextmanager
+    def _held(self, name: str) -> Iterator[tuple[Scene, bool]]:
+        """Scene `name` (made if new) with its lock held, and whether this request made it. A scene made by a
+        request that is then refused is dropped (`observe`): a request that waited for its lock meanwhile
+        holds a scene no longer served, so it takes the one served now, or makes it anew."""
+        while True:
+            with self._lock:
+                new = name not in self._scenes
+            scene = self.get(name, create=True)
+            scene.lock.acquire()
+            with self._lock:
+                if self._scenes.get(name) is scene:
+                    break
+            scene.lock.release()
+        try:
+            yield scene, new
+        finally:
+            scene.lock.release()
+
     def delete(self, name: str) -> None:
         with self._lock:
             if self._scenes.pop(name, None) is None:
@@ -224,10 +243,7 @@ class Scenes:
                                      f"{self.limits.max_agents} (--max-agents)")
         if k is not None and not 1 <= k <= self.limits.max_k:
             raise HTTPException(422, f"k: must be between 1 and {self.limits.max_k} (--max-k); got {k}")
-        with self._lock:
-            new = name not in self._scenes
-        scene = self.get(name, create=True)
-        with scene.lock:
+        with self._held(name) as (scene, new):
             start = clock.perf_counter()
             try:
                 scene.predictor.update(time, detections, k=k)
