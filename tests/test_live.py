@@ -373,7 +373,8 @@ def test_frame_ids_give_the_futures_of_seconds_with_max_gap_and_forget_after_in_
 
 @pytest.mark.parametrize("update, message", [
     (lambda p: p.update(float("nan"), [("a", 0, 0)]), "time must be finite"),
-    (lambda p: p.update(0.0, [("a", 0, 0)]), "is not after the last update's 1"),
+    (lambda p: p.update(0.0, [("a", 0, 0)]), "is not after the last update's 1: times must increase; if the clock "
+                                              "started again, start a new OnlinePredictor"),
     (lambda p: p.update(2.0, [("a", 0, 0), ("a", 1, 0)]),
      "detections[1]: duplicate agent_id 'a' at another position; first seen at detections[0]"),
     (lambda p: p.update(2.0, [("a", "here", 0)]), "detections[0]: column 'x' value 'here' is not a number"),
@@ -538,7 +539,8 @@ def test_nanosecond_frames_out_of_order_are_named_in_full_digits_and_why_they_ti
     assert huge.status_code == 422 and huge.json()["detail"].startswith(
         "frame 1.7000000004e+22 is too large to tell its steps apart: at --fps 1e+09 it is 1.7e+13 s"), huge.text
     assert earlier.status_code == 409 and earlier.json()["detail"] == (
-        "frame 1700000000300000000 is not after the last update's 1700000000400000000: times must increase")
+        "frame 1700000000300000000 is not after the last update's 1700000000400000000: times must increase; if the "
+        "clock started again, DELETE /v1/scenes/a first")
     assert tie.status_code == 409 and tie.json()["detail"] == (
         "frame 1700000000400000000 is not after the last update's 1700000000400000000 (64-bit floats near it are "
         "256 apart: give frames from a start nearer 0): times must increase")
@@ -789,7 +791,7 @@ def check_refusals(client):
          {"headers": JSON, "content": b'{"time": 1e999, "detections": []}'}, 422,
          "time: Input should be a finite number"),
         (client.post, "/v1/scenes/a/observations", {"json": {"time": 0.2, "detections": []}}, 409,
-         "times must increase"),
+         "times must increase; if the clock started again, DELETE /v1/scenes/a first"),
         (client.post, "/v1/scenes/a/observations", {"json": {"frame": 3, "detections": []}}, 422, "--fps"),
         (client.post, "/v1/scenes/a/observations", {"json": {"time": 1.0, "frame": 3, "detections": []}}, 422,
          "time: give either time (seconds) or frame, not both or neither"),

@@ -705,8 +705,11 @@ def _agent_id(value) -> str:
     return str(agent_ids(pd.Index([value]), np.zeros(1, np.int64))[0])
 
 
-def out_of_order(what: str, time: float, last: float) -> str:
-    """The refusal of an update at `time` (a `what`: time or frame) not after the last update's `last`."""
+def out_of_order(what: str, time: float, last: float, restart: str = "start a new OnlinePredictor") -> str:
+    """The refusal of an update at `time` (a `what`: time or frame) not after the last update's `last`; one
+    before it may come from a clock that started again (a camera's, restarted), which `restart` does."""
     same = (f" (64-bit floats near it are {float(np.spacing(abs(last))):.3g} apart: give {what}s from a start "
             "nearer 0)" if time == last and np.spacing(abs(last)) > 1e-6 else "")
-    return f"{what} {time_text(time)} is not after the last update's {time_text(last)}{same}: times must increase"
+    again = f"; if the clock started again, {restart}" if time < last else ""
+    return (f"{what} {time_text(time)} is not after the last update's {time_text(last)}{same}: times must "
+            f"increase{again}")

@@ -259,9 +259,9 @@ class Scenes:
                                              "a start nearer 0") from None
                 if "times must increase" not in str(e):
                     raise HTTPException(422, str(e)) from None
-                last = scene.predictor.time
-                raise HTTPException(409, str(e) if fps is None else out_of_order("frame", time * fps, last * fps)) \
-                    from None
+                last, what = scene.predictor.time, ("time", 1.0) if fps is None else ("frame", fps)
+                raise HTTPException(409, out_of_order(what[0], time * what[1], last * what[1],
+                                                      f"DELETE /v1/scenes/{name} first")) from None
             predicted = clock.perf_counter()
             scene.shown = shown = scene._shown(time)
             answer = None if layout is None else shown.answer(layout)
