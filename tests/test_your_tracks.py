@@ -587,8 +587,11 @@ def test_a_model_judges_speeds_by_those_it_was_trained_on(sim_files, trained, tm
                               "others stand still), is 17 m/s, outside the 0.3-5 m/s of people walking")
     walkers = parked.assign(x=np.where(parked.agent_id >= 100, parked.x / 13, parked.x))  # 1.3 m/s
     assert plausibility(read_tracks(walkers), 0.4) is None
-    assert all(speed_band(bad)[2] == "people walking" for bad in ({"p90": 0.0}, {"p90": float("nan")}, {"p90": "1"},
+    assert all(speed_band(bad)[2] == "people walking" for bad in ({"p90": -1.0}, {"p90": float("nan")}, {"p90": "1"},
                                                                   {"p90": True}, [], None))
+    # A model trained on agents that stood still knows no moving ones: walkers are outside its band.
+    assert "outside the 0.0025-0.04 m/s of the model's training tracks (90th percentile 0 m/s)" in plausibility(
+        read_tracks(walkers), 0.4, {"p90": 0.0})
     # A checkpoint without the record (written before it existed) judges by people walking.
     legacy = TrajCVAE.load(trained)
     legacy.stats.pop("speeds")

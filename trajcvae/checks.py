@@ -307,6 +307,7 @@ def _spans(df: pd.DataFrame, dt: float, max_gap: float = 0.8, time_step: float |
 WALKERS = (0.3, 5.0)  # m/s: the speeds of people walking, for tracks with no model's record to go by
 WALKING = "people walking"
 BAND = 4.0  # a model knows speeds within this factor of its training tracks' 90th-percentile speed
+STILL = 0.01  # m/s: the least 90th-percentile speed a band is made from (agents that stood still)
 SEEN_SLOW = 0.1  # a model whose training moves were this often under its band knows agents that slow
 JUMP = 4.0  # a track's step this many times as fast as its steps around it (and over the band) is a jump
 
@@ -322,10 +323,13 @@ def speed_record(speeds: np.ndarray) -> dict[str, float]:
 def speed_band(record: dict | None = None) -> tuple[float, float, str]:
     """(low, high, whose): the speeds (m/s) tracks may move at. With a model's `speed_record`: within
     `BAND` times under or over its training tracks' 90th-percentile speed (for ETH/UCY's walkers, 1.2 m/s,
-    about 0.3-5 m/s), so a model trained on vehicles knows vehicles; without one: people walking."""
+    about 0.3-5 m/s), so a model trained on vehicles knows vehicles; without one: people walking. A model
+    whose training agents stood still (p90 0) knows speeds up to `BAND` times `STILL`: moving agents are not
+    its own."""
     p90 = record.get("p90") if isinstance(record, dict) else None
-    if isinstance(p90, numbers.Real) and not isinstance(p90, bool) and math.isfinite(p90) and p90 > 0:
-        return p90 / BAND, p90 * BAND, f"the model's training tracks (90th percentile {_two_digits(p90)} m/s)"
+    if isinstance(p90, numbers.Real) and not isinstance(p90, bool) and math.isfinite(p90) and p90 >= 0:
+        top = max(float(p90), STILL)
+        return top / BAND, top * BAND, f"the model's training tracks (90th percentile {_two_digits(p90)} m/s)"
     return (*WALKERS, WALKING)
 
 
