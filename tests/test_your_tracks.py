@@ -2094,8 +2094,17 @@ def test_a_time_step_the_tracks_do_not_take_is_named(plaza, tmp_path):
                                                                     "at a time in 100% of its moves"), r.output
     error = r.output.splitlines()[2]  # after the summary and the warning
     assert len(r.output.splitlines()) == 3 and error.startswith("error: ") and "no usable windows" in error
-    assert "a step is data.time_step = 0.1 frame ids, but the tracks' frame ids move 10 at a time: leave " \
-        "data.time_step out (--time-step" in error
+    assert "a step is data.time_step = 0.1 frame ids, but the tracks' frame ids move 10 at a time: give --fps (the " \
+        "frame ids' rate), or train without --time-step" in error
+    # A model trained with --time-step keeps it; predict has no --time-step, and the fix named is one it has.
+    stepped = TrajCVAE.load("pedestrian")
+    for step, said in ((5.0, "a step is data.time_step = 5 frame ids, but the tracks' frame ids move 10 at a time"),
+                       (4.0, "scene 'test0': its frame ids move 10 at a time, off the grid of data.time_step = 4 "
+                             "frame ids a step")):
+        stepped.config.data.time_step = step
+        with pytest.raises(TrajCVAEError, match=re.escape(said + ": give fps (the frame ids' rate), or train "
+                                                          "without data.time_step")):  # (as Python names them)
+            stepped.predict(frames, k=1)
 
 
 def test_samples_one_model_step_apart_but_further_apart_than_it_bridges_are_refused(plaza, tmp_path):

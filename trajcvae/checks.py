@@ -47,12 +47,18 @@ def off_grid(g: pd.DataFrame, step: float) -> DataError | None:
 
 def check_grid(df: pd.DataFrame, time_step: float | None = None) -> None:
     """Frame ids of unknown rate off their scene's grid (`off_grid`, at `time_steps`' step), refused as the
-    tracks are read: before a summary counts such a frame as a gap."""
+    tracks are read: before a summary counts such a frame as a gap. A scene on the grid of its own step but
+    not on that of `time_step` (a model's data.time_step, its training files') is named as a whole."""
     if seconds_per_unit(df) is not None:
         return
     steps = time_steps(df, time_step).step
+    own = steps if time_step is None else time_steps(df).step
     for scene, g in df.groupby("scene", sort=True, observed=True):
         off = off_grid(g, steps[str(scene)])
+        if off is not None and time_step is not None and off_grid(g, own[str(scene)]) is None:
+            raise DataError(f"scene '{scene}': its frame ids move {own[str(scene)]:g} at a time, off the grid of "
+                            f"data.time_step = {time_step:g} frame ids a step: give --fps (the frame ids' rate), or "
+                            "train without --time-step (each scene's step is then inferred)")
         if off is not None:
             raise off
 

@@ -487,8 +487,8 @@ def no_windows_error(cfg: DataConfig, mode: str, df: pd.DataFrame | None = None)
         why += f": {warning_text(short)}"
     elif moves and not np.allclose(moves, cfg.time_step):
         why += (f": a step is data.time_step = {cfg.time_step:g} frame ids, but the tracks' frame ids move "
-                f"{' or '.join(f'{m:g}' for m in moves[:3])} at a time: leave data.time_step out (--time-step; each "
-                "scene's step is then inferred), or give --fps (the frame ids' rate)")
+                f"{' or '.join(f'{m:g}' for m in moves[:3])} at a time: give --fps (the frame ids' rate), or train "
+                "without --time-step (each scene's step is then inferred)")
     elif interval is not None and interval > cfg.max_gap * (1 + EPS) and df.attrs.get("rate_from") in ("fps", "model"):
         fps = df.attrs["fps"]  # a rate given wrong (samples a second for frame ids a second?) comes first
         at = (f"--fps {fps:g}" if df.attrs["rate_from"] == "fps" else
