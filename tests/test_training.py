@@ -414,25 +414,39 @@ def test_a_resume_of_a_run_that_has_trained_all_its_epochs_says_it_is_complete_a
 
 def test_the_automatic_holdout_trains_on_no_frame_of_its_validation_windows(tmp_path):
     """Without --val the latest 10% of each scene's windows are held out, and training keeps only the
-    windows whose future ends before the first held-out window starts; a scene too short for that gap is
-    split at the cut alone."""
+    windows whose future ends before the first held-out window starts. Scenes too short for that gap (clips
+    of a few seconds) go to one set whole, 1 in 10 to validation (one at least where no other scene gives
+    any); a single scene too short is split at the cut alone, and a warning says its scores are optimistic."""
     from trajcvae.train import holdout
     from trajcvae.windows import load_windows
 
-    data = tmp_path / "two.csv"
-    pd.concat([simulate_scene(n_frames=150, seed=3, scene="long"),
-               simulate_scene(n_frames=39, seed=4, scene="short")]).to_csv(data, index=False)
-    w = load_windows([data], load_config(None, []).data)
-    tr, va = holdout(w)
+    def windows(*scenes):
+        data = tmp_path / "scenes.csv"
+        pd.concat([simulate_scene(n_frames=n, seed=i + 3, scene=name) for i, (name, n) in enumerate(scenes)]
+                  ).to_csv(data, index=False)
+        return load_windows([data], load_config(None, []).data)
+
     first = lambda v: v.t0 - (v.obs.shape[1] - 1) * v.step  # noqa: E731 (a window's first observed frame)
-    for scene in ("long", "short"):
-        t0 = w.t0[w.scene == scene]
-        held = va.t0[va.scene == scene]
-        assert len(held) == (t0 > np.quantile(t0, 0.9)).sum() > 0  # the latest 10%, all kept
-        assert (tr.t0[tr.scene == scene] <= np.quantile(t0, 0.9)).all() and (tr.scene == scene).any()
+    w = windows(("long", 150), ("short", 39))
+    tr, va = holdout(w, said=pytest.fail)
+    t0 = w.t0[w.scene == "long"]
+    held = va.t0[va.scene == "long"]
+    assert len(held) == (t0 > np.quantile(t0, 0.9)).sum() > 0  # the latest 10%, all kept
+    assert (tr.t0[tr.scene == "long"] <= np.quantile(t0, 0.9)).all() and (tr.scene == "long").any()
     assert tr.known_at()[tr.scene == "long"].max() < first(va)[va.scene == "long"].min()
     assert len(tr) + len(va) < len(w)  # the long scene's windows between the two sets are dropped
-    assert tr.known_at()[tr.scene == "short"].max() >= first(va)[va.scene == "short"].min()
+    assert (tr.scene == "short").sum() == (w.scene == "short").sum() and not (va.scene == "short").any()
+    clips = windows(*((f"clip{i:02d}", 39) for i in range(20)))  # 20 clips of 15 s: 2 to validation, whole
+    tr, va = holdout(clips, said=pytest.fail)
+    assert len(set(va.scene)) == 2 and not set(va.scene) & set(tr.scene)
+    assert len(tr) + len(va) == len(clips)
+    tr, va = holdout(windows(("a", 39), ("b", 39)), said=pytest.fail)
+    assert len(set(va.scene)) == 1 and len(set(tr.scene)) == 1 and set(va.scene) != set(tr.scene)
+    said = []
+    tr, va = holdout(windows(("short", 39)), said=said.append)
+    assert tr.known_at().max() >= first(va).min()  # they overlap in time, as said
+    assert len(said) == 1 and said[0].startswith("warning: scene 'short' is too short to hold out validation "
+                                                 "windows that share no frame with its training windows")
 
 
 @pytest.mark.parametrize("option,expected", [([], 1.0), (["--max-grad-norm", "0.25"], 0.25),

@@ -59,21 +59,41 @@ class TrainResult:
     k_eval: int = 20  # the K of best_val_min_ade (the run's train.k_eval)
 
 
-def holdout(w: Windows, frac: float = 0.1) -> tuple[Windows, Windows]:
+def holdout(w: Windows, frac: float = 0.1, said: Callable[[str], None] | None = None) -> tuple[Windows, Windows]:
     """No validation files given: hold out the latest `frac` of each scene's windows (by t0), and train on
     the scene's windows whose future ends before its first held-out window starts, so that no frame is in
-    both sets; the windows in between are dropped (4% of the windows of ETH/UCY zara1's training files). A
-    scene too short for that gap (none of its windows would be left to train on) is split at the cut
-    alone: its held-out windows then overlap its last training windows in time."""
+    both sets; the windows in between are dropped (4% of the windows of ETH/UCY zara1's training files).
+    Scenes too short for that gap (none of their windows would be left to train on: clips of a few seconds)
+    go to one set whole: `frac` of them (one at least where no other scene gives validation windows), spread
+    over their order, to validation, the others to training.
+    Only where that leaves a set empty (a single short scene) is a short scene split at the cut alone, its
+    held-out windows overlapping its last training windows in time: `said` (default: a warning) is told."""
     val, train = np.zeros(len(w), bool), np.zeros(len(w), bool)
     start = w.t0 - (w.obs.shape[1] - 1) * w.step  # each window's first observed frame
     end = w.known_at()  # and its future's last
+    short = {}  # scene -> (its windows, those held out at the cut)
     for scene in np.unique(w.scene):
         idx = np.flatnonzero(w.scene == scene)
         held = w.t0[idx] > np.quantile(w.t0[idx], 1 - frac)
-        val[idx[held]] = True
         before = ~held & (end[idx] < start[idx][held].min()) if held.any() else ~held
-        train[idx[before if before.any() else ~held]] = True
+        if not before.any():
+            short[scene] = (idx, held)
+            continue
+        val[idx[held]] = True
+        train[idx[before]] = True
+    names = list(short)
+    n = max(round(frac * len(names)), int(len(names) > 1 and not val.any()))  # one at least, where none else is
+    whole = {names[i] for i in np.linspace(0, len(names) - 1, n).round().astype(int)}
+    for scene in names:
+        (val if scene in whole else train)[short[scene][0]] = True
+    if names and (not train.any() or not val.any()):  # a single scene, too short
+        scene = names[0]
+        idx, held = short[scene]
+        val[idx], train[idx] = False, False
+        val[idx[held]], train[idx[~held]] = True, True
+        (said or warn)(f"warning: scene '{scene}' is too short to hold out validation windows that share no frame "
+                       "with its training windows, so they overlap in time and the validation scores are "
+                       "optimistic; give --val files (other scenes or recordings)")
     if not train.any() or not val.any():
         raise TrajCVAEError("too few windows to hold out a validation set; pass --val files")
     return w.subset(np.flatnonzero(train)), w.subset(np.flatnonzero(val))
@@ -372,7 +392,7 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
     val_w = None if val_paths is None else \
         _windows_of("validation", val_paths, cfg, cache_dir, _said_of("validation", log))
     if val_w is None:
-        train_w, val_w = holdout(train_w)
+        train_w, val_w = holdout(train_w, said=_said_of("training", log))
     moves = np.diff(np.concatenate([train_w.obs[:, -1:], train_w.fut], axis=1), axis=1)  # (N, T_pred, 2) metres
     stats = {"cv_noise": fit_cv_noise(train_w.obs, train_w.fut), "train_windows": len(train_w),
              "val_windows": len(val_w), "inputs": inputs,
