@@ -59,6 +59,9 @@ class TrainResult:
     k_eval: int = 20  # the K of best_val_min_ade (the run's train.k_eval)
 
 
+FEW_WINDOWS = 100  # fewer training windows than this are warned of as too few to learn from
+
+
 def holdout(w: Windows, frac: float = 0.1, said: Callable[[str], None] | None = None) -> tuple[Windows, Windows]:
     """No validation files given: hold out the latest `frac` of each scene's windows (by t0), and train on
     the scene's windows whose future ends before its first held-out window starts, so that no frame is in
@@ -393,6 +396,12 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
         _windows_of("validation", val_paths, cfg, cache_dir, _said_of("validation", log))
     if val_w is None:
         train_w, val_w = holdout(train_w, said=_said_of("training", log))
+    if len(train_w) < FEW_WINDOWS and state is None:  # (said once, not again on --resume)
+        d = cfg.data
+        _said_of("training", log)(
+            f"warning: only {plural(len(train_w), 'training window')} (a window spans {d.obs_len} observed and "
+            f"{d.pred_len} predicted steps, {(d.obs_len + d.pred_len - 1) * d.dt:g} s of one track): too few to learn "
+            "from; give more or longer tracks, or shorter windows (--set data.obs_len=N, --set data.pred_len=N)")
     moves = np.diff(np.concatenate([train_w.obs[:, -1:], train_w.fut], axis=1), axis=1)  # (N, T_pred, 2) metres
     stats = {"cv_noise": fit_cv_noise(train_w.obs, train_w.fut), "train_windows": len(train_w),
              "val_windows": len(val_w), "inputs": inputs,
