@@ -618,6 +618,15 @@ def test_benchmark_folders_refuses_splits_it_would_score_wrongly_before_training
     one_line_error(cli("benchmark", "folders", "--root", root, "--out", tmp_path / "res", *fast),
                    "more.csv line 3: column 'x' value 'abc' is not a number")
     assert not (tmp_path / "res").exists()  # a_lobby was not trained first
+    # A test set read at another rate or in other units than its training set (a quarter of its speed, which
+    # people walking may still have) is warned of, before any training.
+    test = root / "a_lobby" / "test" / "test.csv"
+    kept = test.read_bytes()
+    pd.read_csv(test).assign(x=lambda t: t.x / 4, y=lambda t: t.y / 4).to_csv(test, index=False)
+    r = cli("benchmark", "folders", "--root", root, "--out", tmp_path / "res", *fast)
+    assert r.exit_code == 1 and re.search(r"a_lobby test: warning: the test set's agents move at [\d.]+ m/s \(90th "
+                                          r"percentile\), 0\.\d+ times the training set's", r.output), r.output
+    test.write_bytes(kept)
     # An --out inside a later split's data: its runs would become that split's tracks.
     one_line_error(cli("benchmark", "folders", "--root", root, "--out", root / "b_station" / "train" / "res", *fast),
                    f"--out {root / 'b_station' / 'train' / 'res'} is inside the data folder "

@@ -913,3 +913,22 @@ def test_a_run_records_the_speeds_of_its_training_tracks_in_metres_per_second(sp
     speeds = np.hypot(g.x.diff(), g.y.diff())[step] / 0.4
     recorded = checkpoint.load(out / "best.pt")["stats"]["speeds"]["p90"]
     assert recorded == pytest.approx(np.percentile(speeds, 90), rel=0.15)
+
+
+def test_a_validation_set_of_other_speeds_than_the_training_set_is_warned_of(tmp_path, tiny_files):
+    """A --val set read at another rate or in other units (the same walkers at a quarter of their speed: frame
+    ids of a 4 times faster clock, or positions in other units) is judged against the training set's speeds,
+    not against people walking, which it may pass: the epoch kept would be picked on other motion."""
+    quarter = tmp_path / "quarter.csv"
+    val = pd.read_csv(tiny_files[1])
+    val.assign(x=val.x / 4, y=val.y / 4).to_csv(quarter, index=False)
+    r = cli(*tiny_run_args(tiny_files[0], quarter, tmp_path / "run", 1)[3:])
+    said = [line for line in r.output.splitlines() if "times the training set's" in line]
+    assert r.exit_code == 0 and len(said) == 1, r.output
+    assert re.match(r"val: warning: the validation set's agents move at [\d.]+ m/s \(90th percentile\), 0\.\d+ times "
+                    r"the training set's [\d.]+ m/s: is one of them read at another rate or in other units \(--fps, "
+                    r"--scale\)\?", said[0]), said
+    r = cli(*tiny_run_args(*tiny_files, tmp_path / "same", 1)[3:])
+    assert r.exit_code == 0 and "times the training set's" not in r.output
+    from trajcvae.checks import sets_apart
+    assert sets_apart(1.2, 2.3, "test") is None and "test set's agents move at 2.5 m/s" in sets_apart(1.2, 2.5, "test")

@@ -25,6 +25,7 @@ from . import checkpoint
 from .atomic import write_text
 from .batch import WindowTensors, make_batch
 from .calibrate import ScenePast
+from .checks import sets_apart, speed_record
 from .config import (Config, _whole, check_calibration, check_count, check_k, check_log, check_output, check_path,
                      load_config, torch_seed)
 from .errors import NoWindowsError, TrajCVAEError, shown, warn
@@ -32,7 +33,8 @@ from .evaluate import calibration_of, window_errors
 from .metrics import CALIBRATION_LEVELS, brier_fde, kde_nll, min_ade_fde
 from .predict import TrajCVAE
 from .tracks import list_files
-from .train import UNRECORDED, data_digest, finish_run, prefixed, train, trained_on, unit_digests
+from .train import (UNRECORDED, data_digest, finish_run, future_speeds, prefixed, train, trained_on,
+                    unit_digests)
 from .windows import Windows, copy_of, default_cache_dir, load_windows, quiet
 
 SPLITS = ("eth", "hotel", "univ", "zara1", "zara2")
@@ -285,14 +287,19 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
         raise TrajCVAEError(f"{where} = {ks.k}, but the benchmark scores K = {k} futures and the learned K-set "
                             f"sampler makes kset.k; set kset.k = {k} (or kset.epochs = 0)")
     for split, folder in folders.items():  # so is every set: a bad row, or no window, is named before training
+        p90 = {}
         for part, role in (("train", "training"), ("val", "validation"), ("test", "test")):
             try:  # the windows stay in the cache, for training; the test set's speed warning is said now, and a
                 # cache that cannot be written (said once a process), whichever set finds it
-                load_windows(listed[split][part], given.data, default_cache_dir(), lambda line, s=split, p=part: log(
-                    f"{s} test: {line}" if p == "test" else line) if line.startswith("warning") and (
-                        p == "test" or line.startswith("warning: the window cache")) else None)
+                w = load_windows(listed[split][part], given.data, default_cache_dir(), lambda line, s=split, p=part:
+                                 log(f"{s} test: {line}" if p == "test" else line) if line.startswith("warning") and (
+                                     p == "test" or line.startswith("warning: the window cache")) else None)
             except NoWindowsError as e:
                 raise NoWindowsError(f"the {role} set ({folder / part}): {e}") from None
+            p90[part] = speed_record(future_speeds(w, given.data.dt))["p90"]
+            del w
+        if line := sets_apart(p90["train"], p90["test"], "test"):  # (train says the validation set's)
+            log(f"{split} test: {line}")
     results: dict[str, list[dict]] = {}
     for split, folder in folders.items():
         for seed in range(seeds):

@@ -313,6 +313,7 @@ def _spans(df: pd.DataFrame, dt: float, max_gap: float = 0.8, time_step: float |
 WALKERS = (0.3, 5.0)  # m/s: the speeds of people walking, for tracks with no model's record to go by
 WALKING = "people walking"
 BAND = 4.0  # a model knows speeds within this factor of its training tracks' 90th-percentile speed
+SETS_APART = 2.0  # a validation or test set this many times faster or slower than the training set is warned of
 STILL = 0.01  # m/s: the least 90th-percentile speed a band is made from (agents that stood still)
 SEEN_SLOW = 0.1  # a model whose training moves were this often under its band knows agents that slow
 JUMP = 4.0  # a track's step this many times as fast as its steps around it (and over the band) is a jump
@@ -324,6 +325,17 @@ def speed_record(speeds: np.ndarray) -> dict[str, float]:
     agents the model has seen, which a too-slow warning names)."""
     p90 = float(np.percentile(speeds, 90))
     return {"p90": p90, "slow": float(np.mean(speeds < p90 / BAND))}
+
+
+def sets_apart(p90: float, other: float, role: str) -> str | None:
+    """A one-line warning when a set's (`role`: validation, test) 90th-percentile speed `other` is over
+    `SETS_APART` times above or below the training set's `p90` (m/s): one of them read at another rate or in
+    other units, whose scores (and the epoch picked on them) would be of other motion."""
+    if not (p90 > 0 and other > 0) or 1 / SETS_APART <= other / p90 <= SETS_APART:
+        return None
+    return (f"warning: the {role} set's agents move at {_two_digits(other)} m/s (90th percentile), "
+            f"{_two_digits(other / p90)} times the training set's {_two_digits(p90)} m/s: is one of them read at "
+            "another rate or in other units (--fps, --scale)? Scores on it would be of other motion")
 
 
 def speed_band(record: dict | None = None) -> tuple[float, float, str]:

@@ -32,7 +32,7 @@ from . import checkpoint, distributed
 from ._version import __version__
 from .atomic import process_alive, process_started, write_text
 from .batch import WindowTensors, make_batch
-from .checks import speed_record
+from .checks import sets_apart, speed_record
 from .config import (TRAIN_OPTIONS, Config, check_flags, check_log, check_output, load_config, resolve_device,
                      torch_seed, validate as validate_config)
 from .errors import DataError, NoWindowsError, TrajCVAEError, keyword_names, plural, warn, warning_text
@@ -57,6 +57,13 @@ class TrainResult:
     epochs_run: int
     seconds: float
     k_eval: int = 20  # the K of best_val_min_ade (the run's train.k_eval)
+
+
+def future_speeds(w: Windows, dt: float) -> np.ndarray:
+    """(N * T_pred,) m/s: each window's moves from t0 through its future, as a model's speed record
+    (`checks.speed_record`) measures its training tracks."""
+    moves = np.diff(np.concatenate([w.obs[:, -1:], w.fut], axis=1), axis=1)  # (N, T_pred, 2) metres
+    return np.linalg.norm(moves, axis=-1).ravel() / dt
 
 
 FEW_WINDOWS = 100  # fewer training windows than this are warned of as too few to learn from
@@ -402,11 +409,13 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
             f"warning: only {plural(len(train_w), 'training window')} (a window spans {d.obs_len} observed and "
             f"{d.pred_len} predicted steps, {(d.obs_len + d.pred_len - 1) * d.dt:g} s of one track): too few to learn "
             "from; give more or longer tracks, or shorter windows (--set data.obs_len=N, --set data.pred_len=N)")
-    moves = np.diff(np.concatenate([train_w.obs[:, -1:], train_w.fut], axis=1), axis=1)  # (N, T_pred, 2) metres
+    speeds = speed_record(future_speeds(train_w, cfg.data.dt))
+    if val_paths is not None and state is None and (line := sets_apart(
+            speeds["p90"], speed_record(future_speeds(val_w, cfg.data.dt))["p90"], "validation")):
+        _said_of("validation", log)(line)
     stats = {"cv_noise": fit_cv_noise(train_w.obs, train_w.fut), "train_windows": len(train_w),
              "val_windows": len(val_w), "inputs": inputs,
-             # what the speed warning judges other tracks by (`checks.speed_band`)
-             "speeds": speed_record(np.linalg.norm(moves, axis=-1).ravel() / cfg.data.dt)}
+             "speeds": speeds}  # what the speed warning judges other tracks by (`checks.speed_band`)
     tr, va = WindowTensors.from_windows(train_w), WindowTensors.from_windows(val_w)
     if device.type == "cuda":
         tr = tr.pinned()
