@@ -165,7 +165,7 @@ def test_a_config_file_says_what_its_values_are_as_toml_writes_them(tmp_path):
 
 
 def test_a_data_option_a_config_file_or_set_gave_is_named_so_when_the_data_refuse_it(tmp_path):
-    """--classes and --columns are checked against the data when they are read: a value that came from a
+    """--classes, --columns and --fps are checked against the data when they are read: a value that came from a
     config file or a --set is named as given there, not as a command-line flag that was never given."""
     data = tmp_path / "t.csv"
     data.write_text("frame,agent_id,x,y\n0,1,0,0\n10,1,0.4,0\n20,1,0.8,0\n")
@@ -184,6 +184,17 @@ def test_a_data_option_a_config_file_or_set_gave_is_named_so_when_the_data_refus
                    f"no column 'pid' ({config}: data.columns = agent_id=pid)")
     one_line_error(cli("train", data, "--classes", "Pedestrian", "--out", tmp_path / "r"),
                    f"--classes: {data} has no label column")
+    # A rate a run's saved config gives (data.fps, from frame ids) for files with a time column: named, and its
+    # fix, as the file or --set gave it; a --fps of the command line stays --fps.
+    timed = tmp_path / "timed.csv"
+    timed.write_text("time,agent_id,x,y\n0,1,0,0\n0.4,1,0.4,0\n0.8,1,0.8,0\n")
+    config.write_text("[data]\nfps = 25\n")
+    one_line_error(cli("train", timed, "--config", config, "--out", tmp_path / "r"),
+                   f"{config}: data.fps = 25: {timed} has a time column in seconds, not frame ids; drop data.fps")
+    one_line_error(cli("train", timed, "--set", "data.fps=25", "--out", tmp_path / "r"),
+                   "--set data.fps=25: ", "; drop --set data.fps")
+    one_line_error(cli("train", timed, "--config", config, "--fps", 25, "--out", tmp_path / "r"),
+                   "--fps 25: ", "; drop --fps")
 
 
 def test_numbers_of_numpy_or_fractions_in_a_python_config_are_saved_as_pythons_own():

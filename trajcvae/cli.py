@@ -119,27 +119,31 @@ def _data_given(fps, scale, homography, classes, columns) -> dict:
 
 @contextmanager
 def naming_config(config: Optional[Path], set_: Optional[list[str]], given: dict, data=None):
-    """A data error quoting --classes or --columns (as `read_tracks` words them: '--classes: ...', '--columns
-    x=a: ...') whose value the config file or a --set gave (`data`: the config's data section; None: judged by
-    the error's start alone), not the command line (`given`: the values it gave), names the option as it was
-    given; a --columns the error suggests stays."""
+    """A data error quoting --classes, --columns or --fps (as `read_tracks` words them: '--classes: ...',
+    '--columns x=a: ...', '--fps 25: ...') whose value the config file or a --set gave (`data`: the config's
+    data section; None: judged by the error's start alone), not the command line (`given`: the values it gave,
+    of the options judged), names the option as it was given; a --columns the error suggests stays."""
     from .errors import DataError
 
     try:
         yield
     except DataError as e:
         text = str(e)
-        for key in ("data.classes", "data.columns"):
+        for key in ("data.classes", "data.columns", "data.fps"):
             name = key.partition(".")[2]
-            if given.get(key) is not None or (data is not None and getattr(data, name) is None):
+            if key not in given or given[key] is not None or (data is not None and getattr(data, name) is None):
                 continue  # the command line's own, or not given at all
-            values = "" if data is None else "|".join(re.escape(v.strip()) for v in str(getattr(data, name)).split(","))
+            value = None if data is None else getattr(data, name)
+            values = "" if data is None else f"{value:g}" if name == "fps" else \
+                "|".join(re.escape(v.strip()) for v in str(value).split(","))
             quoted = rf"^--{name}\b" if data is None else rf"--{name}(?=:| (?:{values})\b)"
             if re.search(quoted, text):
                 by_set = any(s.partition("=")[0].strip() == key for s in set_ or [])
                 named = f"--set {key}" if by_set or config is None else f"{config}: {key}"
                 joint = "=" if named.startswith("--set") else " = "  # as given: --set key=value, a file's key = value
                 text = re.sub(quoted + " ?", lambda m: named + (joint if m[0].endswith(" ") else ""), text, count=1)
+                if name == "fps":  # its fix too: 'drop --fps'
+                    text = re.sub(r"--fps\b", key if named.startswith(str(config)) else f"--set {key}", text)
                 raise type(e)(text) from None
         raise
 
@@ -370,7 +374,7 @@ def train(
                       _as_given(given) | _data_given(fps, scale, homography, classes, columns))
     from .windows import default_cache_dir
 
-    with naming_config(config, set_, {"data.classes": classes, "data.columns": columns}, cfg.data):
+    with naming_config(config, set_, {"data.classes": classes, "data.columns": columns, "data.fps": fps}, cfg.data):
         r = run(data, val, cfg, out, resume=resume, progress=not quiet, log=info,
                 cache_dir=default_cache_dir() if cache else None, figures=figures)
     if os.environ.get("RANK", "0") != "0":  # under torchrun only rank 0 reports
