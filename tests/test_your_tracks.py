@@ -1388,29 +1388,41 @@ def test_a_label_column_travels_through_to_the_predictions(model, plaza, tmp_pat
     with warnings.catch_warnings():  # a class absent where nothing else was left out: as a model advises
         warnings.simplefilter("error")
         assert len(read_tracks(typed, classes="child,adult,teen")) == len(typed)
-    # It keeps or drops whole tracks, each by its agent's latest label, as the predictions write it: a label
-    # that flickers along a track (or goes missing) does not cut the track short.
+    # It keeps the rows whose agent's label as known at that row (its latest at or before it) is one of the
+    # classes: a label that goes missing along a track keeps the one before it, and a label given later (a
+    # person who takes a bike after t0) never decides what was kept before it, nor the label a window written
+    # then carries. Rows before an agent's first label are of no known class.
     first = labelled.agent_id.iloc[0]
-    early = (labelled.agent_id == first) & (labelled.frame < labelled.frame[labelled.agent_id == first].median())
-    flicker = labelled.assign(label=np.where(early, "child", np.where(labelled.agent_id == first, "", labelled.label)))
-    assert flicker.label[labelled.agent_id == first].iloc[-1] == ""  # its latest label is the early one
+    mine = labelled.agent_id == first
+    early = mine & (labelled.frame < labelled.frame[mine].median())
+    flicker = labelled.assign(label=np.where(early, "child", np.where(mine, "", labelled.label)))
     kept = read_tracks(flicker, classes="child")
-    assert len(kept[kept.agent_id == first]) == (labelled.agent_id == first).sum()
+    assert len(kept[kept.agent_id == first]) == mine.sum()
     out = model.predict(flicker, k=1, classes=["child"])
     assert set(out.agent_id) == set(kept.agent_id) and (out.label == "child").all()
+    took = labelled.assign(label=np.where(early, "teen", np.where(mine, "cyclist", labelled.label)))
+    teens = read_tracks(took, classes="teen")
+    assert set(teens.agent_id) == {first} and len(teens) == early.sum()
+    windows = model.predict(took, k=1, every_window=True)
+    theirs = windows[windows.agent_id == first].drop_duplicates("t0")
+    became = labelled.frame[mine & ~early].min()
+    assert (theirs.label == np.where(theirs.t0 < became, "teen", "cyclist")).all() and len(set(theirs.label)) == 2
+    unlabelled = labelled.assign(label=np.where(early, "", labelled.label))
+    assert len(read_tracks(unlabelled, classes="adult,child")) == len(labelled) - early.sum()
     with pytest.raises(DataError, match=r"no agent of those classes in dataframe \(it has: adult, child\)"):
-        read_tracks(labelled.assign(label=np.where(early, "teen", labelled.label)), classes="teen")
-    # Across files: an agent whose track runs on in a second file is judged once, by its latest label, and
-    # a file without any agent of those classes is no error while another file has some.
+        read_tracks(labelled, classes="teen")
+    # Across files: an agent whose track runs on in a second file is judged row by row, by the labels of both,
+    # and a file without any agent of those classes is no error while another file has some.
     mid = labelled.frame.median()
     labelled[labelled.frame < mid].to_csv(tmp_path / "a.csv", index=False)
-    labelled[labelled.frame >= mid].assign(label=np.where(labelled.agent_id == first, "adult", "child")[
+    labelled[labelled.frame >= mid].assign(label=np.where(mine, "adult", "child")[
         labelled.frame >= mid]).to_csv(tmp_path / "b.csv", index=False)
     labelled.assign(scene="other", label="adult").to_csv(tmp_path / "c.csv", index=False)
     both = read_tracks([tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.csv"], classes="adult")
-    assert len(both[(both.agent_id == first) & (both.scene == "test0")]) == (labelled.agent_id == first).sum()
+    assert len(both[(both.agent_id == first) & (both.scene == "test0")]) == \
+        (mine & ((labelled.frame >= mid) | (labelled.label == "adult"))).sum()
     kids = read_tracks([tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.csv"], classes="child")
-    assert first not in set(kids.agent_id) and set(kids.scene) == {"test0"}
+    assert not (kids.agent_id == first)[kids.frame >= mid].any() and set(kids.scene) == {"test0"}
     # A file that names its labels `type` is judged by them; a file without labels is refused by name.
     labelled.assign(scene="typed").rename(columns={"label": "type"}).to_csv(tmp_path / "d.csv", index=False)
     adults = read_tracks([tmp_path / "c.csv", tmp_path / "d.csv"], classes="adult")

@@ -970,26 +970,39 @@ def _windows_available_memory() -> int | None:
     return int(status.ullAvailPhys)
 
 
-def agent_table(tracks: pd.DataFrame) -> dict[str, pd.Series]:
-    """The per-agent columns of the input (`table.AGENT_COLUMNS`, e.g. `label`): each agent's latest
-    non-empty value, indexed by (scene, agent_id). Built once per input; `agent_values` looks windows up."""
+def agent_table(tracks: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The per-agent columns of the input (`table.AGENT_COLUMNS`, e.g. `label`): each column's non-empty values
+    with their scene, agent and time, in time order. Built once per input; `agent_values` looks windows up."""
     columns = [c for c in AGENT_COLUMNS if c in tracks.columns]
     if not columns:
         return {}
-    key = pd.MultiIndex.from_arrays([tracks["scene"].astype(str), tracks["agent_id"]])
+    scene, agent = tracks["scene"].astype(str).to_numpy(), tracks["agent_id"].to_numpy()
+    frame = tracks["frame"].to_numpy(dtype=np.float64)
     table = {}
     for c in columns:
-        values = pd.Series(tracks[c].to_numpy(), index=key)
-        table[c] = values[values != ""].groupby(level=[0, 1], observed=True).last()
+        values = tracks[c].to_numpy()
+        given = values != ""
+        table[c] = pd.DataFrame({"scene": scene[given], "agent": agent[given], "frame": frame[given],
+                                 "value": values[given]}).sort_values("frame", kind="stable")
     return table
 
 
-def agent_values(table: dict[str, pd.Series], w: Windows) -> dict[str, np.ndarray]:
-    """Each window's value of every per-agent column in `table` (from `agent_table`), "" where unknown."""
+def agent_values(table: dict[str, pd.DataFrame], w: Windows) -> dict[str, np.ndarray]:
+    """Each window's value of every per-agent column in `table` (from `agent_table`): its agent's latest
+    non-empty one at or before its t0, "" where it has none yet (a label given later never reaches a window
+    made before it)."""
     if not table or not len(w):
         return {}
-    wanted = pd.MultiIndex.from_arrays([pd.Index(w.scene.astype(str)), pd.Index(w.agent_id)])
-    return {c: latest.reindex(wanted).fillna("").to_numpy(dtype=object) for c, latest in table.items()}
+    windows = pd.DataFrame({"scene": w.scene.astype(str), "agent": w.agent_id, "frame": w.t0.astype(np.float64),
+                            "row": np.arange(len(w))}).sort_values("frame", kind="stable")
+    out = {}
+    for c, rows in table.items():
+        found = pd.merge_asof(windows, rows.astype({"agent": windows["agent"].dtype}), on="frame",
+                              by=["scene", "agent"], direction="backward")
+        values = np.full(len(w), "", dtype=object)
+        values[found["row"].to_numpy()] = found["value"].fillna("").to_numpy(dtype=object)
+        out[c] = values
+    return out
 
 
 def time_column(tracks: pd.DataFrame) -> str:

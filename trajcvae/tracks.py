@@ -437,27 +437,33 @@ def written_coarsely(df: pd.DataFrame, uv: np.ndarray, xy: np.ndarray) -> tuple[
 
 
 def _only_classes(t: pd.DataFrame, classes: list[str], name: str) -> pd.DataFrame:
-    """The rows of the agents whose label (a row's first non-empty one of the `AGENT_COLUMNS`: files may
-    name it differently) is one of `classes` (any case): whole tracks, each agent judged by its latest
-    non-empty label, as the predictions write it (a tracker's label may flicker along a track). `t`: the
-    table of all files (`_combine`'s, sorted by scene, agent and frame; `name` says what it was read from)."""
+    """The rows whose agent's label (a row's first non-empty one of the `AGENT_COLUMNS`: files may name it
+    differently) is one of `classes` (any case) as known at that row: the agent's latest non-empty label at or
+    before it, so a label given later (a person who takes a bike) never decides what was kept before it, nor
+    what a window made then reads. Rows before an agent's first label are of no known class, and left out.
+    `t`: the table of all files (`_combine`'s, sorted by scene, agent and frame: an agent's rows may come
+    from several files; `name` says what it was read from)."""
     wanted = {c.strip().lower() for c in classes if c.strip()}
-    key = pd.MultiIndex.from_arrays([t["scene"].astype(str), t["agent_id"]])
     labels = [t[c].to_numpy(dtype=str) for c in AGENT_COLUMNS if c in t.columns]
-    label = pd.Series(labels[0], index=key)
+    label = labels[0]
     for more in labels[1:]:
-        label = label.where(label != "", more)
-    # Rows are in time order: the latest label of each agent.
-    latest = label[label != ""].groupby(level=[0, 1], sort=False, observed=True).last()
-    chosen = latest.str.lower().isin(wanted)
-    kept = t[key.isin(latest.index[chosen])].reset_index(drop=True)
+        label = np.where(label != "", label, more)
+    rows = np.arange(len(t))
+    scene, agent = t["scene"].to_numpy(), t["agent_id"].to_numpy()
+    first = np.maximum.accumulate(np.where(np.r_[True, (scene[1:] != scene[:-1]) | (agent[1:] != agent[:-1])],
+                                           rows, 0))  # (N,) the row its agent's track starts at
+    latest = np.maximum.accumulate(np.where(label != "", rows, -1))  # (N,) the latest labelled row by then
+    known = np.where(latest >= first, label[np.maximum(latest, 0)], "")
+    keep = pd.Series(known).str.lower().isin(wanted).to_numpy()
+    kept = t[keep].reset_index(drop=True)
     kept.attrs.update(t.attrs)
-    found = ", ".join(sorted(set(latest))[:8])
+    given = sorted(set(label[label != ""].tolist()))
+    found = ", ".join(given[:8])
     if not len(kept):
         raise DataError(f"--classes {','.join(classes)}: no agent of those classes in {name} (it has: {found})")
-    have = set(latest.str.lower())
+    have = {g.lower() for g in given}
     absent = [c.strip() for c in classes if c.strip() and c.strip().lower() not in have]
-    if absent and not chosen.all():  # a misspelt class, whose agents were left out
+    if absent and not keep.all():  # a misspelt class, whose agents were left out
         warn(f"warning: --classes: no agent of class {', '.join(absent)} in {name}, and agents of other classes "
              f"are left out (it has: {found})")
     return kept
