@@ -627,6 +627,12 @@ def test_benchmark_folders_refuses_splits_it_would_score_wrongly_before_training
     assert r.exit_code == 1 and re.search(r"a_lobby test: warning: the test set's agents move at [\d.]+ m/s \(90th "
                                           r"percentile\), 0\.\d+ times the training set's", r.output), r.output
     test.write_bytes(kept)
+    # So is a test set that is the training tracks saved anew (other decimals, another name): not the same bytes.
+    pd.read_csv(root / "a_lobby" / "train" / "train.csv").to_csv(test, index=False, float_format="%.3f")
+    r = cli("benchmark", "folders", "--root", root, "--out", tmp_path / "res", *fast)
+    assert r.exit_code == 1 and re.search(r"a_lobby test: warning: 9\d% of the test set's windows are the training "
+                                          r"set's \(the same agent, t0 and position\)", r.output), r.output
+    test.write_bytes(kept)
     # An --out inside a later split's data: its runs would become that split's tracks.
     one_line_error(cli("benchmark", "folders", "--root", root, "--out", root / "b_station" / "train" / "res", *fast),
                    f"--out {root / 'b_station' / 'train' / 'res'} is inside the data folder "

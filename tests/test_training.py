@@ -915,10 +915,11 @@ def test_a_run_records_the_speeds_of_its_training_tracks_in_metres_per_second(sp
     assert recorded == pytest.approx(np.percentile(speeds, 90), rel=0.15)
 
 
-def test_a_validation_set_of_other_speeds_than_the_training_set_is_warned_of(tmp_path, tiny_files):
+def test_a_validation_set_of_other_speeds_or_of_the_training_tracks_is_warned_of(tmp_path, tiny_files):
     """A --val set read at another rate or in other units (the same walkers at a quarter of their speed: frame
     ids of a 4 times faster clock, or positions in other units) is judged against the training set's speeds,
-    not against people walking, which it may pass: the epoch kept would be picked on other motion."""
+    not against people walking, which it may pass: the epoch kept would be picked on other motion. So is one
+    that holds the training tracks saved anew."""
     quarter = tmp_path / "quarter.csv"
     val = pd.read_csv(tiny_files[1])
     val.assign(x=val.x / 4, y=val.y / 4).to_csv(quarter, index=False)
@@ -932,3 +933,9 @@ def test_a_validation_set_of_other_speeds_than_the_training_set_is_warned_of(tmp
     assert r.exit_code == 0 and "times the training set's" not in r.output
     from trajcvae.checks import sets_apart
     assert sets_apart(1.2, 2.3, "test") is None and "test set's agents move at 2.5 m/s" in sets_apart(1.2, 2.5, "test")
+    # The training tracks again as validation, saved anew (another name, other decimals): not the same bytes.
+    again = tmp_path / "again.csv"
+    pd.read_csv(tiny_files[0]).to_csv(again, index=False, float_format="%.3f")
+    r = cli(*tiny_run_args(tiny_files[0], again, tmp_path / "again", 1)[3:])
+    assert r.exit_code == 0 and "val: warning: 100% of the validation set's windows are the training set's (the same " \
+        "agent, t0 and position): is it the training tracks again (saved anew, renamed)?" in r.output, r.output

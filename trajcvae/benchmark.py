@@ -34,7 +34,7 @@ from .metrics import CALIBRATION_LEVELS, brier_fde, kde_nll, min_ade_fde
 from .predict import TrajCVAE
 from .tracks import list_files
 from .train import (UNRECORDED, data_digest, finish_run, future_speeds, prefixed, train, trained_on,
-                    unit_digests)
+                    unit_digests, window_keys, windows_shared)
 from .windows import Windows, copy_of, default_cache_dir, load_windows, quiet
 
 SPLITS = ("eth", "hotel", "univ", "zara1", "zara2")
@@ -287,7 +287,7 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
         raise TrajCVAEError(f"{where} = {ks.k}, but the benchmark scores K = {k} futures and the learned K-set "
                             f"sampler makes kset.k; set kset.k = {k} (or kset.epochs = 0)")
     for split, folder in folders.items():  # so is every set: a bad row, or no window, is named before training
-        p90 = {}
+        p90, keys = {}, {}
         for part, role in (("train", "training"), ("val", "validation"), ("test", "test")):
             try:  # the windows stay in the cache, for training; the test set's speed warning is said now, and a
                 # cache that cannot be written (said once a process), whichever set finds it
@@ -296,10 +296,12 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
                                      p == "test" or line.startswith("warning: the window cache")) else None)
             except NoWindowsError as e:
                 raise NoWindowsError(f"the {role} set ({folder / part}): {e}") from None
-            p90[part] = speed_record(future_speeds(w, given.data.dt))["p90"]
+            p90[part], keys[part] = speed_record(future_speeds(w, given.data.dt))["p90"], window_keys(w)
             del w
-        if line := sets_apart(p90["train"], p90["test"], "test"):  # (train says the validation set's)
-            log(f"{split} test: {line}")
+        for line in (sets_apart(p90["train"], p90["test"], "test"),  # (train says the validation set's)
+                     windows_shared(keys["train"], keys["test"], "test")):
+            if line:
+                log(f"{split} test: {line}")
     results: dict[str, list[dict]] = {}
     for split, folder in folders.items():
         for seed in range(seeds):

@@ -66,6 +66,27 @@ def future_speeds(w: Windows, dt: float) -> np.ndarray:
     return np.linalg.norm(moves, axis=-1).ravel() / dt
 
 
+SHARED = 0.5  # a validation or test set this much of whose windows are the training set's is warned of
+
+
+def window_keys(w: Windows) -> pd.MultiIndex:
+    """Each window's agent id, t0 and position there (to the centimetre): what `windows_shared` compares."""
+    return pd.MultiIndex.from_arrays([pd.Index(w.agent_id.astype(str)), np.round(w.t0.astype(float), 6),
+                                      np.round(w.obs[:, -1, 0], 2), np.round(w.obs[:, -1, 1], 2)])
+
+
+def windows_shared(trained: pd.MultiIndex, other: pd.MultiIndex, role: str) -> str | None:
+    """A one-line warning when over `SHARED` of the windows of a set (`role`: validation, test; `window_keys`)
+    are windows of the training set (`trained`), whatever the files' names or formats (the training tracks
+    saved again, renamed, as Parquet): scores on it would be of windows the model trained on."""
+    share = float(other.isin(trained).mean()) if len(other) else 0.0
+    if share <= SHARED:
+        return None
+    return (f"warning: {share:.0%} of the {role} set's windows are the training set's (the same agent, t0 and "
+            "position): is it the training tracks again (saved anew, renamed)? Scores on it would be of windows the "
+            "model trained on")
+
+
 FEW_WINDOWS = 100  # fewer training windows than this are warned of as too few to learn from
 
 
@@ -149,7 +170,8 @@ def train(train_paths: Iterable[str | Path], val_paths: Iterable[str | Path] | N
         val = f" with --val {split / 'val'}" if (split / "val").is_dir() and val_paths is None else ""
         (log or warn)(f"warning: {split} holds train/ and test/ folders, and training reads them all: its test files "
                       f"would be scored on a model trained on them; give {split / 'train'}{val}")
-    if all(listed) and os.environ.get("RANK", "0") == "0" and (shared := copy_of(listed[1], listed[0])):
+    shared = copy_of(listed[1], listed[0]) if all(listed) else None
+    if shared and os.environ.get("RANK", "0") == "0":
         val, trained = shared
         what = "a training file too" if val.resolve() == trained.resolve() else f"a copy of the training file {trained}"
         (log or warn)(f"warning: --val {val} is {what}: the best epoch would be picked on windows the model "
@@ -157,7 +179,7 @@ def train(train_paths: Iterable[str | Path], val_paths: Iterable[str | Path] | N
                       "scene is then held out)")
     with _run_lock(out, os.environ.get("RANK", "0") == "0"):
         return _locked_train(train_paths, val_paths, cfg, out, resume, progress, log, cache_dir, figures,
-                             learned_kset)
+                             learned_kset, copied=bool(shared))
 
 
 @contextmanager
@@ -232,7 +254,8 @@ def _lock_owner(lock: Path, wait: float = 2.0) -> tuple[int, str]:
 
 
 def _locked_train(train_paths, val_paths, cfg: Config, out: Path, resume: bool, progress: bool, log,
-                  cache_dir, figures: bool = True, learned_kset: bool = True) -> TrainResult:
+                  cache_dir, figures: bool = True, learned_kset: bool = True, copied: bool = False) -> TrainResult:
+    """`train`'s work, its run folder locked. `copied`: the validation files are training files (said)."""
     state = None
     if resume and not (out / "last.pt").exists():  # (a run stopped in its first epoch leaves none, nor its folder)
         raise TrajCVAEError(f"--resume: {out} holds no run to resume (no last.pt: no epoch of a run there "
@@ -265,7 +288,7 @@ def _locked_train(train_paths, val_paths, cfg: Config, out: Path, resume: bool, 
     try:
         with torch.random.fork_rng(devices=cuda):
             return _train(train_paths, val_paths, cfg, out, state, device, dist, progress, log, cache_dir, figures,
-                          learned_kset)
+                          learned_kset, copied)
     finally:
         distributed.cleanup(dist)
         torch.set_num_threads(threads)
@@ -370,7 +393,7 @@ def _resumed_config(given: Config, run: Config, out: Path, done: int) -> Config:
 
 def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, device: torch.device,
            dist: distributed.DistInfo, progress: bool, log, cache_dir, figures: bool = True,
-           learned_kset: bool = True) -> TrainResult:
+           learned_kset: bool = True, copied: bool = False) -> TrainResult:
     tc, main = cfg.train, dist.is_main
     inputs = {"training": data_digest(train_paths), "validation": data_digest(val_paths), **unit_digests(cfg.data)}
     before = (state or {}).get("stats", {}).get("inputs", {})
@@ -410,9 +433,11 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
             f"{d.pred_len} predicted steps, {(d.obs_len + d.pred_len - 1) * d.dt:g} s of one track): too few to learn "
             "from; give more or longer tracks, or shorter windows (--set data.obs_len=N, --set data.pred_len=N)")
     speeds = speed_record(future_speeds(train_w, cfg.data.dt))
-    if val_paths is not None and state is None and (line := sets_apart(
-            speeds["p90"], speed_record(future_speeds(val_w, cfg.data.dt))["p90"], "validation")):
-        _said_of("validation", log)(line)
+    if val_paths is not None and state is None:
+        for line in (sets_apart(speeds["p90"], speed_record(future_speeds(val_w, cfg.data.dt))["p90"], "validation"),
+                     None if copied else windows_shared(window_keys(train_w), window_keys(val_w), "validation")):
+            if line:
+                _said_of("validation", log)(line)
     stats = {"cv_noise": fit_cv_noise(train_w.obs, train_w.fut), "train_windows": len(train_w),
              "val_windows": len(val_w), "inputs": inputs,
              "speeds": speeds}  # what the speed warning judges other tracks by (`checks.speed_band`)
