@@ -1994,6 +1994,9 @@ def test_tracks_read_without_the_units_or_classes_the_model_was_trained_with_are
         "warning: the model was trained on agents labelled Pedestrian (data.classes), and these tracks also hold "
         "Biker: give --classes Pedestrian to predict for those only")
     assert m.check_speeds(m.read(labelled, classes="Pedestrian"), log=lambda line: None) is None
+    assert m.check_speeds(m.read(labelled, classes="Biker"), log=lambda line: None) == (  # none of its own left
+        "warning: the model was trained on agents labelled Pedestrian (data.classes), and these tracks hold none of "
+        "them (Biker): their futures move as its classes did; train a model on theirs")
     m.config.data.scale = 0.3048  # both left out: both said, a line each
     said = m.check_speeds(m.read(labelled.assign(x=labelled.x / 0.3048, y=labelled.y / 0.3048)),
                           log=lambda line: None).splitlines()

@@ -431,10 +431,14 @@ class TrajCVAE:
             trained = {c.strip().lower() for c in dc.classes.split(",")}
             found = {v for c in AGENT_COLUMNS if c in tracks for v in tracks[c].astype(str).str.strip().unique()}
             others = sorted(v for v in found - {"", "nan", "None"} if v.lower() not in trained)
-            if others:
+            shown = f"{', '.join(others[:3])}{' ...' if len(others) > 3 else ''}"
+            if others and not any(v.lower() in trained for v in found):  # (--classes kept other classes alone)
+                lines.append(f"warning: the model was trained on agents labelled {dc.classes} (data.classes), and "
+                             f"these tracks hold none of them ({shown}): their futures move as its classes did; "
+                             "train a model on theirs")
+            elif others:
                 fix = "post those of its classes only" if live else \
                     f"give --classes {dc.classes} to predict for those only"
-                shown = f"{', '.join(others[:3])}{' ...' if len(others) > 3 else ''}"
                 lines.append(f"warning: the model was trained on agents labelled {dc.classes} (data.classes), and "
                              f"these tracks also hold {shown}: {fix}")
         return "\n".join(map(one_line, lines)) or None
