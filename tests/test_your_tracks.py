@@ -1380,6 +1380,8 @@ def test_a_label_column_travels_through_to_the_predictions(model, plaza, tmp_pat
     # --classes filters on that column under any of its names; an empty --classes is refused.
     typed = labelled.rename(columns={"label": "type"})
     assert set(read_tracks(typed, classes="Child").type) == {"child"}
+    left = (labelled.label == "adult").sum()  # the summary counts the rows it left out
+    assert f"; {left} rows of other classes left out (--classes)" in summarize(read_tracks(typed, classes="Child")).line()
     with pytest.raises(DataError, match="^classes names no label"):
         read_tracks(typed, classes=" ,")
     with pytest.warns(TrajCVAEWarning, match=r"^classes: no agent of class Teen in dataframe, and agents of "

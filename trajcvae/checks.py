@@ -157,6 +157,7 @@ class TrackSummary:
     single_frame_agents: int  # agents seen at one frame only: no motion, never predicted
     duplicates_dropped: int  # exact repeats of a row
     rows_sorted: int  # rows read after a later row of their agent, put in time order
+    classes_left_out: int = 0  # rows --classes left out (of agents of other classes, or of none yet)
     rates: dict[str, float] | None = None  # samples per second of each scene, where the time base is known
     steps: dict[str, float] | None = None  # else each scene's step in frame ids, taken as one model step
     model_rate: float | None = None  # frame ids a second, where they are read at the model's training rate
@@ -172,6 +173,8 @@ class TrackSummary:
             text += f"; {plural(self.duplicates_dropped, 'repeated row')} dropped"
         if self.rows_sorted:
             text += f"; {plural(self.rows_sorted, 'row')} out of time order sorted"
+        if self.classes_left_out:
+            text += f"; {plural(self.classes_left_out, 'row')} of other classes left out (--classes)"
         if self.rates:
             shown = [f"{scene}: {_rate(hz)} Hz" for scene, hz in list(self.rates.items())[:3]]
             more = f" and {len(self.rates) - 3} more" if len(self.rates) > 3 else ""
@@ -210,6 +213,7 @@ def summarize(df: pd.DataFrame, time_step: float | None = None, max_gap: float =
                         single_frame_agents=int(np.sum(sizes == 1)),
                         duplicates_dropped=int(df.attrs.get("duplicates_dropped", 0)),
                         rows_sorted=int(df.attrs.get("rows_sorted", 0)),
+                        classes_left_out=int(df.attrs.get("classes_left_out", 0)),
                         rates=None if spu is None else {k: 1.0 / (v * spu) for k, v in s.step.items()},
                         steps=s.step if spu is None else None,
                         model_rate=df.attrs.get("fps") if df.attrs.get("time_base") == "frames"

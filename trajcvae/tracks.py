@@ -456,7 +456,7 @@ def _only_classes(t: pd.DataFrame, classes: list[str], name: str) -> pd.DataFram
     known = np.where(latest >= first, label[np.maximum(latest, 0)], "")
     keep = pd.Series(known).str.lower().isin(wanted).to_numpy()
     kept = t[keep].reset_index(drop=True)
-    kept.attrs.update(t.attrs)
+    kept.attrs.update(t.attrs, classes_left_out=int(len(t) - len(kept)))
     given = sorted(set(label[label != ""].tolist()))
     found = ", ".join(given[:8])
     if not len(kept):
