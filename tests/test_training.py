@@ -390,7 +390,8 @@ def test_training_data_that_gives_no_window_is_named_with_what_was_read_and_what
         torch.set_num_threads(threads)
     assert [str(w.message)[:50] for w in said] == ["the training set: the median speed of the tracks i",
                                                    "the validation set: the median speed of the tracks",
-                                                   "the training set: only 74 training windows (a wind"]
+                                                   "the training set: only 74 training windows (a wind",
+                                                   "the validation set: 100% of the validation set's w"]
 
 
 def test_a_resume_of_a_run_that_has_trained_all_its_epochs_says_it_is_complete_and_nothing_more(tmp_path,
