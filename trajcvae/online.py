@@ -282,17 +282,17 @@ class OnlinePredictor:
         dc = self.model.config.data
         seconds, bridged = gap / self._per_second, dc.max_gap
         held = seconds <= (dc.dt + min(dc.dt / 2, bridged)) * (1 + EPS)
-        head = (f"warning: {JUDGE_UPDATES} updates with detections have come at least {seconds:.3g} s apart, "
+        head = (f"warning: the first {JUDGE_UPDATES} updates with detections came at least {seconds:.3g} s apart, "
                 f"longer than the {bridged:g} s gap the model bridges, so "
                 + (f"no detections are joined into tracks, and each is held for a step: futures read detections "
                    f"{seconds:.3g} s apart as a step ({dc.dt:g} s) apart, misreading speeds" if held
-                   else "no agent gets futures"))
+                   else "no agent they saw got futures"))
         if self.time_column == "frame":
             return (f"{head}: is fps ({self._per_second:g}) the frame ids' rate? If the detections are that far "
                     f"apart, give --max-gap {bridging_gap(seconds):g}")
         if seconds > FAR_APART:
             return f"{head}: is time in seconds (not milliseconds)?"
-        return f"{head}; give --max-gap {bridging_gap(seconds):g} to bridge them"
+        return f"{head}; if detections come that far apart, give --max-gap {bridging_gap(seconds):g} to bridge them"
 
     def _jumps(self, time: float, cols: dict[str, np.ndarray]) -> list[str]:
         """The warning lines of tracks in the history `cols` that jump (`checks.track_jumps`) or hold a
