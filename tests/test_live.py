@@ -623,9 +623,9 @@ def test_a_feed_no_gap_can_bridge_is_named_once_instead_of_giving_no_futures_in_
         return [str(w.message) for w in said], out
 
     said, out = feed(OnlinePredictor(pedestrian, k=1), 400.0)  # milliseconds
-    assert said == [f"the first {JUDGE_UPDATES} updates with detections came at least 400 s apart, longer than the 0.8 s "
-                    "gap the model bridges, so no agent they saw got futures: is time in seconds (not milliseconds)? "
-                    "(scene 'live')"] and not len(out)
+    assert said == [f"the first {JUDGE_UPDATES} updates with detections came at least 400 s apart, longer than the "
+                    "0.8 s gap the model bridges, so no agent they saw got futures: is time in seconds (not "
+                    "milliseconds)? (scene 'live')"] and not len(out)
     said, out = feed(OnlinePredictor(pedestrian, k=1), 1.0)  # 1 Hz
     assert said == [f"the first {JUDGE_UPDATES} updates with detections came at least 1 s apart, longer than the 0.8 s "
                     "gap the model bridges, so no agent they saw got futures; if detections come that far apart, give "
@@ -635,10 +635,10 @@ def test_a_feed_no_gap_can_bridge_is_named_once_instead_of_giving_no_futures_in_
     # A gap bridged shorter than the feed's spacing, which is within half a step of a step: each detection
     # holds its grid step, so futures come, from speeds misread; the line says that instead.
     said, out = feed(OnlinePredictor(pedestrian, k=1, max_gap=0.3), 0.5)
-    assert said == [f"the first {JUDGE_UPDATES} updates with detections came at least 0.5 s apart, longer than the 0.3 s "
-                    "gap the model bridges, so no detections are joined into tracks, and each is held for a step: "
-                    "futures read detections 0.5 s apart as a step (0.4 s) apart, misreading speeds; if detections "
-                    "come that far apart, give max_gap=0.8 to bridge them (scene 'live')"] and len(out)
+    assert said == [f"the first {JUDGE_UPDATES} updates with detections came at least 0.5 s apart, longer than the "
+                    "0.3 s gap the model bridges, so no detections are joined into tracks, and each is held for a "
+                    "step: futures read detections 0.5 s apart as a step (0.4 s) apart, misreading speeds; if "
+                    "detections come that far apart, give max_gap=0.8 to bridge them (scene 'live')"] and len(out)
     said, out = feed(OnlinePredictor(pedestrian, k=1, max_gap=0.3), 0.7)
     assert "so no agent they saw got futures" in said[0] and not len(out)
     said, _ = feed(OnlinePredictor(pedestrian, k=1, fps=2.5), 10.0)  # frame ids 10 apart are 4 s at 2.5 a second
