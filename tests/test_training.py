@@ -940,3 +940,18 @@ def test_a_validation_set_of_other_speeds_or_of_the_training_tracks_is_warned_of
     r = cli(*tiny_run_args(tiny_files[0], again, tmp_path / "again", 1)[3:])
     assert r.exit_code == 0 and "val: warning: 100% of the validation set's windows are the training set's (the same " \
         "agent, t0 and position): is it the training tracks again (saved anew, renamed)?" in r.output, r.output
+
+
+def test_a_step_changed_alone_is_warned_of_with_the_lengths_it_gives(tmp_path, tiny_files):
+    """data.dt changed, the options counted in steps left at the 0.4 s recipe's: the history, horizon and speed
+    floor are said in seconds, with the settings that keep the recipe's times; set, no line."""
+    from trajcvae.config import DataConfig
+    from trajcvae.train import step_counted
+
+    r = cli(*tiny_run_args(*tiny_files, tmp_path / "run", 1)[3:], "--set", "data.dt=0.2")
+    assert r.exit_code == 0 and "warning: data.dt 0.2 s, but the options counted in steps keep the 0.4 s recipe's " \
+        "values: 8 observed and 12 predicted steps (1.6 s of history, 2.4 s ahead), and a speed floor of 0.2 m a " \
+        "step (1 m/s); for the recipe's times give --set data.obs_len=16 --set data.pred_len=24 --set " \
+        "data.min_speed=0.1" in r.output, r.output
+    assert step_counted(DataConfig(dt=0.1, obs_len=32, pred_len=48, min_speed=0.05)) is None
+    assert step_counted(DataConfig()) is None

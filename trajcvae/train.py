@@ -87,6 +87,23 @@ def windows_shared(trained: pd.MultiIndex, other: pd.MultiIndex, role: str) -> s
             "model trained on")
 
 
+def step_counted(d) -> str | None:
+    """A one-line warning when `d` (a DataConfig) changes the model's step (data.dt) but leaves every option
+    counted in steps at the 0.4 s recipe's value: a history, horizon and speed floor of other lengths than the
+    recipe's, which a run for another step most likely did not mean."""
+    recipe = type(d)()
+    counted = ("obs_len", "pred_len", "min_speed", "memory_horizon")
+    if d.dt == recipe.dt or any(getattr(d, name) != getattr(recipe, name) for name in counted):
+        return None
+    per = recipe.dt / d.dt
+    return (f"warning: data.dt {d.dt:g} s, but the options counted in steps keep the {recipe.dt:g} s recipe's values: "
+            f"{d.obs_len} observed and {d.pred_len} predicted steps ({d.obs_len * d.dt:g} s of history, "
+            f"{d.pred_len * d.dt:g} s ahead), and a speed floor of {d.min_speed:g} m a step ({d.min_speed / d.dt:g} m/s); "
+            f"for the recipe's times give --set data.obs_len={round(d.obs_len * per)} --set "
+            f"data.pred_len={round(d.pred_len * per)} --set data.min_speed={d.min_speed / per:g} (and "
+            "data.memory_horizon; docs/model.md, 'Another step')")
+
+
 FEW_WINDOWS = 100  # fewer training windows than this are warned of as too few to learn from
 
 
@@ -426,6 +443,8 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
         _windows_of("validation", val_paths, cfg, cache_dir, _said_of("validation", log))
     if val_w is None:
         train_w, val_w = holdout(train_w, said=_said_of("training", log))
+    if state is None and (line := step_counted(cfg.data)):
+        (log or warn)(line)
     if len(train_w) < FEW_WINDOWS and state is None:  # (said once, not again on --resume)
         d = cfg.data
         _said_of("training", log)(
