@@ -98,7 +98,8 @@ def step_counted(d) -> str | None:
     per = recipe.dt / d.dt
     return (f"warning: data.dt {d.dt:g} s, but the options counted in steps keep the {recipe.dt:g} s recipe's values: "
             f"{d.obs_len} observed and {d.pred_len} predicted steps ({d.obs_len * d.dt:g} s of history, "
-            f"{d.pred_len * d.dt:g} s ahead), and a speed floor of {d.min_speed:g} m a step ({d.min_speed / d.dt:g} m/s); "
+            f"{d.pred_len * d.dt:g} s ahead), and a speed floor of {d.min_speed:g} m a step "
+            f"({d.min_speed / d.dt:g} m/s); "
             f"for the recipe's times give --set data.obs_len={round(d.obs_len * per)} --set "
             f"data.pred_len={round(d.pred_len * per)} --set data.min_speed={d.min_speed / per:g} (and "
             "data.memory_horizon; docs/model.md, 'Another step')")
