@@ -1203,6 +1203,16 @@ def test_sdd_files_with_a_spaced_label_first_or_a_header_row_are_read_as_sdd(pla
     with pytest.raises(DataError, match=r"missing column\(s\) x, y .*; for boxes, add a point of each as x and y: "
                                         r"its centre"):
         read_tracks([boxes])
+    # A tracker's export of boxes as x, y, w, h (x, y: the top-left corner) reads as x, y, with a line saying so.
+    corners = write(tmp_path / "corners.csv", "frame,id,x,y,w,h,score\n0,1,100,200,16,40,0.9\n10,1,104,200,16,40,0.9\n")
+    for given in ([corners], pd.read_csv(corners)):
+        with pytest.warns(TrajCVAEWarning, match=r"has x, y beside w, h, as a tracker writes each box's top-left "
+                                                 r"corner: .* add each box's centre \(x \+ w / 2, y \+ h / 2\) or "
+                                                 r"foot point \(x \+ w / 2, y \+ h\) as x, y$"):
+            read_tracks(given)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # centres of their own beside the size: no line
+        read_tracks([corners], columns="x=w,y=h")
 
 
 def write_mot(path, plaza: pd.DataFrame, ground_truth: bool, px_per_m: float = 20.0) -> None:
@@ -1301,6 +1311,12 @@ def test_motchallenge_layouts_writers_and_rates_are_read_as_written(model, plaza
     results = (tmp_path / "tracker" / "data" / "MOT17-02.txt").read_text()
     want = read_tracks([tmp_path / "tracker" / "data" / "MOT17-02.txt"], fps=30)[["frame", "agent_id", "x", "y"]]
     header = write(tmp_path / "header.csv", "frame,id,bb_left,bb_top,bb_width,bb_height,conf,x,y,z\n" + results)
+    truth = (tmp_path / "gt" / "MOT17-02" / "gt" / "gt.txt").read_text()
+    for seven in ("consider", "conf"):  # ground truth's column 7 under either of its names
+        named = write(tmp_path / f"gt_{seven}.csv", f"frame,id,bb_left,bb_top,bb_width,bb_height,{seven},class,"
+                      "visibility\n" + truth)
+        assert len(read_tracks([named], fps=30)) == len(read_tracks([tmp_path / "gt" / "MOT17-02" / "gt" / "gt.txt"],
+                                                                    fps=30))
     comma = write(tmp_path / "comma.txt", results.replace("\n", ",\n"))
     for path in (header, comma):
         np.testing.assert_array_equal(read_tracks([path], fps=30)[["frame", "agent_id", "x", "y"]], want)

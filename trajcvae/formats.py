@@ -29,8 +29,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError, first_line, warn
-from .table import (AGENT_COLUMNS, PER_SECOND, REQUIRED, TRACK_COLUMNS, Shared, column_aliases, counted_from_one,
-                    is_column_number, missing_columns, needed_among, time_role)
+from .table import (AGENT_COLUMNS, PER_SECOND, REQUIRED, TRACK_COLUMNS, Shared, box_corner, column_aliases,
+                    counted_from_one, is_column_number, missing_columns, needed_among, time_role)
 from .values import (MAX_RAW, ROUGH_PARSER, agent_ids, as_text, canonical, missing_marks, numeric_column,
                      parses_as_number, to_numbers, unresolved_time)
 
@@ -39,6 +39,9 @@ SDD_FIELDS = ("agent_id", "xmin", "ymin", "xmax", "ymax", "frame", "lost", "occl
 SDD_FPS = 30.0  # the Stanford Drone Dataset's videos
 MOT_FIELDS = ("frame", "id", "bb_left", "bb_top", "bb_width", "bb_height", "conf", "x", "y", "z")  # results
 MOT_GT_FIELDS = MOT_FIELDS[:6] + ("consider", "class", "visibility")  # MOT16/17/20 ground truth (gt.txt)
+# MOT's names as a header over its rows: its results', its ground truth's (column 7 named consider, or conf
+# as the MOT16 paper names it)
+MOT_HEADERS = [list(MOT_FIELDS), list(MOT_GT_FIELDS), list(MOT_FIELDS[:7] + MOT_GT_FIELDS[7:])]
 MOT_CLASSES = ("Pedestrian", "Person on vehicle", "Car", "Bicycle", "Motorbike", "Non motorized vehicle",
                "Static person", "Distractor", "Occluder", "Occluder on the ground", "Occluder full", "Reflection",
                "Crowd")  # gt.txt's class ids 1..13
@@ -185,6 +188,8 @@ def read_file(path: Path, frames: bool = False, columns: dict[str, str] | None =
             table = _read_fast(path, fmt)
             if table is None:  # something is wrong: find the first bad line, slowly, chunk by chunk
                 table = _read_slow(path, fmt)
+            if corner := box_corner(fmt.header or [], columns, str(path)):
+                warn(corner)
             clock = fmt.header[fmt.names.index("frame")] if fmt.seconds and fmt.header and fmt.names else None
             table.attrs.update(seconds=fmt.seconds, lonlat=fmt.lonlat, clock=clock)
     table.attrs["named_by_file"] = not fmt.names or "scene" not in fmt.names
@@ -368,6 +373,8 @@ def _read_parquet(path: Path, frames: bool = False, columns: dict[str, str] | No
     missing = [c for c in REQUIRED if c not in usable]
     if missing:  # named among all the file's columns, not only those read
         raise missing_columns(str(path), missing, lower, [str(c) for c in names], columns)
+    if corner := box_corner(lower, columns, str(path)):
+        warn(corner)
     wanted = [c for c, u in zip(names, usable) if u in REQUIRED + ("scene",) + AGENT_COLUMNS]
     try:
         raw = pd.read_parquet(path, columns=wanted)
@@ -599,7 +606,7 @@ def _sniff(path: Path, frames: bool = False, columns: dict[str, str] | None = No
     mot = _mot_row(trimmed)
     if mot:
         return _Format(encoding, sep, skip, None, len(fields), mot=mot)
-    if [f.lower() for f in trimmed] in (list(MOT_FIELDS), list(MOT_GT_FIELDS)):  # MOT's own names as a header ...
+    if [f.lower() for f in trimmed] in MOT_HEADERS:  # MOT's own names as a header ...
         row = next((ln for ln in lines[skip + 1:] if ln.strip()), "")
         mot = _mot_row(_trimmed(_fields(row.strip(), sep)))
         if mot:  # ... over MOT rows (x, y, z unused: -1); over x, y of their own, it is a CSV like any other

@@ -134,6 +134,24 @@ def missing_columns(name: str, missing: list[str], names: list[str], shown: list
     return DataError(f"{name}: missing column(s) {', '.join(what)} (have: {have}){boxes}{hint}")
 
 
+BOX_SIZES = (("w", "h"), ("width", "height"))  # a box's size, beside x, y (MOT's x, y beside bb_*: its 3-D ones)
+
+
+def box_corner(names: list[str], columns: dict[str, str] | None, name: str) -> str | None:
+    """A one-line warning when a table's columns `x, y` (lower-cased `names` as written, not given by
+    --columns) stand beside a box's width and height: a tracker's export (frame,id,x,y,w,h,score) whose x, y
+    is each box's top-left corner, whose futures would be the corner's."""
+    if (columns and ("x" in columns or "y" in columns)) or not {"x", "y"} <= set(names):
+        return None
+    size = next((pair for pair in BOX_SIZES if set(pair) <= set(names)), None)
+    if size is None:
+        return None
+    w, h = size
+    return (f"warning: {name} has x, y beside {w}, {h}, as a tracker writes each box's top-left corner: if x, y are "
+            f"corners, the futures are the corner's (half a box off, and moving as it resizes); add each box's "
+            f"centre (x + {w} / 2, y + {h} / 2) or foot point (x + {w} / 2, y + {h}) as x, y")
+
+
 def lonlat_names(names: list[str], name: str) -> tuple[str | None, str | None]:
     """The longitude and latitude columns among lower-cased `names` (any of `LON_NAMES`, `LAT_NAMES`), None
     for one that is not there; two of one kind are a DataError naming them (`name`: the file or table)."""

@@ -10,10 +10,10 @@ import re
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, odd_number_text
+from .errors import DataError, odd_number_text, warn
 from .resample import EPS
-from .table import (AGENT_COLUMNS, PER_SECOND, REQUIRED, TIME_NAMES, TRACK_COLUMNS, UNIT_NAMES, column_aliases,
-                    counted_from_one, is_column_number, missing_columns, row_at, time_role)
+from .table import (AGENT_COLUMNS, PER_SECOND, REQUIRED, TIME_NAMES, TRACK_COLUMNS, UNIT_NAMES, box_corner,
+                    column_aliases, counted_from_one, is_column_number, missing_columns, row_at, time_role)
 
 
 MAX_RAW = 1e15  # larger input values lose a tenth of a millimetre to float64 rounding in any units
@@ -47,6 +47,8 @@ def canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int = 1, row
     missing = [c for c in REQUIRED if c not in raw.columns]
     if missing:
         raise missing_columns(name, missing, lower, lower, columns)
+    if corner := box_corner(lower, columns, name):
+        warn(corner)
     for c in REQUIRED + ("scene",) + AGENT_COLUMNS:
         if list(raw.columns).count(c) > 1:
             given = [str(f) for f, n in zip(raw_names, raw.columns) if n == c]
