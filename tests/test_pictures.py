@@ -25,7 +25,13 @@ def run(*args):
 
 
 def rgb(path) -> np.ndarray:
-    return np.asarray(Image.open(path).convert("RGB"), dtype=int)  # (H, W, 3)
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGB"), dtype=int)  # (H, W, 3)
+
+
+def gif_frames(path) -> int:
+    with Image.open(path) as im:
+        return im.n_frames
 
 
 def sample_pixels(img: np.ndarray) -> np.ndarray:
@@ -35,10 +41,9 @@ def sample_pixels(img: np.ndarray) -> np.ndarray:
 
 def ok_png(path, size=None) -> np.ndarray:
     assert path.stat().st_size > 1000
-    im = Image.open(path)
-    assert im.format == "PNG"
-    if size is not None:
-        assert im.size == size
+    with Image.open(path) as im:
+        assert im.format == "PNG"
+        assert size is None or im.size == size, im.size
     return rgb(path)
 
 
@@ -382,7 +387,7 @@ print(matplotlib.get_backend(), "matplotlib.pyplot" in sys.modules)
     r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and r.stdout.split() == ["pdf", "False"], r.stdout + r.stderr
     ok_png(tmp_path / "a.png")
-    assert Image.open(tmp_path / "a.gif").n_frames == 2
+    assert gif_frames(tmp_path / "a.gif") == 2
 
 
 def test_scene_frame_and_animation(trained, test_csv, tmp_path):
@@ -397,8 +402,8 @@ def test_scene_frame_and_animation(trained, test_csv, tmp_path):
     gif = tmp_path / "scene.gif"
     r = run("visualize", trained, test_csv, "--animate", gif, "--frames", 3, "-k", 2, "--size", "300x240")
     assert r.exit_code == 0, r.output
-    im = Image.open(gif)
-    assert im.format == "GIF" and im.size == (300, 240) and im.n_frames == 3
+    with Image.open(gif) as im:
+        assert im.format == "GIF" and im.size == (300, 240) and im.n_frames == 3
 
 
 def test_the_default_picture_is_the_first_scenes_first_window_and_builds_no_other_scene(trained, sim_files, tmp_path,
@@ -606,7 +611,7 @@ def test_options_that_would_change_nothing_are_refused_or_said(trained, test_csv
     r = run("visualize", trained, short, "--animate", tmp_path / "a.gif", "--frames", 100000, "--size", "300x200")
     assert r.exit_code == 0, r.output
     frames = int(re.search(r"the animation has (\d+), every frame of scene '\w+' from frame \d+ on", r.output)[1])
-    assert 1 < frames < 100000 and Image.open(tmp_path / "a.gif").n_frames == frames
+    assert 1 < frames < 100000 and gif_frames(tmp_path / "a.gif") == frames
 
 
 def test_visualize_draws_the_scene_fitted_futures(trained, test_csv, preds, tmp_path):
