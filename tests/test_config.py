@@ -195,6 +195,21 @@ def test_a_data_option_a_config_file_or_set_gave_is_named_so_when_the_data_refus
                    "--set data.fps=25: ", "; drop --set data.fps")
     one_line_error(cli("train", timed, "--config", config, "--fps", 25, "--out", tmp_path / "r"),
                    "--fps 25: ", "; drop --fps")
+    for part in ("train", "val", "test"):  # the benchmark names it so too
+        (tmp_path / "splits" / "lobby" / part).mkdir(parents=True)
+        timed_copy = tmp_path / "splits" / "lobby" / part / "t.csv"
+        timed_copy.write_text(timed.read_text() + f"0,{len(part)},5,5\n")  # (not the same bytes)
+    one_line_error(cli("benchmark", "folders", "--root", tmp_path / "splits", "--set", "data.fps=25", "--out",
+                       tmp_path / "res"), "--set data.fps=25: ", "; drop --set data.fps")
+    # A fix the error gives with a value is written as the option was given: --set data.fps=25, data.fps = 25.
+    frames = tmp_path / "frames.csv"  # frame ids 10 apart: at 2.5 a second, 4 s
+    frames.write_text("frame,agent_id,x,y\n" + "".join(f"{10 * i},1,{0.5 * i},0\n" for i in range(30)))
+    config.write_text("[data]\nfps = 2.5\n")
+    for given, fix in ((["--set", "data.fps=2.5"], "give --set data.fps=25 if they are 0.4 s apart"),
+                       (["--config", config], "give data.fps = 25 if they are 0.4 s apart")):
+        r = cli("train", frames, *given, "--out", tmp_path / "r")
+        error = r.output.splitlines()[-1]
+        assert r.exit_code == 1 and fix in error and "--fps" not in error, r.output
 
 
 def test_numbers_of_numpy_or_fractions_in_a_python_config_are_saved_as_pythons_own():

@@ -940,6 +940,12 @@ def test_a_validation_set_of_other_speeds_or_of_the_training_tracks_is_warned_of
     r = cli(*tiny_run_args(tiny_files[0], again, tmp_path / "again", 1)[3:])
     assert r.exit_code == 0 and "val: warning: 100% of the validation set's windows are the training set's (the same " \
         "agent, t0 and position): is it the training tracks again (saved anew, renamed)?" in r.output, r.output
+    part = tmp_path / "part.csv"  # a slice of them, to the centimetre: most of its windows are the training set's
+    table = pd.read_csv(tiny_files[0])
+    table[table.frame < table.frame.median()].to_csv(part, index=False, float_format="%.2f")
+    r = cli(*tiny_run_args(tiny_files[0], part, tmp_path / "part", 1)[3:])
+    assert r.exit_code == 0 and re.search(r"val: warning: \d+% of the validation set's windows are the training "
+                                          r"set's", r.output), r.output
 
 
 def test_a_step_changed_alone_is_warned_of_with_the_lengths_it_gives(tmp_path, tiny_files):

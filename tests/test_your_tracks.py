@@ -589,9 +589,13 @@ def test_a_model_judges_speeds_by_those_it_was_trained_on(sim_files, trained, tm
     assert plausibility(read_tracks(walkers), 0.4) is None
     assert all(speed_band(bad)[2] == "people walking" for bad in ({"p90": -1.0}, {"p90": float("nan")}, {"p90": "1"},
                                                                   {"p90": True}, [], None))
-    # A model trained on agents that stood still knows no moving ones: walkers are outside its band.
-    assert "outside the 0.0025-0.04 m/s of the model's training tracks (90th percentile 0 m/s)" in plausibility(
+    # A model trained on agents that stood still knows no moving ones: walkers are outside its band, its own
+    # still agents are not; a model of creeping agents keeps its own band.
+    assert "outside the 0-0.04 m/s of the model's training tracks (90th percentile 0 m/s)" in plausibility(
         read_tracks(walkers), 0.4, {"p90": 0.0})
+    still = walkers.assign(x=walkers.agent_id * 3.0, y=0.0)
+    assert plausibility(read_tracks(still), 0.4, {"p90": 0.0}) is None
+    assert speed_band({"p90": 0.0015})[:2] == pytest.approx((0.000375, 0.006))
     # A checkpoint without the record (written before it existed) judges by people walking.
     legacy = TrajCVAE.load(trained)
     legacy.stats.pop("speeds")
@@ -1427,6 +1431,23 @@ def test_a_label_column_travels_through_to_the_predictions(model, plaza, tmp_pat
     assert (theirs.label == np.where(theirs.t0 < became, "teen", "cyclist")).all() and len(set(theirs.label)) == 2
     unlabelled = labelled.assign(label=np.where(early, "", labelled.label))
     assert len(read_tracks(unlabelled, classes="adult,child")) == len(labelled) - early.sum()
+    windows = model.predict(unlabelled, k=1, every_window=True)  # no label yet at t0: none, not the later one
+    theirs = windows[windows.agent_id == first].drop_duplicates("t0")
+    assert (theirs.label == np.where(theirs.t0 < became, "", labelled.label[mine].iloc[-1])).all()
+    ids = sorted(labelled.agent_id.unique())  # an agent's unlabelled rows take no label from the agent before it
+    after = next(a for a in ids if (labelled.label[labelled.agent_id == a] != labelled.label[labelled.agent_id ==
+                                                                                              ids[0]].iloc[0]).all())
+    lead = (labelled.agent_id == after) & (labelled.frame < labelled.frame[labelled.agent_id == after].median())
+    theirs = labelled.label[labelled.agent_id == ids[0]].iloc[0]
+    kept = read_tracks(labelled.assign(label=np.where(lead, "", labelled.label)), classes=theirs)
+    assert not (kept.agent_id == after).any() and (kept.agent_id == ids[0]).any()
+    # Two scenes of the same ids (SDD's videos) keep each its own labels.
+    other = labelled.assign(scene="other", label=np.where(labelled.label == "adult", "child", "adult"))
+    both = model.predict(pd.concat([labelled.assign(scene="test0"), other]), k=1)
+    mixed = both.drop_duplicates(["scene", "agent_id"]).merge(
+        pd.concat([labelled.assign(scene="test0"), other]).drop_duplicates(["scene", "agent_id"], keep="last"),
+        on=["scene", "agent_id"], suffixes=("", "_given"))
+    assert (mixed.label == mixed.label_given).all() and len(set(mixed.scene)) == 2
     with pytest.raises(DataError, match=r"no agent of those classes in dataframe \(it has: adult, child\)"):
         read_tracks(labelled, classes="teen")
     # Across files: an agent whose track runs on in a second file is judged row by row, by the labels of both,
@@ -2129,15 +2150,15 @@ def test_a_time_step_the_tracks_do_not_take_is_named(plaza, tmp_path):
     error = r.output.splitlines()[2]  # after the summary and the warning
     assert len(r.output.splitlines()) == 3 and error.startswith("error: ") and "no usable windows" in error
     assert "a step is data.time_step = 0.1 frame ids, but the tracks' frame ids move 10 at a time: give --fps (the " \
-        "frame ids' rate), or train without --time-step" in error
+        "frame ids' rate; in training, in place of --time-step), or train without --time-step" in error
     # A model trained with --time-step keeps it; predict has no --time-step, and the fix named is one it has.
     stepped = TrajCVAE.load("pedestrian")
     for step, said in ((5.0, "a step is data.time_step = 5 frame ids, but the tracks' frame ids move 10 at a time"),
                        (4.0, "scene 'test0': its frame ids move 10 at a time, off the grid of data.time_step = 4 "
                              "frame ids a step")):
         stepped.config.data.time_step = step
-        with pytest.raises(TrajCVAEError, match=re.escape(said + ": give fps (the frame ids' rate), or train "
-                                                          "without data.time_step")):  # (as Python names them)
+        with pytest.raises(TrajCVAEError, match=re.escape(said + ": give fps (the frame ids' rate; in training, in "
+                                                          "place of data.time_step), or train without data.time_step")):
             stepped.predict(frames, k=1)
 
 
@@ -2827,6 +2848,24 @@ def test_pictures_run_as_the_input_does_y_down_for_a_videos_pixels(model, plaza,
             assert (ax.get_xlabel(), ax.get_ylabel()) == AXIS_LABELS[orient]
             assert ax.yaxis_inverted() == (orient == "image"), (files, ax.get_ylabel())
     assert AXIS_LABELS["image"][1] == "y (m, downwards in the image)" and AXIS_LABELS["east_north"][1] == "north (m)"
+    homography = tmp_path / "H.txt"  # through a homography the pixels become the ground's own metres: y up
+    homography.write_text("0.05 0 0\n0 0.05 0\n0 0 1\n")
+    assert read_tracks([mot], fps=30, homography=homography).attrs["orient"] == "xy"
+    # So do a GIF's frames, and the validation windows train draws (val_predictions.png).
+    animated = []
+    monkeypatch.setattr(V, "_save_animation", lambda fig, draw, n, out: animated.append((fig, draw)) or Path(out))
+    for files, given, down in (([sdd], {"scale": 0.05}, True), ([metres], {}, False)):
+        V.visualize(model, files, animate=tmp_path / "a.gif", frames=2, **given)
+        fig, draw = animated[-1]
+        draw(0)
+        assert fig.axes[0].yaxis_inverted() == down and fig.axes[0].get_ylabel() == AXIS_LABELS[
+            "image" if down else "xy"][1]
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "best.pt").write_bytes((Path(V.__file__).parent / "models" / "pedestrian.pt").read_bytes())
+    monkeypatch.setattr(V, "plot_training", lambda folder: folder / "curves.png")
+    V.write_run_figures(run, load_windows([sdd], DataConfig(scale=0.05)), k=2, n=2)
+    assert figures[-1].axes[0].yaxis_inverted() and figures[-1].axes[0].get_ylabel() == AXIS_LABELS["image"][1]
     cfg = DataConfig(scale=0.05)
     for cache in (tmp_path / "cache", tmp_path / "cache"):  # built, then read back from the cache
         assert load_windows([sdd], cfg, cache).orient == "image"

@@ -45,6 +45,11 @@ def off_grid(g: pd.DataFrame, step: float) -> DataError | None:
                      "resamples its tracks onto the model's steps")
 
 
+# The fix for frame ids that do not step as data.time_step says (a model's, or train's --time-step)
+STEP_FIX = ("give --fps (the frame ids' rate; in training, in place of --time-step), or train without --time-step "
+            "(each scene's step is then inferred)")
+
+
 def check_grid(df: pd.DataFrame, time_step: float | None = None) -> None:
     """Frame ids of unknown rate off their scene's grid (`off_grid`, at `time_steps`' step), refused as the
     tracks are read: before a summary counts such a frame as a gap. A scene on the grid of its own step but
@@ -57,8 +62,7 @@ def check_grid(df: pd.DataFrame, time_step: float | None = None) -> None:
         off = off_grid(g, steps[str(scene)])
         if off is not None and time_step is not None and off_grid(g, own[str(scene)]) is None:
             raise DataError(f"scene '{scene}': its frame ids move {own[str(scene)]:g} at a time, off the grid of "
-                            f"data.time_step = {time_step:g} frame ids a step: give --fps (the frame ids' rate), or "
-                            "train without --time-step (each scene's step is then inferred)")
+                            f"data.time_step = {time_step:g} frame ids a step: {STEP_FIX}")
         if off is not None:
             raise off
 
@@ -318,7 +322,7 @@ WALKERS = (0.3, 5.0)  # m/s: the speeds of people walking, for tracks with no mo
 WALKING = "people walking"
 BAND = 4.0  # a model knows speeds within this factor of its training tracks' 90th-percentile speed
 SETS_APART = 2.0  # a validation or test set this many times faster or slower than the training set is warned of
-STILL = 0.01  # m/s: the least 90th-percentile speed a band is made from (agents that stood still)
+STILL = 0.01  # m/s: a model of agents that stood still (p90 0) knows speeds up to BAND times this
 SEEN_SLOW = 0.1  # a model whose training moves were this often under its band knows agents that slow
 JUMP = 4.0  # a track's step this many times as fast as its steps around it (and over the band) is a jump
 
@@ -346,12 +350,12 @@ def speed_band(record: dict | None = None) -> tuple[float, float, str]:
     """(low, high, whose): the speeds (m/s) tracks may move at. With a model's `speed_record`: within
     `BAND` times under or over its training tracks' 90th-percentile speed (for ETH/UCY's walkers, 1.2 m/s,
     about 0.3-5 m/s), so a model trained on vehicles knows vehicles; without one: people walking. A model
-    whose training agents stood still (p90 0) knows speeds up to `BAND` times `STILL`: moving agents are not
-    its own."""
+    whose training agents stood still (p90 0) knows speeds from 0 up to `BAND` times `STILL`: moving agents
+    are not its own."""
     p90 = record.get("p90") if isinstance(record, dict) else None
     if isinstance(p90, numbers.Real) and not isinstance(p90, bool) and math.isfinite(p90) and p90 >= 0:
-        top = max(float(p90), STILL)
-        return top / BAND, top * BAND, f"the model's training tracks (90th percentile {_two_digits(p90)} m/s)"
+        whose = f"the model's training tracks (90th percentile {_two_digits(p90)} m/s)"
+        return (p90 / BAND, p90 * BAND, whose) if p90 > 0 else (0.0, STILL * BAND, whose)
     return (*WALKERS, WALKING)
 
 

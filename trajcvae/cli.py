@@ -142,8 +142,10 @@ def naming_config(config: Optional[Path], set_: Optional[list[str]], given: dict
                 named = f"--set {key}" if by_set or config is None else f"{config}: {key}"
                 joint = "=" if named.startswith("--set") else " = "  # as given: --set key=value, a file's key = value
                 text = re.sub(quoted + " ?", lambda m: named + (joint if m[0].endswith(" ") else ""), text, count=1)
-                if name == "fps":  # its fix too: 'drop --fps'
-                    text = re.sub(r"--fps\b", key if named.startswith(str(config)) else f"--set {key}", text)
+                if name == "fps":  # its fixes too: 'drop --fps', 'give --fps 25 if ...'
+                    text = re.sub(r"--fps(?: (\d[\w.+-]*))?", lambda m: (
+                        f"--set {key}" + (f"={m[1]}" if m[1] else "") if named.startswith("--set") else
+                        key + (f" = {m[1]}" if m[1] else "")), text)
                 raise type(e)(text) from None
         raise
 
@@ -669,7 +671,7 @@ def benchmark(
     root = root or Path("../shared/datasets/eth_ucy")
     out = out or Path("results") / ("eth_ucy" if suite == "eth-ucy" else root.resolve().name)
     classes, columns = _joined(classes), _joined(columns)
-    with naming_config(config, set_, {"data.classes": classes, "data.columns": columns}):
+    with naming_config(config, set_, {"data.classes": classes, "data.columns": columns, "data.fps": fps}):
         report = run_benchmark(root, config, out,
                                None if splits is None else [s.strip() for s in splits.split(",") if s.strip()],
                                seeds=seeds, is_samples=is_samples, kde_samples=kde_samples, draws=draws,

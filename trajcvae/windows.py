@@ -29,7 +29,7 @@ from scipy.spatial import cKDTree
 
 from ._version import __version__
 from .atomic import atomic_path, remove_stale, remove_stale_of
-from .checks import (bridging_gap, clock_question, far_apart, off_grid, plausibility, sampling_interval,
+from .checks import (STEP_FIX, bridging_gap, clock_question, far_apart, off_grid, plausibility, sampling_interval,
                      shorter_than_a_step, speed_band, summarize, time_steps, time_unit_question)
 from .config import DataConfig
 from .errors import (DataError, NoWindowsError, TrajCVAEError, TrajCVAEWarning, home_path, in_cli, one_line, warn,
@@ -487,8 +487,7 @@ def no_windows_error(cfg: DataConfig, mode: str, df: pd.DataFrame | None = None)
         why += f": {warning_text(short)}"
     elif moves and not np.allclose(moves, cfg.time_step):
         why += (f": a step is data.time_step = {cfg.time_step:g} frame ids, but the tracks' frame ids move "
-                f"{' or '.join(f'{m:g}' for m in moves[:3])} at a time: give --fps (the frame ids' rate), or train "
-                "without --time-step (each scene's step is then inferred)")
+                f"{' or '.join(f'{m:g}' for m in moves[:3])} at a time: {STEP_FIX}")
     elif interval is not None and interval > cfg.max_gap * (1 + EPS) and df.attrs.get("rate_from") in ("fps", "model"):
         fps = df.attrs["fps"]  # a rate given wrong (samples a second for frame ids a second?) comes first
         at = (f"--fps {fps:g}" if df.attrs["rate_from"] == "fps" else
