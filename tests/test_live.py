@@ -23,7 +23,7 @@ from trajcvae import online as online_module
 from trajcvae.online import OnlinePredictor
 from trajcvae.tracks import read_tracks
 
-from tests.helpers import cli, one_line_error
+from tests.helpers import cli, one_line_error, write
 from tests.test_your_tracks import to_gps
 
 K = 4
@@ -1033,14 +1033,16 @@ def page_shot(server, app, scene: str, shot: Path):
     return futures, tracks, (matplotlib.image.imread(shot)[..., :3] * 255).astype(int)
 
 
-def page_view(image, points: list[dict]):
-    """The page's view (static/live.js: every point fitted into the canvas below the 40 px header, equal axes):
-    `to_pixel(x, y)` -> (row, column), and `near(colour, x, y)`: whether the colour is drawn there."""
+def page_view(image, points: list[dict], down: bool = False):
+    """The page's view (static/live.js: every point fitted into the canvas below the 40 px header, equal axes,
+    y up, or `down` for an image's pixels): `to_pixel(x, y)` -> (row, column), and `near(colour, x, y)`:
+    whether the colour is drawn there."""
     pts = np.array([[p["x"], p["y"]] for p in points])
     lo, hi = pts.min(0), pts.max(0)
     W, H = 800, 600 - 40
     scale = min((W - 60) / (hi[0] - lo[0]), (H - 60) / (hi[1] - lo[1]))
-    to_pixel = lambda x, y: (int(round(40 + H / 2 - (y - (lo[1] + hi[1]) / 2) * scale)),  # noqa: E731
+    up = -1 if down else 1
+    to_pixel = lambda x, y: (int(round(40 + H / 2 - up * (y - (lo[1] + hi[1]) / 2) * scale)),  # noqa: E731
                              int(round(W / 2 + (x - (lo[0] + hi[0]) / 2) * scale)))
 
     def near(colour, x, y):
@@ -1068,7 +1070,9 @@ def test_the_live_page_draws_futures_up_to_a_homographys_horizon(pedestrian, tmp
     cut = {(f["agent_id"], f["sample"]) for f in futures if f["x"] is None}
     assert any(a == "a" for a, _ in cut) and not any(a == "b" for a, _ in cut)
     drawn = [f for f in futures if f["x"] is not None]
-    to_pixel, near = page_view(image, drawn + tracks)
+    to_pixel, near = page_view(image, drawn + tracks, down=True)  # a camera's pixels: y down, as its video
+    assert near(HISTORY_RGB, tracks[-1]["x"], tracks[-1]["y"]) and not page_view(image, drawn + tracks)[1](
+        HISTORY_RGB, min(tracks, key=lambda p: p["y"])["x"], min(tracks, key=lambda p: p["y"])["y"])
     ends = [f for f in drawn if f["step"] == 12]
     assert np.mean([near(SAMPLE_RGB, f["x"], f["y"]) for f in ends]) > 0.9
     rows, cols = zip(*(to_pixel(p["x"], p["y"]) for p in drawn + tracks))
@@ -1926,3 +1930,27 @@ def test_a_scene_a_refused_request_made_is_made_anew_for_the_request_that_waited
     good.join(10)
     assert answers and scenes.names() == ["cam"] and len(made) == 2
     assert scenes.get("cam").predictor is made[1] and made[1].time == 0.0
+
+
+def test_the_live_page_is_told_when_positions_are_an_images_pixels(tmp_path, sim_files, monkeypatch):
+    """The live page draws y down for an image's pixels, as the video shows them: a homography server's
+    detections, or a replayed SDD file's; y up for positions in metres."""
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from trajcvae import server
+    served = {}
+    monkeypatch.setattr(server, "_run", lambda app, sock: served.update(app=app) or sock.close())
+    monkeypatch.setattr(server, "replay", lambda *args, **kwargs: 0)
+    sdd = tmp_path / "video0" / "annotations.txt"
+    sdd.parent.mkdir()
+    sdd.write_text("".join(f'{a} {100 + 5 * f + 40 * a} 200 {116 + 5 * f + 40 * a} 240 {12 * f} 0 0 0 "Pedestrian"\n'
+                           for a in range(2) for f in range(30)))
+    metres = tmp_path / "metres.csv"
+    pd.read_csv(sim_files["test"]).to_csv(metres, index=False)
+    homography = write(tmp_path / "H.txt", "0.05 0 0\n0 0.05 0\n0 0 1\n")
+    for given, down in ((["--replay", sdd, "--scale", 0.05], True), (["--replay", metres], False),
+                        (["--homography", homography], True), ([], False)):
+        r = cli("serve", "pedestrian", *given)
+        assert r.exit_code == 0, r.output
+        assert TestClient(served["app"]).get("/v1/scenes").json()["y_down"] is down, given

@@ -456,11 +456,13 @@ class BodyLimit:
 def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "none", seed: int = 0,
                fps: float | None = None, scale: float | str | None = None, homography: Any = None,
                forget_after: float = 2.0, limits: Limits | None = None, draws: int = 1000,
-               calibrate: str = "none", lonlat: bool = False, replayed: dict[str, str] | None = None) -> FastAPI:
+               calibrate: str = "none", lonlat: bool = False, replayed: dict[str, str] | None = None,
+               y_down: bool | None = None) -> FastAPI:
     """The FastAPI app: the API under /v1, /healthz, the live page at /, the docs at /docs. lonlat: detections
     and futures in longitude and latitude (`OnlinePredictor`). With scales per scene (`scale`: a file, read once,
     or a dict), each scene takes its own; `replayed` maps the API names `replay_updates` gave a replayed file's
-    scenes to those scenes, so each takes its scene's scale."""
+    scenes to those scenes, so each takes its scene's scale. `y_down`: positions are an image's pixels, y
+    growing down it, which the live page draws so (default: with a homography, whose input is pixels)."""
     check_sampling(k, seed, kset, draws, calibrate)
     limits = limits or Limits()
     if not 1 <= k <= limits.max_k:
@@ -587,7 +589,8 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
 
     @app.get("/v1/scenes", summary="The scenes held")
     def list_scenes() -> dict:
-        return {"scenes": scenes.names(), "k": k, "kset": kset, "calibrate": calibrate, "lonlat": lonlat}
+        return {"scenes": scenes.names(), "k": k, "kset": kset, "calibrate": calibrate, "lonlat": lonlat,
+                "y_down": homography is not None if y_down is None else y_down}
 
     @app.get("/healthz", summary="Alive")
     def healthz() -> dict:
@@ -637,7 +640,8 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4,
                    time_step: float | None = None, default_fps: float | None = None,
                    columns: str | dict | None = None,
                    api_names: dict[str, str] | None = None, model: TrajCVAE | None = None,
-                   classes: str | Iterable[str] | None = None) -> list[tuple[str, float, list[dict]]]:
+                   classes: str | Iterable[str] | None = None, read_as: dict | None = None
+                   ) -> list[tuple[str, float, list[dict]]]:
     """A recorded file as the updates a tracker would have sent: (scene, time in seconds, detections in the
     file's units), in time order. Frame ids are `fps` a second (else `default_fps`, the model's training rate,
     as `predict` reads them: it makes no frame column the clock); of unknown rate (ETH/UCY), a frame step
@@ -652,7 +656,7 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4,
     served model, whose step, gaps, speeds and training rate stand for `dt`, `max_gap`, `speeds`, `time_step`
     and `default_fps`; the file is read as it reads files (`TrajCVAE.read`: refused where no gap it bridges
     joins two samples) and `log` also gets its warnings for a file read without the units, classes or columns
-    it was trained with (`TrajCVAE.units_warning`)."""
+    it was trained with (`TrajCVAE.units_warning`). `read_as` gets the tracks' "orient" (`read_tracks`)."""
     if model is not None:
         dc = model.config.data
         dt, speeds, max_gap, time_step, default_fps = dc.dt, model.stats.get("speeds"), dc.max_gap, dc.time_step, dc.fps
@@ -670,6 +674,8 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4,
     elif log is not None and tracks.attrs["time_base"] == "steps":  # as predict's summary line says
         log(f"replay: {path}: frame ids of no known rate: each scene's most common difference is read as one "
             f"{dt:g} s step; give --fps if they count a video's frames or a tracker's updates")
+    if read_as is not None:
+        read_as["orient"] = tracks.attrs.get("orient", "xy")
     units = tracks.attrs.get("units") or {}
     if ("lonlat" in units) != lonlat:
         raise DataError(f"--replay {path}: it holds longitudes and latitudes: add --lonlat" if "lonlat" in units
@@ -867,11 +873,12 @@ def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, 
     predictor = TrajCVAE.load(model, max_gap=max_gap)
     said: dict[str, list[str]] = {}
     replayed: dict[str, str] = {}
+    read_as: dict[str, str] = {}
     updates = replay_updates(replay_file, fps, scale=scale, homography=homography, log=log, lonlat=lonlat,
                              scene_warnings=said, columns=columns, api_names=replayed, model=predictor,
-                             classes=classes) if replay_file else None
+                             classes=classes, read_as=read_as) if replay_file else None
     app = create_app(predictor, k, kset, seed, fps, scale, homography, forget_after, limits, draws, calibrate,
-                     lonlat, replayed)
+                     lonlat, replayed, y_down=homography is not None or read_as.get("orient") == "image")
     sock = _listen(host, port)
     torch.set_num_threads(threads)  # once every option has been checked
     log(f"serving {model} on {_url(host, sock.getsockname()[1])} (live page: /, API docs: /docs)")

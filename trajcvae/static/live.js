@@ -98,7 +98,9 @@ function draw(f, t) {
   const scale = Math.min((W - 2 * MARGIN) / Math.max(bounds.x1 - bounds.x0, span * 1e-3),
                          (H - 2 * MARGIN) / Math.max(bounds.y1 - bounds.y0, span * 1e-3));
   const cx = (bounds.x0 + bounds.x1) / 2, cy = (bounds.y0 + bounds.y1) / 2;
-  const px = x => W / 2 + (x - cx) * scale, py = y => H / 2 - (y - cy) * scale;
+  // y grows up the canvas, or down it for an image's pixels (a homography server's, a replayed video's).
+  const up = server.y_down ? -1 : 1;
+  const px = x => W / 2 + (x - cx) * scale, py = y => H / 2 - up * (y - cy) * scale;
   const start = new Map([...tracks].map(([a, rows]) => [a, rows[rows.length - 1]]));
 
   if (density.checked) {
