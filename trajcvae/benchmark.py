@@ -114,10 +114,19 @@ def evaluate_split(predictor: TrajCVAE, test_paths: list[Path], k: int = 20, see
 
 
 def two_agents(w: Windows) -> np.ndarray:
-    """Windows with at least one other agent's whole window (observed and future) in the same scene and t0:
-    the sequences Social GAN's loader keeps (it drops those with a single pedestrian). -> (N,) bool"""
-    key = pd.MultiIndex.from_arrays([pd.Index(w.scene.astype(str)), pd.Index(w.t0)])
-    return (pd.Series(1, index=key).groupby(level=[0, 1], observed=True).transform("size") >= 2).to_numpy()
+    """Windows with at least one other agent's whole window (observed and future) in the same scene at the
+    same t0, within half a step (a tracker's detections carry stamps of their own, a few ms apart): the
+    sequences Social GAN's loader keeps (it drops those with a single pedestrian). -> (N,) bool"""
+    scene = pd.factorize(pd.Index(w.scene.astype(str)))[0]
+    order = np.lexsort((w.t0, scene))
+    t0, step = w.t0[order].astype(np.float64), w.step[order].astype(np.float64)
+    pair = (scene[order][1:] == scene[order][:-1]) & (np.diff(t0) <= 0.5 * np.minimum(step[1:], step[:-1]))
+    held = np.zeros(len(w), bool)
+    held[:-1] |= pair
+    held[1:] |= pair
+    out = np.zeros(len(w), bool)
+    out[order] = held
+    return out
 
 
 def kset_numbers(predictor: TrajCVAE, w: Windows, two: np.ndarray, prefix: str, mode: str, k: int, seed: int,
