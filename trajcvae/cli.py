@@ -443,7 +443,9 @@ def evaluate(
     kset: KSetOpt = "none",
     draws: DrawsOpt = None,
     calibration: Annotated[int, whole_option(help="Draws per window (at least 100) for the calibration of plain "
-                           "sampling: how often the truth falls in the p highest-density region; 0 = off.")] = 200,
+                           "sampling: how often the truth falls in the p highest-density region of the whole "
+                           "predictive distribution's draws (predict's futures, their mean paths, are narrower); "
+                           "0 = off.")] = 200,
     fps: FpsOpt = None,
     scale: ScaleOpt = None,
     homography: HomographyOpt = None,
