@@ -1401,7 +1401,8 @@ def test_a_label_column_travels_through_to_the_predictions(model, plaza, tmp_pat
     typed = labelled.rename(columns={"label": "type"})
     assert set(read_tracks(typed, classes="Child").type) == {"child"}
     left = (labelled.label == "adult").sum()  # the summary counts the rows it left out
-    assert f"; {left} rows of other classes left out (--classes)" in summarize(read_tracks(typed, classes="Child")).line()
+    said = summarize(read_tracks(typed, classes="Child")).line()
+    assert f"; {left} rows of other classes left out (--classes)" in said
     with pytest.raises(DataError, match="^classes names no label"):
         read_tracks(typed, classes=" ,")
     with pytest.warns(TrajCVAEWarning, match=r"^classes: no agent of class Teen in dataframe, and agents of "
