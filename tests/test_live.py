@@ -1936,7 +1936,7 @@ def test_the_live_page_is_told_when_positions_are_an_images_pixels(tmp_path, sim
     """The live page draws y down for an image's pixels, as the video shows them: a homography server's
     detections, or a replayed SDD file's; y up for positions in metres."""
     pytest.importorskip("fastapi")
-    from fastapi.testclient import TestClient
+    import httpx
 
     from trajcvae import server
     served = {}
@@ -1953,4 +1953,5 @@ def test_the_live_page_is_told_when_positions_are_an_images_pixels(tmp_path, sim
                         (["--homography", homography], True), ([], False)):
         r = cli("serve", "pedestrian", *given)
         assert r.exit_code == 0, r.output
-        assert TestClient(served["app"]).get("/v1/scenes").json()["y_down"] is down, given
+        with server.running(served["app"]) as base:
+            assert httpx.get(f"{base}/v1/scenes").json()["y_down"] is down, given
