@@ -25,7 +25,7 @@ from . import checkpoint
 from .atomic import write_text
 from .batch import WindowTensors, make_batch
 from .calibrate import ScenePast
-from .checks import sets_apart, speed_record
+from .checks import speed_record
 from .config import (Config, _whole, check_calibration, check_count, check_k, check_log, check_output, check_path,
                      load_config, torch_seed)
 from .errors import NoWindowsError, TrajCVAEError, shown, warn
@@ -33,8 +33,8 @@ from .evaluate import calibration_of, window_errors
 from .metrics import CALIBRATION_LEVELS, brier_fde, kde_nll, min_ade_fde
 from .predict import TrajCVAE
 from .tracks import list_files
-from .train import (UNRECORDED, data_digest, finish_run, future_speeds, prefixed, train, trained_on,
-                    unit_digests, window_keys, windows_shared)
+from .train import (UNRECORDED, beside_training, data_digest, finish_run, future_speeds, prefixed, train,
+                    trained_on, unit_digests, window_keys)
 from .windows import Windows, copy_of, default_cache_dir, load_windows, quiet
 
 SPLITS = ("eth", "hotel", "univ", "zara1", "zara2")
@@ -296,7 +296,6 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
         raise TrajCVAEError(f"{where} = {ks.k}, but the benchmark scores K = {k} futures and the learned K-set "
                             f"sampler makes kset.k; set kset.k = {k} (or kset.epochs = 0)")
     for split, folder in folders.items():  # so is every set: a bad row, or no window, is named before training
-        p90, keys = {}, {}
         for part, role in (("train", "training"), ("val", "validation"), ("test", "test")):
             try:  # the windows stay in the cache, for training; the test set's speed warning is said now, and a
                 # cache that cannot be written (said once a process), whichever set finds it
@@ -305,12 +304,12 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
                                      p == "test" or line.startswith("warning: the window cache")) else None)
             except NoWindowsError as e:
                 raise NoWindowsError(f"the {role} set ({folder / part}): {e}") from None
-            p90[part], keys[part] = speed_record(future_speeds(w, given.data.dt))["p90"], window_keys(w)
+            if part == "train":  # what the test set is judged beside (train judges the validation set)
+                p90, keys = speed_record(future_speeds(w, given.data.dt))["p90"], window_keys(w)
+            elif part == "test":
+                for line in beside_training(p90, keys, w, given.data.dt, "test"):
+                    log(f"{split} test: {line}")
             del w
-        for line in (sets_apart(p90["train"], p90["test"], "test"),  # (train says the validation set's)
-                     windows_shared(keys["train"], keys["test"], "test")):
-            if line:
-                log(f"{split} test: {line}")
     results: dict[str, list[dict]] = {}
     for split, folder in folders.items():
         for seed in range(seeds):

@@ -57,14 +57,15 @@ def check_grid(df: pd.DataFrame, time_step: float | None = None) -> None:
     if seconds_per_unit(df) is not None:
         return
     steps = time_steps(df, time_step).step
-    own = steps if time_step is None else time_steps(df).step
     for scene, g in df.groupby("scene", sort=True, observed=True):
         off = off_grid(g, steps[str(scene)])
-        if off is not None and time_step is not None and off_grid(g, own[str(scene)]) is None:
-            raise DataError(f"scene '{scene}': its frame ids move {own[str(scene)]:g} at a time, off the grid of "
+        if off is None:
+            continue
+        own = None if time_step is None else time_steps(g).step[str(scene)]  # the step it would be read at
+        if own is not None and off_grid(g, own) is None:
+            raise DataError(f"scene '{scene}': its frame ids move {own:g} at a time, off the grid of "
                             f"data.time_step = {time_step:g} frame ids a step: {STEP_FIX}")
-        if off is not None:
-            raise off
+        raise off
 
 
 def time_steps(df: pd.DataFrame, time_step: float | None = None, max_gap: float = 0.8) -> SceneSteps:

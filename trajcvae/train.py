@@ -108,6 +108,33 @@ def step_counted(d) -> str | None:
 FEW_WINDOWS = 100  # fewer training windows than this are warned of as too few to learn from
 
 
+def _said_of_sets(d, train_w: Windows, p90: float, val_w: Windows | None, copied: bool,
+                  log: Callable[[str], None] | None) -> None:
+    """What a new run says of its step and its sets once they are read: a step changed alone
+    (`step_counted`), too few training windows, and a --val set (`val_w`; None: held out) whose speeds are not
+    the training set's (its 90th percentile `p90`) or whose windows are mostly the training set's (unless
+    `copied`: its files were said to be training files)."""
+    if line := step_counted(d):
+        (log or warn)(line)
+    if len(train_w) < FEW_WINDOWS:
+        _said_of("training", log)(
+            f"warning: only {plural(len(train_w), 'training window')} (a window spans {d.obs_len} observed and "
+            f"{d.pred_len} predicted steps, {(d.obs_len + d.pred_len - 1) * d.dt:g} s of one track): too few to learn "
+            "from; give more or longer tracks, or shorter windows (--set data.obs_len=N, --set data.pred_len=N)")
+    if val_w is not None:
+        for line in beside_training(p90, None if copied else window_keys(train_w), val_w, d.dt, "validation"):
+            _said_of("validation", log)(line)
+
+
+def beside_training(p90: float, keys: pd.MultiIndex | None, other: Windows, dt: float, role: str) -> list[str]:
+    """The warnings of a set (`role`: validation, test) judged beside the training set, of 90th-percentile
+    speed `p90` (m/s) and windows `keys` (`window_keys`; None: not compared): speeds of other motion
+    (`checks.sets_apart`), windows mostly the training set's (`windows_shared`)."""
+    lines = [sets_apart(p90, speed_record(future_speeds(other, dt))["p90"], role),
+             None if keys is None else windows_shared(keys, window_keys(other), role)]
+    return [line for line in lines if line]
+
+
 def holdout(w: Windows, frac: float = 0.1, said: Callable[[str], None] | None = None) -> tuple[Windows, Windows]:
     """No validation files given: hold out the latest `frac` of each scene's windows (by t0), and train on
     the scene's windows whose future ends before its first held-out window starts, so that no frame is in
@@ -444,20 +471,9 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
         _windows_of("validation", val_paths, cfg, cache_dir, _said_of("validation", log))
     if val_w is None:
         train_w, val_w = holdout(train_w, said=_said_of("training", log))
-    if state is None and (line := step_counted(cfg.data)):
-        (log or warn)(line)
-    if len(train_w) < FEW_WINDOWS and state is None:  # (said once, not again on --resume)
-        d = cfg.data
-        _said_of("training", log)(
-            f"warning: only {plural(len(train_w), 'training window')} (a window spans {d.obs_len} observed and "
-            f"{d.pred_len} predicted steps, {(d.obs_len + d.pred_len - 1) * d.dt:g} s of one track): too few to learn "
-            "from; give more or longer tracks, or shorter windows (--set data.obs_len=N, --set data.pred_len=N)")
     speeds = speed_record(future_speeds(train_w, cfg.data.dt))
-    if val_paths is not None and state is None:
-        for line in (sets_apart(speeds["p90"], speed_record(future_speeds(val_w, cfg.data.dt))["p90"], "validation"),
-                     None if copied else windows_shared(window_keys(train_w), window_keys(val_w), "validation")):
-            if line:
-                _said_of("validation", log)(line)
+    if state is None:  # (said once, not again on --resume)
+        _said_of_sets(cfg.data, train_w, speeds["p90"], val_w if val_paths is not None else None, copied, log)
     stats = {"cv_noise": fit_cv_noise(train_w.obs, train_w.fut), "train_windows": len(train_w),
              "val_windows": len(val_w), "inputs": inputs,
              "speeds": speeds}  # what the speed warning judges other tracks by (`checks.speed_band`)
