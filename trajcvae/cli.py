@@ -186,6 +186,10 @@ CalibrateOpt = Annotated[str, typer.Option(help="none: plain draws as the model 
                          "draws moved nearer to or farther from its most likely future, to fit how the model did "
                          "on the same scene before t0 (the input's finished windows are predicted first; see "
                          "docs/results.md).")]
+FuturesOpt = Annotated[str, typer.Option(help="mean: each future is the mean path of p(y|x,z) for one z ~ p(z|x): "
+                       "smooth, what best-of-K scores. full: a draw of the whole predictive distribution p(y|x), the "
+                       "decoder's noise added at every step: jagged, but spread as the distribution whose calibration "
+                       "evaluate measures (and --calibrate scene fits). Plain draws only (--kset none).")]
 LiveCalibrateOpt = Annotated[str, typer.Option("--calibrate", help="none: plain draws as the model makes them. "
                              "scene: each agent's draws moved nearer to or farther from its most likely future, "
                              "to fit how the model has done on the scene's windows finished so far (docs/live.md).")]
@@ -406,6 +410,7 @@ def predict(
     classes: ClassesOpt = None,
     columns: ColumnsOpt = None,
     calibrate: CalibrateOpt = "none",
+    futures: FuturesOpt = "mean",
     max_gap: MaxGapOpt = None,
     primary: Annotated[bool, typer.Option("--primary", help="TrajNet++ input: one forecast per scene record, of "
                        "its primary pedestrian from the scene's last observed frame (its start + 8 samples), with "
@@ -419,7 +424,7 @@ def predict(
 
     r = predict_to_file(model, data, out, k=k, seed=seed, every_window=every_window, device=device, log=info,
                         kset=kset, draws=draws, fps=fps, scale=scale, homography=homography, classes=classes,
-                        calibrate=calibrate, max_gap=max_gap, columns=columns, primary=primary)
+                        calibrate=calibrate, max_gap=max_gap, columns=columns, primary=primary, futures=futures)
     many, were = r.skipped != 1, "were" if r.skipped != 1 else "was"
     gap = "a missed frame (--fps bridges short gaps)" if r.tracks.steps is not None else "a gap over --max-gap"
     # About the input: on stderr, so that the result line ends with the path a script reads from it.
@@ -444,14 +449,15 @@ def evaluate(
     draws: DrawsOpt = None,
     calibration: Annotated[int, whole_option(help="Draws per window (at least 100) for the calibration of plain "
                            "sampling: how often the truth falls in the p highest-density region of the whole "
-                           "predictive distribution's draws (predict's futures, their mean paths, are narrower); "
-                           "0 = off.")] = 200,
+                           "predictive distribution's draws (predict's --futures full; its mean paths are "
+                           "narrower); 0 = off.")] = 200,
     fps: FpsOpt = None,
     scale: ScaleOpt = None,
     homography: HomographyOpt = None,
     classes: ClassesOpt = None,
     columns: ColumnsOpt = None,
     calibrate: CalibrateOpt = "none",
+    futures: FuturesOpt = "mean",
     max_gap: MaxGapOpt = None,
     primary: Annotated[bool, typer.Option("--primary", help="TrajNet++'s protocol: score only each scene record's "
                        "primary pedestrian, from the scene's last observed frame (its start + 8 samples); the "
@@ -467,7 +473,7 @@ def evaluate(
     from .table import column_map
     from .checks import summarize
 
-    check_sampling(k, seed, kset, draws, calibrate)
+    check_sampling(k, seed, kset, draws, calibrate, futures)
     column_map(columns)
     check_calibration(calibration)
     calibration_fits(calibration)
@@ -485,7 +491,7 @@ def evaluate(
     warning = predictor.check_speeds(tracks, info)
     with naming_data(data):
         scores = run(predictor, tracks, k=k, seed=seed, kset=kset, draws=draws, calibration_draws=calibration,
-                     calibrate=calibrate, log=info, primary=primary)
+                     calibrate=calibrate, log=info, primary=primary, futures=futures)
     records = tracks.attrs.get("scene_records")
     if records is not None and not primary:  # every full window is scored: TrajNet++'s protocol scores fewer
         n = len(records["scene_id"])
@@ -572,6 +578,7 @@ def print_table(scores: dict) -> None:
     k, kset = scores["k"], scores.get("kset", "none")
     how = {"kmeans": f", K-set: k-means of {scores.get('draws')} draws", "learned": ", K-set: learned sampler"}
     how = how.get(kset, ", scene-fitted draws" if scores.get("calibrate") == "scene" else "")
+    how += ", full draws of p(y|x)" if scores.get("futures") == "full" else ""
     pairs = {f"min@{k}": "min", "prior mean": "ml", "const-vel": "cv", f"line min@{k}": "ncv_min"}
     table = narrow_table(f"best of K={k}{how}, ADE/FDE (metres; lower is better)", ["scene", "windows", *pairs])
     scenes = list(scores["scenes"])
@@ -785,6 +792,7 @@ def serve(
     kset: KSetOpt = "none",
     draws: DrawsOpt = None,
     calibrate: LiveCalibrateOpt = "none",
+    futures: FuturesOpt = "mean",
     seed: SeedOpt = 0,
     fps: Annotated[Optional[float], number_option(help="Frame ids per second, for requests that send a frame "
                                                       "in place of a time in seconds, and of the --replay file's "
@@ -820,7 +828,7 @@ def serve(
     run(model, host, port, k=k, kset=kset, draws=draws, calibrate=calibrate, seed=seed, fps=fps, scale=scale,
         homography=homography, forget_after=forget_after, limits=Limits(max_agents, max_body, max_scenes, max_k),
         replay_file=replay, speed=speed, threads=threads, log=info, lonlat=lonlat, max_gap=max_gap, columns=columns,
-        classes=classes)
+        classes=classes, futures=futures)
 
 
 @app.command("plot-training")

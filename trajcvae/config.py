@@ -646,15 +646,28 @@ def check_calibrate(calibrate: str, kset: str = "none") -> None:
                             "own weights: drop one of them")
 
 
+FUTURES = ("mean", "full")  # --futures: each z's mean path, or a draw of the whole p(y|x) (the decoder's noise too)
+
+
+def check_futures(futures: str, kset: str = "none") -> None:
+    """--futures: a known kind, for plain draws only (a K-set is made of mean paths)."""
+    if futures not in FUTURES:
+        raise TrajCVAEError(f"--futures must be one of {', '.join(FUTURES)} (got {futures!r})")
+    if futures != "mean" and kset != "none":
+        raise TrajCVAEError(f"--futures {futures} draws plain futures; a K-set (--kset {kset}) is made of mean paths: "
+                            "drop one of them")
+
+
 def check_sampling(k: int, seed: int | None = 0, kset: str = "none", draws: int = 1000,
-                   calibrate: str = "none") -> tuple[int, int | None, int]:
-    """The options of every command that draws futures: -k, --seed, --kset, --draws, --calibrate; returns k,
-    seed and draws as Python ints (numpy's uint8 200 times a size would wrap)."""
+                   calibrate: str = "none", futures: str = "mean") -> tuple[int, int | None, int]:
+    """The options of every command that draws futures: -k, --seed, --kset, --draws, --calibrate, --futures;
+    returns k, seed and draws as Python ints (numpy's uint8 200 times a size would wrap)."""
     check_k(k)
     _whole(seed, "--seed")  # futures are drawn from a seeded generator
     check_seed(seed)
     check_kset(k, kset, draws)
     check_calibrate(calibrate, kset)
+    check_futures(futures, kset)
     return int(k), None if seed is None else int(seed), int(draws)
 
 

@@ -35,13 +35,14 @@ FIELDS = {  # column -> what it means (also the table's headings)
 
 def window_errors(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path] | Windows, k: int = 20,
                   seed: int = 0, kset: str = "none", draws: int = 1000, past: ScenePast | None = None,
-                  log: Callable[[str], None] | None = None, trajnet: bool = False) -> pd.DataFrame:
+                  log: Callable[[str], None] | None = None, trajnet: bool = False,
+                  futures: str = "mean") -> pd.DataFrame:
     """One row per evaluation window: the model's and the baselines' errors (world units).
     `data` may be windows already built in evaluation mode (`predictor.make_windows(..., every_window=True)`).
     With a K-set mode (`kset`, `draws`: see `TrajCVAE.sample_kset`) the model's K futures are its K-set,
     and `brier_fde` scores their weights; with `past` (`TrajCVAE.scene_past`), plain draws are fitted to
-    their scene's past (`calibrate.py`). `log` gets a line when the rest looks like taking a minute or more
-    (timed on the first windows). `trajnet`: also TrajNet++'s prediction 0 and top-3 errors (`FIELDS`)."""
+    their scene's past (`calibrate.py`); `futures`: plain futures' kind (`TrajCVAE.predict`). `log` gets a
+    line when the rest looks like taking a minute or more (timed on the first windows). `trajnet`: also TrajNet++'s prediction 0 and top-3 errors (`FIELDS`)."""
     w = data if isinstance(data, Windows) else predictor.make_windows(data, every_window=True)
     P = predictor.config.data.pred_len
     # A piece of windows at a time (whole blocks of `sample`'s passes: the draws are those of one call, to the
@@ -58,7 +59,8 @@ def window_errors(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path]
     for lo, hi in pieces:
         part = w.subset(np.arange(lo, hi))
         t = clock.perf_counter()
-        samples, weights = predictor.sample_kset(part, k=k, seed=seed, kset=kset, draws=draws, past=past)
+        samples, weights = predictor.sample_kset(part, k=k, seed=seed, kset=kset, draws=draws, past=past,
+                                                 futures=futures)
         got = dict(zip(("min_ade", "min_fde"), min_ade_fde(samples, part.fut)))
         if weights is not None:
             got["brier_fde"] = brier_fde(samples, weights, part.fut)
@@ -152,11 +154,12 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
              calibrate: str = "none", fps: float | None = None, scale: float | str | Path | dict | None = None,
              homography: str | Path | None = None, classes: Iterable[str] | None = None,
              log: Callable[[str], None] | None = None, columns: str | dict | None = None,
-             primary: bool = False) -> dict:
+             primary: bool = False, futures: str = "mean") -> dict:
     """minADE/minFDE@K per scene and overall (with a K-set mode, of its K-set, and its Brier-minFDE), the
     most-likely prediction, both baselines and, with `calibration_draws` > 0, the calibration of plain
     sampling (`calibration_of`); calibrate="scene": of plain draws fitted to each window's scene's past
-    (`calibrate.py`), with `unfitted`, how many windows had too little of it. Errors are in metres; `fps`,
+    (`calibrate.py`), with `unfitted`, how many windows had too little of it; `futures`: the kind of plain
+    futures scored (`TrajCVAE.predict`; the calibration is always of full draws). Errors are in metres; `fps`,
     `scale`, `homography`, `classes`, `columns`: the input's rate, units, classes and column names
     (`TrajCVAE.read`). primary: TrajNet++'s protocol: only each scene record's primary pedestrian, from its
     scene's last observed frame (`TrajCVAE.primary_windows`), with `unscored`, the records whose primary has
@@ -165,7 +168,7 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
     if not isinstance(predictor, TrajCVAE):
         load = f" (TrajCVAE.load({str(predictor)!r}))" if isinstance(predictor, (str, Path)) else ""
         raise TrajCVAEError(f"evaluate takes a loaded model{load}, not a {type(predictor).__name__}")
-    k, seed, draws = check_sampling(k, seed, kset, draws, calibrate)
+    k, seed, draws = check_sampling(k, seed, kset, draws, calibrate, futures)
     check_log(log)
     check_calibration(calibration_draws)
     calibration_fits(calibration_draws)
@@ -188,7 +191,8 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
     # A scene's past: every finished window of the input (as predict measures it), not only those scored.
     past = predictor.scene_past(tracks if primary else w, seed) if calibrate == "scene" else None
     result = {"k": k, "seed": seed, "kset": kset, "draws": draws if kset != "none" else None, "calibrate": calibrate,
-              "scenes": scene_means(window_errors(predictor, w, k, seed, kset, draws, past, log, trajnet=primary))}
+              "futures": futures, "scenes": scene_means(window_errors(predictor, w, k, seed, kset, draws, past, log,
+                                                                      trajnet=primary, futures=futures))}
     if primary:  # records whose primary has no full window at its scene's last observed frame: not scored
         result["unscored"] = w.skipped
         dc, ids = predictor.config.data, tracks.attrs["scene_records"]["scene_id"]

@@ -181,8 +181,9 @@ class CVAE(nn.Module):
         window of the batch; a generator seeded the same way for each batch makes a window's futures
         independent of the other windows in its file or batch. Each future is the mean of p(y|x,z);
         `full=True` draws y ~ p(y|x,z) instead (the whole predictive distribution, for density estimates),
-        its standard-normal noise `noise` (B, K, P, 2) where the caller has drawn it, else drawn from
-        `generator` after z's. `ctx`: the batch's context where the caller has computed it already."""
+        its standard-normal noise `noise` (B, K, P, 2), or (1, K, P, 2) for every window, where the caller has
+        drawn it, else drawn from `generator` after z's. `ctx`: the batch's context where the caller has
+        computed it already."""
         eps = torch.randn(k, self.z_dim, generator=generator).to(batch.obs.device)  # (K, Z)
         ctx = self.context(batch) if ctx is None else ctx  # (B, H)
         p = self.prior(ctx)

@@ -76,6 +76,7 @@ class OnlinePredictor:
     its path stays in the scene memory while the model reads it). kset: "none" (K plain draws), "kmeans"
     or "learned": a K-set of `TrajCVAE.predict`, each future with its weight, its share of `draws` plain
     draws. calibrate: "scene" maps plain draws to fit the scene's past (see the module's docstring).
+    futures: "mean" (each z's mean path) or "full" (draws of the whole p(y|x); `TrajCVAE.predict`).
     judge_speeds: once `JUDGE_MOVES` moves have been seen, warn (a `TrajCVAEWarning`) if they are not at
     speeds the model was trained on (`TrajCVAE.check_speeds`), and warn of each track that jumps (an id
     that went to another agent, `checks.track_jumps`) once a step and a bridged gap have passed since the
@@ -88,8 +89,8 @@ class OnlinePredictor:
                  fps: float | None = None, scale: float | str | Mapping | None = None, homography: Any = None,
                  forget_after: float = 2.0, scene: str = "live", device: str = "cpu", draws: int = 1000,
                  calibrate: str = "none", lonlat: bool = False, max_gap: float | None = None,
-                 judge_speeds: bool = True):
-        check_sampling(k, seed, kset, draws, calibrate)
+                 judge_speeds: bool = True, futures: str = "mean"):
+        check_sampling(k, seed, kset, draws, calibrate, futures)
         check_forget_after(forget_after)
         if not isinstance(model, (TrajCVAE, str, Path)):
             raise TrajCVAEError(f"model must be a TrajCVAE, a checkpoint path or a built-in name (got "
@@ -100,7 +101,7 @@ class OnlinePredictor:
         self.model.check_kset(k, kset)  # a model without a sampler, or one of another K: refused now
         self.model.check_draws_fit(k, kset, draws)  # ... as are more draws than memory holds
         self.k, self.seed, self.kset, self.draws, self.scene = k, seed, kset, draws, str(scene)
-        self.calibrate = calibrate
+        self.calibrate, self.future_kind = calibrate, futures  # (self.futures: the latest update's)
         check_flags(lonlat=lonlat, judge_speeds=judge_speeds)
         if lonlat and (scale is not None or homography is not None):
             raise TrajCVAEError(f"--lonlat and --{'scale' if scale is not None else 'homography'} exclude each other: "
@@ -437,7 +438,7 @@ class OnlinePredictor:
         try:
             # Futures past a homography's horizon come back empty, as from `_predict_seen`, without a warning.
             out, _ = self.model._predict_table(rows, k, self.seed, kset=self.kset, draws=self.draws, since=since,
-                                               calibrate=self.calibrate, past=self.past)
+                                               calibrate=self.calibrate, past=self.past, futures=self.future_kind)
         except NoWindowsError:  # nobody in view has 2 positions yet
             return self._no_futures()
         out["agent_id"] = self._names(out["agent_id"].to_numpy())
@@ -455,7 +456,7 @@ class OnlinePredictor:
             return self._no_futures()
         pools = [] if self.calibrate == "scene" else None
         samples, weights = self.model.sample_kset(w, k=k, seed=self.seed, kset=self.kset, draws=self.draws,
-                                                  past=self.past, pools=pools)
+                                                  past=self.past, pools=pools, futures=self.future_kind)
         if pools is not None:
             self._keep_drawn(time, w.agent_id, ~np.isnan(w.obs).any((1, 2)), pools)
         extra = {c: _latest_values(cols["agent"], cols[c], w.agent_id) for c in AGENT_COLUMNS if c in cols}

@@ -28,7 +28,7 @@ from .batch import WindowTensors, make_batch
 from .calibrate import DRAWS, ScenePast, level_map, radial_levels, too_little_past, unfitted
 from .checks import (bridges_any, bridging_gap, check_grid, far_apart, gap_without_rate, plausibility,
                      sampling_interval, summarize, time_steps, TrackSummary)
-from .config import (TABLE_SUFFIXES, TRAJNET_SUFFIX, Config, _whole, check_count, check_flags, check_log,
+from .config import (TABLE_SUFFIXES, TRAJNET_SUFFIX, Config, _whole, check_count, check_flags, check_futures, check_log,
                      check_max_gap, check_output, check_primary, check_sampling, check_seed, check_since,
                      check_trajnet_output, read_paths, resolve_device, torch_seed)
 from .errors import DataError, NoWindowsError, TrajCVAEError, in_cli, names_its_data, one_line, plural, warn
@@ -150,18 +150,23 @@ class TrajCVAE:
 
     def sample_kset(self, w: Windows | WindowTensors, k: int = 20, seed: int = 0, kset: str = "kmeans",
                     draws: int = 1000, batch_size: int = SAMPLE_BLOCK, past: ScenePast | None = None,
-                    pools: list | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+                    pools: list | None = None, futures: str = "mean") -> tuple[np.ndarray, np.ndarray | None]:
         """A K-set per window (`kset.py`): K futures (N, K, P, 2) in world coordinates and their weights
         (N, K), each future's share of `draws` plain draws (summing to 1 per window).
         "kmeans": the K cluster means of the draws; "learned": the checkpoint's K-set sampler; "none": K
-        plain draws (`sample`, with `past` calibrated) and no weights (None). `pools` (with `past`): a list
+        plain draws (`sample`, with `past` calibrated) and no weights (None); with futures="full", draws of
+        the whole p(y|x), whose noise is the same for every window (as z's draws are), so that a window's
+        futures depend on it and `seed` alone (`sample(full=True)` draws it per block). `pools` (with `past`): a list
         that gets, pass by pass, the windows' inputs to the draws (context and constant-velocity path,
         (B, H + 2P)) and the `calibrate.DRAWS` draws their maps read (B, S, P, 2): once a window's future
         is known, its truth's levels are read among those (`scene_past(drawn=)`) instead of drawn again."""
-        return self._draw(w, k, seed, False, False, batch_size, kset, draws, past, pools)
+        check_futures(futures, kset)
+        return self._draw(w, k, seed, False, futures == "full", batch_size, kset, draws, past, pools, per_window=True)
 
     @torch.inference_mode()
-    def _draw(self, w, k, seed, most_likely, full, batch_size, kset, draws, past=None, pools=None):
+    def _draw(self, w, k, seed, most_likely, full, batch_size, kset, draws, past=None, pools=None, per_window=False):
+        """`sample` and `sample_kset`; per_window: full draws' noise is one block's of a single window, the
+        same for every window."""
         k, seed, draws = check_sampling(k, seed, kset, draws, "none" if past is None else "scene")
         check_flags(most_likely=most_likely, full=full)
         _check_past(past, "scene")  # (sample's past fits its draws)
@@ -195,9 +200,10 @@ class TrajCVAE:
         out, weights = [], []
         for start, lo, hi in _passes(len(wt), batch_size, per_pass):
             if full and lo == start:
-                noise = self._full_noise(seed, k, min(batch_size, len(wt) - start))  # (N_block, K, P, 2)
+                block = 1 if per_window else min(batch_size, len(wt) - start)
+                noise = self._full_noise(seed, k, block)  # (N_block, K, P, 2)
             idx = torch.arange(lo, hi)
-            part = noise[lo - start:hi - start] if full else None  # (B, K, P, 2)
+            part = (noise if per_window else noise[lo - start:hi - start]) if full else None  # (B or 1, K, P, 2)
             b = make_batch(wt, idx, self.config.data, self.device)
             gen = torch.Generator().manual_seed(torch_seed(seed))
             if most_likely:
@@ -477,7 +483,7 @@ class TrajCVAE:
                 scale: float | str | Path | dict | None = None, homography: str | Path | None = None,
                 classes: Iterable[str] | None = None, since: float | None = None,
                 calibrate: str = "none", past: ScenePast | None = None,
-                columns: str | dict | None = None, primary: bool = False) -> pd.DataFrame:
+                columns: str | dict | None = None, primary: bool = False, futures: str = "mean") -> pd.DataFrame:
         """K futures per agent as a long table (see `OUTPUT_COLUMNS`), in the input's time base and units.
 
         data: a DataFrame with `frame` (or `time` in seconds), `agent_id, x, y` (or `lon, lat` in degrees;
@@ -490,11 +496,14 @@ class TrajCVAE:
         first, unless `past`, a past measured already (`scene_past`; `OnlinePredictor` keeps its own), is
         given). fps, scale, homography, columns: the input's rate, units and column names (see `read`).
         primary: for TrajNet++ input, one forecast per scene record instead, of its primary pedestrian from the
-        scene's last observed frame (`scene_records`), with the record's `scene_id` column.
+        scene's last observed frame (`scene_records`), with the record's `scene_id` column. futures: "mean",
+        each future the mean path of p(y|x,z) for one z ~ p(z|x) (smooth: what best-of-K scores), or "full", a
+        draw of the whole p(y|x), the decoder's noise at every step added (jagged, spread as the distribution
+        whose calibration `evaluate` measures; with calibrate="scene", as the scene's fit is made).
         """
         out, said = self._predict_table(data, k, seed, every_window, kset, draws, fps, scale, homography, classes,
                                         since=since, calibrate=calibrate, past=past, columns=columns,
-                                        primary=primary)
+                                        primary=primary, futures=futures)
         for line in said:
             warn(line)
         return out
@@ -502,11 +511,11 @@ class TrajCVAE:
     def _predict_table(self, data, k: int, seed: int, every_window: bool = False, kset: str = "none",
                        draws: int = 1000, fps=None, scale=None, homography=None, classes=None, since=None,
                        calibrate: str = "none", past: ScenePast | None = None,
-                       columns=None, primary: bool = False) -> tuple[pd.DataFrame, list[str]]:
+                       columns=None, primary: bool = False, futures: str = "mean") -> tuple[pd.DataFrame, list[str]]:
         """`predict`'s table and its warning lines: windows whose scene had too little past to calibrate on
         (when `past` is measured here: a caller that keeps its own past knows how far it reaches), and
         future points past a homography's horizon."""
-        k, seed, draws = check_sampling(k, seed, kset, draws, calibrate)
+        k, seed, draws = check_sampling(k, seed, kset, draws, calibrate, futures)
         check_flags(every_window=every_window, primary=primary)
         check_primary(primary, every_window, since)
         _check_past(past, calibrate)
@@ -527,7 +536,7 @@ class TrajCVAE:
                 said.append(too_little_past(n_unfitted, len(w), self.config.data.obs_len, self.config.data.pred_len))
         if primary and w.skipped:  # the CLI says it as a note (`predict_to_file` counts them)
             said.append(f"warning: {unpredicted_records(w.skipped)}")
-        samples, weights = self.sample_kset(w, k=k, seed=seed, kset=kset, draws=draws, past=past)
+        samples, weights = self.sample_kset(w, k=k, seed=seed, kset=kset, draws=draws, past=past, futures=futures)
         units = tracks.attrs.get("units")
         uv = from_metres(samples, units, w.scene)
         hidden = past_horizon(uv)
@@ -701,7 +710,7 @@ def predict_to_file(model: "str | Path | TrajCVAE", data: pd.DataFrame | Iterabl
                     scale: float | str | Path | dict | None = None,
                     homography: str | Path | None = None, classes: Iterable[str] | None = None,
                     calibrate: str = "none", max_gap: float | None = None,
-                    columns: str | dict | None = None, primary: bool = False) -> PredictResult:
+                    columns: str | dict | None = None, primary: bool = False, futures: str = "mean") -> PredictResult:
     """Predict K futures for `data` with `model` (a checkpoint, a built-in model's name or a loaded `TrajCVAE`)
     and write the table to `out`, in the input's time base and units (`fps`, `scale`, `homography`, `columns`:
     see `TrajCVAE.read`).
@@ -709,11 +718,11 @@ def predict_to_file(model: "str | Path | TrajCVAE", data: pd.DataFrame | Iterabl
     Streams: windows are made, sampled and written `chunk` at a time (default: about a million output rows
     a piece) and a scene at a time, so memory stays bounded however big the input and K; `out` appears
     only once complete. `log` gets the data summary and the speed warning, if any (without `log`, it is a
-    `TrajCVAEWarning`). `kset`, `draws`, `calibrate`: see `TrajCVAE.predict`
+    `TrajCVAEWarning`). `kset`, `draws`, `calibrate`, `futures`: see `TrajCVAE.predict`
     (calibrate="scene" first predicts every finished window of the input, a piece at a time); `max_gap`: see
     `TrajCVAE.load`. With `primary`, an `out` ending in .ndjson gets TrajNet++ prediction records
     (`formats.trajnet_predictions`) instead of a table."""
-    k, seed, draws = check_sampling(k, seed, kset, draws, calibrate)  # before any file is read or written
+    k, seed, draws = check_sampling(k, seed, kset, draws, calibrate, futures)  # before any file is read or written
     check_log(log)
     if chunk is not None:
         check_count(chunk, "chunk")
@@ -765,7 +774,7 @@ def predict_to_file(model: "str | Path | TrajCVAE", data: pd.DataFrame | Iterabl
             of = np.concatenate([of for _, of in pending]) if primary else None  # each window's scene record
             pending.clear()
             samples, weights = predictor.sample_kset(w, k=k, seed=seed, kset=kset, draws=draws, batch_size=batch,
-                                                     past=past)
+                                                     past=past, futures=futures)
             if calibrate != "none":
                 n_unfitted += int(unfitted(past, w.scene, w.t0).sum())
             uv = from_metres(samples, units, w.scene)

@@ -457,13 +457,14 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
                fps: float | None = None, scale: float | str | None = None, homography: Any = None,
                forget_after: float = 2.0, limits: Limits | None = None, draws: int = 1000,
                calibrate: str = "none", lonlat: bool = False, replayed: dict[str, str] | None = None,
-               y_down: bool | None = None) -> FastAPI:
+               y_down: bool | None = None, futures: str = "mean") -> FastAPI:
     """The FastAPI app: the API under /v1, /healthz, the live page at /, the docs at /docs. lonlat: detections
     and futures in longitude and latitude (`OnlinePredictor`). With scales per scene (`scale`: a file, read once,
     or a dict), each scene takes its own; `replayed` maps the API names `replay_updates` gave a replayed file's
     scenes to those scenes, so each takes its scene's scale. `y_down`: positions are an image's pixels, y
-    growing down it, which the live page draws so (default: with a homography, whose input is pixels)."""
-    check_sampling(k, seed, kset, draws, calibrate)
+    growing down it, which the live page draws so (default: with a homography, whose input is pixels).
+    futures: "mean" or "full" (`TrajCVAE.predict`)."""
+    check_sampling(k, seed, kset, draws, calibrate, futures)
     limits = limits or Limits()
     if not 1 <= k <= limits.max_k:
         raise TrajCVAEError(f"-k {k}: more than --max-k {limits.max_k}")
@@ -494,7 +495,7 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
                                     "which both post under that name; rename one in the file")
             raise no_scale(units, [name])
         live = OnlinePredictor(predictor, k, seed, kset, None, scale, homography, forget_after, name, draws=draws,
-                               calibrate=calibrate, lonlat=lonlat, judge_speeds=name not in judged)
+                               calibrate=calibrate, lonlat=lonlat, judge_speeds=name not in judged, futures=futures)
         live.warnings = [warning_text(line) for line in ([estimates[name]] if name in estimates else [])
                          + judged.get(name, [])]
         return live
@@ -558,7 +559,7 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
         return Response(answer, media_type="application/json", headers={"Server-Timing": spent})
 
     @app.get("/v1/scenes/{scene}/futures", summary="The futures of the scene's latest update")
-    def futures(scene: str, layout: Layout = LAYOUT) -> Response:
+    def latest_futures(scene: str, layout: Layout = LAYOUT) -> Response:
         return Response(scenes.get(scene_name(scene)).shown.answer(layout), media_type="application/json")
 
     @app.get("/v1/scenes/{scene}/tracks", summary="The observed positions of the agents in view")
@@ -589,8 +590,8 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
 
     @app.get("/v1/scenes", summary="The scenes held")
     def list_scenes() -> dict:
-        return {"scenes": scenes.names(), "k": k, "kset": kset, "calibrate": calibrate, "lonlat": lonlat,
-                "y_down": homography is not None if y_down is None else y_down}
+        return {"scenes": scenes.names(), "k": k, "kset": kset, "calibrate": calibrate, "futures": futures,
+                "lonlat": lonlat, "y_down": homography is not None if y_down is None else y_down}
 
     @app.get("/healthz", summary="Alive")
     def healthz() -> dict:
@@ -846,9 +847,11 @@ def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, 
           forget_after: float = 2.0, limits: Limits | None = None, replay_file: str | Path | None = None,
           speed: float = 1.0, threads: int = 1, log: Callable[[str], None] = print, draws: int = 1000,
           calibrate: str = "none", lonlat: bool = False, max_gap: float | None = None,
-          columns: str | dict | None = None, classes: str | Iterable[str] | None = None) -> None:
+          columns: str | dict | None = None, classes: str | Iterable[str] | None = None,
+          futures: str = "mean") -> None:
     """Run the server until interrupted; with `replay_file` (its columns of other names: `columns`; its agents
-    of the labels `classes` only), replay it into its scenes at `speed`. `max_gap`: see `TrajCVAE.load`."""
+    of the labels `classes` only), replay it into its scenes at `speed`. `max_gap`: see `TrajCVAE.load`;
+    `futures`: see `TrajCVAE.predict`."""
     import torch
 
     check_log(log)
@@ -859,7 +862,7 @@ def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, 
     check_fps(fps)
     if not positive_number(speed):
         raise TrajCVAEError(f"--speed must be a positive number (got {shown(speed)})")
-    check_sampling(k, seed, kset, draws, calibrate)
+    check_sampling(k, seed, kset, draws, calibrate, futures)
     column_map(columns)
     if columns is not None and replay_file is None:
         raise TrajCVAEError(f"--columns {columns}: names the --replay file's columns (detections are posted as "
@@ -878,7 +881,8 @@ def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, 
                              scene_warnings=said, columns=columns, api_names=replayed, model=predictor,
                              classes=classes, read_as=read_as) if replay_file else None
     app = create_app(predictor, k, kset, seed, fps, scale, homography, forget_after, limits, draws, calibrate,
-                     lonlat, replayed, y_down=homography is not None or read_as.get("orient") == "image")
+                     lonlat, replayed, y_down=homography is not None or read_as.get("orient") == "image",
+                     futures=futures)
     sock = _listen(host, port)
     torch.set_num_threads(threads)  # once every option has been checked
     log(f"serving {model} on {_url(host, sock.getsockname()[1])} (live page: /, API docs: /docs)")
