@@ -104,12 +104,13 @@ def in_order(df: pd.DataFrame) -> pd.DataFrame:
     return df.sort_values(["agent_id", "sample", "step"]).reset_index(drop=True)
 
 
-def test_streaming_detections_gives_the_futures_of_predict_on_the_file_cut_there(pedestrian, tmp_path):
+@pytest.mark.parametrize("futures", ["mean", "full"])
+def test_streaming_detections_gives_the_futures_of_predict_on_the_file_cut_there(pedestrian, tmp_path, futures):
     """Irregular times, missed detections, arrivals, departures, a short track, centimetres and a label:
     at every checked update, the online futures are those of `predict` on the file cut at that time, for
-    the agents seen within forget_after."""
+    the agents seen within forget_after; mean paths or full draws, and over HTTP as online."""
     data = walkers()
-    online = OnlinePredictor(pedestrian, k=K, scale=0.01, forget_after=1.5)
+    online = OnlinePredictor(pedestrian, k=K, scale=0.01, forget_after=1.5, futures=futures)
     times = np.unique(data["time"])
     seen = {}
     for i, t in enumerate(times):
@@ -118,7 +119,7 @@ def test_streaming_detections_gives_the_futures_of_predict_on_the_file_cut_there
             continue
         path = tmp_path / f"cut{i}.csv"
         data[data["time"] <= t].to_csv(path, index=False)
-        expected = pedestrian.predict([path], k=K, scale=0.01)
+        expected = pedestrian.predict([path], k=K, scale=0.01, futures=futures)
         expected = expected[expected["t0"] >= t - 1.5]
         assert len(got) and set(got["agent_id"]) == set(expected["agent_id"].astype(str))
         assert list(got.columns) == list(expected.columns)
@@ -130,6 +131,18 @@ def test_streaming_detections_gives_the_futures_of_predict_on_the_file_cut_there
         seen[i] = set(got["agent_id"])
     # Agent 3 left after update 13 and is out of view 1.5 s later; agent 6, seen twice, is predicted.
     assert "3" in seen[12] and "3" not in seen[29] and "6" in seen[21] and "6" not in seen[17]
+    server = pytest.importorskip("trajcvae.server")
+    import httpx
+
+    app = server.create_app(pedestrian, k=K, scale=0.01, forget_after=1.5, futures=futures)
+    with server.running(app) as base, httpx.Client(base_url=base) as client:
+        for t in times:
+            now = data[data["time"] == t][["agent_id", "x", "y"]].to_numpy()
+            r = client.post("/v1/scenes/s/observations", json={"time": float(t), "detections": [
+                {"agent_id": str(a), "x": float(x), "y": float(y)} for a, x, y in now]})
+        assert client.get("/v1/scenes").json()["futures"] == futures
+    np.testing.assert_allclose(in_order(pd.DataFrame(r.json()["futures"]))[["x", "y"]].to_numpy(),
+                               in_order(got)[["x", "y"]].to_numpy(), atol=1e-3)
 
 
 def test_a_kset_mode_gives_weighted_futures_online_and_over_http(pedestrian, tmp_path):
@@ -712,6 +725,8 @@ def test_serve_bad_options_are_one_line_errors(monkeypatch):
     monkeypatch.setattr(server, "_run", lambda app, sock: pytest.fail("serve started despite a bad option"))
     one_line_error(cli("serve", "pedestrian", "--kset", "best"), "--kset must be one of")
     one_line_error(cli("serve", "pedestrian", "--calibrate", "always"), "--calibrate must be one of")
+    one_line_error(cli("serve", "pedestrian", "--futures", "full", "--kset", "kmeans"),
+                   "--futures full draws plain futures")
     one_line_error(cli("serve", "pedestrian", "--calibrate", "scene", "--kset", "kmeans"),
                    "--calibrate scene rescales plain draws")
     one_line_error(cli("serve", "pedestrian", "--max-agents", 0), "--max-agents must be >= 1")

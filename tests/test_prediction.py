@@ -233,14 +233,16 @@ def test_a_scene_past_reuses_the_draws_of_the_same_window_and_only_those(trained
         p.scene_past(w, drawn=drawn[1:])
 
 
-@pytest.mark.parametrize("calibrate", ["none", "scene"])
+@pytest.mark.parametrize("calibrate, futures", [("none", "mean"), ("scene", "mean"), ("none", "full"),
+                                                ("scene", "full")])
 @pytest.mark.filterwarnings("ignore::trajcvae.TrajCVAEWarning")  # futures moved far on purpose
-def test_prediction_at_t0_ignores_everything_after_t0(trained, sim_files, calibrate):
+def test_prediction_at_t0_ignores_everything_after_t0(trained, sim_files, calibrate, futures):
     """Cutting the file at t0 and predicting gives exactly what the full file gives for that t0; with
-    `--calibrate scene` too, whose map reads only the windows finished by t0."""
+    `--calibrate scene` too, whose map reads only the windows finished by t0; and full draws, whose noise
+    is the same for every window wherever it stands in the call."""
     p = TrajCVAE.load(trained)
     tracks = pd.read_csv(sim_files["test"])
-    full = p.predict(tracks, k=6, seed=1, every_window=True, calibrate=calibrate)
+    full = p.predict(tracks, k=6, seed=1, every_window=True, calibrate=calibrate, futures=futures)
     t0 = int(full.t0.mode().iloc[0])  # the t0 with the most agents
     if calibrate == "scene":  # not vacuous: the scene's past maps the draws at t0
         w = p.make_windows(tracks, every_window=True)
@@ -250,10 +252,10 @@ def test_prediction_at_t0_ignores_everything_after_t0(trained, sim_files, calibr
     tracks_noisy = tracks.copy()
     late = tracks_noisy.frame > t0
     tracks_noisy.loc[late, ["x", "y"]] += np.random.default_rng(0).normal(0, 5, (late.sum(), 2))
-    from_cut = p.predict(cut, k=6, seed=1, calibrate=calibrate)
+    from_cut = p.predict(cut, k=6, seed=1, calibrate=calibrate, futures=futures)
     from_cut = from_cut[from_cut.t0 == t0]
     from_full = full[full.t0 == t0]
-    from_noisy = p.predict(tracks_noisy, k=6, seed=1, every_window=True, calibrate=calibrate)
+    from_noisy = p.predict(tracks_noisy, k=6, seed=1, every_window=True, calibrate=calibrate, futures=futures)
     from_noisy = from_noisy[from_noisy.t0 == t0]
     assert len(from_full) > 0
     key = ["agent_id", "sample", "step"]
@@ -264,6 +266,36 @@ def test_prediction_at_t0_ignores_everything_after_t0(trained, sim_files, calibr
     np.testing.assert_allclose(merged.x, merged.x_cut, atol=atol)
     np.testing.assert_allclose(merged.y, merged.y_cut, atol=atol)
     np.testing.assert_allclose(from_full[["x", "y"]], from_noisy[["x", "y"]], atol=atol)
+
+
+def test_full_futures_are_draws_of_the_distribution_whose_calibration_evaluate_reports():
+    """predict's futures="full" draws the whole p(y|x): the truth falls in their highest-density regions as
+    often as evaluate's calibration says (up to the Monte Carlo noise of other draws); the mean paths, the
+    default, are narrower. K-sets are of mean paths: full draws with one are refused."""
+    import trajcvae.evaluate as evaluate_module
+    from trajcvae.metrics import calibration, hpd_levels
+
+    p = TrajCVAE.load("pedestrian")
+    rows = pd.read_csv(ETH_UCY / "zara1" / "test" / "crowds_zara01.txt", sep=r"\s+", header=None,
+                       names=["frame", "agent_id", "x", "y"])
+    rows = rows[rows.frame < rows.frame.min() + 1500]
+    w = p.make_windows(rows, every_window=True)
+    where = pd.Series(np.arange(len(w)), index=pd.MultiIndex.from_arrays([w.agent_id, w.t0]))
+    told = evaluate_module.calibration_of(p, w, draws=100, seed=1)["final"]
+    got = {}
+    for futures in ("mean", "full"):
+        table = p.predict(rows, k=100, seed=1, every_window=True, futures=futures)
+        first = table.iloc[::100 * 12]  # a window's rows: its 100 futures of 12 steps
+        truth = w.fut[where.loc[list(zip(first.agent_id, first.t0))].to_numpy()]
+        assert len(first) == len(w) > 80
+        got[futures] = calibration(hpd_levels(table[["x", "y"]].to_numpy().reshape(len(w), 100, 12, 2), truth)[:, -1])
+    np.testing.assert_allclose(got["full"]["coverage"], told["coverage"], atol=0.03)
+    assert abs(got["full"]["error"] - told["error"]) < 0.01
+    assert got["mean"]["signed_error"] < got["full"]["signed_error"] - 0.01
+    with pytest.raises(TrajCVAEError, match=r"^futures='full' draws plain futures; a K-set \(kset='kmeans'\)"):
+        p.predict(rows, futures="full", kset="kmeans")
+    with pytest.raises(TrajCVAEError, match=r"^futures must be one of mean, full \(got 'FULL'\)"):
+        p.predict(rows, futures="FULL")
 
 
 def test_agents_who_appear_after_t0_change_nothing_a_window_at_t0_reads(sim_files):
@@ -1116,6 +1148,9 @@ def test_cli_scene_calibration(tmp_path, trained, sim_files):
     one_line_error(cli("predict", trained, sim_files["test"], "--calibrate", "scene", "--kset", "kmeans"),
                    "--calibrate scene rescales plain draws", "--kset kmeans")
     one_line_error(cli("evaluate", trained, sim_files["test"], "--calibrate", "yes"), "--calibrate must be one of")
+    one_line_error(cli("predict", trained, sim_files["test"], "--futures", "drawn"), "--futures must be one of")
+    one_line_error(cli("evaluate", trained, sim_files["test"], "--futures", "full", "--kset", "learned"),
+                   "--futures full draws plain futures", "--kset learned")
     r = cli("evaluate", trained, sim_files["test"], "-k", 3, "--calibrate", "scene", "--calibration", 100)
     assert r.exit_code == 0 and "best of K=3, scene-fitted draws" in r.output, r.output
     assert "calibration of plain draws fitted to the scene's past (100 draws)" in r.output

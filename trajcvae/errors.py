@@ -27,14 +27,14 @@ _SWITCHES = {"--every-window", "--windows", "--lonlat", "--resume", "--worst", "
 CLI_OPTIONS = frozenset(
     "-k --k --agent --animate --background --best --cache --calibrate --calibration --classes --columns --config "
     "--density --density-steps --device --draws --epochs --every-window --figures --forget-after --fps --frames "
-    "--grid --homography --host --is-samples --json --kde-samples --kset --lonlat --max-agents --max-body "
+    "--futures --grid --homography --host --is-samples --json --kde-samples --kset --lonlat --max-agents --max-body "
     "--max-gap --max-grad-norm --max-k --max-scenes --out --port --primary --quiet --rate --replay --resume --root "
     "--scale "
     "--scene --scene-frame --scenes --seed --seeds --set --size --speed --splits --t0 --threads --time-step "
     "--val --windows --worst".split())
 # ... and those the command line alone has: named as they are.
 CLI_ONLY = frozenset({"--host", "--port", "--threads", "--json", "--replay", "--speed", "--quiet"})
-_CHOICES = {"none", "kmeans", "learned", "scene", "cpu", "cuda", "auto"}
+_CHOICES = {"none", "kmeans", "learned", "scene", "mean", "full", "cpu", "cuda", "auto"}
 # An option (not inside a path or a quoted value: run -k/a.csv, '-k'), and the word after it.
 _OPTION = re.compile(r"(?<![\w./'\"`-])(-k|--[a-z][a-z0-9-]*)(?![\w/'-])( '[^']*'| [^\s'\"]+)?")
 _NUMBER = re.compile(r"-?\d[\d.]*(e[+-]?\d+)?")
