@@ -615,8 +615,9 @@ def test_options_that_would_change_nothing_are_refused_or_said(trained, test_csv
 
 
 def test_visualize_draws_the_scene_fitted_futures(trained, test_csv, preds, tmp_path):
-    """`--calibrate scene` draws what `predict --calibrate scene` writes; a predictions table is drawn as
-    written, so asking to fit it is one line."""
+    """`--calibrate scene` draws what `predict --calibrate scene` writes, and `--futures full` what
+    `predict --futures full` does; a predictions table is drawn as written, so asking to fit it or for its
+    full draws is one line."""
     predictor = TrajCVAE.load(trained)
     w = predictor.make_windows([test_csv], every_window=True)
     past = predictor.scene_past(w, seed=0)
@@ -624,6 +625,10 @@ def test_visualize_draws_the_scene_fitted_futures(trained, test_csv, preds, tmp_
     some = w.subset(np.linspace(0, len(w) - 1, 48).round().astype(int))  # spread over the scene: fitted or not
     np.testing.assert_allclose(futures.draw(some)[0], predictor.sample(some, k=4, past=past), atol=1e-6)
     assert 0 < len(futures.unfitted) < len(futures.drawn) == len(some)  # both kinds are compared
+    full = ModelFutures(predictor, 4, 0, past=past, futures="full").draw(some)[0]
+    np.testing.assert_allclose(full, predictor.sample_kset(some, k=4, kset="none", past=past, futures="full")[0],
+                               atol=1e-6)
+    assert not np.allclose(full, futures.draw(some)[0], atol=1e-3)
     out = tmp_path / "g.png"
     r = run("visualize", trained, test_csv, "--grid", 3, "-k", 4, "--calibrate", "scene", "--out", out)
     assert r.exit_code == 0, r.output
@@ -634,6 +639,8 @@ def test_visualize_draws_the_scene_fitted_futures(trained, test_csv, preds, tmp_
                     "--calibrate scene", "holds futures already")
     _one_line_error(run("visualize", preds, test_csv, "--kset", "kmeans", "--out", out),
                     "--kset kmeans", "holds futures already")
+    _one_line_error(run("visualize", preds, test_csv, "--futures", "full", "--out", out),
+                    "--futures full", "holds futures already", "predict --futures")
     # Tracks of another scene than the table's: one line naming both, no traceback.
     other = tmp_path / "elsewhere.csv"
     pd.read_csv(test_csv).assign(scene="elsewhere").to_csv(other, index=False)

@@ -760,6 +760,7 @@ def visualize(
     kset: KSetOpt = "none",
     draws: DrawsOpt = None,
     calibrate: CalibrateOpt = "none",
+    futures: FuturesOpt = "mean",
     max_gap: MaxGapOpt = None,
     background: Annotated[Optional[Path], path_option(help="An image (a video frame) under the --scene-frame "
                           "picture or every frame of the --animate GIF, drawn in its pixels; or a folder of the "
@@ -778,7 +779,7 @@ def visualize(
                density=(density_steps or "all") if density else None, grid=grid, worst=worst, best=best,
                scene_frame=scene_frame, animate=animate, frames=frames, size=size, device=device, fps=fps,
                scale=scale, homography=homography, classes=classes, kset=kset, draws=draws, calibrate=calibrate,
-               log=info, max_gap=max_gap, background=background, columns=columns)
+               log=info, max_gap=max_gap, background=background, columns=columns, futures=futures)
     result(f"-> {path}")
 
 

@@ -114,7 +114,7 @@ def visualize(model: str | Path | TrajCVAE, data: Iterable[str | Path], out: str
               classes: Iterable[str] | None = None, kset: str = "none", draws: int = 1000,
               calibrate: str = "none", log: Callable[[str], None] | None = None,
               max_gap: float | None = None, background: str | Path | None = None,
-              columns: str | dict | None = None) -> Path:
+              columns: str | dict | None = None, futures: str = "mean") -> Path:
     """Draw predicted futures over the tracks of `data` and write the picture to `out` (default fig.png; an
     `animate` GIF to that path instead); returns its path.
 
@@ -130,13 +130,14 @@ def visualize(model: str | Path | TrajCVAE, data: Iterable[str | Path], out: str
     under a table predicted at a rate: see `_at_table_step`); pictures are in metres. `kset`, `draws`: a K-set
     mode, as for `predict`, whose futures are drawn wider the more weight they carry (as are those of a
     predictions table with a `weight` column). `calibrate`: "scene" fits sampled draws to the scene's past, as
-    for `predict` (a predictions table is drawn as it was written); `log` gets a warning line when the tracks'
+    for `predict` (a predictions table is drawn as it was written), and `futures` ("mean" or "full") the kind of
+    futures sampled, as for `predict`; `log` gets a warning line when the tracks'
     speeds are not the model's (`TrajCVAE.check_speeds`; a table's: no walker's) and when some drawn windows had
     too little of their scene's past to be fitted. `max_gap`: see `TrajCVAE.load`. `background`: an image
     (a video frame) under a `scene_frame` picture or every frame of an `animate` GIF, or a folder of a video's
     frames named by frame id (`FrameImages`: each moment over its own), drawn in the input's pixels (tracks
     given with `homography` or `scale`; pixel (0, 0) the image's top-left one) instead of metres."""
-    check_sampling(MODEL_K if k is None else k, 0 if seed is None else seed, kset, draws, calibrate)
+    check_sampling(MODEL_K if k is None else k, 0 if seed is None else seed, kset, draws, calibrate, futures)
     check_seed(seed)
     check_log(log)
     if scene is not None and (not isinstance(scene, (str, int, np.integer)) or isinstance(scene, bool)):
@@ -155,9 +156,10 @@ def visualize(model: str | Path | TrajCVAE, data: Iterable[str | Path], out: str
     if is_predictions(model):
         name = PREDICTIONS_FRAME if isinstance(model, pd.DataFrame) else model  # after MODEL, in messages
         shown = "the predictions DataFrame" if isinstance(model, pd.DataFrame) else model
-        if calibrate != "none":
-            raise TrajCVAEError(f"--calibrate {calibrate}: {shown} holds futures already; give it to `trajcvae "
-                                "predict --calibrate` instead, or visualize a model")
+        for option, value, default in (("--calibrate", calibrate, "none"), ("--futures", futures, "mean")):
+            if value != default:
+                raise TrajCVAEError(f"{option} {value}: {shown} holds futures already; give it to `trajcvae "
+                                    f"predict {option}` instead, or visualize a model")
         if kset != "none":
             raise TrajCVAEError(f"--kset {kset}: {shown} holds futures already (a K-set's weights too, where "
                                 "`predict --kset` wrote them); visualize a model for a new K-set")
@@ -183,16 +185,16 @@ def visualize(model: str | Path | TrajCVAE, data: Iterable[str | Path], out: str
             if not len(table):
                 raise TrajCVAEError(f"MODEL {name}: none of its scenes is in the tracks given")
         xy = to_metres(table[["x", "y"]].to_numpy(dtype=np.float64), units, table["scene"].astype(str).to_numpy())
-        futures = TableFutures(table.assign(x=xy[:, 0], y=xy[:, 1]), str(name), k)
+        source = TableFutures(table.assign(x=xy[:, 0], y=xy[:, 1]), str(name), k)
         if seconds_per_unit(df) is None:
-            df = _at_table_step(df, table, futures.cfg.dt, name)
+            df = _at_table_step(df, table, source.cfg.dt, name)
         spu = seconds_per_unit(df)
         if spu is not None:  # the model's step, as the table's futures are spaced (a model's dt need not be 0.4 s)
-            futures.cfg.dt = float(np.median((table["frame"] - table["t0"]) / table["step"])) * spu
+            source.cfg.dt = float(np.median((table["frame"] - table["t0"]) / table["step"])) * spu
             if max_gap is None:  # and the gaps it bridged, at the defaults' ratio (0.8 s for 0.4 s)
-                futures.cfg.max_gap = max(futures.cfg.max_gap, 2 * futures.cfg.dt)
+                source.cfg.max_gap = max(source.cfg.max_gap, 2 * source.cfg.dt)
         if max_gap is not None:  # the tracks drawn beside the futures bridge the gaps predict's did
-            futures.cfg.max_gap = check_max_gap(max_gap)
+            source.cfg.max_gap = check_max_gap(max_gap)
             if spu is None:
                 raise gap_without_rate(max_gap)
     else:
@@ -201,11 +203,11 @@ def visualize(model: str | Path | TrajCVAE, data: Iterable[str | Path], out: str
         df = predictor.read(data, fps, scale, homography, classes, columns)
         predictor.check_kset(k, kset)
         past = predictor.scene_past(df, 0 if seed is None else seed) if calibrate == "scene" else None
-        futures = ModelFutures(predictor, k, 0 if seed is None else seed, kset, draws, past, calibrate)
-    if isinstance(futures, ModelFutures):
-        futures.predictor.check_speeds(df, log)
-    elif log is not None and (warning := plausibility(df, futures.cfg.dt, max_gap=futures.cfg.max_gap,
-                                                      time_step=futures.cfg.time_step)):
+        source = ModelFutures(predictor, k, 0 if seed is None else seed, kset, draws, past, calibrate, futures)
+    if isinstance(source, ModelFutures):
+        source.predictor.check_speeds(df, log)
+    elif log is not None and (warning := plausibility(df, source.cfg.dt, max_gap=source.cfg.max_gap,
+                                                      time_step=source.cfg.time_step)):
         for line in warning.splitlines():  # (a coarse table's warning, then its speeds')
             log(line)
     units = df.attrs.get("units")
@@ -213,13 +215,13 @@ def visualize(model: str | Path | TrajCVAE, data: Iterable[str | Path], out: str
         raise TrajCVAEError(f"--background {background}: the tracks are in "
                             f"{'longitudes and latitudes' if units else 'metres'}, not in the image's pixels; give "
                             "tracks in pixels with --homography (or --scale) to draw them over it")
-    tracks = SceneTracks(df, futures.cfg.time_step, futures.cfg.dt, futures.cfg.max_gap)
-    path = _picture(tracks, futures, out, scene, agent, t0, seed, density, grid, worst, best, scene_frame, animate,
+    tracks = SceneTracks(df, source.cfg.time_step, source.cfg.dt, source.cfg.max_gap)
+    path = _picture(tracks, source, out, scene, agent, t0, seed, density, grid, worst, best, scene_frame, animate,
                     frames, px, orient=df.attrs.get("orient", "xy"),
                     image=None if image is None else (image, units, background))
-    if log is not None and isinstance(futures, ModelFutures) and futures.unfitted:
-        cfg = futures.cfg
-        log(too_little_past(len(futures.unfitted), len(futures.drawn), cfg.obs_len, cfg.pred_len))
+    if log is not None and isinstance(source, ModelFutures) and source.unfitted:
+        cfg = source.cfg
+        log(too_little_past(len(source.unfitted), len(source.drawn), cfg.obs_len, cfg.pred_len))
     return path
 
 
@@ -704,12 +706,13 @@ class ModelFutures:
     """K futures sampled from a model (or its K-set, with weights), for any window."""
 
     def __init__(self, predictor: TrajCVAE, k: int, seed: int, kset: str = "none", draws: int = 1000,
-                 past: ScenePast | None = None, calibrate: str = "none"):
+                 past: ScenePast | None = None, calibrate: str = "none", futures: str = "mean"):
         # `past` fits the draws to it; calibrate="scene" with no past (nothing in the input had finished)
         # draws the model's own, and says so.
         self.calibrate = "scene" if past is not None else calibrate
-        check_sampling(k, seed, kset, draws, self.calibrate)
+        check_sampling(k, seed, kset, draws, self.calibrate, futures)
         self.predictor, self.k, self.seed, self.kset, self.draws = predictor, k, seed, kset, draws
+        self.kind = futures  # mean paths or full draws (`TrajCVAE.sample_kset`)
         self.past = past  # `TrajCVAE.scene_past` of the input: draws fitted to it (`--calibrate scene`)
         self.cfg: DataConfig = predictor.config.data
         # With `past`: the windows drawn, and those of them whose scene had too little past to be fitted.
@@ -726,7 +729,7 @@ class ModelFutures:
             self.drawn.update(keys)
             self.unfitted.update(key for key, s in zip(keys, short) if s)
         return self.predictor.sample_kset(replace(w, fut=None), k=self.k, seed=self.seed, kset=self.kset,
-                                          draws=self.draws, past=self.past)
+                                          draws=self.draws, past=self.past, futures=self.kind)
 
 
 class TableFutures:
