@@ -141,6 +141,11 @@ def test_streaming_detections_gives_the_futures_of_predict_on_the_file_cut_there
             r = client.post("/v1/scenes/s/observations", json={"time": float(t), "detections": [
                 {"agent_id": str(a), "x": float(x), "y": float(y)} for a, x, y in now]})
         assert client.get("/v1/scenes").json()["futures"] == futures
+        need_chromium()  # the live page says which it draws
+        dom = subprocess.run([chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=3000",
+                              "--dump-dom", f"{base}/?scene=s"], check=True, capture_output=True, text=True,
+                             timeout=60).stdout
+    assert re.search(rf"t = [\d.]+ s, \d+ agents, K = {K}", dom) and ("full draws of p(y|x)" in dom) == (futures == "full")
     np.testing.assert_allclose(in_order(pd.DataFrame(r.json()["futures"]))[["x", "y"]].to_numpy(),
                                in_order(got)[["x", "y"]].to_numpy(), atol=1e-3)
 

@@ -20,7 +20,11 @@ async function getJSON(url) {
 async function refreshScenes() {
   try {
     const s = await getJSON("/v1/scenes");
+    // The server's settings (y_down, its futures' kind) may come after the first update is drawn: redraw then.
+    const settings = o => JSON.stringify({...o, scenes: null});
+    const changed = settings(s) !== settings(server);
     server = s;
+    if (changed && last) draw(...last);
     if (!scene && s.scenes.length) choose(s.scenes[0]);
     const names = s.scenes.includes(scene) || !scene ? s.scenes : [scene, ...s.scenes];
     if (names.join("\n") !== [...select.options].map(o => o.value).join("\n")) {
@@ -87,7 +91,7 @@ function draw(f, t) {
   const k = futures.length ? futures[0].paths.length : server.k;
   const weighted = futures.length > 0 && futures[0].weight !== undefined;
   status.textContent = `t = ${f.time === null ? "-" : f.time.toFixed(1)} s, ${agents} agents, K = ${k}` +
-    (weighted ? `, weights (${server.kset})` : "");
+    (weighted ? `, weights (${server.kset})` : "") + (server.futures === "full" ? ", full draws of p(y|x)" : "");
   // The scene's warnings (units, rate, an id that jumped): the latest in the header, all of them on hover.
   const said = f.warnings || [];
   warning.textContent = said.length ? `warning: ${said[said.length - 1]}` +
