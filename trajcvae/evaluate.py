@@ -42,7 +42,8 @@ def window_errors(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path]
     With a K-set mode (`kset`, `draws`: see `TrajCVAE.sample_kset`) the model's K futures are its K-set,
     and `brier_fde` scores their weights; with `past` (`TrajCVAE.scene_past`), plain draws are fitted to
     their scene's past (`calibrate.py`); `futures`: plain futures' kind (`TrajCVAE.predict`). `log` gets a
-    line when the rest looks like taking a minute or more (timed on the first windows). `trajnet`: also TrajNet++'s prediction 0 and top-3 errors (`FIELDS`)."""
+    line when the rest looks like taking a minute or more (timed on the first windows). `trajnet`: also
+    TrajNet++'s prediction 0 and top-3 errors (`FIELDS`)."""
     w = data if isinstance(data, Windows) else predictor.make_windows(data, every_window=True)
     P = predictor.config.data.pred_len
     # A piece of windows at a time (whole blocks of `sample`'s passes: the draws are those of one call, to the
