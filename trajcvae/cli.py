@@ -190,6 +190,9 @@ FuturesOpt = Annotated[str, typer.Option(help="mean: each future is the mean pat
                        "smooth, what best-of-K scores. full: a draw of the whole predictive distribution p(y|x), the "
                        "decoder's noise added at every step: jagged, but spread as the distribution whose calibration "
                        "evaluate measures (and --calibrate scene fits). Plain draws only (--kset none).")]
+ScoredFuturesOpt = Annotated[str, typer.Option("--futures", help="The futures min@K scores: mean (each z's mean "
+                             "path, predict's default) or full (draws of the whole p(y|x), predict --futures full). "
+                             "The calibration is of full draws either way.")]
 LiveCalibrateOpt = Annotated[str, typer.Option("--calibrate", help="none: plain draws as the model makes them. "
                              "scene: each agent's draws moved nearer to or farther from its most likely future, "
                              "to fit how the model has done on the scene's windows finished so far (docs/live.md).")]
@@ -433,7 +436,8 @@ def predict(
     elif r.skipped:
         info(f"{r.skipped} agent{'s' * many} with no position a model step before {'their' if many else 'its'} "
              f"latest one (seen for less than a step, or just after {gap}) {were} not predicted")
-    result(f"{r.n_windows} window{'s' * (r.n_windows != 1)} x {k} sample{'s' * (k != 1)} -> {out}")
+    drawn = "full draw" if futures == "full" else "sample"
+    result(f"{r.n_windows} window{'s' * (r.n_windows != 1)} x {k} {drawn}{'s' * (k != 1)} -> {out}")
 
 
 @app.command()
@@ -457,7 +461,7 @@ def evaluate(
     classes: ClassesOpt = None,
     columns: ColumnsOpt = None,
     calibrate: CalibrateOpt = "none",
-    futures: FuturesOpt = "mean",
+    futures: ScoredFuturesOpt = "mean",
     max_gap: MaxGapOpt = None,
     primary: Annotated[bool, typer.Option("--primary", help="TrajNet++'s protocol: score only each scene record's "
                        "primary pedestrian, from the scene's last observed frame (its start + 8 samples); the "

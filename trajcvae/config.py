@@ -626,8 +626,7 @@ def check_max_gap(max_gap: float | None) -> float | None:
 def check_kset(k: int, kset: str, draws: int) -> None:
     """--kset and --draws: a known mode, and a pool of plain draws larger than the K it condenses."""
     _not_huge(_whole(draws, "--draws"), "--draws")
-    if kset not in KSETS:
-        raise TrajCVAEError(f"--kset must be one of {', '.join(KSETS)} (got {kset!r})")
+    _one_of(kset, KSETS, "--kset")
     if kset != "none" and draws < k:
         raise TrajCVAEError(f"--draws must be at least -k = {k} (got {shown(draws)})")
     if draws < 1:  # a pool of no draws, also where no K-set reads it
@@ -639,8 +638,7 @@ CALIBRATE = ("none", "scene")  # --calibrate: plain draws as the model makes the
 
 def check_calibrate(calibrate: str, kset: str = "none") -> None:
     """--calibrate: a known mode, for plain draws only (a K-set's futures carry their own weights)."""
-    if calibrate not in CALIBRATE:
-        raise TrajCVAEError(f"--calibrate must be one of {', '.join(CALIBRATE)} (got {calibrate!r})")
+    _one_of(calibrate, CALIBRATE, "--calibrate")
     if calibrate != "none" and kset != "none":
         raise TrajCVAEError(f"--calibrate {calibrate} rescales plain draws; a K-set (--kset {kset}) carries its "
                             "own weights: drop one of them")
@@ -651,11 +649,16 @@ FUTURES = ("mean", "full")  # --futures: each z's mean path, or a draw of the wh
 
 def check_futures(futures: str, kset: str = "none") -> None:
     """--futures: a known kind, for plain draws only (a K-set is made of mean paths)."""
-    if futures not in FUTURES:
-        raise TrajCVAEError(f"--futures must be one of {', '.join(FUTURES)} (got {futures!r})")
+    _one_of(futures, FUTURES, "--futures")
     if futures != "mean" and kset != "none":
-        raise TrajCVAEError(f"--futures {futures} draws plain futures; a K-set (--kset {kset}) is made of mean paths: "
-                            "drop one of them")
+        raise TrajCVAEError(f"--futures {futures} draws plain futures (--kset none); a K-set (--kset {kset}) is made "
+                            "of mean paths: drop one of them")
+
+
+def _one_of(value, choices: tuple[str, ...], option: str) -> None:
+    """A mode option's value: one of `choices`, as text (an array or a list of them is no mode)."""
+    if not isinstance(value, str) or value not in choices:
+        raise TrajCVAEError(f"{option} must be one of {', '.join(choices)} (got {value!r})")
 
 
 def check_sampling(k: int, seed: int | None = 0, kset: str = "none", draws: int = 1000,

@@ -165,8 +165,8 @@ class TrajCVAE:
 
     @torch.inference_mode()
     def _draw(self, w, k, seed, most_likely, full, batch_size, kset, draws, past=None, pools=None, per_window=False):
-        """`sample` and `sample_kset`; per_window: full draws' noise is one block's of a single window, the
-        same for every window."""
+        """`sample` and `sample_kset`; per_window: full draws' noise is the same for every window
+        (`_window_noise`)."""
         k, seed, draws = check_sampling(k, seed, kset, draws, "none" if past is None else "scene")
         check_flags(most_likely=most_likely, full=full)
         _check_past(past, "scene")  # (sample's past fits its draws)
@@ -200,8 +200,8 @@ class TrajCVAE:
         out, weights = [], []
         for start, lo, hi in _passes(len(wt), batch_size, per_pass):
             if full and lo == start:
-                block = 1 if per_window else min(batch_size, len(wt) - start)
-                noise = self._full_noise(seed, k, block)  # (N_block, K, P, 2)
+                noise = self._window_noise(seed, k) if per_window else \
+                    self._full_noise(seed, k, min(batch_size, len(wt) - start))  # (N_block or 1, K, P, 2)
             idx = torch.arange(lo, hi)
             part = (noise if per_window else noise[lo - start:hi - start]) if full else None  # (B or 1, K, P, 2)
             b = make_batch(wt, idx, self.config.data, self.device)
@@ -247,6 +247,15 @@ class TrajCVAE:
         gen = torch.Generator().manual_seed(torch_seed(seed))
         torch.randn(k, self.model.z_dim, generator=gen)  # z's draws come first
         return torch.randn(n, k, self.config.data.pred_len, 2, generator=gen)
+
+    def _window_noise(self, seed: int, k: int) -> torch.Tensor:
+        """The standard-normal noise of `sample_kset`'s full draws, the same for every window: a stream of its
+        own, apart from z's (a 32-bit digest of -1 - seed: seeds are >= 0), so that the first K of -k 200 are
+        those of -k K, as z's are (for a z_dim of 16s: torch draws normals 16 at a time, and redraws a tail of
+        fewer; each future's noise is drawn 16s wide, so it is).  -> (1, K, P, 2)"""
+        P = self.config.data.pred_len
+        gen = torch.Generator().manual_seed(torch_seed(-1 - int(seed)))
+        return torch.randn(k, -(-2 * P // 16) * 16, generator=gen)[:, :2 * P].reshape(1, k, P, 2)
 
     def scene_past(self, data: pd.DataFrame | Iterable[str | Path] | Windows, seed: int = 0,
                    batch: int = 256, drawn: list | None = None) -> ScenePast | None:
