@@ -3,6 +3,7 @@ import json
 import os
 import re
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -552,6 +553,11 @@ def test_benchmark_folders_scores_your_own_splits_in_your_units(tmp_path, sim_fi
     one_line_error(cli("benchmark", "folders", "--root", tmp_path / "res_cm", *fast),
                    "no folder holding train/, val/ and test/")
     one_line_error(cli("benchmark", "folders", "--root", tmp_path / "none", *fast), "none: no such folder")
+    for part in ("train", "val", "test"):  # a split laid out as files: how to lay it out
+        shutil.copy(sim_files[part], tmp_path / "res_cm" / f"{part}.csv")
+    one_line_error(cli("benchmark", "folders", "--root", tmp_path / "res_cm", *fast),
+                   "move each of its train.csv, val.csv, test.csv into a folder of its part (train/train.csv, "
+                   "val/val.csv, test/test.csv)")
     one_line_error(cli("benchmark", "folders", "--root", tmp_path / "mine", "--out", tmp_path / "seeded", *fast,
                        "--set", "train.seed=7"),  # each run's seed is the benchmark's: it would be dropped
                    "--set train.seed=7: the benchmark seeds its runs itself, 0 to N - 1 for --seeds N")
@@ -707,6 +713,41 @@ def test_benchmark_mean_rows_average_the_splits_and_each_seed_over_the_splits(tm
     assert "| **mean** | 3.000/3.000 | 6.000/6.000 |" in md, md  # seed 0: (1 + 5) / 2, seed 1: (2 + 10) / 2
 
 
+def test_benchmark_tables_hold_what_was_asked_and_say_n_a_where_a_split_has_no_company(tmp_path, trained, sim_files):
+    """Finished splits scored with K-sets and calibration before, run again without them: their numbers stay
+    out of the tables and results.json (not averaged in, as if asked). A split whose test set has no window
+    with two agents present: its two-agent numbers are n/a (null), as is their mean, said in one line; no NaN.
+    A test set that is the validation set saved anew (the best epoch picked on it) is warned of."""
+    from trajcvae import checkpoint
+    from trajcvae.benchmark import HEADINGS, run_benchmark
+    ckpt = checkpoint.load(trained)
+    for split, company in (("a", True), ("b", False)):
+        for part in ("train", "val", "test"):
+            (tmp_path / split / part).mkdir(parents=True, exist_ok=True)
+            shutil.copy(sim_files[part], tmp_path / split / part / sim_files[part].name)
+        run = tmp_path / "res" / split / "seed0"
+        run.mkdir(parents=True)
+        checkpoint.save(ckpt, run / "best.pt")
+        row = {**dict.fromkeys(HEADINGS, 1.0), "seed": 0, "is_samples": 2, "kde_samples": 20, "best_epoch": 3,
+               "epochs": 3, "windows_2": 5 if company else 0, "min_ade_2": 0.5 if company else None,
+               "min_fde_2": 0.9 if company else None, "km_min_ade": 0.4, "km_draws": 40, "cal_error": 0.1}
+        write(run / "result.json", json.dumps(row))
+    (tmp_path / "a" / "test" / sim_files["test"].name).unlink()  # a's test set: its validation tracks, saved anew
+    pd.read_csv(sim_files["val"]).to_csv(tmp_path / "a" / "test" / "val_again.csv", index=False, float_format="%.9f")
+    said = []
+    report = run_benchmark(tmp_path, None, tmp_path / "res", seeds=1, is_samples=2, kde_samples=20, draws=0,
+                           calibration_draws=0, suite="folders", overrides=TRAINED_AS, progress=False,
+                           log=said.append)
+    assert any(line.startswith("a test: warning: 100% of the test set's windows are the validation set's") for line in
+               said), said
+    assert "warning: the test set of b has no window with another agent present (Social GAN's convention): its " \
+           "two-agent numbers, and their mean over the splits, are n/a" in said
+    splits = report["splits"]
+    assert splits["a"]["min_ade_2"] == 0.5 and splits["b"]["min_ade_2"] is None and splits["mean"]["min_ade_2"] is None
+    assert not any(key.startswith(("km_", "cal_")) for row in splits.values() for key in row)
+    assert "NaN" not in (tmp_path / "res" / "results.json").read_text()
+
+
 def test_the_two_agent_k_set_table_counts_and_scores_only_those_windows():
     """kset_table(..., "_2") is the table of the windows with at least two agents present: their count and
     their numbers, not all windows'."""
@@ -717,6 +758,8 @@ def test_the_two_agent_k_set_table_counts_and_scores_only_those_windows():
                 f"{p}_min_fde_2": 0.7, f"{p}_brier_fde_2": 1.2, f"{p}_ms_per_window": 2.0}
     table = kset_table({"lobby": row, "mean": row}, 20, 100, "_2")
     assert "| lobby | 40 | 0.200/0.400 | 0.300/0.700, 1.200 | 2.00 | 0.300/0.700, 1.200 | 2.00 |" in table, table
+    alone = row | {"windows_2": 0} | {key: None for key in row if key.endswith("_2") and key != "windows_2"}
+    assert "| alone | 0 | n/a | n/a, n/a | 2.00 | n/a, n/a | 2.00 |" in kset_table({"alone": alone}, 20, 100, "_2")
     assert "| lobby | 100 | 0.500/0.900 | 0.600/1.100, 1.500 |" in kset_table({"lobby": row}, 20, 100, "")
 
 
@@ -739,6 +782,13 @@ def test_benchmark_two_agent_numbers_are_those_of_the_windows_with_company(train
                 "ks_brier_fde"):
         assert mixed[f"{key}_2"] == pytest.approx(alone[key], rel=1e-5), key
     assert mixed["min_fde"] != pytest.approx(mixed["min_fde_2"])
+    lone = tmp_path / "lone.csv"  # no window with company: no two-agent numbers (null), no numpy warning
+    pd.DataFrame([r for r in rows if r[0] == "lone"], columns=["scene", "frame", "agent_id", "x", "y"]).to_csv(
+        lone, index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        row = evaluate_split(predictor, [lone], **options)
+    assert row["windows_2"] == 0 and all(row[f"{key}_2"] is None for key in ("min_ade", "km_min_ade", "ks_brier_fde"))
 
 
 def test_benchmark_likelihoods_are_nats_per_window_and_importance_sampling_is_the_tighter_bound(trained, sim_files):
@@ -780,6 +830,8 @@ def test_benchmark_refuses_unknown_suite_and_split(tmp_path):
     for option, value, expected in (("--splits", "", "--splits names no split"),
                                     ("--is-samples", 0, "--is-samples must be >= 1 (got 0)"),
                                     ("--kde-samples", -1, "--kde-samples must be >= 1 (got -1)"),
+                                    ("--kde-samples", 1, "--kde-samples must be >= 2: a density estimate needs a "
+                                                         "spread (got 1)"),
                                     ("--is-samples", 10 ** 20, "--is-samples must be at most 2**63 - 1 (got about "
                                                                "2**66)"),  # refused before a split trains
                                     ("--draws", -1, "--draws must be 0 (off) or at least the 20 futures each K-set "

@@ -32,9 +32,9 @@ from .errors import NoWindowsError, TrajCVAEError, shown, warn
 from .evaluate import calibration_of, window_errors
 from .metrics import CALIBRATION_LEVELS, brier_fde, kde_nll, min_ade_fde
 from .predict import TrajCVAE
-from .tracks import list_files
+from .tracks import SUFFIXES, list_files
 from .train import (UNRECORDED, beside_training, data_digest, finish_run, future_speeds, prefixed, train,
-                    trained_on, unit_digests, window_keys)
+                    trained_on, unit_digests, window_keys, windows_shared)
 from .windows import Windows, copy_of, default_cache_dir, load_windows, quiet
 
 SPLITS = ("eth", "hotel", "univ", "zara1", "zara2")
@@ -95,8 +95,8 @@ def evaluate_split(predictor: TrajCVAE, test_paths: list[Path], k: int = 20, see
         errors = window_errors(predictor, w, k=k, seed=seed)
         row = {"windows": len(errors), **{c: float(errors[c].mean()) for c in errors.columns
                                           if c not in ("scene", "agent_id", "t0")},
-               "windows_2": int(two.sum()), "min_ade_2": float(errors.min_ade[two].mean()),
-               "min_fde_2": float(errors.min_fde[two].mean())}
+               "windows_2": int(two.sum()), "min_ade_2": of_two(errors.min_ade, two),
+               "min_fde_2": of_two(errors.min_fde, two)}
         t = time.perf_counter()
         predictor.sample(wt, k=k, seed=seed)
         row["predict_ms_per_window"] = (time.perf_counter() - t) * 1000 / len(wt)
@@ -129,6 +129,12 @@ def two_agents(w: Windows) -> np.ndarray:
     return out
 
 
+def of_two(values, two: np.ndarray) -> float | None:
+    """The mean of `values` over the windows with two agents present (`two_agents`); None where there are
+    none (a test set of one agent at a time: results.json's null, the tables' n/a)."""
+    return float(np.asarray(values)[two].mean()) if two.any() else None
+
+
 def kset_numbers(predictor: TrajCVAE, w: Windows, two: np.ndarray, prefix: str, mode: str, k: int, seed: int,
                  draws: int) -> dict[str, float]:
     """One K-set mode's numbers: minADE/minFDE and Brier-minFDE over all windows and over `two`, and the
@@ -139,8 +145,8 @@ def kset_numbers(predictor: TrajCVAE, w: Windows, two: np.ndarray, prefix: str, 
     ade, fde = min_ade_fde(samples, w.fut)
     brier = brier_fde(samples, weights, w.fut)
     return {f"{prefix}_min_ade": float(ade.mean()), f"{prefix}_min_fde": float(fde.mean()),
-            f"{prefix}_brier_fde": float(brier.mean()), f"{prefix}_min_ade_2": float(ade[two].mean()),
-            f"{prefix}_min_fde_2": float(fde[two].mean()), f"{prefix}_brier_fde_2": float(brier[two].mean()),
+            f"{prefix}_brier_fde": float(brier.mean()), f"{prefix}_min_ade_2": of_two(ade, two),
+            f"{prefix}_min_fde_2": of_two(fde, two), f"{prefix}_brier_fde_2": of_two(brier, two),
             f"{prefix}_ms_per_window": ms, f"{prefix}_draws": draws}
 
 
@@ -167,8 +173,8 @@ def scene_calibrated(predictor: TrajCVAE, w: Windows, two: np.ndarray, k: int, s
     samples = predictor.sample(w, k=k, seed=seed, past=past)
     ms = (time.perf_counter() - t) * 1000 / len(w)
     ade, fde = min_ade_fde(samples, w.fut)
-    return {"cs_min_ade": float(ade.mean()), "cs_min_fde": float(fde.mean()), "cs_min_ade_2": float(ade[two].mean()),
-            "cs_min_fde_2": float(fde[two].mean()), "cs_ms_per_window": ms, "cs_map": CS_MAP,
+    return {"cs_min_ade": float(ade.mean()), "cs_min_fde": float(fde.mean()), "cs_min_ade_2": of_two(ade, two),
+            "cs_min_fde_2": of_two(fde, two), "cs_ms_per_window": ms, "cs_map": CS_MAP,
             **calibrated(predictor, w, seed, draws, past=past, prefix="cs_cal")}
 
 
@@ -230,8 +236,11 @@ def split_folders(suite: str, root: Path, splits: list[str] | None) -> dict[str,
         raise TrajCVAEError(f"--root {root}: a split named 'mean' ({found['mean']}) would be the table's mean row; "
                             "rename its folder")
     if not found:
+        files = [f"{part}{suffix}" for part in PARTS for suffix in SUFFIXES if (root / f"{part}{suffix}").is_file()]
+        moved = ", ".join(f"{name.partition('.')[0]}/{name}" for name in files)
+        hint = f"; move each of its {', '.join(files)} into a folder of its part ({moved})" if files else ""
         raise TrajCVAEError(f"--root {root}: no folder holding train/, val/ and test/ (each split of the folders "
-                            "suite is one such folder, or --root is)")
+                            f"suite is one such folder, or --root is){hint}")
     for split in splits or ():
         if split not in found:
             raise TrajCVAEError(f"--splits: no split '{split}' under --root {root} (found: {', '.join(found)}); "
@@ -262,6 +271,8 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
     check_calibration(calibration_draws)
     for name, value in (("--is-samples", is_samples), ("--kde-samples", kde_samples), ("--seeds", seeds)):
         check_count(value, name)
+    if kde_samples < 2:  # a density estimate's spread is of two draws at least (`metrics.kde_nll`)
+        raise TrajCVAEError(f"--kde-samples must be >= 2: a density estimate needs a spread (got {kde_samples})")
     check_log(log)
     # Python ints from here on (numpy's are written to results.json, which JSON has no type for).
     k, draws, calibration_draws, is_samples, kde_samples, seeds = map(int, (k, draws, calibration_draws, is_samples,
@@ -306,8 +317,12 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
                 raise NoWindowsError(f"the {role} set ({folder / part}): {e}") from None
             if part == "train":  # what the test set is judged beside (train judges the validation set)
                 p90, keys = speed_record(future_speeds(w, given.data.dt))["p90"], window_keys(w)
-            elif part == "test":
-                for line in beside_training(p90, keys, w, given.data.dt, "test"):
+            elif part == "val":
+                picked = window_keys(w)
+            else:
+                said = beside_training(p90, keys, w, given.data.dt, "test") + \
+                    [windows_shared(picked, window_keys(w), "test", "validation")]
+                for line in filter(None, said):
                     log(f"{split} test: {line}")
             del w
     results: dict[str, list[dict]] = {}
@@ -359,18 +374,24 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
             said(f"minADE@{k} {row['min_ade']:.3f} minFDE@{k} {row['min_fde']:.3f} "
                  f"(constant velocity {row['cv_ade']:.3f}/{row['cv_fde']:.3f})")
             results.setdefault(split, []).append(row)
-    # Numbers every row has: a row written with other options may carry or lack some.
+    # Numbers every row has (a row written with other options may carry or lack some) of what this run asks
+    # for: a finished split's K-sets or calibration, from an earlier run that asked for them, are left out.
     rows_all = [r for rows in results.values() for r in rows]
-    keys = [key for key in rows_all[0] if all(isinstance(r.get(key), (int, float)) for r in rows_all)
-            and key not in PER_RUN]
-    summary = {split: {key: float(np.mean([r[key] for r in rows])) for key in keys}
-               for split, rows in results.items()}
-    summary["mean"] = {key: float(np.mean([summary[s][key] for s in results])) for key in summary[splits[0]]}
+    unasked = ("km_", "ks_") * (not draws) + ("cal_", "cs_") * (not calibration_draws)
+    keys = [key for key in rows_all[0] if all(key in r and (r[key] is None or isinstance(r[key], (int, float)))
+                                              for r in rows_all) and key not in PER_RUN and not key.startswith(unasked)]
+    summary = {split: {key: _mean([r[key] for r in rows]) for key in keys} for split, rows in results.items()}
+    summary["mean"] = {key: _mean([summary[s][key] for s in results]) for key in summary[splits[0]]}
+    alone = [split for split in results if summary[split].get("windows_2") == 0]
+    if alone:
+        log(f"warning: the test set of {', '.join(alone)} has no window with another agent present (Social GAN's "
+            "convention): its two-agent numbers, and their mean over the splits, are n/a")
     report = {"k": k, "seeds": seeds, "is_samples": is_samples, "kde_samples": kde_samples,
               "draws": draws, "calibration_draws": calibration_draws,
               "suite": suite, "config": given.to_dict(), "splits": summary,
               "per_seed": {split: [{c: r[c] for c in ("seed", "min_ade", "min_fde") + tuple(
-                  f"{p}_{m}" for p in MODES for m in ("min_ade", "min_fde") if f"{p}_{m}" in r)} for r in rows]
+                  f"{p}_{m}" for p in MODES for m in ("min_ade", "min_fde") if f"{p}_{m}" in r and draws)}
+                                   for r in rows]
                            for split, rows in results.items()}}
     trained, mixed = machine_line(results)
     if mixed:
@@ -424,6 +445,11 @@ def _check_same_data(run: Path, ckpt: dict, split: Path, row: dict | None, cfg: 
                                 "with it in another --out" if given else
                                 f"{run} was scored on another {role} set than {split}'s (other files, or edited "
                                 "ones): benchmark these files in another --out")
+
+
+def _mean(values: list) -> float | None:
+    """The mean of a number over runs or splits; None (n/a) where one of them has none."""
+    return None if any(v is None for v in values) else float(np.mean(values))
 
 
 def machine_line(results: dict[str, list[dict]]) -> tuple[str, str | None]:
@@ -499,9 +525,11 @@ def kset_table(summary: dict[str, dict[str, float]], k: int, draws: int, which: 
     lines = [f"{title}:\n", head, "|" + "---|" * (3 + 2 * len(modes))]
     for split, r in summary.items():
         name = _row_name(split)
-        cells = [f"{r['windows' + which]:.0f}", f"{r['min_ade' + which]:.3f}/{r['min_fde' + which]:.3f}"]
+        shown = lambda *keys: "n/a" if any(r[key] is None for key in keys) else "/".join(  # noqa: E731
+            f"{r[key]:.3f}" for key in keys)
+        cells = [f"{r['windows' + which]:.0f}", shown("min_ade" + which, "min_fde" + which)]
         for p, _ in modes:
-            cells += [f"{r[f'{p}_min_ade{which}']:.3f}/{r[f'{p}_min_fde{which}']:.3f}, "
-                      f"{r[f'{p}_brier_fde{which}']:.3f}", f"{r[f'{p}_ms_per_window']:.2f}"]
+            cells += [f"{shown(f'{p}_min_ade{which}', f'{p}_min_fde{which}')}, {shown(f'{p}_brier_fde{which}')}",
+                      f"{r[f'{p}_ms_per_window']:.2f}"]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

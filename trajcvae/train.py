@@ -75,16 +75,18 @@ def window_keys(w: Windows) -> pd.MultiIndex:
                                       np.round(w.obs[:, -1, 0], 2), np.round(w.obs[:, -1, 1], 2)])
 
 
-def windows_shared(trained: pd.MultiIndex, other: pd.MultiIndex, role: str) -> str | None:
+def windows_shared(trained: pd.MultiIndex, other: pd.MultiIndex, role: str, of: str = "training") -> str | None:
     """A one-line warning when over `SHARED` of the windows of a set (`role`: validation, test; `window_keys`)
-    are windows of the training set (`trained`), whatever the files' names or formats (the training tracks
-    saved again, renamed, as Parquet): scores on it would be of windows the model trained on."""
+    are windows of the training set (`trained`; `of`="validation": the validation set's, which picks the best
+    epoch), whatever the files' names or formats (the tracks saved again, renamed, as Parquet): scores on it
+    would be of windows the model trained, or was picked, on."""
     share = float(other.isin(trained).mean()) if len(other) else 0.0
     if share <= SHARED:
         return None
-    return (f"warning: {share:.0%} of the {role} set's windows are the training set's (the same agent, t0 and "
-            "position): is it the training tracks again (saved anew, renamed)? Scores on it would be of windows the "
-            "model trained on")
+    how = "trained on" if of == "training" else "was picked on (its best epoch, its K-set sampler)"
+    return (f"warning: {share:.0%} of the {role} set's windows are the {of} set's (the same agent, t0 and "
+            f"position): is it the {of} tracks again (saved anew, renamed)? Scores on it would be of windows the "
+            f"model {how}")
 
 
 def step_counted(d) -> str | None:
