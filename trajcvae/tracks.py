@@ -305,6 +305,8 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
         tables, n_files = [read_file(f, fps is not None, columns) for f in files], len(files)
         names = [str(f) for f in files]
         _distinct_scenes(tables, files)
+        if units is not None and "scales" in units:
+            _scenes_named_as_scaled(tables, files, units["scales"])
     if isinstance(classes, str):  # "Pedestrian,Biker", as --classes and data.classes give it
         classes = classes.split(",")
     elif isinstance(classes, Iterable) and getattr(classes, "ndim", 1):  # (not a 0-d array: no iterable)
@@ -563,6 +565,24 @@ def _distinct_scenes(tables: list[pd.DataFrame], files: list[Path]) -> None:
         taken |= set(names)
         for i, new in zip(clash, names):
             tables[i]["scene"] = pd.Categorical.from_codes(np.zeros(len(tables[i]), np.int8), categories=[new])
+
+
+def _scenes_named_as_scaled(tables: list[pd.DataFrame], files: list[Path], scales: dict) -> None:
+    """A scene named after its file that scales per scene do not name (test/cam1/tracks.csv read alone is
+    scene 'tracks'), where one of their scenes is the end of its file's path (cam1/tracks, as the camera's
+    file is named when read beside cam2/tracks.csv), takes that name: the same file is the same scene
+    whichever others are read with it."""
+    taken = {str(c) for t in tables for c in t["scene"].cat.categories}
+    for t, f in zip(tables, files):
+        name = str(t["scene"].cat.categories[0])
+        if not t.attrs.get("named_by_file") or len(t["scene"].cat.categories) != 1 or name in scales:
+            continue
+        path = f.resolve().with_suffix("").parts
+        ends = [key for key in map(str, scales) if key not in taken and key.endswith(f"/{name}")
+                and tuple(key.split("/")) == path[-len(key.split("/")):]]
+        if len(ends) == 1:
+            t["scene"] = pd.Categorical.from_codes(np.zeros(len(t), np.int8), categories=[ends[0]])
+            taken.add(ends[0])
 
 
 def _shortest_distinct(paths: list[Path], least: list[int], taken: set[str]) -> list[str]:
