@@ -574,10 +574,10 @@ def _scenes_named_as_scaled(tables: list[pd.DataFrame], files: list[Path], scale
     whichever others are read with it."""
     taken = {str(c) for t in tables for c in t["scene"].cat.categories}
     for t, f in zip(tables, files):
-        name = str(t["scene"].cat.categories[0])
-        if not t.attrs.get("named_by_file") or len(t["scene"].cat.categories) != 1 or name in scales:
+        named = list(map(str, t["scene"].cat.categories))
+        if not t.attrs.get("named_by_file") or len(named) != 1 or named[0] in scales:
             continue
-        path = f.resolve().with_suffix("").parts
+        name, path = named[0], f.resolve().with_suffix("").parts
         ends = [key for key in map(str, scales) if key not in taken and key.endswith(f"/{name}")
                 and tuple(key.split("/")) == path[-len(key.split("/")):]]
         if len(ends) == 1:
