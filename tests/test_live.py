@@ -114,12 +114,13 @@ def test_streaming_detections_gives_the_futures_of_predict_on_the_file_cut_there
     times = np.unique(data["time"])
     seen = {}
     for i, t in enumerate(times):
-        got = online.update(t, data[data["time"] == t][["agent_id", "x", "y", "label"]])
+        k = K - 1 if i == 21 else K  # a request's own K: the scene's history predicted anew (`_predict`)
+        got = online.update(t, data[data["time"] == t][["agent_id", "x", "y", "label"]], k=k)
         if i not in (3, 12, 17, 21, 29):
             continue
         path = tmp_path / f"cut{i}.csv"
         data[data["time"] <= t].to_csv(path, index=False)
-        expected = pedestrian.predict([path], k=K, scale=0.01, futures=futures)
+        expected = pedestrian.predict([path], k=k, scale=0.01, futures=futures)
         expected = expected[expected["t0"] >= t - 1.5]
         assert len(got) and set(got["agent_id"]) == set(expected["agent_id"].astype(str))
         assert list(got.columns) == list(expected.columns)
@@ -1101,6 +1102,20 @@ def test_the_live_page_draws_futures_up_to_a_homographys_horizon(pedestrian, tmp
     outside = (red[:, 0] < min(rows) - 5) | (red[:, 0] > max(rows) + 5) | (red[:, 1] < min(cols) - 5) | (
         red[:, 1] > max(cols) + 5)
     assert len(red) > 30 and outside.sum() == 0  # end dots, none where no future goes
+
+
+def test_serve_serves_the_futures_asked_for(monkeypatch):
+    """`trajcvae serve --futures full` serves full draws: its scenes are predicted so, and /v1/scenes says so."""
+    pytest.importorskip("fastapi")
+    from trajcvae import server
+    served = {}
+    monkeypatch.setattr(server, "_run", lambda app, sock: served.update(app=app) or sock.close())  # no server
+    for futures in ("full", "mean"):
+        assert cli("serve", "pedestrian", "--port", 0, "--futures", futures).exit_code == 0
+        with server.running(served["app"]) as base:
+            import httpx
+            assert httpx.get(f"{base}/v1/scenes").json()["futures"] == futures
+        assert served["app"].state.scenes.get("lobby", create=True).predictor.future_kind == futures
 
 
 def test_serve_warns_about_a_replay_file_whose_speeds_are_no_walkers(tmp_path, sim_files, monkeypatch):

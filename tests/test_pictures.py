@@ -641,6 +641,12 @@ def test_visualize_draws_the_scene_fitted_futures(trained, test_csv, preds, tmp_
                     "--kset kmeans", "holds futures already")
     _one_line_error(run("visualize", preds, test_csv, "--futures", "full", "--out", out),
                     "--futures full", "holds futures already", "predict --futures")
+    asked, real = [], TrajCVAE.sample_kset  # the command's --futures reaches the draws of every window drawn
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(TrajCVAE, "sample_kset",
+                   lambda self, *a, **kw: asked.append(kw.get("futures")) or real(self, *a, **kw))
+        r = run("visualize", trained, test_csv, "--grid", 2, "-k", 4, "--futures", "full", "--out", out)
+    assert r.exit_code == 0 and asked and set(asked) == {"full"}, (r.output, asked)
     # Tracks of another scene than the table's: one line naming both, no traceback.
     other = tmp_path / "elsewhere.csv"
     pd.read_csv(test_csv).assign(scene="elsewhere").to_csv(other, index=False)

@@ -76,7 +76,9 @@ def test_full_draws_are_the_same_however_little_memory_is_free(trained, sim_file
         if fit:
             monkeypatch.setattr(TrajCVAE, "_windows_that_fit", lambda self, draws, *given: fit)
         runs[fit] = [p.sample(w, k=6, seed=2, full=True, batch_size=8), p.sample(w, k=6, seed=2, full=True),
-                     p.sample(w, k=6, seed=2, full=True, past=past), p.sample(w, k=6, seed=2)]
+                     p.sample(w, k=6, seed=2, full=True, past=past), p.sample(w, k=6, seed=2)] + [
+            p.sample_kset(w, k=6, seed=2, kset="none", futures="full", past=fitted, batch_size=8)[0]
+            for fitted in (None, past)]  # predict's full draws, its noise the same for every window
     assert len(w) > 8
     for roomy, tight in zip(runs[None], runs[3]):
         # float32 sums differ by pass size in their last bits, which the scene's maps stretch to ~1e-4
@@ -268,10 +270,12 @@ def test_prediction_at_t0_ignores_everything_after_t0(trained, sim_files, calibr
     np.testing.assert_allclose(from_full[["x", "y"]], from_noisy[["x", "y"]], atol=atol)
 
 
-def test_full_futures_are_draws_of_the_distribution_whose_calibration_evaluate_reports():
+@pytest.mark.skipif(not ETH_UCY.is_dir(), reason="needs ../shared/datasets/eth_ucy")
+def test_full_futures_are_draws_of_the_distribution_whose_calibration_evaluate_reports(tmp_path):
     """predict's futures="full" draws the whole p(y|x): the truth falls in their highest-density regions as
     often as evaluate's calibration says (up to the Monte Carlo noise of other draws); the mean paths, the
-    default, are narrower. K-sets are of mean paths: full draws with one are refused."""
+    default, are narrower. The CLI writes the same draws, and evaluate scores them where asked. Their noise
+    is a stream of its own, the seed's. K-sets are of mean paths: full draws with one are refused."""
     import trajcvae.evaluate as evaluate_module
     from trajcvae.metrics import calibration, hpd_levels
 
@@ -295,11 +299,35 @@ def test_full_futures_are_draws_of_the_distribution_whose_calibration_evaluate_r
     np.testing.assert_allclose(got["full"]["coverage"], told["coverage"], atol=0.05)
     assert abs(got["full"]["error"] - told["error"]) < 0.02
     assert got["mean"]["signed_error"] < got["full"]["signed_error"] - 0.01
-    with pytest.raises(TrajCVAEError, match=r"^futures='full' draws plain futures \(kset='none'\); a K-set "
-                       r"\(kset='kmeans'\)"):
+    # The command line writes them, and says so; evaluate scores what it is asked for.
+    rows.to_csv(tmp_path / "rows.csv", index=False)
+    r = cli("predict", "pedestrian", tmp_path / "rows.csv", "-k", 4, "--every-window", "--futures", "full", "--out",
+            tmp_path / "full.csv")
+    assert r.exit_code == 0 and f"{len(w)} windows x 4 full draws -> " in r.output, r.output
+    np.testing.assert_allclose(pd.read_csv(tmp_path / "full.csv")[["x", "y"]],
+                               p.predict(rows, k=4, every_window=True, futures="full")[["x", "y"]], atol=1e-4)
+    from trajcvae.metrics import min_ade_fde
+    scored = {f: evaluate_module.evaluate(p, rows, k=4, calibration_draws=0, futures=f) for f in ("mean", "full")}
+    drawn = min_ade_fde(p.sample_kset(w, k=4, kset="none", futures="full")[0], w.fut)[0].mean()
+    assert scored["full"]["futures"] == "full"
+    assert scored["full"]["scenes"]["overall"]["min_ade"] == pytest.approx(drawn)
+    assert scored["mean"]["scenes"]["overall"]["min_ade"] != pytest.approx(drawn)
+    r = cli("evaluate", "pedestrian", tmp_path / "rows.csv", "-k", 4, "--calibration", 0, "--futures", "full")
+    assert r.exit_code == 0 and "best of K=4, full draws of p(y|x), ADE/FDE" in r.output, r.output
+    # The noise: the seed's own stream, not z's draws again.
+    noise = p._window_noise(3, 5).reshape(5, -1)
+    z = torch.randn(5, p.model.z_dim, generator=torch.Generator().manual_seed(3))
+    assert not torch.allclose(noise[:, :12], z[:, :12]) and not torch.equal(noise, p._window_noise(4, 5).reshape(5, -1))
+    with pytest.raises(TrajCVAEError, match=r"^futures='full' draws plain futures, and a K-set \(kset='kmeans'\) is "
+                       r"made of mean paths: give kset='none' with it"):
         p.predict(rows, futures="full", kset="kmeans")
     with pytest.raises(TrajCVAEError, match=r"^futures must be one of mean, full \(got 'FULL'\)"):
         p.predict(rows, futures="FULL")
+    with pytest.raises(TrajCVAEError, match=r"^futures must be one of mean, full \(got 'FULL'\)"):
+        p.sample_kset(w, kset="none", futures="FULL")
+    for mode in ("kset", "calibrate", "futures"):  # an array, or a Series, is no mode: one line
+        with pytest.raises(TrajCVAEError, match=rf"^{mode} must be one of .* \(got a Series\)$"):
+            p.predict(rows, **{mode: pd.Series(["none"] * 40)})
 
 
 def test_agents_who_appear_after_t0_change_nothing_a_window_at_t0_reads(sim_files):

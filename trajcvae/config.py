@@ -651,14 +651,14 @@ def check_futures(futures: str, kset: str = "none") -> None:
     """--futures: a known kind, for plain draws only (a K-set is made of mean paths)."""
     _one_of(futures, FUTURES, "--futures")
     if futures != "mean" and kset != "none":
-        raise TrajCVAEError(f"--futures {futures} draws plain futures (--kset none); a K-set (--kset {kset}) is made "
-                            "of mean paths: drop one of them")
+        raise TrajCVAEError(f"--futures {futures} draws plain futures, and a K-set (--kset {kset}) is made of mean "
+                            "paths: give --kset none with it")
 
 
 def _one_of(value, choices: tuple[str, ...], option: str) -> None:
     """A mode option's value: one of `choices`, as text (an array or a list of them is no mode)."""
     if not isinstance(value, str) or value not in choices:
-        raise TrajCVAEError(f"{option} must be one of {', '.join(choices)} (got {value!r})")
+        raise TrajCVAEError(f"{option} must be one of {', '.join(choices)} (got {shown(value)})")
 
 
 def check_sampling(k: int, seed: int | None = 0, kset: str = "none", draws: int = 1000,
