@@ -409,7 +409,8 @@ def test_a_resume_of_a_run_that_has_trained_all_its_epochs_says_it_is_complete_a
     finally:
         torch.set_num_threads(threads)
     assert r.exit_code == 0, r.output
-    assert f"the run in {run} is complete: it has trained its 1 epoch " in r.output
+    assert f"the run in {run} is complete: it has trained its 1 epoch\ngive --epochs 2 or more with --resume to " \
+           "train it further" in r.output
     assert "warning" not in r.output and "read 1 file" not in r.output
     assert (run / "last.pt").read_bytes() == last and list(pd.read_csv(run / "metrics.csv").epoch) == [1]
 

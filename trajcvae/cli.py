@@ -388,6 +388,8 @@ def train(
                 cache_dir=default_cache_dir() if cache else None, figures=figures)
     if os.environ.get("RANK", "0") != "0":  # under torchrun only rank 0 reports
         return
+    if r.complete:  # (train said so; its epochs are the run's own, as --resume keeps them)
+        info(f"give --epochs {r.epochs + 1} or more with --resume to train it further")
     result(f"best epoch {r.best_epoch} (val minADE@{r.k_eval} {r.best_val_min_ade:.3f} m) in {r.seconds:.0f} s -> "
            f"{r.out_dir / 'best.pt'}")
 

@@ -57,6 +57,8 @@ class TrainResult:
     epochs_run: int
     seconds: float
     k_eval: int = 20  # the K of best_val_min_ade (the run's train.k_eval)
+    epochs: int = 0  # the run's train.epochs (a resumed run's own, unless --epochs changed them)
+    complete: bool = False  # a resumed run that had trained all its epochs before: nothing was trained
 
 
 def future_speeds(w: Windows, dt: float) -> np.ndarray:
@@ -455,9 +457,8 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
                             "files, or start a new run in another --out")
     if state is not None and state["epoch"] >= tc.epochs and _finished(out, cfg, figures):
         if log is not None:
-            log(f"the run in {out} is complete: it has trained its {tc.epochs} epoch{'s' * (tc.epochs != 1)} "
-                f"(give --epochs {tc.epochs + 1} or more with --resume to train it further)")
-        return TrainResult(out, state["best_epoch"], state["best_val_min_ade"], 0, 0.0, tc.k_eval)
+            log(f"the run in {out} is complete: it has trained its {tc.epochs} epoch{'s' * (tc.epochs != 1)}")
+        return TrainResult(out, state["best_epoch"], state["best_val_min_ade"], 0, 0.0, tc.k_eval, tc.epochs, True)
     if state is not None and state["epoch"] >= tc.epochs and state["best_epoch"] > 0 and not (out / "best.pt").exists():
         raise TrajCVAEError(f"{out}: its epochs are all trained, and best.pt (epoch {state['best_epoch']}) was "
                             f"removed; predict with {out / 'last.pt'} (epoch {state['epoch']}), or train anew in "
@@ -621,7 +622,7 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
             for name in FIGURES:
                 (out / name).unlink(missing_ok=True)
     distributed.barrier(dist)
-    return TrainResult(out, best_epoch, best, tc.epochs - start + 1, time.time() - t_start, tc.k_eval)
+    return TrainResult(out, best_epoch, best, tc.epochs - start + 1, time.time() - t_start, tc.k_eval, tc.epochs)
 
 
 def _finished(out: Path, cfg: Config, figures: bool) -> bool:
