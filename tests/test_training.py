@@ -621,6 +621,18 @@ def test_a_second_train_into_the_same_run_folder_is_refused_while_the_first_live
     finally:
         sleeper.kill()
         sleeper.wait()
+    if os.name == "posix":  # a run holding the lock whose pid means nothing here (another container, or host)
+        (out / ".lock").write_text("1 0")
+        holder = subprocess.Popen([sys.executable, "-c", "import fcntl, os, sys, time; fd = os.open(sys.argv[1], "
+                                   "os.O_RDWR); fcntl.flock(fd, fcntl.LOCK_EX); print(flush=True); time.sleep(60)",
+                                   str(out / ".lock")], stdout=subprocess.PIPE, text=True)
+        try:
+            holder.stdout.readline()  # it holds the lock now
+            one_line_error(cli("train", tiny_files[0], "--out", out, "--quiet", *TINY),
+                           "another trajcvae train (pid 1) is writing this run; wait for it or choose another --out")
+        finally:
+            holder.kill()
+            holder.wait()
     # Its process gone (killed), the lock is stale: the next run takes it over, and removes it at the end.
     r = cli("train", tiny_files[0], "--val", tiny_files[1], "--out", out, "--quiet", "--epochs", 1, *TINY)
     assert r.exit_code == 0, r.output

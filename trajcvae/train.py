@@ -31,6 +31,11 @@ from torch.utils.data import DistributedSampler
 from . import checkpoint, distributed
 from ._version import __version__
 from .atomic import process_alive, process_started, write_text
+
+try:
+    import fcntl  # POSIX: the run lock is an OS lock too
+except ImportError:  # Windows
+    fcntl = None
 from .batch import WindowTensors, make_batch
 from .checks import sets_apart, speed_record
 from .config import (TRAIN_OPTIONS, Config, check_flags, check_log, check_output, load_config, resolve_device,
@@ -245,18 +250,15 @@ def _run_lock(out: Path, take: bool):
     out.mkdir(parents=True, exist_ok=True)
     found = {p.name for p in out.iterdir()}
     lock = out / ".lock"
-    try:
-        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-    except FileExistsError:
-        owner, started = _lock_owner(lock)
-        if owner > 0 and owner != os.getpid() and process_alive(owner, started):
-            # Where start times are unknown (macOS, Windows) a pid reused after a crash looks like the run.
-            unsure = "" if started else f" (if no trajcvae train runs there, a killed one left its lock: delete {lock})"
-            raise TrajCVAEError(f"{out}: another trajcvae train (pid {owner}) is writing this run; wait for it "
-                                f"or choose another --out{unsure}") from None
-        fd = os.open(lock, os.O_WRONLY | os.O_TRUNC)  # left by a run that is gone: take it over
-    with os.fdopen(fd, "w") as f:
-        f.write(f"{os.getpid()} {process_started(os.getpid())}".strip())
+    fd = _held(lock)
+    if fd is None:  # another process holds it: a live run, whatever its pid says from another host or container
+        raise _busy(out, lock, *_lock_owner(lock))
+    owner, started = _lock_owner(lock)
+    if owner > 0 and owner != os.getpid() and process_alive(owner, started):  # (where no lock is held: Windows)
+        os.close(fd)
+        raise _busy(out, lock, owner, started)
+    os.ftruncate(fd, 0)  # left by a run that is gone (a killed one), or new: ours
+    os.write(fd, f"{os.getpid()} {process_started(os.getpid())}".strip().encode())
     try:
         yield
     finally:
@@ -265,6 +267,7 @@ def _run_lock(out: Path, take: bool):
                 if name not in found:
                     (out / name).unlink(missing_ok=True)
         lock.unlink(missing_ok=True)
+        os.close(fd)  # (after the unlink: a run that opened this file meanwhile finds it gone, and makes its own)
         for folder in made:  # those left empty go, as a failed write leaves none of the folders it made
             try:
                 if any(folder.iterdir()):
@@ -280,6 +283,36 @@ def _epochs_recorded(metrics: Path) -> int:
         return max(len([line for line in metrics.read_text().splitlines() if line.strip()]) - 1, 0)
     except (OSError, UnicodeDecodeError):
         return 0
+
+
+def _held(lock: Path) -> int | None:
+    """The run's lock file, opened and held (an OS lock on it, which the system releases when its process
+    ends, however it ends: two runs that find a killed run's lock never both take it); None where another
+    process holds it. Without OS locks (Windows) the file alone, its pid the check."""
+    while True:
+        fd = os.open(lock, os.O_CREAT | os.O_RDWR, 0o644)
+        if fcntl is None:
+            return fd
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # held (BlockingIOError), or a file system without locks (held as far as we know)
+            os.close(fd)
+            return None
+        try:
+            if os.fstat(fd).st_ino == os.stat(lock).st_ino:
+                return fd
+        except FileNotFoundError:
+            pass
+        os.close(fd)  # its owner removed it as we opened it: the next one is made anew
+
+
+def _busy(out: Path, lock: Path, owner: int, started: str) -> TrajCVAEError:
+    """The refusal of a run folder another train writes."""
+    # Where start times are unknown (macOS, Windows) a pid reused after a crash looks like the run.
+    unsure = "" if started else f" (if no trajcvae train runs there, a killed one left its lock: delete {lock})"
+    pid = f" (pid {owner})" if owner > 0 else ""
+    return TrajCVAEError(f"{out}: another trajcvae train{pid} is writing this run; wait for it or choose another "
+                         f"--out{unsure}")
 
 
 def _lock_owner(lock: Path, wait: float = 2.0) -> tuple[int, str]:
