@@ -554,3 +554,39 @@ def test_a_cached_run_says_what_the_reading_said(tmp_path, sim_files, monkeypatc
     finally:
         cli_wording(False)
     assert said[0].endswith("(windows from cache)") and said[1].startswith("warning: --classes: no agent of class Car")
+
+
+@pytest.mark.filterwarnings("ignore:the other thread's tracks")  # where the other thread's warning goes
+def test_a_warning_another_thread_gives_while_windows_are_read_stays_that_threads(tmp_path, sim_files, monkeypatch):
+    """Windows read (for train, with the cache) keep their data's warnings as lines, and only theirs: a
+    warning another thread gives meanwhile (a service predicting beside a training) stays that thread's, out
+    of the training's summary and of the cache, which would say it of the training data ever after."""
+    import threading
+
+    import trajcvae.windows as windows_module
+    from trajcvae.errors import warn
+
+    reading, given = threading.Event(), threading.Event()
+    real = windows_module.read_tracks
+
+    def read_slowly(*args, **kwargs):  # the other thread warns while this one reads
+        reading.set()
+        assert given.wait(10)
+        return real(*args, **kwargs)
+
+    def other():
+        assert reading.wait(10)
+        warn("warning: the other thread's tracks move at 112 m/s")
+        given.set()
+
+    monkeypatch.setattr(windows_module, "read_tracks", read_slowly)
+    thread = threading.Thread(target=other)
+    thread.start()
+    said: list[str] = []
+    load_windows([sim_files["val"]], DataConfig(), cache_dir=tmp_path, log=said.append)
+    thread.join()
+    assert not any("112 m/s" in line for line in said), said
+    monkeypatch.setattr(windows_module, "read_tracks", real)
+    said.clear()
+    load_windows([sim_files["val"]], DataConfig(), cache_dir=tmp_path, log=said.append)  # from the cache
+    assert said and not any("112 m/s" in line for line in said), said

@@ -1,5 +1,6 @@
 """The project's own error type: every user mistake becomes one of these, and the CLI prints it as
 one line (no traceback); and its warning type, for a result that may be wrong."""
+import contextvars
 import datetime
 import decimal
 import functools
@@ -172,9 +173,30 @@ def warning_text(line: str) -> str:
     return worded(line.removeprefix("warning: "))
 
 
+_GATHERED: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("gathered", default=None)
+
+
+@contextmanager
+def gathered_warnings():
+    """`warn`'s lines (as written, without "warning: ") gathered in the list this yields instead of given, in
+    this thread (and context) alone: another thread's warnings stay its own, as Python's process-wide warning
+    filters would not keep them."""
+    lines: list[str] = []
+    token = _GATHERED.set(lines)
+    try:
+        yield lines
+    finally:
+        _GATHERED.reset(token)
+
+
 def warn(line: str) -> None:
     """Give a one-line warning of the CLI's kind ("warning: ...") to a Python caller as a `TrajCVAEWarning`,
-    attributed to the caller's first line outside trajcvae (so it points at the user's call)."""
+    attributed to the caller's first line outside trajcvae (so it points at the user's call); inside
+    `gathered_warnings`, add it to the lines gathered."""
+    held = _GATHERED.get()
+    if held is not None:
+        held.append(line.removeprefix("warning: "))
+        return
     package = os.path.dirname(os.path.abspath(__file__))
     frame, level = sys._getframe(1), 2
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, first_line, warn
+from .errors import DataError, first_line, gathered_warnings, warn
 from .table import (AGENT_COLUMNS, PER_SECOND, REQUIRED, TRACK_COLUMNS, Shared, box_corner, column_aliases,
                     counted_from_one, is_column_number, missing_columns, needed_among, time_role)
 from .values import (MAX_RAW, ROUGH_PARSER, agent_ids, as_text, canonical, missing_marks, numeric_column,
@@ -78,8 +78,7 @@ def notes_file(path: Path) -> bool:
     if path.suffix.lower() != ".txt" or not (stem.startswith(NOTES) or stem in NOTE_NAMES):
         return False
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # (said when it is read)
+        with gathered_warnings():  # (said when it is read; this thread's alone)
             read_file(path)
     except DataError:
         return True

@@ -18,7 +18,6 @@ import json
 import math
 import os
 import re
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -32,7 +31,7 @@ from .atomic import atomic_path, remove_stale, remove_stale_of
 from .checks import (STEP_FIX, bridging_gap, clock_question, far_apart, off_grid, plausibility, sampling_interval,
                      shorter_than_a_step, speed_band, summarize, time_steps, time_unit_question)
 from .config import DataConfig
-from .errors import (DataError, NoWindowsError, TrajCVAEError, TrajCVAEWarning, home_path, in_cli, one_line, warn,
+from .errors import (DataError, NoWindowsError, TrajCVAEError, gathered_warnings, home_path, in_cli, one_line, warn,
                      warning_text, worded)
 from .formats import side_files
 from .resample import EPS, resample_rows, segment_starts
@@ -831,20 +830,16 @@ _UNWRITABLE: set[str] = set()  # cache folders found unwritable in this process 
 def _build(paths, cfg: DataConfig, mode: str) -> tuple[Windows, str]:
     """The windows, and the lines said about the data: its summary, then the warnings its reading gave (a
     cut-short file, an estimated scale) and its speeds' one, kept with cached windows to be said again."""
-    caught: list = []
-    tracks, read = None, []
+    tracks = None
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", TrajCVAEWarning)
+        with gathered_warnings() as said:  # (this thread's alone)
             tracks = read_tracks(paths, fps=cfg.fps, scale=cfg.scale, homography=cfg.homography,
                                  classes=cfg.classes, columns=cfg.columns)
-    finally:  # the reading's own warnings become lines; any other, and all said before an error, go on as they came
-        for w in caught:
-            if tracks is not None and issubclass(w.category, TrajCVAEWarning):
-                said = getattr(w.message, "said", None) or w.message  # as written: see `warn`
-                read.append(one_line(f"warning: {said}"))
-            else:
-                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    finally:  # the reading's own warnings become lines; all said before an error are given as they came
+        if tracks is None:
+            for text in said:
+                warn(text)
+    read = [one_line(f"warning: {text}") for text in said]
     if cfg.time_step is not None and seconds_per_unit(tracks) is not None:  # it would be ignored
         known = {"seconds": "a time column in seconds"}.get(tracks.attrs["time_base"]) or \
             {"fps": "--fps"}.get(tracks.attrs["rate_from"], "the file's own frame rate")
