@@ -250,10 +250,10 @@ def _run_lock(out: Path, take: bool):
     out.mkdir(parents=True, exist_ok=True)
     found = {p.name for p in out.iterdir()}
     lock = out / ".lock"
-    fd = _held(lock)
+    fd, new = _held(lock)
     if fd is None:  # another process holds it: a live run, whatever its pid says from another host or container
         raise _busy(out, lock, *_lock_owner(lock))
-    owner, started = _lock_owner(lock)
+    owner, started = (0, "") if new else _lock_owner(lock)  # (a lock made now has no owner to wait for)
     if owner > 0 and owner != os.getpid() and process_alive(owner, started):  # (where no lock is held: Windows)
         os.close(fd)
         raise _busy(out, lock, owner, started)
@@ -285,22 +285,29 @@ def _epochs_recorded(metrics: Path) -> int:
         return 0
 
 
-def _held(lock: Path) -> int | None:
+def _held(lock: Path) -> tuple[int | None, bool]:
     """The run's lock file, opened and held (an OS lock on it, which the system releases when its process
-    ends, however it ends: two runs that find a killed run's lock never both take it); None where another
-    process holds it. Without OS locks (Windows) the file alone, its pid the check."""
+    ends, however it ends: two runs that find a killed run's lock never both take it), and whether this call
+    made it; None where another process holds it. Without OS locks (Windows) the file alone, its pid the
+    check."""
     while True:
-        fd = os.open(lock, os.O_CREAT | os.O_RDWR, 0o644)
+        try:
+            fd, made = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o644), True
+        except FileExistsError:
+            try:
+                fd, made = os.open(lock, os.O_RDWR), False
+            except FileNotFoundError:  # removed as we looked: made anew
+                continue
         if fcntl is None:
-            return fd
+            return fd, made
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:  # held (BlockingIOError), or a file system without locks (held as far as we know)
             os.close(fd)
-            return None
+            return None, False
         try:
             if os.fstat(fd).st_ino == os.stat(lock).st_ino:
-                return fd
+                return fd, made
         except FileNotFoundError:
             pass
         os.close(fd)  # its owner removed it as we opened it: the next one is made anew
