@@ -34,7 +34,7 @@ from .metrics import CALIBRATION_LEVELS, brier_fde, kde_nll, min_ade_fde
 from .predict import TrajCVAE
 from .tracks import SUFFIXES, list_files
 from .train import (UNRECORDED, beside_training, data_digest, finish_run, future_speeds, prefixed, train,
-                    trained_on, unit_digests, window_keys, windows_shared)
+                    trained_on, unit_digests, window_keys)
 from .windows import Windows, copy_of, default_cache_dir, load_windows, quiet
 
 SPLITS = ("eth", "hotel", "univ", "zara1", "zara2")
@@ -320,9 +320,7 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
             elif part == "val":
                 picked = window_keys(w)
             else:
-                said = beside_training(p90, keys, w, given.data.dt, "test") + \
-                    [windows_shared(picked, window_keys(w), "test", "validation")]
-                for line in filter(None, said):
+                for line in beside_training(p90, keys, w, given.data.dt, "test", picked):
                     log(f"{split} test: {line}")
             del w
     results: dict[str, list[dict]] = {}
@@ -525,11 +523,11 @@ def kset_table(summary: dict[str, dict[str, float]], k: int, draws: int, which: 
     lines = [f"{title}:\n", head, "|" + "---|" * (3 + 2 * len(modes))]
     for split, r in summary.items():
         name = _row_name(split)
-        shown = lambda *keys: "n/a" if any(r[key] is None for key in keys) else "/".join(  # noqa: E731
-            f"{r[key]:.3f}" for key in keys)
-        cells = [f"{r['windows' + which]:.0f}", shown("min_ade" + which, "min_fde" + which)]
+        numbers = lambda *keys: "n/a" if any(r[key] is None for key in keys) else "/".join(  # noqa: E731
+            f"{r[key]:.3f}" for key in keys)  # (None: a split without two-agent windows)
+        cells = [f"{r['windows' + which]:.0f}", numbers("min_ade" + which, "min_fde" + which)]
         for p, _ in modes:
-            cells += [f"{shown(f'{p}_min_ade{which}', f'{p}_min_fde{which}')}, {shown(f'{p}_brier_fde{which}')}",
+            cells += [f"{numbers(f'{p}_min_ade{which}', f'{p}_min_fde{which}')}, {numbers(f'{p}_brier_fde{which}')}",
                       f"{r[f'{p}_ms_per_window']:.2f}"]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

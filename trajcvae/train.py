@@ -21,6 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
+try:
+    import fcntl  # POSIX: the run lock is an OS lock too
+except ImportError:  # Windows
+    fcntl = None
+
 import numpy as np
 import pandas as pd
 import torch
@@ -31,11 +36,6 @@ from torch.utils.data import DistributedSampler
 from . import checkpoint, distributed
 from ._version import __version__
 from .atomic import process_alive, process_started, write_text
-
-try:
-    import fcntl  # POSIX: the run lock is an OS lock too
-except ImportError:  # Windows
-    fcntl = None
 from .batch import WindowTensors, make_batch
 from .checks import sets_apart, speed_record
 from .config import (TRAIN_OPTIONS, Config, check_flags, check_log, check_output, load_config, resolve_device,
@@ -135,12 +135,16 @@ def _said_of_sets(d, train_w: Windows, p90: float, val_w: Windows | None, copied
             _said_of("validation", log)(line)
 
 
-def beside_training(p90: float, keys: pd.MultiIndex | None, other: Windows, dt: float, role: str) -> list[str]:
+def beside_training(p90: float, keys: pd.MultiIndex | None, other: Windows, dt: float, role: str,
+                    picked: pd.MultiIndex | None = None) -> list[str]:
     """The warnings of a set (`role`: validation, test) judged beside the training set, of 90th-percentile
     speed `p90` (m/s) and windows `keys` (`window_keys`; None: not compared): speeds of other motion
-    (`checks.sets_apart`), windows mostly the training set's (`windows_shared`)."""
+    (`checks.sets_apart`), windows mostly the training set's (`windows_shared`), or mostly the validation
+    set's, `picked` (a benchmark's test set beside the windows its epoch is picked on)."""
+    theirs = window_keys(other)
     lines = [sets_apart(p90, speed_record(future_speeds(other, dt))["p90"], role),
-             None if keys is None else windows_shared(keys, window_keys(other), role)]
+             None if keys is None else windows_shared(keys, theirs, role),
+             None if picked is None else windows_shared(picked, theirs, role, "validation")]
     return [line for line in lines if line]
 
 

@@ -712,7 +712,7 @@ class ModelFutures:
         self.calibrate = "scene" if past is not None else calibrate
         check_sampling(k, seed, kset, draws, self.calibrate, futures)
         self.predictor, self.k, self.seed, self.kset, self.draws = predictor, k, seed, kset, draws
-        self.kind = futures  # mean paths or full draws (`TrajCVAE.sample_kset`)
+        self.future_kind = futures  # mean paths or full draws (`TrajCVAE.sample_kset`), as `OnlinePredictor`'s
         self.past = past  # `TrajCVAE.scene_past` of the input: draws fitted to it (`--calibrate scene`)
         self.cfg: DataConfig = predictor.config.data
         # With `past`: the windows drawn, and those of them whose scene had too little past to be fitted.
@@ -729,7 +729,7 @@ class ModelFutures:
             self.drawn.update(keys)
             self.unfitted.update(key for key, s in zip(keys, short) if s)
         return self.predictor.sample_kset(replace(w, fut=None), k=self.k, seed=self.seed, kset=self.kset,
-                                          draws=self.draws, past=self.past, futures=self.kind)
+                                          draws=self.draws, past=self.past, futures=self.future_kind)
 
 
 class TableFutures:
