@@ -82,10 +82,10 @@ def draws_counted(monkeypatch, model: TrajCVAE, sizes: bool = False) -> list:
     drawn_for = []
     pool = model._pool
 
-    def counted(cv, ctx, seed):
+    def counted(cv, ctx, seed, full):
         caller = sys._getframe(1).f_code.co_name
         drawn_for.append((caller, len(ctx)) if sizes else caller)
-        return pool(cv, ctx, seed)
+        return pool(cv, ctx, seed, full)
 
     monkeypatch.setattr(model, "_pool", counted)
     return drawn_for
@@ -240,6 +240,29 @@ def test_scene_calibration_online_learns_the_scene_past_and_gives_predicts_calib
     for t in times:
         bounded.update(t, data[data["time"] == t][["agent_id", "x", "y"]])
     assert len(bounded.past.done) == 20 and np.isclose(bounded.past.done.min(), np.sort(past.done)[-20])
+
+
+def test_live_full_draws_are_fitted_to_the_levels_of_full_draws(pedestrian, tmp_path):
+    """calibrate="scene" with futures="full" online: the scene's past holds the levels of full draws (those
+    the fitted draws were predicted with), and the futures are `predict --futures full --calibrate scene`'s
+    on the file cut there."""
+    from trajcvae.calibrate import MIN_PAST
+
+    data = wandering(5, (0, 0, 0, 2, 3, 5), 30, 4, (0.2, 0.6))
+    online = OnlinePredictor(pedestrian, k=K, calibrate="scene", futures="full", forget_after=1.0)
+    for t in np.unique(data["time"]):
+        got = online.update(t, data[data["time"] == t][["agent_id", "x", "y"]])
+    data.to_csv(tmp_path / "all.csv", index=False)
+    past = pedestrian.scene_past([tmp_path / "all.csv"], futures="full")
+    assert online.past.futures == "full" and len(online.past.done) == len(past.done) > MIN_PAST
+    order = lambda p: np.lexsort(np.round(p.levels.T, 3)[::-1])  # noqa: E731
+    np.testing.assert_allclose(online.past.levels[order(online.past)], past.levels[order(past)], atol=1e-4)
+    expected = pedestrian.predict([tmp_path / "all.csv"], k=K, calibrate="scene", futures="full")
+    expected = expected[expected["t0"] >= t - 1.0]
+    np.testing.assert_allclose(in_order(got)[["x", "y"]].to_numpy(), in_order(expected)[["x", "y"]].to_numpy(),
+                               atol=1e-3)
+    mean = pedestrian.scene_past([tmp_path / "all.csv"])  # the mean paths' levels: another past
+    assert not np.allclose(mean.levels, past.levels, atol=0.05)
 
 
 def test_a_window_whose_future_ends_on_a_missed_detection_joins_the_past_with_the_detection_that_bridges_it(
@@ -1538,9 +1561,9 @@ def test_live_scene_calibration_takes_irregular_update_times(pedestrian, sim_fil
     added = []  # (update time, agent code, t0, done) of every window added to the past
     scene_past = pedestrian.scene_past
 
-    def spied(w, seed, drawn=None):
+    def spied(w, seed, drawn=None, futures="mean"):
         added.extend((live.time, a, t0, done) for a, t0, done in zip(w.agent_id.tolist(), w.t0, w.done))
-        return scene_past(w, seed, drawn=drawn)
+        return scene_past(w, seed, drawn=drawn, futures=futures)
 
     monkeypatch.setattr(pedestrian, "scene_past", spied)
     for f, delay in zip(sorted(set(sim.frame))[:60], late):  # 60 updates: 90 finished windows

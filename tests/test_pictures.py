@@ -625,6 +625,7 @@ def test_visualize_draws_the_scene_fitted_futures(trained, test_csv, preds, tmp_
     some = w.subset(np.linspace(0, len(w) - 1, 48).round().astype(int))  # spread over the scene: fitted or not
     np.testing.assert_allclose(futures.draw(some)[0], predictor.sample(some, k=4, past=past), atol=1e-6)
     assert 0 < len(futures.unfitted) < len(futures.drawn) == len(some)  # both kinds are compared
+    past = predictor.scene_past(w, seed=0, futures="full")  # full draws are fitted to their own levels
     full = ModelFutures(predictor, 4, 0, past=past, futures="full").draw(some)[0]
     np.testing.assert_allclose(full, predictor.sample_kset(some, k=4, kset="none", past=past, futures="full")[0],
                                atol=1e-6)

@@ -7,6 +7,7 @@ import pickle
 import re
 import struct
 import time
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -70,7 +71,7 @@ def test_full_draws_are_the_same_however_little_memory_is_free(trained, sim_file
     p = TrajCVAE.load(trained)
     w = p.make_windows([sim_files["test"]], every_window=True)
     w = w.subset(np.arange(0, len(w), 3))  # a third of them (scene_past draws for each): many passes of 3 still
-    past = p.scene_past(w)
+    past = p.scene_past(w, futures="full")
     runs = {}
     for fit in (None, 3):  # windows per pass: all of a block (plenty free), or 3
         if fit:
@@ -96,7 +97,7 @@ def test_calibration_of_any_number_of_windows_fits_in_memory_with_the_numbers_of
 
     p = TrajCVAE.load(trained)
     w = p.make_windows([sim_files["test"]], every_window=True)
-    past = p.scene_past(w)
+    past = p.scene_past(w, futures="full")
     w = w.subset(np.arange(0, len(w), 6))  # every 6th: fewer density estimates, past and blocks as before
     # 10 windows a block, 3 where a scene's fit decodes its draws beside them: the blocks of one call, and of
     # parts of 9 windows, fall at the same windows.
@@ -224,7 +225,7 @@ def test_a_scene_past_reuses_the_draws_of_the_same_window_and_only_those(trained
     assert len(drawn) == len(w) > 20
     calls = []
     real = p._pool
-    monkeypatch.setattr(p, "_pool", lambda cv, ctx, seed: calls.append(len(ctx)) or real(cv, ctx, seed))
+    monkeypatch.setattr(p, "_pool", lambda cv, ctx, seed, full: calls.append(len(ctx)) or real(cv, ctx, seed, full))
     again = p.scene_past(w, seed=2, drawn=drawn)
     np.testing.assert_allclose(again.levels, past.levels, atol=1e-4)  # float32 sums of another pass size
     assert calls == []
@@ -1140,6 +1141,37 @@ def test_an_output_that_is_an_input_or_write_protected_is_refused(tmp_path, trai
     assert r.exit_code == 1 and not (tmp_path / "new").exists()
 
 
+@pytest.mark.skipif(not ETH_UCY.is_dir(), reason="needs ../shared/datasets/eth_ucy")
+def test_scene_fitted_mean_paths_are_calibrated_as_the_full_draws_are():
+    """`predict --calibrate scene` fits each kind of futures to its own levels: the mean paths it writes by
+    default are mapped by what the scene's past says of mean paths, not of the wider full draws (whose map
+    left them too narrow: 0.06 on this scene). On hotel's test scene, where the plain mean paths are far too
+    wide, the fitted ones are calibrated at the endpoint, as the fitted full draws are."""
+    from trajcvae.calibrate import unfitted
+    from trajcvae.metrics import calibration, hpd_levels
+
+    pedestrian = TrajCVAE.load("pedestrian")
+    rows = pd.read_csv(ETH_UCY / "hotel" / "test" / "biwi_hotel.txt", sep=r"\s+", header=None,
+                       names=["frame", "agent_id", "x", "y"])
+    w = pedestrian.make_windows(rows, every_window=True)
+    where = pd.Series(np.arange(len(w)), index=pd.MultiIndex.from_arrays([w.agent_id, w.t0]))
+    past = pedestrian.scene_past(w)
+    assert past.futures == "mean" and pedestrian.scene_past(w, futures="full").futures == "full"
+    got = {}
+    for calibrate in ("none", "scene"):
+        with warnings.catch_warnings():  # the scene's first windows have too little past: said, and left out here
+            warnings.simplefilter("ignore", TrajCVAEWarning)
+            table = pedestrian.predict(rows, k=100, every_window=True, calibrate=calibrate)
+        first = table.iloc[::100 * 12]  # a window's rows: its 100 futures of 12 steps
+        at = where.loc[list(zip(first.agent_id, first.t0))].to_numpy()
+        fitted = ~unfitted(past, w.scene[at], w.t0[at])
+        assert len(at) == len(w) > 1000 and fitted.sum() > 1000
+        levels = hpd_levels(table[["x", "y"]].to_numpy().reshape(len(at), 100, 12, 2), w.fut[at])[fitted, -1]
+        got[calibrate] = calibration(levels)
+    assert got["none"]["signed_error"] > 0.15  # too wide: the map has work to do
+    assert got["scene"]["error"] < 0.04 and abs(got["scene"]["signed_error"]) < 0.04, got["scene"]
+
+
 def test_scene_calibrated_draws_are_the_plain_ones_moved_along_rays_from_the_most_likely_future(trained, sim_files):
     """`--calibrate scene`: each of a window's K draws is c + f (y - c) at every step, y a plain draw, c the
     window's most likely future and f > 0 a factor per draw and step, from the maps its scene's finished
@@ -1382,6 +1414,10 @@ def test_the_python_api_names_an_argument_of_the_wrong_kind_in_one_line(trained,
         (lambda: run_benchmark(".", None, 3, suite="folders"), "^out must be a path \\(got 3\\)$"),
         (lambda: model.predict(table, k=2, past=model.scene_past(table)), "^past: draws are fitted to a scene's "
          "past with calibrate='scene'; give it, or no past$"),
+        (lambda: model.predict(table, k=2, calibrate="scene", futures="full", past=model.scene_past(table)),
+         "^past: its levels are among mean draws, and these futures are full draws: give "
+         "scene_past\\(\\.\\.\\., futures='full'\\)$"),
+        (lambda: model.scene_past(table, futures="draws"), "^futures must be one of mean, full \\(got 'draws'\\)$"),
         (lambda: OnlinePredictor(model).tracks(state=5), "^state must be what this predictor's state\\(\\) "
          "returned \\(got int\\)$"),
         (lambda: model.predict(table.iloc[:0]), "^the DataFrame has no rows$"),

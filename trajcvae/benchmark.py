@@ -70,7 +70,8 @@ def likelihoods(predictor: TrajCVAE, wt: WindowTensors, fut: np.ndarray, is_samp
 
 MODES = {"km": "kmeans", "ks": "learned"}  # result-key prefix -> K-set mode
 PER_RUN = ("seed",)  # a run's own, left out of the means over seeds (the per-seed table holds it)
-CS_MAP = "quantile per step"  # how `--calibrate scene` maps draws (calibrate.py): numbers of another map are redone
+# How `--calibrate scene` maps draws (calibrate.py): numbers of another map are redone.
+CS_MAP = "quantile per step, fitted per kind of draws"
 
 
 def evaluate_split(predictor: TrajCVAE, test_paths: list[Path], k: int = 20, seed: int = 0,
@@ -165,9 +166,9 @@ def calibrated(predictor: TrajCVAE, w: Windows, seed: int, draws: int = 200, max
 
 
 def scene_calibrated(predictor: TrajCVAE, w: Windows, two: np.ndarray, k: int, seed: int, draws: int) -> dict:
-    """Plain draws fitted to each scene's past (`--calibrate scene`): minADE/minFDE@K over all windows
-    and over `two`, the time per window (the past's levels included) and the calibration (`calibrated`),
-    under the prefix "cs"."""
+    """Plain draws fitted to each scene's past (`--calibrate scene`): minADE/minFDE@K of the mean paths
+    (fitted to their own levels) over all windows and over `two`, the time per window (the past's levels
+    included) and the calibration of full draws (fitted to theirs; `calibrated`), under the prefix "cs"."""
     t = time.perf_counter()
     past = predictor.scene_past(w, seed)
     samples = predictor.sample(w, k=k, seed=seed, past=past)
@@ -175,7 +176,8 @@ def scene_calibrated(predictor: TrajCVAE, w: Windows, two: np.ndarray, k: int, s
     ade, fde = min_ade_fde(samples, w.fut)
     return {"cs_min_ade": float(ade.mean()), "cs_min_fde": float(fde.mean()), "cs_min_ade_2": of_two(ade, two),
             "cs_min_fde_2": of_two(fde, two), "cs_ms_per_window": ms, "cs_map": CS_MAP,
-            **calibrated(predictor, w, seed, draws, past=past, prefix="cs_cal")}
+            **calibrated(predictor, w, seed, draws, past=predictor.scene_past(w, seed, futures="full"),
+                         prefix="cs_cal")}
 
 
 def complete(row: dict, draws: int, calibration_draws: int, is_samples: int = 100, kde_samples: int = 2000,

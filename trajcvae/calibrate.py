@@ -7,7 +7,7 @@ observed by t0, the truth's level among the model's draws is uniform on [0, 1] f
 near 0 where it is too wide, near 1 where it is too narrow. `--calibrate scene` maps each window's draws so
 that the levels of its scene's past become uniform (quantile recalibration, done on the draws):
 
-    the level     of a point at a future step among a window's DRAWS draws of p(y|x) at that step
+    the level     of a point at a future step among a window's DRAWS draws at that step, of the kind mapped
                   (`radial_levels`): its distance r from the most likely future's position c there, in the
                   metric of the draws' covariance, through F, the share of draws nearer c (linear between
                   them; beyond the farthest, a Gaussian's tail, so that a map can reach past the draws)
@@ -17,6 +17,10 @@ that the levels of its scene's past become uniform (quantile recalibration, done
                   (they keep a short past from fitting its own noise); every draw's position y moves along
                   its ray from c from level l = F(r) to level G^-1(l): y -> c + f (y - c),
                   f = F^-1(G^-1(F(r))) / r (`level_map`), a factor per draw and step
+
+The draws are of one kind, and so are the levels their map is fitted on (`ScenePast.futures`): the mean
+paths of p(y|x,z) for z ~ p(z|x) (`predict`'s default), or full draws of p(y|x), the decoder's noise added.
+Mean paths are narrower than full draws, so a map fitted on full draws leaves them too narrow.
 
 Once the scene has MIN_PAST finished windows; before, the draws stay the model's own. If a window's truth
 has the level distribution G of its scene's past, its level among the mapped draws is uniform:
@@ -42,10 +46,12 @@ GRID = np.linspace(0.0, 1.0, 201)  # where each window's G^-1 is tabulated
 class ScenePast:
     """Windows whose futures are known (`TrajCVAE.scene_past`): their scene, the time their future was
     known (t0 + P steps, in the input's time base; the next detection's time where a missed one at the
-    last step was bridged, `Windows.done`) and their truth's level at every future step (`radial_levels`)."""
+    last step was bridged, `Windows.done`), their truth's level at every future step (`radial_levels`) and
+    the kind of draws the levels are among, the kind the past maps: "mean" paths or "full" draws."""
     scene: np.ndarray  # (N,)
     done: np.ndarray  # (N,)
     levels: np.ndarray  # (N, P)
+    futures: str = "mean"
 
     def quantiles(self, scene: np.ndarray, t0: np.ndarray) -> np.ndarray:
         """Each window's map (its scene, its t0): G^-1 at GRID per step, NaN where it has too little past.

@@ -160,7 +160,8 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
     most-likely prediction, both baselines and, with `calibration_draws` > 0, the calibration of plain
     sampling (`calibration_of`); calibrate="scene": of plain draws fitted to each window's scene's past
     (`calibrate.py`), with `unfitted`, how many windows had too little of it; `futures`: the kind of plain
-    futures scored (`TrajCVAE.predict`; the calibration is always of full draws). Errors are in metres; `fps`,
+    futures scored (`TrajCVAE.predict`; each kind fitted to its own levels; the calibration is always of full
+    draws). Errors are in metres; `fps`,
     `scale`, `homography`, `classes`, `columns`: the input's rate, units, classes and column names
     (`TrajCVAE.read`). primary: TrajNet++'s protocol: only each scene record's primary pedestrian, from its
     scene's last observed frame (`TrajCVAE.primary_windows`), with `unscored`, the records whose primary has
@@ -189,8 +190,9 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
         check_scene_names(tracks["scene"], tracks)
         w, of = predictor.primary_windows(tracks, full=True) if primary else \
             (predictor.make_windows(tracks, every_window=True), None)
-    # A scene's past: every finished window of the input (as predict measures it), not only those scored.
-    past = predictor.scene_past(tracks if primary else w, seed) if calibrate == "scene" else None
+    # A scene's past: every finished window of the input (as predict measures it), not only those scored,
+    # its levels among draws of the kind scored; the calibration's full draws need their own (below).
+    past = predictor.scene_past(tracks if primary else w, seed, futures=futures) if calibrate == "scene" else None
     result = {"k": k, "seed": seed, "kset": kset, "draws": draws if kset != "none" else None, "calibrate": calibrate,
               "futures": futures, "scenes": scene_means(window_errors(predictor, w, k, seed, kset, draws, past, log,
                                                                       trajnet=primary, futures=futures))}
@@ -216,5 +218,7 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
             dc = predictor.config.data
             (log or warn)(too_little_past(result["unfitted"], len(w), dc.obs_len, dc.pred_len))
     if calibration_draws > 0:
+        if past is not None and past.futures != "full":
+            past = predictor.scene_past(tracks if primary else w, seed, futures="full")
         result["calibration"] = calibration_of(predictor, w, calibration_draws, seed, past, log)
     return result

@@ -141,7 +141,7 @@ class OnlinePredictor:
         # draws), the draws their truth's levels are read among once their future ends (`scene_past(drawn=)`).
         self._drawn: dict[int, list[tuple[float, torch.Tensor, torch.Tensor]]] = {}
         if calibrate == "scene":
-            self.past = ScenePast(np.zeros(0, object), np.zeros(0), np.zeros((0, cfg.pred_len)))
+            self.past = ScenePast(np.zeros(0, object), np.zeros(0), np.zeros((0, cfg.pred_len)), futures)
             self._keep += cfg.pred_len * self._step + self._max_gap
         # The history held, as columns in metres sorted by (agent, time); agents by integer code, so the
         # windows work on numbers (a code is forgotten with the agent's last row).
@@ -386,9 +386,10 @@ class OnlinePredictor:
             return
         w = concat_windows(parts, "windows")
         drawn = [self._drawn_at(c, t0) for c, t0 in zip(w.agent_id.tolist(), w.t0.tolist())]
-        new, old = self.model.scene_past(w, self.seed, drawn=drawn), self.past
+        new, old = self.model.scene_past(w, self.seed, drawn=drawn, futures=self.future_kind), self.past
         self.past = ScenePast(*(np.concatenate([a, b])[-PAST_HELD:] for a, b in
-                                ((old.scene, new.scene), (old.done, new.done), (old.levels, new.levels))))
+                                ((old.scene, new.scene), (old.done, new.done), (old.levels, new.levels))),
+                              futures=self.future_kind)
 
     def _drawn_at(self, code: int, t0: float):
         """The (inputs, draws) agent `code`'s window at t0 was predicted with, or None."""

@@ -188,6 +188,10 @@ class TrajCVAE:
         fit = past is not None and not most_likely  # each batch's maps are looked up as it is drawn
         if fit and not isinstance(w, Windows):
             raise TrajCVAEError("past: a scene's past is looked up by each window's scene and t0; pass Windows")
+        kind = "full" if full and not most_likely else "mean"  # of the futures drawn, and of the maps they need
+        if fit and past.futures != kind:
+            raise TrajCVAEError(f"past: its levels are among {past.futures} draws, and these futures are {kind} draws: "
+                                f"give scene_past(..., futures={kind!r})")
         pool = draws if kset != "none" else k
         decoded = _decoded(k, kset, draws, fit)
         batch_size = noise_block(k, kset, draws, fit, batch_size)
@@ -223,7 +227,7 @@ class TrajCVAE:
                 y = self.model.sample(b, k, gen, full=full, ctx=ctx, noise=part)  # (B, K, P, 2)
                 at = idx.numpy()
                 q = torch.from_numpy(past.quantiles(w.scene[at], w.t0[at])).float().to(self.device)  # NaN: unfitted
-                pool = self._pool(b.cv, ctx, seed)  # (B, S, P, 2)
+                pool = self._pool(b.cv, ctx, seed, full)  # (B, S, P, 2), of the kind drawn
                 if pools is not None:
                     pools.append((_pool_key(ctx, b.cv), pool))
                 y = c + level_map(pool, c[:, 0], y, q)[..., None] * (y - c)  # (B, K, P, 2)
@@ -258,16 +262,19 @@ class TrajCVAE:
         return torch.randn(k, -(-2 * P // 16) * 16, generator=gen)[:, :2 * P].reshape(1, k, P, 2)
 
     def scene_past(self, data: pd.DataFrame | Iterable[str | Path] | Windows, seed: int = 0,
-                   batch: int = 256, drawn: list | None = None) -> ScenePast | None:
+                   batch: int = 256, drawn: list | None = None, futures: str = "mean") -> ScenePast | None:
         """What `--calibrate scene` reads: for every window of `data` (`Windows` built with every_window, or
         the tracks, whose windows are made a piece at a time) whose future is known, its truth's level at
-        every future step among `calibrate.DRAWS` draws of p(y|x) (`calibrate.radial_levels`), with its scene
-        and the time its future was known (`Windows.known_at`). None when no window is. A window's level
-        depends on it and `seed` alone.
+        every future step among `calibrate.DRAWS` draws of the kind `futures` names (`predict`'s: "mean"
+        paths, or "full" draws of p(y|x); `calibrate.radial_levels`), with its scene and the time its future
+        was known (`Windows.known_at`): the past that maps draws of that kind. None when no window is. A
+        window's level depends on it and `seed` alone.
         `drawn` (`Windows` only): per window, None or the (inputs, draws) it was predicted with
-        (`sample_kset(pools=)`, same seed); where its inputs now are the same, those draws are reused."""
+        (`sample_kset(pools=)`, same seed and kind); where its inputs now are the same, those draws are reused."""
         check_seed(_whole(seed, "--seed"))  # a seed it must have: levels depend on it
         check_count(batch, "batch")
+        check_futures(futures)
+        full = futures == "full"
         if drawn is not None and not (isinstance(data, Windows) and len(drawn) == len(data)):
             raise TrajCVAEError("scene_past: `drawn` needs Windows and one entry per window")
         parts = [data] if isinstance(data, Windows) else iter_windows(self.read(data), self.config.data, "windows")
@@ -279,19 +286,20 @@ class TrajCVAE:
                 raise TrajCVAEError("scene_past reads windows with their futures: make_windows(..., every_window=True)")
             wt = WindowTensors.from_windows(part)
             levels += [self._truth_levels(make_batch(wt, torch.arange(lo, min(lo + batch, len(wt))), self.config.data,
-                                                     self.device), seed, drawn and drawn[lo:lo + batch])
+                                                     self.device), seed, full, drawn and drawn[lo:lo + batch])
                        for lo in range(0, len(wt), batch)]
             scene.append(part.scene)
             done.append(part.known_at())
         if not scene:
             return None
-        return ScenePast(np.concatenate(scene), np.concatenate(done), np.concatenate(levels))
+        return ScenePast(np.concatenate(scene), np.concatenate(done), np.concatenate(levels), futures)
 
     @torch.inference_mode()
-    def _truth_levels(self, b, seed: int, drawn: list | None = None) -> np.ndarray:
-        """The truth's level at every future step among the window's draws of p(y|x) there
-        (`calibrate.radial_levels`), in the agent frame, which levels do not see (they are distances in the
-        draws' own metric). `drawn`: per window, None or the (inputs, draws) drawn for it before.  -> (B, P)"""
+    def _truth_levels(self, b, seed: int, full: bool, drawn: list | None = None) -> np.ndarray:
+        """The truth's level at every future step among the window's draws there (`_pool`'s, full draws of
+        p(y|x) or mean paths; `calibrate.radial_levels`), in the agent frame, which levels do not see (they
+        are distances in the draws' own metric). `drawn`: per window, None or the (inputs, draws) drawn for it
+        before.  -> (B, P)"""
         ctx = self.model.context(b)  # (B, H)
         c = self.model.most_likely(b, ctx)[:, 0]  # (B, P, 2)
         # Draws made from the same inputs (context and constant-velocity path) are reused: the same noise
@@ -300,24 +308,25 @@ class TrajCVAE:
         same = torch.tensor([d is not None and torch.allclose(d[0], k, rtol=0, atol=1e-5)
                              for d, k in zip(drawn or [None] * len(key), key)], dtype=torch.bool)
         if not same.any():
-            pool = self._pool(b.cv, ctx, seed)  # (B, S, P, 2)
+            pool = self._pool(b.cv, ctx, seed, full)  # (B, S, P, 2)
         else:
             pool = torch.empty(len(ctx), DRAWS, *b.cv.shape[1:], device=ctx.device)
             pool[same] = torch.stack([d[1] for d, s in zip(drawn, same.tolist()) if s]).to(ctx.device)
             if not same.all():
-                pool[~same] = self._pool(b.cv[~same], ctx[~same], seed)
+                pool[~same] = self._pool(b.cv[~same], ctx[~same], seed, full)
         return radial_levels(pool, c, b.fut[:, None])[:, 0].double().cpu().numpy()
 
-    def _pool(self, cv: torch.Tensor, ctx: torch.Tensor, seed: int) -> torch.Tensor:
-        """`calibrate.DRAWS` draws of p(y|x) per window, in the agent frame: every window gets the same
-        standard-normal draws, from a generator seeded with `seed`, as in `CVAE.sample`, so a window's pool
-        does not depend on the others of its batch.  -> (B, S, P, 2)"""
+    def _pool(self, cv: torch.Tensor, ctx: torch.Tensor, seed: int, full: bool) -> torch.Tensor:
+        """`calibrate.DRAWS` draws per window, in the agent frame: full draws of p(y|x), or (full=False)
+        their mean paths, the decoder's means of the same z's. Every window gets the same standard-normal
+        draws, from a generator seeded with `seed`, as in `CVAE.sample`, so a window's pool does not depend on
+        the others of its batch.  -> (B, S, P, 2)"""
         gen = torch.Generator().manual_seed(torch_seed(seed))
         eps = torch.randn(DRAWS, self.model.z_dim, generator=gen).to(self.device)  # (S, Z)
         noise = torch.randn(DRAWS, self.config.data.pred_len, 2, generator=gen).to(self.device)  # (S, P, 2)
         p = self.model.prior(ctx).base_dist
         y = self.model.decode(ctx, p.loc.unsqueeze(1) + p.scale.unsqueeze(1) * eps, cv).base_dist  # (B, S, P, 2)
-        return y.loc + y.scale * noise
+        return y.loc + y.scale * noise if full else y.loc
 
     def check_kset(self, k: int, kset: str) -> None:
         """--kset learned needs this model's sampler, at its K: refused in one line otherwise."""
@@ -539,7 +548,7 @@ class TrajCVAE:
         if calibrate == "none":
             past = None
         elif past is None:
-            past = self.scene_past(w if every_window else tracks, seed)
+            past = self.scene_past(w if every_window else tracks, seed, futures=futures)
             n_unfitted = int(unfitted(past, w.scene, w.t0).sum())
             if n_unfitted:
                 said.append(too_little_past(n_unfitted, len(w), self.config.data.obs_len, self.config.data.pred_len))
@@ -767,7 +776,7 @@ def predict_to_file(model: "str | Path | TrajCVAE", data: pd.DataFrame | Iterabl
     integral = (whole, whole and bool(np.all(np.abs(steps - np.round(steps)) < 1e-9)))  # t0, the futures' frames
     scenes = sorted(str(s) for s in pd.unique(tracks["scene"]))
     units, column, labels = tracks.attrs.get("units"), time_column(tracks), agent_table(tracks)
-    past = None if calibrate == "none" else predictor.scene_past(tracks, seed)
+    past = None if calibrate == "none" else predictor.scene_past(tracks, seed, futures=futures)
     n_unfitted = 0  # with --calibrate scene: agents whose scene had too little past to fit their draws
     n = skipped = hidden = 0  # hidden: future points past a homography's horizon (no pixel)
     decimals = dict.fromkeys(position_columns(units), output_decimals(units))  # the rest: 4 decimals

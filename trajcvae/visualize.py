@@ -202,7 +202,7 @@ def visualize(model: str | Path | TrajCVAE, data: Iterable[str | Path], out: str
         predictor = TrajCVAE.given(model, device, max_gap)
         df = predictor.read(data, fps, scale, homography, classes, columns)
         predictor.check_kset(k, kset)
-        past = predictor.scene_past(df, 0 if seed is None else seed) if calibrate == "scene" else None
+        past = predictor.scene_past(df, 0 if seed is None else seed, futures=futures) if calibrate == "scene" else None
         source = ModelFutures(predictor, k, 0 if seed is None else seed, kset, draws, past, calibrate, futures)
     if isinstance(source, ModelFutures):
         source.predictor.check_speeds(df, log)
