@@ -826,6 +826,22 @@ def test_a_finished_split_asked_for_other_likelihood_samples_remeasures_them_and
     assert again["min_ade"] == first["min_ade"] and again["predict_ms_per_window"] == first["predict_ms_per_window"]
 
 
+def test_a_finished_split_scored_with_another_scene_fit_redoes_those_numbers(trained, sim_files, tmp_path):
+    """A finished split whose `--calibrate scene` numbers were made by another map (`CS_MAP`, results.json's
+    cs_map) is not complete: evaluate_split redoes them, and keeps the rest as it was."""
+    from trajcvae.benchmark import CS_MAP, complete, evaluate_split
+    predictor = TrajCVAE.load(trained)
+    test = pd.read_csv(sim_files["test"])
+    test[test.frame < 300].to_csv(tmp_path / "short.csv", index=False)
+    options = dict(k=6, is_samples=2, kde_samples=10, draws=0, calibration_draws=20)
+    first = evaluate_split(predictor, [tmp_path / "short.csv"], **options)
+    assert first["cs_map"] == CS_MAP and complete(first, 0, 20, 2, 10, learned=False)
+    old = dict(first, cs_map="quantile per step", cs_min_ade=9.0, min_ade=8.0)  # numbers of the earlier map
+    assert not complete(old, 0, 20, 2, 10, learned=False)
+    again = evaluate_split(predictor, [tmp_path / "short.csv"], known=old, **options)
+    assert again["cs_map"] == CS_MAP and again["cs_min_ade"] == first["cs_min_ade"] and again["min_ade"] == 8.0
+
+
 def test_benchmark_refuses_unknown_suite_and_split(tmp_path):
     for option, value, expected in (("--splits", "", "--splits names no split"),
                                     ("--is-samples", 0, "--is-samples must be >= 1 (got 0)"),

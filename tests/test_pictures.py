@@ -646,7 +646,8 @@ def test_visualize_draws_the_scene_fitted_futures(trained, test_csv, preds, tmp_
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(TrajCVAE, "sample_kset",
                    lambda self, *a, **kw: asked.append(kw.get("futures")) or real(self, *a, **kw))
-        r = run("visualize", trained, test_csv, "--grid", 2, "-k", 4, "--futures", "full", "--out", out)
+        r = run("visualize", trained, test_csv, "--grid", 2, "-k", 4, "--futures", "full", "--calibrate", "scene",
+                "--out", out)  # full draws, fitted to the levels of full draws
     assert r.exit_code == 0 and asked and set(asked) == {"full"}, (r.output, asked)
     # Tracks of another scene than the table's: one line naming both, no traceback.
     other = tmp_path / "elsewhere.csv"

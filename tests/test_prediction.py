@@ -1142,11 +1142,12 @@ def test_an_output_that_is_an_input_or_write_protected_is_refused(tmp_path, trai
 
 
 @pytest.mark.skipif(not ETH_UCY.is_dir(), reason="needs ../shared/datasets/eth_ucy")
-def test_scene_fitted_mean_paths_are_calibrated_as_the_full_draws_are():
+def test_scene_fitted_mean_paths_are_calibrated_as_the_full_draws_are(tmp_path):
     """`predict --calibrate scene` fits each kind of futures to its own levels: the mean paths it writes by
     default are mapped by what the scene's past says of mean paths, not of the wider full draws (whose map
     left them too narrow: 0.06 on this scene). On hotel's test scene, where the plain mean paths are far too
-    wide, the fitted ones are calibrated at the endpoint, as the fitted full draws are."""
+    wide, the fitted ones are calibrated at the endpoint, as the fitted full draws the command line writes
+    are."""
     from trajcvae.calibrate import unfitted
     from trajcvae.metrics import calibration, hpd_levels
 
@@ -1155,21 +1156,30 @@ def test_scene_fitted_mean_paths_are_calibrated_as_the_full_draws_are():
                        names=["frame", "agent_id", "x", "y"])
     w = pedestrian.make_windows(rows, every_window=True)
     where = pd.Series(np.arange(len(w)), index=pd.MultiIndex.from_arrays([w.agent_id, w.t0]))
-    past = pedestrian.scene_past(w)
-    assert past.futures == "mean" and pedestrian.scene_past(w, futures="full").futures == "full"
+    past = pedestrian.scene_past(w)  # (which windows it fits: those with 10 finished before them)
+    assert past.futures == "mean"
+    rows.to_csv(tmp_path / "hotel.csv", index=False)
+    r = cli("predict", "pedestrian", tmp_path / "hotel.csv", "--every-window", "-k", 100, "--futures", "full",
+            "--calibrate", "scene", "--out", tmp_path / "full.parquet")
+    assert r.exit_code == 0, r.output
     got = {}
-    for calibrate in ("none", "scene"):
-        with warnings.catch_warnings():  # the scene's first windows have too little past: said, and left out here
-            warnings.simplefilter("ignore", TrajCVAEWarning)
-            table = pedestrian.predict(rows, k=100, every_window=True, calibrate=calibrate)
+    for calibrate in ("none", "scene", "full"):
+        if calibrate == "full":
+            table = pd.read_parquet(tmp_path / "full.parquet")
+        else:
+            with warnings.catch_warnings():  # the first windows have too little past: said, and left out here
+                warnings.simplefilter("ignore", TrajCVAEWarning)
+                table = pedestrian.predict(rows, k=100, every_window=True, calibrate=calibrate)
         first = table.iloc[::100 * 12]  # a window's rows: its 100 futures of 12 steps
         at = where.loc[list(zip(first.agent_id, first.t0))].to_numpy()
         fitted = ~unfitted(past, w.scene[at], w.t0[at])
         assert len(at) == len(w) > 1000 and fitted.sum() > 1000
-        levels = hpd_levels(table[["x", "y"]].to_numpy().reshape(len(at), 100, 12, 2), w.fut[at])[fitted, -1]
+        endpoints = table[["x", "y"]].to_numpy().reshape(len(at), 100, 12, 2)[:, :, -1:]  # (N, 100, 1, 2)
+        levels = hpd_levels(endpoints, w.fut[at, -1:])[fitted, 0]
         got[calibrate] = calibration(levels)
     assert got["none"]["signed_error"] > 0.15  # too wide: the map has work to do
-    assert got["scene"]["error"] < 0.04 and abs(got["scene"]["signed_error"]) < 0.04, got["scene"]
+    for fitted in ("scene", "full"):
+        assert got[fitted]["error"] < 0.04 and abs(got[fitted]["signed_error"]) < 0.04, (fitted, got[fitted])
 
 
 def test_scene_calibrated_draws_are_the_plain_ones_moved_along_rays_from_the_most_likely_future(trained, sim_files):
@@ -1415,7 +1425,7 @@ def test_the_python_api_names_an_argument_of_the_wrong_kind_in_one_line(trained,
         (lambda: model.predict(table, k=2, past=model.scene_past(table)), "^past: draws are fitted to a scene's "
          "past with calibrate='scene'; give it, or no past$"),
         (lambda: model.predict(table, k=2, calibrate="scene", futures="full", past=model.scene_past(table)),
-         "^past: its levels are among mean draws, and these futures are full draws: give "
+         "^past: its levels are among mean paths, and these futures are full draws: give "
          "scene_past\\(\\.\\.\\., futures='full'\\)$"),
         (lambda: model.scene_past(table, futures="draws"), "^futures must be one of mean, full \\(got 'draws'\\)$"),
         (lambda: OnlinePredictor(model).tracks(state=5), "^state must be what this predictor's state\\(\\) "

@@ -190,8 +190,9 @@ class TrajCVAE:
             raise TrajCVAEError("past: a scene's past is looked up by each window's scene and t0; pass Windows")
         kind = "full" if full and not most_likely else "mean"  # of the futures drawn, and of the maps they need
         if fit and past.futures != kind:
-            raise TrajCVAEError(f"past: its levels are among {past.futures} draws, and these futures are {kind} draws: "
-                                f"give scene_past(..., futures={kind!r})")
+            named = {"mean": "mean paths", "full": "full draws"}
+            raise TrajCVAEError(f"past: its levels are among {named.get(past.futures, repr(past.futures))}, and these "
+                                f"futures are {named[kind]}: give scene_past(..., futures={kind!r})")
         pool = draws if kset != "none" else k
         decoded = _decoded(k, kset, draws, fit)
         batch_size = noise_block(k, kset, draws, fit, batch_size)
