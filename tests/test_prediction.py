@@ -20,6 +20,7 @@ from trajcvae import TrajCVAE, checkpoint
 from trajcvae.kset import KSetSampler, _val_min_ade, kmeans_futures, nearest_shares, train_kset
 from trajcvae.errors import CheckpointError, DataError, TrajCVAEError, TrajCVAEWarning
 from trajcvae.batch import WindowTensors, make_batch
+from trajcvae.calibrate import ScenePast
 from trajcvae.predict import OUTPUT_COLUMNS, predict_to_file
 
 from tests.helpers import ETH_UCY, ROOT, cli, one_line_error
@@ -1428,6 +1429,8 @@ def test_the_python_api_names_an_argument_of_the_wrong_kind_in_one_line(trained,
          "^past: its levels are among mean paths, and these futures are full draws: give "
          "scene_past\\(\\.\\.\\., futures='full'\\)$"),
         (lambda: model.scene_past(table, futures="draws"), "^futures must be one of mean, full \\(got 'draws'\\)$"),
+        (lambda: ScenePast(np.zeros(0), np.zeros(0), np.zeros((0, 12)), "all"), "^ScenePast: futures must be 'mean' "
+         "or 'full', the kind its levels are among \\(got 'all'\\)$"),
         (lambda: OnlinePredictor(model).tracks(state=5), "^state must be what this predictor's state\\(\\) "
          "returned \\(got int\\)$"),
         (lambda: model.predict(table.iloc[:0]), "^the DataFrame has no rows$"),

@@ -36,6 +36,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .errors import TrajCVAEError
+
 DRAWS = 200  # draws of p(y|x) per window behind its levels and its map
 PSEUDO = 10  # evenly spread levels added to every scene's past
 MIN_PAST = 10  # finished windows a scene needs before its draws are mapped
@@ -52,6 +54,11 @@ class ScenePast:
     done: np.ndarray  # (N,)
     levels: np.ndarray  # (N, P)
     futures: str = "mean"
+
+    def __post_init__(self):
+        if self.futures not in ("mean", "full"):
+            raise TrajCVAEError(f"ScenePast: futures must be 'mean' or 'full', the kind its levels are among "
+                                f"(got {self.futures!r})")
 
     def quantiles(self, scene: np.ndarray, t0: np.ndarray) -> np.ndarray:
         """Each window's map (its scene, its t0): G^-1 at GRID per step, NaN where it has too little past.
