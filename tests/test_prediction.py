@@ -1210,6 +1210,36 @@ def test_scene_calibrated_draws_are_the_plain_ones_moved_along_rays_from_the_mos
         m.predict([sim_files["test"]], k=5, seed=3, calibrate="scene", every_window=True)
 
 
+def test_a_scene_past_is_read_in_the_input_s_units_and_a_given_one_says_what_it_leaves_unfitted(trained, sim_files,
+                                                                                                 tmp_path):
+    """`scene_past` reads files as `predict` does (fps, scale, homography, classes, columns), and judges their
+    speeds: a past of a centimetre file with scale=0.01 is that of the same tracks in metres, and the futures
+    fitted to it are `predict`'s own. A past given to `predict` is held to the same account as one measured
+    there: windows it cannot fit (too little of their scene, or another scene) are said."""
+    m = TrajCVAE.load(trained)
+    tracks = pd.read_csv(sim_files["test"])
+    tracks.assign(x=tracks.x * 100, y=tracks.y * 100).to_csv(tmp_path / "cm.csv", index=False)
+    metres = m.scene_past([sim_files["test"]])
+    cm = m.scene_past([tmp_path / "cm.csv"], scale=0.01)
+    np.testing.assert_allclose(cm.levels, metres.levels, atol=1e-4)
+    with pytest.warns(TrajCVAEWarning, match="median speed of the tracks is 111 m/s"):  # cm read as metres: said
+        m.scene_past([tmp_path / "cm.csv"])
+    said = {}
+    for name, past in (("own", None), ("given", cm)):  # every window: the first ones have too little past
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            said[name] = m.predict([tmp_path / "cm.csv"], k=3, scale=0.01, calibrate="scene", past=past,
+                                   every_window=True), [str(c.message) for c in caught]
+    np.testing.assert_allclose(said["given"][0][["x", "y"]], said["own"][0][["x", "y"]], atol=1e-3)
+    assert said["given"][1] == said["own"][1] and any(" windows had fewer than 10" in line for line in said["own"][1])
+    elsewhere = ScenePast(np.array(["another"] * 20), np.zeros(20), np.full((20, 12), 0.5))
+    n = len(m.make_windows([sim_files["test"]]))
+    with pytest.warns(TrajCVAEWarning, match=rf"^calibrate='scene': {n} of {n} windows had fewer than 10"):
+        m.predict([sim_files["test"]], k=3, calibrate="scene", past=elsewhere)  # nothing of its scene: unfitted
+    with pytest.raises(TrajCVAEError, match="^scene_past: scale is how files or a DataFrame are read; windows"):
+        m.scene_past(m.make_windows([sim_files["test"]], every_window=True), scale=0.01)
+
+
 def test_cli_scene_calibration(tmp_path, trained, sim_files):
     out = tmp_path / "p.csv"
     r = cli("predict", trained, sim_files["test"], "-k", 3, "--calibrate", "scene", "--out", out)

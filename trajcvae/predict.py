@@ -263,13 +263,16 @@ class TrajCVAE:
         return torch.randn(k, -(-2 * P // 16) * 16, generator=gen)[:, :2 * P].reshape(1, k, P, 2)
 
     def scene_past(self, data: pd.DataFrame | Iterable[str | Path] | Windows, seed: int = 0,
-                   batch: int = 256, drawn: list | None = None, futures: str = "mean") -> ScenePast | None:
+                   batch: int = 256, drawn: list | None = None, futures: str = "mean", fps: float | None = None,
+                   scale: float | str | Path | dict | None = None, homography: str | Path | None = None,
+                   classes: Iterable[str] | None = None, columns: str | dict | None = None) -> ScenePast | None:
         """What `--calibrate scene` reads: for every window of `data` (`Windows` built with every_window, or
         the tracks, whose windows are made a piece at a time) whose future is known, its truth's level at
         every future step among `calibrate.DRAWS` draws of the kind `futures` names (`predict`'s: "mean"
         paths, or "full" draws of p(y|x); `calibrate.radial_levels`), with its scene and the time its future
         was known (`Windows.known_at`): the past that maps draws of that kind. None when no window is. A
-        window's level depends on it and `seed` alone.
+        window's level depends on it and `seed` alone. `fps`, `scale`, `homography`, `classes`, `columns`: the
+        input's rate, units, classes and column names, as `predict` reads it (see `read`; not for Windows).
         `drawn` (`Windows` only): per window, None or the (inputs, draws) it was predicted with
         (`sample_kset(pools=)`, same seed and kind); where its inputs now are the same, those draws are reused."""
         check_seed(_whole(seed, "--seed"))  # a seed it must have: levels depend on it
@@ -278,7 +281,17 @@ class TrajCVAE:
         full = futures == "full"
         if drawn is not None and not (isinstance(data, Windows) and len(drawn) == len(data)):
             raise TrajCVAEError("scene_past: `drawn` needs Windows and one entry per window")
-        parts = [data] if isinstance(data, Windows) else iter_windows(self.read(data), self.config.data, "windows")
+        reading = {"fps": fps, "scale": scale, "homography": homography, "classes": classes, "columns": columns}
+        if isinstance(data, Windows):
+            given = [name for name, value in reading.items() if value is not None]
+            if given:
+                raise TrajCVAEError(f"scene_past: {given[0]} is how files or a DataFrame are read; windows were read "
+                                    "already (give it to make_windows)")
+            parts = [data]
+        else:
+            tracks = self.read(data, **reading)
+            self.check_speeds(tracks)  # (once per table: a table judged already is not warned of again)
+            parts = iter_windows(tracks, self.config.data, "windows")
         scene, done, levels = [], [], []
         for part in parts:
             if not len(part):
@@ -512,8 +525,8 @@ class TrajCVAE:
         are present (evaluation mode). kset: "kmeans" or "learned" adds a `weight` column (`sample_kset`;
         `draws` plain draws behind each K-set). calibrate="scene": plain draws mapped to fit how the model has
         done on each scene of `data` so far (`calibrate.py`; it predicts every finished window of `data`
-        first, unless `past`, a past measured already (`scene_past`; `OnlinePredictor` keeps its own), is
-        given). fps, scale, homography, columns: the input's rate, units and column names (see `read`).
+        first, unless `past`, a past measured already (`scene_past`, of the same kind of futures, with the
+        input read as here; `OnlinePredictor` keeps its own), is given). fps, scale, homography, columns: the input's rate, units and column names (see `read`).
         primary: for TrajNet++ input, one forecast per scene record instead, of its primary pedestrian from the
         scene's last observed frame (`scene_records`), with the record's `scene_id` column. futures: "mean",
         each future the mean path of p(y|x,z) for one z ~ p(z|x) (smooth: what best-of-K scores), or "full", a
@@ -532,8 +545,7 @@ class TrajCVAE:
                        calibrate: str = "none", past: ScenePast | None = None,
                        columns=None, primary: bool = False, futures: str = "mean") -> tuple[pd.DataFrame, list[str]]:
         """`predict`'s table and its warning lines: windows whose scene had too little past to calibrate on
-        (when `past` is measured here: a caller that keeps its own past knows how far it reaches), and
-        future points past a homography's horizon."""
+        (in `past`, given or measured here), and future points past a homography's horizon."""
         k, seed, draws = check_sampling(k, seed, kset, draws, calibrate, futures)
         check_flags(every_window=every_window, primary=primary)
         check_primary(primary, every_window, since)
@@ -548,8 +560,9 @@ class TrajCVAE:
         said = []
         if calibrate == "none":
             past = None
-        elif past is None:
-            past = self.scene_past(w if every_window else tracks, seed, futures=futures)
+        else:
+            if past is None:
+                past = self.scene_past(w if every_window else tracks, seed, futures=futures)
             n_unfitted = int(unfitted(past, w.scene, w.t0).sum())
             if n_unfitted:
                 said.append(too_little_past(n_unfitted, len(w), self.config.data.obs_len, self.config.data.pred_len))
