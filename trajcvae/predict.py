@@ -144,7 +144,8 @@ class TrajCVAE:
         (`sample_kset`, without its weights). `past` (`scene_past`; `w` must be `Windows`): plain draws
         mapped to fit their scene's past (`calibrate.py`). Every batch draws z from a generator
         seeded with `seed`, so a window's futures do not depend on which other windows share its call or
-        batch; `full` draws' noise is drawn per block of `batch_size` windows, so it depends on a window's
+        batch, up to float rounding (which `past`'s map can stretch to millimetres, docs/model.md); `full`
+        draws' noise is drawn per block of `batch_size` windows, so it depends on a window's
         place in the call, never on the memory free."""
         return self._draw(w, k, seed, most_likely, full, batch_size, kset, draws, past)[0]
 
