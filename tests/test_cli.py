@@ -67,7 +67,7 @@ def test_end_to_end_train_predict_evaluate(tmp_path, sim_files):
     assert overall["ncv_min_ade"] > 0 and overall["cv_ade"] > 0
     cal = result["calibration"]  # plain sampling's honesty, from 200 draws per window
     assert cal["draws"] == 200 and len(cal["final"]["coverage"]) == len(cal["final"]["p"]) == 10
-    assert 0 <= cal["final"]["error"] <= 1 and "calibration of plain sampling (200 draws)" in r.output
+    assert 0 <= cal["final"]["error"] <= 1 and "calibration of full draws of p(y|x) (200 draws)" in r.output
     # The run's learned K-set: 20 futures per agent, with weights.
     r = cli("predict", out / "best.pt", sim_files["test"], "--kset", "learned", "--out", preds)
     assert r.exit_code == 0, r.output

@@ -1258,7 +1258,7 @@ def test_cli_scene_calibration(tmp_path, trained, sim_files):
                    "--futures full draws plain futures", "--kset learned")
     r = cli("evaluate", trained, sim_files["test"], "-k", 3, "--calibrate", "scene", "--calibration", 100)
     assert r.exit_code == 0 and "best of K=3, scene-fitted draws" in r.output, r.output
-    assert "calibration of plain draws fitted to the scene's past (100 draws)" in r.output
+    assert "calibration of full draws of p(y|x) fitted to the scene's past (100 draws)" in r.output
     assert "warning: --calibrate scene:" in r.output  # the file's first windows had no past, as with predict
     from trajcvae.evaluate import evaluate
 

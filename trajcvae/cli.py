@@ -712,7 +712,7 @@ def print_calibration(cal: dict) -> None:
     shown = [i for i, p in enumerate(final["p"]) if p in (0.5, 0.8, 0.95)]
     cover = ", ".join(f"{final['p'][i]:.0%} region {final['coverage'][i]:.2f} ({every['coverage'][i]:.2f})"
                       for i in shown)
-    of = cal.get("of", "plain sampling")
+    of = cal.get("of", "full draws of p(y|x)")
     result(f"calibration of {of} ({cal['draws']} draws), truth inside the endpoint's (all steps') {cover}; error "
            f"{final['error']:.3f} ({every['error']:.3f}), signed {final['signed_error']:+.3f} "
            f"({every['signed_error']:+.3f})")

@@ -133,7 +133,7 @@ def calibration_of(predictor: TrajCVAE, w: Windows, draws: int = 200, seed: int 
                     log(f"calibration: {draws} full draws for each of {len(w):,} windows, about "
                         f"{left / 60:.0f} min (--calibration 0 skips it, a smaller --calibration is faster)")
     levels = np.concatenate(levels)  # (N, P)
-    return {"draws": draws, "of": "plain sampling" if past is None else "plain draws fitted to the scene's past",
+    return {"draws": draws, "of": "full draws of p(y|x)" + ("" if past is None else " fitted to the scene's past"),
             "final": calibration(levels[:, -1]), "all_steps": calibration(levels)}
 
 
