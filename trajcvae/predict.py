@@ -527,7 +527,8 @@ class TrajCVAE:
         `draws` plain draws behind each K-set). calibrate="scene": plain draws mapped to fit how the model has
         done on each scene of `data` so far (`calibrate.py`; it predicts every finished window of `data`
         first, unless `past`, a past measured already (`scene_past`, of the same kind of futures, with the
-        input read as here; `OnlinePredictor` keeps its own), is given). fps, scale, homography, columns: the input's rate, units and column names (see `read`).
+        input read as here; `OnlinePredictor` keeps its own), is given). fps, scale, homography, columns: the
+        input's rate, units and column names (see `read`).
         primary: for TrajNet++ input, one forecast per scene record instead, of its primary pedestrian from the
         scene's last observed frame (`scene_records`), with the record's `scene_id` column. futures: "mean",
         each future the mean path of p(y|x,z) for one z ~ p(z|x) (smooth: what best-of-K scores), or "full", a
