@@ -636,6 +636,9 @@ def test_visualize_draws_the_scene_fitted_futures(trained, test_csv, preds, tmp_
     assert len(sample_pixels(ok_png(out))) > 3
     # The grid's first window has no past in its scene: said in one line, as by `predict`.
     assert "warning: --calibrate scene: 1 of 3 windows had fewer than 10 finished windows" in r.output
+    # The default picture is of the first window whose draws the scene's past fits (the file's first has none).
+    r = run("visualize", trained, test_csv, "-k", 4, "--calibrate", "scene", "--out", out)
+    assert r.exit_code == 0 and "had fewer than" not in r.output, r.output
     _one_line_error(run("visualize", preds, test_csv, "--calibrate", "scene", "--out", out),
                     "--calibrate scene", "holds futures already")
     _one_line_error(run("visualize", preds, test_csv, "--kset", "kmeans", "--out", out),

@@ -732,7 +732,8 @@ def visualize(
                                                 "--animate GIF is written to its own path).")] = None,
     scene: Annotated[Optional[str], typer.Option(help="Scene to draw (default: the first).")] = None,
     agent: Annotated[Optional[str], typer.Option(help="Agent id (default: the first agent with a known "
-                                                      "future, or a random one with --seed).")] = None,
+                                                      "future, with --calibrate scene one whose scene's past "
+                                                      "fits its draws; or a random one with --seed).")] = None,
     t0: Annotated[Optional[float], number_option(help="Frame id of the agent's last observed position, or its "
                                                      "time in seconds for an input with a time column or files of "
                                                      "several frame rates (default: its first full window).")] = None,

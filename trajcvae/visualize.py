@@ -1050,22 +1050,35 @@ def _known(fut: np.ndarray) -> np.ndarray:
     return np.isfinite(fut).all((1, 2))  # (N,) the whole true future is in the data
 
 
+def _wanted(p: Pool, futures, fitted: bool) -> np.ndarray:
+    """Candidates of `p` whose true future is known and, with `fitted` (draws fitted to the scene's past), whose
+    scene had the past to fit their draws by their t0 (the others' draws are the model's own).  -> (n,) indices"""
+    keep = _known(p.fut)
+    if fitted:
+        keep &= ~unfitted(futures.past, p.keys["scene"].to_numpy(), p.keys["t0"].to_numpy(np.float64))
+    return np.flatnonzero(keep)
+
+
 def one_window(tracks: SceneTracks, futures, scene: str | None, agent: str | None, t0: float | None,
                seed: int | None) -> Windows:
     """The window of --agent at --t0; without them the first (or, with --seed, a random) window, preferring
-    one whose true future is known."""
+    one whose true future is known and, with draws fitted to the scene's past, one whose scene had that past
+    by its t0."""
+    fit = isinstance(futures, ModelFutures) and futures.past is not None
     if t0 is None and seed is None and scene is None and agent is None and not isinstance(futures, TableFutures):
-        for s in tracks.scenes:  # the whole pool's first known window is its first such scene's: build no more
-            try:
-                p = pool(tracks, futures, s, None)
-            except TrajCVAEError:  # a scene of no window (each agent seen once)
-                continue
-            known = np.flatnonzero(_known(p.fut))
-            if len(known):
-                return p.build(tracks, futures, known[:1])
+        for fitted in (True, False)[not fit:]:  # a fitted window in any scene before an unfitted one
+            for s in tracks.scenes:  # the whole pool's first such window is its first such scene's
+                try:
+                    p = pool(tracks, futures, s, None)
+                except TrajCVAEError:  # a scene of no window (each agent seen once)
+                    continue
+                wanted = _wanted(p, futures, fitted)
+                if len(wanted):
+                    return p.build(tracks, futures, wanted[:1])
     if t0 is None:
         p = pool(tracks, futures, scene, agent)
-        known = np.flatnonzero(_known(p.fut))
+        known = _wanted(p, futures, fit)
+        known = known if len(known) or not fit else _wanted(p, futures, False)
         choice = known if len(known) else np.arange(len(p))
         i = choice[0] if seed is None else np.random.default_rng(seed).choice(choice)
         return p.build(tracks, futures, np.array([i]))
