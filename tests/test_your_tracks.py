@@ -1102,6 +1102,14 @@ def test_trajnetplusplus_scenes_a_prediction_file_cannot_answer_are_refused_and_
     scores = trajcvae_evaluate(model, [path], k=3, calibrate="scene", calibration_draws=0, primary=True, log=[].append)
     assert len(records) >= 3 and scores["unfitted"] < len(records)
     assert abs(scores["scenes"]["overall"]["min_ade"] - trajnet_scores(out, plaza, records)["min_ade"]) < 1e-4
+    # Its calibration: the primaries' full draws, fitted to the full draws' levels of every finished window.
+    from trajcvae.evaluate import calibration_of
+    got = trajcvae_evaluate(model, [path], k=3, calibrate="scene", calibration_draws=100, primary=True,
+                            log=[].append)["calibration"]
+    tracks = model.read([path])
+    primaries, _ = model.primary_windows(tracks, full=True)
+    assert got == calibration_of(model, primaries, 100, 0, model.scene_past(tracks, futures="full"))
+    assert got != calibration_of(model, primaries, 100, 0, model.scene_past(primaries, futures="full"))
 
 
 def test_trajnetplusplus_primaries_of_text_ids_unknown_twice_named_or_of_no_rate_each_get_their_due(model, tmp_path):
