@@ -140,7 +140,9 @@ class OnlinePredictor:
         # Per agent code, the windows predicted in the last pred_len steps and a bridged gap: (t0, inputs,
         # draws), the draws their truth's levels are read among once their future ends (`scene_past(drawn=)`).
         self._drawn: dict[int, list[tuple[float, torch.Tensor, torch.Tensor]]] = {}
-        self._fit_said = False  # whether the warning that the scene's draws are not fitted yet was given
+        # Whether the warning that the scene's draws are not fitted yet was given, and its line in `warnings`
+        # while it holds (taken out once the scene's past fits them).
+        self._fit_said, self._fit_line = False, None
         if calibrate == "scene":
             self.past = ScenePast(np.zeros(0, object), np.zeros(0), np.zeros((0, cfg.pred_len)), futures)
             self._keep += cfg.pred_len * self._step + self._max_gap
@@ -246,15 +248,20 @@ class OnlinePredictor:
             self._add_to_past(time, ids)
         self.futures = self._futures(time, k or self.k, seen=ids)
         said = lambda line: self._warn(f"{line} (scene '{self.scene}')")  # noqa: E731
-        if self.calibrate == "scene" and not self._fit_said and len(self.futures):
-            # Once: futures given before the scene has the finished windows its fit needs are the model's own.
-            self._fit_said = True
+        if self.calibrate == "scene" and (self._fit_line is not None or not self._fit_said and len(self.futures)):
+            # Once: futures given before the scene has the finished windows its fit needs are the model's own;
+            # `warnings` holds the line until it no longer does.
             finished = int(self.past.finished(np.array([self.scene]), np.array([time]))[0])
-            if finished < MIN_PAST:
+            if not self._fit_said and finished < MIN_PAST:
                 dc = self.model.config.data
                 said(f"warning: --calibrate scene: the scene has {finished} of the {MIN_PAST} finished windows "
                      f"({dc.obs_len} + {dc.pred_len} steps of one agent) its fit needs, so its draws are the "
                      "model's own until then")
+                self._fit_line = self.warnings[-1]
+            elif self._fit_line is not None and finished >= MIN_PAST:
+                self.warnings = [line for line in self.warnings if line != self._fit_line]
+                self._fit_line = None
+            self._fit_said = True
         if self._judging and self._attrs["coarse"] != coarse_before:  # float32 first brought now
             said(coarse_warning(self._attrs))
         if not self._speeds_judged and self._moves >= JUDGE_MOVES and len(cols["frame"]) - len(self._codes) >= 20 \
