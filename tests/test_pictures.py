@@ -639,6 +639,9 @@ def test_visualize_draws_the_scene_fitted_futures(trained, test_csv, preds, tmp_
     # The default picture is of the first window whose draws the scene's past fits (the file's first has none).
     r = run("visualize", trained, test_csv, "-k", 4, "--calibrate", "scene", "--out", out)
     assert r.exit_code == 0 and "had fewer than" not in r.output, r.output
+    pd.read_csv(test_csv).query("frame <= 150").to_csv(tmp_path / "short.csv", index=False)  # no window fitted
+    r = run("visualize", trained, tmp_path / "short.csv", "-k", 4, "--calibrate", "scene", "--out", out)
+    assert r.exit_code == 0 and "warning: --calibrate scene: 1 of 1 windows had fewer than 10" in r.output, r.output
     _one_line_error(run("visualize", preds, test_csv, "--calibrate", "scene", "--out", out),
                     "--calibrate scene", "holds futures already")
     _one_line_error(run("visualize", preds, test_csv, "--kset", "kmeans", "--out", out),

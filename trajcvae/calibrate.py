@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .config import FUTURES
 from .errors import TrajCVAEError
 
 DRAWS = 200  # draws of p(y|x) per window behind its levels and its map
@@ -56,7 +57,7 @@ class ScenePast:
     futures: str = "mean"
 
     def __post_init__(self):
-        if self.futures not in ("mean", "full"):
+        if self.futures not in FUTURES:
             raise TrajCVAEError(f"ScenePast: futures must be 'mean' or 'full', the kind its levels are among "
                                 f"(got {self.futures!r})")
 

@@ -192,8 +192,8 @@ class TrajCVAE:
         kind = "full" if full and not most_likely else "mean"  # of the futures drawn, and of the maps they need
         if fit and past.futures != kind:
             named = {"mean": "mean paths", "full": "full draws"}
-            raise TrajCVAEError(f"past: its levels are among {named.get(past.futures, repr(past.futures))}, and these "
-                                f"futures are {named[kind]}: give scene_past(..., futures={kind!r})")
+            raise TrajCVAEError(f"past: its levels are among {named[past.futures]}, and these futures are "
+                                f"{named[kind]}: give scene_past(..., futures={kind!r})")
         pool = draws if kset != "none" else k
         decoded = _decoded(k, kset, draws, fit)
         batch_size = noise_block(k, kset, draws, fit, batch_size)

@@ -1066,15 +1066,20 @@ def one_window(tracks: SceneTracks, futures, scene: str | None, agent: str | Non
     by its t0."""
     fit = isinstance(futures, ModelFutures) and futures.past is not None
     if t0 is None and seed is None and scene is None and agent is None and not isinstance(futures, TableFutures):
-        for fitted in (True, False)[not fit:]:  # a fitted window in any scene before an unfitted one
-            for s in tracks.scenes:  # the whole pool's first such window is its first such scene's
-                try:
-                    p = pool(tracks, futures, s, None)
-                except TrajCVAEError:  # a scene of no window (each agent seen once)
-                    continue
-                wanted = _wanted(p, futures, fitted)
-                if len(wanted):
-                    return p.build(tracks, futures, wanted[:1])
+        fallback = None  # with `fit`: the first known window, drawn where no scene has a fitted one
+        for s in tracks.scenes:  # the whole pool's first such window is its first such scene's: build no more
+            try:
+                p = pool(tracks, futures, s, None)
+            except TrajCVAEError:  # a scene of no window (each agent seen once)
+                continue
+            wanted = _wanted(p, futures, fit)
+            if len(wanted):
+                return p.build(tracks, futures, wanted[:1])
+            known = _wanted(p, futures, False) if fit and fallback is None else ()
+            if len(known):
+                fallback = p, known[:1]
+        if fallback is not None:
+            return fallback[0].build(tracks, futures, fallback[1])
     if t0 is None:
         p = pool(tracks, futures, scene, agent)
         known = _wanted(p, futures, fit)
