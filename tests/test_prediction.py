@@ -1153,14 +1153,12 @@ def test_scene_fitted_mean_paths_are_calibrated_as_the_full_draws_are(tmp_path):
     from trajcvae.metrics import calibration, hpd_levels
 
     pedestrian = TrajCVAE.load("pedestrian")
-    rows = pd.read_csv(ETH_UCY / "hotel" / "test" / "biwi_hotel.txt", sep=r"\s+", header=None,
-                       names=["frame", "agent_id", "x", "y"])
-    w = pedestrian.make_windows(rows, every_window=True)
+    hotel = [ETH_UCY / "hotel" / "test" / "biwi_hotel.txt"]
+    w = pedestrian.make_windows(hotel, every_window=True)
     where = pd.Series(np.arange(len(w)), index=pd.MultiIndex.from_arrays([w.agent_id, w.t0]))
     past = pedestrian.scene_past(w)  # (which windows it fits: those with 10 finished before them)
     assert past.futures == "mean"
-    rows.to_csv(tmp_path / "hotel.csv", index=False)
-    r = cli("predict", "pedestrian", tmp_path / "hotel.csv", "--every-window", "-k", 100, "--futures", "full",
+    r = cli("predict", "pedestrian", hotel[0], "--every-window", "-k", 100, "--futures", "full",
             "--calibrate", "scene", "--out", tmp_path / "full.parquet")
     assert r.exit_code == 0, r.output
     got = {}
@@ -1170,7 +1168,7 @@ def test_scene_fitted_mean_paths_are_calibrated_as_the_full_draws_are(tmp_path):
         else:
             with warnings.catch_warnings():  # the first windows have too little past: said, and left out here
                 warnings.simplefilter("ignore", TrajCVAEWarning)
-                table = pedestrian.predict(rows, k=100, every_window=True, calibrate=calibrate)
+                table = pedestrian.predict(hotel, k=100, every_window=True, calibrate=calibrate)
         first = table.iloc[::100 * 12]  # a window's rows: its 100 futures of 12 steps
         at = where.loc[list(zip(first.agent_id, first.t0))].to_numpy()
         fitted = ~unfitted(past, w.scene[at], w.t0[at])
