@@ -689,10 +689,16 @@ TRAINED_AS = ["train.epochs=3", "model.hidden=32", "model.z_dim=4", "train.kl_an
 def test_benchmark_mean_rows_average_the_splits_and_each_seed_over_the_splits(tmp_path, trained, sim_files):
     """Two splits of two seeds, finished before (their numbers as written): each split's row is the mean of its
     seeds, the table's mean row the mean over the splits, and the per-seed table's mean row each seed's mean
-    over the splits (not seed 0's, not the first split's)."""
+    over the splits (not seed 0's, not the first split's). A run whose numbers other trajcvae code made (an
+    upgrade since) is reused as it is, and said so in a line and in results.md; one that does not record its
+    test files (an older trajcvae's) is refused: nothing tells them from these."""
     from trajcvae import checkpoint
+    from trajcvae._version import __version__, code_digest
     from trajcvae.benchmark import HEADINGS, run_benchmark
+    from trajcvae.errors import TrajCVAEError
+    from trajcvae.train import data_digest
     ckpt = checkpoint.load(trained)
+    code = f"{__version__} (code {code_digest()})"
     for (split, seed), value in {("a", 0): 1.0, ("a", 1): 2.0, ("b", 0): 5.0, ("b", 1): 10.0}.items():
         for part in ("train", "val", "test"):
             (tmp_path / split / part).mkdir(parents=True, exist_ok=True)
@@ -702,7 +708,9 @@ def test_benchmark_mean_rows_average_the_splits_and_each_seed_over_the_splits(tm
         ckpt["config"]["train"]["seed"] = seed
         checkpoint.save(ckpt, run / "best.pt")
         write(run / "result.json", json.dumps({**{key: value for key in HEADINGS}, "windows_2": 1, "seed": seed,
-                                               "is_samples": 2, "kde_samples": 20, "best_epoch": 3, "epochs": 3}))
+                                               "is_samples": 2, "kde_samples": 20, "best_epoch": 3, "epochs": 3,
+                                               "test_data": data_digest([tmp_path / split / "test"]),
+                                               "code": "0.2.0 (code 0123)" if (split, seed) == ("b", 1) else code}))
     said = []
     report = run_benchmark(tmp_path, None, tmp_path / "res", seeds=2, is_samples=2, kde_samples=20, draws=0,
                            calibration_draws=0, suite="folders", overrides=TRAINED_AS, progress=False,
@@ -711,6 +719,17 @@ def test_benchmark_mean_rows_average_the_splits_and_each_seed_over_the_splits(tm
     assert {s: r["min_ade"] for s, r in report["splits"].items()} == {"a": 1.5, "b": 7.5, "mean": 4.5}
     md = (tmp_path / "res" / "results.md").read_text()
     assert "| **mean** | 3.000/3.000 | 6.000/6.000 |" in md, md  # seed 0: (1 + 5) / 2, seed 1: (2 + 10) / 2
+    made = f"he numbers of b seed 1 were made by other trajcvae code than this {code}"
+    assert f"warning: {tmp_path / 'res'}: t{made} (an earlier version or commit), and are reused as they are; " \
+        "benchmark in a new --out for this code's numbers" in said and f"T{made}." in md, said
+    row = json.loads((tmp_path / "res" / "b" / "seed1" / "result.json").read_text())
+    del row["test_data"]
+    write(tmp_path / "res" / "b" / "seed1" / "result.json", json.dumps(row))
+    with pytest.raises(TrajCVAEError, match="b/seed1 does not record its test files \\(an older trajcvae made "
+                                            "it\\), so it may be of other files than .*b's: benchmark in another "
+                                            "out, or delete"):
+        run_benchmark(tmp_path, None, tmp_path / "res", seeds=2, is_samples=2, kde_samples=20, draws=0,
+                      calibration_draws=0, suite="folders", overrides=TRAINED_AS, progress=False, log=said.append)
 
 
 def test_benchmark_tables_hold_what_was_asked_and_say_n_a_where_a_split_has_no_company(tmp_path, trained, sim_files):
@@ -720,20 +739,23 @@ def test_benchmark_tables_hold_what_was_asked_and_say_n_a_where_a_split_has_no_c
     A test set that is the validation set saved anew (the best epoch picked on it) is warned of."""
     from trajcvae import checkpoint
     from trajcvae.benchmark import HEADINGS, run_benchmark
+    from trajcvae.train import data_digest
     ckpt = checkpoint.load(trained)
-    for split, company in (("a", True), ("b", False)):
+    for split in ("a", "b"):
         for part in ("train", "val", "test"):
             (tmp_path / split / part).mkdir(parents=True, exist_ok=True)
             shutil.copy(sim_files[part], tmp_path / split / part / sim_files[part].name)
+    (tmp_path / "a" / "test" / sim_files["test"].name).unlink()  # a's test set: its validation tracks, saved anew
+    pd.read_csv(sim_files["val"]).to_csv(tmp_path / "a" / "test" / "val_again.csv", index=False, float_format="%.9f")
+    for split, company in (("a", True), ("b", False)):
         run = tmp_path / "res" / split / "seed0"
         run.mkdir(parents=True)
         checkpoint.save(ckpt, run / "best.pt")
         row = {**dict.fromkeys(HEADINGS, 1.0), "seed": 0, "is_samples": 2, "kde_samples": 20, "best_epoch": 3,
                "epochs": 3, "windows_2": 5 if company else 0, "min_ade_2": 0.5 if company else None,
-               "min_fde_2": 0.9 if company else None, "km_min_ade": 0.4, "km_draws": 40, "cal_error": 0.1}
+               "min_fde_2": 0.9 if company else None, "km_min_ade": 0.4, "km_draws": 40, "cal_error": 0.1,
+               "test_data": data_digest([tmp_path / split / "test"])}
         write(run / "result.json", json.dumps(row))
-    (tmp_path / "a" / "test" / sim_files["test"].name).unlink()  # a's test set: its validation tracks, saved anew
-    pd.read_csv(sim_files["val"]).to_csv(tmp_path / "a" / "test" / "val_again.csv", index=False, float_format="%.9f")
     said = []
     report = run_benchmark(tmp_path, None, tmp_path / "res", seeds=1, is_samples=2, kde_samples=20, draws=0,
                            calibration_draws=0, suite="folders", overrides=TRAINED_AS, progress=False,

@@ -152,6 +152,47 @@ def test_streaming_detections_gives_the_futures_of_predict_on_the_file_cut_there
                                in_order(got)[["x", "y"]].to_numpy(), atol=1e-3)
 
 
+def test_an_agent_stays_in_view_between_reports_as_far_apart_as_the_gaps_bridged(pedestrian):
+    """By default an agent not seen again is out of view after 2 s, or after the longest gap bridged where that is
+    longer: a logger that reports every 3 s (a model of 3 s steps bridges 4.5 s) keeps its agents between reports."""
+    assert OnlinePredictor(pedestrian, k=2).forget_after == 2.0
+    slow = OnlinePredictor(pedestrian, k=2, max_gap=4.5)
+    assert slow.forget_after == 4.5 and OnlinePredictor(pedestrian, k=2, max_gap=4.5, forget_after=1).forget_after == 1
+    assert OnlinePredictor(pedestrian, k=2, max_gap=4.5, fps=10).forget_after == 45  # in frame ids
+    for t in (0.0, 3.0, 6.0):
+        slow.update(t, [{"agent_id": "a", "x": t, "y": 0.0}])
+        futures = slow.update(t + 2.5, [{"agent_id": "b", "x": 10 + t, "y": 0.0}])
+    assert set(futures.agent_id) == {"a", "b"}, futures.agent_id.unique()
+
+
+def test_a_detection_refused_against_a_scenes_stray_first_ones_says_how_to_start_the_scene_again(pedestrian):
+    """A live scene's first detections set its origin (lon, lat) and the ground's side of a homography's horizon.
+    Where they were stray (a missed fix written as 0, 0; a false detection in the sky), every later good
+    detection is refused: the refusal says so, with the way out; one refused in the first update does not."""
+    again = "; or, if the scene's first detections were stray (a bad fix, a false detection), start the scene again " \
+            "(a new OnlinePredictor; on a server, DELETE the scene)"
+    gps = OnlinePredictor(pedestrian, k=2, lonlat=True)
+    gps.update(0.0, [{"agent_id": "ghost", "lon": 0.0, "lat": 0.0}])
+    with pytest.raises(DataError, match="use a scene per area") as e:
+        gps.update(0.4, [{"agent_id": "a", "lon": 10.0, "lat": 60.0}])
+    assert str(e.value).endswith(again)
+    camera = np.array([[50.0, 5.0, 300.0], [3.0, -40.0, 600.0], [0.0005, -0.08, 1.0]])  # metres -> pixels
+
+    def pixel(x, y, agent="a"):
+        u, v, w = camera @ [x, y, 1.0]
+        return {"agent_id": agent, "x": u / w, "y": v / w}
+
+    live = OnlinePredictor(pedestrian, k=2, homography=np.linalg.inv(camera))
+    live.update(0.0, [pixel(5, 20)])  # past the camera's horizon: the sky
+    with pytest.raises(DataError, match="past the homography's horizon") as e:
+        live.update(0.4, [pixel(2, 3)])
+    assert str(e.value).endswith(again)
+    with pytest.raises(DataError) as e:  # both in one (the first) update: the stray one is refused, as in a file
+        OnlinePredictor(pedestrian, k=2, homography=np.linalg.inv(camera)).update(0.0, [pixel(2, 3), pixel(2.5, 3, "b"),
+                                                                                        pixel(5, 20, "c")])
+    assert "past the homography's horizon" in str(e.value) and again not in str(e.value)
+
+
 def test_a_kset_mode_gives_weighted_futures_online_and_over_http(pedestrian, tmp_path):
     """With --kset kmeans each agent's K futures carry weights summing to 1, the same online as from
     `predict` on the file so far, and in the server's answers."""
@@ -911,8 +952,25 @@ def check_refusals(client):
     assert client.get("/healthz").json() == {"status": "ok", "scenes": 1}
     assert "/v1/scenes/{scene}/observations" in client.get("/openapi.json").json()["paths"]
     seconds = client.get("/openapi.json").json()["paths"]["/v1/scenes/{scene}/tracks"]["get"]["parameters"]
-    assert {"maximum": 60, "exclusiveMinimum": 0}.items() <= seconds[-1]["schema"].items()  # the bounds, as JSON Schema
+    assert {"maximum": 60, "exclusiveMinimum": 0}.items() <= seconds[-1]["schema"]["anyOf"][0].items()  # the bounds
     assert client.get("/docs").status_code == 200
+
+
+def test_the_tracks_the_page_draws_span_the_models_observed_window(pedestrian):
+    """GET .../tracks without `seconds` gives the model's observed window (8 steps of its data.dt), as the page
+    asks it: a model of 1 s steps draws 8 s of each track, not the 3.2 s of 0.4 s steps."""
+    server = pytest.importorskip("trajcvae.server")
+    import httpx
+
+    slow = copy.deepcopy(pedestrian)
+    slow.config.data.dt, slow.config.data.max_gap = 1.0, 2.0
+    with server.running(server.create_app(slow, k=2)) as base, httpx.Client(base_url=base) as client:
+        for t in range(13):
+            client.post("/v1/scenes/a/observations", json={"time": float(t), "detections": [
+                {"agent_id": "7", "x": t, "y": 0}]})
+        times = [row["time"] for row in client.get("/v1/scenes/a/tracks").json()["tracks"]]
+        assert times == [row["time"] for row in client.get("/v1/scenes/a/tracks?seconds=8").json()["tracks"]]
+    assert times[0] == 4.0 and times[-1] == 12.0, times
 
 
 def padded(body: dict, size: int) -> bytes:

@@ -243,8 +243,8 @@ def test_the_noisy_line_turns_the_last_velocity_counterclockwise_and_scales_its_
 
 
 def test_fitting_the_noisy_line_leaves_out_agents_that_stop_within_the_future():
-    """Moving means at least min_step per step both at t0 and on average over the future (end displacement
-    > min_step x P): an agent walking 0.1 m/step at t0 that stops after 0.2 m of 12 steps does not count."""
+    """Moving means at least 0.05 m per 0.4 s step both at t0 and on average over the future (end displacement
+    > 0.05 m x P): an agent walking 0.1 m/step at t0 that stops after 0.2 m of 12 steps does not count."""
     P = 12
     obs = np.zeros((4, 2, 2))
     obs[:3, 1, 0] = [1.0, 1.0, 0.1]  # two walkers at 1 m/step along +x, one at 0.1 m/step; one standing
@@ -254,6 +254,23 @@ def test_fitting_the_noisy_line_leaves_out_agents_that_stop_within_the_future():
     fut = obs[:, 1, None] + per_step[:, None] * np.arange(1, P + 1)[None, :, None]
     noise = fit_cv_noise(obs, fut)
     assert noise["heading_std"] == pytest.approx(0.3) and noise["log_speed_std"] == pytest.approx(0.2)
+
+
+def test_the_noisy_line_counts_moving_agents_by_speed_whatever_the_step():
+    """Moving means at least 0.125 m/s, not a distance per step: robots at 0.3 m/s sampled at 10 Hz (0.03 m a
+    step) are fitted as at 2.5 Hz, not taken for standing agents (which left the reference line's spread)."""
+    rng = np.random.default_rng(0)
+    n, P = 2000, 30
+    th = rng.normal(0, 0.2, n)
+    fitted = []
+    for dt in (0.1, 0.4):
+        step = 0.3 * dt  # metres a step at 0.3 m/s
+        obs = np.zeros((n, 2, 2)); obs[:, 1, 0] = step
+        vel = np.stack([np.cos(th), np.sin(th)], -1) * step
+        fut = obs[:, 1, None, :] + vel[:, None] * np.arange(1, P + 1)[None, :, None]
+        fitted.append(fit_cv_noise(obs, fut, dt))
+    assert fitted[0]["heading_std"] == pytest.approx(0.2, rel=0.05) and fitted[0] == pytest.approx(fitted[1])
+    assert fit_cv_noise(obs * 0.1, fut * 0.1, 0.4) == {"heading_std": 0.35, "log_speed_std": 0.4}  # 0.03 m/s
 
 
 def test_a_truth_whose_level_equals_p_is_inside_the_p_region():

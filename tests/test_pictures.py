@@ -402,8 +402,8 @@ def test_scene_frame_and_animation(trained, test_csv, tmp_path):
     gif = tmp_path / "scene.gif"
     r = run("visualize", trained, test_csv, "--animate", gif, "--frames", 3, "-k", 2, "--size", "300x240")
     assert r.exit_code == 0, r.output
-    with Image.open(gif) as im:
-        assert im.format == "GIF" and im.size == (300, 240) and im.n_frames == 3
+    with Image.open(gif) as im:  # 0.4 s steps at 1.6 times real time: 4 frames a second
+        assert im.format == "GIF" and im.size == (300, 240) and im.n_frames == 3 and im.info["duration"] == 250
 
 
 def test_the_default_picture_is_the_first_scenes_first_window_and_builds_no_other_scene(trained, sim_files, tmp_path,
@@ -998,6 +998,22 @@ def test_a_predictions_table_is_drawn_on_the_device_asked_for_only_where_there_i
     else:
         _one_line_error(r, "--device cuda: CUDA is not available on this machine")
         assert not (tmp_path / "a.png").exists()
+
+
+def test_an_animation_plays_the_scene_at_the_same_pace_whatever_the_models_step(tmp_path):
+    """Each GIF frame is one model step: a model of 0.1 s steps plays 16 frames a second, as the 0.4 s recipe
+    plays 4 (1.6 times real time), not a 10 Hz scene at 0.4 times real time."""
+    import copy
+
+    from trajcvae import TrajCVAE
+    from trajcvae.visualize import visualize
+    fast = copy.deepcopy(TrajCVAE.load("pedestrian"))
+    fast.config.data.dt, fast.config.data.max_gap = 0.1, 0.2
+    rows = [(round(0.1 * i, 1), a, 0.12 * i, 1.5 * a) for a in range(3) for i in range(60)]
+    pd.DataFrame(rows, columns=["time", "agent_id", "x", "y"]).to_csv(tmp_path / "t.csv", index=False)
+    visualize(fast, [tmp_path / "t.csv"], animate=tmp_path / "a.gif", frames=3, k=2, size="300x240")
+    with Image.open(tmp_path / "a.gif") as im:
+        assert im.n_frames == 3 and im.info["duration"] in (60, 62, 63, 70), im.info  # 62.5 ms in GIF's 10 ms
 
 
 def test_an_animation_without_a_future_in_it_is_refused_not_written(tmp_path):

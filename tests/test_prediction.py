@@ -311,7 +311,9 @@ def test_full_futures_are_draws_of_the_distribution_whose_calibration_evaluate_r
     from trajcvae.metrics import min_ade_fde
     scored = {f: evaluate_module.evaluate(p, rows, k=4, calibration_draws=0, futures=f) for f in ("mean", "full")}
     drawn = min_ade_fde(p.sample_kset(w, k=4, kset="none", futures="full")[0], w.fut)[0].mean()
-    assert scored["full"]["futures"] == "full"
+    assert scored["full"]["futures"] == "full"  # and the step and horizon its FDE is at
+    assert {key: scored["full"][key] for key in ("dt", "obs_len", "pred_len")} == {"dt": 0.4, "obs_len": 8,
+                                                                                   "pred_len": 12}
     assert scored["full"]["scenes"]["overall"]["min_ade"] == pytest.approx(drawn)
     assert scored["mean"]["scenes"]["overall"]["min_ade"] != pytest.approx(drawn)
     r = cli("evaluate", "pedestrian", tmp_path / "rows.csv", "-k", 4, "--calibration", 0, "--futures", "full")
@@ -1487,6 +1489,33 @@ def test_a_model_that_has_read_tables_can_be_pickled_for_another_process(trained
     w = model.make_windows(tracks)  # its speed verdict on `tracks` is kept while `tracks` lives
     copy = pickle.loads(pickle.dumps(model))
     np.testing.assert_array_equal(copy.sample(w, k=2), model.sample(w, k=2))
+
+
+def test_a_live_predictor_and_a_scene_past_pickled_by_other_code_are_refused_in_one_line(trained, sim_files):
+    """Pickled and read back by the same code, an OnlinePredictor goes on as it was and a ScenePast maps as it
+    did; pickled by other trajcvae code (an upgrade since: fields missing, renamed or of another meaning, as a
+    past from before its kind of futures was recorded), each is refused in one line naming what to do."""
+    from trajcvae import OnlinePredictor
+    from trajcvae.errors import PickledByThisCode
+
+    model = TrajCVAE.load(trained)
+    past = model.scene_past([sim_files["test"]], futures="full")
+    live = OnlinePredictor(model, k=2)
+    live.update(0.0, [{"agent_id": "a", "x": 0.0, "y": 0.0}])
+    again = pickle.loads(pickle.dumps(live))
+    np.testing.assert_array_equal(again.update(0.4, [{"agent_id": "a", "x": 0.5, "y": 0.0}])[["x", "y"]],
+                                  live.update(0.4, [{"agent_id": "a", "x": 0.5, "y": 0.0}])[["x", "y"]])
+    copied = pickle.loads(pickle.dumps(past))
+    assert copied.futures == "full" and np.array_equal(copied.levels, past.levels)
+    for made, remake in ((live, "make a new OnlinePredictor and feed it again"),
+                         (past, "measure it again with scene_past")):
+        old = {k: v for k, v in made.__dict__.items() if k != "future_kind" and k != "futures"}  # an older one's
+        for state in (old, {**made.__getstate__(), "_code": "0123"}):
+            with pytest.raises(TrajCVAEError, match=f"^this {type(made).__name__} was pickled by other trajcvae code "
+                                                    rf"\(another version or commit\), whose state need not fit this "
+                                                    f"one's: {remake}$"):
+                pickle.loads(pickle.dumps(made)).__setstate__(state)
+    assert isinstance(live, PickledByThisCode) and isinstance(past, PickledByThisCode)
 
 
 def test_evaluate_takes_a_loaded_model_and_names_what_it_got_instead(trained, sim_files):

@@ -16,6 +16,7 @@ import pytest
 import torch
 
 from trajcvae import TrajCVAE, checkpoint
+from trajcvae._version import __version__, code_digest
 from trajcvae.config import load_config
 from trajcvae.errors import DataError, NoWindowsError, TrajCVAEError, TrajCVAEWarning
 from trajcvae.simulate import simulate_scene
@@ -174,24 +175,41 @@ def test_a_run_records_its_machine_and_a_resume_on_another_says_so(tmp_path, tin
 
 
 def test_a_run_an_older_trajcvae_made_resumes_saying_what_it_cannot_check(tmp_path, tiny_files):
-    """A run from before trajcvae recorded its machine and data: the resume warns that its data cannot be
-    checked and that it may round differently; its config.toml, which holds the flag kset.own_decoder from
+    """A run from before trajcvae recorded its machine, data and code: the resume warns that its data cannot be
+    checked and that it may round differently, or train otherwise (an upgrade: so does one by recorded other
+    code, recorded beside it); its config.toml, which holds the flag kset.own_decoder from
     while it was tried, is read as its checkpoint is (not as a hand edit)."""
     cfg = load_config(None, ["model.hidden=16", "model.z_dim=4", "model.heads=2", "train.epochs=1",
                              "train.kl_anneal_epochs=1", "train.k_eval=4", "kset.epochs=0", "train.device=cpu"])
     run, lines = tmp_path / "run", []
     train([tiny_files[0]], [tiny_files[1]], cfg, run, progress=False, figures=False)
     old = torch.load(run / "last.pt", weights_only=True)
-    old["stats"] = {k: v for k, v in old["stats"].items() if k not in ("machine", "inputs")}
+    old["stats"] = {k: v for k, v in old["stats"].items() if k not in ("machine", "inputs", "code")}
     torch.save(old, run / "last.pt")
     record = (run / "config.toml").read_text()
     (run / "config.toml").write_text(record.replace("[kset]\n", "[kset]\nown_decoder = false\n", 1))
     cfg.train.epochs = 2
     train([tiny_files[0]], [tiny_files[1]], cfg, run, resume=True, progress=False, log=lines.append, figures=False)
     warned = [line for line in lines if line.startswith("warning")]
-    assert len(warned) == 2 and "does not record the data it was trained on (an older trajcvae made it)" in warned[0]
+    assert len(warned) == 3 and "does not record the data it was trained on (an older trajcvae made it)" in warned[0]
     assert "trained on an unrecorded machine; resumed on" in warned[1] and "only if that was of this kind" in warned[1]
+    assert f"{run / 'last.pt'} was trained by an older trajcvae, which did not record its code; resumed by trajcvae " \
+        f"{__version__} (code {code_digest()}), its epochs from 2 on are this code's, so it matches an uninterrupted " \
+        "run of either only if training did not change between them" in warned[2]
     assert int(pd.read_csv(run / "metrics.csv").epoch.max()) == 2
+    # Resumed by other code (an upgrade): said, and recorded beside the first.
+    old = torch.load(run / "last.pt", weights_only=True)
+    old["stats"]["code"] = [{"from_epoch": 1, "code": "0.2.0 (code 0123)"}]
+    torch.save(old, run / "last.pt")
+    cfg.train.epochs, lines = 3, []
+    train([tiny_files[0]], [tiny_files[1]], cfg, run, resume=True, progress=False, log=lines.append, figures=False)
+    assert [line for line in lines if "0.2.0 (code 0123)" in line] == [
+        f"warning: {run / 'last.pt'} was trained by trajcvae 0.2.0 (code 0123); resumed by trajcvae {__version__} "
+        f"(code {code_digest()}), its epochs from 3 on are this code's, so it matches an uninterrupted run of either "
+        "only if training did not change between them"], lines
+    now = f"{__version__} (code {code_digest()})"
+    assert TrajCVAE.load(run / "best.pt").stats["code"] == [{"from_epoch": 1, "code": "0.2.0 (code 0123)"},
+                                                            {"from_epoch": 3, "code": now}]
 
 
 def test_a_learned_sampler_trains_its_own_decoder_saves_and_uses_it(tmp_path, tiny_files):
@@ -962,15 +980,24 @@ def test_a_validation_set_of_other_speeds_or_of_the_training_tracks_is_warned_of
 
 
 def test_a_step_changed_alone_is_warned_of_with_the_lengths_it_gives(tmp_path, tiny_files):
-    """data.dt changed, the options counted in steps left at the 0.4 s recipe's: the history, horizon and speed
-    floor are said in seconds, with the settings that keep the recipe's times; set, no line."""
+    """data.dt changed, an option counted in steps left at the 0.4 s recipe's: the history, horizon, speed
+    floor and memory horizon left are said in seconds, with the settings that keep the recipe's times (README's
+    own example for 10 Hz sets the horizon alone); all set, no line."""
     from trajcvae.config import DataConfig
     from trajcvae.train import step_counted
 
     r = cli(*tiny_run_args(*tiny_files, tmp_path / "run", 1)[3:], "--set", "data.dt=0.2")
-    assert r.exit_code == 0 and "warning: data.dt 0.2 s, but the options counted in steps keep the 0.4 s recipe's " \
-        "values: 8 observed and 12 predicted steps (1.6 s of history, 2.4 s ahead), and a speed floor of 0.2 m a " \
-        "step (1 m/s); for the recipe's times give --set data.obs_len=16 --set data.pred_len=24 --set " \
-        "data.min_speed=0.1" in r.output, r.output
-    assert step_counted(DataConfig(dt=0.1, obs_len=32, pred_len=48, min_speed=0.05)) is None
+    assert r.exit_code == 0 and "warning: data.dt 0.2 s, but data.obs_len, data.pred_len, data.min_speed and " \
+        "data.memory_horizon keep the 0.4 s recipe's values: 8 observed steps (1.6 s of history); 12 predicted " \
+        "steps (2.4 s ahead); a speed floor of 0.2 m a step (1 m/s); a memory reaching 1000 steps back (200 s); " \
+        "for the recipe's times give --set data.obs_len=16 --set data.pred_len=24 --set data.min_speed=0.1 " \
+        "--set data.memory_horizon=2000" in r.output, r.output
+    assert step_counted(DataConfig(dt=0.1, pred_len=30)).startswith(
+        "warning: data.dt 0.1 s, but data.obs_len, data.min_speed and data.memory_horizon keep the 0.4 s recipe's "
+        "values: 8 observed steps (0.8 s of history); a speed floor of 0.2 m a step (2 m/s);")
+    assert "data.memory_horizon keeps the 0.4 s recipe's value: a memory reaching 1000 steps back (100 s); for the " \
+        "recipe's times give --set data.memory_horizon=4000 " in step_counted(
+            DataConfig(dt=0.1, obs_len=32, pred_len=48, min_speed=0.05))
+    assert step_counted(DataConfig(dt=0.1, obs_len=32, pred_len=48, min_speed=0.05, memory_horizon=4000)) is None
+    assert step_counted(DataConfig(dt=0.1, obs_len=32, pred_len=48, min_speed=0.05, memory=0)) is None
     assert step_counted(DataConfig()) is None

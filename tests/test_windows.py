@@ -459,6 +459,21 @@ def test_second_cli_training_run_reads_windows_from_the_cache(tmp_path, sim_file
     assert third.exit_code == 0 and "(windows from cache)" not in third.output
 
 
+def test_windows_cached_by_other_code_are_built_anew(tmp_path, sim_files, monkeypatch):
+    """An upgrade of trajcvae (the same version number spans many commits) may build windows otherwise: the
+    cache key holds a digest of the package's code, so another code's windows are not read back."""
+    from trajcvae import windows as windows_module
+    from trajcvae._version import code_digest
+
+    said = []
+    load_windows([sim_files["val"]], DataConfig(), cache_dir=tmp_path / "cache", log=said.append)
+    monkeypatch.setattr(windows_module, "code_digest", lambda: "another")
+    load_windows([sim_files["val"]], DataConfig(), cache_dir=tmp_path / "cache", log=said.append)
+    assert not any("(windows from cache)" in line for line in said), said
+    assert len(list((tmp_path / "cache").glob("*.npz"))) == 2
+    assert len(code_digest()) == 16 and code_digest() == code_digest.__wrapped__()
+
+
 def test_the_cache_key_holds_the_files_a_mot_sequence_is_read_with(tmp_path, sim_files):
     """A MOTChallenge file's rate is its seqinfo.ini's and its class names a labels.txt's: an edit to either
     (a rate corrected from 30 to 25) makes new windows, not the cached ones of the old rate."""

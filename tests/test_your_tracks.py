@@ -1870,6 +1870,13 @@ def test_gps_mistakes_are_one_line(plaza, tmp_path):
     one_line_error(cli("predict", "pedestrian", tmp_path / "zero.csv", "--out", out),
                    f"zero.csv line {len(zero) // 2 + 2}", "a bad fix (a missed one written as 0, a typo)? Correct or "
                    "drop that row")
+    first = gps.copy()  # ... written as the scene's first row, the origin every other row is far from
+    first.loc[first.frame.idxmin(), ["lon", "lat"]] = 0.0
+    first.to_csv(tmp_path / "first.csv", index=False)
+    one_line_error(cli("predict", "pedestrian", tmp_path / "first.csv", "--out", out),
+                   f"first.csv line {first.frame.idxmin() + 2}: the first position of scene 'test0' (0, 0) is",
+                   "km north or south of most of its positions: a bad fix (a missed one written as 0, a typo)? Correct "
+                   "or drop that row")
     polar = to_gps(plaza, 89.8, 0.0)
     polar.to_csv(tmp_path / "polar.csv", index=False)
     one_line_error(cli("predict", "pedestrian", tmp_path / "polar.csv", "--out", out), "too near a pole")
@@ -2435,7 +2442,8 @@ def test_scale_file_mistakes_are_one_line(plaza, tmp_path, scales, expected):
 def test_a_scale_table_row_short_of_its_video_and_a_nearly_singular_homography_are_refused(tmp_path):
     """A scale table with a video column whose row lacks its video is refused by its line, never an
     IndexError; a homography whose determinant is 1e-14 of its size cubed cannot map metres back to pixels
-    and is refused as singular, as one of determinant 0 is."""
+    and is refused as singular, as one of determinant 0 is; a georeferenced one, whose metres lie millions of
+    metres from its origin, is not."""
     from trajcvae.units import scene_scales, unit_conversion
     table = write(tmp_path / "s.csv", "scene,scale,video\ndeathCircle,0.03,0\nhyang,0.04\n")
     with pytest.raises(DataError, match=r"s.csv line 3: no video for scene 'hyang' \(the table has a video column\)"):
@@ -2444,6 +2452,12 @@ def test_a_scale_table_row_short_of_its_video_and_a_nearly_singular_homography_a
         unit_conversion(None, [[1, 0, 0], [0, 1e-14, 0], [0, 0, 1]])
     assert unit_conversion(None, [[100, 0, 0], [0, 100, 0], [0, 0, 1]]) == {
         "homography": [[100.0, 0.0, 0.0], [0.0, 100.0, 0.0], [0.0, 0.0, 1.0]]}
+    # Georeferenced (pixels to UTM metres: an orthophoto's 5 cm pixels, a camera's matrix moved to its place):
+    # millions of metres beside centimetres, as invertible as without them.
+    camera = np.linalg.inv([[50.0, 5.0, 300.0], [3.0, -40.0, 600.0], [0.0005, -0.08, 1.0]])
+    moved = np.array([[1, 0, 5e5], [0, 1, 5.4e6], [0, 0, 1]]) @ camera
+    for H in ([[0.05, 0, 500000], [0, -0.05, 5400000], [0, 0, 1]], moved):
+        assert unit_conversion(None, H)["homography"] == np.asarray(H, dtype=float).tolist()
 
 
 def test_a_scale_that_is_no_number_and_no_file_is_named(plaza, tmp_path):
@@ -2862,7 +2876,8 @@ def test_pictures_run_as_the_input_does_y_down_for_a_videos_pixels(model, plaza,
     assert read_tracks([mot], fps=30, homography=homography).attrs["orient"] == "xy"
     # So do a GIF's frames, and the validation windows train draws (val_predictions.png).
     animated = []
-    monkeypatch.setattr(V, "_save_animation", lambda fig, draw, n, out: animated.append((fig, draw)) or Path(out))
+    monkeypatch.setattr(V, "_save_animation", lambda fig, draw, n, out, seconds=None: animated.append((fig, draw))
+                        or Path(out))
     for files, given, down in (([sdd], {"scale": 0.05}, True), ([metres], {}, False)):
         V.visualize(model, files, animate=tmp_path / "a.gif", frames=2, **given)
         fig, draw = animated[-1]

@@ -22,6 +22,7 @@ import pandas as pd
 import torch
 
 from . import checkpoint
+from ._version import __version__, code_digest
 from .atomic import write_text
 from .batch import WindowTensors, make_batch
 from .calibrate import ScenePast
@@ -40,10 +41,10 @@ from .windows import Windows, copy_of, default_cache_dir, load_windows, quiet
 SPLITS = ("eth", "hotel", "univ", "zara1", "zara2")
 SUITES = ("eth-ucy", "folders")
 PARTS = ("train", "val", "test")
-HEADINGS = {  # result key -> Markdown heading
-    "windows": "windows", "min_ade": "minADE@20", "min_fde": "minFDE@20", "ml_ade": "ML ADE",
-    "ml_fde": "ML FDE", "cv_ade": "CV ADE", "cv_fde": "CV FDE", "ncv_min_ade": "noisy line minADE@20",
-    "ncv_min_fde": "noisy line minFDE@20", "neg_elbo": "-ELBO", "is_nll": "IS NLL", "kde_nll": "KDE NLL",
+HEADINGS = {  # result key -> Markdown heading ({k}: the run's K)
+    "windows": "windows", "min_ade": "minADE@{k}", "min_fde": "minFDE@{k}", "ml_ade": "ML ADE",
+    "ml_fde": "ML FDE", "cv_ade": "CV ADE", "cv_fde": "CV FDE", "ncv_min_ade": "noisy line minADE@{k}",
+    "ncv_min_fde": "noisy line minFDE@{k}", "neg_elbo": "-ELBO", "is_nll": "IS NLL", "kde_nll": "KDE NLL",
     "train_minutes": "train min", "predict_ms_per_window": "predict ms/window",
 }
 
@@ -326,6 +327,7 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
                     log(f"{split} test: {line}")
             del w
     results: dict[str, list[dict]] = {}
+    code, other_code = f"{__version__} (code {code_digest()})", []  # runs whose numbers other code made
     for split, folder in folders.items():
         for seed in range(seeds):
             run = out / split / f"seed{seed}"
@@ -341,6 +343,8 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
                 ckpt = checkpoint.load(run / "best.pt")
                 _check_same_config(run, ckpt, cfg)
                 _check_same_data(run, ckpt, folder, row, cfg)
+                if row.get("code") != code:
+                    other_code.append(f"{split} seed {seed}")
                 learned = "kset" in ckpt or cfg.kset.epochs > 0  # finish_run trains a missing one
                 if complete(row, draws, calibration_draws, is_samples, kde_samples, learned):
                     said("done earlier, skipped")
@@ -369,7 +373,7 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
                                  calibration_draws, known=row if done.exists() else None,
                                  cache_dir=default_cache_dir())
             row.update(meta, kset_minutes=stats.get("seconds", 0.0) / 60, machine=trained_on(predictor.stats),
-                       test_data=data_digest([folder / "test"]))
+                       test_data=data_digest([folder / "test"]), code=row.get("code") if done.exists() else code)
             write_text(done, json.dumps(row, indent=2))
             said(f"minADE@{k} {row['min_ade']:.3f} minFDE@{k} {row['min_fde']:.3f} "
                  f"(constant velocity {row['cv_ade']:.3f}/{row['cv_fde']:.3f})")
@@ -396,9 +400,14 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
     trained, mixed = machine_line(results)
     if mixed:
         log(f"warning: {out}: {mixed}")
+    if other_code:
+        made = f"the numbers of {', '.join(other_code)} were made by other trajcvae code than this {code}"
+        log(f"warning: {out}: {made} (an earlier version or commit), and are reused as they are; benchmark in a new "
+            "--out for this code's numbers")
+        trained += f" {made[0].upper()}{made[1:]}."
     report["machines"] = {split: [r.get("machine", UNRECORDED) for r in rows] for split, rows in results.items()}
     write_text(out / "results.json", json.dumps(report, indent=2))
-    md = markdown_table(summary) + "\n" + trained + "\n"
+    md = markdown_table(summary, k) + "\n" + trained + "\n"
     if seeds > 1:  # the table above averages the seeds; say how far apart they are
         md += "\n" + seed_table(results)
     if draws:
@@ -436,8 +445,13 @@ def _check_same_data(run: Path, ckpt: dict, split: Path, row: dict | None, cfg: 
     trained = ckpt.get("stats", {}).get("inputs", {})
     now = {"training": data_digest([split / "train"]), "validation": data_digest([split / "val"]),
            **unit_digests(cfg.data)}
-    if row is not None and "test_data" in row:
-        trained, now = {**trained, "test": row["test_data"]}, {**now, "test": data_digest([split / "test"])}
+    if row is not None:
+        trained, now = {**trained, "test": row.get("test_data")}, {**now, "test": data_digest([split / "test"])}
+    unrecorded = [role for role in ("training", "validation", "test") if role in now and trained.get(role) is None]
+    if unrecorded:  # an older trajcvae's run: nothing tells its files from these
+        raise TrajCVAEError(f"{run} does not record its {' and '.join(unrecorded)} files (an older trajcvae made it), "
+                            f"so it may be of other files than {split}'s: benchmark in another --out, or delete "
+                            f"{run} to run it anew")
     for role, digest in now.items():
         if role in trained and trained[role] != digest:
             given = getattr(cfg.data, role, None)
@@ -470,8 +484,8 @@ def _row_name(split: str) -> str:
     return "**mean**" if split == "mean" else split.replace("|", "\\|")
 
 
-def markdown_table(summary: dict[str, dict[str, float]]) -> str:
-    head = "| split | " + " | ".join(HEADINGS.values()) + " |"
+def markdown_table(summary: dict[str, dict[str, float]], k: int = 20) -> str:
+    head = "| split | " + " | ".join(h.format(k=k) for h in HEADINGS.values()) + " |"
     lines = [head, "|" + "---|" * (len(HEADINGS) + 1)]
     for split, row in summary.items():
         cells = [f"{row[c]:.0f}" if c == "windows" else f"{row[c]:.1f}" if c == "train_minutes"

@@ -37,7 +37,7 @@ import numpy as np
 import torch
 
 from .config import FUTURES
-from .errors import TrajCVAEError
+from .errors import PickledByThisCode, TrajCVAEError
 
 DRAWS = 200  # draws of p(y|x) per window behind its levels and its map
 PSEUDO = 10  # evenly spread levels added to every scene's past
@@ -46,11 +46,12 @@ GRID = np.linspace(0.0, 1.0, 201)  # where each window's G^-1 is tabulated
 
 
 @dataclass
-class ScenePast:
+class ScenePast(PickledByThisCode):
     """Windows whose futures are known (`TrajCVAE.scene_past`): their scene, the time their future was
     known (t0 + P steps, in the input's time base; the next detection's time where a missed one at the
     last step was bridged, `Windows.done`), their truth's level at every future step (`radial_levels`) and
     the kind of draws the levels are among, the kind the past maps: "mean" paths or "full" draws."""
+    REMAKE = "measure it again with scene_past"
     scene: np.ndarray  # (N,)
     done: np.ndarray  # (N,)
     levels: np.ndarray  # (N, P)

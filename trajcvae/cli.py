@@ -695,7 +695,7 @@ def benchmark(
                                options=_data_given(fps, scale, homography, classes, columns), log=info)
     modes = [(p, name) for p, name in (("km", "k-means"), ("ks", "learned"))
              if all(f"{p}_min_ade" in r for r in report["splits"].values())]
-    table = narrow_table("test minADE/minFDE@20 (m); every column in results.md",
+    table = narrow_table(f"test minADE/minFDE@{report['k']} (m); every column in results.md",
                          ["split", "windows", "plain"] + [name for _, name in modes] + ["const-vel"])
     for split, r in report["splits"].items():
         cells = [f"{r['windows']:.0f}", f"{r['min_ade']:.3f}/{r['min_fde']:.3f}"]
@@ -812,8 +812,9 @@ def serve(
     classes: Annotated[Optional[list[str]], typer.Option(help="Comma-separated labels of the --replay file's agents "
                                                               "to replay, as for predict's --classes.",
                                                          show_default=False)] = None,
-    forget_after: Annotated[float, number_option(help="Seconds after which an agent not seen again gets no "
-                                                     "more futures.")] = 2.0,
+    forget_after: Annotated[Optional[float], number_option(help="Seconds after which an agent not seen again gets "
+                                                               "no more futures (default: 2, or --max-gap where "
+                                                               "longer: the model's data.max_gap).")] = None,
     max_gap: MaxGapOpt = None,
     lonlat: Annotated[bool, typer.Option("--lonlat", help="Detections and futures in longitude and latitude "
                                                          "(lon, lat: WGS84 degrees) in place of x, y.")] = False,

@@ -14,6 +14,8 @@ import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
+from ._version import code_digest
+
 # Messages name options as the CLI spells them (--max-gap 2). To a Python caller they name the keyword
 # instead (max_gap=2): the same text, reworded where it is raised, unless a CLI command is running.
 _CLI = [False]
@@ -306,3 +308,20 @@ def shown(value) -> str:
     plain = type(value) in (int, float) or (type(value).__module__ == "numpy" and isinstance(value, numbers.Real))
     text = str(value) if plain else repr(value)
     return text if "\n" not in text and len(text) <= 80 else f"a {type(value).__name__}"  # (a Series, a long list)
+
+
+class PickledByThisCode:
+    """A mixin for objects whose state holds this code's fields: pickled, the state records the code
+    (`code_digest`), and a pickle made by other trajcvae code (another version or commit, whose fields may be
+    missing, renamed or of another meaning) is refused in one line where it is read back."""
+    REMAKE = "make it anew"  # how to get one of this code, as the refusal says it
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_code": code_digest()}
+
+    def __setstate__(self, state: dict) -> None:
+        state = dict(state)
+        if state.pop("_code", None) != code_digest():
+            raise TrajCVAEError(f"this {type(self).__name__} was pickled by other trajcvae code (another version or "
+                                f"commit), whose state need not fit this one's: {self.REMAKE}")
+        self.__dict__.update(state)

@@ -193,12 +193,14 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
     # A scene's past: every finished window of the input (as predict measures it), not only those scored,
     # its levels among draws of the kind scored; the calibration's full draws need their own (below).
     past = predictor.scene_past(tracks if primary else w, seed, futures=futures) if calibrate == "scene" else None
+    dc = predictor.config.data  # the model's step and horizon, which its ADE and FDE are over
+    scored = window_errors(predictor, w, k, seed, kset, draws, past, log, trajnet=primary, futures=futures)
     result = {"k": k, "seed": seed, "kset": kset, "draws": draws if kset != "none" else None, "calibrate": calibrate,
-              "futures": futures, "scenes": scene_means(window_errors(predictor, w, k, seed, kset, draws, past, log,
-                                                                      trajnet=primary, futures=futures))}
+              "futures": futures, "dt": dc.dt, "obs_len": dc.obs_len, "pred_len": dc.pred_len,
+              "scenes": scene_means(scored)}
     if primary:  # records whose primary has no full window at its scene's last observed frame: not scored
         result["unscored"] = w.skipped
-        dc, ids = predictor.config.data, tracks.attrs["scene_records"]["scene_id"]
+        ids = tracks.attrs["scene_records"]["scene_id"]
         beside = beside_samples(predictor, tracks, w, of)  # TrajNet++ would score the samples, at another horizon
         if w.skipped:
             first = unwindowed_scene(tracks, of)

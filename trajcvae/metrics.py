@@ -89,9 +89,11 @@ def line_turns(n: int, k: int, heading_std: float, log_speed_std: float, seed: i
     return th, np.exp(rng.normal(0.0, log_speed_std, (n, k)))
 
 
-def fit_cv_noise(obs: np.ndarray, fut: np.ndarray, min_step: float = 0.05) -> dict[str, float]:
-    """Fit the noisy straight line on training windows: the spread of the true final heading and speed
-    around the constant-velocity guess, over agents that move at least `min_step` per step."""
+def fit_cv_noise(obs: np.ndarray, fut: np.ndarray, dt: float = 0.4, min_speed: float = 0.125) -> dict[str, float]:
+    """Fit the noisy straight line on training windows (steps of `dt` seconds, metres): the spread of the true
+    final heading and speed around the constant-velocity guess, over agents that move at least `min_speed`
+    metres a second, at t0 and on average over the future (a threshold in time, so any step is fitted alike)."""
+    min_step = min_speed * dt
     v = last_velocity(obs)
     end = fut[:, -1] - obs[:, -1]
     P = fut.shape[1]

@@ -42,7 +42,8 @@ from .calibrate import MIN_PAST, ScenePast
 from .checks import (FAR_APART, bridging_gap, coarse_warning, speed_band, step_moves, time_text, track_jumps,
                      track_spikes)
 from .config import check_flags, check_forget_after, check_sampling, finite_number
-from .errors import DataError, NoWindowsError, TrajCVAEError, as_number_hint, shown, warn, warning_text
+from .errors import (DataError, NoWindowsError, PickledByThisCode, TrajCVAEError, as_number_hint, shown, warn,
+                     warning_text)
 from .predict import OUTPUT_COLUMNS, TrajCVAE, samples_to_frame
 from .resample import EPS
 from .table import AGENT_COLUMNS, ID_NAMES, TIME_NAMES, lonlat_names, row_at
@@ -59,7 +60,10 @@ JUDGE_UPDATES = 10  # updates with detections before their spacing is judged (a 
 WARNINGS_HELD = 20  # the latest warning lines a predictor keeps in `warnings` (one per agent that jumps)
 
 
-class OnlinePredictor:
+FORGET_AFTER = 2.0  # seconds an agent not seen again stays in view, by default (or the longest gap bridged)
+
+
+class OnlinePredictor(PickledByThisCode):
     """K futures for every agent in view, updated detection by detection.
 
     `OnlinePredictor("pedestrian", k=20).update(12.4, [{"agent_id": "7", "x": 1.2, "y": 3.4}])` returns
@@ -73,7 +77,8 @@ class OnlinePredictor:
     lat` (WGS84 degrees) in place of `x, y`, and so do the futures. max_gap: the longest gap (seconds)
     between an agent's detections that is bridged (default: the model's `data.max_gap`, 0.8 s; detections at
     1 Hz need 1.5). forget_after: seconds after which an agent not seen again is out of view (no futures;
-    its path stays in the scene memory while the model reads it). kset: "none" (K plain draws), "kmeans"
+    its path stays in the scene memory while the model reads it; default: 2, or the longest gap bridged where
+    that is longer). kset: "none" (K plain draws), "kmeans"
     or "learned": a K-set of `TrajCVAE.predict`, each future with its weight, its share of `draws` plain
     draws. calibrate: "scene" maps plain draws to fit the scene's past (see the module's docstring).
     futures: "mean" (each z's mean path) or "full" (draws of the whole p(y|x); `TrajCVAE.predict`).
@@ -82,16 +87,19 @@ class OnlinePredictor:
     that went to another agent, `checks.track_jumps`) once a step and a bridged gap have passed since the
     jump (1.2-1.6 s by default); False for a caller that has judged the detections already (`serve
     --replay` judges its file). `warnings` holds the lines of the latest `WARNINGS_HELD` warnings given, for
-    callers that show them (`serve` puts them in its answers).
+    callers that show them (`serve` puts them in its answers). Pickled, it is read back by the same trajcvae code
+    only (`PickledByThisCode`).
     """
+    REMAKE = "make a new OnlinePredictor and feed it again"
 
     def __init__(self, model: TrajCVAE | str = "pedestrian", k: int = 20, seed: int = 0, kset: str = "none",
                  fps: float | None = None, scale: float | str | Mapping | None = None, homography: Any = None,
-                 forget_after: float = 2.0, scene: str = "live", device: str = "cpu", draws: int = 1000,
+                 forget_after: float | None = None, scene: str = "live", device: str = "cpu", draws: int = 1000,
                  calibrate: str = "none", lonlat: bool = False, max_gap: float | None = None,
                  judge_speeds: bool = True, futures: str = "mean"):
         check_sampling(k, seed, kset, draws, calibrate, futures)
-        check_forget_after(forget_after)
+        if forget_after is not None:
+            check_forget_after(forget_after)
         if not isinstance(model, (TrajCVAE, str, Path)):
             raise TrajCVAEError(f"model must be a TrajCVAE, a checkpoint path or a built-in name (got "
                                 f"{type(model).__name__})")
@@ -126,7 +134,10 @@ class OnlinePredictor:
         self._attrs["clock_name"] = "the update times"  # what the speed warning asks about (no time column)
         cfg = self.model.config.data
         self._per_second = 1.0 if fps is None else fps  # time units per second
-        self.forget_after = forget_after * self._per_second
+        # 2 s, or the longest gap bridged where that is longer: agents that report every 3 s to a model of 3 s
+        # steps stay in view between their reports.
+        self.forget_after = (max(FORGET_AFTER, cfg.max_gap) if forget_after is None else forget_after) \
+            * self._per_second
         # The model's step and the longest gap resampling bridges, in the time units of updates.
         self._step, self._max_gap = cfg.dt * self._per_second, cfg.max_gap * self._per_second
         # Rows older than this behind the latest update are never read again (one more step: a margin
@@ -575,15 +586,23 @@ class OnlinePredictor:
         uv = np.stack([x, y], axis=1)
         scenes = np.full(len(uv), self.scene, dtype=object)
         origin = None
-        if units is not None and "lonlat" in units:  # the scene's first detection is its origin
-            origin = units["lonlat"].get(self.scene) or [float(x[0]), float(y[0])]
-            if origin[0] <= 180 and (np.asarray(x, dtype=np.float64) > 180).any():  # written 0-360: futures too
-                origin = [origin[0] + 360.0, origin[1]]  # (as `units.lonlat_units`; the projection is periodic)
-            check_lonlat(x, y, np.full(len(x), origin[1]), at, lambda i: self.scene,
-                         fix="use a scene per area")
-            units = {"lonlat": {self.scene: origin}}
-        # The first detections say which side of a homography's horizon the ground is on.
-        xy, side = placed(uv, units, scenes, at)
+        # The scene's first detections set its origin (lon, lat) or the ground's side of a homography's horizon;
+        # a detection refused against them may be fine and they stray (a bad fix, a false detection in the sky).
+        earlier = units is not None and (self.scene in units.get("lonlat", {}) or "side" in units)
+        try:
+            if units is not None and "lonlat" in units:  # the scene's first detection is its origin
+                origin = units["lonlat"].get(self.scene) or [float(x[0]), float(y[0])]
+                if origin[0] <= 180 and (np.asarray(x, dtype=np.float64) > 180).any():  # written 0-360: futures too
+                    origin = [origin[0] + 360.0, origin[1]]  # (as `units.lonlat_units`; the projection is periodic)
+                check_lonlat(x, y, np.full(len(x), origin[1]), at, lambda i: self.scene,
+                             fix="use a scene per area")
+                units = {"lonlat": {self.scene: origin}}
+            xy, side = placed(uv, units, scenes, at)
+        except DataError as e:
+            if not earlier:
+                raise
+            raise DataError(f"{e}; or, if the scene's first detections were stray (a bad fix, a false detection), "
+                            "start the scene again (a new OnlinePredictor; on a server, DELETE the scene)") from None
         out = {"agent_id": np.array(ids, dtype=object)[keep], "x": xy[keep, 0], "y": xy[keep, 1]}
         for c in AGENT_COLUMNS:
             if c in names:

@@ -27,7 +27,7 @@ import pandas as pd
 
 from .atomic import WINDOWS
 from .checks import plausibility, time_steps, time_text
-from .config import check_log, check_sampling, positive_number
+from .config import check_forget_after, check_log, check_sampling, positive_number
 from .errors import DataError, TrajCVAEError, odd_number_text, shown, warning_text
 from .online import OnlinePredictor, out_of_order
 from .predict import TrajCVAE
@@ -455,7 +455,7 @@ class BodyLimit:
 
 def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "none", seed: int = 0,
                fps: float | None = None, scale: float | str | None = None, homography: Any = None,
-               forget_after: float = 2.0, limits: Limits | None = None, draws: int = 1000,
+               forget_after: float | None = None, limits: Limits | None = None, draws: int = 1000,
                calibrate: str = "none", lonlat: bool = False, replayed: dict[str, str] | None = None,
                y_down: bool | None = None, futures: str = "mean") -> FastAPI:
     """The FastAPI app: the API under /v1, /healthz, the live page at /, the docs at /docs. lonlat: detections
@@ -465,6 +465,8 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
     growing down it, which the live page draws so (default: with a homography, whose input is pixels).
     futures: "mean" or "full" (`TrajCVAE.predict`)."""
     check_sampling(k, seed, kset, draws, calibrate, futures)
+    if forget_after is not None:
+        check_forget_after(forget_after)
     limits = limits or Limits()
     if not 1 <= k <= limits.max_k:
         raise TrajCVAEError(f"-k {k}: more than --max-k {limits.max_k}")
@@ -563,8 +565,10 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
         return Response(scenes.get(scene_name(scene)).shown.answer(layout), media_type="application/json")
 
     @app.get("/v1/scenes/{scene}/tracks", summary="The observed positions of the agents in view")
-    def tracks(scene: str, seconds: Annotated[float, Query(gt=0, le=60, allow_inf_nan=False), AsWritten] = 3.2
-               ) -> Response:
+    def tracks(scene: str, seconds: Annotated[Optional[float], Query(
+            gt=0, le=60, allow_inf_nan=False, description="Seconds of track before the latest update (default: "
+                                                          "the model's observed window, 3.2 s for pedestrian)."),
+            AsWritten] = None) -> Response:
         s = scenes.get(scene_name(scene))
         state = s.shown.state
         t, table = state[0], s.predictor.tracks(seconds, state)
@@ -844,7 +848,7 @@ def _run(app: FastAPI, sock: socket.socket) -> None:
 def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, k: int = 20, kset: str = "none",
           seed: int = 0, fps: float | None = None,
           scale: float | str | Path | dict | None = None, homography: Any = None,
-          forget_after: float = 2.0, limits: Limits | None = None, replay_file: str | Path | None = None,
+          forget_after: float | None = None, limits: Limits | None = None, replay_file: str | Path | None = None,
           speed: float = 1.0, threads: int = 1, log: Callable[[str], None] = print, draws: int = 1000,
           calibrate: str = "none", lonlat: bool = False, max_gap: float | None = None,
           columns: str | dict | None = None, classes: str | Iterable[str] | None = None,

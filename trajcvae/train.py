@@ -5,7 +5,8 @@ and last checkpoints; then, on the frozen best model, train the learned K-set sa
 Run folder: `last.pt` (every epoch, with optimiser/scheduler/RNG state for `--resume`), `best.pt`,
 `metrics.csv` (one row per epoch: train and val NLL, KL, ELBO; val minADE/minFDE), `config.toml`, and at the
 end `curves.png` and `val_predictions.png` (unless `figures=False`, `train --no-figures`). Both checkpoints
-record the machine the run trained on (`machine`), and each other one it was resumed on.
+record the machine the run trained on (`machine`) and the code that trained it (`code`), and each other one
+it was resumed on.
 """
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DistributedSampler
 
 from . import checkpoint, distributed
-from ._version import __version__
+from ._version import __version__, code_digest
 from .atomic import process_alive, process_started, write_text
 from .batch import WindowTensors, make_batch
 from .checks import sets_apart, speed_record
@@ -97,21 +98,32 @@ def windows_shared(trained: pd.MultiIndex, other: pd.MultiIndex, role: str, of: 
 
 
 def step_counted(d) -> str | None:
-    """A one-line warning when `d` (a DataConfig) changes the model's step (data.dt) but leaves every option
-    counted in steps at the 0.4 s recipe's value: a history, horizon and speed floor of other lengths than the
-    recipe's, which a run for another step most likely did not mean."""
+    """A one-line warning when `d` (a DataConfig) changes the model's step (data.dt) but leaves an option
+    counted in steps at the 0.4 s recipe's value: a history, horizon, speed floor or memory horizon of
+    another length in seconds than the recipe's, which a run for another step most likely did not mean."""
     recipe = type(d)()
-    counted = ("obs_len", "pred_len", "min_speed", "memory_horizon")
-    if d.dt == recipe.dt or any(getattr(d, name) != getattr(recipe, name) for name in counted):
+    if d.dt == recipe.dt:
         return None
     per = recipe.dt / d.dt
-    return (f"warning: data.dt {d.dt:g} s, but the options counted in steps keep the {recipe.dt:g} s recipe's values: "
-            f"{d.obs_len} observed and {d.pred_len} predicted steps ({d.obs_len * d.dt:g} s of history, "
-            f"{d.pred_len * d.dt:g} s ahead), and a speed floor of {d.min_speed:g} m a step "
-            f"({d.min_speed / d.dt:g} m/s); "
-            f"for the recipe's times give --set data.obs_len={round(d.obs_len * per)} --set "
-            f"data.pred_len={round(d.pred_len * per)} --set data.min_speed={d.min_speed / per:g} (and "
-            "data.memory_horizon; docs/model.md, 'Another step')")
+    said = {  # option -> (its value as the run has it, in seconds, and the value that keeps the recipe's time)
+        "obs_len": (f"{d.obs_len} observed steps ({d.obs_len * d.dt:g} s of history)", round(d.obs_len * per)),
+        "pred_len": (f"{d.pred_len} predicted steps ({d.pred_len * d.dt:g} s ahead)", round(d.pred_len * per)),
+        "min_speed": (f"a speed floor of {d.min_speed:g} m a step ({d.min_speed / d.dt:g} m/s)",
+                      f"{d.min_speed / per:g}"),
+        "memory_horizon": (f"a memory reaching {d.memory_horizon} steps back ({d.memory_horizon * d.dt:g} s)",
+                           round(d.memory_horizon * per)),
+    }
+    if d.memory == 0:
+        del said["memory_horizon"]
+    left = [name for name in said if getattr(d, name) == getattr(recipe, name)]
+    if not left:
+        return None
+    names = [f"data.{name}" for name in left]
+    named = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return (f"warning: data.dt {d.dt:g} s, but {named} keep{'s' if len(left) == 1 else ''} the {recipe.dt:g} s "
+            f"recipe's value{'s' if len(left) > 1 else ''}: {'; '.join(said[name][0] for name in left)}; for the "
+            f"recipe's times give " + " ".join(f"--set data.{name}={said[name][1]}" for name in left) +
+            " (docs/model.md, 'Another step')")
 
 
 FEW_WINDOWS = 100  # fewer training windows than this are warned of as too few to learn from
@@ -521,7 +533,7 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
     speeds = speed_record(future_speeds(train_w, cfg.data.dt))
     if state is None:  # (said once, not again on --resume)
         _said_of_sets(cfg.data, train_w, speeds["p90"], val_w if val_paths is not None else None, copied, log)
-    stats = {"cv_noise": fit_cv_noise(train_w.obs, train_w.fut), "train_windows": len(train_w),
+    stats = {"cv_noise": fit_cv_noise(train_w.obs, train_w.fut, cfg.data.dt), "train_windows": len(train_w),
              "val_windows": len(val_w), "inputs": inputs,
              "speeds": speeds}  # what the speed warning judges other tracks by (`checks.speed_band`)
     tr, va = WindowTensors.from_windows(train_w), WindowTensors.from_windows(val_w)
@@ -569,6 +581,18 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
                     f"trained on one machine only if that was of this kind too (else it rounds differently from "
                     f"epoch {start} on)")
         stats["machine"].append({"from_epoch": start, "machine": here})
+    # And by what code: one version spans many commits, and a run resumed after an upgrade is the new code's
+    # from there on.
+    code = f"{__version__} (code {code_digest()})"
+    stats["code"] = list(state.get("stats", {}).get("code", [])) if state is not None else []
+    if not stats["code"] or stats["code"][-1]["code"] != code:
+        if state is not None and log is not None and start <= tc.epochs:
+            before = f"trajcvae {stats['code'][-1]['code']}" if stats["code"] else \
+                "an older trajcvae, which did not record its code"
+            log(f"warning: {out / 'last.pt'} was trained by {before}; resumed by trajcvae {code}, its epochs from "
+                f"{start} on are this code's, so it matches an uninterrupted run of either only if training did not "
+                "change between them")
+        stats["code"].append({"from_epoch": start, "code": code})
     metrics_path = out / "metrics.csv"
     if main:
         out.mkdir(parents=True, exist_ok=True)

@@ -68,9 +68,20 @@ def unit_conversion(scale: float | str | Path | Mapping | None, homography) -> d
     if not np.isfinite(H).all():
         raise DataError(f"{where_}: the matrix holds a value that is not finite (nan or inf)")
     H = H.reshape(3, 3)
-    if abs(np.linalg.det(H)) < 1e-12 * max(1.0, np.abs(H).max() ** 3):
+    if _singular(H):
         raise DataError(f"{where_}: the matrix is singular (it cannot map pixels to metres and back)")
     return {"homography": H.tolist()}
+
+
+def _singular(H: np.ndarray) -> bool:
+    """Whether a 3x3 matrix cannot map pixels to metres and back: a determinant near 0 against its entries,
+    judged with the metres' origin moved to where pixel (0, 0) lands. A georeferenced matrix (pixels to UTM
+    metres) adds millions of metres to a camera's matrix, which change neither its determinant nor how well it
+    inverts, but would dwarf every other entry."""
+    M = H.copy()
+    if abs(H[2, 2]) > 1e-12 * np.abs(H).max():  # pixel (0, 0) lands at finite metres t: translate them to 0
+        M[:2] -= np.outer(H[:2, 2] / H[2, 2], H[2])
+    return bool(abs(np.linalg.det(M)) < 1e-12 * max(1.0, np.abs(M).max() ** 3))
 
 
 CERTAIN = 0.9  # a scale the file gives with a lower certainty (OpenTraj's SDD guesses: 0) is warned of
@@ -262,8 +273,10 @@ def lonlat_units(df: pd.DataFrame) -> dict:
     np.logical_or.at(east360, codes, lon > 180)
     units = {"lonlat": {str(names[codes[i]]): [float(lon[i]) + (360.0 if east360[codes[i]] and lon[i] <= 180 else 0.0),
                                                float(lat[i])] for i in starts}}
+    first = np.empty(len(names), np.int64)
+    first[codes[starts]] = starts
     check_lonlat(lon, lat, _origins(units, df["scene"], 2)[:, 1], lambda i: where(df, i),
-                 lambda i: str(df["scene"].iloc[i]), agent=df["agent_id"].to_numpy())
+                 lambda i: str(df["scene"].iloc[i]), agent=df["agent_id"].to_numpy(), origin=first[codes])
     return units
 
 
@@ -272,11 +285,12 @@ FEW_FAR = 0.001  # rows too far for the projection, at most this share of a tabl
 
 def check_lonlat(lon: np.ndarray, lat: np.ndarray, lat0: np.ndarray, where: Callable[[int], str],
                  scene: Callable[[int], str], fix: str = "split the scene (a `scene` column, or one file per area)",
-                 agent: np.ndarray | None = None) -> None:
+                 agent: np.ndarray | None = None, origin: np.ndarray | None = None) -> None:
     """Refuse, naming the first row at fault (`where(i)`, its scene `scene(i)`): longitudes and latitudes that
     are no degrees, an origin (latitude `lat0`, per row) near a pole, and a row so far north or south of its
     scene's origin that the local projection's scale there is off by more than MAX_DISTORTION (`fix` says
-    what to do; with each row's `agent`, a few such rows of agents seen near too are told as bad fixes)."""
+    what to do; with each row's `agent`, a few such rows of agents seen near too are told as bad fixes; with
+    each row's `origin` row, an origin near almost none of its scene's rows is told as the bad fix)."""
     bad = ~((np.abs(lat) <= 90) & (lon >= -180) & (lon <= 360))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
@@ -294,6 +308,14 @@ def check_lonlat(lon: np.ndarray, lat: np.ndarray, lat0: np.ndarray, where: Call
     far = error > MAX_DISTORTION
     if far.any():
         i = int(np.flatnonzero(far)[0])
+        own = origin == origin[i] if origin is not None else None  # the rows of its scene
+        if own is not None and cos0[i] >= 0.01 and (~far[own]).sum() <= max(2, FEW_FAR * own.sum()):
+            # Its first row is near (almost) no other row of its scene: that row is off, not the scene wide.
+            j = int(origin[i])
+            km = abs(np.radians(np.median(lat[origin == j]) - lat0[i])) * M0[i] / 1000
+            raise DataError(f"{where(j)}: the first position of scene '{scene(j)}' ({lon[j]:g}, {lat[j]:g}) is "
+                            f"{km:.3g} km north or south of most of its positions: a bad fix (a missed one written "
+                            "as 0, a typo)? Correct or drop that row")
         if agent is not None and far.sum() <= max(2, FEW_FAR * len(far)) and \
                 np.isin(agent[far], agent[~far]).all():  # a few rows of agents seen near: bad fixes, no wide scene
             fix = "a bad fix (a missed one written as 0, a typo)? Correct or drop that row"

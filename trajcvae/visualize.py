@@ -484,6 +484,7 @@ def _animation(tracks: SceneTracks, futures, out: Path, scene, start, asked: int
         warn(f"warning: --frames {asked}: the animation has {len(sel)}, every frame of scene '{s}' from "
              f"{tracks.when(sel[0])} on")
     titles = [f"scene '{s}' · {tracks.when(f)} ({i + 1}/{len(sel)})" for i, f in enumerate(sel)]
+    seconds = futures.cfg.dt if tracks.max_gap is not None else None  # of the scene a frame spans (None: unknown)
     if image is not None:  # in the image's pixels, the axes spanning it
         source, units, path = image
         backgrounds = [source.at(f, tracks, s, ANIMATION_SIDE) for f in sel] if isinstance(source, FrameImages) \
@@ -494,7 +495,7 @@ def _animation(tracks: SceneTracks, futures, out: Path, scene, start, asked: int
         figsize = image_figsize(7.0, (w, h)) if px is None else (px[0] / DPI, px[1] / DPI)
         fig, draw = animate_scene(views, titles, ((-0.5, w - 0.5), (h - 0.5, -0.5)), size=figsize, density=density,
                                   backgrounds=[(b.image, b.size) for b in backgrounds])
-        return _save_animation(fig, draw, len(views), out)
+        return _save_animation(fig, draw, len(views), out, seconds)
     pts = [np.concatenate([v.samples.reshape(-1, 2)] + v.tracks + (v.others or []) +
                           ([v.fut.reshape(-1, 2)] if v.fut is not None else [])) for v in views]
     pts = np.concatenate(pts)
@@ -505,21 +506,25 @@ def _animation(tracks: SceneTracks, futures, out: Path, scene, start, asked: int
         figsize = (px[0] / DPI, px[1] / DPI)
     fig, draw = animate_scene(views, titles, ((lo[0], hi[0]), (lo[1], hi[1])), size=figsize, density=density,
                               orient=orient)
-    return _save_animation(fig, draw, len(views), out)
+    return _save_animation(fig, draw, len(views), out, seconds)
 
 
 GIF_FRAME_BYTES = 5.5  # memory a GIF frame holds per pixel until it is written (measured: 84 MB at 4000x4000)
 
 
-def _save_animation(fig, draw: Callable[[int], None], frames: int, out: Path) -> Path:
-    """`animate_scene`'s frames, each drawn and grabbed, as a GIF of 4 frames a second. Written only once
-    every frame is grabbed: a failure part-way (no memory, Ctrl-C) is its own error, and leaves no file."""
+GIF_PACE = 1.6  # times real time a GIF plays at: 4 frames a second of 0.4 s steps, 16 of 0.1 s steps
+
+
+def _save_animation(fig, draw: Callable[[int], None], frames: int, out: Path, seconds: float | None = None) -> Path:
+    """`animate_scene`'s frames, each drawn and grabbed, as a GIF that plays the scene at GIF_PACE times real
+    time, each frame spanning `seconds` of it (None, frame ids of unknown rate: 4 frames a second). Written only
+    once every frame is grabbed: a failure part-way (no memory, Ctrl-C) is its own error, and leaves no file."""
     from matplotlib.animation import PillowWriter
 
     w, h = fig.get_size_inches() * DPI
     check_fits(int(frames * w * h * GIF_FRAME_BYTES), f"--animate: {frames} frames of {w:.0f}x{h:.0f} pixels, "
                "held until the GIF is written, need", "give a smaller --size or fewer --frames")
-    writer = PillowWriter(fps=4)
+    writer = PillowWriter(fps=4 if seconds is None else GIF_PACE / seconds)
     with atomic_path(out, suffix=".tmp.gif") as tmp, matplotlib.rc_context({"savefig.bbox": None}):
         writer.setup(fig, tmp, dpi=DPI)  # Pillow picks the format from the name
         for i in range(frames):

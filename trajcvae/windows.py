@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from ._version import __version__
+from ._version import __version__, code_digest
 from .atomic import atomic_path, remove_stale, remove_stale_of
 from .checks import (STEP_FIX, bridging_gap, clock_question, far_apart, off_grid, plausibility, sampling_interval,
                      shorter_than_a_step, speed_band, summarize, time_steps, time_unit_question)
@@ -736,8 +736,9 @@ def cache_key(files: list[Path], cfg: DataConfig, mode: str) -> str:
     # Format 9: its warnings name a time column by its name and warn of times in minutes read as seconds.
     # Format 10: a file's path goes in as given too (a link of another name is another scene).
     # Format 12: an agent at the model's rate, out of phase with the grid, keeps a window per observation.
-    h.update(json.dumps({"version": __version__, "format": 13, "mode": mode, **{k: getattr(cfg, k) for k in keys}},
-                        sort_keys=True).encode())
+    # The package's code goes in too (a version spans many commits): windows built by other code are built anew.
+    h.update(json.dumps({"version": __version__, "code": code_digest(), "format": 13, "mode": mode,
+                         **{k: getattr(cfg, k) for k in keys}}, sort_keys=True).encode())
     # The scene name comes from the file's name (and folders) as given, a link's own: each file's full path,
     # as given and resolved, goes in with its bytes, and so do the files beside it that its reading consults
     # (a MOT sequence's rate and class names).
