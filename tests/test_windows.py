@@ -459,6 +459,27 @@ def test_second_cli_training_run_reads_windows_from_the_cache(tmp_path, sim_file
     assert third.exit_code == 0 and "(windows from cache)" not in third.output
 
 
+def test_a_position_off_its_track_is_told_from_fast_agents_and_noisy_fixes():
+    """`_off_rows`: a point over 5 m off a track and back, four times faster than the track between its
+    neighbours, is off (judged with the row after it); a last point 5 m on and four times the step before is a
+    jump; a car at 30 m/s in 0.1 s steps, a GPS fix 3 m off a standing agent, and the rows of two agents (a
+    new run at each) are not."""
+    from trajcvae.windows import _off_rows
+
+    def flags(points, runs=None):
+        pos = np.asarray(points, dtype=float)
+        hist_len = np.arange(1, len(pos) + 1) if runs is None else np.concatenate([np.arange(1, n + 1) for n in runs])
+        return [np.flatnonzero(f).tolist() for f in _off_rows(pos, hist_len)]
+
+    walk = [[0.5 * i, 0.0] for i in range(6)]
+    assert flags(walk) == [[], []]
+    assert flags(walk[:3] + [[1.5, 40.0]] + walk[4:]) == [[3], [3]]  # off at row 3, and a jump to it
+    assert flags(walk[:5] + [[2.5, 40.0]]) == [[], [5]]  # the last row so far: no row after to come back from
+    assert flags([[3.0 * i, 0.0] for i in range(6)]) == [[], []]  # a car at 30 m/s, 0.1 s steps
+    assert flags([[0.0, 0.0]] * 3 + [[3.0, 0.0]] + [[0.0, 0.0]] * 2) == [[], []]  # 3 m of GPS noise
+    assert flags(walk[:3] + [[100.0, 100.0]] + walk[:2], runs=(3, 3)) == [[], []]  # another agent's first row
+
+
 def test_windows_cached_by_other_code_are_built_anew(tmp_path, sim_files, monkeypatch):
     """An upgrade of trajcvae (the same version number spans many commits) may build windows otherwise: the
     cache key holds a digest of the package's code, so another code's windows are not read back."""

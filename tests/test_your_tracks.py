@@ -674,6 +674,20 @@ def test_a_track_that_jumps_as_no_agent_moves_gets_a_warning_naming_the_agent(mo
     assert "1 track jumps: agent 'a5' in scene 'live' moves 5.48 m in 0.4 s at time 42 (13.7 m/s" in said[1]
 
 
+@pytest.mark.filterwarnings("ignore:1 position lies off its track")
+def test_a_position_off_its_track_reaches_no_other_agents_window_through_their_neighbours_or_the_memory(model, plaza):
+    """A typo 1.5 km off one agent's track moves that agent's futures (warned), but not, through the scene
+    memory, those of agents who pass the place later (it moved them hundreds of metres), nor through a
+    neighbour's history: a remembered path or a neighbour holding it is left out."""
+    one = plaza.agent_id == plaza.agent_id.value_counts().index[0]
+    at = int(plaza[one].frame.iloc[len(plaza[one]) // 2])
+    typo = plaza.assign(y=np.where(one & (plaza.frame == at), 1500.0, plaza.y))
+    clean, bad = (model.predict(t, k=2, every_window=True) for t in (plaza, typo))
+    moved = np.hypot(clean.x - bad.x, clean.y - bad.y)
+    others = (clean.agent_id != plaza[one].agent_id.iloc[0]).to_numpy()
+    assert moved[~others].max() > 100 and moved[others].max() < 2.0, moved[others].max()  # (a path or neighbour less)
+
+
 def test_a_position_off_its_track_gets_a_warning_naming_the_agent_and_time(model, plaza):
     """One position where its agent cannot have been (a typo, a missed fix written as 0, another agent's
     detection for one frame) moves the futures of every window that reads it, so it is warned, naming the
