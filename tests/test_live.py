@@ -176,6 +176,9 @@ def test_a_detection_refused_against_a_scenes_stray_first_ones_says_how_to_start
     with pytest.raises(DataError, match="use a scene per area") as e:
         gps.update(0.4, [{"agent_id": "a", "lon": 10.0, "lat": 60.0}])
     assert str(e.value).endswith(again)
+    with pytest.raises(DataError, match="is no longitude, latitude in degrees") as e:  # wrong whatever came first
+        gps.update(0.4, [{"agent_id": "a", "lon": 10.0, "lat": 95.0}])
+    assert again not in str(e.value)
     camera = np.array([[50.0, 5.0, 300.0], [3.0, -40.0, 600.0], [0.0005, -0.08, 1.0]])  # metres -> pixels
 
     def pixel(x, y, agent="a"):

@@ -1014,6 +1014,12 @@ def test_an_animation_plays_the_scene_at_the_same_pace_whatever_the_models_step(
     visualize(fast, [tmp_path / "t.csv"], animate=tmp_path / "a.gif", frames=3, k=2, size="300x240")
     with Image.open(tmp_path / "a.gif") as im:
         assert im.n_frames == 3 and im.info["duration"] in (60, 62, 63, 70), im.info  # 62.5 ms in GIF's 10 ms
+    fast.config.data.dt, fast.config.data.max_gap = 0.01, 0.02  # 160 frames a second: more than GIFs hold
+    rows = [(round(0.01 * i, 2), a, 0.012 * i, 1.5 * a) for a in range(3) for i in range(600)]
+    pd.DataFrame(rows, columns=["time", "agent_id", "x", "y"]).to_csv(tmp_path / "t.csv", index=False)
+    visualize(fast, [tmp_path / "t.csv"], animate=tmp_path / "a.gif", frames=3, k=2, size="300x240")
+    with Image.open(tmp_path / "a.gif") as im:
+        assert im.info["duration"] == 20, im.info  # 50 frames a second, not a 0 ms delay browsers play at 100 ms
 
 
 def test_an_animation_without_a_future_in_it_is_refused_not_written(tmp_path):

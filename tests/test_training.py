@@ -979,6 +979,23 @@ def test_a_validation_set_of_other_speeds_or_of_the_training_tracks_is_warned_of
                                           r"set's", r.output), r.output
 
 
+@pytest.mark.filterwarnings("ignore:the tracks' frame ids have no known rate")
+def test_the_noisy_line_is_fitted_to_slow_agents_at_a_short_step(tmp_path, tiny_files):
+    """Slow agents (0.24 m/s) at 0.1 s steps (2.4 cm a step) move by the noisy line's measure, a speed: its
+    spread is fitted on them, not left at the reference line's (0.35, 0.4) as if they all stood still."""
+    from trajcvae.metrics import fit_cv_noise
+
+    for name, path in zip(("train", "val"), tiny_files):
+        table = pd.read_csv(path)
+        table.assign(x=table.x * 0.05, y=table.y * 0.05).to_csv(tmp_path / f"{name}.csv", index=False)
+    r = cli(*tiny_run_args(tmp_path / "train.csv", tmp_path / "val.csv", tmp_path / "run", 1)[3:], "--set",
+            "data.dt=0.1", "--set", "data.min_speed=0.01")
+    assert r.exit_code == 0, r.output
+    model = TrajCVAE.load(tmp_path / "run" / "best.pt")
+    w = model.make_windows([tmp_path / "train.csv"], every_window=True)
+    assert model.stats["cv_noise"] == fit_cv_noise(w.obs, w.fut, 0.1) != {"heading_std": 0.35, "log_speed_std": 0.4}
+
+
 def test_a_step_changed_alone_is_warned_of_with_the_lengths_it_gives(tmp_path, tiny_files):
     """data.dt changed, an option counted in steps left at the 0.4 s recipe's: the history, horizon, speed
     floor and memory horizon left are said in seconds, with the settings that keep the recipe's times (README's

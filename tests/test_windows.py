@@ -460,24 +460,30 @@ def test_second_cli_training_run_reads_windows_from_the_cache(tmp_path, sim_file
 
 
 def test_a_position_off_its_track_is_told_from_fast_agents_and_noisy_fixes():
-    """`_off_rows`: a point over 5 m off a track and back, four times faster than the track between its
-    neighbours, is off (judged with the row after it); a last point 5 m on and four times the step before is a
-    jump; a car at 30 m/s in 0.1 s steps, a GPS fix 3 m off a standing agent, and the rows of two agents (a
-    new run at each) are not."""
-    from trajcvae.windows import _off_rows
+    """`_impossible`: a span of a track whose longest move is over 5 m and four times the median of its other
+    moves holds a position its agent cannot have been at: a typo mid-track, at its first or last row, or spread
+    over several rows by resampling. A car at 30 m/s in 0.4 s steps, one accelerating, a GPS fix 3 m off a
+    standing agent, a span of one move, and a typo before the span (or after its last row) are not."""
+    from trajcvae.windows import _impossible, _moves
 
-    def flags(points, runs=None):
+    def judged(points, since=0, judged_from=None):
         pos = np.asarray(points, dtype=float)
-        hist_len = np.arange(1, len(pos) + 1) if runs is None else np.concatenate([np.arange(1, n + 1) for n in runs])
-        return [np.flatnonzero(f).tolist() for f in _off_rows(pos, hist_len)]
+        move = _moves(pos, np.arange(1, len(pos) + 1))
+        start = since if judged_from is None else judged_from
+        return bool(_impossible(move, np.array([start]), np.array([since]), np.array([len(pos) - 1]))[0])
 
-    walk = [[0.5 * i, 0.0] for i in range(6)]
-    assert flags(walk) == [[], []]
-    assert flags(walk[:3] + [[1.5, 40.0]] + walk[4:]) == [[3], [3]]  # off at row 3, and a jump to it
-    assert flags(walk[:5] + [[2.5, 40.0]]) == [[], [5]]  # the last row so far: no row after to come back from
-    assert flags([[3.0 * i, 0.0] for i in range(6)]) == [[], []]  # a car at 30 m/s, 0.1 s steps
-    assert flags([[0.0, 0.0]] * 3 + [[3.0, 0.0]] + [[0.0, 0.0]] * 2) == [[], []]  # 3 m of GPS noise
-    assert flags(walk[:3] + [[100.0, 100.0]] + walk[:2], runs=(3, 3)) == [[], []]  # another agent's first row
+    walk = [[0.5 * i, 0.0] for i in range(8)]
+    assert not judged(walk)
+    typo = [1.5, 1000.0]
+    assert judged(walk[:3] + [typo] + walk[4:]) and judged([typo] + walk[1:]) and judged(walk[:7] + [typo])
+    long = [[0.5 * i, 0.0] for i in range(14)]  # a remembered path's 13 moves
+    assert judged(long[:3] + [[1.5, 400.0], [2.0, 800.0], [2.5, 400.0]] + long[6:])  # resampled: spread over 3
+    assert not judged([[12.0 * i, 0.0] for i in range(8)])  # a car at 30 m/s
+    assert not judged([[0.5 * 1.6 * i * i, 0.0] for i in range(8)])  # accelerating at 4 m/s^2 from standing
+    assert not judged([[0.0, 0.0]] * 3 + [[3.0, 0.0]] + [[0.0, 0.0]] * 4)  # 3 m of GPS noise
+    assert not judged([walk[0], typo]) and judged([walk[0], walk[1], typo])  # one move: nothing to judge it by
+    assert not judged([typo] + walk[1:], since=0, judged_from=1)  # judged from row 1 on: the typo's move is before
+    assert judged([typo] + walk[1:], since=0, judged_from=0)
 
 
 def test_windows_cached_by_other_code_are_built_anew(tmp_path, sim_files, monkeypatch):

@@ -12,5 +12,6 @@ def code_digest() -> str:
     h = hashlib.sha256()
     root = Path(__file__).parent
     for f in sorted(root.rglob("*.py")):
-        h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+        # Line ends read as \n: a checkout with CRLF line ends holds the same code.
+        h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes().replace(b"\r\n", b"\n") + b"\0")
     return h.hexdigest()[:16]

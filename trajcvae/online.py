@@ -598,8 +598,9 @@ class OnlinePredictor(PickledByThisCode):
                              fix="use a scene per area")
                 units = {"lonlat": {self.scene: origin}}
             xy, side = placed(uv, units, scenes, at)
-        except DataError as e:
-            if not earlier:
+        except DataError as e:  # (refusals of a detection whatever the first ones were: no degrees, too big)
+            if not earlier or not any(said in str(e) for said in ("of the first position of scene",
+                                                                  "past the homography's horizon")):
                 raise
             raise DataError(f"{e}; or, if the scene's first detections were stray (a bad fix, a false detection), "
                             "start the scene again (a new OnlinePredictor; on a server, DELETE the scene)") from None

@@ -290,7 +290,7 @@ def check_lonlat(lon: np.ndarray, lat: np.ndarray, lat0: np.ndarray, where: Call
     are no degrees, an origin (latitude `lat0`, per row) near a pole, and a row so far north or south of its
     scene's origin that the local projection's scale there is off by more than MAX_DISTORTION (`fix` says
     what to do; with each row's `agent`, a few such rows of agents seen near too are told as bad fixes; with
-    each row's `origin` row, an origin near almost none of its scene's rows is told as the bad fix)."""
+    each row's `origin` row, a stray origin (`_stray_origin`) is told as the bad fix)."""
     bad = ~((np.abs(lat) <= 90) & (lon >= -180) & (lon <= 360))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
@@ -308,10 +308,8 @@ def check_lonlat(lon: np.ndarray, lat: np.ndarray, lat0: np.ndarray, where: Call
     far = error > MAX_DISTORTION
     if far.any():
         i = int(np.flatnonzero(far)[0])
-        own = origin == origin[i] if origin is not None else None  # the rows of its scene
-        if own is not None and cos0[i] >= 0.01 and (~far[own]).sum() <= max(2, FEW_FAR * own.sum()):
-            # Its first row is near (almost) no other row of its scene: that row is off, not the scene wide.
-            j = int(origin[i])
+        j = _stray_origin(lon, lat, far, origin, i, cos0[i]) if origin is not None and cos0[i] >= 0.01 else None
+        if j is not None:
             km = abs(np.radians(np.median(lat[origin == j]) - lat0[i])) * M0[i] / 1000
             raise DataError(f"{where(j)}: the first position of scene '{scene(j)}' ({lon[j]:g}, {lat[j]:g}) is "
                             f"{km:.3g} km north or south of most of its positions: a bad fix (a missed one written "
@@ -326,6 +324,20 @@ def check_lonlat(lon: np.ndarray, lat: np.ndarray, lat0: np.ndarray, where: Call
         raise DataError(f"{where(i)}: latitude {lat[i]:g} is {km:.3g} km north or south of the first position of "
                         f"scene '{scene(i)}' ({lat0[i]:g}): too far for one local projection to metres (its scale "
                         f"would be off by {error[i]:.1%}); {fix}")
+
+
+def _stray_origin(lon: np.ndarray, lat: np.ndarray, far: np.ndarray, origin: np.ndarray, i: int,
+                  cos0: float) -> int | None:
+    """Row `i`'s scene's first row (`origin[i]`) where that row is a bad fix, not the scene wide: `far` from
+    (almost) all of the scene's other rows, and four times as far from the nearest of them as they lie apart
+    (a flight north, a fix every 75 km, is a wide scene); else None."""
+    j = int(origin[i])
+    rest = (origin == j) & (np.arange(len(far)) != j)  # the scene's other rows
+    if not rest.any() or (~far[rest]).sum() > max(2, FEW_FAR * rest.sum()):
+        return None
+    span = np.hypot(np.ptp(lat[rest]), np.ptp(lon[rest]) * cos0)  # degrees, roughly as the crow flies
+    gap = np.hypot(lat[rest] - lat[j], (lon[rest] - lon[j]) * cos0).min()
+    return j if gap > 4 * span else None
 
 
 def _radii(lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -513,18 +513,20 @@ GIF_FRAME_BYTES = 5.5  # memory a GIF frame holds per pixel until it is written 
 
 
 GIF_PACE = 1.6  # times real time a GIF plays at: 4 frames a second of 0.4 s steps, 16 of 0.1 s steps
+GIF_FPS = 50  # at most: a GIF's delays are whole hundredths of a second, and browsers slow those under 0.02 s
 
 
 def _save_animation(fig, draw: Callable[[int], None], frames: int, out: Path, seconds: float | None = None) -> Path:
     """`animate_scene`'s frames, each drawn and grabbed, as a GIF that plays the scene at GIF_PACE times real
-    time, each frame spanning `seconds` of it (None, frame ids of unknown rate: 4 frames a second). Written only
+    time, each frame spanning `seconds` of it, at most GIF_FPS frames a second (steps under 0.032 s play
+    slower; None, frame ids of unknown rate: 4 frames a second). Written only
     once every frame is grabbed: a failure part-way (no memory, Ctrl-C) is its own error, and leaves no file."""
     from matplotlib.animation import PillowWriter
 
     w, h = fig.get_size_inches() * DPI
     check_fits(int(frames * w * h * GIF_FRAME_BYTES), f"--animate: {frames} frames of {w:.0f}x{h:.0f} pixels, "
                "held until the GIF is written, need", "give a smaller --size or fewer --frames")
-    writer = PillowWriter(fps=4 if seconds is None else GIF_PACE / seconds)
+    writer = PillowWriter(fps=4 if seconds is None else min(GIF_PACE / seconds, GIF_FPS))
     with atomic_path(out, suffix=".tmp.gif") as tmp, matplotlib.rc_context({"savefig.bbox": None}):
         writer.setup(fig, tmp, dpi=DPI)  # Pillow picks the format from the name
         for i in range(frames):

@@ -18,6 +18,7 @@ import json
 import math
 import os
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -579,22 +580,22 @@ def _grid_windows(fi: np.ndarray, frame: np.ndarray, agent: np.ndarray, pos: np.
         yield empty
         return
     order = np.argsort(fi, kind="stable")
-    off, jump = _off_rows(pos, hist_len)  # positions that cannot be their agents'
+    move = _moves(pos, hist_len)  # (n,) what tells a position its agent cannot have been at (`_impossible`)
     size = chunk or len(ego)
     for lo in range(0, len(ego), size):
         e = ego[lo:lo + size]
         obs = _history(pos, hist_len, e, T)  # (N, T, 2)
         fut = pos[e[:, None] + np.arange(1, P + 1)] if mode == "windows" else None  # (N, P, 2)
         nbr_rows = _neighbours(pos, fi, agent, e, cfg.neighbor_radius, cfg.max_neighbors, order)  # (N, M)
-        # A neighbour whose history holds a position it cannot have been at (judged with rows up to t0: its
-        # last one as a jump) is left out: the error would move this window's futures.
+        # A neighbour whose history holds a position it cannot have been at is left out: the error would move
+        # this window's futures. Judged against its usual move over its last T + P rows, all up to t0.
         q = nbr_rows[nbr_rows >= 0]
-        odd = _holding_off(off, q - np.minimum(hist_len[q], T) + 1, q - 1) | jump[q]
+        odd = _impossible(move, q - np.minimum(hist_len[q], T) + 1, q - np.minimum(hist_len[q], T + P) + 1, q)
         nbr_rows[nbr_rows >= 0] = np.where(odd, -1, q)
         nbr = np.full((len(e), nbr_rows.shape[1], T, 2), np.nan)
         has = nbr_rows >= 0
         nbr[has] = _history(pos, hist_len, nbr_rows[has], T)
-        mem, mem_lag = _memory(pos, fi, agent, hist_len, fut_len, e, cfg, (off, jump)) if cfg.memory > 0 else \
+        mem, mem_lag = _memory(pos, fi, agent, hist_len, fut_len, e, cfg, move) if cfg.memory > 0 else \
             (None, None)
         yield Windows(obs, nbr, fut, np.full(len(e), scene, dtype=object), agent[e], frame[e],
                       np.full(len(e), step), skipped=skipped if lo == 0 else 0, mem=mem, mem_lag=mem_lag)
@@ -644,24 +645,23 @@ def _neighbours(pos, fi, agent, ego, radius: float, max_n: int, order: np.ndarra
 
 
 def _memory(pos, fi, agent, hist_len, fut_len, ego, cfg: DataConfig,
-            bad: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+            move: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each ego row, the `cfg.memory` paths that other agents walked from near its t0 position, each
     finished by t0: a path is a row r of another agent at least `pred_len` steps (and at most
     `memory_horizon`) before t0, with its step before and its `pred_len` steps after, so positions r-1 ..
     r+P. Ranked by distance to the ego's t0 position plus `memory_radius` x (1 - cos) of the angle between
     the path's first step and the ego's observed heading; only paths starting within `memory_radius`.
     Where others went from here is the scene's layout (doors, crossings, obstacles) learnt from its own past.
-    `bad`: the rows `_off_rows` flags, through which no path is remembered.
+    `move`: each row's move (`_moves`); no path through a position its agent cannot have been at is remembered.
     -> positions (N, Mm, P + 2, 2) and lags in steps (N, Mm), NaN for an empty slot."""
     P, Mm, radius, T = cfg.pred_len, cfg.memory, cfg.memory_radius, cfg.obs_len
     N = len(ego)
     mem, lag = np.full((N, Mm, P + 2, 2), np.nan), np.full((N, Mm), np.nan)
     cand = np.flatnonzero((hist_len >= 2) & (fut_len >= P))
-    # A path through a position that cannot be its agent's (`bad`: `_off_rows`) would carry that error into
-    # every later window near it, other agents' too: it is not remembered. Judged from the path's own rows, all
+    # A path through a position its agent cannot have been at (`_impossible`) would carry that error into every
+    # later window near it, other agents' too: it is not remembered. Judged from the path's own rows, all
     # finished by t0.
-    off, jump = bad
-    cand = cand[~(_holding_off(off, cand - 1, cand + P - 1) | jump[cand + P])]
+    cand = cand[~_impossible(move, cand - 1, cand - 1, cand + P)]
     back = np.minimum(hist_len[ego], T) - 1  # (N,) observed steps behind t0
     head = pos[ego] - pos[ego - back]  # (N, 2) observed displacement: the heading
     norm = np.linalg.norm(head, axis=1, keepdims=True)
@@ -687,26 +687,34 @@ def _memory(pos, fi, agent, hist_len, fut_len, ego, cfg: DataConfig,
     return mem, lag
 
 
-SPIKE = 5.0  # metres: a position this far off its track (and back) is an error, not a walk
+SPIKE = 5.0  # metres a step: a move this long, and four times its track's usual one, is an error, not a walk
 
 
-def _off_rows(pos: np.ndarray, hist_len: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Positions that cannot be their agent's (a typo, a missed fix written as 0), per row (n,): `off`, one its
-    agent went to and came back from, each move over SPIKE metres and four times the move between the rows
-    before and after it (judged with the row after); `jump`, one over SPIKE metres from the row before and four
-    times that row's move (judged without the row after: a track's last position so far)."""
-    move = np.r_[np.nan, np.hypot(*np.diff(pos, axis=0).T)]  # (n,) from the row before (its run's where hist_len >= 2)
-    through = np.r_[np.nan, np.hypot(*(pos[2:] - pos[:-2]).T), np.nan]  # from the row before to the row after
-    shorter = np.fmin(move, np.r_[move[1:], np.nan])
-    off = (np.r_[hist_len[1:], 0] >= 3) & (shorter > SPIKE) & (shorter > 4 * through)  # rows before, after: its run
-    jump = (hist_len >= 3) & (move > SPIKE) & (move > 4 * np.r_[np.nan, move[:-1]])
-    return off, jump
+def _moves(pos: np.ndarray, hist_len: np.ndarray) -> np.ndarray:
+    """Each row's move from the row before it in its run, metres (NaN at a run's first row).  -> (n,)"""
+    return np.where(hist_len >= 2, np.r_[np.nan, np.hypot(*np.diff(pos, axis=0).T)], np.nan)
 
 
-def _holding_off(off: np.ndarray, first: np.ndarray, last: np.ndarray) -> np.ndarray:
-    """Whether rows first .. last (each an array, one span of a run each) hold an `off` row.  -> (len(first),)"""
-    count = np.r_[0, np.cumsum(off)]  # off rows before each row
-    return count[last + 1] - count[first] > 0
+def _impossible(move: np.ndarray, judged: np.ndarray, since: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """Spans of rows of one run each, ending at rows `last`: whether the longest move into rows judged+1 .. last
+    is over SPIKE metres and four times the median of the other moves into rows since+1 .. last (`since` <=
+    `judged`): a position its agent cannot have been at (a typo, a missed fix written as 0; or several, where
+    resampling spread one over the grid). Only rows up to `last` count, so nothing observed after it does; a
+    span of one move is never judged.  -> (R,)"""
+    count = np.r_[0, np.cumsum(move > SPIKE)]  # moves over SPIKE into the rows before each row
+    out = count[last + 1] - count[judged + 1] > 0
+    i = np.flatnonzero(out)  # few, but for agents that go over SPIKE metres a step
+    if len(i):
+        L = int((last[i] - since[i]).max())
+        k = last[i, None] - np.arange(L)[::-1]  # (m, L): rows since+1 .. last, NaN before them
+        m = np.where(k > since[i, None], move[np.maximum(k, 0)], np.nan)
+        longest = np.nanargmax(np.where(k > judged[i, None], m, -1.0), axis=1)  # (a span holds one over SPIKE)
+        others = m.copy()
+        others[np.arange(len(i)), longest] = np.nan
+        with warnings.catch_warnings():  # a span of one move: no other to judge it by (NaN, not judged)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            out[i] = m[np.arange(len(i)), longest] > 4 * np.nanmedian(others, axis=1)
+    return out
 
 
 MEMORY_EGOS = 256  # windows whose memory pairs are held at once: in a dense crowd each has thousands
