@@ -460,17 +460,19 @@ def test_second_cli_training_run_reads_windows_from_the_cache(tmp_path, sim_file
 
 
 def test_a_position_off_its_track_is_told_from_fast_agents_and_noisy_fixes():
-    """`_impossible`: a span of a track whose longest move is over 5 m and four times the median of its other
-    moves holds a position its agent cannot have been at: a typo mid-track, at its first or last row, or spread
-    over several rows by resampling. A car at 30 m/s in 0.4 s steps, one accelerating, a GPS fix 3 m off a
-    standing agent, a span of one move, and a typo before the span (or after its last row) are not."""
+    """`_impossible`: a span of a track whose longest move is faster than 12.5 m/s (5 m in a 0.4 s step) and four
+    times the median of its other moves (those over a twentieth of that) holds a position its agent cannot have
+    been at: a typo mid-track, at its first or last row, or spread over several rows by resampling; with no
+    other move (a track of two positions, or of an agent standing), one faster than 100 m/s does. A car at
+    30 m/s, one braking to a stop or starting from one, a GPS fix 3 m off a standing agent, and a typo before
+    the span judged are not."""
     from trajcvae.windows import _impossible, _moves
 
-    def judged(points, since=0, judged_from=None):
+    def judged(points, since=0, judged_from=None, dt=0.4):
         pos = np.asarray(points, dtype=float)
         move = _moves(pos, np.arange(1, len(pos) + 1))
         start = since if judged_from is None else judged_from
-        return bool(_impossible(move, np.array([start]), np.array([since]), np.array([len(pos) - 1]))[0])
+        return bool(_impossible(move, np.array([start]), np.array([since]), np.array([len(pos) - 1]), dt)[0])
 
     walk = [[0.5 * i, 0.0] for i in range(8)]
     assert not judged(walk)
@@ -479,9 +481,12 @@ def test_a_position_off_its_track_is_told_from_fast_agents_and_noisy_fixes():
     long = [[0.5 * i, 0.0] for i in range(14)]  # a remembered path's 13 moves
     assert judged(long[:3] + [[1.5, 400.0], [2.0, 800.0], [2.5, 400.0]] + long[6:])  # resampled: spread over 3
     assert not judged([[12.0 * i, 0.0] for i in range(8)])  # a car at 30 m/s
-    assert not judged([[0.5 * 1.6 * i * i, 0.0] for i in range(8)])  # accelerating at 4 m/s^2 from standing
+    stop_and_go = np.cumsum([0, 0, 0, 0, 0.01, 0.3, 1.0, 2.0, 3.0, 4.0, 5.1, 5.6, 6.0])  # standing, then 3.5 m/s^2
+    assert not judged([[x, 0.0] for x in stop_and_go]) and not judged([[x, 0.0] for x in stop_and_go[::-1]])
     assert not judged([[0.0, 0.0]] * 3 + [[3.0, 0.0]] + [[0.0, 0.0]] * 4)  # 3 m of GPS noise
-    assert not judged([walk[0], typo]) and judged([walk[0], walk[1], typo])  # one move: nothing to judge it by
+    assert judged([[0.0, 0.0]] * 3 + [typo] + [[0.0, 0.0]] * 4)  # a standing agent's typo: faster than 100 m/s
+    assert judged([walk[0], typo]) and not judged([walk[0], [20.0, 0.0]])  # two positions: 40 m in 0.4 s is not
+    assert not judged([[3.0 * i, 0.0] for i in range(8)], dt=0.1) and judged(walk[:3] + [typo] + walk[4:], dt=1.0)
     assert not judged([typo] + walk[1:], since=0, judged_from=1)  # judged from row 1 on: the typo's move is before
     assert judged([typo] + walk[1:], since=0, judged_from=0)
 

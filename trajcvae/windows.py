@@ -590,7 +590,8 @@ def _grid_windows(fi: np.ndarray, frame: np.ndarray, agent: np.ndarray, pos: np.
         # A neighbour whose history holds a position it cannot have been at is left out: the error would move
         # this window's futures. Judged against its usual move over its last T + P rows, all up to t0.
         q = nbr_rows[nbr_rows >= 0]
-        odd = _impossible(move, q - np.minimum(hist_len[q], T) + 1, q - np.minimum(hist_len[q], T + P) + 1, q)
+        odd = _impossible(move, q - np.minimum(hist_len[q], T) + 1, q - np.minimum(hist_len[q], T + P) + 1, q,
+                          cfg.dt)
         nbr_rows[nbr_rows >= 0] = np.where(odd, -1, q)
         nbr = np.full((len(e), nbr_rows.shape[1], T, 2), np.nan)
         has = nbr_rows >= 0
@@ -661,7 +662,7 @@ def _memory(pos, fi, agent, hist_len, fut_len, ego, cfg: DataConfig,
     # A path through a position its agent cannot have been at (`_impossible`) would carry that error into every
     # later window near it, other agents' too: it is not remembered. Judged from the path's own rows, all
     # finished by t0.
-    cand = cand[~_impossible(move, cand - 1, cand - 1, cand + P)]
+    cand = cand[~_impossible(move, cand - 1, cand - 1, cand + P, cfg.dt)]
     back = np.minimum(hist_len[ego], T) - 1  # (N,) observed steps behind t0
     head = pos[ego] - pos[ego - back]  # (N, 2) observed displacement: the heading
     norm = np.linalg.norm(head, axis=1, keepdims=True)
@@ -687,7 +688,8 @@ def _memory(pos, fi, agent, hist_len, fut_len, ego, cfg: DataConfig,
     return mem, lag
 
 
-SPIKE = 5.0  # metres a step: a move this long, and four times its track's usual one, is an error, not a walk
+SPIKE = 12.5  # m/s: a move this fast, and four times its track's usual pace, is an error (5 m in a 0.4 s step)
+TOP_SPEED = 100.0  # m/s: faster than any agent on the ground, whatever its track (a typo at a track's start)
 
 
 def _moves(pos: np.ndarray, hist_len: np.ndarray) -> np.ndarray:
@@ -695,25 +697,31 @@ def _moves(pos: np.ndarray, hist_len: np.ndarray) -> np.ndarray:
     return np.where(hist_len >= 2, np.r_[np.nan, np.hypot(*np.diff(pos, axis=0).T)], np.nan)
 
 
-def _impossible(move: np.ndarray, judged: np.ndarray, since: np.ndarray, last: np.ndarray) -> np.ndarray:
-    """Spans of rows of one run each, ending at rows `last`: whether the longest move into rows judged+1 .. last
-    is over SPIKE metres and four times the median of the other moves into rows since+1 .. last (`since` <=
-    `judged`): a position its agent cannot have been at (a typo, a missed fix written as 0; or several, where
-    resampling spread one over the grid). Only rows up to `last` count, so nothing observed after it does; a
-    span of one move is never judged.  -> (R,)"""
-    count = np.r_[0, np.cumsum(move > SPIKE)]  # moves over SPIKE into the rows before each row
+def _impossible(move: np.ndarray, judged: np.ndarray, since: np.ndarray, last: np.ndarray, dt: float) -> np.ndarray:
+    """Spans of rows of one run each, ending at rows `last` (steps of `dt` seconds): whether the longest move
+    into rows judged+1 .. last is faster than SPIKE and four times the median of the span's other moves into rows
+    since+1 .. last (`since` <= `judged`) that are moves at all (over a twentieth of SPIKE's: a car that stood at
+    a light is judged by its pace once going) and possible (under TOP_SPEED: a standing agent's typo is there
+    and back), or, with no such other move, faster than TOP_SPEED: a position its agent cannot have been at (a
+    typo, a missed fix written as 0; or several, where resampling spread one over the grid). Only rows up to
+    `last` count, so nothing observed after it does. Agents faster than TOP_SPEED (aircraft) are all judged
+    impossible.  -> (R,)"""
+    spike = SPIKE * dt
+    count = np.r_[0, np.cumsum(move > spike)]  # moves over `spike` metres into the rows before each row
     out = count[last + 1] - count[judged + 1] > 0
-    i = np.flatnonzero(out)  # few, but for agents that go over SPIKE metres a step
+    i = np.flatnonzero(out)  # few, but for agents that go that fast
     if len(i):
         L = int((last[i] - since[i]).max())
         k = last[i, None] - np.arange(L)[::-1]  # (m, L): rows since+1 .. last, NaN before them
         m = np.where(k > since[i, None], move[np.maximum(k, 0)], np.nan)
-        longest = np.nanargmax(np.where(k > judged[i, None], m, -1.0), axis=1)  # (a span holds one over SPIKE)
-        others = m.copy()
+        longest = np.nanargmax(np.where(k > judged[i, None], m, -1.0), axis=1)  # (a span holds one over spike)
+        others = np.where((m > spike / 20) & (m <= TOP_SPEED * dt), m, np.nan)  # moves, none impossible alone
         others[np.arange(len(i)), longest] = np.nan
-        with warnings.catch_warnings():  # a span of one move: no other to judge it by (NaN, not judged)
+        with warnings.catch_warnings():  # no other move: NaN, judged by TOP_SPEED alone
             warnings.simplefilter("ignore", RuntimeWarning)
-            out[i] = m[np.arange(len(i)), longest] > 4 * np.nanmedian(others, axis=1)
+            usual = np.nanmedian(others, axis=1)
+        worst = m[np.arange(len(i)), longest]
+        out[i] = np.where(np.isnan(usual), worst > TOP_SPEED * dt, worst > 4 * usual)
     return out
 
 
