@@ -519,8 +519,8 @@ GIF_FPS = 50  # at most: a GIF's delays are whole hundredths of a second, and br
 def _save_animation(fig, draw: Callable[[int], None], frames: int, out: Path, seconds: float | None = None) -> Path:
     """`animate_scene`'s frames, each drawn and grabbed, as a GIF that plays the scene at GIF_PACE times real
     time, each frame spanning `seconds` of it, at most GIF_FPS frames a second (steps under 0.032 s play
-    slower; None, frame ids of unknown rate: 4 frames a second). Written only
-    once every frame is grabbed: a failure part-way (no memory, Ctrl-C) is its own error, and leaves no file."""
+    slower; None, frame ids of unknown rate: 4 frames a second). Written only once every frame is grabbed: a
+    failure part-way (no memory, Ctrl-C) is its own error, and leaves no file."""
     from matplotlib.animation import PillowWriter
 
     w, h = fig.get_size_inches() * DPI
