@@ -22,7 +22,7 @@ import pandas as pd
 import torch
 
 from . import checkpoint
-from ._version import __version__, code_digest
+from ._version import made_by
 from .atomic import write_text
 from .batch import WindowTensors, make_batch
 from .calibrate import ScenePast
@@ -327,7 +327,7 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
                     log(f"{split} test: {line}")
             del w
     results: dict[str, list[dict]] = {}
-    code, other_code = f"{__version__} (code {code_digest()})", []  # runs whose numbers other code made
+    code, other_code = made_by(), []  # runs whose numbers other code made
     for split, folder in folders.items():
         for seed in range(seeds):
             run = out / split / f"seed{seed}"

@@ -598,9 +598,8 @@ class OnlinePredictor(PickledByThisCode):
                              fix="use a scene per area")
                 units = {"lonlat": {self.scene: origin}}
             xy, side = placed(uv, units, scenes, at)
-        except DataError as e:  # (refusals of a detection whatever the first ones were: no degrees, too big)
-            if not earlier or not any(said in str(e) for said in ("of the first position of scene",
-                                                                  "past the homography's horizon")):
+        except DataError as e:
+            if not earlier or not self._placed_alone(x, y, uv, scenes, at):  # wrong whatever came first
                 raise
             raise DataError(f"{e}; or, if the scene's first detections were stray (a bad fix, a false detection), "
                             "start the scene again (a new OnlinePredictor; on a server, DELETE the scene)") from None
@@ -621,6 +620,19 @@ class OnlinePredictor(PickledByThisCode):
             self._attrs["coarse"] = (f"an update holds {coarse}" if coarse else
                                      coarse_positions([float32_position_range(given, "an update", lonlat)], units))
         return out
+
+    def _placed_alone(self, x, y, uv: np.ndarray, scenes: np.ndarray, at) -> bool:
+        """Whether an update's detections, refused against the scene's first ones (its origin in lon, lat or
+        its side of a homography's horizon), would be placed as a new scene's first, which set those."""
+        units = {key: v for key, v in self._attrs["units"].items() if key != "side"}
+        try:
+            if "lonlat" in units:
+                check_lonlat(x, y, np.full(len(x), float(y[0])), at, lambda i: self.scene)
+                units = {"lonlat": {self.scene: [float(x[0]), float(y[0])]}}
+            placed(uv, units, scenes, at)
+        except DataError:
+            return False
+        return True
 
     # --- what the scene holds -------------------------------------------------------------------------
     def state(self) -> tuple:

@@ -338,10 +338,12 @@ class TrajCVAE:
         the others of its batch.  -> (B, S, P, 2)"""
         gen = torch.Generator().manual_seed(torch_seed(seed))
         eps = torch.randn(DRAWS, self.model.z_dim, generator=gen).to(self.device)  # (S, Z)
-        noise = torch.randn(DRAWS, self.config.data.pred_len, 2, generator=gen).to(self.device)  # (S, P, 2)
         p = self.model.prior(ctx).base_dist
         y = self.model.decode(ctx, p.loc.unsqueeze(1) + p.scale.unsqueeze(1) * eps, cv).base_dist  # (B, S, P, 2)
-        return y.loc + y.scale * noise if full else y.loc
+        if not full:
+            return y.loc
+        noise = torch.randn(DRAWS, self.config.data.pred_len, 2, generator=gen).to(self.device)  # (S, P, 2)
+        return y.loc + y.scale * noise
 
     def check_kset(self, k: int, kset: str) -> None:
         """--kset learned needs this model's sampler, at its K: refused in one line otherwise."""

@@ -35,7 +35,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DistributedSampler
 
 from . import checkpoint, distributed
-from ._version import __version__, code_digest
+from ._version import __version__, made_by
 from .atomic import process_alive, process_started, write_text
 from .batch import WindowTensors, make_batch
 from .checks import sets_apart, speed_record
@@ -583,7 +583,7 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
         stats["machine"].append({"from_epoch": start, "machine": here})
     # And by what code: one version spans many commits, and a run resumed after an upgrade is the new code's
     # from there on.
-    code = f"{__version__} (code {code_digest()})"
+    code = made_by()
     stats["code"] = list(state.get("stats", {}).get("code", [])) if state is not None else []
     if not stats["code"] or stats["code"][-1]["code"] != code:
         if state is not None and log is not None and start <= tc.epochs:
