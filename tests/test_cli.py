@@ -1174,15 +1174,26 @@ def test_demo_says_when_it_continues_the_demo_run_in_its_folder(tmp_path, monkey
         raise Trained
 
     (tmp_path / "last.pt").write_bytes(b"")
-    for epoch, said in ((4, "holds a demo run of 4 epochs: continuing it for 6 more"),
-                        (10, "holds a demo run of 10 epochs: using it as it is")):
-        monkeypatch.setattr(demo.checkpoint, "load", lambda path, e=epoch: {
-            "config": load_config(DEMO_CONFIG).to_dict(), "epoch": e})
+    here = {"code": [{"from_epoch": 1, "code": demo.made_by()}]}
+    older = {"code": [{"from_epoch": 1, "code": "0.3.0 (code 0123456789abcdef)"}]}
+    for epoch, stats, said, warned in (
+            (4, here, "holds a demo run of 4 epochs: continuing it for 6 more", None),
+            (10, here, "holds a demo run of 10 epochs: using it as it is", None),
+            # Continued runs are warned of by train; a finished one trains nothing, so the demo says whose it is.
+            (4, older, "holds a demo run of 4 epochs: continuing it for 6 more", None),
+            (10, older, "holds a demo run of 10 epochs: using it as it is", "trajcvae 0.3.0 (code 0123456789abcdef)"),
+            (10, {}, "holds a demo run of 10 epochs: using it as it is",
+             "an older trajcvae, which did not record its code")):
+        monkeypatch.setattr(demo.checkpoint, "load", lambda path, e=epoch, s=stats: {
+            "config": load_config(DEMO_CONFIG).to_dict(), "epoch": e, "stats": s})
         monkeypatch.setattr(demo, "train", train)
         lines = []
         with pytest.raises(Trained):
             demo.run_demo(tmp_path, log=lines.append)
-        assert lines == [f"{tmp_path} {said} (delete the folder, or give another --out, to train anew)"]
+        assert lines[0] == f"{tmp_path} {said} (delete the folder, or give another --out, to train anew)"
+        assert lines[1:] == ([] if warned is None else [
+            f"warning: {tmp_path} was trained by {warned}, not this code ({demo.made_by()}): its numbers are that "
+            "code's; delete the folder to train anew"])
 
 
 def test_the_python_simulate_refuses_what_the_command_refuses_in_one_line(tmp_path, monkeypatch):

@@ -7,6 +7,7 @@ from typing import Callable
 import numpy as np
 
 from . import checkpoint
+from ._version import made_by
 from .config import Config, check_log, load_config
 from .errors import TrajCVAEError
 from .evaluate import evaluate
@@ -50,6 +51,12 @@ def run_demo(out: str | Path = "runs/demo", epochs: int | None = None, progress:
             log(f"{out} holds a demo run of {state['epoch']} epoch{'s' if state['epoch'] != 1 else ''}: "
                 + (f"continuing it for {left} more" if left else "using it as it is")
                 + " (delete the folder, or give another --out, to train anew)")
+            codes = state.get("stats", {}).get("code", [])
+            if not left and (not codes or codes[-1]["code"] != made_by()):
+                # Resumed epochs warn in train; a finished run trains none, so its numbers may be another code's.
+                by = f"trajcvae {codes[-1]['code']}" if codes else "an older trajcvae, which did not record its code"
+                log(f"warning: {out} was trained by {by}, not this code ({made_by()}): its numbers are that code's; "
+                    "delete the folder to train anew")
     train([data / "train.csv"], [data / "val.csv"], cfg, out, resume=resume, progress=progress)
     predictor = TrajCVAE.load(out / "best.pt")
     w = predictor.make_windows([data / "test.csv"], every_window=True)
