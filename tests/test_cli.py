@@ -548,6 +548,8 @@ def test_benchmark_folders_scores_your_own_splits_in_your_units(tmp_path, sim_fi
         assert report["splits"]["cm"][key] == pytest.approx(metres["splits"]["walkers"][key], abs=2e-3), key
     # Mistakes are one line, before any training.
     one_line_error(cli("benchmark", "folders", *fast), "benchmark folders needs --root")
+    one_line_error(cli("benchmark", "eth-ucy", *fast), "benchmark eth-ucy: no --root given, and its default, "
+                   "../shared/datasets/eth_ucy, is not here; give --root")  # (tmp_path has no ../shared)
     one_line_error(cli("benchmark", "folders", "--root", tmp_path / "mine", "--splits", "walkers,runners", *fast),
                    "--splits: no split 'runners' under --root", "(found: walkers)")
     one_line_error(cli("benchmark", "folders", "--root", tmp_path / "res_cm", *fast),
@@ -1194,6 +1196,43 @@ def test_demo_says_when_it_continues_the_demo_run_in_its_folder(tmp_path, monkey
         assert lines[1:] == ([] if warned is None else [
             f"warning: {tmp_path} was trained by {warned}, not this code ({demo.made_by()}): its numbers are that "
             "code's; delete the folder to train anew"])
+
+
+def test_the_demo_writes_its_plaza_for_an_installed_package_and_overwrites_no_other_file(tmp_path, monkeypatch):
+    """The repository's data/demo is what `write_demo` writes, byte for byte; an installed package (no
+    data/demo) writes the same files under --out/data, uses them there on a second run, and refuses, before
+    writing anything, a file of that name holding the user's own data."""
+    import trajcvae.demo as demo
+    from trajcvae.simulate import write_demo
+
+    write_demo(tmp_path / "made")
+    for name in ("train.csv", "val.csv", "test.csv"):
+        assert (demo.DEMO_DATA / name).read_bytes() == (tmp_path / "made" / name).read_bytes(), name
+
+    class Trained(Exception):
+        pass
+
+    trained = []
+
+    def train(files, val, *args, **kwargs):
+        trained.append(Path(files[0]).parent)
+        raise Trained
+
+    monkeypatch.setattr(demo, "DEMO_DATA", tmp_path / "installed" / "data" / "demo")
+    monkeypatch.setattr(demo, "train", train)
+    out = tmp_path / "mine"
+    (out / "data").mkdir(parents=True)
+    (out / "data" / "val.csv").write_text("frame,agent_id,x,y\n0,1,0,0\n")  # the user's own
+    one_line_error(cli("demo", "--out", out), f"{out / 'data' / 'val.csv'}: not the demo's data, which the demo "
+                   "writes there; give another --out")
+    assert sorted(p.name for p in (out / "data").iterdir()) == ["val.csv"] and not trained
+    (out / "data" / "val.csv").unlink()
+    for _ in range(2):  # written, then used as it is
+        with pytest.raises(Trained):
+            demo.run_demo(out)
+        assert trained.pop() == out / "data" and sorted(p.name for p in (out / "data").iterdir()) == [
+            "test.csv", "train.csv", "val.csv"]
+        assert (out / "data" / "test.csv").read_bytes() == (tmp_path / "made" / "test.csv").read_bytes()
 
 
 def test_the_python_simulate_refuses_what_the_command_refuses_in_one_line(tmp_path, monkeypatch):

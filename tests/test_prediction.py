@@ -433,6 +433,24 @@ def test_builtin_pedestrian_model(sim_files):
         {"scene": str}), check_dtype=False, atol=1e-3)
 
 
+def test_a_file_named_as_a_builtin_model_is_said_to_be_unread(tmp_path, sim_files, monkeypatch):
+    """`pedestrian` names the built-in model even where a file of that name lies in the working folder: a
+    warning says that file is not read and how to load it (./pedestrian, which loads the file)."""
+    monkeypatch.chdir(tmp_path)
+    mine = tmp_path / "pedestrian"
+    mine.write_bytes((ROOT / "trajcvae" / "models" / "pedestrian.pt").read_bytes())
+    r = cli("predict", "pedestrian", sim_files["test"], "-k", 2, "--out", tmp_path / "p.csv")
+    assert r.exit_code == 0 and ("warning: 'pedestrian' is a built-in model's name, so the file pedestrian here is "
+                                 "not read; give ./pedestrian to load that file") in r.output, r.output
+    r = cli("predict", "./pedestrian", sim_files["test"], "-k", 2, "--out", tmp_path / "p.csv")
+    assert r.exit_code == 0 and "warning" not in r.output, r.output
+    mine.unlink()
+    mine.mkdir()  # a folder of that name (of data, say) is no model: nothing to say
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        TrajCVAE.load("pedestrian")
+
+
 @pytest.mark.skipif(not ETH_UCY.is_dir(), reason="needs ../shared/datasets/eth_ucy")
 def test_the_builtin_model_scores_zara01_as_it_always_has():
     """The shipped model's numbers on a real file, pinned: a change anywhere on the way from tracks to futures

@@ -683,6 +683,10 @@ def benchmark(
     if root is None and suite == "folders":
         raise TrajCVAEError("benchmark folders needs --root: the folder of your splits (each holding train/, val/ "
                             "and test/)")
+    if root is None and not Path("../shared/datasets/eth_ucy").is_dir():
+        raise TrajCVAEError("benchmark eth-ucy: no --root given, and its default, ../shared/datasets/eth_ucy, is not "
+                            "here; give --root, the folder of the ETH/UCY splits ({eth,hotel,univ,zara1,zara2}/"
+                            "{train,val,test})")
     root = root or Path("../shared/datasets/eth_ucy")
     out = out or Path("results") / ("eth_ucy" if suite == "eth-ucy" else root.resolve().name)
     classes, columns = _joined(classes), _joined(columns)

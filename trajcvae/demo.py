@@ -1,6 +1,7 @@
 """The demo: train on the bundled synthetic plaza, predict its test scene, evaluate, draw a picture."""
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Callable
 
@@ -11,7 +12,7 @@ from ._version import made_by
 from .config import Config, check_log, load_config
 from .errors import TrajCVAEError
 from .evaluate import evaluate
-from .atomic import write_table
+from .atomic import write_bytes, write_table
 from .plots import plot_windows
 from .predict import TrajCVAE, samples_to_frame
 from .simulate import write_demo
@@ -30,10 +31,6 @@ def run_demo(out: str | Path = "runs/demo", epochs: int | None = None, progress:
     epochs), and `log` gets a line saying so."""
     check_log(log)
     out = Path(out)
-    data = DEMO_DATA
-    if not (data / "train.csv").exists():  # an installed package without the repository's data/
-        data = out / "data"
-        write_demo(data)
     cfg = load_config(DEMO_CONFIG, [f"train.epochs={epochs}"] if epochs else [])
     resume = (out / "last.pt").exists()
     if resume:  # the demo's own run, continued; any other run in --out is left alone
@@ -57,6 +54,8 @@ def run_demo(out: str | Path = "runs/demo", epochs: int | None = None, progress:
                 by = f"trajcvae {codes[-1]['code']}" if codes else "an older trajcvae, which did not record its code"
                 log(f"warning: {out} was trained by {by}, not this code ({made_by()}): its numbers are that code's; "
                     "delete the folder to train anew")
+    in_clone = (DEMO_DATA.parent.parent / "pyproject.toml").is_file() and (DEMO_DATA / "train.csv").is_file()
+    data = DEMO_DATA if in_clone else _plaza_under(out)
     train([data / "train.csv"], [data / "val.csv"], cfg, out, resume=resume, progress=progress)
     predictor = TrajCVAE.load(out / "best.pt")
     w = predictor.make_windows([data / "test.csv"], every_window=True)
@@ -71,3 +70,22 @@ def run_demo(out: str | Path = "runs/demo", epochs: int | None = None, progress:
     save_figure(fig, out / "predictions.png")
     return {"evaluation": result, "data": data, "checkpoint": out / "best.pt", "predictions": out / "predictions.csv",
             "figure": out / "predictions.png"}
+
+
+def _plaza_under(out: Path) -> Path:
+    """The plaza's files under `out`/data, for an installed package without the repository's data/: written
+    where missing, used where they are the plaza's own; a file of that name holding anything else (the
+    user's own data) is refused, before any file is written."""
+    data = out / "data"
+    with tempfile.TemporaryDirectory() as made:
+        write_demo(made)
+        names = ("train.csv", "val.csv", "test.csv")
+        for name in names:
+            if (data / name).exists() and (data / name).read_bytes() != (Path(made) / name).read_bytes():
+                raise TrajCVAEError(f"{data / name}: not the demo's data, which the demo writes there; give "
+                                    "another --out")
+        for name in names:
+            if not (data / name).exists():
+                plaza = (Path(made) / name).read_bytes()
+                write_bytes(data / name, lambda f, plaza=plaza: f.write(plaza))
+    return data

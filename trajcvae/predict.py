@@ -77,6 +77,9 @@ class TrajCVAE:
             raise TrajCVAEError(f"TrajCVAE.load: expected a checkpoint's path or a built-in model's name, got "
                                 f"{type(path).__name__}")
         if str(path) in BUILTIN:
+            if Path(path).is_file():  # (a path that is not the bare name, ./pedestrian, loads the file)
+                warn(f"warning: '{path}' is a built-in model's name, so the file {path} here is not read; give "
+                     f"./{path} to load that file")
             path = BUILTIN[str(path)]
             if not path.is_file():
                 raise TrajCVAEError(f"built-in model '{path.stem}' is not installed in this package")
