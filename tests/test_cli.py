@@ -1327,10 +1327,10 @@ def test_simulated_scenes_are_named_apart_and_no_seed_repeats_another_seeds_scen
 
 def test_tables_are_written_only_as_csv_or_parquet(tmp_path, sim_files):
     """An output name the writers do not write (.json, .csv.gz, .tsv) is refused, not filled with CSV
-    (predict also writes TrajNet++'s .ndjson)."""
+    (predict also writes TrajNet++'s .ndjson, with --primary, and names it only then)."""
     for name in ("p.json", "p.csv.gz", "p.tsv"):
         one_line_error(cli("predict", "pedestrian", sim_files["test"], "--out", tmp_path / name),
-                       f"unsupported table format '{Path(name).suffix}' (use .csv, .parquet or .ndjson)")
+                       f"unsupported table format '{Path(name).suffix}' (use .csv or .parquet)")
         one_line_error(cli("simulate", tmp_path / name, "--frames", 20),
                        f"unsupported table format '{Path(name).suffix}' (use .csv or .parquet)")
         assert not (tmp_path / name).exists()

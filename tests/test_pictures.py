@@ -543,6 +543,31 @@ def test_a_table_drawn_over_tracks_in_other_units_without_their_scale_is_warned_
     assert r.exit_code == 0 and "warning" not in r.output, r.output
 
 
+def test_a_table_over_another_recordings_tracks_is_refused_and_a_few_moved_tracks_are_warned_of(test_csv, preds,
+                                                                                                tmp_path):
+    """A table records nothing of its source: over another recording of the same names, ids and frames (every
+    position 5 m off), its futures would be drawn and scored against the wrong agents. They start 5 m from
+    their agents' positions at t0, where a step goes well under a metre: refused, naming the fix. One agent's
+    track moved: its windows are warned of; the tracks predicted from: nothing to say."""
+    tracks = pd.read_csv(test_csv)
+    day2 = tmp_path / "day2" / test_csv.name  # (the same scene name: the file's stem)
+    day2.parent.mkdir()
+    tracks.assign(x=tracks.x + 5).to_csv(day2, index=False)
+    _one_line_error(run("visualize", preds, day2, "--grid", 4, "--worst", "--out", tmp_path / "a.png"),
+                    f"windows in MODEL {preds} start farther from their agent's position at t0 in DATA than 4 steps "
+                    "of its motion", "they were predicted from other tracks; give the tracks the predictions were "
+                    "made from")
+    assert not (tmp_path / "a.png").exists()
+    agent = pd.read_csv(preds)["agent_id"].iloc[0]
+    moved = tracks.x + 5 * (tracks.agent_id == agent)
+    tracks.assign(x=moved).to_csv(day2, index=False)
+    r = run("visualize", preds, day2, "--grid", 4, "--worst", "--out", tmp_path / "b.png")
+    assert r.exit_code == 0 and f"(agent {agent} in scene" in r.output and ("are these the tracks the predictions "
+                                                                            "were made from?") in r.output, r.output
+    r = run("visualize", preds, test_csv, "--grid", 4, "--worst", "--out", tmp_path / "c.png")
+    assert r.exit_code == 0 and "warning" not in r.output, r.output
+
+
 def test_a_table_over_tracks_of_another_time_base_or_sampled_sparser_than_bridged_names_the_fix(test_csv, preds,
                                                                                                tmp_path):
     """A table timed in frame ids drawn over the same tracks with a time column (its t0 read as seconds) is
@@ -557,8 +582,14 @@ def test_a_table_over_tracks_of_another_time_base_or_sampled_sparser_than_bridge
     table = tmp_path / "sparse_preds.csv"
     r = run("predict", "pedestrian", sparse, "--max-gap", 3, "--every-window", "-k", 2, "--out", table)
     assert r.exit_code == 0, r.output
-    _one_line_error(run("visualize", table, sparse, "--grid", 2, "--out", tmp_path / "b.png"),
-                    "its samples are 2 s apart (median), longer than the 0.8 s gap bridged here; give --max-gap 3")
+    for ranked in ((), ("--worst",)):
+        _one_line_error(run("visualize", table, sparse, "--grid", 2, *ranked, "--out", tmp_path / "b.png"),
+                        "its samples are 2 s apart (median), longer than the 0.8 s gap bridged here; give --max-gap 3")
+    latest = tmp_path / "latest.csv"  # forecasts past the data's end: nothing to score them by
+    assert run("predict", "pedestrian", test_csv, "-k", 2, "--out", latest).exit_code == 0
+    _one_line_error(run("visualize", latest, test_csv, "--grid", 2, "--best", "--out", tmp_path / "b.png"),
+                    "--best: no window of the data has a known true future to score: its futures lie past the data's "
+                    "end", "predict with --every-window for futures the data can score")
     r = run("visualize", table, sparse, "--grid", 2, "--max-gap", 3, "--out", tmp_path / "c.png")
     assert r.exit_code == 0, r.output
 

@@ -399,8 +399,13 @@ def test_incompatible_or_foreign_checkpoints(tmp_path, trained):
     with pytest.raises(CheckpointError, match="not a trajcvae checkpoint"):
         TrajCVAE.load(tmp_path / "other.pt")
     (tmp_path / "junk.pt").write_bytes(b"junk")
-    with pytest.raises(CheckpointError, match=r"not a trajcvae checkpoint \(not a file written by torch.save\)"):
+    with pytest.raises(CheckpointError, match=r"not a trajcvae checkpoint \(not a file written by torch.save\)$"):
         TrajCVAE.load(tmp_path / "junk.pt")
+    (tmp_path / "preds.csv").write_text("scene,agent_id,t0,sample,step,frame,x,y\n")  # a table where a model goes
+    one_line_error(cli("evaluate", tmp_path / "preds.csv", tmp_path / "preds.csv"), "not a trajcvae checkpoint (not "
+                   "a file written by torch.save); a model (a .pt, or a built-in name: pedestrian) goes first, the "
+                   "tracks after it; `trajcvae visualize` also takes a predictions table (.csv or .parquet) in the "
+                   "model's place")
     (tmp_path / "cut.pt").write_bytes(trained.read_bytes()[:5000])  # a torch file cut short
     with pytest.raises(CheckpointError, match="not a readable trajcvae checkpoint"):
         TrajCVAE.load(tmp_path / "cut.pt")
@@ -960,6 +965,7 @@ def test_a_kset_covers_the_draws_and_its_weights_sum_to_one(trained, sim_files, 
     futures, weights = m.sample_kset(w, k=k, seed=3, kset=mode, draws=200)
     assert futures.shape == plain.shape and weights.shape == (len(w), k) and np.isfinite(futures).all()
     np.testing.assert_allclose(weights.sum(1), 1.0)
+    assert (np.diff(weights, axis=1) <= 0).all()  # heaviest first: sample 0 is the likeliest future
     again = m.sample_kset(w, k=k, seed=3, kset=mode, draws=200)  # seeded
     np.testing.assert_array_equal(futures, again[0])
     np.testing.assert_array_equal(weights, again[1])
@@ -1581,3 +1587,5 @@ def test_k_set_weights_are_exact_shares_that_sum_to_one_in_the_csv(tmp_path, sim
     assert (out.weight * 30).round(9).mod(1).eq(0).all()  # whole draws
     sums = out[out.step == 1].groupby(["agent_id", "t0"]).weight.sum()
     np.testing.assert_allclose(sums, 1.0, rtol=0, atol=1e-12)
+    first = out[out.step == 1].groupby(["agent_id", "t0"]).weight  # in the table too, heaviest first
+    assert (first.diff().dropna() <= 0).all() and (first.first() == first.max()).all()

@@ -946,6 +946,7 @@ def test_trajnetplusplus_test_scenes_predict_each_primary_from_its_scenes_last_o
             continue
         records.append({"id": f"sc{n}", "p": int(there[n % len(there)]), "s": int(s), "e": int(s + 200), "fps": 2.5})
         kept |= {(f, a) for f in range(int(s), int(s) + 81, 10) for a in plaza[plaza.frame == s + 80].agent_id}
+    records.append({**records[0], "id": "twin"})  # one primary at one start twice: a forecast each
     records.append({"id": "gone", "p": 999, "s": int(starts[0]), "e": int(starts[0] + 200), "fps": 2.5})
     rows = plaza[[(f, a) in kept for f, a in zip(plaza.frame, plaza.agent_id)]]
     path = tmp_path / "test.ndjson"
@@ -972,6 +973,8 @@ def test_trajnetplusplus_test_scenes_predict_each_primary_from_its_scenes_last_o
     assert r.exit_code == 0 and "1 scene record whose primary pedestrian is not observed" in r.stderr, r.output
     assert "TrajNet++ scene record" not in r.output  # no warning that they are not predicted
     assert list(pd.read_csv(tmp_path / "p.csv").columns[:4]) == ["scene", "agent_id", "scene_id", "t0"]
+    r = cli("visualize", tmp_path / "p.csv", path, "--grid", 4, "--out", tmp_path / "p.png")  # (the twins: one window)
+    assert r.exit_code == 0, r.output
     one_line_error(cli("predict", "pedestrian", path, "--primary", "--every-window", "--out", tmp_path / "q.csv"),
                    "--primary predicts each TrajNet++ scene's primary pedestrian")
     plaza.to_csv(tmp_path / "plaza.csv", index=False)

@@ -61,7 +61,10 @@ def load(path: str | Path, map_location: str | torch.device = "cpu",
     with open(path, "rb") as f:
         magic = f.read(4)
     if not (magic.startswith(b"PK\x03\x04") or magic[:1] == b"\x80"):  # a zip (torch.save) or a raw pickle
-        raise CheckpointError(f"{path}: not a trajcvae checkpoint (not a file written by torch.save)")
+        table = path.suffix.lower() in (".csv", ".parquet", ".ndjson", ".txt")
+        raise CheckpointError(f"{path}: not a trajcvae checkpoint (not a file written by torch.save)" + (
+            "; a model (a .pt, or a built-in name: pedestrian) goes first, the tracks after it; `trajcvae "
+            "visualize` also takes a predictions table (.csv or .parquet) in the model's place" if table else ""))
     if magic.startswith(b"PK"):  # torch.save's zip keeps a CRC-32 of every member: flipped bits load as weights
         try:
             with zipfile.ZipFile(path) as z:

@@ -156,7 +156,7 @@ class TrajCVAE:
                     draws: int = 1000, batch_size: int = SAMPLE_BLOCK, past: ScenePast | None = None,
                     pools: list | None = None, futures: str = "mean") -> tuple[np.ndarray, np.ndarray | None]:
         """A K-set per window (`kset.py`): K futures (N, K, P, 2) in world coordinates and their weights
-        (N, K), each future's share of `draws` plain draws (summing to 1 per window).
+        (N, K), each future's share of `draws` plain draws (summing to 1 per window), heaviest first.
         "kmeans": the K cluster means of the draws; "learned": the checkpoint's K-set sampler; "none": K
         plain draws (`sample`, with `past` calibrated) and no weights (None); with futures="full", draws of
         the whole p(y|x), whose noise is the same for every window (as z's draws are), so that a window's
@@ -247,8 +247,11 @@ class TrajCVAE:
             samples += wt.offset[:, None, None, :]  # in float64: georeferenced positions keep their mm
         if not weights:
             return samples, None
-        # Shares of `pool` draws, exactly: counts / pool in float64, so an agent's weights sum to 1.
-        return samples, np.round(torch.cat(weights).numpy().astype(np.float64) * pool) / pool
+        # Shares of `pool` draws, exactly: counts / pool in float64, so an agent's weights sum to 1; the heaviest
+        # future first (ties as made), so that sample 0 is the likeliest in every table and answer.
+        share = np.round(torch.cat(weights).numpy().astype(np.float64) * pool) / pool
+        order = np.argsort(-share, axis=1, kind="stable")  # (N, K)
+        return np.take_along_axis(samples, order[..., None, None], 1), np.take_along_axis(share, order, 1)
 
     def _full_noise(self, seed: int, k: int, n: int) -> torch.Tensor:
         """The standard-normal noise of full draws for a block of n windows: what `CVAE.sample(full=True)`
@@ -769,7 +772,9 @@ def predict_to_file(model: "str | Path | TrajCVAE", data: pd.DataFrame | Iterabl
     check_primary(primary, every_window)
     column_map(columns)
     trajnet = check_trajnet_output(out, primary)  # TrajNet++ prediction records rather than a table
-    check_output(out, table=TABLE_SUFFIXES + (TRAJNET_SUFFIX,), inputs=read_paths(model, data, homography, scale))
+    # (.ndjson is named where it can be written: with --primary)
+    check_output(out, table=TABLE_SUFFIXES + (TRAJNET_SUFFIX,) * primary, inputs=read_paths(model, data, homography,
+                                                                                          scale))
     predictor = TrajCVAE.given(model, device, max_gap)
     dc = predictor.config.data
     predictor.check_kset(k, kset)

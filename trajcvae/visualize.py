@@ -745,6 +745,10 @@ class TableFutures:
     def __init__(self, df: pd.DataFrame, name: str = "predictions", k: int | None = None):
         """`k`: only the first k samples of each window (None: all); a K-set (a `weight` column) is kept whole."""
         df = df.sort_values(["scene", "agent_id", "t0", "sample", "step"], kind="stable")
+        if "scene_id" in df.columns:  # `predict --primary`: TrajNet++ records of one primary at one t0 each got
+            # futures of their own; a window shows the first record's
+            first = df.groupby(["scene", "agent_id", "t0"], sort=False, observed=True)["scene_id"].transform("first")
+            df = df[df["scene_id"] == first]
         K, P = df["sample"].nunique(), df["step"].nunique()
         sizes = df.groupby(["scene", "agent_id", "t0"], sort=False, observed=True).size()
         bad = sizes[sizes != K * P]
@@ -766,7 +770,7 @@ class TableFutures:
         if k is not None and k < K:
             self.xy, K = self.xy[:, :k], k
         self.index = {_key(*r): i for i, r in enumerate(self.keys.itertuples(index=False))}
-        self.k = K
+        self.k, self.name = K, name
         self.cfg = DataConfig(pred_len=P)  # the history shown is the default obs_len; the table has no config
 
     def t0_range(self, scene: str, agent=None) -> str:
@@ -1010,6 +1014,7 @@ def pool(tracks: SceneTracks, futures, scene: str | None, agent: str | None) -> 
             raise TrajCVAEError("the predictions file has no futures for the chosen --scene/--agent")
         keys = keys.reset_index(drop=True)
         step = np.array([tracks.step.get(s, np.nan) for s in keys["scene"]])
+        _check_table_start(tracks, futures, keys, step)
         return Pool(keys, tracks.truth(keys["scene"], keys["agent_id"], keys["t0"], step, P))
     df, mine, only = tracks.df, None, None
     if agent is not None:  # the agent's windows among its scene's others: its neighbours and scene memory
@@ -1036,6 +1041,40 @@ def pool(tracks: SceneTracks, futures, scene: str | None, agent: str | None) -> 
     return Pool(keys, fut, w)
 
 
+FAR_START = 4.0  # a table's futures start this many steps of their agent's motion from it: other tracks'
+
+
+def _check_table_start(tracks: SceneTracks, futures: TableFutures, keys: pd.DataFrame, step: np.ndarray) -> None:
+    """A predictions table's futures start a step from their agent's position at t0 in the tracks they were
+    predicted from. Where a window's start (the median over its futures) lies `FAR_START` times farther than
+    the agent's last observed step, its futures' median step and the table's median step, the tracks are
+    another recording's (same names, ids and frames): refused where most windows are so, else warned of, since
+    their minADE would be of other tracks. Unit-free, so degrees and pixels are judged as metres are."""
+    scene, agent, t0 = keys["scene"], keys["agent_id"], keys["t0"].to_numpy(dtype=float)
+    here = tracks.truth(scene, agent, t0 - 2 * step, step, 2)  # (N, 2, 2): the positions a step before t0 and at t0
+    xy = futures.lookup(scene, agent, t0)[0]  # (N, K, P, 2)
+    with warnings.catch_warnings():  # all-NaN: no position at t0, or every future past a camera's horizon
+        warnings.simplefilter("ignore", RuntimeWarning)
+        start = np.nanmedian(np.hypot(*(xy[:, :, 0] - here[:, None, 1]).transpose(2, 0, 1)), 1)  # (N,)
+        moves = np.nanmedian(np.hypot(*np.diff(xy, axis=2).transpose(3, 0, 1, 2)), (1, 2))  # (N,)
+        last = np.hypot(*(here[:, 1] - here[:, 0]).T)  # (N,) NaN where the agent was not seen a step before
+        reach = FAR_START * np.fmax(np.fmax(moves, last), np.nanmedian(moves))
+    judged = np.isfinite(start) & np.isfinite(reach)
+    off = np.flatnonzero(judged & (start > reach))
+    if not len(off):
+        return
+    i = off[np.argmax(start[off] / reach[off])]
+    said = (f"the futures of {len(off)} of {plural(int(judged.sum()), 'window')} in MODEL {futures.name} start "
+            f"farther from their agent's position at t0 in DATA than {FAR_START:g} steps of its motion (agent "
+            f"{agent.iloc[i]} in scene '{scene.iloc[i]}' at t0 {_time(t0[i])}: {start[i]:.3g} away, {start[i] / reach[i] * FAR_START:.2g} "
+            "steps)")
+    if 2 * len(off) > judged.sum():
+        raise TrajCVAEError(f"{said}: they were predicted from other tracks; give the tracks the predictions were "
+                            "made from")
+    warn(f"warning: {said}: are these the tracks the predictions were made from? Those windows' scores are of "
+         "other tracks")
+
+
 def _table_window(tracks: SceneTracks, futures: TableFutures, scene, agent, t0) -> Windows:
     if str(scene) not in tracks.by_scene:
         shown = ", ".join(sorted(map(str, tracks.by_scene))[:5])
@@ -1044,13 +1083,19 @@ def _table_window(tracks: SceneTracks, futures: TableFutures, scene, agent, t0) 
     w = tracks.windows_at(futures.cfg, str(scene), float(t0))
     hit = [] if w is None else np.flatnonzero(w.agent_id.astype(str) == str(agent))
     if not len(hit):
-        interval = sampling_interval(tracks.df)
-        gaps = (f": its samples are {interval:.3g} s apart (median), longer than the {futures.cfg.max_gap:g} s gap "
-                f"bridged here; give --max-gap {bridging_gap(interval):g}, or the one `predict` had"
-                if interval is not None and interval > futures.cfg.max_gap * (1 + EPS) else "")
         raise TrajCVAEError(f"the predictions file has futures for agent {agent} at t0 {_time(t0)} in scene "
-                            f"'{scene}', but DATA has no track with 2 consecutive positions there{gaps}")
+                            f"'{scene}', but DATA has no track with 2 consecutive positions there"
+                            f"{_sparse(tracks, futures)}")
     return w.subset(hit[:1])
+
+
+def _sparse(tracks: SceneTracks, futures: TableFutures) -> str:
+    """Why DATA holds no track under a table's futures where its samples are farther apart than the gap
+    bridged here (': its samples are ...; give --max-gap ...'), else ''."""
+    interval = sampling_interval(tracks.df)
+    return (f": its samples are {interval:.3g} s apart (median), longer than the {futures.cfg.max_gap:g} s gap "
+            f"bridged here; give --max-gap {bridging_gap(interval):g}, or the one `predict` had"
+            if interval is not None and interval > futures.cfg.max_gap * (1 + EPS) else "")
 
 
 def _known(fut: np.ndarray) -> np.ndarray:
@@ -1136,8 +1181,11 @@ def grid_windows(tracks: SceneTracks, futures, scene: str | None, n: int, seed: 
     if worst or best:
         known = np.flatnonzero(_known(p.fut))
         if not len(known):
+            why = "" if not isinstance(futures, TableFutures) else _sparse(tracks, futures) or (
+                ": its futures lie past the data's end (`predict` without --every-window forecasts from each "
+                "agent's latest position); predict with --every-window for futures the data can score")
             raise TrajCVAEError(f"--{'worst' if worst else 'best'}: no window of the data has a known true future "
-                                "to score")
+                                f"to score{why}")
         ade, order, samples, weights, past = _ranked(p, futures, known, n, worst)
         scored = np.isfinite(ade)
         if not scored.any():
