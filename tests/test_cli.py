@@ -1360,7 +1360,7 @@ def test_paths_written_as_other_systems_and_shells_write_them_get_the_fix(tmp_pa
                        f"{option} {tmp_path / name}: an ending with no name before it; give a file name (e.g. "
                        f"{tmp_path / example})")
     one_line_error(cli("predict", "pedestrian", sim_files["test"], "--out", f"{tmp_path / 'new'}/"),
-                   f"--out {tmp_path / 'new'}: no .csv, .parquet or .ndjson ending; give a file name (e.g. "
+                   f"--out {tmp_path / 'new'}: no .csv or .parquet ending; give a file name (e.g. "
                    f"{tmp_path / 'new'}.csv)")
     # TOML's escapes in double quotes: an unknown one (\d, \U...) is an error, a known one (\n, \t) a line
     # break or a tab in the name.
