@@ -26,10 +26,12 @@ class SceneSteps:
     gaps: int
 
 
-def off_grid(g: pd.DataFrame, step: float) -> DataError | None:
+def off_grid(g: pd.DataFrame, step: float, time_step: float | None = None) -> DataError | None:
     """The error for a frame of scene `g` (frame ids of unknown rate) that is not a whole number of `step`s
     from the scene's other frames (the phase most of them share against the step, so a mistyped frame is
-    named, not the frames it shifts), naming its row; None where every frame is on that grid."""
+    named, not the frames it shifts), naming its row; None where every frame is on that grid. Where `step` is
+    `time_step` (a model's data.time_step, train's --time-step) and the scene is on the grid of its own step,
+    the error names the scene as a whole and the option."""
     frame = g["frame"].to_numpy(dtype=float)
     fi = (frame - frame.min()) / step
     phase = fi - np.floor(fi)  # (N,) in [0, 1)
@@ -39,6 +41,12 @@ def off_grid(g: pd.DataFrame, step: float) -> DataError | None:
     off = np.minimum(apart, 1 - apart) > 1e-6  # (a step's millionth either side, as a grid point's own noise)
     if not off.any():
         return None
+    if time_step is not None:
+        scene = str(g["scene"].iloc[0])
+        own = time_steps(g).step[scene]  # the step it would be read at
+        if off_grid(g, own) is None:
+            return DataError(f"scene '{scene}': its frame ids move {own:g} at a time, off the grid of "
+                             f"data.time_step = {time_step:g} frame ids a step: {STEP_FIX}")
     src = where(g, int(np.flatnonzero(off)[0])) if "_line" in g else f"scene '{g['scene'].iloc[0]}'"
     return DataError(f"{src}: frame {frame[off][0]:g} is off the scene's time grid (step {step:g}): a mistyped "
                      "frame id? If the frames come at uneven times, pass --fps with the input's frame rate, which "
@@ -58,14 +66,9 @@ def check_grid(df: pd.DataFrame, time_step: float | None = None) -> None:
         return
     steps = time_steps(df, time_step).step
     for scene, g in df.groupby("scene", sort=True, observed=True):
-        off = off_grid(g, steps[str(scene)])
-        if off is None:
-            continue
-        own = None if time_step is None else time_steps(g).step[str(scene)]  # the step it would be read at
-        if own is not None and off_grid(g, own) is None:
-            raise DataError(f"scene '{scene}': its frame ids move {own:g} at a time, off the grid of "
-                            f"data.time_step = {time_step:g} frame ids a step: {STEP_FIX}")
-        raise off
+        off = off_grid(g, steps[str(scene)], time_step)
+        if off is not None:
+            raise off
 
 
 def time_steps(df: pd.DataFrame, time_step: float | None = None, max_gap: float = 0.8) -> SceneSteps:

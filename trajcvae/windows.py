@@ -538,7 +538,7 @@ def _scene_windows(g: pd.DataFrame, step: float, cfg: DataConfig, mode: str,
     # g is sorted by (agent_id, frame): rows of one agent are contiguous and in time order.
     frame = g["frame"].to_numpy(dtype=float)
     fi = (frame - frame.min()) / step
-    off = off_grid(g, step)
+    off = off_grid(g, step, cfg.time_step)
     if off is not None:
         raise off
     pos = np.stack([g["x"].to_numpy(dtype=np.float64), g["y"].to_numpy(dtype=np.float64)], axis=1)  # (n, 2)
