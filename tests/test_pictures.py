@@ -544,7 +544,7 @@ def test_a_table_drawn_over_tracks_in_other_units_without_their_scale_is_warned_
 
 
 def test_a_table_over_another_recordings_tracks_is_refused_and_a_few_moved_tracks_are_warned_of(test_csv, preds,
-                                                                                                tmp_path):
+                                                                                                tmp_path, monkeypatch):
     """A table records nothing of its source: over another recording of the same names, ids and frames (every
     position 5 m off), its futures would be drawn and scored against the wrong agents. They start 5 m from
     their agents' positions at t0, where a step goes well under a metre: refused, naming the fix. One agent's
@@ -553,11 +553,16 @@ def test_a_table_over_another_recordings_tracks_is_refused_and_a_few_moved_track
     day2 = tmp_path / "day2" / test_csv.name  # (the same scene name: the file's stem)
     day2.parent.mkdir()
     tracks.assign(x=tracks.x + 5).to_csv(day2, index=False)
-    _one_line_error(run("visualize", preds, day2, "--grid", 4, "--worst", "--out", tmp_path / "a.png"),
-                    f"windows in MODEL {preds} start farther from their agent's position at t0 in DATA than 4 steps "
-                    "of its motion", "they were predicted from other tracks; give the tracks the predictions were "
-                    "made from")
+    for picture in (("--grid", 4, "--worst"), (), ("--scene-frame", pd.read_csv(preds)["t0"].iloc[0])):
+        _one_line_error(run("visualize", preds, day2, *picture, "--out", tmp_path / "a.png"),
+                        f"windows judged in MODEL {preds} start farther from their agent's position at t0 in DATA "
+                        "than 4 steps of its motion", "they were predicted from other tracks; give the tracks the "
+                        "predictions were made from")
     assert not (tmp_path / "a.png").exists()
+    monkeypatch.setattr("trajcvae.visualize.JUDGED", 10)  # a big table: windows spread over it are judged
+    _one_line_error(run("visualize", preds, day2, "--out", tmp_path / "a.png"), "the futures of 10 of the 10 windows "
+                    "judged")
+    monkeypatch.undo()
     agent = pd.read_csv(preds)["agent_id"].iloc[0]
     moved = tracks.x + 5 * (tracks.agent_id == agent)
     tracks.assign(x=moved).to_csv(day2, index=False)

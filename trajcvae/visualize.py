@@ -216,6 +216,8 @@ def visualize(model: str | Path | TrajCVAE, data: Iterable[str | Path], out: str
                             f"{'longitudes and latitudes' if units else 'metres'}, not in the image's pixels; give "
                             "tracks in pixels with --homography (or --scale) to draw them over it")
     tracks = SceneTracks(df, source.cfg.time_step, source.cfg.dt, source.cfg.max_gap)
+    if isinstance(source, TableFutures):
+        _check_table_start(tracks, source)
     path = _picture(tracks, source, out, scene, agent, t0, seed, density, grid, worst, best, scene_frame, animate,
                     frames, px, orient=df.attrs.get("orient", "xy"),
                     image=None if image is None else (image, units, background))
@@ -1014,7 +1016,6 @@ def pool(tracks: SceneTracks, futures, scene: str | None, agent: str | None) -> 
             raise TrajCVAEError("the predictions file has no futures for the chosen --scene/--agent")
         keys = keys.reset_index(drop=True)
         step = np.array([tracks.step.get(s, np.nan) for s in keys["scene"]])
-        _check_table_start(tracks, futures, keys, step)
         return Pool(keys, tracks.truth(keys["scene"], keys["agent_id"], keys["t0"], step, P))
     df, mine, only = tracks.df, None, None
     if agent is not None:  # the agent's windows among its scene's others: its neighbours and scene memory
@@ -1042,15 +1043,20 @@ def pool(tracks: SceneTracks, futures, scene: str | None, agent: str | None) -> 
 
 
 FAR_START = 4.0  # a table's futures start this many steps of their agent's motion from it: other tracks'
+JUDGED = 5000  # windows of a table judged by `_check_table_start`, spread over it (a big one's all would be slow)
 
 
-def _check_table_start(tracks: SceneTracks, futures: TableFutures, keys: pd.DataFrame, step: np.ndarray) -> None:
+def _check_table_start(tracks: SceneTracks, futures: TableFutures) -> None:
     """A predictions table's futures start a step from their agent's position at t0 in the tracks they were
     predicted from. Where a window's start (the median over its futures) lies `FAR_START` times farther than
-    the agent's last observed step, its futures' median step and the table's median step, the tracks are
-    another recording's (same names, ids and frames): refused where most windows are so, else warned of, since
-    their minADE would be of other tracks. Unit-free, so degrees and pixels are judged as metres are."""
+    the agent's last observed step, its futures' median step and the table's median step (all in metres), the
+    tracks are another recording's (same names, ids and frames): refused where most windows judged are so, else
+    warned of, since their minADE would be of other tracks. Up to `JUDGED` windows are judged."""
+    keys = futures.keys
+    if len(keys) > JUDGED:
+        keys = keys.iloc[np.linspace(0, len(keys) - 1, JUDGED).round().astype(int)]
     scene, agent, t0 = keys["scene"], keys["agent_id"], keys["t0"].to_numpy(dtype=float)
+    step = np.array([tracks.step.get(s, np.nan) for s in scene])  # NaN: a scene the tracks lack, not judged
     here = tracks.truth(scene, agent, t0 - 2 * step, step, 2)  # (N, 2, 2): the positions a step before t0 and at t0
     xy = futures.lookup(scene, agent, t0)[0]  # (N, K, P, 2)
     with warnings.catch_warnings():  # all-NaN: no position at t0, or every future past a camera's horizon
@@ -1064,9 +1070,10 @@ def _check_table_start(tracks: SceneTracks, futures: TableFutures, keys: pd.Data
     if not len(off):
         return
     i = off[np.argmax(start[off] / reach[off])]
-    said = (f"the futures of {len(off)} of {plural(int(judged.sum()), 'window')} in MODEL {futures.name} start "
-            f"farther from their agent's position at t0 in DATA than {FAR_START:g} steps of its motion (agent "
-            f"{agent.iloc[i]} in scene '{scene.iloc[i]}' at t0 {_time(t0[i])}: {start[i]:.3g} away, {start[i] / reach[i] * FAR_START:.2g} "
+    steps = start[i] / reach[i] * FAR_START
+    said = (f"the futures of {len(off)} of the {plural(int(judged.sum()), 'window')} judged in MODEL {futures.name} "
+            f"start farther from their agent's position at t0 in DATA than {FAR_START:g} steps of its motion (agent "
+            f"{agent.iloc[i]} in scene '{scene.iloc[i]}' at t0 {_time(t0[i])}: {start[i]:.3g} m away, {steps:.2g} "
             "steps)")
     if 2 * len(off) > judged.sum():
         raise TrajCVAEError(f"{said}: they were predicted from other tracks; give the tracks the predictions were "
