@@ -246,6 +246,15 @@ def test_times_are_written_as_they_were_read_so_t0_names_the_observation(tmp_pat
     last = fast.groupby("agent_id").time.max().map(lambda v: f"{v:.6f}")
     assert (out.t0 == out.agent_id.map(last)).all()
     np.testing.assert_allclose(out.time.astype(float) - out.t0.astype(float), out.step * 0.4, atol=1e-6)
+    # Nanosecond stamps (ROS): each t0 reads back as its observation's float, which 6 decimals (a microsecond,
+    # within the float's own 4 ulps there) would miss.
+    stamps = (fast.time * 1e9).round().astype("int64") + rng.integers(-999, 999, len(fast))
+    fast.assign(time=stamps).rename(columns={"time": "%time"}).to_csv(tmp_path / "ns.csv", index=False)
+    r = cli("predict", "pedestrian", tmp_path / "ns.csv", "--columns", "time_ns=%time", "-k", 2, "--out",
+            tmp_path / "p.csv")
+    assert r.exit_code == 0, r.output
+    t0 = pd.read_csv(tmp_path / "p.csv").t0.unique()
+    assert np.isin(t0, stamps.to_numpy() / 1e9).all()
 
 
 @pytest.mark.filterwarnings("ignore::trajcvae.TrajCVAEWarning")  # made-up speeds, warned as they should be

@@ -404,9 +404,11 @@ def time_decimals(times: np.ndarray, steps: np.ndarray) -> int:
     written 4.3889 falls before the agent's position at t0)."""
     v = np.unique(np.concatenate([np.asarray(times, np.float64).ravel(), np.asarray(steps, np.float64).ravel()]))
     v = v[np.isfinite(v)]
-    tol = 4 * np.spacing(np.abs(v))  # the float's own rounding, whatever the magnitude (Unix seconds too)
     for d in range(4, 9):
-        if np.all(np.abs(v - np.round(v, d)) <= tol):
+        # Written with d decimals, each reads back as the same float: numpy's rounding (off by an ulp at times)
+        # is checked by Python's exact one where it differs, so a nanosecond stamp since 1970 keeps its float.
+        near = np.round(v, d) == v
+        if near.all() or all(float(f"{x:.{d}f}") == x for x in v[~near]):
             return d
     return 9
 
