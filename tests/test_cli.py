@@ -1227,6 +1227,13 @@ def test_the_demo_writes_its_plaza_for_an_installed_package_and_overwrites_no_ot
                    "writes there; give another --out")
     assert sorted(p.name for p in (out / "data").iterdir()) == ["val.csv"] and not trained
     (out / "data" / "val.csv").unlink()
+    (out / "data" / "val.csv").mkdir()
+    one_line_error(cli("demo", "--out", out), f"{out / 'data' / 'val.csv'}: not the demo's data")
+    (out / "data" / "val.csv").rmdir()
+    (tmp_path / "file").mkdir()
+    (tmp_path / "file" / "data").write_text("mine")
+    one_line_error(cli("demo", "--out", tmp_path / "file"), f"{tmp_path / 'file' / 'data'}: a file where the demo "
+                   "writes its data's folder; give another --out")
     for _ in range(2):  # written, then used as it is
         with pytest.raises(Trained):
             demo.run_demo(out)

@@ -595,6 +595,15 @@ def test_a_table_over_tracks_of_another_time_base_or_sampled_sparser_than_bridge
     _one_line_error(run("visualize", latest, test_csv, "--grid", 2, "--best", "--out", tmp_path / "b.png"),
                     "--best: no window of the data has a known true future to score: its futures lie past the data's "
                     "end", "predict with --every-window for futures the data can score")
+    uneven = tmp_path / "uneven.csv"  # a camera's frame ids sampled unevenly, predicted at their rate, every window
+    rng = np.random.default_rng(1)
+    pd.read_csv(test_csv).assign(frame=lambda d: d.frame + rng.integers(-1, 2, len(d))).to_csv(uneven, index=False)
+    at_rate = tmp_path / "uneven_preds.csv"
+    assert run("predict", "pedestrian", uneven, "--fps", 25, "--every-window", "-k", 2, "--out", at_rate).exit_code == 0
+    r = run("visualize", at_rate, uneven, "--grid", 2, "--worst", "--out", tmp_path / "b.png")  # (after a rate warning)
+    assert r.exit_code == 1 and r.output.splitlines()[-1] == (
+        "error: --worst: no window of the data has a known true future to score: its futures' times are not the "
+        "tracks' as read here; give the --fps and --max-gap `predict` had"), r.output
     r = run("visualize", table, sparse, "--grid", 2, "--max-gap", 3, "--out", tmp_path / "c.png")
     assert r.exit_code == 0, r.output
 

@@ -2224,11 +2224,18 @@ def test_a_time_step_the_tracks_do_not_take_is_named(plaza, tmp_path):
     assert len(r.output.splitlines()) == 3 and error.startswith("error: ") and "no usable windows" in error
     assert "a step is data.time_step = 0.1 frame ids, but the tracks' frame ids move 10 at a time: give --fps (the " \
         "frame ids' rate; in training, in place of --time-step), or train without --time-step" in error
-    # A step the frame ids move by twice (20): half their rows are off its grid, and the option is at fault.
-    one_line_error(cli("train", frames, "--time-step", 20, "--epochs", 1, "--out", tmp_path / "run"),
-                   "scene 'test0': its frame ids move 10 at a time, off the grid of data.time_step = 20 frame ids a "
-                   "step: give --fps (the frame ids' rate; in training, in place of --time-step), or train without "
-                   "--time-step")
+    # A step the frame ids move by twice (20): half their rows are off its grid, and the option is at fault,
+    # whether or not a frame id is also mistyped (named once the step is right).
+    typo = tmp_path / "typo.csv"
+    plaza.assign(frame=plaza.frame + 5 * (np.arange(len(plaza)) == 40)).to_csv(typo, index=False)
+    for tracks in (frames, typo):
+        one_line_error(cli("train", tracks, "--time-step", 20, "--epochs", 1, "--out", tmp_path / "run"),
+                       "scene 'test0': its frame ids move 10 at a time, off the grid of data.time_step = 20 frame ids "
+                       "a step: give --fps (the frame ids' rate; in training, in place of --time-step), or train "
+                       "without --time-step")
+    one_line_error(cli("train", typo, "--time-step", 10, "--epochs", 1, "--out", tmp_path / "run"),
+                   f"{typo} line 42: frame {plaza.frame.iloc[40] + 5} is off the scene's time grid (step 10): a "
+                   "mistyped frame id?")
     assert not (tmp_path / "run").exists()
     # A model trained with --time-step keeps it; predict has no --time-step, and the fix named is one it has.
     stepped = TrajCVAE.load("pedestrian")

@@ -77,13 +77,15 @@ def _plaza_under(out: Path) -> Path:
     where missing, used where they are the plaza's own; a file of that name holding anything else (the
     user's own data) is refused, before any file is written."""
     data = out / "data"
+    if data.exists() and not data.is_dir():
+        raise TrajCVAEError(f"{data}: a file where the demo writes its data's folder; give another --out")
     with tempfile.TemporaryDirectory() as made:
         write_demo(made)
         names = ("train.csv", "val.csv", "test.csv")
         for name in names:
-            if (data / name).exists() and (data / name).read_bytes() != (Path(made) / name).read_bytes():
-                raise TrajCVAEError(f"{data / name}: not the demo's data, which the demo writes there; give "
-                                    "another --out")
+            mine = data / name
+            if mine.exists() and (not mine.is_file() or mine.read_bytes() != (Path(made) / name).read_bytes()):
+                raise TrajCVAEError(f"{mine}: not the demo's data, which the demo writes there; give another --out")
         for name in names:
             if not (data / name).exists():
                 plaza = (Path(made) / name).read_bytes()

@@ -1105,6 +1105,20 @@ def _sparse(tracks: SceneTracks, futures: TableFutures) -> str:
             if interval is not None and interval > futures.cfg.max_gap * (1 + EPS) else "")
 
 
+def _unscored(tracks: SceneTracks, p: Pool) -> str:
+    """Why no window of a table's pool `p` has a known true future: ': its futures lie past the data's end ...'
+    where each starts at its agent's last position in the data (forecasts past it), else the rate or gaps the
+    futures were predicted at, which these tracks are not read at."""
+    last = tracks.df.groupby(["scene", "agent_id"], observed=True)["frame"].max()
+    last.index = [(str(s), str(a)) for s, a in last.index]
+    end = np.array([last.get((str(s), str(a)), np.nan) for s, a in zip(p.keys["scene"], p.keys["agent_id"])])
+    step = np.array([tracks.step.get(str(s), np.nan) for s in p.keys["scene"]])
+    if (p.keys["t0"].to_numpy(dtype=float) >= end - EPS * step).all():
+        return (": its futures lie past the data's end (`predict` without --every-window forecasts from each agent's "
+                "latest position); predict with --every-window for futures the data can score")
+    return ": its futures' times are not the tracks' as read here; give the --fps and --max-gap `predict` had"
+
+
 def _known(fut: np.ndarray) -> np.ndarray:
     return np.isfinite(fut).all((1, 2))  # (N,) the whole true future is in the data
 
@@ -1188,9 +1202,7 @@ def grid_windows(tracks: SceneTracks, futures, scene: str | None, n: int, seed: 
     if worst or best:
         known = np.flatnonzero(_known(p.fut))
         if not len(known):
-            why = "" if not isinstance(futures, TableFutures) else _sparse(tracks, futures) or (
-                ": its futures lie past the data's end (`predict` without --every-window forecasts from each "
-                "agent's latest position); predict with --every-window for futures the data can score")
+            why = "" if not isinstance(futures, TableFutures) else _sparse(tracks, futures) or _unscored(tracks, p)
             raise TrajCVAEError(f"--{'worst' if worst else 'best'}: no window of the data has a known true future "
                                 f"to score{why}")
         ade, order, samples, weights, past = _ranked(p, futures, known, n, worst)
