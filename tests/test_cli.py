@@ -724,6 +724,14 @@ def test_benchmark_mean_rows_average_the_splits_and_each_seed_over_the_splits(tm
     made = f"he numbers of b seed 1 were made by other trajcvae code than this {code}"
     assert f"warning: {tmp_path / 'res'}: t{made} (an earlier version or commit), and are reused as they are; " \
         "benchmark in a new --out for this code's numbers" in said and f"T{made}." in md, said
+    best = tmp_path / "res" / "b" / "seed1" / "best.pt"
+    kept = best.read_bytes()
+    best.write_bytes(kept[:5000])  # a finished run's checkpoint damaged: how to score that seed again
+    with pytest.raises(TrajCVAEError, match=f"not a readable trajcvae checkpoint .*; delete "
+                                            f"{re.escape(str(best.parent))} to train the split's seed 1 again$"):
+        run_benchmark(tmp_path, None, tmp_path / "res", seeds=2, is_samples=2, kde_samples=20, draws=0,
+                      calibration_draws=0, suite="folders", overrides=TRAINED_AS, progress=False, log=said.append)
+    best.write_bytes(kept)
     row = json.loads((tmp_path / "res" / "b" / "seed1" / "result.json").read_text())
     del row["test_data"]
     write(tmp_path / "res" / "b" / "seed1" / "result.json", json.dumps(row))
@@ -764,6 +772,12 @@ def test_benchmark_tables_hold_what_was_asked_and_say_n_a_where_a_split_has_no_c
                            log=said.append)
     assert any(line.startswith("a test: warning: 100% of the test set's windows are the validation set's") for line in
                said), said
+    # Kept where the numbers are read: a dashboard reading results.json, a reader of results.md.
+    warned = json.loads((tmp_path / "res" / "results.json").read_text())["warnings"]
+    assert list(warned) == ["a", "b"] and warned["b"] == [] and len(warned["a"]) == 1
+    assert warned["a"][0].startswith("100% of the test set's windows are the validation set's")
+    md = (tmp_path / "res" / "results.md").read_text()
+    assert f"Warnings on the test sets (their numbers may be wrong):\n\n- a test: {warned['a'][0]}\n" in md, md
     assert "warning: the test set of b has no window with another agent present (Social GAN's convention): its " \
            "two-agent numbers, and their mean over the splits, are n/a" in said
     splits = report["splits"]

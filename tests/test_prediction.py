@@ -1125,6 +1125,11 @@ def test_an_output_that_is_an_input_or_write_protected_is_refused(tmp_path, trai
     (tmp_path / "p.csv").rename(tmp_path / "data" / "p.csv")
     one_line_error(cli("predict", trained, tmp_path / "data", "-k", 1, "--out", tmp_path / "q.csv"),
                    "data/p.csv: a table of predicted futures", "not tracks")
+    (tmp_path / "data" / "p.csv").unlink()  # nor a run's log, saved beside the data
+    (tmp_path / "data" / "metrics.csv").write_bytes((trained.parent / "metrics.csv").read_bytes())
+    one_line_error(cli("evaluate", trained, tmp_path / "data", "-k", 1), "data/metrics.csv: a training run's log "
+                   "(metrics.csv: columns epoch, train_loss, val_min_ade, as `trajcvae train` writes), not tracks")
+    (tmp_path / "data" / "metrics.csv").unlink()
     # Nor is a table of tracks in a folder given as the data written over.
     before = (tmp_path / "data" / "tracks.csv").read_bytes()
     one_line_error(cli("predict", trained, tmp_path / "data", "-k", 1, "--out", tmp_path / "data" / "tracks.csv"),

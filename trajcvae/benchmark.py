@@ -29,7 +29,7 @@ from .calibrate import ScenePast
 from .checks import speed_record
 from .config import (Config, _whole, check_calibration, check_count, check_k, check_log, check_output, check_path,
                      load_config, torch_seed)
-from .errors import NoWindowsError, TrajCVAEError, shown, warn
+from .errors import CheckpointError, NoWindowsError, TrajCVAEError, shown, warn
 from .evaluate import calibration_of, window_errors
 from .metrics import CALIBRATION_LEVELS, brier_fde, kde_nll, min_ade_fde
 from .predict import TrajCVAE
@@ -309,13 +309,21 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
             f"{config}: kset.k" if config is not None else "kset.k"
         raise TrajCVAEError(f"{where} = {ks.k}, but the benchmark scores K = {k} futures and the learned K-set "
                             f"sampler makes kset.k; set kset.k = {k} (or kset.epochs = 0)")
+    # The test sets' warnings (speeds, rates, units), said now and kept in results.json and results.md, since a
+    # score of a set read in the wrong units is no score.
+    warned: dict[str, list[str]] = {}
+
+    def test_warning(split: str, line: str) -> None:
+        warned.setdefault(split, []).append(line.removeprefix("warning: "))
+        log(f"{split} test: {line}")
+
     for split, folder in folders.items():  # so is every set: a bad row, or no window, is named before training
         for part, role in (("train", "training"), ("val", "validation"), ("test", "test")):
             try:  # the windows stay in the cache, for training; the test set's speed warning is said now, and a
                 # cache that cannot be written (said once a process), whichever set finds it
                 w = load_windows(listed[split][part], given.data, default_cache_dir(), lambda line, s=split, p=part:
-                                 log(f"{s} test: {line}" if p == "test" else line) if line.startswith("warning") and (
-                                     p == "test" or line.startswith("warning: the window cache")) else None)
+                                 (test_warning(s, line) if p == "test" else log(line)) if line.startswith("warning")
+                                 and (p == "test" or line.startswith("warning: the window cache")) else None)
             except NoWindowsError as e:
                 raise NoWindowsError(f"the {role} set ({folder / part}): {e}") from None
             if part == "train":  # what the test set is judged beside (train judges the validation set)
@@ -324,7 +332,7 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
                 picked = window_keys(w)
             else:
                 for line in beside_training(p90, keys, w, given.data.dt, "test", picked):
-                    log(f"{split} test: {line}")
+                    test_warning(split, line)
             del w
     results: dict[str, list[dict]] = {}
     code, other_code = made_by(), []  # runs whose numbers other code made
@@ -340,7 +348,10 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
                 except (ValueError, OSError) as e:  # a run killed while another tool wrote it, or edited
                     raise TrajCVAEError(f"{done}: not a readable result ({type(e).__name__}); delete it to score "
                                         "the split again") from None
-                ckpt = checkpoint.load(run / "best.pt")
+                try:
+                    ckpt = checkpoint.load(run / "best.pt")
+                except CheckpointError as e:  # its numbers stand, but no K-set or likelihood could be added to them
+                    raise CheckpointError(f"{e}; delete {run} to train the split's seed {seed} again") from None
                 _check_same_config(run, ckpt, cfg)
                 _check_same_data(run, ckpt, folder, row, cfg)
                 if row.get("code") != code:
@@ -406,8 +417,12 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
             "--out for this code's numbers")
         trained += f" {made[0].upper()}{made[1:]}."
     report["machines"] = {split: [r.get("machine", UNRECORDED) for r in rows] for split, rows in results.items()}
+    report["warnings"] = {split: warned.get(split, []) for split in results}
     write_text(out / "results.json", json.dumps(report, indent=2))
     md = markdown_table(summary, k) + "\n" + trained + "\n"
+    said = [f"- {split} test: {line}" for split in results for line in warned.get(split, [])]
+    if said:  # beside the numbers they qualify
+        md += "\nWarnings on the test sets (their numbers may be wrong):\n\n" + "\n".join(said) + "\n"
     if seeds > 1:  # the table above averages the seeds; say how far apart they are
         md += "\n" + seed_table(results)
     if draws:
@@ -461,9 +476,14 @@ def _check_same_data(run: Path, ckpt: dict, split: Path, row: dict | None, cfg: 
                                 "ones): benchmark these files in another --out")
 
 
-def _mean(values: list) -> float | None:
-    """The mean of a number over runs or splits; None (n/a) where one of them has none."""
-    return None if any(v is None for v in values) else float(np.mean(values))
+def _mean(values: list) -> float | int | None:
+    """The mean of a number over runs or splits; None (n/a) where one of them has none; a count (windows,
+    epochs) stays a whole number where every run has the same."""
+    if any(v is None for v in values):
+        return None
+    mean = float(np.mean(values))
+    counts = all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+    return int(mean) if counts and mean.is_integer() else mean
 
 
 def machine_line(results: dict[str, list[dict]]) -> tuple[str, str | None]:

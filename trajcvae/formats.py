@@ -352,11 +352,17 @@ def side_files(path: Path) -> list[Path]:
 
 def refuse_futures(name: str, columns: list) -> None:
     """Refuse a table of futures (`trajcvae predict`'s output, e.g. written into the data's own folder) given
-    as tracks: its future positions would be read as observations."""
-    if {"t0", "sample", "step"} <= {str(c).strip().lower() for c in columns}:
+    as tracks: its future positions would be read as observations; and a training run's metrics.csv, whose
+    missing columns would be all its refusal said."""
+    names = {str(c).strip().lower() for c in columns}
+    if {"t0", "sample", "step"} <= names:
         raise DataError(f"{name}: a table of predicted futures (columns t0, sample, step, as `trajcvae predict` "
                         "writes), not tracks; leave it out of the data (e.g. write predictions outside the data's "
                         "folder)")
+    if {"epoch", "train_loss", "val_min_ade"} <= names:  # a run saved beside its data
+        raise DataError(f"{name}: a training run's log (metrics.csv: columns epoch, train_loss, val_min_ade, as "
+                        "`trajcvae train` writes), not tracks; leave it out of the data (e.g. keep runs outside "
+                        "the data's folder)")
 
 
 def _read_parquet(path: Path, frames: bool = False, columns: dict[str, str] | None = None) -> pd.DataFrame:
@@ -635,6 +641,7 @@ def _sniff(path: Path, frames: bool = False, columns: dict[str, str] | None = No
     names, seconds, lonlat = column_aliases([f.lower() for f in fields], frames, columns, str(path))
     missing = [c for c in REQUIRED if c not in names]
     if missing:
+        refuse_futures(str(path), fields)  # (a futures table has them all; a run's log has none)
         raise missing_columns(str(path), missing, names, fields, columns)
     for c in REQUIRED + ("scene",) + AGENT_COLUMNS:
         if names.count(c) > 1:
