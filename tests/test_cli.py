@@ -1182,6 +1182,7 @@ def test_demo_says_when_it_continues_the_demo_run_in_its_folder(tmp_path, monkey
     a line says so and how to train anew, before any training."""
     import trajcvae.demo as demo
     from trajcvae.demo import DEMO_CONFIG
+    from trajcvae.errors import TrajCVAEWarning
 
     class Trained(Exception):
         pass
@@ -1190,8 +1191,9 @@ def test_demo_says_when_it_continues_the_demo_run_in_its_folder(tmp_path, monkey
         raise Trained
 
     (tmp_path / "last.pt").write_bytes(b"")
-    here = {"code": [{"from_epoch": 1, "code": demo.made_by()}]}
-    older = {"code": [{"from_epoch": 1, "code": "0.3.0 (code 0123456789abcdef)"}]}
+    old = {"from_epoch": 1, "code": "0.3.0 (code 0123456789abcdef)"}
+    here = {"code": [old, {"from_epoch": 3, "code": demo.made_by()}]}  # the last span's code is the run's
+    older = {"code": [{"from_epoch": 1, "code": demo.made_by()}, {**old, "from_epoch": 3}]}
     for epoch, stats, said, warned in (
             (4, here, "holds a demo run of 4 epochs: continuing it for 6 more", None),
             (10, here, "holds a demo run of 10 epochs: using it as it is", None),
@@ -1210,6 +1212,10 @@ def test_demo_says_when_it_continues_the_demo_run_in_its_folder(tmp_path, monkey
         assert lines[1:] == ([] if warned is None else [
             f"warning: {tmp_path} was trained by {warned}, not this code ({demo.made_by()}): its numbers are that "
             "code's; delete the folder to train anew"])
+        if warned is not None:  # the Python API without a log: a Python warning
+            with pytest.warns(TrajCVAEWarning, match=f"was trained by {re.escape(warned)}, not this code"), \
+                    pytest.raises(Trained):
+                demo.run_demo(tmp_path)
 
 
 def test_the_demo_writes_its_plaza_for_an_installed_package_and_overwrites_no_other_file(tmp_path, monkeypatch):

@@ -976,6 +976,10 @@ def test_a_kset_covers_the_draws_and_its_weights_sum_to_one(trained, sim_files, 
             d = np.linalg.norm(pool[:, :, None] - futs[:, None], axis=-1).mean(-1)  # (N, 200, 5)
             return d.min(-1).mean()
         assert cover(futures) < cover(plain)
+        # Each weight is its own future's share of the draws (weights and futures ordered together).
+        d = ((pool[:, :, None] - futures[:, None]) ** 2).sum((-1, -2))  # (N, 200, 5)
+        shares = np.stack([(d.argmin(-1) == j).mean(1) for j in range(k)], 1)  # (N, 5)
+        assert np.abs(shares - weights).mean() < 0.03
     with pytest.raises(TrajCVAEError, match="^draws must be at least k = 5"):
         m.sample_kset(w, k=5, kset=mode, draws=4)
     with pytest.raises(TrajCVAEError, match="^draws must be >= 1 \\(got -5\\)$"):  # also where no K-set reads it

@@ -10,7 +10,7 @@ import numpy as np
 from . import checkpoint
 from ._version import made_by
 from .config import Config, check_log, load_config
-from .errors import TrajCVAEError
+from .errors import TrajCVAEError, warn
 from .evaluate import evaluate
 from .atomic import write_bytes, write_table
 from .plots import plot_windows
@@ -43,17 +43,17 @@ def run_demo(out: str | Path = "runs/demo", epochs: int | None = None, progress:
         if epochs and epochs < state["epoch"]:
             raise TrajCVAEError(f"{out} holds a demo run of {state['epoch']} epochs; give --epochs "
                                 f"{state['epoch']} or more, or another --out")
+        left = cfg.train.epochs - state["epoch"]
         if log is not None:
-            left = cfg.train.epochs - state["epoch"]
             log(f"{out} holds a demo run of {state['epoch']} epoch{'s' if state['epoch'] != 1 else ''}: "
                 + (f"continuing it for {left} more" if left else "using it as it is")
                 + " (delete the folder, or give another --out, to train anew)")
-            codes = state.get("stats", {}).get("code", [])
-            if not left and (not codes or codes[-1]["code"] != made_by()):
-                # Resumed epochs warn in train; a finished run trains none, so its numbers may be another code's.
-                by = f"trajcvae {codes[-1]['code']}" if codes else "an older trajcvae, which did not record its code"
-                log(f"warning: {out} was trained by {by}, not this code ({made_by()}): its numbers are that code's; "
-                    "delete the folder to train anew")
+        codes = state.get("stats", {}).get("code", [])
+        if not left and (not codes or codes[-1]["code"] != made_by()):
+            # Resumed epochs warn in train; a finished run trains none, so its numbers may be another code's.
+            by = f"trajcvae {codes[-1]['code']}" if codes else "an older trajcvae, which did not record its code"
+            (log or warn)(f"warning: {out} was trained by {by}, not this code ({made_by()}): its numbers are that "
+                          "code's; delete the folder to train anew")
     in_clone = (DEMO_DATA.parent.parent / "pyproject.toml").is_file() and (DEMO_DATA / "train.csv").is_file()
     data = DEMO_DATA if in_clone else _plaza_under(out)
     train([data / "train.csv"], [data / "val.csv"], cfg, out, resume=resume, progress=progress)

@@ -8,6 +8,7 @@ from typing import Callable, Iterable
 import numpy as np
 import pandas as pd
 
+from ._version import made_by
 from .calibrate import ScenePast, too_little_past, unfitted
 from .config import check_calibration, check_flags, check_log, check_sampling
 from .errors import DataError, TrajCVAEError, names_its_data, warn
@@ -197,7 +198,7 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
     scored = window_errors(predictor, w, k, seed, kset, draws, past, log, trajnet=primary, futures=futures)
     result = {"k": k, "seed": seed, "kset": kset, "draws": draws if kset != "none" else None, "calibrate": calibrate,
               "futures": futures, "dt": dc.dt, "obs_len": dc.obs_len, "pred_len": dc.pred_len,
-              "scenes": scene_means(scored)}
+              "code": made_by(), "scenes": scene_means(scored)}  # (one version spans many commits)
     if primary:  # records whose primary has no full window at its scene's last observed frame: not scored
         result["unscored"] = w.skipped
         ids = tracks.attrs["scene_records"]["scene_id"]

@@ -1043,15 +1043,18 @@ def pool(tracks: SceneTracks, futures, scene: str | None, agent: str | None) -> 
 
 
 FAR_START = 4.0  # a table's futures start this many steps of their agent's motion from it: other tracks'
+SHIFTED = 2.0  # and half its windows' futures this many: tracks shifted in time (their own start about 1)
 JUDGED = 5000  # windows of a table judged by `_check_table_start`, spread over it (a big one's all would be slow)
 
 
 def _check_table_start(tracks: SceneTracks, futures: TableFutures) -> None:
-    """A predictions table's futures start a step from their agent's position at t0 in the tracks they were
-    predicted from. Where a window's start (the median over its futures) lies `FAR_START` times farther than
-    the agent's last observed step, its futures' median step and the table's median step (all in metres), the
-    tracks are another recording's (same names, ids and frames): refused where most windows judged are so, else
-    warned of, since their minADE would be of other tracks. Up to `JUDGED` windows are judged."""
+    """A predictions table's futures start about a step from their agent's position at t0 in the tracks they
+    were predicted from (1.0-1.2 steps, the median over a table; 1.6 at most for a window), a step being the
+    largest of the agent's last observed step, its futures' median step and the table's (all in metres).
+    Tracks of another recording (same names, ids and frames), or these shifted in time, start them farther:
+    refused where the median window is `SHIFTED` steps off or most are `FAR_START` steps off; a few windows
+    `FAR_START` steps off are warned of, since their minADE would be of other tracks. Up to `JUDGED` windows
+    are judged."""
     keys = futures.keys
     if len(keys) > JUDGED:
         keys = keys.iloc[np.linspace(0, len(keys) - 1, JUDGED).round().astype(int)]
@@ -1064,22 +1067,24 @@ def _check_table_start(tracks: SceneTracks, futures: TableFutures) -> None:
         start = np.nanmedian(np.hypot(*(xy[:, :, 0] - here[:, None, 1]).transpose(2, 0, 1)), 1)  # (N,)
         moves = np.nanmedian(np.hypot(*np.diff(xy, axis=2).transpose(3, 0, 1, 2)), (1, 2))  # (N,)
         last = np.hypot(*(here[:, 1] - here[:, 0]).T)  # (N,) NaN where the agent was not seen a step before
-        reach = FAR_START * np.fmax(np.fmax(moves, last), np.nanmedian(moves))
-    judged = np.isfinite(start) & np.isfinite(reach)
-    off = np.flatnonzero(judged & (start > reach))
-    if not len(off):
+        ratio = start / np.fmax(np.fmax(moves, last), np.nanmedian(moves))  # (N,) steps away; NaN: not judged
+    judged = np.flatnonzero(np.isfinite(ratio))
+    if not len(judged):
         return
-    i = off[np.argmax(start[off] / reach[off])]
-    steps = start[i] / reach[i] * FAR_START
-    said = (f"the futures of {len(off)} of the {plural(int(judged.sum()), 'window')} judged in MODEL {futures.name} "
-            f"start farther from their agent's position at t0 in DATA than {FAR_START:g} steps of its motion (agent "
-            f"{agent.iloc[i]} in scene '{scene.iloc[i]}' at t0 {_time(t0[i])}: {start[i]:.3g} m away, {steps:.2g} "
-            "steps)")
-    if 2 * len(off) > judged.sum():
-        raise TrajCVAEError(f"{said}: they were predicted from other tracks; give the tracks the predictions were "
-                            "made from")
-    warn(f"warning: {said}: are these the tracks the predictions were made from? Those windows' scores are of "
-         "other tracks")
+    r, i = ratio[judged], judged[np.argmax(ratio[judged])]
+    off, median, n = int((r > FAR_START).sum()), float(np.median(r)), plural(len(judged), "window")
+    example = (f"agent {agent.iloc[i]} in scene '{scene.iloc[i]}' at t0 {_time(t0[i])}: {start[i]:.3g} m away, "
+               f"{ratio[i]:.2g} steps")
+    if median > SHIFTED or 2 * off > len(judged):
+        raise TrajCVAEError(f"the futures in MODEL {futures.name} start a median {median:.2g} steps of their agents' "
+                            f"motion from their positions at t0 in DATA, where futures predicted from these tracks "
+                            f"start about one ({off} of the {n} judged over {FAR_START:g}; {example}): they were "
+                            "predicted from other tracks, or from these shifted in time; give the tracks the "
+                            "predictions were made from")
+    if off:
+        warn(f"warning: the futures of {off} of the {n} judged in MODEL {futures.name} start farther from their "
+             f"agent's position at t0 in DATA than {FAR_START:g} steps of its motion ({example}): are these the "
+             "tracks the predictions were made from? Those windows' scores are of other tracks")
 
 
 def _table_window(tracks: SceneTracks, futures: TableFutures, scene, agent, t0) -> Windows:
