@@ -15,7 +15,7 @@ from .errors import DataError, TrajCVAEError, names_its_data, warn
 from .metrics import (ade_fde, brier_fde, calibration, constant_velocity, hpd_levels, line_turns, min_ade_fde,
                       top_n_ade_fde, turned_lines)
 from .predict import (SAMPLE_BLOCK, SAMPLE_ROW_BYTES, TrajCVAE, beside_samples, check_fits, free_memory,
-                      heaviest_first, over_half, sample_pieces, unwindowed_scene)
+                      over_half, sample_pieces, unwindowed_scene)
 from .table import where
 from .windows import Windows
 
@@ -66,10 +66,9 @@ def window_errors(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path]
         got = dict(zip(("min_ade", "min_fde"), min_ade_fde(samples, part.fut)))
         if weights is not None:
             got["brier_fde"] = brier_fde(samples, weights, part.fut)
-        if trajnet:  # in the order of a prediction file
-            ordered = heaviest_first(samples, weights)
-            got["first_ade"], got["first_fde"] = top_n_ade_fde(ordered, part.fut, 1)
-            got["top3_ade"], got["top3_fde"] = top_n_ade_fde(ordered, part.fut, 3)
+        if trajnet:  # in the order of a prediction file (a K-set's heaviest first, as drawn)
+            got["first_ade"], got["first_fde"] = top_n_ade_fde(samples, part.fut, 1)
+            got["top3_ade"], got["top3_fde"] = top_n_ade_fde(samples, part.fut, 3)
         got["ml_ade"], got["ml_fde"] = (e[:, 0] for e in ade_fde(predictor.sample(part, most_likely=True), part.fut))
         got["cv_ade"], got["cv_fde"] = (e[:, 0] for e in ade_fde(constant_velocity(part.obs, P), part.fut))
         ncv = turned_lines(part.obs, P, (turns[0][lo:hi], turns[1][lo:hi]))

@@ -248,7 +248,7 @@ class TrajCVAE:
         if not weights:
             return samples, None
         # Shares of `pool` draws, exactly: counts / pool in float64, so an agent's weights sum to 1; the heaviest
-        # future first (ties as made), so that sample 0 is the likeliest in every table and answer.
+        # future first (ties as made): sample 0 stands for the largest share in every table, answer and TrajNet++ file.
         share = np.round(torch.cat(weights).numpy().astype(np.float64) * pool) / pool
         order = np.argsort(-share, axis=1, kind="stable")  # (N, K)
         return np.take_along_axis(samples, order[..., None, None], 1), np.take_along_axis(share, order, 1)
@@ -824,7 +824,7 @@ def predict_to_file(model: "str | Path | TrajCVAE", data: pd.DataFrame | Iterabl
             uv = from_metres(samples, units, w.scene)
             hidden += past_horizon(uv)
             if trajnet:
-                _write_trajnet(writer, records["record"][of], w, uv, weights, decimals[position_columns(units)[0]])
+                _write_trajnet(writer, records["record"][of], w, uv, decimals[position_columns(units)[0]])
                 return
             extra = ({"scene_id": records["scene_id"][of]} if primary else {}) | agent_values(labels, w)
             writer.write(samples_to_frame(w, uv, scenes, integral, column, extra, weights, position_columns(units)))
@@ -891,15 +891,6 @@ def beside_samples(predictor: TrajCVAE, tracks: pd.DataFrame, w: Windows, of: np
             f"{w.step[i]:g}")
 
 
-def heaviest_first(samples: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
-    """(N, K, P, 2) futures in a TrajNet++ prediction file's order: a K-set's heaviest first (ties as drawn),
-    since TrajNet++ scores prediction 0 alone as its single guess and the first three as its top 3; plain
-    draws (no `weights`) as drawn."""
-    if weights is None:
-        return samples
-    return np.take_along_axis(samples, np.argsort(-weights, axis=1, kind="stable")[..., None, None], 1)
-
-
 def unwindowed_scene(tracks: pd.DataFrame, of: np.ndarray):
     """The scene id of the first TrajNet++ scene record that `primary_windows` gave no window (`of`: the
     positions of those it did)."""
@@ -907,10 +898,10 @@ def unwindowed_scene(tracks: pd.DataFrame, of: np.ndarray):
     return ids[np.setdiff1d(np.arange(len(ids)), of)[0]]
 
 
-def _write_trajnet(writer: TableWriter, records: np.ndarray, w: Windows, uv: np.ndarray,
-                   weights: np.ndarray | None, decimals: int) -> None:
-    """One piece of TrajNet++ prediction records (`formats.trajnet_predictions`), futures `heaviest_first`."""
-    uv = heaviest_first(uv, weights)
+def _write_trajnet(writer: TableWriter, records: np.ndarray, w: Windows, uv: np.ndarray, decimals: int) -> None:
+    """One piece of TrajNet++ prediction records (`formats.trajnet_predictions`), a K-set's futures heaviest first
+    as `sample_kset` gives them: TrajNet++ scores prediction 0 alone as its single guess, the first three as its
+    top 3."""
     if not np.isfinite(uv).all():
         raise DataError(f"--out {writer.path}: future points fall past the homography's horizon, where no pixel "
                         "shows them, and a TrajNet++ record needs a position; write a .csv")
