@@ -2,9 +2,10 @@
 `folders` suite: each a folder holding train/, val/ and test/).
 
 For each split: train on `train`, pick the checkpoint on `val`, then on `test` measure best-of-K errors,
-the most-likely prediction, both straight-line baselines and three likelihoods (nats per window):
-the test -ELBO, an importance-sampled -log p(y|x), and Trajectron++'s KDE NLL. Finished splits are
-skipped on a re-run (each leaves `result.json`), and a split cut short resumes from its last checkpoint.
+the most-likely prediction, both straight-line baselines and three likelihoods: the test -ELBO and an
+importance-sampled -log p(y|x) (nats per window), and Trajectron++'s KDE NLL (nats per position).
+Finished splits are skipped on a re-run (each leaves `result.json`), and a split cut short resumes from
+its last checkpoint.
 Beside plain sampling: both K-set modes (k-means and the learned sampler, with Brier-minFDE), plain
 sampling's calibration, the same for plain draws fitted to the scene's past (`--calibrate scene`,
 `calibrate.py`), and every error also on the windows with at least two agents present.
@@ -52,8 +53,9 @@ HEADINGS = {  # result key -> Markdown heading ({k}: the run's K)
 @torch.no_grad()
 def likelihoods(predictor: TrajCVAE, wt: WindowTensors, fut: np.ndarray, is_samples: int = 100,
                 kde_samples: int = 2000, seed: int = 0, batch: int = 256) -> dict[str, float]:
-    """Mean test -ELBO, importance-sampled -log p(y|x) and KDE NLL, nats per window (world units). The ELBO's
-    and the importance sampler's draws come from torch's global stream, seeded here and the caller's restored."""
+    """Mean test -ELBO and importance-sampled -log p(y|x), nats per window, and KDE NLL, nats per position
+    (Trajectron++'s: the mean over the steps), in world units. The ELBO's and the importance sampler's draws
+    come from torch's global stream, seeded here and the caller's restored."""
     neg_elbo, is_nll, kde = [], [], []
     with torch.random.fork_rng(devices=[predictor.device] if predictor.device.type == "cuda" else []):
         torch.manual_seed(torch_seed(seed))
