@@ -780,6 +780,20 @@ def test_animation_of_a_known_rate_steps_by_the_model_step_around_the_busiest_mo
     assert np.diff(frames).tolist() == [12.0] * 3, shown[-1][1]
 
 
+def test_an_animation_of_unix_times_draws_each_agent_seen_at_a_frame_with_its_history(tmp_path):
+    """A GIF's moments are computed (start + i steps): at Unix seconds they may differ from the times read by
+    an ulp (0.24 us), so an agent seen at a moment is matched to its rows within a step's 1e-4, as when it was
+    found, and drawn with its history (an empty one was an IndexError)."""
+    from trajcvae.simulate import simulate_scene
+
+    unix = tmp_path / "unix.csv"
+    simulate_scene(n_frames=400, spawn_rate=0.35, seed=0, scene="base").assign(
+        time=lambda d: 1765000000.0 + d.frame * 0.04).drop(columns="frame").to_csv(unix, index=False,
+                                                                                    float_format="%.3f")
+    r = run("visualize", "pedestrian", unix, "--animate", tmp_path / "a.gif", "--frames", 20, "-k", 2)
+    assert r.exit_code == 0 and (tmp_path / "a.gif").is_file(), r.output
+
+
 def test_scene_frame_between_a_trackers_timestamps_draws_every_agent_from_its_latest_observation(tmp_path):
     """Each detection with its own timestamp (10 Hz, jittered): --scene-frame T draws every agent last
     observed within half a model step before T, each predicted from that observation as `predict` does

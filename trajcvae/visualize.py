@@ -948,9 +948,11 @@ class SceneTracks:
         return fut
 
     def history(self, scene: str, agent, frame: float, since: float) -> np.ndarray:
-        """The agent's gap-free run of positions ending at `frame`, from `since` on: (T, 2)."""
-        g = self.by_scene[scene]
-        g = g[(g["agent_id"] == agent) & (g["frame"] <= frame + 1e-9) & (g["frame"] >= since - 1e-9)]
+        """The agent's gap-free run of positions ending at `frame`, from `since` on: (T, 2). Times match to
+        within 1e-4 of a step, as `seen` and `at` match them (a moment computed from Unix seconds may differ
+        from the time read by an ulp, far more than a fixed 1e-9)."""
+        g, tol = self.by_scene[scene], EPS * self.step[scene]
+        g = g[(g["agent_id"] == agent) & (g["frame"] <= frame + tol) & (g["frame"] >= since - tol)]
         f = g["frame"].to_numpy(dtype=float)
         xy = g[["x", "y"]].to_numpy(dtype=np.float64)
         d = np.diff(f)
