@@ -555,18 +555,28 @@ def test_a_table_over_another_recordings_tracks_is_refused_and_a_few_moved_track
     tracks.assign(x=tracks.x + 5).to_csv(day2, index=False)
     for picture in (("--grid", 4, "--worst"), (), ("--scene-frame", pd.read_csv(preds)["t0"].iloc[0])):
         _one_line_error(run("visualize", preds, day2, *picture, "--out", tmp_path / "a.png"),
-                        f"the futures in MODEL {preds} start a median", "steps of their agents' motion from their "
-                        "positions at t0 in DATA, where futures predicted from these tracks start about one",
+                        f"the futures in MODEL {preds} start ", "position", "at t0 in DATA",
                         "they were predicted from other tracks, or from these shifted in time; give the tracks the "
                         "predictions were made from")
     assert not (tmp_path / "a.png").exists()
     monkeypatch.setattr("trajcvae.visualize.JUDGED", 10)  # a big table: windows spread over it are judged
     _one_line_error(run("visualize", preds, day2, "--out", tmp_path / "a.png"), "(10 of the 10 windows judged over 4")
     monkeypatch.undo()
-    # The same recording two steps later (frame ids re-based): each window may pass, but not the table.
+    # The same recording a step or two earlier or later (frame ids re-based): each window may pass, but not the
+    # table, whose moving agents' futures start about 0, -1, 2 or 3 of their last step ahead of them, not 1.
+    for shift in (-10, -20, 10, 20):
+        tracks.assign(frame=tracks.frame + shift).to_csv(day2, index=False)
+        r = run("visualize", preds, day2, "--grid", 4, "--worst", "--out", tmp_path / "a.png")
+        ahead = re.search(r"start (-?[\d.]+) of their agent's last step ahead of its position at t0 in DATA \(the "
+                          r"median over \d+ windows of moving agents\), where futures predicted from these tracks "
+                          r"start about one step ahead \(0.4-1.6\)", r.output)
+        assert r.exit_code == 1 and ahead and abs(float(ahead[1]) - (1 + shift / 10)) < 0.4, (shift, r.output)
+    monkeypatch.setattr("trajcvae.visualize.AHEAD", (-10, 10))  # without that rule: the median start's
     tracks.assign(frame=tracks.frame + 20).to_csv(day2, index=False)
     _one_line_error(run("visualize", preds, day2, "--grid", 4, "--worst", "--out", tmp_path / "a.png"),
-                    f"the futures in MODEL {preds} start a median")
+                    f"the futures in MODEL {preds} start a median", "steps of their agents' motion from their "
+                    "positions at t0 in DATA, where futures predicted from these tracks start about one")
+    monkeypatch.undo()
     agent = pd.read_csv(preds)["agent_id"].iloc[0]
     moved = tracks.x + 5 * (tracks.agent_id == agent)
     tracks.assign(x=moved).to_csv(day2, index=False)
