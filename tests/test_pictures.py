@@ -563,14 +563,22 @@ def test_a_table_over_another_recordings_tracks_is_refused_and_a_few_moved_track
     _one_line_error(run("visualize", preds, day2, "--out", tmp_path / "a.png"), "(10 of the 10 windows judged over 4")
     monkeypatch.undo()
     # The same recording a step or two earlier or later (frame ids re-based): each window may pass, but not the
-    # table, whose moving agents' futures start about 0, -1, 2 or 3 of their last step ahead of them, not 1.
+    # table, whose moving agents' futures start about 0, -1, 2 or 3 steps of their pace ahead of them, not 1.
     for shift in (-10, -20, 10, 20):
         tracks.assign(frame=tracks.frame + shift).to_csv(day2, index=False)
         r = run("visualize", preds, day2, "--grid", 4, "--worst", "--out", tmp_path / "a.png")
-        ahead = re.search(r"start (-?[\d.]+) of their agent's last step ahead of its position at t0 in DATA \(the "
+        ahead = re.search(r"start (-?[\d.]+) steps of their agent's pace ahead of its position at t0 in DATA \(the "
                           r"median over \d+ windows of moving agents\), where futures predicted from these tracks "
                           r"start about one step ahead \(0.4-1.6\)", r.output)
         assert r.exit_code == 1 and ahead and abs(float(ahead[1]) - (1 + shift / 10)) < 0.4, (shift, r.output)
+    # Noisy positions (1 m, GPS-like) blur each step's heading, not an agent's pace over four: no refusal.
+    noisy, table = tmp_path / "noisy.csv", tmp_path / "noisy_preds.csv"
+    rng = np.random.default_rng(0)
+    tracks.assign(x=tracks.x + rng.normal(0, 1.0, len(tracks)), y=tracks.y + rng.normal(0, 1.0, len(tracks))).to_csv(
+        noisy, index=False)
+    assert run("predict", "pedestrian", noisy, "--every-window", "-k", 4, "--out", table).exit_code == 0
+    r = run("visualize", table, noisy, "--grid", 2, "--out", tmp_path / "n.png")
+    assert r.exit_code == 0 and "predictions were made from" not in r.output, r.output
     monkeypatch.setattr("trajcvae.visualize.AHEAD", (-10, 10))  # without that rule: the median start's
     tracks.assign(frame=tracks.frame + 20).to_csv(day2, index=False)
     _one_line_error(run("visualize", preds, day2, "--grid", 4, "--worst", "--out", tmp_path / "a.png"),

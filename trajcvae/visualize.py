@@ -1046,8 +1046,9 @@ def pool(tracks: SceneTracks, futures, scene: str | None, agent: str | None) -> 
 
 FAR_START = 4.0  # a table's futures start this many steps of their agent's motion from it: other tracks'
 SHIFTED = 2.0  # and half its windows' futures this many: tracks shifted in time (their own start about 1)
-AHEAD = (0.4, 1.6)  # the median start of moving agents' futures along their last step, in steps, for these tracks
+AHEAD = (0.4, 1.6)  # the median start of moving agents' futures along their pace, in steps, for these tracks
 MOVING = 5  # windows of moving agents it takes to judge that median
+SPAN = 4  # steps before t0 over which a moving agent's pace and heading are read
 JUDGED = 5000  # windows of a table judged by `_check_table_start`, spread over it (a big one's all would be slow)
 
 
@@ -1055,9 +1056,9 @@ def _check_table_start(tracks: SceneTracks, futures: TableFutures) -> None:
     """A predictions table's futures start about a step from their agent's position at t0 in the tracks they
     were predicted from (1.0-1.2 steps, the median over a table; 1.6 at most for a window), a step being the
     largest of the agent's last observed step, its futures' median step and the table's (all in metres).
-    Moving agents' futures start about one of their last step ahead of them along it. Tracks of another
-    recording (same names, ids and frames), or these shifted in time, start them elsewhere: refused where
-    moving agents' median start along their last step is outside `AHEAD`, the median window is `SHIFTED`
+    Moving agents' futures start about one step of their pace ahead of them. Tracks of another recording
+    (same names, ids and frames), or these shifted in time, start them elsewhere: refused where moving
+    agents' median start along their pace is outside `AHEAD`, the median window is `SHIFTED`
     steps off, or most are `FAR_START` steps off; a few windows `FAR_START` steps off are warned of, since
     their minADE would be of other tracks. Up to `JUDGED` windows are judged."""
     keys = futures.keys
@@ -1065,22 +1066,25 @@ def _check_table_start(tracks: SceneTracks, futures: TableFutures) -> None:
         keys = keys.iloc[np.linspace(0, len(keys) - 1, JUDGED).round().astype(int)]
     scene, agent, t0 = keys["scene"], keys["agent_id"], keys["t0"].to_numpy(dtype=float)
     step = np.array([tracks.step.get(s, np.nan) for s in scene])  # NaN: a scene the tracks lack, not judged
-    here = tracks.truth(scene, agent, t0 - 2 * step, step, 2)  # (N, 2, 2): the positions a step before t0 and at t0
+    # (N, SPAN + 1, 2): the agent's positions from SPAN steps before t0 to t0 (NaN where it was not seen)
+    here = tracks.truth(scene, agent, t0 - (SPAN + 1) * step, step, SPAN + 1)
     xy = futures.lookup(scene, agent, t0)[0]  # (N, K, P, 2)
     with warnings.catch_warnings():  # all-NaN: no position at t0, or every future past a camera's horizon
         warnings.simplefilter("ignore", RuntimeWarning)
-        start = np.nanmedian(np.hypot(*(xy[:, :, 0] - here[:, None, 1]).transpose(2, 0, 1)), 1)  # (N,)
+        start = np.nanmedian(np.hypot(*(xy[:, :, 0] - here[:, None, -1]).transpose(2, 0, 1)), 1)  # (N,)
         moves = np.nanmedian(np.hypot(*np.diff(xy, axis=2).transpose(3, 0, 1, 2)), (1, 2))  # (N,)
-        v = here[:, 1] - here[:, 0]  # (N, 2) the agent's last step; NaN where it was not seen a step before
-        last = np.hypot(*v.T)  # (N,)
+        last = np.hypot(*(here[:, -1] - here[:, -2]).T)  # (N,) the agent's last step
         ratio = start / np.fmax(np.fmax(moves, last), np.nanmedian(moves))  # (N,) steps away; NaN: not judged
-        # How far along its last step a moving agent's futures start: about one step (0.96-0.98, the median
-        # over ETH/UCY's test scenes); tracks shifted a step earlier or later in time give 0 or 2.
-        ahead = np.nanmedian(((xy[:, :, 0] - here[:, None, 1]) * v[:, None]).sum(-1), 1) / last ** 2  # (N,)
-        moving = np.isfinite(ahead) & (last > np.nanmedian(moves) / 2)
+        # How far along its pace (its mean step over SPAN steps: noisy positions blur a single step's heading)
+        # a moving agent's futures start: about one step (0.96-0.98, the median over ETH/UCY's test scenes);
+        # tracks shifted a step earlier or later in time give 0 or 2.
+        v = (here[:, -1] - here[:, 0]) / SPAN  # (N, 2)
+        pace = np.hypot(*v.T)  # (N,)
+        ahead = np.nanmedian(((xy[:, :, 0] - here[:, None, -1]) * v[:, None]).sum(-1), 1) / pace ** 2  # (N,)
+        moving = np.isfinite(ahead) & (pace > np.nanmedian(moves) / 2)
     if moving.sum() >= MOVING and not AHEAD[0] <= np.median(ahead[moving]) <= AHEAD[1]:
-        raise TrajCVAEError(f"the futures in MODEL {futures.name} start {np.median(ahead[moving]):.1f} of their "
-                            f"agent's last step ahead of its position at t0 in DATA (the median over "
+        raise TrajCVAEError(f"the futures in MODEL {futures.name} start {np.median(ahead[moving]):.1f} steps of "
+                            f"their agent's pace ahead of its position at t0 in DATA (the median over "
                             f"{int(moving.sum())} windows of moving agents), where futures predicted from these "
                             f"tracks start about one step ahead ({AHEAD[0]:g}-{AHEAD[1]:g}): they were predicted "
                             "from other tracks, or from these shifted in time; give the tracks the predictions were "
