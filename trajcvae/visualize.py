@@ -1047,7 +1047,7 @@ def pool(tracks: SceneTracks, futures, scene: str | None, agent: str | None) -> 
 FAR_START = 4.0  # a table's futures start this many steps of their agent's motion from it: other tracks'
 SHIFTED = 2.0  # and half its windows' futures this many: tracks shifted in time (their own start about 1)
 AHEAD = (0.4, 1.6)  # the median start of moving agents' futures along their pace, in steps, for these tracks
-MOVING = 5  # windows of moving agents it takes to judge that median
+MOVING = 20  # windows of moving agents it takes to judge that median (a few may all be speeding up)
 SPAN = 4  # steps before t0 over which a moving agent's pace and heading are read
 JUDGED = 5000  # windows of a table judged by `_check_table_start`, spread over it (a big one's all would be slow)
 
