@@ -688,6 +688,16 @@ TRAINED_AS = ["train.epochs=3", "model.hidden=32", "model.z_dim=4", "train.kl_an
               "kset.k=6"]  # conftest's `trained` fixture
 
 
+def test_a_mean_of_counts_stays_a_whole_number_only_where_it_is_one():
+    """results.json's counts (windows, epochs) are whole where every run has the same; a mean of other counts
+    keeps its fraction (never truncated), a mean of measures is a float, and n/a stays n/a."""
+    from trajcvae.benchmark import _mean
+    assert _mean([417, 417]) == 417 and isinstance(_mean([417, 417]), int)
+    assert _mean([417, 418]) == 417.5 and _mean([27, 28, 28]) == pytest.approx(27.667, abs=1e-3)
+    assert isinstance(_mean([0.5, 0.5]), float) and isinstance(_mean([True, True]), float)
+    assert _mean([1, None]) is None
+
+
 def test_benchmark_mean_rows_average_the_splits_and_each_seed_over_the_splits(tmp_path, trained, sim_files):
     """Two splits of two seeds, finished before (their numbers as written): each split's row is the mean of its
     seeds, the table's mean row the mean over the splits, and the per-seed table's mean row each seed's mean

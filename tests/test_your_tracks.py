@@ -255,6 +255,10 @@ def test_times_are_written_as_they_were_read_so_t0_names_the_observation(tmp_pat
     assert r.exit_code == 0, r.output
     t0 = pd.read_csv(tmp_path / "p.csv").t0.unique()
     assert np.isin(t0, stamps.to_numpy() / 1e9).all()
+    # Times no decimals write exactly (k * 0.4 computed: 13.600000000000001) keep the fewest that their floats
+    # round to, not 9.
+    from trajcvae.units import time_decimals
+    assert time_decimals(np.arange(50) * 0.4, np.array([0.4])) == 4
 
 
 @pytest.mark.filterwarnings("ignore::trajcvae.TrajCVAEWarning")  # made-up speeds, warned as they should be

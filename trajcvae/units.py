@@ -404,13 +404,16 @@ def time_decimals(times: np.ndarray, steps: np.ndarray) -> int:
     written 4.3889 falls before the agent's position at t0)."""
     v = np.unique(np.concatenate([np.asarray(times, np.float64).ravel(), np.asarray(steps, np.float64).ravel()]))
     v = v[np.isfinite(v)]
-    for d in range(4, 9):
+    for d in range(4, 10):
         # Written with d decimals, each reads back as the same float: numpy's rounding (off by an ulp at times)
         # is checked by Python's exact one where it differs, so a nanosecond stamp since 1970 keeps its float.
         near = np.round(v, d) == v
         if near.all() or all(float(f"{x:.{d}f}") == x for x in v[~near]):
             return d
-    return 9
+    # No decimals write them exactly (times computed as k * 0.4, 13.600000000000001): the fewest within the
+    # float's own rounding.
+    tol = 4 * np.spacing(np.abs(v))
+    return next((d for d in range(4, 9) if np.all(np.abs(v - np.round(v, d)) <= tol)), 9)
 
 
 def position_columns(units: dict | None) -> tuple[str, str]:

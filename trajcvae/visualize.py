@@ -661,7 +661,7 @@ def _at_table_step(df: pd.DataFrame, table: pd.DataFrame, dt: float, name) -> pd
     that puts one step of the table `dt` seconds apart, so they are resampled onto it as `predict` did. Any
     other step is an error naming --fps."""
     step = float(np.median((table["frame"] - table["t0"]) / table["step"]))
-    scenes = set(table["scene"].astype(str))
+    scenes = {str(s) for s in pd.unique(table["scene"])}  # (12 M rows as text: seconds)
     own = {s: v for s, v in time_steps(df).step.items() if s in scenes}
     if all(np.isclose(v, step) for v in own.values()):
         return df
@@ -1047,20 +1047,21 @@ def pool(tracks: SceneTracks, futures, scene: str | None, agent: str | None) -> 
 FAR_START = 4.0  # a table's futures start this many steps of their agent's motion from it: other tracks'
 SHIFTED = 2.0  # and half its windows' futures this many: tracks shifted in time (their own start about 1)
 AHEAD = (0.4, 1.6)  # the median start of moving agents' futures along their pace, in steps, for these tracks
-MOVING = 20  # windows of moving agents it takes to judge that median (a few may all be speeding up)
+MOVING = 20  # windows it takes to judge a median start (a few may all be speeding up, or one full draw noisy)
 SPAN = 4  # steps before t0 over which a moving agent's pace and heading are read
 JUDGED = 5000  # windows of a table judged by `_check_table_start`, spread over it (a big one's all would be slow)
 
 
 def _check_table_start(tracks: SceneTracks, futures: TableFutures) -> None:
     """A predictions table's futures start about a step from their agent's position at t0 in the tracks they
-    were predicted from (1.0-1.2 steps, the median over a table; 1.6 at most for a window), a step being the
-    largest of the agent's last observed step, its futures' median step and the table's (all in metres).
-    Moving agents' futures start about one step of their pace ahead of them. Tracks of another recording
-    (same names, ids and frames), or these shifted in time, start them elsewhere: refused where moving
-    agents' median start along their pace is outside `AHEAD`, the median window is `SHIFTED`
-    steps off, or most are `FAR_START` steps off; a few windows `FAR_START` steps off are warned of, since
-    their minADE would be of other tracks. Up to `JUDGED` windows are judged."""
+    were predicted from (1.0-1.2 steps, the median over a table; up to 2 for a window of one full draw), a
+    step being the largest of the agent's last observed step, its futures' median step and the table's (all
+    in metres), and moving agents' futures start about one step of their pace ahead of them. Tracks of
+    another recording (same names, ids and frames), or these shifted in time, start them elsewhere: refused
+    where moving agents' median start along their pace is outside `AHEAD` or the median window is `SHIFTED`
+    steps off (each judged over `MOVING` windows or more), or most are `FAR_START` steps off; a few windows
+    `FAR_START` steps off are warned of, since their minADE would be of other tracks. Up to `JUDGED` windows
+    are judged."""
     keys = futures.keys
     if len(keys) > JUDGED:
         keys = keys.iloc[np.linspace(0, len(keys) - 1, JUDGED).round().astype(int)]
@@ -1096,7 +1097,7 @@ def _check_table_start(tracks: SceneTracks, futures: TableFutures) -> None:
     off, median, n = int((r > FAR_START).sum()), float(np.median(r)), plural(len(judged), "window")
     example = (f"agent {agent.iloc[i]} in scene '{scene.iloc[i]}' at t0 {_time(t0[i])}: {start[i]:.3g} m away, "
                f"{ratio[i]:.2g} steps")
-    if median > SHIFTED or 2 * off > len(judged):
+    if (median > SHIFTED and len(judged) >= MOVING) or 2 * off > len(judged):  # (a few windows' median is noise)
         raise TrajCVAEError(f"the futures in MODEL {futures.name} start a median {median:.2g} steps of their agents' "
                             f"motion from their positions at t0 in DATA, where futures predicted from these tracks "
                             f"start about one ({off} of the {n} judged over {FAR_START:g}; {example}): they were "
