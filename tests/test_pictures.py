@@ -568,7 +568,7 @@ def test_a_table_over_another_recordings_tracks_is_refused_and_a_few_moved_track
         tracks.assign(frame=tracks.frame + shift).to_csv(day2, index=False)
         r = run("visualize", preds, day2, "--grid", 4, "--worst", "--out", tmp_path / "a.png")
         ahead = re.search(r"start (-?[\d.]+) steps of their agent's pace ahead of its position at t0 in DATA \(the "
-                          r"median over \d+ windows of moving agents\), where futures predicted from these tracks "
+                          r"median over \d+ windows of steady walkers\), where futures predicted from these tracks "
                           r"start about one step ahead \(0.4-1.6\)", r.output)
         assert r.exit_code == 1 and ahead and abs(float(ahead[1]) - (1 + shift / 10)) < 0.4, (shift, r.output)
     # Noisy positions (1 m, GPS-like) blur each step's heading, not an agent's pace over four: no refusal.
@@ -578,6 +578,18 @@ def test_a_table_over_another_recordings_tracks_is_refused_and_a_few_moved_track
         noisy, index=False)
     assert run("predict", "pedestrian", noisy, "--every-window", "-k", 4, "--out", table).exit_code == 0
     r = run("visualize", table, noisy, "--grid", 2, "--out", tmp_path / "n.png")
+    assert r.exit_code == 0 and "predictions were made from" not in r.output, r.output
+    # A crowd standing with jittered positions beside walkers braking to a stop at t0: their futures rightly
+    # start elsewhere along their mean pace; only steady walkers are judged by it.
+    rng, rows = np.random.default_rng(1), []
+    for a in range(70):
+        x, y = ((2.0 * (a % 8) + rng.normal(0, 0.03, 20), 2.0 * (a // 8) + rng.normal(0, 0.03, 20)) if a < 40 else
+                (np.cumsum([0.5] * 16 + [0.4, 0.25, 0.1, 0.05]), np.full(20, 30.0 + 2 * a)))
+        rows += [(10 * f, a, x[f], y[f]) for f in range(20)]
+    crowd = tmp_path / "crowd.csv"
+    pd.DataFrame(rows, columns=["frame", "agent_id", "x", "y"]).to_csv(crowd, index=False)
+    assert run("predict", "pedestrian", crowd, "-k", 4, "--out", table).exit_code == 0
+    r = run("visualize", table, crowd, "--grid", 2, "--out", tmp_path / "c.png")
     assert r.exit_code == 0 and "predictions were made from" not in r.output, r.output
     monkeypatch.setattr("trajcvae.visualize.AHEAD", (-10, 10))  # without that rule: the median start's
     tracks.assign(frame=tracks.frame + 20).to_csv(day2, index=False)

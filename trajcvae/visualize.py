@@ -1046,9 +1046,10 @@ def pool(tracks: SceneTracks, futures, scene: str | None, agent: str | None) -> 
 
 FAR_START = 4.0  # a table's futures start this many steps of their agent's motion from it: other tracks'
 SHIFTED = 2.0  # and half its windows' futures this many: tracks shifted in time (their own start about 1)
-AHEAD = (0.4, 1.6)  # the median start of moving agents' futures along their pace, in steps, for these tracks
-MOVING = 20  # windows it takes to judge a median start (a few may all be speeding up, or one full draw noisy)
+AHEAD = (0.4, 1.6)  # the median start of steady walkers' futures along their pace, in steps, for these tracks
+MOVING = 20  # windows it takes to judge a median start (a few are noise: one full draw, one odd walker)
 SPAN = 4  # steps before t0 over which a moving agent's pace and heading are read
+WALKING = 0.25  # m/s: an agent slower than this over SPAN steps is not judged by its pace (jitter would be)
 JUDGED = 5000  # windows of a table judged by `_check_table_start`, spread over it (a big one's all would be slow)
 
 
@@ -1056,9 +1057,9 @@ def _check_table_start(tracks: SceneTracks, futures: TableFutures) -> None:
     """A predictions table's futures start about a step from their agent's position at t0 in the tracks they
     were predicted from (1.0-1.2 steps, the median over a table; up to 2 for a window of one full draw), a
     step being the largest of the agent's last observed step, its futures' median step and the table's (all
-    in metres), and moving agents' futures start about one step of their pace ahead of them. Tracks of
+    in metres), and steady walkers' futures start about one step of their pace ahead of them. Tracks of
     another recording (same names, ids and frames), or these shifted in time, start them elsewhere: refused
-    where moving agents' median start along their pace is outside `AHEAD` or the median window is `SHIFTED`
+    where steady walkers' median start along their pace is outside `AHEAD` or the median window is `SHIFTED`
     steps off (each judged over `MOVING` windows or more), or most are `FAR_START` steps off; a few windows
     `FAR_START` steps off are warned of, since their minADE would be of other tracks. Up to `JUDGED` windows
     are judged."""
@@ -1077,16 +1078,21 @@ def _check_table_start(tracks: SceneTracks, futures: TableFutures) -> None:
         last = np.hypot(*(here[:, -1] - here[:, -2]).T)  # (N,) the agent's last step
         ratio = start / np.fmax(np.fmax(moves, last), np.nanmedian(moves))  # (N,) steps away; NaN: not judged
         # How far along its pace (its mean step over SPAN steps: noisy positions blur a single step's heading)
-        # a moving agent's futures start: about one step (0.96-0.98, the median over ETH/UCY's test scenes);
+        # a walker's futures start: about one step (0.96-0.98, the median over ETH/UCY's test scenes);
         # tracks shifted a step earlier or later in time give 0 or 2.
         v = (here[:, -1] - here[:, 0]) / SPAN  # (N, 2)
         pace = np.hypot(*v.T)  # (N,)
         ahead = np.nanmedian(((xy[:, :, 0] - here[:, None, -1]) * v[:, None]).sum(-1), 1) / pace ** 2  # (N,)
-        moving = np.isfinite(ahead) & (pace > np.nanmedian(moves) / 2)
+        # Judged on steady walkers alone: faster than WALKING m/s, their last step as long as their pace
+        # (within a quarter) and along it. A crowd standing with jittered positions, braking or setting off
+        # at t0 rightly starts its futures elsewhere along its mean pace.
+        along = ((here[:, -1] - here[:, -2]) * v).sum(-1) / pace ** 2  # (N,) the last step along the pace
+        moving = np.isfinite(ahead) & (pace > WALKING * futures.cfg.dt) & (np.abs(along - 1) <= 0.25) & \
+            (np.abs(last / pace - 1) <= 0.25)
     if moving.sum() >= MOVING and not AHEAD[0] <= np.median(ahead[moving]) <= AHEAD[1]:
         raise TrajCVAEError(f"the futures in MODEL {futures.name} start {np.median(ahead[moving]):.1f} steps of "
                             f"their agent's pace ahead of its position at t0 in DATA (the median over "
-                            f"{int(moving.sum())} windows of moving agents), where futures predicted from these "
+                            f"{int(moving.sum())} windows of steady walkers), where futures predicted from these "
                             f"tracks start about one step ahead ({AHEAD[0]:g}-{AHEAD[1]:g}): they were predicted "
                             "from other tracks, or from these shifted in time; give the tracks the predictions were "
                             "made from")
