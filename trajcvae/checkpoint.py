@@ -17,7 +17,7 @@ import torch
 
 from ._version import __version__
 from .atomic import write_bytes
-from .config import Config, forget_trials, validate
+from .config import TABLE_SUFFIXES, TRAJNET_SUFFIX, Config, forget_trials, validate
 from .errors import CheckpointError, TrajCVAEError
 
 FORMAT = 1  # bump when the checkpoint layout changes incompatibly
@@ -61,7 +61,7 @@ def load(path: str | Path, map_location: str | torch.device = "cpu",
     with open(path, "rb") as f:
         magic = f.read(4)
     if not (magic.startswith(b"PK\x03\x04") or magic[:1] == b"\x80"):  # a zip (torch.save) or a raw pickle
-        table = path.suffix.lower() in (".csv", ".parquet", ".ndjson", ".txt")
+        table = path.suffix.lower() in (*TABLE_SUFFIXES, TRAJNET_SUFFIX, ".txt")  # (tracks, or predictions)
         raise CheckpointError(f"{path}: not a trajcvae checkpoint (not a file written by torch.save)" + (
             "; a model (a .pt, or a built-in name: pedestrian) goes first, the tracks after it; `trajcvae "
             "visualize` also takes a predictions table (.csv or .parquet) in the model's place" if table else ""))

@@ -683,11 +683,11 @@ def benchmark(
     if root is None and suite == "folders":
         raise TrajCVAEError("benchmark folders needs --root: the folder of your splits (each holding train/, val/ "
                             "and test/)")
-    if root is None and not Path("../shared/datasets/eth_ucy").is_dir():
-        raise TrajCVAEError("benchmark eth-ucy: no --root given, and its default, ../shared/datasets/eth_ucy, is not "
-                            "here; give --root, the folder of the ETH/UCY splits ({eth,hotel,univ,zara1,zara2}/"
-                            "{train,val,test})")
-    root = root or Path("../shared/datasets/eth_ucy")
+    default = Path("../shared/datasets/eth_ucy")
+    if root is None and not default.is_dir():
+        raise TrajCVAEError(f"benchmark eth-ucy: no --root given, and its default, {default}, is not here; give "
+                            "--root, the folder of the ETH/UCY splits ({eth,hotel,univ,zara1,zara2}/{train,val,test})")
+    root = root or default
     out = out or Path("results") / ("eth_ucy" if suite == "eth-ucy" else root.resolve().name)
     classes, columns = _joined(classes), _joined(columns)
     with naming_config(config, set_, {"data.classes": classes, "data.columns": columns, "data.fps": fps}):

@@ -81,13 +81,12 @@ def _plaza_under(out: Path) -> Path:
         raise TrajCVAEError(f"{data}: a file where the demo writes its data's folder; give another --out")
     with tempfile.TemporaryDirectory() as made:
         write_demo(made)
-        names = ("train.csv", "val.csv", "test.csv")
-        for name in names:
-            mine = data / name
-            if mine.exists() and (not mine.is_file() or mine.read_bytes() != (Path(made) / name).read_bytes()):
-                raise TrajCVAEError(f"{mine}: not the demo's data, which the demo writes there; give another --out")
-        for name in names:
-            if not (data / name).exists():
-                plaza = (Path(made) / name).read_bytes()
-                write_bytes(data / name, lambda f, plaza=plaza: f.write(plaza))
+        plaza = {name: (Path(made) / name).read_bytes() for name in ("train.csv", "val.csv", "test.csv")}
+    for name, text in plaza.items():
+        mine = data / name
+        if mine.exists() and (not mine.is_file() or mine.read_bytes() != text):
+            raise TrajCVAEError(f"{mine}: not the demo's data, which the demo writes there; give another --out")
+    for name, text in plaza.items():
+        if not (data / name).exists():
+            write_bytes(data / name, lambda f, text=text: f.write(text))
     return data

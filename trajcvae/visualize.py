@@ -947,6 +947,10 @@ class SceneTracks:
             fut[i, j[ahead] - 1] = np.stack([xs[ahead], ys[ahead]], 1)
         return fut
 
+    def steps_of(self, scenes) -> np.ndarray:
+        """Each of `scenes`' model step, in the input's time units (NaN: a scene these tracks lack)."""
+        return np.array([self.step.get(str(s), np.nan) for s in scenes])
+
     def history(self, scene: str, agent, frame: float, since: float) -> np.ndarray:
         """The agent's gap-free run of positions ending at `frame`, from `since` on: (T, 2). Times match to
         within 1e-4 of a step, as `seen` and `at` match them (a moment computed from Unix seconds may differ
@@ -1017,7 +1021,7 @@ def pool(tracks: SceneTracks, futures, scene: str | None, agent: str | None) -> 
         if len(keys) == 0:
             raise TrajCVAEError("the predictions file has no futures for the chosen --scene/--agent")
         keys = keys.reset_index(drop=True)
-        step = np.array([tracks.step.get(s, np.nan) for s in keys["scene"]])
+        step = tracks.steps_of(keys["scene"])
         return Pool(keys, tracks.truth(keys["scene"], keys["agent_id"], keys["t0"], step, P))
     df, mine, only = tracks.df, None, None
     if agent is not None:  # the agent's windows among its scene's others: its neighbours and scene memory
@@ -1067,26 +1071,28 @@ def _check_table_start(tracks: SceneTracks, futures: TableFutures) -> None:
     if len(keys) > JUDGED:
         keys = keys.iloc[np.linspace(0, len(keys) - 1, JUDGED).round().astype(int)]
     scene, agent, t0 = keys["scene"], keys["agent_id"], keys["t0"].to_numpy(dtype=float)
-    step = np.array([tracks.step.get(s, np.nan) for s in scene])  # NaN: a scene the tracks lack, not judged
+    step = tracks.steps_of(scene)  # NaN: a scene the tracks lack, not judged
     # (N, SPAN + 1, 2): the agent's positions from SPAN steps before t0 to t0 (NaN where it was not seen)
     here = tracks.truth(scene, agent, t0 - (SPAN + 1) * step, step, SPAN + 1)
     xy = futures.lookup(scene, agent, t0)[0]  # (N, K, P, 2)
     with warnings.catch_warnings():  # all-NaN: no position at t0, or every future past a camera's horizon
         warnings.simplefilter("ignore", RuntimeWarning)
-        start = np.nanmedian(np.hypot(*(xy[:, :, 0] - here[:, None, -1]).transpose(2, 0, 1)), 1)  # (N,)
+        first = xy[:, :, 0] - here[:, None, -1]  # (N, K, 2) where each future starts, from the agent at t0
+        start = np.nanmedian(np.hypot(*first.transpose(2, 0, 1)), 1)  # (N,)
         moves = np.nanmedian(np.hypot(*np.diff(xy, axis=2).transpose(3, 0, 1, 2)), (1, 2))  # (N,)
-        last = np.hypot(*(here[:, -1] - here[:, -2]).T)  # (N,) the agent's last step
+        stepped = here[:, -1] - here[:, -2]  # (N, 2) the agent's last step
+        last = np.hypot(*stepped.T)  # (N,)
         ratio = start / np.fmax(np.fmax(moves, last), np.nanmedian(moves))  # (N,) steps away; NaN: not judged
         # How far along its pace (its mean step over SPAN steps: noisy positions blur a single step's heading)
         # a walker's futures start: about one step (0.96-0.98, the median over ETH/UCY's test scenes);
         # tracks shifted a step earlier or later in time give 0 or 2.
         v = (here[:, -1] - here[:, 0]) / SPAN  # (N, 2)
         pace = np.hypot(*v.T)  # (N,)
-        ahead = np.nanmedian(((xy[:, :, 0] - here[:, None, -1]) * v[:, None]).sum(-1), 1) / pace ** 2  # (N,)
+        ahead = np.nanmedian((first * v[:, None]).sum(-1), 1) / pace ** 2  # (N,)
         # Judged on steady walkers alone: faster than WALKING m/s, their last step as long as their pace
         # (within a quarter) and along it. A crowd standing with jittered positions, braking or setting off
         # at t0 rightly starts its futures elsewhere along its mean pace.
-        along = ((here[:, -1] - here[:, -2]) * v).sum(-1) / pace ** 2  # (N,) the last step along the pace
+        along = (stepped * v).sum(-1) / pace ** 2  # (N,) the last step along the pace
         moving = np.isfinite(ahead) & (pace > WALKING * futures.cfg.dt) & (np.abs(along - 1) <= 0.25) & \
             (np.abs(last / pace - 1) <= 0.25)
     if moving.sum() >= MOVING and not AHEAD[0] <= np.median(ahead[moving]) <= AHEAD[1]:
@@ -1145,7 +1151,7 @@ def _unscored(tracks: SceneTracks, p: Pool) -> str:
     last = tracks.df.groupby(["scene", "agent_id"], observed=True)["frame"].max()
     last.index = [(str(s), str(a)) for s, a in last.index]
     end = np.array([last.get((str(s), str(a)), np.nan) for s, a in zip(p.keys["scene"], p.keys["agent_id"])])
-    step = np.array([tracks.step.get(str(s), np.nan) for s in p.keys["scene"]])
+    step = tracks.steps_of(p.keys["scene"])
     if (p.keys["t0"].to_numpy(dtype=float) >= end - EPS * step).all():
         return (": its futures lie past the data's end (`predict` without --every-window forecasts from each agent's "
                 "latest position); predict with --every-window for futures the data can score")
