@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import torch
 
-from trajcvae import TrajCVAE
+from trajcvae import TrajCVAE, TrajCVAEWarning
 from trajcvae.config import load_config
 from trajcvae.checks import summarize
 from trajcvae.tracks import read_tracks
@@ -794,6 +794,13 @@ def test_benchmark_tables_hold_what_was_asked_and_say_n_a_where_a_split_has_no_c
     assert splits["a"]["min_ade_2"] == 0.5 and splits["b"]["min_ade_2"] is None and splits["mean"]["min_ade_2"] is None
     assert not any(key.startswith(("km_", "cal_")) for row in splits.values() for key in row)
     assert "NaN" not in (tmp_path / "res" / "results.json").read_text()
+    # log=None (the Python API's quiet): no progress, the warnings as TrajCVAEWarnings.
+    with warnings.catch_warnings(record=True) as got:
+        warnings.simplefilter("always")
+        run_benchmark(tmp_path, None, tmp_path / "res", seeds=1, is_samples=2, kde_samples=20, draws=0,
+                      calibration_draws=0, suite="folders", overrides=TRAINED_AS, progress=False, log=None)
+    assert {w.category for w in got} == {TrajCVAEWarning}, [str(w.message) for w in got]
+    assert any(str(w.message).startswith("a test: 100% of the test set's windows") for w in got)
 
 
 def test_the_two_agent_k_set_table_counts_and_scores_only_those_windows():
@@ -1111,9 +1118,16 @@ def test_evaluate_names_the_scenes_that_gave_no_window(tmp_path, trained, sim_fi
     df = pd.read_csv(sim_files["test"])
     tiny = df[df.frame <= df.frame.min() + 60].assign(scene="tiny")  # 7 steps: too short for any window
     pd.concat([df, tiny]).to_csv(tmp_path / "t.csv", index=False)
-    r = cli("evaluate", trained, tmp_path / "t.csv", "-k", 2, "--calibration", 0)
+    r = cli("evaluate", trained, tmp_path / "t.csv", "-k", 2, "--calibration", 0, "--json", tmp_path / "e.json")
     assert r.exit_code == 0, r.output
     assert "note: 1 scene gave no window" in r.stderr and r.stderr.rstrip().endswith("not in the table: tiny")
+    assert json.loads((tmp_path / "e.json").read_text())["scenes_without_windows"] == ["tiny"]
+    # The Python API's result names them too (its scenes are the CLI's).
+    from trajcvae.evaluate import evaluate
+    model = TrajCVAE.load(trained)
+    assert evaluate(model, [tmp_path / "t.csv"], k=2, calibration_draws=0)["scenes_without_windows"] == ["tiny"]
+    assert evaluate(model, model.make_windows([tmp_path / "t.csv"], every_window=True), k=2,
+                    calibration_draws=0)["scenes_without_windows"] == []
 
 
 def test_evaluate_refuses_a_scene_named_overall_rather_than_hide_it_behind_the_total(tmp_path, trained, sim_files):

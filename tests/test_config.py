@@ -501,6 +501,15 @@ def test_a_config_built_in_python_is_checked_for_its_types_and_wrong_arguments_a
         load_config(None, ["train.epochs=3", 5])
     with pytest.raises(TrajCVAEError, match="^load_config: expected overrides as a list"):
         load_config(None, "train.epochs=3")
+    with pytest.raises(TrajCVAEError, match=re.escape("load_config: expected options as {'section.key': (its flag, "
+                                                      "value)}, e.g. {'data.fps': ('--fps', 30)}, got {'data.fps': 30}")):
+        load_config(None, None, {"data.fps": 30})
+    # The benchmark's makings of a config, checked (and named) before any work: not its first character's.
+    from trajcvae.benchmark import run_benchmark
+    with pytest.raises(TrajCVAEError, match="^run_benchmark: expected overrides as a list"):
+        run_benchmark(".", None, "out", suite="folders", overrides="train.epochs=1")
+    with pytest.raises(TrajCVAEError, match="^run_benchmark: expected options as"):
+        run_benchmark(".", None, "out", suite="folders", options={"data.fps": 30})
 
 
 def test_a_warning_to_a_python_caller_points_at_the_caller_s_own_line_and_counts_its_words(tmp_path):
@@ -518,6 +527,21 @@ def test_a_warning_to_a_python_caller_points_at_the_caller_s_own_line_and_counts
         list_files([tmp_path])
     assert len(got) == 1 and "skipped 1 JSON file (meta.json)" in str(got[0].message)
     assert got[0].filename == __file__
+    # Also through a decorator's frames (train is wrapped in a context manager, sampling in inference_mode).
+    from contextlib import contextmanager
+
+    import torch
+
+    from trajcvae.errors import warn
+
+    @contextmanager
+    def around():
+        yield
+
+    with warnings.catch_warnings(record=True) as got:
+        warnings.simplefilter("always")
+        around()(torch.inference_mode()(warn))("warning: through two decorators")
+    assert [(str(w.message), w.filename) for w in got] == [("through two decorators", __file__)]
     assert [plural(n, "file") for n in (0, 1, 2)] == ["0 files", "1 file", "2 files"]
     # An exception quoted in a message: its first line, or its type where it says nothing.
     assert [first_line(e) for e in (KeyError(), OSError("disk gone\nerrno 5"))] == ["KeyError", "disk gone"]

@@ -1561,6 +1561,15 @@ def test_evaluate_takes_a_loaded_model_and_names_what_it_got_instead(trained, si
         with pytest.raises(TrajCVAEError) as e:
             evaluate(given, [sim_files["test"]], k=2, calibration_draws=0)
         assert str(e.value) == message
+    # No windows to score (a subset that picked none): named, not a table of NaN or numpy's error.
+    model = TrajCVAE.load(trained)
+    w = model.make_windows([sim_files["test"]], every_window=True)
+    for draws in (0, 100):
+        with pytest.raises(TrajCVAEError, match=re.escape("evaluate: no windows given (a subset that picked none?)")):
+            evaluate(model, w.subset(np.flatnonzero(w.scene == "no such scene")), k=2, calibration_draws=draws)
+    # Numbers as numpy gives them: the result is still what JSON writes.
+    result = evaluate(model, w.subset(np.arange(20)), k=np.int64(2), calibration_draws=np.int64(100))
+    assert json.loads(json.dumps(result))["calibration"]["draws"] == 100
 
 
 @pytest.mark.parametrize("kset, calibrate", [("none", "none"), ("kmeans", "none"), ("none", "scene")])
@@ -1598,3 +1607,81 @@ def test_k_set_weights_are_exact_shares_that_sum_to_one_in_the_csv(tmp_path, sim
     np.testing.assert_allclose(sums, 1.0, rtol=0, atol=1e-12)
     first = out[out.step == 1].groupby(["agent_id", "t0"]).weight  # in the table too, heaviest first
     assert (first.diff().dropna() <= 0).all() and (first.first() == first.max()).all()
+
+
+def test_windows_of_another_models_settings_are_refused(sim_files):
+    """Windows carry the settings they were cut with: a model of another step, horizon or memory refuses them
+    (sample, sample_kset, evaluate, scene_past) rather than read them as its own; another model of the same
+    settings takes them."""
+    from dataclasses import replace
+
+    from trajcvae.evaluate import evaluate
+    from trajcvae.model import CVAE
+
+    ped = TrajCVAE.load("pedestrian")
+    w = ped.make_windows([sim_files["test"]], every_window=True).subset(np.arange(6))
+    dc = ped.config.data
+    for change, named in [({"dt": 0.2}, "data.dt=0.4, and this model's is 0.2"),
+                          ({"obs_len": 4, "pred_len": 6}, "data.obs_len=8, and this model's is 4"),
+                          ({"memory": 0}, "data.memory=8, and this model's is 0")]:
+        cfg = replace(ped.config, data=replace(dc, **change))
+        other = TrajCVAE(CVAE(cfg).eval(), cfg, ped.stats)
+        for call in (lambda: other.sample(w, k=2), lambda: other.sample_kset(w, k=2),
+                     lambda: evaluate(other, w, k=2, calibration_draws=0), lambda: other.scene_past(w)):
+            with pytest.raises(TrajCVAEError, match=re.escape(named) + r".*model\.make_windows"):
+                call()
+    twin = TrajCVAE(CVAE(ped.config).eval(), ped.config, ped.stats)  # other weights, the same settings
+    assert twin.sample(w, k=2).shape == (6, 2, dc.pred_len, 2)
+    assert twin.sample(w.subset(np.arange(2)), k=2).shape == (2, 2, dc.pred_len, 2)  # a subset keeps its settings
+
+
+def test_a_model_path_that_names_nothing_says_what_it_may_have_meant(tmp_path, monkeypatch):
+    """TrajCVAE.load of a quoted ~ path names the file it meant (as reading tracks does), and a near miss of a
+    built-in model's name names the built-in model."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "model.pt").write_bytes((ROOT / "trajcvae" / "models" / "pedestrian.pt").read_bytes())
+    with pytest.raises(CheckpointError, match=re.escape(f"~/model.pt: checkpoint not found; '~' is not expanded in "
+                                                        f"quotes: give {tmp_path / 'model.pt'}")):
+        TrajCVAE.load("~/model.pt")
+    for near in ("Pedestrian", "pedestrain"):
+        with pytest.raises(CheckpointError, match=f"^{near}: checkpoint not found; the built-in model is 'pedestrian'$"):
+            TrajCVAE.load(near)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "Pedestrian").write_bytes((tmp_path / "model.pt").read_bytes())
+    assert TrajCVAE.load("Pedestrian").config.data.dt == 0.4  # a file of that name is read
+
+
+def test_a_table_read_without_the_model_s_rate_is_refused_not_read_a_step_a_frame(sim_files):
+    """A model trained at a known rate reads frame ids of no known rate at that rate; a table read_tracks read
+    without one (each frame-id difference a model step) would be predicted at another speed: refused, naming
+    the fix. The table read at the model's rate is predicted as its files are."""
+    from dataclasses import replace
+
+    from trajcvae.evaluate import evaluate
+    from trajcvae.tracks import read_tracks
+
+    ped = TrajCVAE.load("pedestrian")
+    cfg = replace(ped.config, data=replace(ped.config.data, fps=25.0))  # the sim's frame ids: 10 a 0.4 s step
+    model = TrajCVAE(ped.model, cfg, ped.stats)
+    fix = re.escape("read at its training rate, 25 a second: give read_tracks(..., fps=25), or the files")
+    for call in (lambda t: model.predict(t, k=1), lambda t: model.make_windows(t),
+                 lambda t: evaluate(model, t, k=1, calibration_draws=0)):
+        with pytest.raises(TrajCVAEError, match=fix):
+            call(read_tracks([sim_files["test"]]))
+    pd.testing.assert_frame_equal(model.predict(read_tracks([sim_files["test"]], fps=25), k=1),
+                                  model.predict([sim_files["test"]], k=1))
+
+
+def test_a_scene_past_measured_by_another_model_is_refused(sim_files):
+    """A scene's past holds the truth's levels among one model's draws: another model (other weights, the same
+    settings) refuses to map its own draws by it; the model's own past maps them."""
+    from trajcvae.model import CVAE
+
+    ped = TrajCVAE.load("pedestrian")
+    torch.manual_seed(0)
+    twin = TrajCVAE(CVAE(ped.config).eval(), ped.config, ped.stats)
+    files = [sim_files["test"]]
+    with pytest.raises(TrajCVAEError, match=r"^past: it was measured by another model.*give this model's scene_past"):
+        ped.predict(files, k=2, calibrate="scene", past=twin.scene_past(files))
+    pd.testing.assert_frame_equal(ped.predict(files, k=2, calibrate="scene", past=ped.scene_past(files)),
+                                  ped.predict(files, k=2, calibrate="scene"))

@@ -28,8 +28,8 @@ from .atomic import write_text
 from .batch import WindowTensors, make_batch
 from .calibrate import ScenePast
 from .checks import speed_record
-from .config import (Config, _whole, check_calibration, check_count, check_k, check_log, check_output, check_path,
-                     load_config, torch_seed)
+from .config import (Config, _whole, check_calibration, check_config_inputs, check_count, check_k, check_log,
+                     check_output, check_path, load_config, torch_seed)
 from .errors import CheckpointError, NoWindowsError, TrajCVAEError, shown, warn
 from .evaluate import calibration_of, window_errors
 from .metrics import CALIBRATION_LEVELS, brier_fde, kde_nll, min_ade_fde
@@ -255,7 +255,7 @@ def split_folders(suite: str, root: Path, splits: list[str] | None) -> dict[str,
 
 def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, splits: list[str] | None = None,
                   seeds: int = 1, k: int = 20, is_samples: int = 100, kde_samples: int = 2000,
-                  progress: bool = True, log: Callable[[str], None] = print, draws: int = 1000,
+                  progress: bool = True, log: Callable[[str], None] | None = print, draws: int = 1000,
                   calibration_draws: int = 200, suite: str = "eth-ucy", overrides: list[str] | None = None,
                   options: dict[str, tuple[str, object]] | None = None) -> dict:
     """Train and evaluate every split (x seeds); writes results.json, results.md (and, with calibration,
@@ -264,7 +264,8 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
     measures plain sampling's calibration (`calibrated`). The configuration: the defaults, then `config` (a
     TOML file), then `overrides` ("section.key=value" texts), then `options` ({section.key: (flag, value)}:
     the CLI's --fps, --scale, --homography, --classes, --columns), as `config.load_config` takes them; the
-    data options say how to read every split's files (their rate, units, classes and columns).
+    data options say how to read every split's files (their rate, units, classes and columns). `log` gets the
+    progress and warning lines; None: no progress, the warnings as `TrajCVAEWarning`s.
 
     A split finished before without some of these numbers gets them from its checkpoint, untrained (its
     second stage, `train.finish_run`, is run first where best.pt lacks the K-set sampler)."""
@@ -279,6 +280,9 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
     if kde_samples < 2:  # a density estimate's spread is of two draws at least (`metrics.kde_nll`)
         raise TrajCVAEError(f"--kde-samples must be >= 2: a density estimate needs a spread (got {kde_samples})")
     check_log(log)
+    check_config_inputs(config, overrides, options, "run_benchmark")
+    if log is None:  # the warnings as the Python API gives them ("a test: warning: x" as "a test: x"), no progress
+        log = lambda line: warn("".join(line.partition("warning: ")[::2])) if "warning: " in line else None  # noqa
     # Python ints from here on (numpy's are written to results.json, which JSON has no type for).
     k, draws, calibration_draws, is_samples, kde_samples, seeds = map(int, (k, draws, calibration_draws, is_samples,
                                                                           kde_samples, seeds))

@@ -50,12 +50,14 @@ class ScenePast(PickledByThisCode):
     """Windows whose futures are known (`TrajCVAE.scene_past`): their scene, the time their future was
     known (t0 + P steps, in the input's time base; the next detection's time where a missed one at the
     last step was bridged, `Windows.done`), their truth's level at every future step (`radial_levels`) and
-    the kind of draws the levels are among, the kind the past maps: "mean" paths or "full" draws."""
+    the kind of draws the levels are among, the kind the past maps: "mean" paths or "full" draws; `model`:
+    the digest of the model whose draws they are (`TrajCVAE.weights_digest`), where one measured it."""
     REMAKE = "measure it again with scene_past"
     scene: np.ndarray  # (N,)
     done: np.ndarray  # (N,)
     levels: np.ndarray  # (N, P)
     futures: str = "mean"
+    model: str | None = None
 
     def __post_init__(self):
         if self.futures not in FUTURES:

@@ -18,7 +18,7 @@ import torch
 from ._version import __version__
 from .atomic import write_bytes
 from .config import TABLE_SUFFIXES, TRAJNET_SUFFIX, Config, forget_trials, validate
-from .errors import CheckpointError, TrajCVAEError
+from .errors import CheckpointError, TrajCVAEError, not_found_hint
 
 FORMAT = 1  # bump when the checkpoint layout changes incompatibly
 REQUIRED_KEYS = ("format", "config", "model")
@@ -54,7 +54,7 @@ def load(path: str | Path, map_location: str | torch.device = "cpu",
                  if (path / "last.pt").is_file() else "")
         raise CheckpointError(f"{path}: a folder, not a checkpoint{shown}")
     if not path.is_file():
-        raise CheckpointError(f"{path}: checkpoint not found")
+        raise CheckpointError(f"{path}: checkpoint not found{not_found_hint(path)}")
     if _torch_version() < SAFE_TORCH:
         raise CheckpointError(f"{path}: torch {torch.__version__} cannot load checkpoints safely (weights-only "
                               f"loading can run code before torch 2.6); install torch>=2.6")

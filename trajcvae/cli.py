@@ -503,7 +503,7 @@ def evaluate(
         n = len(records["scene_id"])
         info(f"note: the input holds {n} TrajNet++ scene record{'s' * (n != 1)}; every full window of every "
              "pedestrian is scored, and --primary scores only the records' primaries (TrajNet++'s protocol)")
-    empty = sorted(set(map(str, tracks["scene"].unique())) - set(scores["scenes"]))
+    empty = scores["scenes_without_windows"]
     if empty:  # not in the table: say so rather than leave them out in silence
         dc = predictor.config.data
         info(f"note: {len(empty)} scene{'s' * (len(empty) != 1)} gave no window (no track of obs_len {dc.obs_len} + "
@@ -514,8 +514,7 @@ def evaluate(
         inputs = {"model": str(model), "data": [str(p) for p in data], "fps": read_at, "scale": scale,
                   "homography": None if homography is None else str(homography), "classes": classes,
                   "columns": columns, "primary": primary,
-                  "max_gap": predictor.config.data.max_gap, "scenes_without_windows": empty,
-                  "warning": warning}
+                  "max_gap": predictor.config.data.max_gap, "warning": warning}
         write_text(json_out, json.dumps({**inputs, **scores}, indent=2))  # atomically: never a half-written file
     # The tables last: a pipe's reader that stops early (or a full disk under a redirection) loses no file.
     print_table(scores)

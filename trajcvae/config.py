@@ -341,20 +341,29 @@ def forget_trials(d: dict) -> dict:
     return d
 
 
+def check_config_inputs(path, overrides, options=None, caller: str = "load_config") -> None:
+    """The Python API's makings of a config, as `load_config` takes them (`caller`: the function given them)."""
+    if path is not None and not isinstance(path, (str, os.PathLike)):
+        raise TrajCVAEError(f"{caller}: expected the path of a TOML file, got {type(path).__name__}")
+    if isinstance(overrides, dict) and overrides:  # (its keys alone are texts)
+        raise TrajCVAEError(f"{caller}: expected overrides as a list of 'section.key=value' texts, got a dict; "
+                            "give [f'{key}={value}' for key, value in overrides.items()]")
+    if isinstance(overrides, str) or any(not isinstance(item, str) for item in overrides or []):
+        raise TrajCVAEError(f"{caller}: expected overrides as a list of 'section.key=value' texts, got "
+                            f"{overrides!r}")
+    if options is not None and (not isinstance(options, dict) or not all(
+            isinstance(key, str) and isinstance(value, tuple) and len(value) == 2 for key, value in options.items())):
+        raise TrajCVAEError(f"{caller}: expected options as {{'section.key': (its flag, value)}}, e.g. "
+                            f"{{'data.fps': ('--fps', 30)}}, got {options!r}; overrides=['data.fps=30'] sets one too")
+
+
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None,
                 options: dict[str, tuple[str, Any]] | None = None, run_record: bool = False) -> Config:
     """Defaults, then the TOML file (if any), then `section.key=value` overrides (`--set`), then a command's
     own options, {section.key: (its flag, value)}, taken as given (an empty --classes is no unset); an option
     given both ways is refused.
     `run_record`: the file is a run's config.toml, read as its checkpoint's config is (`forget_trials`)."""
-    if path is not None and not isinstance(path, (str, os.PathLike)):
-        raise TrajCVAEError(f"load_config: expected the path of a TOML file, got {type(path).__name__}")
-    if isinstance(overrides, dict) and overrides:  # (its keys alone are texts)
-        raise TrajCVAEError("load_config: expected overrides as a list of 'section.key=value' texts, got a dict; "
-                            "give [f'{key}={value}' for key, value in overrides.items()]")
-    if isinstance(overrides, str) or any(not isinstance(item, str) for item in overrides or []):
-        raise TrajCVAEError(f"load_config: expected overrides as a list of 'section.key=value' texts, got "
-                            f"{overrides!r}")
+    check_config_inputs(path, overrides, options)
     if path is None:
         cfg = Config()
     else:

@@ -191,6 +191,11 @@ def gathered_warnings():
         _GATHERED.reset(token)
 
 
+# The files of decorators the package's functions are wrapped in (contextlib's, and torch's inference_mode):
+# their frames lie between the caller and the package, and are no caller.
+DECORATORS = ("contextlib.py", "_contextlib.py")
+
+
 def warn(line: str) -> None:
     """Give a one-line warning of the CLI's kind ("warning: ...") to a Python caller as a `TrajCVAEWarning`,
     attributed to the caller's first line outside trajcvae (so it points at the user's call); inside
@@ -201,9 +206,22 @@ def warn(line: str) -> None:
         return
     package = os.path.dirname(os.path.abspath(__file__))
     frame, level = sys._getframe(1), 2
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
+    while frame is not None and (os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep)
+                                 or os.path.basename(frame.f_code.co_filename) in DECORATORS):
         frame, level = frame.f_back, level + 1
     warnings.warn(line.removeprefix("warning: "), TrajCVAEWarning, stacklevel=level)  # (it words it for the caller)
+
+
+def not_found_hint(p: Path) -> str:
+    """What a path that names nothing may have meant: a Windows path's folders, or a quoted ~ (no shell expanded
+    it) that names something there; "" otherwise."""
+    slashed = Path(str(p).replace("\\", "/"))
+    try:
+        home = p.parts[0].startswith("~") and p.expanduser() != p and p.expanduser().exists()
+    except (RuntimeError, IndexError):  # ~name of no user here
+        home = False
+    return (f"; a Windows path? Write its folders with / ({slashed})" if os.sep == "/" and "\\" in str(p)
+            and slashed.exists() else f"; '~' is not expanded in quotes: give {p.expanduser()}" if home else "")
 
 
 def home_path(path, option: str) -> Path:

@@ -11,7 +11,7 @@ import pandas as pd
 from ._version import made_by
 from .calibrate import ScenePast, too_little_past, unfitted
 from .config import check_calibration, check_flags, check_log, check_sampling
-from .errors import DataError, TrajCVAEError, names_its_data, warn
+from .errors import DataError, NoWindowsError, TrajCVAEError, names_its_data, warn
 from .metrics import (ade_fde, brier_fde, calibration, constant_velocity, hpd_levels, line_turns, min_ade_fde,
                       top_n_ade_fde, turned_lines)
 from .predict import (SAMPLE_BLOCK, SAMPLE_ROW_BYTES, TrajCVAE, beside_samples, check_fits, free_memory,
@@ -161,7 +161,7 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
     sampling (`calibration_of`); calibrate="scene": of plain draws fitted to each window's scene's past
     (`calibrate.py`), with `unfitted`, how many windows had too little of it; `futures`: the kind of plain
     futures scored (`TrajCVAE.predict`; each kind fitted to its own levels; the calibration is always of full
-    draws). Errors are in metres; `fps`,
+    draws); `seed`: the draws' (`TrajCVAE.sample`). Errors are in metres; `scenes_without_windows` names the scenes read that gave none. `fps`,
     `scale`, `homography`, `classes`, `columns`: the input's rate, units, classes and column names
     (`TrajCVAE.read`). primary: TrajNet++'s protocol: only each scene record's primary pedestrian, from its
     scene's last observed frame (`TrajCVAE.primary_windows`), with `unscored`, the records whose primary has
@@ -173,6 +173,7 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
     k, seed, draws = check_sampling(k, seed, kset, draws, calibrate, futures)
     check_log(log)
     check_calibration(calibration_draws)
+    calibration_draws = int(calibration_draws)  # (a numpy integer: results stay what JSON writes)
     calibration_fits(calibration_draws)
     predictor.check_draws_fit(k, kset, draws)  # one window's futures: refused before the data is read here
     check_flags(primary=primary)
@@ -183,6 +184,8 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
         if data.fut is None:
             raise TrajCVAEError("evaluate scores windows against their true futures: give model.make_windows(data, "
                                 "every_window=True), or the data itself")
+        if not len(data):
+            raise NoWindowsError("evaluate: no windows given (a subset that picked none?)")
         w = data
         check_scene_names(w.scene)
     else:  # the names of all scenes read, those without windows too
@@ -198,6 +201,9 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
     result = {"k": k, "seed": seed, "kset": kset, "draws": draws if kset != "none" else None, "calibrate": calibrate,
               "futures": futures, "dt": dc.dt, "obs_len": dc.obs_len, "pred_len": dc.pred_len,
               "code": made_by(), "scenes": scene_means(scored)}  # (one version spans many commits)
+    # Scenes read that gave no window are in no table: named, rather than left out in silence.
+    result["scenes_without_windows"] = [] if isinstance(data, Windows) else \
+        sorted(set(map(str, tracks["scene"].unique())) - set(result["scenes"]))
     if primary:  # records whose primary has no full window at its scene's last observed frame: not scored
         result["unscored"] = w.skipped
         ids = tracks.attrs["scene_records"]["scene_id"]

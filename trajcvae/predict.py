@@ -10,6 +10,7 @@ and an agent's futures do not depend on which other agents happen to be in the s
 from __future__ import annotations
 
 import copy
+import difflib
 import hashlib
 import os
 import weakref
@@ -31,7 +32,8 @@ from .checks import (bridges_any, bridging_gap, check_grid, far_apart, gap_witho
 from .config import (TABLE_SUFFIXES, TRAJNET_SUFFIX, Config, _whole, check_count, check_flags, check_futures, check_log,
                      check_max_gap, check_output, check_primary, check_sampling, check_seed, check_since,
                      check_trajnet_output, read_paths, resolve_device, torch_seed)
-from .errors import DataError, NoWindowsError, TrajCVAEError, in_cli, names_its_data, one_line, plural, warn
+from .errors import (CheckpointError, DataError, NoWindowsError, TrajCVAEError, in_cli, names_its_data, one_line, plural,
+                     warn)
 from .formats import trajnet_predictions
 from .kset import KSetSampler, kmeans_futures, nearest_shares
 from .model import CVAE
@@ -40,7 +42,7 @@ from .table import AGENT_COLUMNS, TIME_NAMES, TRACK_COLUMNS, column_aliases, col
 from .tracks import read_tracks
 from .units import from_metres, output_decimals, past_horizon, position_columns, time_decimals
 from .values import to_numbers
-from .windows import (Windows, build_windows, concat_windows, iter_windows, no_windows_error, window_key,
+from .windows import (Windows, build_windows, concat_windows, cut_by, iter_windows, no_windows_error, window_key,
                       windows_at)
 
 BUILTIN = {"pedestrian": Path(__file__).parent / "models" / "pedestrian.pt"}
@@ -63,6 +65,14 @@ class TrajCVAE:
         self.max_gap_given = False  # `load(max_gap=)`: `read` refuses it where it would do nothing
         self.training_state = False  # loaded from a run's last.pt (`from_checkpoint`)
 
+    def weights_digest(self) -> str:
+        """A digest of the CVAE's weights and data settings: what a scene's past measured by this model is of."""
+        h = hashlib.blake2b(repr(sorted(cut_by(self.config.data).items())).encode(), digest_size=16)
+        for name, tensor in self.model.state_dict().items():
+            h.update(name.encode())
+            h.update(tensor.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes())
+        return h.hexdigest()
+
     def __getstate__(self) -> dict:
         """A copy (pickle, deepcopy: another process's model) without the verdicts on this process's tables."""
         return {**self.__dict__, "_speeds_said": {}}
@@ -76,6 +86,9 @@ class TrajCVAE:
         if not isinstance(path, (str, os.PathLike)):
             raise TrajCVAEError(f"TrajCVAE.load: expected a checkpoint's path or a built-in model's name, got "
                                 f"{type(path).__name__}")
+        near = difflib.get_close_matches(str(path).lower(), BUILTIN, n=1, cutoff=0.75)
+        if str(path) not in BUILTIN and near and not Path(path).exists():  # "Pedestrian", "pedestrain"
+            raise CheckpointError(f"{path}: checkpoint not found; the built-in model is '{near[0]}'")
         if str(path) in BUILTIN:
             if Path(path).is_file():  # (a path that is not the bare name, ./pedestrian, loads the file)
                 warn(f"warning: '{path}' is a built-in model's name, so the file {path} here is not read; give "
@@ -177,6 +190,7 @@ class TrajCVAE:
         if not isinstance(w, (Windows, WindowTensors)):
             raise TrajCVAEError(f"sample: expected windows (from model.make_windows(data)), got {type(w).__name__}; "
                                 "model.predict takes files or a DataFrame")
+        self._check_cut(w)
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise TrajCVAEError(f"batch_size must be a whole number >= 1 (got {batch_size!r})")
         batch_size = int(batch_size)
@@ -193,6 +207,9 @@ class TrajCVAE:
         if fit and not isinstance(w, Windows):
             raise TrajCVAEError("past: a scene's past is looked up by each window's scene and t0; pass Windows")
         kind = "full" if full and not most_likely else "mean"  # of the futures drawn, and of the maps they need
+        if fit and past.model is not None and past.model != self.weights_digest():  # another model's draws' levels
+            raise TrajCVAEError("past: it was measured by another model, whose draws its levels are among: give this "
+                                "model's scene_past(...)")
         if fit and past.futures != kind:
             named = {"mean": "mean paths", "full": "full draws"}
             raise TrajCVAEError(f"past: its levels are among {named[past.futures]}, and these futures are "
@@ -294,6 +311,7 @@ class TrajCVAE:
             if given:
                 raise TrajCVAEError(f"scene_past: {given[0]} is how files or a DataFrame are read; windows were read "
                                     "already (give it to make_windows)")
+            self._check_cut(data)
             parts = [data]
         else:
             tracks = self.read(data, **reading)
@@ -313,7 +331,18 @@ class TrajCVAE:
             done.append(part.known_at())
         if not scene:
             return None
-        return ScenePast(np.concatenate(scene), np.concatenate(done), np.concatenate(levels), futures)
+        return ScenePast(np.concatenate(scene), np.concatenate(done), np.concatenate(levels), futures,
+                         self.weights_digest())
+
+    def _check_cut(self, w: Windows | WindowTensors) -> None:
+        """Refuse windows another model made (`Windows.cut`): cut at another step, horizon, neighbour slots or
+        memory, their arrays would be read as this model's, and score or predict at exit 0 what they are not."""
+        cut, ours = getattr(w, "cut", None), cut_by(self.config.data)
+        if cut is None or cut == ours:
+            return
+        key = next(key for key in (*ours, *cut) if cut.get(key) != ours.get(key))
+        raise TrajCVAEError(f"windows: they were made by a model of data.{key}={cut.get(key)!r}, and this model's is "
+                            f"{ours.get(key)!r}: make them with this model (model.make_windows(data))")
 
     @torch.inference_mode()
     def _truth_levels(self, b, seed: int, full: bool, drawn: list | None = None) -> np.ndarray:
@@ -405,6 +434,10 @@ class TrajCVAE:
         frame ids of no known rate seconds, and bridges their gaps in seconds (`serve --replay`), so a
         `max_gap` given is not refused for them, nor a frame id off the grid of the others (`checks.check_grid`)."""
         if isinstance(data, pd.DataFrame) and "_line" in data and "time_base" in data.attrs:  # read already
+            if data.attrs["time_base"] == "steps" and self.config.data.fps is not None:  # as files would be read
+                raise TrajCVAEError(f"the data is a track table read without a rate (read_tracks), whose frame ids "
+                                    f"this model would read at its training rate, {self.config.data.fps:g} a second: "
+                                    f"give read_tracks(..., fps={self.config.data.fps:g}), or the files")
             return _read_already(data, fps=fps, scale=scale, homography=homography, classes=classes,
                                  columns=columns)
         trained = self.config.data.columns
@@ -515,8 +548,9 @@ class TrajCVAE:
         self.check_speeds(tracks)
         if not every_window and (note := scene_records_warning(tracks)):
             warn(note)
-        return build_windows(tracks, self.config.data, mode="windows" if every_window else "latest",
-                             since=since)
+        w = build_windows(tracks, self.config.data, mode="windows" if every_window else "latest", since=since)
+        w.cut = cut_by(self.config.data)
+        return w
 
     @names_its_data
     def predict(self, data: pd.DataFrame | Iterable[str | Path], k: int = 20, seed: int = 0,
@@ -531,7 +565,8 @@ class TrajCVAE:
         and optionally `scene`), or paths of files. every_window=False: one forecast per agent from its
         latest observation (with `since`, only for the agents last seen at or after that time, in the
         input's time base). True: one for every (agent, t0) whose obs_len observed and pred_len future steps
-        are present (evaluation mode). kset: "kmeans" or "learned" adds a `weight` column (`sample_kset`;
+        are present (evaluation mode). seed: the draws' (the same seed, the same futures). kset: "kmeans" or
+        "learned" adds a `weight` column (`sample_kset`;
         `draws` plain draws behind each K-set). calibrate="scene": plain draws mapped to fit how the model has
         done on each scene of `data` so far (`calibrate.py`; it predicts every finished window of `data`
         first, unless `past`, a past measured already (`scene_past`, of the same kind of futures, with the
@@ -638,7 +673,7 @@ class TrajCVAE:
             raise NoWindowsError(f"--primary: {primaries} is {'not ' * (n == 1)}observed at its scene's last observed "
                                  "frame (its start + 8 samples) with a position before it")
         w = w.subset(at[ok].astype(np.int64))  # two records of one primary at one time: one window each
-        w.skipped = int(np.sum(~ok))
+        w.skipped, w.cut = int(np.sum(~ok)), cut_by(dc)
         return w, np.flatnonzero(ok)
 
 

@@ -21,7 +21,7 @@ from typing import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, as_number_hint, plural, shown, warn
+from .errors import DataError, as_number_hint, not_found_hint, plural, shown, warn
 from .formats import TARS, class_names_file, mot_detections, notes_file, read_file, refuse_futures
 from .resample import EPS
 from .table import AGENT_COLUMNS, Shared, column_map, needed_among, time_role, where
@@ -126,14 +126,7 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
         elif p.exists():  # a pipe (`<(zcat x.gz)`), a device: read once, they cannot be read as the tracks are
             raise DataError(f"{p}: not a regular file (a pipe or a device); write the tracks to a file first")
         else:
-            slashed = Path(str(p).replace("\\", "/"))
-            try:  # a quoted ~ (no shell expanded it) names a file that is there
-                home = p.parts[0].startswith("~") and p.expanduser() != p and p.expanduser().exists()
-            except RuntimeError:  # ~name of no user here
-                home = False
-            raise DataError(f"{p}: no such file or directory" + (
-                f"; a Windows path? Write its folders with / ({slashed})" if os.sep == "/" and "\\" in str(p)
-                and slashed.exists() else f"; '~' is not expanded in quotes: give {p.expanduser()}" if home else ""))
+            raise DataError(f"{p}: no such file or directory{not_found_hint(p)}")
     if not files:
         raise DataError("no input files given")
     odd = next((f for f in files if not str(f).encode("utf-8", "surrogateescape").decode("utf-8", "replace")

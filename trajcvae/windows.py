@@ -43,6 +43,9 @@ CHUNK = 8192  # windows per piece from `iter_windows` (about 1.7 kB each with 12
 CACHE_KEYS = ("obs_len", "pred_len", "time_step", "dt", "max_gap", "fps", "scale", "homography", "classes",
               "columns", "neighbor_radius", "max_neighbors")
 MEMORY_KEYS = ("memory", "memory_radius", "memory_horizon")  # in the key only when memory is on
+# What a window's arrays mean, whatever file and units they were read from: windows cut with other values are
+# another model's (its step, horizon, neighbour slots or memory), and would be read as this one's.
+CUT_KEYS = ("dt", "obs_len", "pred_len", "neighbor_radius", "max_neighbors")
 
 
 @dataclass
@@ -63,6 +66,7 @@ class Windows:
     # t0 + P steps, the time of its last step (on a grid of observations).
     done: np.ndarray | None = None  # (N,)
     orient: str = "xy"  # which way the positions run, for pictures: the tracks' `attrs["orient"]` (`read_tracks`)
+    cut: dict | None = None  # made by a model (`TrajCVAE.make_windows`): the settings they were cut with (`cut_by`)
 
     def __len__(self) -> int:
         return len(self.obs)
@@ -75,7 +79,13 @@ class Windows:
         pick = lambda a: None if a is None else a[idx]  # noqa: E731
         return Windows(self.obs[idx], self.nbr[idx], pick(self.fut), self.scene[idx], self.agent_id[idx],
                        self.t0[idx], self.step[idx], mem=pick(self.mem), mem_lag=pick(self.mem_lag),
-                       done=pick(self.done), orient=self.orient)
+                       done=pick(self.done), orient=self.orient, cut=self.cut)
+
+
+def cut_by(cfg: DataConfig) -> dict:
+    """The data settings that give a window's arrays their meaning (`CUT_KEYS`, and the memory's when it is on)."""
+    keys = CUT_KEYS + (MEMORY_KEYS if cfg.memory > 0 else ("memory",))
+    return {key: getattr(cfg, key) for key in keys}
 
 
 def build_windows(df: pd.DataFrame, cfg: DataConfig, mode: str = "windows", since: float | None = None,
