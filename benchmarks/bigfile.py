@@ -112,6 +112,10 @@ def main() -> None:
     for option in ("rows", "k", "base_scenes"):
         check_count(getattr(args, option), f"--{option.replace('_', '-')}")
     check_seed(args.seed)
+    if args.model:  # before the file is simulated and read (minutes, for a big one)
+        from trajcvae.predict import TrajCVAE
+
+        TrajCVAE.load(args.model)
     args.dir.mkdir(parents=True, exist_ok=True)
     csv = args.dir / f"tracks_{args.rows}.csv"
     if not csv.exists():

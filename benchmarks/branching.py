@@ -22,7 +22,8 @@ import numpy as np
 import torch
 
 from trajcvae import TrajCVAE
-from trajcvae.config import check_count, load_config
+from trajcvae.atomic import write_text
+from trajcvae.config import check_count, check_output, load_config, read_paths
 from trajcvae.errors import TrajCVAEError, as_written
 from trajcvae.metrics import calibration, hpd_levels, min_ade_fde
 from trajcvae.simulate import branching_scene
@@ -57,6 +58,8 @@ def main() -> None:
     check_count(args.epochs, "--epochs")
     if not 0 < args.p_left < 1:
         raise TrajCVAEError(f"--p-left must be a probability between 0 and 1, both sides taken (got {args.p_left})")
+    if args.json is not None:  # before the minutes of training and measuring, not after them
+        check_output(args.json, "--json", inputs=read_paths(args.model))
     torch.set_num_threads(1)
     data = args.out / "data"
     data.mkdir(parents=True, exist_ok=True)
@@ -75,7 +78,7 @@ def main() -> None:
           f"(signed {result['cal_signed']:+.3f}), of the decoder means {result['cal_error_means']:.3f} "
           f"({result['cal_signed_means']:+.3f}); minADE/minFDE@20 {result['min_ade']:.3f}/{result['min_fde']:.3f}")
     if args.json:
-        args.json.write_text(json.dumps(result, indent=2))
+        write_text(args.json, json.dumps(result, indent=2))  # (its missing folders made)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from pathlib import Path
 from trajcvae import TrajCVAE
 from trajcvae.atomic import write_text
 from trajcvae.config import check_count, load_config
-from trajcvae.errors import as_written
+from trajcvae.errors import TrajCVAEError, as_written
 from trajcvae.evaluate import evaluate
 from trajcvae.train import data_digest, train
 
@@ -129,9 +129,17 @@ def parser() -> argparse.ArgumentParser:
 def main() -> None:
     args = parser().parse_args()
 
+    root, split = Path(args.root), Path(args.root) / args.split
+    if not root.is_dir():  # (else every fold would be "no files of its group", as if the folder were there)
+        raise TrajCVAEError(f"--root {root}: no such folder; give --root the ETH/UCY datasets' folder, which holds "
+                            "one folder per split (eth, hotel, univ, zara1, zara2)")
+    if not split.is_dir():
+        splits = sorted(f.name for f in root.iterdir() if (f / "train").is_dir())
+        raise TrajCVAEError(f"--split {args.split}: no such folder in --root {root}; give one of its splits ("
+                            f"{', '.join(splits) or 'none: no folder there has a train folder'})")
     folds = [f.strip() for f in args.holdout.split(",") if f.strip()]
     for fold in folds:  # every fold checked before the first run starts
-        cross_scene_files(Path(args.root) / args.split, fold)
+        cross_scene_files(split, fold)
     if args.seeds < 1:
         raise SystemExit("error: --seeds must be >= 1")
     check_count(args.threads, "--threads")
@@ -145,7 +153,7 @@ def main() -> None:
     runs = []
     for fold in folds:
         for seed in range(args.seeds):
-            run = run_fold(Path(args.root) / args.split, fold, args.config, args.set, seed,
+            run = run_fold(split, fold, args.config, args.set, seed,
                            Path(args.out) / fold / f"seed{seed}", args.threads, args.k)
             changes = " ".join(args.set) or "(config as is)"
             print(f"{fold} held out of {args.split}'s train/val, seed {seed}, {changes}: "

@@ -38,7 +38,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the checkout's trajcvae, which the server runs too
 
-from trajcvae.config import check_calibrate, check_count  # noqa: E402
+from trajcvae.atomic import write_text  # noqa: E402
+from trajcvae.config import check_calibrate, check_count, check_output, read_paths  # noqa: E402
 from trajcvae.errors import TrajCVAEError, as_written  # noqa: E402
 
 
@@ -164,6 +165,8 @@ def main() -> None:
     if not (args.memory_minutes >= 0 and np.isfinite(args.memory_minutes)):
         raise TrajCVAEError(f"--memory-minutes must be a number of minutes >= 0 (got {args.memory_minutes:g})")
     check_calibrate(args.calibrate)
+    if args.json is not None:  # before the hour of measuring, not after it
+        check_output(args.json, "--json", inputs=read_paths(args.replay))
     from command_line import eth_ucy_table
 
     rows = eth_ucy_table(args.replay, "--replay").to_numpy() if args.replay else None  # read before any work
@@ -211,7 +214,7 @@ def main() -> None:
         server.terminate()
         server.wait(10)
     if args.json:
-        args.json.write_text(json.dumps(result, indent=2))
+        write_text(args.json, json.dumps(result, indent=2))  # (its missing folders made)
 
 
 if __name__ == "__main__":

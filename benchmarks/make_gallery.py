@@ -20,6 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from trajcvae import TrajCVAE  # noqa: E402
+from trajcvae.config import check_output  # noqa: E402
+from trajcvae.errors import TrajCVAEError  # noqa: E402
 from trajcvae.tracks import read_tracks  # noqa: E402
 from trajcvae.visualize import SceneTracks, plot_training, visualize  # noqa: E402
 
@@ -56,9 +58,19 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("docs/gallery"))
     args = ap.parse_args()
 
+    # Every input is checked before the demo model trains or a picture is drawn: a refusal leaves --out as it was.
     if not args.model.is_file():
-        sys.exit(f"error: --model {args.model}: no such checkpoint (train one with `trajcvae benchmark eth-ucy` or "
-                 "`trajcvae train`)")
+        raise TrajCVAEError(f"--model {args.model}: no such checkpoint (train one with `trajcvae benchmark eth-ucy` "
+                            "or `trajcvae train`)")
+    TrajCVAE.load(args.model)  # a file that is no checkpoint: its own line
+    if not (args.model.parent / "metrics.csv").is_file():
+        raise TrajCVAEError(f"--model {args.model}: its folder has no metrics.csv, which the training curves are "
+                            "drawn from; give the best.pt of a run folder")
+    if not args.data.exists():
+        raise TrajCVAEError(f"--data {args.data}: no such file or folder (give the ETH/UCY split the model is "
+                            "tested on, e.g. ../shared/datasets/eth_ucy/zara1/test)")
+    eth_scene, eth_frame = busiest(args.data)  # tracks the library cannot read: its own line
+    check_output(args.out, "--out", folder=True)
     if not args.demo_model.is_file():
         from trajcvae.demo import run_demo
 
@@ -76,8 +88,7 @@ def main() -> None:
                              scene_frame=frame, k=10, size="800x700"))
     written.append(visualize(args.model, [args.data], out / "eth_ucy_worst.png", grid=6, worst=True,
                              size="1050x700"))
-    scene, frame = busiest(args.data)
-    written.append(visualize(args.model, [args.data], out / "eth_ucy_crowd.png", scene=scene, scene_frame=frame,
+    written.append(visualize(args.model, [args.data], out / "eth_ucy_crowd.png", scene=eth_scene, scene_frame=eth_frame,
                              density="final", size="800x700"))
     written.append(plot_training(args.model.parent, out / "eth_ucy_curves.png", size="1000x650"))
     for path in written:

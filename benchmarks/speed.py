@@ -22,7 +22,8 @@ import torch
 from trajcvae import TrajCVAE
 from trajcvae.windows import load_windows
 from trajcvae.batch import WindowTensors, make_batch
-from trajcvae.config import check_count
+from trajcvae.atomic import write_text
+from trajcvae.config import check_count, check_output, read_paths
 from trajcvae.errors import as_written
 
 ETH_UCY = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "eth_ucy"  # beside the project, from any folder
@@ -38,6 +39,8 @@ def main() -> None:
     a = ap.parse_args()
     check_count(a.k, "-k")
     torch.set_num_threads(check_count(a.threads, "--threads"))
+    if a.json is not None:  # before the measuring, not after it
+        check_output(a.json, "--json", inputs=read_paths(a.model))
     model = TrajCVAE.load(a.model)
     cfg = model.config
     out: dict[str, float] = {"threads": a.threads, "k": a.k}
@@ -90,7 +93,7 @@ def main() -> None:
     for key, v in out.items():
         print(f"{key:28s} {v:,.2f}" if isinstance(v, float) else f"{key:28s} {v}")
     if a.json:
-        a.json.write_text(json.dumps(out, indent=2))
+        write_text(a.json, json.dumps(out, indent=2))  # (its missing folders made)
 
 
 if __name__ == "__main__":

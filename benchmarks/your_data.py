@@ -133,8 +133,11 @@ def write_all(df: pd.DataFrame, out: Path) -> dict[str, tuple[Path, list[str], f
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--source", default=str(ETH_UCY / "zara1" / "test" / "crowds_zara01.txt"))
-    ap.add_argument("--out", default="/tmp/trajcvae-your-data")
+    ap.add_argument("--source", default=str(ETH_UCY / "zara1" / "test" / "crowds_zara01.txt"),
+                    help="the recorded ETH/UCY text file (frame agent_id x y) written nine ways (default: zara1's "
+                    "test file, ../shared/datasets/eth_ucy/zara1/test/crowds_zara01.txt from the project's root)")
+    ap.add_argument("--out", default="/tmp/trajcvae-your-data",
+                    help="folder for the nine files and their predictions (default: /tmp/trajcvae-your-data)")
     ap.add_argument("--gallery", default=None, help="folder for the pictures (default: --out)")
     ap.add_argument("--until", type=as_written(float), default=3000, help="use the source's frames up to this one")
     ap.add_argument("--at", type=as_written(float), default=None, help="frame id (at 25 fps) of the crowd picture "

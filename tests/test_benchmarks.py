@@ -1,5 +1,6 @@
 """The benchmark scripts' selection logic (not their timings): benchmarks/ is not a package, so load by path."""
 import importlib.util
+import re
 from pathlib import Path
 
 import numpy as np
@@ -226,6 +227,91 @@ def test_benchmark_scripts_refuse_what_they_cannot_use_before_any_work(tmp_path,
 
     with pytest.raises(SystemExit, match=r"^error: a file named a\\nb$"):  # a refusal is one line too
         run(refuse)
+
+
+def test_benchmark_scripts_refuse_inputs_and_outputs_before_the_work_they_would_cost(tmp_path, monkeypatch):
+    """benchmarks/README.md: bad input is one `error:` line "before any work". A model or data make_gallery.py
+    cannot use, before the demo model trains or a picture is drawn; a --json that cannot be written, before
+    the measuring (not after it); bigfile.py's --model, before the file is simulated; cross_scene.py's missing
+    --root or --split, named as missing."""
+    import shutil
+    import subprocess
+    import sys
+
+    import trajcvae.demo
+    from trajcvae.predict import BUILTIN
+
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    from command_line import run
+
+    def work(*args, **kwargs):
+        raise AssertionError("the work started before the refusal")
+
+    monkeypatch.setattr(trajcvae.demo, "run_demo", work)  # make_gallery.py's training of the demo model
+    monkeypatch.setattr(subprocess, "Popen", work)  # live_latency.py's server
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: None)  # (speed.py's --threads: this process's own)
+    run_folder, bare = tmp_path / "run", tmp_path / "bare"
+    for folder in (run_folder, bare):
+        folder.mkdir()
+        shutil.copy(BUILTIN["pedestrian"], folder / "best.pt")
+    (run_folder / "metrics.csv").write_text("epoch,train_loss\n1,1.0\n")
+    not_a_folder = tmp_path / "file.txt"
+    not_a_folder.write_text("")
+    root = tmp_path / "eth_ucy"
+    (root / "eth" / "train").mkdir(parents=True)
+    gallery, missing_demo = tmp_path / "gallery", tmp_path / "demo" / "best.pt"
+    for script, args, message in (
+            ("make_gallery", ["--model", bare / "best.pt", "--data", tmp_path, "--demo-model", missing_demo,
+                              "--out", gallery], f"--model {bare / 'best.pt'}: its folder has no metrics.csv"),
+            ("make_gallery", ["--model", run_folder / "best.pt", "--data", tmp_path / "none", "--demo-model",
+                              missing_demo, "--out", gallery], f"--data {tmp_path / 'none'}: no such file or folder"),
+            ("make_gallery", ["--model", run_folder / "best.pt", "--data", ROOT / "data" / "demo" / "test.csv",
+                              "--demo-model", missing_demo, "--out", not_a_folder],
+             f"--out {not_a_folder}: is a file; give a folder"),
+            ("live_latency", ["--replay", "", "--json", not_a_folder / "live.json"],
+             f"--json {not_a_folder / 'live.json'}: {not_a_folder} is not a folder"),
+            ("branching", ["--model", "pedestrian", "--out", tmp_path / "fork", "--json", tmp_path],
+             f"--json {tmp_path}: is a folder; give a file name"),
+            ("speed", ["--model", "pedestrian", "--root", root, "--json", not_a_folder / "speed.json"],
+             f"--json {not_a_folder / 'speed.json'}: {not_a_folder} is not a folder"),
+            ("bigfile", ["--model", tmp_path / "none.pt", "--rows", "100", "--dir", tmp_path / "big"],
+             f"{tmp_path / 'none.pt'}: checkpoint not found"),
+            ("cross_scene", ["--root", tmp_path / "none", "--out", tmp_path / "cs"],
+             f"--root {tmp_path / 'none'}: no such folder; give --root the ETH/UCY datasets' folder"),
+            ("cross_scene", ["--root", root, "--split", "hotel", "--out", tmp_path / "cs"],
+             rf"--split hotel: no such folder in --root {root}; give one of its splits \(eth\)$")):
+        module = load_script(script)
+        for name in ("branching_scene", "train", "load_windows", "make_csv"):  # the scripts' own work
+            if hasattr(module, name):
+                monkeypatch.setattr(module, name, work)
+        monkeypatch.setattr(sys, "argv", [script, *map(str, args)])
+        with pytest.raises(SystemExit, match=f"^error: {message}"):
+            run(module.main)
+    assert not any((tmp_path / name).exists() for name in ("gallery", "demo", "fork", "big", "cs"))
+
+
+def test_your_data_script_says_what_each_option_is(monkeypatch, capsys):
+    """`benchmarks/your_data.py --help`: every option with its help text (what it is, its default)."""
+    import sys
+
+    monkeypatch.setenv("COLUMNS", "200")  # (each option's help on its own line)
+    monkeypatch.setattr(sys, "argv", ["your_data.py", "--help"])
+    with pytest.raises(SystemExit):
+        load_script("your_data").main()
+    shown = capsys.readouterr().out
+    for option in ("--source SOURCE", "--out OUT", "--gallery GALLERY", "--until UNTIL", "--at AT"):
+        assert re.search(rf"^  {option} +\S", shown, re.M), f"{option}: no help"
+    for option in ("--source SOURCE", "--out OUT"):
+        assert re.search(rf"^  {option} +\S.*\(default: ", shown, re.M), f"{option}: no default said"
+
+
+def test_the_docs_simulate_commands_name_the_file_they_write():
+    """docs/scaling.md's `trajcvae simulate ...` commands run as written: each names its OUT file."""
+    commands = re.findall(r"`trajcvae simulate([^`]*)`", (ROOT / "docs" / "scaling.md").read_text())
+    assert commands
+    for given in commands:
+        words = given.split()
+        assert words and not words[0].startswith("-"), f"trajcvae simulate{given}: no OUT file"
 
 
 def test_benchmark_scripts_read_numbers_as_the_command_line_does(monkeypatch, capsys):

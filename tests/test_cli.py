@@ -160,6 +160,7 @@ def test_a_piped_table_keeps_each_number_on_its_row_however_large(monkeypatch, c
     (["predict", "{model}", "{missing}"], "no such file or directory"),
     (["predict", "{model}", "{bad}"], "line 3: column 'x' value 'oops' is not a number"),
     (["predict", "nope.pt", "{test}"], "checkpoint not found"),
+    (["predict", os.devnull, "{test}"], "not a regular file (a pipe or a device); give a checkpoint file (.pt)"),
     (["predict", "{model}", "{test}", "-k", "0"], "-k must be >= 1"),
     # A number as a file writes one: Python's float() would read 0_05 as 5.
     (["predict", "{model}", "{test}", "--scale", "0_05"], "--scale 0_05: neither a number of metres per unit nor"),
@@ -230,6 +231,18 @@ def test_an_output_in_a_folder_whose_name_holds_a_backslash_is_written(tmp_path,
 def test_refuses_to_overwrite_a_run(tmp_path, sim_files, trained):
     r = cli("train", sim_files["test"], "--out", trained.parent, "--quiet")
     assert r.exit_code == 1 and "--resume" in r.output
+
+
+def test_a_config_file_where_the_run_records_its_config_is_refused_not_overwritten(tmp_path, sim_files):
+    """train writes the run's config.toml into --out: a --config of that very file (the user's own, with its
+    comments) would be replaced by the run's record, so it is refused before any work."""
+    mine = "# my notes: a quick look\n[train]\nepochs = 1\n"
+    (tmp_path / "run").mkdir()
+    write(tmp_path / "run" / "config.toml", mine)
+    r = cli("train", sim_files["test"], "--config", tmp_path / "run" / "config.toml", "--out", tmp_path / "run")
+    one_line_error(r, f"--config {tmp_path / 'run' / 'config.toml'}: train writes the run's own record of its config "
+                      "there", "keep your config file outside --out")
+    assert (tmp_path / "run" / "config.toml").read_text() == mine and os.listdir(tmp_path / "run") == ["config.toml"]
 
 
 def test_ctrl_c_says_in_one_line_what_is_kept_and_how_to_continue(tmp_path, sim_files, monkeypatch):
@@ -1463,6 +1476,24 @@ def test_a_full_disk_under_stdout_is_named_as_stdout_after_the_work(tmp_path):
     assert r.returncode == 1 and out.exists()
     assert r.stderr.startswith("error: writing this line to stdout: No space left on device: ")
     assert f"-> {out}" in r.stderr
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full to stand for a full disk")
+def test_a_full_disk_under_stderr_loses_the_lines_not_the_work(tmp_path, sim_files):
+    """`2>> log.txt` on a full disk, or stderr closed (`2>&-`): the summary and warning lines are lost, the
+    predictions are written, and the command succeeds (before, it stopped at its first line, exit 1, silent)."""
+    import subprocess
+    import sys
+
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([sys.executable, "-m", "trajcvae", "predict", "pedestrian", str(sim_files["test"]), "-k", "1",
+                            "--out", str(tmp_path / "p.csv")], stdout=subprocess.PIPE, stderr=full, text=True)
+    assert r.returncode == 0 and f"-> {tmp_path / 'p.csv'}" in r.stdout, r.stdout
+    assert pd.read_csv(tmp_path / "p.csv")["sample"].max() == 0
+    r = subprocess.run([sys.executable, "-c", "import os, sys; os.close(2); from trajcvae.cli import main; "
+                        f"sys.argv = ['trajcvae', 'simulate', {str(tmp_path / 's.csv')!r}, '--frames', '20']; main()"],
+                       stdout=subprocess.PIPE, text=True)
+    assert r.returncode == 0 and (tmp_path / "s.csv").exists()
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full to stand for a full disk")

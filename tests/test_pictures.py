@@ -976,6 +976,8 @@ def test_plot_training(trained, tmp_path):
     ok_png(out, (800, 500))
     r = run("plot-training", tmp_path)
     assert r.exit_code == 1 and "no metrics.csv" in r.output
+    _one_line_error(run("plot-training", trained.parent, "--out", tmp_path), f"--out {tmp_path}: is a folder; give a "
+                    "file name")  # (not its name's "unsupported image format ''")
     # A value that is no number is named; a run stopped before its KL weight was full has no best.pt to mark.
     metrics = pd.read_csv(trained.parent / "metrics.csv")
     (tmp_path / "bad").mkdir()

@@ -10,6 +10,7 @@ import time
 import warnings
 import zipfile
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -623,6 +624,20 @@ def test_a_failed_write_names_the_output_and_a_failed_read_during_it_names_the_f
             (tmp_path / "gone.csv").read_text()
     assert e.value.filename == str(tmp_path / "gone.csv")
     assert list(tmp_path.iterdir()) == []
+    # A writer whose own error hides the system's (matplotlib's PDF writer: an AttributeError while handling it).
+    with pytest.raises(TrajCVAEError, match=f"^{re.escape(str(out))}: cannot write it: File too large$"):
+        with atomic.atomic_path(out) as tmp:
+            try:
+                raise OSError(errno.EFBIG, os.strerror(errno.EFBIG))
+            except OSError:
+                raise AttributeError("'Stream' object has no attribute 'pos'")
+    assert list(tmp_path.iterdir()) == []
+    # A folder that takes new files but lets none go (chattr +a): the write's error, and the temp file left named.
+    with pytest.raises(TrajCVAEError, match=f"^{re.escape(str(out))}: cannot write it: Operation not permitted "
+                                            r"\(its temp file .*\.tmp is left: remove it\)$"), \
+            mock.patch.object(Path, "unlink", side_effect=PermissionError(errno.EPERM, "Operation not permitted")):
+        with atomic.atomic_path(out) as tmp:
+            raise PermissionError(errno.EPERM, os.strerror(errno.EPERM), str(tmp))
 
 
 def test_a_temp_file_whose_process_id_now_names_another_process_is_stale(tmp_path):
@@ -797,7 +812,7 @@ def test_a_checkpoint_the_system_refuses_to_write_is_one_line_and_leaves_the_old
             raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 44352 vs 44304")
 
     monkeypatch.setattr(checkpoint.torch, "save", full)
-    with pytest.raises(TrajCVAEError, match=f"^{path}: cannot write the checkpoint \\(No space left on device\\)$"):
+    with pytest.raises(TrajCVAEError, match=f"^{path}: cannot write it: No space left on device$"):
         checkpoint.save({"model": {}}, path)
     assert path.read_bytes() == b"the last good one" and [p.name for p in tmp_path.iterdir()] == ["last.pt"]
 

@@ -657,6 +657,31 @@ def test_a_second_train_into_the_same_run_folder_is_refused_while_the_first_live
     assert (out / "best.pt").exists() and not (out / ".lock").exists()
 
 
+@pytest.mark.skipif(os.name != "posix", reason="OS locks (flock) are Linux's and macOS's")
+def test_a_file_system_without_locks_trains_with_the_pid_check_alone(tmp_path, tiny_files, monkeypatch):
+    """flock refused by the file system (ENOLCK: NFS v3 without its lock service) is no other train holding the
+    lock: the run trains, its pid the check (as on Windows), where it said "another train" and never could."""
+    import errno
+    import fcntl
+
+    def no_locks(fd, op):
+        raise OSError(errno.ENOLCK, os.strerror(errno.ENOLCK))
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    out = tmp_path / "run"
+    r = cli("train", tiny_files[0], "--val", tiny_files[1], "--out", out, "--quiet", "--epochs", 1, *TINY)
+    assert r.exit_code == 0, r.output
+    assert (out / "best.pt").exists() and not (out / ".lock").exists()
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:  # a live run's pid in the lock still stops a second one
+        (out / ".lock").write_text(str(sleeper.pid))
+        one_line_error(cli("train", tiny_files[0], "--out", out, "--resume", "--epochs", 2, "--quiet", *TINY),
+                       f"another trajcvae train (pid {sleeper.pid}) is writing this run")
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
 def test_a_run_stopped_before_its_kl_anneal_and_resumed_with_the_epochs_it_did_picks_its_last(tmp_path, tiny_files,
                                                                                               monkeypatch):
     """A 4-epoch run (KL weight full from epoch 3) stopped after its first epoch has no best.pt; resumed with

@@ -1,4 +1,5 @@
 """Windows: runs of consecutive frames, neighbours and memory seen only up to t0, cached until the data changes."""
+import os
 from pathlib import Path
 
 import numpy as np
@@ -303,7 +304,6 @@ def test_second_load_comes_from_the_cache(tmp_path, sim_files):
     entries = list(tmp_path.glob("windows-*.npz"))
     assert len(entries) == 1
     # The temp file of a save of this entry that was killed (an OOM kill) goes at the next hit.
-    import os
     from trajcvae.atomic import _temp_stem
     stale = tmp_path / f"{_temp_stem(entries[0])}999999999-0.abcdefgh.tmp"
     stale.write_bytes(b"half of it")
@@ -357,7 +357,6 @@ def test_string_agent_ids_round_trip(tmp_path):
 def test_the_cache_keeps_within_its_size_by_removing_the_least_recently_used(tmp_path, sim_files, monkeypatch):
     """Windows take far more bytes than their files: past $TRAJCVAE_CACHE_GB (20 by default) a new entry
     removes the entries used longest ago, never itself; a hit counts as a use."""
-    import os
     import time
 
     cfg = DataConfig()
@@ -403,6 +402,36 @@ def test_damaged_cache_entry_is_rebuilt(tmp_path, sim_files):
         else:
             entry.write_bytes(damage)
         _same(first, load_windows([sim_files["val"]], cfg, cache_dir=tmp_path))
+
+
+def test_a_file_rewritten_while_its_windows_are_built_is_not_cached_under_its_bytes(tmp_path, sim_files, monkeypatch):
+    """A writer rewriting the data file (here: half of it while the windows read it, then the whole again) would
+    leave, under the whole file's key, the windows of half of it: they are not cached, and a warning says why;
+    the next load builds the whole file's windows."""
+    import trajcvae.windows as windows
+
+    data = tmp_path / "tracks.csv"
+    whole = sim_files["val"].read_bytes()
+    data.write_bytes(whole)
+    os.utime(data, (0, 0))  # written long ago: a rewrite now has another time, however coarse the clock
+    reader = windows.read_tracks
+
+    def racing(paths, **options):  # the writer, half-way through rewriting the same bytes
+        data.write_bytes(whole[:whole.index(b"\n", len(whole) // 2) + 1])
+        try:
+            return reader(paths, **options)
+        finally:
+            data.write_bytes(whole)
+
+    monkeypatch.setattr(windows, "read_tracks", racing)
+    said = []
+    half = load_windows([data], DataConfig(), cache_dir=tmp_path / "cache", log=said.append)
+    assert said[-1].startswith("warning: the data files changed while they were read (a writer still at work?)")
+    assert not list((tmp_path / "cache").glob("windows-*.npz"))
+    monkeypatch.setattr(windows, "read_tracks", reader)
+    again = load_windows([data], DataConfig(), cache_dir=tmp_path / "cache")
+    _same(again, load_windows([sim_files["val"]], DataConfig()))
+    assert len(again) > len(half)
 
 
 def test_an_unwritable_cache_costs_a_warning_not_the_run(tmp_path, sim_files):

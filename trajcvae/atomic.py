@@ -58,11 +58,18 @@ def atomic_path(path: str | Path, suffix: str = ".tmp") -> Iterator[Path]:
         _permissions(tmp, path)
         os.replace(tmp, path)
     except BaseException as e:
-        tmp.unlink(missing_ok=True)
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:  # (a folder that takes new files but lets none go): the write's own error is the news
+            left = f" (its temp file {tmp} is left: remove it)"
+        else:
+            left = ""
         _remove_folders(made)
-        # A write that fails (a full disk, a quota) names the target, not its temp file.
-        if isinstance(e, OSError) and e.filename in (None, str(tmp), name):
-            raise _cannot_write(path, e) from None
+        # A write that fails (a full disk, a quota) names the target, not its temp file; a writer whose own
+        # error hides the system's (matplotlib's PDF: an AttributeError while handling it) too.
+        failed = _system_error(e)
+        if failed is not None and failed.filename in (None, str(tmp), name):
+            raise TrajCVAEError(f"{_cannot_write(path, failed)}{left}") from None
         raise
     remove_stale(path, suffix)
     _fsync_dir(path.parent)
@@ -103,6 +110,17 @@ def _remove_folders(made: list[Path]) -> None:
             folder.rmdir()
         except OSError:
             return
+
+
+def _system_error(e: BaseException) -> OSError | None:
+    """`e` where it is the system's refusal (an OSError), else the one it was raised while handling, if any."""
+    seen = set()
+    while e is not None and id(e) not in seen:
+        if isinstance(e, OSError):
+            return e
+        seen.add(id(e))
+        e = e.__cause__ or e.__context__
+    return None
 
 
 def _cannot_write(path: Path, e: OSError) -> TrajCVAEError:

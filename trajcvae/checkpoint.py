@@ -29,14 +29,8 @@ SAFE_TORCH = (2, 6)
 
 def save(obj: dict[str, Any], path: str | Path) -> None:
     """Write a checkpoint atomically (`atomic.write_bytes`): a kill leaves the old file intact; so does a write
-    the system refuses (a full disk), which is one line naming the file."""
-    try:
-        write_bytes(path, lambda f: torch.save({"format": FORMAT, "version": __version__, **obj}, f))
-    except RuntimeError as e:  # torch's writer turns the system's refusal into its own error
-        refused = e.__cause__ or e.__context__
-        if not isinstance(refused, OSError):
-            raise
-        raise TrajCVAEError(f"{path}: cannot write the checkpoint ({refused.strerror or refused})") from None
+    the system refuses (a full disk, under torch's own RuntimeError), which is one line naming the file."""
+    write_bytes(path, lambda f: torch.save({"format": FORMAT, "version": __version__, **obj}, f))
 
 
 def load(path: str | Path, map_location: str | torch.device = "cpu",
@@ -53,6 +47,8 @@ def load(path: str | Path, map_location: str | torch.device = "cpu",
                  "goes on with it)"
                  if (path / "last.pt").is_file() else "")
         raise CheckpointError(f"{path}: a folder, not a checkpoint{shown}")
+    if path.exists() and not path.is_file():  # a pipe, a device: no checkpoint is read from those
+        raise CheckpointError(f"{path}: not a regular file (a pipe or a device); give a checkpoint file (.pt)")
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint not found{not_found_hint(path)}")
     if _torch_version() < SAFE_TORCH:

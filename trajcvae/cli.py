@@ -17,11 +17,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .errors import TrajCVAEError, TrajCVAEWarning, as_written, cli_wording, naming_data, one_line
+from .errors import Stderr, TrajCVAEError, TrajCVAEWarning, as_written, cli_wording, naming_data, one_line
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Predict where agents go next: a conditional VAE drawing K futures per agent.")
-err = Console(stderr=True, emoji=False)  # a path holding :x: is named as it is
+err = Console(file=Stderr(), emoji=False)  # a path holding :x: is named as it is
 
 def _given_path(value: str) -> Path:
     """A path option or argument as given: an empty one (an unset "$OUT") would be the current folder."""
@@ -377,6 +377,9 @@ def train(
     from .config import load_config
     from .train import train as run
 
+    if config is not None and not resume and config.resolve() == (out / "config.toml").resolve():
+        raise TrajCVAEError(f"--config {config}: train writes the run's own record of its config there (--out {out}), "
+                            "over this file: keep your config file outside --out")
     given = {"train.epochs": epochs, "train.seed": seed, "train.device": device, "data.time_step": time_step,
              "train.max_grad_norm": max_grad_norm}
     cfg = load_config(config, list(set_ or []),
@@ -612,7 +615,7 @@ def simulate(
     rate: Annotated[float, number_option(help="Expected new agents per step, at most 10 (the plaza is a dense crowd "
                                              "at 5, which pushes a third of the agents back out by the edge they "
                                              "came in through before they reach the centre).")] = 0.35,
-    seed: SeedOpt = 0,
+    seed: Annotated[int, whole_option(help="Random seed: the same seed and options give the same dataset.")] = 0,
 ):
     """Write a synthetic multi-agent dataset: a plaza where agents pick one of three exits (a dense crowd turns
     some back before they reach the centre: see --rate)."""
@@ -664,8 +667,9 @@ def benchmark(
     kde_samples: Annotated[int, whole_option(help="Samples per window for the KDE NLL.")] = 2000,
     draws: Annotated[int, whole_option(help="Also score both K-set modes (k-means and the learned sampler) on this "
                                             "many plain draws per window, in their own tables; 0 = off.")] = 1000,
-    calibration: Annotated[int, whole_option(help="Draws per window for the calibration of plain sampling "
-                           "(on up to 2000 windows per split; a finished split gets it from its checkpoint); 0 = off.")]
+    calibration: Annotated[int, whole_option(help="Draws per window (at least 100) for the calibration of plain "
+                           "sampling (on up to 2000 windows per split; a finished split gets it from its checkpoint); "
+                           "0 = off.")]
         = 200,
     fps: FpsOpt = None,
     scale: ScaleOpt = None,

@@ -4,6 +4,7 @@ import contextvars
 import datetime
 import decimal
 import functools
+import io
 import math
 import numbers
 import os
@@ -167,6 +168,33 @@ class TrajCVAEWarning(UserWarning):
     def __init__(self, *args):
         self.said = args[0] if args and isinstance(args[0], str) else None
         super().__init__(*_worded_args(args))
+
+
+class Stderr(io.TextIOBase):
+    """sys.stderr as it is at each write (a test runner swaps it), where a line that cannot be written (a log on
+    a full disk, a closed stream) is lost alone: the command's work and its output go on."""
+
+    def write(self, text: str) -> int:
+        try:
+            return sys.stderr.write(text)
+        except (OSError, ValueError, AttributeError):  # full, closed, or none at all (Python started without it)
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            sys.stderr.flush()
+        except (OSError, ValueError, AttributeError):
+            pass
+
+    def isatty(self) -> bool:
+        try:
+            return sys.stderr.isatty()
+        except (OSError, ValueError, AttributeError):
+            return False
+
+    @property
+    def encoding(self) -> str:
+        return getattr(sys.stderr, "encoding", None) or "utf-8"
 
 
 def warning_text(line: str) -> str:

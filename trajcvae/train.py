@@ -41,7 +41,7 @@ from .batch import WindowTensors, make_batch
 from .checks import sets_apart, speed_record
 from .config import (TRAIN_OPTIONS, Config, check_flags, check_log, check_output, load_config, resolve_device,
                      torch_seed, validate as validate_config)
-from .errors import DataError, NoWindowsError, TrajCVAEError, keyword_names, plural, warn, warning_text
+from .errors import DataError, NoWindowsError, Stderr, TrajCVAEError, keyword_names, plural, warn, warning_text
 from .kset import train_kset
 from .metrics import fit_cv_noise, min_ade_fde
 from .model import CVAE
@@ -304,8 +304,8 @@ def _epochs_recorded(metrics: Path) -> int:
 def _held(lock: Path) -> tuple[int | None, bool]:
     """The run's lock file, opened and held (an OS lock on it, which the system releases when its process
     ends, however it ends: two runs that find a killed run's lock never both take it), and whether this call
-    made it; None where another process holds it. Without OS locks (Windows) the file alone, its pid the
-    check."""
+    made it; None where another process holds it. Without OS locks (Windows, and file systems that have none:
+    NFSv3 without its lock service, some FUSE and SMB mounts) the file alone, its pid the check."""
     while True:
         try:
             fd, made = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o644), True
@@ -318,9 +318,11 @@ def _held(lock: Path) -> tuple[int | None, bool]:
             return fd, made
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:  # held (BlockingIOError), or a file system without locks (held as far as we know)
+        except BlockingIOError:  # held
             os.close(fd)
             return None, False
+        except OSError:  # a file system without locks (ENOLCK, EOPNOTSUPP): as on Windows
+            return fd, made
         try:
             if os.fstat(fd).st_ino == os.stat(lock).st_ino:
                 return fd, made
@@ -864,7 +866,7 @@ class _Progress:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
             self.p = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                              TimeRemainingColumn(), console=Console(stderr=True))
+                              TimeRemainingColumn(), console=Console(file=Stderr()))
             self.task = self.p.add_task("training", total=total, completed=completed)
 
     def __enter__(self):

@@ -550,8 +550,8 @@ def plot_training(run: str | Path, out: str | Path | None = None, size: str | No
         raise TrajCVAEError(f"{run}: no metrics.csv here (plot-training takes a run folder written by "
                             "`trajcvae train`)")
     out = Path(out) if out is not None else path.parent / "curves.png"
+    check_output(out, inputs=[path])  # (a folder named as such, before its name's format)
     _image_format(out)
-    check_output(out, inputs=[path])
     px = parse_size(size)
     try:
         metrics = pd.read_csv(path)

@@ -860,6 +860,7 @@ def load_windows(paths: Iterable[str | Path], cfg: DataConfig, cache_dir: str | 
         w, line = _build(paths, cfg, mode)
     else:
         files, limit = list_files(paths), cache_limit()
+        stamps = _stamps(files)  # before the key's read of the bytes, to compare after the windows' read
         path = Path(cache_dir) / f"windows-{cache_key(files, cfg, mode)}.npz"
         try:
             w, line, spelt = _load(path)
@@ -870,15 +871,19 @@ def load_windows(paths: Iterable[str | Path], cfg: DataConfig, cache_dir: str | 
             _used(path)
         except Exception:  # missing, damaged or not ours: it is only a cache, so rebuild
             w, line = _build(files, cfg, mode)
-            try:
-                _save(w, line, path, files)
-            except (OSError, TrajCVAEError) as e:  # an unwritable cache costs time, not the run; said once
-                if str(cache_dir) not in _UNWRITABLE:
-                    _UNWRITABLE.add(str(cache_dir))
-                    line += (f"\nwarning: the window cache {Path(cache_dir)} is not writable ({e}); going on "
-                             "without it (set TRAJCVAE_CACHE to a writable folder; train also takes --no-cache)")
+            if _stamps(files) != stamps:  # rewritten while read: maybe not the windows of the bytes keyed
+                line += ("\nwarning: the data files changed while they were read (a writer still at work?): their "
+                         "windows are of what was read then, and are not cached; run again once they are written")
             else:
-                _evict(Path(cache_dir), path, limit)
+                try:
+                    _save(w, line, path, files)
+                except (OSError, TrajCVAEError) as e:  # an unwritable cache costs time, not the run; said once
+                    if str(cache_dir) not in _UNWRITABLE:
+                        _UNWRITABLE.add(str(cache_dir))
+                        line += (f"\nwarning: the window cache {Path(cache_dir)} is not writable ({e}); going on "
+                                 "without it (set TRAJCVAE_CACHE to a writable folder; train also takes --no-cache)")
+                else:
+                    _evict(Path(cache_dir), path, limit)
     for text in line.split("\n"):
         if log is not None:
             log(worded(text))  # kept as written; said as the caller names options
@@ -888,6 +893,16 @@ def load_windows(paths: Iterable[str | Path], cfg: DataConfig, cache_dir: str | 
 
 
 _UNWRITABLE: set[str] = set()  # cache folders found unwritable in this process (a benchmark reads many sets)
+
+
+def _stamps(files: list[Path]) -> list[tuple[int, int, int]]:
+    """Each file's (and the files beside it that its reading consults) size, modification time and inode:
+    a file written anew between two reads changes them, even where it ends with the same bytes."""
+    stamps = []
+    for f in [*files, *sorted({s for f in files for s in side_files(f)})]:
+        st = os.stat(f)
+        stamps.append((st.st_size, st.st_mtime_ns, st.st_ino))
+    return stamps
 
 
 def _build(paths, cfg: DataConfig, mode: str) -> tuple[Windows, str]:
