@@ -60,6 +60,8 @@ def main() -> None:
         raise TrajCVAEError(f"--p-left must be a probability between 0 and 1, both sides taken (got {args.p_left})")
     if args.json is not None:  # before the minutes of training and measuring, not after them
         check_output(args.json, "--json", inputs=read_paths(args.model))
+    if args.model is not None:  # refused before the fork's data is written
+        TrajCVAE.load(args.model)
     torch.set_num_threads(1)
     data = args.out / "data"
     data.mkdir(parents=True, exist_ok=True)

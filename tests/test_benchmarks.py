@@ -272,6 +272,8 @@ def test_benchmark_scripts_refuse_inputs_and_outputs_before_the_work_they_would_
              f"--json {not_a_folder / 'live.json'}: {not_a_folder} is not a folder"),
             ("branching", ["--model", "pedestrian", "--out", tmp_path / "fork", "--json", tmp_path],
              f"--json {tmp_path}: is a folder; give a file name"),
+            ("branching", ["--model", tmp_path / "none.pt", "--out", tmp_path / "fork"],
+             f"{tmp_path / 'none.pt'}: checkpoint not found"),
             ("speed", ["--model", "pedestrian", "--root", root, "--json", not_a_folder / "speed.json"],
              f"--json {not_a_folder / 'speed.json'}: {not_a_folder} is not a folder"),
             ("bigfile", ["--model", tmp_path / "none.pt", "--rows", "100", "--dir", tmp_path / "big"],
