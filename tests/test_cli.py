@@ -3,6 +3,7 @@ import json
 import os
 import re
 import shutil
+import threading
 import warnings
 from pathlib import Path
 
@@ -1509,3 +1510,33 @@ def test_evaluate_writes_its_json_before_its_tables_whose_failure_names_stdout(t
                            stderr=subprocess.PIPE, text=True)
     assert r.returncode == 1 and json.loads((tmp_path / "e.json").read_text())["k"] == 2
     assert r.stderr.splitlines()[-1].startswith("error: writing this line to stdout: No space left on device: best of")
+
+
+def test_lines_and_a_progress_bar_on_a_terminal_reach_it_without_printing_into_themselves(monkeypatch):
+    """A progress bar on a terminal makes sys.stderr rich's proxy, which prints through a console: the
+    commands' consoles (errors.Stderr) write the proxy's own stream, as rich's do, rather than the proxy (a
+    console of the proxy printed into itself without end: `trajcvae train` in a terminal never finished)."""
+    import io
+    import sys
+
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from trajcvae.errors import Stderr
+
+    terminal, proxied, done = io.StringIO(), [], threading.Event()
+    monkeypatch.setattr(sys, "stderr", terminal)
+
+    def train_a_little():
+        with Progress(console=Console(file=Stderr(), force_terminal=True, width=80), auto_refresh=False) as bar:
+            proxied.append(getattr(sys.stderr, "rich_proxied_file", None))  # (the proxy is on)
+            task = bar.add_task("epoch", total=2)
+            Console(file=Stderr(), width=80).print("read 1 file: a line about the data")
+            bar.advance(task)
+            bar.refresh()
+        done.set()
+
+    threading.Thread(target=train_a_little, daemon=True).start()
+    assert done.wait(30), "the consoles print into themselves"
+    assert proxied == [terminal] and sys.stderr is terminal
+    assert "read 1 file: a line about the data" in terminal.getvalue()

@@ -172,29 +172,35 @@ class TrajCVAEWarning(UserWarning):
 
 class Stderr(io.TextIOBase):
     """sys.stderr as it is at each write (a test runner swaps it), where a line that cannot be written (a log on
-    a full disk, a closed stream) is lost alone: the command's work and its output go on."""
+    a full disk, a closed stream) is lost alone: the command's work and its output go on. Under a progress bar,
+    sys.stderr is rich's proxy, which prints through a console: its own stream is written, as rich's consoles
+    do (through the proxy, a console of this stream would print into itself without end)."""
+
+    @staticmethod
+    def _stream():
+        return getattr(sys.stderr, "rich_proxied_file", sys.stderr)
 
     def write(self, text: str) -> int:
         try:
-            return sys.stderr.write(text)
+            return self._stream().write(text)
         except (OSError, ValueError, AttributeError):  # full, closed, or none at all (Python started without it)
             return len(text)
 
     def flush(self) -> None:
         try:
-            sys.stderr.flush()
+            self._stream().flush()
         except (OSError, ValueError, AttributeError):
             pass
 
     def isatty(self) -> bool:
         try:
-            return sys.stderr.isatty()
+            return self._stream().isatty()
         except (OSError, ValueError, AttributeError):
             return False
 
     @property
     def encoding(self) -> str:
-        return getattr(sys.stderr, "encoding", None) or "utf-8"
+        return getattr(self._stream(), "encoding", None) or "utf-8"
 
 
 def warning_text(line: str) -> str:
