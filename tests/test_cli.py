@@ -234,7 +234,7 @@ def test_refuses_to_overwrite_a_run(tmp_path, sim_files, trained):
     assert r.exit_code == 1 and "--resume" in r.output
 
 
-def test_a_config_file_where_the_run_records_its_config_is_refused_not_overwritten(tmp_path, sim_files):
+def test_a_config_file_where_the_run_records_its_config_is_refused_not_overwritten(tmp_path, sim_files, trained):
     """train writes the run's config.toml into --out: a --config of that very file (the user's own, with its
     comments) would be replaced by the run's record, so it is refused before any work."""
     mine = "# my notes: a quick look\n[train]\nepochs = 1\n"
@@ -244,6 +244,11 @@ def test_a_config_file_where_the_run_records_its_config_is_refused_not_overwritt
     one_line_error(r, f"--config {tmp_path / 'run' / 'config.toml'}: train writes the run's own record of its config "
                       "there", "keep your config file outside --out")
     assert (tmp_path / "run" / "config.toml").read_text() == mine and os.listdir(tmp_path / "run") == ["config.toml"]
+    # A run's own record, given back with --resume, is the run's config: taken (a finished run: nothing to do).
+    shutil.copytree(trained.parent, tmp_path / "done")
+    r = cli("train", sim_files["train"], "--val", sim_files["val"], "--config", tmp_path / "done" / "config.toml",
+            "--out", tmp_path / "done", "--resume", "--quiet")
+    assert r.exit_code == 0 and "give --epochs" in r.output, r.output
 
 
 def test_ctrl_c_says_in_one_line_what_is_kept_and_how_to_continue(tmp_path, sim_files, monkeypatch):
@@ -766,7 +771,8 @@ def test_benchmark_mean_rows_average_the_splits_and_each_seed_over_the_splits(tm
                       calibration_draws=0, suite="folders", overrides=TRAINED_AS, progress=False, log=said.append)
 
 
-def test_benchmark_tables_hold_what_was_asked_and_say_n_a_where_a_split_has_no_company(tmp_path, trained, sim_files):
+def test_benchmark_tables_hold_what_was_asked_and_say_n_a_where_a_split_has_no_company(tmp_path, trained, sim_files,
+                                                                                       capfd):
     """Finished splits scored with K-sets and calibration before, run again without them: their numbers stay
     out of the tables and results.json (not averaged in, as if asked). A split whose test set has no window
     with two agents present: its two-agent numbers are n/a (null), as is their mean, said in one line; no NaN.
@@ -809,10 +815,12 @@ def test_benchmark_tables_hold_what_was_asked_and_say_n_a_where_a_split_has_no_c
     assert not any(key.startswith(("km_", "cal_")) for row in splits.values() for key in row)
     assert "NaN" not in (tmp_path / "res" / "results.json").read_text()
     # log=None (the Python API's quiet): no progress, the warnings as TrajCVAEWarnings.
+    capfd.readouterr()
     with warnings.catch_warnings(record=True) as got:
         warnings.simplefilter("always")
         run_benchmark(tmp_path, None, tmp_path / "res", seeds=1, is_samples=2, kde_samples=20, draws=0,
-                      calibration_draws=0, suite="folders", overrides=TRAINED_AS, progress=False, log=None)
+                      calibration_draws=0, suite="folders", overrides=TRAINED_AS, log=None)
+    assert capfd.readouterr() == ("", "")
     assert {w.category for w in got} == {TrajCVAEWarning}, [str(w.message) for w in got]
     assert any(str(w.message).startswith("a test: 100% of the test set's windows") for w in got)
 
@@ -1536,6 +1544,14 @@ def test_lines_and_a_progress_bar_on_a_terminal_reach_it_without_printing_into_t
             bar.refresh()
         done.set()
 
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr(sys, "stderr", Terminal())  # (a terminal is told as one: the bar is drawn there)
+    assert Stderr().isatty()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert not Stderr().isatty()
     threading.Thread(target=train_a_little, daemon=True).start()
     assert done.wait(30), "the consoles print into themselves"
     assert proxied == [terminal] and sys.stderr is terminal

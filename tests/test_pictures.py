@@ -137,7 +137,8 @@ def test_a_crowds_kernel_is_half_scotts_width_of_its_widest_agents_futures():
 
 def test_the_curves_are_scaled_to_the_epochs_after_the_first_where_there_are_more_than_three():
     """A CVAE's epoch 1 often sits far off the rest (100 against -5): with more than three epochs each panel
-    is scaled to the later ones (the first point off its top); with three, to all of them."""
+    is scaled to the later ones (the first point off its top), but where the first is the best epoch; with
+    three, to all of them."""
     import matplotlib.pyplot as plt
 
     from trajcvae.plots import CURVE_COLUMNS, plot_curves
@@ -146,6 +147,9 @@ def test_the_curves_are_scaled_to_the_epochs_after_the_first_where_there_are_mor
     assert all(ax.get_ylim() == pytest.approx((-6.08, -4.92)) for ax in fig.axes)
     plt.close(fig)
     fig = plot_curves(metrics.iloc[:3])
+    assert all(ax.get_ylim()[1] > 100 for ax in fig.axes)
+    plt.close(fig)
+    fig = plot_curves(metrics, best=1)  # the best epoch the first (a short KL anneal): its point stays in view
     assert all(ax.get_ylim()[1] > 100 for ax in fig.axes)
     plt.close(fig)
 
@@ -672,6 +676,16 @@ def test_k_draws_the_first_k_futures_of_a_table_and_a_k_set_whole(test_csv, pred
                     "-k 5: ", "holds 4 futures per window; give -k 4 or fewer, or leave -k out")
     _one_line_error(run("visualize", preds, test_csv, "--max-gap", 1.5, "--out", tmp_path / "m.png"),
                     "--max-gap 1.5: the frame ids have no known rate")
+    # A table thinned to every other step (or cut at its start) would be scored against the truth of steps 1..6:
+    # refused; one cut at its end is drawn (its first steps are steps 1..P of their own).
+    for name, keep, steps in (("odd", table["step"] % 2 == 1, "1, 3, 5, 7, ..., 11"),
+                              ("late", table["step"] > 1, "2, 3, 4, 5, ..., 12")):
+        table[keep].to_csv(tmp_path / f"{name}.csv", index=False)
+        _one_line_error(run("visualize", tmp_path / f"{name}.csv", test_csv, "--out", tmp_path / "m.png"),
+                        f"MODEL {tmp_path / f'{name}.csv'}: its steps are {steps}; visualize reads futures of steps 1 "
+                        "to their last")
+    table[table["step"] <= 6].to_csv(tmp_path / "short.csv", index=False)
+    assert run("visualize", tmp_path / "short.csv", test_csv, "--grid", 2, "--out", tmp_path / "s.png").exit_code == 0
     assert not (tmp_path / "m.png").exists()
 
 

@@ -624,13 +624,24 @@ def test_a_failed_write_names_the_output_and_a_failed_read_during_it_names_the_f
             (tmp_path / "gone.csv").read_text()
     assert e.value.filename == str(tmp_path / "gone.csv")
     assert list(tmp_path.iterdir()) == []
-    # A writer whose own error hides the system's (matplotlib's PDF writer: an AttributeError while handling it).
+    # A writer whose own error hides the system's (matplotlib's PDF writer: an AttributeError while handling it,
+    # torch's: a RuntimeError from it).
     with pytest.raises(TrajCVAEError, match=f"^{re.escape(str(out))}: cannot write it: File too large$"):
         with atomic.atomic_path(out) as tmp:
             try:
                 raise OSError(errno.EFBIG, os.strerror(errno.EFBIG))
             except OSError:
                 raise AttributeError("'Stream' object has no attribute 'pos'")
+    with pytest.raises(TrajCVAEError, match=f"^{re.escape(str(out))}: cannot write it: File too large$"):
+        with atomic.atomic_path(out) as tmp:
+            raise RuntimeError("unexpected pos") from OSError(errno.EFBIG, os.strerror(errno.EFBIG))
+    # One its raiser set aside (`from None`: a file read inside the write was no gzip) is not the write's.
+    with pytest.raises(TrajCVAEError, match="^labels.gz: not a gzip file$"):
+        with atomic.atomic_path(out) as tmp:
+            try:
+                raise OSError("Not a gzipped file")
+            except OSError:
+                raise TrajCVAEError("labels.gz: not a gzip file") from None
     assert list(tmp_path.iterdir()) == []
     # A folder that takes new files but lets none go (chattr +a): the write's error, and the temp file left named.
     with pytest.raises(TrajCVAEError, match=f"^{re.escape(str(out))}: cannot write it: Operation not permitted "
@@ -1632,17 +1643,26 @@ def test_windows_of_another_models_settings_are_refused(sim_files):
 
     from trajcvae.evaluate import evaluate
     from trajcvae.model import CVAE
+    from trajcvae.windows import concat_windows, cut_by
 
     ped = TrajCVAE.load("pedestrian")
     w = ped.make_windows([sim_files["test"]], every_window=True).subset(np.arange(6))
     dc = ped.config.data
+    assert w.cut == cut_by(dc)
     for change, named in [({"dt": 0.2}, "data.dt=0.4, and this model's is 0.2"),
                           ({"obs_len": 4, "pred_len": 6}, "data.obs_len=8, and this model's is 4"),
-                          ({"memory": 0}, "data.memory=8, and this model's is 0")]:
+                          ({"memory": 0}, "data.memory=8, and this model's is 0"),
+                          ({"neighbor_radius": 3.0}, "data.neighbor_radius=5.0, and this model's is 3.0"),
+                          ({"max_neighbors": 6}, "data.max_neighbors=12, and this model's is 6"),
+                          ({"memory_radius": 1.0}, "data.memory_radius=0.5, and this model's is 1.0"),
+                          ({"memory_horizon": 500}, "data.memory_horizon=1000, and this model's is 500")]:
         cfg = replace(ped.config, data=replace(dc, **change))
         other = TrajCVAE(CVAE(cfg).eval(), cfg, ped.stats)
         for call in (lambda: other.sample(w, k=2), lambda: other.sample_kset(w, k=2),
-                     lambda: evaluate(other, w, k=2, calibration_draws=0), lambda: other.scene_past(w)):
+                     lambda: evaluate(other, w, k=2, calibration_draws=0), lambda: other.scene_past(w),
+                     lambda: other.sample(WindowTensors.from_windows(w), k=2),  # as tensors, or joined: the same
+                     lambda: other.sample(WindowTensors.from_windows(w).inputs(slice(0, 3)), k=2),
+                     lambda: other.sample(concat_windows([w, w], "windows"), k=2)):
             with pytest.raises(TrajCVAEError, match=re.escape(named) + r".*model\.make_windows"):
                 call()
     twin = TrajCVAE(CVAE(ped.config).eval(), ped.config, ped.stats)  # other weights, the same settings
@@ -1661,6 +1681,9 @@ def test_a_model_path_that_names_nothing_says_what_it_may_have_meant(tmp_path, m
     for near in ("Pedestrian", "pedestrain"):
         with pytest.raises(CheckpointError, match=f"^{near}: checkpoint not found; the built-in model is 'pedestrian'$"):
             TrajCVAE.load(near)
+    (tmp_path / "pedestrian.pt").write_bytes((tmp_path / "model.pt").read_bytes())  # a copy of one's own there
+    with pytest.raises(CheckpointError, match=re.escape(f"'~' is not expanded in quotes: give {tmp_path}")):
+        TrajCVAE.load("~/pedestrian.pt")  # (not "the built-in model", which is not this file)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "Pedestrian").write_bytes((tmp_path / "model.pt").read_bytes())
     assert TrajCVAE.load("Pedestrian").config.data.dt == 0.4  # a file of that name is read
@@ -1698,5 +1721,9 @@ def test_a_scene_past_measured_by_another_model_is_refused(sim_files):
     files = [sim_files["test"]]
     with pytest.raises(TrajCVAEError, match=r"^past: it was measured by another model.*give this model's scene_past"):
         ped.predict(files, k=2, calibrate="scene", past=twin.scene_past(files))
+    from dataclasses import replace  # the same weights reading windows cut otherwise: another model too
+    wider = replace(ped.config, data=replace(ped.config.data, neighbor_radius=6.0))
+    with pytest.raises(TrajCVAEError, match=r"^past: it was measured by another model"):
+        ped.predict(files, k=2, calibrate="scene", past=TrajCVAE(ped.model, wider, ped.stats).scene_past(files))
     pd.testing.assert_frame_equal(ped.predict(files, k=2, calibrate="scene", past=ped.scene_past(files)),
                                   ped.predict(files, k=2, calibrate="scene"))

@@ -23,7 +23,7 @@ from trajcvae.checks import _spans, plausibility, summarize
 from trajcvae.tracks import read_tracks
 from trajcvae.evaluate import evaluate as trajcvae_evaluate
 from trajcvae.predict import predict_to_file
-from trajcvae.windows import build_windows
+from trajcvae.windows import build_windows, cut_by
 
 from tests.helpers import ETH_UCY, ROOT, cli, one_line_error, write
 
@@ -968,6 +968,7 @@ def test_trajnetplusplus_test_scenes_predict_each_primary_from_its_scenes_last_o
         for r in rows.itertuples(index=False)))
     tracks = model.read([path])
     w, of = model.primary_windows(tracks)
+    assert w.cut == cut_by(model.config.data)  # (another model's settings refuse them)
     assert len(w) == len(records) - 1 and w.skipped == 1 and len(records) > 5 and list(
         tracks.attrs["scene_records"]["scene_id"][of]) == [r["id"] for r in records[:-1]]
     for i in range(len(w)):
@@ -1074,6 +1075,7 @@ def test_trajnetplusplus_predictions_are_written_as_its_evaluators_read_them_and
     # The primaries' windows alone are built (not every agent's), each as it is among all of them.
     tracks = model.read([private])
     w, _ = model.primary_windows(tracks, full=True)
+    assert w.cut is not None and w.cut == cut_by(model.config.data)
     every = build_windows(tracks, model.config.data, mode="windows")
     at = [list(zip(every.agent_id, every.t0)).index((a, t)) for a, t in zip(w.agent_id, w.t0)]
     for field in ("obs", "nbr", "mem", "fut"):

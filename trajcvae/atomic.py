@@ -113,13 +113,14 @@ def _remove_folders(made: list[Path]) -> None:
 
 
 def _system_error(e: BaseException) -> OSError | None:
-    """`e` where it is the system's refusal (an OSError), else the one it was raised while handling, if any."""
+    """`e` where it is the system's refusal (an OSError), else the one it was raised from or while handling, if
+    any, but for one its raiser set aside (`raise ... from None`: its own line is the news)."""
     seen = set()
     while e is not None and id(e) not in seen:
         if isinstance(e, OSError):
             return e
         seen.add(id(e))
-        e = e.__cause__ or e.__context__
+        e = e.__cause__ if e.__cause__ is not None else None if e.__suppress_context__ else e.__context__
     return None
 
 

@@ -35,6 +35,7 @@ class WindowTensors:
     mem: torch.Tensor | None = None  # (N, Mm, T_pred + 2, 2) remembered paths (`memory`), NaN = empty
     mem_lag: torch.Tensor | None = None  # (N, Mm) their lags in steps
     offset: np.ndarray | None = None  # (N, 2) float64 world position the stored positions are relative to
+    cut: dict | None = None  # the settings the windows were cut with, where a model made them (`Windows.cut`)
 
     @classmethod
     def from_windows(cls, w: Windows) -> "WindowTensors":
@@ -48,7 +49,7 @@ class WindowTensors:
                 a = np.asarray(a, dtype=np.float64) - offset.reshape((-1,) + (1,) * (a.ndim - 2) + (2,))
             return torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))
 
-        return cls(t(w.obs), t(w.nbr), t(w.fut), t(w.mem), t(w.mem_lag, shift=False), offset)
+        return cls(t(w.obs), t(w.nbr), t(w.fut), t(w.mem), t(w.mem_lag, shift=False), offset, w.cut)
 
     def inputs(self, idx) -> "WindowTensors":
         """Windows `idx` (a slice, or indices as a list, array or tensor), without their futures: what a
@@ -56,12 +57,12 @@ class WindowTensors:
         pick = lambda a: None if a is None else a[idx]  # noqa: E731
         rows = idx if isinstance(idx, slice) else np.asarray(idx)  # the offsets are a numpy array
         return WindowTensors(self.obs[idx], self.nbr[idx], None, pick(self.mem), pick(self.mem_lag),
-                             None if self.offset is None else self.offset[rows])
+                             None if self.offset is None else self.offset[rows], self.cut)
 
     def pinned(self) -> "WindowTensors":
         pin = lambda a: None if a is None else a.pin_memory()  # noqa: E731
         return WindowTensors(*(pin(a) for a in (self.obs, self.nbr, self.fut, self.mem, self.mem_lag)),
-                             self.offset)
+                             self.offset, self.cut)
 
     def __len__(self) -> int:
         return len(self.obs)

@@ -282,7 +282,8 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
     check_log(log)
     check_config_inputs(config, overrides, options, "run_benchmark")
     if log is None:  # the warnings as the Python API gives them ("a test: warning: x" as "a test: x"), no progress
-        log = lambda line: warn("".join(line.partition("warning: ")[::2])) if "warning: " in line else None  # noqa
+        log, progress = (lambda line: warn("".join(line.partition("warning: ")[::2])) if "warning: " in line
+                         else None), False
     # Python ints from here on (numpy's are written to results.json, which JSON has no type for).
     k, draws, calibration_draws, is_samples, kde_samples, seeds = map(int, (k, draws, calibration_draws, is_samples,
                                                                           kde_samples, seeds))

@@ -32,8 +32,8 @@ from .checks import (bridges_any, bridging_gap, check_grid, far_apart, gap_witho
 from .config import (TABLE_SUFFIXES, TRAJNET_SUFFIX, Config, _whole, check_count, check_flags, check_futures, check_log,
                      check_max_gap, check_output, check_primary, check_sampling, check_seed, check_since,
                      check_trajnet_output, read_paths, resolve_device, torch_seed)
-from .errors import (CheckpointError, DataError, NoWindowsError, TrajCVAEError, in_cli, names_its_data, one_line, plural,
-                     warn)
+from .errors import (CheckpointError, DataError, NoWindowsError, TrajCVAEError, in_cli, names_its_data, not_found_hint,
+                     one_line, plural, warn)
 from .formats import trajnet_predictions
 from .kset import KSetSampler, kmeans_futures, nearest_shares
 from .model import CVAE
@@ -87,7 +87,8 @@ class TrajCVAE:
             raise TrajCVAEError(f"TrajCVAE.load: expected a checkpoint's path or a built-in model's name, got "
                                 f"{type(path).__name__}")
         near = difflib.get_close_matches(str(path).lower(), BUILTIN, n=1, cutoff=0.75)
-        if str(path) not in BUILTIN and near and not Path(path).exists():  # "Pedestrian", "pedestrain"
+        if str(path) not in BUILTIN and near and not Path(path).exists() and not not_found_hint(Path(path)):
+            # "Pedestrian", "pedestrain" (a quoted "~/pedestrian.pt" that names a file is hinted as such)
             raise CheckpointError(f"{path}: checkpoint not found; the built-in model is '{near[0]}'")
         if str(path) in BUILTIN:
             if Path(path).is_file():  # (a path that is not the bare name, ./pedestrian, loads the file)

@@ -752,6 +752,11 @@ class TableFutures:
             first = df.groupby(["scene", "agent_id", "t0"], sort=False, observed=True)["scene_id"].transform("first")
             df = df[df["scene_id"] == first]
         K, P = df["sample"].nunique(), df["step"].nunique()
+        steps = np.sort(df["step"].unique())
+        if len(df) and not np.array_equal(steps, np.arange(1, P + 1)):  # each future's truth is read at steps 1..P
+            shown = ", ".join(f"{v:g}" for v in steps[:4]) + (f", ..., {steps[-1]:g}" if P > 4 else "")
+            raise TrajCVAEError(f"MODEL {name}: its steps are {shown}; visualize reads futures of steps 1 to their "
+                                "last, as predict writes them (keep every step of a table, or cut it at its end)")
         sizes = df.groupby(["scene", "agent_id", "t0"], sort=False, observed=True).size()
         bad = sizes[sizes != K * P]
         if len(bad):

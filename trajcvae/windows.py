@@ -540,6 +540,7 @@ def concat_windows(parts: list[Windows], mode: str) -> Windows | None:
         mem_lag=np.concatenate([p.mem_lag for p in parts]) if has_mem else None,
         done=(np.concatenate([p.known_at() for p in parts])
               if mode != "latest" and any(p.done is not None for p in parts) else None),
+        cut=parts[0].cut if all(p.cut == parts[0].cut for p in parts) else None,  # (windows of one model's, or unknown)
     )
 
 
