@@ -1495,8 +1495,9 @@ def test_a_full_disk_under_stderr_loses_the_lines_not_the_work(tmp_path, sim_fil
     import sys
 
     with open("/dev/full", "w") as full:
-        r = subprocess.run([sys.executable, "-m", "trajcvae", "predict", "pedestrian", str(sim_files["test"]), "-k", "1",
-                            "--out", str(tmp_path / "p.csv")], stdout=subprocess.PIPE, stderr=full, text=True)
+        r = subprocess.run([sys.executable, "-m", "trajcvae", "predict", "pedestrian", str(sim_files["test"]),
+                            "-k", "1", "--out", str(tmp_path / "p.csv")], stdout=subprocess.PIPE, stderr=full,
+                           text=True)
     assert r.returncode == 0 and f"-> {tmp_path / 'p.csv'}" in r.stdout, r.stdout
     assert pd.read_csv(tmp_path / "p.csv")["sample"].max() == 0
     r = subprocess.run([sys.executable, "-c", "import os, sys; os.close(2); from trajcvae.cli import main; "

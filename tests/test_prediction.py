@@ -1679,7 +1679,8 @@ def test_a_model_path_that_names_nothing_says_what_it_may_have_meant(tmp_path, m
                                                         f"quotes: give {tmp_path / 'model.pt'}")):
         TrajCVAE.load("~/model.pt")
     for near in ("Pedestrian", "pedestrain"):
-        with pytest.raises(CheckpointError, match=f"^{near}: checkpoint not found; the built-in model is 'pedestrian'$"):
+        with pytest.raises(CheckpointError, match=f"^{near}: checkpoint not found; the built-in model is "
+                                                  "'pedestrian'$"):
             TrajCVAE.load(near)
     (tmp_path / "pedestrian.pt").write_bytes((tmp_path / "model.pt").read_bytes())  # a copy of one's own there
     with pytest.raises(CheckpointError, match=re.escape(f"'~' is not expanded in quotes: give {tmp_path}")):

@@ -161,9 +161,10 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
     sampling (`calibration_of`); calibrate="scene": of plain draws fitted to each window's scene's past
     (`calibrate.py`), with `unfitted`, how many windows had too little of it; `futures`: the kind of plain
     futures scored (`TrajCVAE.predict`; each kind fitted to its own levels; the calibration is always of full
-    draws); `seed`: the draws' (`TrajCVAE.sample`). Errors are in metres; `scenes_without_windows` names the scenes read that gave none. `fps`,
-    `scale`, `homography`, `classes`, `columns`: the input's rate, units, classes and column names
-    (`TrajCVAE.read`). primary: TrajNet++'s protocol: only each scene record's primary pedestrian, from its
+    draws); `seed`: the draws' (`TrajCVAE.sample`). Errors are in metres; `scenes_without_windows` names the
+    scenes read that gave none. `fps`, `scale`, `homography`, `classes`, `columns`: the input's rate, units,
+    classes and column names (`TrajCVAE.read`). primary: TrajNet++'s protocol: only each scene record's primary
+    pedestrian, from its
     scene's last observed frame (`TrajCVAE.primary_windows`), with `unscored`, the records whose primary has
     no full window there. The warnings about windows left unfitted or unscored go to `log`, or without one
     come as a `TrajCVAEWarning`."""
