@@ -205,6 +205,12 @@ def test_best_of_k_over_known_points_skips_futures_past_a_horizon():
     ade, fde = known_min_ade_fde(pred, gt)
     assert ade[0] == pytest.approx(0.5 * np.sqrt(2)) and fde[0] == pytest.approx(0.5 * np.sqrt(2))
     assert np.isnan(known_min_ade_fde(np.full((1, 2, 3, 2), np.nan), gt)[0][0])  # no point at all: NaN
+    # Futures cut at different steps are compared over the steps they all reach: a future cut after its first
+    # step (0.3 m off) does not beat one 0.1 m off there that goes on to miss by 1 and 2 m.
+    pred = np.array([[[[0.3, 0.0], [np.nan, np.nan], [np.nan, np.nan]], [[0.1, 0.0], [1.0, 0.0], [2.0, 0.0]]]])
+    assert [v[0] for v in known_min_ade_fde(pred, gt)] == pytest.approx([0.1, 0.1])
+    pred[0, 0] = np.nan  # a future with no point at all takes no part
+    assert [v[0] for v in known_min_ade_fde(pred, gt)] == pytest.approx([(0.1 + 1 + 2) / 3, 2.0])
 
 
 def test_top_n_scores_the_least_ade_future_of_the_first_n_with_its_own_fde():

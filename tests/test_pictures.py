@@ -879,10 +879,10 @@ def test_scene_frame_between_a_trackers_timestamps_draws_every_agent_from_its_la
                     "0..290, a model step 10 frames)")
 
 
-def test_futures_past_a_cameras_horizon_are_scored_on_their_points_before_it(tmp_path, monkeypatch):
+def test_futures_past_a_cameras_horizon_are_scored_on_the_steps_they_all_reach_before_it(tmp_path, monkeypatch):
     """A predictions table from a homography input leaves future points past the camera's horizon empty:
-    visualize scores every window on the points it has, ranks them all for --worst, and says how many
-    windows had points past the horizon; no title says nan."""
+    visualize scores every window on the steps all its futures reach before it, ranks them all for --worst,
+    and says how many windows had points past the horizon; no title says nan."""
     import trajcvae.visualize as V
 
     rows = []  # metres: walkers 0-2 walk up towards y = 10 m (the camera's horizon), 3-5 walk along x
@@ -914,7 +914,10 @@ def test_futures_past_a_cameras_horizon_are_scored_on_their_points_before_it(tmp
     V.visualize(table, [data], out=tmp_path / "g.png", homography=tmp_path / "H.txt", grid=3, worst=True)
     samples, fut = drawn[-1]
     err = np.linalg.norm(samples - fut[:, None], axis=-1)  # (3, K, P), NaN past the horizon
-    ade = np.nanmin(np.nanmean(err, -1), -1)
+    known = np.isfinite(err)
+    reach = np.where(known.any(-1), known.shape[-1] - 1 - np.argmax(known[..., ::-1], -1), 99)  # (3, K)
+    shared = np.arange(err.shape[-1]) <= reach.min(-1)[:, None, None]  # the steps all of a window's futures reach
+    ade = np.nanmin(np.nanmean(np.where(shared, err, np.nan), -1), -1)
     assert (np.diff(ade) <= 1e-9).all() and np.isnan(samples).any((1, 2, 3)).any()  # ranked with the others
     assert f"{past} of {p.groupby(['agent_id', 't0']).ngroups} windows have futures past the camera's horizon" \
         in titles[0], titles

@@ -31,11 +31,16 @@ def top_n_ade_fde(pred: np.ndarray, gt: np.ndarray, n: int = 3) -> tuple[np.ndar
 
 def known_min_ade_fde(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Best-of-K errors over the steps where both a future and the truth have a position (a predictions
-    table leaves a future's points past a camera's horizon empty): a future's ADE is its mean error over
-    those steps, its FDE the error at the last of them. pred (..., K, P, 2), gt (..., P, 2) -> (...),
-    (...); NaN for a window none of whose futures has such a step."""
+    table leaves a future's points past a camera's horizon empty), up to the last step every future with a
+    position reaches: futures cut at different steps are compared over the same steps (one cut after a step
+    would win on that step alone). A future's ADE is its mean error over those steps, its FDE the error at
+    the last of them. pred (..., K, P, 2), gt (..., P, 2) -> (...), (...); NaN for a window none of whose
+    futures has such a step."""
     d = displacement(pred, gt)  # (..., K, P), NaN where either is unknown
     ok = np.isfinite(d)
+    P = d.shape[-1]
+    reach = np.where(ok.any(-1), P - 1 - np.argmax(ok[..., ::-1], -1), P)  # (..., K) each future's last step
+    ok &= np.arange(P) <= reach.min(-1)[..., None, None]  # (the steps all of a window's futures reach)
     n = ok.sum(-1)
     ade = np.where(n > 0, np.where(ok, d, 0.0).sum(-1) / np.maximum(n, 1), np.inf)
     last = d.shape[-1] - 1 - np.argmax(ok[..., ::-1], -1)  # the last step with a position

@@ -1345,5 +1345,5 @@ def _past_horizon(past: int, ade: np.ndarray) -> str:
     left = int(np.isnan(ade).sum())
     if not past:
         return ""
-    return (f"{past} of {len(ade)} windows have futures past the camera's horizon: scored on their points "
-            "before it" + (f", {left} with none left out" if left else ""))
+    return (f"{past} of {len(ade)} windows have futures past the camera's horizon: scored on the steps all of "
+            "a window's futures reach before it" + (f", {left} with none left out" if left else ""))
