@@ -150,7 +150,7 @@ def test_the_curves_are_scaled_to_the_epochs_after_the_first_where_there_are_mor
     assert all(ax.get_ylim()[1] > 100 for ax in fig.axes)
     plt.close(fig)
     fig = plot_curves(metrics, best=1)  # the best epoch the first (a short KL anneal): its point stays in view
-    assert all(ax.get_ylim()[1] > 100 for ax in fig.axes)
+    assert [ax.get_ylim()[1] > 100 for ax in fig.axes] == [False, False, False, True]  # where best.pt is picked
     plt.close(fig)
 
 
@@ -684,6 +684,12 @@ def test_k_draws_the_first_k_futures_of_a_table_and_a_k_set_whole(test_csv, pred
         _one_line_error(run("visualize", tmp_path / f"{name}.csv", test_csv, "--out", tmp_path / "m.png"),
                         f"MODEL {tmp_path / f'{name}.csv'}: its steps are {steps}; visualize reads futures of steps 1 "
                         "to their last")
+    one = table.copy()  # in one window, a step given twice and another missing: the table's steps still 1..12
+    first = (one["agent_id"] == one["agent_id"].iloc[0]) & (one["t0"] == one["t0"].iloc[0])
+    one.loc[first & (one["step"] == 12), "step"] = 3
+    one.to_csv(tmp_path / "one.csv", index=False)
+    _one_line_error(run("visualize", tmp_path / "one.csv", test_csv, "--out", tmp_path / "m.png"),
+                    "does not hold steps 1 to 12 once for each of its 4 samples")
     table[table["step"] <= 6].to_csv(tmp_path / "short.csv", index=False)
     assert run("visualize", tmp_path / "short.csv", test_csv, "--grid", 2, "--out", tmp_path / "s.png").exit_code == 0
     assert not (tmp_path / "m.png").exists()

@@ -432,7 +432,7 @@ CURVE_COLUMNS = ["epoch"] + [c for _, lines in CURVES for c, _ in lines]  # what
 def _robust_ylim(ax, values: np.ndarray, keep: np.ndarray | None = None) -> None:
     """Epoch 1 of a CVAE often sits far off the rest (NLL 100 vs -5); scale to the later epochs so the
     curve's shape stays readable, leaving the first point off the top of the panel, unless `keep` (E,) says
-    it is to be seen (the best epoch's: where best.pt was picked)."""
+    it is to be seen (the best epoch's, on the panel best.pt is picked on)."""
     v = values[:, 1:] if values.shape[1] > 3 and not (keep is not None and keep[0]) else values
     v = v[np.isfinite(v)]
     if len(v) == 0:
@@ -466,7 +466,8 @@ def plot_curves(metrics: pd.DataFrame, title: str | None = None, size: tuple[flo
             ax.plot(epoch, v, "-o", ms=2.5, lw=1.5, label=label)
         if best is not None:
             ax.axvline(best, color="0.5", ls=":", lw=1, label=f"best epoch ({best})")
-        _robust_ylim(ax, values, None if best is None else epoch == best)
+        picked = best is not None and cols[0][0] == "val_min_ade"  # the panel best.pt is picked on
+        _robust_ylim(ax, values, epoch == best if picked else None)
         ax.set_title(name, fontsize=9)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="best")

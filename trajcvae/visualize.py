@@ -763,6 +763,15 @@ class TableFutures:
             (s, a, t), n = bad.index[0], bad.iloc[0]
             raise TrajCVAEError(f"MODEL {name}: window (scene {s}, agent {a}, t0 {t}) has {n} rows; expected "
                                 f"{K} samples x {P} steps = {K * P}")
+        # Rows sorted by window, sample and step: each window's K futures hold steps 1..P once each.
+        steps = df["step"].to_numpy().reshape(len(sizes), K, P)
+        samples = df["sample"].to_numpy().reshape(len(sizes), K, P)
+        odd = ~((steps == np.arange(1, P + 1)).all((1, 2)) & (samples == samples[:, :, :1]).all((1, 2))
+                & (np.diff(samples[:, :, 0], axis=1) > 0).all(1))
+        if odd.any():
+            s, a, t = sizes.index[int(np.argmax(odd))]
+            raise TrajCVAEError(f"MODEL {name}: window (scene {s}, agent {a}, t0 {t}) does not hold steps 1 to {P} "
+                                f"once for each of its {K} samples (a step or sample given twice, another missing)")
         self.keys = sizes.index.to_frame(index=False)  # scene, agent_id, t0 in the table's order
         self.keys["scene"] = self.keys["scene"].astype(str)
         self.xy = df[["x", "y"]].to_numpy(dtype=np.float64).reshape(len(sizes), K, P, 2)  # (N, K, P, 2)
