@@ -253,6 +253,14 @@ def split_folders(suite: str, root: Path, splits: list[str] | None) -> dict[str,
     return {split: found[split] for split in splits or found}
 
 
+def _warnings_only(line: str) -> None:
+    """`run_benchmark`'s log where none is given: its warning lines as `TrajCVAEWarning`s ("a test: warning: x" as
+    "a test: x"), nothing else."""
+    head, said, text = line.partition("warning: ")
+    if said:
+        warn(head + text)
+
+
 def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, splits: list[str] | None = None,
                   seeds: int = 1, k: int = 20, is_samples: int = 100, kde_samples: int = 2000,
                   progress: bool = True, log: Callable[[str], None] | None = print, draws: int = 1000,
@@ -281,9 +289,8 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
         raise TrajCVAEError(f"--kde-samples must be >= 2: a density estimate needs a spread (got {kde_samples})")
     check_log(log)
     check_config_inputs(config, overrides, options, "run_benchmark")
-    if log is None:  # the warnings as the Python API gives them ("a test: warning: x" as "a test: x"), no progress
-        log, progress = (lambda line: warn("".join(line.partition("warning: ")[::2])) if "warning: " in line
-                         else None), False
+    if log is None:  # the Python API's quiet: no progress, the warnings as TrajCVAEWarnings
+        log, progress = _warnings_only, False
     # Python ints from here on (numpy's are written to results.json, which JSON has no type for).
     k, draws, calibration_draws, is_samples, kde_samples, seeds = map(int, (k, draws, calibration_draws, is_samples,
                                                                           kde_samples, seeds))

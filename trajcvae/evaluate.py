@@ -164,10 +164,9 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
     draws); `seed`: the draws' (`TrajCVAE.sample`). Errors are in metres; `scenes_without_windows` names the
     scenes read that gave none. `fps`, `scale`, `homography`, `classes`, `columns`: the input's rate, units,
     classes and column names (`TrajCVAE.read`). primary: TrajNet++'s protocol: only each scene record's primary
-    pedestrian, from its
-    scene's last observed frame (`TrajCVAE.primary_windows`), with `unscored`, the records whose primary has
-    no full window there. The warnings about windows left unfitted or unscored go to `log`, or without one
-    come as a `TrajCVAEWarning`."""
+    pedestrian, from its scene's last observed frame (`TrajCVAE.primary_windows`), with `unscored`, the records
+    whose primary has no full window there. The warnings about windows left unfitted or unscored go to `log`, or
+    without one come as a `TrajCVAEWarning`."""
     if not isinstance(predictor, TrajCVAE):
         load = f" (TrajCVAE.load({str(predictor)!r}))" if isinstance(predictor, (str, Path)) else ""
         raise TrajCVAEError(f"evaluate takes a loaded model{load}, not a {type(predictor).__name__}")

@@ -86,10 +86,11 @@ class TrajCVAE:
         if not isinstance(path, (str, os.PathLike)):
             raise TrajCVAEError(f"TrajCVAE.load: expected a checkpoint's path or a built-in model's name, got "
                                 f"{type(path).__name__}")
-        near = difflib.get_close_matches(str(path).lower(), BUILTIN, n=1, cutoff=0.75)
-        if str(path) not in BUILTIN and near and not Path(path).exists() and not not_found_hint(Path(path)):
+        if str(path) not in BUILTIN and not Path(path).exists() and not not_found_hint(Path(path)):
             # "Pedestrian", "pedestrain" (a quoted "~/pedestrian.pt" that names a file is hinted as such)
-            raise CheckpointError(f"{path}: checkpoint not found; the built-in model is '{near[0]}'")
+            near = difflib.get_close_matches(str(path).lower(), BUILTIN, n=1, cutoff=0.75)
+            if near:
+                raise CheckpointError(f"{path}: checkpoint not found; the built-in model is '{near[0]}'")
         if str(path) in BUILTIN:
             if Path(path).is_file():  # (a path that is not the bare name, ./pedestrian, loads the file)
                 warn(f"warning: '{path}' is a built-in model's name, so the file {path} here is not read; give "

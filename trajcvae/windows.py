@@ -805,9 +805,13 @@ def cache_key(files: list[Path], cfg: DataConfig, mode: str) -> str:
     # The scene name comes from the file's name (and folders) as given, a link's own: each file's full path,
     # as given and resolved, goes in with its bytes, and so do the files beside it that its reading consults
     # (a MOT sequence's rate and class names).
-    beside = sorted({s for f in files for s in side_files(f)})
     given = [Path(f) for f in (cfg.homography, cfg.scale) if isinstance(f, str)]  # a matrix's, scales' files
-    return files_digest(files + beside + given, lambda f: f"{os.path.abspath(f)}\0{f.resolve()}", h)
+    return files_digest(files + _beside(files) + given, lambda f: f"{os.path.abspath(f)}\0{f.resolve()}", h)
+
+
+def _beside(files: list[Path]) -> list[Path]:
+    """The files beside `files` that their reading consults (a MOT sequence's rate and class names), sorted."""
+    return sorted({s for f in files for s in side_files(f)})
 
 
 def files_digest(files: list[Path], name: Callable[[Path], str], h=None) -> str:
@@ -900,7 +904,7 @@ def _stamps(files: list[Path]) -> list[tuple[int, int, int]]:
     """Each file's (and the files beside it that its reading consults) size, modification time and inode:
     a file written anew between two reads changes them, even where it ends with the same bytes."""
     stamps = []
-    for f in [*files, *sorted({s for f in files for s in side_files(f)})]:
+    for f in files + _beside(files):
         st = os.stat(f)
         stamps.append((st.st_size, st.st_mtime_ns, st.st_ino))
     return stamps
