@@ -1364,3 +1364,15 @@ def test_the_apis_counts_are_whole_numbers(test_csv, tmp_path, option, value):
 def test_help_lists_picture_commands():
     r = run("--help")
     assert "visualize" in r.output and "plot-training" in r.output
+
+
+def test_a_reliability_diagram_draws_each_split_and_a_mean_only_over_several():
+    """The mean over one split is that split's curve: drawn on top, it hid the split's own under it."""
+    from trajcvae.plots import plot_reliability
+
+    def curves(coverage):
+        return [line.get_label() for line in plot_reliability(coverage, [0.5, 0.9]).axes[0].lines]
+
+    assert curves({"eth": [0.4, 0.8], "mean": [0.4, 0.8]}) == ["calibrated", "eth"]
+    assert curves({"eth": [0.4, 0.8], "hotel": [0.6, 0.9], "mean": [0.5, 0.85]}) == ["calibrated", "eth", "hotel",
+                                                                                      "mean"]

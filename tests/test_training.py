@@ -367,6 +367,12 @@ def test_a_run_stopped_before_its_first_epoch_finished_leaves_its_folder_as_it_f
     one_line_error(cli("train", tiny_files[0], "--val", tiny_files[1], "--out", out, "--quiet"),
                    f"{out}: already holds a run's record (metrics.csv of 2 epochs, without its checkpoints)")
     assert (out / "metrics.csv").read_text() == "epoch,beta\n1,0.5\n2,1.0\n"
+    # A folder where the run writes one of its files is named before any epoch (it failed after the first).
+    (out / "metrics.csv").unlink()
+    (out / "metrics.csv").mkdir()
+    one_line_error(cli("train", tiny_files[0], "--val", tiny_files[1], "--out", out, "--quiet"),
+                   f"--out {out}: its metrics.csv is a folder, where the run writes its metrics.csv")
+    assert sorted(p.name for p in out.iterdir()) == ["config.toml", "metrics.csv", "notes.txt"]
 
 
 def test_training_data_that_gives_no_window_is_named_with_what_was_read_and_what_to_try(tmp_path):

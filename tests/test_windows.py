@@ -535,9 +535,10 @@ def test_windows_cached_by_other_code_are_built_anew(tmp_path, sim_files, monkey
     assert len(code_digest()) == 16 and code_digest() == code_digest.__wrapped__()
 
 
-def test_the_cache_key_holds_the_files_a_mot_sequence_is_read_with(tmp_path, sim_files):
+def test_the_cache_key_holds_the_files_a_mot_sequence_is_read_with(tmp_path, sim_files, monkeypatch):
     """A MOTChallenge file's rate is its seqinfo.ini's and its class names a labels.txt's: an edit to either
-    (a rate corrected from 30 to 25) makes new windows, not the cached ones of the old rate."""
+    (a rate corrected from 30 to 25) makes new windows, not the cached ones of the old rate. So does a file the
+    options name (scales), and either one written anew while the windows are read leaves them uncached."""
     df = read_tracks([sim_files["val"]])
     seq = tmp_path / "MOT-01"
     (seq / "gt").mkdir(parents=True)
@@ -555,6 +556,23 @@ def test_the_cache_key_holds_the_files_a_mot_sequence_is_read_with(tmp_path, sim
     assert len(list((tmp_path / "cache").glob("*.npz"))) == 2 and len(at25) != len(at30)
     again = load_windows([seq / "gt" / "gt.txt"], cfg, cache_dir=tmp_path / "cache", log=said.append)
     assert "(windows from cache)" in said[-1] and len(again) == len(at25)
+    import trajcvae.windows as windows
+
+    scales = tmp_path / "scales.csv"
+    scales.write_text("scene,scale\nMOT-01,0.02\n")
+    reader = windows.read_tracks
+    for side in (seq / "seqinfo.ini", scales):
+        os.utime(side, (0, 0))  # written long ago: a rewrite now has another time, however coarse the clock
+
+        def racing(paths, **options):  # a writer, rewriting the same bytes while the data is read
+            side.write_bytes(side.read_bytes())
+            return reader(paths, **options)
+
+        monkeypatch.setattr(windows, "read_tracks", racing)
+        cache = tmp_path / f"cache-{side.stem}"
+        load_windows([seq / "gt" / "gt.txt"], DataConfig(scale=str(scales)), cache_dir=cache, log=said.append)
+        assert said[-1].startswith("warning: the data files changed while they were read"), said[-1]
+        assert not list(cache.glob("windows-*.npz"))
 
 
 def test_scene_memory_round_trips_and_has_its_own_key(tmp_path, sim_files):

@@ -401,9 +401,12 @@ def animate_scene(views: list[SceneView], titles: list[str], limits: tuple[tuple
 def plot_reliability(coverage: dict[str, list[float]], levels, size: tuple[float, float] = (5.0, 5.0),
                      title: str = "calibration of plain sampling") -> Figure:
     """Reliability diagram: for each named curve, the share of truths inside the p highest-density region
-    against p. On the diagonal, the probabilities are honest; below it, too sharp; above it, too wide."""
+    against p. On the diagonal, the probabilities are honest; below it, too sharp; above it, too wide. The mean
+    over one split is that split's curve: it is drawn once, under the split's name."""
     fig, ax = _subplots(size)
     ax.plot([0, 1], [0, 1], color="0.6", linestyle="--", linewidth=1, label="calibrated")
+    if len(coverage) == 2 and "mean" in coverage:
+        coverage = {name: cov for name, cov in coverage.items() if name != "mean"}
     for name, cov in coverage.items():
         bold = name in ("mean", "overall")
         ax.plot(levels, cov, marker="o", markersize=3, linewidth=2.2 if bold else 1.2,

@@ -219,6 +219,11 @@ def train(train_paths: Iterable[str | Path], val_paths: Iterable[str | Path] | N
     out = Path(out_dir)
     validate_config(cfg)  # the Python API's config, as load_config checks the CLI's
     check_output(out, folder=True)
+    for name in ("last.pt", *RUN_FILES):  # each is written by renaming a file onto its name: a folder there fails
+        if (out / name).exists() and not (out / name).is_file():
+            what = "a folder" if (out / name).is_dir() else "not a regular file"
+            raise TrajCVAEError(f"--out {out}: its {name} is {what}, where the run writes its {name}; move it away "
+                                "or choose another --out")
     if out.is_symlink() and not out.exists():  # a link to a folder still to be made: made where it points
         out = Path(os.path.realpath(out))
     # Every path is checked before anything is read: a missing --val is named before the training set is read.

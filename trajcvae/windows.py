@@ -804,14 +804,15 @@ def cache_key(files: list[Path], cfg: DataConfig, mode: str) -> str:
                          **{k: getattr(cfg, k) for k in keys}}, sort_keys=True).encode())
     # The scene name comes from the file's name (and folders) as given, a link's own: each file's full path,
     # as given and resolved, goes in with its bytes, and so do the files beside it that its reading consults
-    # (a MOT sequence's rate and class names).
-    given = [Path(f) for f in (cfg.homography, cfg.scale) if isinstance(f, str)]  # a matrix's, scales' files
-    return files_digest(files + _beside(files) + given, lambda f: f"{os.path.abspath(f)}\0{f.resolve()}", h)
+    # (a MOT sequence's rate and class names) and the files its options name (a matrix, scales).
+    return files_digest(_consulted(files, cfg), lambda f: f"{os.path.abspath(f)}\0{f.resolve()}", h)
 
 
-def _beside(files: list[Path]) -> list[Path]:
-    """The files beside `files` that their reading consults (a MOT sequence's rate and class names), sorted."""
-    return sorted({s for f in files for s in side_files(f)})
+def _consulted(files: list[Path], cfg: DataConfig) -> list[Path]:
+    """`files`, then the files their reading consults: those beside them (a MOT sequence's rate and class
+    names, sorted) and those the options name (a homography's matrix, a file of scales)."""
+    beside = sorted({s for f in files for s in side_files(f)})
+    return files + beside + [Path(f) for f in (cfg.homography, cfg.scale) if isinstance(f, str)]
 
 
 def files_digest(files: list[Path], name: Callable[[Path], str], h=None) -> str:
@@ -865,7 +866,7 @@ def load_windows(paths: Iterable[str | Path], cfg: DataConfig, cache_dir: str | 
         w, line = _build(paths, cfg, mode)
     else:
         files, limit = list_files(paths), cache_limit()
-        stamps = _stamps(files)  # before the key's read of the bytes, to compare after the windows' read
+        stamps = _stamps(_consulted(files, cfg))  # before the key's read of the bytes, to compare after the windows' read
         path = Path(cache_dir) / f"windows-{cache_key(files, cfg, mode)}.npz"
         try:
             w, line, spelt = _load(path)
@@ -876,7 +877,7 @@ def load_windows(paths: Iterable[str | Path], cfg: DataConfig, cache_dir: str | 
             _used(path)
         except Exception:  # missing, damaged or not ours: it is only a cache, so rebuild
             w, line = _build(files, cfg, mode)
-            if _stamps(files) != stamps:  # rewritten while read: maybe not the windows of the bytes keyed
+            if _stamps(_consulted(files, cfg)) != stamps:  # rewritten while read: maybe not the windows of the bytes keyed
                 line += ("\nwarning: the data files changed while they were read (a writer still at work?): their "
                          "windows are of what was read then, and are not cached; run again once they are written")
             else:
@@ -901,10 +902,10 @@ _UNWRITABLE: set[str] = set()  # cache folders found unwritable in this process 
 
 
 def _stamps(files: list[Path]) -> list[tuple[int, int, int]]:
-    """Each file's (and the files beside it that its reading consults) size, modification time and inode:
-    a file written anew between two reads changes them, even where it ends with the same bytes."""
+    """Each file's size, modification time and inode: a file written anew between two reads changes them, even
+    where it ends with the same bytes."""
     stamps = []
-    for f in files + _beside(files):
+    for f in files:
         st = os.stat(f)
         stamps.append((st.st_size, st.st_mtime_ns, st.st_ino))
     return stamps
