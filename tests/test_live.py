@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import warnings
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -1014,6 +1015,46 @@ def test_two_scenes_at_once_each_get_their_own_futures(pedestrian):
         assert {f["agent_id"] for f in answers[name]["futures"]} == {f"{name}{a}" for a in range(3)}
     got = pd.DataFrame(answers["right"]["futures"])
     np.testing.assert_allclose(got[["x", "y"]].to_numpy(), expected[["x", "y"]].to_numpy(), atol=1e-5)
+
+
+def test_updates_queued_on_one_scene_leave_other_scenes_and_healthz_answered(pedestrian, monkeypatch):
+    """A client that posts to one scene without waiting for the answers queues its updates behind that scene's
+    lock. They wait there without a worker thread (the server has 40), so another scene's update and /healthz
+    are answered meanwhile, and the queued updates are answered once the scene is free."""
+    server, app = server_app(pedestrian)
+    import httpx
+
+    free, update = threading.Event(), OnlinePredictor.update
+
+    def slow(self, *args, **kwargs):  # the busy scene's first update holds its lock until the test frees it
+        if self.scene == "busy":
+            free.wait(60)
+        return update(self, *args, **kwargs)
+
+    monkeypatch.setattr(OnlinePredictor, "update", slow)
+    codes = []
+
+    def post(base: str, i: int):
+        with httpx.Client(base_url=base, timeout=120) as c:
+            codes.append(c.post("/v1/scenes/busy/observations", json={"time": 0.4 * i, "detections": [
+                {"agent_id": "a", "x": 0.5 * i, "y": 0.0}]}).status_code)
+
+    with server.running(app) as base:
+        queue = [threading.Thread(target=post, args=(base, i)) for i in range(50)]
+        try:
+            for th in queue:
+                th.start()
+            threading.Event().wait(1.5)  # all 50 sent and waiting
+            with httpx.Client(base_url=base, timeout=5) as c:
+                assert c.get("/healthz").json()["status"] == "ok"
+                r = c.post("/v1/scenes/quiet/observations", json={"time": 0.0, "detections": [
+                    {"agent_id": "b", "x": 0.0, "y": 0.0}]})
+                assert r.status_code == 200, r.text
+        finally:
+            free.set()
+            for th in queue:
+                th.join()
+    assert len(codes) == 50 and set(codes) <= {200, 409} and 200 in codes, Counter(codes)
 
 
 def test_the_agents_layout_holds_the_same_futures_one_object_per_agent(pedestrian):

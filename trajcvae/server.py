@@ -1,7 +1,8 @@
 """The live server: `trajcvae serve MODEL` (FastAPI + uvicorn, the `serve` extra).
 
 Each scene is an `online.OnlinePredictor` of its own, created by its first POST and held until DELETE.
-A request holds its scene's lock only, so scenes never wait on or disturb each other; every bad request
+A request holds its scene's lock only, and waits for it without a worker thread, so scenes never wait on or
+disturb each other, however many updates queue on one; every bad request
 is answered with a 4xx and a one-line `detail` before it reaches the predictor, or by the predictor's own
 one-line error (its state unchanged), and any other failure is a 500 with one line, never a dead process.
 All agents of a request are sampled in one forward pass. The live page (`static/live.html`) polls the
@@ -17,7 +18,7 @@ import socket
 import threading
 import time as clock
 from collections import Counter
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Callable, Iterable, Iterator, Literal, Optional, Sequence, Union
@@ -45,6 +46,7 @@ try:
     from fastapi.responses import FileResponse, JSONResponse, Response
     from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StrictStr, model_validator
     from pydantic_core import PydanticCustomError
+    from starlette.concurrency import run_in_threadpool
     from starlette.exceptions import HTTPException as AnyHTTPException  # also routing's 404 and 405
     from swagger_ui_bundle import swagger_ui_path
 except ImportError:  # the base package works without the extra; only the server needs it
@@ -268,6 +270,29 @@ class Scenes:
             if timing is not None:
                 timing.update(predict=predicted - start, json=clock.perf_counter() - predicted)
             return answer
+
+
+class Turns:
+    """Updates of one scene wait here for their turn, in the event loop and in the order they came: a queue on
+    one scene (a client that sends without waiting for answers) holds none of the worker threads that other
+    scenes' requests and /healthz need."""
+
+    def __init__(self):
+        self._queues: dict[str, tuple[asyncio.Lock, int]] = {}  # a scene's lock, and how many hold or wait for it
+
+    @asynccontextmanager
+    async def turn(self, name: str):
+        lock, queued = self._queues.get(name) or (asyncio.Lock(), 0)
+        self._queues[name] = (lock, queued + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, queued = self._queues[name]
+            if queued == 1:
+                del self._queues[name]
+            else:
+                self._queues[name] = (lock, queued - 1)
 
 
 def answer_json(time: float | None, futures: pd.DataFrame, layout: Layout = "rows", pred_len: int = 12,
@@ -503,7 +528,7 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
         return live
 
     scene(next(iter(scale)) if isinstance(scale, dict) else "-")  # checks the options before the server starts
-    scenes = Scenes(scene, limits)
+    scenes, turns = Scenes(scene, limits), Turns()
     app = FastAPI(title="trajcvae live", version="1", docs_url=None, redoc_url=None,  # /docs: below, offline
                   description="K futures for every agent in view, updated as detections arrive.")
     app.state.scenes, app.state.judged = scenes, judged
@@ -534,7 +559,7 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
         return scene
 
     @app.post("/v1/scenes/{scene}/observations", summary="Detections at one time -> every agent's futures")
-    def observe(scene: str, body: Observations,
+    async def observe(scene: str, body: Observations,
                 k: Annotated[Optional[int], Query(description="Futures per agent for this request (default: the "
                                                       "server's -k)."), AsWritten] = None,
                 layout: Layout = LAYOUT) -> Response:
@@ -550,12 +575,17 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
             raise HTTPException(422, f"k: the server's K-sets are made of {draws} plain draws (--draws), so k must be "
                                      f"at most {draws}; got {k}")
         t = body.time if body.time is not None else body.frame / fps
-        # Fields left out stay out; a position sent as null stays, to be named by its detection.
-        dets = [{**d.model_dump(exclude_none=True, by_alias=True),
-                 **{c: None for c in ("x", "y", "lon", "lat") if c in d.model_fields_set and getattr(d, c) is None}}
-                for d in body.detections]
         timing: dict = {}
-        answer = scenes.observe(scene, t, dets, k, timing, layout, None if body.frame is None else fps)
+
+        def update() -> bytes | None:  # in a worker thread, once it is this update's turn
+            # Fields left out stay out; a position sent as null stays, to be named by its detection.
+            dets = [{**d.model_dump(exclude_none=True, by_alias=True),
+                     **{c: None for c in ("x", "y", "lon", "lat") if c in d.model_fields_set and getattr(d, c) is None}}
+                    for d in body.detections]
+            return scenes.observe(scene, t, dets, k, timing, layout, None if body.frame is None else fps)
+
+        async with turns.turn(scene):
+            answer = await run_in_threadpool(update)
         # Where the time went, for clients and benchmarks (the standard Server-Timing header, milliseconds).
         spent = ", ".join(f"{name};dur={seconds * 1000:.2f}" for name, seconds in timing.items())
         return Response(answer, media_type="application/json", headers={"Server-Timing": spent})
@@ -598,7 +628,7 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
                 "lonlat": lonlat, "y_down": homography is not None if y_down is None else y_down}
 
     @app.get("/healthz", summary="Alive")
-    def healthz() -> dict:
+    async def healthz() -> dict:  # in the event loop: answered while every worker thread predicts
         return {"status": "ok", "scenes": len(scenes.names())}
 
     # The API docs, served by the package like the live page (a robot or a lab may have no internet): the
