@@ -748,6 +748,31 @@ def test_a_feed_no_gap_can_bridge_is_named_once_instead_of_giving_no_futures_in_
     assert said == []
 
 
+def test_a_feed_whose_agent_ids_never_repeat_is_named_once_and_stays_as_quick_as_its_first_updates(pedestrian,
+                                                                                                  monkeypatch):
+    """Detections numbered afresh in every update (a detector without a tracker) give no agent two positions:
+    after JUDGE_UPDATES updates in a row the predictor says so once, and it does not build, update after
+    update, the reason a file of such tracks would be refused with (which took longer the more ids it held)."""
+    from trajcvae import windows
+    from trajcvae.online import JUDGE_UPDATES
+
+    def feed(live, ids, n=3 * JUDGE_UPDATES):
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            for i in range(n):
+                out = live.update(0.4 * i, [(ids(i, a), a + 0.5 * i, 0.0) for a in range(5)])
+        return [str(w.message) for w in said], out
+
+    monkeypatch.setattr(windows, "no_windows_error", lambda *a, **k: pytest.fail("the reason was built"))
+    said, out = feed(OnlinePredictor(pedestrian, k=1), lambda i, a: f"{i}-{a}")
+    assert said == [f"{JUDGE_UPDATES} updates in a row came at most 0.8 s apart (the gap the model bridges), and no "
+                    f"agent_id came in two of them ({5 * JUDGE_UPDATES} ids held): each agent needs one id in every "
+                    "update (a tracker's track id, not a detection's number), or it never gets futures (scene "
+                    "'live')"] and not len(out)
+    said, out = feed(OnlinePredictor(pedestrian, k=1), lambda i, a: str(a))  # a tracker's ids
+    assert said == [] and len(out)
+
+
 def test_answers_are_the_futures_table_as_json():
     """The answer's writer (`server.records`) gives what a JSON encoder gives for the same table: text
     escaped, whole numbers as integers, floats to 6 decimals, NaN and missing text as null."""
@@ -877,14 +902,14 @@ def check_refusals(client):
          {"json": {"time": 1.0, "detections": [{"agent_id": "1", "x": "1.5", "y": 0}]}}, 422, "detections.0.x"),
         (client.post, "/v1/scenes/a/observations",
          {"json": {"time": 1.0, "detections": [{"agent_id": "1", "x": 0, "y": 0, "time": 5}]}}, 422,
-         "'time' is not allowed in a detection"),
+         "detections.0: 'time' is not allowed in a detection"),  # our own words, as pydantic's are
         (client.post, "/v1/scenes/a/observations",
          {"json": {"time": 1.0, "detections": [{"agent_id": [1], "x": 0, "y": 0}]}}, 422, "detections.0.agent_id"),
         (client.post, "/v1/scenes/a/observations", {"json": {"time": 1.0, "detections": [
             {"agent_id": 1.5, "x": 0, "y": 0}]}}, 422,
          "detections.0.agent_id: must be a text or a whole number (got 1.5)"),
         (client.post, "/v1/scenes/a/observations", {"json": {"time": 1.0, "detections": [
-            {"agent_id": "1", "x": None, "y": 0}]}}, 422, "detections[0]: column 'x' is empty"),  # sent, as null
+            {"agent_id": "1", "x": None, "y": 0}]}}, 422, "detections.0: column 'x' is empty"),  # sent, as null
         (client.post, "/v1/scenes/a/observations",
          {"json": {"time": 1.0, "detections": [{"agent_id": "1", "x": "abc", "y": 0}]}}, 422, "detections.0.x"),
         (client.post, "/v1/scenes/a/observations",
@@ -1172,6 +1197,41 @@ def test_live_page_draws_tracks_and_futures_in_a_real_browser(pedestrian, tmp_pa
     assert np.mean([near(HISTORY_RGB, x, y) for x, y in zip(last.x, last.y)]) > 0.9
     red = (np.abs(image - np.array(SAMPLE_RGB)).sum(-1) < 60).sum()
     assert red > 200
+
+
+def test_the_live_page_forgets_a_deleted_scene_and_draws_it_made_again_in_a_view_of_its_own(pedestrian, tmp_path):
+    """The page watches a scene that is deleted (a camera's clock started again) and posted again 100 m away:
+    the deleted scene's tracks and futures leave the page, and the new scene is drawn in a view fitted to it,
+    not in the old one's corner."""
+    need_chromium()
+    server, app = server_app(pedestrian)
+    scenes = app.state.scenes
+
+    def walk(x0: float, apart: float):  # three walkers side by side, `apart` metres apart
+        for i in range(10):
+            scenes.observe("cam", 0.4 * i, [{"agent_id": a, "x": x0 + 0.5 * i, "y": apart * a} for a in range(3)])
+
+    walk(0.0, 2.0)
+    polls = []
+
+    @app.middleware("http")
+    async def script(request, call_next):  # the page's 3rd poll finds the scene deleted, its 5th made again
+        if request.url.path.endswith("/futures"):
+            polls.append(request.url.path)  # (the first: page_shot's own)
+            if len(polls) == 4:
+                scenes.delete("cam")
+            elif len(polls) == 6:
+                walk(100.0, 5.0)
+        return await call_next(request)
+
+    futures, tracks, image = page_shot(server, app, "cam", tmp_path / "live.png")
+    assert len(polls) >= 7, polls
+    futures, tracks = scenes.get("cam").shown.futures, scenes.get("cam").predictor.tracks()
+    points = [{"x": x, "y": y} for x, y in zip(pd.concat([futures.x, tracks.x]), pd.concat([futures.y, tracks.y]))]
+    near = page_view(image, points)[1]
+    assert all(near(HISTORY_RGB, x, y) for x, y in tracks.groupby("agent_id")[["x", "y"]].last().to_numpy())
+    ends = futures[futures.step == 12]
+    assert np.mean([near(SAMPLE_RGB, x, y) for x, y in zip(ends.x, ends.y)]) > 0.9
 
 
 SAMPLE_RGB, HISTORY_RGB = (214, 39, 40), (31, 119, 180)  # static/live.js: SAMPLE_COLOR #d62728, HISTORY_COLOR

@@ -16,8 +16,9 @@ likely turn gets none, and every draw counts as 1/K whatever it stands for. Two 
              three seeds, docs/lab-notes.md). A future's weight is the share of N plain draws nearest to it
              (`nearest_shares`).
 
-Both weights are measured on the model's own plain draws, so they are as honest as the model's
-distribution; Brier-minFDE (`metrics.brier_fde`) scores them.
+Both weights are shares of the model's own plain draws, so they are no more honest than its distribution
+(docs/model.md); Brier-minFDE (`metrics.brier_fde`) scores a K-set with them, but is not a proper score:
+weights sharper than the odds lower it.
 """
 from __future__ import annotations
 

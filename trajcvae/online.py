@@ -179,6 +179,10 @@ class OnlinePredictor(PickledByThisCode):
         # the gap the model bridges, no agent can ever get futures (`_rate_warning`). `_spacing`: when the
         # latest came, how many have, and the closest two's gap; None once judged.
         self._spacing: tuple[float, int, float] | None = (math.nan, 0, math.inf) if judge_speeds else None
+        # The agent ids are judged once JUDGE_UPDATES updates with detections have come in a row, each within that
+        # gap of the one before: if no id came twice, no agent can get futures. `_chained`: when the latest came
+        # and how many in a row; None once judged, or once an agent came twice.
+        self._chained: tuple[float, int] | None = (-math.inf, 0) if judge_speeds else None
         self.warnings: list[str] = []
         if estimate:  # a scale file's guess at this scene's scale
             self._warn(estimate)
@@ -290,6 +294,19 @@ class OnlinePredictor(PickledByThisCode):
                 self._judge_from = time + self._step
         for line in jumped:
             self._warn(line)
+        if self._chained is not None and len(ids):
+            last, n = self._chained
+            n = n + 1 if time - last <= self._max_gap * (1 + EPS) else 1
+            if self._moves:
+                self._chained = None
+            elif n >= JUDGE_UPDATES:
+                self._chained = None
+                said(f"warning: {n} updates in a row came at most {self._max_gap / self._per_second:g} s apart (the "
+                     f"gap the model bridges), and no agent_id came in two of them ({len(self._codes)} ids held): "
+                     "each agent needs one id in every update (a tracker's track id, not a detection's number), or "
+                     "it never gets futures")
+            else:
+                self._chained = time, n
         if self._spacing is not None and len(ids):
             last, n, closest = self._spacing
             closest = min(closest, time - last) if n else closest
@@ -464,6 +481,10 @@ class OnlinePredictor(PickledByThisCode):
         return _by_run(codes, (self._ids if ids is None else ids).__getitem__, object)
 
     def _predict(self, rows: pd.DataFrame, since: float, k: int) -> pd.DataFrame:
+        agent, frame = rows["agent_id"].to_numpy(), rows["frame"].to_numpy()  # sorted by agent, then time
+        ends = np.flatnonzero(np.r_[agent[1:] != agent[:-1], True])  # each agent's latest row
+        if not len(agent) or not ((np.diff(np.r_[-1, ends]) >= 2) & (frame[ends] >= since)).any():
+            return self._no_futures()  # nobody in view has 2 positions (without the reason the model would build)
         try:
             # Futures past a homography's horizon come back empty, as from `_predict_seen`, without a warning.
             out, _ = self.model._predict_table(rows, k, self.seed, kset=self.kset, draws=self.draws, since=since,

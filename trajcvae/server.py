@@ -259,8 +259,8 @@ class Scenes:
                                              f"--fps {fps:g} it is {time:.6g} s, which 64-bit floats resolve only "
                                              f"{float(np.spacing(abs(time))):.3g} s apart; give frames counted from "
                                              "a start nearer 0") from None
-                if "times must increase" not in str(e):
-                    raise HTTPException(422, str(e)) from None
+                if "times must increase" not in str(e):  # a detection named as the body's fields are
+                    raise HTTPException(422, re.sub(r"\bdetections\[(\d+)\]", r"detections.\1", str(e))) from None
                 last, what = scene.predictor.time, ("time", 1.0) if fps is None else ("frame", fps)
                 raise HTTPException(409, out_of_order(what[0], time * what[1], last * what[1],
                                                       f"DELETE /v1/scenes/{name} first")) from None
@@ -410,6 +410,8 @@ def one_line(errors: list[dict], body: Any = None) -> str:
         return f"{where}: must be a text or a whole number (got {orjson.dumps(e.get('input')).decode()[:40]})"
     where = ".".join(str(p) for p in loc) or "body"
     message = str(e.get("msg", "invalid")).splitlines()[0]
+    if e.get("type") == "value_error":  # our own check's words, without pydantic's "Value error, " before them
+        message = str(e.get("ctx", {}).get("error", message)).splitlines()[0]
     return f"{where}: {message}"
 
 

@@ -3,7 +3,7 @@
 // red with dots at their ends (more opaque for a larger weight, when the server gives weights), and
 // optionally a purple density of the predicted positions underneath. The header shows the scene's warnings.
 "use strict";
-const HEADER = 40, MARGIN = 30, POLL_MS = 200;
+const HEADER = 40, MARGIN = 30, POLL_MS = 200, RETRY_MS = 1000;
 const SAMPLE_COLOR = "#d62728", HISTORY_COLOR = "#1f77b4", DENSITY_COLOR = "rgba(106, 81, 163, 0.06)";
 const canvas = document.getElementById("view"), ctx = canvas.getContext("2d");
 const select = document.getElementById("scene"), status = document.getElementById("status");
@@ -13,7 +13,7 @@ let bounds = null, shown = null, server = {k: null, kset: "none"}, last = null, 
 
 async function getJSON(url) {
   const r = await fetch(url);
-  if (!r.ok) throw new Error((await r.json()).detail || r.statusText);
+  if (!r.ok) throw Object.assign(new Error((await r.json()).detail || r.statusText), {status: r.status});
   return r.json();
 }
 
@@ -48,15 +48,23 @@ density.onchange = () => { if (last) draw(...last); };
 window.onresize = () => { if (last) draw(...last); };
 
 async function poll() {
+  let wait = POLL_MS;
   if (scene) {
     try {
       const q = encodeURIComponent(scene);
       const [f, t] = await Promise.all([getJSON(`/v1/scenes/${q}/futures?layout=agents`), getJSON(`/v1/scenes/${q}/tracks`)]);
+      // A scene made again (deleted, its clock started again) is another place and time: drawn afresh.
+      if (shown !== null && f.time !== null && f.time < shown) choose(scene);
       // Both from the same update (one may have arrived between the two requests), and a new one.
       if (f.time === t.time && f.time !== shown) { shown = f.time; last = [f, t]; draw(f, t); }
-    } catch (e) { status.textContent = `${scene}: ${e.message}`; }
+    } catch (e) {
+      // A scene gone (deleted) leaves nothing drawn; a server that does not answer leaves the last view.
+      if (e.status === 404) { choose(scene); ctx.clearRect(0, 0, canvas.width, canvas.height); }
+      status.textContent = `${scene}: ` + (e.status ? e.message : `no answer from the server (${e.message})`);
+      wait = RETRY_MS;  // asked again less often while it fails
+    }
   }
-  setTimeout(poll, POLL_MS);
+  setTimeout(poll, wait);
 }
 
 function groupBy(rows, key) {
