@@ -99,8 +99,9 @@ def test_a_result_line_names_its_path_whole_however_long_and_a_link_to_a_folder_
     """A script reads the path from the "-> path" line: it is one line, not wrapped at 80 columns (nor at a
     space). train --out naming a link to a folder not made yet writes the run where it points."""
     out = tmp_path / ("a rather long folder name for the experiments " * 2).strip() / "sweep:x:1.csv"
-    r = cli("simulate", out, "--scenes", 1, "--frames", 40)
+    r = cli("simulate", out, "--scenes", 2, "--frames", 40, "--prefix", "cam")
     assert r.exit_code == 0 and f"agents -> {out}\n" in r.output, r.output  # no emoji for :x:
+    assert set(pd.read_csv(out).scene) == {"cam0", "cam1"}  # files read together: scenes named apart
     (tmp_path / "runs").symlink_to(tmp_path / "made_later")
     r = cli("train", sim_files["val"], "--out", tmp_path / "runs", "--epochs", 1, "--set", "model.hidden=16",
             "--set", "kset.epochs=0", "--no-figures", "--quiet")
@@ -1318,8 +1319,12 @@ def test_the_python_simulate_refuses_what_the_command_refuses_in_one_line(tmp_pa
 
     monkeypatch.setattr(trajcvae.simulate, "simulate_scene", lambda *a, **kw: pytest.fail("a refused scene was walked"))
     for given, message in (({"scenes": 2.5}, "scenes must be a whole number (got 2.5)"),
-                           ({"scenes": 0}, "scenes and n_frames must be >= 1"),
-                           ({"n_frames": 0}, "scenes and n_frames must be >= 1"),
+                           ({"scenes": 0}, "scenes must be >= 1 (got 0)"),
+                           ({"n_frames": 0}, "n_frames must be >= 1 (got 0)"),
+                           # Scene i of seed s is walked from seed 1000 s + i: seed 0's 1001st would be seed 1's first.
+                           ({"scenes": 1001}, "scenes is at most 1000 (scene i of seed s is walked from seed 1000 s "
+                            "+ i: more would repeat the next seed's scenes; got 1001): give more n_frames"),
+                           ({"prefix": ""}, "prefix must be a text that names the scenes (got '')"),
                            ({"spawn_rate": 0.0}, "spawn_rate must be > 0 and at most 10 new agents per step (got 0.0)"),
                            ({"scenes": 10, "n_frames": 800, "spawn_rate": 10.0},  # 8,000 steps, but 80,000 arrivals
                             "scenes x n_frames x spawn_rate is at most 70,000 arriving agents (a minute or two; got "

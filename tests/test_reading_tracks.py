@@ -429,6 +429,14 @@ def test_exact_repeats_are_dropped_and_counted_conflicts_are_errors(tmp_path):
     g = write(tmp_path / "b.csv", "frame,agent_id,x,y\n0,1,0,0\n10,1,1,0\n10,1,1.5,0\n")
     assert f"{g} line 4: duplicate (scene, frame, agent_id) = (b, 10, 1) at another position; first seen " \
            f"at {g} line 3" in read_error(g)
+    # Two files naming one scene (two `trajcvae simulate` runs: plaza0 each) clash across the files: said so.
+    one, two = (write(tmp_path / f"{n}.csv", f"scene,frame,agent_id,x,y\nplaza0,0,1,{x},0\nplaza0,10,1,1,0\n")
+                for n, x in (("one", 0), ("two", 5)))
+    with pytest.raises(DataError) as e:
+        read_tracks([one, two])
+    assert str(e.value) == (f"{two} line 2: duplicate (scene, frame, agent_id) = (plaza0, 0, 1) at another "
+                            f"position; first seen at {one} line 2; two files name scene 'plaza0': if they are "
+                            "different recordings, give their scenes different names (their scene column)")
 
 
 def test_a_file_named_twice_is_read_once(tmp_path):

@@ -616,12 +616,14 @@ def simulate(
                                              "at 5, which pushes a third of the agents back out by the edge they "
                                              "came in through before they reach the centre).")] = 0.35,
     seed: Annotated[int, whole_option(help="Random seed: the same seed and options give the same dataset.")] = 0,
+    prefix: Annotated[str, typer.Option(help="The scenes' names: PREFIX0, PREFIX1, ... (files read together need "
+                                             "scenes of their own names: give each its own prefix).")] = "plaza",
 ):
     """Write a synthetic multi-agent dataset: a plaza where agents pick one of three exits (a dense crowd turns
     some back before they reach the centre: see --rate)."""
     from .simulate import simulate as run
 
-    df = run(out, scenes=scenes, n_frames=frames, spawn_rate=rate, seed=seed)
+    df = run(out, scenes=scenes, n_frames=frames, spawn_rate=rate, seed=seed, prefix=prefix)
     result(f"{len(df)} rows, {df.groupby('scene', observed=True).agent_id.nunique().sum()} agents -> {out}")
 
 

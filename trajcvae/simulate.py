@@ -20,6 +20,7 @@ from .errors import TrajCVAEError, keyword_names, shown
 
 MAX_SPAWN_RATE = 10.0  # new agents per step: the 16 m plaza is a dense crowd at 5, and arrivals are a Python loop
 MAX_STEPS = 200_000  # scenes x frames: 4,000 steps take about 1.7 s
+MAX_SCENES = 1000  # scene i of seed s walks seed 1000 s + i: more would walk the next seed's scenes again
 MAX_ARRIVALS = 70_000  # scenes x frames x rate: 1,000 steps at --rate 10 (a crowd) take about 20 s
 SIDES = np.array([[-1.0, 0.0], [1.0, 0.0], [0.0, -1.0], [0.0, 1.0]])  # plaza edges: W, E, S, N
 
@@ -95,8 +96,14 @@ def simulate(out: str | Path, scenes: int = 1, n_frames: int = 400, spawn_rate: 
     _whole(scenes, "--scenes")
     _whole(n_frames, "--frames")
     check_seed(seed)
-    if scenes < 1 or n_frames < 1:
-        raise TrajCVAEError("--scenes and --frames must be >= 1")
+    for given, option in ((scenes, "--scenes"), (n_frames, "--frames")):
+        if given < 1:
+            raise TrajCVAEError(f"{option} must be >= 1 (got {shown(given)})")
+    if scenes > MAX_SCENES:
+        raise TrajCVAEError(f"--scenes is at most {MAX_SCENES} (scene i of --seed s is walked from seed {MAX_SCENES} s + "
+                            f"i: more would repeat the next seed's scenes; got {shown(scenes)}): give more --frames")
+    if not isinstance(prefix, str) or not prefix.strip():
+        raise TrajCVAEError(f"--prefix must be a text that names the scenes (got {shown(prefix)})")
     if (steps := scenes * n_frames) > MAX_STEPS:  # (Python writes no int of over 4,300 digits: `shown`)
         raise TrajCVAEError(f"--scenes x --frames is at most {MAX_STEPS:,} steps (about a minute and a half; "
                             f"got {f'{steps:,}' if steps < 2 ** 64 else shown(steps)})")

@@ -507,9 +507,11 @@ def _combine(tables: list[pd.DataFrame], n_files: int) -> pd.DataFrame:
                 first -= 1
             i, j = order[c + 1], order[first]
             src = pd.DataFrame({"_file": files, "_line": col["_line"]}, copy=False)
+            apart = (f"; two files name scene '{scene[i]}': if they are different recordings, give their scenes "
+                     "different names (their scene column)") if files[i] != files[j] else ""
             raise DataError(f"{where(src, i)}: duplicate (scene, frame, agent_id) = ({scene[i]}, "
                             f"{col['frame'][i]:.15g}, {col['agent_id'][i]}) at another position; first seen at "
-                            f"{where(src, j)}")
+                            f"{where(src, j)}{apart}")
         keep = np.ones(len(order), bool)
         keep[1:] = ~same
         agent_next = agent_next[keep[1:]]
