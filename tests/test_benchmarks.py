@@ -257,6 +257,8 @@ def test_benchmark_scripts_refuse_inputs_and_outputs_before_the_work_they_would_
     (run_folder / "metrics.csv").write_text("epoch,train_loss\n1,1.0\n")
     not_a_folder = tmp_path / "file.txt"
     not_a_folder.write_text("")
+    (tmp_path / "old_fork" / "run").mkdir(parents=True)
+    shutil.copy(BUILTIN["pedestrian"], tmp_path / "old_fork" / "run" / "best.pt")
     root = tmp_path / "eth_ucy"
     (root / "eth" / "train").mkdir(parents=True)
     gallery, missing_demo = tmp_path / "gallery", tmp_path / "demo" / "best.pt"
@@ -274,6 +276,10 @@ def test_benchmark_scripts_refuse_inputs_and_outputs_before_the_work_they_would_
              f"--json {tmp_path}: is a folder; give a file name"),
             ("branching", ["--model", tmp_path / "none.pt", "--out", tmp_path / "fork"],
              f"{tmp_path / 'none.pt'}: checkpoint not found"),
+            ("branching", ["--out", tmp_path / "fork", "--set", "train.bogus=1"],
+             "--set: unknown option 'train.bogus'"),
+            ("branching", ["--out", tmp_path / "old_fork"],  # its data would be written over, then training refused
+             f"--out {tmp_path / 'old_fork'}: holds a fork run already"),
             ("speed", ["--model", "pedestrian", "--root", root, "--json", not_a_folder / "speed.json"],
              f"--json {not_a_folder / 'speed.json'}: {not_a_folder} is not a folder"),
             ("bigfile", ["--model", tmp_path / "none.pt", "--rows", "100", "--dir", tmp_path / "big"],
@@ -290,6 +296,7 @@ def test_benchmark_scripts_refuse_inputs_and_outputs_before_the_work_they_would_
         with pytest.raises(SystemExit, match=f"^error: {message}"):
             run(module.main)
     assert not any((tmp_path / name).exists() for name in ("gallery", "demo", "fork", "big", "cs"))
+    assert [p.name for p in (tmp_path / "old_fork").iterdir()] == ["run"]
 
 
 def test_your_data_script_says_what_each_option_is(monkeypatch, capsys):

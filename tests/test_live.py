@@ -773,6 +773,36 @@ def test_a_feed_whose_agent_ids_never_repeat_is_named_once_and_stays_as_quick_as
     assert said == [] and len(out)
 
 
+def test_a_history_that_winds_back_on_itself_is_named_wherever_its_futures_are_given(pedestrian, tmp_path):
+    """A walker who turned back within its observed 3.2 s (or a standing person's tracker jitter) walked a path
+    several times as long as its net motion, by which the model's frame measures it: the model saw almost no
+    such history, and its futures reach tens of metres. predict (Python and CLI) and the live predictor (once
+    per agent) name it; a straight walk is not named."""
+    from trajcvae.checks import winding
+
+    out_and_back = [0, 1, 2, 3, 4, 3, 2, 1]  # 0.51 m steps: 3.6 m walked, 0.5 m from where it started
+    path = np.array([[[0.0, 0.5123 * y] for y in ys] for ys in (out_and_back, range(8), [0] * 8)])
+    path[2, :-1] = np.nan  # a single position
+    np.testing.assert_allclose(winding(path, 0.2), [7 * 0.5123 / (7 * 0.2), 1.0, 0.0])  # 7 steps at the 0.2 m floor
+    df = pd.DataFrame([{"time": 0.4 * i, "agent_id": a, "x": x, "y": 0.5123 * (y if a == "u" else i)}
+                       for i, y in enumerate(out_and_back) for a, x in (("u", 0.0), ("s", 5.0))])
+    line = "1 of 2 windows (agent u of input at t0 2.8) observed a path over 2 times as long as the agent's net motion"
+    with pytest.warns(TrajCVAEWarning, match=re.escape(line)):
+        futures = pedestrian.predict(df, k=20)
+    ends = futures[(futures.step == 12) & (futures.agent_id == "u")]
+    assert np.hypot(ends.x, ends.y - 0.5123).max() > 20  # what it warns of
+    df.to_csv(tmp_path / "walks.csv", index=False)
+    r = cli("predict", "pedestrian", tmp_path / "walks.csv", "--out", tmp_path / "futures.csv")
+    assert r.exit_code == 0 and "warning: 1 of 2 windows (agent u of walks at t0 2.8)" in r.output, r.output
+    live = OnlinePredictor(pedestrian, k=2)
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        for t, rows in df.groupby("time"):
+            live.update(t, rows[["agent_id", "x", "y"]].to_dict("records"))
+        live.update(3.2, [{"agent_id": "u", "x": 0.0, "y": 0.0}])
+    assert [str(w.message)[:59] for w in said] == ["1 of 2 agents ('u') observed a path over 2 times as long as"]
+
+
 def test_answers_are_the_futures_table_as_json():
     """The answer's writer (`server.records`) gives what a JSON encoder gives for the same table: text
     escaped, whole numbers as integers, floats to 6 decimals, NaN and missing text as null."""

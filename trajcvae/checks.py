@@ -765,3 +765,34 @@ def time_unit_question(df: pd.DataFrame, interval: float | None = None, otherwis
         return (f"{asked}? Read as {UNIT_NAMES[better]}, its samples would come {fits[better]:.3g} s apart: send "
                 "times in seconds")
     return f"{asked}? Read with --columns {better}={column}, its samples would come {fits[better]:.3g} s apart"
+
+
+# --- histories the model's frame cannot hold ---------------------------------------------------------------
+
+WINDING = 2.0  # a path over the frame's measure of it: 2 of 58,000 windows of ETH/UCY training files were beyond
+
+
+def winding(obs: np.ndarray, min_speed: float) -> np.ndarray:
+    """(N, T, 2) observed positions in metres (NaN before a track starts) -> (N,) how many times as long each
+    observed path is as the model's frame takes it to be: the path's length over its net displacement, or over
+    `min_speed` a step where the agent barely moved (`batch.make_batch`'s speed unit). A straight walk gives 1;
+    a walker who turned back, or a standing person's tracker jitter, several: their history then reaches
+    further from t0, in the frame's units, than any the model trained on, and their futures may go far."""
+    valid = ~np.isnan(obs[..., 0])  # (N, T)
+    first = valid.argmax(1)  # (N,) the first observed step
+    steps = np.nan_to_num(np.linalg.norm(np.diff(obs, axis=1), axis=-1))  # (N, T - 1) 0 where either is unobserved
+    n = obs.shape[1] - 1 - first  # (N,) steps from the first position to t0
+    net = np.linalg.norm(obs[:, -1] - obs[np.arange(len(obs)), first], axis=-1)
+    scale = np.maximum(net, n * min_speed)
+    return np.divide(steps.sum(1), scale, out=np.zeros(len(obs)), where=scale > 0)
+
+
+def winding_warning(n: int, total: int, where: list[str], noun: str = "window") -> str:
+    """The warning of `n` of `total` windows (or agents: `noun`) whose histories wind (`winding` above
+    WINDING), naming a few."""
+    named = ", ".join(where[:3]) + (", ..." if n > 3 else "")
+    return (f"warning: {n} of {total} {noun}{'s' * (total != 1)} ({named}) observed a path over "
+            f"{WINDING:g} times as long as the agent's net motion (a walker who turned back, or a standing person's "
+            "tracker jitter), which the model reads in that motion's frame and saw almost never in training: "
+            "their futures may reach far off (tens of metres); smooth jittery detections, and take those "
+            "agents' futures with care")

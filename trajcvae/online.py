@@ -39,8 +39,8 @@ import pandas as pd
 import torch
 
 from .calibrate import MIN_PAST, ScenePast
-from .checks import (FAR_APART, bridging_gap, coarse_warning, speed_band, step_moves, time_text, track_jumps,
-                     track_spikes)
+from .checks import (FAR_APART, WINDING, bridging_gap, coarse_warning, speed_band, step_moves, time_text, track_jumps,
+                     track_spikes, winding, winding_warning)
 from .config import check_flags, check_forget_after, check_sampling, finite_number
 from .errors import (DataError, NoWindowsError, PickledByThisCode, TrajCVAEError, as_number_hint, shown, warn,
                      warning_text)
@@ -175,6 +175,10 @@ class OnlinePredictor(PickledByThisCode):
         # Jumps are judged update by update: spans that ended by `_jumps_until` have been, and the agent codes
         # in `_jumped` were warned of (once each).
         self._jumps_until, self._jumped = -math.inf, set()
+        # Agents whose history winds (`checks.winding`: their futures may go far) are warned of once each: the
+        # codes warned of, and the ids of those found at this update.
+        self._wound: set[int] = set()
+        self._winding_now: list[str] = []
         # The spacing of updates with detections is judged once JUDGE_UPDATES have come: if no two came within
         # the gap the model bridges, no agent can ever get futures (`_rate_warning`). `_spacing`: when the
         # latest came, how many have, and the closest two's gap; None once judged.
@@ -214,7 +218,7 @@ class OnlinePredictor(PickledByThisCode):
         """The predictor's attributes, with a copy of each that an update changes in place: `update` puts
         them back if it fails, so that the same detections can be given again."""
         saved = dict(vars(self))
-        for name in ("_codes", "_ids", "_scored", "_jumped"):
+        for name in ("_codes", "_ids", "_scored", "_jumped", "_wound"):
             saved[name] = copy.copy(saved[name])
         saved["_drawn"] = {code: list(kept) for code, kept in self._drawn.items()}
         saved["_attrs"] = copy.deepcopy(self._attrs)  # the units: a lonlat origin, a homography's side
@@ -255,6 +259,7 @@ class OnlinePredictor(PickledByThisCode):
             for c in gone[~held].tolist():  # forget the codes of agents no longer held
                 del self._codes[self._ids.pop(c)]
                 self._jumped.discard(c)
+                self._wound.discard(c)
                 self._scored.pop(c, None)
                 self._drawn.pop(c, None)
         self._cols = cols
@@ -294,6 +299,9 @@ class OnlinePredictor(PickledByThisCode):
                 self._judge_from = time + self._step
         for line in jumped:
             self._warn(line)
+        if self._winding_now:
+            said(winding_warning(len(self._winding_now), len(ids), self._winding_now, "agent"))
+            self._winding_now = []
         if self._chained is not None and len(ids):
             last, n = self._chained
             n = n + 1 if time - last <= self._max_gap * (1 + EPS) else 1
@@ -504,6 +512,9 @@ class OnlinePredictor(PickledByThisCode):
                            self._step, self._max_gap, self.model.config.data)
         if not len(w):  # nobody seen now has 2 positions yet
             return self._no_futures()
+        codes = np.asarray(w.agent_id)[winding(w.obs, self.model.config.data.min_speed) > WINDING].tolist()
+        self._winding_now = [repr(self._ids[c]) for c in codes if c not in self._wound]
+        self._wound.update(codes)
         pools = [] if self.calibrate == "scene" else None
         samples, weights = self.model.sample_kset(w, k=k, seed=self.seed, kset=self.kset, draws=self.draws,
                                                   past=self.past, pools=pools, futures=self.future_kind)

@@ -27,8 +27,8 @@ from ._version import __version__
 from .atomic import WINDOWS, TableWriter
 from .batch import WindowTensors, make_batch
 from .calibrate import DRAWS, ScenePast, level_map, radial_levels, too_little_past, unfitted
-from .checks import (bridges_any, bridging_gap, check_grid, far_apart, gap_without_rate, plausibility,
-                     sampling_interval, summarize, time_steps, TrackSummary)
+from .checks import (WINDING, bridges_any, bridging_gap, check_grid, far_apart, gap_without_rate, plausibility,
+                     sampling_interval, summarize, time_steps, time_text, winding, winding_warning, TrackSummary)
 from .config import (TABLE_SUFFIXES, TRAJNET_SUFFIX, Config, _whole, check_count, check_flags, check_futures, check_log,
                      check_max_gap, check_output, check_primary, check_sampling, check_seed, check_since,
                      check_trajnet_output, read_paths, resolve_device, torch_seed)
@@ -615,6 +615,8 @@ class TrajCVAE:
                 said.append(too_little_past(n_unfitted, len(w), self.config.data.obs_len, self.config.data.pred_len))
         if primary and w.skipped:  # the CLI says it as a note (`predict_to_file` counts them)
             said.append(f"warning: {unpredicted_records(w.skipped)}")
+        if wound := winding_windows(w, self.config.data.min_speed):
+            said.append(winding_warning(len(wound), len(w), wound))
         samples, weights = self.sample_kset(w, k=k, seed=seed, kset=kset, draws=draws, past=past, futures=futures)
         units = tracks.attrs.get("units")
         uv = from_metres(samples, units, w.scene)
@@ -842,6 +844,7 @@ def predict_to_file(model: "str | Path | TrajCVAE", data: pd.DataFrame | Iterabl
     past = None if calibrate == "none" else predictor.scene_past(tracks, seed, futures=futures)
     n_unfitted = 0  # with --calibrate scene: agents whose scene had too little past to fit their draws
     n = skipped = hidden = 0  # hidden: future points past a homography's horizon (no pixel)
+    wound: list[str] = []  # windows whose histories wind (`checks.winding`)
     decimals = dict.fromkeys(position_columns(units), output_decimals(units))  # the rest: 4 decimals
     times = time_decimals(tracks["frame"].to_numpy(), steps)  # times as read, so that t0 names the observation
     decimals.update({c: times for c, whole_numbers in zip(("t0", column), integral) if not whole_numbers})
@@ -854,6 +857,7 @@ def predict_to_file(model: "str | Path | TrajCVAE", data: pd.DataFrame | Iterabl
             w = concat_windows([part for part, _ in pending], mode)
             of = np.concatenate([of for _, of in pending]) if primary else None  # each window's scene record
             pending.clear()
+            wound.extend(winding_windows(w, dc.min_speed))
             samples, weights = predictor.sample_kset(w, k=k, seed=seed, kset=kset, draws=draws, batch_size=batch,
                                                      past=past, futures=futures)
             if calibrate != "none":
@@ -884,6 +888,8 @@ def predict_to_file(model: "str | Path | TrajCVAE", data: pd.DataFrame | Iterabl
         said(too_little_past(n_unfitted, n, dc.obs_len, dc.pred_len))
     if hidden:
         said(horizon_warning(hidden, writer.rows))
+    if wound:
+        said(winding_warning(len(wound), n, wound))
     return PredictResult(n, skipped, writer.rows, summary)
 
 
@@ -963,6 +969,12 @@ def scene_records_warning(tracks: pd.DataFrame) -> str | None:
     return (f"warning: {where} {n} TrajNet++ scene record{'s' * (n != 1)} {'are' if n != 1 else 'is'} not "
             "predicted: each pedestrian is predicted from its latest position in the input; --primary predicts "
             "each scene's primary pedestrian from the scene's last observed frame")
+
+
+def winding_windows(w: Windows, min_speed: float) -> list[str]:
+    """The windows of `w` whose histories wind (`checks.winding`), each as 'agent A of S at t0 T'."""
+    return [f"agent {a} of {s} at t0 {time_text(t)}" for a, s, t in
+            zip(*(np.asarray(c)[winding(w.obs, min_speed) > WINDING] for c in (w.agent_id, w.scene, w.t0)))]
 
 
 def horizon_warning(hidden: int, points: int) -> str:
