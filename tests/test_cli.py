@@ -192,7 +192,7 @@ def test_a_piped_table_keeps_each_number_on_its_row_however_large(monkeypatch, c
     (["train", "{bad}", "--out", "{run}"], "column 'x' value 'oops' is not a number"),  # and no run folder left
     (["simulate", "{sim}", "--rate", "nan"], "--rate must be > 0 and at most 10"),
     (["simulate", "{sim}", "--rate", "1e9", "--frames", "3"], "--rate must be > 0 and at most 10"),  # not a hang
-    (["simulate", "{sim}", "--scenes", "0"], "--scenes and --frames must be >= 1"),
+    (["simulate", "{sim}", "--scenes", "0"], "--scenes must be >= 1 (got 0)"),
     (["train", "{test}", "--set", "train.lr=inf"], "train.lr must be a finite number"),
     (["serve", "pedestrian", "--port", "70000"], "--port must be between 0 and 65535"),
     (["serve", "pedestrian", "--fps", "-1"], "--fps must be a positive number"),

@@ -787,6 +787,14 @@ def winding(obs: np.ndarray, min_speed: float) -> np.ndarray:
     return np.divide(steps.sum(1), scale, out=np.zeros(len(obs)), where=scale > 0)
 
 
+def wound(obs: np.ndarray, min_speed: float, top_step: float) -> np.ndarray:
+    """(N,) whether each history winds (`winding` above WINDING) at speeds the model knows: one with a step
+    longer than `top_step` (metres: the model's top speed over a step) holds a jump or a position off the
+    track, which the speed check names (`track_jumps`, `track_spikes`)."""
+    fast = (np.nan_to_num(np.linalg.norm(np.diff(obs, axis=1), axis=-1)) > top_step).any(1)
+    return (winding(obs, min_speed) > WINDING) & ~fast
+
+
 def winding_warning(n: int, total: int, where: list[str], noun: str = "window") -> str:
     """The warning of `n` of `total` windows (or agents: `noun`) whose histories wind (`winding` above
     WINDING), naming a few."""

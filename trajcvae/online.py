@@ -39,8 +39,8 @@ import pandas as pd
 import torch
 
 from .calibrate import MIN_PAST, ScenePast
-from .checks import (FAR_APART, WINDING, bridging_gap, coarse_warning, speed_band, step_moves, time_text, track_jumps,
-                     track_spikes, winding, winding_warning)
+from .checks import (FAR_APART, bridging_gap, coarse_warning, speed_band, step_moves, time_text, track_jumps,
+                     track_spikes, winding_warning, wound)
 from .config import check_flags, check_forget_after, check_sampling, finite_number
 from .errors import (DataError, NoWindowsError, PickledByThisCode, TrajCVAEError, as_number_hint, shown, warn,
                      warning_text)
@@ -512,7 +512,9 @@ class OnlinePredictor(PickledByThisCode):
                            self._step, self._max_gap, self.model.config.data)
         if not len(w):  # nobody seen now has 2 positions yet
             return self._no_futures()
-        codes = np.asarray(w.agent_id)[winding(w.obs, self.model.config.data.min_speed) > WINDING].tolist()
+        dc = self.model.config.data
+        codes = np.asarray(w.agent_id)[wound(w.obs, dc.min_speed, speed_band(self.model.stats.get("speeds"))[1] * dc.dt)]
+        codes = codes.tolist()
         self._winding_now = [repr(self._ids[c]) for c in codes if c not in self._wound]
         self._wound.update(codes)
         pools = [] if self.calibrate == "scene" else None

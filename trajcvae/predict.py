@@ -27,8 +27,9 @@ from ._version import __version__
 from .atomic import WINDOWS, TableWriter
 from .batch import WindowTensors, make_batch
 from .calibrate import DRAWS, ScenePast, level_map, radial_levels, too_little_past, unfitted
-from .checks import (WINDING, bridges_any, bridging_gap, check_grid, far_apart, gap_without_rate, plausibility,
-                     sampling_interval, summarize, time_steps, time_text, winding, winding_warning, TrackSummary)
+from .checks import (bridges_any, bridging_gap, check_grid, far_apart, gap_without_rate, plausibility,
+                     sampling_interval, speed_band, summarize, time_steps, time_text, winding_warning, wound,
+                     TrackSummary)
 from .config import (TABLE_SUFFIXES, TRAJNET_SUFFIX, Config, _whole, check_count, check_flags, check_futures, check_log,
                      check_max_gap, check_output, check_primary, check_sampling, check_seed, check_since,
                      check_trajnet_output, read_paths, resolve_device, torch_seed)
@@ -615,7 +616,7 @@ class TrajCVAE:
                 said.append(too_little_past(n_unfitted, len(w), self.config.data.obs_len, self.config.data.pred_len))
         if primary and w.skipped:  # the CLI says it as a note (`predict_to_file` counts them)
             said.append(f"warning: {unpredicted_records(w.skipped)}")
-        if wound := winding_windows(w, self.config.data.min_speed):
+        if wound := winding_windows(w, self):
             said.append(winding_warning(len(wound), len(w), wound))
         samples, weights = self.sample_kset(w, k=k, seed=seed, kset=kset, draws=draws, past=past, futures=futures)
         units = tracks.attrs.get("units")
@@ -857,7 +858,7 @@ def predict_to_file(model: "str | Path | TrajCVAE", data: pd.DataFrame | Iterabl
             w = concat_windows([part for part, _ in pending], mode)
             of = np.concatenate([of for _, of in pending]) if primary else None  # each window's scene record
             pending.clear()
-            wound.extend(winding_windows(w, dc.min_speed))
+            wound.extend(winding_windows(w, predictor))
             samples, weights = predictor.sample_kset(w, k=k, seed=seed, kset=kset, draws=draws, batch_size=batch,
                                                      past=past, futures=futures)
             if calibrate != "none":
@@ -971,10 +972,12 @@ def scene_records_warning(tracks: pd.DataFrame) -> str | None:
             "each scene's primary pedestrian from the scene's last observed frame")
 
 
-def winding_windows(w: Windows, min_speed: float) -> list[str]:
-    """The windows of `w` whose histories wind (`checks.winding`), each as 'agent A of S at t0 T'."""
+def winding_windows(w: Windows, predictor: TrajCVAE) -> list[str]:
+    """The windows of `w` whose histories wind (`checks.wound`), each as 'agent A of S at t0 T'."""
+    dc = predictor.config.data
+    bent = wound(w.obs, dc.min_speed, speed_band(predictor.stats.get("speeds"))[1] * dc.dt)
     return [f"agent {a} of {s} at t0 {time_text(t)}" for a, s, t in
-            zip(*(np.asarray(c)[winding(w.obs, min_speed) > WINDING] for c in (w.agent_id, w.scene, w.t0)))]
+            zip(*(np.asarray(c)[bent] for c in (w.agent_id, w.scene, w.t0)))]
 
 
 def horizon_warning(hidden: int, points: int) -> str:
