@@ -794,13 +794,14 @@ def test_a_history_that_winds_back_on_itself_is_named_wherever_its_futures_are_g
     df.to_csv(tmp_path / "walks.csv", index=False)
     r = cli("predict", "pedestrian", tmp_path / "walks.csv", "--out", tmp_path / "futures.csv")
     assert r.exit_code == 0 and "warning: 1 of 2 windows (agent u of walks at t0 2.8)" in r.output, r.output
-    live = OnlinePredictor(pedestrian, k=2)
-    with warnings.catch_warnings(record=True) as said:
-        warnings.simplefilter("always")
-        for t, rows in df.groupby("time"):
-            live.update(t, rows[["agent_id", "x", "y"]].to_dict("records"))
-        live.update(3.2, [{"agent_id": "u", "x": 0.0, "y": 0.0}])
-    assert [str(w.message)[:59] for w in said] == ["1 of 2 agents ('u') observed a path over 2 times as long as"]
+    for ks in ([2] * 8, [2, 3] * 4):  # K the same at every update, or changed (every agent predicted again)
+        live = OnlinePredictor(pedestrian, k=2)
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            for k, (t, rows) in zip(ks, df.groupby("time")):
+                live.update(t, rows[["agent_id", "x", "y"]].to_dict("records"), k=k)
+            live.update(3.2, [{"agent_id": "u", "x": 0.0, "y": 0.0}])
+        assert [str(w.message)[:59] for w in said] == ["1 of 2 agents ('u') observed a path over 2 times as long as"]
 
 
 def test_answers_are_the_futures_table_as_json():

@@ -769,7 +769,7 @@ def time_unit_question(df: pd.DataFrame, interval: float | None = None, otherwis
 
 # --- histories the model's frame cannot hold ---------------------------------------------------------------
 
-WINDING = 2.0  # a path over the frame's measure of it: 2 of 58,000 windows of ETH/UCY training files were beyond
+WINDING = 2.0  # a path over the frame's measure of it: one window of ETH/UCY's 34,000 test windows is beyond
 
 
 def winding(obs: np.ndarray, min_speed: float) -> np.ndarray:
@@ -798,9 +798,9 @@ def wound(obs: np.ndarray, min_speed: float, top_step: float) -> np.ndarray:
 def winding_warning(n: int, total: int, where: list[str], noun: str = "window") -> str:
     """The warning of `n` of `total` windows (or agents: `noun`) whose histories wind (`winding` above
     WINDING), naming a few."""
-    named = ", ".join(where[:3]) + (", ..." if n > 3 else "")
-    return (f"warning: {n} of {total} {noun}{'s' * (total != 1)} ({named}) observed a path over "
-            f"{WINDING:g} times as long as the agent's net motion (a walker who turned back, or a standing person's "
-            "tracker jitter), which the model reads in that motion's frame and saw almost never in training: "
+    named = ", ".join(where[:3]) + (", ..." if n > len(where[:3]) else "")
+    return (f"warning: {n:,} of {total:,} {noun}{'s' * (total != 1)} ({named}) observed a path over "
+            f"{WINDING:g} times as long as the agent's net motion (a walker who turned back, or heavy tracker jitter "
+            "on a standing person), which the model reads in that motion's frame and saw almost never in training: "
             "their futures may reach far off (tens of metres); smooth jittery detections, and take those "
             "agents' futures with care")

@@ -97,7 +97,8 @@ def _number_or_file(value: Optional[str]):
 ScaleOpt = Annotated[Optional[str], typer.Option(help="Metres per unit of the input's positions (0.01 for "
                      "centimetres, 0.3048 for feet), or a file of each scene's (SDD's estimated_scales.yaml, a "
                      "YAML/JSON {scene: scale}, or a CSV of scene, scale); predicted futures (predict, visualize, "
-                     "serve) come back in the input's units, scores are in metres.", callback=_number_or_file, show_default=False)]
+                     "serve) come back in the input's units, scores are in metres.", callback=_number_or_file,
+                     show_default=False)]
 HomographyOpt = Annotated[Optional[Path], path_option(help="Text file of a 3x3 matrix taking image pixels (u, v, 1) "
                           "to metres (as ETH/UCY's H.txt); predicted futures (predict, visualize, serve) come back "
                           "in pixels, scores are in metres.", show_default=False)]

@@ -40,11 +40,11 @@ import torch
 
 from .calibrate import MIN_PAST, ScenePast
 from .checks import (FAR_APART, bridging_gap, coarse_warning, speed_band, step_moves, time_text, track_jumps,
-                     track_spikes, winding_warning, wound)
+                     track_spikes, winding_warning)
 from .config import check_flags, check_forget_after, check_sampling, finite_number
 from .errors import (DataError, NoWindowsError, PickledByThisCode, TrajCVAEError, as_number_hint, shown, warn,
                      warning_text)
-from .predict import OUTPUT_COLUMNS, TrajCVAE, samples_to_frame
+from .predict import OUTPUT_COLUMNS, TrajCVAE, samples_to_frame, winding_windows
 from .resample import EPS
 from .table import AGENT_COLUMNS, ID_NAMES, TIME_NAMES, lonlat_names, row_at
 from .tracks import read_tracks
@@ -300,8 +300,8 @@ class OnlinePredictor(PickledByThisCode):
         for line in jumped:
             self._warn(line)
         if self._winding_now:
-            said(winding_warning(len(self._winding_now), len(ids), self._winding_now, "agent"))
-            self._winding_now = []
+            named, self._winding_now = self._winding_now, []  # (said once, even where a warning is an error)
+            said(winding_warning(len(named), len(ids), named, "agent"))
         if self._chained is not None and len(ids):
             last, n = self._chained
             n = n + 1 if time - last <= self._max_gap * (1 + EPS) else 1
@@ -495,12 +495,21 @@ class OnlinePredictor(PickledByThisCode):
             return self._no_futures()  # nobody in view has 2 positions (without the reason the model would build)
         try:
             # Futures past a homography's horizon come back empty, as from `_predict_seen`, without a warning.
+            wound: list[int] = []
             out, _ = self.model._predict_table(rows, k, self.seed, kset=self.kset, draws=self.draws, since=since,
-                                               calibrate=self.calibrate, past=self.past, futures=self.future_kind)
+                                               calibrate=self.calibrate, past=self.past, futures=self.future_kind,
+                                               wound=wound)
         except NoWindowsError:  # nobody in view has 2 positions yet
             return self._no_futures()
+        self._note_wound(wound)
         out["agent_id"] = self._names(out["agent_id"].to_numpy())
         return out
+
+    def _note_wound(self, codes: list[int]) -> None:
+        """Agents whose histories wind (`checks.wound`), to be warned of at the end of the update, once each."""
+        self._winding_now = self._winding_now + [repr(self._ids[c]) for c in dict.fromkeys(codes)
+                                                 if c not in self._wound]  # (a new list: `_saved` keeps the old)
+        self._wound.update(codes)
 
     def _predict_seen(self, time: float, k: int, seen) -> pd.DataFrame:
         """`_predict` of the history with since = `time`, for the agents `seen` at `time`, without a track
@@ -512,11 +521,7 @@ class OnlinePredictor(PickledByThisCode):
                            self._step, self._max_gap, self.model.config.data)
         if not len(w):  # nobody seen now has 2 positions yet
             return self._no_futures()
-        dc = self.model.config.data
-        codes = np.asarray(w.agent_id)[wound(w.obs, dc.min_speed, speed_band(self.model.stats.get("speeds"))[1] * dc.dt)]
-        codes = codes.tolist()
-        self._winding_now = [repr(self._ids[c]) for c in codes if c not in self._wound]
-        self._wound.update(codes)
+        self._note_wound(np.asarray(w.agent_id)[winding_windows(w, self.model)].tolist())
         pools = [] if self.calibrate == "scene" else None
         samples, weights = self.model.sample_kset(w, k=k, seed=self.seed, kset=self.kset, draws=self.draws,
                                                   past=self.past, pools=pools, futures=self.future_kind)

@@ -591,9 +591,11 @@ class TrajCVAE:
     def _predict_table(self, data, k: int, seed: int, every_window: bool = False, kset: str = "none",
                        draws: int = 1000, fps=None, scale=None, homography=None, classes=None, since=None,
                        calibrate: str = "none", past: ScenePast | None = None,
-                       columns=None, primary: bool = False, futures: str = "mean") -> tuple[pd.DataFrame, list[str]]:
+                       columns=None, primary: bool = False, futures: str = "mean",
+                       wound: list | None = None) -> tuple[pd.DataFrame, list[str]]:
         """`predict`'s table and its warning lines: windows whose scene had too little past to calibrate on
-        (in `past`, given or measured here), and future points past a homography's horizon."""
+        (in `past`, given or measured here), whose histories wind (their agents' ids added to `wound`), and
+        future points past a homography's horizon."""
         k, seed, draws = check_sampling(k, seed, kset, draws, calibrate, futures)
         check_flags(every_window=every_window, primary=primary)
         check_primary(primary, every_window, since)
@@ -616,8 +618,10 @@ class TrajCVAE:
                 said.append(too_little_past(n_unfitted, len(w), self.config.data.obs_len, self.config.data.pred_len))
         if primary and w.skipped:  # the CLI says it as a note (`predict_to_file` counts them)
             said.append(f"warning: {unpredicted_records(w.skipped)}")
-        if wound := winding_windows(w, self):
-            said.append(winding_warning(len(wound), len(w), wound))
+        if (bent := winding_windows(w, self)).any():
+            said.append(winding_warning(int(bent.sum()), len(w), window_names(w, bent)))
+            if wound is not None:
+                wound.extend(np.asarray(w.agent_id)[bent].tolist())
         samples, weights = self.sample_kset(w, k=k, seed=seed, kset=kset, draws=draws, past=past, futures=futures)
         units = tracks.attrs.get("units")
         uv = from_metres(samples, units, w.scene)
@@ -845,7 +849,7 @@ def predict_to_file(model: "str | Path | TrajCVAE", data: pd.DataFrame | Iterabl
     past = None if calibrate == "none" else predictor.scene_past(tracks, seed, futures=futures)
     n_unfitted = 0  # with --calibrate scene: agents whose scene had too little past to fit their draws
     n = skipped = hidden = 0  # hidden: future points past a homography's horizon (no pixel)
-    wound: list[str] = []  # windows whose histories wind (`checks.winding`)
+    wound, n_wound = [], 0  # windows whose histories wind (`checks.wound`): a few named, and their count
     decimals = dict.fromkeys(position_columns(units), output_decimals(units))  # the rest: 4 decimals
     times = time_decimals(tracks["frame"].to_numpy(), steps)  # times as read, so that t0 names the observation
     decimals.update({c: times for c, whole_numbers in zip(("t0", column), integral) if not whole_numbers})
@@ -854,11 +858,13 @@ def predict_to_file(model: "str | Path | TrajCVAE", data: pd.DataFrame | Iterabl
         pending: list[tuple[Windows, np.ndarray | None]] = []  # with --primary, its records' positions
 
         def flush() -> None:
-            nonlocal n_unfitted, hidden
+            nonlocal n_unfitted, hidden, n_wound
             w = concat_windows([part for part, _ in pending], mode)
             of = np.concatenate([of for _, of in pending]) if primary else None  # each window's scene record
             pending.clear()
-            wound.extend(winding_windows(w, predictor))
+            bent = winding_windows(w, predictor)
+            n_wound += int(bent.sum())
+            wound.extend(window_names(w, bent, 3 - len(wound)))
             samples, weights = predictor.sample_kset(w, k=k, seed=seed, kset=kset, draws=draws, batch_size=batch,
                                                      past=past, futures=futures)
             if calibrate != "none":
@@ -889,8 +895,8 @@ def predict_to_file(model: "str | Path | TrajCVAE", data: pd.DataFrame | Iterabl
         said(too_little_past(n_unfitted, n, dc.obs_len, dc.pred_len))
     if hidden:
         said(horizon_warning(hidden, writer.rows))
-    if wound:
-        said(winding_warning(len(wound), n, wound))
+    if n_wound:
+        said(winding_warning(n_wound, n, wound))
     return PredictResult(n, skipped, writer.rows, summary)
 
 
@@ -972,12 +978,20 @@ def scene_records_warning(tracks: pd.DataFrame) -> str | None:
             "each scene's primary pedestrian from the scene's last observed frame")
 
 
-def winding_windows(w: Windows, predictor: TrajCVAE) -> list[str]:
-    """The windows of `w` whose histories wind (`checks.wound`), each as 'agent A of S at t0 T'."""
+def winding_windows(w: Windows, predictor: TrajCVAE) -> np.ndarray:
+    """(N,) whether each window's history winds (`checks.wound`) at the predictor's speeds and frame."""
     dc = predictor.config.data
-    bent = wound(w.obs, dc.min_speed, speed_band(predictor.stats.get("speeds"))[1] * dc.dt)
-    return [f"agent {a} of {s} at t0 {time_text(t)}" for a, s, t in
-            zip(*(np.asarray(c)[bent] for c in (w.agent_id, w.scene, w.t0)))]
+    return wound(w.obs, dc.min_speed, speed_band(predictor.stats.get("speeds"))[1] * dc.dt)
+
+
+def window_names(w: Windows, picked: np.ndarray, most: int = 3) -> list[str]:
+    """The `picked` windows of `w` as 'agent A of S at t0 T', each agent's first only, `most` of them."""
+    names, seen = [], set()
+    for a, s, t in zip(*(np.asarray(c)[picked] for c in (w.agent_id, w.scene, w.t0))):
+        if len(names) < most and (s, a) not in seen:
+            seen.add((s, a))
+            names.append(f"agent {a} of {s} at t0 {time_text(t)}")
+    return names
 
 
 def horizon_warning(hidden: int, points: int) -> str:

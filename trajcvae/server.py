@@ -278,21 +278,24 @@ class Turns:
     scenes' requests and /healthz need."""
 
     def __init__(self):
-        self._queues: dict[str, tuple[asyncio.Lock, int]] = {}  # a scene's lock, and how many hold or wait for it
+        # Per event loop (an app served by two, each its own queues) and scene: a lock, and how many hold or wait
+        # for it. `Scene.lock` still takes the updates of the loops one at a time.
+        self._queues: dict[tuple[int, str], tuple[asyncio.Lock, int]] = {}
 
     @asynccontextmanager
     async def turn(self, name: str):
-        lock, queued = self._queues.get(name) or (asyncio.Lock(), 0)
-        self._queues[name] = (lock, queued + 1)
+        key = id(asyncio.get_running_loop()), name
+        lock, queued = self._queues.get(key) or (asyncio.Lock(), 0)
+        self._queues[key] = (lock, queued + 1)
         try:
             async with lock:
                 yield
         finally:
-            lock, queued = self._queues[name]
+            lock, queued = self._queues[key]
             if queued == 1:
-                del self._queues[name]
+                del self._queues[key]
             else:
-                self._queues[name] = (lock, queued - 1)
+                self._queues[key] = (lock, queued - 1)
 
 
 def answer_json(time: float | None, futures: pd.DataFrame, layout: Layout = "rows", pred_len: int = 12,

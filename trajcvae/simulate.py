@@ -100,8 +100,9 @@ def simulate(out: str | Path, scenes: int = 1, n_frames: int = 400, spawn_rate: 
         if given < 1:
             raise TrajCVAEError(f"{option} must be >= 1 (got {shown(given)})")
     if scenes > MAX_SCENES:
-        raise TrajCVAEError(f"--scenes is at most {MAX_SCENES} (scene i of --seed s is walked from seed {MAX_SCENES} s + "
-                            f"i: more would repeat the next seed's scenes; got {shown(scenes)}): give more --frames")
+        raise TrajCVAEError(f"--scenes is at most {MAX_SCENES} (scene i of --seed s is walked from seed "
+                            f"{MAX_SCENES} s + i: more would repeat the next seed's scenes; got {shown(scenes)}): "
+                            "give more --frames")
     if not isinstance(prefix, str) or not prefix.strip():
         raise TrajCVAEError(f"--prefix must be a text that names the scenes (got {shown(prefix)})")
     if (steps := scenes * n_frames) > MAX_STEPS:  # (Python writes no int of over 4,300 digits: `shown`)

@@ -13,7 +13,10 @@ let bounds = null, shown = null, server = {k: null, kset: "none"}, last = null, 
 
 async function getJSON(url) {
   const r = await fetch(url);
-  if (!r.ok) throw Object.assign(new Error((await r.json()).detail || r.statusText), {status: r.status});
+  if (!r.ok) {
+    const detail = await r.json().then(b => b.detail, () => null);  // (a proxy's error page is no JSON)
+    throw Object.assign(new Error(detail || `${r.status} ${r.statusText}`), {status: r.status});
+  }
   return r.json();
 }
 
@@ -59,7 +62,11 @@ async function poll() {
       if (f.time === t.time && f.time !== shown) { shown = f.time; last = [f, t]; draw(f, t); }
     } catch (e) {
       // A scene gone (deleted) leaves nothing drawn; a server that does not answer leaves the last view.
-      if (e.status === 404) { choose(scene); ctx.clearRect(0, 0, canvas.width, canvas.height); }
+      if (e.status === 404) {
+        choose(scene);
+        ctx.clearRect(0, 0, canvas.width, canvas.height);
+        warning.textContent = warning.title = "";
+      }
       status.textContent = `${scene}: ` + (e.status ? e.message : `no answer from the server (${e.message})`);
       wait = RETRY_MS;  // asked again less often while it fails
     }
