@@ -771,6 +771,13 @@ def test_a_feed_whose_agent_ids_never_repeat_is_named_once_and_stays_as_quick_as
                     "'live')"] and not len(out)
     said, out = feed(OnlinePredictor(pedestrian, k=1), lambda i, a: str(a))  # a tracker's ids
     assert said == [] and len(out)
+    # A feed that gets a tracker's ids later: the scene's warnings (a server's answers) drop the line then.
+    live = OnlinePredictor(pedestrian, k=1)
+    feed(live, lambda i, a: f"{i}-{a}", JUDGE_UPDATES)
+    assert len(live.warnings) == 1
+    live.update(0.4 * JUDGE_UPDATES, [("x", 0.0, 0.0)])
+    live.update(0.4 * JUDGE_UPDATES + 0.4, [("x", 0.5, 0.0)])
+    assert live.warnings == []
 
 
 def test_a_history_that_winds_back_on_itself_is_named_wherever_its_futures_are_given(pedestrian, tmp_path):

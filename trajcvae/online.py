@@ -187,6 +187,7 @@ class OnlinePredictor(PickledByThisCode):
         # gap of the one before: if no id came twice, no agent can get futures. `_chained`: when the latest came
         # and how many in a row; None once judged, or once an agent came twice.
         self._chained: tuple[float, int] | None = (-math.inf, 0) if judge_speeds else None
+        self._ids_line: str | None = None  # that warning, in `warnings` until an agent comes twice
         self.warnings: list[str] = []
         if estimate:  # a scale file's guess at this scene's scale
             self._warn(estimate)
@@ -302,6 +303,9 @@ class OnlinePredictor(PickledByThisCode):
         if self._winding_now:
             named, self._winding_now = self._winding_now, []  # (said once, even where a warning is an error)
             said(winding_warning(len(named), len(ids), named, "agent"))
+        if self._ids_line is not None and self._moves:  # an agent came twice: the feed has a tracker's ids now
+            self.warnings = [line for line in self.warnings if line != self._ids_line]
+            self._ids_line = None
         if self._chained is not None and len(ids):
             last, n = self._chained
             n = n + 1 if time - last <= self._max_gap * (1 + EPS) else 1
@@ -309,10 +313,13 @@ class OnlinePredictor(PickledByThisCode):
                 self._chained = None
             elif n >= JUDGE_UPDATES:
                 self._chained = None
-                said(f"warning: {n} updates in a row came at most {self._max_gap / self._per_second:g} s apart (the "
-                     f"gap the model bridges), and no agent_id came in two of them ({len(self._codes)} ids held): "
-                     "each agent needs one id in every update (a tracker's track id, not a detection's number), or "
-                     "it never gets futures")
+                try:
+                    said(f"warning: {n} updates in a row came at most {self._max_gap / self._per_second:g} s apart "
+                         f"(the gap the model bridges), and no agent_id came in two of them ({len(self._codes)} ids "
+                         "held): each agent needs one id in every update (a tracker's track id, not a detection's "
+                         "number), or it never gets futures")
+                finally:  # (kept with the line, even where a warning is an error)
+                    self._ids_line = self.warnings[-1]
             else:
                 self._chained = time, n
         if self._spacing is not None and len(ids):
