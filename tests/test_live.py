@@ -811,6 +811,29 @@ def test_a_history_that_winds_back_on_itself_is_named_wherever_its_futures_are_g
         assert [str(w.message)[:59] for w in said] == ["1 of 2 agents ('u') observed a path over 2 times as long as"]
 
 
+def test_warnings_due_at_one_update_are_all_kept_where_a_warning_is_an_error(pedestrian):
+    """Walkers at 6 m/s (beyond `pedestrian`'s speeds: warned of once its check has the moves, at the 40th
+    update) of whom one jumps 30 m 1.4 s before: both lines come at that update. Where warnings are errors the
+    first is raised and the other is still in `warnings`, as where they are warnings; neither is lost."""
+    def feed(mode: str):
+        live, raised = OnlinePredictor(pedestrian, k=1), []
+        for i in range(60):
+            t = round(0.1 * i, 6)
+            with warnings.catch_warnings():
+                warnings.simplefilter(mode, TrajCVAEWarning)
+                try:
+                    live.update(t, [(str(j), 6.0 * t, 3.0 * j + (30.0 if j == 0 and i >= 26 else 0.0))
+                                    for j in range(5)])
+                except TrajCVAEWarning as e:
+                    raised.append(str(e))
+        return raised, [line.split(":")[0] for line in live.warnings]
+
+    assert feed("ignore") == ([], ["the median speed of the tracks is 6 m/s, outside the 0.31-4.9 m/s of the model's "
+                                   "training tracks (90th percentile 1.2 m/s)", "1 track jumps"])
+    raised, kept = feed("error")
+    assert kept == feed("ignore")[1] and len(raised) == 1 and raised[0].startswith("the median speed"), raised
+
+
 def test_answers_are_the_futures_table_as_json():
     """The answer's writer (`server.records`) gives what a JSON encoder gives for the same table: text
     escaped, whole numbers as integers, floats to 6 decimals, NaN and missing text as null."""

@@ -268,7 +268,10 @@ class OnlinePredictor(PickledByThisCode):
         if self.calibrate == "scene" and len(ids):
             self._add_to_past(time, ids)
         self.futures = self._futures(time, k or self.k, seen=ids)
-        said = lambda line: self._warn(f"{line} (scene '{self.scene}')")  # noqa: E731
+        # The update's warning lines, kept in `warnings` and given together once the update is whole: where a
+        # warning is an error, the first is raised, and none of the others is lost from `warnings`.
+        lines: list[str] = []
+        said = lambda line: lines.append(f"{line} (scene '{self.scene}')")  # noqa: E731
         if self.calibrate == "scene" and (self._fit_line is not None or not self._fit_said and len(self.futures)):
             # Once: futures given before the scene has the finished windows its fit needs are the model's own;
             # `warnings` holds the line until it no longer does.
@@ -278,7 +281,7 @@ class OnlinePredictor(PickledByThisCode):
                 said(f"warning: --calibrate scene: the scene has {finished} of the {MIN_PAST} finished windows "
                      f"({dc.obs_len} + {dc.pred_len} steps of one agent) its fit needs, so its draws are the "
                      "model's own until then")
-                self._fit_line = self.warnings[-1]
+                self._fit_line = warning_text(lines[-1])
             elif self._fit_line is not None and finished >= MIN_PAST:
                 self.warnings = [line for line in self.warnings if line != self._fit_line]
                 self._fit_line = None
@@ -298,11 +301,10 @@ class OnlinePredictor(PickledByThisCode):
                 self.model.check_speeds(table, said, jumps=False, live=True)
             else:
                 self._judge_from = time + self._step
-        for line in jumped:
-            self._warn(line)
+        lines += jumped
         if self._winding_now:
-            named, self._winding_now = self._winding_now, []  # (said once, even where a warning is an error)
-            said(winding_warning(len(named), len(ids), named, "agent"))
+            said(winding_warning(len(self._winding_now), len(ids), self._winding_now, "agent"))
+            self._winding_now = []
         if self._ids_line is not None and self._moves:  # an agent came twice: the feed has a tracker's ids now
             self.warnings = [line for line in self.warnings if line != self._ids_line]
             self._ids_line = None
@@ -313,13 +315,11 @@ class OnlinePredictor(PickledByThisCode):
                 self._chained = None
             elif n >= JUDGE_UPDATES:
                 self._chained = None
-                try:
-                    said(f"warning: {n} updates in a row came at most {self._max_gap / self._per_second:g} s apart "
-                         f"(the gap the model bridges), and no agent_id came in two of them ({len(self._codes)} ids "
-                         "held): each agent needs one id in every update (a tracker's track id, not a detection's "
-                         "number), or it never gets futures")
-                finally:  # (kept with the line, even where a warning is an error)
-                    self._ids_line = self.warnings[-1]
+                said(f"warning: {n} updates in a row came at most {self._max_gap / self._per_second:g} s apart "
+                     f"(the gap the model bridges), and no agent_id came in two of them ({len(self._codes)} ids "
+                     "held): each agent needs one id in every update (a tracker's track id, not a detection's "
+                     "number), or it never gets futures")
+                self._ids_line = warning_text(lines[-1])
             else:
                 self._chained = time, n
         if self._spacing is not None and len(ids):
@@ -332,6 +332,7 @@ class OnlinePredictor(PickledByThisCode):
                 said(self._rate_warning(closest))
             else:
                 self._spacing = time, n + 1, closest
+        self._warn(*lines)
         return self.futures.copy()  # the caller's to edit: the next update reads the futures kept
 
     def _rate_warning(self, gap: float) -> str:
@@ -380,10 +381,12 @@ class OnlinePredictor(PickledByThisCode):
             said += [line] if line else []
         return said
 
-    def _warn(self, line: str) -> None:
-        """Give `line` as a `TrajCVAEWarning`, kept in `warnings`."""
-        self.warnings = [*self.warnings, warning_text(line)][-WARNINGS_HELD:]
-        warn(line)
+    def _warn(self, *lines: str) -> None:
+        """Give `lines` as `TrajCVAEWarning`s, all kept in `warnings` first (where a warning is an error, the
+        first is raised and the others stay there)."""
+        self.warnings = [*self.warnings, *map(warning_text, lines)][-WARNINGS_HELD:]
+        for line in lines:
+            warn(line)
 
     def _in_view_since(self, time: float) -> float:
         """Agents last seen at or after this are in view at `time`: those seen exactly forget_after ago too

@@ -1,8 +1,8 @@
 """The live server: `trajcvae serve MODEL` (FastAPI + uvicorn, the `serve` extra).
 
 Each scene is an `online.OnlinePredictor` of its own, created by its first POST and held until DELETE.
-A request holds its scene's lock only, and waits for it without a worker thread, so scenes never wait on or
-disturb each other, however many updates queue on one; every bad request
+A request holds its scene's lock only, and waits for it without a worker thread, so updates queued on one
+scene take no thread another scene needs (they still share the cores); every bad request
 is answered with a 4xx and a one-line `detail` before it reaches the predictor, or by the predictor's own
 one-line error (its state unchanged), and any other failure is a 500 with one line, never a dead process.
 All agents of a request are sampled in one forward pass. The live page (`static/live.html`) polls the
