@@ -778,9 +778,17 @@ def winding(obs: np.ndarray, min_speed: float) -> np.ndarray:
     `min_speed` a step where the agent barely moved (`batch.make_batch`'s speed unit). A straight walk gives 1;
     a walker who turned back, or a standing person's tracker jitter, several: their history then reaches
     further from t0, in the frame's units, than any the model trained on, and their futures may go far."""
-    valid = ~np.isnan(obs[..., 0])  # (N, T)
-    first = valid.argmax(1)  # (N,) the first observed step
-    steps = np.nan_to_num(np.linalg.norm(np.diff(obs, axis=1), axis=-1))  # (N, T - 1) 0 where either is unobserved
+    return _winding(obs, _step_lengths(obs), min_speed)
+
+
+def _step_lengths(obs: np.ndarray) -> np.ndarray:
+    """(N, T, 2) positions -> (N, T - 1) the length of each step, 0 where either end is unobserved."""
+    return np.nan_to_num(np.linalg.norm(np.diff(obs, axis=1), axis=-1))
+
+
+def _winding(obs: np.ndarray, steps: np.ndarray, min_speed: float) -> np.ndarray:
+    """`winding` of `obs`, whose `_step_lengths` are `steps`."""
+    first = (~np.isnan(obs[..., 0])).argmax(1)  # (N,) the first observed step
     n = obs.shape[1] - 1 - first  # (N,) steps from the first position to t0
     net = np.linalg.norm(obs[:, -1] - obs[np.arange(len(obs)), first], axis=-1)
     scale = np.maximum(net, n * min_speed)
@@ -791,8 +799,8 @@ def wound(obs: np.ndarray, min_speed: float, top_step: float) -> np.ndarray:
     """(N,) whether each history winds (`winding` above WINDING) at speeds the model knows: one with a step
     longer than `top_step` (metres: the model's top speed over a step) holds a jump or a position off the
     track, which the speed check names (`track_jumps`, `track_spikes`)."""
-    fast = (np.nan_to_num(np.linalg.norm(np.diff(obs, axis=1), axis=-1)) > top_step).any(1)
-    return (winding(obs, min_speed) > WINDING) & ~fast
+    steps = _step_lengths(obs)
+    return (_winding(obs, steps, min_speed) > WINDING) & ~(steps > top_step).any(1)
 
 
 def winding_warning(n: int, total: int, where: list[str], noun: str = "window") -> str:

@@ -283,7 +283,7 @@ class OnlinePredictor(PickledByThisCode):
                      "model's own until then")
                 self._fit_line = warning_text(lines[-1])
             elif self._fit_line is not None and finished >= MIN_PAST:
-                self.warnings = [line for line in self.warnings if line != self._fit_line]
+                self._withdraw(self._fit_line)
                 self._fit_line = None
             self._fit_said = True
         if self._judging and self._attrs["coarse"] != coarse_before:  # float32 first brought now
@@ -306,7 +306,7 @@ class OnlinePredictor(PickledByThisCode):
             said(winding_warning(len(self._winding_now), len(ids), self._winding_now, "agent"))
             self._winding_now = []
         if self._ids_line is not None and self._moves:  # an agent came twice: the feed has a tracker's ids now
-            self.warnings = [line for line in self.warnings if line != self._ids_line]
+            self._withdraw(self._ids_line)
             self._ids_line = None
         if self._chained is not None and len(ids):
             last, n = self._chained
@@ -387,6 +387,10 @@ class OnlinePredictor(PickledByThisCode):
         self.warnings = [*self.warnings, *map(warning_text, lines)][-WARNINGS_HELD:]
         for line in lines:
             warn(line)
+
+    def _withdraw(self, line: str) -> None:
+        """Take `line`, a warning that no longer holds, out of `warnings`."""
+        self.warnings = [said for said in self.warnings if said != line]
 
     def _in_view_since(self, time: float) -> float:
         """Agents last seen at or after this are in view at `time`: those seen exactly forget_after ago too

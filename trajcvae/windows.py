@@ -866,7 +866,8 @@ def load_windows(paths: Iterable[str | Path], cfg: DataConfig, cache_dir: str | 
         w, line = _build(paths, cfg, mode)
     else:
         files, limit = list_files(paths), cache_limit()
-        stamps = _stamps(_consulted(files, cfg))  # before the key's read of the bytes, to compare after the build
+        consulted = _consulted(files, cfg)
+        stamps = _stamps(consulted)  # before the key's read of the bytes, to compare after the build
         path = Path(cache_dir) / f"windows-{cache_key(files, cfg, mode)}.npz"
         try:
             w, line, spelt = _load(path)
@@ -877,7 +878,7 @@ def load_windows(paths: Iterable[str | Path], cfg: DataConfig, cache_dir: str | 
             _used(path)
         except Exception:  # missing, damaged or not ours: it is only a cache, so rebuild
             w, line = _build(files, cfg, mode)
-            if _stamps(_consulted(files, cfg)) != stamps:  # rewritten while read: maybe not the bytes keyed
+            if _stamps(consulted) != stamps:  # rewritten while read: maybe not the bytes keyed
                 line += ("\nwarning: the data files changed while they were read (a writer still at work?): their "
                          "windows are of what was read then, and are not cached; run again once they are written")
             else:
