@@ -2,6 +2,7 @@
 keeps a bounded history; the server answers every request, refuses bad ones in one line without
 disturbing other scenes, and its live page draws tracks and futures in a real browser."""
 import copy
+import dataclasses
 import json
 import os
 import re
@@ -19,6 +20,7 @@ import pytest
 import torch
 
 from trajcvae import TrajCVAE
+from trajcvae.batch import WindowTensors, make_batch
 from trajcvae.errors import DataError, TrajCVAEError, TrajCVAEWarning
 from trajcvae import online as online_module
 from trajcvae.online import OnlinePredictor
@@ -780,24 +782,40 @@ def test_a_feed_whose_agent_ids_never_repeat_is_named_once_and_stays_as_quick_as
     assert live.warnings == []
 
 
-def test_a_history_that_winds_back_on_itself_is_named_wherever_its_futures_are_given(pedestrian, tmp_path):
+def test_a_history_that_winds_back_on_itself_is_predicted_from_its_last_part_and_named(pedestrian, tmp_path):
     """A walker who turned back within its observed 3.2 s (or a standing person's tracker jitter) walked a path
     several times as long as its net motion, by which the model's frame measures it: the model saw almost no
-    such history, and its futures reach tens of metres. predict (Python and CLI) and the live predictor (once
-    per agent) name it; a straight walk is not named."""
-    from trajcvae.checks import winding
+    such history, and read whole its futures reached tens of metres. A prediction reads it from its last part
+    that does not wind, as if the track began there (so the futures are those of that part alone), and
+    predict (Python and CLI) and the live predictor (once per agent) name it; a straight walk is neither cut
+    nor named, and training reads every history as it was recorded."""
+    from trajcvae.checks import unwound, winding
 
     out_and_back = [0, 1, 2, 3, 4, 3, 2, 1]  # 0.51 m steps: 3.6 m walked, 0.5 m from where it started
     path = np.array([[[0.0, 0.5123 * y] for y in ys] for ys in (out_and_back, range(8), [0] * 8)])
     path[2, :-1] = np.nan  # a single position
     np.testing.assert_allclose(winding(path, 0.2), [7 * 0.5123 / (7 * 0.2), 1.0, 0.0])  # 7 steps at the 0.2 m floor
+    out_and_back = [0, 1, 2, 3, 4, 5, 4, 3]  # winds 2.33; from its turn at 5 on, 1; from any step before, 2.56
+    path[0] = [[0.0, 0.5123 * y] for y in out_and_back]
+    np.testing.assert_array_equal(np.isnan(unwound(path, 0.2)[..., 0]),
+                                  [[True] * 5 + [False] * 3, [False] * 8, [True] * 7 + [False]])
+    straight = path[1:]
+    assert unwound(straight, 0.2) is straight
+    wt = WindowTensors(torch.from_numpy(path[:1].astype(np.float32)), torch.full((1, 1, 8, 2), np.nan), None)
+    dc = dataclasses.replace(pedestrian.config.data, memory=0)
+    for unwind, unit in ((True, 0.5123), (False, 3 * 0.5123 / 7)):  # the frame's unit: the walk since the turn
+        assert make_batch(wt, [0], dc, unwind=unwind).scale.item() == pytest.approx(unit)
     df = pd.DataFrame([{"time": 0.4 * i, "agent_id": a, "x": x, "y": 0.5123 * (y if a == "u" else i)}
                        for i, y in enumerate(out_and_back) for a, x in (("u", 0.0), ("s", 5.0))])
     line = "1 of 2 windows (agent u of input at t0 2.8) observed a path over 2 times as long as the agent's net motion"
     with pytest.warns(TrajCVAEWarning, match=re.escape(line)):
         futures = pedestrian.predict(df, k=20)
-    ends = futures[(futures.step == 12) & (futures.agent_id == "u")]
-    assert np.hypot(ends.x, ends.y - 0.5123).max() > 20  # what it warns of
+    u = futures[futures.agent_id == "u"].reset_index(drop=True)
+    ends = u[u.step == 12]
+    assert np.hypot(ends.x, ends.y - 0.5123 * 3).max() < 10  # a 1.3 m/s walker's reach in 4.8 s, not tens of metres
+    since_turn = df[(df.agent_id != "u") | (df.time > 1.9)]
+    alone = pedestrian.predict(since_turn, k=20)
+    pd.testing.assert_frame_equal(alone[alone.agent_id == "u"].reset_index(drop=True), u)
     df.to_csv(tmp_path / "walks.csv", index=False)
     r = cli("predict", "pedestrian", tmp_path / "walks.csv", "--out", tmp_path / "futures.csv")
     assert r.exit_code == 0 and "warning: 1 of 2 windows (agent u of walks at t0 2.8)" in r.output, r.output

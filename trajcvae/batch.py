@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .checks import unwound
 from .config import DataConfig
 from .windows import Windows
 
@@ -102,10 +103,16 @@ class Batch:
 
 
 def make_batch(wt: WindowTensors, idx, cfg: DataConfig, device: torch.device | str = "cpu",
-               augment: bool = False, generator: torch.Generator | None = None) -> Batch:
-    """Select windows `idx`, normalise them into each agent's frame (optionally with augmentation)."""
+               augment: bool = False, generator: torch.Generator | None = None, unwind: bool = True) -> Batch:
+    """Select windows `idx`, normalise them into each agent's frame (optionally with augmentation).
+
+    `unwind`: read a history that winds back on itself from its last part that does not (`checks.unwound`), as
+    every prediction does; training reads the histories as they were recorded (`unwind=False`)."""
+    obs = wt.obs[idx]  # (B, T, 2)
+    if unwind:
+        obs = torch.from_numpy(unwound(obs.numpy(), cfg.min_speed))
     # non_blocking: with pinned host tensors the copy to a GPU overlaps compute (a no-op on CPU).
-    obs = wt.obs[idx].to(device, non_blocking=True)  # (B, T, 2)
+    obs = obs.to(device, non_blocking=True)
     nbr = wt.nbr[idx].to(device, non_blocking=True)  # (B, M, T, 2)
     fut = None if wt.fut is None else wt.fut[idx].to(device, non_blocking=True)
     B = obs.shape[0]

@@ -777,8 +777,24 @@ def winding(obs: np.ndarray, min_speed: float) -> np.ndarray:
     observed path is as the model's frame takes it to be: the path's length over its net displacement, or over
     `min_speed` a step where the agent barely moved (`batch.make_batch`'s speed unit). A straight walk gives 1;
     a walker who turned back, or a standing person's tracker jitter, several: their history then reaches
-    further from t0, in the frame's units, than any the model trained on, and their futures may go far."""
+    further from t0, in the frame's units, than any the model trained on, and their futures would go far
+    (predictions read such a history from its last part that does not wind: `unwound`)."""
     return _winding(obs, _step_lengths(obs), min_speed)
+
+
+def unwound(obs: np.ndarray, min_speed: float) -> np.ndarray:
+    """(N, T, 2) histories -> the same, where one winds (`winding` above WINDING) cut to its longest recent
+    part within WINDING: earlier positions NaN, as before a track starts. A walker who turned back is then
+    read as walking the way it walks now, at its pace, which the model knows; the rest are returned as they
+    are (the whole history is within WINDING). A copy where any is cut."""
+    windings = _windings(obs, _step_lengths(obs), min_speed)  # (N, T - 1)
+    within = windings <= WINDING  # NaN (an unobserved start) is not
+    cut = np.where(within.any(1), within.argmax(1), obs.shape[1] - 1)  # (N,) the first position kept
+    if not (cut > _first(obs)).any():
+        return obs
+    obs = obs.copy()
+    obs[np.arange(obs.shape[1])[None, :] < cut[:, None]] = np.nan
+    return obs
 
 
 def _step_lengths(obs: np.ndarray) -> np.ndarray:
@@ -786,13 +802,24 @@ def _step_lengths(obs: np.ndarray) -> np.ndarray:
     return np.nan_to_num(np.linalg.norm(np.diff(obs, axis=1), axis=-1))
 
 
+def _first(obs: np.ndarray) -> np.ndarray:
+    """(N, T, 2) -> (N,) each history's first observed step (t0 is always observed)."""
+    return (~np.isnan(obs[..., 0])).argmax(1)
+
+
+def _windings(obs: np.ndarray, steps: np.ndarray, min_speed: float) -> np.ndarray:
+    """(N, T, 2) histories whose `_step_lengths` are `steps` -> (N, T - 1) the `winding` of each one's part
+    from step s to t0 (NaN where step s is unobserved)."""
+    path = np.cumsum(steps[:, ::-1], axis=1)[:, ::-1]  # (N, T - 1) the length walked from step s
+    net = np.linalg.norm(obs[:, -1:] - obs[:, :-1], axis=-1)  # (N, T - 1) how far from step s to t0
+    n = obs.shape[1] - 1 - np.arange(obs.shape[1] - 1)  # (T - 1,) steps from s to t0
+    return path / np.maximum(net, n * min_speed)
+
+
 def _winding(obs: np.ndarray, steps: np.ndarray, min_speed: float) -> np.ndarray:
-    """`winding` of `obs`, whose `_step_lengths` are `steps`."""
-    first = (~np.isnan(obs[..., 0])).argmax(1)  # (N,) the first observed step
-    n = obs.shape[1] - 1 - first  # (N,) steps from the first position to t0
-    net = np.linalg.norm(obs[:, -1] - obs[np.arange(len(obs)), first], axis=-1)
-    scale = np.maximum(net, n * min_speed)
-    return np.divide(steps.sum(1), scale, out=np.zeros(len(obs)), where=scale > 0)
+    """`winding` of `obs`, whose `_step_lengths` are `steps`: the winding from each history's first step."""
+    first = np.minimum(_first(obs), obs.shape[1] - 2)  # a lone position at t0 has none: 0, below
+    return np.nan_to_num(_windings(obs, steps, min_speed)[np.arange(len(obs)), first])
 
 
 def wound(obs: np.ndarray, min_speed: float, top_step: float) -> np.ndarray:
@@ -809,6 +836,6 @@ def winding_warning(n: int, total: int, where: list[str], noun: str = "window") 
     named = ", ".join(where[:3]) + (", ..." if n > len(where[:3]) else "")
     return (f"warning: {n:,} of {total:,} {noun}{'s' * (total != 1)} ({named}) observed a path over "
             f"{WINDING:g} times as long as the agent's net motion (a walker who turned back, or heavy tracker jitter "
-            "on a standing person), which the model reads in that motion's frame and saw almost never in training: "
-            "their futures may reach far off (tens of metres); smooth jittery detections, and take those "
-            "agents' futures with care")
+            "on a standing person), a history the model's frame cannot hold: each is predicted from its last part "
+            "that does not wind, as if its track began there; smooth jittery detections, and take those agents' "
+            "futures with care")

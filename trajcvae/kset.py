@@ -169,10 +169,10 @@ def _train_kset(model: CVAE, cfg: Config, train_wt: WindowTensors, val_wt: Windo
 @torch.no_grad()
 def _frozen(model: CVAE, wt: WindowTensors, dc, batch: int = 1024):
     """Per window, what the frozen CVAE gives the sampler: context, constant-velocity line and true future
-    in the agent frame, and p(z|x)'s mean and std."""
+    in the agent frame, and p(z|x)'s mean and std; of the histories as recorded, as the CVAE trains on them."""
     parts = []
     for lo in range(0, len(wt), batch):
-        b = make_batch(wt, torch.arange(lo, min(lo + batch, len(wt))), dc, model.device)
+        b = make_batch(wt, torch.arange(lo, min(lo + batch, len(wt))), dc, model.device, unwind=False)
         ctx = model.context(b)
         p = model.prior(ctx).base_dist
         parts.append((ctx, b.cv, b.fut, p.loc, p.scale))

@@ -175,7 +175,7 @@ class OnlinePredictor(PickledByThisCode):
         # Jumps are judged update by update: spans that ended by `_jumps_until` have been, and the agent codes
         # in `_jumped` were warned of (once each).
         self._jumps_until, self._jumped = -math.inf, set()
-        # Agents whose history winds (`checks.winding`: their futures may go far) are warned of once each: the
+        # Agents whose history winds (`checks.winding`: predicted from its last part) are warned of once each: the
         # codes warned of, and the ids of those found at this update.
         self._wound: set[int] = set()
         self._winding_now: list[str] = []

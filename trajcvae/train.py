@@ -635,7 +635,7 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
                 perm = torch.randperm(len(tr), generator=gen)
             for step in range(n_batches):
                 idx = perm[step * tc.batch_size:(step + 1) * tc.batch_size]
-                batch = make_batch(tr, idx, cfg.data, device, augment=True, generator=gen)
+                batch = make_batch(tr, idx, cfg.data, device, augment=True, generator=gen, unwind=False)
                 try:
                     with amp:
                         terms = loss_fn(batch, beta, tc.variety_weight, tc.variety_k)
