@@ -110,7 +110,9 @@ def make_batch(wt: WindowTensors, idx, cfg: DataConfig, device: torch.device | s
     every prediction does; training reads the histories as they were recorded (`unwind=False`)."""
     obs = wt.obs[idx]  # (B, T, 2)
     if unwind:
-        obs = torch.from_numpy(unwound(obs.numpy(), cfg.min_speed))
+        recorded = obs.numpy()
+        if (cut := unwound(recorded, cfg.min_speed)) is not recorded:  # a copy only where a history was cut
+            obs = torch.from_numpy(cut)
     # non_blocking: with pinned host tensors the copy to a GPU overlaps compute (a no-op on CPU).
     obs = obs.to(device, non_blocking=True)
     nbr = wt.nbr[idx].to(device, non_blocking=True)  # (B, M, T, 2)
