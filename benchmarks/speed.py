@@ -81,7 +81,7 @@ def main() -> None:
     t, n = time.perf_counter(), 0
     for i in range(30):
         idx = perm[i * tc.batch_size:(i + 1) * tc.batch_size]
-        b = make_batch(tr, idx, cfg.data, augment=True, generator=g, unwind=False)
+        b = make_batch(tr, idx, cfg.data, augment=True, generator=g)
         loss = net.loss(b, tc.beta, tc.variety_weight, tc.variety_k)["loss"]
         opt.zero_grad()
         loss.backward()

@@ -921,12 +921,19 @@ def test_the_learned_sampler_s_kl_is_each_map_s_kl_to_the_standard_normal():
 
 
 def test_the_learned_sampler_keeps_its_best_pass_scored_in_world_units_far_from_the_origin(trained, sim_files,
-                                                                                       tmp_path):
+                                                                                       tmp_path, monkeypatch):
     """train_kset keeps the pass of the lowest val minADE@K, which it scores as metrics.min_ade_fde does, in
-    world units: windows of UTM-sized coordinates score as the same windows near the origin."""
+    world units: windows of UTM-sized coordinates score as the same windows near the origin. It trains and
+    scores on the histories as recorded, as the CVAE trains (none cut as predictions cut: `checks.readable`)."""
     import copy
 
+    import trajcvae.kset as kset_module
     from trajcvae.metrics import min_ade_fde
+
+    cuts = []
+    real_batch = kset_module.make_batch
+    monkeypatch.setattr(kset_module, "make_batch",
+                        lambda *args, **kwargs: cuts.append(kwargs.get("top_step")) or real_batch(*args, **kwargs))
 
     m = TrajCVAE.load(trained)
     cfg = copy.deepcopy(m.config)
@@ -937,6 +944,7 @@ def test_the_learned_sampler_keeps_its_best_pass_scored_in_world_units_far_from_
     torch.manual_seed(123)
     stream = torch.get_rng_state()
     sampler, info = train_kset(m.model, cfg, wt, wt, w.fut, log=said.append)
+    assert cuts and set(cuts) == {None}
     assert torch.equal(torch.get_rng_state(), stream)  # the caller's torch stream is left as it was
     passes = [float(line.split("minADE@6 ")[1].split(" m")[0]) for line in said]
     assert len(passes) == 3 and info["epoch"] == 1 + int(np.argmin(passes))

@@ -883,7 +883,8 @@ def test_a_line_per_epoch_stays_one_line_in_a_narrow_terminal_or_a_pipe_on_stder
 @pytest.fixture(scope="module")
 def spied_run(tiny_files, tmp_path_factory):
     """A 3-epoch run (KL weight full from epoch 2) with each training batch's windows, its augmentation
-    and its loss recorded: (run folder, TrainResult, [(window indices, augmented, loss)] in training order)."""
+    and its loss recorded: (run folder, TrainResult, [(window indices, (augmented, top_step), loss)] in training
+    order); top_step None: the histories read as recorded (`batch.make_batch`)."""
     import trajcvae.train as train_module
     from trajcvae.model import CVAE
 
@@ -892,7 +893,7 @@ def spied_run(tiny_files, tmp_path_factory):
 
     def batch(wt, idx, *args, **kwargs):
         if "generator" in kwargs:  # a training batch (validation draws none)
-            pending.append((torch.as_tensor(idx).tolist(), kwargs.get("augment", False)))
+            pending.append((torch.as_tensor(idx).tolist(), (kwargs.get("augment", False), kwargs.get("top_step"))))
         return real_batch(wt, idx, *args, **kwargs)
 
     def loss(model, b, *args, **kwargs):
@@ -933,14 +934,16 @@ def test_each_epoch_trains_at_its_cosine_rate_and_kl_weight_as_metrics_csv_says(
     assert result.epochs_run == 3
 
 
-def test_each_epoch_trains_on_every_window_once_in_an_order_of_its_own_and_augmented(spied_run):
+def test_each_epoch_trains_on_every_window_once_in_an_order_of_its_own_augmented_as_recorded(spied_run):
+    """Every window once an epoch, shuffled anew, augmented (data.augment_*), and its history as it was
+    recorded: one that winds back on itself is not cut as predictions cut it (`checks.readable`)."""
     out, _, steps = spied_run
     n, epochs = _epochs(steps, out)
     orders = [[i for idx, _, _ in epoch for i in idx] for epoch in epochs]
     for order in orders:
         assert sorted(order) == list(range(n))  # each window once a epoch
     assert orders[0] != orders[1] and orders[1] != orders[2]  # shuffled anew each epoch
-    assert all(augmented for _, augmented, _ in steps)  # data.augment_*: training batches only
+    assert all(read == (True, None) for _, read, _ in steps)
 
 
 def test_the_training_columns_of_metrics_csv_are_means_over_the_epochs_windows(spied_run):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .checks import unwound
+from .checks import readable
 from .config import DataConfig
 from .windows import Windows
 
@@ -103,15 +103,17 @@ class Batch:
 
 
 def make_batch(wt: WindowTensors, idx, cfg: DataConfig, device: torch.device | str = "cpu",
-               augment: bool = False, generator: torch.Generator | None = None, unwind: bool = True) -> Batch:
+               augment: bool = False, generator: torch.Generator | None = None,
+               top_step: float | None = None) -> Batch:
     """Select windows `idx`, normalise them into each agent's frame (optionally with augmentation).
 
-    `unwind`: read a history that winds back on itself from its last part that does not (`checks.unwound`), as
-    every prediction does; training reads the histories as they were recorded (`unwind=False`)."""
+    `top_step`, the model's top speed over a step (`TrajCVAE.top_step`): given, as every prediction gives it, a
+    history that winds back on itself at speeds under it is read from its last part that does not
+    (`checks.readable`). Training reads the histories as they were recorded (None)."""
     obs = wt.obs[idx]  # (B, T, 2)
-    if unwind:
+    if top_step is not None:
         recorded = obs.numpy()
-        if (cut := unwound(recorded, cfg.min_speed)) is not recorded:  # a copy only where a history was cut
+        if (cut := readable(recorded, cfg.min_speed, top_step)) is not recorded:  # a copy only where one is cut
             obs = torch.from_numpy(cut)
     # non_blocking: with pinned host tensors the copy to a GPU overlaps compute (a no-op on CPU).
     obs = obs.to(device, non_blocking=True)

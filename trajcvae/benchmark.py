@@ -61,7 +61,7 @@ def likelihoods(predictor: TrajCVAE, wt: WindowTensors, fut: np.ndarray, is_samp
         torch.manual_seed(torch_seed(seed))
         for lo in range(0, len(wt), batch):
             idx = torch.arange(lo, min(lo + batch, len(wt)))
-            b = make_batch(wt, idx, predictor.config.data, predictor.device)
+            b = make_batch(wt, idx, predictor.config.data, predictor.device, top_step=predictor.top_step)
             neg_elbo.append(-predictor.model.loss(b)["elbo"].item() * len(idx))
             is_nll.append(predictor.model.importance_nll(b, is_samples).sum().item())
             part = wt.inputs(idx)

@@ -777,24 +777,42 @@ def winding(obs: np.ndarray, min_speed: float) -> np.ndarray:
     observed path is as the model's frame takes it to be: the path's length over its net displacement, or over
     `min_speed` a step where the agent barely moved (`batch.make_batch`'s speed unit). A straight walk gives 1;
     a walker who turned back, or a standing person's tracker jitter, several: their history then reaches
-    further from t0, in the frame's units, than any the model trained on, and their futures would go far
-    (predictions read such a history from its last part that does not wind: `unwound`)."""
-    return _winding(obs, _step_lengths(obs), min_speed)
+    further from t0, in the frame's units, than any the model trained on, and their futures would go far."""
+    return _whole(obs, _windings(obs, _step_lengths(obs), min_speed))
 
 
-def unwound(obs: np.ndarray, min_speed: float) -> np.ndarray:
-    """(N, T, 2) histories -> the same, where one winds (`winding` above WINDING) cut to its longest recent
-    part within WINDING: earlier positions NaN, as before a track starts. A walker who turned back is then
-    read as walking the way it walks now, at its pace, which the model knows; the rest are returned as they
-    are (the whole history is within WINDING). A copy where any is cut."""
-    windings = _windings(obs, _step_lengths(obs), min_speed)  # (N, T - 1)
-    within = windings <= WINDING  # NaN (an unobserved start) is not
-    cut = np.where(within.any(1), within.argmax(1), obs.shape[1] - 1)  # (N,) the first position kept
-    if not (cut > _first(obs)).any():
+def readable(obs: np.ndarray, min_speed: float, top_step: float) -> np.ndarray:
+    """(N, T, 2) histories -> the part of each that the model's frame can hold, earlier positions NaN (as before
+    a track starts): what follows its last jump (a step longer than `top_step`, metres: the model's top speed
+    over a step, and JUMP times the history's median step: a position off the track and back, or a tracker's id
+    that went to another agent), and of that its longest recent part within WINDING (a walker who turned back is
+    then read as walking the way it walks now, at its pace). `obs` itself where no history is cut (a straight
+    walk, at any speed, never is), else a copy."""
+    start = _readable_start(obs, min_speed, top_step)
+    if not (start > _first(obs)).any():
         return obs
     obs = obs.copy()
-    obs[np.arange(obs.shape[1])[None, :] < cut[:, None]] = np.nan
+    obs[np.arange(obs.shape[1])[None, :] < start[:, None]] = np.nan
     return obs
+
+
+def cut_short(obs: np.ndarray, min_speed: float, top_step: float) -> np.ndarray:
+    """(N,) whether `readable` cuts each history."""
+    return _readable_start(obs, min_speed, top_step) > _first(obs)
+
+
+def _readable_start(obs: np.ndarray, min_speed: float, top_step: float) -> np.ndarray:
+    """(N,) the first position of each history that `readable` keeps."""
+    steps = _step_lengths(obs)  # (N, T - 1): step s goes from position s to s + 1
+    N, T = obs.shape[:2]
+    taken = ~np.isnan(np.diff(obs[..., 0], axis=1))  # (N, T - 1) steps with both ends observed
+    n = taken.sum(1)
+    ordered = np.sort(np.where(taken, steps, np.inf), axis=1)  # (a lone position's median: inf, no jump)
+    median = (ordered[np.arange(N), np.maximum(n - 1, 0) // 2] + ordered[np.arange(N), n // 2]) / 2  # (N,)
+    jumped = (steps > top_step) & (steps > JUMP * median[:, None])
+    after = np.where(jumped.any(1), T - 1 - jumped[:, ::-1].argmax(1), 0)  # (N,) the position after the last
+    within = (_windings(obs, steps, min_speed) <= WINDING) & (np.arange(T - 1)[None, :] >= after[:, None])
+    return np.where(within.any(1), within.argmax(1), T - 1)  # (NaN, an unobserved start, is never within)
 
 
 def _step_lengths(obs: np.ndarray) -> np.ndarray:
@@ -802,40 +820,32 @@ def _step_lengths(obs: np.ndarray) -> np.ndarray:
     return np.nan_to_num(np.linalg.norm(np.diff(obs, axis=1), axis=-1))
 
 
-def _first(obs: np.ndarray) -> np.ndarray:
-    """(N, T, 2) -> (N,) each history's first observed step (t0 is always observed)."""
-    return (~np.isnan(obs[..., 0])).argmax(1)
-
-
 def _windings(obs: np.ndarray, steps: np.ndarray, min_speed: float) -> np.ndarray:
     """(N, T, 2) histories whose `_step_lengths` are `steps` -> (N, T - 1) the `winding` of each one's part
-    from step s to t0 (NaN where step s is unobserved)."""
-    path = np.cumsum(steps[:, ::-1], axis=1)[:, ::-1]  # (N, T - 1) the length walked from step s
-    net = np.linalg.norm(obs[:, -1:] - obs[:, :-1], axis=-1)  # (N, T - 1) how far from step s to t0
-    n = obs.shape[1] - 1 - np.arange(obs.shape[1] - 1)  # (T - 1,) steps from s to t0
+    from position s to t0 (NaN where position s is unobserved)."""
+    path = np.cumsum(steps[:, ::-1], axis=1)[:, ::-1]  # (N, T - 1) the length walked from position s
+    net = np.linalg.norm(obs[:, -1:] - obs[:, :-1], axis=-1)  # (N, T - 1) how far from position s to t0
+    n = obs.shape[1] - 1 - np.arange(obs.shape[1] - 1)  # (T - 1,) steps from position s to t0
     return path / np.maximum(net, n * min_speed)
 
 
-def _winding(obs: np.ndarray, steps: np.ndarray, min_speed: float) -> np.ndarray:
-    """`winding` of `obs`, whose `_step_lengths` are `steps`: the winding from each history's first step."""
-    first = np.minimum(_first(obs), obs.shape[1] - 2)  # a lone position at t0 has none: 0, below
-    return np.nan_to_num(_windings(obs, steps, min_speed)[np.arange(len(obs)), first])
+def _first(obs: np.ndarray) -> np.ndarray:
+    """(N, T, 2) -> (N,) each history's first observed position (t0 is always observed)."""
+    return (~np.isnan(obs[..., 0])).argmax(1)
 
 
-def wound(obs: np.ndarray, min_speed: float, top_step: float) -> np.ndarray:
-    """(N,) whether each history winds (`winding` above WINDING) at speeds the model knows: one with a step
-    longer than `top_step` (metres: the model's top speed over a step) holds a jump or a position off the
-    track, which the speed check names (`track_jumps`, `track_spikes`)."""
-    steps = _step_lengths(obs)
-    return (_winding(obs, steps, min_speed) > WINDING) & ~(steps > top_step).any(1)
+def _whole(obs: np.ndarray, windings: np.ndarray) -> np.ndarray:
+    """The `_windings` of whole histories: from each one's first observed position (a lone position at t0: 0)."""
+    first = np.minimum(_first(obs), obs.shape[1] - 2)
+    return np.nan_to_num(windings[np.arange(len(obs)), first])
 
 
-def winding_warning(n: int, total: int, where: list[str], noun: str = "window") -> str:
-    """The warning of `n` of `total` windows (or agents: `noun`) whose histories wind (`winding` above
-    WINDING), naming a few."""
+def cut_warning(n: int, total: int, where: list[str], noun: str = "window") -> str:
+    """The warning of `n` of `total` windows (or agents: `noun`) whose histories `readable` cuts, naming a few."""
     named = ", ".join(where[:3]) + (", ..." if n > len(where[:3]) else "")
-    return (f"warning: {n:,} of {total:,} {noun}{'s' * (total != 1)} ({named}) observed a path over "
-            f"{WINDING:g} times as long as the agent's net motion (a walker who turned back, or heavy tracker jitter "
-            "on a standing person), a history the model's frame cannot hold: each is predicted from its last part "
-            "that does not wind, as if its track began there; smooth jittery detections, and take those agents' "
-            "futures with care")
+    return (f"warning: {n:,} of {total:,} {noun}{'s' * (total != 1)} ({named}) observed a history the model's "
+            f"frame cannot hold whole: a path over {WINDING:g} times as long as the agent's net motion (a walker "
+            "who turned back, or heavy tracker jitter on a standing person), or a step faster than the model knows "
+            "(a position off the track, or a tracker's id that went to another agent); each is predicted from "
+            "its last part without these, as if its track began there: smooth jittery detections, and take those "
+            "agents' futures with care")

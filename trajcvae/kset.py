@@ -172,7 +172,7 @@ def _frozen(model: CVAE, wt: WindowTensors, dc, batch: int = 1024):
     in the agent frame, and p(z|x)'s mean and std; of the histories as recorded, as the CVAE trains on them."""
     parts = []
     for lo in range(0, len(wt), batch):
-        b = make_batch(wt, torch.arange(lo, min(lo + batch, len(wt))), dc, model.device, unwind=False)
+        b = make_batch(wt, torch.arange(lo, min(lo + batch, len(wt))), dc, model.device)
         ctx = model.context(b)
         p = model.prior(ctx).base_dist
         parts.append((ctx, b.cv, b.fut, p.loc, p.scale))

@@ -40,11 +40,11 @@ import torch
 
 from .calibrate import MIN_PAST, ScenePast
 from .checks import (FAR_APART, bridging_gap, coarse_warning, speed_band, step_moves, time_text, track_jumps,
-                     track_spikes, winding_warning)
+                     track_spikes, cut_warning)
 from .config import check_flags, check_forget_after, check_sampling, finite_number
 from .errors import (DataError, NoWindowsError, PickledByThisCode, TrajCVAEError, as_number_hint, shown, warn,
                      warning_text)
-from .predict import OUTPUT_COLUMNS, TrajCVAE, samples_to_frame, winding_windows
+from .predict import OUTPUT_COLUMNS, TrajCVAE, samples_to_frame, cut_windows
 from .resample import EPS
 from .table import AGENT_COLUMNS, ID_NAMES, TIME_NAMES, lonlat_names, row_at
 from .tracks import read_tracks
@@ -175,10 +175,10 @@ class OnlinePredictor(PickledByThisCode):
         # Jumps are judged update by update: spans that ended by `_jumps_until` have been, and the agent codes
         # in `_jumped` were warned of (once each).
         self._jumps_until, self._jumped = -math.inf, set()
-        # Agents whose history winds (`checks.winding`: predicted from its last part) are warned of once each: the
+        # Agents whose history is cut to the part the model can read (`checks.readable`) are warned of once each: the
         # codes warned of, and the ids of those found at this update.
-        self._wound: set[int] = set()
-        self._winding_now: list[str] = []
+        self._cut: set[int] = set()
+        self._cut_now: list[str] = []
         # The spacing of updates with detections is judged once JUDGE_UPDATES have come: if no two came within
         # the gap the model bridges, no agent can ever get futures (`_rate_warning`). `_spacing`: when the
         # latest came, how many have, and the closest two's gap; None once judged.
@@ -219,7 +219,7 @@ class OnlinePredictor(PickledByThisCode):
         """The predictor's attributes, with a copy of each that an update changes in place: `update` puts
         them back if it fails, so that the same detections can be given again."""
         saved = dict(vars(self))
-        for name in ("_codes", "_ids", "_scored", "_jumped", "_wound"):
+        for name in ("_codes", "_ids", "_scored", "_jumped", "_cut"):
             saved[name] = copy.copy(saved[name])
         saved["_drawn"] = {code: list(kept) for code, kept in self._drawn.items()}
         saved["_attrs"] = copy.deepcopy(self._attrs)  # the units: a lonlat origin, a homography's side
@@ -260,7 +260,7 @@ class OnlinePredictor(PickledByThisCode):
             for c in gone[~held].tolist():  # forget the codes of agents no longer held
                 del self._codes[self._ids.pop(c)]
                 self._jumped.discard(c)
-                self._wound.discard(c)
+                self._cut.discard(c)
                 self._scored.pop(c, None)
                 self._drawn.pop(c, None)
         self._cols = cols
@@ -302,9 +302,9 @@ class OnlinePredictor(PickledByThisCode):
             else:
                 self._judge_from = time + self._step
         lines += jumped
-        if self._winding_now:
-            said(winding_warning(len(self._winding_now), len(ids), self._winding_now, "agent"))
-            self._winding_now = []
+        if self._cut_now:
+            said(cut_warning(len(self._cut_now), len(ids), self._cut_now, "agent"))
+            self._cut_now = []
         if self._ids_line is not None and self._moves:  # an agent came twice: the feed has a tracker's ids now
             self._withdraw(self._ids_line)
             self._ids_line = None
@@ -509,21 +509,21 @@ class OnlinePredictor(PickledByThisCode):
             return self._no_futures()  # nobody in view has 2 positions (without the reason the model would build)
         try:
             # Futures past a homography's horizon come back empty, as from `_predict_seen`, without a warning.
-            wound: list[int] = []
+            cut: list[int] = []
             out, _ = self.model._predict_table(rows, k, self.seed, kset=self.kset, draws=self.draws, since=since,
                                                calibrate=self.calibrate, past=self.past, futures=self.future_kind,
-                                               wound=wound)
+                                               cut=cut)
         except NoWindowsError:  # nobody in view has 2 positions yet
             return self._no_futures()
-        self._note_wound(wound)
+        self._note_cut(cut)
         out["agent_id"] = self._names(out["agent_id"].to_numpy())
         return out
 
-    def _note_wound(self, codes: list[int]) -> None:
-        """Agents whose histories wind (`checks.wound`), to be warned of at the end of the update, once each."""
-        self._winding_now = self._winding_now + [repr(self._ids[c]) for c in dict.fromkeys(codes)
-                                                 if c not in self._wound]  # (a new list: `_saved` keeps the old)
-        self._wound.update(codes)
+    def _note_cut(self, codes: list[int]) -> None:
+        """Agents whose histories are cut (`checks.cut_short`), to be warned of at the end of the update, once each."""
+        self._cut_now = self._cut_now + [repr(self._ids[c]) for c in dict.fromkeys(codes)
+                                                 if c not in self._cut]  # (a new list: `_saved` keeps the old)
+        self._cut.update(codes)
 
     def _predict_seen(self, time: float, k: int, seen) -> pd.DataFrame:
         """`_predict` of the history with since = `time`, for the agents `seen` at `time`, without a track
@@ -535,7 +535,7 @@ class OnlinePredictor(PickledByThisCode):
                            self._step, self._max_gap, self.model.config.data)
         if not len(w):  # nobody seen now has 2 positions yet
             return self._no_futures()
-        self._note_wound(np.asarray(w.agent_id)[winding_windows(w, self.model)].tolist())
+        self._note_cut(np.asarray(w.agent_id)[cut_windows(w, self.model)].tolist())
         pools = [] if self.calibrate == "scene" else None
         samples, weights = self.model.sample_kset(w, k=k, seed=self.seed, kset=self.kset, draws=self.draws,
                                                   past=self.past, pools=pools, futures=self.future_kind)

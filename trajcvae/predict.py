@@ -28,7 +28,7 @@ from .atomic import WINDOWS, TableWriter
 from .batch import WindowTensors, make_batch
 from .calibrate import DRAWS, ScenePast, level_map, radial_levels, too_little_past, unfitted
 from .checks import (bridges_any, bridging_gap, check_grid, far_apart, gap_without_rate, plausibility,
-                     sampling_interval, speed_band, summarize, time_steps, time_text, winding_warning, wound,
+                     sampling_interval, speed_band, summarize, time_steps, time_text, cut_short, cut_warning,
                      TrackSummary)
 from .config import (TABLE_SUFFIXES, TRAJNET_SUFFIX, Config, _whole, check_count, check_flags, check_futures, check_log,
                      check_max_gap, check_output, check_primary, check_sampling, check_seed, check_since,
@@ -65,6 +65,11 @@ class TrajCVAE:
         self.sampler, self.source = sampler, source
         self.max_gap_given = False  # `load(max_gap=)`: `read` refuses it where it would do nothing
         self.training_state = False  # loaded from a run's last.pt (`from_checkpoint`)
+
+    @property
+    def top_step(self) -> float:
+        """The model's top speed over a step (`checks.speed_band`), in metres: a step longer holds a jump."""
+        return speed_band(self.stats.get("speeds"))[1] * self.config.data.dt
 
     def weights_digest(self) -> str:
         """A digest of the CVAE's weights and data settings: what a scene's past measured by this model is of."""
@@ -233,7 +238,7 @@ class TrajCVAE:
                     self._full_noise(seed, k, min(batch_size, len(wt) - start))  # (N_block or 1, K, P, 2)
             idx = torch.arange(lo, hi)
             part = (noise if per_window else noise[lo - start:hi - start]) if full else None  # (B or 1, K, P, 2)
-            b = make_batch(wt, idx, self.config.data, self.device)
+            b = make_batch(wt, idx, self.config.data, self.device, top_step=self.top_step)
             gen = torch.Generator().manual_seed(torch_seed(seed))
             if most_likely:
                 y = self.model.most_likely(b)  # (B, 1, P, 2)
@@ -328,7 +333,8 @@ class TrajCVAE:
                 raise TrajCVAEError("scene_past reads windows with their futures: make_windows(..., every_window=True)")
             wt = WindowTensors.from_windows(part)
             levels += [self._truth_levels(make_batch(wt, torch.arange(lo, min(lo + batch, len(wt))), self.config.data,
-                                                     self.device), seed, full, drawn and drawn[lo:lo + batch])
+                                                     self.device, top_step=self.top_step),
+                                          seed, full, drawn and drawn[lo:lo + batch])
                        for lo in range(0, len(wt), batch)]
             scene.append(part.scene)
             done.append(part.known_at())
@@ -592,9 +598,9 @@ class TrajCVAE:
                        draws: int = 1000, fps=None, scale=None, homography=None, classes=None, since=None,
                        calibrate: str = "none", past: ScenePast | None = None,
                        columns=None, primary: bool = False, futures: str = "mean",
-                       wound: list | None = None) -> tuple[pd.DataFrame, list[str]]:
+                       cut: list | None = None) -> tuple[pd.DataFrame, list[str]]:
         """`predict`'s table and its warning lines: windows whose scene had too little past to calibrate on
-        (in `past`, given or measured here), whose histories wind (their agents' ids added to `wound`), and
+        (in `past`, given or measured here), whose histories are cut (their agents' ids added to `cut`), and
         future points past a homography's horizon."""
         k, seed, draws = check_sampling(k, seed, kset, draws, calibrate, futures)
         check_flags(every_window=every_window, primary=primary)
@@ -618,10 +624,10 @@ class TrajCVAE:
                 said.append(too_little_past(n_unfitted, len(w), self.config.data.obs_len, self.config.data.pred_len))
         if primary and w.skipped:  # the CLI says it as a note (`predict_to_file` counts them)
             said.append(f"warning: {unpredicted_records(w.skipped)}")
-        if (bent := winding_windows(w, self)).any():
-            said.append(winding_warning(int(bent.sum()), len(w), window_names(w, bent)))
-            if wound is not None:
-                wound.extend(np.asarray(w.agent_id)[bent].tolist())
+        if (short := cut_windows(w, self)).any():
+            said.append(cut_warning(int(short.sum()), len(w), window_names(w, short)))
+            if cut is not None:
+                cut.extend(np.asarray(w.agent_id)[short].tolist())
         samples, weights = self.sample_kset(w, k=k, seed=seed, kset=kset, draws=draws, past=past, futures=futures)
         units = tracks.attrs.get("units")
         uv = from_metres(samples, units, w.scene)
@@ -849,7 +855,7 @@ def predict_to_file(model: "str | Path | TrajCVAE", data: pd.DataFrame | Iterabl
     past = None if calibrate == "none" else predictor.scene_past(tracks, seed, futures=futures)
     n_unfitted = 0  # with --calibrate scene: agents whose scene had too little past to fit their draws
     n = skipped = hidden = 0  # hidden: future points past a homography's horizon (no pixel)
-    wound, n_wound = [], 0  # windows whose histories wind (`checks.wound`): a few named, and their count
+    cut, n_cut = [], 0  # windows whose histories are cut (`checks.cut_short`): a few named, and their count
     decimals = dict.fromkeys(position_columns(units), output_decimals(units))  # the rest: 4 decimals
     times = time_decimals(tracks["frame"].to_numpy(), steps)  # times as read, so that t0 names the observation
     decimals.update({c: times for c, whole_numbers in zip(("t0", column), integral) if not whole_numbers})
@@ -858,13 +864,13 @@ def predict_to_file(model: "str | Path | TrajCVAE", data: pd.DataFrame | Iterabl
         pending: list[tuple[Windows, np.ndarray | None]] = []  # with --primary, its records' positions
 
         def flush() -> None:
-            nonlocal n_unfitted, hidden, n_wound
+            nonlocal n_unfitted, hidden, n_cut
             w = concat_windows([part for part, _ in pending], mode)
             of = np.concatenate([of for _, of in pending]) if primary else None  # each window's scene record
             pending.clear()
-            bent = winding_windows(w, predictor)
-            n_wound += int(bent.sum())
-            wound.extend(window_names(w, bent, 3 - len(wound)))
+            short = cut_windows(w, predictor)
+            n_cut += int(short.sum())
+            cut.extend(window_names(w, short, 3 - len(cut)))
             samples, weights = predictor.sample_kset(w, k=k, seed=seed, kset=kset, draws=draws, batch_size=batch,
                                                      past=past, futures=futures)
             if calibrate != "none":
@@ -895,8 +901,8 @@ def predict_to_file(model: "str | Path | TrajCVAE", data: pd.DataFrame | Iterabl
         said(too_little_past(n_unfitted, n, dc.obs_len, dc.pred_len))
     if hidden:
         said(horizon_warning(hidden, writer.rows))
-    if n_wound:
-        said(winding_warning(n_wound, n, wound))
+    if n_cut:
+        said(cut_warning(n_cut, n, cut))
     return PredictResult(n, skipped, writer.rows, summary)
 
 
@@ -978,10 +984,9 @@ def scene_records_warning(tracks: pd.DataFrame) -> str | None:
             "each scene's primary pedestrian from the scene's last observed frame")
 
 
-def winding_windows(w: Windows, predictor: TrajCVAE) -> np.ndarray:
-    """(N,) whether each window's history winds (`checks.wound`) at the predictor's speeds and frame."""
-    dc = predictor.config.data
-    return wound(w.obs, dc.min_speed, speed_band(predictor.stats.get("speeds"))[1] * dc.dt)
+def cut_windows(w: Windows, predictor: TrajCVAE) -> np.ndarray:
+    """(N,) whether each window's history is cut to the part the model can read (`checks.cut_short`)."""
+    return cut_short(w.obs, predictor.config.data.min_speed, predictor.top_step)
 
 
 def window_names(w: Windows, picked: np.ndarray, most: int = 3) -> list[str]:

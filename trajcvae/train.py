@@ -635,7 +635,7 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
                 perm = torch.randperm(len(tr), generator=gen)
             for step in range(n_batches):
                 idx = perm[step * tc.batch_size:(step + 1) * tc.batch_size]
-                batch = make_batch(tr, idx, cfg.data, device, augment=True, generator=gen, unwind=False)
+                batch = make_batch(tr, idx, cfg.data, device, augment=True, generator=gen)
                 try:
                     with amp:
                         terms = loss_fn(batch, beta, tc.variety_weight, tc.variety_k)
@@ -800,7 +800,7 @@ def validate(predictor: TrajCVAE, wt: WindowTensors, fut: np.ndarray, k: int,
             # forked, so validation leaves the training's random stream untouched.
             with torch.random.fork_rng(devices=[predictor.device] if predictor.device.type == "cuda" else []):
                 torch.manual_seed(int(idx[0]))
-                terms = model.loss(make_batch(wt, idx, cfg.data, predictor.device))
+                terms = model.loss(make_batch(wt, idx, cfg.data, predictor.device, top_step=predictor.top_step))
             for key in keys:
                 sums[key] += terms[key].item() * len(idx)
         part = wt.inputs(mine)
