@@ -791,6 +791,7 @@ def test_a_history_the_frame_cannot_hold_is_predicted_from_its_last_part_and_nam
     alone), and predict (Python and CLI) and the live predictor (once per agent) name it; a straight walk is
     neither cut nor named, and training reads every history as it was recorded."""
     from trajcvae.checks import readable, winding
+    from trajcvae.evaluate import evaluate
 
     out_and_back = [0, 1, 2, 3, 4, 3, 2, 1]  # 0.51 m steps: 3.6 m walked, 0.5 m from where it started
     path = np.array([[[0.0, 0.5123 * y] for y in ys] for ys in (out_and_back, range(8), [0] * 8)])
@@ -826,6 +827,11 @@ def test_a_history_the_frame_cannot_hold_is_predicted_from_its_last_part_and_nam
     since_turn = df[(df.agent_id != "u") | (df.time > 1.9)]
     alone = pedestrian.predict(since_turn, k=20)
     pd.testing.assert_frame_equal(alone[alone.agent_id == "u"].reset_index(drop=True), u)
+    # evaluate scores such a window on the part read, and names it too.
+    on_back = pd.DataFrame([{"time": 0.4 * i, "agent_id": "u", "x": 0.0, "y": 0.5123 * y}
+                            for i, y in enumerate(out_and_back + list(range(2, -10, -1)))])
+    with pytest.warns(TrajCVAEWarning, match=re.escape("1 of 1 window (agent u of input at t0 2.8) observed a")):
+        assert evaluate(pedestrian, on_back, k=2, calibration_draws=0)["cut"] == 1
     df.to_csv(tmp_path / "walks.csv", index=False)
     r = cli("predict", "pedestrian", tmp_path / "walks.csv", "--out", tmp_path / "futures.csv")
     assert r.exit_code == 0 and "warning: 1 of 2 windows (agent u of walks at t0 2.8)" in r.output, r.output

@@ -14,8 +14,9 @@ from .config import check_calibration, check_flags, check_log, check_sampling
 from .errors import DataError, NoWindowsError, TrajCVAEError, names_its_data, warn
 from .metrics import (ade_fde, brier_fde, calibration, constant_velocity, hpd_levels, line_turns, min_ade_fde,
                       top_n_ade_fde, turned_lines)
-from .predict import (SAMPLE_BLOCK, SAMPLE_ROW_BYTES, TrajCVAE, beside_samples, check_fits, free_memory,
-                      over_half, sample_pieces, unwindowed_scene)
+from .checks import cut_warning
+from .predict import (SAMPLE_BLOCK, SAMPLE_ROW_BYTES, TrajCVAE, beside_samples, check_fits, cut_windows, free_memory,
+                      over_half, sample_pieces, unwindowed_scene, window_names)
 from .table import where
 from .windows import Windows
 
@@ -165,8 +166,9 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
     scenes read that gave none. `fps`, `scale`, `homography`, `classes`, `columns`: the input's rate, units,
     classes and column names (`TrajCVAE.read`). primary: TrajNet++'s protocol: only each scene record's primary
     pedestrian, from its scene's last observed frame (`TrajCVAE.primary_windows`), with `unscored`, the records
-    whose primary has no full window there. The warnings about windows left unfitted or unscored go to `log`, or
-    without one come as a `TrajCVAEWarning`."""
+    whose primary has no full window there. `cut`: how many windows' histories the model read in part
+    (`checks.readable`). The warnings about windows cut, left unfitted or unscored go to `log`, or without one come
+    as a `TrajCVAEWarning`."""
     if not isinstance(predictor, TrajCVAE):
         load = f" (TrajCVAE.load({str(predictor)!r}))" if isinstance(predictor, (str, Path)) else ""
         raise TrajCVAEError(f"evaluate takes a loaded model{load}, not a {type(predictor).__name__}")
@@ -201,6 +203,10 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
     result = {"k": k, "seed": seed, "kset": kset, "draws": draws if kset != "none" else None, "calibrate": calibrate,
               "futures": futures, "dt": dc.dt, "obs_len": dc.obs_len, "pred_len": dc.pred_len,
               "code": made_by(), "scenes": scene_means(scored)}  # (one version spans many commits)
+    # Windows whose histories the model reads only in part (`checks.readable`), as predict names them.
+    result["cut"] = int((short := cut_windows(w, predictor)).sum())
+    if result["cut"]:
+        (log or warn)(cut_warning(result["cut"], len(w), window_names(w, short)))
     # Scenes read that gave no window are in no table: named, rather than left out in silence.
     result["scenes_without_windows"] = [] if isinstance(data, Windows) else \
         sorted(set(map(str, tracks["scene"].unique())) - set(result["scenes"]))
