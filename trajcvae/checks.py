@@ -770,6 +770,7 @@ def time_unit_question(df: pd.DataFrame, interval: float | None = None, otherwis
 # --- histories the model's frame cannot hold ---------------------------------------------------------------
 
 WINDING = 2.0  # a path over the frame's measure of it: one window of ETH/UCY's 34,000 test windows is beyond
+WITHIN = WINDING * (1 + 1e-5)  # compared with: a history at 2 in float64 is within in float32 (the batch's) too
 
 
 def winding(obs: np.ndarray, min_speed: float) -> np.ndarray:
@@ -782,36 +783,57 @@ def winding(obs: np.ndarray, min_speed: float) -> np.ndarray:
 
 
 def readable(obs: np.ndarray, min_speed: float, top_step: float) -> np.ndarray:
-    """(N, T, 2) histories -> the part of each that the model's frame can hold, earlier positions NaN (as before
-    a track starts): what follows its last jump (a step longer than `top_step`, metres: the model's top speed
-    over a step, and JUMP times the history's median step: a position off the track and back, or a tracker's id
-    that went to another agent), and of that its longest recent part within WINDING (a walker who turned back is
-    then read as walking the way it walks now, at its pace). `obs` itself where no history is cut (a straight
-    walk, at any speed, never is), else a copy."""
-    start = _readable_start(obs, min_speed, top_step)
-    if not (start > _first(obs)).any():
+    """(N, T, 2) histories -> what of each the model's frame can hold. A position off the track (both steps to and
+    from it longer than `top_step`, metres: the model's top speed over a step, its neighbours within one) is
+    read at the middle of its neighbours. Then what follows the last jump (a step longer than `top_step` and
+    JUMP times the steps around it: a tracker's id that went to another agent; an agent setting off fast is
+    none) is kept, and of that the longest recent part within WINDING (a walker who turned back is then read as
+    walking the way it walks now, at its pace); earlier positions NaN, as before a track starts. A jump at the
+    last step leaves t0 alone (read as standing). `obs` itself where no history is changed (a straight walk, at
+    any speed, never is), else a copy."""
+    mended, off = _mended(obs, top_step)
+    start = _readable_start(mended, min_speed, top_step)
+    if not (off | (start > _first(obs))).any():
         return obs
-    obs = obs.copy()
-    obs[np.arange(obs.shape[1])[None, :] < start[:, None]] = np.nan
-    return obs
+    mended = mended.copy() if mended is obs else mended
+    mended[np.arange(obs.shape[1])[None, :] < start[:, None]] = np.nan
+    return mended
 
 
 def cut_short(obs: np.ndarray, min_speed: float, top_step: float) -> np.ndarray:
-    """(N,) whether `readable` cuts each history."""
-    return _readable_start(obs, min_speed, top_step) > _first(obs)
+    """(N,) whether `readable` changes each history."""
+    mended, off = _mended(obs, top_step)
+    return off | (_readable_start(mended, min_speed, top_step) > _first(obs))
+
+
+def _mended(obs: np.ndarray, top_step: float) -> tuple[np.ndarray, np.ndarray]:
+    """`obs` with each position off the track (`readable`) moved to the middle of its neighbours (a copy where
+    any is), and (N,) whether any was."""
+    steps = _step_lengths(obs)  # (N, T - 1)
+    bridge = np.linalg.norm(obs[:, 2:] - obs[:, :-2], axis=-1)  # (N, T - 2) from position j - 1 to j + 1
+    off = (steps[:, :-1] > top_step) & (steps[:, 1:] > top_step) & (bridge <= top_step)  # (N, T - 2), j = 1..T-2
+    if not off.any():
+        return obs, off.any(1)
+    mended = obs.copy()
+    mended[:, 1:-1][off] = ((obs[:, 2:] + obs[:, :-2]) / 2)[off]
+    return mended, off.any(1)
 
 
 def _readable_start(obs: np.ndarray, min_speed: float, top_step: float) -> np.ndarray:
-    """(N,) the first position of each history that `readable` keeps."""
-    steps = _step_lengths(obs)  # (N, T - 1): step s goes from position s to s + 1
+    """(N,) the first position of each (mended) history that `readable` keeps."""
+    steps = _step_lengths(obs)  # (N, T - 1): step s goes from position s to s + 1 (0 where either is unseen)
     N, T = obs.shape[:2]
-    taken = ~np.isnan(np.diff(obs[..., 0], axis=1))  # (N, T - 1) steps with both ends observed
-    n = taken.sum(1)
-    ordered = np.sort(np.where(taken, steps, np.inf), axis=1)  # (a lone position's median: inf, no jump)
-    median = (ordered[np.arange(N), np.maximum(n - 1, 0) // 2] + ordered[np.arange(N), n // 2]) / 2  # (N,)
-    jumped = (steps > top_step) & (steps > JUMP * median[:, None])
+    fast = steps > top_step
+    taken = np.pad(~np.isnan(np.diff(obs[..., 0], axis=1)), ((0, 0), (1, 1)))  # (N, T + 1) observed steps, padded
+    around = np.maximum(np.pad(steps[:, :-1], ((0, 0), (1, 0))), np.pad(steps[:, 1:], ((0, 0), (0, 1))))
+    jumped = fast & (steps > JUMP * around) & (taken[:, :-2] | taken[:, 2:])  # (a lone step: a jump, or fast?)
     after = np.where(jumped.any(1), T - 1 - jumped[:, ::-1].argmax(1), 0)  # (N,) the position after the last
-    within = (_windings(obs, steps, min_speed) <= WINDING) & (np.arange(T - 1)[None, :] >= after[:, None])
+    windings = _windings(obs, steps, min_speed)  # (N, T - 1)
+    winds = ~(windings[np.arange(N), np.minimum(np.maximum(after, _first(obs)), T - 2)] <= WITHIN)  # (N,)
+    # Where what follows winds, the part kept holds no step over the top speed either: a start there would be
+    # read as a walk from a position the agent may never have been at.
+    fast_on = np.cumsum(fast[:, ::-1], axis=1)[:, ::-1] > 0  # (N, T - 1) a fast step at or after s
+    within = (windings <= WITHIN) & (np.arange(T - 1)[None, :] >= after[:, None]) & ~(winds[:, None] & fast_on)
     return np.where(within.any(1), within.argmax(1), T - 1)  # (NaN, an unobserved start, is never within)
 
 
@@ -838,6 +860,29 @@ def _whole(obs: np.ndarray, windings: np.ndarray) -> np.ndarray:
     """The `_windings` of whole histories: from each one's first observed position (a lone position at t0: 0)."""
     first = np.minimum(_first(obs), obs.shape[1] - 2)
     return np.nan_to_num(windings[np.arange(len(obs)), first])
+
+
+REACH = 2.0  # futures whose median end is this many times as far as their agent's fastest step could take it: with
+# `pedestrian`, none of ETH/UCY's test windows (at most 1.5 with plain draws, 1.9 with the learned K-set's)
+
+
+def overshoot(obs: np.ndarray, futures: np.ndarray, min_speed: float) -> np.ndarray:
+    """(N, T, 2) histories and (N, K, P, 2) their futures, in metres -> (N,) whether the median of each window's
+    K futures ends over REACH times as far from t0 as its agent's fastest observed step (at least `min_speed`),
+    kept up over the P steps, would take it: futures of a history the model misread (a walker slower than about
+    1 m/s who turned back winds too little to be cut, `readable`, yet its frame reads it as walking backwards)."""
+    fastest = np.maximum(_step_lengths(obs).max(1), min_speed)  # (N,)
+    ends = np.linalg.norm(futures[:, :, -1] - obs[:, None, -1], axis=-1)  # (N, K)
+    return np.median(ends, 1) > REACH * futures.shape[2] * fastest
+
+
+def overshoot_warning(n: int, total: int, where: list[str], noun: str = "window") -> str:
+    """The warning of `n` of `total` windows (or agents: `noun`) whose futures `overshoot`, naming a few."""
+    named = ", ".join(where[:3]) + (", ..." if n > len(where[:3]) else "")
+    return (f"warning: {n:,} of {total:,} {noun}{'s' * (total != 1)} ({named}) got futures whose median end lies over "
+            f"{REACH:g} times as far as the agent's fastest observed step, kept up, would take it: the model misread "
+            "those histories (as it does a walker slower than about 1 m/s who turned back); take those agents' "
+            "futures with care")
 
 
 def cut_warning(n: int, total: int, where: list[str], noun: str = "window") -> str:

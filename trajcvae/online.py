@@ -40,11 +40,11 @@ import torch
 
 from .calibrate import MIN_PAST, ScenePast
 from .checks import (FAR_APART, bridging_gap, coarse_warning, speed_band, step_moves, time_text, track_jumps,
-                     track_spikes, cut_warning)
+                     track_spikes, cut_warning, overshoot_warning)
 from .config import check_flags, check_forget_after, check_sampling, finite_number
 from .errors import (DataError, NoWindowsError, PickledByThisCode, TrajCVAEError, as_number_hint, shown, warn,
                      warning_text)
-from .predict import OUTPUT_COLUMNS, TrajCVAE, samples_to_frame, cut_windows
+from .predict import OUTPUT_COLUMNS, TrajCVAE, samples_to_frame, cut_windows, overshot
 from .resample import EPS
 from .table import AGENT_COLUMNS, ID_NAMES, TIME_NAMES, lonlat_names, row_at
 from .tracks import read_tracks
@@ -175,10 +175,11 @@ class OnlinePredictor(PickledByThisCode):
         # Jumps are judged update by update: spans that ended by `_jumps_until` have been, and the agent codes
         # in `_jumped` were warned of (once each).
         self._jumps_until, self._jumped = -math.inf, set()
-        # Agents whose history is cut to the part the model can read (`checks.readable`) are warned of once each: the
-        # codes warned of, and the ids of those found at this update.
-        self._cut: set[int] = set()
-        self._cut_now: list[str] = []
+        # Agents whose history is cut to the part the model can read (`checks.readable`, "cut"), and those whose
+        # futures overshoot (`checks.overshoot`, "far"), are warned of once each, by kind: the codes warned of,
+        # and the ids of those found at this update.
+        self._named: dict[str, set[int]] = {"cut": set(), "far": set()}
+        self._naming: dict[str, list[str]] = {"cut": [], "far": []}
         # The spacing of updates with detections is judged once JUDGE_UPDATES have come: if no two came within
         # the gap the model bridges, no agent can ever get futures (`_rate_warning`). `_spacing`: when the
         # latest came, how many have, and the closest two's gap; None once judged.
@@ -219,8 +220,9 @@ class OnlinePredictor(PickledByThisCode):
         """The predictor's attributes, with a copy of each that an update changes in place: `update` puts
         them back if it fails, so that the same detections can be given again."""
         saved = dict(vars(self))
-        for name in ("_codes", "_ids", "_scored", "_jumped", "_cut"):
+        for name in ("_codes", "_ids", "_scored", "_jumped"):
             saved[name] = copy.copy(saved[name])
+        saved["_named"] = {kind: set(codes) for kind, codes in self._named.items()}
         saved["_drawn"] = {code: list(kept) for code, kept in self._drawn.items()}
         saved["_attrs"] = copy.deepcopy(self._attrs)  # the units: a lonlat origin, a homography's side
         return saved
@@ -260,7 +262,8 @@ class OnlinePredictor(PickledByThisCode):
             for c in gone[~held].tolist():  # forget the codes of agents no longer held
                 del self._codes[self._ids.pop(c)]
                 self._jumped.discard(c)
-                self._cut.discard(c)
+                for codes in self._named.values():
+                    codes.discard(c)
                 self._scored.pop(c, None)
                 self._drawn.pop(c, None)
         self._cols = cols
@@ -302,9 +305,10 @@ class OnlinePredictor(PickledByThisCode):
             else:
                 self._judge_from = time + self._step
         lines += jumped
-        if self._cut_now:
-            said(cut_warning(len(self._cut_now), len(ids), self._cut_now, "agent"))
-            self._cut_now = []
+        for kind, warning in (("cut", cut_warning), ("far", overshoot_warning)):
+            if self._naming[kind]:
+                said(warning(len(self._naming[kind]), len(ids), self._naming[kind], "agent"))
+        self._naming = {kind: [] for kind in self._naming}
         if self._ids_line is not None and self._moves:  # an agent came twice: the feed has a tracker's ids now
             self._withdraw(self._ids_line)
             self._ids_line = None
@@ -510,20 +514,23 @@ class OnlinePredictor(PickledByThisCode):
         try:
             # Futures past a homography's horizon come back empty, as from `_predict_seen`, without a warning.
             cut: list[int] = []
+            far: list[int] = []
             out, _ = self.model._predict_table(rows, k, self.seed, kset=self.kset, draws=self.draws, since=since,
                                                calibrate=self.calibrate, past=self.past, futures=self.future_kind,
-                                               cut=cut)
+                                               cut=cut, far=far)
         except NoWindowsError:  # nobody in view has 2 positions yet
             return self._no_futures()
-        self._note_cut(cut)
+        self._note("cut", cut)
+        self._note("far", far)
         out["agent_id"] = self._names(out["agent_id"].to_numpy())
         return out
 
-    def _note_cut(self, codes: list[int]) -> None:
-        """Agents whose histories are cut (`checks.cut_short`), to be warned of at the end of the update, once each."""
-        self._cut_now = self._cut_now + [repr(self._ids[c]) for c in dict.fromkeys(codes)
-                                                 if c not in self._cut]  # (a new list: `_saved` keeps the old)
-        self._cut.update(codes)
+    def _note(self, kind: str, codes: list[int]) -> None:
+        """Agents of a `kind` to be warned of at the end of the update ("cut": their histories are cut,
+        `checks.cut_short`; "far": their futures overshoot, `checks.overshoot`), once each."""
+        new = [repr(self._ids[c]) for c in dict.fromkeys(codes) if c not in self._named[kind]]
+        self._naming = {**self._naming, kind: self._naming[kind] + new}  # (new lists: `_saved` keeps the old)
+        self._named[kind].update(codes)
 
     def _predict_seen(self, time: float, k: int, seen) -> pd.DataFrame:
         """`_predict` of the history with since = `time`, for the agents `seen` at `time`, without a track
@@ -535,10 +542,11 @@ class OnlinePredictor(PickledByThisCode):
                            self._step, self._max_gap, self.model.config.data)
         if not len(w):  # nobody seen now has 2 positions yet
             return self._no_futures()
-        self._note_cut(np.asarray(w.agent_id)[cut_windows(w, self.model)].tolist())
+        self._note("cut", np.asarray(w.agent_id)[cut_windows(w, self.model)].tolist())
         pools = [] if self.calibrate == "scene" else None
         samples, weights = self.model.sample_kset(w, k=k, seed=self.seed, kset=self.kset, draws=self.draws,
                                                   past=self.past, pools=pools, futures=self.future_kind)
+        self._note("far", np.asarray(w.agent_id)[overshot(w, samples, self.model)].tolist())
         if pools is not None:
             self._keep_drawn(time, w.agent_id, ~np.isnan(w.obs).any((1, 2)), pools)
         extra = {c: _latest_values(cols["agent"], cols[c], w.agent_id) for c in AGENT_COLUMNS if c in cols}

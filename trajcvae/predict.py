@@ -28,7 +28,7 @@ from .atomic import WINDOWS, TableWriter
 from .batch import WindowTensors, make_batch
 from .calibrate import DRAWS, ScenePast, level_map, radial_levels, too_little_past, unfitted
 from .checks import (bridges_any, bridging_gap, check_grid, far_apart, gap_without_rate, plausibility,
-                     sampling_interval, speed_band, summarize, time_steps, time_text, cut_short, cut_warning,
+                     sampling_interval, speed_band, summarize, time_steps, time_text, cut_short, cut_warning, overshoot, overshoot_warning,
                      TrackSummary)
 from .config import (TABLE_SUFFIXES, TRAJNET_SUFFIX, Config, _whole, check_count, check_flags, check_futures, check_log,
                      check_max_gap, check_output, check_primary, check_sampling, check_seed, check_since,
@@ -598,10 +598,10 @@ class TrajCVAE:
                        draws: int = 1000, fps=None, scale=None, homography=None, classes=None, since=None,
                        calibrate: str = "none", past: ScenePast | None = None,
                        columns=None, primary: bool = False, futures: str = "mean",
-                       cut: list | None = None) -> tuple[pd.DataFrame, list[str]]:
+                       cut: list | None = None, far: list | None = None) -> tuple[pd.DataFrame, list[str]]:
         """`predict`'s table and its warning lines: windows whose scene had too little past to calibrate on
-        (in `past`, given or measured here), whose histories are cut (their agents' ids added to `cut`), and
-        future points past a homography's horizon."""
+        (in `past`, given or measured here), whose histories are cut (their agents' ids added to `cut`), whose
+        futures overshoot (added to `far`), and future points past a homography's horizon."""
         k, seed, draws = check_sampling(k, seed, kset, draws, calibrate, futures)
         check_flags(every_window=every_window, primary=primary)
         check_primary(primary, every_window, since)
@@ -629,6 +629,10 @@ class TrajCVAE:
             if cut is not None:
                 cut.extend(np.asarray(w.agent_id)[short].tolist())
         samples, weights = self.sample_kset(w, k=k, seed=seed, kset=kset, draws=draws, past=past, futures=futures)
+        if (over := overshot(w, samples, self)).any():
+            said.append(overshoot_warning(int(over.sum()), len(w), window_names(w, over)))
+            if far is not None:
+                far.extend(np.asarray(w.agent_id)[over].tolist())
         units = tracks.attrs.get("units")
         uv = from_metres(samples, units, w.scene)
         hidden = past_horizon(uv)
@@ -856,6 +860,7 @@ def predict_to_file(model: "str | Path | TrajCVAE", data: pd.DataFrame | Iterabl
     n_unfitted = 0  # with --calibrate scene: agents whose scene had too little past to fit their draws
     n = skipped = hidden = 0  # hidden: future points past a homography's horizon (no pixel)
     cut, n_cut = [], 0  # windows whose histories are cut (`checks.cut_short`): a few named, and their count
+    far, n_far = [], 0  # windows whose futures overshoot (`checks.overshoot`): as many
     decimals = dict.fromkeys(position_columns(units), output_decimals(units))  # the rest: 4 decimals
     times = time_decimals(tracks["frame"].to_numpy(), steps)  # times as read, so that t0 names the observation
     decimals.update({c: times for c, whole_numbers in zip(("t0", column), integral) if not whole_numbers})
@@ -864,7 +869,7 @@ def predict_to_file(model: "str | Path | TrajCVAE", data: pd.DataFrame | Iterabl
         pending: list[tuple[Windows, np.ndarray | None]] = []  # with --primary, its records' positions
 
         def flush() -> None:
-            nonlocal n_unfitted, hidden, n_cut
+            nonlocal n_unfitted, hidden, n_cut, n_far
             w = concat_windows([part for part, _ in pending], mode)
             of = np.concatenate([of for _, of in pending]) if primary else None  # each window's scene record
             pending.clear()
@@ -873,6 +878,9 @@ def predict_to_file(model: "str | Path | TrajCVAE", data: pd.DataFrame | Iterabl
             cut.extend(window_names(w, short, 3 - len(cut)))
             samples, weights = predictor.sample_kset(w, k=k, seed=seed, kset=kset, draws=draws, batch_size=batch,
                                                      past=past, futures=futures)
+            over = overshot(w, samples, predictor)
+            n_far += int(over.sum())
+            far.extend(window_names(w, over, 3 - len(far)))
             if calibrate != "none":
                 n_unfitted += int(unfitted(past, w.scene, w.t0).sum())
             uv = from_metres(samples, units, w.scene)
@@ -903,6 +911,8 @@ def predict_to_file(model: "str | Path | TrajCVAE", data: pd.DataFrame | Iterabl
         said(horizon_warning(hidden, writer.rows))
     if n_cut:
         said(cut_warning(n_cut, n, cut))
+    if n_far:
+        said(overshoot_warning(n_far, n, far))
     return PredictResult(n, skipped, writer.rows, summary)
 
 
@@ -987,6 +997,11 @@ def scene_records_warning(tracks: pd.DataFrame) -> str | None:
 def cut_windows(w: Windows, predictor: TrajCVAE) -> np.ndarray:
     """(N,) whether each window's history is cut to the part the model can read (`checks.cut_short`)."""
     return cut_short(w.obs, predictor.config.data.min_speed, predictor.top_step)
+
+
+def overshot(w: Windows, samples: np.ndarray, predictor: TrajCVAE) -> np.ndarray:
+    """(N,) whether each window's futures `samples` (metres) overshoot (`checks.overshoot`)."""
+    return overshoot(w.obs, samples, predictor.config.data.min_speed)
 
 
 def window_names(w: Windows, picked: np.ndarray, most: int = 3) -> list[str]:
