@@ -27,9 +27,9 @@ from ._version import __version__
 from .atomic import WINDOWS, TableWriter
 from .batch import WindowTensors, make_batch
 from .calibrate import DRAWS, ScenePast, level_map, radial_levels, too_little_past, unfitted
-from .checks import (bridges_any, bridging_gap, check_grid, far_apart, gap_without_rate, plausibility,
-                     sampling_interval, speed_band, summarize, time_steps, time_text, cut_short, cut_warning, overshoot, overshoot_warning,
-                     TrackSummary)
+from .checks import (bridges_any, bridging_gap, check_grid, cut_short, cut_warning, far_apart, gap_without_rate,
+                     overshoot, overshoot_warning, plausibility, sampling_interval, speed_band, summarize, time_steps,
+                     time_text, TrackSummary)
 from .config import (TABLE_SUFFIXES, TRAJNET_SUFFIX, Config, _whole, check_count, check_flags, check_futures, check_log,
                      check_max_gap, check_output, check_primary, check_sampling, check_seed, check_since,
                      check_trajnet_output, read_paths, resolve_device, torch_seed)
