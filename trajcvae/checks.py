@@ -457,8 +457,9 @@ def track_spikes(df: pd.DataFrame, dt: float, max_gap: float, high: float, after
     return (f"warning: {plural(len(found), 'position')} {lie}: agent '{ids[row]}' in scene '{scene}' at {when} "
             f"{time_text(frame[row])} is {off:.3g} m from its positions a step before and after it "
             f"({float(metres(before, later)):.3g} m apart; there and back at {speed:.3g} m/s{how}): a bad position (a "
-            f"typo, a missed fix written as 0) moves its agent's futures (other agents leave out a neighbour or a "
-            f"remembered path that holds it); correct or drop that {entry}"), \
+            f"typo, a missed fix written as 0) is read at the middle of its neighbours, and its agent's futures from "
+            f"t0 there are those of a standing agent (other agents leave out a neighbour or a remembered path that "
+            f"holds it); correct or drop that {entry}"), \
         list(pd.unique(np.array([ids[f[1]] for f in found], dtype=object)))
 
 
