@@ -786,9 +786,10 @@ def test_a_history_the_frame_cannot_hold_is_predicted_from_its_last_part_and_nam
     """A walker who turned back within its observed 3.2 s (or a standing person's tracker jitter) walked a path
     several times as long as its net motion, by which the model's frame measures it; a position off the track
     (a tracker on a neighbour for a frame) or an id switch makes a step faster than the model knows. The model
-    saw almost no such history, and read whole their futures reached tens of metres. A prediction reads each
-    from its last part without these, as if the track began there (so the futures are those of that part
-    alone), and predict (Python and CLI) and the live predictor (once per agent) name it; a straight walk is
+    saw almost no such history, and read whole their futures reached tens of metres. A prediction reads a
+    position off the track at the middle of its neighbours, and of the rest only what follows a jump or a turn,
+    as if the track began there (so the futures are those of that part alone); predict (Python and CLI),
+    evaluate and the live predictor (once per agent) name it; a straight walk, or an agent setting off fast, is
     neither cut nor named, and training reads every history as it was recorded."""
     from trajcvae.checks import cut_short, readable, winding
     from trajcvae.evaluate import evaluate

@@ -892,6 +892,7 @@ def cut_warning(n: int, total: int, where: list[str], noun: str = "window") -> s
     return (f"warning: {n:,} of {total:,} {noun}{'s' * (total != 1)} ({named}) observed a history the model's "
             f"frame cannot hold whole: a path over {WINDING:g} times as long as the agent's net motion (a walker "
             "who turned back, or heavy tracker jitter on a standing person), or a step faster than the model knows "
-            "(a position off the track, or a tracker's id that went to another agent); each is predicted from "
-            "its last part without these, as if its track began there: smooth jittery detections, and take those "
-            "agents' futures with care")
+            "(a position off the track, or a tracker's id that went to another agent); each is predicted from what "
+            "of it the model can read (a position off the track at the middle of its neighbours; only what follows "
+            "a jump or a turn, as if its track began there): smooth jittery detections, and take those agents' "
+            "futures with care")

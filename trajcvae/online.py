@@ -39,12 +39,12 @@ import pandas as pd
 import torch
 
 from .calibrate import MIN_PAST, ScenePast
-from .checks import (FAR_APART, bridging_gap, coarse_warning, speed_band, step_moves, time_text, track_jumps,
-                     track_spikes, cut_warning, overshoot_warning)
+from .checks import (FAR_APART, bridging_gap, coarse_warning, cut_warning, overshoot_warning, speed_band, step_moves,
+                     time_text, track_jumps, track_spikes)
 from .config import check_flags, check_forget_after, check_sampling, finite_number
 from .errors import (DataError, NoWindowsError, PickledByThisCode, TrajCVAEError, as_number_hint, shown, warn,
                      warning_text)
-from .predict import OUTPUT_COLUMNS, TrajCVAE, samples_to_frame, cut_windows, overshot
+from .predict import OUTPUT_COLUMNS, TrajCVAE, cut_windows, overshot, samples_to_frame
 from .resample import EPS
 from .table import AGENT_COLUMNS, ID_NAMES, TIME_NAMES, lonlat_names, row_at
 from .tracks import read_tracks
