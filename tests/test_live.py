@@ -839,6 +839,9 @@ def test_a_history_the_frame_cannot_hold_is_predicted_from_its_last_part_and_nam
     df.to_csv(tmp_path / "walks.csv", index=False)
     r = cli("predict", "pedestrian", tmp_path / "walks.csv", "--out", tmp_path / "futures.csv")
     assert r.exit_code == 0 and "warning: 1 of 2 windows (agent u of walks at t0 2.8)" in r.output, r.output
+    r = cli("visualize", "pedestrian", tmp_path / "walks.csv", "--agent", "u", "--out", tmp_path / "u.png")
+    assert r.exit_code == 0 and "warning: 1 of 1 window (agent u of walks at t0 2.8) observed a history" in r.output, \
+        r.output  # the picture draws the whole history the model read in part
     for ks in ([2] * 8, [2, 3] * 4):  # K the same at every update, or changed (every agent predicted again)
         live = OnlinePredictor(pedestrian, k=2)
         with warnings.catch_warnings(record=True) as said:

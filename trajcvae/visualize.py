@@ -31,8 +31,8 @@ from .errors import DataError, NoWindowsError, TrajCVAEError, first_line, names_
 from .metrics import known_min_ade_fde
 from .plots import (CURVE_COLUMNS, DPI, SceneView, animate_scene, best_row, image_figsize, plot_curves,
                     plot_scene, plot_windows)
-from .checks import bridging_gap, gap_without_rate, plausibility, sampling_interval, time_steps
-from .predict import OUTPUT_COLUMNS, TrajCVAE, check_fits, sample_pieces
+from .checks import bridging_gap, cut_warning, gap_without_rate, plausibility, sampling_interval, time_steps
+from .predict import OUTPUT_COLUMNS, TrajCVAE, check_fits, cut_windows, sample_pieces, window_names
 from .resample import EPS, resample_rows
 from .table import column_map, seconds_per_unit
 from .tracks import read_tracks
@@ -224,6 +224,8 @@ def visualize(model: str | Path | TrajCVAE, data: Iterable[str | Path], out: str
     if log is not None and isinstance(source, ModelFutures) and source.unfitted:
         cfg = source.cfg
         log(too_little_past(len(source.unfitted), len(source.drawn), cfg.obs_len, cfg.pred_len))
+    if log is not None and isinstance(source, ModelFutures) and source.cut:  # drawn whole, read in part
+        log(cut_warning(len(source.cut), len(source.seen), source.cut_names))
     return path
 
 
@@ -727,13 +729,21 @@ class ModelFutures:
         # With `past`: the windows drawn, and those of them whose scene had too little past to be fitted.
         self.drawn: set = set()
         self.unfitted: set = set()
+        # Every window drawn, those whose histories the model read in part (`checks.readable`), and a few names.
+        self.seen: set = set()
+        self.cut: set = set()
+        self.cut_names: list[str] = []
 
     def available(self, w: Windows) -> np.ndarray:
         return np.ones(len(w), bool)
 
     def draw(self, w: Windows) -> tuple[np.ndarray, np.ndarray | None]:  # (N, K, P, 2), weights (N, K) or None
+        keys = list(zip(w.scene, w.agent_id, w.t0))
+        self.seen.update(keys)
+        cut = cut_windows(w, self.predictor) & np.array([key not in self.cut for key in keys], bool)
+        self.cut.update(key for key, c in zip(keys, cut) if c)
+        self.cut_names += window_names(w, cut, 3 - len(self.cut_names))
         if self.calibrate != "none":
-            keys = list(zip(w.scene, w.agent_id, w.t0))
             short = unfitted(self.past, w.scene, w.t0)
             self.drawn.update(keys)
             self.unfitted.update(key for key, s in zip(keys, short) if s)
