@@ -107,9 +107,9 @@ def make_batch(wt: WindowTensors, idx, cfg: DataConfig, device: torch.device | s
                top_step: float | None = None) -> Batch:
     """Select windows `idx`, normalise them into each agent's frame (optionally with augmentation).
 
-    `top_step`, the model's top speed over a step (`TrajCVAE.top_step`): given, as every prediction gives it, a
-    history that winds back on itself at speeds under it is read from its last part that does not
-    (`checks.readable`). Training reads the histories as they were recorded (None)."""
+    `top_step`, the model's top speed over a step (`TrajCVAE.top_step`): given, as every prediction gives it, each
+    history is read as far as the model's frame can hold it (`checks.readable`: a position off the track mended,
+    only what follows a jump or a turn back). Training reads the histories as they were recorded (None)."""
     obs = wt.obs[idx]  # (B, T, 2)
     if top_step is not None:
         recorded = obs.numpy()

@@ -792,9 +792,8 @@ def readable(obs: np.ndarray, min_speed: float, top_step: float) -> np.ndarray:
     walking the way it walks now, at its pace); earlier positions NaN, as before a track starts. A jump at the
     last step leaves t0 alone (read as standing). `obs` itself where no history is changed (a straight walk, at
     any speed, never is), else a copy."""
-    mended, off = _mended(obs, top_step)
-    start = _readable_start(mended, min_speed, top_step)
-    if not (off | (start > _first(obs))).any():
+    mended, start, changed = _reading(obs, min_speed, top_step)
+    if not changed.any():
         return obs
     mended = mended.copy() if mended is obs else mended
     mended[np.arange(obs.shape[1])[None, :] < start[:, None]] = np.nan
@@ -803,8 +802,15 @@ def readable(obs: np.ndarray, min_speed: float, top_step: float) -> np.ndarray:
 
 def cut_short(obs: np.ndarray, min_speed: float, top_step: float) -> np.ndarray:
     """(N,) whether `readable` changes each history."""
+    return _reading(obs, min_speed, top_step)[2]
+
+
+def _reading(obs: np.ndarray, min_speed: float, top_step: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What `readable` does to `obs`: the histories mended (`_mended`), the first position it keeps of each
+    (N,), and (N,) whether it changes each."""
     mended, off = _mended(obs, top_step)
-    return off | (_readable_start(mended, min_speed, top_step) > _first(obs))
+    start = _readable_start(mended, min_speed, top_step)
+    return mended, start, off | (start > _first(obs))
 
 
 def _mended(obs: np.ndarray, top_step: float) -> tuple[np.ndarray, np.ndarray]:
@@ -879,20 +885,22 @@ def overshoot(obs: np.ndarray, futures: np.ndarray, min_speed: float) -> np.ndar
 
 def overshoot_warning(n: int, total: int, where: list[str], noun: str = "window") -> str:
     """The warning of `n` of `total` windows (or agents: `noun`) whose futures `overshoot`, naming a few."""
-    named = ", ".join(where[:3]) + (", ..." if n > len(where[:3]) else "")
-    return (f"warning: {n:,} of {total:,} {noun}{'s' * (total != 1)} ({named}) got futures whose median end lies over "
-            f"{REACH:g} times as far as the agent's fastest observed step, kept up, would take it: the model misread "
-            "those histories (as it does a walker slower than about 1 m/s who turned back); take those agents' "
-            "futures with care")
+    return (f"warning: {_some_of(n, total, where, noun)} got futures whose median end lies over {REACH:g} times as "
+            "far as the agent's fastest observed step, kept up, would take it: the model misread those histories (as "
+            "it does a walker slower than about 1 m/s who turned back); take those agents' futures with care")
 
 
 def cut_warning(n: int, total: int, where: list[str], noun: str = "window") -> str:
     """The warning of `n` of `total` windows (or agents: `noun`) whose histories `readable` cuts, naming a few."""
+    return (f"warning: {_some_of(n, total, where, noun)} observed a history the model's frame cannot hold whole: a "
+            f"path over {WINDING:g} times as long as the agent's net motion (a walker who turned back, or heavy tracker "
+            "jitter on a standing person), or a step faster than the model knows (a position off the track, or a "
+            "tracker's id that went to another agent); each is predicted from what of it the model can read (a "
+            "position off the track at the middle of its neighbours; only what follows a jump or a turn, as if its "
+            "track began there): smooth jittery detections, and take those agents' futures with care")
+
+
+def _some_of(n: int, total: int, where: list[str], noun: str) -> str:
+    """'n of total nouns (where[0], ...)': a warning's windows (or agents), the first three of them named."""
     named = ", ".join(where[:3]) + (", ..." if n > len(where[:3]) else "")
-    return (f"warning: {n:,} of {total:,} {noun}{'s' * (total != 1)} ({named}) observed a history the model's "
-            f"frame cannot hold whole: a path over {WINDING:g} times as long as the agent's net motion (a walker "
-            "who turned back, or heavy tracker jitter on a standing person), or a step faster than the model knows "
-            "(a position off the track, or a tracker's id that went to another agent); each is predicted from what "
-            "of it the model can read (a position off the track at the middle of its neighbours; only what follows "
-            "a jump or a turn, as if its track began there): smooth jittery detections, and take those agents' "
-            "futures with care")
+    return f"{n:,} of {total:,} {noun}{'s' * (total != 1)} ({named})"

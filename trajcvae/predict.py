@@ -14,7 +14,7 @@ import difflib
 import hashlib
 import os
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -859,8 +859,7 @@ def predict_to_file(model: "str | Path | TrajCVAE", data: pd.DataFrame | Iterabl
     past = None if calibrate == "none" else predictor.scene_past(tracks, seed, futures=futures)
     n_unfitted = 0  # with --calibrate scene: agents whose scene had too little past to fit their draws
     n = skipped = hidden = 0  # hidden: future points past a homography's horizon (no pixel)
-    cut, n_cut = [], 0  # windows whose histories are cut (`checks.cut_short`): a few named, and their count
-    far, n_far = [], 0  # windows whose futures overshoot (`checks.overshoot`): as many
+    cut, far = Picked(), Picked()  # windows whose histories are cut (`checks.cut_short`), whose futures overshoot
     decimals = dict.fromkeys(position_columns(units), output_decimals(units))  # the rest: 4 decimals
     times = time_decimals(tracks["frame"].to_numpy(), steps)  # times as read, so that t0 names the observation
     decimals.update({c: times for c, whole_numbers in zip(("t0", column), integral) if not whole_numbers})
@@ -869,18 +868,14 @@ def predict_to_file(model: "str | Path | TrajCVAE", data: pd.DataFrame | Iterabl
         pending: list[tuple[Windows, np.ndarray | None]] = []  # with --primary, its records' positions
 
         def flush() -> None:
-            nonlocal n_unfitted, hidden, n_cut, n_far
+            nonlocal n_unfitted, hidden
             w = concat_windows([part for part, _ in pending], mode)
             of = np.concatenate([of for _, of in pending]) if primary else None  # each window's scene record
             pending.clear()
-            short = cut_windows(w, predictor)
-            n_cut += int(short.sum())
-            cut.extend(window_names(w, short, 3 - len(cut)))
+            cut.add(w, cut_windows(w, predictor))
             samples, weights = predictor.sample_kset(w, k=k, seed=seed, kset=kset, draws=draws, batch_size=batch,
                                                      past=past, futures=futures)
-            over = overshot(w, samples, predictor)
-            n_far += int(over.sum())
-            far.extend(window_names(w, over, 3 - len(far)))
+            far.add(w, overshot(w, samples, predictor))
             if calibrate != "none":
                 n_unfitted += int(unfitted(past, w.scene, w.t0).sum())
             uv = from_metres(samples, units, w.scene)
@@ -909,10 +904,10 @@ def predict_to_file(model: "str | Path | TrajCVAE", data: pd.DataFrame | Iterabl
         said(too_little_past(n_unfitted, n, dc.obs_len, dc.pred_len))
     if hidden:
         said(horizon_warning(hidden, writer.rows))
-    if n_cut:
-        said(cut_warning(n_cut, n, cut))
-    if n_far:
-        said(overshoot_warning(n_far, n, far))
+    if cut.n:
+        said(cut_warning(cut.n, n, cut.names))
+    if far.n:
+        said(overshoot_warning(far.n, n, far.names))
     return PredictResult(n, skipped, writer.rows, summary)
 
 
@@ -1002,6 +997,18 @@ def cut_windows(w: Windows, predictor: TrajCVAE) -> np.ndarray:
 def overshot(w: Windows, samples: np.ndarray, predictor: TrajCVAE) -> np.ndarray:
     """(N,) whether each window's futures `samples` (metres) overshoot (`checks.overshoot`)."""
     return overshoot(w.obs, samples, predictor.config.data.min_speed)
+
+
+@dataclass
+class Picked:
+    """Windows picked piece by piece (`cut_windows`, `overshot`): how many, and the first few named."""
+
+    n: int = 0
+    names: list[str] = field(default_factory=list)
+
+    def add(self, w: Windows, picked: np.ndarray) -> None:
+        self.n += int(picked.sum())
+        self.names += window_names(w, picked, 3 - len(self.names))
 
 
 def window_names(w: Windows, picked: np.ndarray, most: int = 3) -> list[str]:
