@@ -1105,6 +1105,7 @@ def check_refusals(client):
     assert r.status_code == 422 and client.get("/v1/scenes").json()["scenes"] == ["a"]  # no scene made
     r = client.post("/v1/scenes/b/observations", json=ok)
     assert r.status_code == 200 and r.json()["futures"] == []  # one detection: no velocity yet
+    b_number = r.json()["scene_number"]
     r = client.post("/v1/scenes/c/observations", json=ok)
     assert r.status_code == 429 and "the server holds 2 scenes, its limit (--max-scenes)" in r.json()["detail"]
     r = client.post("/v1/scenes/a/observations?k=2", json={"time": 0.8, "detections": [
@@ -1113,8 +1114,14 @@ def check_refusals(client):
     r = client.post("/v1/scenes/a/observations?k=100", headers=JSON, content=padded(
         {"time": 1.2, "detections": [{"agent_id": "7", "x": 2.6, "y": 2.0}]}, 20_000))  # at the limits: taken
     assert r.status_code == 200 and {f["sample"] for f in r.json()["futures"]} == set(range(100)), r.text
+    a_numbers = {client.get(f"/v1/scenes/a/{what}").json()["scene_number"] for what in ("futures", "tracks")}
+    assert a_numbers == {r.json()["scene_number"]} != {b_number}  # every answer of a scene names it, as one
     assert client.delete("/v1/scenes/b").json() == {"deleted": "b"}
     assert client.get("/healthz").json() == {"status": "ok", "scenes": 1}
+    r = client.post("/v1/scenes/b/observations?layout=agents", json=ok)  # b made again: another scene
+    assert r.json()["scene_number"] not in a_numbers | {b_number}
+    assert client.get("/v1/scenes/b/tracks").json()["scene_number"] == r.json()["scene_number"]
+    assert client.delete("/v1/scenes/b").json() == {"deleted": "b"}
     assert "/v1/scenes/{scene}/observations" in client.get("/openapi.json").json()["paths"]
     seconds = client.get("/openapi.json").json()["paths"]["/v1/scenes/{scene}/tracks"]["get"]["parameters"]
     assert {"maximum": 60, "exclusiveMinimum": 0}.items() <= seconds[-1]["schema"]["anyOf"][0].items()  # the bounds
@@ -1227,7 +1234,7 @@ def test_the_agents_layout_holds_the_same_futures_one_object_per_agent(pedestria
     app = server.create_app(pedestrian, k=K, kset="kmeans", draws=50)
     with server.running(app) as base, httpx.Client(base_url=base) as client:
         empty = client.post("/v1/scenes/w/observations?layout=agents", json={"time": 0.0, "detections": []})
-        assert empty.status_code == 200 and empty.json() == {"time": 0.0, "agents": []}
+        assert empty.status_code == 200 and empty.json() == {"time": 0.0, "scene_number": 1, "agents": []}
         for i in range(1, 4):  # agent 9 is missed at the last update: it keeps its futures from 0.8 s
             t = 0.4 * i
             dets = [{"agent_id": "7", "x": 1.0 + t, "y": 2.0, "label": "cyclist"}, {"agent_id": 8, "x": -1.0, "y": 2 - t}]
@@ -1335,17 +1342,20 @@ def test_live_page_draws_tracks_and_futures_in_a_real_browser(pedestrian, tmp_pa
     assert red > 200
 
 
-def test_the_live_page_forgets_a_deleted_scene_and_draws_it_made_again_in_a_view_of_its_own(pedestrian, tmp_path):
+@pytest.mark.parametrize("between_polls", [False, True])
+def test_the_live_page_forgets_a_deleted_scene_and_draws_it_made_again_in_a_view_of_its_own(pedestrian, tmp_path,
+                                                                                            between_polls):
     """The page watches a scene that is deleted (a camera's clock started again) and posted again 100 m away:
     the deleted scene's tracks and futures leave the page, and the new scene is drawn in a view fitted to it,
-    not in the old one's corner."""
+    not in the old one's corner. So too when it is deleted and posted again between two polls, its clock later
+    than the old one's: its answers' scene_number tells it from the old scene."""
     need_chromium()
     server, app = server_app(pedestrian)
     scenes = app.state.scenes
 
-    def walk(x0: float, apart: float):  # three walkers side by side, `apart` metres apart
+    def walk(x0: float, apart: float, t0: float = 0.0):  # three walkers side by side, `apart` metres apart
         for i in range(10):
-            scenes.observe("cam", 0.4 * i, [{"agent_id": a, "x": x0 + 0.5 * i, "y": apart * a} for a in range(3)])
+            scenes.observe("cam", t0 + 0.4 * i, [{"agent_id": a, "x": x0 + 0.5 * i, "y": apart * a} for a in range(3)])
 
     walk(0.0, 2.0)
     polls = []
@@ -1354,9 +1364,12 @@ def test_the_live_page_forgets_a_deleted_scene_and_draws_it_made_again_in_a_view
     async def script(request, call_next):  # the page's 3rd poll finds the scene deleted, its 5th made again
         if request.url.path.endswith("/futures"):
             polls.append(request.url.path)  # (the first: page_shot's own)
-            if len(polls) == 4:
+            if between_polls and len(polls) == 4:  # the 3rd poll finds the new scene, 10 s later than the old
                 scenes.delete("cam")
-            elif len(polls) == 6:
+                walk(100.0, 5.0, t0=10.0)
+            elif len(polls) == 4:
+                scenes.delete("cam")
+            elif len(polls) == 6 and not between_polls:
                 walk(100.0, 5.0)
         return await call_next(request)
 

@@ -161,26 +161,30 @@ class Shown:
     futures with another's tracks. Each layout's JSON is written once, when first asked for."""
 
     def __init__(self, time: float | None, futures: pd.DataFrame, state: tuple, pred_len: int,
-                 warnings: tuple[str, ...] = ()):
+                 warnings: tuple[str, ...] = (), number: int | None = None):
         self.time, self.futures, self.state, self.pred_len = time, futures, state, pred_len
-        self.warnings = warnings
+        self.warnings, self.number = warnings, number
         self._json: dict[str, bytes] = {}
 
     def answer(self, layout: Layout = "rows") -> bytes:
         text = self._json.get(layout)
         if text is None:  # two readers at once may both write it: the same bytes
-            text = self._json[layout] = answer_json(self.time, self.futures, layout, self.pred_len, self.warnings)
+            text = self._json[layout] = answer_json(self.time, self.futures, layout, self.pred_len, self.warnings,
+                                                             self.number)
         return text
 
 
 class Scene:
-    def __init__(self, predictor: OnlinePredictor):
-        self.predictor, self.lock = predictor, threading.Lock()
+    """A scene's predictor, its lock, and its number among the scenes the server has made: a scene deleted and
+    posted again is another one (another place or clock), which readers tell by its number."""
+
+    def __init__(self, predictor: OnlinePredictor, number: int):
+        self.predictor, self.lock, self.number = predictor, threading.Lock(), number
         self.shown = self._shown(None)
 
     def _shown(self, time: float | None) -> Shown:
         p = self.predictor
-        return Shown(time, p.futures, p.state(), p.model.config.data.pred_len, tuple(p.warnings))
+        return Shown(time, p.futures, p.state(), p.model.config.data.pred_len, tuple(p.warnings), self.number)
 
 
 class Scenes:
@@ -190,6 +194,7 @@ class Scenes:
         self.make, self.limits = make, limits
         self._scenes: dict[str, Scene] = {}
         self._lock = threading.Lock()
+        self._made = 0  # scenes made so far: the next one's number
 
     def get(self, name: str, create: bool = False) -> Scene:
         with self._lock:
@@ -200,7 +205,8 @@ class Scenes:
                     raise HTTPException(429, f"scene '{name}': the server holds {n} scene{'s' * (n != 1)}, its "
                                              "limit (--max-scenes); DELETE one first")
                 try:
-                    scene = self._scenes[name] = Scene(self.make(name))
+                    scene = self._scenes[name] = Scene(self.make(name), self._made + 1)
+                    self._made += 1
                 except TrajCVAEError as e:  # this scene's options (a scale it has none of)
                     raise HTTPException(422, str(e)) from None
         if scene is None:
@@ -299,9 +305,10 @@ class Turns:
 
 
 def answer_json(time: float | None, futures: pd.DataFrame, layout: Layout = "rows", pred_len: int = 12,
-                warnings: Sequence[str] = ()) -> bytes:
+                warnings: Sequence[str] = (), number: int | None = None) -> bytes:
     """The answer to an update at `time` with the `futures` of `OnlinePredictor.update`, in one of two layouts,
-    with "warnings": [...] after them when the scene has given any (`OnlinePredictor.warnings`).
+    with "warnings": [...] after them when the scene has given any (`OnlinePredictor.warnings`), and
+    "scene_number": `number` after "time" when given (the server's number of the scene, `Scene`).
 
     "rows": {"time": ..., "futures": [{"agent_id", "sample", "step", "time", "x", "y"[, "label"][, "weight"]},
     ...]}, one object per future position (12,000 for 50 agents x 20), written by `records`. Futures in
@@ -315,11 +322,12 @@ def answer_json(time: float | None, futures: pd.DataFrame, layout: Layout = "row
         columns = ["agent_id", "sample", "step", "time", *position]
         columns += [c for c in (*AGENT_COLUMNS, "weight") if c in futures.columns]
         said = b', "warnings": ' + orjson.dumps(list(warnings)) if warnings else b""
-        return (b'{"time": ' + orjson.dumps(time) + b', "futures": ' + records(futures, columns, decimals) + said
+        return (b'{' + head_json(time, number) + b', "futures": ' + records(futures, columns, decimals) + said
                 + b"}")
+    head = {"time": time, **({} if number is None else {"scene_number": number})}
     said = {"warnings": list(warnings)} if warnings else {}
     if not len(futures):
-        return orjson.dumps({"time": time, "agents": [], **said})
+        return orjson.dumps({**head, "agents": [], **said})
     k = int(futures["sample"].max()) + 1
     shape = (len(futures) // (k * pred_len), k, pred_len)  # (A, K, P)
     block = futures.iloc[::k * pred_len]  # each agent's first row
@@ -336,7 +344,12 @@ def answer_json(time: float | None, futures: pd.DataFrame, layout: Layout = "row
         per_agent["weight"] = np.ascontiguousarray(futures["weight"].to_numpy(np.float64).reshape(shape)[..., 0])
         # (A, K), not rounded: they sum to 1
     agents = [{c: v[a] for c, v in per_agent.items()} for a in range(shape[0])]
-    return orjson.dumps({"time": time, "agents": agents, **said}, option=orjson.OPT_SERIALIZE_NUMPY)
+    return orjson.dumps({**head, "agents": agents, **said}, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def head_json(time: float | None, number: int | None) -> bytes:
+    """An answer's first fields: '"time": ...' and, when given, '"scene_number": ...'."""
+    return b'"time": ' + orjson.dumps(time) + (b"" if number is None else b', "scene_number": ' + orjson.dumps(number))
 
 
 def position_decimals(table: pd.DataFrame) -> int:
@@ -607,8 +620,8 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
         s = scenes.get(scene_name(scene))
         state = s.shown.state
         t, table = state[0], s.predictor.tracks(seconds, state)
-        body = b'{"time": ' + orjson.dumps(t) + b', "tracks": ' + records(table, list(table.columns),
-                                                                          position_decimals(table)) + b"}"
+        body = (b'{' + head_json(t, s.number) + b', "tracks": '
+                + records(table, list(table.columns), position_decimals(table)) + b"}")
         return Response(body, media_type="application/json")
 
     @app.delete("/v1/scenes/{scene}", summary="Forget a scene")

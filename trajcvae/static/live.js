@@ -9,7 +9,7 @@ const canvas = document.getElementById("view"), ctx = canvas.getContext("2d");
 const select = document.getElementById("scene"), status = document.getElementById("status");
 const density = document.getElementById("density"), warning = document.getElementById("warning");
 let scene = new URLSearchParams(location.search).get("scene");
-let bounds = null, shown = null, server = {k: null, kset: "none"}, last = null, origin = null;
+let bounds = null, shown = null, number = null, server = {k: null, kset: "none"}, last = null, origin = null;
 
 async function getJSON(url) {
   const r = await fetch(url);
@@ -37,7 +37,7 @@ async function refreshScenes() {
   setTimeout(refreshScenes, 2000);
 }
 
-function choose(name) { scene = name; bounds = null; shown = null; last = null; origin = null; }
+function choose(name) { scene = name; bounds = null; shown = null; number = null; last = null; origin = null; }
 
 // Longitudes and latitudes (a server run with --lonlat) are drawn in metres east and north of the first
 // point shown, so the axes stay equal; x and y are drawn as they are.
@@ -56,10 +56,13 @@ async function poll() {
     try {
       const q = encodeURIComponent(scene);
       const [f, t] = await Promise.all([getJSON(`/v1/scenes/${q}/futures?layout=agents`), getJSON(`/v1/scenes/${q}/tracks`)]);
-      // A scene made again (deleted, its clock started again) is another place and time: drawn afresh.
-      if (shown !== null && f.time !== null && f.time < shown) choose(scene);
-      // Both from the same update (one may have arrived between the two requests), and a new one.
-      if (f.time === t.time && f.time !== shown) { shown = f.time; last = [f, t]; draw(f, t); }
+      // A scene made again (deleted and posted anew: its number changes) is another place and time: drawn
+      // afresh, whatever its clock.
+      if (number !== null && f.scene_number !== number) choose(scene);
+      // Both from the same update of the same scene (one may have arrived between the two requests), and a new one.
+      if (f.scene_number === t.scene_number && f.time === t.time && f.time !== shown) {
+        number = f.scene_number; shown = f.time; last = [f, t]; draw(f, t);
+      }
     } catch (e) {
       // A scene gone (deleted) leaves nothing drawn; a server that does not answer leaves the last view.
       if (e.status === 404) {
