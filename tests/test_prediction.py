@@ -963,6 +963,38 @@ def test_the_learned_sampler_keeps_its_best_pass_scored_in_world_units_far_from_
     assert got == pytest.approx(want, abs=1e-3)
 
 
+@pytest.mark.filterwarnings("ignore::trajcvae.errors.TrajCVAEWarning")  # the cut windows are named: not tested here
+def test_every_score_reads_a_history_the_frame_cannot_hold_as_predictions_read_it():
+    """The checkpoint pick's validation (its ELBO terms as well as its minADE), the benchmark's likelihoods and
+    `--calibrate scene`'s past read each history as a prediction does (`checks.readable`): scored on windows
+    of a walker who turned back, they give what they give on the same windows with only the part read kept."""
+    import dataclasses
+
+    from trajcvae.benchmark import likelihoods
+    from trajcvae.checks import cut_short, readable
+    from trajcvae.train import validate
+
+    pedestrian = TrajCVAE.load("pedestrian")
+    out_and_back = [0, 1, 2, 3, 4, 5, 6, 5, 4, 3] + list(range(2, -20, -1))  # 0.51 m steps, back the way it came
+    df = pd.DataFrame([{"time": 0.4 * i, "agent_id": a, "x": x, "y": 0.5123 * (y if a == "u" else i)}
+                       for i, y in enumerate(out_and_back) for a, x in (("u", 0.0), ("s", 4.0))])
+    w = pedestrian.make_windows(df, every_window=True)
+    dc = pedestrian.config.data
+    read = dataclasses.replace(w, obs=readable(w.obs, dc.min_speed, pedestrian.top_step))
+    cut = cut_short(w.obs, dc.min_speed, pedestrian.top_step)
+    assert 3 <= cut.sum() < len(w) and read.obs is not w.obs
+    wt, wt_read = WindowTensors.from_windows(w), WindowTensors.from_windows(read)
+    recorded = make_batch(wt, torch.arange(len(w)), dc)  # as training reads them: another frame
+    assert not torch.allclose(recorded.scale, make_batch(wt_read, torch.arange(len(w)), dc).scale)
+    for score in (lambda v, t: validate(pedestrian, t, v.fut, k=5),
+                  lambda v, t: likelihoods(pedestrian, t, v.fut, is_samples=8, kde_samples=20),
+                  lambda v, t: {"levels": pedestrian.scene_past(v).levels}):
+        got, want = score(w, wt), score(read, wt_read)
+        assert got.keys() == want.keys()
+        for key in got:
+            np.testing.assert_allclose(got[key], want[key], rtol=1e-5, err_msg=key)
+
+
 def test_a_learned_sampler_that_diverges_is_one_line_naming_its_learning_rate(trained, sim_files):
     """A sampler whose val minADE is NaN at every pass (kset.lr far too high) has no pass to keep: one line
     naming kset.lr, the frozen CVAE left as it was."""
