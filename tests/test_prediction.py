@@ -1698,6 +1698,10 @@ def test_windows_of_another_models_settings_are_refused(sim_files):
                           ({"memory_horizon": 500}, "data.memory_horizon=1000, and this model's is 500")]:
         cfg = replace(ped.config, data=replace(dc, **change))
         other = TrajCVAE(CVAE(cfg).eval(), cfg, ped.stats)
+        theirs = other.make_windows([sim_files["test"]], every_window=True).subset(np.arange(2))
+        with pytest.raises(TrajCVAEError, match=r"^windows: one part was made by a model of data\.\w+=.* and another "
+                                                r"by one of .*: make them all with one model"):
+            concat_windows([w, theirs], "windows")  # two models' windows are not joined into one's
         for call in (lambda: other.sample(w, k=2), lambda: other.sample_kset(w, k=2),
                      lambda: evaluate(other, w, k=2, calibration_draws=0), lambda: other.scene_past(w),
                      lambda: other.sample(WindowTensors.from_windows(w), k=2),  # as tensors, or joined: the same

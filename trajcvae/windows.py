@@ -521,9 +521,15 @@ def no_windows_error(cfg: DataConfig, mode: str, df: pd.DataFrame | None = None)
 
 
 def concat_windows(parts: list[Windows], mode: str) -> Windows | None:
-    """One `Windows` from several (neighbour slots padded to the widest); None when `parts` is empty."""
+    """One `Windows` from several (neighbour slots padded to the widest); None when `parts` is empty. Parts cut
+    by models of other settings (`Windows.cut`) are refused: joined, their arrays would read as one model's."""
     if not parts:
         return None
+    cuts = [p.cut for p in parts if p.cut is not None]
+    if (other := next((c for c in cuts if c != cuts[0]), None)) is not None:
+        key = next(key for key in (*cuts[0], *other) if cuts[0].get(key) != other.get(key))
+        raise TrajCVAEError(f"windows: one part was made by a model of data.{key}={cuts[0].get(key)!r} and another "
+                            f"by one of {other.get(key)!r}: make them all with one model (model.make_windows(data))")
     m = max(p.nbr.shape[1] for p in parts)
     pad = lambda a: np.pad(a, ((0, 0), (0, m - a.shape[1]), (0, 0), (0, 0)), constant_values=np.nan)  # noqa
     has_mem = parts[0].mem is not None  # the same config built every part: all or none have it
@@ -540,7 +546,7 @@ def concat_windows(parts: list[Windows], mode: str) -> Windows | None:
         mem_lag=np.concatenate([p.mem_lag for p in parts]) if has_mem else None,
         done=(np.concatenate([p.known_at() for p in parts])
               if mode != "latest" and any(p.done is not None for p in parts) else None),
-        cut=parts[0].cut if all(p.cut == parts[0].cut for p in parts) else None,  # (windows of one model's, or unknown)
+        cut=parts[0].cut if all(p.cut == parts[0].cut for p in parts) else None,  # (one model's, or some unknown)
     )
 
 
