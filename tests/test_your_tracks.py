@@ -2976,3 +2976,86 @@ def test_pictures_run_as_the_input_does_y_down_for_a_videos_pixels(model, plaza,
     for cache in (tmp_path / "cache", tmp_path / "cache"):  # built, then read back from the cache
         assert load_windows([sdd], cfg, cache).orient == "image"
     assert load_windows([gps], DataConfig(), tmp_path / "cache").subset([0]).orient == "east_north"
+
+
+def jittered(noise: float, seed: int = 0, apart: float = 9.0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """20 agents `apart` metres apart, every other one standing, the rest walking at 1.3 m/s each its own way, 20 steps
+    of 0.4 s: their tracks as they went, and as a tracker with `noise` metres (std per axis) detects them."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for a in range(20):
+        heading, speed = rng.uniform(0, 2 * np.pi), 1.3 * (a % 2)
+        rows += [(0.4 * i, a, apart * a + speed * 0.4 * i * np.cos(heading), speed * 0.4 * i * np.sin(heading))
+                 for i in range(20)]
+    clean = pd.DataFrame(rows, columns=["time", "agent_id", "x", "y"])
+    return clean, clean.assign(x=clean.x + noise * rng.standard_normal(len(clean)),
+                               y=clean.y + noise * rng.standard_normal(len(clean)))
+
+
+def test_a_jittery_trackers_histories_are_smoothed_by_the_noise_it_is_given(model, tmp_path):
+    """Detections with 0.3 m of noise (a detector's boxes) make a standing person look like a slow walker and a
+    walker's pace and heading unsure: read as recorded, their futures are twice as far off as from clean
+    tracks. Given that noise (`--noise`, `load(noise=)`, `OnlinePredictor(noise=)`), every history the model reads
+    (the agent's and its neighbours') is smoothed first, within its window (nothing after t0), and the futures'
+    errors go more than half the way back to the clean tracks' (the jitter no longer cut as a winding walk); a
+    tracker's id that jumped is still cut at its jump."""
+    from trajcvae.batch import WindowTensors, make_batch
+    from trajcvae.checks import cut_short, smoothed
+    from trajcvae.metrics import min_ade_fde
+
+    clean, noisy = jittered(0.3)
+    smooth = TrajCVAE.load("pedestrian", noise=0.3)
+    assert (smooth.config.data.noise, model.config.data.noise) == (0.3, 0.0)  # the model loaded before: as it was
+    truth, w = model.make_windows(clean, every_window=True), model.make_windows(noisy, every_window=True)
+    assert np.array_equal(truth.t0, w.t0) and len(w) == 20
+    scores = {}
+    for name, m in (("smoothed", smooth), ("recorded", model), ("clean", model)):
+        futures = m.sample(truth if name == "clean" else w, k=20)
+        scores[name] = [np.mean(s[standing]) for s in min_ade_fde(futures, truth.fut)
+                        for standing in (truth.agent_id % 2 == 0, truth.agent_id % 2 == 1)]
+    # (standing minADE, walking minADE, standing minFDE, walking minFDE), metres
+    assert all(s < 0.7 * r for s, r in zip(scores["smoothed"], scores["recorded"])), scores
+    assert all(r - s > 0.5 * (r - c) for s, r, c in zip(*scores.values())), scores  # half the way to clean or more
+    dc = smooth.config.data
+    assert cut_short(w.obs, dc.min_speed, smooth.top_step).sum() >= 5  # the standing ones' jitter winds
+    assert not cut_short(w.obs, dc.min_speed, smooth.top_step, 0.3, dc.dt).any()  # smoothed, it does not
+    # What the model reads is the smoothed history, its neighbours' too; training with data.noise reads so too.
+    near = model.make_windows(jittered(0.3, apart=3.0)[1], every_window=True)  # neighbours within 5 m
+    wt, pick = WindowTensors.from_windows(near), np.arange(3)
+    assert (~np.isnan(near.nbr[pick, :, -1, 0])).sum() >= 2
+    pre = WindowTensors(*(torch.from_numpy(smoothed(a.reshape(-1, 8, 2), 0.3, 0.4).reshape(a.shape)).float()
+                          for a in (near.obs[pick], near.nbr[pick])), None, wt.mem[pick], wt.mem_lag[pick])
+    for train in (False, True):
+        read = make_batch(wt, pick, dc, top_step=None if train else smooth.top_step)
+        pre_read = make_batch(pre, np.arange(3), model.config.data)
+        assert torch.allclose(read.obs, pre_read.obs, atol=1e-5) and torch.allclose(read.nbr, pre_read.nbr, atol=1e-5)
+    # A tracker's id that went to another agent 20 m away 1.2 s before t0 is still cut there.
+    jumped = noisy.assign(y=noisy.y + 20.0 * ((noisy.agent_id == 1) & (noisy.time < 6.0)))
+    wj = model.make_windows(jumped[jumped.time <= 7.2])
+    assert cut_short(wj.obs, dc.min_speed, smooth.top_step, 0.3, dc.dt)[list(wj.agent_id).index(1)]
+    one = smooth.predict(jumped[jumped.time <= 7.2], k=20)
+    one = one[(one.agent_id == 1) & (one.step == 12)]
+    at = jumped[(jumped.agent_id == 1) & (jumped.time == 7.2)].iloc[0]
+    assert np.median(np.hypot(one.x - at.x, one.y - at.y)) < 9  # a 1.3 m/s walker's reach, not tens of metres
+    # The command line, the Python API and the live predictor give the same futures.
+    noisy.to_csv(tmp_path / "noisy.csv", index=False)
+    r = cli("predict", "pedestrian", tmp_path / "noisy.csv", "--noise", 0.3, "--out", tmp_path / "f.csv")
+    assert r.exit_code == 0 and "cannot hold" not in r.output, r.output
+    want = smooth.predict(noisy, k=20)
+    np.testing.assert_allclose(pd.read_csv(tmp_path / "f.csv")[["x", "y"]], want[["x", "y"]], atol=1e-4)  # (4 decimals)
+    live = OnlinePredictor("pedestrian", k=20, noise=0.3)
+    for t, rows in noisy.groupby("time"):
+        got = live.update(t, rows[["agent_id", "x", "y"]].to_dict("records"))
+    np.testing.assert_allclose(got[["x", "y"]].to_numpy(), want[["x", "y"]].to_numpy(), atol=1e-4)
+    r = cli("evaluate", "pedestrian", tmp_path / "noisy.csv", "--noise", 0.3, "--calibration", 0,
+            "--json", tmp_path / "e.json")
+    assert r.exit_code == 0 and json.loads((tmp_path / "e.json").read_text())["noise"] == 0.3, r.output
+    for bad in ("-1", "nan", "inf"):
+        one_line_error(cli("predict", "pedestrian", tmp_path / "noisy.csv", "--noise", bad, "--out",
+                           tmp_path / "g.csv"), "--noise must be a number of metres >= 0")
+    assert not (tmp_path / "g.csv").exists()
+    one_line_error(cli("visualize", tmp_path / "f.csv", tmp_path / "noisy.csv", "--noise", 0.3, "--out",
+                       tmp_path / "v.png"), "--noise 0.3:", "holds futures already")
+    with pytest.raises(TrajCVAEError, match="data.noise must be a number of metres >= 0"):
+        from trajcvae.config import load_config
+        load_config(None, ["data.noise=-0.1"])

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .checks import readable
+from .checks import readable, smoothed
 from .config import DataConfig
 from .windows import Windows
 
@@ -110,14 +110,19 @@ def make_batch(wt: WindowTensors, idx, cfg: DataConfig, device: torch.device | s
     `top_step`, the model's top speed over a step (`TrajCVAE.top_step`): given, as every prediction gives it, each
     history is read as far as the model's frame can hold it (`checks.readable`: a position off the track mended,
     only what follows a jump or a turn back). Training reads the histories as they were recorded (None)."""
-    obs = wt.obs[idx]  # (B, T, 2)
-    if top_step is not None:
+    obs, nbr = wt.obs[idx], wt.nbr[idx]  # (B, T, 2), (B, M, T, 2)
+    if top_step is not None or cfg.noise > 0:
         recorded = obs.numpy()
-        if (cut := readable(recorded, cfg.min_speed, top_step)) is not recorded:  # a copy only where one is cut
-            obs = torch.from_numpy(cut)
+        read = smoothed(recorded, cfg.noise, cfg.dt) if top_step is None else \
+            readable(recorded, cfg.min_speed, top_step, cfg.noise, cfg.dt)
+        if read is not recorded:  # a copy only where one is cut or smoothed
+            obs = torch.from_numpy(read.astype(np.float32, copy=False))
+    if cfg.noise > 0:  # the neighbours' detections are as noisy
+        nbr = torch.from_numpy(smoothed(nbr.numpy().reshape(-1, *nbr.shape[2:]), cfg.noise, cfg.dt)
+                               .reshape(nbr.shape).astype(np.float32))
     # non_blocking: with pinned host tensors the copy to a GPU overlaps compute (a no-op on CPU).
     obs = obs.to(device, non_blocking=True)
-    nbr = wt.nbr[idx].to(device, non_blocking=True)  # (B, M, T, 2)
+    nbr = nbr.to(device, non_blocking=True)
     fut = None if wt.fut is None else wt.fut[idx].to(device, non_blocking=True)
     B = obs.shape[0]
     if cfg.fill_short_history:

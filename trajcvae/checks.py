@@ -783,34 +783,85 @@ def winding(obs: np.ndarray, min_speed: float) -> np.ndarray:
     return _whole(obs, _windings(obs, _step_lengths(obs), min_speed))
 
 
-def readable(obs: np.ndarray, min_speed: float, top_step: float) -> np.ndarray:
+# The smoother's walker (`smoothed`): its velocity changes by white noise of this many m/s^2 (a walker's turns and
+# stops), and before its first position it may move at any speed (a velocity variance of 100 (m/s)^2).
+ACCEL, VELOCITY_VAR = 1.0, 100.0
+
+
+def smoothed(pos: np.ndarray, noise: float, dt: float) -> np.ndarray:
+    """(S, T, 2) observed positions (NaN where unobserved), each detected with Gaussian noise of std `noise`
+    (metres) per axis -> each position's mean given all of its track's positions in the window (a Kalman
+    smoother, Rauch-Tung-Striebel, of a walker whose velocity changes by ACCEL m/s^2 of white noise, `dt`
+    seconds a step). Positions after t0 are never in a window, so none reaches one before it. Float64; NaN
+    where `pos` is NaN; a track seen once stays where it was seen."""
+    pos = np.asarray(pos, dtype=np.float64)
+    S, T = pos.shape[:2]
+    seen = ~np.isnan(pos[..., 0])  # (S, T)
+    begun = np.cumsum(seen, 1) > 0  # (S, T) from each track's first position on
+    F = np.array([[1.0, dt], [0.0, 1.0]])  # (position, velocity) per axis, one step on
+    Q = ACCEL ** 2 * np.array([[dt ** 4 / 4, dt ** 3 / 2], [dt ** 3 / 2, dt ** 2]])
+    R = noise ** 2
+    m = np.zeros((S, 2, 2))  # (S, axis, state): the two axes share one covariance (the same detections)
+    P = np.zeros((S, 2, 2))
+    m_pred, P_pred = np.zeros((T, S, 2, 2)), np.zeros((T, S, 2, 2))
+    m_filt, P_filt = np.zeros((T, S, 2, 2)), np.zeros((T, S, 2, 2))
+    for t in range(T):
+        m, P = m @ F.T, F @ P @ F.T + Q  # (one step on; meaningless before a track begins)
+        first = seen[:, t] & ~(begun[:, t - 1] if t else np.zeros(S, bool))
+        z = np.nan_to_num(pos[:, t])  # (S, 2)
+        m[first] = np.stack([z[first], np.zeros_like(z[first])], -1)  # at its first position, any velocity
+        P[first] = np.diag([R, VELOCITY_VAR])
+        m_pred[t], P_pred[t] = m, P
+        upd = seen[:, t] & ~first
+        gain = P[upd, :, 0] / (P[upd, 0, 0] + R)[:, None]  # (U, 2) Kalman gain of a position detected
+        m[upd] = m[upd] + (z[upd] - m[upd, :, 0])[..., None] * gain[:, None, :]
+        P[upd] = P[upd] - gain[:, :, None] * P[upd, 0, :][:, None, :]
+        m_filt[t], P_filt[t] = m, P
+    out = m_filt[-1].copy()  # (S, 2, 2) the smoothed state, from t0 back
+    smooth = np.full((T, S, 2), np.nan)
+    smooth[-1] = out[..., 0]
+    for t in range(T - 2, -1, -1):
+        on = begun[:, t]  # (a track that begins later has nothing here)
+        C = P_filt[t, on] @ F.T @ np.linalg.inv(P_pred[t + 1, on])  # (n, 2, 2) the smoother's gain
+        out[on] = m_filt[t, on] + (out[on] - m_pred[t + 1, on]) @ C.transpose(0, 2, 1)
+        smooth[t, on] = out[on, :, 0]
+    return np.where(seen[..., None], smooth.transpose(1, 0, 2), np.nan)
+
+
+def readable(obs: np.ndarray, min_speed: float, top_step: float, noise: float = 0.0, dt: float = 0.4) -> np.ndarray:
     """(N, T, 2) histories -> what of each the model's frame can hold. A position off the track (both steps to and
     from it longer than `top_step`, metres: the model's top speed over a step, its neighbours within one) is
     read at the middle of its neighbours. Then what follows the last jump (a step longer than `top_step` and
     JUMP times the steps around it: a tracker's id that went to another agent; an agent setting off fast is
-    none) is kept, and of that the longest recent part within WINDING (a walker who turned back is then read as
-    walking the way it walks now, at its pace); earlier positions NaN, as before a track starts. A jump at the
-    last step leaves t0 alone (read as standing). `obs` itself where no history is changed (a straight walk, at
-    any speed, never is), else a copy."""
-    mended, start, changed = _reading(obs, min_speed, top_step)
-    if not changed.any():
+    none) is kept, smoothed where the detections have `noise` (metres, `smoothed`, `dt` seconds a step: jitter
+    is then not read as a winding walk), and of that the longest recent part within WINDING (a walker who turned
+    back is then read as walking the way it walks now, at its pace); earlier positions NaN, as before a track
+    starts. A jump at the last step leaves t0 alone (read as standing). `obs` itself where no history is changed
+    (a straight walk, at any speed, never is, unless smoothed), else a copy."""
+    read, start, changed = _reading(obs, min_speed, top_step, noise, dt)
+    if read is obs and not changed.any():
         return obs
-    mended = mended.copy() if mended is obs else mended
-    mended[np.arange(obs.shape[1])[None, :] < start[:, None]] = np.nan
-    return mended
+    read = read.copy() if read is obs else read
+    read[np.arange(obs.shape[1])[None, :] < start[:, None]] = np.nan
+    return read
 
 
-def cut_short(obs: np.ndarray, min_speed: float, top_step: float) -> np.ndarray:
-    """(N,) whether `readable` changes each history."""
-    return _reading(obs, min_speed, top_step)[2]
+def cut_short(obs: np.ndarray, min_speed: float, top_step: float, noise: float = 0.0, dt: float = 0.4) -> np.ndarray:
+    """(N,) whether `readable` cuts each history short or mends it (smoothing alone is no change)."""
+    return _reading(obs, min_speed, top_step, noise, dt)[2]
 
 
-def _reading(obs: np.ndarray, min_speed: float, top_step: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """What `readable` does to `obs`: the histories mended (`_mended`), the first position it keeps of each
-    (N,), and (N,) whether it changes each."""
-    mended, off = _mended(obs, top_step)
-    start = _readable_start(mended, min_speed, top_step)
-    return mended, start, off | (start > _first(obs))
+def _reading(obs: np.ndarray, min_speed: float, top_step: float, noise: float = 0.0,
+             dt: float = 0.4) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What `readable` does to `obs`: the histories mended (`_mended`; from the last jump on, smoothed with
+    `noise`), the first position it keeps of each (N,), and (N,) whether it cuts or mends each."""
+    read, off = _mended(obs, top_step)
+    if noise > 0:  # jumps are found among the detections; the winding of the walk they are noise about
+        read = np.where(np.arange(obs.shape[1])[None, :, None] < _after_jump(read, top_step)[:, None, None],
+                        np.nan, read)
+        read = smoothed(read, noise, dt)
+    start = _readable_start(read, min_speed, top_step)
+    return read, start, off | (start > _first(obs))
 
 
 def _mended(obs: np.ndarray, top_step: float) -> tuple[np.ndarray, np.ndarray]:
@@ -826,15 +877,22 @@ def _mended(obs: np.ndarray, top_step: float) -> tuple[np.ndarray, np.ndarray]:
     return mended, off.any(1)
 
 
+def _after_jump(obs: np.ndarray, top_step: float) -> np.ndarray:
+    """(N,) the position after each (mended) history's last jump (`readable`), 0 where none."""
+    steps = _step_lengths(obs)  # (N, T - 1): step s goes from position s to s + 1 (0 where either is unseen)
+    T = obs.shape[1]
+    taken = np.pad(~np.isnan(np.diff(obs[..., 0], axis=1)), ((0, 0), (1, 1)))  # (N, T + 1) observed steps, padded
+    around = np.maximum(np.pad(steps[:, :-1], ((0, 0), (1, 0))), np.pad(steps[:, 1:], ((0, 0), (0, 1))))
+    jumped = (steps > top_step) & (steps > JUMP * around) & (taken[:, :-2] | taken[:, 2:])  # (a lone step: fast?)
+    return np.where(jumped.any(1), T - 1 - jumped[:, ::-1].argmax(1), 0)
+
+
 def _readable_start(obs: np.ndarray, min_speed: float, top_step: float) -> np.ndarray:
     """(N,) the first position of each (mended) history that `readable` keeps."""
     steps = _step_lengths(obs)  # (N, T - 1): step s goes from position s to s + 1 (0 where either is unseen)
     N, T = obs.shape[:2]
     fast = steps > top_step
-    taken = np.pad(~np.isnan(np.diff(obs[..., 0], axis=1)), ((0, 0), (1, 1)))  # (N, T + 1) observed steps, padded
-    around = np.maximum(np.pad(steps[:, :-1], ((0, 0), (1, 0))), np.pad(steps[:, 1:], ((0, 0), (0, 1))))
-    jumped = fast & (steps > JUMP * around) & (taken[:, :-2] | taken[:, 2:])  # (a lone step: a jump, or fast?)
-    after = np.where(jumped.any(1), T - 1 - jumped[:, ::-1].argmax(1), 0)  # (N,) the position after the last
+    after = _after_jump(obs, top_step)  # (N,)
     windings = _windings(obs, steps, min_speed)  # (N, T - 1)
     winds = ~(windings[np.arange(N), np.minimum(np.maximum(after, _first(obs)), T - 2)] <= WITHIN)  # (N,)
     # Where what follows winds, the part kept holds no step over the top speed either: a start there would be
@@ -897,7 +955,8 @@ def cut_warning(n: int, total: int, where: list[str], noun: str = "window") -> s
             "jitter on a standing person), or a step faster than the model knows (a position off the track, or a "
             "tracker's id that went to another agent); each is predicted from what of it the model can read (a "
             "position off the track at the middle of its neighbours; only what follows a jump or a turn, as if its "
-            "track began there): smooth jittery detections, and take those agents' futures with care")
+            "track began there): give jittery detections' noise in metres (--noise), and take those agents' futures "
+            "with care")
 
 
 def _some_of(n: int, total: int, where: list[str], noun: str) -> str:

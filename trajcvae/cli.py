@@ -177,6 +177,10 @@ ColumnsOpt = Annotated[Optional[list[str]], typer.Option(help="The input's colum
 MaxGapOpt = Annotated[Optional[float], number_option(help="Seconds between two observations of an agent that "
                       "resampling bridges (default: the model's data.max_gap, 0.8 s for pedestrian); GPS logs "
                       "at 1 Hz need 1.5.", show_default=False)]
+NoiseOpt = Annotated[Optional[float], number_option(help="Metres (std per axis) of the detections' noise: each "
+                     "history (the agent's and its neighbours') is smoothed before the model reads it, which keeps "
+                     "a jittery tracker's futures near a clean one's (default: the model's data.noise, 0: read as "
+                     "recorded).", show_default=False)]
 KSetOpt = Annotated[str, typer.Option(help="none: K plain draws. kmeans: the K means of the k-means clusters of "
                    "--draws plain draws. learned: the model's trained K-set sampler (K = its kset.k, 20 for "
                    "pedestrian). Both K-sets weigh each future by its share of --draws plain draws (its `weight`, in "
@@ -421,6 +425,7 @@ def predict(
     calibrate: CalibrateOpt = "none",
     futures: FuturesOpt = "mean",
     max_gap: MaxGapOpt = None,
+    noise: NoiseOpt = None,
     primary: Annotated[bool, typer.Option("--primary", help="TrajNet++ input: one forecast per scene record, of "
                        "its primary pedestrian from the scene's last observed frame (its start + 8 samples), with "
                        "the record's scene_id column, instead of each agent's from its latest frame.")] = False,
@@ -433,7 +438,8 @@ def predict(
 
     r = predict_to_file(model, data, out, k=k, seed=seed, every_window=every_window, device=device, log=info,
                         kset=kset, draws=draws, fps=fps, scale=scale, homography=homography, classes=classes,
-                        calibrate=calibrate, max_gap=max_gap, columns=columns, primary=primary, futures=futures)
+                        calibrate=calibrate, max_gap=max_gap, columns=columns, primary=primary, futures=futures,
+                        noise=noise)
     many, were = r.skipped != 1, "were" if r.skipped != 1 else "was"
     gap = "a missed frame (--fps bridges short gaps)" if r.tracks.steps is not None else "a gap over --max-gap"
     # About the input: on stderr, so that the result line ends with the path a script reads from it.
@@ -469,6 +475,7 @@ def evaluate(
     calibrate: CalibrateOpt = "none",
     futures: ScoredFuturesOpt = "mean",
     max_gap: MaxGapOpt = None,
+    noise: NoiseOpt = None,
     primary: Annotated[bool, typer.Option("--primary", help="TrajNet++'s protocol: score only each scene record's "
                        "primary pedestrian, from the scene's last observed frame (its start + 8 samples); the "
                        "input holds the futures (a test_private file).")] = False,
@@ -492,7 +499,7 @@ def evaluate(
         if json_out.suffix.lower() != ".json":
             raise TrajCVAEError(f"--json {json_out}: give a name ending in .json")
         check_output(json_out, "--json", inputs=read_paths(model, data, homography, scale))
-    predictor = TrajCVAE.load(model, device=device, max_gap=max_gap)
+    predictor = TrajCVAE.load(model, device=device, max_gap=max_gap, noise=noise)
     predictor.check_kset(k, kset)
     predictor.check_draws_fit(k, kset, draws)  # before the data is read
     with naming_data(data):
@@ -518,7 +525,7 @@ def evaluate(
         inputs = {"model": str(model), "data": [str(p) for p in data], "fps": read_at, "scale": scale,
                   "homography": None if homography is None else str(homography), "classes": classes,
                   "columns": columns, "primary": primary,
-                  "max_gap": predictor.config.data.max_gap, "warning": warning}
+                  "max_gap": predictor.config.data.max_gap, "noise": predictor.config.data.noise, "warning": warning}
         write_text(json_out, json.dumps({**inputs, **scores}, indent=2))  # atomically: never a half-written file
     # The tables last: a pipe's reader that stops early (or a full disk under a redirection) loses no file.
     print_table(scores)
@@ -779,6 +786,7 @@ def visualize(
     calibrate: CalibrateOpt = "none",
     futures: FuturesOpt = "mean",
     max_gap: MaxGapOpt = None,
+    noise: NoiseOpt = None,
     background: Annotated[Optional[Path], path_option(help="An image (a video frame) under the --scene-frame "
                           "picture or every frame of the --animate GIF, drawn in its pixels; or a folder of the "
                           "video's frames named by frame id (MOT's img1/000300.jpg), each under its moment. Tracks "
@@ -796,7 +804,7 @@ def visualize(
                density=(density_steps or "all") if density else None, grid=grid, worst=worst, best=best,
                scene_frame=scene_frame, animate=animate, frames=frames, size=size, device=device, fps=fps,
                scale=scale, homography=homography, classes=classes, kset=kset, draws=draws, calibrate=calibrate,
-               log=info, max_gap=max_gap, background=background, columns=columns, futures=futures)
+               log=info, max_gap=max_gap, background=background, columns=columns, futures=futures, noise=noise)
     result(f"-> {path}")
 
 
@@ -826,6 +834,7 @@ def serve(
                                                                "no more futures (default: 2, or --max-gap where "
                                                                "longer: the model's data.max_gap).")] = None,
     max_gap: MaxGapOpt = None,
+    noise: NoiseOpt = None,
     lonlat: Annotated[bool, typer.Option("--lonlat", help="Detections and futures in longitude and latitude "
                                                          "(lon, lat: WGS84 degrees) in place of x, y.")] = False,
     replay: Annotated[Optional[Path], path_option(help="Replay this recorded file into the server (its scenes "
@@ -847,7 +856,7 @@ def serve(
     run(model, host, port, k=k, kset=kset, draws=draws, calibrate=calibrate, seed=seed, fps=fps, scale=scale,
         homography=homography, forget_after=forget_after, limits=Limits(max_agents, max_body, max_scenes, max_k),
         replay_file=replay, speed=speed, threads=threads, log=info, lonlat=lonlat, max_gap=max_gap, columns=columns,
-        classes=classes, futures=futures)
+        classes=classes, futures=futures, noise=noise)
 
 
 @app.command("plot-training")

@@ -44,6 +44,10 @@ class DataConfig:
     # The training files' columns of other names, as roles: "frame=timestep,agent_id=track_id,x=position_x,
     # y=position_y" (time_ns=stamp: a time column in nanoseconds; see `table.column_map`).
     columns: str | None = None
+    # Metres (std per axis) of the detections' noise: each history the model reads (the agent's and its
+    # neighbours') is smoothed first, within its window (`batch.smoothed`); 0 = read as recorded. `--noise`
+    # gives a model the noise of the tracks it predicts.
+    noise: float = 0.0
     neighbor_radius: float = 5.0  # metres: other agents closer than this at t0 enter the context
     max_neighbors: int = 12  # nearest neighbours kept per agent
     frame: str = "heading"  # "heading": rotate so the observed motion points along +x; "world": keep axes
@@ -460,6 +464,7 @@ def validate(cfg: Config, files: bool = True, flags: dict[str, str] | None = Non
         (d.columns is None or all(p.partition("=")[1] and p.partition("=")[0].strip() and p.partition("=")[2].strip()
                                   for p in d.columns.split(",")),
          "data.columns must be role=column pairs, comma-separated, e.g. frame=timestep,x=position_x,y=position_y"),
+        (finite_number(d.noise) and d.noise >= 0, "data.noise must be a number of metres >= 0"),
         (d.neighbor_radius >= 0, "data.neighbor_radius must be >= 0"),
         (d.max_neighbors >= 0, "data.max_neighbors must be >= 0"),
         (d.memory >= 0, "data.memory must be >= 0"),
@@ -630,6 +635,13 @@ def check_max_gap(max_gap: float | None) -> float | None:
     if max_gap is not None and not (finite_number(max_gap) and max_gap >= 0):
         raise TrajCVAEError(f"--max-gap must be a number of seconds >= 0 (got {shown(max_gap)})")
     return None if max_gap is None else float(max_gap)
+
+
+def check_noise(noise: float | None) -> float | None:
+    """--noise: None (the model's data.noise) or a finite number of metres >= 0."""
+    if noise is not None and not (finite_number(noise) and noise >= 0):
+        raise TrajCVAEError(f"--noise must be a number of metres >= 0 (got {shown(noise)})")
+    return None if noise is None else float(noise)
 
 
 def check_kset(k: int, kset: str, draws: int) -> None:

@@ -32,9 +32,9 @@ CLI_OPTIONS = frozenset(
     "-k --k --agent --animate --background --best --cache --calibrate --calibration --classes --columns --config "
     "--density --density-steps --device --draws --epochs --every-window --figures --forget-after --fps --frames "
     "--futures --grid --homography --host --is-samples --json --kde-samples --kset --lonlat --max-agents --max-body "
-    "--max-gap --max-grad-norm --max-k --max-scenes --out --port --prefix --primary --quiet --rate --replay --resume "
-    "--root --scale --scene --scene-frame --scenes --seed --seeds --set --size --speed --splits --t0 --threads "
-    "--time-step --val --windows --worst".split())
+    "--max-gap --max-grad-norm --max-k --max-scenes --noise --out --port --prefix --primary --quiet --rate --replay "
+    "--resume --root --scale --scene --scene-frame --scenes --seed --seeds --set --size --speed --splits --t0 "
+    "--threads --time-step --val --windows --worst".split())
 # ... and those the command line alone has: named as they are.
 CLI_ONLY = frozenset({"--host", "--port", "--threads", "--json", "--replay", "--speed", "--quiet"})
 _CHOICES = {"none", "kmeans", "learned", "scene", "mean", "full", "cpu", "cuda", "auto"}

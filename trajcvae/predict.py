@@ -31,7 +31,7 @@ from .checks import (bridges_any, bridging_gap, check_grid, cut_short, cut_warni
                      overshoot, overshoot_warning, plausibility, sampling_interval, speed_band, summarize, time_steps,
                      time_text, TrackSummary)
 from .config import (TABLE_SUFFIXES, TRAJNET_SUFFIX, Config, _whole, check_count, check_flags, check_futures, check_log,
-                     check_max_gap, check_output, check_primary, check_sampling, check_seed, check_since,
+                     check_max_gap, check_noise, check_output, check_primary, check_sampling, check_seed, check_since,
                      check_trajnet_output, read_paths, resolve_device, torch_seed)
 from .errors import (CheckpointError, DataError, NoWindowsError, TrajCVAEError, in_cli, names_its_data, not_found_hint,
                      one_line, plural, warn)
@@ -84,11 +84,15 @@ class TrajCVAE:
         return {**self.__dict__, "_speeds_said": {}}
 
     @classmethod
-    def load(cls, path: str | Path, device: str = "cpu", max_gap: float | None = None) -> "TrajCVAE":
+    def load(cls, path: str | Path, device: str = "cpu", max_gap: float | None = None,
+             noise: float | None = None) -> "TrajCVAE":
         """Load a checkpoint path or a built-in model name (e.g. "pedestrian"). max_gap: the longest gap
         (seconds) between two observations that resampling bridges in the data it is given, in place of
-        the model's `data.max_gap` (0.8 s): GPS logs at 1 Hz need more than 1 s."""
+        the model's `data.max_gap` (0.8 s): GPS logs at 1 Hz need more than 1 s. noise: the std (metres) of
+        the detections' noise in the data it is given, in place of the model's `data.noise` (0: none): each
+        history it reads is smoothed first (`batch.smoothed`)."""
         check_max_gap(max_gap)
+        check_noise(noise)
         if not isinstance(path, (str, os.PathLike)):
             raise TrajCVAEError(f"TrajCVAE.load: expected a checkpoint's path or a built-in model's name, got "
                                 f"{type(path).__name__}")
@@ -108,27 +112,36 @@ class TrajCVAE:
         model = cls.from_checkpoint(checkpoint.load(path, map_location=dev), str(path), dev)
         if max_gap is not None:
             model.config.data.max_gap, model.max_gap_given = float(max_gap), True
+        if noise is not None:
+            model.config.data.noise = float(noise)
         return model
 
     @classmethod
-    def given(cls, model: "str | Path | TrajCVAE", device: str = "cpu", max_gap: float | None = None) -> "TrajCVAE":
-        """A function's `model`: a loaded one as it is (bridging `max_gap`: `bridging`), else `load`ed. A loaded
-        model stays on its device: another `device` named is refused."""
+    def given(cls, model: "str | Path | TrajCVAE", device: str = "cpu", max_gap: float | None = None,
+              noise: float | None = None) -> "TrajCVAE":
+        """A function's `model`: a loaded one as it is (bridging `max_gap`, reading `noise`: `bridging`), else
+        `load`ed. A loaded model stays on its device: another `device` named is refused."""
         if not isinstance(model, TrajCVAE):
-            return cls.load(model, device=device, max_gap=max_gap)
+            return cls.load(model, device=device, max_gap=max_gap, noise=noise)
         if device != "cpu" and resolve_device(device) != model.device:
             raise TrajCVAEError(f"--device {device}: the model given is loaded on {model.device}; load it on "
                                 f"{device} (TrajCVAE.load(..., device={device!r}))")
-        return model.bridging(max_gap)
+        return model.bridging(max_gap, noise)
 
-    def bridging(self, max_gap: float | None) -> "TrajCVAE":
-        """This model, or, for a `max_gap` (seconds) other than its `data.max_gap`, its nets with a config of
-        their own that bridges that gap, as `load(..., max_gap=)` gives them (this model is left as it is)."""
-        if check_max_gap(max_gap) is None or max_gap == self.config.data.max_gap:
+    def bridging(self, max_gap: float | None, noise: float | None = None) -> "TrajCVAE":
+        """This model, or, for a `max_gap` (seconds) or a `noise` (metres) other than its `data.max_gap` and
+        `data.noise`, its nets with a config of their own that bridges that gap and smooths that noise, as
+        `load(..., max_gap=, noise=)` gives them (this model is left as it is)."""
+        gap = check_max_gap(max_gap) is not None and max_gap != self.config.data.max_gap
+        smooth = check_noise(noise) is not None and noise != self.config.data.noise
+        if not (gap or smooth):
             return self
         model = copy.copy(self)  # (`__getstate__`: without this one's verdicts on tables)
         model.config = copy.deepcopy(self.config)
-        model.config.data.max_gap, model.max_gap_given = float(max_gap), True
+        if gap:
+            model.config.data.max_gap, model.max_gap_given = float(max_gap), True
+        if smooth:
+            model.config.data.noise = float(noise)
         return model
 
     @classmethod
@@ -806,7 +819,8 @@ def predict_to_file(model: "str | Path | TrajCVAE", data: pd.DataFrame | Iterabl
                     scale: float | str | Path | dict | None = None,
                     homography: str | Path | None = None, classes: Iterable[str] | None = None,
                     calibrate: str = "none", max_gap: float | None = None,
-                    columns: str | dict | None = None, primary: bool = False, futures: str = "mean") -> PredictResult:
+                    columns: str | dict | None = None, primary: bool = False, futures: str = "mean",
+                    noise: float | None = None) -> PredictResult:
     """Predict K futures for `data` with `model` (a checkpoint, a built-in model's name or a loaded `TrajCVAE`)
     and write the table to `out`, in the input's time base and units (`fps`, `scale`, `homography`, `columns`:
     see `TrajCVAE.read`).
@@ -815,8 +829,8 @@ def predict_to_file(model: "str | Path | TrajCVAE", data: pd.DataFrame | Iterabl
     a piece) and a scene at a time, so memory stays bounded however big the input and K; `out` appears
     only once complete. `log` gets the data summary and the speed warning, if any (without `log`, it is a
     `TrajCVAEWarning`). `kset`, `draws`, `calibrate`, `futures`: see `TrajCVAE.predict`
-    (calibrate="scene" first predicts every finished window of the input, a piece at a time); `max_gap`: see
-    `TrajCVAE.load`. With `primary`, an `out` ending in .ndjson gets TrajNet++ prediction records
+    (calibrate="scene" first predicts every finished window of the input, a piece at a time); `max_gap`, `noise`:
+    see `TrajCVAE.load`. With `primary`, an `out` ending in .ndjson gets TrajNet++ prediction records
     (`formats.trajnet_predictions`) instead of a table."""
     k, seed, draws = check_sampling(k, seed, kset, draws, calibrate, futures)  # before any file is read or written
     check_log(log)
@@ -829,7 +843,7 @@ def predict_to_file(model: "str | Path | TrajCVAE", data: pd.DataFrame | Iterabl
     # (.ndjson is named where it can be written: with --primary)
     check_output(out, table=TABLE_SUFFIXES + (TRAJNET_SUFFIX,) * primary, inputs=read_paths(model, data, homography,
                                                                                           scale))
-    predictor = TrajCVAE.given(model, device, max_gap)
+    predictor = TrajCVAE.given(model, device, max_gap, noise)
     dc = predictor.config.data
     predictor.check_kset(k, kset)
     predictor.check_draws_fit(k, kset, draws)  # refused before any work
@@ -991,7 +1005,8 @@ def scene_records_warning(tracks: pd.DataFrame) -> str | None:
 
 def cut_windows(w: Windows, predictor: TrajCVAE) -> np.ndarray:
     """(N,) whether each window's history is cut to the part the model can read (`checks.cut_short`)."""
-    return cut_short(w.obs, predictor.config.data.min_speed, predictor.top_step)
+    dc = predictor.config.data
+    return cut_short(w.obs, dc.min_speed, predictor.top_step, dc.noise, dc.dt)
 
 
 def overshot(w: Windows, samples: np.ndarray, predictor: TrajCVAE) -> np.ndarray:

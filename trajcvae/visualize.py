@@ -25,8 +25,8 @@ import pandas as pd
 from . import checkpoint
 from .atomic import atomic_path
 from .calibrate import ScenePast, too_little_past, unfitted
-from .config import (DataConfig, _whole, check_flags, check_max_gap, check_named, check_output, check_sampling,
-                     check_log, check_seed, check_time, load_config, read_paths, resolve_device)
+from .config import (DataConfig, _whole, check_flags, check_max_gap, check_named, check_noise, check_output,
+                     check_sampling, check_log, check_seed, check_time, load_config, read_paths, resolve_device)
 from .errors import DataError, NoWindowsError, TrajCVAEError, first_line, names_its_data, plural, shown, warn
 from .metrics import known_min_ade_fde
 from .plots import (CURVE_COLUMNS, DPI, SceneView, animate_scene, best_row, image_figsize, plot_curves,
@@ -114,7 +114,7 @@ def visualize(model: str | Path | TrajCVAE, data: Iterable[str | Path], out: str
               classes: Iterable[str] | None = None, kset: str = "none", draws: int = 1000,
               calibrate: str = "none", log: Callable[[str], None] | None = None,
               max_gap: float | None = None, background: str | Path | None = None,
-              columns: str | dict | None = None, futures: str = "mean") -> Path:
+              columns: str | dict | None = None, futures: str = "mean", noise: float | None = None) -> Path:
     """Draw predicted futures over the tracks of `data` and write the picture to `out` (default fig.png; an
     `animate` GIF to that path instead); returns its path.
 
@@ -133,12 +133,14 @@ def visualize(model: str | Path | TrajCVAE, data: Iterable[str | Path], out: str
     for `predict` (a predictions table is drawn as it was written), and `futures` ("mean" or "full") the kind of
     futures sampled, as for `predict`; `log` gets a warning line when the tracks'
     speeds are not the model's (`TrajCVAE.check_speeds`; a table's: no walker's) and when some drawn windows had
-    too little of their scene's past to be fitted. `max_gap`: see `TrajCVAE.load`. `background`: an image
+    too little of their scene's past to be fitted. `max_gap`, `noise`: see `TrajCVAE.load` (the tracks are drawn
+    as recorded). `background`: an image
     (a video frame) under a `scene_frame` picture or every frame of an `animate` GIF, or a folder of a video's
     frames named by frame id (`FrameImages`: each moment over its own), drawn in the input's pixels (tracks
     given with `homography` or `scale`; pixel (0, 0) the image's top-left one) instead of metres."""
     check_sampling(MODEL_K if k is None else k, 0 if seed is None else seed, kset, draws, calibrate, futures)
     check_seed(seed)
+    check_noise(noise)
     check_log(log)
     if scene is not None and (not isinstance(scene, (str, int, np.integer)) or isinstance(scene, bool)):
         raise TrajCVAEError(f"--scene must be a scene's name (got {type(scene).__name__})")
@@ -156,7 +158,8 @@ def visualize(model: str | Path | TrajCVAE, data: Iterable[str | Path], out: str
     if is_predictions(model):
         name = PREDICTIONS_FRAME if isinstance(model, pd.DataFrame) else model  # after MODEL, in messages
         shown = "the predictions DataFrame" if isinstance(model, pd.DataFrame) else model
-        for option, value, default in (("--calibrate", calibrate, "none"), ("--futures", futures, "mean")):
+        for option, value, default in (("--calibrate", calibrate, "none"), ("--futures", futures, "mean"),
+                                       ("--noise", noise, None)):
             if value != default:
                 raise TrajCVAEError(f"{option} {value}: {shown} holds futures already; give it to `trajcvae "
                                     f"predict {option}` instead, or visualize a model")
@@ -199,7 +202,7 @@ def visualize(model: str | Path | TrajCVAE, data: Iterable[str | Path], out: str
                 raise gap_without_rate(max_gap)
     else:
         k = MODEL_K if k is None else k
-        predictor = TrajCVAE.given(model, device, max_gap)
+        predictor = TrajCVAE.given(model, device, max_gap, noise)
         df = predictor.read(data, fps, scale, homography, classes, columns)
         predictor.check_kset(k, kset)
         past = predictor.scene_past(df, 0 if seed is None else seed, futures=futures) if calibrate == "scene" else None
