@@ -469,6 +469,14 @@ def test_the_automatic_holdout_trains_on_no_frame_of_its_validation_windows(tmp_
     assert len(tr) + len(va) == len(clips)
     tr, va = holdout(windows(("a", 39), ("b", 39)), said=pytest.fail)
     assert len(set(va.scene)) == 1 and len(set(tr.scene)) == 1 and set(va.scene) != set(tr.scene)
+    # Clips of 24 frames (9.6 s): 5 t0s, the latest holding more than 10% of the windows, are clips as well.
+    few = windows(*((f"c{i:02d}", 24) for i in range(12)))
+    assert len(np.unique(few.t0)) <= 5
+    tr, va = holdout(few, said=pytest.fail)
+    assert len(set(va.scene)) == 1 and len(tr) + len(va) == len(few)
+    said = []
+    tr, va = holdout(few.subset(np.flatnonzero(few.scene == "c00")), said=said.append)  # one: split at its last t0
+    assert len(said) == 1 and set(va.t0) == {few.t0[few.scene == "c00"].max()} and len(tr)
     said = []
     tr, va = holdout(windows(("short", 39)), said=said.append)
     assert tr.known_at().max() >= first(va).min()  # they overlap in time, as said

@@ -175,8 +175,11 @@ def holdout(w: Windows, frac: float = 0.1, said: Callable[[str], None] | None = 
     short = {}  # scene -> (its windows, those held out at the cut)
     for scene in np.unique(w.scene):
         idx = np.flatnonzero(w.scene == scene)
-        held = w.t0[idx] > np.quantile(w.t0[idx], 1 - frac)
-        before = ~held & (end[idx] < start[idx][held].min()) if held.any() else ~held
+        t0 = w.t0[idx]
+        held = t0 > np.quantile(t0, 1 - frac)
+        if not held.any():  # the latest t0 holds more than `frac` of them (a clip of a few t0s): held out alone
+            held = t0 == t0.max()
+        before = ~held & (end[idx] < start[idx][held].min())
         if not before.any():
             short[scene] = (idx, held)
             continue
