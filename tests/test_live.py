@@ -842,6 +842,17 @@ def test_a_history_the_frame_cannot_hold_is_predicted_from_its_last_part_and_nam
     r = cli("visualize", "pedestrian", tmp_path / "walks.csv", "--agent", "u", "--out", tmp_path / "u.png")
     assert r.exit_code == 0 and "warning: 1 of 1 window (agent u of walks at t0 2.8) observed a history" in r.output, \
         r.output  # the picture draws the whole history the model read in part
+    # A grid of the best or worst names the windows it draws, not every window scored to pick them.
+    longer = pd.DataFrame([{"time": 0.4 * i, "agent_id": "u", "x": 0.0, "y": 0.5123 * y}  # 11 windows each
+                           for i, y in enumerate(out_and_back + list(range(2, -20, -1)))])
+    pd.concat([longer, longer.assign(agent_id="s", x=5.0, y=0.5123 * np.arange(len(longer)))]).to_csv(
+        tmp_path / "back.csv", index=False)
+    named = []
+    for ranked in ("--best", "--worst"):
+        r = cli("visualize", "pedestrian", tmp_path / "back.csv", "--grid", 2, ranked, "--out", tmp_path / "g.png")
+        assert r.exit_code == 0, r.output
+        named += re.findall(r"warning: (\d+) of (\d+) windows? \(([^)]*)\) observed a history", r.output)
+    assert named and all(total == "2" for _, total, _ in named), named  # (4 of the 22 scored are cut)
     for ks in ([2] * 8, [2, 3] * 4):  # K the same at every update, or changed (every agent predicted again)
         live = OnlinePredictor(pedestrian, k=2)
         with warnings.catch_warnings(record=True) as said:

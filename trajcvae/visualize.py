@@ -740,7 +740,17 @@ class ModelFutures:
     def available(self, w: Windows) -> np.ndarray:
         return np.ones(len(w), bool)
 
-    def draw(self, w: Windows) -> tuple[np.ndarray, np.ndarray | None]:  # (N, K, P, 2), weights (N, K) or None
+    def draw(self, w: Windows, drawn: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+        """(N, K, P, 2) futures and (N, K) weights or None; `drawn`: the windows go into the picture (`note`),
+        rather than only being scored to pick those that do."""
+        if drawn:
+            self.note(w)
+        return self.predictor.sample_kset(replace(w, fut=None), k=self.k, seed=self.seed, kset=self.kset,
+                                          draws=self.draws, past=self.past, futures=self.future_kind)
+
+
+    def note(self, w: Windows) -> None:
+        """Count windows in the picture: those read in part, and those whose scene had too little past."""
         keys = list(zip(w.scene, w.agent_id, w.t0))
         self.seen.update(keys)
         cut = cut_windows(w, self.predictor) & np.array([key not in self.cut for key in keys], bool)
@@ -750,8 +760,6 @@ class ModelFutures:
             short = unfitted(self.past, w.scene, w.t0)
             self.drawn.update(keys)
             self.unfitted.update(key for key, s in zip(keys, short) if s)
-        return self.predictor.sample_kset(replace(w, fut=None), k=self.k, seed=self.seed, kset=self.kset,
-                                          draws=self.draws, past=self.past, futures=self.future_kind)
 
 
 class TableFutures:
@@ -1017,9 +1025,10 @@ class Pool:
     def __len__(self) -> int:
         return len(self.keys)
 
-    def draw(self, futures, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:  # (n, K, P, 2), (n, K)
+    def draw(self, futures, idx: np.ndarray, drawn: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+        """Candidates `idx`' futures (n, K, P, 2) and weights (n, K) or None; `drawn`: see `ModelFutures.draw`."""
         if self.windows is not None:
-            return futures.draw(self.windows.subset(idx))
+            return futures.draw(self.windows.subset(idx), drawn)
         k = self.keys.iloc[idx]
         return futures.lookup(k["scene"], k["agent_id"], k["t0"])
 
@@ -1346,7 +1355,7 @@ def _ranked(p: Pool, futures, known: np.ndarray, n: int, worst: bool) -> tuple:
         list(sample_pieces(len(known), futures.k, futures.kset, futures.draws, futures.past is not None))
     ade, samples, weights, past = np.full(len(known), np.nan), {}, {}, 0
     for lo, hi in pieces:
-        s, w = p.draw(futures, known[lo:hi])  # (n, K, P, 2), (n, K) or None
+        s, w = p.draw(futures, known[lo:hi], drawn=False)  # (n, K, P, 2), (n, K) or None
         ade[lo:hi] = known_min_ade_fde(s, p.fut[known[lo:hi]])[0]
         past += int(np.isnan(s).any((1, 2, 3)).sum())
         samples |= {i: s[i - lo] for i in range(lo, hi)}
@@ -1357,6 +1366,8 @@ def _ranked(p: Pool, futures, known: np.ndarray, n: int, worst: bool) -> tuple:
         samples, weights = {i: samples[i] for i in keep}, {i: weights[i] for i in keep if i in weights}
     if not keep:  # no point to score
         return ade, np.zeros(0, np.int64), None, None, past
+    if p.windows is not None:  # a model's: the windows drawn are named where they need be
+        futures.note(p.windows.subset(known[keep]))
     return (ade, np.array(keep), np.stack([samples[i] for i in keep]),
             np.stack([weights[i] for i in keep]) if weights else None, past)
 
