@@ -918,6 +918,13 @@ def test_identical_files_are_named_as_copies(tmp_path, monkeypatch):
         assert read_tracks([tmp_path]).scene.nunique() == 4
     assert tracks.copies(sorted(tmp_path.iterdir())) == {tmp_path / "plaza (2).csv": tmp_path / "plaza (1).csv",
                                                          tmp_path / "plaza.csv": tmp_path / "plaza (1).csv"}
+    named = tmp_path / "named"  # copies of a file that names its scenes: one scene, the copy's rows repeats
+    named.mkdir()
+    for name in ("a.csv", "b.csv"):
+        write(named / name, "frame,agent_id,x,y,scene\n0,1,1,2,plaza\n10,1,1.5,2,plaza\n")
+    with pytest.warns(TrajCVAEWarning, match=r"the tracks are in the same scenes \(their scene column's\), so the "
+                                             r"copy's rows are dropped as repeats; leave the copies out$"):
+        assert len(read_tracks([named])) == 2
     read = []  # files of one size alone are read
     real = tracks.hash_bytes
     monkeypatch.setattr(tracks, "hash_bytes", lambda f, h: read.append(f.name) or real(f, h))

@@ -290,12 +290,14 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
             if isinstance(given, (str, os.PathLike)) and len(files) > 1:
                 files = [f for f in files if not _same_path(f, given)]
         twins = copies(files)
+        tables, n_files = [read_file(f, fps is not None, columns) for f in files], len(files)
         if twins:  # a browser's "tracks (1).csv", MOTChallenge's sequence under each detector's name
             copy, original = next(iter(twins.items()))
             more = f" (and {len(twins) - 1} more cop{'y' if len(twins) == 2 else 'ies'})" if len(twins) > 1 else ""
-            warn(f"warning: {original} and {copy} hold the same bytes{more}: the tracks are read twice, as scenes "
-                 "of their own; leave the copies out")
-        tables, n_files = [read_file(f, fps is not None, columns) for f in files], len(files)
+            read = "read twice, as scenes of their own" if tables[files.index(copy)].attrs.get("named_by_file") else \
+                "in the same scenes (their scene column's), so the copy's rows are dropped as repeats"
+            warn(f"warning: {original} and {copy} hold the same bytes{more}: the tracks are {read}; leave the copies "
+                 "out")
         names = [str(f) for f in files]
         _distinct_scenes(tables, files)
         if units is not None and "scales" in units:
