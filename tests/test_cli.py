@@ -788,6 +788,9 @@ def test_benchmark_tables_hold_what_was_asked_and_say_n_a_where_a_split_has_no_c
             shutil.copy(sim_files[part], tmp_path / split / part / sim_files[part].name)
     (tmp_path / "a" / "test" / sim_files["test"].name).unlink()  # a's test set: its validation tracks, saved anew
     pd.read_csv(sim_files["val"]).to_csv(tmp_path / "a" / "test" / "val_again.csv", index=False, float_format="%.9f")
+    back = [0, 1, 2, 3, 4, 5, 4, 3] + list(range(2, -12, -1))  # b's test set gains a walker who turned back
+    pd.DataFrame({"scene": "back", "frame": 10 * np.arange(len(back)), "agent_id": 1, "x": 0.0,
+                  "y": 0.5 * np.array(back)}).to_csv(tmp_path / "b" / "test" / "back.csv", index=False)
     for split, company in (("a", True), ("b", False)):
         run = tmp_path / "res" / split / "seed0"
         run.mkdir(parents=True)
@@ -805,8 +808,16 @@ def test_benchmark_tables_hold_what_was_asked_and_say_n_a_where_a_split_has_no_c
                said), said
     # Kept where the numbers are read: a dashboard reading results.json, a reader of results.md.
     warned = json.loads((tmp_path / "res" / "results.json").read_text())["warnings"]
-    assert list(warned) == ["a", "b"] and warned["b"] == [] and len(warned["a"]) == 1
+    assert list(warned) == ["a", "b"] and len(warned["a"]) == 1 and len(warned["b"]) == 1
     assert warned["a"][0].startswith("100% of the test set's windows are the validation set's")
+    # The windows whose histories the model read in part (its only seed's), as evaluate names them.
+    assert re.match(r"\d+ of [\d,]+ windows \(agent 1 of back at t0 70, .*\) observed a history the model's frame "
+                    "cannot hold whole", warned["b"][0]), warned["b"]
+    from trajcvae import TrajCVAE
+    from trajcvae.predict import cut_windows
+    model = TrajCVAE.load(tmp_path / "res" / "b" / "seed0" / "best.pt")
+    w = model.make_windows([tmp_path / "b" / "test"], every_window=True)
+    assert warned["b"][0].startswith(f"{cut_windows(w, model).sum()} of {len(w)} windows")
     md = (tmp_path / "res" / "results.md").read_text()
     assert f"Warnings on the test sets (their numbers may be wrong):\n\n- a test: {warned['a'][0]}\n" in md, md
     assert "warning: the test set of b has no window with another agent present (Social GAN's convention): its " \

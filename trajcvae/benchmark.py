@@ -27,13 +27,13 @@ from ._version import made_by
 from .atomic import write_text
 from .batch import WindowTensors, make_batch
 from .calibrate import ScenePast
-from .checks import speed_record
+from .checks import cut_short, cut_warning, speed_band, speed_record
 from .config import (Config, _whole, check_calibration, check_config_inputs, check_count, check_k, check_log,
                      check_output, check_path, load_config, torch_seed)
 from .errors import CheckpointError, NoWindowsError, TrajCVAEError, shown, warn
 from .evaluate import calibration_of, window_errors
 from .metrics import CALIBRATION_LEVELS, brier_fde, kde_nll, min_ade_fde
-from .predict import TrajCVAE
+from .predict import TrajCVAE, window_names
 from .tracks import SUFFIXES, list_files
 from .train import (UNRECORDED, beside_training, data_digest, finish_run, future_speeds, prefixed, train,
                     trained_on, unit_digests, window_keys)
@@ -340,13 +340,18 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
                                  and (p == "test" or line.startswith("warning: the window cache")) else None)
             except NoWindowsError as e:
                 raise NoWindowsError(f"the {role} set ({folder / part}): {e}") from None
+            dc = given.data
             if part == "train":  # what the test set is judged beside (train judges the validation set)
-                p90, keys = speed_record(future_speeds(w, given.data.dt))["p90"], window_keys(w)
+                record = speed_record(future_speeds(w, dc.dt))  # as the model records it: its top step
+                p90, keys, top_step = record["p90"], window_keys(w), speed_band(record)[1] * dc.dt
             elif part == "val":
                 picked = window_keys(w)
             else:
-                for line in beside_training(p90, keys, w, given.data.dt, "test", picked):
+                for line in beside_training(p90, keys, w, dc.dt, "test", picked):
                     test_warning(split, line)
+                cut = cut_short(w.obs, dc.min_speed, top_step, dc.noise, dc.dt)  # read in part, as `evaluate` names
+                if cut.any():
+                    test_warning(split, cut_warning(int(cut.sum()), len(w), window_names(w, cut)))
             del w
     results: dict[str, list[dict]] = {}
     code, other_code = made_by(), []  # runs whose numbers other code made
