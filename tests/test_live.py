@@ -1394,6 +1394,34 @@ def test_the_live_page_forgets_a_deleted_scene_and_draws_it_made_again_in_a_view
     assert np.mean([near(SAMPLE_RGB, x, y) for x, y in zip(ends.x, ends.y)]) > 0.9
 
 
+def test_the_live_pages_view_lets_a_stray_detection_go_once_it_is_old(pedestrian, tmp_path):
+    """One detection 500 m off (a tracker's ghost) widens the page's view while it is recent; 10 s of the
+    scene's clock later the view holds the walkers again, drawn as large as in a scene without it."""
+    need_chromium()
+    blue = {}
+    for stray in (False, True):
+        server, app = server_app(pedestrian)
+        scenes, polls, clock = app.state.scenes, [], [0.0]
+
+        @app.middleware("http")
+        async def script(request, call_next, stray=stray, scenes=scenes, polls=polls, clock=clock):
+            if request.url.path.endswith("/futures"):  # each poll: 2 s more of three walkers, 2 m apart
+                polls.append(1)
+                for _ in range(5):
+                    t = clock[0]
+                    seen = [{"agent_id": a, "x": 1.25 * t, "y": 2.0 * a} for a in range(3)]
+                    if stray and len(polls) == 3:
+                        seen.append({"agent_id": "ghost", "x": 500.0, "y": 500.0})
+                    scenes.observe("cam", t, seen)
+                    clock[0] = round(t + 0.4, 6)
+            return await call_next(request)
+
+        shot = page_shot(server, app, "cam", tmp_path / "live.png")[2]
+        assert clock[0] > 20, clock  # the ghost 4-6 s in, the page's last update 14 s after it or more
+        blue[stray] = int((np.abs(shot - np.array(HISTORY_RGB)).sum(-1) < 60).sum())
+    assert blue[True] > 0.5 * blue[False] > 0, blue  # (a view 500 m wide draws them in a few pixels)
+
+
 SAMPLE_RGB, HISTORY_RGB = (214, 39, 40), (31, 119, 180)  # static/live.js: SAMPLE_COLOR #d62728, HISTORY_COLOR
 
 

@@ -3,13 +3,13 @@
 // red with dots at their ends (more opaque for a larger weight, when the server gives weights), and
 // optionally a purple density of the predicted positions underneath. The header shows the scene's warnings.
 "use strict";
-const HEADER = 40, MARGIN = 30, POLL_MS = 200, RETRY_MS = 1000;
+const HEADER = 40, MARGIN = 30, POLL_MS = 200, RETRY_MS = 1000, VIEW_SECONDS = 10;
 const SAMPLE_COLOR = "#d62728", HISTORY_COLOR = "#1f77b4", DENSITY_COLOR = "rgba(106, 81, 163, 0.06)";
 const canvas = document.getElementById("view"), ctx = canvas.getContext("2d");
 const select = document.getElementById("scene"), status = document.getElementById("status");
 const density = document.getElementById("density"), warning = document.getElementById("warning");
 let scene = new URLSearchParams(location.search).get("scene");
-let bounds = null, shown = null, number = null, server = {k: null, kset: "none"}, last = null, origin = null;
+let bounds = null, extents = [], shown = null, number = null, server = {k: null, kset: "none"}, last = null, origin = null;
 
 async function getJSON(url) {
   const r = await fetch(url);
@@ -37,7 +37,9 @@ async function refreshScenes() {
   setTimeout(refreshScenes, 2000);
 }
 
-function choose(name) { scene = name; bounds = null; shown = null; number = null; last = null; origin = null; }
+function choose(name) {
+  scene = name; bounds = null; extents = []; shown = null; number = null; last = null; origin = null;
+}
 
 // Longitudes and latitudes (a server run with --lonlat) are drawn in metres east and north of the first
 // point shown, so the axes stay equal; x and y are drawn as they are.
@@ -99,12 +101,16 @@ function draw(f, t) {
     return {agent: a.agent_id, weight: a.weight, paths, whole: cut.map(c => c < 0)};
   });
   const points = futures.flatMap(a => a.paths.flat());
-  // The view: every point drawn so far in this scene, equal axes, y up.
-  for (const p of [...rows, ...points]) {
-    if (!bounds) bounds = {x0: p.x, x1: p.x, y0: p.y, y1: p.y};
-    bounds.x0 = Math.min(bounds.x0, p.x); bounds.x1 = Math.max(bounds.x1, p.x);
-    bounds.y0 = Math.min(bounds.y0, p.y); bounds.y1 = Math.max(bounds.y1, p.y);
-  }
+  // The view: every point of the updates drawn in the scene's last VIEW_SECONDS, equal axes, y up (a stray
+  // detection far off leaves it once it is that old).
+  const grow = (b, p) => (b ? {x0: Math.min(b.x0, p.x0), x1: Math.max(b.x1, p.x1), y0: Math.min(b.y0, p.y0),
+                                y1: Math.max(b.y1, p.y1)} : p);
+  let now = null;
+  for (const p of rows) now = grow(now, {x0: p.x, x1: p.x, y0: p.y, y1: p.y});
+  for (const p of points) now = grow(now, {x0: p.x, x1: p.x, y0: p.y, y1: p.y});
+  if (now) extents.push([f.time, now]);
+  extents = extents.filter(([t]) => t >= f.time - VIEW_SECONDS);
+  bounds = extents.reduce((b, [, e]) => grow(b, e), null);
   const agents = new Set([...tracks.keys(), ...futures.map(a => a.agent)]).size;
   const k = futures.length ? futures[0].paths.length : server.k;
   const weighted = futures.length > 0 && futures[0].weight !== undefined;
