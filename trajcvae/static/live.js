@@ -9,7 +9,8 @@ const canvas = document.getElementById("view"), ctx = canvas.getContext("2d");
 const select = document.getElementById("scene"), status = document.getElementById("status");
 const density = document.getElementById("density"), warning = document.getElementById("warning");
 let scene = new URLSearchParams(location.search).get("scene");
-let bounds = null, extents = [], shown = null, number = null, server = {k: null, kset: "none"}, last = null, origin = null;
+let bounds = null, extents = [], shown = null, number = null, last = null, origin = null;
+let server = {k: null, kset: "none"};
 
 async function getJSON(url) {
   const r = await fetch(url);
