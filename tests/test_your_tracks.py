@@ -2998,7 +2998,8 @@ def test_a_jittery_trackers_histories_are_smoothed_by_the_noise_it_is_given(mode
     tracks. Given that noise (`--noise`, `load(noise=)`, `OnlinePredictor(noise=)`), every history the model reads
     (the agent's and its neighbours') is smoothed first, within its window (nothing after t0), and the futures'
     errors go more than half the way back to the clean tracks' (the jitter no longer cut as a winding walk); a
-    tracker's id that jumped is still cut at its jump."""
+    tracker's id that jumped is still cut at its jump. Tracks that jitter, read without it, are warned of,
+    naming the noise to give."""
     from trajcvae.batch import WindowTensors, make_batch
     from trajcvae.checks import cut_short, smoothed
     from trajcvae.metrics import min_ade_fde
@@ -3039,8 +3040,15 @@ def test_a_jittery_trackers_histories_are_smoothed_by_the_noise_it_is_given(mode
     assert np.median(np.hypot(one.x - at.x, one.y - at.y)) < 9  # a 1.3 m/s walker's reach, not tens of metres
     # The command line, the Python API and the live predictor give the same futures.
     noisy.to_csv(tmp_path / "noisy.csv", index=False)
+    r = cli("predict", "pedestrian", tmp_path / "noisy.csv", "--out", tmp_path / "f.csv")  # the noise is named
+    said = re.search(r"warning: the tracks jitter by about ([\d.]+) m a position \(std per axis, from how their "
+                     r"velocity changes from one 0.4 s step to the next\), which the model reads as motion: give "
+                     r"--noise ([\d.]+) to smooth their histories", r.output)
+    assert r.exit_code == 0 and said and 0.25 < float(said[1]) == float(said[2]) < 0.35, r.output
     r = cli("predict", "pedestrian", tmp_path / "noisy.csv", "--noise", 0.3, "--out", tmp_path / "f.csv")
-    assert r.exit_code == 0 and "cannot hold" not in r.output, r.output
+    assert r.exit_code == 0 and "cannot hold" not in r.output and "jitter by" not in r.output, r.output
+    clean.to_csv(tmp_path / "clean.csv", index=False)
+    assert "jitter by" not in cli("predict", "pedestrian", tmp_path / "clean.csv", "--out", tmp_path / "c.csv").output
     want = smooth.predict(noisy, k=20)
     np.testing.assert_allclose(pd.read_csv(tmp_path / "f.csv")[["x", "y"]], want[["x", "y"]], atol=1e-4)  # (4 decimals)
     live = OnlinePredictor("pedestrian", k=20, noise=0.3)

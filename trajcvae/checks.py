@@ -250,6 +250,7 @@ class _Spans:
     prior: np.ndarray  # (S,) that row; -1: none (the track starts less than a step before)
     through: np.ndarray  # (S,) m/s: from that row to its last row, past its first; NaN: none
     paced: np.ndarray  # (Q,) m/s over PACE steps from each row, or a step at least, if its track ends sooner
+    turn: np.ndarray  # (S,) m/s: how far its velocity is from the one over the step before it (`back`'s); NaN: none
 
 
 @np.errstate(invalid="ignore", over="ignore")  # times beyond any clock (a rate of 1e-300 Hz): named after
@@ -302,6 +303,10 @@ def _spans(df: pd.DataFrame, dt: float, max_gap: float = 0.8, time_step: float |
     both = prior_ok & joined
     through = np.full(len(start), np.nan)
     through[both] = metres(prior[both], end[both]) / (t[end[both]] - t[prior[both]])
+    turn = np.full(len(start), np.nan)
+    i, j, h = start[both], end[both], prior[both]
+    turn[both] = np.hypot((x[j] - x[i]) / (t[j] - t[i]) - (x[i] - x[h]) / (t[i] - t[h]),
+                          (y[j] - y[i]) / (t[j] - t[i]) - (y[i] - y[h]) / (t[i] - t[h]))
     prior = np.where(prior_ok, prior, -1)
     # Paced: within the track, past its gaps only as far as a step goes (where every sample is a track of
     # its own, times in milliseconds, that is the next one).
@@ -318,7 +323,7 @@ def _spans(df: pd.DataFrame, dt: float, max_gap: float = 0.8, time_step: float |
     for c, name in enumerate(names):
         i, q = by[cut[c]:cut[c + 1]], paced_by[paced_cut[c]:paced_cut[c + 1]]
         out.append(_Spans(str(name), start[i], end[i], speed[i], track[start[i]], joined[i], around[i], back[i],
-                          prior[i], through[i], paced[q]))
+                          prior[i], through[i], paced[q], turn[i]))
     return out
 
 
@@ -482,7 +487,8 @@ def _speed_outside(sp: np.ndarray, paced: np.ndarray, low: float, high: float) -
 
 
 def plausibility(df: pd.DataFrame, dt: float, record: dict | None = None, min_moves: int = 20,
-                 max_gap: float = 0.8, jumps: bool = True, time_step: float | None = None) -> str | None:
+                 max_gap: float = 0.8, jumps: bool = True, time_step: float | None = None,
+                 noise: float | None = None) -> str | None:
     """A one-line warning when the tracks' speeds, or those of one scene (of at least `min_moves` moves), are
     outside `speed_band(record)` (`_speed_outside`; `record`: the model's `speed_record`, None for people
     walking), naming the option that would fix the likely cause (for one scene among others: its file, to
@@ -491,15 +497,46 @@ def plausibility(df: pd.DataFrame, dt: float, record: dict | None = None, min_mo
     track jumps
     (`track_jumps`, unless `jumps` is False: a step within a track over the band's top and `JUMP` times as
     fast as its track's steps around it; for one scene outside the band, the other scenes' jumps follow on a
-    second line) or holds a position off it (`track_spikes`, as jumps are); None when all is well. Float32
+    second line) or holds a position off it (`track_spikes`, as jumps are); last, with `noise` (the metres of
+    noise the model is told the detections have, `data.noise`), when they jitter more than that
+    (`jitter_warning`); None when all is well. Float32
     positions or times too coarse to predict from (`attrs["coarse"]`) are warned on a line of their own,
     before the others; positions written to too few
     decimals only where no other line is said."""
-    rest = _rates_speeds_jumps(df, dt, record, min_moves, max_gap, jumps, time_step)
+    rest = _rates_speeds_jumps(df, dt, record, min_moves, max_gap, jumps, time_step, noise)
     # Positions written coarsely are judged in metres, which units or a rate in doubt put in doubt too.
     coarse = None if any(rest) and isinstance(df.attrs.get("coarse"), tuple) else coarse_warning(df.attrs)
     # Each line one line, though it quotes a name holding a line break: callers split them at line breaks.
     return "\n".join(one_line(line) for line in (coarse, *rest) if line) or None
+
+
+JITTER = 0.07  # metres: detections' noise (std per axis) warned of; ETH/UCY's annotations jitter by 0-4 cm
+JITTER_P90 = 1.2  # m/s: ... for a model of walkers (this 90th-percentile speed); one of faster agents, in proportion
+JITTER_MOVES = 20  # changes of velocity, at least, to judge it by
+
+
+def jitter(spans: list[_Spans], dt: float) -> float | None:
+    """The noise (std per axis, metres) of detections whose velocity changes from one `dt` step to the next
+    (`_Spans.turn`) by as much, at the median, as white noise of that std would (1.177 sqrt(6) std / dt: the
+    change over two steps of three positions, each off by the noise); walks change it little (a walker's
+    turns and stops, 1-2 cm). None with fewer than JITTER_MOVES changes."""
+    turns = np.concatenate([s.turn[np.isfinite(s.turn)] for s in spans]) if spans else np.zeros(0)
+    if len(turns) < JITTER_MOVES:
+        return None
+    return float(np.median(turns)) * dt / (1.177 * math.sqrt(6))
+
+
+def jitter_warning(sigma: float | None, noise: float, dt: float, record: dict | None = None) -> str | None:
+    """The warning for tracks that `jitter` by `sigma` metres, at least JITTER (for a model whose training
+    tracks' 90th-percentile speed, `record`'s, is over JITTER_P90, that much more: cars turn and brake more
+    within a step) and twice the `noise` the model is told of; None otherwise."""
+    p90 = record.get("p90") if isinstance(record, dict) else None
+    fast = p90 / JITTER_P90 if isinstance(p90, numbers.Real) and math.isfinite(p90) else 1.0
+    if sigma is None or sigma < JITTER * max(fast, 1.0) or sigma < 2 * noise:
+        return None
+    return (f"warning: the tracks jitter by about {sigma:.2g} m a position (std per axis, from how their velocity "
+            f"changes from one {dt:g} s step to the next), which the model reads as motion: give --noise {sigma:.2g} to "
+            "smooth their histories")
 
 
 def step_moves(df: pd.DataFrame, dt: float, max_gap: float = 0.8, time_step: float | None = None) -> int:
@@ -547,20 +584,20 @@ def coarse_warning(attrs: dict) -> str | None:
 
 
 def _rates_speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: int, max_gap: float,
-                        jumps: bool, time_step: float | None) -> list[str | None]:
+                        jumps: bool, time_step: float | None, noise: float | None = None) -> list[str | None]:
     """`plausibility`'s lines after the float32 one: two rates of frame ids, else the speeds, then jumps."""
     mixed = _mixed_steps(df, time_step)
     if mixed:
         return [mixed]
     short = shorter_than_a_step(df, dt, speed_band(record)[1])  # (then the jumps of what is left are no guide)
     guessed = _steps_of_another_length(df, dt, time_step)  # said first, the speeds judged at the guess after it
-    rest = _speeds_jumps(df, dt, record, min_moves, max_gap, jumps and not short, time_step)
+    rest = _speeds_jumps(df, dt, record, min_moves, max_gap, jumps and not short, time_step, noise)
     return [short, guessed, *rest]
 
 
 def _speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: int, max_gap: float,
-                  jumps: bool, time_step: float | None) -> list[str | None]:
-    """`_rates_speeds_jumps`' lines after the rates: the speeds outside the band, then jumps."""
+                  jumps: bool, time_step: float | None, noise: float | None = None) -> list[str | None]:
+    """`_rates_speeds_jumps`' lines after the rates: the speeds outside the band, then jumps, then jitter."""
     low, high, whose = speed_band(record)
     steps = _spans(df, dt, max_gap, time_step)
     speeds, paced = {s.scene: s.speed for s in steps}, {s.scene: s.paced for s in steps}
@@ -579,7 +616,8 @@ def _speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: i
         odd = odds[0] if odds else None
         if odd is None:
             return [_frame_rate_hint(df, dt, pooled, low, time_step),
-                    *(check(df, dt, max_gap, high, spans=steps)[0] for check in (track_jumps, track_spikes) if jumps)]
+                    *(check(df, dt, max_gap, high, spans=steps)[0] for check in (track_jumps, track_spikes) if jumps),
+                    None if noise is None else jitter_warning(jitter(steps, dt), noise, dt, record)]
         rest = float(np.median(np.concatenate([sp for scene, sp in speeds.items() if scene != odd])))
         outside = judged[odd]
         files = df.loc[df["scene"] == odd, "_file"].astype(str)

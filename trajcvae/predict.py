@@ -500,8 +500,9 @@ class TrajCVAE:
         judged = self._speeds_said.get(id(tracks)) if jumps else None  # a verdict without jumps is not kept
         if judged is not None and judged[0]() is tracks and judged[1] == _digest(tracks):  # (not edited since)
             return judged[2] or None
-        speeds = plausibility(tracks, self.config.data.dt, self.stats.get("speeds"), max_gap=self.config.data.max_gap,
-                              jumps=jumps, time_step=self.config.data.time_step)
+        dc = self.config.data
+        speeds = plausibility(tracks, dc.dt, self.stats.get("speeds"), max_gap=dc.max_gap, jumps=jumps,
+                              time_step=dc.time_step, noise=dc.noise)
         said = "\n".join(line for line in (self.units_warning(tracks, live), speeds) if line)
         if jumps:
             self._remember_speeds(tracks, said)

@@ -710,9 +710,11 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4,
     and `default_fps`; the file is read as it reads files (`TrajCVAE.read`: refused where no gap it bridges
     joins two samples) and `log` also gets its warnings for a file read without the units, classes or columns
     it was trained with (`TrajCVAE.units_warning`). `read_as` gets the tracks' "orient" (`read_tracks`)."""
+    noise = None  # the noise the served model is told of: detections that jitter more are warned of
     if model is not None:
         dc = model.config.data
         dt, speeds, max_gap, time_step, default_fps = dc.dt, model.stats.get("speeds"), dc.max_gap, dc.time_step, dc.fps
+        noise = dc.noise
         try:
             tracks = model.read([path], fps, classes=classes, columns=columns, replayed=True)
         except DataError as e:  # (the errors of its rows name the file already)
@@ -749,7 +751,7 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4,
             log(line)
     scenes = list(metric.groupby("scene", sort=False, observed=True)) if scene_warnings is not None else []
     judged = log is not None or len(scenes) == 1
-    whole = plausibility(metric, dt, speeds, max_gap=max_gap, time_step=time_step) if judged else None
+    whole = plausibility(metric, dt, speeds, max_gap=max_gap, time_step=time_step, noise=noise) if judged else None
     if log is not None and whole:
         for line in whole.splitlines():
             log(line)
@@ -779,7 +781,8 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4,
     if api_names is not None:
         api_names.update({name: scene for scene, name in names.items()})
     for scene, one in scenes:  # a file of one scene: its warning is the file's
-        said = whole if len(scenes) == 1 else plausibility(one, dt, speeds, max_gap=max_gap, time_step=time_step)
+        said = whole if len(scenes) == 1 else plausibility(one, dt, speeds, max_gap=max_gap, time_step=time_step,
+                                                           noise=noise)
         scene_warnings[names[str(scene)]] = (hints.splitlines() if hints else []) + (said.splitlines() if said else [])
     table = pd.DataFrame({"scene": tracks["scene"].astype(str).map(names), "time": seconds,
                           "agent_id": tracks["agent_id"], position[0]: tracks["x"], position[1]: tracks["y"],
