@@ -535,8 +535,8 @@ def jitter_warning(sigma: float | None, noise: float, dt: float, record: dict | 
     if sigma is None or sigma < JITTER * max(fast, 1.0) or sigma < 2 * noise:
         return None
     return (f"warning: the tracks jitter by about {sigma:.2g} m a position (std per axis, from how their velocity "
-            f"changes from one {dt:g} s step to the next), which the model reads as motion: give --noise {sigma:.2g} to "
-            "smooth their histories")
+            f"changes from one {dt:g} s step to the next), which the model reads as motion: give --noise "
+            f"{sigma:.2g} to smooth their histories")
 
 
 def step_moves(df: pd.DataFrame, dt: float, max_gap: float = 0.8, time_step: float | None = None) -> int:
