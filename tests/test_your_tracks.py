@@ -3030,11 +3030,20 @@ def test_a_jittery_trackers_histories_are_smoothed_by_the_noise_it_is_given(mode
         read = make_batch(wt, pick, dc, top_step=None if train else smooth.top_step)
         pre_read = make_batch(pre, np.arange(3), model.config.data)
         assert torch.allclose(read.obs, pre_read.obs, atol=1e-5) and torch.allclose(read.nbr, pre_read.nbr, atol=1e-5)
-    # A tracker's id that went to another agent 20 m away 1.2 s before t0 is still cut there.
+    # A tracker's id that went to another agent 20 m away 1.2 s before t0 is still cut there, where it is cut
+    # without noise (though the first step after it is fast too).
+    switch = np.array([[[-11.64, -4.64], [-11.5, -4.52], [-11.51, -4.42], [-11.48, -4.03], [-1.21, 2.76],
+                        [0.26, 0.82], [0.5, 0.94], [0.48, 1.24]]])
+    from trajcvae.checks import readable
+    for tiny in (1e-9, 0.05):
+        np.testing.assert_array_equal(np.isnan(readable(switch, 0.2, smooth.top_step, tiny, 0.4)),
+                                      np.isnan(readable(switch, 0.2, smooth.top_step)))
     jumped = noisy.assign(y=noisy.y + 20.0 * ((noisy.agent_id == 1) & (noisy.time < 6.0)))
     wj = model.make_windows(jumped[jumped.time <= 7.2])
     assert cut_short(wj.obs, dc.min_speed, smooth.top_step, 0.3, dc.dt)[list(wj.agent_id).index(1)]
-    one = smooth.predict(jumped[jumped.time <= 7.2], k=20)
+    with pytest.warns(TrajCVAEWarning, match=r"observed a history .*: their detections jump or wind more than "
+                                             r"noise=0.3 explains, and take"):
+        one = smooth.predict(jumped[jumped.time <= 7.2], k=20)
     one = one[(one.agent_id == 1) & (one.step == 12)]
     at = jumped[(jumped.agent_id == 1) & (jumped.time == 7.2)].iloc[0]
     assert np.median(np.hypot(one.x - at.x, one.y - at.y)) < 9  # a 1.3 m/s walker's reach, not tens of metres
@@ -3055,15 +3064,28 @@ def test_a_jittery_trackers_histories_are_smoothed_by_the_noise_it_is_given(mode
     for t, rows in noisy.groupby("time"):
         got = live.update(t, rows[["agent_id", "x", "y"]].to_dict("records"))
     np.testing.assert_allclose(got[["x", "y"]].to_numpy(), want[["x", "y"]].to_numpy(), atol=1e-4)
-    r = cli("evaluate", "pedestrian", tmp_path / "noisy.csv", "--noise", 0.3, "--calibration", 0,
-            "--json", tmp_path / "e.json")
-    assert r.exit_code == 0 and json.loads((tmp_path / "e.json").read_text())["noise"] == 0.3, r.output
-    for bad in ("-1", "nan", "inf"):
+    scored = {}
+    for given in ((), ("--noise", 0.3)):  # the baselines read the histories as the model does
+        r = cli("evaluate", "pedestrian", tmp_path / "noisy.csv", *given, "--calibration", 0, "--json",
+                tmp_path / "e.json")
+        assert r.exit_code == 0, r.output
+        scored[given] = json.loads((tmp_path / "e.json").read_text())
+    assert scored[("--noise", 0.3)]["noise"] == 0.3 and scored[()]["noise"] == 0.0
+    line = [s["scenes"]["overall"]["cv_fde"] for s in scored.values()]
+    assert line[1] < 0.8 * line[0], line
+    # A noise far over the tracks' own (metres given in the input's units) is named; absurd ones refused.
+    r = cli("predict", "pedestrian", tmp_path / "noisy.csv", "--noise", 20, "--out", tmp_path / "f20.csv")
+    assert r.exit_code == 0 and re.search(r"warning: --noise 20 is more than 5 times the tracks' jitter \(about 0\.\d+ "
+                                          r"m a position.*--noise is in metres, whatever the input's units: give about "
+                                          r"--noise 0\.\d+$", r.output, re.M), r.output
+    for bad in ("-1", "nan", "inf", "1e200"):
         one_line_error(cli("predict", "pedestrian", tmp_path / "noisy.csv", "--noise", bad, "--out",
-                           tmp_path / "g.csv"), "--noise must be a number of metres >= 0")
+                           tmp_path / "g.csv"), "--noise must be a number of metres from 0 to 10000")
     assert not (tmp_path / "g.csv").exists()
     one_line_error(cli("visualize", tmp_path / "f.csv", tmp_path / "noisy.csv", "--noise", 0.3, "--out",
                        tmp_path / "v.png"), "--noise 0.3:", "holds futures already")
-    with pytest.raises(TrajCVAEError, match="data.noise must be a number of metres >= 0"):
+    r = cli("visualize", tmp_path / "f.csv", tmp_path / "noisy.csv", "--noise", 0, "--out", tmp_path / "v.png")
+    assert r.exit_code == 0, r.output  # (0: read as recorded, as the table's futures were)
+    with pytest.raises(TrajCVAEError, match="data.noise must be a number of metres from 0 to 10000"):
         from trajcvae.config import load_config
         load_config(None, ["data.noise=-0.1"])

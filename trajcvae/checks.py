@@ -513,6 +513,7 @@ def plausibility(df: pd.DataFrame, dt: float, record: dict | None = None, min_mo
 JITTER = 0.07  # metres: detections' noise (std per axis) warned of; ETH/UCY's annotations jitter by 0-4 cm
 JITTER_P90 = 1.2  # m/s: ... for a model of walkers (this 90th-percentile speed); one of faster agents, in proportion
 JITTER_MOVES = 20  # changes of velocity, at least, to judge it by
+NOISE_OVER = 5.0  # a --noise this many times the tracks' jitter (or JITTER, where more) is warned of
 
 
 def jitter(spans: list[_Spans], dt: float) -> float | None:
@@ -529,10 +530,18 @@ def jitter(spans: list[_Spans], dt: float) -> float | None:
 def jitter_warning(sigma: float | None, noise: float, dt: float, record: dict | None = None) -> str | None:
     """The warning for tracks that `jitter` by `sigma` metres, at least JITTER (for a model whose training
     tracks' 90th-percentile speed, `record`'s, is over JITTER_P90, that much more: cars turn and brake more
-    within a step) and twice the `noise` the model is told of; None otherwise."""
+    within a step) and twice the `noise` the model is told of; or for a `noise` over NOISE_OVER times that
+    jitter (or JITTER), which smooths histories flat (a noise given in the input's units, not metres); None
+    otherwise."""
     p90 = record.get("p90") if isinstance(record, dict) else None
-    fast = p90 / JITTER_P90 if isinstance(p90, numbers.Real) and math.isfinite(p90) else 1.0
-    if sigma is None or sigma < JITTER * max(fast, 1.0) or sigma < 2 * noise:
+    least = JITTER * max(p90 / JITTER_P90 if isinstance(p90, numbers.Real) and math.isfinite(p90) else 1.0, 1.0)
+    if sigma is not None and noise > NOISE_OVER * max(sigma, least):
+        said = f"{sigma:.2g}" if sigma >= 0.01 else f"{sigma:.2f}"
+        return (f"warning: --noise {noise:g} is more than {NOISE_OVER:g} times the tracks' jitter (about {said} m a "
+                "position, std per axis): their histories are smoothed nearly flat, and futures start behind their "
+                "agents; --noise is in metres, whatever the input's units: "
+                + (f"give about --noise {said}" if sigma >= least else "they need none"))
+    if sigma is None or sigma < least or sigma < 2 * noise:
         return None
     return (f"warning: the tracks jitter by about {sigma:.2g} m a position (std per axis, from how their velocity "
             f"changes from one {dt:g} s step to the next), which the model reads as motion: give --noise "
@@ -894,11 +903,11 @@ def _reading(obs: np.ndarray, min_speed: float, top_step: float, noise: float = 
     """What `readable` does to `obs`: the histories mended (`_mended`; from the last jump on, smoothed with
     `noise`), the first position it keeps of each (N,), and (N,) whether it cuts or mends each."""
     read, off = _mended(obs, top_step)
-    if noise > 0:  # jumps are found among the detections; the winding of the walk they are noise about
-        read = np.where(np.arange(obs.shape[1])[None, :, None] < _after_jump(read, top_step)[:, None, None],
-                        np.nan, read)
-        read = smoothed(read, noise, dt)
-    start = _readable_start(read, min_speed, top_step)
+    after = _after_jump(read, top_step)  # jumps are found among the detections
+    if noise > 0:  # ... and the winding judged of the walk they are noise about
+        read = smoothed(np.where(np.arange(obs.shape[1])[None, :, None] < after[:, None, None], np.nan, read),
+                        noise, dt)
+    start = _readable_start(read, min_speed, top_step, after)
     return read, start, off | (start > _first(obs))
 
 
@@ -925,12 +934,12 @@ def _after_jump(obs: np.ndarray, top_step: float) -> np.ndarray:
     return np.where(jumped.any(1), T - 1 - jumped[:, ::-1].argmax(1), 0)
 
 
-def _readable_start(obs: np.ndarray, min_speed: float, top_step: float) -> np.ndarray:
-    """(N,) the first position of each (mended) history that `readable` keeps."""
+def _readable_start(obs: np.ndarray, min_speed: float, top_step: float, after: np.ndarray) -> np.ndarray:
+    """(N,) the first position of each (mended, perhaps smoothed) history that `readable` keeps, of those from
+    `after` on (N,: the position after its last jump, `_after_jump`)."""
     steps = _step_lengths(obs)  # (N, T - 1): step s goes from position s to s + 1 (0 where either is unseen)
     N, T = obs.shape[:2]
     fast = steps > top_step
-    after = _after_jump(obs, top_step)  # (N,)
     windings = _windings(obs, steps, min_speed)  # (N, T - 1)
     winds = ~(windings[np.arange(N), np.minimum(np.maximum(after, _first(obs)), T - 2)] <= WITHIN)  # (N,)
     # Where what follows winds, the part kept holds no step over the top speed either: a start there would be
@@ -986,15 +995,17 @@ def overshoot_warning(n: int, total: int, where: list[str], noun: str = "window"
             "it does a walker slower than about 1 m/s who turned back); take those agents' futures with care")
 
 
-def cut_warning(n: int, total: int, where: list[str], noun: str = "window") -> str:
-    """The warning of `n` of `total` windows (or agents: `noun`) whose histories `readable` cuts, naming a few."""
+def cut_warning(n: int, total: int, where: list[str], noun: str = "window", noise: float = 0.0) -> str:
+    """The warning of `n` of `total` windows (or agents: `noun`) whose histories `readable` cuts, naming a few;
+    `noise`: the metres of noise the model was told of (`data.noise`)."""
+    advice = (f"their detections jump or wind more than --noise {noise:g} explains" if noise > 0 else
+              "give jittery detections' noise in metres (--noise)")
     return (f"warning: {_some_of(n, total, where, noun)} observed a history the model's frame cannot hold whole: a "
             f"path over {WINDING:g} times as long as the agent's net motion (a walker who turned back, or heavy tracker "
             "jitter on a standing person), or a step faster than the model knows (a position off the track, or a "
             "tracker's id that went to another agent); each is predicted from what of it the model can read (a "
             "position off the track at the middle of its neighbours; only what follows a jump or a turn, as if its "
-            "track began there): give jittery detections' noise in metres (--noise), and take those agents' futures "
-            "with care")
+            f"track began there): {advice}, and take those agents' futures with care")
 
 
 def _some_of(n: int, total: int, where: list[str], noun: str) -> str:

@@ -464,7 +464,8 @@ def validate(cfg: Config, files: bool = True, flags: dict[str, str] | None = Non
         (d.columns is None or all(p.partition("=")[1] and p.partition("=")[0].strip() and p.partition("=")[2].strip()
                                   for p in d.columns.split(",")),
          "data.columns must be role=column pairs, comma-separated, e.g. frame=timestep,x=position_x,y=position_y"),
-        (finite_number(d.noise) and d.noise >= 0, "data.noise must be a number of metres >= 0"),
+        (finite_number(d.noise) and 0 <= d.noise <= MAX_NOISE, f"data.noise must be a number of metres from 0 to "
+                                                                f"{MAX_NOISE:g}"),
         (d.neighbor_radius >= 0, "data.neighbor_radius must be >= 0"),
         (d.max_neighbors >= 0, "data.max_neighbors must be >= 0"),
         (d.memory >= 0, "data.memory must be >= 0"),
@@ -637,10 +638,13 @@ def check_max_gap(max_gap: float | None) -> float | None:
     return None if max_gap is None else float(max_gap)
 
 
+MAX_NOISE = 1e4  # metres: more noise than that is no tracker's
+
+
 def check_noise(noise: float | None) -> float | None:
-    """--noise: None (the model's data.noise) or a finite number of metres >= 0."""
-    if noise is not None and not (finite_number(noise) and noise >= 0):
-        raise TrajCVAEError(f"--noise must be a number of metres >= 0 (got {shown(noise)})")
+    """--noise: None (the model's data.noise) or a number of metres from 0 to MAX_NOISE."""
+    if noise is not None and not (finite_number(noise) and 0 <= noise <= MAX_NOISE):
+        raise TrajCVAEError(f"--noise must be a number of metres from 0 to {MAX_NOISE:g} (got {shown(noise)})")
     return None if noise is None else float(noise)
 
 

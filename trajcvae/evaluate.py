@@ -14,7 +14,7 @@ from .config import check_calibration, check_flags, check_log, check_sampling
 from .errors import DataError, NoWindowsError, TrajCVAEError, names_its_data, warn
 from .metrics import (ade_fde, brier_fde, calibration, constant_velocity, hpd_levels, line_turns, min_ade_fde,
                       top_n_ade_fde, turned_lines)
-from .checks import cut_warning
+from .checks import cut_warning, smoothed
 from .predict import (SAMPLE_BLOCK, SAMPLE_ROW_BYTES, TrajCVAE, beside_samples, check_fits, cut_windows, free_memory,
                       over_half, sample_pieces, unwindowed_scene, window_names)
 from .table import where
@@ -39,7 +39,8 @@ def window_errors(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path]
                   seed: int = 0, kset: str = "none", draws: int = 1000, past: ScenePast | None = None,
                   log: Callable[[str], None] | None = None, trajnet: bool = False,
                   futures: str = "mean") -> pd.DataFrame:
-    """One row per evaluation window: the model's and the baselines' errors (world units).
+    """One row per evaluation window: the model's and the baselines' errors (world units; the baselines read
+    the histories as the model does, smoothed where it is told of noise, `data.noise`).
     `data` may be windows already built in evaluation mode (`predictor.make_windows(..., every_window=True)`).
     With a K-set mode (`kset`, `draws`: see `TrajCVAE.sample_kset`) the model's K futures are its K-set,
     and `brier_fde` scores their weights; with `past` (`TrajCVAE.scene_past`), plain draws are fitted to
@@ -71,8 +72,10 @@ def window_errors(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path]
             got["first_ade"], got["first_fde"] = top_n_ade_fde(samples, part.fut, 1)
             got["top3_ade"], got["top3_fde"] = top_n_ade_fde(samples, part.fut, 3)
         got["ml_ade"], got["ml_fde"] = (e[:, 0] for e in ade_fde(predictor.sample(part, most_likely=True), part.fut))
-        got["cv_ade"], got["cv_fde"] = (e[:, 0] for e in ade_fde(constant_velocity(part.obs, P), part.fut))
-        ncv = turned_lines(part.obs, P, (turns[0][lo:hi], turns[1][lo:hi]))
+        dc = predictor.config.data
+        seen = smoothed(part.obs, dc.noise, dc.dt) if dc.noise > 0 else part.obs
+        got["cv_ade"], got["cv_fde"] = (e[:, 0] for e in ade_fde(constant_velocity(seen, P), part.fut))
+        ncv = turned_lines(seen, P, (turns[0][lo:hi], turns[1][lo:hi]))
         got["ncv_min_ade"], got["ncv_min_fde"] = min_ade_fde(ncv, part.fut)
         for key, value in got.items():
             errors.setdefault(key, []).append(value)
@@ -206,7 +209,7 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
     # Windows whose histories the model reads only in part (`checks.readable`), as predict names them.
     result["cut"] = int((short := cut_windows(w, predictor)).sum())
     if result["cut"]:
-        (log or warn)(cut_warning(result["cut"], len(w), window_names(w, short)))
+        (log or warn)(cut_warning(result["cut"], len(w), window_names(w, short), noise=dc.noise))
     # Scenes read that gave no window are in no table: named, rather than left out in silence.
     result["scenes_without_windows"] = [] if isinstance(data, Windows) else \
         sorted(set(map(str, tracks["scene"].unique())) - set(result["scenes"]))

@@ -308,7 +308,8 @@ class OnlinePredictor(PickledByThisCode):
         lines += jumped
         for kind, warning in (("cut", cut_warning), ("far", overshoot_warning)):
             if self._naming[kind]:
-                said(warning(len(self._naming[kind]), len(ids), self._naming[kind], "agent"))
+                said(warning(len(self._naming[kind]), len(ids), self._naming[kind], "agent",
+                             **({"noise": self.model.config.data.noise} if kind == "cut" else {})))
         self._naming = {kind: [] for kind in self._naming}
         if self._ids_line is not None and self._moves:  # an agent came twice: the feed has a tracker's ids now
             self._withdraw(self._ids_line)

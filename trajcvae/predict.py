@@ -639,7 +639,7 @@ class TrajCVAE:
         if primary and w.skipped:  # the CLI says it as a note (`predict_to_file` counts them)
             said.append(f"warning: {unpredicted_records(w.skipped)}")
         if (short := cut_windows(w, self)).any():
-            said.append(cut_warning(int(short.sum()), len(w), window_names(w, short)))
+            said.append(cut_warning(int(short.sum()), len(w), window_names(w, short), noise=self.config.data.noise))
             if cut is not None:
                 cut.extend(np.asarray(w.agent_id)[short].tolist())
         samples, weights = self.sample_kset(w, k=k, seed=seed, kset=kset, draws=draws, past=past, futures=futures)
@@ -920,7 +920,7 @@ def predict_to_file(model: "str | Path | TrajCVAE", data: pd.DataFrame | Iterabl
     if hidden:
         said(horizon_warning(hidden, writer.rows))
     if cut.n:
-        said(cut_warning(cut.n, n, cut.names))
+        said(cut_warning(cut.n, n, cut.names, noise=dc.noise))
     if far.n:
         said(overshoot_warning(far.n, n, far.names))
     return PredictResult(n, skipped, writer.rows, summary)

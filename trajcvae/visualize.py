@@ -159,7 +159,7 @@ def visualize(model: str | Path | TrajCVAE, data: Iterable[str | Path], out: str
         name = PREDICTIONS_FRAME if isinstance(model, pd.DataFrame) else model  # after MODEL, in messages
         shown = "the predictions DataFrame" if isinstance(model, pd.DataFrame) else model
         for option, value, default in (("--calibrate", calibrate, "none"), ("--futures", futures, "mean"),
-                                       ("--noise", noise, None)):
+                                       ("--noise", noise or None, None)):  # (--noise 0: read as recorded)
             if value != default:
                 raise TrajCVAEError(f"{option} {value}: {shown} holds futures already; give it to `trajcvae "
                                     f"predict {option}` instead, or visualize a model")
@@ -228,7 +228,7 @@ def visualize(model: str | Path | TrajCVAE, data: Iterable[str | Path], out: str
         cfg = source.cfg
         log(too_little_past(len(source.unfitted), len(source.drawn), cfg.obs_len, cfg.pred_len))
     if log is not None and isinstance(source, ModelFutures) and source.cut:  # drawn whole, read in part
-        log(cut_warning(len(source.cut), len(source.seen), source.cut_names))
+        log(cut_warning(len(source.cut), len(source.seen), source.cut_names, noise=source.cfg.noise))
     return path
 
 

@@ -59,9 +59,9 @@ async function poll() {
     try {
       const q = encodeURIComponent(scene);
       const [f, t] = await Promise.all([getJSON(`/v1/scenes/${q}/futures?layout=agents`), getJSON(`/v1/scenes/${q}/tracks`)]);
-      // A scene made again (deleted and posted anew: its number changes) is another place and time: drawn
-      // afresh, whatever its clock.
-      if (number !== null && f.scene_number !== number) choose(scene);
+      // A scene made again (deleted and posted anew: its number changes; or a server started again, which numbers
+      // its scenes from 1 again, with the scene's clock started again) is another place and time: drawn afresh.
+      if (number !== null && (f.scene_number !== number || (f.time !== null && f.time < shown))) choose(scene);
       // Both from the same update of the same scene (one may have arrived between the two requests), and a new one.
       if (f.scene_number === t.scene_number && f.time === t.time && f.time !== shown) {
         number = f.scene_number; shown = f.time; last = [f, t]; draw(f, t);
