@@ -250,7 +250,9 @@ class _Spans:
     prior: np.ndarray  # (S,) that row; -1: none (the track starts less than a step before)
     through: np.ndarray  # (S,) m/s: from that row to its last row, past its first; NaN: none
     paced: np.ndarray  # (Q,) m/s over PACE steps from each row, or a step at least, if its track ends sooner
-    turn: np.ndarray  # (S,) m/s: how far its velocity is from the one over the step before it (`back`'s); NaN: none
+    # (S,) metres: how far its velocity is from the one over the step before it (`back`'s), over what white
+    # noise of 1 m (std per axis) on the three positions would change it by (its std per axis); NaN: none
+    wobble: np.ndarray
 
 
 @np.errstate(invalid="ignore", over="ignore")  # times beyond any clock (a rate of 1e-300 Hz): named after
@@ -303,10 +305,11 @@ def _spans(df: pd.DataFrame, dt: float, max_gap: float = 0.8, time_step: float |
     both = prior_ok & joined
     through = np.full(len(start), np.nan)
     through[both] = metres(prior[both], end[both]) / (t[end[both]] - t[prior[both]])
-    turn = np.full(len(start), np.nan)
+    wobble = np.full(len(start), np.nan)
     i, j, h = start[both], end[both], prior[both]
-    turn[both] = np.hypot((x[j] - x[i]) / (t[j] - t[i]) - (x[i] - x[h]) / (t[i] - t[h]),
-                          (y[j] - y[i]) / (t[j] - t[i]) - (y[i] - y[h]) / (t[i] - t[h]))
+    a, b = t[j] - t[i], t[i] - t[h]  # (seconds: a step each, or longer where samples are sparser)
+    wobble[both] = np.hypot((x[j] - x[i]) / a - (x[i] - x[h]) / b, (y[j] - y[i]) / a - (y[i] - y[h]) / b) / np.sqrt(
+        1 / a ** 2 + (1 / a + 1 / b) ** 2 + 1 / b ** 2)
     prior = np.where(prior_ok, prior, -1)
     # Paced: within the track, past its gaps only as far as a step goes (where every sample is a track of
     # its own, times in milliseconds, that is the next one).
@@ -323,7 +326,7 @@ def _spans(df: pd.DataFrame, dt: float, max_gap: float = 0.8, time_step: float |
     for c, name in enumerate(names):
         i, q = by[cut[c]:cut[c + 1]], paced_by[paced_cut[c]:paced_cut[c + 1]]
         out.append(_Spans(str(name), start[i], end[i], speed[i], track[start[i]], joined[i], around[i], back[i],
-                          prior[i], through[i], paced[q], turn[i]))
+                          prior[i], through[i], paced[q], wobble[i]))
     return out
 
 
@@ -516,15 +519,15 @@ JITTER_MOVES = 20  # changes of velocity, at least, to judge it by
 NOISE_OVER = 5.0  # a --noise this many times the tracks' jitter (or JITTER, where more) is warned of
 
 
-def jitter(spans: list[_Spans], dt: float) -> float | None:
-    """The noise (std per axis, metres) of detections whose velocity changes from one `dt` step to the next
-    (`_Spans.turn`) by as much, at the median, as white noise of that std would (1.177 sqrt(6) std / dt: the
-    change over two steps of three positions, each off by the noise); walks change it little (a walker's
-    turns and stops, 1-2 cm). None with fewer than JITTER_MOVES changes."""
-    turns = np.concatenate([s.turn[np.isfinite(s.turn)] for s in spans]) if spans else np.zeros(0)
-    if len(turns) < JITTER_MOVES:
+def jitter(spans: list[_Spans]) -> float | None:
+    """The noise (std per axis, metres) of detections whose velocity changes from one step to the next
+    (`_Spans.wobble`) by as much, at the median, as white noise of that std would (the median length of a 2-D
+    Gaussian is 1.177 times its std per axis); walks change it little (a walker's turns and stops, 1-2 cm
+    over 0.4 s steps). None with fewer than JITTER_MOVES changes."""
+    wobble = np.concatenate([s.wobble[np.isfinite(s.wobble)] for s in spans]) if spans else np.zeros(0)
+    if len(wobble) < JITTER_MOVES:
         return None
-    return float(np.median(turns)) * dt / (1.177 * math.sqrt(6))
+    return float(np.median(wobble)) / 1.177
 
 
 def jitter_warning(sigma: float | None, noise: float, dt: float, record: dict | None = None) -> str | None:
@@ -626,7 +629,7 @@ def _speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: i
         if odd is None:
             return [_frame_rate_hint(df, dt, pooled, low, time_step),
                     *(check(df, dt, max_gap, high, spans=steps)[0] for check in (track_jumps, track_spikes) if jumps),
-                    None if noise is None else jitter_warning(jitter(steps, dt), noise, dt, record)]
+                    None if noise is None else jitter_warning(jitter(steps), noise, dt, record)]
         rest = float(np.median(np.concatenate([sp for scene, sp in speeds.items() if scene != odd])))
         outside = judged[odd]
         files = df.loc[df["scene"] == odd, "_file"].astype(str)
