@@ -3060,6 +3060,10 @@ def test_a_jittery_trackers_histories_are_smoothed_by_the_noise_it_is_given(mode
     assert "jitter by" not in cli("predict", "pedestrian", tmp_path / "clean.csv", "--out", tmp_path / "c.csv").output
     want = smooth.predict(noisy, k=20)
     np.testing.assert_allclose(pd.read_csv(tmp_path / "f.csv")[["x", "y"]], want[["x", "y"]], atol=1e-4)  # (4 decimals)
+    server = pytest.importorskip("trajcvae.server")
+    from fastapi.testclient import TestClient
+    with TestClient(server.create_app(smooth, k=20)) as client:  # the server says what it smooths
+        assert client.get("/v1/scenes").json()["noise"] == 0.3
     live = OnlinePredictor("pedestrian", k=20, noise=0.3)
     for t, rows in noisy.groupby("time"):
         got = live.update(t, rows[["agent_id", "x", "y"]].to_dict("records"))

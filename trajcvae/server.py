@@ -642,8 +642,10 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
 
     @app.get("/v1/scenes", summary="The scenes held")
     def list_scenes() -> dict:
+        dc = predictor.config.data  # how it reads detections: the gaps it bridges, the noise it smooths
         return {"scenes": scenes.names(), "k": k, "kset": kset, "calibrate": calibrate, "futures": futures,
-                "lonlat": lonlat, "y_down": homography is not None if y_down is None else y_down}
+                "lonlat": lonlat, "y_down": homography is not None if y_down is None else y_down,
+                "max_gap": dc.max_gap, "noise": dc.noise}
 
     @app.get("/healthz", summary="Alive")
     async def healthz() -> dict:  # in the event loop: answered while every worker thread predicts
