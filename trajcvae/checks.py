@@ -253,6 +253,7 @@ class _Spans:
     # (S,) metres: how far its velocity is from the one over the step before it (`back`'s), over what white
     # noise of 1 m (std per axis) on the three positions would change it by (its std per axis); NaN: none
     wobble: np.ndarray
+    apart: np.ndarray  # (S,) seconds: the longer of those two steps (NaN: none)
 
 
 @np.errstate(invalid="ignore", over="ignore")  # times beyond any clock (a rate of 1e-300 Hz): named after
@@ -305,9 +306,10 @@ def _spans(df: pd.DataFrame, dt: float, max_gap: float = 0.8, time_step: float |
     both = prior_ok & joined
     through = np.full(len(start), np.nan)
     through[both] = metres(prior[both], end[both]) / (t[end[both]] - t[prior[both]])
-    wobble = np.full(len(start), np.nan)
+    wobble, apart = np.full(len(start), np.nan), np.full(len(start), np.nan)
     i, j, h = start[both], end[both], prior[both]
     a, b = t[j] - t[i], t[i] - t[h]  # (seconds: a step each, or longer where samples are sparser)
+    apart[both] = np.maximum(a, b)
     wobble[both] = np.hypot((x[j] - x[i]) / a - (x[i] - x[h]) / b, (y[j] - y[i]) / a - (y[i] - y[h]) / b) / np.sqrt(
         1 / a ** 2 + (1 / a + 1 / b) ** 2 + 1 / b ** 2)
     prior = np.where(prior_ok, prior, -1)
@@ -326,7 +328,7 @@ def _spans(df: pd.DataFrame, dt: float, max_gap: float = 0.8, time_step: float |
     for c, name in enumerate(names):
         i, q = by[cut[c]:cut[c + 1]], paced_by[paced_cut[c]:paced_cut[c + 1]]
         out.append(_Spans(str(name), start[i], end[i], speed[i], track[start[i]], joined[i], around[i], back[i],
-                          prior[i], through[i], paced[q], wobble[i]))
+                          prior[i], through[i], paced[q], wobble[i], apart[i]))
     return out
 
 
@@ -514,41 +516,68 @@ def plausibility(df: pd.DataFrame, dt: float, record: dict | None = None, min_mo
 
 
 JITTER = 0.07  # metres: detections' noise (std per axis) warned of; ETH/UCY's annotations jitter by 0-4 cm
-JITTER_P90 = 1.2  # m/s: ... for a model of walkers (this 90th-percentile speed); one of faster agents, in proportion
-JITTER_MOVES = 20  # changes of velocity, at least, to judge it by
-NOISE_OVER = 5.0  # a --noise this many times the tracks' jitter (or JITTER, where more) is warned of
+# m/s^2: a walker's own turns and stops change its velocity as much as noise of JITTER_TURN x (seconds apart)^2
+# metres would (1 s apart: 0.25 m; ETH's annotations kept every other frame, 0.8 s: 0.07 m), so sparser samples
+# are told of more noise only
+JITTER_TURN = 0.25
+JITTER_P90 = 1.2  # m/s: ... for a model of walkers (this 90th-percentile speed); one of faster agents, by its root
+JITTER_MOVES = 20  # changes of velocity in a scene, at least, to judge it by
+NOISE_OVER = 5.0  # a --noise this many times the tracks' jitter (or what a scene can tell, where more) is warned of
+NOISE_STEP = 1.77  # the mean length of the step between two positions off by white noise: this times its std
 
 
-def jitter(spans: list[_Spans]) -> float | None:
-    """The noise (std per axis, metres) of detections whose velocity changes from one step to the next
-    (`_Spans.wobble`) by as much, at the median, as white noise of that std would (the median length of a 2-D
-    Gaussian is 1.177 times its std per axis); walks change it little (a walker's turns and stops, 1-2 cm
-    over 0.4 s steps). None with fewer than JITTER_MOVES changes."""
-    wobble = np.concatenate([s.wobble[np.isfinite(s.wobble)] for s in spans]) if spans else np.zeros(0)
-    if len(wobble) < JITTER_MOVES:
+@dataclass
+class Jitter:
+    """A scene's jitter (`jitter`): the noise its detections would have (std per axis, metres), and the least
+    noise that could be told from its agents' own turns at its samples' spacing (`least`)."""
+    scene: str
+    sigma: float
+    seconds: float  # the median spacing of its samples' steps (a model step, or longer)
+
+    def least(self, record: dict | None = None) -> float:
+        p90 = record.get("p90") if isinstance(record, dict) else None
+        fast = math.sqrt(max(p90 / JITTER_P90, 1.0)) if isinstance(p90, numbers.Real) and math.isfinite(p90) else 1.0
+        return fast * max(JITTER, JITTER_TURN * self.seconds ** 2)
+
+
+def jitter(spans: list[_Spans]) -> list[Jitter]:
+    """Per scene of at least JITTER_MOVES changes of velocity: the noise (std per axis, metres) of detections
+    whose velocity changes from one step to the next (`_Spans.wobble`) by as much, at the median, as white noise
+    of that std would (the median length of a 2-D Gaussian is 1.177 times its std per axis); walks change it
+    little (a walker's turns and stops, 1-2 cm over 0.4 s steps)."""
+    out = []
+    for s in spans:
+        ok = np.isfinite(s.wobble)
+        if ok.sum() >= JITTER_MOVES:
+            out.append(Jitter(s.scene, float(np.median(s.wobble[ok])) / 1.177, float(np.median(s.apart[ok]))))
+    return out
+
+
+def jitter_warning(scenes: list[Jitter], noise: float, record: dict | None = None) -> str | None:
+    """The warning for scenes that `jitter` more than they can be told to from their own turns (`Jitter.least`,
+    more for a model of faster agents, `record`'s 90th-percentile speed: cars turn and brake more within a step)
+    and twice the `noise` the model is told of, naming the scene where others do not; or for a `noise` over
+    NOISE_OVER times the most any scene jitters (or can tell), which smooths histories flat (a noise given in the
+    input's units, not metres); None otherwise."""
+    if not scenes:
         return None
-    return float(np.median(wobble)) / 1.177
-
-
-def jitter_warning(sigma: float | None, noise: float, dt: float, record: dict | None = None) -> str | None:
-    """The warning for tracks that `jitter` by `sigma` metres, at least JITTER (for a model whose training
-    tracks' 90th-percentile speed, `record`'s, is over JITTER_P90, that much more: cars turn and brake more
-    within a step) and twice the `noise` the model is told of; or for a `noise` over NOISE_OVER times that
-    jitter (or JITTER), which smooths histories flat (a noise given in the input's units, not metres); None
-    otherwise."""
-    p90 = record.get("p90") if isinstance(record, dict) else None
-    least = JITTER * max(p90 / JITTER_P90 if isinstance(p90, numbers.Real) and math.isfinite(p90) else 1.0, 1.0)
-    if sigma is not None and noise > NOISE_OVER * max(sigma, least):
-        said = f"{sigma:.2g}" if sigma >= 0.01 else f"{sigma:.2f}"
+    most = max(scenes, key=lambda j: j.sigma)
+    if noise > NOISE_OVER * max(max(j.sigma, j.least(record)) for j in scenes):
+        said = f"{most.sigma:.2g}" if most.sigma >= 0.01 else f"{most.sigma:.2f}"
         return (f"warning: --noise {noise:g} is more than {NOISE_OVER:g} times the tracks' jitter (about {said} m a "
                 "position, std per axis): their histories are smoothed nearly flat, and futures start behind their "
                 "agents; --noise is in metres, whatever the input's units: "
-                + (f"give about --noise {said}" if sigma >= least else "they need none"))
-    if sigma is None or sigma < least or sigma < 2 * noise:
+                + (f"give about --noise {said}" if most.sigma >= most.least(record) else "they need none"))
+    over = [j for j in scenes if j.sigma >= j.least(record) and j.sigma >= 2 * noise]
+    if not over:
         return None
-    return (f"warning: the tracks jitter by about {sigma:.2g} m a position (std per axis, from how their velocity "
-            f"changes from one {dt:g} s step to the next), which the model reads as motion: give --noise "
-            f"{sigma:.2g} to smooth their histories")
+    what = "the tracks jitter" if len(over) == len(scenes) else \
+        f"scene '{over[0].scene}' jitters" if len(over) == 1 else \
+        f"{len(over)} of {len(scenes)} scenes jitter"
+    sigma = float(np.median([j.sigma for j in over]))
+    return (f"warning: {what} by about {sigma:.2g} m a position (std per axis, from how their velocity changes from "
+            f"one step to the next), which the model reads as motion: give --noise {sigma:.2g} to smooth their "
+            "histories" + ("" if len(over) == len(scenes) else " (those scenes' files alone)"))
 
 
 def step_moves(df: pd.DataFrame, dt: float, max_gap: float = 0.8, time_step: float | None = None) -> int:
@@ -629,7 +658,7 @@ def _speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: i
         if odd is None:
             return [_frame_rate_hint(df, dt, pooled, low, time_step),
                     *(check(df, dt, max_gap, high, spans=steps)[0] for check in (track_jumps, track_spikes) if jumps),
-                    None if noise is None else jitter_warning(jitter(steps), noise, dt, record)]
+                    None if noise is None else jitter_warning(jitter(steps), noise, record)]
         rest = float(np.median(np.concatenate([sp for scene, sp in speeds.items() if scene != odd])))
         outside = judged[odd]
         files = df.loc[df["scene"] == odd, "_file"].astype(str)
@@ -685,11 +714,19 @@ def _speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: i
     band = f"{_two_digits(low)}-{_two_digits(high)} m/s of {whose}"
     said = (f"warning: the {measure} of {what}{over} is {v:.3g} m/s{how}, outside the {band}: check "
             f"{' and '.join(fixes)}{others}{agents}")
+    # Noise makes a step look fast: where the tracks' jitter would move them that fast (GPS fixes metres off),
+    # it is said first; where the noise the model is told of would, the speeds are no sign of wrong units.
+    scenes = jitter(steps)
+    fast = lambda sigma: any(sigma * NOISE_STEP / j.seconds >= v / 2 for j in scenes)  # noqa: E731
+    jittery = None if noise is None or not fast(max([j.sigma for j in scenes], default=0.0)) else \
+        jitter_warning(scenes, noise, record)
+    if jittery is None and noise and fast(noise):
+        said = None
     # The other scenes are within the band, so their jumps are judged as if the odd one were not there.
     others = [s for s in steps if s.scene != odd]
     if odd is None or not jumps:
-        return [said]
-    return [said, *(check(df, dt, max_gap, high, spans=others)[0] for check in (track_jumps, track_spikes))]
+        return [jittery, said]
+    return [jittery, said, *(check(df, dt, max_gap, high, spans=others)[0] for check in (track_jumps, track_spikes))]
 
 
 FAST_CLOCK = 0.01  # seconds: samples closer than this (over 100 a second) may be times in minutes or hours
