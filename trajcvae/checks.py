@@ -504,7 +504,8 @@ def plausibility(df: pd.DataFrame, dt: float, record: dict | None = None, min_mo
     fast as its track's steps around it; for one scene outside the band, the other scenes' jumps follow on a
     second line) or holds a position off it (`track_spikes`, as jumps are); last, with `noise` (the metres of
     noise the model is told the detections have, `data.noise`), when they jitter more than that
-    (`jitter_warning`); None when all is well. Float32
+    (`jitter_warning`; first, where the speeds look wrong and that jitter would make them so; and no speed line
+    where `noise` would); None when all is well. Float32
     positions or times too coarse to predict from (`attrs["coarse"]`) are warned on a line of their own,
     before the others; positions written to too few
     decimals only where no other line is said."""
