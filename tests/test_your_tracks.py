@@ -3099,15 +3099,16 @@ def test_jitter_is_judged_scene_by_scene_and_at_the_samples_spacing(tmp_path):
     """A noisy camera read beside a clean one is named on its own (one median over both would hide it), and
     clean walkers sampled every 0.8 s, whose own turns change their velocity more between samples, are not
     taken for noise; where noise makes the steps look too fast (1 Hz GPS fixes 3 m off), the jitter is said
-    before the speeds, and once that noise is given the speeds are not taken for wrong units."""
+    before the speeds, and once that noise is given the speeds are not taken for wrong units (though speeds too
+    slow still are: noise makes no step slow)."""
     from trajcvae.checks import plausibility
 
-    def walkers(hz: float, seconds: float, noise: float, seed: int) -> pd.DataFrame:
+    def walkers(hz: float, seconds: float, noise: float, seed: int, speed: float = 1.3) -> pd.DataFrame:
         rng, rows = np.random.default_rng(seed), []
         for a in range(20):
             t = np.arange(0, seconds, 1 / hz)
             heading = rng.uniform(0, 6.3) + 0.3 * np.sin(0.5 * t + a)  # gentle turns
-            step = np.c_[np.cos(heading), np.sin(heading)] * 1.3 / hz
+            step = np.c_[np.cos(heading), np.sin(heading)] * speed / hz
             xy = np.cumsum(step, 0) + [30.0 * a, 0.0] + noise * rng.standard_normal((len(t), 2))
             rows.append(pd.DataFrame({"time": np.round(t, 3), "agent_id": a, "x": xy[:, 0], "y": xy[:, 1]}))
         return pd.concat(rows).sort_values(["time", "agent_id"])
@@ -3124,3 +3125,6 @@ def test_jitter_is_judged_scene_by_scene_and_at_the_samples_spacing(tmp_path):
     gps = judged(["gps.csv"], gap=1.5).splitlines()
     assert gps[0].startswith("warning: the tracks jitter by about 3") and "median speed" in gps[1], gps
     assert "speed" not in judged(["gps.csv"], noise=3.0, gap=1.5)
+    walkers(25, 20, 0.1, 5, speed=0.0).to_csv(tmp_path / "waiting.csv", index=False)  # too slow: no noise's doing
+    for noise in (0.0, 0.1):
+        assert "90th-percentile speed of the tracks is" in judged(["waiting.csv"], noise=noise)

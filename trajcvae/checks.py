@@ -715,14 +715,14 @@ def _speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: i
     band = f"{_two_digits(low)}-{_two_digits(high)} m/s of {whose}"
     said = (f"warning: the {measure} of {what}{over} is {v:.3g} m/s{how}, outside the {band}: check "
             f"{' and '.join(fixes)}{others}{agents}")
-    # Noise makes a step look fast: where the tracks' jitter would move them that fast (GPS fixes metres off),
-    # it is said first; where the noise the model is told of would, the speeds are no sign of wrong units.
-    scenes = jitter(steps)
-    fast = lambda sigma: any(sigma * NOISE_STEP / j.seconds >= v / 2 for j in scenes)  # noqa: E731
-    jittery = None if noise is None or not fast(max([j.sigma for j in scenes], default=0.0)) else \
-        jitter_warning(scenes, noise, record)
-    if jittery is None and noise and fast(noise):
-        said = None
+    # Jitter is said first. Noise makes a step look fast: too fast a pace that the tracks' jitter would not
+    # give is a sign of wrong units, not of jitter; one that the noise the model is told of would give is none.
+    scenes = [] if noise is None else jitter(steps)
+    jittery = None if noise is None else jitter_warning(scenes, noise, record)
+    if v > high:
+        fast = lambda sigma: any(sigma * NOISE_STEP / j.seconds >= v / 2 for j in scenes)  # noqa: E731
+        jittery = jittery if fast(max([j.sigma for j in scenes], default=0.0)) else None
+        said = None if jittery is None and noise and fast(noise) else said
     # The other scenes are within the band, so their jumps are judged as if the odd one were not there.
     others = [s for s in steps if s.scene != odd]
     if odd is None or not jumps:
