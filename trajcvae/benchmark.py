@@ -27,7 +27,7 @@ from ._version import made_by
 from .atomic import write_text
 from .batch import WindowTensors, make_batch
 from .calibrate import ScenePast
-from .checks import cut_short, cut_warning, speed_band, speed_record
+from .checks import cut_short, cut_warning, speed_record, top_step
 from .config import (Config, _whole, check_calibration, check_config_inputs, check_count, check_k, check_log,
                      check_output, check_path, load_config, torch_seed)
 from .errors import CheckpointError, NoWindowsError, TrajCVAEError, shown, warn
@@ -343,13 +343,13 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
             dc = given.data
             if part == "train":  # what the test set is judged beside (train judges the validation set)
                 record = speed_record(future_speeds(w, dc.dt))  # as the model records it: its top step
-                p90, keys, top_step = record["p90"], window_keys(w), speed_band(record)[1] * dc.dt
+                p90, keys, top = record["p90"], window_keys(w), top_step(record, dc.dt)
             elif part == "val":
                 picked = window_keys(w)
             else:
                 for line in beside_training(p90, keys, w, dc.dt, "test", picked):
                     test_warning(split, line)
-                cut = cut_short(w.obs, dc.min_speed, top_step, dc.noise, dc.dt)  # read in part, as `evaluate` names
+                cut = cut_short(w.obs, dc.min_speed, top, dc.noise, dc.dt)  # read in part, as `evaluate` names
                 if cut.any():
                     test_warning(split, cut_warning(int(cut.sum()), len(w), window_names(w, cut)))
             del w

@@ -360,6 +360,12 @@ def sets_apart(p90: float, other: float, role: str) -> str | None:
             "another rate or in other units (--fps, --scale)? Scores on it would be of other motion")
 
 
+def top_step(record: dict | None, dt: float) -> float:
+    """The top speed over a `dt` step of a model whose `speed_record` is `record` (`speed_band`'s top), in metres:
+    a step longer holds a jump."""
+    return speed_band(record)[1] * dt
+
+
 def speed_band(record: dict | None = None) -> tuple[float, float, str]:
     """(low, high, whose): the speeds (m/s) tracks may move at. With a model's `speed_record`: within
     `BAND` times under or over its training tracks' 90th-percentile speed (for ETH/UCY's walkers, 1.2 m/s,

@@ -45,7 +45,7 @@ class DataConfig:
     # y=position_y" (time_ns=stamp: a time column in nanoseconds; see `table.column_map`).
     columns: str | None = None
     # Metres (std per axis) of the detections' noise: each history the model reads (the agent's and its
-    # neighbours') is smoothed first, within its window (`batch.smoothed`); 0 = read as recorded. `--noise`
+    # neighbours') is smoothed first, within its window (`checks.smoothed`); 0 = read as recorded. `--noise`
     # gives a model the noise of the tracks it predicts.
     noise: float = 0.0
     neighbor_radius: float = 5.0  # metres: other agents closer than this at t0 enter the context

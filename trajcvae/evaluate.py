@@ -48,7 +48,8 @@ def window_errors(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path]
     line when the rest looks like taking a minute or more (timed on the first windows). `trajnet`: also
     TrajNet++'s prediction 0 and top-3 errors (`FIELDS`)."""
     w = data if isinstance(data, Windows) else predictor.make_windows(data, every_window=True)
-    P = predictor.config.data.pred_len
+    dc = predictor.config.data
+    P = dc.pred_len
     # A piece of windows at a time (whole blocks of `sample`'s passes: the draws are those of one call, to the
     # last bit), the noisy line's draws taken for all at once (windows x K): only the errors are kept.
     noise = predictor.stats.get("cv_noise", {"heading_std": 0.35, "log_speed_std": 0.4})
@@ -72,7 +73,6 @@ def window_errors(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path]
             got["first_ade"], got["first_fde"] = top_n_ade_fde(samples, part.fut, 1)
             got["top3_ade"], got["top3_fde"] = top_n_ade_fde(samples, part.fut, 3)
         got["ml_ade"], got["ml_fde"] = (e[:, 0] for e in ade_fde(predictor.sample(part, most_likely=True), part.fut))
-        dc = predictor.config.data
         seen = smoothed(part.obs, dc.noise, dc.dt) if dc.noise > 0 else part.obs
         got["cv_ade"], got["cv_fde"] = (e[:, 0] for e in ade_fde(constant_velocity(seen, P), part.fut))
         ncv = turned_lines(seen, P, (turns[0][lo:hi], turns[1][lo:hi]))

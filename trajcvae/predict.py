@@ -28,8 +28,8 @@ from .atomic import WINDOWS, TableWriter
 from .batch import WindowTensors, make_batch
 from .calibrate import DRAWS, ScenePast, level_map, radial_levels, too_little_past, unfitted
 from .checks import (bridges_any, bridging_gap, check_grid, cut_short, cut_warning, far_apart, gap_without_rate,
-                     overshoot, overshoot_warning, plausibility, sampling_interval, speed_band, summarize, time_steps,
-                     time_text, TrackSummary)
+                     overshoot, overshoot_warning, plausibility, sampling_interval, summarize, time_steps,
+                     time_text, top_step, TrackSummary)
 from .config import (TABLE_SUFFIXES, TRAJNET_SUFFIX, Config, _whole, check_count, check_flags, check_futures, check_log,
                      check_max_gap, check_noise, check_output, check_primary, check_sampling, check_seed, check_since,
                      check_trajnet_output, read_paths, resolve_device, torch_seed)
@@ -43,8 +43,8 @@ from .table import AGENT_COLUMNS, TIME_NAMES, TRACK_COLUMNS, column_aliases, col
 from .tracks import read_tracks
 from .units import from_metres, output_decimals, past_horizon, position_columns, time_decimals
 from .values import to_numbers
-from .windows import (Windows, build_windows, concat_windows, cut_by, iter_windows, no_windows_error, window_key,
-                      windows_at)
+from .windows import (Windows, build_windows, concat_windows, cut_by, cut_difference, iter_windows, no_windows_error,
+                      window_key, windows_at)
 
 BUILTIN = {"pedestrian": Path(__file__).parent / "models" / "pedestrian.pt"}
 # + "weight" with a K-set; `time` for `frame` (an input with a time column), `lon, lat` for `x, y` (one in degrees)
@@ -68,8 +68,8 @@ class TrajCVAE:
 
     @property
     def top_step(self) -> float:
-        """The model's top speed over a step (`checks.speed_band`), in metres: a step longer holds a jump."""
-        return speed_band(self.stats.get("speeds"))[1] * self.config.data.dt
+        """The model's top speed over a step (`checks.top_step`), in metres: a step longer holds a jump."""
+        return top_step(self.stats.get("speeds"), self.config.data.dt)
 
     def weights_digest(self) -> str:
         """A digest of the CVAE's weights and data settings: what a scene's past measured by this model is of."""
@@ -90,7 +90,7 @@ class TrajCVAE:
         (seconds) between two observations that resampling bridges in the data it is given, in place of
         the model's `data.max_gap` (0.8 s): GPS logs at 1 Hz need more than 1 s. noise: the std (metres) of
         the detections' noise in the data it is given, in place of the model's `data.noise` (0: none): each
-        history it reads is smoothed first (`batch.smoothed`)."""
+        history it reads is smoothed first (`checks.smoothed`)."""
         check_max_gap(max_gap)
         check_noise(noise)
         if not isinstance(path, (str, os.PathLike)):
@@ -362,7 +362,7 @@ class TrajCVAE:
         cut, ours = getattr(w, "cut", None), cut_by(self.config.data)
         if cut is None or cut == ours:
             return
-        key = next(key for key in (*ours, *cut) if cut.get(key) != ours.get(key))
+        key = cut_difference(ours, cut)
         raise TrajCVAEError(f"windows: they were made by a model of data.{key}={cut.get(key)!r}, and this model's is "
                             f"{ours.get(key)!r}: make them with this model (model.make_windows(data))")
 

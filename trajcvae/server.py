@@ -170,7 +170,7 @@ class Shown:
         text = self._json.get(layout)
         if text is None:  # two readers at once may both write it: the same bytes
             text = self._json[layout] = answer_json(self.time, self.futures, layout, self.pred_len, self.warnings,
-                                                             self.number)
+                                                    self.number)
         return text
 
 

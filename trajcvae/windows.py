@@ -88,6 +88,11 @@ def cut_by(cfg: DataConfig) -> dict:
     return {key: getattr(cfg, key) for key in keys}
 
 
+def cut_difference(one: dict, other: dict) -> str:
+    """The first setting two different `cut_by`s differ in (one lacks the memory's where its memory is off)."""
+    return next(key for key in (*one, *other) if one.get(key) != other.get(key))
+
+
 def build_windows(df: pd.DataFrame, cfg: DataConfig, mode: str = "windows", since: float | None = None,
                   only: pd.MultiIndex | None = None) -> Windows:
     """Make windows from a track table (see `tracks.read_tracks`).
@@ -527,7 +532,7 @@ def concat_windows(parts: list[Windows], mode: str) -> Windows | None:
         return None
     cuts = [p.cut for p in parts if p.cut is not None]
     if (other := next((c for c in cuts if c != cuts[0]), None)) is not None:
-        key = next(key for key in (*cuts[0], *other) if cuts[0].get(key) != other.get(key))
+        key = cut_difference(cuts[0], other)
         raise TrajCVAEError(f"windows: one part was made by a model of data.{key}={cuts[0].get(key)!r} and another "
                             f"by one of {other.get(key)!r}: make them all with one model (model.make_windows(data))")
     m = max(p.nbr.shape[1] for p in parts)

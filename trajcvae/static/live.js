@@ -9,7 +9,7 @@ const canvas = document.getElementById("view"), ctx = canvas.getContext("2d");
 const select = document.getElementById("scene"), status = document.getElementById("status");
 const density = document.getElementById("density"), warning = document.getElementById("warning");
 let scene = new URLSearchParams(location.search).get("scene");
-let bounds = null, extents = [], shown = null, number = null, last = null, origin = null;
+let extents = [], shown = null, number = null, last = null, origin = null;
 let server = {k: null, kset: "none"};
 
 async function getJSON(url) {
@@ -39,7 +39,7 @@ async function refreshScenes() {
 }
 
 function choose(name) {
-  scene = name; bounds = null; extents = []; shown = null; number = null; last = null; origin = null;
+  scene = name; extents = []; shown = null; number = null; last = null; origin = null;
 }
 
 // Longitudes and latitudes (a server run with --lonlat) are drawn in metres east and north of the first
@@ -111,7 +111,7 @@ function draw(f, t) {
   for (const p of points) now = grow(now, {x0: p.x, x1: p.x, y0: p.y, y1: p.y});
   if (now) extents.push([f.time, now]);
   extents = extents.filter(([t]) => t >= f.time - VIEW_SECONDS);
-  bounds = extents.reduce((b, [, e]) => grow(b, e), null);
+  const bounds = extents.reduce((b, [, e]) => grow(b, e), null);
   const agents = new Set([...tracks.keys(), ...futures.map(a => a.agent)]).size;
   const k = futures.length ? futures[0].paths.length : server.k;
   const weighted = futures.length > 0 && futures[0].weight !== undefined;
