@@ -13,7 +13,8 @@ difference of white noise has 6 times its variance). Smooth (interpolated) annot
 observed position: the agent's, its neighbours' and the remembered paths' (`data.memory`); the future is
 left as it is. Only inputs up to t0 are touched, so this measures robustness to annotation noise, not a
 different task. With `--smooth`, each noise std above 0 is also scored with the model given it (`predict
---noise`: every history smoothed before the model reads it, `checks.smoothed`).
+--noise`: every history smoothed before the model reads it, `checks.smoothed`); with `--auto`, each std
+(0 too) with `--noise auto` (each window smoothed by the noise of its own positions, `checks.window_noise`).
 
     python benchmarks/noise.py --model pedestrian --data ../shared/datasets/eth_ucy/zara1/test \
         --sigmas 0 0.1 0.2 0.3 --smooth
@@ -62,6 +63,7 @@ def main() -> None:
     ap.add_argument("--sigmas", nargs="*", type=as_written(float), default=[0.0, 0.03, 0.06])
     ap.add_argument("-k", type=as_written(int), default=20)
     ap.add_argument("--smooth", action="store_true", help="also score each std with the model given it (--noise)")
+    ap.add_argument("--auto", action="store_true", help="also score each std with --noise auto (each window's own)")
     ap.add_argument("--threads", type=as_written(int), default=2)
     a = ap.parse_args()
     check_count(a.k, "-k")
@@ -84,9 +86,12 @@ def main() -> None:
         model = TrajCVAE.load(path)
         w = load_windows(a.data, model.config.data)
         wt = WindowTensors.from_windows(w)
+        auto = model.bridging(None, "auto")
         cells = [f"{s:g} m: {'%.4f/%.4f' % noisy_min_ade(model, wt, w.fut, s, a.k)}"
                  + (f" (--noise {s:g}: {'%.4f/%.4f' % noisy_min_ade(model.bridging(None, s), wt, w.fut, s, a.k)})"
-                    if a.smooth and s > 0 else "") for s in a.sigmas]
+                    if a.smooth and s > 0 else "")
+                 + (f" (--noise auto: {'%.4f/%.4f' % noisy_min_ade(auto, wt, w.fut, s, a.k)})" if a.auto else "")
+                 for s in a.sigmas]
         print(f"{path}: minADE/minFDE@{a.k} with observation noise " + " | ".join(cells))
 
 

@@ -323,6 +323,8 @@ def test_help_lists_commands_and_the_version():
     (["predict", "pedestrian", "x.csv", "-k", "abc"], "Invalid value for '-k' / '--k': "),
     (["predict", "pedestrian", "x.csv", "--fps", "2_5"], "Invalid value for '--fps': '2_5' is not a valid float."),
     (["simulate", "s.csv", "--rate", "0_5"], "Invalid value for '--rate': '0_5' is not a valid float."),  # not 5
+    (["predict", "pedestrian", "x.csv", "--noise", "Auto"], "Invalid value for '--noise': 'Auto' is neither a number "
+     "of metres nor auto."),
     (["predict", "pedestrian", "x.csv", "-k", "2_0"], "Invalid value for '-k' / '--k': '2_0' is not a valid integer."),
     (["predict", "pedestrian"], "Missing argument 'data'. (see trajcvae predict --help)"),
     (["predikt"], "No such command 'predikt'. Did you mean 'predict'? (see trajcvae --help)"),

@@ -3052,7 +3052,8 @@ def test_a_jittery_trackers_histories_are_smoothed_by_the_noise_it_is_given(mode
     r = cli("predict", "pedestrian", tmp_path / "noisy.csv", "--out", tmp_path / "f.csv")  # the noise is named
     said = re.search(r"warning: the tracks jitter by about ([\d.]+) m a position \(std per axis, from how their "
                      r"velocity changes from one step to the next\), which the model reads as motion: give "
-                     r"--noise ([\d.]+) to smooth their histories", r.output)
+                     r"--noise ([\d.]+), or --noise auto \(each window's own, measured\), to smooth their histories",
+                     r.output)
     assert r.exit_code == 0 and said and 0.25 < float(said[1]) == float(said[2]) < 0.35, r.output
     r = cli("predict", "pedestrian", tmp_path / "noisy.csv", "--noise", 0.3, "--out", tmp_path / "f.csv")
     assert r.exit_code == 0 and "cannot hold" not in r.output and "jitter by" not in r.output, r.output
@@ -3095,6 +3096,64 @@ def test_a_jittery_trackers_histories_are_smoothed_by_the_noise_it_is_given(mode
         load_config(None, ["data.noise=-0.1"])
 
 
+def test_noise_auto_smooths_each_window_by_the_jitter_of_its_own_past(model, tmp_path):
+    """`--noise auto` (`load(noise="auto")`, `OnlinePredictor(noise="auto")`, `data.noise = "auto"`): each window is
+    smoothed by the noise of its own observed positions, the agent's and its neighbours' up to t0
+    (`checks.window_noise`): about 0.3 m where a tracker's boxes jitter by 0.3 m, about nothing on clean tracks
+    (a steady curve included), each window its own (a noisy camera beside a clean one). Jittery tracks then get
+    futures as good as with the noise given, and clean ones the futures they get read as recorded; nothing
+    after t0 is read, and no jitter warning is said (the jitter is taken out)."""
+    from trajcvae.checks import window_noise
+    from trajcvae.metrics import min_ade_fde
+
+    clean, noisy = jittered(0.3)
+    w, truth = model.make_windows(noisy, every_window=True), model.make_windows(clean, every_window=True)
+    sigma = window_noise(w.obs, w.nbr, "auto")
+    assert 0.2 < np.median(sigma) < 0.4 and sigma.min() > 0.1, sigma
+    np.testing.assert_array_equal(window_noise(w.obs, w.nbr, 0.3), np.full(len(w), 0.3))
+    assert window_noise(truth.obs, truth.nbr, "auto").max() < 1e-6  # straight walks and standing people
+    turn = np.arange(8) * 0.4 * 1.2 / 3.0  # a walker at 1.2 m/s on a circle of 3 m: a steady turn, no jitter
+    curve = (3 * np.stack([np.cos(turn), np.sin(turn)], -1))[None]
+    assert window_noise(curve, np.full((1, 0, 8, 2), np.nan), "auto")[0] < 0.03
+    assert window_noise(curve[:, -3:], np.full((1, 0, 3, 2), np.nan), "auto")[0] == 0  # one difference: too few
+    two = pd.concat([noisy.assign(scene="noisy"), clean.assign(scene="clean")])  # each window its own
+    both = model.make_windows(two, every_window=True)
+    own = window_noise(both.obs, both.nbr, "auto")
+    assert own[both.scene == "clean"].max() < 1e-6 and own[both.scene == "noisy"].min() > 0.1
+    auto, given = TrajCVAE.load("pedestrian", noise="auto"), TrajCVAE.load("pedestrian", noise=0.3)
+    assert auto.config.data.noise == "auto" and model.config.data.noise == 0.0
+    scores = {name: [np.mean(s) for s in min_ade_fde(m.sample(w, k=20), truth.fut)]
+              for name, m in (("auto", auto), ("given", given), ("recorded", model))}
+    assert all(a < 0.7 * r and a < 1.15 * g for a, g, r in zip(*scores.values())), scores
+    np.testing.assert_allclose(auto.sample(truth, k=20), model.sample(truth, k=20), atol=1e-4)  # clean: as read
+    # Only what was observed by t0: later detections moved 5 m leave earlier windows' futures as they were.
+    later = noisy.assign(x=noisy.x + 5.0 * (noisy.time > 4.0))
+    moved = auto.make_windows(later, every_window=True)
+    before = np.flatnonzero(w.t0 <= 4.0 + 1e-9)
+    assert len(before) and np.array_equal(moved.t0[before], w.t0[before])
+    np.testing.assert_array_equal(auto.sample(moved.subset(before), k=20), auto.sample(w.subset(before), k=20))
+    # The command line, the Python API, the live predictor and the server read it alike, and say nothing of jitter.
+    noisy.to_csv(tmp_path / "noisy.csv", index=False)
+    r = cli("predict", "pedestrian", tmp_path / "noisy.csv", "--noise", "auto", "--out", tmp_path / "f.csv")
+    assert r.exit_code == 0 and "jitter" not in r.output and "cannot hold" not in r.output, r.output
+    want = auto.predict(noisy, k=20)
+    np.testing.assert_allclose(pd.read_csv(tmp_path / "f.csv")[["x", "y"]], want[["x", "y"]], atol=1e-4)
+    live = OnlinePredictor("pedestrian", k=20, noise="auto")
+    for t, rows in noisy.groupby("time"):
+        got = live.update(t, rows[["agent_id", "x", "y"]].to_dict("records"))
+    np.testing.assert_allclose(got[["x", "y"]].to_numpy(), want[["x", "y"]].to_numpy(), atol=1e-4)
+    server = pytest.importorskip("trajcvae.server")
+    from fastapi.testclient import TestClient
+    with TestClient(server.create_app(auto, k=20)) as client:
+        assert client.get("/v1/scenes").json()["noise"] == "auto"
+    r = cli("evaluate", "pedestrian", tmp_path / "noisy.csv", "--noise", "auto", "--calibration", 0, "--json",
+            tmp_path / "e.json")
+    assert r.exit_code == 0 and json.loads((tmp_path / "e.json").read_text())["noise"] == "auto", r.output
+    from trajcvae.config import load_config
+    assert load_config(None, ["data.noise=auto"]).data.noise == "auto"
+    with pytest.raises(TrajCVAEError, match="data.noise must be a number of metres from 0 to 10000, or auto"):
+        load_config(None, ["data.noise=automatic"])
+
 def test_jitter_is_judged_scene_by_scene_and_at_the_samples_spacing(tmp_path):
     """A noisy camera read beside a clean one is named on its own (one median over both would hide it), and
     clean walkers sampled every 0.8 s, whose own turns change their velocity more between samples, are not
@@ -3119,8 +3178,9 @@ def test_jitter_is_judged_scene_by_scene_and_at_the_samples_spacing(tmp_path):
     walkers(1.0, 60, 3.0, 4).to_csv(tmp_path / "gps.csv", index=False)
     judged = lambda names, noise=0.0, gap=0.8: plausibility(  # noqa: E731
         read_tracks([tmp_path / n for n in names]), 0.4, max_gap=gap, noise=noise) or ""
-    assert re.search(r"warning: scene 'camB' jitters by about 0\.2\d m a position .*give --noise 0\.2\d to smooth "
-                     r"their histories \(those scenes' files alone\)", judged(["camA.csv", "camB.csv"]))
+    assert re.search(r"warning: scene 'camB' jitters by about 0\.2\d m a position .*give --noise auto to smooth each "
+                     r"window's history by its own jitter \(or --noise 0\.2\d for those scenes' files alone\)$",
+                     judged(["camA.csv", "camB.csv"]))
     assert "jitter" not in judged(["camA.csv"]) and "jitter" not in judged(["sparse.csv"], gap=1.5)
     gps = judged(["gps.csv"], gap=1.5).splitlines()
     assert gps[0].startswith("warning: the tracks jitter by about 3") and "median speed" in gps[1], gps

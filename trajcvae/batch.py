@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .checks import readable, smoothed
+from .checks import readable, smoothed, window_noise
 from .config import DataConfig
 from .windows import Windows
 
@@ -111,15 +111,16 @@ def make_batch(wt: WindowTensors, idx, cfg: DataConfig, device: torch.device | s
     history is read as far as the model's frame can hold it (`checks.readable`: a position off the track mended,
     only what follows a jump or a turn back). Training reads the histories as they were recorded (None)."""
     obs, nbr = wt.obs[idx], wt.nbr[idx]  # (B, T, 2), (B, M, T, 2)
-    if top_step is not None or cfg.noise > 0:
+    noise = window_noise(obs.numpy(), nbr.numpy(), cfg.noise)  # (B,) metres; "auto": each window's own
+    if top_step is not None or noise.any():
         recorded = obs.numpy()
-        read = smoothed(recorded, cfg.noise, cfg.dt) if top_step is None else \
-            readable(recorded, cfg.min_speed, top_step, cfg.noise, cfg.dt)
+        read = smoothed(recorded, noise, cfg.dt) if top_step is None else \
+            readable(recorded, cfg.min_speed, top_step, noise, cfg.dt)
         if read is not recorded:  # a copy only where one is cut or smoothed
             obs = torch.from_numpy(read.astype(np.float32, copy=False))
-    if cfg.noise > 0:  # the neighbours' detections are as noisy
-        nbr = torch.from_numpy(smoothed(nbr.numpy().reshape(-1, *nbr.shape[2:]), cfg.noise, cfg.dt)
-                               .reshape(nbr.shape).astype(np.float32))
+    if noise.any():  # the neighbours' detections are as noisy
+        nbr = torch.from_numpy(smoothed(nbr.numpy().reshape(-1, *nbr.shape[2:]), np.repeat(noise, nbr.shape[1]),
+                                        cfg.dt).reshape(nbr.shape).astype(np.float32))
     # non_blocking: with pinned host tensors the copy to a GPU overlaps compute (a no-op on CPU).
     obs = obs.to(device, non_blocking=True)
     nbr = nbr.to(device, non_blocking=True)

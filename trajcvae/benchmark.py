@@ -27,7 +27,7 @@ from ._version import made_by
 from .atomic import write_text
 from .batch import WindowTensors, make_batch
 from .calibrate import ScenePast
-from .checks import cut_short, cut_warning, speed_record, top_step
+from .checks import cut_short, cut_warning, speed_record, top_step, window_noise
 from .config import (Config, _whole, check_calibration, check_config_inputs, check_count, check_k, check_log,
                      check_output, check_path, load_config, torch_seed)
 from .errors import CheckpointError, NoWindowsError, TrajCVAEError, shown, warn
@@ -349,7 +349,8 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
             else:
                 for line in beside_training(p90, keys, w, dc.dt, "test", picked):
                     test_warning(split, line)
-                cut = cut_short(w.obs, dc.min_speed, top, dc.noise, dc.dt)  # read in part, as `evaluate` names
+                # read in part, as `evaluate` names
+                cut = cut_short(w.obs, dc.min_speed, top, window_noise(w.obs, w.nbr, dc.noise), dc.dt)
                 if cut.any():
                     test_warning(split, cut_warning(int(cut.sum()), len(w), window_names(w, cut)))
             del w

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .config import NOISE_AUTO
 from .errors import DataError, one_line, plural
 from .resample import EPS
 from .table import PER_SECOND, STAMP_ROLES, UNIT_NAMES, seconds_per_unit, time_role, where
@@ -499,7 +500,7 @@ def _speed_outside(sp: np.ndarray, paced: np.ndarray, low: float, high: float) -
 
 def plausibility(df: pd.DataFrame, dt: float, record: dict | None = None, min_moves: int = 20,
                  max_gap: float = 0.8, jumps: bool = True, time_step: float | None = None,
-                 noise: float | None = None) -> str | None:
+                 noise: float | str | None = None) -> str | None:
     """A one-line warning when the tracks' speeds, or those of one scene (of at least `min_moves` moves), are
     outside `speed_band(record)` (`_speed_outside`; `record`: the model's `speed_record`, None for people
     walking), naming the option that would fix the likely cause (for one scene among others: its file, to
@@ -511,7 +512,7 @@ def plausibility(df: pd.DataFrame, dt: float, record: dict | None = None, min_mo
     second line) or holds a position off it (`track_spikes`, as jumps are); last, with `noise` (the metres of
     noise the model is told the detections have, `data.noise`), when they jitter more than that
     (`jitter_warning`; first, where the speeds look wrong and that jitter would make them so; and no speed line
-    where `noise` would); None when all is well. Float32
+    where `noise` would; for "auto", none: each window is smoothed by its own); None when all is well. Float32
     positions or times too coarse to predict from (`attrs["coarse"]`) are warned on a line of their own,
     before the others; positions written to too few
     decimals only where no other line is said."""
@@ -582,9 +583,11 @@ def jitter_warning(scenes: list[Jitter], noise: float, record: dict | None = Non
         f"scene '{over[0].scene}' jitters" if len(over) == 1 else \
         f"{len(over)} of {len(scenes)} scenes jitter"
     sigma = float(np.median([j.sigma for j in over]))
+    fix = (f"give --noise {sigma:.2g}, or --noise auto (each window's own, measured), to smooth their histories"
+           if len(over) == len(scenes) else "give --noise auto to smooth each window's history by its own jitter (or "
+           f"--noise {sigma:.2g} for those scenes' files alone)")
     return (f"warning: {what} by about {sigma:.2g} m a position (std per axis, from how their velocity changes from "
-            f"one step to the next), which the model reads as motion: give --noise {sigma:.2g} to smooth their "
-            "histories" + ("" if len(over) == len(scenes) else " (those scenes' files alone)"))
+            f"one step to the next), which the model reads as motion: {fix}")
 
 
 def step_moves(df: pd.DataFrame, dt: float, max_gap: float = 0.8, time_step: float | None = None) -> int:
@@ -632,7 +635,7 @@ def coarse_warning(attrs: dict) -> str | None:
 
 
 def _rates_speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: int, max_gap: float,
-                        jumps: bool, time_step: float | None, noise: float | None = None) -> list[str | None]:
+                        jumps: bool, time_step: float | None, noise: float | str | None = None) -> list[str | None]:
     """`plausibility`'s lines after the float32 one: two rates of frame ids, else the speeds, then jumps."""
     mixed = _mixed_steps(df, time_step)
     if mixed:
@@ -644,7 +647,7 @@ def _rates_speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_mo
 
 
 def _speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: int, max_gap: float,
-                  jumps: bool, time_step: float | None, noise: float | None = None) -> list[str | None]:
+                  jumps: bool, time_step: float | None, noise: float | str | None = None) -> list[str | None]:
     """`_rates_speeds_jumps`' lines after the rates: the speeds outside the band, then jumps, then jitter."""
     low, high, whose = speed_band(record)
     steps = _spans(df, dt, max_gap, time_step)
@@ -665,7 +668,7 @@ def _speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: i
         if odd is None:
             return [_frame_rate_hint(df, dt, pooled, low, time_step),
                     *(check(df, dt, max_gap, high, spans=steps)[0] for check in (track_jumps, track_spikes) if jumps),
-                    None if noise is None else jitter_warning(jitter(steps), noise, record)]
+                    None if noise is None or noise == NOISE_AUTO else jitter_warning(jitter(steps), noise, record)]
         rest = float(np.median(np.concatenate([sp for scene, sp in speeds.items() if scene != odd])))
         outside = judged[odd]
         files = df.loc[df["scene"] == odd, "_file"].astype(str)
@@ -723,12 +726,14 @@ def _speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: i
             f"{' and '.join(fixes)}{others}{agents}")
     # Jitter is said first. Noise makes a step look fast: too fast a pace that the tracks' jitter would not
     # give is a sign of wrong units, not of jitter; one that the noise the model is told of would give is none.
+    # With --noise auto, each window is smoothed by its own jitter: the noise it is told of is the tracks'.
     scenes = [] if noise is None else jitter(steps)
-    jittery = None if noise is None else jitter_warning(scenes, noise, record)
+    most = max([j.sigma for j in scenes], default=0.0)
+    jittery = None if noise is None or noise == NOISE_AUTO else jitter_warning(scenes, noise, record)
     if v > high:
         fast = lambda sigma: any(sigma * NOISE_STEP / j.seconds >= v / 2 for j in scenes)  # noqa: E731
-        jittery = jittery if fast(max([j.sigma for j in scenes], default=0.0)) else None
-        said = None if jittery is None and noise and fast(noise) else said
+        jittery = jittery if fast(most) else None
+        said = None if jittery is None and noise and fast(most if noise == NOISE_AUTO else noise) else said
     # The other scenes are within the band, so their jumps are judged as if the odd one were not there.
     others = [s for s in steps if s.scene != odd]
     if odd is None or not jumps:
@@ -880,21 +885,41 @@ def winding(obs: np.ndarray, min_speed: float) -> np.ndarray:
 # The smoother's walker (`smoothed`): its velocity changes by white noise of this many m/s^2 (a walker's turns and
 # stops), and before its first position it may move at any speed (a velocity variance of 100 (m/s)^2).
 ACCEL, VELOCITY_VAR = 1.0, 100.0
+AUTO_MOVES = 3  # second differences a window needs for its noise to be measured; with fewer it is read as recorded
 
 
-def smoothed(pos: np.ndarray, noise: float, dt: float) -> np.ndarray:
+def window_noise(obs: np.ndarray, nbr: np.ndarray, noise: float | str) -> np.ndarray:
+    """Each window's detection noise (std per axis, metres): `noise` itself, or for `noise` "auto" the noise of
+    its own observed positions, the agent's (N, T, 2) and its neighbours' (N, M, T, 2), up to t0 alone: white
+    noise of std s gives second differences p[t+1] - 2 p[t] + p[t-1] a median length of 1.177 sqrt(6) s (a 2-D
+    Gaussian's, of 6 s^2 per axis), and a walk adds little (a walker's turns, 1-2 cm over 0.4 s steps; a steady
+    curve the smoother's walker follows). A window of fewer than AUTO_MOVES second differences gets 0.  -> (N,)"""
+    obs = np.asarray(obs)
+    if noise != NOISE_AUTO:
+        return np.full(len(obs), float(noise))
+    pos = np.concatenate([obs[:, None], np.asarray(nbr)[..., :2]], 1).astype(np.float64)  # (N, 1 + M, T, 2)
+    second = np.linalg.norm(pos[:, :, 2:] - 2 * pos[:, :, 1:-1] + pos[:, :, :-2], axis=-1).reshape(len(pos), -1)
+    seen = np.isfinite(second)  # (N, (1 + M)(T - 2))
+    out = np.zeros(len(pos))
+    some = seen.sum(1) >= AUTO_MOVES
+    if some.any():
+        out[some] = np.nanmedian(np.where(seen[some], second[some], np.nan), axis=1) / (1.177 * math.sqrt(6))
+    return out
+
+
+def smoothed(pos: np.ndarray, noise: float | np.ndarray, dt: float) -> np.ndarray:
     """(S, T, 2) observed positions (NaN where unobserved), each detected with Gaussian noise of std `noise`
-    (metres) per axis -> each position's mean given all of its track's positions in the window (a Kalman
-    smoother, Rauch-Tung-Striebel, of a walker whose velocity changes by ACCEL m/s^2 of white noise, `dt`
-    seconds a step). Positions after t0 are never in a window, so none reaches one before it. Float64; NaN
-    where `pos` is NaN; a track seen once stays where it was seen."""
+    (metres) per axis, one for all or (S,) one a track -> each position's mean given all of its track's positions
+    in the window (a Kalman smoother, Rauch-Tung-Striebel, of a walker whose velocity changes by ACCEL m/s^2 of
+    white noise, `dt` seconds a step). Positions after t0 are never in a window, so none reaches one before it.
+    Float64; NaN where `pos` is NaN; a track seen once stays where it was seen."""
     pos = np.asarray(pos, dtype=np.float64)
     S, T = pos.shape[:2]
     seen = ~np.isnan(pos[..., 0])  # (S, T)
     begun = np.cumsum(seen, 1) > 0  # (S, T) from each track's first position on
     F = np.array([[1.0, dt], [0.0, 1.0]])  # (position, velocity) per axis, one step on
     Q = ACCEL ** 2 * np.array([[dt ** 4 / 4, dt ** 3 / 2], [dt ** 3 / 2, dt ** 2]])
-    R = noise ** 2
+    R = np.broadcast_to(np.asarray(noise, dtype=np.float64) ** 2, (S,))  # (S,)
     m = np.zeros((S, 2, 2))  # (S, axis, state): the two axes share one covariance (the same detections)
     P = np.zeros((S, 2, 2))
     m_pred, P_pred = np.zeros((T, S, 2, 2)), np.zeros((T, S, 2, 2))
@@ -904,10 +929,11 @@ def smoothed(pos: np.ndarray, noise: float, dt: float) -> np.ndarray:
         first = seen[:, t] & ~(begun[:, t - 1] if t else np.zeros(S, bool))
         z = np.nan_to_num(pos[:, t])  # (S, 2)
         m[first] = np.stack([z[first], np.zeros_like(z[first])], -1)  # at its first position, any velocity
-        P[first] = np.diag([R, VELOCITY_VAR])
+        P[first] = 0.0
+        P[first, 0, 0], P[first, 1, 1] = R[first], VELOCITY_VAR
         m_pred[t], P_pred[t] = m, P
         upd = seen[:, t] & ~first
-        gain = P[upd, :, 0] / (P[upd, 0, 0] + R)[:, None]  # (U, 2) Kalman gain of a position detected
+        gain = P[upd, :, 0] / (P[upd, 0, 0] + R[upd])[:, None]  # (U, 2) Kalman gain of a position detected
         m[upd] = m[upd] + (z[upd] - m[upd, :, 0])[..., None] * gain[:, None, :]
         P[upd] = P[upd] - gain[:, :, None] * P[upd, 0, :][:, None, :]
         m_filt[t], P_filt[t] = m, P
@@ -922,15 +948,16 @@ def smoothed(pos: np.ndarray, noise: float, dt: float) -> np.ndarray:
     return np.where(seen[..., None], smooth.transpose(1, 0, 2), np.nan)
 
 
-def readable(obs: np.ndarray, min_speed: float, top_step: float, noise: float = 0.0, dt: float = 0.4) -> np.ndarray:
+def readable(obs: np.ndarray, min_speed: float, top_step: float, noise: float | np.ndarray = 0.0,
+             dt: float = 0.4) -> np.ndarray:
     """(N, T, 2) histories -> what of each the model's frame can hold. A position off the track (both steps to and
     from it longer than `top_step`, metres: the model's top speed over a step, its neighbours within one) is
     read at the middle of its neighbours. Then what follows the last jump (a step longer than `top_step` and
     JUMP times the steps around it: a tracker's id that went to another agent; an agent setting off fast is
-    none) is kept, smoothed where the detections have `noise` (metres, `smoothed`, `dt` seconds a step: jitter
-    is then not read as a winding walk), and of that the longest recent part within WINDING (a walker who turned
-    back is then read as walking the way it walks now, at its pace); earlier positions NaN, as before a track
-    starts. A jump at the last step leaves t0 alone (read as standing). `obs` itself where no history is changed
+    none) is kept, smoothed where the detections have `noise` (metres, or (N,) a history's, `window_noise`;
+    `smoothed`, `dt` seconds a step: jitter is then not read as a winding walk), and of that the longest recent
+    part within WINDING (a walker who turned back is then read as walking the way it walks now, at its pace);
+    earlier positions NaN, as before a track starts. A jump at the last step leaves t0 alone (read as standing). `obs` itself where no history is changed
     (a straight walk, at any speed, never is, unless smoothed), else a copy."""
     read, start, changed = _reading(obs, min_speed, top_step, noise, dt)
     if read is obs and not changed.any():
@@ -940,18 +967,19 @@ def readable(obs: np.ndarray, min_speed: float, top_step: float, noise: float = 
     return read
 
 
-def cut_short(obs: np.ndarray, min_speed: float, top_step: float, noise: float = 0.0, dt: float = 0.4) -> np.ndarray:
+def cut_short(obs: np.ndarray, min_speed: float, top_step: float, noise: float | np.ndarray = 0.0,
+              dt: float = 0.4) -> np.ndarray:
     """(N,) whether `readable` cuts each history short or mends it (smoothing alone is no change)."""
     return _reading(obs, min_speed, top_step, noise, dt)[2]
 
 
-def _reading(obs: np.ndarray, min_speed: float, top_step: float, noise: float = 0.0,
+def _reading(obs: np.ndarray, min_speed: float, top_step: float, noise: float | np.ndarray = 0.0,
              dt: float = 0.4) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """What `readable` does to `obs`: the histories mended (`_mended`; from the last jump on, smoothed with
     `noise`), the first position it keeps of each (N,), and (N,) whether it cuts or mends each."""
     read, off = _mended(obs, top_step)
     after = _after_jump(read, top_step)  # jumps are found among the detections
-    if noise > 0:  # ... and the winding judged of the walk they are noise about
+    if np.any(np.asarray(noise) > 0):  # ... and the winding judged of the walk they are noise about
         read = smoothed(np.where(np.arange(obs.shape[1])[None, :, None] < after[:, None, None], np.nan, read),
                         noise, dt)
     start = _readable_start(read, min_speed, top_step, after)
@@ -1042,11 +1070,12 @@ def overshoot_warning(n: int, total: int, where: list[str], noun: str = "window"
             "it does a walker slower than about 1 m/s who turned back); take those agents' futures with care")
 
 
-def cut_warning(n: int, total: int, where: list[str], noun: str = "window", noise: float = 0.0) -> str:
+def cut_warning(n: int, total: int, where: list[str], noun: str = "window", noise: float | str = 0.0) -> str:
     """The warning of `n` of `total` windows (or agents: `noun`) whose histories `readable` cuts, naming a few;
-    `noise`: the metres of noise the model was told of (`data.noise`)."""
-    advice = (f"their detections jump or wind more than --noise {noise:g} explains" if noise > 0 else
-              "give jittery detections' noise in metres (--noise)")
+    `noise`: the metres of noise the model was told of (`data.noise`), or "auto"."""
+    advice = ("their detections jump or wind more than their own noise (--noise auto) explains" if noise == NOISE_AUTO
+              else f"their detections jump or wind more than --noise {noise:g} explains" if noise > 0 else
+              "give jittery detections' noise in metres (--noise, or --noise auto to measure it)")
     return (f"warning: {_some_of(n, total, where, noun)} observed a history the model's frame cannot hold whole: a "
             f"path over {WINDING:g} times as long as the agent's net motion (a walker who turned back, or heavy tracker "
             "jitter on a standing person), or a step faster than the model knows (a position off the track, or a "

@@ -177,10 +177,20 @@ ColumnsOpt = Annotated[Optional[list[str]], typer.Option(help="The input's colum
 MaxGapOpt = Annotated[Optional[float], number_option(help="Seconds between two observations of an agent that "
                       "resampling bridges (default: the model's data.max_gap, 0.8 s for pedestrian); GPS logs "
                       "at 1 Hz need 1.5.", show_default=False)]
-NoiseOpt = Annotated[Optional[float], number_option(help="Metres (std per axis) of the detections' noise: each "
-                     "history (the agent's and its neighbours') is smoothed before the model reads it, which keeps "
-                     "a jittery tracker's futures near a clean one's (default: the model's data.noise, 0: read as "
-                     "recorded).", show_default=False)]
+def _number_or_auto(text: str):
+    """--noise: a number of metres as a float, or the word auto."""
+    from .config import NOISE_AUTO
+    try:
+        return text if text == NOISE_AUTO else _number(text)
+    except typer.BadParameter:
+        raise typer.BadParameter(f"{text!r} is neither a number of metres nor {NOISE_AUTO}.") from None
+
+
+NoiseOpt = Annotated[Optional[str], typer.Option(help="Metres (std per axis) of the detections' noise, or auto (each "
+                     "window's own, measured from its observed positions): each history (the agent's and its "
+                     "neighbours') is smoothed before the model reads it, which keeps a jittery tracker's futures "
+                     "near a clean one's (default: the model's data.noise, 0: read as recorded).",
+                     parser=_number_or_auto, show_default=False)]
 KSetOpt = Annotated[str, typer.Option(help="none: K plain draws. kmeans: the K means of the k-means clusters of "
                    "--draws plain draws. learned: the model's trained K-set sampler (K = its kset.k, 20 for "
                    "pedestrian). Both K-sets weigh each future by its share of --draws plain draws (its `weight`, in "

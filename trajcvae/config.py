@@ -45,9 +45,10 @@ class DataConfig:
     # y=position_y" (time_ns=stamp: a time column in nanoseconds; see `table.column_map`).
     columns: str | None = None
     # Metres (std per axis) of the detections' noise: each history the model reads (the agent's and its
-    # neighbours') is smoothed first, within its window (`checks.smoothed`); 0 = read as recorded. `--noise`
-    # gives a model the noise of the tracks it predicts.
-    noise: float = 0.0
+    # neighbours') is smoothed first, within its window (`checks.smoothed`); 0 = read as recorded; "auto" = each
+    # window's own, measured from its observed positions (`checks.window_noise`). `--noise` gives a model the
+    # noise of the tracks it predicts.
+    noise: float | str = 0.0
     neighbor_radius: float = 5.0  # metres: other agents closer than this at t0 enter the context
     max_neighbors: int = 12  # nearest neighbours kept per agent
     frame: str = "heading"  # "heading": rotate so the observed motion points along +x; "world": keep axes
@@ -244,6 +245,8 @@ def set_option(cfg: Config, dotted: str, value: Any, source: str = "option", typ
             value = None if value in (None, "none", "None", "") else float(value)
         elif kind == "float | str | None":  # a number, or the name of a file (data.scale's scales per scene)
             value = None if value in (None, "none", "None", "") else _number_or_text(value, typed)
+        elif kind == "float | str":  # a number, or a word (data.noise's "auto"; `validate` says which words)
+            value = _number_or_text(value)
         elif kind == "str":
             value = str(value)
         elif kind == "str | None" and value is not None and not isinstance(value, str):  # a path or labels
@@ -464,8 +467,8 @@ def validate(cfg: Config, files: bool = True, flags: dict[str, str] | None = Non
         (d.columns is None or all(p.partition("=")[1] and p.partition("=")[0].strip() and p.partition("=")[2].strip()
                                   for p in d.columns.split(",")),
          "data.columns must be role=column pairs, comma-separated, e.g. frame=timestep,x=position_x,y=position_y"),
-        (finite_number(d.noise) and 0 <= d.noise <= MAX_NOISE, f"data.noise must be a number of metres from 0 to "
-                                                                f"{MAX_NOISE:g}"),
+        (d.noise == NOISE_AUTO or finite_number(d.noise) and 0 <= d.noise <= MAX_NOISE,
+         f"data.noise must be a number of metres from 0 to {MAX_NOISE:g}, or {NOISE_AUTO}"),
         (d.neighbor_radius >= 0, "data.neighbor_radius must be >= 0"),
         (d.max_neighbors >= 0, "data.max_neighbors must be >= 0"),
         (d.memory >= 0, "data.memory must be >= 0"),
@@ -639,13 +642,17 @@ def check_max_gap(max_gap: float | None) -> float | None:
 
 
 MAX_NOISE = 1e4  # metres: more noise than that is no tracker's
+NOISE_AUTO = "auto"  # --noise auto: each window's noise measured from its own observed positions
 
 
-def check_noise(noise: float | None) -> float | None:
-    """--noise: None (the model's data.noise) or a number of metres from 0 to MAX_NOISE."""
-    if noise is not None and not (finite_number(noise) and 0 <= noise <= MAX_NOISE):
-        raise TrajCVAEError(f"--noise must be a number of metres from 0 to {MAX_NOISE:g} (got {shown(noise)})")
-    return None if noise is None else float(noise)
+def check_noise(noise: float | str | None) -> float | str | None:
+    """--noise: None (the model's data.noise), a number of metres from 0 to MAX_NOISE, or NOISE_AUTO."""
+    if noise is None or noise == NOISE_AUTO:
+        return noise
+    if not (finite_number(noise) and 0 <= noise <= MAX_NOISE):
+        raise TrajCVAEError(f"--noise must be a number of metres from 0 to {MAX_NOISE:g}, or {NOISE_AUTO} (each "
+                            f"window's own, measured) (got {shown(noise)})")
+    return float(noise)
 
 
 def check_kset(k: int, kset: str, draws: int) -> None:

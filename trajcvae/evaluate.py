@@ -14,7 +14,7 @@ from .config import check_calibration, check_flags, check_log, check_sampling
 from .errors import DataError, NoWindowsError, TrajCVAEError, names_its_data, warn
 from .metrics import (ade_fde, brier_fde, calibration, constant_velocity, hpd_levels, line_turns, min_ade_fde,
                       top_n_ade_fde, turned_lines)
-from .checks import cut_warning, smoothed
+from .checks import cut_warning, smoothed, window_noise
 from .predict import (SAMPLE_BLOCK, SAMPLE_ROW_BYTES, TrajCVAE, beside_samples, check_fits, cut_windows, free_memory,
                       over_half, sample_pieces, unwindowed_scene, window_names)
 from .table import where
@@ -73,7 +73,8 @@ def window_errors(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path]
             got["first_ade"], got["first_fde"] = top_n_ade_fde(samples, part.fut, 1)
             got["top3_ade"], got["top3_fde"] = top_n_ade_fde(samples, part.fut, 3)
         got["ml_ade"], got["ml_fde"] = (e[:, 0] for e in ade_fde(predictor.sample(part, most_likely=True), part.fut))
-        seen = smoothed(part.obs, dc.noise, dc.dt) if dc.noise > 0 else part.obs
+        sigma = window_noise(part.obs, part.nbr, dc.noise)  # (B,)
+        seen = smoothed(part.obs, sigma, dc.dt) if sigma.any() else part.obs
         got["cv_ade"], got["cv_fde"] = (e[:, 0] for e in ade_fde(constant_velocity(seen, P), part.fut))
         ncv = turned_lines(seen, P, (turns[0][lo:hi], turns[1][lo:hi]))
         got["ncv_min_ade"], got["ncv_min_fde"] = min_ade_fde(ncv, part.fut)

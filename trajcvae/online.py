@@ -76,10 +76,10 @@ class OnlinePredictor(PickledByThisCode):
     a file's or a dict's, give this scene's own); futures come back in them. lonlat: detections carry `lon,
     lat` (WGS84 degrees) in place of `x, y`, and so do the futures. max_gap: the longest gap (seconds)
     between an agent's detections that is bridged (default: the model's `data.max_gap`, 0.8 s; detections at
-    1 Hz need 1.5). noise: the detections' noise (std, metres; default: the model's `data.noise`, 0): each
-    history is smoothed before the model reads it (`TrajCVAE.load`). forget_after: seconds after which an
-    agent not seen again is out of view (no futures; its path stays in the scene memory while the model reads
-    it; default: 2, or the longest gap bridged where that is longer). kset: "none" (K plain draws), "kmeans"
+    1 Hz need 1.5). noise: the detections' noise (std, metres, or "auto": each window's own, measured; default:
+    the model's `data.noise`, 0): each history is smoothed before the model reads it (`TrajCVAE.load`).
+    forget_after: seconds after which an agent not seen again is out of view (no futures; its path stays in the
+    scene memory while the model reads it; default: 2, or the longest gap bridged where that is longer). kset: "none" (K plain draws), "kmeans"
     or "learned": a K-set of `TrajCVAE.predict`, each future with its weight, its share of `draws` plain
     draws. calibrate: "scene" maps plain draws to fit the scene's past (see the module's docstring).
     futures: "mean" (each z's mean path) or "full" (draws of the whole p(y|x); `TrajCVAE.predict`).
@@ -97,7 +97,7 @@ class OnlinePredictor(PickledByThisCode):
                  fps: float | None = None, scale: float | str | Mapping | None = None, homography: Any = None,
                  forget_after: float | None = None, scene: str = "live", device: str = "cpu", draws: int = 1000,
                  calibrate: str = "none", lonlat: bool = False, max_gap: float | None = None,
-                 judge_speeds: bool = True, futures: str = "mean", noise: float | None = None):
+                 judge_speeds: bool = True, futures: str = "mean", noise: float | str | None = None):
         check_sampling(k, seed, kset, draws, calibrate, futures)
         if forget_after is not None:
             check_forget_after(forget_after)

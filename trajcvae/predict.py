@@ -29,7 +29,7 @@ from .batch import WindowTensors, make_batch
 from .calibrate import DRAWS, ScenePast, level_map, radial_levels, too_little_past, unfitted
 from .checks import (bridges_any, bridging_gap, check_grid, cut_short, cut_warning, far_apart, gap_without_rate,
                      overshoot, overshoot_warning, plausibility, sampling_interval, summarize, time_steps,
-                     time_text, top_step, TrackSummary)
+                     time_text, top_step, window_noise, TrackSummary)
 from .config import (TABLE_SUFFIXES, TRAJNET_SUFFIX, Config, _whole, check_count, check_flags, check_futures, check_log,
                      check_max_gap, check_noise, check_output, check_primary, check_sampling, check_seed, check_since,
                      check_trajnet_output, read_paths, resolve_device, torch_seed)
@@ -85,14 +85,15 @@ class TrajCVAE:
 
     @classmethod
     def load(cls, path: str | Path, device: str = "cpu", max_gap: float | None = None,
-             noise: float | None = None) -> "TrajCVAE":
+             noise: float | str | None = None) -> "TrajCVAE":
         """Load a checkpoint path or a built-in model name (e.g. "pedestrian"). max_gap: the longest gap
         (seconds) between two observations that resampling bridges in the data it is given, in place of
         the model's `data.max_gap` (0.8 s): GPS logs at 1 Hz need more than 1 s. noise: the std (metres) of
-        the detections' noise in the data it is given, in place of the model's `data.noise` (0: none): each
-        history it reads is smoothed first (`checks.smoothed`)."""
+        the detections' noise in the data it is given, in place of the model's `data.noise` (0: none), or
+        "auto", each window's own, measured from its observed positions (`checks.window_noise`): each history
+        it reads is smoothed first (`checks.smoothed`)."""
         check_max_gap(max_gap)
-        check_noise(noise)
+        noise = check_noise(noise)
         if not isinstance(path, (str, os.PathLike)):
             raise TrajCVAEError(f"TrajCVAE.load: expected a checkpoint's path or a built-in model's name, got "
                                 f"{type(path).__name__}")
@@ -113,12 +114,12 @@ class TrajCVAE:
         if max_gap is not None:
             model.config.data.max_gap, model.max_gap_given = float(max_gap), True
         if noise is not None:
-            model.config.data.noise = float(noise)
+            model.config.data.noise = noise
         return model
 
     @classmethod
     def given(cls, model: "str | Path | TrajCVAE", device: str = "cpu", max_gap: float | None = None,
-              noise: float | None = None) -> "TrajCVAE":
+              noise: float | str | None = None) -> "TrajCVAE":
         """A function's `model`: a loaded one as it is (bridging `max_gap`, reading `noise`: `bridging`), else
         `load`ed. A loaded model stays on its device: another `device` named is refused."""
         if not isinstance(model, TrajCVAE):
@@ -128,12 +129,13 @@ class TrajCVAE:
                                 f"{device} (TrajCVAE.load(..., device={device!r}))")
         return model.bridging(max_gap, noise)
 
-    def bridging(self, max_gap: float | None, noise: float | None = None) -> "TrajCVAE":
-        """This model, or, for a `max_gap` (seconds) or a `noise` (metres) other than its `data.max_gap` and
+    def bridging(self, max_gap: float | None, noise: float | str | None = None) -> "TrajCVAE":
+        """This model, or, for a `max_gap` (seconds) or a `noise` (metres, or "auto") other than its `data.max_gap` and
         `data.noise`, its nets with a config of their own that bridges that gap and smooths that noise, as
         `load(..., max_gap=, noise=)` gives them (this model is left as it is)."""
         gap = check_max_gap(max_gap) is not None and max_gap != self.config.data.max_gap
-        smooth = check_noise(noise) is not None and noise != self.config.data.noise
+        noise = check_noise(noise)
+        smooth = noise is not None and noise != self.config.data.noise
         if not (gap or smooth):
             return self
         model = copy.copy(self)  # (`__getstate__`: without this one's verdicts on tables)
@@ -141,7 +143,7 @@ class TrajCVAE:
         if gap:
             model.config.data.max_gap, model.max_gap_given = float(max_gap), True
         if smooth:
-            model.config.data.noise = float(noise)
+            model.config.data.noise = noise
         return model
 
     @classmethod
@@ -821,7 +823,7 @@ def predict_to_file(model: "str | Path | TrajCVAE", data: pd.DataFrame | Iterabl
                     homography: str | Path | None = None, classes: Iterable[str] | None = None,
                     calibrate: str = "none", max_gap: float | None = None,
                     columns: str | dict | None = None, primary: bool = False, futures: str = "mean",
-                    noise: float | None = None) -> PredictResult:
+                    noise: float | str | None = None) -> PredictResult:
     """Predict K futures for `data` with `model` (a checkpoint, a built-in model's name or a loaded `TrajCVAE`)
     and write the table to `out`, in the input's time base and units (`fps`, `scale`, `homography`, `columns`:
     see `TrajCVAE.read`).
@@ -1007,7 +1009,7 @@ def scene_records_warning(tracks: pd.DataFrame) -> str | None:
 def cut_windows(w: Windows, predictor: TrajCVAE) -> np.ndarray:
     """(N,) whether each window's history is cut to the part the model can read (`checks.cut_short`)."""
     dc = predictor.config.data
-    return cut_short(w.obs, dc.min_speed, predictor.top_step, dc.noise, dc.dt)
+    return cut_short(w.obs, dc.min_speed, predictor.top_step, window_noise(w.obs, w.nbr, dc.noise), dc.dt)
 
 
 def overshot(w: Windows, samples: np.ndarray, predictor: TrajCVAE) -> np.ndarray:

@@ -905,7 +905,7 @@ def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, 
           speed: float = 1.0, threads: int = 1, log: Callable[[str], None] = print, draws: int = 1000,
           calibrate: str = "none", lonlat: bool = False, max_gap: float | None = None,
           columns: str | dict | None = None, classes: str | Iterable[str] | None = None,
-          futures: str = "mean", noise: float | None = None) -> None:
+          futures: str = "mean", noise: float | str | None = None) -> None:
     """Run the server until interrupted; with `replay_file` (its columns of other names: `columns`; its agents
     of the labels `classes` only), replay it into its scenes at `speed`. `max_gap`, `noise`: see `TrajCVAE.load`;
     `futures`: see `TrajCVAE.predict`."""

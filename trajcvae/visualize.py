@@ -114,7 +114,7 @@ def visualize(model: str | Path | TrajCVAE, data: Iterable[str | Path], out: str
               classes: Iterable[str] | None = None, kset: str = "none", draws: int = 1000,
               calibrate: str = "none", log: Callable[[str], None] | None = None,
               max_gap: float | None = None, background: str | Path | None = None,
-              columns: str | dict | None = None, futures: str = "mean", noise: float | None = None) -> Path:
+              columns: str | dict | None = None, futures: str = "mean", noise: float | str | None = None) -> Path:
     """Draw predicted futures over the tracks of `data` and write the picture to `out` (default fig.png; an
     `animate` GIF to that path instead); returns its path.
 
