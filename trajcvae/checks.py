@@ -957,8 +957,9 @@ def readable(obs: np.ndarray, min_speed: float, top_step: float, noise: float | 
     none) is kept, smoothed where the detections have `noise` (metres, or (N,) a history's, `window_noise`;
     `smoothed`, `dt` seconds a step: jitter is then not read as a winding walk), and of that the longest recent
     part within WINDING (a walker who turned back is then read as walking the way it walks now, at its pace);
-    earlier positions NaN, as before a track starts. A jump at the last step leaves t0 alone (read as standing). `obs` itself where no history is changed
-    (a straight walk, at any speed, never is, unless smoothed), else a copy."""
+    earlier positions NaN, as before a track starts. A jump at the last step leaves t0 alone (read as
+    standing). `obs` itself where no history is changed (a straight walk, at any speed, never is, unless
+    smoothed), else a copy."""
     read, start, changed = _reading(obs, min_speed, top_step, noise, dt)
     if read is obs and not changed.any():
         return obs

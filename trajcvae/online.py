@@ -79,10 +79,11 @@ class OnlinePredictor(PickledByThisCode):
     1 Hz need 1.5). noise: the detections' noise (std, metres, or "auto": each window's own, measured; default:
     the model's `data.noise`, 0): each history is smoothed before the model reads it (`TrajCVAE.load`).
     forget_after: seconds after which an agent not seen again is out of view (no futures; its path stays in the
-    scene memory while the model reads it; default: 2, or the longest gap bridged where that is longer). kset: "none" (K plain draws), "kmeans"
-    or "learned": a K-set of `TrajCVAE.predict`, each future with its weight, its share of `draws` plain
-    draws. calibrate: "scene" maps plain draws to fit the scene's past (see the module's docstring).
-    futures: "mean" (each z's mean path) or "full" (draws of the whole p(y|x); `TrajCVAE.predict`).
+    scene memory while the model reads it; default: 2, or the longest gap bridged where that is longer). kset:
+    "none" (K plain draws), "kmeans" or "learned": a K-set of `TrajCVAE.predict`, each future with its weight,
+    its share of `draws` plain draws. calibrate: "scene" maps plain draws to fit the scene's past (see the
+    module's docstring). futures: "mean" (each z's mean path) or "full" (draws of the whole p(y|x);
+    `TrajCVAE.predict`).
     judge_speeds: once `JUDGE_MOVES` moves have been seen, warn (a `TrajCVAEWarning`) if they are not at
     speeds the model was trained on (`TrajCVAE.check_speeds`), and warn of each track that jumps (an id
     that went to another agent, `checks.track_jumps`) once a step and a bridged gap have passed since the
