@@ -603,7 +603,7 @@ def test_float32_detections_are_judged_as_a_files_float32_columns(pedestrian):
     with pytest.warns(TrajCVAEWarning) as said:
         for time, detections in rows.groupby("time"):
             live.update(time, detections[["agent_id", "x", "y"]])  # float32 columns, as from a ROS Point32
-    assert [str(w.message) for w in said] == live.warnings == [f"an update holds {coarse} (scene 'live')"]
+    assert [str(w.message) for w in said] == live.warnings == [f"an update holds {coarse} (scene 'live', time 0)"]
     # The float32 warning does not stand in for the speeds': cars in float32 UTM get both, each once.
     live = OnlinePredictor(pedestrian, k=1)
     cars = lambda t: pd.DataFrame({"agent_id": np.arange(250), "x": np.float32(500000.0 + 13.0 * t),  # noqa: E731
@@ -728,11 +728,11 @@ def test_a_feed_no_gap_can_bridge_is_named_once_instead_of_giving_no_futures_in_
     said, out = feed(OnlinePredictor(pedestrian, k=1), 400.0)  # milliseconds
     assert said == [f"the first {JUDGE_UPDATES} updates with detections came at least 400 s apart, longer than the "
                     "0.8 s gap the model bridges, so no agent they saw got futures: is time in seconds (not "
-                    "milliseconds)? (scene 'live')"] and not len(out)
+                    f"milliseconds)? (scene 'live', time {400 * (JUDGE_UPDATES - 1)})"] and not len(out)
     said, out = feed(OnlinePredictor(pedestrian, k=1), 1.0)  # 1 Hz
     assert said == [f"the first {JUDGE_UPDATES} updates with detections came at least 1 s apart, longer than the 0.8 s "
                     "gap the model bridges, so no agent they saw got futures; if detections come that far apart, give "
-                    "max_gap=1.5 to bridge them (scene 'live')"] and not len(out)
+                    f"max_gap=1.5 to bridge them (scene 'live', time {JUDGE_UPDATES - 1})"] and not len(out)
     said, out = feed(OnlinePredictor(pedestrian, k=1, max_gap=1.5), 1.0)
     assert said == [] and len(out)
     # A gap bridged shorter than the feed's spacing, which is within half a step of a step: each detection
@@ -741,7 +741,8 @@ def test_a_feed_no_gap_can_bridge_is_named_once_instead_of_giving_no_futures_in_
     assert said == [f"the first {JUDGE_UPDATES} updates with detections came at least 0.5 s apart, longer than the "
                     "0.3 s gap the model bridges, so no detections are joined into tracks, and each is held for a "
                     "step: futures read detections 0.5 s apart as a step (0.4 s) apart, misreading speeds; if "
-                    "detections come that far apart, give max_gap=0.8 to bridge them (scene 'live')"] and len(out)
+                    "detections come that far apart, give max_gap=0.8 to bridge them (scene 'live', time "
+                    f"{0.5 * (JUDGE_UPDATES - 1):g})"] and len(out)
     said, out = feed(OnlinePredictor(pedestrian, k=1, max_gap=0.3), 0.7)
     assert "so no agent they saw got futures" in said[0] and not len(out)
     said, _ = feed(OnlinePredictor(pedestrian, k=1, fps=2.5), 10.0)  # frame ids 10 apart are 4 s at 2.5 a second
@@ -770,7 +771,7 @@ def test_a_feed_whose_agent_ids_never_repeat_is_named_once_and_stays_as_quick_as
     assert said == [f"{JUDGE_UPDATES} updates in a row came at most 0.8 s apart (the gap the model bridges), and no "
                     f"agent_id came in two of them ({5 * JUDGE_UPDATES} ids held): each agent needs one id in every "
                     "update (a tracker's track id, not a detection's number), or it never gets futures (scene "
-                    "'live')"] and not len(out)
+                    f"'live', time {0.4 * (JUDGE_UPDATES - 1):g})"] and not len(out)  # (the update that said it)
     said, out = feed(OnlinePredictor(pedestrian, k=1), lambda i, a: str(a))  # a tracker's ids
     assert said == [] and len(out)
     # A feed that gets a tracker's ids later: the scene's warnings (a server's answers) drop the line then.

@@ -276,7 +276,8 @@ class OnlinePredictor(PickledByThisCode):
         # The update's warning lines, kept in `warnings` and given together once the update is whole: where a
         # warning is an error, the first is raised, and none of the others is lost from `warnings`.
         lines: list[str] = []
-        said = lambda line: lines.append(f"{line} (scene '{self.scene}')")  # noqa: E731
+        when = f"{self.time_column} {time_text(time)}"  # the update's, as its caller's clock gives it
+        said = lambda line: lines.append(f"{line} (scene '{self.scene}', {when})")  # noqa: E731
         if self.calibrate == "scene" and (self._fit_line is not None or not self._fit_said and len(self.futures)):
             # Once: futures given before the scene has the finished windows its fit needs are the model's own;
             # `warnings` holds the line until it no longer does.
