@@ -3116,11 +3116,35 @@ def test_noise_auto_smooths_each_window_by_the_jitter_of_its_own_past(model, tmp
     curve = (3 * np.stack([np.cos(turn), np.sin(turn)], -1))[None]
     assert window_noise(curve, np.full((1, 0, 8, 2), np.nan), "auto")[0] < 0.03
     assert window_noise(curve[:, -3:], np.full((1, 0, 3, 2), np.nan), "auto")[0] == 0  # one difference: too few
+    rng = np.random.default_rng(1)
+    walker = np.stack([np.arange(8) * 0.5, np.zeros(8)], -1)[None] + rng.normal(0, 0.05, (1, 8, 2))
+    beside = np.full((1, 1, 8, 2), np.nan)
+    beside[0, 0, 2:] = walker[0, 2:] + [0.0, 2.0]  # the neighbours' positions count too ...
+    short = np.where(np.arange(8)[None, :, None] >= 6, walker, np.nan)
+    assert window_noise(short, beside, "auto")[0] > 0.02
+    walker[0, 4] += [3.0, 0.0]  # ... and one position far off (an occlusion) moves the median little
+    assert 0.02 < window_noise(walker, beside, "auto")[0] < 0.1
     two = pd.concat([noisy.assign(scene="noisy"), clean.assign(scene="clean")])  # each window its own
     both = model.make_windows(two, every_window=True)
     own = window_noise(both.obs, both.nbr, "auto")
     assert own[both.scene == "clean"].max() < 1e-6 and own[both.scene == "noisy"].min() > 0.1
     auto, given = TrajCVAE.load("pedestrian", noise="auto"), TrajCVAE.load("pedestrian", noise=0.3)
+    # ... in a batch of both, whose windows have neighbours: each history and its neighbours read by its own noise.
+    from trajcvae.batch import WindowTensors, make_batch
+    near = pd.concat([jittered(0.3, apart=3.0)[1].assign(scene="noisy"),
+                      jittered(0.0, apart=3.0)[0].assign(scene="clean")])
+    wn = model.make_windows(near, every_window=True)
+    wt = WindowTensors.from_windows(wn)
+    assert ((~np.isnan(wn.nbr[:, :, -1, 0])).sum(1) >= 1).mean() > 0.8
+    mixed = make_batch(wt, np.arange(len(wn)), auto.config.data, top_step=auto.top_step)
+    for scene, cfg in (("noisy", auto.config.data), ("clean", model.config.data)):
+        idx = np.flatnonzero(wn.scene == scene)
+        alone = make_batch(wt, idx, cfg, top_step=auto.top_step)
+        for a, b in ((mixed.obs[idx], alone.obs), (mixed.nbr[idx], alone.nbr)):
+            np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-5)
+    noisy_idx = np.flatnonzero(wn.scene == "noisy")  # (the neighbours smoothed, not only the agents)
+    recorded = make_batch(wt, noisy_idx, model.config.data, top_step=auto.top_step)
+    assert np.nanmax(np.abs((mixed.nbr[noisy_idx] - recorded.nbr).numpy())) > 0.05
     assert auto.config.data.noise == "auto" and model.config.data.noise == 0.0
     scores = {name: [np.mean(s) for s in min_ade_fde(m.sample(w, k=20), truth.fut)]
               for name, m in (("auto", auto), ("given", given), ("recorded", model))}
@@ -3154,6 +3178,7 @@ def test_noise_auto_smooths_each_window_by_the_jitter_of_its_own_past(model, tmp
     with pytest.raises(TrajCVAEError, match="data.noise must be a number of metres from 0 to 10000, or auto"):
         load_config(None, ["data.noise=automatic"])
 
+
 def test_jitter_is_judged_scene_by_scene_and_at_the_samples_spacing(tmp_path):
     """A noisy camera read beside a clean one is named on its own (one median over both would hide it), and
     clean walkers sampled every 0.8 s, whose own turns change their velocity more between samples, are not
@@ -3185,6 +3210,17 @@ def test_jitter_is_judged_scene_by_scene_and_at_the_samples_spacing(tmp_path):
     gps = judged(["gps.csv"], gap=1.5).splitlines()
     assert gps[0].startswith("warning: the tracks jitter by about 3") and "median speed" in gps[1], gps
     assert "speed" not in judged(["gps.csv"], noise=3.0, gap=1.5)
+    # --noise auto measures each window's noise among positions interpolated between fixes 1 s apart, short of
+    # it: the line names the noise to give, with auto too; with auto, jitter measured is said of no other scene.
+    sparse_fix = ("give --noise 3 to smooth their histories (--noise auto cannot measure it: their samples come "
+                  "further apart than the model's 0.4 s steps)")
+    assert sparse_fix in gps[0] and sparse_fix in judged(["gps.csv"], noise="auto", gap=1.5)
+    assert "jitter" not in judged(["camA.csv", "camB.csv"], noise="auto")
+    # Tracks in centimetres jitter in centimetres: auto's noise explains no pace, so their units are still named.
+    cm = walkers(25, 20, 0.1, 6)
+    cm.assign(x=100 * cm.x, y=100 * cm.y).to_csv(tmp_path / "cm.csv", index=False)
+    for noise in (0.0, "auto"):
+        assert "check --scale or --homography" in judged(["cm.csv"], noise=noise), noise
     walkers(25, 20, 0.1, 5, speed=0.0).to_csv(tmp_path / "waiting.csv", index=False)  # too slow: no noise's doing
     for noise in (0.0, 0.1):
         assert "90th-percentile speed of the tracks is" in judged(["waiting.csv"], noise=noise)

@@ -352,7 +352,7 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
                 # read in part, as `evaluate` names
                 cut = cut_short(w.obs, dc.min_speed, top, window_noise(w.obs, w.nbr, dc.noise), dc.dt)
                 if cut.any():
-                    test_warning(split, cut_warning(int(cut.sum()), len(w), window_names(w, cut)))
+                    test_warning(split, cut_warning(int(cut.sum()), len(w), window_names(w, cut), noise=dc.noise))
             del w
     results: dict[str, list[dict]] = {}
     code, other_code = made_by(), []  # runs whose numbers other code made

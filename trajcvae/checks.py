@@ -529,6 +529,8 @@ JITTER = 0.07  # metres: detections' noise (std per axis) warned of; ETH/UCY's a
 # are told of more noise only
 JITTER_TURN = 0.25
 JITTER_P90 = 1.2  # m/s: ... for a model of walkers (this 90th-percentile speed); one of faster agents, by its root
+# Samples further apart than this many model steps are interpolated onto them: --noise auto cannot measure their noise
+SPARSE = 1.1
 JITTER_MOVES = 20  # changes of velocity in a scene, at least, to judge it by
 NOISE_OVER = 5.0  # a --noise this many times the tracks' jitter (or what a scene can tell, where more) is warned of
 NOISE_STEP = 1.77  # the mean length of the step between two positions off by white noise: this times its std
@@ -561,31 +563,44 @@ def jitter(spans: list[_Spans]) -> list[Jitter]:
     return out
 
 
-def jitter_warning(scenes: list[Jitter], noise: float, record: dict | None = None) -> str | None:
+def jitter_warning(scenes: list[Jitter], noise: float | str, record: dict | None = None, dt: float = 0.4,
+                   offer_auto: bool = True) -> str | None:
     """The warning for scenes that `jitter` more than they can be told to from their own turns (`Jitter.least`,
     more for a model of faster agents, `record`'s 90th-percentile speed: cars turn and brake more within a step)
     and twice the `noise` the model is told of, naming the scene where others do not; or for a `noise` over
     NOISE_OVER times the most any scene jitters (or can tell), which smooths histories flat (a noise given in the
-    input's units, not metres); None otherwise."""
+    input's units, not metres); None otherwise. `noise` "auto" is told of every scene's jitter but that of scenes
+    whose samples come further apart than the model's `dt` s steps (by over SPARSE times): their histories are
+    interpolated between samples, whose second differences `window_noise` then measures short of their noise.
+    `offer_auto`: the fix names --noise auto too, where it can measure the scenes."""
     if not scenes:
         return None
-    most = max(scenes, key=lambda j: j.sigma)
-    if noise > NOISE_OVER * max(max(j.sigma, j.least(record)) for j in scenes):
+    auto, most = noise == NOISE_AUTO, max(scenes, key=lambda j: j.sigma)
+    if not auto and noise > NOISE_OVER * max(max(j.sigma, j.least(record)) for j in scenes):
         said = f"{most.sigma:.2g}" if most.sigma >= 0.01 else f"{most.sigma:.2f}"
         return (f"warning: --noise {noise:g} is more than {NOISE_OVER:g} times the tracks' jitter (about {said} m a "
                 "position, std per axis): their histories are smoothed nearly flat, and futures start behind their "
                 "agents; --noise is in metres, whatever the input's units: "
                 + (f"give about --noise {said}" if most.sigma >= most.least(record) else "they need none"))
-    over = [j for j in scenes if j.sigma >= j.least(record) and j.sigma >= 2 * noise]
+    sparse = lambda j: j.seconds > SPARSE * dt  # noqa: E731
+    over = [j for j in scenes if j.sigma >= j.least(record) and (sparse(j) if auto else j.sigma >= 2 * noise)]
     if not over:
         return None
     what = "the tracks jitter" if len(over) == len(scenes) else \
         f"scene '{over[0].scene}' jitters" if len(over) == 1 else \
         f"{len(over)} of {len(scenes)} scenes jitter"
     sigma = float(np.median([j.sigma for j in over]))
-    fix = (f"give --noise {sigma:.2g}, or --noise auto (each window's own, measured), to smooth their histories"
-           if len(over) == len(scenes) else "give --noise auto to smooth each window's history by its own jitter (or "
-           f"--noise {sigma:.2g} for those scenes' files alone)")
+    alone = "" if len(over) == len(scenes) else " (those scenes' files alone)"
+    if any(map(sparse, over)):
+        fix = (f"give --noise {sigma:.2g}{alone} to smooth their histories (--noise auto cannot measure it: their "
+               f"samples come further apart than the model's {dt:g} s steps)")
+    elif not offer_auto:  # (auto given: it vouches for no pace)
+        fix = f"give --noise {sigma:.2g}{alone} to smooth their histories"
+    elif alone:
+        fix = (f"give --noise auto to smooth each window's history by its own jitter (or --noise {sigma:.2g} for "
+               "those scenes' files alone)")
+    else:
+        fix = f"give --noise {sigma:.2g}, or --noise auto (each window's own, measured), to smooth their histories"
     return (f"warning: {what} by about {sigma:.2g} m a position (std per axis, from how their velocity changes from "
             f"one step to the next), which the model reads as motion: {fix}")
 
@@ -668,7 +683,7 @@ def _speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: i
         if odd is None:
             return [_frame_rate_hint(df, dt, pooled, low, time_step),
                     *(check(df, dt, max_gap, high, spans=steps)[0] for check in (track_jumps, track_spikes) if jumps),
-                    None if noise is None or noise == NOISE_AUTO else jitter_warning(jitter(steps), noise, record)]
+                    None if noise is None else jitter_warning(jitter(steps), noise, record, dt)]
         rest = float(np.median(np.concatenate([sp for scene, sp in speeds.items() if scene != odd])))
         outside = judged[odd]
         files = df.loc[df["scene"] == odd, "_file"].astype(str)
@@ -726,14 +741,14 @@ def _speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: i
             f"{' and '.join(fixes)}{others}{agents}")
     # Jitter is said first. Noise makes a step look fast: too fast a pace that the tracks' jitter would not
     # give is a sign of wrong units, not of jitter; one that the noise the model is told of would give is none.
-    # With --noise auto, each window is smoothed by its own jitter: the noise it is told of is the tracks'.
+    # With --noise auto, no noise is taken to explain a pace: tracks in other units jitter in those units too.
     scenes = [] if noise is None else jitter(steps)
-    most = max([j.sigma for j in scenes], default=0.0)
-    jittery = None if noise is None or noise == NOISE_AUTO else jitter_warning(scenes, noise, record)
+    told = 0.0 if noise == NOISE_AUTO else noise
+    jittery = None if noise is None else jitter_warning(scenes, told, record, dt, offer_auto=noise != NOISE_AUTO)
     if v > high:
         fast = lambda sigma: any(sigma * NOISE_STEP / j.seconds >= v / 2 for j in scenes)  # noqa: E731
-        jittery = jittery if fast(most) else None
-        said = None if jittery is None and noise and fast(most if noise == NOISE_AUTO else noise) else said
+        jittery = jittery if fast(max([j.sigma for j in scenes], default=0.0)) else None
+        said = None if jittery is None and told and fast(told) else said
     # The other scenes are within the band, so their jumps are judged as if the odd one were not there.
     others = [s for s in steps if s.scene != odd]
     if odd is None or not jumps:
