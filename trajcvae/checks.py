@@ -529,8 +529,8 @@ JITTER = 0.07  # metres: detections' noise (std per axis) warned of; ETH/UCY's a
 # are told of more noise only
 JITTER_TURN = 0.25
 JITTER_P90 = 1.2  # m/s: ... for a model of walkers (this 90th-percentile speed); one of faster agents, by its root
-# Samples further apart than this many model steps are interpolated onto them: --noise auto cannot measure their noise
-SPARSE = 1.1
+# Samples whose steps are over this many model steps are interpolated onto them: --noise auto cannot measure their noise
+SPARSE = 1.05
 JITTER_MOVES = 20  # changes of velocity in a scene, at least, to judge it by
 NOISE_OVER = 5.0  # a --noise this many times the tracks' jitter (or what a scene can tell, where more) is warned of
 NOISE_STEP = 1.77  # the mean length of the step between two positions off by white noise: this times its std
@@ -563,16 +563,14 @@ def jitter(spans: list[_Spans]) -> list[Jitter]:
     return out
 
 
-def jitter_warning(scenes: list[Jitter], noise: float | str, record: dict | None = None, dt: float = 0.4,
-                   offer_auto: bool = True) -> str | None:
+def jitter_warning(scenes: list[Jitter], noise: float | str, record: dict | None, dt: float) -> str | None:
     """The warning for scenes that `jitter` more than they can be told to from their own turns (`Jitter.least`,
     more for a model of faster agents, `record`'s 90th-percentile speed: cars turn and brake more within a step)
     and twice the `noise` the model is told of, naming the scene where others do not; or for a `noise` over
     NOISE_OVER times the most any scene jitters (or can tell), which smooths histories flat (a noise given in the
     input's units, not metres); None otherwise. `noise` "auto" is told of every scene's jitter but that of scenes
-    whose samples come further apart than the model's `dt` s steps (by over SPARSE times): their histories are
-    interpolated between samples, whose second differences `window_noise` then measures short of their noise.
-    `offer_auto`: the fix names --noise auto too, where it can measure the scenes."""
+    whose samples do not come at the model's `dt` s steps (their steps over SPARSE of them, `Jitter.seconds`):
+    their histories are interpolated between samples, and `window_noise` measures them short of their noise."""
     if not scenes:
         return None
     auto, most = noise == NOISE_AUTO, max(scenes, key=lambda j: j.sigma)
@@ -593,9 +591,8 @@ def jitter_warning(scenes: list[Jitter], noise: float | str, record: dict | None
     alone = "" if len(over) == len(scenes) else " (those scenes' files alone)"
     if any(map(sparse, over)):
         fix = (f"give --noise {sigma:.2g}{alone} to smooth their histories (--noise auto cannot measure it: their "
-               f"samples come further apart than the model's {dt:g} s steps)")
-    elif not offer_auto:  # (auto given: it vouches for no pace)
-        fix = f"give --noise {sigma:.2g}{alone} to smooth their histories"
+               f"samples do not come at the model's {dt:g} s steps, so their histories are interpolated, which hides "
+               "most of the noise)")
     elif alone:
         fix = (f"give --noise auto to smooth each window's history by its own jitter (or --noise {sigma:.2g} for "
                "those scenes' files alone)")
@@ -739,16 +736,18 @@ def _speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: i
     band = f"{_two_digits(low)}-{_two_digits(high)} m/s of {whose}"
     said = (f"warning: the {measure} of {what}{over} is {v:.3g} m/s{how}, outside the {band}: check "
             f"{' and '.join(fixes)}{others}{agents}")
-    # Jitter is said first. Noise makes a step look fast: too fast a pace that the tracks' jitter would not
-    # give is a sign of wrong units, not of jitter; one that the noise the model is told of would give is none.
-    # With --noise auto, no noise is taken to explain a pace: tracks in other units jitter in those units too.
+    # Jitter is said first. Noise makes a step look fast, but hardly a pace over PACE steps: too fast a step
+    # that the tracks' jitter would not give, or whose pace is too fast as well, is a sign of wrong units (tracks
+    # in other units jitter in those units too), not of jitter; one that the noise the model is told of would give
+    # is none. No noise --noise auto measures explains a pace.
     scenes = [] if noise is None else jitter(steps)
-    told = 0.0 if noise == NOISE_AUTO else noise
-    jittery = None if noise is None else jitter_warning(scenes, told, record, dt, offer_auto=noise != NOISE_AUTO)
+    jittery = None if noise is None else jitter_warning(scenes, noise, record, dt)
     if v > high:
-        fast = lambda sigma: any(sigma * NOISE_STEP / j.seconds >= v / 2 for j in scenes)  # noqa: E731
+        pace = paced[odd] if odd is not None else pooled
+        units = len(pace) > 0 and float(np.median(pace)) > high
+        fast = lambda sigma: not units and any(sigma * NOISE_STEP / j.seconds >= v / 2 for j in scenes)  # noqa: E731
         jittery = jittery if fast(max([j.sigma for j in scenes], default=0.0)) else None
-        said = None if jittery is None and told and fast(told) else said
+        said = None if jittery is None and noise and noise != NOISE_AUTO and fast(noise) else said
     # The other scenes are within the band, so their jumps are judged as if the odd one were not there.
     others = [s for s in steps if s.scene != odd]
     if odd is None or not jumps:
