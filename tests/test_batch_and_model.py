@@ -387,3 +387,23 @@ def test_the_smoother_keeps_a_steady_walk_and_takes_out_much_of_a_detectors_nois
     out = smoothed(gaps, 0.2, 0.4)
     np.testing.assert_array_equal(np.isnan(out), np.isnan(gaps))
     np.testing.assert_array_equal(out[0, 7], gaps[0, 7])
+
+
+def test_the_smoother_lets_a_model_of_faster_agents_turn_as_they_do():
+    """A model of agents faster than walkers (its top speed, `top_step`) gets a smoother as many times more agile
+    as the root of that speed over a walker's (`checks.agility`; `pedestrian`'s is a walker's, 1): a car's turn
+    (15 m/s on a 40 m circle) told to have 5 cm of noise comes back far nearer its own path than a walker's
+    smoother leaves it, and 0.3 m of noise is still taken out of a straight drive."""
+    from trajcvae.checks import agility, smoothed, top_step
+    from trajcvae import TrajCVAE
+
+    assert agility(TrajCVAE.load("pedestrian").top_step, 0.4) == 1.0 == agility(None, 0.4)
+    car = top_step({"p90": 18.0}, 0.4)  # a model whose training cars drove up to 18 m/s (p90)
+    assert 3.7 < agility(car, 0.4) < 3.9
+    angle = 15.0 * 0.4 * np.arange(8) / 40.0
+    turn = 40.0 * np.stack([np.sin(angle), 1 - np.cos(angle)], -1)[None]  # (1, 8, 2)
+    off = lambda p, truth: np.sqrt(((p - truth) ** 2).sum(-1).mean())  # noqa: E731  rms over every position
+    assert off(smoothed(turn, 0.05, 0.4, car), turn) < 0.3 * off(smoothed(turn, 0.05, 0.4), turn)
+    straight = np.stack([15.0 * 0.4 * np.arange(8), np.zeros(8)], -1)[None]
+    drive = straight + 0.3 * np.random.default_rng(0).standard_normal((500, 8, 2))
+    assert off(smoothed(drive, 0.3, 0.4, car), straight) < 0.8 * off(drive, straight)

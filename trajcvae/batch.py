@@ -120,7 +120,7 @@ def make_batch(wt: WindowTensors, idx, cfg: DataConfig, device: torch.device | s
             obs = torch.from_numpy(read.astype(np.float32, copy=False))
     if noise.any():  # the neighbours' detections are as noisy
         nbr = torch.from_numpy(smoothed(nbr.numpy().reshape(-1, *nbr.shape[2:]), np.repeat(noise, nbr.shape[1]),
-                                        cfg.dt).reshape(nbr.shape).astype(np.float32))
+                                        cfg.dt, top_step).reshape(nbr.shape).astype(np.float32))
     # non_blocking: with pinned host tensors the copy to a GPU overlaps compute (a no-op on CPU).
     obs = obs.to(device, non_blocking=True)
     nbr = nbr.to(device, non_blocking=True)

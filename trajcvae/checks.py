@@ -902,6 +902,13 @@ ACCEL, VELOCITY_VAR = 1.0, 100.0
 AUTO_MOVES = 3  # second differences a window needs for its noise to be measured; with fewer it is read as recorded
 
 
+def agility(top_step: float | None, dt: float) -> float:
+    """How many times a walker's ACCEL the smoother lets a model's agents change their velocity by: the root of
+    its top speed (`top_step` metres over a `dt` step; None: walkers) over a walker's, 1 at most walking pace, as
+    `Jitter.least` grows: cars turn and brake more within a step, and a walker's agility smooths that away."""
+    return 1.0 if top_step is None else math.sqrt(max(top_step / (WALKERS[1] * dt), 1.0))
+
+
 def window_noise(obs: np.ndarray, nbr: np.ndarray, noise: float | str) -> np.ndarray:
     """Each window's detection noise (std per axis, metres): `noise` itself, or for `noise` "auto" the noise of
     its own observed positions, the agent's (N, T, 2) and its neighbours' (N, M, T, 2), up to t0 alone: white
@@ -921,18 +928,19 @@ def window_noise(obs: np.ndarray, nbr: np.ndarray, noise: float | str) -> np.nda
     return out
 
 
-def smoothed(pos: np.ndarray, noise: float | np.ndarray, dt: float) -> np.ndarray:
+def smoothed(pos: np.ndarray, noise: float | np.ndarray, dt: float, top_step: float | None = None) -> np.ndarray:
     """(S, T, 2) observed positions (NaN where unobserved), each detected with Gaussian noise of std `noise`
     (metres) per axis, one for all or (S,) one a track -> each position's mean given all of its track's positions
     in the window (a Kalman smoother, Rauch-Tung-Striebel, of a walker whose velocity changes by ACCEL m/s^2 of
-    white noise, `dt` seconds a step). Positions after t0 are never in a window, so none reaches one before it.
-    Float64; NaN where `pos` is NaN; a track seen once stays where it was seen."""
+    white noise, `dt` seconds a step; of a model's agents of `top_step`, by `agility` times that). Positions
+    after t0 are never in a window, so none reaches one before it. Float64; NaN where `pos` is NaN; a track seen
+    once stays where it was seen."""
     pos = np.asarray(pos, dtype=np.float64)
     S, T = pos.shape[:2]
     seen = ~np.isnan(pos[..., 0])  # (S, T)
     begun = np.cumsum(seen, 1) > 0  # (S, T) from each track's first position on
     F = np.array([[1.0, dt], [0.0, 1.0]])  # (position, velocity) per axis, one step on
-    Q = ACCEL ** 2 * np.array([[dt ** 4 / 4, dt ** 3 / 2], [dt ** 3 / 2, dt ** 2]])
+    Q = (ACCEL * agility(top_step, dt)) ** 2 * np.array([[dt ** 4 / 4, dt ** 3 / 2], [dt ** 3 / 2, dt ** 2]])
     R = np.broadcast_to(np.asarray(noise, dtype=np.float64) ** 2, (S,))  # (S,)
     m = np.zeros((S, 2, 2))  # (S, axis, state): the two axes share one covariance (the same detections)
     P = np.zeros((S, 2, 2))
@@ -996,7 +1004,7 @@ def _reading(obs: np.ndarray, min_speed: float, top_step: float, noise: float | 
     after = _after_jump(read, top_step)  # jumps are found among the detections
     if np.any(np.asarray(noise) > 0):  # ... and the winding judged of the walk they are noise about
         read = smoothed(np.where(np.arange(obs.shape[1])[None, :, None] < after[:, None, None], np.nan, read),
-                        noise, dt)
+                        noise, dt, top_step)
     start = _readable_start(read, min_speed, top_step, after)
     return read, start, off | (start > _first(obs))
 
