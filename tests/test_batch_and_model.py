@@ -407,3 +407,29 @@ def test_the_smoother_lets_a_model_of_faster_agents_turn_as_they_do():
     straight = np.stack([15.0 * 0.4 * np.arange(8), np.zeros(8)], -1)[None]
     drive = straight + 0.3 * np.random.default_rng(0).standard_normal((500, 8, 2))
     assert off(smoothed(drive, 0.3, 0.4, car), straight) < 0.8 * off(drive, straight)
+
+
+def test_a_model_of_faster_agents_reads_every_history_with_its_agility():
+    """What a prediction reads (`make_batch` with the model's `top_step`): the agent's history (`checks.readable`)
+    and its neighbours' are both smoothed with the model's agility, as `smoothed` does given its top step."""
+    from trajcvae.batch import WindowTensors, make_batch
+    from trajcvae.checks import smoothed, top_step
+    from trajcvae.config import DataConfig
+
+    car = top_step({"p90": 18.0}, 0.4)
+    angle = 15.0 * 0.4 * np.arange(8) / 40.0
+    turn = 40.0 * np.stack([np.sin(angle), 1 - np.cos(angle)], -1)  # (8, 2) 15 m/s on a 40 m circle
+    rng = np.random.default_rng(0)
+    obs = turn[None] + 0.05 * rng.standard_normal((6, 8, 2))
+    nbr = turn[None, None] + [0.0, 4.0] + 0.05 * rng.standard_normal((6, 2, 8, 2))
+    raw = WindowTensors(torch.from_numpy(obs).float(), torch.from_numpy(nbr).float(), None)
+    smooth_nbr = smoothed(nbr.reshape(12, 8, 2), 0.05, 0.4, car).reshape(nbr.shape)
+    pre = WindowTensors(torch.from_numpy(smoothed(obs, 0.05, 0.4, car)).float(), torch.from_numpy(smooth_nbr).float(),
+                        None)
+    idx = np.arange(6)
+    read = make_batch(raw, idx, DataConfig(noise=0.05, memory=0), top_step=car)
+    want = make_batch(pre, idx, DataConfig(memory=0), top_step=car)
+    walker = make_batch(WindowTensors(torch.from_numpy(smoothed(obs, 0.05, 0.4)).float(), pre.nbr, None), idx,
+                        DataConfig(memory=0), top_step=car)
+    assert torch.allclose(read.obs, want.obs, atol=1e-4) and torch.allclose(read.nbr, want.nbr, atol=1e-4)
+    assert not torch.allclose(walker.obs, want.obs, atol=1e-3)  # (a walker's agility reads them otherwise)

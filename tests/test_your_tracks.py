@@ -3229,10 +3229,22 @@ def test_jitter_is_judged_scene_by_scene_and_at_the_samples_spacing(tmp_path):
     # Tracks in centimetres jitter in centimetres: auto's noise explains no pace, so their units are still named.
     cm = walkers(25, 20, 0.1, 6)
     cm.assign(x=100 * cm.x, y=100 * cm.y).to_csv(tmp_path / "cm.csv", index=False)
-    # ... and their pace over 3.2 s is too fast as well, which no noise makes it: not even the jitter named.
-    for noise in (0.0, "auto", 10.0):
-        said = judged(["cm.csv"], noise=noise)
-        assert "check --scale or --homography" in said and "a position (std per axis" not in said, (noise, said)
+    # ... and their pace over 3.2 s is too fast as well, which no noise makes it: not even the jitter named; so
+    # too where most of them stand, jittering in place (the moving ones' pace is too fast).
+    crowd = pd.concat([walkers(25, 20, 0.05, 8)] + [walkers(25, 20, 0.05, s, speed=0.0).assign(agent_id=lambda d, s=s:
+                                                                                             d.agent_id + 100 * s)
+                       for s in (1, 2)])
+    crowd.assign(x=100 * crowd.x, y=100 * crowd.y).to_csv(tmp_path / "crowd_cm.csv", index=False)
+    for name, noise in [("cm.csv", 0.0), ("cm.csv", "auto"), ("cm.csv", 10.0), ("crowd_cm.csv", 5.0),
+                        ("crowd_cm.csv", "auto")]:
+        said = judged([name], noise=noise)
+        assert "check --scale or --homography" in said and "a position (std per axis" not in said, (name, noise, said)
+    # Walkers in metres whose 1.2 m of jitter makes their steps look fast, their pace a walker's: the jitter is
+    # said first; with that noise given, or auto, which measures it, nothing is.
+    walkers(2.5, 60, 1.2, 9).to_csv(tmp_path / "shaky.csv", index=False)
+    shaky = judged(["shaky.csv"]).splitlines()
+    assert "jitter by about 1.2 m" in shaky[0] and "median speed" in shaky[1], shaky
+    assert judged(["shaky.csv"], noise=1.2) == judged(["shaky.csv"], noise="auto") == ""
     walkers(25, 20, 0.1, 5, speed=0.0).to_csv(tmp_path / "waiting.csv", index=False)  # too slow: no noise's doing
     for noise in (0.0, 0.1):
         assert "90th-percentile speed of the tracks is" in judged(["waiting.csv"], noise=noise)

@@ -737,17 +737,19 @@ def _speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: i
     said = (f"warning: the {measure} of {what}{over} is {v:.3g} m/s{how}, outside the {band}: check "
             f"{' and '.join(fixes)}{others}{agents}")
     # Jitter is said first. Noise makes a step look fast, but hardly a pace over PACE steps: too fast a step
-    # that the tracks' jitter would not give, or whose pace is too fast as well, is a sign of wrong units (tracks
-    # in other units jitter in those units too), not of jitter; one that the noise the model is told of would give
-    # is none. No noise --noise auto measures explains a pace.
+    # that the tracks' jitter would not give, or whose moving agents' pace is too fast as well (the 90th
+    # percentile: standing ones jitter in place), is a sign of wrong units (tracks in other units jitter in those
+    # units too), not of jitter; one that the noise the model is told of would give is none, as is one that the
+    # jitter --noise auto measures would.
     scenes = [] if noise is None else jitter(steps)
     jittery = None if noise is None else jitter_warning(scenes, noise, record, dt)
     if v > high:
         pace = paced[odd] if odd is not None else pooled
-        units = len(pace) > 0 and float(np.median(pace)) > high
+        units = len(pace) > 0 and float(np.percentile(pace, 90)) > high
         fast = lambda sigma: not units and any(sigma * NOISE_STEP / j.seconds >= v / 2 for j in scenes)  # noqa: E731
-        jittery = jittery if fast(max([j.sigma for j in scenes], default=0.0)) else None
-        said = None if jittery is None and noise and noise != NOISE_AUTO and fast(noise) else said
+        most = max([j.sigma for j in scenes], default=0.0)
+        jittery = jittery if fast(most) else None
+        said = None if jittery is None and noise and fast(most if noise == NOISE_AUTO else noise) else said
     # The other scenes are within the band, so their jumps are judged as if the odd one were not there.
     others = [s for s in steps if s.scene != odd]
     if odd is None or not jumps:
