@@ -512,7 +512,7 @@ def plausibility(df: pd.DataFrame, dt: float, record: dict | None = None, min_mo
     second line) or holds a position off it (`track_spikes`, as jumps are); last, with `noise` (the metres of
     noise the model is told the detections have, `data.noise`), when they jitter more than that
     (`jitter_warning`; first, where the speeds look wrong and that jitter would make them so; and no speed line
-    where `noise` would; for "auto", none: each window is smoothed by its own); None when all is well. Float32
+    where `noise` would; for "auto", only of scenes it cannot measure); None when all is well. Float32
     positions or times too coarse to predict from (`attrs["coarse"]`) are warned on a line of their own,
     before the others; positions written to too few
     decimals only where no other line is said."""
