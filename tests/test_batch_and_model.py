@@ -433,3 +433,29 @@ def test_a_model_of_faster_agents_reads_every_history_with_its_agility():
                         DataConfig(memory=0), top_step=car)
     assert torch.allclose(read.obs, want.obs, atol=1e-4) and torch.allclose(read.nbr, want.nbr, atol=1e-4)
     assert not torch.allclose(walker.obs, want.obs, atol=1e-3)  # (a walker's agility reads them otherwise)
+
+
+def test_evaluates_baselines_read_histories_smoothed_as_the_model_of_faster_agents_reads_them():
+    """`evaluate`'s constant-velocity line reads each history smoothed as the model reads it, with the model's
+    agility: for a model of cars, a turning car's line starts from its car-smoothed history, not a walker's."""
+    import copy
+    import pandas as pd
+    from trajcvae import TrajCVAE
+    from trajcvae.checks import smoothed
+    from trajcvae.evaluate import window_errors
+    from trajcvae.metrics import ade_fde, constant_velocity
+
+    model = copy.copy(TrajCVAE.load("pedestrian", noise=0.05))
+    model.stats = {**model.stats, "speeds": {"p90": 18.0}}  # a model whose training cars drove up to 18 m/s
+    rng = np.random.default_rng(0)
+    rows = []
+    for a in range(4):
+        angle = 15.0 * 0.4 * np.arange(24) / 40.0
+        xy = 40.0 * np.stack([np.sin(angle), 1 - np.cos(angle)], -1) + [0.0, 50.0 * a]
+        xy = xy + 0.05 * rng.standard_normal(xy.shape)
+        rows += [(0.4 * i, a, *p) for i, p in enumerate(xy)]
+    w = model.make_windows(pd.DataFrame(rows, columns=["time", "agent_id", "x", "y"]), every_window=True)
+    got = window_errors(model, w, k=2)["cv_ade"].to_numpy()
+    for top, same in ((model.top_step, True), (None, False)):
+        line = ade_fde(constant_velocity(smoothed(w.obs, 0.05, 0.4, top), 12), w.fut)[0][:, 0]
+        assert np.allclose(got, line, atol=1e-6) == same
