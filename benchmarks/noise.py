@@ -33,6 +33,7 @@ from trajcvae.errors import TrajCVAEError, as_written
 from trajcvae.windows import load_windows
 from trajcvae.config import check_count, load_config
 from trajcvae.batch import WindowTensors
+from trajcvae.checks import RAYLEIGH_MEDIAN
 from trajcvae.metrics import min_ade_fde
 
 
@@ -41,7 +42,7 @@ def annotation_noise(obs: np.ndarray) -> tuple[float, float]:
     d2 = obs[:, 2:] - 2 * obs[:, 1:-1] + obs[:, :-2]  # (N, T-2, 2)
     size = np.linalg.norm(d2, axis=-1)
     med = float(np.median(size[~np.isnan(size)]))
-    return med, med / (1.177 * np.sqrt(6))
+    return med, med / (RAYLEIGH_MEDIAN * np.sqrt(6))
 
 
 def noisy_min_ade(model: TrajCVAE, wt: WindowTensors, fut: np.ndarray, sigma: float, k: int = 20,

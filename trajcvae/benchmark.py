@@ -27,13 +27,13 @@ from ._version import made_by
 from .atomic import write_text
 from .batch import WindowTensors, make_batch
 from .calibrate import ScenePast
-from .checks import cut_short, cut_warning, speed_record, top_step, window_noise
+from .checks import cut_warning, speed_record, top_step
 from .config import (Config, _whole, check_calibration, check_config_inputs, check_count, check_k, check_log,
                      check_output, check_path, load_config, torch_seed)
 from .errors import CheckpointError, NoWindowsError, TrajCVAEError, shown, warn
 from .evaluate import calibration_of, window_errors
 from .metrics import CALIBRATION_LEVELS, brier_fde, kde_nll, min_ade_fde
-from .predict import TrajCVAE, window_names
+from .predict import TrajCVAE, read_in_part, window_names
 from .tracks import SUFFIXES, list_files
 from .train import (UNRECORDED, beside_training, data_digest, finish_run, future_speeds, prefixed, train,
                     trained_on, unit_digests, window_keys)
@@ -349,8 +349,7 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
             else:
                 for line in beside_training(p90, keys, w, dc.dt, "test", picked):
                     test_warning(split, line)
-                # read in part, as `evaluate` names
-                cut = cut_short(w.obs, dc.min_speed, top, window_noise(w.obs, w.nbr, dc.noise), dc.dt)
+                cut = read_in_part(w, dc, top)  # read in part, as `evaluate` names
                 if cut.any():
                     test_warning(split, cut_warning(int(cut.sum()), len(w), window_names(w, cut), noise=dc.noise))
             del w

@@ -532,6 +532,7 @@ JITTER_P90 = 1.2  # m/s: ... for a model of walkers (this 90th-percentile speed)
 # Samples whose steps are over this many model steps are interpolated onto them: --noise auto cannot measure their noise
 SPARSE = 1.05
 JITTER_MOVES = 20  # changes of velocity in a scene, at least, to judge it by
+RAYLEIGH_MEDIAN = 1.177  # the median length of a 2-D Gaussian's draws, in its std per axis (sqrt(2 ln 2))
 NOISE_OVER = 5.0  # a --noise this many times the tracks' jitter (or what a scene can tell, where more) is warned of
 NOISE_STEP = 1.77  # the mean length of the step between two positions off by white noise: this times its std
 
@@ -559,7 +560,7 @@ def jitter(spans: list[_Spans]) -> list[Jitter]:
     for s in spans:
         ok = np.isfinite(s.wobble)
         if ok.sum() >= JITTER_MOVES:
-            out.append(Jitter(s.scene, float(np.median(s.wobble[ok])) / 1.177, float(np.median(s.apart[ok]))))
+            out.append(Jitter(s.scene, float(np.median(s.wobble[ok])) / RAYLEIGH_MEDIAN, float(np.median(s.apart[ok]))))
     return out
 
 
@@ -926,7 +927,7 @@ def window_noise(obs: np.ndarray, nbr: np.ndarray, noise: float | str) -> np.nda
     out = np.zeros(len(pos))
     some = seen.sum(1) >= AUTO_MOVES
     if some.any():
-        out[some] = np.nanmedian(np.where(seen[some], second[some], np.nan), axis=1) / (1.177 * math.sqrt(6))
+        out[some] = np.nanmedian(np.where(seen[some], second[some], np.nan), axis=1) / (RAYLEIGH_MEDIAN * math.sqrt(6))
     return out
 
 

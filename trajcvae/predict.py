@@ -30,9 +30,9 @@ from .calibrate import DRAWS, ScenePast, level_map, radial_levels, too_little_pa
 from .checks import (bridges_any, bridging_gap, check_grid, cut_short, cut_warning, far_apart, gap_without_rate,
                      overshoot, overshoot_warning, plausibility, sampling_interval, summarize, time_steps,
                      time_text, top_step, window_noise, TrackSummary)
-from .config import (TABLE_SUFFIXES, TRAJNET_SUFFIX, Config, _whole, check_count, check_flags, check_futures, check_log,
-                     check_max_gap, check_noise, check_output, check_primary, check_sampling, check_seed, check_since,
-                     check_trajnet_output, read_paths, resolve_device, torch_seed)
+from .config import (TABLE_SUFFIXES, TRAJNET_SUFFIX, Config, DataConfig, _whole, check_count, check_flags,
+                     check_futures, check_log, check_max_gap, check_noise, check_output, check_primary, check_sampling,
+                     check_seed, check_since, check_trajnet_output, read_paths, resolve_device, torch_seed)
 from .errors import (CheckpointError, DataError, NoWindowsError, TrajCVAEError, in_cli, names_its_data, not_found_hint,
                      one_line, plural, warn)
 from .formats import trajnet_predictions
@@ -1008,8 +1008,13 @@ def scene_records_warning(tracks: pd.DataFrame) -> str | None:
 
 def cut_windows(w: Windows, predictor: TrajCVAE) -> np.ndarray:
     """(N,) whether each window's history is cut to the part the model can read (`checks.cut_short`)."""
-    dc = predictor.config.data
-    return cut_short(w.obs, dc.min_speed, predictor.top_step, window_noise(w.obs, w.nbr, dc.noise), dc.dt)
+    return read_in_part(w, predictor.config.data, predictor.top_step)
+
+
+def read_in_part(w: Windows, dc: DataConfig, top: float) -> np.ndarray:
+    """`cut_windows` for a model of data settings `dc` and top step `top` (`checks.top_step`), its noise
+    measured per window where it is "auto" (`checks.window_noise`)."""
+    return cut_short(w.obs, dc.min_speed, top, window_noise(w.obs, w.nbr, dc.noise), dc.dt)
 
 
 def overshot(w: Windows, samples: np.ndarray, predictor: TrajCVAE) -> np.ndarray:
