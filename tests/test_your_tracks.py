@@ -3218,13 +3218,25 @@ def test_jitter_is_judged_scene_by_scene_and_at_the_samples_spacing(tmp_path):
     # --noise auto measures each window's noise among positions interpolated between fixes 1 s apart, short of
     # it: the line names the noise to give, with auto too, at speeds within the band or not; with auto, jitter
     # measured is said of no other scene.
-    sparse_fix = ("give --noise 3 to smooth their histories (--noise auto cannot measure it: their samples do not "
-                  "come at the model's 0.4 s steps, so their histories are interpolated, which hides most of the "
-                  "noise)")
+    sparse_fix = ("give --noise 3 to smooth their histories (--noise auto would measure about 12% of it: the "
+                  "model's 0.4 s steps fall between their samples, and interpolated positions hide the rest)")
     assert sparse_fix in gps[0] and sparse_fix in judged(["gps.csv"], noise="auto", gap=1.5)
     walkers(1.0, 60, 0.6, 7).to_csv(tmp_path / "gps_mild.csv", index=False)
     mild = judged(["gps_mild.csv"], noise="auto", gap=1.5)
-    assert "speed" not in mild and "give --noise 0.6 to smooth their histories (--noise auto cannot" in mild, mild
+    assert "speed" not in mild and "give --noise 0.6 to smooth their histories (--noise auto would" in mild, mild
+    # What auto would measure is measured on the tracks' own times: a 2 Hz tracker's windows keep half its noise;
+    # a 7 Hz one's (a rate off a multiple of the steps) and a 10 Hz one's whose timestamps wobble by 30 ms (a
+    # robot's clock) keep over 80%, for which auto is offered, as for a 10 Hz tracker in step.
+    for hz, wobble, kept in [(2.0, 0.0, "47%"), (7.0, 0.0, None), (10.0, 0.03, None), (10.0, 0.0, None)]:
+        tracker = walkers(hz, 30, 0.15, 10)
+        wobbled = tracker.time + np.random.default_rng(11).uniform(-wobble, wobble, len(tracker))
+        tracker.assign(time=wobbled.round(4)).to_csv(tmp_path / "tracker.csv", index=False)
+        said, auto = judged(["tracker.csv"]), judged(["tracker.csv"], noise="auto")
+        assert re.search(r"jitter by about 0\.1[4-6] m", said), (hz, wobble, said)
+        if kept:
+            assert f"(--noise auto would measure about {kept} of it" in said and said == auto, (hz, said)
+        else:
+            assert "or --noise auto (each window's own, measured)" in said and auto == "", (hz, wobble, said, auto)
     assert "jitter" not in judged(["camA.csv", "camB.csv"], noise="auto")
     # Tracks in centimetres jitter in centimetres: auto's noise explains no pace, so their units are still named.
     cm = walkers(25, 20, 0.1, 6)

@@ -12,7 +12,7 @@ import pandas as pd
 
 from .config import NOISE_AUTO
 from .errors import DataError, one_line, plural
-from .resample import EPS
+from .resample import EPS, resample_rows
 from .table import PER_SECOND, STAMP_ROLES, UNIT_NAMES, seconds_per_unit, time_role, where
 
 
@@ -255,6 +255,7 @@ class _Spans:
     # noise of 1 m (std per axis) on the three positions would change it by (its std per axis); NaN: none
     wobble: np.ndarray
     apart: np.ndarray  # (S,) seconds: the longer of those two steps (NaN: none)
+    kept: float  # the share of its detections' noise that `window_noise` measures (`_kept`); NaN: too few steps
 
 
 @np.errstate(invalid="ignore", over="ignore")  # times beyond any clock (a rate of 1e-300 Hz): named after
@@ -321,6 +322,7 @@ def _spans(df: pd.DataFrame, dt: float, max_gap: float = 0.8, time_step: float |
     paced_end = np.where(ok, np.maximum(paced_end, step_end), paced_end)
     moved = paced_end > rows
     paced = metres(rows[moved], paced_end[moved]) / (t[paced_end[moved]] - t[moved])
+    kept = _kept(t, track, track_last, scene, len(names), dt)
     # Per scene, in the order scenes first appear.
     out = []
     by, paced_by = np.argsort(scene[start], kind="stable"), np.argsort(scene[moved], kind="stable")
@@ -329,7 +331,41 @@ def _spans(df: pd.DataFrame, dt: float, max_gap: float = 0.8, time_step: float |
     for c, name in enumerate(names):
         i, q = by[cut[c]:cut[c + 1]], paced_by[paced_cut[c]:paced_cut[c + 1]]
         out.append(_Spans(str(name), start[i], end[i], speed[i], track[start[i]], joined[i], around[i], back[i],
-                          prior[i], through[i], paced[q], wobble[i], apart[i]))
+                          prior[i], through[i], paced[q], wobble[i], apart[i], float(kept[c])))
+    return out
+
+
+KEPT_STEPS = 200_000  # model steps of tracks per scene that `_kept` reads, at most
+
+
+def _kept(t: np.ndarray, track: np.ndarray, track_last: np.ndarray, scene: np.ndarray, scenes: int, dt: float
+          ) -> np.ndarray:
+    """Per scene, the share of white noise on its detections (rows at times `t`, seconds, in `track`s whose last
+    rows are `track_last`, of `scene` codes) that survives a window's resampling onto the model's `dt` s steps,
+    as `window_noise` measures it: unit noise drawn at the detections' own times (a fixed seed), each track
+    resampled onto steps anchored at its last detection (as a window's at t0), the median length of the second
+    differences there over white noise's own (1.177 sqrt 6). About 1 for detections at the model's steps, 0.8
+    for dense ones between them (a tracker's wobbling timestamps, a rate off a multiple of the steps), less for
+    sparser ones, whose steps between two detections lie on a line (1 Hz: 0.1).  -> (scenes,) NaN: too few"""
+    # Each scene's first tracks, up to KEPT_STEPS steps of the model's (a median needs no more).
+    track_first = np.r_[0, track_last[:-1] + 1]
+    steps = (t[track_last] - t[track_first]) / dt + 1  # (tracks,) the steps each one spans
+    of_scene = scene[track_first]
+    before = pd.Series(steps).groupby(of_scene).cumsum().to_numpy() - steps  # (tracks,) in its scene's earlier ones
+    read = ((before < KEPT_STEPS) & (steps <= KEPT_STEPS))[track]  # (N,)
+    out = np.full(scenes, np.nan)
+    if not read.any():
+        return out
+    anchor = t[track_last][track][read]  # (R,) each row's track's last time
+    track, scene = track[read], scene[read]
+    noise = np.random.default_rng(0).standard_normal((len(track), 2))
+    k, j, x, y = resample_rows(t[read] - anchor, track, noise[:, 0], noise[:, 1], 0.0, dt, np.inf)
+    same = (track[k][2:] == track[k][:-2]) & (j[2:] - j[:-2] == 2)  # three steps in a row of one track
+    second = np.hypot(x[2:] - 2 * x[1:-1] + x[:-2], y[2:] - 2 * y[1:-1] + y[:-2])[same]
+    of = scene[k][2:][same]
+    for c in np.unique(of):
+        if np.count_nonzero(of == c) >= JITTER_MOVES:
+            out[c] = np.median(second[of == c]) / (RAYLEIGH_MEDIAN * math.sqrt(6))
     return out
 
 
@@ -529,8 +565,8 @@ JITTER = 0.07  # metres: detections' noise (std per axis) warned of; ETH/UCY's a
 # are told of more noise only
 JITTER_TURN = 0.25
 JITTER_P90 = 1.2  # m/s: ... for a model of walkers (this 90th-percentile speed); one of faster agents, by its root
-# Samples whose steps are over this many model steps are interpolated onto them: --noise auto cannot measure their noise
-SPARSE = 1.05
+# --noise auto is offered for scenes whose windows keep at least this share of their detections' noise (`_kept`)
+KEPT = 0.7
 JITTER_MOVES = 20  # changes of velocity in a scene, at least, to judge it by
 RAYLEIGH_MEDIAN = 1.177  # the median length of a 2-D Gaussian's draws, in its std per axis (sqrt(2 ln 2))
 NOISE_OVER = 5.0  # a --noise this many times the tracks' jitter (or what a scene can tell, where more) is warned of
@@ -544,6 +580,7 @@ class Jitter:
     scene: str
     sigma: float
     seconds: float  # the median spacing of its samples' steps (a model step, or longer)
+    kept: float  # the share of that noise its windows keep, as `window_noise` measures it (`_kept`); NaN: unknown
 
     def least(self, record: dict | None = None) -> float:
         p90 = record.get("p90") if isinstance(record, dict) else None
@@ -560,7 +597,8 @@ def jitter(spans: list[_Spans]) -> list[Jitter]:
     for s in spans:
         ok = np.isfinite(s.wobble)
         if ok.sum() >= JITTER_MOVES:
-            out.append(Jitter(s.scene, float(np.median(s.wobble[ok])) / RAYLEIGH_MEDIAN, float(np.median(s.apart[ok]))))
+            sigma, seconds = float(np.median(s.wobble[ok])) / RAYLEIGH_MEDIAN, float(np.median(s.apart[ok]))
+            out.append(Jitter(s.scene, sigma, seconds, s.kept))
     return out
 
 
@@ -570,8 +608,8 @@ def jitter_warning(scenes: list[Jitter], noise: float | str, record: dict | None
     and twice the `noise` the model is told of, naming the scene where others do not; or for a `noise` over
     NOISE_OVER times the most any scene jitters (or can tell), which smooths histories flat (a noise given in the
     input's units, not metres); None otherwise. `noise` "auto" is told of every scene's jitter but that of scenes
-    whose samples do not come at the model's `dt` s steps (their steps over SPARSE of them, `Jitter.seconds`):
-    their histories are interpolated between samples, and `window_noise` measures them short of their noise."""
+    whose windows, interpolated onto the model's `dt` s steps between samples, keep under KEPT of it
+    (`Jitter.kept`): `window_noise` measures them short of their noise."""
     if not scenes:
         return None
     auto, most = noise == NOISE_AUTO, max(scenes, key=lambda j: j.sigma)
@@ -581,7 +619,7 @@ def jitter_warning(scenes: list[Jitter], noise: float | str, record: dict | None
                 "position, std per axis): their histories are smoothed nearly flat, and futures start behind their "
                 "agents; --noise is in metres, whatever the input's units: "
                 + (f"give about --noise {said}" if most.sigma >= most.least(record) else "they need none"))
-    sparse = lambda j: j.seconds > SPARSE * dt  # noqa: E731
+    sparse = lambda j: j.kept < KEPT  # noqa: E731  (NaN: not known to be)
     over = [j for j in scenes if j.sigma >= j.least(record) and (sparse(j) if auto else j.sigma >= 2 * noise)]
     if not over:
         return None
@@ -591,9 +629,10 @@ def jitter_warning(scenes: list[Jitter], noise: float | str, record: dict | None
     sigma = float(np.median([j.sigma for j in over]))
     alone = "" if len(over) == len(scenes) else " (those scenes' files alone)"
     if any(map(sparse, over)):
-        fix = (f"give --noise {sigma:.2g}{alone} to smooth their histories (--noise auto cannot measure it: their "
-               f"samples do not come at the model's {dt:g} s steps, so their histories are interpolated, which hides "
-               "most of the noise)")
+        kept = float(np.median([j.kept for j in over if sparse(j)]))
+        fix = (f"give --noise {sigma:.2g}{alone} to smooth their histories (--noise auto would measure about "
+               f"{kept:.0%} of it: the model's {dt:g} s steps fall between their samples, and interpolated positions "
+               "hide the rest)")
     elif alone:
         fix = (f"give --noise auto to smooth each window's history by its own jitter (or --noise {sigma:.2g} for "
                "those scenes' files alone)")
