@@ -3262,3 +3262,17 @@ def test_jitter_is_judged_scene_by_scene_and_at_the_samples_spacing(tmp_path):
         assert "90th-percentile speed of the tracks is" in judged(["waiting.csv"], noise=noise)
     odd = judged(["camA.csv", "camB.csv", "waiting.csv"], noise="auto")  # (speeds outside the band: as within)
     assert "90th-percentile speed" in odd and "a position (std per axis" not in odd, odd
+
+
+def test_the_built_in_model_knows_people_who_stand(model):
+    """A third of `pedestrian`'s training moves stood or queued (its record's `slow` share): a group of people
+    standing and chatting is told that the model knows agents that slow, not to train a model of its own."""
+    rng = np.random.default_rng(0)
+    t = np.arange(0, 20, 0.1)
+    group = pd.concat([pd.DataFrame({"time": t, "agent_id": a, "x": a + 0.05 * rng.standard_normal(len(t)),
+                                     "y": 0.05 * rng.standard_normal(len(t))}) for a in range(8)])
+    with pytest.warns(TrajCVAEWarning) as said:
+        model.predict(group, k=2)
+    slow = [str(w.message) for w in said if "90th-percentile speed" in str(w.message)]
+    assert len(slow) == 1 and slow[0].endswith("if they are right, they stand or queue, as 35% of the model's "
+                                               "training moves did (it knows agents that slow)"), slow

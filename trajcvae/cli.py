@@ -267,7 +267,10 @@ def user_errors(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            done = fn(*args, **kwargs)
+            if _KILLS:  # a kill whose exception was lost (below) ends the command as it would have
+                raise Killed(_KILLS[0], finished=True)
+            return done
         except TrajCVAEError as e:  # escaped: the message may quote the user's data, e.g. a value '[/]'
             err.print(f"[bold red]error:[/] {escape(one_line(str(e)))}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
@@ -287,7 +290,9 @@ def user_errors(fn):
 
             if fn.__name__ != "serve":  # (Ctrl-C is how a server is stopped); a kill is named by its signal
                 how = f"stopped by {signal.Signals(e.signum).name}" if isinstance(e, Killed) else "interrupted"
-                err.print(f"{how}: {escape(_kept(fn.__name__, kwargs))}", highlight=False, soft_wrap=True)
+                kept = "its work was done, and its output written whole" if getattr(e, "finished", False) else \
+                    _kept(fn.__name__, kwargs)
+                err.print(f"{how}: {escape(kept)}", highlight=False, soft_wrap=True)
             if isinstance(e, Killed):  # its exit code, 128 + the signal
                 raise
             raise typer.Exit(130) from None
@@ -889,12 +894,18 @@ for _command in app.registered_commands:
     _command.short_help = " ".join(_command.callback.__doc__.split("\n\n")[0].split())
 
 
+# The kills `unwind_on_kill` has seen. An exception a signal handler raises while CPython compiles a module (a
+# command's first import of it, every time where no bytecode is written) can be lost, and the command would go
+# on to exit 0: `user_errors` then ends it with the kill's exit code.
+_KILLS: list[int] = []
+
+
 class Killed(SystemExit):
     """A kill (`unwind_on_kill`'s signal) unwinding the command: it exits with the shell's 128 + the signal."""
 
-    def __init__(self, signum: int):
+    def __init__(self, signum: int, finished: bool = False):
         super().__init__(128 + signum)
-        self.signum = signum
+        self.signum, self.finished = signum, finished  # finished: raised after the command's work was done
 
 
 def unwind_on_kill() -> None:
@@ -909,6 +920,7 @@ def unwind_on_kill() -> None:
         return
 
     def unwind(signum, frame):
+        _KILLS.append(signum)
         raise Killed(signum)
 
     for name in ("SIGTERM", "SIGHUP"):
