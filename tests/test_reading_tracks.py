@@ -1405,3 +1405,42 @@ def test_a_column_that_columns_gives_another_role_is_said_to_be_taken(tmp_path):
     with pytest.raises(DataError, match=r"a.csv: columns label=agent_id reads the column agent_id as the label, so "
                                         r"no column is the agent_id: give columns agent_id=<another column>"):
         read_tracks([f], columns={"label": "agent_id"})
+
+
+def test_a_stamp_in_two_columns_reads_as_one_time(tmp_path):
+    """ROS 2 writes a header's stamp as two columns, whole seconds and nanoseconds: --columns time=sec,
+    time_ns=nanosec reads them as one time in seconds, as a single column would be read, from a CSV, Parquet,
+    JSON and a DataFrame; a part out of its range names its row; either column alone, which reads as times
+    that start again every second or as several rows of an agent in one second, is refused naming the fix."""
+    rng = np.random.default_rng(0)
+    t = 1733560000 + np.arange(40) * 0.1 + rng.uniform(-0.02, 0.02, 40)  # 10 Hz, wobbling
+    sec = np.floor(t).astype(np.int64)
+    nanosec = np.round((t - sec) * 1e9).astype(np.int64)
+    stamps = pd.DataFrame({"header.stamp.sec": sec, "header.stamp.nanosec": nanosec, "id": 3,
+                           "pose.x": np.arange(40) * 0.125, "pose.y": 1.0})
+    given = "time=header.stamp.sec,time_ns=header.stamp.nanosec,agent_id=id,x=pose.x,y=pose.y"
+    single = read_tracks(pd.DataFrame({"time": sec + stamps["header.stamp.nanosec"] / 1e9, "agent_id": 3,
+                                       "x": stamps["pose.x"], "y": 1.0}))
+    stamps.to_csv(tmp_path / "log.csv", index=False)
+    stamps.to_parquet(tmp_path / "log.parquet")
+    stamps.to_json(tmp_path / "log.json", orient="records")
+    for source in (tmp_path / "log.csv", tmp_path / "log.parquet", tmp_path / "log.json", stamps):
+        got = read_tracks(source if isinstance(source, pd.DataFrame) else [source], columns=given)
+        np.testing.assert_array_equal(got[["frame", "x", "y"]], single[["frame", "x", "y"]])
+        assert got.attrs["time_base"] == "seconds"
+    over = stamps.assign(**{"header.stamp.nanosec": stamps["header.stamp.nanosec"].where(stamps.index != 5, 10 ** 9)})
+    with pytest.raises(DataError, match=r"over.csv line 7: 'header.stamp.nanosec' holds 1000000000, not "
+                                        r"nanoseconds under a second, as a stamp in two columns \((--)?columns "
+                                        r"time=header.stamp.sec,time_ns=header.stamp.nanosec\) has them"):
+        read_tracks([write(tmp_path / "over.csv", over.to_csv(index=False))], columns=given)
+    with pytest.raises(DataError, match=r"columns time_ns=header.stamp.nanosec: its times lie within one second and "
+                                        r"go back within tracks \(\d+ rows out of order\), as the nanoseconds of a "
+                                        r"stamp split in two columns do: give its whole seconds too, (--)?columns "
+                                        r"time=<seconds column>,time_ns=header.stamp.nanosec"):
+        read_tracks([tmp_path / "log.csv"], columns=given.replace("time=header.stamp.sec,", ""))
+    with pytest.raises(DataError, match=r"duplicate \(scene, frame, agent_id\) .*; its times are whole seconds "
+                                        r"\((--)?columns time=header.stamp.sec\): if they are a stamp's seconds, give "
+                                        r"its part under a second too"):
+        read_tracks([tmp_path / "log.csv"], columns=given.replace(",time_ns=header.stamp.nanosec", ""))
+    with pytest.raises(DataError, match=r"columns: time and frame: give one clock"):
+        read_tracks([tmp_path / "log.csv"], columns="time=header.stamp.sec,frame=header.stamp.nanosec")

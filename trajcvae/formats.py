@@ -29,8 +29,9 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError, first_line, gathered_warnings, warn
-from .table import (AGENT_COLUMNS, PER_SECOND, REQUIRED, TRACK_COLUMNS, Shared, box_corner, column_aliases,
-                    counted_from_one, is_column_number, missing_columns, needed_among, time_role)
+from .table import (AGENT_COLUMNS, PER_SECOND, REQUIRED, STAMP_PART, TRACK_COLUMNS, Shared, box_corner,
+                    column_aliases, counted_from_one, is_column_number, missing_columns, needed_among, split_stamp,
+                    time_role)
 from .values import (MAX_RAW, ROUGH_PARSER, agent_ids, as_text, canonical, missing_marks, numeric_column,
                      parses_as_number, to_numbers, unresolved_time)
 
@@ -380,7 +381,7 @@ def _read_parquet(path: Path, frames: bool = False, columns: dict[str, str] | No
         raise missing_columns(str(path), missing, lower, [str(c) for c in names], columns)
     if corner := box_corner(lower, columns, str(path)):
         warn(corner)
-    wanted = [c for c, u in zip(names, usable) if u in REQUIRED + ("scene",) + AGENT_COLUMNS]
+    wanted = [c for c, u in zip(names, usable) if u in REQUIRED + ("scene", STAMP_PART) + AGENT_COLUMNS]
     try:
         raw = pd.read_parquet(path, columns=wanted)
     except Exception as e:
@@ -447,7 +448,7 @@ def _read_json(path: Path, frames: bool = False, columns: dict[str, str] | None 
     lower = [str(c).strip().lower() for c in raw.columns]
     usable = column_aliases(lower, frames, columns, str(path))[0]
     if all(c in usable for c in REQUIRED):  # (else `canonical` names the missing ones among all)
-        read = [(c, u) for c, u in zip(raw.columns, usable) if u in REQUIRED + ("scene",) + AGENT_COLUMNS]
+        read = [(c, u) for c, u in zip(raw.columns, usable) if u in REQUIRED + ("scene", STAMP_PART) + AGENT_COLUMNS]
         raw = raw[[c for c, _ in read]]
         for c, u in read:
             odd = raw[c].map(lambda v: isinstance(v, (dict, list)) or (isinstance(v, bool) and u not in AGENT_COLUMNS))
@@ -806,7 +807,10 @@ def _fields(line: str, sep: str) -> list[str]:
 
 
 def _read_fast(path: Path, fmt: _Format) -> pd.DataFrame | None:
-    """Numeric parse of the whole file; None when any value fails (the slow path then names it)."""
+    """Numeric parse of the whole file; None when any value fails (the slow path then names it), or for a stamp
+    in two columns (`split_stamp`: the slow path joins them)."""
+    if split_stamp(fmt.columns):
+        return None
     cols = {c: (fmt.names.index(c) if fmt.names else i) for i, c in enumerate(REQUIRED)}
     if fmt.names and "scene" in fmt.names:
         cols["scene"] = fmt.names.index("scene")

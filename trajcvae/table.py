@@ -26,6 +26,8 @@ PER_SECOND = {"time": 1.0, "time_ms": 1e3, "time_us": 1e6, "time_ns": 1e9, "time
 UNIT_NAMES = {"time": "seconds", "time_ms": "milliseconds", "time_us": "microseconds", "time_ns": "nanoseconds",
               "time_min": "minutes", "time_h": "hours", "time_d": "days"}
 STAMP_ROLES = ("time", "time_ms", "time_us", "time_ns")  # the units of trackers' and loggers' stamps
+FRACTIONS = STAMP_ROLES[1:]  # ... that may hold a stamp's part under a second, beside its whole seconds (`time`)
+STAMP_PART = "stamp part"  # what `column_aliases` calls that part's column: read, but not a track's column
 COLUMN_ROLES = ("frame", *PER_SECOND, "agent_id", "x", "y", "lon", "lat", "scene", "label")
 
 
@@ -59,14 +61,21 @@ def column_map(columns: str | Mapping[str, str] | None) -> dict[str, str] | None
             raise DataError(f"--columns: column '{column}' is given for two roles")
         out[role] = column.lower()
     clocks = [r for r in out if r == "frame" or r in PER_SECOND]
-    if len(clocks) > 1:
-        raise DataError(f"--columns: {' and '.join(clocks)}: give one clock (frame ids, or a time)")
+    if len(clocks) > 1 and not (len(clocks) == 2 and split_stamp(out)):
+        raise DataError(f"--columns: {' and '.join(clocks)}: give one clock (frame ids, or a time; or a stamp in "
+                        "two columns, its whole seconds as time and the rest as time_ms, time_us or time_ns)")
     for a, b in (("x", "y"), ("lon", "lat")):
         if (a in out) != (b in out):
             raise DataError(f"--columns: {a if a in out else b} without {b if a in out else a}: name both")
     if "x" in out and "lon" in out:
         raise DataError("--columns: x, y and lon, lat exclude each other: name one pair")
     return out
+
+
+def split_stamp(columns: Mapping[str, str] | None) -> str | None:
+    """The role of the column holding a stamp's part under a second (`FRACTIONS`: ROS 2's `nanosec` as time_ns)
+    where --columns gives the stamp in two columns, its whole seconds as `time`; None otherwise."""
+    return next((r for r in FRACTIONS if r in columns), None) if columns and "time" in columns else None
 
 
 def seconds_per_unit(df: pd.DataFrame) -> float | None:
@@ -186,7 +195,9 @@ def column_aliases(names: list[str], frames: bool = False, columns: dict[str, st
             raise DataError(f"{name}: no column {absent[0].split('=', 1)[1]!r} (--columns {absent[0]}); it has: "
                             f"{', '.join(names)}")
         displaced = {d for role in columns for d in _DISPLACED.get(role, ())}
-        roles = {c: ("time" if role in PER_SECOND else role) for role, c in columns.items()}
+        part = split_stamp(columns)  # (its values are added to the whole seconds' where they are read)
+        roles = {c: STAMP_PART if role == part else "time" if role in PER_SECOND else role
+                 for role, c in columns.items()}
         names = [roles[n] if n in roles else f"{n} (not read)" if n in displaced else n for n in names]
     seconds = lonlat = False
     times = [n for n in names if n in TIME_NAMES]
@@ -226,8 +237,8 @@ def is_column_number(name: str) -> bool:
 
 
 def time_role(columns: dict[str, str] | None) -> str:
-    """The time role `--columns` gave (time_ms, ...), else "time" (seconds)."""
-    return next((r for r in columns or {} if r in PER_SECOND), "time")
+    """The time role `--columns` gave (time_ms, ...), else "time" (seconds, as a stamp in two columns is read)."""
+    return "time" if split_stamp(columns) else next((r for r in columns or {} if r in PER_SECOND), "time")
 
 
 class Shared(dict):

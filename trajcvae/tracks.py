@@ -24,7 +24,8 @@ import pandas as pd
 from .errors import DataError, as_number_hint, not_found_hint, plural, shown, warn
 from .formats import TARS, class_names_file, mot_detections, notes_file, read_file, refuse_futures
 from .resample import EPS
-from .table import AGENT_COLUMNS, Shared, column_map, needed_among, time_role, where
+from .table import (AGENT_COLUMNS, FRACTIONS, UNIT_NAMES, Shared, column_map, needed_among, split_stamp,
+                    time_role, where)
 from .config import positive_number
 from .units import (coarse_positions, coarsely_written, lonlat_units, placed, scales_of_scenes, to_metres,
                     unit_conversion)
@@ -372,8 +373,24 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
                             "a CSV `label`, `type`, `class` or `category` column; --columns label=<column> reads "
                             "another)")
     image = all(t.attrs.get("image") for t in tables) and (units is None or "homography" not in units)
-    df = _combine(tables, n_files)
+    role = time_role(columns)
+    whole = "time" in (columns or {}) and not split_stamp(columns) and \
+        all(np.array_equal(t["frame"], np.floor(t["frame"])) for t in tables)  # (a clock of whole seconds)
+    try:
+        df = _combine(tables, n_files)
+    except DataError as e:  # ROS 2's sec without its nanosec: every agent several times a second
+        if not (whole and "duplicate (scene, frame, agent_id)" in str(e)):
+            raise
+        raise DataError(f"{e}; its times are whole seconds (--columns time={columns['time']}): if they are a stamp's "
+                        f"seconds, give its part under a second too, --columns time={columns['time']},"
+                        "time_ns=<nanoseconds column>") from None
     del tables
+    if role in FRACTIONS and not split_stamp(columns) and df.attrs["rows_sorted"] and df["frame"].between(0, 1).all() \
+            and df["frame"].max() < 1:  # a time that starts again every second: a stamp's part under a second
+        raise DataError(f"--columns {role}={columns[role]}: its times lie within one second and go back within "
+                        f"tracks ({plural(df.attrs['rows_sorted'], 'row')} out of order), as the {UNIT_NAMES[role]} "
+                        f"of a stamp split in two columns do: give its whole seconds too, --columns "
+                        f"time=<seconds column>,{role}={columns[role]}")
     if classes is not None:  # on all files together: an agent's rows may come from several
         df = _only_classes(df, list(classes), names[0] if len(names) == 1 else f"the {len(names)} files")
     df.attrs.update(orient="east_north" if all(lonlat) else "image" if image else "xy",

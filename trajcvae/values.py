@@ -13,7 +13,8 @@ import pandas as pd
 from .errors import DataError, odd_number_text, warn
 from .resample import EPS
 from .table import (AGENT_COLUMNS, PER_SECOND, REQUIRED, TIME_NAMES, TRACK_COLUMNS, UNIT_NAMES, box_corner,
-                    column_aliases, counted_from_one, is_column_number, missing_columns, row_at, time_role)
+                    column_aliases, counted_from_one, is_column_number, missing_columns, row_at, split_stamp,
+                    time_role)
 
 
 MAX_RAW = 1e15  # larger input values lose a tenth of a millimetre to float64 rounding in any units
@@ -21,6 +22,32 @@ MAX_RAW = 1e15  # larger input values lose a tenth of a millimetre to float64 ro
 # rounded), so one number written two ways ("180.817907249555", "180.81790724955499") would read as two, and
 # a file would read differently under pandas 3.0 and 3.1. Text numbers are read correctly rounded on all.
 ROUGH_PARSER = tuple(int(part) for part in pd.__version__.split(".")[:2]) < (3, 1)
+
+
+def whole_stamps(raw: pd.DataFrame, lower: list[str], columns: dict[str, str], part: str, name: str,
+                 lines: pd.Series, row_word: str) -> None:
+    """A stamp in two columns (`split_stamp`: --columns time=sec,time_ns=nanosec, as ROS 2 writes a header's
+    stamp) made one time in seconds, in place of the whole seconds (`raw`'s columns named `lower`); each part
+    checked, naming the row (`lines`) at fault: whole seconds, and under a second's worth of the rest."""
+    if columns["time"] not in lower or columns[part] not in lower:
+        return  # (`column_aliases` names the column missing)
+    i, j = lower.index(columns["time"]), lower.index(columns[part])
+    whole, rest = (blank_as_missing(_numpy_backed(raw.iloc[:, k])) for k in (i, j))
+    given = (whole.notna() | rest.notna()).to_numpy()  # (a blank row stays blank)
+    at = lines[given]
+    seconds = numeric_column(whole[given], at, name, columns["time"], row_word)
+    below = numeric_column(rest[given], at, name, columns[part], row_word)
+    per = PER_SECOND[part]
+    bad = (seconds != np.floor(seconds)) | (below < 0) | (below >= per)
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        what = (f"'{columns['time']}' holds {seconds[k]:.15g}, not whole seconds" if seconds[k] != np.floor(seconds[k])
+                else f"'{columns[part]}' holds {below[k]:.15g}, not {UNIT_NAMES[part]} under a second")
+        raise DataError(f"{row_at(name, row_word, at.iloc[k])}: {what}, as a stamp in two columns (--columns "
+                        f"time={columns['time']},{part}={columns[part]}) has them")
+    stamp = np.full(len(raw), np.nan)
+    stamp[given] = seconds + below / per
+    raw.isetitem(i, stamp)
 
 
 def as_text(values: pd.Series) -> np.ndarray:
@@ -41,6 +68,10 @@ def canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int = 1, row
     raw = raw.copy()
     raw_names = list(raw.columns)
     lower = counted_from_one([str(c).strip().lower() for c in raw.columns], columns)
+    if part := split_stamp(columns):
+        numbered = pd.Series(np.arange(len(raw), dtype=np.int64) + first_line if line_numbers is None
+                             else np.asarray(line_numbers, dtype=np.int64), index=raw.index)
+        whole_stamps(raw, lower, columns, part, name, numbered, row_word)
     raw.columns, seconds, lonlat = column_aliases(lower, frames, columns, name)
     # Columns renamed are named in messages as the table names them.
     shown = {n: c for c, n in zip(lower, raw.columns) if c != n}
