@@ -335,7 +335,7 @@ def _spans(df: pd.DataFrame, dt: float, max_gap: float = 0.8, time_step: float |
     return out
 
 
-KEPT_STEPS = 200_000  # model steps of tracks per scene that `_kept` reads, at most
+KEPT_STEPS = 20_000  # model steps of tracks per scene that `_kept` reads, at most (a median needs no more)
 
 
 def _kept(t: np.ndarray, track: np.ndarray, track_last: np.ndarray, scene: np.ndarray, scenes: int, dt: float
@@ -343,19 +343,35 @@ def _kept(t: np.ndarray, track: np.ndarray, track_last: np.ndarray, scene: np.nd
     """Per scene, the share of white noise on its detections (rows at times `t`, seconds, in `track`s whose last
     rows are `track_last`, of `scene` codes) that survives a window's resampling onto the model's `dt` s steps,
     as `window_noise` measures it: unit noise drawn at the detections' own times (a fixed seed), each track
-    resampled onto steps anchored at its last detection (as a window's at t0), the median length of the second
-    differences there over white noise's own (1.177 sqrt 6). About 1 for detections at the model's steps, 0.8
-    for dense ones between them (a tracker's wobbling timestamps, a rate off a multiple of the steps), less for
-    sparser ones, whose steps between two detections lie on a line (1 Hz: 0.1).  -> (scenes,) NaN: too few"""
-    # Each scene's first tracks, up to KEPT_STEPS steps of the model's (a median needs no more).
+    resampled onto steps anchored at the last detection of the track before it (a window's neighbours are put
+    on the steps of its agent's t0, whose detections may come at other moments), the median length of the
+    second differences there over white noise's own (1.177 sqrt 6). About 1 for detections at the model's steps
+    (every agent's at the same moments), 0.8 for dense ones between them (a tracker's wobbling timestamps, a
+    rate off a multiple of the steps), less for sparser ones, whose steps between two detections lie on a line
+    (1 Hz: 0.1), or agents detected at moments of their own (2.5 Hz: 0.66).  -> (scenes,) NaN: too few"""
+    # Each scene's tracks in turn, up to KEPT_STEPS steps of the model's; of the last one read, its latest part.
     track_first = np.r_[0, track_last[:-1] + 1]
     steps = (t[track_last] - t[track_first]) / dt + 1  # (tracks,) the steps each one spans
     of_scene = scene[track_first]
-    before = pd.Series(steps).groupby(of_scene).cumsum().to_numpy() - steps  # (tracks,) in its scene's earlier ones
-    read = ((before < KEPT_STEPS) & (steps <= KEPT_STEPS))[track]  # (N,)
+    before = pd.Series(steps).groupby(of_scene).cumsum().to_numpy() - steps  # (tracks,) its scene's earlier ones
+    reach = np.clip(KEPT_STEPS - before, 0, steps)  # (tracks,) the steps read of each, up to its last detection
+    read = (reach[track] > 0) & (t >= t[track_last][track] - (reach[track] - 1) * dt)  # (N,)
     out = np.full(scenes, np.nan)
     if not read.any():
         return out
+    prior = np.arange(len(track_last)) - 1  # (tracks,) the track before each, in its scene (else itself)
+    prior = np.where((prior >= 0) & (of_scene[np.maximum(prior, 0)] == of_scene), prior, prior + 1)
+    anchor = t[track_last[prior]][track][read]  # (R,)
+    track, scene = track[read], scene[read]
+    noise = np.random.default_rng(0).standard_normal((len(track), 2))
+    k, _, x, y = resample_rows(t[read] - anchor, track, noise[:, 0], noise[:, 1], 0.0, dt, np.inf)
+    same = track[k][2:] == track[k][:-2]  # three steps in a row of one track (its steps are all made)
+    second = np.hypot(x[2:] - 2 * x[1:-1] + x[:-2], y[2:] - 2 * y[1:-1] + y[:-2])[same]
+    of = scene[k][2:][same]
+    for c in np.unique(of):
+        if np.count_nonzero(of == c) >= JITTER_MOVES:
+            out[c] = np.median(second[of == c]) / (RAYLEIGH_MEDIAN * math.sqrt(6))
+    return out
     anchor = t[track_last][track][read]  # (R,) each row's track's last time
     track, scene = track[read], scene[read]
     noise = np.random.default_rng(0).standard_normal((len(track), 2))
@@ -1138,7 +1154,9 @@ def overshoot_warning(n: int, total: int, where: list[str], noun: str = "window"
 def cut_warning(n: int, total: int, where: list[str], noun: str = "window", noise: float | str = 0.0) -> str:
     """The warning of `n` of `total` windows (or agents: `noun`) whose histories `readable` cuts, naming a few;
     `noise`: the metres of noise the model was told of (`data.noise`), or "auto"."""
-    advice = ("their detections jump or wind more than their own noise (--noise auto) explains" if noise == NOISE_AUTO
+    advice = ("their detections jump or wind more than their own noise (--noise auto, measured once a history holds "
+              f"{AUTO_MOVES} second differences, {AUTO_MOVES + 2} positions of a lone agent) explains"
+              if noise == NOISE_AUTO
               else f"their detections jump or wind more than --noise {noise:g} explains" if noise > 0 else
               "give jittery detections' noise in metres (--noise, or --noise auto to measure it)")
     return (f"warning: {_some_of(n, total, where, noun)} observed a history the model's frame cannot hold whole: a "
