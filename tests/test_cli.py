@@ -335,6 +335,10 @@ def test_help_lists_commands_and_the_version():
     (["predict", "pedestrian"], "Missing argument 'data'. (see trajcvae predict --help)"),
     (["predikt"], "No such command 'predikt'. Did you mean 'predict'? (see trajcvae --help)"),
     (["predict", "pedestrian", "x.csv", "--kk", "3"], "No such option: --kk"),
+    # predict's --noise, or an option as a config file names it: train and benchmark take them as settings.
+    (["train", "t.csv", "--noise", "0.1"], "; in train it is a config setting: --set data.noise=0.1 (see trajcvae "
+     "train --help)"),
+    (["benchmark", "eth-ucy", "--batch-size=64"], "; in benchmark it is a config setting: --set train.batch_size=64"),
     (["predict", "pedestrian", "x.csv", "-k"], "(see trajcvae predict --help)"),
     # A shell's glob after --val (--val */val.csv) would train on all validation files but the first.
     (["train", "t.csv", "--val", "a/val.csv", "b/val.csv", "--out", "r"], "b/val.csv right after --val a/val.csv "

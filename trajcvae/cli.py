@@ -939,6 +939,28 @@ def _command_path(error, args: list[str] | None) -> str:
     return f"trajcvae {named}" if named in commands else "trajcvae"
 
 
+def _as_setting(error, args: list[str] | None) -> str:
+    """'; in training it is a config setting: --set data.noise=<value>' for an option `train` or `benchmark` does
+    not take (`predict --noise`, `--lr`) that names a config setting, which their --set gives; else ''."""
+    name = getattr(error, "option_name", None)
+    command = _command_path(error, args)
+    if not isinstance(name, str) or command not in ("trajcvae train", "trajcvae benchmark"):
+        return ""
+    from .config import Config
+
+    key = name.lstrip("-").replace("-", "_")
+    section = next((s for s in ("data", "model", "train", "kset") if key in getattr(Config(), s).__dataclass_fields__),
+                   None)
+    if section is None:
+        return ""
+    given = list(sys.argv[1:] if args is None else args)
+    value = next((a.partition("=")[2] for a in given if a.startswith(name + "=")), None)
+    if value is None and name in given and given.index(name) + 1 < len(given):
+        value = given[given.index(name) + 1]
+    value = value if value and not value.startswith("--") else "<value>"
+    return f"; in {command.split()[1]} it is a config setting: --set {section}.{key}={value}"
+
+
 def _val_followed(args: list[str]) -> str | None:
     """The usage error of `train --val A B`, where B (a shell's glob of validation files gives several) would
     be read as training data: --val takes one path, and a path right after its value is refused."""
@@ -971,8 +993,8 @@ def main(args: list[str] | None = None) -> None:
         code = app(args, prog_name="trajcvae", standalone_mode=False)  # click's errors come here, not printed
     except usage as e:
         if e.format_message().strip():  # (none: no command at all, and the help was shown)
-            err.print(f"[bold red]error:[/] {escape(e.format_message())} (see {_command_path(e, args)} --help)",
-                      highlight=False, soft_wrap=True)
+            err.print(f"[bold red]error:[/] {escape(e.format_message())}{escape(_as_setting(e, args))} (see "
+                      f"{_command_path(e, args)} --help)", highlight=False, soft_wrap=True)
         sys.exit(e.exit_code)
     except typer.Abort:  # end of input at a prompt
         err.print("aborted", highlight=False)
