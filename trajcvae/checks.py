@@ -372,17 +372,6 @@ def _kept(t: np.ndarray, track: np.ndarray, track_last: np.ndarray, scene: np.nd
         if np.count_nonzero(of == c) >= JITTER_MOVES:
             out[c] = np.median(second[of == c]) / (RAYLEIGH_MEDIAN * math.sqrt(6))
     return out
-    anchor = t[track_last][track][read]  # (R,) each row's track's last time
-    track, scene = track[read], scene[read]
-    noise = np.random.default_rng(0).standard_normal((len(track), 2))
-    k, j, x, y = resample_rows(t[read] - anchor, track, noise[:, 0], noise[:, 1], 0.0, dt, np.inf)
-    same = (track[k][2:] == track[k][:-2]) & (j[2:] - j[:-2] == 2)  # three steps in a row of one track
-    second = np.hypot(x[2:] - 2 * x[1:-1] + x[:-2], y[2:] - 2 * y[1:-1] + y[:-2])[same]
-    of = scene[k][2:][same]
-    for c in np.unique(of):
-        if np.count_nonzero(of == c) >= JITTER_MOVES:
-            out[c] = np.median(second[of == c]) / (RAYLEIGH_MEDIAN * math.sqrt(6))
-    return out
 
 
 WALKERS = (0.3, 5.0)  # m/s: the speeds of people walking, for tracks with no model's record to go by
