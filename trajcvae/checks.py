@@ -348,7 +348,7 @@ def _kept(t: np.ndarray, track: np.ndarray, track_last: np.ndarray, scene: np.nd
     second differences there over white noise's own (1.177 sqrt 6). About 1 for detections at the model's steps
     (every agent's at the same moments), 0.8 for dense ones between them (a tracker's wobbling timestamps, a
     rate off a multiple of the steps), less for sparser ones, whose steps between two detections lie on a line
-    (1 Hz: 0.1), or agents detected at moments of their own (2.5 Hz: 0.66).  -> (scenes,) NaN: too few"""
+    (1 Hz: 0.1), or agents detected at moments of their own (2.5 Hz: 0.6).  -> (scenes,) NaN: too few"""
     # Each scene's tracks in turn, up to KEPT_STEPS steps of the model's; of the last one read, its latest part.
     track_first = np.r_[0, track_last[:-1] + 1]
     steps = (t[track_last] - t[track_first]) / dt + 1  # (tracks,) the steps each one spans

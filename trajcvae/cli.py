@@ -940,8 +940,8 @@ def _command_path(error, args: list[str] | None) -> str:
 
 
 def _as_setting(error, args: list[str] | None) -> str:
-    """'; in training it is a config setting: --set data.noise=<value>' for an option `train` or `benchmark` does
-    not take (`predict --noise`, `--lr`) that names a config setting, which their --set gives; else ''."""
+    """'; in train it is a config setting: --set data.noise=0.1' for an option `train` or `benchmark` does not
+    take (`--noise 0.1`, as `predict` does; `--lr`) that names a config setting, which their --set gives; else ''."""
     name = getattr(error, "option_name", None)
     command = _command_path(error, args)
     if not isinstance(name, str) or command not in ("trajcvae train", "trajcvae benchmark"):

@@ -385,7 +385,7 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
                         f"seconds, give its part under a second too, --columns time={columns['time']},"
                         "time_ns=<nanoseconds column>") from None
     del tables
-    if role in FRACTIONS and not split_stamp(columns) and df.attrs["rows_sorted"] and df["frame"].between(0, 1).all() \
+    if role in FRACTIONS and not split_stamp(columns) and df.attrs["rows_sorted"] and df["frame"].min() >= 0 \
             and df["frame"].max() < 1:  # a time that starts again every second: a stamp's part under a second
         raise DataError(f"--columns {role}={columns[role]}: its times lie within one second and go back within "
                         f"tracks ({plural(df.attrs['rows_sorted'], 'row')} out of order), as the {UNIT_NAMES[role]} "
