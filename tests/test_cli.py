@@ -293,6 +293,18 @@ def test_ctrl_c_says_in_one_line_what_is_kept_and_how_to_continue(tmp_path, sim_
         "epoch (last.pt); continue it with the same command and --resume", r.output
     # CPython can lose the exception a signal handler raises while it compiles a module (a command's first import
     # of it): the kill, recorded, still ends the command with its exit code, though the work got to its end.
+    import signal
+
+    before = signal.getsignal(signal.SIGTERM)
+    try:  # the handler records the kill it raises, and the next command starts unkilled
+        trajcvae.cli.unwind_on_kill()
+        with pytest.raises(Killed):
+            signal.getsignal(signal.SIGTERM)(signal.SIGTERM, None)
+        assert trajcvae.cli._KILLS == [15]
+        trajcvae.cli.unwind_on_kill()
+        assert trajcvae.cli._KILLS == []
+    finally:
+        signal.signal(signal.SIGTERM, before)
     monkeypatch.setattr(trajcvae.cli, "_KILLS", [15])
     r = cli("simulate", tmp_path / "s.csv", "--scenes", 1, "--frames", 40)
     assert r.exit_code == 143 and r.output.strip().splitlines()[-1] == "stopped by SIGTERM: its work was done, and " \
@@ -339,6 +351,7 @@ def test_help_lists_commands_and_the_version():
     (["train", "t.csv", "--noise", "0.1"], "; in train it is a config setting: --set data.noise=0.1 (see trajcvae "
      "train --help)"),
     (["benchmark", "eth-ucy", "--batch-size=64"], "; in benchmark it is a config setting: --set train.batch_size=64"),
+    (["train", "t.csv", "--epochs"], "Option '--epochs' requires an argument. (see trajcvae train --help)"),
     (["predict", "pedestrian", "x.csv", "-k"], "(see trajcvae predict --help)"),
     # A shell's glob after --val (--val */val.csv) would train on all validation files but the first.
     (["train", "t.csv", "--val", "a/val.csv", "b/val.csv", "--out", "r"], "b/val.csv right after --val a/val.csv "

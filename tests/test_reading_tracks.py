@@ -1444,3 +1444,32 @@ def test_a_stamp_in_two_columns_reads_as_one_time(tmp_path):
         read_tracks([tmp_path / "log.csv"], columns=given.replace(",time_ns=header.stamp.nanosec", ""))
     with pytest.raises(DataError, match=r"columns: time and frame: give one clock"):
         read_tracks([tmp_path / "log.csv"], columns="time=header.stamp.sec,frame=header.stamp.nanosec")
+    with pytest.raises(DataError, match=r"columns: time and time_ns and frame: give one clock"):
+        read_tracks([tmp_path / "log.csv"], columns=given.replace("agent_id=id", "frame=id"))
+    # The part in microseconds, named first; each part's range, blanks, float32 seconds and a part in a smaller
+    # unit than given are named; a DataFrame without the seconds' column is told so.
+    micro = stamps.assign(usec=nanosec // 1000).drop(columns="header.stamp.nanosec")
+    got = read_tracks(micro, columns="time_us=usec,time=header.stamp.sec,agent_id=id,x=pose.x,y=pose.y")
+    np.testing.assert_allclose(got.frame, single.frame, atol=1e-6, rtol=0)
+    for row, change, said in [(2, {"header.stamp.nanosec": -5}, "holds -5, not nanoseconds under a second"),
+                              (3, {"header.stamp.sec": 1733560000.5}, "holds 1733560000.5, not whole seconds"),
+                              (4, {"header.stamp.nanosec": np.nan}, "'header.stamp.nanosec'")]:
+        bad = stamps.astype({"header.stamp.sec": float, "header.stamp.nanosec": float})
+        for column, value in change.items():
+            bad.loc[row, column] = value
+        with pytest.raises(DataError, match=rf"iloc\[{row}\]: .*{re.escape(said)}"):
+            read_tracks(bad, columns=given)
+    stamps.astype({"header.stamp.sec": np.float32}).to_parquet(tmp_path / "f32.parquet")
+    with pytest.raises(DataError, match=r"f32.parquet: column 'header.stamp.sec' holds the stamp's seconds as float32"):
+        read_tracks([tmp_path / "f32.parquet"], columns=given)
+    longer = pd.concat([micro.assign(**{"header.stamp.sec": micro["header.stamp.sec"] + 4 * i}) for i in range(2)])
+    with pytest.raises(DataError, match=r"column 'usec' \((--)?columns time_ns=\) never reaches a thousandth of a "
+                                        r"second over 80 rows: are its values in microseconds\? give (--)?columns "
+                                        r"time_us=usec"):
+        read_tracks(longer, columns="time=header.stamp.sec,time_ns=usec,agent_id=id,x=pose.x,y=pose.y")
+    with pytest.raises(DataError, match=r"no column 'header.stamp.sec'"):
+        read_tracks(stamps.drop(columns="header.stamp.sec"), columns=given)
+    twice = pd.DataFrame({"t": [0.5, 0.5, 0.9], "id": 1, "x": [0.0, 1.0, 2.0], "y": 0.0})  # not whole seconds
+    with pytest.raises(DataError, match=r"duplicate \(scene, frame, agent_id\)") as said:
+        read_tracks(twice, columns="time=t,agent_id=id")
+    assert "whole seconds" not in str(said.value)

@@ -3322,3 +3322,8 @@ def test_the_share_of_noise_auto_measures_is_measured_on_each_scenes_own_times()
                      r"it", line), line
     assert plausibility(read_tracks(scene("step", 10, 0.05, False)), 0.4, noise="auto") is None
     assert jitter_warning([Jitter("unknown", 0.3, 0.4, float("nan"))], "auto", None, 0.4) is None
+    # A scene is measured on its first tracks' latest 20,000 steps: a logger at 2.5 Hz for 5.5 hours, then at 1 Hz
+    # for the last 2.3 (as long), is measured as it samples at the end.
+    t = np.r_[np.arange(0, 20_000, 0.4), 20_000 + np.arange(0, 8_400, 1.0)]
+    log = read_tracks(pd.DataFrame({"time": t, "agent_id": 1, "x": 1.2 * t, "y": 0.0}))
+    assert _spans(log, 0.4, max_gap=1.5)[0].kept < 0.3

@@ -432,7 +432,9 @@ def time_text(time: float) -> str:
     time = float(time)
     if math.isfinite(time) and time.is_integer() and 1e15 <= abs(time) < 1e19:  # (ns since 1970 till 2286)
         return str(int(time))
-    return f"{round(time, 6):.16g}"  # (16 digits: Unix seconds to the microsecond)
+    time = round(time, 6)
+    short = f"{time:.15g}"
+    return short if float(short) == time else f"{time:.16g}"  # (16 digits where needed: Unix seconds' microseconds)
 
 
 def track_jumps(df: pd.DataFrame, dt: float, max_gap: float, high: float, after: float = -math.inf,

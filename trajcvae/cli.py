@@ -919,6 +919,8 @@ def unwind_on_kill() -> None:
     if all(k in os.environ for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK")):
         return
 
+    _KILLS.clear()  # (a command run again in the same process starts unkilled)
+
     def unwind(signum, frame):
         _KILLS.append(signum)
         raise Killed(signum)
@@ -942,9 +944,10 @@ def _command_path(error, args: list[str] | None) -> str:
 def _as_setting(error, args: list[str] | None) -> str:
     """'; in train it is a config setting: --set data.noise=0.1' for an option `train` or `benchmark` does not
     take (`--noise 0.1`, as `predict` does; `--lr`) that names a config setting, which their --set gives; else ''."""
-    name = getattr(error, "option_name", None)
+    name = getattr(error, "option_name", None)  # (click's NoSuchOption: an option of another command, or a typo)
     command = _command_path(error, args)
-    if not isinstance(name, str) or command not in ("trajcvae train", "trajcvae benchmark"):
+    if type(error).__name__ != "NoSuchOption" or not isinstance(name, str) or not name.startswith("--") \
+            or command not in ("trajcvae train", "trajcvae benchmark"):
         return ""
     from .config import Config
 

@@ -825,7 +825,7 @@ def out_of_order(what: str, time: float, last: float, restart: str = "start a ne
     """The refusal of an update at `time` (a `what`: time or frame) not after the last update's `last`; one
     before it may come from a clock that started again (a camera's, restarted), which `restart` does."""
     same = (f" (64-bit floats near it are {float(np.spacing(abs(last))):.3g} apart: give {what}s from a start "
-            "nearer 0)" if time == last and np.spacing(abs(last)) > 1e-8 else "")  # (Unix seconds: 2.4e-7)
+            "nearer 0)" if time == last and np.spacing(abs(last)) > 1e-6 else "")
     again = f"; if the clock started again, {restart}" if time < last else ""
     said, last_said = time_text(time), time_text(last)
     if said == last_said and time != last:  # apart by less than a microsecond: each in full

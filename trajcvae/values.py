@@ -12,9 +12,9 @@ import pandas as pd
 
 from .errors import DataError, odd_number_text, warn
 from .resample import EPS
-from .table import (AGENT_COLUMNS, PER_SECOND, REQUIRED, TIME_NAMES, TRACK_COLUMNS, UNIT_NAMES, box_corner,
-                    column_aliases, counted_from_one, is_column_number, missing_columns, row_at, split_stamp,
-                    time_role)
+from .table import (AGENT_COLUMNS, FRACTIONS, PER_SECOND, REQUIRED, TIME_NAMES, TRACK_COLUMNS, UNIT_NAMES,
+                    box_corner, column_aliases, counted_from_one, is_column_number, missing_columns, row_at,
+                    split_stamp, time_role)
 
 
 MAX_RAW = 1e15  # larger input values lose a tenth of a millimetre to float64 rounding in any units
@@ -32,6 +32,9 @@ def whole_stamps(raw: pd.DataFrame, lower: list[str], columns: dict[str, str], p
     if columns["time"] not in lower or columns[part] not in lower:
         return  # (`column_aliases` names the column missing)
     i, j = lower.index(columns["time"]), lower.index(columns[part])
+    if (kind := narrow_float(raw.iloc[:, i])) is not None:  # Unix seconds in float32: 128 s apart
+        raise DataError(f"{name}: column '{columns['time']}' holds the stamp's seconds as {kind.__name__}, which "
+                        "cannot hold them whole; store them as integers or float64 (double)")
     whole, rest = (blank_as_missing(_numpy_backed(raw.iloc[:, k])) for k in (i, j))
     given = (whole.notna() | rest.notna()).to_numpy()  # (a blank row stays blank)
     at = lines[given]
@@ -45,6 +48,13 @@ def whole_stamps(raw: pd.DataFrame, lower: list[str], columns: dict[str, str], p
                 else f"'{columns[part]}' holds {below[k]:.15g}, not {UNIT_NAMES[part]} under a second")
         raise DataError(f"{row_at(name, row_word, at.iloc[k])}: {what}, as a stamp in two columns (--columns "
                         f"time={columns['time']},{part}={columns[part]}) has them")
+    # A part that never reaches a thousandth of a second over many seconds is in a smaller unit (microseconds
+    # read as nanoseconds would give a tracker of 10 kHz).
+    finer = [r for r in FRACTIONS if PER_SECOND[r] < per and len(below) >= 50 and below.max() < PER_SECOND[r]]
+    if finer and below.max() < per / 1000 and len(np.unique(seconds)) > 1:
+        raise DataError(f"{name}: column '{columns[part]}' (--columns {part}=) never reaches a thousandth of a "
+                        f"second over {len(below):,} rows: are its values in {UNIT_NAMES[finer[0]]}? give --columns "
+                        f"{finer[0]}={columns[part]}")
     stamp = np.full(len(raw), np.nan)
     stamp[given] = seconds + below / per
     raw.isetitem(i, stamp)
