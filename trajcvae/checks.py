@@ -368,9 +368,11 @@ def _kept(t: np.ndarray, track: np.ndarray, track_last: np.ndarray, scene: np.nd
     same = track[k][2:] == track[k][:-2]  # three steps in a row of one track (its steps are all made)
     second = np.hypot(x[2:] - 2 * x[1:-1] + x[:-2], y[2:] - 2 * y[1:-1] + y[:-2])[same]
     of = scene[k][2:][same]
-    for c in np.unique(of):
-        if np.count_nonzero(of == c) >= JITTER_MOVES:
-            out[c] = np.median(second[of == c]) / (RAYLEIGH_MEDIAN * math.sqrt(6))
+    by = np.argsort(of, kind="stable")  # scene by scene, as `_spans` cuts its spans
+    cut = np.searchsorted(of[by], np.arange(scenes + 1))
+    for c in range(scenes):
+        if cut[c + 1] - cut[c] >= JITTER_MOVES:
+            out[c] = np.median(second[by[cut[c]:cut[c + 1]]]) / (RAYLEIGH_MEDIAN * math.sqrt(6))
     return out
 
 
@@ -973,7 +975,7 @@ def window_noise(obs: np.ndarray, nbr: np.ndarray, noise: float | str) -> np.nda
     out = np.zeros(len(pos))
     some = seen.sum(1) >= AUTO_MOVES
     if some.any():
-        out[some] = np.nanmedian(np.where(seen[some], second[some], np.nan), axis=1) / (RAYLEIGH_MEDIAN * math.sqrt(6))
+        out[some] = np.nanmedian(second[some], axis=1) / (RAYLEIGH_MEDIAN * math.sqrt(6))  # (unseen: NaN)
     return out
 
 

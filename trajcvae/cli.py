@@ -949,19 +949,18 @@ def _as_setting(error, args: list[str] | None) -> str:
     if type(error).__name__ != "NoSuchOption" or not isinstance(name, str) or not name.startswith("--") \
             or command not in ("trajcvae train", "trajcvae benchmark"):
         return ""
-    from .config import Config
+    from .config import Config, option_names
 
     key = name.lstrip("-").replace("-", "_")
-    section = next((s for s in ("data", "model", "train", "kset") if key in getattr(Config(), s).__dataclass_fields__),
-                   None)
-    if section is None:
+    dotted = next((n for n in option_names(Config()) if n.partition(".")[2] == key), None)
+    if dotted is None:
         return ""
     given = list(sys.argv[1:] if args is None else args)
     value = next((a.partition("=")[2] for a in given if a.startswith(name + "=")), None)
     if value is None and name in given and given.index(name) + 1 < len(given):
         value = given[given.index(name) + 1]
     value = value if value and not value.startswith("--") else "<value>"
-    return f"; in {command.split()[1]} it is a config setting: --set {section}.{key}={value}"
+    return f"; in {command.split()[1]} it is a config setting: --set {dotted}={value}"
 
 
 def _val_followed(args: list[str]) -> str | None:

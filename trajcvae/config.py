@@ -193,6 +193,11 @@ class Config:
         return cfg
 
 
+def option_names(cfg: Config) -> list[str]:
+    """Every option of `cfg` as `section.key`, section by section (data, model, train, kset)."""
+    return [f"{c.name}.{f.name}" for c in dataclasses.fields(cfg) for f in dataclasses.fields(getattr(cfg, c.name))]
+
+
 def set_option(cfg: Config, dotted: str, value: Any, source: str = "option", typed: bool = False) -> None:
     """Set `section.key` on `cfg`, converting `value` to the field's type; bad names or values raise. `typed`:
     a value of a TOML file or a checkpoint, whose numbers and flags are no text ("3" in quotes is refused, as
@@ -201,8 +206,7 @@ def set_option(cfg: Config, dotted: str, value: Any, source: str = "option", typ
     sub = getattr(cfg, section, None)
     names = {f.name: f for f in dataclasses.fields(sub)} if dataclasses.is_dataclass(sub) else {}
     if key not in names:
-        known = [f"{c.name}.{f.name}" for c in dataclasses.fields(cfg)
-                 for f in dataclasses.fields(getattr(cfg, c.name))]
+        known = option_names(cfg)
         lower = dotted.lower()  # (any case: OBS_LEN is data.obs_len)
         close = [k for k in known if k.partition(".")[2] == lower.rpartition(".")[2]]  # epochs: train's or kset's
         close = close or [k for k in known if k == lower] or difflib.get_close_matches(lower, known, n=1)

@@ -373,18 +373,18 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
                             "a CSV `label`, `type`, `class` or `category` column; --columns label=<column> reads "
                             "another)")
     image = all(t.attrs.get("image") for t in tables) and (units is None or "homography" not in units)
-    role = time_role(columns)
-    whole = "time" in (columns or {}) and not split_stamp(columns) and \
-        all(np.array_equal(t["frame"], np.floor(t["frame"])) for t in tables)  # (a clock of whole seconds)
     try:
         df = _combine(tables, n_files)
     except DataError as e:  # ROS 2's sec without its nanosec: every agent several times a second
+        whole = "time" in (columns or {}) and not split_stamp(columns) and \
+            all(np.array_equal(t["frame"], np.floor(t["frame"])) for t in tables)  # (a clock of whole seconds)
         if not (whole and "duplicate (scene, frame, agent_id)" in str(e)):
             raise
         raise DataError(f"{e}; its times are whole seconds (--columns time={columns['time']}): if they are a stamp's "
                         f"seconds, give its part under a second too, --columns time={columns['time']},"
                         "time_ns=<nanoseconds column>") from None
     del tables
+    role = time_role(columns)
     if role in FRACTIONS and not split_stamp(columns) and df.attrs["rows_sorted"] and df["frame"].min() >= 0 \
             and df["frame"].max() < 1:  # a time that starts again every second: a stamp's part under a second
         raise DataError(f"--columns {role}={columns[role]}: its times lie within one second and go back within "
