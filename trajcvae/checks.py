@@ -948,16 +948,18 @@ def winding(obs: np.ndarray, min_speed: float) -> np.ndarray:
 
 
 # The smoother's walker (`smoothed`): its velocity changes by white noise of this many m/s^2 (a walker's turns and
-# stops), and before its first position it may move at any speed (a velocity variance of 100 (m/s)^2).
-ACCEL, VELOCITY_VAR = 1.0, 100.0
+# stops; chosen on ETH/UCY's val files with noise added, docs/lab-notes.md: 1 m/s^2 smoothed too little), and
+# before its first position it may move at any speed (a velocity variance of 100 (m/s)^2).
+ACCEL, VELOCITY_VAR = 0.25, 100.0
 AUTO_MOVES = 3  # second differences a window needs for its noise to be measured; with fewer it is read as recorded
 
 
 def agility(top_step: float | None, dt: float) -> float:
-    """How many times a walker's ACCEL the smoother lets a model's agents change their velocity by: the root of
-    its top speed (`top_step` metres over a `dt` step; None: walkers) over a walker's, 1 at most walking pace, as
-    `Jitter.least` grows: cars turn and brake more within a step, and a walker's agility smooths that away."""
-    return 1.0 if top_step is None else math.sqrt(max(top_step / (WALKERS[1] * dt), 1.0))
+    """How many times a walker's ACCEL the smoother lets a model's agents change their velocity by: its top speed
+    (`top_step` metres over a `dt` step; None: walkers) over a walker's, 1 at most walking pace, as `Jitter.least`
+    grows: an agent n times as fast turning as sharply changes its velocity n times as fast (a turn's acceleration
+    is speed times turn rate), and cars brake harder; a walker's agility smooths that away."""
+    return 1.0 if top_step is None else max(top_step / (WALKERS[1] * dt), 1.0)
 
 
 def window_noise(obs: np.ndarray, nbr: np.ndarray, noise: float | str) -> np.ndarray:
