@@ -2992,6 +2992,63 @@ def jittered(noise: float, seed: int = 0, apart: float = 9.0) -> tuple[pd.DataFr
                                y=clean.y + noise * rng.standard_normal(len(clean)))
 
 
+def dense_tracker(hz: float, noise: float, seed: int = 0, seconds: float = 12.0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """20 agents 9 m apart, every other one standing, the rest walking at 1.3 m/s each its own way, detected `hz`
+    times a second for `seconds`: their tracks as they went, and with `noise` metres (std per axis) on each."""
+    rng, rows = np.random.default_rng(seed), []
+    t = np.round(np.arange(0, seconds + 1e-9, 1 / hz), 4)
+    for a in range(20):
+        heading, speed = rng.uniform(0, 2 * np.pi), 1.3 * (a % 2)
+        rows.append(pd.DataFrame({"time": t, "agent_id": a, "x": 9.0 * a + speed * t * np.cos(heading),
+                                  "y": speed * t * np.sin(heading)}))
+    clean = pd.concat(rows, ignore_index=True)
+    return clean, clean.assign(x=clean.x + noise * rng.standard_normal(len(clean)),
+                               y=clean.y + noise * rng.standard_normal(len(clean)))
+
+
+def test_a_dense_trackers_steps_read_all_its_detections_when_the_model_is_told_of_noise(model, tmp_path):
+    """A 10 Hz tracker detects an agent 4 times a 0.4 s step. Told of its noise, a history's every step is the
+    least-squares line through the agent's detections within a step either side of it, those up to t0 alone
+    (`resample.fitted`), not the two around it: the histories read are nearer the truth, and the futures' errors
+    smaller than from the same detections kept at 2.5 Hz; nothing after t0 is read. Not told of noise, or at
+    5 Hz, or told "auto" (which would measure the lines' noise, not the detections'), the steps are the
+    detections as before; a window cache keeps the two readings apart."""
+    from trajcvae.metrics import min_ade_fde
+    from trajcvae.windows import load_windows
+
+    clean, noisy = dense_tracker(10, 0.15)
+    told = TrajCVAE.load("pedestrian", noise=0.15)
+    truth = model.make_windows(clean, every_window=True)
+    lines, as_now = told.make_windows(noisy, every_window=True), model.make_windows(noisy, every_window=True)
+    assert np.array_equal(lines.t0, truth.t0) and np.array_equal(as_now.t0, truth.t0) and len(truth) >= 200
+    off = lambda w: np.sqrt(np.mean(((w.obs - truth.obs) ** 2).sum(-1)))  # noqa: E731  rms, metres
+    assert off(lines) < 0.6 * off(as_now), (off(lines), off(as_now))
+    at = noisy.set_index(["agent_id", "time"])
+    np.testing.assert_array_equal(as_now.obs[:, -1], at.loc[list(zip(as_now.agent_id, as_now.t0))][["x", "y"]])
+    sparse = noisy[np.isclose(noisy.time * 2.5, np.round(noisy.time * 2.5))]  # every 4th detection
+    kept = told.make_windows(sparse, every_window=True)
+    assert np.array_equal(kept.t0, truth.t0)
+    # (minADE + minFDE) / 2 against the truth: 0.275 m from every detection, 0.284 m from every 4th
+    score = {name: np.mean([e.mean() for e in min_ade_fde(told.sample(w, k=20), truth.fut)])
+             for name, w in (("all", lines), ("4th", kept))}
+    assert score["all"] < 0.98 * score["4th"], score
+    # Nothing after t0: the windows at 6 s are those of the detections up to 6 s.
+    now = np.isclose(lines.t0, 6.0)
+    upto = told.make_windows(noisy[noisy.time <= 6.0])
+    np.testing.assert_allclose(upto.obs, lines.obs[now], atol=1e-9)
+    # Told "auto", which measures each window's noise from its steps, the steps are its detections too.
+    np.testing.assert_array_equal(TrajCVAE.load("pedestrian", noise="auto").make_windows(noisy, every_window=True).obs,
+                                  as_now.obs)
+    # Not dense: at 5 Hz, told of noise or not, the steps are its detections.
+    five = dense_tracker(5, 0.15)[1]
+    np.testing.assert_array_equal(told.make_windows(five, every_window=True).obs,
+                                  model.make_windows(five, every_window=True).obs)
+    noisy.to_csv(tmp_path / "dense.csv", index=False)
+    for m, want in ((model, as_now), (told, lines), (model, as_now)):
+        got = load_windows([tmp_path / "dense.csv"], m.config.data, cache_dir=tmp_path / "cache")
+        np.testing.assert_allclose(got.obs, want.obs, atol=1e-5)
+
+
 def test_a_jittery_trackers_histories_are_smoothed_by_the_noise_it_is_given(model, tmp_path):
     """Detections with 0.3 m of noise (a detector's boxes) make a standing person look like a slow walker and a
     walker's pace and heading unsure: read as recorded, their futures are twice as far off as from clean

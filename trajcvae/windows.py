@@ -31,7 +31,7 @@ from ._version import __version__, code_digest
 from .atomic import atomic_path, remove_stale, remove_stale_of
 from .checks import (STEP_FIX, bridging_gap, clock_question, far_apart, off_grid, plausibility, sampling_interval,
                      shorter_than_a_step, speed_band, summarize, time_steps, time_unit_question)
-from .config import DataConfig
+from .config import NOISE_AUTO, DataConfig
 from .errors import (DataError, NoWindowsError, TrajCVAEError, gathered_warnings, home_path, in_cli, one_line, warn,
                      warning_text, worded)
 from .formats import side_files
@@ -204,6 +204,13 @@ def _by_scene(df: pd.DataFrame):
     return df.groupby("scene", sort=True, observed=True)
 
 
+def fits(cfg: DataConfig) -> bool:
+    """Whether a dense tracker's steps are lines through all its detections up to t0 (`resample.fitted`), not
+    the two around each: where the model is told a noise. Not with `noise` "auto", which would measure the
+    lines' noise, not the detections' (and smooth their t0 too little)."""
+    return cfg.noise != NOISE_AUTO and float(cfg.noise) > 0
+
+
 def history_reach(cfg: DataConfig, step: float, max_gap: float) -> float:
     """How far back before its t0 a latest window on the model's grid reads the scene (in the units of
     `step` and `max_gap`): the agent's history, or, with the scene memory, its horizon and a path's step
@@ -260,7 +267,7 @@ def latest_windows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarra
     # Others not seen at t0 are still placed there (along their velocity) while their next observation is not
     # yet due (`in_view_for`): a tracker that is not in step with the agent's clock sees them just before.
     lead = np.minimum(in_view_for(t, agent, step, max_gap), anchor - t + step / 2)  # no grid point after t0
-    k, j, xs, ys = resample_rows(t, agent, x, y, anchor, step, max_gap, lead=lead, cut=cuts)
+    k, j, xs, ys = resample_rows(t, agent, x, y, anchor, step, max_gap, lead=lead, cut=cuts, fit=fits(cfg))
     # Windows at grid index 0 only (chunk None: the scene's one piece); the others were seen earlier.
     w = next(_grid_windows(j - j.min() if len(j) else j, j.astype(np.float64), agent[k], np.stack([xs, ys], 1),
                            scene, 1.0, cfg, "latest", None, since=-0.5))
@@ -810,9 +817,10 @@ def cache_key(files: list[Path], cfg: DataConfig, mode: str) -> str:
     # Format 9: its warnings name a time column by its name and warn of times in minutes read as seconds.
     # Format 10: a file's path goes in as given too (a link of another name is another scene).
     # Format 12: an agent at the model's rate, out of phase with the grid, keeps a window per observation.
+    # Format 14: a model told a noise reads a dense tracker's steps as lines through its detections (`fits`).
     # The package's code goes in too (a version spans many commits): windows built by other code are built anew.
-    h.update(json.dumps({"version": __version__, "code": code_digest(), "format": 13, "mode": mode,
-                         **{k: getattr(cfg, k) for k in keys}}, sort_keys=True).encode())
+    h.update(json.dumps({"version": __version__, "code": code_digest(), "format": 14, "mode": mode,
+                         "fit": fits(cfg), **{k: getattr(cfg, k) for k in keys}}, sort_keys=True).encode())
     # The scene name comes from the file's name (and folders) as given, a link's own: each file's full path,
     # as given and resolved, goes in with its bytes, and so do the files beside it that its reading consults
     # (a MOT sequence's rate and class names) and the files its options name (a matrix, scales).
