@@ -3010,9 +3010,10 @@ def test_a_dense_trackers_steps_read_all_its_detections_when_the_model_is_told_o
     """A 10 Hz tracker detects an agent 4 times a 0.4 s step. Told of its noise, a history's every step is the
     least-squares line through the agent's detections within a step either side of it, those up to t0 alone
     (`resample.fitted`), not the two around it: the histories read are nearer the truth, and the futures' errors
-    smaller than from the same detections kept at 2.5 Hz; nothing after t0 is read. Not told of noise, or at
-    5 Hz, or told "auto" (which would measure the lines' noise, not the detections'), the steps are the
-    detections as before; a window cache keeps the two readings apart."""
+    smaller than from the same detections kept at 2.5 Hz; nothing after t0 is read. Told "auto", the noise is
+    measured on the detections, not on the lines. Not told of noise, or at 5 Hz, the steps are the detections
+    as before; a window cache keeps the readings apart."""
+    from trajcvae.checks import window_noise
     from trajcvae.metrics import min_ade_fde
     from trajcvae.windows import load_windows
 
@@ -3036,17 +3037,33 @@ def test_a_dense_trackers_steps_read_all_its_detections_when_the_model_is_told_o
     now = np.isclose(lines.t0, 6.0)
     upto = told.make_windows(noisy[noisy.time <= 6.0])
     np.testing.assert_allclose(upto.obs, lines.obs[now], atol=1e-9)
-    # Told "auto", which measures each window's noise from its steps, the steps are its detections too.
-    np.testing.assert_array_equal(TrajCVAE.load("pedestrian", noise="auto").make_windows(noisy, every_window=True).obs,
-                                  as_now.obs)
+    # In UTM metres and Unix seconds, the lines are the same (their sums are taken from each segment's start),
+    # also over a scene of 60 agents' 10-minute tracks (360,000 detections).
+    far = told.make_windows(noisy.assign(time=noisy.time + 1.7e9, x=noisy.x + 5e6, y=noisy.y + 4e6),
+                            every_window=True)
+    np.testing.assert_allclose(far.obs - [5e6, 4e6], lines.obs, atol=1e-6)
+    t = 1.7e9 + np.tile(np.arange(0, 600, 0.1), 60)
+    agent = np.repeat(np.arange(60), 6000)
+    k, j, x, y = resample_rows(t, agent, 5e6 + 100.0 * agent + 1.3 * (t - 1.7e9), np.full(len(t), 4e6), 1.7e9 + 599.9,
+                               0.4, 0.8, fit=True)
+    np.testing.assert_allclose(x - 5e6, 100.0 * agent[k] + 1.3 * (599.9 + 0.4 * j), atol=1e-5)
+    # Told "auto", the steps are the same lines, and each window keeps its agent's noise as measured on its
+    # detections: the lines keep about a third of it, which is all a measure of the steps would find.
+    auto = TrajCVAE.load("pedestrian", noise="auto")
+    measured = auto.make_windows(noisy, every_window=True)
+    np.testing.assert_array_equal(measured.obs, lines.obs)
+    assert 0.13 < np.median(measured.noise) < 0.17 and np.median(window_noise(lines.obs, lines.nbr, "auto")) < 0.07
+    score["auto"] = np.mean([e.mean() for e in min_ade_fde(auto.sample(measured, k=20), truth.fut)])
+    assert score["auto"] < 0.98 * score["4th"], score
     # Not dense: at 5 Hz, told of noise or not, the steps are its detections.
     five = dense_tracker(5, 0.15)[1]
     np.testing.assert_array_equal(told.make_windows(five, every_window=True).obs,
                                   model.make_windows(five, every_window=True).obs)
     noisy.to_csv(tmp_path / "dense.csv", index=False)
-    for m, want in ((model, as_now), (told, lines), (model, as_now)):
+    for m, want in ((model, as_now), (told, lines), (auto, measured), (model, as_now)):
         got = load_windows([tmp_path / "dense.csv"], m.config.data, cache_dir=tmp_path / "cache")
         np.testing.assert_allclose(got.obs, want.obs, atol=1e-5)
+        assert (got.noise is None) == (want.noise is None) and (got.noise is None or np.allclose(got.noise, want.noise))
 
 
 def test_a_jittery_trackers_histories_are_smoothed_by_the_noise_it_is_given(model, tmp_path):

@@ -37,6 +37,7 @@ class WindowTensors:
     mem_lag: torch.Tensor | None = None  # (N, Mm) their lags in steps
     offset: np.ndarray | None = None  # (N, 2) float64 world position the stored positions are relative to
     cut: dict | None = None  # the settings the windows were cut with, where a model made them (`Windows.cut`)
+    noise: torch.Tensor | None = None  # (N,) a dense tracker's noise measured on its detections (`Windows.noise`)
 
     @classmethod
     def from_windows(cls, w: Windows) -> "WindowTensors":
@@ -50,7 +51,8 @@ class WindowTensors:
                 a = np.asarray(a, dtype=np.float64) - offset.reshape((-1,) + (1,) * (a.ndim - 2) + (2,))
             return torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))
 
-        return cls(t(w.obs), t(w.nbr), t(w.fut), t(w.mem), t(w.mem_lag, shift=False), offset, w.cut)
+        return cls(t(w.obs), t(w.nbr), t(w.fut), t(w.mem), t(w.mem_lag, shift=False), offset, w.cut,
+                   t(w.noise, shift=False))
 
     def inputs(self, idx) -> "WindowTensors":
         """Windows `idx` (a slice, or indices as a list, array or tensor), without their futures: what a
@@ -58,12 +60,12 @@ class WindowTensors:
         pick = lambda a: None if a is None else a[idx]  # noqa: E731
         rows = idx if isinstance(idx, slice) else np.asarray(idx)  # the offsets are a numpy array
         return WindowTensors(self.obs[idx], self.nbr[idx], None, pick(self.mem), pick(self.mem_lag),
-                             None if self.offset is None else self.offset[rows], self.cut)
+                             None if self.offset is None else self.offset[rows], self.cut, pick(self.noise))
 
     def pinned(self) -> "WindowTensors":
         pin = lambda a: None if a is None else a.pin_memory()  # noqa: E731
         return WindowTensors(*(pin(a) for a in (self.obs, self.nbr, self.fut, self.mem, self.mem_lag)),
-                             self.offset, self.cut)
+                             self.offset, self.cut, self.noise)
 
     def __len__(self) -> int:
         return len(self.obs)
@@ -111,7 +113,8 @@ def make_batch(wt: WindowTensors, idx, cfg: DataConfig, device: torch.device | s
     history is read as far as the model's frame can hold it (`checks.readable`: a position off the track mended,
     only what follows a jump or a turn back). Training reads the histories as they were recorded (None)."""
     obs, nbr = wt.obs[idx], wt.nbr[idx]  # (B, T, 2), (B, M, T, 2)
-    noise = window_noise(obs.numpy(), nbr.numpy(), cfg.noise)  # (B,) metres; "auto": each window's own
+    measured = None if wt.noise is None else wt.noise[idx].numpy()
+    noise = window_noise(obs.numpy(), nbr.numpy(), cfg.noise, measured)  # (B,) metres; "auto": each window's own
     if top_step is not None or noise.any():
         recorded = obs.numpy()
         read = smoothed(recorded, noise, cfg.dt) if top_step is None else \

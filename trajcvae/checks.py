@@ -347,8 +347,10 @@ def _kept(t: np.ndarray, track: np.ndarray, track_last: np.ndarray, scene: np.nd
     on the steps of its agent's t0, whose detections may come at other moments), the median length of the
     second differences there over white noise's own (1.177 sqrt 6). About 1 for detections at the model's steps
     (every agent's at the same moments), 0.8 for dense ones between them (a tracker's wobbling timestamps, a
-    rate off a multiple of the steps), less for sparser ones, whose steps between two detections lie on a line
-    (1 Hz: 0.1), or agents detected at moments of their own (2.5 Hz: 0.6).  -> (scenes,) NaN: too few"""
+    rate off a multiple of the steps; over 6 a second, auto measures a window's noise on its detections, all of
+    it, `detection_noise`, and 0.8 offers it as well), less for sparser ones, whose steps between two
+    detections lie on a line (1 Hz: 0.1), or agents detected at moments of their own (2.5 Hz: 0.6).
+    -> (scenes,) NaN: too few"""
     # Each scene's tracks in turn, up to KEPT_STEPS steps of the model's; of the last one read, its latest part.
     track_first = np.r_[0, track_last[:-1] + 1]
     steps = (t[track_last] - t[track_first]) / dt + 1  # (tracks,) the steps each one spans
@@ -962,12 +964,15 @@ def agility(top_step: float | None, dt: float) -> float:
     return 1.0 if top_step is None else max(top_step / (WALKERS[1] * dt), 1.0)
 
 
-def window_noise(obs: np.ndarray, nbr: np.ndarray, noise: float | str) -> np.ndarray:
+def window_noise(obs: np.ndarray, nbr: np.ndarray, noise: float | str, measured: np.ndarray | None = None
+                 ) -> np.ndarray:
     """Each window's detection noise (std per axis, metres): `noise` itself, or for `noise` "auto" the noise of
     its own observed positions, the agent's (N, T, 2) and its neighbours' (N, M, T, 2), up to t0 alone: white
     noise of std s gives second differences p[t+1] - 2 p[t] + p[t-1] a median length of 1.177 sqrt(6) s (a 2-D
     Gaussian's, of 6 s^2 per axis), and a walk adds little (a walker's turns, 1-2 cm over 0.4 s steps; a steady
-    curve the smoother's walker follows). A window of fewer than AUTO_MOVES second differences gets 0.  -> (N,)"""
+    curve the smoother's walker follows). A window of fewer than AUTO_MOVES second differences gets 0. With
+    "auto", `measured` (N,) where finite: a dense tracker's, measured on its detections (`detection_noise`),
+    whose steps are lines through them (`resample.fitted`) that keep a third of it.  -> (N,)"""
     obs = np.asarray(obs)
     if noise != NOISE_AUTO:
         return np.full(len(obs), float(noise))
@@ -978,7 +983,27 @@ def window_noise(obs: np.ndarray, nbr: np.ndarray, noise: float | str) -> np.nda
     some = seen.sum(1) >= AUTO_MOVES
     if some.any():
         out[some] = np.nanmedian(second[some], axis=1) / (RAYLEIGH_MEDIAN * math.sqrt(6))  # (unseen: NaN)
-    return out
+    return out if measured is None else np.where(np.isfinite(measured), measured, out)
+
+
+def detection_noise(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarray, since: float, max_gap: float,
+                    least: float) -> pd.Series:
+    """Each agent's detection noise (std per axis, metres) from its own detections at or after `since` (rows at
+    times `t` sorted by agent and time, positions x, y): white noise of std s changes the velocity between
+    consecutive detections h, i, j by (p_j - p_i) / a - (p_i - p_h) / b (a, b their intervals, each within
+    `max_gap`), of std s sqrt(1/a^2 + (1/a + 1/b)^2 + 1/b^2) per axis and a median length of 1.177 times that;
+    a walker's own turns add little between detections a tenth of a second apart. The median over each agent
+    with `least` or more such changes (a dense tracker's over a history); the others are left out.
+    -> Series: agent id -> std"""
+    h = np.flatnonzero((agent[:-2] == agent[1:-1]) & (agent[1:-1] == agent[2:]) & (t[:-2] >= since))
+    i, j = h + 1, h + 2
+    b, a = t[i] - t[h], t[j] - t[i]
+    ok = (a > 0) & (b > 0) & (np.maximum(a, b) <= max_gap)
+    h, i, j, a, b = h[ok], i[ok], j[ok], a[ok], b[ok]
+    change = np.hypot((x[j] - x[i]) / a - (x[i] - x[h]) / b, (y[j] - y[i]) / a - (y[i] - y[h]) / b)
+    per = pd.Series(change / np.sqrt(1 / a ** 2 + (1 / a + 1 / b) ** 2 + 1 / b ** 2) / RAYLEIGH_MEDIAN).groupby(
+        agent[i])
+    return per.median()[per.size() >= least]
 
 
 def smoothed(pos: np.ndarray, noise: float | np.ndarray, dt: float, top_step: float | None = None) -> np.ndarray:

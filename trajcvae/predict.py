@@ -1014,7 +1014,7 @@ def cut_windows(w: Windows, predictor: TrajCVAE) -> np.ndarray:
 def read_in_part(w: Windows, dc: DataConfig, top: float) -> np.ndarray:
     """`cut_windows` for a model of data settings `dc` and top step `top` (`checks.top_step`), its noise
     measured per window where it is "auto" (`checks.window_noise`)."""
-    return cut_short(w.obs, dc.min_speed, top, window_noise(w.obs, w.nbr, dc.noise), dc.dt)
+    return cut_short(w.obs, dc.min_speed, top, window_noise(w.obs, w.nbr, dc.noise, w.noise), dc.dt)
 
 
 def overshot(w: Windows, samples: np.ndarray, predictor: TrajCVAE) -> np.ndarray:

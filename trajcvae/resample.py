@@ -13,18 +13,18 @@ then read from the agent's own track.
 
 A tracker faster than the model's steps (10-30 Hz) detects an agent several times a step. Where its
 detections are noisy (the model is told a `--noise` value), interpolating between the two around a grid point
-would drop the others, so `fit` reads each grid point with FIT_DENSE or more detections less than half a
-step away as the least-squares line through the detections within FIT_REACH steps either side, at the
-point's time: the detections given only, so at t0 (the scene cut there) the detections up to it.
+would drop the others, so `fit` reads each grid point whose detections within FIT_REACH steps either side come
+FIT_DENSE or more a step as the least-squares line through them, at the point's time: the detections given
+only, so at t0 (the scene cut there) the detections up to it.
 """
 from __future__ import annotations
 
 import numpy as np
 
 EPS = 1e-4  # in grid steps: a time this close to a grid point is on it (float32 times jitter by ~1e-6 s)
-# `fit`: a grid point with this many detections less than half a step from it (a tracker of over 2.5 times the
-# model's rate) takes the line through its detections within FIT_REACH steps either side (chosen on val, lab-notes).
-FIT_DENSE, FIT_REACH = 3, 1.0
+# `fit`: a grid point whose detections within FIT_REACH steps either side come this many a step (a tracker of over
+# 6 Hz at 0.4 s steps) takes the line through them (chosen on val, lab-notes).
+FIT_DENSE, FIT_REACH = 2.5, 1.0
 
 
 def segment_starts(agent: np.ndarray, t: np.ndarray, max_gap: float) -> np.ndarray:
@@ -87,30 +87,32 @@ def resample_rows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarray
 
 def fitted(t: np.ndarray, seg: np.ndarray, x: np.ndarray, y: np.ndarray, tg: np.ndarray, at: np.ndarray,
            step: float, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Grid points at times `tg` of segments `at` (G,) -> their positions: where the segment has FIT_DENSE
-    detections less than half a `step` from the point, the least-squares line through its detections (times `t`,
-    segment `seg` per row, sorted by segment and time; positions x, y) within FIT_REACH steps either side,
-    at `tg`; elsewhere `xs`, `ys` as given. White noise of std s on 4 detections a step (10 Hz) leaves about
+    """Grid points at times `tg` of segments `at` (G,) -> their positions: where the segment's detections (times
+    `t`, segment `seg` per row, sorted by segment and time; positions x, y) within FIT_REACH steps either side of
+    the point are 3 or more, FIT_DENSE or more a `step` over their span, the least-squares line through them at
+    `tg`; elsewhere `xs`, `ys` as given. White noise of std s on 4 detections a step (10 Hz) leaves about
     s / 3 at a point between detections, and 0.6 s at a segment's last, whose line reads the detections
     before it alone.  -> (G,), (G,)"""
     first = np.flatnonzero(np.r_[True, seg[1:] != seg[:-1]])  # each segment's first row
-    origin = t[first]  # times from each segment's start: sums of their squares stay small
-    t, tg = t - origin[seg], tg - origin[at]
+    # Times and positions from each segment's first: the running sums stay small (UTM metres, Unix seconds).
+    t, tg = t - t[first][seg], tg - t[first][at]
     span = t.max() + 4 * FIT_REACH * step + 1  # one increasing key, segment after segment
     key = seg * span + t
-    # (G,) detections less than half a step from each point: 3 or more come at over 2.5 times the steps' rate
-    near = (np.searchsorted(key, at * span + tg + 0.5 * step * (1 - EPS))
-            - np.searchsorted(key, at * span + tg - 0.5 * step * (1 - EPS), side="right"))
     lo = np.searchsorted(key, at * span + tg - FIT_REACH * step * (1 + EPS))  # the rows of each point's line
     hi = np.searchsorted(key, at * span + tg + FIT_REACH * step * (1 + EPS), side="right")
+    # Dense: the line's detections come FIT_DENSE or more a step, on average over their span (at t0 too, where
+    # only those before it are given).
+    last = np.maximum(hi - 1, lo)
+    dense = (hi - lo >= 3) & ((hi - lo - 1) * step >= FIT_DENSE * (t[last] - t[np.minimum(lo, len(t) - 1)]))
     total = lambda v: (lambda c: c[hi] - c[lo])(np.r_[0.0, np.cumsum(v)])  # noqa: E731  over each point's rows
     n, s1, s2 = total(np.ones_like(t)), total(t), total(t * t)
     su, suu = s1 - n * tg, s2 - 2 * tg * s1 + n * tg * tg  # sums of (t - tg) and of its square
     det = n * suu - su * su  # > 0 where the rows' times are not all one
-    dense = (near >= FIT_DENSE) & (det > 1e-6 * (n * step) ** 2)
+    dense &= det > 1e-6 * (n * step) ** 2
     out = []
     for v, given in ((x, xs), (y, ys)):
-        sv = total(v)
-        svu = total(v * t) - tg * sv
-        out.append(np.where(dense, (sv * suu - su * svu) / np.where(dense, det, 1.0), given))
+        v0 = v[first]  # (segments,)
+        sv = total(v - v0[seg])
+        svu = total((v - v0[seg]) * t) - tg * sv
+        out.append(np.where(dense, v0[at] + (sv * suu - su * svu) / np.where(dense, det, 1.0), given))
     return out[0], out[1]

@@ -29,13 +29,14 @@ from scipy.spatial import cKDTree
 
 from ._version import __version__, code_digest
 from .atomic import atomic_path, remove_stale, remove_stale_of
-from .checks import (STEP_FIX, bridging_gap, clock_question, far_apart, off_grid, plausibility, sampling_interval,
+from .checks import (STEP_FIX, bridging_gap, clock_question, detection_noise, far_apart, off_grid, plausibility,
+                     sampling_interval,
                      shorter_than_a_step, speed_band, summarize, time_steps, time_unit_question)
 from .config import NOISE_AUTO, DataConfig
 from .errors import (DataError, NoWindowsError, TrajCVAEError, gathered_warnings, home_path, in_cli, one_line, warn,
                      warning_text, worded)
 from .formats import side_files
-from .resample import EPS, resample_rows, segment_starts
+from .resample import EPS, FIT_DENSE, resample_rows, segment_starts
 from .table import PER_SECOND, seconds_per_unit
 from .tracks import copies, hash_bytes, list_files, read_tracks
 
@@ -65,6 +66,9 @@ class Windows:
     # its last step reads (after t0 + P steps where resampling bridged a missed detection there). None:
     # t0 + P steps, the time of its last step (on a grid of observations).
     done: np.ndarray | None = None  # (N,)
+    # With `noise` "auto": a dense tracker's noise, measured on its detections (`checks.detection_noise`); NaN
+    # where its history is not dense, and measured on its steps (`checks.window_noise`).
+    noise: np.ndarray | None = None  # (N,) metres
     orient: str = "xy"  # which way the positions run, for pictures: the tracks' `attrs["orient"]` (`read_tracks`)
     cut: dict | None = None  # made by a model (`TrajCVAE.make_windows`): the settings they were cut with (`cut_by`)
 
@@ -79,7 +83,7 @@ class Windows:
         pick = lambda a: None if a is None else a[idx]  # noqa: E731
         return Windows(self.obs[idx], self.nbr[idx], pick(self.fut), self.scene[idx], self.agent_id[idx],
                        self.t0[idx], self.step[idx], mem=pick(self.mem), mem_lag=pick(self.mem_lag),
-                       done=pick(self.done), orient=self.orient, cut=self.cut)
+                       done=pick(self.done), noise=pick(self.noise), orient=self.orient, cut=self.cut)
 
 
 def cut_by(cfg: DataConfig) -> dict:
@@ -206,9 +210,9 @@ def _by_scene(df: pd.DataFrame):
 
 def fits(cfg: DataConfig) -> bool:
     """Whether a dense tracker's steps are lines through all its detections up to t0 (`resample.fitted`), not
-    the two around each: where the model is told a noise. Not with `noise` "auto", which would measure the
-    lines' noise, not the detections' (and smooth their t0 too little)."""
-    return cfg.noise != NOISE_AUTO and float(cfg.noise) > 0
+    the two around each: where the model is told a noise, or "auto" (then measured on the detections, as the
+    lines keep a third of it: `Windows.noise`)."""
+    return cfg.noise == NOISE_AUTO or float(cfg.noise) > 0
 
 
 def history_reach(cfg: DataConfig, step: float, max_gap: float) -> float:
@@ -274,6 +278,10 @@ def latest_windows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarra
     keep = np.flatnonzero((np.abs(w.t0) < EPS) & np.isin(w.agent_id, mine))
     part = _in_input_time(w.subset(keep), anchor, step)
     part.skipped = len(mine) - len(keep)
+    if cfg.noise == NOISE_AUTO:  # a dense tracker's noise, measured on its detections over the history
+        T = cfg.obs_len
+        measured = detection_noise(t, agent, x, y, anchor - (T - 1) * step * (1 + EPS), max_gap, (T - 1) * FIT_DENSE)
+        part.noise = measured.reindex(part.agent_id).to_numpy(np.float64)
     return part
 
 
@@ -558,6 +566,8 @@ def concat_windows(parts: list[Windows], mode: str) -> Windows | None:
         mem_lag=np.concatenate([p.mem_lag for p in parts]) if has_mem else None,
         done=(np.concatenate([p.known_at() for p in parts])
               if mode != "latest" and any(p.done is not None for p in parts) else None),
+        noise=(np.concatenate([np.full(len(p), np.nan) if p.noise is None else p.noise for p in parts])
+               if any(p.noise is not None for p in parts) else None),
         cut=parts[0].cut if all(p.cut == parts[0].cut for p in parts) else None,  # (one model's, or some unknown)
     )
 
@@ -817,10 +827,12 @@ def cache_key(files: list[Path], cfg: DataConfig, mode: str) -> str:
     # Format 9: its warnings name a time column by its name and warn of times in minutes read as seconds.
     # Format 10: a file's path goes in as given too (a link of another name is another scene).
     # Format 12: an agent at the model's rate, out of phase with the grid, keeps a window per observation.
-    # Format 14: a model told a noise reads a dense tracker's steps as lines through its detections (`fits`).
+    # Format 14: a model told a noise reads a dense tracker's steps as lines through its detections (`fits`), and
+    # with "auto" keeps their noise measured on the detections (`Windows.noise`).
     # The package's code goes in too (a version spans many commits): windows built by other code are built anew.
     h.update(json.dumps({"version": __version__, "code": code_digest(), "format": 14, "mode": mode,
-                         "fit": fits(cfg), **{k: getattr(cfg, k) for k in keys}}, sort_keys=True).encode())
+                         "fit": fits(cfg), "measured": cfg.noise == NOISE_AUTO,
+                         **{k: getattr(cfg, k) for k in keys}}, sort_keys=True).encode())
     # The scene name comes from the file's name (and folders) as given, a link's own: each file's full path,
     # as given and resolved, goes in with its bytes, and so do the files beside it that its reading consults
     # (a MOT sequence's rate and class names) and the files its options name (a matrix, scales).
@@ -1011,7 +1023,7 @@ def _save(w: Windows, line: str, path: Path, files: list[Path]) -> None:
     arrays = {"obs": w.obs, "nbr": w.nbr, "scene": w.scene.astype(str), "t0": w.t0, "step": w.step,
               "agent_id": ids if numeric else ids.astype(str), "skipped": np.array(w.skipped),
               "summary": np.array(line), "files": np.array([str(f) for f in files]), "orient": np.array(w.orient)}
-    for name in ("fut", "mem", "mem_lag", "done"):
+    for name in ("fut", "mem", "mem_lag", "done", "noise"):
         if getattr(w, name) is not None:
             arrays[name] = getattr(w, name)
     with atomic_path(path) as tmp:
@@ -1029,5 +1041,6 @@ def _load(path: Path) -> tuple[Windows, str, list[str]]:
                     scene=z["scene"].astype(object), agent_id=ids if ids.dtype.kind in "iuf" else ids.astype(object),
                     t0=z["t0"], step=z["step"], skipped=int(z["skipped"]),
                     mem=z["mem"] if "mem" in z else None, mem_lag=z["mem_lag"] if "mem_lag" in z else None,
-                    done=z["done"] if "done" in z else None, orient=str(z["orient"]))
+                    done=z["done"] if "done" in z else None, noise=z["noise"] if "noise" in z else None,
+                    orient=str(z["orient"]))
         return w, str(z["summary"]), [str(f) for f in z["files"]]
