@@ -96,7 +96,9 @@ def fitted(t: np.ndarray, seg: np.ndarray, x: np.ndarray, y: np.ndarray, tg: np.
     first = np.flatnonzero(np.r_[True, seg[1:] != seg[:-1]])  # each segment's first row
     # Times and positions from each segment's first: the running sums stay small (UTM metres, Unix seconds).
     t, tg = t - t[first][seg], tg - t[first][at]
-    span = t.max() + 4 * FIT_REACH * step + 1  # one increasing key, segment after segment
+    # One increasing key, segment after segment, each apart by more than its rows' times and its grid points'
+    # (which reach past its last row by its `lead`) with a line's reach either side.
+    span = max(t.max(), tg.max()) + 2 * FIT_REACH * step + step
     key = seg * span + t
     lo = np.searchsorted(key, at * span + tg - FIT_REACH * step * (1 + EPS))  # the rows of each point's line
     hi = np.searchsorted(key, at * span + tg + FIT_REACH * step * (1 + EPS), side="right")
@@ -108,7 +110,9 @@ def fitted(t: np.ndarray, seg: np.ndarray, x: np.ndarray, y: np.ndarray, tg: np.
     n, s1, s2 = total(np.ones_like(t)), total(t), total(t * t)
     su, suu = s1 - n * tg, s2 - 2 * tg * s1 + n * tg * tg  # sums of (t - tg) and of its square
     det = n * suu - su * su  # > 0 where the rows' times are not all one
-    dense &= det > 1e-6 * (n * step) ** 2
+    # A line's value at tg has the variance of a detection times 1/n + su^2 / (n det): kept where it is no worse
+    # than one detection (a burst of detections a few ms apart would be extrapolated far from its times).
+    dense &= (det > 0) & (su * su <= (n - 1) * np.where(det > 0, det, 0.0))
     out = []
     for v, given in ((x, xs), (y, ys)):
         v0 = v[first]  # (segments,)
