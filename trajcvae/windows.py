@@ -30,8 +30,7 @@ from scipy.spatial import cKDTree
 from ._version import __version__, code_digest
 from .atomic import atomic_path, remove_stale, remove_stale_of
 from .checks import (STEP_FIX, bridging_gap, clock_question, detection_noise, far_apart, off_grid, plausibility,
-                     sampling_interval,
-                     shorter_than_a_step, speed_band, summarize, time_steps, time_unit_question)
+                     sampling_interval, shorter_than_a_step, speed_band, summarize, time_steps, time_unit_question)
 from .config import NOISE_AUTO, DataConfig
 from .errors import (DataError, NoWindowsError, TrajCVAEError, gathered_warnings, home_path, in_cli, one_line, warn,
                      warning_text, worded)
