@@ -3010,9 +3010,9 @@ def test_a_dense_trackers_steps_read_all_its_detections_when_the_model_is_told_o
     """A 10 Hz tracker detects an agent 4 times a 0.4 s step. Told of its noise, a history's every step is the
     least-squares line through the agent's detections within a step either side of it, those up to t0 alone
     (`resample.fitted`), not the two around it: the histories read are nearer the truth, and the futures' errors
-    smaller than from the same detections kept at 2.5 Hz; nothing after t0 is read. Told "auto", the noise is
-    measured on the detections, not on the lines. Not told of noise, or at 5 Hz, the steps are the detections
-    as before; a window cache keeps the readings apart."""
+    smaller than from the same detections kept at 2.5 Hz; nothing after t0 is read. The smoother is told the
+    noise left on the t0 line; told "auto", the noise is measured on the detections, not on the lines. Not told
+    of noise, or at 5 Hz, the steps are the detections as before; a window cache keeps the readings apart."""
     from trajcvae.checks import window_noise
     from trajcvae.metrics import min_ade_fde
     from trajcvae.windows import load_windows
@@ -3048,12 +3048,16 @@ def test_a_dense_trackers_steps_read_all_its_detections_when_the_model_is_told_o
     k, j, x, y = resample_rows(t, agent, 5e6 + 100.0 * agent + 1.3 * (t - 1.7e9), np.full(len(t), 4e6), 1.7e9 + 599.9,
                                0.4, 0.8, fit=True)
     np.testing.assert_allclose(x - 5e6, 100.0 * agent[k] + 1.3 * (599.9 + 0.4 * j), atol=1e-5)
-    # Told "auto", the steps are the same lines, and each window keeps its agent's noise as measured on its
-    # detections: the lines keep about a third of it, which is all a measure of the steps would find.
+    # The smoother is told the noise left on each t0 line: 5 detections 0.1 s apart leave 0.6 of a detection's
+    # variance at the last (`resample.line_spread`).
+    np.testing.assert_allclose(lines.noise, 0.15 * np.sqrt(0.6))
+    # Told "auto", the steps are the same lines, and the noise is measured on each agent's detections: the lines
+    # keep about a third of it, which is all a measure of the steps would find.
     auto = TrajCVAE.load("pedestrian", noise="auto")
     measured = auto.make_windows(noisy, every_window=True)
     np.testing.assert_array_equal(measured.obs, lines.obs)
-    assert 0.13 < np.median(measured.noise) < 0.17 and np.median(window_noise(lines.obs, lines.nbr, "auto")) < 0.07
+    assert 0.13 < np.median(measured.noise) / np.sqrt(0.6) < 0.17
+    assert np.median(window_noise(lines.obs, lines.nbr, "auto")) < 0.07
     score["auto"] = np.mean([e.mean() for e in min_ade_fde(auto.sample(measured, k=20), truth.fut)])
     assert score["auto"] < 0.98 * score["4th"], score
     # Not dense: at 5 Hz, told of noise or not, the steps are its detections.

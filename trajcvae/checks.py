@@ -970,12 +970,15 @@ def window_noise(obs: np.ndarray, nbr: np.ndarray, noise: float | str, measured:
     its own observed positions, the agent's (N, T, 2) and its neighbours' (N, M, T, 2), up to t0 alone: white
     noise of std s gives second differences p[t+1] - 2 p[t] + p[t-1] a median length of 1.177 sqrt(6) s (a 2-D
     Gaussian's, of 6 s^2 per axis), and a walk adds little (a walker's turns, 1-2 cm over 0.4 s steps; a steady
-    curve the smoother's walker follows). A window of fewer than AUTO_MOVES second differences gets 0. With
-    "auto", `measured` (N,) where finite: a dense tracker's, measured on its detections (`detection_noise`),
-    whose steps are lines through them (`resample.fitted`) that keep a third of it.  -> (N,)"""
+    curve the smoother's walker follows). A window of fewer than AUTO_MOVES second differences gets 0.
+    `measured` (N,), where finite: a dense tracker's window's, whose steps are lines through its detections
+    (`resample.fitted`): the noise left on its t0 line, of the detections' noise given or, with "auto",
+    measured on them (`detection_noise`; the lines keep a third of it, which their steps' measure would read).
+    -> (N,)"""
     obs = np.asarray(obs)
     if noise != NOISE_AUTO:
-        return np.full(len(obs), float(noise))
+        out = np.full(len(obs), float(noise))
+        return out if measured is None else np.where(np.isfinite(measured), measured, out)
     pos = np.concatenate([obs[:, None], np.asarray(nbr)[..., :2]], 1).astype(np.float64)  # (N, 1 + M, T, 2)
     second = np.linalg.norm(pos[:, :, 2:] - 2 * pos[:, :, 1:-1] + pos[:, :, :-2], axis=-1).reshape(len(pos), -1)
     seen = np.isfinite(second)  # (N, (1 + M)(T - 2))

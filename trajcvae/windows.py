@@ -35,7 +35,7 @@ from .config import NOISE_AUTO, DataConfig
 from .errors import (DataError, NoWindowsError, TrajCVAEError, gathered_warnings, home_path, in_cli, one_line, warn,
                      warning_text, worded)
 from .formats import side_files
-from .resample import EPS, FIT_DENSE, resample_rows, segment_starts
+from .resample import EPS, FIT_DENSE, line_spread, resample_rows, segment_starts
 from .table import PER_SECOND, seconds_per_unit
 from .tracks import copies, hash_bytes, list_files, read_tracks
 
@@ -65,8 +65,8 @@ class Windows:
     # its last step reads (after t0 + P steps where resampling bridged a missed detection there). None:
     # t0 + P steps, the time of its last step (on a grid of observations).
     done: np.ndarray | None = None  # (N,)
-    # With `noise` "auto": a dense tracker's noise, measured on its detections (`checks.detection_noise`); NaN
-    # where its history is not dense, and measured on its steps (`checks.window_noise`).
+    # Told a noise, a dense tracker's: what is left on its t0 line (`resample.line_spread`) of the noise given or,
+    # with "auto", measured on its detections (`checks.detection_noise`); NaN where its t0 is no line.
     noise: np.ndarray | None = None  # (N,) metres
     orient: str = "xy"  # which way the positions run, for pictures: the tracks' `attrs["orient"]` (`read_tracks`)
     cut: dict | None = None  # made by a model (`TrajCVAE.make_windows`): the settings they were cut with (`cut_by`)
@@ -210,7 +210,7 @@ def _by_scene(df: pd.DataFrame):
 def fits(cfg: DataConfig) -> bool:
     """Whether a dense tracker's steps are lines through all its detections up to t0 (`resample.fitted`), not
     the two around each: where the model is told a noise, or "auto" (then measured on the detections, as the
-    lines keep a third of it: `Windows.noise`)."""
+    lines keep a third of it); the smoother is told what is left on the t0 line (`Windows.noise`)."""
     return cfg.noise == NOISE_AUTO or float(cfg.noise) > 0
 
 
@@ -277,10 +277,15 @@ def latest_windows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarra
     keep = np.flatnonzero((np.abs(w.t0) < EPS) & np.isin(w.agent_id, mine))
     part = _in_input_time(w.subset(keep), anchor, step)
     part.skipped = len(mine) - len(keep)
-    if cfg.noise == NOISE_AUTO:  # a dense tracker's noise, measured on its detections over the history
-        T = cfg.obs_len
-        measured = detection_noise(t, agent, x, y, anchor - (T - 1) * step * (1 + EPS), max_gap, (T - 1) * FIT_DENSE)
-        part.noise = measured.reindex(part.agent_id).to_numpy(np.float64)
+    if fits(cfg):  # the noise left on a dense tracker's t0 line, which the smoother is told
+        spread = pd.Series(line_spread(t, agent, anchor, step), dtype=np.float64)
+        if cfg.noise == NOISE_AUTO:  # its detections' noise, measured on them over the history
+            T = cfg.obs_len
+            sigma = detection_noise(t, agent, x, y, anchor - (T - 1) * step * (1 + EPS), max_gap, (T - 1) * FIT_DENSE)
+            told = (sigma * np.sqrt(spread.reindex(sigma.index).fillna(1.0))).reindex(part.agent_id)
+        else:
+            told = (float(cfg.noise) * np.sqrt(spread)).reindex(part.agent_id)
+        part.noise = told.to_numpy(np.float64) if told.notna().any() else None
     return part
 
 
@@ -827,7 +832,7 @@ def cache_key(files: list[Path], cfg: DataConfig, mode: str) -> str:
     # Format 10: a file's path goes in as given too (a link of another name is another scene).
     # Format 12: an agent at the model's rate, out of phase with the grid, keeps a window per observation.
     # Format 14: a model told a noise reads a dense tracker's steps as lines through its detections (`fits`), and
-    # with "auto" keeps their noise measured on the detections (`Windows.noise`).
+    # keeps the noise left on their t0 lines (`Windows.noise`).
     # The package's code goes in too (a version spans many commits): windows built by other code are built anew.
     h.update(json.dumps({"version": __version__, "code": code_digest(), "format": 14, "mode": mode,
                          "fit": fits(cfg), "measured": cfg.noise == NOISE_AUTO,
