@@ -3103,6 +3103,9 @@ def test_a_dense_trackers_lines_follow_its_motion_and_only_its_own_detections():
     lead = np.r_[np.full(len(slow), 2.995), np.full(len(walker), 0.2)]
     k, j, xs, ys = resample_rows(t, agent, x, y, walker[-1], 0.4, 3.5, lead=lead, fit=True)
     np.testing.assert_array_equal(np.c_[xs, ys][agent[k] == 0], [[100.0, 5.0]] * int((agent[k] == 0).sum()))
+    # Detections between two grid points make none, and nothing is fitted.
+    assert len(resample_rows(np.array([0.1, 0.2]), np.zeros(2, int), np.zeros(2), np.zeros(2), 0.0, 0.4, 0.8,
+                             fit=True)[0]) == 0
 
 
 def test_a_jittery_trackers_histories_are_smoothed_by_the_noise_it_is_given(model, tmp_path):

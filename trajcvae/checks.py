@@ -978,14 +978,14 @@ def window_noise(obs: np.ndarray, nbr: np.ndarray, noise: float | str, measured:
     obs = np.asarray(obs)
     if noise != NOISE_AUTO:
         out = np.full(len(obs), float(noise))
-        return out if measured is None else np.where(np.isfinite(measured), measured, out)
-    pos = np.concatenate([obs[:, None], np.asarray(nbr)[..., :2]], 1).astype(np.float64)  # (N, 1 + M, T, 2)
-    second = np.linalg.norm(pos[:, :, 2:] - 2 * pos[:, :, 1:-1] + pos[:, :, :-2], axis=-1).reshape(len(pos), -1)
-    seen = np.isfinite(second)  # (N, (1 + M)(T - 2))
-    out = np.zeros(len(pos))
-    some = seen.sum(1) >= AUTO_MOVES
-    if some.any():
-        out[some] = np.nanmedian(second[some], axis=1) / (RAYLEIGH_MEDIAN * math.sqrt(6))  # (unseen: NaN)
+    else:
+        pos = np.concatenate([obs[:, None], np.asarray(nbr)[..., :2]], 1).astype(np.float64)  # (N, 1 + M, T, 2)
+        second = np.linalg.norm(pos[:, :, 2:] - 2 * pos[:, :, 1:-1] + pos[:, :, :-2], axis=-1).reshape(len(pos), -1)
+        seen = np.isfinite(second)  # (N, (1 + M)(T - 2))
+        out = np.zeros(len(pos))
+        some = seen.sum(1) >= AUTO_MOVES
+        if some.any():
+            out[some] = np.nanmedian(second[some], axis=1) / (RAYLEIGH_MEDIAN * math.sqrt(6))  # (unseen: NaN)
     return out if measured is None else np.where(np.isfinite(measured), measured, out)
 
 

@@ -80,7 +80,7 @@ def resample_rows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarray
     on_point = np.abs(tg - t[k]) <= EPS * step  # exactly the observation: no arithmetic on it
     xs = np.where(on_point, x[k], x[k] + w * (x[k1] - x[k]))
     ys = np.where(on_point, y[k], y[k] + w * (y[k1] - y[k]))
-    if fit:
+    if fit and len(j):  # (no grid point: nothing to fit)
         xs, ys = fitted(t - anchor, np.cumsum(new) - 1, x, y, j * step, seg, step, xs, ys)
     return k, j, xs, ys
 
@@ -88,13 +88,31 @@ def resample_rows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarray
 def fitted(t: np.ndarray, seg: np.ndarray, x: np.ndarray, y: np.ndarray, tg: np.ndarray, at: np.ndarray,
            step: float, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Grid points at times `tg` of segments `at` (G,) -> their positions: where the segment's detections (times
-    `t`, segment `seg` per row, sorted by segment and time; positions x, y) within FIT_REACH steps either side of
-    the point are 3 or more, FIT_DENSE or more a `step` over their span, the least-squares line through them at
-    `tg`; elsewhere `xs`, `ys` as given. White noise of std s on 4 detections a step (10 Hz) leaves about
-    s / 3 at a point between detections, and 0.6 s at a segment's last, whose line reads the detections
+    `t`, segment `seg` per row, sorted by segment and time; positions x, y) make a line there (`_lines`), its
+    value at `tg`; elsewhere `xs`, `ys` as given. White noise of std s on 4 detections a step (10 Hz) leaves
+    about s / 3 at a point between detections, and 0.6 s at a segment's last, whose line reads the detections
     before it alone.  -> (G,), (G,)"""
+    first, t, tg, total, su, suu, det, spread = _lines(t, seg, tg, at, step)
+    dense = np.isfinite(spread)
+    out = []
+    for v, given in ((x, xs), (y, ys)):
+        v0 = v[first]  # (segments,) positions from each segment's first too
+        sv = total(v - v0[seg])
+        svu = total((v - v0[seg]) * t) - tg * sv
+        out.append(np.where(dense, v0[at] + (sv * suu - su * svu) / np.where(dense, det, 1.0), given))
+    return out[0], out[1]
+
+
+def _lines(t: np.ndarray, seg: np.ndarray, tg: np.ndarray, at: np.ndarray, step: float):
+    """The least-squares lines of grid points at times `tg` of segments `at` (G,) through each one's detections
+    within FIT_REACH steps either side (times `t`, segment `seg` per row, sorted by segment and time), where
+    they are 3 or more, FIT_DENSE or more a `step` over their span. -> each segment's first row; `t` and `tg`
+    from it; a function summing a per-row quantity over each point's rows; the sums of u = t - tg and of u^2;
+    n sum(u^2) - sum(u)^2; and the variance of each line's value over one detection's, 1/n + sum(u)^2 / (n det),
+    NaN where there is no line or it is noisier than one detection (a burst of detections a few ms apart would
+    be extrapolated far from its times)."""
     first = np.flatnonzero(np.r_[True, seg[1:] != seg[:-1]])  # each segment's first row
-    # Times and positions from each segment's first: the running sums stay small (UTM metres, Unix seconds).
+    # Times from each segment's first: the running sums stay small (Unix seconds).
     t, tg = t - t[first][seg], tg - t[first][at]
     # One increasing key, segment after segment, each apart by more than its rows' times and its grid points'
     # (which reach past its last row by its `lead`) with a line's reach either side.
@@ -110,35 +128,23 @@ def fitted(t: np.ndarray, seg: np.ndarray, x: np.ndarray, y: np.ndarray, tg: np.
     n, s1, s2 = total(np.ones_like(t)), total(t), total(t * t)
     su, suu = s1 - n * tg, s2 - 2 * tg * s1 + n * tg * tg  # sums of (t - tg) and of its square
     det = n * suu - su * su  # > 0 where the rows' times are not all one
-    # A line's value at tg has the variance of a detection times 1/n + su^2 / (n det): kept where it is no worse
-    # than one detection (a burst of detections a few ms apart would be extrapolated far from its times).
-    dense &= (det > 0) & (su * su <= (n - 1) * np.where(det > 0, det, 0.0))
-    out = []
-    for v, given in ((x, xs), (y, ys)):
-        v0 = v[first]  # (segments,)
-        sv = total(v - v0[seg])
-        svu = total((v - v0[seg]) * t) - tg * sv
-        out.append(np.where(dense, v0[at] + (sv * suu - su * svu) / np.where(dense, det, 1.0), given))
-    return out[0], out[1]
+    dense &= (det > 0) & (su * su <= (n - 1) * np.where(det > 0, det, 0.0))  # (the variance below <= 1)
+    spread = np.where(dense, 1 / np.maximum(n, 1) + su * su / (np.maximum(n, 1) * np.where(dense, det, 1.0)), np.nan)
+    return first, t, tg, total, su, suu, det, spread
 
 
-def line_spread(t: np.ndarray, agent: np.ndarray, anchor: float, step: float) -> dict:
-    """Each agent seen at `anchor` whose step there is a line (`fitted`: rows at times `t`, sorted by agent and
-    time, none after `anchor`) -> the variance of that line's value over one detection's, 1/n + mean(u)^2 /
-    sum((u - mean u)^2) for the n detections within FIT_REACH steps before it, u their times from `anchor`:
-    about 0.6 at 10 Hz, 0.3 at 30 Hz."""
-    near = np.flatnonzero((t >= anchor - FIT_REACH * step * (1 + EPS)) & (t <= anchor + EPS * step))
-    if not len(near):
+def line_spread(t: np.ndarray, agent: np.ndarray, anchor: float, step: float, max_gap: float,
+                cut: np.ndarray | None = None) -> dict:
+    """Each agent last seen at `anchor` whose grid point there is a line (`fitted`; rows at times `t`, sorted by
+    agent and time, none after `anchor`, in segments as `resample_rows` makes them of `max_gap` and `cut`) -> the
+    variance of that line's value over one detection's (`_lines`): about 0.6 at 10 Hz, 0.3 at 30 Hz."""
+    new = segment_starts(agent, t, max_gap)
+    if cut is not None:
+        new[1:] |= cut[:-1]
+    seg = np.cumsum(new) - 1
+    ends = np.flatnonzero(np.r_[new[1:], True])  # each segment's last row
+    ends = ends[np.abs(t[ends] - anchor) <= EPS * step]  # those at the anchor: their grid point there
+    if not len(ends):
         return {}
-    u, who = t[near] - anchor, agent[near]
-    cut = np.flatnonzero(np.r_[True, who[1:] != who[:-1], True])
-    out = {}
-    for lo, hi in zip(cut[:-1], cut[1:]):
-        n, v = hi - lo, u[lo:hi]
-        if n < 3 or v[-1] < -EPS * step or (n - 1) * step < FIT_DENSE * (v[-1] - v[0]):
-            continue  # not seen at anchor, or not dense
-        spread = float(((v - v.mean()) ** 2).sum())
-        factor = 1 / n + v.mean() ** 2 / spread if spread > 0 else np.inf
-        if factor <= 1:
-            out[who[lo]] = factor
-    return out
+    spread = _lines(t - anchor, seg, np.zeros(len(ends)), seg[ends], step)[-1]
+    return {a: float(s) for a, s in zip(agent[ends], spread) if np.isfinite(s)}

@@ -270,15 +270,16 @@ def latest_windows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarra
     # Others not seen at t0 are still placed there (along their velocity) while their next observation is not
     # yet due (`in_view_for`): a tracker that is not in step with the agent's clock sees them just before.
     lead = np.minimum(in_view_for(t, agent, step, max_gap), anchor - t + step / 2)  # no grid point after t0
-    k, j, xs, ys = resample_rows(t, agent, x, y, anchor, step, max_gap, lead=lead, cut=cuts, fit=fits(cfg))
+    fit = fits(cfg)
+    k, j, xs, ys = resample_rows(t, agent, x, y, anchor, step, max_gap, lead=lead, cut=cuts, fit=fit)
     # Windows at grid index 0 only (chunk None: the scene's one piece); the others were seen earlier.
     w = next(_grid_windows(j - j.min() if len(j) else j, j.astype(np.float64), agent[k], np.stack([xs, ys], 1),
                            scene, 1.0, cfg, "latest", None, since=-0.5))
     keep = np.flatnonzero((np.abs(w.t0) < EPS) & np.isin(w.agent_id, mine))
     part = _in_input_time(w.subset(keep), anchor, step)
     part.skipped = len(mine) - len(keep)
-    if fits(cfg):  # the noise left on a dense tracker's t0 line, which the smoother is told
-        spread = pd.Series(line_spread(t, agent, anchor, step), dtype=np.float64)
+    if fit:  # the noise left on a dense tracker's t0 line, which the smoother is told
+        spread = pd.Series(line_spread(t, agent, anchor, step, max_gap, cuts), dtype=np.float64)
         if cfg.noise == NOISE_AUTO:  # its detections' noise, measured on them over the history
             T = cfg.obs_len
             sigma = detection_noise(t, agent, x, y, anchor - (T - 1) * step * (1 + EPS), max_gap, (T - 1) * FIT_DENSE)
