@@ -37,7 +37,7 @@ class WindowTensors:
     mem_lag: torch.Tensor | None = None  # (N, Mm) their lags in steps
     offset: np.ndarray | None = None  # (N, 2) float64 world position the stored positions are relative to
     cut: dict | None = None  # the settings the windows were cut with, where a model made them (`Windows.cut`)
-    noise: torch.Tensor | None = None  # (N,) a dense tracker's noise measured on its detections (`Windows.noise`)
+    noise: torch.Tensor | None = None  # (N, T_obs) a dense tracker's noise left on its steps (`Windows.noise`)
 
     @classmethod
     def from_windows(cls, w: Windows) -> "WindowTensors":
@@ -114,7 +114,7 @@ def make_batch(wt: WindowTensors, idx, cfg: DataConfig, device: torch.device | s
     only what follows a jump or a turn back). Training reads the histories as they were recorded (None)."""
     obs, nbr = wt.obs[idx], wt.nbr[idx]  # (B, T, 2), (B, M, T, 2)
     measured = None if wt.noise is None else wt.noise[idx].numpy()
-    noise = window_noise(obs.numpy(), nbr.numpy(), cfg.noise, measured)  # (B,) metres; "auto": each window's own
+    noise = window_noise(obs.numpy(), nbr.numpy(), cfg.noise, measured)  # (B,) or (B, T) metres; "auto": measured
     if top_step is not None or noise.any():
         recorded = obs.numpy()
         read = smoothed(recorded, noise, cfg.dt) if top_step is None else \
@@ -122,8 +122,9 @@ def make_batch(wt: WindowTensors, idx, cfg: DataConfig, device: torch.device | s
         if read is not recorded:  # a copy only where one is cut or smoothed
             obs = torch.from_numpy(read.astype(np.float32, copy=False))
     if noise.any():  # the neighbours' detections are as noisy
-        nbr = torch.from_numpy(smoothed(nbr.numpy().reshape(-1, *nbr.shape[2:]), np.repeat(noise, nbr.shape[1]),
-                                        cfg.dt, top_step).reshape(nbr.shape).astype(np.float32))
+        each = np.repeat(noise, nbr.shape[1], axis=0)  # (B * M,) or (B * M, T): a neighbour's, its window's
+        nbr = torch.from_numpy(smoothed(nbr.numpy().reshape(-1, *nbr.shape[2:]), each, cfg.dt, top_step)
+                               .reshape(nbr.shape).astype(np.float32))
     # non_blocking: with pinned host tensors the copy to a GPU overlaps compute (a no-op on CPU).
     obs = obs.to(device, non_blocking=True)
     nbr = nbr.to(device, non_blocking=True)

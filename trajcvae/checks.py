@@ -971,10 +971,10 @@ def window_noise(obs: np.ndarray, nbr: np.ndarray, noise: float | str, measured:
     noise of std s gives second differences p[t+1] - 2 p[t] + p[t-1] a median length of 1.177 sqrt(6) s (a 2-D
     Gaussian's, of 6 s^2 per axis), and a walk adds little (a walker's turns, 1-2 cm over 0.4 s steps; a steady
     curve the smoother's walker follows). A window of fewer than AUTO_MOVES second differences gets 0.
-    `measured` (N,), where finite: a dense tracker's window's, whose steps are lines through its detections
-    (`resample.fitted`): the noise left on its t0 line, of the detections' noise given or, with "auto",
-    measured on them (`detection_noise`; the lines keep a third of it, which their steps' measure would read).
-    -> (N,)"""
+    `measured` (N, T), in its rows that are finite: a dense tracker's window's, whose steps are lines through its
+    detections (`resample.fitted`): the noise left on each of its steps, of the detections' noise given or, with
+    "auto", measured on them (`detection_noise`; the lines keep a third of it, which their steps' measure would
+    read).  -> (N,), or (N, T) with `measured`: one noise a position"""
     obs = np.asarray(obs)
     if noise != NOISE_AUTO:
         out = np.full(len(obs), float(noise))
@@ -986,7 +986,7 @@ def window_noise(obs: np.ndarray, nbr: np.ndarray, noise: float | str, measured:
         some = seen.sum(1) >= AUTO_MOVES
         if some.any():
             out[some] = np.nanmedian(second[some], axis=1) / (RAYLEIGH_MEDIAN * math.sqrt(6))  # (unseen: NaN)
-    return out if measured is None else np.where(np.isfinite(measured), measured, out)
+    return out if measured is None else np.where(np.isfinite(measured), measured, out[:, None])
 
 
 def detection_noise(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarray, since: float, max_gap: float,
@@ -1011,7 +1011,7 @@ def detection_noise(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarr
 
 def smoothed(pos: np.ndarray, noise: float | np.ndarray, dt: float, top_step: float | None = None) -> np.ndarray:
     """(S, T, 2) observed positions (NaN where unobserved), each detected with Gaussian noise of std `noise`
-    (metres) per axis, one for all or (S,) one a track -> each position's mean given all of its track's positions
+    (metres) per axis, one for all, (S,) one a track or (S, T) one a position -> each position's mean given all of its track's positions
     in the window (a Kalman smoother, Rauch-Tung-Striebel, of a walker whose velocity changes by ACCEL m/s^2 of
     white noise, `dt` seconds a step; of a model's agents of `top_step`, by `agility` times that). Positions
     after t0 are never in a window, so none reaches one before it. Float64; NaN where `pos` is NaN; a track seen
@@ -1022,7 +1022,8 @@ def smoothed(pos: np.ndarray, noise: float | np.ndarray, dt: float, top_step: fl
     begun = np.cumsum(seen, 1) > 0  # (S, T) from each track's first position on
     F = np.array([[1.0, dt], [0.0, 1.0]])  # (position, velocity) per axis, one step on
     Q = (ACCEL * agility(top_step, dt)) ** 2 * np.array([[dt ** 4 / 4, dt ** 3 / 2], [dt ** 3 / 2, dt ** 2]])
-    R = np.broadcast_to(np.asarray(noise, dtype=np.float64) ** 2, (S,))  # (S,)
+    R = np.asarray(noise, dtype=np.float64) ** 2
+    R = np.broadcast_to(R[:, None] if R.ndim == 1 else R, (S, T))  # (S, T) each position's noise variance
     m = np.zeros((S, 2, 2))  # (S, axis, state): the two axes share one covariance (the same detections)
     P = np.zeros((S, 2, 2))
     m_pred, P_pred = np.zeros((T, S, 2, 2)), np.zeros((T, S, 2, 2))
@@ -1033,10 +1034,10 @@ def smoothed(pos: np.ndarray, noise: float | np.ndarray, dt: float, top_step: fl
         z = np.nan_to_num(pos[:, t])  # (S, 2)
         m[first] = np.stack([z[first], np.zeros_like(z[first])], -1)  # at its first position, any velocity
         P[first] = 0.0
-        P[first, 0, 0], P[first, 1, 1] = R[first], VELOCITY_VAR
+        P[first, 0, 0], P[first, 1, 1] = R[first, t], VELOCITY_VAR
         m_pred[t], P_pred[t] = m, P
         upd = seen[:, t] & ~first
-        gain = P[upd, :, 0] / (P[upd, 0, 0] + R[upd])[:, None]  # (U, 2) Kalman gain of a position detected
+        gain = P[upd, :, 0] / (P[upd, 0, 0] + R[upd, t])[:, None]  # (U, 2) Kalman gain of a position detected
         m[upd] = m[upd] + (z[upd] - m[upd, :, 0])[..., None] * gain[:, None, :]
         P[upd] = P[upd] - gain[:, :, None] * P[upd, 0, :][:, None, :]
         m_filt[t], P_filt[t] = m, P
@@ -1057,7 +1058,7 @@ def readable(obs: np.ndarray, min_speed: float, top_step: float, noise: float | 
     from it longer than `top_step`, metres: the model's top speed over a step, its neighbours within one) is
     read at the middle of its neighbours. Then what follows the last jump (a step longer than `top_step` and
     JUMP times the steps around it: a tracker's id that went to another agent; an agent setting off fast is
-    none) is kept, smoothed where the detections have `noise` (metres, or (N,) a history's, `window_noise`;
+    none) is kept, smoothed where the detections have `noise` (metres, (N,) a history's or (N, T) a position's, `window_noise`;
     `smoothed`, `dt` seconds a step: jitter is then not read as a winding walk), and of that the longest recent
     part within WINDING (a walker who turned back is then read as walking the way it walks now, at its pace);
     earlier positions NaN, as before a track starts. A jump at the last step leaves t0 alone (read as

@@ -73,7 +73,7 @@ def window_errors(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path]
             got["first_ade"], got["first_fde"] = top_n_ade_fde(samples, part.fut, 1)
             got["top3_ade"], got["top3_fde"] = top_n_ade_fde(samples, part.fut, 3)
         got["ml_ade"], got["ml_fde"] = (e[:, 0] for e in ade_fde(predictor.sample(part, most_likely=True), part.fut))
-        sigma = window_noise(part.obs, part.nbr, dc.noise, part.noise)  # (B,)
+        sigma = window_noise(part.obs, part.nbr, dc.noise, part.noise)  # (B,) or (B, T)
         seen = smoothed(part.obs, sigma, dc.dt, predictor.top_step) if sigma.any() else part.obs
         got["cv_ade"], got["cv_fde"] = (e[:, 0] for e in ade_fde(constant_velocity(seen, P), part.fut))
         ncv = turned_lines(seen, P, (turns[0][lo:hi], turns[1][lo:hi]))

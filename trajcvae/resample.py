@@ -133,18 +133,28 @@ def _lines(t: np.ndarray, seg: np.ndarray, tg: np.ndarray, at: np.ndarray, step:
     return first, t, tg, total, su, suu, det, spread
 
 
-def line_spread(t: np.ndarray, agent: np.ndarray, anchor: float, step: float, max_gap: float,
+def line_spread(t: np.ndarray, agent: np.ndarray, anchor: float, step: float, max_gap: float, steps: int,
                 cut: np.ndarray | None = None) -> dict:
     """Each agent last seen at `anchor` whose grid point there is a line (`fitted`; rows at times `t`, sorted by
-    agent and time, none after `anchor`, in segments as `resample_rows` makes them of `max_gap` and `cut`) -> the
-    variance of that line's value over one detection's (`_lines`): about 0.6 at 10 Hz, 0.3 at 30 Hz."""
+    agent and time, none after `anchor`, in segments as `resample_rows` makes them of `max_gap` and `cut`) -> (steps,)
+    the variance over one detection's of its track's value at the grid points anchor - (steps - 1 - i) * step
+    (`_lines`), the last at t0: where it is a line, about 0.6 at t0 and 1/9 before it at 10 Hz (0.3 and 1/25 at
+    30 Hz), whose detections lie either side; elsewhere 1 (a detection, or a point between two; NaN before the
+    segment that ends at the anchor)."""
     new = segment_starts(agent, t, max_gap)
     if cut is not None:
         new[1:] |= cut[:-1]
     seg = np.cumsum(new) - 1
     ends = np.flatnonzero(np.r_[new[1:], True])  # each segment's last row
-    ends = ends[np.abs(t[ends] - anchor) <= EPS * step]  # those at the anchor: their grid point there
+    ends = ends[np.abs(t[ends] - anchor) <= EPS * step]  # those at the anchor: their grid points up to there
     if not len(ends):
         return {}
-    spread = _lines(t - anchor, seg, np.zeros(len(ends)), seg[ends], step)[-1]
-    return {a: float(s) for a, s in zip(agent[ends], spread) if np.isfinite(s)}
+    starts = np.flatnonzero(new)[seg[ends]]
+    tg = (np.arange(steps) - (steps - 1.0)) * step  # (steps,) the grid points' times from the anchor
+    inside = tg[None, :] >= t[starts, None] - anchor - EPS * step  # (E, steps) within each segment's detections
+    at = np.repeat(seg[ends], steps)[inside.ravel()]
+    spread = np.full(inside.shape, np.nan)
+    spread[inside] = _lines(t - anchor, seg, np.broadcast_to(tg, inside.shape)[inside], at, step)[-1]
+    line = np.isfinite(spread[:, -1])  # (E,) t0 is a line
+    spread[inside & np.isnan(spread)] = 1.0
+    return dict(zip(agent[ends][line], spread[line]))

@@ -65,9 +65,9 @@ class Windows:
     # its last step reads (after t0 + P steps where resampling bridged a missed detection there). None:
     # t0 + P steps, the time of its last step (on a grid of observations).
     done: np.ndarray | None = None  # (N,)
-    # Told a noise, a dense tracker's: what is left on its t0 line (`resample.line_spread`) of the noise given or,
-    # with "auto", measured on its detections (`checks.detection_noise`); NaN where its t0 is no line.
-    noise: np.ndarray | None = None  # (N,) metres
+    # Told a noise, a dense tracker's: what is left on its steps' lines (`resample.line_spread`) of the noise given
+    # or, with "auto", measured on its detections (`checks.detection_noise`); NaN where its t0 is no line.
+    noise: np.ndarray | None = None  # (N, T_obs) metres
     orient: str = "xy"  # which way the positions run, for pictures: the tracks' `attrs["orient"]` (`read_tracks`)
     cut: dict | None = None  # made by a model (`TrajCVAE.make_windows`): the settings they were cut with (`cut_by`)
 
@@ -210,7 +210,7 @@ def _by_scene(df: pd.DataFrame):
 def fits(cfg: DataConfig) -> bool:
     """Whether a dense tracker's steps are lines through all its detections up to t0 (`resample.fitted`), not
     the two around each: where the model is told a noise, or "auto" (then measured on the detections, as the
-    lines keep a third of it); the smoother is told what is left on the t0 line (`Windows.noise`)."""
+    lines keep a third of it); the smoother is told what is left on each step's line (`Windows.noise`)."""
     return cfg.noise == NOISE_AUTO or float(cfg.noise) > 0
 
 
@@ -278,15 +278,17 @@ def latest_windows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarra
     keep = np.flatnonzero((np.abs(w.t0) < EPS) & np.isin(w.agent_id, mine))
     part = _in_input_time(w.subset(keep), anchor, step)
     part.skipped = len(mine) - len(keep)
-    if fit:  # the noise left on a dense tracker's t0 line, which the smoother is told
-        spread = pd.Series(line_spread(t, agent, anchor, step, max_gap, cuts), dtype=np.float64)
+    if fit:  # the noise left on a dense tracker's steps, which the smoother is told
+        T = cfg.obs_len
+        spread = pd.DataFrame.from_dict(line_spread(t, agent, anchor, step, max_gap, T, cuts), orient="index",
+                                        columns=range(T), dtype=np.float64)  # agent -> (T,), where t0 is a line
         if cfg.noise == NOISE_AUTO:  # its detections' noise, measured on them over the history
-            T = cfg.obs_len
             sigma = detection_noise(t, agent, x, y, anchor - (T - 1) * step * (1 + EPS), max_gap, (T - 1) * FIT_DENSE)
-            told = (sigma * np.sqrt(spread.reindex(sigma.index).fillna(1.0))).reindex(part.agent_id)
+            told = np.sqrt(spread.reindex(sigma.index).fillna(1.0)).mul(sigma, axis=0)
         else:
-            told = (float(cfg.noise) * np.sqrt(spread)).reindex(part.agent_id)
-        part.noise = told.to_numpy(np.float64) if told.notna().any() else None
+            told = float(cfg.noise) * np.sqrt(spread)
+        told = told.reindex(part.agent_id).to_numpy(np.float64)  # (N, T)
+        part.noise = told if np.isfinite(told).any() else None
     return part
 
 
@@ -571,7 +573,7 @@ def concat_windows(parts: list[Windows], mode: str) -> Windows | None:
         mem_lag=np.concatenate([p.mem_lag for p in parts]) if has_mem else None,
         done=(np.concatenate([p.known_at() for p in parts])
               if mode != "latest" and any(p.done is not None for p in parts) else None),
-        noise=(np.concatenate([np.full(len(p), np.nan) if p.noise is None else p.noise for p in parts])
+        noise=(np.concatenate([np.full(p.obs.shape[:2], np.nan) if p.noise is None else p.noise for p in parts])
                if any(p.noise is not None for p in parts) else None),
         cut=parts[0].cut if all(p.cut == parts[0].cut for p in parts) else None,  # (one model's, or some unknown)
     )
@@ -834,8 +836,9 @@ def cache_key(files: list[Path], cfg: DataConfig, mode: str) -> str:
     # Format 12: an agent at the model's rate, out of phase with the grid, keeps a window per observation.
     # Format 14: a model told a noise reads a dense tracker's steps as lines through its detections (`fits`), and
     # keeps the noise left on their t0 lines (`Windows.noise`).
+    # Format 15: ... and on each of their steps.
     # The package's code goes in too (a version spans many commits): windows built by other code are built anew.
-    h.update(json.dumps({"version": __version__, "code": code_digest(), "format": 14, "mode": mode,
+    h.update(json.dumps({"version": __version__, "code": code_digest(), "format": 15, "mode": mode,
                          "fit": fits(cfg), "measured": cfg.noise == NOISE_AUTO,
                          **{k: getattr(cfg, k) for k in keys}}, sort_keys=True).encode())
     # The scene name comes from the file's name (and folders) as given, a link's own: each file's full path,
