@@ -3001,7 +3001,8 @@ def dense_tracker(hz: float, noise: float, seed: int = 0, seconds: float = 12.0)
     for a in range(20):
         heading = rng.uniform(0, 2 * np.pi) + rng.uniform(-0.2, 0.2) * t[:-1]  # (n - 1,) between detections
         step = 1.3 * (a % 2) * np.diff(t)
-        rows.append(pd.DataFrame({"time": t, "agent_id": a, "x": 9.0 * a + np.r_[0.0, np.cumsum(step * np.cos(heading))],
+        rows.append(pd.DataFrame({"time": t, "agent_id": a,
+                                  "x": 9.0 * a + np.r_[0.0, np.cumsum(step * np.cos(heading))],
                                   "y": np.r_[0.0, np.cumsum(step * np.sin(heading))]}))
     clean = pd.concat(rows, ignore_index=True)
     return clean, clean.assign(x=clean.x + noise * rng.standard_normal(len(clean)),

@@ -1011,11 +1011,11 @@ def detection_noise(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarr
 
 def smoothed(pos: np.ndarray, noise: float | np.ndarray, dt: float, top_step: float | None = None) -> np.ndarray:
     """(S, T, 2) observed positions (NaN where unobserved), each detected with Gaussian noise of std `noise`
-    (metres) per axis, one for all, (S,) one a track or (S, T) one a position -> each position's mean given all of its track's positions
-    in the window (a Kalman smoother, Rauch-Tung-Striebel, of a walker whose velocity changes by ACCEL m/s^2 of
-    white noise, `dt` seconds a step; of a model's agents of `top_step`, by `agility` times that). Positions
-    after t0 are never in a window, so none reaches one before it. Float64; NaN where `pos` is NaN; a track seen
-    once stays where it was seen."""
+    (metres) per axis, one for all, (S,) one a track or (S, T) one a position -> each position's mean given all of
+    its track's positions in the window (a Kalman smoother, Rauch-Tung-Striebel, of a walker whose velocity changes
+    by ACCEL m/s^2 of white noise, `dt` seconds a step; of a model's agents of `top_step`, by `agility` times that).
+    Positions after t0 are never in a window, so none reaches one before it. Float64; NaN where `pos` is NaN; a
+    track seen once stays where it was seen."""
     pos = np.asarray(pos, dtype=np.float64)
     S, T = pos.shape[:2]
     seen = ~np.isnan(pos[..., 0])  # (S, T)
@@ -1058,10 +1058,10 @@ def readable(obs: np.ndarray, min_speed: float, top_step: float, noise: float | 
     from it longer than `top_step`, metres: the model's top speed over a step, its neighbours within one) is
     read at the middle of its neighbours. Then what follows the last jump (a step longer than `top_step` and
     JUMP times the steps around it: a tracker's id that went to another agent; an agent setting off fast is
-    none) is kept, smoothed where the detections have `noise` (metres, (N,) a history's or (N, T) a position's, `window_noise`;
-    `smoothed`, `dt` seconds a step: jitter is then not read as a winding walk), and of that the longest recent
-    part within WINDING (a walker who turned back is then read as walking the way it walks now, at its pace);
-    earlier positions NaN, as before a track starts. A jump at the last step leaves t0 alone (read as
+    none) is kept, smoothed where the detections have `noise` (metres, (N,) a history's or (N, T) a position's,
+    `window_noise`; `smoothed`, `dt` seconds a step: jitter is then not read as a winding walk), and of that the
+    longest recent part within WINDING (a walker who turned back is then read as walking the way it walks now, at
+    its pace); earlier positions NaN, as before a track starts. A jump at the last step leaves t0 alone (read as
     standing). `obs` itself where no history is changed (a straight walk, at any speed, never is, unless
     smoothed), else a copy."""
     read, start, changed = _reading(obs, min_speed, top_step, noise, dt)
