@@ -620,7 +620,7 @@ def test_a_track_that_jumps_as_no_agent_moves_gets_a_warning_naming_the_agent(mo
     step over the band's top, 4 times as fast as the track's steps around it, is warned, naming the agent
     and the time, in seconds or frame ids, in files and live (a step after the jump, once per agent); a gap
     longer than the model bridges is two tracks, and walkers' tracks are fine, as are vehicles among them
-    (they go on as fast) and walkers sampled at 60 Hz with centimetres of noise."""
+    (they go on as fast) and walkers sampled at 60 Hz with centimetres of noise (told only of their jitter)."""
     t = np.round(np.arange(11) * 0.4, 6)
     walk = pd.DataFrame({"time": t, "agent_id": 7, "x": 1.2 * t, "y": 0.0})
     switched = pd.concat([walk, pd.DataFrame({"time": [4.8, 5.2, 5.6], "agent_id": 7, "x": 20.0,
@@ -651,7 +651,8 @@ def test_a_track_that_jumps_as_no_agent_moves_gets_a_warning_naming_the_agent(mo
     assert model.check_speeds(model.read(pd.concat([walkers, cars, seen_twice]))) is None  # no step around it
     rng = np.random.default_rng(0)
     noisy = lambda d: d.assign(x=d.x + rng.normal(0, 0.05, len(d)), y=d.y + rng.normal(0, 0.05, len(d)))  # noqa
-    assert model.check_speeds(model.read(noisy(upsample(plaza, 60.0)))) is None
+    said = model.check_speeds(model.read(noisy(upsample(plaza, 60.0))), [].append)  # (their noise is worth giving)
+    assert said.startswith("warning: the tracks jitter by about 0.05") and "jump" not in said, said
     # 30 frame ids a second read as 0.4 s steps: the noise does not hide that they crawl.
     video = noisy(upsample(plaza, 30.0))
     video = video.assign(frame=np.round(video.pop("time") * 30).astype(int))
@@ -3377,6 +3378,11 @@ def test_jitter_is_judged_scene_by_scene_and_at_the_samples_spacing(tmp_path):
         else:
             assert "or --noise auto (each window's own, measured)" in said and auto == "", (hz, wobble, said, auto)
     assert "jitter" not in judged(["camA.csv", "camB.csv"], noise="auto")
+    # A dense tracker's noise is warned of from 5 cm, as --noise reads its steps as lines through its detections
+    # (10 Hz); at the model's steps (2.5 Hz), where smoothing gains less, from 7 cm.
+    for hz, said in [(10.0, True), (2.5, False)]:
+        walkers(hz, 30, 0.055, 12).to_csv(tmp_path / "tracker.csv", index=False)
+        assert bool(re.search(r"the tracks jitter by about 0\.0[56]\d? m", judged(["tracker.csv"]))) == said, hz
     # Tracks in centimetres jitter in centimetres: auto's noise explains no pace, so their units are still named.
     cm = walkers(25, 20, 0.1, 6)
     cm.assign(x=100 * cm.x, y=100 * cm.y).to_csv(tmp_path / "cm.csv", index=False)
