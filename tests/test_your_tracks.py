@@ -3010,6 +3010,58 @@ def dense_tracker(hz: float, noise: float, seed: int = 0, seconds: float = 12.0)
                                y=clean.y + noise * rng.standard_normal(len(clean)))
 
 
+def test_a_fix_that_gives_the_noise_names_how_the_function_at_hand_takes_it(model, plaza):
+    """`predict` and `evaluate` take the noise from the model loaded: their jitter line names TrajCVAE.load(...,
+    noise=), and the model it loads reads the tracks with no line; the live predictor, which takes noise= itself,
+    names that."""
+    rng = np.random.default_rng(0)
+    noisy = plaza.assign(time=plaza.frame / 25, x=plaza.x + rng.normal(0, 0.2, len(plaza)),
+                         y=plaza.y + rng.normal(0, 0.2, len(plaza))).drop(columns="frame")
+    jitter = lambda said: [str(w.message) for w in said if "jitter by about" in str(w.message)]  # noqa: E731
+    with pytest.warns(TrajCVAEWarning) as said:
+        model.predict(noisy, k=2)
+    fix = re.search(r"give TrajCVAE\.load\(\.\.\., noise=([\d.]+)\), or TrajCVAE\.load\(\.\.\., noise='auto'\)",
+                    jitter(said)[0])
+    assert fix, jitter(said)
+    with warnings.catch_warnings(record=True) as after:
+        warnings.simplefilter("always")
+        TrajCVAE.load("pedestrian", noise=float(fix[1])).predict(noisy, k=2)
+    assert not jitter(after), jitter(after)
+    live = OnlinePredictor(model, k=2)
+    with pytest.warns(TrajCVAEWarning) as said:
+        for t in np.unique(noisy.time)[:40]:
+            live.update(float(t), noisy[noisy.time == t][["agent_id", "x", "y"]])
+    assert re.search(r"give noise=[\d.]+, or noise='auto'", jitter(said)[0]), jitter(said)
+
+
+def test_timestamps_truncated_to_milliseconds_give_the_windows_and_futures_of_exact_ones(model, plaza):
+    """Many loggers, and Parquet's timestamps, keep whole milliseconds, truncated: Unix seconds of 0.4 s steps
+    then read 0.399 or 0.401 s apart. Every window of the exact times is made, with the same neighbours (one who
+    left is not kept in view a step longer, its next detection due at t0), and the futures move by what a
+    millisecond of walking does; in a file as live."""
+    exact = plaza.assign(time=1.7e9 + plaza.frame / 25).drop(columns="frame")
+    ms = exact.assign(time=pd.to_datetime(exact.time, unit="s").astype("datetime64[ms]"))
+    assert (np.diff(np.sort(ms.time.unique())) != np.timedelta64(400, "ms")).any()  # 0.399 s and 0.401 s steps
+    a, b = (model.make_windows(d, every_window=True) for d in (exact, ms))
+    assert len(a) == len(b) > 300 and np.array_equal(a.agent_id, b.agent_id)
+    np.testing.assert_allclose(b.t0, a.t0, atol=1e-3, rtol=0)
+    for got, want in ((b.obs, a.obs), (b.nbr, a.nbr), (b.fut, a.fut)):
+        assert np.array_equal(np.isnan(got), np.isnan(want))
+        np.testing.assert_allclose(got, want, atol=0.01, equal_nan=True)
+    latest = [model.predict(d, k=5, seed=0) for d in (exact, ms)]
+    assert np.array_equal(latest[0].agent_id, latest[1].agent_id)
+    np.testing.assert_allclose(latest[1][["x", "y"]], latest[0][["x", "y"]], atol=0.05)
+    live = []
+    for d in (exact, ms):
+        online = OnlinePredictor(model, k=5, seed=0)
+        seconds = d.time.astype("datetime64[ns]").astype("int64") / 1e9 if d is ms else d.time
+        for t in np.unique(seconds)[:40]:
+            answer = online.update(float(t), d[seconds == t][["agent_id", "x", "y"]])
+        live.append(answer)
+    assert len(live[0]) and np.array_equal(live[0].agent_id, live[1].agent_id)
+    np.testing.assert_allclose(live[1][["x", "y"]], live[0][["x", "y"]], atol=0.05)
+
+
 def test_a_dense_trackers_steps_read_all_its_detections_when_the_model_is_told_of_noise(model, tmp_path):
     """A 10 Hz tracker detects an agent 4 times a 0.4 s step. Told of its noise, a history's every step is the
     least-squares line through the agent's detections within a step either side of it, those up to t0 alone

@@ -12,7 +12,7 @@ import pandas as pd
 
 from .config import NOISE_AUTO
 from .errors import DataError, one_line, plural
-from .resample import EPS, FIT_DENSE, resample_rows
+from .resample import EPS, FIT_DENSE, STAMP, bridges, resample_rows
 from .table import PER_SECOND, STAMP_ROLES, UNIT_NAMES, seconds_per_unit, time_role, where
 
 
@@ -99,7 +99,7 @@ def time_steps(df: pd.DataFrame, time_step: float | None = None, max_gap: float 
             frames = np.unique(frame)
             step = float(np.min(np.diff(frames))) if len(frames) > 1 else 1.0
         steps[str(scene)] = step
-        n_gaps = int(np.sum(~np.isclose(diffs, step) if spu is None else diffs * spu > max_gap * (1 + EPS)))
+        n_gaps = int(np.sum(~np.isclose(diffs, step) if spu is None else ~bridges(diffs * spu, max_gap)))
         gaps += n_gaps
         segments += int(np.sum(~same)) + 1 + n_gaps
     return SceneSteps(steps, segments, gaps)
@@ -127,7 +127,7 @@ def bridges_any(df: pd.DataFrame, max_gap: float) -> bool:
     """Whether any agent has two consecutive samples at most `max_gap` seconds apart (tracks of a known
     rate; True for frame ids of unknown rate, whose gaps are told by their steps)."""
     gaps = _sample_gaps(df)
-    return gaps is None or bool((gaps <= max_gap * (1 + EPS)).any())
+    return gaps is None or bool(bridges(gaps, max_gap).any())
 
 
 def _sample_gaps(df: pd.DataFrame) -> np.ndarray | None:
@@ -281,7 +281,7 @@ def _spans(df: pd.DataFrame, dt: float, max_gap: float = 0.8, time_step: float |
     new = np.r_[True, (scene[1:] != scene[:-1]) | (ids[1:] != ids[:-1])]  # (N,) an agent's first row
     agent = np.cumsum(new) - 1  # (N,) 0, 1, ... agent after agent
     gap = np.diff(t)
-    bridged = gap <= max_gap * (1 + EPS) if spu is not None else np.isclose(gap, dt)
+    bridged = bridges(gap, max_gap) if spu is not None else np.isclose(gap, dt)
     track = np.cumsum(np.r_[True, new[1:] | ~bridged]) - 1  # (N,)
     # One sorted key, agent after agent (each offset past the last one's end): one search finds every
     # row's span end, and the row a step before it.
@@ -289,7 +289,7 @@ def _spans(df: pd.DataFrame, dt: float, max_gap: float = 0.8, time_step: float |
     last = np.r_[first[1:], n] - 1
     life = t[last] - t[first] + 2 * dt + 1
     key = t - t[first][agent] + np.r_[0.0, np.cumsum(life)[:-1]][agent]
-    reach, rows = dt * (1 - EPS), np.arange(n)
+    reach, rows = dt * (1 - STAMP), np.arange(n)
     step_end = np.searchsorted(key, key + reach, side="left")  # (N,)
     ok = step_end <= last[agent]
     start, end = rows[ok], step_end[ok]
@@ -844,12 +844,12 @@ def shorter_than_a_step(df: pd.DataFrame, dt: float, high: float) -> str | None:
     speed = np.hypot(last["x"] - first["x"], last["y"] - first["y"]).to_numpy() / np.where(lasting > 0, lasting, 1)
     code = first.index.get_level_values(0).to_numpy()  # (agents,) each agent's scene
     moved = lasting > 0
-    if not np.any(moved & (lasting >= dt * (1 - EPS))):  # none lasting a step: no window, and an error says why
+    if not np.any(moved & (lasting >= dt * (1 - STAMP))):  # none lasting a step: no window, and an error says why
         return None
 
     def judged(chosen: np.ndarray) -> tuple[int, int, float] | None:  # (short, of, m/s) where most are short
         m = moved & chosen
-        short, of = int(np.count_nonzero(m & (lasting < dt * (1 - EPS)))), int(np.count_nonzero(m))
+        short, of = int(np.count_nonzero(m & (lasting < dt * (1 - STAMP)))), int(np.count_nonzero(m))
         if not of or short < SHORT_SHARE * of:
             return None
         v = float(np.median(speed[m]))

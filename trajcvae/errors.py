@@ -25,6 +25,11 @@ _KEYWORDS = {"-k": "k", "--k": "k", "--calibration": "calibration_draws", "--win
              "--val": "val_paths", "--set": "overrides", "--cache": "cache_dir", "--rate": "spawn_rate",
              "--density-steps": "density", "--time-step": "data.time_step",
              "--max-grad-norm": "train.max_grad_norm"}
+# ... and those that predict and evaluate take from the model loaded: a fix that gives one names TrajCVAE.load
+# (where the function speaking takes them itself, it says so: `keyword_names`, `OWN_GAP_AND_NOISE`).
+_LOADED = {"--noise", "--max-gap"}
+OWN_GAP_AND_NOISE = {"--noise": "noise", "--max-gap": "max_gap"}
+_GIVE = re.compile(r"\b(give|give about|or)\s*$")
 # ... and those that are switches there and True/False keywords here (--resume is resume=True).
 _SWITCHES = {"--every-window", "--windows", "--lonlat", "--resume", "--worst", "--best", "--primary"}
 # Every option of the CLI's commands (a test holds it to the CLI's own list): only these are reworded.
@@ -71,7 +76,9 @@ def keyword_names(names: dict[str, str]):
 
 def worded(text: str) -> str:
     """A message as the caller should read it: as written under the CLI; else each CLI option it names is the
-    Python keyword ("-k 3" is "k=3", "--calibrate scene" is "calibrate='scene'", --resume is "resume=True").
+    Python keyword ("-k 3" is "k=3", "--calibrate scene" is "calibrate='scene'", --resume is "resume=True"; a fix
+    that gives the noise or the gap bridged, "give --noise 0.2", gives it to the model: "TrajCVAE.load(...,
+    noise=0.2)").
     A message that starts with an argument as the CLI's usage line names it (MODEL, DATA, OUT) names the
     parameter (model, data, out).
     Text in backticks (a command line to run) is left as it is."""
@@ -95,7 +102,10 @@ def worded(text: str) -> str:
             return name + after  # (--set's are overrides' list of settings)
         if "." in name:  # a config value, as load_config's overrides set it: data.fps=30
             return f"{name}={value.strip(chr(39))}{rest}"
-        return f"{name}={value if value[0] == chr(39) or _NUMBER.fullmatch(value) else repr(value)}{rest}"
+        given = f"{name}={value if value[0] == chr(39) or _NUMBER.fullmatch(value) else repr(value)}"
+        if option in _LOADED and option not in getattr(_OWN, "names", {}) and _GIVE.search(m.string[:m.start()]):
+            given = f"TrajCVAE.load(..., {given})"
+        return given + rest
 
     parts = text.split("`")
     parts[::2] = [_OPTION.sub(keyword, part) for part in parts[::2]]

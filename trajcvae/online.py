@@ -42,10 +42,10 @@ from .calibrate import MIN_PAST, ScenePast
 from .checks import (FAR_APART, bridging_gap, coarse_warning, cut_warning, overshoot_warning, speed_band, step_moves,
                      time_text, track_jumps, track_spikes)
 from .config import check_flags, check_forget_after, check_sampling, finite_number
-from .errors import (DataError, NoWindowsError, PickledByThisCode, TrajCVAEError, as_number_hint, shown, warn,
-                     warning_text)
+from .errors import (OWN_GAP_AND_NOISE, DataError, NoWindowsError, PickledByThisCode, TrajCVAEError, as_number_hint,
+                     keyword_names, shown, warn, warning_text)
 from .predict import OUTPUT_COLUMNS, TrajCVAE, cut_windows, overshot, samples_to_frame
-from .resample import EPS
+from .resample import STAMP, bridges
 from .table import AGENT_COLUMNS, ID_NAMES, TIME_NAMES, lonlat_names, row_at
 from .tracks import read_tracks
 from .units import check_lonlat, coarse_positions, estimate_warning, from_metres, no_scale, placed, unit_conversion
@@ -94,6 +94,7 @@ class OnlinePredictor(PickledByThisCode):
     """
     REMAKE = "make a new OnlinePredictor and feed it again"
 
+    @keyword_names(OWN_GAP_AND_NOISE)
     def __init__(self, model: TrajCVAE | str = "pedestrian", k: int = 20, seed: int = 0, kset: str = "none",
                  fps: float | None = None, scale: float | str | Mapping | None = None, homography: Any = None,
                  forget_after: float | None = None, scene: str = "live", device: str = "cpu", draws: int = 1000,
@@ -199,6 +200,7 @@ class OnlinePredictor(PickledByThisCode):
         self.futures = self._no_futures()
 
     # --- the update -----------------------------------------------------------------------------------
+    @keyword_names(OWN_GAP_AND_NOISE)
     def update(self, time: float, detections: pd.DataFrame | Iterable[Mapping] | Iterable[tuple],
                k: int | None = None) -> pd.DataFrame:
         """Add the detections seen at `time` (rows of agent_id, x, y [, label], in the predictor's units)
@@ -318,7 +320,7 @@ class OnlinePredictor(PickledByThisCode):
             self._ids_line = None
         if self._chained is not None and len(ids):
             last, n = self._chained
-            n = n + 1 if time - last <= self._max_gap * (1 + EPS) else 1
+            n = n + 1 if bridges(time - last, self._max_gap) else 1
             if self._moves:
                 self._chained = None
             elif n >= JUDGE_UPDATES:
@@ -333,7 +335,7 @@ class OnlinePredictor(PickledByThisCode):
         if self._spacing is not None and len(ids):
             last, n, closest = self._spacing
             closest = min(closest, time - last) if n else closest
-            if closest <= self._max_gap * (1 + EPS):
+            if bridges(closest, self._max_gap):
                 self._spacing = None  # an agent's detections can be bridged: the feed's rate is fine
             elif n + 1 >= JUDGE_UPDATES:
                 self._spacing = None
@@ -351,7 +353,7 @@ class OnlinePredictor(PickledByThisCode):
         (`resample.resample_rows`' lead), which misread the agents' speeds."""
         dc = self.model.config.data
         seconds, bridged = gap / self._per_second, dc.max_gap
-        held = seconds <= (dc.dt + min(dc.dt / 2, bridged)) * (1 + EPS)
+        held = seconds <= (dc.dt + min(dc.dt / 2, bridged)) * (1 + STAMP)
         head = (f"warning: the first {JUDGE_UPDATES} updates with detections came at least {seconds:.3g} s apart, "
                 f"longer than the {bridged:g} s gap the model bridges, so "
                 + (f"no detections are joined into tracks, and each is held for a step: futures read detections "
@@ -370,8 +372,8 @@ class OnlinePredictor(PickledByThisCode):
         bridged gap have passed since it ended (by then the span after it has been seen, or its track has
         ended), at most once per model step of updates, and each agent once (`_jumped`)."""
         reach = self._step + self._max_gap  # a step, with a gap in it bridged
-        until = time - reach + EPS * self._step  # (times a step and a gap apart, as rounded, count)
-        if until - self._jumps_until < self._step * (1 - EPS):
+        until = time - reach + STAMP * self._step  # (times a step and a gap apart, as rounded, count)
+        if until - self._jumps_until < self._step * (1 - STAMP):
             return []
         after, self._jumps_until = self._jumps_until, until
         ending = (cols["frame"] > after) & (cols["frame"] <= until)  # rows that end the spans judged now
@@ -402,8 +404,8 @@ class OnlinePredictor(PickledByThisCode):
 
     def _in_view_since(self, time: float) -> float:
         """Agents last seen at or after this are in view at `time`: those seen exactly forget_after ago too
-        (a margin of EPS steps for the times' rounding), for their futures and their tracks alike."""
-        return time - self.forget_after - EPS * self._step
+        (a margin of STAMP steps for the times' rounding), for their futures and their tracks alike."""
+        return time - self.forget_after - STAMP * self._step
 
     def _futures(self, time: float, k: int, seen) -> pd.DataFrame:
         """The futures of the agents in view at `time`, of which those in `seen` were detected now. An agent
@@ -441,7 +443,7 @@ class OnlinePredictor(PickledByThisCode):
         at = np.searchsorted(cols["agent"], codes, side="right") - 2  # each one's detection before this one
         before = np.where((at >= 0) & (cols["agent"][np.maximum(at, 0)] == codes), cols["frame"][np.maximum(at, 0)],
                           -math.inf)
-        bridged = time - before <= self._max_gap * (1 + EPS)
+        bridged = bridges(time - before, self._max_gap)
         parts = []
         for back in range(int(self._max_gap / self._step + 1e-6), -1, -1):  # the oldest step first
             anchor = time - back * self._step

@@ -33,12 +33,12 @@ from .checks import (bridges_any, bridging_gap, check_grid, cut_short, cut_warni
 from .config import (TABLE_SUFFIXES, TRAJNET_SUFFIX, Config, DataConfig, _whole, check_count, check_flags,
                      check_futures, check_log, check_max_gap, check_noise, check_output, check_primary, check_sampling,
                      check_seed, check_since, check_trajnet_output, read_paths, resolve_device, torch_seed)
-from .errors import (CheckpointError, DataError, NoWindowsError, TrajCVAEError, in_cli, names_its_data, not_found_hint,
-                     one_line, plural, warn)
+from .errors import (OWN_GAP_AND_NOISE, CheckpointError, DataError, NoWindowsError, TrajCVAEError, in_cli,
+                     keyword_names, names_its_data, not_found_hint, one_line, plural, warn)
 from .formats import trajnet_predictions
 from .kset import KSetSampler, kmeans_futures, nearest_shares
 from .model import CVAE
-from .resample import EPS
+from .resample import bridges
 from .table import AGENT_COLUMNS, TIME_NAMES, TRACK_COLUMNS, column_aliases, column_map, seconds_per_unit
 from .tracks import read_tracks
 from .units import from_metres, output_decimals, past_horizon, position_columns, time_decimals
@@ -478,7 +478,7 @@ class TrajCVAE:
         if not replayed:  # (a replay's frame ids become seconds, which the live predictor resamples)
             check_grid(tracks, self.config.data.time_step)
         interval, dc = sampling_interval(tracks), self.config.data
-        if interval is not None and dc.max_gap < interval * (1 - EPS) and not far_apart(interval, dc.dt):
+        if interval is not None and not bridges(interval, dc.max_gap) and not far_apart(interval, dc.dt):
             # Every move would be a gap: histories on the model's grid would still be read where samples fall
             # on it, but no future could be, so `predict` and `evaluate` would disagree on the same data.
             # (Samples far apart are left to the no-window error, which asks about the time unit.)
@@ -815,6 +815,7 @@ class PredictResult:
 
 
 @names_its_data
+@keyword_names(OWN_GAP_AND_NOISE)
 def predict_to_file(model: "str | Path | TrajCVAE", data: pd.DataFrame | Iterable[str | Path], out: str | Path,
                     k: int = 20, seed: int = 0, every_window: bool = False, device: str = "cpu",
                     log: Callable[[str], None] | None = None, chunk: int | None = None,

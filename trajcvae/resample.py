@@ -21,17 +21,27 @@ from __future__ import annotations
 
 import numpy as np
 
-EPS = 1e-4  # in grid steps: a time this close to a grid point is on it (float32 times jitter by ~1e-6 s)
+EPS = 1e-4  # in grid steps: a time this close to another is it (times computed or stored as float32 differ by ulps)
+# In grid steps: how far a logged stamp may sit from the moment it stands for, which resampling still reads as that
+# moment, and intervals and gaps as theirs (4 ms at 0.4 s steps: stamps truncated to whole milliseconds, as many
+# loggers and Parquet's timestamps keep them, are up to 1 ms off, and 0.4 s steps read 0.399 or 0.401 s).
+STAMP = 1e-2
 # `fit`: a grid point whose detections within FIT_REACH steps either side come this many a step (a tracker of over
 # 6 Hz at 0.4 s steps) takes the line through them (chosen on val, lab-notes).
 FIT_DENSE, FIT_REACH = 2.5, 1.0
 
 
+def bridges(gap: np.ndarray | float, max_gap: float) -> np.ndarray | bool:
+    """Whether resampling bridges a gap of `gap` between an agent's observations: `max_gap` at most, to within the
+    stamps' rounding (STAMP of it)."""
+    return gap <= max_gap * (1 + STAMP)
+
+
 def segment_starts(agent: np.ndarray, t: np.ndarray, max_gap: float) -> np.ndarray:
     """Rows (sorted by agent and time) that start a segment: a run of one agent whose consecutive
-    observations are at most `max_gap` apart, which resampling bridges.  -> (n,) bool"""
+    observations are at most `max_gap` apart (`bridges`), which resampling bridges.  -> (n,) bool"""
     new = np.ones(len(t), bool)
-    new[1:] = (agent[1:] != agent[:-1]) | (np.diff(t) > max_gap * (1 + EPS))
+    new[1:] = (agent[1:] != agent[:-1]) | ~bridges(np.diff(t), max_gap)
     return new
 
 
@@ -39,7 +49,8 @@ def resample_rows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarray
                   max_gap: float, lead: float | np.ndarray = 0.0, cut: np.ndarray | None = None, fit: bool = False
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Rows (times `t`, `agent`, positions x, y; sorted by agent and time) -> their grid points
-    anchor + j * step: for each, the row at or before it (k), j, and its position.  -> (G,) each
+    anchor + j * step: for each, the row at or before it (k; or up to STAMP steps after it), j, and its position.
+    -> (G,) each
 
     `step`, `max_gap` and `lead` are in the units of `t`. `lead`: a grid point up to this long after a
     track's last observation is still made, extrapolated along its last velocity (agents seen just before
@@ -58,21 +69,21 @@ def resample_rows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarray
     lead = np.full(len(starts), float(lead)) if np.ndim(lead) == 0 else np.asarray(lead, np.float64)[ends - 1]
     if cut is not None:
         lead[cut[ends - 1]] = 0.0  # a segment that stops at a cut is not a track's end
-    lo = np.ceil((t[starts] - anchor) / step - EPS).astype(np.int64)  # first grid index in each segment
-    hi = np.floor((t[ends - 1] + lead - anchor) / step + EPS).astype(np.int64)  # last one
+    lo = np.ceil((t[starts] - anchor) / step - STAMP).astype(np.int64)  # first grid index in each segment
+    hi = np.floor((t[ends - 1] + lead - anchor) / step + STAMP).astype(np.int64)  # last one
     count = np.maximum(hi - lo + 1, 0)
     seg = np.repeat(np.arange(len(starts)), count)  # (G,) segment of each grid point
     j = lo[seg] + (np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count))  # (G,) grid index
     tg = anchor + j * step  # (G,) grid times
     # The observation at or before each grid point, within its segment, and the one after it: row i is at
     # or before the grid points from its first index J_i on, up to the next row's, or to the segment's last.
-    J = np.ceil((t - anchor) / step - EPS).astype(np.int64)  # (n,) first grid index at or after each row
+    J = np.ceil((t - anchor) / step - STAMP).astype(np.int64)  # (n,) first grid index at or after each row
     last = hi[np.repeat(np.arange(len(starts)), ends - starts)] + 1  # (n,) past its segment's grid points
     upper = np.minimum(np.append(J[1:], 0), last)
     upper[ends - 1] = last[ends - 1]
     k = np.repeat(np.arange(n), np.maximum(upper - J, 0))  # (G,) in the order of `j`
     k1 = np.minimum(k + 1, ends[seg] - 1)
-    past_end = (k1 == k) & (k > starts[seg]) & (tg > t[k] + EPS * step)  # in the lead: extrapolate
+    past_end = (k1 == k) & (k > starts[seg]) & (tg > t[k] + STAMP * step)  # in the lead: extrapolate
     k = np.where(past_end, k - 1, k)
     span = t[k1] - t[k]
     w = np.where(span > 0, (tg - t[k]) / np.where(span > 0, span, 1.0), 0.0)
@@ -146,12 +157,12 @@ def line_spread(t: np.ndarray, agent: np.ndarray, anchor: float, step: float, ma
         new[1:] |= cut[:-1]
     seg = np.cumsum(new) - 1
     ends = np.flatnonzero(np.r_[new[1:], True])  # each segment's last row
-    ends = ends[np.abs(t[ends] - anchor) <= EPS * step]  # those at the anchor: their grid points up to there
+    ends = ends[np.abs(t[ends] - anchor) <= STAMP * step]  # those at the anchor: their grid points up to there
     if not len(ends):
         return {}
     starts = np.flatnonzero(new)[seg[ends]]
     tg = (np.arange(steps) - (steps - 1.0)) * step  # (steps,) the grid points' times from the anchor
-    inside = tg[None, :] >= t[starts, None] - anchor - EPS * step  # (E, steps) within each segment's detections
+    inside = tg[None, :] >= t[starts, None] - anchor - STAMP * step  # (E, steps) within each segment's detections
     at = np.repeat(seg[ends], steps)[inside.ravel()]
     spread = np.full(inside.shape, np.nan)
     spread[inside] = _lines(t - anchor, seg, np.broadcast_to(tg, inside.shape)[inside], at, step)[-1]

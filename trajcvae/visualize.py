@@ -27,13 +27,14 @@ from .atomic import atomic_path
 from .calibrate import ScenePast, too_little_past, unfitted
 from .config import (DataConfig, _whole, check_flags, check_max_gap, check_named, check_noise, check_output,
                      check_sampling, check_log, check_seed, check_time, load_config, read_paths, resolve_device)
-from .errors import DataError, NoWindowsError, TrajCVAEError, first_line, names_its_data, plural, shown, warn
+from .errors import (OWN_GAP_AND_NOISE, DataError, NoWindowsError, TrajCVAEError, first_line, keyword_names,
+                     names_its_data, plural, shown, warn)
 from .metrics import known_min_ade_fde
 from .plots import (CURVE_COLUMNS, DPI, SceneView, animate_scene, best_row, image_figsize, plot_curves,
                     plot_scene, plot_windows)
 from .checks import bridging_gap, cut_warning, gap_without_rate, plausibility, sampling_interval, time_steps
 from .predict import OUTPUT_COLUMNS, TrajCVAE, check_fits, cut_windows, sample_pieces, window_names
-from .resample import EPS, resample_rows
+from .resample import EPS, bridges, resample_rows
 from .table import column_map, seconds_per_unit
 from .tracks import read_tracks
 from .units import from_metres, scene_units, to_metres
@@ -105,6 +106,7 @@ def _time(value) -> str:
 
 # --- visualize ----------------------------------------------------------------------------------
 @names_its_data
+@keyword_names(OWN_GAP_AND_NOISE)
 def visualize(model: str | Path | TrajCVAE, data: Iterable[str | Path], out: str | Path | None = None, *,
               scene: str | None = None, agent: str | None = None, t0: float | None = None, k: int | None = None,
               seed: int | None = None, density: str | None = None, grid: int | None = None, worst: bool = False,
@@ -1177,7 +1179,7 @@ def _sparse(tracks: SceneTracks, futures: TableFutures) -> str:
     interval = sampling_interval(tracks.df)
     return (f": its samples are {interval:.3g} s apart (median), longer than the {futures.cfg.max_gap:g} s gap "
             f"bridged here; give --max-gap {bridging_gap(interval):g}, or the one `predict` had"
-            if interval is not None and interval > futures.cfg.max_gap * (1 + EPS) else "")
+            if interval is not None and not bridges(interval, futures.cfg.max_gap) else "")
 
 
 def _unscored(tracks: SceneTracks, p: Pool) -> str:

@@ -35,7 +35,7 @@ from .config import NOISE_AUTO, DataConfig
 from .errors import (DataError, NoWindowsError, TrajCVAEError, gathered_warnings, home_path, in_cli, one_line, warn,
                      warning_text, worded)
 from .formats import side_files
-from .resample import EPS, FIT_DENSE, line_spread, resample_rows, segment_starts
+from .resample import EPS, FIT_DENSE, STAMP, bridges, line_spread, resample_rows, segment_starts
 from .table import PER_SECOND, seconds_per_unit
 from .tracks import copies, hash_bytes, list_files, read_tracks
 
@@ -312,7 +312,7 @@ def _anchored_windows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.nda
     nearest = np.zeros(len(t), bool)  # each agent's observation nearest each grid point (the later on a tie)
     by = np.lexsort((-t, np.abs(at - cell), group))
     nearest[by[np.append(True, group[by][1:] != group[by][:-1])]] = True
-    ok = nearest & (t - (T - 1) * step >= begin - EPS * step) & (t + P * step <= end + EPS * step)
+    ok = nearest & (t - (T - 1) * step >= begin - STAMP * step) & (t + P * step <= end + STAMP * step)
     if only is not None:  # the windows asked for (`window_key`s) alone
         ok &= window_key(np.full(len(t), scene), agent, t).isin(only)
     rows = np.flatnonzero(ok)  # by agent, then t0
@@ -377,7 +377,7 @@ def _with_futures(w: Windows, t: np.ndarray, agent: np.ndarray, x: np.ndarray, y
     fut[i, j[ahead].astype(np.int64) - 1] = np.stack([xs[ahead], ys[ahead]], 1)
     # The last step reads the observation at it, or the next one where it falls between two.
     end = j == P
-    k_end = k[end] + (np.abs(t[rows][k[end]] - (t0 + P * step)) > EPS * step)
+    k_end = k[end] + (np.abs(t[rows][k[end]] - (t0 + P * step)) > STAMP * step)
     done = np.full(len(w), np.nan)
     done[i[end[ahead]]] = t[rows][np.minimum(k_end, len(rows) - 1)]
     w.fut, w.done = fut, done
@@ -398,11 +398,11 @@ def finished_windows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndar
     P = cfg.pred_len
     t0 = anchor - P * step
     # The agents seen within half a step of t0 (`latest_windows` places them there), by t0.
-    near = (t <= t0 + EPS * step) & (t >= t0 - step / 2) & np.isin(agent, mine)
+    near = (t <= t0 + STAMP * step) & (t >= t0 - step / 2) & np.isin(agent, mine)
     if not near.any():
         return _empty(cfg.obs_len, P, cfg.memory)
     return _with_futures(latest_windows(t, agent, x, y, scene, t0, np.unique(agent[near]), step, max_gap, cfg,
-                                        after=EPS * step), t, agent, x, y, t0, step, max_gap, cfg, until)
+                                        after=STAMP * step), t, agent, x, y, t0, step, max_gap, cfg, until)
 
 
 def in_view_for(t: np.ndarray, agent: np.ndarray, step: float, max_gap: float) -> np.ndarray:
@@ -417,8 +417,8 @@ def in_view_for(t: np.ndarray, agent: np.ndarray, step: float, max_gap: float) -
     interval[1:][same] = np.diff(t)[same]
     shorter = interval.copy()
     shorter[1:] = np.minimum(interval[1:], np.where(same, interval[:-1], np.inf))
-    # Less two EPS: an observation due exactly at t0 (on EPS's tolerance of it) makes no grid point there.
-    return np.clip(np.where(np.isfinite(shorter), shorter - 2 * EPS * step, 0.0), step / 2, max_gap)
+    # Less two STAMP: an observation due at t0 (on STAMP's tolerance of it, as rounded) makes no grid point there.
+    return np.clip(np.where(np.isfinite(shorter), shorter - 2 * STAMP * step, 0.0), step / 2, max_gap)
 
 
 def _readable(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarray, anchor: float, mine: np.ndarray,
@@ -525,7 +525,7 @@ def no_windows_error(cfg: DataConfig, mode: str, df: pd.DataFrame | None = None)
     elif moves and not np.allclose(moves, cfg.time_step):
         why += (f": a step is data.time_step = {cfg.time_step:g} frame ids, but the tracks' frame ids move "
                 f"{' or '.join(f'{m:g}' for m in moves[:3])} at a time: {STEP_FIX}")
-    elif interval is not None and interval > cfg.max_gap * (1 + EPS) and df.attrs.get("rate_from") in ("fps", "model"):
+    elif interval is not None and not bridges(interval, cfg.max_gap) and df.attrs.get("rate_from") in ("fps", "model"):
         fps = df.attrs["fps"]  # a rate given wrong (samples a second for frame ids a second?) comes first
         at = (f"--fps {fps:g}" if df.attrs["rate_from"] == "fps" else
               f"the model's training rate ({fps:g} frame ids a second)")
@@ -537,7 +537,7 @@ def no_windows_error(cfg: DataConfig, mode: str, df: pd.DataFrame | None = None)
     elif interval is not None and far_apart(interval, cfg.dt):  # times in other units?
         why += (f": the tracks are sampled every {interval:.3g} s (median), too far apart for steps of "
                 f"{cfg.dt:g} s: {time_unit_question(df, interval)}")
-    elif interval is not None and interval > cfg.max_gap * (1 + EPS):
+    elif interval is not None and not bridges(interval, cfg.max_gap):
         why += (f": the tracks are sampled every {interval:.3g} s (median), longer than the "
                 f"{cfg.max_gap:g} s gap the model bridges, so every sample starts a new track; give {bridge} to "
                 "bridge them")
