@@ -449,7 +449,7 @@ def test_speeds_no_walker_has_get_a_warning_that_names_the_fix(plaza, tmp_path):
     the rate are probably wrong, and the summary is followed by one warning line naming the option."""
     from trajcvae.checks import plausibility
     assert plausibility(read_tracks(plaza), 0.4) is None
-    assert plausibility(read_tracks(plaza.assign(frame=plaza.frame // 10)), 0.4) is None  # step 1: still 0.4 s
+    assert plausibility(read_tracks(plaza.assign(frame=plaza.frame // 10), fps=2.5), 0.4) is None
     video = upsample(plaza, 25.0)
     video = video.assign(frame=np.round(video.pop("time") * 25).astype(int))  # 25 fps frame ids, no --fps
     assert "--fps" in plausibility(read_tracks(video), 0.4)
@@ -2154,7 +2154,9 @@ def test_tracks_read_without_the_units_or_classes_the_model_was_trained_with_are
 def test_frame_ids_a_few_apart_that_make_walkers_slow_ask_for_their_rate(plaza):
     """A 10 Hz tracker's frame ids (1 apart, or 3 apart on a 30 fps video) read without --fps make each 0.1 s
     a 0.4 s step: walkers at a quarter of their speed, inside the band's bottom but slow, get a line asking
-    for --fps; the same walkers numbered 1 apart at 2.5 Hz do not."""
+    for --fps. Frame ids 1 apart are asked about at any speed (a frame counter most likely; cars at 10 Hz read
+    as walkers at 2.5 Hz, hQA7), as ETH/UCY's are 10 apart: the same walkers numbered 1 apart at 2.5 Hz get
+    the line without the slowness, and none with --fps 2.5."""
     tracker = upsample(plaza, 10.0)
     tracker = tracker.assign(frame=np.round(tracker.pop("time") * 10).astype(int))
     warning = plausibility(read_tracks(tracker), 0.4)
@@ -2162,7 +2164,12 @@ def test_frame_ids_a_few_apart_that_make_walkers_slow_ask_for_their_rate(plaza):
     assert warning.endswith("give --fps (their rate)") and "\n" not in warning
     assert plausibility(read_tracks(tracker), 0.4, time_step=1) is None  # a step said: no guess
     assert plausibility(read_tracks(tracker, fps=10), 0.4) is None
-    assert plausibility(read_tracks(plaza.assign(frame=plaza.frame // 10)), 0.4) is None
+    counted = plausibility(read_tracks(plaza.assign(frame=plaza.frame // 10)), 0.4)
+    assert counted == ("warning: the tracks' frame ids are 1 apart, each read as one 0.4 s step (no --fps: 2.5 a "
+                       "second; at 10 a second their speeds are 4 times what is read): if they count a video's frames "
+                       "or a tracker's updates, give --fps (their rate)"), counted
+    assert plausibility(read_tracks(plaza.assign(frame=plaza.frame // 10), fps=2.5), 0.4) is None
+    assert plausibility(read_tracks(plaza.assign(frame=plaza.frame // 5)), 0.4) is None  # 2 apart: no counter
     # A 30 fps video tracked every third frame: frame ids 3 apart, walkers read at a third of their speed.
     assert plausibility(read_tracks(tracker.assign(frame=tracker.frame * 3)), 0.4).startswith(
         "warning: the tracks' frame ids are 3 apart, each 3 read as one 0.4 s step (no --fps)")

@@ -671,18 +671,22 @@ def _frame_rate_hint(df: pd.DataFrame, dt: float, paced: np.ndarray, low: float,
     """The warning for frame ids of unknown rate whose moves are slow though within the band (under twice its
     bottom, nine in ten of them): most likely a video's or a tracker's frames (10 Hz read as 2.5 Hz makes
     walkers 0.35 m/s; a 30 fps video tracked every third frame, 0.33 m/s), each scene's step read as one
-    model step; None otherwise. ETH/UCY's slowest scene's 90th percentile is 1.1 m/s."""
+    model step; None otherwise. ETH/UCY's slowest scene's 90th percentile is 1.1 m/s. Frame ids 1 apart in every
+    scene are said of at any speed (under 0.4 s steps: ETH/UCY's are 10 apart): a frame counter, of a video's
+    frames or a tracker's updates, most likely, and one at 10 Hz read as 2.5 makes cars at 10 m/s walkers."""
     if seconds_per_unit(df) is not None or time_step is not None or not len(paced):
         return None
     fast = float(np.percentile(paced, 90))
-    if fast >= 2 * low:
+    steps = sorted(set(time_steps(df).step.values()))
+    counter = steps == [1] and math.isclose(dt, STEPS_DT)
+    if fast >= 2 * low and not counter:
         return None
-    steps = sorted(set(time_steps(df).step.values()))  # (the steps only if slow)
     apart = ("1 apart, each" if steps == [1] else f"{steps[0]:g} apart, each {steps[0]:g}" if len(steps) == 1 else
              "their scene's step apart, each step")
-    return (f"warning: the tracks' frame ids are {apart} read as one {dt:g} s step (no --fps), which "
-            f"makes nine in ten of their moves slower than {fast:.2g} m/s: if they count a video's frames or a "
-            "tracker's updates, give --fps (their rate)")
+    slow = (f" (no --fps), which makes nine in ten of their moves slower than {fast:.2g} m/s" if fast < 2 * low else
+            f" (no --fps: {1 / dt:g} a second; at 10 a second their speeds are {10 * dt:g} times what is read)")
+    return (f"warning: the tracks' frame ids are {apart} read as one {dt:g} s step{slow}: if they count a video's "
+            "frames or a tracker's updates, give --fps (their rate)")
 
 
 def _steps_of_another_length(df: pd.DataFrame, dt: float, time_step: float | None) -> str | None:
