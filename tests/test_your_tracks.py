@@ -3017,6 +3017,27 @@ def dense_tracker(hz: float, noise: float, seed: int = 0, seconds: float = 12.0)
                                y=clean.y + noise * rng.standard_normal(len(clean)))
 
 
+def test_agents_whose_detections_no_gap_bridges_are_named_with_the_gap_to_give(plaza, tmp_path):
+    """A fleet of 10 Hz devices and a few at 1 Hz (hQA7): the 1 Hz agents' detections are all further apart than
+    the 0.8 s bridged, so they make no track and get no futures; a line names them and the --max-gap to give,
+    which then predicts them."""
+    tracker = upsample(plaza, 10.0)
+    sparse = tracker.agent_id.isin(tracker.agent_id.unique()[:5])
+    fleet = tracker[~sparse | np.isclose(tracker.time % 1.0, 0.0) | np.isclose(tracker.time % 1.0, 1.0)]
+    fleet.to_csv(tmp_path / "fleet.csv", index=False)
+    r = cli("predict", "pedestrian", tmp_path / "fleet.csv", "--out", tmp_path / "p.csv")
+    assert r.exit_code == 0, r.output
+    line = [s for s in r.output.splitlines() if "gap the model bridges" in s]
+    assert line == ["warning: 5 agents are detected every 1 s (median; '1', '2', '3', ...), over the 0.8 s gap the "
+                    "model bridges, so no two of their detections make a track and they get no futures: give --max-gap "
+                    "1.5 to bridge them"], r.output
+    predicted = lambda out: set(pd.read_csv(out).agent_id)  # noqa: E731
+    assert not predicted(tmp_path / "p.csv") & set(fleet.agent_id[sparse])
+    r = cli("predict", "pedestrian", tmp_path / "fleet.csv", "--max-gap", 1.5, "--out", tmp_path / "q.csv")
+    assert r.exit_code == 0 and "gap the model bridges" not in r.output, r.output
+    assert set(fleet.agent_id[sparse]) <= predicted(tmp_path / "q.csv")
+
+
 def test_a_fix_that_gives_the_noise_names_how_the_function_at_hand_takes_it(model, plaza):
     """`predict` and `evaluate` take the noise from the model loaded: their jitter line names TrajCVAE.load(...,
     noise=), and the model it loads reads the tracks with no line; the live predictor, which takes noise= itself,

@@ -29,7 +29,7 @@ from .batch import WindowTensors, make_batch
 from .calibrate import DRAWS, ScenePast, level_map, radial_levels, too_little_past, unfitted
 from .checks import (bridges_any, bridging_gap, check_grid, cut_short, cut_warning, far_apart, gap_without_rate,
                      overshoot, overshoot_warning, plausibility, sampling_interval, summarize, time_steps,
-                     time_text, top_step, window_noise, TrackSummary)
+                     time_text, top_step, unbridged_warning, window_noise, TrackSummary)
 from .config import (TABLE_SUFFIXES, TRAJNET_SUFFIX, Config, DataConfig, _whole, check_count, check_flags,
                      check_futures, check_log, check_max_gap, check_noise, check_output, check_primary, check_sampling,
                      check_seed, check_since, check_trajnet_output, read_paths, resolve_device, torch_seed)
@@ -918,6 +918,8 @@ def predict_to_file(model: "str | Path | TrajCVAE", data: pd.DataFrame | Iterabl
         if n == 0:
             raise no_windows_error(dc, mode, tracks)
     said = log if log is not None else warn  # the Python API warns as the CLI does
+    if skipped and (unbridged := unbridged_warning(tracks, dc.max_gap)):
+        said(unbridged)
     if n_unfitted:
         said(too_little_past(n_unfitted, n, dc.obs_len, dc.pred_len))
     if hidden:
