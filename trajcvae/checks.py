@@ -131,17 +131,17 @@ def bridges_any(df: pd.DataFrame, max_gap: float) -> bool:
 
 
 def unbridged_warning(df: pd.DataFrame, max_gap: float) -> str | None:
-    """The warning for agents none of whose detections `max_gap` bridges (the median interval of each, of tracks
-    of a known rate, over it), which no window comes from: a 1 Hz device among 10 Hz ones. None where none is."""
+    """The warning for agents none of whose detections `max_gap` bridges (each interval between two, of tracks of
+    a known rate, over it), which no window comes from: a 1 Hz device among 10 Hz ones. None where none is."""
     spu = seconds_per_unit(df)
     if spu is None or len(df) < 2:
         return None
     gaps = df.assign(gap=df.groupby(["scene", "agent_id"], observed=True, sort=False)["frame"].diff() * spu)
-    apart = gaps.groupby(["scene", "agent_id"], observed=True, sort=False)["gap"].median().dropna()
-    over = apart[~bridges(apart.to_numpy(), max_gap)]
+    apart = gaps.groupby(["scene", "agent_id"], observed=True, sort=False)["gap"].agg(["min", "median"]).dropna()
+    over = apart[~bridges(apart["min"].to_numpy(), max_gap)]
     if not len(over):
         return None
-    interval = float(over.median())
+    interval = float(over["median"].median())
     ids = over.index.get_level_values("agent_id")
     names = ", ".join(f"'{a}'" for a in ids[:3]) + (", ..." if len(over) > 3 else "")
     return (f"warning: {len(over):,} agent{'s are' if len(over) > 1 else ' is'} detected every {interval:.3g} s "
