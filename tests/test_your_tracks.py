@@ -3029,8 +3029,8 @@ def test_agents_whose_detections_no_gap_bridges_are_named_with_the_gap_to_give(p
     assert r.exit_code == 0, r.output
     line = [s for s in r.output.splitlines() if "gap the model bridges" in s]
     assert line == ["warning: 5 agents are detected every 1 s (median; '1', '2', '3', ...), over the 0.8 s gap the "
-                    "model bridges, so no two of their detections make a track and they get no futures: give --max-gap "
-                    "1.5 to bridge them"], r.output
+                    "model bridges, so no two of their detections make a track, and they are neither predicted nor "
+                    "scored: give --max-gap 1.5 to bridge them"], r.output
     predicted = lambda out: set(pd.read_csv(out).agent_id)  # noqa: E731
     assert not predicted(tmp_path / "p.csv") & set(fleet.agent_id[sparse])
     r = cli("predict", "pedestrian", tmp_path / "fleet.csv", "--max-gap", 1.5, "--out", tmp_path / "q.csv")
@@ -3088,6 +3088,15 @@ def test_timestamps_truncated_to_milliseconds_give_the_windows_and_futures_of_ex
         live.append(answer)
     assert len(live[0]) and np.array_equal(live[0].agent_id, live[1].agent_id)
     np.testing.assert_allclose(live[1][["x", "y"]], live[0][["x", "y"]], atol=0.05)
+    # A neighbour stamped a millisecond after the agent, in the same frames, is its neighbour at every t0 (hQA8):
+    # its next detection is not yet due at t0.
+    t = np.round(np.arange(0, 12.01, 0.4), 6)
+    for late in (0.0, 0.001):
+        pair = pd.concat([pd.DataFrame({"time": t, "agent_id": "A", "x": 1.3 * t, "y": 0.0}),
+                          pd.DataFrame({"time": t + late, "agent_id": "B", "x": 1.3 * t, "y": 1.0})])
+        w = model.make_windows(pair, every_window=True)
+        beside = w.nbr[w.agent_id == "A"][:, :, -1, 0]  # (windows, M) at t0
+        assert len(beside) == 12 and np.isfinite(beside).any(1).all(), late
 
 
 def test_a_dense_trackers_steps_read_all_its_detections_when_the_model_is_told_of_noise(model, tmp_path):

@@ -146,7 +146,8 @@ def unbridged_warning(df: pd.DataFrame, max_gap: float) -> str | None:
     names = ", ".join(f"'{a}'" for a in ids[:3]) + (", ..." if len(over) > 3 else "")
     return (f"warning: {len(over):,} agent{'s are' if len(over) > 1 else ' is'} detected every {interval:.3g} s "
             f"(median; {names}), over the {max_gap:g} s gap the model bridges, so no two of their detections make a "
-            f"track and they get no futures: give --max-gap {bridging_gap(interval):g} to bridge them")
+            f"track, and they are neither predicted nor scored: give --max-gap {bridging_gap(interval):g} to bridge "
+            "them")
 
 
 def _sample_gaps(df: pd.DataFrame) -> np.ndarray | None:

@@ -14,7 +14,7 @@ from .config import check_calibration, check_flags, check_log, check_sampling
 from .errors import DataError, NoWindowsError, TrajCVAEError, names_its_data, warn
 from .metrics import (ade_fde, brier_fde, calibration, constant_velocity, hpd_levels, line_turns, min_ade_fde,
                       top_n_ade_fde, turned_lines)
-from .checks import cut_warning, smoothed, window_noise
+from .checks import cut_warning, smoothed, unbridged_warning, window_noise
 from .predict import (SAMPLE_BLOCK, SAMPLE_ROW_BYTES, TrajCVAE, beside_samples, check_fits, cut_windows, free_memory,
                       over_half, sample_pieces, unwindowed_scene, window_names)
 from .table import where
@@ -211,6 +211,8 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
     result["cut"] = int((short := cut_windows(w, predictor)).sum())
     if result["cut"]:
         (log or warn)(cut_warning(result["cut"], len(w), window_names(w, short), noise=dc.noise))
+    if not isinstance(data, Windows) and (unbridged := unbridged_warning(tracks, dc.max_gap)):
+        (log or warn)(unbridged)  # agents none of whose detections make a window, scored nowhere
     # Scenes read that gave no window are in no table: named, rather than left out in silence.
     result["scenes_without_windows"] = [] if isinstance(data, Windows) else \
         sorted(set(map(str, tracks["scene"].unique())) - set(result["scenes"]))

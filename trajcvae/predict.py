@@ -640,6 +640,8 @@ class TrajCVAE:
                 said.append(too_little_past(n_unfitted, len(w), self.config.data.obs_len, self.config.data.pred_len))
         if primary and w.skipped:  # the CLI says it as a note (`predict_to_file` counts them)
             said.append(f"warning: {unpredicted_records(w.skipped)}")
+        elif (w.skipped or every_window) and (unbridged := unbridged_warning(tracks, self.config.data.max_gap)):
+            said.append(unbridged)
         if (short := cut_windows(w, self)).any():
             said.append(cut_warning(int(short.sum()), len(w), window_names(w, short), noise=self.config.data.noise))
             if cut is not None:
@@ -918,7 +920,7 @@ def predict_to_file(model: "str | Path | TrajCVAE", data: pd.DataFrame | Iterabl
         if n == 0:
             raise no_windows_error(dc, mode, tracks)
     said = log if log is not None else warn  # the Python API warns as the CLI does
-    if skipped and (unbridged := unbridged_warning(tracks, dc.max_gap)):
+    if (skipped or mode == "windows") and (unbridged := unbridged_warning(tracks, dc.max_gap)):
         said(unbridged)
     if n_unfitted:
         said(too_little_past(n_unfitted, n, dc.obs_len, dc.pred_len))

@@ -70,7 +70,10 @@ def resample_rows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarray
     if cut is not None:
         lead[cut[ends - 1]] = 0.0  # a segment that stops at a cut is not a track's end
     lo = np.ceil((t[starts] - anchor) / step - STAMP).astype(np.int64)  # first grid index in each segment
-    hi = np.floor((t[ends - 1] + lead - anchor) / step + STAMP).astype(np.int64)  # last one
+    # The last: on a stamp's tolerance of its last row, or within its lead past it (a time computed from its own
+    # stamps: an agent due back exactly at a grid point, and not seen there, has left before it).
+    hi = np.maximum(np.floor((t[ends - 1] - anchor) / step + STAMP),
+                    np.floor((t[ends - 1] + lead - anchor) / step + EPS)).astype(np.int64)
     count = np.maximum(hi - lo + 1, 0)
     seg = np.repeat(np.arange(len(starts)), count)  # (G,) segment of each grid point
     j = lo[seg] + (np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count))  # (G,) grid index
@@ -129,8 +132,8 @@ def _lines(t: np.ndarray, seg: np.ndarray, tg: np.ndarray, at: np.ndarray, step:
     # (which reach past its last row by its `lead`) with a line's reach either side.
     span = max(t.max(), tg.max()) + 2 * FIT_REACH * step + step
     key = seg * span + t
-    lo = np.searchsorted(key, at * span + tg - FIT_REACH * step * (1 + EPS))  # the rows of each point's line
-    hi = np.searchsorted(key, at * span + tg + FIT_REACH * step * (1 + EPS), side="right")
+    lo = np.searchsorted(key, at * span + tg - FIT_REACH * step * (1 + STAMP))  # the rows of each point's line
+    hi = np.searchsorted(key, at * span + tg + FIT_REACH * step * (1 + STAMP), side="right")
     # Dense: the line's detections come FIT_DENSE or more a step, on average over their span (at t0 too, where
     # only those before it are given).
     last = np.maximum(hi - 1, lo)

@@ -283,7 +283,7 @@ def latest_windows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarra
         spread = pd.DataFrame.from_dict(line_spread(t, agent, anchor, step, max_gap, T, cuts), orient="index",
                                         columns=range(T), dtype=np.float64)  # agent -> (T,), where t0 is a line
         if cfg.noise == NOISE_AUTO:  # its detections' noise, measured on them over the history
-            sigma = detection_noise(t, agent, x, y, anchor - (T - 1) * step * (1 + EPS), max_gap, (T - 1) * FIT_DENSE)
+            sigma = detection_noise(t, agent, x, y, anchor - (T - 1) * step * (1 + STAMP), max_gap, (T - 1) * FIT_DENSE)
             told = np.sqrt(spread.reindex(sigma.index).fillna(1.0)).mul(sigma, axis=0)
         else:
             told = float(cfg.noise) * np.sqrt(spread)
@@ -417,8 +417,9 @@ def in_view_for(t: np.ndarray, agent: np.ndarray, step: float, max_gap: float) -
     interval[1:][same] = np.diff(t)[same]
     shorter = interval.copy()
     shorter[1:] = np.minimum(interval[1:], np.where(same, interval[:-1], np.inf))
-    # Less two STAMP: an observation due at t0 (on STAMP's tolerance of it, as rounded) makes no grid point there.
-    return np.clip(np.where(np.isfinite(shorter), shorter - 2 * STAMP * step, 0.0), step / 2, max_gap)
+    # Less two EPS: an observation due exactly at t0 (on EPS's tolerance of it) makes no grid point there; one due a
+    # millisecond after t0 (stamped after the agent's, in the same frame) is still in view.
+    return np.clip(np.where(np.isfinite(shorter), shorter - 2 * EPS * step, 0.0), step / 2, max_gap)
 
 
 def _readable(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarray, anchor: float, mine: np.ndarray,
