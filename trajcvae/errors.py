@@ -27,8 +27,8 @@ _KEYWORDS = {"-k": "k", "--k": "k", "--calibration": "calibration_draws", "--win
              "--max-grad-norm": "train.max_grad_norm"}
 # ... and those that predict and evaluate take from the model loaded: a fix that gives one names TrajCVAE.load
 # (where the function speaking takes them itself, it says so: `keyword_names`, `OWN_GAP_AND_NOISE`).
-_LOADED = {"--noise", "--max-gap"}
 OWN_GAP_AND_NOISE = {"--noise": "noise", "--max-gap": "max_gap"}
+_LOADED = frozenset(OWN_GAP_AND_NOISE)
 _GIVE = re.compile(r"\b(give|give about|or)\s*$")
 # ... and those that are switches there and True/False keywords here (--resume is resume=True).
 _SWITCHES = {"--every-window", "--windows", "--lonlat", "--resume", "--worst", "--best", "--primary"}

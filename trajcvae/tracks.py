@@ -23,6 +23,7 @@ import pandas as pd
 
 from .errors import DataError, as_number_hint, not_found_hint, plural, shown, warn
 from .formats import TARS, class_names_file, mot_detections, notes_file, read_file, refuse_futures
+from .resample import EPS
 from .table import (AGENT_COLUMNS, FRACTIONS, UNIT_NAMES, Shared, column_map, needed_among, split_stamp,
                     time_role, where)
 from .config import positive_number
@@ -33,7 +34,6 @@ from .values import canonical
 
 SUFFIXES = (".csv", ".txt", ".tsv", ".parquet", ".ndjson")
 PACKED = (".gz", ".bz2", ".xz", ".zst", ".zip")  # compressed files, named when a folder holds them
-RATE_EPS = 1e-4  # a frame rate this close (relatively) to --fps is --fps
 
 
 def _tree(folder: Path) -> list[Path]:
@@ -339,7 +339,7 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
                "give it apart (with --fps for its rate)")
         raise DataError(f"{names[unknown]} has frame ids of unknown rate but {names[rated]} has {own[rated]:g} frame "
                         f"ids a second: {fix}")
-    other = [i for i, r in enumerate(own) if fps is not None and r is not None and abs(r - fps) > RATE_EPS * r]
+    other = [i for i, r in enumerate(own) if fps is not None and r is not None and abs(r - fps) > EPS * r]
     if other:
         shown = ", ".join(f"{names[i]} ({own[i]:g} a second)" for i in other[:3]) + (", ..." if len(other) > 3 else "")
         warn(f"warning: --fps {fps:g} overrides the own frame rate (a format's, or a seqinfo.ini's) of {shown}; drop "
