@@ -3199,6 +3199,12 @@ def test_a_dense_trackers_lines_follow_its_motion_and_only_its_own_detections():
     lead = np.r_[np.full(len(slow), 2.995), np.full(len(walker), 0.2)]
     k, j, xs, ys = resample_rows(t, agent, x, y, walker[-1], 0.4, 3.5, lead=lead, fit=True)
     np.testing.assert_array_equal(np.c_[xs, ys][agent[k] == 0], [[100.0, 5.0]] * int((agent[k] == 0).sum()))
+    # A point over a line's reach past the last track's last detection (its lead) has no rows of its own: it is
+    # extrapolated, as it would be without the lines.
+    t = np.array([0.0, 0.4, 0.8, 1.2])
+    ends = [resample_rows(t, np.zeros(4, int), 2 * t, 0 * t, 0.0, 0.4, 0.8, lead=0.8, fit=fit) for fit in (True, False)]
+    assert list(ends[0][1]) == [0, 1, 2, 3, 4, 5] and np.allclose(ends[0][2], 0.8 * np.arange(6))
+    np.testing.assert_array_equal(ends[0][2], ends[1][2])
     # Detections between two grid points make none, and nothing is fitted.
     assert len(resample_rows(np.array([0.1, 0.2]), np.zeros(2, int), np.zeros(2), np.zeros(2), 0.0, 0.4, 0.8,
                              fit=True)[0]) == 0

@@ -136,7 +136,7 @@ def _lines(t: np.ndarray, seg: np.ndarray, tg: np.ndarray, at: np.ndarray, step:
     hi = np.searchsorted(key, at * span + tg + FIT_REACH * step * (1 + STAMP), side="right")
     # Dense: the line's detections come FIT_DENSE or more a step, on average over their span (at t0 too, where
     # only those before it are given).
-    last = np.maximum(hi - 1, lo)
+    last = np.minimum(np.maximum(hi - 1, lo), len(t) - 1)  # (a point a lead past the last segment's rows has none)
     dense = (hi - lo >= 3) & ((hi - lo - 1) * step >= FIT_DENSE * (t[last] - t[np.minimum(lo, len(t) - 1)]))
     total = lambda v: (lambda c: c[hi] - c[lo])(np.r_[0.0, np.cumsum(v)])  # noqa: E731  over each point's rows
     n, s1, s2 = total(np.ones_like(t)), total(t), total(t * t)
