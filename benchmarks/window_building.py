@@ -3,6 +3,7 @@
 `predict --every-window` read; the numbers of docs/your-data.md).
 
     python benchmarks/window_building.py --source ../shared/datasets/eth_ucy/univ/test/students001.txt
+    python benchmarks/window_building.py --busy 60,200,600
 
 The four ways: the file's own frame ids of unknown rate (one grid, no resampling); 25 fps frame ids, one row
 per frame (tracks interpolated between the recorded frames); a tracker's output in seconds, the frames of
@@ -10,6 +11,11 @@ the recording with their timestamps jittered by up to `--jitter` s, frame by fra
 share its time); and the same jitter drawn detection by detection (every detection at a time of its own,
 the worst case: each window is cut from the scene on its own). Resampled windows are cut from the scene as
 it was at their t0 (`windows._anchored_windows`), so they cost more than the one grid of frame ids.
+
+`--busy`: long busy logs, the simulated plaza (`simulate_scene`, a new person every step: about 100 in
+view at once) logged at 2.5 Hz with every detection at a time of its own (uniform +-0.1 s), the first N
+seconds of one such log for each N given; the time of every window and of each agent's latest window
+(`predict`). A cut reads the scene memory's 400 s, so a window's cost must not grow with the log.
 """
 from __future__ import annotations
 
@@ -51,7 +57,9 @@ def kinds(d: pd.DataFrame, jitter: float, seed: int) -> dict[str, tuple[pd.DataF
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--source", required=True, help="an ETH/UCY text file (frame agent_id x y)")
+    ap.add_argument("--source", help="an ETH/UCY text file (frame agent_id x y)")
+    ap.add_argument("--busy", type=str, default="", help="long busy logs instead: their lengths, seconds "
+                    "(comma-separated, e.g. 60,200,600)")
     ap.add_argument("--model", default="pedestrian", help="the model whose data config builds the windows")
     ap.add_argument("--jitter", type=as_written(float), default=0.1, help="timestamp jitter, seconds (uniform +-)")
     ap.add_argument("--seed", type=as_written(int), default=0)
@@ -59,6 +67,10 @@ def main() -> None:
     from command_line import eth_ucy_table
 
     check_seed(a.seed)
+    if a.busy:
+        return busy(TrajCVAE.load(a.model), [as_written(float)(s) for s in a.busy.split(",")], a.seed)
+    if a.source is None:
+        raise TrajCVAEError("give --source (an ETH/UCY file) or --busy (lengths of simulated logs, seconds)")
     if not (a.jitter >= 0 and np.isfinite(a.jitter)):
         raise TrajCVAEError(f"--jitter must be a number of seconds >= 0 (got {a.jitter:g})")
     d = eth_ucy_table(a.source)
@@ -70,6 +82,31 @@ def main() -> None:
         w = model.make_windows(table, every_window=True, fps=fps)
         s = time.perf_counter() - t
         print(f"| {name} | {len(table):,} | {len(w):,} | {s:.1f} | {1000 * s / max(len(w), 1):.2f} |", flush=True)
+
+
+def busy(model: TrajCVAE, lengths: list[float], seed: int) -> None:
+    """The windows of the first N seconds of one long simulated log, for each N of `lengths`."""
+    if not all(np.isfinite(n) and n > 0 for n in lengths):
+        raise TrajCVAEError(f"--busy: lengths must be seconds > 0 (got {lengths})")
+    from trajcvae.simulate import simulate_scene
+    steps = int(np.ceil(max(lengths) / 0.4)) + 1
+    d = simulate_scene(n_frames=steps, spawn_rate=1.0, seed=seed)
+    rng = np.random.default_rng(seed)
+    d = pd.DataFrame({"time": np.round(d["frame"] / FPS + rng.uniform(-0.1, 0.1, len(d)), 4),
+                      "agent_id": d["agent_id"], "x": d["x"], "y": d["y"]})
+    print("| log | rows | people in view (mean) | every window: windows, seconds, ms per window | latest windows "
+          "(`predict`): windows, seconds |\n|---|---:|---:|---|---|")
+    for n in lengths:
+        table = d[d["time"] < n]
+        t = time.perf_counter()
+        w = model.make_windows(table, every_window=True)
+        s = time.perf_counter() - t
+        t = time.perf_counter()
+        latest = model.make_windows(table)
+        s_latest = time.perf_counter() - t
+        seen = table.groupby(np.floor(table["time"] / 0.4))["agent_id"].nunique().mean()
+        print(f"| {n:g} s | {len(table):,} | {seen:.0f} | {len(w):,}, {s:.1f}, {1000 * s / max(len(w), 1):.2f} | "
+              f"{len(latest):,}, {s_latest:.1f} |", flush=True)
 
 
 if __name__ == "__main__":

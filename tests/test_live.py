@@ -2077,23 +2077,56 @@ def test_a_finished_window_reads_the_scene_memory_near_its_own_ego_seen_up_to_ha
     def finished():
         return windows.finished_windows(t, agent, x, y, "live", 24.0, np.array([0, 1]), 0.4, 0.8, cfg, until=24.0)
 
-    left_out = []  # what `_readable` leaves out of the cut (a mask of the rows read, or None: all are)
+    left_out = []  # how many rows of the cut `_readable` leaves out
     readable = windows._readable
 
-    def spied(*args):
-        left_out.append(readable(*args)[0])
-        return readable(*args)
+    def spied(past, anchor, egos, after=0.0):
+        rows, cut = readable(past, anchor, egos, after)
+        left_out.append(len(past.cut(anchor, after)) - len(rows))
+        return rows, cut
 
     monkeypatch.setattr(windows, "_readable", spied)
     got = finished()
-    monkeypatch.setattr(windows, "_readable", lambda *a: (None, None))  # every row of the cut read
-    whole = finished()
-    assert left_out[0] is not None and not left_out[0].all()  # rows were left out (D's, most of C's)
+    monkeypatch.setattr(windows, "_readable", lambda past, anchor, egos, after=0.0: (past.cut(anchor, after), None))
+    whole = finished()  # every row of the cut read
+    assert left_out[0] > 0  # rows were left out (D's, most of C's)
     assert list(got.agent_id) == list(whole.agent_id) == [0, 1] and np.allclose(got.t0, t0)
     # B's memory holds C's and E's paths from B's t0 position, 20 steps before (E's between two of its rows).
     starts = whole.mem[1][whole.mem_lag[1] == 20, 1]
     assert sorted(np.round(starts[:, 0], 6)) == [4.1, 4.2] and (starts[:, 1] == 10.0).all()
     for field in ("obs", "nbr", "fut", "mem", "mem_lag", "done"):
+        np.testing.assert_allclose(getattr(got, field), getattr(whole, field), atol=1e-9, rtol=0, err_msg=field)
+
+
+def test_a_finished_windows_memory_is_read_around_its_egos_t0_position_where_it_was_seen_before_t0(pedestrian,
+                                                                                                   monkeypatch):
+    """B, running at 3 m/s, was last seen 0.1 s before t0, so its position at t0 is 0.3 m past that detection. C
+    walked across B's way 0.45 m past B's t0 position, 8 s earlier, seen at 10 Hz: within the memory's radius
+    (0.5 m) of B's t0 position but 0.75 m from B's last detection. The rows left out of the cut are chosen around
+    the egos' positions at t0, not their last detections: B's memory holds C's path, as with the whole cut."""
+    from trajcvae import windows
+
+    cfg = pedestrian.config.data
+    t0 = 19.2
+    seen = np.r_[np.arange(10, 19.0, 0.4), 19.1, np.arange(19.6, 24.01, 0.4)]  # B: not at t0, 0.1 s before it
+    rows = [(round(t, 6), 1, 3.0 * (t - t0), 0.0) for t in seen]
+    rows += [(round(t, 6), 2, 0.45, 0.5 * (t - 11.0)) for t in np.arange(6.0, 17.0, 0.1)]  # C crosses at 11 s
+    rows += [(round(t, 6), 3, 0.0, 6.0) for t in np.arange(10, 24.01, 0.4)]  # someone standing, seen at t0 too
+    rows.sort(key=lambda r: (r[1], r[0]))
+    t, agent, x, y = (np.array(c) for c in zip(*rows))
+    agent = agent.astype(np.int64)
+
+    def finished():
+        return windows.finished_windows(t, agent, x, y, "live", 24.0, np.array([1, 3]), 0.4, 0.8, cfg, until=24.0)
+
+    got = finished()
+    monkeypatch.setattr(windows, "_readable", lambda past, anchor, egos, after=0.0: (past.cut(anchor, after), None))
+    whole = finished()
+    assert list(got.agent_id) == list(whole.agent_id) and 1 in list(whole.agent_id)
+    b = list(whole.agent_id).index(1)
+    starts = whole.mem[b][np.isfinite(whole.mem_lag[b]), 1]  # the remembered paths' first positions
+    assert len(starts) and np.allclose(starts[:, 0], 0.45)  # C's path, from near B's t0 position (0, 0)
+    for field in ("obs", "nbr", "mem", "mem_lag"):
         np.testing.assert_allclose(getattr(got, field), getattr(whole, field), atol=1e-9, rtol=0, err_msg=field)
 
 

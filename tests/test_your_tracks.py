@@ -2,6 +2,7 @@
 or a homography to metres); futures come back in the input's time base and units, and the same motion gives
 the same futures however it was sampled and measured."""
 import copy
+import dataclasses
 import datetime
 import hashlib
 import json
@@ -153,9 +154,11 @@ def test_a_short_gap_is_bridged_and_a_long_one_splits_the_track():
 
 
 def test_latest_windows_read_only_the_past_near_the_agents_and_come_out_the_same(model, plaza, monkeypatch):
-    """Before an agent's recent steps, a latest window reads only the scene memory's paths from near its t0
-    position: the rows far from every agent in view are left out before resampling (`windows._readable`),
-    and the windows are exactly those of the whole scene, with irregular times and missed detections."""
+    """A window cut from the scene at its t0 reads only its agent's and its neighbours' recent steps and, before
+    them, the scene memory's paths from near its t0 position: the other rows are left out before resampling
+    (`windows._readable`), and the windows are exactly those of the whole scene, with irregular times and missed
+    detections: at each agent's latest time, at every t0 of the file (training's and evaluate's windows) and, for
+    a dense tracker's lines (`--noise`), to float rounding."""
     import trajcvae.windows as windows
 
     def jittered(drop: float) -> pd.DataFrame:
@@ -167,10 +170,13 @@ def test_latest_windows_read_only_the_past_near_the_agents_and_come_out_the_same
 
     readable, left_out = windows._readable, []
 
-    def counted(t, *args):
-        keep, cut = readable(t, *args)
-        left_out.append(0 if keep is None else int((~keep).sum()))
-        return keep, cut
+    def counted(past, anchor, egos, after=0.0):
+        rows, cut = readable(past, anchor, egos, after)
+        left_out.append(len(past.cut(anchor, after)) - len(rows))
+        return rows, cut
+
+    def whole_cut(past, anchor, egos, after=0.0):
+        return past.cut(anchor, after), None
 
     for drop in (0.0, 0.3):
         tracks = read_tracks(jittered(drop))
@@ -178,10 +184,21 @@ def test_latest_windows_read_only_the_past_near_the_agents_and_come_out_the_same
         for end in np.quantile(t, [0.6, 1.0]):
             monkeypatch.setattr(windows, "_readable", counted)
             got = build_windows(tracks[t <= end], model.config.data, "latest")
-            monkeypatch.setattr(windows, "_readable", lambda t, *args: (None, None))
+            monkeypatch.setattr(windows, "_readable", whole_cut)
             whole = build_windows(tracks[t <= end], model.config.data, "latest")
             for name in ("obs", "nbr", "mem", "mem_lag", "t0", "agent_id"):
                 assert np.array_equal(getattr(got, name), getattr(whole, name), equal_nan=name != "agent_id"), name
+        rows = tracks.iloc[np.random.default_rng(1).choice(len(tracks), 300, replace=False)]
+        asked = windows.window_key(rows["scene"], rows["agent_id"], rows["frame"])
+        for cfg in (model.config.data, dataclasses.replace(model.config.data, noise=0.15)):
+            monkeypatch.setattr(windows, "_readable", counted)
+            got = build_windows(tracks, cfg, "windows", only=asked)
+            monkeypatch.setattr(windows, "_readable", whole_cut)
+            whole = build_windows(tracks, cfg, "windows", only=asked)
+            assert len(whole) > 20 and list(got.agent_id) == list(whole.agent_id)
+            for name in ("obs", "nbr", "fut", "mem", "mem_lag", "t0"):
+                np.testing.assert_allclose(getattr(got, name), getattr(whole, name), rtol=0,
+                                           atol=0 if cfg.noise == 0 else 1e-8, err_msg=name)
     assert sum(left_out) > 0
 
 

@@ -179,9 +179,10 @@ def windows_at(df: pd.DataFrame, cfg: DataConfig, at: dict[str, np.ndarray]) -> 
             parts += list(_scene_windows(g, steps[str(scene)], cfg, "at", None, at=hit))
             continue
         x, y = g["x"].to_numpy(np.float64), g["y"].to_numpy(np.float64)
+        past = ScenePast(t, agent, x, y, cfg.dt / spu, cfg.max_gap / spu, cfg, many=True)
         for anchor in np.unique(t[hit]):
-            parts.append(latest_windows(t, agent, x, y, str(scene), anchor, agent[hit & (t == anchor)], cfg.dt / spu,
-                                        cfg.max_gap / spu, cfg))
+            egos = np.flatnonzero(hit & (t == anchor))
+            parts.append(_cut_windows(past, str(scene), anchor, agent[egos], egos))
     w = concat_windows([p for p in parts if len(p)], "latest")
     if w is None:
         w = _empty(cfg.obs_len, cfg.pred_len, cfg.memory)
@@ -236,12 +237,13 @@ def _resampled_windows(g: pd.DataFrame, step: float, max_gap: float, cfg: DataCo
     if mode == "windows":
         yield from _anchored_windows(t, agent, x, y, scene, step, max_gap, cfg, chunk, only)
         return
-    last = np.append(agent[1:] != agent[:-1], True)  # each agent's latest row
+    last = np.flatnonzero(np.append(agent[1:] != agent[:-1], True))  # each agent's latest row
     parts, skipped = [], 0
+    past = ScenePast(t, agent, x, y, step, max_gap, cfg, many=True)
     anchors = np.unique(t[last])
     for anchor in anchors if since is None else anchors[anchors >= since]:
-        mine = agent[last][t[last] == anchor]  # the agents last seen at this time
-        part = latest_windows(t, agent, x, y, scene, anchor, mine, step, max_gap, cfg)
+        egos = last[t[last] == anchor]  # the agents last seen at this time
+        part = _cut_windows(past, scene, anchor, agent[egos], egos)
         skipped += part.skipped
         if len(part):
             parts.append(part)
@@ -261,12 +263,16 @@ def latest_windows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarra
     no velocity at t0). `OnlinePredictor` calls it on its history, without a track table. `after`: rows up
     to this long after `anchor` count as at it (a t0 computed, not observed: `finished_windows`); an
     observed anchor reads nothing after it, however close."""
-    reach = history_reach(cfg, step, max_gap)
-    cut = np.flatnonzero((t <= anchor + after) & (t >= anchor - reach))  # the scene as it was at `anchor`
-    t, agent, x, y = t[cut], agent[cut], x[cut], y[cut]
-    keep, cuts = _readable(t, agent, x, y, anchor, mine, step, max_gap, cfg)
-    if keep is not None:
-        t, agent, x, y = t[keep], agent[keep], x[keep], y[keep]
+    return _cut_windows(ScenePast(t, agent, x, y, step, max_gap, cfg), scene, anchor, mine, after=after)
+
+
+def _cut_windows(past: "ScenePast", scene: str, anchor: float, mine: np.ndarray, egos: np.ndarray | None = None,
+                 after: float = 0.0) -> Windows:
+    """`latest_windows` on a scene's rows as `ScenePast` holds them (indexed once for a scene cut at many
+    times); `egos`: the rows of `mine` at `anchor`, where the caller has them (else their latest in the cut)."""
+    step, max_gap, cfg = past.step, past.max_gap, past.cfg
+    rows, cuts = _readable(past, anchor, past.last_rows(anchor, mine, after) if egos is None else egos, after)
+    t, agent, x, y = past.t[rows], past.agent[rows], past.x[rows], past.y[rows]
     # Others not seen at t0 are still placed there (along their velocity) while their next observation is not
     # yet due (`in_view_for`): a tracker that is not in step with the agent's clock sees them just before.
     lead = np.minimum(in_view_for(t, agent, step, max_gap), anchor - t + step / 2)  # no grid point after t0
@@ -319,20 +325,17 @@ def _anchored_windows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.nda
     if not len(rows):
         yield _empty(T, P, cfg.memory)
         return
-    by_time = np.argsort(t, kind="stable")
-    back, ahead = history_reach(cfg, step, max_gap) + step, P * step + max_gap + step  # what a window reads
+    past = ScenePast(t, agent, x, y, step, max_gap, cfg, many=True)
     size = chunk or len(rows)
     for part in (rows[lo:lo + size] for lo in range(0, len(rows), size)):
         part = part[np.argsort(t[part], kind="stable")]  # one cut of the scene per t0
         cut = np.flatnonzero(t[part][1:] != t[part][:-1]) + 1
         got = []
         for lo, hi in zip(np.append(0, cut), np.append(cut, len(part))):
-            t0 = t[part[lo]]
-            near = np.sort(by_time[np.searchsorted(t, t0 - back, sorter=by_time):
-                                   np.searchsorted(t, t0 + ahead, side="right", sorter=by_time)])
-            tn, an, xn, yn = t[near], agent[near], x[near], y[near]  # still by agent and time
-            w = latest_windows(tn, an, xn, yn, scene, t0, agent[part[lo:hi]], step, max_gap, cfg)
-            got.append(_with_futures(w, tn, an, xn, yn, t0, step, max_gap, cfg))
+            t0, egos = t[part[lo]], np.sort(part[lo:hi])
+            w = _cut_windows(past, scene, t0, agent[egos], egos)
+            own = past.around(egos, max_gap + step, P * step + max_gap + step)  # the egos' rows its futures read
+            got.append(_with_futures(w, t[own], agent[own], x[own], y[own], t0, step, max_gap, cfg))
         w = concat_windows(got, "windows")
         place = {a: r for a, r in zip(agent[part][::-1].tolist(), part[::-1].tolist())}  # agent -> its first row
         yield w.subset(np.lexsort((w.t0, [place[a] for a in w.agent_id.tolist()])))
@@ -422,71 +425,190 @@ def in_view_for(t: np.ndarray, agent: np.ndarray, step: float, max_gap: float) -
     return np.clip(np.where(np.isfinite(shorter), shorter - 2 * EPS * step, 0.0), step / 2, max_gap)
 
 
-def _readable(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarray, anchor: float, mine: np.ndarray,
-              step: float, max_gap: float, cfg: DataConfig) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """The rows of a scene cut at `anchor` (times `t`, `agent`, positions x, y; sorted by agent and time)
-    that the latest windows of the agents `mine` (last seen at `anchor`) can read, as a mask, and among
-    them the rows after which rows were left out (`resample_rows`' `cut`); None, None when all are read.
+class ScenePast:
+    """One scene's rows (times `t` in the input's units, `agent`, positions x, y in metres; sorted by agent and
+    time) for cutting the scene as it was at a time, once or at every t0 of a file (`_cut_windows`): each cut
+    reads the rows of its last obs_len steps, found by time, and before them only those that may start a scene
+    memory path near its egos, found by place (`_readable`), not every row within the memory's reach (400 s:
+    on a long busy log, hundreds of thousands at every t0). Each index is made when first needed; `many`: the
+    scene is cut at many times (its rows are sorted by time once, not passed over at each)."""
 
-    All rows of the last obs_len steps are read (histories, neighbours). Before that, only the scene
-    memory reads, and only paths that start within `memory_radius` of an ego's t0 position: a grid point
-    lies on the segment between two observations (or, at a track's end, at most `lead` past it along its
-    last velocity), so an observation farther from every ego than the radius plus its segments' lengths
-    cannot start one. Around each observation that can, the steps a path reads (one before, pred_len
-    after) are kept with a gap's margin. The windows are those the whole cut gives; a live scene remembers
-    `memory_horizon` steps (400 s by default), and resampling all of them for every update was most of its
-    time."""
+    def __init__(self, t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarray, step: float, max_gap: float,
+                 cfg: DataConfig, many: bool = False):
+        self.t, self.agent, self.x, self.y = t, agent, x, y
+        self.step, self.max_gap, self.cfg, self.many = step, max_gap, cfg, many
+        self._times = self._places = self._key = None
+
+    def within(self, lo: float, hi: float) -> np.ndarray:
+        """The rows at times lo <= t <= hi, in the rows' order."""
+        if not self.many:
+            return np.flatnonzero((self.t <= hi) & (self.t >= lo))
+        if self._times is None:
+            order = np.argsort(self.t, kind="stable")
+            self._times = order, self.t[order]
+        order, times = self._times
+        return np.sort(order[np.searchsorted(times, lo):np.searchsorted(times, hi, side="right")])
+
+    def last_rows(self, anchor: float, mine: np.ndarray, after: float = 0.0) -> np.ndarray:
+        """The latest row of each agent of `mine` in the scene as it was at `anchor` (`cut`)."""
+        rows = self.cut(anchor, after)
+        last = rows[np.append(self.agent[rows][1:] != self.agent[rows][:-1], True)]
+        return last[np.isin(self.agent[last], mine)]
+
+    def cut(self, anchor: float, after: float = 0.0) -> np.ndarray:
+        """The rows of the scene as it was at `anchor` (up to `after` later), within the history's reach
+        (`history_reach`), in the rows' order: all a window at `anchor` may read."""
+        return self.within(anchor - history_reach(self.cfg, self.step, self.max_gap), anchor + after)
+
+    def around(self, rows: np.ndarray, before: float, after: float) -> np.ndarray:
+        """The rows of the same agents as `rows` (sorted) from `before` before to `after` after each (a little
+        more, never less), in the rows' order."""
+        if not len(rows):
+            return rows
+        key = self._keys()
+        lo = np.searchsorted(key, key[rows] - before * (1 + 1e-6) - 1e-9)
+        hi = np.searchsorted(key, key[rows] + after * (1 + 1e-6) + 1e-9, side="right")
+        new = np.append(True, lo[1:] > hi[:-1])  # ranges that overlap none before them start a union
+        return _spans(lo[new], hi[np.append(new[1:], True)])
+
+    def _keys(self) -> np.ndarray:
+        """One increasing key per row: its time within its agent's run, runs apart by more than any query's reach
+        (`around`).  -> (n,)"""
+        if self._key is None:
+            run = np.cumsum(np.append(True, self.agent[1:] != self.agent[:-1]))
+            self._key = run * self._span() + (self.t - self.t.min())
+        return self._key
+
+    def _span(self) -> float:
+        """More than the rows' times span and twice what a query reaches past them, in the input's units."""
+        reach = (self.cfg.pred_len + 3) * self.step + 2 * self.max_gap
+        return 2 * float(self.t.max() - self.t.min()) + 4 * reach + 1.0
+
+    def near(self, start: float, recent: float, now: float, egos: np.ndarray, off: float = 0.0) -> np.ndarray:
+        """The rows at start <= t <= now from which a grid point within `memory_radius` of an ego's position
+        (`egos`: rows; its grid point at t0 within `off` of it) of another agent may be made, sorted: within the
+        radius plus the row's slack of it (`_index_places`; from `recent` on, where a row may be the last of its
+        agent in the cut, its `at_end`)."""
+        slack, at_end, size, cells, by_cell, times, big, big_times = self._index_places()
+        first, span = self.t.min(), self._span()
+        ego = np.stack([self.x[egos], self.y[egos]], 1)  # (E, 2)
+        # The rows of the cells next to an ego's (and `off` further), cells as wide as the radius plus the largest
+        # slack but a few rows' (`big`, found by time): none farther can be near. Each cell's rows are sorted by time.
+        ring = np.arange(-1 - math.ceil(off / size), 2 + math.ceil(off / size))
+        around = np.stack(np.meshgrid(ring, ring), -1).reshape(1, -1, 2)
+        around = np.floor(ego / size).astype(np.int64)[:, None] + around  # (E, cells, 2)
+        keys = np.unique(around[..., 0] * 2_000_003 + around[..., 1])  # (a clash of keys only measures more)
+        at = np.minimum(np.searchsorted(cells, keys), max(len(cells) - 1, 0))
+        at = at[cells[at] == keys] if len(cells) else at[:0]
+        lo = np.searchsorted(times, at * span + (max(start, first) - first) - self.step)  # a step's margin for rounding
+        hi = np.searchsorted(times, at * span + (min(now, self.t.max()) - first) + self.step)
+        rows = np.concatenate([by_cell[_spans(lo, hi)],
+                               big[np.searchsorted(big_times, start):np.searchsorted(big_times, now, side="right")]])
+        rows = rows[(self.t[rows] >= start) & (self.t[rows] <= now)]
+        reach = self.cfg.memory_radius + off + np.where(self.t[rows] >= recent, at_end[rows], slack[rows])
+        return np.sort(rows[self._within_reach(rows, egos, reach, other=True)])
+
+    def close(self, rows: np.ndarray, egos: np.ndarray, reach: float) -> np.ndarray:
+        """Of `rows` (sorted), those whose grid point at t0, if they make one (within their `at_end` of them), may
+        lie within `reach` of an ego (`egos`: rows; its own row too)."""
+        return rows[self._within_reach(rows, egos, reach + self.at_end(rows), other=False)]
+
+    def at_end(self, rows: np.ndarray) -> np.ndarray:
+        """How far from each of `rows` its agent's grid point at t0 may lie, were it its last row in the cut
+        (`_index_places`).  -> (len(rows),)"""
+        return self._index_places()[1][rows]
+
+    def _within_reach(self, rows: np.ndarray, egos: np.ndarray, reach: np.ndarray, other: bool) -> np.ndarray:
+        """Whether each of `rows` lies within its `reach` of an ego (rows; `other`: of another agent).  -> bool"""
+        if len(rows) * len(egos) <= 1 << 18:  # few egos (a t0 of a file's): every pair
+            d = np.hypot(self.x[rows, None] - self.x[egos], self.y[rows, None] - self.y[egos])  # (R, E)
+            if other:
+                d[self.agent[rows, None] == self.agent[egos]] = np.inf
+            return d.min(1, initial=np.inf) <= reach * (1 + 2e-6)
+        k = min(2 if other else 1, len(egos))
+        d, i = cKDTree(np.stack([self.x[egos], self.y[egos]], 1)).query(np.stack([self.x[rows], self.y[rows]], 1), k=k)
+        d, i = d.reshape(len(rows), k), i.reshape(len(rows), k)
+        if other:  # an agent's own past is not its memory
+            own = self.agent[egos][i[:, 0]] == self.agent[rows]
+            d = np.where(own, d[:, -1] if k == 2 else np.inf, d[:, 0])
+        return d.reshape(len(rows), -1)[:, 0] <= reach * (1 + 2e-6)
+
+    def _index_places(self):
+        """Each row's slack, how far from it the grid points that read it may lie: the segments to its
+        neighbours and, at a segment's end, its time in view (`in_view_for`; here its interval's, at least as
+        long) along its last velocity; and as it would be were it the last row of a cut (`at_end`). The rows by
+        cell of the plane, then time (as a key per row, cell rank x span + time), but those of a slack over
+        `most`, by time alone."""
+        if self._places is None:
+            t, agent, x, y, step, max_gap = self.t, self.agent, self.x, self.y, self.step, self.max_gap
+            dt = np.diff(t)
+            joined = ~segment_starts(agent, t, max_gap)[1:]  # row i + 1 continues row i's segment
+            seg = np.where(joined, np.hypot(np.diff(x), np.diff(y)), 0.0)  # (n - 1,) segment i -> i + 1
+            ahead = np.clip(dt - 2 * EPS * step, step / 2, max_gap)  # (n - 1,) >= row i + 1's time in view
+            lead = np.where(joined, seg * ahead / np.where(dt > 0, dt, np.inf), 0.0)  # were row i + 1 to end it
+            ends = joined & ~np.append(joined[1:], False)  # row i + 1 ends a segment
+            slack = np.maximum(np.append(seg, 0.0), np.append(0.0, np.maximum(seg, np.where(ends, lead, 0.0))))
+            at_end = np.maximum(slack, np.append(0.0, lead))
+            most = max(self.cfg.memory_radius, 3 * float(slack.mean()) if len(t) else 0.0)
+            size = (self.cfg.memory_radius + most) * (1 + 1e-6)
+            big = np.flatnonzero(slack > most)
+            big = big[np.argsort(t[big], kind="stable")]
+            small = np.flatnonzero(slack <= most)
+            key = np.floor(x[small] / size).astype(np.int64) * 2_000_003 + np.floor(y[small] / size).astype(np.int64)
+            order = np.lexsort((t[small], key))
+            cells, rank = np.unique(key[order], return_inverse=True)
+            by_cell = small[order]
+            times = rank * self._span() + (t[by_cell] - t.min())  # increasing
+            self._places = slack, at_end, size, cells, by_cell, times, big, t[big]
+        return self._places
+
+
+def _spans(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """The integers of the ranges [lo, hi), one after another.  -> (sum(hi - lo),)"""
+    n = np.maximum(hi - lo, 0)
+    return np.repeat(lo - np.cumsum(n) + n, n) + np.arange(n.sum())
+
+
+def _readable(past: ScenePast, anchor: float, egos: np.ndarray, after: float = 0.0
+              ) -> tuple[np.ndarray, np.ndarray | None]:
+    """The rows of the scene cut at `anchor` (`past.cut`) that the latest windows of the agents with rows
+    `egos` (their latest in the cut) can read, in the rows' order, and among them the rows after which rows
+    were left out (`resample_rows`' `cut`; None when none are).
+
+    A grid point lies on the segment between two observations (or, at a track's end, at most `lead` past
+    it along its last velocity), so an observation farther from a place than a distance plus its segments'
+    lengths (its slack, `ScenePast`) makes no grid point within that distance of it. Of the last obs_len
+    steps, the rows of the egos and of the agents whose t0 point may lie within `neighbor_radius` of an
+    ego's are read (histories, neighbours; a dense tracker's lines, `fits`, may lie off its segments by its
+    noise: there, every agent's). Before and among them, the scene memory reads only paths that start within
+    `memory_radius` of an ego's t0 position (`ScenePast.near`): around each observation that can start one,
+    the steps a path reads (one before, pred_len after) are kept with a gap's margin. The windows are those
+    the whole cut gives (to float rounding where lines are fitted); a cut reads the scene memory's 400 s
+    (`memory_horizon`), and resampling all of it for every t0 or live update was most of their time."""
+    cfg, step, max_gap = past.cfg, past.step, past.max_gap
     T, P = cfg.obs_len, cfg.pred_len
-    old = t < anchor - (T + 1) * step - max_gap
-    if cfg.memory == 0 or not old.any():
-        return None, None
-    last = np.append(agent[1:] != agent[:-1], True)  # each agent's latest row (sorted by agent and time)
-    now = np.flatnonzero(last & np.isin(agent, mine))  # the egos' rows at t0 (or up to half a step before it)
-    if not len(now):
-        return None, None
-    # How far from an observation the grid points that read it can lie (its slack): the segments to its
-    # neighbours, and at a segment's end, its time in view (`in_view_for`) along its last velocity.
-    dt = np.diff(t)
-    joined = ~segment_starts(agent, t, max_gap)[1:]  # row i + 1 continues row i's segment
-    seg = np.where(joined, np.hypot(np.diff(x), np.diff(y)), 0.0)  # (n - 1,) segment i -> i + 1
-    ends = joined & ~np.append(joined[1:], False)  # row i + 1 ends a segment
-    ahead = in_view_for(t, agent, step, max_gap)[1:]  # (n - 1,) how long row i + 1 stays in view
-    lead = np.where(ends, seg * ahead / np.where(dt > 0, dt, np.inf), 0.0)
-    slack = np.maximum(np.append(seg, 0.0), np.append(0.0, np.maximum(seg, lead)))  # (n,)
-    # Near: within the radius plus its slack of an ego of another agent (an agent's own past is not in its
-    # memory). Measured only for the rows in a cell next to an ego's, cells as wide as the radius plus a
-    # slack `most`; a row of a larger slack is near untested.
-    most = max(cfg.memory_radius, 3 * float(slack.mean()))
-    size = (cfg.memory_radius + most) * (1 + 1e-6)
-    around = np.stack(np.meshgrid([-1, 0, 1], [-1, 0, 1]), -1).reshape(1, 9, 2)
-    ego_cell = np.floor(np.stack([x[now], y[now]], 1) / size).astype(np.int64)[:, None] + around  # (E, 9, 2)
-    ego_key = (ego_cell[..., 0] * 2_000_003 + ego_cell[..., 1]).ravel()  # a clash of keys only measures more
-    by_key = np.argsort(ego_key, kind="stable")  # (9E,) -> ego now[by_key // 9]
-    cells, first, egos = np.unique(ego_key[by_key], return_index=True, return_counts=True)  # (C,) sorted
-    cell = np.floor(x / size).astype(np.int64) * 2_000_003 + np.floor(y / size).astype(np.int64)
-    at = np.minimum(np.searchsorted(cells, cell), len(cells) - 1)
-    hit = np.flatnonzero(cells[at] == cell)
-    many = egos[at[hit]]  # (H,) egos next to each row hit
-    pair = np.repeat(hit, many)  # (pairs,) row, and its ego:
-    ego = now[by_key[np.repeat(first[at[hit]], many) + np.arange(len(pair)) - np.repeat(np.cumsum(many) - many, many)]
-              // 9]
-    close = np.hypot(x[pair] - x[ego], y[pair] - y[ego]) <= (cfg.memory_radius + slack[pair]) * (1 + 1e-6)
-    near = slack > most
-    near[pair[close & (agent[pair] != agent[ego])]] = True
-    if near[old].mean() > 0.5:  # most of the past is near the agents in view: leaving out little saves little
-        return None, None
-    # Keep every row within `margin` of a near row of the same agent, on one increasing key per (agent, time)
-    # whose agents lie more than a margin apart: the nearest near row before and after each row.
-    margin = (P + 2) * step + 2 * max_gap
-    run = np.cumsum(np.append(True, agent[1:] != agent[:-1]))  # (n,) agent index, rows sorted by agent
-    key = run * (t.max() - t.min() + 4 * margin + 1) + (t - t.min())  # (n,) increasing
-    before = np.maximum.accumulate(np.where(near, key, -np.inf))
-    after = np.minimum.accumulate(np.where(near, key, np.inf)[::-1])[::-1]
-    keep = ~old | (key - before <= margin) | (after - key <= margin)
-    if keep.all():
-        return None, None
-    cut = np.append(~keep[1:] & (agent[1:] == agent[:-1]), False)  # the next row of the agent is left out
-    return keep, cut[keep]
+    start, now = anchor - history_reach(cfg, step, max_gap), anchor + after
+    recent = max(start, anchor - (T + 1) * step - max_gap)  # from here on, every row a window reads
+    if not len(egos):
+        return past.within(recent, now), None
+    late = egos[past.t[egos] < anchor - EPS * step]  # egos seen before t0 (`finished_windows`): extrapolated to it
+    off = float(past.at_end(late).max(initial=0.0))
+    if fits(cfg):
+        rows = past.within(recent, now)
+    else:  # the egos' and their neighbours': a grid point at t0 is made from a row at most a bridged gap before it
+        seen = past.close(past.within(anchor - max_gap * (1 + STAMP) - step, now), egos, cfg.neighbor_radius + off)
+        seen = seen[np.append(past.agent[seen][1:] != past.agent[seen][:-1], True)]  # one row an agent
+        rows = past.around(seen, now - recent + step, now - anchor + max_gap * (1 + STAMP) + step)
+        rows = rows[(past.t[rows] >= recent) & (past.t[rows] <= now)]
+    if cfg.memory > 0:  # and the scene memory's paths that start near an ego: a step before, pred_len after
+        near = past.near(start, recent, now, egos, off)
+        kept = past.around(near, 2 * step + 2 * max_gap, (P + 2) * step + 2 * max_gap)
+        rows = np.sort(np.concatenate([rows, kept[(past.t[kept] >= start) & (past.t[kept] <= now)]]), kind="stable")
+        rows = rows[np.append(True, rows[1:] != rows[:-1])]  # (two sorted runs: merged)
+    nxt = np.minimum(rows + 1, len(past.t) - 1)
+    cut = (rows + 1 < len(past.t)) & (past.agent[nxt] == past.agent[rows]) & (past.t[nxt] <= now) & \
+        (np.append(rows[1:], -1) != rows + 1)  # the next row of the agent, in the cut, is left out
+    return rows, cut if cut.any() else None
 
 
 def _in_input_time(w: Windows, anchor: float, step: float) -> Windows:
