@@ -12,7 +12,7 @@ share its time); and the same jitter drawn detection by detection (every detecti
 the worst case: each window is cut from the scene on its own). Resampled windows are cut from the scene as
 it was at their t0 (`windows._anchored_windows`), so they cost more than the one grid of frame ids.
 
-`--busy`: long busy logs, the simulated plaza (`simulate_scene`, a new person every step: about 100 in
+`--busy`: long busy logs, the simulated plaza (`simulate_scene`, a new person every step: 35-48 in
 view at once) logged at 2.5 Hz with every detection at a time of its own (uniform +-0.1 s), the first N
 seconds of one such log for each N given; the time of every window and of each agent's latest window
 (`predict`). A cut reads the scene memory's 400 s, so a window's cost must not grow with the log.

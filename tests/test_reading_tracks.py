@@ -1249,6 +1249,12 @@ def test_a_scale_or_rate_too_large_for_a_float_and_a_scale_file_key_that_is_no_n
     f = write(tmp_path / "a.csv", "frame,agent_id,x,y\n0,1,0,0\n10,1,1,0\n")
     with pytest.raises(DataError, match="^scale must be a positive number of metres per input unit"):
         read_tracks([f], scale=10 ** 400)
+    # Too small for any unit (hQA9: 1e-300 wrote futures 300 digits long, in its units).
+    with pytest.raises(DataError, match=r"scale=1e-300: under 1e-09 metres per input unit, no tracker.s unit"):
+        read_tracks([f], scale=1e-300)
+    tiny = write(tmp_path / "tiny.yaml", "a: 1.0e-300\n")
+    with pytest.raises(DataError, match=r"scene 'a': scale 1e-300 is under 1e-09 metres per unit"):
+        read_tracks([f], scale=str(tiny))
     with pytest.raises(DataError, match="^fps must be a positive number of frames per second"):
         read_tracks([f], fps=10 ** 400)
     big = write(tmp_path / "big.yaml", "a: " + "1" * 400 + "\n")
