@@ -170,13 +170,13 @@ def test_latest_windows_read_only_the_past_near_the_agents_and_come_out_the_same
 
     readable, left_out = windows._readable, []
 
-    def counted(past, anchor, egos, after=0.0):
-        rows, cut = readable(past, anchor, egos, after)
-        left_out.append(len(past.cut(anchor, after)) - len(rows))
+    def counted(index, anchor, egos, after=0.0):
+        rows, cut = readable(index, anchor, egos, after)
+        left_out.append(len(index.cut(anchor, after)) - len(rows))
         return rows, cut
 
-    def whole_cut(past, anchor, egos, after=0.0):
-        return past.cut(anchor, after), None
+    def whole_cut(index, anchor, egos, after=0.0):
+        return index.cut(anchor, after), None
 
     for drop in (0.0, 0.3):
         tracks = read_tracks(jittered(drop))

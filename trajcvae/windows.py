@@ -179,10 +179,10 @@ def windows_at(df: pd.DataFrame, cfg: DataConfig, at: dict[str, np.ndarray]) -> 
             parts += list(_scene_windows(g, steps[str(scene)], cfg, "at", None, at=hit))
             continue
         x, y = g["x"].to_numpy(np.float64), g["y"].to_numpy(np.float64)
-        past = ScenePast(t, agent, x, y, cfg.dt / spu, cfg.max_gap / spu, cfg, many=True)
+        index = SceneIndex(t, agent, x, y, cfg.dt / spu, cfg.max_gap / spu, cfg, many=True)
         for anchor in np.unique(t[hit]):
             egos = np.flatnonzero(hit & (t == anchor))
-            parts.append(_cut_windows(past, str(scene), anchor, agent[egos], egos))
+            parts.append(_cut_windows(index, str(scene), anchor, agent[egos], egos))
     w = concat_windows([p for p in parts if len(p)], "latest")
     if w is None:
         w = _empty(cfg.obs_len, cfg.pred_len, cfg.memory)
@@ -239,11 +239,11 @@ def _resampled_windows(g: pd.DataFrame, step: float, max_gap: float, cfg: DataCo
         return
     last = np.flatnonzero(np.append(agent[1:] != agent[:-1], True))  # each agent's latest row
     parts, skipped = [], 0
-    past = ScenePast(t, agent, x, y, step, max_gap, cfg, many=True)
+    index = SceneIndex(t, agent, x, y, step, max_gap, cfg, many=True)
     anchors = np.unique(t[last])
     for anchor in anchors if since is None else anchors[anchors >= since]:
         egos = last[t[last] == anchor]  # the agents last seen at this time
-        part = _cut_windows(past, scene, anchor, agent[egos], egos)
+        part = _cut_windows(index, scene, anchor, agent[egos], egos)
         skipped += part.skipped
         if len(part):
             parts.append(part)
@@ -263,16 +263,16 @@ def latest_windows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndarra
     no velocity at t0). `OnlinePredictor` calls it on its history, without a track table. `after`: rows up
     to this long after `anchor` count as at it (a t0 computed, not observed: `finished_windows`); an
     observed anchor reads nothing after it, however close."""
-    return _cut_windows(ScenePast(t, agent, x, y, step, max_gap, cfg), scene, anchor, mine, after=after)
+    return _cut_windows(SceneIndex(t, agent, x, y, step, max_gap, cfg), scene, anchor, mine, after=after)
 
 
-def _cut_windows(past: "ScenePast", scene: str, anchor: float, mine: np.ndarray, egos: np.ndarray | None = None,
+def _cut_windows(index: "SceneIndex", scene: str, anchor: float, mine: np.ndarray, egos: np.ndarray | None = None,
                  after: float = 0.0) -> Windows:
-    """`latest_windows` on a scene's rows as `ScenePast` holds them (indexed once for a scene cut at many
+    """`latest_windows` on a scene's rows as `SceneIndex` holds them (indexed once for a scene cut at many
     times); `egos`: the rows of `mine` at `anchor`, where the caller has them (else their latest in the cut)."""
-    step, max_gap, cfg = past.step, past.max_gap, past.cfg
-    rows, cuts = _readable(past, anchor, past.last_rows(anchor, mine, after) if egos is None else egos, after)
-    t, agent, x, y = past.t[rows], past.agent[rows], past.x[rows], past.y[rows]
+    step, max_gap, cfg = index.step, index.max_gap, index.cfg
+    rows, cuts = _readable(index, anchor, index.last_rows(anchor, mine, after) if egos is None else egos, after)
+    t, agent, x, y = index.t[rows], index.agent[rows], index.x[rows], index.y[rows]
     # Others not seen at t0 are still placed there (along their velocity) while their next observation is not
     # yet due (`in_view_for`): a tracker that is not in step with the agent's clock sees them just before.
     lead = np.minimum(in_view_for(t, agent, step, max_gap), anchor - t + step / 2)  # no grid point after t0
@@ -325,7 +325,7 @@ def _anchored_windows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.nda
     if not len(rows):
         yield _empty(T, P, cfg.memory)
         return
-    past = ScenePast(t, agent, x, y, step, max_gap, cfg, many=True)
+    index = SceneIndex(t, agent, x, y, step, max_gap, cfg, many=True)
     size = chunk or len(rows)
     for part in (rows[lo:lo + size] for lo in range(0, len(rows), size)):
         part = part[np.argsort(t[part], kind="stable")]  # one cut of the scene per t0
@@ -333,8 +333,8 @@ def _anchored_windows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.nda
         got = []
         for lo, hi in zip(np.append(0, cut), np.append(cut, len(part))):
             t0, egos = t[part[lo]], np.sort(part[lo:hi])
-            w = _cut_windows(past, scene, t0, agent[egos], egos)
-            own = past.around(egos, max_gap + step, P * step + max_gap + step)  # the egos' rows its futures read
+            w = _cut_windows(index, scene, t0, agent[egos], egos)
+            own = index.around(egos, max_gap + step, P * step + max_gap + step)  # the egos' rows its futures read
             got.append(_with_futures(w, t[own], agent[own], x[own], y[own], t0, step, max_gap, cfg))
         w = concat_windows(got, "windows")
         place = {a: r for a, r in zip(agent[part][::-1].tolist(), part[::-1].tolist())}  # agent -> its first row
@@ -425,7 +425,7 @@ def in_view_for(t: np.ndarray, agent: np.ndarray, step: float, max_gap: float) -
     return np.clip(np.where(np.isfinite(shorter), shorter - 2 * EPS * step, 0.0), step / 2, max_gap)
 
 
-class ScenePast:
+class SceneIndex:
     """One scene's rows (times `t` in the input's units, `agent`, positions x, y in metres; sorted by agent and
     time) for cutting the scene as it was at a time, once or at every t0 of a file (`_cut_windows`): each cut
     reads the rows of its last obs_len steps, found by time, and before them only those that may start a scene
@@ -569,44 +569,44 @@ def _spans(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return np.repeat(lo - np.cumsum(n) + n, n) + np.arange(n.sum())
 
 
-def _readable(past: ScenePast, anchor: float, egos: np.ndarray, after: float = 0.0
+def _readable(index: SceneIndex, anchor: float, egos: np.ndarray, after: float = 0.0
               ) -> tuple[np.ndarray, np.ndarray | None]:
-    """The rows of the scene cut at `anchor` (`past.cut`) that the latest windows of the agents with rows
+    """The rows of the scene cut at `anchor` (`index.cut`) that the latest windows of the agents with rows
     `egos` (their latest in the cut) can read, in the rows' order, and among them the rows after which rows
     were left out (`resample_rows`' `cut`; None when none are).
 
     A grid point lies on the segment between two observations (or, at a track's end, at most `lead` past
     it along its last velocity), so an observation farther from a place than a distance plus its segments'
-    lengths (its slack, `ScenePast`) makes no grid point within that distance of it. Of the last obs_len
+    lengths (its slack, `SceneIndex`) makes no grid point within that distance of it. Of the last obs_len
     steps, the rows of the egos and of the agents whose t0 point may lie within `neighbor_radius` of an
     ego's are read (histories, neighbours; a dense tracker's lines, `fits`, may lie off its segments by its
     noise: there, every agent's). Before and among them, the scene memory reads only paths that start within
-    `memory_radius` of an ego's t0 position (`ScenePast.near`): around each observation that can start one,
+    `memory_radius` of an ego's t0 position (`SceneIndex.near`): around each observation that can start one,
     the steps a path reads (one before, pred_len after) are kept with a gap's margin. The windows are those
     the whole cut gives (to float rounding where lines are fitted); a cut reads the scene memory's 400 s
     (`memory_horizon`), and resampling all of it for every t0 or live update was most of their time."""
-    cfg, step, max_gap = past.cfg, past.step, past.max_gap
+    cfg, step, max_gap = index.cfg, index.step, index.max_gap
     T, P = cfg.obs_len, cfg.pred_len
     start, now = anchor - history_reach(cfg, step, max_gap), anchor + after
     recent = max(start, anchor - (T + 1) * step - max_gap)  # from here on, every row a window reads
     if not len(egos):
-        return past.within(recent, now), None
-    late = egos[past.t[egos] < anchor - EPS * step]  # egos seen before t0 (`finished_windows`): extrapolated to it
-    off = float(past.at_end(late).max(initial=0.0))
+        return index.within(recent, now), None
+    late = egos[index.t[egos] < anchor - EPS * step]  # egos seen before t0 (`finished_windows`): extrapolated to it
+    off = float(index.at_end(late).max(initial=0.0))
     if fits(cfg):
-        rows = past.within(recent, now)
+        rows = index.within(recent, now)
     else:  # the egos' and their neighbours': a grid point at t0 is made from a row at most a bridged gap before it
-        seen = past.close(past.within(anchor - max_gap * (1 + STAMP) - step, now), egos, cfg.neighbor_radius + off)
-        seen = seen[np.append(past.agent[seen][1:] != past.agent[seen][:-1], True)]  # one row an agent
-        rows = past.around(seen, now - recent + step, now - anchor + max_gap * (1 + STAMP) + step)
-        rows = rows[(past.t[rows] >= recent) & (past.t[rows] <= now)]
+        seen = index.close(index.within(anchor - max_gap * (1 + STAMP) - step, now), egos, cfg.neighbor_radius + off)
+        seen = seen[np.append(index.agent[seen][1:] != index.agent[seen][:-1], True)]  # one row an agent
+        rows = index.around(seen, now - recent + step, now - anchor + max_gap * (1 + STAMP) + step)
+        rows = rows[(index.t[rows] >= recent) & (index.t[rows] <= now)]
     if cfg.memory > 0:  # and the scene memory's paths that start near an ego: a step before, pred_len after
-        near = past.near(start, recent, now, egos, off)
-        kept = past.around(near, 2 * step + 2 * max_gap, (P + 2) * step + 2 * max_gap)
-        rows = np.sort(np.concatenate([rows, kept[(past.t[kept] >= start) & (past.t[kept] <= now)]]), kind="stable")
+        near = index.near(start, recent, now, egos, off)
+        kept = index.around(near, 2 * step + 2 * max_gap, (P + 2) * step + 2 * max_gap)
+        rows = np.sort(np.concatenate([rows, kept[(index.t[kept] >= start) & (index.t[kept] <= now)]]), kind="stable")
         rows = rows[np.append(True, rows[1:] != rows[:-1])]  # (two sorted runs: merged)
-    nxt = np.minimum(rows + 1, len(past.t) - 1)
-    cut = (rows + 1 < len(past.t)) & (past.agent[nxt] == past.agent[rows]) & (past.t[nxt] <= now) & \
+    nxt = np.minimum(rows + 1, len(index.t) - 1)
+    cut = (rows + 1 < len(index.t)) & (index.agent[nxt] == index.agent[rows]) & (index.t[nxt] <= now) & \
         (np.append(rows[1:], -1) != rows + 1)  # the next row of the agent, in the cut, is left out
     return rows, cut if cut.any() else None
 
