@@ -202,6 +202,32 @@ def test_latest_windows_read_only_the_past_near_the_agents_and_come_out_the_same
     assert sum(left_out) > 0
 
 
+def test_a_cut_keeps_the_detections_its_grid_points_and_its_neighbours_judgement_read(model, monkeypatch):
+    """The rows a cut leaves out are none that its windows read (hQA10): a history's first grid point past a
+    gap, extrapolated as far as its detection's two intervals before say (`in_view_for`); the step before a
+    remembered path's start, alike; a neighbour's jump, judged against its moves over obs_len + pred_len steps
+    (`_impossible`). Each window is as the whole cut gives it."""
+    import trajcvae.windows as windows
+
+    t = [5.613347, 6.013347, 6.813347, 7.862991, 8.262991, 9.062991, 9.462991, 10.262991]  # two missed, jittered
+    one = [("s", ti, 4, xi, yi) for ti, xi, yi in zip(t, [0, -0.188, -0.479, -0.801, -0.947, -1.329, -1.572, -2.154],
+                                                        [0, 1.155, 3.465, 6.068, 7.223, 9.533, 10.688, 13.0])]
+    grid = np.round(np.arange(0, 12.01, 0.4), 6)
+    jump = [("s", ti, 1, 0.3 * ti, 0.0) for ti in grid] + [  # B walks, stands, then jumps 14 m at t0 (a typo)
+        ("s", ti, 2, -20 + 1.25 * ti if ti < 5.6 - 1e-9 else -13.0 if ti < 12 - 1e-9 else 1.0, 3.0) for ti in grid]
+    tc = [16.75, 17.15, 17.55, 18.15, 18.9] + list(np.round(np.arange(20.0, 26.01, 0.4), 6))  # C, gaps at 19 s
+    path = [("s", ti, "C", ti - 20.0, 0.0) for ti in tc] + [("s", ti, "A", 0.3, 0.0) for ti in grid + 36.0]
+    cfg = model.config.data
+    for rows in (one, jump, path):
+        tracks = read_tracks(pd.DataFrame(rows, columns=["scene", "time", "agent_id", "x", "y"]))
+        monkeypatch.undo()
+        got = build_windows(tracks, cfg, "latest")
+        monkeypatch.setattr(windows, "_readable", lambda index, anchor, egos, after=0.0: (index.cut(anchor, after), None))
+        whole = build_windows(tracks, cfg, "latest")
+        for name in ("obs", "nbr", "mem", "mem_lag"):
+            assert np.array_equal(getattr(got, name), getattr(whole, name), equal_nan=True), (rows[0], name)
+
+
 def test_resampling_around_left_out_rows_makes_only_the_whole_tracks_grid_points():
     """Rows left out after a kept row (`cut`): no interpolation across them, and no extrapolation into
     them as at a track's end; every grid point made is the whole track's."""

@@ -577,10 +577,10 @@ def _readable(index: SceneIndex, anchor: float, egos: np.ndarray, after: float =
 
     A grid point lies on the segment between two observations (or, at a track's end, at most `lead` past
     it along its last velocity), so an observation farther from a place than a distance plus its segments'
-    lengths (its slack, `SceneIndex`) makes no grid point within that distance of it. Of the last obs_len
-    steps, the rows of the egos and of the agents whose t0 point may lie within `neighbor_radius` of an
-    ego's are read (histories, neighbours; a dense tracker's lines, `fits`, may lie off its segments by its
-    noise: there, every agent's). Before and among them, the scene memory reads only paths that start within
+    lengths (its slack, `SceneIndex`) makes no grid point within that distance of it. Of the last obs_len +
+    pred_len steps, the rows of the egos and of the agents whose t0 point may lie within `neighbor_radius` of
+    an ego's are read (histories, neighbours and the moves they are judged by; a dense tracker's lines, `fits`,
+    may lie off its segments by its noise: there, every agent's). Before and among them, the scene memory reads only paths that start within
     `memory_radius` of an ego's t0 position (`SceneIndex.near`): around each observation that can start one,
     the steps a path reads (one before, pred_len after) are kept with a gap's margin. The windows are those
     the whole cut gives (to float rounding where lines are fitted); a cut reads the scene memory's 400 s
@@ -588,21 +588,25 @@ def _readable(index: SceneIndex, anchor: float, egos: np.ndarray, after: float =
     cfg, step, max_gap = index.cfg, index.step, index.max_gap
     T, P = cfg.obs_len, cfg.pred_len
     start, now = anchor - history_reach(cfg, step, max_gap), anchor + after
-    recent = max(start, anchor - (T + 1) * step - max_gap)  # from here on, every row a window reads
+    recent = max(start, anchor - (T + 1) * step - max_gap)  # from here on, a row may be its agent's last in the cut
+    # The egos' and neighbours' rows from here: a history's grid point is made from a detection up to a bridged
+    # gap before it, whose time in view reads the two intervals before that (`in_view_for`), and a neighbour's
+    # moves are judged over T + P steps (`_impossible`).
+    history = max(start, anchor - (T + P + 1) * step - 3 * max_gap)
     if not len(egos):
         return index.within(recent, now), None
     late = egos[index.t[egos] < anchor - EPS * step]  # egos seen before t0 (`finished_windows`): extrapolated to it
     off = float(index.at_end(late).max(initial=0.0))
     if fits(cfg):
-        rows = index.within(recent, now)
+        rows = index.within(history, now)
     else:  # the egos' and their neighbours': a grid point at t0 is made from a row at most a bridged gap before it
         seen = index.close(index.within(anchor - max_gap * (1 + STAMP) - step, now), egos, cfg.neighbor_radius + off)
         seen = seen[np.append(index.agent[seen][1:] != index.agent[seen][:-1], True)]  # one row an agent
-        rows = index.around(seen, now - recent + step, now - anchor + max_gap * (1 + STAMP) + step)
-        rows = rows[(index.t[rows] >= recent) & (index.t[rows] <= now)]
-    if cfg.memory > 0:  # and the scene memory's paths that start near an ego: a step before, pred_len after
-        near = index.near(start, recent, now, egos, off)
-        kept = index.around(near, 2 * step + 2 * max_gap, (P + 2) * step + 2 * max_gap)
+        rows = index.around(seen, now - history + step, now - anchor + max_gap * (1 + STAMP) + step)
+        rows = rows[(index.t[rows] >= history) & (index.t[rows] <= now)]
+    if cfg.memory > 0:  # and the scene memory's paths that start near an ego: a step before, pred_len after, each
+        near = index.near(start, recent, now, egos, off)  # with the detections and time in view that make them
+        kept = index.around(near, 2 * step + 4 * max_gap, (P + 2) * step + 2 * max_gap)
         rows = np.sort(np.concatenate([rows, kept[(index.t[kept] >= start) & (index.t[kept] <= now)]]), kind="stable")
         rows = rows[np.append(True, rows[1:] != rows[:-1])]  # (two sorted runs: merged)
     nxt = np.minimum(rows + 1, len(index.t) - 1)
