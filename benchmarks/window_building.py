@@ -15,7 +15,7 @@ it was at their t0 (`windows._anchored_windows`), so they cost more than the one
 `--busy`: long busy logs, the simulated plaza (`simulate_scene`, a new person every step: 35-48 in
 view at once) logged at 2.5 Hz with every detection at a time of its own (uniform +-0.1 s), the first N
 seconds of one such log for each N given; the time of every window and of each agent's latest window
-(`predict`). A cut reads the scene memory's 400 s, so a window's cost must not grow with the log.
+(`predict`). A cut reads the memory's paths near its agents over up to 400 s, not every row the log holds.
 """
 from __future__ import annotations
 
