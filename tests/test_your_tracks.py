@@ -222,7 +222,8 @@ def test_a_cut_keeps_the_detections_its_grid_points_and_its_neighbours_judgement
         tracks = read_tracks(pd.DataFrame(rows, columns=["scene", "time", "agent_id", "x", "y"]))
         monkeypatch.undo()
         got = build_windows(tracks, cfg, "latest")
-        monkeypatch.setattr(windows, "_readable", lambda index, anchor, egos, after=0.0: (index.cut(anchor, after), None))
+        monkeypatch.setattr(windows, "_readable", lambda index, anchor, egos, after=0.0:
+                            (index.cut(anchor, after), None))
         whole = build_windows(tracks, cfg, "latest")
         for name in ("obs", "nbr", "mem", "mem_lag"):
             assert np.array_equal(getattr(got, name), getattr(whole, name), equal_nan=True), (rows[0], name)

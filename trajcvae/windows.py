@@ -580,9 +580,10 @@ def _readable(index: SceneIndex, anchor: float, egos: np.ndarray, after: float =
     lengths (its slack, `SceneIndex`) makes no grid point within that distance of it. Of the last obs_len +
     pred_len steps, the rows of the egos and of the agents whose t0 point may lie within `neighbor_radius` of
     an ego's are read (histories, neighbours and the moves they are judged by; a dense tracker's lines, `fits`,
-    may lie off its segments by its noise: there, every agent's). Before and among them, the scene memory reads only paths that start within
-    `memory_radius` of an ego's t0 position (`SceneIndex.near`): around each observation that can start one,
-    the steps a path reads (one before, pred_len after) are kept with a gap's margin. The windows are those
+    may lie off its segments by its noise: there, every agent's). Before and among them, the scene memory
+    reads only paths that start within `memory_radius` of an ego's t0 position (`SceneIndex.near`): around
+    each observation that can start one, the steps a path reads (one before, pred_len after) are kept with
+    the detections that make them. The windows are those
     the whole cut gives (to float rounding where lines are fitted); a cut reads the scene memory's 400 s
     (`memory_horizon`), and resampling all of it for every t0 or live update was most of their time."""
     cfg, step, max_gap = index.cfg, index.step, index.max_gap
