@@ -35,3 +35,8 @@ def one_line_error(result, *parts):
 def write(path: Path, text: str) -> Path:
     path.write_text(text)
     return path
+
+
+def whole_cut(index, anchor, egos, after=0.0):
+    """`windows._readable` reading every row of the cut: what its windows must equal."""
+    return index.cut(anchor, after), None

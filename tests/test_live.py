@@ -26,7 +26,7 @@ from trajcvae import online as online_module
 from trajcvae.online import OnlinePredictor
 from trajcvae.tracks import read_tracks
 
-from tests.helpers import cli, one_line_error, write
+from tests.helpers import cli, one_line_error, whole_cut, write
 from tests.test_your_tracks import to_gps
 
 K = 4
@@ -2087,7 +2087,7 @@ def test_a_finished_window_reads_the_scene_memory_near_its_own_ego_seen_up_to_ha
 
     monkeypatch.setattr(windows, "_readable", spied)
     got = finished()
-    monkeypatch.setattr(windows, "_readable", lambda index, anchor, egos, after=0.0: (index.cut(anchor, after), None))
+    monkeypatch.setattr(windows, "_readable", whole_cut)
     whole = finished()  # every row of the cut read
     assert left_out[0] > 0  # rows were left out (D's, most of C's)
     assert list(got.agent_id) == list(whole.agent_id) == [0, 1] and np.allclose(got.t0, t0)
@@ -2120,7 +2120,7 @@ def test_a_finished_windows_memory_is_read_around_its_egos_t0_position_where_it_
         return windows.finished_windows(t, agent, x, y, "live", 24.0, np.array([1, 3]), 0.4, 0.8, cfg, until=24.0)
 
     got = finished()
-    monkeypatch.setattr(windows, "_readable", lambda index, anchor, egos, after=0.0: (index.cut(anchor, after), None))
+    monkeypatch.setattr(windows, "_readable", whole_cut)
     whole = finished()
     assert list(got.agent_id) == list(whole.agent_id) and 1 in list(whole.agent_id)
     b = list(whole.agent_id).index(1)

@@ -26,7 +26,7 @@ from trajcvae.evaluate import evaluate as trajcvae_evaluate
 from trajcvae.predict import predict_to_file
 from trajcvae.windows import build_windows, cut_by
 
-from tests.helpers import ETH_UCY, ROOT, cli, one_line_error, write
+from tests.helpers import ETH_UCY, ROOT, cli, one_line_error, whole_cut, write
 
 
 @pytest.fixture(scope="module")
@@ -175,9 +175,6 @@ def test_latest_windows_read_only_the_past_near_the_agents_and_come_out_the_same
         left_out.append(len(index.cut(anchor, after)) - len(rows))
         return rows, cut
 
-    def whole_cut(index, anchor, egos, after=0.0):
-        return index.cut(anchor, after), None
-
     for drop in (0.0, 0.3):
         tracks = read_tracks(jittered(drop))
         t = tracks["frame"].to_numpy()
@@ -222,8 +219,7 @@ def test_a_cut_keeps_the_detections_its_grid_points_and_its_neighbours_judgement
         tracks = read_tracks(pd.DataFrame(rows, columns=["scene", "time", "agent_id", "x", "y"]))
         monkeypatch.undo()
         got = build_windows(tracks, cfg, "latest")
-        monkeypatch.setattr(windows, "_readable", lambda index, anchor, egos, after=0.0:
-                            (index.cut(anchor, after), None))
+        monkeypatch.setattr(windows, "_readable", whole_cut)
         whole = build_windows(tracks, cfg, "latest")
         for name in ("obs", "nbr", "mem", "mem_lag"):
             assert np.array_equal(getattr(got, name), getattr(whole, name), equal_nan=True), (rows[0], name)

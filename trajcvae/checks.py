@@ -722,17 +722,16 @@ def _frame_rate_hint(df: pd.DataFrame, dt: float, paced: np.ndarray, low: float,
     counter = bool(ones) and math.isclose(dt, STEPS_DT)
     if fast >= 2 * low and not counter:
         return None
+    rate = f" (no --fps: {1 / dt:g} a second; at 10 a second their speeds are {10 * dt:g} times what is read)"
     if fast >= 2 * low and len(ones) < len(each):  # a counter's scenes among others: those, named
         names = ", ".join(f"'{scene}'" for scene in ones[:3]) + (", ..." if len(ones) > 3 else "")
         which = f"scene {names} (of {len(each)}) has" if len(ones) == 1 else \
             f"{len(ones)} of {len(each)} scenes ({names}) have"
-        return (f"warning: {which} frame ids 1 apart, each read as one {dt:g} s step (no --fps: {1 / dt:g} a second; "
-                f"at 10 a second their speeds are {10 * dt:g} times what is read): if they count a video's frames or "
-                "a tracker's updates, read those files alone with --fps (their rate)")
+        return (f"warning: {which} frame ids 1 apart, each read as one {dt:g} s step{rate}: if they count a video's "
+                "frames or a tracker's updates, read those files alone with --fps (their rate)")
     apart = ("1 apart, each" if steps == [1] else f"{steps[0]:g} apart, each {steps[0]:g}" if len(steps) == 1 else
              "their scene's step apart, each step")
-    slow = (f" (no --fps), which makes nine in ten of their moves slower than {fast:.2g} m/s" if fast < 2 * low else
-            f" (no --fps: {1 / dt:g} a second; at 10 a second their speeds are {10 * dt:g} times what is read)")
+    slow = f" (no --fps), which makes nine in ten of their moves slower than {fast:.2g} m/s" if fast < 2 * low else rate
     return (f"warning: the tracks' frame ids are {apart} read as one {dt:g} s step{slow}: if they count a video's "
             "frames or a tracker's updates, give --fps (their rate)")
 

@@ -24,6 +24,7 @@ from .values import foreign_digits, parses_as_number
 WGS84_A, WGS84_F = 6378137.0, 1 / 298.257223563  # the GPS ellipsoid: equatorial radius (m), flattening
 MAX_COORD = 1e9  # larger positions are no coordinates in metres (UTM northings stay below 1e7)
 MIN_SCALE = 1e-9  # metres per input unit: smaller is no tracker's unit (its futures, in it, would overflow a file)
+NO_UNIT = "no tracker's unit (millimetres are 0.001, pixels 0.01-0.1)"
 MAX_DISTORTION = 0.005  # the largest scale error of a scene's local projection of longitude and latitude
 
 
@@ -47,8 +48,7 @@ def unit_conversion(scale: float | str | Path | Mapping | None, homography) -> d
             raise DataError(f"--scale must be a positive number of metres per input unit (got {shown(scale)})"
                             + as_number_hint(scale, "scale", positive=True))
         if scale < MIN_SCALE:
-            raise DataError(f"--scale {scale:g}: under {MIN_SCALE:g} metres per input unit, no tracker's unit "
-                            "(millimetres are 0.001, pixels 0.01-0.1)")
+            raise DataError(f"--scale {scale:g}: under {MIN_SCALE:g} metres per input unit, {NO_UNIT}")
         return {"scale": float(scale)}
     if homography is None:
         return None
@@ -133,8 +133,8 @@ def scene_scales(given: str | os.PathLike | Mapping) -> dict:
                 raise DataError(f"{source}: scene '{scene}': scale {v!r} is not a positive number of metres per unit"
                                 f"{foreign_digits(v) if isinstance(v, str) else ''}")
             if v < MIN_SCALE:
-                raise DataError(f"{source}: scene '{scene}': scale {v:g} is under {MIN_SCALE:g} metres per unit, no "
-                                "tracker's unit (millimetres are 0.001, pixels 0.01-0.1)")
+                raise DataError(f"{source}: scene '{scene}': scale {v:g} is under {MIN_SCALE:g} metres per unit, "
+                                f"{NO_UNIT}")
             if scene in scales:  # SDD's zara: {video0: ...} beside a zara_video0 of its own
                 raise DataError(f"{source}: scene '{scene}' is given twice")
             scales[scene] = float(v)

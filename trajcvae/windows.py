@@ -428,7 +428,7 @@ def in_view_for(t: np.ndarray, agent: np.ndarray, step: float, max_gap: float) -
 class SceneIndex:
     """One scene's rows (times `t` in the input's units, `agent`, positions x, y in metres; sorted by agent and
     time) for cutting the scene as it was at a time, once or at every t0 of a file (`_cut_windows`): each cut
-    reads the rows of its last obs_len steps, found by time, and before them only those that may start a scene
+    reads its egos' and their neighbours' recent rows, found by time, and the rows that may start a scene
     memory path near its egos, found by place (`_readable`), not every row within the memory's reach (400 s:
     on a long busy log, hundreds of thousands at every t0). Each index is made when first needed; `many`: the
     scene is cut at many times (its rows are sorted by time once, not passed over at each)."""
@@ -437,7 +437,7 @@ class SceneIndex:
                  cfg: DataConfig, many: bool = False):
         self.t, self.agent, self.x, self.y = t, agent, x, y
         self.step, self.max_gap, self.cfg, self.many = step, max_gap, cfg, many
-        self._times = self._places = self._key = None
+        self._times = self._slacks = self._places = self._key = None
 
     def within(self, lo: float, hi: float) -> np.ndarray:
         """The rows at times lo <= t <= hi, in the rows' order."""
@@ -516,7 +516,7 @@ class SceneIndex:
     def at_end(self, rows: np.ndarray) -> np.ndarray:
         """How far from each of `rows` its agent's grid point at t0 may lie, were it its last row in the cut
         (`_index_places`).  -> (len(rows),)"""
-        return self._index_places()[1][rows]
+        return self._slack()[1][rows]
 
     def _within_reach(self, rows: np.ndarray, egos: np.ndarray, reach: np.ndarray, other: bool) -> np.ndarray:
         """Whether each of `rows` lies within its `reach` of an ego (rows; `other`: of another agent).  -> bool"""
@@ -530,16 +530,14 @@ class SceneIndex:
         d, i = d.reshape(len(rows), k), i.reshape(len(rows), k)
         if other:  # an agent's own past is not its memory
             own = self.agent[egos][i[:, 0]] == self.agent[rows]
-            d = np.where(own, d[:, -1] if k == 2 else np.inf, d[:, 0])
-        return d.reshape(len(rows), -1)[:, 0] <= reach * (1 + 2e-6)
+            return np.where(own, d[:, -1] if k == 2 else np.inf, d[:, 0]) <= reach * (1 + 2e-6)
+        return d[:, 0] <= reach * (1 + 2e-6)
 
-    def _index_places(self):
+    def _slack(self) -> tuple[np.ndarray, np.ndarray]:
         """Each row's slack, how far from it the grid points that read it may lie: the segments to its
         neighbours and, at a segment's end, its time in view (`in_view_for`; here its interval's, at least as
-        long) along its last velocity; and as it would be were it the last row of a cut (`at_end`). The rows by
-        cell of the plane, then time (as a key per row, cell rank x span + time), but those of a slack over
-        `most`, by time alone."""
-        if self._places is None:
+        long) along its last velocity; and as it would be were it the last row of a cut (`at_end`).  -> (n,) each"""
+        if self._slacks is None:
             t, agent, x, y, step, max_gap = self.t, self.agent, self.x, self.y, self.step, self.max_gap
             dt = np.diff(t)
             joined = ~segment_starts(agent, t, max_gap)[1:]  # row i + 1 continues row i's segment
@@ -548,7 +546,15 @@ class SceneIndex:
             lead = np.where(joined, seg * ahead / np.where(dt > 0, dt, np.inf), 0.0)  # were row i + 1 to end it
             ends = joined & ~np.append(joined[1:], False)  # row i + 1 ends a segment
             slack = np.maximum(np.append(seg, 0.0), np.append(0.0, np.maximum(seg, np.where(ends, lead, 0.0))))
-            at_end = np.maximum(slack, np.append(0.0, lead))
+            self._slacks = slack, np.maximum(slack, np.append(0.0, lead))
+        return self._slacks
+
+    def _index_places(self):
+        """The rows' slacks (`_slack`), and the rows by cell of the plane, then time (as a key per row, cell rank x
+        span + time), but those of a slack over `most`, by time alone."""
+        if self._places is None:
+            t, x, y = self.t, self.x, self.y
+            slack, at_end = self._slack()
             most = max(self.cfg.memory_radius, 3 * float(slack.mean()) if len(t) else 0.0)
             size = (self.cfg.memory_radius + most) * (1 + 1e-6)
             big = np.flatnonzero(slack > most)
@@ -583,9 +589,9 @@ def _readable(index: SceneIndex, anchor: float, egos: np.ndarray, after: float =
     may lie off its segments by its noise: there, every agent's). Before and among them, the scene memory
     reads only paths that start within `memory_radius` of an ego's t0 position (`SceneIndex.near`): around
     each observation that can start one, the steps a path reads (one before, pred_len after) are kept with
-    the detections that make them. The windows are those
-    the whole cut gives (to float rounding where lines are fitted); a cut reads the scene memory's 400 s
-    (`memory_horizon`), and resampling all of it for every t0 or live update was most of their time."""
+    the detections that make them. The windows are those the whole cut gives (to float rounding where lines are
+    fitted); a cut reads the scene memory's 400 s (`memory_horizon`), and resampling all of it for every t0 or
+    live update was most of their time."""
     cfg, step, max_gap = index.cfg, index.step, index.max_gap
     T, P = cfg.obs_len, cfg.pred_len
     start, now = anchor - history_reach(cfg, step, max_gap), anchor + after
