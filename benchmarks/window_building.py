@@ -58,7 +58,7 @@ def kinds(d: pd.DataFrame, jitter: float, seed: int) -> dict[str, tuple[pd.DataF
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--source", help="an ETH/UCY text file (frame agent_id x y)")
-    ap.add_argument("--busy", type=str, default="", help="long busy logs instead: their lengths, seconds "
+    ap.add_argument("--busy", type=lengths, default=[], help="long busy logs instead: their lengths, seconds "
                     "(comma-separated, e.g. 60,200,600)")
     ap.add_argument("--model", default="pedestrian", help="the model whose data config builds the windows")
     ap.add_argument("--jitter", type=as_written(float), default=0.1, help="timestamp jitter, seconds (uniform +-)")
@@ -68,7 +68,7 @@ def main() -> None:
 
     check_seed(a.seed)
     if a.busy:
-        return busy(TrajCVAE.load(a.model), [as_written(float)(s) for s in a.busy.split(",")], a.seed)
+        return busy(TrajCVAE.load(a.model), a.busy, a.seed)
     if a.source is None:
         raise TrajCVAEError("give --source (an ETH/UCY file) or --busy (lengths of simulated logs, seconds)")
     if not (a.jitter >= 0 and np.isfinite(a.jitter)):
@@ -84,19 +84,25 @@ def main() -> None:
         print(f"| {name} | {len(table):,} | {len(w):,} | {s:.1f} | {1000 * s / max(len(w), 1):.2f} |", flush=True)
 
 
-def busy(model: TrajCVAE, lengths: list[float], seed: int) -> None:
-    """The windows of the first N seconds of one long simulated log, for each N of `lengths`."""
-    if not all(np.isfinite(n) and n > 0 for n in lengths):
-        raise TrajCVAEError(f"--busy: lengths must be seconds > 0 (got {lengths})")
+def lengths(text: str) -> list[float]:
+    """--busy's value: seconds > 0, comma-separated (argparse names the option for anything else)."""
+    values = [float(s) for s in text.split(",")]
+    if not all(np.isfinite(v) and v > 0 for v in values):
+        raise ValueError(text)
+    return values
+
+
+def busy(model: TrajCVAE, seconds: list[float], seed: int) -> None:
+    """The windows of the first N seconds of one long simulated log, for each N of `seconds`."""
     from trajcvae.simulate import simulate_scene
-    steps = int(np.ceil(max(lengths) / 0.4)) + 1
+    steps = int(np.ceil(max(seconds) / 0.4)) + 1
     d = simulate_scene(n_frames=steps, spawn_rate=1.0, seed=seed)
     rng = np.random.default_rng(seed)
     d = pd.DataFrame({"time": np.round(d["frame"] / FPS + rng.uniform(-0.1, 0.1, len(d)), 4),
                       "agent_id": d["agent_id"], "x": d["x"], "y": d["y"]})
     print("| log | rows | people in view (mean) | every window: windows, seconds, ms per window | latest windows "
           "(`predict`): windows, seconds |\n|---|---:|---:|---|---|")
-    for n in lengths:
+    for n in seconds:
         table = d[d["time"] < n]
         t = time.perf_counter()
         w = model.make_windows(table, every_window=True)
