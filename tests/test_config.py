@@ -187,20 +187,21 @@ def test_a_data_option_a_config_file_or_set_gave_is_named_so_when_the_data_refus
     # A rate a run's saved config gives (data.fps, from frame ids) for files with a time column: named, and its
     # fix, as the file or --set gave it; a --fps of the command line stays --fps.
     timed = tmp_path / "timed.csv"
-    timed.write_text("time,agent_id,x,y\n0,1,0,0\n0.4,1,0.4,0\n0.8,1,0.8,0\n")
+    timed.write_text("time,agent_id,x,y\n0,1,0,0\n0.1,1,0.1,0\n0.2,1,0.2,0\n0.3,1,0.3,0\n")  # 10 Hz: off 25's grid
     config.write_text("[data]\nfps = 25\n")
     one_line_error(cli("train", timed, "--config", config, "--out", tmp_path / "r"),
-                   f"{config}: data.fps = 25: {timed} has a time column in seconds, not frame ids; drop data.fps")
+                   f"{config}: data.fps = 25: the times of {timed} keep to no 25 Hz grid", "): give the rate the "
+                   "detections are made at, or drop data.fps")
     one_line_error(cli("train", timed, "--set", "data.fps=25", "--out", tmp_path / "r"),
-                   "--set data.fps=25: ", "; drop --set data.fps")
+                   "--set data.fps=25: ", ", or drop --set data.fps")
     one_line_error(cli("train", timed, "--config", config, "--fps", 25, "--out", tmp_path / "r"),
-                   "--fps 25: ", "; drop --fps")
+                   "--fps 25: ", ", or drop --fps")
     for part in ("train", "val", "test"):  # the benchmark names it so too
         (tmp_path / "splits" / "lobby" / part).mkdir(parents=True)
         timed_copy = tmp_path / "splits" / "lobby" / part / "t.csv"
         timed_copy.write_text(timed.read_text() + f"0,{len(part)},5,5\n")  # (not the same bytes)
     one_line_error(cli("benchmark", "folders", "--root", tmp_path / "splits", "--set", "data.fps=25", "--out",
-                       tmp_path / "res"), "--set data.fps=25: ", "; drop --set data.fps")
+                       tmp_path / "res"), "--set data.fps=25: ", ", or drop --set data.fps")
     # A fix the error gives with a value is written as the option was given: --set data.fps=25, data.fps = 25.
     frames = tmp_path / "frames.csv"  # frame ids 10 apart: at 2.5 a second, 4 s
     frames.write_text("frame,agent_id,x,y\n" + "".join(f"{10 * i},1,{0.5 * i},0\n" for i in range(30)))
@@ -583,10 +584,10 @@ def test_messages_name_an_option_as_the_caller_gave_it_a_flag_on_the_command_lin
         (tmp_path / "c.toml").write_text("")
         train([data], None, load_config(None), tmp_path / "c.toml")  # train's own name for the CLI's --out
     seconds = tmp_path / "s.csv"
-    seconds.write_text("time,agent_id,x,y\n0,1,0,0\n0.4,1,0.5,0\n")
-    with pytest.raises(TrajCVAEError, match=r"^data.fps=10: .*s.csv has a time column in seconds, not frame ids; "
-                                            r"drop data.fps$"):  # train's data options are its config's
-        train([seconds], None, load_config(None, ["data.fps=10"]), tmp_path / "run")
+    seconds.write_text("time,agent_id,x,y\n0,1,0,0\n0.1,1,0.1,0\n0.2,1,0.2,0\n0.3,1,0.3,0\n")
+    with pytest.raises(TrajCVAEError, match=r"^data.fps=25: the times of .*s.csv keep to no 25 Hz grid .*: give the "
+                                            r"rate the detections are made at, or drop data.fps$"):
+        train([seconds], None, load_config(None, ["data.fps=25"]), tmp_path / "run")  # (its config's options)
     with pytest.warns(TrajCVAEWarning, match=r"check scale or homography \(positions in metres\?\)"):
         model.predict(data, scale=100, k=1)
     assert worded("--draws must be at least -k = 5; pass --resume, or drop --fps.") == \

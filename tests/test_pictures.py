@@ -793,10 +793,11 @@ def test_tracker_timestamps_since_1970_are_drawn_at_their_own_times_with_their_t
 
 def _stamped_walkers(path, spans, jitter, seed=0):
     """Walkers along x at 1.2 m/s, 1.5 m apart, each detection with its own timestamp: 10 Hz jittered by up to
-    `jitter` s, walker a seen over spans[a] = (first, last) seconds (from 1.7e9 s)."""
+    `jitter` s (each detection where its walker was then), walker a seen over spans[a] = (first, last) seconds
+    (from 1.7e9 s)."""
     rng = np.random.default_rng(seed)
-    rows = [(round(1.7e9 + t + rng.uniform(-jitter, jitter), 6), a, 1.2 * (t - lo), 1.5 * a)
-            for a, (lo, hi) in enumerate(spans) for t in np.arange(lo, hi, 0.1)]
+    rows = [(round(1.7e9 + t + e, 6), a, 1.2 * (t + e - lo), 1.5 * a)
+            for a, (lo, hi) in enumerate(spans) for t in np.arange(lo, hi, 0.1) for e in [rng.uniform(-jitter, jitter)]]
     pd.DataFrame(rows, columns=["time", "agent_id", "x", "y"]).to_csv(path, index=False, float_format="%.6f")
     return pd.read_csv(path)
 

@@ -986,7 +986,8 @@ def test_a_time_column_in_seconds_beside_a_frame_counter_is_the_clock(tmp_path):
     assert read_tracks([tmp_path / "two.csv"], fps=10).attrs["time_base"] == "frames"
     # --fps beside a file with only a time column: that file is named, whatever the other files hold.
     log.drop(columns="frame").to_csv(tmp_path / "seconds.csv", index=False)
-    with pytest.raises(DataError, match="^fps=10: .*seconds.csv has a time column in seconds, not frame ids; drop"):
+    with pytest.raises(DataError, match="^fps=10: .*seconds.csv has a time column in seconds but .*log.csv frame ids, "
+                                        "which fps is for: give files of one kind at a time"):
         read_tracks([tmp_path / "log.csv", tmp_path / "seconds.csv"], fps=10)
 
 

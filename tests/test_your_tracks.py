@@ -252,7 +252,8 @@ def test_time_base_mistakes_are_one_line(tmp_path, plaza):
     frames = tmp_path / "f.csv"
     plaza.to_csv(frames, index=False)
     one_line_error(cli("predict", "pedestrian", seconds, "--fps", 25, "--out", tmp_path / "p.csv"),
-                   "has a time column in seconds, not frame ids; drop --fps")
+                   "--fps 25: the times of ", "keep to no 25 Hz grid", "give the rate the detections are made at, or "
+                   "drop --fps")  # (10 Hz: half of them half a 25 Hz period off the others)
     one_line_error(cli("predict", "pedestrian", seconds, frames, "--out", tmp_path / "p.csv"),
                    "has a time column in seconds but", "give files of one kind at a time")
     one_line_error(cli("predict", "pedestrian", frames, "--fps", 0, "--out", tmp_path / "p.csv"),
@@ -2703,6 +2704,46 @@ def test_times_in_minutes_or_hours_are_warned_of_naming_the_role_that_reads_them
     assert r.exit_code == 0 and "check --scale or --homography" in r.output and "time_min" not in r.output, r.output
 
 
+def test_stamps_that_jitter_around_an_even_rate_are_warned_of_and_read_on_its_grid_with_fps(model, plaza,
+                                                                                           tmp_path):
+    """Detections made every 0.4 s but stamped on arrival (each stamp off by up to 0.1 s) put positions at the
+    wrong times: a line says so and names --fps, which reads each track's times on that rate's grid, as
+    recorded. Irregular stamps that are the detections' own times are no mistake."""
+    rng = np.random.default_rng(0)
+    exact = plaza.assign(time=plaza.frame / 25 + 1000.0).drop(columns="frame")
+    jittered = exact.assign(time=exact.time + rng.uniform(-0.1, 0.1, len(exact)))
+    irregular = []  # each track read at moments of its own, where it was then
+    for _, g in exact.groupby("agent_id"):
+        t = np.sort(np.clip(g.time + rng.uniform(-0.1, 0.1, len(g)), g.time.min(), g.time.max()))
+        irregular.append(g.assign(time=t, x=np.interp(t, g.time, g.x), y=np.interp(t, g.time, g.y)))
+    irregular = pd.concat(irregular)
+    for table, warned in ((exact, False), (jittered, True), (irregular, False)):
+        said = plausibility(read_tracks(table), 0.4) or ""
+        assert ("give --fps 2.5 to read each track's times on a 2.5 Hz grid" in said) == warned, said
+        assert ("times on a" in said) == warned, said
+    snapped = read_tracks(jittered, fps=2.5)
+    assert snapped.attrs["grid"]["moved"] <= 0.2 and snapped.attrs["grid"]["dropped"] == 0
+    steps = snapped.groupby("agent_id")["frame"].diff().dropna() / 0.4
+    np.testing.assert_allclose(steps, np.round(steps), atol=1e-6)  # whole steps apart
+    assert "times on a 2.5 Hz grid, --fps: moved up to" in summarize(snapped).line()
+    assert plausibility(snapped, 0.4) is None
+    recorded = model.predict(exact, k=4, seed=0)
+    by_grid = model.predict(jittered, k=4, seed=0, fps=2.5)
+    assert len(by_grid) == len(recorded)
+    far = np.hypot(by_grid.x.to_numpy() - recorded.x.to_numpy(), by_grid.y.to_numpy() - recorded.y.to_numpy())
+    with pytest.warns(TrajCVAEWarning, match="give fps=2.5 to read each track's times on a 2.5 Hz grid"):
+        as_stamped = model.predict(jittered, k=4, seed=0)
+    assert len(as_stamped) != len(recorded) or far.mean() < 0.5 * np.hypot(
+        as_stamped.x.to_numpy() - recorded.x.to_numpy(), as_stamped.y.to_numpy() - recorded.y.to_numpy()).mean()
+    # Detections faster than the rate given put several on one grid point (two detectors' merged, 0.05 s apart),
+    # and stamps that keep to no grid of it: refused.
+    twice = pd.concat([exact, exact.assign(time=exact.time + 0.05, x=exact.x + 0.05)])
+    with pytest.raises(DataError, match="fps=2.5: .* share a 2.5 Hz grid point with another of their agent's"):
+        read_tracks(twice, fps=2.5)
+    with pytest.raises(DataError, match="fps=1: the times of dataframe keep to no 1 Hz grid"):
+        read_tracks(exact, fps=1)
+
+
 def test_time_unit_mistakes_name_the_role_that_fits(plaza, tmp_path):
     """Stamps read in the wrong unit under --columns: every message names the unit they were read in and the
     time role under which the samples would come as a tracker's (0.4 s apart here), whichever way it is off;
@@ -2722,9 +2763,9 @@ def test_time_unit_mistakes_name_the_role_that_fits(plaza, tmp_path):
         r = cli("predict", "pedestrian", tmp_path / f"{unit}.csv", "--columns", f"{role}=stamp", "--out",
                 tmp_path / "p.csv")
         assert r.exit_code == 1 and "Traceback" not in r.output and expected in r.output.splitlines()[-1], r.output
-    one_line_error(cli("predict", "pedestrian", tmp_path / "ms.csv", "--columns", "time_ms=stamp", "--fps", 25,
-                       "--out", tmp_path / "p.csv"), "ms.csv has its time column as its clock (--columns "
-                   "time_ms=stamp), not frame ids; drop --fps")
+    one_line_error(cli("predict", "pedestrian", tmp_path / "ms.csv", "--columns", "time_ms=stamp", "--fps", 0.3,
+                       "--out", tmp_path / "p.csv"), "--fps 0.3: the times (--columns time_ms=stamp) of ",
+                   "ms.csv keep to no 0.3 Hz grid")
     write(tmp_path / "d.csv", "when,oid,x,y\n2024-05-01T12:00:00Z,1,0,0\n2024-05-01T12:00:00.4Z,1,0.5,0\n")
     one_line_error(cli("predict", "pedestrian", tmp_path / "d.csv", "--columns", "frame=when,agent_id=oid", "--out",
                        tmp_path / "p.csv"), "column 'when' holds date-times, not frame ids; name it `time` (or give "
@@ -3534,6 +3575,10 @@ def test_jitter_is_judged_scene_by_scene_and_at_the_samples_spacing(tmp_path):
         tracker.assign(time=wobbled.round(4)).to_csv(tmp_path / "tracker.csv", index=False)
         said, auto = judged(["tracker.csv"]), judged(["tracker.csv"], noise="auto")
         assert re.search(r"jitter by about 0\.1[4-6] m", said), (hz, wobble, said)
+        # Stamps that wobble while the detections come evenly are a line of their own, before the noise's.
+        stamps = "give --fps 10 to read each track's times on a 10 Hz grid, or stamp detections when made"
+        assert all((stamps in text.partition("\n")[0]) == bool(wobble) for text in (said, auto)), (said, auto)
+        said, auto = (text.partition("\n")[2] if wobble else text for text in (said, auto))
         if kept:
             assert f"(--noise auto would measure about {kept} of it" in said and said == auto, (hz, said)
         else:

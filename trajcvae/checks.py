@@ -209,6 +209,7 @@ class TrackSummary:
     rates: dict[str, float] | None = None  # samples per second of each scene, where the time base is known
     steps: dict[str, float] | None = None  # else each scene's step in frame ids, taken as one model step
     model_rate: float | None = None  # frame ids a second, where they are read at the model's training rate
+    grid: dict | None = None  # times read on a grid (`tracks.on_grid`): its rate, the most a time moved, drops
 
     def line(self) -> str:
         where = f"read {plural(self.files, 'file')}" if self.files else "read a table"
@@ -230,6 +231,11 @@ class TrackSummary:
             if self.model_rate:  # frame ids at another rate would be read as faster or slower, and nothing says so
                 text += (f" (frame ids read at the model's training rate, {_rate(self.model_rate)} a second: give "
                          "--fps if they count another)")
+            if self.grid:
+                text += (f" (times on a {_rate(self.grid['fps'])} Hz grid, --fps: moved up to "
+                         f"{self.grid['moved']:.2g} s" + (f", {plural(self.grid['dropped'], 'detection')} on a "
+                                                            "point taken by a nearer one dropped"
+                                                            if self.grid["dropped"] else "") + ")")
         elif self.steps:
             distinct = sorted(set(self.steps.values()))
             text += (f"; a step is {distinct[0]:g} frame id{'' if distinct[0] == 1 else 's'}" if len(distinct) == 1 else
@@ -264,6 +270,7 @@ def summarize(df: pd.DataFrame, time_step: float | None = None, max_gap: float =
                         classes_left_out=int(df.attrs.get("classes_left_out", 0)),
                         rates=None if spu is None else {k: 1.0 / (v * spu) for k, v in s.step.items()},
                         steps=s.step if spu is None else None,
+                        grid=df.attrs.get("grid"),
                         model_rate=df.attrs.get("fps") if df.attrs.get("time_base") == "frames"
                         and df.attrs.get("rate_from") == "model" else None)
 
@@ -599,7 +606,8 @@ def plausibility(df: pd.DataFrame, dt: float, record: dict | None = None, min_mo
     track jumps
     (`track_jumps`, unless `jumps` is False: a step within a track over the band's top and `JUMP` times as
     fast as its track's steps around it; for one scene outside the band, the other scenes' jumps follow on a
-    second line) or holds a position off it (`track_spikes`, as jumps are); last, with `noise` (the metres of
+    second line) or holds a position off it (`track_spikes`, as jumps are); then, at speeds within the band,
+    when stamps jitter while the detections come evenly (`stamp_warning`); last, with `noise` (the metres of
     noise the model is told the detections have, `data.noise`), when they jitter more than that
     (`jitter_warning`; first, where the speeds look wrong and that jitter would make them so; and no speed line
     where `noise` would; for "auto", only of scenes it cannot measure); None when all is well. Float32
@@ -611,6 +619,72 @@ def plausibility(df: pd.DataFrame, dt: float, record: dict | None = None, min_mo
     coarse = None if any(rest) and isinstance(df.attrs.get("coarse"), tuple) else coarse_warning(df.attrs)
     # Each line one line, though it quotes a name holding a line break: callers split them at line breaks.
     return "\n".join(one_line(line) for line in (coarse, *rest) if line) or None
+
+
+# metres: how far along their tracks jittered stamps put positions (typically), warned of from (zara1's test file
+# in seconds, stamps off by U(-0.02, 0.02) s: 0.014 m, 0.199/0.353 against 0.192/0.339, 0.193/0.339 with --fps)
+STAMP_OFF = 0.01
+STAMP_BAND = 0.5  # intervals within this share of a scene's median interval of it: no missed detection between
+STAMP_MOVING = 0.5  # m/s: agents moving this fast over two intervals show whether their moves follow them
+STAMP_SPREAD = 0.05  # the least std of the log of one interval over the one before it that can show that
+
+
+def stamp_jitter(df: pd.DataFrame) -> dict[str, tuple[float, float, float, float]]:
+    """Per scene of tracks with a time column, timed in seconds and not put on a grid (`tracks.on_grid`): where
+    the time from one detection to the next varies (JITTER_MOVES pairs of intervals at least, of agents
+    moving STAMP_MOVING or faster, both intervals within STAMP_BAND of the median, whose log ratio spreads by
+    STAMP_SPREAD), how much of that the moves follow: the slope of the log ratio of two consecutive moves'
+    lengths on that of their intervals, 1 where the stamps are the detections' times, 0 where the detections
+    come evenly and their stamps jitter (a receiver's clock, stamping them on arrival). Each such scene's
+    stamps' jitter (std, seconds: of an interval over the root of 2), how far along its track it puts a
+    position read at a stamp (metres: the jitter the moves do not follow, times the median speed), its rate
+    (per second, of the median interval) and the slope."""
+    if df.attrs.get("time_base") != "seconds" or df.attrs.get("grid") or len(df) < 3:
+        return {}
+    t = df["frame"].to_numpy(dtype=np.float64)
+    xy = df[["x", "y"]].to_numpy(dtype=np.float64)
+    scene, names = pd.factorize(df["scene"])
+    agent = pd.factorize(df["agent_id"])[0]
+    same = (scene[1:] == scene[:-1]) & (agent[1:] == agent[:-1])  # (n-1,) rows i, i+1 of one agent
+    interval = np.diff(t)
+    move = np.hypot(*np.diff(xy, axis=0).T)
+    typical = pd.Series(interval[same]).groupby(scene[:-1][same]).median()  # each scene's median interval
+    each = typical.reindex(scene[:-1]).to_numpy()
+    near = same & (np.abs(interval - each) <= STAMP_BAND * each)  # (n-1,) no missed detection within
+    pair = near[1:] & near[:-1] & (interval[1:] > 0) & (interval[:-1] > 0) & (move[1:] > 0) & (move[:-1] > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        speed = (move[1:] + move[:-1]) / (interval[1:] + interval[:-1])
+        pair &= speed >= STAMP_MOVING
+        rt, rm = np.log(interval[1:] / interval[:-1])[pair], np.log(move[1:] / move[:-1])[pair]
+    by = pd.DataFrame({"rt": rt, "tt": rt * rt, "tm": rt * rm, "speed": speed[pair]}).groupby(scene[1:-1][pair])
+    sums, spread = by[["rt", "tt", "tm"]].sum(), by["rt"].std(ddof=0)
+    counts, pace = by.size(), by["speed"].median()
+    within = scene[:-1][near]
+    centre = pd.Series(interval[near]).groupby(within).median().reindex(within).to_numpy()
+    sigma = 1.4826 * pd.Series(np.abs(interval[near] - centre)).groupby(within).median() / math.sqrt(2)  # (MAD)
+    found = {}
+    for s in counts.index[(counts >= JITTER_MOVES) & (spread >= STAMP_SPREAD)]:
+        slope = float(sums.at[s, "tm"] / sums.at[s, "tt"])
+        off = float(sigma[s]) * min(max(1.0 - slope, 0.0), 1.0) * float(pace[s])
+        found[str(names[s])] = (float(sigma[s]), off, 1.0 / float(typical[s]), slope)
+    return found
+
+
+def stamp_warning(df: pd.DataFrame) -> str | None:
+    """The warning for scenes whose stamps jitter while the detections come evenly (`stamp_jitter`), putting
+    positions STAMP_OFF or more along their tracks (the jitter their moves do not follow, at their speed),
+    naming --fps at their rate (`tracks.on_grid`); a live feed's names the times it sends. None otherwise."""
+    over = {k: v for k, v in stamp_jitter(df).items() if v[1] >= STAMP_OFF}
+    if not over:
+        return None
+    scene, (sigma, off, rate, _) = max(over.items(), key=lambda kv: kv[1][1])
+    hz = _rate(rate)
+    what = f"of scene '{scene}'" if len(over) == 1 else f"of {len(over)} scenes (scene '{scene}' the most)"
+    said = (f"warning: the times {what} jitter by about {sigma:.2g} s around {hz} Hz while the detections come "
+            f"evenly (stamped when received?), which reads positions about {off:.2g} m off along their tracks; ")
+    if df.attrs.get("clock_name"):  # a live feed's updates
+        return said + "send each detection with the time it was made"
+    return said + f"give --fps {hz} to read each track's times on a {hz} Hz grid, or stamp detections when made"
 
 
 JITTER = 0.07  # metres: detections' noise (std per axis) warned of; ETH/UCY's annotations jitter by 0-4 cm
@@ -791,7 +865,7 @@ def _speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: i
         if odd is None:
             return [_frame_rate_hint(df, dt, pooled, low, time_step),
                     *(check(df, dt, max_gap, high, spans=steps)[0] for check in (track_jumps, track_spikes) if jumps),
-                    None if noise is None else jitter_warning(jitter(steps), noise, record, dt)]
+                    stamp_warning(df), None if noise is None else jitter_warning(jitter(steps), noise, record, dt)]
         rest = float(np.median(np.concatenate([sp for scene, sp in speeds.items() if scene != odd])))
         outside = judged[odd]
         files = df.loc[df["scene"] == odd, "_file"].astype(str)

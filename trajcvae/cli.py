@@ -78,7 +78,8 @@ SeedOpt = Annotated[int, whole_option(help="Random seed: same seed and data give
 DeviceOpt = Annotated[str, typer.Option(help="cpu, cuda or auto.")]
 FpsOpt = Annotated[Optional[float], number_option(help="Frames per second of the input's frame ids: the tracks are "
                    "resampled onto the model's step (its data.dt; 0.4 s for pedestrian). Not needed for a time "
-                   "column in seconds (beside a frame column, --fps makes the frame ids the clock). Default: the "
+                   "column in seconds (beside a frame column, --fps makes the frame ids the clock; alone, its stamps "
+                   "are read on a grid of that rate, for detections made evenly but stamped on arrival). Default: the "
                    "format's own rate (SDD, MOT's seqinfo.ini, TrajNet++), else (reading with a model) the model's "
                    "training rate, else "
                    "each scene's frame step taken as one model step.", show_default=False)]

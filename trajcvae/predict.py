@@ -453,7 +453,8 @@ class TrajCVAE:
              columns: str | dict | None = None, *, replayed: bool = False) -> pd.DataFrame:
         """The track table of `data` (files, or a DataFrame), positions in metres. Frame ids are `fps` per
         second (default: a format's own rate, else the rate of the model's own training files, `data.fps`,
-        where it had one; a time column in seconds needs none);
+        where it had one; a time column in seconds needs none, and with one its stamps are read on that rate's
+        grid, `tracks.on_grid`);
         `scale`, `homography`, `classes`, `columns`: see `tracks.read_tracks`. `replayed`: the caller makes
         frame ids of no known rate seconds, and bridges their gaps in seconds (`serve --replay`), so a
         `max_gap` given is not refused for them, nor a frame id off the grid of the others (`checks.check_grid`)."""

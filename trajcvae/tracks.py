@@ -242,9 +242,10 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     or nanoseconds as `time_ms`, `time_us`, `time_ns`, in minutes, hours or days as `time_min`, `time_h`, `time_d`
     (Excel's date-time numbers are days).
 
-    Frame ids are `fps` per second where given; else at a format's own rate (files of different own rates
-    are each read at theirs, all timed in seconds: frame id / rate); else at `default_fps` (a model's
-    training rate) where given; else of unknown rate. `df.attrs["rate_from"]` says which: "fps",
+    Frame ids are `fps` per second where given (a time column in seconds without frame ids is then read on a grid
+    of that rate, `on_grid`: detections made evenly, stamped with jitter); else at a format's own rate (files
+    of different own rates are each read at theirs, all timed in seconds: frame id / rate); else at
+    `default_fps` (a model's training rate) where given; else of unknown rate. `df.attrs["rate_from"]` says which: "fps",
     "file", "files" (several own rates, timed in seconds), "model" or None.
 
     The table's time column is always called `frame`; `df.attrs["time_base"]` says what it holds:
@@ -325,11 +326,12 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     else:
         rate_from = "fps" if fps is not None else None
     seconds = [bool(t.attrs.get("seconds")) for t in tables]
-    if any(seconds) and fps is not None:  # read in seconds with --fps: the file has no frame column
-        role = time_role(columns)
-        what = "a time column in seconds" if role not in (columns or {}) else \
-            f"its time column as its clock (--columns {role}={columns[role]})"
-        raise DataError(f"--fps {fps:g}: {names[seconds.index(True)]} has {what}, not frame ids; drop --fps")
+    # Read in seconds with --fps (no frame column): detections made at that rate, their stamps read on its grid.
+    grid = fps if fps is not None and seconds and all(seconds) else None
+    if any(seconds) and not all(seconds) and fps is not None:
+        raise DataError(f"--fps {fps:g}: {names[seconds.index(True)]} has a time column in seconds but "
+                        f"{names[seconds.index(False)]} frame ids, which --fps is for: give files of one kind at a "
+                        "time")
     if any(seconds) and not all(seconds):
         raise DataError(f"{names[seconds.index(True)]} has a time column in seconds but "
                         f"{names[seconds.index(False)]} has frame ids: give files of one kind at a time")
@@ -393,10 +395,14 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
                         f"time=<seconds column>,{role}={columns[role]}")
     if classes is not None:  # on all files together: an agent's rows may come from several
         df = _only_classes(df, list(classes), names[0] if len(names) == 1 else f"the {len(names)} files")
+    if grid is not None:
+        df = on_grid(df, grid, names[0] if len(names) == 1 else f"the {len(names)} files",
+                     _clock_said(columns))
+        rate_from = None
     df.attrs.update(orient="east_north" if all(lonlat) else "image" if image else "xy",
                     time_base="seconds" if all(seconds) else "frames" if fps is not None else "steps",
                     fps=None if all(seconds) else fps, rate_from=rate_from, units=units, coarse=coarse,
-                    overrode=bool(other), columns=columns,  # overrode: --fps against files' own rates
+                    overrode=bool(other) and grid is None, columns=columns,  # --fps against files' own rates
                     clock=next(iter(clocks)) if len(clocks) == 1 and all(seconds) else None, scene_records=records)
     uv = df[["x", "y"]].to_numpy(dtype=np.float64)
     if all(lonlat):
@@ -421,6 +427,60 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
         df.attrs["coarse"] = written_coarsely(df, uv, xy)
     if units is not None:
         df["x"], df["y"] = xy[:, 0], xy[:, 1]
+    return df
+
+
+GRID_OFF = 0.2  # of a period: the root-mean-square distance of times from their grid beyond which it is no grid
+GRID_SHARED = 0.05  # of the rows: detections that share a grid point with another of their agent, at most
+
+
+def _clock_said(columns: dict | None) -> str:
+    """How messages name a table's time column: as --columns gave it, or as a time column in seconds."""
+    role = time_role(columns)
+    return f"the times (--columns {role}={columns[role]})" if role in (columns or {}) else "the times"
+
+
+def on_grid(df: pd.DataFrame, fps: float, name: str, clock: str = "the times") -> pd.DataFrame:
+    """The table (sorted by scene, agent, time; times in seconds) with each track's times rounded to a grid
+    of `fps` per second at its own phase (the circular mean of its times within a period): detections made
+    at that rate but stamped with jitter, as a receiver's clock stamps them on arrival. A detection on a grid
+    point its agent has already, nearer to it, is dropped. Refused, naming `name` (the file) and `clock`,
+    where the times keep to no such grid (`GRID_OFF`) or where more than `GRID_SHARED` of the detections
+    share a point (they come faster than `fps`). `attrs["grid"]` keeps the rate, the most a time moved and
+    the detections dropped, for the summary line."""
+    period = 1.0 / fps
+    t = df["frame"].to_numpy(dtype=np.float64)
+    scene, agent = pd.factorize(df["scene"])[0], pd.factorize(df["agent_id"])[0]
+    new = np.ones(len(df), bool)
+    new[1:] = (scene[1:] != scene[:-1]) | (agent[1:] != agent[:-1])
+    track = np.cumsum(new) - 1  # (n,) each row's agent
+    turn = 2 * np.pi * np.mod(t, period) / period
+    phase = np.mod(np.arctan2(np.bincount(track, np.sin(turn)), np.bincount(track, np.cos(turn))), 2 * np.pi)
+    phase = (phase * period / (2 * np.pi))[track]  # (n,) each agent's grid, within a period
+    k = np.round((t - phase) / period)
+    on = phase + k * period
+    off = t - on
+    rate = f"{fps:g} Hz"
+    rms = float(np.sqrt(np.mean(off ** 2))) if len(t) else 0.0
+    if rms > GRID_OFF * period:
+        raise DataError(f"--fps {fps:g}: {clock} of {name} keep to no {rate} grid (each {rms:.2g} s off the "
+                        f"nearest, root mean square; stamps with jitter would be under {GRID_OFF * period:.2g} s): "
+                        "give the rate the detections are made at, or drop --fps")
+    # Of detections on one grid point of their agent, the nearest is kept.
+    order = np.lexsort((np.abs(off), k, track))
+    first = np.ones(len(t), bool)
+    first[1:] = (track[order][1:] != track[order][:-1]) | (k[order][1:] != k[order][:-1])
+    keep = np.sort(order[first])
+    dropped = len(t) - len(keep)
+    if dropped > GRID_SHARED * len(t):
+        raise DataError(f"--fps {fps:g}: {plural(dropped, 'detection')} of {plural(len(t), 'row')} in {name} share "
+                        f"a {rate} grid point with another of their agent's, so they come faster: give the rate "
+                        "they are made at, or drop --fps")
+    attrs = dict(df.attrs)
+    df = df.iloc[keep].reset_index(drop=True) if dropped else df.copy()
+    df["frame"] = on[keep]
+    df.attrs.update(attrs, grid={"fps": float(fps), "moved": float(np.abs(off).max(initial=0.0)),
+                                 "dropped": dropped})
     return df
 
 
