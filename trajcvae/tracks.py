@@ -245,8 +245,8 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     Frame ids are `fps` per second where given (a time column in seconds without frame ids is then read on a grid
     of that rate, `on_grid`: detections made evenly, stamped with jitter); else at a format's own rate (files
     of different own rates are each read at theirs, all timed in seconds: frame id / rate); else at
-    `default_fps` (a model's training rate) where given; else of unknown rate. `df.attrs["rate_from"]` says which: "fps",
-    "file", "files" (several own rates, timed in seconds), "model" or None.
+    `default_fps` (a model's training rate) where given; else of unknown rate. `df.attrs["rate_from"]` says
+    which: "fps", "file", "files" (several own rates, timed in seconds), "model" or None.
 
     The table's time column is always called `frame`; `df.attrs["time_base"]` says what it holds:
     "seconds" (a time column), "frames" (frame ids at `fps` per second, `attrs["fps"]`), or "steps" (frame
