@@ -22,7 +22,7 @@ from trajcvae.errors import DataError, TrajCVAEError, TrajCVAEWarning
 from trajcvae.checks import summarize, time_steps
 from trajcvae.tracks import read_tracks
 
-from tests.helpers import ETH_UCY, write
+from tests.helpers import ETH_UCY, cli, one_line_error, write
 
 
 needs_eth_ucy = pytest.mark.skipif(not ETH_UCY.is_dir(), reason="../shared/datasets/eth_ucy is not beside the project")
@@ -746,7 +746,6 @@ def test_an_empty_path_or_a_file_name_of_another_encoding_is_named_not_read(tmp_
     write(tmp_path / "here.csv", rows)
     with pytest.raises(DataError, match=r"^an empty path was given as data \(an unset variable\?\)"):
         read_tracks([""])
-    from tests.helpers import cli
     r = cli("predict", "pedestrian", "", "--out", tmp_path / "p.csv")
     assert r.exit_code == 2 and "an empty path (an unset variable?)" in r.output and not (tmp_path / "p.csv").exists()
     (tmp_path / "old").mkdir()
@@ -1281,6 +1280,11 @@ def test_columns_of_one_name_are_each_read_or_the_role_they_share_is_refused(tmp
     assert "column 'label' appears 2 times (any case): label, Label" in read_error(tmp_path / "b.parquet")
     c = write(tmp_path / "c.csv", "frame,agent_id,x,y,label,LABEL\n0,1,0,0,a,b\n")
     assert "column 'label' appears 2 times in the header (any case)" in read_error(c)
+    # x, y beside X, Y: --columns matches names in any case as well, so it cannot pick one; the file must.
+    both = write(tmp_path / "xy.csv", "frame,agent_id,x,y,X,Y\n0,1,0,0,10,10\n10,1,0.5,0,10.5,10\n")
+    one_line_error(cli("predict", "pedestrian", both, "--columns", "x=X,y=Y", "--out", tmp_path / "p.csv"),
+                   "column 'x' appears 2 times in the header (any case): x, X; --columns matches names in any case "
+                   "too: rename one of them in the file")
 
 
 def test_parquet_bytes_are_read_as_utf8_text_and_index_columns_as_columns(tmp_path):

@@ -2373,6 +2373,8 @@ def test_a_time_column_that_counts_frames_is_named_as_a_likely_cause(model, plaz
     with pytest.raises(TrajCVAEError, match=r"sampled every 1 s .* \(or, if the time column counts frames, name it "
                                             r"frame and give fps, their rate\)"):
         model.predict(counter, k=2)
+    with pytest.raises(TrajCVAEError, match=r"counts frames"):  # frame ids over a wrong rate: 11.000000000000002
+        model.predict(counter.assign(t=counter.t * 0.1 / 0.1 + (counter.t % 7 == 4) * 2e-15 * counter.t), k=2)
     with pytest.raises(TrajCVAEError) as plain:  # times of 1 s that are no counter: no such hint
         model.predict(counter.assign(t=counter.t + 0.5), k=2)
     assert "counts frames" not in str(plain.value)
@@ -3661,3 +3663,57 @@ def test_the_share_of_noise_auto_measures_is_measured_on_each_scenes_own_times()
     t = np.r_[np.arange(0, 20_000, 0.4), 20_000 + np.arange(0, 8_400, 1.0)]
     log = read_tracks(pd.DataFrame({"time": t, "agent_id": 1, "x": 1.2 * t, "y": 0.0}))
     assert _spans(log, 0.4, max_gap=1.5)[0].kept < 0.3
+
+
+def test_a_model_that_does_worse_than_the_noisy_line_says_the_units_or_rate_may_be_off(model):
+    """Feet read as metres pass the speed check (3.3 times too fast, within the speeds the model knows), but
+    the model's best of 20 then does worse than the noisy straight line's, which it beats by far on tracks
+    read right: evaluate says so, naming --scale and --fps."""
+    zara = pd.read_csv(ETH_UCY / "zara1" / "test" / "crowds_zara01.txt", sep=r"\s+", header=None,
+                       names=["frame", "agent_id", "x", "y"])
+    zara = zara[zara.frame < 3000]
+    feet = zara.assign(x=zara.x / 0.3048, y=zara.y / 0.3048)
+    for table, scale, warned in ((feet, None, True), (feet, 0.3048, False), (zara, None, False)):
+        said = []
+        scores = trajcvae_evaluate(model, table, k=20, scale=scale, calibration_draws=0, log=said.append)
+        behind = [line for line in said if "does worse than the noisy straight line's" in line]
+        assert len(behind) == warned and scores["scenes"]["overall"]["windows"] >= 50, said
+        if warned:
+            assert behind[0].startswith("warning: the model's best of 20 futures (") and behind[0].endswith(
+                "check --scale or --homography and --fps (the units and the rate), or train a model on tracks "
+                "like these"), behind
+
+
+def test_a_coordinate_alike_on_every_row_is_named_as_a_column_read_by_mistake(plaza, tmp_path):
+    """ETH's obsmat.txt holds frame, id, x, z, y: read as x=3,y=4, its z (0 on every row) becomes y and every
+    agent walks one line, which the speeds cannot tell. A line names the column."""
+    obsmat = plaza.assign(z=0.0)[["frame", "agent_id", "x", "z", "y"]]
+    obsmat.to_csv(tmp_path / "obsmat.txt", sep=" ", header=False, index=False)
+    r = cli("predict", "pedestrian", tmp_path / "obsmat.txt", "--columns", "frame=1,agent_id=2,x=3,y=4", "-k", 1,
+            "--out", tmp_path / "p.csv")
+    assert r.exit_code == 0 and "warning: y is 0 (metres) on every one of the" in r.output and \
+        "every agent moves along one line; if they do not, column '4' is not their y (--columns y=<column>)" in \
+        r.output, r.output
+    r = cli("predict", "pedestrian", tmp_path / "obsmat.txt", "--columns", "frame=1,agent_id=2,x=3,y=5", "-k", 1,
+            "--out", tmp_path / "p.csv")
+    assert r.exit_code == 0 and "warning" not in r.output, r.output
+
+
+def test_a_third_of_the_tracks_jittering_is_named_though_the_scenes_median_is_not():
+    """A noisy detector's agents among clean ones: the scene's median jitter is the clean ones', but a line
+    counts the tracks that jitter and names --noise auto, which smooths each window by its own; ETH/UCY's
+    own annotations (eth's jitter by 0-4 cm) pass."""
+    zara = pd.read_csv(ETH_UCY / "zara1" / "test" / "crowds_zara01.txt", sep=r"\s+", header=None,
+                       names=["frame", "agent_id", "x", "y"])
+    noisy = zara.agent_id % 3 == 0
+    rng = np.random.default_rng(0)
+    jitter = noisy.to_numpy()[:, None] * rng.normal(0, 0.3, (len(zara), 2))
+    some = zara.assign(x=zara.x + jitter[:, 0], y=zara.y + jitter[:, 1])
+    said = (plausibility(read_tracks(some), 0.4, noise=0.0) or "").splitlines()[-1]  # (after any jump's line)
+    assert re.fullmatch(r"warning: \d+ of the \d+ tracks jitter by about 0\.[23]\d? m a position \(std per axis, .*\), "
+                        r"the others less, which the model reads as motion: give --noise auto to smooth each "
+                        r"window's history by its own jitter", said), said
+    assert "jitter" not in (plausibility(read_tracks(some), 0.4, noise="auto") or "")
+    for split in ("eth", "zara1"):
+        files = sorted((ETH_UCY / split / "test").glob("*.txt"))
+        assert plausibility(read_tracks(files), 0.4, noise=0.0) is None

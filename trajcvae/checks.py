@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -614,11 +614,30 @@ def plausibility(df: pd.DataFrame, dt: float, record: dict | None = None, min_mo
     positions or times too coarse to predict from (`attrs["coarse"]`) are warned on a line of their own,
     before the others; positions written to too few
     decimals only where no other line is said."""
-    rest = _rates_speeds_jumps(df, dt, record, min_moves, max_gap, jumps, time_step, noise)
+    rest = [flat_warning(df), *_rates_speeds_jumps(df, dt, record, min_moves, max_gap, jumps, time_step, noise)]
     # Positions written coarsely are judged in metres, which units or a rate in doubt put in doubt too.
     coarse = None if any(rest) and isinstance(df.attrs.get("coarse"), tuple) else coarse_warning(df.attrs)
     # Each line one line, though it quotes a name holding a line break: callers split them at line breaks.
     return "\n".join(one_line(line) for line in (coarse, *rest) if line) or None
+
+
+FLAT_ROWS = 20  # rows (of two agents or more), at least, whose x or y all alike is warned of
+
+
+def flat_warning(df: pd.DataFrame) -> str | None:
+    """The warning for tracks whose x (or y), read from a column --columns named, is the same on every row, of
+    FLAT_ROWS rows and two agents or more: every agent on one line, as when a column of zeros (ETH's obsmat z)
+    is read as y. None otherwise (tracks a script made along a line are read from columns of their names)."""
+    columns = df.attrs.get("columns") or {}
+    if len(df) < FLAT_ROWS or df["agent_id"].nunique() < 2:
+        return None
+    for c in ("x", "y"):
+        v = df[c].to_numpy(dtype=np.float64)
+        if c in columns and v.min() == v.max():
+            return (f"warning: {c} is {v[0]:g} (metres) on every one of the {plural(len(v), 'row')}: every agent "
+                    f"moves along one line; if they do not, column '{columns[c]}' is not their {c} (--columns "
+                    f"{c}=<column>)")
+    return None
 
 
 # metres: how far along their tracks jittered stamps put positions (typically), warned of from (zara1's test file
@@ -699,6 +718,14 @@ JITTER_P90 = 1.2  # m/s: ... for a model of walkers (this 90th-percentile speed)
 # --noise auto is offered for scenes whose windows keep at least this share of their detections' noise (`_kept`)
 KEPT = 0.7
 JITTER_MOVES = 20  # changes of velocity in a scene, at least, to judge it by
+JITTER_TRACK = 5  # ... in a track, to judge it by
+# A scene whose own jitter is under the least warned of, but this share of its tracks' over it (one detector among
+# others, or a tracker's noisy class), is warned of too: --noise auto smooths each window by its own. ETH/UCY's test
+# files: up to 8% (eth's annotations, 0-4 cm at the median); a third of zara1's agents with 0.3 m of noise: 33%.
+JITTER_SOME = 0.15
+# ... and where those tracks jitter this many times as much as the others (median against median), apart from them:
+# agents that turn and brake more than others (a car model's, 1.5 times) are no noisy detector's (eth's: 2.3)
+JITTER_APART = 3.0
 RAYLEIGH_MEDIAN = 1.177  # the median length of a 2-D Gaussian's draws, in its std per axis (sqrt(2 ln 2))
 NOISE_OVER = 5.0  # a --noise this many times the tracks' jitter (or what a scene can tell, where more) is warned of
 NOISE_STEP = 1.77  # the mean length of the step between two positions off by white noise: this times its std
@@ -714,6 +741,8 @@ class Jitter:
     seconds: float  # the median spacing of its samples' steps (a model step, or longer)
     kept: float  # the share of that noise its windows keep, as `window_noise` measures it (`_kept`); NaN: unknown
     dense: bool = False  # a dense tracker's (`_Spans.dense`): warned of from JITTER_DENSE
+    # (T,) the noise of each of its tracks of JITTER_TRACK changes of velocity or more, measured as the scene's
+    tracks: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def least(self, record: dict | None = None) -> float:
         p90 = record.get("p90") if isinstance(record, dict) else None
@@ -731,7 +760,9 @@ def jitter(spans: list[_Spans]) -> list[Jitter]:
         ok = np.isfinite(s.wobble)
         if ok.sum() >= JITTER_MOVES:
             sigma, seconds = float(np.median(s.wobble[ok])) / RAYLEIGH_MEDIAN, float(np.median(s.apart[ok]))
-            out.append(Jitter(s.scene, sigma, seconds, s.kept, s.dense))
+            per = pd.Series(s.wobble[ok]).groupby(s.track[ok]).agg(["median", "size"])
+            tracks = per["median"].to_numpy()[per["size"].to_numpy() >= JITTER_TRACK] / RAYLEIGH_MEDIAN
+            out.append(Jitter(s.scene, sigma, seconds, s.kept, s.dense, tracks))
     return out
 
 
@@ -755,7 +786,7 @@ def jitter_warning(scenes: list[Jitter], noise: float | str, record: dict | None
     sparse = lambda j: j.kept < KEPT  # noqa: E731  (NaN: not known to be)
     over = [j for j in scenes if j.sigma >= j.least(record) and (sparse(j) if auto else j.sigma >= 2 * noise)]
     if not over:
-        return None
+        return None if auto else _some_tracks_jitter(scenes, noise, record)
     what = "the tracks jitter" if len(over) == len(scenes) else \
         f"scene '{over[0].scene}' jitters" if len(over) == 1 else \
         f"{len(over)} of {len(scenes)} scenes jitter"
@@ -773,6 +804,23 @@ def jitter_warning(scenes: list[Jitter], noise: float | str, record: dict | None
         fix = f"give --noise {sigma:.2g}, or --noise auto (each window's own, measured), to smooth their histories"
     return (f"warning: {what} by about {sigma:.2g} m a position (std per axis, from how their velocity changes from "
             f"one step to the next), which the model reads as motion: {fix}")
+
+
+def _some_tracks_jitter(scenes: list[Jitter], noise: float, record: dict | None) -> str | None:
+    """`jitter_warning`'s line for scenes none of which jitters as a whole, where JITTER_SOME or more of one's
+    tracks do (by the least warned of and twice the `noise` given), JITTER_APART times as much as its other tracks:
+    the scene where they are the largest share."""
+    shares = [(float(np.mean(over)), j, j.tracks[over]) for j in scenes if len(j.tracks)
+              for over in [j.tracks >= max(j.least(record), 2 * noise)]
+              if over.any() and (over.all() or np.median(j.tracks[over]) >= JITTER_APART * np.median(j.tracks[~over]))]
+    share, j, some = max(shares, key=lambda s: s[0], default=(0.0, None, None))
+    if share < JITTER_SOME:
+        return None
+    where = "" if len(scenes) == 1 else f" of scene '{j.scene}'"
+    return (f"warning: {len(some)} of the {len(j.tracks)} tracks{where} jitter by about {float(np.median(some)):.2g} m "
+            "a position (std per axis, from how their velocity changes from one step to the next), the others "
+            "less, which the model reads as motion: give --noise auto to smooth each window's history by its own "
+            "jitter")
 
 
 def step_moves(df: pd.DataFrame, dt: float, max_gap: float = 0.8, time_step: float | None = None) -> int:

@@ -648,7 +648,9 @@ def _sniff(path: Path, frames: bool = False, columns: dict[str, str] | None = No
         if names.count(c) > 1:
             given = [f for f, n in zip(fields, names) if n == c]
             raise DataError(f"{path}: column '{c}' appears {names.count(c)} times in the header (any case)"
-                            + (f": {', '.join(given)}" if columns and c in columns else ""))
+                            + (f": {', '.join(given)}" if columns and c in columns else "")
+                            + ("; --columns matches names in any case too: rename one of them in the file"
+                               if len({g.lower() for g in given}) < len(given) else ""))
     return _Format(encoding, sep, skip, names, len(fields), seconds, lonlat=lonlat,
                    header=[f.lower() for f in fields], frames=frames, columns=columns)
 

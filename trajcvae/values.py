@@ -93,7 +93,9 @@ def canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int = 1, row
     for c in REQUIRED + ("scene",) + AGENT_COLUMNS:
         if list(raw.columns).count(c) > 1:
             given = [str(f) for f, n in zip(raw_names, raw.columns) if n == c]
-            raise DataError(f"{name}: column '{c}' appears {len(given)} times (any case): {', '.join(given)}")
+            raise DataError(f"{name}: column '{c}' appears {len(given)} times (any case): {', '.join(given)}"
+                            + ("; --columns matches names in any case too: rename one of them"
+                               if len({g.strip().lower() for g in given}) < len(given) else ""))
     wanted = [c for c in REQUIRED + ("scene",) if c in raw.columns]
     extras = [c for c in AGENT_COLUMNS if c in raw.columns]
     kept = {c: as_text(raw[c]) for c in extras}

@@ -676,7 +676,8 @@ def no_windows_error(cfg: DataConfig, mode: str, df: pd.DataFrame | None = None)
                 f"{cfg.max_gap:g} s gap the model bridges, so every sample starts a new track; give {bridge} to "
                 "bridge them")
         t = df["frame"].to_numpy(dtype=np.float64)
-        if df.attrs.get("time_base") == "seconds" and np.array_equal(t, np.round(t)) and np.abs(t).max() < 1e8:
+        whole = np.abs(t - np.round(t)).max() <= 1e-6  # (whole numbers as written, or as a float's sum left them)
+        if df.attrs.get("time_base") == "seconds" and whole and np.abs(t).max() < 1e8:
             why += " (or, if the time column counts frames, name it frame and give --fps, their rate)"
     return NoWindowsError(f"no usable windows: {why}")
 
