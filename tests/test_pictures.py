@@ -802,6 +802,24 @@ def _stamped_walkers(path, spans, jitter, seed=0):
     return pd.read_csv(path)
 
 
+def test_scene_frame_draws_every_agent_in_view_whatever_its_clock_phase(tmp_path):
+    """Loggers out of phase (2.5 Hz each, one 0.3 s after the other): at one's stamp, the other was seen 0.3 s
+    before and is due 0.1 s after, so it is in view and drawn, as a prediction there keeps it as a neighbour;
+    an agent whose next observation was due 0.4 s ago and never came has left, and is not drawn."""
+    from trajcvae.visualize import scene_view
+
+    rows = [(1.7e9 + t, a, 1.2 * t, 1.5 * a) for a, (lo, hi) in enumerate([(0.0, 6.0), (0.1, 6.0), (0.0, 3.3)])
+            for t in np.arange(lo, hi, 0.4)]
+    pd.DataFrame(rows, columns=["time", "agent_id", "x", "y"]).to_csv(tmp_path / "phases.csv", index=False)
+    model = TrajCVAE.load("pedestrian")
+    table = model.read([tmp_path / "phases.csv"])
+    tracks = SceneTracks(table, None, model.config.data.dt, model.config.data.max_gap)
+    at = 1.7e9 + 4.0  # agent 0's stamp; agent 1's last was 3.7 s, agent 2's 3.2 s
+    view, title = scene_view(tracks, ModelFutures(model, 2, 0), "phases", at, strict=True)
+    assert "2 agents" in title and not view.others, title
+    np.testing.assert_allclose(sorted(v[-1][0] for v in view.tracks), [1.2 * 3.7, 1.2 * 4.0])
+
+
 def test_animation_of_a_known_rate_steps_by_the_model_step_around_the_busiest_moment(tmp_path, monkeypatch):
     """At a known rate a GIF frame is one model step (0.4 s) of the scene, whatever the input's rate, the
     GIF is centred on the busiest step, and each frame draws every agent observed in the step up to it."""

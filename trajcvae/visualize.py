@@ -39,7 +39,8 @@ from .table import column_map, seconds_per_unit
 from .tracks import read_tracks
 from .units import from_metres, scene_units, to_metres
 from .values import agent_ids
-from .windows import Windows, build_windows, concat_windows, history_reach, no_windows_error, window_key
+from .windows import (Windows, build_windows, concat_windows, history_reach, in_view_for, no_windows_error,
+                      window_key)
 
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 DENSITY_STEPS = ("all", "final")
@@ -1008,6 +1009,19 @@ class SceneTracks:
         rows = g[(f <= frame + tol) & (f >= frame - within - tol)]
         return rows.groupby("agent_id", observed=True, sort=False).tail(1)  # rows are by agent and time
 
+    def in_view(self, scene: str, frame: float) -> pd.DataFrame:
+        """The latest row of each agent in view at `frame`, at a known rate: observed at or before it, its next
+        observation not yet due (`windows.in_view_for`: as a prediction at `frame` keeps its neighbours)."""
+        g = self.by_scene[scene]
+        step = self.step[scene]
+        upto = g[g["frame"].to_numpy(dtype=float) <= frame + EPS * step]
+        if upto.empty:
+            return upto
+        t = upto["frame"].to_numpy(dtype=float)
+        span = in_view_for(t, pd.factorize(upto["agent_id"])[0], step, self.max_gap)  # (rows are by agent and time)
+        last = np.r_[upto["agent_id"].to_numpy()[1:] != upto["agent_id"].to_numpy()[:-1], True]
+        return upto[last & (frame - t <= span + EPS * step)]
+
     def at(self, scene: str, frames: np.ndarray, frame: float) -> np.ndarray:
         """Which of `frames` are `frame` (to within 1e-4 of a step: times of any magnitude, Unix seconds too,
         match only themselves).  -> bool"""
@@ -1305,12 +1319,18 @@ def scene_view(tracks: SceneTracks, futures, scene: str, frame: float, since: fl
                strict: bool = False, within: float | None = None) -> tuple[SceneView, str]:
     """Every agent seen at `frame` with its futures (agents that cannot be predicted in grey), and a title.
     Seen: observed at `frame` (frame ids of unknown rate), or, at a known rate, last observed at most `within`
-    before it (default: half a model step, as the model places an agent at t0), drawn at and predicted from
-    that latest observation. Histories start at `since` (default: the model's observed window). `strict`: no
-    predicted agent at `frame` is an error (for --scene-frame)."""
+    before it (default: in view then, its next observation not yet due, as a prediction there keeps its
+    neighbours: `SceneTracks.in_view`), drawn at and predicted from that latest observation. Histories start at
+    `since` (default: the model's observed window). `strict`: no predicted agent at `frame` is an error (for
+    --scene-frame)."""
     step = tracks.step[scene]
-    within = (step / 2 if within is None else within) if tracks.max_gap is not None else 0.0
-    present = tracks.seen(scene, frame, within)
+    if tracks.max_gap is None:
+        within, present = 0.0, tracks.seen(scene, frame)
+    elif within is None:
+        present = tracks.in_view(scene, frame)
+        within = float(frame - present["frame"].min()) if len(present) else step / 2
+    else:
+        present = tracks.seen(scene, frame, within)
     if strict and present.empty and not within:
         raise TrajCVAEError(f"--scene-frame {_time(frame)}: no agent in scene '{scene}' at {tracks.when(frame)} "
                             f"(the nearest: {tracks.nearest(scene, frame)}; {tracks.frame_range(scene)})")
@@ -1318,8 +1338,9 @@ def scene_view(tracks: SceneTracks, futures, scene: str, frame: float, since: fl
         raise tracks.none_seen(scene, frame, within)
     since = frame - (futures.cfg.obs_len - 1) * step if since is None else since
     w = tracks.windows_at(futures.cfg, scene, frame, within)
-    if w is not None:
-        w = w.subset(np.flatnonzero(futures.available(w)))
+    if w is not None:  # (agents last observed in that span but gone since are not in view)
+        seen = set(map(str, present["agent_id"]))
+        w = w.subset(np.flatnonzero(futures.available(w) & np.isin(w.agent_id.astype(str), list(seen))))
     if strict and (w is None or len(w) == 0):
         table = isinstance(futures, TableFutures)
         have = "the predictions file has no futures" if table else "no agent has 2 consecutive positions"
