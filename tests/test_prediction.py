@@ -713,6 +713,15 @@ def test_a_track_table_read_already_is_predicted_as_read_and_refused_once_edited
         model.predict(edited, k=1)
     with pytest.raises(DataError, match=r"edited since \(no column 'scene'\)"):
         model.make_windows(tracks.drop(columns="scene"))
+    # Its reading's own columns dropped to tidy it: its positions are in metres, its attrs name the input's units.
+    scaled = read_tracks([sim_files["test"]], scale=0.5)
+    for tidy in (["_line"], ["_file", "_line"]):
+        with pytest.raises(DataError, match=rf"edited since \(no column '{tidy[0]}'\): .*df.attrs = \{{\}} makes it "
+                                            r"plain\)$"):
+            model.predict(scaled.drop(columns=tidy), k=1)
+    plain = scaled.drop(columns=["_file", "_line"])
+    plain.attrs = {}
+    assert len(model.predict(plain, k=1))
     unnamed = tracks.scene.astype(object).where(tracks.index > 3)
     for edited, what in ((tracks.assign(frame=tracks.frame.astype(str)), "a column 'frame' of .*, not numbers"),
                          (tracks.assign(scene=unnamed), "a missing 'scene'")):

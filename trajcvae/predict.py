@@ -458,7 +458,8 @@ class TrajCVAE:
         `scale`, `homography`, `classes`, `columns`: see `tracks.read_tracks`. `replayed`: the caller makes
         frame ids of no known rate seconds, and bridges their gaps in seconds (`serve --replay`), so a
         `max_gap` given is not refused for them, nor a frame id off the grid of the others (`checks.check_grid`)."""
-        if isinstance(data, pd.DataFrame) and "_line" in data and "time_base" in data.attrs:  # read already
+        # Read already: `read_tracks`' attributes stay with the table (and a part or copy of it) as pandas keeps them.
+        if isinstance(data, pd.DataFrame) and "time_base" in data.attrs and "units" in data.attrs:
             if data.attrs["time_base"] == "steps" and self.config.data.fps is not None:  # as files would be read
                 raise TrajCVAEError(f"the data is a track table read without a rate (read_tracks), whose frame ids "
                                     f"this model would read at its training rate, {self.config.data.fps:g} a second: "
@@ -771,8 +772,9 @@ def _read_already(tracks: pd.DataFrame, **options) -> pd.DataFrame:
     if missing or text or bad or empty:
         what = f"no column '{missing[0]}'" if missing else f"a column '{text}' of {tracks[text].dtype}, not numbers" \
             if text else f"a missing or non-finite '{bad}'" if bad else f"a missing '{empty}'"
+        plain = " (a table made from it keeps its attributes: df.attrs = {} makes it plain)" if missing else ""
         raise DataError(f"the data is a track table read already (read_tracks) and edited since ({what}): give its "
-                        "files again, or a plain DataFrame of frame (or time), agent_id, x, y")
+                        f"files again, or a plain DataFrame of frame (or time), agent_id, x, y{plain}")
     # Windows read its rows by scene, agent and time, as reading orders them: a table sorted or sampled since
     # is put back in that order, and one with a row repeated (concatenated with a part of itself) refused.
     scene, agent = tracks["scene"], tracks["agent_id"]
