@@ -429,6 +429,11 @@ def test_exact_repeats_are_dropped_and_counted_conflicts_are_errors(tmp_path):
     g = write(tmp_path / "b.csv", "frame,agent_id,x,y\n0,1,0,0\n10,1,1,0\n10,1,1.5,0\n")
     assert f"{g} line 4: duplicate (scene, frame, agent_id) = (b, 10, 1) at another position; first seen " \
            f"at {g} line 3" in read_error(g)
+    # A time column is named so; written to tenths of a second, a 25 Hz tracker's detections share their times.
+    t = write(tmp_path / "t.csv", "time,agent_id,x,y\n0.0,1,0,0\n0.0,1,0.05,0\n0.1,1,0.1,0\n")
+    assert read_error(t).endswith(f"{t} line 3: duplicate (scene, time, agent_id) = (t, 0, 1) at another position; "
+                                  f"first seen at {t} line 2; its times are written to 1 decimal of a second: if the "
+                                  "detections come faster than that, write more decimals")
     # Two files naming one scene (two `trajcvae simulate` runs: plaza0 each) clash across the files: said so.
     one, two = (write(tmp_path / f"{n}.csv", f"scene,frame,agent_id,x,y\nplaza0,0,1,{x},0\nplaza0,10,1,1,0\n")
                 for n, x in (("one", 0), ("two", 5)))
@@ -1449,7 +1454,8 @@ def test_a_stamp_in_two_columns_reads_as_one_time(tmp_path):
                                         r"stamp split in two columns do: give its whole seconds too, (--)?columns "
                                         r"time=<seconds column>,time_ns=header.stamp.nanosec"):
         read_tracks([tmp_path / "log.csv"], columns=given.replace("time=header.stamp.sec,", ""))
-    with pytest.raises(DataError, match=r"duplicate \(scene, frame, agent_id\) .*; its times are whole seconds "
+    with pytest.raises(DataError, match=r"duplicate \(scene, time, agent_id\) [^;]*; first seen at [^;]*; its times "
+                                        r"are whole seconds "
                                         r"\((--)?columns time=header.stamp.sec\): if they are a stamp's seconds, give "
                                         r"its part under a second too"):
         read_tracks([tmp_path / "log.csv"], columns=given.replace(",time_ns=header.stamp.nanosec", ""))
@@ -1481,6 +1487,6 @@ def test_a_stamp_in_two_columns_reads_as_one_time(tmp_path):
     with pytest.raises(DataError, match=r"no column 'header.stamp.sec'"):
         read_tracks(stamps.drop(columns="header.stamp.sec"), columns=given)
     twice = pd.DataFrame({"t": [0.5, 0.5, 0.9], "id": 1, "x": [0.0, 1.0, 2.0], "y": 0.0})  # not whole seconds
-    with pytest.raises(DataError, match=r"duplicate \(scene, frame, agent_id\)") as said:
+    with pytest.raises(DataError, match=r"duplicate \(scene, time, agent_id\)") as said:
         read_tracks(twice, columns="time=t,agent_id=id")
     assert "whole seconds" not in str(said.value)

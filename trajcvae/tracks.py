@@ -27,8 +27,8 @@ from .resample import EPS
 from .table import (AGENT_COLUMNS, FRACTIONS, UNIT_NAMES, Shared, column_map, needed_among, split_stamp,
                     time_role, where)
 from .config import positive_number
-from .units import (coarse_positions, coarsely_written, lonlat_units, placed, scales_of_scenes, to_metres,
-                    unit_conversion)
+from .units import (coarse_positions, coarsely_written, decimals_written, lonlat_units, placed, scales_of_scenes,
+                    to_metres, unit_conversion)
 from .values import canonical
 
 
@@ -380,10 +380,11 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     except DataError as e:  # ROS 2's sec without its nanosec: every agent several times a second
         whole = "time" in (columns or {}) and not split_stamp(columns) and \
             all(np.array_equal(t["frame"], np.floor(t["frame"])) for t in tables)  # (a clock of whole seconds)
-        if not (whole and "duplicate (scene, frame, agent_id)" in str(e)):
+        if not (whole and "duplicate (scene, time, agent_id)" in str(e)):
             raise
-        raise DataError(f"{e}; its times are whole seconds (--columns time={columns['time']}): if they are a stamp's "
-                        f"seconds, give its part under a second too, --columns time={columns['time']},"
+        said = str(e).split("; its times are written")[0]  # (this cause in its place)
+        raise DataError(f"{said}; its times are whole seconds (--columns time={columns['time']}): if they are a "
+                        f"stamp's seconds, give its part under a second too, --columns time={columns['time']},"
                         "time_ns=<nanoseconds column>") from None
     del tables
     role = time_role(columns)
@@ -567,6 +568,7 @@ def _combine(tables: list[pd.DataFrame], n_files: int) -> pd.DataFrame:
                 t[c] = ""
     col = {c: (np.concatenate([t[c].to_numpy() for t in tables]) if len(tables) > 1 else tables[0][c].to_numpy())
            for c in ("frame", "agent_id", "x", "y", "_line", *extras)}
+    timed = all(t.attrs.get("seconds") for t in tables)  # a time column in seconds: named so in messages
     del tables
     scene_codes = scene.codes
     agent_key = col["agent_id"] if all(numeric) else pd.factorize(col["agent_id"], sort=True)[0]
@@ -588,9 +590,13 @@ def _combine(tables: list[pd.DataFrame], n_files: int) -> pd.DataFrame:
             src = pd.DataFrame({"_file": files, "_line": col["_line"]}, copy=False)
             apart = (f"; two files name scene '{scene[i]}': if they are different recordings, give their scenes "
                      "different names (their scene column)") if files[i] != files[j] else ""
-            raise DataError(f"{where(src, i)}: duplicate (scene, frame, agent_id) = ({scene[i]}, "
-                            f"{col['frame'][i]:.15g}, {col['agent_id'][i]}) at another position; first seen at "
-                            f"{where(src, j)}{apart}")
+            written = decimals_written(col["frame"]) if timed and not apart and files[i] != "dataframe" else None
+            if written is not None and written <= 2:  # (a 25 Hz tracker's times written to tenths of a second)
+                how = f"to {plural(written, 'decimal')} of a second" if written else "as whole seconds"
+                apart = f"; its times are written {how}: if the detections come faster than that, write more decimals"
+            raise DataError(f"{where(src, i)}: duplicate (scene, {'time' if timed else 'frame'}, agent_id) = "
+                            f"({scene[i]}, {col['frame'][i]:.15g}, {col['agent_id'][i]}) at another position; first "
+                            f"seen at {where(src, j)}{apart}")
         keep = np.ones(len(order), bool)
         keep[1:] = ~same
         agent_next = agent_next[keep[1:]]
