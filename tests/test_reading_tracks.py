@@ -1196,6 +1196,16 @@ def test_track_ids_of_mot_and_sdd_files_are_whole_numbers_below_2_to_the_53(tmp_
     assert f"{path} line 1: {message} (a whole number from 0 to 2**53)" in read_error(path)
 
 
+def test_mot_rows_whose_first_id_is_a_fraction_are_named_as_mot_rows_with_that_id(tmp_path):
+    """Rows of MOT's layout whose first id is no whole number are no layout the reader knows: the line says
+    what they read as, and which value keeps them from it."""
+    rows = [f"{f},{i},{100 + f},200,16,40,1,1,1" for i in ("1.5", "2.5") for f in range(1, 4)]
+    path = write(tmp_path / "gt.txt", "\n".join(rows) + "\n")
+    assert read_error(path).endswith(f"{path}: line 1 reads as MOTChallenge rows ('frame,id,bb_left,bb_top,bb_width,"
+                                     "bb_height,...') but for its id, 1.5, which is no whole number: write each id as "
+                                     "one")
+
+
 @pytest.mark.parametrize("layout", ["mot", "sdd"])
 def test_frame_ids_of_mot_and_sdd_files_too_large_to_keep_their_steps_are_refused_as_a_csvs_are(tmp_path, layout):
     """A 64-bit frame counter near 2**62 reads as float64 steps 1,024 apart: named as too large (as in a

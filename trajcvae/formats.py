@@ -623,6 +623,12 @@ def _sniff(path: Path, frames: bool = False, columns: dict[str, str] | None = No
                         f"({','.join(REQUIRED)},), or remove the separator that ends each row")
     if all(numbers):  # numbers only: a headerless ETH/UCY-style file
         if len(fields) != 4:
+            whole = [f"{round(float(f)):d}" if i < 2 and math.isfinite(float(f)) else f for i, f in enumerate(trimmed)]
+            if _mot_row(whole):  # a MOT row but for its frame or id (a tracker's ids written as fractions)
+                role, value = next((r, f) for r, f in zip(("frame", "id"), trimmed) if float(f) != round(float(f)))
+                raise DataError(f"{path}: line {skip + 1} reads as MOTChallenge rows "
+                                f"('frame,id,bb_left,bb_top,bb_width,bb_height,...') but for its {role}, {value}, "
+                                f"which is no whole number: write each {role} as one")
             matrix = len(fields) == 3 and len([ln for ln in lines if ln.strip()]) == 3  # ETH/UCY's H.txt
             raise DataError(f"{path}: line {skip + 1} has {len(fields)} columns and no header; headerless files "
                             "must be 'frame agent_id x y' (add a header row to a CSV of other columns) or "
