@@ -650,14 +650,19 @@ STAMP_SPREAD = 0.05  # the least std of the log of one interval over the one bef
 
 def stamp_jitter(df: pd.DataFrame) -> dict[str, tuple[float, float, float, float]]:
     """Per scene of tracks with a time column, timed in seconds and not put on a grid (`tracks.on_grid`): where
-    the time from one detection to the next varies (JITTER_MOVES pairs of intervals at least, of agents
-    moving STAMP_MOVING or faster, both intervals within STAMP_BAND of the median, whose log ratio spreads by
-    STAMP_SPREAD), how much of that the moves follow: the slope of the log ratio of two consecutive moves'
-    lengths on that of their intervals, 1 where the stamps are the detections' times, 0 where the detections
-    come evenly and their stamps jitter (a receiver's clock, stamping them on arrival). Each such scene's
-    stamps' jitter (std, seconds: of an interval over the root of 2), how far along its track it puts a
-    position read at a stamp (metres: the jitter the moves do not follow, times the median speed), its rate
-    (per second, of the median interval) and the slope."""
+    the time from one detection to the next varies (JITTER_MOVES pairs of consecutive intervals at least, of
+    agents moving STAMP_MOVING or faster, both within STAMP_BAND of the median interval, the log of one over
+    the other spreading by STAMP_SPREAD), whether the moves follow the stamps. Each pair is read two ways:
+    as moves at the stamps' times (the change of velocity between them, over the pair's mean interval) and as
+    moves at even times (the second difference of the three positions). Noise adds to both alike; stamps that
+    are the detections' times add nothing to the first and the speed times the change of interval to the
+    second, and stamps that jitter while the detections come evenly (a receiver's clock, stamping them on
+    arrival) the other way round. `share`: the mean square of the first less that of the second, over that of
+    the speed times the change of interval: 1 for stamps that jitter, -1 for stamps that are right. Each such
+    scene's stamps' jitter (std, seconds: of an interval over the root of 2), how far along its track it puts
+    a position read at a stamp (metres: the jitter times the median speed times the share, where the share is
+    over twice its standard error, else 0), its rate (per second: of the mean interval within the band, which
+    jitter leaves whole) and the share."""
     if df.attrs.get("time_base") != "seconds" or df.attrs.get("grid") or len(df) < 3:
         return {}
     t = df["frame"].to_numpy(dtype=np.float64)
@@ -665,33 +670,46 @@ def stamp_jitter(df: pd.DataFrame) -> dict[str, tuple[float, float, float, float
     scene, names = pd.factorize(df["scene"])
     agent = pd.factorize(df["agent_id"])[0]
     same = (scene[1:] == scene[:-1]) & (agent[1:] == agent[:-1])  # (n-1,) rows i, i+1 of one agent
-    interval = np.diff(t)
-    move = np.hypot(*np.diff(xy, axis=0).T)
+    interval = np.diff(t)  # (n-1,)
+    step = np.diff(xy, axis=0)  # (n-1, 2)
+    move = np.hypot(*step.T)
     typical = pd.Series(interval[same]).groupby(scene[:-1][same]).median()  # each scene's median interval
     each = typical.reindex(scene[:-1]).to_numpy()
     near = same & (np.abs(interval - each) <= STAMP_BAND * each)  # (n-1,) no missed detection within
-    pair = near[1:] & near[:-1] & (interval[1:] > 0) & (interval[:-1] > 0) & (move[1:] > 0) & (move[:-1] > 0)
+    pair = near[1:] & near[:-1] & (interval[1:] > 0) & (interval[:-1] > 0)  # (n-2,) intervals i, i + 1
     with np.errstate(divide="ignore", invalid="ignore"):
-        speed = (move[1:] + move[:-1]) / (interval[1:] + interval[:-1])
+        before, after = interval[:-1], interval[1:]
+        speed = (move[1:] + move[:-1]) / (before + after)
         pair &= speed >= STAMP_MOVING
-        rt, rm = np.log(interval[1:] / interval[:-1])[pair], np.log(move[1:] / move[:-1])[pair]
-    by = pd.DataFrame({"rt": rt, "tt": rt * rt, "tm": rt * rm, "speed": speed[pair]}).groupby(scene[1:-1][pair])
-    sums, spread = by[["rt", "tt", "tm"]].sum(), by["rt"].std(ddof=0)
-    counts, pace = by.size(), by["speed"].median()
+        mean = (before + after) / 2
+        stamped = np.sum(((step[1:] / after[:, None] - step[:-1] / before[:, None]) * mean[:, None]) ** 2, axis=1)
+        even = np.sum((step[1:] - step[:-1]) ** 2, axis=1)
+        # Each over what white noise of 1 m per axis would make of it, so noise adds to both alike.
+        stamped /= mean ** 2 * (1 / after ** 2 + (1 / after + 1 / before) ** 2 + 1 / before ** 2)
+        even /= 6
+        told = (speed * (after - before)) ** 2 / 6  # what a change of interval makes of either, at the pair's speed
+        ratio = np.log(after / before)
+    frame = pd.DataFrame({"d": (stamped - even)[pair], "told": told[pair], "rt": ratio[pair], "speed": speed[pair]})
+    by = frame.groupby(scene[1:-1][pair])
+    counts, spread, pace = by.size(), by["rt"].std(ddof=0), by["speed"].median()
+    d_mean, d_std, scale = by["d"].mean(), by["d"].std(ddof=1), by["told"].mean()
     within = scene[:-1][near]
-    centre = pd.Series(interval[near]).groupby(within).median().reindex(within).to_numpy()
+    gaps = pd.Series(interval[near]).groupby(within)
+    centre = gaps.median().reindex(within).to_numpy()
     sigma = 1.4826 * pd.Series(np.abs(interval[near] - centre)).groupby(within).median() / math.sqrt(2)  # (MAD)
+    rate = 1.0 / gaps.mean()
     found = {}
     for s in counts.index[(counts >= JITTER_MOVES) & (spread >= STAMP_SPREAD)]:
-        slope = float(sums.at[s, "tm"] / sums.at[s, "tt"])
-        off = float(sigma[s]) * min(max(1.0 - slope, 0.0), 1.0) * float(pace[s])
-        found[str(names[s])] = (float(sigma[s]), off, 1.0 / float(typical[s]), slope)
+        share = float(d_mean[s] / scale[s])
+        sure = share > 2 * float(d_std[s]) / math.sqrt(float(counts[s])) / float(scale[s])
+        off = float(sigma[s]) * min(share, 1.0) * float(pace[s]) if sure else 0.0
+        found[str(names[s])] = (float(sigma[s]), off, float(rate[s]), share)
     return found
 
 
 def stamp_warning(df: pd.DataFrame) -> str | None:
     """The warning for scenes whose stamps jitter while the detections come evenly (`stamp_jitter`), putting
-    positions STAMP_OFF or more along their tracks (the jitter their moves do not follow, at their speed),
+    positions STAMP_OFF or more along their tracks (the jitter the moves do not follow, at their speed),
     naming --fps at their rate (`tracks.on_grid`); a live feed's names the times it sends. None otherwise."""
     over = {k: v for k, v in stamp_jitter(df).items() if v[1] >= STAMP_OFF}
     if not over:

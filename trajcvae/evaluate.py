@@ -119,8 +119,9 @@ def behind_the_line(total: dict[str, float], k: int) -> str | None:
         return None
     return (f"warning: the model's best of {k} futures ({total['min_ade']:.3g}/{total['min_fde']:.3g} m, "
             f"minADE/minFDE) does worse than the noisy straight line's ({total['ncv_min_ade']:.3g}/"
-            f"{total['ncv_min_fde']:.3g} m), which it beats by far on tracks like its training's: check --scale or "
-            "--homography and --fps (the units and the rate), or train a model on tracks like these")
+            f"{total['ncv_min_fde']:.3g} m), which a model beats by far on tracks like those it was trained on, "
+            "trained long enough: check --scale or --homography and --fps (the units and the rate), or train a model "
+            "on tracks like these (or train it longer)")
 
 
 def check_scene_names(scenes, tracks: pd.DataFrame | None = None) -> None:

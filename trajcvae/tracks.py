@@ -23,7 +23,7 @@ import pandas as pd
 
 from .errors import DataError, as_number_hint, not_found_hint, plural, shown, warn
 from .formats import TARS, class_names_file, mot_detections, notes_file, read_file, refuse_futures
-from .resample import EPS
+from .resample import EPS, STAMP
 from .table import (AGENT_COLUMNS, FRACTIONS, UNIT_NAMES, Shared, column_map, needed_among, split_stamp,
                     time_role, where)
 from .config import positive_number
@@ -443,35 +443,51 @@ def _clock_said(columns: dict | None) -> str:
 
 def on_grid(df: pd.DataFrame, fps: float, name: str, clock: str = "the times") -> pd.DataFrame:
     """The table (sorted by scene, agent, time; times in seconds) with each track's times rounded to a grid
-    of `fps` per second at its own phase (the circular mean of its times within a period): detections made
-    at that rate but stamped with jitter, as a receiver's clock stamps them on arrival. A detection on a grid
-    point its agent has already, nearer to it, is dropped. Refused, naming `name` (the file) and `clock`,
-    where the times keep to no such grid (`GRID_OFF`) or where more than `GRID_SHARED` of the detections
-    share a point (they come faster than `fps`). `attrs["grid"]` keeps the rate, the most a time moved and
-    the detections dropped, for the summary line."""
+    of `fps` per second: detections made at that rate but stamped with jitter, as a receiver's clock stamps
+    them on arrival. Each agent's grid has its own phase (the circular mean of its times within a period:
+    loggers out of step keep theirs), or its scene's where the two differ by no more than the agent's own
+    phase may err by (four standard errors of its times about it, or STAMP of a period), so a tracker's
+    agents of one frame keep one time. A detection on a grid point its agent has already, nearer to it, is
+    dropped. Refused, naming `name` (the file; its scene where it holds others) and `clock`, where a scene's
+    times keep to no such grid (`GRID_OFF`) or more than `GRID_SHARED` of the detections share a point (they
+    come faster than `fps`). `attrs["grid"]` keeps the rate, the most a time moved and the detections dropped,
+    for the summary line."""
     period = 1.0 / fps
     t = df["frame"].to_numpy(dtype=np.float64)
-    scene, agent = pd.factorize(df["scene"])[0], pd.factorize(df["agent_id"])[0]
+    scene, scenes = pd.factorize(df["scene"])
+    agent = pd.factorize(df["agent_id"])[0]
     new = np.ones(len(df), bool)
     new[1:] = (scene[1:] != scene[:-1]) | (agent[1:] != agent[:-1])
     track = np.cumsum(new) - 1  # (n,) each row's agent
-    turn = 2 * np.pi * np.mod(t, period) / period
-    phase = np.mod(np.arctan2(np.bincount(track, np.sin(turn)), np.bincount(track, np.cos(turn))), 2 * np.pi)
-    phase = (phase * period / (2 * np.pi))[track]  # (n,) each agent's grid, within a period
-    k = np.round((t - phase) / period)
-    on = phase + k * period
+    turn = np.exp(2j * np.pi * np.mod(t, period) / period)  # (n,) each time's place within a period
+    phase = lambda of: np.mod(np.angle(of), 2 * np.pi) * period / (2 * np.pi)  # noqa: E731
+    own = phase(np.bincount(track, turn.real) + 1j * np.bincount(track, turn.imag))  # (agents,)
+    shared = phase(np.bincount(scene, turn.real) + 1j * np.bincount(scene, turn.imag))  # (scenes,)
+    off = t - own[track] - np.round((t - own[track]) / period) * period  # (n,) from the agent's own grid
+    rows = np.bincount(track)
+    first = np.flatnonzero(new)
+    apart = np.mod(own - shared[scene[first]] + period / 2, period) - period / 2  # (agents,) own - scene's
+    # An agent's phase errs by its times' spread about it (its scene's, root mean square) over the root of its count.
+    err = 4 * np.sqrt(np.bincount(scene, off ** 2) / np.bincount(scene))[scene[first]] / np.sqrt(rows)
+    grid = np.where(np.abs(apart) <= np.maximum(err, STAMP * period), shared[scene[first]], own)[track]  # (n,)
+    k = np.round((t - grid) / period)
+    on = grid + k * period
     off = t - on
     rate = f"{fps:g} Hz"
-    rms = float(np.sqrt(np.mean(off ** 2))) if len(t) else 0.0
-    if rms > GRID_OFF * period:
-        raise DataError(f"--fps {fps:g}: {clock} of {name} keep to no {rate} grid (each {rms:.2g} s off the "
+    rms = np.sqrt(np.bincount(scene, off ** 2) / np.bincount(scene))  # (scenes,)
+    worst = int(np.argmax(rms)) if len(rms) else 0
+    if len(rms) and rms[worst] > GRID_OFF * period:
+        what = name if len(scenes) == 1 else f"scene '{scenes[worst]}' of {name}"
+        fix = "give the rate the detections are made at, or drop --fps" if len(scenes) == 1 else \
+            "give its rows apart (with their own rate), or drop --fps"
+        raise DataError(f"--fps {fps:g}: {clock} of {what} keep to no {rate} grid (each {rms[worst]:.2g} s off the "
                         f"nearest, root mean square; stamps with jitter would be under {GRID_OFF * period:.2g} s): "
-                        "give the rate the detections are made at, or drop --fps")
+                        f"{fix}")
     # Of detections on one grid point of their agent, the nearest is kept.
     order = np.lexsort((np.abs(off), k, track))
-    first = np.ones(len(t), bool)
-    first[1:] = (track[order][1:] != track[order][:-1]) | (k[order][1:] != k[order][:-1])
-    keep = np.sort(order[first])
+    kept = np.ones(len(t), bool)
+    kept[1:] = (track[order][1:] != track[order][:-1]) | (k[order][1:] != k[order][:-1])
+    keep = np.sort(order[kept])
     dropped = len(t) - len(keep)
     if dropped > GRID_SHARED * len(t):
         raise DataError(f"--fps {fps:g}: {plural(dropped, 'detection')} of {plural(len(t), 'row')} in {name} share "
@@ -480,7 +496,8 @@ def on_grid(df: pd.DataFrame, fps: float, name: str, clock: str = "the times") -
     attrs = dict(df.attrs)
     df = df.iloc[keep].reset_index(drop=True) if dropped else df.copy()
     df["frame"] = on[keep]
-    df.attrs.update(attrs, grid={"fps": float(fps), "moved": float(np.abs(off).max(initial=0.0)),
+    moved = float(np.abs(off).max(initial=0.0))
+    df.attrs.update(attrs, grid={"fps": float(fps), "moved": moved if moved > EPS * period else 0.0,
                                  "dropped": dropped})
     return df
 
