@@ -623,8 +623,10 @@ def _sniff(path: Path, frames: bool = False, columns: dict[str, str] | None = No
                         f"({','.join(REQUIRED)},), or remove the separator that ends each row")
     if all(numbers):  # numbers only: a headerless ETH/UCY-style file
         if len(fields) != 4:
-            whole = [f"{round(float(f)):d}" if i < 2 and math.isfinite(float(f)) else f for i, f in enumerate(trimmed)]
-            if _mot_row(whole):  # a MOT row but for its frame or id (a tracker's ids written as fractions)
+            plain = len(trimmed) in (len(MOT_FIELDS), len(MOT_GT_FIELDS)) and all(map(parses_as_number, trimmed))
+            whole = [f"{round(float(f)):d}" if i < 2 and math.isfinite(float(f)) else f
+                     for i, f in enumerate(trimmed)] if plain else []
+            if plain and _mot_row(whole):  # a MOT row but for its frame or id (a tracker's ids written as fractions)
                 role, value = next((r, f) for r, f in zip(("frame", "id"), trimmed) if float(f) != round(float(f)))
                 raise DataError(f"{path}: line {skip + 1} reads as MOTChallenge rows "
                                 f"('frame,id,bb_left,bb_top,bb_width,bb_height,...') but for its {role}, {value}, "
