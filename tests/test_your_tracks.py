@@ -2722,7 +2722,14 @@ def test_stamps_that_jitter_around_an_even_rate_are_warned_of_and_read_on_its_gr
     irregular = pd.concat(irregular)
     noisy = irregular.assign(x=irregular.x + rng.normal(0, 0.15, len(irregular)),
                              y=irregular.y + rng.normal(0, 0.15, len(irregular)))  # (noise flattens what moves show)
-    for table, warned in ((exact, False), (jittered, True), (irregular, False), (noisy, False)):
+    by_distance = []  # a logger that detects each walker every 0.6 m it covers, speeding up and slowing down
+    for a in range(12):
+        fine = np.arange(0, 30, 0.001)
+        covered = np.cumsum(1.0 + 0.5 * np.sin(0.5 * fine + a)) * 0.001
+        at = np.searchsorted(covered, np.arange(0.6, covered[-1], 0.6))
+        by_distance.append(pd.DataFrame({"time": 1000 + fine[at], "agent_id": a, "x": covered[at], "y": 2.0 * a}))
+    by_distance = pd.concat(by_distance)
+    for table, warned in ((exact, False), (jittered, True), (irregular, False), (noisy, False), (by_distance, False)):
         said = plausibility(read_tracks(table), 0.4) or ""
         assert ("give --fps 2.5 to read each track's times on a 2.5 Hz grid" in said) == warned, said
         assert ("times on a" in said) == warned, said
@@ -2736,6 +2743,12 @@ def test_stamps_that_jitter_around_an_even_rate_are_warned_of_and_read_on_its_gr
     frames = exact.assign(time=exact.time + exact.time.map(dict(zip(exact.time.unique(), rng.uniform(
         -0.1, 0.1, exact.time.nunique())))))
     assert read_tracks(frames, fps=2.5).frame.nunique() == exact.time.nunique()
+    # Loggers out of step (each agent at its own phase), stamped with jitter: each keeps its own grid.
+    phase = exact.agent_id.map(dict(zip(exact.agent_id.unique(), rng.uniform(0, 0.4, exact.agent_id.nunique()))))
+    stepped = exact.assign(time=exact.time + phase + rng.uniform(-0.1, 0.1, len(exact)))
+    moved = read_tracks(stepped, fps=2.5).groupby("agent_id").frame.first() - \
+        (exact.assign(time=exact.time + phase).groupby("agent_id").time.first())
+    assert np.abs(np.mod(moved + 0.2, 0.4) - 0.2).max() < 0.1, moved  # (the scene's phase: up to 0.2 s off)
     # A scene of another rate beside it keeps to no grid of that rate: named, to be given apart.
     ten = upsample(plaza, 10.0).assign(scene="ten", time=lambda d: d.time + 1000.0)
     with pytest.raises(DataError, match="fps=2.5: the times of scene 'ten' of dataframe keep to no 2.5 Hz grid .*: "

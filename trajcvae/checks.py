@@ -12,7 +12,7 @@ import pandas as pd
 
 from .config import NOISE_AUTO
 from .errors import DataError, one_line, plural
-from .resample import EPS, FIT_DENSE, STAMP, bridges, resample_rows
+from .resample import EPS, FIT_DENSE, GRID_OFF, GRID_SHARED, STAMP, bridges, on_a_grid, resample_rows
 from .table import PER_SECOND, STAMP_ROLES, UNIT_NAMES, seconds_per_unit, time_role, where
 
 
@@ -661,8 +661,8 @@ def stamp_jitter(df: pd.DataFrame) -> dict[str, tuple[float, float, float, float
     the speed times the change of interval: 1 for stamps that jitter, -1 for stamps that are right. Each such
     scene's stamps' jitter (std, seconds: of an interval over the root of 2), how far along its track it puts
     a position read at a stamp (metres: the jitter times the median speed times the share, where the share is
-    over twice its standard error, else 0), its rate (per second: of the mean interval within the band, which
-    jitter leaves whole) and the share."""
+    over twice its standard error, else 0), its rate (per second: of the times against their count along runs
+    without a missed detection) and the share."""
     if df.attrs.get("time_base") != "seconds" or df.attrs.get("grid") or len(df) < 3:
         return {}
     t = df["frame"].to_numpy(dtype=np.float64)
@@ -694,10 +694,15 @@ def stamp_jitter(df: pd.DataFrame) -> dict[str, tuple[float, float, float, float
     counts, spread, pace = by.size(), by["rt"].std(ddof=0), by["speed"].median()
     d_mean, d_std, scale = by["d"].mean(), by["d"].std(ddof=1), by["told"].mean()
     within = scene[:-1][near]
-    gaps = pd.Series(interval[near]).groupby(within)
-    centre = gaps.median().reindex(within).to_numpy()
+    centre = pd.Series(interval[near]).groupby(within).median().reindex(within).to_numpy()
     sigma = 1.4826 * pd.Series(np.abs(interval[near] - centre)).groupby(within).median() / math.sqrt(2)  # (MAD)
-    rate = 1.0 / gaps.mean()
+    # The rate: times against their count along each run of detections without a missed one (a least-squares
+    # slope pooled over the scene's runs), which the stamps' jitter leaves whole.
+    run = np.cumsum(np.r_[True, ~near])  # (n,) runs of rows each an interval within the band after the one before
+    runs = pd.DataFrame({"t": t, "i": np.arange(len(t), dtype=np.float64), "run": run})
+    centred = runs[["t", "i"]] - runs.groupby("run")[["t", "i"]].transform("mean")
+    slope = (centred["t"] * centred["i"]).groupby(scene).sum() / (centred["i"] ** 2).groupby(scene).sum()
+    rate = 1.0 / slope
     found = {}
     for s in counts.index[(counts >= JITTER_MOVES) & (spread >= STAMP_SPREAD)]:
         share = float(d_mean[s] / scale[s])
@@ -711,17 +716,38 @@ def stamp_warning(df: pd.DataFrame) -> str | None:
     """The warning for scenes whose stamps jitter while the detections come evenly (`stamp_jitter`), putting
     positions STAMP_OFF or more along their tracks (the jitter the moves do not follow, at their speed),
     naming --fps at their rate (`tracks.on_grid`); a live feed's names the times it sends. None otherwise."""
-    over = {k: v for k, v in stamp_jitter(df).items() if v[1] >= STAMP_OFF}
+    found = stamp_jitter(df)
+    over = {k: v for k, v in found.items() if v[1] >= STAMP_OFF}
     if not over:
         return None
     scene, (sigma, off, rate, _) = max(over.items(), key=lambda kv: kv[1][1])
-    hz = _rate(rate)
+    hz = _fitting_rate(df[df["scene"] == scene], rate)
+    if hz is None:  # no grid fits its times (a logger that stamps by distance, not by a clock): no even detections
+        return None
     what = f"of scene '{scene}'" if len(over) == 1 else f"of {len(over)} scenes (scene '{scene}' the most)"
     said = (f"warning: the times {what} jitter by about {sigma:.2g} s around {hz} Hz while the detections come "
             f"evenly (stamped when received?), which reads positions about {off:.2g} m off along their tracks; ")
     if df.attrs.get("clock_name"):  # a live feed's updates
         return said + "send each detection with the time it was made"
-    return said + f"give --fps {hz} to read each track's times on a {hz} Hz grid, or stamp detections when made"
+    alone = "" if len(over) == df["scene"].nunique() else \
+        f" ({'its' if len(over) == 1 else 'their'} rows alone: it reads every scene on that grid)"
+    return said + f"give --fps {hz}{alone} to read each track's times on a {hz} Hz grid, or stamp detections when made"
+
+
+def _fitting_rate(rows: pd.DataFrame, rate: float) -> str | None:
+    """`rate` written to the fewest significant digits (3 to 6) whose grid `resample.on_a_grid` fits the times of
+    `rows` (one scene's, sorted by agent and time) as `tracks.on_grid` would accept it; None where none does."""
+    t = rows["frame"].to_numpy(dtype=np.float64)
+    agent = pd.factorize(rows["agent_id"])[0]
+    track = np.cumsum(np.r_[True, agent[1:] != agent[:-1]]) - 1
+    for digits in range(3, 7):
+        said = f"{rate:.{digits}g}"
+        period = 1.0 / float(said)
+        _, k, rms = on_a_grid(t, np.zeros(len(t), np.int64), track, period)
+        shared = np.count_nonzero((np.diff(track) == 0) & (np.diff(k) == 0))
+        if rms[0] <= GRID_OFF * period and shared <= GRID_SHARED * len(t):
+            return said
+    return None
 
 
 JITTER = 0.07  # metres: detections' noise (std per axis) warned of; ETH/UCY's annotations jitter by 0-4 cm

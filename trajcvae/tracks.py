@@ -23,7 +23,7 @@ import pandas as pd
 
 from .errors import DataError, as_number_hint, not_found_hint, plural, shown, warn
 from .formats import TARS, class_names_file, mot_detections, notes_file, read_file, refuse_futures
-from .resample import EPS, STAMP
+from .resample import EPS, GRID_OFF, GRID_SHARED, on_a_grid
 from .table import (AGENT_COLUMNS, FRACTIONS, UNIT_NAMES, Shared, column_map, needed_among, split_stamp,
                     time_role, where)
 from .config import positive_number
@@ -431,10 +431,6 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     return df
 
 
-GRID_OFF = 0.2  # of a period: the root-mean-square distance of times from their grid beyond which it is no grid
-GRID_SHARED = 0.05  # of the rows: detections that share a grid point with another of their agent, at most
-
-
 def _clock_said(columns: dict | None) -> str:
     """How messages name a table's time column: as --columns gave it, or as a time column in seconds."""
     role = time_role(columns)
@@ -443,15 +439,13 @@ def _clock_said(columns: dict | None) -> str:
 
 def on_grid(df: pd.DataFrame, fps: float, name: str, clock: str = "the times") -> pd.DataFrame:
     """The table (sorted by scene, agent, time; times in seconds) with each track's times rounded to a grid
-    of `fps` per second: detections made at that rate but stamped with jitter, as a receiver's clock stamps
-    them on arrival. Each agent's grid has its own phase (the circular mean of its times within a period:
-    loggers out of step keep theirs), or its scene's where the two differ by no more than the agent's own
-    phase may err by (four standard errors of its times about it, or STAMP of a period), so a tracker's
-    agents of one frame keep one time. A detection on a grid point its agent has already, nearer to it, is
-    dropped. Refused, naming `name` (the file; its scene where it holds others) and `clock`, where a scene's
-    times keep to no such grid (`GRID_OFF`) or more than `GRID_SHARED` of the detections share a point (they
-    come faster than `fps`). `attrs["grid"]` keeps the rate, the most a time moved and the detections dropped,
-    for the summary line."""
+    of `fps` per second (`resample.on_a_grid`: each agent at its own phase, loggers out of step keeping theirs,
+    or at its scene's where the scene keeps one, so a tracker's agents of one frame keep one time): detections
+    made at that rate but stamped with jitter, as a receiver's clock stamps them on arrival. A detection on a
+    grid point its agent has already, nearer to it, is dropped. Refused, naming `name` (the file; its scene
+    where it holds others) and `clock`, where a scene's times keep to no such grid (`GRID_OFF`) or more than
+    `GRID_SHARED` of the detections share a point (they come faster than `fps`). `attrs["grid"]` keeps the rate,
+    the most a time moved and the detections dropped, for the summary line."""
     period = 1.0 / fps
     t = df["frame"].to_numpy(dtype=np.float64)
     scene, scenes = pd.factorize(df["scene"])
@@ -459,22 +453,9 @@ def on_grid(df: pd.DataFrame, fps: float, name: str, clock: str = "the times") -
     new = np.ones(len(df), bool)
     new[1:] = (scene[1:] != scene[:-1]) | (agent[1:] != agent[:-1])
     track = np.cumsum(new) - 1  # (n,) each row's agent
-    turn = np.exp(2j * np.pi * np.mod(t, period) / period)  # (n,) each time's place within a period
-    phase = lambda of: np.mod(np.angle(of), 2 * np.pi) * period / (2 * np.pi)  # noqa: E731
-    own = phase(np.bincount(track, turn.real) + 1j * np.bincount(track, turn.imag))  # (agents,)
-    shared = phase(np.bincount(scene, turn.real) + 1j * np.bincount(scene, turn.imag))  # (scenes,)
-    off = t - own[track] - np.round((t - own[track]) / period) * period  # (n,) from the agent's own grid
-    rows = np.bincount(track)
-    first = np.flatnonzero(new)
-    apart = np.mod(own - shared[scene[first]] + period / 2, period) - period / 2  # (agents,) own - scene's
-    # An agent's phase errs by its times' spread about it (its scene's, root mean square) over the root of its count.
-    err = 4 * np.sqrt(np.bincount(scene, off ** 2) / np.bincount(scene))[scene[first]] / np.sqrt(rows)
-    grid = np.where(np.abs(apart) <= np.maximum(err, STAMP * period), shared[scene[first]], own)[track]  # (n,)
-    k = np.round((t - grid) / period)
-    on = grid + k * period
+    on, k, rms = on_a_grid(t, scene, track, period)
     off = t - on
     rate = f"{fps:g} Hz"
-    rms = np.sqrt(np.bincount(scene, off ** 2) / np.bincount(scene))  # (scenes,)
     worst = int(np.argmax(rms)) if len(rms) else 0
     if len(rms) and rms[worst] > GRID_OFF * period:
         what = name if len(scenes) == 1 else f"scene '{scenes[worst]}' of {name}"
