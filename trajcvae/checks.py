@@ -689,8 +689,8 @@ def stamp_jitter(df: pd.DataFrame) -> dict[str, tuple[float, float, float, float
         even /= 6
         told = (speed * (after - before)) ** 2 / 6  # what a change of interval makes of either, at the pair's speed
         ratio = np.log(after / before)
-    frame = pd.DataFrame({"d": (stamped - even)[pair], "told": told[pair], "rt": ratio[pair], "speed": speed[pair]})
-    by = frame.groupby(scene[1:-1][pair])
+    pairs = pd.DataFrame({"d": (stamped - even)[pair], "told": told[pair], "rt": ratio[pair], "speed": speed[pair]})
+    by = pairs.groupby(scene[1:-1][pair])
     counts, spread, pace = by.size(), by["rt"].std(ddof=0), by["speed"].median()
     d_mean, d_std, scale = by["d"].mean(), by["d"].std(ddof=1), by["told"].mean()
     within = scene[:-1][near]

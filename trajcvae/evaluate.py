@@ -110,7 +110,7 @@ def behind_the_line(total: dict[str, float], k: int) -> str | None:
     """The warning for a model whose best of `k` futures (`total`: the mean errors over all windows, `scene_means`)
     does worse than the noisy straight line's best of as many: on tracks like its training's it does better by far
     (zara1's test file: 0.192/0.339 against 0.365/0.667), so the tracks are likely read in the wrong units or at
-    the wrong rate (feet read as metres: 1.80/3.18 against the line's 1.0), or unlike any it learned; None
+    the wrong rate (zara1 in feet read as metres: 1.80/3.18 against 1.20/2.19), or unlike any it learned; None
     where it does better, or where too few futures or windows tell."""
     if k < BEHIND_K or total["windows"] < BEHIND_WINDOWS:
         return None

@@ -206,4 +206,3 @@ def on_a_grid(t: np.ndarray, scene: np.ndarray, track: np.ndarray, period: float
     on = grid + k * period
     rms = np.sqrt(np.bincount(scene, (t - on) ** 2) / np.bincount(scene))
     return on, k, rms
-
