@@ -739,13 +739,11 @@ def _fitting_rate(rows: pd.DataFrame, rate: float) -> str | None:
     `rows` (one scene's, sorted by agent and time) as `tracks.on_grid` would accept it; None where none does."""
     t = rows["frame"].to_numpy(dtype=np.float64)
     agent = pd.factorize(rows["agent_id"])[0]
-    track = np.cumsum(np.r_[True, agent[1:] != agent[:-1]]) - 1
     for digits in range(3, 7):
         said = f"{rate:.{digits}g}"
         period = 1.0 / float(said)
-        _, k, rms = on_a_grid(t, np.zeros(len(t), np.int64), track, period)
-        shared = np.count_nonzero((np.diff(track) == 0) & (np.diff(k) == 0))
-        if rms[0] <= GRID_OFF * period and shared <= GRID_SHARED * len(t):
+        _, keep, rms = on_a_grid(t, np.zeros(len(t), np.int64), agent, period)
+        if rms[0] <= GRID_OFF * period and len(t) - len(keep) <= GRID_SHARED * len(t):
             return said
     return None
 
@@ -798,15 +796,20 @@ def jitter(spans: list[_Spans]) -> list[Jitter]:
     """Per scene of at least JITTER_MOVES changes of velocity: the noise (std per axis, metres) of detections
     whose velocity changes from one step to the next (`_Spans.wobble`) by as much, at the median, as white noise
     of that std would (the median length of a 2-D Gaussian is 1.177 times its std per axis); walks change it
-    little (a walker's turns and stops, 1-2 cm over 0.4 s steps)."""
+    little (a walker's turns and stops, 1-2 cm over 0.4 s steps). Each track's too (`Jitter.tracks`)."""
+    oks = [np.isfinite(s.wobble) for s in spans]
+    # Every scene's tracks in one pass (their ids are the table's, each scene's a run of them; a file of
+    # thousands of scenes would otherwise take a grouping each).
+    per = pd.Series(np.concatenate([s.wobble[ok] for s, ok in zip(spans, oks)] or [np.zeros(0)])).groupby(
+        np.concatenate([s.track[ok] for s, ok in zip(spans, oks)] or [np.zeros(0, np.int64)])).agg(["median", "size"])
+    judged = per["size"].to_numpy() >= JITTER_TRACK
+    ids, medians = per.index.to_numpy()[judged], per["median"].to_numpy()[judged]
     out = []
-    for s in spans:
-        ok = np.isfinite(s.wobble)
+    for s, ok in zip(spans, oks):
         if ok.sum() >= JITTER_MOVES:
             sigma, seconds = float(np.median(s.wobble[ok])) / RAYLEIGH_MEDIAN, float(np.median(s.apart[ok]))
-            per = pd.Series(s.wobble[ok]).groupby(s.track[ok]).agg(["median", "size"])
-            tracks = per["median"].to_numpy()[per["size"].to_numpy() >= JITTER_TRACK] / RAYLEIGH_MEDIAN
-            out.append(Jitter(s.scene, sigma, seconds, s.kept, s.dense, tracks))
+            mine = slice(*np.searchsorted(ids, [s.track[ok].min(), s.track[ok].max() + 1]))
+            out.append(Jitter(s.scene, sigma, seconds, s.kept, s.dense, medians[mine] / RAYLEIGH_MEDIAN))
     return out
 
 

@@ -179,21 +179,25 @@ GRID_SHARED = 0.05  # of the rows: detections that share a grid point with anoth
 GRID_ONE = 4.0  # mean squared standard errors of a scene's agents' phases about its own, at most, for one phase
 
 
-def on_a_grid(t: np.ndarray, scene: np.ndarray, track: np.ndarray, period: float):
-    """Times `t` (seconds; rows sorted by `scene` and `track`, codes 0, 1, ...) rounded to a grid of `period`:
-    detections made at that rate but stamped with jitter (a receiver's clock stamping them on arrival). Each
-    track's grid has its own phase (the circular mean of its times within a period), or its scene's where the
-    scene's tracks keep one phase (their phases about the scene's within their own errors: GRID_ONE mean squared
-    standard errors, a tracker's agents of one frame) and the track's lies within four standard errors of it, or
-    within STAMP of a period.  -> the times on the grid (n,), each one's grid point (n,: its count of periods),
-    and each scene's root-mean-square distance of the times from it (S,)."""
+def on_a_grid(t: np.ndarray, scene: np.ndarray, agent: np.ndarray, period: float):
+    """Times `t` (seconds; rows sorted by `scene`, codes 0, 1, ..., then `agent`, then time) rounded to a grid of
+    `period`: detections made at that rate but stamped with jitter (a receiver's clock stamping them on arrival).
+    Each track's grid has its own phase (the circular mean of its times within a period), or its scene's where
+    the scene's tracks keep one phase (their phases about the scene's within their own errors: GRID_ONE mean
+    squared standard errors, a tracker's agents of one frame) and the track's lies within four standard errors
+    of it, or within STAMP of a period. Of the times a track puts on one grid point, the nearest is kept.
+    -> the times on the grid (n,), the rows kept (sorted), and each scene's root-mean-square distance of the
+    times from the grid (S,)."""
+    new = np.ones(len(t), bool)
+    new[1:] = (scene[1:] != scene[:-1]) | (agent[1:] != agent[:-1])
+    track = np.cumsum(new) - 1  # (n,) each row's track
     turn = np.exp(2j * np.pi * np.mod(t, period) / period)  # (n,) each time's place within a period
     phase = lambda of: np.mod(np.angle(of), 2 * np.pi) * period / (2 * np.pi)  # noqa: E731
     own = phase(np.bincount(track, turn.real) + 1j * np.bincount(track, turn.imag))  # (A,)
     shared = phase(np.bincount(scene, turn.real) + 1j * np.bincount(scene, turn.imag))  # (S,)
     off = t - own[track] - np.round((t - own[track]) / period) * period  # (n,) from the track's own grid
     rows = np.bincount(track)
-    of_scene = scene[np.r_[0, np.flatnonzero(np.diff(track)) + 1]] if len(t) else scene  # (A,)
+    of_scene = scene[new]  # (A,)
     apart = np.mod(own - shared[of_scene] + period / 2, period) - period / 2  # (A,) own phase - scene's
     # A track's phase errs by its times' spread about it (its scene's, root mean square) over the root of its count.
     err = np.sqrt(np.bincount(scene, off ** 2) / np.bincount(scene))[of_scene] / np.sqrt(rows)  # (A,)
@@ -205,4 +209,7 @@ def on_a_grid(t: np.ndarray, scene: np.ndarray, track: np.ndarray, period: float
     k = np.round((t - grid) / period)
     on = grid + k * period
     rms = np.sqrt(np.bincount(scene, (t - on) ** 2) / np.bincount(scene))
-    return on, k, rms
+    order = np.lexsort((np.abs(t - on), k, track))  # each grid point's times, the nearest first
+    first = np.ones(len(t), bool)
+    first[1:] = (track[order][1:] != track[order][:-1]) | (k[order][1:] != k[order][:-1])
+    return on, np.sort(order[first]), rms

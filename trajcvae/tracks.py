@@ -449,12 +449,7 @@ def on_grid(df: pd.DataFrame, fps: float, name: str, clock: str = "the times") -
     period = 1.0 / fps
     t = df["frame"].to_numpy(dtype=np.float64)
     scene, scenes = pd.factorize(df["scene"])
-    agent = pd.factorize(df["agent_id"])[0]
-    new = np.ones(len(df), bool)
-    new[1:] = (scene[1:] != scene[:-1]) | (agent[1:] != agent[:-1])
-    track = np.cumsum(new) - 1  # (n,) each row's agent
-    on, k, rms = on_a_grid(t, scene, track, period)
-    off = t - on
+    on, keep, rms = on_a_grid(t, scene, pd.factorize(df["agent_id"])[0], period)
     rate = f"{fps:g} Hz"
     worst = int(np.argmax(rms)) if len(rms) else 0
     if len(rms) and rms[worst] > GRID_OFF * period:
@@ -464,12 +459,7 @@ def on_grid(df: pd.DataFrame, fps: float, name: str, clock: str = "the times") -
         raise DataError(f"--fps {fps:g}: {clock} of {what} keep to no {rate} grid (each {rms[worst]:.2g} s off the "
                         f"nearest, root mean square; stamps with jitter would be under {GRID_OFF * period:.2g} s): "
                         f"{fix}")
-    # Of detections on one grid point of their agent, the nearest is kept.
-    order = np.lexsort((np.abs(off), k, track))
-    kept = np.ones(len(t), bool)
-    kept[1:] = (track[order][1:] != track[order][:-1]) | (k[order][1:] != k[order][:-1])
-    keep = np.sort(order[kept])
-    dropped = len(t) - len(keep)
+    dropped = len(t) - len(keep)  # detections on a grid point of their agent's nearer one
     if dropped > GRID_SHARED * len(t):
         raise DataError(f"--fps {fps:g}: {plural(dropped, 'detection')} of {plural(len(t), 'row')} in {name} share "
                         f"a {rate} grid point with another of their agent's, so they come faster: give the rate "
@@ -477,7 +467,7 @@ def on_grid(df: pd.DataFrame, fps: float, name: str, clock: str = "the times") -
     attrs = dict(df.attrs)
     df = df.iloc[keep].reset_index(drop=True) if dropped else df.copy()
     df["frame"] = on[keep]
-    moved = float(np.abs(off).max(initial=0.0))
+    moved = float(np.abs(t - on).max(initial=0.0))
     df.attrs.update(attrs, grid={"fps": float(fps), "moved": moved if moved > EPS * period else 0.0,
                                  "dropped": dropped})
     return df
