@@ -40,6 +40,14 @@ def plaza(sim_files) -> pd.DataFrame:
     return pd.read_csv(sim_files["test"])
 
 
+@pytest.fixture(scope="module")
+def zara01() -> pd.DataFrame:
+    """zara1's test file as recorded (frame ids 10 apart per 0.4 s step, metres): 148 agents, 6 of them there
+    over 24 s."""
+    return pd.read_csv(ETH_UCY / "zara1" / "test" / "crowds_zara01.txt", sep=r"\s+", header=None,
+                       names=["frame", "agent_id", "x", "y"])
+
+
 def upsample(df: pd.DataFrame, hz: float) -> pd.DataFrame:
     """Each track linearly interpolated at `hz` samples per second, with a `time` column in seconds."""
     parts = []
@@ -1615,17 +1623,15 @@ def test_georeferenced_coordinates_give_the_same_futures_once_shifted_back(model
 
 
 @pytest.mark.skipif(not ETH_UCY.is_dir(), reason="needs ../shared/datasets/eth_ucy")
-def test_float32_times_far_from_zero_give_the_futures_of_the_times_as_written(model, tmp_path):
+def test_float32_times_far_from_zero_give_the_futures_of_the_times_as_written(zara01, model, tmp_path):
     """Times stored as float32 (a Parquet file's, a DataFrame's of any float32 kind, a live update's) a
     thousand seconds into a recording are a few tens of microseconds off their written values, as much as a
     step's margin: each is read as written (1012.84), so the futures are those of the exact times (zara01,
     where one agent's neighbour, due exactly at its t0, was counted in view); times of more digits are warned of."""
     import pyarrow as pa
 
-    zara = pd.read_csv(ETH_UCY / "zara1" / "test" / "crowds_zara01.txt", sep=r"\s+", header=None,
-                       names=["frame", "agent_id", "x", "y"])
-    exact = zara[zara.frame <= 600].pipe(lambda z: pd.DataFrame({"time": z.frame / 25 + 1000, "agent_id": z.agent_id,
-                                                                  "x": z.x, "y": z.y}))
+    exact = zara01[zara01.frame <= 600].pipe(lambda z: pd.DataFrame({"time": z.frame / 25 + 1000,
+                                                                    "agent_id": z.agent_id, "x": z.x, "y": z.y}))
     want = model.predict(exact, k=3)
     exact.assign(time=exact.time.astype("float32")).to_parquet(tmp_path / "f32.parquet")
     for given in [[tmp_path / "f32.parquet"]] + [exact.assign(time=exact.time.astype(d)) for d in
@@ -2649,14 +2655,12 @@ def test_scales_per_scene_travel_through_training_and_the_live_predictor(plaza, 
 
 
 @pytest.mark.skipif(not ETH_UCY.is_dir(), reason="needs ../shared/datasets/eth_ucy")
-def test_times_in_minutes_or_hours_are_warned_of_naming_the_role_that_reads_them(plaza, tmp_path):
+def test_times_in_minutes_or_hours_are_warned_of_naming_the_role_that_reads_them(zara01, plaza, tmp_path):
     """A time column in minutes read as seconds makes most tracks shorter than one model step, so few agents
     would be predicted: the warning says so and names the time role that reads it (time_min, or time_h for
     hours), under the file's own column name; read with it, every agent is predicted as from seconds. A
     rate of frame ids given far too high is asked about instead."""
-    zara = pd.read_csv(ETH_UCY / "zara1" / "test" / "crowds_zara01.txt", sep=r"\s+", header=None,
-                       names=["frame", "agent_id", "x", "y"])  # 148 agents, 6 of them there over 24 s
-    seconds = zara.assign(frame=zara.frame / 25).rename(columns={"frame": "t"})
+    seconds = zara01.assign(frame=zara01.frame / 25).rename(columns={"frame": "t"})
     seconds.to_csv(tmp_path / "s.csv", index=False)
     seconds.assign(t=seconds.t / 60).to_csv(tmp_path / "min.csv", index=False)
     upsample(plaza, 2.5).assign(time=lambda d: d.time / 3600).to_csv(tmp_path / "h.csv", index=False)
@@ -2691,7 +2695,7 @@ def test_times_in_minutes_or_hours_are_warned_of_naming_the_role_that_reads_them
     np.testing.assert_allclose(got[["x", "y"]], expected[["x", "y"]], atol=1e-4)
     r = cli("predict", "pedestrian", tmp_path / "h.csv", "--columns", "time_h=time", "--out", tmp_path / "p.csv")
     assert r.exit_code == 0 and "warning" not in r.output, r.output
-    zara.to_csv(tmp_path / "frames.csv", index=False)
+    zara01.to_csv(tmp_path / "frames.csv", index=False)
     r = cli("predict", "pedestrian", tmp_path / "frames.csv", "--fps", 1500, "-k", 2, "--out", tmp_path / "p.csv")
     assert r.exit_code == 0 and "so few of them can be predicted: is --fps 1500 the frame ids' rate?" in r.output
     # A 120 Hz tracker whose many short tracks move at a walker's pace is no clock in minutes; in centimetres,
@@ -3687,15 +3691,14 @@ def test_the_share_of_noise_auto_measures_is_measured_on_each_scenes_own_times()
     assert _spans(log, 0.4, max_gap=1.5)[0].kept < 0.3
 
 
-def test_a_model_that_does_worse_than_the_noisy_line_says_the_units_or_rate_may_be_off(model):
+@pytest.mark.skipif(not ETH_UCY.is_dir(), reason="needs ../shared/datasets/eth_ucy")
+def test_a_model_that_does_worse_than_the_noisy_line_says_the_units_or_rate_may_be_off(zara01, model):
     """Feet read as metres pass the speed check (3.3 times too fast, within the speeds the model knows), but
     the model's best of 20 then does worse than the noisy straight line's, which it beats by far on tracks
     read right: evaluate says so, naming --scale and --fps."""
-    zara = pd.read_csv(ETH_UCY / "zara1" / "test" / "crowds_zara01.txt", sep=r"\s+", header=None,
-                       names=["frame", "agent_id", "x", "y"])
-    zara = zara[zara.frame < 3000]
-    feet = zara.assign(x=zara.x / 0.3048, y=zara.y / 0.3048)
-    for table, scale, warned in ((feet, None, True), (feet, 0.3048, False), (zara, None, False)):
+    metres = zara01[zara01.frame < 3000]
+    feet = metres.assign(x=metres.x / 0.3048, y=metres.y / 0.3048)
+    for table, scale, warned in ((feet, None, True), (feet, 0.3048, False), (metres, None, False)):
         said = []
         scores = trajcvae_evaluate(model, table, k=20, scale=scale, calibration_draws=0, log=said.append)
         behind = [line for line in said if "does worse than the noisy straight line's" in line]
@@ -3721,16 +3724,15 @@ def test_a_coordinate_alike_on_every_row_is_named_as_a_column_read_by_mistake(pl
     assert r.exit_code == 0 and "warning" not in r.output, r.output
 
 
-def test_a_third_of_the_tracks_jittering_is_named_though_the_scenes_median_is_not():
+@pytest.mark.skipif(not ETH_UCY.is_dir(), reason="needs ../shared/datasets/eth_ucy")
+def test_a_third_of_the_tracks_jittering_is_named_though_the_scenes_median_is_not(zara01):
     """A noisy detector's agents among clean ones: the scene's median jitter is the clean ones', but a line
     counts the tracks that jitter and names --noise auto, which smooths each window by its own; ETH/UCY's
     own annotations (eth's jitter by 0-4 cm) pass."""
-    zara = pd.read_csv(ETH_UCY / "zara1" / "test" / "crowds_zara01.txt", sep=r"\s+", header=None,
-                       names=["frame", "agent_id", "x", "y"])
-    noisy = zara.agent_id % 3 == 0
+    noisy = zara01.agent_id % 3 == 0
     rng = np.random.default_rng(0)
-    jitter = noisy.to_numpy()[:, None] * rng.normal(0, 0.3, (len(zara), 2))
-    some = zara.assign(x=zara.x + jitter[:, 0], y=zara.y + jitter[:, 1])
+    jitter = noisy.to_numpy()[:, None] * rng.normal(0, 0.3, (len(zara01), 2))
+    some = zara01.assign(x=zara01.x + jitter[:, 0], y=zara01.y + jitter[:, 1])
     said = (plausibility(read_tracks(some), 0.4, noise=0.0) or "").splitlines()[-1]  # (after any jump's line)
     assert re.fullmatch(r"warning: \d+ of the \d+ tracks jitter by about 0\.[23]\d? m a position \(std per axis, .*\), "
                         r"the others less, which the model reads as motion: give --noise auto to smooth each "
