@@ -16,6 +16,9 @@ it was at their t0 (`windows._anchored_windows`), so they cost more than the one
 view at once) logged at 2.5 Hz with every detection at a time of its own (uniform +-0.1 s), the first N
 seconds of one such log for each N given; the time of every window and of each agent's latest window
 (`predict`). A cut reads the memory's paths near its agents over up to 400 s, not every row the log holds.
+
+The jittered inputs move their stamps, not their positions (the cost of a cut, not its futures, is measured),
+so reading them says their times jitter while the detections come evenly (`checks.stamp_warning`), as it should.
 """
 from __future__ import annotations
 
