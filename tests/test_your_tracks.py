@@ -2775,6 +2775,41 @@ def test_stamps_that_jitter_around_an_even_rate_are_warned_of_and_read_on_its_gr
         read_tracks(exact, fps=1)
 
 
+def test_detections_stamped_in_bursts_are_warned_of_in_files_and_live(model, plaza):
+    """A 10 Hz tracker's detections received three at a time every 0.3 s and stamped on arrival (0.5 ms apart)
+    put positions at the wrong times, and no option reads them right: a line says so, for a file and a live
+    feed alike. True stamps that come at random (a Poisson clock, two in a tenth of its mean interval now and
+    then) or in pairs 5 ms apart (a logger taking two fixes a time), with noise of 0.15 m, or evenly, are no
+    bursts."""
+    rng = np.random.default_rng(0)
+    even = upsample(plaza, 10.0).assign(time=lambda d: d.time + 1000.0)
+    n = np.round((even.time - 1000.0) * 10).astype(int)
+    batched = even.assign(time=1000.0 + (n // 3 * 3 + 3) / 10 + n % 3 * 0.0005)
+    irregular = []
+    for _, g in plaza.groupby("agent_id"):
+        t = g.frame.to_numpy() / 25.0
+        at = t[0] + np.cumsum(rng.exponential(0.1, int((t[-1] - t[0]) * 15) + 2))
+        at = at[at <= t[-1]]
+        irregular.append(pd.DataFrame({"time": 1000.0 + at, "agent_id": g.agent_id.iloc[0],
+                                       "x": np.interp(at, t, g.x) + rng.normal(0, 0.15, len(at)),
+                                       "y": np.interp(at, t, g.y) + rng.normal(0, 0.15, len(at))}))
+    pairs = pd.concat([upsample(plaza, 5.0), upsample(plaza.assign(frame=plaza.frame + 0.125), 5.0)])
+    pairs = pairs.assign(time=pairs.time + 1000.0, x=pairs.x + rng.normal(0, 0.15, len(pairs)),
+                         y=pairs.y + rng.normal(0, 0.15, len(pairs)))
+    said = "come in bursts: "
+    for table, warned in ((batched, True), (even, False), (pd.concat(irregular), False), (pairs, False)):
+        line = plausibility(read_tracks(table), 0.4) or ""
+        assert (said in line) == warned, line
+    line = plausibility(read_tracks(batched), 0.4)
+    assert re.search(r"bursts: [\d,]+ of [\d,]+ detections 0.5 ms after the one before, yet their agents moved 0.\d+ "
+                     r"m along their tracks since, as far as they go in (0.1 s|\d\d ms) .*; stamp each detection when "
+                     r"it is made \(no option reads such times right\)$", line), line
+    live = OnlinePredictor(model, k=2)
+    with pytest.warns(TrajCVAEWarning, match="come in bursts: .*; send each detection with the time it was made"):
+        for time, detections in batched[batched.time < 1040].groupby("time"):
+            live.update(time, detections[["agent_id", "x", "y"]])
+
+
 def test_time_unit_mistakes_name_the_role_that_fits(plaza, tmp_path):
     """Stamps read in the wrong unit under --columns: every message names the unit they were read in and the
     time role under which the samples would come as a tracker's (0.4 s apart here), whichever way it is off;
@@ -3040,10 +3075,11 @@ def test_trajnetplusplus_scene_records_are_timed_as_their_rows_beside_files_of_o
 
 
 def test_classes_given_with_blanks_after_their_commas_keep_every_class_they_name(tmp_path):
-    """--classes "Pedestrian, Biker" (as people write lists) keeps the bikers too, as "Pedestrian,Biker" does."""
+    """--classes "Pedestrian, Biker" (as people write lists) keeps the bikers too, as "Pedestrian,Biker" does, and
+    so does a list holding that text (as --classes given twice, each comma-separated)."""
     f = write(tmp_path / "l.csv", "frame,agent_id,x,y,label\n0,1,0,0,Pedestrian\n10,1,1,0,Pedestrian\n"
                                   "0,2,0,1,Biker\n10,2,3,1,Biker\n0,3,0,2,Car\n10,3,5,2,Car\n")
-    for classes in ("Pedestrian, Biker", " pedestrian ,biker ", ["Pedestrian ", " Biker"]):
+    for classes in ("Pedestrian, Biker", " pedestrian ,biker ", ["Pedestrian ", " Biker"], ["Pedestrian,Biker"]):
         assert sorted(set(read_tracks([f], classes=classes).agent_id)) == [1, 2]
 
 

@@ -712,10 +712,90 @@ def stamp_jitter(df: pd.DataFrame) -> dict[str, tuple[float, float, float, float
     return found
 
 
+BURST_TINY = 0.1  # an interval under this share of its track's mean interval (its rate, were it even) is short
+BURST_SHARE = 0.25  # ... and a scene of this share of short ones, at least, may be stamped in bursts (true times
+# that come at random, as a Poisson clock's, give 9.5%)
+BURST_SPAN = 1.0  # seconds each side of an interval (two detections at least) that give its agent's pace there
+BURST_LEAD = 5.0  # times as far along its track as its pace would take it: an interval's move that its time missed
+
+
+def stamp_bursts(df: pd.DataFrame) -> dict[str, tuple[int, int, float, float, float]]:
+    """Per scene of tracks with a time column, timed in seconds and not put on a grid (`tracks.on_grid`), whose
+    detections are stamped in bursts: made evenly, received in batches and stamped on arrival, so that several
+    come within a moment of each other while their agents move between them as far as between batches. Such a
+    scene has a share BURST_SHARE or more of its intervals short (under BURST_TINY of their track's mean
+    interval), JITTER_MOVES of them of agents moving STAMP_MOVING or faster (their pace over BURST_SPAN either
+    side), over which those agents move, at the median, BURST_LEAD times as far along their tracks as their
+    pace takes them in that time. Noise moves a position either way along a track, which leaves that median
+    near 1 where the stamps are the detections' times. -> each such scene's short intervals, all its intervals,
+    the short ones' median (seconds), how far along their tracks agents move over them (metres, median) and in
+    how long their pace would take them there (seconds, median)."""
+    if df.attrs.get("time_base") != "seconds" or df.attrs.get("grid") or len(df) < 3:
+        return {}
+    t = df["frame"].to_numpy(dtype=np.float64)
+    xy = df[["x", "y"]].to_numpy(dtype=np.float64)
+    scene, names = pd.factorize(df["scene"])
+    agent = pd.factorize(df["agent_id"])[0]
+    new = np.r_[True, (scene[1:] != scene[:-1]) | (agent[1:] != agent[:-1])]
+    track = np.cumsum(new) - 1  # (n,)
+    first = np.flatnonzero(new)  # (A,) each track's first row
+    last = np.r_[first[1:] - 1, len(t) - 1]  # (A,)
+    count = last - first
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.where(count > 0, (t[last] - t[first]) / count, np.nan)  # (A,) each track's mean interval
+        reach = np.maximum(2, np.ceil(BURST_SPAN / mean)).astype(np.int64, copy=False) if len(mean) else mean
+    i = np.flatnonzero(~new[1:])  # intervals: rows i, i + 1 of one track
+    if not len(i):
+        return {}
+    own = track[i]
+    lo, hi = np.maximum(first[own], i - reach[own]), np.minimum(last[own], i + 1 + reach[own])
+    interval, step = t[i + 1] - t[i], xy[i + 1] - xy[i]  # (m,), (m, 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pace = (xy[hi] - xy[lo]) / (t[hi] - t[lo])[:, None]  # (m, 2) the agent's velocity about the interval
+        speed = np.hypot(*pace.T)
+        along = np.sum(step * pace, axis=1) / speed  # (m,) metres moved along the track over the interval
+        short = interval < BURST_TINY * mean[own]
+    judged = short & (speed >= STAMP_MOVING) & np.isfinite(along)
+    found = {}
+    for s in np.unique(scene[i][judged]):
+        mine, of_scene = judged & (scene[i] == s), scene[i] == s
+        if mine.sum() < JITTER_MOVES or short[of_scene].sum() < BURST_SHARE * of_scene.sum():
+            continue
+        took = float(np.median(along[mine] / speed[mine]))  # seconds of the agents' pace
+        if took >= BURST_LEAD * float(np.median(interval[mine])):
+            found[str(names[s])] = (int(short[of_scene].sum()), int(of_scene.sum()), float(np.median(interval[mine])),
+                                    float(np.median(along[mine])), took)
+    return found
+
+
+def burst_warning(df: pd.DataFrame) -> str | None:
+    """The warning for scenes whose detections are stamped in bursts (`stamp_bursts`); a live feed's names the
+    times it sends. None otherwise: no option reads such stamps right (--fps puts a burst on one grid point)."""
+    found = stamp_bursts(df)
+    if not found:
+        return None
+    scene, (short, intervals, within, moved, took) = max(found.items(), key=lambda kv: kv[1][0] / kv[1][1])
+    what = f"of scene '{scene}'" if len(found) == 1 else f"of {len(found)} scenes (scene '{scene}' the most)"
+    fix = "send each detection with the time it was made" if df.attrs.get("clock_name") else \
+        "stamp each detection when it is made (no option reads such times right)"
+    return (f"warning: the times {what} come in bursts: {short:,} of {intervals:,} detections {_seconds(within)} "
+            f"after the one before, yet their agents moved {moved:.2g} m along their tracks since, as far as they "
+            f"go in {_seconds(took)} (detections received in batches and stamped then?), so their positions are "
+            f"read at the wrong times; {fix}")
+
+
+def _seconds(s: float) -> str:
+    return f"{s * 1000:.2g} ms" if s * 1000 < 99.5 else f"{s:.2g} s"
+
+
 def stamp_warning(df: pd.DataFrame) -> str | None:
     """The warning for scenes whose stamps jitter while the detections come evenly (`stamp_jitter`), putting
     positions STAMP_OFF or more along their tracks (the jitter the moves do not follow, at their speed),
-    naming --fps at their rate (`tracks.on_grid`); a live feed's names the times it sends. None otherwise."""
+    naming --fps at their rate (`tracks.on_grid`); a live feed's names the times it sends. Before it, that of
+    stamps in bursts (`burst_warning`). None otherwise."""
+    burst = burst_warning(df)
+    if burst:
+        return burst
     found = stamp_jitter(df)
     over = {k: v for k, v in found.items() if v[1] >= STAMP_OFF}
     if not over:

@@ -235,7 +235,7 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     30 fps: box centres, lost boxes dropped, the quoted class kept as `label`), MOTChallenge boxes (a
     tracker's results or `gt.txt`: foot points in pixels at the rate of the sequence's seqinfo.ini,
     `_read_mot`) and TrajNet++ `.ndjson` (its `track` records; frame ids at the rate its `scene` records
-    give). `classes` (a list, or one comma-separated string) keeps only agents of those labels. `columns`
+    give). `classes` (one comma-separated string, or a list of them) keeps only agents of those labels. `columns`
     ('frame=timestep,agent_id=track_id,x=position_x,y=position_y', or a dict {role: column}) reads a CSV's or
     Parquet file's (or the DataFrame's) columns of other names as those roles (`COLUMN_ROLES`; any case),
     in place of the columns that would otherwise be: a time column as `time` (seconds) or in milli-, micro-
@@ -311,6 +311,8 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     if classes is not None and (not isinstance(classes, list) or not all(isinstance(c, str) for c in classes)):
         raise DataError(f"--classes: expected labels as text (e.g. 'Pedestrian,Biker' or a list of them), got "
                         f"{classes!r}")
+    if classes is not None:  # each comma-separated, as --classes given twice is
+        classes = [c for given in classes for c in given.split(",")]
     if classes is not None and not any(c.strip() for c in classes):
         raise DataError("--classes names no label: give labels, e.g. Pedestrian,Biker")
     own = [t.attrs.get("fps") for t in tables]  # a format's own rate of frame ids (SDD's 30 fps), else None
