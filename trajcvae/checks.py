@@ -756,16 +756,16 @@ def stamp_bursts(df: pd.DataFrame) -> dict[str, tuple[int, int, float, float, fl
         along = np.sum(step * pace, axis=1) / speed  # (m,) metres moved along the track over the interval
         short = interval < BURST_TINY * mean[own]
     judged = short & (speed >= STAMP_MOVING) & np.isfinite(along)
-    found = {}
-    for s in np.unique(scene[i][judged]):
-        mine, of_scene = judged & (scene[i] == s), scene[i] == s
-        if mine.sum() < JITTER_MOVES or short[of_scene].sum() < BURST_SHARE * of_scene.sum():
-            continue
-        took = float(np.median(along[mine] / speed[mine]))  # seconds of the agents' pace
-        if took >= BURST_LEAD * float(np.median(interval[mine])):
-            found[str(names[s])] = (int(short[of_scene].sum()), int(of_scene.sum()), float(np.median(interval[mine])),
-                                    float(np.median(along[mine])), took)
-    return found
+    of = scene[i]  # (m,) each interval's scene
+    shorts, intervals = np.bincount(of[short], minlength=len(names)), np.bincount(of, minlength=len(names))
+    counted = (np.bincount(of[judged], minlength=len(names)) >= JITTER_MOVES) & (shorts >= BURST_SHARE * intervals)
+    mine = judged & counted[of]
+    if not mine.any():
+        return {}
+    medians = pd.DataFrame({"within": interval[mine], "moved": along[mine], "took": along[mine] / speed[mine]}) \
+        .groupby(of[mine]).median()  # "took": seconds of the agents' pace
+    return {str(names[s]): (int(shorts[s]), int(intervals[s]), float(m.within), float(m.moved), float(m.took))
+            for s, m in medians.iterrows() if m.took >= BURST_LEAD * m.within}
 
 
 def burst_warning(df: pd.DataFrame) -> str | None:
