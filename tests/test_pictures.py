@@ -313,6 +313,13 @@ def test_python_takes_a_loaded_model_and_the_predictions_dataframe_where_the_cli
                                             r"step\)$"):
         visualize(table.drop(columns="step"), [test_csv], tmp_path / "x.png")
     assert not (tmp_path / "x.png").exists() and not (tmp_path / "x.csv").exists()
+    # The lines the CLI prints come to Python as warnings, worded with its names: a table and tracks in
+    # centimetres drawn as metres, and windows too early in their scene for calibrate="scene".
+    pd.read_csv(test_csv).pipe(lambda d: d.assign(x=d.x * 100, y=d.y * 100)).to_csv(tmp_path / "cm.csv", index=False)
+    with pytest.warns(TrajCVAEWarning, match="median speed of the tracks is .* m/s"):
+        visualize(table.assign(x=table.x * 100, y=table.y * 100), [tmp_path / "cm.csv"], tmp_path / "cm.png", grid=2)
+    with pytest.warns(TrajCVAEWarning, match="^calibrate='scene': .* windows had fewer than"):
+        visualize(model, [test_csv], tmp_path / "fit.png", k=3, grid=2, calibrate="scene")
 
 
 def test_an_agents_picture_reads_its_neighbours_and_scene_memory_as_predict_does(trained, test_csv):
@@ -1114,6 +1121,11 @@ def test_unknown_scene_agent_frame_name_the_valid_range(trained, test_csv, tmp_p
     padded.to_csv(tmp_path / "padded.csv", index=False)
     _one_line_error(run("visualize", trained, tmp_path / "padded.csv", "--agent", 999, "--out", out),
                     f"(agents {', '.join(sorted(padded.agent_id.unique())[:8])}, ...")
+    # An id read as the file's are: 1.0 (ETH/UCY's way of writing 1, and a float column's) is the agent 1, but
+    # "001" is not the agent "1".
+    assert run("visualize", trained, test_csv, "--agent", f"{agent}.0", "--out", out).exit_code == 0
+    _one_line_error(run("visualize", trained, tmp_path / "padded.csv", "--agent", agent, "--out", out),
+                    f"--agent {agent}: no such agent")
     from trajcvae.visualize import id_range  # integer ids beyond 2**53 (a Parquet file's) as the integers they are
 
     assert id_range(np.array([9007199254740997, 9007199254740993], dtype=np.int64)) == \

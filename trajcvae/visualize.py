@@ -135,8 +135,9 @@ def visualize(model: str | Path | TrajCVAE, data: Iterable[str | Path], out: str
     predictions table with a `weight` column). `calibrate`: "scene" fits sampled draws to the scene's past, as
     for `predict` (a predictions table is drawn as it was written), and `futures` ("mean" or "full") the kind of
     futures sampled, as for `predict`; `log` gets a warning line when the tracks'
-    speeds are not the model's (`TrajCVAE.check_speeds`; a table's: no walker's) and when some drawn windows had
-    too little of their scene's past to be fitted. `max_gap`, `noise`: see `TrajCVAE.load` (the tracks are drawn
+    speeds are not the model's (`TrajCVAE.check_speeds`; a table's: no walker's), when some drawn windows had
+    too little of their scene's past to be fitted and when some were read in part; without `log`, each comes as
+    a `TrajCVAEWarning`. `max_gap`, `noise`: see `TrajCVAE.load` (the tracks are drawn
     as recorded). `background`: an image
     (a video frame) under a `scene_frame` picture or every frame of an `animate` GIF, or a folder of a video's
     frames named by frame id (`FrameImages`: each moment over its own), drawn in the input's pixels (tracks
@@ -212,10 +213,9 @@ def visualize(model: str | Path | TrajCVAE, data: Iterable[str | Path], out: str
         source = ModelFutures(predictor, k, 0 if seed is None else seed, kset, draws, past, calibrate, futures)
     if isinstance(source, ModelFutures):
         source.predictor.check_speeds(df, log)
-    elif log is not None and (warning := plausibility(df, source.cfg.dt, max_gap=source.cfg.max_gap,
-                                                      time_step=source.cfg.time_step)):
+    elif warning := plausibility(df, source.cfg.dt, max_gap=source.cfg.max_gap, time_step=source.cfg.time_step):
         for line in warning.splitlines():  # (a coarse table's warning, then its speeds')
-            log(line)
+            (log or warn)(line)
     units = df.attrs.get("units")
     if image is not None and (units is None or "lonlat" in units):
         raise TrajCVAEError(f"--background {background}: the tracks are in "
@@ -227,11 +227,11 @@ def visualize(model: str | Path | TrajCVAE, data: Iterable[str | Path], out: str
     path = _picture(tracks, source, out, scene, agent, t0, seed, density, grid, worst, best, scene_frame, animate,
                     frames, px, orient=df.attrs.get("orient", "xy"),
                     image=None if image is None else (image, units, background))
-    if log is not None and isinstance(source, ModelFutures) and source.unfitted:
+    if isinstance(source, ModelFutures) and source.unfitted:
         cfg = source.cfg
-        log(too_little_past(len(source.unfitted), len(source.drawn), cfg.obs_len, cfg.pred_len))
-    if log is not None and isinstance(source, ModelFutures) and source.cut:  # drawn whole, read in part
-        log(cut_warning(len(source.cut), len(source.seen), source.cut_names, noise=source.cfg.noise))
+        (log or warn)(too_little_past(len(source.unfitted), len(source.drawn), cfg.obs_len, cfg.pred_len))
+    if isinstance(source, ModelFutures) and source.cut:  # drawn whole, read in part
+        (log or warn)(cut_warning(len(source.cut), len(source.seen), source.cut_names, noise=source.cfg.noise))
     return path
 
 
@@ -861,10 +861,12 @@ class SceneTracks:
         return scene
 
     def agent(self, scene: str | None, agent: str) -> tuple[str, object]:
-        """(scene, agent id as stored) for `--agent`; without `--scene`, the first scene that has the agent."""
+        """(scene, agent id as stored) for `--agent`, read as a file's id is (`values.agent_ids`: 1.0 is the agent
+        1, "007" stays "007"); without `--scene`, the first scene that has the agent."""
+        read = str(agent_ids(pd.Index([agent]), np.zeros(1, np.int64))[0])
         for s in [self.scene(scene)] if scene is not None else self.scenes:
             ids = self.by_scene[s]["agent_id"].unique()
-            match = [i for i in ids if str(i) == str(agent)]
+            match = [i for i in ids if str(i) == str(agent)] or [i for i in ids if str(i) == read]
             if match:
                 return s, match[0]
         s = self.scene(scene)
