@@ -2952,16 +2952,25 @@ def test_a_table_without_a_header_is_read_by_column_number(model, plaza, tmp_pat
 
 def test_columns_by_number_count_from_one_in_files_tables_and_rows_with_text(model, plaza, tmp_path):
     """Numbered columns are the same columns whether the headerless table is a text file (with a class name
-    among its numbers), a Parquet file or a DataFrame of pandas' labels 0, 1, ...; a numbered column that
-    holds a name in the first row (a header) and a number that is no ASCII digit are refused in one line."""
+    among its numbers), a Parquet file or a DataFrame of pandas' labels 0, 1, ..., or a CSV under those labels
+    as its header (pandas' `to_csv` of a table read without one); a numbered column that holds a name in the
+    first row (a header), one counted from 0 and a number that is no ASCII digit are refused in one line."""
     table = pd.DataFrame({0: plaza.frame, 1: plaza.agent_id, 2: plaza.x, 3: 0.0, 4: plaza.y, 5: "Pedestrian"})
     table.to_csv(tmp_path / "rows.txt", index=False, header=False)
     table.to_parquet(tmp_path / "rows.parquet")
     spec = "frame=1,agent_id=2,x=3,y=5,label=6"
     expected = model.predict(plaza.assign(label="Pedestrian"), k=2, seed=0).drop(columns="scene")
-    for data in ([tmp_path / "rows.txt"], [tmp_path / "rows.parquet"], table):
+    table.to_csv(tmp_path / "labelled.csv", index=False)  # (a first row 0,1,2,3,4,5)
+    for data in ([tmp_path / "rows.txt"], [tmp_path / "rows.parquet"], table, [tmp_path / "labelled.csv"]):
         got = model.predict(data, k=2, seed=0, columns=spec).drop(columns="scene")
         pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+    assert len(read_tracks([tmp_path / "labelled.csv"], columns=spec)) == len(plaza)  # (no row of its header)
+    one_line_error(cli("predict", "pedestrian", tmp_path / "labelled.csv", "--columns", "frame=0,agent_id=1,x=2,y=4",
+                       "--out", tmp_path / "p.csv"), "labelled.csv: --columns frame=0: its header numbers the columns "
+                   "from 0 (as pandas writes a table read without one), and --columns counts them from 1")
+    with pytest.raises(DataError, match=r"no column '0' \(columns frame=0\); it has: 1, 2, 3, 4, 5, 6 \(numbered "
+                                        r"from 1\)$"):
+        read_tracks(table, columns="frame=0,agent_id=1,x=2,y=4")
     write(tmp_path / "header.csv", "frame,id,x,y\n0,1,0,0\n10,1,0.4,0\n")
     one_line_error(cli("predict", "pedestrian", tmp_path / "header.csv", "--columns", "frame=1,agent_id=2,x=3,y=4",
                        "--out", tmp_path / "p.csv"), "header.csv: --columns frame=1: line 1 holds 'frame' there, a "

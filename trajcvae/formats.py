@@ -707,13 +707,19 @@ def _separator(first: str) -> str:
 def _numbered(path: Path, fields: list[str], encoding: str, sep: str, skip: int, frames: bool,
               columns: dict[str, str]) -> _Format:
     """A file of numbers without a header (ETH's obsmat.txt: frame, id, x, z, y, ...; a 3-D tracker's rows),
-    read by the columns `--columns` names by number, 1 for the first: frame=1,agent_id=2,x=3,y=5."""
+    read by the columns `--columns` names by number, 1 for the first: frame=1,agent_id=2,x=3,y=5. A first row
+    that numbers the columns, 0, 1, ... (as pandas writes a table it read without a header) or 1, 2, ..., is
+    their header, not a row."""
     n = len(fields)
+    numbering = [f.strip() for f in fields] in ([str(i) for i in range(n)], [str(i + 1) for i in range(n)])
     words = [f"{role}={c}" for role, c in columns.items() if not is_column_number(c)]
     if words:
         raise DataError(f"{path}: no header, so --columns names its columns by number (1 for the first of its {n}): "
                         f"{words[0]} names none")
     beyond = next((f"{role}={c}" for role, c in columns.items() if not 1 <= int(c) <= n), None)
+    if beyond and numbering and fields[0].strip() == "0":
+        raise DataError(f"{path}: --columns {beyond}: its header numbers the columns from 0 (as pandas writes a "
+                        f"table read without one), and --columns counts them from 1: give each number plus 1")
     if beyond:
         raise DataError(f"{path}: --columns {beyond}: the file has {n} columns (line {skip + 1}); if it holds "
                         "no tracks (ETH's H.txt or groups.txt beside obsmat.txt), give the track files by name")
@@ -729,7 +735,7 @@ def _numbered(path: Path, fields: list[str], encoding: str, sep: str, skip: int,
     missing = [c for c in REQUIRED if c not in names]
     if missing:
         raise missing_columns(str(path), missing, names, header, columns)
-    return _Format(encoding, sep, skip, names, n, seconds, lonlat=lonlat, header=header, frames=frames,
+    return _Format(encoding, sep, skip + numbering, names, n, seconds, lonlat=lonlat, header=header, frames=frames,
                    columns=columns, numbered=True)
 
 

@@ -192,8 +192,9 @@ def column_aliases(names: list[str], frames: bool = False, columns: dict[str, st
     if columns:
         absent = [f"{role}={c}" for role, c in columns.items() if c not in names]
         if absent:
+            counted = names == [str(i + 1) for i in range(len(names))]  # (`counted_from_one`'s, or a file's)
             raise DataError(f"{name}: no column {absent[0].split('=', 1)[1]!r} (--columns {absent[0]}); it has: "
-                            f"{', '.join(names)}")
+                            f"{', '.join(names)}" + (" (numbered from 1)" if counted else ""))
         displaced = {d for role in columns for d in _DISPLACED.get(role, ())}
         part = split_stamp(columns)  # (its values are added to the whole seconds' where they are read)
         roles = {c: STAMP_PART if role == part else "time" if role in PER_SECOND else role
