@@ -1193,7 +1193,7 @@ def test_trajnetplusplus_scenes_a_prediction_file_cannot_answer_are_refused_and_
     path = private("p.ndjson", records)
     out = tmp_path / "out.ndjson"
     for given, fps, said in (([], 5, "the scenes' samples are 10 frame ids apart (0.2 s at 50 frame ids a second), "
-                                     "and the model's 0.4 s steps are 20: its forecasts would fall beside the samples"),
+                                     "and the model's 0.4 s steps are 20: its forecasts would not be the samples"),
                              (["--fps", 12.5], 2.5, "the scenes' samples are 10 frame ids apart (0.8 s at 12.5 frame "
                                                     "ids a second), and the model's 0.4 s steps are 5")):
         data = private("rate.ndjson", [{**r, "fps": fps} for r in records])
@@ -1203,6 +1203,11 @@ def test_trajnetplusplus_scenes_a_prediction_file_cannot_answer_are_refused_and_
         assert r.exit_code == 0 and f"warning: --primary: {said.split(': its')[0]}, so each primary is scored over " \
             "the model's 12 steps (4.8 s), not over the samples TrajNet++ scores" in r.stderr, r.output
         assert "a TrajNet++ test file holds no futures" not in r.stderr, r.output  # not why any is unscored here
+    shorter = copy.deepcopy(model)  # a model of 6 future steps (a config's, read before any is drawn)
+    shorter.config.data.pred_len = 6
+    with pytest.raises(DataError, match=r"TrajNet\+\+ scores the 12 samples after each scene's 9th, and the model "
+                                        r"predicts 6: its forecasts would not be the samples TrajNet\+\+ scores"):
+        predict_to_file(shorter, [path], out, k=3, primary=True)
     one_line_error(cli("predict", "pedestrian", private("twice.ndjson", records + records[:1]), "--primary", "--out",
                        out), "twice.ndjson: scene id 0 is given to two scene records, and TrajNet++ reads one scene "
                    "per id: keep one")

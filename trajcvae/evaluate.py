@@ -11,7 +11,7 @@ import pandas as pd
 from ._version import made_by
 from .calibrate import ScenePast, too_little_past, unfitted
 from .config import check_calibration, check_flags, check_log, check_sampling
-from .errors import DataError, NoWindowsError, TrajCVAEError, names_its_data, warn
+from .errors import DataError, NoWindowsError, TrajCVAEError, names_its_data, plural, warn
 from .metrics import (ade_fde, brier_fde, calibration, constant_velocity, hpd_levels, line_turns, min_ade_fde,
                       top_n_ade_fde, turned_lines)
 from .checks import cut_warning, smoothed, unbridged_warning, window_noise
@@ -254,8 +254,9 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
                           f"samples from the scene's last observed frame (the first: scene {first}), and "
                           f"{'are' if w.skipped != 1 else 'is'} not scored; {why}")
         if beside:
-            (log or warn)(f"warning: --primary: {beside}, so each primary is scored over the model's {dc.pred_len} "
-                          f"steps ({dc.pred_len * dc.dt:g} s), not over the samples TrajNet++ scores")
+            (log or warn)(f"warning: --primary: {beside}, so each primary is scored over the model's "
+                          f"{plural(dc.pred_len, 'step')} ({dc.pred_len * dc.dt:g} s), not over the samples TrajNet++ "
+                          "scores")
     if calibrate == "scene":  # windows whose scene had too little past: their draws stay the model's own
         result["unfitted"] = int(unfitted(past, w.scene, w.t0).sum())
         if result["unfitted"]:

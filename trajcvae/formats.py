@@ -1041,6 +1041,7 @@ def _read_trajnet(path: Path) -> pd.DataFrame:
 
 
 TRAJNET_OBSERVED = 8  # samples from a TrajNet++ scene's start to its last observed one (it observes 9, predicts 12)
+TRAJNET_PREDICTED = 12  # samples after it that TrajNet++ scores
 
 
 def trajnet_predictions(records, frames: np.ndarray, futures: np.ndarray, decimals: int = 4) -> str:

@@ -35,7 +35,7 @@ from .config import (TABLE_SUFFIXES, TRAJNET_SUFFIX, Config, DataConfig, _whole,
                      check_seed, check_since, check_trajnet_output, read_paths, resolve_device, torch_seed)
 from .errors import (OWN_GAP_AND_NOISE, CheckpointError, DataError, NoWindowsError, TrajCVAEError, in_cli,
                      keyword_names, names_its_data, not_found_hint, one_line, plural, warn)
-from .formats import trajnet_predictions
+from .formats import TRAJNET_PREDICTED, trajnet_predictions
 from .kset import KSetSampler, kmeans_futures, nearest_shares
 from .model import CVAE
 from .resample import bridges
@@ -957,7 +957,7 @@ def _primary_windows(predictor: TrajCVAE, tracks: pd.DataFrame, trajnet: str | P
                         "a forecast for each; write a .csv to predict the others")
     beside = beside_samples(predictor, tracks, w, of)
     if beside:
-        raise DataError(f"--out {trajnet}: {beside}: its forecasts would fall beside the samples TrajNet++ scores; "
+        raise DataError(f"--out {trajnet}: {beside}: its forecasts would not be the samples TrajNet++ scores; "
                         "write a .csv")
     return w, of
 
@@ -965,16 +965,18 @@ def _primary_windows(predictor: TrajCVAE, tracks: pd.DataFrame, trajnet: str | P
 def beside_samples(predictor: TrajCVAE, tracks: pd.DataFrame, w: Windows, of: np.ndarray) -> str | None:
     """How the primaries' windows `w` (of the scene records at `of`) step apart from their scenes' samples, or
     None where they step as the samples do. TrajNet++ scores the scene's 12 samples after its 9th, so the model's
-    steps must be its samples."""
+    steps must be its samples, and 12 of them."""
     sample = tracks.attrs["scene_records"]["step"][of]
     off = ~np.isclose(w.step, sample, rtol=1e-9, atol=0)
-    if not off.any():
-        return None
-    i = int(np.argmax(off))
-    dt, rate = predictor.config.data.dt, tracks.attrs.get("fps")
-    seconds = f" ({sample[i] / rate:g} s at {rate:g} frame ids a second)" if rate else ""
-    return (f"the scenes' samples are {sample[i]:g} frame ids apart{seconds}, and the model's {dt:g} s steps are "
-            f"{w.step[i]:g}")
+    dt, pred_len, rate = predictor.config.data.dt, predictor.config.data.pred_len, tracks.attrs.get("fps")
+    if off.any():
+        i = int(np.argmax(off))
+        seconds = f" ({sample[i] / rate:g} s at {rate:g} frame ids a second)" if rate else ""
+        return (f"the scenes' samples are {sample[i]:g} frame ids apart{seconds}, and the model's {dt:g} s steps are "
+                f"{w.step[i]:g}")
+    if pred_len != TRAJNET_PREDICTED:
+        return f"TrajNet++ scores the {TRAJNET_PREDICTED} samples after each scene's 9th, and the model predicts {pred_len}"
+    return None
 
 
 def unwindowed_scene(tracks: pd.DataFrame, of: np.ndarray):
