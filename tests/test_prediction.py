@@ -742,6 +742,34 @@ def test_a_track_table_read_already_is_predicted_as_read_and_refused_once_edited
         model.predict(pd.concat([timed.iloc[:2], timed.iloc[1:]]), k=1)
 
 
+def test_training_on_a_track_table_read_already_reads_it_as_read(sim_files, tmp_path):
+    """train(read_tracks(...)) and read_tracks of a read table take it as it was read: a table timed in seconds
+    at 10 Hz keeps its time base (read again, its seconds were frame ids of a 0.1 step: four times too slow),
+    and a scale it was read with is not applied twice (data.scale given again is refused, as for predict)."""
+    import dataclasses
+
+    from trajcvae.config import DataConfig
+    from trajcvae.tracks import read_tracks
+    from trajcvae.windows import load_windows
+
+    plaza = pd.read_csv(sim_files["test"])
+    rows = []
+    for agent, g in plaza.groupby("agent_id"):
+        t = np.arange(g.frame.min() / 25, g.frame.max() / 25 + 1e-9, 0.1)
+        rows.append(pd.DataFrame({"time": t, "agent_id": agent, "x": np.interp(t, g.frame / 25, g.x) * 100,
+                                  "y": np.interp(t, g.frame / 25, g.y) * 100}))
+    pd.concat(rows).to_csv(tmp_path / "cm.csv", index=False)
+    table = read_tracks([tmp_path / "cm.csv"], scale=0.01)
+    assert read_tracks(table) is table
+    cfg = DataConfig()
+    as_read, from_files = load_windows(table, cfg), load_windows([tmp_path / "cm.csv"], dataclasses.replace(
+        cfg, scale=0.01))
+    assert len(as_read.obs) == len(from_files.obs) > 100
+    np.testing.assert_array_equal(as_read.obs, from_files.obs)
+    with pytest.raises(DataError, match="^scale: the data is a track table read already"):
+        load_windows(table, dataclasses.replace(cfg, scale=0.01))
+
+
 def test_a_track_table_edited_in_place_since_its_speeds_were_judged_is_judged_again(sim_files):
     """A table's speed verdict is kept for the table (predict, then make_windows, judge it once), but not
     past an edit in place: positions made centimetres are warned of as a copy of them is."""

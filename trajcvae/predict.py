@@ -39,10 +39,9 @@ from .formats import TRAJNET_PREDICTED, trajnet_predictions
 from .kset import KSetSampler, kmeans_futures, nearest_shares
 from .model import CVAE
 from .resample import bridges
-from .table import AGENT_COLUMNS, TIME_NAMES, TRACK_COLUMNS, column_aliases, column_map, seconds_per_unit
-from .tracks import read_tracks
+from .table import AGENT_COLUMNS, TIME_NAMES, column_aliases, column_map, seconds_per_unit
+from .tracks import is_read, read_already, read_tracks
 from .units import from_metres, output_decimals, past_horizon, position_columns, time_decimals
-from .values import to_numbers
 from .windows import (Windows, build_windows, concat_windows, cut_by, cut_difference, iter_windows, no_windows_error,
                       window_key, windows_at)
 
@@ -459,13 +458,12 @@ class TrajCVAE:
         frame ids of no known rate seconds, and bridges their gaps in seconds (`serve --replay`), so a
         `max_gap` given is not refused for them, nor a frame id off the grid of the others (`checks.check_grid`)."""
         # Read already: `read_tracks`' attributes stay with the table (and a part or copy of it) as pandas keeps them.
-        if isinstance(data, pd.DataFrame) and "time_base" in data.attrs and "units" in data.attrs:
+        if is_read(data):
             if data.attrs["time_base"] == "steps" and self.config.data.fps is not None:  # as files would be read
                 raise TrajCVAEError(f"the data is a track table read without a rate (read_tracks), whose frame ids "
                                     f"this model would read at its training rate, {self.config.data.fps:g} a second: "
                                     f"give read_tracks(..., fps={self.config.data.fps:g}), or the files")
-            return _read_already(data, fps=fps, scale=scale, homography=homography, classes=classes,
-                                 columns=columns)
+            return read_already(data, fps=fps, scale=scale, homography=homography, classes=classes, columns=columns)
         trained = self.config.data.columns
         try:
             tracks = read_tracks(data, fps=fps, scale=scale, homography=homography, classes=classes,
@@ -753,46 +751,6 @@ def _digest(tracks: pd.DataFrame) -> bytes:
         h.update(pd.util.hash_array(values).tobytes() if values.dtype == object else
                  np.ascontiguousarray(values).tobytes())
     return h.digest()
-
-
-def _read_already(tracks: pd.DataFrame, **options) -> pd.DataFrame:
-    """A track table `read_tracks` (or `TrajCVAE.read`) made, as it is: its rate, units and agents were chosen
-    when it was read, so options given again are refused rather than ignored, and a table edited since into
-    one no reading would make (a column dropped, a position made NaN) is refused rather than predicted from."""
-    given = next((name for name, value in options.items() if value is not None), None)
-    if given is not None:
-        raise TrajCVAEError(f"{given}: the data is a track table read already (read_tracks), whose rate, units and "
-                            f"agents were chosen then; give {given} with its files instead, or leave it out")
-    missing = [c for c in TRACK_COLUMNS if c not in tracks]
-    text = next((c for c in ("frame", "x", "y") if c not in missing and not pd.api.types.is_numeric_dtype(tracks[c])),
-                None)
-    bad = next((c for c in ("frame", "x", "y") if c not in missing and not np.isfinite(to_numbers(tracks[c])).all()),
-               None) if text is None else None
-    empty = next((c for c in ("agent_id", "scene") if c not in missing and tracks[c].isna().any()), None)
-    if missing or text or bad or empty:
-        what = f"no column '{missing[0]}'" if missing else f"a column '{text}' of {tracks[text].dtype}, not numbers" \
-            if text else f"a missing or non-finite '{bad}'" if bad else f"a missing '{empty}'"
-        plain = " (a table made from it keeps its attributes: df.attrs = {} makes it plain)" if missing else ""
-        raise DataError(f"the data is a track table read already (read_tracks) and edited since ({what}): give its "
-                        f"files again, or a plain DataFrame of frame (or time), agent_id, x, y{plain}")
-    # Windows read its rows by scene, agent and time, as reading orders them: a table sorted or sampled since
-    # is put back in that order, and one with a row repeated (concatenated with a part of itself) refused.
-    scene, agent = tracks["scene"], tracks["agent_id"]
-    codes = scene.cat.codes.to_numpy() if isinstance(scene.dtype, pd.CategoricalDtype) else \
-        pd.factorize(scene, sort=True)[0]
-    key = agent.to_numpy() if pd.api.types.is_numeric_dtype(agent) else pd.factorize(agent, sort=True)[0]
-    frame = to_numbers(tracks["frame"])
-    same_scene, same_agent = codes[1:] == codes[:-1], key[1:] == key[:-1]
-    if ((codes[1:] > codes[:-1]) | same_scene & ((key[1:] > key[:-1]) | same_agent & (frame[1:] > frame[:-1]))).all():
-        return tracks  # in order, no row twice: as read (one pass, not a sort)
-    order = np.lexsort((frame, key, codes))
-    same = np.flatnonzero((np.diff(codes[order]) == 0) & (np.diff(key[order]) == 0) & (np.diff(frame[order]) == 0))
-    if len(same):
-        row = tracks.iloc[order[same[0]]]
-        raise DataError(f"the data is a track table read already (read_tracks) and edited since (agent "
-                        f"'{row['agent_id']}' twice at {row['frame']:.15g}, in scene '{row['scene']}'): give its files "
-                        "again, or a plain DataFrame of frame (or time), agent_id, x, y")
-    return tracks.iloc[order].reset_index(drop=True)
 
 
 def over_half(need: float, free: float) -> str:

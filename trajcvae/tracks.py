@@ -24,12 +24,12 @@ import pandas as pd
 from .errors import DataError, as_number_hint, not_found_hint, plural, shown, warn
 from .formats import TARS, class_names_file, mot_detections, notes_file, read_file, refuse_futures
 from .resample import EPS, GRID_OFF, GRID_SHARED, on_a_grid
-from .table import (AGENT_COLUMNS, FRACTIONS, UNIT_NAMES, Shared, column_map, needed_among, split_stamp,
-                    time_role, where)
+from .table import (AGENT_COLUMNS, FRACTIONS, TRACK_COLUMNS, UNIT_NAMES, Shared, column_map, needed_among,
+                    split_stamp, time_role, where)
 from .config import positive_number
 from .units import (coarse_positions, coarsely_written, decimals_written, lonlat_units, placed, scales_of_scenes,
                     to_metres, unit_conversion)
-from .values import canonical
+from .values import canonical, to_numbers
 
 
 SUFFIXES = (".csv", ".txt", ".tsv", ".parquet", ".ndjson")
@@ -219,6 +219,53 @@ def _same_path(a: Path, b) -> bool:
         return False
 
 
+def is_read(df) -> bool:
+    """Whether `df` is a track table `read_tracks` made (its attributes name its time base and units)."""
+    return isinstance(df, pd.DataFrame) and "time_base" in df.attrs and "units" in df.attrs
+
+
+def read_already(tracks: pd.DataFrame, **options) -> pd.DataFrame:
+    """A track table `read_tracks` (or `TrajCVAE.read`) made, as it is (`is_read`): its rate, units and agents were
+    chosen when it was read, so options given again are refused rather than ignored or applied twice, and a table
+    edited since into one no reading would make (a column dropped, a position made NaN) is refused rather than
+    read as frame ids and positions of no known units."""
+    given = next((name for name, value in options.items() if value is not None), None)
+    if given is not None:
+        raise DataError(f"{given}: the data is a track table read already (read_tracks), whose rate, units and "
+                            f"agents were chosen then; give {given} with its files instead, or leave it out")
+    missing = [c for c in TRACK_COLUMNS if c not in tracks]
+    text = next((c for c in ("frame", "x", "y") if c not in missing and not pd.api.types.is_numeric_dtype(tracks[c])),
+                None)
+    bad = next((c for c in ("frame", "x", "y") if c not in missing and not np.isfinite(to_numbers(tracks[c])).all()),
+               None) if text is None else None
+    empty = next((c for c in ("agent_id", "scene") if c not in missing and tracks[c].isna().any()), None)
+    if missing or text or bad or empty:
+        what = f"no column '{missing[0]}'" if missing else f"a column '{text}' of {tracks[text].dtype}, not numbers" \
+            if text else f"a missing or non-finite '{bad}'" if bad else f"a missing '{empty}'"
+        plain = " (a table made from it keeps its attributes: df.attrs = {} makes it plain)" if missing else ""
+        raise DataError(f"the data is a track table read already (read_tracks) and edited since ({what}): give its "
+                        f"files again, or a plain DataFrame of frame (or time), agent_id, x, y{plain}")
+    # Windows read its rows by scene, agent and time, as reading orders them: a table sorted or sampled since
+    # is put back in that order, and one with a row repeated (concatenated with a part of itself) refused.
+    scene, agent = tracks["scene"], tracks["agent_id"]
+    codes = scene.cat.codes.to_numpy() if isinstance(scene.dtype, pd.CategoricalDtype) else \
+        pd.factorize(scene, sort=True)[0]
+    key = agent.to_numpy() if pd.api.types.is_numeric_dtype(agent) else pd.factorize(agent, sort=True)[0]
+    frame = to_numbers(tracks["frame"])
+    same_scene, same_agent = codes[1:] == codes[:-1], key[1:] == key[:-1]
+    if ((codes[1:] > codes[:-1]) | same_scene & ((key[1:] > key[:-1]) | same_agent & (frame[1:] > frame[:-1]))).all():
+        return tracks  # in order, no row twice: as read (one pass, not a sort)
+    order = np.lexsort((frame, key, codes))
+    same = np.flatnonzero((np.diff(codes[order]) == 0) & (np.diff(key[order]) == 0) & (np.diff(frame[order]) == 0))
+    if len(same):
+        row = tracks.iloc[order[same[0]]]
+        raise DataError(f"the data is a track table read already (read_tracks) and edited since (agent "
+                        f"'{row['agent_id']}' twice at {row['frame']:.15g}, in scene '{row['scene']}'): give its files "
+                        "again, or a plain DataFrame of frame (or time), agent_id, x, y")
+    return tracks.iloc[order].reset_index(drop=True)
+
+
+
 def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = None,
                 scale: float | str | Path | dict | None = None,
                 homography: str | Path | np.ndarray | None = None,
@@ -262,8 +309,10 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     `df.attrs["orient"]` which way the metres run, for pictures: "xy" (y up), "east_north" (from degrees), or
     "image" (SDD's and MOT's pixels, scaled or not: y down the image). `df.attrs` also records `files` (how
     many were read), `duplicates_dropped` and `rows_sorted` (rows read after a later row of their agent, put
-    in time order).
+    in time order). A table this made is taken as it was read (`read_already`: options given again refused).
     """
+    if is_read(paths) and "frame" in paths.columns:  # (a table built from one's columns, its time a `time`, is new)
+        return read_already(paths, fps=fps, scale=scale, homography=homography, classes=classes, columns=columns)
     units = unit_conversion(scale, homography)
     check_fps(fps)
     fps = None if fps is None else float(fps)  # (a Fraction or numpy number: messages write it as a float)
