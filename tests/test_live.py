@@ -721,6 +721,28 @@ def test_live_speed_warnings_name_fixes_a_live_caller_can_take(pedestrian, tmp_p
     assert len(replay_updates(tmp_path / "off.csv", model=pedestrian, log=[].append)) == 41
 
 
+def test_detections_posted_without_the_units_the_model_was_trained_in_are_warned_of_at_once(pedestrian):
+    """A model trained on centimetres (data.scale 0.01) fed centimetres as metres: its first update with
+    detections says so, naming scale=, long before the speeds could be judged (and not again when they are);
+    with scale=0.01, nothing is said."""
+    import copy
+
+    cm = copy.deepcopy(pedestrian)
+    cm.config.data.scale = 0.01
+    for given, expected in (({}, 1), ({"scale": 0.01}, 0)):
+        live = OnlinePredictor(cm, k=1, **given)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            live.update(-1.0, [])
+            assert not caught
+            for i in range(60):
+                live.update(0.4 * i, [(str(a), 52.0 * i, 200.0 * a) for a in range(8)])
+                if i == 1:
+                    assert len(caught) == expected, [str(w.message) for w in caught]
+        units = [str(w.message) for w in caught if "trained on positions converted" in str(w.message)]
+        assert len(units) == expected and all("give scale=0.01 (scene 'live', time 0)" in u for u in units), units
+
+
 def test_a_feed_no_gap_can_bridge_is_named_once_instead_of_giving_no_futures_in_silence(pedestrian):
     """Updates further apart than the model bridges (times in milliseconds, a 1 Hz tracker, a wrong fps)
     make every detection a new track: after JUDGE_UPDATES of them the predictor says so once, naming the

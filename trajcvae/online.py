@@ -192,6 +192,9 @@ class OnlinePredictor(PickledByThisCode):
         # and how many in a row; None once judged, or once an agent came twice.
         self._chained: tuple[float, int] | None = (-math.inf, 0) if judge_speeds else None
         self._ids_line: str | None = None  # that warning, in `warnings` until an agent comes twice
+        # The lines for detections posted without the units (or classes) the model was trained with
+        # (`TrajCVAE.units_warning`), said at the first update with detections; None until then.
+        self._units: list[str] | None = None
         self.warnings: list[str] = []
         if estimate:  # a scale file's guess at this scene's scale
             self._warn(estimate)
@@ -296,6 +299,10 @@ class OnlinePredictor(PickledByThisCode):
             self._fit_said = True
         if self._judging and self._attrs["coarse"] != coarse_before:  # float32 first brought now
             said(coarse_warning(self._attrs))
+        if self._judging and self._units is None and len(ids):  # at the first detections: the units aren't theirs
+            self._units = (self.model.units_warning(self._table(judged=False), live=True) or "").splitlines()
+            for line in self._units:
+                said(line)
         if not self._speeds_judged and self._moves >= JUDGE_MOVES and len(cols["frame"]) - len(self._codes) >= 20 \
                 and time >= self._judge_from:
             # A `TrajCVAEWarning` if the detections move as no track the model knows (`checks.plausibility`;
@@ -306,7 +313,7 @@ class OnlinePredictor(PickledByThisCode):
             dc = self.model.config.data
             if step_moves(table, dc.dt, dc.max_gap, dc.time_step) >= JUDGE_STEPS:
                 self._speeds_judged = True
-                self.model.check_speeds(table, said, jumps=False, live=True)
+                self.model.check_speeds(table, lambda line: line in self._units or said(line), jumps=False, live=True)
             else:
                 self._judge_from = time + self._step
         lines += jumped
