@@ -779,7 +779,8 @@ def test_a_resume_with_an_edited_homography_is_refused(tmp_path, tiny_files):
 
 def test_a_resume_refuses_an_edited_scale_file_and_names_what_differs_as_it_was_given(tmp_path, tiny_files):
     """A file of scales per scene makes the metres as a homography does: edited, a resume is refused. The
-    same --classes in another case and order is the same filter; an option given on the command line is
+    same --classes in another case and order is the same filter, and the same --columns in another order the
+    same columns; an option given on the command line is
     named as given; other training files are said to be possibly the same in another order."""
     scales = tmp_path / "s.yaml"
     scales.write_text("tr: 1.0\nva: 1.0\n")
@@ -789,9 +790,12 @@ def test_a_resume_refuses_an_edited_scale_file_and_names_what_differs_as_it_was_
         table.assign(label=np.where(table.agent_id % 2, "pedestrian", "cyclist")).to_csv(labelled, index=False)
     args = lambda epochs, *more: tiny_run_args(*files, tmp_path / "run", epochs)[3:] + [  # noqa: E731
         "--scale", scales, *more]
-    r = cli(*args(1, "--classes", "pedestrian,Cyclist"))
+    r = cli(*args(1, "--classes", "pedestrian,Cyclist", "--columns", "frame=frame,agent_id=agent_id"))
     assert r.exit_code == 0, r.output
     assert cli(*args(1, "--classes", "cyclist,PEDESTRIAN"), "--resume").exit_code == 0  # complete: nothing to do
+    assert cli(*args(1, "--columns", "agent_id=agent_id,frame=frame"), "--resume").exit_code == 0  # (so --columns)
+    one_line_error(cli(*args(2, "--columns", "frame=frame"), "--resume"),
+                   "--resume: --columns frame=frame differs from the run's data.columns = 'frame=frame,agent_id=")
     one_line_error(cli(*args(2, "--classes", "cyclist"), "--resume"),
                    "--resume: --classes cyclist differs from the run's data.classes = 'pedestrian,Cyclist'")
     one_line_error(cli(*args(2, "--classes", "cyclist,pedestrian", "--fps", 10), "--resume"),

@@ -46,6 +46,7 @@ from .kset import train_kset
 from .metrics import fit_cv_noise, min_ade_fde
 from .model import CVAE
 from .predict import TrajCVAE
+from .table import column_map
 from .tracks import list_files
 from .windows import Windows, copy_of, files_digest, load_windows, no_windows_error, quiet
 
@@ -478,6 +479,8 @@ def _resumed_config(given: Config, run: Config, out: Path, done: int) -> Config:
     for dotted, value, theirs in given.differences(run, skip=RESUME_OPTIONS):
         if dotted == "data.classes" and _labels(value) == _labels(theirs):  # the same classes, as they filter
             continue
+        if dotted == "data.columns" and None not in (value, theirs) and column_map(value) == column_map(theirs):
+            continue  # the same columns, given in another order
         if dotted in asked:
             shown = given.shown(dotted, value)
             theirs = f"{theirs!r}" if shown.startswith(dotted) else f"{dotted} = {theirs!r}"
