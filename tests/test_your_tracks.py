@@ -2815,6 +2815,17 @@ def test_detections_stamped_in_bursts_are_warned_of_in_files_and_live(model, pla
             live.update(time, detections[["agent_id", "x", "y"]])
 
 
+def test_frame_ids_read_at_the_models_training_rate_whose_samples_come_far_apart_name_the_rate_that_fits(plaza):
+    """A model trained with --fps reads frame ids at that rate where none is given: frame ids at 25 a second read
+    at 12.5 put the samples 0.8 s apart, with speeds halved and windows twice as long, all within what a model
+    knows; a line names --fps 25. At the right rate, or with --fps given, nothing is said."""
+    said = "their frame ids read at the model's training rate, 12.5 a second, whose steps are 0.4 s: if the frame " \
+           "ids count another rate, give --fps (at 25 a second, their samples come a step apart)"
+    assert said in (plausibility(read_tracks(plaza, default_fps=12.5), 0.4) or "")
+    for tracks in (read_tracks(plaza, default_fps=25), read_tracks(plaza, fps=12.5)):
+        assert "training rate" not in (plausibility(tracks, 0.4) or "")
+
+
 def test_time_unit_mistakes_name_the_role_that_fits(plaza, tmp_path):
     """Stamps read in the wrong unit under --columns: every message names the unit they were read in and the
     time role under which the samples would come as a tracker's (0.4 s apart here), whichever way it is off;
