@@ -555,8 +555,11 @@ def plot_training(run: str | Path, out: str | Path | None = None, size: str | No
     run = Path(run)
     path = run if run.is_file() else run / "metrics.csv"
     if not path.is_file():
+        runs = sorted(run.glob("*/*/metrics.csv")) + sorted(run.glob("*/metrics.csv")) if run.is_dir() else []
+        below = f"; runs below it: {', '.join(str(r.parent) for r in runs[:2])}{' ...' if len(runs) > 2 else ''}" \
+            if runs else ""  # (a benchmark's folder: one run per split and seed)
         raise TrajCVAEError(f"{run}: no metrics.csv here (plot-training takes a run folder written by "
-                            "`trajcvae train`)")
+                            f"`trajcvae train`){below}")
     out = Path(out) if out is not None else path.parent / "curves.png"
     check_output(out, inputs=[path])  # (a folder named as such, before its name's format)
     _image_format(out)
