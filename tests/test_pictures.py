@@ -1027,7 +1027,8 @@ def test_plot_training(trained, tmp_path):
     assert r.exit_code == 1 and "no metrics.csv" in r.output and "runs below it" not in r.output
     for split in ("eth", "hotel"):  # a benchmark's folder: the runs below it are named
         (tmp_path / "bench" / split / "seed0").mkdir(parents=True)
-        (tmp_path / "bench" / split / "seed0" / "metrics.csv").write_bytes((trained.parent / "metrics.csv").read_bytes())
+        (tmp_path / "bench" / split / "seed0" / "metrics.csv").write_bytes((trained.parent / "metrics.csv")
+                                                                           .read_bytes())
     _one_line_error(run("plot-training", tmp_path / "bench"), "no metrics.csv here", "; runs below it: "
                     f"{tmp_path / 'bench' / 'eth' / 'seed0'}, {tmp_path / 'bench' / 'hotel' / 'seed0'}")
     _one_line_error(run("plot-training", trained.parent, "--out", tmp_path), f"--out {tmp_path}: is a folder; give a "

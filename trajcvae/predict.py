@@ -933,7 +933,8 @@ def beside_samples(predictor: TrajCVAE, tracks: pd.DataFrame, w: Windows, of: np
         return (f"the scenes' samples are {sample[i]:g} frame ids apart{seconds}, and the model's {dt:g} s steps are "
                 f"{w.step[i]:g}")
     if pred_len != TRAJNET_PREDICTED:
-        return f"TrajNet++ scores the {TRAJNET_PREDICTED} samples after each scene's 9th, and the model predicts {pred_len}"
+        return f"TrajNet++ scores the {TRAJNET_PREDICTED} samples after each scene's 9th, and the model predicts " \
+            f"{pred_len}"
     return None
 
 
