@@ -670,6 +670,13 @@ STAMP_MOVING = 0.5  # m/s: agents moving this fast over two intervals show wheth
 STAMP_SPREAD = 0.05  # the least std of the log of one interval over the one before it that can show that
 
 
+def _stamped(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.Index, np.ndarray]:
+    """A table's stamps (n,), positions (n, 2), scene codes (n,) and names, and agent codes (n,)."""
+    scene, names = pd.factorize(df["scene"])
+    return (df["frame"].to_numpy(dtype=np.float64), df[["x", "y"]].to_numpy(dtype=np.float64), scene, names,
+            pd.factorize(df["agent_id"])[0])
+
+
 def stamp_jitter(df: pd.DataFrame) -> dict[str, tuple[float, float, float, float]]:
     """Per scene of tracks with a time column, timed in seconds and not put on a grid (`tracks.on_grid`): where
     the time from one detection to the next varies (JITTER_MOVES pairs of consecutive intervals at least, of
@@ -687,10 +694,7 @@ def stamp_jitter(df: pd.DataFrame) -> dict[str, tuple[float, float, float, float
     without a missed detection) and the share."""
     if df.attrs.get("time_base") != "seconds" or df.attrs.get("grid") or len(df) < 3:
         return {}
-    t = df["frame"].to_numpy(dtype=np.float64)
-    xy = df[["x", "y"]].to_numpy(dtype=np.float64)
-    scene, names = pd.factorize(df["scene"])
-    agent = pd.factorize(df["agent_id"])[0]
+    t, xy, scene, names, agent = _stamped(df)
     same = (scene[1:] == scene[:-1]) & (agent[1:] == agent[:-1])  # (n-1,) rows i, i+1 of one agent
     interval = np.diff(t)  # (n-1,)
     step = np.diff(xy, axis=0)  # (n-1, 2)
@@ -754,10 +758,7 @@ def stamp_bursts(df: pd.DataFrame) -> dict[str, tuple[int, int, float, float, fl
     how long their pace would take them there (seconds, median)."""
     if df.attrs.get("time_base") != "seconds" or df.attrs.get("grid") or len(df) < 3:
         return {}
-    t = df["frame"].to_numpy(dtype=np.float64)
-    xy = df[["x", "y"]].to_numpy(dtype=np.float64)
-    scene, names = pd.factorize(df["scene"])
-    agent = pd.factorize(df["agent_id"])[0]
+    t, xy, scene, names, agent = _stamped(df)
     new = np.r_[True, (scene[1:] != scene[:-1]) | (agent[1:] != agent[:-1])]
     track = np.cumsum(new) - 1  # (n,)
     first = np.flatnonzero(new)  # (A,) each track's first row
