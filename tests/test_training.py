@@ -119,6 +119,7 @@ def test_resume_after_sigkill_ends_bit_identical_to_an_uninterrupted_run(tmp_pat
     out, errs = a.communicate(timeout=120)
     assert a.returncode == 0, errs
     assert "train: read 1 file:" in errs and "val: read 1 file:" in errs  # the data summary lines
+    assert "best epoch" in out and "KL weight" not in out  # (4 epochs: its best picked from epoch 2 on)
     r = subprocess.run(tiny_run_args(*tiny_files, cut, epochs) + ["--resume"], cwd=ROOT, env=env,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
@@ -792,6 +793,8 @@ def test_a_resume_refuses_an_edited_scale_file_and_names_what_differs_as_it_was_
         "--scale", scales, *more]
     r = cli(*args(1, "--classes", "pedestrian,Cyclist", "--columns", "frame=frame,agent_id=agent_id"))
     assert r.exit_code == 0, r.output
+    assert re.search(r"best epoch 1 \(val minADE@4 [\d.]+ m; the last epoch: the run ends before its KL weight is "
+                     r"full at epoch 2, from which best.pt is picked\)", r.stdout), r.output  # (1 epoch, 2 to anneal)
     assert cli(*args(1, "--classes", "cyclist,PEDESTRIAN"), "--resume").exit_code == 0  # complete: nothing to do
     assert cli(*args(1, "--columns", "agent_id=agent_id,frame=frame"), "--resume").exit_code == 0  # (so --columns)
     one_line_error(cli(*args(2, "--columns", "frame=frame"), "--resume"),

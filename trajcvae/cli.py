@@ -414,8 +414,10 @@ def train(
         return
     if r.complete:  # (train said so; its epochs are the run's own, as --resume keeps them)
         info(f"give --epochs {r.epochs + 1} or more with --resume to train it further")
-    result(f"best epoch {r.best_epoch} (val minADE@{r.k_eval} {r.best_val_min_ade:.3f} m) in {r.seconds:.0f} s -> "
-           f"{r.out_dir / 'best.pt'}")
+    last = f"; the last epoch: the run ends before its KL weight is full at epoch {r.kl_anneal_epochs}, from " \
+        "which best.pt is picked" if r.epochs < r.kl_anneal_epochs else ""
+    result(f"best epoch {r.best_epoch} (val minADE@{r.k_eval} {r.best_val_min_ade:.3f} m{last}) in {r.seconds:.0f} s "
+           f"-> {r.out_dir / 'best.pt'}")
 
 
 @app.command()

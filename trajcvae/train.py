@@ -66,6 +66,7 @@ class TrainResult:
     k_eval: int = 20  # the K of best_val_min_ade (the run's train.k_eval)
     epochs: int = 0  # the run's train.epochs (a resumed run's own, unless --epochs changed them)
     complete: bool = False  # a resumed run that had trained all its epochs before: nothing was trained
+    kl_anneal_epochs: int = 0  # the run's train.kl_anneal_epochs: best.pt is picked from that epoch on
 
 
 def future_speeds(w: Windows, dt: float) -> np.ndarray:
@@ -527,7 +528,8 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
     if state is not None and state["epoch"] >= tc.epochs and _finished(out, cfg, figures):
         if log is not None:
             log(f"the run in {out} is complete: it has trained its {tc.epochs} epoch{'s' * (tc.epochs != 1)}")
-        return TrainResult(out, state["best_epoch"], state["best_val_min_ade"], 0, 0.0, tc.k_eval, tc.epochs, True)
+        return TrainResult(out, state["best_epoch"], state["best_val_min_ade"], 0, 0.0, tc.k_eval, tc.epochs, True,
+                           tc.kl_anneal_epochs)
     if state is not None and state["epoch"] >= tc.epochs and state["best_epoch"] > 0 and not (out / "best.pt").exists():
         raise TrajCVAEError(f"{out}: its epochs are all trained, and best.pt (epoch {state['best_epoch']}) was "
                             f"removed; predict with {out / 'last.pt'} (epoch {state['epoch']}), or train anew in "
@@ -703,7 +705,8 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
             for name in FIGURES:
                 (out / name).unlink(missing_ok=True)
     distributed.barrier(dist)
-    return TrainResult(out, best_epoch, best, tc.epochs - start + 1, time.time() - t_start, tc.k_eval, tc.epochs)
+    return TrainResult(out, best_epoch, best, tc.epochs - start + 1, time.time() - t_start, tc.k_eval, tc.epochs,
+                       kl_anneal_epochs=tc.kl_anneal_epochs)
 
 
 def _finished(out: Path, cfg: Config, figures: bool) -> bool:
