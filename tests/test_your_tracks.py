@@ -2801,14 +2801,25 @@ def test_detections_stamped_in_bursts_are_warned_of_in_files_and_live(model, pla
     pairs = pd.concat([upsample(plaza, 5.0), upsample(plaza.assign(frame=plaza.frame + 0.125), 5.0)])
     pairs = pairs.assign(time=pairs.time + 1000.0, x=pairs.x + rng.normal(0, 0.15, len(pairs)),
                          y=pairs.y + rng.normal(0, 0.15, len(pairs)))
+    reversed_ = even.assign(time=1000.0 + (n // 3 * 3 + 3) / 10 + (2 - n % 3) * 0.0005)  # each batch last first
+    slow = upsample(plaza, 1.0).assign(time=lambda d: d.time + 1000.0)  # a 1 Hz logger's, ten at a time
+    m = np.round(slow.time - 1000.0).astype(int)
+    slow = slow.assign(time=1000.0 + (m // 10 * 10 + 10) + m % 10 * 0.001)
     said = "come in bursts: "
-    for table, warned in ((batched, True), (even, False), (pd.concat(irregular), False), (pairs, False)):
+    for table, warned in ((batched, True), (reversed_, True), (slow, True), (even, False),
+                          (pd.concat(irregular), False), (pairs, False)):
         line = plausibility(read_tracks(table), 0.4) or ""
         assert (said in line) == warned, line
     line = plausibility(read_tracks(batched), 0.4)
-    assert re.search(r"bursts: [\d,]+ of [\d,]+ detections 0.5 ms after the one before, yet their agents moved 0.\d+ "
-                     r"m along their tracks since, as far as they go in (0.1 s|\d\d ms) .*; stamp each detection when "
-                     r"it is made \(no option reads such times right\)$", line), line
+    assert re.search(r"bursts: [\d,]+ of the [\d,]+ detections that follow another of their agent's came 0.5 ms "
+                     r"after it \(median\), yet their agents moved 0.\d+ m along their tracks since, as far as they go "
+                     r"in (0.1\d? s|\d\d ms) .*; stamp each detection when it is made \(no option reads such times "
+                     r"right\)$", line), line
+    # Beside a scene whose stamps jitter, each is named on a line of its own.
+    jittered = even.assign(scene="jittered", time=lambda d: d.time + rng.uniform(-0.03, 0.03, len(d)))
+    lines = plausibility(read_tracks(pd.concat([batched.assign(scene="batched"), jittered])), 0.4).splitlines()
+    assert any("scene 'batched' come in bursts" in x for x in lines), lines
+    assert any("scene 'jittered' jitter by about" in x for x in lines), lines
     live = OnlinePredictor(model, k=2)
     with pytest.warns(TrajCVAEWarning, match="come in bursts: .*; send each detection with the time it was made"):
         for time, detections in batched[batched.time < 1040].groupby("time"):

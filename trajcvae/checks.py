@@ -738,24 +738,25 @@ def stamp_jitter(df: pd.DataFrame) -> dict[str, tuple[float, float, float, float
     return found
 
 
-BURST_TINY = 0.1  # an interval under this share of its track's mean interval (its rate, were it even) is short
-BURST_SHARE = 0.25  # ... and a scene of this share of short ones, at least, may be stamped in bursts (true times
-# that come at random, as a Poisson clock's, give 9.5%)
-BURST_SPAN = 1.0  # seconds each side of an interval (two detections at least) that give its agent's pace there
-BURST_LEAD = 5.0  # times as far along its track as its pace would take it: an interval's move that its time missed
+BURST_TINY = 0.35  # an interval under this share of its track's mean interval (its rate, were it even) is short
+BURST_SHARE = 0.1  # ... and a scene of this share of short ones, at least, may be stamped in bursts
+BURST_SPAN = 1.0  # seconds, at least, from an interval to the detections either side that give its agent's pace
+BURST_LEAD = 2.5  # times as far along its track as its pace would take it: an interval's move that its time missed
+BURST_ALONG = 3.0  # ... and that many times as far along its track as across it (noise moves it either way alike)
 
 
 def stamp_bursts(df: pd.DataFrame) -> dict[str, tuple[int, int, float, float, float]]:
     """Per scene of tracks with a time column, timed in seconds and not put on a grid (`tracks.on_grid`), whose
-    detections are stamped in bursts: made evenly, received in batches and stamped on arrival, so that several
-    come within a moment of each other while their agents move between them as far as between batches. Such a
-    scene has a share BURST_SHARE or more of its intervals short (under BURST_TINY of their track's mean
-    interval), JITTER_MOVES of them of agents moving STAMP_MOVING or faster (their pace over BURST_SPAN either
-    side), over which those agents move, at the median, BURST_LEAD times as far along their tracks as their
-    pace takes them in that time. Noise moves a position either way along a track, which leaves that median
-    near 1 where the stamps are the detections' times. -> each such scene's short intervals, all its intervals,
-    the short ones' median (seconds), how far along their tracks agents move over them (metres, median) and in
-    how long their pace would take them there (seconds, median)."""
+    detections are stamped in bursts: made evenly, received in batches and stamped on arrival (in any order), so
+    that several come within a moment of each other while their agents move between them as far as between
+    batches. Such a scene has a share BURST_SHARE or more of its intervals short (under BURST_TINY of their
+    track's mean interval), JITTER_MOVES of them of agents moving STAMP_MOVING or faster (their pace between the
+    detections BURST_SPAN or more before and after, so across a batch), over which those agents move, at the
+    median, BURST_LEAD times as far along their tracks (either way) as their pace takes them in that time, and
+    BURST_ALONG times as far as across them. Stamps that are the detections' times move an agent about its pace
+    along its track, and noise as far across it as along it. -> each such scene's short intervals, all its
+    intervals, the short ones' median (seconds), how far along their tracks agents move over them (metres,
+    median) and in how long their pace would take them there (seconds, median)."""
     if df.attrs.get("time_base") != "seconds" or df.attrs.get("grid") or len(df) < 3:
         return {}
     t, xy, scene, names, agent = _stamped(df)
@@ -766,17 +767,22 @@ def stamp_bursts(df: pd.DataFrame) -> dict[str, tuple[int, int, float, float, fl
     count = last - first
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = np.where(count > 0, (t[last] - t[first]) / count, np.nan)  # (A,) each track's mean interval
-        reach = np.maximum(2, np.ceil(BURST_SPAN / mean)).astype(np.int64, copy=False) if len(mean) else mean
     i = np.flatnonzero(~new[1:])  # intervals: rows i, i + 1 of one track
     if not len(i):
         return {}
     own = track[i]
-    lo, hi = np.maximum(first[own], i - reach[own]), np.minimum(last[own], i + 1 + reach[own])
+    # Each track's times laid end to end, BURST_SPAN apart, so one sorted search finds the rows a span away.
+    span = t[last] - t[first]  # (A,)
+    offset = np.r_[0.0, np.cumsum(span + 2 * BURST_SPAN + 1.0)[:-1]] - t[first]  # (A,)
+    key = t + offset[track]  # (n,) increasing
+    lo = np.maximum(np.searchsorted(key, key[i] - BURST_SPAN, side="right") - 1, first[own])
+    hi = np.minimum(np.searchsorted(key, key[i + 1] + BURST_SPAN, side="left"), last[own])
     interval, step = t[i + 1] - t[i], xy[i + 1] - xy[i]  # (m,), (m, 2)
     with np.errstate(divide="ignore", invalid="ignore"):
         pace = (xy[hi] - xy[lo]) / (t[hi] - t[lo])[:, None]  # (m, 2) the agent's velocity about the interval
         speed = np.hypot(*pace.T)
-        along = np.sum(step * pace, axis=1) / speed  # (m,) metres moved along the track over the interval
+        along = np.abs(np.sum(step * pace, axis=1)) / speed  # (m,) metres moved along the track, either way
+        across = np.abs(step[:, 0] * pace[:, 1] - step[:, 1] * pace[:, 0]) / speed  # (m,) ... and across it
         short = interval < BURST_TINY * mean[own]
     judged = short & (speed >= STAMP_MOVING) & np.isfinite(along)
     of = scene[i]  # (m,) each interval's scene
@@ -785,26 +791,30 @@ def stamp_bursts(df: pd.DataFrame) -> dict[str, tuple[int, int, float, float, fl
     mine = judged & counted[of]
     if not mine.any():
         return {}
-    medians = pd.DataFrame({"within": interval[mine], "moved": along[mine], "took": along[mine] / speed[mine]}) \
-        .groupby(of[mine]).median()  # "took": seconds of the agents' pace
+    medians = pd.DataFrame({"within": interval[mine], "moved": along[mine], "across": across[mine],
+                            "took": along[mine] / speed[mine]}).groupby(of[mine]).median()  # took: s of its pace
     return {str(names[s]): (int(shorts[s]), int(intervals[s]), float(m.within), float(m.moved), float(m.took))
-            for s, m in medians.iterrows() if m.took >= BURST_LEAD * m.within}
+            for s, m in medians.iterrows() if m.took >= BURST_LEAD * m.within and m.moved >= BURST_ALONG * m.across}
 
 
-def burst_warning(df: pd.DataFrame) -> str | None:
-    """The warning for scenes whose detections are stamped in bursts (`stamp_bursts`); a live feed's names the
-    times it sends. None otherwise: no option reads such stamps right (--fps puts a burst on one grid point)."""
-    found = stamp_bursts(df)
+def burst_warning(df: pd.DataFrame, found: dict | None = None) -> str | None:
+    """The warning for scenes whose detections are stamped in bursts (`stamp_bursts`, or `found` where measured),
+    naming up to three, the most bursty first; a live feed's names the times it sends. None otherwise: no option
+    reads such stamps right (--fps puts a burst on one grid point)."""
+    found = stamp_bursts(df) if found is None else found
     if not found:
         return None
-    scene, (short, intervals, within, moved, took) = max(found.items(), key=lambda kv: kv[1][0] / kv[1][1])
-    what = f"of scene '{scene}'" if len(found) == 1 else f"of {len(found)} scenes (scene '{scene}' the most)"
+    ranked = sorted(found.items(), key=lambda kv: -kv[1][0] / kv[1][1])
+    scene, (short, intervals, within, moved, took) = ranked[0]
+    names = ", ".join(f"'{name}'" for name, _ in ranked[:3]) + (", ..." if len(ranked) > 3 else "")
+    what = f"of scene '{scene}'" if len(found) == 1 else f"of {len(found)} scenes ({names}; of '{scene}':)"
     fix = "send each detection with the time it was made" if df.attrs.get("clock_name") else \
         "stamp each detection when it is made (no option reads such times right)"
-    return (f"warning: the times {what} come in bursts: {short:,} of {intervals:,} detections {_seconds(within)} "
-            f"after the one before, yet their agents moved {moved:.2g} m along their tracks since, as far as they "
-            f"go in {_seconds(took)} (detections received in batches and stamped then?), so their positions are "
-            f"read at the wrong times; {fix}")
+    return (f"warning: the times {what} come in bursts: {short:,} of the {intervals:,} detections that follow "
+            f"another of their agent's came {_seconds(within)} after it (median), yet "
+            f"their agents moved {moved:.2g} m along their tracks since, as far as they go in {_seconds(took)} "
+            f"(detections received in batches and stamped then? or two sensors that place an agent apart?), so "
+            f"their positions are read at the wrong times; {fix}")
 
 
 def _seconds(s: float) -> str:
@@ -814,15 +824,17 @@ def _seconds(s: float) -> str:
 def stamp_warning(df: pd.DataFrame) -> str | None:
     """The warning for scenes whose stamps jitter while the detections come evenly (`stamp_jitter`), putting
     positions STAMP_OFF or more along their tracks (the jitter the moves do not follow, at their speed),
-    naming --fps at their rate (`tracks.on_grid`); a live feed's names the times it sends. Before it, that of
-    stamps in bursts (`burst_warning`). None otherwise."""
-    burst = burst_warning(df)
-    if burst:
-        return burst
-    found = stamp_jitter(df)
-    over = {k: v for k, v in found.items() if v[1] >= STAMP_OFF}
-    if not over:
-        return None
+    naming --fps at their rate (`tracks.on_grid`); a live feed's names the times it sends. Before it, on a line
+    of its own, that of stamps in bursts (`burst_warning`), whose scenes the jitter line leaves out. None
+    otherwise."""
+    bursts = stamp_bursts(df)
+    over = {k: v for k, v in stamp_jitter(df).items() if v[1] >= STAMP_OFF and k not in bursts}
+    lines = [burst_warning(df, bursts), _jitter_line(df, over) if over else None]
+    return "\n".join(line for line in lines if line) or None
+
+
+def _jitter_line(df: pd.DataFrame, over: dict) -> str | None:
+    """`stamp_warning`'s line for the scenes `over` whose stamps jitter (`stamp_jitter`'s of them)."""
     scene, (sigma, off, rate, _) = max(over.items(), key=lambda kv: kv[1][1])
     hz = _fitting_rate(df[df["scene"] == scene], rate)
     if hz is None:  # no grid fits its times (a logger that stamps by distance, not by a clock): no even detections
