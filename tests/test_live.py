@@ -457,6 +457,20 @@ def test_a_label_given_once_stays_with_its_agent_s_futures(pedestrian):
         assert dict(zip(futures.agent_id, futures.label)) == {"a": "Pedestrian", "b": "Biker"}
 
 
+def test_labels_empty_on_every_detection_are_no_labels_live_and_in_a_file(pedestrian, tmp_path):
+    """A tracker that sends "" (or None) for an unknown class on every detection: futures with an empty label, live
+    and from a file, as where some agents have one."""
+    online = OnlinePredictor(pedestrian, k=1)
+    for i in range(4):
+        futures = online.update(0.4 * i, [{"agent_id": "a", "x": 0.5 * i, "y": 0.0, "label": ""},
+                                          {"agent_id": "b", "x": 0.5 * i, "y": 2.0, "label": None}])
+    assert set(futures.agent_id) == {"a", "b"} and set(futures.label) == {""}
+    rows = [f"{10 * i},{a},{0.5 * i},{2.0 * a}," for i in range(10) for a in range(3)]
+    (tmp_path / "l.csv").write_text("frame,agent_id,x,y,label\n" + "\n".join(rows) + "\n")
+    table = pedestrian.predict([tmp_path / "l.csv"], k=1)
+    assert len(table) and set(table.label.fillna("")) == {""}
+
+
 def test_frame_ids_give_the_futures_of_seconds_with_max_gap_and_forget_after_in_seconds(pedestrian):
     """At 25 frame ids a second, max_gap and forget_after are seconds still: a missed detection is bridged
     as in seconds, and an agent seen 50 frame ids (2 s) ago is in view."""

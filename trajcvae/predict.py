@@ -1130,10 +1130,11 @@ def agent_values(table: dict[str, pd.DataFrame], w: Windows) -> dict[str, np.nda
                             "row": np.arange(len(w))}).sort_values("frame", kind="stable")
     out = {}
     for c, rows in table.items():
-        found = pd.merge_asof(windows, rows.astype({"agent": windows["agent"].dtype}), on="frame",
-                              by=["scene", "agent"], direction="backward")
         values = np.full(len(w), "", dtype=object)
-        values[found["row"].to_numpy()] = found["value"].fillna("").to_numpy(dtype=object)
+        if len(rows):  # (a column empty on every row gives every window "")
+            found = pd.merge_asof(windows, rows.astype({"agent": windows["agent"].dtype}), on="frame",
+                                  by=["scene", "agent"], direction="backward")
+            values[found["row"].to_numpy()] = found["value"].fillna("").to_numpy(dtype=object)
         out[c] = values
     return out
 
