@@ -1632,6 +1632,29 @@ def test_serve_ends_its_replay_before_it_exits(tmp_path, sim_files, monkeypatch)
     assert r.exit_code == 0 and ended == [True], r.output
 
 
+def test_a_replay_update_that_fails_unexpectedly_ends_the_replay_in_one_logged_line():
+    """A replayed update refused (a 4xx) is logged and skipped; one that fails otherwise ends the replay with one
+    line in the log, the server going on."""
+    import math
+
+    from fastapi import HTTPException
+
+    from trajcvae.server import replay
+
+    class Scenes:
+        def observe(self, scene, t, detections, layout):
+            if t == 0.4:
+                raise HTTPException(409, "refused")
+            if t == 1.2:
+                raise RuntimeError("boom\nand more")
+
+    logged = []
+    updates = [("a", t, []) for t in (0.0, 0.4, 0.8, 1.2, 1.6)]
+    assert replay(Scenes(), updates, speed=math.inf, log=logged.append) == 2
+    assert logged == ["replay: a at 0.4 s refused: refused",
+                      "replay: a at 1.2 s failed (RuntimeError: boom); the replay stops after 2 updates"], logged
+
+
 def test_a_stalled_request_body_gets_a_408_so_a_stopped_server_exits(pedestrian, monkeypatch):
     """A client that sends half a request body and stalls gets a one-line 408 after STALLED seconds (its
     connection holds nothing longer), so a server told to stop (SIGTERM, Ctrl-C) answers it and exits."""

@@ -29,7 +29,7 @@ import pandas as pd
 from .atomic import WINDOWS
 from .checks import plausibility, time_steps, time_text
 from .config import check_forget_after, check_log, check_sampling, positive_number
-from .errors import DataError, TrajCVAEError, odd_number_text, shown, warning_text
+from .errors import DataError, TrajCVAEError, first_line, odd_number_text, shown, warning_text
 from .online import OnlinePredictor, out_of_order
 from .predict import TrajCVAE
 from .table import (AGENT_COLUMNS, ID_NAMES, LAT_NAMES, LON_NAMES, TIME_NAMES, column_map, lonlat_names,
@@ -823,7 +823,8 @@ def _scene_key(table: dict[str, float], scene: str) -> str | None:
 def replay(scenes: Scenes, updates: list[tuple[str, float, list[dict]]], speed: float = 1.0,
            log: Callable[[str], None] | None = None, stop: threading.Event | None = None) -> int:
     """Feed `updates` (from `replay_updates`) into `scenes`, `speed` times faster than they were recorded
-    (math.inf: no waiting). A refused update is logged and skipped. -> updates accepted."""
+    (math.inf: no waiting). A refused update is logged and skipped; one that fails otherwise (a bug) is logged in
+    one line and ends the replay, the server going on. -> updates accepted."""
     if not speed > 0:
         raise TrajCVAEError(f"--speed must be positive (got {shown(speed)})")
     stop = stop or threading.Event()
@@ -838,6 +839,11 @@ def replay(scenes: Scenes, updates: list[tuple[str, float, list[dict]]], speed: 
         except HTTPException as e:
             if log is not None:
                 log(f"replay: {scene} at {time_text(t)} s refused: {e.detail}")
+        except Exception as e:  # noqa: BLE001 (a thread's error would end it in silence, with a traceback)
+            if log is not None:
+                log(f"replay: {scene} at {time_text(t)} s failed ({type(e).__name__}: {first_line(e)}); the "
+                    f"replay stops after {done} updates")
+            break
     return done
 
 
