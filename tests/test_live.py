@@ -1842,6 +1842,10 @@ def test_a_replay_reads_a_file_as_the_served_model_reads_one_for_predict(pedestr
                                             r"TrajCVAE\.load\(\.\.\., max_gap=3\) "):
         server.replay_updates(tmp_path / "2s.csv", model=pedestrian)
     assert server.replay_updates(tmp_path / "2s.csv", model=pedestrian.bridging(3))
+    df.assign(time=lambda d: d.frame * 40).drop(columns="frame").to_csv(tmp_path / "ms.csv", index=False)
+    with pytest.raises(TrajCVAEError, match=r"^--replay .*ms.csv: no usable windows: .* sampled every 400 s .*Read "
+                                            r"with columns time_ms=time, its samples would come 0.4 s apart"):
+        server.replay_updates(tmp_path / "ms.csv", model=pedestrian)  # (samples far apart, as read in seconds)
     # Frame ids of no known rate become seconds in a replay, whose live predictors bridge their gaps: a
     # --max-gap is no mistake there, as it is for predict.
     df.to_csv(tmp_path / "frames.csv", index=False)

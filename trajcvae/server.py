@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .atomic import WINDOWS
-from .checks import plausibility, time_steps, time_text
+from .checks import bridges_any, plausibility, time_steps, time_text
 from .config import check_forget_after, check_log, check_sampling, positive_number
 from .errors import DataError, TrajCVAEError, first_line, odd_number_text, shown, warning_text
 from .online import OnlinePredictor, out_of_order
@@ -36,6 +36,7 @@ from .table import (AGENT_COLUMNS, ID_NAMES, LAT_NAMES, LON_NAMES, TIME_NAMES, c
                     seconds_per_unit, where)
 from .tracks import check_fps, read_tracks, written_coarsely
 from .units import estimate_warning, from_metres, no_scale, placed, scales_of_scenes, unit_conversion
+from .windows import no_windows_error
 
 try:
     import orjson
@@ -719,6 +720,8 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4,
         noise = dc.noise
         try:
             tracks = model.read([path], fps, classes=classes, columns=columns, replayed=True)
+            if not bridges_any(tracks, dc.max_gap):  # samples far apart too (`read` leaves them to its windows)
+                raise no_windows_error(dc, "read", tracks)
         except DataError as e:  # (the errors of its rows name the file already)
             if str(path) in str(e):
                 raise
