@@ -1616,6 +1616,22 @@ def test_a_scenes_warnings_come_in_its_answers_and_on_the_live_page(pedestrian):
     assert "warning: 1 track jumps: agent 'a1' in scene 'jumpy'" in dom.replace("&#39;", "'")
 
 
+def test_serve_refuses_a_replay_of_more_scenes_than_it_holds_at_start(tmp_path, sim_files, monkeypatch):
+    """A replay of more scenes than --max-scenes is refused before the server starts (each update of the scenes
+    past the limit was refused in the log, one line an update)."""
+    pytest.importorskip("fastapi")
+    from trajcvae import server
+
+    monkeypatch.setattr(server, "_run", lambda app, sock: sock.close())  # (were it served: gone at once)
+    monkeypatch.setattr(server, "replay", lambda *args: None)
+    df = pd.read_csv(sim_files["test"])
+    pd.concat([df.assign(scene=f"s{i}") for i in range(3)]).to_csv(tmp_path / "three.csv", index=False)
+    r = cli("serve", "pedestrian", "--port", 0, "--replay", tmp_path / "three.csv", "--max-scenes", 2)
+    assert r.exit_code == 1 and r.output.strip().splitlines()[-1] == (
+        f"error: --replay {tmp_path / 'three.csv'}: 3 scenes, more than --max-scenes 2 held at once; give "
+        "--max-scenes 3 or more"), r.output
+
+
 def test_serve_ends_its_replay_before_it_exits(tmp_path, sim_files, monkeypatch):
     """When the server stops (Ctrl-C, SIGTERM), the replay is told to stop and waited for: a process that
     exits while the replay's thread is inside torch aborts (exit 134, "terminate called ...")."""

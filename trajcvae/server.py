@@ -946,6 +946,10 @@ def serve(model: str = "pedestrian", host: str = "127.0.0.1", port: int = 8000, 
     updates = replay_updates(replay_file, fps, scale=scale, homography=homography, log=log, lonlat=lonlat,
                              scene_warnings=said, columns=columns, api_names=replayed, model=predictor,
                              classes=classes, read_as=read_as) if replay_file else None
+    scene_count = len({u[0] for u in updates or []})
+    if scene_count > limits.max_scenes:
+        raise TrajCVAEError(f"--replay {replay_file}: {scene_count} scenes, more than --max-scenes "
+                            f"{limits.max_scenes} held at once; give --max-scenes {scene_count} or more")
     app = create_app(predictor, k, kset, seed, fps, scale, homography, forget_after, limits, draws, calibrate,
                      lonlat, replayed, y_down=homography is not None or read_as.get("orient") == "image",
                      futures=futures)
