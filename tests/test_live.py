@@ -1616,6 +1616,19 @@ def test_a_scenes_warnings_come_in_its_answers_and_on_the_live_page(pedestrian):
     assert "warning: 1 track jumps: agent 'a1' in scene 'jumpy'" in dom.replace("&#39;", "'")
 
 
+def test_a_live_warning_naming_an_id_that_holds_a_line_break_is_one_line(pedestrian):
+    """An agent id may hold a line break (an id is text as given); the warnings naming it write it as \\n."""
+    live = OnlinePredictor(pedestrian, k=1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for i in range(25):
+            live.update(0.4 * i, [{"agent_id": "a\nb", "x": 0.5 * i + 60.0 * (i >= 10), "y": 0.0},
+                                  {"agent_id": "c", "x": 3.0, "y": 0.5 * i}])
+    said = [str(w.message) for w in caught]
+    assert any("agent 'a\\nb' in scene 'live' moves 60.5 m" in line for line in said), said
+    assert all("\n" not in line for line in said + live.warnings), said
+
+
 def test_serve_refuses_a_replay_of_more_scenes_than_it_holds_at_start(tmp_path, sim_files, monkeypatch):
     """A replay of more scenes than --max-scenes is refused before the server starts (each update of the scenes
     past the limit was refused in the log, one line an update)."""

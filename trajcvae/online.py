@@ -43,7 +43,7 @@ from .checks import (FAR_APART, bridging_gap, coarse_warning, cut_warning, overs
                      time_text, track_jumps, track_spikes)
 from .config import check_flags, check_forget_after, check_sampling, finite_number
 from .errors import (OWN_GAP_AND_NOISE, DataError, NoWindowsError, PickledByThisCode, TrajCVAEError, as_number_hint,
-                     keyword_names, shown, warn, warning_text)
+                     keyword_names, one_line, shown, warn, warning_text)
 from .predict import OUTPUT_COLUMNS, TrajCVAE, cut_windows, overshot, samples_to_frame
 from .resample import STAMP, bridges
 from .table import AGENT_COLUMNS, ID_NAMES, TIME_NAMES, lonlat_names, row_at
@@ -400,7 +400,8 @@ class OnlinePredictor(PickledByThisCode):
 
     def _warn(self, *lines: str) -> None:
         """Give `lines` as `TrajCVAEWarning`s, all kept in `warnings` first (where a warning is an error, the
-        first is raised and the others stay there)."""
+        first is raised and the others stay there), each one line though it quotes an id holding a line break."""
+        lines = tuple(map(one_line, lines))
         self.warnings = [*self.warnings, *map(warning_text, lines)][-WARNINGS_HELD:]
         for line in lines:
             warn(line)
