@@ -2980,8 +2980,9 @@ def test_a_table_without_a_header_is_read_by_column_number(model, plaza, tmp_pat
 def test_columns_by_number_count_from_one_in_files_tables_and_rows_with_text(model, plaza, tmp_path):
     """Numbered columns are the same columns whether the headerless table is a text file (with a class name
     among its numbers), a Parquet file or a DataFrame of pandas' labels 0, 1, ..., or a CSV under those labels
-    as its header (pandas' `to_csv` of a table read without one); a numbered column that holds a name in the
-    first row (a header), one counted from 0 and a number that is no ASCII digit are refused in one line."""
+    as its header (pandas' `to_csv` of a table read without one, with its index or not); a numbered column that
+    holds a name in the first row (a header), one counted from 0 and a number that is no ASCII digit are refused
+    in one line."""
     table = pd.DataFrame({0: plaza.frame, 1: plaza.agent_id, 2: plaza.x, 3: 0.0, 4: plaza.y, 5: "Pedestrian"})
     table.to_csv(tmp_path / "rows.txt", index=False, header=False)
     table.to_parquet(tmp_path / "rows.parquet")
@@ -2992,6 +2993,10 @@ def test_columns_by_number_count_from_one_in_files_tables_and_rows_with_text(mod
         got = model.predict(data, k=2, seed=0, columns=spec).drop(columns="scene")
         pd.testing.assert_frame_equal(got, expected, check_dtype=False)
     assert len(read_tracks([tmp_path / "labelled.csv"], columns=spec)) == len(plaza)  # (no row of its header)
+    table.to_csv(tmp_path / "indexed.csv")  # (a first row ,0,1,2,3,4,5: its index column first)
+    got = model.predict([tmp_path / "indexed.csv"], k=2, seed=0, columns="frame=2,agent_id=3,x=4,y=6,label=7")
+    assert len(read_tracks([tmp_path / "indexed.csv"], columns="frame=2,agent_id=3,x=4,y=6")) == len(plaza)
+    pd.testing.assert_frame_equal(got.drop(columns="scene"), expected, check_dtype=False)
     one_line_error(cli("predict", "pedestrian", tmp_path / "labelled.csv", "--columns", "frame=0,agent_id=1,x=2,y=4",
                        "--out", tmp_path / "p.csv"), "labelled.csv: --columns frame=0: its header numbers the columns "
                    "from 0 (as pandas writes a table read without one), and --columns counts them from 1")

@@ -708,10 +708,11 @@ def _numbered(path: Path, fields: list[str], encoding: str, sep: str, skip: int,
               columns: dict[str, str]) -> _Format:
     """A file of numbers without a header (ETH's obsmat.txt: frame, id, x, z, y, ...; a 3-D tracker's rows),
     read by the columns `--columns` names by number, 1 for the first: frame=1,agent_id=2,x=3,y=5. A first row
-    that numbers the columns, 0, 1, ... (as pandas writes a table it read without a header) or 1, 2, ..., is
-    their header, not a row."""
+    that numbers the columns, 0, 1, ... (as pandas writes a table it read without a header, after an empty name
+    where it writes its index) or 1, 2, ..., is their header, not a row."""
     n = len(fields)
-    numbering = [f.strip() for f in fields] in ([str(i) for i in range(n)], [str(i + 1) for i in range(n)])
+    numbering = [f.strip() for f in fields] in ([str(i) for i in range(n)], [str(i + 1) for i in range(n)],
+                                                 [""] + [str(i) for i in range(n - 1)])  # (to_csv's, with its index)
     words = [f"{role}={c}" for role, c in columns.items() if not is_column_number(c)]
     if words:
         raise DataError(f"{path}: no header, so --columns names its columns by number (1 for the first of its {n}): "
@@ -723,8 +724,9 @@ def _numbered(path: Path, fields: list[str], encoding: str, sep: str, skip: int,
     if beyond:
         raise DataError(f"{path}: --columns {beyond}: the file has {n} columns (line {skip + 1}); if it holds "
                         "no tracks (ETH's H.txt or groups.txt beside obsmat.txt), give the track files by name")
-    named = next(((role, c) for role, c in columns.items() if role not in ("agent_id", "scene", "label")
-                  and not parses_as_number(fields[int(c) - 1])), None)
+    named = None if numbering else next(((role, c) for role, c in columns.items() if role not in
+                                         ("agent_id", "scene", "label") and not parses_as_number(fields[int(c) - 1])),
+                                        None)
     if named:  # a header, whose names --columns does not give: they are no numbers
         role, c = named
         raise DataError(f"{path}: --columns {role}={c}: line {skip + 1} holds '{fields[int(c) - 1]}' there, a "
