@@ -3117,11 +3117,15 @@ def test_trajnetplusplus_scene_records_are_timed_as_their_rows_beside_files_of_o
 
 def test_classes_given_with_blanks_after_their_commas_keep_every_class_they_name(tmp_path):
     """--classes "Pedestrian, Biker" (as people write lists) keeps the bikers too, as "Pedestrian,Biker" does, and
-    so does a list holding that text (as --classes given twice, each comma-separated)."""
+    so does a list holding that text (as --classes given twice, each comma-separated), but for an item that is a
+    label itself ("Car, parked")."""
     f = write(tmp_path / "l.csv", "frame,agent_id,x,y,label\n0,1,0,0,Pedestrian\n10,1,1,0,Pedestrian\n"
                                   "0,2,0,1,Biker\n10,2,3,1,Biker\n0,3,0,2,Car\n10,3,5,2,Car\n")
     for classes in ("Pedestrian, Biker", " pedestrian ,biker ", ["Pedestrian ", " Biker"], ["Pedestrian,Biker"]):
         assert sorted(set(read_tracks([f], classes=classes).agent_id)) == [1, 2]
+    parked = write(tmp_path / "p.csv", f.read_text().replace(",Car", ',"Car, parked"'))  # a label with a comma
+    assert sorted(set(read_tracks([parked], classes=["Car, parked"]).agent_id)) == [3]
+    assert sorted(set(read_tracks([parked], classes=["Pedestrian,Biker"]).agent_id)) == [1, 2]
 
 
 def test_pictures_run_as_the_input_does_y_down_for_a_videos_pixels(model, plaza, tmp_path, monkeypatch):

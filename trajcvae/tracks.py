@@ -360,8 +360,6 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     if classes is not None and (not isinstance(classes, list) or not all(isinstance(c, str) for c in classes)):
         raise DataError(f"--classes: expected labels as text (e.g. 'Pedestrian,Biker' or a list of them), got "
                         f"{classes!r}")
-    if classes is not None:  # each comma-separated, as --classes given twice is
-        classes = [c for given in classes for c in given.split(",")]
     if classes is not None and not any(c.strip() for c in classes):
         raise DataError("--classes names no label: give labels, e.g. Pedestrian,Biker")
     own = [t.attrs.get("fps") for t in tables]  # a format's own rate of frame ids (SDD's 30 fps), else None
@@ -557,11 +555,16 @@ def _only_classes(t: pd.DataFrame, classes: list[str], name: str) -> pd.DataFram
     what a window made then reads. Rows before an agent's first label are of no known class, and left out.
     `t`: the table of all files (`_combine`'s, sorted by scene, agent and frame: an agent's rows may come
     from several files; `name` says what it was read from)."""
-    wanted = {c.strip().lower() for c in classes if c.strip()}
     labels = [t[c].to_numpy(dtype=str) for c in AGENT_COLUMNS if c in t.columns]
     label = labels[0]
     for more in labels[1:]:
         label = np.where(label != "", label, more)
+    given = sorted(set(label[label != ""].tolist()))
+    have = {g.lower() for g in given}
+    # Each item a label, or comma-separated labels as --classes gives them ("Pedestrian,Biker" in a list), but for
+    # a label that holds a comma ("Car, parked").
+    classes = [part for c in classes for part in ([c] if c.strip().lower() in have else c.split(","))]
+    wanted = {c.strip().lower() for c in classes if c.strip()}
     rows = np.arange(len(t))
     scene, agent = t["scene"].to_numpy(), t["agent_id"].to_numpy()
     first = np.maximum.accumulate(np.where(np.r_[True, (scene[1:] != scene[:-1]) | (agent[1:] != agent[:-1])],
@@ -571,11 +574,9 @@ def _only_classes(t: pd.DataFrame, classes: list[str], name: str) -> pd.DataFram
     keep = pd.Series(known).str.lower().isin(wanted).to_numpy()
     kept = t[keep].reset_index(drop=True)
     kept.attrs.update(t.attrs, classes_left_out=int(len(t) - len(kept)))
-    given = sorted(set(label[label != ""].tolist()))
-    found = ", ".join(given[:8])
+    found = ", ".join(map(repr, given[:8])) if any("," in g for g in given[:8]) else ", ".join(given[:8])
     if not len(kept):
         raise DataError(f"--classes {','.join(classes)}: no agent of those classes in {name} (it has: {found})")
-    have = {g.lower() for g in given}
     absent = [c.strip() for c in classes if c.strip() and c.strip().lower() not in have]
     if absent and not keep.all():  # a misspelt class, whose agents were left out
         warn(f"warning: --classes: no agent of class {', '.join(absent)} in {name}, and agents of other classes "
