@@ -2820,6 +2820,11 @@ def test_detections_stamped_in_bursts_are_warned_of_in_files_and_live(model, pla
     lines = plausibility(read_tracks(pd.concat([batched.assign(scene="batched"), jittered])), 0.4).splitlines()
     assert any("scene 'batched' come in bursts" in x for x in lines), lines
     assert any("scene 'jittered' jitter by about" in x for x in lines), lines
+    # ... and beside a scene of other units (named with its fix on a line of its own).
+    cm = even.assign(scene="cm", x=lambda d: d.x * 100, y=lambda d: d.y * 100)
+    lines = plausibility(read_tracks(pd.concat([batched.assign(scene="batched"), cm])), 0.4).splitlines()
+    assert any("scene 'cm'" in x and "m/s" in x for x in lines) and any("'batched' come in bursts" in x
+                                                                           for x in lines), lines
     live = OnlinePredictor(model, k=2)
     with pytest.warns(TrajCVAEWarning, match="come in bursts: .*; send each detection with the time it was made"):
         for time, detections in batched[batched.time < 1040].groupby("time"):

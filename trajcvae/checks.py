@@ -1147,9 +1147,10 @@ def _speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: i
         said = None if jittery is None and noise and fast(most if noise == NOISE_AUTO else noise) else said
     # The other scenes are within the band, so their jumps are judged as if the odd one were not there.
     others = [s for s in steps if s.scene != odd]
-    if odd is None or not jumps:
+    if odd is None:
         return [jittery, said]
-    return [jittery, said, *(check(df, dt, max_gap, high, spans=others)[0] for check in (track_jumps, track_spikes))]
+    rest = [check(df, dt, max_gap, high, spans=others)[0] for check in (track_jumps, track_spikes)] if jumps else []
+    return [jittery, said, *rest, stamp_warning(df[df["scene"] != odd])]  # (and the other scenes' stamps)
 
 
 FAST_CLOCK = 0.01  # seconds: samples closer than this (over 100 a second) may be times in minutes or hours
