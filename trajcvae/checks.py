@@ -807,10 +807,11 @@ def burst_warning(df: pd.DataFrame, found: dict | None = None) -> str | None:
     ranked = sorted(found.items(), key=lambda kv: -kv[1][0] / kv[1][1])
     scene, (short, intervals, within, moved, took) = ranked[0]
     names = ", ".join(f"'{name}'" for name, _ in ranked[:3]) + (", ..." if len(ranked) > 3 else "")
-    what = f"of scene '{scene}'" if len(found) == 1 else f"of {len(found)} scenes ({names}; of '{scene}':)"
+    what = f"of scene '{scene}'" if len(found) == 1 else f"of {len(found)} scenes ({names})"
+    where = "" if len(found) == 1 else f"in '{scene}', "
     fix = "send each detection with the time it was made" if df.attrs.get("clock_name") else \
         "stamp each detection when it is made (no option reads such times right)"
-    return (f"warning: the times {what} come in bursts: {short:,} of the {intervals:,} detections that follow "
+    return (f"warning: the times {what} come in bursts: {where}{short:,} of the {intervals:,} detections that follow "
             f"another of their agent's came {_seconds(within)} after it (median), yet "
             f"their agents moved {moved:.2g} m along their tracks since, as far as they go in {_seconds(took)} "
             f"(detections received in batches and stamped then? or two sensors that place an agent apart?), so "
