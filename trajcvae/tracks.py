@@ -232,7 +232,7 @@ def read_already(tracks: pd.DataFrame, **options) -> pd.DataFrame:
     given = next((name for name, value in options.items() if value is not None), None)
     if given is not None:
         raise DataError(f"{given}: the data is a track table read already (read_tracks), whose rate, units and "
-                            f"agents were chosen then; give {given} with its files instead, or leave it out")
+                        f"agents were chosen then; give {given} with its files instead, or leave it out")
     missing = [c for c in TRACK_COLUMNS if c not in tracks]
     text = next((c for c in ("frame", "x", "y") if c not in missing and not pd.api.types.is_numeric_dtype(tracks[c])),
                 None)
@@ -263,7 +263,6 @@ def read_already(tracks: pd.DataFrame, **options) -> pd.DataFrame:
                         f"'{row['agent_id']}' twice at {row['frame']:.15g}, in scene '{row['scene']}'): give its files "
                         "again, or a plain DataFrame of frame (or time), agent_id, x, y")
     return tracks.iloc[order].reset_index(drop=True)
-
 
 
 def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = None,
