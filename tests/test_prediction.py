@@ -745,7 +745,8 @@ def test_a_track_table_read_already_is_predicted_as_read_and_refused_once_edited
 def test_training_on_a_track_table_read_already_reads_it_as_read(sim_files, tmp_path):
     """train(read_tracks(...)) and read_tracks of a read table take it as it was read: a table timed in seconds
     at 10 Hz keeps its time base (read again, its seconds were frame ids of a 0.1 step: four times too slow),
-    and a scale it was read with is not applied twice (data.scale given again is refused, as for predict)."""
+    and a scale it was read with is not applied twice (data.scale given again is refused, as for predict); the
+    model does not keep that scale, and training says so."""
     import dataclasses
 
     from trajcvae.config import DataConfig
@@ -768,6 +769,15 @@ def test_training_on_a_track_table_read_already_reads_it_as_read(sim_files, tmp_
     np.testing.assert_array_equal(as_read.obs, from_files.obs)
     with pytest.raises(DataError, match="^scale: the data is a track table read already"):
         load_windows(table, dataclasses.replace(cfg, scale=0.01))
+    # The model keeps no option the table was read with (a config's data options are how files are read): said.
+    from trajcvae.config import load_config
+    from trajcvae.train import train
+
+    tiny = load_config(None, ["train.epochs=1", "kset.epochs=0", "model.hidden=16", "model.heads=2", "model.z_dim=4",
+                              "train.k_eval=2", "train.num_threads=1"])
+    with pytest.warns(TrajCVAEWarning, match=r"^the training set is a track table read with scale=0.01 "
+                                             r"\(read_tracks\), which the model does not keep"):
+        train(table, None, tiny, tmp_path / "run", progress=False, figures=False)
 
 
 def test_a_track_table_edited_in_place_since_its_speeds_were_judged_is_judged_again(sim_files):
