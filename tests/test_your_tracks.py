@@ -2834,12 +2834,17 @@ def test_detections_stamped_in_bursts_are_warned_of_in_files_and_live(model, pla
 def test_frame_ids_read_at_the_models_training_rate_whose_samples_come_far_apart_name_the_rate_that_fits(plaza):
     """A model trained with --fps reads frame ids at that rate where none is given: frame ids at 25 a second read
     at 12.5 put the samples 0.8 s apart, with speeds halved and windows twice as long, all within what a model
-    knows; a line names --fps 25. At the right rate, or with --fps given, nothing is said."""
+    knows; a line names --fps 25. At the right rate, with --fps given, or sampled every 0.8 s at the right rate
+    (their speeds the model's), nothing is said."""
+    moves = plaza.sort_values(["agent_id", "frame"]).groupby("agent_id")[["x", "y"]].diff().dropna()
+    record = {"p90": float(np.percentile(np.hypot(moves.x, moves.y) / 0.4, 90)), "slow": 0.1}  # as trained
     said = "their frame ids read at the model's training rate, 12.5 a second, whose steps are 0.4 s: if the frame " \
            "ids count another rate, give --fps (at 25 a second, their samples come a step apart)"
-    assert said in (plausibility(read_tracks(plaza, default_fps=12.5), 0.4) or "")
-    for tracks in (read_tracks(plaza, default_fps=25), read_tracks(plaza, fps=12.5)):
-        assert "training rate" not in (plausibility(tracks, 0.4) or "")
+    assert said in (plausibility(read_tracks(plaza, default_fps=12.5), 0.4, record) or "")
+    sparse = plaza[plaza.frame % 20 == 0]
+    for tracks in (read_tracks(plaza, default_fps=25), read_tracks(plaza, fps=12.5),
+                   read_tracks(sparse, default_fps=25)):
+        assert "training rate" not in (plausibility(tracks, 0.4, record) or "")
 
 
 def test_time_unit_mistakes_name_the_role_that_fits(plaza, tmp_path):

@@ -614,25 +614,30 @@ def plausibility(df: pd.DataFrame, dt: float, record: dict | None = None, min_mo
     positions or times too coarse to predict from (`attrs["coarse"]`) are warned on a line of their own,
     before the others; positions written to too few
     decimals only where no other line is said."""
-    rest = [flat_warning(df), model_rate_warning(df, dt),
-            *_rates_speeds_jumps(df, dt, record, min_moves, max_gap, jumps, time_step, noise)]
+    rest = [flat_warning(df), *_rates_speeds_jumps(df, dt, record, min_moves, max_gap, jumps, time_step, noise)]
     # Positions written coarsely are judged in metres, which units or a rate in doubt put in doubt too.
     coarse = None if any(rest) and isinstance(df.attrs.get("coarse"), tuple) else coarse_warning(df.attrs)
     # Each line one line, though it quotes a name holding a line break: callers split them at line breaks.
     return "\n".join(one_line(line) for line in (coarse, *rest) if line) or None
 
 
-# Frame ids read at a model's training rate whose samples come this many model steps apart (median), or more: its
-# training files' came a step apart or closer, so these may count frames at another rate (20 fps read at 10: 0.8 s)
+# Frame ids read at a model's training rate whose samples come this many model steps apart (median), or more, and
+# whose agents move this share of the model's training speeds or less (90th percentiles): frame ids at another rate
+# (20 a second read at 10: 0.8 s apart, at half speed), where sparse samples at the rate keep their speeds
 MODEL_RATE_SPARSE = 1.25
+MODEL_RATE_SLOW = 0.75
 
 
-def model_rate_warning(df: pd.DataFrame, dt: float) -> str | None:
+def model_rate_warning(df: pd.DataFrame, dt: float, paced: np.ndarray, record: dict | None) -> str | None:
     """The warning for frame ids read at the model's training rate (no --fps: `attrs["rate_from"]` "model") whose
-    samples come MODEL_RATE_SPARSE of its `dt` s steps apart or more, naming the rate that brings them a step
-    apart; None otherwise. At a rate too low, their speeds fall and their windows span less time than said, both
-    within what a model knows (frame ids at 20 a second read at 10: scores 2.7 times too good)."""
-    if df.attrs.get("time_base") != "frames" or df.attrs.get("rate_from") != "model":
+    samples come MODEL_RATE_SPARSE of its `dt` s steps apart or more while their moves `paced` (m/s) are
+    MODEL_RATE_SLOW of its training tracks' `record` or slower, naming the rate that brings them a step apart; None
+    otherwise. At a rate too low, their speeds fall and their windows span less time than said, both within what a
+    model knows (frame ids at 20 a second read at 10: scores 2.7 times too good)."""
+    if df.attrs.get("time_base") != "frames" or df.attrs.get("rate_from") != "model" or not len(paced):
+        return None
+    p90 = record.get("p90") if isinstance(record, dict) else None
+    if not (isinstance(p90, numbers.Real) and p90 > 0) or np.percentile(paced, 90) > MODEL_RATE_SLOW * p90:
         return None
     interval = sampling_interval(df)
     if interval is None or interval < MODEL_RATE_SPARSE * dt:
@@ -1074,7 +1079,7 @@ def _speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: i
     if outside is None or (odds and len(odds) < len(judged)):
         odd = odds[0] if odds else None
         if odd is None:
-            return [_frame_rate_hint(df, dt, pooled, low, time_step),
+            return [_frame_rate_hint(df, dt, pooled, low, time_step), model_rate_warning(df, dt, pooled, record),
                     *(check(df, dt, max_gap, high, spans=steps)[0] for check in (track_jumps, track_spikes) if jumps),
                     stamp_warning(df), None if noise is None else jitter_warning(jitter(steps), noise, record, dt)]
         rest = float(np.median(np.concatenate([sp for scene, sp in speeds.items() if scene != odd])))
