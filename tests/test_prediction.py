@@ -745,8 +745,8 @@ def test_a_track_table_read_already_is_predicted_as_read_and_refused_once_edited
 def test_training_on_a_track_table_read_already_reads_it_as_read(sim_files, tmp_path):
     """train(read_tracks(...)) and read_tracks of a read table take it as it was read: a table timed in seconds
     at 10 Hz keeps its time base (read again, its seconds were frame ids of a 0.1 step: four times too slow),
-    and a scale it was read with is not applied twice (data.scale given again is refused, as for predict); the
-    model does not keep that scale, and training says so."""
+    and a scale it was read with is not applied twice (data.scale given again is refused, as for predict, but
+    for the same scale); a model not told that scale in its config does not keep it, and training says so."""
     import dataclasses
 
     from trajcvae.config import DataConfig
@@ -767,8 +767,9 @@ def test_training_on_a_track_table_read_already_reads_it_as_read(sim_files, tmp_
         cfg, scale=0.01))
     assert len(as_read.obs) == len(from_files.obs) > 100
     np.testing.assert_array_equal(as_read.obs, from_files.obs)
+    np.testing.assert_array_equal(load_windows(table, dataclasses.replace(cfg, scale=0.01)).obs, from_files.obs)
     with pytest.raises(DataError, match="^scale: the data is a track table read already"):
-        load_windows(table, dataclasses.replace(cfg, scale=0.01))
+        load_windows(table, dataclasses.replace(cfg, scale=0.02))
     # The model keeps no option the table was read with (a config's data options are how files are read): said.
     from trajcvae.config import load_config
     from trajcvae.train import train
@@ -778,6 +779,11 @@ def test_training_on_a_track_table_read_already_reads_it_as_read(sim_files, tmp_
     with pytest.warns(TrajCVAEWarning, match=r"^the training set is a track table read with scale=0.01 "
                                              r"\(read_tracks\), which the model does not keep"):
         train(table, None, tiny, tmp_path / "run", progress=False, figures=False)
+    tiny.data.scale = 0.01  # the scale it was read with, in the config: kept, and nothing to say
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        train(table, None, tiny, tmp_path / "kept", progress=False, figures=False)
+    assert torch.load(tmp_path / "kept" / "best.pt", weights_only=True)["config"]["data"]["scale"] == 0.01
 
 
 def test_a_track_table_edited_in_place_since_its_speeds_were_judged_is_judged_again(sim_files):

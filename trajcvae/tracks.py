@@ -12,6 +12,7 @@ Modules: `formats` reads one file, `values` checks its values, `units` converts 
 from __future__ import annotations
 
 import hashlib
+import numbers
 import os
 import re
 from collections import Counter
@@ -224,12 +225,25 @@ def is_read(df) -> bool:
     return isinstance(df, pd.DataFrame) and "time_base" in df.attrs and "units" in df.attrs
 
 
+def _read_so(tracks: pd.DataFrame, name: str, value) -> bool:
+    """Whether the reading option `name` = `value` is one the table was read with: a rate given for its frame ids,
+    or a scale of metres per unit."""
+    units = tracks.attrs.get("units") or {}
+    if name == "fps" and tracks.attrs.get("rate_from") == "fps":
+        return positive_number(value) and float(value) == tracks.attrs.get("fps")
+    if name == "scale" and "scale" in units and isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return float(value) == units["scale"]
+    return False
+
+
 def read_already(tracks: pd.DataFrame, **options) -> pd.DataFrame:
     """A track table `read_tracks` (or `TrajCVAE.read`) made, as it is (`is_read`): its rate, units and agents were
-    chosen when it was read, so options given again are refused rather than ignored or applied twice, and a table
+    chosen when it was read, so options given again are refused rather than ignored or applied twice (but for the
+    rate and scale it was read with, `_read_so`), and a table
     edited since into one no reading would make (a column dropped, a position made NaN) is refused rather than
     read as frame ids and positions of no known units."""
-    given = next((name for name, value in options.items() if value is not None), None)
+    given = next((name for name, value in options.items() if value is not None and not _read_so(tracks, name, value)),
+                 None)
     if given is not None:
         raise DataError(f"{given}: the data is a track table read already (read_tracks), whose rate, units and "
                         f"agents were chosen then; give {given} with its files instead, or leave it out")

@@ -250,11 +250,11 @@ def train(train_paths: Iterable[str | Path], val_paths: Iterable[str | Path] | N
         val = f" with --val {split / 'val'}" if (split / "val").is_dir() and val_paths is None else ""
         (log or warn)(f"warning: {split} holds train/ and test/ folders, and training reads them all: its test files "
                       f"would be scored on a model trained on them; give {split / 'train'}{val}")
-    read_with = _read_with(train_paths) if is_read(train_paths) else None
+    read_with = _read_with(train_paths, cfg.data) if is_read(train_paths) else None
     if read_with and os.environ.get("RANK", "0") == "0":
         (log or warn)(f"warning: the training set is a track table read with {read_with} (read_tracks), which the "
                       "model does not keep (its config's data options are how files are read): give them again to "
-                      "predict, or train on the files with those data options, which the model keeps")
+                      "predict, or the same in the config (data.fps, data.scale), which the model keeps")
     shared = copy_of(listed[1], listed[0]) if all(listed) else None
     if shared and os.environ.get("RANK", "0") == "0":
         val, trained = shared
@@ -467,13 +467,14 @@ def _windows_of(role: str, paths, cfg: Config, cache_dir, log) -> Windows:
         raise DataError(f"the {role} set (a table): {e}") from None
 
 
-def _read_with(table) -> str | None:
+def _read_with(table, data) -> str | None:
     """The options a track table was read with (`read_tracks`: a rate given for frame ids, a scale or a
-    homography) as keywords, "fps=10, scale=0.01", or None. A format's own rate and degrees need none again."""
+    homography) that the data config `data` does not give, as keywords, "fps=10, scale=0.01", or None. A format's
+    own rate and degrees need none again."""
     units = table.attrs.get("units") or {}
-    said = [f"fps={table.attrs['fps']:g}"] if table.attrs.get("rate_from") == "fps" else []
+    said = [f"fps={table.attrs['fps']:g}"] if table.attrs.get("rate_from") == "fps" and data.fps is None else []
     said += ["scale=<its scales per scene>" if "scales" in units else f"scale={units['scale']:g}"] \
-        if "scale" in units or "scales" in units else []
+        if ("scale" in units and data.scale is None) or "scales" in units else []
     said += ["homography=<its matrix>"] if "homography" in units else []
     return ", ".join(said) or None
 
