@@ -738,6 +738,9 @@ def test_a_track_table_read_already_is_predicted_as_read_and_refused_once_edited
                                   expected)
     timed = read_tracks(pd.DataFrame({"time": 1234567.0 + 0.4 * np.arange(10), "agent_id": 1,
                                       "x": 0.5 * np.arange(10), "y": 0.0}))
+    with pytest.raises(DataError, match=r"df.attrs = \{\} makes it plain, with its frame column, of seconds, renamed "
+                                        r"time\)$"):  # (else its seconds would be read as frame ids)
+        model.predict(timed.drop(columns="_line"), k=1)
     with pytest.raises(DataError, match=r"agent '1' twice at 1234567.4, in scene"):  # next to itself, as written
         model.predict(pd.concat([timed.iloc[:2], timed.iloc[1:]]), k=1)
 

@@ -256,7 +256,10 @@ def read_already(tracks: pd.DataFrame, **options) -> pd.DataFrame:
     if missing or text or bad or empty:
         what = f"no column '{missing[0]}'" if missing else f"a column '{text}' of {tracks[text].dtype}, not numbers" \
             if text else f"a missing or non-finite '{bad}'" if bad else f"a missing '{empty}'"
-        plain = " (a table made from it keeps its attributes: df.attrs = {} makes it plain)" if missing else ""
+        seconds = ", with its frame column, of seconds, renamed time" if tracks.attrs.get("time_base") == "seconds" \
+            else ""
+        plain = f" (a table made from it keeps its attributes: df.attrs = {{}} makes it plain{seconds})" if missing \
+            else ""
         raise DataError(f"the data is a track table read already (read_tracks) and edited since ({what}): give its "
                         f"files again, or a plain DataFrame of frame (or time), agent_id, x, y{plain}")
     # Windows read its rows by scene, agent and time, as reading orders them: a table sorted or sampled since
