@@ -1184,6 +1184,17 @@ def check_refusals(client):
     seconds = client.get("/openapi.json").json()["paths"]["/v1/scenes/{scene}/tracks"]["get"]["parameters"]
     assert {"maximum": 60, "exclusiveMinimum": 0}.items() <= seconds[-1]["schema"]["anyOf"][0].items()  # the bounds
     assert client.get("/docs").status_code == 200
+    # The schema's error answers are the server's own: {"detail": "one line"}, for every code a route gives.
+    schema = client.get("/openapi.json").json()
+    problem = {"$ref": "#/components/schemas/Problem"}
+    assert schema["components"]["schemas"]["Problem"]["properties"] == {"detail": {"type": "string", "title": "Detail"}}
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
+    posted = schema["paths"]["/v1/scenes/{scene}/observations"]["post"]["responses"]
+    assert {"408", "409", "413", "422", "429", "500"} <= set(posted)
+    assert all(posted[code]["content"]["application/json"]["schema"] == problem for code in posted if code != "200")
+    assert {"404", "422"} <= set(schema["paths"]["/v1/scenes/{scene}/futures"]["get"]["responses"])
+    r = client.post("/v1/scenes/a/observations", json={"time": "x"})
+    assert r.status_code == 422 and set(r.json()) == {"detail"} and isinstance(r.json()["detail"], str)
 
 
 def test_the_tracks_the_page_draws_span_the_models_observed_window(pedestrian):

@@ -90,6 +90,21 @@ class Limits:
                 raise TrajCVAEError(f"--{name.replace('_', '-')} must be >= 1 (got {shown(value)})")
 
 
+class Problem(BaseModel):
+    """Every error answer's body: one line naming the field or the fault."""
+    detail: str
+
+
+# The error answers each route may give, for the API's schema (FastAPI's own 422 body is no answer of this server).
+PROBLEMS = {408: "The request body stalled", 409: "A time not after the scene's last update's",
+            413: "A body or an update too large", 422: "A field or a parameter at fault", 404: "No such scene",
+            429: "Too many scenes held", 500: "A bug of the server, in one line"}
+
+
+def problems(*codes: int) -> dict:
+    return {code: {"model": Problem, "description": PROBLEMS[code]} for code in (*codes, 500)}
+
+
 class Detection(BaseModel):
     # Other fields a tracker sends (a confidence, a box) are ignored; a time or scene of its own is refused:
     # the time is the update's, the scene the URL's.
@@ -577,7 +592,8 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
                                      "(not dots alone)")
         return scene
 
-    @app.post("/v1/scenes/{scene}/observations", summary="Detections at one time -> every agent's futures")
+    @app.post("/v1/scenes/{scene}/observations", summary="Detections at one time -> every agent's futures",
+              responses=problems(408, 409, 413, 422, 429))
     async def observe(scene: str, body: Observations,
                 k: Annotated[Optional[int], Query(description="Futures per agent for this request (default: the "
                                                       "server's -k)."), AsWritten] = None,
@@ -609,11 +625,13 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
         spent = ", ".join(f"{name};dur={seconds * 1000:.2f}" for name, seconds in timing.items())
         return Response(answer, media_type="application/json", headers={"Server-Timing": spent})
 
-    @app.get("/v1/scenes/{scene}/futures", summary="The futures of the scene's latest update")
+    @app.get("/v1/scenes/{scene}/futures", summary="The futures of the scene's latest update",
+             responses=problems(404, 422))
     def latest_futures(scene: str, layout: Layout = LAYOUT) -> Response:
         return Response(scenes.get(scene_name(scene)).shown.answer(layout), media_type="application/json")
 
-    @app.get("/v1/scenes/{scene}/tracks", summary="The observed positions of the agents in view")
+    @app.get("/v1/scenes/{scene}/tracks", summary="The observed positions of the agents in view",
+             responses=problems(404, 422))
     def tracks(scene: str, seconds: Annotated[Optional[float], Query(
             gt=0, le=60, allow_inf_nan=False, description="Seconds of track before the latest update (default: "
                                                           "the model's observed window, 3.2 s for pedestrian)."),
@@ -625,7 +643,7 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
                 + records(table, list(table.columns), position_decimals(table)) + b"}")
         return Response(body, media_type="application/json")
 
-    @app.delete("/v1/scenes/{scene}", summary="Forget a scene")
+    @app.delete("/v1/scenes/{scene}", summary="Forget a scene", responses=problems(404, 422))
     def delete(scene: str) -> dict:
         name = scene_name(scene)
         scenes.delete(name)
@@ -641,7 +659,7 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
                 scene_name(rest[:len(rest) - len(end)])
         raise HTTPException(404, "Not Found")
 
-    @app.get("/v1/scenes", summary="The scenes held")
+    @app.get("/v1/scenes", summary="The scenes held", responses=problems())
     def list_scenes() -> dict:
         dc = predictor.config.data  # how it reads detections: the gaps it bridges, the noise it smooths
         return {"scenes": scenes.names(), "k": k, "kset": kset, "calibrate": calibrate, "futures": futures,
