@@ -833,10 +833,12 @@ def _agent_id(value) -> str:
 
 def out_of_order(what: str, time: float, last: float, restart: str = "start a new OnlinePredictor") -> str:
     """The refusal of an update at `time` (a `what`: time or frame) not after the last update's `last`; one
-    before it may come from a clock that started again (a camera's, restarted), which `restart` does."""
+    before it may come from a clock that started again (a camera's, restarted), which `restart` does, and one at
+    it from a retry."""
     same = (f" (64-bit floats near it are {float(np.spacing(abs(last))):.3g} apart: give {what}s from a start "
             "nearer 0)" if time == last and np.spacing(abs(last)) > 1e-6 else "")
-    again = f"; if the clock started again, {restart}" if time < last else ""
+    again = f"; if the clock started again, {restart}" if time < last else \
+        "; an update at that time was taken already (a retry of one whose answer was lost?)" if not same else ""
     said, last_said = time_text(time), time_text(last)
     if said == last_said and time != last:  # apart by less than a microsecond: each in full
         said, last_said = f"{time:.17g}", f"{last:.17g}"
