@@ -30,8 +30,8 @@ import pandas as pd
 
 from .errors import DataError, first_line, gathered_warnings, warn
 from .table import (AGENT_COLUMNS, PER_SECOND, REQUIRED, STAMP_PART, TRACK_COLUMNS, Shared, box_corner,
-                    column_aliases, counted_from_one, is_column_number, missing_columns, needed_among, split_stamp,
-                    time_role)
+                    column_aliases, counted_from_one, in_any_case, is_column_number, missing_columns, needed_among,
+                    split_stamp, time_role)
 from .values import (MAX_RAW, ROUGH_PARSER, agent_ids, as_text, canonical, missing_marks, numeric_column,
                      parses_as_number, to_numbers, unresolved_time)
 
@@ -657,8 +657,7 @@ def _sniff(path: Path, frames: bool = False, columns: dict[str, str] | None = No
             given = [f for f, n in zip(fields, names) if n == c]
             raise DataError(f"{path}: column '{c}' appears {names.count(c)} times in the header (any case)"
                             + (f": {', '.join(given)}" if columns and c in columns else "")
-                            + ("; --columns matches names in any case too: rename one of them in the file"
-                               if len({g.lower() for g in given}) < len(given) else ""))
+                            + in_any_case(given, " in the file"))
     return _Format(encoding, sep, skip, names, len(fields), seconds, lonlat=lonlat,
                    header=[f.lower() for f in fields], frames=frames, columns=columns)
 

@@ -224,6 +224,13 @@ def needed_among(names, frames: bool = False, columns: dict[str, str] | None = N
         return set()
 
 
+def in_any_case(given: list[str], where: str = "") -> str:
+    """The hint for a role's columns `given` (a header's names, as written) that differ only in case, "x" beside "X":
+    --columns matches names in any case too, so one must be renamed (`where`: in what); "" where they differ."""
+    return f"; --columns matches names in any case too: rename one of them{where}" \
+        if len({g.strip().lower() for g in given}) < len(given) else ""
+
+
 def counted_from_one(names: list[str], columns: dict[str, str] | None) -> list[str]:
     """A table's column labels as --columns numbers them: pandas' own labels of a table read without a header
     (0, 1, ...) become 1, 2, ..., so frame=1 is its first column, as in a file."""

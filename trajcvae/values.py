@@ -13,8 +13,8 @@ import pandas as pd
 from .errors import DataError, odd_number_text, warn
 from .resample import EPS
 from .table import (AGENT_COLUMNS, FRACTIONS, PER_SECOND, REQUIRED, TIME_NAMES, TRACK_COLUMNS, UNIT_NAMES,
-                    box_corner, column_aliases, counted_from_one, is_column_number, missing_columns, row_at,
-                    split_stamp, time_role)
+                    box_corner, column_aliases, counted_from_one, in_any_case, is_column_number, missing_columns,
+                    row_at, split_stamp, time_role)
 
 
 MAX_RAW = 1e15  # larger input values lose a tenth of a millimetre to float64 rounding in any units
@@ -94,8 +94,7 @@ def canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int = 1, row
         if list(raw.columns).count(c) > 1:
             given = [str(f) for f, n in zip(raw_names, raw.columns) if n == c]
             raise DataError(f"{name}: column '{c}' appears {len(given)} times (any case): {', '.join(given)}"
-                            + ("; --columns matches names in any case too: rename one of them"
-                               if len({g.strip().lower() for g in given}) < len(given) else ""))
+                            + in_any_case(given))
     wanted = [c for c in REQUIRED + ("scene",) if c in raw.columns]
     extras = [c for c in AGENT_COLUMNS if c in raw.columns]
     kept = {c: as_text(raw[c]) for c in extras}
