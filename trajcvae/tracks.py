@@ -12,7 +12,6 @@ Modules: `formats` reads one file, `values` checks its values, `units` converts 
 from __future__ import annotations
 
 import hashlib
-import numbers
 import os
 import re
 from collections import Counter
@@ -27,7 +26,7 @@ from .formats import TARS, class_names_file, mot_detections, notes_file, read_fi
 from .resample import EPS, GRID_OFF, GRID_SHARED, on_a_grid
 from .table import (AGENT_COLUMNS, FRACTIONS, TRACK_COLUMNS, UNIT_NAMES, Shared, column_map, needed_among,
                     split_stamp, time_role, where)
-from .config import positive_number
+from .config import finite_number, positive_number
 from .units import (coarse_positions, coarsely_written, decimals_written, lonlat_units, placed, scales_of_scenes,
                     to_metres, unit_conversion)
 from .values import canonical, to_numbers
@@ -225,15 +224,20 @@ def is_read(df) -> bool:
     return isinstance(df, pd.DataFrame) and "time_base" in df.attrs and "units" in df.attrs
 
 
-def _read_so(tracks: pd.DataFrame, name: str, value) -> bool:
-    """Whether the reading option `name` = `value` is one the table was read with: a rate given for its frame ids,
-    or a scale of metres per unit."""
+def read_with(tracks: pd.DataFrame) -> dict:
+    """The reading options a track table `read_tracks` made was read with, as its attributes keep them: a rate
+    given for its frame ids (`fps`), a scale of metres per unit (`scale`), each scene's (`scales`) or a homography's
+    matrix (`homography`). A format's own rate and degrees need none."""
     units = tracks.attrs.get("units") or {}
-    if name == "fps" and tracks.attrs.get("rate_from") == "fps":
-        return positive_number(value) and float(value) == tracks.attrs.get("fps")
-    if name == "scale" and "scale" in units and isinstance(value, numbers.Real) and not isinstance(value, bool):
-        return float(value) == units["scale"]
-    return False
+    return ({"fps": tracks.attrs["fps"]} if tracks.attrs.get("rate_from") == "fps" else {}) | \
+        {key: units[key] for key in ("scale", "scales", "homography") if key in units}
+
+
+def _read_so(tracks: pd.DataFrame, name: str, value) -> bool:
+    """Whether the reading option `name` = `value` is one the table was read with (`read_with`): its rate given for
+    its frame ids, or its scale of metres per unit."""
+    given = read_with(tracks).get(name) if name in ("fps", "scale") else None
+    return given is not None and finite_number(value) and float(value) == given
 
 
 def read_already(tracks: pd.DataFrame, **options) -> pd.DataFrame:

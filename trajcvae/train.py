@@ -47,7 +47,7 @@ from .metrics import fit_cv_noise, min_ade_fde
 from .model import CVAE
 from .predict import TrajCVAE
 from .table import column_map
-from .tracks import is_read, list_files
+from .tracks import is_read, list_files, read_with
 from .windows import Windows, copy_of, files_digest, load_windows, no_windows_error, quiet
 
 FIGURES = ("curves.png", "val_predictions.png")
@@ -468,14 +468,12 @@ def _windows_of(role: str, paths, cfg: Config, cache_dir, log) -> Windows:
 
 
 def _read_with(table, data) -> str | None:
-    """The options a track table was read with (`read_tracks`: a rate given for frame ids, a scale or a
-    homography) that the data config `data` does not give, as keywords, "fps=10, scale=0.01", or None. A format's
-    own rate and degrees need none again."""
-    units = table.attrs.get("units") or {}
-    said = [f"fps={table.attrs['fps']:g}"] if table.attrs.get("rate_from") == "fps" and data.fps is None else []
-    said += ["scale=<its scales per scene>" if "scales" in units else f"scale={units['scale']:g}"] \
-        if ("scale" in units and data.scale is None) or "scales" in units else []
-    said += ["homography=<its matrix>"] if "homography" in units else []
+    """The options a track table was read with (`tracks.read_with`) that the data config `data` does not give, as
+    keywords, "fps=10, scale=0.01", or None."""
+    given = read_with(table)
+    said = [f"{key}={given[key]:g}" for key in ("fps", "scale") if key in given and getattr(data, key) is None]
+    said += ["scale=<its scales per scene>"] * ("scales" in given)
+    said += ["homography=<its matrix>"] * ("homography" in given)
     return ", ".join(said) or None
 
 
