@@ -1147,6 +1147,8 @@ def check_refusals(client):
         (client.get, "/v1/scenes/a/tracks?seconds=0", {}, 422, "seconds: Input should be greater than 0"),
         # Numbers as the command line reads them: 2_0 is no 20 (Python's int() would say it is).
         (client.post, "/v1/scenes/a/observations?k=2_0", {"json": ok}, 422, "k: '2_0' is not a number as written"),
+        (client.post, "/v1/scenes/a/observations?k=5.0", {"json": ok}, 422, "k: '5.0' is not a whole number"),
+        (client.post, "/v1/scenes/a/observations?k=1e1", {"json": ok}, 422, "k: '1e1' is not a whole number"),
         (client.get, "/v1/scenes/a/tracks?seconds=1_0", {}, 422, "seconds: '1_0' is not a number as written"),
         # Names of dots alone, which a client's URL would collapse (/v1/scenes/../futures is /v1/futures), and a
         # name ending in a newline.

@@ -69,6 +69,18 @@ def _as_written(value):
 
 
 AsWritten = BeforeValidator(_as_written)
+
+
+def _whole(value):
+    """A query's count read as the command line reads one (-k 5.0 is refused there): text of a fraction or an
+    exponent is refused, not rounded by pydantic's lax reading (5.0 as 5)."""
+    value = _as_written(value)
+    if isinstance(value, str) and not re.fullmatch(r"\s*[+-]?\d+\s*", value):
+        raise PydanticCustomError("whole_text", "{text} is not a whole number", {"text": repr(value[:40])})
+    return value
+
+
+AsWhole = BeforeValidator(_whole)
 SCENE_NAME = r"(?!\.+$)[A-Za-z0-9_.\-]{1,64}"  # whole names; not "." or "..", which URLs collapse
 # A restarted server rebinds its port at once (SO_REUSEADDR, as uvicorn binds it), except on Windows, where the
 # option lets a second server bind a port in use.
@@ -596,7 +608,7 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
               responses=problems(408, 409, 413, 422, 429))
     async def observe(scene: str, body: Observations,
                 k: Annotated[Optional[int], Query(description="Futures per agent for this request (default: the "
-                                                      "server's -k)."), AsWritten] = None,
+                                                      "server's -k)."), AsWhole] = None,
                 layout: Layout = LAYOUT) -> Response:
         scene = scene_name(scene)
         if (body.time is None) == (body.frame is None):
