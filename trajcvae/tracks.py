@@ -220,8 +220,13 @@ def _same_path(a: Path, b) -> bool:
 
 
 def is_read(df) -> bool:
-    """Whether `df` is a track table `read_tracks` made (its attributes name its time base and units)."""
-    return isinstance(df, pd.DataFrame) and "time_base" in df.attrs and "units" in df.attrs
+    """Whether `df` is a track table `read_tracks` made (its attributes name its time base and units), to be taken
+    as it was read (`read_already`). A table made from one timed in seconds, its frame column renamed `time`, is
+    new: a plain table of times in seconds and positions in metres, as its columns say (pandas keeps the
+    attributes through the renaming). One timed in frame ids stays read, and `read_already` refuses it: its ids are
+    no seconds."""
+    return isinstance(df, pd.DataFrame) and "time_base" in df.attrs and "units" in df.attrs and not (
+        df.attrs["time_base"] == "seconds" and "frame" not in df.columns and "time" in df.columns)
 
 
 def read_with(tracks: pd.DataFrame) -> dict:
@@ -260,10 +265,9 @@ def read_already(tracks: pd.DataFrame, **options) -> pd.DataFrame:
     if missing or text or bad or empty:
         what = f"no column '{missing[0]}'" if missing else f"a column '{text}' of {tracks[text].dtype}, not numbers" \
             if text else f"a missing or non-finite '{bad}'" if bad else f"a missing '{empty}'"
-        seconds = ", with its frame column, of seconds, renamed time" if tracks.attrs.get("time_base") == "seconds" \
-            else ""
-        plain = f" (a table made from it keeps its attributes: df.attrs = {{}} makes it plain{seconds})" if missing \
-            else ""
+        plain = "its frame column, of seconds, renamed time makes it plain" if tracks.attrs.get("time_base") == \
+            "seconds" else "df.attrs = {} makes it plain"
+        plain = f" (a table made from it keeps its attributes: {plain})" if missing else ""
         raise DataError(f"the data is a track table read already (read_tracks) and edited since ({what}): give its "
                         f"files again, or a plain DataFrame of frame (or time), agent_id, x, y{plain}")
     # Windows read its rows by scene, agent and time, as reading orders them: a table sorted or sampled since
@@ -331,7 +335,7 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     many were read), `duplicates_dropped` and `rows_sorted` (rows read after a later row of their agent, put
     in time order). A table this made is taken as it was read (`read_already`: options given again refused).
     """
-    if is_read(paths) and "frame" in paths.columns:  # (a table built from one's columns, its time a `time`, is new)
+    if is_read(paths):
         return read_already(paths, fps=fps, scale=scale, homography=homography, classes=classes, columns=columns)
     units = unit_conversion(scale, homography)
     check_fps(fps)
