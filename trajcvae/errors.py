@@ -46,9 +46,10 @@ _CHOICES = {"none", "kmeans", "learned", "scene", "mean", "full", "cpu", "cuda",
 # An option (not inside a path or a quoted value: run -k/a.csv, '-k'), and the word after it.
 _OPTION = re.compile(r"(?<![\w./'\"`-])(-k|--[a-z][a-z0-9-]*)(?![\w/'-])( '[^']*'| [^\s'\"]+)?")
 _NUMBER = re.compile(r"-?\d[\d.]*(e[+-]?\d+)?")
-# A message about a CLI argument, named as its usage line names it (MODEL x.pt: ...), where a Python function has
-# a parameter of that name.
-_ARGUMENT = re.compile(r"^(MODEL|DATA|OUT) ")
+# A CLI argument, named as its usage line names it (MODEL x.pt: ..., the futures in MODEL x.csv), where a Python
+# function has a parameter of that name.
+# At the start, or after "in" or "but": a file or scene of such a name elsewhere keeps it (scenes: DATA, OUT).
+_ARGUMENT = re.compile(r"(?:^|(?<=\bin )|(?<=\bbut ))(MODEL|DATA|OUT)\b")
 _OWN = threading.local()  # `keyword_names`' names, each thread its own
 
 
@@ -79,8 +80,7 @@ def worded(text: str) -> str:
     Python keyword ("-k 3" is "k=3", "--calibrate scene" is "calibrate='scene'", --resume is "resume=True"; a fix
     that gives the noise or the gap bridged, "give --noise 0.2", gives it to the model: "TrajCVAE.load(...,
     noise=0.2)").
-    A message that starts with an argument as the CLI's usage line names it (MODEL, DATA, OUT) names the
-    parameter (model, data, out).
+    An argument named as the CLI's usage line names it (MODEL, DATA, OUT) is the parameter (model, data, out).
     Text in backticks (a command line to run) is left as it is."""
     if _CLI[0] or ("-" not in text and not _ARGUMENT.search(text)):
         return text
@@ -109,7 +109,7 @@ def worded(text: str) -> str:
 
     parts = text.split("`")
     parts[::2] = [_OPTION.sub(keyword, part) for part in parts[::2]]
-    parts[0] = _ARGUMENT.sub(lambda m: m[1].lower() + " ", parts[0])
+    parts[::2] = [_ARGUMENT.sub(lambda m: m[1].lower(), part) for part in parts[::2]]
     # A key said twice where the CLI said an option and its key: data.time_step=10 (data.time_step).
     return re.sub(r"\b([a-z]+\.[a-z_]+)(=\S+| \S+)? \(\1(; |\))", lambda m: m[1] + (m[2] or "") +
                   ("" if m[3] == ")" else " ("), "`".join(parts))

@@ -150,7 +150,7 @@ def visualize(model: str | Path | TrajCVAE, data: Iterable[str | Path], out: str
         raise TrajCVAEError(f"--scene must be a scene's name (got {type(scene).__name__})")
     scene = None if scene is None else str(scene)  # (a camera's number names its scene as text, as a file's)
     if animate is not None and out is not None:
-        raise TrajCVAEError(f"--out {out}: an --animate GIF is written to {animate} alone; drop --out")
+        raise TrajCVAEError(f"--out {out}: an --animate GIF is written to {animate} alone; give --out or --animate, not both")
     out = Path("fig.png") if out is None and animate is None else out
     check_output(animate if animate is not None else out, "--animate" if animate is not None else "--out",
                  inputs=read_paths(model, data, homography, background, scale))
