@@ -286,6 +286,10 @@ def test_python_draws_the_picture_of_the_cli_from_a_loaded_model_and_a_size_as_a
     assert model.config.data.max_gap == 0.8  # a max_gap of its own leaves the caller's model as it was
     visualize(model, [test_csv], tmp_path / "gap.png", k=5, max_gap=1.2, fps=25)
     assert model.config.data.max_gap == 0.8
+    # density=True is the CLI's --density alone: all steps shaded.
+    run("visualize", trained, test_csv, "--out", tmp_path / "d.png", "-k", 5, "--density", "--size", "320x240")
+    shaded = visualize(model, [test_csv], tmp_path / "api_d.png", k=5, density=True, size=(320, 240))
+    assert shaded.read_bytes() == (tmp_path / "d.png").read_bytes()
 
 
 def test_python_takes_a_loaded_model_and_the_predictions_dataframe_where_the_cli_takes_their_files(

@@ -110,12 +110,12 @@ def _time(value) -> str:
 @keyword_names(OWN_GAP_AND_NOISE)
 def visualize(model: str | Path | TrajCVAE, data: Iterable[str | Path], out: str | Path | None = None, *,
               scene: str | None = None, agent: str | None = None, t0: float | None = None, k: int | None = None,
-              seed: int | None = None, density: str | None = None, grid: int | None = None, worst: bool = False,
-              best: bool = False, scene_frame: float | None = None, animate: str | Path | None = None,
-              frames: int | None = None, size: str | None = None, device: str = "cpu", fps: float | None = None,
-              scale: float | str | Path | dict | None = None, homography: str | Path | None = None,
-              classes: Iterable[str] | None = None, kset: str = "none", draws: int = 1000,
-              calibrate: str = "none", log: Callable[[str], None] | None = None,
+              seed: int | None = None, density: str | bool | None = None, grid: int | None = None,
+              worst: bool = False, best: bool = False, scene_frame: float | None = None,
+              animate: str | Path | None = None, frames: int | None = None, size: str | None = None,
+              device: str = "cpu", fps: float | None = None, scale: float | str | Path | dict | None = None,
+              homography: str | Path | None = None, classes: Iterable[str] | None = None, kset: str = "none",
+              draws: int = 1000, calibrate: str = "none", log: Callable[[str], None] | None = None,
               max_gap: float | None = None, background: str | Path | None = None,
               columns: str | dict | None = None, futures: str = "mean", noise: float | str | None = None) -> Path:
     """Draw predicted futures over the tracks of `data` and write the picture to `out` (default fig.png; an
@@ -126,8 +126,8 @@ def visualize(model: str | Path | TrajCVAE, data: Iterable[str | Path], out: str
     (default), a `grid` of windows (`worst`/`best` by minADE, random with `seed`, else spread over the data), every
     agent seen at `scene_frame` (`scene_view`), or an `animate`d GIF of the scene (of `frames` frames, default 40).
     `k`: futures per window (default 20); of a predictions table, its first k samples (default all; all of a
-    K-set's). `density` ("all" or "final") shades a KDE of the predicted positions of all steps or of the final
-    step. `fps`, `scale`,
+    K-set's). `density` ("all" or "final"; True is "all") shades a KDE of the predicted positions of all steps or of
+    the final step. `fps`, `scale`,
     `homography`, `classes`, `columns`: the input's rate, units, agents and column names, as for `predict`
     (frame ids of unknown rate
     under a table predicted at a rate: see `_at_table_step`); pictures are in metres. `kset`, `draws`: a K-set
@@ -150,11 +150,13 @@ def visualize(model: str | Path | TrajCVAE, data: Iterable[str | Path], out: str
         raise TrajCVAEError(f"--scene must be a scene's name (got {type(scene).__name__})")
     scene = None if scene is None else str(scene)  # (a camera's number names its scene as text, as a file's)
     if animate is not None and out is not None:
-        raise TrajCVAEError(f"--out {out}: an --animate GIF is written to {animate} alone; give --out or --animate, not both")
+        raise TrajCVAEError(f"--out {out}: an --animate GIF is written to {animate} alone; give --out or --animate, "
+                            "not both")
     out = Path("fig.png") if out is None and animate is None else out
     check_output(animate if animate is not None else out, "--animate" if animate is not None else "--out",
                  inputs=read_paths(model, data, homography, background, scale))
     px = parse_size(size)
+    density = "all" if density is True else None if density is False else density  # (as the CLI's --density alone)
     _check_options(out, agent, t0, grid, worst, best, scene_frame, animate, frames, density, background)
     column_map(columns)
     resolve_device(device)  # a table's futures are drawn, not sampled, but cuda on a machine without it is wrong
