@@ -444,6 +444,27 @@ def test_exact_repeats_are_dropped_and_counted_conflicts_are_errors(tmp_path):
                             "different recordings, give their scenes different names (their scene column)")
 
 
+def test_two_files_whose_agents_take_turns_in_one_scene_are_named_and_a_scene_split_by_time_is_not(tmp_path):
+    """Two cameras' files that both name scene 'plaza' and number their agents alike, stamped half a step apart,
+    make each track hop between two people; the speed and jitter lines would ask for --scale or --noise. The
+    reading says which files take turns. Files that split one scene by time (an agent in both) stay silent."""
+    def camera(name, start, shift):
+        rows = [f"plaza,{start + 10 * i},{a},{shift + 0.5 * i},{a}" for a in (1, 2) for i in range(30)]
+        return write(tmp_path / f"{name}.csv", "scene,frame,agent_id,x,y\n" + "\n".join(rows) + "\n")
+
+    cam1, cam2 = camera("cam1", 0, 0.0), camera("cam2", 5, 3.0)
+    with pytest.warns(TrajCVAEWarning, match=rf"^agent 1 of scene 'plaza' \(and 1 other agent\) takes its "
+                                             rf"detections from {re.escape(str(cam1))} and {re.escape(str(cam2))} in "
+                                             r"turn: if the files are different recordings, give their scenes different "
+                                             r"names \(their scene column\); as read, each such track hops between two "
+                                             r"agents$"):
+        read_tracks([cam1, cam2])
+    later = camera("later", 300, 15.0)  # the same agents walking on, in the next file
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(read_tracks([cam1, later])) == 120
+
+
 def test_a_file_named_twice_is_read_once(tmp_path):
     (tmp_path / "d").mkdir()
     f = write(tmp_path / "d" / "a.csv", "frame,agent_id,x,y\n0,1,0,0\n10,1,1,0\n")

@@ -682,7 +682,32 @@ def _combine(tables: list[pd.DataFrame], n_files: int) -> pd.DataFrame:
     df = pd.DataFrame({"scene": scene, **{c: col[c] for c in ("frame", "agent_id", "x", "y")}, "_file": files,
                        "_line": col["_line"], **{c: col[c] for c in extras}}, copy=False)
     df.attrs.update(files=n_files, duplicates_dropped=dropped, rows_sorted=unsorted)
+    if len(files.categories) > 1 and len(df) > 1:
+        _files_in_turn(df, agent_next)
     return df
+
+
+def _files_in_turn(df: pd.DataFrame, agent_next: np.ndarray) -> None:
+    """Warns of agents whose detections (sorted by time) go back to a file they had left: two files that name
+    one scene and number their agents alike (two cameras' CSVs, each scene column 'plaza') make one track of two
+    agents, hopping between them at every detection, which the speed and jitter lines would read as fast or noisy
+    agents. A scene split by time into files (hour1.csv, hour2.csv) leaves each agent's rows in one run per file."""
+    codes = df["_file"].cat.codes.to_numpy().astype(np.int64)  # (N,) in scene, agent, time order
+    track = np.cumsum(np.r_[0, ~agent_next])  # (N,) each row's track
+    switches = np.bincount(track[1:][agent_next & (codes[1:] != codes[:-1])], minlength=track[-1] + 1)  # (tracks,)
+    runs = np.bincount(track, minlength=track[-1] + 1)  # rows per track, to find each track's files below
+    used = np.unique(track * len(df["_file"].cat.categories) + codes)  # (distinct track-file pairs,)
+    files_used = np.bincount(used // len(df["_file"].cat.categories), minlength=len(runs))  # (tracks,)
+    back = np.flatnonzero(switches >= files_used)  # tracks that returned to a file they had left
+    if not len(back):
+        return
+    first = np.searchsorted(track, back[0])  # the first row of the first such track
+    row = first + np.flatnonzero(codes[first + 1:first + runs[back[0]]] != codes[first])[0] + 1
+    scene, agent = df["scene"].iloc[first], df["agent_id"].iloc[first]
+    others = f" (and {plural(len(back) - 1, 'other agent')})" if len(back) > 1 else ""
+    warn(f"warning: agent {agent} of scene '{scene}'{others} takes its detections from {df['_file'].iloc[first]} and "
+         f"{df['_file'].iloc[row]} in turn: if the files are different recordings, give their scenes different names "
+         "(their scene column); as read, each such track hops between two agents")
 
 
 def _equal_next(values: np.ndarray, order: np.ndarray) -> np.ndarray:
