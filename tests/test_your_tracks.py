@@ -2108,6 +2108,15 @@ def test_degrees_in_x_y_columns_or_as_float32_get_a_warning_that_names_the_fix(p
     km = plaza.assign(x=plaza.x / 1000, y=plaza.y / 1000)  # kilometres about a local origin crawl too
     warning = plausibility(read_tracks(km), 0.4)
     assert "--scale" in warning and "lon, lat" not in warning
+    # Degrees in x, y given a scale of a degree's metres: a degree of longitude at 47 N made 1.48 times as long.
+    with pytest.warns(TrajCVAEWarning, match=r"^positions x, y read with scale=111320 look like longitudes and "
+                                             r"latitudes \(about 8.5417, 47.377\), where the scale makes a degree of "
+                                             r"longitude 1.48 times as long as it is: name the columns lon, lat "
+                                             r"\(columns lon=x,lat=y\) and drop scale$"):  # (as Python names them)
+        read_tracks(gps.rename(columns={"lon": "x", "lat": "y"}), scale=111320)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        read_tracks(km, scale=111320)  # (kilometres at a local origin, so scaled: no degrees)
     # float32 degrees resolve about a metre: said, for a table and for Parquet.
     coarse = gps.astype({"lon": "float32", "lat": "float32"})
     assert "as float32, which resolve only about a metre" in plausibility(read_tracks(coarse), 0.4)
@@ -3798,6 +3807,11 @@ def test_a_model_that_does_worse_than_the_noisy_line_says_the_units_or_rate_may_
             assert behind[0].startswith("warning: the model's best of 20 futures (") and behind[0].endswith(
                 "check --scale or --homography and --fps (the units and the rate), or train a model on tracks "
                 "like these (or train it longer)"), behind
+    # Degrees take no scale: their columns may be swapped (both within range in much of the world), or radians.
+    from trajcvae.evaluate import behind_the_line
+    total = {"windows": 2356, "min_ade": 1.3, "min_fde": 2.52, "ncv_min_ade": 1.01, "ncv_min_fde": 1.9}
+    assert "check that the lon and lat columns hold longitudes and latitudes in degrees, not swapped, and --fps " \
+           "(the units and the rate)" in behind_the_line(total, 20, {"lonlat": {"s": [-60.0, -70.0]}})
 
 
 def test_a_coordinate_alike_on_every_row_is_named_as_a_column_read_by_mistake(plaza, tmp_path):

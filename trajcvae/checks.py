@@ -14,6 +14,7 @@ from .config import NOISE_AUTO
 from .errors import DataError, one_line, plural
 from .resample import EPS, FIT_DENSE, GRID_OFF, GRID_SHARED, STAMP, bridges, on_a_grid, resample_rows
 from .table import PER_SECOND, STAMP_ROLES, UNIT_NAMES, seconds_per_unit, time_role, where
+from .units import looks_like_degrees
 
 
 # --- time steps and the summary line ---------------------------------------------------------------------
@@ -1091,11 +1092,7 @@ def _speeds_jumps(df: pd.DataFrame, dt: float, record: dict | None, min_moves: i
     how = "" if known else f" if one frame step is {dt:g} s"
     units = df.attrs.get("units") or {}
     v, measure, over = outside
-    # Degrees in x, y: a crawl of values within a degree of each other (metres move tens of units), away
-    # from (0, 0) (kilometres about a local origin crawl too, in the Gulf of Guinea).
-    xy = df[["x", "y"]].to_numpy(dtype=np.float64)
-    degrees = (not units and v < low / 100 and np.abs(xy[:, 0]).max() <= 360 and np.abs(xy[:, 1]).max() <= 90
-               and (xy.max(0) - xy.min(0)).max() < 1 and np.abs(np.median(xy, axis=0)).max() > 1)
+    degrees = not units and v < low / 100 and looks_like_degrees(df[["x", "y"]].to_numpy(dtype=np.float64))
     live = bool(df.attrs.get("clock_name"))  # a live feed's updates: no columns to name, lon, lat by an option
     lonlat = "send them as lon, lat with lonlat=True (`trajcvae serve --lonlat`)" if live else \
         "name the columns lon, lat"

@@ -106,22 +106,25 @@ BEHIND_K = 10  # futures per window, at least, for the model's best of them to b
 BEHIND_WINDOWS = 50  # ... over this many windows at least
 
 
-def behind_the_line(total: dict[str, float], k: int) -> str | None:
+def behind_the_line(total: dict[str, float], k: int, units: dict | None = None) -> str | None:
     """The warning for a model whose best of `k` futures (`total`: the mean errors over all windows, `scene_means`)
     does worse than the noisy straight line's best of as many: on tracks like its training's it does better by far
     (zara1's test file: 0.192/0.339 against 0.365/0.667), so the tracks are likely read in the wrong units or at
     the wrong rate (zara1 in feet read as metres: 1.80/3.18 against 1.20/2.19), or unlike any it learned; None
-    where it does better, or where too few futures or windows tell."""
+    where it does better, or where too few futures or windows tell. `units`: the tracks' (`read_tracks`); degrees
+    take no --scale, but their columns may be swapped (at 70 S: 1.30/2.52 against 0.192/0.339)."""
     if k < BEHIND_K or total["windows"] < BEHIND_WINDOWS:
         return None
     model, line = total["min_ade"] + total["min_fde"], total["ncv_min_ade"] + total["ncv_min_fde"]
     if not model > line:
         return None
+    units_and_rate = "that the lon and lat columns hold longitudes and latitudes in degrees, not swapped, and --fps" \
+        if "lonlat" in (units or {}) else "--scale or --homography and --fps"
     return (f"warning: the model's best of {k} futures ({total['min_ade']:.3g}/{total['min_fde']:.3g} m, "
             f"minADE/minFDE) does worse than the noisy straight line's ({total['ncv_min_ade']:.3g}/"
             f"{total['ncv_min_fde']:.3g} m), which a model beats by far on tracks like those it was trained on, "
-            "trained long enough: check --scale or --homography and --fps (the units and the rate), or train a model "
-            "on tracks like these (or train it longer)")
+            f"trained long enough: check {units_and_rate} (the units and the rate), or train a model on tracks like "
+            "these (or train it longer)")
 
 
 def check_scene_names(scenes, tracks: pd.DataFrame | None = None) -> None:
@@ -229,7 +232,8 @@ def evaluate(predictor: TrajCVAE, data: pd.DataFrame | Iterable[str | Path], k: 
     result = {"k": k, "seed": seed, "kset": kset, "draws": draws if kset != "none" else None, "calibrate": calibrate,
               "futures": futures, "dt": dc.dt, "obs_len": dc.obs_len, "pred_len": dc.pred_len,
               "code": made_by(), "scenes": scene_means(scored)}  # (one version spans many commits)
-    if (behind := behind_the_line(result["scenes"][TOTAL], k)) is not None:
+    units = None if isinstance(data, Windows) else tracks.attrs.get("units")
+    if (behind := behind_the_line(result["scenes"][TOTAL], k, units)) is not None:
         (log or warn)(behind)
     # Windows whose histories the model reads only in part (`checks.readable`), as predict names them.
     result["cut"] = int((short := cut_windows(w, predictor)).sum())

@@ -27,8 +27,8 @@ from .resample import EPS, GRID_OFF, GRID_SHARED, on_a_grid
 from .table import (AGENT_COLUMNS, FRACTIONS, TRACK_COLUMNS, UNIT_NAMES, Shared, column_map, needed_among,
                     split_stamp, time_role, where)
 from .config import finite_number, positive_number
-from .units import (coarse_positions, coarsely_written, decimals_written, lonlat_units, placed, scales_of_scenes,
-                    to_metres, unit_conversion)
+from .units import (coarse_positions, coarsely_written, decimals_written, degrees_scaled, lonlat_units, placed,
+                    scales_of_scenes, to_metres, unit_conversion)
 from .values import canonical, to_numbers
 
 
@@ -484,6 +484,8 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     if units is not None and "scales" in units:
         units = df.attrs["units"] = scales_of_scenes(units, df["scene"])
     xy, side = placed(uv, units, df["scene"], lambda i: where(df, i))
+    if (degrees := degrees_scaled(uv, units)) is not None:
+        warn(degrees)
     if side:
         units["side"] = side  # where the ground is: futures past it have no pixel (`from_metres`)
     if units is not None and "homography" in units:  # the most metres a pixel spans where the data lies

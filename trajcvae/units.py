@@ -26,6 +26,7 @@ MAX_COORD = 1e9  # larger positions are no coordinates in metres (UTM northings 
 MIN_SCALE = 1e-9  # metres per input unit: smaller is no tracker's unit (its futures, in it, would overflow a file)
 NO_UNIT = "no tracker's unit (millimetres are 0.001, pixels 0.01-0.1)"
 MAX_DISTORTION = 0.005  # the largest scale error of a scene's local projection of longitude and latitude
+METRES_PER_DEGREE = (1.0e5, 1.2e5)  # a --scale of about a degree's metres (latitude's 110.6-111.7 km)
 
 
 def is_number(value) -> bool:
@@ -492,6 +493,27 @@ def _misplaced_error(at: str, uv: np.ndarray, xy: np.ndarray, past: bool, units:
     metres = f"{xy[0]:g}, {xy[1]:g} in metres"
     why = f"beyond {MAX_COORD:.0e} in magnitude" if np.isfinite(xy).all() else "not finite"
     return DataError(f"{at}: position ({u}, {v}) is {metres}: {why} (check --scale or --homography)")
+
+
+def looks_like_degrees(xy: np.ndarray) -> bool:
+    """Whether positions `xy` (N, 2) as written crawl as longitudes and latitudes do: within 360 and 90 of zero,
+    all within a degree of each other, away from (0, 0) (metres move tens of units; kilometres about a local
+    origin crawl too, but in the Gulf of Guinea)."""
+    return bool(len(xy) and np.abs(xy[:, 0]).max() <= 360 and np.abs(xy[:, 1]).max() <= 90
+                and (xy.max(0) - xy.min(0)).max() < 1 and np.abs(np.median(xy, axis=0)).max() > 1)
+
+
+def degrees_scaled(uv: np.ndarray, units: dict | None) -> str | None:
+    """The warning for positions `uv` (N, 2) as written that look like longitudes and latitudes, read with a
+    --scale of about a degree's metres: a scale makes a degree of longitude as long as one of latitude, which it
+    is at the equator alone (at latitude 60, twice as long); None where that is not so."""
+    scale = (units or {}).get("scale")
+    if scale is None or not METRES_PER_DEGREE[0] <= scale <= METRES_PER_DEGREE[1] or not looks_like_degrees(uv):
+        return None
+    lon, lat = np.median(uv, axis=0)
+    return (f"warning: positions x, y read with --scale {scale:g} look like longitudes and latitudes (about {lon:.5g}, "
+            f"{lat:.5g}), where the scale makes a degree of longitude {1 / np.cos(np.radians(lat)):.3g} times as long "
+            "as it is: name the columns lon, lat (--columns lon=x,lat=y) and drop --scale")
 
 
 def past_horizon(uv: np.ndarray) -> int:
