@@ -2601,9 +2601,9 @@ def test_scale_file_mistakes_are_one_line(plaza, tmp_path, scales, expected):
 
 def test_a_scale_table_row_short_of_its_video_and_a_nearly_singular_homography_are_refused(tmp_path):
     """A scale table with a video column whose row lacks its video is refused by its line, never an
-    IndexError; a homography whose determinant is 1e-14 of its size cubed cannot map metres back to pixels
-    and is refused as singular, as one of determinant 0 is; a georeferenced one, whose metres lie millions of
-    metres from its origin, is not."""
+    IndexError; a homography whose axes differ in length by 1e14 cannot map metres back to pixels and is refused
+    as singular, as one of determinant 0 is; a georeferenced one, whose metres lie millions of metres from its
+    origin, is not, nor one of tiny pixels."""
     from trajcvae.units import scene_scales, unit_conversion
     table = write(tmp_path / "s.csv", "scene,scale,video\ndeathCircle,0.03,0\nhyang,0.04\n")
     with pytest.raises(DataError, match=r"s.csv line 3: no video for scene 'hyang' \(the table has a video column\)"):
@@ -2612,6 +2612,9 @@ def test_a_scale_table_row_short_of_its_video_and_a_nearly_singular_homography_a
         unit_conversion(None, [[1, 0, 0], [0, 1e-14, 0], [0, 0, 1]])
     assert unit_conversion(None, [[100, 0, 0], [0, 100, 0], [0, 0, 1]]) == {
         "homography": [[100.0, 0.0, 0.0], [0.0, 100.0, 0.0], [0.0, 0.0, 1.0]]}
+    # A homography is one up to its factor: pixels of half a micrometre, however written, are no singular matrix.
+    for H in ([[5e-7, 0, 0], [0, 5e-7, 0], [0, 0, 1]], [[1, 0, 0], [0, 1, 0], [0, 0, 2e6]]):
+        assert unit_conversion(None, H)["homography"] == np.asarray(H, dtype=float).tolist()
     # Georeferenced (pixels to UTM metres: an orthophoto's 5 cm pixels, a camera's matrix moved to its place):
     # millions of metres beside centimetres, as invertible as without them.
     camera = np.linalg.inv([[50.0, 5.0, 300.0], [3.0, -40.0, 600.0], [0.0005, -0.08, 1.0]])

@@ -78,15 +78,21 @@ def unit_conversion(scale: float | str | Path | Mapping | None, homography) -> d
     return {"homography": H.tolist()}
 
 
+MAX_CONDITION = 1e12  # a homography's condition number beyond which metres do not map back to its pixels
+
+
 def _singular(H: np.ndarray) -> bool:
-    """Whether a 3x3 matrix cannot map pixels to metres and back: a determinant near 0 against its entries,
-    judged with the metres' origin moved to where pixel (0, 0) lands. A georeferenced matrix (pixels to UTM
-    metres) adds millions of metres to a camera's matrix, which change neither its determinant nor how well it
-    inverts, but would dwarf every other entry."""
+    """Whether a 3x3 matrix cannot map pixels to metres and back: its condition number (the ratio of its largest
+    to its smallest singular value) over `MAX_CONDITION`, blind to the matrix's own factor (H and H x 1e-6 map
+    alike), judged with the metres' origin moved to where pixel (0, 0) lands. A georeferenced matrix (pixels to
+    UTM metres) adds millions of metres to a camera's matrix, which change neither how well it inverts nor its
+    determinant, but would dwarf every other entry."""
     M = H.copy()
     if abs(H[2, 2]) > 1e-12 * np.abs(H).max():  # pixel (0, 0) lands at finite metres t: translate them to 0
         M[:2] -= np.outer(H[:2, 2] / H[2, 2], H[2])
-    return bool(abs(np.linalg.det(M)) < 1e-12 * max(1.0, np.abs(M).max() ** 3))
+    with np.errstate(all="ignore"):
+        condition = np.linalg.cond(M)  # (scale-free: a homography is one up to a factor)
+    return bool(not np.isfinite(condition) or condition > MAX_CONDITION)
 
 
 CERTAIN = 0.9  # a scale the file gives with a lower certainty (OpenTraj's SDD guesses: 0) is warned of
