@@ -879,6 +879,25 @@ def test_a_training_table_with_a_column_the_reader_ignores_is_recorded_whatever_
     assert data_digest(table.drop(columns="meta")) != data_digest(table)
 
 
+def test_a_data_set_s_record_changes_with_the_files_its_reading_consults_beside_it(tmp_path):
+    """A MOT sequence's seqinfo.ini gives its rate and labels.txt its class names: an edited one reads the same
+    gt.txt as other tracks, so a run (or a benchmark's finished split) recorded on the old ones is not reused."""
+    from trajcvae.train import data_digest
+
+    seq = tmp_path / "seq"
+    (seq / "gt").mkdir(parents=True)
+    (seq / "gt" / "gt.txt").write_text("1,1,10,20,5,10,1,1,1\n2,1,11,20,5,10,1,1,1\n")
+    before = data_digest([seq])
+    (seq / "seqinfo.ini").write_text("[Sequence]\nframeRate=25\n")
+    rated = data_digest([seq])
+    (seq / "seqinfo.ini").write_text("[Sequence]\nframeRate=30\n")
+    assert len({before, rated, data_digest([seq])}) == 3
+    (seq / "gt" / "labels.txt").write_text("pedestrian\nperson_on_vehicle\n")
+    labelled = data_digest([seq])
+    (seq / "gt" / "labels.txt").write_text("person_on_vehicle\npedestrian\n")
+    assert data_digest([seq]) != labelled
+
+
 def test_a_line_per_epoch_stays_one_line_in_a_narrow_terminal_or_a_pipe_on_stderr(capsys):
     """A log piped to a file (rich's 80 columns) keeps each epoch's line whole, for grep. Progress goes to
     stderr: stdout keeps the result line, so `train ... | head -1` no longer stops the training at its next

@@ -48,7 +48,7 @@ from .model import CVAE
 from .predict import TrajCVAE
 from .table import column_map
 from .tracks import is_read, list_files, read_with
-from .windows import Windows, copy_of, files_digest, load_windows, no_windows_error, quiet
+from .windows import Windows, copy_of, files_beside, files_digest, load_windows, no_windows_error, quiet
 
 FIGURES = ("curves.png", "val_predictions.png")
 RUN_FILES = ("config.toml", "metrics.csv", "best.pt", *FIGURES)  # what a run writes in its folder besides last.pt
@@ -417,8 +417,9 @@ def _locked_train(train_paths, val_paths, cfg: Config, out: Path, resume: bool, 
 
 
 def data_digest(paths) -> str | None:
-    """What a data set is read from, as a digest: its files' names and bytes in order (a table's values);
-    None for no files (the validation holdout)."""
+    """What a data set is read from, as a digest: its files' names and bytes in order, then those of the files
+    their reading consults beside them (a MOT sequence's seqinfo.ini and labels.txt: its rate and class names);
+    a table's values; None for no files (the validation holdout)."""
     if paths is None:
         return None
     if hasattr(paths, "columns"):  # every column, as a file's every byte
@@ -428,7 +429,8 @@ def data_digest(paths) -> str | None:
             table = pd.concat([c.astype(str) if c.dtype == object else c for _, c in paths.items()], axis=1)
             hashed = pd.util.hash_pandas_object(table, index=False)
         return hashlib.sha256(hashed.to_numpy().tobytes()).hexdigest()[:32]
-    return files_digest(list_files(paths), lambda f: f.name)
+    files = list_files(paths)
+    return files_digest(files + files_beside(files), lambda f: f.name)
 
 
 def unit_digests(data) -> dict[str, str]:

@@ -985,8 +985,12 @@ def cache_key(files: list[Path], cfg: DataConfig, mode: str) -> str:
 def _consulted(files: list[Path], cfg: DataConfig) -> list[Path]:
     """`files`, then the files their reading consults: those beside them (a MOT sequence's rate and class
     names, sorted) and those the options name (a homography's matrix, a file of scales)."""
-    beside = sorted({s for f in files for s in side_files(f)})
-    return files + beside + [Path(f) for f in (cfg.homography, cfg.scale) if isinstance(f, str)]
+    return files + files_beside(files) + [Path(f) for f in (cfg.homography, cfg.scale) if isinstance(f, str)]
+
+
+def files_beside(files: list[Path]) -> list[Path]:
+    """The files beside track `files` that their reading consults (`formats.side_files`), sorted, each once."""
+    return sorted({s for f in files for s in side_files(f)})
 
 
 def files_digest(files: list[Path], name: Callable[[Path], str], h=None) -> str:
