@@ -523,8 +523,24 @@ def test_benchmark_two_seeds_writes_both_and_resumes(tmp_path, sim_files, no_run
     done.write_text(kept[:20])
     r = cli(*args, "--draws", 60)
     assert r.exit_code == 1 and "Traceback" not in r.output
-    assert f"error: {done}: not a readable result (JSONDecodeError); delete it" in r.output
+    assert f"error: {done}: not a readable result (JSONDecodeError: " in r.output and "; delete it" in r.output
+    # ... or edited into JSON of another shape: named, not an AttributeError or a KeyError.
+    for edited, what in (("null", "a JSON NoneType, not an object"), ("[]", "a JSON list, not an object"),
+                         (json.dumps({**json.loads(kept), "min_ade": "0.2"}), "'min_ade' is \"0.2\", not a number"),
+                         (json.dumps({k: v for k, v in json.loads(kept).items() if k != "min_fde"}),
+                          "'min_fde' is missing, not a number")):
+        done.write_text(edited)
+        r = cli(*args, "--draws", 60)
+        assert r.exit_code == 1 and "Traceback" not in r.output, r.output
+        assert f"error: {done}: not a readable result (ValueError: {what}); delete it" in r.output
     done.write_text(kept)
+    # A picture that cannot be written (a folder in its place) leaves both tables as they were.
+    tables = [(tmp_path / "res" / name).read_bytes() for name in ("results.json", "results.md")]
+    (tmp_path / "res" / "reliability_scene.png").unlink()
+    (tmp_path / "res" / "reliability_scene.png").mkdir()
+    assert cli(*args, "--draws", 60, "--kde-samples", 31).exit_code == 1
+    assert [(tmp_path / "res" / name).read_bytes() for name in ("results.json", "results.md")] == tables
+    (tmp_path / "res" / "reliability_scene.png").rmdir()
     # Finished runs are never reported as another configuration's: the defaults into the same --out.
     other_config = [a for a in args if a not in ("--config", cfg)]
     one_line_error(cli(*other_config, "--draws", 40), "was trained with data.memory = 2, not 8",

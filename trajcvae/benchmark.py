@@ -30,7 +30,7 @@ from .calibrate import ScenePast
 from .checks import cut_warning, speed_record, top_step
 from .config import (Config, _whole, check_calibration, check_config_inputs, check_count, check_k, check_log,
                      check_output, check_path, load_config, torch_seed)
-from .errors import CheckpointError, NoWindowsError, TrajCVAEError, shown, warn
+from .errors import CheckpointError, NoWindowsError, TrajCVAEError, first_line, shown, warn
 from .evaluate import calibration_of, window_errors
 from .metrics import CALIBRATION_LEVELS, brier_fde, kde_nll, min_ade_fde
 from .predict import TrajCVAE, read_in_part, window_names
@@ -181,6 +181,20 @@ def scene_calibrated(predictor: TrajCVAE, w: Windows, two: np.ndarray, k: int, s
             "cs_min_fde_2": of_two(fde, two), "cs_ms_per_window": ms, "cs_map": CS_MAP,
             **calibrated(predictor, w, seed, draws, past=predictor.scene_past(w, seed, futures="full"),
                          prefix="cs_cal")}
+
+
+ROW_NUMBERS = ("windows", "min_ade", "min_fde", "cv_ade", "cv_fde")  # what every finished split's row holds
+
+
+def _check_row(row) -> None:
+    """A finished split's result.json as read: an object whose table numbers are numbers (a ValueError naming
+    the first that is not), not null, a list, or an edited value of text."""
+    if not isinstance(row, dict):
+        raise ValueError(f"a JSON {type(row).__name__}, not an object")
+    bad = next((key for key in ROW_NUMBERS if isinstance(row.get(key), bool)
+                or not isinstance(row.get(key), (int, float))), None)
+    if bad is not None:
+        raise ValueError(f"'{bad}' is {json.dumps(row.get(bad))[:40] if bad in row else 'missing'}, not a number")
 
 
 def complete(row: dict, draws: int, calibration_draws: int, is_samples: int = 100, kde_samples: int = 2000,
@@ -364,9 +378,10 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
             if done.exists():
                 try:
                     row = json.loads(done.read_text())
+                    _check_row(row)
                 except (ValueError, OSError) as e:  # a run killed while another tool wrote it, or edited
-                    raise TrajCVAEError(f"{done}: not a readable result ({type(e).__name__}); delete it to score "
-                                        "the split again") from None
+                    raise TrajCVAEError(f"{done}: not a readable result ({type(e).__name__}: {first_line(e)}); "
+                                        "delete it to score the split again") from None
                 try:
                     ckpt = checkpoint.load(run / "best.pt")
                 except CheckpointError as e:  # its numbers stand, but no K-set or likelihood could be added to them
@@ -437,7 +452,6 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
         trained += f" {made[0].upper()}{made[1:]}."
     report["machines"] = {split: [r.get("machine", UNRECORDED) for r in rows] for split, rows in results.items()}
     report["warnings"] = {split: warned.get(split, []) for split in results}
-    write_text(out / "results.json", json.dumps(report, indent=2))
     md = markdown_table(summary, k) + "\n" + trained + "\n"
     said = [f"- {split} test: {line}" for split in results for line in warned.get(split, [])]
     if said:  # beside the numbers they qualify
@@ -459,6 +473,8 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
             save_figure(plot_reliability({s: [r[f"{prefix}_cov_{round(100 * p)}"] for p in CALIBRATION_LEVELS]
                                           for s, r in summary.items()}, CALIBRATION_LEVELS, title=title),
                         out / name)
+    # The tables last, one after the other: a picture that cannot be written leaves both as they were.
+    write_text(out / "results.json", json.dumps(report, indent=2))
     write_text(out / "results.md", md)
     return report
 
