@@ -1002,6 +1002,11 @@ def test_benchmark_refuses_unknown_suite_and_split(tmp_path):
     one_line_error(cli("benchmark", "eth-ucy", "--root", root, "--splits", "hotel", "--out", tmp_path / "res"),
                    f"the test set ({root / 'hotel' / 'test'}): no usable windows")
     assert not (tmp_path / "res" / "hotel").exists()
+    # More draws for one window than memory holds: named so, before the data are read (so before a split trains).
+    for option in ("--kde-samples", "--calibration", "--is-samples"):
+        one_line_error(cli("benchmark", "eth-ucy", "--root", root, "--splits", "hotel", option, 10 ** 12, "--out",
+                           tmp_path / "res"), f"{option} 1000000000000: drawing that many futures for an agent needs "
+                       "about")
 
 
 # --- bad data and the data summary, through the CLI ---------------------------------------------------

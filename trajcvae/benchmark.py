@@ -33,7 +33,7 @@ from .config import (Config, _whole, check_calibration, check_config_inputs, che
 from .errors import CheckpointError, NoWindowsError, TrajCVAEError, first_line, shown, warn
 from .evaluate import calibration_of, window_errors
 from .metrics import CALIBRATION_LEVELS, brier_fde, kde_nll, min_ade_fde
-from .predict import TrajCVAE, read_in_part, window_names
+from .predict import TrajCVAE, check_draws_for_one, read_in_part, window_names
 from .tracks import SUFFIXES, list_files
 from .train import (UNRECORDED, beside_training, data_digest, finish_run, future_speeds, prefixed, train,
                     trained_on, unit_digests, window_keys)
@@ -331,6 +331,9 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
     if seeded:  # (a config file's 0 is the first run's own)
         raise TrajCVAEError(f"{seeded}: the benchmark seeds its runs itself, 0 to N - 1 for --seeds N; leave "
                             "train.seed out")
+    for option, n in (("--is-samples", is_samples), ("--kde-samples", kde_samples), ("--calibration", calibration_draws),
+                      ("--draws", draws)):  # each drawn for one window at a time: refused now, not after training
+        check_draws_for_one(n, given, option)
     ks = given.kset
     if draws and ks.epochs > 0 and ks.k != k:
         where = "--set kset.k" if any(o.partition("=")[0].strip() == "kset.k" for o in overrides) else \

@@ -429,20 +429,13 @@ class TrajCVAE:
         option, asked = _asked_draws(int(k), kset, int(draws))  # (numpy's uint8 200 times a size would wrap)
         self._windows_that_fit(asked, option)
 
-    def draw_bytes(self) -> int:
-        """Rough memory of one future while it is drawn: the decoder's activations and the outputs."""
-        hidden, P = self.config.model.hidden, self.config.data.pred_len
-        return 4 * (3 * 2 * hidden + 8 * P * 2)
-
     def _windows_that_fit(self, draws: int, option: str = "-k", given: int | None = None) -> int:
         """Windows per forward pass that fit in a quarter of the free memory, `draws` futures decoded per window;
         refuses a K (or `option`'s number, `given` where not `draws` itself: draws for a K-set or a scene fit
         come on top of K) that does not fit for a single window before anything is allocated."""
         free = free_memory()
-        need = draws * self.draw_bytes()
-        if free is not None and need > free / 2:
-            raise TrajCVAEError(f"{option} {draws if given is None else given}: drawing that many futures for an agent "
-                                f"needs {over_half(need, free)}; use a smaller {option}")
+        need = draws * draw_bytes(self.config)
+        check_draws_for_one(draws, self.config, option, given)
         return max(1, int((free if free is not None else 2 ** 32) / 4 // need))
 
     # --- tracks -> table ----------------------------------------------------------------------
@@ -727,6 +720,21 @@ def _read_so(columns: str) -> bool:
 def _asked_draws(k: int, kset: str, draws: int) -> tuple[str, int]:
     """The option that says how many futures are drawn per window, and its number: a K-set's --draws, else -k."""
     return ("--draws", draws) if kset != "none" else ("-k", k)
+
+
+def draw_bytes(config: Config) -> int:
+    """Rough memory of one future while a model of `config` draws it: the decoder's activations and the outputs."""
+    hidden, P = config.model.hidden, config.data.pred_len
+    return 4 * (3 * 2 * hidden + 8 * P * 2)
+
+
+def check_draws_for_one(draws: int, config: Config, option: str = "-k", given: int | None = None) -> None:
+    """Refuses `draws` futures for one window that do not fit in half the free memory, before anything is
+    allocated, naming `option` and its number (`given`, where not `draws` itself)."""
+    free, need = free_memory(), draws * draw_bytes(config)
+    if free is not None and need > free / 2:
+        raise TrajCVAEError(f"{option} {draws if given is None else given}: drawing that many futures for an agent "
+                            f"needs {over_half(need, free)}; use a smaller {option}")
 
 
 TABLE_ROW_BYTES = 100  # memory of one row of a table of futures while it is built (columns, ids, copies)
