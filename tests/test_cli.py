@@ -657,7 +657,8 @@ def test_benchmark_without_k_sets_trains_no_sampler_and_a_later_run_adds_it(tmp_
 def test_benchmark_folders_refuses_splits_it_would_score_wrongly_before_training_them(tmp_path, sim_files,
                                                                                         no_run_figures):
     """What would give a wrong table is refused in one line: a folder with a part missing (it would leave the
-    mean in silence), a test file copied into train/ (scores of windows trained on), a bad row in a later
+    mean in silence), a test file copied into train/ (scores of windows trained on), a validation file copied
+    there (the best epoch picked on windows trained on), a bad row in a later
     split (named before the first split trains), and, in an --out holding runs, an edited homography or a
     run cut short under another recipe (their old numbers, or a resume that mixes two)."""
     def split(folder: Path) -> Path:
@@ -683,6 +684,11 @@ def test_benchmark_folders_refuses_splits_it_would_score_wrongly_before_training
     one_line_error(cli("benchmark", "folders", "--root", root, "--out", tmp_path / "res", *fast),
                    f"the test file {root / 'b_station' / 'test' / 'test.csv'} is a copy of "
                    f"{root / 'b_station' / 'train' / 'more.csv'}")
+    shutil.copy(root / "b_station" / "val" / "val.csv", root / "b_station" / "train" / "more.csv")
+    one_line_error(cli("benchmark", "folders", "--root", root, "--out", tmp_path / "res", *fast),
+                   f"the validation file {root / 'b_station' / 'val' / 'val.csv'} is a copy of "
+                   f"{root / 'b_station' / 'train' / 'more.csv'} (the same bytes): the best epoch would be picked on "
+                   "windows the model trains on")
     write(root / "b_station" / "train" / "more.csv", "frame,agent_id,x,y\n10,1,0.0,0.0\n20,1,abc,0.1\n")
     one_line_error(cli("benchmark", "folders", "--root", root, "--out", tmp_path / "res", *fast),
                    "more.csv line 3: column 'x' value 'abc' is not a number")

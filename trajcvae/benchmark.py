@@ -322,6 +322,9 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
         if leak := copy_of(files["test"], files["train"] + files["val"]):  # windows trained or picked on
             raise TrajCVAEError(f"{folder}: the test file {leak[0]} is a copy of {leak[1]} (the same bytes): its "
                                 "scores would be of windows the model trained or was picked on; remove one")
+        if leak := copy_of(files["val"], files["train"]):  # the best epoch picked on windows trained on
+            raise TrajCVAEError(f"{folder}: the validation file {leak[0]} is a copy of {leak[1]} (the same bytes): "
+                                "the best epoch would be picked on windows the model trains on; remove one")
     overrides = list(overrides or [])
     configured = lambda *more: load_config(config, overrides + list(more), options)  # noqa: E731
     given = configured()  # checked now, not after the first split has trained
