@@ -1387,7 +1387,9 @@ def test_the_python_simulate_refuses_what_the_command_refuses_in_one_line(tmp_pa
                            # Scene i of seed s is walked from seed 1000 s + i: seed 0's 1001st would be seed 1's first.
                            ({"scenes": 1001}, "scenes is at most 1000 (scene i of seed s is walked from seed 1000 s "
                             "+ i: more would repeat the next seed's scenes; got 1001): give more n_frames"),
-                           ({"prefix": ""}, "prefix must be a text that names the scenes (got '')"),
+                           ({"prefix": ""}, "prefix must be a text of one line that names the scenes (got '')"),
+                           ({"prefix": "a\nb"}, "prefix must be a text of one line that names the scenes (got "
+                                                "'a\\nb')"),  # (a scene name no reader takes)
                            ({"spawn_rate": 0.0}, "spawn_rate must be > 0 and at most 10 new agents per step (got 0.0)"),
                            ({"scenes": 10, "n_frames": 800, "spawn_rate": 10.0},  # 8,000 steps, but 80,000 arrivals
                             "scenes x n_frames x spawn_rate is at most 70,000 arriving agents (a minute or two; got "
@@ -1407,6 +1409,12 @@ def test_the_python_simulate_refuses_what_the_command_refuses_in_one_line(tmp_pa
             simulate(out, n_frames=20)
         assert str(e.value) == message
     assert not any(tmp_path.iterdir())
+    # Scenes too short for any agent to stay a window's 20 steps are written, and said to hold no window.
+    monkeypatch.undo()
+    with pytest.warns(TrajCVAEWarning, match=r"^n_frames=20: no agent stays 20 steps, the windows of the default "
+                                             r"recipe \(8 observed \+ 12 predicted\), so training on the file finds "
+                                             r"none; give more n_frames$"):
+        simulate(tmp_path / "short.csv", n_frames=20)
 
 
 def test_plaza_walkers_arrive_at_the_asked_rate_walk_at_walking_speed_keep_apart_and_leave_by_another_edge():

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from .atomic import write_table
-from .config import _whole, check_output, check_seed
-from .errors import TrajCVAEError, keyword_names, shown
+from .config import DataConfig, _whole, check_output, check_seed
+from .errors import TrajCVAEError, keyword_names, shown, warn
 
 MAX_SPAWN_RATE = 10.0  # new agents per step: the 16 m plaza is a dense crowd at 5, and arrivals are a Python loop
 MAX_STEPS = 200_000  # scenes x frames: 4,000 steps take about 1.7 s
@@ -103,8 +103,8 @@ def simulate(out: str | Path, scenes: int = 1, n_frames: int = 400, spawn_rate: 
         raise TrajCVAEError(f"--scenes is at most {MAX_SCENES} (scene i of --seed s is walked from seed "
                             f"{MAX_SCENES} s + i: more would repeat the next seed's scenes; got {shown(scenes)}): "
                             "give more --frames")
-    if not isinstance(prefix, str) or not prefix.strip():
-        raise TrajCVAEError(f"--prefix must be a text that names the scenes (got {shown(prefix)})")
+    if not isinstance(prefix, str) or not prefix.strip() or not prefix.isprintable():  # (a line break: no name)
+        raise TrajCVAEError(f"--prefix must be a text of one line that names the scenes (got {shown(prefix)})")
     if (steps := scenes * n_frames) > MAX_STEPS:  # (Python writes no int of over 4,300 digits: `shown`)
         raise TrajCVAEError(f"--scenes x --frames is at most {MAX_STEPS:,} steps (about a minute and a half; "
                             f"got {f'{steps:,}' if steps < 2 ** 64 else shown(steps)})")
@@ -123,6 +123,11 @@ def simulate(out: str | Path, scenes: int = 1, n_frames: int = 400, spawn_rate: 
         raise TrajCVAEError(f"--frames {n_frames} at --rate {spawn_rate:g}: no agent entered the plaza; give more "
                             "--frames or a higher --rate")
     write_table(df, out)
+    window = DataConfig().obs_len + DataConfig().pred_len
+    if df.groupby(["scene", "agent_id"]).size().max() < window:  # (the recipe's windows, which the demo trains on)
+        warn(f"warning: --frames {n_frames}: no agent stays {window} steps, the windows of the default recipe "
+             f"({DataConfig().obs_len} observed + {DataConfig().pred_len} predicted), so training on the file finds "
+             "none; give more --frames")
     return df
 
 
