@@ -4,6 +4,7 @@ import os
 import re
 import shutil
 import threading
+import unicodedata
 import warnings
 from pathlib import Path
 
@@ -749,6 +750,12 @@ def test_a_splits_folder_name_keeps_its_row_whole_in_results_md_and_mean_is_the_
     for part in ("train", "val", "test"):
         (tmp_path / "lobby" / part).mkdir(parents=True)
     assert split_folders("folders", tmp_path, ["lobby"]) == {"lobby": tmp_path / "lobby"}  # mean is not run
+    # A folder named in decomposed Unicode (macOS's u + combining diaeresis) is the split typed composed (ü).
+    decomposed = unicodedata.normalize("NFD", "Zürich")
+    for part in ("train", "val", "test"):
+        (tmp_path / decomposed / part).mkdir(parents=True)
+    assert split_folders("folders", tmp_path, [unicodedata.normalize("NFC", "Zürich")]) == {
+        decomposed: tmp_path / decomposed}
 
 
 TRAINED_AS = ["train.epochs=3", "model.hidden=32", "model.z_dim=4", "train.kl_anneal_epochs=1", "kset.epochs=2",

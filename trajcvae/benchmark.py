@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import time
+import unicodedata
 from pathlib import Path
 from typing import Callable
 
@@ -260,6 +261,10 @@ def split_folders(suite: str, root: Path, splits: list[str] | None) -> dict[str,
         hint = f"; move each of its {', '.join(files)} into a folder of its part ({moved})" if files else ""
         raise TrajCVAEError(f"--root {root}: no folder holding train/, val/ and test/ (each split of the folders "
                             f"suite is one such folder, or --root is){hint}")
+    # A name typed in one Unicode form (NFC: a keyboard's ü) for a folder named in another (NFD: macOS's u + ¨).
+    composed = {unicodedata.normalize("NFC", name): name for name in found}
+    splits = None if splits is None else \
+        [split if split in found else composed.get(unicodedata.normalize("NFC", split), split) for split in splits]
     for split in splits or ():
         if split not in found:
             raise TrajCVAEError(f"--splits: no split '{split}' under --root {root} (found: {', '.join(found)}); "
