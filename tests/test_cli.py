@@ -732,6 +732,9 @@ def test_benchmark_folders_refuses_splits_it_would_score_wrongly_before_training
     (tmp_path / "res" / "a_lobby" / "seed0" / "result.json").unlink()  # as if cut short after its last epoch
     one_line_error(cli("benchmark", "folders", "--root", root, "--splits", "a_lobby", "--out", tmp_path / "res",
                        *fast, "--set", "train.epochs=2"), "a_lobby/seed0 was trained with train.epochs = 1, not 2")
+    # A reading option names itself as given: the run read frame ids of no known rate, not at --fps 25.
+    one_line_error(cli("benchmark", "folders", "--root", root, "--splits", "a_lobby", "--out", tmp_path / "res",
+                       *fast, "--fps", 25), "a_lobby/seed0 was trained with data.fps = None, not 25.0 (--fps 25)")
 
 
 def test_a_splits_folder_name_keeps_its_row_whole_in_results_md_and_mean_is_the_means(tmp_path):

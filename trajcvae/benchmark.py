@@ -397,7 +397,7 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
                     ckpt = checkpoint.load(run / "best.pt")
                 except CheckpointError as e:  # its numbers stand, but no K-set or likelihood could be added to them
                     raise CheckpointError(f"{e}; delete {run} to train the split's seed {seed} again") from None
-                _check_same_config(run, ckpt, cfg)
+                _check_same_config(run, ckpt, cfg, options)
                 _check_same_data(run, ckpt, folder, row, cfg)
                 if row.get("code") != code:
                     other_code.append(f"{split} seed {seed}")
@@ -414,7 +414,7 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
             else:
                 if (run / "last.pt").exists():  # cut short: resumed only as it was begun
                     ckpt = checkpoint.load(run / "last.pt")
-                    _check_same_config(run, ckpt, cfg)
+                    _check_same_config(run, ckpt, cfg, options)
                     _check_same_data(run, ckpt, folder, None, cfg)
                 said("training")
                 train([folder / "train"], [folder / "val"], cfg, run, resume=(run / "last.pt").exists(),
@@ -490,12 +490,15 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
     return report
 
 
-def _check_same_config(run: Path, ckpt: dict, cfg: Config) -> None:
+def _check_same_config(run: Path, ckpt: dict, cfg: Config, options: dict | None = None) -> None:
     """A finished run (its best.pt `ckpt`) is reused only under the configuration it was trained with: its
-    numbers would otherwise be reported as another configuration's."""
+    numbers would otherwise be reported as another configuration's. `options`: the CLI's reading options, as
+    `run_benchmark` takes them, named beside the value they set."""
     theirs = Config.from_dict(ckpt["config"], source=str(run / "best.pt"))
     for dotted, value, trained in cfg.differences(theirs, skip=("train.device", "train.num_threads")):
-        raise TrajCVAEError(f"{run} was trained with {dotted} = {trained!r}, not {value!r}: benchmark another "
+        flag, given = (options or {}).get(dotted, (None, None))
+        said = f" ({flag} {f'{given:g}' if isinstance(given, float) else given})" if flag is not None else ""
+        raise TrajCVAEError(f"{run} was trained with {dotted} = {trained!r}, not {value!r}{said}: benchmark another "
                             "configuration in another --out")
 
 
