@@ -548,9 +548,18 @@ def test_benchmark_two_seeds_writes_both_and_resumes(tmp_path, sim_files, no_run
                    "benchmark another configuration in another --out")
     # ... nor as another data set's: the same --out on edited files.
     test = root / "hotel" / "test" / "test.csv"
-    test.write_text(test.read_text().replace("\n", "\n", 1) + "\n")  # the same rows, other bytes
+    rows = test.read_text()
+    test.write_text(rows + "\n")  # the same rows, other bytes
     r = cli(*args, "--draws", 60)
     assert r.exit_code == 1 and "was scored on another test set than" in r.output, r.output
+    test.write_text(rows)
+    # A run whose result.json and last.pt are both gone can be neither reused nor resumed: its folder is named.
+    seed1 = tmp_path / "res" / "hotel" / "seed1"
+    (seed1 / "result.json").unlink(), (seed1 / "last.pt").unlink()
+    r = cli(*args, "--draws", 60)
+    assert r.exit_code == 1 and "Traceback" not in r.output, r.output
+    assert f"error: {seed1} holds a best.pt but neither the last.pt a resume needs nor the result.json of a " \
+           f"finished run; delete {seed1} to train the split's seed 1 again" in r.output, r.output
 
 
 def test_benchmark_without_a_learned_sampler_skips_finished_splits_and_keeps_only_its_own_figures(tmp_path, sim_files,

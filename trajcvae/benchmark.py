@@ -412,6 +412,10 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
                            load_windows([folder / "val"], cfg.data, cache, log=quiet), log=said, progress=progress)
                 meta = {key: row[key] for key in ("train_minutes", "seed", "best_epoch", "epochs")}
             else:
+                if (run / "best.pt").exists() and not (run / "last.pt").exists():  # (train would name --out)
+                    raise TrajCVAEError(f"{run} holds a best.pt but neither the last.pt a resume needs nor the "
+                                        f"result.json of a finished run; delete {run} to train the split's seed "
+                                        f"{seed} again")
                 if (run / "last.pt").exists():  # cut short: resumed only as it was begun
                     ckpt = checkpoint.load(run / "last.pt")
                     _check_same_config(run, ckpt, cfg, options)
