@@ -700,7 +700,8 @@ def test_rows_with_more_fields_than_the_header_are_refused(tmp_path):
 def test_a_file_read_alone_is_the_scene_its_scale_names_when_read_beside_its_namesakes(tmp_path):
     """cam1/tracks.csv read beside cam2/tracks.csv is scene cam1/tracks, and scales per scene name it so; read
     alone (a benchmark's test/ holding one camera, predict on one file) it is the same scene, in the same
-    metres, not 'tracks' without a scale. A key the file's path does not end with names no scene."""
+    metres, not 'tracks' without a scale, nor 'tracks' of another file's scale. A key the file's path does not
+    end with names no scene."""
     for cam, factor in (("cam1", 100.0), ("cam2", 1.0)):
         (tmp_path / cam).mkdir()
         write(tmp_path / cam / "tracks.csv", f"frame,agent_id,x,y\n0,1,0,0\n10,1,0,{factor}\n")
@@ -711,6 +712,9 @@ def test_a_file_read_alone_is_the_scene_its_scale_names_when_read_beside_its_nam
     np.testing.assert_allclose(alone[["x", "y"]], both[both.scene == "cam1/tracks"][["x", "y"]])
     with pytest.raises(DataError, match="^scene 'tracks': no scale for it in the scales given"):
         read_tracks([tmp_path / "cam1" / "tracks.csv"], scale={"cam3/tracks": 0.01, "cam2/tracks": 1.0})
+    # A scale of the bare name 'tracks' beside cam1/tracks' own: the file's path names it cam1/tracks still.
+    mixed = read_tracks([tmp_path / "cam1" / "tracks.csv"], scale={"tracks": 1.0, "cam1/tracks": 0.01})
+    assert list(mixed.scene.unique()) == ["cam1/tracks"] and mixed.attrs["units"] == {"scales": {"cam1/tracks": 0.01}}
 
 
 def test_files_of_the_same_name_in_two_folders_are_two_scenes(tmp_path):

@@ -739,21 +739,22 @@ def _distinct_scenes(tables: list[pd.DataFrame], files: list[Path]) -> None:
 
 
 def _scenes_named_as_scaled(tables: list[pd.DataFrame], files: list[Path], scales: dict) -> None:
-    """A scene named after its file that scales per scene do not name (test/cam1/tracks.csv read alone is
-    scene 'tracks'), where one of their scenes is the end of its file's path (cam1/tracks, as the camera's
-    file is named when read beside cam2/tracks.csv), takes that name: the same file is the same scene
-    whichever others are read with it."""
+    """A scene named after its file (test/cam1/tracks.csv read alone is scene 'tracks'), where one of the scales'
+    scenes is the end of its file's path (cam1/tracks, as the camera's file is named when read beside
+    cam2/tracks.csv), takes that name, the longest such where several are (a scale of 'tracks' beside one of
+    'cam1/tracks' is another file's): the same file is the same scene whichever others are read with it."""
     taken = {str(c) for t in tables for c in t["scene"].cat.categories}
     for t, f in zip(tables, files):
         named = list(map(str, t["scene"].cat.categories))
-        if not t.attrs.get("named_by_file") or len(named) != 1 or named[0] in scales:
+        if not t.attrs.get("named_by_file") or len(named) != 1:
             continue
         name, path = named[0], f.resolve().with_suffix("").parts
         ends = [key for key in map(str, scales) if key not in taken and key.endswith(f"/{name}")
                 and tuple(key.split("/")) == path[-len(key.split("/")):]]
-        if len(ends) == 1:
-            t["scene"] = pd.Categorical.from_codes(np.zeros(len(t), np.int8), categories=[ends[0]])
-            taken.add(ends[0])
+        if ends:
+            longest = max(ends, key=lambda key: len(key.split("/")))
+            t["scene"] = pd.Categorical.from_codes(np.zeros(len(t), np.int8), categories=[longest])
+            taken.add(longest)
 
 
 def _shortest_distinct(paths: list[Path], least: list[int], taken: set[str]) -> list[str]:
