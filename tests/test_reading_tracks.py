@@ -297,6 +297,9 @@ def read_error(path) -> str:
      "typographic dash \u2212 as its sign: write the ASCII minus, -)"),  # a word processor's minus sign
     (b"time_ms,agent_id,x,y\n0,1,0,0\n", "(have: time_ms, agent_id, x, y); read a column of another name as it with "
      "columns time_ms=time_ms"),  # not time=<column> (seconds)
+    (b"frame,agent_id,gps_lon,GPS_Lat\n0,1,8.5,47.3\n", "(have: frame, agent_id, gps_lon, GPS_Lat); read a column of "
+     "another name as it with columns lon=gps_lon,lat=GPS_Lat"),  # degrees under other names: not x=, y=
+    (b"frame,agent_id,along,lateral\n0,1,8.5,47.3\n", "with columns x=<column>,y=<column>"),  # (no lon, no lat)
     (b"frame,agent_id,x,y\n" + b"0,1,0,0\n" * (formats.SNIFF_BYTES // 8) + b"10,1,\xe9,0\n",
      f"line {formats.SNIFF_BYTES // 8 + 2}: not UTF-8 text (byte 0xE9)"),  # after 1 MiB
     (b"PK\x03\x04" + bytes(range(256)) * 8, "bad.csv: a ZIP archive; extract it first (unzip bad.csv), then give "

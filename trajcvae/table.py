@@ -4,6 +4,7 @@ and where a row of the table came from (`where`).
 """
 from __future__ import annotations
 
+import re
 from typing import Mapping
 
 import pandas as pd
@@ -132,9 +133,15 @@ def missing_columns(name: str, missing: list[str], names: list[str], shown: list
                  "annotations and MOTChallenge files are read as their datasets write them, without a header")
     pair = next((p for p in (("x", "y"), ("lon", "lat")) if missing[0] in p), None)  # named together
     unit = next((n for n in names if n in PER_SECOND and n != "time"), None)  # a column named time_ms
+    written = shown if len(shown) == len(names) else names  # (as the header writes them, where it is whole)
+    degrees = [next((w for n, w in zip(names, written) if set(re.split(r"[^a-z0-9]+", n)) & words), None)
+               for words in ({"lon", "lng", "long", "longitude"}, {"lat", "latitude"})]  # gps_lon, lat_deg
+    if pair == ("x", "y") and all(degrees) and degrees[0] != degrees[1]:
+        pair = (f"lon={degrees[0]}", f"lat={degrees[1]}")
     role = f"{unit}={unit}" if missing[0] == "frame" and unit else \
         "frame=<column> (frame ids) or time=<column> (seconds)" if missing[0] == "frame" else \
-        f"{pair[0]}=<column>,{pair[1]}=<column>" if pair else f"{missing[0]}=<column>"
+        ",".join(pair) if pair and "=" in pair[0] else f"{pair[0]}=<column>,{pair[1]}=<column>" if pair else \
+        f"{missing[0]}=<column>"
     hint = "" if boxes else f"; add {role} to --columns" if columns else \
         f"; read a column of another name as it with --columns {role}"
     have = ", ".join(shown)
