@@ -1678,8 +1678,13 @@ def test_positions_written_too_coarsely_are_warned_of_in_metres_where_they_lie(p
     gps = plaza.assign(lon=np.round(lon0 + plaza.x / (111_320 * np.cos(np.radians(lat0))), 5),
                        lat=np.round(lat0 + plaza.y / 110_950, 5)).drop(columns=["x", "y"])
     said = plausibility(read_tracks(gps), 0.4)
-    assert said.startswith("warning: the table holds positions written as 5 decimals, which resolve only 0.")
-    assert said.split("\n")[0].endswith(" m: the futures are that coarse too; write them with more decimals")
+    assert said.startswith("warning: the table holds positions written as 5 decimals, which resolve only 1.11 m: "
+                           "the futures are that coarse too; write them with more decimals")  # (latitude's metre)
+    # Each axis in its own metres: 6 decimals at 70 N are 4 cm of longitude but 11 cm of latitude.
+    north = plaza.assign(lon=np.round(20 + plaza.x / (111_320 * np.cos(np.radians(70))), 6),
+                         lat=np.round(70 + plaza.y / 111_600, 6)).drop(columns=["x", "y"])
+    assert plausibility(read_tracks(north), 0.4).startswith("warning: the table holds positions written as 6 "
+                                                            "decimals, which resolve only 0.112 m")
     for fine, scale in ((np.round(plaza[["x", "y"]], 2), None), (np.round(plaza[["x", "y"]] / 0.02) / 2, 0.04),
                         (np.round(plaza[["x", "y"]] * 1000), 0.001)):
         assert plausibility(read_tracks(plaza.assign(x=fine.x, y=fine.y), scale=scale), 0.4) is None

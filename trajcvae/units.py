@@ -571,13 +571,48 @@ def coarsely_written(uv: np.ndarray, xy: np.ndarray, same: np.ndarray, files: pd
     decimals that they resolve over `COARSE_WRITTEN` metres where they lie (GPS degrees to 5 decimals: a
     metre; UTM metres as whole numbers), or None. The metres per input unit are measured between consecutive
     rows of a track (`same`: rows i and i + 1 are one track's), a scale's (each file's own, where scenes have
-    theirs), a homography's or degrees'. Rounding shows in a file's own tracks' turns: positions a script
-    wrote on straight lines lie on a grid of decimals without being rounded, and are not warned of (under a
-    tenth of their turns as large as half the grid)."""
-    moved = np.linalg.norm(np.diff(uv, axis=0), axis=1)
-    ok = same & np.isfinite(moved) & (moved > 0)
+    theirs), a homography's or degrees', for each axis on its own (a degree of latitude is longer than one of
+    longitude, and each column may be written to its own decimals); the coarser axis is said. Rounding shows in
+    a file's own tracks' turns: positions a script wrote on straight lines lie on a grid of decimals without
+    being rounded, and are not warned of (under a tenth of their turns on that axis as large as half the grid)."""
+    step, metres = np.diff(uv, axis=0), np.diff(xy, axis=0)  # (N - 1, 2) each
+    moved = np.linalg.norm(step, axis=1)
+    ok = same & np.isfinite(moved) & np.isfinite(metres).all(1) & (moved > 0)
     if not ok.any():
         return None
+    code = files.cat.codes.to_numpy()
+    mover = code[:-1][ok]
+    inner = same[1:] & same[:-1]  # rows i .. i + 2 of one track
+    turns, turned = np.abs(np.diff(uv, n=2, axis=0))[inner], code[1:-1][inner]  # (M, 2) second differences
+    for c, name in enumerate(files.cat.categories):
+        own = mover == c if (mover == c).any() else np.ones(len(mover), bool)
+        per_axis = _metres_per_axis(step[ok][own], metres[ok][own])  # (2,)
+        rows = uv[code == c]
+        resolves = []  # (metres, decimals) of each axis written coarsely, its turns showing it
+        for axis in (0, 1):
+            d = decimals_written(rows[:, axis])
+            spread = turns[turned == c, axis]
+            if d is not None and 10.0 ** -d * per_axis[axis] > COARSE_WRITTEN and \
+                    np.count_nonzero(spread > 0.5 * 10.0 ** -d) >= 0.1 * max(len(spread), 1):
+                resolves.append((10.0 ** -d * per_axis[axis], d))
+        if resolves:
+            most, d = max(resolves)
+            what = f"{d} decimal{'s' if d != 1 else ''}" if d else "whole numbers"
+            shown = "the table" if name == "dataframe" else name
+            return (f"{shown} holds positions written as {what}, which resolve only {most:.3g} m",
+                    "write them with more decimals")
+    return None
+
+
+def _metres_per_axis(step: np.ndarray, metres: np.ndarray) -> np.ndarray:
+    """Metres per input unit along each axis (2,), from moves `step` (M, 2) as written and the same `metres`
+    (M, 2): the lengths of the rows of the linear map that fits them best (degrees: about R cos(lat) and R; a
+    homography's where the moves lie). Moves along one axis alone tell the other nothing: then both take the
+    median of metres over units moved, move by move."""
+    fit, _, rank, _ = np.linalg.lstsq(step, metres, rcond=None)  # metres ~ step @ fit
+    if rank == 2 and np.isfinite(fit).all():
+        return np.linalg.norm(fit, axis=1)
+    return np.full(2, float(np.median(np.linalg.norm(metres, axis=1) / np.linalg.norm(step, axis=1))))
     ratio = np.linalg.norm(np.diff(xy, axis=0), axis=1)[ok] / moved[ok]  # metres per unit, move by move
     code = files.cat.codes.to_numpy()
     mover = code[:-1][ok]
