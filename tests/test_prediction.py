@@ -741,15 +741,15 @@ def test_a_track_table_read_already_is_predicted_as_read_and_refused_once_edited
     with pytest.raises(DataError, match=r"attributes: its frame column, of seconds, renamed time makes it plain\)$"):
         model.predict(timed.drop(columns="_line"), k=1)  # (df.attrs = {} alone: its seconds read as frame ids)
     # So renamed, it is a plain table of seconds and metres, to predict and to read_tracks alike; a table of frame ids
-    # so renamed is refused by both (its ids are no seconds).
+    # so renamed is one of seconds too, whose samples 10 s apart make no window: the refusal names the frame ids.
     renamed = timed.drop(columns=["_file", "_line"]).rename(columns={"frame": "time"})
     plain = renamed.copy()
     plain.attrs = {}
     pd.testing.assert_frame_equal(model.predict(renamed, k=2, seed=0), model.predict(plain, k=2, seed=0))
     assert read_tracks(renamed).attrs["time_base"] == "seconds" and read_tracks(renamed).frame.iloc[1] == 1234567.4
-    for read in (model.predict, read_tracks):
-        with pytest.raises(DataError, match=r"edited since \(no column 'frame'\): .*df.attrs = \{\} makes it plain"):
-            read(tracks.rename(columns={"frame": "time"}))
+    with pytest.raises(DataError, match=r"sampled every 10 s .* \(or, if the time column counts frames, name it frame "
+                                        r"and give fps, their rate\)$"):
+        model.predict(tracks.rename(columns={"frame": "time"}))
     with pytest.raises(DataError, match=r"agent '1' twice at 1234567.4, in scene"):  # next to itself, as written
         model.predict(pd.concat([timed.iloc[:2], timed.iloc[1:]]), k=1)
 

@@ -221,12 +221,11 @@ def _same_path(a: Path, b) -> bool:
 
 def is_read(df) -> bool:
     """Whether `df` is a track table `read_tracks` made (its attributes name its time base and units), to be taken
-    as it was read (`read_already`). A table made from one timed in seconds, its frame column renamed `time`, is
-    new: a plain table of times in seconds and positions in metres, as its columns say (pandas keeps the
-    attributes through the renaming). One timed in frame ids stays read, and `read_already` refuses it: its ids are
-    no seconds."""
+    as it was read (`read_already`). A table made from one with a `time` column in place of its frame column is
+    new: times in seconds and positions in metres, as its columns say (pandas keeps the attributes through the
+    making: a frame column of seconds renamed, or times computed from frame ids)."""
     return isinstance(df, pd.DataFrame) and "time_base" in df.attrs and "units" in df.attrs and not (
-        df.attrs["time_base"] == "seconds" and "frame" not in df.columns and "time" in df.columns)
+        "frame" not in df.columns and "time" in df.columns)
 
 
 def read_with(tracks: pd.DataFrame) -> dict:
