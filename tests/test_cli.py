@@ -1022,8 +1022,8 @@ def test_benchmark_refuses_unknown_suite_and_split(tmp_path):
     root = tmp_path / "root"
     for part in ("train", "val", "test"):
         (root / "hotel" / part).mkdir(parents=True)
-        (root / "hotel" / part / "a.txt").write_text("".join(f"{10 * f} 1 {0.5 * f} 0\n" for f in range(30 if
-                                                                                               part != "test" else 5)))
+        (root / "hotel" / part / "a.txt").write_text("".join(f"{10 * f} 1 {0.5 * f} {part == 'val':d}\n"
+                                                             for f in range(30 if part != "test" else 5)))
     one_line_error(cli("benchmark", "eth-ucy", "--root", root, "--splits", "hotel", "--out", tmp_path / "res"),
                    f"the test set ({root / 'hotel' / 'test'}): no usable windows")
     assert not (tmp_path / "res" / "hotel").exists()
@@ -1575,7 +1575,7 @@ def test_a_full_disk_under_stdout_is_named_as_stdout_after_the_work(tmp_path):
 
     out = tmp_path / "s.csv"
     with open("/dev/full", "w") as full:
-        r = subprocess.run([sys.executable, "-m", "trajcvae", "simulate", str(out), "--frames", "20"], stdout=full,
+        r = subprocess.run([sys.executable, "-m", "trajcvae", "simulate", str(out), "--frames", "30"], stdout=full,
                            stderr=subprocess.PIPE, text=True)
     assert r.returncode == 1 and out.exists()
     assert r.stderr.startswith("error: writing this line to stdout: No space left on device: ")

@@ -1357,13 +1357,14 @@ def test_json_nested_too_deeply_or_split_rows_unlike_their_columns_are_refused(t
 
 
 def test_positions_as_float16_are_warned_of_as_float32_ones_are(tmp_path):
-    rows = pd.DataFrame([(f * 10, a, 600 + 0.48 * f + 3 * a, 300 + 0.1 * f) for a in (1, 2) for f in range(20)],
-                        columns=["frame", "agent_id", "x", "y"]).astype({"x": "float16", "y": "float16"})
+    exact = pd.DataFrame([(f * 10, a, 600 + 0.48 * f + 3 * a, 300 + 0.1 * f) for a in (1, 2) for f in range(20)],
+                         columns=["frame", "agent_id", "x", "y"])
+    rows = exact.astype({"x": "float16", "y": "float16"})
     rows.to_parquet(tmp_path / "half.parquet")
     got = read_tracks([tmp_path / "half.parquet"])
     assert got.attrs["coarse"].startswith(f"{tmp_path / 'half.parquet'} holds positions as float16, which near ")
     assert got.attrs["coarse"].endswith("resolve only 0.5 m")
-    fine = rows.assign(x=(rows.x - 600).astype("float16"), y=rows.y.astype("float32"))  # each fine where it lies
+    fine = exact.assign(x=(exact.x - 600).astype("float16"), y=exact.y.astype("float32"))  # each fine where it lies
     fine.to_parquet(tmp_path / "mixed.parquet")
     assert read_tracks([tmp_path / "mixed.parquet"]).attrs["coarse"] is None
 

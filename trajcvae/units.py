@@ -549,6 +549,7 @@ def coarse_positions(float32_positions: list, units: dict | None) -> str | None:
 
 
 COARSE_WRITTEN = 0.05  # metres: positions written more coarsely than this are warned of (TrajNet++: 0.01 m)
+ROUNDED_TURN = 10  # grids: a turn (second difference) of rounded walkers' positions, at most; a jump's is larger
 
 
 def decimals_written(v: np.ndarray, most: int = 6, sample: int = 200_000) -> int | None:
@@ -574,7 +575,8 @@ def coarsely_written(uv: np.ndarray, xy: np.ndarray, same: np.ndarray, files: pd
     theirs), a homography's or degrees', for each axis on its own (a degree of latitude is longer than one of
     longitude, and each column may be written to its own decimals); the coarser axis is said. Rounding shows in
     a file's own tracks' turns: positions a script wrote on straight lines lie on a grid of decimals without
-    being rounded, and are not warned of (under a tenth of their turns on that axis as large as half the grid)."""
+    being rounded, and are not warned of (under a tenth of their turns on that axis between half the grid and
+    `ROUNDED_TURN` grids)."""
     step, metres = np.diff(uv, axis=0), np.diff(xy, axis=0)  # (N - 1, 2) each
     moved = np.linalg.norm(step, axis=1)
     ok = same & np.isfinite(moved) & np.isfinite(metres).all(1) & (moved > 0)
@@ -592,8 +594,10 @@ def coarsely_written(uv: np.ndarray, xy: np.ndarray, same: np.ndarray, files: pd
         for axis in (0, 1):
             d = decimals_written(rows[:, axis])
             spread = turns[turned == c, axis]
-            if d is not None and 10.0 ** -d * per_axis[axis] > COARSE_WRITTEN and \
-                    np.count_nonzero(spread > 0.5 * 10.0 ** -d) >= 0.1 * max(len(spread), 1):
+            grid = 10.0 ** -d if d is not None else 0.0
+            shows = (spread > 0.5 * grid) & (spread <= ROUNDED_TURN * grid)  # (a jump's turn shows no grid)
+            if d is not None and grid * per_axis[axis] > COARSE_WRITTEN and \
+                    np.count_nonzero(shows) >= 0.1 * max(len(spread), 1):
                 resolves.append((10.0 ** -d * per_axis[axis], d))
         if resolves:
             most, d = max(resolves)
