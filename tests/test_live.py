@@ -1697,6 +1697,20 @@ def test_a_replay_update_that_fails_unexpectedly_ends_the_replay_in_one_logged_l
     assert replay(Scenes(), updates, speed=math.inf, log=logged.append) == 2
     assert logged == ["replay: a at 0.4 s refused: refused",
                       "replay: a at 1.2 s failed (RuntimeError: boom); the replay stops after 2 updates"], logged
+    # A gap of a stray stamp (an unset clock's 0 before Unix times) is skipped, not waited through for 55 years.
+    logged.clear()
+    updates = [("a", 0.0, [])] + [("a", 1.7e9 + 0.4 * i, []) for i in range(3)]
+    waits = []
+
+    class Stop(threading.Event):
+        def wait(self, timeout=None):
+            waits.append(timeout)
+            return False
+
+    assert replay(Scenes(), updates, speed=1.0, log=logged.append, stop=Stop()) == 4
+    assert max(waits) < 1.0 and logged == [
+        "replay: skipping the 1700000000 s from 0 s to a at 1700000000 s (gaps over 60 s are not waited through)",
+        "replay: done, 4 of 4 updates taken"], (waits, logged)
 
 
 def test_a_stalled_request_body_gets_a_408_so_a_stopped_server_exits(pedestrian, monkeypatch):

@@ -29,7 +29,7 @@ import pandas as pd
 from .atomic import WINDOWS
 from .checks import bridges_any, plausibility, time_steps, time_text
 from .config import check_forget_after, check_log, check_sampling, positive_number
-from .errors import DataError, TrajCVAEError, first_line, odd_number_text, shown, warning_text
+from .errors import DataError, TrajCVAEError, first_line, odd_number_text, plural, shown, warning_text
 from .online import OnlinePredictor, out_of_order
 from .predict import TrajCVAE
 from .table import (AGENT_COLUMNS, ID_NAMES, LAT_NAMES, LON_NAMES, TIME_NAMES, column_map, lonlat_names,
@@ -853,19 +853,31 @@ def _scene_key(table: dict[str, float], scene: str) -> str | None:
     return scene if scene in table else api_name(scene) if api_name(scene) in table else None
 
 
+REPLAY_GAP = 60.0  # seconds of a recording between two updates that a replay skips rather than waits through
+
+
 def replay(scenes: Scenes, updates: list[tuple[str, float, list[dict]]], speed: float = 1.0,
            log: Callable[[str], None] | None = None, stop: threading.Event | None = None) -> int:
     """Feed `updates` (from `replay_updates`) into `scenes`, `speed` times faster than they were recorded
-    (math.inf: no waiting). A refused update is logged and skipped; one that fails otherwise (a bug) is logged in
-    one line and ends the replay, the server going on. -> updates accepted."""
+    (math.inf: no waiting); a gap of over `REPLAY_GAP` seconds between two updates (a stray stamp of an unset
+    clock, scenes recorded days apart) is skipped, and logged. A refused update is logged and skipped; one that
+    fails otherwise (a bug) is logged in one line and ends the replay, the server going on; its end is logged.
+    -> updates accepted."""
     if not speed > 0:
         raise TrajCVAEError(f"--speed must be positive (got {shown(speed)})")
     stop = stop or threading.Event()
     start, first, done = clock.monotonic(), updates[0][1] if updates else 0.0, 0
+    skipped, before = 0.0, first  # the recording's seconds skipped so far; the previous update's time
     for scene, t, detections in updates:
-        wait = start + (t - first) / speed - clock.monotonic()
+        if t - before > REPLAY_GAP:
+            skipped += t - before
+            if log is not None:
+                log(f"replay: skipping the {time_text(t - before)} s from {time_text(before)} s to {scene} at "
+                    f"{time_text(t)} s (gaps over {REPLAY_GAP:g} s are not waited through)")
+        before = t
+        wait = min(start + (t - first - skipped) / speed - clock.monotonic(), threading.TIMEOUT_MAX)
         if (wait > 0 and stop.wait(wait)) or stop.is_set():
-            break
+            return done
         try:
             scenes.observe(scene, t, detections, layout=None)  # readers write the JSON they ask for
             done += 1
@@ -876,7 +888,9 @@ def replay(scenes: Scenes, updates: list[tuple[str, float, list[dict]]], speed: 
             if log is not None:
                 log(f"replay: {scene} at {time_text(t)} s failed ({type(e).__name__}: {first_line(e)}); the "
                     f"replay stops after {done} updates")
-            break
+            return done
+    if log is not None:
+        log(f"replay: done, {done} of {plural(len(updates), 'update')} taken")
     return done
 
 
