@@ -1199,6 +1199,9 @@ def check_refusals(client):
     assert {"404", "422"} <= set(schema["paths"]["/v1/scenes/{scene}/futures"]["get"]["responses"])
     r = client.post("/v1/scenes/a/observations", json={"time": "x"})
     assert r.status_code == 422 and set(r.json()) == {"detail"} and isinstance(r.json()["detail"], str)
+    # The body's example, which the API page's "Try it out" sends, is one the server takes.
+    for example in schema["components"]["schemas"]["Observations"]["examples"]:
+        assert client.post("/v1/scenes/example/observations", json=example).status_code == 200
 
 
 def test_the_tracks_the_page_draws_span_the_models_observed_window(pedestrian):
@@ -2001,6 +2004,8 @@ def test_gps_detections_give_the_futures_of_predict_on_the_gps_file_online_and_o
         with pytest.raises(ValidationError) as e:
             Observations.model_validate(body)
         assert one_line(e.value.errors(), body).startswith(said)
+    # A whole id sent as a float (json.dumps of numpy's float ids writes 7.0) is the agent 7, as in a file.
+    assert Detection.model_validate({"agent_id": 7.0, "x": 1.0, "y": 2.0}).agent_id == 7
     assert twice.status_code == 422 and "'lat' and 'Lat' name one field (any case): give it once" in twice.text
     assert odd_id.status_code == 422 and odd_id.json()["detail"].startswith("detections.0.track_id: must be a text")
     assert wrong.status_code == 422 and wrong.json()["detail"] == \

@@ -141,6 +141,9 @@ class Detection(BaseModel):
             data = {field_of.get(key, key): value for key, value in data.items()}
             if not ({"x", "y"} <= data.keys() or {"lon", "lat"} <= data.keys()):
                 raise ValueError("a detection needs x and y (or lon and lat, on a server run with --lonlat)")
+            aid = data.get("agent_id")
+            if isinstance(aid, float) and aid.is_integer() and abs(aid) < 2 ** 63:  # 7.0 (json.dumps of numpy's
+                data["agent_id"] = int(aid)  # float ids) is the agent 7, as a file's 7.0 is
         return data
 
 
@@ -172,7 +175,10 @@ def sent_fields(keys: list) -> dict:
 
 
 class Observations(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # The example is one the server takes (the API page's "Try it out" sends it): generated, it gave both time
+    # and frame, refused.
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"time": 12.4, "detections": [{"agent_id": 7, "x": 3.2, "y": 1.5}, {"agent_id": 8, "x": 5.0, "y": -0.4}]}]})
     time: Optional[float] = Field(None, strict=True, allow_inf_nan=False, description="Seconds (any origin).")
     frame: Optional[float] = Field(None, strict=True, allow_inf_nan=False, description="A frame id at the "
                                                                                         "server's --fps, in place "
