@@ -1378,12 +1378,24 @@ def test_api_docs_render_in_a_real_browser_from_the_package_alone(pedestrian):
         assert httpx.get(f"{base}/docs/app.py").status_code == 404
         shown = httpx.get(f"{base}/docs/openapi.json").json()
         assert shown["paths"] == httpx.get(f"{base}/openapi.json").json()["paths"]
+        example = shown["components"]["schemas"]["Observations"]["example"]  # (OpenAPI 3.0's one, for Try it out)
+        assert httpx.post(f"{base}/v1/scenes/tried/observations", json=example).status_code == 200
         dom = subprocess.run([chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000",
                               "--dump-dom", f"{base}/docs"], check=True, capture_output=True, text=True,
                              timeout=60).stdout
     assert "Unable to render" not in dom
     for path in ("/v1/scenes/{scene}/observations", "/v1/scenes/{scene}/futures", "/healthz"):
         assert path.replace("{", "").replace("}", "") in dom.replace("{", "").replace("}", "").replace("\u200b", "")
+
+
+def test_the_live_page_names_its_script_and_the_api_relative_to_itself_so_a_proxy_may_serve_it_under_a_path():
+    """Behind a reverse proxy's path (/live/ forwarded to the server's /), URLs from the root (/static/live.js,
+    /v1/scenes) would miss the server: the page waited for a scene forever."""
+    from trajcvae.server import STATIC
+    page, script = (STATIC / "live.html").read_text(), (STATIC / "live.js").read_text()
+    assert 'src="static/live.js"' in page and not re.search(r"""(src|href)=["']/""", page)
+    assert re.findall(r"""getJSON\(["'`]([^"'`]*)""", script) and not re.search(r"""getJSON\(["'`]/""", script)
+    assert not re.search(r"""fetch\(["'`]/""", script)
 
 
 @pytest.mark.parametrize("lonlat", [False, True])

@@ -11,6 +11,7 @@ scene's futures and tracks; `replay` feeds a recorded file into the scenes, pace
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import re
 import signal
@@ -700,7 +701,11 @@ def create_app(model: TrajCVAE | str = "pedestrian", k: int = 20, kset: str = "n
 
     @app.get("/docs/openapi.json", include_in_schema=False)
     def docs_schema() -> dict:
-        return {**app.openapi(), "openapi": "3.0.3"}
+        schema = copy.deepcopy(app.openapi())  # as OpenAPI 3.0 writes a schema's example: one, not a list
+        for part in schema.get("components", {}).get("schemas", {}).values():
+            if part.get("examples"):
+                part["example"] = part.pop("examples")[0]
+        return {**schema, "openapi": "3.0.3"}
 
     @app.get("/docs/{name}", include_in_schema=False)
     def docs_asset(name: str) -> FileResponse:

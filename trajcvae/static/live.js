@@ -12,6 +12,7 @@ let scene = new URLSearchParams(location.search).get("scene");
 let extents = [], shown = null, number = null, last = null, origin = null;
 let server = {k: null, kset: "none"};
 
+// URLs relative to the page: behind a proxy that serves it under a path (/live/), the API is there too.
 async function getJSON(url) {
   const r = await fetch(url);
   if (!r.ok) {
@@ -23,7 +24,7 @@ async function getJSON(url) {
 
 async function refreshScenes() {
   try {
-    const s = await getJSON("/v1/scenes");
+    const s = await getJSON("v1/scenes");
     // The server's settings (y_down, its futures' kind) may come after the first update is drawn: redraw then.
     const settings = o => JSON.stringify({...o, scenes: null});
     const changed = settings(s) !== settings(server);
@@ -58,7 +59,7 @@ async function poll() {
   if (scene) {
     try {
       const q = encodeURIComponent(scene);
-      const [f, t] = await Promise.all([getJSON(`/v1/scenes/${q}/futures?layout=agents`), getJSON(`/v1/scenes/${q}/tracks`)]);
+      const [f, t] = await Promise.all([getJSON(`v1/scenes/${q}/futures?layout=agents`), getJSON(`v1/scenes/${q}/tracks`)]);
       // A scene made again (deleted and posted anew: its number changes; or a server started again, which numbers
       // its scenes from 1 again, with the scene's clock started again) is another place and time: drawn afresh.
       if (number !== null && (f.scene_number !== number || (f.time !== null && f.time < shown))) choose(scene);
