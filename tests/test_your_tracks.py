@@ -1212,6 +1212,14 @@ def test_trajnetplusplus_scenes_a_prediction_file_cannot_answer_are_refused_and_
                        out), "twice.ndjson: scene id 0 is given to two scene records, and TrajNet++ reads one scene "
                    "per id: keep one")
     assert not out.exists()
+    # Frame ids of a fraction (written in seconds, 0.4 apart): each record's frame would be rounded, repeated.
+    seconds = tmp_path / "seconds.ndjson"
+    seconds.write_text("".join(json.dumps({"scene": {**r, "s": r["s"] / 25, "e": r["e"] / 25}}) + "\n"
+                               for r in records) + "".join(json.dumps({"track": {"f": r.frame / 25, "p": int(
+                                   r.agent_id), "x": r.x, "y": r.y}}) + "\n" for r in plaza.itertuples(index=False)))
+    one_line_error(cli("predict", "pedestrian", seconds, "--primary", "--out", out), f"--out {out}: the futures' "
+                   "frame ids are not whole numbers (", "), and a TrajNet++ record's frame is one; write a .csv")
+    assert not out.exists()
     plaza.to_csv(tmp_path / "t.csv", index=False)
     one_line_error(cli("evaluate", "pedestrian", tmp_path / "t.csv", "--primary"), "--primary: "
                    f"{tmp_path / 't.csv'} holds no TrajNet++ scene records (`scene` lines naming a primary "

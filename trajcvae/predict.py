@@ -960,7 +960,12 @@ def _write_trajnet(writer: TableWriter, records: np.ndarray, w: Windows, uv: np.
     if not np.isfinite(uv).all():
         raise DataError(f"--out {writer.path}: future points fall past the homography's horizon, where no pixel "
                         "shows them, and a TrajNet++ record needs a position; write a .csv")
-    frames = np.round(w.t0[:, None] + np.arange(1, uv.shape[2] + 1) * w.step[:, None])
+    frames = w.t0[:, None] + np.arange(1, uv.shape[2] + 1) * w.step[:, None]  # (N, P)
+    if not np.allclose(frames, np.round(frames), rtol=0, atol=1e-6):  # frame ids of a fraction: rounded, wrong
+        odd = frames[np.abs(frames - np.round(frames)) > 1e-6][0]
+        raise DataError(f"--out {writer.path}: the futures' frame ids are not whole numbers ({odd:.6g}), and a "
+                        "TrajNet++ record's frame is one; write a .csv, or give the input whole frame ids")
+    frames = np.round(frames)
     writer.write_lines(trajnet_predictions(records, frames, uv, decimals), uv.shape[0] + uv[..., 0].size)
 
 
