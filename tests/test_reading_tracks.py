@@ -900,6 +900,14 @@ def test_a_downloaded_folders_debris_is_skipped_and_named(tmp_path):
     write(seq / "det" / "det.txt", "1,-1,100,200,40,80,25.5,-1,-1,-1\n")
     with pytest.warns(TrajCVAEWarning, match=r"skipped 1 MOTChallenge detection file \(ADL-Rundle-6/det/det.txt"):
         assert tracks.list_files([tmp_path / "MOT15"]) == [seq / "gt" / "gt.txt"]
+    # ByteTrack's halves of gt.txt beside it: its tracks again (each window counted twice), skipped unless named.
+    for half in ("gt_train_half.txt", "gt_val_half.txt"):
+        write(seq / "gt" / half, "1,1,100,200,40,80,1,-1,-1,-1\n")
+    with pytest.warns(TrajCVAEWarning) as said:
+        assert tracks.list_files([tmp_path / "MOT15"]) == [seq / "gt" / "gt.txt"]
+    assert f"{tmp_path / 'MOT15'}: skipped 2 parts of a MOTChallenge gt.txt (ADL-Rundle-6/gt/gt_train_half.txt, " \
+           "...: its tracks again, split as ByteTrack splits them); name one to read it" in [str(w.message) for w in said]
+    assert tracks.list_files([seq / "gt" / "gt_val_half.txt"]) == [seq / "gt" / "gt_val_half.txt"]
     test = tmp_path / "MOT15test" / "Venice-1"  # a test sequence: its detections and frames, no gt/
     (test / "det").mkdir(parents=True)
     (test / "img1").mkdir()

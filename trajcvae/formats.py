@@ -96,6 +96,13 @@ def mot_detections(path: Path) -> bool:
         (sequence / "seqinfo.ini").is_file() or (sequence / "gt").is_dir() or (sequence / "img1").is_dir())
 
 
+def mot_split(path: Path) -> bool:
+    """A part of a MOTChallenge sequence's ground truth written beside it (gt/gt_train_half.txt and
+    gt/gt_val_half.txt, as ByteTrack's converter splits gt/gt.txt): the same tracks again."""
+    return path.parent.name == "gt" and path.name.startswith("gt_") and path.suffix.lower() == ".txt" and \
+        (path.parent / "gt.txt").is_file()
+
+
 COMPRESSED = {rb"\x1f\x8b": ("gzip", "gunzip"), rb"BZh[1-9]1AY&SY": ("bzip2", "bunzip2"),
               rb"\xfd7zXZ\x00": ("xz", "unxz"), rb"\x28\xb5\x2f\xfd": ("zstd", "unzstd")}  # how each starts
 ARCHIVES = {rb"PK\x03\x04": ("a ZIP archive", "unzip"), rb"7z\xbc\xaf\x27\x1c": ("a 7-Zip archive", "7z x"),

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError, as_number_hint, not_found_hint, plural, shown, warn
-from .formats import TARS, class_names_file, mot_detections, notes_file, read_file, refuse_futures
+from .formats import TARS, class_names_file, mot_detections, mot_split, notes_file, read_file, refuse_futures
 from .resample import EPS, GRID_OFF, GRID_SHARED, on_a_grid
 from .table import (AGENT_COLUMNS, FRACTIONS, TRACK_COLUMNS, UNIT_NAMES, Shared, column_map, needed_among,
                     split_stamp, time_role, where)
@@ -85,8 +85,9 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
             texts = Counter(f.parent for f in found if f.suffix.lower() == ".txt")
             found = [f for f in found if texts[f.parent] < 2 or not class_names_file(f)]
             detections = [f for f in found if mot_detections(f)]  # no tracks: a MOTChallenge sequence's det.txt
+            halves = [f for f in found if mot_split(f)]  # gt.txt's tracks again, in parts
             notes = [f for f in found if notes_file(f)]  # README.txt, LICENSE.txt
-            left = set(detections) | set(notes)
+            left = set(detections) | set(halves) | set(notes)
             empty = [f for f in found if f not in left and f.stat().st_size == 0]  # placeholders
             left |= set(empty)
             found = [f for f in found if f not in left]
@@ -119,6 +120,9 @@ def list_files(paths: Iterable[str | Path]) -> list[Path]:
             if detections:
                 warn(f"warning: {p}: skipped {plural(len(detections), 'MOTChallenge detection file')} ("
                      f"{_named(detections, p)}: detections, not tracks)")
+            if halves:
+                warn(f"warning: {p}: skipped {plural(len(halves), 'part')} of a MOTChallenge gt.txt ("
+                     f"{_named(halves, p)}: its tracks again, split as ByteTrack splits them); name one to read it")
             if others:
                 warn(f"warning: {p}: skipped {others}")
             files.extend(found)
