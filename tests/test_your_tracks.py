@@ -2184,6 +2184,12 @@ def test_tracks_read_without_the_units_or_classes_the_model_was_trained_with_are
     assert m.check_speeds(m.read(feet, scale=0.3048), log=lambda line: None) is None
     m.config.data.scale = 1.0  # metres per metre: tracks read as metres are in its units
     assert m.check_speeds(m.read(plaza), log=lambda line: None) is None
+    # A file of each scene's scales (SDD's videos): given again where it names these tracks' scene, else their own.
+    m.config.data.scale = str(write(tmp_path / "scales.yaml", "test0: 0.3048\n"))
+    assert m.check_speeds(m.read(feet), log=lambda line: None).endswith(f"give --scale {tmp_path / 'scales.yaml'}")
+    m.config.data.scale = str(write(tmp_path / "sdd.yaml", "deathCircle_video0: 0.04\n"))
+    assert m.check_speeds(m.read(feet), log=lambda line: None).endswith(
+        "if they are in other units (pixels), give their --scale (a number, or a file of each scene's)")
     m.config.data.scale, m.config.data.homography = None, str(tmp_path / "H.txt")
     assert "through a homography (data.homography H.txt), but these positions are read as metres" in \
         m.check_speeds(m.read(plaza), log=lambda line: None)

@@ -41,7 +41,7 @@ from .model import CVAE
 from .resample import bridges
 from .table import AGENT_COLUMNS, TIME_NAMES, column_aliases, column_map, seconds_per_unit
 from .tracks import is_read, read_already, read_tracks
-from .units import from_metres, output_decimals, past_horizon, position_columns, time_decimals
+from .units import from_metres, output_decimals, past_horizon, position_columns, scene_scales, time_decimals
 from .windows import (Windows, build_windows, concat_windows, cut_by, cut_difference, iter_windows, no_windows_error,
                       window_key, windows_at)
 
@@ -514,9 +514,11 @@ class TrajCVAE:
         dc, units, lines = self.config.data, tracks.attrs.get("units") or {}, []
         if dc.scale is not None and dc.scale != 1 and not units:  # --scale 1: metres, as read
             scale = dc.scale if isinstance(dc.scale, str) else f"{dc.scale:g}"  # a number, or a file of scales
+            fix = f"if they are in the model's units, give --scale {scale}"
+            if isinstance(dc.scale, str) and not self._scales_name(dc.scale, tracks):  # each trained scene's own
+                fix = "if they are in other units (pixels), give their --scale (a number, or a file of each scene's)"
             lines.append(f"warning: the model was trained on positions converted with --scale {scale} "
-                         f"(data.scale), but these are read as metres: if they are in the model's units, give --scale "
-                         f"{scale}")
+                         f"(data.scale), but these are read as metres: {fix}")
         if dc.homography is not None and not units:
             lines.append(f"warning: the model was trained on pixels through a homography (data.homography "
                          f"{Path(dc.homography).name}), but these positions are read as metres: if they are that "
@@ -540,6 +542,15 @@ class TrajCVAE:
                 lines.append(f"warning: the model was trained on agents labelled {dc.classes} (data.classes), and "
                              f"these tracks also hold {shown}: {fix}")
         return "\n".join(map(one_line, lines)) or None
+
+    @staticmethod
+    def _scales_name(path: str, tracks: pd.DataFrame) -> bool:
+        """Whether the file of scales per scene at `path` names a scene of `tracks` (one it cannot be read as
+        naming none)."""
+        try:
+            return bool(set(scene_scales(path)["scales"]) & set(map(str, tracks["scene"].unique())))
+        except (DataError, OSError):
+            return False
 
     def speeds_judged(self, tracks: pd.DataFrame) -> pd.DataFrame:
         """`tracks`, marked as judged by `check_speeds` with no warning: for a caller that judges them itself
