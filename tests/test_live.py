@@ -1420,7 +1420,7 @@ def test_live_page_draws_tracks_and_futures_in_a_real_browser(pedestrian, tmp_pa
         for p in futures + tracks:
             p["x"] = (p["lon"] - lon0) * 111320 * np.cos(np.radians(lat0))
             p["y"] = (p["lat"] - lat0) * 110574
-    near = page_view(image, futures + tracks)[1]
+    near = page_view(image, futures, tracks)[1]
     ends = [f for f in futures if f["step"] == 12]
     assert len(ends) >= 3 * K
     assert np.mean([near(SAMPLE_RGB, f["x"], f["y"]) for f in ends]) > 0.9
@@ -1464,8 +1464,7 @@ def test_the_live_page_forgets_a_deleted_scene_and_draws_it_made_again_in_a_view
     futures, tracks, image = page_shot(server, app, "cam", tmp_path / "live.png")
     assert len(polls) >= 7, polls
     futures, tracks = scenes.get("cam").shown.futures, scenes.get("cam").predictor.tracks()
-    points = [{"x": x, "y": y} for x, y in zip(pd.concat([futures.x, tracks.x]), pd.concat([futures.y, tracks.y]))]
-    near = page_view(image, points)[1]
+    near = page_view(image, futures.to_dict("records"), tracks.to_dict("records"))[1]
     assert all(near(HISTORY_RGB, x, y) for x, y in tracks.groupby("agent_id")[["x", "y"]].last().to_numpy())
     ends = futures[futures.step == 12]
     assert np.mean([near(SAMPLE_RGB, x, y) for x, y in zip(ends.x, ends.y)]) > 0.9
@@ -1518,10 +1517,27 @@ def page_shot(server, app, scene: str, shot: Path):
     return futures, tracks, (matplotlib.image.imread(shot)[..., :3] * 255).astype(int)
 
 
-def page_view(image, points: list[dict], down: bool = False):
-    """The page's view (static/live.js: every point fitted into the canvas below the 40 px header, equal axes,
-    y up, or `down` for an image's pixels): `to_pixel(x, y)` -> (row, column), and `near(colour, x, y)`:
+def page_view(image, futures: list[dict], tracks: list[dict], down: bool = False):
+    """The page's view (static/live.js: the tracks and the future points within REACH times the farthest-going
+    track's, or a quarter of the futures', length of them, fitted into the canvas below the 40 px header, equal
+    axes, y up, or `down` for an image's pixels): `to_pixel(x, y)` -> (row, column), and `near(colour, x, y)`:
     whether the colour is drawn there."""
+    def gone(path):
+        return float(np.hypot(path[-1]["x"] - path[0]["x"], path[-1]["y"] - path[0]["y"])) if len(path) > 1 else 0.0
+
+    paths = {}
+    for f in sorted(futures, key=lambda f: f["step"]):
+        paths.setdefault((f["agent_id"], f["sample"]), []).append(f)
+    paths = [path[:next((i for i, f in enumerate(path) if f["x"] is None), len(path))] for path in paths.values()]
+    agents = {}
+    for p in tracks:
+        agents.setdefault(p["agent_id"], []).append(p)
+    spans = sorted(map(gone, paths))
+    reach = 3 * max([*map(gone, agents.values()), spans[len(spans) // 4] if spans else 0.0])  # live.js's REACH
+    seen = np.array([[p["x"], p["y"]] for p in tracks])
+    lo, hi = seen.min(0) - reach, seen.max(0) + reach
+    points = tracks + [f for path in paths for f in path
+                       if (lo <= [f["x"], f["y"]]).all() and ([f["x"], f["y"]] <= hi).all()]
     pts = np.array([[p["x"], p["y"]] for p in points])
     lo, hi = pts.min(0), pts.max(0)
     W, H = 800, 600 - 40
@@ -1555,16 +1571,40 @@ def test_the_live_page_draws_futures_up_to_a_homographys_horizon(pedestrian, tmp
     cut = {(f["agent_id"], f["sample"]) for f in futures if f["x"] is None}
     assert any(a == "a" for a, _ in cut) and not any(a == "b" for a, _ in cut)
     drawn = [f for f in futures if f["x"] is not None]
-    to_pixel, near = page_view(image, drawn + tracks, down=True)  # a camera's pixels: y down, as its video
-    assert near(HISTORY_RGB, tracks[-1]["x"], tracks[-1]["y"]) and not page_view(image, drawn + tracks)[1](
+    to_pixel, near = page_view(image, futures, tracks, down=True)  # a camera's pixels: y down, as its video
+    assert near(HISTORY_RGB, tracks[-1]["x"], tracks[-1]["y"]) and not page_view(image, futures, tracks)[1](
         HISTORY_RGB, min(tracks, key=lambda p: p["y"])["x"], min(tracks, key=lambda p: p["y"])["y"])
-    ends = [f for f in drawn if f["step"] == 12]
-    assert np.mean([near(SAMPLE_RGB, f["x"], f["y"]) for f in ends]) > 0.9
+    ends = [f for f in drawn if f["step"] == 12 and 40 <= to_pixel(f["x"], f["y"])[0] < 600
+            and 0 <= to_pixel(f["x"], f["y"])[1] < 800]  # (one far past the tracks may lie off the canvas)
+    assert len(ends) >= 3 and np.mean([near(SAMPLE_RGB, f["x"], f["y"]) for f in ends]) > 0.9
     rows, cols = zip(*(to_pixel(p["x"], p["y"]) for p in drawn + tracks))
     red = np.argwhere((np.abs(image - np.array(SAMPLE_RGB)).sum(-1) < 60))
     outside = (red[:, 0] < min(rows) - 5) | (red[:, 0] > max(rows) + 5) | (red[:, 1] < min(cols) - 5) | (
         red[:, 1] > max(cols) + 5)
     assert len(red) > 30 and outside.sum() == 0  # end dots, none where no future goes
+
+
+def test_the_live_pages_view_keeps_the_tracks_in_sight_when_a_future_nears_a_low_cameras_horizon(pedestrian,
+                                                                                                  tmp_path):
+    """A low camera (its plane a metre from the walkers): a future point that nears it has pixels in the
+    thousands or millions, and a view fitted to every point drew the tracks in a few pixels. Futures widen the
+    view only so far past the tracks as they go at the median."""
+    need_chromium()
+    server = pytest.importorskip("trajcvae.server")
+    G = np.array([[100.0, 0, 400], [0, 100.0, 300], [0, 1.0, 1.0]])  # metres -> pixels: w = y + 1, 0 at y = -1
+    np.savetxt(tmp_path / "H.txt", np.linalg.inv(G))
+    app = server.create_app(pedestrian, k=K, homography=tmp_path / "H.txt")
+    for i in range(10):  # a walks towards the camera's plane (y = -1), b across well before it
+        metres = [(0.0, 3.0 - 0.2 * i), (-2.0 + 0.5 * i, 4.0)]
+        pixels = [G @ [x, y, 1.0] for x, y in metres]
+        app.state.scenes.observe("low", 0.4 * i, [{"agent_id": a, "x": p[0] / p[2], "y": p[1] / p[2]}
+                                                  for a, p in zip("ab", pixels)])
+    futures, tracks, image = page_shot(server, app, "low", tmp_path / "live.png")
+    far = max(abs(f["x"]) + abs(f["y"]) for f in futures if f["x"] is not None)
+    near = max(abs(p["x"]) + abs(p["y"]) for p in tracks)
+    assert far > 20 * near  # a future point far beyond the tracks, as the camera's plane makes them
+    blue = np.argwhere((np.abs(image - np.array(HISTORY_RGB)).sum(-1) < 60))
+    assert len(blue) and np.ptp(blue[:, 1]) > 100  # the tracks drawn across the view, not in a few pixels
 
 
 def test_serve_serves_the_futures_asked_for(monkeypatch):

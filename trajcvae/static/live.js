@@ -3,7 +3,7 @@
 // red with dots at their ends (more opaque for a larger weight, when the server gives weights), and
 // optionally a purple density of the predicted positions underneath. The header shows the scene's warnings.
 "use strict";
-const HEADER = 40, MARGIN = 30, POLL_MS = 200, RETRY_MS = 1000, VIEW_SECONDS = 10;
+const HEADER = 40, MARGIN = 30, POLL_MS = 200, RETRY_MS = 1000, VIEW_SECONDS = 10, REACH = 3;
 const SAMPLE_COLOR = "#d62728", HISTORY_COLOR = "#1f77b4", DENSITY_COLOR = "rgba(106, 81, 163, 0.06)";
 const canvas = document.getElementById("view"), ctx = canvas.getContext("2d");
 const select = document.getElementById("scene"), status = document.getElementById("status");
@@ -59,7 +59,8 @@ async function poll() {
   if (scene) {
     try {
       const q = encodeURIComponent(scene);
-      const [f, t] = await Promise.all([getJSON(`v1/scenes/${q}/futures?layout=agents`), getJSON(`v1/scenes/${q}/tracks`)]);
+      const [f, t] = await Promise.all([getJSON(`v1/scenes/${q}/futures?layout=agents`),
+                                        getJSON(`v1/scenes/${q}/tracks`)]);
       // A scene made again (deleted and posted anew: its number changes; or a server started again, which numbers
       // its scenes from 1 again, with the scene's clock started again) is another place and time: drawn afresh.
       if (number !== null && (f.scene_number !== number || (f.time !== null && f.time < shown))) choose(scene);
@@ -104,12 +105,21 @@ function draw(f, t) {
   });
   const points = futures.flatMap(a => a.paths.flat());
   // The view: every point of the updates drawn in the scene's last VIEW_SECONDS, equal axes, y up (a stray
-  // detection far off leaves it once it is that old).
+  // detection far off leaves it once it is that old). Futures widen it up to REACH times as far past the tracks
+  // as the farthest-going track, or a quarter of the futures, goes: a future that nears a low camera's horizon
+  // (pixels in the millions) would shrink the scene to a dot; it is drawn as far as the canvas shows.
   const grow = (b, p) => (b ? {x0: Math.min(b.x0, p.x0), x1: Math.max(b.x1, p.x1), y0: Math.min(b.y0, p.y0),
                                 y1: Math.max(b.y1, p.y1)} : p);
+  const gone = q => (q.length > 1 ? Math.hypot(q[q.length - 1].x - q[0].x, q[q.length - 1].y - q[0].y) : 0);
+  const spans = futures.flatMap(a => a.paths.map(gone)).sort((u, v) => u - v);
+  const reach = REACH * Math.max(...[...tracks.values()].map(gone), spans.length ? spans[spans.length >> 2] : 0);
   let now = null;
   for (const p of rows) now = grow(now, {x0: p.x, x1: p.x, y0: p.y, y1: p.y});
-  for (const p of points) now = grow(now, {x0: p.x, x1: p.x, y0: p.y, y1: p.y});
+  const seen = now;
+  for (const p of points) {
+    if (!seen || (p.x >= seen.x0 - reach && p.x <= seen.x1 + reach && p.y >= seen.y0 - reach && p.y <= seen.y1 + reach))
+      now = grow(now, {x0: p.x, x1: p.x, y0: p.y, y1: p.y});
+  }
   if (now) extents.push([f.time, now]);
   extents = extents.filter(([t]) => t >= f.time - VIEW_SECONDS);
   const bounds = extents.reduce((b, [, e]) => grow(b, e), null);
