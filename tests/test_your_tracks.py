@@ -978,6 +978,17 @@ def test_trajnetplusplus_ndjson_reads_its_tracks_at_its_rate(model, plaza, tmp_p
     fast.write_text(path.read_text().replace('"fps": 2.5', '"fps": 25'))
     from trajcvae.checks import plausibility
     assert "the file's own rate (250 frame ids a second; --fps overrides it)" in plausibility(read_tracks([fast]), 0.4)
+    # Two datasets' files joined (frame ids 10 and 12 apart, one fps): the rate is read at the commoner step, so
+    # the other's moves come at another rate: said, with the fix.
+    other = plaza.assign(frame=plaza.frame * 1.2 + 100_000, agent_id=plaza.agent_id + 1000).iloc[:len(plaza) // 2]
+    joined = tmp_path / "joined.ndjson"
+    joined.write_text(path.read_text() + "".join(json.dumps({"track": {"f": int(r.frame), "p": int(r.agent_id),
+                                                                       "x": r.x, "y": r.y}}) + "\n"
+                                                 for r in other.itertuples(index=False)))
+    said = plausibility(read_tracks([joined]), 0.4)
+    assert said.startswith("warning: scene 'joined' moves 12 frame ids at a time in ") and said.endswith(
+        "not its step of 10, at which its scene records' rate is read (25 frame ids a second): the other moves are "
+        "read at another rate; give the rows of each step as their own file"), said
     bad = tmp_path / "bad.ndjson"
     bad.write_text('{"track": {"f": 0, "p": 1, "x": 0, "y": 0}}\n{"track": {"f": 10, "p": 1}}\n')
     with pytest.raises(DataError, match="bad.ndjson line 2: a TrajNet\\+\\+ track record without 'x'$"):

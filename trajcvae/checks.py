@@ -1235,8 +1235,11 @@ def clock_question(df: pd.DataFrame, interval: float, among: tuple[str, ...] = S
 def _mixed_steps(df: pd.DataFrame, time_step: float | None = None, share: float = 0.25) -> str | None:
     """For frame ids of unknown rate, a one-line warning when a scene steps by another difference than its
     step (`time_step`, else its most common difference) in at least `share` of its moves: frame ids of two
-    rates, where every move of the other rate splits a track (missed frames are rarer than that)."""
-    if df.attrs.get("time_base", "steps") != "steps":
+    rates, where every move of the other rate splits a track (missed frames are rarer than that). So for a
+    TrajNet++ file, whose frame ids' rate is its samples' (scene records' fps) times its most common step: the
+    moves of another step are read at another rate (two datasets' files joined)."""
+    trajnet = df.attrs.get("rate_from") == "file" and df.attrs.get("scene_records") is not None
+    if df.attrs.get("time_base", "steps") != "steps" and not trajnet:
         return None
     for scene, g in df.groupby("scene", sort=True, observed=True):
         same = g["agent_id"].to_numpy()[1:] == g["agent_id"].to_numpy()[:-1]
@@ -1251,6 +1254,10 @@ def _mixed_steps(df: pd.DataFrame, time_step: float | None = None, share: float 
             v, n = np.unique(other, return_counts=True)
             moves = f"warning: scene '{scene}' moves {v[np.argmax(n)]:g} frame ids at a time in " \
                 f"{len(other) / len(diffs):.0%} of its moves"
+            if trajnet:
+                return (f"{moves}, not its step of {step:g}, at which its scene records' rate is read ("
+                        f"{df.attrs['fps']:g} frame ids a second): the other moves are read at another rate; give "
+                        "the rows of each step as their own file")
             if time_step is not None:
                 return (f"{moves}, not the model's step of {step:g} frame ids (data.time_step): those moves split "
                         "its tracks; give --fps (its frame ids' rate)")
