@@ -300,6 +300,10 @@ def read_error(path) -> str:
     (b"frame,agent_id,gps_lon,GPS_Lat\n0,1,8.5,47.3\n", "(have: frame, agent_id, gps_lon, GPS_Lat); read a column of "
      "another name as it with columns lon=gps_lon,lat=GPS_Lat"),  # degrees under other names: not x=, y=
     (b"frame,agent_id,along,lateral\n0,1,8.5,47.3\n", "with columns x=<column>,y=<column>"),  # (no lon, no lat)
+    (b'1 826.2 578.4 846.2 618.4 0 0 0 0 Golf Cart\n', 'bad.csv line 1: an SDD annotation whose label (Golf Cart) is '
+     'not quoted: write it "Golf Cart", as SDD\'s files write labels'),  # not a header of numbers
+    (b'0 100 200 110 220 0 0 0 0 "Biker"\n0 101 200 111 220 12 0 0 0 Golf Cart\n', 'line 2: 11 fields where the first '
+     'row has 10 (an SDD label of words not quoted? write it as "Golf Cart")'),
     (b"frame,agent_id,x,y\n" + b"0,1,0,0\n" * (formats.SNIFF_BYTES // 8) + b"10,1,\xe9,0\n",
      f"line {formats.SNIFF_BYTES // 8 + 2}: not UTF-8 text (byte 0xE9)"),  # after 1 MiB
     (b"PK\x03\x04" + bytes(range(256)) * 8, "bad.csv: a ZIP archive; extract it first (unzip bad.csv), then give "

@@ -610,6 +610,10 @@ def _sniff(path: Path, frames: bool = False, columns: dict[str, str] | None = No
     if sep == r"\s+" and len(sdd) == len(SDD_FIELDS) and all(parses_as_number(f) for f in sdd[:9]) \
             and not parses_as_number(sdd[9]):  # track, box, frame, lost, occluded, generated, "label"
         return _Format(encoding, sep, skip, list(SDD_FIELDS), len(SDD_FIELDS), sdd=True)
+    if sep == r"\s+" and len(sdd) > len(SDD_FIELDS) and all(parses_as_number(f) for f in sdd[:9]) \
+            and not any(map(parses_as_number, sdd[9:])):  # a label of words, unquoted
+        raise DataError(f"{path} line {skip + 1}: an SDD annotation whose label ({' '.join(sdd[9:])[:40]}) is not "
+                        f"quoted: write it \"{' '.join(sdd[9:])[:40]}\", as SDD's files write labels")
     if sep == r"\s+" and len(sdd) == len(SDD_FIELDS) and [f.lower() for f in sdd[1:9]] == list(SDD_FIELDS[1:9]):
         return _Format(encoding, sep, skip + 1, list(SDD_FIELDS), len(SDD_FIELDS), sdd=True)  # under a header row
     by_number = bool(columns) and all(c.isdigit() for c in columns.values())  # (any digits: ² is refused there)
@@ -915,10 +919,15 @@ def _line_break_error(path: Path, line: int, column) -> DataError:
 
 def _read_sdd(path: Path, fmt: _Format) -> pd.DataFrame:
     """Stanford Drone Dataset annotations -> box centres (pixels) of the boxes not lost, with their label."""
-    with _parse_errors(path), warnings.catch_warnings():
-        warnings.simplefilter("ignore", pd.errors.ParserWarning)
-        raw = pd.read_csv(path, sep=r"\s+", header=None, names=list(SDD_FIELDS), skiprows=fmt.skip, dtype=str,
-                          encoding=fmt.encoding, skip_blank_lines=False, quotechar='"', engine="c")
+    try:
+        with _parse_errors(path), warnings.catch_warnings():
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            raw = pd.read_csv(path, sep=r"\s+", header=None, names=list(SDD_FIELDS), skiprows=fmt.skip, dtype=str,
+                              encoding=fmt.encoding, skip_blank_lines=False, quotechar='"', engine="c")
+    except DataError as e:  # a row of more fields: a label of words unquoted, as SDD's files never write one
+        if " fields where the first row has " not in str(e):
+            raise
+        raise DataError(f"{e} (an SDD label of words not quoted? write it as \"Golf Cart\")") from None
     lines = np.arange(len(raw), dtype=np.int64) + fmt.skip + 1  # blank lines kept here, so they count
     blank = raw.isna().all(axis=1).to_numpy()
     raw, lines = raw[~blank], lines[~blank]
