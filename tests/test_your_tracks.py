@@ -2614,6 +2614,8 @@ def test_scales_per_scene_read_each_sdd_video_in_its_own_metres(model, plaza, tm
      "of bookstore_video0"),
     ("deathCircle_video0: -1\n", "--scale S: scene 'deathCircle_video0': scale -1 is not a positive number"),
     ("deathCircle: {video0: {scale: wide}}\n", "scene 'deathCircle_video0': scale 'wide' is not a positive number"),
+    ("deathCircle: {video0: {certainty: 1.0}}\n", "--scale S: scene 'deathCircle_video0': no 'scale' key (it has: "
+     "certainty)"),
     ("deathCircle_video0: '０.０５'\n", "--scale S: scene 'deathCircle_video0': scale '０.０５' is not a positive number "
      "of metres per unit (digits of another script or width: write ASCII digits, 0-9)"),
     ("- 0.05\n", "--scale S: expected scenes and their scales"),

@@ -133,6 +133,8 @@ def scene_scales(given: str | os.PathLike | Mapping) -> dict:
         for scene, v in (value.items() if nested else [(None, value)]):
             scene = str(name) if scene is None else f"{name}_{scene}"  # SDD: deathCircle_video0
             certainty = v.get("certainty") if isinstance(v, Mapping) else None
+            if isinstance(v, Mapping) and "scale" not in v:  # a video's entry of other keys alone
+                raise DataError(f"{source}: scene '{scene}': no 'scale' key (it has: {', '.join(map(str, v))[:60]})")
             v = v.get("scale") if isinstance(v, Mapping) else v
             if isinstance(v, str) and parses_as_number(v):
                 v = float(v)
