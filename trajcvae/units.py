@@ -619,21 +619,3 @@ def _metres_per_axis(step: np.ndarray, metres: np.ndarray) -> np.ndarray:
     if rank == 2 and np.isfinite(fit).all():
         return np.linalg.norm(fit, axis=1)
     return np.full(2, float(np.median(np.linalg.norm(metres, axis=1) / np.linalg.norm(step, axis=1))))
-    ratio = np.linalg.norm(np.diff(xy, axis=0), axis=1)[ok] / moved[ok]  # metres per unit, move by move
-    code = files.cat.codes.to_numpy()
-    mover = code[:-1][ok]
-    inner = same[1:] & same[:-1]  # rows i .. i + 2 of one track
-    turns, turned = np.abs(np.diff(uv, n=2, axis=0)).max(axis=1)[inner], code[1:-1][inner]  # second differences
-    for c, name in enumerate(files.cat.categories):
-        d = decimals_written(uv[code == c])
-        per_unit = float(np.median(ratio[mover == c] if (mover == c).any() else ratio))
-        if d is None or 10.0 ** -d * per_unit <= COARSE_WRITTEN:
-            continue
-        own = turns[turned == c]
-        if np.count_nonzero(own > 0.5 * 10.0 ** -d) < 0.1 * max(len(own), 1):
-            continue
-        what = f"{d} decimal{'s' if d != 1 else ''}" if d else "whole numbers"
-        shown = "the table" if name == "dataframe" else name
-        return (f"{shown} holds positions written as {what}, which resolve only {10.0 ** -d * per_unit:.3g} m",
-                "write them with more decimals")
-    return None
