@@ -454,7 +454,8 @@ def test_exact_repeats_are_dropped_and_counted_conflicts_are_errors(tmp_path):
 def test_two_files_whose_agents_take_turns_in_one_scene_are_named_and_a_scene_split_by_time_is_not(tmp_path):
     """Two cameras' files that both name scene 'plaza' and number their agents alike, stamped half a step apart,
     make each track hop between two people; the speed and jitter lines would ask for --scale or --noise. The
-    reading says which files take turns. Files that split one scene by time (an agent in both) stay silent."""
+    reading says which files take turns. Files that split one scene by time (an agent in both), or cameras whose
+    global ids place one agent alike, stay silent."""
     def camera(name, start, shift):
         rows = [f"plaza,{start + 10 * i},{a},{shift + 0.5 * i},{a}" for a in (1, 2) for i in range(30)]
         return write(tmp_path / f"{name}.csv", "scene,frame,agent_id,x,y\n" + "\n".join(rows) + "\n")
@@ -467,9 +468,10 @@ def test_two_files_whose_agents_take_turns_in_one_scene_are_named_and_a_scene_sp
                                              r"agents$"):
         read_tracks([cam1, cam2])
     later = camera("later", 300, 15.0)  # the same agents walking on, in the next file
+    seen = camera("seen", 5, 0.25)  # a second camera of global ids placing the same agents half a step on
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert len(read_tracks([cam1, later])) == 120
+        assert len(read_tracks([cam1, later])) == 120 and len(read_tracks([cam1, seen])) == 120
 
 
 def test_a_file_named_twice_is_read_once(tmp_path):

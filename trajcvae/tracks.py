@@ -692,22 +692,34 @@ def _combine(tables: list[pd.DataFrame], n_files: int) -> pd.DataFrame:
     return df
 
 
+TURNS_SHARE = 0.25  # of a track's moves from one file to another, at least, for its files to be taking turns
+
+
 def _files_in_turn(df: pd.DataFrame, agent_next: np.ndarray) -> None:
-    """Warns of agents whose detections (sorted by time) go back to a file they had left: two files that name
-    one scene and number their agents alike (two cameras' CSVs, each scene column 'plaza') make one track of two
-    agents, hopping between them at every detection, which the speed and jitter lines would read as fast or noisy
-    agents. A scene split by time into files (hour1.csv, hour2.csv) leaves each agent's rows in one run per file."""
+    """Warns of agents whose detections (sorted by time) take turns between files of one scene, a quarter of their
+    moves or more going from one file to another, where such a move is longer than two moves within a file: two
+    files that name one scene and number their agents alike (two cameras' CSVs, each scene column 'plaza') make
+    one track of two agents, hopping between them, which the speed and jitter lines would read as fast or noisy
+    agents. A scene split by time into files (hour1.csv, hour2.csv, or alternating blocks) switches rarely, and
+    cameras of global ids in one frame of metres place an agent alike from either file."""
     codes = df["_file"].cat.codes.to_numpy().astype(np.int64)  # (N,) in scene, agent, time order
     track = np.cumsum(np.r_[0, ~agent_next])  # (N,) each row's track
-    switches = np.bincount(track[1:][agent_next & (codes[1:] != codes[:-1])], minlength=track[-1] + 1)  # (tracks,)
-    runs = np.bincount(track, minlength=track[-1] + 1)  # rows per track, to find each track's files below
-    used = np.unique(track * len(df["_file"].cat.categories) + codes)  # (distinct track-file pairs,)
-    files_used = np.bincount(used // len(df["_file"].cat.categories), minlength=len(runs))  # (tracks,)
-    back = np.flatnonzero(switches >= files_used)  # tracks that returned to a file they had left
-    if not len(back):
+    switch = agent_next & (codes[1:] != codes[:-1])  # (N - 1,) a move from one file to another
+    switches = np.bincount(track[1:][switch], minlength=track[-1] + 1)  # (tracks,)
+    moves = np.bincount(track[1:][agent_next], minlength=track[-1] + 1)
+    taking_turns = (switches >= 2) & (switches >= TURNS_SHARE * moves)  # (tracks,)
+    if not taking_turns.any():
         return
+    xy = df[["x", "y"]].to_numpy(dtype=np.float64)
+    across = switch & taking_turns[track[1:]]  # moves between the files, of those tracks
+    hop = np.hypot(*(xy[1:] - xy[:-1])[across].T)
+    two = agent_next[1:] & agent_next[:-1] & (codes[2:] == codes[:-2]) & taking_turns[track[2:]]
+    within = np.hypot(*(xy[2:] - xy[:-2])[two].T)  # two moves apart, in one file
+    if len(within) and not np.median(hop) > 2 * np.median(within):  # one agent, seen by both
+        return
+    back = np.flatnonzero(taking_turns)
     first = np.searchsorted(track, back[0])  # the first row of the first such track
-    row = first + np.flatnonzero(codes[first + 1:first + runs[back[0]]] != codes[first])[0] + 1
+    row = first + int(np.argmax(codes[first:] != codes[first]))
     scene, agent = df["scene"].iloc[first], df["agent_id"].iloc[first]
     others = f" (and {plural(len(back) - 1, 'other agent')})" if len(back) > 1 else ""
     warn(f"warning: agent {agent} of scene '{scene}'{others} takes its detections from {df['_file'].iloc[first]} and "
