@@ -2132,15 +2132,27 @@ def test_degrees_in_x_y_columns_or_as_float32_get_a_warning_that_names_the_fix(p
     km = plaza.assign(x=plaza.x / 1000, y=plaza.y / 1000)  # kilometres about a local origin crawl too
     warning = plausibility(read_tracks(km), 0.4)
     assert "--scale" in warning and "lon, lat" not in warning
-    # Degrees in x, y given a scale of a degree's metres: a degree of longitude at 47 N made 1.48 times as long.
-    with pytest.warns(TrajCVAEWarning, match=r"^positions x, y read with scale=111320 look like longitudes and "
-                                             r"latitudes \(about 8.5417, 47.377\), where the scale makes a degree of "
-                                             r"longitude 1.48 times as long as it is: name the columns lon, lat "
-                                             r"\(columns lon=x,lat=y\) and drop scale$"):  # (as Python names them)
-        read_tracks(gps.rename(columns={"lon": "x", "lat": "y"}), scale=111320)
+    # Degrees in x, y given a scale of a degree's metres (of latitude, or of longitude there; a scene's too): at
+    # 47 N a degree of longitude is 0.68 of one of latitude, which no one scale gives.
+    xy = gps.rename(columns={"lon": "x", "lat": "y"})
+    for scale in (111320, 75920, {"test0": 111320}):
+        with pytest.warns(TrajCVAEWarning, match=r"^positions x, y read with (scale=\d+|the scale of scene 'test0', "
+                                                 r"111320,) look like longitudes and latitudes \(about 8.5417, 47.377\), "
+                                                 r"where a degree of longitude is 0.68 of a degree of latitude, which no "
+                                                 r"one scale gives: name the columns lon, lat \(columns lon=x,lat=y\) "
+                                                 r"and drop scale$"):  # (as Python names them)
+            read_tracks(xy, scale=scale)
+    near_equator = to_gps(plaza, 0.5, 8.5417).rename(columns={"lon": "x", "lat": "y"})
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         read_tracks(km, scale=111320)  # (kilometres at a local origin, so scaled: no degrees)
+        read_tracks(near_equator, scale=111320)  # (a degree of longitude is one of latitude there, near enough)
+    from trajcvae.server import replay_updates  # ... and a replay's log says it too
+    xy.to_csv(tmp_path / "deg.csv", index=False)
+    said = []
+    replay_updates(tmp_path / "deg.csv", scale=111320, log=said.append)
+    assert any(line.startswith(f"replay: {tmp_path / 'deg.csv'}: positions x, y read with --scale 111320 look like")
+               for line in said), said
     # float32 degrees resolve about a metre: said, for a table and for Parquet.
     coarse = gps.astype({"lon": "float32", "lat": "float32"})
     assert "as float32, which resolve only about a metre" in plausibility(read_tracks(coarse), 0.4)

@@ -36,7 +36,7 @@ from .predict import TrajCVAE
 from .table import (AGENT_COLUMNS, ID_NAMES, LAT_NAMES, LON_NAMES, TIME_NAMES, column_map, lonlat_names,
                     seconds_per_unit, where)
 from .tracks import check_fps, read_tracks, written_coarsely
-from .units import estimate_warning, from_metres, no_scale, placed, scales_of_scenes, unit_conversion
+from .units import degrees_scaled, estimate_warning, from_metres, no_scale, placed, scales_of_scenes, unit_conversion
 from .windows import no_windows_error
 
 try:
@@ -786,6 +786,8 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4,
     xy = tracks[["x", "y"]].to_numpy(dtype=np.float64)
     if not lonlat:  # each row placed in metres, or refused by its line as `read_tracks` refuses it
         units = _file_units(scale, homography, tracks)
+        if log is not None and (degrees := degrees_scaled(xy, units, tracks["scene"])) is not None:
+            log(f"replay: {path}: {degrees.removeprefix('warning: ')}")
         xy = placed(xy, units, tracks["scene"], lambda i: f"--replay {where(tracks, i)}")[0]
     metric = tracks.assign(x=xy[:, 0], y=xy[:, 1])
     metric.attrs = {**tracks.attrs, "units": units or None}  # as `read_tracks` gives a file read in those units

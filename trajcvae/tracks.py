@@ -487,7 +487,7 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
     if units is not None and "scales" in units:
         units = df.attrs["units"] = scales_of_scenes(units, df["scene"])
     xy, side = placed(uv, units, df["scene"], lambda i: where(df, i))
-    if (degrees := degrees_scaled(uv, units)) is not None:
+    if (degrees := degrees_scaled(uv, units, df["scene"])) is not None:
         warn(degrees)
     if side:
         units["side"] = side  # where the ground is: futures past it have no pixel (`from_metres`)

@@ -26,7 +26,7 @@ MAX_COORD = 1e9  # larger positions are no coordinates in metres (UTM northings 
 MIN_SCALE = 1e-9  # metres per input unit: smaller is no tracker's unit (its futures, in it, would overflow a file)
 NO_UNIT = "no tracker's unit (millimetres are 0.001, pixels 0.01-0.1)"
 MAX_DISTORTION = 0.005  # the largest scale error of a scene's local projection of longitude and latitude
-METRES_PER_DEGREE = (1.0e5, 1.2e5)  # a --scale of about a degree's metres (latitude's 110.6-111.7 km)
+METRES_PER_DEGREE = 111_200.0  # a degree of latitude (110.6-111.7 km), or of longitude at the equator
 
 
 def is_number(value) -> bool:
@@ -511,17 +511,26 @@ def looks_like_degrees(xy: np.ndarray) -> bool:
                 and (xy.max(0) - xy.min(0)).max() < 1 and np.abs(np.median(xy, axis=0)).max() > 1)
 
 
-def degrees_scaled(uv: np.ndarray, units: dict | None) -> str | None:
-    """The warning for positions `uv` (N, 2) as written that look like longitudes and latitudes, read with a
-    --scale of about a degree's metres: a scale makes a degree of longitude as long as one of latitude, which it
-    is at the equator alone (at latitude 60, twice as long); None where that is not so."""
-    scale = (units or {}).get("scale")
-    if scale is None or not METRES_PER_DEGREE[0] <= scale <= METRES_PER_DEGREE[1] or not looks_like_degrees(uv):
-        return None
-    lon, lat = np.median(uv, axis=0)
-    return (f"warning: positions x, y read with --scale {scale:g} look like longitudes and latitudes (about {lon:.5g}, "
-            f"{lat:.5g}), where the scale makes a degree of longitude {1 / np.cos(np.radians(lat)):.3g} times as long "
-            "as it is: name the columns lon, lat (--columns lon=x,lat=y) and drop --scale")
+def degrees_scaled(uv: np.ndarray, units: dict | None, scenes=None) -> str | None:
+    """The warning for positions `uv` (N, 2) as written that look like longitudes and latitudes (`looks_like_degrees`),
+    read with a --scale (or a scene's, `scenes` (N,) naming each row's) within a tenth of a degree's metres, of
+    latitude or of longitude there: one scale makes a degree of longitude as long as one of latitude, which it is
+    near the equator alone (at latitude 60, half as long); None where that is not so."""
+    scales = (units or {}).get("scales") or ({None: units["scale"]} if "scale" in (units or {}) else {})
+    for scene, scale in scales.items():
+        rows = uv if scene is None else uv[np.asarray(scenes).astype(str) == scene]
+        if not len(rows) or not looks_like_degrees(rows):
+            continue
+        lon, lat = np.median(rows, axis=0)
+        shrink = float(np.cos(np.radians(lat)))  # a degree of longitude's length against one of latitude's
+        degree = [METRES_PER_DEGREE, METRES_PER_DEGREE * shrink]
+        if shrink > 0.99 or not any(abs(scale / d - 1) <= 0.1 for d in degree):
+            continue
+        given = f"--scale {scale:g}" if scene is None else f"the scale of scene '{scene}', {scale:g},"
+        return (f"warning: positions x, y read with {given} look like longitudes and latitudes (about {lon:.5g}, "
+                f"{lat:.5g}), where a degree of longitude is {shrink:.2g} of a degree of latitude, which no one "
+                "scale gives: name the columns lon, lat (--columns lon=x,lat=y) and drop --scale")
+    return None
 
 
 def past_horizon(uv: np.ndarray) -> int:
