@@ -896,6 +896,10 @@ def test_a_data_set_s_record_changes_with_the_files_its_reading_consults_beside_
     labelled = data_digest([seq])
     (seq / "gt" / "labels.txt").write_text("person_on_vehicle\npedestrian\n")
     assert data_digest([seq]) != labelled
+    # A record made before the files beside the tracks counted (of the tracks alone) still tells them as they are.
+    from trajcvae.train import recorded_as
+    assert recorded_as(data_digest([seq], beside=False), [seq]) and recorded_as(data_digest([seq]), [seq])
+    assert not recorded_as(labelled, [seq]) and not recorded_as(None, [seq])  # (labels.txt since edited)
 
 
 def test_a_line_per_epoch_stays_one_line_in_a_narrow_terminal_or_a_pipe_on_stderr(capsys):

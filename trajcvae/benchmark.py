@@ -36,8 +36,8 @@ from .evaluate import calibration_of, window_errors
 from .metrics import CALIBRATION_LEVELS, brier_fde, kde_nll, min_ade_fde
 from .predict import TrajCVAE, check_draws_for_one, read_in_part, window_names
 from .tracks import SUFFIXES, list_files
-from .train import (UNRECORDED, beside_training, data_digest, finish_run, future_speeds, prefixed, train,
-                    trained_on, unit_digests, window_keys)
+from .train import (UNRECORDED, beside_training, data_digest, finish_run, future_speeds, prefixed, recorded_as,
+                    train, trained_on, unit_digests, window_keys)
 from .windows import Windows, copy_of, default_cache_dir, load_windows, quiet
 
 SPLITS = ("eth", "hotel", "univ", "zara1", "zara2")
@@ -520,8 +520,10 @@ def _check_same_data(run: Path, ckpt: dict, split: Path, row: dict | None, cfg: 
         raise TrajCVAEError(f"{run} does not record its {' and '.join(unrecorded)} files (an older trajcvae made it), "
                             f"so it may be of other files than {split}'s: benchmark in another --out, or delete "
                             f"{run} to run it anew")
-    for role, digest in now.items():
-        if role in trained and trained[role] != digest:
+    parts = {"training": split / "train", "validation": split / "val", "test": split / "test"}  # (records of
+    for role, digest in now.items():  # files only, before the files beside them counted, still tell them)
+        same = trained.get(role, digest) == digest or (role in parts and recorded_as(trained[role], [parts[role]]))
+        if not same:
             given = getattr(cfg.data, role, None)
             raise TrajCVAEError(f"{run} was trained with another {role} than {given} (an edited file): benchmark "
                                 "with it in another --out" if given else

@@ -416,10 +416,10 @@ def _locked_train(train_paths, val_paths, cfg: Config, out: Path, resume: bool, 
         torch.set_num_threads(threads)
 
 
-def data_digest(paths) -> str | None:
-    """What a data set is read from, as a digest: its files' names and bytes in order, then those of the files
-    their reading consults beside them (a MOT sequence's seqinfo.ini and labels.txt: its rate and class names);
-    a table's values; None for no files (the validation holdout)."""
+def data_digest(paths, beside: bool = True) -> str | None:
+    """What a data set is read from, as a digest: its files' names and bytes in order, then (`beside`) those of
+    the files their reading consults beside them (a MOT sequence's seqinfo.ini and labels.txt: its rate and class
+    names); a table's values; None for no files (the validation holdout)."""
     if paths is None:
         return None
     if hasattr(paths, "columns"):  # every column, as a file's every byte
@@ -430,7 +430,14 @@ def data_digest(paths) -> str | None:
             hashed = pd.util.hash_pandas_object(table, index=False)
         return hashlib.sha256(hashed.to_numpy().tobytes()).hexdigest()[:32]
     files = list_files(paths)
-    return files_digest(files + files_beside(files), lambda f: f.name)
+    return files_digest(files + (files_beside(files) if beside else []), lambda f: f.name)
+
+
+def recorded_as(recorded: str | None, paths) -> bool:
+    """Whether a run's record of a data set (`data_digest`) is of `paths` as they are now: with the files read
+    beside the tracks, or, for a record made before trajcvae counted them, without."""
+    return recorded == data_digest(paths) or (recorded is not None and not hasattr(paths, "columns")
+                                              and recorded == data_digest(paths, beside=False))
 
 
 def unit_digests(data) -> dict[str, str]:
@@ -533,7 +540,9 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
     tc, main = cfg.train, dist.is_main
     inputs = {"training": data_digest(train_paths), "validation": data_digest(val_paths), **unit_digests(cfg.data)}
     before = (state or {}).get("stats", {}).get("inputs", {})
-    changed = [role for role, digest in inputs.items() if role in before and before[role] != digest]
+    read_from = {"training": train_paths, "validation": val_paths}
+    changed = [role for role, digest in inputs.items() if role in before and before[role] != digest
+               and not (role in read_from and recorded_as(before[role], read_from[role]))]
     if changed:  # its curves and best.pt would mix two data sets
         what = {"homography": f"the homography {cfg.data.homography} (data.homography) is not the matrix",
                 "scale": f"the scales of {cfg.data.scale} (data.scale) are not those"}.get(
