@@ -1707,6 +1707,9 @@ def test_positions_written_too_coarsely_are_warned_of_in_metres_where_they_lie(p
     for fine, scale in ((np.round(plaza[["x", "y"]], 2), None), (np.round(plaza[["x", "y"]] / 0.02) / 2, 0.04),
                         (np.round(plaza[["x", "y"]] * 1000), 0.001)):
         assert plausibility(read_tracks(plaza.assign(x=fine.x, y=fine.y), scale=scale), 0.4) is None
+    # A tilted camera's whole pixels, 3 cm across and 6 cm deep: judged as both axes together (4.7 cm), fine.
+    tilted = plaza.assign(x=np.round(plaza.x / 0.03), y=np.round(plaza.y / 0.06))
+    assert plausibility(read_tracks(tilted, homography=[[0.03, 0, 0], [0, 0.06, 0], [0, 0, 1]]), 0.4) is None
     # Straight lines a script wrote (0.3 m a step) lie on a grid of one decimal without being rounded: fine.
     lines = pd.DataFrame([(f, a, 0.03 * f, 1.5 * a) for a in range(4) for f in range(0, 300, 10)],
                          columns=["frame", "agent_id", "x", "y"])

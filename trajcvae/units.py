@@ -584,7 +584,8 @@ def coarsely_written(uv: np.ndarray, xy: np.ndarray, same: np.ndarray, files: pd
     metre; UTM metres as whole numbers), or None. The metres per input unit are measured between consecutive
     rows of a track (`same`: rows i and i + 1 are one track's), a scale's (each file's own, where scenes have
     theirs), a homography's or degrees', for each axis on its own (a degree of latitude is longer than one of
-    longitude, and each column may be written to its own decimals); the coarser axis is said. Rounding shows in
+    longitude, and each column may be written to its own decimals), judged by their root mean square; the coarser
+    axis is said. Rounding shows in
     a file's own tracks' turns: positions a script wrote on straight lines lie on a grid of decimals without
     being rounded, and are not warned of (under a tenth of their turns on that axis between half the grid and
     `ROUNDED_TURN` grids)."""
@@ -603,16 +604,17 @@ def coarsely_written(uv: np.ndarray, xy: np.ndarray, same: np.ndarray, files: pd
         own = moves_of(c) if len(moves_of(c)) else slice(None)
         per_axis = _metres_per_axis(step[own], metres[own])  # (2,)
         rows = uv[rows_of(c)]
-        resolves = []  # (metres, decimals) of each axis written coarsely, its turns showing it
+        resolves = []  # (metres, decimals) of each axis whose turns show its grid
         for axis in (0, 1):
             d = decimals_written(rows[:, axis])
             spread = turns[turns_of(c), axis]
             grid = 10.0 ** -d if d is not None else 0.0
             shows = (spread > 0.5 * grid) & (spread <= ROUNDED_TURN * grid)  # (a jump's turn shows no grid)
-            if d is not None and grid * per_axis[axis] > COARSE_WRITTEN and \
-                    np.count_nonzero(shows) >= 0.1 * max(len(spread), 1):
-                resolves.append((10.0 ** -d * per_axis[axis], d))
-        if resolves:
+            if d is not None and np.count_nonzero(shows) >= 0.1 * max(len(spread), 1):
+                resolves.append((grid * per_axis[axis], d))
+        # Judged by the two axes' root mean square: a tilted camera's whole pixels of 3 and 6 cm (4.7) are fine,
+        # as SDD's whole pixels of 4 cm are.
+        if resolves and np.sqrt(sum(r * r for r, _ in resolves) / 2) > COARSE_WRITTEN:
             most, d = max(resolves)
             what = f"{d} decimal{'s' if d != 1 else ''}" if d else "whole numbers"
             shown = "the table" if name == "dataframe" else name
