@@ -614,10 +614,12 @@ def plausibility(df: pd.DataFrame, dt: float, record: dict | None = None, min_mo
     where `noise` would; for "auto", only of scenes it cannot measure); None when all is well. Float32
     positions or times too coarse to predict from (`attrs["coarse"]`) are warned on a line of their own,
     before the others; positions written to too few
-    decimals only where no other line is said."""
+    decimals only where no other line is said but of jitter."""
     rest = [flat_warning(df), *_rates_speeds_jumps(df, dt, record, min_moves, max_gap, jumps, time_step, noise)]
-    # Positions written coarsely are judged in metres, which units or a rate in doubt put in doubt too.
-    coarse = None if any(rest) and isinstance(df.attrs.get("coarse"), tuple) else coarse_warning(df.attrs)
+    # Positions written coarsely are judged in metres, which units or a rate in doubt put in doubt too; jitter does
+    # not (whole metres jitter by a third of one: the coarse line first, where --noise is no fix).
+    doubted = any(line and "jitter" not in line for line in rest)
+    coarse = None if doubted and isinstance(df.attrs.get("coarse"), tuple) else coarse_warning(df.attrs)
     # Each line one line, though it quotes a name holding a line break: callers split them at line breaks.
     return "\n".join(one_line(line) for line in (coarse, *rest) if line) or None
 
