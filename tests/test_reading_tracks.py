@@ -461,11 +461,10 @@ def test_two_files_whose_agents_take_turns_in_one_scene_are_named_and_a_scene_sp
         return write(tmp_path / f"{name}.csv", "scene,frame,agent_id,x,y\n" + "\n".join(rows) + "\n")
 
     cam1, cam2 = camera("cam1", 0, 0.0), camera("cam2", 5, 3.0)
-    with pytest.warns(TrajCVAEWarning, match=rf"^agent 1 of scene 'plaza' \(and 1 other agent\) takes its "
-                                             rf"detections from {re.escape(str(cam1))} and {re.escape(str(cam2))} in "
-                                             r"turn: if the files are different recordings, give their scenes different "
-                                             r"names \(their scene column\); as read, each such track hops between two "
-                                             r"agents$"):
+    said = (rf"^agent 1 of scene 'plaza' \(and 1 other agent\) takes its detections from {re.escape(str(cam1))} and "
+            rf"{re.escape(str(cam2))} in turn: if the files are different recordings, give their scenes different "
+            r"names \(their scene column\); as read, each such track hops between two agents$")
+    with pytest.warns(TrajCVAEWarning, match=said):
         read_tracks([cam1, cam2])
     later = camera("later", 300, 15.0)  # the same agents walking on, in the next file
     seen = camera("seen", 5, 0.25)  # a second camera of global ids placing the same agents half a step on
@@ -912,7 +911,8 @@ def test_a_downloaded_folders_debris_is_skipped_and_named(tmp_path):
     with pytest.warns(TrajCVAEWarning) as said:
         assert tracks.list_files([tmp_path / "MOT15"]) == [seq / "gt" / "gt.txt"]
     assert f"{tmp_path / 'MOT15'}: skipped 2 parts of a MOTChallenge gt.txt (ADL-Rundle-6/gt/gt_train_half.txt, " \
-           "...: its tracks again, split as ByteTrack splits them); name one to read it" in [str(w.message) for w in said]
+           "...: its tracks again, split as ByteTrack splits them); name one to read it" in map(str, [w.message
+                                                                                               for w in said])
     assert tracks.list_files([seq / "gt" / "gt_val_half.txt"]) == [seq / "gt" / "gt_val_half.txt"]
     test = tmp_path / "MOT15test" / "Venice-1"  # a test sequence: its detections and frames, no gt/
     (test / "det").mkdir(parents=True)

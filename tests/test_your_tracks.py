@@ -2140,11 +2140,10 @@ def test_degrees_in_x_y_columns_or_as_float32_get_a_warning_that_names_the_fix(p
     # 47 N a degree of longitude is 0.68 of one of latitude, which no one scale gives.
     xy = gps.rename(columns={"lon": "x", "lat": "y"})
     for scale in (111320, 75920, {"test0": 111320}):
-        with pytest.warns(TrajCVAEWarning, match=r"^positions x, y read with (scale=\d+|the scale of scene 'test0', "
-                                                 r"111320,) look like longitudes and latitudes \(about 8.5417, 47.377\), "
-                                                 r"where a degree of longitude is 0.68 of a degree of latitude, which no "
-                                                 r"one scale gives: name the columns lon, lat \(columns lon=x,lat=y\) "
-                                                 r"and drop scale$"):  # (as Python names them)
+        said = (r"^positions x, y read with (scale=\d+|the scale of scene 'test0', 111320,) look like longitudes and "
+                r"latitudes \(about 8.5417, 47.377\), where a degree of longitude is 0.68 of a degree of latitude, "
+                r"which no one scale gives: name the columns lon, lat \(columns lon=x,lat=y\) and drop scale$")
+        with pytest.warns(TrajCVAEWarning, match=said):  # (as Python names them)
             read_tracks(xy, scale=scale)
     near_equator = to_gps(plaza, 0.5, 8.5417).rename(columns={"lon": "x", "lat": "y"})
     with warnings.catch_warnings():

@@ -339,9 +339,9 @@ def run_benchmark(root: str | Path, config: str | Path | None, out: str | Path, 
     if seeded:  # (a config file's 0 is the first run's own)
         raise TrajCVAEError(f"{seeded}: the benchmark seeds its runs itself, 0 to N - 1 for --seeds N; leave "
                             "train.seed out")
-    for option, n in (("--is-samples", is_samples), ("--kde-samples", kde_samples), ("--calibration", calibration_draws),
-                      ("--draws", draws)):  # each drawn for one window at a time: refused now, not after training
-        check_draws_for_one(n, given, option)
+    for option, n in (("--is-samples", is_samples), ("--kde-samples", kde_samples),
+                      ("--calibration", calibration_draws), ("--draws", draws)):  # drawn a window at a time:
+        check_draws_for_one(n, given, option)  # refused now, not after a split's training
     ks = given.kset
     if draws and ks.epochs > 0 and ks.k != k:
         where = "--set kset.k" if any(o.partition("=")[0].strip() == "kset.k" for o in overrides) else \
