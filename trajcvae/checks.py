@@ -1539,7 +1539,7 @@ def cut_warning(n: int, total: int, where: list[str], noun: str = "window", nois
               f"{AUTO_MOVES} second differences, {AUTO_MOVES + 2} positions of a lone agent) explains"
               if noise == NOISE_AUTO
               else f"their detections jump or wind more than --noise {noise:g} explains" if noise > 0 else
-              "give jittery detections' noise in metres (--noise, or --noise auto to measure it)")
+              "if the detections jitter, give their noise in metres (--noise, or --noise auto to measure it)")
     return (f"warning: {_some_of(n, total, where, noun)} observed a history the model's frame cannot hold whole: a "
             f"path over {WINDING:g} times as long as the agent's net motion (a walker who turned back, or heavy tracker "
             "jitter on a standing person), or a step faster than the model knows (a position off the track, or a "
