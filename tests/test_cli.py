@@ -529,7 +529,9 @@ def test_benchmark_two_seeds_writes_both_and_resumes(tmp_path, sim_files, no_run
     for edited, what in (("null", "a JSON NoneType, not an object"), ("[]", "a JSON list, not an object"),
                          (json.dumps({**json.loads(kept), "min_ade": "0.2"}), "'min_ade' is \"0.2\", not a number"),
                          (json.dumps({k: v for k, v in json.loads(kept).items() if k != "min_fde"}),
-                          "'min_fde' is missing, not a number")):
+                          "'min_fde' is missing, not a number"),
+                         (json.dumps({k: v for k, v in json.loads(kept).items() if k != "seed"}),
+                          "'seed' is missing, not a number")):
         done.write_text(edited)
         r = cli(*args, "--draws", 60)
         assert r.exit_code == 1 and "Traceback" not in r.output, r.output

@@ -601,6 +601,8 @@ def test_messages_name_an_option_as_the_caller_gave_it_a_flag_on_the_command_lin
         "model OUT.csv: no such scene in it (scenes: DATA, OUT)"
     assert worded("the futures in MODEL (a DataFrame) start 2 steps ahead of t0 in DATA, but DATA has none") == \
         "the futures in model (a DataFrame) start 2 steps ahead of t0 in data, but data has none"
+    assert worded("DATA/bad.txt line 3: not a number; no windows in DATA.csv") == \
+        "DATA/bad.txt line 3: not a number; no windows in DATA.csv"  # (paths, as written)
     # A path goes on past a space, so it is left as written; nor is an option inside a path, a quoted value
     # or a command line in backticks reworded.
     assert worded("--homography /tmp/my data/h.txt: cannot read it") == \

@@ -1518,8 +1518,8 @@ def page_shot(server, app, scene: str, shot: Path):
 
 
 def page_view(image, futures: list[dict], tracks: list[dict], down: bool = False):
-    """The page's view (static/live.js: the tracks and the future points within REACH times the farthest-going
-    track's, or a quarter of the futures', length of them, fitted into the canvas below the 40 px header, equal
+    """The page's view (static/live.js: the tracks and the future points within REACH times the tracks' extent
+    (or the farthest-going track's length, or a quarter of the futures') of them, fitted into the canvas below the 40 px header, equal
     axes, y up, or `down` for an image's pixels): `to_pixel(x, y)` -> (row, column), and `near(colour, x, y)`:
     whether the colour is drawn there."""
     def gone(path):
@@ -1528,15 +1528,17 @@ def page_view(image, futures: list[dict], tracks: list[dict], down: bool = False
     paths = {}
     for f in sorted(futures, key=lambda f: f["step"]):
         paths.setdefault((f["agent_id"], f["sample"]), []).append(f)
-    paths = [path[:next((i for i, f in enumerate(path) if f["x"] is None), len(path))] for path in paths.values()]
+    paths = {key: path[:next((i for i, f in enumerate(path) if f["x"] is None), len(path))]
+             for key, path in paths.items()}
     agents = {}
     for p in tracks:
         agents.setdefault(p["agent_id"], []).append(p)
-    spans = sorted(map(gone, paths))
-    reach = 3 * max([*map(gone, agents.values()), spans[len(spans) // 4] if spans else 0.0])  # live.js's REACH
     seen = np.array([[p["x"], p["y"]] for p in tracks])
+    spans = sorted(map(gone, paths.values()))
+    reach = 3 * max([float(np.hypot(*np.ptp(seen, axis=0))), *map(gone, agents.values()),
+                     spans[len(spans) // 4] if spans else 0.0])  # live.js's REACH
     lo, hi = seen.min(0) - reach, seen.max(0) + reach
-    points = tracks + [f for path in paths for f in path
+    points = tracks + [f for path in paths.values() for f in path
                        if (lo <= [f["x"], f["y"]]).all() and ([f["x"], f["y"]] <= hi).all()]
     pts = np.array([[p["x"], p["y"]] for p in points])
     lo, hi = pts.min(0), pts.max(0)
@@ -1588,7 +1590,7 @@ def test_the_live_pages_view_keeps_the_tracks_in_sight_when_a_future_nears_a_low
                                                                                                   tmp_path):
     """A low camera (its plane a metre from the walkers): a future point that nears it has pixels in the
     thousands or millions, and a view fitted to every point drew the tracks in a few pixels. Futures widen the
-    view only so far past the tracks as they go at the median."""
+    view only a few times the tracks' extent past them."""
     need_chromium()
     server = pytest.importorskip("trajcvae.server")
     G = np.array([[100.0, 0, 400], [0, 100.0, 300], [0, 1.0, 1.0]])  # metres -> pixels: w = y + 1, 0 at y = -1

@@ -468,9 +468,13 @@ def test_two_files_whose_agents_take_turns_in_one_scene_are_named_and_a_scene_sp
         read_tracks([cam1, cam2])
     later = camera("later", 300, 15.0)  # the same agents walking on, in the next file
     seen = camera("seen", 5, 0.25)  # a second camera of global ids placing the same agents half a step on
+    rows = [(f"plaza,{10 * i},1,{0.5 * i},0", i // 2 % 2) for i in range(40)]  # one walker, files A A B B A A ...
+    pairs = [write(tmp_path / f"pair{n}.csv", "scene,frame,agent_id,x,y\n" + "\n".join(r for r, k in rows if k == n))
+             for n in (0, 1)]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert len(read_tracks([cam1, later])) == 120 and len(read_tracks([cam1, seen])) == 120
+        assert len(read_tracks(pairs)) == 40
 
 
 def test_a_file_named_twice_is_read_once(tmp_path):

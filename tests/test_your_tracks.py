@@ -985,6 +985,7 @@ def test_trajnetplusplus_ndjson_reads_its_tracks_at_its_rate(model, plaza, tmp_p
     joined.write_text(path.read_text() + "".join(json.dumps({"track": {"f": int(r.frame), "p": int(r.agent_id),
                                                                        "x": r.x, "y": r.y}}) + "\n"
                                                  for r in other.itertuples(index=False)))
+    assert plausibility(read_tracks([path]), 0.4, time_step=1) is None  # (a model's step is no TrajNet++ file's)
     said = plausibility(read_tracks([joined]), 0.4)
     assert said.startswith("warning: scene 'joined' moves 12 frame ids at a time in ") and said.endswith(
         "not its step of 10, at which its scene records' rate is read (25 frame ids a second): the other moves are "
@@ -2631,6 +2632,8 @@ def test_scales_per_scene_read_each_sdd_video_in_its_own_metres(model, plaza, tm
     ("deathCircle: {video0: {scale: wide}}\n", "scene 'deathCircle_video0': scale 'wide' is not a positive number"),
     ("deathCircle: {video0: {certainty: 1.0}}\n", "--scale S: scene 'deathCircle_video0': no 'scale' key (it has: "
      "certainty)"),
+    ("deathCircle_video0: {certainty: 1.0}\n", "--scale S: scene 'deathCircle_video0': no 'scale' key (it has: "
+     "certainty)"),  # (a scene's entry, not its videos)
     ("deathCircle_video0: '０.０５'\n", "--scale S: scene 'deathCircle_video0': scale '０.０５' is not a positive number "
      "of metres per unit (digits of another script or width: write ASCII digits, 0-9)"),
     ("- 0.05\n", "--scale S: expected scenes and their scales"),

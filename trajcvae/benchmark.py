@@ -184,7 +184,8 @@ def scene_calibrated(predictor: TrajCVAE, w: Windows, two: np.ndarray, k: int, s
                          prefix="cs_cal")}
 
 
-ROW_NUMBERS = ("windows", "min_ade", "min_fde", "cv_ade", "cv_fde")  # what every finished split's row holds
+ROW_NUMBERS = ("windows", "min_ade", "min_fde", "cv_ade", "cv_fde", "seed", "train_minutes", "best_epoch",
+               "epochs")  # what every finished split's row holds, as numbers
 
 
 def _check_row(row) -> None:

@@ -1250,7 +1250,7 @@ def _mixed_steps(df: pd.DataFrame, time_step: float | None = None, share: float 
         if len(diffs) < 20:
             continue
         vals, counts = np.unique(diffs, return_counts=True)
-        step = vals[np.argmax(counts)] if time_step is None else round(float(time_step), 9)
+        step = vals[np.argmax(counts)] if time_step is None or trajnet else round(float(time_step), 9)
         other = diffs[diffs != step]
         if len(other) >= share * len(diffs):
             v, n = np.unique(other, return_counts=True)

@@ -49,7 +49,7 @@ _NUMBER = re.compile(r"-?\d[\d.]*(e[+-]?\d+)?")
 # A CLI argument, named as its usage line names it (MODEL x.pt: ..., the futures in MODEL x.csv), where a Python
 # function has a parameter of that name.
 # At the start, or after "in" or "but": a file or scene of such a name elsewhere keeps it (scenes: DATA, OUT).
-_ARGUMENT = re.compile(r"(?:^|(?<=\bin )|(?<=\bbut ))(MODEL|DATA|OUT)\b")
+_ARGUMENT = re.compile(r"(?:^|(?<=\bin )|(?<=\bbut ))(MODEL|DATA|OUT)(?=[\s,;:)]|$)")  # (not a path: DATA/x.csv)
 _OWN = threading.local()  # `keyword_names`' names, each thread its own
 
 

@@ -787,7 +787,7 @@ def replay_updates(path: str | Path, fps: float | None = None, dt: float = 0.4,
     if not lonlat:  # each row placed in metres, or refused by its line as `read_tracks` refuses it
         units = _file_units(scale, homography, tracks)
         if log is not None and (degrees := degrees_scaled(xy, units, tracks["scene"])) is not None:
-            log(f"replay: {path}: {degrees.removeprefix('warning: ')}")
+            log(f"replay: {path}: {degrees.removeprefix('warning: ')}, and run serve with --lonlat")
         xy = placed(xy, units, tracks["scene"], lambda i: f"--replay {where(tracks, i)}")[0]
     metric = tracks.assign(x=xy[:, 0], y=xy[:, 1])
     metric.attrs = {**tracks.attrs, "units": units or None}  # as `read_tracks` gives a file read in those units

@@ -270,7 +270,8 @@ def read_already(tracks: pd.DataFrame, **options) -> pd.DataFrame:
             if text else f"a missing or non-finite '{bad}'" if bad else f"a missing '{empty}'"
         plain = "its frame column, of seconds, renamed time makes it plain" if tracks.attrs.get("time_base") == \
             "seconds" else "df.attrs = {} makes it plain"
-        plain = f" (a table made from it keeps its attributes: {plain})" if missing else ""
+        tidied = set(missing) <= {"_file", "_line", "scene"}  # the reading's own columns dropped, the tracks whole
+        plain = f" (a table made from it keeps its attributes: {plain})" if missing and tidied else ""
         raise DataError(f"the data is a track table read already (read_tracks) and edited since ({what}): give its "
                         f"files again, or a plain DataFrame of frame (or time), agent_id, x, y{plain}")
     # Windows read its rows by scene, agent and time, as reading orders them: a table sorted or sampled since
@@ -715,7 +716,10 @@ def _files_in_turn(df: pd.DataFrame, agent_next: np.ndarray) -> None:
     hop = np.hypot(*(xy[1:] - xy[:-1])[across].T)
     two = agent_next[1:] & agent_next[:-1] & (codes[2:] == codes[:-2]) & taking_turns[track[2:]]
     within = np.hypot(*(xy[2:] - xy[:-2])[two].T)  # two moves apart, in one file
-    if len(within) and not np.median(hop) > 2 * np.median(within):  # one agent, seen by both
+    if not len(within):  # (blocks of two rows: A A B B) a single move within a file
+        one = agent_next & (codes[1:] == codes[:-1]) & taking_turns[track[1:]]
+        within = 2 * np.hypot(*(xy[1:] - xy[:-1])[one].T)
+    if not len(within) or not np.median(hop) > 2 * np.median(within):  # one agent, seen by both (or no telling)
         return
     back = np.flatnonzero(taking_turns)
     first = np.searchsorted(track, back[0])  # the first row of the first such track

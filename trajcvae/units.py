@@ -129,12 +129,14 @@ def scene_scales(given: str | os.PathLike | Mapping) -> dict:
             _scale_mapping(text, source)
     scales, estimated = {}, []
     for name, value in raw.items():
-        nested = isinstance(value, Mapping) and "scale" not in value
+        nested = isinstance(value, Mapping) and "scale" not in value and any(isinstance(v, Mapping) or (
+            not isinstance(v, bool) and is_number(v)) for v in value.values()) and "certainty" not in value
         for scene, v in (value.items() if nested else [(None, value)]):
             scene = str(name) if scene is None else f"{name}_{scene}"  # SDD: deathCircle_video0
             certainty = v.get("certainty") if isinstance(v, Mapping) else None
-            if isinstance(v, Mapping) and "scale" not in v:  # a video's entry of other keys alone
-                raise DataError(f"{source}: scene '{scene}': no 'scale' key (it has: {', '.join(map(str, v))[:60]})")
+            if isinstance(v, Mapping) and "scale" not in v:  # an entry of other keys alone
+                keys = ", ".join(map(str, v))[:60] or "nothing"
+                raise DataError(f"{source}: scene '{scene}': no 'scale' key (it has: {keys})")
             v = v.get("scale") if isinstance(v, Mapping) else v
             if isinstance(v, str) and parses_as_number(v):
                 v = float(v)
@@ -517,8 +519,12 @@ def degrees_scaled(uv: np.ndarray, units: dict | None, scenes=None) -> str | Non
     latitude or of longitude there: one scale makes a degree of longitude as long as one of latitude, which it is
     near the equator alone (at latitude 60, half as long); None where that is not so."""
     scales = (units or {}).get("scales") or ({None: units["scale"]} if "scale" in (units or {}) else {})
+    if not scales:
+        return None
+    codes, names = pd.factorize(np.asarray(scenes).astype(str)) if scenes is not None else (None, [])
+    rows_of, code_of = _by_code(codes, len(names)) if codes is not None else None, {n: i for i, n in enumerate(names)}
     for scene, scale in scales.items():
-        rows = uv if scene is None else uv[np.asarray(scenes).astype(str) == scene]
+        rows = uv if scene is None else uv[rows_of(code_of[scene])] if scene in code_of else uv[:0]
         if not len(rows) or not looks_like_degrees(rows):
             continue
         lon, lat = np.median(rows, axis=0)

@@ -105,17 +105,19 @@ function draw(f, t) {
   });
   const points = futures.flatMap(a => a.paths.flat());
   // The view: every point of the updates drawn in the scene's last VIEW_SECONDS, equal axes, y up (a stray
-  // detection far off leaves it once it is that old). Futures widen it up to REACH times as far past the tracks
-  // as the farthest-going track, or a quarter of the futures, goes: a future that nears a low camera's horizon
-  // (pixels in the millions) would shrink the scene to a dot; it is drawn as far as the canvas shows.
+  // detection far off leaves it once it is that old). Futures widen it up to REACH times the tracks' extent (or
+  // the farthest-going track's length, or a quarter of the futures') past the tracks: a future that nears a low
+  // camera's horizon (pixels in the millions) would shrink the scene to a dot; it is drawn as far as the canvas
+  // shows.
   const grow = (b, p) => (b ? {x0: Math.min(b.x0, p.x0), x1: Math.max(b.x1, p.x1), y0: Math.min(b.y0, p.y0),
                                 y1: Math.max(b.y1, p.y1)} : p);
   const gone = q => (q.length > 1 ? Math.hypot(q[q.length - 1].x - q[0].x, q[q.length - 1].y - q[0].y) : 0);
-  const spans = futures.flatMap(a => a.paths.map(gone)).sort((u, v) => u - v);
-  const reach = REACH * Math.max(...[...tracks.values()].map(gone), spans.length ? spans[spans.length >> 2] : 0);
   let now = null;
   for (const p of rows) now = grow(now, {x0: p.x, x1: p.x, y0: p.y, y1: p.y});
   const seen = now;
+  const spans = futures.flatMap(a => a.paths.map(gone)).sort((u, v) => u - v);
+  const reach = REACH * Math.max(seen ? Math.hypot(seen.x1 - seen.x0, seen.y1 - seen.y0) : 0,
+                                 ...[...tracks.values()].map(gone), spans.length ? spans[spans.length >> 2] : 0);
   for (const p of points) {
     if (!seen || (p.x >= seen.x0 - reach && p.x <= seen.x1 + reach && p.y >= seen.y0 - reach && p.y <= seen.y1 + reach))
       now = grow(now, {x0: p.x, x1: p.x, y0: p.y, y1: p.y});
