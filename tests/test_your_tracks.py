@@ -2140,13 +2140,16 @@ def test_degrees_in_x_y_columns_or_as_float32_get_a_warning_that_names_the_fix(p
     # Degrees in x, y given a scale of a degree's metres (of latitude, or of longitude there; a scene's too): at
     # 47 N a degree of longitude is 0.68 of one of latitude, which no one scale gives.
     xy = gps.rename(columns={"lon": "x", "lat": "y"})
-    for scale in (111320, 75920, {"test0": 111320}):
+    for scale in (111320, 75920, {"test0": 111320}):  # (and below, x the latitudes)
         said = (r"^positions x, y read with (scale=\d+|the scale of scene 'test0', 111320,) look like longitudes and "
-                r"latitudes \(about 8.5417, 47.377\), where a degree of longitude is 0.68 of a degree of latitude, "
-                r"which no one scale gives: name the columns lon, lat \(columns lon=x,lat=y\) and drop scale$")
+                r"latitudes \(about 8.5417, 47.377\), where a degree of longitude is 0.68 of a degree of latitude \(at "
+                r"latitude 47.4\), which no one scale gives: name the columns lon, lat \(columns lon=x,lat=y, or "
+                r"lat=x,lon=y where x holds the latitudes\) and drop scale$")
         with pytest.warns(TrajCVAEWarning, match=said):  # (as Python names them)
             read_tracks(xy, scale=scale)
-    near_equator = to_gps(plaza, 0.5, 8.5417).rename(columns={"lon": "x", "lat": "y"})
+    with pytest.warns(TrajCVAEWarning, match=r"about 47.377, 8.5417\), where a degree of longitude is 0.68"):
+        read_tracks(gps.rename(columns={"lat": "x", "lon": "y"}), scale=111320)
+    near_equator = to_gps(plaza, 0.5, 0.6).rename(columns={"lon": "x", "lat": "y"})  # (x no latitude far from it)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         read_tracks(km, scale=111320)  # (kilometres at a local origin, so scaled: no degrees)

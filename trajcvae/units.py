@@ -515,9 +515,11 @@ def looks_like_degrees(xy: np.ndarray) -> bool:
 
 def degrees_scaled(uv: np.ndarray, units: dict | None, scenes=None) -> str | None:
     """The warning for positions `uv` (N, 2) as written that look like longitudes and latitudes (`looks_like_degrees`),
-    read with a --scale (or a scene's, `scenes` (N,) naming each row's) within a tenth of a degree's metres, of
-    latitude or of longitude there: one scale makes a degree of longitude as long as one of latitude, which it is
-    near the equator alone (at latitude 60, half as long); None where that is not so."""
+    x the longitudes or the latitudes, read with a --scale (or a scene's, `scenes` (N,) naming each row's) within a
+    tenth of a degree's metres, of latitude or of longitude there: one scale makes a degree of longitude as long as
+    one of latitude, which it is near the equator alone (at latitude 60, half as long); None where that is not so
+    either way. (Degrees near the equator whose x could be latitudes far from it are warned of too: lon, lat
+    columns read them right either way.)"""
     scales = (units or {}).get("scales") or ({None: units["scale"]} if "scale" in (units or {}) else {})
     if not scales:
         return None
@@ -525,17 +527,22 @@ def degrees_scaled(uv: np.ndarray, units: dict | None, scenes=None) -> str | Non
     rows_of, code_of = _by_code(codes, len(names)) if codes is not None else None, {n: i for i, n in enumerate(names)}
     for scene, scale in scales.items():
         rows = uv if scene is None else uv[rows_of(code_of[scene])] if scene in code_of else uv[:0]
-        if not len(rows) or not looks_like_degrees(rows):
-            continue
-        lon, lat = np.median(rows, axis=0)
-        shrink = float(np.cos(np.radians(lat)))  # a degree of longitude's length against one of latitude's
-        degree = [METRES_PER_DEGREE, METRES_PER_DEGREE * shrink]
-        if shrink > 0.99 or not any(abs(scale / d - 1) <= 0.1 for d in degree):
-            continue
-        given = f"--scale {scale:g}" if scene is None else f"the scale of scene '{scene}', {scale:g},"
-        return (f"warning: positions x, y read with {given} look like longitudes and latitudes (about {lon:.5g}, "
-                f"{lat:.5g}), where a degree of longitude is {shrink:.2g} of a degree of latitude, which no one "
-                "scale gives: name the columns lon, lat (--columns lon=x,lat=y) and drop --scale")
+        readings = []  # (a degree of longitude's length against one of latitude's, the latitude), each way
+        for lonlat in (rows, rows[:, ::-1]):  # x the longitudes, or the latitudes
+            if len(lonlat) and looks_like_degrees(lonlat):
+                lat = float(np.median(lonlat[:, 1]))
+                shrink = float(np.cos(np.radians(lat)))
+                if shrink <= 0.99 and any(abs(scale / d - 1) <= 0.1 for d in (METRES_PER_DEGREE,
+                                                                              METRES_PER_DEGREE * shrink)):
+                    readings.append((shrink, lat))
+        if readings:
+            shrink, lat = min(readings)  # (the farther from the equator, where both ways are degrees)
+            given = f"--scale {scale:g}" if scene is None else f"the scale of scene '{scene}', {scale:g},"
+            x, y = np.median(rows, axis=0)
+            return (f"warning: positions x, y read with {given} look like longitudes and latitudes (about {x:.5g}, "
+                    f"{y:.5g}), where a degree of longitude is {shrink:.2g} of a degree of latitude (at latitude "
+                    f"{lat:.3g}), which no one scale gives: name the columns lon, lat (--columns lon=x,lat=y, or "
+                    "lat=x,lon=y where x holds the latitudes) and drop --scale")
     return None
 
 
