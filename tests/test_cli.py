@@ -526,7 +526,7 @@ def test_benchmark_two_seeds_writes_both_and_resumes(tmp_path, sim_files, no_run
     assert r.exit_code == 1 and "Traceback" not in r.output
     assert f"error: {done}: not a readable result (JSONDecodeError: " in r.output and "; delete it" in r.output
     # ... or edited into JSON of another shape: named, not an AttributeError or a KeyError.
-    for edited, what in (("null", "a JSON NoneType, not an object"), ("[]", "a JSON list, not an object"),
+    for edited, what in (("null", "null, not an object"), ("[]", "an array, not an object"),
                          (json.dumps({**json.loads(kept), "min_ade": "0.2"}), "'min_ade' is \"0.2\", not a number"),
                          (json.dumps({k: v for k, v in json.loads(kept).items() if k != "min_fde"}),
                           "'min_fde' is missing, not a number"),

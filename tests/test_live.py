@@ -1766,7 +1766,8 @@ def test_a_replay_update_that_fails_unexpectedly_ends_the_replay_in_one_logged_l
 
     assert replay(Scenes(), updates, speed=1.0, log=logged.append, stop=Stop()) == 4
     assert max(waits) < 1.0 and logged == [
-        "replay: skipping the 1700000000 s from 0 s to a at 1700000000 s (gaps over 60 s are not waited through)",
+        "replay: a at 1700000000 s comes 1700000000 s after the update before it, at 0 s: sent at once (gaps over 60 "
+        "s are not waited through)",
         "replay: done, 4 of 4 updates taken"], (waits, logged)
 
 

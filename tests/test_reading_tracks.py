@@ -300,6 +300,7 @@ def read_error(path) -> str:
     (b"frame,agent_id,gps_lon,GPS_Lat\n0,1,8.5,47.3\n", "(have: frame, agent_id, gps_lon, GPS_Lat); read a column of "
      "another name as it with columns lon=gps_lon,lat=GPS_Lat"),  # degrees under other names: not x=, y=
     (b"frame,agent_id,along,lateral\n0,1,8.5,47.3\n", "with columns x=<column>,y=<column>"),  # (no lon, no lat)
+    (b"frame,agent_id,lon_m,lat_m\n0,1,8.5,47.3\n", "with columns x=<column>,y=<column>"),  # (metres, not degrees)
     (b'1 826.2 578.4 846.2 618.4 0 0 0 0 Golf Cart\n', 'bad.csv line 1: an SDD annotation whose label (Golf Cart) is '
      'not quoted: write it "Golf Cart", as SDD\'s files write labels'),  # not a header of numbers
     (b'0 100 200 110 220 0 0 0 0 "Biker"\n0 101 200 111 220 12 0 0 0 Golf Cart\n', 'line 2: 11 fields where the first '

@@ -192,7 +192,8 @@ def _check_row(row) -> None:
     """A finished split's result.json as read: an object whose table numbers are numbers (a ValueError naming
     the first that is not), not null, a list, or an edited value of text."""
     if not isinstance(row, dict):
-        raise ValueError(f"a JSON {type(row).__name__}, not an object")
+        kind = {type(None): "null", list: "an array", str: "a string", bool: "a boolean"}.get(type(row), "a number")
+        raise ValueError(f"{kind}, not an object")
     bad = next((key for key in ROW_NUMBERS if isinstance(row.get(key), bool)
                 or not isinstance(row.get(key), (int, float))), None)
     if bad is not None:

@@ -885,8 +885,8 @@ def replay(scenes: Scenes, updates: list[tuple[str, float, list[dict]]], speed: 
         if t - before > REPLAY_GAP:
             skipped += t - before
             if log is not None:
-                log(f"replay: skipping the {time_text(t - before)} s from {time_text(before)} s to {scene} at "
-                    f"{time_text(t)} s (gaps over {REPLAY_GAP:g} s are not waited through)")
+                log(f"replay: {scene} at {time_text(t)} s comes {time_text(t - before)} s after the update before "
+                    f"it, at {time_text(before)} s: sent at once (gaps over {REPLAY_GAP:g} s are not waited through)")
         before = t
         wait = min(start + (t - first - skipped) / speed - clock.monotonic(), threading.TIMEOUT_MAX)
         if (wait > 0 and stop.wait(wait)) or stop.is_set():

@@ -134,7 +134,9 @@ def missing_columns(name: str, missing: list[str], names: list[str], shown: list
     pair = next((p for p in (("x", "y"), ("lon", "lat")) if missing[0] in p), None)  # named together
     unit = next((n for n in names if n in PER_SECOND and n != "time"), None)  # a column named time_ms
     written = shown if len(shown) == len(names) else names  # (as the header writes them, where it is whole)
-    degrees = [next((w for n, w in zip(names, written) if set(re.split(r"[^a-z0-9]+", n)) & words), None)
+    metric = {"m", "metres", "meters", "km", "ft", "px", "mm", "cm"}  # lon_m: a longitudinal distance, not degrees
+    degrees = [next((w for n, w in zip(names, written) if set(re.split(r"[^a-z0-9]+", n)) & words
+                     and not set(re.split(r"[^a-z0-9]+", n)) & metric), None)
                for words in ({"lon", "lng", "long", "longitude"}, {"lat", "latitude"})]  # gps_lon, lat_deg
     if pair == ("x", "y") and all(degrees) and degrees[0] != degrees[1]:
         pair = (f"lon={degrees[0]}", f"lat={degrees[1]}")
