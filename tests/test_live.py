@@ -1519,9 +1519,9 @@ def page_shot(server, app, scene: str, shot: Path):
 
 def page_view(image, futures: list[dict], tracks: list[dict], down: bool = False):
     """The page's view (static/live.js: the tracks and the future points within REACH times the tracks' extent
-    (or the farthest-going track's length, or a quarter of the futures') of them, fitted into the canvas below the 40 px header, equal
-    axes, y up, or `down` for an image's pixels): `to_pixel(x, y)` -> (row, column), and `near(colour, x, y)`:
-    whether the colour is drawn there."""
+    (or the farthest-going track's length, or a quarter of the futures') of them, fitted into the canvas below
+    the 40 px header, equal axes, y up, or `down` for an image's pixels): `to_pixel(x, y)` -> (row, column), and
+    `near(colour, x, y)`: whether the colour is drawn there."""
     def gone(path):
         return float(np.hypot(path[-1]["x"] - path[0]["x"], path[-1]["y"] - path[0]["y"])) if len(path) > 1 else 0.0
 
