@@ -13,7 +13,7 @@ import pandas as pd
 from .config import NOISE_AUTO
 from .errors import DataError, one_line, plural
 from .resample import EPS, FIT_DENSE, GRID_OFF, GRID_SHARED, STAMP, bridges, on_a_grid, resample_rows
-from .table import PER_SECOND, STAMP_ROLES, UNIT_NAMES, seconds_per_unit, time_role, where
+from .table import PER_SECOND, STAMP_ROLES, UNIT_NAMES, rows_by_code, seconds_per_unit, time_role, where
 from .units import looks_like_degrees
 
 
@@ -375,11 +375,9 @@ def _spans(df: pd.DataFrame, dt: float, max_gap: float = 0.8, time_step: float |
     interval = pd.Series(gap[within]).groupby(scene[1:][within]).median().reindex(range(len(names))).to_numpy()
     # Per scene, in the order scenes first appear.
     out = []
-    by, paced_by = np.argsort(scene[start], kind="stable"), np.argsort(scene[moved], kind="stable")
-    cut = np.searchsorted(scene[start][by], np.arange(len(names) + 1))
-    paced_cut = np.searchsorted(scene[moved][paced_by], np.arange(len(names) + 1))
+    spans_of, paced_of = rows_by_code(scene[start], len(names)), rows_by_code(scene[moved], len(names))
     for c, name in enumerate(names):
-        i, q = by[cut[c]:cut[c + 1]], paced_by[paced_cut[c]:paced_cut[c + 1]]
+        i, q = spans_of(c), paced_of(c)
         out.append(_Spans(str(name), start[i], end[i], speed[i], track[start[i]], joined[i], around[i], back[i],
                           prior[i], through[i], paced[q], wobble[i], apart[i], float(kept[c]),
                           bool(interval[c] * FIT_DENSE <= dt * (1 + EPS))))
@@ -421,11 +419,10 @@ def _kept(t: np.ndarray, track: np.ndarray, track_last: np.ndarray, scene: np.nd
     same = track[k][2:] == track[k][:-2]  # three steps in a row of one track (its steps are all made)
     second = np.hypot(x[2:] - 2 * x[1:-1] + x[:-2], y[2:] - 2 * y[1:-1] + y[:-2])[same]
     of = scene[k][2:][same]
-    by = np.argsort(of, kind="stable")  # scene by scene, as `_spans` cuts its spans
-    cut = np.searchsorted(of[by], np.arange(scenes + 1))
+    of_scene = rows_by_code(of, scenes)  # scene by scene, as `_spans` cuts its spans
     for c in range(scenes):
-        if cut[c + 1] - cut[c] >= JITTER_MOVES:
-            out[c] = np.median(second[by[cut[c]:cut[c + 1]]]) / (RAYLEIGH_MEDIAN * math.sqrt(6))
+        if len(mine := of_scene(c)) >= JITTER_MOVES:
+            out[c] = np.median(second[mine]) / (RAYLEIGH_MEDIAN * math.sqrt(6))
     return out
 
 

@@ -5,8 +5,9 @@ and where a row of the table came from (`where`).
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from typing import Callable, Mapping
 
+import numpy as np
 import pandas as pd
 
 from .errors import DataError
@@ -135,8 +136,8 @@ def missing_columns(name: str, missing: list[str], names: list[str], shown: list
     unit = next((n for n in names if n in PER_SECOND and n != "time"), None)  # a column named time_ms
     written = shown if len(shown) == len(names) else names  # (as the header writes them, where it is whole)
     metric = {"m", "metres", "meters", "km", "ft", "px", "mm", "cm"}  # lon_m: a longitudinal distance, not degrees
-    degrees = [next((w for n, w in zip(names, written) if set(re.split(r"[^a-z0-9]+", n)) & words
-                     and not set(re.split(r"[^a-z0-9]+", n)) & metric), None)
+    tokens = [set(re.split(r"[^a-z0-9]+", n)) for n in names]
+    degrees = [next((w for have, w in zip(tokens, written) if have & words and not have & metric), None)
                for words in ({"lon", "lng", "long", "longitude"}, {"lat", "latitude"})]  # gps_lon, lat_deg
     if pair == ("x", "y") and all(degrees) and degrees[0] != degrees[1]:
         pair = (f"lon={degrees[0]}", f"lat={degrees[1]}")
@@ -264,3 +265,11 @@ class Shared(dict):
 
     def __deepcopy__(self, memo):
         return self
+
+
+def rows_by_code(codes: np.ndarray, n: int) -> Callable[[int], np.ndarray]:
+    """The indices of `codes` (each 0 .. n - 1: a table's scenes, files, ...) equal to c, as a function of c: one
+    sort for all, not a pass over the table per code (a folder of 3,000 files)."""
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(n + 1))
+    return lambda c: order[bounds[c]:bounds[c + 1]]

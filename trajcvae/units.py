@@ -17,7 +17,7 @@ import pandas as pd
 
 from .config import positive_number
 from .errors import DataError, as_number_hint, first_line, home_path, plural, shown, small_text, warn
-from .table import where
+from .table import rows_by_code, where
 from .values import foreign_digits, parses_as_number
 
 
@@ -520,13 +520,15 @@ def degrees_scaled(uv: np.ndarray, units: dict | None, scenes=None) -> str | Non
     one of latitude, which it is near the equator alone (at latitude 60, half as long); None where that is not so
     either way. (Degrees near the equator whose x could be latitudes far from it are warned of too: lon, lat
     columns read them right either way.)"""
-    scales = (units or {}).get("scales") or ({None: units["scale"]} if "scale" in (units or {}) else {})
-    if not scales:
-        return None
-    codes, names = pd.factorize(np.asarray(scenes).astype(str)) if scenes is not None else (None, [])
-    rows_of, code_of = _by_code(codes, len(names)) if codes is not None else None, {n: i for i, n in enumerate(names)}
-    for scene, scale in scales.items():
-        rows = uv if scene is None else uv[rows_of(code_of[scene])] if scene in code_of else uv[:0]
+    units = units or {}
+    if "scales" in units:  # each scene's rows, from one sort (not a pass over the table per scene)
+        codes, names = pd.factorize(np.asarray(scenes).astype(str))
+        rows_of, code_of = rows_by_code(codes, len(names)), {name: c for c, name in enumerate(names)}
+        scales = {scene: (scale, uv[rows_of(code_of[scene])] if scene in code_of else uv[:0])
+                  for scene, scale in units["scales"].items()}
+    else:
+        scales = {None: (units["scale"], uv)} if "scale" in units else {}
+    for scene, (scale, rows) in scales.items():
         readings = []  # (a degree of longitude's length against one of latitude's, the latitude), each way
         for lonlat in (rows, rows[:, ::-1]):  # x the longitudes, or the latitudes
             if len(lonlat) and looks_like_degrees(lonlat):
@@ -612,7 +614,7 @@ def coarsely_written(uv: np.ndarray, xy: np.ndarray, same: np.ndarray, files: pd
     inner = same[1:] & same[:-1]  # rows i .. i + 2 of one track
     turns, turned = np.abs(np.diff(uv, n=2, axis=0))[inner], code[1:-1][inner]  # (M, 2) second differences
     step, metres = step[ok], metres[ok]  # the moves measured
-    rows_of, moves_of, turns_of = (_by_code(c, len(files.cat.categories)) for c in (code, mover, turned))
+    rows_of, moves_of, turns_of = (rows_by_code(c, len(files.cat.categories)) for c in (code, mover, turned))
     for c, name in enumerate(files.cat.categories):
         own = moves_of(c) if len(moves_of(c)) else slice(None)
         per_axis = _metres_per_axis(step[own], metres[own])  # (2,)
@@ -634,14 +636,6 @@ def coarsely_written(uv: np.ndarray, xy: np.ndarray, same: np.ndarray, files: pd
             return (f"{shown} holds positions written as {what}, which resolve only {most:.3g} m",
                     "write them with more decimals")
     return None
-
-
-def _by_code(codes: np.ndarray, n: int) -> Callable[[int], np.ndarray]:
-    """The indices of `codes` (each 0 .. n - 1) equal to c, as a function of c: one sort for all, not a pass over
-    the table per code (a folder of 3,000 files)."""
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(n + 1))
-    return lambda c: order[bounds[c]:bounds[c + 1]]
 
 
 def _metres_per_axis(step: np.ndarray, metres: np.ndarray) -> np.ndarray:
