@@ -898,8 +898,9 @@ def test_a_data_set_s_record_changes_with_the_files_its_reading_consults_beside_
     assert data_digest([seq]) != labelled
     # A record made before the files beside the tracks counted (of the tracks alone) still tells them as they are.
     from trajcvae.train import recorded_as
-    assert recorded_as(data_digest([seq], beside=False), [seq]) and recorded_as(data_digest([seq]), [seq])
-    assert not recorded_as(labelled, [seq]) and not recorded_as(None, [seq])  # (labels.txt since edited)
+    now = data_digest([seq])
+    assert recorded_as(data_digest([seq], beside=False), now, [seq]) and recorded_as(now, now, [seq])
+    assert not recorded_as(labelled, now, [seq]) and not recorded_as(None, now, [seq])  # (labels.txt since edited)
 
 
 def test_a_line_per_epoch_stays_one_line_in_a_narrow_terminal_or_a_pipe_on_stderr(capsys):

@@ -524,7 +524,8 @@ def _check_same_data(run: Path, ckpt: dict, split: Path, row: dict | None, cfg: 
                             f"{run} to run it anew")
     parts = {"training": split / "train", "validation": split / "val", "test": split / "test"}  # (records of
     for role, digest in now.items():  # files only, before the files beside them counted, still tell them)
-        same = trained.get(role, digest) == digest or (role in parts and recorded_as(trained[role], [parts[role]]))
+        same = trained.get(role, digest) == digest or (role in parts and recorded_as(trained[role], digest,
+                                                                                      [parts[role]]))
         if not same:
             given = getattr(cfg.data, role, None)
             raise TrajCVAEError(f"{run} was trained with another {role} than {given} (an edited file): benchmark "

@@ -433,9 +433,7 @@ class TrajCVAE:
         """Windows per forward pass that fit in a quarter of the free memory, `draws` futures decoded per window;
         refuses a K (or `option`'s number, `given` where not `draws` itself: draws for a K-set or a scene fit
         come on top of K) that does not fit for a single window before anything is allocated."""
-        free = free_memory()
-        need = draws * draw_bytes(self.config)
-        check_draws_for_one(draws, self.config, option, given)
+        free, need = check_draws_for_one(draws, self.config, option, given)
         return max(1, int((free if free is not None else 2 ** 32) / 4 // need))
 
     # --- tracks -> table ----------------------------------------------------------------------
@@ -739,13 +737,16 @@ def draw_bytes(config: Config) -> int:
     return 4 * (3 * 2 * hidden + 8 * P * 2)
 
 
-def check_draws_for_one(draws: int, config: Config, option: str = "-k", given: int | None = None) -> None:
+def check_draws_for_one(draws: int, config: Config, option: str = "-k", given: int | None = None
+                        ) -> tuple[int | None, int]:
     """Refuses `draws` futures for one window that do not fit in half the free memory, before anything is
-    allocated, naming `option` and its number (`given`, where not `draws` itself)."""
+    allocated, naming `option` and its number (`given`, where not `draws` itself); -> (the free memory, None where
+    unknown, and the bytes the draws need)."""
     free, need = free_memory(), draws * draw_bytes(config)
     if free is not None and need > free / 2:
         raise TrajCVAEError(f"{option} {draws if given is None else given}: drawing that many futures for an agent "
                             f"needs {over_half(need, free)}; use a smaller {option}")
+    return free, need
 
 
 TABLE_ROW_BYTES = 100  # memory of one row of a table of futures while it is built (columns, ids, copies)

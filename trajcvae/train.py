@@ -433,11 +433,12 @@ def data_digest(paths, beside: bool = True) -> str | None:
     return files_digest(files + (files_beside(files) if beside else []), lambda f: f.name)
 
 
-def recorded_as(recorded: str | None, paths) -> bool:
-    """Whether a run's record of a data set (`data_digest`) is of `paths` as they are now: with the files read
-    beside the tracks, or, for a record made before trajcvae counted them, without."""
-    return recorded == data_digest(paths) or (recorded is not None and not hasattr(paths, "columns")
-                                              and recorded == data_digest(paths, beside=False))
+def recorded_as(recorded: str | None, digest: str | None, paths) -> bool:
+    """Whether a run's record of a data set (`data_digest`) is of `paths` as they are now (`digest`, their
+    `data_digest`): with the files read beside the tracks, or, for a record made before trajcvae counted them,
+    without (hashed only where the two differ)."""
+    return recorded == digest or (recorded is not None and not hasattr(paths, "columns")
+                                  and recorded == data_digest(paths, beside=False))
 
 
 def unit_digests(data) -> dict[str, str]:
@@ -542,7 +543,7 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
     before = (state or {}).get("stats", {}).get("inputs", {})
     read_from = {"training": train_paths, "validation": val_paths}
     changed = [role for role, digest in inputs.items() if role in before and before[role] != digest
-               and not (role in read_from and recorded_as(before[role], read_from[role]))]
+               and not (role in read_from and recorded_as(before[role], digest, read_from[role]))]
     if changed:  # its curves and best.pt would mix two data sets
         what = {"homography": f"the homography {cfg.data.homography} (data.homography) is not the matrix",
                 "scale": f"the scales of {cfg.data.scale} (data.scale) are not those"}.get(
