@@ -72,7 +72,7 @@ def _as_written(value):
 AsWritten = BeforeValidator(_as_written)
 
 
-def _whole(value):
+def _whole_text(value):
     """A query's count read as the command line reads one (-k 5.0 is refused there): text of a fraction or an
     exponent is refused, not rounded by pydantic's lax reading (5.0 as 5)."""
     value = _as_written(value)
@@ -81,7 +81,7 @@ def _whole(value):
     return value
 
 
-AsWhole = BeforeValidator(_whole)
+AsWhole = BeforeValidator(_whole_text)
 SCENE_NAME = r"(?!\.+$)[A-Za-z0-9_.\-]{1,64}"  # whole names; not "." or "..", which URLs collapse
 # A restarted server rebinds its port at once (SO_REUSEADDR, as uvicorn binds it), except on Windows, where the
 # option lets a second server bind a port in use.
