@@ -366,6 +366,8 @@ def test_help_lists_commands_and_the_version():
     (["visualize", "pedestrian", "x.csv", "--background", " "], "Invalid value for '--background': an empty path"),
     (["benchmark", "eth-ucy", "--root", "nowhere", "--out", ""], "Invalid value for '--out': an empty path"),
     (["predict", "pedestrian", "x.csv", "--scale", ""], "Invalid value for '--scale': empty (an unset variable?)"),
+    (["visualize", "pedestrian", "x.csv", "--scene-frame", "noon"], "Invalid value for '--scene-frame': 'noon' is "
+     "neither a number nor an ISO 8601 date-time (e.g. 2024-05-01T12:00:00.4Z)"),
 ])
 def test_a_mistake_in_the_commands_use_is_one_line_naming_it(args, message, capsys):
     """The `trajcvae` command itself (`cli.main`, not Typer's test runner): an unknown command or option, a

@@ -99,7 +99,8 @@ def test_an_old_checkpoint_that_used_a_removed_option_is_refused_in_one_line(tmp
     ("train.lr=0", r"train.lr must be > 0 \(got 0.0\)"),
     ("kset.epochs=-1", r"kset.epochs must be >= 0 \(0 = no learned K-set\) \(got -1\)"),
     ("train.seed=9223372036854775808", r"train.seed must be between 0 and 2\*\*63 - 1"),
-    ("train.num_threads=2147483648", r"train.num_threads must be >= 0 \(0 = torch's default\) and below 2\*\*31"),
+    ("train.num_threads=1025", r"train.num_threads must be from 0 \(torch's default\) to 1024 \(got 1025\)"),
+    ("model.min_sigma=1e10", r"model.min_sigma must be > 0 and at most 1 .*\(got 10000000000.0\)"),
     ("model.hidden=1180591620717411303424", r"model.hidden must be at most 2\*\*63 - 1 in magnitude"),  # 2**70
     ("data.min_speed=1e39", r"data.min_speed must be below 3.4e38 in magnitude, float32's largest \(got 1e\+39\)"),
     ("data.classes=,", "data.classes names no label: give labels"),
@@ -321,6 +322,10 @@ def test_a_config_homography_or_scales_file_saved_by_a_windows_editor_is_read(tm
     with pytest.raises(TrajCVAEError, match=r"u16.toml: it holds NUL bytes \(UTF-16 without a byte-order mark, or "
                                             r"not text\); save it as UTF-8$"):
         load_config(tmp_path / "u16.toml")
+    torch.save({"format": 1}, tmp_path / "best.pt")  # a run's checkpoint given as its config
+    with pytest.raises(TrajCVAEError, match=r"config .*best.pt: a checkpoint, not a TOML config; a run's config is "
+                                            r"the config.toml beside its checkpoints"):
+        load_config(tmp_path / "best.pt")
     with pytest.raises(TrajCVAEError, match=r"latin.txt: not UTF-8 text \(byte 0xE9: Windows-1252 or Latin-1\?\); "
                                             r"save it as UTF-8$"):
         unit_conversion(None, tmp_path / "latin.txt")

@@ -874,6 +874,29 @@ def test_an_animation_of_unix_times_draws_each_agent_seen_at_a_frame_with_its_hi
     assert r.exit_code == 0 and (tmp_path / "a.gif").is_file(), r.output
 
 
+def test_scene_frame_and_t0_take_an_iso_date_time_for_an_input_of_date_times(tmp_path):
+    """Tracks stamped with ISO 8601 date-times are timed in seconds since 1970: --scene-frame and --t0 take the
+    time as the file writes it (with its zone, or none for UTC) as well as those seconds, and draw the same
+    picture (text that is neither: test_cli's one-line mistakes)."""
+    t = 1714564800.0 + np.arange(0, 8.4, 0.4)
+    walk = pd.DataFrame({"time": np.repeat(t, 2), "agent_id": np.tile([1, 2], len(t)),
+                         "x": np.repeat(1.2 * (t - t[0]), 2), "y": np.tile([0.0, 2.0], len(t))})
+    data = tmp_path / "iso.csv"
+    walk.assign(time=pd.to_datetime(walk.time, unit="s", utc=True).dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")).to_csv(
+        data, index=False)
+    at = t[12]  # 2024-05-01T12:00:04.8Z
+    pictures = []
+    for i, when in enumerate((at, "2024-05-01T12:00:04.8Z", "2024-05-01 14:00:04.8+02:00", "2024-05-01T12:00:04.8")):
+        for option in ("--scene-frame", "--t0"):
+            out = tmp_path / f"{option[2:]}{i}.png"
+            extra = ("--agent", 1) if option == "--t0" else ()
+            r = run("visualize", "pedestrian", data, option, when, *extra, "-k", 2, "--out", out)
+            assert r.exit_code == 0, r.output
+            pictures.append((option, rgb(out)))
+    for option, picture in pictures:
+        np.testing.assert_array_equal(picture, next(p for o, p in pictures if o == option))
+
+
 def test_scene_frame_between_a_trackers_timestamps_draws_every_agent_from_its_latest_observation(tmp_path):
     """Each detection with its own timestamp (10 Hz, jittered): --scene-frame T draws every agent last
     observed within half a model step before T, each predicted from that observation as `predict` does

@@ -382,8 +382,13 @@ def test_checkpoint_that_would_run_code_is_refused(tmp_path):
 
     path = tmp_path / "evil.pt"
     with open(path, "wb") as f:
-        pickle.dump({"format": 1, "config": {}, "x": Evil()}, f)
+        pickle.dump({"format": 1, "config": {}, "x": Evil()}, f, protocol=2)  # as torch.save's old format pickles
     with pytest.raises(CheckpointError, match="refused to load"):
+        TrajCVAE.load(path)
+    with open(path, "wb") as f:  # a pickle of Python's own protocol is no torch file: not loaded at all
+        pickle.dump({"format": 1, "config": {}, "x": Evil()}, f)
+    with pytest.raises(CheckpointError, match=r"evil.pt: not a trajcvae checkpoint \(a Python pickle, not a file "
+                                              r"written by torch.save\)$"):
         TrajCVAE.load(path)
 
 

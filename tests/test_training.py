@@ -509,6 +509,35 @@ def test_gradient_clipping_is_on_by_default_and_set_by_option(tmp_path, tiny_fil
     assert f"max_grad_norm = {expected or 0.0}" in (out / "config.toml").read_text()
 
 
+def test_settings_that_train_to_no_avail_are_refused_before_training_or_said(tmp_path, tiny_files, monkeypatch):
+    """A validation K too large for memory is refused before the first epoch (it was refused after it, as -k, an
+    option train has not); a speed floor or a decoder floor that puts the decoder's noise above every training
+    agent's pace (data.min_speed 1e30 trained to a val minADE of 9e28 m), more threads than the machine's CPUs
+    (10,000 ran for minutes), and bf16 on the CPU (which it does not run) are said in a line."""
+    args = tiny_run_args(*tiny_files, tmp_path / "r", 1)[3:]
+
+    def given(out, *changes):
+        changed = dict(c.split("=", 1)[0:2] for c in changes)  # {"train.k_eval": "1e8", ...}
+        new = [f"{a.split('=')[0]}={changed.pop(a.split('=')[0])}" if a.split("=")[0] in changed else a for a in args]
+        new[new.index(str(tmp_path / "r"))] = str(tmp_path / out)
+        return cli(*new, *[x for key, value in changed.items() for x in ("--set", f"{key}={value}")])
+
+    one_line_error(given("k", "train.k_eval=100000000"), "train.k_eval = 100000000: validating ",
+                   "windows by their best of 100,000,000 futures needs about", "use a smaller train.k_eval")
+    assert not (tmp_path / "k").exists()
+    r = given("floor", "data.min_speed=1000000")
+    assert r.exit_code == 0 and re.search(r"train: warning: model.min_sigma = 0.01 and data.min_speed = 1000000.0 put "
+                                          r"the decoder's noise floor at 1e\+04 m a step, more than the fastest training "
+                                          r"agent moves in one \([\d.]+ m\): its futures would be noise", r.output), r.output
+    r = given("sigma", "model.min_sigma=1")
+    assert r.exit_code == 0 and "noise floor" not in r.output, r.output  # (a walker's pace is over 0.2 m a step)
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    r = given("threads", "train.num_threads=2", "train.bf16=true")
+    assert r.exit_code == 0 and "warning: train.num_threads = 2 is more threads than this machine's 1 CPU, which " \
+        "only slows training; set it to 1 or fewer (0: torch's default)" in r.output, r.output
+    assert "warning: train.bf16 = True is bfloat16 on CUDA alone; on the CPU this run trains in float32" in r.output
+
+
 def test_negative_max_grad_norm_is_refused(tmp_path, tiny_files):
     one_line_error(cli("train", tiny_files[0], "--out", tmp_path / "r", "--max-grad-norm", "-1"),
                    "--max-grad-norm must be >= 0 (0 = off) (got -1.0)")

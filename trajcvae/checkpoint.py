@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pickle
 import re
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any, Iterable
@@ -71,16 +72,20 @@ def load(path: str | Path, map_location: str | torch.device = "cpu",
         if bad is not None:
             raise CheckpointError(f"{path}: corrupt checkpoint (damaged at {bad}; its checksums do not match): "
                                   "copy it again or use another one")
+    if magic[:1] == b"\x80" and magic[1:2] != b"\x02":  # torch.save's own pickles are of protocol 2
+        raise CheckpointError(f"{path}: not a trajcvae checkpoint (a Python pickle, not a file written by torch.save)")
     try:
-        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+        with warnings.catch_warnings():  # (torch's warning of a pickle's protocol: the error below says it)
+            warnings.simplefilter("ignore", UserWarning)
+            ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
         # torch's message is a paragraph; the part that names what was refused is its "Unsupported ..." line.
         found = re.search(r"Unsupported [^\n.]*", str(e))
         what = f" ({found[0].strip()[:120]})" if found else ""
         raise CheckpointError(f"{path}: refused to load, the file holds more than weights{what}") from None
     except Exception as e:  # truncated or not a torch file at all
-        raise CheckpointError(f"{path}: not a readable trajcvae checkpoint (truncated or corrupt: "
-                              f"{type(e).__name__})") from None
+        raise CheckpointError(f"{path}: not a readable trajcvae checkpoint (not written by torch.save, or truncated "
+                              f"or corrupt: {type(e).__name__})") from None
     if not isinstance(ckpt, dict) or "format" not in ckpt or "config" not in ckpt:
         raise CheckpointError(f"{path}: not a trajcvae checkpoint")
     made_by = f"trajcvae {ckpt.get('version', '?')} (format {ckpt['format']})"

@@ -63,6 +63,30 @@ def _as_written(convert, kind: str):
 _number, _whole = _as_written(float, "float"), _as_written(int, "integer")
 
 
+def _time(text: str) -> float:
+    """--t0, --scene-frame: a number (frame id, or seconds), or an ISO 8601 date-time read as a time column's are
+    (seconds since 1970, UTC where it names no zone)."""
+    try:
+        return _number(text)
+    except typer.BadParameter:
+        pass
+    import pandas as pd
+    try:
+        when = pd.Timestamp(str(text).strip())
+    except (ValueError, TypeError, OverflowError):
+        when = pd.NaT
+    if when is pd.NaT:
+        raise typer.BadParameter(f"{text!r} is neither a number nor an ISO 8601 date-time "
+                                 "(e.g. 2024-05-01T12:00:00.4Z)") from None
+    when = when.tz_localize("UTC") if when.tzinfo is None else when
+    return (when - pd.Timestamp(0, tz="UTC")).total_seconds()
+
+
+def time_option(**kwargs):
+    """typer.Option for a frame id or a time (`_time`)."""
+    return typer.Option(parser=_time, **kwargs)
+
+
 def number_option(**kwargs):
     """typer.Option for a number (`_number`)."""
     return typer.Option(parser=_number, **kwargs)
@@ -769,9 +793,10 @@ def visualize(
     agent: Annotated[Optional[str], typer.Option(help="Agent id (default: the first agent with a known "
                                                       "future, with --calibrate scene one whose scene's past "
                                                       "fits its draws; or a random one with --seed).")] = None,
-    t0: Annotated[Optional[float], number_option(help="Frame id of the agent's last observed position, or its "
-                                                     "time in seconds for an input with a time column or files of "
-                                                     "several frame rates (default: its first full window).")] = None,
+    t0: Annotated[Optional[float], time_option(help="Frame id of the agent's last observed position, or its "
+                                                   "time in seconds (or as an ISO 8601 date-time) for an input with a "
+                                                   "time column or files of several frame rates (default: its first "
+                                                   "full window).")] = None,
     k: Annotated[Optional[int], whole_option("-k", "--k", help="Futures (samples) per agent (default: 20 drawn "
                                              "from a model; all of a predictions table).")] = None,
     seed: Annotated[Optional[int], whole_option(help="Pick windows at random with this seed (also the "
@@ -785,10 +810,10 @@ def visualize(
                                                      "random with --seed, or --worst/--best).")] = None,
     worst: Annotated[bool, typer.Option(help="With --grid: the N windows with the largest minADE.")] = False,
     best: Annotated[bool, typer.Option(help="With --grid: the N windows with the smallest minADE.")] = False,
-    scene_frame: Annotated[Optional[float], number_option(help="Every agent of --scene at this frame id (a time "
-                                                              "in seconds for an input with a time column or files "
-                                                              "of several frame rates), each with its K futures "
-                                                              "(the crowd view).")] = None,
+    scene_frame: Annotated[Optional[float], time_option(help="Every agent of --scene at this frame id (a time "
+                                                            "in seconds, or an ISO 8601 date-time, for an input with "
+                                                            "a time column or files of several frame rates), each "
+                                                            "with its K futures (the crowd view).")] = None,
     animate: Annotated[Optional[Path], path_option(help="Write a GIF of the scene over time instead "
                        "(starts at --scene-frame, default: around the scene's busiest frame).")] = None,
     frames: Annotated[Optional[int], whole_option(help="Animation frames (--animate; default 40).")] = None,

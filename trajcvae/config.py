@@ -389,6 +389,9 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         except tomllib.TOMLDecodeError as e:
             raise TrajCVAEError(f"{path}: not valid TOML ({e}{WINDOWS_HINT if _backslashed(str(e)) else ''})") from None
         except UnicodeError as e:  # (`small_text`'s: what the file holds, and the fix)
+            if path.read_bytes()[:4].startswith((b"PK\x03\x04", b"\x80")):  # torch.save's zip, or a pickle
+                raise TrajCVAEError(f"--config {path}: a checkpoint, not a TOML config; a run's config is the "
+                                    "config.toml beside its checkpoints (train --resume goes on with a run)") from None
             raise TrajCVAEError(f"{path}: {e}") from None
         except PermissionError as e:
             raise TrajCVAEError(f"{path}: cannot read the config ({type(e).__name__})") from None
@@ -484,7 +487,8 @@ def validate(cfg: Config, files: bool = True, flags: dict[str, str] | None = Non
         (d.augment_noise >= 0, "data.augment_noise must be >= 0"),
         (m.hidden > 0 and m.z_dim > 0, "model.hidden and model.z_dim must be > 0"),
         (m.heads >= 1 and m.hidden % m.heads == 0, "model.heads must be >= 1 and divide model.hidden"),
-        (m.min_sigma > 0, "model.min_sigma must be > 0"),
+        (0 < m.min_sigma <= 1, "model.min_sigma must be > 0 and at most 1 (the decoder's std floor, in steps of "
+                               "the agent's observed pace)"),
         (t.epochs >= 1, "train.epochs must be >= 1"),
         (t.batch_size >= 1, "train.batch_size must be >= 1"),
         (t.lr > 0, "train.lr must be > 0"),
@@ -492,7 +496,8 @@ def validate(cfg: Config, files: bool = True, flags: dict[str, str] | None = Non
         (t.kl_anneal_epochs >= 0, "train.kl_anneal_epochs must be >= 0"),
         (t.variety_weight >= 0, "train.variety_weight must be >= 0"),
         (t.max_grad_norm >= 0, "train.max_grad_norm must be >= 0 (0 = off)"),
-        (0 <= t.num_threads < 2 ** 31, "train.num_threads must be >= 0 (0 = torch's default) and below 2**31"),
+        (0 <= t.num_threads <= MAX_THREADS,
+         f"train.num_threads must be from 0 (torch's default) to {MAX_THREADS}"),
         (t.k_eval >= 1 and t.variety_k >= 1, "train.k_eval and train.variety_k must be >= 1"),
         (t.device in ("auto", "cpu", "cuda"), "train.device must be auto, cpu or cuda"),
         (0 <= t.seed <= MAX_SEED, "train.seed must be between 0 and 2**63 - 1"),
@@ -646,6 +651,7 @@ def check_max_gap(max_gap: float | None) -> float | None:
 
 
 MAX_NOISE = 1e4  # metres: more noise than that is no tracker's
+MAX_THREADS = 1024  # torch CPU threads: more than a machine's cores only slow it (10,000 crashed torch)
 NOISE_AUTO = "auto"  # --noise auto: each window's noise measured from its own observed positions
 
 

@@ -29,11 +29,11 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError, first_line, gathered_warnings, warn
-from .table import (AGENT_COLUMNS, PER_SECOND, REQUIRED, STAMP_PART, TRACK_COLUMNS, Shared, box_corner,
+from .table import (AGENT_COLUMNS, PER_SECOND, REQUIRED, STAMP_PART, TIME_NAMES, TRACK_COLUMNS, Shared, box_corner,
                     column_aliases, counted_from_one, in_any_case, is_column_number, missing_columns, needed_among,
                     split_stamp, time_role)
 from .values import (MAX_RAW, ROUGH_PARSER, agent_ids, as_text, canonical, missing_marks, numeric_column,
-                     parses_as_number, to_numbers, unresolved_time)
+                     parses_as_number, seconds_per_frame_id, to_numbers, unresolved_time)
 
 
 SDD_FIELDS = ("agent_id", "xmin", "ymin", "xmax", "ymax", "frame", "lost", "occluded", "generated", "label")
@@ -198,9 +198,22 @@ def read_file(path: Path, frames: bool = False, columns: dict[str, str] | None =
             if corner := box_corner(fmt.header or [], columns, str(path)):
                 warn(corner)
             clock = fmt.header[fmt.names.index("frame")] if fmt.seconds and fmt.header and fmt.names else None
-            table.attrs.update(seconds=fmt.seconds, lonlat=fmt.lonlat, clock=clock)
+            table.attrs.update(seconds=fmt.seconds, lonlat=fmt.lonlat, clock=clock,
+                               seconds_per_frame_id=_time_beside(path, fmt))
     table.attrs["named_by_file"] = not fmt.names or "scene" not in fmt.names
     return table
+
+
+def _time_beside(path: Path, fmt: _Format) -> tuple[str, float] | None:
+    """For a file read by its frame ids (--fps) with a time column beside them: that column's name and the
+    seconds it gives a frame id (`seconds_per_frame_id`); else None."""
+    names = fmt.names or []
+    times = [n for n in names if n in TIME_NAMES]
+    if not fmt.frames or fmt.numbered or len(times) != 1 or "frame" not in names or "agent_id" not in names:
+        return None
+    used = [names.index(c) for c in ("frame", "agent_id", times[0])]
+    raw = _read_csv(path, fmt, fmt.skip + 1, usecols=used, dtype=str)
+    return seconds_per_frame_id(raw[used].set_axis(["frame", "agent_id", times[0]], axis=1))
 
 
 def _read_mot(path: Path, fmt: _Format, given_rate: bool = False) -> pd.DataFrame:
@@ -388,7 +401,8 @@ def _read_parquet(path: Path, frames: bool = False, columns: dict[str, str] | No
         raise missing_columns(str(path), missing, lower, [str(c) for c in names], columns)
     if corner := box_corner(lower, columns, str(path)):
         warn(corner)
-    wanted = [c for c, u in zip(names, usable) if u in REQUIRED + ("scene", STAMP_PART) + AGENT_COLUMNS]
+    beside = TIME_NAMES if frames and "frame" in usable else ()  # a time column, to check --fps by
+    wanted = [c for c, u in zip(names, usable) if u in REQUIRED + ("scene", STAMP_PART) + AGENT_COLUMNS + beside]
     try:
         raw = pd.read_parquet(path, columns=wanted)
     except Exception as e:

@@ -294,6 +294,11 @@ def read_already(tracks: pd.DataFrame, **options) -> pd.DataFrame:
     return tracks.iloc[order].reset_index(drop=True)
 
 
+# A time column beside frame ids read at --fps that puts a frame id over RATE_OFF off 1 / fps (but within TIMES_OFF
+# times it either way: a time column in other units says nothing of the rate) is warned of.
+RATE_OFF, TIMES_OFF = 0.1, 20.0
+
+
 def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = None,
                 scale: float | str | Path | dict | None = None,
                 homography: str | Path | np.ndarray | None = None,
@@ -423,6 +428,12 @@ def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = 
         shown = ", ".join(f"{names[i]} ({own[i]:g} a second)" for i in other[:3]) + (", ..." if len(other) > 3 else "")
         warn(f"warning: --fps {fps:g} overrides the own frame rate (a format's, or a seqinfo.ini's) of {shown}; drop "
              "--fps to read each file at its own rate")
+    for t, name in zip(tables, names) if rate_from == "fps" else ():
+        clock, per_frame = t.attrs.get("seconds_per_frame_id") or (None, 0.0)
+        if 1 / TIMES_OFF < fps * per_frame < TIMES_OFF and abs(fps * per_frame - 1) > RATE_OFF:
+            warn(f"warning: {name}: --fps {fps:g} reads its frame ids {1 / fps:.4g} s apart, but its {clock} column "
+                 f"puts them {per_frame:.4g} s apart ({1 / per_frame:.4g} a second): give --fps {1 / per_frame:.4g}, "
+                 f"or leave --fps out to read its {clock} column")
     lonlat = [bool(t.attrs.get("lonlat")) for t in tables]
     if any(lonlat) and not all(lonlat):
         raise DataError(f"{names[lonlat.index(True)]} has longitude and latitude columns but "
@@ -645,7 +656,9 @@ def _combine(tables: list[pd.DataFrame], n_files: int) -> pd.DataFrame:
     order = np.lexsort((col["frame"], agent_key, scene_codes))
     # Rows with the same key are now adjacent, in file order.
     agent_next = _equal_next(scene_codes, order) & _equal_next(agent_key, order)
-    del agent_key
+    if not (order[1:] > order[:-1]).all():  # (said before a clash of rows it may cause)
+        _clock_set_back(col["frame"], scene_codes, agent_key,
+                        pd.DataFrame({"_file": files, "_line": col["_line"]}, copy=False), timed)
     same = agent_next & _equal_next(col["frame"], order)
     dropped = 0
     if same.any():
@@ -685,6 +698,7 @@ def _combine(tables: list[pd.DataFrame], n_files: int) -> pd.DataFrame:
         files = pd.Categorical.from_codes(files.codes[order], dtype=files.dtype)
     for c in col:  # a column of one table in its order is a read-only view of it (pandas' copy on write): the
         col[c] = col[c] if col[c].flags.writeable else col[c].copy()  # caller's table to edit is its own
+    del agent_key
     df = pd.DataFrame({"scene": scene, **{c: col[c] for c in ("frame", "agent_id", "x", "y")}, "_file": files,
                        "_line": col["_line"], **{c: col[c] for c in extras}}, copy=False)
     df.attrs.update(files=n_files, duplicates_dropped=dropped, rows_sorted=unsorted)
@@ -694,6 +708,38 @@ def _combine(tables: list[pd.DataFrame], n_files: int) -> pd.DataFrame:
 
 
 TURNS_SHARE = 0.25  # of a track's moves from one file to another, at least, for its files to be taking turns
+# A clock set back: agents' times that go back, in the files' order, by over SET_BACK times the tracks' median
+# interval, in at most SET_BACK_SHARE of their moves (more: rows shuffled, which sorting repairs).
+SET_BACK, SET_BACK_SHARE = 5.0, 0.01
+
+
+def _clock_set_back(t: np.ndarray, scene: np.ndarray, agent: np.ndarray, src: pd.DataFrame, timed: bool) -> None:
+    """Warn where the times (`t`, in the files' order) of agents (`agent` codes within `scene` codes) go back
+    far, a few times in files otherwise in time order: a clock set back (local times without their offset over
+    a daylight-saving change, an NTP step, two recordings whose clocks both start at 0), whose rows sorting puts
+    among the earlier ones, two stretches of a track read as one. `src`: each row's file and line."""
+    order = np.lexsort((np.arange(len(t)), agent, scene))  # each agent's rows in the files' order
+    ts = t[order]
+    file = src["_file"].cat.codes.to_numpy()[order]  # (a later file may hold an earlier stretch of the scene)
+    mine = (scene[order][1:] == scene[order][:-1]) & (agent[order][1:] == agent[order][:-1]) & (file[1:] == file[:-1])
+    moves = np.diff(ts)
+    forward = moves[mine & (moves > 0)]
+    if not len(forward):
+        return
+    back = np.flatnonzero(mine & (moves < -SET_BACK * float(np.median(forward))))
+    if not len(back) or np.count_nonzero(mine & (moves < 0)) > SET_BACK_SHARE * np.count_nonzero(mine):
+        return
+    first = back[np.argmin(order[back + 1])]  # the first in the files
+    i, j = order[first + 1], order[first]
+    unit = "s" if timed else "frame ids"
+    others = len(back) - 1
+    line = (f"warning: {where(src, i)}: the times go back {-moves[first]:.6g} {unit}, from {ts[first]:.15g} to "
+            f"{ts[first + 1]:.15g} after {where(src, j)}" + (f", and {plural(others, 'more time')} for other agents"
+                                                             if others else "")
+            + ": a clock set back (local times over a daylight-saving change, a clock's step, two recordings from "
+            "0)? Sorted, the rows after it go among those before, two stretches of a track read as one: write the "
+            "times in UTC (or with their offset), or give each recording a scene of its own")
+    warn(line)
 
 
 def _files_in_turn(df: pd.DataFrame, agent_next: np.ndarray) -> None:

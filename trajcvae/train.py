@@ -45,7 +45,7 @@ from .errors import DataError, NoWindowsError, Stderr, TrajCVAEError, keyword_na
 from .kset import train_kset
 from .metrics import fit_cv_noise, min_ade_fde
 from .model import CVAE
-from .predict import TrajCVAE
+from .predict import SAMPLE_ROW_BYTES, TrajCVAE, check_fits, draw_bytes
 from .table import column_map
 from .tracks import is_read, list_files, read_with
 from .windows import Windows, copy_of, files_beside, files_digest, load_windows, no_windows_error, quiet
@@ -147,6 +147,26 @@ def _said_of_sets(d, train_w: Windows, p90: float, val_w: Windows | None, copied
     if val_w is not None:
         for line in beside_training(p90, None if copied else window_keys(train_w), val_w, d.dt, "validation"):
             _said_of("validation", log)(line)
+
+
+def noise_floor(cfg: Config, train_w: Windows) -> str | None:
+    """A warning where the decoder's std floor (`model.min_sigma` in the frame's unit: `data.min_speed` metres
+    a step for agents slower than that, else a metre) is more than the fastest training agent's observed pace
+    a step: every future would be drawn wider than any agent moves."""
+    d, obs = cfg.data, train_w.obs  # (N, T_obs, 2)
+    if not len(obs):
+        return None
+    unit = d.min_speed if d.scale_norm else 1.0
+    pace = float(np.nanmax(np.linalg.norm(obs[:, -1] - obs[:, 0], axis=-1)) / (obs.shape[1] - 1))
+    if not cfg.model.min_sigma * unit > pace:  # (a pace of NaN: no window holds two positions)
+        return None
+    given = [cfg.shown("model.min_sigma", cfg.model.min_sigma)]
+    given += [cfg.shown("data.min_speed", d.min_speed)] * d.scale_norm
+    return (f"warning: {' and '.join(given)} put the decoder's noise floor at {cfg.model.min_sigma * unit:.3g} m a "
+            f"step, more than the fastest training agent moves in one ({pace:.3g} m): its futures would be noise; "
+            "lower "
+            + ("data.min_speed (the recipe's 0.2 m a step is for walkers at 0.4 s steps) or " * d.scale_norm)
+            + "model.min_sigma")
 
 
 def beside_training(p90: float, keys: pd.MultiIndex | None, other: Windows, dt: float, role: str,
@@ -398,7 +418,14 @@ def _locked_train(train_paths, val_paths, cfg: Config, out: Path, resume: bool, 
     threads = torch.get_num_threads()  # the caller's, given back at the end, as its random stream is
     if tc.num_threads > 0:
         torch.set_num_threads(tc.num_threads)
+        if tc.num_threads > (cores := os.cpu_count() or tc.num_threads):
+            (log or warn)(f"warning: {cfg.shown('train.num_threads', tc.num_threads)} is more threads than this "
+                          f"machine's {plural(cores, 'CPU')}, which only slows training; set it to {cores} or fewer (0: torch's "
+                          "default)")
     device = resolve_device(tc.device, cfg.shown("train.device", tc.device))
+    if tc.bf16 and device.type != "cuda":
+        (log or warn)(f"warning: {cfg.shown('train.bf16', tc.bf16)} is bfloat16 on CUDA alone; on the CPU this run "
+                      "trains in float32")
     dist = distributed.setup(device)  # one process unless launched by torchrun
     if dist.enabled and device.type == "cuda":
         device = torch.device("cuda", dist.local_rank)
@@ -572,9 +599,16 @@ def _train(train_paths, val_paths, cfg: Config, out: Path, state: dict | None, d
         _windows_of("validation", val_paths, cfg, cache_dir, _said_of("validation", log))
     if val_w is None:
         train_w, val_w = holdout(train_w, said=_said_of("training", log))
+    k = tc.k_eval  # validation's draws, refused before any epoch where they would not fit in memory
+    check_fits(max(len(val_w) * k * cfg.data.pred_len * SAMPLE_ROW_BYTES, k * draw_bytes(cfg)),
+               f"{cfg.shown('train.k_eval', k)}: validating {len(val_w):,} windows by their best of {k:,} futures "
+               "needs",
+               "use a smaller train.k_eval")
     speeds = speed_record(future_speeds(train_w, cfg.data.dt))
     if state is None:  # (said once, not again on --resume)
         _said_of_sets(cfg.data, train_w, speeds["p90"], val_w if val_paths is not None else None, copied, log)
+        if line := noise_floor(cfg, train_w):
+            _said_of("training", log)(line)
     stats = {"cv_noise": fit_cv_noise(train_w.obs, train_w.fut, cfg.data.dt), "train_windows": len(train_w),
              "val_windows": len(val_w), "inputs": inputs,
              "speeds": speeds}  # what the speed warning judges other tracks by (`checks.speed_band`)

@@ -5,6 +5,7 @@ naming its line and column.
 from __future__ import annotations
 
 import decimal
+import math
 import re
 
 import numpy as np
@@ -95,6 +96,7 @@ def canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int = 1, row
             given = [str(f) for f, n in zip(raw_names, raw.columns) if n == c]
             raise DataError(f"{name}: column '{c}' appears {len(given)} times (any case): {', '.join(given)}"
                             + in_any_case(given))
+    per_frame = seconds_per_frame_id(raw) if frames else None  # (its time column, not read, checks --fps)
     wanted = [c for c in REQUIRED + ("scene",) if c in raw.columns]
     extras = [c for c in AGENT_COLUMNS if c in raw.columns]
     kept = {c: as_text(raw[c]) for c in extras}
@@ -153,10 +155,38 @@ def canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int = 1, row
         out[c] = v
     clock = shown.get("frame", "frame") if seconds else None
     shown = "the table" if name == "dataframe" else name
-    out.attrs.update(seconds=seconds, clock=clock, lonlat=lonlat,
+    out.attrs.update(seconds=seconds, clock=clock, lonlat=lonlat, seconds_per_frame_id=per_frame,
                      coarse=f"{shown} holds {coarse}" if coarse else None,
                      float32_positions=float32_position_range(raw, shown, lonlat))
     return out
+
+
+def seconds_per_frame_id(raw: pd.DataFrame) -> tuple[str, float] | None:
+    """Where a table read by its frame ids (--fps) has one time column beside them, left unread (a tracker's log
+    of both): that column's name and the seconds it gives a frame id (the median over each agent's consecutive
+    rows of the time over the frame ids between them; numbers, or ISO 8601 date-times), for --fps to be checked
+    against; None where there is none, or it gives none."""
+    times = [c for c in raw.columns if c in TIME_NAMES]
+    if "frame" not in raw.columns or len(times) != 1 or "agent_id" not in raw.columns:
+        return None
+    column = raw[times[0]]
+    if pd.api.types.is_timedelta64_dtype(column):
+        t = column.dt.total_seconds()
+    elif pd.api.types.is_datetime64_any_dtype(column) or pd.to_numeric(column, errors="coerce").isna().mean() > 0.5:
+        try:  # date-times, or their ISO 8601 text
+            when = pd.to_datetime(column, errors="coerce", utc=True, format="ISO8601")
+        except (ValueError, TypeError):
+            return None
+        t = (when - pd.Timestamp(0, tz="UTC")).dt.total_seconds()
+    else:
+        t = pd.to_numeric(column, errors="coerce")
+    both = pd.DataFrame({"a": raw["agent_id"].astype(str).to_numpy(), "f": pd.to_numeric(raw["frame"], errors="coerce"),
+                         "t": t.to_numpy(dtype=np.float64)}).dropna().sort_values(["a", "f"], kind="stable")
+    same = both["a"].to_numpy()[1:] == both["a"].to_numpy()[:-1]
+    df, dt = np.diff(both["f"].to_numpy()), np.diff(both["t"].to_numpy())
+    ok = same & (df > 0) & np.isfinite(dt)
+    ratio = float(np.median(dt[ok] / df[ok])) if ok.any() else math.nan
+    return (times[0], ratio) if math.isfinite(ratio) and ratio > 0 else None
 
 
 def narrow_float(column: pd.Series) -> type | None:

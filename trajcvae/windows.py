@@ -409,20 +409,44 @@ def finished_windows(t: np.ndarray, agent: np.ndarray, x: np.ndarray, y: np.ndar
 
 
 def in_view_for(t: np.ndarray, agent: np.ndarray, step: float, max_gap: float) -> np.ndarray:
-    """How long after each row (times `t`, sorted by agent and time) its agent counts as in view without
-    being seen again: until its next observation is due, the shorter of its last two intervals later (a
-    1 Hz logger out of phase with another's clock is seen up to a second before its t0; one bridged gap
-    does not make an interval), but at least half a step and at most the gap bridged. A tracker in step
-    with the clock sees an agent at t0 or not at all: its next observation was due at t0, so an agent not
-    seen then is gone, as on a grid of frame ids.  -> (n,)"""
+    """How long after each row (times `t`, sorted by agent and time: a scene up to a t0) its agent counts as
+    in view without being seen again: until its next observation is due, the shorter of its last two intervals
+    later (a 1 Hz logger out of phase with another's clock is seen up to a second before its t0; one bridged
+    gap does not make an interval), but at least half a step and at most the gap bridged. Where one clock
+    stamps a moment's detections alike, a tracker in step with it sees an agent at t0 or not at all: its
+    next observation was due at t0, so an agent not seen then is gone, as on a grid of frame ids. Where each
+    detection has a stamp of its own (`stamped_apart`), one due at t0 may come a few ms after it: it stays
+    in view for the stamps' tolerance (STAMP steps) past its due time.  -> (n,)"""
     interval = np.full(len(t), np.inf)  # to the row before in the same segment; inf for a segment's first
     same = ~segment_starts(agent, t, max_gap)[1:]
     interval[1:][same] = np.diff(t)[same]
     shorter = interval.copy()
     shorter[1:] = np.minimum(interval[1:], np.where(same, interval[:-1], np.inf))
-    # Less two EPS: an observation due exactly at t0 (on EPS's tolerance of it) makes no grid point there; one due a
-    # millisecond after t0 (stamped after the agent's, in the same frame) is still in view.
-    return np.clip(np.where(np.isfinite(shorter), shorter - 2 * EPS * step, 0.0), step / 2, max_gap)
+    # One clock: less two EPS, so an observation due exactly at t0 (on EPS's tolerance of it) makes no grid point
+    # there, and one due a millisecond after t0 is still in view.
+    # Own stamps: past its due time by twice their spread, as it is reckoned from two of them and t0 is a third.
+    spread = stamps_spread(t, step)
+    margin = max(STAMP * step, 2 * spread) if spread > 0 else -2 * EPS * step
+    return np.clip(np.where(np.isfinite(shorter), shorter + margin, 0.0), step / 2, max_gap)
+
+
+MOMENT = 1 / 8  # in steps: stamps closer than this to the one before are of one moment (`stamps_spread`)
+
+
+def stamps_spread(t: np.ndarray, step: float) -> float:
+    """How far apart the stamps of one moment's detections lie, where they carry stamps of their own (a
+    receiver's on arrival, a logger's per device) rather than one clock's (a tracker's frame, a grid of frame
+    ids, stamps truncated alike: 0). Times `t` (any order) are moments where each follows the one before by
+    under MOMENT steps; a clock of its own is where more of those steps are not one time (over EPS steps)
+    than are; its spread, the 90th percentile of the moments' spans (at most MOMENT steps)."""
+    s = np.sort(t)
+    gaps = np.diff(s)
+    one, close = gaps <= EPS * step, gaps < MOMENT * step
+    if int((close & ~one).sum()) <= int(one.sum()):
+        return 0.0
+    first = np.flatnonzero(np.append(True, ~close))  # each moment's first time
+    spans = np.append(s[first[1:] - 1], s[-1]) - s[first]
+    return float(min(np.quantile(spans, 0.9), MOMENT * step))
 
 
 class SceneIndex:
@@ -542,7 +566,7 @@ class SceneIndex:
             dt = np.diff(t)
             joined = ~segment_starts(agent, t, max_gap)[1:]  # row i + 1 continues row i's segment
             seg = np.where(joined, np.hypot(np.diff(x), np.diff(y)), 0.0)  # (n - 1,) segment i -> i + 1
-            ahead = np.clip(dt - 2 * EPS * step, step / 2, max_gap)  # (n - 1,) >= row i + 1's time in view
+            ahead = np.clip(dt + 2 * MOMENT * step, step / 2, max_gap)  # (n - 1,) >= row i + 1's time in view
             lead = np.where(joined, seg * ahead / np.where(dt > 0, dt, np.inf), 0.0)  # were row i + 1 to end it
             ends = joined & ~np.append(joined[1:], False)  # row i + 1 ends a segment
             slack = np.maximum(np.append(seg, 0.0), np.append(0.0, np.maximum(seg, np.where(ends, lead, 0.0))))
