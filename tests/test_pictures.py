@@ -1077,6 +1077,18 @@ def test_plot_training(trained, tmp_path):
 
     assert plot_training(tmp_path / "cut", tmp_path / "cut.png").exists()
     assert best_row(metrics.assign(beta=0.5), beta=1.0) is None
+    # A row cut short (a copy broken off) and one run's epochs twice (two files joined) are no run's record:
+    # they were drawn, with "val minADE nan" in the title and 4 epochs for 2.
+    (tmp_path / "short").mkdir()
+    text = (trained.parent / "metrics.csv").read_text().splitlines()
+    (tmp_path / "short" / "metrics.csv").write_text("\n".join(text[:-1] + [text[-1].rsplit(",", 3)[0]]) + "\n")
+    _one_line_error(run("plot-training", tmp_path / "short"), f"row {len(text) - 1} has {len(text[0].split(',')) - 3} "
+                    f"of its {len(text[0].split(','))} fields (cut short?)")
+    (tmp_path / "twice").mkdir()
+    (tmp_path / "twice" / "metrics.csv").write_text("\n".join(text + text[1:]) + "\n")
+    _one_line_error(run("plot-training", tmp_path / "twice"), f"epoch 1 is in rows 1 and {len(text)}: not one run's "
+                    "metrics")
+    _one_line_error(run("plot-training", tmp_path / "nowhere"), "nowhere: no such run folder")
 
 
 def test_the_curves_mark_the_epoch_best_pt_holds_also_for_a_run_shorter_than_its_kl_anneal(trained, tmp_path,
@@ -1149,7 +1161,14 @@ def test_unknown_scene_agent_frame_name_the_valid_range(trained, test_csv, tmp_p
     _one_line_error(run("visualize", trained, test_csv, "--scene-frame", 99999, "--out", out),
                     "--scene-frame 99999", frames)
     _one_line_error(run("visualize", trained, test_csv, "--animate", tmp_path / "a.gif", "--scene-frame", 5),
-                    "--scene-frame 5", frames)
+                    "--scene-frame 5", f"(the nearest: frame {df.frame.min()}; ", frames)
+    # An agent seen once has no window: said of it, not of the file ("no agent has 2 consecutive positions").
+    last = int(df.frame.max())
+    once = pd.DataFrame({"frame": [last], "agent_id": [9999], "x": [0.0], "y": [0.0], "scene": [scene]})
+    pd.concat([df, once], ignore_index=True).to_csv(tmp_path / "once.csv", index=False)
+    _one_line_error(run("visualize", trained, tmp_path / "once.csv", "--agent", 9999, "--out", out),
+                    f"--agent 9999: agent 9999 in scene '{scene}' has no window (it needs a position and one a model "
+                    f"step before it); agent 9999 has frames {last}..{last}")
     padded = df.assign(agent_id=df.agent_id.map(lambda a: f"{a:03d}"))  # ids kept as written: named so
     padded.to_csv(tmp_path / "padded.csv", index=False)
     _one_line_error(run("visualize", trained, tmp_path / "padded.csv", "--agent", 999, "--out", out),

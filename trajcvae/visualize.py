@@ -11,6 +11,8 @@ ranking thousands of windows of a predictions table stays cheap. Every unknown s
 """
 from __future__ import annotations
 
+import csv
+
 import os
 import re
 import warnings
@@ -28,7 +30,7 @@ from .calibrate import ScenePast, too_little_past, unfitted
 from .config import (DataConfig, _whole, check_flags, check_max_gap, check_named, check_noise, check_output,
                      check_sampling, check_log, check_seed, check_time, load_config, read_paths, resolve_device)
 from .errors import (OWN_GAP_AND_NOISE, DataError, NoWindowsError, TrajCVAEError, first_line, keyword_names,
-                     names_its_data, plural, shown, warn)
+                     names_its_data, not_found_hint, plural, shown, warn)
 from .metrics import known_min_ade_fde
 from .plots import (CURVE_COLUMNS, DPI, SceneView, animate_scene, best_row, image_figsize, plot_curves,
                     plot_scene, plot_windows)
@@ -480,8 +482,8 @@ def _animation(tracks: SceneTracks, futures, out: Path, scene, start, asked: int
     else:
         hit = np.flatnonzero(tracks.at(s, moments, float(start)))
         if not len(hit):
-            raise TrajCVAEError(f"--scene-frame {_time(start)}: no agent in scene '{s}' at that frame "
-                                f"({tracks.frame_range(s)})")
+            raise TrajCVAEError(f"--scene-frame {_time(start)}: no agent in scene '{s}' at that frame (the nearest: "
+                                f"{tracks.nearest(s, float(start))}; {tracks.frame_range(s)})")
         i0 = int(hit[0])
     sel = moments[i0:i0 + n_frames]
     views = [scene_view(tracks, futures, s, f, since=sel[0] - within, within=within)[0] for f in sel]
@@ -556,6 +558,8 @@ def plot_training(run: str | Path, out: str | Path | None = None, size: str | No
     """Curves of a run folder's metrics.csv (or of that file) -> `out` (default: RUN/curves.png)."""
     run = Path(run)
     path = run if run.is_file() else run / "metrics.csv"
+    if not run.exists():
+        raise TrajCVAEError(f"{run}: no such run folder{not_found_hint(run)}")
     if not path.is_file():
         runs = sorted(run.glob("*/*/metrics.csv")) + sorted(run.glob("*/metrics.csv")) if run.is_dir() else []
         below = f"; runs below it: {', '.join(str(r.parent) for r in runs[:2])}{' ...' if len(runs) > 2 else ''}" \
@@ -575,6 +579,12 @@ def plot_training(run: str | Path, out: str | Path | None = None, size: str | No
         raise TrajCVAEError(f"{path}: missing column(s) {', '.join(missing)} (not a metrics.csv from `train`)")
     if len(metrics) == 0:
         raise TrajCVAEError(f"{path}: no epochs recorded yet")
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as f:
+        fields = [len(r) for r in csv.reader(f) if r]
+    short = next((i for i, n in enumerate(fields[1:], 1) if n != fields[0]), None)
+    if short is not None:  # (`train` writes each row whole: a row cut short by a copy broken off, or by hand)
+        raise TrajCVAEError(f"{path}: row {short} has {fields[short]} of its {fields[0]} fields (cut short?): not a "
+                            "whole metrics CSV")
     for column in [c for c in (*CURVE_COLUMNS, "beta") if c in metrics.columns]:
         values = pd.to_numeric(metrics[column], errors="coerce")
         bad = values.isna() & metrics[column].notna()
@@ -583,6 +593,12 @@ def plot_training(run: str | Path, out: str | Path | None = None, size: str | No
             raise TrajCVAEError(f"{path}: not a readable metrics CSV (row {i + 1}, column {column}: "
                                 f"{metrics[column].iloc[i]!r} is not a number)")
         metrics[column] = values
+    twice = metrics["epoch"].duplicated()
+    if twice.any():
+        i = int(np.flatnonzero(twice.to_numpy())[0])
+        first = int(np.flatnonzero((metrics["epoch"] == metrics["epoch"].iloc[i]).to_numpy())[0])
+        raise TrajCVAEError(f"{path}: epoch {metrics['epoch'].iloc[i]:g} is in rows {first + 1} and {i + 1}: not one "
+                            "run's metrics (two runs' files joined?)")
     epochs = f"{len(metrics)} epoch{'' if len(metrics) == 1 else 's'}"
     held = _held_epoch(path.parent / "best.pt", metrics)
     if isinstance(held, int):  # the epoch the run's best.pt holds, as it says
@@ -1100,6 +1116,9 @@ def pool(tracks: SceneTracks, futures, scene: str | None, agent: str | None) -> 
             raise NoWindowsError("no full window of the agent")
     except TrajCVAEError:
         w = of_agent(build_windows(df, futures.cfg, mode="latest"))  # no full window: forecast past the data
+        if not len(w) and mine is not None:
+            raise TrajCVAEError(f"--agent {agent}: agent {a} in scene '{s}' has no window (it needs a position and "
+                                f"one a model step before it); agent {a} has {tracks.frame_range(s, a)}") from None
         if not len(w):
             raise no_windows_error(futures.cfg, "latest", mine) from None
     keys = pd.DataFrame({"scene": w.scene.astype(str), "agent_id": w.agent_id, "t0": w.t0})
