@@ -526,9 +526,10 @@ def test_settings_that_train_to_no_avail_are_refused_before_training_or_said(tmp
                    "windows by their best of 100,000,000 futures needs about", "use a smaller train.k_eval")
     assert not (tmp_path / "k").exists()
     r = given("floor", "data.min_speed=1000000")
-    assert r.exit_code == 0 and re.search(r"train: warning: model.min_sigma = 0.01 and data.min_speed = 1000000.0 put "
-                                          r"the decoder's noise floor at 1e\+04 m a step, more than the fastest training "
-                                          r"agent moves in one \([\d.]+ m\): its futures would be noise", r.output), r.output
+    said = re.search(r"train: warning: model.min_sigma = 0.01 and data.min_speed = 1000000.0 put the decoder's noise "
+                     r"floor at 1e\+04 m a step, more than the fastest training agent moves in one \([\d.]+ m\): its "
+                     r"futures would be noise", r.output)
+    assert r.exit_code == 0 and said, r.output
     r = given("sigma", "model.min_sigma=1")
     assert r.exit_code == 0 and "noise floor" not in r.output, r.output  # (a walker's pace is over 0.2 m a step)
     monkeypatch.setattr(os, "cpu_count", lambda: 1)

@@ -732,14 +732,12 @@ def _clock_set_back(t: np.ndarray, scene: np.ndarray, agent: np.ndarray, src: pd
     first = back[np.argmin(order[back + 1])]  # the first in the files
     i, j = order[first + 1], order[first]
     unit = "s" if timed else "frame ids"
-    others = len(back) - 1
-    line = (f"warning: {where(src, i)}: the times go back {-moves[first]:.6g} {unit}, from {ts[first]:.15g} to "
-            f"{ts[first + 1]:.15g} after {where(src, j)}" + (f", and {plural(others, 'more time')} for other agents"
-                                                             if others else "")
-            + ": a clock set back (local times over a daylight-saving change, a clock's step, two recordings from "
-            "0)? Sorted, the rows after it go among those before, two stretches of a track read as one: write the "
-            "times in UTC (or with their offset), or give each recording a scene of its own")
-    warn(line)
+    more = f", and {plural(len(back) - 1, 'more time')} for other agents" if len(back) > 1 else ""
+    warn(f"warning: {where(src, i)}: the times go back {-moves[first]:.6g} {unit}, from {ts[first]:.15g} to "
+         f"{ts[first + 1]:.15g} after {where(src, j)}{more}: a clock set back (local times over a daylight-saving "
+         "change, a clock's step, two recordings from 0)? Sorted, the rows after it go among those before, two "
+         "stretches of a track read as one: write the times in UTC (or with their offset), or give each recording "
+         "a scene of its own")
 
 
 def _files_in_turn(df: pd.DataFrame, agent_next: np.ndarray) -> None:

@@ -420,8 +420,8 @@ def _locked_train(train_paths, val_paths, cfg: Config, out: Path, resume: bool, 
         torch.set_num_threads(tc.num_threads)
         if tc.num_threads > (cores := os.cpu_count() or tc.num_threads):
             (log or warn)(f"warning: {cfg.shown('train.num_threads', tc.num_threads)} is more threads than this "
-                          f"machine's {plural(cores, 'CPU')}, which only slows training; set it to {cores} or fewer (0: torch's "
-                          "default)")
+                          f"machine's {plural(cores, 'CPU')}, which only slows training; set it to {cores} or fewer "
+                          "(0: torch's default)")
     device = resolve_device(tc.device, cfg.shown("train.device", tc.device))
     if tc.bf16 and device.type != "cuda":
         (log or warn)(f"warning: {cfg.shown('train.bf16', tc.bf16)} is bfloat16 on CUDA alone; on the CPU this run "
