@@ -368,6 +368,7 @@ def test_help_lists_commands_and_the_version():
     (["predict", "pedestrian", "x.csv", "--scale", ""], "Invalid value for '--scale': empty (an unset variable?)"),
     (["visualize", "pedestrian", "x.csv", "--scene-frame", "noon"], "Invalid value for '--scene-frame': 'noon' is "
      "neither a number nor an ISO 8601 date-time (e.g. 2024-05-01T12:00:00.4Z)"),
+    (["visualize", "pedestrian", "x.csv", "--t0", "05/01/2024 12:00"], "'05/01/2024 12:00' is neither a number nor"),
 ])
 def test_a_mistake_in_the_commands_use_is_one_line_naming_it(args, message, capsys):
     """The `trajcvae` command itself (`cli.main`, not Typer's test runner): an unknown command or option, a

@@ -301,6 +301,11 @@ def test_a_config_that_no_model_can_be_built_from_is_refused_by_the_api_and_in_a
     torch.save(ckpt, tmp_path / "edited.pt")
     with pytest.raises(CheckpointError, match=r"edited.pt: the checkpoint holds an invalid config: model.hidden"):
         checkpoint.load(tmp_path / "edited.pt")
+    # Bounds that only training needs (a decoder floor over 1, over 1,024 threads) do not refuse a model trained so.
+    ckpt["config"]["model"]["hidden"] = 128
+    ckpt["config"]["model"]["min_sigma"], ckpt["config"]["train"]["num_threads"] = 1.5, 2000
+    torch.save(ckpt, tmp_path / "trained_so.pt")
+    assert checkpoint.load(tmp_path / "trained_so.pt")["config"]["model"]["min_sigma"] == 1.5
 
 
 def test_a_config_homography_or_scales_file_saved_by_a_windows_editor_is_read(tmp_path):
@@ -323,8 +328,8 @@ def test_a_config_homography_or_scales_file_saved_by_a_windows_editor_is_read(tm
                                             r"not text\); save it as UTF-8$"):
         load_config(tmp_path / "u16.toml")
     torch.save({"format": 1}, tmp_path / "best.pt")  # a run's checkpoint given as its config
-    with pytest.raises(TrajCVAEError, match=r"config .*best.pt: a checkpoint, not a TOML config; a run's config is "
-                                            r"the config.toml beside its checkpoints"):
+    with pytest.raises(TrajCVAEError, match=r"config .*best.pt: a zip archive or a pickle \(a checkpoint\?\), not a "
+                                            r"TOML config; a run's config is the config.toml beside its checkpoints"):
         load_config(tmp_path / "best.pt")
     with pytest.raises(TrajCVAEError, match=r"latin.txt: not UTF-8 text \(byte 0xE9: Windows-1252 or Latin-1\?\); "
                                             r"save it as UTF-8$"):

@@ -166,7 +166,7 @@ class Config:
         source = self.__dict__.get("_given", {}).get(dotted, "")
         if source.startswith("-") and source != "--set":
             return f"{source} {value}"
-        return f"{dotted} = {value!r}"
+        return f"{dotted} = {str(value).lower() if isinstance(value, bool) else repr(value)}"  # (as TOML writes it)
 
     def differences(self, other: "Config", skip: tuple[str, ...] = ()) -> list[tuple[str, Any, Any]]:
         """(section.key, this value, the other's) for every option the two set differently, but those in `skip`."""
@@ -390,8 +390,9 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
             raise TrajCVAEError(f"{path}: not valid TOML ({e}{WINDOWS_HINT if _backslashed(str(e)) else ''})") from None
         except UnicodeError as e:  # (`small_text`'s: what the file holds, and the fix)
             if path.read_bytes()[:4].startswith((b"PK\x03\x04", b"\x80")):  # torch.save's zip, or a pickle
-                raise TrajCVAEError(f"--config {path}: a checkpoint, not a TOML config; a run's config is the "
-                                    "config.toml beside its checkpoints (train --resume goes on with a run)") from None
+                raise TrajCVAEError(f"--config {path}: a zip archive or a pickle (a checkpoint?), not a TOML config; "
+                                    "a run's config is the config.toml beside its checkpoints (train --resume goes on "
+                                    "with a run)") from None
             raise TrajCVAEError(f"{path}: {e}") from None
         except PermissionError as e:
             raise TrajCVAEError(f"{path}: cannot read the config ({type(e).__name__})") from None
@@ -453,8 +454,9 @@ def _backslashed(error: str) -> bool:
 
 def validate(cfg: Config, files: bool = True, flags: dict[str, str] | None = None) -> None:
     """Raise a one-line `TrajCVAEError` naming the first option out of its range and its value; `files`: also
-    check that data.homography names a file (not for a checkpoint's config, which names the training
-    machine's); `flags`: the options a command line set, {section.key: its flag}, named as it gave them."""
+    check that data.homography names a file, and the bounds training alone needs (not for a checkpoint's config,
+    which names the training machine's files, and was trained as it is); `flags`: the options a command line set,
+    {section.key: its flag}, named as it gave them."""
     _check_types(cfg)
     d, m, t, ks = cfg.data, cfg.model, cfg.train, cfg.kset
     checks = [
@@ -487,8 +489,8 @@ def validate(cfg: Config, files: bool = True, flags: dict[str, str] | None = Non
         (d.augment_noise >= 0, "data.augment_noise must be >= 0"),
         (m.hidden > 0 and m.z_dim > 0, "model.hidden and model.z_dim must be > 0"),
         (m.heads >= 1 and m.hidden % m.heads == 0, "model.heads must be >= 1 and divide model.hidden"),
-        (0 < m.min_sigma <= 1, "model.min_sigma must be > 0 and at most 1 (the decoder's std floor, in steps of "
-                               "the agent's observed pace)"),
+        (0 < m.min_sigma <= (1 if files else math.inf), "model.min_sigma must be > 0 and at most 1 (the decoder's "
+                                                          "std floor, in steps of the agent's observed pace)"),
         (t.epochs >= 1, "train.epochs must be >= 1"),
         (t.batch_size >= 1, "train.batch_size must be >= 1"),
         (t.lr > 0, "train.lr must be > 0"),
@@ -496,7 +498,7 @@ def validate(cfg: Config, files: bool = True, flags: dict[str, str] | None = Non
         (t.kl_anneal_epochs >= 0, "train.kl_anneal_epochs must be >= 0"),
         (t.variety_weight >= 0, "train.variety_weight must be >= 0"),
         (t.max_grad_norm >= 0, "train.max_grad_norm must be >= 0 (0 = off)"),
-        (0 <= t.num_threads <= MAX_THREADS,
+        (0 <= t.num_threads <= (MAX_THREADS if files else 2 ** 31 - 1),
          f"train.num_threads must be from 0 (torch's default) to {MAX_THREADS}"),
         (t.k_eval >= 1 and t.variety_k >= 1, "train.k_eval and train.variety_k must be >= 1"),
         (t.device in ("auto", "cpu", "cuda"), "train.device must be auto, cpu or cuda"),

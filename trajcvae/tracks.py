@@ -296,7 +296,7 @@ def read_already(tracks: pd.DataFrame, **options) -> pd.DataFrame:
 
 # A time column beside frame ids read at --fps that puts a frame id over RATE_OFF off 1 / fps (but within TIMES_OFF
 # times it either way: a time column in other units says nothing of the rate) is warned of.
-RATE_OFF, TIMES_OFF = 0.1, 20.0
+RATE_OFF, TIMES_OFF = 0.02, 20.0
 
 
 def read_tracks(paths: Iterable[str | Path] | pd.DataFrame, fps: float | None = None,
@@ -709,8 +709,9 @@ def _combine(tables: list[pd.DataFrame], n_files: int) -> pd.DataFrame:
 
 TURNS_SHARE = 0.25  # of a track's moves from one file to another, at least, for its files to be taking turns
 # A clock set back: agents' times that go back, in the files' order, by over SET_BACK times the tracks' median
-# interval, in at most SET_BACK_SHARE of their moves (more: rows shuffled, which sorting repairs).
-SET_BACK, SET_BACK_SHARE = 5.0, 0.01
+# interval, in at most SET_BACK_SHARE of their moves (more: rows shuffled, which sorting repairs), and then come again
+# where the track was seen before, SET_BACK_ROWS rows or more within half an interval of its earlier rows' times.
+SET_BACK, SET_BACK_SHARE, SET_BACK_ROWS = 1.0, 0.01, 2
 
 
 def _clock_set_back(t: np.ndarray, scene: np.ndarray, agent: np.ndarray, src: pd.DataFrame, timed: bool) -> None:
@@ -726,8 +727,15 @@ def _clock_set_back(t: np.ndarray, scene: np.ndarray, agent: np.ndarray, src: pd
     forward = moves[mine & (moves > 0)]
     if not len(forward):
         return
-    back = np.flatnonzero(mine & (moves < -SET_BACK * float(np.median(forward))))
+    interval = float(np.median(forward))
+    back = np.flatnonzero(mine & (moves < -SET_BACK * interval))
     if not len(back) or np.count_nonzero(mine & (moves < 0)) > SET_BACK_SHARE * np.count_nonzero(mine):
+        return
+    starts = np.flatnonzero(np.append(True, ~mine))  # each agent's first row (of a file) in `ts`
+    ends = np.append(starts[1:], len(ts))
+    back = np.array([b for b in back if _seen_again(ts, starts[np.searchsorted(starts, b, "right") - 1], b + 1,
+                                                    ends[np.searchsorted(starts, b, "right") - 1], interval)], int)
+    if not len(back):  # rows written late, each into its track's gap: sorted, they fill it
         return
     first = back[np.argmin(order[back + 1])]  # the first in the files
     i, j = order[first + 1], order[first]
@@ -738,6 +746,20 @@ def _clock_set_back(t: np.ndarray, scene: np.ndarray, agent: np.ndarray, src: pd
          "change, a clock's step, two recordings from 0)? Sorted, the rows after it go among those before, two "
          "stretches of a track read as one: write the times in UTC (or with their offset), or give each recording "
          "a scene of its own")
+
+
+def _seen_again(t: np.ndarray, start: int, jump: int, end: int, interval: float) -> bool:
+    """Whether a track's times `t[start:end]` (in the files' order), going back at `jump`, come again where they
+    were or before them: SET_BACK_ROWS rows from `jump` on, up to its earlier rows' latest time, lie within half an
+    `interval` of one of them or before the first (a clock set back, or a second recording from 0), rather than in
+    their gaps (rows written late)."""
+    before, after = np.sort(t[start:jump]), t[jump:end]
+    after = after[after <= before[-1]]
+    i = np.searchsorted(before, after)
+    below, above = before[np.maximum(i - 1, 0)], before[np.minimum(i, len(before) - 1)]  # its neighbours in time
+    gap = np.minimum(np.abs(after - below), np.abs(above - after))
+    again = (gap <= interval / 2) | (after < before[0] - interval / 2)
+    return int(np.count_nonzero(again)) >= SET_BACK_ROWS
 
 
 def _files_in_turn(df: pd.DataFrame, agent_next: np.ndarray) -> None:

@@ -173,11 +173,11 @@ def seconds_per_frame_id(raw: pd.DataFrame) -> tuple[str, float] | None:
     if pd.api.types.is_timedelta64_dtype(column):
         t = column.dt.total_seconds()
     elif pd.api.types.is_datetime64_any_dtype(column) or pd.to_numeric(column, errors="coerce").isna().mean() > 0.5:
-        try:  # date-times, or their ISO 8601 text
-            when = pd.to_datetime(column, errors="coerce", utc=True, format="ISO8601")
-        except (ValueError, TypeError):
+        try:  # date-times, or their ISO 8601 text (beyond pandas' years 1677-2262: no check)
+            t = (pd.to_datetime(column, errors="coerce", utc=True, format="ISO8601")
+                 - pd.Timestamp(0, tz="UTC")).dt.total_seconds()
+        except (ValueError, TypeError, OverflowError):  # (pandas' OutOfBoundsDatetime is a ValueError)
             return None
-        t = (when - pd.Timestamp(0, tz="UTC")).dt.total_seconds()
     else:
         t = pd.to_numeric(column, errors="coerce")
     both = pd.DataFrame({"a": raw["agent_id"].astype(str).to_numpy(), "f": pd.to_numeric(raw["frame"], errors="coerce"),
