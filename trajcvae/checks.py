@@ -879,6 +879,9 @@ JITTER_DENSE = 0.05
 # are told of more noise only
 JITTER_TURN = 0.25
 JITTER_P90 = 1.2  # m/s: ... for a model of walkers (this 90th-percentile speed); one of faster agents, by its root
+# s: ... for a model of this step; one of shorter steps reads a velocity over each and is hurt by less noise, in
+# proportion (a 10 Hz walker model: 3 cm cost 19% of its minADE, 5 cm 46%; --noise auto won back most)
+JITTER_DT = 0.4
 # --noise auto is offered for scenes whose windows keep at least this share of their detections' noise (`_kept`)
 KEPT = 0.7
 JITTER_MOVES = 20  # changes of velocity in a scene, at least, to judge it by
@@ -908,10 +911,12 @@ class Jitter:
     # (T,) the noise of each of its tracks of JITTER_TRACK changes of velocity or more, measured as the scene's
     tracks: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
-    def least(self, record: dict | None = None) -> float:
+    def least(self, record: dict | None = None, dt: float = JITTER_DT) -> float:
+        """For a model of training speeds `record` (`speed_record`) and `dt` s steps."""
         p90 = record.get("p90") if isinstance(record, dict) else None
         fast = math.sqrt(max(p90 / JITTER_P90, 1.0)) if isinstance(p90, numbers.Real) and math.isfinite(p90) else 1.0
-        return fast * max(JITTER_DENSE if self.dense else JITTER, JITTER_TURN * self.seconds ** 2)
+        short = min(dt / JITTER_DT, 1.0)
+        return fast * max(short * (JITTER_DENSE if self.dense else JITTER), JITTER_TURN * self.seconds ** 2)
 
 
 def jitter(spans: list[_Spans]) -> list[Jitter]:
@@ -946,16 +951,16 @@ def jitter_warning(scenes: list[Jitter], noise: float | str, record: dict | None
     if not scenes:
         return None
     auto, most = noise == NOISE_AUTO, max(scenes, key=lambda j: j.sigma)
-    if not auto and noise > NOISE_OVER * max(max(j.sigma, j.least(record)) for j in scenes):
+    if not auto and noise > NOISE_OVER * max(max(j.sigma, j.least(record, dt)) for j in scenes):
         said = f"{most.sigma:.2g}" if most.sigma >= 0.01 else f"{most.sigma:.2f}"
         return (f"warning: --noise {noise:g} is more than {NOISE_OVER:g} times the tracks' jitter (about {said} m a "
                 "position, std per axis): their histories are smoothed nearly flat, and futures start behind their "
                 "agents; --noise is in metres, whatever the input's units: "
-                + (f"give about --noise {said}" if most.sigma >= most.least(record) else "they need none"))
+                + (f"give about --noise {said}" if most.sigma >= most.least(record, dt) else "they need none"))
     sparse = lambda j: j.kept < KEPT  # noqa: E731  (NaN: not known to be)
-    over = [j for j in scenes if j.sigma >= j.least(record) and (sparse(j) if auto else j.sigma >= 2 * noise)]
+    over = [j for j in scenes if j.sigma >= j.least(record, dt) and (sparse(j) if auto else j.sigma >= 2 * noise)]
     if not over:
-        return None if auto else _some_tracks_jitter(scenes, noise, record)
+        return None if auto else _some_tracks_jitter(scenes, noise, record, dt)
     what = "the tracks jitter" if len(over) == len(scenes) else \
         f"scene '{over[0].scene}' jitters" if len(over) == 1 else \
         f"{len(over)} of {len(scenes)} scenes jitter"
@@ -975,12 +980,12 @@ def jitter_warning(scenes: list[Jitter], noise: float | str, record: dict | None
             f"one step to the next), which the model reads as motion: {fix}")
 
 
-def _some_tracks_jitter(scenes: list[Jitter], noise: float, record: dict | None) -> str | None:
+def _some_tracks_jitter(scenes: list[Jitter], noise: float, record: dict | None, dt: float) -> str | None:
     """`jitter_warning`'s line for scenes none of which jitters as a whole, where JITTER_SOME or more of one's
     tracks do (by the least warned of and twice the `noise` given), JITTER_APART times as much as its other tracks:
     the scene where they are the largest share."""
     shares = [(float(np.mean(over)), j, j.tracks[over]) for j in scenes if len(j.tracks)
-              for over in [j.tracks >= max(j.least(record), 2 * noise)]
+              for over in [j.tracks >= max(j.least(record, dt), 2 * noise)]
               if over.any() and (over.all() or np.median(j.tracks[over]) >= JITTER_APART * np.median(j.tracks[~over]))]
     share, j, some = max(shares, key=lambda s: s[0], default=(0.0, None, None))
     if share < JITTER_SOME:
@@ -1034,7 +1039,8 @@ def _steps_of_another_length(df: pd.DataFrame, dt: float, time_step: float | Non
     if seconds_per_unit(df) is not None or time_step is not None or math.isclose(dt, STEPS_DT):
         return None
     return (f"warning: the tracks' frame ids have no known rate, so each scene's most common difference is read as "
-            f"one {dt:g} s model step (a convention for 0.4 s steps): give --fps (their rate), or a time column in "
+            f"one {dt:g} s model step (ETH/UCY's convention, of 0.4 s steps, not this model's): give --fps (their "
+            "rate), or a time column in "
             "seconds, for real speeds and times")
 
 

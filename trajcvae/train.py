@@ -110,8 +110,8 @@ def step_counted(d) -> str | None:
     said = {  # option -> (its value as the run has it, in seconds, and the value that keeps the recipe's time)
         "obs_len": (f"{d.obs_len} observed steps ({d.obs_len * d.dt:g} s of history)", round(d.obs_len * per)),
         "pred_len": (f"{d.pred_len} predicted steps ({d.pred_len * d.dt:g} s ahead)", round(d.pred_len * per)),
-        "min_speed": (f"a speed floor of {d.min_speed:g} m a step ({d.min_speed / d.dt:g} m/s)",
-                      f"{d.min_speed / per:g}"),
+        "min_speed": (f"a speed floor of {d.min_speed:g} m a step ({d.min_speed / d.dt:.3g} m/s)",
+                      f"{d.min_speed / per:.3g}"),
         "memory_horizon": (f"a memory reaching {d.memory_horizon} steps back ({d.memory_horizon * d.dt:g} s)",
                            round(d.memory_horizon * per)),
     }
