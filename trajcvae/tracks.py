@@ -733,8 +733,8 @@ def _clock_set_back(t: np.ndarray, scene: np.ndarray, agent: np.ndarray, src: pd
         return
     starts = np.flatnonzero(np.append(True, ~mine))  # each agent's first row (of a file) in `ts`
     ends = np.append(starts[1:], len(ts))
-    back = np.array([b for b in back if _seen_again(ts, starts[np.searchsorted(starts, b, "right") - 1], b + 1,
-                                                    ends[np.searchsorted(starts, b, "right") - 1], interval)], int)
+    whose = np.searchsorted(starts, back, "right") - 1  # the agent (its rows' run) of each move back
+    back = back[[_seen_again(ts, starts[w], b + 1, ends[w], interval) for b, w in zip(back, whose)]]
     if not len(back):  # rows written late, each into its track's gap: sorted, they fill it
         return
     first = back[np.argmin(order[back + 1])]  # the first in the files

@@ -12,7 +12,6 @@ ranking thousands of windows of a predictions table stays cheap. Every unknown s
 from __future__ import annotations
 
 import csv
-
 import os
 import re
 import warnings
