@@ -1088,7 +1088,10 @@ def test_plot_training(trained, tmp_path):
     (tmp_path / "twice" / "metrics.csv").write_text("\n".join(text + text[1:]) + "\n")
     _one_line_error(run("plot-training", tmp_path / "twice"), f"epoch 1 is in rows 1 and {len(text)}: not one run's "
                     "metrics")
-    _one_line_error(run("plot-training", tmp_path / "nowhere"), "nowhere: no such run folder")
+    _one_line_error(run("plot-training", tmp_path / "nowhere"), "nowhere: no such run folder or metrics.csv")
+    (tmp_path / "blank").mkdir()  # an epoch left empty (a hand's edit): named, not a traceback
+    (tmp_path / "blank" / "metrics.csv").write_text("\n".join(text[:1] + [","+ text[1].split(",", 1)[1]] + text[2:]))
+    _one_line_error(run("plot-training", tmp_path / "blank"), "row 1, column epoch: empty")
 
 
 def test_the_curves_mark_the_epoch_best_pt_holds_also_for_a_run_shorter_than_its_kl_anneal(trained, tmp_path,

@@ -1074,8 +1074,8 @@ def test_a_clock_set_back_is_warned_of_where_rows_merely_out_of_order_are_sorted
     from 0 in one file) go back an hour in the middle of a file in time order: sorted, the hour after the change
     goes among the hour before, two stretches of each track read as one (zara1's test file so, in Berlin's
     October change: agents predicted from 10 s before their last observation, 6-21 m off). The line is named.
-    Rows shuffled, rows written late into their track's gap, or a scene's earlier stretch in a file given after the
-    later one's, are sorted in silence."""
+    Rows shuffled, rows written late into their track's gap or each track's first rows written once it is sure, or a
+    scene's earlier stretch in a file given after the later one's, are sorted in silence."""
     t = np.round(np.arange(0, 120, 0.4), 1)
     rows = pd.DataFrame({"time": np.repeat(t, 2), "agent_id": np.tile([1, 2], len(t)),
                          "x": np.repeat(1.2 * t, 2), "y": np.tile([0.0, 2.0], len(t))})
@@ -1087,8 +1087,15 @@ def test_a_clock_set_back_is_warned_of_where_rows_merely_out_of_order_are_sorted
         read_tracks([tmp_path / "local.csv"])
     stepped.assign(time=np.where(rows.time >= 60, rows.time - 30, rows.time)).to_csv(tmp_path / "local.csv",
                                                                                     index=False)
-    with pytest.warns(TrajCVAEWarning, match="a clock set back"), pytest.raises(DataError, match="duplicate"):
+    with pytest.warns(TrajCVAEWarning, match="a clock set back"), pytest.raises(DataError, match="duplicate .*; the "
+                                                                               "clock set back .warned of above. puts"):
         read_tracks([tmp_path / "local.csv"])  # (said before the rows it puts at one time are refused)
+    # A tracker that writes each track's first rows once it is sure of it (its first 3 rows after its 6th): every
+    # track moves back at its own start, not all at one moment.
+    starts = [pd.DataFrame({"time": np.round(10.0 * a + np.arange(0, 200, 0.4), 1), "agent_id": a,
+                            "x": np.arange(0, 200, 0.4), "y": 2.0 * a}) for a in range(8)]
+    confirmed = pd.concat(starts).assign(at=lambda d: d.time + 2.0 * (d.time - d.groupby("agent_id").time.transform(
+        "min") < 1.1)).sort_values(["at", "agent_id"], kind="stable").drop(columns="at")
     rows.sample(frac=1.0, random_state=0).to_csv(tmp_path / "shuffled.csv", index=False)
     late = rows.index[(rows.agent_id == 1) & rows.time.between(40, 40.8)]  # 3 rows written at the end
     pd.concat([rows.drop(late), rows.loc[late]]).to_csv(tmp_path / "late.csv", index=False)
@@ -1099,6 +1106,7 @@ def test_a_clock_set_back_is_warned_of_where_rows_merely_out_of_order_are_sorted
         warnings.simplefilter("error")
         assert read_tracks([tmp_path / "shuffled.csv"]).attrs["rows_sorted"] > 100
         assert read_tracks([tmp_path / "late.csv"]).attrs["rows_sorted"] == 3
+        assert read_tracks(confirmed).attrs["rows_sorted"] == 24
         assert len(read_tracks([tmp_path / "b_later.csv", tmp_path / "c_earlier.csv"])) == len(rows)
 
 

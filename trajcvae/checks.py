@@ -952,7 +952,7 @@ def jitter_warning(scenes: list[Jitter], noise: float | str, record: dict | None
         return None
     auto, most = noise == NOISE_AUTO, max(scenes, key=lambda j: j.sigma)
     if not auto and noise > NOISE_OVER * max(max(j.sigma, j.least(record, dt)) for j in scenes):
-        said = f"{most.sigma:.2g}" if most.sigma >= 0.01 else f"{most.sigma:.2f}"
+        said = f"{most.sigma:.2g}" if most.sigma >= 0.01 else f"{most.sigma:.1g}"  # (0.003, not 0.00)
         return (f"warning: --noise {noise:g} is more than {NOISE_OVER:g} times the tracks' jitter (about {said} m a "
                 "position, std per axis): their histories are smoothed nearly flat, and futures start behind their "
                 "agents; --noise is in metres, whatever the input's units: "

@@ -63,9 +63,6 @@ def _as_written(convert, kind: str):
 _number, _whole = _as_written(float, "float"), _as_written(int, "integer")
 
 
-ISO_8601 = re.compile(r"\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?([Zz]|[+-]\d{2}(:?\d{2})?)?")
-
-
 def _time(text: str) -> float:
     """--t0, --scene-frame: a number (frame id, or seconds), or an ISO 8601 date-time read as a time column's are
     (seconds since 1970, UTC where it names no zone)."""
@@ -74,8 +71,8 @@ def _time(text: str) -> float:
     except typer.BadParameter:
         pass
     import pandas as pd
-    try:
-        when = pd.Timestamp(str(text).strip()) if ISO_8601.fullmatch(str(text).strip()) else pd.NaT
+    try:  # (as a time column's ISO 8601 text is read; pandas' "now" and "today" are none)
+        when = pd.to_datetime(text.strip(), format="ISO8601") if re.match(r"\d{4}", text.strip()) else pd.NaT
     except (ValueError, TypeError, OverflowError):
         when = pd.NaT
     if when is pd.NaT:

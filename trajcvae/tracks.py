@@ -656,9 +656,8 @@ def _combine(tables: list[pd.DataFrame], n_files: int) -> pd.DataFrame:
     order = np.lexsort((col["frame"], agent_key, scene_codes))
     # Rows with the same key are now adjacent, in file order.
     agent_next = _equal_next(scene_codes, order) & _equal_next(agent_key, order)
-    if not (order[1:] > order[:-1]).all():  # (said before a clash of rows it may cause)
-        _clock_set_back(col["frame"], scene_codes, agent_key,
-                        pd.DataFrame({"_file": files, "_line": col["_line"]}, copy=False), timed)
+    set_back = not (order[1:] > order[:-1]).all() and _clock_set_back(  # (said before a clash of rows it causes)
+        col["frame"], scene_codes, agent_key, pd.DataFrame({"_file": files, "_line": col["_line"]}, copy=False), timed)
     same = agent_next & _equal_next(col["frame"], order)
     dropped = 0
     if same.any():
@@ -674,7 +673,9 @@ def _combine(tables: list[pd.DataFrame], n_files: int) -> pd.DataFrame:
             apart = (f"; two files name scene '{scene[i]}': if they are different recordings, give their scenes "
                      "different names (their scene column)") if files[i] != files[j] else ""
             written = decimals_written(col["frame"]) if timed and not apart and files[i] != "dataframe" else None
-            if written is not None and written <= 2:  # (a 25 Hz tracker's times written to tenths of a second)
+            if set_back:
+                apart = "; the clock set back (warned of above) puts two of its rows at one time"
+            elif written is not None and written <= 2:  # (a 25 Hz tracker's times written to tenths of a second)
                 how = f"to {plural(written, 'decimal')} of a second" if written else "as whole seconds"
                 apart = f"; its times are written {how}: if the detections come faster than that, write more decimals"
             raise DataError(f"{where(src, i)}: duplicate (scene, {'time' if timed else 'frame'}, agent_id) = "
@@ -712,10 +713,11 @@ TURNS_SHARE = 0.25  # of a track's moves from one file to another, at least, for
 # interval, in at most SET_BACK_SHARE of their moves (more: rows shuffled, which sorting repairs), and then come again
 # where the track was seen before, SET_BACK_ROWS rows or more within half an interval of its earlier rows' times.
 SET_BACK, SET_BACK_SHARE, SET_BACK_ROWS = 1.0, 0.01, 2
+SET_BACK_AT = 2.0  # intervals: moves back that leave from times this close are one clock's step
 
 
-def _clock_set_back(t: np.ndarray, scene: np.ndarray, agent: np.ndarray, src: pd.DataFrame, timed: bool) -> None:
-    """Warn where the times (`t`, in the files' order) of agents (`agent` codes within `scene` codes) go back
+def _clock_set_back(t: np.ndarray, scene: np.ndarray, agent: np.ndarray, src: pd.DataFrame, timed: bool) -> bool:
+    """Warn (-> True) where the times (`t`, in the files' order) of agents (`agent` codes within `scene` codes) go back
     far, a few times in files otherwise in time order: a clock set back (local times without their offset over
     a daylight-saving change, an NTP step, two recordings whose clocks both start at 0), whose rows sorting puts
     among the earlier ones, two stretches of a track read as one. `src`: each row's file and line."""
@@ -726,17 +728,20 @@ def _clock_set_back(t: np.ndarray, scene: np.ndarray, agent: np.ndarray, src: pd
     moves = np.diff(ts)
     forward = moves[mine & (moves > 0)]
     if not len(forward):
-        return
+        return False
     interval = float(np.median(forward))
     back = np.flatnonzero(mine & (moves < -SET_BACK * interval))
     if not len(back) or np.count_nonzero(mine & (moves < 0)) > SET_BACK_SHARE * np.count_nonzero(mine):
-        return
+        return False
     starts = np.flatnonzero(np.append(True, ~mine))  # each agent's first row (of a file) in `ts`
     ends = np.append(starts[1:], len(ts))
     whose = np.searchsorted(starts, back, "right") - 1  # the agent (its rows' run) of each move back
     back = back[[_seen_again(ts, starts[w], b + 1, ends[w], interval) for b, w in zip(back, whose)]]
-    if not len(back):  # rows written late, each into its track's gap: sorted, they fill it
-        return
+    # A clock is set back at one moment, for every track that spans it: most moves back leave from about one time
+    # (a tracker that writes each track's first rows once it is sure of it moves back at every track's start).
+    close = np.abs(ts[back][:, None] - ts[back][None, :]) <= SET_BACK_AT * interval  # (B, B)
+    if not len(back) or close.sum(1).max() < len(back) / 2:  # rows written late: sorted, they fill their gaps
+        return False
     first = back[np.argmin(order[back + 1])]  # the first in the files
     i, j = order[first + 1], order[first]
     unit = "s" if timed else "frame ids"
@@ -746,6 +751,7 @@ def _clock_set_back(t: np.ndarray, scene: np.ndarray, agent: np.ndarray, src: pd
          "change, a clock's step, two recordings from 0)? Sorted, the rows after it go among those before, two "
          "stretches of a track read as one: write the times in UTC (or with their offset), or give each recording "
          "a scene of its own")
+    return True
 
 
 def _seen_again(t: np.ndarray, start: int, jump: int, end: int, interval: float) -> bool:

@@ -163,9 +163,9 @@ def canonical(raw: pd.DataFrame, name: str, scene: str, first_line: int = 1, row
 
 def seconds_per_frame_id(raw: pd.DataFrame) -> tuple[str, float] | None:
     """Where a table read by its frame ids (--fps) has one time column beside them, left unread (a tracker's log
-    of both): that column's name and the seconds it gives a frame id (the median over each agent's consecutive
-    rows of the time over the frame ids between them; numbers, or ISO 8601 date-times), for --fps to be checked
-    against; None where there is none, or it gives none."""
+    of both): that column's name and the seconds it gives a frame id (the median over agents of the time their
+    rows span over the frame ids they span; numbers, or ISO 8601 date-times), for --fps to be checked against;
+    None where there is none, or it gives none."""
     times = [c for c in raw.columns if c in TIME_NAMES]
     if "frame" not in raw.columns or len(times) != 1 or "agent_id" not in raw.columns:
         return None
@@ -181,11 +181,12 @@ def seconds_per_frame_id(raw: pd.DataFrame) -> tuple[str, float] | None:
     else:
         t = pd.to_numeric(column, errors="coerce")
     both = pd.DataFrame({"a": raw["agent_id"].astype(str).to_numpy(), "f": pd.to_numeric(raw["frame"], errors="coerce"),
-                         "t": t.to_numpy(dtype=np.float64)}).dropna().sort_values(["a", "f"], kind="stable")
-    same = both["a"].to_numpy()[1:] == both["a"].to_numpy()[:-1]
-    df, dt = np.diff(both["f"].to_numpy()), np.diff(both["t"].to_numpy())
-    ok = same & (df > 0) & np.isfinite(dt)
-    ratio = float(np.median(dt[ok] / df[ok])) if ok.any() else math.nan
+                         "t": t.to_numpy(dtype=np.float64)}).dropna()
+    # Over each agent's whole span (times rounded to 0.01 s make one frame's steps 0.03 and 0.04 s at 30 fps).
+    span = both.groupby("a")[["f", "t"]].agg(["min", "max"])
+    frames, seconds = span[("f", "max")] - span[("f", "min")], span[("t", "max")] - span[("t", "min")]
+    ok = (frames > 0) & np.isfinite(seconds)
+    ratio = float(np.median(seconds[ok] / frames[ok])) if ok.any() else math.nan
     return (times[0], ratio) if math.isfinite(ratio) and ratio > 0 else None
 
 

@@ -558,7 +558,7 @@ def plot_training(run: str | Path, out: str | Path | None = None, size: str | No
     run = Path(run)
     path = run if run.is_file() else run / "metrics.csv"
     if not run.exists():
-        raise TrajCVAEError(f"{run}: no such run folder{not_found_hint(run)}")
+        raise TrajCVAEError(f"{run}: no such run folder or metrics.csv{not_found_hint(run)}")
     if not path.is_file():
         runs = sorted(run.glob("*/*/metrics.csv")) + sorted(run.glob("*/metrics.csv")) if run.is_dir() else []
         below = f"; runs below it: {', '.join(str(r.parent) for r in runs[:2])}{' ...' if len(runs) > 2 else ''}" \
@@ -592,6 +592,9 @@ def plot_training(run: str | Path, out: str | Path | None = None, size: str | No
             raise TrajCVAEError(f"{path}: not a readable metrics CSV (row {i + 1}, column {column}: "
                                 f"{metrics[column].iloc[i]!r} is not a number)")
         metrics[column] = values
+    if metrics["epoch"].isna().any():
+        i = int(np.flatnonzero(metrics["epoch"].isna().to_numpy())[0])
+        raise TrajCVAEError(f"{path}: not a readable metrics CSV (row {i + 1}, column epoch: empty)")
     twice = metrics["epoch"].duplicated()
     if twice.any():
         i = int(np.flatnonzero(twice.to_numpy())[0])
