@@ -1067,6 +1067,9 @@ def test_an_fps_the_time_column_beside_the_frame_ids_contradicts_is_warned_of(tm
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         read_tracks(log.assign(time=log.time * 1000), fps=12.5)
+        # Times rounded to 0.01 s: one frame's steps at 30 a second are 0.03 or 0.04 s, their whole span exact.
+        every = pd.DataFrame({"frame": np.arange(300), "agent_id": 1, "x": 0.05 * np.arange(300), "y": 0.0})
+        read_tracks(every.assign(time=(1.7e9 + every.frame / 30).round(2)), fps=30)
 
 
 def test_a_clock_set_back_is_warned_of_where_rows_merely_out_of_order_are_sorted(tmp_path):
