@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
 import re
 import sys
@@ -71,15 +72,14 @@ def _time(text: str) -> float:
     except typer.BadParameter:
         pass
     import pandas as pd
-    try:  # (as a time column's ISO 8601 text is read; pandas' "now" and "today" are none)
-        when = pd.to_datetime(text.strip(), format="ISO8601") if re.match(r"\d{4}", text.strip()) else pd.NaT
-    except (ValueError, TypeError, OverflowError):
-        when = pd.NaT
-    if when is pd.NaT:
+
+    from .values import iso_seconds
+    # As a time column's ISO 8601 text is read (pandas' "now" and "today" are none).
+    since = float(iso_seconds(pd.Series([text.strip()])).iloc[0]) if re.match(r"\d{4}", text.strip()) else math.nan
+    if math.isnan(since):
         raise typer.BadParameter(f"{text!r} is neither a number nor an ISO 8601 date-time "
                                  "(e.g. 2024-05-01T12:00:00.4Z)") from None
-    when = when.tz_localize("UTC") if when.tzinfo is None else when
-    return (when - pd.Timestamp(0, tz="UTC")).total_seconds()
+    return since
 
 
 def time_option(**kwargs):

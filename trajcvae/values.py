@@ -170,16 +170,15 @@ def seconds_per_frame_id(raw: pd.DataFrame) -> tuple[str, float] | None:
     if "frame" not in raw.columns or len(times) != 1 or "agent_id" not in raw.columns:
         return None
     column = raw[times[0]]
-    if pd.api.types.is_timedelta64_dtype(column):
-        t = column.dt.total_seconds()
-    elif pd.api.types.is_datetime64_any_dtype(column) or pd.to_numeric(column, errors="coerce").isna().mean() > 0.5:
-        try:  # date-times, or their ISO 8601 text (beyond pandas' years 1677-2262: no check)
-            t = (pd.to_datetime(column, errors="coerce", utc=True, format="ISO8601")
-                 - pd.Timestamp(0, tz="UTC")).dt.total_seconds()
-        except (ValueError, TypeError, OverflowError):  # (pandas' OutOfBoundsDatetime is a ValueError)
-            return None
-    else:
-        t = pd.to_numeric(column, errors="coerce")
+    try:  # (a column left unread: what it cannot give, it gives no check)
+        if pd.api.types.is_datetime64_any_dtype(column) or pd.api.types.is_timedelta64_dtype(column):
+            t = _seconds_of_dates(column, "", True, "", pd.Series(dtype=np.int64), "line")  # (raises for text alone)
+        elif pd.to_numeric(column, errors="coerce").isna().mean() > 0.5:  # ISO 8601 text
+            t = iso_seconds(column)
+        else:
+            t = pd.to_numeric(column, errors="coerce")
+    except (ValueError, TypeError, OverflowError):  # (pandas' OutOfBoundsDatetime is a ValueError)
+        return None
     both = pd.DataFrame({"a": raw["agent_id"].astype(str).to_numpy(), "f": pd.to_numeric(raw["frame"], errors="coerce"),
                          "t": t.to_numpy(dtype=np.float64)}).dropna()
     # Over each agent's whole span (times rounded to 0.01 s make one frame's steps 0.03 and 0.04 s at 30 fps).
@@ -300,15 +299,8 @@ def _seconds_of_dates(col: pd.Series, name: str, seconds: bool, what: str, lines
     if not seconds:
         raise DataError(f"{name}: column '{what}' holds {'durations' if spans else 'date-times'}, not frame ids; "
                         f"name it `time` (or give --columns time={what}) to read them as seconds")
-    if text:  # those with a zone and those without parsed apart: pandas 2 read the latter in the former's zone
-        since = pd.Series(np.nan, index=col.index)
-        upper = col.astype(str).str.upper()  # RFC 3339 allows 2024-05-01t12:00:00z, which ISO 8601 writes upper
-        upper = upper.str.replace(r"(:\d\d),(\d)", r"\1.\2", regex=True)  # ISO 8601's decimal comma: 12:00:00,5
-        zoned = upper.str.contains(ZONED).to_numpy()
-        for part in (zoned, ~zoned):
-            if part.any():
-                parsed = pd.to_datetime(upper[part], format="ISO8601", utc=True, errors="coerce")
-                since[part] = (parsed - pd.Timestamp(0, tz="UTC").as_unit("s")).dt.total_seconds()
+    if text:
+        since = iso_seconds(col)
         bad = (since.isna() & col.notna()).to_numpy()
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
@@ -318,6 +310,20 @@ def _seconds_of_dates(col: pd.Series, name: str, seconds: bool, what: str, lines
     if not spans:
         col = col - pd.Timestamp(0, tz=getattr(col.dt, "tz", None)).as_unit("s")  # the column's unit stands
     return col.dt.total_seconds()
+
+
+def iso_seconds(text: pd.Series) -> pd.Series:
+    """ISO 8601 date-times as text (2024-05-01T12:00:00.1Z, RFC 3339's 2024-05-01t12:00:00.1z, a decimal comma)
+    as seconds since 1970-01-01 UTC, read as UTC where they name no zone; NaN where a value is none."""
+    since = pd.Series(np.nan, index=text.index)
+    upper = text.astype(str).str.upper()  # RFC 3339 allows 2024-05-01t12:00:00z, which ISO 8601 writes upper
+    upper = upper.str.replace(r"(:\d\d),(\d)", r"\1.\2", regex=True)  # ISO 8601's decimal comma: 12:00:00,5
+    zoned = upper.str.contains(ZONED).to_numpy()
+    for part in (zoned, ~zoned):  # parsed apart: pandas 2 read those without a zone in the others' zone
+        if part.any():
+            parsed = pd.to_datetime(upper[part], format="ISO8601", utc=True, errors="coerce")
+            since[part] = (parsed - pd.Timestamp(0, tz="UTC").as_unit("s")).dt.total_seconds()
+    return since
 
 
 def _int_ids(col: pd.Series) -> pd.Series:
