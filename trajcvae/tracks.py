@@ -739,8 +739,9 @@ def _clock_set_back(t: np.ndarray, scene: np.ndarray, agent: np.ndarray, src: pd
     back = back[[_seen_again(ts, starts[w], b + 1, ends[w], interval) for b, w in zip(back, whose)]]
     # A clock is set back at one moment, for every track that spans it: most moves back leave from about one time
     # (a tracker that writes each track's first rows once it is sure of it moves back at every track's start).
-    close = np.abs(ts[back][:, None] - ts[back][None, :]) <= SET_BACK_AT * interval  # (B, B)
-    if not len(back) or close.sum(1).max() < len(back) / 2:  # rows written late: sorted, they fill their gaps
+    left, reach = np.sort(ts[back]), SET_BACK_AT * interval  # (B,) the times they leave from
+    together = np.searchsorted(left, left + reach, "right") - np.searchsorted(left, left - reach)  # (B,) each's near
+    if not len(back) or together.max() < len(back) / 2:  # rows written late: sorted, they fill their gaps
         return False
     first = back[np.argmin(order[back + 1])]  # the first in the files
     i, j = order[first + 1], order[first]
