@@ -1040,8 +1040,7 @@ def _steps_of_another_length(df: pd.DataFrame, dt: float, time_step: float | Non
         return None
     return (f"warning: the tracks' frame ids have no known rate, so each scene's most common difference is read as "
             f"one {dt:g} s model step (ETH/UCY's convention, of 0.4 s steps, not this model's): give --fps (their "
-            "rate), or a time column in "
-            "seconds, for real speeds and times")
+            "rate), or a time column in seconds, for real speeds and times")
 
 
 def coarse_warning(attrs: dict) -> str | None:

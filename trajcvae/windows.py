@@ -415,8 +415,9 @@ def in_view_for(t: np.ndarray, agent: np.ndarray, step: float, max_gap: float) -
     gap does not make an interval), but at least half a step and at most the gap bridged. Where one clock
     stamps a moment's detections alike, a tracker in step with it sees an agent at t0 or not at all: its
     next observation was due at t0, so an agent not seen then is gone, as on a grid of frame ids. Where each
-    detection has a stamp of its own (`stamped_apart`), one due at t0 may come a few ms after it: it stays
-    in view for the stamps' tolerance (STAMP steps) past its due time.  -> (n,)"""
+    detection has a stamp of its own (`stamps_spread`), one due at t0 may come a few ms after it: it stays
+    in view past its due time by twice the spread of a moment's stamps, the stamps' tolerance (STAMP steps) at
+    least.  -> (n,)"""
     interval = np.full(len(t), np.inf)  # to the row before in the same segment; inf for a segment's first
     same = ~segment_starts(agent, t, max_gap)[1:]
     interval[1:][same] = np.diff(t)[same]
